@@ -1,0 +1,45 @@
+/**
+ * Typed errors. Every error a user can see carries a stable `code` they can look up in
+ * docs/errors.md; SPL errors also carry a source position (see spl/source.ts).
+ */
+
+export type ErrorCode =
+  // SPL front end
+  | 'SPL_SYNTAX'
+  | 'SPL_UNSUPPORTED_COMMAND'
+  | 'SPL_UNSUPPORTED_FUNCTION'
+  | 'SPL_BAD_ARGUMENT'
+  | 'SPL_UNKNOWN_MACRO'
+  | 'SPL_MACRO_DEPTH'
+  | 'SPL_MACRO_ARGS'
+  | 'SPL_RUNTIME'
+  // regular expressions (PCRE -> JS)
+  | 'REGEX_UNSUPPORTED'
+  | 'REGEX_INVALID'
+  // time modifiers and formats
+  | 'TIME_MODIFIER'
+  | 'TIME_FORMAT'
+  // content (detections, macros, lookups, stories)
+  | 'CONTENT_YAML'
+  | 'CONTENT_SCHEMA'
+  | 'CONTENT_NOT_FOUND'
+  | 'LOOKUP_NOT_FOUND'
+  // input and storage
+  | 'INPUT_IO'
+  | 'INPUT_MALFORMED'
+  | 'STORE'
+  | 'CONFIG'
+  | 'USAGE';
+
+export class VigilError extends Error {
+  readonly code: ErrorCode;
+  constructor(code: ErrorCode, message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = 'VigilError';
+    this.code = code;
+  }
+}
+
+export function isVigilError(err: unknown): err is VigilError {
+  return err instanceof VigilError;
+}

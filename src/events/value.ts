@@ -1,0 +1,62 @@
+/**
+ * Field values as SPL sees them. A field is absent (null), a single value, or a multivalue.
+ * Splunk keeps field values as text; numbers appear where the data or eval produced them and are
+ * rendered back to text with `toText`. A multivalue always has at least two values: one value is a
+ * single value and zero values is null (see `mv`).
+ */
+export type Scalar = string | number;
+export type Multivalue = readonly Scalar[];
+export type FieldValue = Scalar | Multivalue;
+
+export function isMultivalue(v: FieldValue | null | undefined): v is Multivalue {
+  return Array.isArray(v);
+}
+
+/** Normalizes a list of values into a FieldValue: [] → null, [x] → x. */
+export function mv(values: readonly Scalar[]): FieldValue | null {
+  if (values.length === 0) return null;
+  if (values.length === 1) return values[0] as Scalar;
+  return values;
+}
+
+/** Every value of a field as a list (null → [], scalar → [scalar]). */
+export function valuesOf(v: FieldValue | null | undefined): readonly Scalar[] {
+  if (v === null || v === undefined) return [];
+  return Array.isArray(v) ? v : [v as Scalar];
+}
+
+/** The first value of a field (how eval sees a multivalue in a scalar context). */
+export function firstValue(v: FieldValue | null | undefined): Scalar | null {
+  if (v === null || v === undefined) return null;
+  if (Array.isArray(v)) return (v[0] as Scalar | undefined) ?? null;
+  return v as Scalar;
+}
+
+/** Renders a scalar the way Splunk prints it: integers without a fraction, no exponent for usual magnitudes. */
+export function toText(s: Scalar): string {
+  if (typeof s === 'string') return s;
+  if (Number.isInteger(s)) return Math.abs(s) < 1e21 ? s.toFixed(0) : String(s);
+  if (!Number.isFinite(s)) return String(s);
+  // Up to 15 significant digits avoids artefacts such as 0.30000000000000004.
+  const t = Number(s.toPrecision(15));
+  return String(t);
+}
+
+const NUMERIC = /^[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?$/;
+
+/** Splunk treats a value as a number when its whole text is numeric (surrounding spaces allowed). */
+export function toNumber(s: Scalar | null | undefined): number | null {
+  if (s === null || s === undefined) return null;
+  if (typeof s === 'number') return Number.isFinite(s) ? s : null;
+  const t = s.trim();
+  if (t === '' || !NUMERIC.test(t)) return null;
+  return Number(t);
+}
+
+/**
+ * Lexicographic order as Splunk defines it for `values()`, `sort str()`: byte order (UTF-16 code unit
+ * order equals code point order for the BMP, which is what matters here). Never localeCompare.
+ */
+export function compareText(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0;
+}

@@ -1,0 +1,215 @@
+/**
+ * Necessary conditions on `_raw` for a field to match a pattern, so a scan can skip lines before
+ * parsing them. Contract: if `eventResult(e).get(field)` has a value whose text (toText) matches the
+ * case-insensitive wildcard `pattern`, then `compileRawFilter(rawConditionFor(field, pattern))(e._raw)`
+ * is true. Null means "no condition". Valid for fields of raw events only (before any eval/rename).
+ *
+ * Why it holds: every extracted value is (part of) a JSON string, number, boolean or null in `_raw`.
+ * A run of characters that JSON producers never escape appears verbatim in `_raw` wherever it appears
+ * in a string value. Numbers are the exception (`1.0` in raw prints as `1`), so runs that could belong
+ * to a number's printed form are not required unless the field is known to hold a string.
+ */
+import type { RawFilter } from '../events/scan.js';
+import { wildcardMatcher } from '../events/scan.js';
+
+/** Default fields are checked by the metadata predicate, not the raw text. */
+const METADATA_FIELDS = new Set(['_time', 'index', 'sourcetype', 'source', 'host']);
+
+/**
+ * Characters that may be escaped inside a JSON string by some producer: `"` and `\` (always), `<>&`
+ * (Go's HTML-safe encoding), `'=+` (Gson, System.Text.Json), control and non-ASCII characters
+ * (`\uXXXX` with ensure_ascii-style encoders). `/` is assumed verbatim (`\/` producers unsupported).
+ */
+function isUnsafe(c: number): boolean {
+  return c < 0x20 || c > 0x7e || c === 34 || c === 92 || c === 60 || c === 62 || c === 38 || c === 39 || c === 61 || c === 43;
+}
+
+/**
+ * How a field's value sits in `_raw`:
+ * string   — always a whole JSON string;
+ * basename — the tail of a JSON string after its last `/` (or the whole string);
+ * command  — two JSON strings joined by a space that is not in `_raw` (`binary + " " + arguments`);
+ * any      — a JSON path: a string, number, boolean or null.
+ */
+type ValueKind = 'string' | 'basename' | 'command' | 'any';
+
+interface CimSpec {
+  kind: ValueKind;
+  /** Keys the event must contain for the CIM field to exist. */
+  exists: RawFilter;
+}
+
+const has = (key: string): RawFilter => ({ kind: 'contains', text: `"${key}"` });
+const all = (...items: RawFilter[]): RawFilter => ({ kind: 'and', items });
+const any = (...items: RawFilter[]): RawFilter => ({ kind: 'or', items });
+
+const PARENT_BINARY = all(has('parent'), has('binary'));
+const CONNECT = has('process_connect');
+
+/** The CIM fields of normalize/tetragon.ts; vendor_product is a constant, so it gives no condition. */
+const CIM = new Map<string, CimSpec | null>(Object.entries({
+  process: { kind: 'command', exists: has('binary') },
+  process_name: { kind: 'basename', exists: has('binary') },
+  process_exec: { kind: 'basename', exists: has('binary') },
+  process_id: { kind: 'any', exists: has('pid') },
+  process_path: { kind: 'string', exists: has('binary') },
+  process_current_directory: { kind: 'string', exists: has('cwd') },
+  user_id: { kind: 'any', exists: has('uid') },
+  parent_process: { kind: 'command', exists: PARENT_BINARY },
+  parent_process_name: { kind: 'basename', exists: PARENT_BINARY },
+  parent_process_exec: { kind: 'basename', exists: PARENT_BINARY },
+  parent_process_id: { kind: 'any', exists: all(has('parent'), has('pid')) },
+  parent_process_path: { kind: 'string', exists: PARENT_BINARY },
+  pod_name: { kind: 'string', exists: all(has('pod'), has('name')) },
+  pod_namespace: { kind: 'string', exists: all(has('pod'), has('namespace')) },
+  pod_image_name: { kind: 'string', exists: all(has('image'), has('name')) },
+  container_id: { kind: 'string', exists: all(has('container'), has('id')) },
+  cluster_name: { kind: 'string', exists: has('cluster_name') },
+  node_name: { kind: 'string', exists: has('node_name') },
+  vendor_product: null,
+  src_ip: { kind: 'string', exists: all(CONNECT, any(has('source_ip'), has('saddr'))) },
+  dest_ip: { kind: 'string', exists: all(CONNECT, any(has('destination_ip'), has('daddr'))) },
+  src_port: { kind: 'any', exists: all(CONNECT, any(has('source_port'), has('sport'))) },
+  dest_port: { kind: 'any', exists: all(CONNECT, any(has('destination_port'), has('dport'))) },
+  protocol: { kind: 'any', exists: all(CONNECT, has('protocol')) },
+} satisfies Record<string, CimSpec | null>));
+
+/** A run of safe characters cut from a pattern literal or a field name. */
+interface Piece {
+  text: string;
+  /** Starts where the whole value (or name) starts. */
+  atStart: boolean;
+  /** Ends where the whole value (or name) ends. */
+  atEnd: boolean;
+}
+
+/** Cuts `text` at unsafe characters (and at `extraBreak`), keeping where each piece sits. */
+function pieces(text: string, isStart: boolean, isEnd: boolean, breakAt: (c: number) => boolean, out: Piece[]): void {
+  let start = 0;
+  for (let i = 0; i <= text.length; i++) {
+    if (i < text.length && !breakAt(text.charCodeAt(i))) continue;
+    if (i > start) out.push({ text: text.slice(start, i), atStart: isStart && start === 0, atEnd: isEnd && i === text.length });
+    start = i + 1;
+  }
+}
+
+function patternPieces(pattern: string, breakAt: (c: number) => boolean): Piece[] {
+  const literals = pattern.split('*');
+  const out: Piece[] = [];
+  literals.forEach((lit, i) => pieces(lit, i === 0, i === literals.length - 1, breakAt, out));
+  return out;
+}
+
+const contains = (text: string): RawFilter => ({ kind: 'contains', text });
+
+/** Conjunction, with null meaning "no condition" (true). */
+function and(items: (RawFilter | null)[]): RawFilter | null {
+  const flat: RawFilter[] = [];
+  for (const it of items) {
+    if (it === null) continue;
+    if (it.kind === 'and') flat.push(...it.items);
+    else flat.push(it);
+  }
+  const seen = new Set<string>();
+  const uniq = flat.filter((f) => {
+    const k = JSON.stringify(f);
+    if (seen.has(k)) return false;
+    seen.add(k);
+    return true;
+  });
+  if (uniq.length === 0) return null;
+  return uniq.length === 1 ? (uniq[0] as RawFilter) : { kind: 'and', items: uniq };
+}
+
+/** Disjunction; any null branch (true) makes the whole disjunction null. */
+function or(items: (RawFilter | null)[]): RawFilter | null {
+  if (items.some((i) => i === null)) return null;
+  const list = items as RawFilter[];
+  const keys = new Set(list.map((f) => JSON.stringify(f)));
+  if (keys.size === 1) return list[0] as RawFilter;
+  return { kind: 'or', items: list };
+}
+
+const NUMBERISH = /^[0-9.eE+-]+$/;
+const NON_STRING_RENDERINGS = ['true', 'false', 'null', 'infinity', '-infinity'];
+
+/** Whether the pattern can match how a number, boolean or null prints (toText / json-fields). */
+function couldMatchNonString(pattern: string): boolean {
+  const m = wildcardMatcher(pattern);
+  if (NON_STRING_RENDERINGS.some((r) => m(r))) return true;
+  return /^[0-9.eE+-]*$/.test(pattern.replace(/\*/g, ''));
+}
+
+/** Whether a piece could be part of a number's printed form, which may differ from its raw text. */
+function numberish(piece: string): boolean {
+  return NUMBERISH.test(piece) || '-infinity'.includes(piece.toLowerCase());
+}
+
+/** Conditions on the value's text; [] when nothing can be said. */
+function valueConditions(kind: ValueKind, pattern: string): RawFilter[] {
+  const loose = kind === 'any' && couldMatchNonString(pattern);
+  const breakAt = kind === 'command' ? (c: number) => c === 32 || isUnsafe(c) : isUnsafe;
+  const out: RawFilter[] = [];
+  for (const p of patternPieces(pattern, breakAt)) {
+    if (loose) {
+      // Maybe a number: no quote anchors, and no runs its printed form could contain.
+      if (p.text.length >= 2 && !numberish(p.text)) out.push(contains(p.text));
+      continue;
+    }
+    const end = p.atEnd ? '"' : '';
+    if (p.atStart && kind === 'basename') {
+      // The basename starts after the binary's last `/`, or at the start of the string.
+      out.push(any(contains('/' + p.text + end), contains('"' + p.text + end)));
+    } else if (p.atStart || p.atEnd) {
+      out.push(contains((p.atStart ? '"' : '') + p.text + end));
+    } else if (p.text.length >= 2) {
+      out.push(contains(p.text));
+    }
+  }
+  return out;
+}
+
+/**
+ * Conditions for a JSON path to exist: its pieces between `.` and `{}` are parts of keys. Only the
+ * name's very start and end are known key boundaries (keys may contain `.` or even `{}`).
+ */
+function pathConditions(field: string): RawFilter[] {
+  const parts: Piece[] = [];
+  const isSep = (c: number): boolean => c === 46 || c === 123 || c === 125 || isUnsafe(c);
+  pieces(field, true, true, isSep, parts);
+  const out: RawFilter[] = [];
+  for (const p of parts) {
+    const text = (p.atStart ? '"' : '') + p.text + (p.atEnd ? '"' : '');
+    if (p.atStart || p.atEnd || p.text.length >= 2) out.push(contains(text));
+  }
+  return out;
+}
+
+function condition(field: string, pattern: string): RawFilter | null {
+  if (METADATA_FIELDS.has(field) || field === '') return null;
+  if (field === '_raw') {
+    // `_raw` is the text itself: any ASCII run is in it (non-ASCII case folding differs, so cut there).
+    return and(patternPieces(pattern, (c) => c > 0x7e).filter((p) => p.text.length >= 2).map((p) => contains(p.text)));
+  }
+  const spec = CIM.get(field);
+  if (spec === null) return null;
+  // Any field may be a JSON path; a CIM name is one too when the CIM source is absent (event-result.ts).
+  const asPath = and([...pathConditions(field), ...valueConditions('any', pattern)]);
+  if (spec === undefined) return asPath;
+  return or([and([spec.exists, ...valueConditions(spec.kind, pattern)]), asPath]);
+}
+
+/**
+ * A necessary condition on `_raw` for `field` to have a value matching `pattern` (case-insensitive,
+ * `*` = any run). Null when nothing safe can be said.
+ */
+export function rawConditionFor(field: string, pattern: string): RawFilter | null {
+  if (pattern === '') return null;
+  return condition(field, pattern);
+}
+
+/** A necessary condition on `_raw` for `field` to exist at all (for `field!=""`, `field=*`, `field!=x`). */
+export function rawConditionForExists(field: string): RawFilter | null {
+  if (field === '_raw') return null;
+  return condition(field, '*');
+}

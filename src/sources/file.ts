@@ -1,0 +1,410 @@
+/**
+ * FileSource: Tetragon JSON lines from files (plain or gzip) and stdin, as an EventSource.
+ *
+ * Hot path per line: CR strip → blank check → raw prefilter (no parse) → JSON.parse → time bounds →
+ * metadata predicate. The prefilter is a necessary condition derived from the search, so lines it
+ * rejects could never be results; see CONTEXT.md "Prefilter and malformed lines" for what that means
+ * for malformed-line reporting.
+ */
+import { constants as fsConstants, createReadStream } from 'node:fs';
+import { access, open, stat } from 'node:fs/promises';
+import { hostname } from 'node:os';
+import { addAbortSignal, pipeline, type Readable } from 'node:stream';
+import { StringDecoder } from 'node:string_decoder';
+import { createGunzip } from 'node:zlib';
+import { VigilError } from '../errors.js';
+import type { Event } from '../events/event.js';
+import { DEFAULT_INDEX } from '../events/event.js';
+import {
+  compileRawFilter,
+  metadataPredicate,
+  type EventSource,
+  type RawFilter,
+  type ScanOptions,
+  type ScanRequest,
+} from '../events/scan.js';
+import {
+  SOURCETYPE_ISOVALENT,
+  SOURCETYPE_PROCESS_CONNECT,
+  SOURCETYPE_PROCESS_EXEC,
+  isJsonObject,
+  parseTetragonTime,
+  toEvent,
+  type ToEventContext,
+} from './tetragon.js';
+
+/** A problem with one input line. `line` is 1-based; `file` is the path as given (`stdin` for `-`). */
+export interface LineIssue {
+  file: string;
+  line: number;
+  reason: string;
+}
+
+export interface FileSourceOptions {
+  /** Overrides the add-on's sourcetype assignment for every event. */
+  sourcetype?: string;
+  /** Default `main`. */
+  index?: string;
+  /** Default: the file path as given; `stdin` for `-`. */
+  source?: string;
+  /** Overrides `node_name`. */
+  host?: string;
+  /** Host of events without `node_name` (and no `host` override). Default: this machine's hostname, like a Splunk file input. */
+  defaultHost?: string;
+  /** Epoch seconds used as the fallback time of time-less stdin events. Default: the time the scan starts. */
+  now?: number;
+  onMalformed?: (m: LineIssue) => void;
+  /** Non-fatal oddities, e.g. an event without `time` (it gets the previous event's time). */
+  onWarning?: (w: LineIssue) => void;
+  /** The stream `-` reads (tests inject one). Default: process.stdin. */
+  stdin?: Readable;
+  /** Events per yielded batch. Default 1000. */
+  batchSize?: number;
+  /** Bytes per read. Default 1 MiB. */
+  chunkSize?: number;
+}
+
+interface Input {
+  path: string;
+  /** The path as given, or `stdin`. */
+  label: string;
+  isStdin: boolean;
+  size?: number;
+  /** mtime in epoch seconds (files only). */
+  mtime?: number;
+}
+
+interface Chunk {
+  data: Buffer | string;
+  /** Bytes consumed from the input so far (compressed bytes for gzip). */
+  bytes: number;
+}
+
+const DEFAULT_BATCH = 1000;
+const DEFAULT_CHUNK = 1 << 20;
+/** Lines the prefilter skipped, remembered to give a later time-less event its predecessor's time. */
+const SKIPPED_RING = 16;
+
+export class FileSource implements EventSource {
+  readonly newestFirst = false;
+  private readonly paths: readonly string[];
+  private readonly opts: FileSourceOptions;
+  private malformed = 0;
+  private warnings = 0;
+  private stdinConsumed = false;
+
+  constructor(paths: readonly string[], options: FileSourceOptions = {}) {
+    this.paths = [...paths];
+    this.opts = options;
+  }
+
+  /** Malformed lines seen by the latest scan (a lower bound when the scan had a raw prefilter; see CONTEXT.md). */
+  get malformedCount(): number {
+    return this.malformed;
+  }
+
+  /** Warnings raised by the latest scan. */
+  get warningCount(): number {
+    return this.warnings;
+  }
+
+  async *scan(request: ScanRequest, options: ScanOptions = {}): AsyncGenerator<Event[]> {
+    const { signal, onProgress } = options;
+    signal?.throwIfAborted();
+    this.malformed = 0;
+    this.warnings = 0;
+    // Fail fast: every input must be readable before the first event is yielded.
+    const inputs = await Promise.all(this.paths.map((p) => this.prepare(p)));
+    const totalBytes = inputs.every((i) => i.size !== undefined)
+      ? inputs.reduce((s, i) => s + (i.size ?? 0), 0)
+      : undefined;
+    const metaPass = metadataPredicate(request);
+    const batchSize = Math.max(1, this.opts.batchSize ?? DEFAULT_BATCH);
+    const startedAt = this.opts.now ?? Date.now() / 1000;
+    let bytesBefore = 0;
+    let scanned = 0;
+
+    for (const input of inputs) {
+      const plan = this.planInput(request, input);
+      if (plan === null) {
+        bytesBefore += input.size ?? 0;
+        onProgress?.({ scanned, bytes: bytesBefore, totalBytes });
+        continue;
+      }
+      const rawTest = compileRawFilter(plan.raw);
+      const fileTime = input.mtime ?? startedAt;
+      const { earliest, latest } = request;
+
+      // Time fallback state: last parsed event's time, and the lines the prefilter skipped since then.
+      let lastTime: number | null = null;
+      const ring: string[] = new Array<string>(SKIPPED_RING);
+      let skippedSinceParse = 0;
+      const fallbackTime = (): number => {
+        const n = Math.min(skippedSinceParse, SKIPPED_RING);
+        for (let i = 1; i <= n; i++) {
+          const t = timeOfLine(ring[(skippedSinceParse - i) % SKIPPED_RING] as string);
+          if (t !== null) return t;
+        }
+        return lastTime ?? fileTime;
+      };
+      const ctx: ToEventContext = {
+        index: this.opts.index ?? DEFAULT_INDEX,
+        source: this.opts.source ?? input.label,
+        defaultHost: this.opts.defaultHost ?? hostname(),
+        fallbackTime,
+      };
+      if (this.opts.sourcetype !== undefined) ctx.sourcetype = this.opts.sourcetype;
+      if (this.opts.host !== undefined) ctx.host = this.opts.host;
+
+      let batch: Event[] = [];
+      let lineNo = 0;
+      let carry = '';
+      let firstChunk = true;
+      const decoder = new StringDecoder('utf8');
+
+      // Returns the event to keep, or null. Kept as a closure so the split loop below stays simple.
+      const handle = (rawLine: string): Event | null => {
+        lineNo++;
+        let line = rawLine;
+        if (line.length === 0) return null;
+        if (line.charCodeAt(line.length - 1) === 13) line = line.slice(0, -1);
+        if (line.length === 0 || (isSpace(line.charCodeAt(0)) && line.trim() === '')) return null;
+        if (rawTest !== null && !rawTest(line)) {
+          // Skipped unparsed. Lines that are not even object-shaped (truncated writes, garbage) are
+          // still reported, cheaply; object-shaped lines with bad insides go unnoticed (documented).
+          if (!looksLikeObject(line)) this.reportMalformed(input.label, lineNo, malformedReason(line));
+          else ring[skippedSinceParse++ % SKIPPED_RING] = line;
+          return null;
+        }
+        const out = toEvent(line, ctx);
+        if (!out.ok) {
+          this.reportMalformed(input.label, lineNo, out.reason);
+          return null;
+        }
+        if (out.missingTime) {
+          this.warnings++;
+          this.opts.onWarning?.({ file: input.label, line: lineNo, reason: 'no "time": using the previous event\'s time' });
+        }
+        const t = out.event._time;
+        lastTime = t;
+        skippedSinceParse = 0;
+        if (earliest !== null && t < earliest) return null;
+        if (latest !== null && t >= latest) return null;
+        return metaPass(out.event) ? out.event : null;
+      };
+
+      const chunks = input.isStdin ? this.stdinChunks(signal) : fileChunks(input, this.opts.chunkSize ?? DEFAULT_CHUNK, signal);
+      for await (const chunk of chunks) {
+        signal?.throwIfAborted();
+        let text = typeof chunk.data === 'string' ? chunk.data : decoder.write(chunk.data);
+        if (firstChunk && text.length > 0) {
+          firstChunk = false;
+          if (text.charCodeAt(0) === 0xfeff) text = text.slice(1); // UTF-8 BOM
+        }
+        // `carry` has no newline, so the search can start after it (keeps very long lines linear).
+        let searchFrom = carry.length;
+        if (carry.length > 0) text = carry + text;
+        let start = 0;
+        let nl: number;
+        while ((nl = text.indexOf('\n', searchFrom)) !== -1) {
+          const e = handle(text.slice(start, nl));
+          start = searchFrom = nl + 1;
+          if (e !== null) {
+            batch.push(e);
+            if (batch.length >= batchSize) {
+              yield batch;
+              batch = [];
+            }
+          }
+        }
+        carry = start === 0 ? text : text.slice(start);
+        onProgress?.({ scanned: scanned + lineNo, bytes: bytesBefore + chunk.bytes, totalBytes });
+      }
+      const rest = carry + decoder.end();
+      if (rest.length > 0) {
+        const e = handle(rest);
+        if (e !== null) batch.push(e);
+      }
+      if (batch.length > 0) yield batch;
+      scanned += lineNo;
+      bytesBefore += input.size ?? 0;
+      onProgress?.({ scanned, bytes: bytesBefore, totalBytes });
+    }
+  }
+
+  private reportMalformed(file: string, line: number, reason: string): void {
+    this.malformed++;
+    this.opts.onMalformed?.({ file, line, reason });
+  }
+
+  /** Checks an input is readable, without opening it yet (no descriptor is held per pending file). */
+  private async prepare(path: string): Promise<Input> {
+    if (path === '-') {
+      if (this.stdinConsumed) {
+        throw new VigilError('INPUT_IO', 'cannot read stdin: it was already read by an earlier scan (save it to a file to search it several times)');
+      }
+      return { path, label: 'stdin', isStdin: true };
+    }
+    try {
+      const st = await stat(path);
+      if (st.isDirectory()) throw Object.assign(new Error('is a directory'), { code: 'EISDIR' });
+      await access(path, fsConstants.R_OK);
+      return { path, label: path, isStdin: false, size: st.size, mtime: st.mtimeMs / 1000 };
+    } catch (err) {
+      throw ioError(path, err);
+    }
+  }
+
+  /**
+   * Which of this input's events can pass the metadata constraints, decided once per input:
+   * null when none can (skip the file), else the raw prefilter to use: the request's, plus the
+   * top-level key when only processExec/processConnect events can match (necessary conditions only;
+   * every parsed event is still checked with the full metadata predicate).
+   */
+  private planInput(request: ScanRequest, input: Input): { raw: RawFilter | null } | null {
+    const hostFixed = this.opts.host !== undefined;
+    // Host comes from each event's node_name unless overridden, so it cannot be judged per input.
+    const probeReq = hostFixed ? request : { ...request, metadata: request.metadata.filter((c) => c.field !== 'host') };
+    const probePass = metadataPredicate(probeReq);
+    const candidates =
+      this.opts.sourcetype !== undefined
+        ? [this.opts.sourcetype]
+        : [SOURCETYPE_PROCESS_EXEC, SOURCETYPE_PROCESS_CONNECT, SOURCETYPE_ISOVALENT];
+    const allowed = candidates.filter((sourcetype) =>
+      probePass({
+        _time: 0,
+        index: this.opts.index ?? DEFAULT_INDEX,
+        sourcetype,
+        source: this.opts.source ?? input.label,
+        host: this.opts.host ?? '',
+        _raw: '',
+      }),
+    );
+    if (allowed.length === 0) return null;
+    const items: RawFilter[] = request.raw ? [request.raw] : [];
+    if (this.opts.sourcetype === undefined && !allowed.includes(SOURCETYPE_ISOVALENT)) {
+      const keys = allowed.map((st): RawFilter => ({
+        kind: 'contains',
+        text: st === SOURCETYPE_PROCESS_EXEC ? '"process_exec"' : '"process_connect"',
+      }));
+      items.push(keys.length === 1 ? (keys[0] as RawFilter) : { kind: 'or', items: keys });
+    }
+    if (items.length === 0) return { raw: null };
+    return { raw: items.length === 1 ? (items[0] as RawFilter) : { kind: 'and', items } };
+  }
+
+  private async *stdinChunks(signal: AbortSignal | undefined): AsyncGenerator<Chunk> {
+    this.stdinConsumed = true;
+    const stream = this.opts.stdin ?? process.stdin;
+    if (signal) addAbortSignal(signal, stream);
+    let bytes = 0;
+    try {
+      for await (const data of stream as AsyncIterable<Buffer | string>) {
+        bytes += typeof data === 'string' ? Buffer.byteLength(data) : data.length;
+        yield { data, bytes };
+      }
+    } catch (err) {
+      if (signal?.aborted) throw signal.reason;
+      throw ioError('stdin', err);
+    }
+  }
+}
+
+/** Reads a file in big chunks; gzip (detected by its magic bytes, whatever the extension) is inflated. */
+async function* fileChunks(input: Input, chunkSize: number, signal: AbortSignal | undefined): AsyncGenerator<Chunk> {
+  let fh: Awaited<ReturnType<typeof open>> | undefined;
+  try {
+    fh = await open(input.path, 'r');
+    const buf = Buffer.allocUnsafe(Math.max(chunkSize, 2));
+    const head = await fh.read(buf, 0, 2, 0);
+    if (head.bytesRead === 2 && buf[0] === 0x1f && buf[1] === 0x8b) {
+      await fh.close();
+      fh = undefined;
+      yield* gzipChunks(input.path, chunkSize, signal);
+      return;
+    }
+    let pos = 0;
+    for (;;) {
+      const { bytesRead } = await fh.read(buf, 0, buf.length, pos);
+      if (bytesRead === 0) break;
+      pos += bytesRead;
+      // The buffer is reused: the consumer decodes each chunk before asking for the next one.
+      yield { data: buf.subarray(0, bytesRead), bytes: pos };
+    }
+  } catch (err) {
+    if (signal?.aborted) throw signal.reason;
+    if (err instanceof VigilError) throw err;
+    throw ioError(input.path, err);
+  } finally {
+    await fh?.close();
+  }
+}
+
+async function* gzipChunks(path: string, chunkSize: number, signal: AbortSignal | undefined): AsyncGenerator<Chunk> {
+  const src = createReadStream(path, { highWaterMark: chunkSize });
+  const gunzip = createGunzip({ chunkSize: Math.min(chunkSize, 1 << 18) });
+  // pipeline forwards a read error from `src` to `gunzip`, which makes the iteration below throw.
+  pipeline(src, gunzip, () => {});
+  if (signal) addAbortSignal(signal, gunzip);
+  try {
+    for await (const data of gunzip as AsyncIterable<Buffer>) yield { data, bytes: src.bytesRead };
+  } catch (err) {
+    if (signal?.aborted) throw signal.reason;
+    throw ioError(path, err);
+  } finally {
+    src.destroy();
+    gunzip.destroy();
+  }
+}
+
+function ioError(path: string, err: unknown): VigilError {
+  const e = err as NodeJS.ErrnoException;
+  const reasons: Record<string, string> = {
+    ENOENT: 'no such file or directory',
+    EACCES: 'permission denied',
+    EPERM: 'operation not permitted',
+    EISDIR: 'is a directory',
+    Z_BUF_ERROR: 'truncated gzip data',
+    Z_DATA_ERROR: 'corrupt gzip data',
+  };
+  const reason = (e?.code && reasons[e.code]) || e?.message || String(err);
+  return new VigilError('INPUT_IO', `cannot read ${path}: ${reason}`, { cause: err });
+}
+
+function isSpace(c: number): boolean {
+  return c === 32 || c === 9 || c === 11 || c === 12 || c === 13 || c === 0xa0 || c === 0xfeff || (c >= 0x2000 && c <= 0x3000);
+}
+
+function isJsonSpace(c: number): boolean {
+  return c === 32 || c === 9 || c === 10 || c === 13;
+}
+
+/** First and last non-whitespace characters are `{` and `}`: what every JSON object line satisfies. */
+function looksLikeObject(line: string): boolean {
+  let i = 0;
+  let j = line.length - 1;
+  while (i <= j && isJsonSpace(line.charCodeAt(i))) i++;
+  while (j >= i && isJsonSpace(line.charCodeAt(j))) j--;
+  return i < j && line.charCodeAt(i) === 123 && line.charCodeAt(j) === 125;
+}
+
+function malformedReason(line: string): string {
+  try {
+    JSON.parse(line); // only reached for lines that are not object-shaped: valid JSON here is an array, string, …
+    return 'not a JSON object';
+  } catch (err) {
+    return `not JSON: ${(err as Error).message}`;
+  }
+}
+
+/** The valid `time` of a line, or null (used only to resolve a later time-less event's time). */
+function timeOfLine(line: string): number | null {
+  try {
+    const v: unknown = JSON.parse(line);
+    if (!isJsonObject(v)) return null;
+    const t = v['time'];
+    return typeof t === 'string' ? parseTetragonTime(t) : null;
+  } catch {
+    return null;
+  }
+}

@@ -1,0 +1,50 @@
+import type { EvalExpr } from '../parse/ast.js';
+import { compileEval, evalTypeOf } from '../eval/compile.js';
+import { toFieldValue } from '../eval/value.js';
+import { SplError, type Span } from '../source.js';
+import { defineCommand } from './types.js';
+
+export interface EvalArgs {
+  assignments: { field: string; fieldSpan: Span; expr: EvalExpr }[];
+}
+
+/** `eval a=<expr>, b=<expr>`: evaluated left to right; later assignments see earlier ones. */
+export const evalCommand = defineCommand<EvalArgs>({
+  name: 'eval',
+  doc: 'eval field=<expression>[, field=<expression>]...: compute fields.',
+  parse: (p) => {
+    const assignments: EvalArgs['assignments'] = [];
+    for (;;) {
+      const t = p.next('eval');
+      if (t.kind !== 'word' && t.kind !== 'field' && t.kind !== 'string') {
+        throw p.error(t.kind === 'eof' ? 'eval needs an assignment: eval field=<expression>' : `expected a field name to assign, found '${t.value}'`, t.span);
+      }
+      const eq = p.next('eval');
+      if (eq.kind !== 'op' || eq.value !== '=') throw p.error(`expected = after ${t.value}`, eq.span);
+      const expr = p.evalExpr();
+      assignments.push({ field: t.value, fieldSpan: t.span, expr });
+      if (p.accept('comma', 'eval')) continue;
+      break;
+    }
+    return { assignments };
+  },
+  kind: () => 'streaming',
+  orderSensitive: () => false,
+  writes: (a) => a.assignments.map((x) => x.field),
+  create: (args, ctx, next) => {
+    const compiled = args.assignments.map((a) => {
+      const t = evalTypeOf(a.expr, ctx, ctx.source);
+      if (t === 'boolean') {
+        throw new SplError('SPL_BAD_ARGUMENT', `the result of this expression is a boolean, which a field cannot hold: use if(<expr>, "true", "false")`, a.expr.span, ctx.source);
+      }
+      return { field: a.field, c: compileEval(a.expr, ctx, ctx.source) };
+    });
+    return {
+      push: (row) => {
+        for (const a of compiled) row.set(a.field, toFieldValue(a.c(row)));
+        next.push(row);
+      },
+      end: () => next.end(),
+    };
+  },
+});

@@ -1,0 +1,56 @@
+import { Row } from '../../events/result.js';
+import { expandFieldPatterns, fieldPattern, isInternalField } from '../fields.js';
+import { defineCommand } from './types.js';
+
+export interface FieldsArgs {
+  mode: '+' | '-';
+  fields: string[];
+}
+
+/** `fields [+|-] f1 f2`: keep (default) or remove fields. Keeping never drops internal fields unless listed with `-`. */
+export const fieldsCommand = defineCommand<FieldsArgs>({
+  name: 'fields',
+  doc: 'fields [+|-] <field-list>: keep or remove fields.',
+  parse: (p) => {
+    let mode: '+' | '-' = '+';
+    const t = p.peek('search');
+    if (t.kind === 'word' && (t.value === '+' || t.value === '-')) {
+      mode = t.value;
+      p.next('search');
+    } else if (t.kind === 'word' && (t.value.startsWith('-') || t.value.startsWith('+')) && t.value.length > 1) {
+      // `fields -_raw` / `fields +a`
+      mode = t.value[0] as '+' | '-';
+    }
+    const fields = p.fieldList().map((f, i) => (i === 0 && (f.name.startsWith('-') || f.name.startsWith('+')) && f.name.length > 1 ? f.name.slice(1) : f.name));
+    if (fields.length === 0) throw p.error('fields needs at least one field', p.peek('search').span);
+    return { mode, fields };
+  },
+  kind: () => 'streaming',
+  orderSensitive: () => false,
+  writes: () => '*',
+  create: (args, _ctx, next) => {
+    if (args.mode === '-') {
+      const ms = args.fields.map(fieldPattern);
+      const wild = args.fields.some((f) => f.includes('*'));
+      return {
+        push: (row) => {
+          const names = wild ? row.fieldNames() : args.fields;
+          for (const n of names) if (ms.some((m) => m(n))) row.set(n, null);
+          next.push(row);
+        },
+        end: () => next.end(),
+      };
+    }
+    return {
+      push: (row) => {
+        const present = row.fieldNames();
+        const keep = expandFieldPatterns(args.fields, present);
+        const out = new Row();
+        for (const n of keep) out.set(n, row.get(n));
+        for (const n of present) if (isInternalField(n) && out.get(n) === null) out.set(n, row.get(n));
+        next.push(out);
+      },
+      end: () => next.end(),
+    };
+  },
+});

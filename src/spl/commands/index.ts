@@ -1,0 +1,60 @@
+import type { CommandParsers } from '../parse/parser.js';
+import type { AnyCommand } from './types.js';
+import { binCommand } from './bin.js';
+import { convertCommand } from './convert.js';
+import { dedupCommand } from './dedup.js';
+import { evalCommand } from './eval.js';
+import { fieldsCommand } from './fields.js';
+import { headCommand } from './head.js';
+import { makeresultsCommand } from './makeresults.js';
+import { regexCommand } from './regex.js';
+import { renameCommand } from './rename.js';
+import { searchCommand } from './search.js';
+import { sortCommand } from './sort.js';
+import { statsCommand } from './stats.js';
+import { tableCommand } from './table.js';
+import { tailCommand } from './tail.js';
+import { whereCommand } from './where.js';
+
+/**
+ * The command table: every SPL command vigil runs. A new command is one file in this folder plus one
+ * line here. A command not in this table is an "unsupported command" error at its position.
+ */
+const COMMANDS: readonly AnyCommand[] = [
+  binCommand,
+  convertCommand,
+  dedupCommand,
+  evalCommand,
+  fieldsCommand,
+  headCommand,
+  makeresultsCommand,
+  regexCommand,
+  renameCommand,
+  searchCommand,
+  sortCommand,
+  statsCommand,
+  tableCommand,
+  tailCommand,
+  whereCommand,
+];
+
+const byName = new Map<string, AnyCommand>();
+for (const c of COMMANDS) {
+  for (const n of [c.name, ...(c.aliases ?? [])]) {
+    if (byName.has(n)) throw new Error(`SPL command ${n} registered twice`);
+    byName.set(n, c);
+  }
+}
+
+export function commandBlueprint(name: string): AnyCommand | undefined {
+  return byName.get(name);
+}
+
+export function supportedCommands(): string[] {
+  return [...byName.keys()].sort();
+}
+
+export const COMMAND_PARSERS: CommandParsers = {
+  resolve: (name) => byName.get(name)?.name,
+  parseArgs: (name, p) => byName.get(name)!.parse(p),
+};

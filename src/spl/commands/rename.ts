@@ -1,0 +1,66 @@
+import { fieldPatternRegExp } from '../fields.js';
+import type { Span } from '../source.js';
+import { defineCommand } from './types.js';
+
+export interface RenameArgs {
+  pairs: { from: string; to: string; span: Span }[];
+}
+
+/**
+ * `rename a AS b, c* AS d*`: renames fields; a wildcard in both names carries the matched part over.
+ * Renaming onto an existing field replaces it; renaming a missing field changes nothing.
+ */
+export const renameCommand = defineCommand<RenameArgs>({
+  name: 'rename',
+  doc: 'rename <field> AS <new>[, ...]: rename fields (wildcards allowed).',
+  parse: (p) => {
+    const pairs: RenameArgs['pairs'] = [];
+    for (;;) {
+      if (p.accept('comma')) continue;
+      if (p.atEnd()) break;
+      const from = p.fieldName();
+      if (!p.acceptWord('as')) throw p.error(`expected AS after ${from.name}`, p.peek('search').span);
+      const to = p.fieldName('a new field name after AS');
+      const stars = (s: string) => (s.match(/\*/g) ?? []).length;
+      if (stars(to.name) > 0 && stars(to.name) !== stars(from.name)) throw p.error('the wildcards in both names of a rename must correspond', to.span, 'SPL_BAD_ARGUMENT');
+      pairs.push({ from: from.name, to: to.name, span: { start: from.span.start, end: to.span.end } });
+    }
+    if (pairs.length === 0) throw p.error('rename needs <field> AS <new>', p.peek('search').span);
+    return { pairs };
+  },
+  kind: () => 'streaming',
+  orderSensitive: () => false,
+  writes: (a) => (a.pairs.some((x) => x.from.includes('*')) ? '*' : a.pairs.flatMap((x) => [x.from, x.to])),
+  create: (args, _ctx, next) => {
+    const steps = args.pairs.map((pr) => {
+      if (!pr.from.includes('*')) {
+        return (row: Parameters<typeof next.push>[0]) => {
+          const v = row.get(pr.from);
+          if (v === null) return;
+          row.set(pr.from, null);
+          row.set(pr.to, v);
+        };
+      }
+      const re = fieldPatternRegExp(pr.from);
+      const parts = pr.to.split('*');
+      return (row: Parameters<typeof next.push>[0]) => {
+        for (const name of row.fieldNames()) {
+          const m = re.exec(name);
+          if (!m) continue;
+          let target = parts[0]!;
+          for (let i = 1; i < parts.length; i++) target += (m[i] ?? '') + parts[i];
+          const v = row.get(name);
+          row.set(name, null);
+          row.set(target, v);
+        }
+      };
+    });
+    return {
+      push: (row) => {
+        for (const s of steps) s(row);
+        next.push(row);
+      },
+      end: () => next.end(),
+    };
+  },
+});

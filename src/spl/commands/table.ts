@@ -1,0 +1,33 @@
+import { Row } from '../../events/result.js';
+import { expandFieldPatterns } from '../fields.js';
+import { defineCommand } from './types.js';
+
+export interface TableArgs {
+  fields: string[];
+}
+
+/** `table f1 f2 p*`: only the listed fields, in that order (internal fields too only when listed). */
+export const tableCommand = defineCommand<TableArgs>({
+  name: 'table',
+  doc: 'table <field-list>: keep only these fields, in this order (wildcards allowed).',
+  parse: (p) => {
+    const fields = p.fieldList().map((f) => f.name);
+    if (fields.length === 0) throw p.error('table needs at least one field', p.peek('search').span);
+    return { fields };
+  },
+  kind: () => 'streaming',
+  orderSensitive: () => false,
+  writes: () => '*',
+  create: (args, _ctx, next) => {
+    const wild = args.fields.some((f) => f.includes('*'));
+    return {
+      push: (row) => {
+        const names = wild ? expandFieldPatterns(args.fields, row.fieldNames()) : args.fields;
+        const out = new Row();
+        for (const n of names) out.set(n, row.get(n));
+        next.push(out);
+      },
+      end: () => next.end(),
+    };
+  },
+});

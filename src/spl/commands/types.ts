@@ -1,0 +1,67 @@
+import type { Result } from '../../events/result.js';
+import type { CommandAst } from '../parse/ast.js';
+import type { ArgParser } from '../parse/parser.js';
+import type { SourceText, Span } from '../source.js';
+import type { EvalContext } from '../eval/functions/types.js';
+import type { LookupProvider } from '../lookups.js';
+
+/** Where rows go: the next operator, or the search's output. */
+export interface Sink {
+  push(row: Result): void;
+  /** No more input. Transforming operators emit their output here. */
+  end(): void;
+}
+
+/** What a running search gives its operators. */
+export interface ExecContext extends EvalContext {
+  source: SourceText;
+  lookups: LookupProvider;
+  /** The search's time range after all modifiers (epoch seconds; null = unbounded). */
+  earliest: number | null;
+  latest: number | null;
+  /** Non-fatal problems worth telling the user (e.g. a value limit was hit). */
+  warn(message: string, at?: Span): void;
+  /** Operators that need no more input call this (head); the executor stops reading. */
+  halt(): void;
+  readonly halted: boolean;
+}
+
+/**
+ * - `generating`: produces rows and must come first (`| makeresults`, `| inputlookup`).
+ * - `streaming`: handles each row on its own, in any order (eval, where, rename...).
+ * - `transforming`: needs all its input before it can emit (stats, sort, eventstats...).
+ */
+export type CommandKind = 'generating' | 'streaming' | 'transforming';
+
+/**
+ * An SPL command as a blueprint: how to parse its arguments and how to run it. One file per
+ * command under spl/commands/, registered in spl/commands/index.ts.
+ */
+export interface CommandBlueprint<A> {
+  readonly name: string;
+  readonly aliases?: readonly string[];
+  /** One line for `vigil validate` and docs. */
+  readonly doc: string;
+  parse(p: ArgParser): A;
+  kind(args: A): CommandKind;
+  /** True when the output depends on the order of the input (first/last/list/dedup/head/streamstats). */
+  orderSensitive(args: A): boolean;
+  /** True when the output order is set by the command whatever the input order (stats, sort, generators). */
+  ordersOutput?(args: A): boolean;
+  /**
+   * Fields this command may create or change: the optimizer only derives early filters from fields no
+   * earlier command touched. `'*'` means "any field".
+   */
+  writes(args: A): readonly string[] | '*';
+  /** Builds the operator. Static problems (bad regex, type errors) must be raised here, before data flows. */
+  create(args: A, ctx: ExecContext, next: Sink, cmd: CommandAst): Sink;
+  /** Generating commands produce their rows here. */
+  generate?(args: A, ctx: ExecContext, next: Sink, cmd: CommandAst): Promise<void> | void;
+}
+
+/** The type-erased form kept in the command table. */
+export type AnyCommand = CommandBlueprint<unknown>;
+
+export function defineCommand<A>(bp: CommandBlueprint<A>): AnyCommand {
+  return bp as unknown as AnyCommand;
+}

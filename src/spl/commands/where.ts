@@ -1,0 +1,34 @@
+import type { EvalExpr } from '../parse/ast.js';
+import { compileEval, evalTypeOf } from '../eval/compile.js';
+import { SplError } from '../source.js';
+import { defineCommand } from './types.js';
+
+export interface WhereArgs {
+  expr: EvalExpr;
+}
+
+/** `where <eval-expression>`: keeps results for which the expression is true (case-sensitive, unlike search). */
+export const whereCommand = defineCommand<WhereArgs>({
+  name: 'where',
+  doc: 'where <eval-expression>: keep results for which the expression is true.',
+  parse: (p) => {
+    if (p.atEnd('eval')) throw p.error('where needs an expression', p.peek('eval').span);
+    return { expr: p.evalExpr() };
+  },
+  kind: () => 'streaming',
+  orderSensitive: () => false,
+  writes: () => [],
+  create: (args, ctx, next) => {
+    const t = evalTypeOf(args.expr, ctx, ctx.source);
+    if (t !== 'boolean' && t !== 'any') {
+      throw new SplError('SPL_BAD_ARGUMENT', `where needs a boolean expression; this one is a ${t}`, args.expr.span, ctx.source);
+    }
+    const c = compileEval(args.expr, ctx, ctx.source);
+    return {
+      push: (row) => {
+        if (c(row) === true) next.push(row);
+      },
+      end: () => next.end(),
+    };
+  },
+});

@@ -1,0 +1,168 @@
+import type { EvalFunction } from './types.js';
+import { toNumber, toText } from '../../../events/value.js';
+import { isMv, numberOf, scalarOf, type EvalValue } from '../value.js';
+import { compileAll, literalNumber, literalString, mapText } from './helpers.js';
+import { roundTo } from './math.js';
+import { sprintf } from './printf.js';
+
+/**
+ * Conversion functions (Search Reference, "Conversion functions"): tonumber, tostring, printf.
+ */
+
+const DECIMAL = /^[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?$/;
+
+/**
+ * tonumber's parse. Base 10 accepts decimal numbers (with a fraction or exponent); other bases accept
+ * an optionally signed run of digits of that base, and base 16 also a `0x` prefix (as C's strtol).
+ * "If the tonumber function can't parse a field value to a number, for example if the value contains
+ * a leading and trailing space, the function returns NULL" — so, unlike comparisons, no trimming.
+ */
+export function parseNumber(text: string, base: number): number | null {
+  if (base === 10) return DECIMAL.test(text) ? Number(text) : null;
+  let t = text;
+  let sign = 1;
+  if (t.startsWith('-') || t.startsWith('+')) {
+    if (t.startsWith('-')) sign = -1;
+    t = t.slice(1);
+  }
+  if (base === 16 && /^0x/i.test(t)) t = t.slice(2);
+  if (t === '') return null;
+  let n = 0;
+  for (const ch of t.toLowerCase()) {
+    const d = ch >= '0' && ch <= '9' ? ch.charCodeAt(0) - 48 : ch >= 'a' && ch <= 'z' ? ch.charCodeAt(0) - 87 : 99;
+    if (d >= base) return null;
+    n = n * base + d;
+  }
+  return sign * n;
+}
+
+function validBase(b: number): boolean {
+  return Number.isInteger(b) && b >= 2 && b <= 36;
+}
+
+/** `D+HH:MM:SS` (days only when non-zero), with microseconds when the value has a fraction. */
+export function formatDuration(seconds: number): string {
+  const sign = seconds < 0 ? '-' : '';
+  let rest = Math.abs(seconds);
+  let whole = Math.floor(rest);
+  let micros = Math.round((rest - whole) * 1e6);
+  if (micros >= 1e6) {
+    whole += 1;
+    micros -= 1e6;
+  }
+  const days = Math.floor(whole / 86400);
+  rest = whole - days * 86400;
+  const hh = Math.floor(rest / 3600);
+  const mm = Math.floor((rest % 3600) / 60);
+  const ss = rest % 60;
+  const two = (n: number): string => String(n).padStart(2, '0');
+  const clock = `${two(hh)}:${two(mm)}:${two(ss)}${micros > 0 ? '.' + String(micros).padStart(6, '0') : ''}`;
+  return `${sign}${days > 0 ? `${days}+` : ''}${clock}`;
+}
+
+function commas(n: number): string {
+  // "If the number includes a decimal, the function rounds the number to nearest two decimal places."
+  const fixed = Number.isInteger(n) ? n.toFixed(0) : roundTo(n, 2).toFixed(2);
+  const [int, frac] = fixed.split('.') as [string, string | undefined];
+  const grouped = int.replace(/\B(?=(\d{3})+(?!\d))/g, ',');
+  return frac === undefined ? grouped : `${grouped}.${frac}`;
+}
+
+const FORMATS = ['hex', 'commas', 'duration', 'binary'] as const;
+type Format = (typeof FORMATS)[number];
+
+function isFormat(s: string): s is Format {
+  return (FORMATS as readonly string[]).includes(s);
+}
+
+function formatNumber(n: number, format: Format): string | null {
+  switch (format) {
+    case 'hex':
+      // tostring(15, "hex") is "0xF"; negatives print as 64-bit two's complement like C's %llX.
+      return '0x' + BigInt.asUintN(64, BigInt(Math.trunc(n))).toString(16).toUpperCase();
+    case 'binary':
+      // "Only integers in the range of 0 to 2^53 -1 are accepted."
+      return Number.isSafeInteger(n) && n >= 0 ? n.toString(2) : null;
+    case 'commas':
+      return commas(n);
+    case 'duration':
+      return formatDuration(n);
+  }
+}
+
+/** tostring of one value: booleans → "True"/"False", numbers (and numeric text) formatted, other text as is. */
+function toStringValue(v: EvalValue, format: Format | null): EvalValue {
+  if (v === null) return null;
+  if (typeof v === 'boolean') return v ? 'True' : 'False';
+  if (format === null) return isMv(v) ? v.map((x) => toText(x)) : toText(v as string | number);
+  return mapText(v, (s) => {
+    // "The format argument is optional and is only used when the value argument is a number."
+    const n = toNumber(s);
+    return n === null ? s : formatNumber(n, format);
+  });
+}
+
+export const convertFunctions: EvalFunction[] = [
+  {
+    name: 'tonumber',
+    minArgs: 1,
+    maxArgs: 2,
+    doc: 'tonumber(x[, base]): x parsed as a number in base 2..36 (default 10); null when x is not a number in that base (surrounding spaces included).',
+    returns: 'number',
+    compile: (args, h) => {
+      const [x, b] = compileAll(args, h) as [ReturnType<typeof h.compile>, ReturnType<typeof h.compile> | undefined];
+      const baseLit = args[1] ? literalNumber(args[1]) : 10;
+      if (args[1] && (args[1].kind === 'string' || (baseLit !== null && !validBase(baseLit)))) {
+        h.fail('tonumber() base must be an integer from 2 to 36', args[1].span);
+      }
+      return (row) => {
+        const v = scalarOf(x(row));
+        if (v === null || typeof v === 'boolean') return null;
+        let base = 10;
+        if (b) {
+          const bn = numberOf(b(row));
+          if (bn === null || !validBase(bn)) return null;
+          base = bn;
+        }
+        if (typeof v === 'number' && base === 10) return v;
+        return parseNumber(toText(v), base);
+      };
+    },
+  },
+  {
+    name: 'tostring',
+    minArgs: 1,
+    maxArgs: 2,
+    doc: 'tostring(x[, "hex"|"commas"|"duration"|"binary"]): x as text; booleans become "True"/"False", numbers can be formatted (duration: [D+]HH:MM:SS). Works on each value of a multivalue.',
+    returns: 'any',
+    compile: (args, h) => {
+      const [x, f] = compileAll(args, h) as [ReturnType<typeof h.compile>, ReturnType<typeof h.compile> | undefined];
+      const lit = args[1] ? literalString(args[1]) : null;
+      if (args[1] && (args[1].kind === 'number' || (lit !== null && !isFormat(lit)))) {
+        h.fail(`tostring() format must be one of ${FORMATS.map((s) => `"${s}"`).join(', ')}`, args[1].span);
+      }
+      return (row) => {
+        const v = x(row);
+        let format: Format | null = null;
+        if (f) {
+          const s = scalarOf(f(row));
+          // A computed format that is unknown is ignored: the value is converted as by tostring(x).
+          if (typeof s === 'string' && isFormat(s)) format = s;
+        }
+        return toStringValue(v, format);
+      };
+    },
+  },
+  {
+    name: 'printf',
+    minArgs: 1,
+    maxArgs: Infinity,
+    doc: 'printf(format, ...): C-style formatting (%d %i %u %o %x %X %e %f %g %a %c %s %%, flags \' - 0 + space #, width/precision with *).',
+    returns: 'string',
+    call: (args) => {
+      const format = scalarOf(args[0] ?? null);
+      if (format === null || typeof format === 'boolean') return null;
+      return sprintf(toText(format), args.slice(1));
+    },
+  },
+];

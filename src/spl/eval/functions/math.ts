@@ -1,0 +1,212 @@
+import type { EvalFunction } from './types.js';
+import { compareText, toNumber, toText, type Scalar } from '../../../events/value.js';
+import { numberOf, type EvalValue } from '../value.js';
+import { evalValues } from './helpers.js';
+
+/**
+ * Mathematical and statistical eval functions (Splunk Search Reference: "Mathematical functions",
+ * "Statistical eval functions", "Trigonometry and Hyperbolic functions").
+ * Every function returns null when a numeric argument is null or not numeric, and when the result
+ * is not a finite number (sqrt(-1), ln(0), pow overflow) — Splunk has no NaN/Infinity values.
+ */
+
+function finite(n: number): number | null {
+  return Number.isFinite(n) ? n : null;
+}
+
+function unary(name: string, doc: string, f: (x: number) => number): EvalFunction {
+  return {
+    name,
+    minArgs: 1,
+    maxArgs: 1,
+    doc,
+    returns: 'number',
+    call: ([a]) => {
+      const x = numberOf(a ?? null);
+      return x === null ? null : finite(f(x));
+    },
+  };
+}
+
+/** Shifts the decimal point of `x` by `digits` places without binary rounding artefacts (via exponent notation). */
+function shift(x: number, digits: number): number {
+  const [mantissa, exponent] = x.toExponential().split('e') as [string, string];
+  return Number(`${mantissa}e${Number(exponent) + digits}`);
+}
+
+/**
+ * Rounds half up (towards +∞), like JS Math.round: Splunk's round(3.5) is 4 (documented) and
+ * round(-4.5) is -4 (observed: .5 of a negative number goes towards zero). Rounding works on the
+ * decimal text, so round(2.555, 2) is 2.56 as the docs say, not 2.55 as binary 2.555 would give.
+ */
+export function roundTo(x: number, digits: number): number {
+  if (digits === 0) return Math.round(x);
+  return shift(Math.round(shift(x, digits)), -digits);
+}
+
+/** Compares like max()/min(): numbers (and numeric text) numerically, strings lexically, strings above numbers. */
+function rankCompare(a: Scalar, b: Scalar): number {
+  const x = toNumber(a);
+  const y = toNumber(b);
+  if (x !== null && y !== null) return x - y;
+  if (x !== null) return -1;
+  if (y !== null) return 1;
+  return compareText(toText(a), toText(b));
+}
+
+function extreme(args: EvalValue[], pickGreater: boolean): Scalar | null {
+  let best: Scalar | null = null;
+  for (const a of args) {
+    for (const v of evalValues(a)) {
+      if (best === null) best = v;
+      else {
+        const c = rankCompare(v, best);
+        if (pickGreater ? c > 0 : c < 0) best = v;
+      }
+    }
+  }
+  return best;
+}
+
+export const mathFunctions: EvalFunction[] = [
+  unary('abs', 'abs(x): the absolute value of x.', Math.abs),
+  unary('ceiling', 'ceiling(x): x rounded up to the next integer.', Math.ceil),
+  unary('ceil', 'ceil(x): alias of ceiling(x).', Math.ceil),
+  unary('floor', 'floor(x): x rounded down to an integer.', Math.floor),
+  unary('sqrt', 'sqrt(x): the square root of x (null for negative x).', Math.sqrt),
+  unary('exp', 'exp(x): e to the power x.', Math.exp),
+  unary('ln', 'ln(x): the natural logarithm of x (null for x <= 0).', Math.log),
+  unary('exact', 'exact(x): x itself (Splunk uses it to print more digits; numbers here always keep full precision).', (x) => x),
+  unary('acos', 'acos(x): arc cosine, in radians.', Math.acos),
+  unary('acosh', 'acosh(x): arc hyperbolic cosine.', Math.acosh),
+  unary('asin', 'asin(x): arc sine, in radians.', Math.asin),
+  unary('asinh', 'asinh(x): arc hyperbolic sine.', Math.asinh),
+  unary('atan', 'atan(x): arc tangent, in radians.', Math.atan),
+  unary('atanh', 'atanh(x): arc hyperbolic tangent.', Math.atanh),
+  unary('cos', 'cos(x): cosine of x radians.', Math.cos),
+  unary('cosh', 'cosh(x): hyperbolic cosine.', Math.cosh),
+  unary('sin', 'sin(x): sine of x radians.', Math.sin),
+  unary('sinh', 'sinh(x): hyperbolic sine.', Math.sinh),
+  unary('tan', 'tan(x): tangent of x radians.', Math.tan),
+  unary('tanh', 'tanh(x): hyperbolic tangent.', Math.tanh),
+  {
+    name: 'atan2',
+    minArgs: 2,
+    maxArgs: 2,
+    doc: 'atan2(y, x): the arc tangent of y/x, in radians, using the signs of both to pick the quadrant.',
+    returns: 'number',
+    call: ([a, b]) => {
+      const y = numberOf(a ?? null);
+      const x = numberOf(b ?? null);
+      return y === null || x === null ? null : finite(Math.atan2(y, x));
+    },
+  },
+  {
+    name: 'hypot',
+    minArgs: 2,
+    maxArgs: 2,
+    doc: 'hypot(x, y): sqrt(x² + y²).',
+    returns: 'number',
+    call: ([a, b]) => {
+      const x = numberOf(a ?? null);
+      const y = numberOf(b ?? null);
+      return x === null || y === null ? null : finite(Math.hypot(x, y));
+    },
+  },
+  {
+    name: 'pow',
+    minArgs: 2,
+    maxArgs: 2,
+    doc: 'pow(x, y): x to the power y.',
+    returns: 'number',
+    call: ([a, b]) => {
+      const x = numberOf(a ?? null);
+      const y = numberOf(b ?? null);
+      return x === null || y === null ? null : finite(Math.pow(x, y));
+    },
+  },
+  {
+    name: 'log',
+    minArgs: 1,
+    maxArgs: 2,
+    doc: 'log(x[, base]): the logarithm of x in base `base` (default 10).',
+    returns: 'number',
+    call: ([a, b]) => {
+      const x = numberOf(a ?? null);
+      if (x === null) return null;
+      if (b === undefined) return finite(Math.log10(x));
+      const base = numberOf(b);
+      return base === null ? null : finite(Math.log(x) / Math.log(base));
+    },
+  },
+  {
+    name: 'round',
+    minArgs: 1,
+    maxArgs: 2,
+    // Splunk forbids negative digits; a negative or non-numeric digit count gives null here.
+    doc: 'round(x[, digits]): x rounded to `digits` decimals (default 0); halves round up (round(2.5)=3, round(-2.5)=-2).',
+    returns: 'number',
+    call: ([a, b]) => {
+      const x = numberOf(a ?? null);
+      if (x === null) return null;
+      const digits = b === undefined ? 0 : numberOf(b);
+      if (digits === null || digits < 0) return null;
+      return finite(roundTo(x, Math.trunc(digits)));
+    },
+  },
+  {
+    name: 'pi',
+    minArgs: 0,
+    maxArgs: 0,
+    // "returns the constant pi to 11 digits of precision" (Search Reference): 3.14159265359, not Math.PI.
+    doc: 'pi(): 3.14159265359 (pi to 11 digits, as Splunk returns it).',
+    returns: 'number',
+    call: () => 3.14159265359,
+  },
+  {
+    name: 'max',
+    minArgs: 1,
+    maxArgs: Infinity,
+    doc: 'max(x, ...): the largest of the values (multivalues contribute every value, nulls are skipped); numbers compare numerically, strings lexically, and strings are greater than numbers.',
+    returns: 'any',
+    call: (args) => extreme(args, true),
+  },
+  {
+    name: 'min',
+    minArgs: 1,
+    maxArgs: Infinity,
+    doc: 'min(x, ...): the smallest of the values (multivalues contribute every value, nulls are skipped); numbers are smaller than strings.',
+    returns: 'any',
+    call: (args) => extreme(args, false),
+  },
+  {
+    name: 'sum',
+    minArgs: 1,
+    maxArgs: Infinity,
+    // The docs reject a non-numeric string literal with an error; here every non-numeric value is ignored.
+    doc: 'sum(x, ...): the sum of every numeric value (multivalues contribute each value; missing and non-numeric values are ignored); null when there is none.',
+    returns: 'number',
+    call: (args) => {
+      let total = 0;
+      let any = false;
+      for (const a of args) {
+        for (const v of evalValues(a)) {
+          const n = toNumber(v);
+          if (n === null) continue;
+          total += n;
+          any = true;
+        }
+      }
+      return any ? finite(total) : null;
+    },
+  },
+  {
+    name: 'random',
+    minArgs: 0,
+    maxArgs: 0,
+    // Not deterministic: two runs of the same search give different values, as in Splunk.
+    doc: 'random(): a pseudo-random integer from 0 to 2^31-1 (differs between calls and runs).',
+    returns: 'number',
+    call: () => Math.floor(Math.random() * 2 ** 31),
+  },
+];

@@ -1,0 +1,40 @@
+import type { EvalExpr } from '../../parse/ast.js';
+import type { Result } from '../../../events/result.js';
+import type { EvalType, EvalValue } from '../value.js';
+import type { Span } from '../../source.js';
+
+/** What functions may read besides their arguments. `now` is the search's start time (epoch seconds). */
+export interface EvalContext {
+  now: number;
+  tz: string;
+}
+
+/** A compiled expression: evaluates against one result. */
+export type Compiled = (row: Result) => EvalValue;
+
+export interface CompileHelpers {
+  /** Compiles a child expression. */
+  compile(expr: EvalExpr): Compiled;
+  /** Static type of a child expression. */
+  typeOf(expr: EvalExpr): EvalType;
+  /** Raises an SPL error at a span (bad argument, bad regex...). */
+  fail(message: string, at: Span, code?: 'SPL_BAD_ARGUMENT' | 'SPL_UNSUPPORTED_FUNCTION' | 'REGEX_UNSUPPORTED' | 'REGEX_INVALID'): never;
+  ctx: EvalContext;
+}
+
+/**
+ * An eval function as a declarative blueprint, registered in one table (functions/index.ts).
+ * Most functions only need `call` (arguments evaluated left to right). Functions that must not
+ * evaluate every argument (if, case, coalesce, mvfilter) or that precompile a literal argument
+ * (a regex, a time format) provide `compile` instead.
+ */
+export interface EvalFunction {
+  name: string;
+  minArgs: number;
+  maxArgs: number;
+  returns: EvalType | ((args: EvalExpr[], h: CompileHelpers) => EvalType);
+  call?: (args: EvalValue[], ctx: EvalContext) => EvalValue;
+  compile?: (args: EvalExpr[], h: CompileHelpers) => Compiled;
+  /** One line for docs and errors. */
+  doc: string;
+}

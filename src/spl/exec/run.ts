@@ -1,0 +1,109 @@
+import type { EventSource, ScanProgress } from '../../events/scan.js';
+import type { Result } from '../../events/result.js';
+import { eventResult } from '../../normalize/event-result.js';
+import type { ExecContext, Sink } from '../commands/types.js';
+import type { LookupProvider } from '../lookups.js';
+import { compileSearch } from '../search/predicate.js';
+import { SplError, type Span } from '../source.js';
+import type { SearchPlan } from '../plan/plan.js';
+import { NewestFirst } from './newest-first.js';
+
+export interface ExecuteOptions {
+  source: EventSource | null;
+  now: number;
+  tz: string;
+  lookups: LookupProvider;
+  signal?: AbortSignal;
+  onProgress?: (p: ScanProgress) => void;
+  onWarning?: (message: string, at?: Span) => void;
+}
+
+export interface ExecuteStats {
+  /** Events delivered by the source (after its pushdowns). */
+  eventsScanned: number;
+  /** Events that matched the leading search. */
+  eventsMatched: number;
+  results: number;
+  durationMs: number;
+}
+
+/**
+ * Runs a plan: builds the operator chain (raising static errors before any data is read), then pushes
+ * events from the source (or a generating command) through it. Output rows go to `output`.
+ */
+export async function executePlan(plan: SearchPlan, opts: ExecuteOptions, output: Sink): Promise<ExecuteStats> {
+  const started = performance.now();
+  let halted = false;
+  const stats: ExecuteStats = { eventsScanned: 0, eventsMatched: 0, results: 0, durationMs: 0 };
+  const ctx: ExecContext = {
+    now: opts.now,
+    tz: opts.tz,
+    source: plan.pipeline.source,
+    lookups: opts.lookups,
+    earliest: plan.earliest,
+    latest: plan.latest,
+    warn: (m, at) => opts.onWarning?.(m, at),
+    halt: () => {
+      halted = true;
+    },
+    get halted() {
+      return halted;
+    },
+  };
+
+  const counting: Sink = {
+    push: (r) => {
+      stats.results++;
+      output.push(r);
+    },
+    end: () => output.end(),
+  };
+  let sink: Sink = plan.sortAtEnd ? new NewestFirst(counting) : counting;
+  try {
+    for (let i = plan.stages.length - 1; i >= 0; i--) {
+      const s = plan.stages[i]!;
+      sink = s.blueprint.create(s.command.args, ctx, sink, s.command);
+      if (s.sortBefore) sink = new NewestFirst(sink);
+    }
+    if (plan.generating) {
+      const g = plan.generating;
+      const gen = g.blueprint.generate;
+      if (!gen) throw new SplError('SPL_UNSUPPORTED_COMMAND', `${g.command.name} cannot generate results`, g.command.nameSpan, ctx.source);
+      await gen(g.command.args, ctx, sink, g.command);
+      sink.end();
+    } else {
+      if (!opts.source) throw new SplError('SPL_BAD_ARGUMENT', 'this search reads events but no event source was given', plan.pipeline.span, ctx.source);
+      const lead = compileSearch(plan.lead, ctx.source);
+      const lo = plan.earliest ?? -Infinity;
+      const hi = plan.latest ?? Infinity;
+      const it = opts.source.scan(plan.scan, { ...(opts.signal ? { signal: opts.signal } : {}), ...(opts.onProgress ? { onProgress: opts.onProgress } : {}) });
+      outer: for await (const batch of it) {
+        for (const ev of batch) {
+          stats.eventsScanned++;
+          if (ev._time < lo || ev._time >= hi) continue;
+          const row = eventResult(ev);
+          if (!lead(row)) continue;
+          stats.eventsMatched++;
+          sink.push(row);
+          if (halted) break outer;
+        }
+        if (opts.signal?.aborted) break;
+      }
+      sink.end();
+    }
+  } catch (e) {
+    if (e instanceof SplError) throw e.withSource(ctx.source);
+    throw e;
+  }
+  stats.durationMs = performance.now() - started;
+  return stats;
+}
+
+/** Collects results into an array. */
+export class CollectSink implements Sink {
+  readonly rows: Result[] = [];
+  push(r: Result): void {
+    this.rows.push(r);
+  }
+  end(): void {}
+}

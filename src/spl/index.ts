@@ -1,0 +1,94 @@
+/**
+ * The SPL engine's public surface: parse (with macro expansion), plan, run.
+ *
+ *   const results = await runSearch('`cisco_isovalent_process_exec` process_name=curl | stats count by pod_name',
+ *                                   { macros, source, now });
+ */
+import type { EventSource, ScanProgress } from '../events/scan.js';
+import type { Result } from '../events/result.js';
+import { COMMAND_PARSERS } from './commands/index.js';
+import type { Sink } from './commands/types.js';
+import { CollectSink, executePlan, type ExecuteStats } from './exec/run.js';
+import { NO_LOOKUPS, type LookupProvider } from './lookups.js';
+import { expandMacros, MacroLibrary } from './macros/macros.js';
+import type { PipelineAst } from './parse/ast.js';
+import { parsePipeline } from './parse/parser.js';
+import { explainPlan, planSearch, type SearchPlan, type TimeBound } from './plan/plan.js';
+import type { Origin, Span } from './source.js';
+
+export { MacroLibrary, type MacroDefinition } from './macros/macros.js';
+export { SplError, type Span } from './source.js';
+export type { PipelineAst } from './parse/ast.js';
+export type { SearchPlan, TimeBound } from './plan/plan.js';
+export type { ExecuteStats } from './exec/run.js';
+export type { LookupProvider, LookupTable } from './lookups.js';
+export type { Sink } from './commands/types.js';
+export { explainPlan };
+
+export interface SearchOptions {
+  macros?: MacroLibrary;
+  source?: EventSource | null;
+  /** The search's now, epoch seconds (default: the clock). */
+  now?: number;
+  /** Time zone for rendering and snapping (default UTC). */
+  tz?: string;
+  /** Default time range; the search's own earliest=/latest= win. Default: all time. */
+  earliest?: TimeBound;
+  latest?: TimeBound;
+  defaultIndexes?: readonly string[] | 'all';
+  lookups?: LookupProvider;
+  signal?: AbortSignal;
+  onProgress?: (p: ScanProgress) => void;
+  onWarning?: (message: string, at?: Span) => void;
+  /** Names the search in error messages (e.g. a detection name). */
+  name?: string;
+}
+
+/** Expands macros and parses a search. Throws SplError (with line:column) on any problem. */
+export function parseSearch(spl: string, macros: MacroLibrary = new MacroLibrary(), name?: string): PipelineAst {
+  const root: Origin = name ? { kind: 'search', text: spl, name } : { kind: 'search', text: spl };
+  const source = expandMacros(spl, macros, root);
+  return parsePipeline(source, COMMAND_PARSERS);
+}
+
+export function plan(spl: string | PipelineAst, opts: SearchOptions = {}): SearchPlan {
+  const ast = typeof spl === 'string' ? parseSearch(spl, opts.macros, opts.name) : spl;
+  return planSearch(ast, {
+    now: opts.now ?? Date.now() / 1000,
+    tz: opts.tz ?? 'UTC',
+    earliest: opts.earliest ?? null,
+    latest: opts.latest ?? null,
+    defaultIndexes: opts.defaultIndexes ?? 'all',
+    sourceNewestFirst: opts.source?.newestFirst ?? true,
+  });
+}
+
+/** Runs a search, streaming result rows to `output`. */
+export async function streamSearch(spl: string | PipelineAst | SearchPlan, opts: SearchOptions, output: Sink): Promise<ExecuteStats> {
+  const now = opts.now ?? Date.now() / 1000;
+  const p = isPlan(spl) ? spl : plan(spl, { ...opts, now });
+  return executePlan(
+    p,
+    {
+      source: opts.source ?? null,
+      now,
+      tz: opts.tz ?? 'UTC',
+      lookups: opts.lookups ?? NO_LOOKUPS,
+      ...(opts.signal ? { signal: opts.signal } : {}),
+      ...(opts.onProgress ? { onProgress: opts.onProgress } : {}),
+      ...(opts.onWarning ? { onWarning: opts.onWarning } : {}),
+    },
+    output,
+  );
+}
+
+/** Runs a search and collects its results. */
+export async function runSearch(spl: string | PipelineAst | SearchPlan, opts: SearchOptions = {}): Promise<{ results: Result[]; stats: ExecuteStats }> {
+  const sink = new CollectSink();
+  const stats = await streamSearch(spl, opts, sink);
+  return { results: sink.rows, stats };
+}
+
+function isPlan(x: string | PipelineAst | SearchPlan): x is SearchPlan {
+  return typeof x === 'object' && 'scan' in x;
+}

@@ -1,0 +1,294 @@
+import { SourceText, SplError, span, type Origin, type Span } from '../source.js';
+
+/** A search macro, as in macros.conf / security_content `macros/*.yml`. */
+export interface MacroDefinition {
+  name: string;
+  /** Argument names; the macro is registered as `name(N)` when N > 0 (macros can be overloaded by arity). */
+  args: string[];
+  definition: string;
+  description?: string;
+  /** Where it was defined (file path), for messages. */
+  file?: string;
+}
+
+export const MAX_MACRO_DEPTH = 50;
+
+/**
+ * Macro definitions in layers: later layers win (bundled content < user content < overrides from the
+ * command line or config). Lookup is by name and arity, as Splunk's `name(N)` stanzas.
+ */
+export class MacroLibrary {
+  private readonly byKey = new Map<string, MacroDefinition>();
+
+  static key(name: string, arity: number): string {
+    return arity === 0 ? name : `${name}(${arity})`;
+  }
+
+  define(def: MacroDefinition): void {
+    this.byKey.set(MacroLibrary.key(def.name, def.args.length), def);
+  }
+
+  /** Defines `def` only when no definition of that name and arity exists (e.g. default `_filter` macros). */
+  defineDefault(def: MacroDefinition): void {
+    const k = MacroLibrary.key(def.name, def.args.length);
+    if (!this.byKey.has(k)) this.byKey.set(k, def);
+  }
+
+  get(name: string, arity: number): MacroDefinition | undefined {
+    return this.byKey.get(MacroLibrary.key(name, arity));
+  }
+
+  has(name: string, arity = 0): boolean {
+    return this.byKey.has(MacroLibrary.key(name, arity));
+  }
+
+  arities(name: string): number[] {
+    const out: number[] = [];
+    for (const d of this.byKey.values()) if (d.name === name) out.push(d.args.length);
+    return out;
+  }
+
+  all(): MacroDefinition[] {
+    return [...this.byKey.values()];
+  }
+
+  /** A copy with the definitions of `other` layered on top. */
+  with(other: Iterable<MacroDefinition>): MacroLibrary {
+    const lib = new MacroLibrary();
+    for (const d of this.byKey.values()) lib.define(d);
+    for (const d of other) lib.define(d);
+    return lib;
+  }
+}
+
+/** Text with a map from each offset back to its origin (search text, macro definition, or macro argument). */
+class MappedText {
+  constructor(
+    readonly text: string,
+    readonly pieces: { start: number; end: number; origin: Origin; originStart: number }[],
+  ) {}
+
+  static of(text: string, origin: Origin): MappedText {
+    return new MappedText(text, text.length ? [{ start: 0, end: text.length, origin, originStart: 0 }] : []);
+  }
+
+  originAt(offset: number): { origin: Origin; offset: number } {
+    for (const p of this.pieces) {
+      if (offset >= p.start && offset < p.end) return { origin: p.origin, offset: p.originStart + (offset - p.start) };
+    }
+    const last = this.pieces[this.pieces.length - 1];
+    if (last) return { origin: last.origin, offset: last.originStart + (last.end - last.start) };
+    throw new Error('empty mapped text');
+  }
+}
+
+class MappedBuilder {
+  private parts: string[] = [];
+  private len = 0;
+  readonly pieces: MappedText['pieces'] = [];
+
+  appendSlice(src: MappedText, start: number, end: number): void {
+    if (end <= start) return;
+    for (const p of src.pieces) {
+      const s = Math.max(start, p.start);
+      const e = Math.min(end, p.end);
+      if (s >= e) continue;
+      this.pieces.push({ start: this.len + (s - start), end: this.len + (e - start), origin: p.origin, originStart: p.originStart + (s - p.start) });
+    }
+    this.parts.push(src.text.slice(start, end));
+    this.len += end - start;
+  }
+
+  appendMapped(m: MappedText): void {
+    this.appendSlice(m, 0, m.text.length);
+  }
+
+  build(): MappedText {
+    return new MappedText(this.parts.join(''), this.pieces);
+  }
+}
+
+/**
+ * Expands `` `macro` `` and `` `macro(a,b)` `` calls textually, as Splunk does before parsing, and
+ * blanks out ```` ```comments``` ````. Backticks inside double-quoted strings are left alone
+ * ("Macros inside of quoted values are not expanded"). The result maps back to the user's text.
+ */
+export function expandMacros(search: string, library: MacroLibrary, root?: Origin): SourceText {
+  const rootOrigin: Origin = root ?? { kind: 'search', text: search };
+  const expanded = expand(MappedText.of(search, rootOrigin), library, 0, rootOrigin);
+  const b = SourceText.builder(rootOrigin);
+  for (const p of expanded.pieces) b.append(expanded.text.slice(p.start, p.end), p.origin, p.originStart);
+  return b.build();
+}
+
+function expand(input: MappedText, library: MacroLibrary, depth: number, rootOrigin: Origin): MappedText {
+  const text = input.text;
+  const out = new MappedBuilder();
+  let i = 0;
+  let copyFrom = 0;
+  const fail = (code: 'SPL_SYNTAX' | 'SPL_UNKNOWN_MACRO' | 'SPL_MACRO_DEPTH' | 'SPL_MACRO_ARGS', msg: string, s: number, e: number): never => {
+    throw errorAt(input, code, msg, s, e, rootOrigin);
+  };
+  while (i < text.length) {
+    const c = text[i];
+    if (c === '"') {
+      i = skipQuoted(text, i);
+      continue;
+    }
+    if (c !== '`') {
+      i++;
+      continue;
+    }
+    if (text.startsWith('```', i)) {
+      // SPL comment: ```...```. Replace it with spaces so offsets of what follows stay meaningful.
+      const close = text.indexOf('```', i + 3);
+      const end = close < 0 ? fail('SPL_SYNTAX', 'unterminated comment: ``` without a closing ```', i, i + 3) : close + 3;
+      out.appendSlice(input, copyFrom, i);
+      out.appendSlice(MappedText.of(' '.repeat(end - i), input.originAt(i).origin), 0, end - i);
+      i = end;
+      copyFrom = end;
+      continue;
+    }
+    const close = text.indexOf('`', i + 1);
+    if (close < 0) fail('SPL_SYNTAX', 'unterminated macro call: ` without a closing `', i, i + 1);
+    const callText = text.slice(i + 1, close);
+    const call = parseMacroCall(callText);
+    if (!call) fail('SPL_SYNTAX', `malformed macro call \`${callText}\``, i, close + 1);
+    const { name, args } = call!;
+    const def = lookup(library, name, args);
+    if (!def) {
+      const ar = library.arities(name);
+      if (ar.length > 0) {
+        fail('SPL_MACRO_ARGS', `macro \`${name}\` takes ${ar.join(' or ')} argument(s), got ${args.length}`, i, close + 1);
+      }
+      fail('SPL_UNKNOWN_MACRO', `unknown macro \`${name}\``, i, close + 1);
+    }
+    if (depth >= MAX_MACRO_DEPTH) fail('SPL_MACRO_DEPTH', `macro expansion deeper than ${MAX_MACRO_DEPTH} levels at \`${name}\` (recursive macro?)`, i, close + 1);
+
+    const at = input.originAt(i);
+    const macroOrigin: Origin = {
+      kind: 'macro',
+      name: def!.args.length ? `${def!.name}(${def!.args.length})` : def!.name,
+      text: def!.definition,
+      ...(def!.file ? { file: def!.file } : {}),
+      callSpan: span(at.offset, at.offset + (close + 1 - i)),
+      parent: at.origin,
+    };
+    // Substitute $arg$ with the argument text, mapping substituted text to the call site.
+    const body = substitute(def!, args, macroOrigin, input, i + 1);
+    const inner = expand(body, library, depth + 1, rootOrigin);
+    out.appendSlice(input, copyFrom, i);
+    out.appendMapped(inner);
+    i = close + 1;
+    copyFrom = i;
+  }
+  out.appendSlice(input, copyFrom, text.length);
+  return out.build();
+}
+
+function lookup(library: MacroLibrary, name: string, args: MacroArg[]): MacroDefinition | undefined {
+  return library.get(name, args.length);
+}
+
+interface MacroArg {
+  name: string | null;
+  value: string;
+  /** Offset of the value inside the call text (after the opening backtick). */
+  offset: number;
+}
+
+/** Parses `name` or `name(a, "b,c", d=e)`; returns null when malformed. */
+function parseMacroCall(text: string): { name: string; args: MacroArg[] } | null {
+  const m = /^\s*([A-Za-z0-9_.:-]+)\s*/.exec(text);
+  if (!m) return null;
+  const name = m[1]!;
+  let rest = m[0].length;
+  if (rest === text.length) return { name, args: [] };
+  if (text[rest] !== '(' || !text.trimEnd().endsWith(')')) return null;
+  const inner = text.slice(rest + 1, text.trimEnd().length - 1);
+  const base = rest + 1;
+  const args: MacroArg[] = [];
+  let depth = 0;
+  let start = 0;
+  let i = 0;
+  const push = (end: number) => {
+    const raw = inner.slice(start, end);
+    const lead = raw.length - raw.trimStart().length;
+    const value = raw.trim();
+    const named = /^([A-Za-z_][A-Za-z0-9_]*)\s*=\s*([\s\S]*)$/.exec(value);
+    args.push(
+      named && !value.startsWith('"')
+        ? { name: named[1]!, value: named[2]!, offset: base + start + lead + (value.length - named[2]!.length) }
+        : { name: null, value, offset: base + start + lead },
+    );
+  };
+  while (i < inner.length) {
+    const c = inner[i];
+    if (c === '"') {
+      i = skipQuoted(inner, i);
+      continue;
+    }
+    if (c === '(') depth++;
+    else if (c === ')') depth--;
+    else if (c === ',' && depth === 0) {
+      push(i);
+      start = i + 1;
+    }
+    i++;
+  }
+  if (inner.trim().length > 0 || args.length > 0) push(inner.length);
+  rest = 0;
+  return { name, args };
+}
+
+function substitute(def: MacroDefinition, args: MacroArg[], origin: Origin, call: MappedText, callTextStart: number): MappedText {
+  // Named arguments (`m(field=x)`) are matched by name when every argument is named and all names are known.
+  const allNamed = args.length > 0 && args.every((a) => a.name !== null && def.args.includes(a.name));
+  const valueFor = new Map<string, MacroArg>();
+  def.args.forEach((argName, idx) => {
+    const a = allNamed ? args.find((x) => x.name === argName) : args[idx];
+    if (a) valueFor.set(argName, allNamed ? a : { ...a, value: a.name !== null ? `${a.name}=${a.value}` : a.value, offset: a.name !== null ? a.offset - a.name.length - 1 : a.offset });
+  });
+  const defText = MappedText.of(def.definition, origin);
+  const b = new MappedBuilder();
+  const re = /\$([A-Za-z_][A-Za-z0-9_]*)\$/g;
+  let last = 0;
+  for (let m = re.exec(def.definition); m; m = re.exec(def.definition)) {
+    const a = valueFor.get(m[1]!);
+    if (!a) continue;
+    b.appendSlice(defText, last, m.index);
+    const s = callTextStart + a.offset;
+    // The argument text is a slice of the caller's text: map it there.
+    const raw = call.text.slice(s, s + a.value.length) === a.value ? null : a.value;
+    if (raw === null) b.appendSlice(call, s, s + a.value.length);
+    else b.appendSlice(MappedText.of(raw, call.originAt(s).origin), 0, raw.length);
+    last = m.index + m[0].length;
+  }
+  b.appendSlice(defText, last, def.definition.length);
+  return b.build();
+}
+
+/** Index just past a double-quoted string starting at `i` (backslash escapes honoured). */
+export function skipQuoted(text: string, i: number): number {
+  let j = i + 1;
+  while (j < text.length) {
+    const c = text[j];
+    if (c === '\\') {
+      j += 2;
+      continue;
+    }
+    if (c === '"') return j + 1;
+    j++;
+  }
+  return text.length;
+}
+
+function errorAt(input: MappedText, code: 'SPL_SYNTAX' | 'SPL_UNKNOWN_MACRO' | 'SPL_MACRO_DEPTH' | 'SPL_MACRO_ARGS', msg: string, s: number, e: number, root: Origin): SplError {
+  // Report the error in the coordinates of the text where the call was written.
+  const at = input.originAt(s);
+  const b = SourceText.builder(root);
+  b.append(at.origin.text, at.origin, 0);
+  const st = b.build();
+  const sp: Span = span(at.offset, at.offset + (e - s));
+  return new SplError(code, msg, sp, st);
+}

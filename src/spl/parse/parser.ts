@@ -1,0 +1,531 @@
+import { SplError, cover, span, type SourceText, type Span } from '../source.js';
+import { Lexer, type LexMode, type Token } from './lexer.js';
+import { skipQuoted } from '../macros/macros.js';
+import type { CommandAst, EvalBinaryOp, EvalExpr, PipelineAst, SearchExpr, SearchOp, SearchValue } from './ast.js';
+
+/** What the parser needs to know about commands: how to parse each one's arguments. */
+export interface CommandParsers {
+  /** Canonical name for a command name or alias, or undefined when the command is unknown. */
+  resolve(name: string): string | undefined;
+  parseArgs(name: string, p: ArgParser): unknown;
+}
+
+/**
+ * Parses a macro-expanded search into a pipeline. Command boundaries are the `|` characters outside
+ * quotes and subsearch brackets; each command's arguments are then parsed by that command.
+ */
+export function parsePipeline(source: SourceText, commands: CommandParsers, start = 0, end = source.text.length): PipelineAst {
+  const text = source.text;
+  const segments = splitPipes(source, start, end);
+  const leadingPipe = text.slice(start, end).trimStart().startsWith('|');
+  if (leadingPipe) segments.shift(); // the empty segment before the first `|`
+  const out: CommandAst[] = [];
+  segments.forEach((seg, i) => {
+    const lx = new Lexer(source, seg.start, seg.end);
+    const first = lx.next('search');
+    if (first.kind === 'eof') {
+      if (i === 0 && !leadingPipe && segments.length === 1) throw new SplError('SPL_SYNTAX', 'empty search', span(start, end), source);
+      throw new SplError('SPL_SYNTAX', 'empty command: nothing between two `|`', span(Math.max(seg.start - 1, 0), seg.end), source);
+    }
+    const implicit = i === 0 && !leadingPipe && !(first.kind === 'word' && first.value.toLowerCase() === 'search');
+    let name: string;
+    let nameSpan: Span;
+    if (implicit) {
+      name = 'search';
+      nameSpan = span(seg.start, seg.start);
+      lx.offset = seg.start;
+    } else {
+      if (first.kind !== 'word') throw new SplError('SPL_SYNTAX', `expected a command name, found ${describe(first)}`, first.span, source);
+      name = first.value.toLowerCase();
+      nameSpan = first.span;
+    }
+    const canonical = commands.resolve(name);
+    if (!canonical) {
+      throw new SplError('SPL_UNSUPPORTED_COMMAND', `unsupported command "${name}"`, nameSpan, source);
+    }
+    const p = new ArgParser(lx, source, commands);
+    const args = commands.parseArgs(canonical, p);
+    p.expectEnd();
+    out.push({ name: canonical, nameSpan, span: span(implicit ? seg.start : first.span.start, trimEndOffset(text, seg.end)), implicit, args });
+  });
+  return { commands: out, source, span: span(start, end) };
+}
+
+function splitPipes(source: SourceText, start: number, end: number): { start: number; end: number }[] {
+  const text = source.text;
+  const out: { start: number; end: number }[] = [];
+  let depth = 0;
+  let segStart = start;
+  let i = start;
+  while (i < end) {
+    const c = text[i];
+    if (c === '"') {
+      const j = skipQuoted(text, i);
+      if (j > end || (j === end && text[end - 1] !== '"') || j === text.length && text[j - 1] !== '"') {
+        throw new SplError('SPL_SYNTAX', 'unterminated string: missing closing "', span(i, i + 1), source);
+      }
+      i = j;
+      continue;
+    }
+    if (c === '[') depth++;
+    else if (c === ']') {
+      depth--;
+      if (depth < 0) throw new SplError('SPL_SYNTAX', 'unbalanced `]`', span(i, i + 1), source);
+    } else if (c === '|' && depth === 0) {
+      out.push({ start: segStart, end: i });
+      segStart = i + 1;
+    }
+    i++;
+  }
+  if (depth > 0) throw new SplError('SPL_SYNTAX', 'unterminated subsearch: missing `]`', span(end - 1, end), source);
+  out.push({ start: segStart, end });
+  return out;
+}
+
+function trimEndOffset(text: string, end: number): number {
+  let e = end;
+  while (e > 0 && /\s/.test(text[e - 1]!)) e--;
+  return e;
+}
+
+export function describe(t: Token): string {
+  switch (t.kind) {
+    case 'eof':
+      return 'end of command';
+    case 'string':
+      return `"${t.value}"`;
+    default:
+      return `'${t.value}'`;
+  }
+}
+
+/**
+ * The argument parser handed to each command: token access in either lexing mode plus the shared
+ * grammars (search expressions, eval expressions, field lists, `key=value` options).
+ */
+export class ArgParser {
+  private lookahead: { mode: LexMode; token: Token; at: number } | null = null;
+
+  constructor(
+    private readonly lx: Lexer,
+    readonly source: SourceText,
+    private readonly commands: CommandParsers,
+  ) {}
+
+  error(message: string, sp: Span, code: 'SPL_SYNTAX' | 'SPL_BAD_ARGUMENT' = 'SPL_SYNTAX'): SplError {
+    return new SplError(code, message, sp, this.source);
+  }
+
+  peek(mode: LexMode = 'search'): Token {
+    if (this.lookahead && this.lookahead.mode === mode) return this.lookahead.token;
+    const at = this.lookahead ? this.lookahead.at : this.lx.offset;
+    this.lx.offset = at;
+    const token = this.lx.next(mode);
+    this.lookahead = { mode, token, at };
+    return token;
+  }
+
+  next(mode: LexMode = 'search'): Token {
+    const t = this.peek(mode);
+    this.lookahead = null;
+    this.lx.offset = t.span.end;
+    return t;
+  }
+
+  /** The token after the next one (same mode), without consuming either. */
+  peek2(mode: LexMode = 'search'): Token {
+    const first = this.peek(mode);
+    return new Lexer(this.source, first.span.end, this.lx.end).next(mode);
+  }
+
+  atEnd(mode: LexMode = 'search'): boolean {
+    return this.peek(mode).kind === 'eof';
+  }
+
+  expectEnd(): void {
+    const t = this.peek('search');
+    if (t.kind !== 'eof') throw this.error(`unexpected ${describe(t)}`, t.span);
+  }
+
+  /** Current end-of-arguments offset (for spans). */
+  get end(): number {
+    return this.lx.end;
+  }
+
+  isWord(value: string, mode: LexMode = 'search'): boolean {
+    const t = this.peek(mode);
+    return t.kind === 'word' && t.value.toLowerCase() === value.toLowerCase();
+  }
+
+  acceptWord(value: string, mode: LexMode = 'search'): Token | null {
+    return this.isWord(value, mode) ? this.next(mode) : null;
+  }
+
+  accept(kind: Token['kind'], mode: LexMode = 'search'): Token | null {
+    return this.peek(mode).kind === kind ? this.next(mode) : null;
+  }
+
+  expect(kind: Token['kind'], what: string, mode: LexMode = 'search'): Token {
+    const t = this.peek(mode);
+    if (t.kind !== kind) throw this.error(`expected ${what}, found ${describe(t)}`, t.span);
+    return this.next(mode);
+  }
+
+  /** A field name: a word or a quoted string. */
+  fieldName(what = 'a field name'): { name: string; span: Span } {
+    const t = this.peek('search');
+    if (t.kind === 'word' || t.kind === 'string') {
+      this.next('search');
+      return { name: t.value, span: t.span };
+    }
+    throw this.error(`expected ${what}, found ${describe(t)}`, t.span);
+  }
+
+  /**
+   * `key=value` when the next tokens are a word, `=` and a value; otherwise null (nothing consumed).
+   * Keys are matched case-insensitively against `keys`.
+   */
+  option(keys: readonly string[]): { key: string; value: string; span: Span; valueSpan: Span; quoted: boolean } | null {
+    const k = this.peek('search');
+    if (k.kind !== 'word' || !keys.includes(k.value.toLowerCase())) return null;
+    const eq = this.peek2('search');
+    if (eq.kind !== 'op' || eq.value !== '=') return null;
+    this.next('search');
+    this.next('search');
+    const v = this.next('search');
+    if (v.kind !== 'word' && v.kind !== 'string') throw this.error(`expected a value for ${k.value}=, found ${describe(v)}`, v.span);
+    return { key: k.value.toLowerCase(), value: v.value, span: cover(k.span, v.span), valueSpan: v.span, quoted: v.kind === 'string' };
+  }
+
+  /** A comma- and/or space-separated list of field names (wildcards allowed), stopping at a word in `stop`. */
+  fieldList(stop: readonly string[] = []): { name: string; span: Span }[] {
+    const out: { name: string; span: Span }[] = [];
+    for (;;) {
+      const t = this.peek('search');
+      if (t.kind === 'comma') {
+        this.next('search');
+        continue;
+      }
+      if (t.kind !== 'word' && t.kind !== 'string') break;
+      if (t.kind === 'word' && stop.includes(t.value.toLowerCase())) break;
+      const t2 = this.peek2('search');
+      if (t.kind === 'word' && t2.kind === 'op' && t2.value === '=') break; // an option follows
+      this.next('search');
+      out.push({ name: t.value, span: t.span });
+    }
+    return out;
+  }
+
+  parseBool(value: string, sp: Span): boolean {
+    const v = value.toLowerCase();
+    if (['t', 'true', '1', 'yes'].includes(v)) return true;
+    if (['f', 'false', '0', 'no'].includes(v)) return false;
+    throw this.error(`expected true or false, found "${value}"`, sp, 'SPL_BAD_ARGUMENT');
+  }
+
+  parseInt(value: string, sp: Span, min = 0): number {
+    if (!/^-?\d+$/.test(value) || Number(value) < min) throw this.error(`expected an integer >= ${min}, found "${value}"`, sp, 'SPL_BAD_ARGUMENT');
+    return Number(value);
+  }
+
+  // ------------------------------------------------------------ search expressions
+
+  /** Parses a search expression up to the end of the command (or a closing paren when nested). */
+  searchExpr(): SearchExpr | null {
+    const e = this.searchAnd();
+    const t = this.peek('search');
+    if (t.kind === 'rparen') throw this.error('unbalanced `)`', t.span);
+    if (t.kind !== 'eof') throw this.error(`unexpected ${describe(t)}`, t.span);
+    return e;
+  }
+
+  private searchAnd(): SearchExpr | null {
+    const items: SearchExpr[] = [];
+    for (;;) {
+      const t = this.peek('search');
+      if (t.kind === 'eof' || t.kind === 'rparen') break;
+      if (t.kind === 'word' && t.value === 'AND') {
+        this.next('search');
+        if (items.length === 0) throw this.error('AND needs a term on its left', t.span);
+        continue;
+      }
+      items.push(this.searchOr());
+    }
+    if (items.length === 0) return null;
+    if (items.length === 1) return items[0]!;
+    return { kind: 'and', items, span: cover(items[0]!.span, items[items.length - 1]!.span) };
+  }
+
+  private searchOr(): SearchExpr {
+    const first = this.searchNot();
+    const items = [first];
+    while (this.peek('search').kind === 'word' && this.peek('search').value === 'OR') {
+      const orTok = this.next('search');
+      const t = this.peek('search');
+      if (t.kind === 'eof' || t.kind === 'rparen') throw this.error('OR needs a term on its right', orTok.span);
+      items.push(this.searchNot());
+    }
+    if (items.length === 1) return first;
+    return { kind: 'or', items, span: cover(first.span, items[items.length - 1]!.span) };
+  }
+
+  private searchNot(): SearchExpr {
+    const t = this.peek('search');
+    if (t.kind === 'word' && t.value === 'NOT') {
+      this.next('search');
+      const n = this.peek('search');
+      if (n.kind === 'eof' || n.kind === 'rparen') throw this.error('NOT needs a term after it', t.span);
+      const expr = this.searchNot();
+      return { kind: 'not', expr, span: cover(t.span, expr.span) };
+    }
+    return this.searchPrimary();
+  }
+
+  private searchPrimary(): SearchExpr {
+    const t = this.peek('search');
+    if (t.kind === 'lparen') {
+      this.next('search');
+      const inner = this.searchAnd();
+      const close = this.peek('search');
+      if (close.kind !== 'rparen') throw this.error('missing `)` to close this group', t.span);
+      this.next('search');
+      if (!inner) throw this.error('empty group `()`', cover(t.span, close.span));
+      return inner;
+    }
+    if (t.kind === 'lbracket') return this.subsearch();
+    if (t.kind === 'word' || t.kind === 'string') {
+      this.next('search');
+      const n = this.peek('search');
+      // field IN (v1, v2, ...)
+      if (n.kind === 'word' && n.value.toUpperCase() === 'IN' && this.peek2('search').kind === 'lparen') {
+        this.next('search');
+        this.next('search');
+        const values: SearchValue[] = [];
+        for (;;) {
+          const v = this.next('search');
+          if (v.kind === 'rparen') break;
+          if (v.kind === 'comma') continue;
+          if (v.kind === 'word' || v.kind === 'string') {
+            values.push({ value: v.value, quoted: v.kind === 'string', span: v.span });
+            continue;
+          }
+          throw this.error(v.kind === 'eof' ? 'missing `)` to close the IN list' : `unexpected ${describe(v)} in IN list`, v.kind === 'eof' ? n.span : v.span);
+        }
+        return { kind: 'in', field: t.value, fieldSpan: t.span, values, span: span(t.span.start, this.lx.offset) };
+      }
+      if (n.kind === 'op') {
+        this.next('search');
+        const op = n.value === '==' ? '=' : (n.value as SearchOp);
+        const v = this.searchValue(n);
+        const lower = t.value.toLowerCase();
+        if ((lower === 'earliest' || lower === 'latest') && t.kind === 'word') {
+          if (op !== '=') throw this.error(`${lower} takes a time modifier with =`, n.span);
+          return { kind: 'time', which: lower, value: v.value, span: cover(t.span, v.value.span) };
+        }
+        return { kind: 'compare', field: t.value, fieldSpan: t.span, op, value: v.value, caseSensitive: v.caseSensitive, span: cover(t.span, v.value.span) };
+      }
+      // CASE(term) / TERM(term)
+      if (t.kind === 'word' && (t.value === 'CASE' || t.value === 'TERM') && n.kind === 'lparen' && !n.spaceBefore) {
+        this.next('search');
+        const inner = this.next('search');
+        if (inner.kind !== 'word' && inner.kind !== 'string') throw this.error(`${t.value}() needs a term`, inner.span);
+        const close = this.expect('rparen', '`)`');
+        return {
+          kind: 'term',
+          value: { value: inner.value, quoted: inner.kind === 'string', span: inner.span },
+          caseSensitive: t.value === 'CASE',
+          exactTerm: t.value === 'TERM',
+          span: cover(t.span, close.span),
+        };
+      }
+      return { kind: 'term', value: { value: t.value, quoted: t.kind === 'string', span: t.span }, caseSensitive: false, exactTerm: false, span: t.span };
+    }
+    throw this.error(`unexpected ${describe(t)} in search`, t.span);
+  }
+
+  private searchValue(opTok: Token): { value: SearchValue; caseSensitive: boolean } {
+    const v = this.peek('search');
+    if (v.kind === 'word' && (v.value === 'CASE' || v.value === 'TERM') && this.peek2('search').kind === 'lparen') {
+      this.next('search');
+      this.next('search');
+      const inner = this.next('search');
+      if (inner.kind !== 'word' && inner.kind !== 'string') throw this.error(`${v.value}() needs a value`, inner.span);
+      this.expect('rparen', '`)`');
+      return { value: { value: inner.value, quoted: inner.kind === 'string', span: inner.span }, caseSensitive: v.value === 'CASE' };
+    }
+    if (v.kind !== 'word' && v.kind !== 'string') throw this.error(`expected a value after ${opTok.value}, found ${describe(v)}`, v.kind === 'eof' ? opTok.span : v.span);
+    this.next('search');
+    return { value: { value: v.value, quoted: v.kind === 'string', span: v.span }, caseSensitive: false };
+  }
+
+  /** `[ ... ]`: a nested pipeline. */
+  subsearch(): SearchExpr {
+    const open = this.expect('lbracket', '`[`');
+    const text = this.source.text;
+    let depth = 1;
+    let i = open.span.end;
+    while (i < this.lx.end && depth > 0) {
+      const c = text[i];
+      if (c === '"') {
+        i = skipQuoted(text, i);
+        continue;
+      }
+      if (c === '[') depth++;
+      else if (c === ']') depth--;
+      i++;
+    }
+    if (depth > 0) throw this.error('unterminated subsearch: missing `]`', open.span);
+    const pipeline = parsePipeline(this.source, this.commands, open.span.end, i - 1);
+    this.lookahead = null;
+    this.lx.offset = i;
+    return { kind: 'subsearch', pipeline, span: span(open.span.start, i) };
+  }
+
+  // ------------------------------------------------------------ eval expressions
+
+  /** Parses one eval expression (stops before a `,` or `)` it does not own, or at the end). */
+  evalExpr(): EvalExpr {
+    return this.evalOr();
+  }
+
+  private binary(op: EvalBinaryOp, left: EvalExpr, right: EvalExpr): EvalExpr {
+    return { kind: 'binary', op, left, right, span: cover(left.span, right.span) };
+  }
+
+  private evalKeyword(...words: string[]): Token | null {
+    const t = this.peek('eval');
+    if (t.kind === 'word' && words.includes(t.value.toUpperCase())) return this.next('eval');
+    return null;
+  }
+
+  // Precedence (eval/where evaluate AND before OR): OR < XOR < AND < NOT < comparison < concat/additive < multiplicative < unary.
+  private evalOr(): EvalExpr {
+    let left = this.evalXor();
+    while (this.evalKeyword('OR')) left = this.binary('OR', left, this.evalXor());
+    return left;
+  }
+
+  private evalXor(): EvalExpr {
+    let left = this.evalAnd();
+    while (this.evalKeyword('XOR')) left = this.binary('XOR', left, this.evalAnd());
+    return left;
+  }
+
+  private evalAnd(): EvalExpr {
+    let left = this.evalNot();
+    while (this.evalKeyword('AND')) left = this.binary('AND', left, this.evalNot());
+    return left;
+  }
+
+  private evalNot(): EvalExpr {
+    const t = this.evalKeyword('NOT');
+    if (t) {
+      const operand = this.evalNot();
+      return { kind: 'unary', op: 'NOT', operand, span: cover(t.span, operand.span) };
+    }
+    return this.evalCompare();
+  }
+
+  private evalCompare(): EvalExpr {
+    const left = this.evalAdditive();
+    const t = this.peek('eval');
+    if (t.kind === 'op' && ['=', '==', '!=', '<', '<=', '>', '>='].includes(t.value)) {
+      this.next('eval');
+      return this.binary(t.value as EvalBinaryOp, left, this.evalAdditive());
+    }
+    if (this.evalKeyword('LIKE')) return this.binary('LIKE', left, this.evalAdditive());
+    if (t.kind === 'word' && t.value.toUpperCase() === 'IN' && this.peek2('eval').kind === 'lparen') {
+      this.next('eval');
+      const open = this.next('eval');
+      const list: EvalExpr[] = [];
+      if (!this.accept('rparen', 'eval')) {
+        for (;;) {
+          list.push(this.evalExpr());
+          if (this.accept('comma', 'eval')) continue;
+          this.expect('rparen', '`)` to close the IN list', 'eval');
+          break;
+        }
+      }
+      return { kind: 'in', value: left, list, span: span(left.span.start, Math.max(open.span.end, this.lx.offset)) };
+    }
+    return left;
+  }
+
+  private evalAdditive(): EvalExpr {
+    let left = this.evalMultiplicative();
+    for (;;) {
+      const t = this.peek('eval');
+      if (t.kind === 'op' && (t.value === '+' || t.value === '-' || t.value === '.')) {
+        this.next('eval');
+        left = this.binary(t.value, left, this.evalMultiplicative());
+        continue;
+      }
+      return left;
+    }
+  }
+
+  private evalMultiplicative(): EvalExpr {
+    let left = this.evalUnary();
+    for (;;) {
+      const t = this.peek('eval');
+      if (t.kind === 'op' && (t.value === '*' || t.value === '/' || t.value === '%')) {
+        this.next('eval');
+        left = this.binary(t.value, left, this.evalUnary());
+        continue;
+      }
+      return left;
+    }
+  }
+
+  private evalUnary(): EvalExpr {
+    const t = this.peek('eval');
+    if (t.kind === 'op' && (t.value === '-' || t.value === '+')) {
+      this.next('eval');
+      const operand = this.evalUnary();
+      if (operand.kind === 'number' && t.value === '-') return { ...operand, value: -operand.value, text: '-' + operand.text, span: cover(t.span, operand.span) };
+      return { kind: 'unary', op: t.value, operand, span: cover(t.span, operand.span) };
+    }
+    return this.evalPrimary();
+  }
+
+  private evalPrimary(): EvalExpr {
+    const t = this.next('eval');
+    switch (t.kind) {
+      case 'number':
+        return { kind: 'number', value: Number(t.value), text: t.value, span: t.span };
+      case 'string':
+        return { kind: 'string', value: t.value, span: t.span };
+      case 'field':
+        return { kind: 'field', name: t.value, span: t.span };
+      case 'lparen': {
+        const inner = this.evalExpr();
+        const close = this.peek('eval');
+        if (close.kind !== 'rparen') throw this.error('missing `)` to close this parenthesis', t.span);
+        this.next('eval');
+        return { ...inner, span: cover(t.span, close.span) } as EvalExpr;
+      }
+      case 'word': {
+        if (this.peek('eval').kind === 'lparen') {
+          this.next('eval');
+          const args: EvalExpr[] = [];
+          if (!this.accept('rparen', 'eval')) {
+            for (;;) {
+              const a = this.peek('eval');
+              if (a.kind === 'eof') throw this.error(`missing \`)\` to close ${t.value}(`, t.span);
+              args.push(this.evalExpr());
+              if (this.accept('comma', 'eval')) continue;
+              const c = this.peek('eval');
+              if (c.kind !== 'rparen') throw this.error(`expected \`,\` or \`)\` in the arguments of ${t.value}(), found ${describe(c)}`, c.span);
+              this.next('eval');
+              break;
+            }
+          }
+          return { kind: 'call', name: t.value.toLowerCase(), nameSpan: t.span, args, span: span(t.span.start, this.lx.offset) };
+        }
+        return { kind: 'field', name: t.value, span: t.span };
+      }
+      default:
+        throw this.error(t.kind === 'eof' ? 'expression ends too early: expected a value' : `unexpected ${describe(t)} in expression`, t.span);
+    }
+  }
+}

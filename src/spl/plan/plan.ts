@@ -1,0 +1,221 @@
+import type { MetadataConstraint, MetadataField, RawFilter, ScanRequest } from '../../events/scan.js';
+import { rawConditionFor, rawConditionForExists } from '../../normalize/raw-conditions.js';
+import type { CommandAst, PipelineAst, SearchExpr } from '../parse/ast.js';
+import { commandBlueprint } from '../commands/index.js';
+import type { AnyCommand } from '../commands/types.js';
+import type { SearchArgs } from '../commands/search.js';
+import { SplError, type SourceText } from '../source.js';
+import { resolveTimeModifier } from '../time/modifiers.js';
+import { VigilError } from '../../errors.js';
+
+export interface PlanOptions {
+  /** The search's "now" (epoch seconds): relative time modifiers resolve against it. */
+  now: number;
+  tz: string;
+  /** The time range the search runs over unless the search sets earliest=/latest= itself. */
+  earliest: TimeBound;
+  latest: TimeBound;
+  /** Indexes searched when the search names none. */
+  defaultIndexes: readonly string[] | 'all';
+  /** Whether the event source already delivers newest first (the store does; files do not). */
+  sourceNewestFirst: boolean;
+}
+
+/** A time bound: epoch seconds, a time modifier (`-70m@m`, `now`), or null (unbounded). */
+export type TimeBound = number | string | null;
+
+export interface PlannedStage {
+  command: CommandAst;
+  blueprint: AnyCommand;
+  /** Restore search order (newest first) before this stage: it is order-sensitive and its input is not ordered. */
+  sortBefore: boolean;
+}
+
+/**
+ * The optimized plan of a search: what is pushed down into the event source (time range, metadata,
+ * a necessary condition on the raw text), the leading search's predicate (always re-checked), and the
+ * remaining stages with the points where search order must be restored.
+ */
+export interface SearchPlan {
+  pipeline: PipelineAst;
+  generating: PlannedStage | null;
+  lead: SearchExpr | null;
+  scan: ScanRequest;
+  stages: PlannedStage[];
+  /** Sort the final output newest first (no command set an order and the source is unordered). */
+  sortAtEnd: boolean;
+  earliest: number | null;
+  latest: number | null;
+}
+
+export function planSearch(pipeline: PipelineAst, opts: PlanOptions): SearchPlan {
+  const source = pipeline.source;
+  const [first, ...rest] = pipeline.commands;
+  if (!first) throw new SplError('SPL_SYNTAX', 'empty search', pipeline.span, source);
+  const firstBp = commandBlueprint(first.name)!;
+  let generating: PlannedStage | null = null;
+  let lead: SearchExpr | null = null;
+  let stagesAst: CommandAst[];
+  if (firstBp.kind(first.args) === 'generating') {
+    generating = { command: first, blueprint: firstBp, sortBefore: false };
+    stagesAst = rest;
+  } else if (first.name === 'search') {
+    lead = (first.args as SearchArgs).expr;
+    stagesAst = rest;
+  } else {
+    throw new SplError('SPL_SYNTAX', `a search cannot start with "${first.name}": start with a search or a generating command such as | makeresults`, first.nameSpan, source);
+  }
+  for (const c of stagesAst) {
+    const bp = commandBlueprint(c.name)!;
+    if (bp.kind(c.args) === 'generating') throw new SplError('SPL_SYNTAX', `"${c.name}" generates results and must be the first command (after a leading |)`, c.nameSpan, source);
+  }
+
+  // Time range: the search's own earliest=/latest= override the defaults.
+  let earliest = resolveBound(opts.earliest, opts, source, null);
+  let latest = resolveBound(opts.latest, opts, source, null);
+  const metadata: MetadataConstraint[] = [];
+  let raw: RawFilter | null = null;
+  if (lead) {
+    for (const t of collectTimeTerms(lead, source)) {
+      const v = resolveBound(t.value.value, opts, source, t);
+      if (t.which === 'earliest') earliest = v;
+      else latest = v;
+    }
+    for (const item of conjuncts(lead)) {
+      const m = metadataConstraint(item);
+      if (m) metadata.push(m);
+    }
+    raw = rawFilterOf(lead);
+  }
+
+  // Restore newest-first order where an order-sensitive command needs it.
+  let ordered = generating ? true : opts.sourceNewestFirst;
+  const stages: PlannedStage[] = stagesAst.map((command) => {
+    const blueprint = commandBlueprint(command.name)!;
+    const sortBefore = !ordered && blueprint.orderSensitive(command.args);
+    if (sortBefore) ordered = true;
+    if (blueprint.ordersOutput?.(command.args)) ordered = true;
+    return { command, blueprint, sortBefore };
+  });
+
+  return {
+    pipeline,
+    generating,
+    lead,
+    scan: { earliest, latest, metadata, raw, defaultIndexes: opts.defaultIndexes },
+    stages,
+    sortAtEnd: !ordered,
+    earliest,
+    latest,
+  };
+}
+
+function resolveBound(b: TimeBound, opts: PlanOptions, source: SourceText, term: Extract<SearchExpr, { kind: 'time' }> | null): number | null {
+  if (b === null) return null;
+  if (typeof b === 'number') return b;
+  try {
+    return resolveTimeModifier(b, opts.now, opts.tz);
+  } catch (e) {
+    if (e instanceof VigilError && term) throw new SplError('TIME_MODIFIER', e.message, term.value.span, source);
+    throw e;
+  }
+}
+
+/** earliest=/latest= must be plain conjuncts of the first search: under OR or NOT they have no meaning. */
+function collectTimeTerms(e: SearchExpr, source: SourceText): Extract<SearchExpr, { kind: 'time' }>[] {
+  const out: Extract<SearchExpr, { kind: 'time' }>[] = [];
+  for (const c of conjuncts(e)) if (c.kind === 'time') out.push(c);
+  const walk = (x: SearchExpr, top: boolean) => {
+    if (x.kind === 'time' && !top) throw new SplError('SPL_BAD_ARGUMENT', `${x.which}= must not be inside OR or NOT`, x.span, source);
+    if (x.kind === 'and') x.items.forEach((i) => walk(i, top));
+    if (x.kind === 'or') x.items.forEach((i) => walk(i, false));
+    if (x.kind === 'not') walk(x.expr, false);
+  };
+  walk(e, true);
+  return out;
+}
+
+function conjuncts(e: SearchExpr): SearchExpr[] {
+  return e.kind === 'and' ? e.items.flatMap(conjuncts) : [e];
+}
+
+const METADATA_FIELDS: ReadonlySet<string> = new Set(['index', 'sourcetype', 'source', 'host']);
+
+/** `index=a`, `sourcetype IN (a, b)`, `(index=a OR index=b)` → one pushed-down constraint. */
+function metadataConstraint(e: SearchExpr): MetadataConstraint | null {
+  if (e.kind === 'compare' && e.op === '=' && METADATA_FIELDS.has(e.field) && !e.caseSensitive) {
+    return { field: e.field as MetadataField, patterns: [e.value.value] };
+  }
+  if (e.kind === 'in' && METADATA_FIELDS.has(e.field)) return { field: e.field as MetadataField, patterns: e.values.map((v) => v.value) };
+  if (e.kind === 'or') {
+    const parts = e.items.map(metadataConstraint);
+    if (parts.every((p) => p !== null) && parts.every((p) => p!.field === parts[0]!.field)) {
+      return { field: parts[0]!.field, patterns: parts.flatMap((p) => p!.patterns) };
+    }
+  }
+  return null;
+}
+
+/** A necessary condition on `_raw` implied by a search expression (null = nothing can be said). */
+export function rawFilterOf(e: SearchExpr): RawFilter | null {
+  switch (e.kind) {
+    case 'and': {
+      const items = e.items.map(rawFilterOf).filter((x): x is RawFilter => x !== null);
+      if (items.length === 0) return null;
+      return items.length === 1 ? items[0]! : { kind: 'and', items };
+    }
+    case 'or': {
+      const items = e.items.map(rawFilterOf);
+      if (items.some((x) => x === null)) return null;
+      return { kind: 'or', items: items as RawFilter[] };
+    }
+    case 'not':
+    case 'time':
+    case 'subsearch':
+      return null;
+    case 'compare':
+      if (e.op === '=') return rawConditionFor(e.field, e.value.value);
+      return rawConditionForExists(e.field);
+    case 'in': {
+      const items = e.values.map((v) => rawConditionFor(e.field, v.value));
+      if (items.some((x) => x === null)) return null;
+      return items.length === 1 ? items[0]! : { kind: 'or', items: items as RawFilter[] };
+    }
+    case 'term': {
+      const runs = e.value.value.split('*').filter((r) => r.length >= 2);
+      if (runs.length === 0) return null;
+      const items: RawFilter[] = runs.map((text) => ({ kind: 'contains', text }));
+      return items.length === 1 ? items[0]! : { kind: 'and', items };
+    }
+  }
+}
+
+/** A human-readable description of a plan (`vigil search --explain`). */
+export function explainPlan(plan: SearchPlan): string {
+  const lines: string[] = [];
+  const fmt = (t: number | null) => (t === null ? 'unbounded' : new Date(t * 1000).toISOString());
+  if (plan.generating) lines.push(`generate: ${plan.generating.command.name}`);
+  else {
+    lines.push(`scan: time [${fmt(plan.earliest)}, ${fmt(plan.latest)})`);
+    for (const m of plan.scan.metadata) lines.push(`  pushdown ${m.field} IN (${m.patterns.join(', ')})`);
+    if (plan.scan.raw) lines.push(`  raw prefilter: ${describeRaw(plan.scan.raw)}`);
+    lines.push(`filter: leading search${plan.lead ? '' : ' (all events)'}`);
+  }
+  for (const s of plan.stages) {
+    if (s.sortBefore) lines.push('sort: newest first (order-sensitive command follows)');
+    lines.push(`${s.blueprint.kind(s.command.args)}: ${s.command.name}`);
+  }
+  if (plan.sortAtEnd) lines.push('sort: newest first');
+  return lines.join('\n');
+}
+
+function describeRaw(f: RawFilter): string {
+  switch (f.kind) {
+    case 'contains':
+      return JSON.stringify(f.text);
+    case 'and':
+      return f.items.map(describeRaw).join(' AND ');
+    case 'or':
+      return '(' + f.items.map(describeRaw).join(' OR ') + ')';
+  }
+}

@@ -1,0 +1,143 @@
+import type { Result } from '../../events/result.js';
+import { toNumber, toText, valuesOf, type Scalar } from '../../events/value.js';
+import type { SearchExpr, SearchOp, SearchValue } from '../parse/ast.js';
+import { SplError, type SourceText } from '../source.js';
+import { compareScalars } from '../eval/compile.js';
+import { cidrMatcher } from './cidr.js';
+
+/**
+ * Compiles a search expression (the `search` command's language) to a predicate. Semantics:
+ * - `field=value`: whole-value match, case-insensitive, `*` wildcards, any value of a multivalue;
+ *   numeric values compare numerically (`x=5` matches `5.0`), CIDR values (`10.0.0.0/8`) match IPs.
+ * - `field!=value` is `field=* NOT field=value`: events without the field never match.
+ * - `NOT field=value` also matches events without the field.
+ * - `<`, `<=`, `>`, `>=`: numeric when both sides are numeric, else byte order.
+ * - bare terms and quoted phrases match `_raw` case-insensitively at token boundaries.
+ * - `earliest=`/`latest=` are time bounds handled by the planner; here they are always true.
+ */
+export type RowPredicate = (row: Result) => boolean;
+
+export function compileSearch(expr: SearchExpr | null, source: SourceText): RowPredicate {
+  if (!expr) return () => true;
+  return compileNode(expr, source);
+}
+
+function compileNode(e: SearchExpr, source: SourceText): RowPredicate {
+  switch (e.kind) {
+    case 'and': {
+      const parts = e.items.map((i) => compileNode(i, source));
+      return (r) => {
+        for (const p of parts) if (!p(r)) return false;
+        return true;
+      };
+    }
+    case 'or': {
+      const parts = e.items.map((i) => compileNode(i, source));
+      return (r) => {
+        for (const p of parts) if (p(r)) return true;
+        return false;
+      };
+    }
+    case 'not': {
+      const inner = compileNode(e.expr, source);
+      return (r) => !inner(r);
+    }
+    case 'time':
+      return () => true;
+    case 'subsearch':
+      throw new SplError('SPL_UNSUPPORTED_COMMAND', 'subsearches ([ ... ]) are not supported yet', e.span, source);
+    case 'compare':
+      return compileCompare(e.field, e.op, e.value, e.caseSensitive);
+    case 'in': {
+      const parts = e.values.map((v) => valueMatcher(v, false));
+      const field = e.field;
+      return (r) => {
+        const vs = valuesOf(r.get(field));
+        for (const v of vs) for (const m of parts) if (m(v)) return true;
+        return false;
+      };
+    }
+    case 'term':
+      return compileTerm(e.value, e.caseSensitive, e.exactTerm);
+  }
+}
+
+function compileCompare(field: string, op: SearchOp, value: SearchValue, caseSensitive: boolean): RowPredicate {
+  if (op === '=' || op === '!=') {
+    const m = valueMatcher(value, caseSensitive);
+    if (op === '=') {
+      return (r) => {
+        const v = r.get(field);
+        if (v === null) return false;
+        if (Array.isArray(v)) return v.some(m);
+        return m(v as Scalar);
+      };
+    }
+    return (r) => {
+      const v = r.get(field);
+      if (v === null) return false;
+      if (Array.isArray(v)) return !v.some(m);
+      return !m(v as Scalar);
+    };
+  }
+  const target: Scalar = toNumber(value.value) ?? value.value;
+  const test = op === '<' ? (c: number) => c < 0 : op === '<=' ? (c: number) => c <= 0 : op === '>' ? (c: number) => c > 0 : (c: number) => c >= 0;
+  return (r) => valuesOf(r.get(field)).some((v) => test(compareScalars(v, target)));
+}
+
+/** A matcher for one search value against one field value. */
+export function valueMatcher(value: SearchValue, caseSensitive: boolean): (v: Scalar) => boolean {
+  const pattern = value.value;
+  if (pattern === '*') return () => true;
+  const cidr = cidrMatcher(pattern);
+  if (cidr) return (v) => (typeof v === 'string' ? cidr(v) : false);
+  const hasWild = pattern.includes('*');
+  const num = hasWild ? null : toNumber(pattern);
+  if (!hasWild) {
+    const want = caseSensitive ? pattern : pattern.toLowerCase();
+    return (v) => {
+      if (num !== null && typeof v === 'number') return v === num;
+      const t = typeof v === 'string' ? v : toText(v);
+      if ((caseSensitive ? t : t.toLowerCase()) === want) return true;
+      if (num !== null) {
+        const n = toNumber(t);
+        return n !== null && n === num;
+      }
+      return false;
+    };
+  }
+  const re = wildcardRegExp(pattern, caseSensitive);
+  return (v) => re.test(typeof v === 'string' ? v : toText(v));
+}
+
+export function wildcardRegExp(pattern: string, caseSensitive: boolean): RegExp {
+  const src = pattern
+    .split('*')
+    .map((p) => p.replace(/[.*+?^${}()|[\]\\]/g, '\\$&'))
+    .join('[\\s\\S]*');
+  return new RegExp(`^${src}$`, caseSensitive ? '' : 'i');
+}
+
+/**
+ * A bare term matches `_raw` where it starts and ends at a token boundary: Splunk segments events at
+ * breakers (spaces, punctuation such as / : = . - _ " etc.), so `curl` matches `/usr/bin/curl` but not
+ * `libcurl`. We treat every non-alphanumeric ASCII character as a breaker (documented deviation: Splunk
+ * distinguishes major and minor breakers, which only matters for TERM()).
+ */
+function compileTerm(value: SearchValue, caseSensitive: boolean, exactTerm: boolean): RowPredicate {
+  const t = value.value;
+  if (t === '*' || t === '') return () => true;
+  const body = t
+    .split('*')
+    .map((p) => p.replace(/[.*+?^${}()|[\]\\]/g, '\\$&'))
+    .join('[\\s\\S]*?');
+  const boundary = exactTerm ? '[\\s"\'\\[\\](){}<>|;,!]' : '[^A-Za-z0-9\\u0080-\\uFFFF]';
+  const lead = t.startsWith('*') ? '' : `(?:^|(?<=${boundary}))`;
+  const trail = t.endsWith('*') ? '' : `(?=$|${boundary})`;
+  const re = new RegExp(lead + body + trail, caseSensitive ? '' : 'i');
+  return (r) => {
+    const raw = r.get('_raw');
+    if (raw === null) return false;
+    return valuesOf(raw).some((x) => re.test(typeof x === 'string' ? x : toText(x)));
+  };
+}

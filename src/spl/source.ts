@@ -1,0 +1,151 @@
+import { VigilError, type ErrorCode } from '../errors.js';
+
+/** A half-open range [start, end) of offsets into the (macro-expanded) search text. */
+export interface Span {
+  start: number;
+  end: number;
+}
+
+export function span(start: number, end: number): Span {
+  return { start, end };
+}
+
+export function cover(a: Span, b: Span): Span {
+  return { start: Math.min(a.start, b.start), end: Math.max(a.end, b.end) };
+}
+
+/** Where a piece of the expanded search text came from: the user's search or a macro's definition. */
+export type Origin =
+  | { kind: 'search'; text: string; name?: string }
+  | { kind: 'macro'; name: string; text: string; file?: string; callSpan: Span; parent: Origin };
+
+/** A run of the expanded text copied from `origin` starting at `originStart`. */
+interface Segment {
+  start: number;
+  end: number;
+  origin: Origin;
+  originStart: number;
+}
+
+export interface Location {
+  line: number;
+  column: number;
+  origin: Origin;
+  offset: number;
+}
+
+/**
+ * The text a search is parsed from, after macro expansion, with a source map back to the original
+ * text and macro definitions so every error points at the line:column the user wrote.
+ */
+export class SourceText {
+  readonly text: string;
+  private readonly segments: Segment[];
+  readonly root: Origin;
+
+  constructor(text: string, segments?: Segment[], root?: Origin) {
+    this.text = text;
+    this.root = root ?? { kind: 'search', text };
+    this.segments = segments ?? [{ start: 0, end: text.length, origin: this.root, originStart: 0 }];
+  }
+
+  static builder(root: Origin): SourceTextBuilder {
+    return new SourceTextBuilder(root);
+  }
+
+  /** Maps an offset of the expanded text to its origin. Offsets inside substituted `$arg$` text map to the call. */
+  locate(offset: number): Location {
+    let seg = this.segments[this.segments.length - 1];
+    for (const s of this.segments) {
+      if (offset >= s.start && offset < s.end) {
+        seg = s;
+        break;
+      }
+    }
+    if (!seg) return { line: 1, column: 1, origin: this.root, offset: 0 };
+    const originOffset = Math.min(seg.originStart + Math.max(0, offset - seg.start), seg.origin.text.length);
+    const { line, column } = lineColumn(seg.origin.text, originOffset);
+    return { line, column, origin: seg.origin, offset: originOffset };
+  }
+}
+
+export class SourceTextBuilder {
+  private parts: string[] = [];
+  private length = 0;
+  private readonly segments: Segment[] = [];
+  constructor(private readonly root: Origin) {}
+
+  append(text: string, origin: Origin, originStart: number): void {
+    if (text.length === 0) return;
+    this.segments.push({ start: this.length, end: this.length + text.length, origin, originStart });
+    this.parts.push(text);
+    this.length += text.length;
+  }
+
+  build(): SourceText {
+    return new SourceText(this.parts.join(''), this.segments, this.root);
+  }
+}
+
+export function lineColumn(text: string, offset: number): { line: number; column: number } {
+  let line = 1;
+  let lineStart = 0;
+  for (let i = 0; i < offset && i < text.length; i++) {
+    if (text.charCodeAt(i) === 10) {
+      line++;
+      lineStart = i + 1;
+    }
+  }
+  return { line, column: offset - lineStart + 1 };
+}
+
+/** An error in a search, with its position. `format()` renders `line:column`, the line and a caret. */
+export class SplError extends VigilError {
+  readonly span: Span;
+  readonly source: SourceText | null;
+  constructor(code: ErrorCode, message: string, sp: Span, source: SourceText | null = null) {
+    super(code, message);
+    this.name = 'SplError';
+    this.span = sp;
+    this.source = source;
+  }
+
+  /** Attaches the source text if the error was raised where it was not known. */
+  withSource(source: SourceText): SplError {
+    if (this.source) return this;
+    const e = new SplError(this.code, this.message, this.span, source);
+    e.stack = this.stack;
+    return e;
+  }
+
+  location(): Location | null {
+    return this.source ? this.source.locate(this.span.start) : null;
+  }
+
+  /** `line:column` in the text the user wrote (or in the macro definition, with the call chain). */
+  format(): string {
+    const loc = this.location();
+    if (!loc) return `${this.message} [${this.code}]`;
+    const lines: string[] = [`${this.message} [${this.code}]`];
+    lines.push(...renderCaret(loc, Math.max(1, this.span.end - this.span.start)));
+    let o: Origin = loc.origin;
+    while (o.kind === 'macro') {
+      const call = lineColumn(o.parent.text, o.callSpan.start);
+      lines.push(`  in macro \`${o.name}\`${o.file ? ` (${o.file})` : ''}, called at ${call.line}:${call.column}`);
+      o = o.parent;
+    }
+    return lines.join('\n');
+  }
+}
+
+function renderCaret(loc: Location, width: number): string[] {
+  const text = loc.origin.text;
+  const lineText = text.split('\n')[loc.line - 1] ?? '';
+  const where = loc.origin.kind === 'macro' ? `macro \`${loc.origin.name}\` ` : '';
+  const w = Math.max(1, Math.min(width, lineText.length - loc.column + 1));
+  return [
+    `  at ${where}${loc.line}:${loc.column}`,
+    `  | ${lineText}`,
+    `  | ${' '.repeat(Math.max(0, loc.column - 1))}${'^'.repeat(w)}`,
+  ];
+}

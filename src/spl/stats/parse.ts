@@ -1,0 +1,95 @@
+import type { EvalExpr } from '../parse/ast.js';
+import type { ArgParser } from '../parse/parser.js';
+import { cover, type Span } from '../source.js';
+import { aggregationFor, type AggregationBlueprint } from './aggregations.js';
+
+/** One aggregation of a stats-family command: `values(process) AS process`. */
+export interface AggregationSpec {
+  fnName: string;
+  blueprint: AggregationBlueprint;
+  /** The field aggregated, or null for plain `count`. */
+  field: string | null;
+  /** `count(eval(x>5))`: an expression evaluated per row instead of a field. */
+  expr: EvalExpr | null;
+  /** The output field name (Splunk's default is the call text, e.g. `values(process)`). */
+  as: string;
+  span: Span;
+}
+
+export interface StatsArgs {
+  options: Map<string, { value: string; span: Span }>;
+  aggregations: AggregationSpec[];
+  by: string[];
+}
+
+/** Parses `[options] agg [AS name] (, agg ...)* [BY field, ...]` shared by stats/eventstats/streamstats. */
+export function parseStatsArgs(p: ArgParser, optionKeys: readonly string[]): StatsArgs {
+  const options = new Map<string, { value: string; span: Span }>();
+  const aggregations: AggregationSpec[] = [];
+  let by: string[] = [];
+  for (;;) {
+    const o = p.option(optionKeys);
+    if (!o) break;
+    options.set(o.key, { value: o.value, span: o.valueSpan });
+  }
+  for (;;) {
+    const t = p.peek('search');
+    if (t.kind === 'comma') {
+      p.next('search');
+      continue;
+    }
+    if (t.kind !== 'word') break;
+    const lower = t.value.toLowerCase();
+    if (lower === 'by') break;
+    const opt = p.option(optionKeys);
+    if (opt) {
+      options.set(opt.key, { value: opt.value, span: opt.valueSpan });
+      continue;
+    }
+    p.next('search');
+    const bp = aggregationFor(lower);
+    if (!bp) throw p.error(`unknown statistical function "${t.value}"`, t.span, 'SPL_BAD_ARGUMENT');
+    let field: string | null = null;
+    let expr: EvalExpr | null = null;
+    let end = t.span;
+    if (p.peek('search').kind === 'lparen') {
+      const open = p.next('search');
+      if (p.isWord('eval') && p.peek2('eval').kind === 'lparen') {
+        p.next('search');
+        p.next('eval');
+        expr = p.evalExpr();
+        p.expect('rparen', '`)` to close eval(', 'eval');
+      } else {
+        const f = p.peek('search');
+        if (f.kind !== 'word' && f.kind !== 'string') throw p.error(`expected a field name inside ${t.value}( )`, f.span);
+        p.next('search');
+        field = f.value;
+      }
+      const close = p.peek('search');
+      if (close.kind !== 'rparen') throw p.error(`missing \`)\` to close ${t.value}(`, open.span);
+      p.next('search');
+      end = close.span;
+    } else if (!bp.fieldOptional) {
+      throw p.error(`${t.value} needs a field: ${t.value}(field)`, t.span, 'SPL_BAD_ARGUMENT');
+    }
+    const callText = p.source.text.slice(t.span.start, end.end);
+    let as = callText.replace(/\s+/g, ' ');
+    if (p.isWord('as')) {
+      p.next('search');
+      const name = p.fieldName('a name after AS');
+      as = name.name;
+      end = name.span;
+    }
+    aggregations.push({ fnName: lower, blueprint: bp, field, expr, as, span: cover(t.span, end) });
+  }
+  if (p.acceptWord('by')) {
+    by = p.fieldList().map((f) => f.name);
+    if (by.length === 0) throw p.error('BY needs at least one field', p.peek('search').span);
+  }
+  for (;;) {
+    const o = p.option(optionKeys);
+    if (!o) break;
+    options.set(o.key, { value: o.value, span: o.valueSpan });
+  }
+  return { options, aggregations, by };
+}

@@ -1,0 +1,158 @@
+import { readFileSync } from 'node:fs';
+import { describe, expect, it } from 'vitest';
+import {
+  eventKind,
+  parseTetragonTime,
+  tetragonSourcetype,
+  toEvent,
+  type ToEventContext,
+} from '../../src/sources/tetragon.js';
+
+const FIX = new URL('../fixtures/tetragon/', import.meta.url);
+const lines = (name: string): string[] => readFileSync(new URL(name, FIX), 'utf8').split('\n').filter((l) => l !== '');
+const upstream = lines('upstream-samples.jsonl');
+const [splunkExample] = lines('splunk-example.jsonl') as [string];
+const synthetic = lines('synthetic.jsonl');
+
+const ctx = (over: Partial<ToEventContext> = {}): ToEventContext => ({
+  index: 'main',
+  source: 'test.jsonl',
+  defaultHost: 'fallback-host',
+  fallbackTime: () => 42,
+  ...over,
+});
+
+describe('eventKind', () => {
+  it('finds the body key of each real sample', () => {
+    const kinds = upstream.map((l) => eventKind(JSON.parse(l)));
+    expect(kinds).toEqual([
+      'process_exec', 'process_exec', 'process_exec', 'process_exec', 'process_exec', 'process_exit',
+      'process_kprobe', 'process_kprobe', 'process_exec', 'process_exec', 'process_exec', 'process_exec',
+      'process_exit', 'process_kprobe',
+    ]);
+    expect(eventKind(JSON.parse(splunkExample))).toBe('process_exec');
+    expect(eventKind(JSON.parse(synthetic[0] as string))).toBe('process_connect');
+  });
+
+  it('returns other kinds by their key, skipping envelope keys, and null when there is none', () => {
+    expect(eventKind({ node_name: 'n', time: 't', process_lsm: { process: {} } })).toBe('process_lsm');
+    expect(eventKind({ node_labels: { a: 'b' }, rate_limit_info: { number_of_dropped_process_events: '3' } })).toBe('rate_limit_info');
+    expect(eventKind({ node_name: 'n', time: 't' })).toBeNull();
+    expect(eventKind({ process_exec: 'not an object' })).toBeNull();
+    expect(eventKind([1, 2])).toBeNull();
+    expect(eventKind(null)).toBeNull();
+  });
+});
+
+describe('tetragonSourcetype', () => {
+  it('splits out processExec and processConnect, everything else is cisco:isovalent', () => {
+    expect(tetragonSourcetype('process_exec')).toBe('cisco:isovalent:processExec');
+    expect(tetragonSourcetype('process_connect')).toBe('cisco:isovalent:processConnect');
+    expect(tetragonSourcetype('process_exit')).toBe('cisco:isovalent');
+    expect(tetragonSourcetype('process_kprobe')).toBe('cisco:isovalent');
+    expect(tetragonSourcetype('process_tracepoint')).toBe('cisco:isovalent');
+    expect(tetragonSourcetype(null)).toBe('cisco:isovalent');
+  });
+});
+
+describe('parseTetragonTime', () => {
+  it('keeps microseconds of a nanosecond timestamp, truncating', () => {
+    expect(parseTetragonTime('2025-08-14T20:42:47.459945318Z')).toBe(1755204167.459945);
+    expect(parseTetragonTime('2023-10-06T22:03:57.700326678Z')).toBe(1696629837.700326);
+  });
+
+  it('never rounds up into the next second', () => {
+    expect(parseTetragonTime('2025-08-14T21:03:00.999999999Z')).toBe(1755205380.999999);
+    expect(Math.floor(parseTetragonTime('2025-08-14T21:03:00.9999999Z') as number)).toBe(1755205380);
+  });
+
+  it('accepts millisecond, whole-second and short fractions', () => {
+    expect(parseTetragonTime('2022-01-19T11:16:29.378Z')).toBe(1642590989.378);
+    expect(parseTetragonTime('2022-01-19T11:16:29Z')).toBe(1642590989);
+    expect(parseTetragonTime('2022-01-19T11:16:29.5Z')).toBe(1642590989.5);
+  });
+
+  it('applies offsets', () => {
+    expect(parseTetragonTime('2022-01-19T13:16:29.378+02:00')).toBe(parseTetragonTime('2022-01-19T11:16:29.378Z'));
+    expect(parseTetragonTime('2022-01-19T06:46:29-04:30')).toBe(parseTetragonTime('2022-01-19T11:16:29Z'));
+    expect(parseTetragonTime('2025-08-14T21:01:00.5+02:00')).toBe(1755198060.5);
+  });
+
+  it('handles leap years, early years and pre-1970 times', () => {
+    expect(parseTetragonTime('2024-02-29T00:00:00Z')).toBe(Date.UTC(2024, 1, 29) / 1000);
+    expect(parseTetragonTime('1969-12-31T23:59:59.5Z')).toBe(-0.5);
+    expect(parseTetragonTime('0050-01-01T00:00:00Z')).toBe(new Date('0050-01-01T00:00:00Z').getTime() / 1000);
+  });
+
+  it('rejects what is not RFC3339', () => {
+    for (const bad of [
+      '', 'yesterday', '2022-01-19', '2022-01-19T11:16:29', '2022-13-01T00:00:00Z', '2023-02-29T00:00:00Z',
+      '2022-01-19T24:00:00Z', '2022-01-19T11:60:00Z', '2022-01-19T11:16:29.Z', '2022-01-19T11:16:29+0200',
+      '2022-01-19T11:16:29+25:00', ' 2022-01-19T11:16:29Z', '1642590989',
+    ]) {
+      expect(parseTetragonTime(bad), bad).toBeNull();
+    }
+  });
+});
+
+describe('toEvent', () => {
+  it('builds the Splunk example event', () => {
+    const out = toEvent(splunkExample, ctx());
+    expect(out.ok).toBe(true);
+    if (!out.ok) return;
+    expect(out.missingTime).toBe(false);
+    const { json, ...rest } = out.event;
+    expect(rest).toEqual({
+      _time: 1755204167.459945,
+      index: 'main',
+      sourcetype: 'cisco:isovalent:processExec',
+      source: 'test.jsonl',
+      host: 'ip-10-0-10-253.us-west-2.compute.internal',
+      _raw: splunkExample,
+    });
+    expect(json).toEqual(JSON.parse(splunkExample));
+  });
+
+  it('assigns sourcetypes per kind, and honours overrides', () => {
+    const st = (l: string, over: Partial<ToEventContext> = {}): string => {
+      const out = toEvent(l, ctx(over));
+      if (!out.ok) throw new Error(out.reason);
+      return out.event.sourcetype;
+    };
+    expect(st(upstream[5] as string)).toBe('cisco:isovalent'); // process_exit
+    expect(st(upstream[6] as string)).toBe('cisco:isovalent'); // process_kprobe
+    expect(st(synthetic[0] as string)).toBe('cisco:isovalent:processConnect');
+    expect(st('{"process_lsm":{},"time":"2024-01-01T00:00:00Z"}')).toBe('cisco:isovalent');
+    expect(st(upstream[5] as string, { sourcetype: 'my:st' })).toBe('my:st');
+  });
+
+  it('takes host from node_name, else the override or the default host', () => {
+    const host = (l: string, over: Partial<ToEventContext> = {}): string => {
+      const out = toEvent(l, ctx(over));
+      if (!out.ok) throw new Error(out.reason);
+      return out.event.host;
+    };
+    expect(host(upstream[8] as string)).toBe('minikube');
+    expect(host(upstream[6] as string)).toBe('fallback-host'); // kprobe sample without node_name
+    expect(host(upstream[8] as string, { host: 'override' })).toBe('override');
+  });
+
+  it('uses the fallback time for an event without time, and says so', () => {
+    const out = toEvent(upstream[0] as string, ctx({ fallbackTime: () => 1234.5 }));
+    expect(out).toMatchObject({ ok: true, missingTime: true, event: { _time: 1234.5 } });
+  });
+
+  it('reports malformed lines with a reason', () => {
+    const reason = (l: string): string => {
+      const out = toEvent(l, ctx());
+      return out.ok ? 'ok' : out.reason;
+    };
+    expect(reason('{"process_exec": ')).toMatch(/^not JSON: /);
+    expect(reason('[1,2]')).toBe('not a JSON object');
+    expect(reason('"text"')).toBe('not a JSON object');
+    expect(reason('null')).toBe('not a JSON object');
+    expect(reason('{"process_exec":{},"time":"yesterday"}')).toBe('bad time "yesterday"');
+    expect(reason('{"process_exec":{},"time":1642590989}')).toBe('bad time 1642590989');
+    expect(reason('{"process_exec":{},"time":null}')).toBe('ok'); // null counts as missing
+  });
+});

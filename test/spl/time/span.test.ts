@@ -1,0 +1,148 @@
+import { describe, it, expect } from 'vitest';
+import { VigilError } from '../../../src/errors.js';
+import { binNumber, binNumberRange, binTime, isTimeSpan, parseSpan } from '../../../src/spl/time/span.js';
+
+/** Epoch seconds of a UTC wall time (month 1-12). */
+const utc = (y: number, mo: number, d: number, h = 0, mi = 0, s = 0): number => Date.UTC(y, mo - 1, d, h, mi, s) / 1000;
+
+const NY = 'America/New_York';
+const BERLIN = 'Europe/Berlin';
+
+describe('parseSpan', () => {
+  it('parses time spans', () => {
+    expect(parseSpan('30s')).toEqual({ kind: 'seconds', seconds: 30 });
+    expect(parseSpan('5m')).toEqual({ kind: 'seconds', seconds: 300 });
+    expect(parseSpan('5min')).toEqual({ kind: 'seconds', seconds: 300 });
+    expect(parseSpan('min')).toEqual({ kind: 'seconds', seconds: 60 });
+    expect(parseSpan('1h')).toEqual({ kind: 'seconds', seconds: 3600 });
+    expect(parseSpan('2hours')).toEqual({ kind: 'seconds', seconds: 7200 });
+    expect(parseSpan('1d')).toEqual({ kind: 'seconds', seconds: 86400 });
+    expect(parseSpan('1w')).toEqual({ kind: 'seconds', seconds: 604800 });
+    expect(parseSpan('100ms')).toEqual({ kind: 'seconds', seconds: 0.1 });
+    expect(parseSpan('1mon')).toEqual({ kind: 'months', months: 1 });
+    expect(parseSpan('1q')).toEqual({ kind: 'months', months: 3 });
+    expect(parseSpan('2y')).toEqual({ kind: 'months', months: 24 });
+  });
+
+  it('parses numeric and log spans', () => {
+    expect(parseSpan('10')).toEqual({ kind: 'number', size: 10 });
+    expect(parseSpan('0.5')).toEqual({ kind: 'number', size: 0.5 });
+    expect(parseSpan('log')).toEqual({ kind: 'log', coefficient: 1, base: 10 });
+    expect(parseSpan('2log10')).toEqual({ kind: 'log', coefficient: 2, base: 10 });
+    expect(parseSpan('log2')).toEqual({ kind: 'log', coefficient: 1, base: 2 });
+    expect(isTimeSpan(parseSpan('log'))).toBe(false);
+    expect(isTimeSpan(parseSpan('5m'))).toBe(true);
+  });
+
+  it('rejects bad spans naming them', () => {
+    for (const bad of ['5x', '-5m', '0m', '0', '', '1.5h', 'log1', '20log10']) {
+      expect(() => parseSpan(bad)).toThrow(VigilError);
+    }
+    expect(() => parseSpan('5x')).toThrow(/"x"/);
+  });
+});
+
+describe('binTime with fixed spans', () => {
+  it('floors to the span in UTC', () => {
+    expect(binTime(utc(2024, 5, 15, 14, 3, 27) + 0.5, parseSpan('5m'))).toBe(utc(2024, 5, 15, 14));
+    expect(binTime(utc(2024, 5, 15, 14, 3, 27), parseSpan('30s'))).toBe(utc(2024, 5, 15, 14, 3));
+    expect(binTime(utc(2024, 5, 15, 14, 3, 27), parseSpan('1h'))).toBe(utc(2024, 5, 15, 14));
+    expect(binTime(utc(2024, 5, 15, 14, 3, 27), parseSpan('1d'))).toBe(utc(2024, 5, 15));
+    // A unitless span on _time is seconds.
+    expect(binTime(utc(2024, 5, 15, 14, 3, 27), parseSpan('60'))).toBe(utc(2024, 5, 15, 14, 3));
+  });
+
+  it('keeps sub-second spans exact to the microsecond', () => {
+    expect(binTime(1700000000.123456, parseSpan('100ms'))).toBe(1700000000.1);
+    expect(binTime(1700000000.123456, parseSpan('0.5'))).toBe(1700000000);
+    expect(binTime(1700000000.987654, parseSpan('1us'))).toBe(1700000000.987654);
+  });
+
+  it('aligns days to local midnight across DST (New York)', () => {
+    // 2024-03-10 (23 h long): 12:00 EDT (16:00Z) → 00:00 EST = 05:00Z.
+    expect(binTime(utc(2024, 3, 10, 16), parseSpan('1d'), NY)).toBe(utc(2024, 3, 10, 5));
+    // 2024-03-11 00:30 EDT (04:30Z) → 00:00 EDT = 04:00Z.
+    expect(binTime(utc(2024, 3, 11, 4, 30), parseSpan('1d'), NY)).toBe(utc(2024, 3, 11, 4));
+    // 2024-03-09 23:00 EST (03-10 04:00Z) → 03-09 00:00 EST = 05:00Z.
+    expect(binTime(utc(2024, 3, 10, 4), parseSpan('1d'), NY)).toBe(utc(2024, 3, 9, 5));
+    // 2024-11-03 (25 h long): 23:00 EST (11-04 04:00Z) → 00:00 EDT = 04:00Z on 11-03.
+    expect(binTime(utc(2024, 11, 4, 4), parseSpan('1d'), NY)).toBe(utc(2024, 11, 3, 4));
+  });
+
+  it('aligns days to local midnight across DST (Berlin)', () => {
+    // 2024-03-31 12:00 CEST (10:00Z) → 00:00 CET = 03-30 23:00Z.
+    expect(binTime(utc(2024, 3, 31, 10), parseSpan('1d'), BERLIN)).toBe(utc(2024, 3, 30, 23));
+    // 2024-10-27 23:00 CET (22:00Z) → 00:00 CEST = 10-26 22:00Z.
+    expect(binTime(utc(2024, 10, 27, 22), parseSpan('1d'), BERLIN)).toBe(utc(2024, 10, 26, 22));
+  });
+
+  it('handles bins whose local start is across a transition', () => {
+    // span=12h, 2024-03-10 03:30 EDT (07:30Z): local bin 00:00-12:00 starts at 00:00 EST = 05:00Z.
+    expect(binTime(utc(2024, 3, 10, 7, 30), parseSpan('12h'), NY)).toBe(utc(2024, 3, 10, 5));
+    // span=2h, same event: local bin starts at 02:00, which does not exist → 03:00 EDT = 07:00Z.
+    expect(binTime(utc(2024, 3, 10, 7, 30), parseSpan('2h'), NY)).toBe(utc(2024, 3, 10, 7));
+  });
+
+  it('keeps the two passes of a repeated hour apart', () => {
+    // 01:30 EDT (05:30Z) and 01:30 EST (06:30Z) on 2024-11-03 are different hours.
+    expect(binTime(utc(2024, 11, 3, 5, 30), parseSpan('1h'), NY)).toBe(utc(2024, 11, 3, 5));
+    expect(binTime(utc(2024, 11, 3, 6, 30), parseSpan('1h'), NY)).toBe(utc(2024, 11, 3, 6));
+  });
+
+  it('aligns hours to the local hour in half-hour zones', () => {
+    // 05:15Z = 10:45 IST → 10:00 IST = 04:30Z.
+    expect(binTime(utc(2024, 5, 15, 5, 15), parseSpan('1h'), 'Asia/Kolkata')).toBe(utc(2024, 5, 15, 4, 30));
+    expect(binTime(utc(2024, 5, 15, 5, 15), parseSpan('1d'), 'Asia/Kolkata')).toBe(utc(2024, 5, 14, 18, 30));
+  });
+
+  it('counts weeks from the epoch (Thursday-aligned)', () => {
+    // Wed 2024-05-15 → Thu 2024-05-09: 19852 days after 1970-01-01 (a Thursday), and 19852 = 7 × 2836.
+    expect(binTime(utc(2024, 5, 15, 14), parseSpan('1w'))).toBe(utc(2024, 5, 9));
+    expect(utc(2024, 5, 9) / 86400).toBe(7 * 2836);
+  });
+
+  it('returns non-finite values unchanged and refuses log spans', () => {
+    expect(binTime(Number.NaN, parseSpan('1h'))).toBeNaN();
+    expect(() => binTime(0, parseSpan('log'))).toThrow(VigilError);
+  });
+});
+
+describe('binTime with month spans', () => {
+  it('floors to month, quarter and year starts in the zone', () => {
+    expect(binTime(utc(2024, 5, 15, 14), parseSpan('1mon'))).toBe(utc(2024, 5, 1));
+    // May 1 00:00 EDT = 04:00Z.
+    expect(binTime(utc(2024, 5, 15, 14), parseSpan('1mon'), NY)).toBe(utc(2024, 5, 1, 4));
+    // An instant that is still April in New York: 2024-05-01 02:00Z = Apr 30 22:00 EDT.
+    expect(binTime(utc(2024, 5, 1, 2), parseSpan('1mon'), NY)).toBe(utc(2024, 4, 1, 4));
+    expect(binTime(utc(2024, 5, 15), parseSpan('1q'))).toBe(utc(2024, 4, 1));
+    expect(binTime(utc(2024, 5, 15), parseSpan('1y'))).toBe(utc(2024, 1, 1));
+    // 2 months from Jan 1970: bins start in odd months (Jan, Mar, May …).
+    expect(binTime(utc(2024, 6, 15), parseSpan('2mon'))).toBe(utc(2024, 5, 1));
+    expect(binTime(utc(1969, 12, 15), parseSpan('1mon'))).toBe(utc(1969, 12, 1));
+  });
+});
+
+describe('binNumber', () => {
+  it('floors to multiples of the span', () => {
+    expect(binNumber(17, parseSpan('10'))).toBe(10);
+    expect(binNumber(20, parseSpan('10'))).toBe(20);
+    expect(binNumber(-3, parseSpan('10'))).toBe(-10);
+    expect(binNumber(0.3, parseSpan('0.1'))).toBe(0.3);
+    expect(binNumber(0.7, parseSpan('0.5'))).toBe(0.5);
+    expect(binNumberRange(17, parseSpan('10'))).toEqual({ start: 10, end: 20 });
+    expect(binNumberRange(0.3, parseSpan('0.1'))).toEqual({ start: 0.3, end: 0.4 });
+  });
+
+  it('bins logarithmically', () => {
+    expect(binNumberRange(347, parseSpan('log'))).toEqual({ start: 100, end: 1000 });
+    expect(binNumberRange(1000, parseSpan('log'))).toEqual({ start: 1000, end: 10000 });
+    expect(binNumberRange(347, parseSpan('2log10'))).toEqual({ start: 200, end: 2000 });
+    expect(binNumberRange(5, parseSpan('log2'))).toEqual({ start: 4, end: 8 });
+    expect(binNumber(0.05, parseSpan('log'))).toBe(0.01);
+    expect(binNumber(0, parseSpan('log'))).toBeNull();
+  });
+
+  it('returns null for non-finite values', () => {
+    expect(binNumber(Number.POSITIVE_INFINITY, parseSpan('10'))).toBeNull();
+  });
+});
