@@ -10,7 +10,6 @@
  * to a number's printed form are not required unless the field is known to hold a string.
  */
 import type { RawFilter } from '../events/scan.js';
-import { wildcardMatcher } from '../events/scan.js';
 
 /** Default fields are checked by the metadata predicate, not the raw text. */
 const METADATA_FIELDS = new Set(['_time', 'index', 'sourcetype', 'source', 'host']);
@@ -133,10 +132,29 @@ function or(items: (RawFilter | null)[]): RawFilter | null {
 const NUMBERISH = /^[0-9.eE+-]+$/;
 const NON_STRING_RENDERINGS = ['true', 'false', 'null', 'infinity', '-infinity'];
 
+/** Anchored, case-insensitive wildcard match for ASCII text, linear (no regex to compile). */
+function wildcardMatchesAscii(pattern: string, text: string): boolean {
+  const parts = pattern.toLowerCase().split('*');
+  if (parts.length === 1) return parts[0] === text;
+  const first = parts[0] as string;
+  const last = parts[parts.length - 1] as string;
+  if (text.length < first.length + last.length || !text.startsWith(first) || !text.endsWith(last)) return false;
+  let pos = first.length;
+  const end = text.length - last.length;
+  for (let i = 1; i < parts.length - 1; i++) {
+    const mid = parts[i] as string;
+    const at = text.indexOf(mid, pos);
+    if (at === -1 || at + mid.length > end) return false;
+    pos = at + mid.length;
+  }
+  return true;
+}
+
 /** Whether the pattern can match how a number, boolean or null prints (toText / json-fields). */
 function couldMatchNonString(pattern: string): boolean {
-  const m = wildcardMatcher(pattern);
-  if (NON_STRING_RENDERINGS.some((r) => m(r))) return true;
+  // Non-ASCII pattern characters may case-fold onto ASCII ones (ſ, ı): stay conservative.
+  if (/[^\x00-\x7f]/.test(pattern)) return true;
+  if (NON_STRING_RENDERINGS.some((r) => wildcardMatchesAscii(pattern, r))) return true;
   return /^[0-9.eE+-]*$/.test(pattern.replace(/\*/g, ''));
 }
 
@@ -193,10 +211,25 @@ function condition(field: string, pattern: string): RawFilter | null {
   }
   const spec = CIM.get(field);
   if (spec === null) return null;
+  // Value conditions go first: they are rarer than key names, so a non-matching line fails sooner.
   // Any field may be a JSON path; a CIM name is one too when the CIM source is absent (event-result.ts).
-  const asPath = and([...pathConditions(field), ...valueConditions('any', pattern)]);
+  const asPath = and([...valueConditions('any', pattern), ...pathConditions(field)]);
   if (spec === undefined) return asPath;
-  return or([and([spec.exists, ...valueConditions(spec.kind, pattern)]), asPath]);
+  const asCim = and([...valueConditions(spec.kind, pattern), spec.exists]);
+  const branches = or([asCim, asPath]);
+  if (branches === null || branches.kind !== 'or') return branches;
+  return and([...commonPieces(pattern, couldMatchNonString(pattern)), branches]);
+}
+
+/**
+ * Runs implied by both branches, hoisted in front of the disjunction so that a line lacking them
+ * costs one scan instead of one per branch. The finest split (spaces and unsafe characters) yields
+ * substrings of what every branch requires; runs that a loose branch drops (numberish) are left out.
+ */
+function commonPieces(pattern: string, someBranchLoose: boolean): RawFilter[] {
+  return patternPieces(pattern, (c) => c === 32 || isUnsafe(c))
+    .filter((p) => p.text.length >= 2 && !(someBranchLoose && numberish(p.text)))
+    .map((p) => contains(p.text));
 }
 
 /**

@@ -10,7 +10,6 @@ import { constants as fsConstants, createReadStream } from 'node:fs';
 import { access, open, stat } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import { addAbortSignal, pipeline, type Readable } from 'node:stream';
-import { StringDecoder } from 'node:string_decoder';
 import { createGunzip } from 'node:zlib';
 import { VigilError } from '../errors.js';
 import type { Event } from '../events/event.js';
@@ -58,8 +57,13 @@ export interface FileSourceOptions {
   onWarning?: (w: LineIssue) => void;
   /** The stream `-` reads (tests inject one). Default: process.stdin. */
   stdin?: Readable;
-  /** Events per yielded batch. Default 1000. */
+  /** Most events per yielded batch. Default 1000. */
   batchSize?: number;
+  /**
+   * Most `_raw` characters per batch (a batch ends at whichever limit comes first). Default 512 Ki:
+   * a batch of big events and their parsed JSON then dies young; 1000 × 4 KB events measured 2× slower.
+   */
+  batchChars?: number;
   /** Bytes per read. Default 1 MiB. */
   chunkSize?: number;
 }
@@ -81,6 +85,7 @@ interface Chunk {
 }
 
 const DEFAULT_BATCH = 1000;
+const DEFAULT_BATCH_CHARS = 512 * 1024;
 const DEFAULT_CHUNK = 1 << 20;
 /** Lines the prefilter skipped, remembered to give a later time-less event its predecessor's time. */
 const SKIPPED_RING = 16;
@@ -120,6 +125,7 @@ export class FileSource implements EventSource {
       : undefined;
     const metaPass = metadataPredicate(request);
     const batchSize = Math.max(1, this.opts.batchSize ?? DEFAULT_BATCH);
+    const batchChars = Math.max(1, this.opts.batchChars ?? DEFAULT_BATCH_CHARS);
     const startedAt = this.opts.now ?? Date.now() / 1000;
     let bytesBefore = 0;
     let scanned = 0;
@@ -157,17 +163,17 @@ export class FileSource implements EventSource {
       if (this.opts.host !== undefined) ctx.host = this.opts.host;
 
       let batch: Event[] = [];
+      let batchLen = 0;
       let lineNo = 0;
-      let carry = '';
-      let firstChunk = true;
-      const decoder = new StringDecoder('utf8');
 
-      // Returns the event to keep, or null. Kept as a closure so the split loop below stays simple.
-      const handle = (rawLine: string): Event | null => {
+      // Returns the event to keep, or null. Lines are split on the bytes (0x0A never occurs inside a
+      // UTF-8 sequence) and decoded one by one: much faster than decoding chunks and splitting strings.
+      const handle = (buf: Buffer, start: number, end: number): Event | null => {
         lineNo++;
-        let line = rawLine;
-        if (line.length === 0) return null;
-        if (line.charCodeAt(line.length - 1) === 13) line = line.slice(0, -1);
+        if (end > start && buf[end - 1] === 13) end--; // CRLF
+        if (end === start) return null;
+        let line = buf.toString('utf8', start, end);
+        if (lineNo === 1 && line.charCodeAt(0) === 0xfeff) line = line.slice(1); // UTF-8 BOM
         if (line.length === 0 || (isSpace(line.charCodeAt(0)) && line.trim() === '')) return null;
         if (rawTest !== null && !rawTest(line)) {
           // Skipped unparsed. Lines that are not even object-shaped (truncated writes, garbage) are
@@ -193,36 +199,54 @@ export class FileSource implements EventSource {
         return metaPass(out.event) ? out.event : null;
       };
 
+      // The start of a line that continues in the next chunk (copied: chunk buffers are reused).
+      let partial = Buffer.alloc(0);
+      let partialLen = 0;
+      const keepPartial = (buf: Buffer, start: number, end: number): void => {
+        const need = partialLen + end - start;
+        if (need > partial.length) {
+          const grown = Buffer.allocUnsafe(Math.max(need, partial.length * 2, 1 << 16));
+          partial.copy(grown, 0, 0, partialLen);
+          partial = grown;
+        }
+        buf.copy(partial, partialLen, start, end);
+        partialLen = need;
+      };
+
       const chunks = input.isStdin ? this.stdinChunks(signal) : fileChunks(input, this.opts.chunkSize ?? DEFAULT_CHUNK, signal);
       for await (const chunk of chunks) {
         signal?.throwIfAborted();
-        let text = typeof chunk.data === 'string' ? chunk.data : decoder.write(chunk.data);
-        if (firstChunk && text.length > 0) {
-          firstChunk = false;
-          if (text.charCodeAt(0) === 0xfeff) text = text.slice(1); // UTF-8 BOM
-        }
-        // `carry` has no newline, so the search can start after it (keeps very long lines linear).
-        let searchFrom = carry.length;
-        if (carry.length > 0) text = carry + text;
+        const buf = typeof chunk.data === 'string' ? Buffer.from(chunk.data, 'utf8') : chunk.data;
         let start = 0;
-        let nl: number;
-        while ((nl = text.indexOf('\n', searchFrom)) !== -1) {
-          const e = handle(text.slice(start, nl));
-          start = searchFrom = nl + 1;
+        let nl = buf.indexOf(10);
+        while (nl !== -1) {
+          let e: Event | null;
+          if (partialLen > 0) {
+            keepPartial(buf, start, nl);
+            e = handle(partial, 0, partialLen);
+            partialLen = 0;
+            if (partial.length > 1 << 23) partial = Buffer.alloc(0); // do not keep a huge line's buffer
+          } else {
+            e = handle(buf, start, nl);
+          }
+          start = nl + 1;
+          nl = buf.indexOf(10, start);
           if (e !== null) {
             batch.push(e);
-            if (batch.length >= batchSize) {
+            batchLen += e._raw.length;
+            if (batch.length >= batchSize || batchLen >= batchChars) {
               yield batch;
+              signal?.throwIfAborted(); // the consumer may have aborted while it held the batch
               batch = [];
+              batchLen = 0;
             }
           }
         }
-        carry = start === 0 ? text : text.slice(start);
+        if (start < buf.length) keepPartial(buf, start, buf.length);
         onProgress?.({ scanned: scanned + lineNo, bytes: bytesBefore + chunk.bytes, totalBytes });
       }
-      const rest = carry + decoder.end();
-      if (rest.length > 0) {
-        const e = handle(rest);
+      if (partialLen > 0) {
+        const e = handle(partial, 0, partialLen);
         if (e !== null) batch.push(e);
       }
       if (batch.length > 0) yield batch;
@@ -371,8 +395,9 @@ function ioError(path: string, err: unknown): VigilError {
   return new VigilError('INPUT_IO', `cannot read ${path}: ${reason}`, { cause: err });
 }
 
+/** Cheap gate before `trim()`: could this character start a whitespace-only line? */
 function isSpace(c: number): boolean {
-  return c === 32 || c === 9 || c === 11 || c === 12 || c === 13 || c === 0xa0 || c === 0xfeff || (c >= 0x2000 && c <= 0x3000);
+  return c <= 32 || c > 126;
 }
 
 function isJsonSpace(c: number): boolean {

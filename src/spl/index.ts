@@ -42,6 +42,8 @@ export interface SearchOptions {
   onWarning?: (message: string, at?: Span) => void;
   /** Names the search in error messages (e.g. a detection name). */
   name?: string;
+  /** For planning without a source: whether events will arrive newest first (default true). */
+  sourceNewestFirst?: boolean;
 }
 
 /** Expands macros and parses a search. Throws SplError (with line:column) on any problem. */
@@ -59,7 +61,7 @@ export function plan(spl: string | PipelineAst, opts: SearchOptions = {}): Searc
     earliest: opts.earliest ?? null,
     latest: opts.latest ?? null,
     defaultIndexes: opts.defaultIndexes ?? 'all',
-    sourceNewestFirst: opts.source?.newestFirst ?? true,
+    sourceNewestFirst: opts.source?.newestFirst ?? opts.sourceNewestFirst ?? true,
   });
 }
 

@@ -4,14 +4,22 @@ import { binCommand } from './bin.js';
 import { convertCommand } from './convert.js';
 import { dedupCommand } from './dedup.js';
 import { evalCommand } from './eval.js';
+import { eventstatsCommand } from './eventstats.js';
 import { fieldsCommand } from './fields.js';
+import { fillnullCommand } from './fillnull.js';
 import { headCommand } from './head.js';
+import { inputlookupCommand } from './inputlookup.js';
+import { lookupCommand } from './lookup.js';
 import { makeresultsCommand } from './makeresults.js';
+import { mvexpandCommand } from './mvexpand.js';
 import { regexCommand } from './regex.js';
 import { renameCommand } from './rename.js';
+import { rexCommand } from './rex.js';
 import { searchCommand } from './search.js';
 import { sortCommand } from './sort.js';
+import { spathCommand } from './spath.js';
 import { statsCommand } from './stats.js';
+import { streamstatsCommand } from './streamstats.js';
 import { tableCommand } from './table.js';
 import { tailCommand } from './tail.js';
 import { whereCommand } from './where.js';
@@ -25,14 +33,22 @@ const COMMANDS: readonly AnyCommand[] = [
   convertCommand,
   dedupCommand,
   evalCommand,
+  eventstatsCommand,
   fieldsCommand,
+  fillnullCommand,
   headCommand,
+  inputlookupCommand,
+  lookupCommand,
   makeresultsCommand,
+  mvexpandCommand,
   regexCommand,
   renameCommand,
+  rexCommand,
   searchCommand,
   sortCommand,
+  spathCommand,
   statsCommand,
+  streamstatsCommand,
   tableCommand,
   tailCommand,
   whereCommand,

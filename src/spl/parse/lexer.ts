@@ -127,7 +127,7 @@ export class Lexer {
     const t = this.source.text;
     const c = t[start]!;
     if (c === "'") return this.quoted(start, spaceBefore, "'", 'field');
-    const num = /^(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?/y;
+    const num = /(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?/y;
     num.lastIndex = start;
     const nm = num.exec(t);
     if (nm && start + nm[0].length <= this.end) {

@@ -7,6 +7,8 @@ import type { SearchArgs } from '../commands/search.js';
 import { SplError, type SourceText } from '../source.js';
 import { resolveTimeModifier } from '../time/modifiers.js';
 import { VigilError } from '../../errors.js';
+import { toNumber } from '../../events/value.js';
+import { cidrMatcher } from '../search/cidr.js';
 
 export interface PlanOptions {
   /** The search's "now" (epoch seconds): relative time modifiers resolve against it. */
@@ -174,10 +176,10 @@ export function rawFilterOf(e: SearchExpr): RawFilter | null {
     case 'subsearch':
       return null;
     case 'compare':
-      if (e.op === '=') return rawConditionFor(e.field, e.value.value);
+      if (e.op === '=') return valueCondition(e.field, e.value.value);
       return rawConditionForExists(e.field);
     case 'in': {
-      const items = e.values.map((v) => rawConditionFor(e.field, v.value));
+      const items = e.values.map((v) => valueCondition(e.field, v.value));
       if (items.some((x) => x === null)) return null;
       return items.length === 1 ? items[0]! : { kind: 'or', items: items as RawFilter[] };
     }
@@ -188,6 +190,15 @@ export function rawFilterOf(e: SearchExpr): RawFilter | null {
       return items.length === 1 ? items[0]! : { kind: 'and', items };
     }
   }
+}
+
+/**
+ * Numbers match numerically (`n=7.0` matches 7) and CIDR blocks match addresses, so neither is a
+ * literal the raw text must contain; only the field's presence can be required.
+ */
+function valueCondition(field: string, pattern: string): RawFilter | null {
+  if (toNumber(pattern) !== null || cidrMatcher(pattern) !== null) return rawConditionForExists(field);
+  return rawConditionFor(field, pattern);
 }
 
 /** A human-readable description of a plan (`vigil search --explain`). */

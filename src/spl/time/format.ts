@@ -198,7 +198,6 @@ interface FormatContext {
   w: WallClock;
   /** Whole epoch seconds consistent with `w` (microseconds rounded the same way). */
   seconds: number;
-  epoch: number;
   tz: string;
 }
 
@@ -332,7 +331,7 @@ export function strftime(epoch: number, format: string, tz: string = DEFAULT_TIM
   if (!Number.isFinite(epoch)) throw new RangeError(`strftime: epoch must be a finite number, got ${epoch}`);
   const pieces = compileFormat(format);
   const w = toWallClock(epoch, tz);
-  const context: FormatContext = { w, seconds: splitMicros(epoch).seconds, epoch, tz };
+  const context: FormatContext = { w, seconds: splitMicros(epoch).seconds, tz };
   let out = '';
   for (const piece of pieces) out += typeof piece === 'string' ? piece : piece(context);
   return out;

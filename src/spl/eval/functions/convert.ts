@@ -111,9 +111,10 @@ export const convertFunctions: EvalFunction[] = [
     returns: 'number',
     compile: (args, h) => {
       const [x, b] = compileAll(args, h) as [ReturnType<typeof h.compile>, ReturnType<typeof h.compile> | undefined];
-      const baseLit = args[1] ? literalNumber(args[1]) : 10;
-      if (args[1] && (args[1].kind === 'string' || (baseLit !== null && !validBase(baseLit)))) {
-        h.fail('tonumber() base must be an integer from 2 to 36', args[1].span);
+      const baseArg = args[1];
+      if (baseArg && (baseArg.kind === 'number' || baseArg.kind === 'string')) {
+        const lit = baseArg.kind === 'number' ? literalNumber(baseArg) : toNumber(literalString(baseArg));
+        if (lit === null || !validBase(lit)) h.fail('tonumber() base must be an integer from 2 to 36', baseArg.span);
       }
       return (row) => {
         const v = scalarOf(x(row));

@@ -1,0 +1,43 @@
+import { VigilError } from '../errors.js';
+import { SplError } from '../spl/source.js';
+
+/** Exit codes are a contract: 0 success (also with zero rows), 2 usage/SPL/content errors, 1 anything else. */
+export const EXIT_OK = 0;
+export const EXIT_FAILURE = 1;
+export const EXIT_USAGE = 2;
+
+const USAGE_CODES = new Set([
+  'SPL_SYNTAX',
+  'SPL_UNSUPPORTED_COMMAND',
+  'SPL_UNSUPPORTED_FUNCTION',
+  'SPL_BAD_ARGUMENT',
+  'SPL_UNKNOWN_MACRO',
+  'SPL_MACRO_DEPTH',
+  'SPL_MACRO_ARGS',
+  'REGEX_UNSUPPORTED',
+  'REGEX_INVALID',
+  'TIME_MODIFIER',
+  'TIME_FORMAT',
+  'CONTENT_YAML',
+  'CONTENT_SCHEMA',
+  'CONTENT_NOT_FOUND',
+  'LOOKUP_NOT_FOUND',
+  'CONFIG',
+  'USAGE',
+]);
+
+/** Prints an error the way a user should see it (never a stack trace for known errors) and returns the exit code. */
+export function reportError(err: unknown, write: (s: string) => void = (s) => process.stderr.write(s)): number {
+  if (err instanceof SplError) {
+    write(`vigil: ${err.format()}\n`);
+    return EXIT_USAGE;
+  }
+  if (err instanceof VigilError) {
+    write(`vigil: ${err.message} [${err.code}]\n`);
+    return USAGE_CODES.has(err.code) ? EXIT_USAGE : EXIT_FAILURE;
+  }
+  const e = err as { message?: string; stack?: string };
+  write(`vigil: internal error: ${e?.message ?? String(err)}\n`);
+  if (process.env.VIGIL_DEBUG && e?.stack) write(`${e.stack}\n`);
+  return EXIT_FAILURE;
+}

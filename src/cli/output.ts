@@ -1,0 +1,103 @@
+import type { Result } from '../events/result.js';
+import { toText, valuesOf, type FieldValue } from '../events/value.js';
+import type { Sink } from '../spl/commands/types.js';
+import { strftime } from '../spl/time/format.js';
+
+export type OutputFormat = 'table' | 'jsonl' | 'json' | 'csv';
+export const OUTPUT_FORMATS: readonly OutputFormat[] = ['table', 'jsonl', 'json', 'csv'];
+
+/** `_time` (and other internal time fields) print as ISO 8601 with microseconds in the chosen time zone. */
+export const TIME_OUTPUT_FORMAT = '%Y-%m-%dT%H:%M:%S.%6N%:z';
+
+export interface OutputOptions {
+  format: OutputFormat;
+  tz: string;
+  write: (s: string) => void;
+  /** Fields not to print (e.g. `_raw` in tables). */
+  hide?: readonly string[];
+}
+
+/** A JSON-ready object: multivalues as arrays, `_time` as ISO text, numbers as numbers. */
+export function resultToJson(r: Result, tz: string): Record<string, string | number | (string | number)[]> {
+  const out: Record<string, string | number | (string | number)[]> = {};
+  for (const f of r.fieldNames()) {
+    const v = r.get(f);
+    if (v === null) continue;
+    out[f] = f === '_time' && typeof v === 'number' ? strftime(v, TIME_OUTPUT_FORMAT, tz) : Array.isArray(v) ? [...v] : (v as string | number);
+  }
+  return out;
+}
+
+function cellText(f: string, v: FieldValue | null, tz: string, mvJoin: string): string {
+  if (v === null) return '';
+  if (f === '_time' && typeof v === 'number') return strftime(v, TIME_OUTPUT_FORMAT, tz);
+  return valuesOf(v).map(toText).join(mvJoin);
+}
+
+/**
+ * A sink that prints results as they come (jsonl) or at the end (table, json, csv: they need every
+ * column or the closing bracket). Table columns appear in the order fields are first seen.
+ */
+export function outputSink(opts: OutputOptions): Sink & { count: number } {
+  const { format, tz, write } = opts;
+  const hide = new Set(opts.hide ?? []);
+  const rows: Result[] = [];
+  const sink = {
+    count: 0,
+    push(r: Result) {
+      sink.count++;
+      if (format === 'jsonl') write(JSON.stringify(resultToJson(r, tz)) + '\n');
+      else rows.push(r);
+    },
+    end() {
+      if (format === 'json') write(JSON.stringify(rows.map((r) => resultToJson(r, tz)), null, 2) + '\n');
+      else if (format === 'csv') writeCsv(rows, tz, write);
+      else if (format === 'table') writeTable(rows, tz, write, hide);
+    },
+  };
+  return sink;
+}
+
+function columnsOf(rows: readonly Result[], hide: ReadonlySet<string>): string[] {
+  const cols: string[] = [];
+  const seen = new Set<string>();
+  for (const r of rows) {
+    for (const f of r.fieldNames()) {
+      if (!seen.has(f) && !hide.has(f)) {
+        seen.add(f);
+        cols.push(f);
+      }
+    }
+  }
+  return cols;
+}
+
+function writeCsv(rows: readonly Result[], tz: string, write: (s: string) => void): void {
+  const cols = columnsOf(rows, new Set());
+  const esc = (s: string) => (/[",\n\r]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s);
+  write(cols.map(esc).join(',') + '\n');
+  // Multivalues are joined with a newline inside one cell, as Splunk's CSV export does.
+  for (const r of rows) write(cols.map((c) => esc(cellText(c, r.get(c), tz, '\n'))).join(',') + '\n');
+}
+
+function writeTable(rows: readonly Result[], tz: string, write: (s: string) => void, hide: ReadonlySet<string>): void {
+  if (rows.length === 0) {
+    write('(no results)\n');
+    return;
+  }
+  const cols = columnsOf(rows, hide);
+  const cells = rows.map((r) => cols.map((c) => cellText(c, r.get(c), tz, '\n').split('\n')));
+  const width = cols.map((c, i) => Math.min(80, Math.max(c.length, ...cells.map((row) => Math.max(...row[i]!.map((l) => l.length))))));
+  const line = (parts: string[]) => parts.map((p, i) => p.padEnd(width[i]!)).join('  ').trimEnd() + '\n';
+  write(line(cols));
+  write(line(width.map((w) => '-'.repeat(w))));
+  for (const row of cells) {
+    const height = Math.max(...row.map((c) => c.length));
+    for (let k = 0; k < height; k++) write(line(row.map((c) => clip(c[k] ?? '', 80))));
+  }
+  write(`\n${rows.length} result${rows.length === 1 ? '' : 's'}\n`);
+}
+
+function clip(s: string, w: number): string {
+  return s.length > w ? s.slice(0, w - 1) + '…' : s;
+}

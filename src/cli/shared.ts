@@ -1,0 +1,81 @@
+import { Option, type Command } from 'commander';
+import { VigilError } from '../errors.js';
+import { FileSource, type LineIssue } from '../sources/file.js';
+import { canonicalTimeZone } from '../spl/time/zone.js';
+import { OUTPUT_FORMATS, type OutputFormat } from './output.js';
+
+/** Options shared by commands that read events from files and print results. */
+export interface EventOptions {
+  events?: string[];
+  content?: string[];
+  now?: string;
+  earliest?: string;
+  latest?: string;
+  tz: string;
+  format?: OutputFormat;
+  sourcetype?: string;
+  index?: string;
+}
+
+export function addEventOptions(cmd: Command): Command {
+  return cmd
+    .option('--events <file...>', 'Tetragon JSONL files to read (.gz ok, - for stdin)')
+    .option('--content <dir...>', 'extra content directories (detections, macros, lookups); they override the bundled ones')
+    .option('--now <time>', 'the search time: epoch seconds or ISO 8601 (default: the clock)')
+    .option('--earliest <modifier>', 'earliest time (e.g. -24h@h, epoch, 10/15/2026:00:00:00); default: all time')
+    .option('--latest <modifier>', 'latest time (exclusive); default: no bound')
+    .option('--tz <zone>', 'IANA time zone for rendering and snapping', 'UTC')
+    .addOption(new Option('--format <format>', 'output format (default: table on a terminal, jsonl otherwise)').choices([...OUTPUT_FORMATS]))
+    .option('--sourcetype <sourcetype>', 'force a sourcetype instead of the add-on assignment')
+    .option('--index <index>', 'index the events are read into', 'main');
+}
+
+export function parseNow(text: string | undefined): number {
+  if (text === undefined) return Date.now() / 1000;
+  if (/^\d+(\.\d+)?$/.test(text)) return Number(text);
+  const t = Date.parse(text);
+  if (Number.isNaN(t)) throw new VigilError('USAGE', `--now: cannot read "${text}" as epoch seconds or an ISO 8601 time`);
+  return t / 1000;
+}
+
+export function checkTimeZone(tz: string): string {
+  try {
+    return canonicalTimeZone(tz);
+  } catch {
+    throw new VigilError('USAGE', `--tz: unknown time zone "${tz}" (use an IANA name such as UTC or Europe/Berlin)`);
+  }
+}
+
+export function outputFormat(opt: OutputFormat | undefined): OutputFormat {
+  return opt ?? (process.stdout.isTTY ? 'table' : 'jsonl');
+}
+
+/** Reports malformed lines on stderr (the first 20, then a count) and keeps going. */
+export class InputIssues {
+  malformed = 0;
+  warnings = 0;
+  private shown = 0;
+  constructor(private readonly write: (s: string) => void = (s) => process.stderr.write(s)) {}
+  onMalformed = (m: LineIssue): void => {
+    this.malformed++;
+    if (this.shown++ < 20) this.write(`vigil: skipped ${m.file}:${m.line}: ${m.reason}\n`);
+  };
+  onWarning = (_w: LineIssue): void => {
+    this.warnings++;
+  };
+  summary(): void {
+    if (this.malformed > 20) this.write(`vigil: ... and ${this.malformed - 20} more malformed lines\n`);
+    if (this.malformed > 0) this.write(`vigil: ${this.malformed} malformed line${this.malformed === 1 ? '' : 's'} skipped\n`);
+  }
+}
+
+export function fileSource(opts: EventOptions, issues: InputIssues, now: number): FileSource {
+  if (!opts.events || opts.events.length === 0) throw new VigilError('USAGE', 'no events: pass --events <file...> (or - for stdin)');
+  return new FileSource(opts.events, {
+    ...(opts.sourcetype ? { sourcetype: opts.sourcetype } : {}),
+    index: opts.index ?? 'main',
+    now,
+    onMalformed: issues.onMalformed,
+    onWarning: issues.onWarning,
+  });
+}

@@ -1,0 +1,267 @@
+import type { YamlNode } from './yaml-reader.js';
+
+export type DetectionType = 'TTP' | 'Anomaly' | 'Hunting' | 'Correlation' | 'Baseline' | 'Investigation';
+const TYPES: readonly DetectionType[] = ['TTP', 'Anomaly', 'Hunting', 'Correlation', 'Baseline', 'Investigation'];
+
+export interface RiskObject {
+  field: string;
+  type: string;
+  score: number;
+  /** The risk message; shared by all objects in the older `rba` schema, per entity in `intermediate_findings`. */
+  message: string;
+}
+
+export interface ThreatObject {
+  field: string;
+  type: string;
+}
+
+export interface AttackData {
+  data: string;
+  source: string;
+  sourcetype: string;
+  customIndex?: string;
+  host?: string;
+}
+
+/** vigil's extension to tests: exact expectations for golden tests. */
+export interface ExpectedResults {
+  count?: number;
+  /** Every listed row must appear among the results (fields compared as text; arrays for multivalues). */
+  rows?: Record<string, string | number | (string | number)[]>[];
+  /** When true, the results must be exactly `rows` (same number, any order). */
+  exact?: boolean;
+}
+
+export interface DetectionTest {
+  name: string;
+  testType: 'unit' | 'integration';
+  attackData: AttackData[];
+  expected?: ExpectedResults;
+  line: number;
+}
+
+/** When and over which window a detection runs (ES's saved-search settings). */
+export interface Schedule {
+  cron: string;
+  earliest: string;
+  latest: string;
+  /** Minutes by which a start may be delayed, or 'auto' (spread starts), as savedsearches.conf schedule_window. */
+  scheduleWindow: 'auto' | number;
+  /** Upstream content ships detections disabled; vigil's config decides what runs. */
+  disabled: boolean;
+  /** vigil extension: 'realtime' also evaluates the detection continuously on ingest. */
+  mode: 'scheduled' | 'realtime';
+}
+
+/** ES's default for security_content detections. */
+export const DEFAULT_SCHEDULE: Schedule = {
+  cron: '0 * * * *',
+  earliest: '-70m@m',
+  latest: '-10m@m',
+  scheduleWindow: 'auto',
+  disabled: true,
+  mode: 'scheduled',
+};
+
+/** A detection as loaded from security_content-style YAML (either schema generation). */
+export interface Detection {
+  id: string;
+  name: string;
+  version: number | null;
+  date: string | null;
+  author: string | null;
+  status: string | null;
+  type: DetectionType;
+  description: string;
+  dataSource: string[];
+  search: string;
+  /** Line of the `search:` value's first line in `file`, so SPL errors can be mapped to the YAML. */
+  searchLine: number;
+  howToImplement: string | null;
+  knownFalsePositives: string | null;
+  references: string[];
+  riskObjects: RiskObject[];
+  threatObjects: ThreatObject[];
+  analyticStories: string[];
+  mitreAttackIds: string[];
+  assetType: string | null;
+  securityDomain: string | null;
+  product: string[];
+  schedule: Schedule;
+  tests: DetectionTest[];
+  /** The macro every detection ends with: `<snake_case_name>_filter`. */
+  filterMacro: string;
+  file: string;
+  /** 'rba' (rba + tags) or 'findings' (intermediate_findings + top-level fields). */
+  schema: 'rba' | 'findings';
+}
+
+/** security_content's file/macro naming: lower case, every non-alphanumeric character becomes `_`. */
+export function snakeName(name: string): string {
+  return name.toLowerCase().replace(/[^a-z0-9]/g, '_');
+}
+
+export function filterMacroName(name: string): string {
+  return `${snakeName(name)}_filter`;
+}
+
+/** Reads a detection from a parsed YAML document; problems are reported on the reader. */
+export function readDetection(top: YamlNode, file: string): Detection | null {
+  if (!top.isMap) {
+    top.report('a detection file must be a YAML mapping');
+    return null;
+  }
+  const name = top.key('name').string({ required: true });
+  const id = top.key('id').string({ required: true });
+  const typeNode = top.key('type');
+  const typeText = typeNode.string({ required: true });
+  const searchNode = top.key('search');
+  const search = searchNode.string({ required: true });
+  const type = TYPES.find((t) => t.toLowerCase() === typeText?.toLowerCase());
+  if (typeText && !type) typeNode.report(`unknown detection type "${typeText}" (expected one of ${TYPES.join(', ')})`);
+  if (id && !/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i.test(id)) top.key('id').report(`id "${id}" is not a UUID`);
+
+  const hasFindings = top.key('intermediate_findings').exists;
+  const hasRba = top.key('rba').exists;
+  const tags = top.key('tags');
+  // Newer files put tag fields at the top level; older ones under `tags:`.
+  const tagField = (k: string): YamlNode => (top.key(k).exists ? top.key(k) : tags.key(k));
+
+  const riskObjects: RiskObject[] = [];
+  let threatNode: YamlNode;
+  if (hasFindings) {
+    for (const e of top.key('intermediate_findings').key('entities').list()) {
+      const field = e.key('field').string({ required: true });
+      const score = e.key('score').number({ required: true, min: 0, max: 100 });
+      if (field && score !== undefined) {
+        riskObjects.push({ field, type: e.key('type').string() ?? 'system', score, message: e.key('message').string() ?? '' });
+      }
+    }
+    threatNode = top.key('threat_objects');
+  } else {
+    const rba = top.key('rba');
+    const message = rba.key('message').string() ?? '';
+    if (hasRba && !message) rba.report('rba needs a message');
+    for (const o of rba.key('risk_objects').list()) {
+      const field = o.key('field').string({ required: true });
+      const score = o.key('score').number({ required: true, min: 0, max: 100 });
+      if (field && score !== undefined) riskObjects.push({ field, type: o.key('type').string() ?? 'system', score, message });
+    }
+    threatNode = rba.key('threat_objects');
+  }
+  const threatObjects: ThreatObject[] = [];
+  for (const o of threatNode.list()) {
+    const field = o.key('field').string({ required: true });
+    if (field) threatObjects.push({ field, type: o.key('type').string() ?? 'other' });
+  }
+  if ((type === 'TTP' || type === 'Anomaly') && riskObjects.length === 0) {
+    top.report(`${type} detections need risk objects (rba.risk_objects or intermediate_findings.entities)`, 'warning');
+  }
+
+  const tests: DetectionTest[] = [];
+  for (const t of top.key('tests').list()) {
+    const attackData: AttackData[] = [];
+    for (const a of t.key('attack_data').list()) {
+      const data = a.key('data').string({ required: true });
+      const source = a.key('source').string({ required: true });
+      const sourcetype = a.key('sourcetype').string({ required: true });
+      if (data && source && sourcetype) {
+        const customIndex = a.key('custom_index').string();
+        const host = a.key('host').string();
+        attackData.push({ data: data.trim(), source, sourcetype, ...(customIndex ? { customIndex } : {}), ...(host ? { host } : {}) });
+      }
+      for (const k of a.keys()) {
+        if (!['data', 'source', 'sourcetype', 'custom_index', 'host', 'update_timestamp'].includes(k)) a.key(k).report(`unknown attack_data field "${k}"`);
+      }
+    }
+    if (attackData.length === 0) t.report('a test needs at least one attack_data entry');
+    const tt = t.key('test_type').string() ?? 'unit';
+    if (tt !== 'unit' && tt !== 'integration') t.key('test_type').report(`test_type must be unit or integration, not "${tt}"`);
+    const expected = readExpected(t.key('expected'));
+    tests.push({
+      name: t.key('name').string({ required: true }) ?? 'unnamed test',
+      testType: tt === 'integration' ? 'integration' : 'unit',
+      attackData,
+      ...(expected ? { expected } : {}),
+      line: t.line,
+    });
+  }
+
+  const schedule = readSchedule(top.key('schedule'));
+  if (!name || !id || !search || !type) return null;
+  return {
+    id,
+    name,
+    version: top.key('version').number() ?? null,
+    date: top.key('modification_date').string() ?? top.key('date').string() ?? null,
+    author: top.key('author').string() ?? null,
+    status: top.key('status').string() ?? null,
+    type,
+    description: top.key('description').string() ?? '',
+    dataSource: top.key('data_source').strings(),
+    search,
+    searchLine: searchNode.line + (searchNode.node && 'type' in searchNode.node && String(searchNode.node.type).startsWith('BLOCK') ? 1 : 0),
+    howToImplement: top.key('how_to_implement').string() ?? null,
+    knownFalsePositives: top.key('known_false_positives').string() ?? null,
+    references: top.key('references').strings(),
+    riskObjects,
+    threatObjects,
+    analyticStories: tagField('analytic_story').strings(),
+    mitreAttackIds: tagField('mitre_attack_id').strings(),
+    assetType: tagField('asset_type').string() ?? null,
+    securityDomain: tagField('security_domain').string() ?? null,
+    product: tagField('product').strings(),
+    schedule,
+    tests,
+    filterMacro: filterMacroName(name),
+    file,
+    schema: hasFindings ? 'findings' : 'rba',
+  };
+}
+
+function readSchedule(n: YamlNode): Schedule {
+  if (!n.exists) return { ...DEFAULT_SCHEDULE };
+  const win = n.key('schedule_window');
+  let scheduleWindow: Schedule['scheduleWindow'] = DEFAULT_SCHEDULE.scheduleWindow;
+  if (win.exists) {
+    const t = win.string();
+    if (t === 'auto') scheduleWindow = 'auto';
+    else {
+      const v = win.number({ min: 0 });
+      if (v !== undefined) scheduleWindow = v;
+    }
+  }
+  const mode = n.key('mode').string() ?? 'scheduled';
+  if (mode !== 'scheduled' && mode !== 'realtime') n.key('mode').report('schedule.mode must be scheduled or realtime');
+  return {
+    cron: n.key('cron_schedule').string() ?? n.key('cron').string() ?? DEFAULT_SCHEDULE.cron,
+    earliest: n.key('earliest_time').string() ?? DEFAULT_SCHEDULE.earliest,
+    latest: n.key('latest_time').string() ?? DEFAULT_SCHEDULE.latest,
+    scheduleWindow,
+    disabled: n.key('disabled').boolean() ?? DEFAULT_SCHEDULE.disabled,
+    mode: mode === 'realtime' ? 'realtime' : 'scheduled',
+  };
+}
+
+function readExpected(n: YamlNode): ExpectedResults | undefined {
+  if (!n.exists) return undefined;
+  const out: ExpectedResults = {};
+  const count = n.key('count').number({ min: 0 });
+  if (count !== undefined) out.count = count;
+  const exact = n.key('exact').boolean();
+  if (exact !== undefined) out.exact = exact;
+  const rows = n.key('rows').list();
+  if (rows.length) {
+    out.rows = rows.map((r) => {
+      const row: Record<string, string | number | (string | number)[]> = {};
+      for (const k of r.keys()) {
+        const v = r.key(k);
+        const items = v.node && 'items' in v.node ? v.list().map((x) => x.string() ?? '') : null;
+        row[k] = items ?? v.string() ?? '';
+      }
+      return row;
+    });
+  }
+  return out;
+}

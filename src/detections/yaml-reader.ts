@@ -1,0 +1,154 @@
+import { isMap, isScalar, isSeq, LineCounter, parseDocument, type Node } from 'yaml';
+import { VigilError } from '../errors.js';
+
+/** A problem in a content file, with the file and line a detection engineer can jump to. */
+export interface ContentProblem {
+  file: string;
+  line: number;
+  column: number;
+  severity: 'error' | 'warning';
+  code: 'CONTENT_YAML' | 'CONTENT_SCHEMA' | 'CONTENT_LINT' | 'SPL';
+  message: string;
+}
+
+export class ContentError extends VigilError {
+  constructor(readonly problem: ContentProblem) {
+    super(problem.code === 'CONTENT_YAML' ? 'CONTENT_YAML' : 'CONTENT_SCHEMA', `${problem.file}:${problem.line}:${problem.column}: ${problem.message}`);
+  }
+}
+
+/**
+ * Typed, position-aware access to a YAML document: every value read knows its line, so schema errors
+ * say `file:line:col: detections need a search`.
+ */
+export class YamlReader {
+  readonly problems: ContentProblem[] = [];
+  private constructor(
+    readonly file: string,
+    private readonly root: Node | null,
+    private readonly lines: LineCounter,
+  ) {}
+
+  static parse(text: string, file: string): YamlReader {
+    const lines = new LineCounter();
+    const doc = parseDocument(text, { lineCounter: lines, prettyErrors: false, uniqueKeys: true });
+    const r = new YamlReader(file, doc.contents as Node | null, lines);
+    for (const e of doc.errors) {
+      const pos = e.linePos?.[0] ?? { line: 1, col: 1 };
+      r.problems.push({ file, line: pos.line, column: pos.col, severity: 'error', code: 'CONTENT_YAML', message: e.message.split('\n')[0]! });
+    }
+    return r;
+  }
+
+  get ok(): boolean {
+    return !this.problems.some((p) => p.severity === 'error');
+  }
+
+  top(): YamlNode {
+    return new YamlNode(this, this.root, '');
+  }
+
+  positionOf(node: Node | null): { line: number; column: number } {
+    const off = node?.range?.[0] ?? 0;
+    const p = this.lines.linePos(off);
+    return { line: p.line, column: p.col };
+  }
+
+  report(node: Node | null, message: string, severity: 'error' | 'warning' = 'error', code: ContentProblem['code'] = 'CONTENT_SCHEMA'): void {
+    const { line, column } = this.positionOf(node);
+    this.problems.push({ file: this.file, line, column, severity, code, message });
+  }
+}
+
+export class YamlNode {
+  constructor(
+    readonly reader: YamlReader,
+    readonly node: Node | null,
+    readonly path: string,
+  ) {}
+
+  get exists(): boolean {
+    return this.node !== null && !(isScalar(this.node) && this.node.value === null);
+  }
+
+  get line(): number {
+    return this.reader.positionOf(this.node).line;
+  }
+
+  get isMap(): boolean {
+    return isMap(this.node);
+  }
+
+  key(name: string): YamlNode {
+    const n = this.node;
+    if (!isMap(n)) return new YamlNode(this.reader, null, this.child(name));
+    for (const pair of n.items) {
+      const k = pair.key;
+      if (isScalar(k) && String(k.value) === name) return new YamlNode(this.reader, (pair.value as Node | null) ?? null, this.child(name));
+    }
+    return new YamlNode(this.reader, null, this.child(name));
+  }
+
+  keys(): string[] {
+    const n = this.node;
+    if (!isMap(n)) return [];
+    return n.items.map((p) => (isScalar(p.key) ? String(p.key.value) : '')).filter(Boolean);
+  }
+
+  private child(name: string): string {
+    return this.path ? `${this.path}.${name}` : name;
+  }
+
+  report(message: string, severity: 'error' | 'warning' = 'error'): void {
+    this.reader.report(this.node, message, severity);
+  }
+
+  /** A required or optional string (numbers and dates are accepted and rendered as text). */
+  string(opts: { required?: boolean } = {}): string | undefined {
+    if (!this.exists) {
+      if (opts.required) this.reader.report(this.node ?? null, `missing required field "${this.path}"`);
+      return undefined;
+    }
+    if (!isScalar(this.node) || typeof this.node.value === 'object') {
+      this.report(`"${this.path}" must be a text value`);
+      return undefined;
+    }
+    return String(this.node.value);
+  }
+
+  number(opts: { required?: boolean; min?: number; max?: number } = {}): number | undefined {
+    if (!this.exists) {
+      if (opts.required) this.reader.report(this.node ?? null, `missing required field "${this.path}"`);
+      return undefined;
+    }
+    const v = isScalar(this.node) ? Number(this.node.value) : NaN;
+    if (!Number.isFinite(v) || (opts.min !== undefined && v < opts.min) || (opts.max !== undefined && v > opts.max)) {
+      this.report(`"${this.path}" must be a number${opts.min !== undefined ? ` >= ${opts.min}` : ''}${opts.max !== undefined ? ` <= ${opts.max}` : ''}`);
+      return undefined;
+    }
+    return v;
+  }
+
+  boolean(): boolean | undefined {
+    if (!this.exists) return undefined;
+    if (isScalar(this.node) && typeof this.node.value === 'boolean') return this.node.value;
+    this.report(`"${this.path}" must be true or false`);
+    return undefined;
+  }
+
+  /** A list; a single scalar is accepted as a one-item list where security_content is lax about it. */
+  list(): YamlNode[] {
+    if (!this.exists) return [];
+    const n = this.node;
+    if (isSeq(n)) return n.items.map((item, i) => new YamlNode(this.reader, (item as Node | null) ?? null, `${this.path}[${i}]`));
+    if (isScalar(n)) return [this];
+    this.report(`"${this.path}" must be a list`);
+    return [];
+  }
+
+  strings(): string[] {
+    return this.list()
+      .map((n) => n.string())
+      .filter((s): s is string => s !== undefined);
+  }
+}

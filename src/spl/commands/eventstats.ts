@@ -1,0 +1,76 @@
+import { Row, type Result } from '../../events/result.js';
+import type { Accumulator } from '../stats/aggregations.js';
+import { Aggregator, groupsOf } from '../stats/aggregator.js';
+import { parseStatsArgs, type StatsArgs } from '../stats/parse.js';
+import { defineCommand } from './types.js';
+
+const OPTIONS = ['allnum'] as const;
+
+/**
+ * `eventstats <aggregations> [BY fields]`: the same aggregations as stats, computed over the whole result
+ * set and written onto every result of the group, which keeps its fields and its place in the order.
+ *
+ * Decisions (the reference notes mark these UNVERIFIED):
+ * - A result missing a BY field belongs to no group: it passes through unchanged, like stats drops it.
+ * - A multivalue BY field puts the result in one group per value (as stats does); it receives the
+ *   aggregates of its first group (first value of each BY field).
+ * - An aggregate with no value (avg of no numbers) removes a same-named field from the result.
+ * - `allnum=` is accepted and ignored, as by stats.
+ * Memory: every result is held until the input ends.
+ */
+export const eventstatsCommand = defineCommand<StatsArgs>({
+  name: 'eventstats',
+  doc: 'eventstats <fn>(<field>) [AS name]... [BY <fields>]: add group aggregates to every result.',
+  parse: (p) => {
+    const args = parseStatsArgs(p, OPTIONS);
+    if (args.aggregations.length === 0) throw p.error('eventstats needs at least one statistical function, e.g. eventstats count', p.peek('search').span);
+    const allnum = args.options.get('allnum');
+    if (allnum) p.parseBool(allnum.value, allnum.span);
+    return args;
+  },
+  kind: () => 'transforming',
+  orderSensitive: (a) => a.aggregations.some((x) => x.blueprint.orderSensitive === true),
+  writes: (a) => a.aggregations.map((x) => x.as),
+  create: (args, ctx, next) => {
+    const agg = new Aggregator(args.aggregations, ctx);
+    const by = args.by;
+    const groups = new Map<string, Accumulator[]>();
+    // Each buffered result with the group whose aggregates it receives (null: none).
+    const rows: { row: Result; key: string | null }[] = [];
+    return {
+      push: (row) => {
+        if (by.length === 0) {
+          let g = groups.get('');
+          if (!g) groups.set('', (g = agg.newState()));
+          agg.feed(g, row);
+          rows.push({ row, key: '' });
+          return;
+        }
+        const gs = groupsOf(row, by);
+        for (const { key } of gs) {
+          let g = groups.get(key);
+          if (!g) groups.set(key, (g = agg.newState()));
+          agg.feed(g, row);
+        }
+        rows.push({ row, key: gs.length ? gs[0]!.key : null });
+      },
+      end: () => {
+        // Each group's aggregates are computed once, then copied onto its results.
+        const results = new Map<string, Row>();
+        for (const [key, state] of groups) {
+          const r = new Row();
+          agg.write(state, r);
+          results.set(key, r);
+        }
+        const names = args.aggregations.map((x) => x.as);
+        for (const { row, key } of rows) {
+          const r = key === null ? undefined : results.get(key);
+          if (r) for (const n of names) row.set(n, r.get(n));
+          next.push(row);
+        }
+        rows.length = 0;
+        next.end();
+      },
+    };
+  },
+});

@@ -1,0 +1,105 @@
+import { Row, type Result } from '../../events/result.js';
+import type { FieldValue } from '../../events/value.js';
+import type { SearchExpr } from '../parse/ast.js';
+import type { LookupTable } from '../lookups.js';
+import { compileSearch, type RowPredicate } from '../search/predicate.js';
+import type { Span } from '../source.js';
+import { resolveLookupTable } from './lookup.js';
+import { defineCommand, type ExecContext, type Sink } from './types.js';
+
+export interface InputlookupArgs {
+  name: string;
+  nameSpan: Span;
+  append: boolean;
+  start: number;
+  max: number;
+  where: SearchExpr | null;
+}
+
+/** Splunk's default for max=. */
+const DEFAULT_MAX = 1_000_000_000;
+
+/**
+ * `| inputlookup [append=<bool>] [start=<n>] [max=<n>] [strict=<bool>] <table>[.csv] [WHERE <search>]`:
+ * the rows of a lookup table as results, in file order (field order = the table's columns).
+ *
+ * - `start` skips that many rows (0-based), `max` caps the rows read (default 1e9); the WHERE filter
+ *   applies to the rows read, with search semantics (case-insensitive values, wildcards, `!=`...).
+ * - Empty cells are absent fields (Splunk's results do not distinguish empty from missing).
+ * - `append=true` makes it a non-generating command that passes its input through and adds the table
+ *   rows after it (`... | stats ... | inputlookup append=t baseline | stats ...`). Decision: the planner
+ *   only lets generating commands come first, so `| inputlookup append=t x` as the FIRST command is
+ *   rejected there; write it without append=t.
+ * - `strict=` is accepted; an unknown table is always an error (SPL_BAD_ARGUMENT at the name).
+ */
+export const inputlookupCommand = defineCommand<InputlookupArgs>({
+  name: 'inputlookup',
+  doc: '| inputlookup [append=bool] [start=N] [max=N] <table> [WHERE <search>]: the rows of a lookup table.',
+  parse: (p) => {
+    let append = false;
+    let start = 0;
+    let max = DEFAULT_MAX;
+    let name: { name: string; span: Span } | null = null;
+    let where: SearchExpr | null = null;
+    for (;;) {
+      const o = p.option(['append', 'start', 'max', 'strict']);
+      if (o) {
+        if (o.key === 'append') append = p.parseBool(o.value, o.valueSpan);
+        else if (o.key === 'strict') p.parseBool(o.value, o.valueSpan);
+        else if (o.key === 'start') start = p.parseInt(o.value, o.valueSpan, 0);
+        else max = p.parseInt(o.value, o.valueSpan, 0);
+        continue;
+      }
+      const t = p.peek('search');
+      if (t.kind === 'eof') break;
+      if (name && t.kind === 'word' && t.value.toLowerCase() === 'where') {
+        p.next('search');
+        if (p.atEnd()) throw p.error('WHERE needs a search expression', t.span);
+        // The rest of the command is the search expression.
+        where = p.searchExpr();
+        break;
+      }
+      if (name) throw p.error(`unexpected ${t.kind === 'string' ? `"${t.value}"` : `'${t.value}'`} after the table name (expected WHERE <search> or an option)`, t.span);
+      name = p.fieldName('a lookup table name');
+    }
+    if (!name) throw p.error('inputlookup needs a lookup table name', p.peek('search').span);
+    return { name: name.name, nameSpan: name.span, append, start, max, where };
+  },
+  kind: (a) => (a.append ? 'transforming' : 'generating'),
+  orderSensitive: () => false,
+  ordersOutput: (a) => !a.append,
+  writes: () => '*',
+  create: (args, ctx, next) => {
+    if (!args.append) return next;
+    const emit = prepare(args, ctx);
+    return {
+      push: (row) => next.push(row),
+      end: () => {
+        emit(next);
+        next.end();
+      },
+    };
+  },
+  generate: (args, ctx, next) => {
+    prepare(args, ctx)(next);
+  },
+});
+
+/** Resolves the table and compiles WHERE (static errors before any row), returning the row emitter. */
+function prepare(args: InputlookupArgs, ctx: ExecContext): (next: Sink) => void {
+  const table: LookupTable = resolveLookupTable(ctx.lookups, args.name, args.nameSpan, ctx.source, 'inputlookup');
+  const keep: RowPredicate = compileSearch(args.where, ctx.source);
+  return (next) => {
+    const end = Math.min(table.rows.length, args.start + args.max);
+    for (let i = args.start; i < end && !ctx.halted; i++) {
+      const r = table.rows[i]!;
+      const entries: [string, FieldValue][] = [];
+      for (const f of table.fields) {
+        const v = r[f];
+        if (v !== undefined && v !== '') entries.push([f, v]);
+      }
+      const row: Result = new Row(entries);
+      if (keep(row)) next.push(row);
+    }
+  };
+}

@@ -1,0 +1,168 @@
+import { toText, valuesOf, mv, type Scalar } from '../../events/value.js';
+import type { ArgParser } from '../parse/parser.js';
+import type { LookupProvider, LookupTable } from '../lookups.js';
+import { SplError, type SourceText, type Span } from '../source.js';
+import { defineCommand } from './types.js';
+
+/**
+ * Finds a lookup table by the name a search uses: as written, then with `.csv` added or removed
+ * (Splunk accepts both the lookup definition name and the file name). Unknown → SPL_BAD_ARGUMENT at
+ * the name, listing what exists.
+ */
+export function resolveLookupTable(lookups: LookupProvider, name: string, at: Span, source: SourceText, command: string): LookupTable {
+  const alt = name.toLowerCase().endsWith('.csv') ? name.slice(0, -4) : name + '.csv';
+  const table = lookups.get(name) ?? lookups.get(alt);
+  if (table) return table;
+  const known = lookups.names();
+  const hint = known.length ? ` (known: ${known.slice(0, 10).join(', ')}${known.length > 10 ? ', ...' : ''})` : ' (no lookup tables are configured)';
+  throw new SplError('SPL_BAD_ARGUMENT', `${command}: unknown lookup table "${name}"${hint}`, at, source);
+}
+
+/** transforms.conf max_matches default for lookups without time_field. */
+export const LOOKUP_MAX_MATCHES = 100;
+
+interface FieldPair {
+  /** The field in the lookup table. */
+  table: string;
+  /** The field in the event. */
+  event: string;
+  /** The table field's token (errors point here). */
+  span: Span;
+}
+
+export interface LookupArgs {
+  name: string;
+  nameSpan: Span;
+  inputs: FieldPair[];
+  /** null: no OUTPUT clause, every non-input table field is output. */
+  outputs: FieldPair[] | null;
+  outputNew: boolean;
+}
+
+function parsePairs(p: ArgParser, stop: readonly string[]): FieldPair[] {
+  const out: FieldPair[] = [];
+  for (;;) {
+    if (p.accept('comma')) continue;
+    const t = p.peek('search');
+    if (t.kind === 'eof' || (t.kind === 'word' && stop.includes(t.value.toLowerCase()))) break;
+    const f = p.fieldName();
+    let event = f.name;
+    if (p.acceptWord('as')) event = p.fieldName('a field name after AS').name;
+    out.push({ table: f.name, event, span: f.span });
+  }
+  return out;
+}
+
+/**
+ * `lookup [local=] [update=] <table> <field> [AS <event_field>] [, ...] [OUTPUT | OUTPUTNEW <field> [AS <new>], ...]`
+ *
+ * - A table row matches when, for every input field, the table value equals one of the event field's
+ *   values (a multivalue event field matches any of its values). Matching is exact text comparison,
+ *   case-sensitive unless the table says otherwise (`caseSensitive`, transforms.conf
+ *   case_sensitive_match). Wildcard, CIDR and time-bounded match types are not supported.
+ * - Several matching rows make each output field multivalue, in table order, up to max_matches (100,
+ *   the transforms.conf default without time_field). Empty table cells output nothing.
+ * - No OUTPUT clause: every table field that is not an input field is output under its own name.
+ * - OUTPUT overwrites the event fields; an event that matches nothing has its output fields removed
+ *   (decision, UNVERIFIED: recalled Splunk behaviour — OUTPUTNEW is the documented way to keep values).
+ * - OUTPUTNEW writes an output field only where the event does not have it already (per field).
+ * - The table is resolved when the search starts (name as written, or with/without `.csv`); an unknown
+ *   table, or a field the table does not have, is an SPL_BAD_ARGUMENT error at its position.
+ */
+export const lookupCommand = defineCommand<LookupArgs>({
+  name: 'lookup',
+  doc: 'lookup <table> <field> [AS <event_field>]... [OUTPUT|OUTPUTNEW <field> [AS <new>]...]: enrich results from a lookup table.',
+  parse: (p) => {
+    for (;;) {
+      const o = p.option(['local', 'update']);
+      if (!o) break;
+      p.parseBool(o.value, o.valueSpan);
+    }
+    const t = p.peek('search');
+    if (t.kind !== 'word' && t.kind !== 'string') throw p.error('lookup needs a lookup table name', t.span);
+    const name = p.fieldName('a lookup table name');
+    const inputs = parsePairs(p, ['output', 'outputnew']);
+    if (inputs.length === 0) throw p.error(`lookup ${name.name} needs the field(s) to match, e.g. lookup ${name.name} <field> [AS <event_field>]`, p.peek('search').span);
+    let outputs: FieldPair[] | null = null;
+    let outputNew = false;
+    const kw = p.peek('search');
+    if (kw.kind === 'word') {
+      p.next('search');
+      outputNew = kw.value.toLowerCase() === 'outputnew';
+      outputs = parsePairs(p, []);
+      if (outputs.length === 0) throw p.error(`${kw.value} needs at least one field`, p.peek('search').span);
+    }
+    return { name: name.name, nameSpan: name.span, inputs, outputs, outputNew };
+  },
+  kind: () => 'streaming',
+  orderSensitive: () => false,
+  writes: (a) => (a.outputs ? a.outputs.map((o) => o.event) : '*'),
+  create: (args, ctx, next) => {
+    const table = resolveLookupTable(ctx.lookups, args.name, args.nameSpan, ctx.source, 'lookup');
+    const has = new Set(table.fields);
+    for (const f of [...args.inputs, ...(args.outputs ?? [])]) {
+      if (!has.has(f.table)) {
+        throw new SplError('SPL_BAD_ARGUMENT', `lookup table "${table.name}" has no field "${f.table}" (fields: ${table.fields.join(', ')})`, f.span, ctx.source);
+      }
+    }
+    const inputNames = new Set(args.inputs.map((i) => i.table));
+    const outputs = args.outputs ?? table.fields.filter((f) => !inputNames.has(f)).map((f) => ({ table: f, event: f, span: args.nameSpan }));
+    const norm = table.caseSensitive ? (s: string) => s : (s: string) => s.toLowerCase();
+
+    // Index the table on its first input field; the other input fields are checked per candidate row.
+    const [first, ...rest] = args.inputs;
+    const index = new Map<string, number[]>();
+    table.rows.forEach((r, i) => {
+      const v = r[first!.table];
+      if (v === undefined || v === '') return;
+      const k = norm(v);
+      const list = index.get(k);
+      if (list) list.push(i);
+      else index.set(k, [i]);
+    });
+    const eventValues = (v: readonly Scalar[]): Set<string> => {
+      const s = new Set<string>();
+      for (const x of v) {
+        const t = toText(x);
+        if (t !== '') s.add(norm(t));
+      }
+      return s;
+    };
+
+    return {
+      push: (row) => {
+        let matches: number[] = [];
+        const firstValues = eventValues(valuesOf(row.get(first!.event)));
+        if (firstValues.size > 0) {
+          const cand = new Set<number>();
+          for (const v of firstValues) for (const i of index.get(v) ?? []) cand.add(i);
+          matches = [...cand].sort((a, b) => a - b);
+          for (const f of rest) {
+            if (matches.length === 0) break;
+            const want = eventValues(valuesOf(row.get(f.event)));
+            matches = matches.filter((i) => {
+              const v = table.rows[i]![f.table];
+              return v !== undefined && want.has(norm(v));
+            });
+          }
+          if (matches.length > LOOKUP_MAX_MATCHES) matches = matches.slice(0, LOOKUP_MAX_MATCHES);
+        }
+        for (const o of outputs) {
+          if (args.outputNew) {
+            const cur = row.get(o.event);
+            if (cur !== null && cur !== '') continue;
+          }
+          const vals: Scalar[] = [];
+          for (const i of matches) {
+            const v = table.rows[i]![o.table];
+            if (v !== undefined && v !== '') vals.push(v);
+          }
+          const value = mv(vals);
+          if (value !== null || !args.outputNew) row.set(o.event, value);
+        }
+        next.push(row);
+      },
+      end: () => next.end(),
+    };
+  },
+});

@@ -1,0 +1,299 @@
+import type { EvalFunction } from './types.js';
+import { mv, toText, type Scalar } from '../../../events/value.js';
+import { numberOf, scalarOf, textOf, type EvalValue } from '../value.js';
+import { mapText } from './helpers.js';
+import { regexArgument } from './regex.js';
+import { convertReplacement } from '../../regex/sed.js';
+
+/**
+ * Text functions (Search Reference, "Text functions").
+ *
+ * Multivalue inputs: lower() and upper() apply to each value ("You can use this function on
+ * multivalue fields"); the others are documented as "not supported on multivalue fields" and here
+ * use the first value, the way a multivalue reads in any scalar context. Lengths and positions count
+ * Unicode code points ("len … returns a count of the UTF-8 code points").
+ */
+
+function str(v: EvalValue | undefined): string | null {
+  return textOf(v ?? null);
+}
+
+/**
+ * substr with SQLite's semantics, which the docs name ("The indexes follow SQLite semantics; they
+ * start at 1"): a negative start counts from the end, start 0 is one position before the first
+ * character (so substr("abc", 0, 2) is "a"), a negative length takes the characters before start.
+ */
+export function sqliteSubstr(text: string, start: number, length: number | null): string {
+  const chars = [...text];
+  const len = chars.length;
+  let p1 = Math.trunc(start);
+  let p2 = length === null ? Number.MAX_SAFE_INTEGER : Math.trunc(length);
+  let negP2 = false;
+  if (p2 < 0) {
+    p2 = -p2;
+    negP2 = true;
+  }
+  if (p1 < 0) {
+    p1 += len;
+    if (p1 < 0) {
+      p2 += p1;
+      if (p2 < 0) p2 = 0;
+      p1 = 0;
+    }
+  } else if (p1 > 0) {
+    p1 -= 1;
+  } else if (p2 > 0) {
+    p2 -= 1;
+  }
+  if (negP2) {
+    p1 -= p2;
+    if (p1 < 0) {
+      p2 += p1;
+      p1 = 0;
+    }
+  }
+  if (p1 + p2 > len) p2 = Math.max(0, len - p1);
+  return chars.slice(p1, p1 + p2).join('');
+}
+
+/** Splunk trims spaces and tabs by default ("If not specified, spaces and tabs are removed"). */
+const DEFAULT_TRIM = ' \t';
+
+function trimChars(text: string, chars: string, left: boolean, right: boolean): string {
+  const set = new Set(chars);
+  const cs = [...text];
+  let a = 0;
+  let b = cs.length;
+  if (left) while (a < b && set.has(cs[a]!)) a++;
+  if (right) while (b > a && set.has(cs[b - 1]!)) b--;
+  return cs.slice(a, b).join('');
+}
+
+function trimFunction(name: string, left: boolean, right: boolean, side: string): EvalFunction {
+  return {
+    name,
+    minArgs: 1,
+    maxArgs: 2,
+    doc: `${name}(x[, chars]): x without the characters of \`chars\` (default space and tab) on ${side}.`,
+    returns: 'string',
+    call: ([v, c]) => {
+      const text = str(v);
+      if (text === null) return null;
+      const chars = c === undefined ? DEFAULT_TRIM : str(c);
+      return chars === null ? null : trimChars(text, chars, left, right);
+    },
+  };
+}
+
+/**
+ * Percent-decoding of UTF-8 sequences, with `+` as a space (query-string form encoding, which is
+ * what URLs in web and proxy logs carry). A `%` not followed by two hex digits, and bytes that are
+ * not valid UTF-8, are kept as they are rather than failing the whole value.
+ */
+export function urlDecode(text: string): string {
+  const s = text.replace(/\+/g, ' ');
+  let out = '';
+  let i = 0;
+  while (i < s.length) {
+    if (s[i] !== '%' || !/^[0-9a-fA-F]{2}$/.test(s.slice(i + 1, i + 3))) {
+      out += s[i];
+      i++;
+      continue;
+    }
+    // Collect a run of %XX escapes and decode them together (multi-byte UTF-8 characters).
+    const bytes: number[] = [];
+    const runStart = i;
+    while (s[i] === '%' && /^[0-9a-fA-F]{2}$/.test(s.slice(i + 1, i + 3))) {
+      bytes.push(parseInt(s.slice(i + 1, i + 3), 16));
+      i += 3;
+    }
+    try {
+      out += new TextDecoder('utf-8', { fatal: true }).decode(Uint8Array.from(bytes));
+    } catch {
+      // Invalid UTF-8: decode byte by byte as Latin-1 would be a guess; keep the escapes instead.
+      out += s.slice(runStart, i);
+    }
+  }
+  return out;
+}
+
+// ------------------------------------------------------------------------------------------ spath
+
+type Json = null | boolean | number | string | Json[] | { [k: string]: Json };
+
+type Step = { key: string; index: number | 'all' | null };
+
+/** Parses `a.b{0}.c{}` into steps; null when the path is malformed. */
+function parsePath(path: string): Step[][] | null {
+  const steps: Step[][] = [];
+  for (const part of path.split('.')) {
+    const m = /^([^{}]*)((?:\{-?\d*\})*)$/.exec(part);
+    if (!m) return null;
+    const group: Step[] = [];
+    const key = m[1]!;
+    const indexes = [...m[2]!.matchAll(/\{(-?\d*)\}/g)].map((x) => (x[1] === '' ? ('all' as const) : Number(x[1])));
+    if (indexes.length === 0) group.push({ key, index: null });
+    else {
+      group.push({ key, index: indexes[0]! });
+      for (const ix of indexes.slice(1)) group.push({ key: '', index: ix });
+    }
+    steps.push(group);
+  }
+  return steps;
+}
+
+function isObject(j: Json): j is { [k: string]: Json } {
+  return typeof j === 'object' && j !== null && !Array.isArray(j);
+}
+
+function walk(nodes: Json[], step: Step): Json[] {
+  const out: Json[] = [];
+  for (const node of nodes) {
+    let cur: Json | undefined = node;
+    if (step.key !== '') cur = isObject(node) && Object.prototype.hasOwnProperty.call(node, step.key) ? node[step.key] : undefined;
+    if (cur === undefined) continue;
+    if (step.index === null) out.push(cur);
+    else if (!Array.isArray(cur)) continue;
+    else if (step.index === 'all') out.push(...cur);
+    else {
+      // JSON indexes are 0-based (the spath docs enumerate `hashtags{0}`, `hashtags{1}`, …); negative counts from the end.
+      const i = step.index < 0 ? cur.length + step.index : step.index;
+      const el = cur[i];
+      if (el !== undefined) out.push(el);
+    }
+  }
+  return out;
+}
+
+function jsonText(j: Json): Scalar {
+  if (j === null) return 'null';
+  if (typeof j === 'string') return j;
+  if (typeof j === 'number') return j;
+  if (typeof j === 'boolean') return j ? 'true' : 'false';
+  return JSON.stringify(j);
+}
+
+/**
+ * spath(value, path) for JSON. Objects and arrays found at the path come back as compact JSON text
+ * (Splunk returns the original text, whitespace included); several matches (through `{}`) make a
+ * multivalue. XML input is not supported and gives null, as does text that is not JSON.
+ */
+export function spathJson(text: string, path: string): EvalValue {
+  let root: Json;
+  try {
+    root = JSON.parse(text) as Json;
+  } catch {
+    return null;
+  }
+  const groups = parsePath(path);
+  if (groups === null) return null;
+  let nodes: Json[] = [root];
+  for (const group of groups) for (const step of group) nodes = walk(nodes, step);
+  return mv(nodes.map(jsonText));
+}
+
+export const stringFunctions: EvalFunction[] = [
+  {
+    name: 'lower',
+    minArgs: 1,
+    maxArgs: 1,
+    doc: 'lower(x): x in lower case (each value of a multivalue).',
+    returns: 'any',
+    call: ([v]) => mapText(v ?? null, (s) => s.toLowerCase()),
+  },
+  {
+    name: 'upper',
+    minArgs: 1,
+    maxArgs: 1,
+    doc: 'upper(x): x in upper case (each value of a multivalue).',
+    returns: 'any',
+    call: ([v]) => mapText(v ?? null, (s) => s.toUpperCase()),
+  },
+  {
+    name: 'len',
+    minArgs: 1,
+    maxArgs: 1,
+    doc: 'len(x): the number of characters (code points) of x.',
+    returns: 'number',
+    call: ([v]) => {
+      const t = str(v);
+      return t === null ? null : [...t].length;
+    },
+  },
+  {
+    name: 'substr',
+    minArgs: 2,
+    maxArgs: 3,
+    doc: 'substr(x, start[, length]): the part of x from `start` (1-based; negative counts from the end) of `length` characters (default: the rest).',
+    returns: 'string',
+    call: ([v, s, l]) => {
+      const t = str(v);
+      const start = numberOf(s ?? null);
+      if (t === null || start === null) return null;
+      if (l === undefined) return sqliteSubstr(t, start, null);
+      const length = numberOf(l);
+      return length === null ? null : sqliteSubstr(t, start, length);
+    },
+  },
+  trimFunction('trim', true, true, 'both sides'),
+  trimFunction('ltrim', true, false, 'the left'),
+  trimFunction('rtrim', false, true, 'the right'),
+  {
+    name: 'urldecode',
+    minArgs: 1,
+    maxArgs: 1,
+    doc: 'urldecode(x): x with %XX escapes (UTF-8) decoded and + read as a space.',
+    returns: 'string',
+    call: ([v]) => {
+      const t = str(v);
+      return t === null ? null : urlDecode(t);
+    },
+  },
+  {
+    name: 'split',
+    minArgs: 2,
+    maxArgs: 2,
+    // Empty pieces are kept (split("a,,b", ",") has 3 values); an empty separator splits into characters.
+    doc: 'split(x, sep): the pieces of x between occurrences of `sep`, as a multivalue; "" splits into characters.',
+    returns: 'any',
+    call: ([v, d]) => {
+      const t = str(v);
+      const sep = str(d);
+      if (t === null || sep === null) return null;
+      return mv(sep === '' ? [...t] : t.split(sep));
+    },
+  },
+  {
+    name: 'replace',
+    minArgs: 3,
+    maxArgs: 3,
+    doc: 'replace(x, regex, replacement): x with every match of the PCRE regex replaced; \\1..\\9 in the replacement insert groups.',
+    returns: 'string',
+    compile: (args, h) => {
+      const subject = h.compile(args[0]!);
+      const regex = regexArgument('replace', args[1]!, h, true);
+      const replacement = h.compile(args[2]!);
+      return (row) => {
+        const t = textOf(subject(row));
+        const re = regex(row);
+        const r = scalarOf(replacement(row));
+        if (t === null || re === null || r === null || typeof r === 'boolean') return null;
+        re.lastIndex = 0;
+        return t.replace(re, convertReplacement(toText(r)));
+      };
+    },
+  },
+  {
+    name: 'spath',
+    minArgs: 2,
+    maxArgs: 2,
+    doc: 'spath(x, path): the value at a JSON location path such as "a.b{0}.c" (0-based) or "a{}.b" (every element, as a multivalue); null when absent.',
+    returns: 'any',
+    call: ([v, p]) => {
+      const t = str(v);
+      const path = str(p);
+      if (t === null || path === null) return null;
+      return spathJson(t, path);
+    },
+  },
+];

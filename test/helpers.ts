@@ -1,0 +1,52 @@
+import type { Event } from '../src/events/event.js';
+import type { EventSource, ScanRequest } from '../src/events/scan.js';
+import { compileRawFilter, metadataPredicate } from '../src/events/scan.js';
+import { toText, valuesOf } from '../src/events/value.js';
+import type { Result } from '../src/events/result.js';
+import { runSearch, type SearchOptions } from '../src/spl/index.js';
+import { MacroLibrary } from '../src/spl/macros/macros.js';
+
+/** An in-memory event source (file order, like files: not newest first) that honours pushdowns. */
+export function memorySource(events: Partial<Event>[], newestFirst = false): EventSource & { lastRequest: ScanRequest | null } {
+  const full: Event[] = events.map((e, i) => ({
+    _time: e._time ?? 1_700_000_000 + i,
+    index: e.index ?? 'main',
+    sourcetype: e.sourcetype ?? 'json',
+    source: e.source ?? 'memory',
+    host: e.host ?? 'test-host',
+    _raw: e._raw ?? '{}',
+  }));
+  const src = {
+    newestFirst,
+    lastRequest: null as ScanRequest | null,
+    async *scan(req: ScanRequest) {
+      src.lastRequest = req;
+      const raw = compileRawFilter(req.raw);
+      const meta = metadataPredicate(req);
+      yield full.filter((e) => (!raw || raw(e._raw)) && meta(e) && (req.earliest === null || e._time >= req.earliest) && (req.latest === null || e._time < req.latest));
+    },
+  };
+  return src;
+}
+
+/** JSON events: each object becomes an event whose _raw is its JSON text. */
+export function jsonEvents(objs: Record<string, unknown>[], base = 1_700_000_000): Partial<Event>[] {
+  return objs.map((o, i) => ({ _time: base + i, _raw: JSON.stringify(o), sourcetype: 'json' }));
+}
+
+/** Result rows as plain text objects (multivalues as arrays), for comparisons. */
+export function rowsText(rows: readonly Result[], fields?: readonly string[]): Record<string, string | string[]>[] {
+  return rows.map((r) => {
+    const out: Record<string, string | string[]> = {};
+    for (const f of fields ?? r.fieldNames()) {
+      const vs = valuesOf(r.get(f)).map(toText);
+      if (vs.length) out[f] = vs.length === 1 ? vs[0]! : vs;
+    }
+    return out;
+  });
+}
+
+export async function search(spl: string, events: Partial<Event>[] = [], opts: SearchOptions = {}): Promise<Result[]> {
+  const { results } = await runSearch(spl, { now: 1_700_000_000, source: memorySource(events), macros: new MacroLibrary(), ...opts });
+  return results;
+}

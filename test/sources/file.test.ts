@@ -1,0 +1,336 @@
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Readable } from 'node:stream';
+import { fileURLToPath } from 'node:url';
+import { gzipSync } from 'node:zlib';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { VigilError } from '../../src/errors.js';
+import type { Event } from '../../src/events/event.js';
+import { emptyScanRequest, type ScanProgress, type ScanRequest } from '../../src/events/scan.js';
+import { FileSource, type FileSourceOptions, type LineIssue } from '../../src/sources/file.js';
+
+const FIX = fileURLToPath(new URL('../fixtures/tetragon/', import.meta.url));
+const UPSTREAM = join(FIX, 'upstream-samples.jsonl');
+const EXAMPLE = join(FIX, 'splunk-example.jsonl');
+const SYNTHETIC = join(FIX, 'synthetic.jsonl');
+const upstreamLines = readFileSync(UPSTREAM, 'utf8').split('\n').filter((l) => l !== '');
+const exampleLine = readFileSync(EXAMPLE, 'utf8').trimEnd();
+
+let dir: string;
+beforeAll(() => {
+  dir = mkdtempSync(join(tmpdir(), 'vigil-file-'));
+});
+afterAll(() => {
+  rmSync(dir, { recursive: true, force: true });
+});
+
+function write(name: string, content: string | Buffer): string {
+  const p = join(dir, name);
+  writeFileSync(p, content);
+  return p;
+}
+
+async function collect(src: FileSource, req: Partial<ScanRequest> = {}, signal?: AbortSignal): Promise<{ events: Event[]; batches: number[] }> {
+  const events: Event[] = [];
+  const batches: number[] = [];
+  const opts = signal ? { signal } : {};
+  for await (const b of src.scan({ ...emptyScanRequest(), ...req }, opts)) {
+    batches.push(b.length);
+    events.push(...b);
+  }
+  return { events, batches };
+}
+
+function issues(): { malformed: LineIssue[]; warnings: LineIssue[]; opts: FileSourceOptions } {
+  const malformed: LineIssue[] = [];
+  const warnings: LineIssue[] = [];
+  return { malformed, warnings, opts: { onMalformed: (m) => malformed.push(m), onWarning: (w) => warnings.push(w), defaultHost: 'here' } };
+}
+
+describe('FileSource: reading', () => {
+  it('reads the real samples in file order, raw lines kept exactly, parse reused', async () => {
+    const { opts, malformed } = issues();
+    const src = new FileSource([UPSTREAM, EXAMPLE], opts);
+    const { events } = await collect(src);
+    expect(events).toHaveLength(15);
+    expect(events.map((e) => e._raw)).toEqual([...upstreamLines, exampleLine]);
+    expect(events.every((e) => e.json !== undefined && e.index === 'main')).toBe(true);
+    expect(events[0]?.source).toBe(UPSTREAM);
+    expect(events[14]).toMatchObject({
+      _time: 1755204167.459945,
+      sourcetype: 'cisco:isovalent:processExec',
+      source: EXAMPLE,
+      host: 'ip-10-0-10-253.us-west-2.compute.internal',
+    });
+    expect(events[6]?.host).toBe('here'); // no node_name
+    expect(events.map((e) => e.sourcetype).filter((s) => s === 'cisco:isovalent')).toHaveLength(5);
+    expect(src.newestFirst).toBe(false);
+    expect(malformed).toEqual([]);
+    expect(src.malformedCount).toBe(0);
+  });
+
+  it('gives a time-less first event the file mtime and a later one the previous time, with warnings', async () => {
+    const p = write('notime.jsonl', [upstreamLines[0], upstreamLines[1], upstreamLines[0]].join('\n') + '\n');
+    utimesSync(p, 1_600_000_000, 1_600_000_000);
+    const { opts, warnings } = issues();
+    const src = new FileSource([p], opts);
+    const { events } = await collect(src);
+    expect(events.map((e) => e._time)).toEqual([1_600_000_000, 1666062981.373327, 1666062981.373327]);
+    expect(warnings.map((w) => [w.file, w.line])).toEqual([[p, 1], [p, 3]]);
+    expect(src.warningCount).toBe(2);
+  });
+
+  it('applies index, source, sourcetype and host options', async () => {
+    const src = new FileSource([SYNTHETIC], { index: 'tetragon', source: 'not_applicable', sourcetype: 'cisco:isovalent', host: 'h1' });
+    const { events } = await collect(src);
+    expect(events).toHaveLength(5);
+    for (const e of events) expect(e).toMatchObject({ index: 'tetragon', source: 'not_applicable', sourcetype: 'cisco:isovalent', host: 'h1' });
+  });
+
+  it('assigns processConnect to the connect samples', async () => {
+    const { events } = await collect(new FileSource([SYNTHETIC]));
+    expect(events.map((e) => e.sourcetype)).toEqual([
+      'cisco:isovalent:processConnect', 'cisco:isovalent:processConnect', 'cisco:isovalent:processConnect',
+      'cisco:isovalent:processExec', 'cisco:isovalent',
+    ]);
+    expect(events[1]?._time).toBe(1755198060.5); // +02:00 offset
+  });
+
+  it('handles CRLF, blank lines, a BOM and a last line without newline', async () => {
+    const a = upstreamLines[1] as string;
+    const b = upstreamLines[2] as string;
+    const p = write('crlf.jsonl', '\ufeff' + a + '\r\n\r\n   \r\n\t\n' + b);
+    const { opts, malformed } = issues();
+    const { events } = await collect(new FileSource([p], opts));
+    expect(events.map((e) => e._raw)).toEqual([a, b]);
+    expect(malformed).toEqual([]);
+  });
+
+  it('splits lines correctly whatever the chunk size, multibyte characters included', async () => {
+    const lines = ['{"process_exec":{"process":{"binary":"/bin/é€😀"}},"time":"2024-01-01T00:00:00Z"}', upstreamLines[3] as string, exampleLine];
+    const p = write('chunks.jsonl', lines.join('\n') + '\n');
+    for (const chunkSize of [1, 3, 7, 64, 4096]) {
+      const { events } = await collect(new FileSource([p], { chunkSize }));
+      expect(events.map((e) => e._raw)).toEqual(lines);
+    }
+  });
+
+  it('yields batches of up to 1000 events or 512 Ki characters, flushed at the end of each file', async () => {
+    const small = '{"process_exec":{"process":{"binary":"/bin/x"}},"time":"2024-01-01T00:00:00Z"}';
+    const p = write('many.jsonl', (small + '\n').repeat(2500));
+    const q = write('few.jsonl', small + '\n');
+    expect((await collect(new FileSource([p, q]))).batches).toEqual([1000, 1000, 500, 1]);
+    // 4204-character events: 125 of them reach 512 Ki characters.
+    const big = write('big.jsonl', (exampleLine + '\n').repeat(300));
+    expect((await collect(new FileSource([big]))).batches).toEqual([125, 125, 50]);
+    const limited = await collect(new FileSource([p], { batchSize: 300 }));
+    expect(limited.batches.every((n) => n <= 300)).toBe(true);
+    expect(limited.events).toHaveLength(2500);
+  });
+
+  it('reports progress up to the total size', async () => {
+    const progress: ScanProgress[] = [];
+    const src = new FileSource([UPSTREAM, EXAMPLE], { chunkSize: 4096 });
+    for await (const _ of src.scan(emptyScanRequest(), { onProgress: (p) => progress.push(p) })) void _;
+    const total = readFileSync(UPSTREAM).length + readFileSync(EXAMPLE).length;
+    expect(progress.length).toBeGreaterThan(3);
+    expect(progress.every((p) => p.totalBytes === total)).toBe(true);
+    expect(progress.at(-1)).toEqual({ scanned: 15, bytes: total, totalBytes: total });
+    const bytes = progress.map((p) => p.bytes ?? 0);
+    expect(bytes).toEqual([...bytes].sort((x, y) => x - y));
+  });
+});
+
+describe('FileSource: gzip and stdin', () => {
+  it('inflates .gz files, and gzip content whatever the extension', async () => {
+    const text = upstreamLines.join('\n') + '\n';
+    const gz = write('samples.jsonl.gz', gzipSync(text));
+    const hidden = write('rotated.log.1', gzipSync(text));
+    // Concatenated gzip members (what `cat a.gz b.gz` gives) are one stream.
+    const multi = write('multi.gz', Buffer.concat([gzipSync(upstreamLines[0] + '\n'), gzipSync(upstreamLines[1] + '\n')]));
+    for (const p of [gz, hidden]) {
+      const { events } = await collect(new FileSource([p], { chunkSize: 1000 }));
+      expect(events.map((e) => e._raw)).toEqual(upstreamLines);
+      expect(events[0]?.source).toBe(p);
+    }
+    const { events } = await collect(new FileSource([multi]));
+    expect(events).toHaveLength(2);
+  });
+
+  it('reports progress in compressed bytes for gzip', async () => {
+    const gz = write('progress.gz', gzipSync((exampleLine + '\n').repeat(200)));
+    const progress: ScanProgress[] = [];
+    for await (const _ of new FileSource([gz]).scan(emptyScanRequest(), { onProgress: (p) => progress.push(p) })) void _;
+    const size = readFileSync(gz).length;
+    expect(progress.at(-1)).toEqual({ scanned: 200, bytes: size, totalBytes: size });
+  });
+
+  it('fails with INPUT_IO on corrupt gzip data', async () => {
+    const good = gzipSync(upstreamLines.join('\n'));
+    const truncated = write('truncated.gz', good.subarray(0, good.length - 20));
+    await expect(collect(new FileSource([truncated]))).rejects.toMatchObject({ code: 'INPUT_IO', message: expect.stringContaining(`cannot read ${truncated}: `) });
+  });
+
+  it('reads `-` from the injected stdin, source "stdin", time-less events at `now`', async () => {
+    const stdin = Readable.from([Buffer.from(upstreamLines[0] + '\n' + upstreamLines[1]?.slice(0, 50)), Buffer.from(upstreamLines[1]?.slice(50) + '\n')]);
+    const { opts, warnings } = issues();
+    const src = new FileSource(['-'], { ...opts, stdin, now: 1_700_000_000 });
+    const { events } = await collect(src);
+    expect(events.map((e) => [e.source, e._time])).toEqual([['stdin', 1_700_000_000], ['stdin', 1666062981.373327]]);
+    expect(warnings).toEqual([{ file: 'stdin', line: 1, reason: expect.stringContaining('time') }]);
+    await expect(collect(src)).rejects.toMatchObject({ code: 'INPUT_IO', message: expect.stringContaining('stdin') });
+  });
+
+  it('accepts string chunks from stdin', async () => {
+    const stdin = Readable.from([exampleLine + '\n'], { objectMode: true });
+    const { events } = await collect(new FileSource(['-'], { stdin }));
+    expect(events.map((e) => e._raw)).toEqual([exampleLine]);
+  });
+});
+
+describe('FileSource: malformed lines and I/O errors', () => {
+  it('reports bad JSON, non-objects and bad times with file:line, keeping the good lines around them', async () => {
+    const content = [
+      upstreamLines[1],
+      '{"process_exec": {"process": ',
+      '[1,2,3]',
+      upstreamLines[2],
+      '{"process_exec":{},"time":"2022-02-30T00:00:00Z"}',
+      '',
+      'plain text',
+      upstreamLines[3],
+    ].join('\n');
+    const p = write('bad.jsonl', content);
+    const { opts, malformed } = issues();
+    const src = new FileSource([p], opts);
+    const { events } = await collect(src);
+    expect(events.map((e) => e._raw)).toEqual([upstreamLines[1], upstreamLines[2], upstreamLines[3]]);
+    expect(malformed.map((m) => [m.file, m.line, m.reason.replace(/^(not JSON): .*/, '$1')])).toEqual([
+      [p, 2, 'not JSON'],
+      [p, 3, 'not a JSON object'],
+      [p, 5, 'bad time "2022-02-30T00:00:00Z"'],
+      [p, 7, 'not JSON'],
+    ]);
+    expect(src.malformedCount).toBe(4);
+    // Counters are per scan.
+    await collect(src);
+    expect(src.malformedCount).toBe(4);
+  });
+
+  it('fails with INPUT_IO before yielding anything when a file is missing', async () => {
+    const missing = join(dir, 'nope.jsonl');
+    const src = new FileSource([UPSTREAM, missing]);
+    const it = src.scan(emptyScanRequest())[Symbol.asyncIterator]();
+    const err = await it.next().then(() => null, (e: unknown) => e);
+    expect(err).toBeInstanceOf(VigilError);
+    expect(err).toMatchObject({ code: 'INPUT_IO', message: `cannot read ${missing}: no such file or directory` });
+  });
+
+  it('fails with INPUT_IO on a directory', async () => {
+    const d = join(dir, 'adir');
+    mkdirSync(d, { recursive: true });
+    await expect(collect(new FileSource([d]))).rejects.toMatchObject({ code: 'INPUT_IO', message: `cannot read ${d}: is a directory` });
+  });
+
+  it.skipIf(process.getuid?.() === 0)('fails with INPUT_IO on an unreadable file', async () => {
+    const p = write('secret.jsonl', exampleLine);
+    const { chmodSync } = await import('node:fs');
+    chmodSync(p, 0o000);
+    await expect(collect(new FileSource([p]))).rejects.toMatchObject({ code: 'INPUT_IO', message: `cannot read ${p}: permission denied` });
+  });
+
+  it('stops when the signal aborts', async () => {
+    const p = write('abort.jsonl', (exampleLine + '\n').repeat(3000));
+    const ac = new AbortController();
+    const src = new FileSource([p], { chunkSize: 8192 });
+    let n = 0;
+    const run = async (): Promise<void> => {
+      for await (const b of src.scan(emptyScanRequest(), { signal: ac.signal })) {
+        n += b.length;
+        ac.abort();
+      }
+    };
+    await expect(run()).rejects.toThrow(/abort/i);
+    expect(n).toBe(125); // one batch (512 Ki characters of 4204-character events), then the abort
+    const aborted = new AbortController();
+    aborted.abort();
+    await expect(collect(src, {}, aborted.signal)).rejects.toThrow(/abort/i);
+  });
+});
+
+describe('FileSource: pushdown', () => {
+  it('applies time bounds (earliest inclusive, latest exclusive)', async () => {
+    const { events } = await collect(new FileSource([UPSTREAM]), { earliest: 1642590989.378, latest: 1643738516.411 });
+    // nsenter (== earliest), merlin; nc exec at exactly `latest` is excluded; bash exec is earlier.
+    expect(events.map((e) => e._time)).toEqual([1642590989.378, 1642594739.371]);
+  });
+
+  it('applies metadata constraints after parsing', async () => {
+    const { events } = await collect(new FileSource([UPSTREAM, SYNTHETIC]), {
+      metadata: [{ field: 'sourcetype', patterns: ['cisco:isovalent'] }, { field: 'host', patterns: ['mini*'] }],
+    });
+    expect(events.map((e) => e._raw)).toEqual([upstreamLines[12]]); // the nc process_exit on minikube
+  });
+
+  it('skips a whole file whose index cannot match, without reading it', async () => {
+    const p = write('garbage-main.jsonl', 'not json at all\n');
+    const { opts, malformed } = issues();
+    const src = new FileSource([p], opts);
+    expect((await collect(src, { metadata: [{ field: 'index', patterns: ['risk'] }] })).events).toEqual([]);
+    expect((await collect(src, { defaultIndexes: ['notable'] })).events).toEqual([]);
+    expect(malformed).toEqual([]);
+    expect((await collect(src, { defaultIndexes: ['main'] })).events).toEqual([]);
+    expect(malformed).toHaveLength(1);
+  });
+
+  it('applies the raw prefilter before parsing', async () => {
+    const { events } = await collect(new FileSource([UPSTREAM, EXAMPLE]), { raw: { kind: 'contains', text: 'NSENTER' } });
+    expect(events.map((e) => e._raw)).toEqual([upstreamLines[8]]);
+  });
+
+  it('does not report object-shaped lines the prefilter skips, but still reports truncated or non-object lines', async () => {
+    // Deliberate: a prefiltered line could never be a result, so it is not parsed. Lines that are not
+    // even object-shaped are still caught by a cheap first/last character check.
+    const content = [
+      '{"process_exec": oops}', // invalid JSON, object-shaped, no "curl": skipped silently
+      '{"process_exec": {"process": {"binary": "/usr/bin/wget"', // truncated, no "curl": still reported
+      'garbage', // reported
+      '{"process_exec":{"process":{"binary":"/usr/bin/curl"}},"time":"bad"}', // passes the filter: parsed and reported
+      upstreamLines[3], // the curl event
+    ].join('\n');
+    const p = write('prefilter.jsonl', content);
+    const { opts, malformed } = issues();
+    const src = new FileSource([p], opts);
+    const { events } = await collect(src, { raw: { kind: 'contains', text: 'curl' } });
+    expect(events.map((e) => e._raw)).toEqual([upstreamLines[3]]);
+    expect(malformed.map((m) => [m.line, m.reason.slice(0, 10)])).toEqual([
+      [2, 'not JSON: '],
+      [3, 'not JSON: '],
+      [4, 'bad time "'],
+    ]);
+    // Without a filter, every malformed line is reported.
+    await collect(src);
+    expect(src.malformedCount).toBe(4);
+  });
+
+  it('narrows to the top-level key when only processExec can match', async () => {
+    const content = ['{"process_kprobe": oops}', exampleLine, upstreamLines[5]].join('\n');
+    const p = write('kinds.jsonl', content);
+    const { opts, malformed } = issues();
+    const { events } = await collect(new FileSource([p], opts), { metadata: [{ field: 'sourcetype', patterns: ['cisco:isovalent:processExec'] }] });
+    expect(events.map((e) => e._raw)).toEqual([exampleLine]);
+    expect(malformed).toEqual([]); // the kprobe line never needed parsing
+  });
+
+  it('gives a time-less event the same time with or without a prefilter', async () => {
+    const timeless = upstreamLines[0] as string; // netserver, no time
+    const content = [upstreamLines[3], upstreamLines[8], timeless].join('\n'); // curl (2023), nsenter (2022), netserver
+    const p = write('ring.jsonl', content);
+    const unfiltered = await collect(new FileSource([p]));
+    const filtered = await collect(new FileSource([p]), { raw: { kind: 'contains', text: 'netserver' } });
+    expect(filtered.events).toHaveLength(1);
+    expect(filtered.events[0]?._time).toBe(unfiltered.events[2]?._time);
+    expect(filtered.events[0]?._time).toBe(1642590989.378); // the nsenter line's time
+  });
+});

@@ -1,0 +1,144 @@
+import { describe, it, expect } from 'vitest';
+import { toObject } from '../../../src/events/result.js';
+import { runSearch, SplError, type LookupProvider, type LookupTable } from '../../../src/spl/index.js';
+
+const NOW = 1700000000;
+
+const TABLES: LookupTable[] = [
+  {
+    name: 'users',
+    fields: ['user', 'dept', 'level'],
+    rows: [
+      { user: 'alice', dept: 'it', level: '3' },
+      { user: 'bob', dept: 'hr', level: '' },
+      { user: 'alice', dept: 'sec', level: '5' },
+      { user: 'Carol', dept: 'ops', level: '1' },
+    ],
+    caseSensitive: true,
+  },
+  {
+    name: 'ports.csv',
+    fields: ['port', 'proto', 'service'],
+    rows: [
+      { port: '22', proto: 'tcp', service: 'ssh' },
+      { port: '53', proto: 'udp', service: 'dns' },
+      { port: '53', proto: 'tcp', service: 'dns-tcp' },
+    ],
+    caseSensitive: true,
+  },
+  {
+    name: 'hosts_ci',
+    fields: ['host', 'owner'],
+    rows: [{ host: 'WEB01', owner: 'web team' }],
+    caseSensitive: false,
+  },
+];
+
+const lookups: LookupProvider = {
+  get: (name) => TABLES.find((t) => t.name === name),
+  names: () => TABLES.map((t) => t.name),
+};
+
+const run = async (spl: string) => (await runSearch(spl, { now: NOW, lookups })).results.map(toObject);
+
+async function errorOf(spl: string): Promise<SplError> {
+  try {
+    await runSearch(spl, { now: NOW, lookups });
+  } catch (e) {
+    if (e instanceof SplError) return e;
+    throw e;
+  }
+  throw new Error(`expected an error from: ${spl}`);
+}
+
+const at = (spl: string, text: string, from = 0) => `at 1:${spl.indexOf(text, from) + 1}`;
+
+describe('lookup', () => {
+  it('without OUTPUT adds every non-input table field; several matching rows make multivalues in table order', async () => {
+    const rows = await run('| makeresults | eval user="alice" | lookup users user | table user dept level');
+    expect(rows).toEqual([{ user: 'alice', dept: ['it', 'sec'], level: ['3', '5'] }]);
+  });
+
+  it('matches case-sensitively unless the table says otherwise', async () => {
+    expect(await run('| makeresults | eval user="ALICE" | lookup users user | table dept')).toEqual([{}]);
+    expect(await run('| makeresults | eval user="Carol" | lookup users user OUTPUT dept | table dept')).toEqual([{ dept: 'ops' }]);
+    expect(await run('| makeresults | eval host="web01" | lookup hosts_ci host OUTPUT owner | table owner')).toEqual([{ owner: 'web team' }]);
+  });
+
+  it('AS maps table fields to event fields on both sides', async () => {
+    const rows = await run('| makeresults | eval who="bob" | lookup users user AS who OUTPUT dept AS department | table who department dept');
+    expect(rows).toEqual([{ who: 'bob', department: 'hr' }]);
+  });
+
+  it('skips empty table cells', async () => {
+    const rows = await run('| makeresults | eval user="bob" | lookup users user OUTPUT dept, level | table dept level');
+    expect(rows).toEqual([{ dept: 'hr' }]);
+  });
+
+  it('OUTPUT overwrites, and clears the output fields when nothing matches', async () => {
+    const spl = '| makeresults count=2 | streamstats count as n | eval user=if(n=1, "bob", "nobody"), dept="old" | lookup users user OUTPUT dept | table n dept';
+    expect(await run(spl)).toEqual([{ n: 1, dept: 'hr' }, { n: 2 }]);
+  });
+
+  it('OUTPUTNEW only fills fields the event does not have', async () => {
+    const spl = '| makeresults | eval user="alice", dept="keep" | lookup users user OUTPUTNEW dept, level | table dept level';
+    expect(await run(spl)).toEqual([{ dept: 'keep', level: ['3', '5'] }]);
+    const none = '| makeresults | eval user="nobody", dept="keep" | lookup users user OUTPUTNEW dept | table dept';
+    expect(await run(none)).toEqual([{ dept: 'keep' }]);
+  });
+
+  it('matches several input fields together, and a multivalue event field by any value', async () => {
+    const both = '| makeresults | eval port=53, proto="tcp" | lookup ports port, proto OUTPUT service | table service';
+    expect(await run(both)).toEqual([{ service: 'dns-tcp' }]);
+    const mvPorts = '| makeresults | eval p=split("53,22", ",") | lookup ports.csv port AS p OUTPUT service | table service';
+    expect(await run(mvPorts)).toEqual([{ service: ['ssh', 'dns', 'dns-tcp'] }]);
+  });
+
+  it('resolves the table name with or without .csv', async () => {
+    expect(await run('| makeresults | eval port=22 | lookup ports port OUTPUT service | table service')).toEqual([{ service: 'ssh' }]);
+    expect(await run('| makeresults | eval user="bob" | lookup users.csv user OUTPUT dept | table dept')).toEqual([{ dept: 'hr' }]);
+  });
+
+  it('leaves results without the input field unmatched', async () => {
+    expect(await run('| makeresults | lookup users user OUTPUTNEW dept | table dept')).toEqual([{}]);
+  });
+
+  it('rejects unknown tables and fields at their position', async () => {
+    let spl = '| makeresults | lookup nosuch user';
+    let e = await errorOf(spl);
+    expect(e.code).toBe('SPL_BAD_ARGUMENT');
+    expect(e.message).toMatch(/unknown lookup table "nosuch"/);
+    expect(e.format()).toContain(at(spl, 'nosuch'));
+
+    spl = '| makeresults | lookup users usr OUTPUT dept';
+    e = await errorOf(spl);
+    expect(e.code).toBe('SPL_BAD_ARGUMENT');
+    expect(e.format()).toContain(at(spl, 'usr'));
+
+    spl = '| makeresults | lookup users user OUTPUT dept, salary AS pay';
+    e = await errorOf(spl);
+    expect(e.code).toBe('SPL_BAD_ARGUMENT');
+    expect(e.message).toMatch(/no field "salary"/);
+    expect(e.format()).toContain(at(spl, 'salary'));
+  });
+
+  it('rejects malformed arguments at their position', async () => {
+    let spl = '| makeresults | lookup users';
+    let e = await errorOf(spl);
+    expect(e.code).toBe('SPL_SYNTAX');
+
+    spl = '| makeresults | lookup users user OUTPUT';
+    e = await errorOf(spl);
+    expect(e.code).toBe('SPL_SYNTAX');
+    expect(e.message).toMatch(/OUTPUT needs/);
+
+    spl = '| makeresults | lookup users user AS';
+    e = await errorOf(spl);
+    expect(e.code).toBe('SPL_SYNTAX');
+
+    spl = '| makeresults | lookup local=maybe users user';
+    e = await errorOf(spl);
+    expect(e.code).toBe('SPL_BAD_ARGUMENT');
+    expect(e.format()).toContain(at(spl, 'maybe'));
+  });
+});

@@ -1,0 +1,518 @@
+import { describe, it, expect } from 'vitest';
+import { ArgParser } from '../../../src/spl/parse/parser.js';
+import { Lexer } from '../../../src/spl/parse/lexer.js';
+import { SourceText, SplError } from '../../../src/spl/source.js';
+import { compileEval } from '../../../src/spl/eval/compile.js';
+import { Row } from '../../../src/events/result.js';
+import type { FieldValue } from '../../../src/events/value.js';
+import type { EvalValue } from '../../../src/spl/eval/value.js';
+import { EVAL_FUNCTIONS } from '../../../src/spl/eval/functions/index.js';
+
+// 2023-11-14T22:13:20Z: the search start time every test runs with.
+const NOW = 1_700_000_000;
+
+function compile(text: string, tz = 'UTC'): (row: Row) => EvalValue {
+  const source = new SourceText(text);
+  const p = new ArgParser(new Lexer(source, 0, text.length), source, { resolve: () => undefined, parseArgs: () => null });
+  const expr = p.evalExpr();
+  p.expectEnd();
+  const c = compileEval(expr, { now: NOW, tz }, source);
+  return (row) => c(row);
+}
+
+function ev(text: string, fields: Record<string, FieldValue | null> = {}, tz = 'UTC'): EvalValue {
+  return compile(text, tz)(new Row(fields));
+}
+
+function compileError(text: string): SplError {
+  try {
+    compile(text);
+  } catch (e) {
+    if (e instanceof SplError) return e;
+    throw e;
+  }
+  throw new Error(`expected ${text} to fail to compile`);
+}
+
+/** The text an error's span covers. */
+function spanText(text: string, e: SplError): string {
+  return text.slice(e.span.start, e.span.end);
+}
+
+describe('registration', () => {
+  it('registers every group without duplicates', () => {
+    for (const name of ['lower', 'match', 'round', 'tostring', 'mvindex', 'strftime', 'cidrmatch', 'md5', 'typeof', 'if']) {
+      expect(EVAL_FUNCTIONS.has(name)).toBe(true);
+    }
+  });
+
+  it('reports arity errors at the call', () => {
+    const text = 'lower()';
+    const e = compileError(text);
+    expect(e.message).toBe('lower() takes 1 argument(s), got 0');
+    expect(e.code).toBe('SPL_BAD_ARGUMENT');
+    expect(spanText(text, e)).toBe('lower()');
+    const e2 = compileError('x + substr("a", 1, 2, 3)');
+    expect(e2.message).toBe('substr() takes 2 to 3 argument(s), got 4');
+    expect(spanText('x + substr("a", 1, 2, 3)', e2)).toBe('substr("a", 1, 2, 3)');
+    expect(compileError('mvappend()').message).toBe('mvappend() takes at least 1 argument(s), got 0');
+  });
+});
+
+describe('text functions', () => {
+  it('lower/upper, per value of a multivalue', () => {
+    expect(ev('lower("AbC")')).toBe('abc');
+    expect(ev('upper(x)', { x: 'aB' })).toBe('AB');
+    expect(ev('lower(x)', { x: ['A', 'B'] })).toEqual(['a', 'b']);
+    expect(ev('upper(x)')).toBeNull();
+    expect(ev('lower(12)')).toBe('12');
+  });
+
+  it('len counts code points; a multivalue uses its first value', () => {
+    expect(ev('len("abc")')).toBe(3);
+    expect(ev('len("é😀")')).toBe(2);
+    expect(ev('len(x)', { x: ['abcd', 'b'] })).toBe(4);
+    expect(ev('len(x)')).toBeNull();
+  });
+
+  it('substr follows SQLite: 1-based, negative start from the end', () => {
+    expect(ev('substr("abcdef", -3)')).toBe('def');
+    expect(ev('substr("string", 1, 3) . substr("string", -3)')).toBe('string');
+    expect(ev('substr("abcdef", 2, 3)')).toBe('bcd');
+    expect(ev('substr("abcdef", 0, 2)')).toBe('a');
+    expect(ev('substr("abcdef", 5, 10)')).toBe('ef');
+    expect(ev('substr("abcdef", 10)')).toBe('');
+    expect(ev('substr("abcdef", -10, 3)')).toBe('');
+    expect(ev('substr("abcdef", 4, -2)')).toBe('bc');
+    expect(ev('substr(x, 1)')).toBeNull();
+    expect(ev('substr("abc", x)')).toBeNull();
+  });
+
+  it('trim, ltrim, rtrim (default: spaces and tabs)', () => {
+    expect(ev('trim(" ZZZZabcZZ ", " Z")')).toBe('abc');
+    expect(ev('ltrim(" ZZZZabcZZ ", " Z")')).toBe('abcZZ ');
+    expect(ev('rtrim(" ZZZZabcZZ ", " Z")')).toBe(' ZZZZabc');
+    expect(ev('trim(x)', { x: '\t a b \t' })).toBe('a b');
+    expect(ev('trim(x)')).toBeNull();
+  });
+
+  it('urldecode', () => {
+    expect(ev('urldecode("http%3A%2F%2Fwww.splunk.com%2Fdownload%3Fr%3Dheader")')).toBe('http://www.splunk.com/download?r=header');
+    expect(ev('urldecode("a+b%20c%C3%A9%zz")')).toBe('a b cé%zz');
+    expect(ev('urldecode(x)')).toBeNull();
+  });
+
+  it('split makes a multivalue, keeping empty pieces', () => {
+    expect(ev('split("a,b", ",")')).toEqual(['a', 'b']);
+    expect(ev('split("a,,b", ",")')).toEqual(['a', '', 'b']);
+    expect(ev('split("abc", ",")')).toBe('abc');
+    expect(ev('split("abc", "")')).toEqual(['a', 'b', 'c']);
+    expect(ev('split(x, ",")')).toBeNull();
+    expect(ev('mvcount(split(To, "@")) - 1', { To: 'a@x.com,b@y.com' })).toBe(2);
+  });
+
+  it('replace: global PCRE with \\1 back-references', () => {
+    expect(ev('replace(date, "^(\\d{1,2})/(\\d{1,2})/", "\\2/\\1/")', { date: '1/14/2023' })).toBe('14/1/2023');
+    expect(ev('replace("aaa", "a", "b")')).toBe('bbb');
+    expect(ev('replace("C:\\\\Windows\\\\x.exe", "\\\\\\\\", "/")')).toBe('C:/Windows/x.exe');
+    expect(ev('replace(x, "a", "b")')).toBeNull();
+    // A pattern computed per row: an invalid one gives null instead of failing the search.
+    expect(ev('replace("abc", p, "x")', { p: 'b' })).toBe('axc');
+    expect(ev('replace("abc", p, "x")', { p: '(' })).toBeNull();
+  });
+
+  it('spath reads JSON paths (0-based indexes, {} for every element)', () => {
+    const json = JSON.stringify({ a: { b: [{ c: 1 }, { c: 2 }], s: 'x' }, list: ['p', 'q'], t: true });
+    expect(ev('spath(j, "a.s")', { j: json })).toBe('x');
+    expect(ev('spath(j, "a.b{1}.c")', { j: json })).toBe(2);
+    expect(ev('spath(j, "a.b{}.c")', { j: json })).toEqual([1, 2]);
+    expect(ev('spath(j, "list{}")', { j: json })).toEqual(['p', 'q']);
+    expect(ev('spath(j, "list{-1}")', { j: json })).toBe('q');
+    expect(ev('spath(j, "a.b{0}")', { j: json })).toBe('{"c":1}');
+    expect(ev('spath(j, "t")', { j: json })).toBe('true');
+    expect(ev('spath(j, "a.missing")', { j: json })).toBeNull();
+    expect(ev('spath(j, "a")', { j: 'not json' })).toBeNull();
+    expect(ev('spath(j, "a")')).toBeNull();
+  });
+});
+
+describe('matching functions', () => {
+  it('match is an unanchored PCRE test', () => {
+    expect(ev('match("foobar", "ob")')).toBe(true);
+    expect(ev('match("foobar", "^ob")')).toBe(false);
+    expect(ev('match(ip, "^\\d{1,3}\\.\\d{1,3}\\.\\d{1,3}\\.\\d{1,3}$")', { ip: '10.1.2.3' })).toBe(true);
+    expect(ev('match(x, "(?i)ABC")', { x: 'xabcx' })).toBe(true);
+    expect(ev('match(x, "a")')).toBeNull();
+    expect(ev('match(x, "^b")', { x: ['a', 'b'] })).toBe(true);
+    expect(ev('match(x, p)', { x: 'abc', p: 'b+' })).toBe(true);
+  });
+
+  it('reports a bad literal regex at its position', () => {
+    const text = 'match(x, "a(b")';
+    const e = compileError(text);
+    expect(['REGEX_INVALID', 'REGEX_UNSUPPORTED']).toContain(e.code);
+    expect(e.message).toMatch(/^match\(\): /);
+    expect(e.span.start).toBeGreaterThanOrEqual(text.indexOf('"'));
+    expect(e.span.end).toBeLessThanOrEqual(text.length - 1);
+  });
+
+  it('like: anchored SQL pattern, case-sensitive', () => {
+    expect(ev('like("foobar", "foo%")')).toBe(true);
+    expect(ev('like("foobar", "f_obar")')).toBe(true);
+    expect(ev('like("foobar", "Foo%")')).toBe(false);
+    expect(ev('like("foobar", "oba")')).toBe(false);
+    expect(ev('like(x, "a%")')).toBeNull();
+    expect(ev('like(ip, "198.%")', { ip: '198.51.100.1' })).toBe(true);
+  });
+
+  it('in() compares like =, case-sensitively', () => {
+    expect(ev('in(status, "400", "404")', { status: '404' })).toBe(true);
+    expect(ev('in(status, "400", "404")', { status: '200' })).toBe(false);
+    expect(ev('in(s, "Error")', { s: 'error' })).toBe(false);
+    expect(ev('in(n, 1, 2)', { n: '2.0' })).toBe(true);
+    expect(ev('in(x, "a")')).toBeNull();
+    expect(ev('in(x, "b")', { x: ['a', 'b'] })).toBe(true);
+    expect(ev('if(in(status, "error", "failure"), "true", "false")', { status: 'failure' })).toBe('true');
+  });
+
+  it('cidrmatch handles IPv4 and IPv6; invalid input is false', () => {
+    expect(ev('cidrmatch("10.0.0.0/8", "10.1.2.3")')).toBe(true);
+    expect(ev('cidrmatch("10.0.0.0/8", "11.1.2.3")')).toBe(false);
+    expect(ev('cidrmatch("123.132.32.0/25", ip)', { ip: '123.132.32.200' })).toBe(false);
+    expect(ev('cidrmatch(subnet, ip)', { subnet: '2001:0db8:ffff:ffff:ffff:ffff:ffff:ff00/120', ip: '2001:0db8:ffff:ffff:ffff:ffff:ffff:ff99' })).toBe(true);
+    expect(ev('cidrmatch("2001:db8::/32", "2001:db9::1")')).toBe(false);
+    expect(ev('cidrmatch("10.0.0.0/8", "::ffff:10.1.2.3")')).toBe(false);
+    expect(ev('cidrmatch("10.0.0.0/8", "not an ip")')).toBe(false);
+    expect(ev('cidrmatch("10.0.0.0/99", "10.1.2.3")')).toBe(false);
+    expect(ev('cidrmatch("10.1.2.3", "10.1.2.3")')).toBe(true);
+    expect(ev('cidrmatch("10.0.0.0/8", ip)')).toBeNull();
+    expect(ev('cidrmatch("10.0.0.0/8", ip)', { ip: ['192.168.0.1', '10.9.9.9'] })).toBe(true);
+  });
+
+  it('ipmask', () => {
+    expect(ev('ipmask("255.255.255.0", "10.20.30.120")')).toBe('10.20.30.0');
+    expect(ev('ipmask("0.255.0.224", "10.20.30.120")')).toBe('0.20.0.96');
+    expect(ev('ipmask("255.255.255.0", "nope")')).toBeNull();
+  });
+
+  it('validate returns the value of the first failing check', () => {
+    const expr = 'validate(isint(port), "ERROR: Port is not an integer", port >= 1 AND port <= 65535, "ERROR: Port is out of range")';
+    expect(ev(expr, { port: '80' })).toBeNull();
+    expect(ev(expr, { port: 'x' })).toBe('ERROR: Port is not an integer');
+    expect(ev(expr, { port: '70000' })).toBe('ERROR: Port is out of range');
+    expect(compileError('validate(true(), "a", false())').message).toMatch(/pairs/);
+  });
+});
+
+describe('informational functions', () => {
+  it('typeof', () => {
+    expect(ev('typeof(12) . typeof("string") . typeof(1==2) . typeof(badfield)')).toBe('NumberStringBooleanInvalid');
+    expect(ev('typeof(x)', { x: '12' })).toBe('Number');
+    expect(ev('typeof("12")')).toBe('String');
+    expect(ev('typeof(x)', { x: ['a', 'b'] })).toBe('Multivalue');
+  });
+
+  it('isnum, isint, isstr, isbool, ismv', () => {
+    expect(ev('isnum(x)', { x: '3.5' })).toBe(true);
+    expect(ev('isnum(x)', { x: 'abc' })).toBe(false);
+    expect(ev('isnum(x)')).toBe(false);
+    expect(ev('isint(x)', { x: '3' })).toBe(true);
+    expect(ev('isint(x)', { x: 3.5 })).toBe(false);
+    expect(ev('isstr(x)', { x: 'abc' })).toBe(true);
+    expect(ev('isstr(x)', { x: '12' })).toBe(false);
+    expect(ev('isstr("12")')).toBe(true);
+    expect(ev('isbool(1==2)')).toBe(true);
+    expect(ev('isbool(x)', { x: 'true' })).toBe(false);
+    expect(ev('ismv(x)', { x: ['a', 'b'] })).toBe(true);
+    expect(ev('ismv(x)', { x: 'a' })).toBe(false);
+  });
+});
+
+describe('mathematical functions', () => {
+  it('abs, ceiling, floor, sqrt, pow, exp, ln, log, pi, exact', () => {
+    expect(ev('abs(-3)')).toBe(3);
+    expect(ev('ceiling(1.1)')).toBe(2);
+    expect(ev('ceil(1.9)')).toBe(2);
+    expect(ev('floor(1.9)')).toBe(1);
+    expect(ev('floor(-1.1)')).toBe(-2);
+    expect(ev('sqrt(9)')).toBe(3);
+    expect(ev('sqrt(-1)')).toBeNull();
+    expect(ev('pow(2, 10)')).toBe(1024);
+    expect(ev('exp(0)')).toBe(1);
+    expect(ev('ln(1)')).toBe(0);
+    expect(ev('ln(0)')).toBeNull();
+    expect(ev('log(100)')).toBe(2);
+    expect(ev('log(8, 2)')).toBeCloseTo(3, 12);
+    expect(ev('pi()')).toBe(3.14159265359);
+    expect(ev('exact(3.14 * 2)')).toBeCloseTo(6.28, 12);
+    expect(ev('abs(x)', { x: 'abc' })).toBeNull();
+    expect(ev('abs(x)')).toBeNull();
+    expect(ev('abs(x)', { x: '-4' })).toBe(4);
+  });
+
+  it('round: halves go up, decimal digits are exact', () => {
+    expect(ev('round(2.5)')).toBe(3);
+    expect(ev('round(3.5)')).toBe(4);
+    expect(ev('round(-2.5)')).toBe(-2);
+    expect(ev('round(-4.51)')).toBe(-5);
+    expect(ev('round(2.555, 2)')).toBe(2.56);
+    expect(ev('round(1.005, 2)')).toBe(1.01);
+    expect(ev('round(3.14159, 3)')).toBe(3.142);
+    expect(ev('round(1234.5678, 0)')).toBe(1235);
+    expect(ev('round(1, -1)')).toBeNull();
+    expect(ev('round(x)')).toBeNull();
+  });
+
+  it('trigonometry', () => {
+    expect(ev('cos(0)')).toBe(1);
+    expect(ev('atan2(1, 1)')).toBeCloseTo(Math.PI / 4, 12);
+    expect(ev('hypot(3, 4)')).toBe(5);
+    expect(ev('acos(2)')).toBeNull();
+  });
+
+  it('min/max: numbers numerically, strings lexically, strings above numbers', () => {
+    expect(ev('max(1, 3, 6, 7, "foo", name)', { name: 'baz' })).toBe('foo');
+    expect(ev('max(1, 3, 6, 7, "foo", name)', { name: 'zaz' })).toBe('zaz');
+    expect(ev('min(3, 6, 7, "maria", size)', { size: '9' })).toBe(3);
+    expect(ev('min(3, 6, 7, "maria", size)', { size: '1' })).toBe('1');
+    expect(ev('max(n)', { n: ['1', '3', '10', '6'] })).toBe('10');
+    expect(ev('min(n)', { n: ['3', '5', '2'] })).toBe('2');
+    expect(ev('max(x, 2)')).toBe(2);
+    expect(ev('max(x)')).toBeNull();
+  });
+
+  it('sum adds every numeric value', () => {
+    expect(ev('sum(a, b, c)', { a: 5.0, b: '9' })).toBe(14);
+    expect(ev('sum(1, 2, 3)')).toBe(6);
+    expect(ev('sum(a, 2, 3)', { a: 'somedata' })).toBe(5);
+    expect(ev('sum(m)', { m: ['1', '2', 'x'] })).toBe(3);
+    expect(ev('sum(x)')).toBeNull();
+  });
+
+  it('random returns a 31-bit integer', () => {
+    for (let i = 0; i < 20; i++) {
+      const r = ev('random()');
+      expect(typeof r).toBe('number');
+      expect(Number.isInteger(r)).toBe(true);
+      expect(r as number).toBeGreaterThanOrEqual(0);
+      expect(r as number).toBeLessThan(2 ** 31);
+    }
+  });
+});
+
+describe('conversion functions', () => {
+  it('tonumber', () => {
+    expect(ev('tonumber("0A4", 16)')).toBe(164);
+    expect(ev('tonumber("0101", 2)')).toBe(5);
+    expect(ev('tonumber("0x1F", 16)')).toBe(31);
+    expect(ev('tonumber("12.5")')).toBe(12.5);
+    expect(ev('tonumber("-7")')).toBe(-7);
+    expect(ev('tonumber("seven")')).toBeNull();
+    expect(ev('tonumber(" 12")')).toBeNull();
+    expect(ev('tonumber("12", 2)')).toBeNull();
+    expect(ev('tonumber(x)')).toBeNull();
+    expect(ev('tonumber(x, b)', { x: 'ff', b: '16' })).toBe(255);
+    expect(ev('tonumber(x, b)', { x: 'ff', b: '40' })).toBeNull();
+    expect(ev('tonumber("ff", "16")')).toBe(255);
+    const text = 'tonumber("1", 37)';
+    const e = compileError(text);
+    expect(e.message).toMatch(/base/);
+    expect(spanText(text, e)).toBe('37');
+  });
+
+  it('tostring: booleans, hex, commas, duration, binary', () => {
+    expect(ev('tostring(1==1) + " " + tostring(15, "hex") + " " + tostring(12345.6789, "commas")')).toBe('True 0xF 12,345.68');
+    expect(ev('tostring(1==2)')).toBe('False');
+    expect(ev('tostring(foo, "duration")', { foo: 615 })).toBe('00:10:15');
+    expect(ev('tostring(3661, "duration")')).toBe('01:01:01');
+    expect(ev('tostring(90061, "duration")')).toBe('1+01:01:01');
+    expect(ev('tostring(61.5, "duration")')).toBe('00:01:01.500000');
+    expect(ev('tostring(1234567, "commas")')).toBe('1,234,567');
+    expect(ev('tostring(-1234.5, "commas")')).toBe('-1,234.50');
+    expect(ev('tostring(9, "binary")')).toBe('1001');
+    expect(ev('tostring(-255, "hex")')).toBe('0xFFFFFFFFFFFFFF01');
+    expect(ev('tostring(x, "hex")', { x: '255' })).toBe('0xFF');
+    expect(ev('tostring(x, "hex")', { x: 'abc' })).toBe('abc');
+    expect(ev('tostring(42)')).toBe('42');
+    expect(ev('tostring(0.1 + 0.2)')).toBe('0.3');
+    expect(ev('tostring(x)')).toBeNull();
+    expect(ev('tostring(x, "hex")', { x: ['10', '11'] })).toEqual(['0xA', '0xB']);
+    const text = 'tostring(1, "bogus")';
+    expect(spanText(text, compileError(text))).toBe('"bogus"');
+  });
+
+  it('printf', () => {
+    expect(ev('printf("%.3A", pi())')).toBe('0X1.922P+1');
+    expect(ev('printf("%c,%c", 65, "Foo")')).toBe('A,F');
+    expect(ev('printf("%d,%i,%d", -2, +4, 30)')).toBe('-2,4,30');
+    expect(ev('printf("%.2e", 5139)')).toBe('5.14e+03');
+    expect(ev('printf("%.2f", pi())')).toBe('3.14');
+    expect(ev('printf("%.2g,%.2g", pi(), 123)')).toBe('3.1,1.2e+02');
+    expect(ev('printf("%o", 255)')).toBe('377');
+    expect(ev('printf("%s%z", "foo", "bar")')).toBe('foobar');
+    expect(ev('printf("%u", 99)')).toBe('99');
+    expect(ev('printf("%x,%X,%p", 10, 10, 10)')).toBe('a,A,A');
+    expect(ev('printf("100%%")')).toBe('100%');
+    expect(ev('printf("%\'d", 12345)')).toBe('12,345');
+    expect(ev('printf("%-4d|", 1)')).toBe('1   |');
+    expect(ev('printf("%04d", 1)')).toBe('0001');
+    expect(ev('printf("%+4d", 1)')).toBe('  +1');
+    expect(ev('printf("% d", 1)')).toBe(' 1');
+    expect(ev('printf("%#x", 1)')).toBe('0x1');
+    expect(ev('printf("%*d", 5, 123)')).toBe('  123');
+    expect(ev('printf("%.*f", 1, 1.23)')).toBe('1.2');
+    expect(ev('printf("%*.*e", 9, 2, pi())')).toBe(' 3.14e+00');
+    expect(ev('printf("%04.4f %-6s|", 3.14159, "ab")')).toBe('3.1416 ab    |');
+    expect(ev('printf("%g", 100000)')).toBe('100000');
+    expect(ev('printf("%g", 1000000)')).toBe('1e+06');
+    expect(ev('printf("%g", 0.0001)')).toBe('0.0001');
+    expect(ev('printf("%.3s", "abcdef")')).toBe('abc');
+    expect(ev('printf("%s-%d", x, y)')).toBe('-0');
+    expect(ev('printf(x)')).toBeNull();
+  });
+});
+
+describe('multivalue functions', () => {
+  const names = ['alex', 'celestino', 'claudia', 'david', 'ikraam', 'nyah', 'rutherford', 'wei'];
+
+  it('mvcount', () => {
+    expect(ev('mvcount(x)', { x: ['a', 'b', 'c'] })).toBe(3);
+    expect(ev('mvcount(x)', { x: 'a' })).toBe(1);
+    expect(ev('mvcount(x)')).toBeNull();
+  });
+
+  it('mvindex: 0-based, negative from the end, end inclusive', () => {
+    expect(ev('mvindex(names, 2)', { names })).toBe('claudia');
+    expect(ev('mvindex(names, 0, 3)', { names })).toEqual(['alex', 'celestino', 'claudia', 'david']);
+    expect(ev('mvindex(f, -1)', { f: names })).toBe('wei');
+    expect(ev('mvindex(f, -3)', { f: names })).toBe('nyah');
+    expect(ev('mvindex(f, -3, -1)', { f: names })).toEqual(['nyah', 'rutherford', 'wei']);
+    expect(ev('mvindex(f, 8)', { f: names })).toBeNull();
+    expect(ev('mvindex(f, -9)', { f: names })).toBeNull();
+    expect(ev('mvindex(f, 6, 20)', { f: names })).toEqual(['rutherford', 'wei']);
+    expect(ev('mvindex(f, 3, 1)', { f: names })).toBeNull();
+    expect(ev('mvindex(f, 0)', { f: 'single' })).toBe('single');
+    expect(ev('mvindex(f, 0)')).toBeNull();
+  });
+
+  it('mvjoin, mvappend, mvdedup, mvsort, mvreverse', () => {
+    expect(ev('mvjoin(mvrange(1, 6), " OR ")')).toBe('1 OR 2 OR 3 OR 4 OR 5');
+    expect(ev('mvjoin(x, ";")', { x: 'one' })).toBe('one');
+    expect(ev('mvjoin(x, ";")')).toBeNull();
+    expect(ev('mvappend("localhost", srcip, destip, "192.168.1.1")', { srcip: ['a', 'b'], destip: 'c' })).toEqual(['localhost', 'a', 'b', 'c', '192.168.1.1']);
+    expect(ev('mvappend(mvappend("localhost", srcip), x)', { srcip: 'a' })).toEqual(['localhost', 'a']);
+    expect(ev('mvappend(x, y)')).toBeNull();
+    expect(ev('mvappend(x, "a")')).toBe('a');
+    expect(ev('mvdedup(x)', { x: ['b', 'a', 'b', 'c', 'a'] })).toEqual(['b', 'a', 'c']);
+    expect(ev('mvsort(x)', { x: ['10', '9', '70', '100', 'b', 'B', 'a'] })).toEqual(['10', '100', '70', '9', 'B', 'a', 'b']);
+    expect(ev('mvreverse(split("1,2,3", ","))')).toEqual(['3', '2', '1']);
+  });
+
+  it('mvfind returns the index of the first matching value', () => {
+    expect(ev('mvfind(x, "err\\d+")', { x: ['ok', 'warn', 'err42', 'err7'] })).toBe(2);
+    expect(ev('mvfind(x, "nope")', { x: ['ok', 'warn'] })).toBeNull();
+    expect(ev('mvfind(x, "a")')).toBeNull();
+  });
+
+  it('mvzip pairs values up to the shorter field', () => {
+    expect(ev('mvzip(hosts, ports)', { hosts: ['h1', 'h2', 'h3'], ports: ['80', '443'] })).toEqual(['h1,80', 'h2,443']);
+    expect(ev('mvzip(mvzip(a, b, "|"), c, "|")', { a: ['1', '2'], b: ['x', 'y'], c: ['p', 'q'] })).toEqual(['1|x|p', '2|y|q']);
+    expect(ev('mvzip(a, b)', { a: 'x' })).toBeNull();
+  });
+
+  it('mvrange, with numeric and time-span steps', () => {
+    expect(ev('mvrange(1, 11, 2)')).toEqual([1, 3, 5, 7, 9]);
+    expect(ev('mvrange(0, 3)')).toEqual([0, 1, 2]);
+    expect(ev('mvrange(3, 0, -1)')).toEqual([3, 2, 1]);
+    expect(ev('mvrange(0, 3, 0)')).toBeNull();
+    expect(ev('mvrange(5, 5)')).toBeNull();
+    const weekly = ev('mvrange(1514834731, 1524134919, "7d")') as number[];
+    expect(weekly).toHaveLength(16);
+    expect(weekly[0]).toBe(1514834731);
+    expect(weekly[1]).toBe(1514834731 + 7 * 86400);
+    // Daylight saving: in New York a week step keeps the wall-clock time, so one step is an hour short.
+    const ny = ev('mvrange(1710000000, 1711000000, "7d")', {}, 'America/New_York') as number[];
+    expect(ny[1]! - ny[0]!).toBe(7 * 86400 - 3600);
+    expect(ev('mvrange(0, 10, "bogus")')).toBeNull();
+  });
+
+  it('mvfilter evaluates its predicate once per value', () => {
+    expect(ev('mvfilter(match(f, "x"))', { f: ['ax', 'b', 'xc'] })).toEqual(['ax', 'xc']);
+    expect(ev('mvfilter(match(email, "\\.net$") OR match(email, "\\.org$"))', { email: ['a@b.net', 'c@d.com', 'e@f.org'] })).toEqual(['a@b.net', 'e@f.org']);
+    expect(ev('mvfilter(x > 2)', { x: ['1', '3', '5'] })).toEqual(['3', '5']);
+    expect(ev('mvfilter(x != "b")', { x: ['a', 'b'] })).toBe('a');
+    expect(ev('mvfilter(match(f, "zzz"))', { f: ['a', 'b'] })).toBeNull();
+    expect(ev('mvfilter(match(f, "a"))')).toBeNull();
+    const text = 'mvfilter(a = b)';
+    const e = compileError(text);
+    expect(e.message).toMatch(/exactly one field/);
+    expect(spanText(text, e)).toBe('a = b');
+    expect(compileError('mvfilter(1 = 1)').message).toMatch(/references a field/);
+  });
+
+  it('mvmap evaluates an expression per value', () => {
+    expect(ev('mvmap(results, results * 10)', { results: ['1', '2', '3'] })).toEqual([10, 20, 30]);
+    expect(ev('mvmap(results, results * threshold)', { results: ['1', '2'], threshold: '3' })).toEqual([3, 6]);
+    expect(ev('mvmap(mvindex(results, 1, 2), results * 10)', { results: ['1', '2', '3'] })).toEqual([20, 30]);
+    expect(ev('mvmap(x, upper(x))', { x: 'a' })).toBe('A');
+    expect(ev('mvmap(x, x)')).toBeNull();
+    expect(compileError('mvmap(1, 2)').message).toMatch(/field/);
+  });
+});
+
+describe('date and time functions', () => {
+  it('now() is the search start time, the same for every row', () => {
+    expect(ev('now()')).toBe(NOW);
+  });
+
+  it('time() is the wall clock', () => {
+    const before = Date.now() / 1000;
+    const t = ev('time()') as number;
+    expect(t).toBeGreaterThanOrEqual(before - 1);
+    expect(t).toBeLessThanOrEqual(Date.now() / 1000 + 1);
+  });
+
+  it('strftime in the search time zone', () => {
+    expect(ev('strftime(1700000000.25, "%Y-%m-%dT%H:%M:%S.%3N")')).toBe('2023-11-14T22:13:20.250');
+    expect(ev('strftime(t, "%Y-%m-%d %H:%M")', { t: '1700000000' }, 'America/New_York')).toBe('2023-11-14 17:13');
+    expect(ev('strftime(x, "%Y")')).toBeNull();
+    expect(ev('strftime("abc", "%Y")')).toBeNull();
+  });
+
+  it('strptime parses to epoch seconds', () => {
+    expect(ev('strptime("2023-10-06T21:52:41.123456789Z", "%Y-%m-%dT%H:%M:%S.%3Q")')).toBeCloseTo(1696629161.123, 6);
+    expect(ev('strptime(x, "%Y-%m-%d")', { x: '2023-10-06' }, 'America/New_York')).toBe(1696564800);
+    expect(ev('strptime("nope", "%Y-%m-%d")')).toBeNull();
+    expect(ev('strptime(x, "%Y")')).toBeNull();
+  });
+
+  it('relative_time applies modifiers', () => {
+    expect(ev('relative_time(x, "+5m")', { x: NOW })).toBe(NOW + 300);
+    expect(ev('relative_time(now(), "-1d@d")')).toBe(1699833600);
+    expect(ev('relative_time(now(), "@d")', {}, 'America/New_York')).toBe(1699938000);
+    expect(ev('relative_time(x, "-1h")')).toBeNull();
+    expect(ev('relative_time(now(), m)', { m: '-1h' })).toBe(NOW - 3600);
+    expect(ev('relative_time(now(), m)', { m: 'garbage' })).toBeNull();
+  });
+
+  it('reports a bad literal modifier or format at its position', () => {
+    const text = 'relative_time(now(), "-1x")';
+    const e = compileError(text);
+    expect(e.message).toMatch(/relative_time\(\).*unknown time unit/);
+    expect(spanText(text, e)).toBe('x');
+    const f = 'strftime(now(), "%Y-%q")';
+    expect(spanText(f, compileError(f))).toBe('"%Y-%q"');
+  });
+});
+
+describe('cryptographic functions', () => {
+  it('hex digests of the UTF-8 text', () => {
+    expect(ev('md5("abc")')).toBe('900150983cd24fb0d6963f7d28e17f72');
+    expect(ev('sha1("abc")')).toBe('a9993e364706816aba3e25717850c26c9cd0d89d');
+    expect(ev('sha256("abc")')).toBe('ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad');
+    expect(ev('sha512("abc")')).toBe(
+      'ddaf35a193617abacc417349ae20413112e6fa4e89a97ea20a9eeee64b55d39a2192992a274fc1a836ba3c23a3feebbd454d4423643ce80e2a9ac94fa54ca49f',
+    );
+    expect(ev('md5(x)')).toBeNull();
+  });
+});

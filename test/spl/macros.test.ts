@@ -1,0 +1,101 @@
+import { describe, expect, it } from 'vitest';
+import { expandMacros, MacroLibrary, MAX_MACRO_DEPTH } from '../../src/spl/macros/macros.js';
+import { parseSearch, SplError } from '../../src/spl/index.js';
+
+function lib(...defs: [string, string, string[]?][]): MacroLibrary {
+  const l = new MacroLibrary();
+  for (const [name, definition, args] of defs) l.define({ name, definition, args: args ?? [] });
+  return l;
+}
+
+describe('macro expansion', () => {
+  it('expands plain and argument macros with $arg$ substitution', () => {
+    const m = lib(['src', 'sourcetype=x'], ['ctime', 'convert ctime($field$)', ['field']]);
+    expect(expandMacros('`src` a=1 | `ctime(firstTime)`', m).text).toBe('sourcetype=x a=1 | convert ctime(firstTime)');
+  });
+
+  it('supports named arguments and overloading by arity', () => {
+    const m = lib(['f', 'one'], ['f', 'two $a$ $b$', ['a', 'b']]);
+    expect(expandMacros('`f` `f(1,2)` `f(b=3, a=4)`', m).text).toBe('one two 1 2 two 4 3');
+  });
+
+  it('keeps commas inside quotes and parentheses in one argument', () => {
+    const m = lib(['g', '[$x$]', ['x']]);
+    expect(expandMacros('`g("a,b")` `g(f(1,2))`', m).text).toBe('["a,b"] [f(1,2)]');
+  });
+
+  it('expands nested macros', () => {
+    const m = lib(['a', '`b` x'], ['b', '`c` y'], ['c', 'z']);
+    expect(expandMacros('`a`', m).text).toBe('z y x');
+  });
+
+  it('does not expand backticks inside quoted strings', () => {
+    const m = lib(['a', 'EXPANDED']);
+    expect(expandMacros('x="`a`" `a`', m).text).toBe('x="`a`" EXPANDED');
+  });
+
+  it('blanks ```comments``` out', () => {
+    expect(expandMacros('a=1 ```why this filter``` b=2', lib()).text).toBe('a=1                       b=2');
+  });
+
+  it('names an unknown macro and points at the call', () => {
+    try {
+      expandMacros('a=1\n| `nope(1)`', lib());
+      expect.unreachable();
+    } catch (e) {
+      expect(e).toBeInstanceOf(SplError);
+      const err = e as SplError;
+      expect(err.code).toBe('SPL_UNKNOWN_MACRO');
+      expect(err.message).toContain('nope');
+      expect(err.location()).toMatchObject({ line: 2, column: 3 });
+    }
+  });
+
+  it('reports a wrong number of arguments', () => {
+    expect(() => expandMacros('`f(1)`', lib(['f', 'x']))).toThrow(/takes 0 argument/);
+  });
+
+  it('stops recursive macros at the depth limit', () => {
+    try {
+      expandMacros('`loop`', lib(['loop', 'a `loop`']));
+      expect.unreachable();
+    } catch (e) {
+      expect((e as SplError).code).toBe('SPL_MACRO_DEPTH');
+      expect((e as SplError).message).toContain(String(MAX_MACRO_DEPTH));
+    }
+  });
+
+  it('maps an error inside a macro body to the macro and its call site', () => {
+    const m = lib(['bad', 'stats count | frobnicate x']);
+    try {
+      parseSearch('index=main\n| `bad`', m);
+      expect.unreachable();
+    } catch (e) {
+      const err = e as SplError;
+      expect(err.code).toBe('SPL_UNSUPPORTED_COMMAND');
+      const loc = err.location()!;
+      expect(loc.origin.kind).toBe('macro');
+      expect(loc.column).toBe(15);
+      expect(err.format()).toContain('in macro `bad`, called at 2:3');
+    }
+  });
+
+  it('maps an error in a substituted argument back to the caller text', () => {
+    const m = lib(['w', 'where $cond$', ['cond']]);
+    try {
+      parseSearch('| makeresults | `w(x >)`', m);
+      expect.unreachable();
+    } catch (e) {
+      const loc = (e as SplError).location()!;
+      expect(loc.origin.kind).toBe('search');
+    }
+  });
+
+  it('later layers override earlier ones (user content wins)', () => {
+    const bundled = lib(['f_filter', 'search *']);
+    const user = bundled.with([{ name: 'f_filter', args: [], definition: 'search pod_name!=debug*' }]);
+    expect(expandMacros('`f_filter`', user).text).toBe('search pod_name!=debug*');
+    bundled.defineDefault({ name: 'f_filter', args: [], definition: 'ignored' });
+    expect(bundled.get('f_filter', 0)!.definition).toBe('search *');
+  });
+});

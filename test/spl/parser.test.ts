@@ -1,0 +1,112 @@
+import { describe, expect, it } from 'vitest';
+import { parseSearch, SplError } from '../../src/spl/index.js';
+import { MacroLibrary } from '../../src/spl/macros/macros.js';
+import type { SearchArgs } from '../../src/spl/commands/search.js';
+
+function fail(spl: string, macros = new MacroLibrary()): SplError {
+  try {
+    parseSearch(spl, macros);
+  } catch (e) {
+    if (e instanceof SplError) return e;
+    throw e;
+  }
+  throw new Error(`expected ${spl} to fail`);
+}
+
+describe('pipeline parsing', () => {
+  it('starts with an implicit search unless the search begins with |', () => {
+    const p = parseSearch('sourcetype=x foo | stats count by host | head 3');
+    expect(p.commands.map((c) => [c.name, c.implicit])).toEqual([
+      ['search', true],
+      ['stats', false],
+      ['head', false],
+    ]);
+    expect(parseSearch('| makeresults count=2').commands[0]!.name).toBe('makeresults');
+    expect(parseSearch('search a=1').commands[0]!.implicit).toBe(false);
+  });
+
+  it('does not split on | inside quotes or subsearch brackets', () => {
+    const p = parseSearch('a="x|y" | regex b="(c|d)" | eval e="|"');
+    expect(p.commands.map((c) => c.name)).toEqual(['search', 'regex', 'eval']);
+  });
+
+  it('gives every command a span covering its text', () => {
+    const spl = 'a=1 | stats count by b';
+    const p = parseSearch(spl);
+    const stats = p.commands[1]!;
+    expect(spl.slice(stats.span.start, stats.span.end)).toBe('stats count by b');
+    expect(spl.slice(stats.nameSpan.start, stats.nameSpan.end)).toBe('stats');
+  });
+
+  it('parses search precedence: OR binds tighter than the implicit AND', () => {
+    const e = (parseSearch('a=1 b=2 OR c=3').commands[0]!.args as SearchArgs).expr!;
+    expect(e.kind).toBe('and');
+    if (e.kind !== 'and') return;
+    expect(e.items.map((i) => i.kind)).toEqual(['compare', 'or']);
+  });
+
+  it('keeps lowercase and/or/not as plain terms in search', () => {
+    const e = (parseSearch('foo or bar').commands[0]!.args as SearchArgs).expr!;
+    expect(e.kind).toBe('and');
+    if (e.kind === 'and') expect(e.items.map((i) => (i.kind === 'term' ? i.value.value : i.kind))).toEqual(['foo', 'or', 'bar']);
+  });
+});
+
+describe('syntax errors carry line:column and a caret', () => {
+  it('names an unsupported command at its position', () => {
+    const e = fail('index=main\n| transaction host maxspan=5m');
+    expect(e.code).toBe('SPL_UNSUPPORTED_COMMAND');
+    expect(e.message).toContain('transaction');
+    expect(e.location()).toMatchObject({ line: 2, column: 3 });
+    expect(e.format()).toContain('  | | transaction host maxspan=5m\n  |   ^^^^^^^^^^^');
+  });
+
+  it('reports an unterminated string where it starts', () => {
+    const e = fail('a=1 | eval x="abc');
+    expect(e.code).toBe('SPL_SYNTAX');
+    expect(e.location()).toMatchObject({ line: 1, column: 14 });
+  });
+
+  it('reports an empty command between pipes', () => {
+    const e = fail('a=1 | | stats count');
+    expect(e.message).toMatch(/empty command/);
+    expect(e.location()!.line).toBe(1);
+  });
+
+  it('reports unbalanced parentheses in search and eval', () => {
+    expect(fail('(a=1 OR b=2').message).toMatch(/missing `\)`/);
+    expect(fail('a=1 | eval x=if(a, 1, 2').message).toMatch(/missing `\)`|expected/);
+    expect(fail('a=1 | where (x>1').location()).toMatchObject({ line: 1, column: 13 });
+  });
+
+  it('reports a missing value after an operator', () => {
+    const e = fail('a= | stats count');
+    expect(e.message).toMatch(/expected a value after =/);
+  });
+
+  it('rejects unknown stats functions and bad arguments with positions', () => {
+    const e = fail('a=1 | stats bogus(x) by y');
+    expect(e.code).toBe('SPL_BAD_ARGUMENT');
+    expect(e.location()).toMatchObject({ column: 13 });
+    expect(fail('a=1 | head limit=x').code).toBe('SPL_BAD_ARGUMENT');
+    expect(fail('a=1 | rename a b').message).toMatch(/expected AS/);
+  });
+
+  it('rejects an empty search', () => {
+    expect(fail('   ').message).toMatch(/empty search/);
+  });
+});
+
+describe('eval expression grammar', () => {
+  it('parses AND before OR, comparison, concatenation and calls', () => {
+    const p = parseSearch('| makeresults | eval x=if(a=1 OR b=2 AND c=3, "y" . d, 1+2*3)');
+    expect(p.commands[1]!.name).toBe('eval');
+  });
+
+  it('treats a.b without spaces as a field name and a . b as concatenation', () => {
+    const p = parseSearch('| makeresults | eval x=a.b, y=a . b');
+    const args = p.commands[1]!.args as { assignments: { expr: { kind: string } }[] };
+    expect(args.assignments[0]!.expr.kind).toBe('field');
+    expect(args.assignments[1]!.expr.kind).toBe('binary');
+  });
+});

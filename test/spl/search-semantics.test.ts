@@ -1,0 +1,103 @@
+import { describe, expect, it } from 'vitest';
+import { jsonEvents, rowsText, search } from '../helpers.js';
+
+// Events whose JSON becomes fields (KV_MODE=json); the `id` field names each event in assertions.
+const events = jsonEvents([
+  { id: 'a', process_name: 'curl', pod: 'web-1', n: 5, tags: ['x', 'y'] },
+  { id: 'b', process_name: 'CURL', pod: 'web-2', n: 10 },
+  { id: 'c', process_name: 'libcurl', n: '7' },
+  { id: 'd', process_name: 'bash', pod: 'db-1', n: 20, ip: '10.1.2.3' },
+  { id: 'e', other: 'no process_name', ip: '192.168.0.1' },
+]);
+const ids = async (spl: string) => rowsText(await search(spl, events)).map((r) => r['id']).sort();
+
+describe('search command semantics (Splunk pitfalls)', () => {
+  it('matches field values case-insensitively and as whole values', async () => {
+    expect(await ids('process_name=curl')).toEqual(['a', 'b']);
+    expect(await ids('process_name="Curl"')).toEqual(['a', 'b']);
+  });
+
+  it('supports * wildcards anchored to the whole value', async () => {
+    expect(await ids('process_name=*curl')).toEqual(['a', 'b', 'c']);
+    expect(await ids('process_name=cu*')).toEqual(['a', 'b']);
+    expect(await ids('pod=*')).toEqual(['a', 'b', 'd']);
+  });
+
+  it('!= excludes events that lack the field; NOT keeps them', async () => {
+    expect(await ids('process_name!=curl')).toEqual(['c', 'd']);
+    expect(await ids('NOT process_name=curl')).toEqual(['c', 'd', 'e']);
+  });
+
+  it('evaluates OR before the implicit AND', async () => {
+    // a=1 b=2 OR c=3 means a=1 AND (b=2 OR c=3)
+    expect(await ids('process_name=*curl* pod=web-1 OR pod=db-1')).toEqual(['a']);
+    expect(await ids('(process_name=*curl* pod=web-1) OR pod=db-1')).toEqual(['a', 'd']);
+  });
+
+  it('NOT applies to the term right after it only', async () => {
+    expect(await ids('NOT process_name=curl pod=*')).toEqual(['d']);
+  });
+
+  it('IN matches any listed value, with wildcards, case-insensitively', async () => {
+    expect(await ids('process_name IN ("BASH", cu*)')).toEqual(['a', 'b', 'd']);
+  });
+
+  it('compares numerically when both sides are numbers', async () => {
+    expect(await ids('n>6')).toEqual(['b', 'c', 'd']);
+    expect(await ids('n<=5')).toEqual(['a']);
+    expect(await ids('n=7.0')).toEqual(['c']);
+  });
+
+  it('matches any value of a multivalue field', async () => {
+    expect(await ids('tags{}=y')).toEqual(['a']);
+    expect(await ids('"tags{}"=x')).toEqual(['a']);
+  });
+
+  it('matches bare terms against _raw at token boundaries', async () => {
+    expect(await ids('curl')).toEqual(['a', 'b']); // not libcurl
+    expect(await ids('*curl*')).toEqual(['a', 'b', 'c']);
+    expect(await ids('"no process_name"')).toEqual(['e']);
+  });
+
+  it('supports CIDR values', async () => {
+    expect(await ids('ip=10.0.0.0/8')).toEqual(['d']);
+    expect(await ids('ip=192.168.0.0/16 OR ip=10.1.2.3')).toEqual(['d', 'e']);
+  });
+
+  it('uppercase AND/OR/NOT are operators; CASE() is case-sensitive', async () => {
+    expect(await ids('process_name=curl AND pod=web-2')).toEqual(['b']);
+    expect(await ids('process_name=CASE(CURL)')).toEqual(['b']);
+  });
+
+  it('handles earliest/latest inside the search as the time range', async () => {
+    // events are at 1700000000 + index
+    expect(await ids('earliest=1700000001 latest=1700000003')).toEqual(['b', 'c']);
+  });
+
+  it('returns results newest first by default', async () => {
+    const rows = rowsText(await search('*', events));
+    expect(rows.map((r) => r['id'])).toEqual(['e', 'd', 'c', 'b', 'a']);
+  });
+});
+
+describe('where/eval semantics differ from search', () => {
+  it('where compares case-sensitively and treats bare words as field names', async () => {
+    expect(await ids('* | where process_name="curl"')).toEqual(['a']);
+    expect(await ids('* | where process_name=pod')).toEqual([]);
+  });
+
+  it('where evaluates AND before OR', async () => {
+    // (a AND b) OR c
+    expect(await ids('* | where process_name="bash" AND n>100 OR id="e"')).toEqual(['e']);
+  });
+
+  it('a comparison with a missing field is not true (the row is dropped)', async () => {
+    expect(await ids('* | where n>0')).toEqual(['a', 'b', 'c', 'd']);
+    expect(await ids('* | where isnull(pod) OR pod="web-1"')).toEqual(['a', 'c', 'e']);
+  });
+
+  it('regex keeps results whose field matches anywhere (unanchored), != keeps missing fields', async () => {
+    expect(await ids('* | regex process_name="url$"')).toEqual(['a', 'c']);
+    expect(await ids('* | regex process_name!="(?i)curl"')).toEqual(['d', 'e']);
+  });
+});
