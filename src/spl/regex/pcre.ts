@@ -1318,6 +1318,38 @@ function containsCapture(node: Node): boolean {
   }
 }
 
+const LONG_S = 0x17f;
+const KELVIN = 0x212a;
+
+function sameSet(a: CharSet, b: CharSet): boolean {
+  return a.length === b.length && a.every((r, i) => r[0] === b[i]?.[0] && r[1] === b[i]?.[1]);
+}
+
+/** Code points in exactly one of two normalized sets (at most 9 are listed: enough to decide). */
+function symmetricDifference(a: CharSet, b: CharSet): number[] {
+  const out: number[] = [];
+  for (const [lo, hi] of [...intersect(a, complement(b)), ...intersect(b, complement(a))]) {
+    for (let cp = lo; cp <= hi && out.length < 9; cp++) out.push(cp);
+  }
+  return out;
+}
+
+function intersect(a: CharSet, b: CharSet): Range[] {
+  const out: Range[] = [];
+  let i = 0;
+  let j = 0;
+  while (i < a.length && j < b.length) {
+    const [alo, ahi] = a[i] as Range;
+    const [blo, bhi] = b[j] as Range;
+    const lo = Math.max(alo, blo);
+    const hi = Math.min(ahi, bhi);
+    if (lo <= hi) out.push([lo, hi]);
+    if (ahi < bhi) i++;
+    else j++;
+  }
+  return out;
+}
+
 function isLookbehind(node: Node): boolean {
   return node.t === 'group' && (node.kind === 'behind' || node.kind === 'nbehind');
 }
@@ -1473,8 +1505,37 @@ class Checker {
           `case-sensitive text in a pattern with a caseless backreference (${ciRef.construct})`,
         );
       }
+      this.closeUnderFolding(set);
     }
     return true;
+  }
+
+  /**
+   * Under the JS `i` flag a class matches every character that folds like one of its members, so a
+   * set that is not closed under case folding (\w, \W, [:^alpha:] ...) would change meaning; and the
+   * change would depend on whether it is rendered as `[...]` or `[^...]`. Replace such a set by the
+   * nearest closed one. The only characters that can differ are U+017F (long s) and U+212A (Kelvin
+   * sign), which fold into ASCII letters; anything else is rejected.
+   */
+  private closeUnderFolding(node: SetNode): void {
+    const target = node.negated ? complement(node.set) : [...node.set];
+    const closure = caseClose(target);
+    if (sameSet(closure, target)) return;
+    const interior = complement(caseClose(complement(target)));
+    const tolerable = (a: CharSet, b: CharSet): boolean =>
+      symmetricDifference(a, b).every((cp) => cp === LONG_S || cp === KELVIN);
+    let chosen: CharSet;
+    if (tolerable(closure, target)) chosen = closure;
+    else if (tolerable(interior, target)) chosen = interior;
+    else {
+      throw this.parser.unsupported(
+        node.pos,
+        this.parser.src.charAt(node.pos),
+        'class that is not closed under case folding in a pattern with a caseless backreference',
+      );
+    }
+    node.set = chosen;
+    node.negated = false;
   }
 }
 

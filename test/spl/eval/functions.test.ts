@@ -156,6 +156,28 @@ describe('matching functions', () => {
     expect(e.span.end).toBeLessThanOrEqual(text.length - 1);
   });
 
+  it('reports an unsupported PCRE construct exactly, and bad group references in replace()', () => {
+    const text = 'match(x, "ab(?R)")';
+    const e = compileError(text);
+    expect(e.code).toBe('REGEX_UNSUPPORTED');
+    expect(spanText(text, e)).toBe('(?R)');
+    const r = 'replace(x, "(a)", "\\2")';
+    const e2 = compileError(r);
+    expect(e2.code).toBe('REGEX_INVALID');
+    expect(e2.message).toMatch(/^replace\(\): .*group 2/);
+    expect(spanText(r, e2)).toBe('\\2');
+    // Computed per row, the same mistakes give null instead of failing the search.
+    expect(ev('replace("abc", "(b)", r)', { r: '\\2' })).toBeNull();
+    expect(ev('match("abc", p)', { p: 'a(?R)' })).toBeNull();
+  });
+
+  it('translates PCRE-only syntax', () => {
+    expect(ev('replace("aXb", "(?i)x", "-")')).toBe('a-b');
+    expect(ev('match("aaa", "^a++$")')).toBe(true);
+    expect(ev('replace("k=v", "(?P<k>\\w+)=(?P<v>\\w+)", "\\2=\\1")')).toBe('v=k');
+    expect(ev('mvfind(x, "(?i)^B")', { x: ['a', 'b'] })).toBe(1);
+  });
+
   it('like: anchored SQL pattern, case-sensitive', () => {
     expect(ev('like("foobar", "foo%")')).toBe(true);
     expect(ev('like("foobar", "f_obar")')).toBe(true);

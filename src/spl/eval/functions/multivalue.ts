@@ -136,11 +136,12 @@ export const multivalueFunctions: EvalFunction[] = [
     returns: 'number',
     compile: (args, h) => {
       const subject = h.compile(args[0]!);
-      const regex = regexArgument('mvfind', args[1]!, h, false);
+      const regex = regexArgument('mvfind', args[1]!, h, { global: false, needCaptures: false });
       return (row) => {
         const values = evalValues(subject(row));
-        const re = regex(row);
-        if (re === null) return null;
+        const compiled = regex(row);
+        if (compiled === null) return null;
+        const re = compiled.regex;
         const i = values.findIndex((x) => re.test(toText(x)));
         return i < 0 ? null : i;
       };

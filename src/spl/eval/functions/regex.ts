@@ -1,7 +1,7 @@
 import type { EvalExpr } from '../../parse/ast.js';
 import type { Result } from '../../../events/result.js';
 import { toText } from '../../../events/value.js';
-import { compilePcre, RegexError } from '../../regex/pcre.js';
+import { compilePcreInfo, RegexError, type CompiledPcre } from '../../regex/pcre.js';
 import { scalarOf } from '../value.js';
 import type { CompileHelpers } from './types.js';
 import { SmallCache } from './helpers.js';
@@ -12,18 +12,32 @@ import { SmallCache } from './helpers.js';
  * is translated per distinct value (cached) and an untranslatable one makes the function return null.
  */
 
-/** Yields the regex for a row: a RegExp, or null when the pattern is null or invalid. */
-export type RegexSource = (row: Result) => RegExp | null;
+export interface RegexOptions {
+  /** Adds the `g` flag (replace). */
+  global: boolean;
+  /** Whether capture values matter (replace); match()/mvfind() only test, which accepts more PCRE. */
+  needCaptures: boolean;
+}
 
-const caches = {
-  plain: new SmallCache<RegExp | null>(),
-  global: new SmallCache<RegExp | null>(),
-};
+/** Yields the compiled regex for a row, or null when the pattern is null or cannot be translated. */
+export type RegexSource = (row: Result) => CompiledPcre | null;
 
-function compileOrNull(pattern: string, global: boolean): RegExp | null {
-  return (global ? caches.global : caches.plain).get(pattern, (p) => {
+const caches = new Map<string, SmallCache<CompiledPcre | null>>();
+
+function cacheFor(opts: RegexOptions): SmallCache<CompiledPcre | null> {
+  const key = `${opts.global ? 'g' : ''}${opts.needCaptures ? 'c' : ''}`;
+  let c = caches.get(key);
+  if (!c) {
+    c = new SmallCache<CompiledPcre | null>();
+    caches.set(key, c);
+  }
+  return c;
+}
+
+function compileOrNull(pattern: string, opts: RegexOptions): CompiledPcre | null {
+  return cacheFor(opts).get(pattern, (p) => {
     try {
-      return compilePcre(p, { global });
+      return compilePcreInfo(p, opts);
     } catch (err) {
       if (err instanceof RegexError) return null;
       throw err;
@@ -31,35 +45,41 @@ function compileOrNull(pattern: string, global: boolean): RegExp | null {
   });
 }
 
-export function regexArgument(fn: string, arg: EvalExpr, h: CompileHelpers, global: boolean): RegexSource {
+/** Raises a RegexError found in a string literal at the offending construct (or the whole literal). */
+export function failInLiteral(fn: string, arg: EvalExpr, err: RegexError, h: CompileHelpers): never {
+  // Offsets are into the pattern; they map onto the source only when the literal had no escapes.
+  const inner = arg.span.end - arg.span.start - 2;
+  const exact = arg.kind === 'string' && inner === arg.value.length && err.offset >= 0 && err.offset < inner;
+  const start = arg.span.start + 1 + err.offset;
+  const at = exact ? { start, end: Math.min(start + Math.max(1, err.construct.length), arg.span.end - 1) } : arg.span;
+  return h.fail(`${fn}(): ${err.message}`, at, err.code === 'REGEX_UNSUPPORTED' ? 'REGEX_UNSUPPORTED' : 'REGEX_INVALID');
+}
+
+/** Translates a literal pattern, reporting a bad one at its position. */
+export function literalRegex(fn: string, arg: EvalExpr & { kind: 'string' }, h: CompileHelpers, opts: RegexOptions): CompiledPcre {
+  try {
+    return compilePcreInfo(arg.value, opts);
+  } catch (err) {
+    if (err instanceof RegexError) failInLiteral(fn, arg, err, h);
+    throw err;
+  }
+}
+
+export function regexArgument(fn: string, arg: EvalExpr, h: CompileHelpers, opts: RegexOptions): RegexSource {
   if (arg.kind === 'string') {
-    let re: RegExp;
-    try {
-      re = compilePcre(arg.value, { global });
-    } catch (err) {
-      if (err instanceof RegexError) {
-        // Point into the literal when its source text is the pattern verbatim (no escapes).
-        const inner = arg.span.end - arg.span.start - 2;
-        const at =
-          inner === arg.value.length && err.offset >= 0 && err.offset < inner
-            ? { start: arg.span.start + 1 + err.offset, end: Math.min(arg.span.start + 1 + err.offset + Math.max(1, err.construct.length), arg.span.end - 1) }
-            : arg.span;
-        h.fail(`${fn}(): ${err.message}`, at, err.code);
-      }
-      throw err;
-    }
+    const compiled = literalRegex(fn, arg, h, opts);
     return () => {
-      // A global RegExp is stateful (lastIndex); callers that use it reset it, but be safe.
-      re.lastIndex = 0;
-      return re;
+      // A global RegExp is stateful (lastIndex): start every use from the beginning.
+      compiled.regex.lastIndex = 0;
+      return compiled;
     };
   }
   const c = h.compile(arg);
   return (row) => {
     const s = scalarOf(c(row));
     if (s === null || typeof s === 'boolean') return null;
-    const re = compileOrNull(toText(s), global);
-    if (re) re.lastIndex = 0;
-    return re;
+    const compiled = compileOrNull(toText(s), opts);
+    if (compiled) compiled.regex.lastIndex = 0;
+    return compiled;
   };
 }

@@ -2,8 +2,9 @@ import type { EvalFunction } from './types.js';
 import { mv, toText, type Scalar } from '../../../events/value.js';
 import { numberOf, scalarOf, textOf, type EvalValue } from '../value.js';
 import { mapText } from './helpers.js';
-import { regexArgument } from './regex.js';
-import { convertReplacement } from '../../regex/sed.js';
+import { failInLiteral, literalRegex, regexArgument } from './regex.js';
+import { RegexError, type CompiledPcre } from '../../regex/pcre.js';
+import { convertReplacement, type ReplaceFn } from '../../regex/sed.js';
 
 /**
  * Text functions (Search Reference, "Text functions").
@@ -116,6 +117,29 @@ export function urlDecode(text: string): string {
   }
   return out;
 }
+
+/** The replacement callback for a pattern, or null when it names a group the pattern lacks (a run-time value). */
+function replacementFor(replacement: string, compiled: CompiledPcre): ReplaceFn | null {
+  let perPattern = replacementCache.get(compiled.translated);
+  if (!perPattern) {
+    perPattern = new Map();
+    replacementCache.set(compiled.translated, perPattern);
+  }
+  let fn = perPattern.get(replacement);
+  if (fn === undefined) {
+    try {
+      fn = convertReplacement(replacement, compiled.translated);
+    } catch (err) {
+      if (!(err instanceof RegexError)) throw err;
+      fn = null;
+    }
+    if (perPattern.size >= 256) perPattern.clear();
+    perPattern.set(replacement, fn);
+  }
+  return fn;
+}
+
+const replacementCache = new WeakMap<object, Map<string, ReplaceFn | null>>();
 
 // ------------------------------------------------------------------------------------------ spath
 
@@ -271,15 +295,27 @@ export const stringFunctions: EvalFunction[] = [
     returns: 'string',
     compile: (args, h) => {
       const subject = h.compile(args[0]!);
-      const regex = regexArgument('replace', args[1]!, h, true);
-      const replacement = h.compile(args[2]!);
+      const regexArg = args[1]!;
+      const replArg = args[2]!;
+      const regex = regexArgument('replace', regexArg, h, { global: true, needCaptures: true });
+      // Both literal: check the group references once, against the pattern's groups.
+      if (regexArg.kind === 'string' && replArg.kind === 'string') {
+        const compiled = literalRegex('replace', regexArg, h, { global: true, needCaptures: true });
+        try {
+          convertReplacement(replArg.value, compiled.translated);
+        } catch (err) {
+          if (err instanceof RegexError) failInLiteral('replace', replArg, err, h);
+          throw err;
+        }
+      }
+      const replacement = h.compile(replArg);
       return (row) => {
         const t = textOf(subject(row));
-        const re = regex(row);
+        const compiled = regex(row);
         const r = scalarOf(replacement(row));
-        if (t === null || re === null || r === null || typeof r === 'boolean') return null;
-        re.lastIndex = 0;
-        return t.replace(re, convertReplacement(toText(r)));
+        if (t === null || compiled === null || r === null || typeof r === 'boolean') return null;
+        const fn = replacementFor(toText(r), compiled);
+        return fn === null ? null : t.replace(compiled.regex, fn);
       };
     },
   },

@@ -32,11 +32,12 @@ export const matchFunctions: EvalFunction[] = [
     returns: 'boolean',
     compile: (args, h) => {
       const subject = h.compile(args[0]!);
-      const regex = regexArgument('match', args[1]!, h, false);
+      const regex = regexArgument('match', args[1]!, h, { global: false, needCaptures: false });
       return (row) => {
         const v = subject(row);
-        const re = regex(row);
-        if (re === null) return null;
+        const compiled = regex(row);
+        if (compiled === null) return null;
+        const re = compiled.regex;
         return anyText(v, (s) => re.test(s));
       };
     },
