@@ -8,16 +8,17 @@ import type { EventSource, ScanProgress } from '../events/scan.js';
 import type { Result } from '../events/result.js';
 import { COMMAND_PARSERS } from './commands/index.js';
 import type { Sink } from './commands/types.js';
-import { CollectSink, executePlan, type ExecuteStats } from './exec/run.js';
+import { buildOperators, CollectSink, createContext, executePlan, type ExecuteStats } from './exec/run.js';
 import { NO_LOOKUPS, type LookupProvider } from './lookups.js';
 import { expandMacros, MacroLibrary } from './macros/macros.js';
 import type { PipelineAst } from './parse/ast.js';
-import { parsePipeline } from './parse/parser.js';
+import { parsePipeline, type ParseOptions } from './parse/parser.js';
 import { explainPlan, planSearch, type SearchPlan, type TimeBound } from './plan/plan.js';
 import type { Origin, Span } from './source.js';
 
 export { MacroLibrary, type MacroDefinition } from './macros/macros.js';
 export { SplError, type Span } from './source.js';
+import { SplError } from './source.js';
 export type { PipelineAst } from './parse/ast.js';
 export type { SearchPlan, TimeBound } from './plan/plan.js';
 export type { ExecuteStats } from './exec/run.js';
@@ -47,10 +48,10 @@ export interface SearchOptions {
 }
 
 /** Expands macros and parses a search. Throws SplError (with line:column) on any problem. */
-export function parseSearch(spl: string, macros: MacroLibrary = new MacroLibrary(), name?: string): PipelineAst {
+export function parseSearch(spl: string, macros: MacroLibrary = new MacroLibrary(), name?: string, opts: ParseOptions = {}): PipelineAst {
   const root: Origin = name ? { kind: 'search', text: spl, name } : { kind: 'search', text: spl };
   const source = expandMacros(spl, macros, root);
-  return parsePipeline(source, COMMAND_PARSERS);
+  return parsePipeline(source, COMMAND_PARSERS, 0, source.text.length, opts);
 }
 
 export function plan(spl: string | PipelineAst, opts: SearchOptions = {}): SearchPlan {
@@ -93,4 +94,21 @@ export async function runSearch(spl: string | PipelineAst | SearchPlan, opts: Se
 
 function isPlan(x: string | PipelineAst | SearchPlan): x is SearchPlan {
   return typeof x === 'object' && 'scan' in x;
+}
+
+/**
+ * Checks a search without running it: macros expand, it parses, every command is supported and every
+ * static argument is valid (eval types, regexes, lookups, time formats). Throws the first SplError.
+ */
+export function checkSearch(spl: string | PipelineAst, opts: SearchOptions = {}): SearchPlan {
+  const now = opts.now ?? Date.now() / 1000;
+  const p = plan(spl, { ...opts, now });
+  const ctx = createContext(p, { now, tz: opts.tz ?? 'UTC', lookups: opts.lookups ?? NO_LOOKUPS, ...(opts.onWarning ? { onWarning: opts.onWarning } : {}) });
+  try {
+    buildOperators(p, ctx, { push: () => {}, end: () => {} });
+  } catch (e) {
+    if (e instanceof SplError) throw e.withSource(p.pipeline.source);
+    throw e;
+  }
+  return p;
 }

@@ -15,14 +15,16 @@ export const evalCommand = defineCommand<EvalArgs>({
   parse: (p) => {
     const assignments: EvalArgs['assignments'] = [];
     for (;;) {
-      const t = p.next('eval');
-      if (t.kind !== 'word' && t.kind !== 'field' && t.kind !== 'string') {
+      // The target is everything up to `=` (Splunk accepts names such as feature_-value), or a quoted name.
+      const t = p.next('search');
+      if (t.kind !== 'word' && t.kind !== 'string') {
         throw p.error(t.kind === 'eof' ? 'eval needs an assignment: eval field=<expression>' : `expected a field name to assign, found '${t.value}'`, t.span);
       }
-      const eq = p.next('eval');
+      const name = t.kind === 'word' && t.value.length > 1 && t.value.startsWith("'") && t.value.endsWith("'") ? t.value.slice(1, -1) : t.value;
+      const eq = p.next('search');
       if (eq.kind !== 'op' || eq.value !== '=') throw p.error(`expected = after ${t.value}`, eq.span);
       const expr = p.evalExpr();
-      assignments.push({ field: t.value, fieldSpan: t.span, expr });
+      assignments.push({ field: name, fieldSpan: t.span, expr });
       if (p.accept('comma', 'eval')) continue;
       break;
     }

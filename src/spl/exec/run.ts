@@ -33,24 +33,8 @@ export interface ExecuteStats {
  */
 export async function executePlan(plan: SearchPlan, opts: ExecuteOptions, output: Sink): Promise<ExecuteStats> {
   const started = performance.now();
-  let halted = false;
+  const ctx = createContext(plan, opts);
   const stats: ExecuteStats = { eventsScanned: 0, eventsMatched: 0, results: 0, durationMs: 0 };
-  const ctx: ExecContext = {
-    now: opts.now,
-    tz: opts.tz,
-    source: plan.pipeline.source,
-    lookups: opts.lookups,
-    earliest: plan.earliest,
-    latest: plan.latest,
-    warn: (m, at) => opts.onWarning?.(m, at),
-    halt: () => {
-      halted = true;
-    },
-    get halted() {
-      return halted;
-    },
-  };
-
   const counting: Sink = {
     push: (r) => {
       stats.results++;
@@ -58,13 +42,8 @@ export async function executePlan(plan: SearchPlan, opts: ExecuteOptions, output
     },
     end: () => output.end(),
   };
-  let sink: Sink = plan.sortAtEnd ? new NewestFirst(counting) : counting;
   try {
-    for (let i = plan.stages.length - 1; i >= 0; i--) {
-      const s = plan.stages[i]!;
-      sink = s.blueprint.create(s.command.args, ctx, sink, s.command);
-      if (s.sortBefore) sink = new NewestFirst(sink);
-    }
+    const sink = buildOperators(plan, ctx, counting);
     if (plan.generating) {
       const g = plan.generating;
       const gen = g.blueprint.generate;
@@ -85,7 +64,7 @@ export async function executePlan(plan: SearchPlan, opts: ExecuteOptions, output
           if (!lead(row)) continue;
           stats.eventsMatched++;
           sink.push(row);
-          if (halted) break outer;
+          if (ctx.halted) break outer;
         }
         if (opts.signal?.aborted) break;
       }
@@ -97,6 +76,42 @@ export async function executePlan(plan: SearchPlan, opts: ExecuteOptions, output
   }
   stats.durationMs = performance.now() - started;
   return stats;
+}
+
+/** The context operators of one run of `plan` see. */
+export function createContext(plan: SearchPlan, opts: Pick<ExecuteOptions, 'now' | 'tz' | 'lookups' | 'onWarning'>): ExecContext {
+  let halted = false;
+  return {
+    now: opts.now,
+    tz: opts.tz,
+    source: plan.pipeline.source,
+    lookups: opts.lookups,
+    earliest: plan.earliest,
+    latest: plan.latest,
+    warn: (m, at) => opts.onWarning?.(m, at),
+    halt: () => {
+      halted = true;
+    },
+    get halted() {
+      return halted;
+    },
+  };
+}
+
+/**
+ * Builds the operator chain of a plan in front of `output`, inserting newest-first sorts where the plan
+ * asks for them. Every static check of every command (types, regexes, lookups) happens here.
+ */
+export function buildOperators(plan: SearchPlan, ctx: ExecContext, output: Sink): Sink {
+  let sink: Sink = plan.sortAtEnd ? new NewestFirst(output) : output;
+  for (let i = plan.stages.length - 1; i >= 0; i--) {
+    const s = plan.stages[i]!;
+    sink = s.blueprint.create(s.command.args, ctx, sink, s.command);
+    if (s.sortBefore) sink = new NewestFirst(sink);
+  }
+  if (plan.generating) plan.generating.blueprint.create(plan.generating.command.args, ctx, sink, plan.generating.command);
+  else compileSearch(plan.lead, ctx.source);
+  return sink;
 }
 
 /** Collects results into an array. */

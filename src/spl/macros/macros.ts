@@ -131,6 +131,10 @@ function expand(input: MappedText, library: MacroLibrary, depth: number, rootOri
   };
   while (i < text.length) {
     const c = text[i];
+    if (c === '\\') {
+      i += 2;
+      continue;
+    }
     if (c === '"') {
       i = skipQuoted(text, i);
       continue;
@@ -202,7 +206,7 @@ function parseMacroCall(text: string): { name: string; args: MacroArg[] } | null
   const m = /^\s*([A-Za-z0-9_.:-]+)\s*/.exec(text);
   if (!m) return null;
   const name = m[1]!;
-  let rest = m[0].length;
+  const rest = m[0].length;
   if (rest === text.length) return { name, args: [] };
   if (text[rest] !== '(' || !text.trimEnd().endsWith(')')) return null;
   const inner = text.slice(rest + 1, text.trimEnd().length - 1);
@@ -237,7 +241,6 @@ function parseMacroCall(text: string): { name: string; args: MacroArg[] } | null
     i++;
   }
   if (inner.trim().length > 0 || args.length > 0) push(inner.length);
-  rest = 0;
   return { name, args };
 }
 

@@ -101,8 +101,15 @@ export class Lexer {
         return one('comma');
       case '|':
         return one('pipe');
-      case '"':
-        return this.quoted(start, spaceBefore, '"', 'string');
+      case '"': {
+        const q = this.quoted(start, spaceBefore, '"', 'string');
+        // In search mode a quoted part glued to a word is part of that word: `"Web".*` is `Web.*`.
+        if (mode === 'search' && this.pos < this.end && isWordChar(t, this.pos)) {
+          const rest = this.searchWord(this.pos, spaceBefore);
+          return { kind: 'word', value: q.value + rest.value, span: span(start, rest.span.end), spaceBefore };
+        }
+        return q;
+      }
     }
     if (mode === 'eval') return this.evalToken(start, spaceBefore);
     // search mode
@@ -113,14 +120,29 @@ export class Lexer {
       this.pos = start + op.length;
       return { kind: 'op', value: op, span: span(start, this.pos), spaceBefore };
     }
+    return this.searchWord(start, spaceBefore);
+  }
+
+  /** A bare word in search mode; `\"` and `\\` inside it stand for `"` and `\`. */
+  private searchWord(start: number, spaceBefore: boolean): Token {
+    const t = this.source.text;
     let i = start;
+    let value = '';
+    let from = start;
     while (i < this.end) {
       const ch = t[i]!;
-      if (isSpace(ch.charCodeAt(0)) || SEARCH_STOP.has(ch) || (ch === '!' && t[i + 1] === '=')) break;
+      if (ch === '\\' && (t[i + 1] === '"' || t[i + 1] === '\\')) {
+        value += t.slice(from, i) + t[i + 1];
+        i += 2;
+        from = i;
+        continue;
+      }
+      if (!isWordChar(t, i)) break;
       i++;
     }
+    value += t.slice(from, i);
     this.pos = i;
-    return { kind: 'word', value: t.slice(start, i), span: span(start, i), spaceBefore };
+    return { kind: 'word', value, span: span(start, i), spaceBefore };
   }
 
   private evalToken(start: number, spaceBefore: boolean): Token {
@@ -193,6 +215,11 @@ export class Lexer {
     }
     throw this.error(`unterminated ${q === '"' ? 'string' : 'quoted field name'}: missing closing ${q}`, span(start, start + 1));
   }
+}
+
+function isWordChar(t: string, i: number): boolean {
+  const ch = t[i]!;
+  return !(isSpace(ch.charCodeAt(0)) || SEARCH_STOP.has(ch) || (ch === '!' && t[i + 1] === '='));
 }
 
 export function isSpace(code: number): boolean {

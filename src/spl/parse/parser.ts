@@ -3,6 +3,17 @@ import { Lexer, type LexMode, type Token } from './lexer.js';
 import { skipQuoted } from '../macros/macros.js';
 import type { CommandAst, EvalBinaryOp, EvalExpr, PipelineAst, SearchExpr, SearchOp, SearchValue } from './ast.js';
 
+export interface ParseOptions {
+  /** Parse commands vigil cannot run as a name plus argument text instead of failing (for census and tooling). */
+  allowUnknownCommands?: boolean;
+}
+
+/** The arguments of a command parsed without knowing the command. */
+export interface GenericArgs {
+  kind: 'generic';
+  text: string;
+}
+
 /** What the parser needs to know about commands: how to parse each one's arguments. */
 export interface CommandParsers {
   /** Canonical name for a command name or alias, or undefined when the command is unknown. */
@@ -14,7 +25,7 @@ export interface CommandParsers {
  * Parses a macro-expanded search into a pipeline. Command boundaries are the `|` characters outside
  * quotes and subsearch brackets; each command's arguments are then parsed by that command.
  */
-export function parsePipeline(source: SourceText, commands: CommandParsers, start = 0, end = source.text.length): PipelineAst {
+export function parsePipeline(source: SourceText, commands: CommandParsers, start = 0, end = source.text.length, opts: ParseOptions = {}): PipelineAst {
   const text = source.text;
   const segments = splitPipes(source, start, end);
   const leadingPipe = text.slice(start, end).trimStart().startsWith('|');
@@ -41,9 +52,16 @@ export function parsePipeline(source: SourceText, commands: CommandParsers, star
     }
     const canonical = commands.resolve(name);
     if (!canonical) {
+      if (opts.allowUnknownCommands) {
+        // The general pipeline grammar: any command is a name plus its argument text.
+        const argsStart = implicit ? seg.start : first.span.end;
+        const args: GenericArgs = { kind: 'generic', text: text.slice(argsStart, seg.end).trim() };
+        out.push({ name, nameSpan, span: span(implicit ? seg.start : first.span.start, trimEndOffset(text, seg.end)), implicit, args });
+        return;
+      }
       throw new SplError('SPL_UNSUPPORTED_COMMAND', `unsupported command "${name}"`, nameSpan, source);
     }
-    const p = new ArgParser(lx, source, commands);
+    const p = new ArgParser(lx, source, commands, opts);
     const args = commands.parseArgs(canonical, p);
     p.expectEnd();
     out.push({ name: canonical, nameSpan, span: span(implicit ? seg.start : first.span.start, trimEndOffset(text, seg.end)), implicit, args });
@@ -59,6 +77,10 @@ function splitPipes(source: SourceText, start: number, end: number): { start: nu
   let i = start;
   while (i < end) {
     const c = text[i];
+    if (c === '\\') {
+      i += 2; // an escaped character outside quotes (`\"` in a search term) is not a quote
+      continue;
+    }
     if (c === '"') {
       const j = skipQuoted(text, i);
       if (j > end || (j === end && text[end - 1] !== '"') || j === text.length && text[j - 1] !== '"') {
@@ -110,6 +132,7 @@ export class ArgParser {
     private readonly lx: Lexer,
     readonly source: SourceText,
     private readonly commands: CommandParsers,
+    private readonly parseOptions: ParseOptions = {},
   ) {}
 
   error(message: string, sp: Span, code: 'SPL_SYNTAX' | 'SPL_BAD_ARGUMENT' = 'SPL_SYNTAX'): SplError {
@@ -136,6 +159,12 @@ export class ArgParser {
   peek2(mode: LexMode = 'search'): Token {
     const first = this.peek(mode);
     return new Lexer(this.source, first.span.end, this.lx.end).next(mode);
+  }
+
+  /** Moves the cursor to `offset` (for commands that consume raw text). */
+  skipTo(offset: number): void {
+    this.lookahead = null;
+    this.lx.offset = offset;
   }
 
   atEnd(mode: LexMode = 'search'): boolean {
@@ -375,7 +404,7 @@ export class ArgParser {
       i++;
     }
     if (depth > 0) throw this.error('unterminated subsearch: missing `]`', open.span);
-    const pipeline = parsePipeline(this.source, this.commands, open.span.end, i - 1);
+    const pipeline = parsePipeline(this.source, this.commands, open.span.end, i - 1, this.parseOptions);
     this.lookahead = null;
     this.lx.offset = i;
     return { kind: 'subsearch', pipeline, span: span(open.span.start, i) };

@@ -1,0 +1,482 @@
+/**
+ * `vigil serve` configuration: one YAML file (optional), environment overrides, then command-line flags.
+ * Everything is validated here, once, with `file:line:` positions, so the server never meets a bad value.
+ * See CONTEXT.md for the file format and vigil.example.yml for a commented example.
+ */
+import { access, constants, readFile } from 'node:fs/promises';
+import { dirname, resolve } from 'node:path';
+import { LineCounter, parseDocument, isMap, type Document } from 'yaml';
+import { DEFAULT_INDEX } from '../events/event.js';
+import { VigilError } from '../errors.js';
+import type { RetentionPolicy } from '../store/types.js';
+import { loadOrCreateToken } from './secrets.js';
+import { parseDuration, parseSize } from './units.js';
+
+export interface TlsConfig {
+  /** Absolute path of the PEM certificate (chain). */
+  cert: string;
+  /** Absolute path of the PEM private key. */
+  key: string;
+}
+
+export interface HecTokenConfig {
+  name: string;
+  token: string;
+  /** Index for events that name none. */
+  defaultIndex: string;
+  /** Indexes the token may write to; empty = every index. */
+  indexes: string[];
+  /** Sourcetype for events that name none (else `httpevent`, or the Tetragon assignment on /raw). */
+  defaultSourcetype?: string;
+  disabled: boolean;
+  /** Splunk's `useACK`: responses carry an ackId, /ack reports when the batch is durable; channel required. */
+  useAck: boolean;
+}
+
+export interface HecConfig {
+  host: string;
+  port: number;
+  tls?: TlsConfig;
+  /** Largest request body accepted, compressed and decompressed (413 beyond). */
+  maxBodyBytes: number;
+  /** Request bytes held in memory at once across all requests, until committed (503 code 9 beyond). */
+  maxInflightBytes: number;
+  tokens: HecTokenConfig[];
+}
+
+export interface ApiTokenConfig {
+  name: string;
+  token: string;
+}
+
+export interface HttpConfig {
+  host: string;
+  port: number;
+  tls?: TlsConfig;
+  apiTokens: ApiTokenConfig[];
+}
+
+export interface IndexConfig {
+  retention: RetentionPolicy;
+}
+
+export interface GeneratedToken {
+  token: string;
+  path: string;
+  /** True on the start that generated it. */
+  created: boolean;
+}
+
+export interface VigilConfig {
+  /** Absolute path of the config file, or null when none was used. */
+  file: string | null;
+  /** Absolute path. */
+  dataDir: string;
+  hec: HecConfig;
+  http: HttpConfig;
+  indexes: Record<string, IndexConfig>;
+  /** Raw `schedule:` section, validated by its own consumer. */
+  schedule?: unknown;
+  /** Raw `detections:` section, validated by its own consumer. */
+  detections?: unknown;
+  /** Tokens read from or written to the data dir because none was configured. */
+  generated: { hecToken?: GeneratedToken; apiToken?: GeneratedToken };
+  /** Non-fatal findings (unknown top-level sections), `file:line: message`. */
+  warnings: string[];
+}
+
+export interface ConfigFlags {
+  /** `--config FILE` */
+  config?: string;
+  /** `--data-dir DIR` */
+  dataDir?: string;
+  /** `--hec-port N` */
+  hecPort?: number | string;
+  /** `--hec-token T`: may write to every index, default index `main`. */
+  hecToken?: string;
+  /** `--port N`: the search/API port. */
+  port?: number | string;
+}
+
+export interface LoadConfigOptions {
+  /** Config file; else `flags.config`, else `$VIGIL_CONFIG`, else none (defaults only). */
+  file?: string;
+  env?: Record<string, string | undefined>;
+  flags?: ConfigFlags;
+  /** Base for relative paths given by flags and env (default process.cwd()). */
+  cwd?: string;
+}
+
+export const DEFAULTS = {
+  dataDir: './data',
+  hecHost: '127.0.0.1',
+  hecPort: 8088,
+  // Splunk's [http_input] max_content_length was 1,000,000 up to 6.4 and is 838,860,800 since 6.5. vigil holds a
+  // request in memory until its batch commits, so it takes a middle value that still fits contentctl/replay.py,
+  // which POST a whole dataset file to /raw in one request.
+  maxBodyBytes: 16 * 1024 * 1024,
+  maxInflightBytes: 64 * 1024 * 1024,
+  httpHost: '127.0.0.1',
+  httpPort: 8000,
+} as const;
+
+export const HEC_TOKEN_FILE = 'hec-token';
+export const API_TOKEN_FILE = 'api-token';
+
+/** Splunk's rule: lowercase letters, digits, `_` and `-`, not starting with `_` or `-`. */
+export const INDEX_NAME = /^[a-z0-9][a-z0-9_-]*$/;
+
+const KNOWN_TOP = new Set(['dataDir', 'hec', 'http', 'indexes']);
+/** Sections owned by other modules: passed through without a warning. */
+const PASSTHROUGH_TOP = new Set(['schedule', 'detections']);
+
+type Path = (string | number)[];
+
+/** Positions for error messages: `file:line:` of a value or a key. */
+class Where {
+  constructor(
+    private readonly file: string | null,
+    private readonly doc: Document | null,
+    private readonly lines: LineCounter | null,
+  ) {}
+
+  at(path: Path): string {
+    return this.prefix(this.offsetOf(path));
+  }
+
+  /** The position of the key `key` in the mapping at `path`. */
+  atKey(path: Path, key: string): string {
+    const node = this.doc?.getIn(path, true);
+    if (isMap(node)) {
+      for (const pair of node.items) {
+        const k = pair.key as { value?: unknown; range?: [number, number, number] } | null;
+        if (k && k.value === key && k.range) return this.prefix(k.range[0]);
+      }
+    }
+    return this.at(path);
+  }
+
+  private offsetOf(path: Path): number | null {
+    if (!this.doc) return null;
+    // The node itself, else its nearest ancestor that exists (for missing keys).
+    for (let n = path.length; n >= 0; n--) {
+      const node = n === 0 ? this.doc.contents : this.doc.getIn(path.slice(0, n), true);
+      const range = (node as { range?: [number, number, number] } | null)?.range;
+      if (range) return range[0];
+    }
+    return null;
+  }
+
+  private prefix(offset: number | null): string {
+    if (this.file === null) return '';
+    if (offset === null || !this.lines) return `${this.file}: `;
+    return `${this.file}:${this.lines.linePos(offset).line}: `;
+  }
+}
+
+function fail(where: string, message: string): never {
+  throw new VigilError('CONFIG', `${where}${message}`);
+}
+
+function describe(v: unknown): string {
+  if (v === null) return 'null';
+  if (Array.isArray(v)) return 'a list';
+  if (typeof v === 'object') return 'a mapping';
+  return JSON.stringify(v);
+}
+
+function isRecord(v: unknown): v is Record<string, unknown> {
+  return typeof v === 'object' && v !== null && !Array.isArray(v);
+}
+
+/** Reads a mapping, rejecting unknown keys (a typo in a security setting must not be silently ignored). */
+function mapping(w: Where, path: Path, value: unknown, allowed: readonly string[]): Record<string, unknown> {
+  if (value === undefined || value === null) return {};
+  if (!isRecord(value)) fail(w.at(path), `${label(path)} must be a mapping, got ${describe(value)}`);
+  for (const key of Object.keys(value)) {
+    if (!allowed.includes(key)) {
+      const hint = allowed.find((a) => a.toLowerCase() === key.toLowerCase());
+      fail(
+        w.atKey(path, key),
+        `unknown setting "${[...path, key].join('.')}"` + (hint ? ` (did you mean "${hint}"?)` : ` (known: ${allowed.join(', ')})`),
+      );
+    }
+  }
+  return value;
+}
+
+function label(path: Path): string {
+  return path.length === 0 ? 'the config file' : `"${path.join('.')}"`;
+}
+
+function str(w: Where, path: Path, value: unknown, opts: { required?: boolean; nonEmpty?: boolean } = {}): string | undefined {
+  if (value === undefined || value === null) {
+    if (opts.required) fail(w.at(path), `${label(path)} is required`);
+    return undefined;
+  }
+  // YAML reads `port: 8088`-like scalars as numbers; a name like `2024` is still meant as text.
+  if (typeof value === 'number' && Number.isFinite(value)) value = String(value);
+  if (typeof value !== 'string') fail(w.at(path), `${label(path)} must be a string, got ${describe(value)}`);
+  if ((opts.nonEmpty ?? true) && value.trim() === '') fail(w.at(path), `${label(path)} must not be empty`);
+  return value;
+}
+
+function bool(w: Where, path: Path, value: unknown, dflt: boolean): boolean {
+  if (value === undefined || value === null) return dflt;
+  if (typeof value !== 'boolean') fail(w.at(path), `${label(path)} must be true or false, got ${describe(value)}`);
+  return value;
+}
+
+function port(where: string, what: string, value: unknown): number {
+  const n = typeof value === 'string' && /^\s*\d+\s*$/.test(value) ? Number(value) : value;
+  if (typeof n !== 'number' || !Number.isInteger(n) || n < 0 || n > 65535) {
+    fail(where, `${what} must be a port number (0-65535), got ${describe(value)}`);
+  }
+  return n;
+}
+
+function size(w: Where, path: Path, value: unknown, dflt: number): number {
+  if (value === undefined || value === null) return dflt;
+  const n = parseSize(value);
+  if (n === null || n <= 0) fail(w.at(path), `${label(path)} must be a size like 16MB or a number of bytes, got ${describe(value)}`);
+  return n;
+}
+
+function indexName(w: Where, path: Path, value: unknown): string {
+  const name = str(w, path, value, { required: true }) as string;
+  if (!INDEX_NAME.test(name)) {
+    fail(w.at(path), `index name "${name}" is invalid (lowercase letters, digits, "_" and "-", not starting with "_" or "-")`);
+  }
+  return name;
+}
+
+/** A token must be printable ASCII without spaces: it travels in an HTTP header. */
+const TOKEN_TEXT = /^[\x21-\x7e]+$/;
+
+function tokenText(where: string, what: string, value: string): string {
+  if (!TOKEN_TEXT.test(value)) fail(where, `${what} must be printable ASCII without spaces`);
+  return value;
+}
+
+function tls(w: Where, path: Path, value: unknown, baseDir: string): TlsConfig | undefined {
+  if (value === undefined || value === null) return undefined;
+  const m = mapping(w, path, value, ['cert', 'key']);
+  const cert = str(w, [...path, 'cert'], m['cert'], { required: true }) as string;
+  const key = str(w, [...path, 'key'], m['key'], { required: true }) as string;
+  return { cert: resolve(baseDir, cert), key: resolve(baseDir, key) };
+}
+
+async function checkReadable(where: string, what: string, path: string): Promise<void> {
+  try {
+    await access(path, constants.R_OK);
+  } catch (err) {
+    fail(where, `${what} ${path} is not readable: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
+  }
+}
+
+function hecTokens(w: Where, value: unknown): HecTokenConfig[] {
+  const path: Path = ['hec', 'tokens'];
+  if (value === undefined || value === null) return [];
+  if (!Array.isArray(value)) fail(w.at(path), `"hec.tokens" must be a list, got ${describe(value)}`);
+  const out: HecTokenConfig[] = [];
+  value.forEach((entry, i) => {
+    const p: Path = [...path, i];
+    const m = mapping(w, p, entry, ['name', 'token', 'defaultIndex', 'indexes', 'defaultSourcetype', 'disabled', 'useAck']);
+    const token = tokenText(w.at([...p, 'token']), `"hec.tokens.${i}.token"`, str(w, [...p, 'token'], m['token'], { required: true }) as string);
+    const name = str(w, [...p, 'name'], m['name']) ?? `token${i + 1}`;
+    let indexes: string[] = [];
+    if (m['indexes'] !== undefined && m['indexes'] !== null) {
+      if (!Array.isArray(m['indexes'])) fail(w.at([...p, 'indexes']), `"hec.tokens.${i}.indexes" must be a list of index names`);
+      indexes = m['indexes'].map((ix, j) => indexName(w, [...p, 'indexes', j], ix));
+    }
+    const defaultIndex = m['defaultIndex'] === undefined ? (indexes[0] ?? DEFAULT_INDEX) : indexName(w, [...p, 'defaultIndex'], m['defaultIndex']);
+    if (indexes.length > 0 && !indexes.includes(defaultIndex)) {
+      fail(w.at([...p, 'defaultIndex']), `default index "${defaultIndex}" of token "${name}" is not in its indexes (${indexes.join(', ')})`);
+    }
+    const defaultSourcetype = str(w, [...p, 'defaultSourcetype'], m['defaultSourcetype']);
+    const t: HecTokenConfig = {
+      name,
+      token,
+      defaultIndex,
+      indexes,
+      disabled: bool(w, [...p, 'disabled'], m['disabled'], false),
+      useAck: bool(w, [...p, 'useAck'], m['useAck'], false),
+    };
+    if (defaultSourcetype !== undefined) t.defaultSourcetype = defaultSourcetype;
+    const dupName = out.find((o) => o.name === name);
+    if (dupName) fail(w.at([...p, 'name']), `two HEC tokens are named "${name}"`);
+    if (out.some((o) => o.token === token)) fail(w.at([...p, 'token']), `token "${name}" repeats another token's value`);
+    out.push(t);
+  });
+  return out;
+}
+
+function apiTokens(w: Where, value: unknown): ApiTokenConfig[] {
+  const path: Path = ['http', 'apiTokens'];
+  if (value === undefined || value === null) return [];
+  if (!Array.isArray(value)) fail(w.at(path), `"http.apiTokens" must be a list, got ${describe(value)}`);
+  const out: ApiTokenConfig[] = [];
+  value.forEach((entry, i) => {
+    const p: Path = [...path, i];
+    const m = mapping(w, p, entry, ['name', 'token']);
+    const token = tokenText(w.at([...p, 'token']), `"http.apiTokens.${i}.token"`, str(w, [...p, 'token'], m['token'], { required: true }) as string);
+    const name = str(w, [...p, 'name'], m['name']) ?? `api${i + 1}`;
+    if (out.some((o) => o.name === name)) fail(w.at([...p, 'name']), `two API tokens are named "${name}"`);
+    out.push({ name, token });
+  });
+  return out;
+}
+
+function indexesSection(w: Where, value: unknown): Record<string, IndexConfig> {
+  if (value === undefined || value === null) return {};
+  if (!isRecord(value)) fail(w.at(['indexes']), `"indexes" must be a mapping of index names, got ${describe(value)}`);
+  const m = value;
+  const out: Record<string, IndexConfig> = {};
+  for (const [name, body] of Object.entries(m)) {
+    if (!INDEX_NAME.test(name)) {
+      fail(w.atKey(['indexes'], name), `index name "${name}" is invalid (lowercase letters, digits, "_" and "-", not starting with "_" or "-")`);
+    }
+    const ix = mapping(w, ['indexes', name], body, ['retention']);
+    const r = mapping(w, ['indexes', name, 'retention'], ix['retention'], ['maxAge', 'maxSize']);
+    const retention: RetentionPolicy = {};
+    if (r['maxAge'] !== undefined && r['maxAge'] !== null) {
+      const s = parseDuration(r['maxAge']);
+      if (s === null || s <= 0) fail(w.at(['indexes', name, 'retention', 'maxAge']), `maxAge must be a duration like 30d, 12h or a number of seconds, got ${describe(r['maxAge'])}`);
+      retention.maxAgeSeconds = s;
+    }
+    if (r['maxSize'] !== undefined && r['maxSize'] !== null) {
+      const b = parseSize(r['maxSize']);
+      if (b === null || b <= 0) fail(w.at(['indexes', name, 'retention', 'maxSize']), `maxSize must be a size like 10GB or a number of bytes, got ${describe(r['maxSize'])}`);
+      retention.maxBytes = b;
+    }
+    out[name] = { retention };
+  }
+  return out;
+}
+
+async function readConfigFile(path: string): Promise<{ data: Record<string, unknown>; where: Where }> {
+  let text: string;
+  try {
+    text = await readFile(path, 'utf8');
+  } catch (err) {
+    throw new VigilError('CONFIG', `cannot read config file ${path}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`, { cause: err });
+  }
+  const lines = new LineCounter();
+  const doc = parseDocument(text, { lineCounter: lines, prettyErrors: false, uniqueKeys: true });
+  const first = doc.errors[0];
+  if (first) {
+    const line = lines.linePos(first.pos[0]).line;
+    throw new VigilError('CONFIG', `${path}:${line}: invalid YAML: ${first.message.split('\n')[0]}`);
+  }
+  const where = new Where(path, doc, lines);
+  const data: unknown = doc.toJS({ maxAliasCount: 100 });
+  if (data === null || data === undefined) return { data: {}, where };
+  if (!isRecord(data)) fail(where.at([]), `the config file must be a mapping of sections (dataDir, hec, http, indexes, ...), got ${describe(data)}`);
+  return { data, where };
+}
+
+/**
+ * Loads and validates the configuration. Precedence: flags > environment > file > defaults. When no HEC
+ * token is configured anywhere, a token is generated once into `<dataDir>/hec-token` and reused afterwards;
+ * likewise `<dataDir>/api-token` for the search API.
+ */
+export async function loadConfig(options: LoadConfigOptions = {}): Promise<VigilConfig> {
+  const env = options.env ?? process.env;
+  const flags = options.flags ?? {};
+  const cwd = options.cwd ?? process.cwd();
+  const fileArg = options.file ?? flags.config ?? nonEmpty(env['VIGIL_CONFIG']);
+  const file = fileArg === undefined ? null : resolve(cwd, fileArg);
+
+  const { data, where: w } = file === null ? { data: {}, where: new Where(null, null, null) } : await readConfigFile(file);
+  const baseDir = file === null ? cwd : dirname(file);
+  const warnings: string[] = [];
+
+  for (const key of Object.keys(data)) {
+    if (!KNOWN_TOP.has(key) && !PASSTHROUGH_TOP.has(key)) {
+      warnings.push(`${w.atKey([], key)}unknown section "${key}" ignored`);
+    }
+  }
+
+  // dataDir: a relative path in the file is relative to the file; from flags/env, to the working directory.
+  let dataDir = resolve(baseDir, str(w, ['dataDir'], data['dataDir']) ?? DEFAULTS.dataDir);
+  const envDataDir = nonEmpty(env['VIGIL_DATA_DIR']);
+  if (envDataDir !== undefined) dataDir = resolve(cwd, envDataDir);
+  if (flags.dataDir !== undefined) dataDir = resolve(cwd, flags.dataDir);
+
+  const hecRaw = mapping(w, ['hec'], data['hec'], ['host', 'port', 'tls', 'maxBodyBytes', 'maxInflightBytes', 'tokens']);
+  let hecPort = hecRaw['port'] === undefined ? DEFAULTS.hecPort : port(w.at(['hec', 'port']), '"hec.port"', hecRaw['port']);
+  if (nonEmpty(env['VIGIL_HEC_PORT']) !== undefined) hecPort = port('', 'VIGIL_HEC_PORT', env['VIGIL_HEC_PORT']);
+  if (flags.hecPort !== undefined) hecPort = port('', '--hec-port', flags.hecPort);
+
+  const maxBodyBytes = size(w, ['hec', 'maxBodyBytes'], hecRaw['maxBodyBytes'], DEFAULTS.maxBodyBytes);
+  const maxInflightBytes = size(w, ['hec', 'maxInflightBytes'], hecRaw['maxInflightBytes'], Math.max(DEFAULTS.maxInflightBytes, maxBodyBytes));
+  if (maxInflightBytes < maxBodyBytes) {
+    fail(w.at(['hec', 'maxInflightBytes']), `"hec.maxInflightBytes" (${maxInflightBytes}) must be at least "hec.maxBodyBytes" (${maxBodyBytes})`);
+  }
+
+  const tokens = hecTokens(w, hecRaw['tokens']);
+  // A token from the environment or a flag may write everywhere; a flag replaces the environment's.
+  const extra =
+    flags.hecToken !== undefined
+      ? { name: 'flag', token: tokenText('', '--hec-token', flags.hecToken) }
+      : nonEmpty(env['VIGIL_HEC_TOKEN']) !== undefined
+        ? { name: 'env', token: tokenText('', 'VIGIL_HEC_TOKEN', (env['VIGIL_HEC_TOKEN'] as string).trim()) }
+        : null;
+  if (extra) {
+    const entry: HecTokenConfig = { name: extra.name, token: extra.token, defaultIndex: DEFAULT_INDEX, indexes: [], disabled: false, useAck: false };
+    const same = tokens.findIndex((t) => t.token === extra.token);
+    if (same >= 0) tokens.splice(same, 1, { ...entry, name: tokens[same]!.name });
+    else tokens.push(entry);
+  }
+
+  const httpRaw = mapping(w, ['http'], data['http'], ['host', 'port', 'tls', 'apiTokens']);
+  let httpPort = httpRaw['port'] === undefined ? DEFAULTS.httpPort : port(w.at(['http', 'port']), '"http.port"', httpRaw['port']);
+  if (nonEmpty(env['VIGIL_HTTP_PORT']) !== undefined) httpPort = port('', 'VIGIL_HTTP_PORT', env['VIGIL_HTTP_PORT']);
+  if (flags.port !== undefined) httpPort = port('', '--port', flags.port);
+  const api = apiTokens(w, httpRaw['apiTokens']);
+
+  const hecTls = tls(w, ['hec', 'tls'], hecRaw['tls'], baseDir);
+  const httpTls = tls(w, ['http', 'tls'], httpRaw['tls'], baseDir);
+  if (hecTls) {
+    await checkReadable(w.at(['hec', 'tls', 'cert']), 'certificate', hecTls.cert);
+    await checkReadable(w.at(['hec', 'tls', 'key']), 'key', hecTls.key);
+  }
+  if (httpTls) {
+    await checkReadable(w.at(['http', 'tls', 'cert']), 'certificate', httpTls.cert);
+    await checkReadable(w.at(['http', 'tls', 'key']), 'key', httpTls.key);
+  }
+
+  const indexes = indexesSection(w, data['indexes']);
+
+  const generated: VigilConfig['generated'] = {};
+  if (tokens.length === 0) {
+    const g = await loadOrCreateToken(dataDir, HEC_TOKEN_FILE);
+    generated.hecToken = g;
+    tokens.push({ name: 'default', token: g.token, defaultIndex: DEFAULT_INDEX, indexes: [], disabled: false, useAck: false });
+  }
+  if (api.length === 0) {
+    const g = await loadOrCreateToken(dataDir, API_TOKEN_FILE);
+    generated.apiToken = g;
+    api.push({ name: 'default', token: g.token });
+  }
+
+  const hec: HecConfig = {
+    host: str(w, ['hec', 'host'], hecRaw['host']) ?? DEFAULTS.hecHost,
+    port: hecPort,
+    maxBodyBytes,
+    maxInflightBytes,
+    tokens,
+  };
+  if (hecTls) hec.tls = hecTls;
+  const http: HttpConfig = { host: str(w, ['http', 'host'], httpRaw['host']) ?? DEFAULTS.httpHost, port: httpPort, apiTokens: api };
+  if (httpTls) http.tls = httpTls;
+
+  const config: VigilConfig = { file, dataDir, hec, http, indexes, generated, warnings };
+  if ('schedule' in data) config.schedule = data['schedule'];
+  if ('detections' in data) config.detections = data['detections'];
+  return config;
+}
+
+function nonEmpty(v: string | undefined): string | undefined {
+  return v === undefined || v.trim() === '' ? undefined : v;
+}

@@ -1,0 +1,60 @@
+/**
+ * Tokens generated on first start and kept in the data dir (`hec-token`, `api-token`, mode 0600), so a
+ * restart reuses them instead of invalidating every client's configuration.
+ */
+import { randomUUID } from 'node:crypto';
+import { mkdir, readFile, writeFile, chmod } from 'node:fs/promises';
+import { join } from 'node:path';
+import { VigilError } from '../errors.js';
+
+export interface PersistedToken {
+  token: string;
+  path: string;
+  /** True when this call created the file (first start): the CLI prints the token then. */
+  created: boolean;
+}
+
+const TOKEN_TEXT = /^[\x21-\x7e]+$/;
+
+/**
+ * Reads `<dataDir>/<fileName>`, or creates it with a random UUID. Creation uses O_EXCL (`wx`) so two
+ * processes starting at once agree on one token: the loser reads the winner's file.
+ */
+export async function loadOrCreateToken(dataDir: string, fileName: string): Promise<PersistedToken> {
+  const path = join(dataDir, fileName);
+  const existing = await readToken(path);
+  if (existing !== null) return { token: existing, path, created: false };
+  try {
+    await mkdir(dataDir, { recursive: true });
+  } catch (err) {
+    throw new VigilError('CONFIG', `cannot create data dir ${dataDir}: ${(err as Error).message}`, { cause: err });
+  }
+  const token = randomUUID();
+  try {
+    await writeFile(path, token + '\n', { mode: 0o600, flag: 'wx' });
+    // The mode passed to open() is filtered by the umask; make sure it is exactly 0600.
+    await chmod(path, 0o600);
+    return { token, path, created: true };
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'EEXIST') {
+      const raced = await readToken(path);
+      if (raced !== null) return { token: raced, path, created: false };
+    }
+    throw new VigilError('CONFIG', `cannot write ${path}: ${(err as Error).message}`, { cause: err });
+  }
+}
+
+async function readToken(path: string): Promise<string | null> {
+  let text: string;
+  try {
+    text = await readFile(path, 'utf8');
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return null;
+    throw new VigilError('CONFIG', `cannot read ${path}: ${(err as Error).message}`, { cause: err });
+  }
+  const token = text.trim();
+  if (!TOKEN_TEXT.test(token)) {
+    throw new VigilError('CONFIG', `${path}: not a token (expected one line of printable characters; delete the file to generate a new one)`);
+  }
+  return token;
+}

@@ -1,0 +1,127 @@
+/**
+ * Boundaries of concatenated JSON values (`{...}{...} {...}`, HEC's batch format) without parsing them:
+ * JSON.parse then validates each value alone. Everything here is iterative (no recursion), so nesting depth
+ * costs nothing but a counter, and strings are skipped with indexOf rather than char by char.
+ */
+
+const QUOTE = 0x22;
+const BACKSLASH = 0x5c;
+const OPEN_BRACE = 0x7b;
+const CLOSE_BRACE = 0x7d;
+const OPEN_BRACKET = 0x5b;
+const CLOSE_BRACKET = 0x5d;
+const COMMA = 0x2c;
+const COLON = 0x3a;
+
+/** JSON whitespace (RFC 8259): space, tab, LF, CR. */
+export function isJsonSpace(c: number): boolean {
+  return c === 0x20 || c === 0x0a || c === 0x0d || c === 0x09;
+}
+
+export function skipSpace(text: string, i: number): number {
+  while (i < text.length && isJsonSpace(text.charCodeAt(i))) i++;
+  return i;
+}
+
+/** Index just past the string whose opening quote is at `i`, or -1 when it is not closed. */
+export function skipString(text: string, i: number): number {
+  let from = i + 1;
+  for (;;) {
+    const q = text.indexOf('"', from);
+    if (q < 0) return -1;
+    let slashes = 0;
+    for (let k = q - 1; k > i && text.charCodeAt(k) === BACKSLASH; k--) slashes++;
+    if (slashes % 2 === 0) return q + 1;
+    from = q + 1;
+  }
+}
+
+/**
+ * Index just past the JSON value starting at `i`, or -1 when it is cut off. The value is not validated:
+ * mismatched brackets or bad literals are found by JSON.parse afterwards. A stray delimiter is one character
+ * long, so callers always progress.
+ */
+export function skipValue(text: string, i: number): number {
+  const c = text.charCodeAt(i);
+  if (c === QUOTE) return skipString(text, i);
+  if (c === OPEN_BRACE || c === OPEN_BRACKET) {
+    let depth = 0;
+    let j = i;
+    while (j < text.length) {
+      const d = text.charCodeAt(j);
+      if (d === QUOTE) {
+        j = skipString(text, j);
+        if (j < 0) return -1;
+        continue;
+      }
+      if (d === OPEN_BRACE || d === OPEN_BRACKET) depth++;
+      else if (d === CLOSE_BRACE || d === CLOSE_BRACKET) {
+        depth--;
+        if (depth === 0) return j + 1;
+      }
+      j++;
+    }
+    return -1;
+  }
+  // Number or literal: up to the next delimiter.
+  let j = i;
+  while (j < text.length) {
+    const d = text.charCodeAt(j);
+    if (isJsonSpace(d) || d === QUOTE || d === OPEN_BRACE || d === OPEN_BRACKET || d === CLOSE_BRACE || d === CLOSE_BRACKET || d === COMMA || d === COLON) break;
+    j++;
+  }
+  return j === i ? i + 1 : j;
+}
+
+export interface Span {
+  start: number;
+  end: number;
+}
+
+/**
+ * Splits `text` into its top-level values. Returns the spans, or `{ truncatedAt }` with the 0-based number of
+ * the value that is cut off (an unclosed object or string at the end of the body).
+ */
+export function splitValues(text: string): { spans: Span[] } | { spans: Span[]; truncatedAt: number } {
+  const spans: Span[] = [];
+  let i = skipSpace(text, 0);
+  while (i < text.length) {
+    const end = skipValue(text, i);
+    if (end < 0) return { spans, truncatedAt: spans.length };
+    spans.push({ start: i, end });
+    i = skipSpace(text, end);
+  }
+  return { spans };
+}
+
+/** How many complete top-level values `text` holds (used to number the event an encoding error falls in). */
+export function countValues(text: string): number {
+  const r = splitValues(text);
+  return r.spans.length;
+}
+
+/**
+ * The span of the last top-level member named `key` in the object at `span` (JSON.parse keeps the last of
+ * duplicate keys too). The object must already be known valid (JSON.parse succeeded on it).
+ */
+export function memberSpan(text: string, span: Span, key: string): Span | null {
+  let found: Span | null = null;
+  let i = skipSpace(text, span.start + 1);
+  while (i < span.end && text.charCodeAt(i) === QUOTE) {
+    const keyEnd = skipString(text, i);
+    if (keyEnd < 0) return found;
+    const name = text.slice(i + 1, keyEnd - 1);
+    // Keys without escapes compare as they are; escaped ones are decoded.
+    const decoded = name.includes('\\') ? (JSON.parse(text.slice(i, keyEnd)) as string) : name;
+    i = skipSpace(text, keyEnd);
+    if (text.charCodeAt(i) !== COLON) return found;
+    const valueStart = skipSpace(text, i + 1);
+    const valueEnd = skipValue(text, valueStart);
+    if (valueEnd < 0) return found;
+    if (decoded === key) found = { start: valueStart, end: valueEnd };
+    i = skipSpace(text, valueEnd);
+    if (text.charCodeAt(i) !== COMMA) break;
+    i = skipSpace(text, i + 1);
+  }
+  return found;
+}
