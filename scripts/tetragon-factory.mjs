@@ -72,22 +72,25 @@ function envelope(kind, body, e) {
   return out;
 }
 
+/** The parent's pod: its own when given (null = a host process such as containerd-shim), else the child's. */
+const parentPod = (e) => (e.parent.pod === undefined ? e.process.pod : (e.parent.pod ?? undefined));
+
 /** A process_exec event. `e`: { time, node, cluster, process: {...}, parent: {...} } (see processMessage). */
 export function processExec(e) {
-  const parent = processMessage({ ...e.parent, node: e.node, pod: e.parent.pod ?? e.process.pod });
+  const parent = processMessage({ ...e.parent, node: e.node, pod: parentPod(e) });
   const proc = processMessage({ ...e.process, node: e.node, parentExecId: parent.exec_id });
   return envelope('process_exec', { process: proc, parent }, e);
 }
 
 export function processExit(e) {
-  const parent = processMessage({ ...e.parent, node: e.node, pod: e.parent.pod ?? e.process.pod });
+  const parent = processMessage({ ...e.parent, node: e.node, pod: parentPod(e) });
   const proc = processMessage({ ...e.process, node: e.node, parentExecId: parent.exec_id });
   return envelope('process_exit', { process: proc, parent, status: e.status ?? 0, time: rfc3339(e.time) }, e);
 }
 
 /** A process_kprobe event: `e.kprobe` = { function_name, args: [...], action?, policy_name? } */
 export function processKprobe(e) {
-  const parent = processMessage({ ...e.parent, node: e.node, pod: e.parent.pod === undefined ? e.process.pod : e.parent.pod });
+  const parent = processMessage({ ...e.parent, node: e.node, pod: parentPod(e) });
   const proc = processMessage({ ...e.process, node: e.node, parentExecId: parent.exec_id });
   const body = { process: proc, parent, function_name: e.kprobe.function_name, args: e.kprobe.args };
   if (e.kprobe.return) body.return = e.kprobe.return;
@@ -98,7 +101,7 @@ export function processKprobe(e) {
 
 /** A process_connect event (Isovalent Enterprise shape): `e.socket` = { source_ip, source_port, destination_ip, destination_port, protocol } */
 export function processConnect(e) {
-  const parent = processMessage({ ...e.parent, node: e.node, pod: e.parent.pod ?? e.process.pod });
+  const parent = processMessage({ ...e.parent, node: e.node, pod: parentPod(e) });
   const proc = processMessage({ ...e.process, node: e.node, parentExecId: parent.exec_id });
   return envelope('process_connect', { process: proc, parent, ...e.socket }, e);
 }

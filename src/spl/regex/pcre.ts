@@ -48,11 +48,8 @@ export class RegexError extends VigilError {
     options?: { cause?: unknown },
   ) {
     const kind = code === 'REGEX_UNSUPPORTED' ? 'unsupported PCRE construct' : 'invalid PCRE pattern';
-    super(
-      code,
-      `${kind} ${JSON.stringify(where.construct)} at offset ${where.offset}: ${detail} (pattern: ${JSON.stringify(where.pattern)})`,
-      options,
-    );
+    const what = `${kind} ${JSON.stringify(where.construct)} at offset ${where.offset}`;
+    super(code, `${what}: ${detail} (pattern: ${JSON.stringify(where.pattern)})`, options);
     this.name = 'RegexError';
     this.offset = where.offset;
     this.construct = where.construct;
@@ -532,7 +529,8 @@ class Parser {
       // PCRE2 >= 10.43 reads `{,m}` and `{ n , m }` as quantifiers; older releases as literals.
       if (/^\{\s*,\s*\d+\s*\}/.test(rest) || /^\{\s*\d+\s*(?:,\s*\d*\s*)?\}/.test(rest)) {
         const end = rest.indexOf('}') + 1;
-        throw this.unsupported(start, rest.slice(0, end), 'quantifier spelling whose meaning differs between PCRE2 versions');
+        const why = 'quantifier spelling whose meaning differs between PCRE2 versions';
+        throw this.unsupported(start, rest.slice(0, end), why);
       }
       return null;
     }
@@ -574,9 +572,8 @@ class Parser {
     }
     if (flags.U && mode !== 'possessive') mode = mode === 'greedy' ? 'lazy' : 'greedy';
     const quant = this.src.slice(start, this.pos);
-    if (atom.t === 'assert' || (atom.t === 'group' && atom.kind !== 'capture' && atom.kind !== 'noncap' && atom.kind !== 'atomic')) {
-      throw this.unsupported(start, quant, 'quantified assertion');
-    }
+    const lookaround = atom.t === 'group' && !['capture', 'noncap', 'atomic'].includes(atom.kind);
+    if (atom.t === 'assert' || lookaround) throw this.unsupported(start, quant, 'quantified assertion');
     return { t: 'repeat', pos: start, body: atom, min, max, mode };
   }
 
@@ -724,10 +721,10 @@ class Parser {
     if (end < 0) throw this.invalid(start, this.src.slice(start - 1), `missing terminator ${terminator} for group name`);
     const name = this.src.slice(start, end);
     if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(name)) {
-      if (name === '' || /^[0-9]/.test(name) || /[\x00-\x7f]/.test(name.replace(/[A-Za-z0-9_]/g, ''))) {
-        throw this.invalid(start, name, 'invalid group name');
-      }
-      throw this.unsupported(start, name, 'non-ASCII group name');
+      // Newer PCRE2 releases accept Unicode letters in names; everything else is invalid everywhere.
+      const unicodeLetters = /^[^\x00-\x7f]+$/.test(name.replace(/[A-Za-z0-9_]/g, ''));
+      if (unicodeLetters && !/^[0-9]/.test(name)) throw this.unsupported(start, name, 'non-ASCII group name');
+      throw this.invalid(start, name, 'invalid group name');
     }
     this.pos = end + 1;
     return name;
@@ -996,7 +993,9 @@ class Parser {
         return this.parseOctal();
       case 'c': {
         const x = this.src.codePointAt(start + 2);
-        if (x === undefined || x < 0x20 || x > 0x7e) throw this.invalid(start, '\\c', '\\c must be followed by a printable ASCII character');
+        if (x === undefined || x < 0x20 || x > 0x7e) {
+          throw this.invalid(start, '\\c', '\\c must be followed by a printable ASCII character');
+        }
         this.pos += 3;
         const upper = x >= 0x61 && x <= 0x7a ? x - 0x20 : x;
         return upper ^ 0x40;
@@ -1011,7 +1010,8 @@ class Parser {
         break;
     }
     if (/[A-Za-z0-9]/.test(c)) {
-      throw this.invalid(start, `\\${c}`, inClass ? 'escape sequence is invalid in a character class' : 'unrecognized character after \\');
+      const why = inClass ? 'escape sequence is invalid in a character class' : 'unrecognized character after \\';
+      throw this.invalid(start, `\\${c}`, why);
     }
     this.pos++;
     return this.readCodePoint(); // escaped punctuation (or any non-alphanumeric): itself
@@ -1104,7 +1104,9 @@ class Parser {
         if (end.kind !== 'char') {
           throw this.invalid(itemAt, this.src.slice(itemAt, this.pos), 'invalid range in character class');
         }
-        if (end.cp < item.cp) throw this.invalid(itemAt, this.src.slice(itemAt, this.pos), 'range out of order in character class');
+        if (end.cp < item.cp) {
+          throw this.invalid(itemAt, this.src.slice(itemAt, this.pos), 'range out of order in character class');
+        }
         hi = end.cp;
       }
       lits.push([item.cp, hi]);
@@ -1175,7 +1177,9 @@ class Parser {
       case 'p':
       case 'P': {
         const prop = this.parseProperty();
-        if (prop.negated) throw this.unsupported(start, this.src.slice(start, this.pos), 'negated Perl/POSIX property inside a class');
+        if (prop.negated) {
+          throw this.unsupported(start, this.src.slice(start, this.pos), 'negated Perl/POSIX property inside a class');
+        }
         return { kind: 'set', ranges: prop.ranges, props: prop.props };
       }
       case 'N':
@@ -1195,7 +1199,9 @@ class Parser {
 
 function checkCodePoint(parser: Parser, start: number, construct: string, cp: number): number {
   if (cp > MAX_CP) throw parser.invalid(start, construct, 'character code point value is too large');
-  if (cp >= 0xd800 && cp <= 0xdfff) throw parser.invalid(start, construct, 'surrogate code points are not allowed in UTF mode');
+  if (cp >= 0xd800 && cp <= 0xdfff) {
+    throw parser.invalid(start, construct, 'surrogate code points are not allowed in UTF mode');
+  }
   return cp;
 }
 
@@ -1249,8 +1255,11 @@ function jsProperty(name: string): string | null {
   else if (name === 'Any') result = 'Any';
   else if (/^[A-Za-z_]+$/.test(name) && valid(name)) result = name;
   else {
+    // `sc:Greek` / `scx:Greek` / `script=Greek` (PCRE2 >= 10.40), or a bare script name.
     const m = /^(sc|scx|script|script_extensions)[:=]([A-Za-z_]+)$/i.exec(name);
-    const [prop, value] = m ? [/x|ext/i.test(m[1] as string) ? 'Script_Extensions' : 'Script', m[2] as string] : ['Script_Extensions', name];
+    const extensions = m ? /x|ext/i.test(m[1] as string) : true;
+    const prop = extensions ? 'Script_Extensions' : 'Script';
+    const value = m ? (m[2] as string) : name;
     if (/^[A-Za-z_]+$/.test(value) && valid(`${prop}=${value}`)) result = `${prop}=${value}`;
   }
   jsPropertyCache.set(name, result);
@@ -1411,14 +1420,16 @@ class Checker {
             throw this.parser.unsupported(
               node.pos,
               this.quantText(node),
-              'quantified subpattern that can match the empty string before a non-empty match (PCRE ends the loop on an empty iteration, JS rejects the iteration)',
+              'quantified subpattern that can match the empty string before a non-empty match ' +
+                '(PCRE ends the loop on an empty iteration, JS rejects the iteration)',
             );
           }
           if (this.needCaptures && containsCapture(node.body)) {
             throw this.parser.unsupported(
               node.pos,
               this.quantText(node),
-              'capture group inside a repeated subpattern that can match the empty string (PCRE keeps the empty iteration\'s captures, JS discards them)',
+              'capture group inside a repeated subpattern that can match the empty string ' +
+                "(PCRE keeps the empty iteration's captures, JS discards them)",
             );
           }
         }
@@ -1491,12 +1502,14 @@ class Checker {
     if (!ciRef) return false;
     for (const ref of this.refPaths.keys()) {
       if (!ref.ci) {
-        throw this.parser.unsupported(ref.pos, ref.construct, 'case-sensitive backreference in a pattern that also has a caseless one');
+        const why = 'case-sensitive backreference in a pattern that also has a caseless one';
+        throw this.parser.unsupported(ref.pos, ref.construct, why);
       }
     }
     for (const set of this.sets) {
       if (set.props.length > 0) {
-        throw this.parser.unsupported(set.pos, this.parser.src.slice(set.pos, set.pos + 2), 'Unicode property in a pattern with a caseless backreference');
+        const why = 'Unicode property in a pattern with a caseless backreference';
+        throw this.parser.unsupported(set.pos, this.parser.src.slice(set.pos, set.pos + 2), why);
       }
       if (!set.ci && hasCasedChar(set.lits)) {
         throw this.parser.unsupported(

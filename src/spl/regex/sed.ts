@@ -50,14 +50,21 @@ const PCRE_META = new Set('\\^$.|?*+()[]{}');
  * (kept escaped in a regex part when the delimiter is a regex metacharacter); other escapes are kept
  * verbatim for the next stage.
  */
-function splitParts(expr: string, delim: string, count: number, regexParts: number): { parts: string[]; rest: string; offsets: number[] } {
+function splitParts(
+  expr: string,
+  delim: string,
+  count: number,
+  regexParts: number,
+): { parts: string[]; rest: string; offsets: number[] } {
   const parts: string[] = [];
   const offsets: number[] = [];
   let current = '';
   let i = 2;
   offsets.push(i);
   while (parts.length < count) {
-    if (i >= expr.length) throw sedError(expr, 0, expr.charAt(0), `unterminated ${expr.charAt(0)} command (missing ${delim})`);
+    if (i >= expr.length) {
+      throw sedError(expr, 0, expr.charAt(0), `unterminated ${expr.charAt(0)} command (missing ${delim})`);
+    }
     const c = expr.charAt(i);
     if (c === '\\' && i + 1 < expr.length) {
       const next = expr.charAt(i + 1);

@@ -1,0 +1,100 @@
+import { metadataPredicate, type EventSource, type MetadataConstraint, type RawFilter, type ScanProgress, type ScanRequest } from '../../events/scan.js';
+import { eventResult } from '../../normalize/event-result.js';
+import type { Sink } from '../commands/types.js';
+import type { LookupProvider } from '../lookups.js';
+import type { SearchPlan } from '../plan/plan.js';
+import { compileSearch } from '../search/predicate.js';
+import { SplError, type Span } from '../source.js';
+import { buildOperators, createContext, type ExecuteStats } from './run.js';
+
+export interface ManyOptions {
+  source: EventSource;
+  now: number;
+  tz: string;
+  lookups: LookupProvider;
+  signal?: AbortSignal;
+  onProgress?: (p: ScanProgress) => void;
+  onWarning?: (planIndex: number, message: string, at?: Span) => void;
+}
+
+/**
+ * Runs several event searches in one pass over the source (a detection pack, or a scheduled run of
+ * every detection over the same window): each event is read, parsed and normalized once, then offered
+ * to every search whose time range, metadata and leading search it matches. The source gets the union of
+ * the searches' pushdowns (a raw-text prefilter that any search could need).
+ */
+export async function executeMany(plans: readonly SearchPlan[], outputs: readonly Sink[], opts: ManyOptions): Promise<ExecuteStats[]> {
+  const started = performance.now();
+  const runs = plans.map((plan, i) => {
+    if (plan.generating) throw new SplError('SPL_BAD_ARGUMENT', 'a generating search cannot share a scan', plan.generating.command.nameSpan, plan.pipeline.source);
+    const ctx = createContext(plan, { now: opts.now, tz: opts.tz, lookups: opts.lookups, onWarning: (m, at) => opts.onWarning?.(i, m, at) });
+    const stats: ExecuteStats = { eventsScanned: 0, eventsMatched: 0, results: 0, durationMs: 0 };
+    const out = outputs[i]!;
+    const counting: Sink = {
+      push: (r) => {
+        stats.results++;
+        out.push(r);
+      },
+      end: () => out.end(),
+    };
+    try {
+      return {
+        sink: buildOperators(plan, ctx, counting),
+        lead: compileSearch(plan.lead, ctx.source),
+        meta: metadataPredicate(plan.scan),
+        lo: plan.earliest ?? -Infinity,
+        hi: plan.latest ?? Infinity,
+        ctx,
+        stats,
+        done: false,
+      };
+    } catch (e) {
+      if (e instanceof SplError) throw e.withSource(ctx.source);
+      throw e;
+    }
+  });
+  const request = unionRequest(plans.map((p) => p.scan));
+  const shared = runs.length > 1;
+  let active = runs.length;
+  outer: for await (const batch of opts.source.scan(request, { ...(opts.signal ? { signal: opts.signal } : {}), ...(opts.onProgress ? { onProgress: opts.onProgress } : {}) })) {
+    for (const ev of batch) {
+      const row = eventResult(ev);
+      for (const r of runs) {
+        if (r.done) continue;
+        r.stats.eventsScanned++;
+        if (ev._time < r.lo || ev._time >= r.hi || !r.meta(ev) || !r.lead(row)) continue;
+        r.stats.eventsMatched++;
+        // Operators may write fields: each search gets its own overlay on the shared extraction.
+        r.sink.push(shared ? row.clone() : row);
+        if (r.ctx.halted) {
+          r.done = true;
+          if (--active === 0) break outer;
+        }
+      }
+    }
+    if (opts.signal?.aborted) break;
+  }
+  for (const r of runs) r.sink.end();
+  const ms = performance.now() - started;
+  return runs.map((r) => ({ ...r.stats, durationMs: ms }));
+}
+
+/** What every search of a shared scan could need: widest time range, union of sourcetypes, OR of raw filters. */
+export function unionRequest(reqs: readonly ScanRequest[]): ScanRequest {
+  const earliest = reqs.some((r) => r.earliest === null) ? null : Math.min(...reqs.map((r) => r.earliest as number));
+  const latest = reqs.some((r) => r.latest === null) ? null : Math.max(...reqs.map((r) => r.latest as number));
+  const raws = reqs.map((r) => r.raw);
+  const raw: RawFilter | null = raws.some((r) => r === null) ? null : raws.length === 1 ? raws[0]! : { kind: 'or', items: raws as RawFilter[] };
+  const metadata: MetadataConstraint[] = [];
+  for (const field of ['index', 'sourcetype'] as const) {
+    const per = reqs.map((r) => r.metadata.filter((m) => m.field === field));
+    // Only when every search constrains the field can the union constrain the scan.
+    if (per.every((ms) => ms.length > 0)) {
+      metadata.push({ field, patterns: [...new Set(per.flatMap((ms) => ms[0]!.patterns))] });
+    }
+  }
+  // A search that names its index must not lose events to the default-index rule of the others.
+  const someNameIndex = reqs.some((r) => r.metadata.some((m) => m.field === 'index'));
+  const defaults = someNameIndex ? 'all' : (reqs[0]?.defaultIndexes ?? 'all');
+  return { earliest, latest, metadata, raw, defaultIndexes: defaults };
+}
