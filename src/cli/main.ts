@@ -3,6 +3,8 @@ import { readFileSync } from 'node:fs';
 import { detectionsCommand } from './commands/detections.js';
 import { runCommand } from './commands/run.js';
 import { searchCommand } from './commands/search.js';
+import { testCommand } from './commands/test.js';
+import { validateCommand } from './commands/validate.js';
 import { EXIT_USAGE, reportError } from './exit.js';
 
 const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
@@ -17,6 +19,8 @@ export function buildProgram(): Command {
   runCommand(program);
   searchCommand(program);
   detectionsCommand(program);
+  validateCommand(program);
+  testCommand(program);
   return program;
 }
 

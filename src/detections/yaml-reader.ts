@@ -34,7 +34,7 @@ export class YamlReader {
     const doc = parseDocument(text, { lineCounter: lines, prettyErrors: false, uniqueKeys: true });
     const r = new YamlReader(file, doc.contents as Node | null, lines);
     for (const e of doc.errors) {
-      const pos = e.linePos?.[0] ?? { line: 1, col: 1 };
+      const pos = lines.linePos(e.pos[0]);
       r.problems.push({ file, line: pos.line, column: pos.col, severity: 'error', code: 'CONTENT_YAML', message: e.message.split('\n')[0]! });
     }
     return r;

@@ -28,6 +28,14 @@ export const fieldsCommand = defineCommand<FieldsArgs>({
   kind: () => 'streaming',
   orderSensitive: () => false,
   writes: () => '*',
+  outputFields: (a, input) => {
+    if (a.mode === '-') {
+      const ms = a.fields.map(fieldPattern);
+      return { fields: new Set([...input.fields].filter((f) => !ms.some((m) => m(f)))), open: input.open };
+    }
+    const kept = expandFieldPatterns(a.fields, [...input.fields]);
+    return { fields: new Set([...kept, ...[...input.fields].filter(isInternalField)]), open: input.open && a.fields.some((f) => f.includes('*')) };
+  },
   create: (args, _ctx, next) => {
     if (args.mode === '-') {
       const ms = args.fields.map(fieldPattern);

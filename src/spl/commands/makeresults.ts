@@ -25,6 +25,7 @@ export const makeresultsCommand = defineCommand<MakeresultsArgs>({
   orderSensitive: () => false,
   ordersOutput: () => true,
   writes: () => '*',
+  outputFields: (a) => ({ fields: new Set(a.annotate ? ['_time', 'host', 'source', 'sourcetype'] : ['_time']), open: false }),
   create: (_a, _ctx, next) => next,
   generate: (args, ctx, next) => {
     for (let i = 0; i < args.count && !ctx.halted; i++) {

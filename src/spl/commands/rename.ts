@@ -31,6 +31,14 @@ export const renameCommand = defineCommand<RenameArgs>({
   kind: () => 'streaming',
   orderSensitive: () => false,
   writes: (a) => (a.pairs.some((x) => x.from.includes('*')) ? '*' : a.pairs.flatMap((x) => [x.from, x.to])),
+  outputFields: (a, input) => {
+    if (a.pairs.some((x) => x.from.includes('*'))) return { fields: input.fields, open: true };
+    const out = new Set(input.fields);
+    for (const x of a.pairs) {
+      if (out.delete(x.from) || input.open) out.add(x.to);
+    }
+    return { fields: out, open: input.open };
+  },
   create: (args, _ctx, next) => {
     const steps = args.pairs.map((pr) => {
       if (!pr.from.includes('*')) {

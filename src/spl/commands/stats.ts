@@ -24,6 +24,7 @@ export const statsCommand = defineCommand<StatsArgs>({
   orderSensitive: (a) => a.aggregations.some((x) => x.blueprint.orderSensitive === true),
   ordersOutput: () => true,
   writes: () => '*',
+  outputFields: (a) => ({ fields: new Set([...a.by, ...a.aggregations.map((x) => x.as)]), open: false }),
   create: (args, ctx, next) => {
     const agg = new Aggregator(args.aggregations, ctx);
     const groups = new Map<string, { values: Scalar[]; state: Accumulator[] }>();

@@ -18,6 +18,10 @@ export const tableCommand = defineCommand<TableArgs>({
   kind: () => 'streaming',
   orderSensitive: () => false,
   writes: () => '*',
+  outputFields: (a, input) => {
+    if (!a.fields.some((f) => f.includes('*'))) return { fields: new Set(a.fields), open: false };
+    return { fields: new Set(expandFieldPatterns(a.fields, [...input.fields])), open: input.open };
+  },
   create: (args, _ctx, next) => {
     const wild = args.fields.some((f) => f.includes('*'));
     return {

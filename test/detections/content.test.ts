@@ -1,0 +1,110 @@
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { findDetection, loadContent } from '../../src/detections/content.js';
+import { filterMacroName, snakeName } from '../../src/detections/detection.js';
+
+const dirs: string[] = [];
+function contentDir(files: Record<string, string>): string {
+  const d = mkdtempSync(join(tmpdir(), 'vigil-content-'));
+  dirs.push(d);
+  for (const [rel, text] of Object.entries(files)) {
+    mkdirSync(join(d, rel, '..'), { recursive: true });
+    writeFileSync(join(d, rel), text);
+  }
+  return d;
+}
+afterEach(() => {
+  for (const d of dirs.splice(0)) rmSync(d, { recursive: true, force: true });
+});
+
+describe('bundled content', () => {
+  const pack = loadContent();
+  it('loads the ten Cisco Isovalent detections without problems', () => {
+    expect(pack.problems.filter((p) => p.severity === 'error')).toEqual([]);
+    expect(pack.detections.map((d) => d.name)).toHaveLength(10);
+  });
+
+  it('has the seed detection exactly as specified', () => {
+    const d = findDetection(pack, 'Cisco Isovalent - Curl Execution With Insecure Flags')!;
+    expect(d.id).toBe('c16c4899-d3f7-461b-92c2-cc0ef5758855');
+    expect(d.type).toBe('Anomaly');
+    expect(d.riskObjects).toEqual([
+      { field: 'pod_name', type: 'system', score: 45, message: 'A curl execution with insecure flags has been detected on pod_name [$pod_name$] in the cluster [$cluster_name$]' },
+    ]);
+    expect(d.threatObjects).toEqual([{ field: 'process_name', type: 'process_name' }]);
+    expect(d.mitreAttackIds).toEqual(['T1105']);
+    expect(d.analyticStories).toEqual(['Risk Based Analytics (RBA)']);
+    expect(d.schedule).toMatchObject({ cron: '0 * * * *', earliest: '-70m@m', latest: '-10m@m', disabled: true, scheduleWindow: 'auto' });
+    expect(d.search).toContain('| regex process="(?i)(?<!\\w)-(?:[a-z]*k[a-z]*|-(insecure|proxy-insecure|doh-insecure))"');
+    expect(d.filterMacro).toBe('cisco_isovalent___curl_execution_with_insecure_flags_filter');
+    expect(pack.macros.get(d.filterMacro, 0)!.definition).toBe('search *');
+  });
+
+  it('reads both schema generations', () => {
+    expect(findDetection(pack, 'Cisco Isovalent - Cron Job Creation')!.schema).toBe('findings');
+    expect(findDetection(pack, 'Cisco Isovalent - Cron Job Creation')!.riskObjects[0]).toMatchObject({ field: 'pod_name', score: 20, message: 'cron job creation detected in pod [$pod_name$] in the cluster [$cluster_name$]' });
+    expect(findDetection(pack, 'Cisco Isovalent - Shell Execution')!.schema).toBe('rba');
+  });
+
+  it('names filter macros the way security_content does', () => {
+    expect(snakeName('Cisco Isovalent - Nsenter Usage in Kubernetes Pod')).toBe('cisco_isovalent___nsenter_usage_in_kubernetes_pod');
+    expect(filterMacroName('A/B c')).toBe('a_b_c_filter');
+  });
+});
+
+describe('user content overrides bundled content', () => {
+  it('a user macro wins over the bundled filter macro and a bundled macro', () => {
+    const dir = contentDir({
+      'macros/f.yml': 'name: cisco_isovalent___curl_execution_with_insecure_flags_filter\ndefinition: search pod_namespace!=ci\n',
+      'macros/p.yml': 'name: cisco_isovalent_process_exec\ndefinition: index=k8s sourcetype=cisco:isovalent:processExec\n',
+    });
+    const pack = loadContent([dir]);
+    expect(pack.macros.get('cisco_isovalent___curl_execution_with_insecure_flags_filter', 0)!.definition).toBe('search pod_namespace!=ci');
+    expect(pack.macros.get('cisco_isovalent_process_exec', 0)!.definition).toBe('index=k8s sourcetype=cisco:isovalent:processExec');
+  });
+
+  it('a user detection with the same id replaces the bundled one', () => {
+    const dir = contentDir({
+      'detections/mine.yml': [
+        'name: My Curl',
+        'id: c16c4899-d3f7-461b-92c2-cc0ef5758855',
+        'type: TTP',
+        'search: "`cisco_isovalent_process_exec` process_name=curl | stats count by pod_name | `my_curl_filter`"',
+        'rba:',
+        '  message: curl in $pod_name$',
+        '  risk_objects: [{field: pod_name, type: system, score: 90}]',
+        '  threat_objects: []',
+      ].join('\n'),
+    });
+    const pack = loadContent([dir]);
+    expect(pack.detections).toHaveLength(10);
+    expect(findDetection(pack, 'c16c4899-d3f7-461b-92c2-cc0ef5758855')!.name).toBe('My Curl');
+    expect(pack.macros.has('my_curl_filter')).toBe(true);
+  });
+});
+
+describe('content errors point at file:line', () => {
+  it('reports malformed YAML with its line', () => {
+    const dir = contentDir({ 'detections/bad.yml': 'name: x\nsearch: |\n  a\n bad: [\n' });
+    const pack = loadContent([dir], { bundled: false });
+    const p = pack.problems.find((x) => x.code === 'CONTENT_YAML')!;
+    expect(p.file).toContain('bad.yml');
+    expect(p.line).toBeGreaterThanOrEqual(3);
+  });
+
+  it('reports a missing required field and a bad type at their lines', () => {
+    const dir = contentDir({ 'detections/d.yml': 'name: D\nid: 11111111-2222-3333-4444-555555555555\ntype: Sometimes\n' });
+    const pack = loadContent([dir], { bundled: false });
+    const msgs = pack.problems.map((p) => `${p.line}: ${p.message}`);
+    expect(msgs).toContain('3: unknown detection type "Sometimes" (expected one of TTP, Anomaly, Hunting, Correlation, Baseline, Investigation)');
+    expect(msgs.some((m) => m.includes('missing required field "search"'))).toBe(true);
+    expect(pack.detections).toHaveLength(0);
+  });
+
+  it('reports a missing content directory', () => {
+    const pack = loadContent(['/nonexistent/vigil'], { bundled: false });
+    expect(pack.problems[0]!.message).toBe('content directory not found');
+  });
+});

@@ -1,0 +1,96 @@
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { findDetection, loadContent } from '../../src/detections/content.js';
+import { BUNDLED_DATASETS_DIR } from '../../src/detections/datasets.js';
+import { junitXml } from '../../src/detections/junit.js';
+import { runDetectionTests } from '../../src/detections/testing.js';
+
+const dir = mkdtempSync(join(tmpdir(), 'vigil-testing-'));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+const seedData = readFileSync(join(BUNDLED_DATASETS_DIR, 'datasets/cisco_isovalent/cisco_isovalent.log'), 'utf8');
+mkdirSync(join(dir, 'detections'), { recursive: true });
+mkdirSync(join(dir, 'data'), { recursive: true });
+// A dataset with bad lines among good ones: the good lines must still be tested.
+writeFileSync(join(dir, 'data', 'mixed.log'), `not json\n${seedData}{"truncated": \n[1,2]\n`);
+
+const detection = (name: string, id: string, search: string, extra: string[] = []) =>
+  writeFileSync(
+    join(dir, 'detections', `${id}.yml`),
+    [
+      `name: ${name}`,
+      `id: ${id}`,
+      'type: Anomaly',
+      `search: '${search}'`,
+      'rba:',
+      '  message: curl on $pod_name$ by $user$',
+      '  risk_objects: [{field: pod_name, type: system, score: 30}]',
+      '  threat_objects: [{field: process_name, type: process_name}]',
+      'tags:',
+      '  mitre_attack_id: [T1105]',
+      'tests:',
+      ...extra,
+    ].join('\n'),
+  );
+detection('Curl Ok', '00000000-0000-4000-8000-000000000001', '`cisco_isovalent_process_exec` process_name=curl | stats count by pod_name process_name', [
+  '- name: unit on mixed data',
+  '  attack_data: [{data: ../data/mixed.log, source: not_applicable, sourcetype: "cisco:isovalent:processExec"}]',
+  '  expected: {count: 3, rows: [{pod_name: frontend-6d8f9c7b5-x2kqp, count: 3}, {pod_name: debug-toolbox, count: 2}]}',
+]);
+detection('Nothing Found', '00000000-0000-4000-8000-000000000002', '`cisco_isovalent_process_exec` process_name=doesnotexist | stats count by pod_name process_name', [
+  '- name: must fail',
+  '  attack_data: [{data: ../data/mixed.log, source: not_applicable, sourcetype: "cisco:isovalent:processExec"}]',
+]);
+detection('No Threat Field', '00000000-0000-4000-8000-000000000003', '`cisco_isovalent_process_exec` process_name=curl | stats count by pod_name', [
+  '- name: integration',
+  '  test_type: integration',
+  '  attack_data: [{data: ../data/mixed.log, source: not_applicable, sourcetype: "cisco:isovalent:processExec"}]',
+]);
+detection('Missing Data', '00000000-0000-4000-8000-000000000004', '`cisco_isovalent_process_exec` | stats count by pod_name process_name', [
+  '- name: missing',
+  '  attack_data: [{data: "https://media.githubusercontent.com/media/splunk/attack_data/master/datasets/nope/none.log", source: x, sourcetype: y}]',
+]);
+
+describe('vigil test runner', async () => {
+  const pack = loadContent([dir], { bundled: true });
+  const mine = ['Curl Ok', 'Nothing Found', 'No Threat Field', 'Missing Data'].map((n) => findDetection(pack, n)!);
+  const outcomes = await runDetectionTests(pack, mine, { datasetsDirs: [BUNDLED_DATASETS_DIR] });
+  const of = (name: string) => outcomes.find((o) => o.detection === name)!;
+
+  it('passes a unit test on data with malformed lines, checking the expected block', () => {
+    expect(of('Curl Ok')).toMatchObject({ status: 'pass', results: 3, dataset: 'mixed.log', sourcetype: 'cisco:isovalent:processExec' });
+    expect(of('Curl Ok').events).toBe(31);
+  });
+
+  it('fails a detection that returns nothing, saying why', () => {
+    expect(of('Nothing Found')).toMatchObject({ status: 'fail', message: 'the detection returned no results' });
+  });
+
+  it('fails an integration test whose threat object and message token are not in the results', () => {
+    const o = of('No Threat Field');
+    expect(o.status).toBe('fail');
+    expect(o.message).toContain('threat object field "process_name" is missing from every result');
+    expect(o.message).toContain('risk message token $user$ is not rendered in 3 of 3 results');
+  });
+
+  it('reports a dataset that is not available locally with the URL and the expected path', () => {
+    const o = of('Missing Data');
+    expect(o.status).toBe('error');
+    expect(o.message).toContain('https://media.githubusercontent.com/media/splunk/attack_data/master/datasets/nope/none.log');
+    expect(o.message).toContain(join(BUNDLED_DATASETS_DIR, 'datasets/nope/none.log'));
+  });
+
+  it('writes JUnit XML with failures and errors', () => {
+    const xml = junitXml(outcomes);
+    expect(xml).toContain('<testsuites name="vigil" tests="4" failures="2" errors="1" skipped="0"');
+    expect(xml).toContain('<failure message="the detection returned no results"/>');
+    expect((xml.match(/<testcase /g) ?? []).length).toBe(4);
+  });
+
+  it('passes every bundled detection test', async () => {
+    const all = await runDetectionTests(pack, loadContent().detections, { datasetsDirs: [BUNDLED_DATASETS_DIR] });
+    expect(all.filter((o) => o.status !== 'pass').map((o) => `${o.detection}: ${o.message}`)).toEqual([]);
+    expect(all).toHaveLength(10);
+  });
+});

@@ -1,0 +1,76 @@
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { loadContent } from '../../src/detections/content.js';
+import { validateContent } from '../../src/detections/validate.js';
+
+const dir = mkdtempSync(join(tmpdir(), 'vigil-validate-'));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+mkdirSync(join(dir, 'detections'), { recursive: true });
+writeFileSync(
+  join(dir, 'detections', 'broken.yml'),
+  [
+    'name: Broken Detection',
+    'id: 0b5e5d2a-1111-4222-8333-944444444444',
+    'type: TTP',
+    'search: |',
+    '  `cisco_isovalent_process_exec` process_name=curl',
+    '  | transaction pod_name maxspan=5m',
+    '  | `broken_detection_filter`',
+    'rba:',
+    '  message: x',
+    '  risk_objects: [{field: pod_name, type: system, score: 10}]',
+    '  threat_objects: []',
+    'tags:',
+    '  mitre_attack_id: [T1105]',
+  ].join('\n'),
+);
+writeFileSync(
+  join(dir, 'detections', 'lint.yml'),
+  [
+    'name: Lint Me',
+    'id: 0b5e5d2a-1111-4222-8333-955555555555',
+    'type: Anomaly',
+    'search: "`cisco_isovalent_process_exec` | stats count by node_name"',
+    'rba:',
+    '  message: shell by $user$ on $node_name$',
+    '  risk_objects: [{field: pod_name, type: system, score: 10}]',
+    '  threat_objects: [{field: process_name, type: process_name}]',
+    'tags:',
+    '  mitre_attack_id: [T9999, 1105]',
+  ].join('\n'),
+);
+
+describe('vigil validate', () => {
+  const report = validateContent(loadContent([dir]));
+  const mine = report.problems.filter((p) => p.file.includes(dir) || p.file.includes('vigil-validate'));
+  const byMessage = (s: string) => mine.find((p) => p.message.includes(s));
+
+  it('reports an unsupported command at its YAML line and column', () => {
+    const p = byMessage('unsupported command "transaction"')!;
+    expect(p).toBeDefined();
+    expect(p.severity).toBe('error');
+    expect(p.line).toBe(6);
+    expect(p.column).toBe(5);
+  });
+
+  it('lints risk objects and tokens the results cannot provide', () => {
+    expect(byMessage('risk object field "pod_name" is not in the search\'s results')!.severity).toBe('error');
+    expect(byMessage('token $user$')!.severity).toBe('warning');
+    expect(byMessage('token $node_name$')).toBeUndefined();
+    expect(byMessage('threat object field "process_name"')!.severity).toBe('warning');
+  });
+
+  it('lints a missing filter macro and ATT&CK ids', () => {
+    expect(byMessage('filter macro `lint_me_filter`')!.severity).toBe('warning');
+    expect(byMessage('"1105" is not an ATT&CK technique id')!.severity).toBe('error');
+    expect(byMessage('T9999 is not in vigil')!.severity).toBe('warning');
+  });
+
+  it('passes the bundled content with only the known upstream warning', () => {
+    const bundled = validateContent(loadContent());
+    expect(bundled.problems.filter((p) => p.severity === 'error')).toEqual([]);
+    expect(bundled.problems.map((p) => p.message)).toEqual(['risk message token $user$ is not a field of the results: it will render empty']);
+  });
+});
