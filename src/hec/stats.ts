@@ -15,7 +15,7 @@ export interface HecStats {
   /** Events and request-body bytes durably committed. */
   acceptedEvents: number;
   acceptedBytes: number;
-  /** Events committed per second over the last RATE_WINDOW_SECONDS. */
+  /** Events committed per second, averaged over the last RATE_WINDOW_SECONDS (the current second included). */
   eventsPerSecond: number;
   inflightBytes: number;
   inflightRequests: number;
@@ -80,13 +80,13 @@ export class StatsCollector {
     this.buckets[slot] = (this.buckets[slot] ?? 0) + events;
   }
 
-  /** Events/s over the last RATE_WINDOW_SECONDS whole seconds (the current, partial second excluded). */
+  /** Events/s over the last RATE_WINDOW_SECONDS seconds, the current one included. */
   rate(): number {
     const now = Math.floor(this.clock() / 1000);
     let sum = 0;
     for (let i = 0; i < this.buckets.length; i++) {
       const s = this.bucketSecond[i] as number;
-      if (s < now && s >= now - RATE_WINDOW_SECONDS) sum += this.buckets[i] as number;
+      if (s <= now && s > now - RATE_WINDOW_SECONDS) sum += this.buckets[i] as number;
     }
     return sum / RATE_WINDOW_SECONDS;
   }

@@ -54,7 +54,7 @@ function check(spl: string, macros: ReturnType<typeof loadContent>['macros']): v
       outcome.ok++;
     } catch (e) {
       outcome.errors++;
-      if (!(e instanceof SplError)) throw new Error(`crash on ${JSON.stringify(spl)}: ${(e as Error).stack}`);
+      if (!(e instanceof SplError)) throw new Error(`crash on ${JSON.stringify(spl)}`, { cause: e });
       const loc = e.location();
       expect(loc, `no position for ${JSON.stringify(spl)}: ${e.message}`).not.toBeNull();
       expect(loc!.offset).toBeGreaterThanOrEqual(0);
