@@ -3,6 +3,7 @@ import { readFileSync } from 'node:fs';
 import { detectionsCommand } from './commands/detections.js';
 import { runCommand } from './commands/run.js';
 import { searchCommand } from './commands/search.js';
+import { serveCommand } from './commands/serve.js';
 import { testCommand } from './commands/test.js';
 import { validateCommand } from './commands/validate.js';
 import { EXIT_USAGE, reportError } from './exit.js';
@@ -20,12 +21,18 @@ export function buildProgram(): Command {
   searchCommand(program);
   detectionsCommand(program);
   validateCommand(program);
+  serveCommand(program);
   testCommand(program);
   return program;
 }
 
 /** The CLI entry point (bin/vigil.js). Sets process.exitCode: 0 ok, 2 usage/SPL/content errors, 1 otherwise. */
 export async function main(argv: readonly string[]): Promise<void> {
+  // `vigil ... | head`: a closed pipe ends the output quietly, as Unix tools do.
+  process.stdout.on('error', (err: NodeJS.ErrnoException) => {
+    if (err.code === 'EPIPE') process.exit(process.exitCode ?? 0);
+    throw err;
+  });
   const program = buildProgram();
   try {
     await program.parseAsync([...argv]);

@@ -2,12 +2,10 @@ import type { Result } from '../events/result.js';
 import { toText, valuesOf, type FieldValue } from '../events/value.js';
 import type { Sink } from '../spl/commands/types.js';
 import { strftime } from '../spl/time/format.js';
+import { resultToJson, TIME_OUTPUT_FORMAT } from '../outputs/json.js';
 
 export type OutputFormat = 'table' | 'jsonl' | 'json' | 'csv';
 export const OUTPUT_FORMATS: readonly OutputFormat[] = ['table', 'jsonl', 'json', 'csv'];
-
-/** `_time` (and other internal time fields) print as ISO 8601 with microseconds in the chosen time zone. */
-export const TIME_OUTPUT_FORMAT = '%Y-%m-%dT%H:%M:%S.%6N%:z';
 
 export interface OutputOptions {
   format: OutputFormat;
@@ -15,17 +13,6 @@ export interface OutputOptions {
   write: (s: string) => void;
   /** Fields not to print (e.g. `_raw` in tables). */
   hide?: readonly string[];
-}
-
-/** A JSON-ready object: multivalues as arrays, `_time` as ISO text, numbers as numbers. */
-export function resultToJson(r: Result, tz: string): Record<string, string | number | (string | number)[]> {
-  const out: Record<string, string | number | (string | number)[]> = {};
-  for (const f of r.fieldNames()) {
-    const v = r.get(f);
-    if (v === null) continue;
-    out[f] = f === '_time' && typeof v === 'number' ? strftime(v, TIME_OUTPUT_FORMAT, tz) : Array.isArray(v) ? [...v] : (v as string | number);
-  }
-  return out;
 }
 
 function cellText(f: string, v: FieldValue | null, tz: string, mvJoin: string): string {

@@ -3,23 +3,14 @@
  * Tokens are compared as SHA-256 digests with timingSafeEqual, against every configured token, so neither a
  * token's prefix nor its position in the list shows in the response time.
  */
-import { createHash, timingSafeEqual } from 'node:crypto';
 import type { IncomingHttpHeaders } from 'node:http';
 import type { HecTokenConfig } from '../config/config.js';
+import { TokenSet } from '../config/token-set.js';
 import { HEC, failure, type HecFailure } from './protocol.js';
 
 export type AuthOutcome = { ok: true; token: HecTokenConfig } | { ok: false; failure: HecFailure };
 
-interface Entry {
-  digest: Buffer;
-  token: HecTokenConfig;
-}
-
 const BASE64 = /^[A-Za-z0-9+/]+={0,2}$/;
-
-function digest(text: string): Buffer {
-  return createHash('sha256').update(text, 'utf8').digest();
-}
 
 /** The token text carried by an Authorization header, or null when the header is malformed (code 3). */
 export function tokenFromAuthorization(header: string): string | null {
@@ -40,10 +31,10 @@ export function tokenFromAuthorization(header: string): string | null {
 }
 
 export class TokenRegistry {
-  private readonly entries: Entry[];
+  private readonly tokens: TokenSet<HecTokenConfig>;
 
   constructor(tokens: readonly HecTokenConfig[]) {
-    this.entries = tokens.map((token) => ({ digest: digest(token.token), token }));
+    this.tokens = new TokenSet(tokens);
   }
 
   /** Authenticates a request from its headers and query string, in Splunk's order of checks. */
@@ -56,19 +47,9 @@ export class TokenRegistry {
     }
     const text = tokenFromAuthorization(header);
     if (text === null) return { ok: false, failure: failure(HEC.INVALID_AUTHORIZATION) };
-    const token = this.lookup(text);
+    const token = this.tokens.lookup(text);
     if (!token) return { ok: false, failure: failure(HEC.INVALID_TOKEN) };
     if (token.disabled) return { ok: false, failure: failure(HEC.TOKEN_DISABLED) };
     return { ok: true, token };
-  }
-
-  private lookup(text: string): HecTokenConfig | null {
-    const d = digest(text);
-    let match: HecTokenConfig | null = null;
-    // No early exit: every entry is compared whatever matches.
-    for (const e of this.entries) {
-      if (timingSafeEqual(e.digest, d)) match = e.token;
-    }
-    return match;
   }
 }

@@ -1,6 +1,12 @@
+import { existsSync } from 'node:fs';
+import { join, resolve } from 'node:path';
 import type { Command } from 'commander';
 import { loadContent } from '../../detections/content.js';
+import { VigilError } from '../../errors.js';
+import type { EventSource } from '../../events/scan.js';
 import { explainPlan, plan, streamSearch } from '../../spl/index.js';
+import { defaultSearchIndexes } from '../../store/default-indexes.js';
+import { openStore, STORE_FILE, type SqliteStore } from '../../store/sqlite-store.js';
 import { outputSink } from '../output.js';
 import { progressReporter } from '../progress.js';
 import { addEventOptions, checkTimeZone, fileSource, InputIssues, outputFormat, parseNow, type EventOptions } from '../shared.js';
@@ -8,14 +14,16 @@ import { failOnContentErrors } from './content-errors.js';
 
 interface SearchCliOptions extends EventOptions {
   explain?: boolean;
+  dataDir: string;
 }
 
 export function searchCommand(program: Command): void {
   addEventOptions(
     program
       .command('search')
-      .description('run an ad-hoc SPL search over Tetragon events')
+      .description('run an ad-hoc SPL search over Tetragon files (--events) or the store of vigil serve (--data-dir)')
       .argument('<spl>', 'the search, e.g. "`cisco_isovalent_process_exec` process_name=curl | stats count by pod_name"')
+      .option('--data-dir <dir>', 'search the store in this data directory (when --events is not given)', './data')
       .option('--explain', 'print the optimized plan instead of running the search'),
   ).action(async (spl: string, opts: SearchCliOptions) => {
     const tz = checkTimeZone(opts.tz);
@@ -23,24 +31,34 @@ export function searchCommand(program: Command): void {
     const pack = loadContent(opts.content ?? []);
     failOnContentErrors(pack);
     const issues = new InputIssues();
-    const source = opts.explain ? null : fileSource(opts, issues, now);
-    const searchOpts = {
-      macros: pack.macros,
-      lookups: pack.lookups,
-      source,
-      now,
-      tz,
-      earliest: opts.earliest ?? null,
-      latest: opts.latest ?? null,
-    };
-    if (opts.explain) {
-      process.stdout.write(explainPlan(plan(spl, { ...searchOpts, sourceNewestFirst: false })) + '\n');
-      return;
+    let store: SqliteStore | null = null;
+    let source: EventSource;
+    let defaultIndexes: readonly string[] | 'all' = 'all';
+    if (opts.events && opts.events.length) {
+      source = fileSource(opts, issues, now);
+    } else {
+      const dir = resolve(opts.dataDir);
+      if (!existsSync(join(dir, STORE_FILE))) {
+        throw new VigilError('USAGE', `no events to search: pass --events <file...>, or --data-dir pointing at the data of vigil serve (no store in ${dir})`);
+      }
+      // Read-only: never takes the write lock, so it works while vigil serve is writing.
+      store = await openStore(dir, { readonly: true });
+      source = store;
+      defaultIndexes = defaultSearchIndexes(store);
     }
-    const progress = progressReporter('searching');
-    const sink = outputSink({ format: outputFormat(opts.format), tz, write: (s) => process.stdout.write(s), hide: ['_raw'] });
-    await streamSearch(spl, { ...searchOpts, onProgress: progress.update }, sink);
-    progress.done();
-    issues.summary();
+    try {
+      const searchOpts = { macros: pack.macros, lookups: pack.lookups, source, now, tz, earliest: opts.earliest ?? null, latest: opts.latest ?? null, defaultIndexes };
+      if (opts.explain) {
+        process.stdout.write(explainPlan(plan(spl, searchOpts)) + '\n');
+        return;
+      }
+      const progress = progressReporter('searching');
+      const sink = outputSink({ format: outputFormat(opts.format), tz, write: (s) => process.stdout.write(s), hide: ['_raw'] });
+      await streamSearch(spl, { ...searchOpts, onProgress: progress.update }, sink);
+      progress.done();
+      issues.summary();
+    } finally {
+      await store?.close();
+    }
   });
 }
