@@ -56,6 +56,8 @@ export interface ReadBodyOptions {
   encoding: ContentEncoding;
   maxBytes: number;
   budget: ByteBudget;
+  /** Called once the up-front checks passed, before reading (to answer `Expect: 100-continue`). */
+  beforeRead?: () => void;
 }
 
 export interface Body {
@@ -85,6 +87,7 @@ export function readBody(req: IncomingMessage, options: ReadBodyOptions): Promis
     reserved = declared;
   }
 
+  options.beforeRead?.();
   return new Promise<Body>((resolve, reject) => {
     const chunks: Buffer[] = [];
     let size = 0;

@@ -2,23 +2,29 @@
  * A raw event seen as a Result. Default fields come from the Event; everything else is extracted on
  * first access and cached: CIM fields for `cisco:isovalent*` sourcetypes (normalize/tetragon.ts),
  * then KV_MODE=json paths (normalize/json-fields.ts). `_raw` is parsed at most once, and not at all
- * when the reader left the parse in `e.json`. Writes go to an overlay that wins over extractions.
+ * when the reader left the parse in `e.json`, or left spans (tetragon-index.ts) that answer the
+ * field. Writes go to an overlay that wins over extractions.
  */
 import type { Event } from '../events/event.js';
 import type { Result } from '../events/result.js';
 import type { FieldValue } from '../events/value.js';
 import { extractAll, extractPath } from './json-fields.js';
-import { isIsovalentSourcetype, tetragonCimField, tetragonCimFields, tetragonView, type TetragonView } from './tetragon.js';
+import { isIsovalentSourcetype, isTetragonCimField, tetragonCimField, tetragonCimFields, tetragonIndexedField, tetragonView, type TetragonView } from './tetragon.js';
+import { topLevelField, type IndexedEvent } from './tetragon-index.js';
 
 /** Splunk's default fields carried by every Event, in the order fieldNames() lists them. */
 export const EVENT_METADATA_FIELDS = ['_time', '_raw', 'index', 'sourcetype', 'source', 'host'] as const;
 
 /** Extraction state, shared by an EventResult and its clones (it only depends on the immutable event). */
 interface Extraction {
-  /** The parsed top-level object, or null when `_raw` is not a JSON object. */
-  json: Record<string, unknown> | null;
-  /** Set for cisco:isovalent* events. */
+  /** The parsed top-level object, or null when `_raw` is not a JSON object; undefined until needed. */
+  json: Record<string, unknown> | null | undefined;
+  /** Set for cisco:isovalent* events once `json` is parsed. */
   view: TetragonView | null;
+  /** The reader's spans (tetragon-index.ts), or null. */
+  spans: number[] | null;
+  /** Whether the sourcetype gets the add-on's CIM fields. */
+  isovalent: boolean;
   cache: Map<string, FieldValue | null>;
   /** Every extracted field, once fieldNames() needed them all. */
   all: Map<string, FieldValue> | null;
@@ -99,10 +105,18 @@ export class EventResult implements Result {
 
   private ensure(): Extraction {
     if (this.x !== null) return this.x;
-    const json = parseObject(this.event);
-    const view = json !== null && isIsovalentSourcetype(this.event.sourcetype) ? tetragonView(json) : null;
-    this.x = { json, view, cache: new Map(), all: null };
+    const spans = (this.event as IndexedEvent).spans ?? null;
+    this.x = { json: undefined, view: null, spans, isovalent: isIsovalentSourcetype(this.event.sourcetype), cache: new Map(), all: null };
     return this.x;
+  }
+
+  /** `x.json` (and `x.view`), parsing `_raw` on first need. */
+  private parsed(x: Extraction): Record<string, unknown> | null {
+    if (x.json === undefined) {
+      x.json = parseObject(this.event);
+      x.view = x.json !== null && x.isovalent ? tetragonView(x.json) : null;
+    }
+    return x.json;
   }
 
   private extracted(field: string): FieldValue | null {
@@ -110,17 +124,36 @@ export class EventResult implements Result {
     if (x.all !== null) return x.all.get(field) ?? null;
     const cached = x.cache.get(field);
     if (cached !== undefined) return cached;
+    const v = x.spans !== null ? this.fromSpans(x, x.spans, field) : this.fromJson(x, field);
+    x.cache.set(field, v);
+    return v;
+  }
+
+  private fromJson(x: Extraction, field: string): FieldValue | null {
+    const json = this.parsed(x);
     let v: FieldValue | null = null;
     if (x.view !== null) v = tetragonCimField(x.view, field) ?? null;
     // Not a CIM field, or the CIM source is absent: fall back to the JSON path of that name.
-    if (v === null && x.json !== null) v = extractPath(x.json, field);
-    x.cache.set(field, v);
+    if (v === null && json !== null) v = extractPath(json, field);
     return v;
+  }
+
+  /** fromJson's value, from the spans when they can tell (CIM fields, top-level keys), else parsed. */
+  private fromSpans(x: Extraction, spans: number[], field: string): FieldValue | null {
+    const raw = this.event._raw;
+    if (x.isovalent && isTetragonCimField(field)) {
+      const v = tetragonIndexedField(raw, spans, field);
+      if (v === undefined) return this.fromJson(x, field);
+      if (v !== null) return v;
+    }
+    const top = topLevelField(raw, spans, field);
+    return top !== undefined ? top : this.fromJson(x, field);
   }
 
   private all(): Map<string, FieldValue> {
     const x = this.ensure();
     if (x.all !== null) return x.all;
+    this.parsed(x);
     const all = x.view !== null ? tetragonCimFields(x.view) : new Map<string, FieldValue>();
     if (x.json !== null) for (const [k, v] of extractAll(x.json)) if (!all.has(k)) all.set(k, v);
     x.all = all;

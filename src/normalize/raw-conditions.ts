@@ -38,7 +38,8 @@ interface CimSpec {
   exists: RawFilter;
 }
 
-const has = (key: string): RawFilter => ({ kind: 'contains', text: `"${key}"` });
+/** A key name: required, but present in nearly every event (marked so sources do not search for it first). */
+const has = (key: string): RawFilter => ({ kind: 'contains', text: `"${key}"`, key: true });
 const all = (...items: RawFilter[]): RawFilter => ({ kind: 'and', items });
 const any = (...items: RawFilter[]): RawFilter => ({ kind: 'or', items });
 
@@ -198,7 +199,7 @@ function pathConditions(field: string): RawFilter[] {
   const out: RawFilter[] = [];
   for (const p of parts) {
     const text = (p.atStart ? '"' : '') + p.text + (p.atEnd ? '"' : '');
-    if (p.atStart || p.atEnd || p.text.length >= 2) out.push(contains(text));
+    if (p.atStart || p.atEnd || p.text.length >= 2) out.push({ kind: 'contains', text, key: true });
   }
   return out;
 }

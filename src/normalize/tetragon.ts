@@ -6,6 +6,25 @@
  */
 import type { FieldValue, Scalar } from '../events/value.js';
 import { eventKind, isJsonObject } from '../sources/tetragon.js';
+import {
+  S_ARGUMENTS,
+  S_BINARY,
+  S_CLUSTER_NAME,
+  S_CONTAINER_ID,
+  S_CWD,
+  S_IMAGE_NAME,
+  S_NODE_NAME,
+  S_PARENT_ARGUMENTS,
+  S_PARENT_BINARY,
+  S_PARENT_PID,
+  S_PID,
+  S_POD_NAME,
+  S_POD_NAMESPACE,
+  S_UID,
+  spanNumber,
+  spanString,
+  spansKind,
+} from './tetragon-index.js';
 
 /** Unverified constant: the add-on's fields list has `vendor_product`, but its value is not public. */
 export const VENDOR_PRODUCT = 'Cisco Isovalent';
@@ -158,6 +177,71 @@ export function tetragonCimField(view: TetragonView, field: string): FieldValue 
     default:
       return undefined;
   }
+}
+
+/**
+ * tetragonCimField for an indexed event (tetragon-index.ts), without parsing: same values, read from
+ * the spans. Undefined when the spans cannot tell: a name that is not a CIM field, or the network
+ * fields of process_connect (not tracked: the caller parses and uses tetragonCimField).
+ */
+export function tetragonIndexedField(raw: string, spans: readonly number[], field: string): FieldValue | null | undefined {
+  switch (field) {
+    case 'process_name':
+    case 'process_exec': {
+      const b = spanString(raw, spans, S_BINARY);
+      return b === null ? null : basename(b);
+    }
+    case 'process':
+      return commandLineAt(raw, spans, S_BINARY, S_ARGUMENTS);
+    case 'process_id':
+      return spanNumber(raw, spans, S_PID);
+    case 'process_path':
+      return spanString(raw, spans, S_BINARY);
+    case 'process_current_directory':
+      return spanString(raw, spans, S_CWD);
+    case 'user_id':
+      return spanNumber(raw, spans, S_UID);
+    case 'parent_process':
+      return commandLineAt(raw, spans, S_PARENT_BINARY, S_PARENT_ARGUMENTS);
+    case 'parent_process_name':
+    case 'parent_process_exec': {
+      const b = spanString(raw, spans, S_PARENT_BINARY);
+      return b === null ? null : basename(b);
+    }
+    case 'parent_process_id':
+      return spanNumber(raw, spans, S_PARENT_PID);
+    case 'parent_process_path':
+      return spanString(raw, spans, S_PARENT_BINARY);
+    case 'pod_name':
+      return spanString(raw, spans, S_POD_NAME);
+    case 'pod_namespace':
+      return spanString(raw, spans, S_POD_NAMESPACE);
+    case 'pod_image_name':
+      return spanString(raw, spans, S_IMAGE_NAME);
+    case 'container_id':
+      return spanString(raw, spans, S_CONTAINER_ID);
+    case 'cluster_name':
+      return spanString(raw, spans, S_CLUSTER_NAME);
+    case 'node_name':
+      return spanString(raw, spans, S_NODE_NAME);
+    case 'vendor_product':
+      return VENDOR_PRODUCT;
+    case 'src_ip':
+    case 'dest_ip':
+    case 'src_port':
+    case 'dest_port':
+    case 'protocol':
+      return spansKind(spans) === 'process_connect' ? undefined : null;
+    default:
+      return undefined;
+  }
+}
+
+function commandLineAt(raw: string, spans: readonly number[], binarySlot: number, argsSlot: number): string | null {
+  const binary = spanString(raw, spans, binarySlot);
+  if (binary === null) return null;
+  const args = spanString(raw, spans, argsSlot);
+  return args === null || args === '' ? binary : binary + ' ' + args;
 }
 
 const CONNECT_NAMES: Record<'src_ip' | 'dest_ip' | 'src_port' | 'dest_port' | 'protocol', readonly string[]> = {

@@ -17,6 +17,7 @@ import { DEFAULT_INDEX } from '../events/event.js';
 import {
   compileRawFilter,
   metadataPredicate,
+  rawAnchors,
   type EventSource,
   type RawFilter,
   type ScanOptions,
@@ -29,8 +30,10 @@ import {
   isJsonObject,
   parseTetragonTime,
   toEvent,
+  toEventFromSpans,
   type ToEventContext,
 } from './tetragon.js';
+import { scanTetragonLine } from '../normalize/tetragon-index.js';
 
 /** A problem with one input line. `line` is 1-based; `file` is the path as given (`stdin` for `-`). */
 export interface LineIssue {
@@ -89,6 +92,8 @@ const DEFAULT_BATCH_CHARS = 512 * 1024;
 const DEFAULT_CHUNK = 1 << 20;
 /** Lines the prefilter skipped, remembered to give a later time-less event its predecessor's time. */
 const SKIPPED_RING = 16;
+/** Bytes of lines searched for prefilter anchors at once. */
+const WINDOW = 1 << 16;
 
 export class FileSource implements EventSource {
   readonly newestFirst = false;
@@ -138,26 +143,18 @@ export class FileSource implements EventSource {
         continue;
       }
       const rawTest = compileRawFilter(plan.raw);
+      const anchors = rawAnchors(plan.raw);
       const fileTime = input.mtime ?? startedAt;
       const { earliest, latest } = request;
 
       // Time fallback state: last parsed event's time, and the lines the prefilter skipped since then.
       let lastTime: number | null = null;
-      const ring: string[] = new Array<string>(SKIPPED_RING);
-      let skippedSinceParse = 0;
-      const fallbackTime = (): number => {
-        const n = Math.min(skippedSinceParse, SKIPPED_RING);
-        for (let i = 1; i <= n; i++) {
-          const t = timeOfLine(ring[(skippedSinceParse - i) % SKIPPED_RING] as string);
-          if (t !== null) return t;
-        }
-        return lastTime ?? fileTime;
-      };
+      const skipped = new SkippedLines();
       const ctx: ToEventContext = {
         index: this.opts.index ?? DEFAULT_INDEX,
         source: this.opts.source ?? input.label,
         defaultHost: this.opts.defaultHost ?? hostname(),
-        fallbackTime,
+        fallbackTime: () => skipped.time() ?? lastTime ?? fileTime,
       };
       if (this.opts.sourcetype !== undefined) ctx.sourcetype = this.opts.sourcetype;
       if (this.opts.host !== undefined) ctx.host = this.opts.host;
@@ -165,24 +162,52 @@ export class FileSource implements EventSource {
       let batch: Event[] = [];
       let batchLen = 0;
       let lineNo = 0;
+      /** Adds an event to the batch; true when the batch is full. */
+      const add = (e: Event | null): boolean => {
+        if (e === null) return false;
+        batch.push(e);
+        batchLen += e._raw.length;
+        return batch.length >= batchSize || batchLen >= batchChars;
+      };
+      const flush = (): Event[] => {
+        const full = batch;
+        batch = [];
+        batchLen = 0;
+        return full;
+      };
 
-      // Returns the event to keep, or null. Lines are split on the bytes (0x0A never occurs inside a
+      /** A line the prefilter rejected, decoded: skipped unparsed, but reported if not even object-shaped. */
+      const rejected = (line: string): void => {
+        // Object-shaped lines with bad insides go unnoticed (documented); truncated writes and garbage do not.
+        if (!looksLikeObject(line)) this.reportMalformed(input.label, lineNo, malformedReason(line));
+        else skipped.add(line);
+      };
+
+      // One line → the event to keep, or null. Lines are split on the bytes (0x0A never occurs inside a
       // UTF-8 sequence) and decoded one by one: much faster than decoding chunks and splitting strings.
+      // Without a prefilter, the line's bytes are scanned (validated, values located) instead of parsed;
+      // lines the scan does not handle take the JSON.parse path (toEvent).
       const handle = (buf: Buffer, start: number, end: number): Event | null => {
         lineNo++;
         if (end > start && buf[end - 1] === 13) end--; // CRLF
         if (end === start) return null;
-        let line = buf.toString('utf8', start, end);
-        if (lineNo === 1 && line.charCodeAt(0) === 0xfeff) line = line.slice(1); // UTF-8 BOM
-        if (line.length === 0 || (isSpace(line.charCodeAt(0)) && line.trim() === '')) return null;
-        if (rawTest !== null && !rawTest(line)) {
-          // Skipped unparsed. Lines that are not even object-shaped (truncated writes, garbage) are
-          // still reported, cheaply; object-shaped lines with bad insides go unnoticed (documented).
-          if (!looksLikeObject(line)) this.reportMalformed(input.label, lineNo, malformedReason(line));
-          else ring[skippedSinceParse++ % SKIPPED_RING] = line;
-          return null;
+        let spans = rawTest === null ? scanTetragonLine(buf, start, end) : null;
+        let line: string;
+        if (spans !== null) {
+          line = buf.toString('latin1', start, end); // the scan accepts ASCII only
+        } else {
+          line = buf.toString('utf8', start, end);
+          if (lineNo === 1 && line.charCodeAt(0) === 0xfeff) line = line.slice(1); // UTF-8 BOM
+          if (line.length === 0 || (isSpace(line.charCodeAt(0)) && line.trim() === '')) return null;
+          if (rawTest !== null) {
+            if (!rawTest(line)) {
+              rejected(line);
+              return null;
+            }
+            spans = scanTetragonLine(buf, start, end);
+          }
         }
-        const out = toEvent(line, ctx);
+        const out = (spans !== null ? toEventFromSpans(line, spans, ctx) : null) ?? toEvent(line, ctx);
         if (!out.ok) {
           this.reportMalformed(input.label, lineNo, out.reason);
           return null;
@@ -193,10 +218,28 @@ export class FileSource implements EventSource {
         }
         const t = out.event._time;
         lastTime = t;
-        skippedSinceParse = 0;
+        skipped.clear();
         if (earliest !== null && t < earliest) return null;
         if (latest !== null && t >= latest) return null;
         return metaPass(out.event) ? out.event : null;
+      };
+
+      // A line the chunk search found no anchor in, so the prefilter rejects it: handled as `rejected`
+      // does, without decoding it when its bytes are object-shaped (the usual case).
+      const skip = (buf: Buffer, start: number, end: number, text: string, textStart: number): void => {
+        lineNo++;
+        if (end > start && buf[end - 1] === 13) end--; // CRLF
+        if (end === start) return;
+        let i = start;
+        let j = end - 1;
+        while (i <= j && isJsonSpace(buf[i] as number)) i++;
+        while (j >= i && isJsonSpace(buf[j] as number)) j--;
+        if (i < j && buf[i] === 123 && buf[j] === 125) {
+          skipped.addLatin1(text, start - textStart, end - textStart);
+          return;
+        }
+        const line = buf.toString('utf8', start, end);
+        if (!(isSpace(line.charCodeAt(0)) && line.trim() === '')) rejected(line);
       };
 
       // The start of a line that continues in the next chunk (copied: chunk buffers are reused).
@@ -218,8 +261,15 @@ export class FileSource implements EventSource {
         signal?.throwIfAborted();
         const buf = typeof chunk.data === 'string' ? Buffer.from(chunk.data, 'utf8') : chunk.data;
         let start = 0;
-        let nl = buf.indexOf(10);
-        while (nl !== -1) {
+        const last = buf.lastIndexOf(10); // lines in [start, last] are complete
+        if (last === -1) {
+          keepPartial(buf, 0, buf.length);
+          onProgress?.({ scanned: scanned + lineNo, bytes: bytesBefore + chunk.bytes, totalBytes });
+          continue;
+        }
+        // The line carried over from the previous chunk, and the input's first line (its BOM), one by one.
+        while (start <= last && (partialLen > 0 || lineNo === 0)) {
+          const nl = buf.indexOf(10, start);
           let e: Event | null;
           if (partialLen > 0) {
             keepPartial(buf, start, nl);
@@ -230,26 +280,56 @@ export class FileSource implements EventSource {
             e = handle(buf, start, nl);
           }
           start = nl + 1;
-          nl = buf.indexOf(10, start);
-          if (e !== null) {
-            batch.push(e);
-            batchLen += e._raw.length;
-            if (batch.length >= batchSize || batchLen >= batchChars) {
-              yield batch;
-              signal?.throwIfAborted(); // the consumer may have aborted while it held the batch
-              batch = [];
-              batchLen = 0;
+          if (add(e)) {
+            yield flush();
+            signal?.throwIfAborted(); // the consumer may have aborted while it held the batch
+          }
+        }
+        if (anchors !== null) {
+          // Prefiltered: search a window of lines for the anchors at once; only lines holding one are
+          // decoded and tested. Windows of ~64 KiB: the latin1 text then dies young (a 1 MiB string
+          // made the search 1.5× slower), and its indexes are byte offsets (one character per byte).
+          while (start <= last) {
+            const cut = start + WINDOW >= last ? last : buf.lastIndexOf(10, start + WINDOW);
+            const windowEnd = cut >= start ? cut : buf.indexOf(10, start + WINDOW); // a line longer than the window
+            const text = buf.toString('latin1', start, windowEnd);
+            const textStart = start;
+            anchors.lastIndex = 0;
+            for (;;) {
+              const m = anchors.exec(text);
+              const lineStart = m === null ? windowEnd + 1 : buf.lastIndexOf(10, textStart + m.index) + 1;
+              while (start < lineStart) {
+                const nl = buf.indexOf(10, start);
+                skip(buf, start, nl, text, textStart);
+                start = nl + 1;
+              }
+              if (m === null) break;
+              const nl = buf.indexOf(10, lineStart);
+              const e = handle(buf, lineStart, nl);
+              start = nl + 1;
+              anchors.lastIndex = start - textStart;
+              if (add(e)) {
+                yield flush();
+                signal?.throwIfAborted();
+              }
+            }
+          }
+        } else {
+          while (start <= last) {
+            const nl = buf.indexOf(10, start);
+            const e = handle(buf, start, nl);
+            start = nl + 1;
+            if (add(e)) {
+              yield flush();
+              signal?.throwIfAborted();
             }
           }
         }
         if (start < buf.length) keepPartial(buf, start, buf.length);
         onProgress?.({ scanned: scanned + lineNo, bytes: bytesBefore + chunk.bytes, totalBytes });
       }
-      if (partialLen > 0) {
-        const e = handle(partial, 0, partialLen);
-        if (e !== null) batch.push(e);
-      }
-      if (batch.length > 0) yield batch;
+      if (partialLen > 0) add(handle(partial, 0, partialLen));
+      if (batch.length > 0) yield flush();
       scanned += lineNo;
       bytesBefore += input.size ?? 0;
       onProgress?.({ scanned, bytes: bytesBefore, totalBytes });
@@ -334,12 +414,17 @@ export class FileSource implements EventSource {
   }
 }
 
-/** Reads a file in big chunks; gzip (detected by its magic bytes, whatever the extension) is inflated. */
+/**
+ * Reads a file in big chunks; gzip (detected by its magic bytes, whatever the extension) is inflated.
+ * Two buffers alternate: the next chunk is read while the consumer works on the current one (as a
+ * stream's read-ahead does).
+ */
 async function* fileChunks(input: Input, chunkSize: number, signal: AbortSignal | undefined): AsyncGenerator<Chunk> {
   let fh: Awaited<ReturnType<typeof open>> | undefined;
+  let pending: Promise<{ bytesRead: number }> | undefined;
   try {
     fh = await open(input.path, 'r');
-    const buf = Buffer.allocUnsafe(Math.max(chunkSize, 2));
+    let buf = Buffer.allocUnsafe(Math.max(chunkSize, 2));
     const head = await fh.read(buf, 0, 2, 0);
     if (head.bytesRead === 2 && buf[0] === 0x1f && buf[1] === 0x8b) {
       await fh.close();
@@ -347,19 +432,25 @@ async function* fileChunks(input: Input, chunkSize: number, signal: AbortSignal 
       yield* gzipChunks(input.path, chunkSize, signal);
       return;
     }
+    let spare = Buffer.allocUnsafe(buf.length);
     let pos = 0;
+    pending = fh.read(buf, 0, buf.length, pos);
     for (;;) {
-      const { bytesRead } = await fh.read(buf, 0, buf.length, pos);
+      const { bytesRead } = await pending;
+      pending = undefined;
       if (bytesRead === 0) break;
       pos += bytesRead;
-      // The buffer is reused: the consumer decodes each chunk before asking for the next one.
+      pending = fh.read(spare, 0, spare.length, pos);
+      // The consumer decodes each chunk before asking for the next one, so its buffer can be refilled then.
       yield { data: buf.subarray(0, bytesRead), bytes: pos };
+      [buf, spare] = [spare, buf];
     }
   } catch (err) {
     if (signal?.aborted) throw signal.reason;
     if (err instanceof VigilError) throw err;
     throw ioError(input.path, err);
   } finally {
+    await pending?.catch(() => undefined); // the read ahead must end before the handle closes
     await fh?.close();
   }
 }
@@ -393,6 +484,54 @@ function ioError(path: string, err: unknown): VigilError {
   };
   const reason = (e?.code && reasons[e.code]) || e?.message || String(err);
   return new VigilError('INPUT_IO', `cannot read ${path}: ${reason}`, { cause: err });
+}
+
+/**
+ * The lines the prefilter skipped since the last parsed event (the newest SKIPPED_RING of them), to give
+ * a later time-less event its predecessor's time. Lines the window search skipped are kept as offsets
+ * into the window's latin1 text and decoded only if needed: at most SKIPPED_RING windows stay referenced.
+ */
+class SkippedLines {
+  private readonly texts = new Array<string>(SKIPPED_RING).fill('');
+  private readonly starts = new Int32Array(SKIPPED_RING);
+  /** -1: `texts[k]` is the decoded line itself. */
+  private readonly ends = new Int32Array(SKIPPED_RING).fill(-1);
+  private count = 0;
+
+  add(line: string): void {
+    const k = this.count++ % SKIPPED_RING;
+    this.texts[k] = line;
+    this.ends[k] = -1;
+  }
+
+  addLatin1(text: string, start: number, end: number): void {
+    const k = this.count++ % SKIPPED_RING;
+    this.texts[k] = text;
+    this.starts[k] = start;
+    this.ends[k] = end;
+  }
+
+  /** An event was parsed: earlier skipped lines no longer matter. */
+  clear(): void {
+    this.count = 0;
+  }
+
+  /** The newest valid `time` among the skipped lines, or null. */
+  time(): number | null {
+    const n = Math.min(this.count, SKIPPED_RING);
+    for (let i = 1; i <= n; i++) {
+      const t = timeOfLine(this.line((this.count - i) % SKIPPED_RING));
+      if (t !== null) return t;
+    }
+    return null;
+  }
+
+  private line(k: number): string {
+    const text = this.texts[k] as string;
+    const end = this.ends[k] as number;
+    // latin1 → bytes → UTF-8: exactly the line as the per-line path decodes it.
+    return end < 0 ? text : Buffer.from(text.slice(this.starts[k], end), 'latin1').toString('utf8');
+  }
 }
 
 /** Cheap gate before `trim()`: could this character start a whitespace-only line? */

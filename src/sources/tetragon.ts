@@ -3,6 +3,8 @@
  * the RFC3339 `time`, `host` from `node_name`. No field extraction happens here (see normalize/).
  */
 import type { Event } from '../events/event.js';
+import { T_ESCAPED, T_NULL, T_STRING } from '../normalize/json-scan.js';
+import { S_NODE_NAME, S_TIME, spanString, spanType, spansKind, type IndexedEvent } from '../normalize/tetragon-index.js';
 
 /** Envelope keys that sit next to the event body in every GetEventsResponse (events.proto). */
 const ENVELOPE_KEYS = new Set(['node_name', 'time', 'cluster_name', 'node_labels', 'aggregation_info']);
@@ -44,8 +46,15 @@ export function tetragonSourcetype(kind: string | null): string {
   return SOURCETYPE_ISOVALENT;
 }
 
-// RFC3339: date, `T` (or `t`/space, RFC3339 §5.6 note), time, any number of fraction digits, `Z` or ±hh:mm.
-const RFC3339 = /^(\d{4})-(\d{2})-(\d{2})[Tt ](\d{2}):(\d{2}):(\d{2})(?:\.(\d+))?(?:([Zz])|([+-])(\d{2}):(\d{2}))$/;
+function digits(text: string, at: number, n: number): number {
+  let v = 0;
+  for (let i = at; i < at + n; i++) {
+    const d = text.charCodeAt(i) - 48; // NaN past the end
+    if (!(d >= 0 && d <= 9)) return -1;
+    v = v * 10 + d;
+  }
+  return v;
+}
 
 /** Days since 1970-01-01 of a proleptic Gregorian date (Hinnant's days_from_civil; Date.UTC maps years 0–99 to 19xx). */
 function daysFromCivil(y: number, m: number, d: number): number {
@@ -66,26 +75,50 @@ function daysInMonth(y: number, m: number): number {
  * Parses an RFC3339 timestamp (`2023-10-06T22:03:57.700326678Z`, `2022-01-19T11:16:29.378+02:00`) into
  * epoch seconds with microsecond precision. Sub-microsecond digits are truncated, never rounded, so a
  * time never moves into the next microsecond (or second). Null when the text is not valid RFC3339.
+ * Accepted: `YYYY-MM-DD`, `T` (or `t`/space, RFC3339 §5.6 note), `hh:mm:ss`, any number of fraction
+ * digits, `Z`/`z` or `±hh:mm`. Read character by character: a regex made it a tenth of the read path.
  */
 export function parseTetragonTime(text: string): number | null {
-  const m = RFC3339.exec(text);
-  if (!m) return null;
-  const y = Number(m[1]);
-  const mo = Number(m[2]);
-  const d = Number(m[3]);
-  const h = Number(m[4]);
-  const mi = Number(m[5]);
-  const s = Number(m[6]);
+  const n = text.length;
+  if (n < 20) return null;
+  const y = digits(text, 0, 4);
+  const mo = digits(text, 5, 2);
+  const d = digits(text, 8, 2);
+  const h = digits(text, 11, 2);
+  const mi = digits(text, 14, 2);
+  const s = digits(text, 17, 2);
+  const t = text.charCodeAt(10);
+  if (
+    (y | mo | d | h | mi | s) < 0 ||
+    text.charCodeAt(4) !== 45 || text.charCodeAt(7) !== 45 || (t !== 84 && t !== 116 && t !== 32) ||
+    text.charCodeAt(13) !== 58 || text.charCodeAt(16) !== 58
+  ) {
+    return null;
+  }
+  let i = 19;
+  let micros = 0;
+  if (text.charCodeAt(i) === 46) {
+    const from = ++i;
+    while (i < n && text.charCodeAt(i) >= 48 && text.charCodeAt(i) <= 57) i++;
+    if (i === from) return null;
+    for (let k = 0; k < 6; k++) micros = micros * 10 + (from + k < i ? text.charCodeAt(from + k) - 48 : 0);
+  }
+  let offset = 0;
+  const z = text.charCodeAt(i);
+  if (z === 90 || z === 122) {
+    if (i + 1 !== n) return null;
+  } else if (z === 43 || z === 45) {
+    const oh = digits(text, i + 1, 2);
+    const om = digits(text, i + 4, 2);
+    if (i + 6 !== n || oh < 0 || om < 0 || text.charCodeAt(i + 3) !== 58) return null;
+    if (oh > 23 || om > 59) return null;
+    offset = (z === 45 ? -1 : 1) * (oh * 3600 + om * 60);
+  } else {
+    return null;
+  }
   // Second 60 is a leap second (RFC3339 allows it); it lands on the next minute's :00, as in Splunk.
   if (mo < 1 || mo > 12 || d < 1 || d > daysInMonth(y, mo) || h > 23 || mi > 59 || s > 60) return null;
-  let secs = daysFromCivil(y, mo, d) * 86400 + h * 3600 + mi * 60 + s;
-  if (!m[8]) {
-    const oh = Number(m[10]);
-    const om = Number(m[11]);
-    if (oh > 23 || om > 59) return null;
-    secs -= (m[9] === '-' ? -1 : 1) * (oh * 3600 + om * 60);
-  }
-  const micros = m[7] ? Number((m[7] + '00000').slice(0, 6)) : 0;
+  const secs = daysFromCivil(y, mo, d) * 86400 + h * 3600 + mi * 60 + s - offset;
   // Integer microseconds, then one division: the nearest double to the exact decimal value.
   return (secs * 1_000_000 + micros) / 1_000_000;
 }
@@ -140,6 +173,38 @@ export function toEvent(line: string, ctx: ToEventContext): ToEventOutcome {
     host: ctx.host ?? (typeof nodeName === 'string' && nodeName !== '' ? nodeName : ctx.defaultHost),
     _raw: line,
     json,
+  };
+  return { ok: true, event, missingTime };
+}
+
+/**
+ * toEvent for a line the fast scan indexed (normalize/tetragon-index.ts): the same Event (with `spans`
+ * instead of `json`) or the same malformed reason, without JSON.parse. Null when the spans cannot decide
+ * (a `time` that is neither a string nor null): the caller then uses toEvent.
+ */
+export function toEventFromSpans(line: string, spans: number[], ctx: ToEventContext): ToEventOutcome | null {
+  let time: number | null;
+  let missingTime = false;
+  const tt = spanType(spans, S_TIME);
+  if (tt === 0 || tt === T_NULL) {
+    time = ctx.fallbackTime();
+    missingTime = true;
+  } else if (tt === T_STRING || tt === T_ESCAPED) {
+    const t = spanString(line, spans, S_TIME) as string;
+    time = parseTetragonTime(t);
+    if (time === null) return { ok: false, reason: `bad time "${t}"` };
+  } else {
+    return null;
+  }
+  const nodeName = spanString(line, spans, S_NODE_NAME);
+  const event: IndexedEvent = {
+    _time: time,
+    index: ctx.index,
+    sourcetype: ctx.sourcetype ?? tetragonSourcetype(spansKind(spans)),
+    source: ctx.source,
+    host: ctx.host ?? (nodeName !== null && nodeName !== '' ? nodeName : ctx.defaultHost),
+    _raw: line,
+    spans,
   };
   return { ok: true, event, missingTime };
 }

@@ -165,6 +165,8 @@ describe('rawConditionFor never excludes an event that really matches', () => {
 
 describe('rawConditionFor: shapes and selectivity', () => {
   const c = (text: string): RawFilter => ({ kind: 'contains', text });
+  /** A key-name literal (a poor anchor for a chunk search, see rawAnchors). */
+  const k = (text: string): RawFilter => ({ kind: 'contains', text, key: true });
   const selected = (field: string, pattern: string): number[] => {
     const test = compileRawFilter(rawConditionFor(field, pattern));
     return upstream.flatMap((l, i) => (test === null || test(l) ? [i + 1] : []));
@@ -178,10 +180,10 @@ describe('rawConditionFor: shapes and selectivity', () => {
   });
 
   it('requires the JSON key for a JSON path, with its outer boundaries', () => {
-    expect(rawConditionForExists('process_kprobe.action')).toEqual({ kind: 'and', items: [c('"process_kprobe'), c('action"')] });
+    expect(rawConditionForExists('process_kprobe.action')).toEqual({ kind: 'and', items: [k('"process_kprobe'), k('action"')] });
     expect(rawConditionForExists('process_kprobe.args{}.string_arg')).toEqual({
       kind: 'and',
-      items: [c('"process_kprobe'), c('args'), c('string_arg"')],
+      items: [k('"process_kprobe'), k('args'), k('string_arg"')],
     });
     expect(selected('process_kprobe.action', '*')).toEqual([7, 8, 14]);
   });
@@ -194,8 +196,8 @@ describe('rawConditionFor: shapes and selectivity', () => {
         {
           kind: 'or',
           items: [
-            { kind: 'and', items: [{ kind: 'or', items: [c('/nsenter"'), c('"nsenter"')] }, c('"binary"')] },
-            { kind: 'and', items: [c('"nsenter"'), c('"process_name"')] },
+            { kind: 'and', items: [{ kind: 'or', items: [c('/nsenter"'), c('"nsenter"')] }, k('"binary"')] },
+            { kind: 'and', items: [c('"nsenter"'), k('"process_name"')] },
           ],
         },
       ],
@@ -224,7 +226,7 @@ describe('rawConditionFor: shapes and selectivity', () => {
   it('does not require digits for fields that may hold numbers', () => {
     expect(rawConditionFor('process_id', '19009')).toEqual({
       kind: 'or',
-      items: [c('"pid"'), c('"process_id"')],
+      items: [k('"pid"'), k('"process_id"')],
     });
     // But a string-only pattern is required in full.
     expect(selected('process_exec.process.pod.container.image.name', '*netperf*')).toEqual([1, 4, 5]); // 6 is process_exit

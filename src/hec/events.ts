@@ -1,0 +1,265 @@
+/**
+ * HEC request bodies → Events. Pure functions: a whole batch is validated before anything is stored, and the
+ * first invalid event fails the batch with its 0-based number (`invalid-event-number`).
+ */
+import type { Event } from '../events/event.js';
+import type { HecTokenConfig } from '../config/config.js';
+import { INDEX_NAME } from '../config/config.js';
+import { eventKind, isJsonObject, parseTetragonTime, tetragonSourcetype, SOURCETYPE_ISOVALENT } from '../sources/tetragon.js';
+import { HEC, failure } from './protocol.js';
+import { memberSpan, splitValues } from './json-stream.js';
+
+export const DEFAULT_SOURCETYPE = 'httpevent';
+
+/**
+ * Largest `_time` accepted (year 2255): the store keeps exact microseconds only up to there and refuses a
+ * batch holding a later event, so such a time is caught here, per event, before the batch reaches it.
+ */
+export const MAX_EVENT_TIME = 9_000_000_000;
+
+export interface BatchContext {
+  token: HecTokenConfig;
+  /** Epoch seconds for events without a time. */
+  now: number;
+  /** Host for events that name none (this machine's name, like a Splunk input's default host). */
+  defaultHost: string;
+}
+
+/** Splunk's default source for HEC events: `http:<token name>`. */
+export function defaultSource(token: HecTokenConfig): string {
+  return `http:${token.name}`;
+}
+
+/** The index an event goes to, or code 7 when it is not a valid name or not allowed for the token. */
+export function resolveIndex(requested: string | undefined, token: HecTokenConfig, eventNumber?: number): string {
+  const index = requested === undefined || requested === '' ? token.defaultIndex : requested;
+  if (!INDEX_NAME.test(index) || (token.indexes.length > 0 && !token.indexes.includes(index))) {
+    throw failure(HEC.INCORRECT_INDEX, eventNumber);
+  }
+  return index;
+}
+
+const TETRAGON_KIND = /^process_|^rate_limit_info$/;
+
+/**
+ * The Tetragon event kind of a parsed line, or null when it is not a Tetragon event (a kind key plus the
+ * `time` or `node_name` envelope every GetEventsResponse carries), so arbitrary JSON is not re-sourcetyped.
+ */
+export function tetragonKind(json: unknown): string | null {
+  if (!isJsonObject(json)) return null;
+  const kind = eventKind(json);
+  if (kind === null || !TETRAGON_KIND.test(kind)) return null;
+  return 'time' in json || 'node_name' in json ? kind : null;
+}
+
+/**
+ * The add-on's routing: everything Tetragon arrives as `cisco:isovalent` and process_exec/process_connect are
+ * split out (isovalent-content.md §3). Applies when the sourcetype is `cisco:isovalent` or none was given.
+ */
+function routedSourcetype(given: string | undefined, kind: string | null): string | undefined {
+  if (kind !== null && (given === undefined || given === SOURCETYPE_ISOVALENT)) return tetragonSourcetype(kind);
+  return given;
+}
+
+function hostOf(json: unknown): string | undefined {
+  if (!isJsonObject(json)) return undefined;
+  const n = json['node_name'];
+  return typeof n === 'string' && n !== '' ? n : undefined;
+}
+
+/** `_time` from a Tetragon event's RFC3339 `time`; null when absent, invalid or out of the storable range. */
+function tetragonTime(json: unknown): number | null {
+  if (!isJsonObject(json)) return null;
+  const t = json['time'];
+  const secs = typeof t === 'string' ? parseTetragonTime(t) : null;
+  return secs !== null && Math.abs(secs) <= MAX_EVENT_TIME ? secs : null;
+}
+
+function parseLine(line: string): unknown {
+  const c = line.charCodeAt(0);
+  if (c !== 0x7b /* { */) {
+    const t = line.trimStart();
+    if (!t.startsWith('{')) return undefined;
+  }
+  try {
+    return JSON.parse(line);
+  } catch {
+    return undefined;
+  }
+}
+
+const DECIMAL_TIME = /^\s*\d+(?:\.\d+)?\s*$/;
+
+/** Envelope `time`: epoch seconds as a number or a numeric string (`"1433188255.500"`), else null. */
+export function envelopeTime(value: unknown): number | null {
+  let t: number;
+  if (typeof value === 'number') t = value;
+  else if (typeof value === 'string' && DECIMAL_TIME.test(value)) t = Number(value);
+  else return null;
+  if (!Number.isFinite(t) || t < 0 || t > MAX_EVENT_TIME) return null;
+  return Math.round(t * 1_000_000) / 1_000_000;
+}
+
+function optionalString(obj: Record<string, unknown>, key: string, eventNumber: number): string | undefined {
+  const v = obj[key];
+  if (v === undefined || v === null) return undefined;
+  if (typeof v !== 'string') throw failure(HEC.INVALID_DATA_FORMAT, eventNumber);
+  return v === '' ? undefined : v;
+}
+
+/** Indexed fields: a mapping of flat values (scalars or arrays of scalars), Splunk's rule; else code 15. */
+function checkFields(fields: unknown, eventNumber: number): void {
+  if (fields === undefined || fields === null) return;
+  if (!isJsonObject(fields)) throw failure(HEC.INDEXED_FIELDS, eventNumber);
+  for (const v of Object.values(fields)) {
+    if (typeof v === 'object' && v !== null) {
+      if (!Array.isArray(v) || v.some((x) => typeof x === 'object' && x !== null)) throw failure(HEC.INDEXED_FIELDS, eventNumber);
+    }
+  }
+}
+
+function isBlank(event: unknown): boolean {
+  if (typeof event === 'string') return event.trim() === '';
+  if (Array.isArray(event)) return event.length === 0;
+  if (isJsonObject(event)) return Object.keys(event).length === 0;
+  return false;
+}
+
+export interface EventBatchOptions {
+  /** `?auto_extract_timestamp=true`: Tetragon events without an envelope time take `_time` from their `time`. */
+  autoExtractTimestamp: boolean;
+}
+
+/**
+ * Parses a /services/collector[/event] body: JSON envelopes back to back. `_raw` is the string event as is,
+ * or the exact JSON text of a non-string event as the client sent it (no re-serialisation: key order and
+ * 64-bit integers survive).
+ */
+export function parseEventBatch(text: string, ctx: BatchContext, options: EventBatchOptions): Event[] {
+  const split = splitValues(text);
+  const events: Event[] = [];
+  const source = defaultSource(ctx.token);
+  for (let i = 0; i < split.spans.length; i++) {
+    const span = split.spans[i]!;
+    let obj: unknown;
+    try {
+      obj = JSON.parse(text.slice(span.start, span.end));
+    } catch {
+      throw failure(HEC.INVALID_DATA_FORMAT, i);
+    }
+    if (!isJsonObject(obj)) throw failure(HEC.INVALID_DATA_FORMAT, i);
+    const event = obj['event'];
+    if (event === undefined || event === null) throw failure(HEC.EVENT_REQUIRED, i);
+    if (isBlank(event)) throw failure(HEC.EVENT_BLANK, i);
+
+    let time: number | null = null;
+    if (obj['time'] !== undefined && obj['time'] !== null) {
+      time = envelopeTime(obj['time']);
+      // Splunk reports an unusable time as an indexed-field error (code 15), not as invalid JSON.
+      if (time === null) throw failure(HEC.INDEXED_FIELDS, i);
+    }
+    const host = optionalString(obj, 'host', i);
+    const src = optionalString(obj, 'source', i);
+    const sourcetype = optionalString(obj, 'sourcetype', i) ?? ctx.token.defaultSourcetype;
+    const index = resolveIndex(optionalString(obj, 'index', i), ctx.token, i);
+    checkFields(obj['fields'], i);
+
+    let raw: string;
+    let json: unknown;
+    if (typeof event === 'string') {
+      raw = event;
+    } else {
+      const s = memberSpan(text, span, 'event');
+      raw = s ? text.slice(s.start, s.end) : JSON.stringify(event);
+      json = event;
+    }
+
+    // Only Tetragon-shaped events need a look inside: for routing (`cisco:isovalent`) or timestamp extraction.
+    const wantsKind = sourcetype === undefined || sourcetype === SOURCETYPE_ISOVALENT;
+    const wantsTime = options.autoExtractTimestamp && time === null;
+    let kind: string | null = null;
+    if (wantsKind || wantsTime || host === undefined) {
+      if (json === undefined && typeof event === 'string') json = parseLine(event);
+      kind = tetragonKind(json);
+    }
+    if (wantsTime && kind !== null) time = tetragonTime(json);
+
+    events.push({
+      _time: time ?? ctx.now,
+      index,
+      // /event never guesses a sourcetype: only `cisco:isovalent` is split by kind, as the add-on does.
+      sourcetype: sourcetype === undefined ? DEFAULT_SOURCETYPE : (routedSourcetype(sourcetype, kind) as string),
+      source: src ?? source,
+      host: host ?? (kind !== null ? hostOf(json) : undefined) ?? ctx.defaultHost,
+      _raw: raw,
+    });
+  }
+  if ('truncatedAt' in split) throw failure(HEC.INVALID_DATA_FORMAT, split.truncatedAt);
+  if (events.length === 0) throw failure(HEC.NO_DATA);
+  return events;
+}
+
+export interface RawMetadata {
+  index?: string;
+  source?: string;
+  sourcetype?: string;
+  host?: string;
+}
+
+/**
+ * Parses a /services/collector/raw body: one event per line (LF or CRLF; blank lines skipped). Metadata comes
+ * from the query string. Tetragon JSON lines get the add-on's sourcetype when none (or `cisco:isovalent`) is
+ * given, `host` from `node_name`, and, for any `cisco:isovalent*` sourcetype, `_time` from their `time`.
+ */
+export function parseRawBatch(text: string, meta: RawMetadata, ctx: BatchContext): Event[] {
+  const index = resolveIndex(meta.index, ctx.token);
+  const source = meta.source || defaultSource(ctx.token);
+  const given = meta.sourcetype || ctx.token.defaultSourcetype;
+  const events: Event[] = [];
+  let pos = 0;
+  while (pos < text.length) {
+    let nl = text.indexOf('\n', pos);
+    if (nl < 0) nl = text.length;
+    let end = nl;
+    if (end > pos && text.charCodeAt(end - 1) === 0x0d) end--;
+    const line = text.slice(pos, end);
+    pos = nl + 1;
+    if (line.trim() === '') continue;
+
+    const json = given === undefined || given.startsWith(SOURCETYPE_ISOVALENT) || !meta.host ? parseLine(line) : undefined;
+    const kind = tetragonKind(json);
+    const sourcetype = routedSourcetype(given, kind) ?? DEFAULT_SOURCETYPE;
+    const time = kind !== null && sourcetype.startsWith(SOURCETYPE_ISOVALENT) ? tetragonTime(json) : null;
+    events.push({
+      _time: time ?? ctx.now,
+      index,
+      sourcetype,
+      source,
+      host: meta.host || (kind !== null ? hostOf(json) : undefined) || ctx.defaultHost,
+      _raw: line,
+    });
+  }
+  if (events.length === 0) throw failure(HEC.NO_DATA);
+  return events;
+}
+
+/**
+ * The 0-based number of the event in which an encoding error occurs, from the valid text before it: on /event
+ * the values that start before it, on /raw the non-blank lines that end before it.
+ */
+export function eventNumberAt(validPrefix: string, kind: 'event' | 'raw'): number {
+  if (kind === 'event') {
+    const r = splitValues(validPrefix);
+    // A value cut off by the error is the one it belongs to: it is not counted among the complete ones.
+    return r.spans.length;
+  }
+  let n = 0;
+  let pos = 0;
+  for (;;) {
+    const nl = validPrefix.indexOf('\n', pos);
+    if (nl < 0) break;
+    if (validPrefix.slice(pos, nl).trim() !== '') n++;
+    pos = nl + 1;
+  }
+  return n;
+}

@@ -1,0 +1,367 @@
+/**
+ * The HTTP Event Collector: Splunk's HEC protocol on node:http(s), in front of an EventStore.
+ * A request is answered 200 only once `store.append` resolved (or, for useAck tokens, its ack id turns true
+ * only then). Memory is bounded by `maxBodyBytes` per request and `maxInflightBytes` across requests.
+ * CONTEXT.md lists every status code and the deliberate deviations from Splunk.
+ */
+import { createServer as createHttpServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { createServer as createHttpsServer } from 'node:https';
+import { readFile } from 'node:fs/promises';
+import { hostname as osHostname } from 'node:os';
+import type { AddressInfo } from 'node:net';
+import type { HecConfig, HecTokenConfig } from '../config/config.js';
+import type { Event } from '../events/event.js';
+import type { EventStore } from '../store/types.js';
+import { StoreError } from '../store/types.js';
+import { VigilError } from '../errors.js';
+import { AckTracker } from './ack.js';
+import { TokenRegistry } from './auth.js';
+import { ByteBudget, ClientGone, contentEncoding, decodeUtf8, readBody, type Body } from './body.js';
+import { eventNumberAt, parseEventBatch, parseRawBatch, type BatchContext } from './events.js';
+import { HEC, HecFailure, NOT_FOUND_TEXT, failure, hecReply, httpReply, type Reply } from './protocol.js';
+import { StatsCollector, type HecStats } from './stats.js';
+import { isJsonSpace } from './json-stream.js';
+
+export type HecLogLevel = 'info' | 'warn' | 'error';
+export type HecLog = (level: HecLogLevel, message: string, fields?: Record<string, unknown>) => void;
+
+export interface HecServerOptions {
+  config: HecConfig;
+  /** Only `append` is used. */
+  store: Pick<EventStore, 'append'>;
+  /** Clock for the default `_time` of events, epoch milliseconds (default Date.now). */
+  now?: () => number;
+  log?: HecLog;
+  /** Host of events that name none (default: this machine's hostname). */
+  defaultHost?: string;
+}
+
+export interface HecServer {
+  /** Starts listening; resolves with the base URL (`http://127.0.0.1:8088`). */
+  listen(): Promise<{ url: string }>;
+  /** Stops accepting, finishes in-flight requests and waits for their appends to settle. Does not close the store. */
+  close(): Promise<void>;
+  stats(): HecStats;
+}
+
+type Route = 'event' | 'raw' | 'health' | 'ack';
+
+const ROUTES: Record<string, Route> = {
+  '/services/collector': 'event',
+  '/services/collector/event': 'event',
+  '/services/collector/event/1.0': 'event',
+  '/services/collector/raw': 'raw',
+  '/services/collector/raw/1.0': 'raw',
+  '/services/collector/health': 'health',
+  '/services/collector/health/1.0': 'health',
+  '/services/collector/ack': 'ack',
+};
+
+const CHANNEL_GUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+/** After the store says busy/full, new requests get 503 code 9 (and health code 18) for this long. */
+const BUSY_HOLD_MS = 1000;
+/** An early reply (body not read) keeps draining the connection this long before closing it, so the client reads the reply. */
+const LINGER_MS = 2000;
+/** close() waits this long for in-flight requests before cutting connections. */
+const CLOSE_GRACE_MS = 5000;
+/** /ack bodies are a list of ids: no reason to accept more than this. */
+const MAX_ACK_BODY = 1024 * 1024;
+
+function routeOf(pathname: string): Route | null {
+  const p = pathname.length > 1 ? pathname.replace(/\/+$/, '') : pathname;
+  return ROUTES[p] ?? null;
+}
+
+function header(req: IncomingMessage, name: string): string | undefined {
+  const v = req.headers[name];
+  return Array.isArray(v) ? v[0] : v;
+}
+
+function isBlankText(text: string): boolean {
+  for (let i = 0; i < text.length; i++) if (!isJsonSpace(text.charCodeAt(i))) return false;
+  return true;
+}
+
+export function createHecServer(options: HecServerOptions): HecServer {
+  const { config, store } = options;
+  const clock = options.now ?? Date.now;
+  const log: HecLog = options.log ?? (() => {});
+  const defaultHost = options.defaultHost ?? osHostname();
+  const registry = new TokenRegistry(config.tokens);
+  const acks = new AckTracker();
+  const budget = new ByteBudget(config.maxInflightBytes);
+  const stats = new StatsCollector(Date.now);
+  const pending = new Set<Promise<void>>();
+  let busyUntil = 0;
+  let inflightRequests = 0;
+  let closing = false;
+  let server: Server | null = null;
+
+  const storeBusy = (): boolean => Date.now() < busyUntil;
+
+  /** Maps an append failure to its reply; busy/full start the back-off window. */
+  function storeFailure(err: unknown, token: HecTokenConfig): Reply {
+    if (err instanceof StoreError) {
+      if (err.reason === 'STORE_BUSY' || err.reason === 'STORE_FULL') {
+        busyUntil = Date.now() + BUSY_HOLD_MS;
+        log('warn', `store rejected a batch: ${err.message}`, { reason: err.reason, token: token.name });
+        return hecReply(HEC.SERVER_BUSY);
+      }
+      // Closing for shutdown: retryable elsewhere or later, like busy.
+      if (err.reason === 'STORE_CLOSED') return hecReply(HEC.SERVER_BUSY);
+    }
+    log('error', `store append failed: ${(err as Error)?.message ?? String(err)}`, { token: token.name });
+    return hecReply(HEC.INTERNAL_ERROR);
+  }
+
+  function send(req: IncomingMessage, res: ServerResponse, reply: Reply, token: HecTokenConfig | null): void {
+    if (res.headersSent || res.destroyed) return;
+    const body = JSON.stringify(reply.body);
+    const early = !req.complete;
+    const headers: Record<string, string | number> = {
+      'Content-Type': 'application/json; charset=UTF-8',
+      'Content-Length': Buffer.byteLength(body),
+      'X-Content-Type-Options': 'nosniff',
+      ...reply.headers,
+    };
+    if (early) headers['Connection'] = 'close';
+    res.writeHead(reply.status, headers);
+    res.end(body);
+    const code = typeof reply.body['code'] === 'number' ? reply.body['code'] : reply.status;
+    stats.reply(code, token?.name ?? null, reply.status >= 400);
+    if (early) {
+      // Lingering close: discard (never buffer) what the client still sends, then cut the connection.
+      req.resume();
+      const socket = req.socket;
+      const timer = setTimeout(() => socket.destroy(), LINGER_MS);
+      timer.unref();
+      socket.once('close', () => clearTimeout(timer));
+    }
+  }
+
+  function channelOf(req: IncomingMessage, query: URLSearchParams): string | null {
+    const h = header(req, 'x-splunk-request-channel')?.trim();
+    if (h) return h;
+    const q = query.get('channel')?.trim();
+    return q ? q : null;
+  }
+
+  async function readAndDecode(req: IncomingMessage, res: ServerResponse, route: 'event' | 'raw' | 'ack', maxBytes: number, expectContinue: boolean): Promise<{ body: Body; text: string }> {
+    const encoding = contentEncoding(header(req, 'content-encoding'));
+    // `Expect: 100-continue` is answered only once the size and budget checks passed.
+    const body = await readBody(req, { encoding, maxBytes, budget, beforeRead: expectContinue ? () => res.writeContinue() : undefined });
+    const decoded = decodeUtf8(body.data);
+    if ('invalidAt' in decoded) {
+      budget.release(body.reserved);
+      const prefix = body.data.subarray(0, decoded.invalidAt).toString('utf8');
+      throw failure(HEC.INVALID_DATA_FORMAT, route === 'ack' ? undefined : eventNumberAt(prefix, route));
+    }
+    return { body, text: decoded.text };
+  }
+
+  async function handleAck(req: IncomingMessage, res: ServerResponse, token: HecTokenConfig, channel: string, expectContinue: boolean): Promise<void> {
+    const { body, text } = await readAndDecode(req, res, 'ack', Math.min(MAX_ACK_BODY, config.maxBodyBytes), expectContinue);
+    budget.release(body.reserved);
+    if (isBlankText(text)) throw failure(HEC.NO_DATA);
+    let parsed: unknown;
+    try {
+      parsed = JSON.parse(text);
+    } catch {
+      throw failure(HEC.INVALID_DATA_FORMAT);
+    }
+    const ids = (parsed as { acks?: unknown } | null)?.acks;
+    if (!Array.isArray(ids) || !ids.every((id) => Number.isSafeInteger(id) && (id as number) >= 0)) {
+      throw failure(HEC.INVALID_DATA_FORMAT);
+    }
+    send(req, res, { status: 200, body: { acks: acks.query(ackKey(token, channel), ids as number[]) } }, token);
+  }
+
+  function ackKey(token: HecTokenConfig, channel: string): string {
+    return `${token.name}\n${channel.toLowerCase()}`;
+  }
+
+  async function handleIngest(
+    req: IncomingMessage,
+    res: ServerResponse,
+    route: 'event' | 'raw',
+    query: URLSearchParams,
+    token: HecTokenConfig,
+    channel: string | null,
+    expectContinue: boolean,
+  ): Promise<void> {
+    if (closing || storeBusy()) throw failure(HEC.SERVER_BUSY);
+    const { body, text } = await readAndDecode(req, res, route, config.maxBodyBytes, expectContinue);
+    let events: Event[];
+    try {
+      if (isBlankText(text)) throw failure(HEC.NO_DATA);
+      const ctx: BatchContext = { token, now: clock() / 1000, defaultHost };
+      events =
+        route === 'event'
+          ? parseEventBatch(text, ctx, { autoExtractTimestamp: query.get('auto_extract_timestamp') === 'true' && !query.has('time') })
+          : parseRawBatch(text, { index: q(query, 'index'), source: q(query, 'source'), sourcetype: q(query, 'sourcetype'), host: q(query, 'host') }, ctx);
+    } catch (err) {
+      budget.release(body.reserved);
+      throw err;
+    }
+
+    inflightRequests++;
+    // Through a promise, so an append that throws synchronously is handled like a rejection.
+    const appended = Promise.resolve(events).then((batch) => store.append(batch));
+    const settle = (): void => {
+      budget.release(body.reserved);
+      inflightRequests--;
+    };
+
+    if (token.useAck && channel !== null) {
+      // Splunk's ack flow: the ack id is handed out now; /ack reports it true once the batch is durable.
+      const key = ackKey(token, channel);
+      const id = acks.begin(key);
+      const tracked = appended.then(
+        () => {
+          acks.settle(key, id, true);
+          stats.accepted(token.name, events.length, body.wireBytes);
+        },
+        (err: unknown) => {
+          acks.settle(key, id, false);
+          storeFailure(err, token);
+        },
+      );
+      const done = tracked.finally(() => {
+        settle();
+        pending.delete(done);
+      });
+      pending.add(done);
+      send(req, res, hecReply(HEC.SUCCESS, { ackId: id }), token);
+      return;
+    }
+
+    const outcome = appended.then(
+      () => null,
+      (err: unknown) => ({ err }),
+    );
+    const done = outcome.then(() => undefined);
+    pending.add(done);
+    const failed = await outcome;
+    pending.delete(done);
+    settle();
+    if (failed !== null) {
+      send(req, res, storeFailure(failed.err, token), token);
+      return;
+    }
+    stats.accepted(token.name, events.length, body.wireBytes);
+    send(req, res, hecReply(HEC.SUCCESS), token);
+  }
+
+  function q(query: URLSearchParams, name: string): string | undefined {
+    const v = query.get(name);
+    return v === null || v === '' ? undefined : v;
+  }
+
+  async function handle(req: IncomingMessage, res: ServerResponse, expectContinue: boolean): Promise<void> {
+    let url: URL;
+    try {
+      url = new URL(req.url ?? '/', 'http://hec.invalid');
+    } catch {
+      return send(req, res, httpReply(404, NOT_FOUND_TEXT), null);
+    }
+    const route = routeOf(url.pathname);
+    if (route === null) return send(req, res, httpReply(404, NOT_FOUND_TEXT), null);
+
+    if (route === 'health') {
+      if (req.method !== 'GET' && req.method !== 'HEAD') return send(req, res, httpReply(405, 'Method Not Allowed', { Allow: 'GET, HEAD' }), null);
+      stats.request(null);
+      return send(req, res, hecReply(budget.full || storeBusy() ? HEC.UNHEALTHY_QUEUES_FULL : HEC.HEALTHY), null);
+    }
+    if (req.method !== 'POST') return send(req, res, httpReply(405, 'Method Not Allowed', { Allow: 'POST' }), null);
+
+    const auth = registry.authenticate(req.headers, url.searchParams);
+    if (!auth.ok) {
+      stats.request(null);
+      return send(req, res, auth.failure.reply, null);
+    }
+    const token = auth.token;
+    stats.request(token.name);
+    try {
+      if (route === 'ack' && !token.useAck) throw failure(HEC.ACK_DISABLED);
+      const channel = channelOf(req, url.searchParams);
+      if (channel !== null && !CHANNEL_GUID.test(channel)) throw failure(HEC.INVALID_CHANNEL);
+      if (channel === null && (token.useAck || route === 'ack')) throw failure(HEC.CHANNEL_MISSING);
+      if (route === 'ack') await handleAck(req, res, token, channel as string, expectContinue);
+      else await handleIngest(req, res, route, url.searchParams, token, channel, expectContinue);
+    } catch (err) {
+      if (err instanceof HecFailure) return send(req, res, err.reply, token);
+      if (err instanceof ClientGone) return;
+      log('error', `HEC request failed: ${(err as Error)?.stack ?? String(err)}`, { token: token.name });
+      return send(req, res, hecReply(HEC.INTERNAL_ERROR), token);
+    }
+  }
+
+  function onRequest(req: IncomingMessage, res: ServerResponse, expectContinue = false): void {
+    handle(req, res, expectContinue).catch((err: unknown) => {
+      log('error', `HEC handler crashed: ${(err as Error)?.stack ?? String(err)}`);
+      try {
+        send(req, res, hecReply(HEC.INTERNAL_ERROR), null);
+      } catch {
+        res.destroy();
+      }
+    });
+  }
+
+  return {
+    async listen() {
+      if (server) throw new VigilError('USAGE', 'HEC server already listening');
+      if (config.tls) {
+        let cert: Buffer;
+        let key: Buffer;
+        try {
+          [cert, key] = await Promise.all([readFile(config.tls.cert), readFile(config.tls.key)]);
+        } catch (err) {
+          throw new VigilError('CONFIG', `cannot read HEC TLS certificate/key: ${(err as Error).message}`, { cause: err });
+        }
+        server = createHttpsServer({ cert, key }, (req, res) => onRequest(req, res));
+      } else {
+        server = createHttpServer((req, res) => onRequest(req, res));
+      }
+      // Answer `Expect: 100-continue` (curl sends it for large bodies) only after auth and size checks pass,
+      // so a refused body is never sent at all.
+      server.on('checkContinue', (req: IncomingMessage, res: ServerResponse) => onRequest(req, res, true));
+      const s = server;
+      await new Promise<void>((resolve, reject) => {
+        const onError = (err: Error): void => {
+          reject(new VigilError('CONFIG', `HEC cannot listen on ${config.host}:${config.port}: ${(err as NodeJS.ErrnoException).code ?? err.message}`, { cause: err }));
+        };
+        s.once('error', onError);
+        s.listen(config.port, config.host, () => {
+          s.off('error', onError);
+          resolve();
+        });
+      });
+      s.on('error', (err) => log('error', `HEC server error: ${err.message}`));
+      const addr = s.address() as AddressInfo;
+      const host = addr.address.includes(':') ? `[${addr.address}]` : addr.address;
+      return { url: `${config.tls ? 'https' : 'http'}://${host}:${addr.port}` };
+    },
+
+    async close() {
+      closing = true;
+      const s = server;
+      if (s) {
+        await new Promise<void>((resolve) => {
+          const force = setTimeout(() => s.closeAllConnections(), CLOSE_GRACE_MS);
+          force.unref();
+          s.close(() => {
+            clearTimeout(force);
+            resolve();
+          });
+          s.closeIdleConnections();
+        });
+      }
+      await Promise.allSettled([...pending]);
+    },
+
+    stats() {
+      return stats.snapshot({ inflightBytes: budget.inUse, inflightRequests, pendingAcks: acks.pendingCount });
+    },
+  };
+}

@@ -1,0 +1,169 @@
+/**
+ * The fast path for Tetragon lines: instead of JSON.parse, one validating scan (json-scan.ts) records
+ * where the envelope and the CIM sources are. Readers attach the spans to the Event (`IndexedEvent`);
+ * normalize/ reads CIM fields and top-level JSON paths from them, and parses `_raw` only for anything
+ * else (other JSON paths, process_connect network fields, fieldNames()).
+ *
+ * A line is indexed only when the scan accepts it (see json-scan.ts: ASCII, valid, no duplicate or
+ * escaped tracked keys) and exactly one of the common kinds is a top-level key, holding an object. The
+ * kind is then the one eventKind() gives. Every other line takes the JSON.parse path, unchanged.
+ */
+import type { Event } from '../events/event.js';
+import type { Scalar } from '../events/value.js';
+import { JsonPathScanner, T_ESCAPED, T_FALSE, T_NULL, T_NUMBER, T_OBJECT, T_STRING, T_TRUE, type ScanTree } from './json-scan.js';
+
+/** An Event whose reader left the spans of its line's values instead of a parse. */
+export interface IndexedEvent extends Event {
+  spans?: number[];
+}
+
+// Tracked slots. Top level:
+export const S_TIME = 0;
+export const S_NODE_NAME = 1;
+export const S_CLUSTER_NAME = 2;
+const S_EXEC = 3;
+const S_EXIT = 4;
+const S_KPROBE = 5;
+const S_CONNECT = 6;
+// Inside the body (`<kind>.`):
+export const S_PROCESS = 7;
+export const S_PARENT = 8;
+export const S_BINARY = 9;
+export const S_ARGUMENTS = 10;
+export const S_PID = 11;
+export const S_UID = 12;
+export const S_CWD = 13;
+const S_POD = 14;
+export const S_POD_NAME = 15;
+export const S_POD_NAMESPACE = 16;
+const S_CONTAINER = 17;
+export const S_CONTAINER_ID = 18;
+const S_IMAGE = 19;
+export const S_IMAGE_NAME = 20;
+export const S_PARENT_BINARY = 21;
+export const S_PARENT_ARGUMENTS = 22;
+export const S_PARENT_PID = 23;
+
+const BODY: ScanTree = {
+  process: [S_PROCESS, {
+    binary: S_BINARY,
+    arguments: S_ARGUMENTS,
+    pid: S_PID,
+    uid: S_UID,
+    cwd: S_CWD,
+    pod: [S_POD, { name: S_POD_NAME, namespace: S_POD_NAMESPACE, container: [S_CONTAINER, { id: S_CONTAINER_ID, image: [S_IMAGE, { name: S_IMAGE_NAME }] }] }],
+  }],
+  parent: [S_PARENT, { binary: S_PARENT_BINARY, arguments: S_PARENT_ARGUMENTS, pid: S_PARENT_PID }],
+};
+
+const KIND_SLOTS = [
+  [S_EXEC, 'process_exec'],
+  [S_EXIT, 'process_exit'],
+  [S_KPROBE, 'process_kprobe'],
+  [S_CONNECT, 'process_connect'],
+] as const;
+
+export type IndexedKind = (typeof KIND_SLOTS)[number][1];
+
+const scanner = new JsonPathScanner({
+  time: S_TIME,
+  node_name: S_NODE_NAME,
+  cluster_name: S_CLUSTER_NAME,
+  ...Object.fromEntries(KIND_SLOTS.map(([slot, kind]) => [kind, [slot, BODY] as const])),
+});
+
+/** The spans of a Tetragon line `b[start, end)`, or null when it must take the JSON.parse path. */
+export function scanTetragonLine(b: Uint8Array, start: number, end: number): number[] | null {
+  const spans = scanner.scan(b, start, end);
+  if (spans === null) return null;
+  let kinds = 0;
+  for (const [slot] of KIND_SLOTS) {
+    const t = (spans[2 * slot] as number) & 15;
+    if (t === 0) continue;
+    if (t !== T_OBJECT) return null; // eventKind would look further: leave it to the parse path
+    kinds++;
+  }
+  return kinds === 1 ? spans : null;
+}
+
+/** The event kind of indexed spans. */
+export function spansKind(spans: readonly number[]): IndexedKind {
+  for (const [slot, kind] of KIND_SLOTS) if ((spans[2 * slot] as number) !== 0) return kind;
+  throw new Error('spans without a kind'); // scanTetragonLine never returns such spans
+}
+
+/** The type of a slot's value (json-scan.ts T_*), 0 when absent. */
+export function spanType(spans: readonly number[], slot: number): number {
+  return (spans[2 * slot] as number) & 15;
+}
+
+/** A slot's value when it is a string, else null. */
+export function spanString(raw: string, spans: readonly number[], slot: number): string | null {
+  return stringAt(raw, spans[2 * slot] as number, spans[2 * slot + 1] as number);
+}
+
+function stringAt(raw: string, head: number, end: number): string | null {
+  const t = head & 15;
+  if (t === T_STRING) return raw.slice((head >> 4) + 1, end - 1);
+  if (t === T_ESCAPED) return JSON.parse(raw.slice(head >> 4, end)) as string;
+  return null;
+}
+
+/**
+ * A slot's value as json-fields.ts renders a scalar (numbers stay numbers, booleans and null become
+ * text), or undefined for objects, arrays and absent values.
+ */
+function scalarAt(raw: string, head: number, end: number): Scalar | undefined {
+  switch (head & 15) {
+    case T_STRING:
+    case T_ESCAPED:
+      return stringAt(raw, head, end) as string;
+    case T_NUMBER:
+      return Number(raw.slice(head >> 4, end));
+    case T_TRUE:
+      return 'true';
+    case T_FALSE:
+      return 'false';
+    case T_NULL:
+      return 'null';
+    default:
+      return undefined;
+  }
+}
+
+/** A slot's value when it is a number or a string (tetragon.ts `num`), else null. */
+export function spanNumber(raw: string, spans: readonly number[], slot: number): Scalar | null {
+  const head = spans[2 * slot] as number;
+  const t = head & 15;
+  if (t === T_NUMBER) return Number(raw.slice(head >> 4, spans[2 * slot + 1]));
+  return stringAt(raw, head, spans[2 * slot + 1] as number);
+}
+
+/** Top-level keys the scan tracks, with their slots. */
+const TRACKED_TOP: ReadonlyMap<string, number> = new Map<string, number>([
+  ['time', S_TIME],
+  ['node_name', S_NODE_NAME],
+  ['cluster_name', S_CLUSTER_NAME],
+  ...KIND_SLOTS.map(([slot, kind]): [string, number] => [kind, slot]),
+]);
+
+/**
+ * The KV_MODE=json field `name` when it is a top-level key (a name without `.` or `{`), exactly as
+ * json-fields.ts `extractPath` gives it: the key's scalar value, null when absent or not a scalar.
+ * Undefined when the name is a deeper path (the caller parses).
+ */
+export function topLevelField(raw: string, spans: readonly number[], name: string): Scalar | null | undefined {
+  if (name === '' || name.includes('.') || name.includes('{')) return name === '' ? null : undefined;
+  const slot = TRACKED_TOP.get(name);
+  if (slot !== undefined) return scalarAt(raw, spans[2 * slot] as number, spans[2 * slot + 1] as number) ?? null;
+  const base = 2 * scanner.slots;
+  const n = spans[base] as number;
+  for (let k = 0; k < n; k++) {
+    const m = base + 1 + 4 * k;
+    const ks = spans[m] as number;
+    if ((spans[m + 1] as number) - ks === name.length && raw.startsWith(name, ks)) {
+      return scalarAt(raw, spans[m + 2] as number, spans[m + 3] as number) ?? null;
+    }
+  }
+  return null;
+}

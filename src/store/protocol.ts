@@ -1,0 +1,65 @@
+/**
+ * Messages between SqliteStore (main thread) and the writer worker. Batches travel packed: one
+ * transferable Float64Array of times plus a flat string array (5 per event), which is cheaper to clone
+ * than event objects and never drags a parsed `json` along.
+ */
+import type { MessagePort } from 'node:worker_threads';
+import type { RetentionPolicy, RetentionReport, StoreErrorCode } from './types.js';
+
+/** Strings per event in `PackedBatch.strings`: index, sourcetype, source, host, _raw. */
+export const STRINGS_PER_EVENT = 5;
+
+export interface PackedBatch {
+  id: number;
+  times: Float64Array;
+  strings: string[];
+}
+
+export interface RetentionPolicies {
+  byIndex: Record<string, RetentionPolicy>;
+  fallback: RetentionPolicy | null;
+}
+
+export interface WriterConfig {
+  path: string;
+  busyTimeoutMs: number;
+  /** Most events / `_raw` characters committed in one transaction (bounds commit latency). */
+  maxGroupEvents: number;
+  maxGroupChars: number;
+  /** PRAGMA max_page_count on the write connection (a size cap; tests use it for a real SQLITE_FULL). */
+  maxPageCount: number | null;
+  /** Test hook: sleep this long before each commit (a stalled disk). */
+  commitDelayMs: number;
+}
+
+export interface WorkerInit {
+  config: WriterConfig;
+  /** Appends in, outcomes out. */
+  port: MessagePort;
+  /** Synchronous calls (applyRetention): request in, reply out, then `flag` is set and notified. */
+  syncPort: MessagePort;
+  flag: Int32Array;
+}
+
+export type ToWriter = ({ type: 'append' } & PackedBatch) | SyncRequest | { type: 'close' };
+
+export interface SyncRequest {
+  type: 'retention';
+  call: number;
+  now: number;
+  policies: RetentionPolicies;
+}
+
+export type SyncReply =
+  | { call: number; ok: true; report: RetentionReport }
+  | { call: number; ok: false; reason: StoreErrorCode; message: string };
+
+export type AppendOutcome = { id: number; ok: true } | { id: number; ok: false; reason: StoreErrorCode; message: string };
+
+export type FromWriter =
+  | { type: 'ready' }
+  /** `commits`: transactions this group took (1, or more when batches were retried one by one). */
+  | { type: 'done'; outcomes: AppendOutcome[]; commits: number }
+  | { type: 'retained'; reply: SyncReply }
+  | { type: 'fatal'; message: string }
+  | { type: 'closed' };

@@ -1,0 +1,336 @@
+/**
+ * The read side of the SQLite store: a pool of read-only connections and the scan (pushdown planning,
+ * one read transaction per scan, bucket-by-bucket merge newest first, bounded batches).
+ */
+import Database from 'better-sqlite3';
+import type { Event } from '../events/event.js';
+import { wildcardMatcher, type MetadataConstraint, type MetadataField, type RawFilter, type ScanOptions, type ScanRequest } from '../events/scan.js';
+import { FLAG_RAW_NUL, KIND_HOST, KIND_SOURCE, KIND_SOURCETYPE, bucketTable, fromMicros, microsAtOrAfter } from './schema.js';
+import { StoreError } from './types.js';
+
+type Db = Database.Database;
+
+export class ReadPool {
+  private readonly idle: Db[] = [];
+  private closed = false;
+
+  constructor(
+    private readonly path: string,
+    private readonly busyTimeoutMs: number,
+    private readonly maxIdle = 4,
+  ) {}
+
+  acquire(): Db {
+    if (this.closed) throw new StoreError('STORE_CLOSED', 'the event store is closed');
+    return this.idle.pop() ?? this.open();
+  }
+
+  release(db: Db): void {
+    if (db.inTransaction) {
+      try {
+        db.exec('ROLLBACK');
+      } catch {
+        // a read transaction has nothing to undo
+      }
+    }
+    if (this.closed || this.idle.length >= this.maxIdle) db.close();
+    else this.idle.push(db);
+  }
+
+  close(): void {
+    this.closed = true;
+    for (const db of this.idle.splice(0)) db.close();
+  }
+
+  private open(): Db {
+    // readonly: never takes the write lock, so scans work while the writer (any process) commits.
+    const db = new Database(this.path, { readonly: true, fileMustExist: true, timeout: this.busyTimeoutMs });
+    db.pragma('cache_size = -16384');
+    return db;
+  }
+}
+
+/**
+ * id → string for the metadata dictionary and the Splunk indexes. Rows there are never changed or
+ * deleted and ids grow with each commit, so refreshing `id > max seen` inside a scan's read transaction
+ * gives every id that snapshot can contain; the cache is shared by all connections.
+ */
+export class NameCache {
+  private maxDictId = 0;
+  private maxIndexId = 0;
+  readonly values = new Map<number, string>();
+  readonly byKind = new Map<number, [number, string][]>([
+    [KIND_SOURCETYPE, []],
+    [KIND_SOURCE, []],
+    [KIND_HOST, []],
+  ]);
+  readonly indexes = new Map<number, string>();
+
+  refresh(db: Db): void {
+    const dict = db
+      .prepare<[number], [number, number, string]>('SELECT id, kind, value FROM dict WHERE id > ? ORDER BY id')
+      .raw()
+      .all(this.maxDictId);
+    for (const [id, kind, value] of dict) {
+      if (this.values.has(id)) continue;
+      this.values.set(id, value);
+      this.byKind.get(kind)?.push([id, value]);
+      if (id > this.maxDictId) this.maxDictId = id;
+    }
+    const idx = db
+      .prepare<[number], [number, string]>('SELECT id, name FROM splunk_indexes WHERE id > ? ORDER BY id')
+      .raw()
+      .all(this.maxIndexId);
+    for (const [id, name] of idx) {
+      this.indexes.set(id, name);
+      if (id > this.maxIndexId) this.maxIndexId = id;
+    }
+  }
+}
+
+/** What a scan asks of SQL. Id lists are `null` when unconstrained. */
+export interface ScanPlan {
+  /** `t >= lo` (microseconds), or null. */
+  lo: number | null;
+  /** `t < hi`, or null. */
+  hi: number | null;
+  indexIds: number[] | null;
+  sourcetypeIds: number[] | null;
+  sourceIds: number[] | null;
+  hostIds: number[] | null;
+  raw: SqlCondition | null;
+}
+
+export interface SqlCondition {
+  sql: string;
+  params: string[];
+}
+
+/** More sourcetype ids than this: one arm per table over the `(t)` index, filtering `st`, instead of one arm per id. */
+const MAX_SOURCETYPE_ARMS = 8;
+/** Larger id lists are not pushed down (the engine re-checks everything anyway). */
+const MAX_IN_LIST = 1000;
+
+const FIELD_KIND: Record<Exclude<MetadataField, 'index'>, number> = {
+  sourcetype: KIND_SOURCETYPE,
+  source: KIND_SOURCE,
+  host: KIND_HOST,
+};
+
+/**
+ * Ids whose value passes every constraint on `field` (each: one of its patterns, case-insensitive, `*`
+ * wildcards: exactly metadataPredicate's rule), or null when the field is unconstrained.
+ */
+function matchIds(entries: readonly (readonly [number, string])[], constraints: readonly MetadataConstraint[], field: MetadataField): number[] | null {
+  const cs = constraints.filter((c) => c.field === field);
+  if (cs.length === 0) return null;
+  const tests = cs.map((c) => c.patterns.map(wildcardMatcher));
+  const ids: number[] = [];
+  for (const [id, v] of entries) if (tests.every((ms) => ms.some((m) => m(v)))) ids.push(id);
+  return ids.length === entries.length || ids.length > MAX_IN_LIST ? null : ids;
+}
+
+/** Returns null when nothing can match (an empty id set). */
+export function planScan(req: ScanRequest, names: NameCache): ScanPlan | null {
+  const indexEntries = [...names.indexes];
+  let indexIds = matchIds(indexEntries, req.metadata, 'index');
+  if (!req.metadata.some((c) => c.field === 'index') && req.defaultIndexes !== 'all') {
+    const allowed = new Set(req.defaultIndexes.map((i) => i.toLowerCase()));
+    indexIds = indexEntries.filter(([, n]) => allowed.has(n.toLowerCase())).map(([id]) => id);
+  }
+  const ids = (f: Exclude<MetadataField, 'index'>) => matchIds(names.byKind.get(FIELD_KIND[f]) ?? [], req.metadata, f);
+  const plan: ScanPlan = {
+    lo: req.earliest === null ? null : microsAtOrAfter(req.earliest),
+    hi: req.latest === null ? null : microsAtOrAfter(req.latest),
+    indexIds,
+    sourcetypeIds: ids('sourcetype'),
+    sourceIds: ids('source'),
+    hostIds: ids('host'),
+    raw: req.raw ? rawCondition(req.raw) : null,
+  };
+  for (const l of [plan.indexIds, plan.sourcetypeIds, plan.sourceIds, plan.hostIds]) if (l !== null && l.length === 0) return null;
+  if (plan.lo !== null && plan.hi !== null && plan.lo >= plan.hi) return null;
+  return plan;
+}
+
+const ASCII = /^[\x01-\x7f]*$/;
+
+/**
+ * A RawFilter as SQL. `LIKE` folds case for ASCII only, exactly like the engine's `/…/i` (non-unicode) test
+ * for an ASCII term, so only ASCII terms are pushed; others become "true" (the engine re-checks). Rows whose
+ * `_raw` contains NUL are always let through: LIKE stops at a NUL.
+ */
+export function rawCondition(f: RawFilter): SqlCondition | null {
+  const c = rawSql(f);
+  return c === null ? null : { sql: `(${c.sql} OR flags & ${FLAG_RAW_NUL})`, params: c.params };
+}
+
+function rawSql(f: RawFilter): SqlCondition | null {
+  switch (f.kind) {
+    case 'contains':
+      if (f.text === '' || !ASCII.test(f.text)) return null;
+      return { sql: "raw LIKE ? ESCAPE '\\'", params: [`%${f.text.replace(/[\\%_]/g, '\\$&')}%`] };
+    case 'and': {
+      const parts = f.items.map(rawSql).filter((p): p is SqlCondition => p !== null);
+      if (parts.length === 0) return null;
+      return { sql: parts.map((p) => `(${p.sql})`).join(' AND '), params: parts.flatMap((p) => p.params) };
+    }
+    case 'or': {
+      if (f.items.length === 0) return { sql: '0', params: [] };
+      const parts = f.items.map(rawSql);
+      if (parts.some((p) => p === null)) return null;
+      const ps = parts as SqlCondition[];
+      return { sql: ps.map((p) => `(${p.sql})`).join(' OR '), params: ps.flatMap((p) => p.params) };
+    }
+  }
+}
+
+export interface BucketRef {
+  id: number;
+  indexId: number;
+  start: number;
+  end: number;
+}
+
+/** The buckets a plan touches, newest first. */
+export function planBuckets(db: Db, plan: ScanPlan): BucketRef[] {
+  const where: string[] = [];
+  const params: number[] = [];
+  if (plan.lo !== null) {
+    where.push('end_us > ?');
+    params.push(plan.lo);
+  }
+  if (plan.hi !== null) {
+    where.push('start_us < ?');
+    params.push(plan.hi);
+  }
+  if (plan.indexIds !== null) where.push(`index_id IN (${plan.indexIds.join(',')})`);
+  const sql = `SELECT id, index_id, start_us, end_us FROM buckets${where.length ? ' WHERE ' + where.join(' AND ') : ''} ORDER BY start_us DESC, id DESC`;
+  return db
+    .prepare<number[], [number, number, number, number]>(sql)
+    .raw()
+    .all(...params)
+    .map(([id, indexId, start, end]) => ({ id, indexId, start, end }));
+}
+
+/** Groups time-overlapping buckets (same span, different indexes): each group is one merged query. */
+export function groupBuckets(buckets: readonly BucketRef[]): BucketRef[][] {
+  const groups: BucketRef[][] = [];
+  let cur: BucketRef[] = [];
+  let curStart = Infinity;
+  for (const b of buckets) {
+    if (cur.length > 0 && b.end <= curStart) {
+      groups.push(cur);
+      cur = [];
+      curStart = Infinity;
+    }
+    cur.push(b);
+    curStart = Math.min(curStart, b.start);
+  }
+  if (cur.length > 0) groups.push(cur);
+  return groups;
+}
+
+/** Columns of every arm: t, seq, index id, st, src, host, raw. */
+export type Row = [number, number, number, number, number, number, string];
+
+/**
+ * One query for a group: an arm per table (and per sourcetype id when few), each reading an index in
+ * `t DESC, rowid DESC` order; SQLite merges the arms of `UNION ALL … ORDER BY` without sorting, so the
+ * result streams newest first with ties in reverse insertion order.
+ */
+export function groupSql(group: readonly BucketRef[], plan: ScanPlan): SqlCondition {
+  const arms: string[] = [];
+  const params: string[] = [];
+  const st = plan.sourcetypeIds;
+  for (const b of group) {
+    const t = bucketTable(b.id);
+    const conds: string[] = [];
+    if (plan.lo !== null && b.start < plan.lo) conds.push(`t >= ${plan.lo}`);
+    if (plan.hi !== null && b.end > plan.hi) conds.push(`t < ${plan.hi}`);
+    if (plan.sourceIds !== null) conds.push(`src IN (${plan.sourceIds.join(',')})`);
+    if (plan.hostIds !== null) conds.push(`host IN (${plan.hostIds.join(',')})`);
+    if (plan.raw !== null) conds.push(plan.raw.sql);
+    const head = `SELECT t, rowid, ${b.indexId}, st, src, host, raw FROM ${t}`;
+    if (st !== null && st.length <= MAX_SOURCETYPE_ARMS) {
+      for (const s of st) {
+        arms.push(`${head} INDEXED BY ${t}_st WHERE ${[`st = ${s}`, ...conds].join(' AND ')}`);
+        if (plan.raw !== null) params.push(...plan.raw.params);
+      }
+    } else {
+      // The unary + keeps the planner off the (st, t) index: an IN list there would need a sort.
+      const all = st !== null ? [`+st IN (${st.join(',')})`, ...conds] : conds;
+      arms.push(`${head} INDEXED BY ${t}_t${all.length ? ' WHERE ' + all.join(' AND ') : ''}`);
+      if (plan.raw !== null) params.push(...plan.raw.params);
+    }
+  }
+  const sql = arms.length === 1 ? `${arms[0]} ORDER BY t DESC, rowid DESC` : `${arms.join(' UNION ALL ')} ORDER BY 1 DESC, 2 DESC`;
+  return { sql, params };
+}
+
+export interface ScanLimits {
+  batchSize: number;
+  batchChars: number;
+}
+
+/** Give the event loop a turn at least this often (ms) during a scan: HEC requests keep flowing. */
+const YIELD_EVERY_MS = 20;
+
+/**
+ * Scans in one read transaction (a consistent snapshot, whatever commits meanwhile), bucket group by
+ * bucket group newest first, in batches of at most `limits` events/characters.
+ */
+export async function* scanStore(pool: ReadPool, names: NameCache, req: ScanRequest, options: ScanOptions, limits: ScanLimits): AsyncGenerator<Event[]> {
+  const { signal, onProgress } = options;
+  signal?.throwIfAborted();
+  const db = pool.acquire();
+  try {
+    db.exec('BEGIN');
+    names.refresh(db); // the first read starts the snapshot
+    const plan = planScan(req, names);
+    if (plan === null) return;
+    let batch: Event[] = [];
+    let chars = 0;
+    let scanned = 0;
+    let bytes = 0;
+    let lastTurn = performance.now();
+    for (const group of groupBuckets(planBuckets(db, plan))) {
+      const q = groupSql(group, plan);
+      const rows = db.prepare<string[], Row>(q.sql).raw().iterate(...q.params);
+      for (const r of rows) {
+        const raw = r[6];
+        batch.push({
+          _time: fromMicros(r[0]),
+          index: names.indexes.get(r[2]) ?? '',
+          sourcetype: names.values.get(r[3]) ?? '',
+          source: names.values.get(r[4]) ?? '',
+          host: names.values.get(r[5]) ?? '',
+          _raw: raw,
+        });
+        chars += raw.length;
+        if (batch.length >= limits.batchSize || chars >= limits.batchChars) {
+          scanned += batch.length;
+          bytes += chars;
+          yield batch;
+          batch = [];
+          chars = 0;
+          signal?.throwIfAborted(); // the consumer may have aborted while it held the batch
+          onProgress?.({ scanned, bytes });
+          if (performance.now() - lastTurn > YIELD_EVERY_MS) {
+            await new Promise((resolve) => setImmediate(resolve));
+            signal?.throwIfAborted();
+            lastTurn = performance.now();
+          }
+        }
+      }
+    }
+    if (batch.length > 0) {
+      scanned += batch.length;
+      bytes += chars;
+      yield batch;
+      onProgress?.({ scanned, bytes });
+    }
+  } finally {
+    pool.release(db);
+  }
+}

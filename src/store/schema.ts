@@ -1,0 +1,66 @@
+/**
+ * Names, DDL and conversions shared by the writer (worker thread) and the readers (main thread).
+ * The fixed tables live in migrations.ts; the per-bucket event tables are created on demand from here.
+ */
+
+/** Microseconds per second: `_time` is stored as an integer count of microseconds (exact, unlike REAL). */
+export const MICROS = 1_000_000;
+
+/**
+ * Largest accepted |_time| in seconds (year 2255): beyond it microseconds are no longer exact in a double.
+ * Appends outside this range are rejected; query bounds are clamped to it.
+ */
+export const MAX_ABS_TIME = 9_000_000_000;
+
+/** `dict.kind` values: interned metadata strings. */
+export const KIND_SOURCETYPE = 1;
+export const KIND_SOURCE = 2;
+export const KIND_HOST = 3;
+
+/** Seconds per bucket for a new store (persisted in `store_settings.bucket_seconds`; fixed for the store's life). */
+export const DEFAULT_BUCKET_SECONDS = 3600;
+
+/** Event time in seconds → stored microseconds (rounded: n/1e6 round-trips exactly). */
+export function toMicros(t: number): number {
+  return Math.round(t * MICROS);
+}
+
+/** Stored microseconds → `_time` (the double nearest the exact value, like the file reader computes it). */
+export function fromMicros(us: number): number {
+  return us / MICROS;
+}
+
+/**
+ * The least integer n with n/1e6 >= x: `_time >= x` ⇔ `t >= microsAtOrAfter(x)` exactly, so SQL bounds
+ * agree with the engine's own comparison on the double, including at the edges.
+ */
+export function microsAtOrAfter(x: number): number {
+  const c = Math.max(-MAX_ABS_TIME - 1, Math.min(MAX_ABS_TIME + 1, x));
+  let n = Math.ceil(c * MICROS);
+  while ((n - 1) / MICROS >= c) n--;
+  while (n / MICROS < c) n++;
+  return n;
+}
+
+/** `flags` bit: `_raw` contains U+0000 (the raw-filter pushdown lets such rows through unfiltered). */
+export const FLAG_RAW_NUL = 1;
+
+export function bucketTable(id: number): string {
+  return `b${id}`;
+}
+
+/**
+ * An event table for one bucket (one Splunk index × one time span). The rowid is the store-wide
+ * insertion sequence, so ties on `t` order by arrival across tables too. Indexes: `(st, t)` serves
+ * "one sourcetype over a time range, newest first"; `(t)` serves scans without a sourcetype. Both end
+ * in the rowid implicitly, which gives `ORDER BY t DESC, rowid DESC` straight from the index.
+ * `flags` bit 0 (FLAG_RAW_NUL): `_raw` contains a NUL character, which SQL's LIKE cannot see past.
+ */
+export function createBucketSql(id: number): string {
+  const t = bucketTable(id);
+  return (
+    `CREATE TABLE ${t} (t INTEGER NOT NULL, st INTEGER NOT NULL, src INTEGER NOT NULL, host INTEGER NOT NULL, raw TEXT NOT NULL, flags INTEGER);` +
+    `CREATE INDEX ${t}_st ON ${t} (st, t);` +
+    `CREATE INDEX ${t}_t ON ${t} (t);`
+  );
+}

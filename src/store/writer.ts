@@ -1,0 +1,319 @@
+/**
+ * The write side of the SQLite store: owns the one write connection (in the writer worker) and commits
+ * groups of batches in one transaction. Synchronous on purpose: it runs off the main thread, and a
+ * transaction must not interleave with anything else on its connection.
+ */
+import Database from 'better-sqlite3';
+import type { AppendOutcome, PackedBatch, RetentionPolicies, WriterConfig } from './protocol.js';
+import { STRINGS_PER_EVENT } from './protocol.js';
+import {
+  FLAG_RAW_NUL,
+  KIND_HOST,
+  KIND_SOURCE,
+  KIND_SOURCETYPE,
+  MICROS,
+  bucketTable,
+  createBucketSql,
+  fromMicros,
+  microsAtOrAfter,
+  toMicros,
+} from './schema.js';
+import type { RetentionReport, StoreErrorCode } from './types.js';
+
+type Db = Database.Database;
+type InsertRow = Database.Statement<[number, number, number, number, number, string, number | null]>;
+
+interface BucketHandle {
+  id: number;
+  insert: InsertRow;
+}
+
+interface Acc {
+  events: number;
+  bytes: number;
+  min: number;
+  max: number;
+}
+
+interface BucketRow {
+  id: number;
+  end_us: number;
+  events: number;
+  bytes: number;
+  max_us: number;
+}
+
+/** Caches are cleared past this many entries (a client sending unique hosts must not grow memory forever). */
+const CACHE_LIMIT = 100_000;
+
+/** Maps a SQLite error to the store's error reasons (SQLite reports ENOSPC as SQLITE_FULL). */
+export function classifyError(err: unknown): { reason: StoreErrorCode; message: string } {
+  const message = err instanceof Error ? err.message : String(err);
+  const code = typeof err === 'object' && err !== null && 'code' in err && typeof err.code === 'string' ? err.code : '';
+  if (code === 'SQLITE_FULL') return { reason: 'STORE_FULL', message: `the event store is full: ${message}` };
+  if (code.startsWith('SQLITE_BUSY') || code.startsWith('SQLITE_LOCKED')) {
+    return { reason: 'STORE_BUSY', message: `the event store is locked by another writer: ${message}` };
+  }
+  return { reason: 'STORE_IO', message: `cannot write to the event store: ${message}` };
+}
+
+export class Writer {
+  private readonly db: Db;
+  private readonly spanUs: number;
+  /** Committed transactions so far (group commit: usually far fewer than batches). */
+  commits = 0;
+
+  private readonly indexIds = new Map<string, number>();
+  private readonly dictIds = new Map<number, Map<string, number>>([
+    [KIND_SOURCETYPE, new Map()],
+    [KIND_SOURCE, new Map()],
+    [KIND_HOST, new Map()],
+  ]);
+  private readonly buckets = new Map<number, Map<number, BucketHandle>>();
+  private bucketCount = 0;
+  /** `PRAGMA schema_version` when the bucket cache was last valid (another connection may drop tables). */
+  private knownSchema = -1;
+
+  private readonly getSeq;
+  private readonly setSeq;
+  private readonly findIndex;
+  private readonly addIndex;
+  private readonly findDict;
+  private readonly addDict;
+  private readonly findBucket;
+  private readonly addBucket;
+  private readonly updateBucket;
+  private readonly listIndexes;
+  private readonly bucketsOf;
+  private readonly deleteBucket;
+
+  constructor(config: WriterConfig) {
+    const db = new Database(config.path, { fileMustExist: true, timeout: config.busyTimeoutMs });
+    this.db = db;
+    db.pragma('journal_mode = WAL');
+    // FULL: the WAL is fsynced at every commit, so a resolved append survives power loss, not only a crash.
+    db.pragma('synchronous = FULL');
+    db.pragma('cache_size = -32768');
+    // Readers can pin old snapshots and let the WAL grow; cap what stays on disk once it is reset.
+    db.pragma('journal_size_limit = 67108864');
+    if (config.maxPageCount !== null) db.pragma(`max_page_count = ${Math.floor(config.maxPageCount)}`);
+
+    const span = db.prepare("SELECT value FROM store_settings WHERE key = 'bucket_seconds'").pluck().get();
+    if (typeof span !== 'number' || !(span > 0)) throw new Error('store_settings.bucket_seconds is missing');
+    this.spanUs = Math.round(span * MICROS);
+
+    this.getSeq = db.prepare<[], number>("SELECT value FROM counters WHERE name = 'seq'").pluck();
+    this.setSeq = db.prepare<[number]>("UPDATE counters SET value = ? WHERE name = 'seq'");
+    this.findIndex = db.prepare<[string], number>('SELECT id FROM splunk_indexes WHERE name = ?').pluck();
+    this.addIndex = db.prepare<[string], number>('INSERT INTO splunk_indexes (name) VALUES (?) RETURNING id').pluck();
+    this.findDict = db.prepare<[number, string], number>('SELECT id FROM dict WHERE kind = ? AND value = ?').pluck();
+    this.addDict = db.prepare<[number, string], number>('INSERT INTO dict (kind, value) VALUES (?, ?) RETURNING id').pluck();
+    this.findBucket = db.prepare<[number, number], number>('SELECT id FROM buckets WHERE index_id = ? AND start_us = ?').pluck();
+    this.addBucket = db
+      .prepare<[number, number, number], number>('INSERT INTO buckets (index_id, start_us, end_us) VALUES (?, ?, ?) RETURNING id')
+      .pluck();
+    this.updateBucket = db.prepare<[number, number, number, number, number, number, number]>(
+      'UPDATE buckets SET events = events + ?, bytes = bytes + ?, min_us = min(coalesce(min_us, ?), ?), ' +
+        'max_us = max(coalesce(max_us, ?), ?) WHERE id = ?',
+    );
+    this.listIndexes = db.prepare<[], { id: number; name: string }>('SELECT id, name FROM splunk_indexes ORDER BY id');
+    this.bucketsOf = db.prepare<[number], BucketRow>(
+      'SELECT id, end_us, events, bytes, max_us FROM buckets WHERE index_id = ? ORDER BY start_us',
+    );
+    this.deleteBucket = db.prepare<[number]>('DELETE FROM buckets WHERE id = ?');
+  }
+
+  /**
+   * Commits the batches in one transaction (one fsync). If that fails, each batch is retried alone so
+   * one bad batch (or a nearly full disk) fails only itself; a batch is never partially stored.
+   */
+  commit(batches: readonly PackedBatch[]): AppendOutcome[] {
+    try {
+      this.write(batches);
+      return batches.map((b) => ({ id: b.id, ok: true }));
+    } catch (err) {
+      this.abort();
+      const failure = classifyError(err);
+      // Locked by another writer: retrying batch by batch would wait busy_timeout once per batch.
+      if (batches.length === 1 || failure.reason === 'STORE_BUSY') return batches.map((b) => ({ id: b.id, ok: false, ...failure }));
+    }
+    return batches.map((b): AppendOutcome => {
+      try {
+        this.write([b]);
+        return { id: b.id, ok: true };
+      } catch (err) {
+        this.abort();
+        return { id: b.id, ok: false, ...classifyError(err) };
+      }
+    });
+  }
+
+  private write(batches: readonly PackedBatch[]): void {
+    const db = this.db;
+    db.exec('BEGIN IMMEDIATE');
+    this.syncSchema();
+    let seq = this.getSeq.get() ?? 0;
+    const touched = new Map<BucketHandle, Acc>();
+    let lastIid = -1;
+    let lastKey = Number.NaN;
+    let last: BucketHandle | null = null;
+    let lastAcc: Acc | null = null;
+    for (const b of batches) {
+      const { times, strings } = b;
+      for (let i = 0, j = 0; i < times.length; i++, j += STRINGS_PER_EVENT) {
+        const us = toMicros(times[i]!);
+        const iid = this.indexId(strings[j]!);
+        const key = Math.floor(us / this.spanUs);
+        if (last === null || iid !== lastIid || key !== lastKey) {
+          last = this.bucket(iid, key);
+          lastIid = iid;
+          lastKey = key;
+          lastAcc = touched.get(last) ?? null;
+          if (lastAcc === null) {
+            lastAcc = { events: 0, bytes: 0, min: us, max: us };
+            touched.set(last, lastAcc);
+          }
+        }
+        const raw = strings[j + 4]!;
+        last.insert.run(
+          ++seq,
+          us,
+          this.dictId(KIND_SOURCETYPE, strings[j + 1]!),
+          this.dictId(KIND_SOURCE, strings[j + 2]!),
+          this.dictId(KIND_HOST, strings[j + 3]!),
+          raw,
+          raw.includes('\0') ? FLAG_RAW_NUL : null,
+        );
+        const acc = lastAcc!;
+        acc.events++;
+        acc.bytes += Buffer.byteLength(raw, 'utf8');
+        if (us < acc.min) acc.min = us;
+        if (us > acc.max) acc.max = us;
+      }
+    }
+    for (const [h, a] of touched) this.updateBucket.run(a.events, a.bytes, a.min, a.min, a.max, a.max, h.id);
+    this.setSeq.run(seq);
+    this.knownSchema = this.schemaVersion();
+    db.exec('COMMIT');
+    this.commits++;
+  }
+
+  /** Drops whole buckets per index: first those entirely older than maxAge, then the oldest while over maxBytes. */
+  applyRetention(now: number, policies: RetentionPolicies): RetentionReport {
+    const db = this.db;
+    const deleted: RetentionReport['deleted'] = [];
+    db.exec('BEGIN IMMEDIATE');
+    try {
+      for (const { id: iid, name } of this.listIndexes.all()) {
+        const p = policies.byIndex[name] ?? policies.byIndex[name.toLowerCase()] ?? policies.fallback;
+        if (!p) continue;
+        const rows = this.bucketsOf.all(iid);
+        let drop = 0;
+        if (p.maxAgeSeconds !== undefined) {
+          const cutoff = microsAtOrAfter(now - p.maxAgeSeconds);
+          while (drop < rows.length && rows[drop]!.max_us < cutoff) drop++;
+        }
+        if (p.maxBytes !== undefined) {
+          let total = 0;
+          for (let i = drop; i < rows.length; i++) total += rows[i]!.bytes;
+          // The newest bucket is kept (it is being written): an index may exceed maxBytes by one bucket.
+          while (total > p.maxBytes && drop < rows.length - 1) total -= rows[drop++]!.bytes;
+        }
+        if (drop === 0) continue;
+        let events = 0;
+        for (let i = 0; i < drop; i++) {
+          const r = rows[i]!;
+          db.exec(`DROP TABLE ${bucketTable(r.id)}`);
+          this.deleteBucket.run(r.id);
+          events += r.events;
+        }
+        deleted.push({ index: name, events, before: fromMicros(rows[drop - 1]!.end_us) });
+      }
+      db.exec('COMMIT');
+    } catch (err) {
+      this.abort();
+      throw err;
+    }
+    this.clearBuckets();
+    return { deleted };
+  }
+
+  close(): void {
+    this.abort();
+    this.db.close();
+  }
+
+  private schemaVersion(): number {
+    return this.db.pragma('schema_version', { simple: true }) as number;
+  }
+
+  private syncSchema(): void {
+    const v = this.schemaVersion();
+    if (v !== this.knownSchema) {
+      this.clearBuckets();
+      this.knownSchema = v;
+    }
+  }
+
+  private clearBuckets(): void {
+    this.buckets.clear();
+    this.bucketCount = 0;
+  }
+
+  /** After a failed transaction: roll back and forget every id learnt inside it (they were rolled back too). */
+  private abort(): void {
+    try {
+      if (this.db.inTransaction) this.db.exec('ROLLBACK');
+    } catch {
+      // SQLite may already have rolled back on SQLITE_FULL/IOERR; nothing else to undo.
+    }
+    this.indexIds.clear();
+    for (const m of this.dictIds.values()) m.clear();
+    this.clearBuckets();
+    this.knownSchema = -1;
+  }
+
+  private indexId(name: string): number {
+    let id = this.indexIds.get(name);
+    if (id === undefined) {
+      id = this.findIndex.get(name) ?? this.addIndex.get(name)!;
+      this.indexIds.set(name, id);
+    }
+    return id;
+  }
+
+  private dictId(kind: number, value: string): number {
+    const m = this.dictIds.get(kind)!;
+    let id = m.get(value);
+    if (id === undefined) {
+      id = this.findDict.get(kind, value) ?? this.addDict.get(kind, value)!;
+      if (m.size >= CACHE_LIMIT) m.clear();
+      m.set(value, id);
+    }
+    return id;
+  }
+
+  private bucket(iid: number, key: number): BucketHandle {
+    const cached = this.buckets.get(iid)?.get(key);
+    if (cached !== undefined) return cached;
+    const start = key * this.spanUs;
+    let id = this.findBucket.get(iid, start);
+    if (id === undefined) {
+      id = this.addBucket.get(iid, start, start + this.spanUs)!;
+      this.db.exec(createBucketSql(id));
+    }
+    const insert: InsertRow = this.db.prepare(
+      `INSERT INTO ${bucketTable(id)} (rowid, t, st, src, host, raw, flags) VALUES (?, ?, ?, ?, ?, ?, ?)`,
+    );
+    const h: BucketHandle = { id, insert };
+    if (this.bucketCount >= 1000) this.clearBuckets();
+    let perIndex = this.buckets.get(iid);
+    if (perIndex === undefined) {
+      perIndex = new Map();
+      this.buckets.set(iid, perIndex);
+    }
+    perIndex.set(key, h);
+    this.bucketCount++;
+    return h;
+  }
+}

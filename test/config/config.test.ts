@@ -1,0 +1,246 @@
+import { mkdtemp, readFile, rm, stat, writeFile, mkdir } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { loadConfig, DEFAULTS, parseDuration, parseSize } from '../../src/config/index.js';
+
+let dir: string;
+beforeEach(async () => {
+  dir = await mkdtemp(join(tmpdir(), 'vigil-config-'));
+});
+afterEach(async () => {
+  await rm(dir, { recursive: true, force: true });
+});
+
+async function writeConfig(text: string, name = 'vigil.yml'): Promise<string> {
+  const file = join(dir, name);
+  await writeFile(file, text);
+  return file;
+}
+
+const noEnv = {};
+
+describe('defaults', () => {
+  it('with no file: localhost ports, ./data, generated tokens', async () => {
+    const c = await loadConfig({ env: noEnv, cwd: dir });
+    expect(c.file).toBeNull();
+    expect(c.dataDir).toBe(join(dir, 'data'));
+    expect(c.hec).toMatchObject({ host: '127.0.0.1', port: 8088, maxBodyBytes: DEFAULTS.maxBodyBytes, maxInflightBytes: DEFAULTS.maxInflightBytes });
+    expect(c.http).toMatchObject({ host: '127.0.0.1', port: 8000 });
+    expect(c.hec.tls).toBeUndefined();
+    expect(c.indexes).toEqual({});
+    expect(c.warnings).toEqual([]);
+    expect(c.hec.tokens).toHaveLength(1);
+    expect(c.hec.tokens[0]).toMatchObject({ name: 'default', defaultIndex: 'main', indexes: [], disabled: false, useAck: false });
+    expect(c.http.apiTokens).toHaveLength(1);
+    expect(c.hec.tokens[0]!.token).toMatch(/^[0-9a-f-]{36}$/);
+    expect(c.http.apiTokens[0]!.token).not.toBe(c.hec.tokens[0]!.token);
+  });
+
+  it('generated tokens are stored with mode 0600 and reused on later starts', async () => {
+    const first = await loadConfig({ env: noEnv, cwd: dir });
+    expect(first.generated.hecToken).toMatchObject({ created: true, path: join(dir, 'data', 'hec-token') });
+    expect(first.generated.apiToken).toMatchObject({ created: true, path: join(dir, 'data', 'api-token') });
+    expect((await stat(join(dir, 'data', 'hec-token'))).mode & 0o777).toBe(0o600);
+    expect((await stat(join(dir, 'data', 'api-token'))).mode & 0o777).toBe(0o600);
+    expect((await readFile(join(dir, 'data', 'hec-token'), 'utf8')).trim()).toBe(first.hec.tokens[0]!.token);
+
+    const second = await loadConfig({ env: noEnv, cwd: dir });
+    expect(second.generated.hecToken).toMatchObject({ created: false, token: first.hec.tokens[0]!.token });
+    expect(second.hec.tokens[0]!.token).toBe(first.hec.tokens[0]!.token);
+    expect(second.http.apiTokens[0]!.token).toBe(first.http.apiTokens[0]!.token);
+  });
+
+  it('concurrent first starts agree on one token', async () => {
+    const all = await Promise.all([1, 2, 3, 4].map(() => loadConfig({ env: noEnv, cwd: dir })));
+    expect(new Set(all.map((c) => c.hec.tokens[0]!.token)).size).toBe(1);
+  });
+
+  it('no token is generated when one is configured', async () => {
+    const c = await loadConfig({ env: noEnv, cwd: dir, flags: { hecToken: 'flag-token' } });
+    expect(c.generated.hecToken).toBeUndefined();
+    await expect(stat(join(dir, 'data', 'hec-token'))).rejects.toMatchObject({ code: 'ENOENT' });
+  });
+
+  it('a corrupted token file is an error, not a silent new token', async () => {
+    await mkdir(join(dir, 'data'));
+    await writeFile(join(dir, 'data', 'hec-token'), 'two words\n');
+    await expect(loadConfig({ env: noEnv, cwd: dir })).rejects.toThrow(/hec-token: not a token/);
+  });
+});
+
+const FULL = `# a full config
+dataDir: ./store
+hec:
+  host: 0.0.0.0
+  port: 9088
+  maxBodyBytes: 2MB
+  maxInflightBytes: 32MiB
+  tokens:
+    - name: tetragon
+      token: 6b3c9f0e-1111-2222-3333-444455556666
+      defaultIndex: tetragon
+      indexes: [tetragon, main]
+      defaultSourcetype: cisco:isovalent
+      useAck: true
+    - name: old
+      token: old-token
+      disabled: true
+http:
+  port: 8001
+  apiTokens:
+    - name: console
+      token: api-secret
+indexes:
+  main:
+    retention: { maxAge: 30d, maxSize: 10GB }
+  tetragon:
+    retention:
+      maxAge: 12h
+schedule:
+  every: 5m
+detections:
+  enabled: [a, b]
+`;
+
+describe('file', () => {
+  it('reads every section; relative paths are relative to the file', async () => {
+    const file = await writeConfig(FULL);
+    const c = await loadConfig({ file, env: noEnv, cwd: '/' });
+    expect(c.file).toBe(file);
+    expect(c.dataDir).toBe(join(dir, 'store'));
+    expect(c.hec).toMatchObject({ host: '0.0.0.0', port: 9088, maxBodyBytes: 2 * 1024 * 1024, maxInflightBytes: 32 * 1024 * 1024 });
+    expect(c.hec.tokens).toEqual([
+      { name: 'tetragon', token: '6b3c9f0e-1111-2222-3333-444455556666', defaultIndex: 'tetragon', indexes: ['tetragon', 'main'], defaultSourcetype: 'cisco:isovalent', disabled: false, useAck: true },
+      { name: 'old', token: 'old-token', defaultIndex: 'main', indexes: [], disabled: true, useAck: false },
+    ]);
+    expect(c.http).toEqual({ host: '127.0.0.1', port: 8001, apiTokens: [{ name: 'console', token: 'api-secret' }] });
+    expect(c.indexes).toEqual({
+      main: { retention: { maxAgeSeconds: 30 * 86400, maxBytes: 10 * 1024 ** 3 } },
+      tetragon: { retention: { maxAgeSeconds: 12 * 3600 } },
+    });
+    expect(c.schedule).toEqual({ every: '5m' });
+    expect(c.detections).toEqual({ enabled: ['a', 'b'] });
+    expect(c.warnings).toEqual([]);
+    expect(c.generated).toEqual({});
+  });
+
+  it('unknown top-level sections are kept out but reported with file:line', async () => {
+    const file = await writeConfig('hec:\n  port: 1\n\nalerts:\n  x: 1\nweb: {}\n');
+    const c = await loadConfig({ file, env: noEnv });
+    expect(c.warnings).toEqual([`${file}:4: unknown section "alerts" ignored`, `${file}:6: unknown section "web" ignored`]);
+  });
+
+  it('an empty file means defaults', async () => {
+    const file = await writeConfig('# nothing yet\n');
+    const c = await loadConfig({ file, env: noEnv });
+    expect(c.hec.port).toBe(8088);
+    expect(c.dataDir).toBe(join(dir, 'data'));
+  });
+
+  it('the shipped example loads cleanly', async () => {
+    const example = fileURLToPath(new URL('../../src/config/vigil.example.yml', import.meta.url));
+    const c = await loadConfig({ file: example, env: noEnv, flags: { dataDir: join(dir, 'd') } });
+    expect(c.warnings).toEqual([]);
+    expect(c.hec.tokens.length).toBeGreaterThan(0);
+    expect(Object.keys(c.indexes)).toContain('main');
+  });
+
+  it('VIGIL_CONFIG names the file; --config wins over it', async () => {
+    const a = await writeConfig('hec: { port: 1111 }', 'a.yml');
+    const b = await writeConfig('hec: { port: 2222 }', 'b.yml');
+    expect((await loadConfig({ env: { VIGIL_CONFIG: a } })).hec.port).toBe(1111);
+    expect((await loadConfig({ env: { VIGIL_CONFIG: a }, flags: { config: b } })).hec.port).toBe(2222);
+  });
+});
+
+describe('precedence: flags > env > file', () => {
+  it('ports and data dir', async () => {
+    const file = await writeConfig('dataDir: /from/file\nhec: { port: 1000 }\nhttp: { port: 2000, apiTokens: [{ token: t }] }\n');
+    const base = { file, cwd: dir };
+    const fileOnly = await loadConfig({ ...base, env: noEnv, flags: { hecToken: 'x' } });
+    expect([fileOnly.dataDir, fileOnly.hec.port, fileOnly.http.port]).toEqual(['/from/file', 1000, 2000]);
+
+    const env = { VIGIL_DATA_DIR: 'env-data', VIGIL_HEC_PORT: '3000', VIGIL_HTTP_PORT: '4000', VIGIL_HEC_TOKEN: 'env-token' };
+    const withEnv = await loadConfig({ ...base, env });
+    expect([withEnv.dataDir, withEnv.hec.port, withEnv.http.port]).toEqual([join(dir, 'env-data'), 3000, 4000]);
+
+    const withFlags = await loadConfig({ ...base, env, flags: { dataDir: '/flag/data', hecPort: '5000', port: 6000, hecToken: 'flag-token' } });
+    expect([withFlags.dataDir, withFlags.hec.port, withFlags.http.port]).toEqual(['/flag/data', 5000, 6000]);
+  });
+
+  it('a token from env or flag may write to every index; a flag token replaces the env token', async () => {
+    const file = await writeConfig('hec:\n  tokens:\n    - { name: limited, token: file-token, indexes: [a] , defaultIndex: a }\n');
+    const env = { VIGIL_HEC_TOKEN: 'env-token' };
+    const c1 = await loadConfig({ file, env });
+    expect(c1.hec.tokens.map((t) => [t.name, t.token, t.indexes, t.defaultIndex])).toEqual([
+      ['limited', 'file-token', ['a'], 'a'],
+      ['env', 'env-token', [], 'main'],
+    ]);
+    const c2 = await loadConfig({ file, env, flags: { hecToken: 'flag-token' } });
+    expect(c2.hec.tokens.map((t) => t.token)).toEqual(['file-token', 'flag-token']);
+    // The same value as a file token: the flag's permissions (every index) apply, under the file's name.
+    const c3 = await loadConfig({ file, env: noEnv, flags: { hecToken: 'file-token' } });
+    expect(c3.hec.tokens).toEqual([{ name: 'limited', token: 'file-token', defaultIndex: 'main', indexes: [], disabled: false, useAck: false }]);
+  });
+
+  it('bad env and flag values are reported by name', async () => {
+    await expect(loadConfig({ env: { VIGIL_HEC_PORT: 'eighty' }, cwd: dir })).rejects.toThrow('VIGIL_HEC_PORT must be a port number (0-65535), got "eighty"');
+    await expect(loadConfig({ env: noEnv, cwd: dir, flags: { port: 70000 } })).rejects.toThrow('--port must be a port number');
+    await expect(loadConfig({ env: noEnv, cwd: dir, flags: { hecToken: 'has space' } })).rejects.toThrow('--hec-token must be printable ASCII without spaces');
+  });
+});
+
+describe('errors carry file:line', () => {
+  const cases: [string, string, RegExp][] = [
+    ['invalid YAML', 'hec:\n  port: [1\nhttp: {}\n', /:\d+: invalid YAML: /],
+    ['duplicate key', 'hec:\n  port: 1\n  port: 2\n', /:3: invalid YAML: Map keys must be unique/],
+    ['not a mapping', '- a\n- b\n', /:1: the config file must be a mapping/],
+    ['bad port', 'hec:\n  host: x\n  port: 99999\n', /:3: "hec.port" must be a port number \(0-65535\), got 99999/],
+    ['port as text', 'http:\n  port: eighty\n', /:2: "http.port" must be a port number/],
+    ['unknown key, with a hint', 'hec:\n  tokens:\n    - token: t\n      useACK: true\n', /:4: unknown setting "hec.tokens.0.useACK" \(did you mean "useAck"\?\)/],
+    ['unknown key', 'hec:\n  colour: red\n', /:2: unknown setting "hec.colour" \(known: host, port, tls/],
+    ['missing token', 'hec:\n  tokens:\n    - name: a\n', /:3: "hec.tokens.0.token" is required/],
+    ['tokens not a list', 'hec:\n  tokens: abc\n', /:2: "hec.tokens" must be a list/],
+    ['duplicate token', 'hec:\n  tokens:\n    - token: t\n    - token: t\n', /:4: token "token2" repeats another token's value/],
+    ['duplicate name', 'hec:\n  tokens:\n    - { name: a, token: t1 }\n    - { name: a, token: t2 }\n', /:4: two HEC tokens are named "a"/],
+    ['bad index name', 'hec:\n  tokens:\n    - token: t\n      indexes: [Main]\n', /:4: index name "Main" is invalid/],
+    ['default index outside indexes', 'hec:\n  tokens:\n    - token: t\n      indexes: [a]\n      defaultIndex: b\n', /:5: default index "b" of token "token1" is not in its indexes \(a\)/],
+    ['bool as text', 'hec:\n  tokens:\n    - token: t\n      useAck: "yes"\n', /:4: "hec.tokens.0.useAck" must be true or false/],
+    ['bad size', 'hec:\n  maxBodyBytes: lots\n', /:2: "hec.maxBodyBytes" must be a size like 16MB/],
+    ['inflight below body', 'hec:\n  maxBodyBytes: 2MB\n  maxInflightBytes: 1MB\n', /:3: "hec.maxInflightBytes" \(1048576\) must be at least "hec.maxBodyBytes"/],
+    ['bad retention', 'indexes:\n  main:\n    retention:\n      maxAge: forever\n', /:4: maxAge must be a duration like 30d/],
+    ['bad index key', 'indexes:\n  _internal: {}\n', /:2: index name "_internal" is invalid/],
+    ['tls without key', 'hec:\n  tls:\n    cert: c.pem\n', /:3: "hec.tls.key" is required/],
+    ['tls file missing', 'http:\n  tls:\n    cert: missing.pem\n    key: missing.key\n', /:3: certificate .*missing\.pem is not readable: ENOENT/],
+    ['section not a mapping', 'http: 5\n', /:1: "http" must be a mapping, got 5/],
+  ];
+  it.each(cases)('%s', async (_name, text, message) => {
+    const file = await writeConfig(text);
+    const err = await loadConfig({ file, env: noEnv, flags: { dataDir: join(dir, 'd') } }).catch((e: unknown) => e);
+    expect(err).toMatchObject({ name: 'VigilError', code: 'CONFIG' });
+    expect((err as Error).message).toMatch(message);
+    expect((err as Error).message.startsWith(`${file}:`)).toBe(true);
+  });
+
+  it('a missing file', async () => {
+    await expect(loadConfig({ file: join(dir, 'nope.yml'), env: noEnv })).rejects.toThrow(/cannot read config file .*nope\.yml: ENOENT/);
+  });
+});
+
+describe('units', () => {
+  it('sizes are binary; durations take s/m/h/d/w/y', () => {
+    expect(parseSize('10GB')).toBe(10 * 1024 ** 3);
+    expect(parseSize('1.5 KiB')).toBe(1536);
+    expect(parseSize(4096)).toBe(4096);
+    expect(parseSize('12')).toBe(12);
+    expect(parseSize('1 PB')).toBeNull();
+    expect(parseSize('-1MB')).toBeNull();
+    expect(parseDuration('30d')).toBe(2_592_000);
+    expect(parseDuration('90m')).toBe(5400);
+    expect(parseDuration('2w')).toBe(1_209_600);
+    expect(parseDuration(3600)).toBe(3600);
+    expect(parseDuration('soon')).toBeNull();
+  });
+});

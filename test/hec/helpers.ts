@@ -1,0 +1,168 @@
+import { request as httpRequest, type IncomingHttpHeaders } from 'node:http';
+import { request as httpsRequest } from 'node:https';
+import type { Event } from '../../src/events/event.js';
+import type { ScanRequest } from '../../src/events/scan.js';
+import { metadataPredicate } from '../../src/events/scan.js';
+import type { AppendReceipt, EventStore, IndexInfo, RetentionReport } from '../../src/store/types.js';
+import { StoreError } from '../../src/store/types.js';
+import type { HecConfig, HecTokenConfig } from '../../src/config/config.js';
+import { createHecServer, type HecServer, type HecServerOptions } from '../../src/hec/index.js';
+
+interface Held {
+  events: Event[];
+  resolve: (r: AppendReceipt) => void;
+  reject: (e: unknown) => void;
+}
+
+/** An in-memory EventStore whose appends can be held (to observe acks before commit) or made to fail. */
+export class FakeStore implements EventStore {
+  readonly newestFirst = true as const;
+  readonly batches: Event[][] = [];
+  readonly held: Held[] = [];
+  hold = false;
+  failWith: StoreError | Error | null = null;
+  appendCalls = 0;
+
+  get events(): Event[] {
+    return this.batches.flat();
+  }
+
+  append(events: readonly Event[]): Promise<AppendReceipt> {
+    this.appendCalls++;
+    if (this.failWith) return Promise.reject(this.failWith);
+    const copy = events.map((e) => ({ ...e }));
+    if (this.hold) return new Promise((resolve, reject) => this.held.push({ events: copy, resolve, reject }));
+    this.batches.push(copy);
+    return Promise.resolve({ count: copy.length });
+  }
+
+  /** Commits every held batch. */
+  release(): void {
+    for (const h of this.held.splice(0)) {
+      this.batches.push(h.events);
+      h.resolve({ count: h.events.length });
+    }
+  }
+
+  /** Fails every held batch. */
+  failHeld(err: unknown): void {
+    for (const h of this.held.splice(0)) h.reject(err);
+  }
+
+  async *scan(req: ScanRequest): AsyncIterable<Event[]> {
+    const meta = metadataPredicate(req);
+    yield this.events.filter((e) => meta(e)).sort((a, b) => b._time - a._time);
+  }
+
+  indexes(): IndexInfo[] {
+    return [];
+  }
+
+  applyRetention(): RetentionReport {
+    return { deleted: [] };
+  }
+
+  async close(): Promise<void> {}
+}
+
+export function busy(): StoreError {
+  return new StoreError('STORE_BUSY', 'writer queue full');
+}
+
+export const TOKEN = '11111111-2222-3333-4444-555555555555';
+export const ACK_TOKEN = 'aaaaaaaa-bbbb-cccc-dddd-eeeeeeeeeeee';
+export const CHANNEL = '0aeeac95-ac74-4aa9-b30d-6c4c0ac581ba';
+
+export function token(overrides: Partial<HecTokenConfig> = {}): HecTokenConfig {
+  return { name: 'test', token: TOKEN, defaultIndex: 'main', indexes: [], disabled: false, useAck: false, ...overrides };
+}
+
+export function hecConfig(overrides: Partial<HecConfig> = {}): HecConfig {
+  return {
+    host: '127.0.0.1',
+    port: 0,
+    maxBodyBytes: 1024 * 1024,
+    maxInflightBytes: 8 * 1024 * 1024,
+    tokens: [
+      token(),
+      token({ name: 'acked', token: ACK_TOKEN, useAck: true }),
+      token({ name: 'off', token: 'disabled-token', disabled: true }),
+      token({ name: 'limited', token: 'limited-token', indexes: ['tetragon', 'other'], defaultIndex: 'tetragon', defaultSourcetype: 'cisco:isovalent' }),
+    ],
+    ...overrides,
+  };
+}
+
+export interface Running {
+  server: HecServer;
+  store: FakeStore;
+  url: string;
+  close(): Promise<void>;
+}
+
+/** Starts a HEC server on an ephemeral port with a fake store (fixed clock: 1_700_000_000 s). */
+export async function start(options: Partial<HecServerOptions> & { config?: HecConfig; store?: FakeStore } = {}): Promise<Running> {
+  const store = options.store ?? new FakeStore();
+  const server = createHecServer({ now: () => 1_700_000_000_000, defaultHost: 'vigil-test', ...options, config: options.config ?? hecConfig(), store });
+  const { url } = await server.listen();
+  return { server, store, url, close: () => server.close() };
+}
+
+export interface Response {
+  status: number;
+  headers: IncomingHttpHeaders;
+  text: string;
+  json: unknown;
+}
+
+export interface RequestOptions {
+  method?: string;
+  headers?: Record<string, string | number>;
+  body?: string | Buffer;
+  /** Skip certificate checks (TLS tests). */
+  insecure?: boolean;
+}
+
+/** One HTTP request on a fresh connection; resolves with the reply whatever its status. */
+export function send(url: string, path: string, options: RequestOptions = {}): Promise<Response> {
+  const target = new URL(path, url);
+  const body = options.body === undefined ? undefined : Buffer.isBuffer(options.body) ? options.body : Buffer.from(options.body, 'utf8');
+  const headers: Record<string, string | number> = { ...options.headers };
+  if (body !== undefined && headers['Content-Length'] === undefined && headers['Transfer-Encoding'] === undefined) headers['Content-Length'] = body.length;
+  const make = target.protocol === 'https:' ? httpsRequest : httpRequest;
+  return new Promise((resolve, reject) => {
+    const req = make(target, { method: options.method ?? 'POST', headers, agent: false, rejectUnauthorized: !options.insecure }, (res) => {
+      const chunks: Buffer[] = [];
+      res.on('data', (c: Buffer) => chunks.push(c));
+      res.on('end', () => {
+        const text = Buffer.concat(chunks).toString('utf8');
+        let json: unknown;
+        try {
+          json = JSON.parse(text);
+        } catch {
+          json = undefined;
+        }
+        resolve({ status: res.statusCode ?? 0, headers: res.headers, text, json });
+      });
+      res.on('error', reject);
+    });
+    req.on('error', reject);
+    req.end(body);
+  });
+}
+
+export function auth(t: string = TOKEN): Record<string, string> {
+  return { Authorization: `Splunk ${t}` };
+}
+
+/** A Tetragon process_exec line like upstream's samples. */
+export function execLine(i: number, extra: Record<string, unknown> = {}): string {
+  return JSON.stringify({
+    process_exec: { process: { exec_id: `id-${i}`, pid: 1000 + i, binary: '/usr/bin/curl', arguments: `-k https://x/${i}` }, parent: { binary: '/bin/sh' } },
+    node_name: 'kind-worker',
+    time: `2024-05-01T10:00:${String(i % 60).padStart(2, '0')}.123456789Z`,
+    ...extra,
+  });
+}
+
+export const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));

@@ -1,0 +1,215 @@
+import { gzipSync } from 'node:zlib';
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { ACK_TOKEN, TOKEN, auth, execLine, send, start, type Running } from './helpers.js';
+
+let hec: Running;
+beforeAll(async () => {
+  hec = await start();
+});
+afterAll(async () => {
+  await hec.close();
+});
+beforeEach(() => {
+  hec.store.batches.length = 0;
+});
+
+const post = (path: string, body: string | Buffer, headers: Record<string, string> = auth()) => send(hec.url, path, { body, headers });
+
+describe('success', () => {
+  it.each(['/services/collector', '/services/collector/event', '/services/collector/event/1.0', '/services/collector/event/'])('%s accepts an event', async (path) => {
+    const r = await post(path, '{"event":"hello"}');
+    expect(r.status).toBe(200);
+    expect(r.text).toBe('{"text":"Success","code":0}');
+    expect(r.headers['content-type']).toMatch(/^application\/json/);
+    expect(hec.store.events).toEqual([
+      { _time: 1_700_000_000, index: 'main', sourcetype: 'httpevent', source: 'http:test', host: 'vigil-test', _raw: 'hello' },
+    ]);
+  });
+
+  it('takes metadata from the envelope, numeric string times and batches back to back', async () => {
+    const body =
+      '{"event":"Hello, world!","sourcetype":"manual","time":"1433188255.500","host":"h1","source":"s1","index":"main"}' +
+      '{"event":"something happened","sourcetype":"manual","fields":{"severity":"INFO","category":["foo","bar"]}}\n\r\n  ' +
+      '{"time":1433188255.123456789,"event":{"a":1, "big":18446744073709551615,"b":[true,null]}}  \n';
+    const r = await post('/services/collector/event', body);
+    expect(r.status).toBe(200);
+    const [a, b, c] = hec.store.events;
+    expect(a).toMatchObject({ _time: 1433188255.5, host: 'h1', source: 's1', sourcetype: 'manual', _raw: 'Hello, world!' });
+    expect(b).toMatchObject({ _time: 1_700_000_000, sourcetype: 'manual', _raw: 'something happened' });
+    // Object events keep the client's exact JSON text: no re-serialisation, 64-bit integers intact.
+    expect(c).toMatchObject({ _time: 1433188255.123457, _raw: '{"a":1, "big":18446744073709551615,"b":[true,null]}' });
+    expect(hec.store.batches).toHaveLength(1);
+  });
+
+  it('uses the token default sourcetype and index, and routes cisco:isovalent Tetragon events like the add-on', async () => {
+    const envelope = (e: string) => `{"event":${e}}`;
+    const r = await post('/services/collector/event', envelope(execLine(1)) + envelope('{"process_exit":{"process":{}},"time":"2024-05-01T10:00:00Z"}') + envelope('"plain"'), auth('limited-token'));
+    expect(r.status).toBe(200);
+    expect(hec.store.events.map((e) => [e.index, e.sourcetype, e.host])).toEqual([
+      ['tetragon', 'cisco:isovalent:processExec', 'kind-worker'],
+      ['tetragon', 'cisco:isovalent', 'vigil-test'],
+      ['tetragon', 'cisco:isovalent', 'vigil-test'],
+    ]);
+    // Without auto_extract_timestamp, /event uses the envelope time or now (Splunk's behaviour).
+    expect(hec.store.events[0]?._time).toBe(1_700_000_000);
+  });
+
+  it('auto_extract_timestamp=true takes _time from a Tetragon event without an envelope time', async () => {
+    const r = await post(
+      '/services/collector/event?auto_extract_timestamp=true',
+      `{"event":${execLine(7)},"sourcetype":"cisco:isovalent"}{"event":${execLine(8)},"time":5}{"event":${JSON.stringify(execLine(9))}}`,
+    );
+    expect(r.status).toBe(200);
+    const [a, b, c] = hec.store.events;
+    expect(a?._time).toBe(Date.UTC(2024, 4, 1, 10, 0, 7) / 1000 + 0.123456);
+    expect(a?.sourcetype).toBe('cisco:isovalent:processExec');
+    expect(b?._time).toBe(5); // the envelope wins
+    expect(c?._time).toBe(Date.UTC(2024, 4, 1, 10, 0, 9) / 1000 + 0.123456); // string events are looked into too
+    expect(c?.sourcetype).toBe('httpevent');
+  });
+
+  it('ignores the content type (Splunk does)', async () => {
+    for (const ct of ['text/plain', 'application/x-www-form-urlencoded', 'image/png']) {
+      const r = await post('/services/collector/event', '{"event":"x"}', { ...auth(), 'Content-Type': ct });
+      expect(r.status).toBe(200);
+    }
+  });
+
+  it('accepts gzip bodies', async () => {
+    const body = gzipSync(Buffer.from('{"event":"zipped 1"}{"event":"zipped 2"}'));
+    const r = await post('/services/collector/event', body, { ...auth(), 'Content-Encoding': 'gzip' });
+    expect(r.status).toBe(200);
+    expect(hec.store.events.map((e) => e._raw)).toEqual(['zipped 1', 'zipped 2']);
+  });
+
+  it('accepts Basic auth with the token as password, any user', async () => {
+    const basic = 'Basic ' + Buffer.from(`anyone:${TOKEN}`).toString('base64');
+    const r = await post('/services/collector/event', '{"event":"b"}', { Authorization: basic });
+    expect(r.status).toBe(200);
+  });
+
+  it('answers health without a token', async () => {
+    for (const path of ['/services/collector/health', '/services/collector/health/1.0']) {
+      const r = await send(hec.url, path, { method: 'GET' });
+      expect(r.status).toBe(200);
+      expect(r.text).toBe('{"text":"HEC is healthy","code":17}');
+    }
+  });
+});
+
+describe('errors', () => {
+  const cases: [string, { path?: string; body?: string; headers?: Record<string, string>; method?: string }, number, string][] = [
+    ['no token', { headers: {} }, 401, '{"text":"Token is required","code":2}'],
+    ['malformed header (no scheme)', { headers: { Authorization: TOKEN } }, 401, '{"text":"Invalid authorization","code":3}'],
+    ['malformed header (Bearer)', { headers: { Authorization: `Bearer ${TOKEN}` } }, 401, '{"text":"Invalid authorization","code":3}'],
+    ['malformed Basic', { headers: { Authorization: 'Basic !!!' } }, 401, '{"text":"Invalid authorization","code":3}'],
+    ['unknown token', { headers: auth('nope') }, 403, '{"text":"Invalid token","code":4}'],
+    ['disabled token', { headers: auth('disabled-token') }, 403, '{"text":"Token disabled","code":1}'],
+    ['query-string token', { path: `/services/collector/event?token=${TOKEN}`, headers: {} }, 400, '{"text":"Query string authorization is not enabled","code":16}'],
+    ['empty body', { body: '' }, 400, '{"text":"No data","code":5}'],
+    ['whitespace body', { body: ' \n\r\n\t' }, 400, '{"text":"No data","code":5}'],
+    ['not JSON', { body: 'hello' }, 400, '{"text":"Invalid data format","code":6,"invalid-event-number":0}'],
+    ['array at top level', { body: '[{"event":"x"}]' }, 400, '{"text":"Invalid data format","code":6,"invalid-event-number":0}'],
+    ['comma between envelopes', { body: '{"event":"x"},{"event":"y"}' }, 400, '{"text":"Invalid data format","code":6,"invalid-event-number":1}'],
+    ['truncated JSON', { body: '{"event":"x"}{"event":"y' }, 400, '{"text":"Invalid data format","code":6,"invalid-event-number":1}'],
+    ['truncated object', { body: '{"event":{"a":[1,2' }, 400, '{"text":"Invalid data format","code":6,"invalid-event-number":0}'],
+    ['non-string host', { body: '{"event":"x","host":5}' }, 400, '{"text":"Invalid data format","code":6,"invalid-event-number":0}'],
+    ['index not allowed', { body: '{"event":"x","index":"main"}', headers: auth('limited-token') }, 400, '{"text":"Incorrect index","code":7,"invalid-event-number":0}'],
+    ['invalid index name', { body: '{"event":"x","index":"_internal"}' }, 400, '{"text":"Incorrect index","code":7,"invalid-event-number":0}'],
+    ['missing event', { body: '{"time":1}' }, 400, '{"text":"Event field is required","code":12,"invalid-event-number":0}'],
+    ['null event', { body: '{"event":null}' }, 400, '{"text":"Event field is required","code":12,"invalid-event-number":0}'],
+    ['blank event', { body: '{"event":"  "}' }, 400, '{"text":"Event field cannot be blank","code":13,"invalid-event-number":0}'],
+    ['empty object event', { body: '{"event":{}}' }, 400, '{"text":"Event field cannot be blank","code":13,"invalid-event-number":0}'],
+    ['nested fields', { body: '{"event":"x","fields":{"a":{"b":1}}}' }, 400, '{"text":"Error in handling indexed fields","code":15,"invalid-event-number":0}'],
+    ['fields not an object', { body: '{"event":"x","fields":"a"}' }, 400, '{"text":"Error in handling indexed fields","code":15,"invalid-event-number":0}'],
+    ['fields array of objects', { body: '{"event":"x","fields":{"a":[{"b":1}]}}' }, 400, '{"text":"Error in handling indexed fields","code":15,"invalid-event-number":0}'],
+    ['unusable time', { body: '{"event":"x","time":"2024-05-01T10:00:00Z"}' }, 400, '{"text":"Error in handling indexed fields","code":15,"invalid-event-number":0}'],
+    ['time in milliseconds', { body: '{"event":"x","time":1700000000000}' }, 400, '{"text":"Error in handling indexed fields","code":15,"invalid-event-number":0}'],
+    ['negative time', { body: '{"event":"x","time":-1}' }, 400, '{"text":"Error in handling indexed fields","code":15,"invalid-event-number":0}'],
+    ['ack for a token without ack', { path: '/services/collector/ack', body: '{"acks":[0]}' }, 400, '{"text":"ACK is disabled","code":14}'],
+    ['ack token without channel', { body: '{"event":"x"}', headers: auth(ACK_TOKEN) }, 400, '{"text":"Data channel is missing","code":10}'],
+    ['invalid channel', { path: '/services/collector/event?channel=not-a-guid', body: '{"event":"x"}' }, 400, '{"text":"Invalid data channel","code":11}'],
+    ['invalid channel header', { body: '{"event":"x"}', headers: { ...auth(ACK_TOKEN), 'X-Splunk-Request-Channel': '1234' } }, 400, '{"text":"Invalid data channel","code":11}'],
+    ['unknown path', { path: '/services/collector/events' }, 404, '{"text":"The requested URL was not found on this server.","code":404}'],
+    ['unknown root path', { path: '/' }, 404, '{"text":"The requested URL was not found on this server.","code":404}'],
+    ['GET on event', { method: 'GET' }, 405, '{"text":"Method Not Allowed","code":405}'],
+    ['POST on health', { path: '/services/collector/health' }, 405, '{"text":"Method Not Allowed","code":405}'],
+  ];
+
+  it.each(cases)('%s', async (_name, c, status, body) => {
+    const r = await send(hec.url, c.path ?? '/services/collector/event', {
+      method: c.method ?? 'POST',
+      headers: c.headers ?? auth(),
+      ...(c.method === 'GET' ? {} : { body: c.body ?? '{"event":"x"}' }),
+    });
+    expect(r.status).toBe(status);
+    expect(r.text).toBe(body);
+    expect(hec.store.events).toEqual([]);
+  });
+
+  it('405 carries an Allow header', async () => {
+    const r = await send(hec.url, '/services/collector/raw', { method: 'PUT', body: 'x', headers: auth() });
+    expect(r.status).toBe(405);
+    expect(r.headers['allow']).toBe('POST');
+  });
+
+  it('415 for an unsupported Content-Encoding', async () => {
+    const r = await post('/services/collector/event', '{"event":"x"}', { ...auth(), 'Content-Encoding': 'br' });
+    expect(r.status).toBe(415);
+    expect(hec.store.events).toEqual([]);
+  });
+
+  it('400 code 6 for a corrupt gzip body', async () => {
+    const r = await post('/services/collector/event', Buffer.from('not gzip at all'), { ...auth(), 'Content-Encoding': 'gzip' });
+    expect(r.status).toBe(400);
+    expect(r.json).toEqual({ text: 'Invalid data format', code: 6 });
+  });
+
+  it('rejects a whole batch with a bad event in the middle, naming it', async () => {
+    const good = (i: number) => `{"event":"good ${i}"}`;
+    const calls = hec.store.appendCalls;
+    const cases: [string, string][] = [
+      [good(0) + good(1) + '{"time":1}' + good(3), '{"text":"Event field is required","code":12,"invalid-event-number":2}'],
+      [good(0) + '{"event":""}' + good(2), '{"text":"Event field cannot be blank","code":13,"invalid-event-number":1}'],
+      [good(0) + good(1) + good(2) + '{"event":"x","index":"nope"}', '{"text":"Incorrect index","code":7,"invalid-event-number":3}'],
+      [good(0) + '{"event":"x",}' + good(2), '{"text":"Invalid data format","code":6,"invalid-event-number":1}'],
+      [good(0) + '{"event":"x","fields":{"f":{}}}', '{"text":"Error in handling indexed fields","code":15,"invalid-event-number":1}'],
+    ];
+    for (const [body, reply] of cases) {
+      const r = await post('/services/collector/event', body, auth('limited-token'));
+      expect(r.status).toBe(400);
+      expect(r.text).toBe(reply);
+    }
+    // vigil's deliberate deviation: nothing of a rejected batch is stored, so a retry cannot duplicate.
+    expect(hec.store.appendCalls).toBe(calls);
+    expect(hec.store.events).toEqual([]);
+  });
+
+  it('500 code 8 when the store fails unexpectedly', async () => {
+    hec.store.failWith = new Error('disk on fire');
+    try {
+      const r = await post('/services/collector/event', '{"event":"x"}');
+      expect(r.status).toBe(500);
+      expect(r.text).toBe('{"text":"Internal server error","code":8}');
+    } finally {
+      hec.store.failWith = null;
+    }
+  });
+});
+
+describe('stats', () => {
+  it('counts accepted events and bytes, per token, and by code', async () => {
+    const before = hec.server.stats();
+    const body = '{"event":"a"}{"event":"b"}';
+    await post('/services/collector/event', body);
+    await post('/services/collector/event', '{"event":"c"}', auth('nope'));
+    const s = hec.server.stats();
+    expect(s.acceptedEvents - before.acceptedEvents).toBe(2);
+    expect(s.acceptedBytes - before.acceptedBytes).toBe(body.length);
+    expect(s.tokens['test']?.events).toBeGreaterThanOrEqual(2);
+    expect((s.codes['4'] ?? 0) - (before.codes['4'] ?? 0)).toBe(1);
+    expect(s.eventsPerSecond).toBeGreaterThan(0);
+    expect(s.inflightBytes).toBe(0);
+    expect(s.inflightRequests).toBe(0);
+  });
+});

@@ -1,0 +1,257 @@
+/** Bad inputs and load that must never crash the server nor make it buffer without bound. */
+import { execFile } from 'node:child_process';
+import { request } from 'node:http';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { gzipSync } from 'node:zlib';
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { TOKEN, auth, busy, hecConfig, send, start, type Running } from './helpers.js';
+import { StoreError } from '../../src/store/types.js';
+
+const run = promisify(execFile);
+
+let hec: Running;
+let dir: string;
+beforeAll(async () => {
+  hec = await start();
+  dir = await mkdtemp(join(tmpdir(), 'vigil-hec-'));
+});
+afterAll(async () => {
+  await hec.close();
+  await rm(dir, { recursive: true, force: true });
+});
+beforeEach(() => {
+  hec.store.batches.length = 0;
+});
+
+async function healthy(url: string): Promise<void> {
+  const r = await send(url, '/services/collector/event', { body: '{"event":"still alive"}', headers: auth() });
+  expect(r.status).toBe(200);
+}
+
+/**
+ * Streams `total` bytes, chunked or with a declared Content-Length, stopping when the server answers.
+ * One 1 MiB buffer is reused, so the test process itself holds no 50 MB.
+ */
+function stream(url: string, path: string, total: number, declared = false): Promise<{ status: number | null; text: string; sent: number; error: string | null }> {
+  const chunk = Buffer.alloc(1024 * 1024, 'a');
+  return new Promise((resolve) => {
+    let sent = 0;
+    let answered = false;
+    let status: number | null = null;
+    let text = '';
+    let error: string | null = null;
+    const req = request(new URL(path, url), { method: 'POST', headers: { ...auth(), ...(declared ? { 'Content-Length': total } : { 'Transfer-Encoding': 'chunked' }) }, agent: false }, (res) => {
+      answered = true;
+      status = res.statusCode ?? null;
+      res.on('data', (c: Buffer) => (text += c.toString()));
+      res.on('end', () => resolve({ status, text, sent, error }));
+      res.on('error', () => resolve({ status, text, sent, error }));
+    });
+    req.on('error', (e) => {
+      error = (e as NodeJS.ErrnoException).code ?? e.message;
+      if (!answered) resolve({ status, text, sent, error });
+    });
+    const pump = (): void => {
+      while (!answered && sent < total && !req.destroyed) {
+        sent += chunk.length;
+        if (!req.write(chunk)) {
+          req.once('drain', pump);
+          return;
+        }
+      }
+      if (!answered && sent >= total) req.end();
+    };
+    pump();
+  });
+}
+
+describe('oversized bodies', () => {
+  it('a declared 50 MB body is refused with 413 before it is read (curl, as the docs use it)', async () => {
+    const file = join(dir, 'big.bin');
+    await writeFile(file, Buffer.alloc(50 * 1024 * 1024, 'x'));
+    const { stdout } = await run('curl', ['-s', '-k', '-w', '\n%{http_code} %{size_upload}', `${hec.url}/services/collector/raw`, '-H', `Authorization: Splunk ${TOKEN}`, '--data-binary', `@${file}`], { maxBuffer: 1024 * 1024 });
+    const [body, codeAndUpload] = stdout.split('\n');
+    const [code, uploaded] = (codeAndUpload as string).split(' ');
+    expect(code).toBe('413');
+    // curl sends `Expect: 100-continue`; the refusal comes first, so the body is never sent.
+    expect(Number(uploaded)).toBe(0);
+    expect(JSON.parse(body as string)).toEqual({ text: 'Request entity too large (the limit is 1048576 bytes)', code: 413 });
+    expect(hec.server.stats().inflightBytes).toBe(0);
+    await healthy(hec.url);
+  });
+
+  it('a chunked 50 MB body is cut off at the limit, not buffered', async () => {
+    const before = process.memoryUsage().arrayBuffers;
+    const r = await stream(hec.url, '/services/collector/event', 50 * 1024 * 1024);
+    expect(r.status).toBe(413);
+    expect(r.sent).toBeLessThan(50 * 1024 * 1024);
+    expect(process.memoryUsage().arrayBuffers - before).toBeLessThan(20 * 1024 * 1024);
+    expect(hec.server.stats().inflightBytes).toBe(0);
+    expect(hec.store.events).toEqual([]);
+    await healthy(hec.url);
+  });
+
+  it('a declared 50 MB body from a client that does not wait for 100-continue: 413, connection drained then closed', async () => {
+    const before = process.memoryUsage().arrayBuffers;
+    const r = await stream(hec.url, '/services/collector/raw', 50 * 1024 * 1024, true);
+    expect(r.status).toBe(413);
+    expect(process.memoryUsage().arrayBuffers - before).toBeLessThan(20 * 1024 * 1024);
+    expect(hec.server.stats().inflightBytes).toBe(0);
+    await healthy(hec.url);
+  });
+
+  it('a gzip bomb is stopped at the decompressed limit', async () => {
+    const bomb = gzipSync(Buffer.alloc(50 * 1024 * 1024, '{'));
+    expect(bomb.length).toBeLessThan(1024 * 1024);
+    const r = await send(hec.url, '/services/collector/event', { body: bomb, headers: { ...auth(), 'Content-Encoding': 'gzip' } });
+    expect(r.status).toBe(413);
+    expect(hec.server.stats().inflightBytes).toBe(0);
+    await healthy(hec.url);
+  });
+
+  it('a body exactly at the limit is accepted', async () => {
+    const max = 1024 * 1024;
+    const prefix = '{"event":"';
+    const body = prefix + 'y'.repeat(max - prefix.length - 2) + '"}';
+    expect(body.length).toBe(max);
+    const r = await send(hec.url, '/services/collector/event', { body, headers: auth() });
+    expect(r.status).toBe(200);
+  });
+});
+
+describe('malformed content', () => {
+  it('invalid UTF-8 on /event is refused with the number of the event it is in', async () => {
+    const body = Buffer.concat([Buffer.from('{"event":"a"}\n{"event":"b'), Buffer.from([0xff, 0xfe]), Buffer.from('"}{"event":"c"}')]);
+    const r = await send(hec.url, '/services/collector/event', { body, headers: auth() });
+    expect(r.text).toBe('{"text":"Invalid data format","code":6,"invalid-event-number":1}');
+    // Overlong encodings and lone surrogates are invalid too.
+    for (const bad of [[0xc0, 0xaf], [0xed, 0xa0, 0x80], [0xf4, 0x90, 0x80, 0x80], [0xe2, 0x82]]) {
+      const b = Buffer.concat([Buffer.from('{"event":"'), Buffer.from(bad), Buffer.from('"}')]);
+      const rr = await send(hec.url, '/services/collector/event', { body: b, headers: auth() });
+      expect(rr.text).toBe('{"text":"Invalid data format","code":6,"invalid-event-number":0}');
+    }
+    expect(hec.store.events).toEqual([]);
+  });
+
+  it('10 000-level nested JSON is stored as sent, without crashing', async () => {
+    const deepArray = '['.repeat(10_000) + ']'.repeat(10_000);
+    const deepObject = '{"a":'.repeat(10_000) + '1' + '}'.repeat(10_000);
+    const r = await send(hec.url, '/services/collector/event', { body: `{"event":${deepArray}}{"event":${deepObject},"sourcetype":"cisco:isovalent"}`, headers: auth() });
+    expect(r.status).toBe(200);
+    expect(hec.store.events.map((e) => e._raw)).toEqual([deepArray, deepObject]);
+    const rr = await send(hec.url, '/services/collector/raw', { body: deepObject + '\n' + deepArray, headers: auth() });
+    expect(rr.status).toBe(200);
+    // Unclosed deep nesting is a truncated event.
+    const bad = await send(hec.url, '/services/collector/event', { body: '{"event":' + '['.repeat(100_000), headers: auth() });
+    expect(bad.text).toBe('{"text":"Invalid data format","code":6,"invalid-event-number":0}');
+    await healthy(hec.url);
+  });
+
+  it('truncated and garbled JSON never crashes', async () => {
+    const bodies = ['{', '{"', '{"event"', '{"event":', '{"event":"x', '{"event":"x\\', '{"event":"x\\"}', '}', ']]]]', '"event"', '{"event":"x"}}', '\u0000\u0001', '{"event":"x"}garbage', 'nul', '{"event":"\\uZZZZ"}'];
+    for (const body of bodies) {
+      const r = await send(hec.url, '/services/collector/event', { body, headers: auth() });
+      expect(r.status, body).toBe(400);
+      expect((r.json as { code: number }).code, body).toBe(6);
+    }
+    expect(hec.store.events).toEqual([]);
+    await healthy(hec.url);
+  });
+});
+
+describe('load and back-pressure', () => {
+  it('concurrent clients: every event stored exactly once', async () => {
+    const clients = 40;
+    const perBatch = 50;
+    const replies = await Promise.all(
+      Array.from({ length: clients }, (_, c) =>
+        send(hec.url, '/services/collector/event', {
+          body: Array.from({ length: perBatch }, (_, i) => JSON.stringify({ event: `c${c}-e${i}` })).join('\n'),
+          headers: auth(),
+        }),
+      ),
+    );
+    expect(replies.every((r) => r.status === 200)).toBe(true);
+    const raws = hec.store.events.map((e) => e._raw);
+    expect(raws).toHaveLength(clients * perBatch);
+    expect(new Set(raws).size).toBe(clients * perBatch);
+    expect(hec.server.stats().inflightRequests).toBe(0);
+  });
+
+  it.each([
+    ['STORE_BUSY', new StoreError('STORE_BUSY', 'writer behind')],
+    ['STORE_FULL', new StoreError('STORE_FULL', 'disk full')],
+    ['STORE_CLOSED', new StoreError('STORE_CLOSED', 'closing')],
+  ])('503 code 9 when the store rejects with %s', async (_reason, err) => {
+    const h = await start();
+    try {
+      h.store.failWith = err;
+      const r = await send(h.url, '/services/collector/event', { body: '{"event":"x"}', headers: auth() });
+      expect([r.status, r.text]).toEqual([503, '{"text":"Server is busy","code":9}']);
+      h.store.failWith = null;
+    } finally {
+      await h.close();
+    }
+  });
+
+  it('after busy/full, health reports code 18 and new requests get 503 for a moment, then recover', async () => {
+    const h = await start();
+    try {
+      h.store.failWith = busy();
+      await send(h.url, '/services/collector/event', { body: '{"event":"x"}', headers: auth() });
+      h.store.failWith = null;
+      const health = await send(h.url, '/services/collector/health', { method: 'GET' });
+      expect([health.status, health.text]).toEqual([503, '{"text":"HEC is unhealthy, queues are full","code":18}']);
+      const refused = await send(h.url, '/services/collector/event', { body: '{"event":"x"}', headers: auth() });
+      expect(refused.status).toBe(503);
+      await new Promise((r) => setTimeout(r, 1100));
+      expect((await send(h.url, '/services/collector/health', { method: 'GET' })).status).toBe(200);
+      await healthy(h.url);
+    } finally {
+      await h.close();
+    }
+  });
+
+  it('the in-flight byte budget caps memory: beyond it, 503 code 9; health 18 while it is full', async () => {
+    const h = await start({ config: hecConfig({ maxBodyBytes: 64 * 1024, maxInflightBytes: 64 * 1024 }) });
+    try {
+      h.store.hold = true;
+      const big = JSON.stringify({ event: 'z'.repeat(64 * 1024 - 12) });
+      expect(big.length).toBe(64 * 1024);
+      const first = send(h.url, '/services/collector/event', { body: big, headers: auth() });
+      await new Promise((r) => setTimeout(r, 100));
+      expect(h.server.stats().inflightBytes).toBe(64 * 1024);
+      const second = await send(h.url, '/services/collector/event', { body: '{"event":"small"}', headers: auth() });
+      expect([second.status, second.text]).toEqual([503, '{"text":"Server is busy","code":9}']);
+      const health = await send(h.url, '/services/collector/health', { method: 'GET' });
+      expect((health.json as { code: number }).code).toBe(18);
+      h.store.hold = false;
+      h.store.release();
+      expect((await first).status).toBe(200);
+      expect(h.server.stats().inflightBytes).toBe(0);
+      await healthy(h.url);
+    } finally {
+      await h.close();
+    }
+  });
+
+  it('close() waits for held appends to settle', async () => {
+    const h = await start();
+    h.store.hold = true;
+    const ack = await send(h.url, '/services/collector/event', {
+      body: '{"event":"x"}',
+      headers: { Authorization: 'Splunk aaaaaaaa-bbbb-cccc-dddd-eeeeeeeeeeee', 'X-Splunk-Request-Channel': '0aeeac95-ac74-4aa9-b30d-6c4c0ac581ba' },
+    });
+    expect(ack.status).toBe(200);
+    let closed = false;
+    const closing = h.close().then(() => (closed = true));
+    await new Promise((r) => setTimeout(r, 100));
+    expect(closed).toBe(false);
+    h.store.release();
+    await closing;
+    expect(h.store.events).toHaveLength(1);
+  });
+});

@@ -1,0 +1,56 @@
+import { execFile } from 'node:child_process';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { TOKEN, auth, hecConfig, send, start } from './helpers.js';
+import { createHecServer } from '../../src/hec/index.js';
+import { FakeStore } from './helpers.js';
+
+const run = promisify(execFile);
+let dir: string;
+let cert: string;
+let key: string;
+
+beforeAll(async () => {
+  dir = await mkdtemp(join(tmpdir(), 'vigil-tls-'));
+  cert = join(dir, 'cert.pem');
+  key = join(dir, 'key.pem');
+  await run('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', key, '-out', cert, '-days', '1', '-subj', '/CN=localhost']);
+});
+afterAll(async () => {
+  await rm(dir, { recursive: true, force: true });
+});
+
+describe('TLS', () => {
+  it('serves HEC over https with the configured certificate', async () => {
+    const h = await start({ config: hecConfig({ tls: { cert, key } }) });
+    try {
+      expect(h.url).toMatch(/^https:\/\/127\.0\.0\.1:\d+$/);
+      const r = await send(h.url, '/services/collector/event', { body: '{"event":"secure"}', headers: auth(), insecure: true });
+      expect(r.text).toBe('{"text":"Success","code":0}');
+      const { stdout } = await run('curl', ['-s', '-k', `${h.url}/services/collector/event`, '-H', `Authorization: Splunk ${TOKEN}`, '-d', '{"event":"curl -k"}']);
+      expect(stdout).toBe('{"text":"Success","code":0}');
+      expect(h.store.events.map((e) => e._raw)).toEqual(['secure', 'curl -k']);
+    } finally {
+      await h.close();
+    }
+  });
+
+  it('a missing certificate file fails listen() with a CONFIG error', async () => {
+    const s = createHecServer({ config: hecConfig({ tls: { cert: join(dir, 'nope.pem'), key } }), store: new FakeStore() });
+    await expect(s.listen()).rejects.toMatchObject({ code: 'CONFIG' });
+  });
+
+  it('a port in use fails listen() with a CONFIG error', async () => {
+    const a = await start();
+    try {
+      const port = Number(new URL(a.url).port);
+      const b = createHecServer({ config: hecConfig({ port }), store: new FakeStore() });
+      await expect(b.listen()).rejects.toThrow(/cannot listen on 127\.0\.0\.1:\d+: EADDRINUSE/);
+    } finally {
+      await a.close();
+    }
+  });
+});

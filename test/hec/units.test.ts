@@ -1,0 +1,116 @@
+import { describe, expect, it } from 'vitest';
+import { memberSpan, splitValues } from '../../src/hec/json-stream.js';
+import { tokenFromAuthorization } from '../../src/hec/auth.js';
+import { AckTracker } from '../../src/hec/ack.js';
+import { firstInvalidUtf8 } from '../../src/hec/body.js';
+import { envelopeTime, tetragonKind } from '../../src/hec/events.js';
+
+describe('splitValues', () => {
+  const texts = (t: string) => {
+    const r = splitValues(t);
+    return { values: r.spans.map((s) => t.slice(s.start, s.end)), truncatedAt: 'truncatedAt' in r ? r.truncatedAt : null };
+  };
+
+  it('splits objects back to back, with or without whitespace', () => {
+    expect(texts('{"a":1}{"b":2}\n\r\n {"c":"}{"}\t')).toEqual({ values: ['{"a":1}', '{"b":2}', '{"c":"}{"}'], truncatedAt: null });
+  });
+
+  it('skips braces and escaped quotes inside strings', () => {
+    expect(texts('{"a":"\\"}"}{"b":"\\\\"}')).toEqual({ values: ['{"a":"\\"}"}', '{"b":"\\\\"}'], truncatedAt: null });
+  });
+
+  it('reports the value that is cut off', () => {
+    expect(texts('{"a":1}{"b":"x')).toEqual({ values: ['{"a":1}'], truncatedAt: 1 });
+    expect(texts('{"a":{"b":[1,2]}')).toEqual({ values: [], truncatedAt: 0 });
+  });
+
+  it('makes progress on stray delimiters and literals', () => {
+    expect(texts('}, 12 null').values).toEqual(['}', ',', '12', 'null']);
+  });
+
+  it('is iterative: a million levels of nesting', () => {
+    const deep = '['.repeat(1_000_000) + ']'.repeat(1_000_000);
+    expect(splitValues(deep).spans).toEqual([{ start: 0, end: deep.length }]);
+  });
+});
+
+describe('memberSpan', () => {
+  const member = (t: string, key: string) => {
+    const s = memberSpan(t, { start: 0, end: t.length }, key);
+    return s ? t.slice(s.start, s.end) : null;
+  };
+  it('finds the exact text of a top-level member, the last of duplicates, escaped keys', () => {
+    expect(member('{"time":1, "event" : {"x":[1,{"event":2}]} ,"host":"h"}', 'event')).toBe('{"x":[1,{"event":2}]}');
+    expect(member('{"event":1,"event":[2]}', 'event')).toBe('[2]');
+    expect(member('{"\\u0065vent":"e"}', 'event')).toBe('"e"');
+    expect(member('{"a":1}', 'event')).toBeNull();
+    expect(member('{}', 'event')).toBeNull();
+  });
+});
+
+describe('tokenFromAuthorization', () => {
+  it.each([
+    ['Splunk abc', 'abc'],
+    ['splunk   abc  ', 'abc'],
+    ['Basic ' + Buffer.from('user:tok:en').toString('base64'), 'tok:en'],
+    ['Basic ' + Buffer.from(':tok').toString('base64'), 'tok'],
+  ])('%s', (h, t) => expect(tokenFromAuthorization(h)).toBe(t));
+  it.each(['abc', 'Splunk', 'Splunk a b', 'Bearer abc', 'Basic %%%', 'Basic ' + Buffer.from('nocolon').toString('base64'), 'Basic ' + Buffer.from('user:').toString('base64')])(
+    'malformed: %s',
+    (h) => expect(tokenFromAuthorization(h)).toBeNull(),
+  );
+});
+
+describe('AckTracker', () => {
+  it('ids count per channel; true after settle ok, false after failure or unknown', () => {
+    const t = new AckTracker();
+    expect([t.begin('a'), t.begin('a'), t.begin('b')]).toEqual([0, 1, 0]);
+    expect(t.query('a', [0, 1, 2])).toEqual({ '0': false, '1': false, '2': false });
+    t.settle('a', 0, true);
+    t.settle('a', 1, false);
+    expect(t.query('a', [0, 1])).toEqual({ '0': true, '1': false });
+    expect(t.query('zzz', [0])).toEqual({ '0': false });
+    expect(t.pendingCount).toBe(1);
+  });
+
+  it('forgets the least recently used idle channel beyond the cap, never one with pending batches', () => {
+    const t = new AckTracker({ maxChannels: 2 });
+    t.begin('pending');
+    const idle = t.begin('idle');
+    t.settle('idle', idle, true);
+    t.begin('third');
+    expect(t.channelCount).toBe(2);
+    expect(t.query('idle', [0])).toEqual({ '0': false });
+    expect(t.query('pending', [0])).toEqual({ '0': false });
+    t.settle('pending', 0, true);
+    expect(t.query('pending', [0])).toEqual({ '0': true });
+  });
+});
+
+describe('helpers', () => {
+  it('firstInvalidUtf8', () => {
+    expect(firstInvalidUtf8(Buffer.from('héllo 🚀'))).toBe(Buffer.from('héllo 🚀').length);
+    expect(firstInvalidUtf8(Buffer.from([0x61, 0x80]))).toBe(1);
+    expect(firstInvalidUtf8(Buffer.from([0x61, 0xf0, 0x9f, 0x9a]))).toBe(1);
+  });
+
+  it('envelopeTime', () => {
+    expect(envelopeTime(1433188255.5)).toBe(1433188255.5);
+    expect(envelopeTime('1433188255.500')).toBe(1433188255.5);
+    expect(envelopeTime(' 12 ')).toBe(12);
+    expect(envelopeTime('1e9')).toBeNull();
+    expect(envelopeTime('abc')).toBeNull();
+    expect(envelopeTime(true)).toBeNull();
+    expect(envelopeTime(-5)).toBeNull();
+    // Milliseconds sent as seconds land after year 2255: refused rather than stored in the far future.
+    expect(envelopeTime(1_700_000_000_000)).toBeNull();
+  });
+
+  it('tetragonKind needs a Tetragon kind and its envelope', () => {
+    expect(tetragonKind({ process_exec: {}, time: 't' })).toBe('process_exec');
+    expect(tetragonKind({ process_lsm: {}, node_name: 'n' })).toBe('process_lsm');
+    expect(tetragonKind({ process_exec: {} })).toBeNull();
+    expect(tetragonKind({ foo: {}, time: 't' })).toBeNull();
+    expect(tetragonKind('x')).toBeNull();
+  });
+});

@@ -1,0 +1,475 @@
+import { afterAll, afterEach, describe, expect, it } from 'vitest';
+import Database from 'better-sqlite3';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { Event } from '../../src/events/event.js';
+import { compileRawFilter, emptyScanRequest, type MetadataConstraint, type RawFilter, type ScanRequest } from '../../src/events/scan.js';
+import { VigilError } from '../../src/errors.js';
+import { openStore, STORE_FILE, type SqliteStore } from '../../src/store/sqlite-store.js';
+import { StoreError } from '../../src/store/types.js';
+import { groupSql, rawCondition, type ScanPlan } from '../../src/store/reader.js';
+import { microsAtOrAfter } from '../../src/store/schema.js';
+import { bruteForce, cleanupDirs, collect, event, pick, plain, rng, tempDir } from './helpers.js';
+
+const T0 = 1_700_000_000;
+const open: SqliteStore[] = [];
+
+async function store(opts: Parameters<typeof openStore>[1] = {}, dir = tempDir()): Promise<SqliteStore> {
+  const s = await openStore(dir, opts);
+  open.push(s);
+  return s;
+}
+
+afterEach(async () => {
+  for (const s of open.splice(0)) await s.close();
+});
+afterAll(cleanupDirs);
+
+async function rejection(p: Promise<unknown>): Promise<unknown> {
+  return p.then(
+    () => {
+      throw new Error('expected a rejection');
+    },
+    (e: unknown) => e,
+  );
+}
+
+describe('append and scan', () => {
+  it('round-trips exact microsecond times and all metadata, newest first', async () => {
+    const s = await store();
+    const events: Event[] = [
+      event({ _time: T0 + 0.000001, index: 'main', sourcetype: 'cisco:isovalent:processExec', source: 'http:hec', host: 'node-1', _raw: '{"a":1}' }),
+      event({ _time: T0 + 0.999999, index: 'risk', sourcetype: 'stash', source: 'vigil', host: 'node-2', _raw: 'ünïcödé ✓ 𝄞' }),
+      event({ _time: 1_000_000_000.123456, index: 'notable', sourcetype: 'x', source: '', host: '', _raw: '' }),
+      event({ _time: -12.5, index: 'custom_idx', sourcetype: 'Mixed:Case', source: '/var/log/a b', host: 'H', _raw: 'nul\0inside' }),
+      event({ _time: 4_000_000_000.999999, _raw: 'far future' }),
+    ];
+    expect(await s.append(events)).toEqual({ count: 5 });
+    const got = await collect(s);
+    expect(plain(got)).toEqual(plain(bruteForce(events, emptyScanRequest())));
+    expect(got.map((e) => e._time)).toEqual([4_000_000_000.999999, T0 + 0.999999, T0 + 0.000001, 1_000_000_000.123456, -12.5]);
+  });
+
+  it('orders ties by reverse insertion, across batches and indexes', async () => {
+    const s = await store();
+    const mk = (i: number, index: string) => event({ _time: T0 + 1.5, index, _raw: `e${i}` });
+    await s.append([mk(0, 'main'), mk(1, 'risk'), mk(2, 'main')]);
+    await s.append([mk(3, 'risk'), event({ _time: T0 + 2, _raw: 'later' }), mk(4, 'main')]);
+    await s.append([event({ _time: T0 + 1, _raw: 'earlier' })]);
+    expect((await collect(s)).map((e) => e._raw)).toEqual(['later', 'e4', 'e3', 'e2', 'e1', 'e0', 'earlier']);
+  });
+
+  it('rejects a batch with an invalid event as a whole', async () => {
+    const s = await store();
+    const bad = [event({ _time: T0 }), event({ _time: Number.NaN }), event({ _time: T0 + 1 })];
+    const err = await rejection(s.append(bad));
+    expect(err).toBeInstanceOf(VigilError);
+    expect((err as VigilError).message).toMatch(/event 1/);
+    await expect(s.append([event({ _time: T0, index: '' })])).rejects.toThrow(/index/);
+    expect(await collect(s)).toEqual([]);
+    expect(await s.append([])).toEqual({ count: 0 });
+  });
+
+  it('returns bounded batches and honours abort and early exit', async () => {
+    const s = await store({ scanBatchSize: 100 });
+    await s.append(Array.from({ length: 1050 }, (_, i) => event({ _time: T0 + i })));
+    const sizes: number[] = [];
+    const progress: number[] = [];
+    for await (const b of s.scan(emptyScanRequest(), { onProgress: (p) => progress.push(p.scanned) })) sizes.push(b.length);
+    expect(sizes).toEqual([...Array<number>(10).fill(100), 50]);
+    expect(progress.at(-1)).toBe(1050);
+
+    for await (const b of s.scan(emptyScanRequest())) {
+      expect(b[0]!._time).toBe(T0 + 1049);
+      break; // releases the connection
+    }
+    const ac = new AbortController();
+    const it = s.scan(emptyScanRequest(), { signal: ac.signal });
+    await it.next();
+    ac.abort(new Error('stop'));
+    await expect(it.next()).rejects.toThrow('stop');
+    const aborted = new AbortController();
+    aborted.abort(new Error('before'));
+    await expect(s.scan(emptyScanRequest(), { signal: aborted.signal }).next()).rejects.toThrow('before');
+  });
+
+  it('scans a consistent snapshot while appends commit', async () => {
+    const s = await store({ scanBatchSize: 10 });
+    await s.append(Array.from({ length: 100 }, (_, i) => event({ _time: T0 + i })));
+    const it = s.scan(emptyScanRequest());
+    const first = await it.next();
+    expect(first.done).toBe(false);
+    await s.append(Array.from({ length: 50 }, (_, i) => event({ _time: T0 + 1000 + i })));
+    await s.append(Array.from({ length: 50 }, (_, i) => event({ _time: T0 + 50.5 + i / 100 })));
+    let n = first.done ? 0 : first.value.length;
+    for (let r = await it.next(); !r.done; r = await it.next()) n += r.value.length;
+    expect(n).toBe(100);
+    expect((await collect(s)).length).toBe(200);
+  });
+});
+
+describe('pushdowns', () => {
+  const INDEXES = ['main', 'risk', 'notable', 'Other'];
+  const STS = ['cisco:isovalent:processExec', 'cisco:isovalent:processConnect', 'cisco:isovalent', 'stash', 'Cisco:Isovalent:ProcessExec'];
+  const SOURCES = ['http:hec', 'http:other', '/var/log/tetragon.log', 'vigil'];
+  const HOSTS = ['node-1', 'node-2', 'NODE-3', 'worker-a', 'worker-b', 'x'];
+  const WORDS = ['curl', 'CURL', 'wget', '100%', 'a_b', 'back\\slash', 'ünï', 'Straße', 'bash', '--insecure'];
+
+  function corpus(n: number): Event[] {
+    const r = rng(7);
+    const times: number[] = [];
+    return Array.from({ length: n }, () =>
+      event({
+        // Spread over 60 one-minute buckets, with ties (10% reuse an earlier time).
+        _time: times.length > 0 && r() < 0.1 ? pick(r, times) : (times.push(T0 + Math.floor(r() * 3600e6) / 1e6), times.at(-1)!),
+        index: pick(r, INDEXES),
+        sourcetype: pick(r, STS),
+        source: pick(r, SOURCES),
+        host: pick(r, HOSTS),
+        _raw: `{"w":"${pick(r, WORDS)} ${pick(r, WORDS)}","n":${Math.floor(r() * 1000)}}`,
+      }),
+    );
+  }
+
+  function randomRequest(r: () => number, events: readonly Event[]): ScanRequest {
+    const metadata: MetadataConstraint[] = [];
+    const patterns = (xs: readonly string[]) => {
+      const out: string[] = [];
+      const k = 1 + Math.floor(r() * 2);
+      for (let i = 0; i < k; i++) {
+        const v = pick(r, xs);
+        const c = r();
+        out.push(c < 0.4 ? v : c < 0.6 ? v.toUpperCase() : c < 0.8 ? v.slice(0, 3) + '*' : '*' + v.slice(-2));
+      }
+      return out;
+    };
+    if (r() < 0.4) metadata.push({ field: 'index', patterns: patterns(INDEXES) });
+    if (r() < 0.6) metadata.push({ field: 'sourcetype', patterns: patterns(STS) });
+    if (r() < 0.2) metadata.push({ field: 'sourcetype', patterns: ['cisco*'] });
+    if (r() < 0.3) metadata.push({ field: 'source', patterns: patterns(SOURCES) });
+    if (r() < 0.3) metadata.push({ field: 'host', patterns: patterns(HOSTS) });
+    const times = events.map((e) => e._time);
+    const tpick = () => (r() < 0.5 ? pick(r, times) : T0 + r() * 3700 - 50);
+    const a = r() < 0.7 ? tpick() : null;
+    const b = r() < 0.7 ? tpick() : null;
+    const [earliest, latest] = a !== null && b !== null && a > b ? [b, a] : [a, b];
+    const contains = (): RawFilter => ({ kind: 'contains', text: r() < 0.8 ? pick(r, WORDS) : pick(r, WORDS).slice(1, 4) });
+    const rc = r();
+    const raw: RawFilter | null =
+      rc < 0.4 ? null : rc < 0.7 ? contains() : rc < 0.85 ? { kind: 'and', items: [contains(), contains()] } : { kind: 'or', items: [contains(), contains()] };
+    const defaultIndexes = r() < 0.5 ? 'all' : ['main', 'RISK'];
+    return { earliest, latest, metadata, raw, defaultIndexes };
+  }
+
+  /** A raw filter the store can push entirely (every term ASCII and NUL-free). */
+  function fullyPushable(f: RawFilter | null): boolean {
+    if (f === null) return true;
+    if (f.kind === 'contains') return /^[\x01-\x7f]+$/.test(f.text);
+    return f.items.every(fullyPushable);
+  }
+
+  it('returns exactly what a brute-force filter returns, for random requests', async () => {
+    const s = await store({ bucketSeconds: 60 });
+    const events = corpus(3000);
+    for (let i = 0; i < events.length; i += 250) await s.append(events.slice(i, i + 250));
+    const r = rng(42);
+    let pushed = 0;
+    for (let q = 0; q < 250; q++) {
+      const req = randomRequest(r, events);
+      const want = bruteForce(events, req);
+      const got = await collect(s, req);
+      const raw = compileRawFilter(req.raw);
+      // Correct after the engine's re-check, always; exact when the raw filter can be pushed.
+      expect(plain(got.filter((e) => !raw || raw(e._raw))), JSON.stringify(req)).toEqual(plain(want));
+      if (fullyPushable(req.raw)) {
+        pushed++;
+        expect(got.length, JSON.stringify(req)).toBe(want.length);
+      }
+    }
+    expect(pushed).toBeGreaterThan(100);
+  });
+
+  it('pushes raw terms with LIKE metacharacters and keeps NUL rows', async () => {
+    const s = await store();
+    const raws = ['100% sure', '100 x sure', 'a_b', 'axb', 'back\\slash', 'backslash', 'has\0nul curl', 'CuRl', 'Straße', 'STRASSE'];
+    await s.append(raws.map((_raw, i) => event({ _time: T0 + i, _raw })));
+    const NUL = 'has\0nul curl';
+    // Rows with a NUL in _raw always come back (LIKE cannot see past a NUL): the engine's re-check decides.
+    const q = async (text: string) => {
+      const got = (await collect(s, { raw: { kind: 'contains', text } })).map((e) => e._raw).reverse();
+      expect(got).toContain(NUL);
+      return got.filter((r) => r !== NUL);
+    };
+    expect(await q('0%')).toEqual(['100% sure']);
+    expect(await q('a_b')).toEqual(['a_b']);
+    expect(await q('k\\s')).toEqual(['back\\slash']);
+    expect(await q('curl')).toEqual(['CuRl']);
+    expect(await q('zzz')).toEqual([]);
+    expect(await q('straße')).toEqual(raws.filter((r) => r !== NUL)); // non-ASCII: not pushed
+  });
+
+  it('maps metadata to dictionary ids and reads the indexes without sorting', () => {
+    const db = new Database(':memory:');
+    for (const id of [1, 2]) {
+      db.exec(`CREATE TABLE b${id} (t INTEGER NOT NULL, st INTEGER NOT NULL, src INTEGER NOT NULL, host INTEGER NOT NULL, raw TEXT NOT NULL, flags INTEGER);
+               CREATE INDEX b${id}_st ON b${id} (st, t); CREATE INDEX b${id}_t ON b${id} (t);`);
+    }
+    const base: ScanPlan = { lo: 10, hi: 20, indexIds: null, sourcetypeIds: null, sourceIds: null, hostIds: null, raw: null };
+    const group = [
+      { id: 2, indexId: 1, start: 0, end: 100 },
+      { id: 1, indexId: 2, start: 0, end: 100 },
+    ];
+    const plans: ScanPlan[] = [
+      base,
+      { ...base, sourcetypeIds: [3] },
+      { ...base, sourcetypeIds: [3, 4, 5], hostIds: [1, 2], raw: rawCondition({ kind: 'contains', text: 'curl' }) },
+      { ...base, sourcetypeIds: Array.from({ length: 20 }, (_, i) => i) },
+      { ...base, lo: null, hi: null },
+    ];
+    for (const p of plans) {
+      for (const g of [group, group.slice(0, 1)]) {
+        const q = groupSql(g, p);
+        const detail = db
+          .prepare(`EXPLAIN QUERY PLAN ${q.sql}`)
+          .all(...q.params)
+          .map((row) => (row as { detail: string }).detail)
+          .join('\n');
+        expect(detail, q.sql).not.toMatch(/TEMP B-TREE|SCAN b\d+$/m);
+      }
+    }
+    db.close();
+  });
+
+  it('computes exact microsecond bounds', () => {
+    for (const x of [T0, T0 + 0.1, T0 + 0.000001, T0 + 0.0000015, -0.5, 0, 1e-7]) {
+      const n = microsAtOrAfter(x);
+      expect(n / 1e6 >= x).toBe(true);
+      expect((n - 1) / 1e6 < x).toBe(true);
+    }
+    expect(microsAtOrAfter(1e300)).toBeGreaterThan(9e15);
+    expect(microsAtOrAfter(-Infinity)).toBeLessThan(-9e15);
+  });
+});
+
+describe('group commit and back-pressure', () => {
+  it('commits many concurrent appends, each exactly once, in fewer transactions', async () => {
+    const s = await store();
+    const batches = Array.from({ length: 200 }, (_, b) => Array.from({ length: 50 }, (_, i) => event({ _time: T0 + b, _raw: `b${b}-${i}` })));
+    const receipts = await Promise.all(batches.map((b) => s.append(b)));
+    expect(receipts.every((r) => r.count === 50)).toBe(true);
+    const got = await collect(s);
+    expect(got.length).toBe(10_000);
+    expect(new Set(got.map((e) => e._raw)).size).toBe(10_000);
+    const st = s.stats();
+    expect(st.committedBatches).toBe(200);
+    expect(st.commits).toBeLessThan(200);
+    expect(st.pendingEvents).toBe(0);
+  });
+
+  it('rejects with STORE_BUSY at once when the writer falls behind, then recovers', async () => {
+    const s = await store({ writerDelayMs: 400, maxPendingEvents: 250 });
+    const mk = (b: number) => Array.from({ length: 100 }, (_, i) => event({ _time: T0 + b, _raw: `b${b}-${i}` }));
+    const started = Date.now();
+    const results = await Promise.allSettled(Array.from({ length: 6 }, (_, b) => s.append(mk(b))));
+    const busy = results.filter((r) => r.status === 'rejected');
+    expect(results.map((r) => r.status)).toEqual(['fulfilled', 'fulfilled', 'rejected', 'rejected', 'rejected', 'rejected']);
+    for (const r of busy) {
+      const e = (r as PromiseRejectedResult).reason as unknown;
+      expect(e).toBeInstanceOf(StoreError);
+      expect((e as StoreError).reason).toBe('STORE_BUSY');
+    }
+    expect(Date.now() - started).toBeGreaterThanOrEqual(350);
+    expect(s.stats().rejectedBusy).toBe(4);
+    // Busy rejections happen before any waiting:
+    const p1 = s.append(mk(10));
+    const p2 = s.append(mk(11));
+    const t = Date.now();
+    await expect(s.append(mk(12))).rejects.toMatchObject({ reason: 'STORE_BUSY' });
+    expect(Date.now() - t).toBeLessThan(100);
+    await Promise.all([p1, p2]);
+    expect((await collect(s)).length).toBe(400);
+  });
+
+  it('fails with STORE_FULL on a real SQLITE_FULL, stores nothing of that batch, and works again once space is back', async () => {
+    const s = await store({ bucketSeconds: 60, maxPageCount: 160 });
+    const raw = 'x'.repeat(1400);
+    let acked = 0;
+    let full: StoreError | null = null;
+    for (let b = 0; b < 400 && full === null; b++) {
+      const batch = Array.from({ length: 100 }, (_, i) => event({ _time: T0 + b * 20 + i / 100, _raw: `${b}:${i}:${raw}` }));
+      try {
+        await s.append(batch);
+        acked++;
+      } catch (e) {
+        expect(e).toBeInstanceOf(StoreError);
+        full = e as StoreError;
+      }
+    }
+    expect(full?.reason).toBe('STORE_FULL');
+    const rows = await collect(s);
+    expect(rows.length).toBe(acked * 100);
+    expect(new Set(rows.map((e) => e._raw.split(':')[0])).size).toBe(acked);
+    // Still full: the same batch fails the same way, and the store keeps running.
+    const again = Array.from({ length: 100 }, (_, i) => event({ _time: T0 + acked * 20 + i / 100, _raw: `${acked}:${i}:${raw}` }));
+    await expect(s.append(again)).rejects.toMatchObject({ reason: 'STORE_FULL' });
+    expect((await collect(s)).length).toBe(acked * 100);
+    // Retention frees whole buckets; appends succeed again.
+    s.setRetention({}, { maxBytes: 200_000 });
+    const report = s.applyRetention(T0 + 100_000);
+    expect(report.deleted[0]!.events).toBeGreaterThan(0);
+    await expect(s.append([event({ _time: T0 + 99_999, _raw: 'after' })])).resolves.toEqual({ count: 1 });
+    expect((await collect(s, { raw: { kind: 'contains', text: 'after' } })).length).toBe(1);
+  });
+});
+
+describe('indexes and retention', () => {
+  /** Minute-aligned, like the buckets. */
+  const B = 60 * Math.ceil(T0 / 60);
+
+  /** 10 one-minute buckets × 20 events in main, 5 in risk. */
+  async function filled(opts: Parameters<typeof openStore>[1] = {}): Promise<{ s: SqliteStore; events: Event[] }> {
+    const s = await store({ bucketSeconds: 60, ...opts });
+    const events: Event[] = [];
+    for (let m = 0; m < 10; m++) {
+      for (let i = 0; i < 20; i++) events.push(event({ _time: B + m * 60 + i * 2.5, _raw: `m${m}-${i}-${'y'.repeat(m)}` }));
+      for (let i = 0; i < 5; i++) events.push(event({ _time: B + m * 60 + i, index: 'risk', _raw: `r${m}-${i}` }));
+    }
+    await s.append(events);
+    return { s, events };
+  }
+
+  it('reports every index with counts, bytes and time range, reserved ones included', async () => {
+    const { s, events } = await filled();
+    const info = s.indexes();
+    expect(info.map((i) => i.name)).toEqual(['main', 'notable', 'risk']);
+    const main = info.find((i) => i.name === 'main')!;
+    const mainEvents = events.filter((e) => e.index === 'main');
+    expect(main.events).toBe(200);
+    expect(main.bytes).toBe(mainEvents.reduce((n, e) => n + Buffer.byteLength(e._raw), 0));
+    expect(main.earliest).toBe(B);
+    expect(main.latest).toBe(B + 9 * 60 + 19 * 2.5);
+    expect(info.find((i) => i.name === 'notable')).toEqual({ name: 'notable', events: 0, bytes: 0, earliest: null, latest: null });
+  });
+
+  it('deletes whole buckets older than maxAge and leaves the rest intact', async () => {
+    const { s, events } = await filled();
+    s.setRetention({ main: { maxAgeSeconds: 600 } });
+    // Cutoff B+250: minutes 0-3 (newest events at m*60+47.5) are entirely older; minute 4 straddles it and stays.
+    const now = B + 850;
+    const report = s.applyRetention(now);
+    expect(report.deleted).toEqual([{ index: 'main', events: 80, before: B + 240 }]);
+    const want = events.filter((e) => e.index !== 'main' || e._time >= B + 240);
+    expect(plain(await collect(s))).toEqual(plain(bruteForce(want, emptyScanRequest())));
+    expect(s.indexes().find((i) => i.name === 'main')).toMatchObject({ events: 120, earliest: B + 240 });
+    expect(s.applyRetention(now).deleted).toEqual([]);
+  });
+
+  it('lets a scan finish its snapshot while retention drops the buckets it reads', async () => {
+    const { s, events } = await filled({ scanBatchSize: 10 });
+    const it = s.scan(emptyScanRequest());
+    const first = await it.next();
+    s.setRetention({}, { maxBytes: 1 });
+    expect(s.applyRetention(B).deleted.length).toBe(2);
+    const seen = first.done ? [] : [...first.value];
+    for (let r = await it.next(); !r.done; r = await it.next()) seen.push(...r.value);
+    expect(plain(seen)).toEqual(plain(bruteForce(events, emptyScanRequest())));
+    expect((await collect(s)).length).toBe(25);
+  });
+
+  it('applies retention without blocking the caller (applyRetentionAsync), between commits', async () => {
+    const { s, events } = await filled();
+    s.setRetention({}, { maxAgeSeconds: 600 });
+    const appending = s.append([event({ _time: B + 1000, _raw: 'new' })]);
+    const report = await s.applyRetentionAsync(B + 850);
+    await appending;
+    expect(report.deleted).toEqual([
+      { index: 'main', events: 80, before: B + 240 },
+      { index: 'risk', events: 25, before: B + 300 }, // risk's newest in minute 4 is B+244 < cutoff B+250
+    ]);
+    const kept = events.filter((e) => e._time >= (e.index === 'main' ? B + 240 : B + 300));
+    const want = [...kept, event({ _time: B + 1000, _raw: 'new' })];
+    expect(plain(await collect(s))).toEqual(plain(bruteForce(want, emptyScanRequest())));
+  });
+
+  it('deletes the oldest buckets while an index is over maxBytes, keeping the newest', async () => {
+    const { s, events } = await filled();
+    const mainBytes = (m: number) => events.filter((e) => e.index === 'main' && Math.floor((e._time - B) / 60) === m).reduce((n, e) => n + e._raw.length, 0);
+    const budget = mainBytes(9) + mainBytes(8) + mainBytes(7) + 10;
+    s.setRetention({ main: { maxBytes: budget } });
+    const report = s.applyRetention(B);
+    expect(report.deleted).toEqual([{ index: 'main', events: 140, before: B + 7 * 60 }]);
+    expect(s.indexes().find((i) => i.name === 'main')!.bytes).toBeLessThanOrEqual(budget);
+    const want = events.filter((e) => e.index !== 'main' || e._time >= B + 7 * 60);
+    expect(plain(await collect(s))).toEqual(plain(bruteForce(want, emptyScanRequest())));
+    // A budget below the newest bucket keeps that bucket.
+    s.setRetention({}, { maxBytes: 1 });
+    const r2 = s.applyRetention(B);
+    expect(r2.deleted.map((d) => d.index).sort()).toEqual(['main', 'risk']);
+    expect(s.indexes().filter((i) => i.events > 0).map((i) => [i.name, i.events])).toEqual([
+      ['main', 20],
+      ['risk', 5],
+    ]);
+    // Appends still land after buckets were dropped (the writer notices the schema change).
+    await s.append([event({ _time: B + 1, _raw: 'old again' })]);
+    expect((await collect(s, { raw: { kind: 'contains', text: 'old again' } })).length).toBe(1);
+  });
+});
+
+describe('modes and lifecycle', () => {
+  it('reads from a read-only open while another instance writes, and refuses writes there', async () => {
+    const dir = tempDir();
+    const w = await store({}, dir);
+    await w.append([event({ _time: T0 })]);
+    const r = await store({ readonly: true }, dir);
+    expect((await collect(r)).length).toBe(1);
+    const writes = Array.from({ length: 20 }, (_, b) => w.append(Array.from({ length: 10 }, (_, i) => event({ _time: T0 + b, _raw: `${b}-${i}` }))));
+    let last = 1;
+    while (last < 201) {
+      const n = (await collect(r)).length;
+      expect((n - 1) % 10).toBe(0); // batches appear whole
+      expect(n).toBeGreaterThanOrEqual(last);
+      last = n;
+      await new Promise((res) => setTimeout(res, 2));
+    }
+    await Promise.all(writes);
+    expect(r.indexes().find((i) => i.name === 'main')!.events).toBe(201);
+    await expect(r.append([event({ _time: T0 })])).rejects.toBeInstanceOf(StoreError);
+    expect(() => r.applyRetention(T0)).toThrow(StoreError);
+  });
+
+  it('fails pending appends with STORE_IO when the writer dies, and starts a new one', async () => {
+    const s = await store({ writerDelayMs: 200 });
+    await s.append([event({ _time: T0, _raw: 'before' })]);
+    const pending = s.append([event({ _time: T0 + 1, _raw: 'lost' })]);
+    await new Promise((r) => setTimeout(r, 50)); // the writer is now inside its pre-commit delay
+    const internals = s as unknown as { writer: { worker: { terminate(): Promise<number> } } };
+    await internals.writer.worker.terminate();
+    await expect(pending).rejects.toMatchObject({ reason: 'STORE_IO' });
+    await expect(s.append([event({ _time: T0 + 2, _raw: 'after' })])).resolves.toEqual({ count: 1 });
+    expect((await collect(s)).map((e) => e._raw)).toEqual(['after', 'before']);
+  });
+
+  it('refuses a missing store (read-only) and a file that is not a database', async () => {
+    await expect(openStore(join(tempDir(), 'nope'), { readonly: true })).rejects.toMatchObject({ reason: 'STORE_IO' });
+    const dir = tempDir();
+    writeFileSync(join(dir, STORE_FILE), 'not a database, just text '.repeat(100));
+    for (const readonly of [false, true]) {
+      await expect(openStore(dir, { readonly })).rejects.toMatchObject({ reason: 'STORE_IO', message: expect.stringMatching(/cannot open the event store/) });
+    }
+  });
+
+  it('commits accepted appends before close resolves and refuses appends afterwards', async () => {
+    const dir = tempDir();
+    const s = await openStore(dir, { writerDelayMs: 50 });
+    const ps = Array.from({ length: 5 }, (_, b) => s.append([event({ _time: T0 + b })]));
+    await s.close();
+    await Promise.all(ps);
+    await expect(s.append([event({ _time: T0 })])).rejects.toMatchObject({ reason: 'STORE_CLOSED' });
+    await expect(s.scan(emptyScanRequest()).next()).rejects.toMatchObject({ reason: 'STORE_CLOSED' });
+    const again = await store({}, dir);
+    expect((await collect(again)).length).toBe(5);
+    const db = new Database(join(dir, STORE_FILE), { readonly: true });
+    expect(db.pragma('page_size', { simple: true })).toBe(16384);
+    db.close();
+  });
+});
