@@ -4,6 +4,8 @@ import { detectionsCommand } from './commands/detections.js';
 import { runCommand } from './commands/run.js';
 import { searchCommand } from './commands/search.js';
 import { serveCommand } from './commands/serve.js';
+import { scheduleCommands } from './commands/schedule.js';
+import { stateCommands } from './commands/state.js';
 import { testCommand } from './commands/test.js';
 import { validateCommand } from './commands/validate.js';
 import { EXIT_USAGE, reportError } from './exit.js';
@@ -22,6 +24,8 @@ export function buildProgram(): Command {
   detectionsCommand(program);
   validateCommand(program);
   serveCommand(program);
+  scheduleCommands(program);
+  stateCommands(program);
   testCommand(program);
   return program;
 }

@@ -2,6 +2,7 @@ import { Option, type Command } from 'commander';
 import { VigilError } from '../errors.js';
 import { FileSource, type LineIssue } from '../sources/file.js';
 import { canonicalTimeZone } from '../spl/time/zone.js';
+import { resolveTimeModifier } from '../spl/time/modifiers.js';
 import { OUTPUT_FORMATS, type OutputFormat } from './output.js';
 
 /** Options shared by commands that read events from files and print results. */
@@ -36,6 +37,21 @@ export function parseNow(text: string | undefined): number {
   const t = Date.parse(text);
   if (Number.isNaN(t)) throw new VigilError('USAGE', `--now: cannot read "${text}" as epoch seconds or an ISO 8601 time`);
   return t / 1000;
+}
+
+/** A point in time for --from/--to/--since: epoch seconds, ISO 8601, or a time modifier relative to now (`-24h@h`). */
+export function parseTimeArg(text: string, now: number, tz: string, flag: string): number {
+  if (/^\d+(\.\d+)?$/.test(text)) return Number(text);
+  if (/^\d{4}-\d\d-\d\d/.test(text)) {
+    const t = Date.parse(text);
+    if (Number.isNaN(t)) throw new VigilError('USAGE', `${flag}: cannot read "${text}" as an ISO 8601 time`);
+    return t / 1000;
+  }
+  try {
+    return resolveTimeModifier(text, now, tz);
+  } catch (e) {
+    throw new VigilError('USAGE', `${flag}: ${(e as Error).message}`);
+  }
 }
 
 export function checkTimeZone(tz: string): string {

@@ -90,6 +90,8 @@ export interface Detection {
   product: string[];
   schedule: Schedule;
   tests: DetectionTest[];
+  /** ES's alert.suppress (vigil's `throttle:`): results whose field values fired within the period produce nothing. */
+  throttle: { fields: string[]; periodSeconds: number } | null;
   /** The macro every detection ends with: `<snake_case_name>_filter`. */
   filterMacro: string;
   file: string;
@@ -214,6 +216,7 @@ export function readDetection(top: YamlNode, file: string): Detection | null {
     product: tagField('product').strings(),
     schedule,
     tests,
+    throttle: readThrottle(top.key('throttle')),
     filterMacro: filterMacroName(name),
     file,
     schema: hasFindings ? 'findings' : 'rba',
@@ -242,6 +245,17 @@ function readSchedule(n: YamlNode): Schedule {
     disabled: n.key('disabled').boolean() ?? DEFAULT_SCHEDULE.disabled,
     mode: mode === 'realtime' ? 'realtime' : 'scheduled',
   };
+}
+
+function readThrottle(n: YamlNode): Detection['throttle'] {
+  if (!n.exists) return null;
+  const fields = n.key('fields').strings();
+  const period = n.key('period').string({ required: true });
+  const m = period ? /^(\d+)\s*(s|m|h|d)$/.exec(period.trim()) : null;
+  if (period && !m) n.key('period').report('throttle.period must look like 30m, 24h or 7d');
+  if (fields.length === 0) n.key('fields').report('throttle.fields needs at least one field');
+  if (!m || fields.length === 0) return null;
+  return { fields, periodSeconds: Number(m[1]) * { s: 1, m: 60, h: 3600, d: 86400 }[m[2] as 's' | 'm' | 'h' | 'd'] };
 }
 
 function readExpected(n: YamlNode): ExpectedResults | undefined {

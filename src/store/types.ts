@@ -47,7 +47,7 @@ export interface RetentionReport {
 }
 
 /** The outcome of ingest back-pressure: callers map `busy` to HEC code 9 (503, Server is busy). */
-export type StoreErrorCode = 'STORE_BUSY' | 'STORE_FULL' | 'STORE_IO' | 'STORE_CLOSED';
+export type StoreErrorCode = 'STORE_BUSY' | 'STORE_FULL' | 'STORE_IO' | 'STORE_CLOSED' | 'STORE_CONFLICT';
 
 export class StoreError extends VigilError {
   constructor(
@@ -58,4 +58,122 @@ export class StoreError extends VigilError {
     super('STORE', message, options);
     this.name = 'StoreError';
   }
+}
+
+// ---------------------------------------------------------------------------------------------------
+// Scheduler and risk state (issue 4): kept in the same database as the events so that a run's outputs
+// (risk/notable events, findings, alert deliveries) commit atomically with its ledger row.
+
+export type RunStatus = 'success' | 'failed' | 'timeout' | 'skipped';
+export type RunMode = 'scheduled' | 'backfill' | 'realtime';
+
+/** One row of the run ledger: a detection (or incident rule) run for one scheduled time. */
+export interface RunRecord {
+  detectionId: string;
+  detectionName: string;
+  /** The cron time this run belongs to (epoch seconds). (detectionId, scheduledTime) is unique. */
+  scheduledTime: number;
+  /** The search window, resolved against scheduledTime. */
+  earliest: number;
+  latest: number;
+  startedAt: number;
+  endedAt: number;
+  status: RunStatus;
+  mode: RunMode;
+  resultCount: number;
+  riskEventCount: number;
+  findingCount: number;
+  error: string | null;
+}
+
+export type FindingStatus = 'new' | 'in progress' | 'resolved' | 'closed';
+
+/** A finding (notable) raised by a risk incident rule, with its mutable triage state. */
+export interface FindingRecord {
+  /** Deterministic: rule id + risk object + scheduled time, so re-running a window adds nothing. */
+  id: string;
+  ruleId: string;
+  ruleName: string;
+  /** When it was raised (the run's scheduled time). */
+  time: number;
+  riskObject: string;
+  riskObjectType: string;
+  riskScore: number;
+  /** The rule's result row, as JSON text (risk_score, tactics, sources, contributing events...). */
+  detail: string;
+  status: FindingStatus;
+  owner: string | null;
+  updatedAt: number;
+}
+
+export interface FindingComment {
+  findingId: string;
+  time: number;
+  author: string;
+  text: string;
+}
+
+/** A delivery an alert action still owes (at-least-once: removed only once delivered). */
+export interface OutboxItem {
+  /** Idempotency key sent to the receiver; unique. */
+  id: string;
+  /** Name of the alert action (from the config). */
+  action: string;
+  /** JSON text of what to deliver. */
+  payload: string;
+  createdAt: number;
+  attempts: number;
+  nextAttemptAt: number;
+  lastError: string | null;
+}
+
+/** What one run commits, all or nothing. */
+export interface RunCommit {
+  run: RunRecord;
+  /** Risk events (index `risk`) and notable events (index `notable`) to append. */
+  events: Event[];
+  findings: FindingRecord[];
+  outbox: Omit<OutboxItem, 'attempts' | 'lastError'>[];
+  /** Suppression keys to remember (alert.suppress): key → until (epoch seconds). */
+  suppressions: { key: string; until: number }[];
+}
+
+export interface RunQuery {
+  detectionId?: string;
+  since?: number;
+  until?: number;
+  status?: RunStatus;
+  limit?: number;
+}
+
+export interface FindingQuery {
+  status?: FindingStatus;
+  owner?: string;
+  riskObject?: string;
+  since?: number;
+  limit?: number;
+}
+
+/**
+ * Durable scheduler/risk state. `commitRun` is atomic with the events it appends; it rejects with
+ * StoreError('STORE_CONFLICT') when (detectionId, scheduledTime) is already in the ledger, so a scheduled
+ * time is never run twice even if two schedulers race.
+ */
+export interface StateStore {
+  commitRun(commit: RunCommit): Promise<void>;
+  hasRun(detectionId: string, scheduledTime: number): boolean;
+  lastRun(detectionId: string): RunRecord | null;
+  runs(query?: RunQuery): RunRecord[];
+  /** The scheduler's cursor per detection: scheduled times up to it have been considered. */
+  cursor(detectionId: string): number | null;
+  setCursor(detectionId: string, time: number): Promise<void>;
+  findings(query?: FindingQuery): FindingRecord[];
+  finding(id: string): { finding: FindingRecord; comments: FindingComment[] } | null;
+  updateFinding(id: string, patch: { status?: FindingStatus; owner?: string | null }, by: string, at: number): Promise<FindingRecord>;
+  addComment(comment: FindingComment): Promise<void>;
+  /** Active suppressions among `keys` at `now`. */
+  suppressed(keys: readonly string[], now: number): Set<string>;
+  dueOutbox(now: number, limit: number): OutboxItem[];
+  outboxDelivered(id: string): Promise<void>;
+  outboxFailed(id: string, error: string, nextAttemptAt: number): Promise<void>;
 }

@@ -101,7 +101,7 @@ describe('vigil CLI', () => {
 
   it('lists detections', () => {
     const rows = JSON.parse(vigil(['detections', '--format', 'json']).out) as { name: string; enabled: string; schedule: string }[];
-    expect(rows).toHaveLength(10);
+    expect(rows).toHaveLength(12);
     expect(rows.find((d) => d.name === SEED)).toMatchObject({ enabled: 'false', schedule: '0 * * * * [-70m@m, -10m@m)' });
   });
 

@@ -21,9 +21,13 @@ afterEach(() => {
 
 describe('bundled content', () => {
   const pack = loadContent();
-  it('loads the ten Cisco Isovalent detections without problems', () => {
+  it('loads the ten Cisco Isovalent detections and the two risk incident rules without problems', () => {
     expect(pack.problems.filter((p) => p.severity === 'error')).toEqual([]);
-    expect(pack.detections.map((d) => d.name)).toHaveLength(10);
+    expect(pack.detections.filter((d) => d.name.startsWith('Cisco Isovalent - '))).toHaveLength(10);
+    expect(pack.detections.filter((d) => d.type === 'Correlation').map((d) => d.name)).toEqual([
+      'Risk - ATT&CK Tactics Across Sources Over 7 Days',
+      'Risk - Threshold Exceeded For Object Over 24 Hours',
+    ]);
   });
 
   it('has the seed detection exactly as specified', () => {
@@ -79,7 +83,7 @@ describe('user content overrides bundled content', () => {
       ].join('\n'),
     });
     const pack = loadContent([dir]);
-    expect(pack.detections).toHaveLength(10);
+    expect(pack.detections).toHaveLength(12);
     expect(findDetection(pack, 'c16c4899-d3f7-461b-92c2-cc0ef5758855')!.name).toBe('My Curl');
     expect(pack.macros.has('my_curl_filter')).toBe(true);
   });

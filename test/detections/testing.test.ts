@@ -89,7 +89,7 @@ describe('vigil test runner', async () => {
   });
 
   it('passes every bundled detection test', async () => {
-    const all = await runDetectionTests(pack, loadContent().detections, { datasetsDirs: [BUNDLED_DATASETS_DIR] });
+    const all = await runDetectionTests(pack, loadContent().detections.filter((d) => d.tests.length > 0), { datasetsDirs: [BUNDLED_DATASETS_DIR] });
     expect(all.filter((o) => o.status !== 'pass').map((o) => `${o.detection}: ${o.message}`)).toEqual([]);
     expect(all).toHaveLength(10);
   });

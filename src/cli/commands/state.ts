@@ -1,0 +1,140 @@
+import type { Command } from 'commander';
+import { Option } from 'commander';
+import { Row } from '../../events/result.js';
+import { VigilError } from '../../errors.js';
+import { loadContent } from '../../detections/content.js';
+import { streamSearch } from '../../spl/index.js';
+import { strftime } from '../../spl/time/format.js';
+import { openStore, type SqliteStore } from '../../store/sqlite-store.js';
+import type { FindingStatus, RunStatus } from '../../store/types.js';
+import { outputSink, OUTPUT_FORMATS, type OutputFormat } from '../output.js';
+import { serverConfig, type ServerDataOptions } from '../serve-config.js';
+import { outputFormat, parseTimeArg } from '../shared.js';
+
+const ISO = '%Y-%m-%dT%H:%M:%S%:z';
+const FINDING_STATUSES: readonly FindingStatus[] = ['new', 'in progress', 'resolved', 'closed'];
+
+interface StateCliOptions extends ServerDataOptions {
+  since?: string;
+  limit?: string;
+  format?: OutputFormat;
+}
+
+function common(cmd: Command): Command {
+  return cmd
+    .option('--config <file>', 'the config file of vigil serve')
+    .option('--data-dir <dir>', 'the data directory of vigil serve')
+    .option('--since <time>', 'only since this time (epoch, ISO 8601, or a modifier such as -24h)')
+    .option('--limit <n>', 'at most this many rows', '100')
+    .addOption(new Option('--format <format>', 'output format').choices([...OUTPUT_FORMATS]));
+}
+
+async function withStore<T>(opts: ServerDataOptions, readonly: boolean, fn: (store: SqliteStore, tz: string) => Promise<T>): Promise<T> {
+  const { config, settings } = await serverConfig(opts);
+  const store = await openStore(config.dataDir, { readonly });
+  try {
+    return await fn(store, settings.tz);
+  } finally {
+    await store.close();
+  }
+}
+
+function limitOf(text: string | undefined): number {
+  const n = Number(text ?? '100');
+  if (!Number.isInteger(n) || n < 1) throw new VigilError('USAGE', '--limit must be a positive integer');
+  return n;
+}
+
+export function stateCommands(program: Command): void {
+  common(program.command('runs').description('list scheduled runs from the run ledger, newest first'))
+    .option('--detection <id>', 'only this detection id')
+    .addOption(new Option('--status <status>', 'only runs with this status').choices(['success', 'failed', 'timeout', 'skipped']))
+    .action(async (opts: StateCliOptions & { detection?: string; status?: RunStatus }) => {
+      await withStore(opts, true, async (store, tz) => {
+        const now = Date.now() / 1000;
+        const runs = store.runs({
+          ...(opts.detection ? { detectionId: opts.detection } : {}),
+          ...(opts.status ? { status: opts.status } : {}),
+          ...(opts.since ? { since: parseTimeArg(opts.since, now, tz, '--since') } : {}),
+          limit: limitOf(opts.limit),
+        });
+        const sink = outputSink({ format: outputFormat(opts.format), tz, write: (s) => process.stdout.write(s) });
+        for (const r of runs) {
+          sink.push(
+            new Row({
+              scheduled: strftime(r.scheduledTime, ISO, tz),
+              detection: r.detectionName,
+              status: r.status,
+              mode: r.mode,
+              window: `${strftime(r.earliest, ISO, tz)} .. ${strftime(r.latest, ISO, tz)}`,
+              results: r.resultCount,
+              risk_events: r.riskEventCount,
+              findings: r.findingCount,
+              seconds: Math.round((r.endedAt - r.startedAt) * 1000) / 1000,
+              error: r.error,
+            }),
+          );
+        }
+        sink.end();
+      });
+    });
+
+  common(program.command('risk').description('list risk events (index=risk), newest first'))
+    .option('--object <name>', 'only this risk object')
+    .option('--summary', 'total risk per object instead of events')
+    .action(async (opts: StateCliOptions & { object?: string; summary?: boolean }) => {
+      await withStore(opts, true, async (store, tz) => {
+        const pack = loadContent();
+        const object = opts.object ? ` risk_object="${opts.object.replace(/(["\\])/g, '\\$1')}"` : '';
+        const spl = opts.summary
+          ? `index=risk${object} | stats sum(risk_score) as risk_score count as risk_events dc(search_name) as sources values(search_name) as detections by risk_object risk_object_type | sort - risk_score | head ${limitOf(opts.limit)}`
+          : `index=risk${object} | head ${limitOf(opts.limit)} | table _time risk_object risk_object_type risk_score search_name risk_message threat_object`;
+        const sink = outputSink({ format: outputFormat(opts.format), tz, write: (s) => process.stdout.write(s) });
+        const now = Date.now() / 1000;
+        await streamSearch(spl, { macros: pack.macros, source: store, now, tz, earliest: opts.since ? parseTimeArg(opts.since, now, tz, '--since') : null }, sink);
+      });
+    });
+
+  const findings = common(program.command('findings').description('list findings (notables) raised by risk incident rules; see also findings update'))
+    .addOption(new Option('--status <status>', 'only findings with this status').choices([...FINDING_STATUSES]))
+    .option('--owner <name>', 'only findings owned by this person')
+    .action(async (opts: StateCliOptions & { status?: FindingStatus; owner?: string }) => {
+      await withStore(opts, true, async (store, tz) => {
+        const now = Date.now() / 1000;
+        const list = store.findings({
+          ...(opts.status ? { status: opts.status } : {}),
+          ...(opts.owner ? { owner: opts.owner } : {}),
+          ...(opts.since ? { since: parseTimeArg(opts.since, now, tz, '--since') } : {}),
+          limit: limitOf(opts.limit),
+        });
+        const sink = outputSink({ format: outputFormat(opts.format), tz, write: (s) => process.stdout.write(s) });
+        for (const f of list) {
+          sink.push(new Row({ id: f.id, time: strftime(f.time, ISO, tz), rule: f.ruleName, risk_object: f.riskObject, risk_object_type: f.riskObjectType, risk_score: f.riskScore, status: f.status, owner: f.owner }));
+        }
+        sink.end();
+      });
+    });
+
+  findings
+    .command('update')
+    .description('change a finding: status, owner, or add a comment')
+    .argument('<id>', 'finding id')
+    .addOption(new Option('--status <status>', 'new status').choices([...FINDING_STATUSES]))
+    .option('--owner <name>', 'new owner ("" to unassign)')
+    .option('--comment <text>', 'add a comment')
+    .option('--by <name>', 'who makes the change', process.env.USER ?? 'cli')
+    .option('--config <file>', 'the config file of vigil serve')
+    .option('--data-dir <dir>', 'the data directory of vigil serve')
+    .action(async (id: string, opts: ServerDataOptions & { status?: FindingStatus; owner?: string; comment?: string; by: string }) => {
+      await withStore(opts, false, async (store) => {
+        const now = Date.now() / 1000;
+        if (!store.finding(id)) throw new VigilError('CONTENT_NOT_FOUND', `no finding with id ${id} (vigil findings lists them)`);
+        if (opts.status !== undefined || opts.owner !== undefined) {
+          await store.updateFinding(id, { ...(opts.status ? { status: opts.status } : {}), ...(opts.owner !== undefined ? { owner: opts.owner || null } : {}) }, opts.by, now);
+        }
+        if (opts.comment) await store.addComment({ findingId: id, time: now, author: opts.by, text: opts.comment });
+        const f = store.finding(id)!;
+        process.stdout.write(`${f.finding.id}: ${f.finding.status}${f.finding.owner ? `, owner ${f.finding.owner}` : ''}, ${f.comments.length} comment(s)\n`);
+      });
+    });
+}

@@ -1,0 +1,84 @@
+import { createHash } from 'node:crypto';
+import { RISK_INDEX, NOTABLE_INDEX, type Event } from '../events/event.js';
+import type { Result } from '../events/result.js';
+import { toText, valuesOf } from '../events/value.js';
+import type { Detection } from '../detections/detection.js';
+import { riskEventsFor } from '../risk/risk-events.js';
+import { resultToJson } from '../outputs/json.js';
+import type { FindingRecord } from '../store/types.js';
+
+/** Risk and notable events are written like ES's `stash` events: flat JSON, one key per field. */
+export const STASH_SOURCETYPE = 'stash';
+
+export function runId(detectionId: string, scheduledTime: number): string {
+  return `${detectionId}@${scheduledTime}`;
+}
+
+function sha(text: string): string {
+  return createHash('sha256').update(text).digest('hex').slice(0, 32);
+}
+
+/**
+ * The throttle key of a result (ES alert.suppress): detection id + the values of the throttle fields.
+ * Null when the detection has no throttle.
+ */
+export function throttleKey(d: Detection, row: Result): string | null {
+  if (!d.throttle) return null;
+  return `throttle:${d.id}:` + d.throttle.fields.map((f) => valuesOf(row.get(f)).map(toText).join('\u0001')).join('\u0000');
+}
+
+/**
+ * The risk events of a run, as stored events in index `risk`: each carries its run id and a deterministic
+ * risk_event_id, so incident rules and the console can point at exactly the events that contributed.
+ */
+export function riskEventsOfRun(d: Detection, rows: readonly Result[], scheduledTime: number): Event[] {
+  const rid = runId(d.id, scheduledTime);
+  return riskEventsFor(d, rows, scheduledTime).map((ev, i) => {
+    ev.set('run_id', rid);
+    ev.set('risk_event_id', sha(`${rid}#${i}`));
+    const json = resultToJson(ev, 'UTC');
+    const t = ev.get('_time') as number;
+    delete json['_time'];
+    return { _time: t, index: RISK_INDEX, sourcetype: STASH_SOURCETYPE, source: d.name, host: 'vigil', _raw: JSON.stringify(json) };
+  });
+}
+
+/**
+ * Findings raised by a risk incident rule (a Correlation detection): one per result row, identified by
+ * rule + risk object + scheduled time (so re-running the same window adds nothing), with a notable event
+ * in index `notable` carrying the same data.
+ */
+export function findingsOfRun(d: Detection, rows: readonly Result[], scheduledTime: number): { findings: FindingRecord[]; notables: Event[] } {
+  const findings: FindingRecord[] = [];
+  const notables: Event[] = [];
+  for (const row of rows) {
+    const riskObject = toText(valuesOf(row.get('risk_object'))[0] ?? '');
+    if (!riskObject) continue;
+    const riskObjectType = toText(valuesOf(row.get('risk_object_type'))[0] ?? 'system');
+    const score = Number(valuesOf(row.get('risk_score'))[0] ?? 0);
+    const id = sha(`${d.id}|${riskObjectType}|${riskObject}|${scheduledTime}`);
+    const detail = resultToJson(row, 'UTC');
+    findings.push({
+      id,
+      ruleId: d.id,
+      ruleName: d.name,
+      time: scheduledTime,
+      riskObject,
+      riskObjectType,
+      riskScore: Number.isFinite(score) ? score : 0,
+      detail: JSON.stringify(detail),
+      status: 'new',
+      owner: null,
+      updatedAt: scheduledTime,
+    });
+    notables.push({
+      _time: scheduledTime,
+      index: NOTABLE_INDEX,
+      sourcetype: STASH_SOURCETYPE,
+      source: d.name,
+      host: 'vigil',
+      _raw: JSON.stringify({ finding_id: id, rule_name: d.name, rule_id: d.id, status: 'new', ...detail }),
+    });
+  }
+  return { findings, notables };
+}

@@ -1,0 +1,264 @@
+import type { ContentPack } from '../detections/content.js';
+import type { Detection } from '../detections/detection.js';
+import type { Event } from '../events/event.js';
+import { VigilError } from '../errors.js';
+import { expandMacros } from '../spl/macros/macros.js';
+import { checkSearch } from '../spl/index.js';
+import { StoreError, type FindingRecord, type RunCommit, type RunMode, type RunRecord, type StateStore } from '../store/types.js';
+import { CronSchedule } from './cron.js';
+import { RunTimeout, type RunExecutor } from './executor.js';
+import { findingsOfRun, riskEventsOfRun, throttleKey } from './outputs.js';
+import { isScheduled, type ScheduleSettings } from './settings.js';
+import { searchWindow, startDelaySeconds } from './window.js';
+import type { Result } from '../events/result.js';
+
+/** Time as the scheduler sees it; tests drive a fake one. */
+export interface Clock {
+  /** Epoch seconds. */
+  now(): number;
+  /** Resolves after `ms`, or early when `signal` aborts. */
+  wait(ms: number, signal: AbortSignal): Promise<void>;
+}
+
+export const systemClock: Clock = {
+  now: () => Date.now() / 1000,
+  wait: (ms, signal) =>
+    new Promise((resolve) => {
+      const t = setTimeout(resolve, ms);
+      signal.addEventListener('abort', () => {
+        clearTimeout(t);
+        resolve();
+      }, { once: true });
+    }),
+};
+
+/** Extra outbox items for a run's outputs (alert actions), computed by outputs/ routing. */
+export type AlertPlanner = (d: Detection, run: RunRecord, riskEvents: readonly Event[], findings: readonly FindingRecord[]) => Pick<RunCommit, 'outbox' | 'suppressions'>;
+
+export interface SchedulerDeps {
+  content: () => ContentPack;
+  state: StateStore;
+  /** Indexes searched when a detection names none. */
+  defaultIndexes: () => readonly string[] | 'all';
+  executor: RunExecutor;
+  clock: Clock;
+  settings: ScheduleSettings;
+  alerts?: AlertPlanner;
+  log?: (level: 'info' | 'warn' | 'error', message: string) => void;
+  onRun?: (run: RunRecord) => void;
+}
+
+/** A run the scheduler owes: a detection at one of its cron times. */
+export interface DueRun {
+  detection: Detection;
+  scheduledTime: number;
+  /** When it may start: the scheduled time plus its schedule-window delay. */
+  startAt: number;
+}
+
+/** How long to wait before retrying a commit the store refused as busy. */
+const BUSY_RETRY_MS = 1000;
+
+/**
+ * Runs enabled detections on their cron, as Splunk ES does: each scheduled time once (the ledger's
+ * uniqueness guarantees it), its window resolved against the scheduled time, missed times caught up after
+ * downtime (oldest first, bounded by max lag), and a run's risk events, findings and alert deliveries
+ * committed atomically with its ledger row. Risk incident rules (Correlation detections over index=risk)
+ * run through the same loop and raise findings.
+ */
+export class Scheduler {
+  private abort = new AbortController();
+  private loop: Promise<void> | null = null;
+
+  constructor(private readonly deps: SchedulerDeps) {}
+
+  /** Detections the scheduler runs (see isScheduled). */
+  enabledDetections(): Detection[] {
+    return this.deps.content().detections.filter((d) => isScheduled(d, this.deps.settings));
+  }
+
+  private cron(d: Detection): CronSchedule {
+    return new CronSchedule(d.schedule.cron, this.deps.settings.tz);
+  }
+
+  /**
+   * The runs due at `now`, oldest first (at equal times, detections before incident rules, so a rule sees
+   * the risk events of its hour). A detection seen for the first time starts from now (no backfill).
+   */
+  async due(now: number): Promise<DueRun[]> {
+    const { state, settings } = this.deps;
+    const out: DueRun[] = [];
+    for (const d of this.enabledDetections()) {
+      const cursor = state.cursor(d.id);
+      if (cursor === null) {
+        await state.setCursor(d.id, now);
+        continue;
+      }
+      const cron = this.cron(d);
+      const floor = now - settings.maxLagSeconds;
+      if (cursor < floor) {
+        const missed = cron.between(cursor, floor, 100_000).length;
+        if (missed) this.deps.log?.('warn', `${d.name}: ${missed} scheduled run(s) older than the max lag were not caught up`);
+      }
+      const delay = startDelaySeconds(d.id, d.schedule.scheduleWindow, cron.period(now));
+      for (const t of cron.between(Math.max(cursor, floor), now - delay)) {
+        if (!state.hasRun(d.id, t)) out.push({ detection: d, scheduledTime: t, startAt: t + delay });
+      }
+    }
+    return out.sort(runOrder);
+  }
+
+  /** Runs everything due at the clock's now; returns the ledger rows written. */
+  async runDue(): Promise<RunRecord[]> {
+    const done: RunRecord[] = [];
+    for (const r of await this.due(this.deps.clock.now())) {
+      if (this.abort.signal.aborted) break;
+      const rec = await this.executeRun(r.detection, r.scheduledTime, 'scheduled');
+      if (rec) done.push(rec);
+      await this.deps.state.setCursor(r.detection.id, r.scheduledTime);
+    }
+    return done;
+  }
+
+  /** The next time something becomes due (epoch seconds), or null when nothing is enabled. */
+  nextWake(now: number): number | null {
+    let next: number | null = null;
+    for (const d of this.enabledDetections()) {
+      const cron = this.cron(d);
+      const from = Math.max(this.deps.state.cursor(d.id) ?? now, now - this.deps.settings.maxLagSeconds);
+      const t = cron.next(from);
+      if (t === null) continue;
+      const at = t + startDelaySeconds(d.id, d.schedule.scheduleWindow, cron.period(now));
+      if (next === null || at < next) next = at;
+    }
+    return next;
+  }
+
+  start(): void {
+    if (this.loop) return;
+    this.abort = new AbortController();
+    const signal = this.abort.signal;
+    this.loop = (async () => {
+      while (!signal.aborted) {
+        try {
+          await this.runDue();
+        } catch (e) {
+          this.deps.log?.('error', `scheduler: ${(e as Error).message}`);
+        }
+        const now = this.deps.clock.now();
+        const next = this.nextWake(now);
+        // Wake at the next due time, and at least every minute to notice content or config changes.
+        const ms = Math.max(50, Math.min(60_000, next === null ? 60_000 : (next - now) * 1000));
+        await this.deps.clock.wait(ms, signal);
+      }
+    })();
+  }
+
+  async stop(): Promise<void> {
+    this.abort.abort();
+    await this.loop;
+    this.loop = null;
+  }
+
+  /**
+   * Executes one run of `d` for `scheduledTime` and commits it. Returns null when the ledger already had
+   * it (a concurrent scheduler or an earlier backfill). Search errors and timeouts are recorded as failed
+   * runs; they are not retried (as in Splunk).
+   */
+  async executeRun(d: Detection, scheduledTime: number, mode: RunMode): Promise<RunRecord | null> {
+    const { state, settings, clock } = this.deps;
+    if (state.hasRun(d.id, scheduledTime)) return null;
+    const tz = settings.tz;
+    const window = searchWindow(d.schedule, scheduledTime, tz);
+    const startedAt = clock.now();
+    const run: RunRecord = {
+      detectionId: d.id,
+      detectionName: d.name,
+      scheduledTime,
+      earliest: window.earliest,
+      latest: window.latest,
+      startedAt,
+      endedAt: startedAt,
+      status: 'success',
+      mode,
+      resultCount: 0,
+      riskEventCount: 0,
+      findingCount: 0,
+      error: null,
+    };
+    let rows: Result[] = [];
+    try {
+      const pack = this.deps.content();
+      // Static problems (a filter macro broken by an edit) fail here, with their position.
+      checkSearch(d.search, { macros: pack.macros, lookups: pack.lookups, name: d.name, now: scheduledTime, tz });
+      const search = expandMacros(d.search, pack.macros).text;
+      const out = await this.deps.executor.execute(
+        { name: d.name, search, earliest: window.earliest, latest: window.latest, now: scheduledTime, tz, defaultIndexes: this.deps.defaultIndexes() },
+        settings.runTimeoutMs,
+      );
+      rows = out.rows;
+    } catch (e) {
+      run.status = e instanceof RunTimeout ? 'timeout' : 'failed';
+      run.error = (e as { format?: () => string }).format?.() ?? (e as Error).message;
+      this.deps.log?.('warn', `${d.name} @ ${new Date(scheduledTime * 1000).toISOString()}: ${run.status}: ${(e as Error).message}`);
+    }
+    run.resultCount = rows.length;
+
+    // Throttling (ES alert.suppress): rows whose key fired within the period produce nothing.
+    const suppressions: RunCommit['suppressions'] = [];
+    if (d.throttle && rows.length) {
+      const keyed = rows.map((r) => ({ r, k: throttleKey(d, r)! }));
+      const active = state.suppressed([...new Set(keyed.map((x) => x.k))], scheduledTime);
+      const seen = new Set<string>();
+      rows = keyed
+        .filter((x) => {
+          if (active.has(x.k) || seen.has(x.k)) return false;
+          seen.add(x.k);
+          suppressions.push({ key: x.k, until: scheduledTime + d.throttle!.periodSeconds });
+          return true;
+        })
+        .map((x) => x.r);
+    }
+
+    const isRule = d.type === 'Correlation';
+    const events: Event[] = [];
+    let findings: FindingRecord[] = [];
+    if (run.status === 'success') {
+      if (isRule) {
+        const f = findingsOfRun(d, rows, scheduledTime);
+        findings = f.findings;
+        events.push(...f.notables);
+      } else if (d.riskObjects.length) {
+        events.push(...riskEventsOfRun(d, rows, scheduledTime));
+      }
+    }
+    run.riskEventCount = isRule ? 0 : events.length;
+    run.findingCount = findings.length;
+    run.endedAt = clock.now();
+    const alerts = this.deps.alerts && run.status === 'success' ? this.deps.alerts(d, run, isRule ? [] : events, findings) : { outbox: [], suppressions: [] };
+    const commit: RunCommit = { run, events, findings, outbox: alerts.outbox, suppressions: [...suppressions, ...alerts.suppressions] };
+    for (;;) {
+      try {
+        await state.commitRun(commit);
+        break;
+      } catch (e) {
+        if (e instanceof StoreError && e.reason === 'STORE_CONFLICT') return null;
+        if (e instanceof StoreError && e.reason === 'STORE_BUSY' && !this.abort.signal.aborted) {
+          await clock.wait(BUSY_RETRY_MS, this.abort.signal);
+          continue;
+        }
+        throw e instanceof VigilError ? e : new VigilError('STORE', `cannot record run of ${d.name}: ${(e as Error).message}`, { cause: e });
+      }
+    }
+    this.deps.onRun?.(run);
+    return run;
+  }
+}
+
+function runOrder(a: DueRun, b: DueRun): number {
+  if (a.scheduledTime !== b.scheduledTime) return a.scheduledTime - b.scheduledTime;
+  const ar = a.detection.type === 'Correlation' ? 1 : 0;
+  const br = b.detection.type === 'Correlation' ? 1 : 0;
+  if (ar !== br) return ar - br;
+  return a.detection.name < b.detection.name ? -1 : a.detection.name > b.detection.name ? 1 : 0;
+}

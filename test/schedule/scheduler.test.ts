@@ -1,0 +1,180 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { loadContent } from '../../src/detections/content.js';
+import { BUNDLED_DATASETS_DIR } from '../../src/detections/datasets.js';
+import { toEvent } from '../../src/sources/tetragon.js';
+import type { Event } from '../../src/events/event.js';
+import { CronSchedule } from '../../src/schedule/cron.js';
+import { InProcessExecutor } from '../../src/schedule/executor.js';
+import { Scheduler } from '../../src/schedule/scheduler.js';
+import { scheduleSettings, type ScheduleSettings } from '../../src/schedule/settings.js';
+import { searchWindow, startDelaySeconds } from '../../src/schedule/window.js';
+import { FakeClock, MemoryStore } from './fakes.js';
+
+const pack = loadContent();
+const SEED = pack.detections.find((d) => d.name === 'Cisco Isovalent - Curl Execution With Insecure Flags')!;
+const H = 3600;
+const T0 = Date.UTC(2026, 10, 20, 10, 0, 0) / 1000; // the datasets' events are at 10:00-10:11 UTC
+
+function events(rel: string): Event[] {
+  const out: Event[] = [];
+  readFileSync(join(BUNDLED_DATASETS_DIR, rel), 'utf8')
+    .split('\n')
+    .filter(Boolean)
+    .forEach((line) => {
+      const r = toEvent(line, { index: 'main', source: rel, defaultHost: 'h', fallbackTime: () => T0 });
+      if (r.ok) out.push({ ...r.event, json: undefined });
+    });
+  return out;
+}
+
+function setup(settings: Partial<ScheduleSettings> = {}, now = T0 + 0.5 * H) {
+  const store = new MemoryStore();
+  store.append(events('datasets/cisco_isovalent/cisco_isovalent.log'));
+  const clock = new FakeClock(now);
+  const full = { ...scheduleSettings(undefined, undefined), ...settings };
+  const scheduler = new Scheduler({
+    content: () => pack,
+    state: store,
+    defaultIndexes: () => ['main'],
+    executor: new InProcessExecutor(store, () => pack),
+    clock,
+    settings: full,
+  });
+  return { store, clock, scheduler };
+}
+
+const seedDelay = startDelaySeconds(SEED.id, 'auto', H);
+
+describe('scheduled windows', () => {
+  it('resolves -70m@m/-10m@m against the scheduled time, and hourly windows tile time', () => {
+    expect(searchWindow(SEED.schedule, T0 + H, 'UTC')).toEqual({ earliest: T0 - 10 * 60, latest: T0 + 50 * 60 });
+    const cron = new CronSchedule('0 * * * *', 'America/New_York');
+    // Across the spring-forward night in New York (2026-03-08) runs stay hourly in absolute time.
+    const times = cron.between(Date.UTC(2026, 2, 8, 4) / 1000, Date.UTC(2026, 2, 8, 10) / 1000);
+    expect(times.map((t) => new Date(t * 1000).toISOString().slice(11, 16))).toEqual(['05:00', '06:00', '07:00', '08:00', '09:00', '10:00']);
+    const windows = times.map((t) => searchWindow(SEED.schedule, t, 'America/New_York'));
+    for (let i = 1; i < windows.length; i++) expect(windows[i]!.earliest).toBe(windows[i - 1]!.latest);
+  });
+
+  it('runs a daily 02:30 job once on DST days (skipped hour → next minute, repeated hour → once)', () => {
+    const cron = new CronSchedule('30 1 * * *', 'America/New_York');
+    const fall = cron.between(Date.UTC(2026, 10, 1, 0) / 1000, Date.UTC(2026, 10, 2, 0) / 1000);
+    expect(fall).toHaveLength(1);
+    const spring = new CronSchedule('30 2 * * *', 'America/New_York').between(Date.UTC(2026, 2, 8, 0) / 1000, Date.UTC(2026, 2, 9, 0) / 1000);
+    expect(spring.map((t) => new Date(t * 1000).toISOString())).toEqual(['2026-03-08T07:00:00.000Z']);
+  });
+
+  it('spreads starts deterministically within the schedule window', () => {
+    expect(startDelaySeconds(SEED.id, 'auto', H)).toBe(seedDelay);
+    expect(seedDelay).toBeGreaterThanOrEqual(0);
+    expect(seedDelay).toBeLessThan(900);
+    expect(startDelaySeconds(SEED.id, 0, H)).toBe(0);
+  });
+});
+
+describe('scheduler', () => {
+  it('starts from now on first sight, then runs each scheduled time once with its risk events', async () => {
+    const { store, clock, scheduler } = setup({ enable: [SEED.name] });
+    expect(await scheduler.runDue()).toEqual([]); // first sight: cursor = now, nothing to catch up
+    clock.t = T0 + 2 * H + seedDelay; // 12:00 + delay: the 11:00 and 12:00 runs are due
+    const runs = await scheduler.runDue();
+    expect(runs.map((r) => [r.scheduledTime - T0, r.status, r.resultCount, r.riskEventCount])).toEqual([
+      [H, 'success', 4, 4],
+      [2 * H, 'success', 0, 0],
+    ]);
+    expect(runs[0]).toMatchObject({ earliest: T0 - 600, latest: T0 + 3000, mode: 'scheduled' });
+    const risk = store.events.filter((e) => e.index === 'risk').map((e) => JSON.parse(e._raw) as Record<string, unknown>);
+    expect(risk.map((r) => r['risk_object']).sort()).toEqual(['debug-toolbox', 'debug-toolbox', 'frontend-6d8f9c7b5-x2kqp', 'payments-api-7f9d4c8b6-m3n8z']);
+    expect(risk.every((r) => r['risk_score'] === 45 && r['search_name'] === SEED.name && r['annotations.mitre_attack'] === 'T1105')).toBe(true);
+    expect(await scheduler.runDue()).toEqual([]); // never twice
+  });
+
+  it('catches up missed runs oldest first after downtime, bounded by the max lag', async () => {
+    const { store, clock, scheduler } = setup({ enable: [SEED.name], maxLagSeconds: 3 * H });
+    await scheduler.runDue();
+    clock.t = T0 + 6 * H + 20 * 60 + seedDelay; // down from 10:30 to 16:20
+    const runs = await scheduler.runDue();
+    // 11:00..16:00 were missed; only those after 16:20+delay-3h are caught up.
+    expect(runs.map((r) => (r.scheduledTime - T0) / H)).toEqual([4, 5, 6]);
+    expect(store.cursor(SEED.id)).toBe(T0 + 6 * H);
+  });
+
+  it('leaves no partial output when a run dies while committing, and redoes it once', async () => {
+    const { store, clock, scheduler } = setup({ enable: [SEED.name] });
+    await scheduler.runDue();
+    clock.t = T0 + H + seedDelay;
+    store.failNextCommit = true;
+    await expect(scheduler.runDue()).rejects.toThrow('simulated crash');
+    expect(store.events.filter((e) => e.index === 'risk')).toHaveLength(0);
+    expect(store.runs()).toHaveLength(0);
+    const again = await scheduler.runDue(); // a restart: the run was never recorded, so it runs
+    expect(again).toHaveLength(1);
+    expect(store.events.filter((e) => e.index === 'risk')).toHaveLength(4);
+  });
+
+  it('records a failing search as a failed run and moves on', async () => {
+    const broken = { ...pack, macros: pack.macros.with([{ name: SEED.filterMacro, args: [], definition: 'search | frobnicate' }]) };
+    const store = new MemoryStore();
+    const clock = new FakeClock(T0);
+    const scheduler = new Scheduler({
+      content: () => broken,
+      state: store,
+      defaultIndexes: () => 'all',
+      executor: new InProcessExecutor(store, () => broken),
+      clock,
+      settings: { ...scheduleSettings(undefined, undefined), enable: [SEED.name] },
+    });
+    await scheduler.runDue();
+    clock.t = T0 + H + seedDelay;
+    const [run] = await scheduler.runDue();
+    expect(run).toMatchObject({ status: 'failed', resultCount: 0, riskEventCount: 0 });
+    expect(run!.error).toContain('unsupported command "frobnicate"');
+  });
+
+  it('raises a finding when a pod passes the risk threshold, once per throttle period', async () => {
+    const { store, clock, scheduler } = setup(); // the default config: the whole pack and the risk rules
+    await scheduler.runDue();
+    clock.t = T0 + H + 20 * 60; // 11:20: the 11:00 detections ran, then the 11:15 rule run (delayed < 4 min) sees them
+    await scheduler.runDue();
+    const findings = store.findings();
+    const toolbox = findings.find((f) => f.riskObject === 'debug-toolbox' && f.ruleName.startsWith('Risk - Threshold'))!;
+    expect(toolbox).toBeDefined();
+    expect(toolbox.riskScore).toBeGreaterThan(100);
+    expect(toolbox.status).toBe('new');
+    const detail = JSON.parse(toolbox.detail) as { risk_event_ids: string[]; sources: string[] };
+    const ids = new Set(store.events.filter((e) => e.index === 'risk').map((e) => JSON.parse(e._raw) as { risk_event_id: string; risk_object: string }).filter((r) => r.risk_object === 'debug-toolbox').map((r) => r.risk_event_id));
+    expect([...detail.risk_event_ids].sort()).toEqual([...ids].sort());
+    expect(store.events.filter((e) => e.index === 'notable').length).toBe(findings.length);
+    clock.t = T0 + 1.5 * H + 1; // 11:30: same risk, but the rule is throttled for 24h per object
+    const before = store.findings().length;
+    await scheduler.runDue();
+    expect(store.findings().length).toBe(before);
+  });
+
+  it('backfill gives exactly what live scheduling gives', async () => {
+    const live = setup();
+    await live.scheduler.runDue();
+    for (let m = 15; m <= 4 * 60; m += 15) {
+      live.clock.t = T0 + 0.5 * H + m * 60;
+      await live.scheduler.runDue();
+    }
+    const ledgerOf = (s: MemoryStore) => s.runs().map((r) => `${r.detectionName}@${r.scheduledTime}:${r.earliest}-${r.latest}:${r.status}:${r.resultCount}/${r.riskEventCount}/${r.findingCount}`);
+    const from = live.store.runs()[0]!.scheduledTime - 1;
+    const to = Math.max(...live.store.runs().map((r) => r.scheduledTime));
+    const back = setup();
+    const due: { d: (typeof pack.detections)[number]; t: number }[] = [];
+    for (const d of back.scheduler.enabledDetections()) for (const t of new CronSchedule(d.schedule.cron).between(from, to)) due.push({ d, t });
+    due.sort((a, b) => a.t - b.t || (a.d.type === 'Correlation' ? 1 : 0) - (b.d.type === 'Correlation' ? 1 : 0) || (a.d.name < b.d.name ? -1 : 1));
+    for (const { d, t } of due) await back.scheduler.executeRun(d, t, 'backfill');
+    expect(ledgerOf(back.store)).toEqual(ledgerOf(live.store));
+    const raws = (s: MemoryStore) => s.events.filter((e) => e.index !== 'main').map((e) => e._raw).sort();
+    expect(raws(back.store)).toEqual(raws(live.store));
+    expect(live.store.findings().length).toBeGreaterThan(0);
+    // A second backfill of the same period adds nothing.
+    const count = back.store.events.length;
+    for (const { d, t } of due) expect(await back.scheduler.executeRun(d, t, 'backfill')).toBeNull();
+    expect(back.store.events.length).toBe(count);
+  });
+});
