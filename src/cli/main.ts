@@ -4,6 +4,7 @@ import { detectionsCommand } from './commands/detections.js';
 import { runCommand } from './commands/run.js';
 import { searchCommand } from './commands/search.js';
 import { serveCommand } from './commands/serve.js';
+import { replayCommand } from './commands/replay.js';
 import { scheduleCommands } from './commands/schedule.js';
 import { stateCommands } from './commands/state.js';
 import { testCommand } from './commands/test.js';
@@ -24,6 +25,7 @@ export function buildProgram(): Command {
   detectionsCommand(program);
   validateCommand(program);
   serveCommand(program);
+  replayCommand(program);
   scheduleCommands(program);
   stateCommands(program);
   testCommand(program);

@@ -79,6 +79,8 @@ export interface VigilConfig {
   schedule?: unknown;
   /** Raw `detections:` section, validated by its own consumer. */
   detections?: unknown;
+  /** Raw `alert_actions:` section (outputs/actions.ts parses it). */
+  alertActions?: unknown;
   /** Tokens read from or written to the data dir because none was configured. */
   generated: { hecToken?: GeneratedToken; apiToken?: GeneratedToken };
   /** Non-fatal findings (unknown top-level sections), `file:line: message`. */
@@ -128,7 +130,7 @@ export const INDEX_NAME = /^[a-z0-9][a-z0-9_-]*$/;
 
 const KNOWN_TOP = new Set(['dataDir', 'hec', 'http', 'indexes']);
 /** Sections owned by other modules: passed through without a warning. */
-const PASSTHROUGH_TOP = new Set(['schedule', 'detections']);
+const PASSTHROUGH_TOP = new Set(['schedule', 'detections', 'alert_actions', 'users']);
 
 type Path = (string | number)[];
 
@@ -474,6 +476,7 @@ export async function loadConfig(options: LoadConfigOptions = {}): Promise<Vigil
   const config: VigilConfig = { file, dataDir, hec, http, indexes, generated, warnings };
   if ('schedule' in data) config.schedule = data['schedule'];
   if ('detections' in data) config.detections = data['detections'];
+  if ('alert_actions' in data) config.alertActions = data['alert_actions'];
   return config;
 }
 

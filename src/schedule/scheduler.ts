@@ -42,7 +42,8 @@ export interface SchedulerDeps {
   defaultIndexes: () => readonly string[] | 'all';
   executor: RunExecutor;
   clock: Clock;
-  settings: ScheduleSettings;
+  /** A getter so changes (detections enabled from the console) apply to the next run. */
+  settings: ScheduleSettings | (() => ScheduleSettings);
   alerts?: AlertPlanner;
   log?: (level: 'info' | 'warn' | 'error', message: string) => void;
   onRun?: (run: RunRecord) => void;
@@ -72,13 +73,18 @@ export class Scheduler {
 
   constructor(private readonly deps: SchedulerDeps) {}
 
+  private get settings(): ScheduleSettings {
+    const s = this.deps.settings;
+    return typeof s === 'function' ? s() : s;
+  }
+
   /** Detections the scheduler runs (see isScheduled). */
   enabledDetections(): Detection[] {
-    return this.deps.content().detections.filter((d) => isScheduled(d, this.deps.settings));
+    return this.deps.content().detections.filter((d) => isScheduled(d, this.settings));
   }
 
   private cron(d: Detection): CronSchedule {
-    return new CronSchedule(d.schedule.cron, this.deps.settings.tz);
+    return new CronSchedule(d.schedule.cron, this.settings.tz);
   }
 
   /**
@@ -86,7 +92,8 @@ export class Scheduler {
    * the risk events of its hour). A detection seen for the first time starts from now (no backfill).
    */
   async due(now: number): Promise<DueRun[]> {
-    const { state, settings } = this.deps;
+    const { state } = this.deps;
+    const settings = this.settings;
     const out: DueRun[] = [];
     for (const d of this.enabledDetections()) {
       const cursor = state.cursor(d.id);
@@ -120,16 +127,19 @@ export class Scheduler {
     return done;
   }
 
+  /** When `d` runs next (its next scheduled time and the start after its delay), or null if never. */
+  nextRunOf(d: Detection, now: number): { scheduledTime: number; startAt: number } | null {
+    const cron = this.cron(d);
+    const t = cron.next(Math.max(this.deps.state.cursor(d.id) ?? now, now - this.settings.maxLagSeconds));
+    return t === null ? null : { scheduledTime: t, startAt: t + startDelaySeconds(d.id, d.schedule.scheduleWindow, cron.period(now)) };
+  }
+
   /** The next time something becomes due (epoch seconds), or null when nothing is enabled. */
   nextWake(now: number): number | null {
     let next: number | null = null;
     for (const d of this.enabledDetections()) {
-      const cron = this.cron(d);
-      const from = Math.max(this.deps.state.cursor(d.id) ?? now, now - this.deps.settings.maxLagSeconds);
-      const t = cron.next(from);
-      if (t === null) continue;
-      const at = t + startDelaySeconds(d.id, d.schedule.scheduleWindow, cron.period(now));
-      if (next === null || at < next) next = at;
+      const at = this.nextRunOf(d, now)?.startAt ?? null;
+      if (at !== null && (next === null || at < next)) next = at;
     }
     return next;
   }
@@ -166,7 +176,8 @@ export class Scheduler {
    * runs; they are not retried (as in Splunk).
    */
   async executeRun(d: Detection, scheduledTime: number, mode: RunMode): Promise<RunRecord | null> {
-    const { state, settings, clock } = this.deps;
+    const { state, clock } = this.deps;
+    const settings = this.settings;
     if (state.hasRun(d.id, scheduledTime)) return null;
     const tz = settings.tz;
     const window = searchWindow(d.schedule, scheduledTime, tz);

@@ -14,6 +14,8 @@ export interface ScheduleSettings {
   disable: string[];
   enableStories: string[];
   disableStories: string[];
+  /** Per-detection-id decisions made at run time (console/API); they win over everything else. */
+  overrides: Record<string, boolean>;
 }
 
 /**
@@ -34,11 +36,12 @@ export function scheduleSettings(schedule: unknown, detections: unknown): Schedu
     disable: list(d['disable'], 'detections.disable') ?? [],
     enableStories: list(stories['enable'], 'detections.stories.enable') ?? [],
     disableStories: list(stories['disable'], 'detections.stories.disable') ?? [],
+    overrides: {},
   };
 }
 
 /**
- * Whether the scheduler runs a detection. Disabling by name/id or by one of its stories wins; then enabling
+ * Whether the scheduler runs a detection. A run-time override for its id decides first; then disabling by name/id or by one of its stories wins; then enabling
  * by name/id or story; otherwise the detection's own content decides (`schedule.disabled`, which upstream
  * content sets to true). Names match case-insensitively with `*` wildcards.
  */
@@ -48,6 +51,8 @@ export function isScheduled(d: Detection, s: ScheduleSettings): boolean {
       const m = fieldPattern(p.toLowerCase());
       return values.some((v) => m(v.toLowerCase()));
     });
+  const forced = s.overrides[d.id];
+  if (forced !== undefined) return forced;
   if (hit(s.disable, [d.name, d.id]) || hit(s.disableStories, d.analyticStories)) return false;
   if (hit(s.enable, [d.name, d.id]) || hit(s.enableStories, d.analyticStories)) return true;
   return !d.schedule.disabled;

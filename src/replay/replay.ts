@@ -1,0 +1,247 @@
+import { randomUUID } from 'node:crypto';
+import { createReadStream } from 'node:fs';
+import { Agent as HttpAgent, request as httpRequest } from 'node:http';
+import { Agent as HttpsAgent, request as httpsRequest } from 'node:https';
+import { createInterface } from 'node:readline';
+import { VigilError } from '../errors.js';
+import type { ReplayInput } from './datasets.js';
+import { lineTime, shiftLine } from './shift.js';
+
+export interface ReplayOptions {
+  url: string;
+  token: string;
+  endpoint: 'raw' | 'event';
+  index?: string;
+  sourcetype?: string;
+  source?: string;
+  host?: string;
+  /** Move Tetragon time fields so the newest event lands at `now` (epoch seconds). */
+  shiftTo?: number;
+  /** Events per second at most. */
+  rate?: number;
+  /** Verify TLS certificates (default true). */
+  verifyTls?: boolean;
+  /** Wait for indexer acknowledgement of every batch (the token must have useAck). */
+  ack?: boolean;
+  /** Events per request. Default 1000. */
+  batchSize?: number;
+  /** Requests in flight at once. Default 4 (the collector group-commits concurrent batches). */
+  concurrency?: number;
+  /** Attempts for a batch answered 503 / network errors. Default 8. */
+  maxAttempts?: number;
+  onProgress?: (p: ReplayProgress) => void;
+  /** Injectable sleep (tests). */
+  sleep?: (ms: number) => Promise<void>;
+}
+
+export interface ReplayProgress {
+  eventsSent: number;
+  bytesSent: number;
+  eventsTotal: number;
+}
+
+export interface ReplaySummary {
+  eventsSent: number;
+  eventsFailed: number;
+  bytesSent: number;
+  requests: number;
+  retries: number;
+  seconds: number;
+  errors: string[];
+  /** Ack ids acknowledged (when ack is on). */
+  acked: number;
+}
+
+interface HecReply {
+  status: number;
+  body: { text?: string; code?: number; ackId?: number; acks?: Record<string, boolean> } | null;
+  raw: string;
+}
+
+/**
+ * Sends datasets to any Splunk HEC (vigil's or a real Splunk's) the way attack_data's replay.py and
+ * contentctl do: the file's lines POSTed to `/services/collector/raw` with index/source/sourcetype/host
+ * query parameters and an `X-Splunk-Request-Channel`, or as `/event` envelopes. 503 (Splunk code 9, server
+ * busy) and network errors are retried with exponential backoff; other rejections count as lost events.
+ */
+export async function replay(inputs: readonly ReplayInput[], opts: ReplayOptions): Promise<ReplaySummary> {
+  const started = Date.now();
+  const base = new URL(opts.url);
+  if (base.protocol !== 'http:' && base.protocol !== 'https:') throw new VigilError('USAGE', `--url must be http(s)://host:port, not ${opts.url}`);
+  const https = base.protocol === 'https:';
+  const agent = https ? new HttpsAgent({ keepAlive: true, maxSockets: 4, rejectUnauthorized: opts.verifyTls !== false }) : new HttpAgent({ keepAlive: true, maxSockets: 4 });
+  const channel = randomUUID();
+  const sleep = opts.sleep ?? ((ms: number) => new Promise<void>((r) => setTimeout(r, ms)));
+  const batchSize = opts.batchSize ?? 1000;
+  const maxAttempts = opts.maxAttempts ?? 8;
+  const summary: ReplaySummary = { eventsSent: 0, eventsFailed: 0, bytesSent: 0, requests: 0, retries: 0, seconds: 0, errors: [], acked: 0 };
+  const pendingAcks: number[] = [];
+
+  // For --shift-time the newest event across all inputs must be known first.
+  let delta = 0;
+  if (opts.shiftTo !== undefined) {
+    let newest = -Infinity;
+    for (const input of inputs) for await (const line of lines(input.path)) {
+      const t = lineTime(line);
+      if (t !== null && t > newest) newest = t;
+    }
+    if (newest > -Infinity) delta = opts.shiftTo - newest;
+  }
+  let total = 0;
+  if (opts.onProgress) for (const input of inputs) for await (const _ of lines(input.path)) total++;
+
+  const post = (path: string, body: string, query: Record<string, string | undefined>): Promise<HecReply> =>
+    new Promise((resolve, reject) => {
+      const u = new URL(path, base);
+      for (const [k, v] of Object.entries(query)) if (v !== undefined) u.searchParams.set(k, v);
+      const req = (https ? httpsRequest : httpRequest)(
+        u,
+        {
+          method: 'POST',
+          agent,
+          headers: {
+            Authorization: `Splunk ${opts.token}`,
+            'X-Splunk-Request-Channel': channel,
+            'Content-Type': path.endsWith('/raw') ? 'text/plain; charset=utf-8' : 'application/json',
+            'Content-Length': Buffer.byteLength(body),
+          },
+          timeout: 60_000,
+        },
+        (res) => {
+          const chunks: Buffer[] = [];
+          res.on('data', (c: Buffer) => chunks.push(c));
+          res.on('end', () => {
+            const raw = Buffer.concat(chunks).toString('utf8');
+            let parsed: HecReply['body'] = null;
+            try {
+              parsed = JSON.parse(raw) as HecReply['body'];
+            } catch {
+              parsed = null;
+            }
+            resolve({ status: res.statusCode ?? 0, body: parsed, raw });
+          });
+        },
+      );
+      req.on('timeout', () => req.destroy(new Error('request timed out')));
+      req.on('error', reject);
+      req.end(body);
+    });
+
+  const send = async (input: ReplayInput, batch: string[]): Promise<void> => {
+    const index = opts.index ?? input.index;
+    const sourcetype = opts.sourcetype ?? input.sourcetype;
+    const source = opts.source ?? input.source;
+    const host = opts.host ?? input.host;
+    let body: string;
+    let path: string;
+    let query: Record<string, string | undefined> = {};
+    if (opts.endpoint === 'raw') {
+      path = '/services/collector/raw';
+      body = batch.join('\n') + '\n';
+      query = { index, sourcetype, source, host };
+    } else {
+      path = '/services/collector/event';
+      body = batch
+        .map((line) => {
+          const t = lineTime(line);
+          return JSON.stringify({ ...(t !== null ? { time: t } : {}), ...(index ? { index } : {}), ...(sourcetype ? { sourcetype } : {}), ...(source ? { source } : {}), ...(host ? { host } : {}), event: line });
+        })
+        .join('\n');
+    }
+    for (let attempt = 1; ; attempt++) {
+      let reply: HecReply | null = null;
+      let error: string;
+      try {
+        summary.requests++;
+        reply = await post(path, body, query);
+        if (reply.status === 200) {
+          summary.eventsSent += batch.length;
+          summary.bytesSent += Buffer.byteLength(body);
+          if (opts.ack && typeof reply.body?.ackId === 'number') pendingAcks.push(reply.body.ackId);
+          return;
+        }
+        error = `HTTP ${reply.status}: ${reply.body?.text ?? reply.raw.slice(0, 200)}${reply.body?.code !== undefined ? ` (code ${reply.body.code})` : ''}`;
+        if (reply.status !== 503 && reply.status !== 429) {
+          summary.eventsFailed += batch.length;
+          summary.errors.push(error);
+          return;
+        }
+      } catch (e) {
+        error = (e as Error).message;
+        if ((e as NodeJS.ErrnoException).code === 'DEPTH_ZERO_SELF_SIGNED_CERT' || /certificate/i.test(error)) {
+          throw new VigilError('USAGE', `TLS certificate of ${base.host} rejected (${error}); pass --insecure only if you trust this server`);
+        }
+      }
+      if (attempt >= maxAttempts) {
+        summary.eventsFailed += batch.length;
+        summary.errors.push(`gave up after ${attempt} attempts: ${error}`);
+        return;
+      }
+      summary.retries++;
+      await sleep(Math.min(30_000, 250 * 2 ** (attempt - 1)) * (0.5 + Math.random() / 2));
+    }
+  };
+
+  const pace = async () => {
+    if (!opts.rate) return;
+    const due = (summary.eventsSent + summary.eventsFailed) / opts.rate;
+    const elapsed = (Date.now() - started) / 1000;
+    if (due > elapsed) await sleep((due - elapsed) * 1000);
+  };
+
+  // A few requests in flight keep the collector's group commit busy; pacing (--rate) sends one at a time.
+  const concurrency = opts.rate ? 1 : Math.max(1, opts.concurrency ?? 4);
+  const inFlight = new Set<Promise<void>>();
+  const dispatch = async (input: ReplayInput, batch: string[]) => {
+    const p = send(input, batch).then(() => {
+      inFlight.delete(p);
+      opts.onProgress?.({ eventsSent: summary.eventsSent, bytesSent: summary.bytesSent, eventsTotal: total });
+    });
+    inFlight.add(p);
+    if (inFlight.size >= concurrency) await Promise.race(inFlight);
+    await pace();
+  };
+  const perBatch = opts.rate ? Math.max(1, Math.min(batchSize, Math.floor(opts.rate / 10))) : batchSize;
+  for (const input of inputs) {
+    let batch: string[] = [];
+    for await (const raw of lines(input.path)) {
+      batch.push(delta ? shiftLine(raw, delta) : raw);
+      if (batch.length >= perBatch) {
+        await dispatch(input, batch);
+        batch = [];
+      }
+    }
+    if (batch.length) await dispatch(input, batch);
+  }
+  await Promise.all(inFlight);
+
+  if (opts.ack && pendingAcks.length) {
+    const deadline = Date.now() + 120_000;
+    let waiting = [...pendingAcks];
+    while (waiting.length && Date.now() < deadline) {
+      const reply = await post('/services/collector/ack', JSON.stringify({ acks: waiting }), {});
+      if (reply.status !== 200 || !reply.body?.acks) {
+        summary.errors.push(`ack query failed: HTTP ${reply.status} ${reply.raw.slice(0, 200)}`);
+        break;
+      }
+      const acks = reply.body.acks;
+      summary.acked += waiting.filter((id) => acks[String(id)] === true).length;
+      waiting = waiting.filter((id) => acks[String(id)] !== true);
+      if (waiting.length) await sleep(500);
+    }
+    if (waiting.length) summary.errors.push(`${waiting.length} batch(es) never acknowledged`);
+  }
+  agent.destroy();
+  summary.seconds = (Date.now() - started) / 1000;
+  return summary;
+}
+
+async function* lines(path: string): AsyncGenerator<string> {
+  const rl = createInterface({ input: createReadStream(path), crlfDelay: Infinity });
+  try {
+    for await (const line of rl) if (line.trim() !== '') yield line;
+  } catch (e) {
+    throw new VigilError('INPUT_IO', `cannot read ${path}: ${(e as Error).message}`);
+  }
+}
+

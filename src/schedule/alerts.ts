@@ -1,0 +1,27 @@
+import type { AlertRoute } from '../outputs/actions.js';
+import { findingCandidate, planAlertsWithState, type AlertCandidate } from '../outputs/suppression.js';
+import { Row } from '../events/result.js';
+import type { StateStore } from '../store/types.js';
+import type { AlertPlanner } from './scheduler.js';
+
+/**
+ * The scheduler's hook into alert actions: for each committed run, the risk events and findings the
+ * routes select become outbox items (deliveries owed, with idempotency keys), minus suppressed ones —
+ * committed atomically with the run. Suppression uses the run's scheduled time as "now", so a backfill
+ * suppresses exactly as the live scheduler would.
+ */
+export function alertPlanner(routes: readonly AlertRoute[], state: Pick<StateStore, 'suppressed'>): AlertPlanner {
+  return (d, run, riskEvents, findings) => {
+    if (routes.length === 0) return { outbox: [], suppressions: [] };
+    const candidates: AlertCandidate[] = [
+      ...riskEvents.map((e) => {
+        const data = new Row(JSON.parse(e._raw) as Record<string, string | number | (string | number)[]>);
+        data.set('_time', e._time);
+        return { kind: 'risk_event' as const, detection: { id: d.id, name: d.name }, scheduledTime: run.scheduledTime, time: e._time, data };
+      }),
+      ...findings.map((f) => findingCandidate(f, run.scheduledTime)),
+    ];
+    const plan = planAlertsWithState(state, { routes, candidates, now: run.scheduledTime });
+    return { outbox: plan.outbox, suppressions: plan.suppressions };
+  };
+}

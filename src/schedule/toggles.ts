@@ -1,0 +1,42 @@
+import { existsSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { parse, stringify } from 'yaml';
+import { VigilError } from '../errors.js';
+import type { ScheduleSettings } from './settings.js';
+
+/**
+ * Detections enabled or disabled at run time (from the console or the API), kept in
+ * `<dataDir>/detections.yml` and layered over the config file's `detections:` section: a toggle for a
+ * detection id wins over the config's patterns.
+ */
+export class DetectionToggles {
+  private enabled = new Set<string>();
+  private disabled = new Set<string>();
+
+  constructor(private readonly file: string) {
+    if (!existsSync(file)) return;
+    try {
+      const doc = (parse(readFileSync(file, 'utf8')) ?? {}) as { enable?: unknown; disable?: unknown };
+      for (const id of Array.isArray(doc.enable) ? doc.enable : []) if (typeof id === 'string') this.enabled.add(id);
+      for (const id of Array.isArray(doc.disable) ? doc.disable : []) if (typeof id === 'string') this.disabled.add(id);
+    } catch (e) {
+      throw new VigilError('CONFIG', `${file}: ${(e as Error).message}`);
+    }
+  }
+
+  set(detectionId: string, enabled: boolean): void {
+    (enabled ? this.enabled : this.disabled).add(detectionId);
+    (enabled ? this.disabled : this.enabled).delete(detectionId);
+    // Write then rename: a crash never leaves a half-written file.
+    const tmp = `${this.file}.tmp`;
+    writeFileSync(tmp, stringify({ enable: [...this.enabled].sort(), disable: [...this.disabled].sort() }));
+    renameSync(tmp, this.file);
+  }
+
+  /** The settings with the toggles applied: they decide before the config's patterns. */
+  apply(s: ScheduleSettings): ScheduleSettings {
+    const overrides: Record<string, boolean> = { ...s.overrides };
+    for (const id of this.enabled) overrides[id] = true;
+    for (const id of this.disabled) overrides[id] = false;
+    return { ...s, overrides };
+  }
+}
