@@ -34,7 +34,7 @@ describe('the engine over the store', () => {
     const opts = { macros: pack.macros, lookups: pack.lookups, now: NOW };
     const stores = new Map<string, SqliteStore>(); // one per dataset: a store holds exactly what the file holds
     try {
-      for (const d of pack.detections) {
+      for (const d of pack.detections.filter((x) => x.tests.length > 0)) {
         const data = d.tests[0]!.attackData[0]!;
         const file = resolveAttackData(data.data, [BUNDLED_DATASETS_DIR], d.file);
         const key = `${file}\0${data.sourcetype}`;
