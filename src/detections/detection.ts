@@ -50,8 +50,10 @@ export interface Schedule {
   scheduleWindow: 'auto' | number;
   /** Upstream content ships detections disabled; vigil's config decides what runs. */
   disabled: boolean;
-  /** vigil extension: 'realtime' also evaluates the detection continuously on ingest. */
+  /** vigil extension: 'realtime' runs the detection on tumbling windows within seconds of ingest instead of its cron. */
   mode: 'scheduled' | 'realtime';
+  /** Tumbling window of realtime mode, seconds. */
+  realtimeWindowSeconds: number;
 }
 
 /** ES's default for security_content detections. */
@@ -62,6 +64,7 @@ export const DEFAULT_SCHEDULE: Schedule = {
   scheduleWindow: 'auto',
   disabled: true,
   mode: 'scheduled',
+  realtimeWindowSeconds: 10,
 };
 
 /** A detection as loaded from security_content-style YAML (either schema generation). */
@@ -244,6 +247,7 @@ function readSchedule(n: YamlNode): Schedule {
     scheduleWindow,
     disabled: n.key('disabled').boolean() ?? DEFAULT_SCHEDULE.disabled,
     mode: mode === 'realtime' ? 'realtime' : 'scheduled',
+    realtimeWindowSeconds: n.key('realtime_window').number({ min: 1, max: 3600 }) ?? DEFAULT_SCHEDULE.realtimeWindowSeconds,
   };
 }
 

@@ -8,7 +8,10 @@ import { StoreError, type FindingRecord, type RunCommit, type RunMode, type RunR
 import { CronSchedule } from './cron.js';
 import { RunTimeout, type RunExecutor } from './executor.js';
 import { findingsOfRun, riskEventsOfRun, throttleKey } from './outputs.js';
-import { isScheduled, type ScheduleSettings } from './settings.js';
+import { isRealtime, isScheduled, type ScheduleSettings } from './settings.js';
+import { InProcessExecutor } from './executor.js';
+import type { MatchIndex } from './incremental.js';
+import { MemorySource } from '../sources/memory.js';
 import { searchWindow, startDelaySeconds } from './window.js';
 import type { Result } from '../events/result.js';
 
@@ -45,6 +48,8 @@ export interface SchedulerDeps {
   /** A getter so changes (detections enabled from the console) apply to the next run. */
   settings: ScheduleSettings | (() => ScheduleSettings);
   alerts?: AlertPlanner;
+  /** Filter prefixes evaluated at ingest: runs whose window it covers aggregate its matches only. */
+  matchIndex?: MatchIndex;
   log?: (level: 'info' | 'warn' | 'error', message: string) => void;
   onRun?: (run: RunRecord) => void;
 }
@@ -96,6 +101,10 @@ export class Scheduler {
     const settings = this.settings;
     const out: DueRun[] = [];
     for (const d of this.enabledDetections()) {
+      if (isRealtime(d, settings)) {
+        out.push(...(await this.dueRealtime(d, now)));
+        continue;
+      }
       const cursor = state.cursor(d.id);
       if (cursor === null) {
         await state.setCursor(d.id, now);
@@ -115,12 +124,38 @@ export class Scheduler {
     return out.sort(runOrder);
   }
 
+  /**
+   * Closed tumbling windows of a realtime detection: [kW, (k+1)W) once (k+1)W + grace has passed. The run's
+   * scheduled time is the window's end.
+   */
+  private async dueRealtime(d: Detection, now: number): Promise<DueRun[]> {
+    const w = d.schedule.realtimeWindowSeconds;
+    const cursor = this.deps.state.cursor(d.id);
+    if (cursor === null) {
+      await this.deps.state.setCursor(d.id, Math.floor(now / w) * w);
+      return [];
+    }
+    const out: DueRun[] = [];
+    const last = Math.floor((now - this.settings.realtimeGraceSeconds) / w) * w;
+    for (let end = Math.max(Math.floor(cursor / w) * w + w, Math.ceil((now - this.settings.maxLagSeconds) / w) * w); end <= last; end += w) {
+      if (!this.deps.state.hasRun(d.id, end)) out.push({ detection: d, scheduledTime: end, startAt: end + this.settings.realtimeGraceSeconds });
+    }
+    return out;
+  }
+
+  /** The search window of a run: realtime windows end at their scheduled time; cron runs resolve modifiers. */
+  windowOf(d: Detection, scheduledTime: number): { earliest: number; latest: number } {
+    if (isRealtime(d, this.settings)) return { earliest: scheduledTime - d.schedule.realtimeWindowSeconds, latest: scheduledTime };
+    return searchWindow(d.schedule, scheduledTime, this.settings.tz);
+  }
+
   /** Runs everything due at the clock's now; returns the ledger rows written. */
   async runDue(): Promise<RunRecord[]> {
     const done: RunRecord[] = [];
+    this.deps.matchIndex?.setDetections(this.enabledDetections(), this.deps.content(), this.settings.tz);
     for (const r of await this.due(this.deps.clock.now())) {
       if (this.abort.signal.aborted) break;
-      const rec = await this.executeRun(r.detection, r.scheduledTime, 'scheduled');
+      const rec = await this.executeRun(r.detection, r.scheduledTime, isRealtime(r.detection, this.settings) ? 'realtime' : 'scheduled');
       if (rec) done.push(rec);
       await this.deps.state.setCursor(r.detection.id, r.scheduledTime);
     }
@@ -136,8 +171,9 @@ export class Scheduler {
 
   /** The next time something becomes due (epoch seconds), or null when nothing is enabled. */
   nextWake(now: number): number | null {
-    let next: number | null = null;
+    let next: number | null = this.nextRealtimeWake(now);
     for (const d of this.enabledDetections()) {
+      if (isRealtime(d, this.settings)) continue;
       const at = this.nextRunOf(d, now)?.startAt ?? null;
       if (at !== null && (next === null || at < next)) next = at;
     }
@@ -170,6 +206,18 @@ export class Scheduler {
     this.loop = null;
   }
 
+  /** Realtime detections' next window closes (for the wake-up timer). */
+  private nextRealtimeWake(now: number): number | null {
+    let next: number | null = null;
+    for (const d of this.enabledDetections()) {
+      if (!isRealtime(d, this.settings)) continue;
+      const w = d.schedule.realtimeWindowSeconds;
+      const at = Math.floor(now / w) * w + w + this.settings.realtimeGraceSeconds;
+      if (next === null || at < next) next = at;
+    }
+    return next;
+  }
+
   /**
    * Executes one run of `d` for `scheduledTime` and commits it. Returns null when the ledger already had
    * it (a concurrent scheduler or an earlier backfill). Search errors and timeouts are recorded as failed
@@ -180,7 +228,7 @@ export class Scheduler {
     const settings = this.settings;
     if (state.hasRun(d.id, scheduledTime)) return null;
     const tz = settings.tz;
-    const window = searchWindow(d.schedule, scheduledTime, tz);
+    const window = this.windowOf(d, scheduledTime);
     const startedAt = clock.now();
     const run: RunRecord = {
       detectionId: d.id,
@@ -203,7 +251,12 @@ export class Scheduler {
       // Static problems (a filter macro broken by an edit) fail here, with their position.
       checkSearch(d.search, { macros: pack.macros, lookups: pack.lookups, name: d.name, now: scheduledTime, tz });
       const search = expandMacros(d.search, pack.macros).text;
-      const out = await this.deps.executor.execute(
+      // Served from the ingest-time matches when they cover the window: same SPL over far fewer events.
+      const index = this.deps.matchIndex;
+      const executor = index?.covers(d.id, window.earliest)
+        ? new InProcessExecutor(new MemorySource(index.matches(d.id, window.earliest, window.latest)), () => pack)
+        : this.deps.executor;
+      const out = await executor.execute(
         { name: d.name, search, earliest: window.earliest, latest: window.latest, now: scheduledTime, tz, defaultIndexes: this.deps.defaultIndexes() },
         settings.runTimeoutMs,
       );

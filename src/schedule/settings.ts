@@ -16,6 +16,12 @@ export interface ScheduleSettings {
   disableStories: string[];
   /** Per-detection-id decisions made at run time (console/API); they win over everything else. */
   overrides: Record<string, boolean>;
+  /** Detections (name/id patterns) run in realtime mode, on top of those whose content asks for it. */
+  realtime: string[];
+  /** Realtime windows close this long after their end, for events still in flight. */
+  realtimeGraceSeconds: number;
+  /** Evaluate detections' filter prefixes at ingest so scheduled runs only aggregate matches. */
+  incremental: boolean;
 }
 
 /**
@@ -37,6 +43,9 @@ export function scheduleSettings(schedule: unknown, detections: unknown): Schedu
     enableStories: list(stories['enable'], 'detections.stories.enable') ?? [],
     disableStories: list(stories['disable'], 'detections.stories.disable') ?? [],
     overrides: {},
+    realtime: list(d['realtime'], 'detections.realtime') ?? [],
+    realtimeGraceSeconds: duration(s['realtime_grace'], 'schedule.realtime_grace') ?? 1,
+    incremental: s['incremental'] === undefined ? true : s['incremental'] === true,
   };
 }
 
@@ -45,12 +54,19 @@ export function scheduleSettings(schedule: unknown, detections: unknown): Schedu
  * by name/id or story; otherwise the detection's own content decides (`schedule.disabled`, which upstream
  * content sets to true). Names match case-insensitively with `*` wildcards.
  */
+function hit(patterns: readonly string[], values: readonly string[]): boolean {
+  return patterns.some((p) => {
+    const m = fieldPattern(p.toLowerCase());
+    return values.some((v) => m(v.toLowerCase()));
+  });
+}
+
+/** Whether a detection runs on realtime tumbling windows (its content or the config says so). */
+export function isRealtime(d: Detection, s: ScheduleSettings): boolean {
+  return d.schedule.mode === 'realtime' || hit(s.realtime, [d.name, d.id]);
+}
+
 export function isScheduled(d: Detection, s: ScheduleSettings): boolean {
-  const hit = (patterns: readonly string[], values: readonly string[]) =>
-    patterns.some((p) => {
-      const m = fieldPattern(p.toLowerCase());
-      return values.some((v) => m(v.toLowerCase()));
-    });
   const forced = s.overrides[d.id];
   if (forced !== undefined) return forced;
   if (hit(s.disable, [d.name, d.id]) || hit(s.disableStories, d.analyticStories)) return false;

@@ -1,0 +1,134 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { loadContent } from '../../src/detections/content.js';
+import { BUNDLED_DATASETS_DIR } from '../../src/detections/datasets.js';
+import type { Event } from '../../src/events/event.js';
+import { toEvent } from '../../src/sources/tetragon.js';
+import { InProcessExecutor } from '../../src/schedule/executor.js';
+import { compilePrefix, MatchIndex } from '../../src/schedule/incremental.js';
+import { Scheduler } from '../../src/schedule/scheduler.js';
+import { scheduleSettings, type ScheduleSettings } from '../../src/schedule/settings.js';
+import { runSearch } from '../../src/spl/index.js';
+import { MemorySource } from '../../src/sources/memory.js';
+import { FakeClock, MemoryStore } from './fakes.js';
+
+const pack = loadContent();
+const T0 = Date.UTC(2026, 10, 20, 10, 0, 0) / 1000;
+const H = 3600;
+
+function events(...rels: string[]): Event[] {
+  return rels.flatMap((rel) =>
+    readFileSync(join(BUNDLED_DATASETS_DIR, rel), 'utf8')
+      .split('\n')
+      .filter(Boolean)
+      .map((line) => toEvent(line, { index: 'main', source: rel, defaultHost: 'h', fallbackTime: () => T0 }))
+      .filter((r) => r.ok)
+      .map((r) => ({ ...(r as { event: Event }).event, json: undefined })),
+  );
+}
+const ALL = events(
+  'datasets/cisco_isovalent/cisco_isovalent.log',
+  'datasets/cisco_isovalent/kprobe_spike.log',
+  'datasets/cisco_isovalent/cisco_isovalent_process_exec_delayed_shell.log',
+  'datasets/attack_techniques/T1611/cisco_isovalent_k8_escape/cisco_isovalent.log',
+  'datasets/attack_techniques/T1552.005/isovalent_cloud_metadata/process_connect.log',
+);
+
+function world(settings: Partial<ScheduleSettings>, incremental: boolean) {
+  const store = new MemoryStore();
+  const clock = new FakeClock(T0 - 0.5 * H);
+  const full = { ...scheduleSettings(undefined, undefined), ...settings };
+  const index = incremental ? new MatchIndex(-Infinity, 6 * H) : undefined;
+  const scheduler = new Scheduler({
+    content: () => pack,
+    state: store,
+    defaultIndexes: () => ['main'],
+    executor: new InProcessExecutor(store, () => pack),
+    clock,
+    settings: full,
+    ...(index ? { matchIndex: index } : {}),
+  });
+  return { store, clock, scheduler, index };
+}
+
+/** Ingest as the collector does: commit, then let the index observe the batch. */
+function ingest(w: ReturnType<typeof world>, evs: Event[]) {
+  w.store.append(evs);
+  w.index?.observe(evs);
+}
+
+const ledger = (s: MemoryStore) => s.runs().map((r) => `${r.detectionName}@${r.scheduledTime}:${r.mode}:${r.status}:${r.resultCount}/${r.riskEventCount}/${r.findingCount}`);
+const outputs = (s: MemoryStore) => s.events.filter((e) => e.index !== 'main').map((e) => e._raw).sort();
+
+describe('incremental evaluation', () => {
+  it('compiles the filter prefix of each bundled detection (or declines)', () => {
+    const seed = pack.detections.find((d) => d.name.includes('Curl Execution'))!;
+    const p = compilePrefix(seed, pack, 'UTC')!;
+    expect(p.text).toContain('| regex process=');
+    expect(p.text).not.toContain('stats');
+    const curlK = ALL.find((e) => e._raw.includes('-sSLk'))!;
+    const curlS = ALL.find((e) => e._raw.includes('"-s https://k8s.io/"'))!;
+    expect(p.accepts(curlK)).toBe(true);
+    expect(p.accepts(curlS)).toBe(false);
+    const rule = pack.detections.find((d) => d.type === 'Correlation')!;
+    expect(compilePrefix(rule, pack, 'UTC')).toBeNull(); // reads index=risk, which the scheduler writes itself
+  });
+
+  it('gives exactly the scheduled runs of full scans, for the whole pack and the risk rules', async () => {
+    const inc = world({}, true);
+    const full = world({}, false);
+    for (const w of [inc, full]) {
+      await w.scheduler.runDue(); // first sight at 09:30
+      w.index?.setDetections(w.scheduler.enabledDetections(), pack, 'UTC');
+      ingest(w, ALL);
+      for (let m = 15; m <= 5 * 60; m += 15) {
+        w.clock.t = T0 - 0.5 * H + m * 60;
+        await w.scheduler.runDue();
+      }
+    }
+    expect(inc.index!.stats().matches).toBeGreaterThan(0);
+    expect(inc.index!.stats().matches).toBeLessThan(ALL.length * 8);
+    expect(ledger(inc.store)).toEqual(ledger(full.store));
+    expect(outputs(inc.store)).toEqual(outputs(full.store));
+    expect(inc.store.findings().length).toBeGreaterThan(0);
+  });
+
+  it('falls back to a full scan for windows that predate the index', async () => {
+    const w = world({ enable: ['Cisco Isovalent - Curl Execution With Insecure Flags'] }, false);
+    w.store.append(ALL); // already stored before the index started
+    const index = new MatchIndex(T0 + 1000, 6 * H); // newest stored event time at start
+    index.setDetections(w.scheduler.enabledDetections(), pack, 'UTC');
+    expect(index.covers(pack.detections.find((d) => d.name.includes('Curl'))!.id, T0 - 600)).toBe(false);
+    expect(index.covers(pack.detections.find((d) => d.name.includes('Curl'))!.id, T0 + 1001)).toBe(true);
+  });
+});
+
+describe('realtime mode', () => {
+  it('emits risk events per tumbling window, equal to a scheduled search over each window', async () => {
+    const name = 'Cisco Isovalent - Curl Execution With Insecure Flags';
+    const w = world({ enable: [name], realtime: [name], realtimeGraceSeconds: 1 }, true);
+    w.clock.t = T0;
+    await w.scheduler.runDue(); // first sight: cursor at the current window start
+    w.index!.setDetections(w.scheduler.enabledDetections(), pack, 'UTC');
+    // Events arrive over time; the clock follows them, windows close a second after their end.
+    const byTime = [...ALL].sort((a, b) => a._time - b._time);
+    for (const e of byTime) {
+      ingest(w, [e]);
+      w.clock.t = Math.max(w.clock.t, e._time + 0.1);
+      await w.scheduler.runDue();
+    }
+    w.clock.t = T0 + 700;
+    await w.scheduler.runDue();
+    const runs = w.store.runs();
+    expect(runs.every((r) => r.mode === 'realtime' && r.latest - r.earliest === 10)).toBe(true);
+    expect(runs.filter((r) => r.riskEventCount > 0).map((r) => r.scheduledTime - T0)).toEqual([310, 320, 330, 340]);
+    // Each window equals a full search of the store over the same window.
+    const d = pack.detections.find((x) => x.name === name)!;
+    for (const r of runs.filter((x) => x.resultCount > 0)) {
+      const { results } = await runSearch(d.search, { macros: pack.macros, source: new MemorySource(w.store.events.filter((e) => e.index === 'main')), earliest: r.earliest, latest: r.latest, now: r.scheduledTime });
+      expect(results.length).toBe(r.resultCount);
+    }
+    expect(w.store.events.filter((e) => e.index === 'risk')).toHaveLength(4);
+  });
+});
