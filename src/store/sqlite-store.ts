@@ -1,7 +1,8 @@
 /**
- * SqliteStore: the embedded event store (one SQLite file per data dir, WAL). Writes go through a worker
- * thread that group-commits; scans run on the calling thread over read-only connections, so they never
- * take the write lock and work while this or another process writes. See CONTEXT.md for the design.
+ * SqliteStore: the embedded event store (one SQLite file per data dir, WAL), and the scheduler/risk state
+ * kept in the same file. Writes (appends, run commits, state updates) go through a worker thread that
+ * group-commits; scans and state reads run on the calling thread over read-only connections, so they
+ * never take the write lock and work while this or another process writes. See CONTEXT.md for the design.
  */
 import { closeSync, existsSync, fsyncSync, mkdirSync, openSync } from 'node:fs';
 import { join } from 'node:path';
@@ -11,11 +12,38 @@ import { VigilError } from '../errors.js';
 import type { Event } from '../events/event.js';
 import type { ScanOptions, ScanRequest } from '../events/scan.js';
 import { checkVersion, migrate } from './migrations.js';
-import type { FromWriter, PackedBatch, RetentionPolicies, SyncReply, SyncRequest, ToWriter, WorkerInit, WriterConfig } from './protocol.js';
+import type {
+  FromWriter,
+  RetentionPolicies,
+  StateOp,
+  SyncReply,
+  SyncRequest,
+  ToWriter,
+  WorkerInit,
+  WriteOutcome,
+  WriterConfig,
+} from './protocol.js';
 import { STRINGS_PER_EVENT } from './protocol.js';
 import { NameCache, ReadPool, scanStore, type ScanLimits } from './reader.js';
 import { DEFAULT_BUCKET_SECONDS, MAX_ABS_TIME, fromMicros } from './schema.js';
-import { StoreError, type AppendReceipt, type EventStore, type IndexInfo, type RetentionPolicy, type RetentionReport } from './types.js';
+import * as state from './state.js';
+import {
+  StoreError,
+  type AppendReceipt,
+  type EventStore,
+  type FindingComment,
+  type FindingQuery,
+  type FindingRecord,
+  type FindingStatus,
+  type IndexInfo,
+  type OutboxItem,
+  type RetentionPolicy,
+  type RetentionReport,
+  type RunCommit,
+  type RunQuery,
+  type RunRecord,
+  type StateStore,
+} from './types.js';
 
 export const STORE_FILE = 'vigil.db';
 /** New databases use 16 KiB pages: ~1.5 KB events waste a third of a 4 KiB page; measured 2× the insert rate. */
@@ -29,7 +57,7 @@ export interface StoreOptions {
   defaultRetention?: RetentionPolicy;
   /** Time span of a bucket, for a new store only (the first open fixes it). Default 3600. */
   bucketSeconds?: number;
-  /** Back-pressure: appends are rejected with STORE_BUSY while this many events are waiting. Default 100 000. */
+  /** Back-pressure: appends and run commits are rejected with STORE_BUSY while this many events are waiting. Default 100 000. */
   maxPendingEvents?: number;
   /** Back-pressure on the `_raw` and metadata characters waiting. Default 128 Mi. */
   maxPendingChars?: number;
@@ -52,7 +80,7 @@ export interface StoreOptions {
 }
 
 export interface StoreStats {
-  /** Batches/events accepted and not yet committed (or failed). */
+  /** Batches (appends, run commits, state updates) and their events accepted and not yet committed (or failed). */
   pendingBatches: number;
   pendingEvents: number;
   pendingChars: number;
@@ -65,10 +93,14 @@ export interface StoreStats {
   failedBatches: number;
 }
 
+type WriteOk = Extract<WriteOutcome, { ok: true }>;
+/** What goes through the writer's queue: built once its batch id is known. */
+type WriteMessage = Extract<ToWriter, { type: 'append' | 'run' | 'state' }>;
+
 interface Pending {
   events: number;
   chars: number;
-  resolve: (r: AppendReceipt) => void;
+  resolve: (o: WriteOk) => void;
   reject: (e: Error) => void;
 }
 
@@ -87,7 +119,7 @@ export async function openStore(dataDir: string, options: StoreOptions = {}): Pr
   return SqliteStore.open(dataDir, options);
 }
 
-export class SqliteStore implements EventStore {
+export class SqliteStore implements EventStore, StateStore {
   readonly newestFirst = true as const;
   readonly path: string;
   readonly readonly: boolean;
@@ -156,36 +188,228 @@ export class SqliteStore implements EventStore {
   }
 
   append(events: readonly Event[]): Promise<AppendReceipt> {
-    if (this.closing) return Promise.reject(new StoreError('STORE_CLOSED', 'the event store is closed'));
-    if (this.readonly) return Promise.reject(new StoreError('STORE_IO', 'the event store is open read-only'));
+    const refused = this.refuseWrite();
+    if (refused) return Promise.reject(refused);
     const n = events.length;
     if (n === 0) return Promise.resolve({ count: 0 });
-    let packed: { times: Float64Array<ArrayBuffer>; strings: string[]; chars: number };
+    let packed: Packed;
     try {
       packed = pack(events);
     } catch (err) {
       return Promise.reject(err);
     }
+    return this.submit({
+      build: (id) => ({ type: 'append', id, times: packed.times, strings: packed.strings }),
+      transfer: [packed.times.buffer],
+      events: n,
+      chars: packed.chars,
+      limited: true,
+      result: () => ({ count: n }),
+    });
+  }
+
+  // --- StateStore: writes go through the writer's queue (durable when resolved) ---
+
+  /**
+   * Commits a run's ledger row, events, findings, outbox items and suppressions in one transaction (it may
+   * share the commit with concurrent appends). Rejects with STORE_CONFLICT, storing nothing, when the run
+   * is already in the ledger; with STORE_BUSY like `append` when the queue is full (retry later);
+   * with INPUT_MALFORMED for an invalid event or row.
+   */
+  commitRun(commit: RunCommit): Promise<void> {
+    const refused = this.refuseWrite();
+    if (refused) return Promise.reject(refused);
+    let rows: ReturnType<typeof state.normalizeRunCommit>;
+    let packed: Packed;
+    try {
+      rows = state.normalizeRunCommit(commit);
+      packed = pack(commit.events ?? []);
+    } catch (err) {
+      return Promise.reject(err);
+    }
+    let chars = packed.chars;
+    for (const f of rows.findings) chars += f.detail.length;
+    for (const o of rows.outbox) chars += o.payload.length;
+    return this.submit({
+      build: (id) => ({ type: 'run', id, times: packed.times, strings: packed.strings, ...rows }),
+      transfer: [packed.times.buffer],
+      events: packed.times.length,
+      chars,
+      limited: true,
+      result: () => undefined,
+    });
+  }
+
+  setCursor(detectionId: string, time: number): Promise<void> {
+    return this.update(() => ({
+      op: 'setCursor',
+      detectionId: state.checkString(detectionId, 'setCursor', 'detectionId', true),
+      time: state.checkTime(time, 'setCursor', 'time'),
+    }));
+  }
+
+  /**
+   * Sets status and/or owner (`owner: null` unassigns, undefined keeps), `updatedAt = at`, and records `by`
+   * (column `updated_by`). Resolves with the updated record; rejects with VigilError('CONTENT_NOT_FOUND')
+   * for an unknown id.
+   */
+  updateFinding(id: string, patch: { status?: FindingStatus; owner?: string | null }, by: string, at: number): Promise<FindingRecord> {
+    return this.update(
+      () => {
+        const where = `finding ${String(id)}`;
+        const op: StateOp = {
+          op: 'updateFinding',
+          findingId: state.checkString(id, where, 'id', true),
+          by: state.checkString(by, where, 'by'),
+          at: state.checkTime(at, where, 'at'),
+        };
+        if (patch.status !== undefined) op.status = state.checkFindingStatus(patch.status, where);
+        if (patch.owner !== undefined) op.owner = patch.owner === null ? null : state.checkString(patch.owner, where, 'owner');
+        return op;
+      },
+      (o) => o.finding!,
+    );
+  }
+
+  /** Rejects with VigilError('CONTENT_NOT_FOUND') when the finding does not exist. */
+  addComment(comment: FindingComment): Promise<void> {
+    return this.update(() => {
+      const where = `comment on finding ${String(comment.findingId)}`;
+      return {
+        op: 'addComment',
+        comment: {
+          findingId: state.checkString(comment.findingId, where, 'findingId', true),
+          time: state.checkTime(comment.time, where, 'time'),
+          author: state.checkString(comment.author, where, 'author'),
+          text: state.checkString(comment.text, where, 'text'),
+        },
+      };
+    });
+  }
+
+  /** Removes the item (delivered: nothing more is owed). An unknown id is not an error (already delivered). */
+  outboxDelivered(id: string): Promise<void> {
+    return this.update(() => ({ op: 'outboxDelivered', outboxId: state.checkString(id, 'outboxDelivered', 'id', true) }));
+  }
+
+  /** Counts a failed attempt and reschedules the item. An unknown id is not an error (already delivered). */
+  outboxFailed(id: string, error: string, nextAttemptAt: number): Promise<void> {
+    return this.update(() => ({
+      op: 'outboxFailed',
+      outboxId: state.checkString(id, 'outboxFailed', 'id', true),
+      error: state.checkString(error, 'outboxFailed', 'error'),
+      nextAttemptAt: state.checkTime(nextAttemptAt, 'outboxFailed', 'nextAttemptAt'),
+    }));
+  }
+
+  // --- StateStore: reads (synchronous, read-only connection: see every commit, this process's or another's) ---
+
+  hasRun(detectionId: string, scheduledTime: number): boolean {
+    return this.read((db) => state.hasRun(db, detectionId, scheduledTime));
+  }
+
+  /** The run with the latest scheduled time. */
+  lastRun(detectionId: string): RunRecord | null {
+    return this.read((db) => state.lastRun(db, detectionId));
+  }
+
+  /** Newest scheduled time first; `since` inclusive, `until` exclusive; no limit by default. */
+  runs(query: RunQuery = {}): RunRecord[] {
+    return this.read((db) => state.queryRuns(db, query));
+  }
+
+  cursor(detectionId: string): number | null {
+    return this.read((db) => state.cursor(db, detectionId));
+  }
+
+  /** Newest first (by `time`); `since` inclusive; no limit by default. */
+  findings(query: FindingQuery = {}): FindingRecord[] {
+    return this.read((db) => state.queryFindings(db, query));
+  }
+
+  /** The finding and its comments (oldest first), or null. */
+  finding(id: string): { finding: FindingRecord; comments: FindingComment[] } | null {
+    return this.read((db) => state.findingWithComments(db, id));
+  }
+
+  /** A key is suppressed while now < until. */
+  suppressed(keys: readonly string[], now: number): Set<string> {
+    return this.read((db) => state.suppressed(db, keys, now));
+  }
+
+  /** Items with nextAttemptAt <= now, earliest nextAttemptAt first. */
+  dueOutbox(now: number, limit: number): OutboxItem[] {
+    return this.read((db) => state.dueOutbox(db, now, limit));
+  }
+
+  private read<T>(fn: (db: Database.Database) => T): T {
+    const db = this.pool.acquire();
+    try {
+      return fn(db);
+    } finally {
+      this.pool.release(db);
+    }
+  }
+
+  /** The error a write gets on a closed or read-only store, or null. */
+  private refuseWrite(): StoreError | null {
+    if (this.closing) return new StoreError('STORE_CLOSED', 'the event store is closed');
+    if (this.readonly) return new StoreError('STORE_IO', 'the event store is open read-only');
+    return null;
+  }
+
+  /** A state update: validated by `build` (throws INPUT_MALFORMED), never refused as busy (tiny, and needed for progress). */
+  private update<T = void>(build: () => StateOp, result?: (o: WriteOk) => T): Promise<T> {
+    const refused = this.refuseWrite();
+    if (refused) return Promise.reject(refused);
+    let op: StateOp;
+    try {
+      op = build();
+    } catch (err) {
+      return Promise.reject(err);
+    }
+    return this.submit({
+      build: (id) => ({ type: 'state', id, op }),
+      transfer: [],
+      events: 0,
+      chars: 0,
+      limited: false,
+      result: result ?? (() => undefined as T),
+    });
+  }
+
+  /**
+   * Queues a write for the worker. `limited`: refused with STORE_BUSY if the events or characters waiting
+   * would exceed the bounds (an empty queue always accepts one, so an oversized batch is slow rather than
+   * impossible).
+   */
+  private submit<T>(w: {
+    build: (id: number) => WriteMessage;
+    transfer: ArrayBuffer[];
+    events: number;
+    chars: number;
+    limited: boolean;
+    result: (o: WriteOk) => T;
+  }): Promise<T> {
+    const { events, chars } = w;
     const c = this.counters;
     const maxEvents = this.options.maxPendingEvents ?? 100_000;
     const maxChars = this.options.maxPendingChars ?? 128 * 1024 * 1024;
-    // An empty queue always accepts one batch, so an oversized batch is slow rather than impossible.
-    if (c.pendingBatches > 0 && (c.pendingEvents + n > maxEvents || c.pendingChars + packed.chars > maxChars)) {
+    if (w.limited && c.pendingBatches > 0 && (c.pendingEvents + events > maxEvents || c.pendingChars + chars > maxChars)) {
       c.rejectedBusy++;
       return Promise.reject(
         new StoreError('STORE_BUSY', `the event store is busy: ${c.pendingEvents} events are waiting to be written`),
       );
     }
-    const w = this.writer !== null && this.writer.alive ? this.writer : this.startWriter();
+    const h = this.writer !== null && this.writer.alive ? this.writer : this.startWriter();
     const id = ++this.nextBatch;
-    return new Promise<AppendReceipt>((resolve, reject) => {
-      this.pending.set(id, { events: n, chars: packed.chars, resolve, reject });
+    return new Promise<T>((resolve, reject) => {
+      this.pending.set(id, { events, chars, resolve: (o) => resolve(w.result(o)), reject });
       c.pendingBatches++;
-      c.pendingEvents += n;
-      c.pendingChars += packed.chars;
-      if (c.pendingBatches === 1) refWriter(w, true);
-      const msg: ToWriter & PackedBatch = { type: 'append', id, times: packed.times, strings: packed.strings };
-      w.port.postMessage(msg, [packed.times.buffer]);
+      c.pendingEvents += events;
+      c.pendingChars += chars;
+      if (c.pendingBatches === 1) refWriter(h, true);
+      h.port.postMessage(w.build(id) satisfies ToWriter, w.transfer);
     });
   }
 
@@ -340,7 +564,7 @@ export class SqliteStore implements EventStore {
           break;
         case 'done':
           this.counters.commits += m.commits;
-          for (const o of m.outcomes) this.settle(o.id, o.ok ? null : new StoreError(o.reason, o.message));
+          for (const o of m.outcomes) this.settle(o);
           this.maybeUnref(h);
           break;
         case 'retained': {
@@ -372,21 +596,21 @@ export class SqliteStore implements EventStore {
     if (this.counters.pendingBatches === 0 && this.calls.size === 0 && !this.closing) refWriter(h, false);
   }
 
-  private settle(id: number, err: StoreError | null): void {
-    const p = this.pending.get(id);
+  private settle(o: WriteOutcome): void {
+    const p = this.pending.get(o.id);
     if (!p) return;
-    this.pending.delete(id);
+    this.pending.delete(o.id);
     const c = this.counters;
     c.pendingBatches--;
     c.pendingEvents -= p.events;
     c.pendingChars -= p.chars;
-    if (err) {
-      c.failedBatches++;
-      p.reject(err);
-    } else {
+    if (o.ok) {
       c.committedBatches++;
       c.committedEvents += p.events;
-      p.resolve({ count: p.events });
+      p.resolve(o);
+    } else {
+      c.failedBatches++;
+      p.reject(o.reason === 'NOT_FOUND' ? new VigilError('CONTENT_NOT_FOUND', o.message) : new StoreError(o.reason, o.message));
     }
   }
 
@@ -407,7 +631,7 @@ export class SqliteStore implements EventStore {
   }
 }
 
-/** The worker keeps the process alive only while appends are in flight (or it is starting/closing). */
+/** The worker keeps the process alive only while writes are in flight (or it is starting/closing). */
 function refWriter(w: WriterHandle, on: boolean): void {
   if (!w.alive) return;
   if (on) {
@@ -432,8 +656,14 @@ function writerEntry(): URL {
   return new URL(`data:text/javascript,${encodeURIComponent(code)}`);
 }
 
+interface Packed {
+  times: Float64Array<ArrayBuffer>;
+  strings: string[];
+  chars: number;
+}
+
 /** Validates and packs a batch for the worker. Throws (so the whole batch is refused) on a bad event. */
-function pack(events: readonly Event[]): { times: Float64Array<ArrayBuffer>; strings: string[]; chars: number } {
+function pack(events: readonly Event[]): Packed {
   const times = new Float64Array(events.length);
   const strings: string[] = new Array<string>(events.length * STRINGS_PER_EVENT);
   let chars = 0;

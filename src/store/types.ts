@@ -46,7 +46,10 @@ export interface RetentionReport {
   deleted: { index: string; events: number; before: number }[];
 }
 
-/** The outcome of ingest back-pressure: callers map `busy` to HEC code 9 (503, Server is busy). */
+/**
+ * Why a store operation failed. BUSY and FULL are ingest back-pressure (collectors map them to HEC code 9,
+ * 503 Server is busy); CONFLICT: `commitRun` of a run already in the ledger.
+ */
 export type StoreErrorCode = 'STORE_BUSY' | 'STORE_FULL' | 'STORE_IO' | 'STORE_CLOSED' | 'STORE_CONFLICT';
 
 export class StoreError extends VigilError {
@@ -158,22 +161,42 @@ export interface FindingQuery {
  * Durable scheduler/risk state. `commitRun` is atomic with the events it appends; it rejects with
  * StoreError('STORE_CONFLICT') when (detectionId, scheduledTime) is already in the ledger, so a scheduled
  * time is never run twice even if two schedulers race.
+ * Writes resolve once durable; reads are synchronous and see every write that resolved before them (in any
+ * process). Invalid arguments reject with VigilError('INPUT_MALFORMED'); a read-only store rejects writes
+ * with StoreError('STORE_IO').
  */
 export interface StateStore {
+  /**
+   * Ledger row + events + findings (an existing id is left unchanged) + outbox items (an existing id is
+   * ignored) + suppressions (the later `until` wins), all or nothing. May reject with STORE_BUSY under
+   * ingest back-pressure (retry), STORE_CONFLICT (already run: nothing stored).
+   */
   commitRun(commit: RunCommit): Promise<void>;
   hasRun(detectionId: string, scheduledTime: number): boolean;
+  /** The run with the latest scheduledTime. */
   lastRun(detectionId: string): RunRecord | null;
+  /** Newest scheduledTime first; `since` inclusive, `until` exclusive; every run when `limit` is absent. */
   runs(query?: RunQuery): RunRecord[];
   /** The scheduler's cursor per detection: scheduled times up to it have been considered. */
   cursor(detectionId: string): number | null;
   setCursor(detectionId: string, time: number): Promise<void>;
+  /** Newest `time` first; `since` inclusive; every match when `limit` is absent. */
   findings(query?: FindingQuery): FindingRecord[];
+  /** With its comments, oldest first. */
   finding(id: string): { finding: FindingRecord; comments: FindingComment[] } | null;
+  /**
+   * `owner: null` unassigns, an absent field is kept; sets updatedAt = at and records `by`. Resolves with
+   * the updated record; an unknown id rejects with VigilError('CONTENT_NOT_FOUND').
+   */
   updateFinding(id: string, patch: { status?: FindingStatus; owner?: string | null }, by: string, at: number): Promise<FindingRecord>;
+  /** An unknown finding rejects with VigilError('CONTENT_NOT_FOUND'). */
   addComment(comment: FindingComment): Promise<void>;
-  /** Active suppressions among `keys` at `now`. */
+  /** Active suppressions among `keys` at `now`: a key is suppressed while now < until. */
   suppressed(keys: readonly string[], now: number): Set<string>;
+  /** Items with nextAttemptAt <= now, earliest nextAttemptAt first. */
   dueOutbox(now: number, limit: number): OutboxItem[];
+  /** Removes the item. An unknown id is not an error (already delivered). */
   outboxDelivered(id: string): Promise<void>;
+  /** attempts + 1, lastError, nextAttemptAt. An unknown id is not an error (already delivered). */
   outboxFailed(id: string, error: string, nextAttemptAt: number): Promise<void>;
 }

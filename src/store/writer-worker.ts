@@ -1,10 +1,11 @@
 /**
  * Writer worker: owns the store's write connection so commits (and their fsyncs) never block the main
- * thread's event loop. Group commit: every batch that arrived while the previous transaction ran is
- * committed in the next one, and each caller's promise resolves after that commit.
+ * thread's event loop. Group commit: every batch (append, run commit or state update) that arrived while
+ * the previous transaction ran is committed in the next one, in arrival order, and each caller's promise
+ * resolves after that commit.
  */
 import { receiveMessageOnPort, workerData } from 'node:worker_threads';
-import type { FromWriter, PackedBatch, SyncReply, SyncRequest, ToWriter, WorkerInit } from './protocol.js';
+import type { FromWriter, SyncReply, SyncRequest, ToWriter, WorkerInit, WriteItem } from './protocol.js';
 import { STRINGS_PER_EVENT } from './protocol.js';
 import { Writer, classifyError } from './writer.js';
 
@@ -28,13 +29,15 @@ try {
   throw err;
 }
 
-const queue: PackedBatch[] = [];
+const queue: WriteItem[] = [];
 let scheduled = false;
 let closing = false;
 
 function handle(m: ToWriter): void {
   switch (m.type) {
     case 'append':
+    case 'run':
+    case 'state':
       queue.push(m);
       schedule();
       break;
@@ -69,12 +72,13 @@ function flush(): void {
   for (let m = receiveMessageOnPort(port); m !== undefined; m = receiveMessageOnPort(port)) handle(m.message as ToWriter);
   if (queue.length > 0) {
     if (config.commitDelayMs > 0) sleep(config.commitDelayMs);
-    const group: PackedBatch[] = [];
+    const group: WriteItem[] = [];
     let events = 0;
     let chars = 0;
     while (queue.length > 0 && (group.length === 0 || (events < config.maxGroupEvents && chars < config.maxGroupChars))) {
       const b = queue.shift()!;
       group.push(b);
+      if (b.type === 'state') continue;
       events += b.times.length;
       for (let j = STRINGS_PER_EVENT - 1; j < b.strings.length; j += STRINGS_PER_EVENT) chars += b.strings[j]!.length;
     }

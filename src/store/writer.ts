@@ -4,7 +4,7 @@
  * transaction must not interleave with anything else on its connection.
  */
 import Database from 'better-sqlite3';
-import type { AppendOutcome, PackedBatch, RetentionPolicies, WriterConfig } from './protocol.js';
+import type { PackedBatch, RetentionPolicies, WriteItem, WriteOutcome, WriterConfig } from './protocol.js';
 import { STRINGS_PER_EVENT } from './protocol.js';
 import {
   FLAG_RAW_NUL,
@@ -18,6 +18,7 @@ import {
   microsAtOrAfter,
   toMicros,
 } from './schema.js';
+import { StateWriter } from './state.js';
 import type { RetentionReport, StoreErrorCode } from './types.js';
 
 type Db = Database.Database;
@@ -86,6 +87,7 @@ export class Writer {
   private readonly listIndexes;
   private readonly bucketsOf;
   private readonly deleteBucket;
+  private readonly state: StateWriter;
 
   constructor(config: WriterConfig) {
     const db = new Database(config.path, { fileMustExist: true, timeout: config.busyTimeoutMs });
@@ -121,26 +123,27 @@ export class Writer {
       'SELECT id, end_us, events, bytes, max_us FROM buckets WHERE index_id = ? ORDER BY start_us',
     );
     this.deleteBucket = db.prepare<[number]>('DELETE FROM buckets WHERE id = ?');
+    this.state = new StateWriter(db);
   }
 
   /**
-   * Commits the batches in one transaction (one fsync). If that fails, each batch is retried alone so
-   * one bad batch (or a nearly full disk) fails only itself; a batch is never partially stored.
+   * Commits the items (append batches, run commits, state updates) in one transaction (one fsync). If
+   * that fails, each item is retried alone so one bad item (or a nearly full disk) fails only itself; an
+   * item is never partially stored. Logical refusals (a run already in the ledger, an unknown finding)
+   * are detected before the item writes anything, so they fail only that item without a retry.
    */
-  commit(batches: readonly PackedBatch[]): AppendOutcome[] {
+  commit(items: readonly WriteItem[]): WriteOutcome[] {
     try {
-      this.write(batches);
-      return batches.map((b) => ({ id: b.id, ok: true }));
+      return this.write(items);
     } catch (err) {
       this.abort();
       const failure = classifyError(err);
-      // Locked by another writer: retrying batch by batch would wait busy_timeout once per batch.
-      if (batches.length === 1 || failure.reason === 'STORE_BUSY') return batches.map((b) => ({ id: b.id, ok: false, ...failure }));
+      // Locked by another writer: retrying item by item would wait busy_timeout once per item.
+      if (items.length === 1 || failure.reason === 'STORE_BUSY') return items.map((b) => ({ id: b.id, ok: false, ...failure }));
     }
-    return batches.map((b): AppendOutcome => {
+    return items.map((b): WriteOutcome => {
       try {
-        this.write([b]);
-        return { id: b.id, ok: true };
+        return this.write([b])[0]!;
       } catch (err) {
         this.abort();
         return { id: b.id, ok: false, ...classifyError(err) };
@@ -148,7 +151,22 @@ export class Writer {
     });
   }
 
-  private write(batches: readonly PackedBatch[]): void {
+  /**
+   * One transaction for events and other rows that must commit with them (`extra`): all or nothing;
+   * rolls back and rethrows on failure. Run commits go through `commit` (a `run` item) instead, so they
+   * share group commits with appends.
+   */
+  writeAtomically(batches: readonly PackedBatch[], extra: (db: Db) => void): void {
+    try {
+      this.write(batches, extra);
+    } catch (err) {
+      this.abort();
+      throw err;
+    }
+  }
+
+  /** Leaves the transaction open when it throws: callers roll back (`abort`). */
+  private write(items: readonly WriteItem[], extra?: (db: Db) => void): WriteOutcome[] {
     const db = this.db;
     db.exec('BEGIN IMMEDIATE');
     this.syncSchema();
@@ -158,7 +176,18 @@ export class Writer {
     let lastKey = Number.NaN;
     let last: BucketHandle | null = null;
     let lastAcc: Acc | null = null;
-    for (const b of batches) {
+    const outcomes: WriteOutcome[] = [];
+    for (const b of items) {
+      if (b.type === 'state') {
+        outcomes.push(this.state.apply(b.id, b.op));
+        continue;
+      }
+      // The ledger row first: if the run is already there, nothing of this item is written.
+      if (b.type === 'run' && !this.state.claimRun(b.run)) {
+        const r = b.run;
+        outcomes.push({ id: b.id, ok: false, reason: 'STORE_CONFLICT', message: `the run of ${r.detectionId} at ${r.scheduledTime} is already in the ledger` });
+        continue;
+      }
       const { times, strings } = b;
       for (let i = 0, j = 0; i < times.length; i++, j += STRINGS_PER_EVENT) {
         const us = toMicros(times[i]!);
@@ -190,12 +219,16 @@ export class Writer {
         if (us < acc.min) acc.min = us;
         if (us > acc.max) acc.max = us;
       }
+      if (b.type === 'run') this.state.insertOutputs(b);
+      outcomes.push({ id: b.id, ok: true });
     }
     for (const [h, a] of touched) this.updateBucket.run(a.events, a.bytes, a.min, a.min, a.max, a.max, h.id);
     this.setSeq.run(seq);
+    extra?.(db);
     this.knownSchema = this.schemaVersion();
     db.exec('COMMIT');
     this.commits++;
+    return outcomes;
   }
 
   /** Drops whole buckets per index: first those entirely older than maxAge, then the oldest while over maxBytes. */

@@ -48,6 +48,13 @@ describe('append and scan', () => {
     const got = await collect(s);
     expect(plain(got)).toEqual(plain(bruteForce(events, emptyScanRequest())));
     expect(got.map((e) => e._time)).toEqual([4_000_000_000.999999, T0 + 0.999999, T0 + 0.000001, 1_000_000_000.123456, -12.5]);
+    // Edge bounds: exact at the microsecond, infinite, NaN (the engine's comparison then excludes nothing).
+    const times = async (earliest: number | null, latest: number | null) => (await collect(s, { earliest, latest })).map((e) => e._time);
+    expect(await times(T0 + 0.000001, T0 + 0.999999)).toEqual([T0 + 0.000001]);
+    expect(await times(-Infinity, -12.5)).toEqual([]);
+    expect(await times(-12.5, 0)).toEqual([-12.5]);
+    expect(await times(Infinity, null)).toEqual([]);
+    expect((await times(Number.NaN, Number.NaN)).length).toBe(5);
   });
 
   it('orders ties by reverse insertion, across batches and indexes', async () => {
@@ -247,6 +254,7 @@ describe('pushdowns', () => {
       expect((n - 1) / 1e6 < x).toBe(true);
     }
     expect(microsAtOrAfter(1e300)).toBeGreaterThan(9e15);
+    expect(microsAtOrAfter(Infinity)).toBeGreaterThan(9e15);
     expect(microsAtOrAfter(-Infinity)).toBeLessThan(-9e15);
   });
 });

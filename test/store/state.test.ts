@@ -1,0 +1,436 @@
+import { afterAll, describe, expect, it } from 'vitest';
+import { VigilError } from '../../src/errors.js';
+import { openStore, type SqliteStore } from '../../src/store/sqlite-store.js';
+import { StoreError, type FindingRecord, type RunCommit } from '../../src/store/types.js';
+import { checkRuns, makeRun, runId } from './fixtures/runs.js';
+import { cleanupDirs, collect, event, tempDir } from './helpers.js';
+
+afterAll(cleanupDirs);
+
+const T = 1_700_000_000;
+const HOUR = 3600;
+
+async function fresh(options: Parameters<typeof openStore>[1] = {}): Promise<SqliteStore> {
+  return openStore(tempDir(), options);
+}
+
+async function failure(p: Promise<unknown>): Promise<Error> {
+  return p.then(
+    () => {
+      throw new Error('expected a rejection');
+    },
+    (e: unknown) => e as Error,
+  );
+}
+
+function reason(e: Error): string {
+  return e instanceof StoreError ? e.reason : e instanceof VigilError ? e.code : e.message;
+}
+
+async function riskRaws(s: SqliteStore): Promise<string[]> {
+  return (await collect(s, { metadata: [{ field: 'index', patterns: ['risk', 'notable'] }] })).map((e) => e._raw).sort();
+}
+
+describe('commitRun', () => {
+  it('round-trips a run: ledger row, events in their indexes, findings, outbox, suppressions', async () => {
+    const s = await fresh();
+    expect(s.hasRun('d1', T)).toBe(false);
+    expect(s.lastRun('d1')).toBeNull();
+    const c = makeRun('d1', T, { risk: 4, notable: 2, findings: 2, outbox: 2, suppressions: 2 });
+    c.run.startedAt = T + 0.123456; // fractional times come back exactly
+    await s.commitRun(c);
+    // A read right after the resolved commit sees it.
+    expect(s.hasRun('d1', T)).toBe(true);
+    expect(s.hasRun('d1', T + HOUR)).toBe(false);
+    expect(s.hasRun('d2', T)).toBe(false);
+    expect(s.lastRun('d1')).toEqual(c.run);
+    expect(s.runs()).toEqual([c.run]);
+
+    const events = await collect(s, { metadata: [{ field: 'index', patterns: ['risk', 'notable'] }] });
+    expect(events.map(({ _time, index, sourcetype, source, host, _raw }) => ({ _time, index, sourcetype, source, host, _raw })).sort((a, b) => a._raw.localeCompare(b._raw))).toEqual(
+      c.events.map((e) => ({ ...e })).sort((a, b) => a._raw.localeCompare(b._raw)),
+    );
+    expect(s.indexes().find((i) => i.name === 'risk')?.events).toBe(4);
+    expect(s.indexes().find((i) => i.name === 'notable')?.events).toBe(2);
+
+    expect(s.findings()).toEqual([...c.findings].reverse()); // same time: latest inserted first
+    expect(s.finding(c.findings[0]!.id)).toEqual({ finding: c.findings[0], comments: [] });
+    expect(s.finding('nope')).toBeNull();
+    expect(s.dueOutbox(T + 10, 10)).toEqual(c.outbox.map((o) => ({ ...o, attempts: 0, lastError: null })));
+    expect(s.suppressed(['d1:k0', 'd1:k1', 'other'], T)).toEqual(new Set(['d1:k0', 'd1:k1']));
+    expect(s.stats()).toMatchObject({ pendingBatches: 0, committedBatches: 1, committedEvents: 6 });
+    await s.close();
+  });
+
+  it('commits a run without outputs (a failed run is a ledger row too)', async () => {
+    const s = await fresh();
+    const c: RunCommit = { ...makeRun('d1', T, { risk: 0, findings: 0, outbox: 0, suppressions: 0 }) };
+    c.run.status = 'failed';
+    c.run.error = 'search "x" exceeded its 300 s time limit';
+    await s.commitRun(c);
+    expect(s.lastRun('d1')).toEqual(c.run);
+    await s.close();
+  });
+
+  it('rejects a second commit of the same run with STORE_CONFLICT and stores nothing of it', async () => {
+    const s = await fresh();
+    await s.commitRun(makeRun('d1', T, { risk: 3 }));
+    const before = { raws: await riskRaws(s), findings: s.findings(), outbox: s.dueOutbox(1e12, 100), runs: s.runs() };
+
+    const again = makeRun('d1', T, { risk: 5, findings: 2, outbox: 2, suppressions: 1 });
+    again.run.resultCount = 99;
+    again.events.push(event({ _time: T, index: 'main', _raw: 'from the duplicate' }));
+    again.findings[1]!.id = 'brand-new-finding';
+    again.outbox[1]!.id = 'brand-new-outbox';
+    again.suppressions[0]!.until = T + 99 * HOUR;
+    const err = await failure(s.commitRun(again));
+    expect(err).toBeInstanceOf(StoreError);
+    expect(reason(err)).toBe('STORE_CONFLICT');
+    expect(err.message).toMatch(/already in the ledger/);
+
+    expect(await riskRaws(s)).toEqual(before.raws);
+    expect(await collect(s, { metadata: [{ field: 'index', patterns: ['main'] }] })).toEqual([]);
+    expect(s.findings()).toEqual(before.findings);
+    expect(s.finding('brand-new-finding')).toBeNull();
+    expect(s.dueOutbox(1e12, 100)).toEqual(before.outbox);
+    expect(s.runs()).toEqual(before.runs);
+    expect(s.suppressed(['d1:k0'], T + 2 * HOUR)).toEqual(new Set()); // not extended by the rejected commit
+    // The same scheduled time of another detection is another run.
+    await s.commitRun(makeRun('d2', T));
+    expect(s.runs().map((r) => r.detectionId).sort()).toEqual(['d1', 'd2']);
+    await s.close();
+  });
+
+  it('keeps existing findings and outbox items when a later run carries the same ids', async () => {
+    const s = await fresh();
+    const first = makeRun('rule', T, { findings: 1, outbox: 1 });
+    await s.commitRun(first);
+    const fid = first.findings[0]!.id;
+    const oid = first.outbox[0]!.id;
+    await s.updateFinding(fid, { status: 'in progress', owner: 'alice' }, 'alice', T + 10);
+    await s.outboxFailed(oid, 'HTTP 503', T + 100);
+
+    const second = makeRun('rule', T + HOUR, { findings: 1, outbox: 1 });
+    second.findings[0] = { ...second.findings[0]!, id: fid, riskScore: 1 };
+    second.outbox[0] = { ...second.outbox[0]!, id: oid, payload: 'changed' };
+    await s.commitRun(second);
+    expect(s.finding(fid)?.finding).toMatchObject({ status: 'in progress', owner: 'alice', riskScore: 100, updatedAt: T + 10 });
+    expect(s.findings()).toHaveLength(1);
+    expect(s.dueOutbox(1e12, 10)).toEqual([{ ...first.outbox[0]!, attempts: 1, lastError: 'HTTP 503', nextAttemptAt: T + 100 }]);
+    expect(s.runs()).toHaveLength(2);
+    await s.close();
+  });
+
+  it('validates before queueing: a bad event or row refuses the whole run', async () => {
+    const s = await fresh();
+    const badEvent = makeRun('d1', T);
+    badEvent.events[1] = { ...badEvent.events[1]!, _time: Number.NaN };
+    let err = await failure(s.commitRun(badEvent));
+    expect(reason(err)).toBe('INPUT_MALFORMED');
+    expect(err.message).toMatch(/event 1 of the batch/);
+
+    const badTime = makeRun('d1', T);
+    badTime.run.scheduledTime = Number.POSITIVE_INFINITY;
+    err = await failure(s.commitRun(badTime));
+    expect(reason(err)).toBe('INPUT_MALFORMED');
+    expect(err.message).toMatch(/scheduledTime must be a finite number/);
+
+    const badFinding = makeRun('d1', T);
+    (badFinding.findings[0] as { status: string }).status = 'open';
+    err = await failure(s.commitRun(badFinding));
+    expect(err.message).toMatch(/finding 0: status must be one of 'new', 'in progress', 'resolved', 'closed'/);
+
+    const badStatus = makeRun('d1', T);
+    (badStatus.run as { status: string }).status = 'ok';
+    expect(reason(await failure(s.commitRun(badStatus)))).toBe('INPUT_MALFORMED');
+
+    expect(s.hasRun('d1', T)).toBe(false);
+    expect(await riskRaws(s)).toEqual([]);
+    await s.commitRun(makeRun('d1', T));
+    expect(s.hasRun('d1', T)).toBe(true);
+    await s.close();
+  });
+
+  it('interleaves with concurrent appends: group commits, everything stored once, a duplicate in the same burst rejected', async () => {
+    const s = await fresh();
+    const appends: Promise<unknown>[] = [];
+    const runs: Promise<unknown>[] = [];
+    for (let i = 0; i < 200; i++) {
+      appends.push(s.append([event({ _time: T + i, _raw: `a${i}-0` }), event({ _time: T + i, _raw: `a${i}-1` })]));
+      if (i % 4 === 0) runs.push(s.commitRun(makeRun(`d${i % 3}`, T + i * HOUR, { risk: 1 + (i % 7), findings: i % 2, outbox: i % 3 })));
+    }
+    const dup = s.commitRun(makeRun('d0', T)); // the run of i = 0, queued in the same burst
+    await Promise.all(appends);
+    await Promise.all(runs);
+    expect(reason(await failure(dup))).toBe('STORE_CONFLICT');
+    const st = s.stats();
+    expect(st.committedBatches).toBe(250);
+    expect(st.commits).toBeLessThan(250); // grouped
+    expect(st.pendingBatches).toBe(0);
+    expect((await collect(s, { metadata: [{ field: 'index', patterns: ['main'] }] })).length).toBe(400);
+    expect(s.runs()).toHaveLength(50);
+    expect(await checkRuns(s)).toEqual([]);
+    await s.close();
+  });
+
+  it('stores nothing of a run that fails with STORE_FULL, and keeps working', async () => {
+    const s = await fresh({ maxPageCount: 200 });
+    await s.commitRun(makeRun('d', T));
+    const big = makeRun('d', T + HOUR, { risk: 2500, pad: 1400, findings: 2, outbox: 2 });
+    const small = s.append([event({ _time: T, _raw: 'small append in the same group' })]);
+    const err = await failure(s.commitRun(big));
+    expect(reason(err)).toBe('STORE_FULL');
+    await small; // retried alone after the group failed
+    expect(s.hasRun('d', T + HOUR)).toBe(false);
+    expect(s.runs()).toHaveLength(1);
+    expect(await checkRuns(s)).toEqual([]);
+    expect(s.indexes().find((i) => i.name === 'risk')?.events).toBe(3);
+    await s.commitRun(makeRun('d', T + HOUR)); // the same run, smaller: fits
+    expect(await checkRuns(s)).toEqual([]);
+    expect(s.runs()).toHaveLength(2);
+    await s.close();
+  });
+
+  it('is refused with STORE_BUSY when the writer falls behind; state updates still pass', async () => {
+    const s = await fresh({ writerDelayMs: 150, maxPendingEvents: 10 });
+    await s.commitRun(makeRun('d0', T, { findings: 1 }));
+    const first = s.append(Array.from({ length: 8 }, (_, i) => event({ _time: T + i })));
+    const err = await failure(s.commitRun(makeRun('d1', T, { risk: 5 })));
+    expect(reason(err)).toBe('STORE_BUSY');
+    // Small state updates are never refused as busy (an outbox acknowledgement must not be lost to load).
+    const cursor = s.setCursor('d1', T);
+    await Promise.all([first, cursor]);
+    expect(s.cursor('d1')).toBe(T);
+    expect(s.hasRun('d1', T)).toBe(false);
+    await s.commitRun(makeRun('d1', T, { risk: 5 })); // the scheduler's retry
+    expect(s.hasRun('d1', T)).toBe(true);
+    expect(s.stats().rejectedBusy).toBe(1);
+    await s.close();
+  });
+});
+
+describe('runs and cursors', () => {
+  it('filters runs by detection, status and time, newest first, and finds the last run by scheduled time', async () => {
+    const s = await fresh();
+    // Committed out of order: lastRun is by scheduled time, not by commit order.
+    const times = [T + 2 * HOUR, T, T + 3 * HOUR, T + HOUR];
+    for (const t of times) {
+      for (const d of ['a', 'b']) {
+        const c = makeRun(d, t, { risk: 0, findings: 0, outbox: 0, suppressions: 0 });
+        if (d === 'b' && t === T + HOUR) {
+          c.run.status = 'timeout';
+          c.run.error = 'too slow';
+        }
+        await s.commitRun(c);
+      }
+    }
+    expect(s.lastRun('a')?.scheduledTime).toBe(T + 3 * HOUR);
+    expect(s.runs().map((r) => `${r.detectionId}@${r.scheduledTime - T}`)).toEqual([
+      `b@${3 * HOUR}`,
+      `a@${3 * HOUR}`,
+      `b@${2 * HOUR}`,
+      `a@${2 * HOUR}`,
+      `b@${HOUR}`,
+      `a@${HOUR}`,
+      'b@0',
+      'a@0',
+    ]);
+    expect(s.runs({ detectionId: 'a' }).map((r) => r.scheduledTime)).toEqual([T + 3 * HOUR, T + 2 * HOUR, T + HOUR, T]);
+    expect(s.runs({ status: 'timeout' })).toMatchObject([{ detectionId: 'b', scheduledTime: T + HOUR, error: 'too slow' }]);
+    expect(s.runs({ since: T + HOUR, until: T + 3 * HOUR, detectionId: 'b' }).map((r) => r.scheduledTime)).toEqual([T + 2 * HOUR, T + HOUR]);
+    expect(s.runs({ limit: 3 })).toHaveLength(3);
+    expect(s.runs({ limit: 0 })).toEqual([]);
+    expect(s.runs({ detectionId: 'zzz' })).toEqual([]);
+    expect(() => s.runs({ limit: -1 })).toThrow(/limit/);
+    await s.close();
+  });
+
+  it('keeps one cursor per detection, durably', async () => {
+    const dir = tempDir();
+    const s = await openStore(dir);
+    expect(s.cursor('a')).toBeNull();
+    await s.setCursor('a', T);
+    await s.setCursor('b', T + 1.5);
+    await s.setCursor('a', T + HOUR);
+    expect(s.cursor('a')).toBe(T + HOUR);
+    await s.setCursor('a', T - HOUR); // the scheduler may move it back (a replay)
+    expect(s.cursor('a')).toBe(T - HOUR);
+    expect(reason(await failure(s.setCursor('a', Number.NaN)))).toBe('INPUT_MALFORMED');
+    await s.close();
+    const again = await openStore(dir, { readonly: true });
+    expect([again.cursor('a'), again.cursor('b'), again.cursor('c')]).toEqual([T - HOUR, T + 1.5, null]);
+    await again.close();
+  });
+});
+
+describe('findings', () => {
+  async function seeded(): Promise<{ s: SqliteStore; all: FindingRecord[] }> {
+    const s = await fresh();
+    for (let h = 0; h < 4; h++) await s.commitRun(makeRun('rule', T + h * HOUR, { risk: 0, findings: 3, outbox: 0 }));
+    return { s, all: s.findings() };
+  }
+
+  it('filters by status, owner, risk object and time, newest first', async () => {
+    const { s, all } = await seeded();
+    expect(all).toHaveLength(12);
+    expect(all.map((f) => f.time)).toEqual([...all.map((f) => f.time)].sort((a, b) => b - a));
+    const id = (h: number, j: number) => `${runId('rule', T + h * HOUR)}#f${j}`;
+    await s.updateFinding(id(0, 0), { status: 'resolved', owner: 'alice' }, 'alice', T + 9);
+    await s.updateFinding(id(2, 1), { owner: 'alice' }, 'bob', T + 10);
+    await s.updateFinding(id(3, 2), { status: 'in progress' }, 'bob', T + 11);
+
+    expect(s.findings({ status: 'resolved' }).map((f) => f.id)).toEqual([id(0, 0)]);
+    expect(s.findings({ status: 'new' })).toHaveLength(10);
+    expect(s.findings({ owner: 'alice' }).map((f) => f.id)).toEqual([id(2, 1), id(0, 0)]);
+    expect(s.findings({ owner: 'alice', status: 'new' }).map((f) => f.id)).toEqual([id(2, 1)]);
+    expect(s.findings({ riskObject: 'pod-1' }).map((f) => f.id)).toEqual([3, 2, 1, 0].map((h) => id(h, 1)));
+    expect(s.findings({ since: T + 2 * HOUR }).every((f) => f.time >= T + 2 * HOUR)).toBe(true);
+    expect(s.findings({ since: T + 2 * HOUR })).toHaveLength(6);
+    expect(s.findings({ since: T + 2 * HOUR, riskObject: 'pod-2', status: 'in progress' }).map((f) => f.id)).toEqual([id(3, 2)]);
+    expect(s.findings({ limit: 2 }).map((f) => f.id)).toEqual([id(3, 2), id(3, 1)]);
+    await s.close();
+  });
+
+  it('updates status and owner, returning the record; unknown ids are CONTENT_NOT_FOUND', async () => {
+    const { s, all } = await seeded();
+    const f = all[0]!;
+    const updated = await s.updateFinding(f.id, { status: 'in progress', owner: 'alice' }, 'alice', T + 100);
+    expect(updated).toEqual({ ...f, status: 'in progress', owner: 'alice', updatedAt: T + 100 });
+    expect(s.finding(f.id)?.finding).toEqual(updated);
+    // owner undefined keeps it; null unassigns; the status is kept when not given.
+    expect(await s.updateFinding(f.id, {}, 'bob', T + 101)).toEqual({ ...updated, updatedAt: T + 101 });
+    expect(await s.updateFinding(f.id, { owner: null }, 'bob', T + 102)).toEqual({ ...updated, owner: null, updatedAt: T + 102 });
+    expect(await s.updateFinding(f.id, { status: 'closed' }, 'bob', T + 103)).toMatchObject({ status: 'closed', owner: null });
+
+    const err = await failure(s.updateFinding('missing', { status: 'closed' }, 'bob', T));
+    expect(err).toBeInstanceOf(VigilError);
+    expect(reason(err)).toBe('CONTENT_NOT_FOUND');
+    expect(err.message).toMatch(/no finding with id "missing"/);
+    expect(reason(await failure(s.updateFinding(f.id, { status: 'open' as 'new' }, 'bob', T)))).toBe('INPUT_MALFORMED');
+    expect(reason(await failure(s.updateFinding(f.id, {}, 'bob', Number.NaN)))).toBe('INPUT_MALFORMED');
+    expect(s.findings()).toHaveLength(12);
+    await s.close();
+  });
+
+  it('keeps comments in time order; commenting on an unknown finding is CONTENT_NOT_FOUND', async () => {
+    const { s, all } = await seeded();
+    const [a, b] = [all[0]!.id, all[1]!.id];
+    await s.addComment({ findingId: a, time: T + 20, author: 'bob', text: 'second' });
+    await s.addComment({ findingId: a, time: T + 10, author: 'alice', text: 'first' });
+    await s.addComment({ findingId: a, time: T + 20, author: 'carol', text: 'third (same time, added later)' });
+    await s.addComment({ findingId: b, time: T, author: 'alice', text: 'other finding' });
+    expect(s.finding(a)?.comments).toEqual([
+      { findingId: a, time: T + 10, author: 'alice', text: 'first' },
+      { findingId: a, time: T + 20, author: 'bob', text: 'second' },
+      { findingId: a, time: T + 20, author: 'carol', text: 'third (same time, added later)' },
+    ]);
+    expect(s.finding(b)?.comments).toHaveLength(1);
+    const err = await failure(s.addComment({ findingId: 'missing', time: T, author: 'x', text: 'y' }));
+    expect(reason(err)).toBe('CONTENT_NOT_FOUND');
+    expect(s.finding('missing')).toBeNull();
+    await s.close();
+  });
+});
+
+describe('outbox and suppressions', () => {
+  it('returns due items by next attempt, counts failed attempts, removes delivered ones', async () => {
+    const s = await fresh();
+    const c = makeRun('d', T, { outbox: 0 });
+    c.outbox = [
+      { id: 'late', action: 'webhook', payload: '{"n":1}', createdAt: T, nextAttemptAt: T + 30 },
+      { id: 'early', action: 'hec', payload: '{"n":2}', createdAt: T + 1, nextAttemptAt: T + 10 },
+      { id: 'mid', action: 'file', payload: '{"n":3}', createdAt: T + 2, nextAttemptAt: T + 20 },
+      { id: 'future', action: 'webhook', payload: '{"n":4}', createdAt: T + 3, nextAttemptAt: T + 1000 },
+    ];
+    await s.commitRun(c);
+    const ids = (now: number, limit = 10) => s.dueOutbox(now, limit).map((o) => o.id);
+    expect(ids(T + 5)).toEqual([]);
+    expect(ids(T + 10)).toEqual(['early']); // due at exactly nextAttemptAt
+    expect(ids(T + 30)).toEqual(['early', 'mid', 'late']);
+    expect(ids(T + 30, 2)).toEqual(['early', 'mid']);
+
+    await s.outboxFailed('early', 'HTTP 500', T + 40);
+    await s.outboxFailed('early', 'connection refused', T + 25);
+    expect(ids(T + 30)).toEqual(['mid', 'early', 'late']);
+    expect(s.dueOutbox(T + 30, 10).find((o) => o.id === 'early')).toEqual({
+      id: 'early',
+      action: 'hec',
+      payload: '{"n":2}',
+      createdAt: T + 1,
+      attempts: 2,
+      nextAttemptAt: T + 25,
+      lastError: 'connection refused',
+    });
+
+    await s.outboxDelivered('mid');
+    await s.outboxDelivered('mid'); // twice is fine (at-least-once deliverers may race)
+    await s.outboxFailed('gone', 'x', T); // unknown: nothing to do
+    expect(ids(T + 2000)).toEqual(['early', 'late', 'future']);
+    await s.close();
+  });
+
+  it('suppresses a key until `until` (exclusive), keeping the later `until` on upsert', async () => {
+    const s = await fresh();
+    const c = makeRun('d', T, { suppressions: 0 });
+    c.suppressions = [
+      { key: 'k1', until: T + 100 },
+      { key: 'k2', until: T + 50 },
+      { key: 'k1', until: T + 60 }, // the same key twice in one commit: the later until wins
+    ];
+    await s.commitRun(c);
+    expect(s.suppressed(['k1', 'k2', 'k3'], T + 49)).toEqual(new Set(['k1', 'k2']));
+    expect(s.suppressed(['k1', 'k2'], T + 50)).toEqual(new Set(['k1'])); // at until: no longer suppressed
+    expect(s.suppressed(['k1'], T + 99.5)).toEqual(new Set(['k1']));
+    expect(s.suppressed(['k1'], T + 100)).toEqual(new Set());
+    expect(s.suppressed([], T)).toEqual(new Set());
+
+    const later = makeRun('d', T + HOUR, { suppressions: 0 });
+    later.suppressions = [
+      { key: 'k1', until: T + 10 }, // earlier: does not shorten
+      { key: 'k2', until: T + 500 }, // later: extends
+    ];
+    await s.commitRun(later);
+    expect(s.suppressed(['k1', 'k2'], T + 99)).toEqual(new Set(['k1', 'k2']));
+    expect(s.suppressed(['k1', 'k2'], T + 200)).toEqual(new Set(['k2']));
+    // Many keys at once (no bound-parameter limit).
+    const many = Array.from({ length: 40_000 }, (_, i) => `m${i}`);
+    expect(s.suppressed([...many, 'k2'], T)).toEqual(new Set(['k2']));
+    await s.close();
+  });
+});
+
+describe('read-only and closed stores', () => {
+  it('reads state read-only and refuses every write with STORE_IO', async () => {
+    const dir = tempDir();
+    const w = await openStore(dir);
+    const c = makeRun('d', T);
+    await w.commitRun(c);
+    await w.setCursor('d', T);
+    const r = await openStore(dir, { readonly: true });
+    expect(r.lastRun('d')).toEqual(c.run);
+    expect(r.cursor('d')).toBe(T);
+    expect(r.findings()).toHaveLength(1);
+    const fid = c.findings[0]!.id;
+    const writes: Promise<unknown>[] = [
+      r.commitRun(makeRun('d', T + HOUR)),
+      r.setCursor('d', T + HOUR),
+      r.updateFinding(fid, { status: 'closed' }, 'x', T),
+      r.addComment({ findingId: fid, time: T, author: 'x', text: 'y' }),
+      r.outboxDelivered(c.outbox[0]!.id),
+      r.outboxFailed(c.outbox[0]!.id, 'e', T),
+    ];
+    for (const p of writes) {
+      const err = await failure(p);
+      expect(reason(err)).toBe('STORE_IO');
+      expect(err.message).toMatch(/read-only/);
+    }
+    // Commits by the writer are visible to the read-only store at once.
+    await w.commitRun(makeRun('d', T + HOUR));
+    expect(r.lastRun('d')?.scheduledTime).toBe(T + HOUR);
+    await w.close();
+    await r.close();
+    expect(reason(await failure(w.commitRun(makeRun('d', T + 2 * HOUR))))).toBe('STORE_CLOSED');
+    expect(reason(await failure(w.setCursor('d', T)))).toBe('STORE_CLOSED');
+    expect(() => w.hasRun('d', T)).toThrow(/closed/);
+  });
+});
