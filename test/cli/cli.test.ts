@@ -122,4 +122,13 @@ describe('vigil CLI', () => {
     expect(r.out).toMatch(/10 passed, 0 failed in \d+\.\d\d s/);
     expect(readFileSync(junit, 'utf8')).toContain('tests="10" failures="0" errors="0"');
   });
+
+  it('runs tests in worker threads with --jobs and reports them in the same order', () => {
+    const one = vigil(['test', '--jobs', '1']);
+    const two = vigil(['test', '--jobs', '2']);
+    expect(two.code).toBe(0);
+    const blocks = (s: string) => s.split('\n').filter((l) => l.startsWith('Cisco Isovalent'));
+    expect(blocks(two.out)).toEqual(blocks(one.out));
+    expect(two.out).toMatch(/10 passed, 0 failed/);
+  });
 });

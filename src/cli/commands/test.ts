@@ -3,7 +3,8 @@ import type { Command } from 'commander';
 import { findDetection, loadContent } from '../../detections/content.js';
 import { BUNDLED_DATASETS_DIR } from '../../detections/datasets.js';
 import type { Detection } from '../../detections/detection.js';
-import { runDetectionTests, type TestOutcome } from '../../detections/testing.js';
+import type { TestOutcome } from '../../detections/testing.js';
+import { runTestsInParallel } from '../../detections/parallel-tests.js';
 import { junitXml } from '../../detections/junit.js';
 import { VigilError } from '../../errors.js';
 import { EXIT_FAILURE } from '../exit.js';
@@ -14,6 +15,7 @@ interface TestCliOptions {
   datasets?: string[];
   junit?: string;
   bundled: boolean;
+  jobs: string;
 }
 
 export function testCommand(program: Command): void {
@@ -25,6 +27,7 @@ export function testCommand(program: Command): void {
     .option('--datasets <dir...>', 'local copies of splunk/attack_data (attack_data URLs resolve here first, then to the bundled datasets)')
     .option('--junit <file>', 'also write a JUnit XML report')
     .option('--no-bundled', 'only the detections of --content directories')
+    .option('--jobs <n>', 'worker threads (auto: the cores, when the test data is large enough to pay for them)', 'auto')
     .action(async (keys: string[], opts: TestCliOptions) => {
       const started = performance.now();
       const pack = loadContent(opts.content ?? [], { bundled: opts.bundled });
@@ -36,7 +39,14 @@ export function testCommand(program: Command): void {
             return d;
           })
         : pack.detections.filter((d) => d.tests.length > 0);
-      const outcomes = await runDetectionTests(pack, selected, { datasetsDirs: [...(opts.datasets ?? []), BUNDLED_DATASETS_DIR] });
+      const jobs = opts.jobs === 'auto' ? 'auto' : Number(opts.jobs);
+      if (jobs !== 'auto' && !(Number.isInteger(jobs) && jobs >= 1)) throw new VigilError('USAGE', '--jobs must be a positive integer or auto');
+      const outcomes = await runTestsInParallel(pack, selected, {
+        datasetsDirs: [...(opts.datasets ?? []), BUNDLED_DATASETS_DIR],
+        jobs,
+        contentDirs: opts.content ?? [],
+        bundled: opts.bundled,
+      });
       printOutcomes(outcomes, (s) => process.stdout.write(s));
       const failed = outcomes.filter((o) => o.status === 'fail' || o.status === 'error').length;
       const passed = outcomes.filter((o) => o.status === 'pass').length;
