@@ -1,0 +1,24 @@
+import { join } from 'node:path';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { afterAll, describe, expect, it } from 'vitest';
+import { loadConfig } from '../../src/config/index.js';
+import { parseAlertConfig } from '../../src/outputs/index.js';
+import { scheduleSettings } from '../../src/schedule/settings.js';
+
+const dir = mkdtempSync(join(tmpdir(), 'vigil-example-'));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+describe('the documented example config', () => {
+  it('loads without warnings and every section parses', async () => {
+    const example = join(import.meta.dirname, '..', '..', 'src', 'config', 'vigil.example.yml');
+    const cfg = await loadConfig({ file: example, flags: { dataDir: dir } });
+    expect(cfg.warnings).toEqual([]);
+    expect(cfg.hec.tokens.map((t) => t.name)).toEqual(['tetragon', 'contentctl', 'retired']);
+    const alerts = parseAlertConfig(cfg.alertActions, { baseDir: dir });
+    expect(alerts.actions.map((a) => a.type)).toEqual(['webhook', 'splunk_hec', 'file']);
+    expect(alerts.routes).toHaveLength(2);
+    const s = scheduleSettings(cfg.schedule, cfg.detections);
+    expect(s).toMatchObject({ tz: 'UTC', maxLagSeconds: 86400, runTimeoutMs: 300000, realtime: ['Cisco Isovalent - Curl Execution With Insecure Flags'] });
+  });
+});
