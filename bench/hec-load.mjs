@@ -1,8 +1,19 @@
 // Load generator for bench/hec.mjs, run as a separate process: POSTs batches of 100 Tetragon events
-// (~1.4 KB each, as /services/collector/event envelopes) to a HEC over keep-alive connections and reports
-// accepted events/s and per-request latency. Open loop with --rate (events/s), closed loop otherwise.
+// (~1.2 KB each, as /services/collector/event envelopes) to a HEC over keep-alive connections and reports
+// accepted events/s and per-request latency.
 //   node bench/hec-load.mjs --url URL --token T --seconds 10 [--clients 32] [--rate 25000] [--batch 100]
+//
+// Closed loop (no --rate): `clients` connections, each sends its next request as soon as the previous one
+// is answered: measures the sustained rate. Latency is from send to the end of the reply.
+//
+// Open loop (--rate events/s): request k is due at start + k·batch/rate whatever the replies (a timer wakes
+// up for each due time and sends everything due, so a late wake-up sends the overdue requests at once
+// rather than dropping them). Latency is counted from the request's *intended* send time, not from when it
+// actually left: a server (or this process) that stalls is charged for the whole wait of every request
+// it delayed, instead of hiding it (coordinated omission). Requests beyond `clients` in flight wait in the
+// agent for a free connection, and that wait counts too. `sendLag` reports how late the generator itself was.
 import { Agent, request } from 'node:http';
+import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { processExec, rng } from '../scripts/tetragon-factory.mjs';
 
 const args = process.argv.slice(2);
@@ -33,6 +44,7 @@ for (let b = 0; b < 200; b++) {
   }
   bodies.push(Buffer.from(body));
 }
+const headersFor = (body) => ({ Authorization: `Splunk ${token}`, 'Content-Length': body.length });
 
 const agent = new Agent({ keepAlive: true, maxSockets: clients });
 const latencies = [];
@@ -40,14 +52,16 @@ let accepted = 0;
 let failed = 0;
 let bytes = 0;
 let next = 0;
-const post = () =>
+const nowMs = () => Number(process.hrtime.bigint()) / 1e6;
+
+/** Sends one batch; resolves when its reply ended. `from`: the time latency is counted from (ms). */
+const post = (from) =>
   new Promise((resolve) => {
     const body = bodies[next++ % bodies.length];
-    const start = process.hrtime.bigint();
-    const req = request(url, { method: 'POST', agent, headers: { Authorization: `Splunk ${token}`, 'Content-Length': body.length } }, (res) => {
+    const req = request(url, { method: 'POST', agent, headers: headersFor(body) }, (res) => {
       res.resume();
       res.on('end', () => {
-        latencies.push(Number(process.hrtime.bigint() - start) / 1e6);
+        latencies.push(nowMs() - from);
         if (res.statusCode === 200) {
           accepted += batch;
           bytes += body.length;
@@ -62,30 +76,64 @@ const post = () =>
     req.end(body);
   });
 
-const started = Date.now();
+const loop = monitorEventLoopDelay({ resolution: 5 });
+loop.enable();
+const cpu0 = process.cpuUsage();
+const started = nowMs();
 const deadline = started + seconds * 1000;
+const sendLag = [];
 if (rate > 0) {
-  // Open loop: start a request every batch/rate seconds regardless of responses (measures latency at a load).
   const interval = (batch / rate) * 1000;
+  const total = Math.floor((seconds * 1000) / interval);
   const inflight = new Set();
-  let due = started;
-  while (Date.now() < deadline) {
-    const p = post().then(() => inflight.delete(p));
-    inflight.add(p);
-    due += interval;
-    const wait = due - Date.now();
-    if (wait > 0) await new Promise((res) => setTimeout(res, wait));
-  }
+  let k = 0;
+  await new Promise((done) => {
+    const tick = () => {
+      const now = nowMs();
+      while (k < total && started + k * interval <= now) {
+        const due = started + k * interval;
+        sendLag.push(now - due);
+        const p = post(due).then(() => inflight.delete(p));
+        inflight.add(p);
+        k++;
+      }
+      if (k >= total) return done();
+      setTimeout(tick, Math.max(0, started + k * interval - nowMs()));
+    };
+    tick();
+  });
   await Promise.all(inflight);
 } else {
   await Promise.all(
     Array.from({ length: clients }, async () => {
-      while (Date.now() < deadline) await post();
+      while (nowMs() < deadline) await post(nowMs());
     }),
   );
 }
-const secs = (Date.now() - started) / 1000;
+const secs = (nowMs() - started) / 1000;
+const cpu = process.cpuUsage(cpu0);
+loop.disable();
 latencies.sort((a, b) => a - b);
-const pct = (p) => latencies[Math.min(latencies.length - 1, Math.floor((p / 100) * latencies.length))] ?? 0;
-process.stdout.write(JSON.stringify({ accepted, failed, secs, eps: accepted / secs, mbps: bytes / 1e6 / secs, p50: pct(50), p99: pct(99), requests: latencies.length, avgEventBytes: Math.round(bodies[0].length / batch) }));
+sendLag.sort((a, b) => a - b);
+const pct = (xs, p) => xs[Math.min(xs.length - 1, Math.floor((p / 100) * xs.length))] ?? 0;
+process.stdout.write(
+  JSON.stringify({
+    accepted,
+    failed,
+    secs,
+    eps: accepted / secs,
+    mbps: bytes / 1e6 / secs,
+    p50: pct(latencies, 50),
+    p90: pct(latencies, 90),
+    p99: pct(latencies, 99),
+    max: latencies.at(-1) ?? 0,
+    requests: latencies.length,
+    avgEventBytes: Math.round(bodies[0].length / batch),
+    // The generator itself: how late it sent (open loop), its event-loop delay and CPU (a 2-core machine
+    // shares the cores with the server under test).
+    sendLagP99: pct(sendLag, 99),
+    loopDelayP99: loop.percentile(99) / 1e6,
+    cpuSeconds: (cpu.user + cpu.system) / 1e6,
+  }),
+);
 agent.destroy();

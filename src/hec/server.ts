@@ -57,6 +57,15 @@ const ROUTES: Record<string, Route> = {
   '/services/collector/ack': 'ack',
 };
 
+/** A batch handed to the store: what the reply still needs once it settles (see `accept`). */
+interface Accepted {
+  appended: Promise<unknown>;
+  count: number;
+  /** In-flight budget bytes to release when the batch settles. */
+  reserved: number;
+  wireBytes: number;
+}
+
 const CHANNEL_GUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 /** After the store says busy/full, new requests get 503 code 9 (and health code 18) for this long. */
@@ -191,7 +200,19 @@ export function createHecServer(options: HecServerOptions): HecServer {
     expectContinue: boolean,
   ): Promise<void> {
     if (closing || storeBusy()) throw failure(HEC.SERVER_BUSY);
-    const { body, text } = await readAndDecode(req, res, route, config.maxBodyBytes, expectContinue);
+    const input = await readAndDecode(req, res, route, config.maxBodyBytes, expectContinue);
+    return answerIngest(req, res, token, channel, accept(input, route, query, token));
+  }
+
+  /**
+   * Parses the body and hands the batch to the store (which copies it). Synchronous, so that only the
+   * returned numbers outlive it: the body, its text and the events must not stay reachable while the batch
+   * waits for its commit. Kept alive, they survive young-generation GCs and get promoted, and old-space
+   * collections then grow with the number of requests in flight (latency feeding GC feeding latency).
+   */
+  function accept(input: { body: Body; text: string }, route: 'event' | 'raw', query: URLSearchParams, token: HecTokenConfig): Accepted {
+    const { body, text } = input;
+    const { reserved, wireBytes } = body;
     let events: Event[];
     try {
       if (isBlankText(text)) throw failure(HEC.NO_DATA);
@@ -201,15 +222,24 @@ export function createHecServer(options: HecServerOptions): HecServer {
           ? parseEventBatch(text, ctx, { autoExtractTimestamp: query.get('auto_extract_timestamp') === 'true' && !query.has('time') })
           : parseRawBatch(text, { index: q(query, 'index'), source: q(query, 'source'), sourcetype: q(query, 'sourcetype'), host: q(query, 'host') }, ctx);
     } catch (err) {
-      budget.release(body.reserved);
+      budget.release(reserved);
       throw err;
     }
-
     inflightRequests++;
-    // Through a promise, so an append that throws synchronously is handled like a rejection.
-    const appended = Promise.resolve(events).then((batch) => store.append(batch));
+    let appended: Promise<unknown>;
+    try {
+      appended = store.append(events);
+    } catch (err) {
+      // An append that throws synchronously is handled like a rejection.
+      appended = Promise.reject(err);
+    }
+    return { appended, count: events.length, reserved, wireBytes };
+  }
+
+  async function answerIngest(req: IncomingMessage, res: ServerResponse, token: HecTokenConfig, channel: string | null, batch: Accepted): Promise<void> {
+    const { appended, count, reserved, wireBytes } = batch;
     const settle = (): void => {
-      budget.release(body.reserved);
+      budget.release(reserved);
       inflightRequests--;
     };
 
@@ -220,7 +250,7 @@ export function createHecServer(options: HecServerOptions): HecServer {
       const tracked = appended.then(
         () => {
           acks.settle(key, id, true);
-          stats.accepted(token.name, events.length, body.wireBytes);
+          stats.accepted(token.name, count, wireBytes);
         },
         (err: unknown) => {
           acks.settle(key, id, false);
@@ -249,7 +279,7 @@ export function createHecServer(options: HecServerOptions): HecServer {
       send(req, res, storeFailure(failed.err, token), token);
       return;
     }
-    stats.accepted(token.name, events.length, body.wireBytes);
+    stats.accepted(token.name, count, wireBytes);
     send(req, res, hecReply(HEC.SUCCESS), token);
   }
 

@@ -9,8 +9,17 @@ import type { Event } from '../events/event.js';
 import type { Result } from '../events/result.js';
 import type { FieldValue } from '../events/value.js';
 import { extractAll, extractPath } from './json-fields.js';
-import { isIsovalentSourcetype, isTetragonCimField, tetragonCimField, tetragonCimFields, tetragonIndexedField, tetragonView, type TetragonView } from './tetragon.js';
-import { topLevelField, type IndexedEvent } from './tetragon-index.js';
+import {
+  TETRAGON_CIM_FIELDS,
+  isIsovalentSourcetype,
+  tetragonCimField,
+  tetragonCimFieldId,
+  tetragonCimFields,
+  tetragonIndexedField,
+  tetragonView,
+  type TetragonView,
+} from './tetragon.js';
+import { spansField, type IndexedEvent } from './tetragon-index.js';
 
 /** Splunk's default fields carried by every Event, in the order fieldNames() lists them. */
 export const EVENT_METADATA_FIELDS = ['_time', '_raw', 'index', 'sourcetype', 'source', 'host'] as const;
@@ -25,7 +34,9 @@ interface Extraction {
   spans: number[] | null;
   /** Whether the sourcetype gets the add-on's CIM fields. */
   isovalent: boolean;
-  cache: Map<string, FieldValue | null>;
+  /** CIM values read from the spans, by tetragonCimFieldId (undefined: not read yet). */
+  cim: (FieldValue | null | undefined)[] | null;
+  cache: Map<string, FieldValue | null> | null;
   /** Every extracted field, once fieldNames() needed them all. */
   all: Map<string, FieldValue> | null;
 }
@@ -106,7 +117,7 @@ export class EventResult implements Result {
   private ensure(): Extraction {
     if (this.x !== null) return this.x;
     const spans = (this.event as IndexedEvent).spans ?? null;
-    this.x = { json: undefined, view: null, spans, isovalent: isIsovalentSourcetype(this.event.sourcetype), cache: new Map(), all: null };
+    this.x = { json: undefined, view: null, spans, isovalent: isIsovalentSourcetype(this.event.sourcetype), cim: null, cache: null, all: null };
     return this.x;
   }
 
@@ -122,13 +133,32 @@ export class EventResult implements Result {
   private extracted(field: string): FieldValue | null {
     const x = this.ensure();
     if (x.all !== null) return x.all.get(field) ?? null;
-    const cached = x.cache.get(field);
+    const spans = x.spans;
+    if (spans !== null && x.isovalent) {
+      const id = tetragonCimFieldId(field);
+      if (id >= 0) {
+        const cim = (x.cim ??= new Array<FieldValue | null | undefined>(TETRAGON_CIM_FIELDS.length).fill(undefined));
+        let v = cim[id];
+        if (v === undefined) {
+          v = tetragonIndexedField(this.event._raw, spans, id);
+          // Absent CIM source: the JSON path of that name, a top-level key (CIM names have no dots).
+          if (v === null) v = spansField(this.event._raw, spans, field) ?? null;
+          else if (v === undefined) v = this.fromJson(x, field);
+          cim[id] = v;
+        }
+        return v;
+      }
+    }
+    const cache = (x.cache ??= new Map());
+    const cached = cache.get(field);
     if (cached !== undefined) return cached;
-    const v = x.spans !== null ? this.fromSpans(x, x.spans, field) : this.fromJson(x, field);
-    x.cache.set(field, v);
+    const fromSpans = spans !== null ? spansField(this.event._raw, spans, field) : undefined;
+    const v = fromSpans !== undefined ? fromSpans : this.fromJson(x, field);
+    cache.set(field, v);
     return v;
   }
 
+  /** A field from the parsed JSON: the CIM field for cisco:isovalent*, else (or if absent) the JSON path. */
   private fromJson(x: Extraction, field: string): FieldValue | null {
     const json = this.parsed(x);
     let v: FieldValue | null = null;
@@ -136,18 +166,6 @@ export class EventResult implements Result {
     // Not a CIM field, or the CIM source is absent: fall back to the JSON path of that name.
     if (v === null && json !== null) v = extractPath(json, field);
     return v;
-  }
-
-  /** fromJson's value, from the spans when they can tell (CIM fields, top-level keys), else parsed. */
-  private fromSpans(x: Extraction, spans: number[], field: string): FieldValue | null {
-    const raw = this.event._raw;
-    if (x.isovalent && isTetragonCimField(field)) {
-      const v = tetragonIndexedField(raw, spans, field);
-      if (v === undefined) return this.fromJson(x, field);
-      if (v !== null) return v;
-    }
-    const top = topLevelField(raw, spans, field);
-    return top !== undefined ? top : this.fromJson(x, field);
   }
 
   private all(): Map<string, FieldValue> {

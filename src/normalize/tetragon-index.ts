@@ -1,8 +1,8 @@
 /**
  * The fast path for Tetragon lines: instead of JSON.parse, one validating scan (json-scan.ts) records
  * where the envelope and the CIM sources are. Readers attach the spans to the Event (`IndexedEvent`);
- * normalize/ reads CIM fields and top-level JSON paths from them, and parses `_raw` only for anything
- * else (other JSON paths, process_connect network fields, fieldNames()).
+ * normalize/ reads CIM fields and the JSON paths the spans can answer (`spansField`) from them, and
+ * parses `_raw` only for anything else (other JSON paths, process_connect network fields, fieldNames()).
  *
  * A line is indexed only when the scan accepts it (see json-scan.ts: ASCII, valid, no duplicate or
  * escaped tracked keys) and exactly one of the common kinds is a top-level key, holding an object. The
@@ -10,7 +10,7 @@
  */
 import type { Event } from '../events/event.js';
 import type { Scalar } from '../events/value.js';
-import { JsonPathScanner, T_ESCAPED, T_FALSE, T_NULL, T_NUMBER, T_OBJECT, T_STRING, T_TRUE, type ScanTree } from './json-scan.js';
+import { F_DOTTED_KEY, JsonPathScanner, T_ESCAPED, T_FALSE, T_NULL, T_NUMBER, T_OBJECT, T_STRING, T_TRUE, type ScanTree } from './json-scan.js';
 
 /** An Event whose reader left the spans of its line's values instead of a parse. */
 export interface IndexedEvent extends Event {
@@ -26,8 +26,8 @@ const S_EXIT = 4;
 const S_KPROBE = 5;
 const S_CONNECT = 6;
 // Inside the body (`<kind>.`):
-export const S_PROCESS = 7;
-export const S_PARENT = 8;
+const S_PROCESS = 7;
+const S_PARENT = 8;
 export const S_BINARY = 9;
 export const S_ARGUMENTS = 10;
 export const S_PID = 11;
@@ -43,6 +43,9 @@ export const S_IMAGE_NAME = 20;
 export const S_PARENT_BINARY = 21;
 export const S_PARENT_ARGUMENTS = 22;
 export const S_PARENT_PID = 23;
+// Not CIM sources, but JSON paths the bundled detections read (late_process_execution):
+const S_START_TIME = 24;
+const S_CONTAINER_START_TIME = 25;
 
 const BODY: ScanTree = {
   process: [S_PROCESS, {
@@ -51,7 +54,12 @@ const BODY: ScanTree = {
     pid: S_PID,
     uid: S_UID,
     cwd: S_CWD,
-    pod: [S_POD, { name: S_POD_NAME, namespace: S_POD_NAMESPACE, container: [S_CONTAINER, { id: S_CONTAINER_ID, image: [S_IMAGE, { name: S_IMAGE_NAME }] }] }],
+    start_time: S_START_TIME,
+    pod: [S_POD, {
+      name: S_POD_NAME,
+      namespace: S_POD_NAMESPACE,
+      container: [S_CONTAINER, { id: S_CONTAINER_ID, image: [S_IMAGE, { name: S_IMAGE_NAME }], start_time: S_CONTAINER_START_TIME }],
+    }],
   }],
   parent: [S_PARENT, { binary: S_PARENT_BINARY, arguments: S_PARENT_ARGUMENTS, pid: S_PARENT_PID }],
 };
@@ -97,8 +105,17 @@ export function spanType(spans: readonly number[], slot: number): number {
   return (spans[2 * slot] as number) & 15;
 }
 
-/** A slot's value when it is a string, else null. */
+/** A slot's value when it is a string, else null (detached from `_raw`: see `detach`). */
 export function spanString(raw: string, spans: readonly number[], slot: number): string | null {
+  const s = spanText(raw, spans, slot);
+  return s === null ? null : detach(s);
+}
+
+/**
+ * A slot's value when it is a string, else null, possibly a view into `raw`: for values that are only
+ * looked at, or derived from and then detached.
+ */
+export function spanText(raw: string, spans: readonly number[], slot: number): string | null {
   return stringAt(raw, spans[2 * slot] as number, spans[2 * slot + 1] as number);
 }
 
@@ -110,6 +127,17 @@ function stringAt(raw: string, head: number, end: number): string | null {
 }
 
 /**
+ * A copy of `s` that does not keep `_raw` alive. V8 represents a slice of 13+ characters as a view
+ * into its parent, so a value kept in a stats group or an output row would hold its whole event line
+ * (1.5 KB for a 40-character node name): 100k groups then held 150 MB, and the young generation's
+ * collections copied it all. Concatenating forces a flat copy when the result is sliced again. (A
+ * cache of copies, to share equal values, made it 3× slower: hashing a slice costs more than a copy.)
+ */
+export function detach(s: string): string {
+  return s.length < 13 ? s : (' ' + s).slice(1);
+}
+
+/**
  * A slot's value as json-fields.ts renders a scalar (numbers stay numbers, booleans and null become
  * text), or undefined for objects, arrays and absent values.
  */
@@ -117,7 +145,7 @@ function scalarAt(raw: string, head: number, end: number): Scalar | undefined {
   switch (head & 15) {
     case T_STRING:
     case T_ESCAPED:
-      return stringAt(raw, head, end) as string;
+      return detach(stringAt(raw, head, end) as string);
     case T_NUMBER:
       return Number(raw.slice(head >> 4, end));
     case T_TRUE:
@@ -136,7 +164,8 @@ export function spanNumber(raw: string, spans: readonly number[], slot: number):
   const head = spans[2 * slot] as number;
   const t = head & 15;
   if (t === T_NUMBER) return Number(raw.slice(head >> 4, spans[2 * slot + 1]));
-  return stringAt(raw, head, spans[2 * slot + 1] as number);
+  const s = stringAt(raw, head, spans[2 * slot + 1] as number);
+  return s === null ? null : detach(s);
 }
 
 /** Top-level keys the scan tracks, with their slots. */
@@ -147,23 +176,48 @@ const TRACKED_TOP: ReadonlyMap<string, number> = new Map<string, number>([
   ...KIND_SLOTS.map(([slot, kind]): [string, number] => [kind, slot]),
 ]);
 
-/**
- * The KV_MODE=json field `name` when it is a top-level key (a name without `.` or `{`), exactly as
- * json-fields.ts `extractPath` gives it: the key's scalar value, null when absent or not a scalar.
- * Undefined when the name is a deeper path (the caller parses).
- */
-export function topLevelField(raw: string, spans: readonly number[], name: string): Scalar | null | undefined {
-  if (name === '' || name.includes('.') || name.includes('{')) return name === '' ? null : undefined;
-  const slot = TRACKED_TOP.get(name);
-  if (slot !== undefined) return scalarAt(raw, spans[2 * slot] as number, spans[2 * slot + 1] as number) ?? null;
-  const base = 2 * scanner.slots;
-  const n = spans[base] as number;
-  for (let k = 0; k < n; k++) {
-    const m = base + 1 + 4 * k;
-    const ks = spans[m] as number;
-    if ((spans[m + 1] as number) - ks === name.length && raw.startsWith(name, ks)) {
-      return scalarAt(raw, spans[m + 2] as number, spans[m + 3] as number) ?? null;
+/** Every path of the body tree (`process.pod.name`) with its slot. */
+const BODY_PATHS: ReadonlyMap<string, number> = (() => {
+  const out = new Map<string, number>();
+  const walk = (t: ScanTree, prefix: string): void => {
+    for (const [key, v] of Object.entries(t)) {
+      const [slot, sub] = typeof v === 'number' ? [v, null] : v;
+      out.set(prefix + key, slot);
+      if (sub !== null) walk(sub, prefix + key + '.');
     }
+  };
+  walk(BODY, '');
+  return out;
+})();
+
+/**
+ * The KV_MODE=json field `name`, exactly as json-fields.ts `extractPath` gives it, when the spans can
+ * tell: a top-level key (a name without `.` or `{`), or `<kind>.<tracked path>` when no key at a
+ * tracked level contains `.` or `{` (otherwise another split of the name could exist). The key's scalar
+ * value; null when absent or not a scalar. Undefined when the spans cannot tell (the caller parses).
+ */
+export function spansField(raw: string, spans: readonly number[], name: string): Scalar | null | undefined {
+  if (name === '') return null;
+  if (name.includes('{')) return undefined;
+  const dot = name.indexOf('.');
+  if (dot === -1) {
+    const slot = TRACKED_TOP.get(name);
+    if (slot !== undefined) return scalarAt(raw, spans[2 * slot] as number, spans[2 * slot + 1] as number) ?? null;
+    const base = 2 * scanner.slots + 1;
+    const n = spans[base] as number;
+    for (let k = 0; k < n; k++) {
+      const m = base + 1 + 4 * k;
+      const ks = spans[m] as number;
+      if ((spans[m + 1] as number) - ks === name.length && raw.startsWith(name, ks)) {
+        return scalarAt(raw, spans[m + 2] as number, spans[m + 3] as number) ?? null;
+      }
+    }
+    return null;
   }
-  return null;
+  if (((spans[2 * scanner.slots] as number) & F_DOTTED_KEY) !== 0) return undefined;
+  const kind = spansKind(spans);
+  if (dot !== kind.length || !name.startsWith(kind)) return undefined;
+  const slot = BODY_PATHS.get(name.slice(dot + 1));
+  if (slot === undefined) return undefined;
+  return scalarAt(raw, spans[2 * slot] as number, spans[2 * slot + 1] as number) ?? null;
 }

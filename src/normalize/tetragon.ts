@@ -21,8 +21,10 @@ import {
   S_POD_NAME,
   S_POD_NAMESPACE,
   S_UID,
+  detach,
   spanNumber,
   spanString,
+  spanText,
   spansKind,
 } from './tetragon-index.js';
 
@@ -179,69 +181,69 @@ export function tetragonCimField(view: TetragonView, field: string): FieldValue 
   }
 }
 
+type SpanReader = (raw: string, spans: readonly number[]) => FieldValue | null | undefined;
+
+const binaryBasename = (slot: number): SpanReader => (raw, spans) => {
+  const b = spanText(raw, spans, slot);
+  return b === null ? null : detach(basename(b));
+};
+const string = (slot: number): SpanReader => (raw, spans) => spanString(raw, spans, slot);
+const number = (slot: number): SpanReader => (raw, spans) => spanNumber(raw, spans, slot);
+
 /**
  * tetragonCimField for an indexed event (tetragon-index.ts), without parsing: same values, read from
- * the spans. Undefined when the spans cannot tell: a name that is not a CIM field, or the network
- * fields of process_connect (not tracked: the caller parses and uses tetragonCimField).
+ * the spans. Undefined when the spans cannot tell: the network fields of process_connect are not
+ * tracked (the caller parses and uses tetragonCimField).
  */
-export function tetragonIndexedField(raw: string, spans: readonly number[], field: string): FieldValue | null | undefined {
-  switch (field) {
-    case 'process_name':
-    case 'process_exec': {
-      const b = spanString(raw, spans, S_BINARY);
-      return b === null ? null : basename(b);
-    }
-    case 'process':
-      return commandLineAt(raw, spans, S_BINARY, S_ARGUMENTS);
-    case 'process_id':
-      return spanNumber(raw, spans, S_PID);
-    case 'process_path':
-      return spanString(raw, spans, S_BINARY);
-    case 'process_current_directory':
-      return spanString(raw, spans, S_CWD);
-    case 'user_id':
-      return spanNumber(raw, spans, S_UID);
-    case 'parent_process':
-      return commandLineAt(raw, spans, S_PARENT_BINARY, S_PARENT_ARGUMENTS);
-    case 'parent_process_name':
-    case 'parent_process_exec': {
-      const b = spanString(raw, spans, S_PARENT_BINARY);
-      return b === null ? null : basename(b);
-    }
-    case 'parent_process_id':
-      return spanNumber(raw, spans, S_PARENT_PID);
-    case 'parent_process_path':
-      return spanString(raw, spans, S_PARENT_BINARY);
-    case 'pod_name':
-      return spanString(raw, spans, S_POD_NAME);
-    case 'pod_namespace':
-      return spanString(raw, spans, S_POD_NAMESPACE);
-    case 'pod_image_name':
-      return spanString(raw, spans, S_IMAGE_NAME);
-    case 'container_id':
-      return spanString(raw, spans, S_CONTAINER_ID);
-    case 'cluster_name':
-      return spanString(raw, spans, S_CLUSTER_NAME);
-    case 'node_name':
-      return spanString(raw, spans, S_NODE_NAME);
-    case 'vendor_product':
-      return VENDOR_PRODUCT;
-    case 'src_ip':
-    case 'dest_ip':
-    case 'src_port':
-    case 'dest_port':
-    case 'protocol':
-      return spansKind(spans) === 'process_connect' ? undefined : null;
-    default:
-      return undefined;
-  }
+const SPAN_READERS: Record<TetragonCimField, SpanReader> = {
+  process: (raw, spans) => commandLineAt(raw, spans, S_BINARY, S_ARGUMENTS),
+  process_name: binaryBasename(S_BINARY),
+  process_exec: binaryBasename(S_BINARY),
+  process_id: number(S_PID),
+  process_path: string(S_BINARY),
+  process_current_directory: string(S_CWD),
+  user_id: number(S_UID),
+  parent_process: (raw, spans) => commandLineAt(raw, spans, S_PARENT_BINARY, S_PARENT_ARGUMENTS),
+  parent_process_name: binaryBasename(S_PARENT_BINARY),
+  parent_process_exec: binaryBasename(S_PARENT_BINARY),
+  parent_process_id: number(S_PARENT_PID),
+  parent_process_path: string(S_PARENT_BINARY),
+  pod_name: string(S_POD_NAME),
+  pod_namespace: string(S_POD_NAMESPACE),
+  pod_image_name: string(S_IMAGE_NAME),
+  container_id: string(S_CONTAINER_ID),
+  cluster_name: string(S_CLUSTER_NAME),
+  node_name: string(S_NODE_NAME),
+  vendor_product: () => VENDOR_PRODUCT,
+  src_ip: connectOnly,
+  src_port: connectOnly,
+  dest_ip: connectOnly,
+  dest_port: connectOnly,
+  protocol: connectOnly,
+};
+
+function connectOnly(_raw: string, spans: readonly number[]): null | undefined {
+  return spansKind(spans) === 'process_connect' ? undefined : null;
+}
+
+const READERS_BY_ID: readonly SpanReader[] = TETRAGON_CIM_FIELDS.map((f) => SPAN_READERS[f]);
+const CIM_IDS: ReadonlyMap<string, number> = new Map(TETRAGON_CIM_FIELDS.map((f, i) => [f, i]));
+
+/** The position of a CIM field in TETRAGON_CIM_FIELDS, or -1 when the name is not one. */
+export function tetragonCimFieldId(field: string): number {
+  return CIM_IDS.get(field) ?? -1;
+}
+
+/** The CIM field of that id for an indexed event (see SPAN_READERS; undefined = parse and use tetragonCimField). */
+export function tetragonIndexedField(raw: string, spans: readonly number[], id: number): FieldValue | null | undefined {
+  return (READERS_BY_ID[id] as SpanReader)(raw, spans);
 }
 
 function commandLineAt(raw: string, spans: readonly number[], binarySlot: number, argsSlot: number): string | null {
-  const binary = spanString(raw, spans, binarySlot);
+  const binary = spanText(raw, spans, binarySlot);
   if (binary === null) return null;
-  const args = spanString(raw, spans, argsSlot);
-  return args === null || args === '' ? binary : binary + ' ' + args;
+  const args = spanText(raw, spans, argsSlot);
+  return detach(args === null || args === '' ? binary : binary + ' ' + args);
 }
 
 const CONNECT_NAMES: Record<'src_ip' | 'dest_ip' | 'src_port' | 'dest_port' | 'protocol', readonly string[]> = {
@@ -262,7 +264,15 @@ export function tetragonCimFields(view: TetragonView): Map<string, FieldValue> {
   return out;
 }
 
+let lastSourcetype = '';
+let lastIsIsovalent = false;
+
 /** Whether a sourcetype gets the add-on's fields (case-insensitive, like sourcetype matching in search). */
 export function isIsovalentSourcetype(sourcetype: string): boolean {
-  return sourcetype.length >= 15 && sourcetype.slice(0, 15).toLowerCase() === 'cisco:isovalent';
+  if (sourcetype !== lastSourcetype) {
+    // Events of one source share one sourcetype: remember the last answer.
+    lastSourcetype = sourcetype;
+    lastIsIsovalent = sourcetype.length >= 15 && sourcetype.slice(0, 15).toLowerCase() === 'cisco:isovalent';
+  }
+  return lastIsIsovalent;
 }

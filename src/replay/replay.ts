@@ -112,7 +112,7 @@ export async function replay(inputs: readonly ReplayInput[], opts: ReplayOptions
           res.on('data', (c: Buffer) => chunks.push(c));
           res.on('end', () => {
             const raw = Buffer.concat(chunks).toString('utf8');
-            let parsed: HecReply['body'] = null;
+            let parsed: HecReply['body'];
             try {
               parsed = JSON.parse(raw) as HecReply['body'];
             } catch {
@@ -149,11 +149,10 @@ export async function replay(inputs: readonly ReplayInput[], opts: ReplayOptions
         .join('\n');
     }
     for (let attempt = 1; ; attempt++) {
-      let reply: HecReply | null = null;
       let error: string;
       try {
         summary.requests++;
-        reply = await post(path, body, query);
+        const reply = await post(path, body, query);
         if (reply.status === 200) {
           summary.eventsSent += batch.length;
           summary.bytesSent += Buffer.byteLength(body);

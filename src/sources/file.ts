@@ -92,6 +92,8 @@ const DEFAULT_BATCH_CHARS = 512 * 1024;
 const DEFAULT_CHUNK = 1 << 20;
 /** Lines the prefilter skipped, remembered to give a later time-less event its predecessor's time. */
 const SKIPPED_RING = 16;
+/** Chunks read ahead of the consumer. */
+const READ_AHEAD = 2;
 /** Bytes of lines searched for prefilter anchors at once. */
 const WINDOW = 1 << 16;
 
@@ -224,21 +226,22 @@ export class FileSource implements EventSource {
         return metaPass(out.event) ? out.event : null;
       };
 
-      // A line the chunk search found no anchor in, so the prefilter rejects it: handled as `rejected`
-      // does, without decoding it when its bytes are object-shaped (the usual case).
-      const skip = (buf: Buffer, start: number, end: number, text: string, textStart: number): void => {
+      // A line of a searched window without an anchor, so the prefilter rejects it: handled as `rejected`
+      // does, without decoding it when it is object-shaped (the usual case). `text[s, e)` is the line in
+      // the window's latin1 text (one character per byte), which starts at `buf[textStart]`.
+      const skip = (buf: Buffer, text: string, textStart: number, s: number, e: number): void => {
         lineNo++;
-        if (end > start && buf[end - 1] === 13) end--; // CRLF
-        if (end === start) return;
-        let i = start;
-        let j = end - 1;
-        while (i <= j && isJsonSpace(buf[i] as number)) i++;
-        while (j >= i && isJsonSpace(buf[j] as number)) j--;
-        if (i < j && buf[i] === 123 && buf[j] === 125) {
-          skipped.addLatin1(text, start - textStart, end - textStart);
+        if (e > s && text.charCodeAt(e - 1) === 13) e--; // CRLF
+        if (e === s) return;
+        let i = s;
+        let j = e - 1;
+        while (i <= j && isJsonSpace(text.charCodeAt(i))) i++;
+        while (j >= i && isJsonSpace(text.charCodeAt(j))) j--;
+        if (i < j && text.charCodeAt(i) === 123 && text.charCodeAt(j) === 125) {
+          skipped.addLatin1(text, s, e);
           return;
         }
-        const line = buf.toString('utf8', start, end);
+        const line = buf.toString('utf8', textStart + s, textStart + e);
         if (!(isSpace(line.charCodeAt(0)) && line.trim() === '')) rejected(line);
       };
 
@@ -292,27 +295,30 @@ export class FileSource implements EventSource {
           while (start <= last) {
             const cut = start + WINDOW >= last ? last : buf.lastIndexOf(10, start + WINDOW);
             const windowEnd = cut >= start ? cut : buf.indexOf(10, start + WINDOW); // a line longer than the window
-            const text = buf.toString('latin1', start, windowEnd);
+            // The window's lines, each with its \n; positions in the text are byte offsets from `start`.
+            const text = buf.toString('latin1', start, windowEnd + 1);
             const textStart = start;
+            let p = 0;
             anchors.lastIndex = 0;
             for (;;) {
               const m = anchors.exec(text);
-              const lineStart = m === null ? windowEnd + 1 : buf.lastIndexOf(10, textStart + m.index) + 1;
-              while (start < lineStart) {
-                const nl = buf.indexOf(10, start);
-                skip(buf, start, nl, text, textStart);
-                start = nl + 1;
+              const lineStart = m === null ? text.length : text.lastIndexOf('\n', m.index) + 1;
+              while (p < lineStart) {
+                const nl = text.indexOf('\n', p);
+                skip(buf, text, textStart, p, nl);
+                p = nl + 1;
               }
               if (m === null) break;
-              const nl = buf.indexOf(10, lineStart);
-              const e = handle(buf, lineStart, nl);
-              start = nl + 1;
-              anchors.lastIndex = start - textStart;
+              const nl = text.indexOf('\n', lineStart);
+              const e = handle(buf, textStart + lineStart, textStart + nl);
+              p = nl + 1;
+              anchors.lastIndex = p;
               if (add(e)) {
                 yield flush();
                 signal?.throwIfAborted();
               }
             }
+            start = windowEnd + 1;
           }
         } else {
           while (start <= last) {
@@ -390,6 +396,7 @@ export class FileSource implements EventSource {
       const keys = allowed.map((st): RawFilter => ({
         kind: 'contains',
         text: st === SOURCETYPE_PROCESS_EXEC ? '"process_exec"' : '"process_connect"',
+        key: true,
       }));
       items.push(keys.length === 1 ? (keys[0] as RawFilter) : { kind: 'or', items: keys });
     }
@@ -416,41 +423,57 @@ export class FileSource implements EventSource {
 
 /**
  * Reads a file in big chunks; gzip (detected by its magic bytes, whatever the extension) is inflated.
- * Two buffers alternate: the next chunk is read while the consumer works on the current one (as a
- * stream's read-ahead does).
+ * Reads run ahead of the consumer (READ_AHEAD chunks in flight, each into its own buffer), as a stream's
+ * read-ahead does: the main thread then rarely waits for the disk or the page cache.
  */
 async function* fileChunks(input: Input, chunkSize: number, signal: AbortSignal | undefined): AsyncGenerator<Chunk> {
   let fh: Awaited<ReturnType<typeof open>> | undefined;
-  let pending: Promise<{ bytesRead: number }> | undefined;
+  // In-flight reads, oldest first: each fills its own buffer at its own position.
+  let ahead: { buf: Buffer; pos: number; done: Promise<{ bytesRead: number }> }[] = [];
   try {
     fh = await open(input.path, 'r');
-    let buf = Buffer.allocUnsafe(Math.max(chunkSize, 2));
-    const head = await fh.read(buf, 0, 2, 0);
-    if (head.bytesRead === 2 && buf[0] === 0x1f && buf[1] === 0x8b) {
+    // A small file needs no big buffers (a file growing meanwhile is still read whole, in more reads).
+    const first = Buffer.allocUnsafe(Math.max(Math.min(chunkSize, (input.size ?? chunkSize) + 1), 2));
+    const head = await fh.read(first, 0, 2, 0);
+    if (head.bytesRead === 2 && first[0] === 0x1f && first[1] === 0x8b) {
       await fh.close();
       fh = undefined;
       yield* gzipChunks(input.path, chunkSize, signal);
       return;
     }
-    let spare = Buffer.allocUnsafe(buf.length);
-    let pos = 0;
-    pending = fh.read(buf, 0, buf.length, pos);
+    const file = fh;
+    const free: Buffer[] = [first, ...Array.from({ length: READ_AHEAD }, () => Buffer.allocUnsafe(first.length))];
+    let next = 0; // where the next read starts
+    const fill = (): void => {
+      while (ahead.length < READ_AHEAD) {
+        const buf = free.pop() as Buffer;
+        ahead.push({ buf, pos: next, done: file.read(buf, 0, buf.length, next) });
+        next += buf.length;
+      }
+    };
+    fill();
     for (;;) {
-      const { bytesRead } = await pending;
-      pending = undefined;
+      const { buf, pos, done } = ahead.shift() as (typeof ahead)[number];
+      const { bytesRead } = await done;
       if (bytesRead === 0) break;
-      pos += bytesRead;
-      pending = fh.read(spare, 0, spare.length, pos);
+      if (bytesRead < buf.length) {
+        // A short read (the end of the file for now): the reads after it started at guessed positions.
+        await Promise.allSettled(ahead.map((r) => r.done));
+        free.push(...ahead.map((r) => r.buf));
+        ahead = [];
+        next = pos + bytesRead;
+      }
+      fill();
       // The consumer decodes each chunk before asking for the next one, so its buffer can be refilled then.
-      yield { data: buf.subarray(0, bytesRead), bytes: pos };
-      [buf, spare] = [spare, buf];
+      yield { data: buf.subarray(0, bytesRead), bytes: pos + bytesRead };
+      free.push(buf);
     }
   } catch (err) {
     if (signal?.aborted) throw signal.reason;
     if (err instanceof VigilError) throw err;
     throw ioError(input.path, err);
   } finally {
-    await pending?.catch(() => undefined); // the read ahead must end before the handle closes
+    await Promise.allSettled(ahead.map((r) => r.done)); // reads ahead must end before the handle closes
     await fh?.close();
   }
 }

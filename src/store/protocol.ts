@@ -32,8 +32,46 @@ export interface WriterConfig {
   commitDelayMs: number;
 }
 
+/**
+ * WAL checkpoints run in their own thread (checkpoint-worker.ts, started by the writer worker) on their own
+ * connection, so the writer never copies the WAL into the database and fsyncs it inside a commit. They
+ * share this Int32Array (a SharedArrayBuffer, `CK_SLOTS` slots):
+ */
+export const CK_SLOTS = 8;
+/** Commits so far: the writer adds 1 after each commit and notifies (wakes the checkpointer). */
+export const CK_COMMITS = 0;
+/** 1: stop (set by the writer when it closes; notified on every slot the checkpointer waits on). */
+export const CK_STOP = 1;
+/**
+ * 1: the checkpointer has backfilled all but a small tail of a WAL past `restartFrames` and asks the
+ * writer to checkpoint that tail itself, between two commits; then the writer's next transaction starts
+ * the WAL over from its beginning (SQLite does so when the whole WAL is in the database and no reader still
+ * uses it). The writer sets it back to 0 and notifies. Without this the WAL would never restart under
+ * continuous writes: a checkpoint running beside the writer is always behind by the latest commits.
+ */
+export const CK_RESTART = 2;
+/** The checkpointer's last pass (for tests and stats): frames in the WAL, frames backfilled, passes. */
+export const CK_LOG = 3;
+export const CK_BACKFILLED = 4;
+export const CK_PASSES = 5;
+
+export interface CheckpointSettings {
+  /** Fewest milliseconds between two passes (while the WAL is below `restartFrames`). */
+  intervalMs: number;
+  /** WAL size (frames) beyond which the checkpointer converges and asks the writer for a restart. */
+  restartFrames: number;
+}
+
+export interface CheckpointerInit extends CheckpointSettings {
+  path: string;
+  busyTimeoutMs: number;
+  state: Int32Array;
+}
+
 export interface WorkerInit {
   config: WriterConfig;
+  /** null: no checkpoint worker (SQLite's automatic checkpoints, inside commits). */
+  checkpoint: CheckpointSettings | null;
   /** Appends, run commits and state updates in; outcomes out. */
   port: MessagePort;
   /** Synchronous calls (applyRetention): request in, reply out, then `flag` is set and notified. */

@@ -24,6 +24,7 @@ import type {
   WriterConfig,
 } from './protocol.js';
 import { STRINGS_PER_EVENT } from './protocol.js';
+import { storeWorkerUrl } from './worker-url.js';
 import { NameCache, ReadPool, scanStore, type ScanLimits } from './reader.js';
 import { DEFAULT_BUCKET_SECONDS, MAX_ABS_TIME, fromMicros } from './schema.js';
 import * as state from './state.js';
@@ -48,6 +49,13 @@ import {
 export const STORE_FILE = 'vigil.db';
 /** New databases use 16 KiB pages: ~1.5 KB events waste a third of a 4 KiB page; measured 2× the insert rate. */
 const PAGE_SIZE = 16384;
+/** Fewest ms between two passes of the checkpoint worker. */
+const CHECKPOINT_INTERVAL_MS = 100;
+/**
+ * WAL size (frames of 16 KiB + 24 bytes) at which the checkpoint worker has the WAL started over: ~64 MB,
+ * just under `journal_size_limit`, so the WAL file is reused in place rather than truncated and regrown.
+ */
+const WAL_RESTART_FRAMES = 4000;
 
 export interface StoreOptions {
   /** Open for searching only: no writer, no write lock, no migrations (the store must exist and be current). */
@@ -77,6 +85,11 @@ export interface StoreOptions {
   maxPageCount?: number;
   /** Test hook: the writer sleeps this long before each commit, like a stalled disk. */
   writerDelayMs?: number;
+  /**
+   * WAL checkpoints in their own thread (default true). false: SQLite's automatic checkpoints, which run
+   * inside the commit that crosses 1000 WAL pages and make that group wait (for comparisons).
+   */
+  checkpointThread?: boolean;
 }
 
 export interface StoreStats {
@@ -199,7 +212,7 @@ export class SqliteStore implements EventStore, StateStore {
       return Promise.reject(err);
     }
     return this.submit({
-      build: (id) => ({ type: 'append', id, times: packed.times, strings: packed.strings }),
+      message: { type: 'append', id: 0, times: packed.times, strings: packed.strings },
       transfer: [packed.times.buffer],
       events: n,
       chars: packed.chars,
@@ -231,7 +244,7 @@ export class SqliteStore implements EventStore, StateStore {
     for (const f of rows.findings) chars += f.detail.length;
     for (const o of rows.outbox) chars += o.payload.length;
     return this.submit({
-      build: (id) => ({ type: 'run', id, times: packed.times, strings: packed.strings, ...rows }),
+      message: { type: 'run', id: 0, times: packed.times, strings: packed.strings, ...rows },
       transfer: [packed.times.buffer],
       events: packed.times.length,
       chars,
@@ -369,7 +382,7 @@ export class SqliteStore implements EventStore, StateStore {
       return Promise.reject(err);
     }
     return this.submit({
-      build: (id) => ({ type: 'state', id, op }),
+      message: { type: 'state', id: 0, op },
       transfer: [],
       events: 0,
       chars: 0,
@@ -379,12 +392,14 @@ export class SqliteStore implements EventStore, StateStore {
   }
 
   /**
-   * Queues a write for the worker. `limited`: refused with STORE_BUSY if the events or characters waiting
-   * would exceed the bounds (an empty queue always accepts one, so an oversized batch is slow rather than
-   * impossible).
+   * Queues a write for the worker (`message.id` is set here). `limited`: refused with STORE_BUSY if the
+   * events or characters waiting would exceed the bounds (an empty queue always accepts one, so an
+   * oversized batch is slow rather than impossible). Only `result` is kept until the outcome arrives: the
+   * message (the batch's strings, which the worker received a copy of) must not stay reachable from here,
+   * or every batch in flight would be retained, and promoted, by the main thread's heap.
    */
   private submit<T>(w: {
-    build: (id: number) => WriteMessage;
+    message: WriteMessage;
     transfer: ArrayBuffer[];
     events: number;
     chars: number;
@@ -403,14 +418,21 @@ export class SqliteStore implements EventStore, StateStore {
     }
     const h = this.writer !== null && this.writer.alive ? this.writer : this.startWriter();
     const id = ++this.nextBatch;
-    return new Promise<T>((resolve, reject) => {
-      this.pending.set(id, { events, chars, resolve: (o) => resolve(w.result(o)), reject });
-      c.pendingBatches++;
-      c.pendingEvents += events;
-      c.pendingChars += chars;
-      if (c.pendingBatches === 1) refWriter(h, true);
-      h.port.postMessage(w.build(id) satisfies ToWriter, w.transfer);
+    const { message, transfer, result } = w;
+    message.id = id;
+    const settled = new Promise<T>((resolve, reject) => {
+      this.pending.set(id, { events, chars, resolve: (o) => resolve(result(o)), reject });
     });
+    c.pendingBatches++;
+    c.pendingEvents += events;
+    c.pendingChars += chars;
+    if (c.pendingBatches === 1) refWriter(h, true);
+    try {
+      h.port.postMessage(message satisfies ToWriter, transfer);
+    } catch (err) {
+      this.settle({ id, ok: false, reason: 'STORE_IO', message: `cannot queue the write: ${(err as Error)?.message ?? String(err)}` });
+    }
+    return settled;
   }
 
   scan(request: ScanRequest, options: ScanOptions = {}): AsyncGenerator<Event[]> {
@@ -528,8 +550,9 @@ export class SqliteStore implements EventStore, StateStore {
     const { port1, port2 } = new MessageChannel();
     const sync = new MessageChannel();
     const flag = new Int32Array(new SharedArrayBuffer(4));
-    const init: WorkerInit = { config: this.writerConfig(), port: port2, syncPort: sync.port2, flag };
-    const worker = new Worker(writerEntry(), { workerData: init, transferList: [port2, sync.port2] });
+    const checkpoint = (this.options.checkpointThread ?? true) ? { intervalMs: CHECKPOINT_INTERVAL_MS, restartFrames: WAL_RESTART_FRAMES } : null;
+    const init: WorkerInit = { config: this.writerConfig(), checkpoint, port: port2, syncPort: sync.port2, flag };
+    const worker = new Worker(storeWorkerUrl('writer-worker'), { workerData: init, transferList: [port2, sync.port2] });
     let ready!: () => void;
     let failed!: (e: Error) => void;
     let closed!: () => void;
@@ -641,19 +664,6 @@ function refWriter(w: WriterHandle, on: boolean): void {
     w.worker.unref();
     w.port.unref();
   }
-}
-
-/**
- * The worker script. Built code runs `writer-worker.js` next to this file; from TypeScript sources
- * (tests) the worker first installs the transpile-only hooks in dev/.
- */
-function writerEntry(): URL {
-  const here = import.meta.url;
-  if (!here.endsWith('.ts')) return new URL('./writer-worker.js', here);
-  const hooks = new URL('./dev/register.mjs', here).href;
-  const entry = new URL('./writer-worker.ts', here).href;
-  const code = `await import(${JSON.stringify(hooks)});\nawait import(${JSON.stringify(entry)});\n`;
-  return new URL(`data:text/javascript,${encodeURIComponent(code)}`);
 }
 
 interface Packed {

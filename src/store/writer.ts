@@ -47,6 +47,14 @@ interface BucketRow {
 /** Caches are cleared past this many entries (a client sending unique hosts must not grow memory forever). */
 const CACHE_LIMIT = 100_000;
 
+/** SQLite's default `wal_autocheckpoint` (pages): checkpoints inside commits, when no checkpoint worker runs. */
+const AUTO_CHECKPOINT_PAGES = 1000;
+/**
+ * With a checkpoint worker, the write connection still checkpoints by itself past this many WAL pages
+ * (256 MiB): a safety net bounding the WAL should that worker stall; it normally restarts the WAL long before.
+ */
+const FALLBACK_CHECKPOINT_PAGES = 16384;
+
 /** Maps a SQLite error to the store's error reasons (SQLite reports ENOSPC as SQLITE_FULL). */
 export function classifyError(err: unknown): { reason: StoreErrorCode; message: string } {
   const message = err instanceof Error ? err.message : String(err);
@@ -98,6 +106,7 @@ export class Writer {
     db.pragma('cache_size = -32768');
     // Readers can pin old snapshots and let the WAL grow; cap what stays on disk once it is reset.
     db.pragma('journal_size_limit = 67108864');
+    db.pragma(`wal_autocheckpoint = ${AUTO_CHECKPOINT_PAGES}`);
     if (config.maxPageCount !== null) db.pragma(`max_page_count = ${Math.floor(config.maxPageCount)}`);
 
     const span = db.prepare("SELECT value FROM store_settings WHERE key = 'bucket_seconds'").pluck().get();
@@ -269,6 +278,28 @@ export class Writer {
     }
     this.clearBuckets();
     return { deleted };
+  }
+
+  /**
+   * `true`: a checkpoint worker copies the WAL into the database, so this connection's own automatic
+   * checkpoints (which run inside COMMIT, fsyncing the database while the group waits) are pushed back
+   * to a safety limit. `false`: back to SQLite's default.
+   */
+  checkpointElsewhere(on: boolean): void {
+    this.db.pragma(`wal_autocheckpoint = ${on ? FALLBACK_CHECKPOINT_PAGES : AUTO_CHECKPOINT_PAGES}`);
+  }
+
+  /**
+   * Copies what the checkpoint worker has not yet copied (a PASSIVE checkpoint between two transactions,
+   * normally a small tail), so that the next transaction can start the WAL over from its beginning.
+   * Failures (a full disk) are left to the next attempt: the WAL keeps every frame meanwhile.
+   */
+  checkpointTail(): void {
+    try {
+      this.db.pragma('wal_checkpoint(PASSIVE)');
+    } catch {
+      // The frames stay in the WAL, durable; the checkpoint worker asks again later.
+    }
   }
 
   close(): void {

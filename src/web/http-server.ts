@@ -2,7 +2,7 @@ import { readFile } from 'node:fs/promises';
 import { createServer as createHttpsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { serve, type ServerType } from '@hono/node-server';
-import type { Hono } from 'hono';
+import type { Env, Hono } from 'hono';
 import type { HttpConfig } from '../config/config.js';
 import { VigilError } from '../errors.js';
 
@@ -12,13 +12,12 @@ export interface HttpServer {
 }
 
 /** Serves a Hono app on the API/console port, over TLS when the config has a certificate. */
-export async function listenHttp(app: Hono, config: HttpConfig): Promise<HttpServer> {
+export async function listenHttp<E extends Env>(app: Hono<E>, config: HttpConfig): Promise<HttpServer> {
   const tls = config.tls ? { cert: await readFile(config.tls.cert), key: await readFile(config.tls.key) } : null;
   return new Promise((resolve, reject) => {
-    let server: ServerType;
     const onError = (err: NodeJS.ErrnoException) =>
       reject(new VigilError('CONFIG', `the API cannot listen on ${config.host}:${config.port}: ${err.code ?? err.message}`, { cause: err }));
-    server = serve(
+    const server: ServerType = serve(
       {
         fetch: app.fetch,
         port: config.port,

@@ -1,67 +1,123 @@
+import { statSync } from 'node:fs';
+import { join } from 'node:path';
 import type { VigilConfig } from '../config/config.js';
-import { loadContent, type ContentPack } from '../detections/content.js';
+import { BUNDLED_CONTENT_DIR, loadContent, type ContentPack } from '../detections/content.js';
 import { createHecServer, type HecServer } from '../hec/index.js';
+import { WorkerExecutor } from '../schedule/executor.js';
+import { Scheduler, systemClock, type Clock } from '../schedule/scheduler.js';
+import { scheduleSettings } from '../schedule/settings.js';
+import { DetectionToggles } from '../schedule/toggles.js';
+import { defaultSearchIndexes } from '../store/default-indexes.js';
 import { openStore, type SqliteStore } from '../store/sqlite-store.js';
 import { createApi } from './api.js';
 import { listenHttp, type HttpServer } from './http-server.js';
+import { CONSOLE_DIR } from './static.js';
+import { loadUsers, type UserConfig } from './users.js';
 
 export interface VigilServer {
   hecUrl: string;
   apiUrl: string;
   store: SqliteStore;
   hec: HecServer;
+  scheduler: Scheduler;
   content(): ContentPack;
   close(): Promise<void>;
 }
 
 export interface StartOptions {
   contentDirs?: readonly string[];
-  /** Epoch seconds; injectable for tests. */
-  now?: () => number;
+  clock?: Clock;
+  /** Start the scheduler (default true). */
+  schedule?: boolean;
   log?: (level: 'info' | 'warn' | 'error', message: string) => void;
+  /** Console users; default: the `users:` section of the config file. */
+  users?: readonly UserConfig[];
+  /** The built console to serve; default web/dist of this package (null: none). */
+  consoleDir?: string | null;
+}
+
+/** Content edited at run time (filter macros from the console) lives here, layered over everything else. */
+export function userContentDir(dataDir: string): string {
+  return join(dataDir, 'content');
 }
 
 /**
- * Starts everything `vigil serve` runs: the store, the HEC collector, the HTTP API (and console), and
- * periodic retention. Closing stops intake first, then waits for pending writes, then closes the store.
+ * Starts everything `vigil serve` runs: the store, the HEC collector, the scheduler (detections and risk
+ * incident rules, searches in a worker thread), the HTTP API and console, and periodic retention.
+ * Closing stops intake and scheduling first, then waits for pending writes, then closes the store.
  */
 export async function startServer(config: VigilConfig, opts: StartOptions = {}): Promise<VigilServer> {
+  const clock = opts.clock ?? systemClock;
+  const users = opts.users ?? (await loadUsers(config.file));
   const retention = Object.fromEntries(Object.entries(config.indexes).map(([name, ix]) => [name, ix.retention]));
   const store = await openStore(config.dataDir, { retention });
-  const pack = loadContent(opts.contentDirs ?? []);
+  const contentDirs = [...(opts.contentDirs ?? []), userContentDir(config.dataDir)];
+  // The user content dir only counts once something was saved there.
+  const loadAll = () => loadContent(contentDirs.filter((d, i) => i < contentDirs.length - 1 || existsDir(d)));
+  let pack = loadAll();
+  const reloadContent = (): ContentPack => (pack = loadAll());
+  const toggles = new DetectionToggles(join(config.dataDir, 'detections.yml'));
+  const baseSettings = scheduleSettings(config.schedule, config.detections);
+  const workerSetup = { dataDir: config.dataDir, contentDirs: [BUNDLED_CONTENT_DIR, ...contentDirs].filter(existsDir) };
+  const executor = new WorkerExecutor(workerSetup);
+  // The console's filter previews get their own worker: they never wait behind scheduled runs.
+  const previewExecutor = new WorkerExecutor(workerSetup);
+  const scheduler = new Scheduler({
+    content: () => pack,
+    state: store,
+    defaultIndexes: () => defaultSearchIndexes(store),
+    executor,
+    clock,
+    settings: () => toggles.apply(baseSettings),
+    ...(opts.log ? { log: opts.log } : {}),
+  });
   const hec = createHecServer({ config: config.hec, store, ...(opts.log ? { log: opts.log } : {}) });
   let http: HttpServer | null = null;
   let retentionTimer: NodeJS.Timeout | null = null;
+  const stopAll = async () => {
+    if (retentionTimer) clearInterval(retentionTimer);
+    await scheduler.stop();
+    await Promise.allSettled([hec.close(), http?.close()]);
+    await Promise.allSettled([executor.close(), previewExecutor.close()]);
+    await store.close();
+  };
   try {
     const { url: hecUrl } = await hec.listen();
-    const api = createApi({ store, content: () => pack, apiTokens: config.http.apiTokens, ...(opts.now ? { now: opts.now } : {}) });
+    const api = createApi({
+      store,
+      state: store,
+      content: () => pack,
+      reloadContent,
+      userContentDir: userContentDir(config.dataDir),
+      apiTokens: config.http.apiTokens,
+      users,
+      tls: config.http.tls !== undefined,
+      scheduler,
+      setEnabled: (id, enabled) => toggles.set(id, enabled),
+      executor: previewExecutor,
+      hec: { stats: () => hec.stats(), url: hecUrl, tokens: config.hec.tokens },
+      indexConfig: config.indexes,
+      tz: baseSettings.tz,
+      staticDir: opts.consoleDir === undefined ? CONSOLE_DIR : opts.consoleDir,
+      now: () => clock.now(),
+    });
     http = await listenHttp(api, config.http);
-    const now = opts.now ?? (() => Date.now() / 1000);
     retentionTimer = setInterval(() => {
-      try {
-        store.applyRetention(now());
-      } catch (e) {
-        opts.log?.('error', `retention failed: ${(e as Error).message}`);
-      }
+      store.applyRetentionAsync(clock.now()).catch((e: Error) => opts.log?.('error', `retention failed: ${e.message}`));
     }, 10 * 60 * 1000);
     retentionTimer.unref();
-    const httpServer = http;
-    return {
-      hecUrl,
-      apiUrl: http.url,
-      store,
-      hec,
-      content: () => pack,
-      async close() {
-        if (retentionTimer) clearInterval(retentionTimer);
-        await Promise.allSettled([hec.close(), httpServer.close()]);
-        await store.close();
-      },
-    };
+    if (opts.schedule !== false) scheduler.start();
+    return { hecUrl, apiUrl: http.url, store, hec, scheduler, content: () => pack, close: stopAll };
   } catch (e) {
-    if (retentionTimer) clearInterval(retentionTimer);
-    await Promise.allSettled([hec.close(), http?.close()]);
-    await store.close();
+    await stopAll();
     throw e;
+  }
+}
+
+function existsDir(d: string): boolean {
+  try {
+    return statSync(d).isDirectory();
+  } catch {
+    return false;
   }
 }

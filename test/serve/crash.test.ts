@@ -52,7 +52,7 @@ function post(url: string, path: string, token: string, body: string): Promise<{
       let text = '';
       res.on('data', (c: Buffer) => (text += c.toString()));
       res.on('end', () => {
-        let json: Record<string, unknown> | null = null;
+        let json: Record<string, unknown> | null;
         try {
           json = JSON.parse(text) as Record<string, unknown>;
         } catch {

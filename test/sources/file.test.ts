@@ -335,4 +335,34 @@ describe('FileSource: pushdown', () => {
     expect(filtered.events[0]?._time).toBe(unfiltered.events[2]?._time);
     expect(filtered.events[0]?._time).toBe(1642590989.378); // the nsenter line's time
   });
+
+  it('finds the same lines, times and line numbers searching whole windows as line by line', async () => {
+    // One chunk: the window search (skipped lines are never decoded). 3-byte chunks: every line
+    // straddles chunks and takes the line-by-line path, the reference.
+    const curl = upstreamLines[3] as string;
+    // Time-less events that pass the filter: their time comes from the (skipped) line before.
+    const timeless = (upstreamLines[0] as string).replace('"binary":"', '"binary":"/usr/bin/curl","was":"');
+    const huge = curl.replace('"arguments":"', `"arguments":"${'x'.repeat(70_000)} `);
+    const lines = [
+      'garbage first', curl, '', '   ', '\u00a0', 'x'.repeat(10), '{"process_exec": oops}', '{"process_exec": {"curl"', upstreamLines[5],
+      timeless, curl.replace('"time":"', '"time":"bad'), exampleLine, timeless, '[1,2]', '\t{"curl": 1}\t', huge, timeless,
+      '{"process_exec":{"process":{"binary":"/usr/bin/CURL","arguments":"-k é"}},"time":"2024-01-01T00:00:00Z"}',
+      ...upstreamLines, timeless, '"curl"', curl + '\r', '{"x":"\u00e9curl"}', timeless,
+    ];
+    const bytes = Buffer.from('\ufeff' + lines.join('\n') + '\n' + curl, 'utf8');
+    const run = async (pieces: Buffer[]): Promise<unknown> => {
+      const { opts, malformed, warnings } = issues();
+      const src = new FileSource(['-'], { ...opts, stdin: Readable.from(pieces), now: 1_700_000_000 });
+      const { events } = await collect(src, { raw: { kind: 'and', items: [{ kind: 'contains', text: 'curl' }, { kind: 'contains', text: '"binary"', key: true }] } });
+      return { events: events.map((e) => [e._raw, e._time, e.host, e.sourcetype]), malformed, warnings };
+    };
+    const pieces: Buffer[] = [];
+    for (let i = 0; i < bytes.length; i += 3) pieces.push(bytes.subarray(i, i + 3));
+    const whole = await run([bytes]);
+    expect(whole).toEqual(await run(pieces));
+    expect((whole as { events: unknown[] }).events.length).toBeGreaterThan(5);
+    expect((whole as { malformed: unknown[] }).malformed.length).toBeGreaterThan(3);
+    expect((whole as { warnings: unknown[] }).warnings.length).toBe(5);
+  });
 });
+

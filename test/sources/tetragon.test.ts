@@ -93,6 +93,57 @@ describe('parseTetragonTime', () => {
       expect(parseTetragonTime(bad), bad).toBeNull();
     }
   });
+
+  it('gives exactly what the former regex-based parser gave, on generated timestamps', () => {
+    // The previous implementation, kept as the reference.
+    const RFC3339 = /^(\d{4})-(\d{2})-(\d{2})[Tt ](\d{2}):(\d{2}):(\d{2})(?:\.(\d+))?(?:([Zz])|([+-])(\d{2}):(\d{2}))$/;
+    const daysFromCivil = (y: number, m: number, d: number): number => {
+      const yy = m <= 2 ? y - 1 : y;
+      const era = Math.floor(yy / 400);
+      const yoe = yy - era * 400;
+      const doy = Math.floor((153 * (m + (m > 2 ? -3 : 9)) + 2) / 5) + d - 1;
+      return era * 146097 + yoe * 365 + Math.floor(yoe / 4) - Math.floor(yoe / 100) + doy - 719468;
+    };
+    const dim = (y: number, m: number): number =>
+      m === 2 ? ((y % 4 === 0 && y % 100 !== 0) || y % 400 === 0 ? 29 : 28) : m === 4 || m === 6 || m === 9 || m === 11 ? 30 : 31;
+    const reference = (text: string): number | null => {
+      const m = RFC3339.exec(text);
+      if (!m) return null;
+      const [y, mo, d, h, mi, s] = [1, 2, 3, 4, 5, 6].map((i) => Number(m[i])) as [number, number, number, number, number, number];
+      if (mo < 1 || mo > 12 || d < 1 || d > dim(y, mo) || h > 23 || mi > 59 || s > 60) return null;
+      let secs = daysFromCivil(y, mo, d) * 86400 + h * 3600 + mi * 60 + s;
+      if (!m[8]) {
+        const oh = Number(m[10]);
+        const om = Number(m[11]);
+        if (oh > 23 || om > 59) return null;
+        secs -= (m[9] === '-' ? -1 : 1) * (oh * 3600 + om * 60);
+      }
+      const micros = m[7] ? Number((m[7] + '00000').slice(0, 6)) : 0;
+      return (secs * 1_000_000 + micros) / 1_000_000;
+    };
+    let seed = 5;
+    const rand = (): number => {
+      seed = (Math.imul(seed, 1664525) + 1013904223) >>> 0;
+      return seed / 2 ** 32;
+    };
+    const digits = (n: number): string => Array.from({ length: n }, () => String(Math.floor(rand() * 10))).join('');
+    const part = (n: number, max: number): string => (rand() < 0.9 ? String(Math.floor(rand() * max)).padStart(n, '0') : digits(n));
+    const noise = ['', 'x', 'Z', '.', '+', ':', '0', ' ', 'T', '-'];
+    let valid = 0;
+    for (let i = 0; i < 20000; i++) {
+      const fraction = rand() < 0.7 ? '.' + digits(Math.floor(rand() * 12)) : '';
+      const zone = rand() < 0.6 ? (rand() < 0.9 ? 'Z' : 'z') : `${rand() < 0.5 ? '+' : '-'}${part(2, 26)}:${part(2, 62)}`;
+      let t = `${part(4, 10000)}-${part(2, 14)}-${part(2, 33)}${'Tt '[Math.floor(rand() * 3)]}${part(2, 25)}:${part(2, 61)}:${part(2, 62)}${fraction}${zone}`;
+      if (rand() < 0.2) {
+        const at = Math.floor(rand() * t.length);
+        t = t.slice(0, at) + (noise[Math.floor(rand() * noise.length)] as string) + t.slice(at + (rand() < 0.5 ? 1 : 0));
+      }
+      const want = reference(t);
+      if (want !== null) valid++;
+      expect(parseTetragonTime(t), t).toBe(want);
+    }
+    expect(valid).toBeGreaterThan(5000);
+  });
 });
 
 describe('toEvent', () => {

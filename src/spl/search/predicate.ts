@@ -1,4 +1,5 @@
 import type { Result } from '../../events/result.js';
+import { wildcardTest } from '../../events/scan.js';
 import { toNumber, toText, valuesOf, type Scalar } from '../../events/value.js';
 import type { SearchExpr, SearchOp, SearchValue } from '../parse/ast.js';
 import { SplError, type SourceText } from '../source.js';
@@ -48,15 +49,8 @@ function compileNode(e: SearchExpr, source: SourceText): RowPredicate {
       throw new SplError('SPL_UNSUPPORTED_COMMAND', 'subsearches ([ ... ]) are not supported yet', e.span, source);
     case 'compare':
       return compileCompare(e.field, e.op, e.value, e.caseSensitive);
-    case 'in': {
-      const parts = e.values.map((v) => valueMatcher(v, false));
-      const field = e.field;
-      return (r) => {
-        const vs = valuesOf(r.get(field));
-        for (const v of vs) for (const m of parts) if (m(v)) return true;
-        return false;
-      };
-    }
+    case 'in':
+      return compileIn(e.field, e.values);
     case 'term':
       return compileTerm(e.value, e.caseSensitive, e.exactTerm);
   }
@@ -85,6 +79,33 @@ function compileCompare(field: string, op: SearchOp, value: SearchValue, caseSen
   return (r) => valuesOf(r.get(field)).some((v) => test(compareScalars(v, target)));
 }
 
+/**
+ * `field IN (v1, v2, ...)`: any value of the field matches any pattern. Exact text patterns (the usual
+ * case: not `*`, a wildcard, a number or a CIDR block) are one Set lookup of the lower-cased value, which
+ * is what each of their matchers tests; the others keep their own matchers.
+ */
+function compileIn(field: string, values: readonly SearchValue[]): RowPredicate {
+  const exact = new Set<string>();
+  const others: ((v: Scalar) => boolean)[] = [];
+  for (const v of values) {
+    const p = v.value;
+    if (p !== '*' && !p.includes('*') && toNumber(p) === null && cidrMatcher(p) === null) exact.add(p.toLowerCase());
+    else others.push(valueMatcher(v, false));
+  }
+  const one = (v: Scalar): boolean => {
+    if (exact.size > 0 && exact.has((typeof v === 'string' ? v : toText(v)).toLowerCase())) return true;
+    for (const m of others) if (m(v)) return true;
+    return false;
+  };
+  return (r) => {
+    const v = r.get(field);
+    if (v === null) return false;
+    if (!Array.isArray(v)) return one(v as Scalar);
+    for (const x of v) if (one(x)) return true;
+    return false;
+  };
+}
+
 /** A matcher for one search value against one field value. */
 export function valueMatcher(value: SearchValue, caseSensitive: boolean): (v: Scalar) => boolean {
   const pattern = value.value;
@@ -106,16 +127,9 @@ export function valueMatcher(value: SearchValue, caseSensitive: boolean): (v: Sc
       return false;
     };
   }
-  const re = wildcardRegExp(pattern, caseSensitive);
-  return (v) => re.test(typeof v === 'string' ? v : toText(v));
-}
-
-export function wildcardRegExp(pattern: string, caseSensitive: boolean): RegExp {
-  const src = pattern
-    .split('*')
-    .map((p) => p.replace(/[.*+?^${}()|[\]\\]/g, '\\$&'))
-    .join('[\\s\\S]*');
-  return new RegExp(`^${src}$`, caseSensitive ? '' : 'i');
+  // Anchored, `*` = any run; linear time (a `^a[\s\S]*b$` regex backtracks on long values).
+  const test = wildcardTest(pattern, !caseSensitive);
+  return (v) => test(typeof v === 'string' ? v : toText(v));
 }
 
 /**

@@ -1,0 +1,121 @@
+import { timingSafeEqual } from 'node:crypto';
+import type { Hono, MiddlewareHandler } from 'hono';
+import { deleteCookie, getCookie, setCookie } from 'hono/cookie';
+import { getConnInfo } from '@hono/node-server/conninfo';
+import { TokenSet } from '../config/token-set.js';
+import type { SessionInfo } from './api-types.js';
+import { fail, jsonBody, type ApiDeps, type ApiEnv, type Ctx } from './context.js';
+import { CSRF_HEADER, LoginThrottle, SESSION_COOKIE, SessionStore, type Principal } from './sessions.js';
+import { authenticate } from './users.js';
+
+const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
+
+function sameText(a: string, b: string): boolean {
+  const x = Buffer.from(a);
+  const y = Buffer.from(b);
+  return x.length === y.length && timingSafeEqual(x, y);
+}
+
+/**
+ * Authentication for every /api route but login: an API token in `Authorization: Bearer <token>` (or
+ * `Splunk <token>`) for scripts and the CLI, or the console's session cookie. Requests made with the cookie
+ * that change anything (any method but GET/HEAD) must carry the session's CSRF token in `X-CSRF-Token`
+ * and, when the browser sends an Origin, come from this server's origin.
+ */
+export function authMiddleware(deps: ApiDeps, sessions: SessionStore): MiddlewareHandler<ApiEnv> {
+  const tokens = new TokenSet(deps.apiTokens);
+  return async (c, next) => {
+    const header = c.req.header('authorization');
+    if (header !== undefined) {
+      const m = /^\s*(Bearer|Splunk)\s+(\S+)\s*$/i.exec(header);
+      const t = m ? tokens.lookup(m[2]!) : null;
+      if (!t) return fail(c, 401, 'UNAUTHORIZED', 'invalid API token');
+      c.set('principal', { user: `token:${t.name}`, kind: 'token' });
+      return next();
+    }
+    const id = getCookie(c, SESSION_COOKIE);
+    const session = sessions.get(id);
+    if (!session) {
+      return fail(c, 401, 'UNAUTHORIZED', 'log in first (POST /api/login), or send an API token: Authorization: Bearer <token>');
+    }
+    if (!SAFE_METHODS.has(c.req.method)) {
+      const sent = c.req.header(CSRF_HEADER) ?? '';
+      if (!sameText(sent, session.csrf)) return fail(c, 403, 'CSRF', `missing or wrong ${CSRF_HEADER} header (GET /api/session gives the token)`);
+      const origin = c.req.header('origin');
+      if (origin !== undefined && origin !== 'null' && !sameOrigin(origin, c.req.url, c.req.header('host'))) {
+        return fail(c, 403, 'CSRF', `cross-origin request from ${origin} refused`);
+      }
+    }
+    c.set('principal', { user: session.user, kind: 'session', csrf: session.csrf, ...(id ? { sessionId: id } : {}) });
+    return next();
+  };
+}
+
+function sameOrigin(origin: string, url: string, host: string | undefined): boolean {
+  try {
+    const o = new URL(origin);
+    return o.host === (host ?? new URL(url).host);
+  } catch {
+    return false;
+  }
+}
+
+export function sessionInfo(p: Principal, usersConfigured: boolean): SessionInfo {
+  return { user: p.user, kind: p.kind, csrf: p.csrf ?? null, usersConfigured };
+}
+
+/** POST /api/login, POST /api/logout (login is outside the auth middleware; logout inside). */
+export function loginRoutes(app: Hono<ApiEnv>, deps: ApiDeps, sessions: SessionStore): void {
+  const tokens = new TokenSet(deps.apiTokens);
+  const throttle = new LoginThrottle();
+  const users = deps.users ?? [];
+
+  app.get('/api/login', (c) => c.json({ usersConfigured: users.length > 0, methods: users.length > 0 ? ['password', 'token'] : ['token'] }));
+
+  app.post('/api/login', async (c: Ctx) => {
+    // A JSON body cannot be sent cross-site without a CORS preflight, which this server never grants.
+    if (!/^application\/json\b/i.test(c.req.header('content-type') ?? '')) return fail(c, 415, 'USAGE', 'send JSON: {"username": "...", "password": "..."} or {"token": "..."}');
+    const addr = clientAddress(c);
+    if (throttle.blocked(addr)) return fail(c, 429, 'THROTTLED', 'too many failed logins; try again in a few minutes');
+    const body = await jsonBody(c);
+    if (!body) return fail(c, 400, 'USAGE', 'send JSON: {"username": "...", "password": "..."} or {"token": "..."}');
+    let user: string | null = null;
+    if (typeof body['token'] === 'string') {
+      const t = tokens.lookup(body['token']);
+      if (t) user = `token:${t.name}`;
+    } else if (typeof body['username'] === 'string' && typeof body['password'] === 'string') {
+      const u = await authenticate(users, body['username'], body['password']);
+      if (u) user = u.name;
+    } else {
+      return fail(c, 400, 'USAGE', 'send {"username", "password"} or {"token"}');
+    }
+    if (user === null) {
+      throttle.fail(addr);
+      return fail(c, 401, 'UNAUTHORIZED', 'wrong user name, password or token');
+    }
+    throttle.succeed(addr);
+    // A new session id on every login (no fixation): a previous session of this browser ends.
+    sessions.delete(getCookie(c, SESSION_COOKIE));
+    const { id, session } = sessions.create(user);
+    setCookie(c, SESSION_COOKIE, id, { httpOnly: true, sameSite: 'Strict', secure: deps.tls === true, path: '/', maxAge: sessions.maxAgeSeconds });
+    return c.json(sessionInfo({ user, kind: 'session', csrf: session.csrf }, users.length > 0));
+  });
+}
+
+export function logoutRoute(app: Hono<ApiEnv>, deps: ApiDeps, sessions: SessionStore): void {
+  app.post('/api/logout', (c) => {
+    const p = c.get('principal');
+    if (p.kind === 'session') sessions.delete(p.sessionId);
+    deleteCookie(c, SESSION_COOKIE, { path: '/', secure: deps.tls === true, httpOnly: true, sameSite: 'Strict' });
+    return c.json({ ok: true });
+  });
+  app.get('/api/session', (c) => c.json(sessionInfo(c.get('principal'), (deps.users ?? []).length > 0)));
+}
+
+function clientAddress(c: Ctx): string {
+  try {
+    return getConnInfo(c).remote.address ?? 'unknown';
+  } catch {
+    return 'unknown';
+  }
+}

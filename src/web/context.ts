@@ -1,0 +1,161 @@
+import type { Context } from 'hono';
+import type { ApiTokenConfig, HecTokenConfig, IndexConfig } from '../config/config.js';
+import type { ContentPack } from '../detections/content.js';
+import type { Detection } from '../detections/detection.js';
+import { VigilError } from '../errors.js';
+import type { Result } from '../events/result.js';
+import type { HecStats } from '../hec/index.js';
+import type { RunExecutor } from '../schedule/executor.js';
+import { defaultSearchIndexes } from '../store/default-indexes.js';
+import type { EventStore, StateStore } from '../store/types.js';
+import { SplError, streamSearch, type TimeBound } from '../spl/index.js';
+import { resolveTimeModifier } from '../spl/time/modifiers.js';
+import type { ApiErrorBody, TimeRange } from './api-types.js';
+import type { UserConfig } from './users.js';
+import type { Principal } from './sessions.js';
+
+/** What the scheduler tells the console (a view of `Scheduler`, so tests can pass a stand-in). */
+export interface SchedulerView {
+  enabledDetections(): Detection[];
+  nextRunOf(d: Detection, now: number): { scheduledTime: number; startAt: number } | null;
+}
+
+export interface ApiDeps {
+  store: EventStore;
+  /** Scheduler state (runs, findings); the console's findings and run pages need it. */
+  state?: StateStore;
+  /** The current content (detections, macros, lookups); a function so reloads are seen. */
+  content: () => ContentPack;
+  /** Reloads content after a filter macro was saved; returns the new pack. */
+  reloadContent?: () => ContentPack;
+  /** Where the console saves edited macros (`<dataDir>/content`); null disables editing. */
+  userContentDir?: string | null;
+  apiTokens: readonly ApiTokenConfig[];
+  users?: readonly UserConfig[];
+  /** Whether the console is served over TLS (cookies get `Secure`). */
+  tls?: boolean;
+  scheduler?: SchedulerView;
+  /** Enables/disables a detection at run time (persisted). */
+  setEnabled?: (detectionId: string, enabled: boolean) => void;
+  /** Runs filter previews off the main thread; else they run in-process. */
+  executor?: RunExecutor;
+  hec?: { stats(): HecStats; url?: string | null; tokens: readonly HecTokenConfig[] };
+  indexConfig?: Record<string, IndexConfig>;
+  /** Time zone for schedules and rendering (the schedule's). Default UTC. */
+  tz?: string;
+  /** Directory of the built console (web/dist); null serves no console. */
+  staticDir?: string | null;
+  /** Epoch seconds; injectable for tests. */
+  now?: () => number;
+}
+
+export interface ApiEnv {
+  Variables: { principal: Principal };
+}
+
+export type Ctx = Context<ApiEnv>;
+
+export function splErrorJson(e: SplError): ApiErrorBody {
+  const loc = e.location();
+  return {
+    code: e.code,
+    message: e.message,
+    ...(loc
+      ? {
+          line: loc.line,
+          column: loc.column,
+          offset: loc.offset,
+          length: Math.max(1, e.span.end - e.span.start),
+          inMacro: loc.origin.kind === 'macro' ? loc.origin.name : null,
+        }
+      : {}),
+    text: e.format(),
+  };
+}
+
+export function errorJson(e: unknown): ApiErrorBody {
+  if (e instanceof SplError) return splErrorJson(e);
+  if (e instanceof VigilError) return { code: e.code, message: e.message };
+  return { code: 'INTERNAL', message: (e as Error).message ?? String(e) };
+}
+
+export function fail(c: Context, status: 400 | 401 | 403 | 404 | 409 | 413 | 415 | 429 | 500 | 503, code: string, message: string) {
+  return c.json({ error: { code, message } }, status);
+}
+
+/** Reads a time bound from a query parameter: epoch seconds, ISO 8601, a modifier (`-24h@h`, `now`), or empty for none. */
+export function parseBound(text: string | undefined, now: number, tz: string, name: string): number | null {
+  if (text === undefined || text.trim() === '' || text === '0' || text === 'all') return null;
+  const t = text.trim();
+  if (/^\d+(\.\d+)?$/.test(t)) return Number(t);
+  if (/^\d{4}-\d\d-\d\d/.test(t)) {
+    const ms = Date.parse(t);
+    if (Number.isNaN(ms)) throw new VigilError('USAGE', `${name}: cannot read "${t}" as an ISO 8601 time`);
+    return ms / 1000;
+  }
+  try {
+    return resolveTimeModifier(t, now, tz);
+  } catch (e) {
+    throw new VigilError('USAGE', `${name}: ${(e as Error).message}`);
+  }
+}
+
+/** `?earliest=&latest=` with defaults (last 24 h). */
+export function timeRange(c: Context, now: number, tz: string, dflt = '-24h'): TimeRange {
+  const e = c.req.query('earliest');
+  const l = c.req.query('latest');
+  const earliest = parseBound(e === undefined ? dflt : e, now, tz, 'earliest');
+  const latest = parseBound(l, now, tz, 'latest') ?? now;
+  if (earliest !== null && earliest >= latest) throw new VigilError('USAGE', 'earliest must be before latest');
+  return { earliest, latest };
+}
+
+/**
+ * Runs a console query over the store (the risk index only when the search names it). With
+ * `partialOnAbort`, an abort (a time budget) returns the rows found so far instead of throwing.
+ */
+export async function querySpl(
+  deps: ApiDeps,
+  spl: string,
+  range: { earliest: TimeBound; latest: TimeBound },
+  opts: { now?: number; signal?: AbortSignal; partialOnAbort?: boolean } = {},
+): Promise<{ rows: Result[]; aborted: boolean }> {
+  const pack = deps.content();
+  const rows: Result[] = [];
+  try {
+    await streamSearch(
+      spl,
+      {
+        macros: pack.macros,
+        lookups: pack.lookups,
+        source: deps.store,
+        now: opts.now ?? (deps.now ?? (() => Date.now() / 1000))(),
+        tz: deps.tz ?? 'UTC',
+        earliest: range.earliest,
+        latest: range.latest,
+        defaultIndexes: defaultSearchIndexes(deps.store),
+        ...(opts.signal ? { signal: opts.signal } : {}),
+      },
+      { push: (r) => void rows.push(r), end: () => {} },
+    );
+  } catch (e) {
+    if (opts.partialOnAbort && opts.signal?.aborted) return { rows, aborted: true };
+    throw e;
+  }
+  return { rows, aborted: false };
+}
+
+/** A value quoted for SPL `field="value"` (backslashes and quotes escaped). */
+export function splQuote(v: string): string {
+  return `"${v.replace(/\\/g, '\\\\').replace(/"/g, '\\"')}"`;
+}
+
+/** The JSON body of a request, or null when it is not a JSON object. */
+export async function jsonBody(c: Context): Promise<Record<string, unknown> | null> {
+  try {
+    const b: unknown = await c.req.json();
+    return typeof b === 'object' && b !== null && !Array.isArray(b) ? (b as Record<string, unknown>) : null;
+  } catch {
+    return null;
+  }
+}

@@ -1,0 +1,228 @@
+import { mkdirSync, renameSync, writeFileSync } from 'node:fs';
+import { join, resolve, sep } from 'node:path';
+import type { Hono } from 'hono';
+import { stringify } from 'yaml';
+import { findDetection, type ContentPack } from '../detections/content.js';
+import type { Detection } from '../detections/detection.js';
+import type { Result } from '../events/result.js';
+import { resultToJson } from '../outputs/json.js';
+import { tacticsOf } from '../risk/attack.js';
+import { defaultSearchIndexes } from '../store/default-indexes.js';
+import type { RunRecord } from '../store/types.js';
+import { checkSearch, MacroLibrary, runSearch, SplError, type MacroDefinition } from '../spl/index.js';
+import { expandMacros } from '../spl/macros/macros.js';
+import type { DetectionDetail, DetectionSummary, FilterMacro, FilterPreview, JsonRow } from './api-types.js';
+import { errorJson, fail, jsonBody, splErrorJson, timeRange, type ApiDeps, type ApiEnv } from './context.js';
+
+const MAX_FILTER_CHARS = 20_000;
+const PREVIEW_TIMEOUT_MS = 60_000;
+const DEFAULT_FILTER = 'search *';
+
+function filterMacro(pack: ContentPack, d: Detection, userDir: string | null | undefined): FilterMacro {
+  const m = pack.macros.get(d.filterMacro, 0);
+  const file = m?.file ?? null;
+  const custom = file !== null && userDir !== null && userDir !== undefined && resolve(file).startsWith(resolve(userDir) + sep);
+  return { name: d.filterMacro, definition: m?.definition ?? DEFAULT_FILTER, file, custom };
+}
+
+/** Detections: list, detail, enable/disable, the `_filter` macro (read, validate, preview, save). */
+export function detectionsRoutes(app: Hono<ApiEnv>, deps: ApiDeps): void {
+  const now = deps.now ?? (() => Date.now() / 1000);
+  const tz = deps.tz ?? 'UTC';
+
+  const summaries = (pack: ContentPack, t: number, ds: readonly Detection[]): DetectionSummary[] => {
+    const enabled = new Set((deps.scheduler?.enabledDetections() ?? []).map((d) => d.id));
+    const recent = deps.state?.runs({ since: t - 86400 }) ?? [];
+    const per = new Map<string, DetectionSummary['last24h']>();
+    for (const r of recent) {
+      const s = per.get(r.detectionId) ?? { runs: 0, results: 0, riskEvents: 0, findings: 0, failures: 0 };
+      s.runs++;
+      s.results += r.resultCount;
+      s.riskEvents += r.riskEventCount;
+      s.findings += r.findingCount;
+      if (r.status === 'failed' || r.status === 'timeout') s.failures++;
+      per.set(r.detectionId, s);
+    }
+    return ds.map((d) => {
+      const on = enabled.has(d.id);
+      const next = on ? (deps.scheduler?.nextRunOf(d, t) ?? null) : null;
+      return {
+        id: d.id,
+        name: d.name,
+        type: d.type,
+        enabled: on,
+        cron: d.schedule.cron,
+        earliest: d.schedule.earliest,
+        latest: d.schedule.latest,
+        mode: d.schedule.mode,
+        nextRun: next?.startAt ?? null,
+        lastRun: deps.state?.lastRun(d.id) ?? null,
+        last24h: per.get(d.id) ?? { runs: 0, results: 0, riskEvents: 0, findings: 0, failures: 0 },
+        techniques: d.mitreAttackIds,
+        stories: d.analyticStories,
+        filtered: filterMacro(pack, d, deps.userContentDir).definition.trim() !== DEFAULT_FILTER,
+      };
+    });
+  };
+
+  const lookup = (key: string): { pack: ContentPack; d: Detection } | null => {
+    const pack = deps.content();
+    const d = findDetection(pack, key);
+    return d ? { pack, d } : null;
+  };
+
+  app.get('/api/detections', (c) => {
+    const pack = deps.content();
+    return c.json({ detections: summaries(pack, now(), pack.detections) });
+  });
+
+  app.get('/api/detections/:id', (c) => {
+    const got = lookup(c.req.param('id'));
+    if (!got) return fail(c, 404, 'NOT_FOUND', 'no such detection');
+    const { pack, d } = got;
+    const [summary] = summaries(pack, now(), [d]);
+    const runs: RunRecord[] = deps.state?.runs({ detectionId: d.id, limit: 100 }) ?? [];
+    const body: DetectionDetail = {
+      ...summary!,
+      description: d.description,
+      search: d.search,
+      status: d.status,
+      author: d.author,
+      version: d.version,
+      date: d.date,
+      dataSource: d.dataSource,
+      references: d.references,
+      knownFalsePositives: d.knownFalsePositives,
+      howToImplement: d.howToImplement,
+      riskObjects: d.riskObjects,
+      threatObjects: d.threatObjects,
+      attack: d.mitreAttackIds.map((id) => ({ id, tactics: tacticsOf(id) })),
+      throttle: d.throttle,
+      filterMacro: filterMacro(pack, d, deps.userContentDir),
+      runs,
+      file: d.file,
+    };
+    return c.json(body);
+  });
+
+  app.patch('/api/detections/:id', async (c) => {
+    const got = lookup(c.req.param('id'));
+    if (!got) return fail(c, 404, 'NOT_FOUND', 'no such detection');
+    const body = await jsonBody(c);
+    if (!body || typeof body['enabled'] !== 'boolean') return fail(c, 400, 'USAGE', 'send JSON: {"enabled": true|false}');
+    if (!deps.setEnabled) return fail(c, 503, 'UNAVAILABLE', 'this server has no scheduler');
+    deps.setEnabled(got.d.id, body['enabled']);
+    const [summary] = summaries(got.pack, now(), [got.d]);
+    return c.json({ detection: summary });
+  });
+
+  app.get('/api/detections/:id/filter', (c) => {
+    const got = lookup(c.req.param('id'));
+    if (!got) return fail(c, 404, 'NOT_FOUND', 'no such detection');
+    return c.json(filterMacro(got.pack, got.d, deps.userContentDir));
+  });
+
+  /** Validates a proposed filter definition against the detection's search; returns the macros to use or an error body. */
+  const validate = (pack: ContentPack, d: Detection, definition: unknown): { macros: MacroLibrary; def: MacroDefinition } | { error: ReturnType<typeof errorJson> } => {
+    if (typeof definition !== 'string' || definition.trim() === '') return { error: { code: 'USAGE', message: 'send JSON: {"definition": "search NOT pod_name=\\"ci-*\\""}' } };
+    if (definition.length > MAX_FILTER_CHARS) return { error: { code: 'USAGE', message: `the definition is longer than ${MAX_FILTER_CHARS} characters` } };
+    const def: MacroDefinition = { name: d.filterMacro, args: [], definition, description: `Filter for "${d.name}" (edited in the vigil console).` };
+    const macros = pack.macros.with([def]);
+    try {
+      checkSearch(d.search, { macros, lookups: pack.lookups, name: d.name, now: now(), tz });
+    } catch (e) {
+      return { error: e instanceof SplError ? splErrorJson(e) : errorJson(e) };
+    }
+    return { macros, def };
+  };
+
+  app.post('/api/detections/:id/filter/validate', async (c) => {
+    const got = lookup(c.req.param('id'));
+    if (!got) return fail(c, 404, 'NOT_FOUND', 'no such detection');
+    const body = await jsonBody(c);
+    const v = validate(got.pack, got.d, body?.['definition']);
+    if ('error' in v) return c.json({ ok: false, error: v.error }, 400);
+    return c.json({ ok: true });
+  });
+
+  app.put('/api/detections/:id/filter', async (c) => {
+    const got = lookup(c.req.param('id'));
+    if (!got) return fail(c, 404, 'NOT_FOUND', 'no such detection');
+    if (!deps.userContentDir || !deps.reloadContent) return fail(c, 503, 'UNAVAILABLE', 'this server cannot save content');
+    const body = await jsonBody(c);
+    const v = validate(got.pack, got.d, body?.['definition']);
+    if ('error' in v) return c.json({ error: v.error }, 400);
+    const dir = join(deps.userContentDir, 'macros');
+    mkdirSync(dir, { recursive: true });
+    const file = join(dir, `${got.d.filterMacro}.yml`);
+    // security_content's macro format; write then rename so a reload never sees half a file.
+    writeFileSync(`${file}.tmp`, stringify({ name: v.def.name, definition: v.def.definition, description: v.def.description }, { lineWidth: 0 }));
+    renameSync(`${file}.tmp`, file);
+    const pack = deps.reloadContent();
+    const d = findDetection(pack, got.d.id) ?? got.d;
+    return c.json(filterMacro(pack, d, deps.userContentDir));
+  });
+
+  app.post('/api/detections/:id/filter/preview', async (c) => {
+    const got = lookup(c.req.param('id'));
+    if (!got) return fail(c, 404, 'NOT_FOUND', 'no such detection');
+    const { pack, d } = got;
+    const body = await jsonBody(c);
+    const v = validate(pack, d, body?.['definition']);
+    if ('error' in v) return c.json({ error: v.error }, 400);
+    let range;
+    try {
+      range = timeRange(c, now(), tz, '-24h');
+    } catch (e) {
+      return c.json({ error: errorJson(e) }, 400);
+    }
+    const t0 = Date.now();
+    const unfiltered = pack.macros.with([{ name: d.filterMacro, args: [], definition: DEFAULT_FILTER }]);
+    try {
+      const [before, after] = await Promise.all([run(deps, pack, d, unfiltered, range, now()), run(deps, pack, d, v.macros, range, now())]);
+      const afterKeys = new Map<string, number>();
+      for (const r of after) afterKeys.set(r.key, (afterKeys.get(r.key) ?? 0) + 1);
+      const suppressed: JsonRow[] = [];
+      let suppressedCount = 0;
+      for (const r of before) {
+        const n = afterKeys.get(r.key) ?? 0;
+        if (n > 0) afterKeys.set(r.key, n - 1);
+        else {
+          suppressedCount++;
+          if (suppressed.length < 200) suppressed.push(r.row);
+        }
+      }
+      const out: FilterPreview = { ...range, before: before.length, after: after.length, suppressed, suppressedCount, elapsedMs: Date.now() - t0 };
+      return c.json(out);
+    } catch (e) {
+      return c.json({ error: errorJson(e) }, 400);
+    }
+  });
+}
+
+/** Runs a detection's search with the given macros over a window; rows keyed for the diff. */
+async function run(
+  deps: ApiDeps,
+  pack: ContentPack,
+  d: Detection,
+  macros: MacroLibrary,
+  range: { earliest: number | null; latest: number },
+  now: number,
+): Promise<{ key: string; row: JsonRow }[]> {
+  const tz = deps.tz ?? 'UTC';
+  let rows: Result[];
+  const earliest = range.earliest ?? 0;
+  if (deps.executor) {
+    const search = expandMacros(d.search, macros).text;
+    rows = (await deps.executor.execute({ name: d.name, search, earliest, latest: range.latest, now, tz, defaultIndexes: defaultSearchIndexes(deps.store) }, PREVIEW_TIMEOUT_MS)).rows;
+  } else {
+    rows = (
+      await runSearch(d.search, { macros, lookups: pack.lookups, source: deps.store, now, tz, earliest, latest: range.latest, defaultIndexes: defaultSearchIndexes(deps.store), name: d.name })
+    ).results;
+  }
+  return rows.map((r) => {
+    const row = resultToJson(r, tz);
+    const key = JSON.stringify(Object.keys(row).sort().map((k) => [k, row[k]]));
+    return { key, row };
+  });
+}

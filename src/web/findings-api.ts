@@ -1,0 +1,107 @@
+import type { Hono } from 'hono';
+import type { FindingQuery, StateStore } from '../store/types.js';
+import { FINDING_STATUSES, type FindingDetail, type FindingStatus } from './api-types.js';
+import { errorJson, fail, jsonBody, parseBound, type ApiDeps, type ApiEnv, type Ctx } from './context.js';
+import { contributingRiskEvents, findingSummary } from './risk.js';
+
+function isStatus(s: unknown): s is FindingStatus {
+  return typeof s === 'string' && (FINDING_STATUSES as readonly string[]).includes(s);
+}
+
+function strings(v: unknown): string[] {
+  if (Array.isArray(v)) return v.map(String);
+  if (v === undefined || v === null || v === '') return [];
+  return [String(v)];
+}
+
+/** Findings: list with filters, detail, status/owner changes, comments. */
+export function findingsRoutes(app: Hono<ApiEnv>, deps: ApiDeps): void {
+  const now = deps.now ?? (() => Date.now() / 1000);
+  const need = (c: Ctx): StateStore | Response => deps.state ?? fail(c, 503, 'UNAVAILABLE', 'no scheduler state in this server');
+
+  app.get('/api/findings', (c) => {
+    const state = need(c);
+    if (state instanceof Response) return state;
+    const status = c.req.query('status');
+    if (status !== undefined && status !== '' && !isStatus(status)) return fail(c, 400, 'USAGE', `status must be one of: ${FINDING_STATUSES.join(', ')}`);
+    const q: FindingQuery = {};
+    if (status) q.status = status as FindingStatus;
+    const owner = c.req.query('owner');
+    if (owner) q.owner = owner;
+    const obj = c.req.query('riskObject');
+    if (obj) q.riskObject = obj;
+    let since: number | null;
+    try {
+      since = parseBound(c.req.query('since') ?? c.req.query('earliest'), now(), deps.tz ?? 'UTC', 'since');
+    } catch (e) {
+      return c.json({ error: errorJson(e) }, 400);
+    }
+    if (since !== null) q.since = since;
+    const limit = Math.min(Math.max(Number(c.req.query('limit') ?? 500) || 500, 1), 5000);
+    q.limit = limit;
+    const rule = c.req.query('rule');
+    let rows = state.findings(q);
+    if (rule) rows = rows.filter((f) => f.ruleName === rule || f.ruleId === rule);
+    const search = c.req.query('q')?.toLowerCase();
+    if (search) rows = rows.filter((f) => f.riskObject.toLowerCase().includes(search) || f.ruleName.toLowerCase().includes(search));
+    return c.json({ findings: rows.map(findingSummary) });
+  });
+
+  app.get('/api/findings/:id', async (c) => {
+    const state = need(c);
+    if (state instanceof Response) return state;
+    const got = state.finding(c.req.param('id'));
+    if (!got) return fail(c, 404, 'NOT_FOUND', 'no such finding');
+    let detail: Record<string, unknown>;
+    try {
+      detail = JSON.parse(got.finding.detail) as Record<string, unknown>;
+    } catch {
+      detail = {};
+    }
+    const ids = strings(detail['risk_event_ids']);
+    const body: FindingDetail = {
+      finding: findingSummary(got.finding),
+      detail,
+      tactics: strings(detail['tactics']),
+      techniques: strings(detail['techniques']),
+      sources: strings(detail['sources']),
+      comments: got.comments.map((cm) => ({ time: cm.time, author: cm.author, text: cm.text })),
+      riskEvents: await contributingRiskEvents(deps, got.finding, ids),
+    };
+    return c.json(body);
+  });
+
+  app.patch('/api/findings/:id', async (c) => {
+    const state = need(c);
+    if (state instanceof Response) return state;
+    const body = await jsonBody(c);
+    if (!body) return fail(c, 400, 'USAGE', 'send JSON: {"status": "in progress", "owner": "alice"}');
+    const patch: { status?: FindingStatus; owner?: string | null } = {};
+    if ('status' in body) {
+      if (!isStatus(body['status'])) return fail(c, 400, 'USAGE', `status must be one of: ${FINDING_STATUSES.join(', ')}`);
+      patch.status = body['status'];
+    }
+    if ('owner' in body) {
+      const o = body['owner'];
+      if (o !== null && (typeof o !== 'string' || o.length > 128)) return fail(c, 400, 'USAGE', 'owner must be a name (at most 128 characters) or null');
+      patch.owner = o === null || o.trim() === '' ? null : o.trim();
+    }
+    if (!('status' in patch) && !('owner' in patch)) return fail(c, 400, 'USAGE', 'nothing to change: send status and/or owner');
+    if (!state.finding(c.req.param('id'))) return fail(c, 404, 'NOT_FOUND', 'no such finding');
+    const updated = await state.updateFinding(c.req.param('id'), patch, c.get('principal').user, now());
+    return c.json({ finding: findingSummary(updated) });
+  });
+
+  app.post('/api/findings/:id/comments', async (c) => {
+    const state = need(c);
+    if (state instanceof Response) return state;
+    const body = await jsonBody(c);
+    const t = body?.['text'];
+    if (typeof t !== 'string' || t.trim() === '' || t.length > 10_000) return fail(c, 400, 'USAGE', 'send JSON: {"text": "..."} (1 to 10000 characters)');
+    const id = c.req.param('id');
+    if (!state.finding(id)) return fail(c, 404, 'NOT_FOUND', 'no such finding');
+    const comment = { findingId: id, time: now(), author: c.get('principal').user, text: t.trim() };
+    await state.addComment(comment);
+    return c.json({ comment: { time: comment.time, author: comment.author, text: comment.text } }, 201);
+  });
+}

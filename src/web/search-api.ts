@@ -1,0 +1,120 @@
+import type { Hono } from 'hono';
+import { stream } from 'hono/streaming';
+import { VigilError } from '../errors.js';
+import type { Result } from '../events/result.js';
+import type { ScanProgress } from '../events/scan.js';
+import { resultToJson } from '../outputs/json.js';
+import { defaultSearchIndexes } from '../store/default-indexes.js';
+import { plan, SplError, streamSearch, type SearchPlan } from '../spl/index.js';
+import { canonicalTimeZone } from '../spl/time/zone.js';
+import { errorJson, type ApiDeps, type ApiEnv } from './context.js';
+
+/** The body of `POST /api/search`. */
+export interface SearchRequest {
+  search: string;
+  earliest?: string | number | null;
+  latest?: string | number | null;
+  tz?: string;
+  /** The search time (epoch seconds) relative modifiers resolve against; default now. */
+  now?: number;
+  /** Stop after this many results (default unlimited). */
+  limit?: number;
+  /** Milliseconds between progress lines (default 250; 0 disables them). */
+  progressMs?: number;
+}
+
+/**
+ * `POST /api/search`: results stream as NDJSON lines — `{"result": {...}}` per row, `{"progress": {...}}`
+ * about every 250 ms while the search scans, then `{"done": true, "stats": {...}}` or `{"error": {...}}`.
+ * Errors found before the search starts (syntax, unknown macro) are a 400 with the error JSON.
+ */
+export function searchRoutes(app: Hono<ApiEnv>, deps: ApiDeps): void {
+  const now = deps.now ?? (() => Date.now() / 1000);
+
+  app.post('/api/search', async (c) => {
+    let body: SearchRequest;
+    try {
+      body = (await c.req.json()) as SearchRequest;
+    } catch {
+      return c.json({ error: { code: 'USAGE', message: 'the body must be JSON: {"search": "...", "earliest": "-24h", "latest": "now"}' } }, 400);
+    }
+    if (typeof body?.search !== 'string' || body.search.trim() === '') return c.json({ error: { code: 'USAGE', message: '"search" (SPL text) is required' } }, 400);
+    let tz: string;
+    try {
+      tz = canonicalTimeZone(body.tz ?? deps.tz ?? 'UTC');
+    } catch {
+      return c.json({ error: { code: 'USAGE', message: `unknown time zone "${String(body.tz)}"` } }, 400);
+    }
+    const pack = deps.content();
+    const t = typeof body.now === 'number' ? body.now : now();
+    const opts = {
+      macros: pack.macros,
+      lookups: pack.lookups,
+      source: deps.store,
+      now: t,
+      tz,
+      earliest: body.earliest === '' ? null : (body.earliest ?? null),
+      latest: body.latest === '' ? null : (body.latest ?? null),
+      defaultIndexes: defaultSearchIndexes(deps.store),
+    };
+    let p: SearchPlan;
+    try {
+      p = plan(body.search, opts);
+    } catch (e) {
+      if (e instanceof VigilError) return c.json({ error: errorJson(e) }, 400);
+      throw e;
+    }
+    const limit = typeof body.limit === 'number' && body.limit >= 0 ? body.limit : Infinity;
+    const progressMs = typeof body.progressMs === 'number' && body.progressMs >= 0 ? body.progressMs : 250;
+    c.header('Content-Type', 'application/x-ndjson; charset=utf-8');
+    c.header('Cache-Control', 'no-store');
+    return stream(c, async (s) => {
+      let buffer = '';
+      let sent = 0;
+      let scanned = 0;
+      const started = Date.now();
+      // The first batch reports at once; then at most every progressMs.
+      let lastProgress = -Infinity;
+      const flush = async () => {
+        if (buffer) {
+          const b = buffer;
+          buffer = '';
+          await s.write(b);
+        }
+      };
+      const abort = new AbortController();
+      s.onAbort(() => abort.abort());
+      const progress = () => {
+        lastProgress = Date.now();
+        buffer += JSON.stringify({ progress: { scanned, results: sent, elapsedMs: lastProgress - started } }) + '\n';
+        void flush();
+      };
+      try {
+        const stats = await streamSearch(
+          p,
+          {
+            ...opts,
+            signal: abort.signal,
+            onProgress: (pr: ScanProgress) => {
+              scanned = pr.scanned;
+              if (progressMs > 0 && Date.now() - lastProgress >= progressMs) progress();
+            },
+          },
+          {
+            push: (r: Result) => {
+              if (sent >= limit) return;
+              sent++;
+              buffer += JSON.stringify({ result: resultToJson(r, tz) }) + '\n';
+              if (buffer.length > 1 << 16) void flush();
+            },
+            end: () => {},
+          },
+        );
+        buffer += JSON.stringify({ done: true, stats: { ...stats, results: sent, elapsedMs: Date.now() - started } }) + '\n';
+      } catch (e) {
+        buffer += JSON.stringify({ error: e instanceof SplError || e instanceof VigilError ? errorJson(e) : { code: 'INTERNAL', message: (e as Error).message } }) + '\n';
+      }
+      await flush();
+    });
+  });
+}

@@ -1,0 +1,98 @@
+import { existsSync, readFileSync, statSync } from 'node:fs';
+import { extname, join, normalize, sep } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { Context, Hono } from 'hono';
+import type { ApiEnv } from './context.js';
+
+/** The built console (`npm run build` writes it), next to dist/ in the package. */
+export const CONSOLE_DIR = fileURLToPath(new URL('../../web/dist', import.meta.url));
+
+const TYPES: Record<string, string> = {
+  '.html': 'text/html; charset=utf-8',
+  '.js': 'text/javascript; charset=utf-8',
+  '.css': 'text/css; charset=utf-8',
+  '.svg': 'image/svg+xml',
+  '.png': 'image/png',
+  '.ico': 'image/x-icon',
+  '.json': 'application/json',
+  '.woff2': 'font/woff2',
+  '.map': 'application/json',
+  '.txt': 'text/plain; charset=utf-8',
+};
+
+/**
+ * Everything the console loads comes from this server: no CDN, no web fonts (system fonts), no inline
+ * scripts. Styles allow inline attributes for the charting library's positioned elements.
+ */
+export const CONTENT_SECURITY_POLICY = [
+  "default-src 'self'",
+  "script-src 'self'",
+  "style-src 'self' 'unsafe-inline'",
+  "img-src 'self' data:",
+  "font-src 'self'",
+  "connect-src 'self'",
+  "object-src 'none'",
+  "base-uri 'none'",
+  "form-action 'self'",
+  "frame-ancestors 'none'",
+].join('; ');
+
+export function securityHeaders(c: Context): void {
+  c.header('Content-Security-Policy', CONTENT_SECURITY_POLICY);
+  c.header('X-Content-Type-Options', 'nosniff');
+  c.header('Referrer-Policy', 'no-referrer');
+  c.header('X-Frame-Options', 'DENY');
+  c.header('Cross-Origin-Opener-Policy', 'same-origin');
+}
+
+const NOT_BUILT = `<!doctype html><html lang="en"><meta charset="utf-8"><title>vigil</title>
+<body style="font-family: system-ui, sans-serif; margin: 3rem"><h1>vigil</h1>
+<p>The console is not built. Run <code>npm run build</code> (or <code>npm ci</code>) in the vigil checkout, then reload.</p>
+<p>The HTTP API works without it: see docs/api.md.</p></body></html>`;
+
+/**
+ * Serves the single-page console: files under `dir` (hashed assets cached for a year), and index.html for
+ * every other path that is not an API or HEC path, so deep links (`/findings/abc`) load the app.
+ */
+export function staticRoutes(app: Hono<ApiEnv>, dir: string | null): void {
+  const root = dir && existsSync(join(dir, 'index.html')) ? dir : null;
+  const cache = new Map<string, Buffer>();
+  const read = (file: string): Buffer | null => {
+    const hit = cache.get(file);
+    if (hit) return hit;
+    try {
+      if (!statSync(file).isFile()) return null;
+    } catch {
+      return null;
+    }
+    const b = readFileSync(file);
+    if (cache.size < 500) cache.set(file, b);
+    return b;
+  };
+
+  app.get('*', (c) => {
+    let path: string;
+    try {
+      path = decodeURIComponent(new URL(c.req.url).pathname);
+    } catch {
+      return c.text('bad request', 400);
+    }
+    if (path.startsWith('/api/') || path === '/api' || path.startsWith('/services/')) return c.json({ error: { code: 'NOT_FOUND', message: 'no such endpoint' } }, 404);
+    securityHeaders(c);
+    if (!root) return c.html(NOT_BUILT, 200);
+    const rel = normalize(path).replace(/^([/\\])+/, '');
+    const file = join(root, rel);
+    if (rel && !rel.includes('\0') && (file === root || file.startsWith(root + sep))) {
+      const body = extname(file) ? read(file) : null;
+      if (body) {
+        c.header('Content-Type', TYPES[extname(file)] ?? 'application/octet-stream');
+        c.header('Cache-Control', rel.startsWith('assets/') ? 'public, max-age=31536000, immutable' : 'no-cache');
+        return c.body(new Uint8Array(body));
+      }
+      if (extname(file)) return c.text('not found', 404);
+    }
+    const index = read(join(root, 'index.html'));
+    c.header('Cache-Control', 'no-cache');
+    return c.html(index ? index.toString('utf8') : NOT_BUILT);
+  });
+}

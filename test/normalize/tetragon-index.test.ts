@@ -1,0 +1,132 @@
+import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { describe, expect, it } from 'vitest';
+import type { Event } from '../../src/events/event.js';
+import { eventResult } from '../../src/normalize/event-result.js';
+import { extractAll } from '../../src/normalize/json-fields.js';
+import { scanTetragonLine, type IndexedEvent } from '../../src/normalize/tetragon-index.js';
+import { TETRAGON_CIM_FIELDS } from '../../src/normalize/tetragon.js';
+import { toEvent, toEventFromSpans, type ToEventContext } from '../../src/sources/tetragon.js';
+
+const ROOT = fileURLToPath(new URL('../../', import.meta.url));
+function jsonlFiles(dir: string): string[] {
+  return readdirSync(dir).flatMap((n) => {
+    const p = join(dir, n);
+    return statSync(p).isDirectory() ? jsonlFiles(p) : /\.(log|jsonl)$/.test(n) ? [p] : [];
+  });
+}
+/** Every real and realistic Tetragon line the repository holds. */
+const LINES = [...jsonlFiles(join(ROOT, 'test/fixtures/tetragon')), ...jsonlFiles(join(ROOT, 'attack_data'))].flatMap((p) =>
+  readFileSync(p, 'utf8').split('\n').filter((l) => l.trim() !== ''),
+);
+
+const ctx: ToEventContext = { index: 'main', source: 's', defaultHost: 'default-host', fallbackTime: () => 7 };
+
+/** Deterministic pseudo-random numbers (the test must be reproducible). */
+function rng(seed: number): () => number {
+  let s = seed >>> 0;
+  return () => {
+    s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
+    return s / 2 ** 32;
+  };
+}
+
+const pick = <T>(r: () => number, xs: readonly T[]): T => xs[Math.floor(r() * xs.length)] as T;
+
+/** Structural variations of a real event: the odd shapes the fast path must read exactly like the parse. */
+function vary(line: string, r: () => number): string {
+  const json = JSON.parse(line) as Record<string, unknown>;
+  const kind = Object.keys(json).find((k) => k.startsWith('process_')) as string;
+  const body = json[kind] as Record<string, unknown>;
+  const proc = (body['process'] ?? {}) as Record<string, unknown>;
+  const edits: (() => void)[] = [
+    () => (proc['binary'] = pick(r, ['/usr/bin/cu"rl', '/bin/\\sh', 'no-slash', '/trailing/', '', 'é/ü', 42, null])),
+    () => (proc['arguments'] = pick(r, ['', ' "quoted" -x', 'tab\there', undefined, 7])),
+    () => (proc['pid'] = pick(r, ['123', 1.5, -0, 1e21, true, null, { x: 1 }])),
+    () => delete body['parent'],
+    () => delete proc['pod'],
+    () => (body['process'] = pick(r, [[proc], 'text', null])),
+    () => (json['time'] = pick(r, [undefined, null, 12, 'bad', '2024-02-30T00:00:00Z', '2024-01-01T00:00:00.123456789+02:00', { t: 1 }])),
+    () => (json['node_name'] = pick(r, [undefined, '', 'n\u00e9', 'quo"te', 5])),
+    () => (json['cluster_name'] = pick(r, [undefined, 'c"1', null, ['a', 'b']])),
+    () => (json['node_labels'] = { 'kubernetes.io/hostname': 'h', 'a.b': { c: 1 } }),
+    () => (json[`${kind}.process`] = { start_time: 'dotted' }),
+    () => (body['process.start_time'] = 'dotted'),
+    () => (proc['pod.name'] = 'dotted'),
+    () => (json['process_name'] = pick(r, ['top', 1, true])),
+    () => (json['pod_name'] = 'top-level pod'),
+    () => (json[pick(r, ['process_exit', 'process_kprobe', 'process_lsm'])] = pick(r, [{ process: { binary: '/x' } }, 'str'])),
+    () => (json['x{}y'] = ['a', 'b']),
+  ];
+  const n = 1 + Math.floor(r() * 3);
+  for (let i = 0; i < n; i++) pick(r, edits)();
+  let text = JSON.stringify(json);
+  // Escapes JSON.stringify never writes, and duplicate keys it cannot write.
+  if (r() < 0.2) text = text.replace('"binary":"/', '"binary":"\\/');
+  if (r() < 0.1) text = text.replace('"time":', '"ti\\u006de":');
+  if (r() < 0.1) text = text.replace('{"binary":', '{"binary":"/first","binary":');
+  if (r() < 0.1) text = text.replace(/}$/, ',"node_name":"second"}');
+  if (r() < 0.1) text = ' ' + text + '\t';
+  return text;
+}
+
+const EXTRA_NAMES = [
+  'time', 'node_name', 'cluster_name', 'node_labels', 'node_labels.kubernetes.io/hostname', 'x{}y', '', 'missing', 'a.b',
+  'process_exec', 'process_exec.process', 'process_exec.process.pod', 'process_exec.process.start_time',
+  'process_exec.process.pod.container.start_time', 'process_exec.parent.binary', 'process_exit.process.binary',
+  'process_kprobe.process.start_time', 'process_connect.process.pod.name', 'process_exec.process.pod.name',
+];
+
+/** Compares the fast path with the parse path on one line; false when the fast path declined it. */
+function same(line: string): boolean {
+  const spans = scanTetragonLine(Buffer.from(line), 0, Buffer.byteLength(line));
+  if (spans === null) return false;
+  const fast = toEventFromSpans(line, spans, ctx);
+  const slow = toEvent(line, ctx);
+  if (fast === null) {
+    // Declined (a time that is not a string or null): the reader then uses toEvent anyway.
+    expect(typeof (JSON.parse(line) as Record<string, unknown>)['time']).not.toBe('string');
+    return false;
+  }
+  if (!slow.ok || !fast.ok) {
+    expect(fast, line).toEqual(slow);
+    return true;
+  }
+  expect(fast.missingTime).toBe(slow.missingTime);
+  const { spans: _spans, ...fastEvent } = fast.event as IndexedEvent;
+  const { json: _json, ...slowEvent } = slow.event;
+  expect(fastEvent, line).toEqual(slowEvent);
+  for (const sourcetype of [slow.event.sourcetype, 'json']) {
+    const a = eventResult({ ...slow.event, sourcetype } as Event);
+    const b = eventResult({ ...fast.event, sourcetype } as Event);
+    const names = [...TETRAGON_CIM_FIELDS, ...extractAll(JSON.parse(line)).keys(), ...EXTRA_NAMES];
+    for (const f of names) expect(b.get(f), `${f} of ${line}`).toEqual(a.get(f));
+    expect(b.fieldNames()).toEqual(a.fieldNames());
+  }
+  return true;
+}
+
+describe('the fast path (scan + spans) reads exactly what the parse path reads', () => {
+  it('on every Tetragon line in the repository', () => {
+    expect(LINES.length).toBeGreaterThan(40);
+    for (const line of LINES) expect(same(line), line).toBe(true);
+  });
+
+  it('on structural variations of them', () => {
+    const r = rng(3);
+    let handled = 0;
+    for (let i = 0; i < 1500; i++) if (same(vary(pick(r, LINES), r))) handled++;
+    expect(handled).toBeGreaterThan(700);
+  });
+
+  it('declines lines it does not handle, leaving them to the parse', () => {
+    const declined = (t: string): boolean => scanTetragonLine(Buffer.from(t), 0, Buffer.byteLength(t)) === null;
+    expect(declined('{"process_exec":{},"time":"2024-01-01T00:00:00Z"}')).toBe(false);
+    expect(declined('{"process_lsm":{},"time":"2024-01-01T00:00:00Z"}')).toBe(true); // an uncommon kind
+    expect(declined('{"process_exec":{},"process_exit":{}}')).toBe(true); // two kinds
+    expect(declined('{"process_exec":"x","process_exit":{}}')).toBe(true); // eventKind would skip the first
+    expect(declined('{"time":"x"}')).toBe(true); // no kind
+    expect(declined('{"process_exec":{"process":{"binary":"/bin/é"}}}')).toBe(true); // not ASCII
+  });
+});

@@ -1,0 +1,125 @@
+import { describe, expect, it } from 'vitest';
+import type { Event } from '../../src/events/event.js';
+import { compileRawFilter, metadataPredicate, rawAnchors, wildcardMatcher, wildcardTest, emptyScanRequest, type RawFilter } from '../../src/events/scan.js';
+
+/** Deterministic pseudo-random numbers (the test must be reproducible). */
+function rng(seed: number): () => number {
+  let s = seed >>> 0;
+  return () => {
+    s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
+    return s / 2 ** 32;
+  };
+}
+
+// Characters whose case folding differs between toLowerCase and RegExp `i` (Kelvin sign, dotted I, long s, sharp s).
+const ALPHABET = ['a', 'B', 'k', 'K', 'i', 'S', 's', '\u212a', '\u0130', '\u017f', '\u00df', '\u00e9', '\u00c9', '*', '-', '"', '/', ' ', '.', '\\'];
+const word = (r: () => number, max: number): string =>
+  Array.from({ length: Math.floor(r() * max) }, () => ALPHABET[Math.floor(r() * ALPHABET.length)] as string).join('');
+
+/** The former anchored-regex implementation of wildcard patterns, kept as the reference. */
+function regexWildcard(pattern: string, caseInsensitive: boolean): (v: string) => boolean {
+  const re = new RegExp('^' + pattern.split('*').map((p) => p.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')).join('[\\s\\S]*') + '$', caseInsensitive ? 'i' : '');
+  return (v) => re.test(v);
+}
+
+describe('wildcardTest', () => {
+  it('matches exactly what the anchored regex matched, in linear time', () => {
+    const r = rng(1);
+    for (let i = 0; i < 6000; i++) {
+      const pattern = word(r, 6) + '*' + word(r, 6);
+      const value = r() < 0.5 ? word(r, 12) : pattern.replace(/\*/g, () => word(r, 3));
+      for (const ci of [true, false]) expect(wildcardTest(pattern, ci)(value), `${pattern} ~ ${value} (${ci})`).toBe(regexWildcard(pattern, ci)(value));
+    }
+    // A value that made the regex backtrack: still instant.
+    const t = performance.now();
+    expect(wildcardTest('*a*a*a*a*a*a*b', true)('a'.repeat(50_000))).toBe(false);
+    expect(performance.now() - t).toBeLessThan(200);
+  });
+
+  it('keeps wildcardMatcher: toLowerCase for exact patterns, RegExp i with *', () => {
+    expect(wildcardMatcher('cisco:isovalent:processExec')('CISCO:ISOVALENT:PROCESSEXEC')).toBe(true);
+    expect(wildcardMatcher('k')('\u212a')).toBe(true); // toLowerCase folds the Kelvin sign to k
+    expect(wildcardMatcher('k*')('\u212a')).toBe(false); // RegExp i does not
+    expect(wildcardMatcher('cisco:*')('Cisco:isovalent')).toBe(true);
+    expect(wildcardMatcher('*')('')).toBe(true);
+  });
+});
+
+describe('metadataPredicate', () => {
+  it('remembers verdicts per value without mixing fields or events up', () => {
+    const pass = metadataPredicate({ ...emptyScanRequest(), metadata: [{ field: 'sourcetype', patterns: ['a*'] }, { field: 'host', patterns: ['h1', 'h2'] }] });
+    const e = (sourcetype: string, host: string): Event => ({ _time: 0, index: 'main', sourcetype, source: 's', host, _raw: '' });
+    const seq: [string, string, boolean][] = [
+      ['ab', 'h1', true], ['ab', 'h3', false], ['ab', 'H2', true], ['b', 'h2', false], ['A', 'h2', true], ['A', 'h1', true], ['b', 'h1', false],
+    ];
+    for (const [st, host, want] of seq) expect(pass(e(st, host)), `${st} ${host}`).toBe(want);
+    const byIndex = metadataPredicate({ ...emptyScanRequest(), defaultIndexes: ['main'] });
+    expect([byIndex({ ...e('x', 'h'), index: 'MAIN' }), byIndex({ ...e('x', 'h'), index: 'risk' }), byIndex(e('x', 'h'))]).toEqual([true, false, true]);
+  });
+});
+
+/** The per-literal semantics compileRawFilter had before alternations: the reference. */
+function reference(f: RawFilter): (raw: string) => boolean {
+  switch (f.kind) {
+    case 'contains': {
+      const t = f.text;
+      if (!/[a-z]/i.test(t)) return (raw) => raw.includes(t);
+      const re = new RegExp(t.replace(/[.*+?^${}()|[\]\\]/g, '\\$&'), 'i');
+      return (raw) => re.test(raw);
+    }
+    case 'and': {
+      const parts = f.items.map(reference);
+      return (raw) => parts.every((p) => p(raw));
+    }
+    case 'or': {
+      const parts = f.items.map(reference);
+      return (raw) => parts.some((p) => p(raw));
+    }
+  }
+}
+
+function genFilter(r: () => number, depth: number): RawFilter {
+  const x = r();
+  if (depth > 2 || x < 0.5) {
+    const text = word(r, 4) || 'a';
+    return r() < 0.3 ? { kind: 'contains', text, key: true } : { kind: 'contains', text };
+  }
+  const items = Array.from({ length: Math.floor(r() * 4) }, () => genFilter(r, depth + 1));
+  return { kind: x < 0.75 ? 'and' : 'or', items };
+}
+
+describe('compileRawFilter and rawAnchors', () => {
+  it('compile to the per-literal semantics, and the anchors never miss a passing line', () => {
+    const r = rng(2);
+    let anchored = 0;
+    for (let i = 0; i < 5000; i++) {
+      const f = genFilter(r, 0);
+      const test = compileRawFilter(f) as (raw: string) => boolean;
+      const ref = reference(f);
+      const anchors = rawAnchors(f);
+      if (anchors !== null) anchored++;
+      for (let j = 0; j < 8; j++) {
+        const raw = word(r, 24);
+        const pass = ref(raw);
+        expect(test(raw), `${JSON.stringify(f)} on ${raw}`).toBe(pass);
+        if (pass && anchors !== null) {
+          // What FileSource searches: the line's UTF-8 bytes decoded as latin1.
+          anchors.lastIndex = 0;
+          expect(anchors.test(Buffer.from(raw, 'utf8').toString('latin1')), `${anchors} on ${raw}`).toBe(true);
+        }
+      }
+    }
+    expect(anchored).toBeGreaterThan(500);
+  });
+
+  it('picks value literals over key literals, longer over shorter, and gives up on key literals alone', () => {
+    const c = (text: string, key = false): RawFilter => (key ? { kind: 'contains', text, key } : { kind: 'contains', text });
+    expect(rawAnchors(null)).toBeNull();
+    expect(rawAnchors(c('"binary"', true))).toBeNull();
+    expect(rawAnchors({ kind: 'and', items: [c('curl'), { kind: 'or', items: [c('/curl"'), c('"curl"')] }, c('"binary"', true)] })?.source).toBe('\\/curl"|"curl"');
+    expect(rawAnchors({ kind: 'and', items: [c('"process_exec"', true), c('nsenter')] })?.source).toBe('nsenter');
+    expect(rawAnchors({ kind: 'or', items: [c('sh'), c('"pod"', true)] })).toBeNull();
+    expect(rawAnchors(c('caf\u00e9'))).toBeNull(); // not ASCII: a latin1 search would miss it
+    expect(rawAnchors({ kind: 'or', items: [c('SH'), c('sh'), c('a.b')] })?.source).toBe('sh|a\\.b');
+  });
+});

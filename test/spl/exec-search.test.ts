@@ -1,0 +1,40 @@
+import { describe, expect, it } from 'vitest';
+import { Row } from '../../src/events/result.js';
+import type { Scalar } from '../../src/events/value.js';
+import { parseSearch } from '../../src/spl/index.js';
+import type { SearchArgs } from '../../src/spl/commands/search.js';
+import { compileSearch } from '../../src/spl/search/predicate.js';
+
+/** Deterministic pseudo-random numbers (the test must be reproducible). */
+function rng(seed: number): () => number {
+  let s = seed >>> 0;
+  return () => {
+    s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
+    return s / 2 ** 32;
+  };
+}
+
+const predicate = (spl: string): ((r: Row) => boolean) => {
+  const ast = parseSearch(spl);
+  return compileSearch((ast.commands[0]!.args as SearchArgs).expr, ast.source);
+};
+
+const PATTERNS = ['curl', 'CURL', 'sh', '"b a"', '*sh', 'k*', '5', '5.0', '-0', '1e1', '10.0.0.0/8', '*', '\u212a', 'K', 'ß', 'x*y', '""'];
+const VALUES: Scalar[] = ['curl', 'Curl', 'bash', 'sh', 'b a', 'K', 'k', '\u212a', 'kube', 5, 5.5, '5', ' 5 ', 10, '10.1.2.3', 0, -0, '', 'ß', 'SS', 'xay', 'x'];
+
+describe('IN (exact patterns as one Set lookup)', () => {
+  it('matches exactly what the OR of its = comparisons matches', () => {
+    const r = rng(4);
+    for (let i = 0; i < 400; i++) {
+      const pats = Array.from({ length: 1 + Math.floor(r() * 5) }, () => PATTERNS[Math.floor(r() * PATTERNS.length)] as string);
+      const inPred = predicate(`search f IN (${pats.join(', ')})`);
+      const orPred = predicate(`search (${pats.map((p) => `f=${p}`).join(' OR ')})`);
+      for (let j = 0; j < 20; j++) {
+        const n = Math.floor(r() * 3);
+        const vals = Array.from({ length: n }, () => VALUES[Math.floor(r() * VALUES.length)] as Scalar);
+        const row = new Row(n === 0 ? {} : { f: n === 1 ? (vals[0] as Scalar) : vals });
+        expect(inPred(row), `${pats.join(',')} on ${JSON.stringify(vals)}`).toBe(orPred(row));
+      }
+    }
+  });
+});

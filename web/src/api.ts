@@ -1,0 +1,91 @@
+import type { ApiErrorBody, SearchLine, SessionInfo } from '../../src/web/api-types.js';
+
+/** The session's CSRF token, sent in X-CSRF-Token on every change. */
+let csrf: string | null = null;
+
+export class ApiError extends Error {
+  constructor(
+    readonly status: number,
+    readonly body: ApiErrorBody,
+  ) {
+    super(body.message);
+    this.name = 'ApiError';
+  }
+}
+
+/** Fired when the server says the session is gone: the app shows the login form. */
+export const LOGGED_OUT = 'vigil:logged-out';
+
+function headers(method: string, json: boolean): Headers {
+  const h = new Headers({ Accept: 'application/json' });
+  if (json) h.set('Content-Type', 'application/json');
+  if (method !== 'GET' && csrf) h.set('X-CSRF-Token', csrf);
+  return h;
+}
+
+async function failure(res: Response): Promise<ApiError> {
+  let body: ApiErrorBody = { code: `HTTP_${res.status}`, message: res.statusText || `HTTP ${res.status}` };
+  try {
+    const j = (await res.json()) as { error?: ApiErrorBody };
+    if (j.error) body = j.error;
+  } catch {
+    // not JSON
+  }
+  if (res.status === 401) window.dispatchEvent(new Event(LOGGED_OUT));
+  return new ApiError(res.status, body);
+}
+
+export async function api<T>(path: string, init: { method?: string; body?: unknown; signal?: AbortSignal } = {}): Promise<T> {
+  const method = init.method ?? 'GET';
+  const res = await fetch(path, {
+    method,
+    headers: headers(method, init.body !== undefined),
+    credentials: 'same-origin',
+    ...(init.body !== undefined ? { body: JSON.stringify(init.body) } : {}),
+    ...(init.signal ? { signal: init.signal } : {}),
+  });
+  if (!res.ok) throw await failure(res);
+  return (await res.json()) as T;
+}
+
+export async function currentSession(): Promise<SessionInfo | null> {
+  const res = await fetch('/api/session', { credentials: 'same-origin' });
+  if (!res.ok) return null;
+  const s = (await res.json()) as SessionInfo;
+  csrf = s.csrf;
+  return s;
+}
+
+export async function login(body: { username: string; password: string } | { token: string }): Promise<SessionInfo> {
+  const s = await api<SessionInfo>('/api/login', { method: 'POST', body });
+  csrf = s.csrf;
+  return s;
+}
+
+export async function logout(): Promise<void> {
+  try {
+    await api('/api/logout', { method: 'POST' });
+  } finally {
+    csrf = null;
+  }
+}
+
+/** POST /api/search, yielding its NDJSON lines as they arrive. A 400 (syntax error) throws ApiError. */
+export async function* searchStream(body: Record<string, unknown>, signal: AbortSignal): AsyncGenerator<SearchLine> {
+  const res = await fetch('/api/search', { method: 'POST', headers: headers('POST', true), body: JSON.stringify(body), signal, credentials: 'same-origin' });
+  if (!res.ok || !res.body) throw await failure(res);
+  const reader = res.body.pipeThrough(new TextDecoderStream()).getReader();
+  let rest = '';
+  for (;;) {
+    const { value, done } = await reader.read();
+    if (done) break;
+    rest += value;
+    let nl: number;
+    while ((nl = rest.indexOf('\n')) >= 0) {
+      const line = rest.slice(0, nl);
+      rest = rest.slice(nl + 1);
+      if (line.trim()) yield JSON.parse(line) as SearchLine;
+    }
+  }
+  if (rest.trim()) yield JSON.parse(rest) as SearchLine;
+}

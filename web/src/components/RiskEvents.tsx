@@ -1,0 +1,44 @@
+import type { RiskEvent } from '../../../src/web/api-types.js';
+import { fmtTime } from '../format.js';
+import { Link } from '../router.js';
+
+/** Risk events as a table: time, detection, score, message, ATT&CK. */
+export function RiskEventsTable({ events, caption, showObject = false }: { events: RiskEvent[]; caption: string; showObject?: boolean }) {
+  if (!events.length) return <p className="muted">No risk events.</p>;
+  return (
+    <div className="table-wrap">
+      <table>
+        <caption>{caption}</caption>
+        <thead>
+          <tr>
+            <th scope="col">Time</th>
+            {showObject ? <th scope="col">Risk object</th> : null}
+            <th scope="col">Detection</th>
+            <th scope="col" className="num">Score</th>
+            <th scope="col">Message</th>
+            <th scope="col">ATT&amp;CK</th>
+          </tr>
+        </thead>
+        <tbody>
+          {events.map((e, i) => (
+            <tr key={e.riskEventId ?? i}>
+              <td className="nowrap">{fmtTime(e.time)}</td>
+              {showObject ? (
+                <td>
+                  <Link to={`/risk/${encodeURIComponent(e.riskObject)}`}>{e.riskObject}</Link>
+                </td>
+              ) : null}
+              <td>{e.detectionId ? <Link to={`/detections/${encodeURIComponent(e.detectionId)}`}>{e.searchName}</Link> : e.searchName}</td>
+              <td className="num">{e.score}</td>
+              <td>{e.message}</td>
+              <td className="nowrap">
+                {e.techniques.join(', ')}
+                {e.tactics.length ? <div className="muted small">{e.tactics.join(', ')}</div> : null}
+              </td>
+            </tr>
+          ))}
+        </tbody>
+      </table>
+    </div>
+  );
+}

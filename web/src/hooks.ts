@@ -1,0 +1,54 @@
+import { useCallback, useEffect, useRef, useState } from 'react';
+import { api, ApiError } from './api.js';
+
+export interface Loaded<T> {
+  data: T | null;
+  error: ApiError | Error | null;
+  loading: boolean;
+  reload: () => void;
+}
+
+/** GETs `path` (re-fetching when it changes); `null` skips. */
+export function useApi<T>(path: string | null, opts: { refreshMs?: number } = {}): Loaded<T> {
+  const [state, setState] = useState<{ data: T | null; error: Error | null; loading: boolean; path: string | null }>({ data: null, error: null, loading: path !== null, path });
+  const [tick, setTick] = useState(0);
+  const reload = useCallback(() => setTick((t) => t + 1), []);
+  useEffect(() => {
+    if (path === null) return;
+    const abort = new AbortController();
+    setState((s) => ({ ...s, loading: true, path }));
+    api<T>(path, { signal: abort.signal }).then(
+      (data) => setState({ data, error: null, loading: false, path }),
+      (error: Error) => {
+        if (!abort.signal.aborted) setState((s) => ({ data: s.path === path ? s.data : null, error, loading: false, path }));
+      },
+    );
+    return () => abort.abort();
+  }, [path, tick]);
+  const refreshMs = opts.refreshMs;
+  useEffect(() => {
+    if (!refreshMs) return;
+    const t = setInterval(reload, refreshMs);
+    return () => clearInterval(t);
+  }, [refreshMs, reload]);
+  return { data: state.data, error: state.error, loading: state.loading, reload };
+}
+
+/** Sets the document title. */
+export function useTitle(title: string): void {
+  useEffect(() => {
+    document.title = `${title} · vigil`;
+  }, [title]);
+}
+
+/** Marks the page interactive once its data is shown (the e2e test reads it for time-to-interactive). */
+export function useReady(ready: boolean): void {
+  const marked = useRef(false);
+  useEffect(() => {
+    if (!ready || marked.current) return;
+    marked.current = true;
+    const w = window as unknown as { __vigilReady?: number };
+    // After the paint that shows the data.
+    requestAnimationFrame(() => setTimeout(() => (w.__vigilReady = performance.now()), 0));
+  }, [ready]);
+}

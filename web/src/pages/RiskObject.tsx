@@ -1,0 +1,105 @@
+import type { ProcessTreeInfo, RiskObjectDetail } from '../../../src/web/api-types.js';
+import { RiskChart } from '../components/Chart.js';
+import { ProcessTree } from '../components/ProcessTree.js';
+import { RiskEventsTable } from '../components/RiskEvents.js';
+import { ErrorBox, Loading, Page, RangeSelect, Stat, StatusBadge } from '../components/ui.js';
+import { fmtNumber, fmtTime } from '../format.js';
+import { useApi } from '../hooks.js';
+import { Link, setQuery, useRoute } from '../router.js';
+import { rangeParams } from './Overview.js';
+
+export function RiskObject({ object }: { object: string }) {
+  const { query } = useRoute();
+  const range = query.get('range') ?? '-7d';
+  const { data, error, loading } = useApi<RiskObjectDetail>(`/api/risk/objects/${encodeURIComponent(object)}?${rangeParams(range)}`);
+  // The process tree reads raw events: it loads after the page is shown.
+  const tree = useApi<ProcessTreeInfo>(data ? `/api/risk/objects/${encodeURIComponent(object)}/processes?${rangeParams(range)}` : null);
+  return (
+    <Page
+      title={`Risk object: ${object}`}
+      busy={loading && !data}
+      actions={
+        <>
+          <Link className="button secondary" to={`/search?q=${encodeURIComponent(`index=risk risk_object="${object}"`)}&range=${encodeURIComponent(range)}`}>
+            Search its risk events
+          </Link>
+          <RangeSelect value={range} onChange={(v) => setQuery({ range: v })} />
+        </>
+      }
+    >
+      <p>
+        <Link to="/">← Risk overview</Link>
+      </p>
+      <ErrorBox error={error} />
+      {!data ? (
+        loading ? <Loading /> : null
+      ) : (
+        <>
+          <div className="stats">
+            <Stat label="Total risk" value={fmtNumber(data.score)} />
+            <Stat label="Risk events" value={fmtNumber(data.riskEventCount)} />
+            <Stat label="Type" value={data.riskObjectType} />
+            <Stat label="Findings" value={fmtNumber(data.findings.length)} />
+          </div>
+          <section className="card" aria-labelledby="h-timeline">
+            <h2 id="h-timeline">Risk timeline</h2>
+            <RiskChart series={data.timeline} label={`Risk of ${object} over time`} height={150} />
+          </section>
+          <section className="card" aria-labelledby="h-findings">
+            <h2 id="h-findings">Findings</h2>
+            {data.findings.length === 0 ? (
+              <p className="muted">No findings for this object.</p>
+            ) : (
+              <table>
+                <caption className="sr-only">Findings raised for {object}</caption>
+                <thead>
+                  <tr>
+                    <th scope="col">Raised</th>
+                    <th scope="col">Rule</th>
+                    <th scope="col" className="num">Risk</th>
+                    <th scope="col">Status</th>
+                    <th scope="col">Owner</th>
+                  </tr>
+                </thead>
+                <tbody>
+                  {data.findings.map((f) => (
+                    <tr key={f.id}>
+                      <td className="nowrap">{fmtTime(f.time)}</td>
+                      <th scope="row">
+                        <Link to={`/findings/${f.id}`}>{f.ruleName}</Link>
+                      </th>
+                      <td className="num">{fmtNumber(f.riskScore)}</td>
+                      <td>
+                        <StatusBadge status={f.status} />
+                      </td>
+                      <td>{f.owner ?? <span className="muted">unassigned</span>}</td>
+                    </tr>
+                  ))}
+                </tbody>
+              </table>
+            )}
+          </section>
+          <section className="card" aria-labelledby="h-tree">
+            <h2 id="h-tree">Process tree</h2>
+            <ErrorBox error={tree.error} />
+            {!tree.data ? (
+              tree.loading || !tree.error ? <Loading what="Reading Tetragon events" /> : null
+            ) : (
+              <>
+                <p className="muted small">
+                  From {fmtNumber(tree.data.rawEvents)} Tetragon exec events{tree.data.field ? ` with ${tree.data.field}=${object}` : ''}
+                  {tree.data.rawTruncated ? ' (the most recent; more exist)' : ''}. Parent → process with arguments; processes a detection fired on are marked.
+                </p>
+                <ProcessTree roots={tree.data.processTree} />
+              </>
+            )}
+          </section>
+          <section className="card" aria-labelledby="h-events">
+            <h2 id="h-events">Contributing risk events</h2>
+            <RiskEventsTable events={data.riskEvents} caption={`Risk events of ${object}, newest first${data.riskEventCount > data.riskEvents.length ? ` (the latest ${fmtNumber(data.riskEvents.length)} of ${fmtNumber(data.riskEventCount)})` : ''}`} />
+          </section>
+        </>
+      )}
+    </Page>
+  );
+}
