@@ -136,7 +136,8 @@ export interface EventBatchOptions {
  * 64-bit integers survive).
  */
 export function parseEventBatch(text: string, ctx: BatchContext, options: EventBatchOptions): Event[] {
-  const split = splitValues(text);
+  // The spans of each envelope's `event` member come from the same pass over the text.
+  const split = splitValues(text, 'event');
   const events: Event[] = [];
   const source = defaultSource(ctx.token);
   for (let i = 0; i < split.spans.length; i++) {
@@ -169,7 +170,7 @@ export function parseEventBatch(text: string, ctx: BatchContext, options: EventB
     if (typeof event === 'string') {
       raw = event;
     } else {
-      const s = memberSpan(text, span, 'event');
+      const s = span.member ?? memberSpan(text, span, 'event');
       raw = s ? text.slice(s.start, s.end) : JSON.stringify(event);
       json = event;
     }

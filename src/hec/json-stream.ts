@@ -78,20 +78,115 @@ export interface Span {
   end: number;
 }
 
+/** A top-level value, and (when `splitValues` was given a key) the span of its last member of that name. */
+export interface ValueSpan extends Span {
+  member?: Span | null;
+}
+
 /**
  * Splits `text` into its top-level values. Returns the spans, or `{ truncatedAt }` with the 0-based number of
  * the value that is cut off (an unclosed object or string at the end of the body).
+ *
+ * With `memberKey`, each object value's span also carries the span of its last top-level member named so
+ * (what `memberSpan` would return), found in the same pass: the text is read once instead of twice. Like
+ * `memberSpan`'s, that span is only meaningful for a value JSON.parse accepts.
  */
-export function splitValues(text: string): { spans: Span[] } | { spans: Span[]; truncatedAt: number } {
-  const spans: Span[] = [];
+export function splitValues(text: string, memberKey?: string): { spans: ValueSpan[] } | { spans: ValueSpan[]; truncatedAt: number } {
+  const spans: ValueSpan[] = [];
+  const found: FoundMember = { member: null };
   let i = skipSpace(text, 0);
   while (i < text.length) {
-    const end = skipValue(text, i);
+    let end: number;
+    found.member = null;
+    if (memberKey !== undefined && text.charCodeAt(i) === OPEN_BRACE) end = skipObject(text, i, memberKey, found);
+    else end = skipValue(text, i);
     if (end < 0) return { spans, truncatedAt: spans.length };
-    spans.push({ start: i, end });
+    spans.push(memberKey === undefined ? { start: i, end } : { start: i, end, member: found.member });
     i = skipSpace(text, end);
   }
   return { spans };
+}
+
+interface FoundMember {
+  member: Span | null;
+}
+
+/** Where the object's scanner is among its own (depth 1) members. */
+const EXPECT_KEY = 0;
+const EXPECT_COLON = 1;
+const EXPECT_VALUE = 2;
+const AFTER_VALUE = 3;
+
+/**
+ * `skipValue` for an object (`text[i]` is `{`) that also records in `found` the span of its last member
+ * named `key`. One pass: the depth-1 structure is followed with a small state machine, everything deeper
+ * is skipped exactly as `skipValue` does. Assumes well-formed JSON for the member span (the caller uses it
+ * only after JSON.parse accepted the object); the returned end is the same as `skipValue`'s for any input.
+ */
+function skipObject(text: string, i: number, key: string, found: FoundMember): number {
+  let depth = 0;
+  let state = EXPECT_KEY;
+  let matches = false;
+  let valueStart = -1;
+  let j = i;
+  while (j < text.length) {
+    const d = text.charCodeAt(j);
+    if (d === QUOTE) {
+      const s = skipString(text, j);
+      if (s < 0) return -1;
+      if (depth === 1) {
+        if (state === EXPECT_KEY) {
+          matches = keyEquals(text, j, s, key);
+          state = EXPECT_COLON;
+        } else if (state === EXPECT_VALUE) {
+          if (matches) found.member = { start: j, end: s };
+          state = AFTER_VALUE;
+        }
+      }
+      j = s;
+      continue;
+    }
+    if (d === OPEN_BRACE || d === OPEN_BRACKET) {
+      if (depth === 1 && state === EXPECT_VALUE) valueStart = j;
+      depth++;
+    } else if (d === CLOSE_BRACE || d === CLOSE_BRACKET) {
+      depth--;
+      if (depth === 0) return j + 1;
+      if (depth === 1 && state === EXPECT_VALUE && valueStart >= 0) {
+        if (matches) found.member = { start: valueStart, end: j + 1 };
+        valueStart = -1;
+        state = AFTER_VALUE;
+      }
+    } else if (depth === 1) {
+      if (d === COLON && state === EXPECT_COLON) state = EXPECT_VALUE;
+      else if (d === COMMA) state = EXPECT_KEY;
+      else if (state === EXPECT_VALUE && valueStart < 0 && !isJsonSpace(d)) {
+        // A number or literal: up to the next delimiter.
+        const end = skipValue(text, j);
+        if (matches) found.member = { start: j, end };
+        state = AFTER_VALUE;
+        j = end;
+        continue;
+      }
+    }
+    j++;
+  }
+  return -1;
+}
+
+/** Whether the JSON string at [start, end) (quotes included) is `key`; escaped keys are decoded. */
+function keyEquals(text: string, start: number, end: number, key: string): boolean {
+  if (end - start - 2 === key.length && text.startsWith(key, start + 1)) return true;
+  for (let k = start + 1; k < end - 1; k++) {
+    if (text.charCodeAt(k) === BACKSLASH) {
+      try {
+        return (JSON.parse(text.slice(start, end)) as string) === key;
+      } catch {
+        return false;
+      }
+    }
+  }
+  return false;
 }
 
 /** How many complete top-level values `text` holds (used to number the event an encoding error falls in). */

@@ -1,6 +1,7 @@
 import type { ContentPack } from '../detections/content.js';
 import type { Detection } from '../detections/detection.js';
 import type { Event } from '../events/event.js';
+import type { Result } from '../events/result.js';
 import { eventResult } from '../normalize/event-result.js';
 import { metadataPredicate } from '../events/scan.js';
 import type { Sink } from '../spl/commands/types.js';
@@ -18,7 +19,8 @@ const TIME_DEPENDENT = /\b(now|time|random)\s*\(/i;
 interface Prefix {
   /** The expanded text of the prefix: when it changes, earlier matches are void. */
   text: string;
-  accepts(e: Event): boolean;
+  /** `row` is a view of `e` the prefix may modify (give each prefix its own clone of a shared one). */
+  accepts(e: Event, row?: Result): boolean;
 }
 
 /**
@@ -53,9 +55,9 @@ export function compilePrefix(d: Detection, pack: ContentPack, tz: string): Pref
   const meta = metadataPredicate({ ...p.scan, defaultIndexes: 'all' });
   return {
     text,
-    accepts: (e) => {
+    accepts: (e, view) => {
       if (!meta(e)) return false;
-      const row = eventResult(e);
+      const row = view ?? eventResult(e);
       if (!lead(row)) return false;
       passed = false;
       head.push(row);
@@ -109,7 +111,16 @@ export class MatchIndex {
   /** Called with every committed batch. */
   observe(events: readonly Event[]): void {
     for (const e of events) if (e._time > this.newestSeen) this.newestSeen = e._time;
-    for (const t of this.tracked.values()) for (const e of events) if (t.prefix.accepts(e)) t.matches.push({ ...e, json: undefined });
+    if (this.tracked.size === 0) return;
+    const tracked = [...this.tracked.values()];
+    for (const e of events) {
+      // One parse and extraction per event, shared by every prefix (each gets its own overlay).
+      const row = eventResult(e);
+      let kept: Event | null = null;
+      for (const t of tracked) {
+        if (t.prefix.accepts(e, row.clone())) t.matches.push((kept ??= { ...e, json: undefined }));
+      }
+    }
   }
 
   /** Whether a run of `detectionId` over [earliest, …) can be served from the index. */

@@ -128,8 +128,13 @@ export class Scheduler {
    * Closed tumbling windows of a realtime detection: [kW, (k+1)W) once (k+1)W + grace has passed. The run's
    * scheduled time is the window's end.
    */
+  /** The tumbling window of a realtime detection: the config's, else its content's. */
+  private realtimeWindow(d: Detection): number {
+    return this.settings.realtimeWindowSeconds ?? d.schedule.realtimeWindowSeconds;
+  }
+
   private async dueRealtime(d: Detection, now: number): Promise<DueRun[]> {
-    const w = d.schedule.realtimeWindowSeconds;
+    const w = this.realtimeWindow(d);
     const cursor = this.deps.state.cursor(d.id);
     if (cursor === null) {
       await this.deps.state.setCursor(d.id, Math.floor(now / w) * w);
@@ -145,7 +150,7 @@ export class Scheduler {
 
   /** The search window of a run: realtime windows end at their scheduled time; cron runs resolve modifiers. */
   windowOf(d: Detection, scheduledTime: number): { earliest: number; latest: number } {
-    if (isRealtime(d, this.settings)) return { earliest: scheduledTime - d.schedule.realtimeWindowSeconds, latest: scheduledTime };
+    if (isRealtime(d, this.settings)) return { earliest: scheduledTime - this.realtimeWindow(d), latest: scheduledTime };
     return searchWindow(d.schedule, scheduledTime, this.settings.tz);
   }
 
@@ -211,7 +216,7 @@ export class Scheduler {
     let next: number | null = null;
     for (const d of this.enabledDetections()) {
       if (!isRealtime(d, this.settings)) continue;
-      const w = d.schedule.realtimeWindowSeconds;
+      const w = this.realtimeWindow(d);
       const at = Math.floor(now / w) * w + w + this.settings.realtimeGraceSeconds;
       if (next === null || at < next) next = at;
     }

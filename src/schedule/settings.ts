@@ -1,4 +1,3 @@
-import { parseDuration } from '../config/units.js';
 import type { Detection } from '../detections/detection.js';
 import { VigilError } from '../errors.js';
 import { fieldPattern } from '../spl/fields.js';
@@ -20,6 +19,8 @@ export interface ScheduleSettings {
   realtime: string[];
   /** Realtime windows close this long after their end, for events still in flight. */
   realtimeGraceSeconds: number;
+  /** Window of detections made realtime by the config (content may set its own). */
+  realtimeWindowSeconds: number | null;
   /** Evaluate detections' filter prefixes at ingest so scheduled runs only aggregate matches. */
   incremental: boolean;
 }
@@ -45,6 +46,7 @@ export function scheduleSettings(schedule: unknown, detections: unknown): Schedu
     overrides: {},
     realtime: list(d['realtime'], 'detections.realtime') ?? [],
     realtimeGraceSeconds: duration(s['realtime_grace'], 'schedule.realtime_grace') ?? 1,
+    realtimeWindowSeconds: duration(s['realtime_window'], 'schedule.realtime_window') ?? null,
     incremental: s['incremental'] === undefined ? true : s['incremental'] === true,
   };
 }
@@ -92,9 +94,12 @@ function list(v: unknown, where: string): string[] | undefined {
   return v as string[];
 }
 
+/** Seconds, fractional allowed: 250ms, 1.5s, 30m, 24h, 7d (or a plain number of seconds). */
 function duration(v: unknown, where: string): number | undefined {
   if (v === undefined || v === null) return undefined;
-  const seconds = parseDuration(v);
-  if (seconds === null) throw new VigilError('CONFIG', `${where} must be a duration such as 30m or 24h`);
-  return seconds;
+  if (typeof v === 'number' && v >= 0) return v;
+  const m = typeof v === 'string' ? /^\s*(\d+(?:\.\d+)?)\s*(ms|s|m|h|d|w)?\s*$/.exec(v) : null;
+  if (!m) throw new VigilError('CONFIG', `${where} must be a duration such as 500ms, 30m or 24h`);
+  const unit = { ms: 0.001, s: 1, m: 60, h: 3600, d: 86400, w: 604800 }[(m[2] ?? 's') as 'ms' | 's' | 'm' | 'h' | 'd' | 'w'];
+  return Number(m[1]) * unit;
 }

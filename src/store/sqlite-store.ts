@@ -90,6 +90,8 @@ export interface StoreOptions {
    * inside the commit that crosses 1000 WAL pages and make that group wait (for comparisons).
    */
   checkpointThread?: boolean;
+  /** WAL size in pages at which the checkpoint worker has the WAL started over. Default 4000 (~64 MB); tests use small values. */
+  walRestartPages?: number;
 }
 
 export interface StoreStats {
@@ -550,7 +552,8 @@ export class SqliteStore implements EventStore, StateStore {
     const { port1, port2 } = new MessageChannel();
     const sync = new MessageChannel();
     const flag = new Int32Array(new SharedArrayBuffer(4));
-    const checkpoint = (this.options.checkpointThread ?? true) ? { intervalMs: CHECKPOINT_INTERVAL_MS, restartFrames: WAL_RESTART_FRAMES } : null;
+    const o = this.options;
+    const checkpoint = (o.checkpointThread ?? true) ? { intervalMs: CHECKPOINT_INTERVAL_MS, restartFrames: Math.max(1, o.walRestartPages ?? WAL_RESTART_FRAMES) } : null;
     const init: WorkerInit = { config: this.writerConfig(), checkpoint, port: port2, syncPort: sync.port2, flag };
     const worker = new Worker(storeWorkerUrl('writer-worker'), { workerData: init, transferList: [port2, sync.port2] });
     let ready!: () => void;

@@ -1,9 +1,13 @@
 import { statSync } from 'node:fs';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import type { VigilConfig } from '../config/config.js';
 import { BUNDLED_CONTENT_DIR, loadContent, type ContentPack } from '../detections/content.js';
 import { createHecServer, type HecServer } from '../hec/index.js';
 import { WorkerExecutor } from '../schedule/executor.js';
+import { alertPlanner } from '../schedule/alerts.js';
+import { MatchIndex } from '../schedule/incremental.js';
+import { AlertDispatcher, parseAlertConfig } from '../outputs/index.js';
+import type { Event } from '../events/event.js';
 import { Scheduler, systemClock, type Clock } from '../schedule/scheduler.js';
 import { scheduleSettings } from '../schedule/settings.js';
 import { DetectionToggles } from '../schedule/toggles.js';
@@ -58,6 +62,16 @@ export async function startServer(config: VigilConfig, opts: StartOptions = {}):
   const reloadContent = (): ContentPack => (pack = loadAll());
   const toggles = new DetectionToggles(join(config.dataDir, 'detections.yml'));
   const baseSettings = scheduleSettings(config.schedule, config.detections);
+  const alerts = parseAlertConfig(config.alertActions ?? {}, { baseDir: config.file ? dirname(config.file) : config.dataDir });
+  const dispatcher = new AlertDispatcher({
+    state: store,
+    actions: alerts.actions,
+    now: () => clock.now(),
+    ...(opts.log ? { log: (level: 'info' | 'warn' | 'error', message: string) => opts.log!(level, `alerts: ${message}`) } : {}),
+  });
+  // Incremental evaluation: exact for windows after the newest event the store held at start.
+  const newestAtStart = Math.max(-Infinity, ...store.indexes().map((i) => i.latest ?? -Infinity));
+  const matchIndex = baseSettings.incremental ? new MatchIndex(newestAtStart, 2 * baseSettings.maxLagSeconds + 2 * 3600) : null;
   const workerSetup = { dataDir: config.dataDir, contentDirs: [BUNDLED_CONTENT_DIR, ...contentDirs].filter(existsDir) };
   const executor = new WorkerExecutor(workerSetup);
   // The console's filter previews get their own worker: they never wait behind scheduled runs.
@@ -69,14 +83,28 @@ export async function startServer(config: VigilConfig, opts: StartOptions = {}):
     executor,
     clock,
     settings: () => toggles.apply(baseSettings),
+    alerts: alertPlanner(alerts.routes, store),
+    ...(matchIndex ? { matchIndex } : {}),
+    onRun: () => dispatcher.kick(),
     ...(opts.log ? { log: opts.log } : {}),
   });
-  const hec = createHecServer({ config: config.hec, store, ...(opts.log ? { log: opts.log } : {}) });
+  // The collector's view of the store: every committed batch is shown to the match index.
+  const ingest = {
+    append: async (events: readonly Event[]) => {
+      const receipt = await store.append(events);
+      matchIndex?.observe(events);
+      return receipt;
+    },
+  };
+  const hec = createHecServer({ config: config.hec, store: ingest, ...(opts.log ? { log: opts.log } : {}) });
   let http: HttpServer | null = null;
   let retentionTimer: NodeJS.Timeout | null = null;
+  let pruneTimer: NodeJS.Timeout | null = null;
   const stopAll = async () => {
     if (retentionTimer) clearInterval(retentionTimer);
+    if (pruneTimer) clearInterval(pruneTimer);
     await scheduler.stop();
+    await dispatcher.stop();
     await Promise.allSettled([hec.close(), http?.close()]);
     await Promise.allSettled([executor.close(), previewExecutor.close()]);
     await store.close();
@@ -106,7 +134,13 @@ export async function startServer(config: VigilConfig, opts: StartOptions = {}):
       store.applyRetentionAsync(clock.now()).catch((e: Error) => opts.log?.('error', `retention failed: ${e.message}`));
     }, 10 * 60 * 1000);
     retentionTimer.unref();
+    if (matchIndex) {
+      matchIndex.setDetections(scheduler.enabledDetections(), pack, baseSettings.tz);
+      pruneTimer = setInterval(() => matchIndex.prune(), 60_000);
+      pruneTimer.unref();
+    }
     if (opts.schedule !== false) scheduler.start();
+    dispatcher.start();
     return { hecUrl, apiUrl: http.url, store, hec, scheduler, content: () => pack, close: stopAll };
   } catch (e) {
     await stopAll();

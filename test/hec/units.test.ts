@@ -48,6 +48,54 @@ describe('memberSpan', () => {
   });
 });
 
+describe('splitValues with a member key (one pass)', () => {
+  const spanText = (t: string, s: { start: number; end: number } | null | undefined) => (s ? t.slice(s.start, s.end) : null);
+
+  it('finds what memberSpan finds, in every value', () => {
+    const t = '{"time":1, "event" : {"x":[1,{"event":2}]} ,"host":"h"} {"event":1,"event":[2]}\n{"\\u0065vent":"e"}{"a":1}{}{"event":-1.5e3 }{"event" :true}[1]"s" 7';
+    const r = splitValues(t, 'event');
+    expect('truncatedAt' in r).toBe(false);
+    expect(r.spans.map((s) => spanText(t, s.member))).toEqual(['{"x":[1,{"event":2}]}', '[2]', '"e"', null, null, '-1.5e3', 'true', null, null, null]);
+    expect(r.spans.map((s) => ({ start: s.start, end: s.end }))).toEqual(splitValues(t).spans);
+  });
+
+  it('agrees with memberSpan and splitValues on random envelopes', () => {
+    let seed = 42;
+    const rnd = () => ((seed = (seed * 1103515245 + 12345) % 2147483648) / 2147483648);
+    const ws = () => [' ', '', '\n', '\t ', ''][Math.floor(rnd() * 5)]!;
+    const str = () => JSON.stringify(['event', 'ev"ent', 'e\\v', '}{', 'x', '[', 'évent', ''][Math.floor(rnd() * 8)]);
+    const value = (depth: number): string => {
+      const k = Math.floor(rnd() * (depth > 3 ? 4 : 7));
+      if (k === 0) return str();
+      if (k === 1) return String(Math.floor(rnd() * 1e6) / 100);
+      if (k === 2) return ['true', 'false', 'null'][Math.floor(rnd() * 3)]!;
+      if (k === 3) return '-0.5E+2';
+      if (k === 4) return `[${ws()}${Array.from({ length: Math.floor(rnd() * 3) }, () => value(depth + 1)).join(`${ws()},${ws()}`)}${ws()}]`;
+      return object(depth + 1);
+    };
+    const object = (depth: number): string => {
+      const keys = ['"event"', '"time"', '"\\u0065vent"', '"host"', '"event "', '"fields"'];
+      const members = Array.from({ length: Math.floor(rnd() * 5) }, () => `${ws()}${keys[Math.floor(rnd() * keys.length)]}${ws()}:${ws()}${value(depth)}${ws()}`);
+      return `{${members.join(',')}}`;
+    };
+    for (let n = 0; n < 300; n++) {
+      const text = Array.from({ length: 1 + Math.floor(rnd() * 4) }, () => ws() + object(0)).join('') + ws();
+      const one = splitValues(text, 'event');
+      const two = splitValues(text);
+      expect(one.spans.map((s) => ({ start: s.start, end: s.end }))).toEqual(two.spans);
+      for (const s of one.spans) {
+        JSON.parse(text.slice(s.start, s.end)); // every generated envelope is valid JSON
+        expect(spanText(text, s.member)).toBe(spanText(text, memberSpan(text, s, 'event')));
+      }
+    }
+  });
+
+  it('reports a cut-off value like splitValues', () => {
+    expect(splitValues('{"event":1}{"event":{"a":"x', 'event')).toMatchObject({ truncatedAt: 1 });
+    expect(splitValues('{"event":"x', 'event')).toMatchObject({ truncatedAt: 0 });
+  });
+});
+
 describe('tokenFromAuthorization', () => {
   it.each([
     ['Splunk abc', 'abc'],
