@@ -27,11 +27,16 @@ export const systemClock: Clock = {
   now: () => Date.now() / 1000,
   wait: (ms, signal) =>
     new Promise((resolve) => {
-      const t = setTimeout(resolve, ms);
-      signal.addEventListener('abort', () => {
+      // The listener must go when the timer fires: a long-running loop would otherwise pile them up.
+      const onAbort = () => {
         clearTimeout(t);
         resolve();
-      }, { once: true });
+      };
+      const t = setTimeout(() => {
+        signal.removeEventListener('abort', onAbort);
+        resolve();
+      }, ms);
+      signal.addEventListener('abort', onAbort, { once: true });
     }),
 };
 
