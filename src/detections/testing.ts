@@ -81,7 +81,7 @@ async function runOne(pack: ContentPack, d: Detection, t: DetectionTest, opts: T
     outcome.durationMs = performance.now() - started;
     return outcome;
   };
-  if (t.testType === 'integration' && (d.type === 'Hunting' || d.type === 'Correlation')) {
+  if (skipsIntegration(d, t)) {
     return finish('skip', `${d.type} detections are not integration-tested`);
   }
   try {
@@ -117,13 +117,24 @@ async function runOne(pack: ContentPack, d: Detection, t: DetectionTest, opts: T
       name: d.name,
     });
     outcome.results = results.length;
-    const problems = t.testType === 'unit' ? unitProblems(d, results) : integrationProblems(d, results, span.latest);
-    if (t.expected) problems.push(...expectedProblems(t.expected, results));
+    const problems = judgeResults(d, t, results, span.latest);
     if (problems.length) return finish('fail', problems.join('; '));
     return finish('pass');
   } catch (e) {
     return finish('error', (e as { format?: () => string }).format?.() ?? (e as Error).message);
   }
+}
+
+/** contentctl's pass conditions for a test's results (plus vigil's expected block): the problems found. */
+export function judgeResults(d: Detection, t: DetectionTest, results: readonly Result[], now: number): string[] {
+  const problems = t.testType === 'unit' ? unitProblems(d, results) : integrationProblems(d, results, now);
+  if (t.expected) problems.push(...expectedProblems(t.expected, results));
+  return problems;
+}
+
+/** Integration tests are not run for these types (as contentctl). */
+export function skipsIntegration(d: Detection, t: DetectionTest): boolean {
+  return t.testType === 'integration' && (d.type === 'Hunting' || d.type === 'Correlation');
 }
 
 function present(r: Result, field: string): boolean {

@@ -509,6 +509,26 @@ export class SqliteStore implements EventStore, StateStore {
     });
   }
 
+  /**
+   * Deletes every event of one index, whole buckets at a time (the retention mechanism with a max age of 0
+   * for that index only): e.g. the temporary index of a live `vigil test` run.
+   */
+  deleteIndexEvents(index: string): Promise<RetentionReport> {
+    let w: WriterHandle;
+    try {
+      w = this.retentionWriter();
+    } catch (err) {
+      return Promise.reject(err);
+    }
+    const call = ++this.nextCall;
+    const policies = { byIndex: { [index]: { maxAgeSeconds: 0 } }, fallback: null };
+    return new Promise<RetentionReport>((resolve, reject) => {
+      this.calls.set(call, { resolve, reject });
+      refWriter(w, true);
+      w.port.postMessage({ type: 'retention', call, now: MAX_ABS_TIME - 1, policies } satisfies ToWriter);
+    });
+  }
+
   private retentionWriter(): WriterHandle {
     if (this.readonly) throw new StoreError('STORE_IO', 'the event store is open read-only');
     if (this.closing) throw new StoreError('STORE_CLOSED', 'the event store is closed');

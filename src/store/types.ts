@@ -20,6 +20,8 @@ export interface EventStore extends EventSource {
   indexes(): IndexInfo[];
   /** Applies retention (age and size per index) as of `now`; returns what was deleted. */
   applyRetention(now: number): RetentionReport;
+  /** Deletes every event of one index. */
+  deleteIndexEvents(index: string): Promise<RetentionReport>;
   close(): Promise<void>;
 }
 

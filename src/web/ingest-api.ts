@@ -6,6 +6,18 @@ import type { ApiDeps, ApiEnv } from './context.js';
 export function ingestRoutes(app: Hono<ApiEnv>, deps: ApiDeps): void {
   app.get('/api/indexes', (c) => c.json({ indexes: deps.store.indexes() }));
 
+  // Deletes an index's events (live `vigil test` cleans up its temporary index). The reserved indexes
+  // (main, risk, notable) cannot be deleted this way.
+  app.delete('/api/indexes/:name', async (c) => {
+    const name = c.req.param('name');
+    if (['main', 'risk', 'notable'].includes(name) || name.startsWith('_')) {
+      return c.json({ error: { code: 'USAGE', message: `index ${name} is reserved and cannot be deleted` } }, 400);
+    }
+    if (!deps.store.indexes().some((i) => i.name === name)) return c.json({ error: { code: 'CONTENT_NOT_FOUND', message: `no index named ${name}` } }, 404);
+    const report = await deps.store.deleteIndexEvents(name);
+    return c.json({ deleted: report.deleted.reduce((n, d) => n + d.events, 0) });
+  });
+
   app.get('/api/ingest', (c) => {
     const stats = deps.hec?.stats() ?? null;
     const body: IngestInfo = {

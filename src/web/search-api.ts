@@ -21,6 +21,8 @@ export interface SearchRequest {
   limit?: number;
   /** Milliseconds between progress lines (default 250; 0 disables them). */
   progressMs?: number;
+  /** The indexes searched when the search names none (default: every event index but risk and notable). */
+  indexes?: string[];
 }
 
 /**
@@ -55,7 +57,7 @@ export function searchRoutes(app: Hono<ApiEnv>, deps: ApiDeps): void {
       tz,
       earliest: body.earliest === '' ? null : (body.earliest ?? null),
       latest: body.latest === '' ? null : (body.latest ?? null),
-      defaultIndexes: defaultSearchIndexes(deps.store),
+      defaultIndexes: Array.isArray(body.indexes) && body.indexes.every((i) => typeof i === 'string') ? body.indexes : defaultSearchIndexes(deps.store),
     };
     let p: SearchPlan;
     try {

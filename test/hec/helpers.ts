@@ -58,6 +58,12 @@ export class FakeStore implements EventStore {
     return [];
   }
 
+  async deleteIndexEvents(index: string): Promise<RetentionReport> {
+    const before = this.events.length;
+    for (const b of this.batches) b.splice(0, b.length, ...b.filter((e) => e.index !== index));
+    return { deleted: [{ index, events: before - this.events.length, before: Infinity }] };
+  }
+
   applyRetention(): RetentionReport {
     return { deleted: [] };
   }

@@ -5,6 +5,7 @@ import { BUNDLED_DATASETS_DIR } from '../../detections/datasets.js';
 import type { Detection } from '../../detections/detection.js';
 import type { TestOutcome } from '../../detections/testing.js';
 import { runTestsInParallel } from '../../detections/parallel-tests.js';
+import { runLiveTests } from '../../detections/live-testing.js';
 import { junitXml } from '../../detections/junit.js';
 import { VigilError } from '../../errors.js';
 import { EXIT_FAILURE } from '../exit.js';
@@ -16,6 +17,11 @@ interface TestCliOptions {
   junit?: string;
   bundled: boolean;
   jobs: string;
+  url?: string;
+  token?: string;
+  apiUrl?: string;
+  apiToken?: string;
+  insecure?: boolean;
 }
 
 export function testCommand(program: Command): void {
@@ -28,6 +34,11 @@ export function testCommand(program: Command): void {
     .option('--junit <file>', 'also write a JUnit XML report')
     .option('--no-bundled', 'only the detections of --content directories')
     .option('--jobs <n>', 'worker threads (auto: the cores, when the test data is large enough to pay for them)', 'auto')
+    .option('--url <url>', 'live mode: the HEC of a running vigil (replay over /raw with a channel and ack, search through the API)')
+    .option('--token <token>', 'live mode: HEC token (allowed to write to new indexes)')
+    .option('--api-url <url>', 'live mode: vigil API base URL (default: the --url host on port 8000)')
+    .option('--api-token <token>', 'live mode: API token (default $VIGIL_API_TOKEN, else --token)')
+    .option('--insecure', 'live mode: do not verify TLS certificates (dangerous)')
     .action(async (keys: string[], opts: TestCliOptions) => {
       const started = performance.now();
       const pack = loadContent(opts.content ?? [], { bundled: opts.bundled });
@@ -39,6 +50,22 @@ export function testCommand(program: Command): void {
             return d;
           })
         : pack.detections.filter((d) => d.tests.length > 0);
+      if (opts.url) {
+        if (!opts.token) throw new VigilError('USAGE', 'live mode needs --token (a HEC token)');
+        if (opts.insecure) process.stderr.write('vigil: WARNING: --insecure: TLS certificates are not verified\n');
+        const hec = new URL(opts.url);
+        const apiUrl = opts.apiUrl ?? `${hec.protocol}//${hec.hostname}:8000`;
+        const outcomes = await runLiveTests(pack, selected, {
+          datasetsDirs: [...(opts.datasets ?? []), BUNDLED_DATASETS_DIR],
+          hecUrl: opts.url,
+          hecToken: opts.token,
+          apiUrl,
+          apiToken: opts.apiToken ?? process.env.VIGIL_API_TOKEN ?? opts.token,
+          verifyTls: !opts.insecure,
+        });
+        report(outcomes, opts, started);
+        return;
+      }
       const jobs = opts.jobs === 'auto' ? 'auto' : Number(opts.jobs);
       if (jobs !== 'auto' && !(Number.isInteger(jobs) && jobs >= 1)) throw new VigilError('USAGE', '--jobs must be a positive integer or auto');
       const outcomes = await runTestsInParallel(pack, selected, {
@@ -47,14 +74,18 @@ export function testCommand(program: Command): void {
         contentDirs: opts.content ?? [],
         bundled: opts.bundled,
       });
-      printOutcomes(outcomes, (s) => process.stdout.write(s));
-      const failed = outcomes.filter((o) => o.status === 'fail' || o.status === 'error').length;
-      const passed = outcomes.filter((o) => o.status === 'pass').length;
-      const skipped = outcomes.length - passed - failed;
-      process.stdout.write(`\n${passed} passed, ${failed} failed${skipped ? `, ${skipped} skipped` : ''} in ${((performance.now() - started) / 1000).toFixed(2)} s\n`);
-      if (opts.junit) writeFileSync(opts.junit, junitXml(outcomes));
-      if (failed > 0) process.exitCode = EXIT_FAILURE;
+      report(outcomes, opts, started);
     });
+}
+
+function report(outcomes: readonly TestOutcome[], opts: TestCliOptions, started: number): void {
+  printOutcomes(outcomes, (s) => process.stdout.write(s));
+  const failed = outcomes.filter((o) => o.status === 'fail' || o.status === 'error').length;
+  const passed = outcomes.filter((o) => o.status === 'pass').length;
+  const skipped = outcomes.length - passed - failed;
+  process.stdout.write(`\n${passed} passed, ${failed} failed${skipped ? `, ${skipped} skipped` : ''} in ${((performance.now() - started) / 1000).toFixed(2)} s\n`);
+  if (opts.junit) writeFileSync(opts.junit, junitXml(outcomes));
+  if (failed > 0) process.exitCode = EXIT_FAILURE;
 }
 
 /** One block per detection, like contentctl's summary: test type, status, dataset, source, sourcetype. */

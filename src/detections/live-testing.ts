@@ -1,0 +1,142 @@
+import { randomBytes } from 'node:crypto';
+import { basename } from 'node:path';
+import { Agent as HttpAgent, request as httpRequest } from 'node:http';
+import { Agent as HttpsAgent, request as httpsRequest } from 'node:https';
+import { Row, type Result } from '../events/result.js';
+import type { FieldValue } from '../events/value.js';
+import { VigilError } from '../errors.js';
+import { replay } from '../replay/replay.js';
+import { lineTime } from '../replay/shift.js';
+import { expandMacros } from '../spl/macros/macros.js';
+import type { ContentPack } from './content.js';
+import { resolveAttackData } from './datasets.js';
+import type { Detection, DetectionTest } from './detection.js';
+import { judgeResults, skipsIntegration, type TestOutcome } from './testing.js';
+import { createReadStream } from 'node:fs';
+import { createInterface } from 'node:readline';
+
+export interface LiveTestOptions {
+  datasetsDirs: readonly string[];
+  /** HEC base URL and token (the token must allow writing to new indexes). */
+  hecUrl: string;
+  hecToken: string;
+  /** vigil's API base URL and token (search and index cleanup). */
+  apiUrl: string;
+  apiToken: string;
+  verifyTls: boolean;
+  onOutcome?: (o: TestOutcome) => void;
+}
+
+/**
+ * contentctl's flow against a running vigil: each test's data is replayed over HEC `/raw` with a channel
+ * into a fresh index (waiting for the ack when the token uses acknowledgement), the detection runs through
+ * the search API over that index and the data's time span, the same pass conditions apply as offline, and
+ * the test index is deleted afterwards.
+ */
+export async function runLiveTests(pack: ContentPack, detections: readonly Detection[], opts: LiveTestOptions): Promise<TestOutcome[]> {
+  const out: TestOutcome[] = [];
+  for (const d of detections) {
+    for (const t of d.tests) {
+      const o = await runOneLive(pack, d, t, opts);
+      out.push(o);
+      opts.onOutcome?.(o);
+    }
+  }
+  return out;
+}
+
+async function runOneLive(pack: ContentPack, d: Detection, t: DetectionTest, opts: LiveTestOptions): Promise<TestOutcome> {
+  const started = performance.now();
+  const first = t.attackData[0];
+  const outcome: TestOutcome = {
+    detection: d.name,
+    detectionId: d.id,
+    test: t.name,
+    testType: t.testType,
+    status: 'pass',
+    message: '',
+    dataset: first ? basename(first.data) : '',
+    source: first?.source ?? '',
+    sourcetype: first?.sourcetype ?? '',
+    events: 0,
+    results: 0,
+    durationMs: 0,
+  };
+  const finish = (status: TestOutcome['status'], message = '') => {
+    outcome.status = status;
+    outcome.message = message;
+    outcome.durationMs = performance.now() - started;
+    return outcome;
+  };
+  if (skipsIntegration(d, t)) return finish('skip', `${d.type} detections are not integration-tested`);
+  const index = `vigil_test_${randomBytes(4).toString('hex')}`;
+  try {
+    let earliest = Infinity;
+    let latest = -Infinity;
+    for (const a of t.attackData) {
+      const file = resolveAttackData(a.data, opts.datasetsDirs, d.file);
+      for await (const line of createInterface({ input: createReadStream(file), crlfDelay: Infinity })) {
+        const tm = line.trim() ? lineTime(line) : null;
+        if (tm !== null) {
+          earliest = Math.min(earliest, tm);
+          latest = Math.max(latest, tm);
+        }
+      }
+      const sent = await replay([{ path: file, source: a.source, sourcetype: a.sourcetype, host: a.host ?? 'vigil-test', index }], {
+        url: opts.hecUrl,
+        token: opts.hecToken,
+        endpoint: 'raw',
+        ack: true,
+        verifyTls: opts.verifyTls,
+      });
+      outcome.events += sent.eventsSent;
+      if (sent.eventsFailed || sent.errors.length) return finish('error', `replay of ${basename(file)} failed: ${sent.errors[0] ?? `${sent.eventsFailed} events rejected`}`);
+    }
+    if (!Number.isFinite(earliest)) return finish('fail', 'no timestamped events in the test data');
+    const results = await apiSearch(opts, expandMacros(d.search, pack.macros).text, { earliest, latest: latest + 1e-6, now: latest, indexes: [index] });
+    outcome.results = results.length;
+    const problems = judgeResults(d, t, results, latest);
+    return problems.length ? finish('fail', problems.join('; ')) : finish('pass');
+  } catch (e) {
+    return finish('error', (e as Error).message);
+  } finally {
+    await apiCall(opts, 'DELETE', `/api/indexes/${index}`).catch(() => undefined);
+  }
+}
+
+function apiCall(opts: LiveTestOptions, method: string, path: string, body?: unknown): Promise<{ status: number; text: string }> {
+  const url = new URL(path, opts.apiUrl);
+  const https = url.protocol === 'https:';
+  const payload = body === undefined ? undefined : JSON.stringify(body);
+  return new Promise((resolve, reject) => {
+    const req = (https ? httpsRequest : httpRequest)(
+      url,
+      {
+        method,
+        agent: https ? new HttpsAgent({ rejectUnauthorized: opts.verifyTls }) : new HttpAgent(),
+        headers: { Authorization: `Bearer ${opts.apiToken}`, ...(payload ? { 'Content-Type': 'application/json', 'Content-Length': Buffer.byteLength(payload) } : {}) },
+      },
+      (res) => {
+        let text = '';
+        res.setEncoding('utf8');
+        res.on('data', (c: string) => (text += c));
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, text }));
+      },
+    );
+    req.on('error', reject);
+    req.end(payload);
+  });
+}
+
+async function apiSearch(opts: LiveTestOptions, search: string, range: { earliest: number; latest: number; now: number; indexes: string[] }): Promise<Result[]> {
+  const r = await apiCall(opts, 'POST', '/api/search', { search, ...range, progressMs: 0 });
+  if (r.status !== 200) throw new VigilError('SPL_RUNTIME', `search API answered ${r.status}: ${r.text.slice(0, 300)}`);
+  const rows: Result[] = [];
+  for (const line of r.text.split('\n')) {
+    if (!line.trim()) continue;
+    const msg = JSON.parse(line) as { result?: Record<string, FieldValue>; error?: { message: string; text?: string } };
+    if (msg.error) throw new VigilError('SPL_RUNTIME', msg.error.text ?? msg.error.message);
+    if (msg.result) rows.push(new Row(msg.result));
+  }
+  return rows;
+}

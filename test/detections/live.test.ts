@@ -1,0 +1,50 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { loadConfig } from '../../src/config/index.js';
+import { loadContent } from '../../src/detections/content.js';
+import { BUNDLED_DATASETS_DIR } from '../../src/detections/datasets.js';
+import { runLiveTests } from '../../src/detections/live-testing.js';
+import { startServer, type VigilServer } from '../../src/web/runtime.js';
+
+const dir = mkdtempSync(join(tmpdir(), 'vigil-live-'));
+let server: VigilServer;
+let apiToken: string;
+beforeAll(async () => {
+  const config = await loadConfig({ env: {}, flags: { dataDir: join(dir, 'data'), hecPort: 0, port: 0, hecToken: 'live-hec-token' } });
+  apiToken = config.http.apiTokens[0]!.token;
+  server = await startServer(config, { schedule: false, consoleDir: null });
+});
+afterAll(async () => {
+  await server.close();
+  rmSync(dir, { recursive: true, force: true });
+});
+
+describe('vigil test --url (live mode against a running vigil)', () => {
+  it('replays each test into a fresh index, searches through the API, judges as offline, and cleans up', async () => {
+    const pack = loadContent();
+    const outcomes = await runLiveTests(pack, pack.detections.filter((d) => d.tests.length), {
+      datasetsDirs: [BUNDLED_DATASETS_DIR],
+      hecUrl: server.hecUrl,
+      hecToken: 'live-hec-token',
+      apiUrl: server.apiUrl,
+      apiToken,
+      verifyTls: true,
+    });
+    expect(outcomes.map((o) => `${o.detection}: ${o.status} ${o.message}`).filter((s) => !s.includes(': pass'))).toEqual([]);
+    expect(outcomes).toHaveLength(10);
+    expect(outcomes.find((o) => o.detection.includes('Curl'))!.results).toBe(4);
+    // Every temporary index was emptied.
+    const left = server.store.indexes().filter((i) => i.name.startsWith('vigil_test_') && i.events > 0);
+    expect(left).toEqual([]);
+  });
+
+  it('reports a failing detection with the reason', async () => {
+    const pack = loadContent();
+    const seed = pack.detections.find((d) => d.name.includes('Curl'))!;
+    const broken = { ...seed, search: seed.search.replace('process_name="curl"', 'process_name="wget"') };
+    const [o] = await runLiveTests(pack, [broken], { datasetsDirs: [BUNDLED_DATASETS_DIR], hecUrl: server.hecUrl, hecToken: 'live-hec-token', apiUrl: server.apiUrl, apiToken, verifyTls: true });
+    expect(o).toMatchObject({ status: 'fail', message: 'the detection returned no results', events: 31 });
+  });
+});
