@@ -11,7 +11,7 @@ import { expandMacros } from '../spl/macros/macros.js';
 import type { ContentPack } from './content.js';
 import { resolveAttackData } from './datasets.js';
 import type { Detection, DetectionTest } from './detection.js';
-import { judgeResults, skipsIntegration, type TestOutcome } from './testing.js';
+import { forEachTest, judgeResults, skipsIntegration, startOutcome, type TestOutcome } from './testing.js';
 import { createReadStream } from 'node:fs';
 import { createInterface } from 'node:readline';
 
@@ -34,40 +34,11 @@ export interface LiveTestOptions {
  * the test index is deleted afterwards.
  */
 export async function runLiveTests(pack: ContentPack, detections: readonly Detection[], opts: LiveTestOptions): Promise<TestOutcome[]> {
-  const out: TestOutcome[] = [];
-  for (const d of detections) {
-    for (const t of d.tests) {
-      const o = await runOneLive(pack, d, t, opts);
-      out.push(o);
-      opts.onOutcome?.(o);
-    }
-  }
-  return out;
+  return forEachTest(detections, opts.onOutcome, (d, t) => runOneLive(pack, d, t, opts));
 }
 
 async function runOneLive(pack: ContentPack, d: Detection, t: DetectionTest, opts: LiveTestOptions): Promise<TestOutcome> {
-  const started = performance.now();
-  const first = t.attackData[0];
-  const outcome: TestOutcome = {
-    detection: d.name,
-    detectionId: d.id,
-    test: t.name,
-    testType: t.testType,
-    status: 'pass',
-    message: '',
-    dataset: first ? basename(first.data) : '',
-    source: first?.source ?? '',
-    sourcetype: first?.sourcetype ?? '',
-    events: 0,
-    results: 0,
-    durationMs: 0,
-  };
-  const finish = (status: TestOutcome['status'], message = '') => {
-    outcome.status = status;
-    outcome.message = message;
-    outcome.durationMs = performance.now() - started;
-    return outcome;
-  };
+  const { outcome, finish } = startOutcome(d, t);
   if (skipsIntegration(d, t)) return finish('skip', `${d.type} detections are not integration-tested`);
   const index = `vigil_test_${randomBytes(4).toString('hex')}`;
   try {

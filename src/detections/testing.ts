@@ -47,18 +47,28 @@ export interface TestRunOptions {
  * vigil's `expected:` block (count / rows / exact) is checked on top.
  */
 export async function runDetectionTests(pack: ContentPack, detections: readonly Detection[], opts: TestRunOptions): Promise<TestOutcome[]> {
+  return forEachTest(detections, opts.onOutcome, (d, t) => runOne(pack, d, t, opts));
+}
+
+/** Runs every test of every detection in order, reporting each outcome as it comes. */
+export async function forEachTest(
+  detections: readonly Detection[],
+  onOutcome: ((o: TestOutcome) => void) | undefined,
+  run: (d: Detection, t: DetectionTest) => Promise<TestOutcome>,
+): Promise<TestOutcome[]> {
   const out: TestOutcome[] = [];
   for (const d of detections) {
     for (const t of d.tests) {
-      const o = await runOne(pack, d, t, opts);
+      const o = await run(d, t);
       out.push(o);
-      opts.onOutcome?.(o);
+      onOutcome?.(o);
     }
   }
   return out;
 }
 
-async function runOne(pack: ContentPack, d: Detection, t: DetectionTest, opts: TestRunOptions): Promise<TestOutcome> {
+/** A fresh outcome for a test (as contentctl's summary shows it) and the function that settles it. */
+export function startOutcome(d: Detection, t: DetectionTest): { outcome: TestOutcome; finish: (status: TestStatus, message?: string) => TestOutcome } {
   const started = performance.now();
   const first = t.attackData[0];
   const outcome: TestOutcome = {
@@ -81,6 +91,11 @@ async function runOne(pack: ContentPack, d: Detection, t: DetectionTest, opts: T
     outcome.durationMs = performance.now() - started;
     return outcome;
   };
+  return { outcome, finish };
+}
+
+async function runOne(pack: ContentPack, d: Detection, t: DetectionTest, opts: TestRunOptions): Promise<TestOutcome> {
+  const { outcome, finish } = startOutcome(d, t);
   if (skipsIntegration(d, t)) {
     return finish('skip', `${d.type} detections are not integration-tested`);
   }

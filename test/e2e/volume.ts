@@ -2,18 +2,8 @@ import { createHash } from 'node:crypto';
 import type { Event } from '../../src/events/event.js';
 import { CronSchedule } from '../../src/schedule/cron.js';
 import type { Harness } from '../web/harness.js';
+import { rng } from '../rng.js';
 
-/** Deterministic pseudo-random numbers (mulberry32). */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const NAMESPACES = ['shop', 'payments', 'monitoring', 'ci', 'data', 'default'];
 const PROCS: [string, string, string][] = [

@@ -1,4 +1,8 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import type { Event } from '../../src/events/event.js';
+import { BUNDLED_DATASETS_DIR } from '../../src/detections/datasets.js';
+import { toEvent } from '../../src/sources/tetragon.js';
 import type { EventSource, ScanRequest } from '../../src/events/scan.js';
 import { MemorySource } from '../../src/sources/memory.js';
 import type { Clock } from '../../src/schedule/scheduler.js';
@@ -101,4 +105,15 @@ export class FakeClock implements Clock {
     return this.t;
   }
   async wait(): Promise<void> {}
+}
+
+/** The events of bundled datasets (attack_data paths), as the collector would store them. */
+export function datasetEvents(...rels: string[]): Event[] {
+  return rels.flatMap((rel) =>
+    readFileSync(join(BUNDLED_DATASETS_DIR, rel), 'utf8')
+      .split('\n')
+      .filter(Boolean)
+      .map((line) => toEvent(line, { index: 'main', source: rel, defaultHost: 'h', fallbackTime: () => 0 }))
+      .flatMap((r) => (r.ok ? [{ ...r.event, json: undefined }] : [])),
+  );
 }

@@ -1,33 +1,19 @@
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { loadContent } from '../../src/detections/content.js';
-import { BUNDLED_DATASETS_DIR } from '../../src/detections/datasets.js';
 import type { Event } from '../../src/events/event.js';
-import { toEvent } from '../../src/sources/tetragon.js';
 import { InProcessExecutor } from '../../src/schedule/executor.js';
 import { compilePrefix, MatchIndex } from '../../src/schedule/incremental.js';
 import { Scheduler } from '../../src/schedule/scheduler.js';
 import { scheduleSettings, type ScheduleSettings } from '../../src/schedule/settings.js';
 import { runSearch } from '../../src/spl/index.js';
 import { MemorySource } from '../../src/sources/memory.js';
-import { FakeClock, MemoryStore } from './fakes.js';
+import { datasetEvents, FakeClock, MemoryStore } from './fakes.js';
 
 const pack = loadContent();
 const T0 = Date.UTC(2026, 10, 20, 10, 0, 0) / 1000;
 const H = 3600;
 
-function events(...rels: string[]): Event[] {
-  return rels.flatMap((rel) =>
-    readFileSync(join(BUNDLED_DATASETS_DIR, rel), 'utf8')
-      .split('\n')
-      .filter(Boolean)
-      .map((line) => toEvent(line, { index: 'main', source: rel, defaultHost: 'h', fallbackTime: () => T0 }))
-      .filter((r) => r.ok)
-      .map((r) => ({ ...(r as { event: Event }).event, json: undefined })),
-  );
-}
-const ALL = events(
+const ALL = datasetEvents(
   'datasets/cisco_isovalent/cisco_isovalent.log',
   'datasets/cisco_isovalent/kprobe_spike.log',
   'datasets/cisco_isovalent/cisco_isovalent_process_exec_delayed_shell.log',

@@ -1,37 +1,21 @@
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { loadContent } from '../../src/detections/content.js';
-import { BUNDLED_DATASETS_DIR } from '../../src/detections/datasets.js';
-import { toEvent } from '../../src/sources/tetragon.js';
-import type { Event } from '../../src/events/event.js';
 import { CronSchedule } from '../../src/schedule/cron.js';
 import { InProcessExecutor } from '../../src/schedule/executor.js';
 import { Scheduler } from '../../src/schedule/scheduler.js';
 import { scheduleSettings, type ScheduleSettings } from '../../src/schedule/settings.js';
 import { searchWindow, startDelaySeconds } from '../../src/schedule/window.js';
-import { FakeClock, MemoryStore } from './fakes.js';
+import { datasetEvents, FakeClock, MemoryStore } from './fakes.js';
 
 const pack = loadContent();
 const SEED = pack.detections.find((d) => d.name === 'Cisco Isovalent - Curl Execution With Insecure Flags')!;
 const H = 3600;
 const T0 = Date.UTC(2026, 10, 20, 10, 0, 0) / 1000; // the datasets' events are at 10:00-10:11 UTC
 
-function events(rel: string): Event[] {
-  const out: Event[] = [];
-  readFileSync(join(BUNDLED_DATASETS_DIR, rel), 'utf8')
-    .split('\n')
-    .filter(Boolean)
-    .forEach((line) => {
-      const r = toEvent(line, { index: 'main', source: rel, defaultHost: 'h', fallbackTime: () => T0 });
-      if (r.ok) out.push({ ...r.event, json: undefined });
-    });
-  return out;
-}
 
 function setup(settings: Partial<ScheduleSettings> = {}, now = T0 + 0.5 * H) {
   const store = new MemoryStore();
-  store.append(events('datasets/cisco_isovalent/cisco_isovalent.log'));
+  store.append(datasetEvents('datasets/cisco_isovalent/cisco_isovalent.log'));
   const clock = new FakeClock(now);
   const full = { ...scheduleSettings(undefined, undefined), ...settings };
   const scheduler = new Scheduler({

@@ -1,21 +1,12 @@
 import { describe, expect, it } from 'vitest';
 import { loadContent } from '../../src/detections/content.js';
 import { checkSearch, parseSearch, SplError } from '../../src/spl/index.js';
+import { rng } from '../rng.js';
 
 /**
  * Throws random and mutated SPL at the front end: it must never crash (only SplError), and every error
  * must carry a position inside the text it reports on. Seeded, so a failure reproduces.
  */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const PIECES = [
   '|', '||', '(', ')', '[', ']', '"', "'", '`', '```', ',', '=', '!=', '<', '>=', '==', '*', '\\', '$', '/*', '*/',

@@ -6,6 +6,7 @@ import { fileURLToPath } from 'node:url';
 import type { Event } from '../../src/events/event.js';
 import { compileRawFilter, emptyScanRequest, metadataPredicate, type ScanRequest } from '../../src/events/scan.js';
 import type { EventSource } from '../../src/events/scan.js';
+export { rng } from '../rng.js';
 
 export const REPO = fileURLToPath(new URL('../../', import.meta.url));
 export const TS_HOOKS = join(REPO, 'src/store/dev/register.mjs');
@@ -23,16 +24,6 @@ export function cleanupDirs(): void {
   for (const d of dirs.splice(0)) rmSync(d, { recursive: true, force: true });
 }
 
-export function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 export function pick<T>(r: () => number, xs: readonly T[]): T {
   return xs[Math.floor(r() * xs.length)]!;

@@ -8,7 +8,7 @@ import { likeToRegExp } from './like.js';
 import { truthy } from './truthy.js';
 
 /**
- * Compiles an eval expression to a closure. Semantics (docs/spl-semantics.md has the details):
+ * Compiles an eval expression to a closure. Semantics (docs/spl.md has the details):
  * - `=`/`==`/`!=`/`<`... compare numerically when both sides are numeric, else as case-sensitive text;
  *   with a multivalue operand the comparison holds when it holds for any value.
  * - A comparison, arithmetic or concatenation involving null is null; `where` keeps a row only when
@@ -16,18 +16,15 @@ import { truthy } from './truthy.js';
  * - `+` adds numbers and concatenates two non-numeric strings; `.` concatenates text.
  */
 export function compileEval(expr: EvalExpr, ctx: EvalContext, source: SourceText): Compiled {
-  const helpers: CompileHelpers = {
-    compile: (e) => compileNode(e, helpers),
-    typeOf: (e) => typeOfExpr(e, helpers),
-    fail: (message, at, code = 'SPL_BAD_ARGUMENT') => {
-      throw new SplError(code, message, at, source);
-    },
-    ctx,
-  };
-  return compileNode(expr, helpers);
+  return compileNode(expr, compileHelpers(ctx, source));
 }
 
+/** The static type of an expression (boolean, number, ...), for checks such as `where` needing a boolean. */
 export function evalTypeOf(expr: EvalExpr, ctx: EvalContext, source: SourceText): EvalType {
+  return typeOfExpr(expr, compileHelpers(ctx, source));
+}
+
+function compileHelpers(ctx: EvalContext, source: SourceText): CompileHelpers {
   const helpers: CompileHelpers = {
     compile: (e) => compileNode(e, helpers),
     typeOf: (e) => typeOfExpr(e, helpers),
@@ -36,7 +33,7 @@ export function evalTypeOf(expr: EvalExpr, ctx: EvalContext, source: SourceText)
     },
     ctx,
   };
-  return typeOfExpr(expr, helpers);
+  return helpers;
 }
 
 function typeOfExpr(e: EvalExpr, h: CompileHelpers): EvalType {

@@ -1,21 +1,6 @@
 import { describe, it, expect } from 'vitest';
-import { toObject } from '../../../src/events/result.js';
-import { runSearch, SplError } from '../../../src/spl/index.js';
+import { run, errorOf, at } from './helpers.js';
 
-const NOW = 1700000000;
-const run = async (spl: string) => (await runSearch(spl, { now: NOW })).results.map(toObject);
-
-async function errorOf(spl: string): Promise<SplError> {
-  try {
-    await runSearch(spl, { now: NOW });
-  } catch (e) {
-    if (e instanceof SplError) return e;
-    throw e;
-  }
-  throw new Error(`expected an error from: ${spl}`);
-}
-
-const at = (spl: string, text: string, from = 0) => `at 1:${spl.indexOf(text, from) + 1}`;
 
 /** n=1..5, host alternating x/y/x/y/(missing), bytes 10·n. */
 const BASE = '| makeresults count=5 | streamstats count as n | eval host=case(n=1, "x", n=2, "y", n=3, "x", n=4, "y"), bytes=n*10';

@@ -1,21 +1,6 @@
 import { describe, it, expect } from 'vitest';
-import { toObject } from '../../../src/events/result.js';
-import { runSearch, SplError } from '../../../src/spl/index.js';
+import { run, errorOf, at } from './helpers.js';
 
-const NOW = 1700000000;
-const run = async (spl: string) => (await runSearch(spl, { now: NOW })).results.map(toObject);
-
-async function errorOf(spl: string): Promise<SplError> {
-  try {
-    await runSearch(spl, { now: NOW });
-  } catch (e) {
-    if (e instanceof SplError) return e;
-    throw e;
-  }
-  throw new Error(`expected an error from: ${spl}`);
-}
-
-const at = (spl: string, text: string, from = 0) => `at 1:${spl.indexOf(text, from) + 1}`;
 
 /** Three results: n=1 has a, n=2 has b, n=3 has a="" (empty). */
 const BASE = '| makeresults count=3 | streamstats count as n | eval a=case(n=1, "x", n=3, ""), b=if(n=2, "y", null())';

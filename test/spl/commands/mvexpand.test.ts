@@ -1,22 +1,6 @@
 import { describe, it, expect } from 'vitest';
-import { toObject } from '../../../src/events/result.js';
-import { runSearch, SplError } from '../../../src/spl/index.js';
+import { run, errorOf, at } from './helpers.js';
 
-const NOW = 1700000000;
-const run = async (spl: string) => (await runSearch(spl, { now: NOW })).results.map(toObject);
-
-async function errorOf(spl: string): Promise<SplError> {
-  try {
-    await runSearch(spl, { now: NOW });
-  } catch (e) {
-    if (e instanceof SplError) return e;
-    throw e;
-  }
-  throw new Error(`expected an error from: ${spl}`);
-}
-
-/** `at 1:<column of the first occurrence of text>`, as SplError.format() prints it. */
-const at = (spl: string, text: string, from = 0) => `at 1:${spl.indexOf(text, from) + 1}`;
 
 describe('mvexpand', () => {
   it('makes one result per value, copying the other fields', async () => {

@@ -1,22 +1,8 @@
 import { describe, it, expect } from 'vitest';
-import { toObject } from '../../../src/events/result.js';
+import { NOW, run, errorOf, at } from './helpers.js';
 import { commandBlueprint } from '../../../src/spl/commands/index.js';
-import { plan, runSearch, SplError } from '../../../src/spl/index.js';
+import { plan, SplError } from '../../../src/spl/index.js';
 
-const NOW = 1700000000;
-const run = async (spl: string) => (await runSearch(spl, { now: NOW })).results.map(toObject);
-
-async function errorOf(spl: string): Promise<SplError> {
-  try {
-    await runSearch(spl, { now: NOW });
-  } catch (e) {
-    if (e instanceof SplError) return e;
-    throw e;
-  }
-  throw new Error(`expected an error from: ${spl}`);
-}
-
-const at = (spl: string, text: string, from = 0) => `at 1:${spl.indexOf(text, from) + 1}`;
 
 /** The column SplError.format() reports. */
 const columnOf = (e: SplError) => Number(/at 1:(\d+)/.exec(e.format())?.[1]);

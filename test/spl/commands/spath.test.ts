@@ -1,21 +1,8 @@
 import { describe, it, expect } from 'vitest';
+import { NOW, run, errorOf, at } from './helpers.js';
 import { toObject } from '../../../src/events/result.js';
-import { runSearch, SplError } from '../../../src/spl/index.js';
+import { runSearch } from '../../../src/spl/index.js';
 
-const NOW = 1700000000;
-const run = async (spl: string) => (await runSearch(spl, { now: NOW })).results.map(toObject);
-
-async function errorOf(spl: string): Promise<SplError> {
-  try {
-    await runSearch(spl, { now: NOW });
-  } catch (e) {
-    if (e instanceof SplError) return e;
-    throw e;
-  }
-  throw new Error(`expected an error from: ${spl}`);
-}
-
-const at = (spl: string, text: string, from = 0) => `at 1:${spl.indexOf(text, from) + 1}`;
 
 /** An SPL string literal holding `v` as JSON text. */
 const lit = (v: unknown) => JSON.stringify(JSON.stringify(v));
