@@ -495,18 +495,7 @@ export class SqliteStore implements EventStore, StateStore {
 
   /** `applyRetention` without blocking this thread while the writer drops buckets. */
   applyRetentionAsync(now: number): Promise<RetentionReport> {
-    let w: WriterHandle;
-    try {
-      w = this.retentionWriter();
-    } catch (err) {
-      return Promise.reject(err);
-    }
-    const call = ++this.nextCall;
-    return new Promise<RetentionReport>((resolve, reject) => {
-      this.calls.set(call, { resolve, reject });
-      refWriter(w, true);
-      w.port.postMessage({ type: 'retention', call, now, policies: this.policies } satisfies ToWriter);
-    });
+    return this.retentionCall(now, this.policies);
   }
 
   /**
@@ -514,6 +503,10 @@ export class SqliteStore implements EventStore, StateStore {
    * for that index only): e.g. the temporary index of a live `vigil test` run.
    */
   deleteIndexEvents(index: string): Promise<RetentionReport> {
+    return this.retentionCall(MAX_ABS_TIME - 1, { byIndex: { [index]: { maxAgeSeconds: 0 } }, fallback: null });
+  }
+
+  private retentionCall(now: number, policies: RetentionPolicies): Promise<RetentionReport> {
     let w: WriterHandle;
     try {
       w = this.retentionWriter();
@@ -521,11 +514,10 @@ export class SqliteStore implements EventStore, StateStore {
       return Promise.reject(err);
     }
     const call = ++this.nextCall;
-    const policies = { byIndex: { [index]: { maxAgeSeconds: 0 } }, fallback: null };
     return new Promise<RetentionReport>((resolve, reject) => {
       this.calls.set(call, { resolve, reject });
       refWriter(w, true);
-      w.port.postMessage({ type: 'retention', call, now: MAX_ABS_TIME - 1, policies } satisfies ToWriter);
+      w.port.postMessage({ type: 'retention', call, now, policies } satisfies ToWriter);
     });
   }
 
