@@ -9,6 +9,7 @@ import type { Event } from '../events/event.js';
 import type { Result } from '../events/result.js';
 import type { FieldValue } from '../events/value.js';
 import { extractAll, extractPath } from './json-fields.js';
+import { STASH_SOURCETYPE, stashField, stashFields } from './stash.js';
 import {
   TETRAGON_CIM_FIELDS,
   isIsovalentSourcetype,
@@ -133,6 +134,11 @@ export class EventResult implements Result {
   private extracted(field: string): FieldValue | null {
     const x = this.ensure();
     if (x.all !== null) return x.all.get(field) ?? null;
+    if (this.event.sourcetype === STASH_SOURCETYPE) {
+      const json = this.parsed(x);
+      const v = json === null ? undefined : stashField(json, field);
+      if (v !== undefined) return v;
+    }
     const spans = x.spans;
     if (spans !== null && x.isovalent) {
       const id = tetragonCimFieldId(field);
@@ -171,8 +177,8 @@ export class EventResult implements Result {
   private all(): Map<string, FieldValue> {
     const x = this.ensure();
     if (x.all !== null) return x.all;
-    this.parsed(x);
-    const all = x.view !== null ? tetragonCimFields(x.view) : new Map<string, FieldValue>();
+    const json = this.parsed(x);
+    const all = x.view !== null ? tetragonCimFields(x.view) : json !== null && this.event.sourcetype === STASH_SOURCETYPE ? stashFields(json) : new Map<string, FieldValue>();
     if (x.json !== null) for (const [k, v] of extractAll(x.json)) if (!all.has(k)) all.set(k, v);
     x.all = all;
     return all;

@@ -5,10 +5,9 @@ import { toText, valuesOf } from '../events/value.js';
 import type { Detection } from '../detections/detection.js';
 import { riskEventsFor } from '../risk/risk-events.js';
 import { resultToJson } from '../outputs/json.js';
+import { STASH_SOURCETYPE } from '../normalize/stash.js';
 import type { FindingRecord } from '../store/types.js';
 
-/** Risk and notable events are written like ES's `stash` events: flat JSON, one key per field. */
-export const STASH_SOURCETYPE = 'stash';
 
 export function runId(detectionId: string, scheduledTime: number): string {
   return `${detectionId}@${scheduledTime}`;
