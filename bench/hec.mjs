@@ -1,11 +1,16 @@
 #!/usr/bin/env node
 // `npm run bench:hec`: starts `vigil serve` (built) on a temporary data dir, drives its HEC from a separate
-// load process on loopback (batches of 100 events of ~1.4 KB), and prints sustained accepted (durable)
-// events/s, then p50/p99 latency at half that load; then appends 1M events for one hour and times the seed
-// detection over that hourly window of the store.
-//   node bench/hec.mjs [--seconds 15] [--clients 32] [--scan-events 1000000]
+// load process on loopback (batches of 100 events of ~1.2 KB), and prints sustained accepted (durable)
+// events/s (closed loop), then latency at half that load (open loop, counted from each request's intended
+// send time: see hec-load.mjs); then appends 1M events for one hour and times the seed detection over that
+// hourly window of the store.
+//   node bench/hec.mjs [--seconds 15] [--clients 32] [--scan-events 1000000] [--rates 5000,15000]
+// --rates: extra open-loop points (events/s) after the half-load one.
+// Each phase also prints the CPU it used (cores): the server, the load generator, and everything else on
+// the machine ("other": on a shared 2-core machine, another process's build or tests skew the numbers; read
+// a phase with other > ~0.2 cores as noisy), and the server's resident memory after it.
 import { spawn, spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -17,6 +22,7 @@ const opt = (n, d) => (args.includes(`--${n}`) ? args[args.indexOf(`--${n}`) + 1
 const seconds = opt('seconds', '15');
 const clients = opt('clients', '32');
 const scanEvents = Number(opt('scan-events', '1000000'));
+const rates = opt('rates', '').split(',').filter(Boolean).map(Number);
 const dir = mkdtempSync(join(tmpdir(), 'vigil-bench-hec-'));
 const token = 'bench-token-0000-0000-000000000000';
 const port = 18000 + Math.floor(Math.random() * 1000);
@@ -30,16 +36,48 @@ await new Promise((resolve, reject) => {
   });
   server.on('exit', (code) => reject(new Error(`vigil serve exited (${code})`)));
 });
+
+/** Linux CPU accounting (clock ticks, 100/s): the whole machine, and one process (all its threads). */
+const procStat = () => {
+  try {
+    const f = readFileSync('/proc/stat', 'utf8').split('\n')[0].trim().split(/\s+/).slice(1).map(Number);
+    const s = readFileSync(`/proc/${server.pid}/stat`, 'utf8');
+    const p = s.slice(s.lastIndexOf(')') + 2).split(' ');
+    const rss = readFileSync(`/proc/${server.pid}/status`, 'utf8').match(/VmRSS:\s+(\d+)/);
+    return { machine: f[0] + f[1] + f[2] + f[5] + f[6] + f[7], server: Number(p[11]) + Number(p[12]), rssMB: rss ? Number(rss[1]) / 1024 : null };
+  } catch {
+    return null;
+  }
+};
 const load = (extra) => {
+  const before = procStat();
+  const t0 = Date.now();
   const r = spawnSync(process.execPath, [join(here, 'hec-load.mjs'), '--url', `http://127.0.0.1:${port}`, '--token', token, '--seconds', seconds, '--clients', clients, ...extra], { encoding: 'utf8' });
   if (r.status !== 0) throw new Error(r.stderr);
-  return JSON.parse(r.stdout);
+  const res = JSON.parse(r.stdout);
+  const after = procStat();
+  const wall = (Date.now() - t0) / 1000;
+  if (before && after) {
+    const machine = (after.machine - before.machine) / 100 / wall;
+    const srv = (after.server - before.server) / 100 / wall;
+    const gen = res.cpuSeconds / wall;
+    res.cpu = `cores: server ${srv.toFixed(2)}, load generator ${gen.toFixed(2)}, other ${Math.max(0, machine - srv - gen).toFixed(2)}; server RSS ${after.rssMB?.toFixed(0)} MB`;
+  }
+  return res;
+};
+const ms = (x) => x.toFixed(1);
+const latency = (r) => `p50 ${ms(r.p50)} ms, p90 ${ms(r.p90)} ms, p99 ${ms(r.p99)} ms, max ${ms(r.max)} ms`;
+const openLoop = (label, rate) => {
+  const r = load(['--rate', String(rate)]);
+  process.stdout.write(`HEC ${label} (${rate.toLocaleString('en-US')} events/s offered, open loop): ${Math.round(r.eps).toLocaleString('en-US')} events/s, ${latency(r)}, ${r.failed} refused (generator late by up to ${ms(r.sendLagP99)} ms at p99)\n`);
+  if (r.cpu) process.stdout.write(`  ${r.cpu}\n`);
 };
 try {
   const max = load([]);
-  process.stdout.write(`HEC sustained (${clients} clients, ${seconds} s, ~${max.avgEventBytes} B/event): ${Math.round(max.eps).toLocaleString('en-US')} events/s accepted and durable (${max.mbps.toFixed(0)} MB/s), p50 ${max.p50.toFixed(1)} ms, p99 ${max.p99.toFixed(1)} ms, ${max.failed} refused\n`);
-  const half = load(['--rate', String(Math.round(max.eps / 2))]);
-  process.stdout.write(`HEC at half load (${Math.round(max.eps / 2).toLocaleString('en-US')} events/s offered): ${Math.round(half.eps).toLocaleString('en-US')} events/s, p50 ${half.p50.toFixed(1)} ms, p99 ${half.p99.toFixed(1)} ms\n`);
+  process.stdout.write(`HEC sustained (${clients} clients, ${seconds} s, ~${max.avgEventBytes} B/event): ${Math.round(max.eps).toLocaleString('en-US')} events/s accepted and durable (${max.mbps.toFixed(0)} MB/s), ${latency(max)}, ${max.failed} refused\n`);
+  if (max.cpu) process.stdout.write(`  ${max.cpu}\n`);
+  openLoop('at half load', Math.round(max.eps / 2));
+  for (const rate of rates) openLoop('at', rate);
   process.stdout.write(`targets: >= 50,000 events/s sustained; p99 < 100 ms at half load\n`);
 } finally {
   server.kill('SIGTERM');

@@ -335,6 +335,12 @@ export class FileSource implements EventSource {
         }
         if (start < buf.length) keepPartial(buf, start, buf.length);
         onProgress?.({ scanned: scanned + lineNo, bytes: bytesBefore + chunk.bytes, totalBytes });
+        if (anchors !== null && batch.length > 0) {
+          // A prefiltered batch fills slowly: handing it over per chunk lets its events die young
+          // instead of being copied through the young generation while the next chunks are searched.
+          yield flush();
+          signal?.throwIfAborted();
+        }
       }
       if (partialLen > 0) add(handle(partial, 0, partialLen, anchors === null));
       if (batch.length > 0) yield flush();

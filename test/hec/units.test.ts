@@ -3,7 +3,7 @@ import { memberSpan, splitValues } from '../../src/hec/json-stream.js';
 import { tokenFromAuthorization } from '../../src/hec/auth.js';
 import { AckTracker } from '../../src/hec/ack.js';
 import { firstInvalidUtf8 } from '../../src/hec/body.js';
-import { envelopeTime, tetragonKind } from '../../src/hec/events.js';
+import { detach, envelopeTime, parseEventBatch, parseRawBatch, tetragonKind } from '../../src/hec/events.js';
 
 describe('splitValues', () => {
   const texts = (t: string) => {
@@ -93,6 +93,35 @@ describe('splitValues with a member key (one pass)', () => {
   it('reports a cut-off value like splitValues', () => {
     expect(splitValues('{"event":1}{"event":{"a":"x', 'event')).toMatchObject({ truncatedAt: 1 });
     expect(splitValues('{"event":"x', 'event')).toMatchObject({ truncatedAt: 0 });
+  });
+});
+
+describe('batch builders hand over their parse', () => {
+  const token = { name: 't', token: 'x', defaultIndex: 'main', indexes: [], useAck: false, disabled: false } as unknown as Parameters<typeof parseEventBatch>[1]['token'];
+  const ctx = { token, now: 1_700_000_000, defaultHost: 'here' };
+
+  it('/event: an object event carries the parse of its exact `_raw`; a string event only when it was parsed', () => {
+    const body = '{"event": {"process_exec":{"process":{"pid":1}},"node_name":"n1","time":"2026-01-01T00:00:00Z", "big": 12345678901234567890}}\n' + '{"event":"plain","host":"h"}{"event":[1,2],"host":"h"}';
+    const [a, b, c] = parseEventBatch(body, ctx, { autoExtractTimestamp: false });
+    expect(a!._raw).toBe('{"process_exec":{"process":{"pid":1}},"node_name":"n1","time":"2026-01-01T00:00:00Z", "big": 12345678901234567890}');
+    expect(a!.json).toEqual(JSON.parse(a!._raw));
+    expect(a!.host).toBe('n1');
+    expect(b!.json).toBeUndefined(); // host given, httpevent: never looked inside
+    expect(c!.json).toEqual([1, 2]);
+  });
+
+  it('/raw: JSON lines carry their parse', () => {
+    const [a, b] = parseRawBatch('{"process_exec":{"process":{"pid":1}},"node_name":"n1","time":"2026-01-01T00:00:00Z"}\nnot json\n', {}, ctx);
+    expect(a!.json).toEqual(JSON.parse(a!._raw));
+    expect(b!.json).toBeUndefined();
+    expect(b!._raw).toBe('not json');
+  });
+
+  it('detach keeps the text', () => {
+    const body = 'x'.repeat(100) + 'abcdefghijklmnopqrstuvwxyz' + 'y'.repeat(100);
+    expect(detach(body.slice(100, 126))).toBe('abcdefghijklmnopqrstuvwxyz');
+    expect(detach('')).toBe('');
+    expect(detach('short')).toBe('short');
   });
 });
 
