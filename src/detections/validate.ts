@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
-import { isAttackId, ATTACK_TECHNIQUES } from '../risk/attack.js';
-import { messageTokens } from '../risk/risk-events.js';
+import { isAttackId, ATTACK_TECHNIQUES } from './attack.js';
+import { messageTokens } from './risk-message.js';
 import { checkSearch, SplError } from '../spl/index.js';
 import { mayHave, outputSchema } from '../spl/plan/schema.js';
 import type { ContentPack } from './content.js';

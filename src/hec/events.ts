@@ -5,7 +5,8 @@
 import type { Event } from '../events/event.js';
 import type { HecTokenConfig } from '../config/config.js';
 import { INDEX_NAME } from '../config/config.js';
-import { eventKind, isJsonObject, parseTetragonTime, tetragonSourcetype, SOURCETYPE_ISOVALENT } from '../sources/tetragon.js';
+import { parseTetragonTime, tetragonSourcetype, SOURCETYPE_ISOVALENT } from '../sources/tetragon.js';
+import { eventKind, isJsonObject } from '../normalize/tetragon-kind.js';
 import { HEC, failure } from './protocol.js';
 import { memberSpan, splitValues } from './json-stream.js';
 

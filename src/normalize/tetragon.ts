@@ -5,7 +5,7 @@
  * holds; network fields only from process_connect.
  */
 import type { FieldValue, Scalar } from '../events/value.js';
-import { eventKind, isJsonObject } from '../sources/tetragon.js';
+import { eventKind, isJsonObject } from './tetragon-kind.js';
 import {
   S_ARGUMENTS,
   S_BINARY,

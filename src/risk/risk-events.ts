@@ -1,7 +1,8 @@
 import { Row, type Result } from '../events/result.js';
 import { toText, valuesOf, type FieldValue, type Scalar } from '../events/value.js';
 import type { Detection } from '../detections/detection.js';
-import { tacticsOf } from './attack.js';
+import { tacticsOf } from '../detections/attack.js';
+import { MESSAGE_TOKEN } from '../detections/risk-message.js';
 
 /**
  * Renders a risk message: `$field$` is replaced by the result's value. A field the result lacks renders
@@ -9,16 +10,11 @@ import { tacticsOf } from './attack.js';
  * values joined by ", ". `$$` is a literal dollar sign.
  */
 export function renderRiskMessage(template: string, row: Result): string {
-  return template.replace(/\$(\$|[A-Za-z0-9_.:{}-]+)\$/g, (_m, name: string) => {
+  return template.replace(MESSAGE_TOKEN, (_m, name: string) => {
     if (name === '$') return '$';
     const v = row.get(name);
     return valuesOf(v).map(toText).join(', ');
   });
-}
-
-/** Tokens of a risk message (`$pod_name$` → pod_name), for linting. */
-export function messageTokens(template: string): string[] {
-  return [...template.matchAll(/\$([A-Za-z0-9_.:{}-]+)\$/g)].map((m) => m[1]!);
 }
 
 /**

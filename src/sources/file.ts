@@ -27,13 +27,13 @@ import {
   SOURCETYPE_ISOVALENT,
   SOURCETYPE_PROCESS_CONNECT,
   SOURCETYPE_PROCESS_EXEC,
-  isJsonObject,
   parseTetragonTime,
   toEvent,
   toEventFromSpans,
   type ToEventContext,
 } from './tetragon.js';
 import { scanTetragonLine } from '../normalize/tetragon-index.js';
+import { isJsonObject } from '../normalize/tetragon-kind.js';
 
 /** A problem with one input line. `line` is 1-based; `file` is the path as given (`stdin` for `-`). */
 export interface LineIssue {

@@ -6,7 +6,7 @@ import { findDetection, type ContentPack } from '../detections/content.js';
 import type { Detection } from '../detections/detection.js';
 import type { Result } from '../events/result.js';
 import { resultToJson } from '../outputs/json.js';
-import { tacticsOf } from '../risk/attack.js';
+import { tacticsOf } from '../detections/attack.js';
 import { defaultSearchIndexes } from '../store/default-indexes.js';
 import type { RunRecord } from '../store/types.js';
 import { checkSearch, MacroLibrary, runSearch, SplError, type MacroDefinition } from '../spl/index.js';

@@ -2,7 +2,7 @@ import type { ContentPack } from '../detections/content.js';
 import type { Result } from '../events/result.js';
 import { toNumber, toText, valuesOf } from '../events/value.js';
 import { resultToJson } from '../outputs/json.js';
-import { tacticsOf } from '../risk/attack.js';
+import { tacticsOf } from '../detections/attack.js';
 import type { FindingRecord } from '../store/types.js';
 import type { FindingStatus, FindingSummary, Overview, ProcessNode, ProcessTreeInfo, RiskEvent, RiskObjectDetail, RiskSeries, TimeRange } from './api-types.js';
 import { querySpl, splQuote, type ApiDeps } from './context.js';

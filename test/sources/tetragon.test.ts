@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
+import { eventKind } from '../../src/normalize/tetragon-kind.js';
 import {
-  eventKind,
   parseTetragonTime,
   tetragonSourcetype,
   toEvent,

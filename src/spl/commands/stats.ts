@@ -1,6 +1,6 @@
 import { Row } from '../../events/result.js';
 import type { Scalar } from '../../events/value.js';
-import { compareScalars } from '../eval/compile.js';
+import { compareScalars } from '../eval/compare.js';
 import type { Accumulator } from '../stats/aggregations.js';
 import { Aggregator, groupsOf } from '../stats/aggregator.js';
 import { parseStatsArgs, type StatsArgs } from '../stats/parse.js';

@@ -1,10 +1,10 @@
 import type { EvalExpr } from '../parse/ast.js';
 import { SplError, type SourceText } from '../source.js';
-import { compareText, toNumber, type Scalar } from '../../events/value.js';
 import { EVAL_FUNCTIONS } from './functions/index.js';
 import type { CompileHelpers, Compiled, EvalContext } from './functions/types.js';
 import { isMv, numberOf, textOf, type EvalType, type EvalValue } from './value.js';
 import { likeToRegExp } from './like.js';
+import { compareScalars } from './compare.js';
 import { truthy } from './truthy.js';
 
 /**
@@ -244,18 +244,6 @@ function arith(l: Compiled, r: Compiled, f: (x: number, y: number) => number | n
   };
 }
 
-/** Compares two scalars: numerically when both are numeric, else as text (byte order). */
-export function compareScalars(a: Scalar | boolean, b: Scalar | boolean): number {
-  if (typeof a === 'boolean' || typeof b === 'boolean') {
-    const x = typeof a === 'boolean' ? String(a) : String(a);
-    const y = typeof b === 'boolean' ? String(b) : String(b);
-    return compareText(x, y);
-  }
-  const x = toNumber(a);
-  const y = toNumber(b);
-  if (x !== null && y !== null) return x < y ? -1 : x > y ? 1 : 0;
-  return compareText(typeof a === 'number' ? textOf(a)! : a, typeof b === 'number' ? textOf(b)! : b);
-}
 
 function compareValues(a: EvalValue, b: EvalValue, test: (c: number) => boolean): boolean | null {
   if (a === null || b === null) return null;

@@ -3,7 +3,7 @@ import { wildcardTest } from '../../events/scan.js';
 import { toNumber, toText, valuesOf, type Scalar } from '../../events/value.js';
 import type { SearchExpr, SearchOp, SearchValue } from '../parse/ast.js';
 import { SplError, type SourceText } from '../source.js';
-import { compareScalars } from '../eval/compile.js';
+import { compareScalars } from '../eval/compare.js';
 import { cidrMatcher } from './cidr.js';
 
 /**

@@ -1,5 +1,5 @@
 import { compareText, toNumber, toText, mv, type FieldValue, type Scalar } from '../../events/value.js';
-import { compareScalars } from '../eval/compile.js';
+import { compareScalars } from '../eval/compare.js';
 
 /**
  * Statistical functions shared by stats, eventstats and streamstats, as declarative blueprints in one

@@ -1,6 +1,6 @@
 import type { EvalFunction } from './types.js';
 import { toText } from '../../../events/value.js';
-import { compareScalars } from '../compile.js';
+import { compareScalars } from '../compare.js';
 import { likeToRegExp } from '../like.js';
 import { truthy } from '../truthy.js';
 import { isMv, textOf, type EvalValue } from '../value.js';

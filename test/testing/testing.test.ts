@@ -4,8 +4,8 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { findDetection, loadContent } from '../../src/detections/content.js';
 import { BUNDLED_DATASETS_DIR } from '../../src/detections/datasets.js';
-import { junitXml } from '../../src/detections/junit.js';
-import { runDetectionTests } from '../../src/detections/testing.js';
+import { junitXml } from '../../src/testing/junit.js';
+import { runDetectionTests } from '../../src/testing/testing.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'vigil-testing-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));

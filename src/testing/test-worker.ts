@@ -3,8 +3,8 @@
  * detections it is given, posting each outcome back as it finishes.
  */
 import { parentPort, workerData } from 'node:worker_threads';
-import { findDetection, loadContent } from './content.js';
-import type { Detection } from './detection.js';
+import { findDetection, loadContent } from '../detections/content.js';
+import type { Detection } from '../detections/detection.js';
 import { runDetectionTests } from './testing.js';
 
 interface TestWorkerData {

@@ -2,9 +2,9 @@ import { availableParallelism } from 'node:os';
 import { statSync } from 'node:fs';
 import { Worker } from 'node:worker_threads';
 import { workerEntry } from '../worker-entry.js';
-import type { ContentPack } from './content.js';
-import { resolveAttackData } from './datasets.js';
-import type { Detection } from './detection.js';
+import type { ContentPack } from '../detections/content.js';
+import { resolveAttackData } from '../detections/datasets.js';
+import type { Detection } from '../detections/detection.js';
 import { runDetectionTests, type TestOutcome, type TestRunOptions } from './testing.js';
 
 /** Below this much test data a worker's start-up costs more than it saves. */

@@ -5,7 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../../src/config/index.js';
 import { loadContent } from '../../src/detections/content.js';
 import { BUNDLED_DATASETS_DIR } from '../../src/detections/datasets.js';
-import { runLiveTests } from '../../src/detections/live-testing.js';
+import { runLiveTests } from '../../src/testing/live-testing.js';
 import { startServer, type VigilServer } from '../../src/web/runtime.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'vigil-live-'));

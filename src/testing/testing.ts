@@ -3,13 +3,13 @@ import type { Event } from '../events/event.js';
 import type { Result } from '../events/result.js';
 import { toText, valuesOf } from '../events/value.js';
 import { riskEventsFor } from '../risk/risk-events.js';
-import { messageTokens } from '../risk/risk-events.js';
+import { messageTokens } from '../detections/risk-message.js';
 import { FileSource } from '../sources/file.js';
 import { MemorySource } from '../sources/memory.js';
 import { runSearch } from '../spl/index.js';
-import type { ContentPack } from './content.js';
-import { resolveAttackData } from './datasets.js';
-import type { Detection, DetectionTest, ExpectedResults } from './detection.js';
+import type { ContentPack } from '../detections/content.js';
+import { resolveAttackData } from '../detections/datasets.js';
+import type { Detection, DetectionTest, ExpectedResults } from '../detections/detection.js';
 
 export type TestStatus = 'pass' | 'fail' | 'error' | 'skip';
 
