@@ -4,8 +4,9 @@
 // events/s (closed loop), then latency at half that load (open loop, counted from each request's intended
 // send time: see hec-load.mjs); then appends 1M events for one hour and times the seed detection over that
 // hourly window of the store.
-//   node bench/hec.mjs [--seconds 15] [--clients 32] [--scan-events 1000000] [--rates 5000,15000]
-// --rates: extra open-loop points (events/s) after the half-load one.
+//   node bench/hec.mjs [--seconds 15] [--clients 32] [--scan-events 1000000] [--rates 5000,15000] [--config FILE]
+// --rates: extra open-loop points (events/s) after the half-load one. --config: a vigil config file for the
+// server (e.g. `schedule: { incremental: false }` to measure without the scheduler's match index).
 // Each phase also prints the CPU it used (cores): the server, the load generator, and everything else on
 // the machine ("other": on a shared 2-core machine, another process's build or tests skew the numbers; read
 // a phase with other > ~0.2 cores as noisy), and the server's resident memory after it.
@@ -23,11 +24,12 @@ const seconds = opt('seconds', '15');
 const clients = opt('clients', '32');
 const scanEvents = Number(opt('scan-events', '1000000'));
 const rates = opt('rates', '').split(',').filter(Boolean).map(Number);
+const config = opt('config', null);
 const dir = mkdtempSync(join(tmpdir(), 'vigil-bench-hec-'));
 const token = 'bench-token-0000-0000-000000000000';
 const port = 18000 + Math.floor(Math.random() * 1000);
 
-const server = spawn(process.execPath, [bin, 'serve', '--data-dir', dir, '--hec-port', String(port), '--port', String(port + 1), '--hec-token', token], { stdio: ['ignore', 'pipe', 'inherit'] });
+const server = spawn(process.execPath, [bin, 'serve', ...(config ? ['--config', config] : []), '--data-dir', dir, '--hec-port', String(port), '--port', String(port + 1), '--hec-token', token], { stdio: ['ignore', 'pipe', 'inherit'] });
 await new Promise((resolve, reject) => {
   let out = '';
   server.stdout.on('data', (c) => {

@@ -44,10 +44,20 @@ export function toText(s: Scalar): string {
 
 const NUMERIC = /^[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?$/;
 
+/**
+ * Whether a numeric text can start with this character: a digit, sign or point, or white space that
+ * `trim` removes (ASCII ones here; every non-ASCII character is left to the full check).
+ */
+function mayStartNumber(c: number): boolean {
+  return (c >= 48 && c <= 57) || c === 43 || c === 45 || c === 46 || c === 32 || (c >= 9 && c <= 13) || c >= 128;
+}
+
 /** Splunk treats a value as a number when its whole text is numeric (surrounding spaces allowed). */
 export function toNumber(s: Scalar | null | undefined): number | null {
   if (s === null || s === undefined) return null;
   if (typeof s === 'number') return Number.isFinite(s) ? s : null;
+  // Most text values are not numbers: reject them on their first character, without trim and regex.
+  if (s.length === 0 || !mayStartNumber(s.charCodeAt(0))) return null;
   const t = s.trim();
   if (t === '' || !NUMERIC.test(t)) return null;
   return Number(t);

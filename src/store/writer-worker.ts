@@ -34,6 +34,8 @@ try {
 const queue: WriteItem[] = [];
 let scheduled = false;
 let closing = false;
+/** Closing: the last commit is done, the checkpointer is being stopped, then the connection is closed. */
+let stopping = false;
 
 interface Checkpointer {
   worker: Worker;
@@ -64,9 +66,12 @@ function startCheckpointer(settings: CheckpointSettings): void {
   // Unexpected end (an error opening its connection, a crash): back to SQLite's automatic checkpoints
   // inside commits, which keep the WAL bounded as before.
   worker.once('exit', () => {
-    if (checkpointer === c) {
-      checkpointer = null;
+    if (checkpointer !== c) return; // stopped on purpose
+    checkpointer = null;
+    try {
       writer.checkpointElsewhere(false);
+    } catch {
+      // The connection is gone too: nothing left to checkpoint from here.
     }
   });
   worker.on('error', () => {});
@@ -163,7 +168,6 @@ function flush(): void {
     });
   }
 }
-let stopping = false;
 
 port.on('message', handle);
 

@@ -7,8 +7,12 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { gzipSync } from 'node:zlib';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { TOKEN, auth, busy, hecConfig, send, start, type Running } from './helpers.js';
-import { StoreError } from '../../src/store/types.js';
+import { setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
+import { TOKEN, auth, busy, hecConfig, send, sleep, start, type Running } from './helpers.js';
+import { StoreError, type AppendReceipt } from '../../src/store/types.js';
+import type { Event } from '../../src/events/event.js';
+import { createHecServer } from '../../src/hec/index.js';
 
 const run = promisify(execFile);
 
@@ -255,3 +259,40 @@ describe('load and back-pressure', () => {
     expect(h.store.events).toHaveLength(1);
   });
 });
+
+describe('memory while batches wait for their commit', () => {
+  it('keeps nothing of a request (body, text, events) reachable until its reply, only what the reply needs', async () => {
+    setFlagsFromString('--expose-gc');
+    const gc = runInNewContext('gc') as () => void;
+    // A store that holds every batch until released, keeping only the count (the real store copies).
+    const release: (() => void)[] = [];
+    const store = {
+      append(events: readonly Event[]): Promise<AppendReceipt> {
+        const count = events.length;
+        return new Promise((resolve) => release.push(() => resolve({ count })));
+      },
+    };
+    const server = createHecServer({ config: hecConfig({ maxBodyBytes: 4 << 20, maxInflightBytes: 256 << 20 }), store, now: () => 1_700_000_000_000, defaultHost: 'h' });
+    const { url } = await server.listen();
+    try {
+      // ~2 MB bodies: a thousand object events of ~2 KB each (parsed, sliced, handed over with their JSON).
+      const body = Array.from({ length: 1000 }, (_, i) => JSON.stringify({ event: { process_exec: { i }, node_name: 'n', pad: 'x'.repeat(2000) } })).join('\n');
+      const n = 16;
+      gc();
+      const before = process.memoryUsage().heapUsed;
+      const replies = Array.from({ length: n }, () => send(url, '/services/collector/event', { body, headers: auth() }));
+      for (let t = 0; release.length < n && t < 300; t++) await sleep(20);
+      expect(release.length).toBe(n);
+      gc();
+      gc();
+      const held = process.memoryUsage().heapUsed - before;
+      for (const r of release) r();
+      expect((await Promise.all(replies)).map((r) => r.status)).toEqual(Array.from({ length: n }, () => 200));
+      // Retained, each waiting request would hold at least its 2 MB of text (32 MB here).
+      expect(held).toBeLessThan((n * body.length) / 4);
+    } finally {
+      await server.close();
+    }
+  });
+});
+

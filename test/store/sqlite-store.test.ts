@@ -2,6 +2,8 @@ import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import Database from 'better-sqlite3';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
 import type { Event } from '../../src/events/event.js';
 import { compileRawFilter, emptyScanRequest, type MetadataConstraint, type RawFilter, type ScanRequest } from '../../src/events/scan.js';
 import { VigilError } from '../../src/errors.js';
@@ -481,3 +483,28 @@ describe('modes and lifecycle', () => {
     db.close();
   });
 });
+
+describe('memory on the append path', () => {
+  it('keeps nothing of a batch on the calling thread while it waits for its commit', async () => {
+    setFlagsFromString('--expose-gc');
+    const gc = runInNewContext('gc') as () => void;
+    // The writer sleeps before each commit: batches stay in flight while the heap is measured.
+    const s = await openStore(tempDir(), { writerDelayMs: 1500 });
+    const pad = 'y'.repeat(2000);
+    const batch = (b: number): Event[] =>
+      Array.from({ length: 1000 }, (_, i) => ({ _time: 1_700_000_000 + i, index: 'main', sourcetype: 's', source: 's', host: 'h', _raw: `${b}-${i}-${pad}` }));
+    const n = 16;
+    gc();
+    const before = process.memoryUsage().heapUsed;
+    const appended = Array.from({ length: n }, (_, b) => s.append(batch(b)));
+    gc();
+    gc();
+    const held = process.memoryUsage().heapUsed - before;
+    expect(s.stats().pendingBatches).toBeGreaterThan(n / 2); // still in flight
+    await Promise.all(appended);
+    // Retained until commit, the batches' strings would be ~32 MB here.
+    expect(held).toBeLessThan(8 * 1024 * 1024);
+    await s.close();
+  }, 30_000);
+});
+

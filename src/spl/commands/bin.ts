@@ -1,4 +1,4 @@
-import { mv, toNumber, toText, valuesOf, type Scalar } from '../../events/value.js';
+import { mv, toNumber, toText, type Scalar } from '../../events/value.js';
 import { binNumberRange, binTime, parseSpan, type Span as BinSpan } from '../time/span.js';
 import { VigilError } from '../../errors.js';
 import { SplError, type Span } from '../source.js';
@@ -63,8 +63,10 @@ export const binCommand = defineCommand<BinArgs>({
     const target = args.as ?? args.field;
     return {
       push: (row) => {
-        const vs = valuesOf(row.get(args.field));
-        if (vs.length) row.set(target, mv(vs.map(one).filter((x): x is Scalar => x !== null)));
+        const v = row.get(args.field);
+        if (Array.isArray(v)) {
+          if (v.length) row.set(target, mv((v as readonly Scalar[]).map(one).filter((x): x is Scalar => x !== null)));
+        } else if (v !== null) row.set(target, one(v as Scalar));
         next.push(row);
       },
       end: () => next.end(),

@@ -1,5 +1,5 @@
 import type { Result } from '../../events/result.js';
-import { mv, toNumber, toText, valuesOf, type FieldValue, type Scalar } from '../../events/value.js';
+import { mv, toNumber, toText, type Scalar } from '../../events/value.js';
 import { fieldPattern } from '../fields.js';
 import type { Span } from '../source.js';
 import { formatCtime, strptime } from '../time/format.js';
@@ -62,7 +62,7 @@ export const convertCommand = defineCommand<ConvertArgs>({
       const apply = (row: Result, name: string) => {
         const v = row.get(name);
         if (v === null) return;
-        row.set(c.as ?? name, mv(valuesOf(v).map(conv)) as FieldValue | null);
+        row.set(c.as ?? name, Array.isArray(v) ? mv((v as readonly Scalar[]).map(conv)) : conv(v as Scalar));
       };
       if (!c.field.includes('*')) return (row: Result) => apply(row, c.field);
       const m = fieldPattern(c.field);

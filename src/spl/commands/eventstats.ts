@@ -1,6 +1,6 @@
 import { Row, type Result } from '../../events/result.js';
 import type { Accumulator } from '../stats/aggregations.js';
-import { Aggregator, groupsOf } from '../stats/aggregator.js';
+import { Aggregator, GroupKeys } from '../stats/aggregator.js';
 import { parseStatsArgs, type StatsArgs } from '../stats/parse.js';
 import { defineCommand } from './types.js';
 
@@ -33,20 +33,14 @@ export const eventstatsCommand = defineCommand<StatsArgs>({
   writes: (a) => a.aggregations.map((x) => x.as),
   create: (args, ctx, next) => {
     const agg = new Aggregator(args.aggregations, ctx);
-    const by = args.by;
+    const keys = new GroupKeys(args.by);
     const groups = new Map<string, Accumulator[]>();
     // Each buffered result with the group whose aggregates it receives (null: none).
     const rows: { row: Result; key: string | null }[] = [];
     return {
       push: (row) => {
-        if (by.length === 0) {
-          let g = groups.get('');
-          if (!g) groups.set('', (g = agg.newState()));
-          agg.feed(g, row);
-          rows.push({ row, key: '' });
-          return;
-        }
-        const gs = groupsOf(row, by);
+        // Without BY, every result is in the one group whose key is ''.
+        const gs = keys.all(row);
         for (const { key } of gs) {
           let g = groups.get(key);
           if (!g) groups.set(key, (g = agg.newState()));

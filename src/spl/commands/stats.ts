@@ -1,8 +1,7 @@
-import { Row } from '../../events/result.js';
+import { Row, type Result } from '../../events/result.js';
 import type { Scalar } from '../../events/value.js';
-import { compareScalars } from '../eval/compare.js';
 import type { Accumulator } from '../stats/aggregations.js';
-import { Aggregator, groupsOf } from '../stats/aggregator.js';
+import { Aggregator, GroupKeys, sortByValues } from '../stats/aggregator.js';
 import { parseStatsArgs, type StatsArgs } from '../stats/parse.js';
 import { defineCommand } from './types.js';
 
@@ -24,29 +23,30 @@ export const statsCommand = defineCommand<StatsArgs>({
   orderSensitive: (a) => a.aggregations.some((x) => x.blueprint.orderSensitive === true),
   ordersOutput: () => true,
   writes: () => '*',
+  emitsOwnRows: () => true,
   outputFields: (a) => ({ fields: new Set([...a.by, ...a.aggregations.map((x) => x.as)]), open: false }),
   create: (args, ctx, next) => {
     const agg = new Aggregator(args.aggregations, ctx);
     const groups = new Map<string, { values: Scalar[]; state: Accumulator[] }>();
     const by = args.by;
+    const keys = new GroupKeys(by);
+    const feed = (key: string, values: () => Scalar[], row: Result) => {
+      let g = groups.get(key);
+      if (!g) groups.set(key, (g = { values: values(), state: agg.newState() }));
+      agg.feed(g.state, row);
+    };
+    const scratch = () => keys.values();
     return {
       push: (row) => {
-        if (by.length === 0) {
-          let g = groups.get('');
-          if (!g) groups.set('', (g = { values: [], state: agg.newState() }));
-          agg.feed(g.state, row);
-          return;
-        }
-        for (const { key, values } of groupsOf(row, by)) {
-          let g = groups.get(key);
-          if (!g) groups.set(key, (g = { values, state: agg.newState() }));
-          agg.feed(g.state, row);
-        }
+        const k = keys.key(row);
+        if (k === null) return;
+        if (k !== undefined) feed(k, scratch, row);
+        else for (const g of keys.groups(row)) feed(g.key, () => g.values, row);
       },
       end: () => {
         if (by.length === 0 && groups.size === 0) groups.set('', { values: [], state: agg.newState() });
-        const all = [...groups.values()];
-        if (by.length > 0) all.sort((a, b) => compareGroups(a.values, b.values));
+        const all = sortByValues([...groups.values()]);
+        groups.clear();
         for (const g of all) {
           const out = new Row();
           by.forEach((f, i) => out.set(f, g.values[i]!));
@@ -58,11 +58,3 @@ export const statsCommand = defineCommand<StatsArgs>({
     };
   },
 });
-
-function compareGroups(a: readonly Scalar[], b: readonly Scalar[]): number {
-  for (let i = 0; i < a.length; i++) {
-    const c = compareScalars(a[i]!, b[i]!);
-    if (c !== 0) return c;
-  }
-  return 0;
-}

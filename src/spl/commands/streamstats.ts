@@ -2,7 +2,7 @@ import { Row, type Result } from '../../events/result.js';
 import { toNumber } from '../../events/value.js';
 import { VigilError } from '../../errors.js';
 import type { Accumulator } from '../stats/aggregations.js';
-import { Aggregator, groupsOf } from '../stats/aggregator.js';
+import { Aggregator, GroupKeys } from '../stats/aggregator.js';
 import { parseStatsArgs, type StatsArgs } from '../stats/parse.js';
 import { parseSpan } from '../time/span.js';
 import { defineCommand } from './types.js';
@@ -103,7 +103,9 @@ export const streamstatsCommand = defineCommand<StreamstatsArgs>({
     const { current, resetOnChange } = args;
     let lastKey: string | null = null;
 
-    const groupKeys = (row: Result): string[] => (by.length === 0 ? [''] : groupsOf(row, by).map((g) => g.key));
+    const keys = new GroupKeys(by);
+    // Without BY, every result is in the one group whose key is ''.
+    const groupKeys = (row: Result): string[] => keys.all(row).map((g) => g.key);
     /** Writes through a scratch row so `AS x` never overwrites an input before it is read. */
     const writeFrom = (state: Accumulator[], row: Result) => {
       const out = new Row();

@@ -18,6 +18,7 @@ export const tableCommand = defineCommand<TableArgs>({
   kind: () => 'streaming',
   orderSensitive: () => false,
   writes: () => '*',
+  emitsOwnRows: () => true,
   outputFields: (a, input) => {
     if (!a.fields.some((f) => f.includes('*'))) return { fields: new Set(a.fields), open: false };
     return { fields: new Set(expandFieldPatterns(a.fields, [...input.fields])), open: input.open };

@@ -54,6 +54,11 @@ export interface CommandBlueprint<A> {
    */
   writes(args: A): readonly string[] | '*';
   /**
+   * True when the command only reads the rows it receives and emits rows of its own (stats, table): a
+   * scan shared by several searches can then hand it the same event row as the others (exec/multi.ts).
+   */
+  emitsOwnRows?(args: A): boolean;
+  /**
    * The fields of the output given those of the input, for commands whose output is not simply their
    * input plus `writes` (stats, table, fields, rename). Used by `vigil validate` lints.
    */

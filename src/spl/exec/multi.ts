@@ -46,7 +46,6 @@ export async function executeMany(plans: readonly SearchPlan[], outputs: readonl
         hi: plan.latest ?? Infinity,
         ctx,
         stats,
-        done: false,
       };
     } catch (e) {
       if (e instanceof SplError) throw e.withSource(ctx.source);
@@ -54,29 +53,48 @@ export async function executeMany(plans: readonly SearchPlan[], outputs: readonl
     }
   });
   const request = unionRequest(plans.map((p) => p.scan));
-  const shared = runs.length > 1;
-  let active = runs.length;
+  // Operators may write fields: a search whose operators could write to event rows gets its own overlay on
+  // the shared extraction (a clone); the others, and a lone search, get the event row itself.
+  const copy = runs.length > 1 ? plans.map(writesEventRows) : plans.map(() => false);
+  let active = runs.map((_, i) => i);
+  // Events seen so far; a search's eventsScanned is this count while it was active.
+  let seen = 0;
   outer: for await (const batch of opts.source.scan(request, { ...(opts.signal ? { signal: opts.signal } : {}), ...(opts.onProgress ? { onProgress: opts.onProgress } : {}) })) {
     for (const ev of batch) {
+      seen++;
       const row = eventResult(ev);
-      for (const r of runs) {
-        if (r.done) continue;
-        r.stats.eventsScanned++;
+      for (const i of active) {
+        const r = runs[i]!;
         if (ev._time < r.lo || ev._time >= r.hi || !r.meta(ev) || !r.lead(row)) continue;
         r.stats.eventsMatched++;
-        // Operators may write fields: each search gets its own overlay on the shared extraction.
-        r.sink.push(shared ? row.clone() : row);
+        r.sink.push(copy[i] ? row.clone() : row);
         if (r.ctx.halted) {
-          r.done = true;
-          if (--active === 0) break outer;
+          r.stats.eventsScanned = seen;
+          active = active.filter((j) => j !== i);
+          if (active.length === 0) break outer;
         }
       }
     }
     if (opts.signal?.aborted) break;
   }
+  for (const i of active) runs[i]!.stats.eventsScanned = seen;
   for (const r of runs) r.sink.end();
   const ms = performance.now() - started;
   return runs.map((r) => ({ ...r.stats, durationMs: ms }));
+}
+
+/**
+ * Whether the operators of a plan may write to the event rows they receive: true unless every stage up to
+ * one that emits rows of its own (stats, table) writes no field. Rows that reach the output are the
+ * caller's to change, so a plan without such a stage gets copies too.
+ */
+function writesEventRows(plan: SearchPlan): boolean {
+  for (const s of plan.stages) {
+    if (s.blueprint.emitsOwnRows?.(s.command.args)) return false;
+    const w = s.blueprint.writes(s.command.args);
+    if (w === '*' || w.length > 0) return true;
+  }
+  return true;
 }
 
 /** What every search of a shared scan could need: widest time range, union of sourcetypes, OR of raw filters. */

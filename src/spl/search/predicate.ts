@@ -58,7 +58,7 @@ function compileNode(e: SearchExpr, source: SourceText): RowPredicate {
 
 function compileCompare(field: string, op: SearchOp, value: SearchValue, caseSensitive: boolean): RowPredicate {
   if (op === '=' || op === '!=') {
-    const m = valueMatcher(value, caseSensitive);
+    const m = remembering(valueMatcher(value, caseSensitive));
     if (op === '=') {
       return (r) => {
         const v = r.get(field);
@@ -92,11 +92,11 @@ function compileIn(field: string, values: readonly SearchValue[]): RowPredicate 
     if (p !== '*' && !p.includes('*') && toNumber(p) === null && cidrMatcher(p) === null) exact.add(p.toLowerCase());
     else others.push(valueMatcher(v, false));
   }
-  const one = (v: Scalar): boolean => {
-    if (exact.size > 0 && exact.has((typeof v === 'string' ? v : toText(v)).toLowerCase())) return true;
+  const one = remembering((v: Scalar): boolean => {
+    if (exact.size > 0 && exact.has(lowerCase(typeof v === 'string' ? v : toText(v)))) return true;
     for (const m of others) if (m(v)) return true;
     return false;
-  };
+  });
   return (r) => {
     const v = r.get(field);
     if (v === null) return false;
@@ -104,6 +104,31 @@ function compileIn(field: string, values: readonly SearchValue[]): RowPredicate 
     for (const x of v) if (one(x)) return true;
     return false;
   };
+}
+
+/**
+ * A matcher with a one-entry memo: consecutive events often carry the same value (a source's events share
+ * their sourcetype string, a burst of events its process name), and an equal value gets the same verdict.
+ */
+function remembering(m: (v: Scalar) => boolean): (v: Scalar) => boolean {
+  let last: Scalar | undefined;
+  let verdict = false;
+  return (v) => {
+    if (v !== last) {
+      verdict = m(v);
+      last = v;
+    }
+    return verdict;
+  };
+}
+
+/** `t.toLowerCase()`, without allocating a copy when `t` has no upper-case or non-ASCII character. */
+function lowerCase(t: string): string {
+  for (let i = 0; i < t.length; i++) {
+    const c = t.charCodeAt(i);
+    if ((c >= 65 && c <= 90) || c >= 128) return t.toLowerCase();
+  }
+  return t;
 }
 
 /** A matcher for one search value against one field value. */
@@ -119,7 +144,8 @@ export function valueMatcher(value: SearchValue, caseSensitive: boolean): (v: Sc
     return (v) => {
       if (num !== null && typeof v === 'number') return v === num;
       const t = typeof v === 'string' ? v : toText(v);
-      if ((caseSensitive ? t : t.toLowerCase()) === want) return true;
+      // Lower-casing never shortens a string, so a longer value cannot match.
+      if (t.length <= want.length && (caseSensitive ? t : lowerCase(t)) === want) return true;
       if (num !== null) {
         const n = toNumber(t);
         return n !== null && n === num;

@@ -3,11 +3,12 @@ import { compareScalars } from '../eval/compare.js';
 
 /**
  * Statistical functions shared by stats, eventstats and streamstats, as declarative blueprints in one
- * table. Each creates an accumulator that is fed the values of its field (every value of a multivalue
- * counts) together with the row's `_time`, and reports a result.
+ * table. Each creates an accumulator that is fed the values of its field one at a time (every value of a
+ * multivalue counts) together with the row's `_time`, and reports a result. Accumulators are small class
+ * instances: one object per group and function, no per-row allocation.
  */
 export interface Accumulator {
-  add(values: readonly Scalar[], time: number | null): void;
+  add(value: Scalar, time: number | null): void;
   result(): FieldValue | null;
 }
 
@@ -25,12 +26,199 @@ export interface AggregationBlueprint {
 /** Splunk caps list() at 100 values. */
 export const LIST_LIMIT = 100;
 
-const numeric = (values: readonly Scalar[], f: (n: number) => void) => {
-  for (const v of values) {
-    const n = typeof v === 'number' ? v : toNumber(v);
-    if (n !== null) f(n);
+const numberOf = (v: Scalar): number | null => (typeof v === 'number' ? v : toNumber(v));
+
+class Count implements Accumulator {
+  private n = 0;
+  add(): void {
+    this.n++;
   }
-};
+  result(): number {
+    return this.n;
+  }
+}
+
+/** Distinct values as text: dc() reports how many, values() lists them in byte order. */
+class Distinct implements Accumulator {
+  private readonly seen = new Set<string>();
+  constructor(private readonly list: boolean) {}
+  add(v: Scalar): void {
+    this.seen.add(typeof v === 'string' ? v : toText(v));
+  }
+  result(): FieldValue | null {
+    return this.list ? mv([...this.seen].sort(compareText)) : this.seen.size;
+  }
+}
+
+/** Splunk: min/max compare numerically when possible; a numeric value beats text for min/max (numbers sort first). */
+class MinMax implements Accumulator {
+  private best: Scalar | null = null;
+  constructor(private readonly sign: 1 | -1) {}
+  add(v: Scalar): void {
+    const val: Scalar = numberOf(v) ?? v;
+    const best = this.best;
+    if (best === null) this.best = val;
+    else if ((typeof best === 'number') !== (typeof val === 'number')) {
+      // Numbers win over text whichever way we compare (Splunk processes values as numbers if possible).
+      if (typeof val === 'number') this.best = val;
+    } else if (this.sign * compareScalars(val, best) > 0) this.best = val;
+  }
+  result(): Scalar | null {
+    return this.best;
+  }
+}
+
+class Sum implements Accumulator {
+  private s = 0;
+  private any = false;
+  add(v: Scalar): void {
+    const n = numberOf(v);
+    if (n === null) return;
+    this.s += n;
+    this.any = true;
+  }
+  result(): number | null {
+    return this.any ? this.s : null;
+  }
+}
+
+class Avg implements Accumulator {
+  private s = 0;
+  private c = 0;
+  add(v: Scalar): void {
+    const n = numberOf(v);
+    if (n === null) return;
+    this.s += n;
+    this.c++;
+  }
+  result(): number | null {
+    return this.c ? this.s / this.c : null;
+  }
+}
+
+class Range implements Accumulator {
+  private lo = Infinity;
+  private hi = -Infinity;
+  add(v: Scalar): void {
+    const n = numberOf(v);
+    if (n === null) return;
+    this.lo = Math.min(this.lo, n);
+    this.hi = Math.max(this.hi, n);
+  }
+  result(): number | null {
+    return this.lo === Infinity ? null : this.hi - this.lo;
+  }
+}
+
+class List implements Accumulator {
+  private readonly out: Scalar[] = [];
+  add(v: Scalar): void {
+    if (this.out.length < LIST_LIMIT) this.out.push(v);
+  }
+  result(): FieldValue | null {
+    return mv(this.out);
+  }
+}
+
+class First implements Accumulator {
+  private v: Scalar | null = null;
+  add(v: Scalar): void {
+    if (this.v === null) this.v = v;
+  }
+  result(): Scalar | null {
+    return this.v;
+  }
+}
+
+class Last implements Accumulator {
+  private v: Scalar | null = null;
+  add(v: Scalar): void {
+    this.v = v;
+  }
+  result(): Scalar | null {
+    return this.v;
+  }
+}
+
+/**
+ * earliest()/latest() (`value`: the value of the event with the best time) and earliest_time()/latest_time()
+ * (the best time itself). A strictly better time wins, so of a multivalue the first value is kept.
+ */
+class ByTime implements Accumulator {
+  private bestT: number | null = null;
+  private v: Scalar | null = null;
+  constructor(
+    private readonly sign: 1 | -1,
+    private readonly value: boolean,
+  ) {}
+  add(v: Scalar, t: number | null): void {
+    if (t === null) return;
+    if (this.bestT === null || this.sign * (t - this.bestT) > 0) {
+      this.bestT = t;
+      this.v = v;
+    }
+  }
+  result(): Scalar | null {
+    return this.value ? this.v : this.bestT;
+  }
+}
+
+class Mode implements Accumulator {
+  private readonly counts = new Map<string, { v: Scalar; n: number }>();
+  add(v: Scalar): void {
+    const k = toText(v);
+    const e = this.counts.get(k);
+    if (e) e.n++;
+    else this.counts.set(k, { v, n: 1 });
+  }
+  result(): Scalar | null {
+    let best: { v: Scalar; n: number } | null = null;
+    for (const e of this.counts.values()) if (!best || e.n > best.n) best = e;
+    return best ? best.v : null;
+  }
+}
+
+/** Nearest-rank percentile, as Splunk. */
+class Percentile implements Accumulator {
+  private readonly xs: number[] = [];
+  constructor(private readonly p: number) {}
+  add(v: Scalar): void {
+    const n = numberOf(v);
+    if (n !== null) this.xs.push(n);
+  }
+  result(): number | null {
+    const xs = this.xs;
+    if (!xs.length) return null;
+    xs.sort((a, b) => a - b);
+    const rank = Math.max(1, Math.ceil((this.p / 100) * xs.length));
+    return xs[rank - 1]!;
+  }
+}
+
+/** Welford's running variance. */
+class Variance implements Accumulator {
+  private n = 0;
+  private mean = 0;
+  private m2 = 0;
+  constructor(
+    private readonly sample: boolean,
+    private readonly sqrt: boolean,
+  ) {}
+  add(v: Scalar): void {
+    const x = numberOf(v);
+    if (x === null) return;
+    this.n++;
+    const d = x - this.mean;
+    this.mean += d / this.n;
+    this.m2 += d * (x - this.mean);
+  }
+  result(): number | null {
+    const denom = this.sample ? this.n - 1 : this.n;
+    if (denom <= 0) return null;
+    const v = this.m2 / denom;
+    return this.sqrt ? Math.sqrt(v) : v;
+  }
+}
 
 const blueprints: AggregationBlueprint[] = [
   {
@@ -38,283 +226,114 @@ const blueprints: AggregationBlueprint[] = [
     aliases: ['c'],
     fieldOptional: true,
     doc: 'count: number of events; count(X): number of values of X.',
-    create: () => {
-      let n = 0;
-      return { add: (vs) => void (n += vs.length), result: () => n };
-    },
+    create: () => new Count(),
   },
   {
     name: 'dc',
     aliases: ['distinct_count', 'estdc'],
     doc: 'dc(X): number of distinct values of X (compared as text).',
-    create: () => {
-      const seen = new Set<string>();
-      return { add: (vs) => vs.forEach((v) => seen.add(toText(v))), result: () => seen.size };
-    },
+    create: () => new Distinct(false),
   },
   {
     name: 'min',
     doc: 'min(X): smallest value, numeric when the values are numbers, else in byte order.',
-    create: () => minMax(-1),
+    create: () => new MinMax(-1),
   },
   {
     name: 'max',
     doc: 'max(X): largest value, numeric when the values are numbers, else in byte order.',
-    create: () => minMax(1),
+    create: () => new MinMax(1),
   },
   {
     name: 'sum',
     doc: 'sum(X): sum of the numeric values of X.',
-    create: () => {
-      let s = 0;
-      let any = false;
-      return {
-        add: (vs) =>
-          numeric(vs, (n) => {
-            s += n;
-            any = true;
-          }),
-        result: () => (any ? s : null),
-      };
-    },
+    create: () => new Sum(),
   },
   {
     name: 'avg',
     aliases: ['mean'],
     doc: 'avg(X): mean of the numeric values of X.',
-    create: () => {
-      let s = 0;
-      let c = 0;
-      return {
-        add: (vs) =>
-          numeric(vs, (n) => {
-            s += n;
-            c++;
-          }),
-        result: () => (c ? s / c : null),
-      };
-    },
+    create: () => new Avg(),
   },
   {
     name: 'range',
     doc: 'range(X): max - min of the numeric values.',
-    create: () => {
-      let lo = Infinity;
-      let hi = -Infinity;
-      return {
-        add: (vs) =>
-          numeric(vs, (n) => {
-            lo = Math.min(lo, n);
-            hi = Math.max(hi, n);
-          }),
-        result: () => (lo === Infinity ? null : hi - lo),
-      };
-    },
+    create: () => new Range(),
   },
   {
     name: 'values',
     doc: 'values(X): distinct values of X in byte order (case-sensitive).',
-    create: () => {
-      const seen = new Set<string>();
-      return {
-        add: (vs) => vs.forEach((v) => seen.add(toText(v))),
-        result: () => mv([...seen].sort(compareText)),
-      };
-    },
+    create: () => new Distinct(true),
   },
   {
     name: 'list',
     orderSensitive: true,
     doc: `list(X): the values of X in event order, at most ${LIST_LIMIT}.`,
-    create: () => {
-      const out: Scalar[] = [];
-      return {
-        add: (vs) => {
-          for (const v of vs) if (out.length < LIST_LIMIT) out.push(v);
-        },
-        result: () => mv(out),
-      };
-    },
+    create: () => new List(),
   },
   {
     name: 'first',
     orderSensitive: true,
     doc: 'first(X): the first value seen (the newest event in search order).',
-    create: () => {
-      let v: Scalar | null = null;
-      return {
-        add: (vs) => {
-          if (v === null && vs.length) v = vs[0]!;
-        },
-        result: () => v,
-      };
-    },
+    create: () => new First(),
   },
   {
     name: 'last',
     orderSensitive: true,
     doc: 'last(X): the last value seen (the oldest event in search order).',
-    create: () => {
-      let v: Scalar | null = null;
-      return {
-        add: (vs) => {
-          if (vs.length) v = vs[vs.length - 1]!;
-        },
-        result: () => v,
-      };
-    },
+    create: () => new Last(),
   },
   {
     name: 'earliest',
     doc: 'earliest(X): the value of X in the event with the smallest _time.',
-    create: () => byTime((t, best) => t < best),
+    create: () => new ByTime(-1, true),
   },
   {
     name: 'latest',
     doc: 'latest(X): the value of X in the event with the largest _time.',
-    create: () => byTime((t, best) => t > best),
+    create: () => new ByTime(1, true),
   },
   {
     name: 'earliest_time',
     doc: 'earliest_time(X): the smallest _time of an event that has X.',
-    create: () => timeOf((t, best) => t < best),
+    create: () => new ByTime(-1, false),
   },
   {
     name: 'latest_time',
     doc: 'latest_time(X): the largest _time of an event that has X.',
-    create: () => timeOf((t, best) => t > best),
+    create: () => new ByTime(1, false),
   },
   {
     name: 'mode',
     doc: 'mode(X): the most frequent value (first seen wins ties).',
-    create: () => {
-      const counts = new Map<string, { v: Scalar; n: number }>();
-      return {
-        add: (vs) =>
-          vs.forEach((v) => {
-            const k = toText(v);
-            const e = counts.get(k);
-            if (e) e.n++;
-            else counts.set(k, { v, n: 1 });
-          }),
-        result: () => {
-          let best: { v: Scalar; n: number } | null = null;
-          for (const e of counts.values()) if (!best || e.n > best.n) best = e;
-          return best ? best.v : null;
-        },
-      };
-    },
+    create: () => new Mode(),
   },
   {
     name: 'median',
     doc: 'median(X): the middle numeric value (nearest-rank, as Splunk).',
-    create: () => percentile(50),
+    create: () => new Percentile(50),
   },
   {
     name: 'stdev',
     doc: 'stdev(X): sample standard deviation.',
-    create: () => variance(true, true),
+    create: () => new Variance(true, true),
   },
   {
     name: 'stdevp',
     doc: 'stdevp(X): population standard deviation.',
-    create: () => variance(false, true),
+    create: () => new Variance(false, true),
   },
   {
     name: 'var',
     doc: 'var(X): sample variance.',
-    create: () => variance(true, false),
+    create: () => new Variance(true, false),
   },
   {
     name: 'varp',
     doc: 'varp(X): population variance.',
-    create: () => variance(false, false),
+    create: () => new Variance(false, false),
   },
 ];
-
-function minMax(sign: 1 | -1): Accumulator {
-  // Splunk: min/max compare numerically when possible; a numeric value beats text for min/max (numbers sort first).
-  let best: Scalar | null = null;
-  return {
-    add: (vs) => {
-      for (const v of vs) {
-        const val: Scalar = typeof v === 'string' && toNumber(v) !== null ? (toNumber(v) as number) : v;
-        if (best === null) best = val;
-        else {
-          const bn = typeof best === 'number';
-          const vn = typeof val === 'number';
-          if (bn !== vn) {
-            // Numbers win over text whichever way we compare (Splunk processes values as numbers if possible).
-            if (vn) best = val;
-            continue;
-          }
-          if (sign * compareScalars(val, best) > 0) best = val;
-        }
-      }
-    },
-    result: () => best,
-  };
-}
-
-function byTime(better: (t: number, best: number) => boolean): Accumulator {
-  let bestT: number | null = null;
-  let v: Scalar | null = null;
-  return {
-    add: (vs, t) => {
-      if (!vs.length || t === null) return;
-      if (bestT === null || better(t, bestT)) {
-        bestT = t;
-        v = vs[0]!;
-      }
-    },
-    result: () => v,
-  };
-}
-
-function timeOf(better: (t: number, best: number) => boolean): Accumulator {
-  let bestT: number | null = null;
-  return {
-    add: (vs, t) => {
-      if (!vs.length || t === null) return;
-      if (bestT === null || better(t, bestT)) bestT = t;
-    },
-    result: () => bestT,
-  };
-}
-
-function percentile(p: number): Accumulator {
-  const xs: number[] = [];
-  return {
-    add: (vs) => numeric(vs, (n) => xs.push(n)),
-    result: () => {
-      if (!xs.length) return null;
-      xs.sort((a, b) => a - b);
-      const rank = Math.max(1, Math.ceil((p / 100) * xs.length));
-      return xs[rank - 1]!;
-    },
-  };
-}
-
-function variance(sample: boolean, sqrt: boolean): Accumulator {
-  let n = 0;
-  let mean = 0;
-  let m2 = 0;
-  return {
-    add: (vs) =>
-      numeric(vs, (x) => {
-        n++;
-        const d = x - mean;
-        mean += d / n;
-        m2 += d * (x - mean);
-      }),
-    result: () => {
-      const denom = sample ? n - 1 : n;
-      if (denom <= 0) return null;
-      const v = m2 / denom;
-      return sqrt ? Math.sqrt(v) : v;
-    },
-  };
-}
 
 export const AGGREGATIONS: ReadonlyMap<string, AggregationBlueprint> = (() => {
   const m = new Map<string, AggregationBlueprint>();
@@ -332,7 +351,7 @@ export function aggregationFor(name: string): AggregationBlueprint | undefined {
   const m = /^(?:perc|p|exactperc|upperperc)(\d{1,2}(?:\.\d+)?|100)$/.exec(name);
   if (m) {
     const p = Number(m[1]);
-    return { name, doc: `${name}(X): the ${p}th percentile.`, create: () => percentile(p) };
+    return { name, doc: `${name}(X): the ${p}th percentile.`, create: () => new Percentile(p) };
   }
   return undefined;
 }

@@ -1,30 +1,40 @@
 import type { Result } from '../../events/result.js';
-import { toNumber, toText, valuesOf, type Scalar } from '../../events/value.js';
+import { compareText, toNumber, toText, type Scalar } from '../../events/value.js';
 import { compileEval } from '../eval/compile.js';
-import type { Compiled } from '../eval/functions/types.js';
 import type { ExecContext } from '../commands/types.js';
 import type { Accumulator } from './aggregations.js';
 import type { AggregationSpec } from './parse.js';
 
+/** Feeds one row's values of one aggregation to its accumulator. */
+type Feeder = (acc: Accumulator, row: Result, time: number | null) => void;
+
 /** Runs the aggregations of a stats-family command over rows, per group. */
 export class Aggregator {
-  private readonly inputs: ((row: Result) => readonly Scalar[])[];
+  private readonly feeders: Feeder[];
 
-  constructor(readonly specs: readonly AggregationSpec[], ctx: ExecContext) {
-    this.inputs = specs.map((s) => {
+  constructor(
+    readonly specs: readonly AggregationSpec[],
+    ctx: ExecContext,
+  ) {
+    this.feeders = specs.map((s): Feeder => {
       if (s.expr) {
-        const c: Compiled = compileEval(s.expr, ctx, ctx.source);
-        return (row) => {
+        const c = compileEval(s.expr, ctx, ctx.source);
+        return (acc, row, t) => {
           const v = c(row);
           // count(eval(cond)): a true condition counts once, false or null not at all.
-          if (v === true) return [1];
-          if (v === false || v === null) return [];
-          return Array.isArray(v) ? v : [v as Scalar];
+          if (v === true) acc.add(1, t);
+          else if (Array.isArray(v)) for (const x of v as readonly Scalar[]) acc.add(x, t);
+          else if (v !== false && v !== null) acc.add(v as Scalar, t);
         };
       }
-      if (s.field === null) return () => ONE;
+      if (s.field === null) return (acc, _row, t) => acc.add(1, t);
       const f = s.field;
-      return (row) => valuesOf(row.get(f));
+      return (acc, row, t) => {
+        const v = row.get(f);
+        if (v === null) return;
+        if (Array.isArray(v)) for (const x of v as readonly Scalar[]) acc.add(x, t);
+        else acc.add(v as Scalar, t);
+      };
     });
   }
 
@@ -33,8 +43,9 @@ export class Aggregator {
   }
 
   feed(state: Accumulator[], row: Result): void {
-    const t = toNumber(timeOf(row));
-    for (let i = 0; i < state.length; i++) state[i]!.add(this.inputs[i]!(row), t);
+    const tv = row.get('_time');
+    const t = tv === null || Array.isArray(tv) ? null : toNumber(tv as Scalar);
+    for (let i = 0; i < state.length; i++) this.feeders[i]!(state[i]!, row, t);
   }
 
   write(state: Accumulator[], row: Result): void {
@@ -42,34 +53,111 @@ export class Aggregator {
   }
 }
 
-const ONE: readonly Scalar[] = [1];
-
-function timeOf(row: Result): Scalar | null {
-  const t = row.get('_time');
-  return t === null || Array.isArray(t) ? null : (t as Scalar);
+/** One group of `BY f1 f2`: its key (the values as text) and the values themselves. */
+export interface GroupOf {
+  key: string;
+  values: Scalar[];
 }
 
 /**
- * The groups a row belongs to for `BY f1 f2`: none when a by-field is missing (Splunk drops such rows),
- * one per combination of values when by-fields are multivalued.
+ * The groups of `BY f1 f2 ...` rows belong to: none when a by-field is missing (Splunk drops such rows),
+ * one per combination of values when by-fields are multivalued. The usual row (every by-field a single
+ * value) costs one string join and no other allocation: `key` fills scratch arrays, and the caller copies
+ * the values (`values()`) only for a new group.
  */
-export function groupsOf(row: Result, by: readonly string[]): { key: string; values: Scalar[] }[] {
-  let combos: { key: string; values: Scalar[] }[] = [{ key: '', values: [] }];
-  for (const f of by) {
-    const vs = valuesOf(row.get(f));
-    if (vs.length === 0) return [];
-    if (vs.length === 1) {
-      const v = vs[0]!;
-      const k = toText(v);
-      for (const c of combos) {
-        c.key += k + '\u0000';
-        c.values.push(v);
-      }
-      continue;
-    }
-    const next: { key: string; values: Scalar[] }[] = [];
-    for (const c of combos) for (const v of vs) next.push({ key: c.key + toText(v) + '\u0000', values: [...c.values, v] });
-    combos = next;
+export class GroupKeys {
+  private readonly texts: string[];
+  private readonly scratch: Scalar[];
+
+  constructor(private readonly by: readonly string[]) {
+    this.texts = by.map(() => '');
+    this.scratch = by.map(() => '');
   }
-  return combos;
+
+  /**
+   * The key of a row whose by-fields are all single values, or null when one is missing (no group) or
+   * `undefined` when one is a multivalue (use `groups`). `values()` copies the values read.
+   */
+  key(row: Result): string | null | undefined {
+    const { by, texts, scratch } = this;
+    for (let i = 0; i < by.length; i++) {
+      const v = row.get(by[i]!);
+      if (v === null) return null;
+      if (Array.isArray(v)) return undefined;
+      scratch[i] = v as Scalar;
+      texts[i] = typeof v === 'string' ? v : toText(v as Scalar);
+    }
+    return texts.join('\u0000');
+  }
+
+  /** A copy of the values the latest `key()` call read. */
+  values(): Scalar[] {
+    return this.scratch.slice();
+  }
+
+  /** Every group of the row, multivalues included (the general form of `key`). */
+  groups(row: Result): GroupOf[] {
+    let combos: { texts: string[]; values: Scalar[] }[] = [{ texts: [], values: [] }];
+    for (const f of this.by) {
+      const v = row.get(f);
+      if (v === null) return [];
+      const vs: readonly Scalar[] = Array.isArray(v) ? v : [v as Scalar];
+      const next: { texts: string[]; values: Scalar[] }[] = [];
+      for (const c of combos) for (const x of vs) next.push({ texts: [...c.texts, toText(x)], values: [...c.values, x] });
+      combos = next;
+    }
+    return combos.map((c) => ({ key: c.texts.join('\u0000'), values: c.values }));
+  }
+
+  /** The groups of a row, through `key` when it can. */
+  all(row: Result): GroupOf[] {
+    const k = this.key(row);
+    if (k === null) return [];
+    if (k === undefined) return this.groups(row);
+    return [{ key: k, values: this.values() }];
+  }
+}
+
+/**
+ * Sorts groups by their BY values as stats orders its output: compareScalars on each value in turn
+ * (numerically when both are numeric, else byte order). Each value's number and text are computed once per
+ * group, not once per comparison. A column whose values are all text is compared by rank in the column's
+ * sorted distinct texts, and one whose values are all numbers by number: the same comparisons, without
+ * re-reading equal prefixes of long texts. Only a column mixing both compares as compareScalars does.
+ */
+export function sortByValues<G extends { values: readonly Scalar[] }>(groups: G[]): G[] {
+  if (groups.length < 2) return groups;
+  const width = groups[0]!.values.length;
+  const keyed = groups.map((g) => ({
+    g,
+    nums: g.values.map((v) => toNumber(v)),
+    texts: g.values.map((v) => (typeof v === 'number' ? toText(v) : v)),
+    // Per column: the number, the text's rank, or null (a mixed column).
+    keys: new Array<number | null>(width).fill(null),
+  }));
+  for (let i = 0; i < width; i++) {
+    const numeric = keyed.filter((k) => k.nums[i] !== null).length;
+    if (numeric === keyed.length) {
+      for (const k of keyed) k.keys[i] = k.nums[i]!;
+    } else if (numeric === 0) {
+      const ranks = new Map([...new Set(keyed.map((k) => k.texts[i]!))].sort(compareText).map((t, r) => [t, r]));
+      for (const k of keyed) k.keys[i] = ranks.get(k.texts[i]!)!;
+    }
+  }
+  keyed.sort((a, b) => {
+    for (let i = 0; i < width; i++) {
+      const p = a.keys[i];
+      const q = b.keys[i];
+      let c: number;
+      if (p != null && q != null) c = p < q ? -1 : p > q ? 1 : 0;
+      else {
+        const x = a.nums[i]!;
+        const y = b.nums[i]!;
+        c = x !== null && y !== null ? (x < y ? -1 : x > y ? 1 : 0) : compareText(a.texts[i]!, b.texts[i]!);
+      }
+      if (c !== 0) return c;
+    }
+    return 0;
+  });
+  return keyed.map((k) => k.g);
 }

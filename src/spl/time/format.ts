@@ -298,8 +298,21 @@ const FORMATTERS: Readonly<Record<string, (c: FormatContext) => string>> = {
   t: () => '\t',
 };
 
-const compileFormat = memo((format: string): Piece[] => {
+/**
+ * A compiled output format. Without sub-second directives its text depends only on the whole second and
+ * the zone, so the latest result is kept: consecutive rows often fall in the same second.
+ */
+interface OutputFormat {
+  pieces: Piece[];
+  subsecond: boolean;
+  lastSeconds: number;
+  lastTz: string;
+  lastText: string;
+}
+
+const compileFormat = memo((format: string): OutputFormat => {
   const pieces: Piece[] = [];
+  let subsecond = false;
   const push = (piece: Piece): void => {
     const last = pieces[pieces.length - 1];
     // Merge adjacent literals so formatting is one concat per directive.
@@ -313,6 +326,7 @@ const compileFormat = memo((format: string): Piece[] => {
       push(token.source);
     } else if (token.name === 'Q' || token.name === 'N' || token.name === 'f') {
       const digits = token.digits ?? (DEFAULT_SUBSECOND_DIGITS[token.name] as number);
+      subsecond = true;
       push((c) => subsecondDigits(c.w.micro, digits));
     } else {
       const fn = FORMATTERS[token.name];
@@ -320,7 +334,7 @@ const compileFormat = memo((format: string): Piece[] => {
       push(fn ?? `%${token.name}`);
     }
   }
-  return pieces;
+  return { pieces, subsecond, lastSeconds: Number.NaN, lastTz: '', lastText: '' };
 });
 
 /**
@@ -329,11 +343,17 @@ const compileFormat = memo((format: string): Piece[] => {
  */
 export function strftime(epoch: number, format: string, tz: string = DEFAULT_TIME_ZONE): string {
   if (!Number.isFinite(epoch)) throw new RangeError(`strftime: epoch must be a finite number, got ${epoch}`);
-  const pieces = compileFormat(format);
-  const w = toWallClock(epoch, tz);
-  const context: FormatContext = { w, seconds: splitMicros(epoch).seconds, tz };
+  const f = compileFormat(format);
+  const { seconds } = splitMicros(epoch);
+  if (!f.subsecond && seconds === f.lastSeconds && tz === f.lastTz) return f.lastText;
+  const context: FormatContext = { w: toWallClock(epoch, tz), seconds, tz };
   let out = '';
-  for (const piece of pieces) out += typeof piece === 'string' ? piece : piece(context);
+  for (const piece of f.pieces) out += typeof piece === 'string' ? piece : piece(context);
+  if (!f.subsecond) {
+    f.lastSeconds = seconds;
+    f.lastTz = tz;
+    f.lastText = out;
+  }
   return out;
 }
 
