@@ -57,6 +57,15 @@ export interface EventSource {
   scan(request: ScanRequest, options?: ScanOptions): AsyncIterable<Event[]>;
 }
 
+/**
+ * A source that numbers its events (the store's insertion sequence, reported by appends as
+ * `AppendReceipt.firstSeq`): `subset` is a view holding only the events with the given numbers, for
+ * searches over events already known to matter (the scheduler's match index).
+ */
+export interface SeqSubsetSource extends EventSource {
+  subset(seqs: readonly number[]): EventSource;
+}
+
 export function emptyScanRequest(): ScanRequest {
   return { earliest: null, latest: null, metadata: [], raw: null, defaultIndexes: 'all' };
 }

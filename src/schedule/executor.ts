@@ -2,7 +2,7 @@ import { Worker } from 'node:worker_threads';
 import { workerEntry } from '../worker-entry.js';
 import { Row, toObject, type Result } from '../events/result.js';
 import type { FieldValue } from '../events/value.js';
-import type { EventSource } from '../events/scan.js';
+import type { EventSource, SeqSubsetSource } from '../events/scan.js';
 import { VigilError } from '../errors.js';
 import type { ContentPack } from '../detections/content.js';
 import { MacroLibrary, runSearch, type ExecuteStats } from '../spl/index.js';
@@ -21,6 +21,20 @@ export interface RunRequest {
   now: number;
   tz: string;
   defaultIndexes: readonly string[] | 'all';
+  /**
+   * Search only these events (store seqs: the match index's matches for the window) instead of the whole
+   * window. Requires a source that numbers its events (`SeqSubsetSource`: the store).
+   */
+  eventSeqs?: readonly number[];
+}
+
+/** The source a request searches: `source`, or its subset when the request names events. */
+export function requestSource(source: EventSource, req: RunRequest): EventSource {
+  if (req.eventSeqs === undefined) return source;
+  if (!('subset' in source) || typeof source.subset !== 'function') {
+    throw new VigilError('STORE', `search "${req.name}" names events by seq, but its source does not number events`);
+  }
+  return (source as SeqSubsetSource).subset(req.eventSeqs);
 }
 
 export interface RunOutput {
@@ -61,7 +75,7 @@ export class InProcessExecutor implements RunExecutor {
       const { results, stats } = await runSearch(req.search, {
         macros: NO_MACROS,
         lookups: pack.lookups,
-        source: this.source,
+        source: requestSource(this.source, req),
         now: req.now,
         tz: req.tz,
         earliest: req.earliest,

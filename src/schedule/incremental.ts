@@ -1,5 +1,3 @@
-import type { ContentPack } from '../detections/content.js';
-import type { Detection } from '../detections/detection.js';
 import type { Event } from '../events/event.js';
 import type { Result } from '../events/result.js';
 import { eventResult } from '../normalize/event-result.js';
@@ -9,7 +7,8 @@ import { buildOperators, createContext } from '../spl/exec/run.js';
 import { plan as planSearch } from '../spl/index.js';
 import type { SearchPlan } from '../spl/plan/plan.js';
 import { compileSearch } from '../spl/search/predicate.js';
-import { NO_LOOKUPS } from '../spl/lookups.js';
+import { NO_LOOKUPS, type LookupProvider } from '../spl/lookups.js';
+import type { MacroLibrary } from '../spl/macros/macros.js';
 
 /** Commands that may belong to an incrementally evaluated prefix: per-event, order-free, no lookups. */
 const PREFIX_COMMANDS = new Set(['search', 'where', 'eval', 'regex', 'rex', 'rename', 'fields', 'table', 'bin', 'convert', 'spath', 'mvexpand']);
@@ -29,7 +28,31 @@ interface Prefix {
  * cannot be evaluated incrementally (its prefix depends on the run time, a lookup, or the risk index the
  * scheduler itself writes).
  */
-export function compilePrefix(d: Detection, pack: ContentPack, tz: string): Prefix | null {
+/** What the index needs of a detection (a `Detection` is one; the match worker gets them with macros expanded). */
+export interface PrefixSource {
+  id: string;
+  name: string;
+  search: string;
+}
+
+/** Where a prefix's macros and lookups come from (a `ContentPack`). */
+export interface PrefixContent {
+  macros: MacroLibrary;
+  lookups: LookupProvider;
+}
+
+/**
+ * Where the scheduler finds ingest-time matches: `MatchIndex` on the calling thread, or `MatchIndexThread`
+ * (match-thread.ts), which evaluates prefixes on a worker thread.
+ */
+export interface MatchLookup {
+  /** (Re)compiles prefixes for the enabled detections; a changed prefix restarts its coverage. */
+  setDetections(detections: readonly PrefixSource[], content: PrefixContent, tz: string): void;
+  /** The store seqs of a detection's matches in [earliest, latest), or null when the index does not cover that window. */
+  lookup(detectionId: string, earliest: number, latest: number): Promise<number[] | null>;
+}
+
+export function compilePrefix(d: Omit<PrefixSource, 'id'>, pack: PrefixContent, tz: string): Prefix | null {
   let p: SearchPlan;
   try {
     p = planSearch(d.search, { macros: pack.macros, lookups: pack.lookups, now: 0, tz, name: d.name });
@@ -67,11 +90,19 @@ export function compilePrefix(d: Detection, pack: ContentPack, tz: string): Pref
 }
 
 interface Tracked {
+  /** The detection's search when compiled (unchanged: nothing to recompile). */
+  search: string;
   prefix: Prefix;
-  /** Windows starting after this event time are fully covered by `matches`. */
+  /** Windows starting after this event time are fully covered by the matches. */
   validFrom: number;
-  /** Matching events, in arrival order. */
-  matches: Event[];
+  /**
+   * Matching events as references, in arrival order: their `_time` and store seq (see
+   * `AppendReceipt.firstSeq`). 16 bytes a match, whatever the event's size: the run reads the events
+   * themselves back from the store (`SeqSubsetSource.subset`), so memory follows the match rate, not the
+   * volume of raw data.
+   */
+  times: number[];
+  seqs: number[];
 }
 
 /**
@@ -81,7 +112,7 @@ interface Tracked {
  * newest event time the store held at start (and after the last change of the detection's prefix), so no
  * event of the window can predate the index. Otherwise the run falls back to a full scan.
  */
-export class MatchIndex {
+export class MatchIndex implements MatchLookup {
   private readonly tracked = new Map<string, Tracked>();
   private newestSeen: number;
 
@@ -94,33 +125,55 @@ export class MatchIndex {
     this.newestSeen = startedAfter;
   }
 
-  /** (Re)compiles prefixes for the given detections; a changed prefix restarts its coverage. */
-  setDetections(detections: readonly Detection[], pack: ContentPack, tz: string): void {
+  setDetections(detections: readonly PrefixSource[], content: PrefixContent, tz: string): void {
     const keep = new Set<string>();
     for (const d of detections) {
-      const prefix = compilePrefix(d, pack, tz);
+      const old = this.tracked.get(d.id);
+      if (old && old.search === d.search) {
+        keep.add(d.id);
+        continue;
+      }
+      const prefix = compilePrefix(d, content, tz);
       if (!prefix) continue;
       keep.add(d.id);
-      const old = this.tracked.get(d.id);
-      if (old && old.prefix.text === prefix.text) continue;
-      this.tracked.set(d.id, { prefix, validFrom: Math.max(this.startedAfter, this.newestSeen), matches: [] });
+      if (old && old.prefix.text === prefix.text) {
+        old.search = d.search;
+        continue;
+      }
+      this.tracked.set(d.id, { search: d.search, prefix, validFrom: Math.max(this.startedAfter, this.newestSeen), times: [], seqs: [] });
     }
     for (const id of [...this.tracked.keys()]) if (!keep.has(id)) this.tracked.delete(id);
   }
 
-  /** Called with every committed batch. */
-  observe(events: readonly Event[]): void {
+  /** Called with every committed batch; its events are the store's seqs `firstSeq`, `firstSeq + 1`, …. */
+  observe(events: readonly Event[], firstSeq: number): void {
     for (const e of events) if (e._time > this.newestSeen) this.newestSeen = e._time;
     if (this.tracked.size === 0) return;
     const tracked = [...this.tracked.values()];
-    for (const e of events) {
+    for (let i = 0; i < events.length; i++) {
+      const e = events[i]!;
       // One parse and extraction per event, shared by every prefix (each gets its own overlay).
       const row = eventResult(e);
-      let kept: Event | null = null;
       for (const t of tracked) {
-        if (t.prefix.accepts(e, row.clone())) t.matches.push((kept ??= { ...e, json: undefined }));
+        if (t.prefix.accepts(e, row.clone())) {
+          t.times.push(e._time);
+          t.seqs.push(firstSeq + i);
+        }
       }
     }
+  }
+
+  /**
+   * Committed events up to `upTo` (event time) were not observed (the index fell behind and skipped them):
+   * windows reaching back to them are no longer covered, so their runs scan instead.
+   */
+  gap(upTo: number): void {
+    if (upTo > this.newestSeen) this.newestSeen = upTo;
+    for (const t of this.tracked.values()) t.validFrom = Math.max(t.validFrom, upTo);
+  }
+
+  async lookup(detectionId: string, earliest: number, latest: number): Promise<number[] | null> {
+    return this.covers(detectionId, earliest) ? this.matches(detectionId, earliest, latest) : null;
   }
 
   /** Whether a run of `detectionId` over [earliest, …) can be served from the index. */
@@ -129,20 +182,37 @@ export class MatchIndex {
     return t !== undefined && earliest > t.validFrom;
   }
 
-  matches(detectionId: string, earliest: number, latest: number): Event[] {
+  /** The store seqs of the matches in [earliest, latest), for `SeqSubsetSource.subset`. */
+  matches(detectionId: string, earliest: number, latest: number): number[] {
     const t = this.tracked.get(detectionId);
-    return t ? t.matches.filter((e) => e._time >= earliest && e._time < latest) : [];
+    const out: number[] = [];
+    if (!t) return out;
+    for (let i = 0; i < t.times.length; i++) {
+      const time = t.times[i]!;
+      if (time >= earliest && time < latest) out.push(t.seqs[i]!);
+    }
+    return out;
   }
 
   /** Drops matches too old for any window still to run. */
   prune(): void {
     const floor = this.newestSeen - this.horizonSeconds;
-    for (const t of this.tracked.values()) if (t.matches.length && t.matches[0]!._time < floor) t.matches = t.matches.filter((e) => e._time >= floor);
+    for (const t of this.tracked.values()) {
+      if (!t.times.some((time) => time < floor)) continue;
+      let k = 0;
+      for (let i = 0; i < t.times.length; i++) {
+        if (t.times[i]! < floor) continue;
+        t.times[k] = t.times[i]!;
+        t.seqs[k++] = t.seqs[i]!;
+      }
+      t.times.length = k;
+      t.seqs.length = k;
+    }
   }
 
   stats(): { detections: number; matches: number } {
     let matches = 0;
-    for (const t of this.tracked.values()) matches += t.matches.length;
+    for (const t of this.tracked.values()) matches += t.times.length;
     return { detections: this.tracked.size, matches };
   }
 }

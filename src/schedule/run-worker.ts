@@ -7,7 +7,7 @@ import { loadContent } from '../detections/content.js';
 import { VigilError } from '../errors.js';
 import { MacroLibrary, runSearch, SplError } from '../spl/index.js';
 import { openStore } from '../store/sqlite-store.js';
-import { rowsToObjects, type RunRequest, type WorkerSetup } from './executor.js';
+import { requestSource, rowsToObjects, type RunRequest, type WorkerSetup } from './executor.js';
 
 const setup = workerData as WorkerSetup;
 const storePromise = openStore(setup.dataDir, { readonly: true });
@@ -22,7 +22,7 @@ parentPort!.on('message', (req: RunRequest) => {
         // The scheduler sends searches with macros already expanded (content may change while we run).
         macros: NO_MACROS,
         lookups: pack.lookups,
-        source: store,
+        source: requestSource(store, req),
         now: req.now,
         tz: req.tz,
         earliest: req.earliest,

@@ -9,9 +9,7 @@ import { CronSchedule } from './cron.js';
 import { RunTimeout, type RunExecutor } from './executor.js';
 import { findingsOfRun, riskEventsOfRun, throttleKey } from './outputs.js';
 import { isRealtime, isScheduled, type ScheduleSettings } from './settings.js';
-import { InProcessExecutor } from './executor.js';
-import type { MatchIndex } from './incremental.js';
-import { MemorySource } from '../sources/memory.js';
+import type { MatchLookup } from './incremental.js';
 import { searchWindow, startDelaySeconds } from './window.js';
 import type { Result } from '../events/result.js';
 
@@ -54,7 +52,7 @@ export interface SchedulerDeps {
   settings: ScheduleSettings | (() => ScheduleSettings);
   alerts?: AlertPlanner;
   /** Filter prefixes evaluated at ingest: runs whose window it covers aggregate its matches only. */
-  matchIndex?: MatchIndex;
+  matchIndex?: MatchLookup;
   log?: (level: 'info' | 'warn' | 'error', message: string) => void;
   onRun?: (run: RunRecord) => void;
 }
@@ -263,11 +261,18 @@ export class Scheduler {
       const search = expandMacros(d.search, pack.macros).text;
       // Served from the ingest-time matches when they cover the window: same SPL over far fewer events.
       const index = this.deps.matchIndex;
-      const executor = index?.covers(d.id, window.earliest)
-        ? new InProcessExecutor(new MemorySource(index.matches(d.id, window.earliest, window.latest)), () => pack)
-        : this.deps.executor;
-      const out = await executor.execute(
-        { name: d.name, search, earliest: window.earliest, latest: window.latest, now: scheduledTime, tz, defaultIndexes: this.deps.defaultIndexes() },
+      const eventSeqs = index ? await index.lookup(d.id, window.earliest, window.latest) : null;
+      const out = await this.deps.executor.execute(
+        {
+          name: d.name,
+          search,
+          earliest: window.earliest,
+          latest: window.latest,
+          now: scheduledTime,
+          tz,
+          defaultIndexes: this.deps.defaultIndexes(),
+          ...(eventSeqs !== null ? { eventSeqs } : {}),
+        },
         settings.runTimeoutMs,
       );
       rows = out.rows;

@@ -126,8 +126,8 @@ export type SyncReply =
 export type WriteFailure = StoreErrorCode | 'NOT_FOUND';
 
 export type WriteOutcome =
-  /** `finding`: the updated record, for updateFinding. */
-  | { id: number; ok: true; finding?: FindingRecord }
+  /** `finding`: the updated record, for updateFinding; `firstSeq`: the seq of an append's first event. */
+  | { id: number; ok: true; finding?: FindingRecord; firstSeq?: number }
   | { id: number; ok: false; reason: WriteFailure; message: string };
 
 export type FromWriter =

@@ -240,7 +240,8 @@ export type Row = [number, number, number, number, number, number, string];
  * `t DESC, rowid DESC` order; SQLite merges the arms of `UNION ALL … ORDER BY` without sorting, so the
  * result streams newest first with ties in reverse insertion order.
  */
-export function groupSql(group: readonly BucketRef[], plan: ScanPlan): SqlCondition {
+export function groupSql(group: readonly BucketRef[], plan: ScanPlan, seqs: string | null = null): SqlCondition {
+  if (seqs !== null) return subsetSql(group, plan, seqs);
   const arms: string[] = [];
   const params: string[] = [];
   const st = plan.sourcetypeIds;
@@ -269,6 +270,31 @@ export function groupSql(group: readonly BucketRef[], plan: ScanPlan): SqlCondit
   return { sql, params };
 }
 
+/**
+ * A subset scan (`seqs`: a JSON array of rowids): rowid lookups in each table, then one sort of what they
+ * found (a subset is small next to its window: the match index's matches).
+ */
+function subsetSql(group: readonly BucketRef[], plan: ScanPlan, seqs: string): SqlCondition {
+  const arms: string[] = [];
+  const params: string[] = [];
+  for (const b of group) {
+    const conds = ['rowid IN (SELECT value FROM json_each(?))'];
+    params.push(seqs);
+    if (plan.lo !== null && b.start < plan.lo) conds.push(`t >= ${plan.lo}`);
+    if (plan.hi !== null && b.end > plan.hi) conds.push(`t < ${plan.hi}`);
+    if (plan.sourcetypeIds !== null) conds.push(`st IN (${plan.sourcetypeIds.join(',')})`);
+    if (plan.sourceIds !== null) conds.push(`src IN (${plan.sourceIds.join(',')})`);
+    if (plan.hostIds !== null) conds.push(`host IN (${plan.hostIds.join(',')})`);
+    if (plan.raw !== null) {
+      conds.push(plan.raw.sql);
+      params.push(...plan.raw.params);
+    }
+    // NOT INDEXED: rowid lookups only (left alone, the planner may prefer walking the (st, t) index).
+    arms.push(`SELECT t, rowid, ${b.indexId}, st, src, host, raw FROM ${bucketTable(b.id)} NOT INDEXED WHERE ${conds.join(' AND ')}`);
+  }
+  return { sql: `${arms.join(' UNION ALL ')} ORDER BY 1 DESC, 2 DESC`, params };
+}
+
 export interface ScanLimits {
   batchSize: number;
   batchChars: number;
@@ -281,7 +307,15 @@ const YIELD_EVERY_MS = 20;
  * Scans in one read transaction (a consistent snapshot, whatever commits meanwhile), bucket group by
  * bucket group newest first, in batches of at most `limits` events/characters.
  */
-export async function* scanStore(pool: ReadPool, names: NameCache, req: ScanRequest, options: ScanOptions, limits: ScanLimits): AsyncGenerator<Event[]> {
+export async function* scanStore(
+  pool: ReadPool,
+  names: NameCache,
+  req: ScanRequest,
+  options: ScanOptions,
+  limits: ScanLimits,
+  /** Only these events (rowids): a `subset` view. */
+  seqs: readonly number[] | null = null,
+): AsyncGenerator<Event[]> {
   const { signal, onProgress } = options;
   signal?.throwIfAborted();
   const db = pool.acquire();
@@ -289,14 +323,15 @@ export async function* scanStore(pool: ReadPool, names: NameCache, req: ScanRequ
     db.exec('BEGIN');
     names.refresh(db); // the first read starts the snapshot
     const plan = planScan(req, names);
-    if (plan === null) return;
+    if (plan === null || (seqs !== null && seqs.length === 0)) return;
+    const seqList = seqs === null ? null : JSON.stringify(seqs);
     let batch: Event[] = [];
     let chars = 0;
     let scanned = 0;
     let bytes = 0;
     let lastTurn = performance.now();
     for (const group of groupBuckets(planBuckets(db, plan))) {
-      const q = groupSql(group, plan);
+      const q = groupSql(group, plan, seqList);
       const rows = db.prepare<string[], Row>(q.sql).raw().iterate(...q.params);
       for (const r of rows) {
         const raw = r[6];

@@ -10,7 +10,7 @@ import { MessageChannel, Worker, receiveMessageOnPort, type MessagePort } from '
 import Database from 'better-sqlite3';
 import { VigilError } from '../errors.js';
 import type { Event } from '../events/event.js';
-import type { ScanOptions, ScanRequest } from '../events/scan.js';
+import type { EventSource, ScanOptions, ScanRequest, SeqSubsetSource } from '../events/scan.js';
 import { checkVersion, migrate } from './migrations.js';
 import type {
   FromWriter,
@@ -134,7 +134,7 @@ export async function openStore(dataDir: string, options: StoreOptions = {}): Pr
   return SqliteStore.open(dataDir, options);
 }
 
-export class SqliteStore implements EventStore, StateStore {
+export class SqliteStore implements EventStore, StateStore, SeqSubsetSource {
   readonly newestFirst = true as const;
   readonly path: string;
   readonly readonly: boolean;
@@ -219,7 +219,7 @@ export class SqliteStore implements EventStore, StateStore {
       events: n,
       chars: packed.chars,
       limited: true,
-      result: () => ({ count: n }),
+      result: (o) => ({ count: n, firstSeq: o.firstSeq! }),
     });
   }
 
@@ -439,6 +439,14 @@ export class SqliteStore implements EventStore, StateStore {
 
   scan(request: ScanRequest, options: ScanOptions = {}): AsyncGenerator<Event[]> {
     return scanStore(this.pool, this.names, request, options, this.limits);
+  }
+
+  /** A view of only the events with these seqs (see `AppendReceipt.firstSeq`), newest first like `scan`. */
+  subset(seqs: readonly number[]): EventSource {
+    return {
+      newestFirst: true,
+      scan: (request, options = {}) => scanStore(this.pool, this.names, request, options, this.limits, seqs),
+    };
   }
 
   indexes(): IndexInfo[] {

@@ -27,6 +27,11 @@ export interface EventStore extends EventSource {
 
 export interface AppendReceipt {
   count: number;
+  /**
+   * When the store numbers events (its insertion sequence, see `SeqSubsetSource`): the batch's events are
+   * `firstSeq`, `firstSeq + 1`, … in batch order.
+   */
+  firstSeq?: number;
 }
 
 export interface IndexInfo {

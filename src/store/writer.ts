@@ -198,6 +198,7 @@ export class Writer {
         continue;
       }
       const { times, strings } = b;
+      const firstSeq = seq + 1;
       for (let i = 0, j = 0; i < times.length; i++, j += STRINGS_PER_EVENT) {
         const us = toMicros(times[i]!);
         const iid = this.indexId(strings[j]!);
@@ -229,7 +230,7 @@ export class Writer {
         if (us > acc.max) acc.max = us;
       }
       if (b.type === 'run') this.state.insertOutputs(b);
-      outcomes.push({ id: b.id, ok: true });
+      outcomes.push({ id: b.id, ok: true, firstSeq });
     }
     for (const [h, a] of touched) this.updateBucket.run(a.events, a.bytes, a.min, a.min, a.max, a.max, h.id);
     this.setSeq.run(seq);

@@ -5,7 +5,7 @@ import { BUNDLED_CONTENT_DIR, loadContent, type ContentPack } from '../detection
 import { createHecServer, type HecServer } from '../hec/index.js';
 import { WorkerExecutor } from '../schedule/executor.js';
 import { alertPlanner } from '../schedule/alerts.js';
-import { MatchIndex } from '../schedule/incremental.js';
+import { MatchIndexThread } from '../schedule/match-thread.js';
 import { AlertDispatcher, parseAlertConfig } from '../outputs/index.js';
 import type { Event } from '../events/event.js';
 import { Scheduler, systemClock, type Clock } from '../schedule/scheduler.js';
@@ -24,6 +24,8 @@ export interface VigilServer {
   store: SqliteStore;
   hec: HecServer;
   scheduler: Scheduler;
+  /** The ingest-time match index (null with `schedule.incremental: false`). */
+  matchIndex: MatchIndexThread | null;
   content(): ContentPack;
   close(): Promise<void>;
 }
@@ -71,7 +73,13 @@ export async function startServer(config: VigilConfig, opts: StartOptions = {}):
   });
   // Incremental evaluation: exact for windows after the newest event the store held at start.
   const newestAtStart = Math.max(-Infinity, ...store.indexes().map((i) => i.latest ?? -Infinity));
-  const matchIndex = baseSettings.incremental ? new MatchIndex(newestAtStart, 2 * baseSettings.maxLagSeconds + 2 * 3600) : null;
+  const matchIndex = baseSettings.incremental
+    ? new MatchIndexThread({
+        startedAfter: newestAtStart,
+        horizonSeconds: 2 * baseSettings.maxLagSeconds + 2 * 3600,
+        ...(opts.log ? { log: opts.log } : {}),
+      })
+    : null;
   const workerSetup = { dataDir: config.dataDir, contentDirs: [BUNDLED_CONTENT_DIR, ...contentDirs].filter(existsDir) };
   const executor = new WorkerExecutor(workerSetup);
   // The console's filter previews get their own worker: they never wait behind scheduled runs.
@@ -92,7 +100,7 @@ export async function startServer(config: VigilConfig, opts: StartOptions = {}):
   const ingest = {
     append: async (events: readonly Event[]) => {
       const receipt = await store.append(events);
-      matchIndex?.observe(events);
+      matchIndex?.observe(events, receipt.firstSeq!);
       return receipt;
     },
   };
@@ -106,7 +114,7 @@ export async function startServer(config: VigilConfig, opts: StartOptions = {}):
     await scheduler.stop();
     await dispatcher.stop();
     await Promise.allSettled([hec.close(), http?.close()]);
-    await Promise.allSettled([executor.close(), previewExecutor.close()]);
+    await Promise.allSettled([executor.close(), previewExecutor.close(), matchIndex?.close()]);
     await store.close();
   };
   try {
@@ -141,7 +149,7 @@ export async function startServer(config: VigilConfig, opts: StartOptions = {}):
     }
     if (opts.schedule !== false) scheduler.start();
     dispatcher.start();
-    return { hecUrl, apiUrl: http.url, store, hec, scheduler, content: () => pack, close: stopAll };
+    return { hecUrl, apiUrl: http.url, store, hec, scheduler, matchIndex, content: () => pack, close: stopAll };
   } catch (e) {
     await stopAll();
     throw e;

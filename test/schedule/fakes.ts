@@ -24,8 +24,22 @@ export class MemoryStore implements EventSource, StateStore {
   suppressions = new Map<string, number>();
   failNextCommit = false;
 
-  append(events: readonly Event[]): void {
-    this.events.push(...events);
+  /** Each event's seq (the store's insertion sequence), parallel to `events`. */
+  private readonly seqs: number[] = [];
+
+  /** Returns the first event's seq, like `AppendReceipt.firstSeq`. */
+  append(events: readonly Event[]): number {
+    const first = this.seqs.length + 1;
+    for (const e of events) {
+      this.events.push(e);
+      this.seqs.push(this.seqs.length + 1);
+    }
+    return first;
+  }
+
+  subset(seqs: readonly number[]): MemorySource {
+    const wanted = new Set(seqs);
+    return new MemorySource(this.events.filter((_, i) => wanted.has(this.seqs[i]!)));
   }
 
   indexes(): { name: string }[] {
@@ -44,7 +58,7 @@ export class MemoryStore implements EventSource, StateStore {
       throw new Error('simulated crash during commit');
     }
     this.runsById.set(key, { ...c.run });
-    this.events.push(...c.events);
+    this.append(c.events);
     for (const f of c.findings) if (!this.findingsById.has(f.id)) this.findingsById.set(f.id, { ...f });
     for (const o of c.outbox) if (!this.outbox.has(o.id)) this.outbox.set(o.id, { ...o, attempts: 0, lastError: null });
     for (const s of c.suppressions) this.suppressions.set(s.key, Math.max(s.until, this.suppressions.get(s.key) ?? 0));

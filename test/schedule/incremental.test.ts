@@ -40,8 +40,8 @@ function world(settings: Partial<ScheduleSettings>, incremental: boolean) {
 
 /** Ingest as the collector does: commit, then let the index observe the batch. */
 function ingest(w: ReturnType<typeof world>, evs: Event[]) {
-  w.store.append(evs);
-  w.index?.observe(evs);
+  const firstSeq = w.store.append(evs);
+  w.index?.observe(evs, firstSeq);
 }
 
 const ledger = (s: MemoryStore) => s.runs().map((r) => `${r.detectionName}@${r.scheduledTime}:${r.mode}:${r.status}:${r.resultCount}/${r.riskEventCount}/${r.findingCount}`);

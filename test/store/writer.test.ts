@@ -25,7 +25,7 @@ describe('Writer.writeAtomically (events + other rows in one transaction)', () =
     expect(() =>
       w.writeAtomically([packed(2, ['c'])], (db) => db.prepare('INSERT INTO ledger VALUES (?)').run('run-1')), // duplicate: fails
     ).toThrow(/UNIQUE/);
-    expect(w.commit([packed(3, ['d'])])).toEqual([{ id: 3, ok: true }]); // still usable
+    expect(w.commit([packed(3, ['d'])])).toEqual([{ id: 3, ok: true, firstSeq: 3 }]); // still usable; the failed batch used no seq
     w.close();
     const s = await openStore(dir, { readonly: true });
     expect((await collect(s)).map((e) => e._raw).sort()).toEqual(['a', 'b', 'd']);

@@ -1,0 +1,152 @@
+import { Worker } from 'node:worker_threads';
+import type { Event } from '../events/event.js';
+import { expandMacros } from '../spl/macros/macros.js';
+import { workerEntry } from '../worker-entry.js';
+import type { MatchLookup, PrefixContent, PrefixSource } from './incremental.js';
+
+/** Per event: index, sourcetype, source, host, _raw. */
+export const MATCH_STRINGS_PER_EVENT = 5;
+
+export interface MatchWorkerSetup {
+  startedAfter: number;
+  horizonSeconds: number;
+}
+
+export type ToMatchWorker =
+  | { type: 'observe'; times: Float64Array; strings: string[]; firstSeq: number }
+  | { type: 'gap'; upTo: number }
+  | { type: 'detections'; detections: PrefixSource[]; tz: string }
+  | { type: 'prune' }
+  | { type: 'lookup'; id: number; detectionId: string; earliest: number; latest: number }
+  | { type: 'stats'; id: number };
+
+export type FromMatchWorker =
+  | { type: 'observed'; events: number }
+  | { type: 'lookup'; id: number; seqs: number[] | null }
+  | { type: 'stats'; id: number; stats: MatchStats };
+
+export interface MatchStats {
+  detections: number;
+  matches: number;
+}
+
+export interface MatchThreadOptions extends MatchWorkerSetup {
+  /**
+   * Most events posted and not yet evaluated (an idle worker always takes one batch). Past it a batch is
+   * skipped (its windows fall back to scans) instead of queueing without bound: the server never waits for
+   * the index.
+   */
+  maxQueuedEvents?: number;
+  log?: (level: 'warn', message: string) => void;
+}
+
+/**
+ * A MatchIndex on its own worker thread (match-worker.ts): the collector posts each committed batch and
+ * goes on; prefix evaluation (~10 µs an event) no longer shares the thread that answers HEC requests.
+ * If the worker falls behind by more than `maxQueuedEvents`, batches are skipped and reported as a gap;
+ * if it dies, every lookup answers "not covered". Either way runs scan instead: slower, never wrong.
+ */
+export class MatchIndexThread implements MatchLookup {
+  private readonly worker: Worker;
+  private readonly maxQueued: number;
+  private queued = 0;
+  private dead = false;
+  private lastDetections = '';
+  private nextId = 0;
+  private readonly waiting = new Map<number, (m: FromMatchWorker) => void>();
+  /** Batches skipped since the last report (for one log line per episode). */
+  private skipped = 0;
+
+  constructor(private readonly options: MatchThreadOptions) {
+    this.maxQueued = options.maxQueuedEvents ?? 200_000;
+    const setup: MatchWorkerSetup = { startedAfter: options.startedAfter, horizonSeconds: options.horizonSeconds };
+    this.worker = new Worker(workerEntry(import.meta.url, 'match-worker'), { workerData: setup });
+    this.worker.unref();
+    this.worker.on('message', (m: FromMatchWorker) => {
+      if (m.type === 'observed') this.queued -= m.events;
+      else this.waiting.get(m.id)?.(m);
+    });
+    this.worker.on('error', (e) => options.log?.('warn', `match index worker failed (${e.message}): scheduled runs scan their windows`));
+    this.worker.on('exit', () => {
+      this.dead = true;
+      for (const [id, settle] of this.waiting) settle({ type: 'lookup', id, seqs: null });
+    });
+  }
+
+  /** Shows a committed batch to the index; its events are the store's seqs `firstSeq`, `firstSeq + 1`, …. */
+  observe(events: readonly Event[], firstSeq: number): void {
+    if (this.dead || events.length === 0) return;
+    if (this.queued > 0 && this.queued + events.length > this.maxQueued) {
+      let upTo = -Infinity;
+      for (const e of events) if (e._time > upTo) upTo = e._time;
+      this.post({ type: 'gap', upTo });
+      if (this.skipped++ === 0) this.options.log?.('warn', `match index is behind by ${this.queued} events: skipping batches; runs over their windows will scan`);
+      return;
+    }
+    if (this.skipped > 0) this.skipped = 0;
+    const times = new Float64Array(events.length);
+    const strings = new Array<string>(events.length * MATCH_STRINGS_PER_EVENT);
+    for (let i = 0, j = 0; i < events.length; i++, j += MATCH_STRINGS_PER_EVENT) {
+      const e = events[i]!;
+      times[i] = e._time;
+      strings[j] = e.index;
+      strings[j + 1] = e.sourcetype;
+      strings[j + 2] = e.source;
+      strings[j + 3] = e.host;
+      strings[j + 4] = e._raw;
+    }
+    this.queued += events.length;
+    this.post({ type: 'observe', times, strings, firstSeq }, [times.buffer]);
+  }
+
+  setDetections(detections: readonly PrefixSource[], content: PrefixContent, tz: string): void {
+    const list: PrefixSource[] = [];
+    for (const d of detections) {
+      try {
+        list.push({ id: d.id, name: d.name, search: expandMacros(d.search, content.macros).text });
+      } catch {
+        // A search whose macros do not expand has no prefix: its runs scan (and report the error).
+      }
+    }
+    const key = JSON.stringify([tz, list]);
+    if (key === this.lastDetections) return;
+    this.lastDetections = key;
+    this.post({ type: 'detections', detections: list, tz });
+  }
+
+  prune(): void {
+    this.post({ type: 'prune' });
+  }
+
+  lookup(detectionId: string, earliest: number, latest: number): Promise<number[] | null> {
+    return this.ask({ type: 'lookup', id: 0, detectionId, earliest, latest }).then((m) => (m.type === 'lookup' ? m.seqs : null));
+  }
+
+  stats(): Promise<MatchStats | null> {
+    return this.ask({ type: 'stats', id: 0 }).then((m) => (m.type === 'stats' ? m.stats : null));
+  }
+
+  async close(): Promise<void> {
+    await this.worker.terminate();
+  }
+
+  private ask(m: Extract<ToMatchWorker, { id: number }>): Promise<FromMatchWorker> {
+    if (this.dead) return Promise.resolve({ type: 'lookup', id: 0, seqs: null });
+    const id = ++this.nextId;
+    // Referenced while someone waits for an answer (idle, the worker must not keep the process alive).
+    if (this.waiting.size === 0) this.worker.ref();
+    return new Promise((resolve) => {
+      this.waiting.set(id, (reply) => {
+        this.waiting.delete(id);
+        if (this.waiting.size === 0) this.worker.unref();
+        resolve(reply);
+      });
+      this.post({ ...m, id });
+    });
+  }
+
+  private post(m: ToMatchWorker, transfer: ArrayBuffer[] = []): void {
+    if (this.dead) return;
+    this.worker.postMessage(m, transfer);
+  }
+}

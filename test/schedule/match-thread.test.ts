@@ -1,0 +1,77 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import { loadContent } from '../../src/detections/content.js';
+import { MatchIndex } from '../../src/schedule/incremental.js';
+import { MatchIndexThread } from '../../src/schedule/match-thread.js';
+import { datasetEvents } from './fakes.js';
+
+const pack = loadContent();
+const H = 3600;
+const ALL = datasetEvents(
+  'datasets/cisco_isovalent/cisco_isovalent.log',
+  'datasets/cisco_isovalent/cisco_isovalent_process_exec_delayed_shell.log',
+  'datasets/attack_techniques/T1611/cisco_isovalent_k8_escape/cisco_isovalent.log',
+);
+const detections = pack.detections.filter((d) => d.name.startsWith('Cisco Isovalent - '));
+const times = ALL.map((e) => e._time);
+const lo = Math.min(...times);
+const hi = Math.max(...times);
+
+const threads: MatchIndexThread[] = [];
+afterEach(async () => {
+  for (const t of threads.splice(0)) await t.close();
+});
+function thread(opts: Partial<ConstructorParameters<typeof MatchIndexThread>[0]> = {}): MatchIndexThread {
+  const t = new MatchIndexThread({ startedAfter: -Infinity, horizonSeconds: 6 * H, ...opts });
+  threads.push(t);
+  return t;
+}
+
+/** Feeds ALL in batches of 7, numbering events from 1 as the store would. */
+function feed(index: { observe(events: typeof ALL, firstSeq: number): void }) {
+  for (let i = 0; i < ALL.length; i += 7) index.observe(ALL.slice(i, i + 7), i + 1);
+}
+
+describe('MatchIndexThread', () => {
+  it('answers exactly what a MatchIndex on the calling thread answers', async () => {
+    const local = new MatchIndex(-Infinity, 6 * H);
+    const remote = thread();
+    for (const x of [local, remote]) x.setDetections(detections, pack, 'UTC');
+    feed(local);
+    feed(remote);
+    let nonEmpty = 0;
+    for (const d of detections) {
+      for (const [e, l] of [[lo - 1, hi + 1], [lo + (hi - lo) / 3, hi - (hi - lo) / 3]] as const) {
+        const want = await local.lookup(d.id, e, l);
+        expect(await remote.lookup(d.id, e, l), d.name).toEqual(want);
+        if (want && want.length) nonEmpty++;
+      }
+    }
+    expect(nonEmpty).toBeGreaterThan(4);
+    // A window that starts before the index did is not covered.
+    const late = thread({ startedAfter: hi });
+    late.setDetections(detections, pack, 'UTC');
+    expect(await late.lookup(detections[0]!.id, lo, hi + 1)).toBeNull();
+    expect((await remote.stats())!.matches).toBe(local.stats().matches);
+  });
+
+  it('skips batches past its queue bound and reports them as a gap: those windows are no longer covered', async () => {
+    const warnings: string[] = [];
+    const t = thread({ maxQueuedEvents: 5, log: (_l, m) => warnings.push(m) });
+    t.setDetections(detections, pack, 'UTC');
+    const seed = detections.find((d) => d.name.includes('Curl Execution'))!;
+    t.observe(ALL.slice(0, 5), 1); // queued: 5
+    t.observe(ALL.slice(5, 12), 6); // would exceed the bound: skipped
+    expect(warnings).toHaveLength(1);
+    const skippedUpTo = Math.max(...ALL.slice(5, 12).map((e) => e._time));
+    expect(await t.lookup(seed.id, skippedUpTo, hi + 1)).toBeNull();
+    expect(await t.lookup(seed.id, skippedUpTo + 0.001, hi + 1)).toEqual([]);
+  });
+
+  it('answers "not covered" once its worker is gone, and ignores batches', async () => {
+    const t = thread();
+    t.setDetections(detections, pack, 'UTC');
+    await t.close();
+    feed(t);
+    expect(await t.lookup(detections[0]!.id, lo, hi + 1)).toBeNull();
+  });
+});
