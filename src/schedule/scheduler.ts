@@ -201,8 +201,10 @@ export class Scheduler {
         }
         const now = this.deps.clock.now();
         const next = this.nextWake(now);
-        // Wake at the next due time, and at least every minute to notice content or config changes.
-        const ms = Math.max(50, Math.min(60_000, next === null ? 60_000 : (next - now) * 1000));
+        // Wake at the next due time, and at least every minute to notice content or config changes. The
+        // 5 ms margin: timers may fire a little before the wall clock reaches their time, and a realtime
+        // window found not yet due would wait for the next window's wake-up (measured: p99 +1 window).
+        const ms = Math.max(50, Math.min(60_000, next === null ? 60_000 : (next - now) * 1000 + 5));
         await this.deps.clock.wait(ms, signal);
       }
     })();
