@@ -20,7 +20,7 @@ import {
   tetragonView,
   type TetragonView,
 } from './tetragon.js';
-import { spansField, type IndexedEvent } from './tetragon-index.js';
+import { scanTetragonText, spansField, type IndexedEvent } from './tetragon-index.js';
 
 /** Splunk's default fields carried by every Event, in the order fieldNames() lists them. */
 export const EVENT_METADATA_FIELDS = ['_time', '_raw', 'index', 'sourcetype', 'source', 'host'] as const;
@@ -117,8 +117,12 @@ export class EventResult implements Result {
 
   private ensure(): Extraction {
     if (this.x !== null) return this.x;
-    const spans = (this.event as IndexedEvent).spans ?? null;
-    this.x = { json: undefined, view: null, spans, isovalent: isIsovalentSourcetype(this.event.sourcetype), cim: null, cache: null, all: null };
+    const e = this.event as IndexedEvent;
+    const isovalent = isIsovalentSourcetype(e.sourcetype);
+    // Events without a reader's spans or parse (read back from the store) get the same fast scan here:
+    // most searches then read their fields from the spans and never JSON.parse the line.
+    const spans = e.spans ?? (isovalent && e.json === undefined ? scanTetragonText(e._raw) : null);
+    this.x = { json: undefined, view: null, spans, isovalent, cim: null, cache: null, all: null };
     return this.x;
   }
 

@@ -94,6 +94,23 @@ export function scanTetragonLine(b: Uint8Array, start: number, end: number): num
   return kinds === 1 ? spans : null;
 }
 
+/** Lines longer than this (UTF-16 units) are left to JSON.parse rather than grow the scratch buffer. */
+const MAX_TEXT_SCAN = 1 << 20;
+/** The UTF-8 bytes of the line being scanned by scanTetragonText (4-byte aligned: the scanner's word path). */
+let textBytes = Buffer.alloc(64 * 1024);
+
+/**
+ * scanTetragonLine for a line already decoded (an event read back from the store): its UTF-8 bytes are
+ * written to a reused buffer and scanned. Any non-ASCII character becomes bytes >= 0x80, which the scan
+ * rejects, so the spans' byte offsets are always the line's UTF-16 offsets.
+ */
+export function scanTetragonText(line: string): number[] | null {
+  if (line.length > MAX_TEXT_SCAN) return null;
+  if (line.length * 3 > textBytes.length) textBytes = Buffer.alloc(line.length * 3);
+  const n = textBytes.write(line, 0, 'utf8');
+  return scanTetragonLine(textBytes, 0, n);
+}
+
 /** The event kind of indexed spans. */
 export function spansKind(spans: readonly number[]): IndexedKind {
   for (const [slot, kind] of KIND_SLOTS) if ((spans[2 * slot] as number) !== 0) return kind;
