@@ -6,6 +6,7 @@ import type { EventSource, SeqSubsetSource } from '../events/scan.js';
 import { VigilError } from '../errors.js';
 import type { ContentPack } from '../detections/content.js';
 import { MacroLibrary, runSearch, type ExecuteStats } from '../spl/index.js';
+import type { LookupProvider } from '../spl/lookups.js';
 
 const NO_MACROS = new MacroLibrary();
 
@@ -29,12 +30,31 @@ export interface RunRequest {
 }
 
 /** The source a request searches: `source`, or its subset when the request names events. */
-export function requestSource(source: EventSource, req: RunRequest): EventSource {
+function requestSource(source: EventSource, req: RunRequest): EventSource {
   if (req.eventSeqs === undefined) return source;
   if (!('subset' in source) || typeof source.subset !== 'function') {
     throw new VigilError('STORE', `search "${req.name}" names events by seq, but its source does not number events`);
   }
   return (source as SeqSubsetSource).subset(req.eventSeqs);
+}
+
+/**
+ * Runs a request's search over `source` (both executors: here, and in the worker thread). Its macros are
+ * already expanded; lookups come from the current content.
+ */
+export function runRequest(req: RunRequest, source: EventSource, lookups: LookupProvider, signal?: AbortSignal) {
+  return runSearch(req.search, {
+    macros: NO_MACROS,
+    lookups,
+    source: requestSource(source, req),
+    now: req.now,
+    tz: req.tz,
+    earliest: req.earliest,
+    latest: req.latest,
+    defaultIndexes: req.defaultIndexes,
+    name: req.name,
+    ...(signal ? { signal } : {}),
+  });
 }
 
 export interface RunOutput {
@@ -67,23 +87,10 @@ export class InProcessExecutor implements RunExecutor {
   ) {}
 
   async execute(req: RunRequest, timeoutMs: number): Promise<RunOutput> {
-    const pack = this.content();
     const abort = new AbortController();
-    // Macros are already expanded; lookups come from the current content.
     const timer = setTimeout(() => abort.abort(), timeoutMs);
     try {
-      const { results, stats } = await runSearch(req.search, {
-        macros: NO_MACROS,
-        lookups: pack.lookups,
-        source: requestSource(this.source, req),
-        now: req.now,
-        tz: req.tz,
-        earliest: req.earliest,
-        latest: req.latest,
-        defaultIndexes: req.defaultIndexes,
-        name: req.name,
-        signal: abort.signal,
-      });
+      const { results, stats } = await runRequest(req, this.source, this.content().lookups, abort.signal);
       if (abort.signal.aborted) throw new RunTimeout(req.name, timeoutMs);
       return { rows: results, stats };
     } finally {

@@ -1,4 +1,5 @@
-import type { EvalFunction } from './types.js';
+import type { Compiled, CompileHelpers, EvalFunction } from './types.js';
+import type { EvalExpr } from '../../parse/ast.js';
 import { isVigilError } from '../../../errors.js';
 import { toText } from '../../../events/value.js';
 import { numberOf, scalarOf } from '../value.js';
@@ -25,6 +26,21 @@ function wallClock(): number {
 function textArg(v: ReturnType<typeof scalarOf>): string | null {
   if (v === null || typeof v === 'boolean') return null;
   return toText(v);
+}
+
+/** strftime/strptime's two arguments, with a literal format checked now and reported at its position. */
+function compileTimeAndFormat(name: string, args: EvalExpr[], h: CompileHelpers): [Compiled, Compiled] {
+  const compiled = compileAll(args, h) as [Compiled, Compiled];
+  const lit = literalString(args[1]!);
+  if (lit !== null) {
+    try {
+      validateTimeFormat(lit);
+    } catch (err) {
+      if (isVigilError(err)) h.fail(`${name}(): ${err.message}`, args[1]!.span);
+      throw err;
+    }
+  }
+  return compiled;
 }
 
 const modifierCache = new SmallCache<TimeModifier | null>();
@@ -64,16 +80,7 @@ export const timeFunctions: EvalFunction[] = [
     doc: 'strftime(time, format): formats epoch seconds in the search time zone (%Y %m %d %H %M %S %Q %N %z ...). Null when time is not a number.',
     returns: 'string',
     compile: (args, h) => {
-      const [t, f] = compileAll(args, h) as [ReturnType<typeof h.compile>, ReturnType<typeof h.compile>];
-      const lit = literalString(args[1]!);
-      if (lit !== null) {
-        try {
-          validateTimeFormat(lit);
-        } catch (err) {
-          if (isVigilError(err)) h.fail(`strftime(): ${err.message}`, args[1]!.span);
-          throw err;
-        }
-      }
+      const [t, f] = compileTimeAndFormat('strftime', args, h);
       const tz = h.ctx.tz;
       return (row) => {
         const epoch = numberOf(t(row));
@@ -90,16 +97,7 @@ export const timeFunctions: EvalFunction[] = [
     doc: 'strptime(text, format): parses text into epoch seconds (in the search time zone unless the format has %z/%Z/%s); null when it does not match.',
     returns: 'number',
     compile: (args, h) => {
-      const [t, f] = compileAll(args, h) as [ReturnType<typeof h.compile>, ReturnType<typeof h.compile>];
-      const lit = literalString(args[1]!);
-      if (lit !== null) {
-        try {
-          validateTimeFormat(lit);
-        } catch (err) {
-          if (isVigilError(err)) h.fail(`strptime(): ${err.message}`, args[1]!.span);
-          throw err;
-        }
-      }
+      const [t, f] = compileTimeAndFormat('strptime', args, h);
       const tz = h.ctx.tz;
       return (row) => {
         const text = textArg(scalarOf(t(row)));
