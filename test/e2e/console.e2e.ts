@@ -319,7 +319,7 @@ describe.skipIf(!haveChromium)('page speed with 1M events and 10k risk events', 
     await h?.close();
   });
 
-  it('measures and prints each page'''s time to interactive (1M events, 10k risk events stored)', async () => {
+  it('measures and prints each page’s time to interactive (1M events, 10k risk events stored)', async () => {
     const client = new ConsoleClient(h.server.apiUrl);
     await client.login({ token: h.apiToken });
     const o = await client.json<Overview>('/api/overview?earliest=-24h');
