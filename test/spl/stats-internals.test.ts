@@ -23,13 +23,15 @@ describe('sortByValues', () => {
     ['prod-eu-1', 'prod-eu-2', 'Prod', 'a', 'b b', ''],
     [1, 2, 10, '9', '010', 2.5, -1, '1e3'],
     ['x', 10, '9', 'abc', 1.5, '5a', 100],
+    // Equal numbers written differently share a rank (numeric columns are ranked, then counting-sorted).
+    [0, -0, '0', '-0', '0.0', 3, '3'],
   ];
   for (let seed = 1; seed <= 30; seed++) {
     it(`orders as compareScalars does (seed ${seed})`, () => {
       const r = rng(seed);
       const width = 1 + Math.floor(r() * 3);
       const cols = Array.from({ length: width }, () => pools[Math.floor(r() * pools.length)]!);
-      const groups = Array.from({ length: Math.floor(r() * 60) }, (_, id) => ({ id, values: cols.map((p) => p[Math.floor(r() * p.length)]!) }));
+      const groups = Array.from({ length: Math.floor(r() * 200) }, (_, id) => ({ id, values: cols.map((p) => p[Math.floor(r() * p.length)]!) }));
       expect(sortByValues(groups).map((g) => g.id)).toEqual(plainSort(groups).map((g) => g.id));
     });
   }
