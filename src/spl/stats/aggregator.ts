@@ -123,30 +123,48 @@ export class GroupKeys {
  * (numerically when both are numeric, else byte order); ties keep the input order. A column whose values
  * are all numbers, or all text, is a total order: its values are replaced by their rank among the column's
  * distinct values, and when every column is ranked the groups are ordered by a stable counting sort per
- * column, last column first (no comparisons: ~100k groups spent most of their sort in the comparator and
- * in per-group objects). A column mixing numbers and text is not transitive under compareScalars (10 < "5a"
- * < 9 < 10), so then the groups are sorted by a comparator doing what compareScalars does.
+ * column, last column first. A column mixing numbers and text is not transitive under compareScalars
+ * (10 < "5a" < 9 < 10), so then the groups are sorted by a comparator doing what compareScalars does.
+ * Groups live scattered over a large heap: each group's values are read in one pass, each text hashed
+ * once (a pass per column and step made ~100k groups cost 0.2 s of cache misses).
  */
 export function sortByValues<G extends { values: readonly Scalar[] }>(groups: G[]): G[] {
   const n = groups.length;
   if (n < 2) return groups;
   const width = groups[0]!.values.length;
+  // Column c of group g at [c * n + g]: its number (NaN when not numeric; numbers are finite) or the id
+  // of its text in the column's `seen` map (ids in order of first appearance).
+  const nums = new Float64Array(width * n);
+  const ids = new Uint32Array(width * n);
+  const seen = Array.from({ length: width }, () => new Map<string, number>());
+  const numeric = new Array<number>(width).fill(0);
+  for (let g = 0; g < n; g++) {
+    const vs = groups[g]!.values;
+    for (let c = 0; c < width; c++) {
+      const v = vs[c]!;
+      const x = toNumber(v);
+      if (x !== null) {
+        nums[c * n + g] = x;
+        numeric[c]!++;
+        continue;
+      }
+      nums[c * n + g] = NaN;
+      const texts = seen[c]!;
+      const t = textOf(v);
+      let id = texts.get(t);
+      if (id === undefined) texts.set(t, (id = texts.size));
+      ids[c * n + g] = id;
+    }
+  }
   // ranks[c]: column c's ranks, or null for a mixed column, whose numbers and texts are in mixed[c].
   const ranks: (Uint32Array | null)[] = [];
   const mixed: { nums: (number | null)[]; texts: string[] }[] = [];
   for (let c = 0; c < width; c++) {
-    const nums = groups.map((g) => toNumber(g.values[c]));
-    let numeric = 0;
-    for (const x of nums) if (x !== null) numeric++;
-    if (numeric === n) {
-      ranks.push(numberRanks(nums as number[]));
-    } else {
-      const texts = groups.map((g) => textOf(g.values[c]!));
-      if (numeric === 0) ranks.push(rank(texts, [...new Set(texts)].sort(compareText)));
-      else {
-        ranks.push(null);
-        mixed[c] = { nums, texts };
-      }
+    if (numeric[c] === n) ranks.push(numberRanks(nums.subarray(c * n, (c + 1) * n)));
+    else if (numeric[c] === 0) ranks.push(textRanks(ids.subarray(c * n, (c + 1) * n), seen[c]!));
+    else {
+      ranks.push(null);
+      mixed[c] = { nums: groups.map((g) => toNumber(g.values[c])), texts: groups.map((g) => textOf(g.values[c]!)) };
     }
   }
   let order = Array.from({ length: n }, (_, g) => g);
@@ -176,10 +194,11 @@ function textOf(v: Scalar): string {
   return typeof v === 'number' ? toText(v) : v;
 }
 
-/** Each text's position in `sorted`, the distinct texts in order. */
-function rank(values: readonly string[], sorted: readonly string[]): Uint32Array {
-  const byValue = new Map(sorted.map((v, r) => [v, r]));
-  return Uint32Array.from(values, (v) => byValue.get(v)!);
+/** Each text's rank among the column's distinct texts, from its id in `seen` (text → id). */
+function textRanks(ids: Uint32Array, seen: ReadonlyMap<string, number>): Uint32Array {
+  const rankOfId = new Uint32Array(seen.size);
+  [...seen].sort((a, b) => compareText(a[0], b[0])).forEach(([, id], r) => (rankOfId[id] = r));
+  return ids.map((id) => rankOfId[id]!);
 }
 
 /**
@@ -187,8 +206,8 @@ function rank(values: readonly string[], sorted: readonly string[]): Uint32Array
  * a comparator; a binary search is cheaper than a Map of ~100k numbers). Equal numbers, -0 and 0
  * included, get one rank.
  */
-function numberRanks(values: readonly number[]): Uint32Array {
-  const sorted = Float64Array.from(values).sort();
+function numberRanks(values: Float64Array): Uint32Array {
+  const sorted = values.slice().sort();
   return Uint32Array.from(values, (v) => {
     let lo = 0;
     let hi = sorted.length;
