@@ -73,6 +73,10 @@ describe('time zone names', () => {
     expect(canonicalTimeZone('europe/berlin')).toBe(BERLIN);
     expect(canonicalTimeZone('Etc/UTC')).toBe('UTC');
   });
+
+  it("resolves 'UTC' without Intl to the name Intl gives it", () => {
+    expect(canonicalTimeZone('UTC')).toBe(new Intl.DateTimeFormat('en-US', { timeZone: 'UTC' }).resolvedOptions().timeZone);
+  });
 });
 
 describe('toWallClock', () => {
