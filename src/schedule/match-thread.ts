@@ -21,7 +21,7 @@ export type ToMatchWorker =
   | { type: 'stats'; id: number };
 
 export type FromMatchWorker =
-  | { type: 'observed'; events: number }
+  | { type: 'observed' }
   | { type: 'lookup'; id: number; seqs: number[] | null }
   | { type: 'stats'; id: number; stats: MatchStats };
 
@@ -32,24 +32,26 @@ export interface MatchStats {
 
 export interface MatchThreadOptions extends MatchWorkerSetup {
   /**
-   * Most events posted and not yet evaluated (an idle worker always takes one batch). Past it a batch is
-   * skipped (its windows fall back to scans) instead of queueing without bound: the server never waits for
-   * the index.
+   * Most `_raw` characters posted and not yet evaluated (default 64 Mi: the worker's copy of waiting
+   * batches is what grows; an idle worker always takes one batch). Past it a batch is skipped (its windows
+   * fall back to scans) instead of queueing without bound: the server never waits for the index.
    */
-  maxQueuedEvents?: number;
+  maxQueuedChars?: number;
   log?: (level: 'warn', message: string) => void;
 }
 
 /**
  * A MatchIndex on its own worker thread (match-worker.ts): the collector posts each committed batch and
  * goes on; prefix evaluation (~10 µs an event) no longer shares the thread that answers HEC requests.
- * If the worker falls behind by more than `maxQueuedEvents`, batches are skipped and reported as a gap;
+ * If the worker falls behind by more than `maxQueuedChars`, batches are skipped and reported as a gap;
  * if it dies, every lookup answers "not covered". Either way runs scan instead: slower, never wrong.
  */
 export class MatchIndexThread implements MatchLookup {
   private readonly worker: Worker;
   private readonly maxQueued: number;
+  /** Characters of `_raw` posted and not yet evaluated, and each such batch's share, oldest first. */
   private queued = 0;
+  private readonly inFlight: number[] = [];
   private dead = false;
   private lastDetections = '';
   private nextId = 0;
@@ -58,12 +60,12 @@ export class MatchIndexThread implements MatchLookup {
   private skipped = 0;
 
   constructor(private readonly options: MatchThreadOptions) {
-    this.maxQueued = options.maxQueuedEvents ?? 200_000;
+    this.maxQueued = options.maxQueuedChars ?? 64 * 1024 * 1024;
     const setup: MatchWorkerSetup = { startedAfter: options.startedAfter, horizonSeconds: options.horizonSeconds };
     this.worker = new Worker(workerEntry(import.meta.url, 'match-worker'), { workerData: setup });
     this.worker.unref();
     this.worker.on('message', (m: FromMatchWorker) => {
-      if (m.type === 'observed') this.queued -= m.events;
+      if (m.type === 'observed') this.queued -= this.inFlight.shift() ?? 0;
       else this.waiting.get(m.id)?.(m);
     });
     this.worker.on('error', (e) => options.log?.('warn', `match index worker failed (${e.message}): scheduled runs scan their windows`));
@@ -76,11 +78,13 @@ export class MatchIndexThread implements MatchLookup {
   /** Shows a committed batch to the index; its events are the store's seqs `firstSeq`, `firstSeq + 1`, …. */
   observe(events: readonly Event[], firstSeq: number): void {
     if (this.dead || events.length === 0) return;
-    if (this.queued > 0 && this.queued + events.length > this.maxQueued) {
+    let chars = 0;
+    for (const e of events) chars += e._raw.length;
+    if (this.queued > 0 && this.queued + chars > this.maxQueued) {
       let upTo = -Infinity;
       for (const e of events) if (e._time > upTo) upTo = e._time;
       this.post({ type: 'gap', upTo });
-      if (this.skipped++ === 0) this.options.log?.('warn', `match index is behind by ${this.queued} events: skipping batches; runs over their windows will scan`);
+      if (this.skipped++ === 0) this.options.log?.('warn', `match index is behind by ${this.queued} characters of events: skipping batches; runs over their windows will scan`);
       return;
     }
     if (this.skipped > 0) this.skipped = 0;
@@ -95,7 +99,8 @@ export class MatchIndexThread implements MatchLookup {
       strings[j + 3] = e.host;
       strings[j + 4] = e._raw;
     }
-    this.queued += events.length;
+    this.queued += chars;
+    this.inFlight.push(chars);
     this.post({ type: 'observe', times, strings, firstSeq }, [times.buffer]);
   }
 

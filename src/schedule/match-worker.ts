@@ -27,7 +27,7 @@ port.on('message', (m: ToMatchWorker) => {
         events[i] = { _time: m.times[i]!, index: s[j]!, sourcetype: s[j + 1]!, source: s[j + 2]!, host: s[j + 3]!, _raw: s[j + 4]! };
       }
       index.observe(events, m.firstSeq);
-      reply({ type: 'observed', events: events.length });
+      reply({ type: 'observed' });
       return;
     }
     case 'gap':

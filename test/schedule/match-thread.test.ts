@@ -56,15 +56,22 @@ describe('MatchIndexThread', () => {
 
   it('skips batches past its queue bound and reports them as a gap: those windows are no longer covered', async () => {
     const warnings: string[] = [];
-    const t = thread({ maxQueuedEvents: 5, log: (_l, m) => warnings.push(m) });
+    const first = ALL.slice(0, 5);
+    const t = thread({ maxQueuedChars: first.reduce((n, e) => n + e._raw.length, 0), log: (_l, m) => warnings.push(m) });
     t.setDetections(detections, pack, 'UTC');
     const seed = detections.find((d) => d.name.includes('Curl Execution'))!;
-    t.observe(ALL.slice(0, 5), 1); // queued: 5
+    t.observe(first, 1); // queued: exactly the bound
     t.observe(ALL.slice(5, 12), 6); // would exceed the bound: skipped
     expect(warnings).toHaveLength(1);
     const skippedUpTo = Math.max(...ALL.slice(5, 12).map((e) => e._time));
     expect(await t.lookup(seed.id, skippedUpTo, hi + 1)).toBeNull();
     expect(await t.lookup(seed.id, skippedUpTo + 0.001, hi + 1)).toEqual([]);
+    // The worker has caught up (its answers come after its acknowledgements): batches are taken again.
+    const curl = ALL.filter((e) => e._time > skippedUpTo && e._raw.includes('-sSLk'));
+    expect(curl.length).toBeGreaterThan(0);
+    t.observe(curl, 1000);
+    expect(warnings).toHaveLength(1);
+    expect(await t.lookup(seed.id, skippedUpTo + 0.001, hi + 1)).toEqual(curl.map((_, i) => 1000 + i));
   });
 
   it('answers "not covered" once its worker is gone, and ignores batches', async () => {
