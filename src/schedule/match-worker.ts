@@ -26,7 +26,13 @@ port.on('message', (m: ToMatchWorker) => {
         const s = m.strings;
         events[i] = { _time: m.times[i]!, index: s[j]!, sourcetype: s[j + 1]!, source: s[j + 2]!, host: s[j + 3]!, _raw: s[j + 4]! };
       }
-      index.observe(events, m.firstSeq);
+      try {
+        index.observe(events, m.firstSeq);
+      } catch {
+        // A prefix that throws on some event (it should not: the engine reports bad values as null) must
+        // not end the index: that batch becomes a gap, and its windows scan (where the error is reported).
+        index.gap(Math.max(...m.times));
+      }
       reply({ type: 'observed' });
       return;
     }
