@@ -1,9 +1,10 @@
 import { useState, type FormEvent } from 'react';
 import { FINDING_STATUSES, type FindingSummary } from '../../../src/web/api-types.js';
-import { ErrorBox, Loading, Page, StatusBadge } from '../components/ui.js';
-import { fmtNumber, fmtTime, RANGES } from '../format.js';
+import { FindingsTable } from '../components/FindingsTable.js';
+import { ErrorBox, Loading, Page } from '../components/ui.js';
+import { RANGES } from '../format.js';
 import { useApi } from '../hooks.js';
-import { Link, setQuery, useRoute } from '../router.js';
+import { setQuery, useRoute } from '../router.js';
 
 export function Findings() {
   const { query } = useRoute();
@@ -64,37 +65,7 @@ export function Findings() {
         <p className="muted">No findings match.</p>
       ) : (
         <div className="table-wrap">
-          <table data-testid="findings">
-            <caption className="sr-only">{data.findings.length} findings, newest first</caption>
-            <thead>
-              <tr>
-                <th scope="col">Raised</th>
-                <th scope="col">Risk object</th>
-                <th scope="col">Rule</th>
-                <th scope="col" className="num">Risk</th>
-                <th scope="col">Status</th>
-                <th scope="col">Owner</th>
-              </tr>
-            </thead>
-            <tbody>
-              {data.findings.map((f) => (
-                <tr key={f.id}>
-                  <td className="nowrap">{fmtTime(f.time)}</td>
-                  <td>
-                    <Link to={`/risk/${encodeURIComponent(f.riskObject)}`}>{f.riskObject}</Link> <span className="muted small">{f.riskObjectType}</span>
-                  </td>
-                  <th scope="row">
-                    <Link to={`/findings/${f.id}`}>{f.ruleName}</Link>
-                  </th>
-                  <td className="num">{fmtNumber(f.riskScore)}</td>
-                  <td>
-                    <StatusBadge status={f.status} />
-                  </td>
-                  <td>{f.owner ?? <span className="muted">unassigned</span>}</td>
-                </tr>
-              ))}
-            </tbody>
-          </table>
+          <FindingsTable findings={data.findings} caption={`${data.findings.length} findings, newest first`} showObject testId="findings" />
         </div>
       )}
     </Page>

@@ -2,8 +2,9 @@ import type { ProcessTreeInfo, RiskObjectDetail } from '../../../src/web/api-typ
 import { RiskChart } from '../components/Chart.js';
 import { ProcessTree } from '../components/ProcessTree.js';
 import { RiskEventsTable } from '../components/RiskEvents.js';
-import { ErrorBox, Loading, Page, RangeSelect, Stat, StatusBadge } from '../components/ui.js';
-import { fmtNumber, fmtTime } from '../format.js';
+import { FindingsTable } from '../components/FindingsTable.js';
+import { ErrorBox, Loading, Page, RangeSelect, Stat } from '../components/ui.js';
+import { fmtNumber } from '../format.js';
 import { useApi } from '../hooks.js';
 import { Link, setQuery, useRoute } from '../router.js';
 import { rangeParams } from './Overview.js';
@@ -50,33 +51,7 @@ export function RiskObject({ object }: { object: string }) {
             {data.findings.length === 0 ? (
               <p className="muted">No findings for this object.</p>
             ) : (
-              <table>
-                <caption className="sr-only">Findings raised for {object}</caption>
-                <thead>
-                  <tr>
-                    <th scope="col">Raised</th>
-                    <th scope="col">Rule</th>
-                    <th scope="col" className="num">Risk</th>
-                    <th scope="col">Status</th>
-                    <th scope="col">Owner</th>
-                  </tr>
-                </thead>
-                <tbody>
-                  {data.findings.map((f) => (
-                    <tr key={f.id}>
-                      <td className="nowrap">{fmtTime(f.time)}</td>
-                      <th scope="row">
-                        <Link to={`/findings/${f.id}`}>{f.ruleName}</Link>
-                      </th>
-                      <td className="num">{fmtNumber(f.riskScore)}</td>
-                      <td>
-                        <StatusBadge status={f.status} />
-                      </td>
-                      <td>{f.owner ?? <span className="muted">unassigned</span>}</td>
-                    </tr>
-                  ))}
-                </tbody>
-              </table>
+              <FindingsTable findings={data.findings} caption={`Findings raised for ${object}`} />
             )}
           </section>
           <section className="card" aria-labelledby="h-tree">
