@@ -90,8 +90,6 @@ export function compilePrefix(d: Omit<PrefixSource, 'id'>, pack: PrefixContent, 
 }
 
 interface Tracked {
-  /** The detection's search when compiled (unchanged: nothing to recompile). */
-  search: string;
   prefix: Prefix;
   /** Windows starting after this event time are fully covered by the matches. */
   validFrom: number;
@@ -128,19 +126,14 @@ export class MatchIndex implements MatchLookup {
   setDetections(detections: readonly PrefixSource[], content: PrefixContent, tz: string): void {
     const keep = new Set<string>();
     for (const d of detections) {
-      const old = this.tracked.get(d.id);
-      if (old && old.search === d.search) {
-        keep.add(d.id);
-        continue;
-      }
+      // Compiled every time: a macro the search uses may have changed while its text did not (the
+      // prefix text compared below is the expanded one). MatchIndexThread only sends changed lists.
       const prefix = compilePrefix(d, content, tz);
       if (!prefix) continue;
       keep.add(d.id);
-      if (old && old.prefix.text === prefix.text) {
-        old.search = d.search;
-        continue;
-      }
-      this.tracked.set(d.id, { search: d.search, prefix, validFrom: Math.max(this.startedAfter, this.newestSeen), times: [], seqs: [] });
+      const old = this.tracked.get(d.id);
+      if (old && old.prefix.text === prefix.text) continue;
+      this.tracked.set(d.id, { prefix, validFrom: Math.max(this.startedAfter, this.newestSeen), times: [], seqs: [] });
     }
     for (const id of [...this.tracked.keys()]) if (!keep.has(id)) this.tracked.delete(id);
   }

@@ -80,6 +80,21 @@ describe('incremental evaluation', () => {
     expect(inc.store.findings().length).toBeGreaterThan(0);
   });
 
+  it('restarts a detection’s coverage when a macro its prefix uses changes (its search text unchanged)', () => {
+    const seed = pack.detections.find((d) => d.name.includes('Curl Execution'))!;
+    const index = new MatchIndex(-Infinity, 6 * H);
+    index.setDetections([seed], pack, 'UTC');
+    index.observe(ALL, 1);
+    const newest = Math.max(...ALL.map((e) => e._time));
+    expect(index.covers(seed.id, T0 - H)).toBe(true);
+    index.setDetections([seed], pack, 'UTC'); // nothing changed: coverage kept
+    expect(index.covers(seed.id, T0 - H)).toBe(true);
+    const edited = pack.macros.with([{ name: 'cisco_isovalent_process_exec', args: [], definition: 'sourcetype="cisco:isovalent:processExec" host=*' }]);
+    index.setDetections([seed], { ...pack, macros: edited }, 'UTC');
+    expect(index.covers(seed.id, T0 - H)).toBe(false);
+    expect(index.covers(seed.id, newest + 1)).toBe(true);
+  });
+
   it('falls back to a full scan for windows that predate the index', async () => {
     const w = world({ enable: ['Cisco Isovalent - Curl Execution With Insecure Flags'] }, false);
     w.store.append(ALL); // already stored before the index started
