@@ -6,7 +6,7 @@
  */
 import type { EventSource, ScanProgress } from '../events/scan.js';
 import type { Result } from '../events/result.js';
-import { COMMAND_PARSERS } from './commands/index.js';
+import { COMMAND_PARSERS, commandBlueprint } from './commands/index.js';
 import type { Sink } from './commands/types.js';
 import { buildOperators, CollectSink, createContext, executePlan, type ExecuteStats } from './exec/run.js';
 import { NO_LOOKUPS, type LookupProvider } from './lookups.js';
@@ -90,6 +90,12 @@ export async function runSearch(spl: string | PipelineAst | SearchPlan, opts: Se
   const sink = new CollectSink();
   const stats = await streamSearch(spl, opts, sink);
   return { results: sink.rows, stats };
+}
+
+/** Whether a search starts with a generating command (`| makeresults`, `| inputlookup`): it reads no events. */
+export function isGeneratingSearch(pipeline: PipelineAst): boolean {
+  const first = pipeline.commands[0];
+  return first !== undefined && commandBlueprint(first.name)?.kind(first.args) === 'generating';
 }
 
 function isPlan(x: string | PipelineAst | SearchPlan): x is SearchPlan {

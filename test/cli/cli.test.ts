@@ -82,6 +82,24 @@ describe('vigil CLI', () => {
     expect(r.out).toBe('');
   });
 
+  it('runs generating searches without --events or a store', () => {
+    const noStore = join(tmp, 'no-store');
+    const made = vigil(['search', '| makeresults count=2 | eval x=1 | table x', '--data-dir', noStore]);
+    expect(made.err).toBe('');
+    expect(made.code).toBe(0);
+    expect(jsonl(made.out)).toEqual([{ x: 1 }, { x: 1 }]);
+    const content = join(tmp, 'lookup-content');
+    mkdirSync(join(content, 'lookups'), { recursive: true });
+    writeFileSync(join(content, 'lookups', 'hosts.csv'), 'host,n\na,1\nb,2\n');
+    const looked = vigil(['search', '| inputlookup hosts.csv | where n > 1', '--content', content, '--data-dir', noStore]);
+    expect(looked.code).toBe(0);
+    expect(jsonl(looked.out)).toEqual([{ host: 'b', n: '2' }]);
+    // A search that reads events still says where they would come from.
+    const reads = vigil(['search', 'index=main | stats count', '--data-dir', noStore]);
+    expect(reads.code).toBe(2);
+    expect(reads.err).toContain('no events to search');
+  });
+
   it('exits 2 on SPL errors with line:column and a caret', () => {
     const r = vigil(['search', 'process_name=curl\n| transaction pod_name', '--events', DATA]);
     expect(r.code).toBe(2);

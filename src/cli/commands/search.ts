@@ -4,7 +4,7 @@ import type { Command } from 'commander';
 import { loadContent } from '../../detections/content.js';
 import { VigilError } from '../../errors.js';
 import type { EventSource } from '../../events/scan.js';
-import { explainPlan, plan, streamSearch } from '../../spl/index.js';
+import { explainPlan, isGeneratingSearch, parseSearch, plan, streamSearch } from '../../spl/index.js';
 import { defaultSearchIndexes } from '../../store/default-indexes.js';
 import { openStore, STORE_FILE, type SqliteStore } from '../../store/sqlite-store.js';
 import { outputSink } from '../output.js';
@@ -31,12 +31,13 @@ export function searchCommand(program: Command): void {
     const pack = loadContent(opts.content ?? []);
     failOnContentErrors(pack);
     const issues = new InputIssues();
+    const ast = parseSearch(spl, pack.macros);
     let store: SqliteStore | null = null;
-    let source: EventSource;
+    let source: EventSource | null = null;
     let defaultIndexes: readonly string[] | 'all' = 'all';
     if (opts.events && opts.events.length) {
       source = fileSource(opts, issues, now);
-    } else {
+    } else if (!isGeneratingSearch(ast)) {
       const dir = resolve(opts.dataDir);
       if (!existsSync(join(dir, STORE_FILE))) {
         throw new VigilError('USAGE', `no events to search: pass --events <file...>, or --data-dir pointing at the data of vigil serve (no store in ${dir})`);
@@ -49,12 +50,12 @@ export function searchCommand(program: Command): void {
     try {
       const searchOpts = { macros: pack.macros, lookups: pack.lookups, source, now, tz, earliest: opts.earliest ?? null, latest: opts.latest ?? null, defaultIndexes };
       if (opts.explain) {
-        process.stdout.write(explainPlan(plan(spl, searchOpts)) + '\n');
+        process.stdout.write(explainPlan(plan(ast, searchOpts)) + '\n');
         return;
       }
       const progress = progressReporter('searching');
       const sink = outputSink({ format: outputFormat(opts.format), tz, write: (s) => process.stdout.write(s), hide: ['_raw'] });
-      await streamSearch(spl, { ...searchOpts, onProgress: progress.update }, sink);
+      await streamSearch(ast, { ...searchOpts, onProgress: progress.update }, sink);
       progress.done();
       issues.summary();
     } finally {
