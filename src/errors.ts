@@ -12,6 +12,7 @@ export type ErrorCode =
   | 'SPL_UNKNOWN_MACRO'
   | 'SPL_MACRO_DEPTH'
   | 'SPL_MACRO_ARGS'
+  | 'SPL_MACRO_LIMIT'
   | 'SPL_RUNTIME'
   // regular expressions (PCRE -> JS)
   | 'REGEX_UNSUPPORTED'

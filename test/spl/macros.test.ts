@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { expandMacros, MacroLibrary, MAX_MACRO_DEPTH } from '../../src/spl/macros/macros.js';
-import { parseSearch, SplError } from '../../src/spl/index.js';
+import { expandMacros, MacroLibrary, MAX_MACRO_DEPTH, MAX_MACRO_EXPANDED_CHARS, MAX_MACRO_EXPANSIONS } from '../../src/spl/macros/macros.js';
+import { checkSearch, parseSearch, SplError } from '../../src/spl/index.js';
 
 function lib(...defs: [string, string, string[]?][]): MacroLibrary {
   const l = new MacroLibrary();
@@ -97,5 +97,51 @@ describe('macro expansion', () => {
     expect(expandMacros('`f_filter`', user).text).toBe('search pod_name!=debug*');
     bundled.defineDefault({ name: 'f_filter', args: [], definition: 'ignored' });
     expect(bundled.get('f_filter', 0)!.definition).toBe('search *');
+  });
+});
+
+describe('macro expansion limits', () => {
+  /** `m0` calls `m1` `calls` times, `m1` calls `m2` `calls` times, ... */
+  const fanOut = (levels: number, calls: number): MacroLibrary =>
+    lib(...Array.from({ length: levels }, (_, i): [string, string] => [`m${i}`, i === levels - 1 ? 'x' : Array(calls).fill(`\`m${i + 1}\``).join(' ')]));
+
+  it('stops exponentially many expansions with SPL_MACRO_LIMIT naming the chain and pointing at the call', () => {
+    // 20 macros each calling the next 10 times: 10^19 expansions without the cap.
+    try {
+      expandMacros('index=main\n| search `m0`', fanOut(20, 10));
+      expect.unreachable();
+    } catch (e) {
+      expect(e).toBeInstanceOf(SplError);
+      const err = e as SplError;
+      expect(err.code).toBe('SPL_MACRO_LIMIT');
+      expect(err.message).toContain(`more than ${MAX_MACRO_EXPANSIONS} macro expansions`);
+      expect(err.message).toMatch(/`m0` → `m1` → `m2` → `m3`/);
+      expect(err.location()).toMatchObject({ line: 2, column: 10 });
+      expect(err.location()!.origin.kind).toBe('search');
+      expect(err.format()).toContain('^^^^');
+    }
+  });
+
+  it('stops arguments that double at every level (few expansions, huge text) at the character cap', () => {
+    // d0(x) passes x twice to d1, ... : 40 expansions, 2^40 characters without the cap.
+    const l = lib(...Array.from({ length: 40 }, (_, i): [string, string, string[]] => [`d${i}`, i === 39 ? '$x$' : `\`d${i + 1}($x$$x$)\``, ['x']]));
+    try {
+      expandMacros('`d0(ab)`', l);
+      expect.unreachable();
+    } catch (e) {
+      const err = e as SplError;
+      expect(err.code).toBe('SPL_MACRO_LIMIT');
+      expect(err.message).toContain(`larger than ${MAX_MACRO_EXPANDED_CHARS} characters`);
+      expect(err.message).toContain('`d0(1)` → `d1(1)`');
+      expect(err.location()).toMatchObject({ line: 1, column: 1 });
+    }
+  });
+
+  it('still expands a fan-out under the caps', () => {
+    expect(expandMacros('`m0`', fanOut(4, 10)).text).toBe(Array(1000).fill('x').join(' '));
+  });
+
+  it('reaches the cap through checkSearch (validate paths) without exhausting memory', () => {
+    expect(() => checkSearch('`m0`', { macros: fanOut(20, 10) })).toThrow(/SPL_MACRO_LIMIT|macro expansions/);
   });
 });

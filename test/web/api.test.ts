@@ -265,6 +265,23 @@ describe('detections', () => {
     // Put it back for the other tests.
     await api.json<FilterMacro>(`/api/detections/${encodeURIComponent(SEED)}/filter`, { method: 'PUT', json: { definition: 'search *' } });
   });
+
+  it('refuses filter macros that expand exponentially (SPL_MACRO_LIMIT naming the chain), without exhausting memory', async () => {
+    // Each filter calls the next detection's filter 100 times. Saved top-down, every save validates (its own
+    // detection expands 101 macros, the next filter still being `search *`), but the first detection's search then
+    // expands 100^3 filters.
+    const { detections } = await api.json<{ detections: DetectionSummary[] }>('/api/detections');
+    const chain = await Promise.all(detections.slice(0, 4).map(async (d) => (await api.json<DetectionDetail>(`/api/detections/${d.id}`)).filterMacro.name));
+    const calls = (name: string) => `search ${Array(100).fill(`\`${name}\``).join(' ')}`;
+    const put = (i: number, definition: string) => api.fetch(`/api/detections/${detections[i]!.id}/filter`, { method: 'PUT', json: { definition } });
+    for (const i of [0, 1, 2]) expect((await put(i, calls(chain[i + 1]!))).status).toBe(200);
+    const res = await api.fetch(`/api/detections/${detections[0]!.id}/filter/validate`, { method: 'POST', json: { definition: calls(chain[1]!) } });
+    expect(res.status).toBe(400);
+    const { error } = (await res.json()) as { error: { code: string; message: string } };
+    expect(error.code).toBe('SPL_MACRO_LIMIT');
+    expect(error.message).toContain(`\`${chain[0]}\` → \`${chain[1]}\` → \`${chain[2]}\``);
+    for (const i of [0, 1, 2]) expect((await put(i, 'search *')).status).toBe(200);
+  });
 });
 
 describe('search', () => {

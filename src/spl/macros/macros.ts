@@ -12,6 +12,14 @@ export interface MacroDefinition {
 }
 
 export const MAX_MACRO_DEPTH = 50;
+/**
+ * Caps on one search's expansion, so macros that call other macros many times (10 calls over 20 levels is
+ * 10^19 expansions) fail with SPL_MACRO_LIMIT instead of exhausting the heap. Generous: ESCU's (2024-10)
+ * searches use at most 20 expansions and about 5,000 characters of macro bodies.
+ */
+export const MAX_MACRO_EXPANSIONS = 10_000;
+/** Characters of macro bodies (definitions with arguments substituted) produced by one search's expansion. */
+export const MAX_MACRO_EXPANDED_CHARS = 1_000_000;
 
 /**
  * Macro definitions in layers: later layers win (bundled content < user content < overrides from the
@@ -73,8 +81,15 @@ class MappedText {
   }
 
   originAt(offset: number): { origin: Origin; offset: number } {
-    for (const p of this.pieces) {
-      if (offset >= p.start && offset < p.end) return { origin: p.origin, offset: p.originStart + (offset - p.start) };
+    // Binary search: pieces are contiguous and ordered, and a body with many substituted arguments has many.
+    let lo = 0;
+    let hi = this.pieces.length - 1;
+    while (lo <= hi) {
+      const mid = (lo + hi) >> 1;
+      const p = this.pieces[mid]!;
+      if (offset < p.start) hi = mid - 1;
+      else if (offset >= p.end) lo = mid + 1;
+      else return { origin: p.origin, offset: p.originStart + (offset - p.start) };
     }
     const last = this.pieces[this.pieces.length - 1];
     if (last) return { origin: last.origin, offset: last.originStart + (last.end - last.start) };
@@ -103,6 +118,10 @@ class MappedBuilder {
     this.appendSlice(m, 0, m.text.length);
   }
 
+  get length(): number {
+    return this.len;
+  }
+
   build(): MappedText {
     return new MappedText(this.parts.join(''), this.pieces);
   }
@@ -115,13 +134,45 @@ class MappedBuilder {
  */
 export function expandMacros(search: string, library: MacroLibrary, root?: Origin): SourceText {
   const rootOrigin: Origin = root ?? { kind: 'search', text: search };
-  const expanded = expand(MappedText.of(search, rootOrigin), library, 0, rootOrigin);
+  const expanded = expand(MappedText.of(search, rootOrigin), library, 0, rootOrigin, new Budget(rootOrigin));
   const b = SourceText.builder(rootOrigin);
   for (const p of expanded.pieces) b.append(expanded.text.slice(p.start, p.end), p.origin, p.originStart);
   return b.build();
 }
 
-function expand(input: MappedText, library: MacroLibrary, depth: number, rootOrigin: Origin): MappedText {
+/** One search's expansion budget (MAX_MACRO_EXPANSIONS, MAX_MACRO_EXPANDED_CHARS) and the chain of calls being expanded. */
+class Budget {
+  private expansions = 0;
+  private chars = 0;
+  /** Names of the macros being expanded, outermost first. */
+  readonly chain: string[] = [];
+  /** The outermost call, in the user's text: where a limit error points. */
+  userCall: Span = span(0, 0);
+  constructor(private readonly root: Origin) {}
+
+  /** Enters the expansion of `name` (pushed on the chain; the caller pops it). */
+  enter(name: string): void {
+    this.chain.push(name);
+    if (++this.expansions > MAX_MACRO_EXPANSIONS) this.fail(`more than ${MAX_MACRO_EXPANSIONS} macro expansions in one search`);
+  }
+
+  /** Fails when `pending` more body characters would exceed the cap; `commit` adds them. */
+  check(pending: number): void {
+    if (this.chars + pending > MAX_MACRO_EXPANDED_CHARS) this.fail(`macro expansion larger than ${MAX_MACRO_EXPANDED_CHARS} characters`);
+  }
+
+  commit(n: number): void {
+    this.chars += n;
+  }
+
+  private fail(what: string): never {
+    const b = SourceText.builder(this.root);
+    b.append(this.root.text, this.root, 0);
+    throw new SplError('SPL_MACRO_LIMIT', `${what}, in ${this.chain.map((n) => `\`${n}\``).join(' → ')}`, this.userCall, b.build());
+  }
+}
+
+function expand(input: MappedText, library: MacroLibrary, depth: number, rootOrigin: Origin, budget: Budget): MappedText {
   const text = input.text;
   const out = new MappedBuilder();
   let i = 0;
@@ -170,17 +221,22 @@ function expand(input: MappedText, library: MacroLibrary, depth: number, rootOri
     if (depth >= MAX_MACRO_DEPTH) fail('SPL_MACRO_DEPTH', `macro expansion deeper than ${MAX_MACRO_DEPTH} levels at \`${name}\` (recursive macro?)`, i, close + 1);
 
     const at = input.originAt(i);
+    const macroName = def!.args.length ? `${def!.name}(${def!.args.length})` : def!.name;
+    if (depth === 0) budget.userCall = span(i, close + 1);
+    budget.enter(macroName);
     const macroOrigin: Origin = {
       kind: 'macro',
-      name: def!.args.length ? `${def!.name}(${def!.args.length})` : def!.name,
+      name: macroName,
       text: def!.definition,
       ...(def!.file ? { file: def!.file } : {}),
       callSpan: span(at.offset, at.offset + (close + 1 - i)),
       parent: at.origin,
     };
     // Substitute $arg$ with the argument text, mapping substituted text to the call site.
-    const body = substitute(def!, args, macroOrigin, input, i + 1);
-    const inner = expand(body, library, depth + 1, rootOrigin);
+    const body = substitute(def!, args, macroOrigin, input, i + 1, budget);
+    budget.commit(body.text.length);
+    const inner = expand(body, library, depth + 1, rootOrigin, budget);
+    budget.chain.pop();
     out.appendSlice(input, copyFrom, i);
     out.appendMapped(inner);
     i = close + 1;
@@ -244,7 +300,7 @@ function parseMacroCall(text: string): { name: string; args: MacroArg[] } | null
   return { name, args };
 }
 
-function substitute(def: MacroDefinition, args: MacroArg[], origin: Origin, call: MappedText, callTextStart: number): MappedText {
+function substitute(def: MacroDefinition, args: MacroArg[], origin: Origin, call: MappedText, callTextStart: number, budget: Budget): MappedText {
   // Named arguments (`m(field=x)`) are matched by name when every argument is named and all names are known.
   const allNamed = args.length > 0 && args.every((a) => a.name !== null && def.args.includes(a.name));
   const valueFor = new Map<string, MacroArg>();
@@ -265,9 +321,12 @@ function substitute(def: MacroDefinition, args: MacroArg[], origin: Origin, call
     const raw = call.text.slice(s, s + a.value.length) === a.value ? null : a.value;
     if (raw === null) b.appendSlice(call, s, s + a.value.length);
     else b.appendSlice(MappedText.of(raw, call.originAt(s).origin), 0, raw.length);
+    // Checked as it grows: arguments substituted into arguments double at every level.
+    budget.check(b.length);
     last = m.index + m[0].length;
   }
   b.appendSlice(defText, last, def.definition.length);
+  budget.check(b.length);
   return b.build();
 }
 
