@@ -1,3 +1,4 @@
+import { join } from 'node:path';
 import type { Event } from '../src/events/event.js';
 import type { EventSource, ScanRequest } from '../src/events/scan.js';
 import { compileRawFilter, metadataPredicate } from '../src/events/scan.js';
@@ -5,6 +6,14 @@ import { toText, valuesOf } from '../src/events/value.js';
 import type { Result } from '../src/events/result.js';
 import { runSearch, type SearchOptions } from '../src/spl/index.js';
 import { MacroLibrary } from '../src/spl/macros/macros.js';
+
+/** The repository's root (this file is in its test/ folder). */
+export const REPO_ROOT = join(import.meta.dirname, '..');
+/**
+ * The 1,613 real ESCU searches and their macros (splunk/security_content, 2024-10): reference data kept
+ * beside the repository in ../shared, not copied into it. Tests that census it skip when it is absent.
+ */
+export const ESCU_CORPUS_DIR = join(REPO_ROOT, '..', 'shared', 'reference', 'escu-2024-10');
 
 /** An in-memory event source (file order, like files: not newest first) that honours pushdowns. */
 export function memorySource(events: Partial<Event>[], newestFirst = false): EventSource & { lastRequest: ScanRequest | null } {

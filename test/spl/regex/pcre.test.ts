@@ -1,8 +1,10 @@
 import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { VigilError } from '../../../src/errors.js';
 import { RegexError, clearPcreCache, compilePcre, compilePcreInfo, translatePcre } from '../../../src/spl/regex/pcre.js';
 import { parseSedExpression } from '../../../src/spl/regex/sed.js';
+import { ESCU_CORPUS_DIR } from '../../helpers.js';
 
 /** Compiles a PCRE pattern the way the regex command would (search, unanchored). */
 const re = (pattern: string, opts: { extraFlags?: string; needCaptures?: boolean } = {}): RegExp => compilePcre(pattern, opts);
@@ -483,9 +485,8 @@ describe('patterns from ESCU detections', () => {
 
 // --- Corpus census ---------------------------------------------------------------------------------
 
-const CORPUS_DIR = '/work/shared/reference/escu-2024-10';
-const SEARCHES = `${CORPUS_DIR}/searches.jsonl`;
-const MACROS = `${CORPUS_DIR}/macros.jsonl`;
+const SEARCHES = join(ESCU_CORPUS_DIR, 'searches.jsonl');
+const MACROS = join(ESCU_CORPUS_DIR, 'macros.jsonl');
 
 /** SPL quoted-string unescaping: only \" and \\ are escapes. */
 function splUnquote(s: string): string {
