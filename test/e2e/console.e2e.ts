@@ -319,6 +319,24 @@ describe.skipIf(!haveChromium)('page speed with 1M events and 10k risk events', 
     await h?.close();
   });
 
+  it('risk overview: the chart’s y axis shows five-digit risk totals whole', async () => {
+    await page.goto(h.server.apiUrl + '/');
+    await ready(page);
+    await page.locator('.chart-canvas .u-axis').nth(1).waitFor();
+    // The labels the chart drew (left on the element by the chart), the y axis' box, and each label's width
+    // in the font uPlot last drew text with on the chart's own canvas (the axis font, at the pixel ratio).
+    const axis = (await page.evaluate(`(() => {
+      const box = document.querySelector('.chart-canvas');
+      const labels = JSON.parse(box.dataset.axisLabels || '[]');
+      const ctx = box.querySelector('canvas').getContext('2d');
+      const widths = labels.map((l) => ctx.measureText(l).width / devicePixelRatio);
+      return { labels, widths, width: parseFloat(box.querySelectorAll('.u-axis')[1].style.width) };
+    })()`)) as { labels: string[]; widths: number[]; width: number };
+    expect(Math.max(...axis.labels.map((l) => l.replace(/\D/g, '').length))).toBeGreaterThanOrEqual(5);
+    // Drawn right-aligned 10 px (tick) + 5 px (gap) left of the plot: each must start inside the box.
+    for (const w of axis.widths) expect(10 + 5 + w).toBeLessThanOrEqual(axis.width);
+  });
+
   it('measures and prints each page’s time to interactive (1M events, 10k risk events stored)', async () => {
     const client = new ConsoleClient(h.server.apiUrl);
     await client.login({ token: h.apiToken });
