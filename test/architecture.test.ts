@@ -15,12 +15,18 @@ function files(dir: string): string[] {
   });
 }
 
+/**
+ * The relative modules a file depends on: `import … from`, `export … from` (`export * from` too),
+ * side-effect `import './x.js'` and dynamic `import('./x.js')`, which loads lazily but is a dependency all the same.
+ */
+function relativeImports(text: string): string[] {
+  return [...text.matchAll(/\b(?:from|import)\s*\(?\s*['"](\.[^'"]+)['"]/g)].map((m) => m[1]!);
+}
+
 const graph = new Map<string, Set<string>>();
 for (const f of files(SRC)) {
   const deps = new Set<string>();
-  for (const m of readFileSync(f, 'utf8').matchAll(/(?:import|export)[^'"]*?from\s+['"](\.[^'"]+)['"]/g)) {
-    deps.add(normalize(join(dirname(f), m[1]!)).replace(/\.js$/, '.ts'));
-  }
+  for (const m of relativeImports(readFileSync(f, 'utf8'))) deps.add(normalize(join(dirname(f), m)).replace(/\.js$/, '.ts'));
   graph.set(f, deps);
 }
 const folderOf = (f: string) => relative(SRC, f).split('/').slice(0, -1)[0] ?? '(root)';
@@ -44,6 +50,20 @@ function cycles(g: Map<string, Set<string>>): string[][] {
 }
 
 describe('architecture', () => {
+  it('sees every kind of import', () => {
+    const text = [
+      "import { a } from './a.js';",
+      "import type {\n  B,\n} from '../b.js';",
+      "export * from './c.js';",
+      "export { d } from \"./d.js\";",
+      "import './e.js';",
+      "const f = await import('./f.js');",
+      "import('../g/g.js').then(run);",
+      "import { h } from 'node:fs';",
+    ].join('\n');
+    expect(relativeImports(text)).toEqual(['./a.js', '../b.js', './c.js', './d.js', './e.js', './f.js', '../g/g.js']);
+  });
+
   it('has no import cycles between files', () => {
     expect(cycles(graph).map((c) => c.map((f) => relative(SRC, f)).join(' -> '))).toEqual([]);
   });
