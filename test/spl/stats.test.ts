@@ -31,9 +31,10 @@ describe('stats', () => {
     expect(rows).toEqual([{ c: '3', d: '2', s: '109', m: '54.5' }]);
   });
 
-  it('min/max compare numerically when values are numbers', async () => {
+  it('min/max compare numbers numerically, and text sorts after every number', async () => {
     const rows = rowsText(await search('* | stats min(n) as lo max(n) as hi', events));
-    expect(rows).toEqual([{ lo: '1', hi: '100' }]);
+    expect(rows).toEqual([{ lo: '1', hi: 'x' }]);
+    expect(rowsText(await search('* n!=x | stats min(n) as lo max(n) as hi', events))).toEqual([{ lo: '1', hi: '100' }]);
   });
 
   it('without BY returns exactly one row, even for no input', async () => {
@@ -60,5 +61,47 @@ describe('stats', () => {
   it('eventstats adds group aggregates to every row, streamstats runs in order', async () => {
     const rows = rowsText(await search('* g=a | eventstats count as c by g | table v c', events));
     expect(rows.map((r) => r['c'])).toEqual(['3', '3', '3']);
+  });
+});
+
+describe('stats functions on documented examples', () => {
+  /** One result per value (an `eval` of a comma list then mvexpand), so stats sees them as separate events. */
+  const values = (list: string) => `| makeresults | eval v=split("${list}", ",") | mvexpand v`;
+  const one = async (spl: string) => rowsText(await search(spl))[0];
+
+  it('median of an even count is the higher of the two middle values; of an odd count the middle one', async () => {
+    expect(await one(`${values('1,2,3,4')} | stats median(v) as m`)).toEqual({ m: '3' });
+    expect(await one(`${values('4,1,3,2')} | stats median(v) as m`)).toEqual({ m: '3' });
+    expect(await one(`${values('5,1,4,2,3')} | stats median(v) as m`)).toEqual({ m: '3' });
+    expect(await one(`${values('10,9,8,7,6,5,4,3,2,1')} | stats median(v) as m`)).toEqual({ m: '6' });
+    // Non-numbers are ignored; no numbers, no value.
+    expect(await one(`${values('1,x,2')} | stats median(v) as m`)).toEqual({ m: '2' });
+    expect(await one(`${values('x,y')} | stats median(v) as m count`)).toEqual({ count: '2' });
+  });
+
+  it('perc, p, exactperc and upperperc use the same nearest rank as median (0-based rank floor(p/100 × count))', async () => {
+    const spl = `${values('1,2,3,4')} | stats perc50(v) as a p50(v) as b exactperc50(v) as c upperperc50(v) as d perc25(v) as e p100(v) as f`;
+    expect(await one(spl)).toEqual({ a: '3', b: '3', c: '3', d: '3', e: '2', f: '4' });
+    expect(await one(`${values('10,9,8,7,6,5,4,3,2,1')} | stats perc95(v) as a perc90(v) as b perc5(v) as c p99.5(v) as d`)).toEqual({ a: '10', b: '10', c: '1', d: '10' });
+  });
+
+  it('max and min order numbers before strings, strings lexicographically', async () => {
+    expect(await one(`${values('9,10,100,abc')} | stats max(v) as hi min(v) as lo`)).toEqual({ hi: 'abc', lo: '9' });
+    expect(await one(`${values('9,10,100')} | stats max(v) as hi min(v) as lo`)).toEqual({ hi: '100', lo: '9' });
+    expect(await one(`${values('abc,Abd,b')} | stats max(v) as hi min(v) as lo`)).toEqual({ hi: 'b', lo: 'Abd' });
+    // "1", "1.0" and "01" are one numeric value for max/min.
+    expect(await one(`${values('01,1.0,1')} | stats max(v) as hi min(v) as lo dc(v) as d`)).toEqual({ hi: '1', lo: '1', d: '3' });
+  });
+
+  it('eventstats and streamstats share the functions of stats', async () => {
+    const ev = rowsText(await search(`${values('9,10,100,abc')} | eventstats max(v) as hi median(v) as m | table v hi m`));
+    expect(ev.map((r) => [r['hi'], r['m']])).toEqual(Array(4).fill(['abc', '10']));
+    const st = rowsText(await search(`${values('9,10,100,abc')} | streamstats max(v) as hi min(v) as lo median(v) as m | table v hi lo m`));
+    expect(st.map((r) => [r['hi'], r['lo'], r['m']])).toEqual([
+      ['9', '9', '9'],
+      ['10', '9', '10'],
+      ['100', '9', '10'],
+      ['abc', '9', '10'],
+    ]);
   });
 });

@@ -11,3 +11,17 @@ export function compareScalars(a: Scalar | boolean, b: Scalar | boolean): number
   if (x !== null && y !== null) return x < y ? -1 : x > y ? 1 : 0;
   return compareText(typeof a === 'number' ? toText(a) : a, typeof b === 'number' ? toText(b) : b);
 }
+
+/**
+ * Splunk's documented order of values of mixed types, used by max()/min() (eval and stats): numbers (and
+ * numeric text) numerically, before every other text, which sorts lexicographically (byte order). So the
+ * max of "9", "10", "100", "abc" is "abc" and their min is 9.
+ */
+export function compareNumbersFirst(a: Scalar, b: Scalar): number {
+  const x = toNumber(a);
+  const y = toNumber(b);
+  if (x !== null && y !== null) return x < y ? -1 : x > y ? 1 : 0;
+  if (x !== null) return -1;
+  if (y !== null) return 1;
+  return compareText(typeof a === 'number' ? toText(a) : a, typeof b === 'number' ? toText(b) : b);
+}

@@ -1,5 +1,5 @@
 import { compareText, toNumber, toText, mv, type FieldValue, type Scalar } from '../../events/value.js';
-import { compareScalars } from '../eval/compare.js';
+import { compareNumbersFirst } from '../eval/compare.js';
 
 /**
  * Statistical functions shared by stats, eventstats and streamstats, as declarative blueprints in one
@@ -50,18 +50,17 @@ class Distinct implements Accumulator {
   }
 }
 
-/** Splunk: min/max compare numerically when possible; a numeric value beats text for min/max (numbers sort first). */
+/**
+ * max()/min() "process values as numbers if possible": numeric values compare numerically and are kept as
+ * numbers ("1", "1.0" and "01" are one value); every other text sorts after the numbers, lexicographically
+ * (compareNumbersFirst, the order eval's max()/min() use too). So max of "9", "10", "100", "abc" is "abc".
+ */
 class MinMax implements Accumulator {
   private best: Scalar | null = null;
   constructor(private readonly sign: 1 | -1) {}
   add(v: Scalar): void {
     const val: Scalar = numberOf(v) ?? v;
-    const best = this.best;
-    if (best === null) this.best = val;
-    else if ((typeof best === 'number') !== (typeof val === 'number')) {
-      // Numbers win over text whichever way we compare (Splunk processes values as numbers if possible).
-      if (typeof val === 'number') this.best = val;
-    } else if (this.sign * compareScalars(val, best) > 0) this.best = val;
+    if (this.best === null || this.sign * compareNumbersFirst(val, this.best) > 0) this.best = val;
   }
   result(): Scalar | null {
     return this.best;
@@ -178,7 +177,13 @@ class Mode implements Accumulator {
   }
 }
 
-/** Nearest-rank percentile, as Splunk. */
+/**
+ * Percentiles by nearest rank, Splunk's default (limits.conf `perc_method = nearest-rank`): the value at
+ * 0-based rank floor(p/100 × count) of the sorted numeric values (non-numbers are ignored). median() is the
+ * 50th percentile, so of an even count it is "the higher of the two values" the docs describe (1..4 gives 3).
+ * Splunk approximates perc/upperperc above 1000 distinct values; vigil always computes them exactly, as
+ * exactperc does, so all four agree.
+ */
 class Percentile implements Accumulator {
   private readonly xs: number[] = [];
   constructor(private readonly p: number) {}
@@ -190,8 +195,7 @@ class Percentile implements Accumulator {
     const xs = this.xs;
     if (!xs.length) return null;
     xs.sort((a, b) => a - b);
-    const rank = Math.max(1, Math.ceil((this.p / 100) * xs.length));
-    return xs[rank - 1]!;
+    return xs[Math.min(xs.length - 1, Math.floor((this.p / 100) * xs.length))]!;
   }
 }
 
@@ -236,12 +240,12 @@ const blueprints: AggregationBlueprint[] = [
   },
   {
     name: 'min',
-    doc: 'min(X): smallest value, numeric when the values are numbers, else in byte order.',
+    doc: 'min(X): smallest value: the smallest number if there is one, else the first text in byte order.',
     create: () => new MinMax(-1),
   },
   {
     name: 'max',
-    doc: 'max(X): largest value, numeric when the values are numbers, else in byte order.',
+    doc: 'max(X): largest value: the last text in byte order if there is one, else the largest number.',
     create: () => new MinMax(1),
   },
   {
@@ -310,7 +314,7 @@ const blueprints: AggregationBlueprint[] = [
   },
   {
     name: 'median',
-    doc: 'median(X): the middle numeric value (nearest-rank, as Splunk).',
+    doc: 'median(X): the middle numeric value; of an even count the higher of the two middle values.',
     create: () => new Percentile(50),
   },
   {
@@ -351,7 +355,7 @@ export function aggregationFor(name: string): AggregationBlueprint | undefined {
   const m = /^(?:perc|p|exactperc|upperperc)(\d{1,2}(?:\.\d+)?|100)$/.exec(name);
   if (m) {
     const p = Number(m[1]);
-    return { name, doc: `${name}(X): the ${p}th percentile.`, create: () => new Percentile(p) };
+    return { name, doc: `${name}(X): the ${p}th percentile (nearest rank).`, create: () => new Percentile(p) };
   }
   return undefined;
 }

@@ -1,5 +1,6 @@
 import type { EvalFunction } from './types.js';
-import { compareText, toNumber, toText, type Scalar } from '../../../events/value.js';
+import { toNumber, type Scalar } from '../../../events/value.js';
+import { compareNumbersFirst } from '../compare.js';
 import { numberOf, type EvalValue } from '../value.js';
 import { evalValues } from './helpers.js';
 
@@ -44,23 +45,13 @@ export function roundTo(x: number, digits: number): number {
   return shift(Math.round(shift(x, digits)), -digits);
 }
 
-/** Compares like max()/min(): numbers (and numeric text) numerically, strings lexically, strings above numbers. */
-function rankCompare(a: Scalar, b: Scalar): number {
-  const x = toNumber(a);
-  const y = toNumber(b);
-  if (x !== null && y !== null) return x - y;
-  if (x !== null) return -1;
-  if (y !== null) return 1;
-  return compareText(toText(a), toText(b));
-}
-
 function extreme(args: EvalValue[], pickGreater: boolean): Scalar | null {
   let best: Scalar | null = null;
   for (const a of args) {
     for (const v of evalValues(a)) {
       if (best === null) best = v;
       else {
-        const c = rankCompare(v, best);
+        const c = compareNumbersFirst(v, best);
         if (pickGreater ? c > 0 : c < 0) best = v;
       }
     }
