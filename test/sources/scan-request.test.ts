@@ -30,10 +30,8 @@ describe('wildcardTest', () => {
       const value = r() < 0.5 ? word(r, 12) : pattern.replace(/\*/g, () => word(r, 3));
       for (const ci of [true, false]) expect(wildcardTest(pattern, ci)(value), `${pattern} ~ ${value} (${ci})`).toBe(regexWildcard(pattern, ci)(value));
     }
-    // A value that made the regex backtrack: still instant.
-    const t = performance.now();
+    // A value that made the regex backtrack (O(n^6) here: it would never finish within the test's timeout).
     expect(wildcardTest('*a*a*a*a*a*a*b', true)('a'.repeat(50_000))).toBe(false);
-    expect(performance.now() - t).toBeLessThan(200);
   });
 
   it('keeps wildcardMatcher: toLowerCase for exact patterns, RegExp i with *', () => {
