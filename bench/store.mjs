@@ -1,15 +1,15 @@
 #!/usr/bin/env node
 // Event store benchmark: append throughput (batches of 100 realistic ~1.5 KB Tetragon events, many appends
-// in flight like concurrent HEC requests), then the scan rate of a one-hour window holding 1M events of one
-// sourcetype, with and without the raw-filter pushdown, then the cost of a scheduler run commit (ledger row
-// + risk events + finding + outbox item, one transaction), idle and during ingest. Uses the built store:
-// run `npm run build` first.
+// in flight like concurrent HEC requests; the WAL's largest size and restarts meanwhile), then the scan rate
+// of a one-hour window holding 1M events of one sourcetype, with and without the raw-filter pushdown, then
+// the cost of a scheduler run commit (ledger row + risk events + finding + outbox item, one transaction),
+// idle and during ingest. Uses the built store: run `npm run build` first.
 //
 //   node bench/store.mjs [--events 1000000] [--noise 200000] [--in-flight 32] [--batch 100] [--rate 25000] [--runs 200] [--risk 50] [--dir DIR] [--keep]
 // --rate: after the throughput run, offer this many events/s (open loop) for 10 s and report append latency.
 // --runs/--risk: run commits to time, and risk events per run.
 // --dir DIR is kept; with a store already in it, the append phase is skipped (scan only).
-import { existsSync, mkdtempSync, rmSync, statSync } from 'node:fs';
+import { closeSync, existsSync, mkdtempSync, openSync, readSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { monitorEventLoopDelay, performance } from 'node:perf_hooks';
@@ -104,10 +104,40 @@ const pct = (xs, p) => xs[Math.min(xs.length - 1, Math.floor((xs.length * p) / 1
 console.log(`store bench: ${dir}`);
 console.log(`events: ${EVENTS.toLocaleString('en-US')} ${EXEC} + ${NOISE.toLocaleString('en-US')} ${OTHER} in one hour, avg _raw ${avgRaw.toFixed(0)} chars`);
 
+/**
+ * Watches the WAL while appends run: its largest size, and how often the checkpoint worker got it started
+ * over (the header's checkpoint sequence number, which SQLite increments at each restart).
+ */
+function watchWal() {
+  const wal = join(dir, 'vigil.db-wal');
+  const header = Buffer.alloc(16);
+  const seq = () => {
+    if (!existsSync(wal)) return 0;
+    const fd = openSync(wal, 'r');
+    try {
+      return readSync(fd, header, 0, 16, 0) === 16 ? header.readUInt32BE(12) : 0;
+    } finally {
+      closeSync(fd);
+    }
+  };
+  const first = seq();
+  let maxBytes = 0;
+  const sample = () => (maxBytes = Math.max(maxBytes, existsSync(wal) ? statSync(wal).size : 0));
+  const timer = setInterval(sample, 20);
+  return {
+    report() {
+      clearInterval(timer);
+      sample();
+      return `WAL at most ${mib(maxBytes)} MiB, started over ${seq() - first} times`;
+    },
+  };
+}
+
 // --- append ---------------------------------------------------------------------------------------
 async function appendPhase(s) {
   const loop = monitorEventLoopDelay({ resolution: 5 });
   loop.enable();
+  const wal = watchWal();
   const latencies = [];
   let nextK = 0;
   const t0 = performance.now();
@@ -132,7 +162,7 @@ async function appendPhase(s) {
   console.log(`  ${st.commits.toLocaleString('en-US')} commits for ${st.committedBatches.toLocaleString('en-US')} batches (${(st.committedBatches / st.commits).toFixed(1)} per commit)`);
   console.log(`  main-thread event loop delay p99 ${(loop.percentile(99) / 1e6).toFixed(1)} ms, max ${(loop.max / 1e6).toFixed(1)} ms (includes building the events)`);
   const dbBytes = statSync(join(dir, 'vigil.db')).size;
-  console.log(`  database ${mib(dbBytes)} MiB (${(dbBytes / TOTAL).toFixed(0)} bytes/event)`);
+  console.log(`  database ${mib(dbBytes)} MiB (${(dbBytes / TOTAL).toFixed(0)} bytes/event); ${wal.report()}`);
 }
 
 /** Open loop: a batch every BATCH/RATE seconds whatever the store does, like independent HEC clients. */
@@ -140,6 +170,7 @@ async function latencyPhase(s, seconds = 10, t0Offset = 7200) {
   const n = Math.floor((RATE * seconds) / BATCH);
   const loop = monitorEventLoopDelay({ resolution: 5 });
   loop.enable();
+  const wal = watchWal();
   const latencies = [];
   const pending = [];
   let busy = 0;
@@ -167,6 +198,7 @@ async function latencyPhase(s, seconds = 10, t0Offset = 7200) {
   const ms = performance.now() - t0;
   console.log(`\nappend at an offered ${RATE.toLocaleString('en-US')} events/s for ${seconds} s: ${rate(latencies.length * BATCH, ms)} events/s stored, busy ${busy}`);
   console.log(`  append latency p50 ${pct(latencies, 50).toFixed(1)} ms, p99 ${pct(latencies, 99).toFixed(1)} ms, max ${latencies.at(-1).toFixed(1)} ms; event loop delay p99 ${(loop.percentile(99) / 1e6).toFixed(1)} ms`);
+  console.log(`  ${wal.report()}`);
 }
 
 const reuse = existsSync(join(dir, 'vigil.db'));
