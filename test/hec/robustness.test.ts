@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { gzipSync } from 'node:zlib';
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import { TOKEN, auth, busy, hecConfig, send, sleep, start, type Running } from './helpers.js';
@@ -202,19 +202,24 @@ describe('load and back-pressure', () => {
   });
 
   it('after busy/full, health reports code 18 and new requests get 503 for a moment, then recover', async () => {
+    // The hold is timed by the clock: only Date is faked (sockets and timers stay real), so the moment
+    // lasts exactly as long as the test says, however slow the machine.
+    vi.useFakeTimers({ toFake: ['Date'] });
     const h = await start();
     try {
       h.store.failWith = busy();
       await send(h.url, '/services/collector/event', { body: '{"event":"x"}', headers: auth() });
       h.store.failWith = null;
+      vi.advanceTimersByTime(999);
       const health = await send(h.url, '/services/collector/health', { method: 'GET' });
       expect([health.status, health.text]).toEqual([503, '{"text":"HEC is unhealthy, queues are full","code":18}']);
       const refused = await send(h.url, '/services/collector/event', { body: '{"event":"x"}', headers: auth() });
       expect(refused.status).toBe(503);
-      await new Promise((r) => setTimeout(r, 1100));
+      vi.advanceTimersByTime(1);
       expect((await send(h.url, '/services/collector/health', { method: 'GET' })).status).toBe(200);
       await healthy(h.url);
     } finally {
+      vi.useRealTimers();
       await h.close();
     }
   });
@@ -226,7 +231,8 @@ describe('load and back-pressure', () => {
       const big = JSON.stringify({ event: 'z'.repeat(64 * 1024 - 12) });
       expect(big.length).toBe(64 * 1024);
       const first = send(h.url, '/services/collector/event', { body: big, headers: auth() });
-      await new Promise((r) => setTimeout(r, 100));
+      // Until the held batch has reserved its bytes (a liveness bound, not a timing assertion).
+      for (let t = 0; h.server.stats().inflightBytes < 64 * 1024 && t < 500; t++) await sleep(20);
       expect(h.server.stats().inflightBytes).toBe(64 * 1024);
       const second = await send(h.url, '/services/collector/event', { body: '{"event":"small"}', headers: auth() });
       expect([second.status, second.text]).toEqual([503, '{"text":"Server is busy","code":9}']);
