@@ -13,6 +13,7 @@ export type ErrorCode =
   | 'SPL_MACRO_DEPTH'
   | 'SPL_MACRO_ARGS'
   | 'SPL_MACRO_LIMIT'
+  | 'SPL_TOO_DEEP'
   | 'SPL_RUNTIME'
   // regular expressions (PCRE -> JS)
   | 'REGEX_UNSUPPORTED'

@@ -108,6 +108,13 @@ describe('vigil CLI', () => {
     expect(r.err).toContain('  |   ^^^^^^^^^^^');
   });
 
+  it('exits 2 with SPL_TOO_DEEP on 10k nested parentheses (not a stack overflow)', () => {
+    const r = vigil(['search', `| makeresults | eval x=${'('.repeat(10_000)}1${')'.repeat(10_000)}`]);
+    expect(r.code).toBe(2);
+    expect(r.err).toContain('[SPL_TOO_DEEP]');
+    expect(r.err).toContain('at 1:280');
+  });
+
   it('exits 2 on an unknown detection and on bad usage, 1 on unreadable input', () => {
     expect(vigil(['run', 'No Such Detection', '--events', DATA]).code).toBe(2);
     expect(vigil(['run', SEED]).code).toBe(2);

@@ -1,5 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { parseSearch, SplError } from '../../src/spl/index.js';
+import { toObject } from '../../src/events/result.js';
+import { parseSearch, runSearch, SplError } from '../../src/spl/index.js';
+import { MAX_EVAL_DEPTH, MAX_SPL_NESTING } from '../../src/spl/parse/parser.js';
 import { MacroLibrary } from '../../src/spl/macros/macros.js';
 import type { SearchArgs } from '../../src/spl/commands/search.js';
 
@@ -108,5 +110,40 @@ describe('eval expression grammar', () => {
     const args = p.commands[1]!.args as { assignments: { expr: { kind: string } }[] };
     expect(args.assignments[0]!.expr.kind).toBe('field');
     expect(args.assignments[1]!.expr.kind).toBe('binary');
+  });
+});
+
+describe('nesting limits', () => {
+  const paren = (n: number) => '('.repeat(n) + '1' + ')'.repeat(n);
+
+  it('parses and runs MAX_SPL_NESTING levels and MAX_EVAL_DEPTH-deep chains', async () => {
+    const deep = `| makeresults | eval a=${paren(MAX_SPL_NESTING)}, b=${Array(MAX_EVAL_DEPTH).fill('1').join('+')}, c=${'abs('.repeat(MAX_SPL_NESTING)}1${')'.repeat(MAX_SPL_NESTING)} | where ${'NOT '.repeat(MAX_SPL_NESTING)}a=1 | search ${'('.repeat(MAX_SPL_NESTING)}a=1${')'.repeat(MAX_SPL_NESTING)}`;
+    const { results } = await runSearch(deep);
+    expect(toObject(results[0]!)).toMatchObject({ a: 1, b: MAX_EVAL_DEPTH, c: 1 });
+  });
+
+  it('reports deeper nesting as SPL_TOO_DEEP at the level past the limit, never a stack overflow', () => {
+    const cases: [string, number][] = [
+      [`| makeresults | eval x=${paren(10_000)}`, '| makeresults | eval x='.length + MAX_SPL_NESTING],
+      [`| makeresults | eval x=${'abs('.repeat(10_000)}1${')'.repeat(10_000)}`, '| makeresults | eval x='.length + 4 * MAX_SPL_NESTING],
+      [`| makeresults | eval x=${'-'.repeat(10_000)}1`, '| makeresults | eval x='.length + MAX_SPL_NESTING],
+      [`| makeresults | where ${'NOT '.repeat(10_000)}x`, '| makeresults | where '.length + 4 * MAX_SPL_NESTING],
+      [`| makeresults | eval x=1 IN (${'1 IN ('.repeat(10_000)}1${')'.repeat(10_001)}`, -1],
+      [`search ${'('.repeat(10_000)}a${')'.repeat(10_000)}`, 'search '.length + MAX_SPL_NESTING],
+      [`search ${'NOT '.repeat(10_000)}a`, 'search '.length + 4 * MAX_SPL_NESTING],
+      [`search ${'[search '.repeat(10_000)}a${']'.repeat(10_000)}`, 'search '.length + 8 * MAX_SPL_NESTING],
+    ];
+    for (const [spl, column] of cases) {
+      const e = fail(spl);
+      expect(e.code, spl.slice(0, 40)).toBe('SPL_TOO_DEEP');
+      expect(e.message).toMatch(/more than 256 levels/);
+      if (column >= 0) expect(e.span.start, spl.slice(0, 40)).toBe(column);
+    }
+  });
+
+  it('reports an eval chain deeper than MAX_EVAL_DEPTH as SPL_TOO_DEEP', () => {
+    const e = fail(`| makeresults | eval x=${Array(10_000).fill('1').join('+')}`);
+    expect(e.code).toBe('SPL_TOO_DEEP');
+    expect(e.message).toMatch(/more than 1000 levels deep/);
   });
 });

@@ -314,6 +314,13 @@ describe('search', () => {
     expect(error.column).toBeGreaterThan(0);
     expect(error.text).toContain('^');
   });
+
+  it('reports SPL nested 10k levels deep as a 400 SPL_TOO_DEEP with its position', async () => {
+    const res = await api.fetch('/api/search', { method: 'POST', json: { search: `| makeresults | eval x=${'('.repeat(10_000)}1${')'.repeat(10_000)}` } });
+    expect(res.status).toBe(400);
+    const { error } = (await res.json()) as { error: { line: number; column: number; code: string } };
+    expect(error).toMatchObject({ code: 'SPL_TOO_DEEP', line: 1, column: 280 });
+  });
 });
 
 describe('ingest', () => {

@@ -37,7 +37,9 @@ function parseJson(text: string): unknown {
  * - Default input `_raw`; each value of a multivalue input is parsed and the results concatenated.
  *   Text that is not JSON extracts nothing. XML (starts with `<`) is not supported: decision — a warning
  *   (once per search), not an error, so one XML value does not fail the whole search.
- * - Not modelled: the 5000-character auto-extraction cutoff (limits.conf extraction_cutoff).
+ * - Not modelled: the 5000-character auto-extraction cutoff (limits.conf extraction_cutoff). Instead, values
+ *   inside more than MAX_JSON_DEPTH (128) objects/arrays are not extracted (normalize/json-fields.ts), and a
+ *   path ending on an object or array holding such values yields nothing.
  */
 export const spathCommand = defineCommand<SpathArgs>({
   name: 'spath',

@@ -3,6 +3,20 @@ import { Lexer, type LexMode, type Token } from './lexer.js';
 import { skipQuoted } from '../macros/macros.js';
 import type { CommandAst, EvalBinaryOp, EvalExpr, PipelineAst, SearchExpr, SearchOp, SearchValue } from './ast.js';
 
+/**
+ * Most parentheses, function calls, `NOT`s, signs and subsearches open at once. The parser (and every pass over
+ * the tree after it) recurses once per level, ~10 stack frames for an eval parenthesis: ~850 levels overflow
+ * V8's default stack. Searches written by people nest a handful of levels.
+ */
+export const MAX_SPL_NESTING = 256;
+
+/**
+ * Deepest eval expression tree. A chain `a + b + c` is a left-leaning tree one level deeper per operator, so
+ * this also bounds chains (compiling a 3000-operator chain overflowed the stack); long `OR` chains of a
+ * `search` command are flat and not limited.
+ */
+export const MAX_EVAL_DEPTH = 1000;
+
 export interface ParseOptions {
   /** Parse commands vigil cannot run as a name plus argument text instead of failing (for census and tooling). */
   allowUnknownCommands?: boolean;
@@ -25,7 +39,15 @@ export interface CommandParsers {
  * Parses a macro-expanded search into a pipeline. Command boundaries are the `|` characters outside
  * quotes and subsearch brackets; each command's arguments are then parsed by that command.
  */
-export function parsePipeline(source: SourceText, commands: CommandParsers, start = 0, end = source.text.length, opts: ParseOptions = {}): PipelineAst {
+export function parsePipeline(
+  source: SourceText,
+  commands: CommandParsers,
+  start = 0,
+  end = source.text.length,
+  opts: ParseOptions = {},
+  /** Levels already open around this pipeline (a subsearch's), counted against MAX_SPL_NESTING. */
+  nesting = 0,
+): PipelineAst {
   const text = source.text;
   const segments = splitPipes(source, start, end);
   const leadingPipe = text.slice(start, end).trimStart().startsWith('|');
@@ -61,7 +83,7 @@ export function parsePipeline(source: SourceText, commands: CommandParsers, star
       }
       throw new SplError('SPL_UNSUPPORTED_COMMAND', `unsupported command "${name}"`, nameSpan, source);
     }
-    const p = new ArgParser(lx, source, commands, opts);
+    const p = new ArgParser(lx, source, commands, opts, nesting);
     const args = commands.parseArgs(canonical, p);
     p.expectEnd();
     out.push({ name: canonical, nameSpan, span: span(implicit ? seg.start : first.span.start, trimEndOffset(text, seg.end)), implicit, args });
@@ -127,13 +149,41 @@ export function describe(t: Token): string {
  */
 export class ArgParser {
   private lookahead: { mode: LexMode; token: Token; at: number } | null = null;
+  /** Depth of the eval trees built here (leaves, absent, are 1). */
+  private readonly depths = new WeakMap<EvalExpr, number>();
 
   constructor(
     private readonly lx: Lexer,
     readonly source: SourceText,
     private readonly commands: CommandParsers,
     private readonly parseOptions: ParseOptions = {},
+    /** Levels open now (parentheses, calls, NOT, signs, subsearches), see MAX_SPL_NESTING. */
+    private nesting = 0,
   ) {}
+
+  /** Parses one more nesting level opened at `at`, or fails with SPL_TOO_DEEP past MAX_SPL_NESTING. */
+  private nested<T>(at: Span, parse: () => T): T {
+    if (this.nesting >= MAX_SPL_NESTING) {
+      throw new SplError('SPL_TOO_DEEP', `more than ${MAX_SPL_NESTING} levels of parentheses, function calls, NOT, signs or subsearches open at once`, at, this.source);
+    }
+    this.nesting++;
+    try {
+      return parse();
+    } finally {
+      this.nesting--;
+    }
+  }
+
+  /** Records the depth of an eval node built from `children`, or fails with SPL_TOO_DEEP past MAX_EVAL_DEPTH. */
+  private sized<T extends EvalExpr>(node: T, children: readonly EvalExpr[]): T {
+    let depth = 1;
+    for (const c of children) depth = Math.max(depth, (this.depths.get(c) ?? 1) + 1);
+    if (depth > MAX_EVAL_DEPTH) {
+      throw new SplError('SPL_TOO_DEEP', `expression more than ${MAX_EVAL_DEPTH} levels deep (each operator of a chain such as a+b+c adds one)`, node.span, this.source);
+    }
+    this.depths.set(node, depth);
+    return node;
+  }
 
   error(message: string, sp: Span, code: 'SPL_SYNTAX' | 'SPL_BAD_ARGUMENT' = 'SPL_SYNTAX'): SplError {
     return new SplError(code, message, sp, this.source);
@@ -304,7 +354,7 @@ export class ArgParser {
       this.next('search');
       const n = this.peek('search');
       if (n.kind === 'eof' || n.kind === 'rparen') throw this.error('NOT needs a term after it', t.span);
-      const expr = this.searchNot();
+      const expr = this.nested(t.span, () => this.searchNot());
       return { kind: 'not', expr, span: cover(t.span, expr.span) };
     }
     return this.searchPrimary();
@@ -314,7 +364,7 @@ export class ArgParser {
     const t = this.peek('search');
     if (t.kind === 'lparen') {
       this.next('search');
-      const inner = this.searchAnd();
+      const inner = this.nested(t.span, () => this.searchAnd());
       const close = this.peek('search');
       if (close.kind !== 'rparen') throw this.error('missing `)` to close this group', t.span);
       this.next('search');
@@ -404,7 +454,7 @@ export class ArgParser {
       i++;
     }
     if (depth > 0) throw this.error('unterminated subsearch: missing `]`', open.span);
-    const pipeline = parsePipeline(this.source, this.commands, open.span.end, i - 1, this.parseOptions);
+    const pipeline = this.nested(open.span, () => parsePipeline(this.source, this.commands, open.span.end, i - 1, this.parseOptions, this.nesting));
     this.lookahead = null;
     this.lx.offset = i;
     return { kind: 'subsearch', pipeline, span: span(open.span.start, i) };
@@ -418,7 +468,7 @@ export class ArgParser {
   }
 
   private binary(op: EvalBinaryOp, left: EvalExpr, right: EvalExpr): EvalExpr {
-    return { kind: 'binary', op, left, right, span: cover(left.span, right.span) };
+    return this.sized({ kind: 'binary', op, left, right, span: cover(left.span, right.span) }, [left, right]);
   }
 
   private evalKeyword(...words: string[]): Token | null {
@@ -449,8 +499,8 @@ export class ArgParser {
   private evalNot(): EvalExpr {
     const t = this.evalKeyword('NOT');
     if (t) {
-      const operand = this.evalNot();
-      return { kind: 'unary', op: 'NOT', operand, span: cover(t.span, operand.span) };
+      const operand = this.nested(t.span, () => this.evalNot());
+      return this.sized({ kind: 'unary', op: 'NOT', operand, span: cover(t.span, operand.span) }, [operand]);
     }
     return this.evalCompare();
   }
@@ -469,13 +519,13 @@ export class ArgParser {
       const list: EvalExpr[] = [];
       if (!this.accept('rparen', 'eval')) {
         for (;;) {
-          list.push(this.evalExpr());
+          list.push(this.nested(open.span, () => this.evalExpr()));
           if (this.accept('comma', 'eval')) continue;
           this.expect('rparen', '`)` to close the IN list', 'eval');
           break;
         }
       }
-      return { kind: 'in', value: left, list, span: span(left.span.start, Math.max(open.span.end, this.lx.offset)) };
+      return this.sized({ kind: 'in', value: left, list, span: span(left.span.start, Math.max(open.span.end, this.lx.offset)) }, [left, ...list]);
     }
     return left;
   }
@@ -510,9 +560,9 @@ export class ArgParser {
     const t = this.peek('eval');
     if (t.kind === 'op' && (t.value === '-' || t.value === '+')) {
       this.next('eval');
-      const operand = this.evalUnary();
+      const operand = this.nested(t.span, () => this.evalUnary());
       if (operand.kind === 'number' && t.value === '-') return { ...operand, value: -operand.value, text: '-' + operand.text, span: cover(t.span, operand.span) };
-      return { kind: 'unary', op: t.value, operand, span: cover(t.span, operand.span) };
+      return this.sized({ kind: 'unary', op: t.value, operand, span: cover(t.span, operand.span) }, [operand]);
     }
     return this.evalPrimary();
   }
@@ -527,11 +577,13 @@ export class ArgParser {
       case 'field':
         return { kind: 'field', name: t.value, span: t.span };
       case 'lparen': {
-        const inner = this.evalExpr();
+        const inner = this.nested(t.span, () => this.evalExpr());
         const close = this.peek('eval');
         if (close.kind !== 'rparen') throw this.error('missing `)` to close this parenthesis', t.span);
         this.next('eval');
-        return { ...inner, span: cover(t.span, close.span) } as EvalExpr;
+        const copy = { ...inner, span: cover(t.span, close.span) } as EvalExpr;
+        this.depths.set(copy, this.depths.get(inner) ?? 1);
+        return copy;
       }
       case 'word': {
         if (this.peek('eval').kind === 'lparen') {
@@ -541,7 +593,7 @@ export class ArgParser {
             for (;;) {
               const a = this.peek('eval');
               if (a.kind === 'eof') throw this.error(`missing \`)\` to close ${t.value}(`, t.span);
-              args.push(this.evalExpr());
+              args.push(this.nested(t.span, () => this.evalExpr()));
               if (this.accept('comma', 'eval')) continue;
               const c = this.peek('eval');
               if (c.kind !== 'rparen') throw this.error(`expected \`,\` or \`)\` in the arguments of ${t.value}(), found ${describe(c)}`, c.span);
@@ -549,7 +601,7 @@ export class ArgParser {
               break;
             }
           }
-          return { kind: 'call', name: t.value.toLowerCase(), nameSpan: t.span, args, span: span(t.span.start, this.lx.offset) };
+          return this.sized({ kind: 'call', name: t.value.toLowerCase(), nameSpan: t.span, args, span: span(t.span.start, this.lx.offset) }, args);
         }
         return { kind: 'field', name: t.value, span: t.span };
       }

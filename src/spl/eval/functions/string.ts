@@ -1,5 +1,6 @@
 import type { EvalFunction } from './types.js';
 import { mv, toText, type Scalar } from '../../../events/value.js';
+import { withinJsonDepth } from '../../../normalize/json-fields.js';
 import { numberOf, scalarOf, textOf, type EvalValue } from '../value.js';
 import { mapText } from './helpers.js';
 import { failInLiteral, literalRegex, regexArgument } from './regex.js';
@@ -200,7 +201,8 @@ function jsonText(j: Json): Scalar {
 /**
  * spath(value, path) for JSON. Objects and arrays found at the path come back as compact JSON text
  * (Splunk returns the original text, whitespace included); several matches (through `{}`) make a
- * multivalue. XML input is not supported and gives null, as does text that is not JSON.
+ * multivalue. XML input is not supported and gives null, as does text that is not JSON. A value with
+ * anything inside more than MAX_JSON_DEPTH objects/arrays (normalize/json-fields.ts) is not returned.
  */
 export function spathJson(text: string, path: string): EvalValue {
   let root: Json;
@@ -212,8 +214,15 @@ export function spathJson(text: string, path: string): EvalValue {
   const groups = parsePath(path);
   if (groups === null) return null;
   let nodes: Json[] = [root];
-  for (const group of groups) for (const step of group) nodes = walk(nodes, step);
-  return mv(nodes.map(jsonText));
+  let depth = 0; // objects/arrays the nodes sit inside
+  for (const group of groups) {
+    for (const step of group) {
+      nodes = walk(nodes, step);
+      depth += (step.key !== '' ? 1 : 0) + (step.index !== null ? 1 : 0);
+    }
+  }
+  // Like KV_MODE=json, nothing nested past MAX_JSON_DEPTH is extracted (nor stringified: JSON.stringify recurses).
+  return mv(nodes.filter((n) => withinJsonDepth(n, depth)).map(jsonText));
 }
 
 export const stringFunctions: EvalFunction[] = [
