@@ -1,5 +1,5 @@
 import type { Result } from '../../events/result.js';
-import { mv, toNumber, toText, type Scalar } from '../../events/value.js';
+import { mv, toNumber, toText, type FieldValue, type Scalar } from '../../events/value.js';
 import { fieldPattern } from '../fields.js';
 import type { Span } from '../source.js';
 import { formatCtime, strptime } from '../time/format.js';
@@ -15,9 +15,19 @@ export interface ConvertArgs {
 }
 
 /**
- * `convert [timeformat="..."] ctime(f) [AS g] ...`: converts values in place unless AS is given.
- * ctime renders epoch seconds with `timeformat` (default `%m/%d/%Y %H:%M:%S`) in the search's time zone;
- * values that are not numbers are left as they are.
+ * `convert [timeformat="..."] fn(field) [AS new] ...`: converts values in place unless AS is given
+ * (field names may use `*`). Functions (Search Reference, convert):
+ * - auto(): a number by the first known conversion that applies: numeric text, a number with comma
+ *   separators (1,234), a duration [D+]HH:MM:SS (the docs convert HH:MM:SS times with num()). "If not all
+ *   values of a particular field can be converted", the field is left untouched: *decision*, a streaming
+ *   command cannot look ahead, so this holds per result (all values of a multivalue, or none).
+ * - num(): like auto(), "except non-convertible values are removed" (a field with none left is removed).
+ * - rmcomma(): removes every comma and keeps the text (`1,000,000.00` gives `1000000.00`).
+ * - ctime/mktime (with `timeformat`, default `%m/%d/%Y %H:%M:%S`, in the search's time zone), mstime
+ *   ([MM:]SS.SSS), dur2sec ([D+]HH:MM:SS), rmunit (leading number), memk (k/m/g to kilobytes): a value that
+ *   does not have the form is left as it is.
+ * - none(): the fields it names (wildcards allowed) are kept out of every other conversion of the command
+ *   (`convert auto(*) none(foo)`).
  */
 export const convertCommand = defineCommand<ConvertArgs>({
   name: 'convert',
@@ -55,20 +65,36 @@ export const convertCommand = defineCommand<ConvertArgs>({
   },
   kind: () => 'streaming',
   orderSensitive: () => false,
-  writes: (a) => (a.conversions.some((c) => c.field.includes('*')) ? '*' : a.conversions.map((c) => c.as ?? c.field)),
+  writes: (a) => {
+    const converting = a.conversions.filter((c) => c.fn !== 'none');
+    return converting.some((c) => c.field.includes('*')) ? '*' : converting.map((c) => c.as ?? c.field);
+  },
   create: (args, ctx, next) => {
-    const steps = args.conversions.map((c) => {
+    // Fields named by none() take part in no conversion.
+    const keep = args.conversions.filter((c) => c.fn === 'none').map((c) => fieldPattern(c.field));
+    const excluded = (name: string) => keep.some((m) => m(name));
+    const steps = args.conversions.flatMap((c) => {
+      if (c.fn === 'none') return [];
       const conv = converter(c.fn, args.timeformat, ctx.tz);
       const apply = (row: Result, name: string) => {
+        if (excluded(name)) return;
         const v = row.get(name);
         if (v === null) return;
-        row.set(c.as ?? name, Array.isArray(v) ? mv((v as readonly Scalar[]).map(conv)) : conv(v as Scalar));
+        const vs: readonly Scalar[] = Array.isArray(v) ? v : [v as Scalar];
+        const out = vs.map(conv);
+        let result: FieldValue | null;
+        if (c.fn === 'num') result = mv(out.filter((x): x is Scalar => x !== null));
+        else if (c.fn === 'auto') result = out.includes(null) ? v : mv(out as Scalar[]);
+        else result = mv(out.map((x, i) => x ?? vs[i]!));
+        row.set(c.as ?? name, result);
       };
-      if (!c.field.includes('*')) return (row: Result) => apply(row, c.field);
+      if (!c.field.includes('*')) return [(row: Result) => apply(row, c.field)];
       const m = fieldPattern(c.field);
-      return (row: Result) => {
-        for (const n of row.fieldNames()) if (m(n)) apply(row, n);
-      };
+      return [
+        (row: Result) => {
+          for (const n of row.fieldNames()) if (m(n)) apply(row, n);
+        },
+      ];
     });
     return {
       push: (row) => {
@@ -80,52 +106,55 @@ export const convertCommand = defineCommand<ConvertArgs>({
   },
 });
 
-function converter(fn: ConvertFn, timeformat: string, tz: string): (v: Scalar) => Scalar {
+const DURATION = /^(?:(\d+)\+)?(\d+):(\d{1,2}):(\d{1,2})$/;
+
+function dur2sec(t: string): number | null {
+  const m = DURATION.exec(t);
+  return m ? Number(m[1] ?? 0) * 86400 + Number(m[2]) * 3600 + Number(m[3]) * 60 + Number(m[4]) : null;
+}
+
+/** auto()'s known conversions, in order: a number, a number with comma separators, a duration. */
+function autoNumber(v: Scalar): number | null {
+  const n = toNumber(v);
+  if (n !== null) return n;
+  const t = toText(v);
+  return (t.includes(',') ? toNumber(t.replace(/,/g, '')) : null) ?? dur2sec(t);
+}
+
+/** The conversion of one value, or null when the value does not have the function's form. */
+function converter(fn: Exclude<ConvertFn, 'none'>, timeformat: string, tz: string): (v: Scalar) => Scalar | null {
   switch (fn) {
     case 'ctime':
       return (v) => {
         const n = toNumber(v);
-        return n === null ? v : formatCtime(n, timeformat, tz);
+        return n === null ? null : formatCtime(n, timeformat, tz);
       };
     case 'mktime':
-      return (v) => {
-        const n = strptime(toText(v), timeformat, tz);
-        return n === null ? v : n;
-      };
+      return (v) => strptime(toText(v), timeformat, tz);
     case 'mstime':
       return (v) => {
         const m = /^(?:(\d+):)?(\d+)(?:\.(\d+))?$/.exec(toText(v));
-        if (!m) return v;
+        if (!m) return null;
         return Number(m[1] ?? 0) * 60 + Number(m[2]) + (m[3] ? Number('0.' + m[3]) : 0);
       };
     case 'dur2sec':
-      return (v) => {
-        const m = /^(?:(\d+)\+)?(\d+):(\d{1,2}):(\d{1,2})$/.exec(toText(v));
-        if (!m) return v;
-        return Number(m[1] ?? 0) * 86400 + Number(m[2]) * 3600 + Number(m[3]) * 60 + Number(m[4]);
-      };
+      return (v) => dur2sec(toText(v));
     case 'num':
-      return (v) => toNumber(v) ?? v;
     case 'auto':
-      return (v) => toNumber(v) ?? toNumber(toText(v).replace(/,/g, '')) ?? v;
+      return autoNumber;
     case 'rmcomma':
-      return (v) => {
-        const t = toText(v).replace(/,/g, '');
-        return toNumber(t) ?? t;
-      };
+      return (v) => toText(v).replace(/,/g, '');
     case 'rmunit':
       return (v) => {
         const m = /^\s*([+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?)/.exec(toText(v));
-        return m ? Number(m[1]) : v;
+        return m ? Number(m[1]) : null;
       };
     case 'memk':
       return (v) => {
         const m = /^\s*([+-]?(?:\d+\.?\d*|\.\d+))\s*([kKmMgG]?)\s*$/.exec(toText(v));
-        if (!m) return v;
+        if (!m) return null;
         const mult = { '': 1, k: 1, m: 1024, g: 1024 * 1024 }[m[2]!.toLowerCase() as '' | 'k' | 'm' | 'g'];
         return Number(m[1]) * mult;
       };
-    case 'none':
-      return (v) => v;
   }
 }

@@ -1,0 +1,59 @@
+import { describe, it, expect } from 'vitest';
+import { run, errorOf, at } from './helpers.js';
+
+/** One result whose field `v` holds `value` (a multivalue when it is a list). */
+const withV = (value: string | string[]) =>
+  Array.isArray(value) ? `| makeresults | eval v=split("${value.join('|')}", "|")` : `| makeresults | eval v="${value}"`;
+const convert = async (value: string | string[], fn: string) => (await run(`${withV(value)} | convert ${fn} | fields - _time`))[0];
+
+describe('convert', () => {
+  it('rmcomma removes every comma and keeps the text: 1,000,000.00 gives 1000000.00', async () => {
+    expect(await convert('1,000,000.00', 'rmcomma(v)')).toEqual({ v: '1000000.00' });
+    expect(await convert('a,b', 'rmcomma(v)')).toEqual({ v: 'ab' });
+  });
+
+  it('num() converts like auto() and removes the values it cannot convert', async () => {
+    expect(await convert('12', 'num(v)')).toEqual({ v: 12 });
+    expect(await convert('1,234.5', 'num(v)')).toEqual({ v: 1234.5 });
+    expect(await convert('abc', 'num(v)')).toEqual({});
+    expect(await convert(['1', 'x', '3'], 'num(v)')).toEqual({ v: [1, 3] });
+    expect(await convert('abc', 'num(v) AS n')).toEqual({ v: 'abc' });
+  });
+
+  it('auto() converts with the best known conversion and leaves a field it cannot fully convert untouched', async () => {
+    expect(await convert('12', 'auto(v)')).toEqual({ v: 12 });
+    expect(await convert('1,234', 'auto(v)')).toEqual({ v: 1234 });
+    expect(await convert('00:10:15', 'auto(v)')).toEqual({ v: 615 });
+    expect(await convert('abc', 'auto(v)')).toEqual({ v: 'abc' });
+    expect(await convert(['1', 'x'], 'auto(v)')).toEqual({ v: ['1', 'x'] });
+    expect(await convert(['1', '2,000'], 'auto(v)')).toEqual({ v: [1, 2000] });
+  });
+
+  it('dur2sec, mstime, rmunit and memk follow the docs examples', async () => {
+    expect(await convert('00:10:15', 'dur2sec(v)')).toEqual({ v: 615 });
+    expect(await convert('1+00:00:01', 'dur2sec(v)')).toEqual({ v: 86401 });
+    expect(await convert('01:02.5', 'mstime(v)')).toEqual({ v: 62.5 });
+    expect(await convert('212 sec', 'rmunit(v)')).toEqual({ v: 212 });
+    expect(await convert('2g', 'memk(v)')).toEqual({ v: 2097152 });
+    expect(await convert('10', 'memk(v)')).toEqual({ v: 10 });
+  });
+
+  it('none() keeps the fields it names out of the other conversions (convert auto(*) none(foo))', async () => {
+    const rows = await run('| makeresults | eval foo="1,000", bar="2,000" | convert auto(*) none(foo) | fields - _time');
+    expect(rows).toEqual([{ foo: '1,000', bar: 2000 }]);
+    const wild = await run('| makeresults | eval foo1="1,000", foo2="3", bar="2,000" | convert auto(*) none(foo*) | fields - _time');
+    expect(wild).toEqual([{ foo1: '1,000', foo2: '3', bar: 2000 }]);
+  });
+
+  it('ctime uses the default time format, AS keeps the original', async () => {
+    const rows = await run('| makeresults | eval t=1700000000 | convert ctime(t) AS c | fields - _time');
+    expect(rows).toEqual([{ t: 1700000000, c: '11/14/2023 22:13:20' }]);
+  });
+
+  it('rejects an unknown function at its position', async () => {
+    const spl = '| makeresults | convert nope(x)';
+    const e = await errorOf(spl);
+    expect(e.code).toBe('SPL_BAD_ARGUMENT');
+    expect(e.format()).toContain(at(spl, 'nope'));
+  });
+});
