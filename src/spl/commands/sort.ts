@@ -62,7 +62,8 @@ export const sortCommand = defineCommand<SortArgs>({
     return { limit, keys, reverse };
   },
   kind: () => 'transforming',
-  orderSensitive: () => false,
+  // Ties keep their input order (the sort is stable), so the input must be in search order.
+  orderSensitive: () => true,
   ordersOutput: () => true,
   writes: () => [],
   create: (args, _ctx, next) => {

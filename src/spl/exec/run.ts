@@ -6,7 +6,7 @@ import type { LookupProvider } from '../lookups.js';
 import { compileSearch } from '../search/predicate.js';
 import { SplError, type Span } from '../source.js';
 import type { SearchPlan } from '../plan/plan.js';
-import { NewestFirst } from './newest-first.js';
+import { NewestFirst, Retrieval } from './newest-first.js';
 
 export interface ExecuteOptions {
   source: EventSource | null;
@@ -100,18 +100,20 @@ export function createContext(plan: SearchPlan, opts: Pick<ExecuteOptions, 'now'
 
 /**
  * Builds the operator chain of a plan in front of `output`, inserting newest-first sorts where the plan
- * asks for them. Every static check of every command (types, regexes, lookups) happens here.
+ * asks for them (behind a first operator that notes each event's original time). Every static check of
+ * every command (types, regexes, lookups) happens here.
  */
 export function buildOperators(plan: SearchPlan, ctx: ExecContext, output: Sink): Sink {
-  let sink: Sink = plan.sortAtEnd ? new NewestFirst(output) : output;
+  const retrieval = plan.sortAtEnd || plan.stages.some((s) => s.sortBefore) ? new Retrieval() : null;
+  let sink: Sink = plan.sortAtEnd ? new NewestFirst(output, retrieval!) : output;
   for (let i = plan.stages.length - 1; i >= 0; i--) {
     const s = plan.stages[i]!;
     sink = s.blueprint.create(s.command.args, ctx, sink, s.command);
-    if (s.sortBefore) sink = new NewestFirst(sink);
+    if (s.sortBefore) sink = new NewestFirst(sink, retrieval!);
   }
   if (plan.generating) plan.generating.blueprint.create(plan.generating.command.args, ctx, sink, plan.generating.command);
   else compileSearch(plan.lead, ctx.source);
-  return sink;
+  return retrieval ? retrieval.tap(sink) : sink;
 }
 
 /** Collects results into an array. */

@@ -29,7 +29,7 @@ export type TimeBound = number | string | null;
 export interface PlannedStage {
   command: CommandAst;
   blueprint: AnyCommand;
-  /** Restore search order (newest first) before this stage: it is order-sensitive and its input is not ordered. */
+  /** Restore search order (newest first by the events' original _time) before this stage: order matters from here on. */
   sortBefore: boolean;
 }
 
@@ -44,7 +44,7 @@ export interface SearchPlan {
   lead: SearchExpr | null;
   scan: ScanRequest;
   stages: PlannedStage[];
-  /** Sort the final output newest first (no command set an order and the source is unordered). */
+  /** Sort the final output in search order (no command set an order and the source is unordered). */
   sortAtEnd: boolean;
   earliest: number | null;
   latest: number | null;
@@ -90,11 +90,26 @@ export function planSearch(pipeline: PipelineAst, opts: PlanOptions): SearchPlan
     raw = rawFilterOf(lead);
   }
 
-  // Restore newest-first order where an order-sensitive command needs it.
+  // Search order over an unordered source (files): events must reach the first command newest first
+  // by their original _time. Sorting there would hold every matching event, so the sort waits until
+  // order matters: before the first order-sensitive command, or before a command that holds its input
+  // (the sort keys of rows only travel through streaming commands, exec/newest-first.ts), or at the
+  // end. Streaming commands map each row on its own, so sorting their output by the rows' events gives
+  // what sorting their input would; nothing is sorted when a command sets the order first (stats).
+  const blueprints = stagesAst.map((command) => commandBlueprint(command.name)!);
+  const orderNeededAfter = (i: number): boolean => {
+    for (let j = i + 1; j < stagesAst.length; j++) {
+      const args = stagesAst[j]!.args;
+      if (blueprints[j]!.orderSensitive(args)) return true;
+      if (blueprints[j]!.ordersOutput?.(args)) return false;
+    }
+    return true;
+  };
   let ordered = generating ? true : opts.sourceNewestFirst;
-  const stages: PlannedStage[] = stagesAst.map((command) => {
-    const blueprint = commandBlueprint(command.name)!;
-    const sortBefore = !ordered && blueprint.orderSensitive(command.args);
+  const stages: PlannedStage[] = stagesAst.map((command, i) => {
+    const blueprint = blueprints[i]!;
+    const holdsInput = blueprint.kind(command.args) !== 'streaming' && !blueprint.ordersOutput?.(command.args);
+    const sortBefore = !ordered && (blueprint.orderSensitive(command.args) || (holdsInput && orderNeededAfter(i)));
     if (sortBefore) ordered = true;
     if (blueprint.ordersOutput?.(command.args)) ordered = true;
     return { command, blueprint, sortBefore };
@@ -213,10 +228,10 @@ export function explainPlan(plan: SearchPlan): string {
     lines.push(`filter: leading search${plan.lead ? '' : ' (all events)'}`);
   }
   for (const s of plan.stages) {
-    if (s.sortBefore) lines.push('sort: newest first (order-sensitive command follows)');
+    if (s.sortBefore) lines.push('sort: newest first by event time (order matters from here on)');
     lines.push(`${s.blueprint.kind(s.command.args)}: ${s.command.name}`);
   }
-  if (plan.sortAtEnd) lines.push('sort: newest first');
+  if (plan.sortAtEnd) lines.push('sort: newest first by event time');
   return lines.join('\n');
 }
 

@@ -289,11 +289,14 @@ const blueprints: AggregationBlueprint[] = [
   },
   {
     name: 'earliest',
+    // Of events with the same _time the first seen wins: search order decides.
+    orderSensitive: true,
     doc: 'earliest(X): the value of X in the event with the smallest _time.',
     create: () => new ByTime(-1, true),
   },
   {
     name: 'latest',
+    orderSensitive: true,
     doc: 'latest(X): the value of X in the event with the largest _time.',
     create: () => new ByTime(1, true),
   },
@@ -309,6 +312,7 @@ const blueprints: AggregationBlueprint[] = [
   },
   {
     name: 'mode',
+    orderSensitive: true,
     doc: 'mode(X): the most frequent value (first seen wins ties).',
     create: () => new Mode(),
   },

@@ -1,0 +1,167 @@
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Event } from '../../src/events/event.js';
+import { FileSource } from '../../src/sources/file.js';
+import { MemorySource } from '../../src/sources/memory.js';
+import { explainPlan, plan, runSearch } from '../../src/spl/index.js';
+import { memorySource, rowsText } from '../helpers.js';
+import { rng } from '../rng.js';
+
+/**
+ * Search order over an unordered source (files): events reach the first command newest first by their
+ * original _time (equal times: a later line counts as newer), and every command keeps the order it makes.
+ */
+
+let dir: string;
+beforeAll(() => {
+  dir = mkdtempSync(join(tmpdir(), 'vigil-order-'));
+});
+afterAll(() => {
+  rmSync(dir, { recursive: true, force: true });
+});
+
+/** A file of Tetragon-shaped JSON lines, in the given (unordered) order. */
+function file(name: string, events: { t: number; [k: string]: unknown }[]): FileSource {
+  const path = join(dir, name);
+  const lines = events.map(({ t, ...fields }) => JSON.stringify({ time: new Date(t * 1000).toISOString(), node_name: 'n1', ...fields }));
+  writeFileSync(path, lines.join('\n') + '\n');
+  return new FileSource([path]);
+}
+
+const T = 1_795_255_200;
+const ids = async (spl: string, source: FileSource) => rowsText((await runSearch(spl, { source, now: T + 86400 })).results);
+
+describe('search order over a file', () => {
+  it('sorts by the original _time, not by a _time that eval changed', async () => {
+    const src = file('eval-time.jsonl', [
+      { t: T + 10, id: 'a', v: 0 },
+      { t: T + 30, id: 'b', v: 1 },
+      { t: T + 20, id: 'c', v: 0 },
+    ]);
+    // b is the newest event; eval moves its _time two hours back, and head still returns it first.
+    expect((await ids('* | eval _time=_time-v*7200 | head 1 | table id', src)).map((r) => r['id'])).toEqual(['b']);
+    expect((await ids('* | eval _time=_time-v*7200 | table id', src)).map((r) => r['id'])).toEqual(['b', 'c', 'a']);
+  });
+
+  it('keeps the rows mvexpand makes from one event in their order', async () => {
+    const src = file('mv.jsonl', [
+      { t: T, id: 'old', x: ['p', 'q', 'r'] },
+      { t: T + 5, id: 'new', x: ['s', 't'] },
+    ]);
+    expect((await ids("* | eval x='x{}' | mvexpand x limit=2 | table x", src)).map((r) => r['x'])).toEqual(['s', 't', 'p', 'q']);
+    expect((await ids("* | eval x='x{}' | mvexpand x | head 3 | table x", src)).map((r) => r['x'])).toEqual(['s', 't', 'p']);
+  });
+
+  it('gives the mvexpand reference example 3 in its documented order', async () => {
+    const src = file('mvexpand-doc.jsonl', [
+      { t: Date.UTC(2018, 3, 1, 0, 11, 22) / 1000, a: ['1', '2', '5'], b: ['2', '3', '2'] },
+      { t: Date.UTC(2018, 3, 1, 0, 11, 23) / 1000, a: ['22', '23', '51'], b: ['21', '32', '24'] },
+    ]);
+    const spl = '* | eval fields = mvzip(\'a{}\',\'b{}\') | mvexpand fields | rex field=fields "(?<alpha>\\d+),(?<beta>\\d+)" | table _time alpha beta';
+    const rows = await ids(spl, src);
+    expect(rows.map((r) => [r['alpha'], r['beta']])).toEqual([
+      ['22', '21'],
+      ['23', '32'],
+      ['51', '24'],
+      ['1', '2'],
+      ['2', '3'],
+      ['5', '2'],
+    ]);
+  });
+
+  it('orders rows that table rebuilt (no _time left) by their events', async () => {
+    const src = file('table.jsonl', [
+      { t: T + 1, id: 'a' },
+      { t: T + 3, id: 'b' },
+      { t: T + 2, id: 'c' },
+      { t: T + 2, id: 'd' },
+    ]);
+    // Equal times: the later line (d) counts as newer.
+    expect((await ids('* | table id', src)).map((r) => r['id'])).toEqual(['b', 'd', 'c', 'a']);
+  });
+
+  it('sorts before a command that holds its input when order matters after it', async () => {
+    const src = file('eventstats.jsonl', [
+      { t: T + 1, id: 'a', k: 'x' },
+      { t: T + 3, id: 'b', k: 'y' },
+      { t: T + 2, id: 'c', k: 'x' },
+    ]);
+    expect(await ids('* | eval _time=0 | eventstats count by k | table id count', src)).toEqual([
+      { id: 'b', count: '1' },
+      { id: 'c', count: '2' },
+      { id: 'a', count: '2' },
+    ]);
+    expect((await ids('* | eventstats count | head 1 | table id', src)).map((r) => r['id'])).toEqual(['b']);
+  });
+
+  it('breaks sort ties and earliest()/latest() ties in search order', async () => {
+    const src = file('ties.jsonl', [
+      { t: T + 1, id: 'a', k: 1 },
+      { t: T + 3, id: 'b', k: 1 },
+      { t: T + 2, id: 'c', k: 0 },
+    ]);
+    expect((await ids('* | sort k | table id', src)).map((r) => r['id'])).toEqual(['c', 'b', 'a']);
+    expect(await ids('* | bin _time span=1h | stats earliest(id) AS e latest(id) AS l', src)).toEqual([{ e: 'b', l: 'b' }]);
+  });
+});
+
+describe('where the planner sorts', () => {
+  const explain = (spl: string) => explainPlan(plan(spl, { sourceNewestFirst: false, now: T }));
+
+  it('does not sort when a command sets the order before anything needs it', () => {
+    expect(explain('* | eval x=1 | mvexpand y | stats count by x')).not.toContain('sort:');
+    expect(explain('* | bin _time span=5m | stats values(x) by _time')).not.toContain('sort:');
+  });
+
+  it('sorts before the first order-sensitive command, or before eventstats/bin bins= when order matters later', () => {
+    expect(explain('* | eval x=1 | head 3')).toMatch(/streaming: eval\nsort: newest first[^\n]*\nstreaming: head/);
+    expect(explain('* | eventstats count | stats count')).not.toContain('sort:');
+    expect(explain('* | eventstats count | table x')).toMatch(/sort: newest first[^\n]*\ntransforming: eventstats/);
+    expect(explain('* | bin x | table x')).toMatch(/sort: newest first[^\n]*\ntransforming: bin/);
+    expect(explain('* | table x')).toMatch(/streaming: table\nsort: newest first by event time$/);
+  });
+});
+
+describe('an unordered source gives what the same events newest first give', () => {
+  const STAGES = [
+    'eval _time=_time-n*7',
+    'eval n=n*2',
+    'where n>3',
+    'search k=a*',
+    'mvexpand m',
+    'mvexpand m limit=1',
+    'table _time id k n m',
+    'fields - m',
+    'head 4',
+    'tail 3',
+    'dedup k',
+    'streamstats count AS c',
+    'eventstats count AS e by k',
+    'sort k',
+    'bin _time span=10s',
+    'bin n bins=3',
+    'rename id AS id2',
+  ];
+  const TAILS = ['', '| stats list(id) AS l first(n) AS f by k', '| stats count by k', '| head 2', '| table id k n'];
+
+  it('for random pipelines of streaming and order-sensitive commands', async () => {
+    const r = rng(7);
+    for (let trial = 0; trial < 150; trial++) {
+      const n = 3 + Math.floor(r() * 8);
+      const events: Partial<Event>[] = Array.from({ length: n }, (_, i) => ({
+        // Few distinct times, so ties happen.
+        _time: T + Math.floor(r() * 4) * 10,
+        _raw: JSON.stringify({ id: `e${i}`, k: ['a', 'ab', 'b'][Math.floor(r() * 3)], n: Math.floor(r() * 6), m: ['p', 'q', 'r'].slice(0, Math.floor(r() * 4)) }),
+        sourcetype: 'json',
+      }));
+      const stages = Array.from({ length: 1 + Math.floor(r() * 4) }, () => STAGES[Math.floor(r() * STAGES.length)]!);
+      const spl = ['*', ...stages].join(' | ') + ' ' + TAILS[Math.floor(r() * TAILS.length)]!;
+      const full = events.map((e) => ({ index: 'main', source: 'memory', host: 'test-host', ...e }) as Event);
+      const unordered = await runSearch(spl, { source: memorySource(events), now: T });
+      const ordered = await runSearch(spl, { source: new MemorySource(full), now: T });
+      expect(rowsText(unordered.results), spl).toEqual(rowsText(ordered.results));
+    }
+  });
+});
