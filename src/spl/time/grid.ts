@@ -7,7 +7,8 @@
  * 1795255198.92 on a 300 grid is 1795254900.
  *
  * Integers and values with at most six decimals (every epoch: `_time` keeps microseconds) take
- * integer arithmetic on safe integers; anything else takes BigInt arithmetic on the decimal digits.
+ * integer arithmetic on safe integers; other values take the float quotient when it is clearly away
+ * from a boundary, and BigInt arithmetic on the decimal digits otherwise.
  */
 
 /** A decimal `coefficient × 10^-scale` (scale ≥ 0). */
@@ -107,6 +108,16 @@ export function floorOnGrid(value: number, grid: Grid): { start: number; end: nu
       const origin = grid.originMicros!;
       const start = origin + floorDivSafe(m - origin, grid.stepMicros) * grid.stepMicros;
       if (Math.abs(start) + grid.stepMicros < Number.MAX_SAFE_INTEGER) return { start: start / 1e6, end: (start + grid.stepMicros) / 1e6 };
+    } else {
+      // More decimals (computed values): the float quotient decides when it is farther from an integer
+      // than its error can be (the operands' own rounding to doubles included, with a wide margin).
+      const q = (value - grid.origin) / grid.step;
+      const k = Math.floor(q);
+      const slack = ((Math.abs(value) + Math.abs(grid.origin)) / grid.step + Math.abs(q)) * 2 ** -50;
+      const start = grid.originMicros! + k * grid.stepMicros;
+      if (q - k > slack && k + 1 - q > slack && Math.abs(start) + grid.stepMicros < Number.MAX_SAFE_INTEGER) {
+        return { start: start / 1e6, end: (start + grid.stepMicros) / 1e6 };
+      }
     }
   }
   const v = toDecimal(value);
