@@ -67,6 +67,21 @@ export class SourceText {
     const { line, column } = lineColumn(seg.origin.text, originOffset);
     return { line, column, origin: seg.origin, offset: originOffset };
   }
+
+  /**
+   * `text`, the value of an argument of this source (searchmatch's search string, streamstats
+   * reset_after's expression), as a source of its own for parsing that value. Its offsets map back to where
+   * the argument is written, so errors inside it point into the user's text: `pieces` says where each part
+   * of the value starts in `text` (`from`) and in this source (`at`); a value glued from several quoted
+   * parts has one piece per part (escapes inside a part shift the columns after them by one).
+   */
+  embedded(text: string, pieces: readonly { from: number; at: number }[]): SourceText {
+    const segments = pieces.map((piece, i) => {
+      const loc = this.locate(piece.at);
+      return { start: piece.from, end: pieces[i + 1]?.from ?? text.length, origin: loc.origin, originStart: loc.offset };
+    });
+    return new SourceText(text, segments, this.root);
+  }
 }
 
 export class SourceTextBuilder {

@@ -1,13 +1,20 @@
 import { Row, type Result } from '../../events/result.js';
 import { toNumber } from '../../events/value.js';
 import { VigilError } from '../../errors.js';
+import { compileEval, evalTypeOf } from '../eval/compile.js';
+import type { Compiled } from '../eval/functions/types.js';
+import type { EvalExpr } from '../parse/ast.js';
+import { parseEvalSource } from '../parse/parser.js';
+import { SplError, type SourceText } from '../source.js';
 import type { Accumulator } from '../stats/aggregations.js';
 import { Aggregator, GroupKeys } from '../stats/aggregator.js';
 import { parseStatsArgs, type StatsArgs } from '../stats/parse.js';
 import { parseSpan } from '../time/span.js';
-import { defineCommand } from './types.js';
+import { defineCommand, type ExecContext } from './types.js';
 
 const OPTIONS = ['current', 'window', 'global', 'reset_on_change', 'time_window', 'allnum', 'reset_before', 'reset_after'] as const;
+/** Options whose value is an eval expression. */
+const EXPRESSIONS = ['reset_before', 'reset_after'] as const;
 
 /** limits.conf [streamstats] max_stream_window: the largest `window=` Splunk accepts. */
 export const MAX_STREAM_WINDOW = 10_000;
@@ -21,6 +28,15 @@ export interface StreamstatsArgs {
   resetOnChange: boolean;
   /** time_window in seconds, or null. */
   timeWindow: number | null;
+  resetBefore: ResetCondition | null;
+  resetAfter: ResetCondition | null;
+}
+
+/** A reset_before=/reset_after= expression, with the source its spans refer to (the option's value). */
+export interface ResetCondition {
+  key: (typeof EXPRESSIONS)[number];
+  expr: EvalExpr;
+  source: SourceText;
 }
 
 /**
@@ -41,29 +57,34 @@ export interface StreamstatsArgs {
  * - `time_window=<span>` (fixed units only) limits the window to results within the span of the current
  *   one (|Δ_time| < span). Splunk requires time-sorted input for it; so do we (the oldest entries are
  *   dropped from the front of the window).
+ * - `reset_before="("<eval-expression>")"` resets all of the accumulated statistics (every group, the
+ *   windows too) before a result for which the expression is true; `reset_after=` does so after the
+ *   result got its statistics, and its expression can read them (`reset_after="("count>=3")"`). The value
+ *   may be written as the docs do (quoted parentheses glued to the expression) or as one quoted string.
  *
  * Decisions (UNVERIFIED in the reference notes):
  * - A result missing a BY field passes through unchanged and does not enter any window.
  * - A multivalue BY value feeds each of its groups and receives the aggregates of the first one.
  * - The window keeps a copy of each result as it arrived, so aggregates never see fields written later.
- * - `reset_before=`/`reset_after=` are not supported (an error); `allnum=` is accepted and ignored.
+ * - The reset expressions are evaluated for every result, also those missing a BY field; `allnum=` is
+ *   accepted and ignored.
  * Unlimited windows cost one accumulator per group; `window=N` recomputes over up to N kept copies.
  */
 export const streamstatsCommand = defineCommand<StreamstatsArgs>({
   name: 'streamstats',
-  doc: 'streamstats [current=] [window=] [global=] [reset_on_change=] [time_window=] <fn>(<field>) [AS name]... [BY <fields>]: running aggregates.',
+  doc: 'streamstats [current=] [window=] [global=] [reset_on_change=] [reset_before=] [reset_after=] [time_window=] <fn>(<field>) [AS name]... [BY <fields>]: running aggregates.',
   parse: (p) => {
-    const stats = parseStatsArgs(p, OPTIONS);
+    const stats = parseStatsArgs(p, OPTIONS, EXPRESSIONS);
     if (stats.aggregations.length === 0) throw p.error('streamstats needs at least one statistical function, e.g. streamstats count', p.peek('search').span);
     const o = stats.options;
     const bool = (key: string, dflt: boolean) => {
       const v = o.get(key);
       return v ? p.parseBool(v.value, v.span) : dflt;
     };
-    for (const key of ['reset_before', 'reset_after']) {
-      const v = o.get(key);
-      if (v) throw p.error(`streamstats ${key}= is not supported`, v.span, 'SPL_BAD_ARGUMENT');
-    }
+    const reset = (key: ResetCondition['key']): ResetCondition | null => {
+      const source = o.get(key)?.source;
+      return source ? { key, expr: parseEvalSource(source), source } : null;
+    };
     bool('allnum', false);
     let window = 0;
     const w = o.get('window');
@@ -91,118 +112,152 @@ export const streamstatsCommand = defineCommand<StreamstatsArgs>({
       global: bool('global', true),
       resetOnChange: bool('reset_on_change', false),
       timeWindow,
+      resetBefore: reset('reset_before'),
+      resetAfter: reset('reset_after'),
     };
   },
   kind: () => 'streaming',
   orderSensitive: () => true,
   writes: (a) => a.stats.aggregations.map((x) => x.as),
   create: (args, ctx, next) => {
-    const agg = new Aggregator(args.stats.aggregations, ctx);
-    const names = args.stats.aggregations.map((x) => x.as);
-    const by = args.stats.by;
-    const { current, resetOnChange } = args;
-    let lastKey: string | null = null;
-
-    const keys = new GroupKeys(by);
-    // Without BY, every result is in the one group whose key is ''.
-    const groupKeys = (row: Result): string[] => keys.all(row).map((g) => g.key);
-    /** Writes through a scratch row so `AS x` never overwrites an input before it is read. */
-    const writeFrom = (state: Accumulator[], row: Result) => {
-      const out = new Row();
-      agg.write(state, out);
-      for (const n of names) row.set(n, out.get(n));
-    };
-
-    if (args.window === 0 && args.timeWindow === null) {
-      const groups = new Map<string, Accumulator[]>();
-      return {
-        push: (row) => {
-          const keys = groupKeys(row);
-          if (keys.length === 0) {
-            next.push(row);
-            return;
-          }
-          if (resetOnChange && by.length > 0) {
-            const k = keys.join('\u0001');
-            if (lastKey !== null && k !== lastKey) groups.clear();
-            lastKey = k;
-          }
-          const states = keys.map((k) => {
-            let s = groups.get(k);
-            if (!s) groups.set(k, (s = agg.newState()));
-            return s;
-          });
-          if (current) {
-            for (const s of states) agg.feed(s, row);
-            writeFrom(states[0]!, row);
-          } else {
-            const out = new Row();
-            agg.write(states[0]!, out);
-            for (const s of states) agg.feed(s, row);
-            for (const n of names) row.set(n, out.get(n));
-          }
-          next.push(row);
-        },
-        end: () => next.end(),
-      };
-    }
-
-    // Windowed: keep copies of the earlier rows in the window and recompute for each row.
-    interface Entry {
-      snap: Result;
-      keys: string[];
-      time: number | null;
-    }
-    const span = args.timeWindow;
-    // Earlier rows a window keeps: the current row takes one of the N places when current=true.
-    const keep = args.window === 0 ? Infinity : current ? args.window - 1 : args.window;
-    const perGroup = !args.global && by.length > 0;
-    const windows = new Map<string, Entry[]>();
-    const inSpan = (e: Entry, t: number | null) => span === null || (t !== null && e.time !== null && Math.abs(t - e.time) < span);
-    const windowOf = (k: string): Entry[] => {
-      let w = windows.get(k);
-      if (!w) windows.set(k, (w = []));
-      return w;
-    };
-    const trim = (w: Entry[], t: number | null) => {
-      while (w.length > keep) w.shift();
-      if (span !== null) while (w.length > 0 && !inSpan(w[0]!, t)) w.shift();
-    };
+    const running = args.window === 0 && args.timeWindow === null ? unlimited(args, ctx) : windowed(args, ctx);
+    const resetBefore = args.resetBefore && resetTest(args.resetBefore, ctx);
+    const resetAfter = args.resetAfter && resetTest(args.resetAfter, ctx);
     return {
       push: (row) => {
-        const keys = groupKeys(row);
-        if (keys.length === 0) {
-          next.push(row);
-          return;
-        }
-        if (resetOnChange && by.length > 0) {
-          const k = keys.join('\u0001');
-          if (lastKey !== null && k !== lastKey) windows.clear();
-          lastKey = k;
-        }
-        const tv = row.get('_time');
-        const t = tv === null || Array.isArray(tv) ? null : toNumber(tv as string | number);
-        const entry: Entry = { snap: row.clone(), keys, time: t };
-        const k0 = keys[0]!;
-        const w = windowOf(perGroup ? k0 : '');
-        trim(w, t);
-        const state = agg.newState();
-        for (const e of w) if ((perGroup || by.length === 0 || e.keys.includes(k0)) && inSpan(e, t)) agg.feed(state, e.snap);
-        if (current) agg.feed(state, entry.snap);
-        writeFrom(state, row);
-        if (perGroup) {
-          for (const k of keys) {
-            const gw = windowOf(k);
-            gw.push(entry);
-            trim(gw, t);
-          }
-        } else {
-          w.push(entry);
-          trim(w, t);
-        }
+        if (resetBefore && resetBefore(row) === true) running.clear();
+        running.compute(row);
+        // Before the row moves on: later commands may change it.
+        if (resetAfter && resetAfter(row) === true) running.clear();
         next.push(row);
       },
       end: () => next.end(),
     };
   },
 });
+
+/** Running aggregates: `compute` writes them onto a result (one with every BY field), `clear` starts over. */
+interface Running {
+  compute(row: Result): void;
+  clear(): void;
+}
+
+/** A reset expression compiled against the source it was written in; it must be a boolean, like where's. */
+function resetTest(c: ResetCondition, ctx: ExecContext): Compiled {
+  const t = evalTypeOf(c.expr, ctx, c.source);
+  if (t !== 'boolean' && t !== 'any') {
+    throw new SplError('SPL_BAD_ARGUMENT', `${c.key} needs a boolean expression; this one is a ${t}`, c.expr.span, c.source);
+  }
+  return compileEval(c.expr, ctx, c.source);
+}
+
+/** What both kinds of running aggregates share: the aggregator, group keys and reset_on_change. */
+function common(args: StreamstatsArgs, ctx: ExecContext) {
+  const agg = new Aggregator(args.stats.aggregations, ctx);
+  const names = args.stats.aggregations.map((x) => x.as);
+  const by = args.stats.by;
+  const keys = new GroupKeys(by);
+  let lastKey: string | null = null;
+  return {
+    agg,
+    names,
+    by,
+    // Without BY, every result is in the one group whose key is ''.
+    groupKeys: (row: Result): string[] => keys.all(row).map((g) => g.key),
+    /** Writes through a scratch row so `AS x` never overwrites an input before it is read. */
+    writeFrom: (state: Accumulator[], row: Result) => {
+      const out = new Row();
+      agg.write(state, out);
+      for (const n of names) row.set(n, out.get(n));
+    },
+    /** reset_on_change: whether this result's BY values differ from the last ones seen. */
+    changed: (groupKeys: string[]): boolean => {
+      if (!args.resetOnChange || by.length === 0) return false;
+      const k = groupKeys.join('\u0001');
+      const changed = lastKey !== null && k !== lastKey;
+      lastKey = k;
+      return changed;
+    },
+  };
+}
+
+/** No window: one accumulator per group. */
+function unlimited(args: StreamstatsArgs, ctx: ExecContext): Running {
+  const { agg, names, groupKeys, writeFrom, changed } = common(args, ctx);
+  const groups = new Map<string, Accumulator[]>();
+  return {
+    clear: () => groups.clear(),
+    compute: (row) => {
+      const keys = groupKeys(row);
+      if (keys.length === 0) return;
+      if (changed(keys)) groups.clear();
+      const states = keys.map((k) => {
+        let s = groups.get(k);
+        if (!s) groups.set(k, (s = agg.newState()));
+        return s;
+      });
+      if (args.current) {
+        for (const s of states) agg.feed(s, row);
+        writeFrom(states[0]!, row);
+      } else {
+        const out = new Row();
+        agg.write(states[0]!, out);
+        for (const s of states) agg.feed(s, row);
+        for (const n of names) row.set(n, out.get(n));
+      }
+    },
+  };
+}
+
+/** window= or time_window=: keep copies of the earlier rows in the window and recompute for each row. */
+function windowed(args: StreamstatsArgs, ctx: ExecContext): Running {
+  const { agg, by, groupKeys, writeFrom, changed } = common(args, ctx);
+  interface Entry {
+    snap: Result;
+    keys: string[];
+    time: number | null;
+  }
+  const span = args.timeWindow;
+  // Earlier rows a window keeps: the current row takes one of the N places when current=true.
+  const keep = args.window === 0 ? Infinity : args.current ? args.window - 1 : args.window;
+  const perGroup = !args.global && by.length > 0;
+  const windows = new Map<string, Entry[]>();
+  const inSpan = (e: Entry, t: number | null) => span === null || (t !== null && e.time !== null && Math.abs(t - e.time) < span);
+  const windowOf = (k: string): Entry[] => {
+    let w = windows.get(k);
+    if (!w) windows.set(k, (w = []));
+    return w;
+  };
+  const trim = (w: Entry[], t: number | null) => {
+    while (w.length > keep) w.shift();
+    if (span !== null) while (w.length > 0 && !inSpan(w[0]!, t)) w.shift();
+  };
+  return {
+    clear: () => windows.clear(),
+    compute: (row) => {
+      const keys = groupKeys(row);
+      if (keys.length === 0) return;
+      if (changed(keys)) windows.clear();
+      const tv = row.get('_time');
+      const t = tv === null || Array.isArray(tv) ? null : toNumber(tv as string | number);
+      const entry: Entry = { snap: row.clone(), keys, time: t };
+      const k0 = keys[0]!;
+      const w = windowOf(perGroup ? k0 : '');
+      trim(w, t);
+      const state = agg.newState();
+      for (const e of w) if ((perGroup || by.length === 0 || e.keys.includes(k0)) && inSpan(e, t)) agg.feed(state, e.snap);
+      if (args.current) agg.feed(state, entry.snap);
+      writeFrom(state, row);
+      if (perGroup) {
+        for (const k of keys) {
+          const gw = windowOf(k);
+          gw.push(entry);
+          trim(gw, t);
+        }
+      } else {
+        w.push(entry);
+        trim(w, t);
+      }
+    },
+  };
+}

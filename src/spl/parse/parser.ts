@@ -1,5 +1,5 @@
 import { SplError, cover, span, type SourceText, type Span } from '../source.js';
-import { Lexer, type LexMode, type Token } from './lexer.js';
+import { Lexer, isSpace, type LexMode, type Token } from './lexer.js';
 import { skipQuoted } from '../macros/macros.js';
 import type { CommandAst, EvalBinaryOp, EvalExpr, PipelineAst, SearchExpr, SearchOp, SearchValue } from './ast.js';
 
@@ -143,6 +143,23 @@ export function describe(t: Token): string {
   }
 }
 
+/** For values parsed on their own (below): they hold no commands, so a subsearch in one is an unknown command. */
+const NO_COMMANDS: CommandParsers = { resolve: () => undefined, parseArgs: () => undefined };
+
+/** Parses a whole source (see SourceText.embedded) as one eval expression: streamstats reset_after=. */
+export function parseEvalSource(source: SourceText): EvalExpr {
+  const p = new ArgParser(new Lexer(source, 0, source.text.length), source, NO_COMMANDS);
+  const e = p.evalExpr();
+  const t = p.peek('eval');
+  if (t.kind !== 'eof') throw p.error(`unexpected ${describe(t)} after the expression`, t.span);
+  return e;
+}
+
+/** Parses a whole source (see SourceText.embedded) as a search expression: searchmatch()'s argument. */
+export function parseSearchSource(source: SourceText): SearchExpr | null {
+  return new ArgParser(new Lexer(source, 0, source.text.length), source, NO_COMMANDS).searchExpr();
+}
+
 /**
  * The argument parser handed to each command: token access in either lexing mode plus the shared
  * grammars (search expressions, eval expressions, field lists, `key=value` options).
@@ -262,18 +279,66 @@ export class ArgParser {
 
   /**
    * `key=value` when the next tokens are a word, `=` and a value; otherwise null (nothing consumed).
-   * Keys are matched case-insensitively against `keys`.
+   * Keys are matched case-insensitively against `keys`; the value of a key in `glued` is read by
+   * `gluedValue` (an expression such as `reset_after="("count>3")"`).
    */
-  option(keys: readonly string[]): { key: string; value: string; span: Span; valueSpan: Span; quoted: boolean } | null {
+  option(
+    keys: readonly string[],
+    glued: readonly string[] = [],
+  ): { key: string; value: string; span: Span; valueSpan: Span; quoted: boolean; source?: SourceText } | null {
     const k = this.peek('search');
     if (k.kind !== 'word' || !keys.includes(k.value.toLowerCase())) return null;
     const eq = this.peek2('search');
     if (eq.kind !== 'op' || eq.value !== '=') return null;
     this.next('search');
     this.next('search');
+    if (glued.includes(k.value.toLowerCase())) {
+      const g = this.gluedValue();
+      if (g.value === '') throw this.error(`expected a value for ${k.value}=`, g.span, 'SPL_BAD_ARGUMENT');
+      return { key: k.value.toLowerCase(), value: g.value, span: cover(k.span, g.span), valueSpan: g.span, quoted: this.source.text[g.span.start] === '"', source: g.source };
+    }
     const v = this.next('search');
     if (v.kind !== 'word' && v.kind !== 'string') throw this.error(`expected a value for ${k.value}=, found ${describe(v)}`, v.span);
     return { key: k.value.toLowerCase(), value: v.value, span: cover(k.span, v.span), valueSpan: v.span, quoted: v.kind === 'string' };
+  }
+
+  /**
+   * A value written as quoted and bare parts glued together, up to the next space outside quotes: the
+   * parts' text joined with the quotes removed, as a source of its own (SourceText.embedded) to parse.
+   * The docs write streamstats' expressions this way (`reset_after="("count>3")"` is `(count>3)`); a plain
+   * `"(count>3)"` reads the same.
+   */
+  gluedValue(): { value: string; span: Span; source: SourceText } {
+    const text = this.source.text;
+    const end = this.lx.end;
+    let i = this.lookahead ? this.lookahead.at : this.lx.offset;
+    while (i < end && isSpace(text.charCodeAt(i))) i++;
+    const start = i;
+    let value = '';
+    const pieces: { from: number; at: number }[] = [];
+    let bare = false;
+    while (i < end && !isSpace(text.charCodeAt(i))) {
+      const c = text[i]!;
+      if (c === '"') {
+        const s = new Lexer(this.source, i, end).next('eval');
+        pieces.push({ from: value.length, at: i + 1 });
+        bare = false;
+        value += s.value;
+        i = s.span.end;
+        continue;
+      }
+      if (!bare) pieces.push({ from: value.length, at: i });
+      bare = true;
+      if (c === '\\' && (text[i + 1] === '"' || text[i + 1] === '\\')) {
+        value += text[i + 1];
+        i += 2;
+      } else {
+        value += c;
+        i++;
+      }
+    }
+    this.skipTo(i);
+    return { value, span: span(start, i), source: this.source.embedded(value, pieces.length ? pieces : [{ from: 0, at: start }]) };
   }
 
   /** A comma- and/or space-separated list of field names (wildcards allowed), stopping at a word in `stop`. */

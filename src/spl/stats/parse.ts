@@ -1,6 +1,6 @@
 import type { EvalExpr } from '../parse/ast.js';
 import type { ArgParser } from '../parse/parser.js';
-import { cover, type Span } from '../source.js';
+import { cover, type SourceText, type Span } from '../source.js';
 import { aggregationFor, type AggregationBlueprint } from './aggregations.js';
 
 /** One aggregation of a stats-family command: `values(process) AS process`. */
@@ -16,21 +16,31 @@ export interface AggregationSpec {
   span: Span;
 }
 
+export interface StatsOption {
+  value: string;
+  span: Span;
+  /** The value of an expression option as a source of its own to parse (ArgParser.gluedValue). */
+  source?: SourceText | undefined;
+}
+
 export interface StatsArgs {
-  options: Map<string, { value: string; span: Span }>;
+  options: Map<string, StatsOption>;
   aggregations: AggregationSpec[];
   by: string[];
 }
 
-/** Parses `[options] agg [AS name] (, agg ...)* [BY field, ...]` shared by stats/eventstats/streamstats. */
-export function parseStatsArgs(p: ArgParser, optionKeys: readonly string[]): StatsArgs {
-  const options = new Map<string, { value: string; span: Span }>();
+/**
+ * Parses `[options] agg [AS name] (, agg ...)* [BY field, ...]` shared by stats/eventstats/streamstats.
+ * Options in `exprKeys` hold an expression, read as ArgParser.gluedValue reads it.
+ */
+export function parseStatsArgs(p: ArgParser, optionKeys: readonly string[], exprKeys: readonly string[] = []): StatsArgs {
+  const options = new Map<string, StatsOption>();
   const aggregations: AggregationSpec[] = [];
   let by: string[] = [];
   for (;;) {
-    const o = p.option(optionKeys);
+    const o = p.option(optionKeys, exprKeys);
     if (!o) break;
-    options.set(o.key, { value: o.value, span: o.valueSpan });
+    options.set(o.key, { value: o.value, span: o.valueSpan, source: o.source });
   }
   for (;;) {
     const t = p.peek('search');
@@ -41,9 +51,9 @@ export function parseStatsArgs(p: ArgParser, optionKeys: readonly string[]): Sta
     if (t.kind !== 'word') break;
     const lower = t.value.toLowerCase();
     if (lower === 'by') break;
-    const opt = p.option(optionKeys);
+    const opt = p.option(optionKeys, exprKeys);
     if (opt) {
-      options.set(opt.key, { value: opt.value, span: opt.valueSpan });
+      options.set(opt.key, { value: opt.value, span: opt.valueSpan, source: opt.source });
       continue;
     }
     p.next('search');
@@ -97,9 +107,9 @@ export function parseStatsArgs(p: ArgParser, optionKeys: readonly string[]): Sta
     if (by.length === 0) throw p.error('BY needs at least one field', p.peek('search').span);
   }
   for (;;) {
-    const o = p.option(optionKeys);
+    const o = p.option(optionKeys, exprKeys);
     if (!o) break;
-    options.set(o.key, { value: o.value, span: o.valueSpan });
+    options.set(o.key, { value: o.value, span: o.valueSpan, source: o.source });
   }
   return { options, aggregations, by };
 }

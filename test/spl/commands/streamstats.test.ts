@@ -75,6 +75,25 @@ describe('streamstats', () => {
     expect(rows.map((r) => r.rank)).toEqual([1, 1, 2, 1, 1, 2]);
   });
 
+  it('reset_after resets every aggregate after a result whose expression (which sees the aggregates) is true', async () => {
+    const docs = await run(`${DOC} | streamstats count as c reset_after="("c>=2")" | table c`);
+    expect(docs.map((r) => r.c)).toEqual([1, 2, 1, 2, 1, 2]);
+    const plain = await run(`${DOC} | streamstats sum(bytes) as total reset_after="(total>500)" | table total`);
+    expect(plain.map((r) => r.total)).toEqual([100, 300, 700, 50, 200, 300]);
+    // With BY every group starts over, not only the result's own.
+    const by = await run(`${DOC} | streamstats count by host reset_after="(count>=2)" | table host count`);
+    expect(by.map((r) => `${r.host}${r.count}`)).toEqual(['x1', 'y1', 'x2', 'x1', 'y1', 'x2']);
+  });
+
+  it('reset_before resets before the result whose expression is true, windows included', async () => {
+    const rows = await run(`${DOC} | streamstats count as c reset_before="("host==\\"y\\"")" | table c`);
+    expect(rows.map((r) => r.c)).toEqual([1, 1, 2, 3, 1, 2]);
+    const bare = await run(`${DOC} | streamstats window=3 sum(bytes) as s reset_before=(n=4) | table s`);
+    expect(bare.map((r) => r.s)).toEqual([100, 300, 700, 50, 200, 300]);
+    const after = await run(`${DOC} | streamstats window=2 current=f count as c reset_after="(n=3)" | table c`);
+    expect(after.map((r) => r.c)).toEqual([0, 1, 2, 0, 1, 2]);
+  });
+
   it('rejects bad arguments at their position', async () => {
     const cases: [string, string, string][] = [
       ['| makeresults | streamstats window=x count', 'x', 'SPL_BAD_ARGUMENT'],
@@ -84,7 +103,10 @@ describe('streamstats', () => {
       ['| makeresults | streamstats reset_on_change=x count', 'x', 'SPL_BAD_ARGUMENT'],
       ['| makeresults | streamstats time_window=1mon count', '1mon', 'SPL_BAD_ARGUMENT'],
       ['| makeresults | streamstats time_window=5x count', '5x', 'SPL_BAD_ARGUMENT'],
-      ['| makeresults | streamstats reset_after="(n>1)" count', '"(n>1)"', 'SPL_BAD_ARGUMENT'],
+      ['| makeresults | streamstats reset_after="(count*2)" count', '(count*2)', 'SPL_BAD_ARGUMENT'],
+      ['| makeresults | streamstats reset_before="("count>")" count', ')"', 'SPL_SYNTAX'],
+      ['| makeresults | streamstats reset_after="(nope(count))" count', 'nope', 'SPL_UNSUPPORTED_FUNCTION'],
+      ['| makeresults | streamstats reset_after="" count', '""', 'SPL_BAD_ARGUMENT'],
       ['| makeresults | streamstats nope(x)', 'nope', 'SPL_BAD_ARGUMENT'],
     ];
     for (const [spl, token, code] of cases) {
