@@ -32,6 +32,7 @@ function compileHelpers(ctx: EvalContext, source: SourceText): CompileHelpers {
       throw new SplError(code, message, at, source);
     },
     ctx,
+    source,
   };
   return helpers;
 }

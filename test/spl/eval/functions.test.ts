@@ -7,6 +7,7 @@ import { Row } from '../../../src/events/result.js';
 import type { FieldValue } from '../../../src/events/value.js';
 import type { EvalValue } from '../../../src/spl/eval/value.js';
 import { EVAL_FUNCTIONS } from '../../../src/spl/eval/functions/index.js';
+import { run } from '../commands/helpers.js';
 
 // 2023-11-14T22:13:20Z: the search start time every test runs with.
 const NOW = 1_700_000_000;
@@ -215,6 +216,37 @@ describe('matching functions', () => {
     expect(ev('ipmask("255.255.255.0", "10.20.30.120")')).toBe('10.20.30.0');
     expect(ev('ipmask("0.255.0.224", "10.20.30.120")')).toBe('0.20.0.96');
     expect(ev('ipmask("255.255.255.0", "nope")')).toBeNull();
+  });
+
+  it('searchmatch applies the search command to the result (docs example: x=hi y=* matches)', () => {
+    const docs = { _raw: 'x=hi y=bye', x: 'hi', y: 'bye' };
+    expect(ev('if(searchmatch("x=hi y=*"), "yes", "no")', docs)).toBe('yes');
+    expect(ev('searchmatch("x=HI")', docs)).toBe(true);
+    expect(ev('searchmatch("x=hi y=no*")', docs)).toBe(false);
+    expect(ev('searchmatch("x=hi OR y=no")', docs)).toBe(true);
+    expect(ev('searchmatch("NOT z=1")', docs)).toBe(true);
+    expect(ev('searchmatch("z!=1")', docs)).toBe(false);
+    // Bare terms match _raw at token boundaries; CIDR values and numbers as in search.
+    expect(ev('searchmatch("bye")', docs)).toBe(true);
+    expect(ev('searchmatch("by")', docs)).toBe(false);
+    expect(ev('searchmatch("ip=10.0.0.0/8 n>5")', { ip: '10.1.2.3', n: '7.0' })).toBe(true);
+    expect(ev('searchmatch("p=\\"a b\\"")', { p: 'A B' })).toBe(true);
+  });
+
+  it('searchmatch runs in the engine as in the docs example', async () => {
+    const spl = '| makeresults count=1 | eval _raw = "x=hi y=bye" | eval x="hi" | eval y="bye" | eval test=if(searchmatch("x=hi y=*"), "yes", "no") | table test';
+    expect(await run(spl)).toEqual([{ test: 'yes' }]);
+    expect(await run('| makeresults count=3 | streamstats count as n | where searchmatch("n>1 NOT n=3") | table n')).toEqual([{ n: 2 }]);
+  });
+
+  it('searchmatch needs a literal search string and reports errors inside it at their position', () => {
+    const e = compileError('searchmatch(x)');
+    expect(e.code).toBe('SPL_BAD_ARGUMENT');
+    expect(spanText('searchmatch(x)', e)).toBe('x');
+    const text = 'searchmatch("a=1 (b=2")';
+    const e2 = compileError(text);
+    expect(e2.code).toBe('SPL_SYNTAX');
+    expect(e2.format()).toContain('at 1:18');
   });
 
   it('validate returns the value of the first failing check', () => {

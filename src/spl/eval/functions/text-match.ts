@@ -6,10 +6,12 @@ import { truthy } from '../truthy.js';
 import { isMv, textOf, type EvalValue } from '../value.js';
 import { compileAll } from './helpers.js';
 import { regexArgument } from './regex.js';
+import { parseSearchSource } from '../../parse/parser.js';
+import { compileSearch } from '../../search/predicate.js';
 
 /**
  * Matching and comparison functions (Search Reference, "Comparison and Conditional functions"):
- * match, like, in, validate. searchmatch is registered elsewhere.
+ * match, like, in, validate, searchmatch.
  *
  * Multivalue subjects: match() and like() hold when any value matches, the same "any value" rule
  * the comparison operators follow (Splunk does not document it). A null subject gives null, so
@@ -74,6 +76,20 @@ export const matchFunctions: EvalFunction[] = [
         for (const x of xs) for (const y of ys) if (compareScalars(x, y) === 0) return true;
       }
       return false;
+    },
+  },
+  {
+    name: 'searchmatch',
+    minArgs: 1,
+    maxArgs: 1,
+    doc: 'searchmatch("<search>"): true when the result matches the search string, by the search command\'s rules (case-insensitive values, wildcards, bare terms in _raw).',
+    returns: 'boolean',
+    compile: (args, h) => {
+      const arg = args[0]!;
+      // The search is parsed once, so it must be written in the expression, as Splunk requires.
+      if (arg.kind !== 'string') return h.fail('searchmatch() needs a literal search string in double quotes', arg.span);
+      const source = h.source.embedded(arg.value, [{ from: 0, at: arg.span.start + 1 }]);
+      return compileSearch(parseSearchSource(source), source);
     },
   },
   {

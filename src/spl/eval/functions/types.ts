@@ -1,7 +1,7 @@
 import type { EvalExpr } from '../../parse/ast.js';
 import type { Result } from '../../../events/result.js';
 import type { EvalType, EvalValue } from '../value.js';
-import type { Span } from '../../source.js';
+import type { SourceText, Span } from '../../source.js';
 
 /** What functions may read besides their arguments. `now` is the search's start time (epoch seconds). */
 export interface EvalContext {
@@ -20,6 +20,8 @@ export interface CompileHelpers {
   /** Raises an SPL error at a span (bad argument, bad regex...). */
   fail(message: string, at: Span, code?: 'SPL_BAD_ARGUMENT' | 'SPL_UNSUPPORTED_FUNCTION' | 'REGEX_UNSUPPORTED' | 'REGEX_INVALID'): never;
   ctx: EvalContext;
+  /** The text the expression was parsed from (spans refer to it). */
+  source: SourceText;
 }
 
 /**
