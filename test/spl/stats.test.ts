@@ -85,6 +85,10 @@ describe('stats functions on documented examples', () => {
     expect(await one(`${values('10,9,8,7,6,5,4,3,2,1')} | stats perc95(v) as a perc90(v) as b perc5(v) as c p99.5(v) as d`)).toEqual({ a: '10', b: '10', c: '1', d: '10' });
   });
 
+  it('sumsq, range, stdev and var of the numeric values', async () => {
+    expect(await one(`${values('1,2,3,x')} | stats sumsq(v) as q range(v) as r var(v) as s2 varp(v) as p2`)).toEqual({ q: '14', r: '2', s2: '1', p2: '0.666666666666667' });
+  });
+
   it('max and min order numbers before strings, strings lexicographically', async () => {
     expect(await one(`${values('9,10,100,abc')} | stats max(v) as hi min(v) as lo`)).toEqual({ hi: 'abc', lo: '9' });
     expect(await one(`${values('9,10,100')} | stats max(v) as hi min(v) as lo`)).toEqual({ hi: '100', lo: '9' });

@@ -81,6 +81,20 @@ class Sum implements Accumulator {
   }
 }
 
+class SumSq implements Accumulator {
+  private s = 0;
+  private any = false;
+  add(v: Scalar): void {
+    const n = numberOf(v);
+    if (n === null) return;
+    this.s += n * n;
+    this.any = true;
+  }
+  result(): number | null {
+    return this.any ? this.s : null;
+  }
+}
+
 class Avg implements Accumulator {
   private s = 0;
   private c = 0;
@@ -252,6 +266,11 @@ const blueprints: AggregationBlueprint[] = [
     name: 'sum',
     doc: 'sum(X): sum of the numeric values of X.',
     create: () => new Sum(),
+  },
+  {
+    name: 'sumsq',
+    doc: 'sumsq(X): sum of the squares of the numeric values of X.',
+    create: () => new SumSq(),
   },
   {
     name: 'avg',
