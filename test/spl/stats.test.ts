@@ -83,6 +83,9 @@ describe('stats functions on documented examples', () => {
     const spl = `${values('1,2,3,4')} | stats perc50(v) as a p50(v) as b exactperc50(v) as c upperperc50(v) as d perc25(v) as e p100(v) as f`;
     expect(await one(spl)).toEqual({ a: '3', b: '3', c: '3', d: '3', e: '2', f: '4' });
     expect(await one(`${values('10,9,8,7,6,5,4,3,2,1')} | stats perc95(v) as a perc90(v) as b perc5(v) as c p99.5(v) as d`)).toEqual({ a: '10', b: '10', c: '1', d: '10' });
+    // The rank is computed without binary rounding: 29% of 100 values is rank 29 (0.29 × 100 is 28.999…).
+    const hundred = '| makeresults count=100 | streamstats count as v';
+    expect(await one(`${hundred} | stats perc29(v) as a perc50(v) as b median(v) as c`)).toEqual({ a: '30', b: '51', c: '51' });
   });
 
   it('sumsq, range, stdev and var of the numeric values', async () => {

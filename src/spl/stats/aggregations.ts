@@ -209,7 +209,7 @@ class Percentile implements Accumulator {
     const xs = this.xs;
     if (!xs.length) return null;
     xs.sort((a, b) => a - b);
-    return xs[Math.min(xs.length - 1, Math.floor((this.p / 100) * xs.length))]!;
+    return xs[Math.min(xs.length - 1, Math.floor((this.p * xs.length) / 100))]!;
   }
 }
 
