@@ -15,6 +15,12 @@ export type ErrorCode =
   | 'SPL_MACRO_LIMIT'
   | 'SPL_TOO_DEEP'
   | 'SPL_RUNTIME'
+  // a search stopped by a limit of `vigil serve` (config `search:`), or cancelled
+  | 'SPL_LIMIT_TIME'
+  | 'SPL_LIMIT_MEMORY'
+  | 'SPL_LIMIT_RESULTS'
+  | 'SPL_LIMIT_CONCURRENCY'
+  | 'SPL_CANCELLED'
   // regular expressions (PCRE -> JS)
   | 'REGEX_UNSUPPORTED'
   | 'REGEX_INVALID'

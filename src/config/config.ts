@@ -60,6 +60,22 @@ export interface IndexConfig {
   retention: RetentionPolicy;
 }
 
+/** The `search:` section: limits of every search `vigil serve` runs (API, console, scheduled runs). */
+export interface SearchConfig {
+  /** Wall-clock limit of an API or console search, seconds (scheduled runs use `schedule.run_timeout`). */
+  maxTimeSeconds: number;
+  /** Heap of one search's worker thread, bytes; past it only that worker dies. */
+  maxMemoryBytes: number;
+  /** Rows one search may return. */
+  maxResults: number;
+  /** Bytes (as JSON) of the rows one search may return. */
+  maxResultBytes: number;
+  /** API and console searches running at once (each on its own worker thread). */
+  maxConcurrent: number;
+  /** API and console searches waiting for a worker; beyond, a search is refused. */
+  maxQueued: number;
+}
+
 export interface GeneratedToken {
   token: string;
   path: string;
@@ -75,6 +91,7 @@ export interface VigilConfig {
   hec: HecConfig;
   http: HttpConfig;
   indexes: Record<string, IndexConfig>;
+  search: SearchConfig;
   /** Raw `schedule:` section, validated by its own consumer. */
   schedule?: unknown;
   /** Raw `detections:` section, validated by its own consumer. */
@@ -120,6 +137,15 @@ export const DEFAULTS = {
   maxInflightBytes: 64 * 1024 * 1024,
   httpHost: '127.0.0.1',
   httpPort: 8000,
+  search: {
+    maxTimeSeconds: 300,
+    maxMemoryBytes: 1024 * 1024 * 1024,
+    // Splunk's dispatch.max_count (savedsearches.conf) defaults to 500000 too.
+    maxResults: 500_000,
+    maxResultBytes: 100 * 1024 * 1024,
+    maxConcurrent: 4,
+    maxQueued: 32,
+  },
 } as const;
 
 export const HEC_TOKEN_FILE = 'hec-token';
@@ -128,7 +154,7 @@ export const API_TOKEN_FILE = 'api-token';
 /** Splunk's rule: lowercase letters, digits, `_` and `-`, not starting with `_` or `-`. */
 export const INDEX_NAME = /^[a-z0-9][a-z0-9_-]*$/;
 
-const KNOWN_TOP = new Set(['dataDir', 'hec', 'http', 'indexes']);
+const KNOWN_TOP = new Set(['dataDir', 'hec', 'http', 'indexes', 'search']);
 /** Sections owned by other modules: passed through without a warning. */
 const PASSTHROUGH_TOP = new Set(['schedule', 'detections', 'alert_actions', 'users']);
 
@@ -356,6 +382,36 @@ function indexesSection(w: Where, value: unknown): Record<string, IndexConfig> {
   return out;
 }
 
+/** Worker heaps below this cannot hold the store connection and the content. */
+const MIN_SEARCH_MEMORY = 64 * 1024 * 1024;
+
+function count(w: Where, path: Path, value: unknown, dflt: number, min: number): number {
+  if (value === undefined || value === null) return dflt;
+  if (typeof value !== 'number' || !Number.isInteger(value) || value < min) fail(w.at(path), `${label(path)} must be a whole number of at least ${min}, got ${describe(value)}`);
+  return value;
+}
+
+function searchSection(w: Where, value: unknown): SearchConfig {
+  const m = mapping(w, ['search'], value, ['maxTime', 'maxMemory', 'maxResults', 'maxResultBytes', 'maxConcurrent', 'maxQueued']);
+  const d = DEFAULTS.search;
+  let maxTimeSeconds: number = d.maxTimeSeconds;
+  if (m['maxTime'] !== undefined && m['maxTime'] !== null) {
+    const s = parseDuration(m['maxTime']);
+    if (s === null || s <= 0) fail(w.at(['search', 'maxTime']), `"search.maxTime" must be a duration like 5m or a number of seconds, got ${describe(m['maxTime'])}`);
+    maxTimeSeconds = s;
+  }
+  const maxMemoryBytes = size(w, ['search', 'maxMemory'], m['maxMemory'], d.maxMemoryBytes);
+  if (maxMemoryBytes < MIN_SEARCH_MEMORY) fail(w.at(['search', 'maxMemory']), `"search.maxMemory" must be at least 64MB, got ${describe(m['maxMemory'])}`);
+  return {
+    maxTimeSeconds,
+    maxMemoryBytes,
+    maxResults: count(w, ['search', 'maxResults'], m['maxResults'], d.maxResults, 1),
+    maxResultBytes: size(w, ['search', 'maxResultBytes'], m['maxResultBytes'], d.maxResultBytes),
+    maxConcurrent: count(w, ['search', 'maxConcurrent'], m['maxConcurrent'], d.maxConcurrent, 1),
+    maxQueued: count(w, ['search', 'maxQueued'], m['maxQueued'], d.maxQueued, 0),
+  };
+}
+
 async function readConfigFile(path: string): Promise<{ data: Record<string, unknown>; where: Where }> {
   let text: string;
   try {
@@ -449,6 +505,7 @@ export async function loadConfig(options: LoadConfigOptions = {}): Promise<Vigil
   }
 
   const indexes = indexesSection(w, data['indexes']);
+  const search = searchSection(w, data['search']);
 
   const generated: VigilConfig['generated'] = {};
   if (tokens.length === 0) {
@@ -473,7 +530,7 @@ export async function loadConfig(options: LoadConfigOptions = {}): Promise<Vigil
   const http: HttpConfig = { host: str(w, ['http', 'host'], httpRaw['host']) ?? DEFAULTS.httpHost, port: httpPort, apiTokens: api };
   if (httpTls) http.tls = httpTls;
 
-  const config: VigilConfig = { file, dataDir, hec, http, indexes, generated, warnings };
+  const config: VigilConfig = { file, dataDir, hec, http, indexes, search, generated, warnings };
   if ('schedule' in data) config.schedule = data['schedule'];
   if ('detections' in data) config.detections = data['detections'];
   if ('alert_actions' in data) config.alertActions = data['alert_actions'];

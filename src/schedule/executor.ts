@@ -3,22 +3,25 @@ import { workerEntry } from '../worker-entry.js';
 import { Row, toObject, type Result } from '../events/result.js';
 import type { FieldValue } from '../events/value.js';
 import type { EventSource, SeqSubsetSource } from '../events/scan.js';
-import { VigilError } from '../errors.js';
+import { VigilError, type ErrorCode } from '../errors.js';
 import type { ContentPack } from '../detections/content.js';
-import { MacroLibrary, runSearch, type ExecuteStats } from '../spl/index.js';
+import { resultToJson } from '../outputs/json.js';
+import { MacroLibrary, streamSearch, type ExecuteStats, type Sink, type TimeBound } from '../spl/index.js';
 import type { LookupProvider } from '../spl/lookups.js';
+import { SourceText, SplError, type Span } from '../spl/source.js';
 
 const NO_MACROS = new MacroLibrary();
 
-/** One search of a scheduled run. */
+/** One search: a scheduled run, a filter preview, an API or console search. */
 export interface RunRequest {
   /** For messages. */
   name: string;
   /** The search with its macros already expanded (see expandedSearch), so workers need no macros. */
   search: string;
-  earliest: number;
-  latest: number;
-  /** The scheduled time: the search's now. */
+  /** Default time range (the search's own earliest=/latest= win): epoch seconds, a modifier, or null for none. */
+  earliest: TimeBound;
+  latest: TimeBound;
+  /** The search's now (a run's scheduled time). */
   now: number;
   tz: string;
   defaultIndexes: readonly string[] | 'all';
@@ -38,63 +41,274 @@ function requestSource(source: EventSource, req: RunRequest): EventSource {
   return (source as SeqSubsetSource).subset(req.eventSeqs);
 }
 
-/**
- * Runs a request's search over `source` (both executors: here, and in the worker thread). Its macros are
- * already expanded; lookups come from the current content.
- */
-export function runRequest(req: RunRequest, source: EventSource, lookups: LookupProvider, signal?: AbortSignal) {
-  return runSearch(req.search, {
-    macros: NO_MACROS,
-    lookups,
-    source: requestSource(source, req),
-    now: req.now,
-    tz: req.tz,
-    earliest: req.earliest,
-    latest: req.latest,
-    defaultIndexes: req.defaultIndexes,
-    name: req.name,
-    ...(signal ? { signal } : {}),
-  });
+/** What one search may return (the config's `search:` section); past either, it stops with SPL_LIMIT_RESULTS. */
+export interface ResultLimits {
+  maxResults: number;
+  /** Size of the rows as JSON text, counted in characters. */
+  maxResultBytes: number;
+}
+
+const UNLIMITED: ResultLimits = { maxResults: Infinity, maxResultBytes: Infinity };
+
+/** How a search's rows come back, and when it stops early. */
+export interface ExecuteOptions {
+  /** Aborting cancels the search (its worker is terminated): the promise rejects with SearchCancelled. */
+  signal?: AbortSignal;
+  /** Stop, successfully, after this many rows (the API's `limit`). */
+  limit?: number;
+  /** Streams the rows as JSON text (`resultToJson` in the request's zone) instead of collecting them. */
+  onJson?: (rows: string[]) => void;
+  /** Streams the rows instead of collecting them. */
+  onRows?: (rows: Result[]) => void;
+  /** Events scanned so far, at most every `progressMs` (default 250; 0: never). */
+  onProgress?: (scanned: number) => void;
+  progressMs?: number;
 }
 
 export interface RunOutput {
+  /** The rows, unless they were streamed (`onRows`, `onJson`). */
   rows: Result[];
   stats: ExecuteStats;
 }
 
-/** Runs searches for the scheduler. */
+/** Runs searches: the scheduler's runs, and the API's and console's searches. */
 export interface RunExecutor {
-  /** Rejects with RunTimeout when the search exceeds `timeoutMs`, with the SplError/VigilError on failure. */
-  execute(req: RunRequest, timeoutMs: number): Promise<RunOutput>;
+  /**
+   * Rejects with RunTimeout when the search runs longer than `timeoutMs`, SearchCancelled when
+   * `opts.signal` aborts, a `SPL_LIMIT_*` VigilError at a limit, the SplError/VigilError on failure.
+   */
+  execute(req: RunRequest, timeoutMs: number, opts?: ExecuteOptions): Promise<RunOutput>;
   close(): Promise<void>;
 }
 
 export class RunTimeout extends VigilError {
   constructor(name: string, ms: number) {
-    super('SPL_RUNTIME', `search "${name}" exceeded its ${Math.round(ms / 1000)} s time limit and was stopped`);
+    super('SPL_LIMIT_TIME', `search "${name}" exceeded its ${Math.max(1, Math.round(ms / 1000))} s time limit and was stopped`);
     this.name = 'RunTimeout';
+  }
+}
+
+/** A search stopped because its client went away or the server is stopping: nobody wants its result. */
+export class SearchCancelled extends VigilError {
+  constructor(name: string, why: string) {
+    super('SPL_CANCELLED', `search "${name}" was cancelled: ${why}`);
+    this.name = 'SearchCancelled';
+  }
+}
+
+function cancelled(req: RunRequest, signal: AbortSignal): SearchCancelled {
+  return new SearchCancelled(req.name, typeof signal.reason === 'string' ? signal.reason : 'its client went away');
+}
+
+/** What the runner of a search needs of its options (sent to the worker with the request). */
+interface StreamSpec extends ResultLimits {
+  format: 'rows' | 'json';
+  limit: number;
+  progressMs: number;
+}
+
+/** What a running search reports, from its worker or in process. */
+type SearchMessage =
+  | { type: 'started' }
+  | { type: 'rows'; rows: Record<string, FieldValue>[] }
+  | { type: 'json'; rows: string[] }
+  | { type: 'progress'; scanned: number }
+  | { type: 'done'; stats: ExecuteStats }
+  | { type: 'error'; error: { code: ErrorCode; message: string; span: Span | null } };
+
+/** Rows are sent in chunks of about this many characters (and at every scanned batch). */
+const CHUNK_CHARS = 1 << 16;
+
+function specOf(opts: ExecuteOptions, limits: ResultLimits): StreamSpec {
+  return {
+    format: opts.onJson ? 'json' : 'rows',
+    limit: opts.limit ?? Infinity,
+    progressMs: opts.onProgress ? (opts.progressMs ?? 250) : 0,
+    maxResults: limits.maxResults,
+    maxResultBytes: limits.maxResultBytes,
+  };
+}
+
+function errorMessage(e: unknown): SearchMessage {
+  return {
+    type: 'error',
+    error: {
+      code: e instanceof VigilError ? e.code : 'SPL_RUNTIME',
+      message: (e as Error).message ?? String(e),
+      span: e instanceof SplError ? e.span : null,
+    },
+  };
+}
+
+/**
+ * Runs a request over `source` and reports through `emit`: rows in chunks (flushed at every scanned
+ * batch, so what a stopped search found is already out), progress, then done or error. The result
+ * limits are enforced here, where the rows are made (both executors: here, and in the worker thread).
+ * Its macros are already expanded; lookups come from the content.
+ */
+async function runStreaming(req: RunRequest, source: EventSource | Promise<EventSource>, lookups: LookupProvider, spec: StreamSpec, emit: (m: SearchMessage) => void, signal?: AbortSignal): Promise<void> {
+  const enough = new AbortController(); // the caller's `limit` was reached
+  let objects: Record<string, FieldValue>[] = [];
+  let lines: string[] = [];
+  let pendingChars = 0;
+  let count = 0;
+  let chars = 0;
+  let lastProgress = -Infinity;
+  const flush = () => {
+    if (objects.length) emit({ type: 'rows', rows: objects });
+    if (lines.length) emit({ type: 'json', rows: lines });
+    objects = [];
+    lines = [];
+    pendingChars = 0;
+  };
+  const sink: Sink = {
+    push: (r: Result) => {
+      if (count >= spec.limit) return;
+      let size: number;
+      if (spec.format === 'json') {
+        const line = JSON.stringify(resultToJson(r, req.tz));
+        size = line.length;
+        if (count < spec.maxResults && chars + size <= spec.maxResultBytes) lines.push(line);
+      } else {
+        const o = toObject(r);
+        size = JSON.stringify(o).length;
+        if (count < spec.maxResults && chars + size <= spec.maxResultBytes) objects.push(o);
+      }
+      if (count >= spec.maxResults || chars + size > spec.maxResultBytes) {
+        flush();
+        const what = count >= spec.maxResults ? `more than ${spec.maxResults} results (search.maxResults)` : `more than ${spec.maxResultBytes} bytes of results (search.maxResultBytes)`;
+        throw new VigilError('SPL_LIMIT_RESULTS', `search "${req.name}" returned ${what} and was stopped; the first ${count} were returned`);
+      }
+      count++;
+      chars += size;
+      pendingChars += size;
+      if (count >= spec.limit) enough.abort();
+      if (pendingChars >= CHUNK_CHARS) flush();
+    },
+    end: () => {},
+  };
+  try {
+    const from = requestSource(await source, req);
+    emit({ type: 'started' });
+    const stats = await streamSearch(
+      req.search,
+      {
+        macros: NO_MACROS,
+        lookups,
+        source: from,
+        now: req.now,
+        tz: req.tz,
+        earliest: req.earliest,
+        latest: req.latest,
+        defaultIndexes: req.defaultIndexes,
+        name: req.name,
+        signal: signal ? AbortSignal.any([signal, enough.signal]) : enough.signal,
+        onProgress: (p) => {
+          flush();
+          if (spec.progressMs > 0 && performance.now() - lastProgress >= spec.progressMs) {
+            lastProgress = performance.now();
+            emit({ type: 'progress', scanned: p.scanned });
+          }
+        },
+      },
+      sink,
+    );
+    flush();
+    emit({ type: 'done', stats });
+  } catch (e) {
+    // Stopped at the caller's limit while the scan was between batches: a success.
+    if (enough.signal.aborted && !signal?.aborted) {
+      flush();
+      emit({ type: 'done', stats: { eventsScanned: 0, eventsMatched: 0, results: count, durationMs: 0 } });
+      return;
+    }
+    emit(errorMessage(e));
+  }
+}
+
+/** The caller's side of one search: turns its messages into the options' callbacks and a RunOutput. */
+class Job {
+  private readonly rows: Result[] = [];
+  private settled = false;
+  constructor(
+    readonly req: RunRequest,
+    readonly opts: ExecuteOptions,
+    private readonly resolve: (out: RunOutput) => void,
+    private readonly rejectWith: (e: unknown) => void,
+  ) {}
+
+  /** Handles one message; true when the search is over. */
+  receive(m: SearchMessage): boolean {
+    if (this.settled) return true;
+    switch (m.type) {
+      case 'started':
+        return false;
+      case 'rows': {
+        const rows = m.rows.map((o) => new Row(o));
+        if (this.opts.onRows) this.opts.onRows(rows);
+        else for (const r of rows) this.rows.push(r);
+        return false;
+      }
+      case 'json':
+        this.opts.onJson?.(m.rows);
+        return false;
+      case 'progress':
+        this.opts.onProgress?.(m.scanned);
+        return false;
+      case 'done':
+        this.settled = true;
+        this.resolve({ rows: this.rows, stats: m.stats });
+        return true;
+      case 'error': {
+        const { code, message, span } = m.error;
+        // Positions are offsets into the expanded search the runner parsed: the request's text.
+        this.reject(span ? new SplError(code, message, span, new SourceText(this.req.search)) : new VigilError(code, message));
+        return true;
+      }
+    }
+  }
+
+  reject(e: unknown): void {
+    if (this.settled) return;
+    this.settled = true;
+    this.rejectWith(e);
   }
 }
 
 /**
  * Runs searches on the calling thread. Cheap and deterministic (tests, `vigil backfill`), but a runaway
- * search (a catastrophic regex) blocks the thread: the timeout is only checked between batches.
+ * search (a catastrophic regex) blocks the thread: the time limit is only checked between batches, and
+ * there is no memory limit.
  */
 export class InProcessExecutor implements RunExecutor {
   constructor(
     private readonly source: EventSource,
     private readonly content: () => ContentPack,
+    private readonly limits: ResultLimits = UNLIMITED,
   ) {}
 
-  async execute(req: RunRequest, timeoutMs: number): Promise<RunOutput> {
-    const abort = new AbortController();
-    const timer = setTimeout(() => abort.abort(), timeoutMs);
+  async execute(req: RunRequest, timeoutMs: number, opts: ExecuteOptions = {}): Promise<RunOutput> {
+    const timer = new AbortController();
+    const handle = setTimeout(() => timer.abort(), timeoutMs);
+    const signal = opts.signal ? AbortSignal.any([timer.signal, opts.signal]) : timer.signal;
     try {
-      const { results, stats } = await runRequest(req, this.source, this.content().lookups, abort.signal);
-      if (abort.signal.aborted) throw new RunTimeout(req.name, timeoutMs);
-      return { rows: results, stats };
+      return await new Promise<RunOutput>((resolve, reject) => {
+        const job = new Job(req, opts, resolve, reject);
+        const receive = (m: SearchMessage) => {
+          try {
+            job.receive(m);
+          } catch (e) {
+            job.reject(e);
+          }
+        };
+        void runStreaming(req, this.source, this.content().lookups, specOf(opts, this.limits), receive, signal);
+      });
+    } catch (e) {
+      if (timer.signal.aborted) throw new RunTimeout(req.name, timeoutMs);
+      if (opts.signal?.aborted) throw cancelled(req, opts.signal);
+      throw e;
     } finally {
-      clearTimeout(timer);
+      clearTimeout(handle);
     }
   }
 
@@ -107,85 +321,176 @@ export interface WorkerSetup {
   contentDirs: readonly string[];
 }
 
-type WorkerReply = { ok: true; rows: Record<string, FieldValue>[]; stats: ExecuteStats } | { ok: false; error: { code: string; message: string; formatted: string } };
+export interface WorkerExecutorOptions extends Partial<ResultLimits> {
+  /** Searches running at once, each on its own worker thread (default 1). */
+  maxConcurrent?: number;
+  /** Searches waiting for a worker; one more is refused with SPL_LIMIT_CONCURRENCY (default no limit). */
+  maxQueued?: number;
+  /** Heap of each worker, bytes (`resourceLimits.maxOldGenerationSizeMb`; default Node's). */
+  maxMemoryBytes?: number;
+}
+
+/** A search holding a worker. */
+interface Running {
+  job: Job;
+  stop(e: VigilError): void;
+}
+
+interface Waiting {
+  job: Job;
+  timeoutMs: number;
+  leave(): void;
+}
 
 /**
  * Runs each search in a worker thread with its own read-only store connection, so the server's event
- * loop never waits on a search and a runaway search is stopped by terminating its worker when the
- * per-run timeout expires. One worker is kept warm and replaced after a timeout.
+ * loop never waits on a search. A search past its time limit, cancelled by its caller or the server, or
+ * out of memory (the worker's heap limit) is stopped by terminating its worker: only that worker dies,
+ * even inside a catastrophic regex. Up to `maxConcurrent` workers run at once and are kept warm; more
+ * searches wait in order, up to `maxQueued`.
  */
 export class WorkerExecutor implements RunExecutor {
-  private worker: Worker | null = null;
-  private queue: Promise<unknown> = Promise.resolve();
+  private readonly idle: Worker[] = [];
+  private readonly running = new Set<Running>();
+  private readonly waiting: Waiting[] = [];
+  private readonly exiting = new Set<Promise<void>>();
+  private readonly limits: ResultLimits;
+  private closed = false;
 
-  constructor(private readonly setup: WorkerSetup) {}
+  constructor(
+    private readonly setup: WorkerSetup,
+    private readonly opts: WorkerExecutorOptions = {},
+  ) {
+    this.limits = { maxResults: opts.maxResults ?? Infinity, maxResultBytes: opts.maxResultBytes ?? Infinity };
+  }
+
+  /** Searches running and waiting (for tests and diagnostics). */
+  get load(): { running: number; waiting: number; workers: number } {
+    return { running: this.running.size, waiting: this.waiting.length, workers: this.running.size + this.idle.length };
+  }
 
   private spawn(): Worker {
-    const w = new Worker(workerEntry(import.meta.url, 'run-worker'), { workerData: this.setup });
+    const mb = this.opts.maxMemoryBytes;
+    const w = new Worker(workerEntry(import.meta.url, 'run-worker'), {
+      workerData: this.setup,
+      ...(mb !== undefined ? { resourceLimits: { maxOldGenerationSizeMb: Math.max(1, Math.floor(mb / (1024 * 1024))) } } : {}),
+    });
     w.unref();
+    // An idle worker that dies is not handed out again (a running one is handled by its search).
+    w.on('error', () => {});
+    w.once('exit', () => {
+      const i = this.idle.indexOf(w);
+      if (i >= 0) this.idle.splice(i, 1);
+    });
     return w;
   }
 
-  execute(req: RunRequest, timeoutMs: number): Promise<RunOutput> {
-    // One search at a time per executor: runs are sequential per scheduler, like Splunk's per-search concurrency of 1.
-    const run = this.queue.then(() => this.run(req, timeoutMs));
-    this.queue = run.catch(() => undefined);
-    return run;
+  private retire(w: Worker): void {
+    const exit = w.terminate().then(
+      () => undefined,
+      () => undefined,
+    );
+    this.exiting.add(exit);
+    void exit.then(() => this.exiting.delete(exit));
   }
 
-  private run(req: RunRequest, timeoutMs: number): Promise<RunOutput> {
-    const w = (this.worker ??= this.spawn());
+  execute(req: RunRequest, timeoutMs: number, opts: ExecuteOptions = {}): Promise<RunOutput> {
     return new Promise<RunOutput>((resolve, reject) => {
-      let settled = false;
-      const done = (fn: () => void) => {
-        if (settled) return;
-        settled = true;
-        clearTimeout(timer);
-        w.off('message', onMessage);
-        w.off('error', onError);
-        w.off('exit', onExit);
-        fn();
+      const job = new Job(req, opts, resolve, reject);
+      if (this.closed) return job.reject(new SearchCancelled(req.name, 'the server is stopping'));
+      if (opts.signal?.aborted) return job.reject(cancelled(req, opts.signal));
+      if (this.running.size < (this.opts.maxConcurrent ?? 1)) return this.start(job, timeoutMs);
+      if (this.waiting.length >= (this.opts.maxQueued ?? Infinity)) {
+        return job.reject(
+          new VigilError('SPL_LIMIT_CONCURRENCY', `search "${req.name}" was refused: ${this.running.size} searches are running and ${this.waiting.length} waiting (search.maxConcurrent, search.maxQueued); try again later`),
+        );
+      }
+      const onAbort = () => {
+        const i = this.waiting.indexOf(entry);
+        if (i >= 0) this.waiting.splice(i, 1);
+        job.reject(cancelled(req, opts.signal!));
       };
-      const timer = setTimeout(() => {
-        done(() => reject(new RunTimeout(req.name, timeoutMs)));
-        // The search may be stuck in a regex: only terminating the thread stops it.
-        this.worker = null;
-        void w.terminate();
-      }, timeoutMs);
-      const onMessage = (reply: WorkerReply) =>
-        done(() => {
-          if (reply.ok) resolve({ rows: reply.rows.map((r) => new Row(r)), stats: reply.stats });
-          else {
-            const e = new VigilError(reply.error.code as VigilError['code'], reply.error.formatted || reply.error.message);
-            reject(e);
-          }
-        });
-      const onError = (err: Error) =>
-        done(() => {
-          this.worker = null;
-          reject(err);
-        });
-      const onExit = (code: number) =>
-        done(() => {
-          this.worker = null;
-          reject(new VigilError('SPL_RUNTIME', `search worker exited (code ${code})`));
-        });
-      w.on('message', onMessage);
-      w.once('error', onError);
-      w.once('exit', onExit);
-      w.postMessage(req);
+      const entry: Waiting = { job, timeoutMs, leave: () => opts.signal?.removeEventListener('abort', onAbort) };
+      opts.signal?.addEventListener('abort', onAbort, { once: true });
+      this.waiting.push(entry);
     });
   }
 
+  private next(): void {
+    while (!this.closed && this.waiting.length && this.running.size < (this.opts.maxConcurrent ?? 1)) {
+      const e = this.waiting.shift()!;
+      e.leave();
+      this.start(e.job, e.timeoutMs);
+    }
+  }
+
+  private start(job: Job, timeoutMs: number): void {
+    const { req, opts } = job;
+    const w = this.idle.pop() ?? this.spawn();
+    let over = false;
+    const finish = (reuse: boolean) => {
+      over = true;
+      clearTimeout(timer);
+      opts.signal?.removeEventListener('abort', onAbort);
+      w.off('message', onMessage);
+      w.off('error', onError);
+      w.off('exit', onExit);
+      this.running.delete(running);
+      if (reuse && !this.closed) this.idle.push(w);
+      else this.retire(w);
+      this.next();
+    };
+    // The search may be stuck in a regex: only terminating the thread stops it.
+    const stop = (e: VigilError) => {
+      if (over) return;
+      finish(false);
+      job.reject(e);
+    };
+    const running: Running = { job, stop };
+    // The time limit counts from the search's start: a fresh worker first opens the store and the content.
+    let timer: NodeJS.Timeout | undefined;
+    const startClock = () => (timer = setTimeout(() => stop(new RunTimeout(req.name, timeoutMs)), timeoutMs));
+    const onAbort = () => stop(cancelled(req, opts.signal!));
+    const onMessage = (m: SearchMessage) => {
+      if (m.type === 'started') return void startClock();
+      let ended: boolean;
+      try {
+        ended = job.receive(m);
+      } catch (e) {
+        // A callback of the caller failed (its client went away mid-write): nobody takes the rest.
+        return stop(e instanceof VigilError ? e : new VigilError('SPL_RUNTIME', (e as Error).message));
+      }
+      if (ended && !over) finish(true);
+    };
+    const onError = (err: Error & { code?: string }) =>
+      stop(
+        err.code === 'ERR_WORKER_OUT_OF_MEMORY'
+          ? new VigilError('SPL_LIMIT_MEMORY', `search "${req.name}" used more than ${Math.floor((this.opts.maxMemoryBytes ?? 0) / (1024 * 1024))} MB of memory (search.maxMemory) and was stopped`)
+          : new VigilError('SPL_RUNTIME', `search worker failed: ${err.message}`),
+      );
+    const onExit = (code: number) => stop(new VigilError('SPL_RUNTIME', `search worker exited (code ${code})`));
+    this.running.add(running);
+    opts.signal?.addEventListener('abort', onAbort, { once: true });
+    w.on('message', onMessage);
+    w.on('error', onError);
+    w.on('exit', onExit);
+    w.postMessage({ req, spec: specOf(opts, this.limits) });
+  }
+
+  /** Cancels every search (waiting and running) and ends the workers. */
   async close(): Promise<void> {
-    await this.queue;
-    const w = this.worker;
-    this.worker = null;
-    if (w) await w.terminate();
+    this.closed = true;
+    for (const e of this.waiting.splice(0)) {
+      e.leave();
+      e.job.reject(new SearchCancelled(e.job.req.name, 'the server is stopping'));
+    }
+    for (const r of [...this.running]) r.stop(new SearchCancelled(r.job.req.name, 'the server is stopping'));
+    for (const w of this.idle.splice(0)) this.retire(w);
+    await Promise.all([...this.exiting]);
   }
 }
 
-/** Rows as structured-clone-able objects (for worker messages). */
-export function rowsToObjects(rows: readonly Result[]): Record<string, FieldValue>[] {
-  return rows.map(toObject);
+/** The worker thread's side (run-worker.ts): runs one request and posts its messages. */
+export function serveRequest(msg: { req: RunRequest; spec: StreamSpec }, source: Promise<EventSource>, lookups: LookupProvider, post: (m: SearchMessage) => void): Promise<void> {
+  return runStreaming(msg.req, source, lookups, msg.spec, post).catch((e: unknown) => post(errorMessage(e)));
 }

@@ -6,7 +6,7 @@ import { expandMacros } from '../spl/macros/macros.js';
 import { checkSearch } from '../spl/index.js';
 import { StoreError, type FindingRecord, type RunCommit, type RunMode, type RunRecord, type StateStore } from '../store/types.js';
 import { CronSchedule } from './cron.js';
-import { RunTimeout, type RunExecutor } from './executor.js';
+import { RunTimeout, SearchCancelled, type RunExecutor } from './executor.js';
 import { findingsOfRun, riskEventsOfRun, throttleKey } from './outputs.js';
 import { isRealtime, isScheduled, type ScheduleSettings } from './settings.js';
 import type { MatchLookup } from './incremental.js';
@@ -164,6 +164,8 @@ export class Scheduler {
     for (const r of await this.due(this.deps.clock.now())) {
       if (this.abort.signal.aborted) break;
       const rec = await this.executeRun(r.detection, r.scheduledTime, isRealtime(r.detection, this.settings) ? 'realtime' : 'scheduled');
+      // Stopping cancels a run uncommitted: its cursor stays, so the next start redoes it.
+      if (this.abort.signal.aborted && rec === null) break;
       if (rec) done.push(rec);
       await this.deps.state.setCursor(r.detection.id, r.scheduledTime);
     }
@@ -230,8 +232,9 @@ export class Scheduler {
 
   /**
    * Executes one run of `d` for `scheduledTime` and commits it. Returns null when the ledger already had
-   * it (a concurrent scheduler or an earlier backfill). Search errors and timeouts are recorded as failed
-   * runs; they are not retried (as in Splunk).
+   * it (a concurrent scheduler or an earlier backfill), or when the scheduler stopped during the search
+   * (nothing is committed; the run is redone). Search errors and timeouts are recorded as failed runs;
+   * they are not retried (as in Splunk).
    */
   async executeRun(d: Detection, scheduledTime: number, mode: RunMode): Promise<RunRecord | null> {
     const { state, clock } = this.deps;
@@ -276,9 +279,11 @@ export class Scheduler {
           ...(eventSeqs !== null ? { eventSeqs } : {}),
         },
         settings.runTimeoutMs,
+        { signal: this.abort.signal },
       );
       rows = out.rows;
     } catch (e) {
+      if (e instanceof SearchCancelled) return null;
       run.status = e instanceof RunTimeout ? 'timeout' : 'failed';
       run.error = (e as { format?: () => string }).format?.() ?? (e as Error).message;
       this.deps.log?.('warn', `${d.name} @ ${new Date(scheduledTime * 1000).toISOString()}: ${run.status}: ${(e as Error).message}`);

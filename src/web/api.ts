@@ -1,6 +1,6 @@
 import { Hono } from 'hono';
 import { authMiddleware, loginRoutes, logoutRoute } from './auth.js';
-import { errorJson, fail, timeRange, type ApiDeps, type ApiEnv } from './context.js';
+import { errorJson, fail, isSearchLimit, timeRange, type ApiDeps, type ApiEnv } from './context.js';
 import { detectionsRoutes } from './detections-api.js';
 import { findingsRoutes } from './findings-api.js';
 import { ingestRoutes } from './ingest-api.js';
@@ -73,7 +73,7 @@ export function createApi(deps: ApiDeps, opts: { sessions?: SessionOptions } = {
   searchRoutes(app, deps);
   ingestRoutes(app, deps);
 
-  app.onError((err, c) => c.json({ error: errorJson(err) }, 500));
+  app.onError((err, c) => c.json({ error: errorJson(err) }, isSearchLimit(err) ? 503 : 500));
   staticRoutes(app, deps.staticDir ?? null);
   return app;
 }

@@ -1,14 +1,15 @@
 import type { Context } from 'hono';
-import type { ApiTokenConfig, HecTokenConfig, IndexConfig } from '../config/config.js';
+import { DEFAULTS, type ApiTokenConfig, type HecTokenConfig, type IndexConfig } from '../config/config.js';
 import type { ContentPack } from '../detections/content.js';
 import type { Detection } from '../detections/detection.js';
 import { VigilError } from '../errors.js';
 import type { Result } from '../events/result.js';
 import type { HecStats } from '../hec/index.js';
-import type { RunExecutor } from '../schedule/executor.js';
+import { InProcessExecutor, type RunExecutor } from '../schedule/executor.js';
 import { defaultSearchIndexes } from '../store/default-indexes.js';
 import type { EventStore, StateStore } from '../store/types.js';
-import { SplError, streamSearch, type TimeBound } from '../spl/index.js';
+import { SplError, type TimeBound } from '../spl/index.js';
+import { expandMacros } from '../spl/macros/macros.js';
 import { resolveTimeModifier } from '../spl/time/modifiers.js';
 import type { ApiErrorBody, TimeRange } from './api-types.js';
 import type { UserConfig } from './users.js';
@@ -37,8 +38,13 @@ export interface ApiDeps {
   scheduler?: SchedulerView;
   /** Enables/disables a detection at run time (persisted). */
   setEnabled?: (detectionId: string, enabled: boolean) => void;
-  /** Runs filter previews off the main thread; else they run in-process. */
+  /**
+   * Runs the API's searches (`POST /api/search`, filter previews, console queries) off the main thread,
+   * with the config's `search:` limits (`vigil serve`: a WorkerExecutor); default in process (tests).
+   */
   executor?: RunExecutor;
+  /** Wall-clock limit of those searches, ms (`search.maxTime`; default 5 minutes). */
+  searchTimeoutMs?: number;
   hec?: { stats(): HecStats; url?: string | null; tokens: readonly HecTokenConfig[] };
   indexConfig?: Record<string, IndexConfig>;
   /** Time zone for schedules and rendering (the schedule's). Default UTC. */
@@ -110,9 +116,35 @@ export function timeRange(c: Context, now: number, tz: string, dflt = '-24h'): T
   return { earliest, latest };
 }
 
+const inProcess = new WeakMap<ApiDeps, RunExecutor>();
+
+/** Where the API's searches run: `deps.executor`, else (tests) in process. */
+export function searchExecutor(deps: ApiDeps): RunExecutor {
+  if (deps.executor) return deps.executor;
+  let e = inProcess.get(deps);
+  if (!e) inProcess.set(deps, (e = new InProcessExecutor(deps.store, deps.content)));
+  return e;
+}
+
+/** A search named by its text in messages (`search "index=risk | stats…" exceeded…`). */
+export function searchName(spl: string): string {
+  const t = spl.replace(/\s+/g, ' ').trim();
+  return t.length > 80 ? `${t.slice(0, 79)}…` : t;
+}
+
+/** A search stopped by a `search:` limit: the server refusing (503), not the request's fault nor a bug. */
+export function isSearchLimit(e: unknown): boolean {
+  return e instanceof VigilError && e.code.startsWith('SPL_LIMIT_');
+}
+
+export function searchTimeoutMs(deps: ApiDeps): number {
+  return deps.searchTimeoutMs ?? DEFAULTS.search.maxTimeSeconds * 1000;
+}
+
 /**
- * Runs a console query over the store (the risk index only when the search names it). With
- * `partialOnAbort`, an abort (a time budget) returns the rows found so far instead of throwing.
+ * Runs a console query over the store (the risk index only when the search names it) through the API's
+ * executor, with its limits. With `partialOnAbort`, an abort (a time budget) returns the rows found so far
+ * instead of throwing.
  */
 export async function querySpl(
   deps: ApiDeps,
@@ -120,23 +152,20 @@ export async function querySpl(
   range: { earliest: TimeBound; latest: TimeBound },
   opts: { now?: number; signal?: AbortSignal; partialOnAbort?: boolean } = {},
 ): Promise<{ rows: Result[]; aborted: boolean }> {
-  const pack = deps.content();
   const rows: Result[] = [];
   try {
-    await streamSearch(
-      spl,
+    await searchExecutor(deps).execute(
       {
-        macros: pack.macros,
-        lookups: pack.lookups,
-        source: deps.store,
+        name: searchName(spl),
+        search: expandMacros(spl, deps.content().macros).text,
         now: opts.now ?? (deps.now ?? (() => Date.now() / 1000))(),
         tz: deps.tz ?? 'UTC',
         earliest: range.earliest,
         latest: range.latest,
         defaultIndexes: defaultSearchIndexes(deps.store),
-        ...(opts.signal ? { signal: opts.signal } : {}),
       },
-      { push: (r) => void rows.push(r), end: () => {} },
+      searchTimeoutMs(deps),
+      { ...(opts.signal ? { signal: opts.signal } : {}), onRows: (rs) => rs.forEach((r) => rows.push(r)) },
     );
   } catch (e) {
     if (opts.partialOnAbort && opts.signal?.aborted) return { rows, aborted: true };

@@ -4,18 +4,16 @@ import type { Hono } from 'hono';
 import { stringify } from 'yaml';
 import { findDetection, type ContentPack } from '../detections/content.js';
 import type { Detection } from '../detections/detection.js';
-import type { Result } from '../events/result.js';
 import { resultToJson } from '../outputs/json.js';
 import { tacticsOf } from '../detections/attack.js';
 import { defaultSearchIndexes } from '../store/default-indexes.js';
 import type { RunRecord } from '../store/types.js';
-import { checkSearch, MacroLibrary, runSearch, SplError, type MacroDefinition } from '../spl/index.js';
+import { checkSearch, MacroLibrary, SplError, type MacroDefinition } from '../spl/index.js';
 import { expandMacros } from '../spl/macros/macros.js';
 import type { DetectionDetail, DetectionSummary, FilterMacro, FilterPreview, JsonRow } from './api-types.js';
-import { errorJson, fail, jsonBody, splErrorJson, timeRange, type ApiDeps, type ApiEnv } from './context.js';
+import { errorJson, fail, isSearchLimit, jsonBody, searchExecutor, searchTimeoutMs, splErrorJson, timeRange, type ApiDeps, type ApiEnv } from './context.js';
 
 const MAX_FILTER_CHARS = 20_000;
-const PREVIEW_TIMEOUT_MS = 60_000;
 const DEFAULT_FILTER = 'search *';
 
 function filterMacro(pack: ContentPack, d: Detection, userDir: string | null | undefined): FilterMacro {
@@ -179,7 +177,8 @@ export function detectionsRoutes(app: Hono<ApiEnv>, deps: ApiDeps): void {
     const t0 = Date.now();
     const unfiltered = pack.macros.with([{ name: d.filterMacro, args: [], definition: DEFAULT_FILTER }]);
     try {
-      const [before, after] = await Promise.all([run(deps, pack, d, unfiltered, range, now()), run(deps, pack, d, v.macros, range, now())]);
+      const signal = c.req.raw.signal;
+      const [before, after] = await Promise.all([run(deps, d, unfiltered, range, now(), signal), run(deps, d, v.macros, range, now(), signal)]);
       const afterKeys = new Map<string, number>();
       for (const r of after) afterKeys.set(r.key, (afterKeys.get(r.key) ?? 0) + 1);
       const suppressed: JsonRow[] = [];
@@ -195,31 +194,24 @@ export function detectionsRoutes(app: Hono<ApiEnv>, deps: ApiDeps): void {
       const out: FilterPreview = { ...range, before: before.length, after: after.length, suppressed, suppressedCount, elapsedMs: Date.now() - t0 };
       return c.json(out);
     } catch (e) {
-      return c.json({ error: errorJson(e) }, 400);
+      return c.json({ error: errorJson(e) }, isSearchLimit(e) ? 503 : 400);
     }
   });
 }
 
-/** Runs a detection's search with the given macros over a window; rows keyed for the diff. */
+/** Runs a detection's search with the given macros over a window (on the API's executor); rows keyed for the diff. */
 async function run(
   deps: ApiDeps,
-  pack: ContentPack,
   d: Detection,
   macros: MacroLibrary,
   range: { earliest: number | null; latest: number },
   now: number,
+  signal: AbortSignal,
 ): Promise<{ key: string; row: JsonRow }[]> {
   const tz = deps.tz ?? 'UTC';
-  let rows: Result[];
-  const earliest = range.earliest ?? 0;
-  if (deps.executor) {
-    const search = expandMacros(d.search, macros).text;
-    rows = (await deps.executor.execute({ name: d.name, search, earliest, latest: range.latest, now, tz, defaultIndexes: defaultSearchIndexes(deps.store) }, PREVIEW_TIMEOUT_MS)).rows;
-  } else {
-    rows = (
-      await runSearch(d.search, { macros, lookups: pack.lookups, source: deps.store, now, tz, earliest, latest: range.latest, defaultIndexes: defaultSearchIndexes(deps.store), name: d.name })
-    ).results;
-  }
+  const search = expandMacros(d.search, macros).text;
+  const req = { name: d.name, search, earliest: range.earliest ?? 0, latest: range.latest, now, tz, defaultIndexes: defaultSearchIndexes(deps.store) };
+  const { rows } = await searchExecutor(deps).execute(req, searchTimeoutMs(deps), { signal });
   return rows.map((r) => {
     const row = resultToJson(r, tz);
     const key = JSON.stringify(Object.keys(row).sort().map((k) => [k, row[k]]));

@@ -66,7 +66,7 @@ export function findingsRoutes(app: Hono<ApiEnv>, deps: ApiDeps): void {
       techniques: strings(detail['techniques']),
       sources: strings(detail['sources']),
       comments: got.comments.map((cm) => ({ time: cm.time, author: cm.author, text: cm.text })),
-      riskEvents: await contributingRiskEvents(deps, got.finding, ids),
+      riskEvents: await contributingRiskEvents(deps, got.finding, ids, c.req.raw.signal),
     };
     return c.json(body);
   });

@@ -327,9 +327,9 @@ function fold(nodes: ProcessNode[]): ProcessNode[] {
 }
 
 /** Finding detail's risk events: those named by `risk_event_ids`, from the rule's look-back window. */
-export async function contributingRiskEvents(deps: ApiDeps, f: FindingRecord, ids: readonly string[]): Promise<ReturnType<typeof riskEventOf>[]> {
+export async function contributingRiskEvents(deps: ApiDeps, f: FindingRecord, ids: readonly string[], signal?: AbortSignal): Promise<ReturnType<typeof riskEventOf>[]> {
   const want = new Set(ids);
-  const events = await riskEventsOf(deps, f.riskObject, { earliest: f.time - 8 * 86400, latest: f.time + 1 }, 20_000);
+  const events = await riskEventsOf(deps, f.riskObject, { earliest: f.time - 8 * 86400, latest: f.time + 1 }, 20_000, signal);
   return want.size ? events.filter((e) => e.riskEventId !== null && want.has(e.riskEventId)) : events;
 }
 

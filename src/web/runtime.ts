@@ -26,6 +26,8 @@ export interface VigilServer {
   scheduler: Scheduler;
   /** The ingest-time match index (null with `schedule.incremental: false`). */
   matchIndex: MatchIndexThread | null;
+  /** Where the API's and console's searches run (worker threads, with the config's `search:` limits). */
+  searches: WorkerExecutor;
   content(): ContentPack;
   close(): Promise<void>;
 }
@@ -50,7 +52,8 @@ export function userContentDir(dataDir: string): string {
 /**
  * Starts everything `vigil serve` runs: the store, the HEC collector, the scheduler (detections and risk
  * incident rules, searches in a worker thread), the HTTP API and console, and periodic retention.
- * Closing stops intake and scheduling first, then waits for pending writes, then closes the store.
+ * Closing cancels every search, stops intake and scheduling, then waits for pending writes, then closes
+ * the store.
  */
 export async function startServer(config: VigilConfig, opts: StartOptions = {}): Promise<VigilServer> {
   const clock = opts.clock ?? systemClock;
@@ -81,9 +84,11 @@ export async function startServer(config: VigilConfig, opts: StartOptions = {}):
       })
     : null;
   const workerSetup = { dataDir: config.dataDir, contentDirs: [BUNDLED_CONTENT_DIR, ...contentDirs].filter(existsDir) };
-  const executor = new WorkerExecutor(workerSetup);
-  // The console's filter previews get their own worker: they never wait behind scheduled runs.
-  const previewExecutor = new WorkerExecutor(workerSetup);
+  const limits = { maxMemoryBytes: config.search.maxMemoryBytes, maxResults: config.search.maxResults, maxResultBytes: config.search.maxResultBytes };
+  // Scheduled runs one at a time (Splunk's per-search concurrency of 1); their time limit is schedule.run_timeout.
+  const executor = new WorkerExecutor(workerSetup, limits);
+  // The API's and console's searches (search, filter previews, console queries) never wait behind scheduled runs.
+  const searches = new WorkerExecutor(workerSetup, { ...limits, maxConcurrent: config.search.maxConcurrent, maxQueued: config.search.maxQueued });
   const scheduler = new Scheduler({
     content: () => pack,
     state: store,
@@ -111,10 +116,12 @@ export async function startServer(config: VigilConfig, opts: StartOptions = {}):
   const stopAll = async () => {
     if (retentionTimer) clearInterval(retentionTimer);
     if (pruneTimer) clearInterval(pruneTimer);
-    await scheduler.stop();
+    // Searches first: stopping cancels them (a runaway search never holds up the shutdown; API streams
+    // end with SPL_CANCELLED, a scheduled run is left uncommitted and redone at the next start).
+    await Promise.allSettled([searches.close(), scheduler.stop()]);
     await dispatcher.stop();
     await Promise.allSettled([hec.close(), http?.close()]);
-    await Promise.allSettled([executor.close(), previewExecutor.close(), matchIndex?.close()]);
+    await Promise.allSettled([executor.close(), matchIndex?.close()]);
     await store.close();
   };
   try {
@@ -130,7 +137,8 @@ export async function startServer(config: VigilConfig, opts: StartOptions = {}):
       tls: config.http.tls !== undefined,
       scheduler,
       setEnabled: (id, enabled) => toggles.set(id, enabled),
-      executor: previewExecutor,
+      executor: searches,
+      searchTimeoutMs: config.search.maxTimeSeconds * 1000,
       hec: { stats: () => hec.stats(), url: hecUrl, tokens: config.hec.tokens },
       indexConfig: config.indexes,
       tz: baseSettings.tz,
@@ -149,7 +157,7 @@ export async function startServer(config: VigilConfig, opts: StartOptions = {}):
     }
     if (opts.schedule !== false) scheduler.start();
     dispatcher.start();
-    return { hecUrl, apiUrl: http.url, store, hec, scheduler, matchIndex, content: () => pack, close: stopAll };
+    return { hecUrl, apiUrl: http.url, store, hec, scheduler, matchIndex, searches, content: () => pack, close: stopAll };
   } catch (e) {
     await stopAll();
     throw e;

@@ -1,13 +1,10 @@
 import type { Hono } from 'hono';
 import { stream } from 'hono/streaming';
 import { VigilError } from '../errors.js';
-import type { Result } from '../events/result.js';
-import type { ScanProgress } from '../events/scan.js';
-import { resultToJson } from '../outputs/json.js';
 import { defaultSearchIndexes } from '../store/default-indexes.js';
-import { plan, SplError, streamSearch, type SearchPlan } from '../spl/index.js';
+import { plan, SplError, type SearchPlan } from '../spl/index.js';
 import { canonicalTimeZone } from '../spl/time/zone.js';
-import { errorJson, type ApiDeps, type ApiEnv } from './context.js';
+import { errorJson, searchExecutor, searchName, searchTimeoutMs, type ApiDeps, type ApiEnv } from './context.js';
 
 /** The body of `POST /api/search`. */
 export interface SearchRequest {
@@ -28,7 +25,9 @@ export interface SearchRequest {
 /**
  * `POST /api/search`: results stream as NDJSON lines — `{"result": {...}}` per row, `{"progress": {...}}`
  * about every 250 ms while the search scans, then `{"done": true, "stats": {...}}` or `{"error": {...}}`.
- * Errors found before the search starts (syntax, unknown macro) are a 400 with the error JSON.
+ * Errors found before the search starts (syntax, unknown macro) are a 400 with the error JSON. The search
+ * runs on the API's executor (a worker thread in `vigil serve`) with the `search:` limits; the client
+ * closing the connection cancels it.
  */
 export function searchRoutes(app: Hono<ApiEnv>, deps: ApiDeps): void {
   const now = deps.now ?? (() => Date.now() / 1000);
@@ -73,10 +72,7 @@ export function searchRoutes(app: Hono<ApiEnv>, deps: ApiDeps): void {
     return stream(c, async (s) => {
       let buffer = '';
       let sent = 0;
-      let scanned = 0;
       const started = Date.now();
-      // The first batch reports at once; then at most every progressMs.
-      let lastProgress = -Infinity;
       const flush = async () => {
         if (buffer) {
           const b = buffer;
@@ -86,35 +82,32 @@ export function searchRoutes(app: Hono<ApiEnv>, deps: ApiDeps): void {
       };
       const abort = new AbortController();
       s.onAbort(() => abort.abort());
-      const progress = () => {
-        lastProgress = Date.now();
-        buffer += JSON.stringify({ progress: { scanned, results: sent, elapsedMs: lastProgress - started } }) + '\n';
-        void flush();
-      };
       try {
-        const stats = await streamSearch(
-          p,
+        const { stats } = await searchExecutor(deps).execute(
+          { name: searchName(body.search), search: p.pipeline.source.text, now: t, tz, earliest: opts.earliest, latest: opts.latest, defaultIndexes: opts.defaultIndexes },
+          searchTimeoutMs(deps),
           {
-            ...opts,
             signal: abort.signal,
-            onProgress: (pr: ScanProgress) => {
-              scanned = pr.scanned;
-              if (progressMs > 0 && Date.now() - lastProgress >= progressMs) progress();
+            limit,
+            progressMs,
+            // The first scanned batch reports at once; then at most every progressMs.
+            onProgress: (scanned) => {
+              buffer += JSON.stringify({ progress: { scanned, results: sent, elapsedMs: Date.now() - started } }) + '\n';
+              void flush();
             },
-          },
-          {
-            push: (r: Result) => {
-              if (sent >= limit) return;
-              sent++;
-              buffer += JSON.stringify({ result: resultToJson(r, tz) }) + '\n';
+            // Rows come as JSON text from the worker: `{"result": <row>}` without parsing them here.
+            onJson: (rows) => {
+              for (const r of rows) buffer += `{"result":${r}}\n`;
+              sent += rows.length;
               if (buffer.length > 1 << 16) void flush();
             },
-            end: () => {},
           },
         );
         buffer += JSON.stringify({ done: true, stats: { ...stats, results: sent, elapsedMs: Date.now() - started } }) + '\n';
       } catch (e) {
-        buffer += JSON.stringify({ error: e instanceof SplError || e instanceof VigilError ? errorJson(e) : { code: 'INTERNAL', message: (e as Error).message } }) + '\n';
+        // A position found by the worker is in the expanded text: map it back to what the user wrote.
+        const err = e instanceof SplError ? new SplError(e.code, e.message, e.span, p.pipeline.source) : e;
+        buffer += JSON.stringify({ error: err instanceof VigilError ? errorJson(err) : { code: 'INTERNAL', message: (err as Error).message } }) + '\n';
       }
       await flush();
     });

@@ -2,7 +2,8 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { RunTimeout, WorkerExecutor } from '../../src/schedule/executor.js';
+import { loadContent } from '../../src/detections/content.js';
+import { InProcessExecutor, RunTimeout, SearchCancelled, WorkerExecutor, type RunRequest } from '../../src/schedule/executor.js';
 import { openStore } from '../../src/store/sqlite-store.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'vigil-executor-'));
@@ -41,5 +42,81 @@ describe('searches in a worker thread', () => {
     } finally {
       await exec.close();
     }
+  });
+
+  it('stops a search that exhausts its heap (resourceLimits): SPL_LIMIT_MEMORY, only its worker dies', async () => {
+    const exec = new WorkerExecutor({ dataDir: dir, contentDirs: [] }, { maxMemoryBytes: 96 * 1024 * 1024 });
+    const base = { now: 1_800_000_100, tz: 'UTC', earliest: null, latest: null, defaultIndexes: 'all' as const };
+    try {
+      // eventstats keeps every row: ~100 values per row grow the heap until the limit.
+      const hog = exec.execute({ ...base, name: 'hog', search: '| makeresults count=100000000 | eval a=mvrange(0,100) | eventstats count' }, 120_000);
+      await expect(hog).rejects.toMatchObject({ code: 'SPL_LIMIT_MEMORY', message: expect.stringMatching(/96 MB of memory \(search.maxMemory\)/) });
+      const ok = await exec.execute({ ...base, name: 'ok', search: 'index=main hello | stats count' }, 30_000);
+      expect(ok.rows.map((r) => r.get('count'))).toEqual([1]);
+    } finally {
+      await exec.close();
+    }
+  }, 150_000);
+
+  it('caps the rows a search returns (SPL_LIMIT_RESULTS, the rows before it delivered); `limit` stops it successfully', async () => {
+    const exec = new WorkerExecutor({ dataDir: dir, contentDirs: [] }, { maxResults: 1000, maxResultBytes: 1 << 20 });
+    const req: RunRequest = { name: 'many', search: '| makeresults count=5000 | eval n=1', now: 1_800_000_100, tz: 'UTC', earliest: null, latest: null, defaultIndexes: 'all' };
+    try {
+      const got: string[] = [];
+      await expect(exec.execute(req, 30_000, { onJson: (rows) => got.push(...rows) })).rejects.toMatchObject({ code: 'SPL_LIMIT_RESULTS', message: expect.stringMatching(/more than 1000 results \(search.maxResults\)/) });
+      expect(got).toHaveLength(1000);
+      expect(JSON.parse(got[0]!)).toMatchObject({ n: 1 });
+      // By size: 1 MiB of JSON.
+      const wide = { ...req, search: `| makeresults count=900 | eval s="${'x'.repeat(2000)}"` };
+      await expect(exec.execute(wide, 30_000)).rejects.toMatchObject({ code: 'SPL_LIMIT_RESULTS', message: expect.stringMatching(/search.maxResultBytes/) });
+      const limited = await exec.execute(req, 30_000, { limit: 10 });
+      expect(limited.rows).toHaveLength(10);
+      // The same limits in process (vigil backfill, tests).
+      const store = await openStore(dir, { readonly: true });
+      const inProc = new InProcessExecutor(store, () => loadContent([]), { maxResults: 1000, maxResultBytes: Infinity });
+      await expect(inProc.execute(req, 30_000)).rejects.toMatchObject({ code: 'SPL_LIMIT_RESULTS' });
+      await store.close();
+    } finally {
+      await exec.close();
+    }
+  });
+
+  it('cancels a running search when its signal aborts (terminating its worker) and a waiting one without starting it', async () => {
+    const exec = new WorkerExecutor({ dataDir: dir, contentDirs: [] }, { maxConcurrent: 1, maxQueued: 1 });
+    const base = { now: 1_800_000_100, tz: 'UTC', earliest: null, latest: null, defaultIndexes: 'all' as const };
+    const runaway = { ...base, name: 'runaway', search: '| makeresults count=1000000000000 | stats count' };
+    try {
+      const a = new AbortController();
+      const b = new AbortController();
+      const first = exec.execute(runaway, 600_000, { signal: a.signal });
+      const second = exec.execute(runaway, 600_000, { signal: b.signal });
+      expect(exec.load).toMatchObject({ running: 1, waiting: 1 });
+      // The queue holds one: a third is refused at once.
+      await expect(exec.execute(runaway, 600_000)).rejects.toMatchObject({ code: 'SPL_LIMIT_CONCURRENCY' });
+      b.abort();
+      await expect(second).rejects.toBeInstanceOf(SearchCancelled);
+      expect(exec.load).toMatchObject({ running: 1, waiting: 0 });
+      a.abort();
+      await expect(first).rejects.toMatchObject({ code: 'SPL_CANCELLED' });
+      expect(exec.load).toEqual({ running: 0, waiting: 0, workers: 0 }); // terminated, not kept
+      const ok = await exec.execute({ ...base, name: 'ok', search: 'index=main hello | stats count' }, 30_000);
+      expect(ok.rows.map((r) => r.get('count'))).toEqual([1]);
+    } finally {
+      await exec.close();
+    }
+  });
+
+  it('close() cancels running and waiting searches at once', async () => {
+    const exec = new WorkerExecutor({ dataDir: dir, contentDirs: [] }, { maxConcurrent: 1 });
+    const runaway = { name: 'runaway', search: '| makeresults count=1000000000000 | stats count', now: 0, tz: 'UTC', earliest: null, latest: null, defaultIndexes: 'all' as const };
+    const running = exec.execute(runaway, 600_000);
+    const waiting = exec.execute(runaway, 600_000);
+    const outcomes = Promise.allSettled([running, waiting]);
+    await new Promise((r) => setTimeout(r, 300));
+    await exec.close();
+    const [r, w] = await outcomes;
+    expect(r).toMatchObject({ status: 'rejected', reason: { code: 'SPL_CANCELLED', message: expect.stringMatching(/the server is stopping/) } });
+    expect(w).toMatchObject({ status: 'rejected', reason: { code: 'SPL_CANCELLED' } });
+    await expect(exec.execute(runaway, 1000)).rejects.toBeInstanceOf(SearchCancelled);
   });
 });

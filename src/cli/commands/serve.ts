@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import { loadConfig } from '../../config/index.js';
+import { loadConfig, type GeneratedToken } from '../../config/index.js';
 import { startServer } from '../../web/runtime.js';
 
 interface ServeCliOptions {
@@ -9,6 +9,14 @@ interface ServeCliOptions {
   hecToken?: string;
   port?: string;
   content?: string[];
+}
+
+/**
+ * A generated token is printed once, on the start that creates it: printed on every start it would end up in
+ * every container log. Afterwards the output says where it is kept.
+ */
+function generatedToken(t: GeneratedToken): string {
+  return t.created ? `${t.token} (generated and saved in ${t.path}; printed only this once)` : `in ${t.path}`;
 }
 
 export function serveCommand(program: Command): void {
@@ -38,17 +46,26 @@ export function serveCommand(program: Command): void {
       out(`vigil is running (data in ${config.dataDir})`);
       out(`  HEC:      ${server.hecUrl}/services/collector`);
       const hecToken = config.generated.hecToken;
-      if (hecToken) out(`  HEC token: ${hecToken.token}${hecToken.created ? ` (generated, saved in ${hecToken.path})` : ` (from ${hecToken.path})`}`);
+      if (hecToken) out(`  HEC token: ${generatedToken(hecToken)}`);
       out(`  API/console: ${server.apiUrl}/`);
       const apiToken = config.generated.apiToken;
-      if (apiToken) out(`  API token: ${apiToken.token}${apiToken.created ? ` (generated, saved in ${apiToken.path})` : ` (from ${apiToken.path})`}`);
-      out(`  try: curl ${server.hecUrl}/services/collector/event -H "Authorization: Splunk ${hecToken?.token ?? '<token>'}" -d '{"event":"hello"}'`);
-      await new Promise<void>((resolve) => {
+      if (apiToken) out(`  API token: ${generatedToken(apiToken)}`);
+      const shownHecToken = hecToken ? (hecToken.created ? hecToken.token : `$(cat ${hecToken.path})`) : '<token>';
+      out(`  try: curl ${server.hecUrl}/services/collector/event -H "Authorization: Splunk ${shownHecToken}" -d '{"event":"hello"}'`);
+      // Searches run on worker threads, so this thread always sees the signal; closing cancels them.
+      await new Promise<void>((resolve, reject) => {
         const stop = () => {
           process.off('SIGINT', stop);
           process.off('SIGTERM', stop);
-          process.stderr.write('vigil: shutting down (finishing pending writes)\n');
-          void server.close().then(resolve);
+          // A second signal ends the process at once (128 + the signal's number), whatever the shutdown waits for.
+          const force = (signal: NodeJS.Signals) => {
+            process.stderr.write('vigil: stopped without finishing\n');
+            process.exit(signal === 'SIGINT' ? 130 : 143);
+          };
+          process.once('SIGINT', force);
+          process.once('SIGTERM', force);
+          process.stderr.write('vigil: shutting down (finishing pending writes; signal again to stop at once)\n');
+          server.close().then(resolve, reject);
         };
         process.on('SIGINT', stop);
         process.on('SIGTERM', stop);

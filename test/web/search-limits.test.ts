@@ -1,0 +1,119 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { loadConfig, type SearchConfig } from '../../src/config/config.js';
+import { startServer, type VigilServer } from '../../src/web/runtime.js';
+
+/**
+ * `vigil serve` with searches that never end on their own: they run on worker threads with the `search:`
+ * limits, so HEC and the API keep answering, and a limit, the client or the server stops them.
+ */
+const dirs: string[] = [];
+afterAll(() => dirs.forEach((d) => rmSync(d, { recursive: true, force: true })));
+
+const CATASTROPHIC = `| makeresults | eval _raw="${'a'.repeat(2000)}!" | regex _raw="(a+)+$"`;
+const ENDLESS = '| makeresults count=1000000000000 | stats count';
+
+interface Served {
+  server: VigilServer;
+  search(body: Record<string, unknown>, signal?: AbortSignal): Promise<Response>;
+  get(path: string): Promise<Response>;
+  hecEvent(event: string): Promise<Response>;
+}
+
+async function serve(search: Partial<SearchConfig>): Promise<Served> {
+  const dataDir = mkdtempSync(join(tmpdir(), 'vigil-limits-'));
+  dirs.push(dataDir);
+  const config = await loadConfig({ env: {}, flags: { dataDir, port: 0, hecPort: 0 } });
+  config.search = { ...config.search, ...search };
+  const server = await startServer(config, { schedule: false, users: [], consoleDir: null });
+  const api = { Authorization: `Bearer ${config.http.apiTokens[0]!.token}`, 'Content-Type': 'application/json' };
+  return {
+    server,
+    get: (path) => fetch(`${server.apiUrl}${path}`, { headers: api }),
+    search: (body, signal) => fetch(`${server.apiUrl}/api/search`, { method: 'POST', headers: api, body: JSON.stringify(body), ...(signal ? { signal } : {}) }),
+    hecEvent: (event) =>
+      fetch(`${server.hecUrl}/services/collector/event`, { method: 'POST', headers: { Authorization: `Splunk ${config.hec.tokens[0]!.token}` }, body: JSON.stringify({ event }) }),
+  };
+}
+
+const ndjson = (text: string) => text.split('\n').filter(Boolean).map((l) => JSON.parse(l) as Record<string, unknown>);
+
+async function until(cond: () => boolean, what: string): Promise<void> {
+  for (let i = 0; i < 600 && !cond(); i++) await new Promise((r) => setTimeout(r, 50));
+  if (!cond()) throw new Error(`timed out waiting for ${what}`);
+}
+
+describe('search limits of vigil serve', () => {
+  let s: Served;
+  beforeAll(async () => {
+    s = await serve({ maxTimeSeconds: 3, maxConcurrent: 2, maxQueued: 4, maxResults: 1000 });
+  });
+  afterAll(() => s.server.close());
+
+  it('stops a catastrophic regex and makeresults count=1e12 at search.maxTime (SPL_LIMIT_TIME) while HEC and the API answer', async () => {
+    let endedAt = Infinity;
+    const ended = (r: Response) =>
+      r.text().then((t) => {
+        endedAt = Math.min(endedAt, Date.now());
+        return t;
+      });
+    const regex = s.search({ search: CATASTROPHIC }).then(ended);
+    const endless = s.search({ search: ENDLESS }).then(ended);
+    await until(() => s.server.searches.load.running === 2, 'both searches to run');
+    // Meanwhile: the collector takes an event and the API answers.
+    const hec = await s.hecEvent('hello during the runaway searches');
+    expect(hec.status).toBe(200);
+    const health = await s.get('/api/health');
+    expect(await health.json()).toEqual({ status: 'ok' });
+    const answeredAt = Date.now();
+    for (const text of await Promise.all([regex, endless])) {
+      expect(ndjson(text).at(-1)).toEqual({ error: { code: 'SPL_LIMIT_TIME', message: expect.stringMatching(/exceeded its 3 s time limit and was stopped/) } });
+    }
+    expect(answeredAt).toBeLessThan(endedAt);
+    // The pool recovered, and the event sent meanwhile is stored.
+    const after = ndjson(await (await s.search({ search: 'index=main "hello during the runaway searches" | stats count', progressMs: 0 })).text());
+    expect(after).toEqual([{ result: { count: 1 } }, expect.objectContaining({ done: true })]);
+  }, 60_000);
+
+  it('caps the rows of a search at search.maxResults (the first rows, then SPL_LIMIT_RESULTS); `limit` ends it with done', async () => {
+    const capped = ndjson(await (await s.search({ search: '| makeresults count=5000 | eval n=1', progressMs: 0 })).text());
+    expect(capped.filter((l) => 'result' in l)).toHaveLength(1000);
+    expect(capped.at(-1)).toMatchObject({ error: { code: 'SPL_LIMIT_RESULTS', message: expect.stringMatching(/more than 1000 results \(search\.maxResults\)/) } });
+    const limited = ndjson(await (await s.search({ search: '| makeresults count=5000 | eval n=1', limit: 10, progressMs: 0 })).text());
+    expect(limited.filter((l) => 'result' in l)).toHaveLength(10);
+    expect(limited.at(-1)).toMatchObject({ done: true, stats: { results: 10 } });
+  }, 60_000);
+});
+
+describe('cancelling searches', () => {
+  let s: Served;
+  beforeAll(async () => {
+    s = await serve({ maxTimeSeconds: 600 });
+  });
+
+  it('a client closing the connection terminates the search worker', async () => {
+    const abort = new AbortController();
+    const res = await s.search({ search: CATASTROPHIC }, abort.signal);
+    expect(res.status).toBe(200);
+    await until(() => s.server.searches.load.running === 1, 'the search to run');
+    const workers = s.server.searches.load.workers;
+    abort.abort();
+    await until(() => s.server.searches.load.running === 0, 'the search to be cancelled');
+    // Its worker was terminated, not handed back to the pool.
+    expect(s.server.searches.load.workers).toBe(workers - 1);
+    const ok = ndjson(await (await s.search({ search: '| makeresults | eval x=1', progressMs: 0 })).text());
+    expect(ok.at(-1)).toMatchObject({ done: true });
+  }, 60_000);
+
+  it('closing the server cancels a running search (SPL_CANCELLED) instead of waiting for it', async () => {
+    const res = await s.search({ search: ENDLESS });
+    await until(() => s.server.searches.load.running === 1, 'the search to run');
+    const text = res.text().catch(() => null); // the connection may be cut after the error line
+    await s.server.close();
+    expect(s.server.searches.load).toEqual({ running: 0, waiting: 0, workers: 0 });
+    const got = await text;
+    if (got !== null) expect(ndjson(got).at(-1)).toMatchObject({ error: { code: 'SPL_CANCELLED', message: expect.stringMatching(/the server is stopping/) } });
+  }, 60_000);
+});
