@@ -45,9 +45,11 @@ describe('convert', () => {
     expect(wild).toEqual([{ foo1: '1,000', foo2: '3', bar: 2000 }]);
   });
 
-  it('ctime uses the default time format, AS keeps the original', async () => {
+  it('ctime and mktime use the default time format or timeformat=, AS keeps the original', async () => {
     const rows = await run('| makeresults | eval t=1700000000 | convert ctime(t) AS c | fields - _time');
     expect(rows).toEqual([{ t: 1700000000, c: '11/14/2023 22:13:20' }]);
+    const back = await run('| makeresults | eval c="11/14/2023 22:13:20", d="2023-11-14T22:13:20" | convert mktime(c) AS t | convert timeformat="%Y-%m-%dT%H:%M:%S" mktime(d) | fields - _time');
+    expect(back).toEqual([{ c: '11/14/2023 22:13:20', t: 1700000000, d: 1700000000 }]);
   });
 
   it('rejects an unknown function at its position', async () => {
