@@ -291,8 +291,10 @@ export class InProcessExecutor implements RunExecutor {
     const timer = new AbortController();
     const handle = setTimeout(() => timer.abort(), timeoutMs);
     const signal = opts.signal ? AbortSignal.any([timer.signal, opts.signal]) : timer.signal;
+    // An abort stops the scan between batches, which may end the search "successfully" with part of its rows.
+    const stopped = () => (timer.signal.aborted ? new RunTimeout(req.name, timeoutMs) : opts.signal?.aborted ? cancelled(req, opts.signal) : null);
     try {
-      return await new Promise<RunOutput>((resolve, reject) => {
+      const out = await new Promise<RunOutput>((resolve, reject) => {
         const job = new Job(req, opts, resolve, reject);
         const receive = (m: SearchMessage) => {
           try {
@@ -303,10 +305,11 @@ export class InProcessExecutor implements RunExecutor {
         };
         void runStreaming(req, this.source, this.content().lookups, specOf(opts, this.limits), receive, signal);
       });
+      const e = stopped();
+      if (e) throw e;
+      return out;
     } catch (e) {
-      if (timer.signal.aborted) throw new RunTimeout(req.name, timeoutMs);
-      if (opts.signal?.aborted) throw cancelled(req, opts.signal);
-      throw e;
+      throw stopped() ?? e;
     } finally {
       clearTimeout(handle);
     }
@@ -465,7 +468,12 @@ export class WorkerExecutor implements RunExecutor {
     const onError = (err: Error & { code?: string }) =>
       stop(
         err.code === 'ERR_WORKER_OUT_OF_MEMORY'
-          ? new VigilError('SPL_LIMIT_MEMORY', `search "${req.name}" used more than ${Math.floor((this.opts.maxMemoryBytes ?? 0) / (1024 * 1024))} MB of memory (search.maxMemory) and was stopped`)
+          ? new VigilError(
+              'SPL_LIMIT_MEMORY',
+              this.opts.maxMemoryBytes === undefined
+                ? `search "${req.name}" ran out of memory and was stopped`
+                : `search "${req.name}" used more than ${Math.floor(this.opts.maxMemoryBytes / (1024 * 1024))} MB of memory (search.maxMemory) and was stopped`,
+            )
           : new VigilError('SPL_RUNTIME', `search worker failed: ${err.message}`),
       );
     const onExit = (code: number) => stop(new VigilError('SPL_RUNTIME', `search worker exited (code ${code})`));

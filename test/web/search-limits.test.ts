@@ -75,7 +75,7 @@ describe('search limits of vigil serve', () => {
     // The pool recovered, and the event sent meanwhile is stored.
     const after = ndjson(await (await s.search({ search: 'index=main "hello during the runaway searches" | stats count', progressMs: 0 })).text());
     expect(after).toEqual([{ result: { count: 1 } }, expect.objectContaining({ done: true })]);
-  }, 60_000);
+  }, 120_000);
 
   it('caps the rows of a search at search.maxResults (the first rows, then SPL_LIMIT_RESULTS); `limit` ends it with done', async () => {
     const capped = ndjson(await (await s.search({ search: '| makeresults count=5000 | eval n=1', progressMs: 0 })).text());
@@ -84,7 +84,7 @@ describe('search limits of vigil serve', () => {
     const limited = ndjson(await (await s.search({ search: '| makeresults count=5000 | eval n=1', limit: 10, progressMs: 0 })).text());
     expect(limited.filter((l) => 'result' in l)).toHaveLength(10);
     expect(limited.at(-1)).toMatchObject({ done: true, stats: { results: 10 } });
-  }, 60_000);
+  }, 120_000);
 });
 
 describe('cancelling searches', () => {
@@ -105,7 +105,7 @@ describe('cancelling searches', () => {
     expect(s.server.searches.load.workers).toBe(workers - 1);
     const ok = ndjson(await (await s.search({ search: '| makeresults | eval x=1', progressMs: 0 })).text());
     expect(ok.at(-1)).toMatchObject({ done: true });
-  }, 60_000);
+  }, 120_000);
 
   it('closing the server cancels a running search (SPL_CANCELLED) instead of waiting for it', async () => {
     const res = await s.search({ search: ENDLESS });
@@ -115,5 +115,5 @@ describe('cancelling searches', () => {
     expect(s.server.searches.load).toEqual({ running: 0, waiting: 0, workers: 0 });
     const got = await text;
     if (got !== null) expect(ndjson(got).at(-1)).toMatchObject({ error: { code: 'SPL_CANCELLED', message: expect.stringMatching(/the server is stopping/) } });
-  }, 60_000);
+  }, 120_000);
 });
