@@ -40,8 +40,8 @@ export interface ResetCondition {
 }
 
 /**
- * `streamstats [current=<bool>] [window=<n>] [global=<bool>] [reset_on_change=<bool>] [time_window=<span>]
- * <aggregations> [BY fields]`: running aggregates written onto each result in arrival order (the planner
+ * `streamstats [current=<bool>] [window=<n>] [global=<bool>] [reset_on_change=<bool>] [reset_before=<expr>]
+ * [reset_after=<expr>] [time_window=<span>] <aggregations> [BY fields]`: running aggregates written onto each result in arrival order (the planner
  * restores search order, newest first, before it when needed).
  *
  * Semantics (SPL reference, streamstats):
