@@ -77,6 +77,12 @@ describe('search limits of vigil serve', () => {
     expect(after).toEqual([{ result: { count: 1 } }, expect.objectContaining({ done: true })]);
   }, 120_000);
 
+  it('an error found on the worker points into the text sent (macros expanded on the way)', async () => {
+    const text = '`cisco_isovalent_process_exec`\n| eval x=nosuchfn(1)';
+    const lines = ndjson(await (await s.search({ search: text, progressMs: 0 })).text());
+    expect(lines.at(-1)).toMatchObject({ error: { code: 'SPL_UNSUPPORTED_FUNCTION', line: 2, column: 10, inMacro: null } });
+  }, 120_000);
+
   it('caps the rows of a search at search.maxResults (the first rows, then SPL_LIMIT_RESULTS); `limit` ends it with done', async () => {
     const capped = ndjson(await (await s.search({ search: '| makeresults count=5000 | eval n=1', progressMs: 0 })).text());
     expect(capped.filter((l) => 'result' in l)).toHaveLength(1000);
