@@ -41,7 +41,19 @@ export interface HecConfig {
   maxBodyBytes: number;
   /** Request bytes held in memory at once across all requests, until committed (503 code 9 beyond). */
   maxInflightBytes: number;
+  /** Timeouts of receiving a request (`hec.headersTimeout`, `hec.bodyIdleTimeout`, `hec.bodyTimeout`). */
+  timeouts: RequestTimeouts;
   tokens: HecTokenConfig[];
+}
+
+/** How long a server waits for a client to send its request; each answered 408, connection closed. */
+export interface RequestTimeouts {
+  /** From the connection's first byte (or the previous reply) to the end of the headers. */
+  headersMs: number;
+  /** Longest gap without any body byte. */
+  bodyIdleMs: number;
+  /** From the start of the body to its end. */
+  bodyMs: number;
 }
 
 export interface ApiTokenConfig {
@@ -54,6 +66,11 @@ export interface HttpConfig {
   port: number;
   tls?: TlsConfig;
   apiTokens: ApiTokenConfig[];
+  /** Largest request body of an API route, enforced while reading (413 beyond). */
+  maxBodyBytes: number;
+  /** Largest body of `POST /api/login` (unauthenticated, so much smaller). */
+  maxLoginBodyBytes: number;
+  timeouts: RequestTimeouts;
 }
 
 export interface IndexConfig {
@@ -137,6 +154,13 @@ export const DEFAULTS = {
   maxInflightBytes: 64 * 1024 * 1024,
   httpHost: '127.0.0.1',
   httpPort: 8000,
+  // Request timeouts (seconds in the file). Headers arrive in one packet from any real client; a body may take a
+  // while on a slow link: 16 MiB in 2 minutes is ~1.1 Mbit/s.
+  hecTimeouts: { headersMs: 10_000, bodyIdleMs: 30_000, bodyMs: 120_000 },
+  // API bodies are SPL text, macro definitions, comments: 1 MiB is far above any of them. A login is two short strings.
+  httpMaxBodyBytes: 1024 * 1024,
+  httpMaxLoginBodyBytes: 16 * 1024,
+  httpTimeouts: { headersMs: 10_000, bodyIdleMs: 30_000, bodyMs: 60_000 },
   search: {
     maxTimeSeconds: 300,
     maxMemoryBytes: 1024 * 1024 * 1024,
@@ -269,6 +293,24 @@ function size(w: Where, path: Path, value: unknown, dflt: number): number {
   if (n === null || n <= 0) fail(w.at(path), `${label(path)} must be a size like 16MB or a number of bytes, got ${describe(value)}`);
   return n;
 }
+
+/** A duration (`30s`, `2m`, or seconds) above zero, in milliseconds. */
+function durationMs(w: Where, path: Path, value: unknown, dflt: number): number {
+  if (value === undefined || value === null) return dflt;
+  const s = parseDuration(value);
+  if (s === null || s <= 0) fail(w.at(path), `${label(path)} must be a duration like 30s or 2m, or a number of seconds above 0, got ${describe(value)}`);
+  return s * 1000;
+}
+
+function requestTimeouts(w: Where, section: 'hec' | 'http', m: Record<string, unknown>, dflt: RequestTimeouts): RequestTimeouts {
+  return {
+    headersMs: durationMs(w, [section, 'headersTimeout'], m['headersTimeout'], dflt.headersMs),
+    bodyIdleMs: durationMs(w, [section, 'bodyIdleTimeout'], m['bodyIdleTimeout'], dflt.bodyIdleMs),
+    bodyMs: durationMs(w, [section, 'bodyTimeout'], m['bodyTimeout'], dflt.bodyMs),
+  };
+}
+
+const TIMEOUT_KEYS = ['headersTimeout', 'bodyIdleTimeout', 'bodyTimeout'] as const;
 
 function indexName(w: Where, path: Path, value: unknown): string {
   const name = str(w, path, value, { required: true }) as string;
@@ -461,7 +503,7 @@ export async function loadConfig(options: LoadConfigOptions = {}): Promise<Vigil
   if (envDataDir !== undefined) dataDir = resolve(cwd, envDataDir);
   if (flags.dataDir !== undefined) dataDir = resolve(cwd, flags.dataDir);
 
-  const hecRaw = mapping(w, ['hec'], data['hec'], ['host', 'port', 'tls', 'maxBodyBytes', 'maxInflightBytes', 'tokens']);
+  const hecRaw = mapping(w, ['hec'], data['hec'], ['host', 'port', 'tls', 'maxBodyBytes', 'maxInflightBytes', ...TIMEOUT_KEYS, 'tokens']);
   let hecPort = hecRaw['port'] === undefined ? DEFAULTS.hecPort : port(w.at(['hec', 'port']), '"hec.port"', hecRaw['port']);
   if (nonEmpty(env['VIGIL_HEC_PORT']) !== undefined) hecPort = port('', 'VIGIL_HEC_PORT', env['VIGIL_HEC_PORT']);
   if (flags.hecPort !== undefined) hecPort = port('', '--hec-port', flags.hecPort);
@@ -487,7 +529,7 @@ export async function loadConfig(options: LoadConfigOptions = {}): Promise<Vigil
     else tokens.push(entry);
   }
 
-  const httpRaw = mapping(w, ['http'], data['http'], ['host', 'port', 'tls', 'apiTokens']);
+  const httpRaw = mapping(w, ['http'], data['http'], ['host', 'port', 'tls', 'apiTokens', 'maxBodyBytes', 'maxLoginBodyBytes', ...TIMEOUT_KEYS]);
   let httpPort = httpRaw['port'] === undefined ? DEFAULTS.httpPort : port(w.at(['http', 'port']), '"http.port"', httpRaw['port']);
   if (nonEmpty(env['VIGIL_HTTP_PORT']) !== undefined) httpPort = port('', 'VIGIL_HTTP_PORT', env['VIGIL_HTTP_PORT']);
   if (flags.port !== undefined) httpPort = port('', '--port', flags.port);
@@ -524,10 +566,18 @@ export async function loadConfig(options: LoadConfigOptions = {}): Promise<Vigil
     port: hecPort,
     maxBodyBytes,
     maxInflightBytes,
+    timeouts: requestTimeouts(w, 'hec', hecRaw, DEFAULTS.hecTimeouts),
     tokens,
   };
   if (hecTls) hec.tls = hecTls;
-  const http: HttpConfig = { host: str(w, ['http', 'host'], httpRaw['host']) ?? DEFAULTS.httpHost, port: httpPort, apiTokens: api };
+  const http: HttpConfig = {
+    host: str(w, ['http', 'host'], httpRaw['host']) ?? DEFAULTS.httpHost,
+    port: httpPort,
+    apiTokens: api,
+    maxBodyBytes: size(w, ['http', 'maxBodyBytes'], httpRaw['maxBodyBytes'], DEFAULTS.httpMaxBodyBytes),
+    maxLoginBodyBytes: size(w, ['http', 'maxLoginBodyBytes'], httpRaw['maxLoginBodyBytes'], DEFAULTS.httpMaxLoginBodyBytes),
+    timeouts: requestTimeouts(w, 'http', httpRaw, DEFAULTS.httpTimeouts),
+  };
   if (httpTls) http.tls = httpTls;
 
   const config: VigilConfig = { file, dataDir, hec, http, indexes, search, generated, warnings };

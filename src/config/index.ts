@@ -7,6 +7,7 @@ export {
   type HecConfig,
   type HecTokenConfig,
   type HttpConfig,
+  type RequestTimeouts,
   type ApiTokenConfig,
   type IndexConfig,
   type TlsConfig,

@@ -5,22 +5,34 @@
  */
 import type { IncomingHttpHeaders } from 'node:http';
 import type { HecTokenConfig } from '../config/config.js';
-import { TokenSet } from '../config/token-set.js';
+import { TokenSet, authorizationParts, hasSpace } from '../config/token-set.js';
 import { HEC, failure, type HecFailure } from './protocol.js';
 
 export type AuthOutcome = { ok: true; token: HecTokenConfig } | { ok: false; failure: HecFailure };
 
-const BASE64 = /^[A-Za-z0-9+/]+={0,2}$/;
+/** Whether a text is standard base64 (`A-Z a-z 0-9 + /`, then at most two `=`): one scan, no regex. */
+function isBase64(text: string): boolean {
+  let n = text.length;
+  if (n > 0 && text.charCodeAt(n - 1) === 0x3d) n--;
+  if (n > 0 && text.charCodeAt(n - 1) === 0x3d) n--;
+  if (n === 0) return false;
+  for (let i = 0; i < n; i++) {
+    const c = text.charCodeAt(i);
+    const ok = (c >= 0x41 && c <= 0x5a) || (c >= 0x61 && c <= 0x7a) || (c >= 0x30 && c <= 0x39) || c === 0x2b || c === 0x2f;
+    if (!ok) return false;
+  }
+  return true;
+}
 
 /** The token text carried by an Authorization header, or null when the header is malformed (code 3). */
 export function tokenFromAuthorization(header: string): string | null {
-  const m = /^\s*(\S+)\s+(\S.*?)\s*$/.exec(header);
-  if (!m) return null;
-  const scheme = (m[1] as string).toLowerCase();
-  const credentials = m[2] as string;
-  if (scheme === 'splunk') return /\s/.test(credentials) ? null : credentials;
+  const parts = authorizationParts(header);
+  if (!parts) return null;
+  const scheme = parts.scheme.toLowerCase();
+  const { credentials } = parts;
+  if (scheme === 'splunk') return hasSpace(credentials) ? null : credentials;
   if (scheme === 'basic') {
-    if (!BASE64.test(credentials)) return null;
+    if (!isBase64(credentials)) return null;
     const decoded = Buffer.from(credentials, 'base64').toString('utf8');
     const colon = decoded.indexOf(':');
     if (colon < 0) return null;

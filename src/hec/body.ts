@@ -25,6 +25,11 @@ export class ByteBudget {
     return this.used;
   }
 
+  /** Whether `n` more bytes would fit now (nothing is reserved). */
+  fits(n: number): boolean {
+    return this.used + n <= this.max;
+  }
+
   get full(): boolean {
     return this.used >= this.max;
   }
@@ -44,6 +49,11 @@ export function tooLarge(maxBytes: number): HecFailure {
   return new HecFailure(httpReply(413, `Request entity too large (the limit is ${maxBytes} bytes)`));
 }
 
+/** 408: the client stopped sending its body (idle) or took too long over it (total). */
+export function bodyTimedOut(reason: string): HecFailure {
+  return new HecFailure(httpReply(408, `Request body timed out (${reason})`));
+}
+
 /** The client went away mid-body: nothing can be answered. */
 export class ClientGone extends Error {
   constructor() {
@@ -56,6 +66,10 @@ export interface ReadBodyOptions {
   encoding: ContentEncoding;
   maxBytes: number;
   budget: ByteBudget;
+  /** No body byte for this long → 408. */
+  idleTimeoutMs: number;
+  /** The whole body not received this long after reading began → 408. */
+  timeoutMs: number;
   /** Called once the up-front checks passed, before reading (to answer `Expect: 100-continue`). */
   beforeRead?: () => void;
 }
@@ -70,23 +84,20 @@ export interface Body {
 
 /**
  * Reads the whole body. Stops reading at the first byte over `maxBytes` (compressed or decompressed: 413),
- * or when the budget cannot cover the next chunk (503 code 9); the failure then carries its reply and the
- * caller answers it and closes the connection. A declared Content-Length is checked and reserved up front,
- * so an oversized or unaffordable request is refused before any of it is read.
+ * when the budget cannot cover the next chunk (503 code 9), or when the client goes quiet or slow (408);
+ * the failure then carries its reply and the caller answers it and closes the connection. A declared
+ * Content-Length is checked up front, so an oversized or (right now) unaffordable request is refused before
+ * any of it is read. The budget is charged by bytes as they arrive, never by the declared length: a client
+ * that declares 16 MiB and trickles bytes holds only what it sent, and only until a timeout cuts it.
  */
 export function readBody(req: IncomingMessage, options: ReadBodyOptions): Promise<Body> {
   const { maxBytes, budget } = options;
   const declaredHeader = req.headers['content-length'];
   const declared = declaredHeader !== undefined && /^\d+$/.test(declaredHeader) ? Number(declaredHeader) : null;
   if (declared !== null && declared > maxBytes) return Promise.reject(tooLarge(maxBytes));
+  if (declared !== null && options.encoding === 'identity' && !budget.fits(declared)) return Promise.reject(failure(HEC.SERVER_BUSY));
 
   let reserved = 0;
-  // Identity bodies of known size reserve it all at once; the rest reserve chunk by chunk.
-  if (declared !== null && options.encoding === 'identity') {
-    if (!budget.tryReserve(declared)) return Promise.reject(failure(HEC.SERVER_BUSY));
-    reserved = declared;
-  }
-
   options.beforeRead?.();
   return new Promise<Body>((resolve, reject) => {
     const chunks: Buffer[] = [];
@@ -94,8 +105,13 @@ export function readBody(req: IncomingMessage, options: ReadBodyOptions): Promis
     let wire = 0;
     let settled = false;
     let gunzip: Gunzip | null = null;
+    // The idle timer is re-armed per chunk with refresh() (no new timer on the hot path).
+    const idle = setTimeout(() => fail(bodyTimedOut(`no data for ${options.idleTimeoutMs / 1000} s`)), options.idleTimeoutMs);
+    const total = setTimeout(() => fail(bodyTimedOut(`not complete after ${options.timeoutMs / 1000} s`)), options.timeoutMs);
 
     const cleanup = (): void => {
+      clearTimeout(idle);
+      clearTimeout(total);
       req.off('data', onWire);
       req.off('end', onWireEnd);
       req.off('close', onClose);
@@ -119,6 +135,7 @@ export function readBody(req: IncomingMessage, options: ReadBodyOptions): Promis
       reject(err);
     };
     const onWire = (c: Buffer): void => {
+      idle.refresh();
       wire += c.length;
       if (wire > maxBytes) fail(tooLarge(maxBytes));
     };
@@ -142,6 +159,9 @@ export function readBody(req: IncomingMessage, options: ReadBodyOptions): Promis
     let wireEnded = false;
     const onWireEnd = (): void => {
       wireEnded = true;
+      // All bytes are in; only gunzip may still be working on them.
+      clearTimeout(idle);
+      clearTimeout(total);
     };
     const onClose = (): void => {
       // 'close' after a complete body is normal; before it, the client is gone.

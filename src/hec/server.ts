@@ -9,7 +9,7 @@ import { createServer as createHttpsServer } from 'node:https';
 import { readFile } from 'node:fs/promises';
 import { hostname as osHostname } from 'node:os';
 import type { AddressInfo } from 'node:net';
-import type { HecConfig, HecTokenConfig } from '../config/config.js';
+import type { HecConfig, HecTokenConfig, RequestTimeouts } from '../config/config.js';
 import type { Event } from '../events/event.js';
 import type { EventStore } from '../store/types.js';
 import { StoreError } from '../store/types.js';
@@ -77,9 +77,21 @@ const CLOSE_GRACE_MS = 5000;
 /** /ack bodies are a list of ids: no reason to accept more than this. */
 const MAX_ACK_BODY = 1024 * 1024;
 
-function routeOf(pathname: string): Route | null {
-  const p = pathname.length > 1 ? pathname.replace(/\/+$/, '') : pathname;
-  return ROUTES[p] ?? null;
+/**
+ * node:http(s) options for a server's request timeouts (the API's uses them too). The header limit is node's
+ * own (answers 408, closes), checked every second rather than node's default 30 s, so a slow-headers client
+ * (slowloris) is cut close to the limit. Bodies are timed by their reader (`readBody`, the API's body
+ * middleware); node's whole-request limit is only a backstop above both, for bodies no handler reads.
+ */
+export function nodeTimeouts(t: RequestTimeouts): { headersTimeout: number; requestTimeout: number; connectionsCheckingInterval: number } {
+  return { headersTimeout: t.headersMs, requestTimeout: t.headersMs + t.bodyMs + 1000, connectionsCheckingInterval: 1000 };
+}
+
+export function routeOf(pathname: string): Route | null {
+  // Trailing slashes dropped by a scan: an unanchored /\/+$/ is quadratic in a path of many slashes.
+  let end = pathname.length;
+  while (end > 1 && pathname.charCodeAt(end - 1) === 0x2f) end--;
+  return ROUTES[pathname.slice(0, end)] ?? null;
 }
 
 function header(req: IncomingMessage, name: string): string | undefined {
@@ -159,7 +171,14 @@ export function createHecServer(options: HecServerOptions): HecServer {
   async function readAndDecode(req: IncomingMessage, res: ServerResponse, route: 'event' | 'raw' | 'ack', maxBytes: number, expectContinue: boolean): Promise<{ body: Body; text: string }> {
     const encoding = contentEncoding(header(req, 'content-encoding'));
     // `Expect: 100-continue` is answered only once the size and budget checks passed.
-    const body = await readBody(req, { encoding, maxBytes, budget, beforeRead: expectContinue ? () => res.writeContinue() : undefined });
+    const body = await readBody(req, {
+      encoding,
+      maxBytes,
+      budget,
+      idleTimeoutMs: config.timeouts.bodyIdleMs,
+      timeoutMs: config.timeouts.bodyMs,
+      beforeRead: expectContinue ? () => res.writeContinue() : undefined,
+    });
     const decoded = decodeUtf8(body.data);
     if ('invalidAt' in decoded) {
       budget.release(body.reserved);
@@ -349,9 +368,9 @@ export function createHecServer(options: HecServerOptions): HecServer {
         } catch (err) {
           throw new VigilError('CONFIG', `cannot read HEC TLS certificate/key: ${(err as Error).message}`, { cause: err });
         }
-        server = createHttpsServer({ cert, key }, (req, res) => onRequest(req, res));
+        server = createHttpsServer({ cert, key, ...nodeTimeouts(config.timeouts) }, (req, res) => onRequest(req, res));
       } else {
-        server = createHttpServer((req, res) => onRequest(req, res));
+        server = createHttpServer(nodeTimeouts(config.timeouts), (req, res) => onRequest(req, res));
       }
       // Answer `Expect: 100-continue` (curl sends it for large bodies) only after auth and size checks pass,
       // so a refused body is never sent at all.

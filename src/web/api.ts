@@ -1,5 +1,6 @@
 import { Hono } from 'hono';
 import { authMiddleware, loginRoutes, logoutRoute } from './auth.js';
+import { apiBodyLimits, bodyLimit } from './body.js';
 import { errorJson, fail, isSearchLimit, timeRange, type ApiDeps, type ApiEnv } from './context.js';
 import { detectionsRoutes } from './detections-api.js';
 import { findingsRoutes } from './findings-api.js';
@@ -30,6 +31,8 @@ export function createApi(deps: ApiDeps, opts: { sessions?: SessionOptions } = {
   });
   loginRoutes(app, deps, sessions);
   app.use('/api/*', authMiddleware(deps, sessions));
+  // After auth: an unauthenticated request never gets its body read (login reads its own, smaller).
+  app.use('/api/*', bodyLimit(apiBodyLimits(deps).api));
   logoutRoute(app, deps, sessions);
 
   app.get('/api/health', (c) => c.json({ status: 'ok' }));

@@ -2,8 +2,9 @@ import { timingSafeEqual } from 'node:crypto';
 import type { Hono, MiddlewareHandler } from 'hono';
 import { deleteCookie, getCookie, setCookie } from 'hono/cookie';
 import { getConnInfo } from '@hono/node-server/conninfo';
-import { TokenSet } from '../config/token-set.js';
+import { TokenSet, authorizationParts, hasSpace } from '../config/token-set.js';
 import type { SessionInfo } from './api-types.js';
+import { BodyRefused, apiBodyLimits, bufferBody, refuse } from './body.js';
 import { fail, jsonBody, type ApiDeps, type ApiEnv, type Ctx } from './context.js';
 import { CSRF_HEADER, LoginThrottle, SESSION_COOKIE, SessionStore, type Principal } from './sessions.js';
 import { authenticate } from './users.js';
@@ -27,8 +28,9 @@ export function authMiddleware(deps: ApiDeps, sessions: SessionStore): Middlewar
   return async (c, next) => {
     const header = c.req.header('authorization');
     if (header !== undefined) {
-      const m = /^\s*(Bearer|Splunk)\s+(\S+)\s*$/i.exec(header);
-      const t = m ? tokens.lookup(m[2]!) : null;
+      const parts = authorizationParts(header);
+      const scheme = parts?.scheme.toLowerCase();
+      const t = parts && (scheme === 'bearer' || scheme === 'splunk') && !hasSpace(parts.credentials) ? tokens.lookup(parts.credentials) : null;
       if (!t) return fail(c, 401, 'UNAUTHORIZED', 'invalid API token');
       c.set('principal', { user: `token:${t.name}`, kind: 'token' });
       return next();
@@ -69,6 +71,7 @@ export function loginRoutes(app: Hono<ApiEnv>, deps: ApiDeps, sessions: SessionS
   const tokens = new TokenSet(deps.apiTokens);
   const throttle = new LoginThrottle();
   const users = deps.users ?? [];
+  const bodyLimits = apiBodyLimits(deps).login;
 
   app.get('/api/login', (c) => c.json({ usersConfigured: users.length > 0, methods: users.length > 0 ? ['password', 'token'] : ['token'] }));
 
@@ -77,8 +80,21 @@ export function loginRoutes(app: Hono<ApiEnv>, deps: ApiDeps, sessions: SessionS
     if (!/^application\/json\b/i.test(c.req.header('content-type') ?? '')) return fail(c, 415, 'USAGE', 'send JSON: {"username": "...", "password": "..."} or {"token": "..."}');
     const addr = clientAddress(c);
     if (throttle.blocked(addr)) return fail(c, 429, 'THROTTLED', 'too many failed logins; try again in a few minutes');
-    const body = await jsonBody(c);
-    if (!body) return fail(c, 400, 'USAGE', 'send JSON: {"username": "...", "password": "..."} or {"token": "..."}');
+    // Read within the login's own small limit (nothing is known of the client yet). A body refused or unusable
+    // counts as a failed login, so such requests are throttled like wrong passwords.
+    let body: Record<string, unknown> | null;
+    try {
+      await bufferBody(c, bodyLimits);
+      body = await jsonBody(c);
+    } catch (e) {
+      if (!(e instanceof BodyRefused)) throw e;
+      throttle.fail(addr);
+      return refuse(c, e);
+    }
+    if (!body) {
+      throttle.fail(addr);
+      return fail(c, 400, 'USAGE', 'send JSON: {"username": "...", "password": "..."} or {"token": "..."}');
+    }
     let user: string | null = null;
     if (typeof body['token'] === 'string') {
       const t = tokens.lookup(body['token']);
@@ -87,6 +103,7 @@ export function loginRoutes(app: Hono<ApiEnv>, deps: ApiDeps, sessions: SessionS
       const u = await authenticate(users, body['username'], body['password']);
       if (u) user = u.name;
     } else {
+      throttle.fail(addr);
       return fail(c, 400, 'USAGE', 'send {"username", "password"} or {"token"}');
     }
     if (user === null) {

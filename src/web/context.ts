@@ -1,5 +1,5 @@
 import type { Context } from 'hono';
-import { DEFAULTS, type ApiTokenConfig, type HecTokenConfig, type IndexConfig } from '../config/config.js';
+import { DEFAULTS, type ApiTokenConfig, type HecTokenConfig, type HttpConfig, type IndexConfig } from '../config/config.js';
 import type { ContentPack } from '../detections/content.js';
 import type { Detection } from '../detections/detection.js';
 import { VigilError } from '../errors.js';
@@ -53,6 +53,8 @@ export interface ApiDeps {
   staticDir?: string | null;
   /** Epoch seconds; injectable for tests. */
   now?: () => number;
+  /** Request body limits and timeouts (`http.maxBodyBytes`, `http.maxLoginBodyBytes`, `http.body*Timeout`); default the config's defaults. */
+  requestLimits?: Pick<HttpConfig, 'maxBodyBytes' | 'maxLoginBodyBytes' | 'timeouts'>;
 }
 
 export interface ApiEnv {
@@ -85,7 +87,7 @@ export function errorJson(e: unknown): ApiErrorBody {
   return { code: 'INTERNAL', message: (e as Error).message ?? String(e) };
 }
 
-export function fail(c: Context, status: 400 | 401 | 403 | 404 | 409 | 413 | 415 | 429 | 500 | 503, code: string, message: string) {
+export function fail(c: Context, status: 400 | 401 | 403 | 404 | 408 | 409 | 413 | 415 | 429 | 500 | 503, code: string, message: string) {
   return c.json({ error: { code, message } }, status);
 }
 

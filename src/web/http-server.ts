@@ -5,6 +5,7 @@ import { serve, type ServerType } from '@hono/node-server';
 import type { Env, Hono } from 'hono';
 import type { HttpConfig } from '../config/config.js';
 import { VigilError } from '../errors.js';
+import { nodeTimeouts } from '../hec/index.js';
 
 export interface HttpServer {
   url: string;
@@ -22,7 +23,9 @@ export async function listenHttp<E extends Env>(app: Hono<E>, config: HttpConfig
         fetch: app.fetch,
         port: config.port,
         hostname: config.host,
-        ...(tls ? { createServer: createHttpsServer, serverOptions: tls } : {}),
+        // Request timeouts as the HEC's (slowloris on headers, node's whole-request backstop); bodies are timed by `bodyLimit`.
+        serverOptions: { ...tls, ...nodeTimeouts(config.timeouts) },
+        ...(tls ? { createServer: createHttpsServer } : {}),
       },
       (info: AddressInfo) => {
         server.off('error', onError);

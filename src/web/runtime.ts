@@ -144,6 +144,7 @@ export async function startServer(config: VigilConfig, opts: StartOptions = {}):
       tz: baseSettings.tz,
       staticDir: opts.consoleDir === undefined ? CONSOLE_DIR : opts.consoleDir,
       now: () => clock.now(),
+      requestLimits: config.http,
     });
     http = await listenHttp(api, config.http);
     retentionTimer = setInterval(() => {

@@ -27,7 +27,9 @@ describe('defaults', () => {
     expect(c.file).toBeNull();
     expect(c.dataDir).toBe(join(dir, 'data'));
     expect(c.hec).toMatchObject({ host: '127.0.0.1', port: 8088, maxBodyBytes: DEFAULTS.maxBodyBytes, maxInflightBytes: DEFAULTS.maxInflightBytes });
-    expect(c.http).toMatchObject({ host: '127.0.0.1', port: 8000 });
+    expect(c.http).toMatchObject({ host: '127.0.0.1', port: 8000, maxBodyBytes: 1024 * 1024, maxLoginBodyBytes: 16 * 1024 });
+    expect(c.hec.timeouts).toEqual({ headersMs: 10_000, bodyIdleMs: 30_000, bodyMs: 120_000 });
+    expect(c.http.timeouts).toEqual({ headersMs: 10_000, bodyIdleMs: 30_000, bodyMs: 60_000 });
     expect(c.hec.tls).toBeUndefined();
     expect(c.indexes).toEqual({});
     expect(c.warnings).toEqual([]);
@@ -77,6 +79,9 @@ hec:
   port: 9088
   maxBodyBytes: 2MB
   maxInflightBytes: 32MiB
+  headersTimeout: 5s
+  bodyIdleTimeout: 10
+  bodyTimeout: 5m
   tokens:
     - name: tetragon
       token: 6b3c9f0e-1111-2222-3333-444455556666
@@ -89,6 +94,9 @@ hec:
       disabled: true
 http:
   port: 8001
+  maxBodyBytes: 256KB
+  maxLoginBodyBytes: 4KB
+  bodyIdleTimeout: 15s
   apiTokens:
     - name: console
       token: api-secret
@@ -115,7 +123,15 @@ describe('file', () => {
       { name: 'tetragon', token: '6b3c9f0e-1111-2222-3333-444455556666', defaultIndex: 'tetragon', indexes: ['tetragon', 'main'], defaultSourcetype: 'cisco:isovalent', disabled: false, useAck: true },
       { name: 'old', token: 'old-token', defaultIndex: 'main', indexes: [], disabled: true, useAck: false },
     ]);
-    expect(c.http).toEqual({ host: '127.0.0.1', port: 8001, apiTokens: [{ name: 'console', token: 'api-secret' }] });
+    expect(c.hec.timeouts).toEqual({ headersMs: 5000, bodyIdleMs: 10_000, bodyMs: 300_000 });
+    expect(c.http).toMatchObject({
+      host: '127.0.0.1',
+      port: 8001,
+      apiTokens: [{ name: 'console', token: 'api-secret' }],
+      maxBodyBytes: 256 * 1024,
+      maxLoginBodyBytes: 4 * 1024,
+      timeouts: { headersMs: 10_000, bodyIdleMs: 15_000, bodyMs: 60_000 },
+    });
     expect(c.indexes).toEqual({
       main: { retention: { maxAgeSeconds: 30 * 86400, maxBytes: 10 * 1024 ** 3 } },
       tetragon: { retention: { maxAgeSeconds: 12 * 3600 } },
@@ -209,6 +225,9 @@ describe('errors carry file:line', () => {
     ['default index outside indexes', 'hec:\n  tokens:\n    - token: t\n      indexes: [a]\n      defaultIndex: b\n', /:5: default index "b" of token "token1" is not in its indexes \(a\)/],
     ['bool as text', 'hec:\n  tokens:\n    - token: t\n      useAck: "yes"\n', /:4: "hec.tokens.0.useAck" must be true or false/],
     ['bad size', 'hec:\n  maxBodyBytes: lots\n', /:2: "hec.maxBodyBytes" must be a size like 16MB/],
+    ['zero timeout', 'hec:\n  port: 1\n  bodyIdleTimeout: 0\n', /:3: "hec.bodyIdleTimeout" must be a duration like 30s or 2m, or a number of seconds above 0, got 0/],
+    ['bad timeout', 'http:\n  headersTimeout: soon\n', /:2: "http.headersTimeout" must be a duration/],
+    ['bad API body size', 'http:\n  maxLoginBodyBytes: big\n', /:2: "http.maxLoginBodyBytes" must be a size like 16MB/],
     ['inflight below body', 'hec:\n  maxBodyBytes: 2MB\n  maxInflightBytes: 1MB\n', /:3: "hec.maxInflightBytes" \(1048576\) must be at least "hec.maxBodyBytes"/],
     ['bad retention', 'indexes:\n  main:\n    retention:\n      maxAge: forever\n', /:4: maxAge must be a duration like 30d/],
     ['bad index key', 'indexes:\n  _internal: {}\n', /:2: index name "_internal" is invalid/],

@@ -1,11 +1,12 @@
 import { request as httpRequest, type IncomingHttpHeaders } from 'node:http';
+import { connect, type Socket } from 'node:net';
 import { request as httpsRequest } from 'node:https';
 import type { Event } from '../../src/events/event.js';
 import type { ScanRequest } from '../../src/events/scan.js';
 import { metadataPredicate } from '../../src/events/scan.js';
 import type { AppendReceipt, EventStore, IndexInfo, RetentionReport } from '../../src/store/types.js';
 import { StoreError } from '../../src/store/types.js';
-import type { HecConfig, HecTokenConfig } from '../../src/config/config.js';
+import { DEFAULTS, type HecConfig, type HecTokenConfig } from '../../src/config/config.js';
 import { createHecServer, type HecServer, type HecServerOptions } from '../../src/hec/index.js';
 
 interface Held {
@@ -89,6 +90,7 @@ export function hecConfig(overrides: Partial<HecConfig> = {}): HecConfig {
     port: 0,
     maxBodyBytes: 1024 * 1024,
     maxInflightBytes: 8 * 1024 * 1024,
+    timeouts: { ...DEFAULTS.hecTimeouts },
     tokens: [
       token(),
       token({ name: 'acked', token: ACK_TOKEN, useAck: true }),
@@ -172,3 +174,54 @@ export function execLine(i: number, extra: Record<string, unknown> = {}): string
 }
 
 export const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+
+/** A connection written by hand (headers or body sent slowly), and what the server sent on it. */
+export interface RawConnection {
+  socket: Socket;
+  /** Everything the server sent so far. */
+  received(): string;
+  /**
+   * Waits until the server closes the connection, at most `withinMs`. `status` and `body` are those of the
+   * first reply (null when none came).
+   */
+  closed(withinMs: number): Promise<{ closed: boolean; status: number | null; body: string }>;
+}
+
+/** Opens a plain TCP connection to a server and writes `head` (request line and headers, as typed). */
+export function rawConnection(url: string, head: string): Promise<RawConnection> {
+  const { hostname, port } = new URL(url);
+  return new Promise((resolve, reject) => {
+    const socket = connect({ host: hostname, port: Number(port) }, () => {
+      socket.write(head);
+      resolve(conn);
+    });
+    let text = '';
+    let isClosed = false;
+    const waiters: (() => void)[] = [];
+    socket.on('data', (c: Buffer) => (text += c.toString('latin1')));
+    socket.on('error', () => {});
+    socket.on('close', () => {
+      isClosed = true;
+      for (const w of waiters.splice(0)) w();
+    });
+    socket.once('error', reject);
+    const conn: RawConnection = {
+      socket,
+      received: () => text,
+      async closed(withinMs) {
+        if (!isClosed) {
+          await new Promise<void>((r) => {
+            const timer = setTimeout(r, withinMs);
+            waiters.push(() => {
+              clearTimeout(timer);
+              r();
+            });
+          });
+        }
+        const m = /^HTTP\/1\.1 (\d{3})/.exec(text);
+        const bodyAt = text.indexOf('\r\n\r\n');
+        return { closed: isClosed, status: m ? Number(m[1]) : null, body: bodyAt < 0 ? '' : text.slice(bodyAt + 4) };
+      },
+    };
+  });
+}

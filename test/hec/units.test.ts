@@ -1,6 +1,8 @@
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { memberSpan, splitValues } from '../../src/hec/json-stream.js';
 import { tokenFromAuthorization } from '../../src/hec/auth.js';
+import { routeOf } from '../../src/hec/server.js';
+import { authorizationParts } from '../../src/config/token-set.js';
 import { AckTracker } from '../../src/hec/ack.js';
 import { firstInvalidUtf8 } from '../../src/hec/body.js';
 import { detach, envelopeTime, parseEventBatch, parseRawBatch, tetragonKind } from '../../src/hec/events.js';
@@ -136,6 +138,53 @@ describe('tokenFromAuthorization', () => {
     'malformed: %s',
     (h) => expect(tokenFromAuthorization(h)).toBeNull(),
   );
+
+  // The regex parser this replaced (quadratic on `Splunk a<spaces>b`): the reference for every short input.
+  function regexParse(header: string): string | null {
+    const m = /^\s*(\S+)\s+(\S.*?)\s*$/.exec(header);
+    if (!m) return null;
+    const scheme = m[1]!.toLowerCase();
+    const credentials = m[2]!;
+    if (scheme === 'splunk') return /\s/.test(credentials) ? null : credentials;
+    if (scheme !== 'basic' || !/^[A-Za-z0-9+/]+={0,2}$/.test(credentials)) return null;
+    const decoded = Buffer.from(credentials, 'base64').toString('utf8');
+    const colon = decoded.indexOf(':');
+    return colon < 0 || colon === decoded.length - 1 ? null : decoded.slice(colon + 1);
+  }
+
+  it('answers as the regex parser did, on 20 000 generated headers', () => {
+    const words = ['Splunk', 'splunk', 'Basic', 'BASIC', 'Bearer', 'tok', 'dXNlcjp0b2s=', 'Og==', 'YTpi', 'a=b', '+/', '=', ':', 'x\u00a0y'];
+    const spaces = [' ', '  ', '\t', '\u00a0', '\v', '\f', ''];
+    let seed = 7;
+    const pick = <T>(xs: readonly T[]): T => xs[(seed = (seed * 1103515245 + 12345) & 0x7fffffff) % xs.length]!;
+    const differ: string[] = [];
+    for (let i = 0; i < 20_000; i++) {
+      let h = pick(spaces);
+      for (let w = 1 + (i % 4); w > 0; w--) h += pick(words) + pick(spaces);
+      if (tokenFromAuthorization(h) !== regexParse(h)) differ.push(h);
+    }
+    expect(differ).toEqual([]);
+  });
+
+  it('16 KB pathological headers get the right answer (code 3 or the token), and no regex ever sees them', () => {
+    const pad = ' '.repeat(16_000);
+    const exec = vi.spyOn(RegExp.prototype, 'exec');
+    try {
+      expect(tokenFromAuthorization(`Splunk a${pad}b`)).toBeNull();
+      expect(tokenFromAuthorization(pad)).toBeNull();
+      expect(tokenFromAuthorization(`Splunk${pad}`)).toBeNull();
+      expect(tokenFromAuthorization(`\t${pad}Splunk${pad}tok${pad}`)).toBe('tok');
+      expect(tokenFromAuthorization(`Basic ${'A'.repeat(16_000)}!`)).toBeNull();
+      expect(authorizationParts(`Bearer x${'\t'.repeat(16_000)}y`)).toEqual({ scheme: 'Bearer', credentials: `x${'\t'.repeat(16_000)}y` });
+      // The path is read before any token is checked, too.
+      expect(routeOf('/' + '/'.repeat(16_000) + 'x')).toBeNull();
+      expect(routeOf('/services/collector/raw' + '/'.repeat(16_000))).toBe('raw');
+      expect(routeOf('/')).toBeNull();
+      expect(exec).not.toHaveBeenCalled();
+    } finally {
+      exec.mockRestore();
+    }
+  });
 });
 
 describe('AckTracker', () => {

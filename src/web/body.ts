@@ -1,0 +1,104 @@
+/**
+ * Request bodies of the API, read within limits: a size cap enforced while reading (a declared
+ * Content-Length over it is refused before anything is read; chunked bodies are cut at the first byte over),
+ * an idle timeout (no byte for a while) and a total one. What a refused request still sends is discarded by
+ * @hono/node-server (at most 64 MiB for 500 ms, then the connection is closed), never buffered.
+ */
+import type { Context, MiddlewareHandler } from 'hono';
+import { DEFAULTS } from '../config/config.js';
+import { fail, type ApiDeps } from './context.js';
+
+export interface BodyLimits {
+  maxBytes: number;
+  /** No body byte for this long → 408. */
+  idleMs: number;
+  /** The whole body not received this long after reading began → 408. */
+  totalMs: number;
+}
+
+/** The limits of API routes (`http.maxBodyBytes`) and of the login (`http.maxLoginBodyBytes`); default the config's defaults. */
+export function apiBodyLimits(deps: Pick<ApiDeps, 'requestLimits'>): { api: BodyLimits; login: BodyLimits } {
+  const http = deps.requestLimits ?? { maxBodyBytes: DEFAULTS.httpMaxBodyBytes, maxLoginBodyBytes: DEFAULTS.httpMaxLoginBodyBytes, timeouts: DEFAULTS.httpTimeouts };
+  const idleMs = http.timeouts.bodyIdleMs;
+  const totalMs = http.timeouts.bodyMs;
+  return { api: { maxBytes: http.maxBodyBytes, idleMs, totalMs }, login: { maxBytes: http.maxLoginBodyBytes, idleMs, totalMs } };
+}
+
+/** A body refused while reading: 413 `BODY_TOO_LARGE` or 408 `BODY_TIMEOUT`. */
+export class BodyRefused extends Error {
+  constructor(
+    readonly status: 408 | 413,
+    readonly code: 'BODY_TOO_LARGE' | 'BODY_TIMEOUT',
+    message: string,
+  ) {
+    super(message);
+    this.name = 'BodyRefused';
+  }
+}
+
+function tooLarge(max: number): BodyRefused {
+  return new BodyRefused(413, 'BODY_TOO_LARGE', `the request body is over the limit of ${max} bytes`);
+}
+
+const TIMED_OUT = Symbol('timed out');
+
+function within<T>(p: Promise<T>, ms: number): Promise<T | typeof TIMED_OUT> {
+  let timer: NodeJS.Timeout | undefined;
+  const t = new Promise<typeof TIMED_OUT>((resolve) => (timer = setTimeout(() => resolve(TIMED_OUT), Math.max(0, ms))));
+  return Promise.race([p, t]).finally(() => clearTimeout(timer));
+}
+
+/** Reads the whole request body within `limits`; throws `BodyRefused`. */
+export async function readBody(c: Context, limits: BodyLimits): Promise<Uint8Array> {
+  const declared = c.req.header('content-length');
+  if (declared !== undefined && Number(declared) > limits.maxBytes) throw tooLarge(limits.maxBytes);
+  const stream = c.req.raw.body;
+  if (stream === null) return new Uint8Array(0);
+  const reader = stream.getReader();
+  const deadline = Date.now() + limits.totalMs;
+  const chunks: Uint8Array[] = [];
+  let size = 0;
+  try {
+    for (;;) {
+      const total = deadline - Date.now();
+      const next = await within(reader.read(), Math.min(limits.idleMs, total));
+      if (next === TIMED_OUT) {
+        const why = total <= limits.idleMs ? `not complete after ${limits.totalMs / 1000} s` : `no data for ${limits.idleMs / 1000} s`;
+        throw new BodyRefused(408, 'BODY_TIMEOUT', `the request body timed out (${why})`);
+      }
+      if (next.done) break;
+      size += next.value.byteLength;
+      if (size > limits.maxBytes) throw tooLarge(limits.maxBytes);
+      chunks.push(next.value);
+    }
+  } catch (e) {
+    // Stop pulling from the connection; the server discards the rest after the reply.
+    reader.cancel().catch(() => {});
+    throw e;
+  }
+  return chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, size);
+}
+
+/** Reads the body within `limits` and makes it the request's body, so handlers read it as usual (`c.req.json()`). */
+export async function bufferBody(c: Context, limits: BodyLimits): Promise<void> {
+  const body = await readBody(c, limits);
+  c.req.raw = new Request(c.req.raw, { body });
+}
+
+export function refuse(c: Context, e: BodyRefused): Response {
+  return fail(c, e.status, e.code, e.message);
+}
+
+/** Middleware: every request body within `limits`, read before the handler runs. */
+export function bodyLimit(limits: BodyLimits): MiddlewareHandler {
+  return async (c, next) => {
+    if (c.req.raw.body === null) return next();
+    try {
+      await bufferBody(c, limits);
+    } catch (e) {
+      if (e instanceof BodyRefused) return refuse(c, e);
+      throw e;
+    }
+    return next();
+  };
+}

@@ -1,0 +1,184 @@
+/** API request bodies (issue #14 items 2 and 4): size limits enforced while reading, idle/total timeouts. */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { DEFAULTS, loadConfig, type HttpConfig } from '../../src/config/index.js';
+import { loadContent } from '../../src/detections/content.js';
+import { createApi } from '../../src/web/api.js';
+import { listenHttp } from '../../src/web/http-server.js';
+import { FakeStore, rawConnection, send, sleep } from '../hec/helpers.js';
+
+const KiB = 1024;
+
+interface Api {
+  url: string;
+  token: string;
+  close(): Promise<void>;
+}
+
+async function startApi(overrides: Partial<Pick<HttpConfig, 'maxBodyBytes' | 'maxLoginBodyBytes' | 'timeouts'>> = {}): Promise<Api> {
+  const dataDir = mkdtempSync(join(tmpdir(), 'vigil-body-'));
+  const config = await loadConfig({ env: {}, flags: { dataDir, port: 0, hecPort: 0 } });
+  const http: HttpConfig = { ...config.http, ...overrides };
+  const pack = loadContent([], { bundled: false });
+  const app = createApi({ store: new FakeStore(), content: () => pack, apiTokens: http.apiTokens, requestLimits: http });
+  const server = await listenHttp(app, http);
+  return {
+    url: server.url,
+    token: http.apiTokens[0]!.token,
+    async close() {
+      await server.close();
+      rmSync(dataDir, { recursive: true, force: true });
+    },
+  };
+}
+
+function head(path: string, headers: Record<string, string | number>): string {
+  return `POST ${path} HTTP/1.1\r\nHost: api\r\n${Object.entries(headers).map(([k, v]) => `${k}: ${v}\r\n`).join('')}\r\n`;
+}
+
+/**
+ * Sends a chunked body of `total` bytes, 1 KiB at a time, until the server answers or closes. Returns the
+ * reply and how many bytes were written: an upper bound of what the server read.
+ */
+async function trickleChunked(url: string, path: string, headers: Record<string, string>, total: number): Promise<{ status: number | null; body: string; sent: number }> {
+  const c = await rawConnection(url, head(path, { ...headers, 'Transfer-Encoding': 'chunked' }));
+  const chunk = `400\r\n${'['.repeat(KiB)}\r\n`;
+  let sent = 0;
+  while (sent < total && c.received() === '' && !c.socket.destroyed) {
+    if (!c.socket.write(chunk)) await new Promise((r) => c.socket.once('drain', r));
+    sent += KiB;
+    await sleep(1);
+  }
+  if (sent >= total) c.socket.write('0\r\n\r\n');
+  const r = await c.closed(10_000);
+  c.socket.destroy();
+  return { status: r.status, body: r.body, sent };
+}
+
+function errorOf(body: string): { code: string; message: string } {
+  return (JSON.parse(body) as { error: { code: string; message: string } }).error;
+}
+
+describe('request body limits', () => {
+  let api: Api;
+  beforeAll(async () => {
+    api = await startApi({ maxBodyBytes: 64 * KiB });
+  });
+  afterAll(() => api.close());
+
+  it('a login declaring a body over http.maxLoginBodyBytes gets 413 at once, before sending any of it', async () => {
+    const c = await rawConnection(api.url, head('/api/login', { 'Content-Type': 'application/json', 'Content-Length': 1024 * 1024 * 1024 }));
+    const r = await c.closed(10_000);
+    c.socket.destroy();
+    expect(r.status).toBe(413);
+    expect(errorOf(r.body)).toEqual({ code: 'BODY_TOO_LARGE', message: `the request body is over the limit of ${DEFAULTS.httpMaxLoginBodyBytes} bytes` });
+  });
+
+  it('a chunked login body is cut at the limit: 413 having read a few KiB of 8 MiB', async () => {
+    const r = await trickleChunked(api.url, '/api/login', { 'Content-Type': 'application/json' }, 8 * 1024 * KiB);
+    expect(r.status).toBe(413);
+    expect(errorOf(r.body).code).toBe('BODY_TOO_LARGE');
+    expect(r.sent).toBeLessThan(1024 * KiB);
+  });
+
+  it('an authenticated route: a chunked body over http.maxBodyBytes gets 413 while it is read', async () => {
+    const r = await trickleChunked(api.url, '/api/search', { Authorization: `Bearer ${api.token}`, 'Content-Type': 'application/json' }, 8 * 1024 * KiB);
+    expect(r.status).toBe(413);
+    expect(errorOf(r.body)).toEqual({ code: 'BODY_TOO_LARGE', message: 'the request body is over the limit of 65536 bytes' });
+    expect(r.sent).toBeLessThan(1024 * KiB);
+  });
+
+  it('an unauthenticated request is refused without its body being read', async () => {
+    const c = await rawConnection(api.url, head('/api/search', { 'Content-Type': 'application/json', 'Content-Length': 32 * KiB }));
+    const r = await c.closed(10_000);
+    c.socket.destroy();
+    expect(r.status).toBe(401);
+  });
+
+  it('bodies within the limits reach the handlers', async () => {
+    const auth = { Authorization: `Bearer ${api.token}`, 'Content-Type': 'application/json' };
+    const search = await send(api.url, '/api/search', { headers: auth, body: JSON.stringify({ search: '   ', pad: 'x'.repeat(60 * KiB) }) });
+    expect([search.status, (search.json as { error: { message: string } }).error.message]).toEqual([400, '"search" (SPL text) is required']);
+    const login = await send(api.url, '/api/login', { headers: { 'Content-Type': 'application/json' }, body: JSON.stringify({ token: api.token }) });
+    expect(login.status).toBe(200);
+  });
+
+  it('16 KB of whitespace in Authorization is an invalid token (401); a token padded with whitespace is accepted', async () => {
+    const pad = ' '.repeat(15 * KiB);
+    for (const header of [`Bearer a${pad}b`, `Bearer${pad}`, `${pad}x`]) {
+      const r = await send(api.url, '/api/health', { method: 'GET', headers: { Authorization: header } });
+      expect(r.status, header.trim()).toBe(401);
+    }
+    const half = ' '.repeat(7 * KiB); // node refuses more than 16 KiB of headers in all (431)
+    const ok = await send(api.url, '/api/health', { method: 'GET', headers: { Authorization: `Bearer${half}${api.token}${half}` } });
+    expect(ok.status).toBe(200);
+  });
+
+  it('failed login bodies (malformed JSON, too large, wrong shape) count as failed logins', async () => {
+    const other = await startApi();
+    try {
+      const bodies = ['{"username": "a", "pass', 'x'.repeat(20 * KiB), '{"user": "a"}'];
+      let status = 0;
+      for (let i = 0; i < 60 && status !== 429; i++) {
+        status = (await send(other.url, '/api/login', { headers: { 'Content-Type': 'application/json' }, body: bodies[i % bodies.length]! })).status;
+        expect([400, 413, 429]).toContain(status);
+      }
+      expect(status).toBe(429);
+    } finally {
+      await other.close();
+    }
+  });
+});
+
+describe('request timeouts', () => {
+  it('a body that stops arriving is cut after http.bodyIdleTimeout (408), on login and on authenticated routes', async () => {
+    const api = await startApi({ timeouts: { ...DEFAULTS.httpTimeouts, bodyIdleMs: 300 } });
+    try {
+      for (const [path, headers] of [
+        ['/api/login', {}],
+        ['/api/search', { Authorization: `Bearer ${api.token}` }],
+      ] as const) {
+        const c = await rawConnection(api.url, head(path, { ...headers, 'Content-Type': 'application/json', 'Content-Length': 100 }));
+        c.socket.write('{"token":');
+        const r = await c.closed(10_000);
+        c.socket.destroy();
+        expect(r.status, path).toBe(408);
+        expect(errorOf(r.body), path).toEqual({ code: 'BODY_TIMEOUT', message: 'the request body timed out (no data for 0.3 s)' });
+      }
+    } finally {
+      await api.close();
+    }
+  });
+
+  it('a body trickled faster than the idle timeout is cut after http.bodyTimeout', async () => {
+    const api = await startApi({ timeouts: { ...DEFAULTS.httpTimeouts, bodyIdleMs: 1000, bodyMs: 1500 } });
+    try {
+      const c = await rawConnection(api.url, head('/api/search', { Authorization: `Bearer ${api.token}`, 'Content-Type': 'application/json', 'Transfer-Encoding': 'chunked' }));
+      const drip = setInterval(() => c.socket.writable && c.socket.write('1\r\n \r\n'), 100);
+      const r = await c.closed(10_000);
+      clearInterval(drip);
+      c.socket.destroy();
+      expect(r.status).toBe(408);
+      expect(errorOf(r.body).message).toBe('the request body timed out (not complete after 1.5 s)');
+    } finally {
+      await api.close();
+    }
+  });
+
+  it('headers sent slowly (slowloris) are cut after http.headersTimeout', async () => {
+    const api = await startApi({ timeouts: { ...DEFAULTS.httpTimeouts, headersMs: 500 } });
+    try {
+      const c = await rawConnection(api.url, 'GET /api/health HTTP/1.1\r\nHost: api\r\n');
+      let n = 0;
+      const drip = setInterval(() => c.socket.writable && c.socket.write(`X-Slow-${n++}: a\r\n`), 200);
+      const r = await c.closed(10_000);
+      clearInterval(drip);
+      expect(r.closed).toBe(true);
+      expect(r.status).toBe(408);
+    } finally {
+      await api.close();
+    }
+  });
+});
