@@ -103,6 +103,9 @@ describe('errors', () => {
     ['malformed header (no scheme)', { headers: { Authorization: TOKEN } }, 401, '{"text":"Invalid authorization","code":3}'],
     ['malformed header (Bearer)', { headers: { Authorization: `Bearer ${TOKEN}` } }, 401, '{"text":"Invalid authorization","code":3}'],
     ['malformed Basic', { headers: { Authorization: 'Basic !!!' } }, 401, '{"text":"Invalid authorization","code":3}'],
+    // 16 KB of request text that a backtracking regex took ~100 ms over (issue #14 item 6): same answers, linear work.
+    ['15 000 spaces inside Authorization', { headers: { Authorization: `Splunk a${' '.repeat(15_000)}b` } }, 401, '{"text":"Invalid authorization","code":3}'],
+    ['a path of 15 000 slashes', { path: `/services${'/'.repeat(15_000)}x`, headers: {} }, 404, '{"text":"The requested URL was not found on this server.","code":404}'],
     ['unknown token', { headers: auth('nope') }, 403, '{"text":"Invalid token","code":4}'],
     ['disabled token', { headers: auth('disabled-token') }, 403, '{"text":"Token disabled","code":1}'],
     ['query-string token', { path: `/services/collector/event?token=${TOKEN}`, headers: {} }, 400, '{"text":"Query string authorization is not enabled","code":16}'],
@@ -145,6 +148,13 @@ describe('errors', () => {
     expect(r.status).toBe(status);
     expect(r.text).toBe(body);
     expect(hec.store.events).toEqual([]);
+  });
+
+  it('a token padded with 14 000 spaces and tabs is still the token', async () => {
+    const pad = ' \t'.repeat(3500);
+    const r = await send(hec.url, '/services/collector/event', { body: '{"event":"padded"}', headers: { Authorization: `${pad}Splunk${pad}${TOKEN}${pad}` } });
+    expect([r.status, r.text]).toEqual([200, '{"text":"Success","code":0}']);
+    hec.store.batches.length = 0;
   });
 
   it('405 carries an Allow header', async () => {
