@@ -320,6 +320,10 @@ describe.skipIf(!haveChromium)('page speed with 1M events and 10k risk events', 
   });
 
   it('risk overview: the chart’s y axis shows five-digit risk totals whole', async () => {
+    // One hour's bucket at 75,000 (the example, shown as "5,000" with the axis 50 px wide).
+    const t = Date.now() / 1000 - 3600;
+    const raw = { risk_object: 'e2e-axis', risk_object_type: 'system', risk_score: 75_000, risk_message: 'axis labels', search_name: SEED };
+    await h.server.store.append([{ _time: t, index: 'risk', sourcetype: 'stash', source: SEED, host: 'vigil', _raw: JSON.stringify(raw) }]);
     await page.goto(h.server.apiUrl + '/');
     await ready(page);
     await page.locator('.chart-canvas .u-axis').nth(1).waitFor();
