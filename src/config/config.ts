@@ -9,6 +9,7 @@ import { LineCounter, parseDocument, isMap, type Document } from 'yaml';
 import { DEFAULT_INDEX } from '../events/event.js';
 import { VigilError } from '../errors.js';
 import type { RetentionPolicy } from '../store/types.js';
+import { DEFAULT_AUTH_THROTTLE, DEFAULT_CLIENT_IP_HEADER, isAddressOrBlock, type AuthThrottleConfig, type ClientIdentityConfig } from './auth-throttle.js';
 import { loadOrCreateToken } from './secrets.js';
 import { parseDuration, parseSize } from './units.js';
 
@@ -33,7 +34,8 @@ export interface HecTokenConfig {
   useAck: boolean;
 }
 
-export interface HecConfig {
+/** `trustedProxies` and `clientIpHeader` (in `hec` and `http`): who the client of a request is. */
+export interface HecConfig extends ClientIdentityConfig {
   host: string;
   port: number;
   tls?: TlsConfig;
@@ -44,6 +46,8 @@ export interface HecConfig {
   /** Timeouts of receiving a request (`hec.headersTimeout`, `hec.bodyIdleTimeout`, `hec.bodyTimeout`). */
   timeouts: RequestTimeouts;
   tokens: HecTokenConfig[];
+  /** Failed token attempts per client (`hec.authThrottle`); beyond, 503 code 9 until the window ends. */
+  authThrottle: AuthThrottleConfig;
 }
 
 /** How long a server waits for a client to send its request; each answered 408, connection closed. */
@@ -61,11 +65,13 @@ export interface ApiTokenConfig {
   token: string;
 }
 
-export interface HttpConfig {
+export interface HttpConfig extends ClientIdentityConfig {
   host: string;
   port: number;
   tls?: TlsConfig;
   apiTokens: ApiTokenConfig[];
+  /** Failed logins and API tokens per client, failed passwords per user name (`http.authThrottle`); beyond, 429. */
+  authThrottle: AuthThrottleConfig;
   /** Largest request body of an API route, enforced while reading (413 beyond). */
   maxBodyBytes: number;
   /** Largest body of `POST /api/login` (unauthenticated, so much smaller). */
@@ -397,6 +403,37 @@ function apiTokens(w: Where, value: unknown): ApiTokenConfig[] {
   return out;
 }
 
+const CLIENT_KEYS = ['trustedProxies', 'clientIpHeader', 'authThrottle'] as const;
+
+/** An HTTP header name (RFC 9110 token). */
+const HEADER_NAME = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
+
+/** `trustedProxies`, `clientIpHeader` and `authThrottle` of `hec` or `http` (user names exist only on `http`). */
+function clientSettings(w: Where, section: 'hec' | 'http', m: Record<string, unknown>): ClientIdentityConfig & { authThrottle: AuthThrottleConfig } {
+  const proxies = m['trustedProxies'];
+  let trustedProxies: string[] = [];
+  if (proxies !== undefined && proxies !== null) {
+    if (!Array.isArray(proxies)) fail(w.at([section, 'trustedProxies']), `"${section}.trustedProxies" must be a list of addresses or CIDR blocks, got ${describe(proxies)}`);
+    trustedProxies = proxies.map((p, i) => {
+      const text = str(w, [section, 'trustedProxies', i], p, { required: true }) as string;
+      if (!isAddressOrBlock(text.trim())) fail(w.at([section, 'trustedProxies', i]), `"${section}.trustedProxies.${i}" must be an IP address or a CIDR block like 10.0.0.0/8, got ${describe(p)}`);
+      return text.trim();
+    });
+  }
+  const header = str(w, [section, 'clientIpHeader'], m['clientIpHeader']) ?? DEFAULT_CLIENT_IP_HEADER;
+  if (!HEADER_NAME.test(header)) fail(w.at([section, 'clientIpHeader']), `"${section}.clientIpHeader" must be an HTTP header name like X-Forwarded-For, got ${describe(header)}`);
+  const keys = section === 'http' ? ['maxFailures', 'maxAccountFailures', 'window', 'maxTracked'] : ['maxFailures', 'window', 'maxTracked'];
+  const t = mapping(w, [section, 'authThrottle'], m['authThrottle'], keys);
+  const p: Path = [section, 'authThrottle'];
+  const authThrottle: AuthThrottleConfig = {
+    maxFailures: count(w, [...p, 'maxFailures'], t['maxFailures'], DEFAULT_AUTH_THROTTLE.maxFailures, 1),
+    windowMs: durationMs(w, [...p, 'window'], t['window'], DEFAULT_AUTH_THROTTLE.windowMs),
+    maxTracked: count(w, [...p, 'maxTracked'], t['maxTracked'], DEFAULT_AUTH_THROTTLE.maxTracked, 1),
+  };
+  if (section === 'http') authThrottle.maxAccountFailures = count(w, [...p, 'maxAccountFailures'], t['maxAccountFailures'], DEFAULT_AUTH_THROTTLE.maxAccountFailures, 1);
+  return { trustedProxies, clientIpHeader: header.toLowerCase(), authThrottle };
+}
+
 function indexesSection(w: Where, value: unknown): Record<string, IndexConfig> {
   if (value === undefined || value === null) return {};
   if (!isRecord(value)) fail(w.at(['indexes']), `"indexes" must be a mapping of index names, got ${describe(value)}`);
@@ -503,7 +540,7 @@ export async function loadConfig(options: LoadConfigOptions = {}): Promise<Vigil
   if (envDataDir !== undefined) dataDir = resolve(cwd, envDataDir);
   if (flags.dataDir !== undefined) dataDir = resolve(cwd, flags.dataDir);
 
-  const hecRaw = mapping(w, ['hec'], data['hec'], ['host', 'port', 'tls', 'maxBodyBytes', 'maxInflightBytes', ...TIMEOUT_KEYS, 'tokens']);
+  const hecRaw = mapping(w, ['hec'], data['hec'], ['host', 'port', 'tls', 'maxBodyBytes', 'maxInflightBytes', ...TIMEOUT_KEYS, 'tokens', ...CLIENT_KEYS]);
   let hecPort = hecRaw['port'] === undefined ? DEFAULTS.hecPort : port(w.at(['hec', 'port']), '"hec.port"', hecRaw['port']);
   if (nonEmpty(env['VIGIL_HEC_PORT']) !== undefined) hecPort = port('', 'VIGIL_HEC_PORT', env['VIGIL_HEC_PORT']);
   if (flags.hecPort !== undefined) hecPort = port('', '--hec-port', flags.hecPort);
@@ -529,7 +566,7 @@ export async function loadConfig(options: LoadConfigOptions = {}): Promise<Vigil
     else tokens.push(entry);
   }
 
-  const httpRaw = mapping(w, ['http'], data['http'], ['host', 'port', 'tls', 'apiTokens', 'maxBodyBytes', 'maxLoginBodyBytes', ...TIMEOUT_KEYS]);
+  const httpRaw = mapping(w, ['http'], data['http'], ['host', 'port', 'tls', 'apiTokens', 'maxBodyBytes', 'maxLoginBodyBytes', ...TIMEOUT_KEYS, ...CLIENT_KEYS]);
   let httpPort = httpRaw['port'] === undefined ? DEFAULTS.httpPort : port(w.at(['http', 'port']), '"http.port"', httpRaw['port']);
   if (nonEmpty(env['VIGIL_HTTP_PORT']) !== undefined) httpPort = port('', 'VIGIL_HTTP_PORT', env['VIGIL_HTTP_PORT']);
   if (flags.port !== undefined) httpPort = port('', '--port', flags.port);
@@ -568,6 +605,7 @@ export async function loadConfig(options: LoadConfigOptions = {}): Promise<Vigil
     maxInflightBytes,
     timeouts: requestTimeouts(w, 'hec', hecRaw, DEFAULTS.hecTimeouts),
     tokens,
+    ...clientSettings(w, 'hec', hecRaw),
   };
   if (hecTls) hec.tls = hecTls;
   const http: HttpConfig = {
@@ -577,6 +615,7 @@ export async function loadConfig(options: LoadConfigOptions = {}): Promise<Vigil
     maxBodyBytes: size(w, ['http', 'maxBodyBytes'], httpRaw['maxBodyBytes'], DEFAULTS.httpMaxBodyBytes),
     maxLoginBodyBytes: size(w, ['http', 'maxLoginBodyBytes'], httpRaw['maxLoginBodyBytes'], DEFAULTS.httpMaxLoginBodyBytes),
     timeouts: requestTimeouts(w, 'http', httpRaw, DEFAULTS.httpTimeouts),
+    ...clientSettings(w, 'http', httpRaw),
   };
   if (httpTls) http.tls = httpTls;
 

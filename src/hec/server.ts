@@ -16,6 +16,7 @@ import { StoreError } from '../store/types.js';
 import { VigilError } from '../errors.js';
 import { AckTracker } from './ack.js';
 import { TokenRegistry } from './auth.js';
+import { AuthThrottle, ClientIdentity } from '../config/auth-throttle.js';
 import { ByteBudget, ClientGone, contentEncoding, decodeUtf8, readBody, type Body } from './body.js';
 import { eventNumberAt, parseEventBatch, parseRawBatch, type BatchContext } from './events.js';
 import { HEC, HecFailure, NOT_FOUND_TEXT, failure, hecReply, httpReply, type Reply } from './protocol.js';
@@ -110,6 +111,8 @@ export function createHecServer(options: HecServerOptions): HecServer {
   const log: HecLog = options.log ?? (() => {});
   const defaultHost = options.defaultHost ?? osHostname();
   const registry = new TokenRegistry(config.tokens);
+  const clients = new ClientIdentity(config);
+  const throttle = new AuthThrottle(config.authThrottle.maxFailures, config.authThrottle.windowMs, config.authThrottle.maxTracked);
   const acks = new AckTracker();
   const budget = new ByteBudget(config.maxInflightBytes);
   const stats = new StatsCollector(Date.now);
@@ -324,7 +327,15 @@ export function createHecServer(options: HecServerOptions): HecServer {
     }
     if (req.method !== 'POST') return send(req, res, httpReply(405, 'Method Not Allowed', { Allow: 'POST' }), null);
 
+    // Token guesses (code 4) are throttled per client. A locked-out client's token is not even checked (a valid
+    // one must not answer differently), and it gets 503 code 9 with Retry-After, which every HEC client retries.
+    const gate = throttle.attempt(clients.keyOf(req.socket.remoteAddress, header(req, clients.header)));
+    if (!gate.ok) {
+      stats.request(null);
+      return send(req, res, { ...hecReply(HEC.SERVER_BUSY), headers: { 'Retry-After': String(gate.retryAfterSeconds) } }, null);
+    }
     const auth = registry.authenticate(req.headers, url.searchParams);
+    if (auth.ok || auth.failure.reply.body['code'] !== HEC.INVALID_TOKEN) gate.attempt.succeeded();
     if (!auth.ok) {
       stats.request(null);
       return send(req, res, auth.failure.reply, null);

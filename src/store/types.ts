@@ -55,10 +55,9 @@ export interface RetentionReport {
 
 /**
  * Why a store operation failed. BUSY and FULL are ingest back-pressure (collectors map them to HEC code 9,
- * 503 Server is busy); CONFLICT: `commitRun` of a run already in the ledger; LOCKED: opening read-write a data
- * dir another process writes to (dir-lock.ts).
+ * 503 Server is busy); CONFLICT: `commitRun` of a run already in the ledger.
  */
-export type StoreErrorCode = 'STORE_BUSY' | 'STORE_FULL' | 'STORE_IO' | 'STORE_CLOSED' | 'STORE_CONFLICT' | 'STORE_LOCKED';
+export type StoreErrorCode = 'STORE_BUSY' | 'STORE_FULL' | 'STORE_IO' | 'STORE_CLOSED' | 'STORE_CONFLICT';
 
 export class StoreError extends VigilError {
   constructor(

@@ -1,5 +1,5 @@
 import { Hono } from 'hono';
-import { authMiddleware, loginRoutes, logoutRoute } from './auth.js';
+import { authGuard, authMiddleware, loginRoutes, logoutRoute } from './auth.js';
 import { apiBodyLimits, bodyLimit } from './body.js';
 import { errorJson, fail, isSearchLimit, timeRange, type ApiDeps, type ApiEnv } from './context.js';
 import { detectionsRoutes } from './detections-api.js';
@@ -29,8 +29,9 @@ export function createApi(deps: ApiDeps, opts: { sessions?: SessionOptions } = {
     c.header('Cache-Control', 'no-store');
     await next();
   });
-  loginRoutes(app, deps, sessions);
-  app.use('/api/*', authMiddleware(deps, sessions));
+  const guard = authGuard(deps);
+  loginRoutes(app, deps, sessions, guard);
+  app.use('/api/*', authMiddleware(deps, sessions, guard));
   // After auth: an unauthenticated request never gets its body read (login reads its own, smaller).
   app.use('/api/*', bodyLimit(apiBodyLimits(deps).api));
   logoutRoute(app, deps, sessions);

@@ -6,8 +6,9 @@ import { TokenSet, authorizationParts, hasSpace } from '../config/token-set.js';
 import type { SessionInfo } from './api-types.js';
 import { BodyRefused, apiBodyLimits, bufferBody, refuse } from './body.js';
 import { fail, jsonBody, type ApiDeps, type ApiEnv, type Ctx } from './context.js';
-import { CSRF_HEADER, LoginThrottle, SESSION_COOKIE, SessionStore, type Principal } from './sessions.js';
+import { CSRF_HEADER, SESSION_COOKIE, SessionStore, type Principal } from './sessions.js';
 import { authenticate } from './users.js';
+import { AuthThrottle, ClientIdentity, DEFAULT_AUTH_THROTTLE, DEFAULT_CLIENT_IP_HEADER, type Attempt } from '../config/auth-throttle.js';
 
 const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
 
@@ -23,15 +24,19 @@ function sameText(a: string, b: string): boolean {
  * that change anything (any method but GET/HEAD) must carry the session's CSRF token in `X-CSRF-Token`
  * and, when the browser sends an Origin, come from this server's origin.
  */
-export function authMiddleware(deps: ApiDeps, sessions: SessionStore): MiddlewareHandler<ApiEnv> {
+export function authMiddleware(deps: ApiDeps, sessions: SessionStore, guard: AuthGuard): MiddlewareHandler<ApiEnv> {
   const tokens = new TokenSet(deps.apiTokens);
   return async (c, next) => {
     const header = c.req.header('authorization');
     if (header !== undefined) {
+      // Wrong API tokens count against the client like failed logins (session cookies are 256-bit random: not guessable).
+      const gate = guard.clients.attempt(guard.clientOf(c));
+      if (!gate.ok) return throttled(c, gate.retryAfterSeconds);
       const parts = authorizationParts(header);
       const scheme = parts?.scheme.toLowerCase();
       const t = parts && (scheme === 'bearer' || scheme === 'splunk') && !hasSpace(parts.credentials) ? tokens.lookup(parts.credentials) : null;
       if (!t) return fail(c, 401, 'UNAUTHORIZED', 'invalid API token');
+      gate.attempt.succeeded();
       c.set('principal', { user: `token:${t.name}`, kind: 'token' });
       return next();
     }
@@ -67,9 +72,8 @@ export function sessionInfo(p: Principal, usersConfigured: boolean): SessionInfo
 }
 
 /** POST /api/login, POST /api/logout (login is outside the auth middleware; logout inside). */
-export function loginRoutes(app: Hono<ApiEnv>, deps: ApiDeps, sessions: SessionStore): void {
+export function loginRoutes(app: Hono<ApiEnv>, deps: ApiDeps, sessions: SessionStore, guard: AuthGuard): void {
   const tokens = new TokenSet(deps.apiTokens);
-  const throttle = new LoginThrottle();
   const users = deps.users ?? [];
   const bodyLimits = apiBodyLimits(deps).login;
 
@@ -78,8 +82,10 @@ export function loginRoutes(app: Hono<ApiEnv>, deps: ApiDeps, sessions: SessionS
   app.post('/api/login', async (c: Ctx) => {
     // A JSON body cannot be sent cross-site without a CORS preflight, which this server never grants.
     if (!/^application\/json\b/i.test(c.req.header('content-type') ?? '')) return fail(c, 415, 'USAGE', 'send JSON: {"username": "...", "password": "..."} or {"token": "..."}');
-    const addr = clientAddress(c);
-    if (throttle.blocked(addr)) return fail(c, 429, 'THROTTLED', 'too many failed logins; try again in a few minutes');
+    // Counted as it starts, before the body is read and the (asynchronous) password checked: parallel guesses
+    // cannot all pass a check made before the first of them failed. Only a success takes it back.
+    const gate = guard.clients.attempt(guard.clientOf(c));
+    if (!gate.ok) return throttled(c, gate.retryAfterSeconds);
     // Read within the login's own small limit (nothing is known of the client yet). A body refused or unusable
     // counts as a failed login, so such requests are throttled like wrong passwords.
     let body: Record<string, unknown> | null;
@@ -88,29 +94,28 @@ export function loginRoutes(app: Hono<ApiEnv>, deps: ApiDeps, sessions: SessionS
       body = await jsonBody(c);
     } catch (e) {
       if (!(e instanceof BodyRefused)) throw e;
-      throttle.fail(addr);
       return refuse(c, e);
     }
-    if (!body) {
-      throttle.fail(addr);
-      return fail(c, 400, 'USAGE', 'send JSON: {"username": "...", "password": "..."} or {"token": "..."}');
-    }
+    if (!body) return fail(c, 400, 'USAGE', 'send JSON: {"username": "...", "password": "..."} or {"token": "..."}');
     let user: string | null = null;
+    let account: Attempt | null = null;
     if (typeof body['token'] === 'string') {
       const t = tokens.lookup(body['token']);
       if (t) user = `token:${t.name}`;
     } else if (typeof body['username'] === 'string' && typeof body['password'] === 'string') {
+      // Password guesses also count per user name, from every client together.
+      const acct = guard.accounts.attempt(body['username']);
+      if (!acct.ok) return throttled(c, acct.retryAfterSeconds);
+      account = acct.attempt;
       const u = await authenticate(users, body['username'], body['password']);
       if (u) user = u.name;
     } else {
-      throttle.fail(addr);
       return fail(c, 400, 'USAGE', 'send {"username", "password"} or {"token"}');
     }
-    if (user === null) {
-      throttle.fail(addr);
-      return fail(c, 401, 'UNAUTHORIZED', 'wrong user name, password or token');
-    }
-    throttle.succeed(addr);
+    if (user === null) return fail(c, 401, 'UNAUTHORIZED', 'wrong user name, password or token');
+    // Takes back only this request's attempts: a success never resets failures counted before it.
+    gate.attempt.succeeded();
+    account?.succeeded();
     // A new session id on every login (no fixation): a previous session of this browser ends.
     sessions.delete(getCookie(c, SESSION_COOKIE));
     const { id, session } = sessions.create(user);
@@ -129,10 +134,36 @@ export function logoutRoute(app: Hono<ApiEnv>, deps: ApiDeps, sessions: SessionS
   app.get('/api/session', (c) => c.json(sessionInfo(c.get('principal'), (deps.users ?? []).length > 0)));
 }
 
-function clientAddress(c: Ctx): string {
+/**
+ * The API's failed-authentication throttles, shared by login and the token check: per client (logins, API
+ * tokens) and per user name (passwords, from every client together); and who a request's client is.
+ */
+export interface AuthGuard {
+  clients: AuthThrottle;
+  accounts: AuthThrottle;
+  clientOf(c: Ctx): string;
+}
+
+export function authGuard(deps: ApiDeps): AuthGuard {
+  const identity = new ClientIdentity(deps.clientAuth ?? { trustedProxies: [], clientIpHeader: DEFAULT_CLIENT_IP_HEADER });
+  const t = deps.clientAuth?.authThrottle ?? DEFAULT_AUTH_THROTTLE;
+  return {
+    clients: new AuthThrottle(t.maxFailures, t.windowMs, t.maxTracked),
+    accounts: new AuthThrottle(t.maxAccountFailures ?? DEFAULT_AUTH_THROTTLE.maxAccountFailures, t.windowMs, t.maxTracked),
+    clientOf: (c) => identity.keyOf(peerAddress(c), c.req.header(identity.header)),
+  };
+}
+
+function throttled(c: Ctx, retryAfterSeconds: number) {
+  c.header('Retry-After', String(retryAfterSeconds));
+  return fail(c, 429, 'THROTTLED', `too many failed logins or API tokens; try again in ${retryAfterSeconds} s`);
+}
+
+function peerAddress(c: Ctx): string | undefined {
   try {
-    return getConnInfo(c).remote.address ?? 'unknown';
+    return getConnInfo(c).remote.address;
   } catch {
-    return 'unknown';
+    return undefined;
   }
 }
+

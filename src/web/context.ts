@@ -1,4 +1,5 @@
 import type { Context } from 'hono';
+import type { AuthThrottleConfig, ClientIdentityConfig } from '../config/auth-throttle.js';
 import { DEFAULTS, type ApiTokenConfig, type HecTokenConfig, type HttpConfig, type IndexConfig } from '../config/config.js';
 import type { ContentPack } from '../detections/content.js';
 import type { Detection } from '../detections/detection.js';
@@ -53,6 +54,8 @@ export interface ApiDeps {
   staticDir?: string | null;
   /** Epoch seconds; injectable for tests. */
   now?: () => number;
+  /** Trusted proxies and the failed-authentication throttle (`http.trustedProxies`, `http.clientIpHeader`, `http.authThrottle`). */
+  clientAuth?: ClientIdentityConfig & { authThrottle: AuthThrottleConfig };
   /** Request body limits and timeouts (`http.maxBodyBytes`, `http.maxLoginBodyBytes`, `http.body*Timeout`); default the config's defaults. */
   requestLimits?: Pick<HttpConfig, 'maxBodyBytes' | 'maxLoginBodyBytes' | 'timeouts'>;
 }

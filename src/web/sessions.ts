@@ -95,34 +95,3 @@ export class SessionStore {
 function hashId(id: string): string {
   return createHash('sha256').update(id).digest('base64url');
 }
-
-/** Failed logins per client address: after `limit` failures within `windowMs`, logins are refused for the rest of it. */
-export class LoginThrottle {
-  private readonly failures = new Map<string, { count: number; since: number }>();
-  constructor(
-    private readonly limit = 10,
-    private readonly windowMs = 5 * 60_000,
-    private readonly now: () => number = Date.now,
-  ) {}
-
-  blocked(addr: string): boolean {
-    const f = this.failures.get(addr);
-    if (!f) return false;
-    if (this.now() - f.since > this.windowMs) {
-      this.failures.delete(addr);
-      return false;
-    }
-    return f.count >= this.limit;
-  }
-
-  fail(addr: string): void {
-    const f = this.failures.get(addr);
-    if (!f || this.now() - f.since > this.windowMs) this.failures.set(addr, { count: 1, since: this.now() });
-    else f.count++;
-    if (this.failures.size > 100_000) this.failures.clear();
-  }
-
-  succeed(addr: string): void {
-    this.failures.delete(addr);
-  }
-}

@@ -8,6 +8,7 @@ import type { AppendReceipt, EventStore, IndexInfo, RetentionReport } from '../.
 import { StoreError } from '../../src/store/types.js';
 import { DEFAULTS, type HecConfig, type HecTokenConfig } from '../../src/config/config.js';
 import { createHecServer, type HecServer, type HecServerOptions } from '../../src/hec/index.js';
+import { DEFAULT_AUTH_THROTTLE, DEFAULT_CLIENT_IP_HEADER } from '../../src/config/auth-throttle.js';
 
 interface Held {
   events: Event[];
@@ -90,6 +91,9 @@ export function hecConfig(overrides: Partial<HecConfig> = {}): HecConfig {
     port: 0,
     maxBodyBytes: 1024 * 1024,
     maxInflightBytes: 8 * 1024 * 1024,
+    trustedProxies: [],
+    clientIpHeader: DEFAULT_CLIENT_IP_HEADER,
+    authThrottle: { maxFailures: DEFAULT_AUTH_THROTTLE.maxFailures, windowMs: DEFAULT_AUTH_THROTTLE.windowMs, maxTracked: DEFAULT_AUTH_THROTTLE.maxTracked },
     timeouts: { ...DEFAULTS.hecTimeouts },
     tokens: [
       token(),

@@ -1,7 +1,7 @@
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { loadConfig } from '../../src/config/index.js';
+import { loadConfig, type VigilConfig } from '../../src/config/index.js';
 import { BUNDLED_DATASETS_DIR } from '../../src/detections/datasets.js';
 import { CronSchedule } from '../../src/schedule/cron.js';
 import type { Clock } from '../../src/schedule/scheduler.js';
@@ -38,9 +38,12 @@ export interface Harness {
 }
 
 /** A real `vigil serve` (store, HEC, scheduler not started, API) in a temp dir, on free ports. */
-export async function startHarness(opts: { clock?: Clock; consoleDir?: string | null; users?: UserConfig[] } = {}): Promise<Harness> {
+export async function startHarness(
+  opts: { clock?: Clock; consoleDir?: string | null; users?: UserConfig[]; configure?: (config: VigilConfig) => void } = {},
+): Promise<Harness> {
   const dataDir = mkdtempSync(join(tmpdir(), 'vigil-web-'));
   const config = await loadConfig({ env: {}, flags: { dataDir, port: 0, hecPort: 0 } });
+  opts.configure?.(config);
   // A cheap scrypt cost keeps tests fast; the format is the production one.
   const users = opts.users ?? [{ name: USER, passwordHash: await hashPassword(PASSWORD, { N: 1024, r: 8, p: 1 }) }];
   const server = await startServer(config, {

@@ -2,7 +2,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { LoginThrottle, SessionStore } from '../../src/web/sessions.js';
+import { SessionStore } from '../../src/web/sessions.js';
 import { authenticate, hashPassword, loadUsers, parseHash, parseUsers, verifyPassword } from '../../src/web/users.js';
 
 const CHEAP = { N: 1024, r: 8, p: 1 };
@@ -78,15 +78,5 @@ describe('sessions', () => {
     s.create('c');
     expect(s.get(b.id)).toBeNull();
     expect(s.get(a.id)?.user).toBe('a');
-  });
-
-  it('throttles an address after repeated failures', () => {
-    let t = 0;
-    const th = new LoginThrottle(3, 1000, () => t);
-    for (let i = 0; i < 3; i++) th.fail('1.2.3.4');
-    expect(th.blocked('1.2.3.4')).toBe(true);
-    expect(th.blocked('5.6.7.8')).toBe(false);
-    t = 1500;
-    expect(th.blocked('1.2.3.4')).toBe(false);
   });
 });
