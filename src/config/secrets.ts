@@ -3,9 +3,10 @@
  * restart reuses them instead of invalidating every client's configuration.
  */
 import { randomUUID } from 'node:crypto';
-import { mkdir, readFile, writeFile, chmod } from 'node:fs/promises';
+import { readFile, writeFile, chmod } from 'node:fs/promises';
 import { join } from 'node:path';
 import { VigilError } from '../errors.js';
+import { createPrivateDir } from '../store/file-modes.js';
 
 export interface PersistedToken {
   token: string;
@@ -17,6 +18,13 @@ export interface PersistedToken {
 const TOKEN_TEXT = /^[\x21-\x7e]+$/;
 
 /**
+ * Shortest token accepted (configured, from the environment or a flag, or read from a token file): a token is
+ * the only secret guarding ingest and the API, so a guessable one (`test`, `changeme`) is refused. Generated
+ * tokens are UUIDs (36 characters).
+ */
+export const MIN_TOKEN_LENGTH = 16;
+
+/**
  * Reads `<dataDir>/<fileName>`, or creates it with a random UUID. Creation uses O_EXCL (`wx`) so two
  * processes starting at once agree on one token: the loser reads the winner's file.
  */
@@ -25,7 +33,7 @@ export async function loadOrCreateToken(dataDir: string, fileName: string): Prom
   const existing = await readToken(path);
   if (existing !== null) return { token: existing, path, created: false };
   try {
-    await mkdir(dataDir, { recursive: true });
+    createPrivateDir(dataDir);
   } catch (err) {
     throw new VigilError('CONFIG', `cannot create data dir ${dataDir}: ${(err as Error).message}`, { cause: err });
   }
@@ -53,8 +61,8 @@ async function readToken(path: string): Promise<string | null> {
     throw new VigilError('CONFIG', `cannot read ${path}: ${(err as Error).message}`, { cause: err });
   }
   const token = text.trim();
-  if (!TOKEN_TEXT.test(token)) {
-    throw new VigilError('CONFIG', `${path}: not a token (expected one line of printable characters; delete the file to generate a new one)`);
+  if (!TOKEN_TEXT.test(token) || token.length < MIN_TOKEN_LENGTH) {
+    throw new VigilError('CONFIG', `${path}: not a token (expected one line of at least ${MIN_TOKEN_LENGTH} printable characters; delete the file to generate a new one)`);
   }
   return token;
 }

@@ -164,21 +164,16 @@ async function runStreaming(req: RunRequest, source: EventSource | Promise<Event
   const sink: Sink = {
     push: (r: Result) => {
       if (count >= spec.limit) return;
-      let size: number;
-      if (spec.format === 'json') {
-        const line = JSON.stringify(resultToJson(r, req.tz));
-        size = line.length;
-        if (count < spec.maxResults && chars + size <= spec.maxResultBytes) lines.push(line);
-      } else {
-        const o = toObject(r);
-        size = JSON.stringify(o).length;
-        if (count < spec.maxResults && chars + size <= spec.maxResultBytes) objects.push(o);
-      }
+      const line = spec.format === 'json' ? JSON.stringify(resultToJson(r, req.tz)) : null;
+      const o = line === null ? toObject(r) : null;
+      const size = line !== null ? line.length : JSON.stringify(o).length;
       if (count >= spec.maxResults || chars + size > spec.maxResultBytes) {
         flush();
         const what = count >= spec.maxResults ? `more than ${spec.maxResults} results (search.maxResults)` : `more than ${spec.maxResultBytes} bytes of results (search.maxResultBytes)`;
         throw new VigilError('SPL_LIMIT_RESULTS', `search "${req.name}" returned ${what} and was stopped; the first ${count} were returned`);
       }
+      if (line !== null) lines.push(line);
+      else objects.push(o!);
       count++;
       chars += size;
       pendingChars += size;

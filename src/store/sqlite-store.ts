@@ -4,13 +4,15 @@
  * group-commits; scans and state reads run on the calling thread over read-only connections, so they
  * never take the write lock and work while this or another process writes. See CONTEXT.md for the design.
  */
-import { closeSync, existsSync, fsyncSync, mkdirSync, openSync } from 'node:fs';
+import { closeSync, existsSync, fsyncSync, openSync } from 'node:fs';
 import { join } from 'node:path';
 import { MessageChannel, Worker, receiveMessageOnPort, type MessagePort } from 'node:worker_threads';
 import Database from 'better-sqlite3';
 import { VigilError } from '../errors.js';
 import type { Event } from '../events/event.js';
 import type { EventSource, ScanOptions, ScanRequest, SeqSubsetSource } from '../events/scan.js';
+import { DataDirLock } from './dir-lock.js';
+import { createPrivateDir, createPrivateFile, restrictIfExists } from './file-modes.js';
 import { checkVersion, migrate } from './migrations.js';
 import type {
   FromWriter,
@@ -60,6 +62,11 @@ const WAL_RESTART_FRAMES = 4000;
 export interface StoreOptions {
   /** Open for searching only: no writer, no write lock, no migrations (the store must exist and be current). */
   readonly?: boolean;
+  /**
+   * What this process is, for the error another writer gets while it holds the data dir (`vigil serve`).
+   * Read-write opens take the data dir's lock (dir-lock.ts); default "a vigil process".
+   */
+  owner?: string;
   /** Retention per Splunk index name; indexes not listed use `defaultRetention` (none: keep forever). */
   retention?: Record<string, RetentionPolicy>;
   defaultRetention?: RetentionPolicy;
@@ -149,6 +156,8 @@ export class SqliteStore implements EventStore, StateStore, SeqSubsetSource {
   private nextBatch = 0;
   private nextCall = 0;
   private closing: Promise<void> | null = null;
+  /** The data dir's writer lock, held while open read-write. */
+  private lock: DataDirLock | null = null;
   private readonly counters: StoreStats = {
     pendingBatches: 0,
     pendingEvents: 0,
@@ -173,6 +182,7 @@ export class SqliteStore implements EventStore, StateStore, SeqSubsetSource {
 
   static async open(dataDir: string, options: StoreOptions = {}): Promise<SqliteStore> {
     const path = join(dataDir, STORE_FILE);
+    let lock: DataDirLock | null = null;
     try {
       if (options.readonly) {
         if (!existsSync(path)) throw new StoreError('STORE_IO', `no event store in ${dataDir} (${path} does not exist)`);
@@ -184,13 +194,17 @@ export class SqliteStore implements EventStore, StateStore, SeqSubsetSource {
         }
         return new SqliteStore(path, options);
       }
-      prepareDatabase(dataDir, path, options);
+      createPrivateDir(dataDir);
+      lock = DataDirLock.acquire(dataDir, options.owner ?? 'a vigil process');
+      prepareDatabase(path, options);
     } catch (err) {
+      lock?.release();
       if (err instanceof VigilError) throw err;
       const why = err instanceof Error ? err.message : String(err);
       throw new StoreError('STORE_IO', `cannot open the event store ${path}: ${why}`, { cause: err });
     }
     const store = new SqliteStore(path, options);
+    store.lock = lock;
     try {
       await store.startWriter().ready;
     } catch (err) {
@@ -552,6 +566,7 @@ export class SqliteStore implements EventStore, StateStore, SeqSubsetSource {
       }
       this.failAll(new StoreError('STORE_CLOSED', 'the event store was closed before the batch was written'));
       this.pool.close();
+      this.lock?.release();
     })();
     return this.closing;
   }
@@ -725,10 +740,13 @@ function badEvent(i: number, why: string): VigilError {
 }
 
 /** Creates the file if needed (16 KiB pages, WAL), migrates, and fixes the bucket span of a new store. */
-function prepareDatabase(dataDir: string, path: string, options: StoreOptions): void {
+function prepareDatabase(path: string, options: StoreOptions): void {
   const span = options.bucketSeconds ?? DEFAULT_BUCKET_SECONDS;
   if (!(span > 0) || !Number.isFinite(span)) throw new VigilError('CONFIG', `bucketSeconds must be a positive number, not ${span}`);
-  mkdirSync(dataDir, { recursive: true });
+  // 0600 before SQLite opens it: its -wal and -shm files take the database's mode.
+  createPrivateFile(path);
+  restrictIfExists(`${path}-wal`);
+  restrictIfExists(`${path}-shm`);
   const db = new Database(path, { timeout: options.busyTimeoutMs ?? 5000 });
   try {
     if ((db.pragma('page_count', { simple: true }) as number) === 0) db.pragma(`page_size = ${PAGE_SIZE}`);

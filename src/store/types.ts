@@ -55,9 +55,10 @@ export interface RetentionReport {
 
 /**
  * Why a store operation failed. BUSY and FULL are ingest back-pressure (collectors map them to HEC code 9,
- * 503 Server is busy); CONFLICT: `commitRun` of a run already in the ledger.
+ * 503 Server is busy); CONFLICT: `commitRun` of a run already in the ledger; LOCKED: opening read-write a data
+ * dir another process writes to (dir-lock.ts).
  */
-export type StoreErrorCode = 'STORE_BUSY' | 'STORE_FULL' | 'STORE_IO' | 'STORE_CLOSED' | 'STORE_CONFLICT';
+export type StoreErrorCode = 'STORE_BUSY' | 'STORE_FULL' | 'STORE_IO' | 'STORE_CLOSED' | 'STORE_CONFLICT' | 'STORE_LOCKED';
 
 export class StoreError extends VigilError {
   constructor(

@@ -59,7 +59,7 @@ export async function startServer(config: VigilConfig, opts: StartOptions = {}):
   const clock = opts.clock ?? systemClock;
   const users = opts.users ?? (await loadUsers(config.file));
   const retention = Object.fromEntries(Object.entries(config.indexes).map(([name, ix]) => [name, ix.retention]));
-  const store = await openStore(config.dataDir, { retention });
+  const store = await openStore(config.dataDir, { retention, owner: 'vigil serve' });
   const contentDirs = [...(opts.contentDirs ?? []), userContentDir(config.dataDir)];
   // The user content dir only counts once something was saved there.
   const loadAll = () => loadContent(contentDirs.filter((d, i) => i < contentDirs.length - 1 || existsDir(d)));
