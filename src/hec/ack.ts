@@ -1,94 +1,40 @@
 /**
- * Indexer acknowledgement (Splunk's useACK): per channel, ack ids count up from 0; an id reads true once
- * its batch is durably committed. Unlike Splunk, which forgets an id after reporting it true, vigil keeps
- * answering true (a client whose ack response was lost must not resend and duplicate the batch): a channel
- * only stores its next id and the ids still pending or failed.
+ * Indexer acknowledgement (Splunk's useACK), answered from the store. A batch sent with an ack token is
+ * answered once it is committed, and its `ackId` is the store seq of its first event. So ids never repeat (on
+ * any channel, across channel evictions and restarts), every id a client holds names a durable batch, and
+ * "is N committed?" is "was N handed out", i.e. 1 ≤ N ≤ the store's last seq: durable state, with no
+ * per-channel memory that an eviction or a restart could lose (see CONTEXT.md for the deviations from Splunk).
  */
+import type { AppendReceipt } from '../store/types.js';
 
-interface Channel {
-  next: number;
-  pending: Set<number>;
-  failed: Set<number>;
-}
+export class AckIds {
+  /** The highest id handed out by this process: ids up to it are answered without asking the store. */
+  private highest = 0;
 
-export interface AckTrackerOptions {
-  /** Channels kept; the least recently used one without pending batches is forgotten beyond this. */
-  maxChannels?: number;
-  /** Failed ids kept per channel (oldest dropped beyond it). */
-  maxFailedPerChannel?: number;
-}
+  /** `lastSeq`: the store's last committed seq (0 when empty), for ids handed out before a restart. */
+  constructor(private readonly lastSeq: () => number) {}
 
-export class AckTracker {
-  private readonly channels = new Map<string, Channel>();
-  private readonly maxChannels: number;
-  private readonly maxFailed: number;
-
-  constructor(options: AckTrackerOptions = {}) {
-    this.maxChannels = options.maxChannels ?? 10_000;
-    this.maxFailed = options.maxFailedPerChannel ?? 100_000;
-  }
-
-  /** A new pending ack id on `channel`. */
-  begin(channel: string): number {
-    const ch = this.touch(channel, true) as Channel;
-    const id = ch.next++;
-    ch.pending.add(id);
+  /** The ack id of a committed batch: the seq of its first event. */
+  of(receipt: AppendReceipt): number {
+    const id = receipt.firstSeq;
+    // A store that does not number its events cannot back acks; `createHecServer` is only given ones that do.
+    if (id === undefined) throw new Error('the event store did not number the batch (AppendReceipt.firstSeq): acks need it');
+    if (id > this.highest) this.highest = id;
     return id;
   }
 
-  /** Marks a batch committed (`ok`) or lost; a lost batch's id stays false forever. */
-  settle(channel: string, id: number, ok: boolean): void {
-    const ch = this.channels.get(channel);
-    if (!ch) return;
-    ch.pending.delete(id);
-    if (!ok) {
-      ch.failed.add(id);
-      if (ch.failed.size > this.maxFailed) {
-        const oldest = ch.failed.values().next().value;
-        if (oldest !== undefined) ch.failed.delete(oldest);
-      }
-    }
-  }
-
-  /** Status of each id, keyed by its decimal text as Splunk answers: `{"0":true,"1":false}`. */
-  query(channel: string, ids: readonly number[]): Record<string, boolean> {
-    const ch = this.touch(channel, false);
+  /** Status of each id, keyed by its decimal text as Splunk answers: `{"7":true,"9":false}`. */
+  query(ids: readonly number[]): Record<string, boolean> {
+    let top = this.highest;
+    let asked = false;
     const out: Record<string, boolean> = {};
     for (const id of ids) {
-      out[String(id)] = ch !== null && id < ch.next && !ch.pending.has(id) && !ch.failed.has(id);
+      if (id > top && !asked) {
+        top = Math.max(top, this.lastSeq());
+        asked = true;
+      }
+      out[String(id)] = id >= 1 && id <= top;
     }
     return out;
-  }
-
-  get pendingCount(): number {
-    let n = 0;
-    for (const ch of this.channels.values()) n += ch.pending.size;
-    return n;
-  }
-
-  get channelCount(): number {
-    return this.channels.size;
-  }
-
-  private touch(key: string, create: boolean): Channel | null {
-    let ch = this.channels.get(key);
-    if (ch) {
-      // Re-insert: Map order is then least recently used first.
-      this.channels.delete(key);
-      this.channels.set(key, ch);
-      return ch;
-    }
-    if (!create) return null;
-    ch = { next: 0, pending: new Set(), failed: new Set() };
-    this.channels.set(key, ch);
-    if (this.channels.size > this.maxChannels) {
-      for (const [k, c] of this.channels) {
-        if (c.pending.size === 0 && k !== key) {
-          this.channels.delete(k);
-          break;
-        }
-      }
-    }
-    return ch;
   }
 }

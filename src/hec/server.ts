@@ -11,10 +11,10 @@ import { hostname as osHostname } from 'node:os';
 import type { AddressInfo } from 'node:net';
 import type { HecConfig, HecTokenConfig, RequestTimeouts } from '../config/config.js';
 import type { Event } from '../events/event.js';
-import type { EventStore } from '../store/types.js';
+import type { AppendReceipt, EventStore } from '../store/types.js';
 import { StoreError } from '../store/types.js';
 import { VigilError } from '../errors.js';
-import { AckTracker } from './ack.js';
+import { AckIds } from './ack.js';
 import { TokenRegistry } from './auth.js';
 import { AuthThrottle, ClientIdentity } from '../config/auth-throttle.js';
 import { ByteBudget, ClientGone, contentEncoding, decodeUtf8, readBody, type Body } from './body.js';
@@ -28,8 +28,11 @@ export type HecLog = (level: HecLogLevel, message: string, fields?: Record<strin
 
 export interface HecServerOptions {
   config: HecConfig;
-  /** Only `append` is used. */
-  store: Pick<EventStore, 'append'>;
+  /**
+   * `append`; for ack tokens its receipts must carry `firstSeq`. `lastSeq` (the seq of the last committed event,
+   * as `SqliteStore` has) answers acks handed out before a restart; without it only this process's read true.
+   */
+  store: Pick<EventStore, 'append'> & { lastSeq?(): number };
   /** Clock for the default `_time` of events, epoch milliseconds (default Date.now). */
   now?: () => number;
   log?: HecLog;
@@ -60,7 +63,7 @@ const ROUTES: Record<string, Route> = {
 
 /** A batch handed to the store: what the reply still needs once it settles (see `accept`). */
 interface Accepted {
-  appended: Promise<unknown>;
+  appended: Promise<AppendReceipt>;
   count: number;
   /** In-flight budget bytes to release when the batch settles. */
   reserved: number;
@@ -113,7 +116,9 @@ export function createHecServer(options: HecServerOptions): HecServer {
   const registry = new TokenRegistry(config.tokens);
   const clients = new ClientIdentity(config);
   const throttle = new AuthThrottle(config.authThrottle.maxFailures, config.authThrottle.windowMs, config.authThrottle.maxTracked);
-  const acks = new AckTracker();
+  const acks = new AckIds(() => store.lastSeq?.() ?? 0);
+  /** Batches of ack tokens waiting for their commit (their reply carries the ack id). */
+  let pendingAcks = 0;
   const budget = new ByteBudget(config.maxInflightBytes);
   const stats = new StatsCollector(Date.now);
   const pending = new Set<Promise<void>>();
@@ -205,11 +210,7 @@ export function createHecServer(options: HecServerOptions): HecServer {
     if (!Array.isArray(ids) || !ids.every((id) => Number.isSafeInteger(id) && (id as number) >= 0)) {
       throw failure(HEC.INVALID_DATA_FORMAT);
     }
-    send(req, res, { status: 200, body: { acks: acks.query(ackKey(token, channel), ids as number[]) } }, token);
-  }
-
-  function ackKey(token: HecTokenConfig, channel: string): string {
-    return `${token.name}\n${channel.toLowerCase()}`;
+    send(req, res, { status: 200, body: { acks: acks.query(ids as number[]) } }, token);
   }
 
   async function handleIngest(
@@ -248,7 +249,7 @@ export function createHecServer(options: HecServerOptions): HecServer {
       throw err;
     }
     inflightRequests++;
-    let appended: Promise<unknown>;
+    let appended: Promise<AppendReceipt>;
     try {
       appended = store.append(events);
     } catch (err) {
@@ -265,44 +266,26 @@ export function createHecServer(options: HecServerOptions): HecServer {
       inflightRequests--;
     };
 
-    if (token.useAck && channel !== null) {
-      // Splunk's ack flow: the ack id is handed out now; /ack reports it true once the batch is durable.
-      const key = ackKey(token, channel);
-      const id = acks.begin(key);
-      const tracked = appended.then(
-        () => {
-          acks.settle(key, id, true);
-          stats.accepted(token.name, count, wireBytes);
-        },
-        (err: unknown) => {
-          acks.settle(key, id, false);
-          storeFailure(err, token);
-        },
-      );
-      const done = tracked.finally(() => {
-        settle();
-        pending.delete(done);
-      });
-      pending.add(done);
-      send(req, res, hecReply(HEC.SUCCESS, { ackId: id }), token);
-      return;
-    }
-
+    // With ack too, the reply waits for the commit: its ackId is the batch's first seq (see ack.ts), so no
+    // client ever holds the id of a batch that is not durable, and a refused batch is answered 503/500 at once.
+    const acked = token.useAck && channel !== null;
+    if (acked) pendingAcks++;
     const outcome = appended.then(
-      () => null,
+      (receipt) => ({ receipt }),
       (err: unknown) => ({ err }),
     );
     const done = outcome.then(() => undefined);
     pending.add(done);
-    const failed = await outcome;
+    const result = await outcome;
     pending.delete(done);
     settle();
-    if (failed !== null) {
-      send(req, res, storeFailure(failed.err, token), token);
+    if (acked) pendingAcks--;
+    if ('err' in result) {
+      send(req, res, storeFailure(result.err, token), token);
       return;
     }
     stats.accepted(token.name, count, wireBytes);
-    send(req, res, hecReply(HEC.SUCCESS), token);
+    send(req, res, acked ? hecReply(HEC.SUCCESS, { ackId: acks.of(result.receipt) }) : hecReply(HEC.SUCCESS), token);
   }
 
   function q(query: URLSearchParams, name: string): string | undefined {
@@ -421,7 +404,7 @@ export function createHecServer(options: HecServerOptions): HecServer {
     },
 
     stats() {
-      return stats.snapshot({ inflightBytes: budget.inUse, inflightRequests, pendingAcks: acks.pendingCount });
+      return stats.snapshot({ inflightBytes: budget.inUse, inflightRequests, pendingAcks });
     },
   };
 }

@@ -455,6 +455,14 @@ export class SqliteStore implements EventStore, StateStore, SeqSubsetSource {
     return scanStore(this.pool, this.names, request, options, this.limits);
   }
 
+  /**
+   * The seq of the last event committed (0 for an empty store): every `AppendReceipt.firstSeq` handed out is at
+   * most this, before and after a restart (the counter commits with the events). The HEC answers acks with it.
+   */
+  lastSeq(): number {
+    return this.read((db) => db.prepare<[], number>("SELECT value FROM counters WHERE name = 'seq'").pluck().get() ?? 0);
+  }
+
   /** A view of only the events with these seqs (see `AppendReceipt.firstSeq`), newest first like `scan`. */
   subset(seqs: readonly number[]): EventSource {
     return {

@@ -108,6 +108,8 @@ export async function startServer(config: VigilConfig, opts: StartOptions = {}):
       matchIndex?.observe(events, receipt.firstSeq!);
       return receipt;
     },
+    // Acks handed out before a restart are answered from the store's seq (see hec/ack.ts).
+    lastSeq: () => store.lastSeq(),
   };
   const hec = createHecServer({ config: config.hec, store: ingest, ...(opts.log ? { log: opts.log } : {}) });
   let http: HttpServer | null = null;

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { ACK_TOKEN, CHANNEL, auth, busy, send, start, type Running } from './helpers.js';
+import { ACK_TOKEN, CHANNEL, auth, busy, send, sleep, start, type Running } from './helpers.js';
 
 let hec: Running;
 beforeAll(async () => {
@@ -33,54 +33,70 @@ function query(ids: unknown, channel: string | null = CHANNEL, via: 'header' | '
 }
 
 describe('indexer acknowledgement', () => {
-  it('hands out ack ids per channel from 0; an id is true only once its batch is committed', async () => {
+  it('answers after the commit with the batch\'s first seq as ackId; ids are true from then on, on every query', async () => {
     hec.store.hold = true;
-    const a = await ingest('/services/collector/event', '{"event":"one"}', CHANNEL);
-    const b = await ingest('/services/collector/raw?sourcetype=s', 'two\nthree', CHANNEL, 'query');
-    const c = await ingest('/services/collector/event', '{"event":"other channel"}', CHANNEL_2);
-    expect(a.text).toBe('{"text":"Success","code":0,"ackId":0}');
-    expect(b.json).toEqual({ text: 'Success', code: 0, ackId: 1 });
-    expect(c.json).toEqual({ text: 'Success', code: 0, ackId: 0 });
-
-    // Nothing committed yet: all false (2 was never issued).
-    let r = await query({ acks: [0, 1, 2] });
-    expect(r.status).toBe(200);
-    expect(r.text).toBe('{"acks":{"0":false,"1":false,"2":false}}');
-    expect(hec.store.events).toEqual([]);
-
+    let settled = false;
+    const pending = ingest('/services/collector/event', '{"event":"one"}{"event":"two"}', CHANNEL).then((r) => {
+      settled = true;
+      return r;
+    });
+    for (let i = 0; i < 200 && hec.store.held.length === 0; i++) await sleep(5);
+    expect(settled).toBe(false); // no id for a batch that is not durable yet
+    const before = hec.store.lastSeq();
+    hec.store.hold = false;
     hec.store.release();
-    await new Promise((res) => setImmediate(res));
-    r = await query({ acks: [0, 1, 2] });
-    expect(r.json).toEqual({ acks: { '0': true, '1': true, '2': false } });
+    const a = await pending;
+    expect(a.json).toEqual({ text: 'Success', code: 0, ackId: before + 1 });
+    const b = await ingest('/services/collector/raw?sourcetype=s', 'three\nfour', CHANNEL, 'query');
+    const c = await ingest('/services/collector/event', '{"event":"other channel"}', CHANNEL_2);
+    const [idA, idB, idC] = [a, b, c].map((r) => (r.json as { ackId: number }).ackId);
+    // Unique: the batch of two events took two seqs.
+    expect([idB, idC]).toEqual([idA! + 2, idA! + 4]);
+
+    let r = await query({ acks: [idA, idB, idC! + 1] });
+    expect(r.status).toBe(200);
+    expect(r.json).toEqual({ acks: { [idA!]: true, [idB!]: true, [idC! + 1]: false } });
     // Channel via query string works for /ack too, and ids stay true on repeated queries.
-    r = await query({ acks: [1, 0] }, CHANNEL, 'query');
-    expect(r.json).toEqual({ acks: { '1': true, '0': true } });
-    r = await query({ acks: [0] }, CHANNEL_2);
-    expect(r.json).toEqual({ acks: { '0': true } });
-    expect(hec.store.events.map((e) => e._raw).sort()).toEqual(['one', 'other channel', 'three', 'two']);
+    r = await query({ acks: [idB, idA] }, CHANNEL, 'query');
+    expect(r.json).toEqual({ acks: { [idB!]: true, [idA!]: true } });
+    r = await query({ acks: [idC] }, CHANNEL_2);
+    expect(r.json).toEqual({ acks: { [idC!]: true } });
+    expect(hec.store.events.map((e) => e._raw).sort()).toEqual(['four', 'one', 'other channel', 'three', 'two']);
   });
 
-  it('a batch the store rejects keeps its ack false', async () => {
+  it('a batch the store rejects is answered 503 code 9, with no ack id', async () => {
     hec.store.hold = true;
-    const r1 = await ingest('/services/collector/event', '{"event":"lost"}', CHANNEL_2);
-    const id = (r1.json as { ackId: number }).ackId;
+    const pending = ingest('/services/collector/event', '{"event":"lost"}', CHANNEL_2);
+    for (let i = 0; i < 200 && hec.store.held.length === 0; i++) await sleep(5);
     hec.store.failHeld(busy());
-    await new Promise((res) => setImmediate(res));
-    const r = await query({ acks: [id] }, CHANNEL_2);
-    expect(r.json).toEqual({ acks: { [String(id)]: false } });
+    const r1 = await pending;
+    expect([r1.status, r1.text]).toEqual([503, '{"text":"Server is busy","code":9}']);
+    expect(hec.server.stats().pendingAcks).toBe(0);
     // The store said busy: for a moment new requests are refused with 503 code 9.
     const r2 = await ingest('/services/collector/event', '{"event":"again"}', CHANNEL_2);
     expect([r2.status, r2.text]).toEqual([503, '{"text":"Server is busy","code":9}']);
-    await new Promise((res) => setTimeout(res, 1100));
+    await sleep(1100);
   });
 
-  it('channels are case-insensitive GUIDs; unknown channels answer false', async () => {
+  it('channels are case-insensitive GUIDs; ids never handed out read false', async () => {
     const up = await ingest('/services/collector/event', '{"event":"x"}', CHANNEL.toUpperCase());
     const id = (up.json as { ackId: number }).ackId;
-    await new Promise((res) => setImmediate(res));
     expect((await query({ acks: [id] }, CHANNEL)).json).toEqual({ acks: { [String(id)]: true } });
-    expect((await query({ acks: [0] }, '99999999-9999-4999-8999-999999999999')).json).toEqual({ acks: { '0': false } });
+    expect((await query({ acks: [0, id + 1000] }, '99999999-9999-4999-8999-999999999999')).json).toEqual({ acks: { '0': false, [String(id + 1000)]: false } });
   });
+
+  it('never forgets a committed ack, however many channels come after it (10 001 channels)', async () => {
+    const channel = (i: number) => `00000000-0000-4000-8000-${i.toString(16).padStart(12, '0')}`;
+    const first = await ingest('/services/collector/event', '{"event":"first"}', channel(0));
+    const firstId = (first.json as { ackId: number }).ackId;
+    const ids = new Set<number>([firstId]);
+    for (let i = 1; i <= 10_000; i += 100) {
+      const replies = await Promise.all(Array.from({ length: Math.min(100, 10_001 - i) }, (_, k) => ingest('/services/collector/event', `{"event":"${i + k}"}`, channel(i + k))));
+      for (const r of replies) ids.add((r.json as { ackId: number }).ackId);
+    }
+    expect(ids.size).toBe(10_001); // never reused
+    expect((await query({ acks: [firstId] }, channel(0))).json).toEqual({ acks: { [String(firstId)]: true } });
+  }, 60_000);
 
   it('ack request errors', async () => {
     expect((await query({ acks: [0] }, null)).text).toBe('{"text":"Data channel is missing","code":10}');

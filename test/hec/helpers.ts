@@ -24,6 +24,8 @@ export class FakeStore implements EventStore {
   hold = false;
   failWith: StoreError | Error | null = null;
   appendCalls = 0;
+  /** Events are numbered like the real store's seq: from 1, in commit order. */
+  private seq = 0;
 
   get events(): Event[] {
     return this.batches.flat();
@@ -35,14 +37,25 @@ export class FakeStore implements EventStore {
     const copy = events.map((e) => ({ ...e }));
     if (this.hold) return new Promise((resolve, reject) => this.held.push({ events: copy, resolve, reject }));
     this.batches.push(copy);
-    return Promise.resolve({ count: copy.length });
+    return Promise.resolve(this.numbered(copy.length));
+  }
+
+  /** The seq of the last committed event, as `SqliteStore.lastSeq`. */
+  lastSeq(): number {
+    return this.seq;
+  }
+
+  private numbered(count: number): AppendReceipt {
+    const firstSeq = this.seq + 1;
+    this.seq += count;
+    return { count, firstSeq };
   }
 
   /** Commits every held batch. */
   release(): void {
     for (const h of this.held.splice(0)) {
       this.batches.push(h.events);
-      h.resolve({ count: h.events.length });
+      h.resolve(this.numbered(h.events.length));
     }
   }
 

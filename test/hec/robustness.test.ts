@@ -251,17 +251,18 @@ describe('load and back-pressure', () => {
   it('close() waits for held appends to settle', async () => {
     const h = await start();
     h.store.hold = true;
-    const ack = await send(h.url, '/services/collector/event', {
+    const ack = send(h.url, '/services/collector/event', {
       body: '{"event":"x"}',
       headers: { Authorization: 'Splunk aaaaaaaa-bbbb-cccc-dddd-eeeeeeeeeeee', 'X-Splunk-Request-Channel': '0aeeac95-ac74-4aa9-b30d-6c4c0ac581ba' },
     });
-    expect(ack.status).toBe(200);
+    for (let i = 0; i < 200 && h.store.held.length === 0; i++) await sleep(5);
     let closed = false;
     const closing = h.close().then(() => (closed = true));
     await new Promise((r) => setTimeout(r, 100));
     expect(closed).toBe(false);
     h.store.release();
     await closing;
+    expect((await ack).status).toBe(200);
     expect(h.store.events).toHaveLength(1);
   });
 });

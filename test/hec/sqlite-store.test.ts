@@ -61,6 +61,21 @@ describe('HEC with the SQLite store', () => {
     expect(events.filter((e) => e.sourcetype === 'cisco:isovalent:processExec')).toHaveLength(2);
   });
 
+  it('ack ids survive a restart: new ones never repeat old ones, and old committed ones still read true', async () => {
+    const headers = { ...auth(ACK_TOKEN), 'X-Splunk-Request-Channel': CHANNEL };
+    const post = async (url: string, body: string) => ((await send(url, '/services/collector/event', { body, headers })).json as { ackId: number }).ackId;
+    const acks = async (url: string, ids: number[]) =>
+      ((await send(url, '/services/collector/ack', { body: JSON.stringify({ acks: ids }), headers })).json as { acks: Record<string, boolean> }).acks;
+    let { url } = await boot();
+    const before = [await post(url, '{"event":"a"}{"event":"b"}'), await post(url, '{"event":"c"}')];
+    await hec!.close();
+    await store!.close();
+    ({ url } = await boot());
+    const after = await post(url, '{"event":"d"}');
+    expect(after).toBeGreaterThan(Math.max(...before));
+    expect(await acks(url, [...before, after, after + 1])).toEqual({ [before[0]!]: true, [before[1]!]: true, [after]: true, [after + 1]: false });
+  });
+
   it('a full database answers 503 code 9, and stores nothing of that batch', async () => {
     const { url, store } = await boot({ maxPageCount: 64 });
     const big = (i: number) => JSON.stringify({ event: `${i} ` + 'x'.repeat(200_000) });

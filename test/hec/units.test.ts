@@ -3,7 +3,7 @@ import { memberSpan, splitValues } from '../../src/hec/json-stream.js';
 import { tokenFromAuthorization } from '../../src/hec/auth.js';
 import { routeOf } from '../../src/hec/server.js';
 import { authorizationParts } from '../../src/config/token-set.js';
-import { AckTracker } from '../../src/hec/ack.js';
+import { AckIds } from '../../src/hec/ack.js';
 import { firstInvalidUtf8 } from '../../src/hec/body.js';
 import { detach, envelopeTime, parseEventBatch, parseRawBatch, tetragonKind } from '../../src/hec/events.js';
 
@@ -187,29 +187,16 @@ describe('tokenFromAuthorization', () => {
   });
 });
 
-describe('AckTracker', () => {
-  it('ids count per channel; true after settle ok, false after failure or unknown', () => {
-    const t = new AckTracker();
-    expect([t.begin('a'), t.begin('a'), t.begin('b')]).toEqual([0, 1, 0]);
-    expect(t.query('a', [0, 1, 2])).toEqual({ '0': false, '1': false, '2': false });
-    t.settle('a', 0, true);
-    t.settle('a', 1, false);
-    expect(t.query('a', [0, 1])).toEqual({ '0': true, '1': false });
-    expect(t.query('zzz', [0])).toEqual({ '0': false });
-    expect(t.pendingCount).toBe(1);
-  });
-
-  it('forgets the least recently used idle channel beyond the cap, never one with pending batches', () => {
-    const t = new AckTracker({ maxChannels: 2 });
-    t.begin('pending');
-    const idle = t.begin('idle');
-    t.settle('idle', idle, true);
-    t.begin('third');
-    expect(t.channelCount).toBe(2);
-    expect(t.query('idle', [0])).toEqual({ '0': false });
-    expect(t.query('pending', [0])).toEqual({ '0': false });
-    t.settle('pending', 0, true);
-    expect(t.query('pending', [0])).toEqual({ '0': true });
+describe('AckIds', () => {
+  it('an ack id is its batch\'s first seq; ids up to the store\'s last seq read true, others false', () => {
+    let storeSeq = 41;
+    const ids = new AckIds(() => storeSeq);
+    // Handed out before a restart (≤ the store's seq): answered from the store.
+    expect(ids.query([1, 41, 42, 0])).toEqual({ '1': true, '41': true, '42': false, '0': false });
+    storeSeq = 45;
+    expect(ids.of({ count: 3, firstSeq: 42 })).toBe(42);
+    expect(ids.query([42, 45, 46])).toEqual({ '42': true, '45': true, '46': false });
+    expect(() => ids.of({ count: 1 })).toThrow(/firstSeq/);
   });
 });
 
