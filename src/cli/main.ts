@@ -2,6 +2,7 @@ import { Command, CommanderError } from 'commander';
 import { readFileSync } from 'node:fs';
 import { detectionsCommand } from './commands/detections.js';
 import { hashPasswordCommand } from './commands/hash-password.js';
+import { indexesCommand } from './commands/indexes.js';
 import { runCommand } from './commands/run.js';
 import { searchCommand } from './commands/search.js';
 import { serveCommand } from './commands/serve.js';
@@ -29,6 +30,7 @@ export function buildProgram(): Command {
   replayCommand(program);
   scheduleCommands(program);
   stateCommands(program);
+  indexesCommand(program);
   testCommand(program);
   hashPasswordCommand(program);
   return program;

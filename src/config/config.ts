@@ -46,6 +46,11 @@ export interface HecConfig extends ClientIdentityConfig {
   /** Timeouts of receiving a request (`hec.headersTimeout`, `hec.bodyIdleTimeout`, `hec.bodyTimeout`). */
   timeouts: RequestTimeouts;
   tokens: HecTokenConfig[];
+  /**
+   * Events for an index that does not exist: refused with code 7 "Incorrect index", as Splunk does (false, the
+   * default), or the index is created by the first batch written to it (true).
+   */
+  autoCreateIndexes: boolean;
   /** Failed token attempts per client (`hec.authThrottle`); beyond, 503 code 9 until the window ends. */
   authThrottle: AuthThrottleConfig;
 }
@@ -540,7 +545,7 @@ export async function loadConfig(options: LoadConfigOptions = {}): Promise<Vigil
   if (envDataDir !== undefined) dataDir = resolve(cwd, envDataDir);
   if (flags.dataDir !== undefined) dataDir = resolve(cwd, flags.dataDir);
 
-  const hecRaw = mapping(w, ['hec'], data['hec'], ['host', 'port', 'tls', 'maxBodyBytes', 'maxInflightBytes', ...TIMEOUT_KEYS, 'tokens', ...CLIENT_KEYS]);
+  const hecRaw = mapping(w, ['hec'], data['hec'], ['host', 'port', 'tls', 'maxBodyBytes', 'maxInflightBytes', 'autoCreateIndexes', ...TIMEOUT_KEYS, 'tokens', ...CLIENT_KEYS]);
   let hecPort = hecRaw['port'] === undefined ? DEFAULTS.hecPort : port(w.at(['hec', 'port']), '"hec.port"', hecRaw['port']);
   if (nonEmpty(env['VIGIL_HEC_PORT']) !== undefined) hecPort = port('', 'VIGIL_HEC_PORT', env['VIGIL_HEC_PORT']);
   if (flags.hecPort !== undefined) hecPort = port('', '--hec-port', flags.hecPort);
@@ -603,6 +608,7 @@ export async function loadConfig(options: LoadConfigOptions = {}): Promise<Vigil
     port: hecPort,
     maxBodyBytes,
     maxInflightBytes,
+    autoCreateIndexes: bool(w, ['hec', 'autoCreateIndexes'], hecRaw['autoCreateIndexes'], false),
     timeouts: requestTimeouts(w, 'hec', hecRaw, DEFAULTS.hecTimeouts),
     tokens,
     ...clientSettings(w, 'hec', hecRaw),

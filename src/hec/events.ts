@@ -24,6 +24,11 @@ export interface BatchContext {
   now: number;
   /** Host for events that name none (this machine's name, like a Splunk input's default host). */
   defaultHost: string;
+  /**
+   * Whether an index exists (the store's catalog); an event for any other index is refused with code 7.
+   * Absent: every valid name is accepted and its first batch creates it (`hec.autoCreateIndexes`).
+   */
+  indexExists?: (name: string) => boolean;
 }
 
 /** Splunk's default source for HEC events: `http:<token name>`. */
@@ -31,10 +36,14 @@ export function defaultSource(token: HecTokenConfig): string {
   return `http:${token.name}`;
 }
 
-/** The index an event goes to, or code 7 when it is not a valid name or not allowed for the token. */
-export function resolveIndex(requested: string | undefined, token: HecTokenConfig, eventNumber?: number): string {
+/**
+ * The index an event goes to, or code 7 "Incorrect index" when it is not a valid name, not allowed for the
+ * token, or does not exist (Splunk's answer for an index it does not have).
+ */
+export function resolveIndex(requested: string | undefined, ctx: BatchContext, eventNumber?: number): string {
+  const { token } = ctx;
   const index = requested === undefined || requested === '' ? token.defaultIndex : requested;
-  if (!INDEX_NAME.test(index) || (token.indexes.length > 0 && !token.indexes.includes(index))) {
+  if (!INDEX_NAME.test(index) || (token.indexes.length > 0 && !token.indexes.includes(index)) || (ctx.indexExists && !ctx.indexExists(index))) {
     throw failure(HEC.INCORRECT_INDEX, eventNumber);
   }
   return index;
@@ -173,7 +182,7 @@ export function parseEventBatch(text: string, ctx: BatchContext, options: EventB
     const host = optionalString(obj, 'host', i);
     const src = optionalString(obj, 'source', i);
     const sourcetype = optionalString(obj, 'sourcetype', i) ?? ctx.token.defaultSourcetype;
-    const index = resolveIndex(optionalString(obj, 'index', i), ctx.token, i);
+    const index = resolveIndex(optionalString(obj, 'index', i), ctx, i);
     checkFields(obj['fields'], i);
 
     let raw: string;
@@ -226,7 +235,7 @@ export interface RawMetadata {
  * given, `host` from `node_name`, and, for any `cisco:isovalent*` sourcetype, `_time` from their `time`.
  */
 export function parseRawBatch(text: string, meta: RawMetadata, ctx: BatchContext): Event[] {
-  const index = resolveIndex(meta.index, ctx.token);
+  const index = resolveIndex(meta.index, ctx);
   const source = meta.source || defaultSource(ctx.token);
   const given = meta.sourcetype || ctx.token.defaultSourcetype;
   const events: Event[] = [];

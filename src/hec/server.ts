@@ -32,7 +32,7 @@ export interface HecServerOptions {
    * `append`; for ack tokens its receipts must carry `firstSeq`. `lastSeq` (the seq of the last committed event,
    * as `SqliteStore` has) answers acks handed out before a restart; without it only this process's read true.
    */
-  store: Pick<EventStore, 'append'> & { lastSeq?(): number };
+  store: Pick<EventStore, 'append' | 'indexExists'> & { lastSeq?(): number };
   /** Clock for the default `_time` of events, epoch milliseconds (default Date.now). */
   now?: () => number;
   log?: HecLog;
@@ -113,6 +113,8 @@ export function createHecServer(options: HecServerOptions): HecServer {
   const clock = options.now ?? Date.now;
   const log: HecLog = options.log ?? (() => {});
   const defaultHost = options.defaultHost ?? osHostname();
+  // Events for an index the store does not have are refused (code 7), unless indexes are created on demand.
+  const indexCheck = config.autoCreateIndexes ? {} : { indexExists: (name: string) => store.indexExists(name) };
   const registry = new TokenRegistry(config.tokens);
   const clients = new ClientIdentity(config);
   const throttle = new AuthThrottle(config.authThrottle.maxFailures, config.authThrottle.windowMs, config.authThrottle.maxTracked);
@@ -239,7 +241,7 @@ export function createHecServer(options: HecServerOptions): HecServer {
     let events: Event[];
     try {
       if (isBlankText(text)) throw failure(HEC.NO_DATA);
-      const ctx: BatchContext = { token, now: clock() / 1000, defaultHost };
+      const ctx: BatchContext = { token, now: clock() / 1000, defaultHost, ...indexCheck };
       events =
         route === 'event'
           ? parseEventBatch(text, ctx, { autoExtractTimestamp: query.get('auto_extract_timestamp') === 'true' && !query.has('time') })

@@ -95,7 +95,11 @@ export type StateOp =
   | { op: 'updateFinding'; findingId: string; status?: FindingStatus; owner?: string | null; by: string; at: number }
   | { op: 'addComment'; comment: FindingComment }
   | { op: 'outboxDelivered'; outboxId: string }
-  | { op: 'outboxFailed'; outboxId: string; error: string; nextAttemptAt: number };
+  | { op: 'outboxFailed'; outboxId: string; error: string; nextAttemptAt: number }
+  | IndexOp;
+
+/** Index catalog changes: applied by the Writer itself (it caches index ids and bucket tables). */
+export type IndexOp = { op: 'createIndex'; name: string } | { op: 'deleteIndex'; name: string };
 
 export interface StateMessage {
   type: 'state';
@@ -122,12 +126,15 @@ export type SyncReply =
   | { call: number; ok: true; report: RetentionReport }
   | { call: number; ok: false; reason: StoreErrorCode; message: string };
 
-/** Why a write failed: a StoreError reason, or NOT_FOUND (a state update naming an unknown finding). */
+/** Why a write failed: a StoreError reason, or NOT_FOUND (a state update naming an unknown finding or index). */
 export type WriteFailure = StoreErrorCode | 'NOT_FOUND';
 
 export type WriteOutcome =
-  /** `finding`: the updated record, for updateFinding; `firstSeq`: the seq of an append's first event. */
-  | { id: number; ok: true; finding?: FindingRecord; firstSeq?: number }
+  /**
+   * `finding`: the updated record, for updateFinding; `firstSeq`: the seq of an append's first event;
+   * `created`: whether createIndex created the index; `deletedEvents`: the events deleteIndex deleted.
+   */
+  | { id: number; ok: true; finding?: FindingRecord; firstSeq?: number; created?: boolean; deletedEvents?: number }
   | { id: number; ok: false; reason: WriteFailure; message: string };
 
 export type FromWriter =

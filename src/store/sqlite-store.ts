@@ -155,6 +155,8 @@ export class SqliteStore implements EventStore, StateStore, SeqSubsetSource {
   private readonly calls = new Map<number, { resolve: (r: RetentionReport) => void; reject: (e: Error) => void }>();
   private nextBatch = 0;
   private nextCall = 0;
+  /** Names of existing indexes this process knows of (see `indexExists`); loaded on first use. */
+  private knownIndexes: Set<string> | null = null;
   private closing: Promise<void> | null = null;
   /** The data dir's writer lock, held while open read-write. */
   private lock: DataDirLock | null = null;
@@ -477,7 +479,7 @@ export class SqliteStore implements EventStore, StateStore, SeqSubsetSource {
       const rows = db
         .prepare<[], [string, number, number, number | null, number | null]>(
           `SELECT i.name, coalesce(sum(b.events), 0), coalesce(sum(b.bytes), 0), min(b.min_us), max(b.max_us)
-           FROM splunk_indexes i LEFT JOIN buckets b ON b.index_id = i.id GROUP BY i.id ORDER BY i.name`,
+           FROM splunk_indexes i LEFT JOIN buckets b ON b.index_id = i.id WHERE i.removed = 0 GROUP BY i.id ORDER BY i.name`,
         )
         .raw()
         .all();
@@ -491,6 +493,45 @@ export class SqliteStore implements EventStore, StateStore, SeqSubsetSource {
     } finally {
       this.pool.release(db);
     }
+  }
+
+  /**
+   * Whether the index exists: from memory (what this process created, deleted or saw), else one indexed
+   * lookup, which also finds indexes created since by an append or another process. Cheap enough for
+   * every HEC request.
+   */
+  indexExists(name: string): boolean {
+    const known = (this.knownIndexes ??= new Set(this.read((db) => db.prepare<[], string>('SELECT name FROM splunk_indexes WHERE removed = 0').pluck().all())));
+    if (known.has(name)) return true;
+    const found = this.read((db) => db.prepare<[string], number>('SELECT 1 FROM splunk_indexes WHERE name = ? AND removed = 0').pluck().get(name)) !== undefined;
+    if (found) known.add(name);
+    return found;
+  }
+
+  /** Creates an index (nothing happens if it exists); resolves, once durable, with whether it was created. */
+  createIndex(name: string): Promise<boolean> {
+    return this.update(
+      () => ({ op: 'createIndex', name: state.checkString(name, 'createIndex', 'name', true) }),
+      (o) => {
+        this.knownIndexes?.add(name);
+        return o.created!;
+      },
+    );
+  }
+
+  /**
+   * Deletes an index: its events (whole buckets) and its name, in one transaction. Resolves with the number
+   * of events deleted; rejects with VigilError('CONTENT_NOT_FOUND') when there is no such index. An append
+   * to it afterwards creates it again.
+   */
+  deleteIndex(name: string): Promise<number> {
+    return this.update(
+      () => ({ op: 'deleteIndex', name: state.checkString(name, 'deleteIndex', 'name', true) }),
+      (o) => {
+        this.knownIndexes?.delete(name);
+        return o.deletedEvents!;
+      },
+    );
   }
 
   /** Replaces the retention policies used by `applyRetention`. */
@@ -526,14 +567,6 @@ export class SqliteStore implements EventStore, StateStore, SeqSubsetSource {
   /** `applyRetention` without blocking this thread while the writer drops buckets. */
   applyRetentionAsync(now: number): Promise<RetentionReport> {
     return this.retentionCall(now, this.policies);
-  }
-
-  /**
-   * Deletes every event of one index, whole buckets at a time (the retention mechanism with a max age of 0
-   * for that index only): e.g. the temporary index of a live `vigil test` run.
-   */
-  deleteIndexEvents(index: string): Promise<RetentionReport> {
-    return this.retentionCall(MAX_ABS_TIME - 1, { byIndex: { [index]: { maxAgeSeconds: 0 } }, fallback: null });
   }
 
   private retentionCall(now: number, policies: RetentionPolicies): Promise<RetentionReport> {

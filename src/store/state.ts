@@ -8,7 +8,7 @@
  */
 import type Database from 'better-sqlite3';
 import { VigilError } from '../errors.js';
-import type { RunMessage, StateOp, WriteOutcome } from './protocol.js';
+import type { IndexOp, RunMessage, StateOp, WriteOutcome } from './protocol.js';
 import type {
   FindingComment,
   FindingQuery,
@@ -270,7 +270,7 @@ export class StateWriter {
   }
 
   /** Applies a state update; a logical failure (unknown finding) writes nothing and is returned, not thrown. */
-  apply(id: number, op: StateOp): WriteOutcome {
+  apply(id: number, op: Exclude<StateOp, IndexOp>): WriteOutcome {
     switch (op.op) {
       case 'setCursor':
         this.upsertCursor.run(op.detectionId, op.time);

@@ -16,12 +16,22 @@ export interface EventStore extends EventSource {
    * disk is full or the writer is overloaded) without storing anything.
    */
   append(events: readonly Event[]): Promise<AppendReceipt>;
-  /** Indexes with their sizes and time ranges. */
+  /** Existing indexes with their sizes and time ranges. */
   indexes(): IndexInfo[];
+  /**
+   * Whether an index exists: reserved (main, risk, notable), created with `createIndex`, or by an append
+   * to it, and not deleted since. Synchronous and cheap: the HEC collector asks for every request.
+   */
+  indexExists(name: string): boolean;
+  /** Creates an index (nothing happens if it exists); resolves, once durable, with whether it was created. */
+  createIndex(name: string): Promise<boolean>;
+  /**
+   * Deletes an index and all its events; resolves with how many events were deleted, rejects with
+   * VigilError('CONTENT_NOT_FOUND') when there is no such index.
+   */
+  deleteIndex(name: string): Promise<number>;
   /** Applies retention (age and size per index) as of `now`; returns what was deleted. */
   applyRetention(now: number): RetentionReport;
-  /** Deletes every event of one index. */
-  deleteIndexEvents(index: string): Promise<RetentionReport>;
   close(): Promise<void>;
 }
 

@@ -87,6 +87,7 @@ export class Writer {
   private readonly setSeq;
   private readonly findIndex;
   private readonly addIndex;
+  private readonly removeIndex;
   private readonly findDict;
   private readonly addDict;
   private readonly findBucket;
@@ -115,8 +116,12 @@ export class Writer {
 
     this.getSeq = db.prepare<[], number>("SELECT value FROM counters WHERE name = 'seq'").pluck();
     this.setSeq = db.prepare<[number]>("UPDATE counters SET value = ? WHERE name = 'seq'");
-    this.findIndex = db.prepare<[string], number>('SELECT id FROM splunk_indexes WHERE name = ?').pluck();
-    this.addIndex = db.prepare<[string], number>('INSERT INTO splunk_indexes (name) VALUES (?) RETURNING id').pluck();
+    this.findIndex = db.prepare<[string], number>('SELECT id FROM splunk_indexes WHERE name = ? AND removed = 0').pluck();
+    // An append creates its index, or brings a deleted one back (same id).
+    this.addIndex = db
+      .prepare<[string], number>('INSERT INTO splunk_indexes (name) VALUES (?) ON CONFLICT (name) DO UPDATE SET removed = 0 RETURNING id')
+      .pluck();
+    this.removeIndex = db.prepare<[number]>('UPDATE splunk_indexes SET removed = 1 WHERE id = ?');
     this.findDict = db.prepare<[number, string], number>('SELECT id FROM dict WHERE kind = ? AND value = ?').pluck();
     this.addDict = db.prepare<[number, string], number>('INSERT INTO dict (kind, value) VALUES (?, ?) RETURNING id').pluck();
     this.findBucket = db.prepare<[number, number], number>('SELECT id FROM buckets WHERE index_id = ? AND start_us = ?').pluck();
@@ -188,7 +193,16 @@ export class Writer {
     const outcomes: WriteOutcome[] = [];
     for (const b of items) {
       if (b.type === 'state') {
-        outcomes.push(this.state.apply(b.id, b.op));
+        const op = b.op;
+        if (op.op === 'createIndex' || op.op === 'deleteIndex') {
+          // Earlier appends of this transaction counted in the catalog first: a delete reports their events.
+          this.updateBuckets(touched);
+          touched.clear();
+          outcomes.push(op.op === 'createIndex' ? this.createIndex(b.id, op.name) : this.deleteIndex(b.id, op.name));
+          last = null; // the bucket handles may be gone
+        } else {
+          outcomes.push(this.state.apply(b.id, op));
+        }
         continue;
       }
       // The ledger row first: if the run is already there, nothing of this item is written.
@@ -232,7 +246,7 @@ export class Writer {
       if (b.type === 'run') this.state.insertOutputs(b);
       outcomes.push({ id: b.id, ok: true, firstSeq });
     }
-    for (const [h, a] of touched) this.updateBucket.run(a.events, a.bytes, a.min, a.min, a.max, a.max, h.id);
+    this.updateBuckets(touched);
     this.setSeq.run(seq);
     extra?.(db);
     this.knownSchema = this.schemaVersion();
@@ -316,6 +330,8 @@ export class Writer {
     const v = this.schemaVersion();
     if (v !== this.knownSchema) {
       this.clearBuckets();
+      // Another connection dropped tables: it may have deleted an index too.
+      this.indexIds.clear();
       this.knownSchema = v;
     }
   }
@@ -345,6 +361,32 @@ export class Writer {
       this.indexIds.set(name, id);
     }
     return id;
+  }
+
+  private updateBuckets(touched: Map<BucketHandle, Acc>): void {
+    for (const [h, a] of touched) this.updateBucket.run(a.events, a.bytes, a.min, a.min, a.max, a.max, h.id);
+  }
+
+  private createIndex(id: number, name: string): WriteOutcome {
+    const created = this.findIndex.get(name) === undefined;
+    this.indexId(name);
+    return { id, ok: true, created };
+  }
+
+  /** Drops the index's buckets and marks it removed, inside the current transaction. */
+  private deleteIndex(id: number, name: string): WriteOutcome {
+    const iid = this.findIndex.get(name);
+    if (iid === undefined) return { id, ok: false, reason: 'NOT_FOUND', message: `no index named "${name}"` };
+    let events = 0;
+    for (const r of this.bucketsOf.all(iid)) {
+      this.db.exec(`DROP TABLE ${bucketTable(r.id)}`);
+      this.deleteBucket.run(r.id);
+      events += r.events;
+    }
+    this.removeIndex.run(iid);
+    this.indexIds.delete(name);
+    this.clearBuckets();
+    return { id, ok: true, deletedEvents: events };
   }
 
   private dictId(kind: number, value: string): number {

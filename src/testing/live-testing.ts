@@ -17,10 +17,10 @@ import { createInterface } from 'node:readline';
 
 export interface LiveTestOptions {
   datasetsDirs: readonly string[];
-  /** HEC base URL and token (the token must allow writing to new indexes). */
+  /** HEC base URL and token (a token without an `indexes` allow-list: each test writes to an index of its own). */
   hecUrl: string;
   hecToken: string;
-  /** vigil's API base URL and token (search and index cleanup). */
+  /** vigil's API base URL and token (creating and deleting the test's index, searching). */
   apiUrl: string;
   apiToken: string;
   verifyTls: boolean;
@@ -29,9 +29,10 @@ export interface LiveTestOptions {
 
 /**
  * contentctl's flow against a running vigil: each test's data is replayed over HEC `/raw` with a channel
- * into a fresh index (waiting for the ack when the token uses acknowledgement), the detection runs through
- * the search API over that index and the data's time span, the same pass conditions apply as offline, and
- * the test index is deleted afterwards.
+ * into a fresh index created through the API (HEC refuses an index that does not exist, as Splunk does),
+ * waiting for the ack when the token uses acknowledgement; the detection runs through the search API over
+ * that index and the data's time span, the same pass conditions apply as offline, and the test index is
+ * deleted afterwards.
  */
 export async function runLiveTests(pack: ContentPack, detections: readonly Detection[], opts: LiveTestOptions): Promise<TestOutcome[]> {
   return forEachTest(detections, opts.onOutcome, (d, t) => runOneLive(pack, d, t, opts));
@@ -42,6 +43,8 @@ async function runOneLive(pack: ContentPack, d: Detection, t: DetectionTest, opt
   if (skipsIntegration(d, t)) return finish('skip', `${d.type} detections are not integration-tested`);
   const index = `vigil_test_${randomBytes(4).toString('hex')}`;
   try {
+    const created = await apiCall(opts, 'POST', '/api/indexes', { name: index });
+    if (created.status !== 201) return finish('error', `cannot create the test index ${index}: the API answered ${created.status}: ${created.text.slice(0, 300)}`);
     let earliest = Infinity;
     let latest = -Infinity;
     for (const a of t.attackData) {

@@ -1,21 +1,51 @@
 import type { Hono } from 'hono';
+import { INDEX_NAME, type IndexConfig } from '../config/config.js';
+import { DEFAULT_INDEX, NOTABLE_INDEX, RISK_INDEX } from '../events/event.js';
+import { VigilError } from '../errors.js';
 import type { IngestInfo } from './api-types.js';
-import type { ApiDeps, ApiEnv } from './context.js';
+import { fail, jsonBody, type ApiDeps, type ApiEnv } from './context.js';
+
+/** Why a name cannot be given to a new index, or null (Splunk's naming rule). */
+export function invalidIndexName(name: string): string | null {
+  return INDEX_NAME.test(name) ? null : `"${name}" is not a valid index name (lowercase letters, digits, "_" and "-", not starting with "_" or "-")`;
+}
+
+/**
+ * Why an index cannot be deleted, or null: vigil writes to the reserved ones itself (the default index, risk
+ * and notable events), and one declared in the config file would be back at the next start.
+ */
+export function undeletableIndex(name: string, declared: Record<string, IndexConfig> | undefined): string | null {
+  if ([DEFAULT_INDEX, RISK_INDEX, NOTABLE_INDEX].includes(name)) return `index ${name} is reserved and cannot be deleted`;
+  if (declared?.[name]) return `index ${name} is declared in the config file: remove it there (then restart) to delete it`;
+  return null;
+}
 
 /** Ingest: HEC counters and rates, tokens by name (never their values), indexes with sizes and retention. */
 export function ingestRoutes(app: Hono<ApiEnv>, deps: ApiDeps): void {
   app.get('/api/indexes', (c) => c.json({ indexes: deps.store.indexes() }));
 
-  // Deletes an index's events (live `vigil test` cleans up its temporary index). The reserved indexes
-  // (main, risk, notable) cannot be deleted this way.
+  // Creates an index, so HEC accepts events for it (as Splunk, HEC refuses an index that does not exist).
+  // Idempotent: 201 when created, 200 when it already existed.
+  app.post('/api/indexes', async (c) => {
+    const name = (await jsonBody(c))?.['name'];
+    if (typeof name !== 'string') return fail(c, 400, 'USAGE', 'expected a JSON body {"name": "<index>"}');
+    const invalid = invalidIndexName(name);
+    if (invalid) return fail(c, 400, 'USAGE', invalid);
+    const created = await deps.store.createIndex(name);
+    return c.json({ name, created }, created ? 201 : 200);
+  });
+
+  // Deletes an index and its events (live `vigil test` removes its temporary index).
   app.delete('/api/indexes/:name', async (c) => {
     const name = c.req.param('name');
-    if (['main', 'risk', 'notable'].includes(name) || name.startsWith('_')) {
-      return c.json({ error: { code: 'USAGE', message: `index ${name} is reserved and cannot be deleted` } }, 400);
+    const refused = undeletableIndex(name, deps.indexConfig);
+    if (refused) return fail(c, 400, 'USAGE', refused);
+    try {
+      return c.json({ deleted: await deps.store.deleteIndex(name) });
+    } catch (e) {
+      if (e instanceof VigilError && e.code === 'CONTENT_NOT_FOUND') return fail(c, 404, 'CONTENT_NOT_FOUND', `no index named ${name}`);
+      throw e;
     }
-    if (!deps.store.indexes().some((i) => i.name === name)) return c.json({ error: { code: 'CONTENT_NOT_FOUND', message: `no index named ${name}` } }, 404);
-    const report = await deps.store.deleteIndexEvents(name);
-    return c.json({ deleted: report.deleted.reduce((n, d) => n + d.events, 0) });
   });
 
   app.get('/api/ingest', (c) => {

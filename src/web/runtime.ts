@@ -103,6 +103,7 @@ export async function startServer(config: VigilConfig, opts: StartOptions = {}):
   });
   // The collector's view of the store: every committed batch is shown to the match index.
   const ingest = {
+    indexExists: (name: string) => store.indexExists(name),
     append: async (events: readonly Event[]) => {
       const receipt = await store.append(events);
       matchIndex?.observe(events, receipt.firstSeq!);
@@ -127,6 +128,8 @@ export async function startServer(config: VigilConfig, opts: StartOptions = {}):
     await store.close();
   };
   try {
+    // Indexes declared in the config exist from the start (the API and CLI refuse to delete them).
+    for (const name of Object.keys(config.indexes)) await store.createIndex(name);
     const { url: hecUrl } = await hec.listen();
     const api = createApi({
       store,

@@ -100,6 +100,21 @@ describe('vigil CLI', () => {
     expect(reads.err).toContain('no events to search');
   });
 
+  it('lists, creates and deletes indexes of a data dir', () => {
+    const dataDir = join(tmp, 'indexes-data');
+    const created = vigil(['indexes', 'create', 'web', '--data-dir', dataDir]);
+    expect([created.code, created.out]).toEqual([0, 'created index web\n']);
+    expect(vigil(['indexes', 'create', 'web', '--data-dir', dataDir]).out).toBe('index web already exists\n');
+    expect(jsonl(vigil(['indexes', 'list', '--data-dir', dataDir]).out).map((r) => r['name'])).toEqual(['main', 'notable', 'risk', 'web']);
+    const deleted = vigil(['indexes', 'delete', 'web', '--data-dir', dataDir]);
+    expect([deleted.code, deleted.out]).toEqual([0, 'deleted index web and its 0 event(s)\n']);
+    expect(jsonl(vigil(['indexes', 'list', '--data-dir', dataDir]).out).map((r) => r['name'])).toEqual(['main', 'notable', 'risk']);
+    const reserved = vigil(['indexes', 'delete', 'risk', '--data-dir', dataDir]);
+    expect([reserved.code, reserved.err]).toEqual([2, 'vigil: index risk is reserved and cannot be deleted [USAGE]\n']);
+    expect(vigil(['indexes', 'delete', 'web', '--data-dir', dataDir]).code).toBe(2);
+    expect(vigil(['indexes', 'create', 'Web', '--data-dir', dataDir]).code).toBe(2);
+  });
+
   it('exits 2 on SPL errors with line:column and a caret', () => {
     const r = vigil(['search', 'process_name=curl\n| transaction pod_name', '--events', DATA]);
     expect(r.code).toBe(2);

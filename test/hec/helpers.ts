@@ -69,14 +69,28 @@ export class FakeStore implements EventStore {
     yield this.events.filter((e) => meta(e)).sort((a, b) => b._time - a._time);
   }
 
+  /** The indexes that exist: the reserved ones and those of `hecConfig()`'s tokens. */
+  readonly indexNames = new Set(['main', 'risk', 'notable', 'tetragon', 'other']);
+
   indexes(): IndexInfo[] {
     return [];
   }
 
-  async deleteIndexEvents(index: string): Promise<RetentionReport> {
+  indexExists(name: string): boolean {
+    return this.indexNames.has(name);
+  }
+
+  async createIndex(name: string): Promise<boolean> {
+    const created = !this.indexNames.has(name);
+    this.indexNames.add(name);
+    return created;
+  }
+
+  async deleteIndex(index: string): Promise<number> {
     const before = this.events.length;
     for (const b of this.batches) b.splice(0, b.length, ...b.filter((e) => e.index !== index));
-    return { deleted: [{ index, events: before - this.events.length, before: Infinity }] };
+    this.indexNames.delete(index);
+    return before - this.events.length;
   }
 
   applyRetention(): RetentionReport {
@@ -104,6 +118,7 @@ export function hecConfig(overrides: Partial<HecConfig> = {}): HecConfig {
     port: 0,
     maxBodyBytes: 1024 * 1024,
     maxInflightBytes: 8 * 1024 * 1024,
+    autoCreateIndexes: false,
     trustedProxies: [],
     clientIpHeader: DEFAULT_CLIENT_IP_HEADER,
     authThrottle: { maxFailures: DEFAULT_AUTH_THROTTLE.maxFailures, windowMs: DEFAULT_AUTH_THROTTLE.windowMs, maxTracked: DEFAULT_AUTH_THROTTLE.maxTracked },

@@ -274,6 +274,7 @@ describe('memory while batches wait for their commit', () => {
     // A store that holds every batch until released, keeping only the count (the real store copies).
     const release: (() => void)[] = [];
     const store = {
+      indexExists: () => true,
       append(events: readonly Event[]): Promise<AppendReceipt> {
         const count = events.length;
         return new Promise((resolve) => release.push(() => resolve({ count })));

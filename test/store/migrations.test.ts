@@ -67,6 +67,7 @@ describe('migrations', () => {
     // Back to what a version-1 build left: no state tables.
     const db = new Database(join(dir, STORE_FILE));
     db.exec('DROP TABLE runs; DROP TABLE scheduler_cursors; DROP TABLE findings; DROP TABLE finding_comments; DROP TABLE outbox; DROP TABLE suppressions');
+    db.exec('ALTER TABLE splunk_indexes DROP COLUMN removed');
     db.pragma('user_version = 1');
     db.close();
     const ro = await openStore(dir, { readonly: true }).then(
@@ -79,6 +80,9 @@ describe('migrations', () => {
     expect(s2.runs()).toEqual([]);
     await s2.setCursor('d', 1);
     expect(s2.cursor('d')).toBe(1);
+    // Every index it had still exists.
+    expect(s2.indexes().map((i) => i.name)).toEqual(['main', 'notable', 'risk']);
+    expect(s2.indexExists('risk')).toBe(true);
     await s2.close();
   });
 

@@ -28,7 +28,7 @@ export function replayCommand(program: Command): void {
     .argument('<input...>', 'JSONL files, or attack_data data.yml files')
     .requiredOption('--url <url>', 'HEC base URL, e.g. http://127.0.0.1:8088')
     .requiredOption('--token <token>', 'HEC token')
-    .option('--index <index>', 'index to write to (default: the token default)')
+    .option('--index <index>', 'index to write to, which must exist on the receiver (default: the token default)')
     .option('--sourcetype <sourcetype>', 'sourcetype (default: from data.yml, else the collector assigns one)')
     .option('--source <source>', 'source')
     .option('--host <host>', 'host (default: the data.yml id)')

@@ -1,5 +1,6 @@
 import type { Command } from 'commander';
 import { Option } from 'commander';
+import type { VigilConfig } from '../../config/config.js';
 import { Row } from '../../events/result.js';
 import { VigilError } from '../../errors.js';
 import { loadContent } from '../../detections/content.js';
@@ -29,11 +30,12 @@ function common(cmd: Command): Command {
     .addOption(new Option('--format <format>', 'output format').choices([...OUTPUT_FORMATS]));
 }
 
-async function withStore<T>(opts: ServerDataOptions, readonly: boolean, fn: (store: SqliteStore, tz: string) => Promise<T>): Promise<T> {
+/** Runs `fn` on the store of `vigil serve`'s data dir (its config's), closing it afterwards. */
+export async function withStore<T>(opts: ServerDataOptions, readonly: boolean, fn: (store: SqliteStore, tz: string, config: VigilConfig) => Promise<T>): Promise<T> {
   const { config, settings } = await serverConfig(opts);
   const store = await openStore(config.dataDir, { readonly });
   try {
-    return await fn(store, settings.tz);
+    return await fn(store, settings.tz, config);
   } finally {
     await store.close();
   }

@@ -35,7 +35,7 @@ export function testCommand(program: Command): void {
     .option('--no-bundled', 'only the detections of --content directories')
     .option('--jobs <n>', 'worker threads (auto: the cores, when the test data is large enough to pay for them)', 'auto')
     .option('--url <url>', 'live mode: the HEC of a running vigil (replay over /raw with a channel and ack, search through the API)')
-    .option('--token <token>', 'live mode: HEC token (allowed to write to new indexes)')
+    .option('--token <token>', 'live mode: HEC token (without an indexes allow-list: each test creates, through the API, an index of its own)')
     .option('--api-url <url>', 'live mode: vigil API base URL (default: the --url host on port 8000)')
     .option('--api-token <token>', 'live mode: API token (default $VIGIL_API_TOKEN, else --token)')
     .option('--insecure', 'live mode: do not verify TLS certificates (dangerous)')
