@@ -1,4 +1,4 @@
-import { timingSafeEqual } from 'node:crypto';
+import { createHash, timingSafeEqual } from 'node:crypto';
 import type { Hono, MiddlewareHandler } from 'hono';
 import { deleteCookie, getCookie, setCookie } from 'hono/cookie';
 import { getConnInfo } from '@hono/node-server/conninfo';
@@ -104,7 +104,7 @@ export function loginRoutes(app: Hono<ApiEnv>, deps: ApiDeps, sessions: SessionS
       if (t) user = `token:${t.name}`;
     } else if (typeof body['username'] === 'string' && typeof body['password'] === 'string') {
       // Password guesses also count per user name, from every client together.
-      const acct = guard.accounts.attempt(body['username']);
+      const acct = guard.accounts.attempt(accountKey(body['username']));
       if (!acct.ok) return throttled(c, acct.retryAfterSeconds);
       account = acct.attempt;
       const u = await authenticate(users, body['username'], body['password']);
@@ -152,6 +152,11 @@ export function authGuard(deps: ApiDeps): AuthGuard {
     accounts: new AuthThrottle(t.maxAccountFailures ?? DEFAULT_AUTH_THROTTLE.maxAccountFailures, t.windowMs, t.maxTracked),
     clientOf: (c) => identity.keyOf(peerAddress(c), c.req.header(identity.header)),
   };
+}
+
+/** A user name as a throttle key: its digest, so the names a guesser makes up cost the same memory whatever their length. */
+function accountKey(name: string): string {
+  return createHash('sha256').update(name).digest('base64url');
 }
 
 function throttled(c: Ctx, retryAfterSeconds: number) {
