@@ -15,6 +15,9 @@ export type ErrorCode =
   | 'SPL_MACRO_LIMIT'
   | 'SPL_TOO_DEEP'
   | 'SPL_RUNTIME'
+  // data models (tstats, datamodel, from) and their definitions
+  | 'SPL_UNKNOWN_DATAMODEL'
+  | 'DATAMODEL_INVALID'
   // a search stopped by a limit of `vigil serve` (config `search:`), or cancelled
   | 'SPL_LIMIT_TIME'
   | 'SPL_LIMIT_MEMORY'
@@ -37,7 +40,12 @@ export type ErrorCode =
   | 'INPUT_MALFORMED'
   | 'STORE'
   | 'CONFIG'
-  | 'USAGE';
+  | 'USAGE'
+  // scheduling
+  | 'BACKFILL_LIMIT'
+  | 'BACKFILL_BUSY'
+  // the CLI talking to a running vigil serve
+  | 'SERVER_API';
 
 export class VigilError extends Error {
   readonly code: ErrorCode;

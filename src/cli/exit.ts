@@ -25,6 +25,7 @@ const USAGE_CODES = new Set([
   'LOOKUP_NOT_FOUND',
   'CONFIG',
   'USAGE',
+  'BACKFILL_LIMIT',
 ]);
 
 /** Prints an error the way a user should see it (never a stack trace for known errors) and returns the exit code. */

@@ -50,7 +50,8 @@ export interface SchedulerDeps {
   clock: Clock;
   /** A getter so changes (detections enabled from the console) apply to the next run. */
   settings: ScheduleSettings | (() => ScheduleSettings);
-  alerts?: AlertPlanner;
+  /** Alert actions for each run's risk events and findings (the config's routes); null when none. */
+  alerts: AlertPlanner | null;
   /** Filter prefixes evaluated at ingest: runs whose window it covers aggregate its matches only. */
   matchIndex?: MatchLookup;
   log?: (level: 'info' | 'warn' | 'error', message: string) => void;
@@ -63,6 +64,23 @@ export interface DueRun {
   scheduledTime: number;
   /** When it may start: the scheduled time plus its schedule-window delay. */
   startAt: number;
+}
+
+/** What a backfill did (`Scheduler.backfill`). */
+export interface BackfillSummary {
+  /** Runs planned. */
+  runs: number;
+  /** Runs executed and committed. */
+  ran: number;
+  /** Runs already in the ledger (an earlier backfill or the live scheduler): left as they are. */
+  skipped: number;
+  results: number;
+  riskEvents: number;
+  findings: number;
+  /** Executed runs whose search failed or timed out. */
+  failed: number;
+  /** Stopped before the end (the caller's signal, or the scheduler stopping). */
+  aborted: boolean;
 }
 
 /** How long to wait before retrying a commit the store refused as busy. */
@@ -78,6 +96,7 @@ const BUSY_RETRY_MS = 1000;
 export class Scheduler {
   private abort = new AbortController();
   private loop: Promise<void> | null = null;
+  private backfilling: Promise<BackfillSummary> | null = null;
 
   constructor(private readonly deps: SchedulerDeps) {}
 
@@ -212,10 +231,81 @@ export class Scheduler {
     })();
   }
 
+  /** Stops the loop and any backfill (after its current run), and waits for both. */
   async stop(): Promise<void> {
     this.abort.abort();
-    await this.loop;
+    await Promise.allSettled([this.loop, this.backfilling]);
     this.loop = null;
+  }
+
+  /** The scheduled times of `d` in (from, to]: its cron times, or a realtime detection's window ends. */
+  runTimesBetween(d: Detection, from: number, to: number, limit = 100_000): number[] {
+    if (!isRealtime(d, this.settings)) return this.cron(d).between(from, to, limit);
+    const w = this.realtimeWindow(d);
+    const out: number[] = [];
+    for (let end = Math.floor(from / w) * w + w; end <= to && out.length < limit; end += w) out.push(end);
+    return out;
+  }
+
+  /**
+   * The runs a backfill of (from, to] executes: every scheduled time of `detections` (default: the enabled
+   * ones) in the period, in the order the scheduler runs them. `BACKFILL_LIMIT` past
+   * `schedule.backfill_max_period` or `schedule.backfill_max_runs`.
+   */
+  planBackfill(from: number, to: number, detections?: readonly Detection[]): DueRun[] {
+    const { backfillMaxPeriodSeconds: maxPeriod, backfillMaxRuns: maxRuns } = this.settings;
+    if (!(Number.isFinite(from) && Number.isFinite(to) && to > from)) throw new VigilError('USAGE', 'a backfill period must end after it starts');
+    if (to - from > maxPeriod) {
+      throw new VigilError('BACKFILL_LIMIT', `a backfill covers at most ${maxPeriod / 86400} days (schedule.backfill_max_period); split the period or raise the limit`);
+    }
+    const out: DueRun[] = [];
+    for (const d of new Map((detections ?? this.enabledDetections()).map((x) => [x.id, x])).values()) {
+      for (const t of this.runTimesBetween(d, from, to, maxRuns + 1 - out.length)) out.push({ detection: d, scheduledTime: t, startAt: t });
+      if (out.length > maxRuns) {
+        throw new VigilError('BACKFILL_LIMIT', `the backfill would execute more than ${maxRuns} runs (schedule.backfill_max_runs); name fewer detections, shorten the period or raise the limit`);
+      }
+    }
+    return out.sort(runOrder);
+  }
+
+  /**
+   * Executes a backfill plan as the live scheduler would: the same executeRun (search, throttling, risk
+   * events, findings, alert actions planned against the scheduled time), oldest first. Runs already in the
+   * ledger are skipped, so it is idempotent. `actions: false` plans no alert actions (a quiet re-run). One
+   * backfill at a time per scheduler (`BACKFILL_BUSY`); `signal` or stop() ends it after the current run.
+   */
+  backfill(plan: readonly DueRun[], opts: { actions?: boolean; signal?: AbortSignal; onRun?: (run: RunRecord) => void } = {}): Promise<BackfillSummary> {
+    if (this.backfilling) return Promise.reject(new VigilError('BACKFILL_BUSY', 'a backfill is already running; wait for it to end'));
+    const stopped = () => opts.signal?.aborted === true || this.abort.signal.aborted;
+    const work = (async () => {
+      const sum: BackfillSummary = { runs: plan.length, ran: 0, skipped: 0, results: 0, riskEvents: 0, findings: 0, failed: 0, aborted: false };
+      for (const r of plan) {
+        if (stopped()) break;
+        const run = await this.executeRun(r.detection, r.scheduledTime, 'backfill', { actions: opts.actions ?? true });
+        if (!run) {
+          // Null is also a run cancelled by stop(): not in the ledger, so not "skipped".
+          if (!this.abort.signal.aborted) sum.skipped++;
+          continue;
+        }
+        sum.ran++;
+        sum.results += run.resultCount;
+        sum.riskEvents += run.riskEventCount;
+        sum.findings += run.findingCount;
+        if (run.status !== 'success') sum.failed++;
+        opts.onRun?.(run);
+      }
+      sum.aborted = sum.ran + sum.skipped < plan.length;
+      return sum;
+    })();
+    this.backfilling = work;
+    return work.finally(() => {
+      this.backfilling = null;
+    });
+  }
+
+  /** Whether a backfill is running (a second one would fail with `BACKFILL_BUSY`). */
+  get backfillRunning(): boolean {
+    return this.backfilling !== null;
   }
 
   /** Realtime detections' next window closes (for the wake-up timer). */
@@ -234,9 +324,9 @@ export class Scheduler {
    * Executes one run of `d` for `scheduledTime` and commits it. Returns null when the ledger already had
    * it (a concurrent scheduler or an earlier backfill), or when the scheduler stopped during the search
    * (nothing is committed; the run is redone). Search errors and timeouts are recorded as failed runs;
-   * they are not retried (as in Splunk).
+   * they are not retried (as in Splunk). `actions: false` plans no alert actions for its outputs.
    */
-  async executeRun(d: Detection, scheduledTime: number, mode: RunMode): Promise<RunRecord | null> {
+  async executeRun(d: Detection, scheduledTime: number, mode: RunMode, opts: { actions?: boolean } = {}): Promise<RunRecord | null> {
     const { state, clock } = this.deps;
     const settings = this.settings;
     if (state.hasRun(d.id, scheduledTime)) return null;
@@ -321,7 +411,8 @@ export class Scheduler {
     run.riskEventCount = isRule ? 0 : events.length;
     run.findingCount = findings.length;
     run.endedAt = clock.now();
-    const alerts = this.deps.alerts && run.status === 'success' ? this.deps.alerts(d, run, isRule ? [] : events, findings) : { outbox: [], suppressions: [] };
+    const alerts =
+      this.deps.alerts && run.status === 'success' && opts.actions !== false ? this.deps.alerts(d, run, isRule ? [] : events, findings) : { outbox: [], suppressions: [] };
     const commit: RunCommit = { run, events, findings, outbox: alerts.outbox, suppressions: [...suppressions, ...alerts.suppressions] };
     for (;;) {
       try {

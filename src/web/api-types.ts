@@ -281,3 +281,31 @@ export type SearchLine =
   | { progress: { scanned: number; results: number; elapsedMs: number } }
   | { done: true; stats: Record<string, unknown> & { results: number } }
   | { error: ApiErrorBody };
+
+/** The body of POST /api/backfill. Times: epoch seconds, ISO 8601 or a modifier (`-24h@h`). */
+export interface BackfillRequest {
+  from: number | string;
+  to: number | string;
+  /** Detection names or ids; default every enabled detection. */
+  detections?: string[];
+  /** Plan alert actions for the runs' outputs (default true); false for a quiet re-run. */
+  actions?: boolean;
+}
+
+export interface BackfillTotals {
+  runs: number;
+  ran: number;
+  skipped: number;
+  results: number;
+  riskEvents: number;
+  findings: number;
+  failed: number;
+  aborted: boolean;
+}
+
+/** Lines of the NDJSON stream of POST /api/backfill. */
+export type BackfillLine =
+  | { run: RunInfo }
+  | { progress: { ran: number; runs: number } }
+  | { done: BackfillTotals }
+  | { error: ApiErrorBody };

@@ -1,6 +1,7 @@
 import { Hono } from 'hono';
 import { authGuard, authMiddleware, loginRoutes, logoutRoute } from './auth.js';
 import { apiBodyLimits, bodyLimit } from './body.js';
+import { backfillRoutes } from './backfill-api.js';
 import { errorJson, fail, isSearchLimit, timeRange, type ApiDeps, type ApiEnv } from './context.js';
 import { detectionsRoutes } from './detections-api.js';
 import { findingsRoutes } from './findings-api.js';
@@ -75,6 +76,7 @@ export function createApi(deps: ApiDeps, opts: { sessions?: SessionOptions } = {
   findingsRoutes(app, deps);
   detectionsRoutes(app, deps);
   searchRoutes(app, deps);
+  backfillRoutes(app, deps);
   ingestRoutes(app, deps);
 
   app.onError((err, c) => c.json({ error: errorJson(err) }, isSearchLimit(err) ? 503 : 500));

@@ -6,6 +6,7 @@ import type { Detection } from '../detections/detection.js';
 import { VigilError } from '../errors.js';
 import type { Result } from '../events/result.js';
 import type { HecStats } from '../hec/index.js';
+import type { Scheduler } from '../schedule/scheduler.js';
 import { InProcessExecutor, type RunExecutor } from '../schedule/executor.js';
 import { defaultSearchIndexes } from '../store/default-indexes.js';
 import type { EventStore, StateStore } from '../store/types.js';
@@ -39,6 +40,8 @@ export interface ApiDeps {
   scheduler?: SchedulerView;
   /** Enables/disables a detection at run time (persisted). */
   setEnabled?: (detectionId: string, enabled: boolean) => void;
+  /** Runs `POST /api/backfill` (the server's scheduler: its executor, its alert routing). */
+  backfill?: Pick<Scheduler, 'planBackfill' | 'backfill' | 'backfillRunning'>;
   /**
    * Runs the API's searches (`POST /api/search`, filter previews, console queries) off the main thread,
    * with the config's `search:` limits (`vigil serve`: a WorkerExecutor); default in process (tests).

@@ -33,6 +33,7 @@ function world(settings: Partial<ScheduleSettings>, incremental: boolean) {
     executor: new InProcessExecutor(store, () => pack),
     clock,
     settings: full,
+    alerts: null,
     ...(index ? { matchIndex: index } : {}),
   });
   return { store, clock, scheduler, index };

@@ -1,6 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { loadContent } from '../../src/detections/content.js';
 import { CronSchedule } from '../../src/schedule/cron.js';
+import { parseAlertConfig } from '../../src/outputs/actions.js';
+import { alertPlanner } from '../../src/schedule/alerts.js';
 import { InProcessExecutor } from '../../src/schedule/executor.js';
 import { Scheduler } from '../../src/schedule/scheduler.js';
 import { scheduleSettings, type ScheduleSettings } from '../../src/schedule/settings.js';
@@ -13,7 +15,20 @@ const H = 3600;
 const T0 = Date.UTC(2026, 10, 20, 10, 0, 0) / 1000; // the datasets' events are at 10:00-10:11 UTC
 
 
-function setup(settings: Partial<ScheduleSettings> = {}, now = T0 + 0.5 * H) {
+const THRESHOLD = pack.detections.find((d) => d.name.startsWith('Risk - Threshold'))!;
+/** Alert routing as a config file has it: everything to a file; the threshold rule's findings to a webhook, suppressed per object. */
+const ROUTING = parseAlertConfig({
+  actions: [
+    { name: 'archive', type: 'file', path: '/nonexistent/alerts.jsonl' },
+    { name: 'soc', type: 'webhook', url: 'http://127.0.0.1:9/hook' },
+  ],
+  routes: [
+    { detection: '*', actions: ['archive'] },
+    { detection: THRESHOLD.name, actions: ['soc'], on: ['finding'], suppress: { fields: ['risk_object'], period: '1h' } },
+  ],
+});
+
+function setup(settings: Partial<ScheduleSettings> = {}, now = T0 + 0.5 * H, alerts = false) {
   const store = new MemoryStore();
   store.append(datasetEvents('datasets/cisco_isovalent/cisco_isovalent.log'));
   const clock = new FakeClock(now);
@@ -25,11 +40,15 @@ function setup(settings: Partial<ScheduleSettings> = {}, now = T0 + 0.5 * H) {
     executor: new InProcessExecutor(store, () => pack),
     clock,
     settings: full,
+    alerts: alerts ? alertPlanner(ROUTING.routes, store) : null,
   });
   return { store, clock, scheduler };
 }
 
 const seedDelay = startDelaySeconds(SEED.id, 'auto', H);
+const ledgerOf = (s: MemoryStore) => s.runs().map((r) => `${r.detectionName}@${r.scheduledTime}:${r.earliest}-${r.latest}:${r.status}:${r.resultCount}/${r.riskEventCount}/${r.findingCount}`);
+const raws = (s: MemoryStore) => s.events.filter((e) => e.index !== 'main').map((e) => e._raw).sort();
+const outboxOf = (s: MemoryStore) => [...s.outbox.values()].map((o) => ({ id: o.id, action: o.action, payload: o.payload })).sort((a, b) => (a.id < b.id ? -1 : 1));
 
 describe('scheduled windows', () => {
   it('resolves -70m@m/-10m@m against the scheduled time, and hourly windows tile time', () => {
@@ -109,6 +128,7 @@ describe('scheduler', () => {
       executor: new InProcessExecutor(store, () => broken),
       clock,
       settings: { ...scheduleSettings(undefined, undefined), enable: [SEED.name] },
+      alerts: null,
     });
     await scheduler.runDue();
     clock.t = T0 + H + seedDelay;
@@ -137,29 +157,75 @@ describe('scheduler', () => {
     expect(store.findings().length).toBe(before);
   });
 
-  it('backfill gives exactly what live scheduling gives', async () => {
-    const live = setup();
+  it('backfill gives exactly what live scheduling gives, alert actions included', async () => {
+    const live = setup({}, T0 + 0.5 * H, true);
     await live.scheduler.runDue();
     for (let m = 15; m <= 4 * 60; m += 15) {
       live.clock.t = T0 + 0.5 * H + m * 60;
       await live.scheduler.runDue();
     }
-    const ledgerOf = (s: MemoryStore) => s.runs().map((r) => `${r.detectionName}@${r.scheduledTime}:${r.earliest}-${r.latest}:${r.status}:${r.resultCount}/${r.riskEventCount}/${r.findingCount}`);
     const from = live.store.runs()[0]!.scheduledTime - 1;
     const to = Math.max(...live.store.runs().map((r) => r.scheduledTime));
-    const back = setup();
-    const due: { d: (typeof pack.detections)[number]; t: number }[] = [];
-    for (const d of back.scheduler.enabledDetections()) for (const t of new CronSchedule(d.schedule.cron).between(from, to)) due.push({ d, t });
-    due.sort((a, b) => a.t - b.t || (a.d.type === 'Correlation' ? 1 : 0) - (b.d.type === 'Correlation' ? 1 : 0) || (a.d.name < b.d.name ? -1 : 1));
-    for (const { d, t } of due) await back.scheduler.executeRun(d, t, 'backfill');
+    const back = setup({}, T0 + 0.5 * H, true);
+    const plan = back.scheduler.planBackfill(from, to);
+    const sum = await back.scheduler.backfill(plan);
     expect(ledgerOf(back.store)).toEqual(ledgerOf(live.store));
-    const raws = (s: MemoryStore) => s.events.filter((e) => e.index !== 'main').map((e) => e._raw).sort();
     expect(raws(back.store)).toEqual(raws(live.store));
     expect(live.store.findings().length).toBeGreaterThan(0);
+    // The same deliveries owed (ids are the idempotency keys), with the same bodies, and the same suppressions.
+    expect(outboxOf(live.store).length).toBeGreaterThan(0);
+    expect(outboxOf(live.store).some((o) => o.action === 'soc')).toBe(true);
+    expect(outboxOf(back.store)).toEqual(outboxOf(live.store));
+    expect([...back.store.suppressions].sort()).toEqual([...live.store.suppressions].sort());
+    expect(sum).toMatchObject({ runs: plan.length, ran: plan.length, skipped: 0, failed: 0, aborted: false, findings: live.store.findings().length });
     // A second backfill of the same period adds nothing.
     const count = back.store.events.length;
-    for (const { d, t } of due) expect(await back.scheduler.executeRun(d, t, 'backfill')).toBeNull();
+    expect(await back.scheduler.backfill(back.scheduler.planBackfill(from, to))).toMatchObject({ ran: 0, skipped: plan.length });
     expect(back.store.events.length).toBe(count);
+    expect(back.store.outbox.size).toBe(live.store.outbox.size);
+  });
+
+  it('backfill without actions (--no-actions) writes the same runs and risk events and queues no alert', async () => {
+    const live = setup({}, T0 + 0.5 * H, true);
+    await live.scheduler.runDue();
+    live.clock.t = T0 + 2.5 * H;
+    await live.scheduler.runDue();
+    const quiet = setup({}, T0 + 0.5 * H, true);
+    const to = Math.max(...live.store.runs().map((r) => r.scheduledTime));
+    await quiet.scheduler.backfill(quiet.scheduler.planBackfill(live.store.runs()[0]!.scheduledTime - 1, to), { actions: false });
+    expect(ledgerOf(quiet.store)).toEqual(ledgerOf(live.store));
+    expect(raws(quiet.store)).toEqual(raws(live.store));
+    expect(live.store.outbox.size).toBeGreaterThan(0);
+    expect(quiet.store.outbox.size).toBe(0);
+  });
+
+  it('backfill runs a realtime detection on its windows, as the live scheduler does', async () => {
+    const settings = { enable: [SEED.name], realtime: [SEED.name], realtimeGraceSeconds: 1 };
+    const live = setup(settings, T0);
+    await live.scheduler.runDue(); // first sight: windows from T0 on
+    live.clock.t = T0 + 15 * 60 + 1;
+    await live.scheduler.runDue();
+    const back = setup(settings, T0);
+    const plan = back.scheduler.planBackfill(T0, T0 + 15 * 60);
+    expect(plan).toHaveLength(90); // 10 s windows, not the cron's hourly times
+    await back.scheduler.backfill(plan);
+    expect(ledgerOf(back.store)).toEqual(ledgerOf(live.store));
+    expect(raws(back.store)).toEqual(raws(live.store));
+    expect(raws(back.store).length).toBeGreaterThan(0);
+  });
+
+  it('bounds a backfill (period, runs: BACKFILL_LIMIT) and runs one at a time (BACKFILL_BUSY)', async () => {
+    const { scheduler } = setup({ backfillMaxPeriodSeconds: 2 * 86400, backfillMaxRuns: 30 });
+    expect(() => scheduler.planBackfill(T0, T0 + 3 * 86400)).toThrow(expect.objectContaining({ code: 'BACKFILL_LIMIT', message: expect.stringContaining('schedule.backfill_max_period') }));
+    // The default config schedules the pack hourly and the rules more often: more than 30 runs in a day.
+    expect(() => scheduler.planBackfill(T0, T0 + 86400)).toThrow(expect.objectContaining({ code: 'BACKFILL_LIMIT', message: expect.stringContaining('schedule.backfill_max_runs') }));
+    expect(scheduler.planBackfill(T0, T0 + 86400, [SEED])).toHaveLength(24);
+    expect(() => scheduler.planBackfill(T0, T0)).toThrow(expect.objectContaining({ code: 'USAGE' }));
+    expect(() => scheduleSettings({ backfill_max_runs: 0 }, undefined)).toThrow(expect.objectContaining({ code: 'CONFIG', message: expect.stringContaining('schedule.backfill_max_runs') }));
+    const first = scheduler.backfill(scheduler.planBackfill(T0, T0 + 2 * H, [SEED]));
+    await expect(scheduler.backfill([])).rejects.toMatchObject({ code: 'BACKFILL_BUSY' });
+    expect((await first).ran).toBe(2);
+    expect((await scheduler.backfill([])).runs).toBe(0);
   });
 });
 

@@ -16,6 +16,7 @@ import type {
   RiskObjectDetail,
   SearchLine,
   SessionInfo,
+  BackfillLine,
 } from '../../src/web/api-types.js';
 import { backfill, ConsoleClient, datasetLines, FixedClock, PASSWORD, replayRaw, startHarness, USER, type Harness } from './harness.js';
 
@@ -320,6 +321,42 @@ describe('search', () => {
     expect(res.status).toBe(400);
     const { error } = (await res.json()) as { error: { line: number; column: number; code: string } };
     expect(error).toMatchObject({ code: 'SPL_TOO_DEEP', line: 1, column: 280 });
+  });
+});
+
+describe('backfill', () => {
+  const post = (body: unknown) => bearer('/api/backfill', { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify(body) });
+
+  it('executes a period’s scheduled runs in the server’s scheduler, streaming each run and the totals; idempotent', async () => {
+    const before = h.server.store.runs({ detectionId: h.server.content().detections.find((d) => d.name === SEED)!.id }).length;
+    const res = await post({ from: T0 - 3 * 3600, to: String(T0), detections: [SEED], actions: false });
+    expect(res.status).toBe(200);
+    expect(res.headers.get('content-type')).toContain('application/x-ndjson');
+    const lines = (await res.text()).split('\n').filter(Boolean).map((l) => JSON.parse(l) as BackfillLine);
+    const runs = lines.flatMap((l) => ('run' in l ? [l.run] : []));
+    expect(runs.map((r) => [r.detectionName, r.scheduledTime, r.mode, r.status])).toEqual([
+      [SEED, T0 - 2 * 3600, 'backfill', 'success'],
+      [SEED, T0 - 3600, 'backfill', 'success'],
+      [SEED, T0, 'backfill', 'success'],
+    ]);
+    expect(lines.at(-1)).toEqual({ done: { runs: 3, ran: 3, skipped: 0, results: 0, riskEvents: 0, findings: 0, failed: 0, aborted: false } });
+    expect(h.server.store.runs({ detectionId: runs[0]!.detectionId })).toHaveLength(before + 3);
+    // The same request again: every run is already in the ledger.
+    const again = (await (await post({ from: T0 - 3 * 3600, to: T0, detections: [SEED] })).text()).trim().split('\n');
+    expect(JSON.parse(again.at(-1)!)).toMatchObject({ done: { runs: 3, ran: 0, skipped: 3 } });
+  });
+
+  it('refuses unauthenticated, malformed, unknown and too long backfills before running anything', async () => {
+    expect((await fetch(`${base}/api/backfill`, { method: 'POST', body: '{}' })).status).toBe(401);
+    const error = async (body: unknown) => {
+      const res = await post(body);
+      return { status: res.status, ...((await res.json()) as { error: { code: string; message: string } }).error };
+    };
+    expect(await error({ to: T0 })).toMatchObject({ status: 400, code: 'USAGE' });
+    expect(await error({ from: T0, to: T0 - 60 })).toMatchObject({ status: 400, code: 'USAGE' });
+    expect(await error({ from: T0 - 3600, to: T0, detections: ['No Such Detection'] })).toMatchObject({ status: 400, code: 'CONTENT_NOT_FOUND' });
+    expect(await error({ from: T0 - 3600, to: T0, actions: 'yes' })).toMatchObject({ status: 400, code: 'USAGE' });
+    expect(await error({ from: T0 - 40 * 86400, to: T0 })).toMatchObject({ status: 400, code: 'BACKFILL_LIMIT', message: expect.stringContaining('backfill_max_period') });
   });
 });
 

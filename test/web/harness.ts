@@ -3,7 +3,6 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { loadConfig, type VigilConfig } from '../../src/config/index.js';
 import { BUNDLED_DATASETS_DIR } from '../../src/detections/datasets.js';
-import { CronSchedule } from '../../src/schedule/cron.js';
 import type { Clock } from '../../src/schedule/scheduler.js';
 import type { RunRecord } from '../../src/store/types.js';
 import { startServer, type VigilServer } from '../../src/web/runtime.js';
@@ -87,14 +86,8 @@ export async function replayRaw(h: Harness, lines: readonly string[]): Promise<v
  */
 export async function backfill(h: Harness, from: number, to: number): Promise<RunRecord[]> {
   const s = h.server.scheduler;
-  const due: { d: ReturnType<typeof s.enabledDetections>[number]; t: number }[] = [];
-  for (const d of s.enabledDetections()) for (const t of new CronSchedule(d.schedule.cron, 'UTC').between(from, to)) due.push({ d, t });
-  due.sort((a, b) => a.t - b.t || (a.d.type === 'Correlation' ? 1 : 0) - (b.d.type === 'Correlation' ? 1 : 0) || (a.d.name < b.d.name ? -1 : 1));
   const out: RunRecord[] = [];
-  for (const { d, t } of due) {
-    const r = await s.executeRun(d, t, 'backfill');
-    if (r) out.push(r);
-  }
+  await s.backfill(s.planBackfill(from, to), { onRun: (r) => out.push(r) });
   return out;
 }
 

@@ -1,16 +1,25 @@
 import type { Command } from 'commander';
-import { findDetection, loadContent } from '../../detections/content.js';
+import { findDetection } from '../../detections/content.js';
 import type { Detection } from '../../detections/detection.js';
+import { readFileSync } from 'node:fs';
+import type { VigilConfig } from '../../config/config.js';
 import { Row } from '../../events/result.js';
 import { VigilError } from '../../errors.js';
+import { AlertDispatcher, type AlertAction } from '../../outputs/index.js';
+import { configuredAlerts } from '../../schedule/alerts.js';
 import { CronSchedule } from '../../schedule/cron.js';
 import { InProcessExecutor } from '../../schedule/executor.js';
 import { Scheduler, systemClock } from '../../schedule/scheduler.js';
-import { isScheduled } from '../../schedule/settings.js';
+import { isScheduled, type ScheduleSettings } from '../../schedule/settings.js';
 import { searchWindow, startDelaySeconds } from '../../schedule/window.js';
 import { defaultSearchIndexes } from '../../store/default-indexes.js';
-import { openStore } from '../../store/sqlite-store.js';
+import { openStore, type SqliteStore } from '../../store/sqlite-store.js';
+import { StoreError } from '../../store/types.js';
 import { strftime } from '../../spl/time/format.js';
+import type { BackfillLine, BackfillRequest, BackfillTotals, RunInfo } from '../../web/api-types.js';
+import { detectionToggles, loadServerContent } from '../../web/runtime.js';
+import { serverFile } from '../../web/server-file.js';
+import { connectionRefused, postNdjson } from '../api-client.js';
 import { outputSink, OUTPUT_FORMATS, type OutputFormat } from '../output.js';
 import { serverConfig, type ServerDataOptions } from '../serve-config.js';
 import { outputFormat, parseTimeArg } from '../shared.js';
@@ -23,6 +32,13 @@ interface ScheduleCliOptions extends ServerDataOptions {
   detection?: string[];
   content?: string[];
   format?: OutputFormat;
+}
+
+interface BackfillCliOptions extends ScheduleCliOptions {
+  /** False with --no-actions. */
+  actions: boolean;
+  url?: string;
+  apiToken?: string;
 }
 
 const ISO = '%Y-%m-%dT%H:%M:%S%:z';
@@ -54,9 +70,11 @@ export function scheduleCommands(program: Command): void {
       .option('--to <time>', 'end (inclusive), default +6h')
       .addOption(new Option('--format <format>', 'output format').choices([...OUTPUT_FORMATS])),
   ).action(async (opts: ScheduleCliOptions) => {
-    const { settings } = await serverConfig(opts);
-    const pack = loadContent(opts.content ?? []);
+    const { config, settings: configured } = await serverConfig(opts);
+    // What vigil serve would run: its content (with the console's edits) and its toggles.
+    const pack = loadServerContent(config.dataDir, opts.content ?? []);
     failOnContentErrors(pack);
+    const settings = detectionToggles(config.dataDir).apply(configured);
     const now = Date.now() / 1000;
     const from = opts.from ? parseTimeArg(opts.from, now, settings.tz, '--from') : now;
     const to = opts.to ? parseTimeArg(opts.to, now, settings.tz, '--to') : now + 6 * 3600;
@@ -87,57 +105,112 @@ export function scheduleCommands(program: Command): void {
   common(
     program
       .command('backfill')
-      .description('execute the scheduled runs of a period over the store exactly as the scheduler would (idempotent)')
+      .description('execute the scheduled runs of a period over the store exactly as the scheduler would (idempotent); through vigil serve when it runs on the data dir')
       .requiredOption('--from <time>', 'start (exclusive): epoch, ISO 8601 or a modifier such as -24h')
-      .requiredOption('--to <time>', 'end (inclusive)'),
-  ).action(async (opts: ScheduleCliOptions) => {
+      .requiredOption('--to <time>', 'end (inclusive)')
+      .option('--no-actions', 'queue no alert actions for the runs\' risk events and findings (a quiet re-run)')
+      .option('--url <url>', 'the API of the vigil serve to run through (default: the one running on the data dir)')
+      .option('--api-token <token>', 'API token (default $VIGIL_API_TOKEN, else the config\'s or the data dir\'s)'),
+  ).action(async (opts: BackfillCliOptions) => {
     const { config, settings } = await serverConfig(opts);
-    const pack = loadContent(opts.content ?? []);
-    failOnContentErrors(pack);
     const now = Date.now() / 1000;
     const from = parseTimeArg(opts.from!, now, settings.tz, '--from');
     const to = parseTimeArg(opts.to!, now, settings.tz, '--to');
     if (to <= from) throw new VigilError('USAGE', '--to must be after --from');
-    const store = await openStore(config.dataDir);
-    try {
-      const scheduler = new Scheduler({
-        content: () => pack,
-        state: store,
-        defaultIndexes: () => defaultSearchIndexes(store),
-        executor: new InProcessExecutor(store, () => pack),
-        clock: systemClock,
-        settings,
-      });
-      const selected = selectDetections(pack.detections, opts.detection, (d) => isScheduled(d, settings), pack);
-      const due: { d: Detection; t: number }[] = [];
-      for (const d of selected) for (const t of new CronSchedule(d.schedule.cron, settings.tz).between(from, to)) due.push({ d, t });
-      // Oldest first; at equal times detections before incident rules, exactly as the scheduler orders runs.
-      due.sort((a, b) => a.t - b.t || (a.d.type === 'Correlation' ? 1 : 0) - (b.d.type === 'Correlation' ? 1 : 0) || (a.d.name < b.d.name ? -1 : 1));
-      let ran = 0;
-      let skipped = 0;
-      const totals = { results: 0, risk: 0, findings: 0, failed: 0 };
-      for (const { d, t } of due) {
-        const rec = await scheduler.executeRun(d, t, 'backfill');
-        if (!rec) {
-          skipped++;
-          continue;
-        }
-        ran++;
-        totals.results += rec.resultCount;
-        totals.risk += rec.riskEventCount;
-        totals.findings += rec.findingCount;
-        if (rec.status !== 'success') {
-          totals.failed++;
-          process.stderr.write(`vigil: ${d.name} @ ${strftime(t, ISO, settings.tz)}: ${rec.status}: ${rec.error}\n`);
+    // Runs print as they end: failures on stderr, the totals on stdout, the same wherever they ran.
+    const onRun = (run: RunInfo) => {
+      if (run.status !== 'success') process.stderr.write(`vigil: ${run.detectionName} @ ${strftime(run.scheduledTime, ISO, settings.tz)}: ${run.status}: ${run.error}\n`);
+    };
+    let sum: BackfillTotals;
+    if (opts.url) {
+      sum = await remoteBackfill(config, opts, { apiUrl: opts.url, pid: null }, from, to, onRun);
+    } else {
+      try {
+        sum = await localBackfill(config, settings, opts, from, to, onRun);
+      } catch (e) {
+        // The data dir's lock is held: by the vigil serve that server.json names, the backfill runs there.
+        const server = e instanceof StoreError && e.reason === 'STORE_LOCKED' ? serverFile(config.dataDir) : null;
+        if (!server) throw e;
+        try {
+          sum = await remoteBackfill(config, opts, server, from, to, onRun);
+        } catch (r) {
+          // Nothing listens at its URL: the file is a dead server's and the holder is another process.
+          throw connectionRefused(r) ? e : r;
         }
       }
-      process.stdout.write(
-        `${ran} run(s) executed, ${skipped} already in the ledger; ${totals.results} results, ${totals.risk} risk events, ${totals.findings} findings` +
-          `${totals.failed ? `, ${totals.failed} failed` : ''}\n`,
-      );
-      if (totals.failed) process.exitCode = 1;
-    } finally {
-      await store.close();
     }
+    process.stdout.write(
+      `${sum.ran} run(s) executed, ${sum.skipped} already in the ledger; ${sum.results} results, ${sum.riskEvents} risk events, ${sum.findings} findings` +
+        `${sum.failed ? `, ${sum.failed} failed` : ''}\n`,
+    );
+    if (sum.aborted) throw new VigilError('SERVER_API', `stopped after ${sum.ran + sum.skipped} of ${sum.runs} runs (vigil serve is stopping); run the same backfill again to finish it`);
+    if (sum.failed) process.exitCode = 1;
   });
+}
+
+/** A server owns the data dir: it runs the backfill (one writer), with its content and alert routes. */
+async function remoteBackfill(config: VigilConfig, opts: BackfillCliOptions, server: { apiUrl: string; pid: number | null }, from: number, to: number, onRun: (run: RunInfo) => void): Promise<BackfillTotals> {
+  if (opts.content?.length) throw new VigilError('USAGE', '--content does not apply when vigil serve runs the backfill (it uses its own content: restart it with --content)');
+  const token = opts.apiToken ?? (process.env.VIGIL_API_TOKEN || undefined) ?? config.http.apiTokens[0]?.token;
+  if (!token) throw new VigilError('USAGE', 'no API token: pass --api-token or set VIGIL_API_TOKEN');
+  process.stderr.write(`vigil: running the backfill in vigil serve${server.pid ? ` (pid ${server.pid})` : ''} at ${server.apiUrl}\n`);
+  const request: BackfillRequest = { from, to, actions: opts.actions, ...(opts.detection?.length ? { detections: opts.detection } : {}) };
+  const api = { url: server.apiUrl, token, ...(config.http.tls ? { cert: readFileSync(config.http.tls.cert) } : {}) };
+  const got: { done: BackfillTotals | null } = { done: null };
+  await postNdjson(api, '/api/backfill', request, (l) => {
+    const line = l as BackfillLine;
+    if ('run' in line) onRun(line.run);
+    else if ('done' in line) got.done = line.done;
+    else if ('error' in line) throw new VigilError('SERVER_API', `the backfill failed in vigil serve: ${line.error.message} [${line.error.code}]`);
+  });
+  if (!got.done) throw new VigilError('SERVER_API', 'vigil serve ended the backfill without its totals');
+  return got.done;
+}
+
+/**
+ * No server runs on the data dir: the backfill opens the store itself, with what `vigil serve` would use
+ * (content with the console's edits, its enable/disable toggles, the config's alert routes), then
+ * delivers the alert items due, each attempted once; failed ones stay queued for vigil serve to retry.
+ */
+async function localBackfill(config: VigilConfig, settings: ScheduleSettings, opts: BackfillCliOptions, from: number, to: number, onRun: (run: RunInfo) => void): Promise<BackfillTotals> {
+  const pack = loadServerContent(config.dataDir, opts.content ?? []);
+  failOnContentErrors(pack);
+  const toggled = detectionToggles(config.dataDir).apply(settings);
+  const store = await openStore(config.dataDir, { owner: 'vigil backfill' });
+  try {
+    const alerts = configuredAlerts(config, store);
+    const scheduler = new Scheduler({
+      content: () => pack,
+      state: store,
+      defaultIndexes: () => defaultSearchIndexes(store),
+      executor: new InProcessExecutor(store, () => pack),
+      clock: systemClock,
+      settings: toggled,
+      alerts: alerts.planner,
+    });
+    const named = opts.detection?.length ? selectDetections(pack.detections, opts.detection, () => true, pack) : undefined;
+    const sum = await scheduler.backfill(scheduler.planBackfill(from, to, named), { actions: opts.actions, onRun });
+    if (opts.actions && alerts.actions.length) await deliverDue(store, alerts.actions);
+    return sum;
+  } finally {
+    await store.close();
+  }
+}
+
+/** Delivers the outbox items due now, each attempted once (the clock stands still, so a failed one waits for its backoff). */
+async function deliverDue(store: SqliteStore, actions: readonly AlertAction[]): Promise<void> {
+  const at = Date.now() / 1000;
+  const dispatcher = new AlertDispatcher({ state: store, actions, now: () => at });
+  try {
+    while ((await dispatcher.pollOnce()) > 0);
+  } finally {
+    await dispatcher.stop();
+  }
+  const { delivered, failed, deadLettered } = dispatcher.stats();
+  if (delivered + failed + deadLettered) {
+    process.stderr.write(
+      `vigil: alert actions: ${delivered} delivered` +
+        `${failed ? `, ${failed} failed (kept in the outbox: vigil serve retries them)` : ''}${deadLettered ? `, ${deadLettered} given up` : ''}\n`,
+    );
+  }
 }

@@ -1,0 +1,90 @@
+import { request as httpRequest } from 'node:http';
+import { request as httpsRequest } from 'node:https';
+import { rootCertificates } from 'node:tls';
+import { VigilError, type ErrorCode } from '../errors.js';
+
+/** Where a running `vigil serve` answers and how to authenticate. */
+export interface ServerApi {
+  url: string;
+  token: string;
+  /** PEM of the server's own certificate (`http.tls.cert`), trusted besides the system CAs. */
+  cert?: Buffer;
+}
+
+/** Codes the server reports that mean the same as locally (so the exit code is the same too). */
+const PASSED_ON = new Set<ErrorCode>(['USAGE', 'TIME_MODIFIER', 'CONTENT_NOT_FOUND', 'BACKFILL_LIMIT', 'BACKFILL_BUSY']);
+
+/**
+ * POSTs `body` as JSON and hands each line of the NDJSON reply to `onLine` as it arrives (node:http, so a
+ * long stream has no client-side body timeout: the server sends a line at least every 10 s). An error
+ * reply becomes the server's VigilError when the code means the same here, else `SERVER_API`.
+ */
+export function postNdjson(api: ServerApi, path: string, body: unknown, onLine: (line: unknown) => void): Promise<void> {
+  const url = new URL(path, api.url);
+  const payload = Buffer.from(JSON.stringify(body));
+  const https = url.protocol === 'https:';
+  return new Promise<void>((resolve, reject) => {
+    const unreachable = (e: Error) =>
+      reject(new VigilError('SERVER_API', `cannot reach vigil serve at ${api.url}: ${(e as NodeJS.ErrnoException).code ?? e.message}`, { cause: e }));
+    const req = (https ? httpsRequest : httpRequest)(
+      url,
+      {
+        method: 'POST',
+        headers: { Authorization: `Bearer ${api.token}`, 'Content-Type': 'application/json', 'Content-Length': payload.length },
+        ...(https && api.cert ? { ca: [...rootCertificates, api.cert.toString('utf8')] } : {}),
+      },
+      (res) => {
+        res.setEncoding('utf8');
+        let text = '';
+        if ((res.statusCode ?? 0) >= 300) {
+          res.on('data', (c: string) => (text += c.slice(0, 64 * 1024)));
+          res.on('end', () => reject(replyError(res.statusCode ?? 0, text)));
+          res.on('error', unreachable);
+          return;
+        }
+        let failed = false;
+        res.on('data', (c: string) => {
+          text += c;
+          let nl: number;
+          while (!failed && (nl = text.indexOf('\n')) >= 0) {
+            const line = text.slice(0, nl);
+            text = text.slice(nl + 1);
+            if (!line.trim()) continue;
+            try {
+              onLine(JSON.parse(line));
+            } catch (e) {
+              failed = true;
+              req.destroy();
+              reject(e instanceof VigilError ? e : new VigilError('SERVER_API', `vigil serve sent a line that is not JSON: ${line.slice(0, 200)}`));
+            }
+          }
+        });
+        res.on('end', () => resolve());
+        // The connection ended before the reply did (the server stopped or died).
+        res.on('close', () => {
+          if (!res.complete) reject(new VigilError('SERVER_API', `the connection to vigil serve at ${api.url} ended before its reply did`));
+        });
+      },
+    );
+    req.on('error', unreachable);
+    req.end(payload);
+  });
+}
+
+/** Whether `e` is postNdjson finding nothing listening at the URL (the request never reached a server). */
+export function connectionRefused(e: unknown): boolean {
+  return e instanceof VigilError && e.code === 'SERVER_API' && (e.cause as NodeJS.ErrnoException | undefined)?.code === 'ECONNREFUSED';
+}
+
+function replyError(status: number, text: string): VigilError {
+  let error: { code?: unknown; message?: unknown } | undefined;
+  try {
+    error = (JSON.parse(text) as { error?: { code?: unknown; message?: unknown } }).error;
+  } catch {
+    // Not the API's error JSON (a proxy's page): reported with the status below.
+  }
+  const message = typeof error?.message === 'string' ? error.message : text.slice(0, 300);
+  if (status === 401) return new VigilError('SERVER_API', `vigil serve refused the API token (${message}); pass --api-token or set VIGIL_API_TOKEN`);
+  const code = typeof error?.code === 'string' && PASSED_ON.has(error.code as ErrorCode) ? (error.code as ErrorCode) : null;
+  return code ? new VigilError(code, message) : new VigilError('SERVER_API', `vigil serve answered ${status}: ${message}`);
+}

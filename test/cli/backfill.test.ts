@@ -1,0 +1,163 @@
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { createServer, type AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { openStore } from '../../src/store/sqlite-store.js';
+import { datasetEvents } from '../schedule/fakes.js';
+
+/**
+ * `vigil backfill` as users run it (bin/vigil.js over dist/: `npm run build:server` first): it queues and
+ * delivers the config's alert actions for the runs' risk events and findings, queues none with
+ * --no-actions, and with a `vigil serve` running on the data dir goes through that server.
+ */
+const ROOT = join(import.meta.dirname, '..', '..');
+const BIN = join(ROOT, 'bin', 'vigil.js');
+const tmp = mkdtempSync(join(tmpdir(), 'vigil-backfill-'));
+afterAll(() => rmSync(tmp, { recursive: true, force: true }));
+
+const DATASETS = ['datasets/cisco_isovalent/cisco_isovalent.log', 'datasets/cisco_isovalent/cisco_isovalent_process_exec_delayed_shell.log'];
+// The datasets' events are at 10:00-10:11 UTC; the 11:00 runs see them, the rules after that raise findings.
+const PERIOD = ['--from', '2026-11-20T09:00:00Z', '--to', '2026-11-20T13:00:00Z'];
+
+/** A data dir holding the datasets' events, and a config file with a file action for every risk event and finding. */
+async function world(name: string): Promise<{ dir: string; config: string; alerts: string }> {
+  const dir = join(tmp, name);
+  mkdirSync(dir);
+  const store = await openStore(join(dir, 'data'));
+  await store.append(datasetEvents(...DATASETS));
+  await store.close();
+  const config = join(dir, 'vigil.yml');
+  writeFileSync(
+    config,
+    [
+      'dataDir: ./data',
+      'hec: { port: 0 }',
+      'http: { port: 0 }',
+      'alert_actions:',
+      '  actions:',
+      '    - { name: archive, type: file, path: ./alerts.jsonl }',
+      '  routes:',
+      "    - { detection: '*', actions: [archive] }",
+    ].join('\n'),
+  );
+  return { dir, config, alerts: join(dir, 'alerts.jsonl') };
+}
+
+function vigil(args: string[]) {
+  const r = spawnSync(process.execPath, [BIN, ...args], { encoding: 'utf8', cwd: ROOT, env: { ...process.env, VIGIL_API_TOKEN: '' } });
+  return { code: r.status, out: r.stdout, err: r.stderr };
+}
+
+const lines = (file: string) => (existsSync(file) ? readFileSync(file, 'utf8').split('\n').filter(Boolean).map((l) => JSON.parse(l) as { idempotency_key: string; kind: string }) : []);
+
+/** The store's outputs after the fact: the ledger (without wall-clock times), risk/notable events, findings, the outbox. */
+async function outputs(dataDir: string) {
+  const store = await openStore(dataDir, { readonly: true });
+  try {
+    const raws: string[] = [];
+    for await (const batch of store.scan({ earliest: null, latest: null, metadata: [], raw: null, defaultIndexes: ['risk', 'notable'] })) for (const e of batch) raws.push(e._raw);
+    return {
+      runs: store.runs({}).map((r) => `${r.detectionName}@${r.scheduledTime}:${r.mode}:${r.status}:${r.resultCount}/${r.riskEventCount}/${r.findingCount}`).sort(),
+      raws: raws.sort(),
+      findings: store.findings({}).map((f) => f.id).sort(),
+      outbox: store.dueOutbox(Infinity, 100_000).map((o) => o.id),
+    };
+  } finally {
+    await store.close();
+  }
+}
+
+describe('vigil backfill', () => {
+  let local: { out: string; outputs: Awaited<ReturnType<typeof outputs>>; keys: string[] };
+
+  it('queues the alert actions of every risk event and finding, as the scheduler does, and delivers them', async () => {
+    const w = await world('local');
+    const r = vigil(['backfill', '--config', w.config, ...PERIOD]);
+    expect(r.err).not.toContain('vigil serve');
+    expect(r.code).toBe(0);
+    const totals = /(\d+) run\(s\) executed, 0 already in the ledger; (\d+) results, (\d+) risk events, (\d+) findings\n$/.exec(r.out);
+    expect(totals).not.toBeNull();
+    const [risk, findings] = [Number(totals![3]), Number(totals![4])];
+    expect(risk).toBeGreaterThan(0);
+    expect(findings).toBeGreaterThan(0);
+    // The route sends both kinds to the file: one line per risk event and per finding, each once.
+    const written = lines(w.alerts);
+    expect(written.filter((l) => l.kind === 'risk_event')).toHaveLength(risk);
+    expect(written.filter((l) => l.kind === 'finding')).toHaveLength(findings);
+    expect(new Set(written.map((l) => l.idempotency_key)).size).toBe(written.length);
+    expect(r.err).toContain(`alert actions: ${written.length} delivered`);
+    const o = await outputs(join(w.dir, 'data'));
+    expect(o.outbox).toEqual([]); // delivered, so nothing left owed
+    local = { out: r.out, outputs: o, keys: written.map((l) => l.idempotency_key).sort() };
+    // Again: idempotent, nothing new to run or send.
+    const again = vigil(['backfill', '--config', w.config, ...PERIOD]);
+    expect(again.out).toMatch(/^0 run\(s\) executed, \d+ already in the ledger; 0 results, 0 risk events, 0 findings\n$/);
+    expect(lines(w.alerts)).toHaveLength(written.length);
+  });
+
+  it('--no-actions: the same runs and risk events, no alert action queued', async () => {
+    const w = await world('quiet');
+    const r = vigil(['backfill', '--config', w.config, ...PERIOD, '--no-actions']);
+    expect(r.code).toBe(0);
+    expect(r.out).toBe(local.out);
+    const o = await outputs(join(w.dir, 'data'));
+    expect(o.runs).toEqual(local.outputs.runs);
+    expect(o.raws).toEqual(local.outputs.raws);
+    expect(o.outbox).toEqual([]);
+    expect(existsSync(w.alerts)).toBe(false);
+  });
+
+  it('backfills here when server.json is left over but no process holds the data dir (a server that died)', async () => {
+    const w = await world('stale');
+    const port = await new Promise<number>((resolve) => {
+      const srv = createServer().listen(0, '127.0.0.1', () => {
+        const { port: p } = srv.address() as AddressInfo;
+        srv.close(() => resolve(p));
+      });
+    });
+    writeFileSync(join(w.dir, 'data', 'server.json'), JSON.stringify({ pid: process.pid, apiUrl: `http://127.0.0.1:${port}`, startedAt: new Date().toISOString() }));
+    const r = vigil(['backfill', '--config', w.config, ...PERIOD, '--no-actions']);
+    expect(r.err).not.toContain('vigil serve');
+    expect(r.code).toBe(0);
+    expect(r.out).toBe(local.out);
+  });
+
+  it('goes through the vigil serve running on the data dir, with the same runs, risk events and alert actions', async () => {
+    const w = await world('served');
+    const serve: ChildProcess = spawn(process.execPath, [BIN, 'serve', '--config', w.config], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
+    let log = '';
+    serve.stdout!.on('data', (c: Buffer) => (log += c.toString()));
+    serve.stderr!.on('data', (c: Buffer) => (log += c.toString()));
+    const exited = new Promise((resolve) => serve.once('exit', resolve));
+    try {
+      // server.json appears once the API listens (a liveness bound only).
+      for (const end = Date.now() + 20_000; !existsSync(join(w.dir, 'data', 'server.json')); ) {
+        if (Date.now() > end) throw new Error(`vigil serve did not start: ${log}`);
+        await new Promise((r) => setTimeout(r, 50));
+      }
+      const info = JSON.parse(readFileSync(join(w.dir, 'data', 'server.json'), 'utf8')) as { pid: number; apiUrl: string };
+      expect(info.pid).toBe(serve.pid);
+      expect(statSync(join(w.dir, 'data', 'server.json')).mode & 0o777).toBe(0o600);
+      const r = vigil(['backfill', '--config', w.config, ...PERIOD]);
+      expect(r.err).toContain(`running the backfill in vigil serve (pid ${serve.pid}) at ${info.apiUrl}`);
+      expect(r.code, r.err).toBe(0);
+      expect(r.out).toBe(local.out);
+      // The server's refusals keep their codes (and exit codes): over schedule.backfill_max_period, 31 days.
+      expect(vigil(['backfill', '--config', w.config, '--from', '2026-01-01T00:00:00Z', '--to', '2026-11-20T00:00:00Z'])).toMatchObject({ code: 2, err: expect.stringContaining('[BACKFILL_LIMIT]') });
+      // The server's own content: --content cannot apply there.
+      expect(vigil(['backfill', '--config', w.config, ...PERIOD, '--content', tmp])).toMatchObject({ code: 2, err: expect.stringContaining('--content does not apply') });
+    } finally {
+      serve.kill('SIGTERM');
+      await exited;
+    }
+    expect(existsSync(join(w.dir, 'data', 'server.json'))).toBe(false);
+    const o = await outputs(join(w.dir, 'data'));
+    expect(o.runs).toEqual(local.outputs.runs);
+    expect(o.raws).toEqual(local.outputs.raws);
+    expect(o.findings).toEqual(local.outputs.findings);
+    // Queued in the server: delivered by its dispatcher, or still owed if it stopped first.
+    expect([...lines(w.alerts).map((l) => l.idempotency_key), ...o.outbox].sort()).toEqual(local.keys);
+  }, 60_000);
+});
