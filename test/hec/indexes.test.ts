@@ -1,8 +1,9 @@
 /** HEC refuses events for an index that does not exist, as Splunk does (400 code 7 "Incorrect index"). */
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { loadConfig } from '../../src/config/index.js';
 import { createHecServer } from '../../src/hec/index.js';
 import { openStore } from '../../src/store/sqlite-store.js';
 import { auth, hecConfig, send, start, type Running } from './helpers.js';
@@ -70,6 +71,24 @@ describe('in front of the SQLite store', () => {
     } finally {
       await Promise.all([strict.close(), auto.close()]);
       await store.close();
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+});
+
+describe('hec.autoCreateIndexes in the config file', () => {
+  it('is false unless set, and must be a boolean', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'vigil-hec-indexes-config-'));
+    try {
+      const load = async (yaml: string) => {
+        const file = join(dir, 'vigil.yml');
+        await writeFile(file, yaml);
+        return loadConfig({ file, env: {}, flags: { dataDir: join(dir, 'data') } });
+      };
+      expect((await load('hec:\n  port: 0\n')).hec.autoCreateIndexes).toBe(false);
+      expect((await load('hec:\n  autoCreateIndexes: true\n')).hec.autoCreateIndexes).toBe(true);
+      await expect(load('hec:\n  autoCreateIndexes: maybe\n')).rejects.toThrow(/vigil\.yml:2:.*autoCreateIndexes.* must be true or false/);
+    } finally {
       await rm(dir, { recursive: true, force: true });
     }
   });
