@@ -3,14 +3,16 @@
  * Everything is validated here, once, with `file:line:` positions, so the server never meets a bad value.
  * See CONTEXT.md for the file format and vigil.example.yml for a commented example.
  */
-import { access, constants, readFile } from 'node:fs/promises';
+import { createPrivateKey, X509Certificate, type KeyObject } from 'node:crypto';
+import { readFile } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
-import { LineCounter, parseDocument, isMap, type Document } from 'yaml';
+import { createSecureContext } from 'node:tls';
+import { LineCounter, parseDocument, isMap, visit, type Document } from 'yaml';
 import { DEFAULT_INDEX } from '../events/event.js';
 import { VigilError } from '../errors.js';
 import type { RetentionPolicy } from '../store/types.js';
 import { DEFAULT_AUTH_THROTTLE, DEFAULT_CLIENT_IP_HEADER, isAddressOrBlock, type AuthThrottleConfig, type ClientIdentityConfig } from './auth-throttle.js';
-import { loadOrCreateToken } from './secrets.js';
+import { loadOrCreateToken, MIN_TOKEN_LENGTH } from './secrets.js';
 import { parseDuration, parseSize } from './units.js';
 
 export interface TlsConfig {
@@ -126,11 +128,18 @@ export interface VigilConfig {
   detections?: unknown;
   /** Raw `alert_actions:` section (outputs/actions.ts parses it). */
   alertActions?: unknown;
+  /** Raw `users:` section (web/users.ts parses it). */
+  users?: unknown;
+  /** `file:line: ` of a value in the config file, for the sections other modules validate (`''` without a file). */
+  at: ConfigPosition;
   /** Tokens read from or written to the data dir because none was configured. */
   generated: { hecToken?: GeneratedToken; apiToken?: GeneratedToken };
   /** Non-fatal findings (unknown top-level sections), `file:line: message`. */
   warnings: string[];
 }
+
+/** The `file:line: ` prefix of the value at `path` (the nearest existing ancestor when it is absent). */
+export type ConfigPosition = (path: (string | number)[]) => string;
 
 export interface ConfigFlags {
   /** `--config FILE` */
@@ -336,6 +345,9 @@ const TOKEN_TEXT = /^[\x21-\x7e]+$/;
 
 function tokenText(where: string, what: string, value: string): string {
   if (!TOKEN_TEXT.test(value)) fail(where, `${what} must be printable ASCII without spaces`);
+  if (value.length < MIN_TOKEN_LENGTH) {
+    fail(where, `${what} is too short (${value.length} characters, at least ${MIN_TOKEN_LENGTH}): use a random value such as a UUID (uuidgen)`);
+  }
   return value;
 }
 
@@ -347,12 +359,44 @@ function tls(w: Where, path: Path, value: unknown, baseDir: string): TlsConfig |
   return { cert: resolve(baseDir, cert), key: resolve(baseDir, key) };
 }
 
-async function checkReadable(where: string, what: string, path: string): Promise<void> {
+async function readPem(where: string, what: string, path: string): Promise<Buffer> {
   try {
-    await access(path, constants.R_OK);
+    return await readFile(path);
   } catch (err) {
     fail(where, `${what} ${path} is not readable: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
   }
+}
+
+/**
+ * Checks the TLS files as the servers will use them, so a bad file is a config error at its line instead of
+ * a failure after startup: a certificate, an unencrypted private key, the key of that certificate, and a pair
+ * OpenSSL accepts (key size, algorithms). An expired certificate is only a warning.
+ */
+async function checkTls(w: Where, path: Path, t: TlsConfig, warnings: string[]): Promise<void> {
+  const certAt = w.at([...path, 'cert']);
+  const keyAt = w.at([...path, 'key']);
+  const certPem = await readPem(certAt, 'certificate', t.cert);
+  const keyPem = await readPem(keyAt, 'key', t.key);
+  const why = (err: unknown) => (err as Error).message.split('\n')[0];
+  let cert: X509Certificate;
+  try {
+    cert = new X509Certificate(certPem);
+  } catch (err) {
+    fail(certAt, `certificate ${t.cert} is not a PEM certificate: ${why(err)}`);
+  }
+  let key: KeyObject;
+  try {
+    key = createPrivateKey(keyPem);
+  } catch (err) {
+    fail(keyAt, `key ${t.key} is not an unencrypted PEM private key: ${why(err)}`);
+  }
+  if (!cert.checkPrivateKey(key)) fail(keyAt, `key ${t.key} is not the private key of certificate ${t.cert}`);
+  try {
+    createSecureContext({ cert: certPem, key: keyPem });
+  } catch (err) {
+    fail(certAt, `certificate ${t.cert} with key ${t.key} is refused by TLS: ${why(err)}`);
+  }
+  if (Date.parse(cert.validTo) < Date.now()) warnings.push(`${certAt}certificate ${t.cert} expired on ${cert.validTo}`);
 }
 
 function hecTokens(w: Where, value: unknown): HecTokenConfig[] {
@@ -496,6 +540,9 @@ function searchSection(w: Where, value: unknown): SearchConfig {
   };
 }
 
+/** Alias expansions allowed in the config file: a few levels of aliases of aliases can expand to gigabytes. */
+const MAX_YAML_ALIASES = 100;
+
 async function readConfigFile(path: string): Promise<{ data: Record<string, unknown>; where: Where }> {
   let text: string;
   try {
@@ -511,7 +558,21 @@ async function readConfigFile(path: string): Promise<{ data: Record<string, unkn
     throw new VigilError('CONFIG', `${path}:${line}: invalid YAML: ${first.message.split('\n')[0]}`);
   }
   const where = new Where(path, doc, lines);
-  const data: unknown = doc.toJS({ maxAliasCount: 100 });
+  let data: unknown;
+  try {
+    data = doc.toJS({ maxAliasCount: MAX_YAML_ALIASES });
+  } catch (err) {
+    // yaml throws a ReferenceError past maxAliasCount (an alias bomb); no position: name the first alias.
+    let first: number | null = null;
+    visit(doc, {
+      Alias(_key, node) {
+        first = node.range?.[0] ?? null;
+        return visit.BREAK;
+      },
+    });
+    const line = first === null ? '' : `${lines.linePos(first).line}:`;
+    throw new VigilError('CONFIG', `${path}:${line} YAML aliases expand to too much (more than ${MAX_YAML_ALIASES} alias expansions): ${(err as Error).message}`, { cause: err });
+  }
   if (data === null || data === undefined) return { data: {}, where };
   if (!isRecord(data)) fail(where.at([]), `the config file must be a mapping of sections (dataDir, hec, http, indexes, ...), got ${describe(data)}`);
   return { data, where };
@@ -579,14 +640,13 @@ export async function loadConfig(options: LoadConfigOptions = {}): Promise<Vigil
 
   const hecTls = tls(w, ['hec', 'tls'], hecRaw['tls'], baseDir);
   const httpTls = tls(w, ['http', 'tls'], httpRaw['tls'], baseDir);
-  if (hecTls) {
-    await checkReadable(w.at(['hec', 'tls', 'cert']), 'certificate', hecTls.cert);
-    await checkReadable(w.at(['hec', 'tls', 'key']), 'key', hecTls.key);
-  }
-  if (httpTls) {
-    await checkReadable(w.at(['http', 'tls', 'cert']), 'certificate', httpTls.cert);
-    await checkReadable(w.at(['http', 'tls', 'key']), 'key', httpTls.key);
-  }
+  if (hecTls) await checkTls(w, ['hec', 'tls'], hecTls, warnings);
+  if (httpTls) await checkTls(w, ['http', 'tls'], httpTls, warnings);
+  // A HEC token is handed to every node's exporter: the same value must not also open the search API.
+  api.forEach((a, i) => {
+    const shared = tokens.find((t) => t.token === a.token);
+    if (shared) fail(w.at(['http', 'apiTokens', i, 'token']), `API token "${a.name}" has the value of HEC token "${shared.name}": use a different token for the API`);
+  });
 
   const indexes = indexesSection(w, data['indexes']);
   const search = searchSection(w, data['search']);
@@ -625,10 +685,11 @@ export async function loadConfig(options: LoadConfigOptions = {}): Promise<Vigil
   };
   if (httpTls) http.tls = httpTls;
 
-  const config: VigilConfig = { file, dataDir, hec, http, indexes, search, generated, warnings };
+  const config: VigilConfig = { file, dataDir, hec, http, indexes, search, generated, warnings, at: (path) => w.at(path) };
   if ('schedule' in data) config.schedule = data['schedule'];
   if ('detections' in data) config.detections = data['detections'];
   if ('alert_actions' in data) config.alertActions = data['alert_actions'];
+  if ('users' in data) config.users = data['users'];
   return config;
 }
 

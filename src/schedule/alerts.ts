@@ -1,4 +1,6 @@
-import type { AlertRoute } from '../outputs/actions.js';
+import { dirname } from 'node:path';
+import type { VigilConfig } from '../config/config.js';
+import { parseAlertConfig, type AlertConfig, type AlertRoute } from '../outputs/actions.js';
 import { findingCandidate, planAlertsWithState, type AlertCandidate } from '../outputs/suppression.js';
 import { Row } from '../events/result.js';
 import type { StateStore } from '../store/types.js';
@@ -24,4 +26,9 @@ export function alertPlanner(routes: readonly AlertRoute[], state: Pick<StateSto
     const plan = planAlertsWithState(state, { routes, candidates, now: run.scheduledTime });
     return { outbox: plan.outbox, suppressions: plan.suppressions };
   };
+}
+
+/** The config's `alert_actions:`, validated, errors at their `file:line:`. */
+export function alertConfig(config: Pick<VigilConfig, 'alertActions' | 'file' | 'dataDir' | 'at'>): AlertConfig {
+  return parseAlertConfig(config.alertActions ?? {}, { baseDir: config.file ? dirname(config.file) : config.dataDir, at: config.at });
 }

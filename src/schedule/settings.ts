@@ -1,6 +1,8 @@
+import type { ConfigPosition } from '../config/config.js';
 import type { Detection } from '../detections/detection.js';
 import { VigilError } from '../errors.js';
 import { fieldPattern } from '../spl/fields.js';
+import { canonicalTimeZone } from '../spl/time/zone.js';
 
 /** The `schedule:` and `detections:` sections of the config file, validated. */
 export interface ScheduleSettings {
@@ -31,24 +33,35 @@ export interface ScheduleSettings {
  */
 export const DEFAULT_ENABLED = ['Cisco Isovalent - *', 'Risk - *'];
 
-export function scheduleSettings(schedule: unknown, detections: unknown): ScheduleSettings {
-  const s = obj(schedule, 'schedule');
-  const d = obj(detections, 'detections');
-  const stories = obj(d['stories'], 'detections.stories');
+const SCHEDULE_KEYS = ['timezone', 'max_lag', 'run_timeout', 'incremental', 'realtime_grace', 'realtime_window'];
+const DETECTIONS_KEYS = ['enable', 'disable', 'stories', 'realtime'];
+
+/**
+ * Validates the `schedule:` and `detections:` sections (unknown keys are errors, as in the rest of the config).
+ * `at` gives errors the `file:line: ` of the value (VigilConfig.at).
+ */
+export function scheduleSettings(schedule: unknown, detections: unknown, at: ConfigPosition = () => ''): ScheduleSettings {
+  const s = obj(schedule, 'schedule', at, SCHEDULE_KEYS);
+  const d = obj(detections, 'detections', at, DETECTIONS_KEYS);
+  const stories = obj(d['stories'], 'detections.stories', at, ['enable', 'disable']);
   return {
-    tz: str(s['timezone'], 'schedule.timezone') ?? 'UTC',
-    maxLagSeconds: duration(s['max_lag'], 'schedule.max_lag') ?? 24 * 3600,
-    runTimeoutMs: (duration(s['run_timeout'], 'schedule.run_timeout') ?? 300) * 1000,
-    enable: list(d['enable'], 'detections.enable') ?? DEFAULT_ENABLED,
-    disable: list(d['disable'], 'detections.disable') ?? [],
-    enableStories: list(stories['enable'], 'detections.stories.enable') ?? [],
-    disableStories: list(stories['disable'], 'detections.stories.disable') ?? [],
+    tz: timeZone(s['timezone'], 'schedule.timezone', at) ?? 'UTC',
+    maxLagSeconds: duration(s['max_lag'], 'schedule.max_lag', at) ?? 24 * 3600,
+    runTimeoutMs: (duration(s['run_timeout'], 'schedule.run_timeout', at) ?? 300) * 1000,
+    enable: list(d['enable'], 'detections.enable', at) ?? DEFAULT_ENABLED,
+    disable: list(d['disable'], 'detections.disable', at) ?? [],
+    enableStories: list(stories['enable'], 'detections.stories.enable', at) ?? [],
+    disableStories: list(stories['disable'], 'detections.stories.disable', at) ?? [],
     overrides: {},
-    realtime: list(d['realtime'], 'detections.realtime') ?? [],
-    realtimeGraceSeconds: duration(s['realtime_grace'], 'schedule.realtime_grace') ?? 1,
-    realtimeWindowSeconds: duration(s['realtime_window'], 'schedule.realtime_window') ?? null,
-    incremental: s['incremental'] === undefined ? true : s['incremental'] === true,
+    realtime: list(d['realtime'], 'detections.realtime', at) ?? [],
+    realtimeGraceSeconds: duration(s['realtime_grace'], 'schedule.realtime_grace', at) ?? 1,
+    realtimeWindowSeconds: duration(s['realtime_window'], 'schedule.realtime_window', at) ?? null,
+    incremental: bool(s['incremental'], 'schedule.incremental', at) ?? true,
   };
+}
+
+function fail(at: ConfigPosition, where: string, message: string): never {
+  throw new VigilError('CONFIG', `${at(where.split('.'))}${where} ${message}`);
 }
 
 /**
@@ -76,30 +89,43 @@ export function isScheduled(d: Detection, s: ScheduleSettings): boolean {
   return !d.schedule.disabled;
 }
 
-function obj(v: unknown, where: string): Record<string, unknown> {
+function obj(v: unknown, where: string, at: ConfigPosition, keys: readonly string[]): Record<string, unknown> {
   if (v === undefined || v === null) return {};
-  if (typeof v !== 'object' || Array.isArray(v)) throw new VigilError('CONFIG', `${where} must be a mapping`);
+  if (typeof v !== 'object' || Array.isArray(v)) fail(at, where, 'must be a mapping');
+  for (const k of Object.keys(v)) if (!keys.includes(k)) fail(at, `${where}.${k}`, `is not a known setting (known: ${keys.join(', ')})`);
   return v as Record<string, unknown>;
 }
 
-function str(v: unknown, where: string): string | undefined {
+/** An IANA zone name; checked now, so a typo stops the start instead of the first scheduled run. */
+function timeZone(v: unknown, where: string, at: ConfigPosition): string | undefined {
   if (v === undefined || v === null) return undefined;
-  if (typeof v !== 'string') throw new VigilError('CONFIG', `${where} must be text`);
+  if (typeof v !== 'string') fail(at, where, 'must be text');
+  try {
+    canonicalTimeZone(v);
+  } catch (e) {
+    fail(at, where, (e as Error).message);
+  }
   return v;
 }
 
-function list(v: unknown, where: string): string[] | undefined {
+function bool(v: unknown, where: string, at: ConfigPosition): boolean | undefined {
   if (v === undefined || v === null) return undefined;
-  if (!Array.isArray(v) || !v.every((x) => typeof x === 'string')) throw new VigilError('CONFIG', `${where} must be a list of names`);
+  if (typeof v !== 'boolean') fail(at, where, 'must be true or false');
+  return v;
+}
+
+function list(v: unknown, where: string, at: ConfigPosition): string[] | undefined {
+  if (v === undefined || v === null) return undefined;
+  if (!Array.isArray(v) || !v.every((x) => typeof x === 'string')) fail(at, where, 'must be a list of names');
   return v as string[];
 }
 
 /** Seconds, fractional allowed: 250ms, 1.5s, 30m, 24h, 7d (or a plain number of seconds). */
-function duration(v: unknown, where: string): number | undefined {
+function duration(v: unknown, where: string, at: ConfigPosition): number | undefined {
   if (v === undefined || v === null) return undefined;
   if (typeof v === 'number' && v >= 0) return v;
   const m = typeof v === 'string' ? /^\s*(\d+(?:\.\d+)?)\s*(ms|s|m|h|d|w)?\s*$/.exec(v) : null;
-  if (!m) throw new VigilError('CONFIG', `${where} must be a duration such as 500ms, 30m or 24h`);
+  if (!m) fail(at, where, 'must be a duration such as 500ms, 30m or 24h');
   const unit = { ms: 0.001, s: 1, m: 60, h: 3600, d: 86400, w: 604800 }[(m[2] ?? 's') as 'ms' | 's' | 'm' | 'h' | 'd' | 'w'];
   return Number(m[1]) * unit;
 }

@@ -1,22 +1,22 @@
 import { statSync } from 'node:fs';
-import { dirname, join } from 'node:path';
+import { join } from 'node:path';
 import type { VigilConfig } from '../config/config.js';
 import { BUNDLED_CONTENT_DIR, loadContent, type ContentPack } from '../detections/content.js';
 import { createHecServer, type HecServer } from '../hec/index.js';
 import { WorkerExecutor } from '../schedule/executor.js';
-import { alertPlanner } from '../schedule/alerts.js';
+import { alertConfig, alertPlanner } from '../schedule/alerts.js';
 import { MatchIndexThread } from '../schedule/match-thread.js';
-import { AlertDispatcher, parseAlertConfig } from '../outputs/index.js';
+import { AlertDispatcher } from '../outputs/index.js';
 import type { Event } from '../events/event.js';
 import { Scheduler, systemClock, type Clock } from '../schedule/scheduler.js';
-import { scheduleSettings } from '../schedule/settings.js';
+import { scheduleSettings, type ScheduleSettings } from '../schedule/settings.js';
 import { DetectionToggles } from '../schedule/toggles.js';
 import { defaultSearchIndexes } from '../store/default-indexes.js';
 import { openStore, type SqliteStore } from '../store/sqlite-store.js';
 import { createApi } from './api.js';
 import { listenHttp, type HttpServer } from './http-server.js';
 import { CONSOLE_DIR } from './static.js';
-import { loadUsers, type UserConfig } from './users.js';
+import { parseUsers, type UserConfig } from './users.js';
 
 export interface VigilServer {
   hecUrl: string;
@@ -50,6 +50,16 @@ export function userContentDir(dataDir: string): string {
 }
 
 /**
+ * Validates the sections of the config that other modules own (schedule, detections, alert_actions, users),
+ * with `file:line:` positions. `vigil serve` does it before opening anything, so a bad value is a config
+ * error (exit 2), never a failure after the server said it runs.
+ */
+export function serverSettings(config: VigilConfig): { schedule: ScheduleSettings; users: UserConfig[] } {
+  alertConfig(config); // parsed again once the store is open
+  return { schedule: scheduleSettings(config.schedule, config.detections, config.at), users: parseUsers(config.users, 'users', config.at) };
+}
+
+/**
  * Starts everything `vigil serve` runs: the store, the HEC collector, the scheduler (detections and risk
  * incident rules, searches in a worker thread), the HTTP API and console, and periodic retention.
  * Closing cancels every search, stops intake and scheduling, then waits for pending writes, then closes
@@ -57,7 +67,8 @@ export function userContentDir(dataDir: string): string {
  */
 export async function startServer(config: VigilConfig, opts: StartOptions = {}): Promise<VigilServer> {
   const clock = opts.clock ?? systemClock;
-  const users = opts.users ?? (await loadUsers(config.file));
+  const settings = serverSettings(config);
+  const users = opts.users ?? settings.users;
   const retention = Object.fromEntries(Object.entries(config.indexes).map(([name, ix]) => [name, ix.retention]));
   const store = await openStore(config.dataDir, { retention, owner: 'vigil serve' });
   const contentDirs = [...(opts.contentDirs ?? []), userContentDir(config.dataDir)];
@@ -66,8 +77,8 @@ export async function startServer(config: VigilConfig, opts: StartOptions = {}):
   let pack = loadAll();
   const reloadContent = (): ContentPack => (pack = loadAll());
   const toggles = new DetectionToggles(join(config.dataDir, 'detections.yml'));
-  const baseSettings = scheduleSettings(config.schedule, config.detections);
-  const alerts = parseAlertConfig(config.alertActions ?? {}, { baseDir: config.file ? dirname(config.file) : config.dataDir });
+  const baseSettings = settings.schedule;
+  const alerts = alertConfig(config);
   const dispatcher = new AlertDispatcher({
     state: store,
     actions: alerts.actions,

@@ -9,8 +9,7 @@
  * `vigil hash-password` prints one. Plain-text passwords are refused.
  */
 import { randomBytes, scrypt, timingSafeEqual, type ScryptOptions } from 'node:crypto';
-import { readFile } from 'node:fs/promises';
-import { parse } from 'yaml';
+import type { ConfigPosition } from '../config/config.js';
 import { VigilError } from '../errors.js';
 
 export interface UserConfig {
@@ -80,32 +79,30 @@ export async function authenticate(users: readonly UserConfig[], name: string, p
   return (await verifyPassword(password, user.passwordHash)) ? user : null;
 }
 
-/** Validates the raw `users:` section (a list of `{name, password}` with hashed passwords). */
-export function parseUsers(raw: unknown, where = 'users'): UserConfig[] {
+/**
+ * Validates the raw `users:` section (a list of `{name, password}` with hashed passwords); `position` gives
+ * errors the `file:line: ` of the value (VigilConfig.at).
+ */
+export function parseUsers(raw: unknown, where = 'users', position: ConfigPosition = () => ''): UserConfig[] {
+  const fail = (path: (string | number)[], message: string): never => {
+    throw new VigilError('CONFIG', `${position([where, ...path])}${message}`);
+  };
   if (raw === undefined || raw === null) return [];
-  if (!Array.isArray(raw)) throw new VigilError('CONFIG', `"${where}" must be a list of {name, password}`);
+  if (!Array.isArray(raw)) fail([], `"${where}" must be a list of {name, password}`);
   const out: UserConfig[] = [];
-  raw.forEach((entry: unknown, i) => {
+  (raw as unknown[]).forEach((entry: unknown, i) => {
     const at = `"${where}.${i}"`;
-    if (typeof entry !== 'object' || entry === null || Array.isArray(entry)) throw new VigilError('CONFIG', `${at} must be a mapping with name and password`);
+    if (typeof entry !== 'object' || entry === null || Array.isArray(entry)) fail([i], `${at} must be a mapping with name and password`);
     const e = entry as Record<string, unknown>;
-    for (const k of Object.keys(e)) if (k !== 'name' && k !== 'password') throw new VigilError('CONFIG', `${at}: unknown setting "${k}" (known: name, password)`);
+    for (const k of Object.keys(e)) if (k !== 'name' && k !== 'password') fail([i, k], `${at}: unknown setting "${k}" (known: name, password)`);
     const name = e['name'];
     const password = e['password'];
-    if (typeof name !== 'string' || !/^[\w.@-]{1,64}$/.test(name)) throw new VigilError('CONFIG', `${at}.name must be a user name (letters, digits, . _ @ -)`);
+    if (typeof name !== 'string' || !/^[\w.@-]{1,64}$/.test(name)) fail([i, 'name'], `${at}.name must be a user name (letters, digits, . _ @ -)`);
     if (typeof password !== 'string' || !parseHash(password)) {
-      throw new VigilError('CONFIG', `${at}.password must be a scrypt hash (scrypt$N$r$p$salt$hash); make one with: vigil hash-password`);
+      fail([i, 'password'], `${at}.password must be a scrypt hash (scrypt$N$r$p$salt$hash); make one with: vigil hash-password`);
     }
-    if (out.some((u) => u.name === name)) throw new VigilError('CONFIG', `${at}: two users are named "${name}"`);
-    out.push({ name, passwordHash: password });
+    if (out.some((u) => u.name === name)) fail([i, 'name'], `${at}: two users are named "${name}"`);
+    out.push({ name: name as string, passwordHash: password as string });
   });
   return out;
-}
-
-/** Reads the `users:` section of a config file (the config loader passes unknown sections through untouched). */
-export async function loadUsers(configFile: string | null): Promise<UserConfig[]> {
-  if (configFile === null) return [];
-  const doc = parse(await readFile(configFile, 'utf8')) as unknown;
-  if (typeof doc !== 'object' || doc === null) return [];
-  return parseUsers((doc as Record<string, unknown>)['users'], 'users');
 }

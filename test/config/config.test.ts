@@ -60,7 +60,7 @@ describe('defaults', () => {
   });
 
   it('no token is generated when one is configured', async () => {
-    const c = await loadConfig({ env: noEnv, cwd: dir, flags: { hecToken: 'flag-token' } });
+    const c = await loadConfig({ env: noEnv, cwd: dir, flags: { hecToken: 'flag-token-0123456789' } });
     expect(c.generated.hecToken).toBeUndefined();
     await expect(stat(join(dir, 'data', 'hec-token'))).rejects.toMatchObject({ code: 'ENOENT' });
   });
@@ -90,7 +90,7 @@ hec:
       defaultSourcetype: cisco:isovalent
       useAck: true
     - name: old
-      token: old-token
+      token: old-token-0123456789
       disabled: true
 http:
   port: 8001
@@ -99,7 +99,7 @@ http:
   bodyIdleTimeout: 15s
   apiTokens:
     - name: console
-      token: api-secret
+      token: api-secret-0123456789
 indexes:
   main:
     retention: { maxAge: 30d, maxSize: 10GB }
@@ -121,13 +121,13 @@ describe('file', () => {
     expect(c.hec).toMatchObject({ host: '0.0.0.0', port: 9088, maxBodyBytes: 2 * 1024 * 1024, maxInflightBytes: 32 * 1024 * 1024 });
     expect(c.hec.tokens).toEqual([
       { name: 'tetragon', token: '6b3c9f0e-1111-2222-3333-444455556666', defaultIndex: 'tetragon', indexes: ['tetragon', 'main'], defaultSourcetype: 'cisco:isovalent', disabled: false, useAck: true },
-      { name: 'old', token: 'old-token', defaultIndex: 'main', indexes: [], disabled: true, useAck: false },
+      { name: 'old', token: 'old-token-0123456789', defaultIndex: 'main', indexes: [], disabled: true, useAck: false },
     ]);
     expect(c.hec.timeouts).toEqual({ headersMs: 5000, bodyIdleMs: 10_000, bodyMs: 300_000 });
     expect(c.http).toMatchObject({
       host: '127.0.0.1',
       port: 8001,
-      apiTokens: [{ name: 'console', token: 'api-secret' }],
+      apiTokens: [{ name: 'console', token: 'api-secret-0123456789' }],
       maxBodyBytes: 256 * 1024,
       maxLoginBodyBytes: 4 * 1024,
       timeouts: { headersMs: 10_000, bodyIdleMs: 15_000, bodyMs: 60_000 },
@@ -173,32 +173,32 @@ describe('file', () => {
 
 describe('precedence: flags > env > file', () => {
   it('ports and data dir', async () => {
-    const file = await writeConfig('dataDir: /from/file\nhec: { port: 1000 }\nhttp: { port: 2000, apiTokens: [{ token: t }] }\n');
+    const file = await writeConfig('dataDir: /from/file\nhec: { port: 1000 }\nhttp: { port: 2000, apiTokens: [{ token: api-token-0123456789 }] }\n');
     const base = { file, cwd: dir };
-    const fileOnly = await loadConfig({ ...base, env: noEnv, flags: { hecToken: 'x' } });
+    const fileOnly = await loadConfig({ ...base, env: noEnv, flags: { hecToken: 'x-token-0123456789' } });
     expect([fileOnly.dataDir, fileOnly.hec.port, fileOnly.http.port]).toEqual(['/from/file', 1000, 2000]);
 
-    const env = { VIGIL_DATA_DIR: 'env-data', VIGIL_HEC_PORT: '3000', VIGIL_HTTP_PORT: '4000', VIGIL_HEC_TOKEN: 'env-token' };
+    const env = { VIGIL_DATA_DIR: 'env-data', VIGIL_HEC_PORT: '3000', VIGIL_HTTP_PORT: '4000', VIGIL_HEC_TOKEN: 'env-token-0123456789' };
     const withEnv = await loadConfig({ ...base, env });
     expect([withEnv.dataDir, withEnv.hec.port, withEnv.http.port]).toEqual([join(dir, 'env-data'), 3000, 4000]);
 
-    const withFlags = await loadConfig({ ...base, env, flags: { dataDir: '/flag/data', hecPort: '5000', port: 6000, hecToken: 'flag-token' } });
+    const withFlags = await loadConfig({ ...base, env, flags: { dataDir: '/flag/data', hecPort: '5000', port: 6000, hecToken: 'flag-token-0123456789' } });
     expect([withFlags.dataDir, withFlags.hec.port, withFlags.http.port]).toEqual(['/flag/data', 5000, 6000]);
   });
 
   it('a token from env or flag may write to every index; a flag token replaces the env token', async () => {
-    const file = await writeConfig('hec:\n  tokens:\n    - { name: limited, token: file-token, indexes: [a] , defaultIndex: a }\n');
-    const env = { VIGIL_HEC_TOKEN: 'env-token' };
+    const file = await writeConfig('hec:\n  tokens:\n    - { name: limited, token: file-token-0123456789, indexes: [a] , defaultIndex: a }\n');
+    const env = { VIGIL_HEC_TOKEN: 'env-token-0123456789' };
     const c1 = await loadConfig({ file, env });
     expect(c1.hec.tokens.map((t) => [t.name, t.token, t.indexes, t.defaultIndex])).toEqual([
-      ['limited', 'file-token', ['a'], 'a'],
-      ['env', 'env-token', [], 'main'],
+      ['limited', 'file-token-0123456789', ['a'], 'a'],
+      ['env', 'env-token-0123456789', [], 'main'],
     ]);
-    const c2 = await loadConfig({ file, env, flags: { hecToken: 'flag-token' } });
-    expect(c2.hec.tokens.map((t) => t.token)).toEqual(['file-token', 'flag-token']);
+    const c2 = await loadConfig({ file, env, flags: { hecToken: 'flag-token-0123456789' } });
+    expect(c2.hec.tokens.map((t) => t.token)).toEqual(['file-token-0123456789', 'flag-token-0123456789']);
     // The same value as a file token: the flag's permissions (every index) apply, under the file's name.
-    const c3 = await loadConfig({ file, env: noEnv, flags: { hecToken: 'file-token' } });
-    expect(c3.hec.tokens).toEqual([{ name: 'limited', token: 'file-token', defaultIndex: 'main', indexes: [], disabled: false, useAck: false }]);
+    const c3 = await loadConfig({ file, env: noEnv, flags: { hecToken: 'file-token-0123456789' } });
+    expect(c3.hec.tokens).toEqual([{ name: 'limited', token: 'file-token-0123456789', defaultIndex: 'main', indexes: [], disabled: false, useAck: false }]);
   });
 
   it('bad env and flag values are reported by name', async () => {
@@ -215,15 +215,15 @@ describe('errors carry file:line', () => {
     ['not a mapping', '- a\n- b\n', /:1: the config file must be a mapping/],
     ['bad port', 'hec:\n  host: x\n  port: 99999\n', /:3: "hec.port" must be a port number \(0-65535\), got 99999/],
     ['port as text', 'http:\n  port: eighty\n', /:2: "http.port" must be a port number/],
-    ['unknown key, with a hint', 'hec:\n  tokens:\n    - token: t\n      useACK: true\n', /:4: unknown setting "hec.tokens.0.useACK" \(did you mean "useAck"\?\)/],
+    ['unknown key, with a hint', 'hec:\n  tokens:\n    - token: tok-0123456789abcdef\n      useACK: true\n', /:4: unknown setting "hec.tokens.0.useACK" \(did you mean "useAck"\?\)/],
     ['unknown key', 'hec:\n  colour: red\n', /:2: unknown setting "hec.colour" \(known: host, port, tls/],
     ['missing token', 'hec:\n  tokens:\n    - name: a\n', /:3: "hec.tokens.0.token" is required/],
     ['tokens not a list', 'hec:\n  tokens: abc\n', /:2: "hec.tokens" must be a list/],
-    ['duplicate token', 'hec:\n  tokens:\n    - token: t\n    - token: t\n', /:4: token "token2" repeats another token's value/],
-    ['duplicate name', 'hec:\n  tokens:\n    - { name: a, token: t1 }\n    - { name: a, token: t2 }\n', /:4: two HEC tokens are named "a"/],
-    ['bad index name', 'hec:\n  tokens:\n    - token: t\n      indexes: [Main]\n', /:4: index name "Main" is invalid/],
-    ['default index outside indexes', 'hec:\n  tokens:\n    - token: t\n      indexes: [a]\n      defaultIndex: b\n', /:5: default index "b" of token "token1" is not in its indexes \(a\)/],
-    ['bool as text', 'hec:\n  tokens:\n    - token: t\n      useAck: "yes"\n', /:4: "hec.tokens.0.useAck" must be true or false/],
+    ['duplicate token', 'hec:\n  tokens:\n    - token: tok-0123456789abcdef\n    - token: tok-0123456789abcdef\n', /:4: token "token2" repeats another token's value/],
+    ['duplicate name', 'hec:\n  tokens:\n    - { name: a, token: tok-0123456789abcde1 }\n    - { name: a, token: tok-0123456789abcde2 }\n', /:4: two HEC tokens are named "a"/],
+    ['bad index name', 'hec:\n  tokens:\n    - token: tok-0123456789abcdef\n      indexes: [Main]\n', /:4: index name "Main" is invalid/],
+    ['default index outside indexes', 'hec:\n  tokens:\n    - token: tok-0123456789abcdef\n      indexes: [a]\n      defaultIndex: b\n', /:5: default index "b" of token "token1" is not in its indexes \(a\)/],
+    ['bool as text', 'hec:\n  tokens:\n    - token: tok-0123456789abcdef\n      useAck: "yes"\n', /:4: "hec.tokens.0.useAck" must be true or false/],
     ['bad size', 'hec:\n  maxBodyBytes: lots\n', /:2: "hec.maxBodyBytes" must be a size like 16MB/],
     ['zero timeout', 'hec:\n  port: 1\n  bodyIdleTimeout: 0\n', /:3: "hec.bodyIdleTimeout" must be a duration like 30s or 2m, or a number of seconds above 0, got 0/],
     ['bad timeout', 'http:\n  headersTimeout: soon\n', /:2: "http.headersTimeout" must be a duration/],

@@ -12,7 +12,7 @@ const dir = mkdtempSync(join(tmpdir(), 'vigil-live-'));
 let server: VigilServer;
 let apiToken: string;
 beforeAll(async () => {
-  const config = await loadConfig({ env: {}, flags: { dataDir: join(dir, 'data'), hecPort: 0, port: 0, hecToken: 'live-hec-token' } });
+  const config = await loadConfig({ env: {}, flags: { dataDir: join(dir, 'data'), hecPort: 0, port: 0, hecToken: 'live-hec-token-0000-0000' } });
   apiToken = config.http.apiTokens[0]!.token;
   server = await startServer(config, { schedule: false, consoleDir: null });
 });
@@ -27,7 +27,7 @@ describe('vigil test --url (live mode against a running vigil)', () => {
     const outcomes = await runLiveTests(pack, pack.detections.filter((d) => d.tests.length), {
       datasetsDirs: [BUNDLED_DATASETS_DIR],
       hecUrl: server.hecUrl,
-      hecToken: 'live-hec-token',
+      hecToken: 'live-hec-token-0000-0000',
       apiUrl: server.apiUrl,
       apiToken,
       verifyTls: true,
@@ -43,7 +43,7 @@ describe('vigil test --url (live mode against a running vigil)', () => {
     const pack = loadContent();
     const seed = pack.detections.find((d) => d.name.includes('Curl'))!;
     const broken = { ...seed, search: seed.search.replace('process_name="curl"', 'process_name="wget"') };
-    const [o] = await runLiveTests(pack, [broken], { datasetsDirs: [BUNDLED_DATASETS_DIR], hecUrl: server.hecUrl, hecToken: 'live-hec-token', apiUrl: server.apiUrl, apiToken, verifyTls: true });
+    const [o] = await runLiveTests(pack, [broken], { datasetsDirs: [BUNDLED_DATASETS_DIR], hecUrl: server.hecUrl, hecToken: 'live-hec-token-0000-0000', apiUrl: server.apiUrl, apiToken, verifyTls: true });
     expect(o).toMatchObject({ status: 'fail', message: 'the detection returned no results', events: 31 });
   });
 });

@@ -3,7 +3,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { SessionStore } from '../../src/web/sessions.js';
-import { authenticate, hashPassword, loadUsers, parseHash, parseUsers, verifyPassword } from '../../src/web/users.js';
+import { loadConfig } from '../../src/config/index.js';
+import { serverSettings } from '../../src/web/runtime.js';
+import { authenticate, hashPassword, parseHash, parseUsers, verifyPassword } from '../../src/web/users.js';
 
 const CHEAP = { N: 1024, r: 8, p: 1 };
 
@@ -37,9 +39,13 @@ describe('users: section', () => {
     const dir = mkdtempSync(join(tmpdir(), 'vigil-users-'));
     try {
       const file = join(dir, 'vigil.yml');
-      writeFileSync(file, `dataDir: ./data\nusers:\n  - name: alice\n    password: "${hash}"\n`);
-      expect(await loadUsers(file)).toEqual([{ name: 'alice', passwordHash: hash }]);
-      expect(await loadUsers(null)).toEqual([]);
+      writeFileSync(file, `dataDir: ./data\nusers:\n  - name: alice\n    password: "${hash}"\n  - name: bob\n    password: hunter2\n`);
+      const config = await loadConfig({ file, env: {} });
+      // Validated with the line of the bad value, as vigil serve does before it starts.
+      expect(() => serverSettings(config)).toThrow(`${file}:6: "users.1".password must be a scrypt hash`);
+      config.users = (config.users as unknown[]).slice(0, 1);
+      expect(serverSettings(config).users).toEqual([{ name: 'alice', passwordHash: hash }]);
+      expect(serverSettings(await loadConfig({ env: {}, cwd: dir })).users).toEqual([]);
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
