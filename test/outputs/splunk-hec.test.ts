@@ -3,7 +3,7 @@ import type { SplunkHecAction } from '../../src/outputs/actions.js';
 import { AlertDispatcher, DEAD_LETTER_AT, type AlertDispatcherOptions } from '../../src/outputs/dispatcher.js';
 import type { HecEnvelope } from '../../src/outputs/splunk-hec.js';
 import { ACK_TOKEN, start as startVigilHec } from '../hec/helpers.js';
-import { DETECTION, enqueue, logCollector, MemoryOutbox, scriptedServer, type Reply, type ScriptedServer } from './helpers.js';
+import { DETECTION, enqueue, logCollector, MemoryOutbox, scriptedServer, type ScriptedServer } from './helpers.js';
 
 const SUCCESS = { status: 200, body: '{"text":"Success","code":0}' };
 const BUSY = { status: 503, body: '{"text":"Server is busy","code":9}' };
@@ -32,7 +32,7 @@ afterEach(async () => {
   for (const f of cleanup.splice(0).reverse()) await f();
 });
 
-async function fakeHec(replies: Reply[]): Promise<ScriptedServer> {
+async function fakeHec(replies: Parameters<typeof scriptedServer>[0]): Promise<ScriptedServer> {
   const s = await scriptedServer(replies);
   cleanup.push(() => s.close());
   return s;
@@ -164,16 +164,16 @@ describe('splunk_hec forwarding', () => {
   });
 
   it('an acknowledgement that never comes is a retry (the batch may be sent twice)', async () => {
-    const hec = await startVigilHec();
-    cleanup.push(async () => {
-      hec.store.release();
-      await hec.close();
-    });
-    hec.store.hold = true;
+    // Splunk answers with an ackId at once and the ack may stay false (a lost indexer); vigil's own HEC replies only
+    // after the commit, so a scripted Splunk plays that part.
+    const hec = await fakeHec((req) =>
+      req.url.startsWith('/services/collector/ack') ? { status: 200, body: '{"acks":{"0":false}}' } : { status: 200, body: '{"text":"Success","code":0,"ackId":0}' },
+    );
     const outbox = new MemoryOutbox();
     const [item] = enqueue(outbox, 'splunk', ['web-1'], 1000);
     const d = dispatcher(outbox, hecAction(hec.url, { token: ACK_TOKEN, useAck: true, ackTimeoutMs: 100 }), { now: 1000 });
     await d.pollOnce();
+    expect(hec.requests.some((r) => r.url.startsWith('/services/collector/ack'))).toBe(true);
     expect(outbox.get(item!.id)).toMatchObject({ attempts: 1, nextAttemptAt: 1001 });
     expect(outbox.get(item!.id).lastError).toMatch(/^batch ackId 0 not acknowledged within 100 ms/);
   });
