@@ -1,6 +1,6 @@
 import { dirname } from 'node:path';
 import type { VigilConfig } from '../config/config.js';
-import { parseAlertConfig, type AlertConfig, type AlertRoute } from '../outputs/actions.js';
+import { parseAlertConfig, type AlertAction, type AlertConfig, type AlertRoute } from '../outputs/actions.js';
 import { findingCandidate, planAlertsWithState, type AlertCandidate } from '../outputs/suppression.js';
 import { Row } from '../events/result.js';
 import type { StateStore } from '../store/types.js';
@@ -28,7 +28,19 @@ export function alertPlanner(routes: readonly AlertRoute[], state: Pick<StateSto
   };
 }
 
+/**
+ * The config's `alert_actions:`: the actions (for the dispatcher) and the planner the scheduler calls for
+ * every run (null without routes). `vigil serve` and `vigil backfill` both take them from here, so a backfill
+ * queues what the live scheduler queues. Relative paths resolve against the config file, else the data dir.
+ */
+export function configuredAlerts(config: AlertSettingsSource, state: Pick<StateStore, 'suppressed'>): { actions: AlertAction[]; planner: AlertPlanner | null } {
+  const { actions, routes } = alertConfig(config);
+  return { actions, planner: routes.length ? alertPlanner(routes, state) : null };
+}
+
+type AlertSettingsSource = Pick<VigilConfig, 'alertActions' | 'file' | 'dataDir' | 'at'>;
+
 /** The config's `alert_actions:`, validated, errors at their `file:line:`. */
-export function alertConfig(config: Pick<VigilConfig, 'alertActions' | 'file' | 'dataDir' | 'at'>): AlertConfig {
+export function alertConfig(config: AlertSettingsSource): AlertConfig {
   return parseAlertConfig(config.alertActions ?? {}, { baseDir: config.file ? dirname(config.file) : config.dataDir, at: config.at });
 }

@@ -25,6 +25,10 @@ export interface ScheduleSettings {
   realtimeWindowSeconds: number | null;
   /** Evaluate detections' filter prefixes at ingest so scheduled runs only aggregate matches. */
   incremental: boolean;
+  /** The longest period one backfill may cover. */
+  backfillMaxPeriodSeconds: number;
+  /** The most runs one backfill may execute (detections × scheduled times). */
+  backfillMaxRuns: number;
 }
 
 /**
@@ -33,7 +37,7 @@ export interface ScheduleSettings {
  */
 export const DEFAULT_ENABLED = ['Cisco Isovalent - *', 'Risk - *'];
 
-const SCHEDULE_KEYS = ['timezone', 'max_lag', 'run_timeout', 'incremental', 'realtime_grace', 'realtime_window'];
+const SCHEDULE_KEYS = ['timezone', 'max_lag', 'run_timeout', 'incremental', 'realtime_grace', 'realtime_window', 'backfill_max_period', 'backfill_max_runs'];
 const DETECTIONS_KEYS = ['enable', 'disable', 'stories', 'realtime'];
 
 /**
@@ -57,6 +61,8 @@ export function scheduleSettings(schedule: unknown, detections: unknown, at: Con
     realtimeGraceSeconds: duration(s['realtime_grace'], 'schedule.realtime_grace', at) ?? 1,
     realtimeWindowSeconds: duration(s['realtime_window'], 'schedule.realtime_window', at) ?? null,
     incremental: bool(s['incremental'], 'schedule.incremental', at) ?? true,
+    backfillMaxPeriodSeconds: duration(s['backfill_max_period'], 'schedule.backfill_max_period', at) ?? 31 * 86400,
+    backfillMaxRuns: count(s['backfill_max_runs'], 'schedule.backfill_max_runs', at) ?? 50_000,
   };
 }
 
@@ -118,6 +124,12 @@ function list(v: unknown, where: string, at: ConfigPosition): string[] | undefin
   if (v === undefined || v === null) return undefined;
   if (!Array.isArray(v) || !v.every((x) => typeof x === 'string')) fail(at, where, 'must be a list of names');
   return v as string[];
+}
+
+function count(v: unknown, where: string, at: ConfigPosition): number | undefined {
+  if (v === undefined || v === null) return undefined;
+  if (typeof v !== 'number' || !Number.isInteger(v) || v < 1) fail(at, where, 'must be a whole number of at least 1');
+  return v;
 }
 
 /** Seconds, fractional allowed: 250ms, 1.5s, 30m, 24h, 7d (or a plain number of seconds). */

@@ -4,7 +4,7 @@ import type { VigilConfig } from '../config/config.js';
 import { BUNDLED_CONTENT_DIR, loadContent, type ContentPack } from '../detections/content.js';
 import { createHecServer, type HecServer } from '../hec/index.js';
 import { WorkerExecutor } from '../schedule/executor.js';
-import { alertConfig, alertPlanner } from '../schedule/alerts.js';
+import { alertConfig, configuredAlerts } from '../schedule/alerts.js';
 import { MatchIndexThread } from '../schedule/match-thread.js';
 import { AlertDispatcher } from '../outputs/index.js';
 import type { Event } from '../events/event.js';
@@ -17,6 +17,7 @@ import { createApi } from './api.js';
 import { listenHttp, type HttpServer } from './http-server.js';
 import { CONSOLE_DIR } from './static.js';
 import { parseUsers, type UserConfig } from './users.js';
+import { removeServerFile, writeServerFile } from './server-file.js';
 
 export interface VigilServer {
   hecUrl: string;
@@ -50,12 +51,26 @@ export function userContentDir(dataDir: string): string {
 }
 
 /**
+ * Content as `vigil serve` schedules it: the bundled pack, the `--content` dirs, then the console's edits
+ * in `<dataDir>/content` (once something was saved there). `vigil backfill` loads the same.
+ */
+export function loadServerContent(dataDir: string, contentDirs: readonly string[]): ContentPack {
+  const user = userContentDir(dataDir);
+  return loadContent([...contentDirs, ...(existsDir(user) ? [user] : [])]);
+}
+
+/** Detections enabled/disabled from the console, kept in the data dir. */
+export function detectionToggles(dataDir: string): DetectionToggles {
+  return new DetectionToggles(join(dataDir, 'detections.yml'));
+}
+
+/**
  * Validates the sections of the config that other modules own (schedule, detections, alert_actions, users),
  * with `file:line:` positions. `vigil serve` does it before opening anything, so a bad value is a config
  * error (exit 2), never a failure after the server said it runs.
  */
 export function serverSettings(config: VigilConfig): { schedule: ScheduleSettings; users: UserConfig[] } {
-  alertConfig(config); // parsed again once the store is open
+  alertConfig(config); // parsed again by configuredAlerts, with the store its planner needs
   return { schedule: scheduleSettings(config.schedule, config.detections, config.at), users: parseUsers(config.users, 'users', config.at) };
 }
 
@@ -72,13 +87,12 @@ export async function startServer(config: VigilConfig, opts: StartOptions = {}):
   const retention = Object.fromEntries(Object.entries(config.indexes).map(([name, ix]) => [name, ix.retention]));
   const store = await openStore(config.dataDir, { retention, owner: 'vigil serve' });
   const contentDirs = [...(opts.contentDirs ?? []), userContentDir(config.dataDir)];
-  // The user content dir only counts once something was saved there.
-  const loadAll = () => loadContent(contentDirs.filter((d, i) => i < contentDirs.length - 1 || existsDir(d)));
+  const loadAll = () => loadServerContent(config.dataDir, opts.contentDirs ?? []);
   let pack = loadAll();
   const reloadContent = (): ContentPack => (pack = loadAll());
-  const toggles = new DetectionToggles(join(config.dataDir, 'detections.yml'));
+  const toggles = detectionToggles(config.dataDir);
   const baseSettings = settings.schedule;
-  const alerts = alertConfig(config);
+  const alerts = configuredAlerts(config, store);
   const dispatcher = new AlertDispatcher({
     state: store,
     actions: alerts.actions,
@@ -107,7 +121,7 @@ export async function startServer(config: VigilConfig, opts: StartOptions = {}):
     executor,
     clock,
     settings: () => toggles.apply(baseSettings),
-    alerts: alertPlanner(alerts.routes, store),
+    alerts: alerts.planner,
     ...(matchIndex ? { matchIndex } : {}),
     onRun: () => dispatcher.kick(),
     ...(opts.log ? { log: opts.log } : {}),
@@ -136,6 +150,7 @@ export async function startServer(config: VigilConfig, opts: StartOptions = {}):
     await dispatcher.stop();
     await Promise.allSettled([hec.close(), http?.close()]);
     await Promise.allSettled([executor.close(), matchIndex?.close()]);
+    removeServerFile(config.dataDir);
     await store.close();
   };
   try {
@@ -152,6 +167,7 @@ export async function startServer(config: VigilConfig, opts: StartOptions = {}):
       users,
       tls: config.http.tls !== undefined,
       scheduler,
+      backfill: scheduler,
       setEnabled: (id, enabled) => toggles.set(id, enabled),
       executor: searches,
       searchTimeoutMs: config.search.maxTimeSeconds * 1000,
@@ -164,6 +180,8 @@ export async function startServer(config: VigilConfig, opts: StartOptions = {}):
       requestLimits: config.http,
     });
     http = await listenHttp(api, config.http);
+    // How `vigil backfill` finds this server, to run through it rather than write to the store itself.
+    writeServerFile(config.dataDir, { pid: process.pid, apiUrl: http.url, startedAt: new Date().toISOString() });
     retentionTimer = setInterval(() => {
       store.applyRetentionAsync(clock.now()).catch((e: Error) => opts.log?.('error', `retention failed: ${e.message}`));
     }, 10 * 60 * 1000);
