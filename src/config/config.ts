@@ -11,6 +11,7 @@ import { LineCounter, parseDocument, isMap, visit, type Document } from 'yaml';
 import { DEFAULT_INDEX } from '../events/event.js';
 import { VigilError } from '../errors.js';
 import type { RetentionPolicy } from '../store/types.js';
+import { MAX_MACRO_EXPANDED_CHARS, MAX_MACRO_EXPANSIONS } from '../spl/macros/macros.js';
 import { DEFAULT_AUTH_THROTTLE, DEFAULT_CLIENT_IP_HEADER, isAddressOrBlock, type AuthThrottleConfig, type ClientIdentityConfig } from './auth-throttle.js';
 import { loadOrCreateToken, MIN_TOKEN_LENGTH } from './secrets.js';
 import { parseDuration, parseSize } from './units.js';
@@ -104,6 +105,10 @@ export interface SearchConfig {
   maxConcurrent: number;
   /** API and console searches waiting for a worker; beyond, a search is refused. */
   maxQueued: number;
+  /** Macro expansions in one search (API, console, scheduled runs); beyond, SPL_MACRO_LIMIT. */
+  maxMacroExpansions: number;
+  /** Characters of expanded macro bodies in one search; beyond, SPL_MACRO_LIMIT. */
+  maxMacroChars: number;
 }
 
 export interface GeneratedToken {
@@ -189,6 +194,9 @@ export const DEFAULTS = {
     maxResultBytes: 100 * 1024 * 1024,
     maxConcurrent: 4,
     maxQueued: 32,
+    // The CLI's caps too (spl/macros): far above real content, far below what exhausts a heap.
+    maxMacroExpansions: MAX_MACRO_EXPANSIONS,
+    maxMacroChars: MAX_MACRO_EXPANDED_CHARS,
   },
 } as const;
 
@@ -520,7 +528,7 @@ function count(w: Where, path: Path, value: unknown, dflt: number, min: number):
 }
 
 function searchSection(w: Where, value: unknown): SearchConfig {
-  const m = mapping(w, ['search'], value, ['maxTime', 'maxMemory', 'maxResults', 'maxResultBytes', 'maxConcurrent', 'maxQueued']);
+  const m = mapping(w, ['search'], value, ['maxTime', 'maxMemory', 'maxResults', 'maxResultBytes', 'maxConcurrent', 'maxQueued', 'maxMacroExpansions', 'maxMacroChars']);
   const d = DEFAULTS.search;
   let maxTimeSeconds: number = d.maxTimeSeconds;
   if (m['maxTime'] !== undefined && m['maxTime'] !== null) {
@@ -537,6 +545,8 @@ function searchSection(w: Where, value: unknown): SearchConfig {
     maxResultBytes: size(w, ['search', 'maxResultBytes'], m['maxResultBytes'], d.maxResultBytes),
     maxConcurrent: count(w, ['search', 'maxConcurrent'], m['maxConcurrent'], d.maxConcurrent, 1),
     maxQueued: count(w, ['search', 'maxQueued'], m['maxQueued'], d.maxQueued, 0),
+    maxMacroExpansions: count(w, ['search', 'maxMacroExpansions'], m['maxMacroExpansions'], d.maxMacroExpansions, 1),
+    maxMacroChars: count(w, ['search', 'maxMacroChars'], m['maxMacroChars'], d.maxMacroChars, 1),
   };
 }
 

@@ -87,7 +87,13 @@ export async function startServer(config: VigilConfig, opts: StartOptions = {}):
   const retention = Object.fromEntries(Object.entries(config.indexes).map(([name, ix]) => [name, ix.retention]));
   const store = await openStore(config.dataDir, { retention, owner: 'vigil serve' });
   const contentDirs = [...(opts.contentDirs ?? []), userContentDir(config.dataDir)];
-  const loadAll = () => loadServerContent(config.dataDir, opts.contentDirs ?? []);
+  const loadAll = (): ContentPack => {
+    const loaded = loadServerContent(config.dataDir, opts.contentDirs ?? []);
+    // Every expansion the server makes (API searches and checks, previews, scheduled runs, the match index)
+    // goes through this library or a copy of it (`with`), so the config's caps apply to all of them.
+    loaded.macros.limits = { maxExpansions: config.search.maxMacroExpansions, maxExpandedChars: config.search.maxMacroChars };
+    return loaded;
+  };
   let pack = loadAll();
   const reloadContent = (): ContentPack => (pack = loadAll());
   const toggles = detectionToggles(config.dataDir);

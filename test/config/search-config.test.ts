@@ -27,13 +27,15 @@ describe('the search: section (limits of every search vigil serve runs)', () => 
       maxResultBytes: 100 * 1024 ** 2,
       maxConcurrent: 4,
       maxQueued: 32,
+      maxMacroExpansions: 10_000,
+      maxMacroChars: 1_000_000,
     });
     expect(DEFAULTS.search.maxTimeSeconds).toBe(300);
   });
 
   it('reads durations, sizes and counts', async () => {
-    const c = await load('search:\n  maxTime: 90s\n  maxMemory: 256MB\n  maxResults: 1000\n  maxResultBytes: 1MB\n  maxConcurrent: 2\n  maxQueued: 0\n');
-    expect(c.search).toEqual({ maxTimeSeconds: 90, maxMemoryBytes: 256 * 1024 ** 2, maxResults: 1000, maxResultBytes: 1024 ** 2, maxConcurrent: 2, maxQueued: 0 });
+    const c = await load('search:\n  maxTime: 90s\n  maxMemory: 256MB\n  maxResults: 1000\n  maxResultBytes: 1MB\n  maxConcurrent: 2\n  maxQueued: 0\n  maxMacroExpansions: 50\n  maxMacroChars: 5000\n');
+    expect(c.search).toEqual({ maxTimeSeconds: 90, maxMemoryBytes: 256 * 1024 ** 2, maxResults: 1000, maxResultBytes: 1024 ** 2, maxConcurrent: 2, maxQueued: 0, maxMacroExpansions: 50, maxMacroChars: 5000 });
     expect(c.warnings).toEqual([]);
   });
 
@@ -43,6 +45,8 @@ describe('the search: section (limits of every search vigil serve runs)', () => 
     ['search:\n  maxResults: 0\n', /vigil\.yml:2: "search.maxResults" must be a whole number of at least 1, got 0/],
     ['search:\n  maxResultBytes: huge\n', /vigil\.yml:2: "search.maxResultBytes" must be a size like 16MB/],
     ['search:\n  maxTime: 1m\n  maxConcurrent: 1.5\n', /vigil\.yml:3: "search.maxConcurrent" must be a whole number of at least 1, got 1.5/],
+    ['search:\n  maxMacroExpansions: 0\n', /vigil\.yml:2: "search.maxMacroExpansions" must be a whole number of at least 1, got 0/],
+    ['search:\n  maxMacroChars: 1MB\n', /vigil\.yml:2: "search.maxMacroChars" must be a whole number of at least 1, got "1MB"/],
     ['search:\n  maxQueued: -1\n', /vigil\.yml:2: "search.maxQueued" must be a whole number of at least 0/],
     ['search:\n  maxtime: 1m\n', /vigil\.yml:2: unknown setting "search.maxtime" \(did you mean "maxTime"\?\)/],
   ])('%j is an error at its line', async (text, message) => {

@@ -141,6 +141,18 @@ describe('macro expansion limits', () => {
     expect(expandMacros('`m0`', fanOut(4, 10)).text).toBe(Array(1000).fill('x').join(' '));
   });
 
+  it("takes the library's limits, and copies made by with() keep them", () => {
+    const l = fanOut(3, 3); // 1 + 3 + 9 = 13 expansions, 17 characters of bodies at the last level
+    l.limits = { maxExpansions: 12, maxExpandedChars: 1_000 };
+    expect(() => expandMacros('`m0`', l)).toThrow(/more than 12 macro expansions in one search \(search.maxMacroExpansions\)/);
+    const copy = l.with([{ name: 'extra', args: [], definition: 'y' }]);
+    expect(() => expandMacros('`m0`', copy)).toThrow(/more than 12 macro expansions/);
+    copy.limits = { maxExpansions: 13, maxExpandedChars: 20 };
+    expect(() => expandMacros('`m0`', copy)).toThrow(/macro expansion larger than 20 characters \(search.maxMacroChars\)/);
+    copy.limits = { maxExpansions: 13, maxExpandedChars: 1_000 };
+    expect(expandMacros('`m0`', copy).text).toBe(Array(9).fill('x').join(' '));
+  });
+
   it('reaches the cap through checkSearch (validate paths) without exhausting memory', () => {
     expect(() => checkSearch('`m0`', { macros: fanOut(20, 10) })).toThrow(/SPL_MACRO_LIMIT|macro expansions/);
   });

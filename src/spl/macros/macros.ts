@@ -21,12 +21,22 @@ export const MAX_MACRO_EXPANSIONS = 10_000;
 /** Characters of macro bodies (definitions with arguments substituted) produced by one search's expansion. */
 export const MAX_MACRO_EXPANDED_CHARS = 1_000_000;
 
+/** One search's expansion caps (`vigil serve`: `search.maxMacroExpansions`, `search.maxMacroChars`). */
+export interface MacroLimits {
+  maxExpansions: number;
+  maxExpandedChars: number;
+}
+
+export const DEFAULT_MACRO_LIMITS: MacroLimits = { maxExpansions: MAX_MACRO_EXPANSIONS, maxExpandedChars: MAX_MACRO_EXPANDED_CHARS };
+
 /**
  * Macro definitions in layers: later layers win (bundled content < user content < overrides from the
  * command line or config). Lookup is by name and arity, as Splunk's `name(N)` stanzas.
  */
 export class MacroLibrary {
   private readonly byKey = new Map<string, MacroDefinition>();
+  /** Caps of every expansion over this library; copies made by `with` keep them. */
+  limits: MacroLimits = DEFAULT_MACRO_LIMITS;
 
   static key(name: string, arity: number): string {
     return arity === 0 ? name : `${name}(${arity})`;
@@ -63,6 +73,7 @@ export class MacroLibrary {
   /** A copy with the definitions of `other` layered on top. */
   with(other: Iterable<MacroDefinition>): MacroLibrary {
     const lib = new MacroLibrary();
+    lib.limits = this.limits;
     for (const d of this.byKey.values()) lib.define(d);
     for (const d of other) lib.define(d);
     return lib;
@@ -134,13 +145,13 @@ class MappedBuilder {
  */
 export function expandMacros(search: string, library: MacroLibrary, root?: Origin): SourceText {
   const rootOrigin: Origin = root ?? { kind: 'search', text: search };
-  const expanded = expand(MappedText.of(search, rootOrigin), library, 0, rootOrigin, new Budget(rootOrigin));
+  const expanded = expand(MappedText.of(search, rootOrigin), library, 0, rootOrigin, new Budget(rootOrigin, library.limits));
   const b = SourceText.builder(rootOrigin);
   for (const p of expanded.pieces) b.append(expanded.text.slice(p.start, p.end), p.origin, p.originStart);
   return b.build();
 }
 
-/** One search's expansion budget (MAX_MACRO_EXPANSIONS, MAX_MACRO_EXPANDED_CHARS) and the chain of calls being expanded. */
+/** One search's expansion budget (its library's `limits`) and the chain of calls being expanded. */
 class Budget {
   private expansions = 0;
   private chars = 0;
@@ -148,17 +159,22 @@ class Budget {
   readonly chain: string[] = [];
   /** The outermost call, in the user's text: where a limit error points. */
   userCall: Span = span(0, 0);
-  constructor(private readonly root: Origin) {}
+  constructor(
+    private readonly root: Origin,
+    private readonly limits: MacroLimits,
+  ) {}
 
   /** Enters the expansion of `name` (pushed on the chain; the caller pops it). */
   enter(name: string): void {
     this.chain.push(name);
-    if (++this.expansions > MAX_MACRO_EXPANSIONS) this.fail(`more than ${MAX_MACRO_EXPANSIONS} macro expansions in one search`);
+    const max = this.limits.maxExpansions;
+    if (++this.expansions > max) this.fail(`more than ${max} macro expansions in one search (search.maxMacroExpansions)`);
   }
 
   /** Fails when `pending` more body characters would exceed the cap; `commit` adds them. */
   check(pending: number): void {
-    if (this.chars + pending > MAX_MACRO_EXPANDED_CHARS) this.fail(`macro expansion larger than ${MAX_MACRO_EXPANDED_CHARS} characters`);
+    const max = this.limits.maxExpandedChars;
+    if (this.chars + pending > max) this.fail(`macro expansion larger than ${max} characters (search.maxMacroChars)`);
   }
 
   commit(n: number): void {
