@@ -5,7 +5,7 @@ import { MacroLibrary, type MacroDefinition } from '../spl/macros/macros.js';
 import type { LookupProvider, LookupTable } from '../spl/lookups.js';
 import { parseCsv } from './csv.js';
 import { readDetection, type Detection } from './detection.js';
-import { YamlReader, type ContentProblem } from './yaml-reader.js';
+import { YamlReader, type ContentProblem } from '../yaml/reader.js';
 
 /** An analytic story (security_content `stories/*.yml`). */
 export interface Story {

@@ -1,4 +1,4 @@
-import type { YamlNode } from './yaml-reader.js';
+import type { YamlNode } from '../yaml/reader.js';
 
 export type DetectionType = 'TTP' | 'Anomaly' | 'Hunting' | 'Correlation' | 'Baseline' | 'Investigation';
 const TYPES: readonly DetectionType[] = ['TTP', 'Anomaly', 'Hunting', 'Correlation', 'Baseline', 'Investigation'];

@@ -6,7 +6,7 @@ import { mayHave, outputSchema } from '../spl/plan/schema.js';
 import type { ContentPack } from './content.js';
 import { resolveAttackData } from './datasets.js';
 import type { Detection } from './detection.js';
-import type { ContentProblem } from './yaml-reader.js';
+import type { ContentProblem } from '../yaml/reader.js';
 
 export interface ValidationReport {
   problems: ContentProblem[];

@@ -22,6 +22,18 @@ import {
 } from './tetragon.js';
 import { scanTetragonText, spansField, type IndexedEvent } from './tetragon-index.js';
 
+/**
+ * Fields computed from a whole event on first read, whose definitions are content: Splunk's `eventtype` and
+ * `tag` (the event types an event matches, and their tags). They see the event as extracted, never a write a
+ * search made to it (Splunk assigns them before the pipeline runs).
+ */
+export interface DerivedFields {
+  /** The field names computed. */
+  readonly names: ReadonlySet<string>;
+  /** Their values for one event (absent names: no value). */
+  compute(event: Result): ReadonlyMap<string, FieldValue>;
+}
+
 /** Splunk's default fields carried by every Event, in the order fieldNames() lists them. */
 export const EVENT_METADATA_FIELDS = ['_time', '_raw', 'index', 'sourcetype', 'source', 'host'] as const;
 
@@ -40,6 +52,8 @@ interface Extraction {
   cache: Map<string, FieldValue | null> | null;
   /** Every extracted field, once fieldNames() needed them all. */
   all: Map<string, FieldValue> | null;
+  /** The derived fields' values, once one was read. */
+  derived: ReadonlyMap<string, FieldValue> | null;
 }
 
 function parseObject(e: Event): Record<string, unknown> | null {
@@ -64,7 +78,12 @@ export class EventResult implements Result {
   /** Fields written by set(); a null value hides the field. */
   private overlay: Map<string, FieldValue | null> | null;
 
-  constructor(event: Event, extraction: Extraction | null = null, overlay: Map<string, FieldValue | null> | null = null) {
+  constructor(
+    event: Event,
+    extraction: Extraction | null = null,
+    overlay: Map<string, FieldValue | null> | null = null,
+    private readonly derived: DerivedFields | null = null,
+  ) {
     this.event = event;
     this.x = extraction;
     this.overlay = overlay;
@@ -88,6 +107,11 @@ export class EventResult implements Result {
       case 'host':
         return e.host;
     }
+    if (this.derived !== null && this.derived.names.has(field)) {
+      // An extracted field of the same name shows only when the event gets no derived value.
+      const v = this.derivedValues().get(field);
+      if (v !== undefined) return v;
+    }
     return this.extracted(field);
   }
 
@@ -107,12 +131,19 @@ export class EventResult implements Result {
     };
     for (const f of EVENT_METADATA_FIELDS) add(f);
     for (const f of this.all().keys()) add(f);
+    if (this.derived !== null) for (const f of this.derivedValues().keys()) add(f);
     if (o !== null) for (const [f, v] of o) if (v !== null) add(f);
     return names;
   }
 
   clone(): EventResult {
-    return new EventResult(this.event, this.ensure(), this.overlay === null ? null : new Map(this.overlay));
+    return new EventResult(this.event, this.ensure(), this.overlay === null ? null : new Map(this.overlay), this.derived);
+  }
+
+  /** The derived fields of the event, computed once per event (the cache is shared with clones). */
+  private derivedValues(): ReadonlyMap<string, FieldValue> {
+    const x = this.ensure();
+    return (x.derived ??= this.derived!.compute(new EventResult(this.event, x)));
   }
 
   private ensure(): Extraction {
@@ -122,7 +153,7 @@ export class EventResult implements Result {
     // Events without a reader's spans or parse (read back from the store) get the same fast scan here:
     // most searches then read their fields from the spans and never JSON.parse the line.
     const spans = e.spans ?? (isovalent && e.json === undefined ? scanTetragonText(e._raw) : null);
-    this.x = { json: undefined, view: null, spans, isovalent, cim: null, cache: null, all: null };
+    this.x = { json: undefined, view: null, spans, isovalent, cim: null, cache: null, all: null, derived: null };
     return this.x;
   }
 
@@ -189,7 +220,7 @@ export class EventResult implements Result {
   }
 }
 
-/** A lazy Result for a raw event. */
-export function eventResult(e: Event): Result {
-  return new EventResult(e);
+/** A lazy Result for a raw event; `derived` adds computed fields such as `tag` (see DerivedFields). */
+export function eventResult(e: Event, derived: DerivedFields | null = null): Result {
+  return new EventResult(e, null, null, derived);
 }

@@ -15,6 +15,7 @@ import type { PipelineAst } from './parse/ast.js';
 import { parsePipeline, type ParseOptions } from './parse/parser.js';
 import { explainPlan, planSearch, type SearchPlan, type TimeBound } from './plan/plan.js';
 import type { Origin, Span } from './source.js';
+import type { Knowledge } from './datamodel/types.js';
 
 export { MacroLibrary, type MacroDefinition } from './macros/macros.js';
 export { SplError, type Span } from './source.js';
@@ -24,6 +25,7 @@ export type { SearchPlan, TimeBound } from './plan/plan.js';
 export type { ExecuteStats } from './exec/run.js';
 export type { LookupProvider, LookupTable } from './lookups.js';
 export type { Sink } from './commands/types.js';
+export type { Knowledge } from './datamodel/types.js';
 export { explainPlan };
 
 export interface SearchOptions {
@@ -45,6 +47,8 @@ export interface SearchOptions {
   name?: string;
   /** For planning without a source: whether events will arrive newest first (default true). */
   sourceNewestFirst?: boolean;
+  /** Data models and event types (`ContentPack.knowledge`): tstats, datamodel, from, tag=, eventtype=. */
+  knowledge?: Knowledge;
 }
 
 /** Expands macros and parses a search. Throws SplError (with line:column) on any problem. */
@@ -63,6 +67,7 @@ export function plan(spl: string | PipelineAst, opts: SearchOptions = {}): Searc
     latest: opts.latest ?? null,
     defaultIndexes: opts.defaultIndexes ?? 'all',
     sourceNewestFirst: opts.source?.newestFirst ?? opts.sourceNewestFirst ?? true,
+    knowledge: opts.knowledge ?? null,
   });
 }
 
@@ -95,7 +100,8 @@ export async function runSearch(spl: string | PipelineAst | SearchPlan, opts: Se
 /** Whether a search starts with a generating command (`| makeresults`, `| inputlookup`): it reads no events. */
 export function isGeneratingSearch(pipeline: PipelineAst): boolean {
   const first = pipeline.commands[0];
-  return first !== undefined && commandBlueprint(first.name)?.kind(first.args) === 'generating';
+  const bp = first === undefined ? undefined : commandBlueprint(first.name);
+  return bp !== undefined && bp.kind(first!.args) === 'generating' && bp.readsEvents?.(first!.args) !== true;
 }
 
 function isPlan(x: string | PipelineAst | SearchPlan): x is SearchPlan {

@@ -2,7 +2,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import type { Command } from 'commander';
 import { findDetection, loadContent, type ContentPack } from '../../detections/content.js';
 import { readDetection, type Detection } from '../../detections/detection.js';
-import { YamlReader } from '../../detections/yaml-reader.js';
+import { YamlReader } from '../../yaml/reader.js';
 import { VigilError } from '../../errors.js';
 import { riskEventsFor } from '../../risk/risk-events.js';
 import { runSearch } from '../../spl/index.js';

@@ -22,6 +22,7 @@ import { statsCommand } from './stats.js';
 import { streamstatsCommand } from './streamstats.js';
 import { tableCommand } from './table.js';
 import { tailCommand } from './tail.js';
+import { tstatsCommand } from './tstats.js';
 import { whereCommand } from './where.js';
 
 /**
@@ -51,6 +52,7 @@ const COMMANDS: readonly AnyCommand[] = [
   streamstatsCommand,
   tableCommand,
   tailCommand,
+  tstatsCommand,
   whereCommand,
 ];
 

@@ -4,6 +4,8 @@ import type { ArgParser } from '../parse/parser.js';
 import type { SourceText, Span } from '../source.js';
 import type { EvalContext } from '../eval/functions/types.js';
 import type { LookupProvider } from '../lookups.js';
+import type { SearchExpr } from '../parse/ast.js';
+import type { Knowledge } from '../datamodel/types.js';
 
 /** Where rows go: the next operator, or the search's output. */
 export interface Sink {
@@ -67,6 +69,32 @@ export interface CommandBlueprint<A> {
   create(args: A, ctx: ExecContext, next: Sink, cmd: CommandAst): Sink;
   /** Generating commands produce their rows here. */
   generate?(args: A, ctx: ExecContext, next: Sink, cmd: CommandAst): Promise<void> | void;
+  /**
+   * True for a command that starts a search and reads events itself (tstats, `datamodel ... search`,
+   * `from datamodel`): it is first in the search like a generating command, but the engine scans events for
+   * it, with the pushdowns of `eventQuery`, and pushes them into its operator (`create`).
+   */
+  readsEvents?(args: A): boolean;
+  /** The events such a command reads, resolved against the data models and event types (plan time). */
+  eventQuery?(args: A, env: EventQueryEnv): EventQuery<A>;
+}
+
+export interface EventQueryEnv {
+  knowledge: Knowledge | null;
+  /** The search's text (for errors). */
+  source: SourceText;
+}
+
+export interface EventQuery<A> {
+  /** The arguments bound to what was resolved (a compiled dataset): the operator is created from these. */
+  args: A;
+  /** Events the command reads match this: the engine checks it (and pushes it down) before the command sees an event. */
+  lead: SearchExpr | null;
+  /**
+   * A necessary condition on the events' own fields, for pushdowns only (metadata, raw-text prefilter, and
+   * its top-level `earliest=`/`latest=`, which set the search's time range); never evaluated.
+   */
+  prefilter: SearchExpr | null;
 }
 
 /** What is statically known about the fields of results: `open` means other fields may exist too. */

@@ -1,11 +1,11 @@
 import { metadataPredicate, type EventSource, type MetadataConstraint, type RawFilter, type ScanProgress, type ScanRequest } from '../../events/scan.js';
-import { eventResult } from '../../normalize/event-result.js';
+import type { Result } from '../../events/result.js';
 import type { Sink } from '../commands/types.js';
 import type { LookupProvider } from '../lookups.js';
 import type { SearchPlan } from '../plan/plan.js';
 import { compileSearch } from '../search/predicate.js';
 import { SplError, type Span } from '../source.js';
-import { buildOperators, createContext, type ExecuteStats } from './run.js';
+import { buildOperators, createContext, eventRow, type ExecuteStats } from './run.js';
 
 export interface ManyOptions {
   source: EventSource;
@@ -57,14 +57,18 @@ export async function executeMany(plans: readonly SearchPlan[], outputs: readonl
   // the shared extraction (a clone); the others, and a lone search, get the event row itself.
   const copy = runs.length > 1 ? plans.map(writesEventRows) : plans.map(() => false);
   let active = runs.map((_, i) => i);
+  const sameKnowledge = plans.length > 0 && plans.every((p) => p.knowledge === plans[0]!.knowledge);
   // Events seen so far; a search's eventsScanned is this count while it was active.
   let seen = 0;
   outer: for await (const batch of opts.source.scan(request, { ...(opts.signal ? { signal: opts.signal } : {}), ...(opts.onProgress ? { onProgress: opts.onProgress } : {}) })) {
     for (const ev of batch) {
       seen++;
-      const row = eventResult(ev);
+      // One row per event shared by the searches, when they were planned with the same knowledge (its
+      // eventtype/tag fields are part of the row); otherwise one each.
+      const shared = sameKnowledge ? eventRow(ev, plans[0]!) : null;
       for (const i of active) {
         const r = runs[i]!;
+        const row: Result = shared ?? eventRow(ev, plans[i]!);
         if (ev._time < r.lo || ev._time >= r.hi || !r.meta(ev) || !r.lead(row)) continue;
         r.stats.eventsMatched++;
         r.sink.push(copy[i] ? row.clone() : row);

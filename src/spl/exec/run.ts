@@ -1,5 +1,6 @@
 import type { EventSource, ScanProgress } from '../../events/scan.js';
 import type { Result } from '../../events/result.js';
+import type { Event } from '../../events/event.js';
 import { eventResult } from '../../normalize/event-result.js';
 import type { ExecContext, Sink } from '../commands/types.js';
 import type { LookupProvider } from '../lookups.js';
@@ -60,7 +61,7 @@ export async function executePlan(plan: SearchPlan, opts: ExecuteOptions, output
         for (const ev of batch) {
           stats.eventsScanned++;
           if (ev._time < lo || ev._time >= hi) continue;
-          const row = eventResult(ev);
+          const row = eventRow(ev, plan);
           if (!lead(row)) continue;
           stats.eventsMatched++;
           sink.push(row);
@@ -76,6 +77,11 @@ export async function executePlan(plan: SearchPlan, opts: ExecuteOptions, output
   }
   stats.durationMs = performance.now() - started;
   return stats;
+}
+
+/** A raw event as a row of `plan`: lazily extracted fields, and the `eventtype`/`tag` of its knowledge. */
+export function eventRow(e: Event, plan: SearchPlan): Result {
+  return eventResult(e, plan.knowledge?.derived ?? null);
 }
 
 /** The context operators of one run of `plan` see. */

@@ -383,11 +383,23 @@ export class ArgParser {
     return e;
   }
 
-  private searchAnd(): SearchExpr | null {
+  /**
+   * Parses a search expression up to a top-level word of `stop` (case-insensitive), which is not consumed:
+   * tstats' `WHERE <search> BY <fields>`. Inside parentheses the words are ordinary terms.
+   */
+  searchExprUntil(stop: readonly string[]): SearchExpr | null {
+    const e = this.searchAnd(stop);
+    const t = this.peek('search');
+    if (t.kind === 'rparen') throw this.error('unbalanced `)`', t.span);
+    return e;
+  }
+
+  private searchAnd(stop: readonly string[] = []): SearchExpr | null {
     const items: SearchExpr[] = [];
     for (;;) {
       const t = this.peek('search');
       if (t.kind === 'eof' || t.kind === 'rparen') break;
+      if (t.kind === 'word' && stop.includes(t.value.toLowerCase())) break;
       if (t.kind === 'word' && t.value === 'AND') {
         this.next('search');
         if (items.length === 0) throw this.error('AND needs a term on its left', t.span);
@@ -433,7 +445,8 @@ export class ArgParser {
       const close = this.peek('search');
       if (close.kind !== 'rparen') throw this.error('missing `)` to close this group', t.span);
       this.next('search');
-      if (!inner) throw this.error('empty group `()`', cover(t.span, close.span));
+      // `()` selects everything: Splunk_SA_CIM's index macros are `()` until set, as in `(`cim_Endpoint_indexes`) tag=process`.
+      if (!inner) return { kind: 'and', items: [], span: cover(t.span, close.span) };
       return inner;
     }
     if (t.kind === 'lbracket') return this.subsearch();

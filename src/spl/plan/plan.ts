@@ -9,6 +9,7 @@ import { resolveTimeModifier } from '../time/modifiers.js';
 import { VigilError } from '../../errors.js';
 import { toNumber } from '../../events/value.js';
 import { cidrMatcher } from '../search/cidr.js';
+import type { Knowledge } from '../datamodel/types.js';
 
 export interface PlanOptions {
   /** The search's "now" (epoch seconds): relative time modifiers resolve against it. */
@@ -21,6 +22,8 @@ export interface PlanOptions {
   defaultIndexes: readonly string[] | 'all';
   /** Whether the event source already delivers newest first (the store does; files do not). */
   sourceNewestFirst: boolean;
+  /** Data models and event types (content); null: none (`tag=`/`eventtype=` then match nothing, tstats over a data model fails). */
+  knowledge: Knowledge | null;
 }
 
 /** A time bound: epoch seconds, a time modifier (`-70m@m`, `now`), or null (unbounded). */
@@ -48,6 +51,8 @@ export interface SearchPlan {
   sortAtEnd: boolean;
   earliest: number | null;
   latest: number | null;
+  /** What the search was planned with: rows of raw events get its `eventtype`/`tag` fields. */
+  knowledge: Knowledge | null;
 }
 
 export function planSearch(pipeline: PipelineAst, opts: PlanOptions): SearchPlan {
@@ -55,21 +60,32 @@ export function planSearch(pipeline: PipelineAst, opts: PlanOptions): SearchPlan
   const [first, ...rest] = pipeline.commands;
   if (!first) throw new SplError('SPL_SYNTAX', 'empty search', pipeline.span, source);
   const firstBp = commandBlueprint(first.name)!;
+  const knowledge = opts.knowledge;
   let generating: PlannedStage | null = null;
   let lead: SearchExpr | null = null;
+  // A necessary condition used only for pushdowns (a command reading events, such as tstats' WHERE).
+  let prefilter: SearchExpr | null = null;
   let stagesAst: CommandAst[];
-  if (firstBp.kind(first.args) === 'generating') {
+  const readsEvents = firstBp.readsEvents?.(first.args) === true;
+  if (readsEvents) {
+    if (first.implicit || !firstBp.eventQuery) throw new SplError('SPL_SYNTAX', `"${first.name}" must start the search with a leading |`, first.nameSpan, source);
+    const q = firstBp.eventQuery(first.args, { knowledge, source });
+    lead = q.lead;
+    prefilter = q.prefilter;
+    stagesAst = [{ ...first, args: q.args }, ...rest];
+  } else if (firstBp.kind(first.args) === 'generating') {
     generating = { command: first, blueprint: firstBp, sortBefore: false };
     stagesAst = rest;
   } else if (first.name === 'search') {
-    lead = (first.args as SearchArgs).expr;
+    lead = knowledge ? knowledge.expand((first.args as SearchArgs).expr) : (first.args as SearchArgs).expr;
     stagesAst = rest;
   } else {
     throw new SplError('SPL_SYNTAX', `a search cannot start with "${first.name}": start with a search or a generating command such as | makeresults`, first.nameSpan, source);
   }
   for (const c of stagesAst) {
+    if (readsEvents && c === stagesAst[0]) continue;
     const bp = commandBlueprint(c.name)!;
-    if (bp.kind(c.args) === 'generating') throw new SplError('SPL_SYNTAX', `"${c.name}" generates results and must be the first command (after a leading |)`, c.nameSpan, source);
+    if (bp.kind(c.args) === 'generating' || bp.readsEvents?.(c.args)) throw new SplError('SPL_SYNTAX', `"${c.name}" generates results and must be the first command (after a leading |)`, c.nameSpan, source);
   }
 
   // Time range: the search's own earliest=/latest= override the defaults.
@@ -77,18 +93,22 @@ export function planSearch(pipeline: PipelineAst, opts: PlanOptions): SearchPlan
   let latest = resolveBound(opts.latest, opts, source, null);
   const metadata: MetadataConstraint[] = [];
   let raw: RawFilter | null = null;
-  if (lead) {
-    for (const t of collectTimeTerms(lead, source)) {
+  const raws: RawFilter[] = [];
+  for (const e of [lead, prefilter]) {
+    if (!e) continue;
+    for (const t of collectTimeTerms(e, source)) {
       const v = resolveBound(t.value.value, opts, source, t);
       if (t.which === 'earliest') earliest = v;
       else latest = v;
     }
-    for (const item of conjuncts(lead)) {
+    for (const item of conjuncts(e)) {
       const m = metadataConstraint(item);
       if (m) metadata.push(m);
     }
-    raw = rawFilterOf(lead);
+    const r = rawFilterOf(e);
+    if (r) raws.push(r);
   }
+  if (raws.length) raw = raws.length === 1 ? raws[0]! : { kind: 'and', items: raws };
 
   // Search order over an unordered source (files): events must reach the first command newest first
   // by their original _time. Sorting there would hold every matching event, so the sort waits until
@@ -124,6 +144,7 @@ export function planSearch(pipeline: PipelineAst, opts: PlanOptions): SearchPlan
     sortAtEnd: !ordered,
     earliest,
     latest,
+    knowledge,
   };
 }
 
@@ -164,7 +185,7 @@ function metadataConstraint(e: SearchExpr): MetadataConstraint | null {
     return { field: e.field as MetadataField, patterns: [e.value.value] };
   }
   if (e.kind === 'in' && METADATA_FIELDS.has(e.field)) return { field: e.field as MetadataField, patterns: e.values.map((v) => v.value) };
-  if (e.kind === 'or') {
+  if (e.kind === 'or' && e.items.length > 0) {
     const parts = e.items.map(metadataConstraint);
     if (parts.every((p) => p !== null) && parts.every((p) => p!.field === parts[0]!.field)) {
       return { field: parts[0]!.field, patterns: parts.flatMap((p) => p!.patterns) };

@@ -56,51 +56,7 @@ export function parseStatsArgs(p: ArgParser, optionKeys: readonly string[], expr
       options.set(opt.key, { value: opt.value, span: opt.valueSpan, source: opt.source });
       continue;
     }
-    p.next('search');
-    const bp = aggregationFor(lower);
-    if (!bp) throw p.error(`unknown statistical function "${t.value}"`, t.span, 'SPL_BAD_ARGUMENT');
-    let field: string | null = null;
-    let expr: EvalExpr | null = null;
-    let end = t.span;
-    if (p.peek('search').kind === 'lparen') {
-      const open = p.next('search');
-      if (p.isWord('eval') && p.peek2('eval').kind === 'lparen') {
-        p.next('search');
-        p.next('eval');
-        expr = p.evalExpr();
-        p.expect('rparen', '`)` to close eval(', 'eval');
-      } else {
-        const f = p.peek('search');
-        if (f.kind !== 'word' && f.kind !== 'string') throw p.error(`expected a field name inside ${t.value}( )`, f.span);
-        p.next('search');
-        field = f.value;
-      }
-      const close = p.peek('search');
-      if (close.kind !== 'rparen') throw p.error(`missing \`)\` to close ${t.value}(`, open.span);
-      p.next('search');
-      end = close.span;
-    } else if (!bp.fieldOptional) {
-      throw p.error(`${t.value} needs a field: ${t.value}(field)`, t.span, 'SPL_BAD_ARGUMENT');
-    }
-    const callText = p.source.text.slice(t.span.start, end.end);
-    let as = callText.replace(/\s+/g, ' ');
-    if (p.isWord('as')) {
-      p.next('search');
-      const name = p.fieldName('a name after AS');
-      as = name.name;
-      end = name.span;
-      // `AS aceFlags(inheritance)`: a parenthesised suffix glued to the name is part of it.
-      const open = p.peek('search');
-      if (open.kind === 'lparen' && !open.spaceBefore) {
-        const close = p.source.text.indexOf(')', open.span.end);
-        if (close > 0 && close < p.end) {
-          as += p.source.text.slice(open.span.start, close + 1);
-          end = { start: open.span.start, end: close + 1 };
-          p.skipTo(close + 1);
-        }
-      }
-    }
-    aggregations.push({ fnName: lower, blueprint: bp, field, expr, as, span: cover(t.span, end) });
+    aggregations.push(parseAggregation(p));
   }
   if (p.acceptWord('by')) {
     by = p.fieldList().map((f) => f.name);
@@ -112,4 +68,54 @@ export function parseStatsArgs(p: ArgParser, optionKeys: readonly string[], expr
     options.set(o.key, { value: o.value, span: o.valueSpan, source: o.source });
   }
   return { options, aggregations, by };
+}
+
+/** One aggregation at the parser's position: `fn`, `fn(field)`, `fn(eval(expr))`, each with an optional `AS name`. */
+export function parseAggregation(p: ArgParser): AggregationSpec {
+  const t = p.next('search');
+  const lower = t.value.toLowerCase();
+  const bp = aggregationFor(lower);
+  if (!bp) throw p.error(`unknown statistical function "${t.value}"`, t.span, 'SPL_BAD_ARGUMENT');
+  let field: string | null = null;
+  let expr: EvalExpr | null = null;
+  let end = t.span;
+  if (p.peek('search').kind === 'lparen') {
+    const open = p.next('search');
+    if (p.isWord('eval') && p.peek2('eval').kind === 'lparen') {
+      p.next('search');
+      p.next('eval');
+      expr = p.evalExpr();
+      p.expect('rparen', '`)` to close eval(', 'eval');
+    } else {
+      const f = p.peek('search');
+      if (f.kind !== 'word' && f.kind !== 'string') throw p.error(`expected a field name inside ${t.value}( )`, f.span);
+      p.next('search');
+      field = f.value;
+    }
+    const close = p.peek('search');
+    if (close.kind !== 'rparen') throw p.error(`missing \`)\` to close ${t.value}(`, open.span);
+    p.next('search');
+    end = close.span;
+  } else if (!bp.fieldOptional) {
+    throw p.error(`${t.value} needs a field: ${t.value}(field)`, t.span, 'SPL_BAD_ARGUMENT');
+  }
+  const callText = p.source.text.slice(t.span.start, end.end);
+  let as = callText.replace(/\s+/g, ' ');
+  if (p.isWord('as')) {
+    p.next('search');
+    const name = p.fieldName('a name after AS');
+    as = name.name;
+    end = name.span;
+    // `AS aceFlags(inheritance)`: a parenthesised suffix glued to the name is part of it.
+    const open = p.peek('search');
+    if (open.kind === 'lparen' && !open.spaceBefore) {
+      const close = p.source.text.indexOf(')', open.span.end);
+      if (close > 0 && close < p.end) {
+        as += p.source.text.slice(open.span.start, close + 1);
+        end = { start: open.span.start, end: close + 1 };
+        p.skipTo(close + 1);
+      }
+    }
+  }
+  return { fnName: lower, blueprint: bp, field, expr, as, span: cover(t.span, end) };
 }

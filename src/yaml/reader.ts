@@ -1,5 +1,18 @@
-import { isMap, isScalar, isSeq, LineCounter, parseDocument, type Node } from 'yaml';
+import { createRequire } from 'node:module';
+import type * as Yaml from 'yaml';
+import type { LineCounter, Node } from 'yaml';
 import { VigilError } from '../errors.js';
+
+/**
+ * The yaml package (about 75 modules) is loaded on the first parse, not with this module: a command whose
+ * content comes from the build-time snapshot (detections/content.ts) never parses YAML and should not pay
+ * for loading it. It is CommonJS under Node, so a synchronous require gives the same module an import would.
+ */
+let yamlPackage: typeof Yaml | undefined;
+const yaml = (): typeof Yaml => (yamlPackage ??= createRequire(import.meta.url)('yaml') as typeof Yaml);
+const isMap = ((n: unknown) => yaml().isMap(n)) as typeof Yaml.isMap;
+const isScalar = ((n: unknown) => yaml().isScalar(n)) as typeof Yaml.isScalar;
+const isSeq = ((n: unknown) => yaml().isSeq(n)) as typeof Yaml.isSeq;
 
 /** A problem in a content file, with the file and line a detection engineer can jump to. */
 export interface ContentProblem {
@@ -27,12 +40,14 @@ export class YamlReader {
     readonly file: string,
     private readonly root: Node | null,
     private readonly lines: LineCounter,
+    private readonly text: string,
   ) {}
 
   static parse(text: string, file: string): YamlReader {
-    const lines = new LineCounter();
-    const doc = parseDocument(text, { lineCounter: lines, prettyErrors: false, uniqueKeys: true });
-    const r = new YamlReader(file, doc.contents as Node | null, lines);
+    const lib = yaml();
+    const lines = new lib.LineCounter();
+    const doc = lib.parseDocument(text, { lineCounter: lines, prettyErrors: false, uniqueKeys: true });
+    const r = new YamlReader(file, doc.contents as Node | null, lines, text);
     for (const e of doc.errors) {
       const pos = lines.linePos(e.pos[0]);
       r.problems.push({ file, line: pos.line, column: pos.col, severity: 'error', code: 'CONTENT_YAML', message: e.message.split('\n')[0]! });
@@ -50,6 +65,27 @@ export class YamlReader {
 
   positionOf(node: Node | null): { line: number; column: number } {
     const off = node?.range?.[0] ?? 0;
+    const p = this.lines.linePos(off);
+    return { line: p.line, column: p.col };
+  }
+
+  /**
+   * Where the text of a scalar's value starts: after the opening quote of a quoted scalar, on the first
+   * content line of a block scalar (`|`, `>`), at the node otherwise. Expressions written in content (a
+   * data model's constraint, an eval) point their errors into the file from here.
+   */
+  valueStart(node: Node | null): { line: number; column: number } {
+    let off = node?.range?.[0] ?? 0;
+    if (isScalar(node)) {
+      if (node.type === 'QUOTE_DOUBLE' || node.type === 'QUOTE_SINGLE') off++;
+      else if (node.type === 'BLOCK_LITERAL' || node.type === 'BLOCK_FOLDED') {
+        const nl = this.text.indexOf('\n', off);
+        if (nl >= 0) {
+          off = nl + 1;
+          while (this.text[off] === ' ' || this.text[off] === '\n') off++;
+        }
+      }
+    }
     const p = this.lines.linePos(off);
     return { line: p.line, column: p.col };
   }
@@ -77,6 +113,11 @@ export class YamlNode {
 
   get isMap(): boolean {
     return isMap(this.node);
+  }
+
+  /** Where this scalar's text starts in the file (see YamlReader.valueStart). */
+  valueStart(): { line: number; column: number } {
+    return this.reader.valueStart(this.node);
   }
 
   key(name: string): YamlNode {

@@ -1,0 +1,378 @@
+import { Row, type Result } from '../../events/result.js';
+import { toNumber, type FieldValue, type Scalar } from '../../events/value.js';
+import { VigilError } from '../../errors.js';
+import type { CompiledDataset } from '../datamodel/types.js';
+import { datasetFieldNames, DatasetView } from '../datamodel/view.js';
+import { respan } from '../datamodel/eventtypes.js';
+import type { SearchExpr } from '../parse/ast.js';
+import type { ArgParser } from '../parse/parser.js';
+import { compileSearch, valueMatcher } from '../search/predicate.js';
+import { SplError, cover, type SourceText, type Span } from '../source.js';
+import type { Accumulator } from '../stats/aggregations.js';
+import { Aggregator, GroupKeys, sortByValues } from '../stats/aggregator.js';
+import { parseAggregation, type AggregationSpec } from '../stats/parse.js';
+import { autoTimeSpan, DEFAULT_BINS, parseSpan, timeBinner, type Span as BinSpan } from '../time/span.js';
+import { defineCommand, type EventQuery, type EventQueryEnv } from './types.js';
+
+export interface TstatsArgs {
+  /** `fillnull_value=`: the value of a null BY field; null drops such rows (the default). */
+  fillnull: string | null;
+  aggregations: AggregationSpec[];
+  from: { model: string; dataset: string | null; span: Span } | null;
+  /** `nodename=` in the WHERE: the dataset path (child datasets), taken out of the predicate. */
+  nodename: { path: string; span: Span } | null;
+  where: SearchExpr | null;
+  by: string[];
+  /** `span=` of `_time` in the BY clause; null: chosen from the data as `bin` does. */
+  span: BinSpan | null;
+  /** What the plan resolved (eventQuery): the dataset of `from`, null for tstats over index data. */
+  dataset: CompiledDataset | null;
+}
+
+/** Options that change nothing here: every row comes from the events themselves (see docs/spl.md). */
+const NO_OP_OPTIONS = ['summariesonly', 'allow_old_summaries', 'local', 'include_reduced_buckets', 'use_summary_index_values'] as const;
+const OPTIONS = [...NO_OP_OPTIONS, 'fillnull_value', 'prestats', 'append', 'chunk_size'] as const;
+const CLAUSES = ['from', 'where', 'by'];
+/** The fields of index data tstats can read without a data model ("indexed fields"). */
+const INDEX_FIELDS = ['_time', 'index', 'host', 'source', 'sourcetype'];
+const METADATA = new Set(['index', 'host', 'source', 'sourcetype']);
+
+/**
+ * `| tstats [options] <fn>(<field>) [AS name]... [FROM datamodel=<Model>[.<Dataset>]] [WHERE <search>]
+ * [BY <fields> [span=<span>]]`: statistics over a data model's dataset (each event projected through the
+ * dataset's constraints and calculated fields, fields named `<Root>.<field>`) or, without FROM, over the
+ * events' indexed fields (`_time`, `index`, `host`, `source`, `sourcetype`).
+ *
+ * - WHERE is the search language (search/predicate.ts) on the projected rows: implicit AND, OR before AND,
+ *   `NOT x=v` vs `x!=v`, IN with wildcards, case-insensitive values, CIDR. `earliest=`/`latest=` set the time
+ *   range (as in a search); `nodename=<Root>.<Child>` selects a child dataset. A field outside the dataset
+ *   has no value.
+ * - BY: a row whose BY field is null is dropped unless `fillnull_value` is given (then that text is the
+ *   group's value); a multivalue BY field counts the row once per value; `_time` is binned by `span=`
+ *   (anywhere in the BY list), or without one by the `bin` command's automatic rule over the data's range.
+ * - Output: one row per group sorted as stats sorts them, BY fields under the names written
+ *   (`Processes.dest`), then the aggregations (`count`, `min(_time)`, or the AS name).
+ * - Rows always come from the events, so `summariesonly`, `allow_old_summaries` and the tsidx options do
+ *   not change them; `prestats=true` and `append=true` are refused.
+ */
+export const tstatsCommand = defineCommand<TstatsArgs>({
+  name: 'tstats',
+  doc: 'tstats [fillnull_value=<v>] <fn>(<field>) [AS name]... [FROM datamodel=<Model>.<Dataset>] [WHERE <search>] [BY <fields> [span=<span>]]: statistics over a data model or indexed fields.',
+  parse: parseTstats,
+  kind: () => 'transforming',
+  orderSensitive: (a) => a.aggregations.some((x) => x.blueprint.orderSensitive === true),
+  ordersOutput: () => true,
+  writes: () => '*',
+  // The dataset evaluator works on copies: the events it reads are never written.
+  emitsOwnRows: () => true,
+  outputFields: (a) => ({ fields: new Set([...a.by, ...a.aggregations.map((x) => x.as)]), open: false }),
+  readsEvents: () => true,
+  eventQuery: tstatsQuery,
+  create: (args, ctx, next) => {
+    const ds = args.dataset;
+    if (args.from && !ds) throw new SplError('SPL_BAD_ARGUMENT', 'tstats was not planned: its data model is unresolved', args.from.span, ctx.source);
+    const evaluator = ds ? ds.evaluator({ now: ctx.now, tz: ctx.tz, lookups: ctx.lookups, warn: (m) => ctx.warn(m) }) : null;
+    const names = ds ? datasetFieldNames(ds.resolved, 'prefixed') : new Map(INDEX_FIELDS.map((f) => [f, f] as const));
+    const view = new DatasetView(names, new Row());
+    const where = compileSearch(args.where, ctx.source);
+    const agg = new Aggregator(args.aggregations, ctx);
+    const by = args.by;
+    const timeAt = by.indexOf('_time');
+    const fill: FieldValue | null = args.fillnull;
+    // The row being counted: the view of an evaluated event, or a held copy (below).
+    let current: Result = view;
+    // Its BY values: null fields filled (or the row dropped), _time binned.
+    let bin: ((t: number) => number) | null = args.span ? timeBinner(args.span, ctx.tz, 0) : null;
+    const keyRow: Result = {
+      get: (f) => {
+        const v = current.get(f);
+        if (v === null) return fill;
+        if (f === '_time' && bin) {
+          const t = toNumber(v as Scalar);
+          return t === null ? v : bin(t);
+        }
+        return v;
+      },
+      set: () => {},
+      fieldNames: () => by,
+      clone: () => keyRow,
+    };
+    const keys = new GroupKeys(by);
+    const groups = new Map<string, { values: Scalar[]; state: Accumulator[] }>();
+    const count = () => {
+      for (const g of keys.all(keyRow)) {
+        let e = groups.get(g.key);
+        if (!e) groups.set(g.key, (e = { values: g.values, state: agg.newState() }));
+        agg.feed(e.state, current);
+      }
+    };
+    // `by _time` without span=: the span depends on the range of the data, so rows wait (a copy of the
+    // fields the statistics read) until it is known.
+    const held: Result[] | null = timeAt >= 0 && !bin ? [] : null;
+    const needed = [...new Set([...by, ...args.aggregations.flatMap((a) => (a.field ? [a.field] : [])), '_time'])];
+    const take = (row: Result) => {
+      view.of(row);
+      if (!where(view)) return;
+      if (held === null) count();
+      else held.push(new Row(needed.map((f) => [f, view.get(f)] as const).filter((x): x is readonly [string, FieldValue] => x[1] !== null)));
+    };
+    return {
+      push: (row) => {
+        if (evaluator) evaluator.evaluate(row, take);
+        else take(row);
+      },
+      end: () => {
+        if (held !== null) {
+          let lo = Infinity;
+          let hi = -Infinity;
+          for (const r of held) {
+            const t = toNumber(r.get('_time') as Scalar | null);
+            if (t === null) continue;
+            if (t < lo) lo = t;
+            if (t > hi) hi = t;
+          }
+          if (lo <= hi) bin = timeBinner(autoTimeSpan(lo, hi, DEFAULT_BINS, null, ctx.tz, 0), ctx.tz, 0);
+          // Held rows passed WHERE already.
+          for (const r of held) {
+            current = r;
+            count();
+          }
+          held.length = 0;
+        }
+        if (by.length === 0 && groups.size === 0) groups.set('', { values: [], state: agg.newState() });
+        const all = sortByValues([...groups.values()]);
+        groups.clear();
+        for (const g of all) {
+          const out = new Row();
+          by.forEach((f, i) => out.set(f, g.values[i]!));
+          agg.write(g.state, out);
+          next.push(out);
+        }
+        next.end();
+      },
+    };
+  },
+});
+
+function parseTstats(p: ArgParser): TstatsArgs {
+  const args: TstatsArgs = { fillnull: null, aggregations: [], from: null, nodename: null, where: null, by: [], span: null, dataset: null };
+  // Options and statistical functions, up to FROM / WHERE / BY.
+  for (;;) {
+    const t = p.peek('search');
+    if (t.kind === 'comma') {
+      p.next('search');
+      continue;
+    }
+    if (t.kind !== 'word' || CLAUSES.includes(t.value.toLowerCase())) break;
+    const o = p.option(OPTIONS);
+    if (o) {
+      option(p, args, o.key, o.value, o.valueSpan);
+      continue;
+    }
+    const eq = p.peek2('search');
+    if (eq.kind === 'op' && eq.value === '=') throw p.error(`unknown tstats option "${t.value}" (options: ${OPTIONS.join(', ')})`, t.span, 'SPL_BAD_ARGUMENT');
+    const a = parseAggregation(p);
+    if (a.fnName === 'list') throw new SplError('SPL_UNSUPPORTED_FUNCTION', 'tstats does not support list(): use values()', a.span, p.source);
+    if (a.expr) throw new SplError('SPL_UNSUPPORTED_FUNCTION', 'tstats does not support eval() inside its functions: filter in WHERE, or use stats after tstats', a.span, p.source);
+    if (a.field !== null && a.field.includes('*')) throw p.error(`tstats functions take one field, not a wildcard: ${a.field}`, a.span, 'SPL_BAD_ARGUMENT');
+    args.aggregations.push(a);
+  }
+  if (args.aggregations.length === 0) throw p.error('tstats needs at least one statistical function, e.g. tstats count', p.peek('search').span);
+  const from = p.acceptWord('from');
+  if (from) {
+    const dm = p.option(['datamodel']);
+    if (!dm) {
+      const t = p.peek('search');
+      throw p.error('tstats FROM takes datamodel=<Model>[.<Dataset>] (tscollect namespaces and sid= are not supported)', t.kind === 'eof' ? from.span : t.span, 'SPL_BAD_ARGUMENT');
+    }
+    const dot = dm.value.indexOf('.');
+    const model = dot < 0 ? dm.value : dm.value.slice(0, dot);
+    if (model === '') throw p.error('expected a data model name after datamodel=', dm.valueSpan, 'SPL_BAD_ARGUMENT');
+    args.from = { model, dataset: dot < 0 ? null : dm.value.slice(dot + 1), span: cover(from.span, dm.span) };
+  }
+  const where = p.acceptWord('where');
+  if (where) {
+    const e = p.searchExprUntil(['by']);
+    if (!e) throw p.error('WHERE needs a search, e.g. WHERE Processes.process_name=curl', p.peek('search').span);
+    args.where = takeNodename(p, args, e);
+    checkWhere(p.source, args.where, true);
+  }
+  if (p.acceptWord('by')) {
+    for (;;) {
+      const fields = p.fieldList();
+      for (const f of fields) {
+        if (f.name.includes('*')) throw p.error('tstats BY takes field names, not wildcards', f.span, 'SPL_BAD_ARGUMENT');
+        args.by.push(f.name);
+      }
+      if (p.peek('search').kind === 'lparen' && fields.at(-1)?.name.toUpperCase() === 'PREFIX') throw p.error('PREFIX() is not supported', fields.at(-1)!.span, 'SPL_BAD_ARGUMENT');
+      const o = p.option(['span']);
+      if (o) {
+        args.span = spanOf(p, o.value, o.valueSpan);
+        continue;
+      }
+      if (p.accept('comma')) continue;
+      break;
+    }
+    if (args.by.length === 0) throw p.error('BY needs at least one field', p.peek('search').span);
+  }
+  if (args.span && !args.by.includes('_time')) throw p.error('span= bins _time: add _time to the BY fields', p.peek('search').span, 'SPL_BAD_ARGUMENT');
+  const rest = p.peek('search');
+  if (rest.kind === 'word' && CLAUSES.includes(rest.value.toLowerCase())) throw p.error(`tstats clauses come in the order FROM, WHERE, BY: unexpected ${rest.value.toUpperCase()} here`, rest.span);
+  return args;
+}
+
+function option(p: ArgParser, args: TstatsArgs, key: string, value: string, at: Span): void {
+  switch (key) {
+    case 'fillnull_value':
+      args.fillnull = value;
+      return;
+    case 'prestats':
+      if (p.parseBool(value, at)) throw p.error('tstats prestats=true is not supported: run stats, chart or timechart on tstats results instead', at, 'SPL_BAD_ARGUMENT');
+      return;
+    case 'append':
+      if (p.parseBool(value, at)) throw p.error('tstats append=true needs prestats=true, which is not supported', at, 'SPL_BAD_ARGUMENT');
+      return;
+    case 'chunk_size':
+      p.parseInt(value, at, 1);
+      return;
+    default:
+      p.parseBool(value, at);
+  }
+}
+
+function spanOf(p: ArgParser, text: string, at: Span): BinSpan | null {
+  if (text.toLowerCase() === 'auto') return null;
+  let s: BinSpan;
+  try {
+    s = parseSpan(text);
+  } catch (e) {
+    if (e instanceof VigilError) throw p.error(e.message, at, 'SPL_BAD_ARGUMENT');
+    throw e;
+  }
+  if (s.kind === 'log') throw p.error('a log span cannot bin _time', at, 'SPL_BAD_ARGUMENT');
+  if (s.kind === 'seconds' && !Number.isInteger(s.seconds)) throw p.error('tstats spans do not support subseconds', at, 'SPL_BAD_ARGUMENT');
+  return s;
+}
+
+/** Takes `nodename=<path>` out of the WHERE (a top-level term only): it selects the dataset, it matches nothing. */
+function takeNodename(p: ArgParser, args: TstatsArgs, e: SearchExpr): SearchExpr | null {
+  const isNode = (x: SearchExpr) => x.kind === 'compare' && x.field.toLowerCase() === 'nodename';
+  const items = e.kind === 'and' ? e.items : [e];
+  const kept: SearchExpr[] = [];
+  for (const x of items) {
+    if (!isNode(x)) {
+      kept.push(x);
+      continue;
+    }
+    const c = x as Extract<SearchExpr, { kind: 'compare' }>;
+    if (c.op !== '=') throw p.error('nodename takes = and a dataset path', c.span, 'SPL_BAD_ARGUMENT');
+    if (args.nodename) throw p.error('nodename is given twice', c.span, 'SPL_BAD_ARGUMENT');
+    args.nodename = { path: c.value.value, span: c.span };
+  }
+  if (kept.length === 0) return null;
+  return kept.length === 1 ? kept[0]! : { ...e, items: kept } as SearchExpr;
+}
+
+/**
+ * A WHERE matches field values: `nodename` only as a top-level term, `earliest=`/`latest=` only as top-level
+ * terms (anywhere else they have no meaning), and no bare terms (tstats cannot search raw text).
+ */
+function checkWhere(source: SourceText, e: SearchExpr | null, top: boolean): void {
+  if (e === null) return;
+  switch (e.kind) {
+    case 'and':
+      e.items.forEach((i) => checkWhere(source, i, top));
+      return;
+    case 'or':
+      e.items.forEach((i) => checkWhere(source, i, false));
+      return;
+    case 'not':
+      checkWhere(source, e.expr, false);
+      return;
+    case 'time':
+      if (!top) throw new SplError('SPL_BAD_ARGUMENT', `${e.which}= must not be inside OR or NOT`, e.span, source);
+      return;
+    case 'compare':
+      if (e.field.toLowerCase() === 'nodename') throw new SplError('SPL_BAD_ARGUMENT', 'nodename must be a term of its own, not inside OR or NOT', e.span, source);
+      return;
+    case 'term':
+      throw new SplError('SPL_BAD_ARGUMENT', `tstats WHERE compares fields; "${e.value.value}" would search raw text, which tstats cannot: write <field>=${e.value.quoted ? `"${e.value.value}"` : e.value.value}`, e.span, source);
+    case 'subsearch':
+      throw new SplError('SPL_UNSUPPORTED_COMMAND', 'subsearches ([ ... ]) are not supported yet', e.span, source);
+    default:
+      return;
+  }
+}
+
+/**
+ * Plan time: resolves the dataset and says which events to read — the dataset's leading search (its
+ * constraint, with event types expanded into their searches, so `tag=process` becomes `sourcetype=...` and is
+ * pushed into the scan) — and a prefilter from the WHERE: its time bounds, its conditions on the events'
+ * metadata, and its conditions on dataset fields that equal the event's own fields (CompiledDataset.rawFields).
+ */
+function tstatsQuery(args: TstatsArgs, env: EventQueryEnv): EventQuery<TstatsArgs> {
+  if (!args.from) return { args, lead: null, prefilter: eventConditions(args.where, null) };
+  const k = env.knowledge;
+  const { model, dataset } = args.from;
+  const path = args.nodename?.path ?? dataset;
+  if (!k) throw new SplError('SPL_UNKNOWN_DATAMODEL', `unknown data model "${model}" (no data models are loaded)`, args.from.span, env.source);
+  const r = k.dataset(model, path);
+  if (!r.ok) throw new SplError(r.code, r.message, args.nodename && r.code === 'SPL_UNKNOWN_DATAMODEL' && k.dataModelNames().includes(model) ? args.nodename.span : args.from.span, env.source);
+  const ds = r.dataset;
+  if (args.nodename && dataset !== null && !ds.resolved.chain.some((d) => d.name === dataset)) {
+    throw new SplError('SPL_UNKNOWN_DATAMODEL', `nodename=${args.nodename.path} is not under dataset ${dataset} of data model ${model}`, args.nodename.span, env.source);
+  }
+  return {
+    args: { ...args, dataset: ds },
+    lead: ds.lead ? respan(ds.lead, args.from.span) : null,
+    prefilter: eventConditions(args.where, ds),
+  };
+}
+
+/**
+ * The part of a WHERE that is a condition on the events themselves, for pushdowns only: time bounds and
+ * metadata terms as written, and terms on dataset fields whose row value is the event's field (renamed to it).
+ * A term on a filled field (`"unknown"` when absent) says something only when its values cannot match the
+ * fill. What cannot be said becomes "everything" (a conjunct dropped; an OR or a NOT as a whole).
+ */
+function eventConditions(where: SearchExpr | null, ds: CompiledDataset | null): SearchExpr | null {
+  const everything = (at: Span): SearchExpr => ({ kind: 'and', items: [], span: at });
+  const prefix = ds ? `${ds.resolved.prefix}.` : null;
+  const rawField = (name: string): { field: string; fill: string | null } | null => {
+    if (METADATA.has(name)) return { field: name, fill: null };
+    if (prefix === null || !name.startsWith(prefix)) return null;
+    const f = name.slice(prefix.length);
+    const fill = ds!.rawFields.get(f);
+    return fill === undefined ? null : { field: f, fill };
+  };
+  const map = (e: SearchExpr): SearchExpr | null => {
+    switch (e.kind) {
+      case 'and': {
+        const items = e.items.map(map).filter((x): x is SearchExpr => x !== null);
+        return { ...e, items };
+      }
+      case 'or': {
+        const items = e.items.map(map);
+        return items.some((x) => x === null) ? null : { ...e, items: items as SearchExpr[] };
+      }
+      case 'time':
+        return e;
+      case 'compare': {
+        const r = rawField(e.field);
+        if (!r) return null;
+        if (r.fill !== null && (e.op !== '=' || valueMatcher(e.value, e.caseSensitive)(r.fill))) return null;
+        return { ...e, field: r.field };
+      }
+      case 'in': {
+        const r = rawField(e.field);
+        if (!r) return null;
+        if (r.fill !== null && e.values.some((v) => valueMatcher(v, false)(r.fill!))) return null;
+        return { ...e, field: r.field };
+      }
+      default:
+        return null;
+    }
+  };
+  if (where === null) return null;
+  return map(where) ?? everything(where.span);
+}

@@ -1,0 +1,58 @@
+import type { ResolvedDataset } from '../../datamodels/library.js';
+import { BASE_FIELDS } from '../../datamodels/model.js';
+import { Row, type Result } from '../../events/result.js';
+import type { FieldValue } from '../../events/value.js';
+
+/**
+ * The names a dataset's rows show, each mapped to the field of the evaluated event it reads: the base fields
+ * as they are, and the dataset's fields either prefixed with the root dataset's name (`Processes.dest`:
+ * tstats, `datamodel ... search`) or plain (`dest`: `datamodel ... flat`). Any other name has no value, as a
+ * field outside the dataset has none in Splunk.
+ */
+export function datasetFieldNames(ds: ResolvedDataset | null, mode: 'prefixed' | 'flat', extra: readonly string[] = []): ReadonlyMap<string, string> {
+  const names = new Map<string, string>();
+  for (const f of [...BASE_FIELDS, ...extra]) names.set(f, f);
+  if (ds) for (const f of ds.fields) names.set(mode === 'prefixed' ? `${ds.prefix}.${f.name}` : f.name, f.name);
+  return names;
+}
+
+/** A read-only view of an evaluated event under the names of `datasetFieldNames` (tstats reads rows this way). */
+export class DatasetView implements Result {
+  constructor(
+    private readonly names: ReadonlyMap<string, string>,
+    private inner: Result,
+  ) {}
+
+  /** Points the view at another event (one view serves every event of a run). */
+  of(inner: Result): this {
+    this.inner = inner;
+    return this;
+  }
+
+  get(field: string): FieldValue | null {
+    const f = this.names.get(field);
+    return f === undefined ? null : this.inner.get(f);
+  }
+
+  set(): void {
+    throw new Error('a dataset view is read-only');
+  }
+
+  fieldNames(): string[] {
+    return [...this.names.keys()].filter((n) => this.get(n) !== null);
+  }
+
+  clone(): Result {
+    return materialize(this.names, this.inner);
+  }
+}
+
+/** The dataset's row as a plain result: every name of `names` that has a value, in order. */
+export function materialize(names: ReadonlyMap<string, string>, inner: Result): Row {
+  const out = new Row();
+  for (const [name, f] of names) {
+    const v = inner.get(f);
+    if (v !== null) out.set(name, v);
+  }
+  return out;
+}
