@@ -31,11 +31,16 @@ export interface Attempt {
   succeeded(): void;
 }
 
-export type ThrottleDecision = { ok: true; attempt: Attempt } | { ok: false; retryAfterSeconds: number };
+/**
+ * `firstRefusal`: the first refusal of this key in its window. Callers log only that one: a line per refused
+ * attempt would let a guesser fill the disk.
+ */
+export type ThrottleDecision = { ok: true; attempt: Attempt } | { ok: false; retryAfterSeconds: number; firstRefusal: boolean };
 
 interface Window {
   count: number;
   since: number;
+  refused: boolean;
 }
 
 /**
@@ -64,9 +69,13 @@ export class AuthThrottle {
       this.windows.delete(key);
       w = undefined;
     }
-    if (w !== undefined && w.count >= this.limit) return { ok: false, retryAfterSeconds: Math.ceil((w.since + this.windowMs - t) / 1000) };
+    if (w !== undefined && w.count >= this.limit) {
+      const firstRefusal = !w.refused;
+      w.refused = true;
+      return { ok: false, retryAfterSeconds: Math.ceil((w.since + this.windowMs - t) / 1000), firstRefusal };
+    }
     if (w === undefined) {
-      w = { count: 0, since: t };
+      w = { count: 0, since: t, refused: false };
       this.windows.set(key, w);
       if (this.windows.size > this.maxTracked) this.windows.delete(this.windows.keys().next().value as string);
     }

@@ -314,8 +314,11 @@ export function createHecServer(options: HecServerOptions): HecServer {
 
     // Token guesses (code 4) are throttled per client. A locked-out client's token is not even checked (a valid
     // one must not answer differently), and it gets 503 code 9 with Retry-After, which every HEC client retries.
-    const gate = throttle.attempt(clients.keyOf(req.socket.remoteAddress, header(req, clients.header)));
+    const client = clients.keyOf(req.socket.remoteAddress, header(req, clients.header));
+    const gate = throttle.attempt(client);
     if (!gate.ok) {
+      // Once per client and window: a line per refused request would let a guesser fill the disk.
+      if (gate.firstRefusal) log('warn', `authentication throttled: client ${client} is refused for ${gate.retryAfterSeconds} s after too many wrong tokens (hec.authThrottle)`, { client });
       stats.request(null);
       return send(req, res, { ...hecReply(HEC.SERVER_BUSY), headers: { 'Retry-After': String(gate.retryAfterSeconds) } }, null);
     }

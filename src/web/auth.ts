@@ -30,8 +30,9 @@ export function authMiddleware(deps: ApiDeps, sessions: SessionStore, guard: Aut
     const header = c.req.header('authorization');
     if (header !== undefined) {
       // Wrong API tokens count against the client like failed logins (session cookies are 256-bit random: not guessable).
-      const gate = guard.clients.attempt(guard.clientOf(c));
-      if (!gate.ok) return throttled(c, gate.retryAfterSeconds);
+      const client = guard.clientOf(c);
+      const gate = guard.clients.attempt(client);
+      if (!gate.ok) return guard.refuse(c, gate, `client ${client}`);
       const parts = authorizationParts(header);
       const scheme = parts?.scheme.toLowerCase();
       const t = parts && (scheme === 'bearer' || scheme === 'splunk') && !hasSpace(parts.credentials) ? tokens.lookup(parts.credentials) : null;
@@ -84,8 +85,9 @@ export function loginRoutes(app: Hono<ApiEnv>, deps: ApiDeps, sessions: SessionS
     if (!/^application\/json\b/i.test(c.req.header('content-type') ?? '')) return fail(c, 415, 'USAGE', 'send JSON: {"username": "...", "password": "..."} or {"token": "..."}');
     // Counted as it starts, before the body is read and the (asynchronous) password checked: parallel guesses
     // cannot all pass a check made before the first of them failed. Only a success takes it back.
-    const gate = guard.clients.attempt(guard.clientOf(c));
-    if (!gate.ok) return throttled(c, gate.retryAfterSeconds);
+    const client = guard.clientOf(c);
+    const gate = guard.clients.attempt(client);
+    if (!gate.ok) return guard.refuse(c, gate, `client ${client}`);
     // Read within the login's own small limit (nothing is known of the client yet). A body refused or unusable
     // counts as a failed login, so such requests are throttled like wrong passwords.
     let body: Record<string, unknown> | null;
@@ -105,7 +107,8 @@ export function loginRoutes(app: Hono<ApiEnv>, deps: ApiDeps, sessions: SessionS
     } else if (typeof body['username'] === 'string' && typeof body['password'] === 'string') {
       // Password guesses also count per user name, from every client together.
       const acct = guard.accounts.attempt(accountKey(body['username']));
-      if (!acct.ok) return throttled(c, acct.retryAfterSeconds);
+      // The name as the guesser sent it, cut and quoted: a log line stays one short line.
+      if (!acct.ok) return guard.refuse(c, acct, `user name ${JSON.stringify(body['username'].slice(0, 64))}`);
       account = acct.attempt;
       const u = await authenticate(users, body['username'], body['password']);
       if (u) user = u.name;
@@ -142,6 +145,8 @@ export interface AuthGuard {
   clients: AuthThrottle;
   accounts: AuthThrottle;
   clientOf(c: Ctx): string;
+  /** 429 THROTTLED with Retry-After; the first refusal of `who` in its window is logged. */
+  refuse(c: Ctx, decision: { retryAfterSeconds: number; firstRefusal: boolean }, who: string): Response;
 }
 
 export function authGuard(deps: ApiDeps): AuthGuard {
@@ -151,17 +156,19 @@ export function authGuard(deps: ApiDeps): AuthGuard {
     clients: new AuthThrottle(t.maxFailures, t.windowMs, t.maxTracked),
     accounts: new AuthThrottle(t.maxAccountFailures ?? DEFAULT_AUTH_THROTTLE.maxAccountFailures, t.windowMs, t.maxTracked),
     clientOf: (c) => identity.keyOf(peerAddress(c), c.req.header(identity.header)),
+    refuse: (c, decision, who) => {
+      if (decision.firstRefusal) {
+        deps.log?.('warn', `authentication throttled: ${who} is refused for ${decision.retryAfterSeconds} s after too many failed logins or API tokens (http.authThrottle)`);
+      }
+      c.header('Retry-After', String(decision.retryAfterSeconds));
+      return fail(c, 429, 'THROTTLED', `too many failed logins or API tokens; try again in ${decision.retryAfterSeconds} s`);
+    },
   };
 }
 
 /** A user name as a throttle key: its digest, so the names a guesser makes up cost the same memory whatever their length. */
 function accountKey(name: string): string {
   return createHash('sha256').update(name).digest('base64url');
-}
-
-function throttled(c: Ctx, retryAfterSeconds: number) {
-  c.header('Retry-After', String(retryAfterSeconds));
-  return fail(c, 429, 'THROTTLED', `too many failed logins or API tokens; try again in ${retryAfterSeconds} s`);
 }
 
 function peerAddress(c: Ctx): string | undefined {

@@ -59,6 +59,8 @@ export interface ApiDeps {
   now?: () => number;
   /** Trusted proxies and the failed-authentication throttle (`http.trustedProxies`, `http.clientIpHeader`, `http.authThrottle`). */
   clientAuth?: ClientIdentityConfig & { authThrottle: AuthThrottleConfig };
+  /** Where the API reports what an operator should see (authentication lockouts); default nowhere. */
+  log?: (level: 'info' | 'warn' | 'error', message: string) => void;
   /** Request body limits and timeouts (`http.maxBodyBytes`, `http.maxLoginBodyBytes`, `http.body*Timeout`); default the config's defaults. */
   requestLimits?: Pick<HttpConfig, 'maxBodyBytes' | 'maxLoginBodyBytes' | 'timeouts'>;
 }

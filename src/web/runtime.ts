@@ -184,6 +184,7 @@ export async function startServer(config: VigilConfig, opts: StartOptions = {}):
       clientAuth: config.http,
       now: () => clock.now(),
       requestLimits: config.http,
+      ...(opts.log ? { log: opts.log } : {}),
     });
     http = await listenHttp(api, config.http);
     // How `vigil backfill` finds this server, to run through it rather than write to the store itself.

@@ -19,7 +19,7 @@ describe('AuthThrottle', () => {
   it('counts an attempt as it starts: parallel attempts beyond the limit are refused before any of them failed', () => {
     const t = throttle({ t: 0 });
     const inFlight = [granted(t, 'a'), granted(t, 'a'), granted(t, 'a')];
-    expect(t.attempt('a')).toEqual({ ok: false, retryAfterSeconds: 60 });
+    expect(t.attempt('a')).toEqual({ ok: false, retryAfterSeconds: 60, firstRefusal: true });
     expect(t.attempt('b').ok).toBe(true);
     // One of them succeeds: only its own attempt is taken back.
     inFlight[0]!.succeeded();
@@ -44,9 +44,24 @@ describe('AuthThrottle', () => {
     const t = throttle(clock);
     for (let i = 0; i < 3; i++) granted(t, 'a');
     clock.t += 45_500;
-    expect(t.attempt('a')).toEqual({ ok: false, retryAfterSeconds: 15 });
+    expect(t.attempt('a')).toEqual({ ok: false, retryAfterSeconds: 15, firstRefusal: true });
     clock.t += 14_500;
     expect(t.attempt('a').ok).toBe(true);
+  });
+
+  it('marks only the first refusal of a key in each window (what callers log)', () => {
+    const clock = { t: 0 };
+    const t = throttle(clock);
+    for (let i = 0; i < 3; i++) granted(t, 'a');
+    const refusals = Array.from({ length: 1000 }, () => t.attempt('a'));
+    expect(refusals.map((d) => !d.ok && d.firstRefusal).filter(Boolean)).toHaveLength(1);
+    expect(refusals[0]).toMatchObject({ ok: false, firstRefusal: true });
+    for (let i = 0; i < 3; i++) granted(t, 'b');
+    expect(t.attempt('b')).toMatchObject({ ok: false, firstRefusal: true });
+    clock.t += 60_000; // the next window: a new lockout is reported again
+    for (let i = 0; i < 3; i++) granted(t, 'a');
+    expect(t.attempt('a')).toMatchObject({ ok: false, firstRefusal: true });
+    expect(t.attempt('a')).toMatchObject({ ok: false, firstRefusal: false });
   });
 
   it('remembers at most maxTracked keys (a client spraying addresses cannot grow memory); successes leave nothing', () => {

@@ -9,8 +9,13 @@ afterEach(async () => {
   hec = null;
 });
 
+let logged: string[] = [];
 async function serve(overrides: Partial<HecConfig> = {}): Promise<Running> {
-  hec = await start({ config: hecConfig({ authThrottle: { maxFailures: 3, windowMs: 60_000, maxTracked: 1000 }, ...overrides }) });
+  logged = [];
+  hec = await start({
+    config: hecConfig({ authThrottle: { maxFailures: 3, windowMs: 60_000, maxTracked: 1000 }, ...overrides }),
+    log: (level, message) => logged.push(`${level}: ${message}`),
+  });
   return hec;
 }
 
@@ -34,6 +39,18 @@ describe('HEC token throttle', () => {
     expect(Number(valid.headers['retry-after'])).toBeGreaterThan(0);
     expect(Number(valid.headers['retry-after'])).toBeLessThanOrEqual(60);
     expect(h.store.events).toEqual([]);
+  });
+
+  it('logs a lockout once per client and window, however many requests it refuses', async () => {
+    const h = await serve({ trustedProxies: ['127.0.0.0/8', '::1'] });
+    for (const client of ['203.0.113.5', '203.0.113.6']) {
+      await Promise.all(Array.from({ length: 200 }, (_, i) => post(h, `wrong-${i}`, client)));
+      for (let i = 0; i < 5; i++) expect((await post(h, TOKEN, client)).text).toBe(BUSY);
+    }
+    expect(logged.filter((l) => l.includes('throttled'))).toEqual([
+      expect.stringMatching(/^warn: authentication throttled: client 203\.0\.113\.5 is refused for \d+ s after too many wrong tokens \(hec\.authThrottle\)$/),
+      expect.stringMatching(/^warn: authentication throttled: client 203\.0\.113\.6 is refused/),
+    ]);
   });
 
   it('does not count requests without a token, and a success takes back only its own attempt', async () => {

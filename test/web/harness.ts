@@ -5,7 +5,7 @@ import { loadConfig, type VigilConfig } from '../../src/config/index.js';
 import { BUNDLED_DATASETS_DIR } from '../../src/detections/datasets.js';
 import type { Clock } from '../../src/schedule/scheduler.js';
 import type { RunRecord } from '../../src/store/types.js';
-import { startServer, type VigilServer } from '../../src/web/runtime.js';
+import { startServer, type StartOptions, type VigilServer } from '../../src/web/runtime.js';
 import { hashPassword, type UserConfig } from '../../src/web/users.js';
 
 /** A clock that stands still unless a test moves it. */
@@ -38,7 +38,7 @@ export interface Harness {
 
 /** A real `vigil serve` (store, HEC, scheduler not started, API) in a temp dir, on free ports. */
 export async function startHarness(
-  opts: { clock?: Clock; consoleDir?: string | null; users?: UserConfig[]; configure?: (config: VigilConfig) => void } = {},
+  opts: { clock?: Clock; consoleDir?: string | null; users?: UserConfig[]; configure?: (config: VigilConfig) => void; log?: StartOptions['log'] } = {},
 ): Promise<Harness> {
   const dataDir = mkdtempSync(join(tmpdir(), 'vigil-web-'));
   const config = await loadConfig({ env: {}, flags: { dataDir, port: 0, hecPort: 0 } });
@@ -50,6 +50,7 @@ export async function startHarness(
     users,
     consoleDir: opts.consoleDir ?? null,
     ...(opts.clock ? { clock: opts.clock } : {}),
+    ...(opts.log ? { log: opts.log } : {}),
   });
   return {
     server,

@@ -63,6 +63,19 @@ describe('API authentication throttle (10 failures per client and per user name 
     expect((await login({ username: USER, password: PASSWORD }, '203.0.113.2')).status).toBe(200);
   });
 
+  it('logs a lockout once per client and per user name in a window, however many requests it refuses', async () => {
+    const logged: string[] = [];
+    h = await startHarness({ configure: (c) => (c.http.trustedProxies = ['127.0.0.1', '::1']), log: (level, message) => logged.push(`${level}: ${message}`) });
+    await Promise.all(Array.from({ length: 100 }, (_, i) => bearer(`nope-${i}`)));
+    for (let i = 0; i < 5; i++) expect((await bearer(h.apiToken)).status).toBe(429);
+    // One user name guessed from many addresses: each address stays under its own limit.
+    for (let i = 0; i < 15; i++) await login({ username: `${USER}\nforged log line`, password: 'x' }, `203.0.113.${i}`);
+    expect(logged.filter((l) => l.includes('throttled'))).toEqual([
+      expect.stringMatching(/^warn: authentication throttled: client 127\.0\.0\.1 is refused for \d+ s after too many failed logins or API tokens \(http\.authThrottle\)$/),
+      expect.stringMatching(/^warn: authentication throttled: user name "alice\\nforged log line" is refused for \d+ s after too many failed logins or API tokens \(http\.authThrottle\)$/),
+    ]);
+  });
+
   it('counts password guesses per user name across clients', async () => {
     h = await startHarness({ configure: (c) => (c.http.trustedProxies = ['127.0.0.1', '::1']) });
     for (let i = 0; i < 10; i++) expect((await login({ username: USER, password: 'x' }, `203.0.113.${i}`)).status).toBe(401);
