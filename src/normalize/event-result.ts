@@ -161,7 +161,7 @@ export class EventResult implements Result {
   private parsed(x: Extraction): Record<string, unknown> | null {
     if (x.json === undefined) {
       x.json = parseObject(this.event);
-      x.view = x.json !== null && x.isovalent ? tetragonView(x.json) : null;
+      x.view = x.json !== null && x.isovalent ? tetragonView(x.json, this.event._time) : null;
     }
     return x.json;
   }
@@ -181,10 +181,9 @@ export class EventResult implements Result {
         const cim = (x.cim ??= new Array<FieldValue | null | undefined>(TETRAGON_CIM_FIELDS.length).fill(undefined));
         let v = cim[id];
         if (v === undefined) {
-          v = tetragonIndexedField(this.event._raw, spans, id);
+          v = tetragonIndexedField(this.event._raw, spans, id, this.event._time);
           // Absent CIM source: the JSON path of that name, a top-level key (CIM names have no dots).
           if (v === null) v = spansField(this.event._raw, spans, field) ?? null;
-          else if (v === undefined) v = this.fromJson(x, field);
           cim[id] = v;
         }
         return v;

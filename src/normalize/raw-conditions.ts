@@ -28,9 +28,11 @@ function isUnsafe(c: number): boolean {
  * string   — always a whole JSON string;
  * basename — the tail of a JSON string after its last `/` (or the whole string);
  * command  — two JSON strings joined by a space that is not in `_raw` (`binary + " " + arguments`);
+ * path     — a whole JSON string, possibly with a `/` put in front that `_raw` lacks (file_path);
+ * derived  — computed from the event (lower-cased, mapped, a timestamp): nothing of its text is in `_raw`;
  * any      — a JSON path: a string, number, boolean or null.
  */
-type ValueKind = 'string' | 'basename' | 'command' | 'any';
+type ValueKind = 'string' | 'basename' | 'command' | 'path' | 'derived' | 'any';
 
 interface CimSpec {
   kind: ValueKind;
@@ -44,10 +46,33 @@ const all = (...items: RawFilter[]): RawFilter => ({ kind: 'and', items });
 const any = (...items: RawFilter[]): RawFilter => ({ kind: 'or', items });
 
 const PARENT_BINARY = all(has('parent'), has('binary'));
-const CONNECT = has('process_connect');
+const NODE = has('node_name');
+const SRC_IP = any(has('source_ip'), has('saddr'));
+// A connect kprobe's destination may be its sockaddr_arg's `addr`/`port`.
+const DEST_IP = any(has('destination_ip'), has('daddr'), has('sockaddr_arg'));
+const FILE_ARG = any(has('file_arg'), has('path_arg'));
 
-/** The CIM fields of normalize/tetragon.ts; vendor_product is a constant, so it gives no condition. */
+/** The CIM fields of normalize/tetragon.ts; constants (and action, one of a few words) give no condition. */
 const CIM = new Map<string, CimSpec | null>(Object.entries({
+  action: null,
+  // The node, or a connection's destination address.
+  dest: { kind: 'string', exists: any(NODE, DEST_IP) },
+  user: { kind: 'string', exists: all(has('user'), has('name')) },
+  parent_user: { kind: 'string', exists: all(has('parent'), has('user'), has('name')) },
+  process_guid: { kind: 'string', exists: has('exec_id') },
+  parent_process_guid: { kind: 'string', exists: any(has('exec_id'), has('parent_exec_id')) },
+  file_path: { kind: 'path', exists: all(has('path'), FILE_ARG) },
+  file_name: { kind: 'basename', exists: all(has('path'), FILE_ARG) },
+  file_acl: { kind: 'string', exists: all(has('permission'), FILE_ARG) },
+  file_create_time: { kind: 'derived', exists: FILE_ARG },
+  file_modify_time: { kind: 'derived', exists: FILE_ARG },
+  file_access_time: { kind: 'derived', exists: FILE_ARG },
+  src: { kind: 'string', exists: SRC_IP },
+  transport: { kind: 'derived', exists: has('protocol') },
+  protocol: { kind: 'derived', exists: any(SRC_IP, DEST_IP) },
+  direction: null,
+  dvc: { kind: 'string', exists: NODE },
+  os: null,
   process: { kind: 'command', exists: has('binary') },
   process_name: { kind: 'basename', exists: has('binary') },
   process_exec: { kind: 'basename', exists: has('binary') },
@@ -65,13 +90,12 @@ const CIM = new Map<string, CimSpec | null>(Object.entries({
   pod_image_name: { kind: 'string', exists: all(has('image'), has('name')) },
   container_id: { kind: 'string', exists: all(has('container'), has('id')) },
   cluster_name: { kind: 'string', exists: has('cluster_name') },
-  node_name: { kind: 'string', exists: has('node_name') },
+  node_name: { kind: 'string', exists: NODE },
   vendor_product: null,
-  src_ip: { kind: 'string', exists: all(CONNECT, any(has('source_ip'), has('saddr'))) },
-  dest_ip: { kind: 'string', exists: all(CONNECT, any(has('destination_ip'), has('daddr'))) },
-  src_port: { kind: 'any', exists: all(CONNECT, any(has('source_port'), has('sport'))) },
-  dest_port: { kind: 'any', exists: all(CONNECT, any(has('destination_port'), has('dport'))) },
-  protocol: { kind: 'any', exists: all(CONNECT, has('protocol')) },
+  src_ip: { kind: 'string', exists: SRC_IP },
+  dest_ip: { kind: 'string', exists: DEST_IP },
+  src_port: { kind: 'any', exists: any(has('source_port'), has('sport')) },
+  dest_port: { kind: 'any', exists: any(has('destination_port'), has('dport'), has('sockaddr_arg')) },
 } satisfies Record<string, CimSpec | null>));
 
 /** A run of safe characters cut from a pattern literal or a field name. */
@@ -166,6 +190,7 @@ function numberish(piece: string): boolean {
 
 /** Conditions on the value's text; [] when nothing can be said. */
 function valueConditions(kind: ValueKind, pattern: string): RawFilter[] {
+  if (kind === 'derived') return [];
   const loose = kind === 'any' && couldMatchNonString(pattern);
   const breakAt = kind === 'command' ? (c: number) => c === 32 || isUnsafe(c) : isUnsafe;
   const out: RawFilter[] = [];
@@ -179,6 +204,13 @@ function valueConditions(kind: ValueKind, pattern: string): RawFilter[] {
     if (p.atStart && kind === 'basename') {
       // The basename starts after the binary's last `/`, or at the start of the string.
       out.push(any(contains('/' + p.text + end), contains('"' + p.text + end)));
+    } else if (p.atStart && kind === 'path' && p.text.startsWith('/')) {
+      // The leading `/` may be one put back (a rooted path written without it).
+      out.push(any(contains('"' + p.text + end), contains('"' + p.text.slice(1) + end)));
+    } else if (kind === 'path' && p.text.startsWith('/')) {
+      // After a `*` the piece may still start the value, at a `/` put back: only the rest is certain.
+      const rest = p.text.slice(1) + end;
+      if (rest.length >= 2) out.push(contains(rest));
     } else if (p.atStart || p.atEnd) {
       out.push(contains((p.atStart ? '"' : '') + p.text + end));
     } else if (p.text.length >= 2) {
@@ -218,7 +250,9 @@ function condition(field: string, pattern: string): RawFilter | null {
   if (spec === undefined) return asPath;
   const asCim = and([...valueConditions(spec.kind, pattern), spec.exists]);
   const branches = or([asCim, asPath]);
-  if (branches === null || branches.kind !== 'or') return branches;
+  // A derived value's text is not in `_raw`, a path's leading `/` may not be: the pattern's runs are not
+  // implied by both branches then.
+  if (branches === null || branches.kind !== 'or' || spec.kind === 'derived' || spec.kind === 'path') return branches;
   return and([...commonPieces(pattern, couldMatchNonString(pattern)), branches]);
 }
 

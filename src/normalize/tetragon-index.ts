@@ -46,6 +46,50 @@ export const S_PARENT_PID = 23;
 // Not CIM sources, but JSON paths the bundled detections read (late_process_execution):
 const S_START_TIME = 24;
 const S_CONTAINER_START_TIME = 25;
+export const S_EXEC_ID = 26;
+export const S_PARENT_EXEC_ID = 27;
+const S_USER = 28;
+export const S_USER_NAME = 29;
+export const S_PARENT_GUID = 30;
+const S_PARENT_USER = 31;
+export const S_PARENT_USER_NAME = 32;
+// Members of the body the file and network fields read (BODY_MEMBERS):
+const S_FUNCTION_NAME = 33;
+const S_ACTION = 34;
+const S_ARGS = 35;
+const S_SOCKET = 36;
+const S_SOCK_ARG = 37;
+const S_SOURCE_IP = 38;
+const S_SADDR = 39;
+const S_SOURCE_PORT = 40;
+const S_SPORT = 41;
+const S_DESTINATION_IP = 42;
+const S_DADDR = 43;
+const S_DESTINATION_PORT = 44;
+const S_DPORT = 45;
+const S_PROTOCOL = 46;
+
+/**
+ * The body members (`<kind>.<key>`) that tetragon.ts reads for the file and network fields, with their
+ * slots: `spansBodyMembers` gives exactly these keys of the body, so the same code computes those fields
+ * from spans and from a parse.
+ */
+const BODY_MEMBERS = [
+  ['function_name', S_FUNCTION_NAME],
+  ['action', S_ACTION],
+  ['args', S_ARGS],
+  ['socket', S_SOCKET],
+  ['sock_arg', S_SOCK_ARG],
+  ['source_ip', S_SOURCE_IP],
+  ['saddr', S_SADDR],
+  ['source_port', S_SOURCE_PORT],
+  ['sport', S_SPORT],
+  ['destination_ip', S_DESTINATION_IP],
+  ['daddr', S_DADDR],
+  ['destination_port', S_DESTINATION_PORT],
+  ['dport', S_DPORT],
+  ['protocol', S_PROTOCOL],
+] as const;
 
 const BODY: ScanTree = {
   process: [S_PROCESS, {
@@ -55,13 +99,23 @@ const BODY: ScanTree = {
     uid: S_UID,
     cwd: S_CWD,
     start_time: S_START_TIME,
+    exec_id: S_EXEC_ID,
+    parent_exec_id: S_PARENT_EXEC_ID,
+    user: [S_USER, { name: S_USER_NAME }],
     pod: [S_POD, {
       name: S_POD_NAME,
       namespace: S_POD_NAMESPACE,
       container: [S_CONTAINER, { id: S_CONTAINER_ID, image: [S_IMAGE, { name: S_IMAGE_NAME }], start_time: S_CONTAINER_START_TIME }],
     }],
   }],
-  parent: [S_PARENT, { binary: S_PARENT_BINARY, arguments: S_PARENT_ARGUMENTS, pid: S_PARENT_PID }],
+  parent: [S_PARENT, {
+    binary: S_PARENT_BINARY,
+    arguments: S_PARENT_ARGUMENTS,
+    pid: S_PARENT_PID,
+    exec_id: S_PARENT_GUID,
+    user: [S_PARENT_USER, { name: S_PARENT_USER_NAME }],
+  }],
+  ...Object.fromEntries(BODY_MEMBERS),
 };
 
 const KIND_SLOTS = [
@@ -183,6 +237,41 @@ export function spanNumber(raw: string, spans: readonly number[], slot: number):
   if (t === T_NUMBER) return Number(raw.slice(head >> 4, spans[2 * slot + 1]));
   const s = stringAt(raw, head, spans[2 * slot + 1] as number);
   return s === null ? null : detach(s);
+}
+
+/** A slot's value exactly as JSON.parse gives it (objects and arrays parsed from their span alone), undefined when absent. */
+function jsonAt(raw: string, head: number, end: number): unknown {
+  switch (head & 15) {
+    case 0:
+      return undefined;
+    case T_STRING:
+    case T_ESCAPED:
+      return detach(stringAt(raw, head, end) as string);
+    case T_NUMBER:
+      return Number(raw.slice(head >> 4, end));
+    case T_TRUE:
+      return true;
+    case T_FALSE:
+      return false;
+    case T_NULL:
+      return null;
+    default:
+      return JSON.parse(raw.slice(head >> 4, end)) as unknown;
+  }
+}
+
+/**
+ * The body members tetragon.ts reads for the file and network fields (BODY_MEMBERS), as JSON.parse of the
+ * line would give them in `json[kind]`: a kprobe's `args` array is parsed alone (a few hundred bytes), not
+ * the line. Absent members are absent keys.
+ */
+export function spansBodyMembers(raw: string, spans: readonly number[]): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const [key, slot] of BODY_MEMBERS) {
+    const v = jsonAt(raw, spans[2 * slot] as number, spans[2 * slot + 1] as number);
+    if (v !== undefined) out[key] = v;
+  }
+  return out;
 }
 
 /** Top-level keys the scan tracks, with their slots. */

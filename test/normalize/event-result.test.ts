@@ -69,11 +69,13 @@ describe('eventResult', () => {
     for (const f of ['process_name', 'process', 'pod_name', 'vendor_product', 'cluster_name', 'process_exec.ancestors{}.binary', 'node_labels.kubernetes.io/os']) {
       expect(names).toContain(f);
     }
-    expect(names).not.toContain('src_ip');
+    // No connection, no file, no user name (Tetragon's --username-metadata was off): those fields are absent.
+    for (const f of ['src_ip', 'dest_ip', 'file_path', 'user', 'parent_user']) expect(names).not.toContain(f);
     expect(new Set(names).size).toBe(names.length);
-    expect(names.length).toBe(6 + new Set([...extractAll(JSON.parse(exampleLine)).keys(), 'process', 'process_name', 'process_exec', 'process_id',
-      'process_path', 'process_current_directory', 'user_id', 'parent_process', 'parent_process_name', 'parent_process_exec',
-      'parent_process_id', 'parent_process_path', 'pod_name', 'pod_namespace', 'pod_image_name', 'container_id', 'vendor_product']).size);
+    expect(names.length).toBe(6 + new Set([...extractAll(JSON.parse(exampleLine)).keys(), 'action', 'dest', 'process', 'process_name', 'process_exec',
+      'process_id', 'process_path', 'process_guid', 'process_current_directory', 'user_id', 'parent_process', 'parent_process_name',
+      'parent_process_exec', 'parent_process_id', 'parent_process_path', 'parent_process_guid', 'pod_name', 'pod_namespace', 'pod_image_name',
+      'container_id', 'os', 'vendor_product']).size);
     const obj = toObject(r);
     expect(obj['process_exec.process.pid']).toBe(3502914);
   });

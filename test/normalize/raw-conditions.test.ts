@@ -13,7 +13,7 @@ import { toEvent } from '../../src/sources/tetragon.js';
 const FIX = new URL('../fixtures/tetragon/', import.meta.url);
 const lines = (name: string): string[] => readFileSync(new URL(name, FIX), 'utf8').split('\n').filter((l) => l !== '');
 const upstream = lines('upstream-samples.jsonl');
-const realLines = [...upstream, ...lines('splunk-example.jsonl'), ...lines('synthetic.jsonl')];
+const realLines = [...upstream, ...lines('splunk-example.jsonl'), ...lines('synthetic.jsonl'), ...lines('cim-kinds.jsonl')];
 
 /** Lines whose values stress the rules: numbers printed differently from raw, escapes, odd keys. */
 const trickyLines = [
@@ -173,7 +173,7 @@ describe('rawConditionFor: shapes and selectivity', () => {
   };
 
   it('says nothing for metadata, constants, empty patterns', () => {
-    for (const f of ['index', 'sourcetype', 'source', 'host', '_time', 'vendor_product']) expect(rawConditionFor(f, 'x*y')).toBeNull();
+    for (const f of ['index', 'sourcetype', 'source', 'host', '_time', 'vendor_product', 'os', 'action', 'direction']) expect(rawConditionFor(f, 'x*y')).toBeNull();
     expect(rawConditionFor('process_name', '')).toBeNull();
     expect(rawConditionForExists('_raw')).toBeNull();
     expect(rawConditionFor('', 'abc')).toBeNull();

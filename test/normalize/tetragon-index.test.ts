@@ -5,6 +5,7 @@ import { describe, expect, it } from 'vitest';
 import type { Event } from '../../src/events/event.js';
 import { eventResult } from '../../src/normalize/event-result.js';
 import { extractAll } from '../../src/normalize/json-fields.js';
+import { eventKind } from '../../src/normalize/tetragon-kind.js';
 import { scanTetragonLine, scanTetragonText, type IndexedEvent } from '../../src/normalize/tetragon-index.js';
 import { TETRAGON_CIM_FIELDS } from '../../src/normalize/tetragon.js';
 import { toEvent, toEventFromSpans, type ToEventContext } from '../../src/sources/tetragon.js';
@@ -40,7 +41,32 @@ function vary(line: string, r: () => number): string {
   const kind = Object.keys(json).find((k) => k.startsWith('process_')) as string;
   const body = json[kind] as Record<string, unknown>;
   const proc = (body['process'] ?? {}) as Record<string, unknown>;
+  const parent = (body['parent'] ?? {}) as Record<string, unknown>;
+  const args = Array.isArray(body['args']) ? (body['args'] as unknown[]) : null;
   const edits: (() => void)[] = [
+    // The members the CIM fields of every kind read (users, guids, file and network sources).
+    () => (proc['user'] = pick(r, [{ name: 'root' }, { name: 'al"ice' }, { name: 7 }, {}, 'root', null, [{ name: 'x' }]])),
+    () => (parent['user'] = pick(r, [{ name: 'bob' }, { name: null }, 'bob'])),
+    () => (proc['uid'] = pick(r, [0, 1000, '1000', 1e21, 4294967295, -1, null, true])),
+    () => (proc['exec_id'] = pick(r, [undefined, '', 'ZXhlYw==', 5, null])),
+    () => (parent['exec_id'] = pick(r, [undefined, 'cGFyZW50', 3, null])),
+    () => (proc['parent_exec_id'] = pick(r, [undefined, 'cHBpZA==', ['a'], null])),
+    () => (body['function_name'] = pick(r, ['security_file_permission', 'security_mmap_file', 'tcp_connect', 'security_socket_connect', 'security_path_unlink', 'file_open', 'other', 9, null])),
+    () => (body['action'] = pick(r, ['KPROBE_ACTION_SIGKILL', 'KPROBE_ACTION_POST', 'KPROBE_ACTION_OVERRIDE', 1, null])),
+    () => (body['args'] = pick(r, [
+      [{ file_arg: { path: 'etc/x', permission: '-rw-------' } }, { int_arg: 2 }],
+      [{ path_arg: { mount: '/m', path: 'rel/p' } }, { uint_arg: 4 }, { int_arg: 2 }],
+      [{ int_arg: 8 }, { file_arg: { path: '/a/b/', permission: 5 } }, { file_arg: { path: '/second' } }],
+      [{ sock_arg: { saddr: '10.0.0.1', daddr: 'fe80::1', sport: 1, dport: '22', protocol: 'IPPROTO_UDP' } }],
+      [{ sock_arg: { daddr: 7, protocol: 17 } }, { sock_arg: { daddr: '10.9.9.9' } }],
+      [{ sock_arg: { saddr: '0.0.0.0', protocol: 'IPPROTO_TCP' } }, { sockaddr_arg: { addr: '192.0.2.1', port: 443 } }, { sockaddr_arg: { addr: 1 } }],
+      [null, 'x', [{ file_arg: { path: '/nested' } }], { file_arg: 'flat' }, { file_arg: { path: null } }],
+      { file_arg: { path: '/not-an-array' } },
+      [],
+    ])),
+    () => args?.reverse(),
+    () => (body[pick(r, ['socket', 'sock_arg'])] = pick(r, [{ saddr: '1.1.1.1', dport: 53, protocol: 'UDP' }, { destination_ip: '2.2.2.2' }, 'flat', null])),
+    () => (body[pick(r, ['source_ip', 'saddr', 'destination_ip', 'daddr', 'source_port', 'dport', 'protocol'])] = pick(r, ['10.1.1.1', '', 443, 'TCP', null, { x: 1 }])),
     () => (proc['binary'] = pick(r, ['/usr/bin/cu"rl', '/bin/\\sh', 'no-slash', '/trailing/', '', 'é/ü', 42, null])),
     () => (proc['arguments'] = pick(r, ['', ' "quoted" -x', 'tab\there', undefined, 7])),
     () => (proc['pid'] = pick(r, ['123', 1.5, -0, 1e21, true, null, { x: 1 }])),
@@ -76,6 +102,9 @@ const EXTRA_NAMES = [
   'process_exec', 'process_exec.process', 'process_exec.process.pod', 'process_exec.process.start_time',
   'process_exec.process.pod.container.start_time', 'process_exec.parent.binary', 'process_exit.process.binary',
   'process_kprobe.process.start_time', 'process_connect.process.pod.name', 'process_exec.process.pod.name',
+  'process_kprobe.function_name', 'process_kprobe.action', 'process_kprobe.args', 'process_kprobe.args{}.file_arg.path',
+  'process_exec.process.user.name', 'process_exec.parent.user', 'process_exec.parent.exec_id', 'process_connect.socket.saddr',
+  'process_connect.destination_ip', 'process_connect.sock_arg', 'process_exit.process.parent_exec_id',
 ];
 
 /** Compares the fast path with the parse path on one line; false when the fast path declined it. */
@@ -115,8 +144,10 @@ function same(line: string): boolean {
 
 describe('the fast path (scan + spans) reads exactly what the parse path reads', () => {
   it('on every Tetragon line in the repository', () => {
-    expect(LINES.length).toBeGreaterThan(40);
-    for (const line of LINES) expect(same(line), line).toBe(true);
+    expect(LINES.length).toBeGreaterThan(60);
+    // Lines of an uncommon kind (process_lsm) are declined by design: the reader parses them.
+    const common = new Set(['process_exec', 'process_exit', 'process_kprobe', 'process_connect']);
+    for (const line of LINES) expect(same(line), line).toBe(common.has(eventKind(JSON.parse(line)) ?? ''));
   });
 
   it('on structural variations of them', () => {
