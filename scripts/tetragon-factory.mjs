@@ -22,7 +22,8 @@ function execId(node, ktime, pid) {
 }
 
 /**
- * A Process message. `p`: { binary, args?, pid, uid?, cwd?, start (epoch), pod?, node, ktime?, parentExecId?, flags?, auid? }
+ * A Process message. `p`: { binary, args?, pid, uid?, cwd?, start (epoch), pod?, node, ktime?, parentExecId?, flags?, auid?, user? }
+ * (`user`: the user name, which Tetragon resolves only for host processes with --username-metadata=unix).
  */
 export function processMessage(p) {
   const ktime = p.ktime ?? Math.round(p.start * 1e6) % 1e13;
@@ -41,6 +42,7 @@ export function processMessage(p) {
   if (p.pod) out.docker = p.pod.containerId.slice(0, 31);
   if (p.parentExecId) out.parent_exec_id = p.parentExecId;
   out.tid = p.pid;
+  if (p.user) out.user = { name: p.user };
   out.in_init_tree = false;
   return out;
 }

@@ -98,8 +98,11 @@ export interface Detection {
   /** The macro every detection ends with: `<snake_case_name>_filter`. */
   filterMacro: string;
   file: string;
-  /** 'rba' (rba + tags) or 'findings' (intermediate_findings + top-level fields). */
-  schema: 'rba' | 'findings';
+  /**
+   * 'rba' (rba + tags), 'findings' (intermediate_findings + top-level fields), or 'observables' (before
+   * 2025: `tags.observable`, `tags.risk_score`, `tags.message`).
+   */
+  schema: 'rba' | 'findings' | 'observables';
 }
 
 /** security_content's file/macro naming: lower case, every non-alphanumeric character becomes `_`. */
@@ -134,8 +137,12 @@ export function readDetection(top: YamlNode, file: string): Detection | null {
   const tagField = (k: string): YamlNode => (top.key(k).exists ? top.key(k) : tags.key(k));
 
   const riskObjects: RiskObject[] = [];
-  let threatNode: YamlNode;
-  if (hasFindings) {
+  const threatObjects: ThreatObject[] = [];
+  let threatNode: YamlNode | null = null;
+  const observables = !hasFindings && !hasRba && tags.key('observable').exists;
+  if (observables) {
+    readObservables(tags, type, riskObjects, threatObjects);
+  } else if (hasFindings) {
     for (const e of top.key('intermediate_findings').key('entities').list()) {
       const field = e.key('field').string({ required: true });
       const score = e.key('score').number({ required: true, min: 0, max: 100 });
@@ -155,12 +162,11 @@ export function readDetection(top: YamlNode, file: string): Detection | null {
     }
     threatNode = rba.key('threat_objects');
   }
-  const threatObjects: ThreatObject[] = [];
-  for (const o of threatNode.list()) {
+  for (const o of threatNode?.list() ?? []) {
     const field = o.key('field').string({ required: true });
     if (field) threatObjects.push({ field, type: o.key('type').string() ?? 'other' });
   }
-  if ((type === 'TTP' || type === 'Anomaly') && riskObjects.length === 0) {
+  if ((type === 'TTP' || type === 'Anomaly') && riskObjects.length === 0 && !observables) {
     top.report(`${type} detections need risk objects (rba.risk_objects or intermediate_findings.entities)`, 'warning');
   }
 
@@ -222,8 +228,45 @@ export function readDetection(top: YamlNode, file: string): Detection | null {
     throttle: readThrottle(top.key('throttle')),
     filterMacro: filterMacroName(name),
     file,
-    schema: hasFindings ? 'findings' : 'rba',
+    schema: hasFindings ? 'findings' : observables ? 'observables' : 'rba',
   };
+}
+
+/** Observable types contentctl 4 turned into risk objects (role Victim) and threat objects (role Attacker). */
+const USER_TYPES = new Set(['user', 'username', 'email address']);
+const SYSTEM_TYPES = new Set(['device', 'endpoint', 'hostname', 'ip address']);
+const THREAT_TYPES: Record<string, string> = { 'process name': 'process', process: 'process', 'file name': 'file_name', file: 'file_name', 'file hash': 'file_name', 'ip address': 'ip_address', 'url string': 'url', url: 'url' };
+
+/**
+ * security_content before 2025 (contentctl 4) describes risk with `tags.observable` (name, type, role),
+ * one `tags.risk_score` (else confidence x impact / 100) and `tags.message`, and contentctl builds ES's risk
+ * action from them (its `Detection.risk`): a Victim of a user or system type is a risk object of that type,
+ * an Attacker a threat object (process, file_name, ip_address, url, else its type in lower case), anything
+ * else a risk object of type other. ESCU enables the risk action for TTP and Anomaly detections only.
+ */
+function readObservables(tags: YamlNode, type: DetectionType | undefined, riskObjects: RiskObject[], threatObjects: ThreatObject[]): void {
+  if (type !== 'TTP' && type !== 'Anomaly') return;
+  const message = tags.key('message').string() ?? '';
+  let score = tags.key('risk_score').number({ min: 0, max: 100 });
+  if (score === undefined) {
+    const confidence = tags.key('confidence').number({ min: 0, max: 100 });
+    const impact = tags.key('impact').number({ min: 0, max: 100 });
+    if (confidence !== undefined && impact !== undefined) score = Math.round((confidence * impact) / 100);
+  }
+  if (score === undefined) {
+    tags.key('observable').report('tags.observable needs tags.risk_score (or tags.confidence and tags.impact)');
+    return;
+  }
+  for (const o of tags.key('observable').list()) {
+    const field = o.key('name').string({ required: true });
+    const otype = (o.key('type').string({ required: true }) ?? '').toLowerCase();
+    const roles = o.key('role').strings();
+    if (!field) continue;
+    if (roles.includes('Victim') && USER_TYPES.has(otype)) riskObjects.push({ field, type: 'user', score, message });
+    else if (roles.includes('Victim') && SYSTEM_TYPES.has(otype)) riskObjects.push({ field, type: 'system', score, message });
+    else if (roles.includes('Attacker')) threatObjects.push({ field, type: THREAT_TYPES[otype] ?? otype });
+    else riskObjects.push({ field, type: 'other', score, message });
+  }
 }
 
 function readSchedule(n: YamlNode): Schedule {
