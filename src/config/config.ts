@@ -127,6 +127,12 @@ export interface VigilConfig {
   http: HttpConfig;
   indexes: Record<string, IndexConfig>;
   search: SearchConfig;
+  /**
+   * `shutdownTimeout`: how long `vigil serve` may take to stop on SIGTERM/SIGINT. In-flight HEC requests and
+   * alert deliveries get all of it but 1 s (kept to commit what was accepted and close the store); past it the
+   * process exits anyway.
+   */
+  shutdownTimeoutMs: number;
   /** Raw `schedule:` section, validated by its own consumer. */
   schedule?: unknown;
   /** Raw `detections:` section, validated by its own consumer. */
@@ -186,6 +192,8 @@ export const DEFAULTS = {
   httpMaxBodyBytes: 1024 * 1024,
   httpMaxLoginBodyBytes: 16 * 1024,
   httpTimeouts: { headersMs: 10_000, bodyIdleMs: 30_000, bodyMs: 60_000 },
+  // Well inside what process managers wait before SIGKILL: docker stop 10 s, Kubernetes 30 s, systemd 90 s.
+  shutdownTimeoutMs: 5_000,
   search: {
     maxTimeSeconds: 300,
     maxMemoryBytes: 1024 * 1024 * 1024,
@@ -206,7 +214,7 @@ export const API_TOKEN_FILE = 'api-token';
 /** Splunk's rule: lowercase letters, digits, `_` and `-`, not starting with `_` or `-`. */
 export const INDEX_NAME = /^[a-z0-9][a-z0-9_-]*$/;
 
-const KNOWN_TOP = new Set(['dataDir', 'hec', 'http', 'indexes', 'search']);
+const KNOWN_TOP = new Set(['dataDir', 'hec', 'http', 'indexes', 'search', 'shutdownTimeout']);
 /** Sections owned by other modules: passed through without a warning. */
 const PASSTHROUGH_TOP = new Set(['schedule', 'detections', 'alert_actions', 'users']);
 
@@ -695,7 +703,8 @@ export async function loadConfig(options: LoadConfigOptions = {}): Promise<Vigil
   };
   if (httpTls) http.tls = httpTls;
 
-  const config: VigilConfig = { file, dataDir, hec, http, indexes, search, generated, warnings, at: (path) => w.at(path) };
+  const shutdownTimeoutMs = durationMs(w, ['shutdownTimeout'], data['shutdownTimeout'], DEFAULTS.shutdownTimeoutMs);
+  const config: VigilConfig = { file, dataDir, hec, http, indexes, search, shutdownTimeoutMs, generated, warnings, at: (path) => w.at(path) };
   if ('schedule' in data) config.schedule = data['schedule'];
   if ('detections' in data) config.detections = data['detections'];
   if ('alert_actions' in data) config.alertActions = data['alert_actions'];

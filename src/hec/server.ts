@@ -43,8 +43,12 @@ export interface HecServerOptions {
 export interface HecServer {
   /** Starts listening; resolves with the base URL (`http://127.0.0.1:8088`). */
   listen(): Promise<{ url: string }>;
-  /** Stops accepting, finishes in-flight requests and waits for their appends to settle. Does not close the store. */
-  close(): Promise<void>;
+  /**
+   * Stops accepting (503 code 9), lets in-flight requests finish for `graceMs` (default 5 s), then cuts the
+   * connections still open (those clients got no reply: nothing they sent counts as acknowledged), and waits
+   * for the appends already handed to the store to settle. Does not close the store.
+   */
+  close(opts?: { graceMs?: number }): Promise<void>;
   stats(): HecStats;
 }
 
@@ -76,7 +80,7 @@ const CHANNEL_GUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{
 const BUSY_HOLD_MS = 1000;
 /** An early reply (body not read) keeps draining the connection this long before closing it, so the client reads the reply. */
 const LINGER_MS = 2000;
-/** close() waits this long for in-flight requests before cutting connections. */
+/** close() waits this long by default for in-flight requests before cutting connections. */
 const CLOSE_GRACE_MS = 5000;
 /** /ack bodies are a list of ids: no reason to accept more than this. */
 const MAX_ACK_BODY = 1024 * 1024;
@@ -391,12 +395,12 @@ export function createHecServer(options: HecServerOptions): HecServer {
       return { url: `${config.tls ? 'https' : 'http'}://${host}:${addr.port}` };
     },
 
-    async close() {
+    async close({ graceMs = CLOSE_GRACE_MS } = {}) {
       closing = true;
       const s = server;
       if (s) {
         await new Promise<void>((resolve) => {
-          const force = setTimeout(() => s.closeAllConnections(), CLOSE_GRACE_MS);
+          const force = setTimeout(() => s.closeAllConnections(), graceMs);
           force.unref();
           s.close(() => {
             clearTimeout(force);

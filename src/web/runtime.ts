@@ -19,6 +19,9 @@ import { CONSOLE_DIR } from './static.js';
 import { parseUsers, type UserConfig } from './users.js';
 import { removeServerFile, writeServerFile } from './server-file.js';
 
+/** Of `shutdownTimeout`, what is kept after in-flight requests and deliveries are cut: committing and closing the store. */
+export const SHUTDOWN_RESERVE_MS = 1000;
+
 export interface VigilServer {
   hecUrl: string;
   apiUrl: string;
@@ -77,8 +80,8 @@ export function serverSettings(config: VigilConfig): { schedule: ScheduleSetting
 /**
  * Starts everything `vigil serve` runs: the store, the HEC collector, the scheduler (detections and risk
  * incident rules, searches in a worker thread), the HTTP API and console, and periodic retention.
- * Closing cancels every search, stops intake and scheduling, then waits for pending writes, then closes
- * the store.
+ * Closing cancels every search, stops intake, scheduling and alert deliveries (in-flight requests and
+ * deliveries get `shutdownTimeout` − `SHUTDOWN_RESERVE_MS`), then waits for pending writes, then closes the store.
  */
 export async function startServer(config: VigilConfig, opts: StartOptions = {}): Promise<VigilServer> {
   const clock = opts.clock ?? systemClock;
@@ -150,11 +153,12 @@ export async function startServer(config: VigilConfig, opts: StartOptions = {}):
   const stopAll = async () => {
     if (retentionTimer) clearInterval(retentionTimer);
     if (pruneTimer) clearInterval(pruneTimer);
-    // Searches first: stopping cancels them (a runaway search never holds up the shutdown; API streams
-    // end with SPL_CANCELLED, a scheduled run is left uncommitted and redone at the next start).
-    await Promise.allSettled([searches.close(), scheduler.stop()]);
-    await dispatcher.stop();
-    await Promise.allSettled([hec.close(), http?.close()]);
+    const graceMs = Math.max(0, config.shutdownTimeoutMs - SHUTDOWN_RESERVE_MS);
+    // All at once, each bounded by the grace: searches are cancelled (API streams end with SPL_CANCELLED, a
+    // scheduled run is left uncommitted and redone at the next start); HEC requests still arriving then are cut
+    // unanswered (never acknowledged), those handed to the store are committed; deliveries still waiting for
+    // their receiver are aborted and stay in the outbox (sent again, same idempotency key).
+    await Promise.allSettled([searches.close(), scheduler.stop(), dispatcher.stop({ abortAfterMs: graceMs }), hec.close({ graceMs }), http?.close()]);
     await Promise.allSettled([executor.close(), matchIndex?.close()]);
     removeServerFile(config.dataDir);
     await store.close();

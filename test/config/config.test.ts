@@ -30,6 +30,7 @@ describe('defaults', () => {
     expect(c.http).toMatchObject({ host: '127.0.0.1', port: 8000, maxBodyBytes: 1024 * 1024, maxLoginBodyBytes: 16 * 1024 });
     expect(c.hec.timeouts).toEqual({ headersMs: 10_000, bodyIdleMs: 30_000, bodyMs: 120_000 });
     expect(c.http.timeouts).toEqual({ headersMs: 10_000, bodyIdleMs: 30_000, bodyMs: 60_000 });
+    expect(c.shutdownTimeoutMs).toBe(5_000);
     expect(c.hec.tls).toBeUndefined();
     expect(c.indexes).toEqual({});
     expect(c.warnings).toEqual([]);
@@ -148,6 +149,11 @@ describe('file', () => {
     expect(c.warnings).toEqual([`${file}:4: unknown section "alerts" ignored`, `${file}:6: unknown section "web" ignored`]);
   });
 
+  it('shutdownTimeout is a duration', async () => {
+    const c = await loadConfig({ file: await writeConfig('shutdownTimeout: 3s\n'), env: noEnv, flags: { dataDir: join(dir, 'd') } });
+    expect([c.shutdownTimeoutMs, c.warnings]).toEqual([3_000, []]);
+  });
+
   it('an empty file means defaults', async () => {
     const file = await writeConfig('# nothing yet\n');
     const c = await loadConfig({ file, env: noEnv });
@@ -234,6 +240,7 @@ describe('errors carry file:line', () => {
     ['tls without key', 'hec:\n  tls:\n    cert: c.pem\n', /:3: "hec.tls.key" is required/],
     ['tls file missing', 'http:\n  tls:\n    cert: missing.pem\n    key: missing.key\n', /:3: certificate .*missing\.pem is not readable: ENOENT/],
     ['section not a mapping', 'http: 5\n', /:1: "http" must be a mapping, got 5/],
+    ['bad shutdown timeout', 'dataDir: ./d\nshutdownTimeout: 0\n', /:2: "shutdownTimeout" must be a duration like 30s or 2m, or a number of seconds above 0, got 0/],
   ];
   it.each(cases)('%s', async (_name, text, message) => {
     const file = await writeConfig(text);

@@ -65,6 +65,13 @@ export function serveCommand(program: Command): void {
           process.once('SIGINT', force);
           process.once('SIGTERM', force);
           process.stderr.write('vigil: shutting down (finishing pending writes; signal again to stop at once)\n');
+          // The close is bounded (shutdownTimeout); this is the backstop if the store still has not closed by then.
+          // Exiting is safe: what was acknowledged and every committed run are durable in SQLite already.
+          const backstop = setTimeout(() => {
+            process.stderr.write(`vigil: stopped without finishing: not done within shutdownTimeout (${config.shutdownTimeoutMs / 1000} s)\n`);
+            process.exit(1);
+          }, config.shutdownTimeoutMs);
+          backstop.unref();
           server.close().then(resolve, reject);
         };
         process.on('SIGINT', stop);
