@@ -16,6 +16,7 @@ import { parsePipeline, type ParseOptions } from './parse/parser.js';
 import { explainPlan, planSearch, type SearchPlan, type TimeBound } from './plan/plan.js';
 import type { Origin, Span } from './source.js';
 import type { Knowledge } from './datamodel/types.js';
+import type { DatasetSummaries } from './datamodel/summaries.js';
 
 export { MacroLibrary, type MacroDefinition } from './macros/macros.js';
 export { SplError, type Span } from './source.js';
@@ -26,6 +27,7 @@ export type { ExecuteStats } from './exec/run.js';
 export type { LookupProvider, LookupTable } from './lookups.js';
 export type { Sink } from './commands/types.js';
 export type { Knowledge } from './datamodel/types.js';
+export type { DatasetSummaries, SummaryScope, SummaryRead } from './datamodel/summaries.js';
 export { explainPlan };
 
 export interface SearchOptions {
@@ -49,6 +51,8 @@ export interface SearchOptions {
   sourceNewestFirst?: boolean;
   /** Data models and event types (`ContentPack.knowledge`): tstats, datamodel, from, tag=, eventtype=. */
   knowledge?: Knowledge;
+  /** Data model summaries (acceleration): tstats over an accelerated dataset reads them. */
+  summaries?: DatasetSummaries;
 }
 
 /** Expands macros and parses a search. Throws SplError (with line:column) on any problem. */
@@ -85,6 +89,7 @@ export async function streamSearch(spl: string | PipelineAst | SearchPlan, opts:
       ...(opts.signal ? { signal: opts.signal } : {}),
       ...(opts.onProgress ? { onProgress: opts.onProgress } : {}),
       ...(opts.onWarning ? { onWarning: opts.onWarning } : {}),
+      ...(opts.summaries ? { summaries: opts.summaries } : {}),
     },
     output,
   );

@@ -17,6 +17,8 @@ import { defineCommand, type EventQuery, type EventQueryEnv } from './types.js';
 export interface TstatsArgs {
   /** `fillnull_value=`: the value of a null BY field; null drops such rows (the default). */
   fillnull: string | null;
+  /** `summariesonly=`: with summaries (vigil serve's acceleration), read them only, no raw events. */
+  summariesOnly: boolean;
   aggregations: AggregationSpec[];
   from: { model: string; dataset: string | null; span: Span } | null;
   /** `nodename=` in the WHERE: the dataset path (child datasets), taken out of the predicate. */
@@ -30,8 +32,8 @@ export interface TstatsArgs {
 }
 
 /** Options that change nothing here: every row comes from the events themselves (see docs/spl.md). */
-const NO_OP_OPTIONS = ['summariesonly', 'allow_old_summaries', 'local', 'include_reduced_buckets', 'use_summary_index_values'] as const;
-const OPTIONS = [...NO_OP_OPTIONS, 'fillnull_value', 'prestats', 'append', 'chunk_size'] as const;
+const NO_OP_OPTIONS = ['allow_old_summaries', 'local', 'include_reduced_buckets', 'use_summary_index_values'] as const;
+const OPTIONS = [...NO_OP_OPTIONS, 'summariesonly', 'fillnull_value', 'prestats', 'append', 'chunk_size'] as const;
 const CLAUSES = ['from', 'where', 'by'];
 /** The fields of index data tstats can read without a data model ("indexed fields"). */
 const INDEX_FIELDS = ['_time', 'index', 'host', 'source', 'sourcetype'];
@@ -52,8 +54,10 @@ const METADATA = new Set(['index', 'host', 'source', 'sourcetype']);
  *   (anywhere in the BY list), or without one by the `bin` command's automatic rule over the data's range.
  * - Output: one row per group sorted as stats sorts them, BY fields under the names written
  *   (`Processes.dest`), then the aggregations (`count`, `min(_time)`, or the AS name).
- * - Rows always come from the events, so `summariesonly`, `allow_old_summaries` and the tsidx options do
- *   not change them; `prestats=true` and `append=true` are refused.
+ * - Without summaries rows come from the events, and `summariesonly` changes nothing; with summaries
+ *   (`vigil serve`'s acceleration, acceleration/) `summariesonly=true` reads them only, `false` adds the raw
+ *   events they do not cover (the same rows once they cover everything). `allow_old_summaries` and the
+ *   tsidx options change nothing; `prestats=true` and `append=true` are refused.
  */
 export const tstatsCommand = defineCommand<TstatsArgs>({
   name: 'tstats',
@@ -116,6 +120,13 @@ export const tstatsCommand = defineCommand<TstatsArgs>({
       if (held === null) count();
       else held.push(new Row(needed.map((f) => [f, view.get(f)] as const).filter((x): x is readonly [string, FieldValue] => x[1] !== null)));
     };
+    // Accelerated (acceleration/): summarized rows come from the summaries, and the executor reads only the
+    // raw events they do not cover. Order-sensitive functions (first, last) read raw events in search order.
+    const summary = ds && ctx.summaries && !args.aggregations.some((x) => x.blueprint.orderSensitive === true) ? ctx.summaries.read(ds, args.summariesOnly) : null;
+    if (summary) {
+      ctx.readFrom?.(summary.remainder);
+      summary.rows(args.where, names, ctx.source, take);
+    }
     return {
       push: (row) => {
         if (evaluator) evaluator.evaluate(row, take);
@@ -155,7 +166,7 @@ export const tstatsCommand = defineCommand<TstatsArgs>({
 });
 
 function parseTstats(p: ArgParser): TstatsArgs {
-  const args: TstatsArgs = { fillnull: null, aggregations: [], from: null, nodename: null, where: null, by: [], span: null, dataset: null };
+  const args: TstatsArgs = { fillnull: null, summariesOnly: false, aggregations: [], from: null, nodename: null, where: null, by: [], span: null, dataset: null };
   // Options and statistical functions, up to FROM / WHERE / BY.
   for (;;) {
     const t = p.peek('search');
@@ -225,6 +236,9 @@ function option(p: ArgParser, args: TstatsArgs, key: string, value: string, at: 
   switch (key) {
     case 'fillnull_value':
       args.fillnull = value;
+      return;
+    case 'summariesonly':
+      args.summariesOnly = p.parseBool(value, at);
       return;
     case 'prestats':
       if (p.parseBool(value, at)) throw p.error('tstats prestats=true is not supported: run stats, chart or timechart on tstats results instead', at, 'SPL_BAD_ARGUMENT');

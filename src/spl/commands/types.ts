@@ -6,6 +6,8 @@ import type { EvalContext } from '../eval/functions/types.js';
 import type { LookupProvider } from '../lookups.js';
 import type { SearchExpr } from '../parse/ast.js';
 import type { Knowledge } from '../datamodel/types.js';
+import type { EventSource } from '../../events/scan.js';
+import type { SummaryScope } from '../datamodel/summaries.js';
 
 /** Where rows go: the next operator, or the search's output. */
 export interface Sink {
@@ -26,6 +28,13 @@ export interface ExecContext extends EvalContext {
   /** Operators that need no more input call this (head); the executor stops reading. */
   halt(): void;
   readonly halted: boolean;
+  /** Data model summaries this search may read (tstats), when the caller has them. */
+  summaries?: SummaryScope;
+  /**
+   * An event-reading command that answers part of its input from elsewhere (tstats from summaries) sets the
+   * events the executor still reads: the remainder, or null for none. Called while operators are built.
+   */
+  readFrom?(source: EventSource | null): void;
 }
 
 /**

@@ -8,6 +8,7 @@ import { compileSearch } from '../search/predicate.js';
 import { SplError, type Span } from '../source.js';
 import type { SearchPlan } from '../plan/plan.js';
 import { NewestFirst, Retrieval } from './newest-first.js';
+import type { DatasetSummaries } from '../datamodel/summaries.js';
 
 export interface ExecuteOptions {
   source: EventSource | null;
@@ -17,6 +18,8 @@ export interface ExecuteOptions {
   signal?: AbortSignal;
   onProgress?: (p: ScanProgress) => void;
   onWarning?: (message: string, at?: Span) => void;
+  /** Data model summaries (vigil serve's acceleration): tstats reads them where they cover. */
+  summaries?: DatasetSummaries;
 }
 
 export interface ExecuteStats {
@@ -35,6 +38,14 @@ export interface ExecuteStats {
 export async function executePlan(plan: SearchPlan, opts: ExecuteOptions, output: Sink): Promise<ExecuteStats> {
   const started = performance.now();
   const ctx = createContext(plan, opts);
+  // An event-reading command may narrow what is scanned (tstats answering from summaries).
+  let source = opts.source;
+  if (opts.summaries && !plan.generating) {
+    ctx.summaries = opts.summaries.forScan(plan.scan);
+    ctx.readFrom = (s) => {
+      source = s;
+    };
+  }
   const stats: ExecuteStats = { eventsScanned: 0, eventsMatched: 0, results: 0, durationMs: 0 };
   const counting: Sink = {
     push: (r) => {
@@ -56,7 +67,7 @@ export async function executePlan(plan: SearchPlan, opts: ExecuteOptions, output
       const lead = compileSearch(plan.lead, ctx.source);
       const lo = plan.earliest ?? -Infinity;
       const hi = plan.latest ?? Infinity;
-      const it = opts.source.scan(plan.scan, { ...(opts.signal ? { signal: opts.signal } : {}), ...(opts.onProgress ? { onProgress: opts.onProgress } : {}) });
+      const it = (source ?? EMPTY_SOURCE).scan(plan.scan, { ...(opts.signal ? { signal: opts.signal } : {}), ...(opts.onProgress ? { onProgress: opts.onProgress } : {}) });
       outer: for await (const batch of it) {
         for (const ev of batch) {
           stats.eventsScanned++;
@@ -78,6 +89,11 @@ export async function executePlan(plan: SearchPlan, opts: ExecuteOptions, output
   stats.durationMs = performance.now() - started;
   return stats;
 }
+
+const EMPTY_SOURCE: EventSource = {
+  newestFirst: true,
+  async *scan() {},
+};
 
 /** A raw event as a row of `plan`: lazily extracted fields, and the `eventtype`/`tag` of its knowledge. */
 export function eventRow(e: Event, plan: SearchPlan): Result {

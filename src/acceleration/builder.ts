@@ -1,0 +1,196 @@
+import { emptyScanRequest, type EventSource } from '../events/scan.js';
+import type { Result } from '../events/result.js';
+import { eventResult, type DerivedFields } from '../normalize/event-result.js';
+import type { LookupProvider } from '../spl/lookups.js';
+import type { DatasetEvaluator } from '../spl/datamodel/types.js';
+import type { AcceleratedDataset } from './datasets.js';
+import { SegmentBuilder } from './segment.js';
+import type { DatasetState, SummaryDb } from './summary-db.js';
+
+/** The store as the builder follows it: by seq, from the last summarized one to the last committed one. */
+export interface FollowedStore {
+  lastSeq(): number;
+  subset(seqs: readonly number[]): EventSource;
+}
+
+export interface BuilderOptions {
+  db: SummaryDb;
+  store: FollowedStore;
+  datasets: readonly AcceleratedDataset[];
+  /** Summary range per data model (seconds; null: all time). */
+  ranges: ReadonlyMap<string, number | null>;
+  derived: DerivedFields | null;
+  lookups: LookupProvider;
+  tz: string;
+  /** Seconds per summary bucket (the unit of pruning and compaction). */
+  bucketSeconds: number;
+  /** Events read and summarized per transaction. */
+  chunkEvents: number;
+  /** A bucket with more segments than this is compacted into one. */
+  maxSegmentsPerBucket: number;
+  now: () => number;
+  log?: (level: 'warn', message: string) => void;
+}
+
+/** A boundary older than any event: "summarize all time". */
+export const ALL_TIME = -9e15;
+
+/**
+ * Keeps the summaries of the accelerated datasets up to date with the store: reads the events committed
+ * since the last summarized seq (in chunks, so memory stays bounded however far behind it is), evaluates
+ * each dataset once per event (constraints and calculated fields), and writes the rows as segments together
+ * with the new seq in one transaction, so a restart resumes exactly where it stopped. A dataset whose
+ * definition hash changed starts over; summaries older than the summary range are dropped.
+ */
+export class SummaryBuilder {
+  private readonly states = new Map<string, DatasetState>();
+  private readonly evaluators = new Map<string, DatasetEvaluator>();
+  private running: Promise<number> | null = null;
+
+  constructor(private readonly o: BuilderOptions) {
+    const wanted = new Map(o.datasets.map((d) => [d.key, d]));
+    o.db.write(() => {
+      for (const s of o.db.states()) if (!wanted.has(s.key)) o.db.dropDataset(s.key);
+      for (const d of o.datasets) {
+        const s = o.db.state(d.key);
+        if (s && s.hash === d.hash) {
+          this.states.set(d.key, s);
+          continue;
+        }
+        // New, or built with another definition: start over.
+        o.db.clearSegments(d.key);
+        const fresh: DatasetState = { key: d.key, hash: d.hash, builtSeq: 0, boundary: this.boundaryOf(d.model), caughtUpAt: 0, error: null };
+        o.db.setState(fresh);
+        this.states.set(d.key, fresh);
+      }
+    });
+    for (const d of o.datasets) {
+      this.evaluators.set(d.key, d.dataset.evaluator({ now: o.now(), tz: o.tz, lookups: o.lookups, warn: (m) => this.noteError(d.key, m) }));
+    }
+  }
+
+  state(key: string): DatasetState | null {
+    return this.states.get(key) ?? null;
+  }
+
+  /** Summarizes every event committed so far (one catch-up at a time; a call during one waits for it). Returns events read. */
+  catchUp(signal?: AbortSignal): Promise<number> {
+    if (!this.running) this.running = this.run(signal).finally(() => (this.running = null));
+    return this.running;
+  }
+
+  private async run(signal?: AbortSignal): Promise<number> {
+    this.prune();
+    const last = this.o.store.lastSeq();
+    let read = 0;
+    for (;;) {
+      signal?.throwIfAborted();
+      const behind = this.o.datasets.filter((d) => this.states.get(d.key)!.builtSeq < last);
+      if (behind.length === 0) break;
+      // The datasets furthest behind go first; a chunk never passes the next dataset's position, so
+      // datasets at the same seq share one read.
+      const from = Math.min(...behind.map((d) => this.states.get(d.key)!.builtSeq)) + 1;
+      const ahead = behind.map((d) => this.states.get(d.key)!.builtSeq).filter((s) => s >= from);
+      const to = Math.min(from + this.o.chunkEvents - 1, last, ...ahead);
+      const group = behind.filter((d) => this.states.get(d.key)!.builtSeq === from - 1);
+      read += await this.summarize(group, from, to, to === last);
+      await new Promise((r) => setImmediate(r));
+    }
+    const now = this.o.now();
+    this.o.db.write(() => {
+      for (const s of this.states.values()) {
+        if (s.builtSeq < last) continue;
+        s.caughtUpAt = now;
+        this.o.db.setState(s);
+      }
+    });
+    return read;
+  }
+
+  private async summarize(group: readonly AcceleratedDataset[], from: number, to: number, caughtUp: boolean): Promise<number> {
+    const seqs: number[] = [];
+    for (let s = from; s <= to; s++) seqs.push(s);
+    const builders = new Map<string, Map<number, SegmentBuilder>>(group.map((d) => [d.key, new Map()]));
+    let read = 0;
+    for await (const batch of this.o.store.subset(seqs).scan(emptyScanRequest())) {
+      for (const e of batch) {
+        read++;
+        const row = eventResult(e, this.o.derived);
+        for (const d of group) {
+          if (e._time < this.states.get(d.key)!.boundary) continue;
+          const buckets = builders.get(d.key)!;
+          const add = (r: Result) => {
+            const t = r.get('_time');
+            const b = typeof t === 'number' ? Math.floor(t / this.o.bucketSeconds) * this.o.bucketSeconds : e._time;
+            let sb = buckets.get(b);
+            if (!sb) buckets.set(b, (sb = new SegmentBuilder(d.fields)));
+            sb.add(r);
+          };
+          try {
+            this.evaluators.get(d.key)!.evaluate(row, add);
+          } catch (err) {
+            // The raw path meets the same event (and reports it); the summary goes on without its rows.
+            this.noteError(d.key, `event at ${e._time}: ${(err as Error).message}`);
+          }
+        }
+      }
+    }
+    const now = this.o.now();
+    const compact: [string, number][] = [];
+    this.o.db.write(() => {
+      for (const d of group) {
+        for (const [bucket, sb] of builders.get(d.key)!) {
+          this.o.db.insert(d.key, bucket, sb.build());
+          compact.push([d.key, bucket]);
+        }
+        const s = this.states.get(d.key)!;
+        s.builtSeq = to;
+        if (caughtUp) s.caughtUpAt = now;
+        this.o.db.setState(s);
+      }
+    });
+    for (const [key, bucket] of compact) this.compact(key, bucket);
+    return read;
+  }
+
+  /** Merges a bucket's segments into one when there are too many (fewer lexicons to test per search). */
+  private compact(key: string, bucket: number): void {
+    const segs = this.o.db.bucketSegments(key, bucket);
+    if (segs.length <= this.o.maxSegmentsPerBucket) return;
+    const d = this.o.datasets.find((x) => x.key === key)!;
+    const sb = new SegmentBuilder(d.fields);
+    for (const s of segs) sb.addSegment(this.o.db.load(s.id, s.rows));
+    this.o.db.write(() => {
+      this.o.db.deleteSegments(segs.map((s) => s.id));
+      this.o.db.insert(key, bucket, sb.build());
+    });
+  }
+
+  /** Moves each dataset's boundary to the start of its summary range, dropping older buckets. */
+  private prune(): void {
+    this.o.db.write(() => {
+      for (const d of this.o.datasets) {
+        const s = this.states.get(d.key)!;
+        const b = this.boundaryOf(d.model);
+        if (b <= s.boundary) continue;
+        this.o.db.dropBefore(d.key, b);
+        s.boundary = b;
+        this.o.db.setState(s);
+      }
+    });
+  }
+
+  private boundaryOf(model: string): number {
+    const range = this.o.ranges.get(model) ?? null;
+    if (range === null) return ALL_TIME;
+    const b = this.o.bucketSeconds;
+    return Math.floor((this.o.now() - range) / b) * b;
+  }
+
+  private noteError(key: string, message: string): void {
+    const s = this.states.get(key);
+    if (!s || s.error === message) return;
+    if (s.error === null) this.o.log?.('warn', `summary of ${key}: ${message}`);
+    s.error = message;
+  }
+}

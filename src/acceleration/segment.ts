@@ -1,0 +1,263 @@
+import type { Result } from '../events/result.js';
+import type { FieldValue } from '../events/value.js';
+import { metadataPredicate, type MetadataField, type ScanRequest } from '../events/scan.js';
+import type { SearchExpr } from '../spl/parse/ast.js';
+import { compileSearch } from '../spl/search/predicate.js';
+import type { SourceText } from '../spl/source.js';
+
+/**
+ * A summary segment: the rows of one dataset for a run of store seqs inside one time bucket, as columns
+ * (tsidx-like). Each field has a lexicon (its distinct values, in first-seen order) and a column of value
+ * ids (0 = null, i + 1 = lexicon[i]); `_time` has its own Float64 column. A row's value of a field is
+ * exactly what the dataset evaluator wrote on the row (numbers stay numbers, multivalues stay multivalues).
+ */
+export interface Segment {
+  fields: readonly string[];
+  lexicons: readonly FieldValue[][];
+  ids: readonly IdColumn[];
+  times: Float64Array;
+}
+
+type IdColumn = Uint8Array | Uint16Array | Uint32Array;
+
+/** Accumulates rows of one (dataset, bucket) until they are written. */
+export class SegmentBuilder {
+  private readonly keys: Map<string, number>[];
+  private readonly lexicons: FieldValue[][];
+  private readonly cols: number[][];
+  private readonly times: number[] = [];
+
+  constructor(readonly fields: readonly string[]) {
+    this.keys = fields.map(() => new Map());
+    this.lexicons = fields.map(() => []);
+    this.cols = fields.map(() => []);
+  }
+
+  get rows(): number {
+    return this.times.length;
+  }
+
+  add(row: Result): void {
+    const t = row.get('_time');
+    this.times.push(typeof t === 'number' ? t : NaN);
+    for (let i = 0; i < this.fields.length; i++) this.cols[i]!.push(this.idOf(i, row.get(this.fields[i]!)));
+  }
+
+  /** Appends every row of a decoded segment with the same fields (compaction). */
+  addSegment(s: Segment): void {
+    for (let r = 0; r < s.times.length; r++) {
+      this.times.push(s.times[r]!);
+      for (let i = 0; i < this.fields.length; i++) {
+        const id = s.ids[i]![r]!;
+        this.cols[i]!.push(this.idOf(i, id === 0 ? null : s.lexicons[i]![id - 1]!));
+      }
+    }
+  }
+
+  build(): Segment {
+    return {
+      fields: this.fields,
+      lexicons: this.lexicons,
+      ids: this.cols.map((c, i) => idColumn(this.lexicons[i]!.length, c)),
+      times: Float64Array.from(this.times),
+    };
+  }
+
+  private idOf(i: number, v: FieldValue | null): number {
+    if (v === null) return 0;
+    const k = valueKey(v);
+    const keys = this.keys[i]!;
+    let id = keys.get(k);
+    if (id === undefined) {
+      this.lexicons[i]!.push(v);
+      keys.set(k, (id = this.lexicons[i]!.length));
+    }
+    return id;
+  }
+}
+
+/** A value's identity: its type counts (the number 1 and the text "1" are different values). */
+function valueKey(v: FieldValue): string {
+  if (typeof v === 'string') return 's' + v;
+  if (typeof v === 'number') return 'n' + String(v);
+  return 'm' + JSON.stringify(v.map((x) => (typeof x === 'number' ? { n: String(x) } : x)));
+}
+
+function idColumn(lexiconSize: number, ids: number[]): IdColumn {
+  if (lexiconSize < 0xff) return Uint8Array.from(ids);
+  if (lexiconSize < 0xffff) return Uint16Array.from(ids);
+  return Uint32Array.from(ids);
+}
+
+/** The stored form: lexicons as JSON text, columns as one blob (times, then each field's ids at its width). */
+export interface EncodedSegment {
+  lex: string;
+  cols: Buffer;
+}
+
+export function encodeSegment(s: Segment): EncodedSegment {
+  const widths = s.ids.map((c) => c.BYTES_PER_ELEMENT);
+  const lex = JSON.stringify({ fields: s.fields, widths, lexicons: s.lexicons.map((l) => l.map(encodeValue)) });
+  const parts = [Buffer.from(s.times.buffer, s.times.byteOffset, s.times.byteLength), ...s.ids.map((c) => Buffer.from(c.buffer, c.byteOffset, c.byteLength))];
+  return { lex, cols: Buffer.concat(parts) };
+}
+
+export function decodeSegment(e: EncodedSegment, rows: number): Segment {
+  const head = JSON.parse(e.lex) as { fields: string[]; widths: number[]; lexicons: unknown[][] };
+  let at = 0;
+  // Copies: a Buffer from SQLite need not be aligned for a typed-array view.
+  const slice = (bytes: number) => {
+    const b = new Uint8Array(bytes);
+    b.set(e.cols.subarray(at, at + bytes));
+    at += bytes;
+    return b.buffer;
+  };
+  const times = new Float64Array(slice(rows * 8));
+  const ids = head.widths.map((w) => {
+    const buf = slice(rows * w);
+    return w === 1 ? new Uint8Array(buf) : w === 2 ? new Uint16Array(buf) : new Uint32Array(buf);
+  });
+  return { fields: head.fields, lexicons: head.lexicons.map((l) => l.map(decodeValue)), ids, times };
+}
+
+/** JSON keeps strings and finite numbers apart; other numbers (NaN, ±Infinity) are tagged. */
+function encodeValue(v: FieldValue): unknown {
+  if (typeof v === 'number') return Number.isFinite(v) ? v : { n: String(v) };
+  if (typeof v === 'string') return v;
+  return v.map((x) => encodeValue(x));
+}
+
+function decodeValue(v: unknown): FieldValue {
+  if (typeof v === 'string' || typeof v === 'number') return v;
+  if (Array.isArray(v)) return v.map((x) => decodeValue(x) as string | number);
+  return Number((v as { n: string }).n);
+}
+
+/** One row of a segment as a result (a cursor: `at` moves it). */
+export class SegmentRow implements Result {
+  at = 0;
+  private readonly index = new Map<string, number>();
+
+  constructor(private readonly seg: Segment) {
+    seg.fields.forEach((f, i) => this.index.set(f, i));
+  }
+
+  get(field: string): FieldValue | null {
+    if (field === '_time') {
+      const t = this.seg.times[this.at]!;
+      return Number.isNaN(t) ? null : t;
+    }
+    const i = this.index.get(field);
+    if (i === undefined) return null;
+    const id = this.seg.ids[i]![this.at]!;
+    return id === 0 ? null : this.seg.lexicons[i]![id - 1]!;
+  }
+
+  set(): void {
+    throw new Error('a summary row is read-only');
+  }
+
+  fieldNames(): string[] {
+    return ['_time', ...this.seg.fields].filter((f) => this.get(f) !== null);
+  }
+
+  clone(): Result {
+    const copy = new SegmentRow(this.seg);
+    copy.at = this.at;
+    return copy;
+  }
+}
+
+/**
+ * The rows of `seg` that may pass: the scan's time range and metadata constraints (as the executor applies
+ * them to raw events), and `where`, whose comparisons are each evaluated once per lexicon value (a
+ * comparison reads one field, so its verdict on a row is its verdict on that row's value). Null: every row.
+ */
+export function segmentMask(seg: Segment, scan: ScanRequest, where: SearchExpr | null, names: ReadonlyMap<string, string>, source: SourceText): Uint8Array {
+  const n = seg.times.length;
+  const mask = new Uint8Array(n).fill(1);
+  const lo = scan.earliest ?? -Infinity;
+  const hi = scan.latest ?? Infinity;
+  if (lo !== -Infinity || hi !== Infinity) for (let r = 0; r < n; r++) if (!(seg.times[r]! >= lo && seg.times[r]! < hi)) mask[r] = 0;
+  for (const field of ['index', 'sourcetype', 'source', 'host'] as MetadataField[]) {
+    const one: ScanRequest = { ...scan, metadata: scan.metadata.filter((c) => c.field === field), defaultIndexes: field === 'index' ? scan.defaultIndexes : 'all' };
+    if (one.metadata.length === 0 && one.defaultIndexes === 'all') continue;
+    const test = metadataPredicate(one);
+    const verdicts = lexiconVerdicts(seg, field, (v) => test({ _time: 0, index: '', sourcetype: '', source: '', host: '', _raw: '', [field]: v === null ? '' : String(v) }));
+    andColumn(mask, seg, field, verdicts);
+  }
+  const w = where === null ? null : whereMask(seg, where, names, source);
+  if (w !== null) for (let r = 0; r < n; r++) mask[r]! &= w[r]!;
+  return mask;
+}
+
+/** A verdict per id of `field` (index 0: null), or null when the segment has no such field (all null). */
+function lexiconVerdicts(seg: Segment, field: string, test: (v: FieldValue | null) => boolean): Uint8Array | boolean {
+  const i = seg.fields.indexOf(field);
+  if (i < 0) return test(null);
+  const lex = seg.lexicons[i]!;
+  const out = new Uint8Array(lex.length + 1);
+  out[0] = test(null) ? 1 : 0;
+  for (let k = 0; k < lex.length; k++) out[k + 1] = test(lex[k]!) ? 1 : 0;
+  return out;
+}
+
+function andColumn(mask: Uint8Array, seg: Segment, field: string, verdicts: Uint8Array | boolean): void {
+  if (verdicts === true) return;
+  if (verdicts === false) return void mask.fill(0);
+  const ids = seg.ids[seg.fields.indexOf(field)]!;
+  for (let r = 0; r < mask.length; r++) if (mask[r] && !verdicts[ids[r]!]) mask[r] = 0;
+}
+
+/** The WHERE over every row, or null when part of it is not a comparison this can evaluate per value. */
+function whereMask(seg: Segment, e: SearchExpr, names: ReadonlyMap<string, string>, source: SourceText): Uint8Array | null {
+  const n = seg.times.length;
+  switch (e.kind) {
+    case 'and':
+    case 'or': {
+      const out = new Uint8Array(n).fill(e.kind === 'and' ? 1 : 0);
+      for (const item of e.items) {
+        const m = whereMask(seg, item, names, source);
+        if (m === null) return null;
+        if (e.kind === 'and') for (let r = 0; r < n; r++) out[r]! &= m[r]!;
+        else for (let r = 0; r < n; r++) out[r]! |= m[r]!;
+      }
+      return out;
+    }
+    case 'not': {
+      const m = whereMask(seg, e.expr, names, source);
+      if (m === null) return null;
+      for (let r = 0; r < n; r++) m[r] = m[r] ? 0 : 1;
+      return m;
+    }
+    case 'time':
+      return new Uint8Array(n).fill(1);
+    case 'compare':
+    case 'in': {
+      const test = compileSearch(e, source);
+      const inner = names.get(e.field);
+      const out = new Uint8Array(n);
+      if (inner === '_time') {
+        const row = new SegmentRow(seg);
+        const view: Result = { get: (f) => (f === e.field ? row.get('_time') : null), set: () => {}, fieldNames: () => [], clone: () => view };
+        for (let r = 0; r < n; r++) {
+          row.at = r;
+          out[r] = test(view) ? 1 : 0;
+        }
+        return out;
+      }
+      const verdicts = lexiconVerdicts(seg, inner ?? '', (v) => test(oneField(e.field, inner === undefined ? null : v)));
+      if (typeof verdicts === 'boolean') return out.fill(verdicts ? 1 : 0);
+      const ids = seg.ids[seg.fields.indexOf(inner!)]!;
+      for (let r = 0; r < n; r++) out[r] = verdicts[ids[r]!]!;
+      return out;
+    }
+    default:
+      return null;
+  }
+}
+
+function oneField(name: string, v: FieldValue | null): Result {
+  const r: Result = { get: (f) => (f === name ? v : null), set: () => {}, fieldNames: () => (v === null ? [] : [name]), clone: () => r };
+  return r;
+}

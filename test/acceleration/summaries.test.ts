@@ -1,0 +1,201 @@
+import { mkdtempSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { SummaryBuilder, type BuilderOptions } from '../../src/acceleration/builder.js';
+import { acceleratedDatasets } from '../../src/acceleration/datasets.js';
+import { SummaryReader } from '../../src/acceleration/reader.js';
+import { openSummaryDb, SUMMARY_DB_FILE } from '../../src/acceleration/summary-db.js';
+import type { ContentPack } from '../../src/detections/content.js';
+import type { Event } from '../../src/events/event.js';
+import { toObject } from '../../src/events/result.js';
+import { runSearch } from '../../src/spl/index.js';
+import { openStore, type SqliteStore } from '../../src/store/sqlite-store.js';
+import { NOW, packWith, processExec } from '../spl/datamodel/helpers.js';
+
+/**
+ * Summaries give the rows tstats gives over raw events: built from the store by seq, read with the WHERE
+ * evaluated once per distinct value, with the raw remainder for what they do not cover yet.
+ */
+const SHOP = `
+name: Shop
+datasets:
+  - name: Orders
+    base_search: (\`cim_Shop_indexes\`) tag=order | eval labels=split(label_list, ",")
+    fields:
+      - item
+      - {name: qty, type: number}
+      - customer
+      - {name: labels, multivalue: true}
+    calculations:
+      - {field: status, eval: 'if(isnull(status) OR status="","unknown",status)'}
+      - {field: total, type: number, eval: 'qty*price'}
+  - name: Big_Orders
+    parent: Orders
+    constraint: total>100
+`;
+const SHOP_FILES = {
+  'eventtypes/shop_order.yml': 'name: shop_order\nsearch: sourcetype=shop:order\ntags: [order]\n',
+  'macros/cim_Shop_indexes.yml': 'name: cim_Shop_indexes\ndefinition: ()\n',
+};
+const T0 = 1_700_000_000;
+
+/** Deterministic events: process_exec with a variety of binaries and parents, shop orders, other noise. */
+function events(n: number, offset = 0): Event[] {
+  const bins = ['/usr/bin/bash', '/usr/sbin/useradd', '/usr/bin/curl', '/bin/sh', '/usr/bin/base64', '/usr/bin/crontab', '/usr/bin/sudo'];
+  const args = ['-c "echo aGk= | base64 -d | sh"', 'eve', '-k https://x.example/a', '', '-d /tmp/p', '-e', 'su -'];
+  const out: Event[] = [];
+  for (let i = offset; i < offset + n; i++) {
+    const t = T0 + i * 97; // spans several hours
+    const k = i % 7;
+    const ev = i % 5 === 4
+      ? { _time: t, sourcetype: 'shop:order', source: 's', host: 'h', _raw: JSON.stringify({ item: ['Apple', 'banana', 'Cherry'][i % 3], qty: i % 4, price: (i % 9) * 20, customer: i % 6 === 0 ? undefined : `c${i % 3}`, status: i % 3 === 0 ? 'paid' : '', label_list: i % 2 ? 'b,a' : 'a' }) }
+      : processExec(t, { binary: bins[k]!, arguments: args[(i * 3) % 7]!, pid: 1000 + (i % 13) }, i % 4 ? { binary: bins[(k + 1) % 7]!, pid: 900 + (i % 3) } : undefined);
+    out.push({ index: i % 11 === 0 ? 'other' : 'main', source: 'tetragon.log', host: 'collector', sourcetype: '', _time: 0, _raw: '', ...ev } as Event);
+  }
+  return out;
+}
+
+const PROC = 'from datamodel=Endpoint.Processes';
+const SEARCHES = [
+  `| tstats summariesonly=X allow_old_summaries=true fillnull_value=null count min(_time) as firstTime max(_time) as lastTime ${PROC} where Processes.process_name=useradd OR Processes.process_name=sudo by Processes.dest Processes.user Processes.parent_process_name Processes.process_name Processes.process Processes.process_id Processes.parent_process_id Processes.process_guid`,
+  `| tstats summariesonly=X count ${PROC} where Processes.process="*base64*-d*" Processes.process IN ("*| sh*", "*|bash*") by Processes.process_name Processes.parent_process_name`,
+  `| tstats summariesonly=X count ${PROC} where NOT Processes.process_name IN ("bash", "SH") NOT Processes.parent_process_name!=curl by Processes.process_name Processes.parent_process_name`,
+  `| tstats summariesonly=X count dc(Processes.process_name) as names values(Processes.process_id) as pids ${PROC} by _time span=1h Processes.dest`,
+  `| tstats summariesonly=X count ${PROC} by _time Processes.process_name`,
+  `| tstats summariesonly=X count sum(Processes.process_id) avg(Processes.process_id) ${PROC} where Processes.process_id>1005 index=main by Processes.user`,
+  `| tstats summariesonly=X count ${PROC} where Processes.parent_process_name=* by index sourcetype`,
+  `| tstats summariesonly=X count sum(Orders.total) values(Orders.item) from datamodel=Shop.Orders by Orders.labels Orders.status`,
+  `| tstats summariesonly=X fillnull_value=none count from datamodel=Shop.Orders where Orders.labels=B Orders.item IN (app*, CHERRY) by Orders.customer`,
+  `| tstats summariesonly=X count max(Orders.total) from datamodel=Shop.Orders where nodename=Orders.Big_Orders by Orders.item`,
+  `| tstats summariesonly=X count from datamodel=Shop.Orders where Orders.qty<2 earliest=${T0 + 3600} latest=${T0 + 4 * 3600}`,
+];
+
+const closers: (() => Promise<void> | void)[] = [];
+afterEach(async () => {
+  for (const c of closers.splice(0)) await c();
+});
+
+function setup(pack: ContentPack, store: SqliteStore, dataDir: string, over: Partial<BuilderOptions> = {}) {
+  const db = openSummaryDb(dataDir, false)!;
+  const datasets = acceleratedDatasets(pack.knowledge, ['Endpoint', 'Shop'], (m) => pack.dataModels.get(m)!.datasets.map((d) => d.name), (p) => {
+    throw new Error(p);
+  });
+  const builder = new SummaryBuilder({
+    db,
+    store,
+    datasets,
+    ranges: new Map(),
+    derived: pack.knowledge.derived,
+    lookups: pack.lookups,
+    tz: 'UTC',
+    bucketSeconds: 3600,
+    chunkEvents: 37,
+    maxSegmentsPerBucket: 3,
+    now: () => NOW,
+    ...over,
+  });
+  const readDb = openSummaryDb(dataDir, true)!;
+  const reader = new SummaryReader({ db: readDb, store, bucketSeconds: 3600, maxRemainderEvents: 1_000_000, maxCachedRows: 100_000 });
+  closers.push(() => {
+    db.close();
+    readDb.close();
+  });
+  return { db, builder, reader };
+}
+
+async function newStore(): Promise<{ store: SqliteStore; dir: string }> {
+  const dir = mkdtempSync(join(tmpdir(), 'vigil-accel-'));
+  const store = await openStore(dir);
+  closers.push(() => store.close());
+  return { store, dir };
+}
+
+async function run(pack: ContentPack, store: SqliteStore, spl: string, reader: SummaryReader | null) {
+  const { results, stats } = await runSearch(spl, { source: store, macros: pack.macros, lookups: pack.lookups, knowledge: pack.knowledge, now: NOW, ...(reader ? { summaries: reader } : {}) });
+  return { rows: results.map(toObject), scanned: stats.eventsScanned };
+}
+
+const pack = packWith({ 'datamodels/Shop.yml': SHOP, ...SHOP_FILES });
+
+describe('data model summaries', () => {
+  it('give the raw rows: from summaries only once complete, and with the raw remainder while behind', async () => {
+    const { store, dir } = await newStore();
+    await store.append(events(400));
+    const { builder, reader } = setup(pack, store, dir);
+    expect(await builder.catchUp()).toBe(400);
+    // Behind by 150 events: summariesonly=false adds them raw, summariesonly=true leaves them out.
+    await store.append(events(150, 400));
+    for (const s of SEARCHES) {
+      const raw = await run(pack, store, s.replace('X', 'false'), null);
+      expect(raw.rows.length, s).toBeGreaterThan(0);
+      const mixed = await run(pack, store, s.replace('X', 'false'), reader);
+      expect(mixed.rows, s).toEqual(raw.rows);
+      expect(mixed.scanned, s).toBeLessThanOrEqual(150); // only the unsummarized events are read raw
+    }
+    const partial = await run(pack, store, `| tstats summariesonly=true count ${PROC}`, reader);
+    const all = await run(pack, store, `| tstats count ${PROC}`, null);
+    expect(Number(partial.rows[0]!.count)).toBeLessThan(Number(all.rows[0]!.count));
+
+    expect(await builder.catchUp()).toBe(150);
+    for (const s of SEARCHES) {
+      const raw = await run(pack, store, s.replace('X', 'false'), null);
+      const only = await run(pack, store, s.replace('X', 'true'), reader);
+      expect(only.rows, s).toEqual(raw.rows);
+      expect(only.scanned, s).toBe(0);
+      expect((await run(pack, store, s.replace('X', 'false'), reader)).rows, s).toEqual(raw.rows);
+    }
+    expect(statSync(join(dir, SUMMARY_DB_FILE)).mode & 0o777).toBe(0o600);
+  });
+
+  it('are rebuilt when a definition changes, and unused by searches planned with another definition', async () => {
+    const { store, dir } = await newStore();
+    await store.append(events(200));
+    const first = setup(pack, store, dir);
+    await first.builder.catchUp();
+    first.db.close();
+    const changed = packWith({ 'datamodels/Shop.yml': SHOP.replace("eval: 'qty*price'", "eval: 'qty*price*2'"), ...SHOP_FILES });
+    const spl = '| tstats summariesonly=true count sum(Orders.total) from datamodel=Shop.Orders by Orders.item';
+    // The old summaries do not match the new definition: read raw, not wrong.
+    const before = await run(changed, store, spl, first.reader);
+    expect(before.rows).toEqual((await run(changed, store, spl, null)).rows);
+    expect(before.scanned).toBeGreaterThan(0);
+    const second = setup(changed, store, dir);
+    expect(second.builder.state('Shop.Orders')!.builtSeq).toBe(0);
+    expect(second.builder.state('Endpoint.Processes')!.builtSeq).toBe(200);
+    expect(await second.builder.catchUp()).toBe(200);
+    const after = await run(changed, store, spl, second.reader);
+    expect(after.scanned).toBe(0);
+    expect(after.rows).toEqual((await run(changed, store, spl, null)).rows);
+  });
+
+  it('resume after a restart where they stopped', async () => {
+    const { store, dir } = await newStore();
+    await store.append(events(120));
+    const a = setup(pack, store, dir);
+    await a.builder.catchUp();
+    a.db.close();
+    await store.append(events(30, 120));
+    const b = setup(pack, store, dir);
+    expect(await b.builder.catchUp()).toBe(30);
+    for (const s of SEARCHES.slice(0, 4)) {
+      expect((await run(pack, store, s.replace('X', 'true'), b.reader)).rows).toEqual((await run(pack, store, s.replace('X', 'false'), null)).rows);
+    }
+  });
+
+  it('cover only the summary range; older events are read raw', async () => {
+    const { store, dir } = await newStore();
+    await store.append(events(300));
+    // The range starts inside the data: buckets before it are not summarized.
+    const { builder, reader } = setup(pack, store, dir, { ranges: new Map([['Endpoint', NOW - (T0 + 3 * 3600)], ['Shop', null]]) });
+    await builder.catchUp();
+    expect(builder.state('Endpoint.Processes')!.boundary).toBe(Math.floor((T0 + 3 * 3600) / 3600) * 3600);
+    for (const s of SEARCHES) {
+      const raw = await run(pack, store, s.replace('X', 'false'), null);
+      expect((await run(pack, store, s.replace('X', 'false'), reader)).rows, s).toEqual(raw.rows);
+    }
+    const only = await run(pack, store, `| tstats summariesonly=true count ${PROC}`, reader);
+    const all = await run(pack, store, `| tstats count ${PROC}`, null);
+    expect(Number(only.rows[0]!.count)).toBeLessThan(Number(all.rows[0]!.count));
+  });
+});
