@@ -1,6 +1,5 @@
-import { loadConfig, type VigilConfig } from '../config/index.js';
+import type { VigilConfig } from '../config/index.js';
 import type { ScheduleSettings } from '../schedule/settings.js';
-import { serverSettings } from '../web/runtime.js';
 
 /** Options shared by commands that work on the data and configuration of `vigil serve`. */
 export interface ServerDataOptions {
@@ -10,6 +9,8 @@ export interface ServerDataOptions {
 
 /** The config as `vigil serve` would load and validate it (file, env, flags), plus its schedule settings. */
 export async function serverConfig(opts: ServerDataOptions): Promise<{ config: VigilConfig; settings: ScheduleSettings }> {
+  // Imported here, not with the commands' definitions: `vigil --help` and `vigil run` do not load the server.
+  const [{ loadConfig }, { serverSettings }] = await Promise.all([import('../config/index.js'), import('../web/runtime.js')]);
   const config = await loadConfig({
     flags: { ...(opts.config ? { config: opts.config } : {}), ...(opts.dataDir ? { dataDir: opts.dataDir } : {}) },
   });

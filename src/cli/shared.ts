@@ -1,6 +1,6 @@
 import { Option, type Command } from 'commander';
 import { VigilError } from '../errors.js';
-import { FileSource, type LineIssue } from '../sources/file.js';
+import type { LineIssue } from '../sources/file.js';
 import { canonicalTimeZone } from '../spl/time/zone.js';
 import { resolveTimeModifier } from '../spl/time/modifiers.js';
 import { OUTPUT_FORMATS, type OutputFormat } from './output.js';
@@ -83,15 +83,4 @@ export class InputIssues {
     if (this.malformed > 20) this.write(`vigil: ... and ${this.malformed - 20} more malformed lines\n`);
     if (this.malformed > 0) this.write(`vigil: ${this.malformed} malformed line${this.malformed === 1 ? '' : 's'} skipped\n`);
   }
-}
-
-export function fileSource(opts: EventOptions, issues: InputIssues, now: number): FileSource {
-  if (!opts.events || opts.events.length === 0) throw new VigilError('USAGE', 'no events: pass --events <file...> (or - for stdin)');
-  return new FileSource(opts.events, {
-    ...(opts.sourcetype ? { sourcetype: opts.sourcetype } : {}),
-    index: opts.index ?? 'main',
-    now,
-    onMalformed: issues.onMalformed,
-    onWarning: issues.onWarning,
-  });
 }

@@ -1,5 +1,6 @@
-import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
-import { basename, join, relative } from 'node:path';
+import { createHash } from 'node:crypto';
+import { existsSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { basename, isAbsolute, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { MacroLibrary, type MacroDefinition } from '../spl/macros/macros.js';
 import type { LookupProvider, LookupTable } from '../spl/lookups.js';
@@ -33,7 +34,8 @@ export const BUNDLED_CONTENT_DIR = fileURLToPath(new URL('../../content', import
  * Loads content directories laid out like splunk/security_content (`detections/**.yml`, `macros/*.yml`,
  * `lookups/*.{yml,csv}`, `stories/*.yml`). A later directory overrides an earlier one: a detection with
  * the same id or name replaces it, a macro with the same name and arity replaces it. Every detection
- * gets its `<name>_filter` macro (`search *`) unless some directory defines it.
+ * gets its `<name>_filter` macro (`search *`) unless some directory defines it. The bundled directory comes
+ * from its build-time snapshot when that is current (see `bundledSnapshot`).
  */
 export function loadContent(userDirs: readonly string[] = [], opts: { bundled?: boolean } = {}): ContentPack {
   const dirs = [...(opts.bundled === false ? [] : [BUNDLED_CONTENT_DIR]), ...userDirs];
@@ -44,62 +46,16 @@ export function loadContent(userDirs: readonly string[] = [], opts: { bundled?: 
   const stories = new Map<string, Story>();
 
   for (const dir of dirs) {
-    if (!existsSync(dir) || !statSync(dir).isDirectory()) {
-      problems.push({ file: dir, line: 0, column: 0, severity: 'error', code: 'CONTENT_SCHEMA', message: 'content directory not found' });
-      continue;
-    }
-    for (const file of yamlFiles(join(dir, 'macros'))) {
-      const r = YamlReader.parse(readFileSync(file, 'utf8'), relative(process.cwd(), file) || file);
-      const top = r.top();
-      if (r.ok) {
-        const name = top.key('name').string({ required: true });
-        const definition = top.key('definition').string({ required: true });
-        const args = top.key('arguments').strings();
-        if (name !== undefined && definition !== undefined) {
-          const def: MacroDefinition = { name, args, definition, file: r.file };
-          const d = top.key('description').string();
-          if (d) def.description = d;
-          macros.define(def);
-        }
-      }
-      problems.push(...r.problems);
-    }
-    for (const file of yamlFiles(join(dir, 'lookups'))) {
-      const r = YamlReader.parse(readFileSync(file, 'utf8'), file);
-      const top = r.top();
-      const name = top.key('name').string({ required: true });
-      const filename = top.key('filename').string();
-      if (name && filename) {
-        const csv = join(dir, 'lookups', filename);
-        if (!existsSync(csv)) top.key('filename').report(`lookup file ${filename} not found next to ${basename(file)}`);
-        else {
-          const cs = top.key('case_sensitive_match').string();
-          tables.set(name, readLookupCsv(name, csv, cs === undefined ? true : cs !== 'false'));
-        }
-      }
-      problems.push(...r.problems);
-    }
-    for (const file of listFiles(join(dir, 'lookups'), (f) => f.endsWith('.csv'))) {
-      const name = basename(file);
-      if (!tables.has(name)) tables.set(name, readLookupCsv(name, file, true));
-    }
-    for (const file of yamlFiles(join(dir, 'stories'))) {
-      const r = YamlReader.parse(readFileSync(file, 'utf8'), file);
-      const top = r.top();
-      const name = top.key('name').string({ required: true });
-      if (name) stories.set(name, { name, id: top.key('id').string() ?? null, description: top.key('description').string() ?? '', file });
-      problems.push(...r.problems);
-    }
-    for (const file of listFiles(join(dir, 'detections'), (f) => f.endsWith('.yml') || f.endsWith('.yaml'), true)) {
-      const shown = relative(process.cwd(), file) || file;
-      const r = YamlReader.parse(readFileSync(file, 'utf8'), shown.startsWith('..') ? file : shown);
-      const d = r.ok ? readDetection(r.top(), r.file) : null;
-      problems.push(...r.problems);
-      if (!d) continue;
+    const part = (dir === BUNDLED_CONTENT_DIR ? bundledSnapshot() : null) ?? readContentDir(dir, shownPath);
+    for (const def of part.macros) macros.define(def);
+    for (const l of part.lookups) if (l.declared || !tables.has(l.table.name)) tables.set(l.table.name, l.table);
+    for (const s of part.stories) stories.set(s.name, s);
+    for (const d of part.detections) {
       // Override by id, and by name (a renamed copy in a user directory also replaces the original).
       for (const [k, existing] of byId) if (existing.name === d.name && k !== d.id) byId.delete(k);
       byId.set(d.id, d);
     }
+    problems.push(...part.problems);
   }
   const detections = [...byId.values()].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
   for (const d of detections) {
@@ -110,6 +66,134 @@ export function loadContent(userDirs: readonly string[] = [], opts: { bundled?: 
     names: () => [...tables.keys()],
   };
   return { detections, macros, lookups, stories: [...stories.values()], problems, dirs };
+}
+
+/** What one content directory holds, as plain data (so that the bundled one can be snapshotted as JSON). */
+export interface ContentDir {
+  macros: MacroDefinition[];
+  /** Tables in load order: those a `lookups/*.yml` declares, then bare CSV files (which never replace a table of that name). */
+  lookups: { table: LookupTable; declared: boolean }[];
+  stories: Story[];
+  detections: Detection[];
+  problems: ContentProblem[];
+}
+
+/** How a content file is named in messages and `file` fields: relative to the working directory when inside it. */
+export function shownPath(file: string): string {
+  const rel = relative(process.cwd(), file);
+  return rel === '' || rel.startsWith('..') || isAbsolute(rel) ? file : rel;
+}
+
+/** Reads one content directory; `show` names its files (in problems and `file` fields). */
+export function readContentDir(dir: string, show: (file: string) => string): ContentDir {
+  const out: ContentDir = { macros: [], lookups: [], stories: [], detections: [], problems: [] };
+  if (!existsSync(dir) || !statSync(dir).isDirectory()) {
+    out.problems.push({ file: dir, line: 0, column: 0, severity: 'error', code: 'CONTENT_SCHEMA', message: 'content directory not found' });
+    return out;
+  }
+  for (const file of yamlFiles(join(dir, 'macros'))) {
+    const r = YamlReader.parse(readFileSync(file, 'utf8'), show(file));
+    const top = r.top();
+    if (r.ok) {
+      const name = top.key('name').string({ required: true });
+      const definition = top.key('definition').string({ required: true });
+      const args = top.key('arguments').strings();
+      if (name !== undefined && definition !== undefined) {
+        const def: MacroDefinition = { name, args, definition, file: r.file };
+        const d = top.key('description').string();
+        if (d) def.description = d;
+        out.macros.push(def);
+      }
+    }
+    out.problems.push(...r.problems);
+  }
+  for (const file of yamlFiles(join(dir, 'lookups'))) {
+    const r = YamlReader.parse(readFileSync(file, 'utf8'), show(file));
+    const top = r.top();
+    const name = top.key('name').string({ required: true });
+    const filename = top.key('filename').string();
+    if (name && filename) {
+      const csv = join(dir, 'lookups', filename);
+      if (!existsSync(csv)) top.key('filename').report(`lookup file ${filename} not found next to ${basename(file)}`);
+      else {
+        const cs = top.key('case_sensitive_match').string();
+        out.lookups.push({ table: readLookupCsv(name, csv, cs === undefined ? true : cs !== 'false'), declared: true });
+      }
+    }
+    out.problems.push(...r.problems);
+  }
+  for (const file of listFiles(join(dir, 'lookups'), (f) => f.endsWith('.csv'))) {
+    out.lookups.push({ table: readLookupCsv(basename(file), file, true), declared: false });
+  }
+  for (const file of yamlFiles(join(dir, 'stories'))) {
+    const r = YamlReader.parse(readFileSync(file, 'utf8'), show(file));
+    const top = r.top();
+    const name = top.key('name').string({ required: true });
+    if (name) out.stories.push({ name, id: top.key('id').string() ?? null, description: top.key('description').string() ?? '', file: r.file });
+    out.problems.push(...r.problems);
+  }
+  for (const file of listFiles(join(dir, 'detections'), (f) => f.endsWith('.yml') || f.endsWith('.yaml'), true)) {
+    const r = YamlReader.parse(readFileSync(file, 'utf8'), show(file));
+    const d = r.ok ? readDetection(r.top(), r.file) : null;
+    out.problems.push(...r.problems);
+    if (d) out.detections.push(d);
+  }
+  return out;
+}
+
+/**
+ * The bundled content as JSON, made by the build (`npm run build:server` runs scripts/content-snapshot.mjs):
+ * parsing its YAML costs most of a short command's start-up. The snapshot is used only when it is current:
+ * it records a hash of every file under the bundled directory and the modification time of this compiled
+ * module (a rebuild of the code without a new snapshot, or any edit of the content, and the YAML is read).
+ * File names in it are relative to the content directory and shown as `shownPath` shows them on load.
+ */
+const SNAPSHOT_FILE = fileURLToPath(new URL('../content-snapshot.json', import.meta.url));
+const SNAPSHOT_FORMAT = 1;
+
+interface Snapshot {
+  format: number;
+  code: number;
+  content: string;
+  dir: ContentDir;
+}
+
+export function bundledSnapshot(file: string = SNAPSHOT_FILE): ContentDir | null {
+  let snap: Snapshot;
+  try {
+    snap = JSON.parse(readFileSync(file, 'utf8')) as Snapshot;
+  } catch {
+    return null; // none (a source checkout before its first build) or unreadable: the YAML is read instead
+  }
+  if (snap.format !== SNAPSHOT_FORMAT || snap.code !== codeStamp() || snap.content !== contentHash(BUNDLED_CONTENT_DIR)) return null;
+  return withFiles(snap.dir, (rel) => shownPath(join(BUNDLED_CONTENT_DIR, rel)));
+}
+
+/** Writes the snapshot of the bundled content (the build's last step). */
+export function writeBundledSnapshot(file: string = SNAPSHOT_FILE): void {
+  const dir = readContentDir(BUNDLED_CONTENT_DIR, (f) => relative(BUNDLED_CONTENT_DIR, f));
+  const snap: Snapshot = { format: SNAPSHOT_FORMAT, code: codeStamp(), content: contentHash(BUNDLED_CONTENT_DIR), dir };
+  writeFileSync(file, JSON.stringify(snap));
+}
+
+const codeStamp = (): number => statSync(fileURLToPath(import.meta.url)).mtimeMs;
+
+/** A hash of every file's path and bytes under `dir`. */
+function contentHash(dir: string): string {
+  const h = createHash('sha256');
+  for (const f of listFiles(dir, () => true, true)) h.update(relative(dir, f)).update('\0').update(readFileSync(f)).update('\0');
+  return h.digest('hex');
+}
+
+/** The directory with every file name (problems, macros, stories, detections) mapped. */
+function withFiles(dir: ContentDir, map: (file: string) => string): ContentDir {
+  return {
+    macros: dir.macros.map((m) => (m.file === undefined ? m : { ...m, file: map(m.file) })),
+    lookups: dir.lookups,
+    stories: dir.stories.map((s) => ({ ...s, file: map(s.file) })),
+    detections: dir.detections.map((d) => ({ ...d, file: map(d.file) })),
+    problems: dir.problems.map((p) => ({ ...p, file: map(p.file) })),
+  };
 }
 
 function readLookupCsv(name: string, file: string, caseSensitive: boolean): LookupTable {

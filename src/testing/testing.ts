@@ -6,8 +6,8 @@ import { riskEventsFor } from '../risk/risk-events.js';
 import { messageTokens } from '../detections/risk-message.js';
 import { FileSource } from '../sources/file.js';
 import { MemorySource } from '../sources/memory.js';
-import { runSearch } from '../spl/index.js';
 import type { ContentPack } from '../detections/content.js';
+import { runDetections } from '../detections/run.js';
 import { resolveAttackData } from '../detections/datasets.js';
 import type { Detection, DetectionTest, ExpectedResults } from '../detections/detection.js';
 
@@ -45,9 +45,107 @@ export interface TestRunOptions {
  * - integration: risk events are written, their messages fully rendered (every $token$ provided), with
  *   the declared score and ATT&CK ids. Hunting and Correlation detections skip integration tests.
  * vigil's `expected:` block (count / rows / exact) is checked on top.
+ * Tests over the same attack data (same files, source, sourcetype, index and host: the bundled pack mostly
+ * tests on one dataset) share one read of it, and their detections run over it in one pass. Outcomes come
+ * back in detection and test order.
  */
 export async function runDetectionTests(pack: ContentPack, detections: readonly Detection[], opts: TestRunOptions): Promise<TestOutcome[]> {
-  return forEachTest(detections, opts.onOutcome, (d, t) => runOne(pack, d, t, opts));
+  const groups = new Map<string, { d: Detection; t: DetectionTest }[]>();
+  for (const d of detections) {
+    for (const t of d.tests) {
+      const key = dataKey(d, t, opts.datasetsDirs) ?? `unresolved ${groups.size}`;
+      (groups.get(key) ?? groups.set(key, []).get(key)!).push({ d, t });
+    }
+  }
+  const outcomes = new Map<DetectionTest, TestOutcome>();
+  for (const tests of groups.values()) {
+    for (const [t, o] of await runGroup(pack, tests, opts)) {
+      outcomes.set(t, o);
+      opts.onOutcome?.(o);
+    }
+  }
+  return detections.flatMap((d) => d.tests.map((t) => outcomes.get(t)!));
+}
+
+/** What makes two tests' data the same events; null when a dataset cannot be found (the test reports it alone). */
+function dataKey(d: Detection, t: DetectionTest, datasetsDirs: readonly string[]): string | null {
+  try {
+    return JSON.stringify(t.attackData.map((a) => [resolveAttackData(a.data, datasetsDirs, d.file), a.source, a.sourcetype, a.customIndex ?? 'main', a.host ?? 'vigil-test']));
+  } catch {
+    return null;
+  }
+}
+
+const errorText = (e: unknown): string => (e as { format?: () => string }).format?.() ?? (e as Error).message;
+
+/** Runs tests that share their attack data: the data is read once, each detection runs once over it. */
+async function runGroup(pack: ContentPack, tests: readonly { d: Detection; t: DetectionTest }[], opts: TestRunOptions): Promise<Map<DetectionTest, TestOutcome>> {
+  const out = new Map<DetectionTest, TestOutcome>();
+  const live = tests.map(({ d, t }) => ({ d, t, ...startOutcome(d, t) })).filter((x) => {
+    if (!skipsIntegration(x.d, x.t)) return true;
+    out.set(x.t, x.finish('skip', `${x.d.type} detections are not integration-tested`));
+    return false;
+  });
+  if (live.length === 0) return out;
+  const settle = (fn: (x: (typeof live)[number]) => TestOutcome) => {
+    for (const x of live) if (!out.has(x.t)) out.set(x.t, fn(x));
+    return out;
+  };
+  let data: { store: MemorySource; malformed: string[] };
+  try {
+    data = await readTestData(live[0]!.d, live[0]!.t, opts.datasetsDirs);
+  } catch (e) {
+    return settle((x) => x.finish('error', errorText(e)));
+  }
+  const { store, malformed } = data;
+  for (const x of live) x.outcome.events = store.size;
+  const span = store.span();
+  if (!span) return settle((x) => x.finish('fail', `no events in the test data${malformed.length ? ` (${malformed.length} malformed lines, first: ${malformed[0]})` : ''}`));
+  const runOpts = { source: store, now: span.latest, tz: 'UTC', earliest: span.earliest, latest: span.latest + 1e-6 };
+  const distinct = [...new Map(live.map((x) => [x.d.id, x.d])).values()];
+  const results = new Map<string, Result[] | { error: unknown }>();
+  try {
+    for (const r of await runDetections(pack, distinct, runOpts)) results.set(r.detection.id, r.results);
+  } catch {
+    // Some detection fails: each runs alone, so that the error is reported on its own tests only.
+    for (const d of distinct) {
+      try {
+        results.set(d.id, (await runDetections(pack, [d], runOpts))[0]!.results);
+      } catch (e) {
+        results.set(d.id, { error: e });
+      }
+    }
+  }
+  return settle((x) => {
+    const r = results.get(x.d.id)!;
+    if (!Array.isArray(r)) return x.finish('error', errorText(r.error));
+    x.outcome.results = r.length;
+    const problems = judgeResults(x.d, x.t, r, span.latest);
+    return problems.length ? x.finish('fail', problems.join('; ')) : x.finish('pass');
+  });
+}
+
+/** A test's attack data in an isolated in-memory store, with the malformed lines met while reading it. */
+async function readTestData(d: Detection, t: DetectionTest, datasetsDirs: readonly string[]): Promise<{ store: MemorySource; malformed: string[] }> {
+  const events: Event[] = [];
+  const malformed: string[] = [];
+  for (const a of t.attackData) {
+    const file = resolveAttackData(a.data, datasetsDirs, d.file);
+    const src = new FileSource([file], {
+      sourcetype: a.sourcetype,
+      source: a.source,
+      index: a.customIndex ?? 'main',
+      host: a.host ?? 'vigil-test',
+      onMalformed: (m) => malformed.push(`${basename(m.file)}:${m.line}: ${m.reason}`),
+    });
+    for await (const batch of src.scan({ earliest: null, latest: null, metadata: [], raw: null, defaultIndexes: 'all' })) {
+      for (const e of batch) {
+        delete e.json; // keep the store lean: the engine re-derives fields from _raw
+        events.push(e);
+      }
+    }
+  }
+  return { store: new MemorySource(events), malformed };
 }
 
 /** Runs every test of every detection in order, reporting each outcome as it comes. */
@@ -92,52 +190,6 @@ export function startOutcome(d: Detection, t: DetectionTest): { outcome: TestOut
     return outcome;
   };
   return { outcome, finish };
-}
-
-async function runOne(pack: ContentPack, d: Detection, t: DetectionTest, opts: TestRunOptions): Promise<TestOutcome> {
-  const { outcome, finish } = startOutcome(d, t);
-  if (skipsIntegration(d, t)) {
-    return finish('skip', `${d.type} detections are not integration-tested`);
-  }
-  try {
-    const events: Event[] = [];
-    const malformed: string[] = [];
-    for (const a of t.attackData) {
-      const file = resolveAttackData(a.data, opts.datasetsDirs, d.file);
-      const src = new FileSource([file], {
-        sourcetype: a.sourcetype,
-        source: a.source,
-        index: a.customIndex ?? 'main',
-        host: a.host ?? 'vigil-test',
-        onMalformed: (m) => malformed.push(`${basename(m.file)}:${m.line}: ${m.reason}`),
-      });
-      for await (const batch of src.scan({ earliest: null, latest: null, metadata: [], raw: null, defaultIndexes: 'all' })) {
-        for (const e of batch) {
-          delete e.json; // keep the store lean: the engine re-derives fields from _raw
-          events.push(e);
-        }
-      }
-    }
-    outcome.events = events.length;
-    const store = new MemorySource(events);
-    const span = store.span();
-    if (!span) return finish('fail', `no events in the test data${malformed.length ? ` (${malformed.length} malformed lines, first: ${malformed[0]})` : ''}`);
-    const { results } = await runSearch(d.search, {
-      macros: pack.macros,
-      lookups: pack.lookups,
-      source: store,
-      now: span.latest,
-      earliest: span.earliest,
-      latest: span.latest + 1e-6,
-      name: d.name,
-    });
-    outcome.results = results.length;
-    const problems = judgeResults(d, t, results, span.latest);
-    if (problems.length) return finish('fail', problems.join('; '));
-    return finish('pass');
-  } catch (e) {
-    return finish('error', (e as { format?: () => string }).format?.() ?? (e as Error).message);
-  }
 }
 
 /** contentctl's pass conditions for a test's results (plus vigil's expected block): the problems found. */

@@ -23,7 +23,7 @@ describe('vigil CLI', () => {
   it('prints help and exits 0', () => {
     const r = vigil(['--help']);
     expect(r.code).toBe(0);
-    expect(r.out).toContain('run [options] <detection>');
+    expect(r.out).toContain('run [options] [detection...]');
   });
 
   it('runs the seed detection and prints JSON lines when piped', () => {

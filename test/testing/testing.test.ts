@@ -1,9 +1,10 @@
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it, vi } from 'vitest';
 import { findDetection, loadContent } from '../../src/detections/content.js';
 import { BUNDLED_DATASETS_DIR } from '../../src/detections/datasets.js';
+import { FileSource } from '../../src/sources/file.js';
 import { junitXml } from '../../src/testing/junit.js';
 import { runDetectionTests } from '../../src/testing/testing.js';
 
@@ -92,5 +93,43 @@ describe('vigil test runner', async () => {
     const all = await runDetectionTests(pack, loadContent().detections.filter((d) => d.tests.length > 0), { datasetsDirs: [BUNDLED_DATASETS_DIR] });
     expect(all.filter((o) => o.status !== 'pass').map((o) => `${o.detection}: ${o.message}`)).toEqual([]);
     expect(all).toHaveLength(10);
+  });
+});
+
+describe('vigil test over shared attack data', async () => {
+  const shared = mkdtempSync(join(tmpdir(), 'vigil-testing-shared-'));
+  afterAll(() => rmSync(shared, { recursive: true, force: true }));
+  mkdirSync(join(shared, 'detections'), { recursive: true });
+  writeFileSync(join(shared, 'seed.log'), seedData);
+  const test = (name: string, id: string, search: string) =>
+    writeFileSync(
+      join(shared, 'detections', `${id}.yml`),
+      [
+        `name: ${name}`,
+        `id: ${id}`,
+        'type: Hunting',
+        `search: '${search}'`,
+        'tests:',
+        '- name: on the seed data',
+        '  attack_data: [{data: ../seed.log, source: not_applicable, sourcetype: "cisco:isovalent:processExec"}]',
+      ].join('\n'),
+    );
+  test('Shared Curl', '00000000-0000-4000-8000-000000000011', '`cisco_isovalent_process_exec` process_name=curl | stats count by pod_name');
+  test('Shared Shells', '00000000-0000-4000-8000-000000000012', '`cisco_isovalent_process_exec` process_name IN (sh, bash) | stats count by process_name');
+  test('Shared Broken', '00000000-0000-4000-8000-000000000013', '`cisco_isovalent_process_exec` | eval x=nosuchfunction(1)');
+  const pack = loadContent([shared], { bundled: true });
+  const mine = ['Shared Curl', 'Shared Shells', 'Shared Broken'].map((n) => findDetection(pack, n)!);
+
+  it('reads the data once and runs its detections in one pass, an SPL error staying on its own test', async () => {
+    const scans = vi.spyOn(FileSource.prototype, 'scan');
+    const outcomes = await runDetectionTests(pack, mine, { datasetsDirs: [BUNDLED_DATASETS_DIR] });
+    expect(scans).toHaveBeenCalledTimes(1);
+    scans.mockRestore();
+    expect(outcomes.map((o) => [o.detection, o.status, o.results, o.events])).toEqual([
+      ['Shared Curl', 'pass', 3, 31],
+      ['Shared Shells', 'pass', 2, 31],
+      ['Shared Broken', 'error', 0, 31],
+    ]);
+    expect(outcomes[2]!.message).toContain('nosuchfunction');
   });
 });

@@ -1,7 +1,6 @@
 import type { Command } from 'commander';
 import { Option } from 'commander';
 import { Row } from '../../events/result.js';
-import { loadContent } from '../../detections/content.js';
 import { OUTPUT_FORMATS, outputSink, type OutputFormat } from '../output.js';
 import { outputFormat } from '../shared.js';
 import { failOnContentErrors } from './content-errors.js';
@@ -12,7 +11,8 @@ export function detectionsCommand(program: Command): void {
     .description('list the detections in the content (bundled plus --content directories)')
     .option('--content <dir...>', 'extra content directories')
     .addOption(new Option('--format <format>', 'output format').choices([...OUTPUT_FORMATS]))
-    .action((opts: { content?: string[]; format?: OutputFormat }) => {
+    .action(async (opts: { content?: string[]; format?: OutputFormat }) => {
+      const { loadContent } = await import('../../detections/content.js');
       const pack = loadContent(opts.content ?? []);
       failOnContentErrors(pack);
       const sink = outputSink({ format: outputFormat(opts.format), tz: 'UTC', write: (s) => process.stdout.write(s) });

@@ -1,6 +1,5 @@
 import type { Command } from 'commander';
 import { VigilError } from '../../errors.js';
-import { hashPassword } from '../../web/users.js';
 
 /** Reads one line from stdin; on a terminal, without echoing it. */
 async function readPassword(prompt: string): Promise<string> {
@@ -49,6 +48,7 @@ export function hashPasswordCommand(program: Command): void {
     .action(async () => {
       const password = await readPassword('Password: ');
       if (!password) throw new VigilError('USAGE', 'no password given (type it, or pipe it on stdin)');
+      const { hashPassword } = await import('../../web/users.js');
       process.stdout.write((await hashPassword(password)) + '\n');
     });
 }

@@ -3,7 +3,6 @@ import { Option } from 'commander';
 import { VigilError } from '../../errors.js';
 import { Row } from '../../events/result.js';
 import { strftime } from '../../spl/time/format.js';
-import { invalidIndexName, undeletableIndex } from '../../web/ingest-api.js';
 import { outputSink, OUTPUT_FORMATS, type OutputFormat } from '../output.js';
 import type { ServerDataOptions } from '../serve-config.js';
 import { outputFormat } from '../shared.js';
@@ -38,6 +37,7 @@ export function indexesCommand(program: Command): void {
 
   dataOptions(indexes.command('create').description('create an index, so the HEC collector accepts events for it').argument('<name>', 'index name')).action(
     async (name: string, opts: ServerDataOptions) => {
+      const { invalidIndexName } = await import('../../web/ingest-api.js');
       const invalid = invalidIndexName(name);
       if (invalid) throw new VigilError('USAGE', invalid);
       await withStore(opts, false, async (store) => {
@@ -50,6 +50,7 @@ export function indexesCommand(program: Command): void {
   dataOptions(indexes.command('delete').description('delete an index and all its events').argument('<name>', 'index name')).action(
     async (name: string, opts: ServerDataOptions) => {
       await withStore(opts, false, async (store, _tz, config) => {
+        const { undeletableIndex } = await import('../../web/ingest-api.js');
         const refused = undeletableIndex(name, config.indexes);
         if (refused) throw new VigilError('USAGE', refused);
         const deleted = await store.deleteIndex(name);

@@ -1,8 +1,6 @@
 import type { Command } from 'commander';
 import { Option } from 'commander';
 import { VigilError } from '../../errors.js';
-import { replayInputs } from '../../replay/datasets.js';
-import { replay } from '../../replay/replay.js';
 import { EXIT_FAILURE } from '../exit.js';
 import { parseNow } from '../shared.js';
 
@@ -47,6 +45,7 @@ export function replayCommand(program: Command): void {
       }
       const rate = opts.rate === undefined ? undefined : Number(opts.rate);
       if (rate !== undefined && !(rate > 0)) throw new VigilError('USAGE', '--rate must be a positive number of events per second');
+      const [{ replayInputs }, { replay }] = await Promise.all([import('../../replay/datasets.js'), import('../../replay/replay.js')]);
       const inputs = replayInputs(args);
       const tty = process.stderr.isTTY;
       let lastDraw = 0;

@@ -1,58 +1,76 @@
 import { existsSync, readFileSync } from 'node:fs';
 import type { Command } from 'commander';
-import { findDetection, loadContent, type ContentPack } from '../../detections/content.js';
-import { readDetection, type Detection } from '../../detections/detection.js';
-import { YamlReader } from '../../yaml/reader.js';
+import type { ContentPack } from '../../detections/content.js';
+import type { Detection } from '../../detections/detection.js';
 import { VigilError } from '../../errors.js';
-import { riskEventsFor } from '../../risk/risk-events.js';
-import { runSearch } from '../../spl/index.js';
+import type { Result } from '../../events/result.js';
 import { outputSink } from '../output.js';
 import { progressReporter } from '../progress.js';
-import { addEventOptions, checkTimeZone, fileSource, InputIssues, outputFormat, parseNow, type EventOptions } from '../shared.js';
+import { addEventOptions, checkTimeZone, InputIssues, outputFormat, parseNow, type EventOptions } from '../shared.js';
 import { failOnContentErrors } from './content-errors.js';
 
 interface RunCliOptions extends EventOptions {
   risk?: boolean;
+  all?: boolean;
 }
 
 export function runCommand(program: Command): void {
   addEventOptions(
     program
       .command('run')
-      .description("run a detection over Tetragon events and print its results (or, with --risk, the risk events ES would write)")
-      .argument('<detection>', 'detection name, id, or path to a detection YAML file')
+      .description("run detections over Tetragon events and print their results (or, with --risk, the risk events ES would write); several run in one pass")
+      .argument('[detection...]', 'detection names, ids, or paths to detection YAML files')
+      .option('--all', 'run every detection of the content in one pass, except correlation searches (they read the risk index)')
       .option('--risk', 'print risk events instead of result rows'),
-  ).action(async (key: string, opts: RunCliOptions) => {
+  ).action(async (keys: string[], opts: RunCliOptions) => {
+    if (opts.all && keys.length) throw new VigilError('USAGE', 'name detections or pass --all, not both');
+    if (!opts.all && !keys.length) throw new VigilError('USAGE', 'name a detection (vigil detections lists them) or pass --all');
     const tz = checkTimeZone(opts.tz);
     const now = parseNow(opts.now);
+    // The engine is imported when the command runs: `vigil --help` and the other commands do not load it.
+    const [{ loadContent }, { runDetections, tagSearchName }, { riskEventsFor }, { fileSource }] = await Promise.all([
+      import('../../detections/content.js'),
+      import('../../detections/run.js'),
+      import('../../risk/risk-events.js'),
+      import('../file-source.js'),
+    ]);
     const pack = loadContent(opts.content ?? []);
     failOnContentErrors(pack);
-    const detection = resolveDetection(pack, key);
+    const detections = opts.all ? pack.detections.filter((d) => d.type !== 'Correlation') : await resolveDetections(pack, keys);
     const issues = new InputIssues();
     const source = fileSource(opts, issues, now);
-    const progress = progressReporter(detection.name);
-    const { results } = await runSearch(detection.search, {
-      macros: pack.macros,
-      lookups: pack.lookups,
-      source,
-      now,
-      tz,
-      earliest: opts.earliest ?? null,
-      latest: opts.latest ?? null,
-      name: detection.name,
-      onProgress: progress.update,
-    });
+    const progress = progressReporter(detections.length === 1 ? detections[0]!.name : `${detections.length} detections`);
+    const runs = await runDetections(pack, detections, { source, now, tz, earliest: opts.earliest ?? null, latest: opts.latest ?? null, onProgress: progress.update });
     progress.done();
-    const rows = opts.risk ? riskEventsFor(detection, results, now) : results;
     const sink = outputSink({ format: outputFormat(opts.format), tz, write: (s) => process.stdout.write(s), hide: ['_raw'] });
-    for (const r of rows) sink.push(r);
+    // One detection prints its rows as they are; asked for several, each row names its detection (risk events always do).
+    const several = opts.all === true || keys.length > 1;
+    for (const { detection, results } of runs) {
+      const rows: Result[] = opts.risk ? riskEventsFor(detection, results, now) : several ? results.map((r) => tagSearchName(r, detection.name)) : results;
+      for (const r of rows) sink.push(r);
+    }
     sink.end();
     issues.summary();
   });
 }
 
+/** The detections named on the command line, in that order, each once. */
+async function resolveDetections(pack: ContentPack, keys: readonly string[]): Promise<Detection[]> {
+  const out = new Map<string, Detection>();
+  for (const k of keys) {
+    const d = await resolveDetection(pack, k);
+    if (!out.has(d.id)) out.set(d.id, d);
+  }
+  return [...out.values()];
+}
+
 /** A detection by name or id from the content, or a YAML file (its filter macro defaults to `search *`). */
-export function resolveDetection(pack: ContentPack, key: string): Detection {
+export async function resolveDetection(pack: ContentPack, key: string): Promise<Detection> {
+  const [{ findDetection }, { readDetection }, { YamlReader }] = await Promise.all([
+    import('../../detections/content.js'),
+    import('../../detections/detection.js'),
+    import('../../yaml/reader.js'),
+  ]);
   const found = findDetection(pack, key);
   if (found) return found;
   if (/\.ya?ml$/i.test(key) && existsSync(key)) {

@@ -1,30 +1,36 @@
 import type { Command } from 'commander';
-import { findDetection } from '../../detections/content.js';
+import type { ContentPack } from '../../detections/content.js';
 import type { Detection } from '../../detections/detection.js';
 import { readFileSync } from 'node:fs';
 import type { VigilConfig } from '../../config/config.js';
 import { Row } from '../../events/result.js';
 import { VigilError } from '../../errors.js';
-import { AlertDispatcher, type AlertAction } from '../../outputs/index.js';
-import { configuredAlerts } from '../../schedule/alerts.js';
-import { CronSchedule } from '../../schedule/cron.js';
-import { InProcessExecutor } from '../../schedule/executor.js';
-import { Scheduler, systemClock } from '../../schedule/scheduler.js';
-import { isScheduled, type ScheduleSettings } from '../../schedule/settings.js';
-import { searchWindow, startDelaySeconds } from '../../schedule/window.js';
-import { defaultSearchIndexes } from '../../store/default-indexes.js';
-import { openStore, type SqliteStore } from '../../store/sqlite-store.js';
-import { StoreError } from '../../store/types.js';
+import type { AlertAction } from '../../outputs/index.js';
+import type { ScheduleSettings } from '../../schedule/settings.js';
+import type { SqliteStore } from '../../store/sqlite-store.js';
 import { strftime } from '../../spl/time/format.js';
 import type { BackfillLine, BackfillRequest, BackfillTotals, RunInfo } from '../../web/api-types.js';
-import { detectionToggles, loadServerContent } from '../../web/runtime.js';
-import { serverFile } from '../../web/server-file.js';
 import { connectionRefused, postNdjson } from '../api-client.js';
 import { outputSink, OUTPUT_FORMATS, type OutputFormat } from '../output.js';
 import { serverConfig, type ServerDataOptions } from '../serve-config.js';
 import { outputFormat, parseTimeArg } from '../shared.js';
 import { failOnContentErrors } from './content-errors.js';
 import { Option } from 'commander';
+
+/**
+ * The content, server and scheduler code these commands run, imported when one runs: `vigil --help` and
+ * the other commands do not load the store, the scheduler or the server.
+ */
+async function engine() {
+  const [content, runtime, settings, cron, window] = await Promise.all([
+    import('../../detections/content.js'),
+    import('../../web/runtime.js'),
+    import('../../schedule/settings.js'),
+    import('../../schedule/cron.js'),
+    import('../../schedule/window.js'),
+  ]);
+  return { ...content, ...runtime, ...settings, ...cron, ...window };
+}
 
 interface ScheduleCliOptions extends ServerDataOptions {
   from?: string;
@@ -52,10 +58,10 @@ function common(cmd: Command): Command {
 }
 
 /** The detections to plan: the named ones, else what the scheduler runs. */
-function selectDetections(all: readonly Detection[], keys: readonly string[] | undefined, enabled: (d: Detection) => boolean, pack: Parameters<typeof findDetection>[0]): Detection[] {
+function selectDetections(all: readonly Detection[], keys: readonly string[] | undefined, enabled: (d: Detection) => boolean, pack: ContentPack, find: (pack: ContentPack, key: string) => Detection | undefined): Detection[] {
   if (!keys?.length) return all.filter(enabled);
   return keys.map((k) => {
-    const d = findDetection(pack, k);
+    const d = find(pack, k);
     if (!d) throw new VigilError('CONTENT_NOT_FOUND', `no detection named "${k}" (vigil detections lists them)`);
     return d;
   });
@@ -71,6 +77,7 @@ export function scheduleCommands(program: Command): void {
       .addOption(new Option('--format <format>', 'output format').choices([...OUTPUT_FORMATS])),
   ).action(async (opts: ScheduleCliOptions) => {
     const { config, settings: configured } = await serverConfig(opts);
+    const { loadServerContent, detectionToggles, findDetection, isScheduled, CronSchedule, startDelaySeconds, searchWindow } = await engine();
     // What vigil serve would run: its content (with the console's edits) and its toggles.
     const pack = loadServerContent(config.dataDir, opts.content ?? []);
     failOnContentErrors(pack);
@@ -80,7 +87,7 @@ export function scheduleCommands(program: Command): void {
     const to = opts.to ? parseTimeArg(opts.to, now, settings.tz, '--to') : now + 6 * 3600;
     const sink = outputSink({ format: outputFormat(opts.format), tz: settings.tz, write: (s) => process.stdout.write(s) });
     const runs: { t: number; row: Row }[] = [];
-    for (const d of selectDetections(pack.detections, opts.detection, (d) => isScheduled(d, settings), pack)) {
+    for (const d of selectDetections(pack.detections, opts.detection, (d) => isScheduled(d, settings), pack, findDetection)) {
       const cron = new CronSchedule(d.schedule.cron, settings.tz);
       const delay = startDelaySeconds(d.id, d.schedule.scheduleWindow, cron.period(from));
       for (const t of cron.between(from, to)) {
@@ -129,7 +136,8 @@ export function scheduleCommands(program: Command): void {
         sum = await localBackfill(config, settings, opts, from, to, onRun);
       } catch (e) {
         // The data dir's lock is held: by the vigil serve that server.json names, the backfill runs there.
-        const server = e instanceof StoreError && e.reason === 'STORE_LOCKED' ? serverFile(config.dataDir) : null;
+        const { StoreError } = await import('../../store/types.js');
+        const server = e instanceof StoreError && e.reason === 'STORE_LOCKED' ? (await import('../../web/server-file.js')).serverFile(config.dataDir) : null;
         if (!server) throw e;
         try {
           sum = await remoteBackfill(config, opts, server, from, to, onRun);
@@ -173,6 +181,14 @@ async function remoteBackfill(config: VigilConfig, opts: BackfillCliOptions, ser
  * delivers the alert items due, each attempted once; failed ones stay queued for vigil serve to retry.
  */
 async function localBackfill(config: VigilConfig, settings: ScheduleSettings, opts: BackfillCliOptions, from: number, to: number, onRun: (run: RunInfo) => void): Promise<BackfillTotals> {
+  const [{ loadServerContent, detectionToggles, findDetection }, { openStore }, { configuredAlerts }, { Scheduler, systemClock }, { InProcessExecutor }, { defaultSearchIndexes }] = await Promise.all([
+    engine(),
+    import('../../store/sqlite-store.js'),
+    import('../../schedule/alerts.js'),
+    import('../../schedule/scheduler.js'),
+    import('../../schedule/executor.js'),
+    import('../../store/default-indexes.js'),
+  ]);
   const pack = loadServerContent(config.dataDir, opts.content ?? []);
   failOnContentErrors(pack);
   const toggled = detectionToggles(config.dataDir).apply(settings);
@@ -188,7 +204,7 @@ async function localBackfill(config: VigilConfig, settings: ScheduleSettings, op
       settings: toggled,
       alerts: alerts.planner,
     });
-    const named = opts.detection?.length ? selectDetections(pack.detections, opts.detection, () => true, pack) : undefined;
+    const named = opts.detection?.length ? selectDetections(pack.detections, opts.detection, () => true, pack, findDetection) : undefined;
     const sum = await scheduler.backfill(scheduler.planBackfill(from, to, named), { actions: opts.actions, onRun });
     if (opts.actions && alerts.actions.length) await deliverDue(store, alerts.actions);
     return sum;
@@ -200,6 +216,7 @@ async function localBackfill(config: VigilConfig, settings: ScheduleSettings, op
 /** Delivers the outbox items due now, each attempted once (the clock stands still, so a failed one waits for its backoff). */
 async function deliverDue(store: SqliteStore, actions: readonly AlertAction[]): Promise<void> {
   const at = Date.now() / 1000;
+  const { AlertDispatcher } = await import('../../outputs/index.js');
   const dispatcher = new AlertDispatcher({ state: store, actions, now: () => at });
   try {
     while ((await dispatcher.pollOnce()) > 0);

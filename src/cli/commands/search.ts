@@ -1,15 +1,12 @@
 import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import type { Command } from 'commander';
-import { loadContent } from '../../detections/content.js';
 import { VigilError } from '../../errors.js';
 import type { EventSource } from '../../events/scan.js';
-import { explainPlan, isGeneratingSearch, parseSearch, plan, streamSearch } from '../../spl/index.js';
-import { defaultSearchIndexes } from '../../store/default-indexes.js';
-import { openStore, STORE_FILE, type SqliteStore } from '../../store/sqlite-store.js';
+import type { SqliteStore } from '../../store/sqlite-store.js';
 import { outputSink } from '../output.js';
 import { progressReporter } from '../progress.js';
-import { addEventOptions, checkTimeZone, fileSource, InputIssues, outputFormat, parseNow, type EventOptions } from '../shared.js';
+import { addEventOptions, checkTimeZone, InputIssues, outputFormat, parseNow, type EventOptions } from '../shared.js';
 import { failOnContentErrors } from './content-errors.js';
 
 interface SearchCliOptions extends EventOptions {
@@ -28,6 +25,12 @@ export function searchCommand(program: Command): void {
   ).action(async (spl: string, opts: SearchCliOptions) => {
     const tz = checkTimeZone(opts.tz);
     const now = parseNow(opts.now);
+    // The engine is imported when the command runs (the store only when it is searched): `vigil --help`
+    // and the other commands do not load it.
+    const [{ loadContent }, { explainPlan, isGeneratingSearch, parseSearch, plan, streamSearch }] = await Promise.all([
+      import('../../detections/content.js'),
+      import('../../spl/index.js'),
+    ]);
     const pack = loadContent(opts.content ?? []);
     failOnContentErrors(pack);
     const issues = new InputIssues();
@@ -36,8 +39,9 @@ export function searchCommand(program: Command): void {
     let source: EventSource | null = null;
     let defaultIndexes: readonly string[] | 'all' = 'all';
     if (opts.events && opts.events.length) {
-      source = fileSource(opts, issues, now);
+      source = (await import('../file-source.js')).fileSource(opts, issues, now);
     } else if (!isGeneratingSearch(ast)) {
+      const [{ defaultSearchIndexes }, { openStore, STORE_FILE }] = await Promise.all([import('../../store/default-indexes.js'), import('../../store/sqlite-store.js')]);
       const dir = resolve(opts.dataDir);
       if (!existsSync(join(dir, STORE_FILE))) {
         throw new VigilError('USAGE', `no events to search: pass --events <file...>, or --data-dir pointing at the data of vigil serve (no store in ${dir})`);

@@ -1,6 +1,5 @@
 import type { Command } from 'commander';
-import { loadConfig, type GeneratedToken } from '../../config/index.js';
-import { startServer } from '../../web/runtime.js';
+import type { GeneratedToken } from '../../config/index.js';
 
 interface ServeCliOptions {
   config?: string;
@@ -30,6 +29,8 @@ export function serveCommand(program: Command): void {
     .option('--port <n>', 'API and console port (default 8000)')
     .option('--content <dir...>', 'extra content directories')
     .action(async (opts: ServeCliOptions) => {
+      // The server is imported when it starts: `vigil --help` and the other commands do not load it.
+      const [{ loadConfig }, { startServer }] = await Promise.all([import('../../config/index.js'), import('../../web/runtime.js')]);
       const config = await loadConfig({
         flags: {
           ...(opts.config ? { config: opts.config } : {}),

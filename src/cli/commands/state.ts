@@ -3,10 +3,8 @@ import { Option } from 'commander';
 import type { VigilConfig } from '../../config/config.js';
 import { Row } from '../../events/result.js';
 import { VigilError } from '../../errors.js';
-import { loadContent } from '../../detections/content.js';
-import { streamSearch } from '../../spl/index.js';
 import { strftime } from '../../spl/time/format.js';
-import { openStore, type SqliteStore } from '../../store/sqlite-store.js';
+import type { SqliteStore } from '../../store/sqlite-store.js';
 import type { FindingStatus, RunStatus } from '../../store/types.js';
 import { outputSink, OUTPUT_FORMATS, type OutputFormat } from '../output.js';
 import { serverConfig, type ServerDataOptions } from '../serve-config.js';
@@ -33,6 +31,7 @@ function common(cmd: Command): Command {
 /** Runs `fn` on the store of `vigil serve`'s data dir (its config's), closing it afterwards. */
 export async function withStore<T>(opts: ServerDataOptions, readonly: boolean, fn: (store: SqliteStore, tz: string, config: VigilConfig) => Promise<T>): Promise<T> {
   const { config, settings } = await serverConfig(opts);
+  const { openStore } = await import('../../store/sqlite-store.js');
   const store = await openStore(config.dataDir, { readonly });
   try {
     return await fn(store, settings.tz, config);
@@ -86,6 +85,7 @@ export function stateCommands(program: Command): void {
     .option('--summary', 'total risk per object instead of events')
     .action(async (opts: StateCliOptions & { object?: string; summary?: boolean }) => {
       await withStore(opts, true, async (store, tz) => {
+        const [{ loadContent }, { streamSearch }] = await Promise.all([import('../../detections/content.js'), import('../../spl/index.js')]);
         const pack = loadContent();
         const object = opts.object ? ` risk_object="${opts.object.replace(/(["\\])/g, '\\$1')}"` : '';
         const spl = opts.summary

@@ -1,12 +1,7 @@
 import { writeFileSync } from 'node:fs';
 import type { Command } from 'commander';
-import { findDetection, loadContent } from '../../detections/content.js';
-import { BUNDLED_DATASETS_DIR } from '../../detections/datasets.js';
 import type { Detection } from '../../detections/detection.js';
 import type { TestOutcome } from '../../testing/testing.js';
-import { runTestsInParallel } from '../../testing/parallel-tests.js';
-import { runLiveTests } from '../../testing/live-testing.js';
-import { junitXml } from '../../testing/junit.js';
 import { VigilError } from '../../errors.js';
 import { EXIT_FAILURE } from '../exit.js';
 import { failOnContentErrors } from './content-errors.js';
@@ -41,6 +36,8 @@ export function testCommand(program: Command): void {
     .option('--insecure', 'live mode: do not verify TLS certificates (dangerous)')
     .action(async (keys: string[], opts: TestCliOptions) => {
       const started = performance.now();
+      // Imported when the command runs: `vigil --help` and the other commands do not load the engine.
+      const [{ findDetection, loadContent }, { BUNDLED_DATASETS_DIR }] = await Promise.all([import('../../detections/content.js'), import('../../detections/datasets.js')]);
       const pack = loadContent(opts.content ?? [], { bundled: opts.bundled });
       failOnContentErrors(pack);
       const selected: Detection[] = keys.length
@@ -55,6 +52,7 @@ export function testCommand(program: Command): void {
         if (opts.insecure) process.stderr.write('vigil: WARNING: --insecure: TLS certificates are not verified\n');
         const hec = new URL(opts.url);
         const apiUrl = opts.apiUrl ?? `${hec.protocol}//${hec.hostname}:8000`;
+        const { runLiveTests } = await import('../../testing/live-testing.js');
         const outcomes = await runLiveTests(pack, selected, {
           datasetsDirs: [...(opts.datasets ?? []), BUNDLED_DATASETS_DIR],
           hecUrl: opts.url,
@@ -63,28 +61,29 @@ export function testCommand(program: Command): void {
           apiToken: opts.apiToken ?? process.env.VIGIL_API_TOKEN ?? opts.token,
           verifyTls: !opts.insecure,
         });
-        report(outcomes, opts, started);
+        await report(outcomes, opts, started);
         return;
       }
       const jobs = opts.jobs === 'auto' ? 'auto' : Number(opts.jobs);
       if (jobs !== 'auto' && !(Number.isInteger(jobs) && jobs >= 1)) throw new VigilError('USAGE', '--jobs must be a positive integer or auto');
+      const { runTestsInParallel } = await import('../../testing/parallel-tests.js');
       const outcomes = await runTestsInParallel(pack, selected, {
         datasetsDirs: [...(opts.datasets ?? []), BUNDLED_DATASETS_DIR],
         jobs,
         contentDirs: opts.content ?? [],
         bundled: opts.bundled,
       });
-      report(outcomes, opts, started);
+      await report(outcomes, opts, started);
     });
 }
 
-function report(outcomes: readonly TestOutcome[], opts: TestCliOptions, started: number): void {
+async function report(outcomes: readonly TestOutcome[], opts: TestCliOptions, started: number): Promise<void> {
   printOutcomes(outcomes, (s) => process.stdout.write(s));
   const failed = outcomes.filter((o) => o.status === 'fail' || o.status === 'error').length;
   const passed = outcomes.filter((o) => o.status === 'pass').length;
   const skipped = outcomes.length - passed - failed;
   process.stdout.write(`\n${passed} passed, ${failed} failed${skipped ? `, ${skipped} skipped` : ''} in ${((performance.now() - started) / 1000).toFixed(2)} s\n`);
-  if (opts.junit) writeFileSync(opts.junit, junitXml(outcomes));
+  if (opts.junit) writeFileSync(opts.junit, (await import('../../testing/junit.js')).junitXml(outcomes));
   if (failed > 0) process.exitCode = EXIT_FAILURE;
 }
 

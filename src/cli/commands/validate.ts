@@ -1,7 +1,4 @@
 import type { Command } from 'commander';
-import { loadContent } from '../../detections/content.js';
-import { BUNDLED_DATASETS_DIR } from '../../detections/datasets.js';
-import { validateContent } from '../../detections/validate.js';
 import { EXIT_USAGE } from '../exit.js';
 
 export function validateCommand(program: Command): void {
@@ -11,8 +8,13 @@ export function validateCommand(program: Command): void {
     .option('--content <dir...>', 'extra content directories (validated together with the bundled content)')
     .option('--datasets <dir...>', 'local copies of splunk/attack_data to check test datasets against')
     .option('--no-bundled', 'validate only the --content directories')
-    .action((opts: { content?: string[]; datasets?: string[]; bundled: boolean }) => {
+    .action(async (opts: { content?: string[]; datasets?: string[]; bundled: boolean }) => {
       const started = performance.now();
+      const [{ loadContent }, { BUNDLED_DATASETS_DIR }, { validateContent }] = await Promise.all([
+        import('../../detections/content.js'),
+        import('../../detections/datasets.js'),
+        import('../../detections/validate.js'),
+      ]);
       const pack = loadContent(opts.content ?? [], { bundled: opts.bundled });
       const report = validateContent(pack, { datasetsDirs: [...(opts.datasets ?? []), BUNDLED_DATASETS_DIR] });
       for (const p of report.problems) {

@@ -1,0 +1,76 @@
+import type { Result } from '../events/result.js';
+import type { EventSource, ScanProgress } from '../events/scan.js';
+import { executeMany } from '../spl/exec/multi.js';
+import { CollectSink } from '../spl/exec/run.js';
+import { plan, streamSearch, type ExecuteStats, type SearchPlan, type TimeBound } from '../spl/index.js';
+import type { Detection } from './detection.js';
+import type { ContentPack } from './content.js';
+
+export interface DetectionRunOptions {
+  source: EventSource;
+  /** The search time, epoch seconds. */
+  now: number;
+  tz: string;
+  earliest: TimeBound;
+  latest: TimeBound;
+  signal?: AbortSignal;
+  onProgress?: (p: ScanProgress) => void;
+}
+
+export interface DetectionResults {
+  detection: Detection;
+  results: Result[];
+  stats: ExecuteStats;
+}
+
+/** Plans a detection's search over the source with the content's macros; errors name the detection. */
+export function planDetection(pack: ContentPack, d: Detection, opts: DetectionRunOptions): SearchPlan {
+  return plan(d.search, { macros: pack.macros, lookups: pack.lookups, source: opts.source, now: opts.now, tz: opts.tz, earliest: opts.earliest, latest: opts.latest, name: d.name });
+}
+
+/**
+ * Runs detections over one source in one pass: every search that reads events shares one scan (each event
+ * is read, parsed and normalized once and offered to each search, spl/exec/multi.ts); a search that
+ * generates its results (`| makeresults`, `| inputlookup`) runs on its own. Every search is planned before
+ * any event is read, so an SPL error in any of them stops the run before it starts. Results come back in
+ * the order of `detections`.
+ */
+export async function runDetections(pack: ContentPack, detections: readonly Detection[], opts: DetectionRunOptions): Promise<DetectionResults[]> {
+  const plans = detections.map((d) => planDetection(pack, d, opts));
+  const exec = {
+    source: opts.source,
+    now: opts.now,
+    tz: opts.tz,
+    lookups: pack.lookups,
+    ...(opts.signal ? { signal: opts.signal } : {}),
+    ...(opts.onProgress ? { onProgress: opts.onProgress } : {}),
+  };
+  const sinks = plans.map(() => new CollectSink());
+  const stats: ExecuteStats[] = [];
+  const shared = plans.flatMap((p, i) => (p.generating ? [] : [i]));
+  if (shared.length > 1) {
+    const many = await executeMany(
+      shared.map((i) => plans[i]!),
+      shared.map((i) => sinks[i]!),
+      exec,
+    );
+    shared.forEach((i, k) => (stats[i] = many[k]!));
+  }
+  for (let i = 0; i < plans.length; i++) {
+    if (stats[i]) continue;
+    stats[i] = await streamSearch(plans[i]!, exec, sinks[i]!);
+  }
+  return detections.map((detection, i) => ({ detection, results: sinks[i]!.rows, stats: stats[i]! }));
+}
+
+/**
+ * Names the detection a result row came from in `search_name`, the field Splunk gives alert results and risk
+ * events. A row that already has a `search_name` of its own (a search over the risk index that groups by it)
+ * keeps that value in `orig_search_name`, as Splunk's `collect` keeps fields it would overwrite.
+ */
+export function tagSearchName(row: Result, name: string): Result {
+  const own = row.get('search_name');
+  if (own !== null && own !== name) row.set('orig_search_name', own);
+  row.set('search_name', name);
+  return row;
+}

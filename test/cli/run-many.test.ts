@@ -1,0 +1,103 @@
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+
+/** `vigil run` with several detections: one pass over the events, rows tagged with `search_name`. */
+const ROOT = join(import.meta.dirname, '..', '..');
+const BIN = join(ROOT, 'bin', 'vigil.js');
+const DATA = join(ROOT, 'attack_data', 'datasets', 'cisco_isovalent', 'cisco_isovalent.log');
+const SEED = 'Cisco Isovalent - Curl Execution With Insecure Flags';
+const SHELL = 'Cisco Isovalent - Shell Execution';
+const NOW = '2026-11-20T11:00:00Z';
+const tmp = mkdtempSync(join(tmpdir(), 'vigil-run-many-'));
+afterAll(() => rmSync(tmp, { recursive: true, force: true }));
+
+function vigil(args: string[]) {
+  const r = spawnSync(process.execPath, [BIN, ...args], { encoding: 'utf8', cwd: ROOT });
+  return { code: r.status, out: r.stdout, err: r.stderr };
+}
+const jsonl = (s: string) => s.trim().split('\n').filter(Boolean).map((l) => JSON.parse(l) as Record<string, unknown>);
+const without = (r: Record<string, unknown>, f: string) => Object.fromEntries(Object.entries(r).filter(([k]) => k !== f));
+
+describe('vigil run with several detections', () => {
+  const seedAlone = jsonl(vigil(['run', SEED, '--events', DATA, '--now', NOW]).out);
+  const shellAlone = jsonl(vigil(['run', SHELL, '--events', DATA, '--now', NOW]).out);
+
+  it('runs the named detections in their order, each row tagged with its detection and otherwise as when run alone', () => {
+    const r = vigil(['run', SHELL, SEED, '--events', DATA, '--now', NOW]);
+    expect(r.code).toBe(0);
+    const rows = jsonl(r.out);
+    expect(rows.map((x) => x['search_name'])).toEqual([...shellAlone.map(() => SHELL), ...seedAlone.map(() => SEED)]);
+    expect(rows.map((x) => without(x, 'search_name'))).toEqual([...shellAlone, ...seedAlone]);
+    // A single detection prints its rows as they are (no search_name added).
+    expect(seedAlone).toHaveLength(4);
+    expect(seedAlone[0]).not.toHaveProperty('search_name');
+  });
+
+  it('names a detection once however often it is given (by name and by id)', () => {
+    const id = jsonl(vigil(['detections', '--format', 'jsonl']).out).find((d) => d['name'] === SEED)!['id'] as string;
+    const rows = jsonl(vigil(['run', SEED, id, '--events', DATA, '--now', NOW]).out);
+    expect(rows).toHaveLength(seedAlone.length);
+    expect(new Set(rows.map((x) => x['search_name']))).toEqual(new Set([SEED]));
+  });
+
+  it('--all runs every detection but the correlation searches, with the same rows as one at a time', () => {
+    const detections = jsonl(vigil(['detections', '--format', 'jsonl']).out);
+    const expected = detections.filter((d) => d['type'] !== 'Correlation').map((d) => d['name'] as string);
+    expect(expected.length).toBeGreaterThanOrEqual(10);
+    const r = vigil(['run', '--all', '--events', DATA, '--now', NOW]);
+    expect(r.code).toBe(0);
+    const rows = jsonl(r.out);
+    for (const name of expected) {
+      const alone = jsonl(vigil(['run', name, '--events', DATA, '--now', NOW]).out);
+      expect(rows.filter((x) => x['search_name'] === name).map((x) => without(x, 'search_name')), name).toEqual(alone);
+    }
+    expect(rows.every((x) => expected.includes(x['search_name'] as string))).toBe(true);
+    expect(new Set(rows.map((x) => x['search_name'])).size).toBeGreaterThanOrEqual(7);
+  });
+
+  it('--risk with several detections prints the risk events of each, named by search_name', () => {
+    const both = jsonl(vigil(['run', SEED, SHELL, '--events', DATA, '--now', NOW, '--risk']).out);
+    const seedRisk = jsonl(vigil(['run', SEED, '--events', DATA, '--now', NOW, '--risk']).out);
+    const shellRisk = jsonl(vigil(['run', SHELL, '--events', DATA, '--now', NOW, '--risk']).out);
+    expect(seedRisk.length).toBeGreaterThan(0);
+    expect(shellRisk.length).toBeGreaterThan(0);
+    expect(both).toEqual([...seedRisk, ...shellRisk]);
+    expect(both.filter((x) => x['search_name'] === SHELL)).toHaveLength(shellRisk.length);
+    const all = jsonl(vigil(['run', '--all', '--events', DATA, '--now', NOW, '--risk']).out);
+    expect(new Set(all.map((x) => x['search_name'])).size).toBeGreaterThanOrEqual(7);
+    expect(all.filter((x) => x['search_name'] === SEED)).toEqual(seedRisk);
+  });
+
+  it('keeps a search_name the results have of their own as orig_search_name', () => {
+    const file = join(tmp, 'own-name.yml');
+    writeFileSync(
+      file,
+      [
+        'name: Own Name',
+        'id: 00000000-0000-4000-8000-0000000000aa',
+        'type: Hunting',
+        "search: '`cisco_isovalent_process_exec` process_name=curl | stats count by pod_name | eval search_name=\"from the data\"'",
+      ].join('\n'),
+    );
+    const rows = jsonl(vigil(['run', file, SEED, '--events', DATA, '--now', NOW]).out);
+    const own = rows.filter((x) => x['search_name'] === 'Own Name');
+    expect(own.length).toBeGreaterThan(0);
+    expect(own.every((x) => x['orig_search_name'] === 'from the data')).toBe(true);
+  });
+
+  it('exits 2 without detections or with names and --all, and on an SPL error in any of them before reading events', () => {
+    expect(vigil(['run', '--events', DATA]).code).toBe(2);
+    const both = vigil(['run', SEED, '--all', '--events', DATA]);
+    expect(both.code).toBe(2);
+    expect(both.err).toContain('not both');
+    const bad = join(tmp, 'bad.yml');
+    writeFileSync(bad, ['name: Bad', 'id: 00000000-0000-4000-8000-0000000000bb', 'type: Hunting', "search: '| nosuchcommand'"].join('\n'));
+    const r = vigil(['run', SEED, bad, '--events', join(tmp, 'does-not-exist.jsonl')]);
+    expect(r.code).toBe(2);
+    expect(r.err).toContain('nosuchcommand');
+    expect(r.out).toBe('');
+  });
+});

@@ -1,0 +1,67 @@
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { afterAll, describe, expect, it } from 'vitest';
+
+/**
+ * What a command imports on its path: `bin/vigil.js` under a module loader hook that records every module
+ * URL it loads. A command must not load code it does not use (start-up time is module loading).
+ */
+const ROOT = join(import.meta.dirname, '..', '..');
+const BIN = join(ROOT, 'bin', 'vigil.js');
+const DATA = join(ROOT, 'attack_data', 'datasets', 'cisco_isovalent', 'cisco_isovalent.log');
+const SEED = 'Cisco Isovalent - Curl Execution With Insecure Flags';
+const tmp = mkdtempSync(join(tmpdir(), 'vigil-startup-'));
+afterAll(() => rmSync(tmp, { recursive: true, force: true }));
+
+writeFileSync(
+  join(tmp, 'hooks.mjs'),
+  `import { appendFileSync } from 'node:fs';
+export async function load(url, context, next) {
+  if (url.startsWith('file:')) appendFileSync(process.env.VIGIL_TEST_MODULE_LOG, url + '\\n');
+  return next(url, context);
+}
+`,
+);
+writeFileSync(join(tmp, 'register.mjs'), `import { register } from 'node:module';\nregister(${JSON.stringify(pathToFileURL(join(tmp, 'hooks.mjs')).href)});\n`);
+
+let n = 0;
+/** The modules of this repository (and its dependencies) that a command loads, as paths relative to the root. */
+function modulesLoadedBy(args: string[]): { code: number | null; modules: string[] } {
+  const log = join(tmp, `modules-${n++}.log`);
+  const r = spawnSync(process.execPath, ['--import', pathToFileURL(join(tmp, 'register.mjs')).href, BIN, ...args], {
+    encoding: 'utf8',
+    cwd: ROOT,
+    env: { ...process.env, VIGIL_TEST_MODULE_LOG: log },
+  });
+  const root = pathToFileURL(ROOT).href + '/';
+  const modules = existsSync(log) ? readFileSync(log, 'utf8').split('\n').filter((u) => u.startsWith(root)).map((u) => u.slice(root.length)) : [];
+  return { code: r.status, modules };
+}
+
+// outputs/json.ts is the result-to-JSON rendering the CLI prints with; the rest of outputs/ is alert actions.
+const SERVER_CODE = /^(dist\/(web|hec|store|schedule|config|replay|testing)\/|dist\/outputs\/(?!json\.js$)|node_modules\/(hono|@hono|better-sqlite3|croner)\/)/;
+
+describe('start-up: what each command loads', () => {
+  it('vigil run over a file loads no server, store, scheduler or console code, and no YAML parser (the content snapshot)', () => {
+    const { code, modules } = modulesLoadedBy(['run', SEED, '--events', DATA]);
+    expect(code).toBe(0);
+    expect(modules).toContain('dist/spl/index.js');
+    expect(modules.filter((m) => SERVER_CODE.test(m))).toEqual([]);
+    expect(modules.filter((m) => m.startsWith('node_modules/yaml/'))).toEqual([]);
+  });
+
+  it('vigil search over a file loads no server, store, scheduler or console code', () => {
+    const { code, modules } = modulesLoadedBy(['search', '`cisco_isovalent_process_exec` | stats count by pod_name', '--events', DATA]);
+    expect(code).toBe(0);
+    expect(modules.filter((m) => SERVER_CODE.test(m))).toEqual([]);
+  });
+
+  it('vigil --help loads only the command definitions: no engine, content, server or store', () => {
+    const { code, modules } = modulesLoadedBy(['--help']);
+    expect(code).toBe(0);
+    expect(modules.filter((m) => SERVER_CODE.test(m) || /^dist\/(spl\/(index|commands|exec|plan|parse|eval)|detections|normalize|sources|datamodels)\b/.test(m) || m.startsWith('node_modules/yaml/'))).toEqual([]);
+  });
+});
