@@ -69,6 +69,11 @@ export class SummaryBuilder {
     }
   }
 
+  /** Resolves once no catch-up is running (whatever its outcome). */
+  async settled(): Promise<void> {
+    await this.running?.catch(() => 0);
+  }
+
   state(key: string): DatasetState | null {
     return this.states.get(key) ?? null;
   }

@@ -141,6 +141,9 @@ export interface VigilConfig {
   alertActions?: unknown;
   /** Raw `users:` section (web/users.ts parses it). */
   users?: unknown;
+  /** Raw `datamodels:` and `acceleration:` sections (acceleration/settings.ts parses them). */
+  datamodels?: unknown;
+  acceleration?: unknown;
   /** `file:line: ` of a value in the config file, for the sections other modules validate (`''` without a file). */
   at: ConfigPosition;
   /** Tokens read from or written to the data dir because none was configured. */
@@ -216,7 +219,7 @@ export const INDEX_NAME = /^[a-z0-9][a-z0-9_-]*$/;
 
 const KNOWN_TOP = new Set(['dataDir', 'hec', 'http', 'indexes', 'search', 'shutdownTimeout']);
 /** Sections owned by other modules: passed through without a warning. */
-const PASSTHROUGH_TOP = new Set(['schedule', 'detections', 'alert_actions', 'users']);
+const PASSTHROUGH_TOP = new Set(['schedule', 'detections', 'alert_actions', 'users', 'datamodels', 'acceleration']);
 
 type Path = (string | number)[];
 
@@ -709,6 +712,8 @@ export async function loadConfig(options: LoadConfigOptions = {}): Promise<Vigil
   if ('detections' in data) config.detections = data['detections'];
   if ('alert_actions' in data) config.alertActions = data['alert_actions'];
   if ('users' in data) config.users = data['users'];
+  if ('datamodels' in data) config.datamodels = data['datamodels'];
+  if ('acceleration' in data) config.acceleration = data['acceleration'];
   return config;
 }
 

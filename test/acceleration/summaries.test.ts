@@ -5,7 +5,10 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { SummaryBuilder, type BuilderOptions } from '../../src/acceleration/builder.js';
 import { acceleratedDatasets } from '../../src/acceleration/datasets.js';
 import { SummaryReader } from '../../src/acceleration/reader.js';
+import { AccelerationService } from '../../src/acceleration/service.js';
+import { accelerationSettings } from '../../src/acceleration/settings.js';
 import { openSummaryDb, SUMMARY_DB_FILE } from '../../src/acceleration/summary-db.js';
+import { loadConfig } from '../../src/config/index.js';
 import type { ContentPack } from '../../src/detections/content.js';
 import type { Event } from '../../src/events/event.js';
 import { toObject } from '../../src/events/result.js';
@@ -197,5 +200,46 @@ describe('data model summaries', () => {
     const only = await run(pack, store, `| tstats summariesonly=true count ${PROC}`, reader);
     const all = await run(pack, store, `| tstats count ${PROC}`, null);
     expect(Number(only.rows[0]!.count)).toBeLessThan(Number(all.rows[0]!.count));
+  });
+});
+
+describe('acceleration settings and status', () => {
+  it('accelerate Endpoint over 7 days by default; the config turns models on and off with file:line errors', () => {
+    expect([...accelerationSettings(undefined, undefined).models]).toEqual([['Endpoint', 7 * 86400]]);
+    const s = accelerationSettings({ Endpoint: { acceleration: false }, Network_Traffic: { summary_range: '30d' }, Risk: { summary_range: 'all' } }, { chunk_events: 500 });
+    expect([...s.models]).toEqual([['Network_Traffic', 30 * 86400], ['Risk', null]]);
+    expect(s.chunkEvents).toBe(500);
+    const at = (p: (string | number)[]) => `vigil.yml:${p.length}: `;
+    expect(() => accelerationSettings({ Endpoint: { acceleration: 'yes' } }, undefined, at)).toThrow('vigil.yml:3: datamodels.Endpoint.acceleration must be true or false');
+    expect(() => accelerationSettings({ Endpoint: { summary_range: '5m' } }, undefined, at)).toThrow('datamodels.Endpoint.summary_range must be a duration of at least 1h');
+    expect(() => accelerationSettings({ Endpoint: { range: '7d' } }, undefined, at)).toThrow('datamodels.Endpoint.range is not a known setting');
+    expect(() => accelerationSettings(undefined, { chunk_events: 0 }, at)).toThrow('acceleration.chunk_events must be a whole number of at least 1');
+  });
+
+  it('parse the documented example config', async () => {
+    const example = join(import.meta.dirname, '..', '..', 'src', 'config', 'vigil.example.yml');
+    const cfg = await loadConfig({ file: example, flags: { dataDir: mkdtempSync(join(tmpdir(), 'vigil-accel-example-')) } });
+    const s = accelerationSettings(cfg.datamodels, cfg.acceleration, cfg.at);
+    expect([...s.models]).toEqual([['Endpoint', 7 * 86400]]);
+    expect(s).toMatchObject({ intervalSeconds: 1, chunkEvents: 20000, maxSegmentsPerBucket: 16, maxRemainderEvents: 1000000, maxCachedRows: 5000000 });
+  });
+
+  it('report coverage, lag, rows and size per dataset', async () => {
+    const { store, dir } = await newStore();
+    await store.append(events(100));
+    let now = NOW;
+    const service = new AccelerationService(dir, store, accelerationSettings({ Shop: {} }, undefined), pack, 'UTC', () => now);
+    closers.unshift(() => service.close());
+    await service.catchUp();
+    await store.append(events(100, 100));
+    now += 30;
+    const byKey = new Map(service.status().map((s) => [`${s.model}.${s.dataset}`, s]));
+    const orders = byKey.get('Shop.Orders')!;
+    expect(orders).toMatchObject({ accelerated: true, coveragePercent: 50, lagSeconds: 30, rows: 20, summaryRangeSeconds: 7 * 86400, lastError: null });
+    expect(orders.sizeBytes).toBeGreaterThan(0);
+    expect(byKey.get('Endpoint.Processes')).toMatchObject({ accelerated: true, coveragePercent: 50, rows: 80 });
+    expect(byKey.get('Network_Traffic.All_Traffic')).toMatchObject({ accelerated: false, rows: 0, definitionHash: null });
+    await service.catchUp();
+    expect(service.status().find((s) => s.dataset === 'Orders')).toMatchObject({ coveragePercent: 100, lagSeconds: 0, rows: 40 });
   });
 });
