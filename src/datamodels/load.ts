@@ -342,8 +342,8 @@ function spot(n: YamlNode): ContentSpot {
 }
 
 function textSpot(n: YamlNode): ContentSpot {
-  const p = n.valueStart();
-  return { file: n.reader.file, line: p.line, column: p.column };
+  const runs = n.valueRuns();
+  return { file: n.reader.file, line: runs[1]!, column: runs[2]!, runs };
 }
 
 /** Reports keys a mapping does not know (a typo such as `constrant` would otherwise be silently ignored). */

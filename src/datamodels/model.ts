@@ -9,6 +9,8 @@ export interface ContentSpot {
   file: string;
   line: number;
   column: number;
+  /** For the text of an expression: where each of its characters is in the file (yaml/reader.ts `valueRuns`). */
+  runs?: number[];
 }
 
 /** Splunk's data model field types (`childCount`/`objectCount` are pivot-only: read, never computed). */

@@ -7,6 +7,9 @@ import type { LookupProvider, LookupTable } from '../spl/lookups.js';
 import { parseCsv } from './csv.js';
 import { readDetection, type Detection } from './detection.js';
 import { YamlReader, type ContentProblem } from '../yaml/reader.js';
+import { DataModelLibrary, EventTypeLibrary } from '../datamodels/library.js';
+import { readDataModelFile, readEventTypeFile, relocateDataModelFile, relocateEventTypeFile, type DataModelFile, type EventTypeFile } from '../datamodels/load.js';
+import { SearchKnowledge } from '../spl/datamodel/knowledge.js';
 
 /** An analytic story (security_content `stories/*.yml`). */
 export interface Story {
@@ -22,6 +25,10 @@ export interface ContentPack {
   macros: MacroLibrary;
   lookups: LookupProvider;
   stories: Story[];
+  /** Data models (`datamodels/*.{yml,json}`) and event types (`eventtypes/*.yml`), and both compiled for searches. */
+  dataModels: DataModelLibrary;
+  eventTypes: EventTypeLibrary;
+  knowledge: SearchKnowledge;
   problems: ContentProblem[];
   /** The directories, in load order (bundled first). */
   dirs: string[];
@@ -44,12 +51,23 @@ export function loadContent(userDirs: readonly string[] = [], opts: { bundled?: 
   const macros = new MacroLibrary();
   const tables = new Map<string, LookupTable>();
   const stories = new Map<string, Story>();
+  const dataModels = new DataModelLibrary();
+  const eventTypes = new EventTypeLibrary();
 
   for (const dir of dirs) {
     const part = (dir === BUNDLED_CONTENT_DIR ? bundledSnapshot() : null) ?? readContentDir(dir, shownPath);
     for (const def of part.macros) macros.define(def);
     for (const l of part.lookups) if (l.declared || !tables.has(l.table.name)) tables.set(l.table.name, l.table);
     for (const s of part.stories) stories.set(s.name, s);
+    // A model of the same name replaces the one before; an extension adds to the current one.
+    for (const f of part.dataModels) {
+      if (f.kind === 'model') dataModels.define(f.model);
+      else problems.push(...dataModels.extend(f.extension));
+    }
+    for (const f of part.eventTypes) {
+      if (f.kind === 'eventtype') eventTypes.define(f.eventType);
+      else eventTypes.remove(f.name);
+    }
     for (const d of part.detections) {
       // Override by id, and by name (a renamed copy in a user directory also replaces the original).
       for (const [k, existing] of byId) if (existing.name === d.name && k !== d.id) byId.delete(k);
@@ -65,7 +83,10 @@ export function loadContent(userDirs: readonly string[] = [], opts: { bundled?: 
     get: (name) => tables.get(name) ?? tables.get(`${name}.csv`) ?? tables.get(name.replace(/\.csv$/, '')),
     names: () => [...tables.keys()],
   };
-  return { detections, macros, lookups, stories: [...stories.values()], problems, dirs };
+  // Compiled once all macros are known: constraints use them (`cim_Endpoint_indexes`).
+  const knowledge = new SearchKnowledge({ dataModels, eventTypes, macros, lookups });
+  problems.push(...knowledge.problems);
+  return { detections, macros, lookups, stories: [...stories.values()], dataModels, eventTypes, knowledge, problems, dirs };
 }
 
 /** What one content directory holds, as plain data (so that the bundled one can be snapshotted as JSON). */
@@ -75,6 +96,9 @@ export interface ContentDir {
   lookups: { table: LookupTable; declared: boolean }[];
   stories: Story[];
   detections: Detection[];
+  /** Data model and event type files, in file order. */
+  dataModels: DataModelFile[];
+  eventTypes: EventTypeFile[];
   problems: ContentProblem[];
 }
 
@@ -86,7 +110,7 @@ export function shownPath(file: string): string {
 
 /** Reads one content directory; `show` names its files (in problems and `file` fields). */
 export function readContentDir(dir: string, show: (file: string) => string): ContentDir {
-  const out: ContentDir = { macros: [], lookups: [], stories: [], detections: [], problems: [] };
+  const out: ContentDir = { macros: [], lookups: [], stories: [], detections: [], dataModels: [], eventTypes: [], problems: [] };
   if (!existsSync(dir) || !statSync(dir).isDirectory()) {
     out.problems.push({ file: dir, line: 0, column: 0, severity: 'error', code: 'CONTENT_SCHEMA', message: 'content directory not found' });
     return out;
@@ -132,6 +156,19 @@ export function readContentDir(dir: string, show: (file: string) => string): Con
     if (name) out.stories.push({ name, id: top.key('id').string() ?? null, description: top.key('description').string() ?? '', file: r.file });
     out.problems.push(...r.problems);
   }
+  // Splunk's data model JSON is read by the same position-aware reader (JSON is YAML).
+  for (const file of listFiles(join(dir, 'datamodels'), (f) => f.endsWith('.yml') || f.endsWith('.yaml') || f.endsWith('.json'))) {
+    const r = YamlReader.parse(readFileSync(file, 'utf8'), show(file));
+    const f = readDataModelFile(r);
+    out.problems.push(...r.problems);
+    if (f) out.dataModels.push(f);
+  }
+  for (const file of yamlFiles(join(dir, 'eventtypes'))) {
+    const r = YamlReader.parse(readFileSync(file, 'utf8'), show(file));
+    const f = readEventTypeFile(r);
+    out.problems.push(...r.problems);
+    if (f) out.eventTypes.push(f);
+  }
   for (const file of listFiles(join(dir, 'detections'), (f) => f.endsWith('.yml') || f.endsWith('.yaml'), true)) {
     const r = YamlReader.parse(readFileSync(file, 'utf8'), show(file));
     const d = r.ok ? readDetection(r.top(), r.file) : null;
@@ -149,7 +186,7 @@ export function readContentDir(dir: string, show: (file: string) => string): Con
  * File names in it are relative to the content directory and shown as `shownPath` shows them on load.
  */
 const SNAPSHOT_FILE = fileURLToPath(new URL('../content-snapshot.json', import.meta.url));
-const SNAPSHOT_FORMAT = 1;
+const SNAPSHOT_FORMAT = 2;
 
 interface Snapshot {
   format: number;
@@ -192,6 +229,8 @@ function withFiles(dir: ContentDir, map: (file: string) => string): ContentDir {
     lookups: dir.lookups,
     stories: dir.stories.map((s) => ({ ...s, file: map(s.file) })),
     detections: dir.detections.map((d) => ({ ...d, file: map(d.file) })),
+    dataModels: dir.dataModels.map((f) => relocateDataModelFile(f, map)),
+    eventTypes: dir.eventTypes.map((f) => relocateEventTypeFile(f, map)),
     problems: dir.problems.map((p) => ({ ...p, file: map(p.file) })),
   };
 }

@@ -20,14 +20,14 @@ export interface ValidationReport {
  * filter macro, unknown ATT&CK ids, stories and datasets that cannot be found).
  */
 export function validateContent(pack: ContentPack, opts: { datasetsDirs?: readonly string[] } = {}): ValidationReport {
-  const problems: ContentProblem[] = [...pack.problems];
+  const problems: ContentProblem[] = [...pack.problems, ...pack.knowledge.checkDataModels()];
   const storyNames = new Set(pack.stories.map((s) => s.name));
   for (const d of pack.detections) {
     const at = (message: string, severity: 'error' | 'warning', code: ContentProblem['code'] = 'CONTENT_LINT', line = d.searchLine, column = 1) =>
       problems.push({ file: d.file, line, column, severity, code, message });
     let schema = null;
     try {
-      const plan = checkSearch(d.search, { macros: pack.macros, lookups: pack.lookups, name: d.name, now: 0 });
+      const plan = checkSearch(d.search, { macros: pack.macros, lookups: pack.lookups, knowledge: pack.knowledge, name: d.name, now: 0 });
       schema = outputSchema(plan);
     } catch (e) {
       if (!(e instanceof SplError)) throw e;

@@ -70,24 +70,34 @@ export class YamlReader {
   }
 
   /**
-   * Where the text of a scalar's value starts: after the opening quote of a quoted scalar, on the first
-   * content line of a block scalar (`|`, `>`), at the node otherwise. Expressions written in content (a
-   * data model's constraint, an eval) point their errors into the file from here.
+   * Where each character of a scalar's string value is written in the file, as runs of characters written one
+   * after another on one line: flat triples `[valueOffset, line, column, ...]`. Folding (`>`, plain and quoted
+   * scalars over several lines), indentation and escapes are what separate runs. Expressions written in
+   * content (a data model's constraint, an eval) point their errors into the file with it (`positionIn`).
    */
-  valueStart(node: Node | null): { line: number; column: number } {
-    let off = node?.range?.[0] ?? 0;
-    if (isScalar(node)) {
-      if (node.type === 'QUOTE_DOUBLE' || node.type === 'QUOTE_SINGLE') off++;
-      else if (node.type === 'BLOCK_LITERAL' || node.type === 'BLOCK_FOLDED') {
-        const nl = this.text.indexOf('\n', off);
-        if (nl >= 0) {
-          off = nl + 1;
-          while (this.text[off] === ' ' || this.text[off] === '\n') off++;
-        }
+  valueRuns(node: Node | null): number[] {
+    const start = this.positionOf(node);
+    if (!isScalar(node) || typeof node.value !== 'string' || !node.range) return [0, start.line, start.column];
+    const value = node.value;
+    const text = this.text;
+    const end = node.range[1];
+    let j = node.range[0];
+    if (node.type === 'QUOTE_DOUBLE' || node.type === 'QUOTE_SINGLE') j++;
+    else if (node.type === 'BLOCK_LITERAL' || node.type === 'BLOCK_FOLDED') j = text.indexOf('\n', j) + 1;
+    const runs: number[] = [];
+    let prev = -2;
+    for (let i = 0; i < value.length; i++) {
+      const c = value[i];
+      // The next character of the file that can stand for c (a folded line break is a space in the value).
+      while (j < end && text[j] !== c && !(c === ' ' && text[j] === '\n')) j++;
+      if (j >= end) break;
+      if (j !== prev + 1 || text[prev] === '\n') {
+        const p = this.lines.linePos(j);
+        runs.push(i, p.line, p.col);
       }
+      prev = j++;
     }
-    const p = this.lines.linePos(off);
-    return { line: p.line, column: p.col };
+    return runs.length ? runs : [0, start.line, start.column];
   }
 
   report(node: Node | null, message: string, severity: 'error' | 'warning' = 'error', code: ContentProblem['code'] = 'CONTENT_SCHEMA'): void {
@@ -115,9 +125,9 @@ export class YamlNode {
     return isMap(this.node);
   }
 
-  /** Where this scalar's text starts in the file (see YamlReader.valueStart). */
-  valueStart(): { line: number; column: number } {
-    return this.reader.valueStart(this.node);
+  /** Where this scalar's characters are in the file (see YamlReader.valueRuns). */
+  valueRuns(): number[] {
+    return this.reader.valueRuns(this.node);
   }
 
   key(name: string): YamlNode {
@@ -192,4 +202,11 @@ export class YamlNode {
       .map((n) => n.string())
       .filter((s): s is string => s !== undefined);
   }
+}
+
+/** The file position of character `offset` of a value, from its `valueRuns`. */
+export function positionIn(runs: readonly number[], offset: number): { line: number; column: number } {
+  let k = 0;
+  for (let r = 0; r < runs.length; r += 3) if (runs[r]! <= offset) k = r;
+  return { line: runs[k + 1]!, column: runs[k + 2]! + (offset - runs[k]!) };
 }

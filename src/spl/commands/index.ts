@@ -2,11 +2,13 @@ import type { CommandParsers } from '../parse/parser.js';
 import type { AnyCommand } from './types.js';
 import { binCommand } from './bin.js';
 import { convertCommand } from './convert.js';
+import { datamodelCommand } from './datamodel.js';
 import { dedupCommand } from './dedup.js';
 import { evalCommand } from './eval.js';
 import { eventstatsCommand } from './eventstats.js';
 import { fieldsCommand } from './fields.js';
 import { fillnullCommand } from './fillnull.js';
+import { fromCommand } from './from.js';
 import { headCommand } from './head.js';
 import { inputlookupCommand } from './inputlookup.js';
 import { lookupCommand } from './lookup.js';
@@ -32,11 +34,13 @@ import { whereCommand } from './where.js';
 const COMMANDS: readonly AnyCommand[] = [
   binCommand,
   convertCommand,
+  datamodelCommand,
   dedupCommand,
   evalCommand,
   eventstatsCommand,
   fieldsCommand,
   fillnullCommand,
+  fromCommand,
   headCommand,
   inputlookupCommand,
   lookupCommand,

@@ -2,7 +2,7 @@ import { Row, type Result } from '../../events/result.js';
 import { toNumber, type FieldValue, type Scalar } from '../../events/value.js';
 import { VigilError } from '../../errors.js';
 import type { CompiledDataset } from '../datamodel/types.js';
-import { datasetFieldNames, DatasetView } from '../datamodel/view.js';
+import { datasetFieldNames, DatasetView, resolveDataset } from '../datamodel/view.js';
 import { respan } from '../datamodel/eventtypes.js';
 import type { SearchExpr } from '../parse/ast.js';
 import type { ArgParser } from '../parse/parser.js';
@@ -289,7 +289,7 @@ function takeNodename(p: ArgParser, args: TstatsArgs, e: SearchExpr): SearchExpr
 
 /**
  * A WHERE matches field values: `nodename` only as a top-level term, `earliest=`/`latest=` only as top-level
- * terms (anywhere else they have no meaning), and no bare terms (tstats cannot search raw text).
+ * terms (anywhere else they have no meaning), and no bare terms but `*` (tstats cannot search raw text).
  */
 function checkWhere(source: SourceText, e: SearchExpr | null, top: boolean): void {
   if (e === null) return;
@@ -310,6 +310,8 @@ function checkWhere(source: SourceText, e: SearchExpr | null, top: boolean): voi
       if (e.field.toLowerCase() === 'nodename') throw new SplError('SPL_BAD_ARGUMENT', 'nodename must be a term of its own, not inside OR or NOT', e.span, source);
       return;
     case 'term':
+      // `WHERE *` selects everything (ESCU writes it).
+      if (e.value.value === '*' && !e.value.quoted) return;
       throw new SplError('SPL_BAD_ARGUMENT', `tstats WHERE compares fields; "${e.value.value}" would search raw text, which tstats cannot: write <field>=${e.value.quoted ? `"${e.value.value}"` : e.value.value}`, e.span, source);
     case 'subsearch':
       throw new SplError('SPL_UNSUPPORTED_COMMAND', 'subsearches ([ ... ]) are not supported yet', e.span, source);
@@ -326,13 +328,10 @@ function checkWhere(source: SourceText, e: SearchExpr | null, top: boolean): voi
  */
 function tstatsQuery(args: TstatsArgs, env: EventQueryEnv): EventQuery<TstatsArgs> {
   if (!args.from) return { args, lead: null, prefilter: eventConditions(args.where, null) };
-  const k = env.knowledge;
   const { model, dataset } = args.from;
-  const path = args.nodename?.path ?? dataset;
-  if (!k) throw new SplError('SPL_UNKNOWN_DATAMODEL', `unknown data model "${model}" (no data models are loaded)`, args.from.span, env.source);
-  const r = k.dataset(model, path);
-  if (!r.ok) throw new SplError(r.code, r.message, args.nodename && r.code === 'SPL_UNKNOWN_DATAMODEL' && k.dataModelNames().includes(model) ? args.nodename.span : args.from.span, env.source);
-  const ds = r.dataset;
+  // A dataset path in nodename= names the dataset; errors about it point there.
+  const at = args.nodename && env.knowledge?.dataModelNames().includes(model) ? args.nodename.span : args.from.span;
+  const ds = resolveDataset(env, model, args.nodename?.path ?? dataset, at);
   if (args.nodename && dataset !== null && !ds.resolved.chain.some((d) => d.name === dataset)) {
     throw new SplError('SPL_UNKNOWN_DATAMODEL', `nodename=${args.nodename.path} is not under dataset ${dataset} of data model ${model}`, args.nodename.span, env.source);
   }

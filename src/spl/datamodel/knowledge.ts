@@ -2,7 +2,7 @@ import type { DataModelLibrary, EventTypeLibrary } from '../../datamodels/librar
 import type { ContentSpot, Dataset } from '../../datamodels/model.js';
 import { toText } from '../../events/value.js';
 import type { DerivedFields } from '../../normalize/event-result.js';
-import type { ContentProblem } from '../../yaml/reader.js';
+import { positionIn, type ContentProblem } from '../../yaml/reader.js';
 import { COMMAND_PARSERS, commandBlueprint } from '../commands/index.js';
 import type { ExecContext } from '../commands/types.js';
 import { compileEval, evalTypeOf } from '../eval/compile.js';
@@ -264,9 +264,7 @@ function problemOf(e: SplError, at: ContentSpot, what: string): ContentProblem {
   let column = at.column;
   let message = `${what}: ${e.message} [${e.code}]`;
   if (loc && loc.origin.kind === 'search') {
-    line = at.line + loc.line - 1;
-    // Block scalars keep one indentation, so the column on any line is the value's start column plus the offset.
-    column = at.column + loc.column - 1;
+    ({ line, column } = positionIn(at.runs ?? [0, at.line, at.column], loc.offset));
   } else if (loc) {
     message = `${what}: ${e.format()}`;
   }

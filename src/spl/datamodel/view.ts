@@ -2,6 +2,22 @@ import type { ResolvedDataset } from '../../datamodels/library.js';
 import { BASE_FIELDS } from '../../datamodels/model.js';
 import { Row, type Result } from '../../events/result.js';
 import type { FieldValue } from '../../events/value.js';
+import type { EventQueryEnv } from '../commands/types.js';
+import { SplError, type Span } from '../source.js';
+import type { CompiledDataset } from './types.js';
+
+/**
+ * The dataset a command names (`Model`, `Model.Dataset`, a dataset path), or an SplError at `at`: an unknown
+ * model or dataset (SPL_UNKNOWN_DATAMODEL), or a definition that does not compile (DATAMODEL_INVALID, naming
+ * its file and line).
+ */
+export function resolveDataset(env: EventQueryEnv, model: string, path: string | null, at: Span): CompiledDataset {
+  const k = env.knowledge;
+  if (!k) throw new SplError('SPL_UNKNOWN_DATAMODEL', `unknown data model "${model}" (no data models are loaded)`, at, env.source);
+  const r = k.dataset(model, path);
+  if (!r.ok) throw new SplError(r.code, r.message, at, env.source);
+  return r.dataset;
+}
 
 /**
  * The names a dataset's rows show, each mapped to the field of the evaluated event it reads: the base fields

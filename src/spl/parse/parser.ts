@@ -463,6 +463,12 @@ export class ArgParser {
           if (v.kind === 'rparen') break;
           if (v.kind === 'comma') continue;
           if (v.kind === 'word' || v.kind === 'string') {
+            // `IN ("a". "b")` (ESCU's Linux Curl Upload File): a period right after a quoted value separates it
+            // from the next, as a comma would; glued, it would end the value with a period.
+            if (v.kind === 'word' && /^"(?:[^"\\]|\\.)*"\.$/.test(this.source.text.slice(v.span.start, v.span.end))) {
+              values.push({ value: v.value.slice(0, -1), quoted: true, span: { start: v.span.start, end: v.span.end - 1 } });
+              continue;
+            }
             values.push({ value: v.value, quoted: v.kind === 'string', span: v.span });
             continue;
           }

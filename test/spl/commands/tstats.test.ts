@@ -1,0 +1,235 @@
+import { describe, expect, it } from 'vitest';
+import { explainPlan, plan } from '../../../src/spl/index.js';
+import { memorySource } from '../../helpers.js';
+import { NOW, packWith, rows, splError } from '../datamodel/helpers.js';
+
+/**
+ * tstats semantics over a small data model of our own (JSON events, so every field is a JSON key): the
+ * expected rows are worked out by hand from the rules in data-models.md §2, not by running the code.
+ */
+const SHOP = `
+name: Shop
+datasets:
+  - name: Orders
+    base_search: (\`cim_Shop_indexes\`) tag=order | eval labels=split(label_list, ",")
+    fields:
+      - item
+      - {name: qty, type: number}
+      - customer
+      - region
+      - {name: labels, multivalue: true}
+    calculations:
+      - {field: status, eval: 'if(isnull(status) OR status="","unknown",status)'}
+      - {field: total, type: number, eval: 'qty*price'}
+  - name: Big_Orders
+    parent: Orders
+    constraint: total>100
+`;
+const pack = packWith({
+  'datamodels/Shop.yml': SHOP,
+  'eventtypes/shop_order.yml': 'name: shop_order\nsearch: sourcetype=shop:order\ntags: [order]\n',
+  'macros/cim_Shop_indexes.yml': 'name: cim_Shop_indexes\ndefinition: ()\n',
+});
+
+const T0 = 1_700_000_000; // 2023-11-14T22:13:20Z
+const order = (t: number, o: Record<string, unknown>) => ({ _time: t, sourcetype: 'shop:order', index: 'main', _raw: JSON.stringify(o) });
+const EVENTS = [
+  order(T0, { item: 'Apple', qty: 2, price: 10, customer: 'alice', region: 'eu', status: 'paid' }), // total 20
+  order(T0 + 600, { item: 'apple', qty: 5, price: 30, customer: 'bob', region: 'us' }), // total 150, status unknown
+  order(T0 + 3600, { item: 'Banana', qty: 1, price: 200, customer: 'alice', status: 'paid' }), // total 200, no region
+  order(T0 + 7200, { item: 'cherry', qty: 3, price: 1, customer: 'carol', region: 'eu', status: 'refunded', label_list: 'b,a' }), // total 3
+  { _time: T0 + 60, sourcetype: 'other', index: 'main', _raw: JSON.stringify({ item: 'Apple', qty: 9, customer: 'dave', region: 'eu' }) },
+];
+const q = (spl: string) => rows(pack, spl, EVENTS);
+
+describe('tstats over a data model', () => {
+  it('drops rows whose BY field is null, or gives them fillnull_value', async () => {
+    expect(await q('| tstats count from datamodel=Shop.Orders by Orders.region')).toEqual([
+      { 'Orders.region': 'eu', count: '2' },
+      { 'Orders.region': 'us', count: '1' },
+    ]);
+    expect(await q('| tstats fillnull_value=null count from datamodel=Shop.Orders by Orders.region')).toEqual([
+      { 'Orders.region': 'eu', count: '2' },
+      { 'Orders.region': 'null', count: '1' },
+      { 'Orders.region': 'us', count: '1' },
+    ]);
+    // fillnull_value applies to BY fields only: WHERE still sees the null.
+    expect(await q('| tstats fillnull_value=null count from datamodel=Shop.Orders where Orders.region=null')).toEqual([{ count: '0' }]);
+  });
+
+  it('matches values case-insensitively, with wildcards, IN lists, and NOT unlike !=', async () => {
+    expect(await q('| tstats count from datamodel=Shop.Orders where Orders.item=APPLE')).toEqual([{ count: '2' }]);
+    expect(await q('| tstats count from datamodel=Shop.Orders where Orders.item IN ("ban*", "CHERRY")')).toEqual([{ count: '2' }]);
+    expect(await q('| tstats count from datamodel=Shop.Orders where Orders.region!=eu')).toEqual([{ count: '1' }]);
+    expect(await q('| tstats count from datamodel=Shop.Orders where NOT Orders.region=eu')).toEqual([{ count: '2' }]);
+    expect(await q('| tstats count from datamodel=Shop.Orders where NOT(Orders.item IN("apple"))')).toEqual([{ count: '2' }]);
+  });
+
+  it('binds OR tighter than AND, as the search command does', async () => {
+    // alice AND (eu OR us): only the first order (alice's Banana order has no region). eval's precedence would give 2.
+    expect(await q('| tstats count from datamodel=Shop.Orders where Orders.customer=alice Orders.region=eu OR Orders.region=us')).toEqual([{ count: '1' }]);
+    expect(await q('| tstats count from datamodel=Shop.Orders where Orders.customer=alice AND Orders.region=eu OR Orders.region=us')).toEqual([{ count: '1' }]);
+    expect(await q('| tstats count from datamodel=Shop.Orders where (Orders.customer=alice Orders.region=eu) OR Orders.region=us')).toEqual([{ count: '2' }]);
+  });
+
+  it('sees calculated fields, evaluated in order, and only members of the dataset', async () => {
+    expect(await q('| tstats count sum(Orders.total) as total from datamodel=Shop.Orders by Orders.status')).toEqual([
+      { 'Orders.status': 'paid', count: '2', total: '220' },
+      { 'Orders.status': 'refunded', count: '1', total: '3' },
+      { 'Orders.status': 'unknown', count: '1', total: '150' },
+    ]);
+  });
+
+  it('selects child datasets by nodename= or by name; the prefix stays the root name', async () => {
+    expect(await q('| tstats count from datamodel=Shop.Orders where nodename=Orders.Big_Orders by Orders.item')).toEqual([
+      { 'Orders.item': 'Banana', count: '1' },
+      { 'Orders.item': 'apple', count: '1' },
+    ]);
+    expect(await q('| tstats count from datamodel=Shop.Big_Orders')).toEqual([{ count: '2' }]);
+    expect(await q('| tstats count from datamodel=Shop where nodename = Big_Orders')).toEqual([{ count: '2' }]);
+  });
+
+  it('counts a row once per value of a multivalue BY field', async () => {
+    expect(await q('| tstats count from datamodel=Shop.Orders by Orders.labels')).toEqual([
+      { 'Orders.labels': 'a', count: '1' },
+      { 'Orders.labels': 'b', count: '1' },
+    ]);
+  });
+
+  it('names outputs fn(field) or AS, and computes the stats functions', async () => {
+    expect(
+      await q(
+        '| tstats count count(Orders.region) values(Orders.item) AS items dc(Orders.customer) min(Orders.qty) max(Orders.qty) avg(Orders.qty) earliest(Orders.item) latest(Orders.item) min(_time) from datamodel=Shop.Orders',
+      ),
+    ).toEqual([
+      {
+        count: '4',
+        'count(Orders.region)': '3',
+        items: ['Apple', 'Banana', 'apple', 'cherry'],
+        'dc(Orders.customer)': '3',
+        'min(Orders.qty)': '1',
+        'max(Orders.qty)': '5',
+        'avg(Orders.qty)': '2.75',
+        'earliest(Orders.item)': 'Apple',
+        'latest(Orders.item)': 'cherry',
+        'min(_time)': String(T0),
+      },
+    ]);
+  });
+
+  it('gives no value to fields outside the dataset; base fields are unprefixed', async () => {
+    // price is in the events but not declared by the dataset.
+    expect(await q('| tstats count from datamodel=Shop.Orders by Orders.price')).toEqual([]);
+    expect(await q('| tstats fillnull_value=none count from datamodel=Shop.Orders by Orders.price customer')).toEqual([{ 'Orders.price': 'none', customer: 'none', count: '4' }]);
+    expect(await q('| tstats count from datamodel=Shop.Orders by sourcetype, index')).toEqual([{ sourcetype: 'shop:order', index: 'main', count: '4' }]);
+    expect(await q('| tstats count from datamodel=Shop.Orders where source=* "Orders.item"=apple')).toEqual([{ count: '2' }]);
+  });
+
+  it('bins _time by span= wherever it is written, and by the bin rule without one', async () => {
+    const hourly = [
+      { _time: '1699999200', count: '2' },
+      { _time: '1700002800', count: '1' },
+      { _time: '1700006400', count: '1' },
+    ];
+    expect(await q('| tstats count from datamodel=Shop.Orders by _time span=1h')).toEqual(hourly);
+    expect(await q('| tstats count from datamodel=Shop.Orders by _time span=1h,')).toEqual(hourly);
+    expect(await q('| tstats count from datamodel=Shop.Orders by span=1h _time')).toEqual(hourly);
+    expect(await q('| tstats count from datamodel=Shop.Orders by Orders.customer _time span=1h')).toEqual([
+      { 'Orders.customer': 'alice', _time: '1699999200', count: '1' },
+      { 'Orders.customer': 'alice', _time: '1700002800', count: '1' },
+      { 'Orders.customer': 'bob', _time: '1699999200', count: '1' },
+      { 'Orders.customer': 'carol', _time: '1700006400', count: '1' },
+    ]);
+    // Two hours of data: 1 min would make 121 bins, 5 min makes 25 (at most 100).
+    expect(await q('| tstats count min(_time) as first from datamodel=Shop.Orders by _time')).toEqual([
+      { _time: '1699999800', count: '1', first: String(T0) },
+      { _time: '1700000400', count: '1', first: String(T0 + 600) },
+      { _time: '1700003400', count: '1', first: String(T0 + 3600) },
+      { _time: '1700007000', count: '1', first: String(T0 + 7200) },
+    ]);
+  });
+
+  it('takes earliest=/latest= in WHERE as the time range', async () => {
+    expect(await q(`| tstats count from datamodel=Shop.Orders where earliest=${T0 + 3600} Orders.item=*`)).toEqual([{ count: '2' }]);
+    expect(await q(`| tstats count from datamodel=Shop.Orders where latest=${T0 + 3600}`)).toEqual([{ count: '2' }]);
+  });
+
+  it('accepts ESCU options and keeps one row with no input', async () => {
+    expect(await q('| tstats summariesonly=false allow_old_summaries=true fillnull_value=null local=f chunk_size=10000000 include_reduced_buckets=t count from datamodel=Shop.Orders where Orders.item=kiwi')).toEqual([{ count: '0' }]);
+    expect(await q('| tstats summariesonly=t count from datamodel=Shop.Orders where Orders.item=kiwi by Orders.item')).toEqual([]);
+  });
+
+  it('pushes the constraint (event types expanded) and WHERE conditions on raw fields into the scan', () => {
+    const p = plan('| tstats count from datamodel=Shop.Orders where Orders.customer=carol Orders.status=paid by Orders.item', {
+      macros: pack.macros,
+      knowledge: pack.knowledge,
+      now: NOW,
+      source: memorySource([]),
+    });
+    expect(p.scan.metadata).toEqual([{ field: 'sourcetype', patterns: ['shop:order'] }]);
+    const text = explainPlan(p);
+    expect(text).toContain('pushdown sourcetype IN (shop:order)');
+    // customer is declared (its row value is the event's): "carol" must be in the raw text. status is filled
+    // with "unknown" when absent, but "paid" cannot be the fill, so it must be in the raw text too.
+    expect(text).toMatch(/raw prefilter: .*carol/);
+    expect(text).toMatch(/raw prefilter: .*paid/);
+    // A condition its fill value satisfies says nothing about the event.
+    const u = explainPlan(plan('| tstats count from datamodel=Shop.Orders where Orders.status=unk*', { macros: pack.macros, knowledge: pack.knowledge, now: NOW }));
+    expect(u).not.toContain('raw prefilter');
+  });
+});
+
+describe('tstats over index data (no FROM)', () => {
+  it('groups by the indexed fields; other fields have no value', async () => {
+    expect(await q('| tstats count where index=* by sourcetype')).toEqual([
+      { sourcetype: 'other', count: '1' },
+      { sourcetype: 'shop:order', count: '4' },
+    ]);
+    expect(await q('| tstats count where index=main sourcetype=shop* by index')).toEqual([{ index: 'main', count: '4' }]);
+    expect(await q('| tstats count where customer=alice')).toEqual([{ count: '0' }]);
+  });
+});
+
+describe('tstats errors', () => {
+  const error = async (spl: string) => {
+    const e = await splError(pack, spl, EVENTS);
+    return { code: e.code, message: e.message, at: e.format().split('\n')[1]!.trim() };
+  };
+
+  it('unknown data models and datasets, at the FROM clause or the nodename', async () => {
+    expect(await error('| tstats count from datamodel=Nope.X')).toMatchObject({ code: 'SPL_UNKNOWN_DATAMODEL', message: expect.stringContaining('unknown data model "Nope"'), at: 'at 1:16' });
+    expect(await error('| tstats count from datamodel=Shop.Refunds')).toMatchObject({ code: 'SPL_UNKNOWN_DATAMODEL', message: expect.stringContaining('has no dataset "Refunds"') });
+    expect(await error('| tstats count from datamodel=Shop.Orders where nodename=Big_Orders.Orders')).toMatchObject({ code: 'SPL_UNKNOWN_DATAMODEL', at: 'at 1:49' });
+    expect(await error('| tstats count from datamodel=Endpoint')).toMatchObject({ code: 'SPL_UNKNOWN_DATAMODEL', message: expect.stringContaining('5 root datasets') });
+  });
+
+  it('unsupported options and functions', async () => {
+    expect(await error('| tstats prestats=t count from datamodel=Shop.Orders')).toMatchObject({ code: 'SPL_BAD_ARGUMENT', message: expect.stringContaining('prestats=true is not supported'), at: 'at 1:19' });
+    expect(await error('| tstats append=t count')).toMatchObject({ code: 'SPL_BAD_ARGUMENT' });
+    expect(await error('| tstats sumariesonly=t count')).toMatchObject({ code: 'SPL_BAD_ARGUMENT', message: expect.stringContaining('unknown tstats option "sumariesonly"'), at: 'at 1:10' });
+    expect(await error('| tstats list(Orders.item) from datamodel=Shop.Orders')).toMatchObject({ code: 'SPL_UNSUPPORTED_FUNCTION', at: 'at 1:10' });
+    expect(await error('| tstats count(eval(Orders.qty>1)) from datamodel=Shop.Orders')).toMatchObject({ code: 'SPL_UNSUPPORTED_FUNCTION' });
+    expect(await error('| tstats sum from datamodel=Shop.Orders')).toMatchObject({ code: 'SPL_BAD_ARGUMENT', message: 'sum needs a field: sum(field)' });
+    expect(await error('| tstats count from datamodel=Shop.Orders by _time span=1ms')).toMatchObject({ code: 'SPL_BAD_ARGUMENT', message: expect.stringContaining('subseconds') });
+    expect(await error('| tstats count from datamodel=Shop.Orders by Orders.item span=1h')).toMatchObject({ code: 'SPL_BAD_ARGUMENT', message: expect.stringContaining('add _time') });
+  });
+
+  it('malformed WHERE clauses, at their position, also inside macros', async () => {
+    expect(await error('| tstats count from datamodel=Shop.Orders where Orders.item=')).toMatchObject({ code: 'SPL_SYNTAX', at: 'at 1:60' });
+    expect(await error('| tstats count from datamodel=Shop.Orders where (Orders.item=a by Orders.item')).toMatchObject({ code: 'SPL_SYNTAX', at: 'at 1:49' });
+    expect(await error('| tstats count from datamodel=Shop.Orders where curl')).toMatchObject({ code: 'SPL_BAD_ARGUMENT', message: expect.stringContaining('raw text'), at: 'at 1:49' });
+    expect(await error('| tstats count from datamodel=Shop.Orders where Orders.item=a OR earliest=-1d')).toMatchObject({ code: 'SPL_BAD_ARGUMENT', at: 'at 1:66' });
+    const macroPack = packWith({ 'datamodels/Shop.yml': SHOP, 'macros/bad_items.yml': 'name: bad_items\ndefinition: (Orders.item IN (a, b)\n' });
+    const e = await splError(macroPack, '| tstats count from datamodel=Shop.Orders where `bad_items` by Orders.item');
+    expect(e.code).toBe('SPL_SYNTAX');
+    expect(e.format()).toContain('in macro `bad_items`');
+  });
+
+  it('a dataset whose definition does not compile fails the search at FROM, naming the file and line', async () => {
+    const broken = packWith({ 'datamodels/Shop.yml': SHOP.replace("'qty*price'", "'qty*'"), 'macros/cim_Shop_indexes.yml': 'name: cim_Shop_indexes\ndefinition: ()\n' });
+    const e = await splError(broken, '| tstats count from datamodel=Shop.Orders');
+    expect(e.code).toBe('DATAMODEL_INVALID');
+    expect(e.message).toMatch(/data model Shop dataset Orders calculation total is invalid \(.*datamodels\/Shop\.yml:14:\d+\)/);
+    expect(e.format()).toContain('at 1:16');
+  });
+});
