@@ -7,7 +7,6 @@ import { VigilError, type ErrorCode } from '../errors.js';
 import type { ContentPack } from '../detections/content.js';
 import { resultToJson } from '../outputs/json.js';
 import { MacroLibrary, streamSearch, type ExecuteStats, type Sink, type TimeBound } from '../spl/index.js';
-import type { LookupProvider } from '../spl/lookups.js';
 import { SourceText, SplError, type Span } from '../spl/source.js';
 
 const NO_MACROS = new MacroLibrary();
@@ -140,13 +139,16 @@ function errorMessage(e: unknown): SearchMessage {
   };
 }
 
+/** What a search needs of the content besides its (already expanded) macros. */
+export type SearchContent = Pick<ContentPack, 'lookups' | 'knowledge'>;
+
 /**
  * Runs a request over `source` and reports through `emit`: rows in chunks (flushed at every scanned
  * batch, so what a stopped search found is already out), progress, then done or error. The result
  * limits are enforced here, where the rows are made (both executors: here, and in the worker thread).
- * Its macros are already expanded; lookups come from the content.
+ * Its macros are already expanded; lookups, data models and event types (tstats, tag=) come from the content.
  */
-async function runStreaming(req: RunRequest, source: EventSource | Promise<EventSource>, lookups: LookupProvider, spec: StreamSpec, emit: (m: SearchMessage) => void, signal?: AbortSignal): Promise<void> {
+async function runStreaming(req: RunRequest, source: EventSource | Promise<EventSource>, content: SearchContent, spec: StreamSpec, emit: (m: SearchMessage) => void, signal?: AbortSignal): Promise<void> {
   const enough = new AbortController(); // the caller's `limit` was reached
   let objects: Record<string, FieldValue>[] = [];
   let lines: string[] = [];
@@ -189,7 +191,8 @@ async function runStreaming(req: RunRequest, source: EventSource | Promise<Event
       req.search,
       {
         macros: NO_MACROS,
-        lookups,
+        lookups: content.lookups,
+        knowledge: content.knowledge,
         source: from,
         now: req.now,
         tz: req.tz,
@@ -298,7 +301,7 @@ export class InProcessExecutor implements RunExecutor {
             job.reject(e);
           }
         };
-        void runStreaming(req, this.source, this.content().lookups, specOf(opts, this.limits), receive, signal);
+        void runStreaming(req, this.source, this.content(), specOf(opts, this.limits), receive, signal);
       });
       const e = stopped();
       if (e) throw e;
@@ -494,6 +497,6 @@ export class WorkerExecutor implements RunExecutor {
 }
 
 /** The worker thread's side (run-worker.ts): runs one request and posts its messages. */
-export function serveRequest(msg: { req: RunRequest; spec: StreamSpec }, source: Promise<EventSource>, lookups: LookupProvider, post: (m: SearchMessage) => void): Promise<void> {
-  return runStreaming(msg.req, source, lookups, msg.spec, post).catch((e: unknown) => post(errorMessage(e)));
+export function serveRequest(msg: { req: RunRequest; spec: StreamSpec }, source: Promise<EventSource>, content: SearchContent, post: (m: SearchMessage) => void): Promise<void> {
+  return runStreaming(msg.req, source, content, msg.spec, post).catch((e: unknown) => post(errorMessage(e)));
 }

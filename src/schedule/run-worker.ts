@@ -15,5 +15,5 @@ storePromise.catch(() => undefined);
 const pack = loadContent(setup.contentDirs);
 
 parentPort!.on('message', (msg: Parameters<typeof serveRequest>[0]) => {
-  void serveRequest(msg, storePromise, pack.lookups, (m) => parentPort!.postMessage(m));
+  void serveRequest(msg, storePromise, pack, (m) => parentPort!.postMessage(m));
 });

@@ -352,7 +352,7 @@ export class Scheduler {
     try {
       const pack = this.deps.content();
       // Static problems (a filter macro broken by an edit) fail here, with their position.
-      checkSearch(d.search, { macros: pack.macros, lookups: pack.lookups, name: d.name, now: scheduledTime, tz });
+      checkSearch(d.search, { macros: pack.macros, lookups: pack.lookups, knowledge: pack.knowledge, name: d.name, now: scheduledTime, tz });
       const search = expandMacros(d.search, pack.macros).text;
       // Served from the ingest-time matches when they cover the window: same SPL over far fewer events.
       const index = this.deps.matchIndex;

@@ -127,7 +127,7 @@ export function detectionsRoutes(app: Hono<ApiEnv>, deps: ApiDeps): void {
     const def: MacroDefinition = { name: d.filterMacro, args: [], definition, description: `Filter for "${d.name}" (edited in the vigil console).` };
     const macros = pack.macros.with([def]);
     try {
-      checkSearch(d.search, { macros, lookups: pack.lookups, name: d.name, now: now(), tz });
+      checkSearch(d.search, { macros, lookups: pack.lookups, knowledge: pack.knowledge, name: d.name, now: now(), tz });
     } catch (e) {
       return { error: e instanceof SplError ? splErrorJson(e) : errorJson(e) };
     }
