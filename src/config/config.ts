@@ -109,6 +109,11 @@ export interface SearchConfig {
   maxMacroExpansions: number;
   /** Characters of expanded macro bodies in one search; beyond, SPL_MACRO_LIMIT. */
   maxMacroChars: number;
+  /**
+   * Rows (as JSON) of one streamed search held for a client that has not read them yet; beyond, the search's
+   * worker pauses until the client reads (its time limit still runs).
+   */
+  maxBufferedBytes: number;
 }
 
 export interface GeneratedToken {
@@ -208,6 +213,7 @@ export const DEFAULTS = {
     // The CLI's caps too (spl/macros): far above real content, far below what exhausts a heap.
     maxMacroExpansions: MAX_MACRO_EXPANSIONS,
     maxMacroChars: MAX_MACRO_EXPANDED_CHARS,
+    maxBufferedBytes: 1024 * 1024,
   },
 } as const;
 
@@ -539,7 +545,7 @@ function count(w: Where, path: Path, value: unknown, dflt: number, min: number):
 }
 
 function searchSection(w: Where, value: unknown): SearchConfig {
-  const m = mapping(w, ['search'], value, ['maxTime', 'maxMemory', 'maxResults', 'maxResultBytes', 'maxConcurrent', 'maxQueued', 'maxMacroExpansions', 'maxMacroChars']);
+  const m = mapping(w, ['search'], value, ['maxTime', 'maxMemory', 'maxResults', 'maxResultBytes', 'maxConcurrent', 'maxQueued', 'maxMacroExpansions', 'maxMacroChars', 'maxBufferedBytes']);
   const d = DEFAULTS.search;
   let maxTimeSeconds: number = d.maxTimeSeconds;
   if (m['maxTime'] !== undefined && m['maxTime'] !== null) {
@@ -558,6 +564,7 @@ function searchSection(w: Where, value: unknown): SearchConfig {
     maxQueued: count(w, ['search', 'maxQueued'], m['maxQueued'], d.maxQueued, 0),
     maxMacroExpansions: count(w, ['search', 'maxMacroExpansions'], m['maxMacroExpansions'], d.maxMacroExpansions, 1),
     maxMacroChars: count(w, ['search', 'maxMacroChars'], m['maxMacroChars'], d.maxMacroChars, 1),
+    maxBufferedBytes: size(w, ['search', 'maxBufferedBytes'], m['maxBufferedBytes'], d.maxBufferedBytes),
   };
 }
 

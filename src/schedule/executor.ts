@@ -55,10 +55,14 @@ export interface ExecuteOptions {
   signal?: AbortSignal;
   /** Stop, successfully, after this many rows (the API's `limit`). */
   limit?: number;
-  /** Streams the rows as JSON text (`resultToJson` in the request's zone) instead of collecting them. */
-  onJson?: (rows: string[]) => void;
-  /** Streams the rows instead of collecting them. */
-  onRows?: (rows: Result[]) => void;
+  /**
+   * Streams the rows as JSON text (`resultToJson` in the request's zone) instead of collecting them. A returned
+   * promise holds the rows as not yet consumed until it settles: on a worker, the search pauses while more than
+   * `maxBufferedChars` of its rows are not consumed (a slow client costs bounded memory, not its whole result).
+   */
+  onJson?: (rows: string[]) => unknown;
+  /** Streams the rows instead of collecting them; a returned promise as for `onJson`. */
+  onRows?: (rows: Result[]) => unknown;
   /** Events scanned so far, at most every `progressMs` (default 250; 0: never). */
   onProgress?: (scanned: number) => void;
   progressMs?: number;
@@ -104,13 +108,54 @@ interface StreamSpec extends ResultLimits {
   format: 'rows' | 'json';
   limit: number;
   progressMs: number;
+  /** Flow control of a streamed search on a worker (`RowFlow`); absent in process and when rows are collected. */
+  flow?: { shared: SharedArrayBuffer; maxBufferedChars: number };
 }
 
-/** What a running search reports, from its worker or in process. */
+/**
+ * Flow control of one streamed search between its worker and the caller: characters of rows the worker sent
+ * and the caller consumed (its callback's promise settled), in shared memory. The worker waits (`Atomics.wait`,
+ * inside the sink's push: the whole pipeline pauses) while more than `maxBufferedChars` are outstanding.
+ */
+class RowFlow {
+  readonly shared = new SharedArrayBuffer(2 * BigInt64Array.BYTES_PER_ELEMENT);
+  private readonly counts = new BigInt64Array(this.shared);
+
+  /** The caller is done with `chars` characters of rows. */
+  consumed(chars: number): void {
+    Atomics.add(this.counts, CONSUMED, BigInt(chars));
+    Atomics.notify(this.counts, CONSUMED);
+  }
+
+  /** Characters of rows the worker sent that the caller has not consumed. */
+  get buffered(): number {
+    return Number(Atomics.load(this.counts, SENT) - Atomics.load(this.counts, CONSUMED));
+  }
+}
+
+const SENT = 0;
+const CONSUMED = 1;
+/** A paused worker wakes this often anyway, so terminating it (time limit, cancel) never waits on a wait. */
+const FLOW_WAIT_SLICE_MS = 50;
+
+/** The worker's side of RowFlow: counts `chars` as sent, sends them, then waits while too much is outstanding. */
+function sendWithin(flow: NonNullable<StreamSpec['flow']>, chars: number, send: () => void): void {
+  const counts = new BigInt64Array(flow.shared);
+  // Counted before it is sent, so the caller never consumes more than was counted.
+  const sent = Atomics.add(counts, SENT, BigInt(chars)) + BigInt(chars);
+  send();
+  for (;;) {
+    const consumed = Atomics.load(counts, CONSUMED);
+    if (sent - consumed <= BigInt(flow.maxBufferedChars)) return;
+    Atomics.wait(counts, CONSUMED, consumed, FLOW_WAIT_SLICE_MS);
+  }
+}
+
+/** What a running search reports, from its worker or in process. `chars`: the rows' size, for flow control. */
 type SearchMessage =
   | { type: 'started' }
-  | { type: 'rows'; rows: Record<string, FieldValue>[] }
-  | { type: 'json'; rows: string[] }
+  | { type: 'rows'; rows: Record<string, FieldValue>[]; chars: number }
+  | { type: 'json'; rows: string[]; chars: number }
   | { type: 'progress'; scanned: number }
   | { type: 'done'; stats: ExecuteStats }
   | { type: 'error'; error: { code: ErrorCode; message: string; span: Span | null } };
@@ -157,11 +202,13 @@ async function runStreaming(req: RunRequest, source: EventSource | Promise<Event
   let chars = 0;
   let lastProgress = -Infinity;
   const flush = () => {
-    if (objects.length) emit({ type: 'rows', rows: objects });
-    if (lines.length) emit({ type: 'json', rows: lines });
+    if (!objects.length && !lines.length) return;
+    const m: Extract<SearchMessage, { chars: number }> = objects.length ? { type: 'rows', rows: objects, chars: pendingChars } : { type: 'json', rows: lines, chars: pendingChars };
     objects = [];
     lines = [];
     pendingChars = 0;
+    if (spec.flow) sendWithin(spec.flow, m.chars, () => emit(m));
+    else emit(m);
   };
   const sink: Sink = {
     push: (r: Result) => {
@@ -228,6 +275,8 @@ async function runStreaming(req: RunRequest, source: EventSource | Promise<Event
 class Job {
   private readonly rows: Result[] = [];
   private settled = false;
+  /** Set while the search streams from a worker: consumed rows are reported to it. */
+  flow: RowFlow | null = null;
   constructor(
     readonly req: RunRequest,
     readonly opts: ExecuteOptions,
@@ -243,12 +292,12 @@ class Job {
         return false;
       case 'rows': {
         const rows = m.rows.map((o) => new Row(o));
-        if (this.opts.onRows) this.opts.onRows(rows);
+        if (this.opts.onRows) this.consume(m.chars, this.opts.onRows(rows));
         else for (const r of rows) this.rows.push(r);
         return false;
       }
       case 'json':
-        this.opts.onJson?.(m.rows);
+        this.consume(m.chars, this.opts.onJson?.(m.rows));
         return false;
       case 'progress':
         this.opts.onProgress?.(m.scanned);
@@ -264,6 +313,14 @@ class Job {
         return true;
       }
     }
+  }
+
+  /** Reports `chars` consumed once the callback's work is done (its promise settled, or at once). */
+  private consume(chars: number, done: unknown): void {
+    const flow = this.flow;
+    if (!flow) return;
+    if (done instanceof Promise) void done.then(() => flow.consumed(chars), () => flow.consumed(chars));
+    else flow.consumed(chars);
   }
 
   reject(e: unknown): void {
@@ -329,7 +386,15 @@ export interface WorkerExecutorOptions extends Partial<ResultLimits> {
   maxQueued?: number;
   /** Heap of each worker, bytes (`resourceLimits.maxOldGenerationSizeMb`; default Node's). */
   maxMemoryBytes?: number;
+  /**
+   * Characters of a streamed search's rows sent by its worker and not yet consumed by the caller; beyond, the
+   * search pauses (default `DEFAULT_MAX_BUFFERED_CHARS`).
+   */
+  maxBufferedChars?: number;
 }
+
+/** 1 Mi characters: 16 of the worker's chunks; a slow client holds at most this (plus a chunk) of a search's rows. */
+export const DEFAULT_MAX_BUFFERED_CHARS = 1024 * 1024;
 
 /** A search holding a worker. */
 interface Running {
@@ -365,9 +430,14 @@ export class WorkerExecutor implements RunExecutor {
     this.limits = { maxResults: opts.maxResults ?? Infinity, maxResultBytes: opts.maxResultBytes ?? Infinity };
   }
 
-  /** Searches running and waiting (for tests and diagnostics). */
-  get load(): { running: number; waiting: number; workers: number } {
-    return { running: this.running.size, waiting: this.waiting.length, workers: this.running.size + this.idle.length };
+  /**
+   * Searches running and waiting, and `bufferedChars`: characters of streamed rows sent by the workers and not
+   * yet consumed by their callers, all searches together (for tests and diagnostics).
+   */
+  get load(): { running: number; waiting: number; workers: number; bufferedChars: number } {
+    let bufferedChars = 0;
+    for (const r of this.running) bufferedChars += r.job.flow?.buffered ?? 0;
+    return { running: this.running.size, waiting: this.waiting.length, workers: this.running.size + this.idle.length, bufferedChars };
   }
 
   private spawn(): Worker {
@@ -480,7 +550,12 @@ export class WorkerExecutor implements RunExecutor {
     w.on('message', onMessage);
     w.on('error', onError);
     w.on('exit', onExit);
-    w.postMessage({ req, spec: specOf(opts, this.limits) });
+    const spec = specOf(opts, this.limits);
+    if (opts.onJson || opts.onRows) {
+      job.flow = new RowFlow();
+      spec.flow = { shared: job.flow.shared, maxBufferedChars: this.opts.maxBufferedChars ?? DEFAULT_MAX_BUFFERED_CHARS };
+    }
+    w.postMessage({ req, spec });
   }
 
   /** Cancels every search (waiting and running) and ends the workers. */

@@ -70,15 +70,18 @@ export function searchRoutes(app: Hono<ApiEnv>, deps: ApiDeps): void {
     c.header('Content-Type', 'application/x-ndjson; charset=utf-8');
     c.header('Cache-Control', 'no-store');
     return stream(c, async (s) => {
-      let buffer = '';
       let sent = 0;
       const started = Date.now();
-      const flush = async () => {
-        if (buffer) {
-          const b = buffer;
-          buffer = '';
-          await s.write(b);
-        }
+      // One write at a time, in order. Each resolves once the response stream took its text, which it does only
+      // as the client reads (node-server waits for 'drain'): the executor counts a chunk of rows as consumed then,
+      // and pauses the search's worker while too much is not, so a client that reads slowly (or not at all) holds
+      // at most search.maxBufferedBytes of rows here instead of its whole result.
+      let writing: Promise<unknown> = Promise.resolve();
+      let queued = 0;
+      const write = (text: string): Promise<unknown> => {
+        queued++;
+        writing = writing.then(() => s.write(text)).finally(() => queued--);
+        return writing;
       };
       const abort = new AbortController();
       s.onAbort(() => abort.abort());
@@ -90,26 +93,27 @@ export function searchRoutes(app: Hono<ApiEnv>, deps: ApiDeps): void {
             signal: abort.signal,
             limit,
             progressMs,
-            // The first scanned batch reports at once; then at most every progressMs.
+            // The first scanned batch reports at once; then at most every progressMs, unless the client is
+            // still reading earlier lines (a progress line is news only when it arrives).
             onProgress: (scanned) => {
-              buffer += JSON.stringify({ progress: { scanned, results: sent, elapsedMs: Date.now() - started } }) + '\n';
-              void flush();
+              if (queued === 0) void write(JSON.stringify({ progress: { scanned, results: sent, elapsedMs: Date.now() - started } }) + '\n');
             },
-            // Rows come as JSON text from the worker: `{"result": <row>}` without parsing them here.
+            // Rows come as JSON text from the worker: `{"result": <row>}` without parsing them here. The returned
+            // promise tells the executor when this chunk has left.
             onJson: (rows) => {
-              for (const r of rows) buffer += `{"result":${r}}\n`;
+              let text = '';
+              for (const r of rows) text += `{"result":${r}}\n`;
               sent += rows.length;
-              if (buffer.length > 1 << 16) void flush();
+              return write(text);
             },
           },
         );
-        buffer += JSON.stringify({ done: true, stats: { ...stats, results: sent, elapsedMs: Date.now() - started } }) + '\n';
+        await write(JSON.stringify({ done: true, stats: { ...stats, results: sent, elapsedMs: Date.now() - started } }) + '\n');
       } catch (e) {
         // A position found by the worker is in the expanded text: map it back to what the user wrote.
         const err = e instanceof SplError ? new SplError(e.code, e.message, e.span, p.pipeline.source) : e;
-        buffer += JSON.stringify({ error: err instanceof VigilError ? errorJson(err) : { code: 'INTERNAL', message: (err as Error).message } }) + '\n';
+        await write(JSON.stringify({ error: err instanceof VigilError ? errorJson(err) : { code: 'INTERNAL', message: (err as Error).message } }) + '\n');
       }
-      await flush();
     });
   });
 }

@@ -35,6 +35,35 @@ describe('searches in a worker thread', () => {
     }
   });
 
+  it('pauses a streamed search while its caller has not consumed maxBufferedChars of rows, and loses none', async () => {
+    const exec = new WorkerExecutor({ dataDir: dir, contentDirs: [] }, { maxBufferedChars: 100_000 });
+    const req: RunRequest = { name: 'slow reader', search: `| makeresults count=20000 | eval pad="${'x'.repeat(100)}"`, now: 1_800_000_100, tz: 'UTC', earliest: null, latest: null, defaultIndexes: 'all' };
+    try {
+      // The caller holds every chunk until released: the worker must stop sending past the window.
+      const held: (() => void)[] = [];
+      let got = 0;
+      const run = exec.execute(req, 60_000, {
+        onJson: (rows) => {
+          got += rows.length;
+          return new Promise<void>((release) => held.push(release));
+        },
+      });
+      for (let i = 0; i < 600 && held.length < 2; i++) await new Promise((r) => setTimeout(r, 50));
+      await new Promise((r) => setTimeout(r, 500)); // room for more chunks, were the worker not paused
+      const { bufferedChars } = exec.load;
+      expect(bufferedChars).toBeGreaterThan(100_000);
+      expect(bufferedChars).toBeLessThanOrEqual(100_000 + 70 * 1024); // the window and the chunk that crossed it
+      expect(got).toBeLessThan(20_000);
+      // Released chunk by chunk, the search runs to its end.
+      const releasing = setInterval(() => held.splice(0).forEach((r) => r()), 10);
+      const out = await run.finally(() => clearInterval(releasing));
+      expect([got, out.stats.results]).toEqual([20_000, 20_000]);
+      expect(exec.load.bufferedChars).toBe(0);
+    } finally {
+      await exec.close();
+    }
+  }, 120_000);
+
   it('reports a search error with its message', async () => {
     const exec = new WorkerExecutor({ dataDir: dir, contentDirs: [] });
     try {
@@ -123,7 +152,7 @@ describe('searches in a worker thread', () => {
       expect(exec.load).toMatchObject({ running: 1, waiting: 0 });
       a.abort();
       await expect(first).rejects.toMatchObject({ code: 'SPL_CANCELLED' });
-      expect(exec.load).toEqual({ running: 0, waiting: 0, workers: 0 }); // terminated, not kept
+      expect(exec.load).toEqual({ running: 0, waiting: 0, workers: 0, bufferedChars: 0 }); // terminated, not kept
       const ok = await exec.execute({ ...base, name: 'ok', search: 'index=main hello | stats count' }, 30_000);
       expect(ok.rows.map((r) => r.get('count'))).toEqual([1]);
     } finally {

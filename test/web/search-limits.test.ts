@@ -1,4 +1,5 @@
 import { mkdtempSync, rmSync } from 'node:fs';
+import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -17,6 +18,8 @@ const ENDLESS = '| makeresults count=1000000000000 | stats count';
 
 interface Served {
   server: VigilServer;
+  /** The API token. */
+  token: string;
   search(body: Record<string, unknown>, signal?: AbortSignal): Promise<Response>;
   get(path: string): Promise<Response>;
   hecEvent(event: string): Promise<Response>;
@@ -31,6 +34,7 @@ async function serve(search: Partial<SearchConfig>): Promise<Served> {
   const api = { Authorization: `Bearer ${config.http.apiTokens[0]!.token}`, 'Content-Type': 'application/json' };
   return {
     server,
+    token: config.http.apiTokens[0]!.token,
     get: (path) => fetch(`${server.apiUrl}${path}`, { headers: api }),
     search: (body, signal) => fetch(`${server.apiUrl}/api/search`, { method: 'POST', headers: api, body: JSON.stringify(body), ...(signal ? { signal } : {}) }),
     hecEvent: (event) =>
@@ -118,8 +122,59 @@ describe('cancelling searches', () => {
     await until(() => s.server.searches.load.running === 1, 'the search to run');
     const text = res.text().catch(() => null); // the connection may be cut after the error line
     await s.server.close();
-    expect(s.server.searches.load).toEqual({ running: 0, waiting: 0, workers: 0 });
+    expect(s.server.searches.load).toEqual({ running: 0, waiting: 0, workers: 0, bufferedChars: 0 });
     const got = await text;
     if (got !== null) expect(ndjson(got).at(-1)).toMatchObject({ error: { code: 'SPL_CANCELLED', message: expect.stringMatching(/the server is stopping/) } });
   }, 120_000);
+});
+
+describe('a client that does not read its results', () => {
+  it('holds at most search.maxBufferedBytes of rows on the server: the search pauses, then resumes and completes when the client reads', async () => {
+    const s = await serve({ maxTimeSeconds: 600, maxResults: 10_000_000, maxResultBytes: 4 * 1024 ** 3, maxBufferedBytes: 256 * 1024 });
+    try {
+      // ~95 MB of rows: far more than the socket buffers between the server and this client.
+      const rows = 400_000;
+      const body = JSON.stringify({ search: `| makeresults count=${rows} | eval pad="${'x'.repeat(200)}"`, progressMs: 0 });
+      const { hostname, port } = new URL(s.server.apiUrl);
+      const sock = connect(Number(port), hostname);
+      await new Promise<void>((r) => sock.once('connect', () => r()));
+      sock.pause(); // reads nothing
+      sock.write(
+        `POST /api/search HTTP/1.1\r\nHost: ${hostname}\r\nAuthorization: Bearer ${s.token}\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`,
+      );
+      await until(() => s.server.searches.load.bufferedChars > 0, 'rows to be sent');
+      let most = 0;
+      for (let i = 0; i < 40; i++) {
+        most = Math.max(most, s.server.searches.load.bufferedChars);
+        await new Promise((r) => setTimeout(r, 50));
+      }
+      // The window plus the chunk that crossed it (64 Ki characters and a row).
+      expect(most).toBeLessThanOrEqual(256 * 1024 + 70 * 1024);
+      // Paused, not finished: the rest waits for the client.
+      expect(s.server.searches.load.running).toBe(1);
+      // Reading now gets every row, then done.
+      let results = 0;
+      let last = '';
+      let carry = '';
+      sock.setEncoding('utf8');
+      const ended = new Promise<void>((resolve) => {
+        sock.on('data', (chunk: string) => {
+          const lines = (carry + chunk).split('\n');
+          carry = lines.pop()!;
+          for (const l of lines) {
+            if (l.startsWith('{"result":')) results++;
+            else if (l.startsWith('{"done":')) last = l;
+          }
+          if (last) resolve();
+        });
+      });
+      sock.resume();
+      await ended;
+      sock.destroy();
+      expect(results).toBe(rows);
+      expect(JSON.parse(last)).toMatchObject({ done: true, stats: { results: rows } });
+    } finally {
+      await s.server.close();
+    }
+  }, 180_000);
 });
