@@ -9,6 +9,7 @@ import type { SearchPlan } from '../spl/plan/plan.js';
 import { compileSearch } from '../spl/search/predicate.js';
 import { NO_LOOKUPS, type LookupProvider } from '../spl/lookups.js';
 import type { MacroLibrary } from '../spl/macros/macros.js';
+import type { Knowledge } from '../spl/datamodel/types.js';
 
 /** Commands that may belong to an incrementally evaluated prefix: per-event, order-free, no lookups. */
 const PREFIX_COMMANDS = new Set(['search', 'where', 'eval', 'regex', 'rex', 'rename', 'fields', 'table', 'bin', 'convert', 'spath', 'mvexpand']);
@@ -39,7 +40,12 @@ export interface PrefixSource {
 export interface PrefixContent {
   macros: MacroLibrary;
   lookups: LookupProvider;
+  /** Data models and event types; without them, searches using `tag`/`eventtype` get no prefix. */
+  knowledge?: Knowledge;
 }
+
+/** `tag` and `eventtype` as words: fields computed from event types. */
+const EVENT_TYPE_FIELDS = /\b(?:tag|eventtype)\b/;
 
 /**
  * Where the scheduler finds ingest-time matches: `MatchIndex` on the calling thread, or `MatchIndexThread`
@@ -55,11 +61,14 @@ export interface MatchLookup {
 export function compilePrefix(d: Omit<PrefixSource, 'id'>, pack: PrefixContent, tz: string): Prefix | null {
   let p: SearchPlan;
   try {
-    p = planSearch(d.search, { macros: pack.macros, lookups: pack.lookups, now: 0, tz, name: d.name });
+    p = planSearch(d.search, { macros: pack.macros, lookups: pack.lookups, ...(pack.knowledge ? { knowledge: pack.knowledge } : {}), now: 0, tz, name: d.name });
   } catch {
     return null;
   }
   if (p.generating || p.scan.metadata.some((m) => m.field === 'index')) return null;
+  // tstats, datamodel and from read every event of a dataset: a prefix would keep them all (summaries serve them).
+  const reader = p.stages[0];
+  if (reader?.blueprint.readsEvents?.(reader.command.args)) return null;
   const stages = [];
   for (const s of p.stages) {
     if (!PREFIX_COMMANDS.has(s.command.name) || s.blueprint.kind(s.command.args) !== 'streaming' || s.blueprint.orderSensitive(s.command.args)) break;
@@ -69,6 +78,9 @@ export function compilePrefix(d: Omit<PrefixSource, 'id'>, pack: PrefixContent, 
   const end = stages.length ? stages[stages.length - 1]!.command.span.end : (p.pipeline.commands[0]?.span.end ?? 0);
   const text = src.slice(0, end);
   if (TIME_DEPENDENT.test(text)) return null;
+  // The leading search's tag=/eventtype= terms are expanded with the knowledge; a later command reading them
+  // would need the events' computed fields, which prefixes do not give them.
+  if (EVENT_TYPE_FIELDS.test(pack.knowledge ? src.slice(p.pipeline.commands[0]?.span.end ?? 0, end) : text)) return null;
   const prefixPlan: SearchPlan = { ...p, stages, sortAtEnd: false, earliest: null, latest: null };
   let passed = false;
   const capture: Sink = { push: () => void (passed = true), end: () => {} };

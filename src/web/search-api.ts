@@ -51,6 +51,7 @@ export function searchRoutes(app: Hono<ApiEnv>, deps: ApiDeps): void {
     const opts = {
       macros: pack.macros,
       lookups: pack.lookups,
+      knowledge: pack.knowledge,
       source: deps.store,
       now: t,
       tz,

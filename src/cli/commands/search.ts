@@ -52,7 +52,7 @@ export function searchCommand(program: Command): void {
       defaultIndexes = defaultSearchIndexes(store);
     }
     try {
-      const searchOpts = { macros: pack.macros, lookups: pack.lookups, source, now, tz, earliest: opts.earliest ?? null, latest: opts.latest ?? null, defaultIndexes };
+      const searchOpts = { macros: pack.macros, lookups: pack.lookups, knowledge: pack.knowledge, source, now, tz, earliest: opts.earliest ?? null, latest: opts.latest ?? null, defaultIndexes };
       if (opts.explain) {
         process.stdout.write(explainPlan(plan(ast, searchOpts)) + '\n');
         return;

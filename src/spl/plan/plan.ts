@@ -103,7 +103,8 @@ export function planSearch(pipeline: PipelineAst, opts: PlanOptions): SearchPlan
     }
     for (const item of conjuncts(e)) {
       const m = metadataConstraint(item);
-      if (m) metadata.push(m);
+      // `tag=process tag=report` expands to the same event type search twice.
+      if (m && !metadata.some((x) => x.field === m.field && x.patterns.join('\u0000') === m.patterns.join('\u0000'))) metadata.push(m);
     }
     const r = rawFilterOf(e);
     if (r) raws.push(r);

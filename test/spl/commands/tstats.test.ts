@@ -1,7 +1,11 @@
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { explainPlan, plan } from '../../../src/spl/index.js';
+import { FileSource } from '../../../src/sources/file.js';
+import { explainPlan, plan, runSearch } from '../../../src/spl/index.js';
 import { memorySource } from '../../helpers.js';
-import { NOW, packWith, rows, splError } from '../datamodel/helpers.js';
+import { NOW, packWith, processExec, rows, splError } from '../datamodel/helpers.js';
 
 /**
  * tstats semantics over a small data model of our own (JSON events, so every field is a JSON key): the
@@ -176,6 +180,28 @@ describe('tstats over a data model', () => {
     // A condition its fill value satisfies says nothing about the event.
     const u = explainPlan(plan('| tstats count from datamodel=Shop.Orders where Orders.status=unk*', { macros: pack.macros, knowledge: pack.knowledge, now: NOW }));
     expect(u).not.toContain('raw prefilter');
+  });
+});
+
+describe('tstats over Tetragon files', () => {
+  it('reads only the process_exec lines for Endpoint.Processes (the constraint becomes a sourcetype pushdown)', async () => {
+    const bundled = packWith();
+    const kprobe = (i: number) => JSON.stringify({ process_kprobe: { process: { binary: '/bin/cat', pid: i }, function_name: 'security_file_permission' }, time: '2023-11-14T22:13:20Z' });
+    const lines = [processExec(T0, { binary: '/usr/bin/curl', pid: 1 })._raw, kprobe(2), kprobe(3), processExec(T0 + 1, { binary: '/usr/bin/id', pid: 4 })._raw, kprobe(5)];
+    const file = join(mkdtempSync(join(tmpdir(), 'vigil-tstats-')), 'tetragon.jsonl');
+    writeFileSync(file, lines.join('\n') + '\n');
+    const { results, stats } = await runSearch('| tstats count from datamodel=Endpoint.Processes by Processes.process_name', {
+      source: new FileSource([file]),
+      macros: bundled.macros,
+      knowledge: bundled.knowledge,
+      now: NOW,
+    });
+    expect(results.map((r) => [r.get('Processes.process_name'), r.get('count')])).toEqual([
+      ['curl', 1],
+      ['id', 1],
+    ]);
+    // The kprobe lines were skipped by the file reader, never parsed.
+    expect(stats.eventsScanned).toBe(2);
   });
 });
 
