@@ -1,11 +1,11 @@
-import { createHash } from 'node:crypto';
 import { existsSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
-import { basename, isAbsolute, join, relative } from 'node:path';
+import { isAbsolute, join, relative, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { MacroLibrary, type MacroDefinition } from '../spl/macros/macros.js';
 import type { LookupProvider, LookupTable } from '../spl/lookups.js';
-import { parseCsv } from './csv.js';
 import { readDetection, type Detection } from './detection.js';
+import { readLookupDir } from './lookup-files.js';
+import { indentQuotedContinuations } from './yaml-compat.js';
 import { YamlReader, type ContentProblem } from '../yaml/reader.js';
 import { DataModelLibrary, EventTypeLibrary } from '../datamodels/library.js';
 import { readDataModelFile, readEventTypeFile, relocateDataModelFile, relocateEventTypeFile, type DataModelFile, type EventTypeFile } from '../datamodels/load.js';
@@ -115,8 +115,11 @@ export function readContentDir(dir: string, show: (file: string) => string): Con
     out.problems.push({ file: dir, line: 0, column: 0, severity: 'error', code: 'CONTENT_SCHEMA', message: 'content directory not found' });
     return out;
   }
+  // One file's problem (unreadable, not YAML) is reported on it and never stops the others.
+  const parse = (file: string) => parseYamlFile(file, show, out.problems);
   for (const file of yamlFiles(join(dir, 'macros'))) {
-    const r = YamlReader.parse(readFileSync(file, 'utf8'), show(file));
+    const r = parse(file);
+    if (!r) continue;
     const top = r.top();
     if (r.ok) {
       const name = top.key('name').string({ required: true });
@@ -131,26 +134,10 @@ export function readContentDir(dir: string, show: (file: string) => string): Con
     }
     out.problems.push(...r.problems);
   }
-  for (const file of yamlFiles(join(dir, 'lookups'))) {
-    const r = YamlReader.parse(readFileSync(file, 'utf8'), show(file));
-    const top = r.top();
-    const name = top.key('name').string({ required: true });
-    const filename = top.key('filename').string();
-    if (name && filename) {
-      const csv = join(dir, 'lookups', filename);
-      if (!existsSync(csv)) top.key('filename').report(`lookup file ${filename} not found next to ${basename(file)}`);
-      else {
-        const cs = top.key('case_sensitive_match').string();
-        out.lookups.push({ table: readLookupCsv(name, csv, cs === undefined ? true : cs !== 'false'), declared: true });
-      }
-    }
-    out.problems.push(...r.problems);
-  }
-  for (const file of listFiles(join(dir, 'lookups'), (f) => f.endsWith('.csv'))) {
-    out.lookups.push({ table: readLookupCsv(basename(file), file, true), declared: false });
-  }
+  out.lookups.push(...readLookupDir(join(dir, 'lookups'), parse, out.problems));
   for (const file of yamlFiles(join(dir, 'stories'))) {
-    const r = YamlReader.parse(readFileSync(file, 'utf8'), show(file));
+    const r = parse(file);
+    if (!r) continue;
     const top = r.top();
     const name = top.key('name').string({ required: true });
     if (name) out.stories.push({ name, id: top.key('id').string() ?? null, description: top.key('description').string() ?? '', file: r.file });
@@ -158,68 +145,77 @@ export function readContentDir(dir: string, show: (file: string) => string): Con
   }
   // Splunk's data model JSON is read by the same position-aware reader (JSON is YAML).
   for (const file of listFiles(join(dir, 'datamodels'), (f) => f.endsWith('.yml') || f.endsWith('.yaml') || f.endsWith('.json'))) {
-    const r = YamlReader.parse(readFileSync(file, 'utf8'), show(file));
+    const r = parse(file);
+    if (!r) continue;
     const f = readDataModelFile(r);
     out.problems.push(...r.problems);
     if (f) out.dataModels.push(f);
   }
   for (const file of yamlFiles(join(dir, 'eventtypes'))) {
-    const r = YamlReader.parse(readFileSync(file, 'utf8'), show(file));
+    const r = parse(file);
+    if (!r) continue;
     const f = readEventTypeFile(r);
     out.problems.push(...r.problems);
     if (f) out.eventTypes.push(f);
   }
+  // Deprecated detections are not built into ESCU (security_content keeps them in detections/deprecated/).
+  const deprecatedDir = join(dir, 'detections', 'deprecated') + sep;
   for (const file of listFiles(join(dir, 'detections'), (f) => f.endsWith('.yml') || f.endsWith('.yaml'), true)) {
-    const r = YamlReader.parse(readFileSync(file, 'utf8'), show(file));
+    if (file.startsWith(deprecatedDir)) continue;
+    const r = parse(file);
+    if (!r) continue;
     const d = r.ok ? readDetection(r.top(), r.file) : null;
     out.problems.push(...r.problems);
-    if (d) out.detections.push(d);
+    if (d && d.status?.toLowerCase() !== 'deprecated') out.detections.push(d);
   }
   return out;
 }
 
 /**
  * The bundled content as JSON, made by the build (`npm run build:server` runs scripts/content-snapshot.mjs):
- * parsing its YAML costs most of a short command's start-up. The snapshot is used only when it is current:
- * it records a hash of every file under the bundled directory and the modification time of this compiled
- * module (a rebuild of the code without a new snapshot, or any edit of the content, and the YAML is read).
+ * loading the yaml package and parsing the content is about a fifth of a short command. The snapshot is
+ * used only while it is current: at least as new as this compiled module (code rebuilt without a new
+ * snapshot reads the YAML) and as every file under the content directory, which must be the files it was
+ * made from with their sizes (an edit, an added or a removed file and the YAML is read). Checking costs a
+ * stat per file: hashing the files' bytes cost more than the parse it saves on a cold start, and mtimes are
+ * compared only with each other, so a package whose files all carry one mtime (npm pack) keeps its snapshot.
  * File names in it are relative to the content directory and shown as `shownPath` shows them on load.
  */
 const SNAPSHOT_FILE = fileURLToPath(new URL('../content-snapshot.json', import.meta.url));
-const SNAPSHOT_FORMAT = 2;
+const SNAPSHOT_FORMAT = 3;
 
 interface Snapshot {
   format: number;
-  code: number;
-  content: string;
+  /** Every file under the content directory (relative path) and its size. */
+  files: Record<string, number>;
   dir: ContentDir;
 }
 
 export function bundledSnapshot(file: string = SNAPSHOT_FILE): ContentDir | null {
   let snap: Snapshot;
+  let written: number;
   try {
+    written = statSync(file).mtimeMs;
     snap = JSON.parse(readFileSync(file, 'utf8')) as Snapshot;
   } catch {
     return null; // none (a source checkout before its first build) or unreadable: the YAML is read instead
   }
-  if (snap.format !== SNAPSHOT_FORMAT || snap.code !== codeStamp() || snap.content !== contentHash(BUNDLED_CONTENT_DIR)) return null;
+  if (snap.format !== SNAPSHOT_FORMAT || statSync(fileURLToPath(import.meta.url)).mtimeMs > written) return null;
+  const files = listFiles(BUNDLED_CONTENT_DIR, () => true, true);
+  if (files.length !== Object.keys(snap.files).length) return null;
+  for (const f of files) {
+    const st = statSync(f);
+    if (st.mtimeMs > written || snap.files[relative(BUNDLED_CONTENT_DIR, f)] !== st.size) return null;
+  }
   return withFiles(snap.dir, (rel) => shownPath(join(BUNDLED_CONTENT_DIR, rel)));
 }
 
 /** Writes the snapshot of the bundled content (the build's last step). */
 export function writeBundledSnapshot(file: string = SNAPSHOT_FILE): void {
   const dir = readContentDir(BUNDLED_CONTENT_DIR, (f) => relative(BUNDLED_CONTENT_DIR, f));
-  const snap: Snapshot = { format: SNAPSHOT_FORMAT, code: codeStamp(), content: contentHash(BUNDLED_CONTENT_DIR), dir };
+  const files = Object.fromEntries(listFiles(BUNDLED_CONTENT_DIR, () => true, true).map((f) => [relative(BUNDLED_CONTENT_DIR, f), statSync(f).size]));
+  const snap: Snapshot = { format: SNAPSHOT_FORMAT, files, dir };
   writeFileSync(file, JSON.stringify(snap));
-}
-
-const codeStamp = (): number => statSync(fileURLToPath(import.meta.url)).mtimeMs;
-
-/** A hash of every file's path and bytes under `dir`. */
-function contentHash(dir: string): string {
-  const h = createHash('sha256');
-  for (const f of listFiles(dir, () => true, true)) h.update(relative(dir, f)).update('\0').update(readFileSync(f)).update('\0');
-  return h.digest('hex');
 }
 
 /** The directory with every file name (problems, macros, stories, detections) mapped. */
@@ -235,15 +231,24 @@ function withFiles(dir: ContentDir, map: (file: string) => string): ContentDir {
   };
 }
 
-function readLookupCsv(name: string, file: string, caseSensitive: boolean): LookupTable {
-  const rows = parseCsv(readFileSync(file, 'utf8'));
-  const header = rows[0] ?? [];
-  return {
-    name,
-    fields: header,
-    rows: rows.slice(1).map((r) => Object.fromEntries(header.map((h, i) => [h, r[i] ?? '']))),
-    caseSensitive,
-  };
+/**
+ * A content file parsed, or null when it cannot be read (reported in `problems`). A file that is not valid
+ * YAML 1.2 only because of PyYAML-style quoted continuation lines is read as security_content's tooling
+ * reads it (see indentQuotedContinuations).
+ */
+function parseYamlFile(file: string, show: (file: string) => string, problems: ContentProblem[]): YamlReader | null {
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (e) {
+    problems.push({ file: show(file), line: 0, column: 0, severity: 'error', code: 'CONTENT_YAML', message: `cannot read the file: ${(e as Error).message}` });
+    return null;
+  }
+  const r = YamlReader.parse(text, show(file));
+  if (r.ok) return r;
+  const lenient = indentQuotedContinuations(text);
+  const again = lenient === null ? null : YamlReader.parse(lenient, show(file));
+  return again?.ok ? again : r;
 }
 
 function yamlFiles(dir: string): string[] {

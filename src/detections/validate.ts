@@ -2,15 +2,33 @@ import { readFileSync } from 'node:fs';
 import { isAttackId, ATTACK_TECHNIQUES } from './attack.js';
 import { messageTokens } from './risk-message.js';
 import { checkSearch, SplError } from '../spl/index.js';
+import type { Location, Span } from '../spl/source.js';
 import { mayHave, outputSchema } from '../spl/plan/schema.js';
 import type { ContentPack } from './content.js';
 import { resolveAttackData } from './datasets.js';
 import type { Detection } from './detection.js';
 import type { ContentProblem } from '../yaml/reader.js';
 
+/** Whether a detection's search runs on vigil, and why not. */
+export interface DetectionVerdict {
+  name: string;
+  id: string;
+  file: string;
+  /** Where its search's first error is in `file` (else where its search starts). */
+  line: number;
+  column: number;
+  runs: boolean;
+  /** Why it does not run: its search's first error (`message` names the position in the search). */
+  reason?: { code: string; message: string };
+}
+
 export interface ValidationReport {
   problems: ContentProblem[];
-  counts: { detections: number; macros: number; lookups: number; stories: number };
+  counts: { detections: number; runnable: number; macros: number; lookups: number; stories: number };
+  /** One verdict per detection, in the pack's order. */
+  detections: DetectionVerdict[];
+  /** Why detections do not run, grouped (`reason` is the error without its position), most frequent first. */
+  reasons: { code: string; reason: string; count: number }[];
 }
 
 /**
@@ -22,19 +40,36 @@ export interface ValidationReport {
 export function validateContent(pack: ContentPack, opts: { datasetsDirs?: readonly string[] } = {}): ValidationReport {
   const problems: ContentProblem[] = [...pack.problems, ...pack.knowledge.checkDataModels()];
   const storyNames = new Set(pack.stories.map((s) => s.name));
+  const verdicts: DetectionVerdict[] = [];
   for (const d of pack.detections) {
     const at = (message: string, severity: 'error' | 'warning', code: ContentProblem['code'] = 'CONTENT_LINT', line = d.searchLine, column = 1) =>
       problems.push({ file: d.file, line, column, severity, code, message });
     let schema = null;
+    const verdict: DetectionVerdict = { name: d.name, id: d.id, file: d.file, line: d.searchLine, column: 1, runs: true };
+    verdicts.push(verdict);
+    // Non-fatal findings of the search's commands (a data model field the dataset does not have, ...).
+    const warnings: { message: string; at: Span | undefined }[] = [];
     try {
-      const plan = checkSearch(d.search, { macros: pack.macros, lookups: pack.lookups, knowledge: pack.knowledge, name: d.name, now: 0 });
+      const plan = checkSearch(d.search, {
+        macros: pack.macros,
+        lookups: pack.lookups,
+        knowledge: pack.knowledge,
+        name: d.name,
+        now: 0,
+        onWarning: (message, sp) => warnings.push({ message, at: sp }),
+      });
       schema = outputSchema(plan);
+      for (const w of warnings) {
+        const loc = w.at ? plan.pipeline.source.locate(w.at.start) : null;
+        const where = loc ? ` (at ${loc.origin.kind === 'macro' ? `macro \`${loc.origin.name}\` ` : ''}${loc.line}:${loc.column})` : '';
+        const pos = searchPosition(d, loc);
+        at(`search: ${w.message}${where}`, 'warning', 'SPL', pos.line, pos.column);
+      }
     } catch (e) {
       if (!(e instanceof SplError)) throw e;
-      const loc = e.location();
-      const inSearch = loc && loc.origin.kind === 'search';
-      const indent = inSearch ? searchIndent(d) : 0;
-      at(`search: ${e.format().split('\n').join('\n    ')}`, 'error', 'SPL', inSearch ? d.searchLine + loc.line - 1 : d.searchLine, inSearch ? indent + loc.column : 1);
+      const pos = searchPosition(d, e.location());
+      at(`search: ${e.format().split('\n').join('\n    ')}`, 'error', 'SPL', pos.line, pos.column);
+      Object.assign(verdict, pos, { runs: false, reason: { code: e.code, message: e.format().split('\n').slice(0, 2).map((l) => l.trim()).join(' ') } });
     }
     if (!d.search.includes(`\`${d.filterMacro}\``)) at(`search does not end with its filter macro \`${d.filterMacro}\``, 'warning');
     if (schema) {
@@ -70,16 +105,76 @@ export function validateContent(pack: ContentPack, opts: { datasetsDirs?: readon
   problems.sort((a, b) => (a.file < b.file ? -1 : a.file > b.file ? 1 : a.line - b.line));
   return {
     problems,
-    counts: { detections: pack.detections.length, macros: pack.macros.all().length, lookups: pack.lookups.names().length, stories: pack.stories.length },
+    counts: {
+      detections: pack.detections.length,
+      runnable: verdicts.filter((v) => v.runs).length,
+      macros: pack.macros.all().length,
+      lookups: pack.lookups.names().length,
+      stories: pack.stories.length,
+    },
+    detections: verdicts,
+    reasons: groupReasons(verdicts),
   };
 }
 
-/** Columns in the YAML file before the search text (block scalars are indented). */
-function searchIndent(d: Detection): number {
-  try {
-    const line = readFileSync(d.file, 'utf8').split('\n')[d.searchLine - 1] ?? '';
-    return line.length - line.trimStart().length;
-  } catch {
-    return 0;
+/**
+ * The reasons of the detections that do not run, grouped by code and message without its position and
+ * trailing hint (`unknown lookup table "x" (known: ...)` counts as `unknown lookup table "x"`).
+ */
+function groupReasons(verdicts: readonly DetectionVerdict[]): ValidationReport['reasons'] {
+  const groups = new Map<string, { code: string; reason: string; count: number }>();
+  for (const v of verdicts) {
+    if (!v.reason) continue;
+    const reason = v.reason.message.replace(/ \[[A-Z_]+\].*$/, '').replace(/ \([^()]*\)$/, '');
+    const k = `${v.reason.code}\u0000${reason}`;
+    const g = groups.get(k);
+    if (g) g.count++;
+    else groups.set(k, { code: v.reason.code, reason, count: 1 });
   }
+  return [...groups.values()].sort((a, b) => b.count - a.count || (a.reason < b.reason ? -1 : 1));
+}
+
+/**
+ * Where a position of a detection's search (`loc`, in the search's own text) is in its YAML file. The search
+ * is a block scalar (lines kept, indented) or a flow scalar, plain or quoted, whose line breaks were folded
+ * into spaces (security_content's `search: '| tstats ...` over several lines): the file's text is walked
+ * from the value's start to the offset. A position inside a macro is reported at the search's start.
+ */
+function searchPosition(d: Detection, loc: Location | null): { line: number; column: number } {
+  const start = { line: d.searchLine, column: 1 };
+  if (!loc || loc.origin.kind !== 'search') return start;
+  let lines: string[];
+  try {
+    lines = readFileSync(d.file, 'utf8').split('\n');
+  } catch {
+    return start;
+  }
+  const first = lines[d.searchLine - 1] ?? '';
+  const key = /^(\s*search:\s*)(['"]?)/.exec(first);
+  if (!key) {
+    // A block scalar: its lines are the search's lines, behind the block's indentation.
+    const line = lines[d.searchLine - 1 + loc.line - 1] ?? '';
+    return { line: d.searchLine + loc.line - 1, column: line.length - line.trimStart().length + loc.column };
+  }
+  const quote = key[2] ?? '';
+  let line = d.searchLine - 1;
+  let col = key[0].length;
+  for (let left = loc.offset; left > 0 && line < lines.length; ) {
+    const text = lines[line]!;
+    if (col >= text.trimEnd().length) {
+      // A line break: one space of the value (one newline per blank line before the next text).
+      line++;
+      while (line < lines.length && lines[line]!.trim() === '') {
+        line++;
+        left--;
+      }
+      col = (lines[line] ?? '').length - (lines[line] ?? '').trimStart().length;
+      left--;
+      continue;
+    }
+    const c = text[col];
+    col += (quote === "'" && c === "'") || (quote === '"' && c === '\\') ? 2 : 1;
+    left--;
+  }
+  return { line: line + 1, column: col + 1 };
 }

@@ -1,6 +1,12 @@
-import { describe, expect, it } from 'vitest';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { basename, dirname, join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { loadContent, type ContentPack } from '../../src/detections/content.js';
 import { readDetection } from '../../src/detections/detection.js';
+import { validateContent } from '../../src/detections/validate.js';
 import { YamlReader } from '../../src/yaml/reader.js';
+import { escuCorpusPresent, escuSearches, isLinuxProcesses, writeEscuTree } from '../escu-tree.js';
 
 /** A detection YAML read as the loader reads it: the detection (or null) and the problems. */
 function read(lines: string[]) {
@@ -62,5 +68,174 @@ describe('security_content before 2025: tags.observable', () => {
   it('reports observables without a score at their line', () => {
     const { problems } = read([...HEAD, 'tags:', '  message: m', '  observable:', '  - {name: dest, type: Hostname, role: [Victim]}']);
     expect(problems).toMatchObject([{ line: 8, severity: 'error', message: 'tags.observable needs tags.risk_score (or tags.confidence and tags.impact)' }]);
+  });
+});
+
+const dirs: string[] = [];
+afterAll(() => {
+  for (const d of dirs) rmSync(d, { recursive: true, force: true });
+});
+function checkout(files: Record<string, string>): string {
+  const d = mkdtempSync(join(tmpdir(), 'vigil-checkout-'));
+  dirs.push(d);
+  for (const [rel, text] of Object.entries(files)) {
+    mkdirSync(dirname(join(d, rel)), { recursive: true });
+    writeFileSync(join(d, rel), text);
+  }
+  return d;
+}
+const detection = (name: string, id: string, search: string, extra: string[] = []) =>
+  [`name: ${name}`, `id: ${id}`, 'type: Hunting', `search: '${search.replace(/'/g, "''")}'`, ...extra].join('\n');
+const mine = (pack: ContentPack, dir: string) => pack.problems.filter((p) => p.file.startsWith(dir));
+
+describe('a security_content checkout as --content', () => {
+  it('skips deprecated detections (detections/deprecated/, status: deprecated) as ESCU builds do', () => {
+    const dir = checkout({
+      'detections/endpoint/a.yml': detection('A', '0a000000-0000-4000-8000-000000000001', '| makeresults'),
+      'detections/endpoint/b.yml': detection('B', '0a000000-0000-4000-8000-000000000002', '| makeresults', ['status: deprecated']),
+      'detections/deprecated/c.yml': detection('C', '0a000000-0000-4000-8000-000000000003', '| makeresults'),
+      'detections/deprecated/broken.yml': 'name: [',
+      'baselines/x.yml': 'not: content vigil reads',
+      'playbooks/y.yml': '{',
+    });
+    const pack = loadContent([dir], { bundled: false });
+    expect(pack.detections.map((d) => d.name)).toEqual(['A']);
+    expect(mine(pack, dir)).toEqual([]);
+  });
+
+  it('reads a quoted scalar continued at column 0 as PyYAML does, with the same value', () => {
+    const dir = checkout({
+      'macros/base64decode.yml': ['name: base64decode', 'arguments:', '  - b64in', `definition: 'eval b64x_split=split($b64in$,"") `, `| eval x="it''s"`, "| fields - b64x_*'", 'description: d'].join('\n'),
+      'stories/s.yml': ['name: S', "narrative: 'first", '', "second'"].join('\n'),
+    });
+    const pack = loadContent([dir], { bundled: false });
+    expect(mine(pack, dir)).toEqual([]);
+    expect(pack.macros.get('base64decode', 1)!.definition).toBe('eval b64x_split=split($b64in$,"") | eval x="it\'s" | fields - b64x_*');
+    expect(pack.stories.map((s) => s.name)).toEqual(['S']);
+  });
+
+  it('reports a broken file and loads every other', () => {
+    const dir = checkout({
+      'detections/endpoint/bad.yml': 'name: Bad\nid: [',
+      'detections/endpoint/no_search.yml': 'name: NoSearch\nid: 0a000000-0000-4000-8000-000000000009\ntype: TTP\n',
+      'detections/endpoint/good.yml': detection('Good', '0a000000-0000-4000-8000-000000000004', '| makeresults'),
+      'macros/broken_macro.yml': 'name: x\ndefinition: "unterminated',
+      'macros/ok.yml': 'name: ok\ndefinition: search *',
+    });
+    const pack = loadContent([dir], { bundled: false });
+    expect(pack.detections.map((d) => d.name)).toEqual(['Good']);
+    expect(pack.macros.has('ok')).toBe(true);
+    const problems = mine(pack, dir).map((p) => `${basename(p.file)}:${p.line}:${p.severity}:${p.message}`);
+    expect(problems.some((p) => p.startsWith('bad.yml:2:error:'))).toBe(true);
+    expect(problems).toContain('no_search.yml:1:error:missing required field "search"');
+    expect(problems.some((p) => p.startsWith('broken_macro.yml:2:error:') && p.includes('quote'))).toBe(true);
+  });
+
+  it('reads both lookup layouts and refuses, with a warning, what vigil cannot match as Splunk does', () => {
+    const csv = 'name,kind\nnc,tool\nnmap,scanner\n';
+    const dir = checkout({
+      // 2024: filename beside the definition; a bare CSV is also a table under its file name.
+      'lookups/tools.yml': "name: tools\nfilename: tools_2024.csv\ncase_sensitive_match: 'false'\n",
+      'lookups/tools_2024.csv': csv,
+      'lookups/extra.csv': 'a\n1\n',
+      // 2025+: lookup_type csv, <name>.csv beside it.
+      'lookups/csv/scanners.yml': 'name: scanners\nlookup_type: csv\ncase_sensitive_match: false\n',
+      'lookups/csv/scanners.csv': csv,
+      'lookups/kv.yml': 'name: kv\ncollection: kv\nfields_list: _key, a\n',
+      'lookups/kvstore/kv2.yml': 'name: kv2\nlookup_type: kvstore\nfields: [_key]\n',
+      'lookups/model.yml': 'name: model\nfilename: model.mlmodel\n',
+      'lookups/model.mlmodel': 'binary', // claimed by model.yml: no second warning
+      'lookups/wild.yml': 'name: wild\nfilename: wild.csv\nmatch_type: WILDCARD(name)\n',
+      'lookups/wild.csv': csv,
+      'lookups/csv/default.yml': 'name: default\nlookup_type: csv\nmin_matches: 1\ndefault_match: "false"\n',
+      'lookups/csv/default.csv': csv,
+      'lookups/missing.yml': 'name: missing\nfilename: gone.csv\n',
+      'lookups/notes.json': '{}',
+    });
+    const pack = loadContent([dir], { bundled: false });
+    expect(pack.lookups.names().sort()).toEqual(['extra.csv', 'scanners', 'scanners.csv', 'tools', 'tools_2024.csv']);
+    expect(pack.lookups.get('tools')!.caseSensitive).toBe(false);
+    expect(pack.lookups.get('scanners')!.rows).toEqual([
+      { name: 'nc', kind: 'tool' },
+      { name: 'nmap', kind: 'scanner' },
+    ]);
+    // A refused table is not reachable by its file name either (`lookup wild` would fall back to wild.csv).
+    expect(pack.lookups.get('wild')).toBeUndefined();
+    const problems = mine(pack, dir).map((p) => `${basename(p.file)}:${p.severity}:${p.message}`);
+    expect(problems).toEqual([
+      'default.yml:warning:lookup default: min_matches: 1 is not supported (vigil matches exact values only): not loaded (searches using it do not run on vigil)',
+      'kv.yml:warning:lookup kv: KV store lookups are not supported: not loaded (searches using it do not run on vigil)',
+      'kv2.yml:warning:lookup kv2: KV store lookups are not supported: not loaded (searches using it do not run on vigil)',
+      'missing.yml:error:lookup file gone.csv not found next to missing.yml',
+      'model.yml:warning:lookup model: MLTK model lookups are not supported: not loaded (searches using it do not run on vigil)',
+      'wild.yml:warning:lookup wild: match_type: WILDCARD(name) is not supported (vigil matches exact values only): not loaded (searches using it do not run on vigil)',
+      'notes.json:warning:not a CSV lookup or its definition: ignored',
+    ]);
+  });
+});
+
+describe('vigil validate: whether each detection runs on vigil', () => {
+  it('points at the first error of a folded multi-line search in its YAML file, and groups reasons', () => {
+    const dir = checkout({
+      // security_content's style: a single-quoted search over several lines (folded into spaces).
+      'detections/endpoint/x.yml': [
+        'name: X',
+        'id: 0a000000-0000-4000-8000-000000000011',
+        'type: Hunting',
+        "search: '| makeresults count=1 | eval a=\"it''s\"",
+        '  | transaction a maxspan=5m | `x_filter`\'',
+      ].join('\n'),
+      'detections/endpoint/y.yml': detection('Y', '0a000000-0000-4000-8000-000000000012', '| makeresults | transaction b | `y_filter`'),
+      'detections/endpoint/z.yml': detection('Z', '0a000000-0000-4000-8000-000000000013', '| makeresults | eval c=1 | `z_filter`'),
+    });
+    const report = validateContent(loadContent([dir], { bundled: false }));
+    expect(report.counts).toMatchObject({ detections: 3, runnable: 1 });
+    expect(report.detections.map((v) => [v.name, v.runs, v.line, v.column])).toEqual([
+      ['X', false, 5, 5],
+      ['Y', false, 4, 26],
+      ['Z', true, 4, 1],
+    ]);
+    expect(report.detections[0]!.reason).toEqual({ code: 'SPL_UNSUPPORTED_COMMAND', message: 'unsupported command "transaction" [SPL_UNSUPPORTED_COMMAND] at 1:41' });
+    expect(report.reasons).toEqual([{ code: 'SPL_UNSUPPORTED_COMMAND', reason: 'unsupported command "transaction"', count: 2 }]);
+    const problem = report.problems.find((p) => p.file.endsWith('x.yml') && p.severity === 'error')!;
+    expect([problem.line, problem.column]).toEqual([5, 5]);
+  });
+});
+
+describe.skipIf(!escuCorpusPresent())('the ESCU 2024-10 corpus as a checkout', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'vigil-escu-'));
+  dirs.push(dir);
+  const written = writeEscuTree(dir);
+  const started = process.cpuUsage();
+  const pack = loadContent([dir]);
+  const cpu = process.cpuUsage(started);
+  const report = validateContent(pack);
+  const bundled = loadContent().detections.length;
+
+  it('loads all 1,613 detections and 189 macros without errors', () => {
+    console.log(`ESCU checkout: ${written.detections} detections, ${written.macros} macros loaded in ${Math.round((cpu.user + cpu.system) / 1000)} ms of CPU`);
+    expect(written).toEqual({ detections: 1613, macros: 189 });
+    expect(pack.detections.filter((d) => d.file.startsWith(dir))).toHaveLength(1613);
+    expect(mine(pack, dir).filter((p) => p.severity === 'error')).toEqual([]);
+  });
+
+  it('gives one verdict per detection, consistent with the counts and the reasons', () => {
+    expect(report.detections).toHaveLength(1613 + bundled);
+    const notRunning = report.detections.filter((v) => !v.runs);
+    expect(report.counts.runnable).toBe(report.detections.length - notRunning.length);
+    expect(report.reasons.reduce((n, r) => n + r.count, 0)).toBe(notRunning.length);
+    for (const v of notRunning) {
+      expect(v.reason, v.name).toBeDefined();
+      expect(report.problems.some((p) => p.file === v.file && p.severity === 'error' && p.line === v.line && p.column === v.column), v.name).toBe(true);
+    }
+    console.log(`ESCU checkout: ${report.counts.runnable} of ${report.detections.length} detections run on vigil; top reasons:\n${report.reasons.slice(0, 10).map((r) => `  ${r.count}\t${r.reason} [${r.code}]`).join('\n')}`);
+  });
+
+  it('runs every one of the 78 Linux Endpoint.Processes detections', () => {
+    const linux = new Set(escuSearches().filter(isLinuxProcesses).map((s) => s.name));
+    expect(linux.size).toBe(78);
+    const verdicts = report.detections.filter((v) => linux.has(v.name));
+    expect(verdicts).toHaveLength(78);
+    expect(verdicts.filter((v) => !v.runs).map((v) => `${v.name}: ${v.reason?.message}`)).toEqual([]);
   });
 });

@@ -1,0 +1,142 @@
+import { accessSync, constants, readdirSync, readFileSync } from 'node:fs';
+import { basename, dirname, join } from 'node:path';
+import { VigilError } from '../errors.js';
+import type { LookupTable } from '../spl/lookups.js';
+import type { ContentProblem, YamlReader } from '../yaml/reader.js';
+import { parseCsv } from './csv.js';
+
+/** A table of a content directory: declared by a `lookups/**.yml`, or a bare CSV file (found under its file name). */
+export interface ContentLookup {
+  table: LookupTable;
+  declared: boolean;
+}
+
+/**
+ * Definition keys whose effect vigil's `lookup` does not implement (transforms.conf): a table declaring one
+ * would match differently than in Splunk (a wildcard row never matching, no default value for a miss), so
+ * it is not loaded and searches using it do not run (`vigil validate` says why) instead of returning
+ * different rows.
+ */
+const UNSUPPORTED_SETTINGS: Record<string, (v: string) => boolean> = {
+  match_type: (v) => v.trim() !== '' && v.trim().toUpperCase() !== 'EXACT',
+  min_matches: (v) => Number(v) > 0,
+  max_matches: (v) => Number(v) !== 100,
+  time_field: (v) => v.trim() !== '',
+  filter: (v) => v.trim() !== '',
+};
+
+/**
+ * Reads a content directory's `lookups/` folder in both security_content layouts: `<name>.yml` declaring a
+ * `filename:` beside it (2024), or `lookup_type: csv` with `<name>.csv` beside it (2025+, `lookups/csv/`).
+ * KV store and MLTK model lookups, and files of other kinds (`.mlmodel`, `.json`), are skipped with a
+ * warning. A bare CSV file is a table under its file name (`inputlookup foo.csv`) unless a declaration that
+ * vigil cannot honour claims it. Tables are parsed when a search first uses them: a checkout has megabytes
+ * of CSV that most commands never read.
+ */
+export function readLookupDir(dir: string, parse: (file: string) => YamlReader | null, problems: ContentProblem[]): ContentLookup[] {
+  const files = listTree(dir);
+  const out: ContentLookup[] = [];
+  /** CSV files a declaration names: not offered again under their file name when the declaration is refused. */
+  const refused = new Set<string>();
+  for (const file of files.filter(isYaml)) {
+    const r = parse(file);
+    if (!r) continue;
+    const top = r.top();
+    const name = r.ok ? top.key('name').string({ required: true }) : undefined;
+    if (name) {
+      const kind = (top.key('lookup_type').string() ?? '').toLowerCase();
+      const filename = top.key('filename').string();
+      const csv = join(dirname(file), filename ?? `${name}.csv`);
+      const skip = (why: string) => {
+        top.report(`lookup ${name}: ${why}: not loaded (searches using it do not run on vigil)`, 'warning');
+        refused.add(csv);
+      };
+      const unsupported = Object.keys(UNSUPPORTED_SETTINGS).find((k) => {
+        const v = settingText(top.key(k));
+        return v !== undefined && UNSUPPORTED_SETTINGS[k]!(v);
+      });
+      if (top.key('collection').exists || kind === 'kvstore') skip('KV store lookups are not supported');
+      else if (kind === 'mlmodel' || (filename ?? '').endsWith('.mlmodel')) skip('MLTK model lookups are not supported');
+      else if (kind !== '' && kind !== 'csv') skip(`lookup_type ${kind} is not supported`);
+      else if (!filename && kind !== 'csv') top.report(`lookup ${name} needs a filename (or lookup_type: csv with ${name}.csv beside it)`);
+      else if (unsupported) skip(`${unsupported}: ${settingText(top.key(unsupported))} is not supported (vigil matches exact values only)`);
+      else if (!readable(csv)) (filename ? top.key('filename') : top).report(`lookup file ${basename(csv)} not found next to ${basename(file)}`);
+      else {
+        const cs = top.key('case_sensitive_match').string();
+        out.push({ table: lazyCsvTable(name, csv, cs === undefined ? true : cs.toLowerCase() !== 'false'), declared: true });
+      }
+    }
+    problems.push(...r.problems);
+  }
+  for (const file of files) {
+    if (isYaml(file)) continue;
+    if (file.toLowerCase().endsWith('.csv')) {
+      if (!refused.has(file)) out.push({ table: lazyCsvTable(basename(file), file, true), declared: false });
+    } else if (!refused.has(file)) {
+      problems.push({ file, line: 0, column: 0, severity: 'warning', code: 'CONTENT_SCHEMA', message: `not a CSV lookup or its definition: ignored` });
+    }
+  }
+  return out;
+}
+
+const isYaml = (f: string): boolean => f.endsWith('.yml') || f.endsWith('.yaml');
+
+/** A setting as text: lists (`match_type: [WILDCARD(a), ...]`) joined with commas. */
+function settingText(n: ReturnType<YamlReader['top']>): string | undefined {
+  if (!n.exists) return undefined;
+  return n.node && 'items' in n.node ? n.strings().join(',') : n.string();
+}
+
+function readable(file: string): boolean {
+  try {
+    accessSync(file, constants.R_OK);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** Every file under `dir` (sorted; none when it does not exist). */
+function listTree(dir: string): string[] {
+  let entries;
+  try {
+    entries = readdirSync(dir, { withFileTypes: true });
+  } catch {
+    return [];
+  }
+  const out: string[] = [];
+  for (const e of entries) {
+    const p = join(dir, e.name);
+    if (e.isDirectory()) out.push(...listTree(p));
+    else if (e.isFile()) out.push(p);
+  }
+  return out.sort();
+}
+
+/** A CSV table parsed on first use of its fields or rows. */
+export function lazyCsvTable(name: string, file: string, caseSensitive: boolean): LookupTable {
+  let parsed: { fields: string[]; rows: Record<string, string>[] } | undefined;
+  const load = () => (parsed ??= readCsvTable(file));
+  return {
+    name,
+    caseSensitive,
+    get fields() {
+      return load().fields;
+    },
+    get rows() {
+      return load().rows;
+    },
+  };
+}
+
+function readCsvTable(file: string): { fields: string[]; rows: Record<string, string>[] } {
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (e) {
+    throw new VigilError('LOOKUP_NOT_FOUND', `lookup file ${file} cannot be read: ${(e as Error).message}`);
+  }
+  const rows = parseCsv(text);
+  const header = rows[0] ?? [];
+  return { fields: header, rows: rows.slice(1).map((r) => Object.fromEntries(header.map((h, i) => [h, r[i] ?? '']))) };
+}
