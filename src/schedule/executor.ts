@@ -6,7 +6,7 @@ import type { EventSource, SeqSubsetSource } from '../events/scan.js';
 import { VigilError, type ErrorCode } from '../errors.js';
 import type { ContentPack } from '../detections/content.js';
 import { resultToJson } from '../outputs/json.js';
-import { MacroLibrary, streamSearch, type ExecuteStats, type Sink, type TimeBound } from '../spl/index.js';
+import { MacroLibrary, streamSearch, type DatasetSummaries, type ExecuteStats, type Sink, type TimeBound } from '../spl/index.js';
 import { SourceText, SplError, type Span } from '../spl/source.js';
 
 const NO_MACROS = new MacroLibrary();
@@ -184,8 +184,11 @@ function errorMessage(e: unknown): SearchMessage {
   };
 }
 
-/** What a search needs of the content besides its (already expanded) macros. */
-export type SearchContent = Pick<ContentPack, 'lookups' | 'knowledge'>;
+/**
+ * What a search needs of the content besides its (already expanded) macros, and the data model summaries
+ * tstats reads where they cover (a worker of `vigil serve`; absent: raw events, same rows).
+ */
+export type SearchContent = Pick<ContentPack, 'lookups' | 'knowledge'> & { summaries?: DatasetSummaries | null };
 
 /**
  * Runs a request over `source` and reports through `emit`: rows in chunks (flushed at every scanned
@@ -240,6 +243,7 @@ async function runStreaming(req: RunRequest, source: EventSource | Promise<Event
         macros: NO_MACROS,
         lookups: content.lookups,
         knowledge: content.knowledge,
+        ...(content.summaries ? { summaries: content.summaries } : {}),
         source: from,
         now: req.now,
         tz: req.tz,
@@ -377,6 +381,8 @@ export class InProcessExecutor implements RunExecutor {
 export interface WorkerSetup {
   dataDir: string;
   contentDirs: readonly string[];
+  /** Read `<dataDir>/summaries.db` (vigil serve's data model acceleration) for tstats, with these bounds. */
+  summaries?: { maxRemainderEvents: number; maxCachedRows: number };
 }
 
 export interface WorkerExecutorOptions extends Partial<ResultLimits> {

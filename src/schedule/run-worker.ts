@@ -4,6 +4,8 @@
  * exceeds its time, is cancelled, or runs out of heap.
  */
 import { parentPort, workerData } from 'node:worker_threads';
+import { openSummaryReader } from '../acceleration/service.js';
+import type { SummaryReader } from '../acceleration/reader.js';
 import { loadContent } from '../detections/content.js';
 import { openStore } from '../store/sqlite-store.js';
 import { serveRequest, type WorkerSetup } from './executor.js';
@@ -13,7 +15,16 @@ const storePromise = openStore(setup.dataDir, { readonly: true });
 // A failed open is reported by each search; this keeps it from being an unhandled rejection meanwhile.
 storePromise.catch(() => undefined);
 const pack = loadContent(setup.contentDirs);
+// Opened at the first search that finds summaries.db (the server creates it; until then tstats reads raw
+// events), then kept: its decoded segments are cached between searches.
+let summaries: SummaryReader | null = null;
+async function summaryReader(): Promise<SummaryReader | null> {
+  if (!setup.summaries || summaries) return summaries;
+  return (summaries = openSummaryReader(setup.dataDir, await storePromise, setup.summaries));
+}
 
 parentPort!.on('message', (msg: Parameters<typeof serveRequest>[0]) => {
-  void serveRequest(msg, storePromise, pack, (m) => parentPort!.postMessage(m));
+  void summaryReader()
+    .catch(() => null) // a store that failed to open is reported by the search itself
+    .then((s) => serveRequest(msg, storePromise, { ...pack, summaries: s }, (m) => parentPort!.postMessage(m)));
 });

@@ -257,6 +257,28 @@ export interface IngestIndex {
   retention: { maxAgeSeconds?: number; maxBytes?: number };
 }
 
+/** One dataset of `GET /api/datamodels`: its acceleration (data model summaries) and how far they reach. */
+export interface DataModelStatus {
+  model: string;
+  dataset: string;
+  /** Summarized (its model is accelerated in the config and its definition compiled). */
+  accelerated: boolean;
+  /** Share of the store's events (by seq) the summary has processed, 0–100. */
+  coveragePercent: number;
+  /** Seconds since the summary last held every committed event (0: it does now). */
+  lagSeconds: number;
+  rows: number;
+  sizeBytes: number;
+  /** Seconds of events kept in summaries (null: all time). */
+  summaryRangeSeconds: number | null;
+  definitionHash: string | null;
+  lastError: string | null;
+}
+
+export interface DataModelsInfo {
+  datasets: DataModelStatus[];
+}
+
 export interface IngestInfo {
   hecUrl: string | null;
   hec: {

@@ -13,7 +13,7 @@ import type { EventStore, StateStore } from '../store/types.js';
 import { SplError, type TimeBound } from '../spl/index.js';
 import { expandMacros } from '../spl/macros/macros.js';
 import { resolveTimeModifier } from '../spl/time/modifiers.js';
-import type { ApiErrorBody, TimeRange } from './api-types.js';
+import type { ApiErrorBody, DataModelStatus, TimeRange } from './api-types.js';
 import type { UserConfig } from './users.js';
 import type { Principal } from './sessions.js';
 
@@ -51,6 +51,8 @@ export interface ApiDeps {
   searchTimeoutMs?: number;
   hec?: { stats(): HecStats; url?: string | null; tokens: readonly HecTokenConfig[] };
   indexConfig?: Record<string, IndexConfig>;
+  /** Data model acceleration status (`vigil serve`'s AccelerationService); absent: no dataset is summarized. */
+  datamodels?: { status(): DataModelStatus[] };
   /** Time zone for schedules and rendering (the schedule's). Default UTC. */
   tz?: string;
   /** Directory of the built console (web/dist); null serves no console. */

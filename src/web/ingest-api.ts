@@ -2,7 +2,7 @@ import type { Hono } from 'hono';
 import { INDEX_NAME, type IndexConfig } from '../config/config.js';
 import { DEFAULT_INDEX, NOTABLE_INDEX, RISK_INDEX } from '../events/event.js';
 import { VigilError } from '../errors.js';
-import type { IngestInfo } from './api-types.js';
+import type { DataModelsInfo, IngestInfo } from './api-types.js';
 import { fail, jsonBody, type ApiDeps, type ApiEnv } from './context.js';
 
 /** Why a name cannot be given to a new index, or null (Splunk's naming rule). */
@@ -46,6 +46,12 @@ export function ingestRoutes(app: Hono<ApiEnv>, deps: ApiDeps): void {
       if (e instanceof VigilError && e.code === 'CONTENT_NOT_FOUND') return fail(c, 404, 'CONTENT_NOT_FOUND', `no index named ${name}`);
       throw e;
     }
+  });
+
+  // Data model acceleration: per dataset, coverage, lag and size of its summaries.
+  app.get('/api/datamodels', (c) => {
+    const body: DataModelsInfo = { datasets: deps.datamodels?.status() ?? [] };
+    return c.json(body);
   });
 
   app.get('/api/ingest', (c) => {

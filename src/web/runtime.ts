@@ -1,6 +1,8 @@
 import { statSync } from 'node:fs';
 import { join } from 'node:path';
 import type { VigilConfig } from '../config/config.js';
+import { AccelerationService } from '../acceleration/service.js';
+import { accelerationSettings, type AccelerationSettings } from '../acceleration/settings.js';
 import { BUNDLED_CONTENT_DIR, loadContent, type ContentPack } from '../detections/content.js';
 import { createHecServer, type HecServer } from '../hec/index.js';
 import { WorkerExecutor } from '../schedule/executor.js';
@@ -32,6 +34,8 @@ export interface VigilServer {
   matchIndex: MatchIndexThread | null;
   /** Where the API's and console's searches run (worker threads, with the config's `search:` limits). */
   searches: WorkerExecutor;
+  /** Data model summaries (tstats acceleration), built as events arrive. */
+  acceleration: AccelerationService;
   content(): ContentPack;
   close(): Promise<void>;
 }
@@ -72,9 +76,13 @@ export function detectionToggles(dataDir: string): DetectionToggles {
  * with `file:line:` positions. `vigil serve` does it before opening anything, so a bad value is a config
  * error (exit 2), never a failure after the server said it runs.
  */
-export function serverSettings(config: VigilConfig): { schedule: ScheduleSettings; users: UserConfig[] } {
+export function serverSettings(config: VigilConfig): { schedule: ScheduleSettings; users: UserConfig[]; acceleration: AccelerationSettings } {
   alertConfig(config); // parsed again by configuredAlerts, with the store its planner needs
-  return { schedule: scheduleSettings(config.schedule, config.detections, config.at), users: parseUsers(config.users, 'users', config.at) };
+  return {
+    schedule: scheduleSettings(config.schedule, config.detections, config.at),
+    users: parseUsers(config.users, 'users', config.at),
+    acceleration: accelerationSettings(config.datamodels, config.acceleration, config.at),
+  };
 }
 
 /**
@@ -98,7 +106,13 @@ export async function startServer(config: VigilConfig, opts: StartOptions = {}):
     return loaded;
   };
   let pack = loadAll();
-  const reloadContent = (): ContentPack => (pack = loadAll());
+  const acceleration = new AccelerationService(config.dataDir, store, settings.acceleration, pack, settings.schedule.tz, () => clock.now(), opts.log);
+  const reloadContent = (): ContentPack => {
+    pack = loadAll();
+    // The old builder stops first; a dataset whose definition changed is rebuilt.
+    acceleration.setContent(pack).catch((e: Error) => opts.log?.('error', `data model acceleration: ${e.message}`));
+    return pack;
+  };
   const toggles = detectionToggles(config.dataDir);
   const baseSettings = settings.schedule;
   const alerts = configuredAlerts(config, store);
@@ -117,7 +131,11 @@ export async function startServer(config: VigilConfig, opts: StartOptions = {}):
         ...(opts.log ? { log: opts.log } : {}),
       })
     : null;
-  const workerSetup = { dataDir: config.dataDir, contentDirs: [BUNDLED_CONTENT_DIR, ...contentDirs].filter(existsDir) };
+  const workerSetup = {
+    dataDir: config.dataDir,
+    contentDirs: [BUNDLED_CONTENT_DIR, ...contentDirs].filter(existsDir),
+    summaries: { maxRemainderEvents: settings.acceleration.maxRemainderEvents, maxCachedRows: settings.acceleration.maxCachedRows },
+  };
   const limits = { maxMemoryBytes: config.search.maxMemoryBytes, maxResults: config.search.maxResults, maxResultBytes: config.search.maxResultBytes };
   // Scheduled runs one at a time (Splunk's per-search concurrency of 1); their time limit is schedule.run_timeout.
   const executor = new WorkerExecutor(workerSetup, limits);
@@ -165,7 +183,7 @@ export async function startServer(config: VigilConfig, opts: StartOptions = {}):
     // unanswered (never acknowledged), those handed to the store are committed; deliveries still waiting for
     // their receiver are aborted and stay in the outbox (sent again, same idempotency key).
     await Promise.allSettled([searches.close(), scheduler.stop(), dispatcher.stop({ abortAfterMs: graceMs }), hec.close({ graceMs }), http?.close()]);
-    await Promise.allSettled([executor.close(), matchIndex?.close()]);
+    await Promise.allSettled([executor.close(), matchIndex?.close(), acceleration.close()]);
     removeServerFile(config.dataDir);
     await store.close();
   };
@@ -189,6 +207,7 @@ export async function startServer(config: VigilConfig, opts: StartOptions = {}):
       searchTimeoutMs: config.search.maxTimeSeconds * 1000,
       hec: { stats: () => hec.stats(), url: hecUrl, tokens: config.hec.tokens },
       indexConfig: config.indexes,
+      datamodels: acceleration,
       tz: baseSettings.tz,
       staticDir: opts.consoleDir === undefined ? CONSOLE_DIR : opts.consoleDir,
       clientAuth: config.http,
@@ -210,7 +229,8 @@ export async function startServer(config: VigilConfig, opts: StartOptions = {}):
     }
     if (opts.schedule !== false) scheduler.start();
     dispatcher.start();
-    return { hecUrl, apiUrl: http.url, store, hec, scheduler, matchIndex, searches, content: () => pack, close: stopAll };
+    acceleration.start();
+    return { hecUrl, apiUrl: http.url, store, hec, scheduler, matchIndex, searches, acceleration, content: () => pack, close: stopAll };
   } catch (e) {
     await stopAll();
     throw e;
