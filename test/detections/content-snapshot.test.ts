@@ -1,4 +1,4 @@
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -20,16 +20,24 @@ describe('bundled content snapshot', () => {
     expect(snap!.detections[0]!.file).toMatch(/^content\/detections\//);
   });
 
-  it('is ignored when it is missing, of another format, or made from other content', () => {
+  it('is ignored when it is missing, of another format, made from other files, or older than the content or the code', () => {
     expect(bundledSnapshot(join(tmp, 'none.json'))).toBeNull();
-    const snap = JSON.parse(readFileSync(file, 'utf8')) as Record<string, unknown>;
-    writeFileSync(join(tmp, 'other-content.json'), JSON.stringify({ ...snap, content: '0'.repeat(64) }));
-    expect(bundledSnapshot(join(tmp, 'other-content.json'))).toBeNull();
-    writeFileSync(join(tmp, 'other-format.json'), JSON.stringify({ ...snap, format: -1 }));
-    expect(bundledSnapshot(join(tmp, 'other-format.json'))).toBeNull();
-    writeFileSync(join(tmp, 'other-code.json'), JSON.stringify({ ...snap, code: 1 }));
-    expect(bundledSnapshot(join(tmp, 'other-code.json'))).toBeNull();
-    writeFileSync(join(tmp, 'broken.json'), '{"format": 2, "code"');
+    const snap = JSON.parse(readFileSync(file, 'utf8')) as { files: Record<string, number> };
+    const variant = (name: string, data: unknown) => {
+      writeFileSync(join(tmp, name), JSON.stringify(data));
+      return bundledSnapshot(join(tmp, name));
+    };
+    expect(variant('same.json', snap)).not.toBeNull();
+    expect(variant('other-format.json', { ...snap, format: -1 })).toBeNull();
+    const [first, size] = Object.entries(snap.files)[0]!;
+    expect(variant('other-size.json', { ...snap, files: { ...snap.files, [first]: size + 1 } })).toBeNull();
+    expect(variant('fewer-files.json', { ...snap, files: Object.fromEntries(Object.entries(snap.files).slice(1)) })).toBeNull();
+    expect(variant('more-files.json', { ...snap, files: { ...snap.files, 'detections/new.yml': 10 } })).toBeNull();
+    // Written before the content files and the code were last changed.
+    writeFileSync(join(tmp, 'old.json'), JSON.stringify(snap));
+    utimesSync(join(tmp, 'old.json'), new Date(0), new Date(0));
+    expect(bundledSnapshot(join(tmp, 'old.json'))).toBeNull();
+    writeFileSync(join(tmp, 'broken.json'), '{"format": 3, "files"');
     expect(bundledSnapshot(join(tmp, 'broken.json'))).toBeNull();
   });
 });
