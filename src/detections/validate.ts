@@ -69,7 +69,7 @@ export function validateContent(pack: ContentPack, opts: { datasetsDirs?: readon
       if (!(e instanceof SplError)) throw e;
       const pos = searchPosition(d, e.location());
       at(`search: ${e.format().split('\n').join('\n    ')}`, 'error', 'SPL', pos.line, pos.column);
-      Object.assign(verdict, pos, { runs: false, reason: { code: e.code, message: e.format().split('\n').slice(0, 2).map((l) => l.trim()).join(' ') } });
+      Object.assign(verdict, pos, { runs: false, reason: reasonOf(e) });
     }
     if (!d.search.includes(`\`${d.filterMacro}\``)) at(`search does not end with its filter macro \`${d.filterMacro}\``, 'warning');
     if (schema) {
@@ -117,11 +117,16 @@ export function validateContent(pack: ContentPack, opts: { datasetsDirs?: readon
   };
 }
 
+/** A search's error as the reason it does not run: the message and where it is in the search (`... [CODE] at 1:49`). */
+export function reasonOf(e: SplError): { code: string; message: string } {
+  return { code: e.code, message: e.format().split('\n').slice(0, 2).map((l) => l.trim()).join(' ') };
+}
+
 /**
  * The reasons of the detections that do not run, grouped by code and message without its position and
  * trailing hint (`unknown lookup table "x" (known: ...)` counts as `unknown lookup table "x"`).
  */
-function groupReasons(verdicts: readonly DetectionVerdict[]): ValidationReport['reasons'] {
+export function groupReasons(verdicts: readonly Pick<DetectionVerdict, 'reason'>[]): ValidationReport['reasons'] {
   const groups = new Map<string, { code: string; reason: string; count: number }>();
   for (const v of verdicts) {
     if (!v.reason) continue;
