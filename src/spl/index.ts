@@ -7,6 +7,7 @@
 import type { EventSource, ScanProgress } from '../events/scan.js';
 import type { Result } from '../events/result.js';
 import { COMMAND_PARSERS, commandBlueprint } from './commands/index.js';
+import { unknownTstatsFields, type TstatsArgs } from './commands/tstats.js';
 import type { Sink } from './commands/types.js';
 import { buildOperators, CollectSink, createContext, executePlan, type ExecuteStats } from './exec/run.js';
 import { NO_LOOKUPS, type LookupProvider } from './lookups.js';
@@ -100,6 +101,15 @@ export async function runSearch(spl: string | PipelineAst | SearchPlan, opts: Se
   const sink = new CollectSink();
   const stats = await streamSearch(spl, opts, sink);
   return { results: sink.rows, stats };
+}
+
+/**
+ * Fields a search's tstats names that its data model dataset does not have (they have no value, as in
+ * Splunk): for lints such as `vigil validate`. Empty for other searches.
+ */
+export function unknownDatasetFields(p: SearchPlan): string[] {
+  const first = p.stages[0];
+  return first?.command.name === 'tstats' ? unknownTstatsFields(first.command.args as TstatsArgs) : [];
 }
 
 /** Whether a search starts with a generating command (`| makeresults`, `| inputlookup`): it reads no events. */

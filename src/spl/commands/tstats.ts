@@ -226,6 +226,7 @@ function parseTstats(p: ArgParser): TstatsArgs {
     }
     if (args.by.length === 0) throw p.error('BY needs at least one field', p.peek('search').span);
   }
+  if (args.nodename && !args.from) throw p.error('nodename= selects a dataset of FROM datamodel=<Model>: add the FROM clause', args.nodename.span, 'SPL_BAD_ARGUMENT');
   if (args.span && !args.by.includes('_time')) throw p.error('span= bins _time: add _time to the BY fields', p.peek('search').span, 'SPL_BAD_ARGUMENT');
   const rest = p.peek('search');
   if (rest.kind === 'word' && CLAUSES.includes(rest.value.toLowerCase())) throw p.error(`tstats clauses come in the order FROM, WHERE, BY: unexpected ${rest.value.toUpperCase()} here`, rest.span);
@@ -388,4 +389,26 @@ function eventConditions(where: SearchExpr | null, ds: CompiledDataset | null): 
   };
   if (where === null) return null;
   return map(where) ?? everything(where.span);
+}
+
+/**
+ * The fields a planned tstats names (WHERE, BY, functions) that its dataset does not have: in Splunk they
+ * have no value, so the search silently matches nothing or drops its rows. For `vigil validate` to warn about.
+ */
+export function unknownTstatsFields(args: TstatsArgs): string[] {
+  const known = new Set(args.dataset ? datasetFieldNames(args.dataset.resolved, 'prefixed').keys() : INDEX_FIELDS);
+  const unknown = new Set<string>();
+  const check = (f: string) => {
+    if (!known.has(f)) unknown.add(f);
+  };
+  const walk = (e: SearchExpr | null): void => {
+    if (e === null) return;
+    if (e.kind === 'and' || e.kind === 'or') e.items.forEach(walk);
+    else if (e.kind === 'not') walk(e.expr);
+    else if (e.kind === 'compare' || e.kind === 'in') check(e.field);
+  };
+  walk(args.where);
+  args.by.forEach(check);
+  for (const a of args.aggregations) if (a.field !== null) check(a.field);
+  return [...unknown];
 }

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { FileSource } from '../../../src/sources/file.js';
-import { explainPlan, plan, runSearch } from '../../../src/spl/index.js';
+import { explainPlan, plan, runSearch, unknownDatasetFields } from '../../../src/spl/index.js';
 import { memorySource } from '../../helpers.js';
 import { NOW, packWith, processExec, rows, splError } from '../datamodel/helpers.js';
 
@@ -153,6 +153,16 @@ describe('tstats over a data model', () => {
     ]);
   });
 
+  it('lists the fields a search names that its dataset lacks (for vigil validate)', () => {
+    const p = plan('| tstats count values(Orders.prices) from datamodel=Shop.Orders where Orders.item=a Orders.colour=red OR sourcetype=x by Orders.customer customer _time', {
+      macros: pack.macros,
+      knowledge: pack.knowledge,
+      now: NOW,
+    });
+    expect(unknownDatasetFields(p)).toEqual(['Orders.colour', 'customer', 'Orders.prices']);
+    expect(unknownDatasetFields(plan('| tstats count where index=main by host, pod_name', { now: NOW }))).toEqual(['pod_name']);
+  });
+
   it('takes earliest=/latest= in WHERE as the time range', async () => {
     expect(await q(`| tstats count from datamodel=Shop.Orders where earliest=${T0 + 3600} Orders.item=*`)).toEqual([{ count: '2' }]);
     expect(await q(`| tstats count from datamodel=Shop.Orders where latest=${T0 + 3600}`)).toEqual([{ count: '2' }]);
@@ -237,6 +247,7 @@ describe('tstats errors', () => {
     expect(await error('| tstats count(eval(Orders.qty>1)) from datamodel=Shop.Orders')).toMatchObject({ code: 'SPL_UNSUPPORTED_FUNCTION' });
     expect(await error('| tstats sum from datamodel=Shop.Orders')).toMatchObject({ code: 'SPL_BAD_ARGUMENT', message: 'sum needs a field: sum(field)' });
     expect(await error('| tstats count from datamodel=Shop.Orders by _time span=1ms')).toMatchObject({ code: 'SPL_BAD_ARGUMENT', message: expect.stringContaining('subseconds') });
+    expect(await error('| tstats count where nodename=Orders.Big_Orders')).toMatchObject({ code: 'SPL_BAD_ARGUMENT', message: expect.stringContaining('add the FROM clause') });
     expect(await error('| tstats count from datamodel=Shop.Orders by Orders.item span=1h')).toMatchObject({ code: 'SPL_BAD_ARGUMENT', message: expect.stringContaining('add _time') });
   });
 
