@@ -2,6 +2,7 @@ import { existsSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { parse, stringify } from 'yaml';
 import { VigilError } from '../errors.js';
 import type { ScheduleSettings } from './settings.js';
+import { createPrivateFile } from '../store/file-modes.js';
 
 /**
  * Detections enabled or disabled at run time (from the console or the API), kept in
@@ -28,6 +29,7 @@ export class DetectionToggles {
     (enabled ? this.disabled : this.enabled).delete(detectionId);
     // Write then rename: a crash never leaves a half-written file.
     const tmp = `${this.file}.tmp`;
+    createPrivateFile(tmp); // 0600, like the rest of the data dir
     writeFileSync(tmp, stringify({ enable: [...this.enabled].sort(), disable: [...this.disabled].sort() }));
     renameSync(tmp, this.file);
   }

@@ -1,4 +1,4 @@
-import { mkdirSync, renameSync, writeFileSync } from 'node:fs';
+import { renameSync, writeFileSync } from 'node:fs';
 import { join, resolve, sep } from 'node:path';
 import type { Hono } from 'hono';
 import { stringify } from 'yaml';
@@ -12,6 +12,7 @@ import { checkSearch, MacroLibrary, SplError, type MacroDefinition } from '../sp
 import { expandMacros } from '../spl/macros/macros.js';
 import type { DetectionDetail, DetectionSummary, FilterMacro, FilterPreview, JsonRow } from './api-types.js';
 import { errorJson, fail, isSearchLimit, jsonBody, searchExecutor, searchTimeoutMs, splErrorJson, timeRange, type ApiDeps, type ApiEnv } from './context.js';
+import { createPrivateDir, createPrivateFile } from '../store/file-modes.js';
 
 const MAX_FILTER_CHARS = 20_000;
 const DEFAULT_FILTER = 'search *';
@@ -151,9 +152,11 @@ export function detectionsRoutes(app: Hono<ApiEnv>, deps: ApiDeps): void {
     const v = validate(got.pack, got.d, body?.['definition']);
     if ('error' in v) return c.json({ error: v.error }, 400);
     const dir = join(deps.userContentDir, 'macros');
-    mkdirSync(dir, { recursive: true });
+    // Private like the rest of the data dir (0700/0600).
+    createPrivateDir(dir);
     const file = join(dir, `${got.d.filterMacro}.yml`);
     // security_content's macro format; write then rename so a reload never sees half a file.
+    createPrivateFile(`${file}.tmp`);
     writeFileSync(`${file}.tmp`, stringify({ name: v.def.name, definition: v.def.definition, description: v.def.description }, { lineWidth: 0 }));
     renameSync(`${file}.tmp`, file);
     const pack = deps.reloadContent();
