@@ -48,6 +48,8 @@ export function loadContent(userDirs: readonly string[] = [], opts: { bundled?: 
   const dirs = [...(opts.bundled === false ? [] : [BUNDLED_CONTENT_DIR]), ...userDirs];
   const problems: ContentProblem[] = [];
   const byId = new Map<string, Detection>();
+  /** The id each name was last loaded under (a checkout has thousands of detections: no scan per detection). */
+  const idByName = new Map<string, string>();
   const macros = new MacroLibrary();
   const tables = new Map<string, LookupTable>();
   const stories = new Map<string, Story>();
@@ -70,8 +72,10 @@ export function loadContent(userDirs: readonly string[] = [], opts: { bundled?: 
     }
     for (const d of part.detections) {
       // Override by id, and by name (a renamed copy in a user directory also replaces the original).
-      for (const [k, existing] of byId) if (existing.name === d.name && k !== d.id) byId.delete(k);
+      const sameName = idByName.get(d.name);
+      if (sameName !== undefined && sameName !== d.id && byId.get(sameName)?.name === d.name) byId.delete(sameName);
       byId.set(d.id, d);
+      idByName.set(d.name, d.id);
     }
     problems.push(...part.problems);
   }

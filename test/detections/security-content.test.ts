@@ -103,6 +103,25 @@ describe('a security_content checkout as --content', () => {
     expect(mine(pack, dir)).toEqual([]);
   });
 
+  it('overrides a detection by id and by name across directories', () => {
+    const a = checkout({ 'detections/x.yml': detection('X', '0a000000-0000-4000-8000-000000000021', '| makeresults') });
+    // A copy of X under another id replaces it; Y takes X's old id; Z renames the detection of id ...22.
+    const b = checkout({
+      'detections/a.yml': detection('X', '0a000000-0000-4000-8000-000000000022', '| makeresults'),
+      'detections/b.yml': detection('Y', '0a000000-0000-4000-8000-000000000021', '| makeresults'),
+    });
+    const c = checkout({
+      'detections/a.yml': detection('Z', '0a000000-0000-4000-8000-000000000022', '| makeresults'),
+      'detections/b.yml': detection('X', '0a000000-0000-4000-8000-000000000023', '| makeresults'),
+    });
+    const pack = loadContent([a, b, c], { bundled: false });
+    expect(pack.detections.map((d) => [d.name, d.id.slice(-2)])).toEqual([
+      ['X', '23'],
+      ['Y', '21'],
+      ['Z', '22'],
+    ]);
+  });
+
   it('reads a quoted scalar continued at column 0 as PyYAML does, with the same value', () => {
     const dir = checkout({
       'macros/base64decode.yml': ['name: base64decode', 'arguments:', '  - b64in', `definition: 'eval b64x_split=split($b64in$,"") `, `| eval x="it''s"`, "| fields - b64x_*'", 'description: d'].join('\n'),
