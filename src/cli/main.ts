@@ -1,38 +1,39 @@
 import { Command, CommanderError } from 'commander';
 import { readFileSync } from 'node:fs';
-import { detectionsCommand } from './commands/detections.js';
-import { hashPasswordCommand } from './commands/hash-password.js';
-import { indexesCommand } from './commands/indexes.js';
-import { runCommand } from './commands/run.js';
-import { searchCommand } from './commands/search.js';
-import { serveCommand } from './commands/serve.js';
-import { replayCommand } from './commands/replay.js';
-import { scheduleCommands } from './commands/schedule.js';
-import { stateCommands } from './commands/state.js';
-import { testCommand } from './commands/test.js';
-import { validateCommand } from './commands/validate.js';
 import { EXIT_USAGE, reportError } from './exit.js';
 
 const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
 
-export function buildProgram(): Command {
+/**
+ * Every command, by the module that registers it, in help order. Only the module of the command a command
+ * line names is loaded (start-up is module loading); all of them for the top-level help, `help` and an
+ * unknown command (whose error suggests the nearest name).
+ */
+export const COMMAND_MODULES: readonly { names: readonly string[]; register: () => Promise<(program: Command) => void> }[] = [
+  { names: ['run'], register: async () => (await import('./commands/run.js')).runCommand },
+  { names: ['search'], register: async () => (await import('./commands/search.js')).searchCommand },
+  { names: ['detections'], register: async () => (await import('./commands/detections.js')).detectionsCommand },
+  { names: ['validate'], register: async () => (await import('./commands/validate.js')).validateCommand },
+  { names: ['serve'], register: async () => (await import('./commands/serve.js')).serveCommand },
+  { names: ['replay'], register: async () => (await import('./commands/replay.js')).replayCommand },
+  { names: ['schedule', 'backfill'], register: async () => (await import('./commands/schedule.js')).scheduleCommands },
+  { names: ['runs', 'risk', 'findings'], register: async () => (await import('./commands/state.js')).stateCommands },
+  { names: ['indexes'], register: async () => (await import('./commands/indexes.js')).indexesCommand },
+  { names: ['test'], register: async () => (await import('./commands/test.js')).testCommand },
+  { names: ['hash-password'], register: async () => (await import('./commands/hash-password.js')).hashPasswordCommand },
+];
+
+/** The program with the commands `args` (the command line after the script) can use: its command's, or all. */
+export async function buildProgram(args: readonly string[] = []): Promise<Command> {
   const program = new Command()
     .name('vigil')
     .description('Run Splunk security_content detections (SPL) over Cilium Tetragon events, without Splunk.')
     .version(pkg.version)
     .showHelpAfterError('(run vigil help for usage)')
     .exitOverride();
-  runCommand(program);
-  searchCommand(program);
-  detectionsCommand(program);
-  validateCommand(program);
-  serveCommand(program);
-  replayCommand(program);
-  scheduleCommands(program);
-  stateCommands(program);
-  indexesCommand(program);
-  testCommand(program);
-  hashPasswordCommand(program);
+  const named = args.find((a) => !a.startsWith('-'));
+  const only = COMMAND_MODULES.filter((m) => named !== undefined && m.names.includes(named));
+  for (const m of only.length ? only : COMMAND_MODULES) (await m.register())(program);
   return program;
 }
 
@@ -43,7 +44,7 @@ export async function main(argv: readonly string[]): Promise<void> {
     if (err.code === 'EPIPE') process.exit(process.exitCode ?? 0);
     throw err;
   });
-  const program = buildProgram();
+  const program = await buildProgram(argv.slice(2));
   try {
     await program.parseAsync([...argv]);
   } catch (err) {

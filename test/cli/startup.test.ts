@@ -3,7 +3,9 @@ import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'no
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
+import { Command } from 'commander';
 import { afterAll, describe, expect, it } from 'vitest';
+import { COMMAND_MODULES } from '../../src/cli/main.js';
 
 /**
  * What a command imports on its path: `bin/vigil.js` under a module loader hook that records every module
@@ -51,6 +53,8 @@ describe('start-up: what each command loads', () => {
     expect(modules).toContain('dist/spl/index.js');
     expect(modules.filter((m) => SERVER_CODE.test(m))).toEqual([]);
     expect(modules.filter((m) => m.startsWith('node_modules/yaml/'))).toEqual([]);
+    // Nor the definitions of the other commands.
+    expect(modules.filter((m) => m.startsWith('dist/cli/commands/') && !/\/(run|content-errors)\.js$/.test(m))).toEqual([]);
   });
 
   it('vigil search over a file loads no server, store, scheduler or console code', () => {
@@ -63,5 +67,18 @@ describe('start-up: what each command loads', () => {
     const { code, modules } = modulesLoadedBy(['--help']);
     expect(code).toBe(0);
     expect(modules.filter((m) => SERVER_CODE.test(m) || /^dist\/(spl\/(index|commands|exec|plan|parse|eval)|detections|normalize|sources|datamodels)\b/.test(m) || m.startsWith('node_modules/yaml/'))).toEqual([]);
+  });
+
+  it('knows which module registers each command (the table that lets a command line load only its own)', async () => {
+    const all = new Command();
+    for (const m of COMMAND_MODULES) {
+      const program = new Command();
+      (await m.register())(program);
+      expect(program.commands.map((c) => c.name())).toEqual(m.names);
+      (await m.register())(all);
+    }
+    const help = spawnSync(process.execPath, [BIN, '--help'], { encoding: 'utf8', cwd: ROOT });
+    expect(help.status).toBe(0);
+    for (const c of all.commands) expect(help.stdout).toContain(`  ${c.name()} `);
   });
 });
