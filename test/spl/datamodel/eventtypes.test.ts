@@ -54,6 +54,12 @@ describe('tag and eventtype', () => {
     expect(none.scan.raw).toEqual({ kind: 'or', items: [] });
   });
 
+  it('bundled Network_Traffic pushes its sourcetypes into the scan', () => {
+    const bundled = packWith();
+    const p = plan('| tstats count from datamodel=Network_Traffic.All_Traffic', { macros: bundled.macros, knowledge: bundled.knowledge, now: NOW });
+    expect(p.scan.metadata).toEqual([{ field: 'sourcetype', patterns: ['cisco:isovalent:processConnect', 'cisco:isovalent'] }]);
+  });
+
   it('without knowledge (no content), tag= matches nothing', async () => {
     expect((await rows(pack, 'tag=order | stats count', EVENTS, { knowledge: undefined }))[0]!.count).toBe('0');
   });
