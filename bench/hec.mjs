@@ -7,11 +7,14 @@
 //   node bench/hec.mjs [--seconds 15] [--clients 32] [--scan-events 1000000] [--rates 5000,15000] [--config FILE]
 // --rates: extra open-loop points (events/s) after the half-load one. --config: a vigil config file for the
 // server (e.g. `schedule: { incremental: false }` to measure without the scheduler's match index).
+// The load is process_exec events, so the server summarizes them for Endpoint.Processes as they arrive (Endpoint
+// acceleration is on by default); --no-accelerate turns it off (a config file with `datamodels: { Endpoint:
+// { acceleration: false } }`) to measure ingest without it.
 // Each phase also prints the CPU it used (cores): the server, the load generator, and everything else on
 // the machine ("other": on a shared 2-core machine, another process's build or tests skew the numbers; read
 // a phase with other > ~0.2 cores as noisy), and the server's resident memory after it.
 import { spawn, spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -24,8 +27,11 @@ const seconds = opt('seconds', '15');
 const clients = opt('clients', '32');
 const scanEvents = Number(opt('scan-events', '1000000'));
 const rates = opt('rates', '').split(',').filter(Boolean).map(Number);
-const config = opt('config', null);
+const accelerate = !args.includes('--no-accelerate');
+if (!accelerate && opt('config', null)) throw new Error('--no-accelerate and --config: put `datamodels: { Endpoint: { acceleration: false } }` in the config file instead');
 const dir = mkdtempSync(join(tmpdir(), 'vigil-bench-hec-'));
+let config = opt('config', null);
+if (!accelerate) writeFileSync((config = join(dir, 'vigil.yml')), 'datamodels:\n  Endpoint:\n    acceleration: false\n');
 const token = 'bench-token-0000-0000-000000000000';
 const port = 18000 + Math.floor(Math.random() * 1000);
 
@@ -76,6 +82,7 @@ const openLoop = (label, rate) => {
 };
 try {
   const max = load([]);
+  process.stdout.write(`Endpoint acceleration ${accelerate ? 'on (summaries built as events arrive)' : 'off'}\n`);
   process.stdout.write(`HEC sustained (${clients} clients, ${seconds} s, ~${max.avgEventBytes} B/event): ${Math.round(max.eps).toLocaleString('en-US')} events/s accepted and durable (${max.mbps.toFixed(0)} MB/s), ${latency(max)}, ${max.failed} refused\n`);
   if (max.cpu) process.stdout.write(`  ${max.cpu}\n`);
   openLoop('at half load', Math.round(max.eps / 2));
