@@ -6,7 +6,7 @@ import { loadConfig } from '../../src/config/index.js';
 import { resultToJson } from '../../src/outputs/json.js';
 import { WorkerExecutor, type RunOutput } from '../../src/schedule/executor.js';
 import { runSearch, type ExecuteStats } from '../../src/spl/index.js';
-import { startServer, type VigilServer } from '../../src/web/runtime.js';
+import { serverSettings, startServer, type VigilServer } from '../../src/web/runtime.js';
 import type { DataModelsInfo } from '../../src/web/api-types.js';
 import { FixedClock } from '../web/harness.js';
 
@@ -100,6 +100,15 @@ async function apiSearch(search: string): Promise<{ rows: Record<string, unknown
 const sorted = (rows: Record<string, unknown>[]) => rows.map((r) => JSON.stringify(r, Object.keys(r).sort())).sort();
 
 describe('vigil serve: data model acceleration', () => {
+  it('validates the datamodels: and acceleration: sections before starting (a config error: exit 2)', async () => {
+    const config = await loadConfig({ env: {}, flags: { dataDir: dirs[0]!, port: 0, hecPort: 0 } });
+    config.datamodels = { Endpoint: { summary_range: '10m' } };
+    expect(() => serverSettings(config)).toThrow(expect.objectContaining({ code: 'CONFIG', message: expect.stringContaining('datamodels.Endpoint.summary_range must be a duration of at least 1h') }));
+    config.datamodels = undefined;
+    config.acceleration = { chunk_events: 0 };
+    expect(() => serverSettings(config)).toThrow(expect.objectContaining({ code: 'CONFIG', message: expect.stringContaining('acceleration.chunk_events') }));
+  });
+
   it('GET /api/datamodels reaches 100% coverage of Endpoint.Processes after HEC ingest', async () => {
     let status: DataModelsInfo['datasets'][number] | undefined;
     for (let i = 0; i < 150; i++) {
