@@ -66,10 +66,10 @@ export function planSearch(pipeline: PipelineAst, opts: PlanOptions): SearchPlan
   // A necessary condition used only for pushdowns (a command reading events, such as tstats' WHERE).
   let prefilter: SearchExpr | null = null;
   let stagesAst: CommandAst[];
-  const readsEvents = firstBp.readsEvents?.(first.args) === true;
-  if (readsEvents) {
-    if (first.implicit || !firstBp.eventQuery) throw new SplError('SPL_SYNTAX', `"${first.name}" must start the search with a leading |`, first.nameSpan, source);
-    const q = firstBp.eventQuery(first.args, { knowledge, source });
+  const eventQuery = firstBp.readsEvents?.(first.args) ? firstBp.eventQuery : undefined;
+  const readsEvents = eventQuery !== undefined;
+  if (eventQuery) {
+    const q = eventQuery(first.args, { knowledge, source });
     lead = q.lead;
     prefilter = q.prefilter;
     stagesAst = [{ ...first, args: q.args }, ...rest];
