@@ -1,8 +1,8 @@
 import { readFileSync } from 'node:fs';
 import { isAttackId, ATTACK_TECHNIQUES } from './attack.js';
 import { messageTokens } from './risk-message.js';
-import { checkSearch, SplError } from '../spl/index.js';
-import type { Location, Span } from '../spl/source.js';
+import { checkSearch, SplError, unknownDatasetFields } from '../spl/index.js';
+import { lineColumn, type Location, type Span } from '../spl/source.js';
 import { mayHave, outputSchema } from '../spl/plan/schema.js';
 import type { ContentPack } from './content.js';
 import { resolveAttackData } from './datasets.js';
@@ -59,6 +59,12 @@ export function validateContent(pack: ContentPack, opts: { datasetsDirs?: readon
         onWarning: (message, sp) => warnings.push({ message, at: sp }),
       });
       schema = outputSchema(plan);
+      for (const f of unknownDatasetFields(plan)) {
+        // At the field's first mention in the search as written (a macro may have brought it in instead).
+        const offset = d.search.indexOf(f);
+        const pos = searchPosition(d, offset < 0 ? null : { ...lineColumn(d.search, offset), offset, origin: plan.pipeline.source.root });
+        at(`search: tstats reads ${f}, a field its data model dataset does not have: it has no value on any row (as in Splunk)`, 'warning', 'SPL', pos.line, pos.column);
+      }
       for (const w of warnings) {
         const loc = w.at ? plan.pipeline.source.locate(w.at.start) : null;
         const where = loc ? ` (at ${loc.origin.kind === 'macro' ? `macro \`${loc.origin.name}\` ` : ''}${loc.line}:${loc.column})` : '';

@@ -221,6 +221,26 @@ describe('vigil validate: whether each detection runs on vigil', () => {
   });
 });
 
+describe('vigil validate: data model fields', () => {
+  it('warns about a field the dataset does not have (it has no value, as in Splunk) and still runs the detection', () => {
+    const dir = checkout({
+      'detections/endpoint/typo.yml': detection(
+        'Typo',
+        '0a000000-0000-4000-8000-000000000031',
+        '| tstats count from datamodel=Endpoint.Processes where Processes.path="/tmp/*" by Processes.dest Processes.orig_process_name | `typo_filter`',
+      ),
+    });
+    const report = validateContent(loadContent([dir]));
+    const verdict = report.detections.find((v) => v.name === 'Typo')!;
+    expect(verdict.runs).toBe(true);
+    const warnings = report.problems.filter((p) => p.file.startsWith(dir)).map((p) => `${p.line}:${p.column}: ${p.severity}: ${p.message}`);
+    expect(warnings).toEqual([
+      '4:65: warning: search: tstats reads Processes.path, a field its data model dataset does not have: it has no value on any row (as in Splunk)',
+      '4:107: warning: search: tstats reads Processes.orig_process_name, a field its data model dataset does not have: it has no value on any row (as in Splunk)',
+    ]);
+  });
+});
+
 describe.skipIf(!escuCorpusPresent())('the ESCU 2024-10 corpus as a checkout', () => {
   const dir = mkdtempSync(join(tmpdir(), 'vigil-escu-'));
   dirs.push(dir);
