@@ -127,6 +127,12 @@ describe('tstats over a data model', () => {
     expect(await q('| tstats fillnull_value=none count from datamodel=Shop.Orders by Orders.price customer')).toEqual([{ 'Orders.price': 'none', customer: 'none', count: '4' }]);
     expect(await q('| tstats count from datamodel=Shop.Orders by sourcetype, index')).toEqual([{ sourcetype: 'shop:order', index: 'main', count: '4' }]);
     expect(await q('| tstats count from datamodel=Shop.Orders where source=* "Orders.item"=apple')).toEqual([{ count: '2' }]);
+    // Quoted names (ESCU: BY "Authentication.user") keep their name without the quotes.
+    expect(await q('| tstats count from datamodel="Shop.Orders" by "Orders.customer"')).toEqual([
+      { 'Orders.customer': 'alice', count: '2' },
+      { 'Orders.customer': 'bob', count: '1' },
+      { 'Orders.customer': 'carol', count: '1' },
+    ]);
   });
 
   it('bins _time by span= wherever it is written, and by the bin rule without one', async () => {
@@ -187,6 +193,16 @@ describe('tstats over a data model', () => {
     // with "unknown" when absent, but "paid" cannot be the fill, so it must be in the raw text too.
     expect(text).toMatch(/raw prefilter: .*carol/);
     expect(text).toMatch(/raw prefilter: .*paid/);
+    // The cim_<Model>_indexes macro, once set, restricts the indexes scanned.
+    const indexed = packWith({
+      'datamodels/Shop.yml': SHOP,
+      'eventtypes/shop_order.yml': 'name: shop_order\nsearch: sourcetype=shop:order\ntags: [order]\n',
+      'macros/cim_Shop_indexes.yml': 'name: cim_Shop_indexes\ndefinition: index=shop OR index=orders\n',
+    });
+    expect(plan('| tstats count from datamodel=Shop.Orders', { macros: indexed.macros, knowledge: indexed.knowledge, now: NOW }).scan.metadata).toEqual([
+      { field: 'index', patterns: ['shop', 'orders'] },
+      { field: 'sourcetype', patterns: ['shop:order'] },
+    ]);
     // A condition its fill value satisfies says nothing about the event.
     const u = explainPlan(plan('| tstats count from datamodel=Shop.Orders where Orders.status=unk*', { macros: pack.macros, knowledge: pack.knowledge, now: NOW }));
     expect(u).not.toContain('raw prefilter');
