@@ -27,7 +27,23 @@ export async function load(url, context, next) {
 }
 `,
 );
-writeFileSync(join(tmp, 'register.mjs'), `import { register } from 'node:module';\nregister(${JSON.stringify(pathToFileURL(join(tmp, 'hooks.mjs')).href)});\n`);
+// ES modules through the loader hook; CommonJS packages (yaml, better-sqlite3) are require()d, which the hook
+// does not see in Node 20: Module._load records those.
+writeFileSync(
+  join(tmp, 'register.mjs'),
+  `import { appendFileSync } from 'node:fs';
+import Module, { register } from 'node:module';
+import { pathToFileURL } from 'node:url';
+register(${JSON.stringify(pathToFileURL(join(tmp, 'hooks.mjs')).href)});
+const load = Module._load;
+Module._load = function (request, parent, isMain) {
+  try {
+    appendFileSync(process.env.VIGIL_TEST_MODULE_LOG, pathToFileURL(Module._resolveFilename(request, parent, isMain)).href + '\\n');
+  } catch {}
+  return load.apply(this, arguments);
+};
+`,
+);
 
 let n = 0;
 /** The modules of this repository (and its dependencies) that a command loads, as paths relative to the root. */
