@@ -251,11 +251,24 @@ describe.skipIf(!haveChromium)('console in a browser', () => {
     expect(h.server.content().macros.get('cisco_isovalent___curl_execution_with_insecure_flags_filter', 0)!.definition).toBe('search NOT pod_name="debug-*"');
   });
 
-  it('ingest: HEC counters, tokens, indexes', async () => {
+  it('ingest: HEC counters, tokens, indexes, data model acceleration', async () => {
     await page.getByRole('link', { name: 'Ingest', exact: true }).click();
     await page.locator('[data-testid=indexes]').waitFor();
     expect(await page.getByRole('rowheader', { name: 'default' }).count()).toBe(1);
     expect(await page.content()).not.toContain(h.hecToken);
+    // Endpoint is accelerated by default: the builder (1 s timer) summarizes the replayed process events;
+    // the panel refreshes every 5 s until its coverage reads 100 %.
+    const models = page.locator('[data-testid=datamodels]');
+    await models.waitFor();
+    const processes = models
+      .getByRole('row')
+      .filter({ has: page.getByRole('rowheader', { name: 'Endpoint', exact: true }) })
+      .filter({ has: page.getByRole('cell', { name: 'Processes', exact: true }) });
+    expect(await processes.count()).toBe(1);
+    expect(await processes.getByRole('cell').nth(1).textContent()).toMatch(/^on/);
+    await expect.poll(() => processes.locator('[data-testid=coverage]').textContent(), { timeout: 30_000 }).toBe('100 %');
+    expect(await processes.getByRole('cell').nth(3).textContent()).toBe('up to date');
+    expect(Number((await processes.getByRole('cell').nth(4).textContent())!.replace(/,/g, ''))).toBeGreaterThan(0);
     expect(await a11yProblems(page)).toEqual([]);
     await shot(page, '10-ingest');
   });

@@ -11,9 +11,26 @@ export function fmtTime(epoch: number | null | undefined): string {
 export function fmtRelative(epoch: number | null | undefined, now = Date.now() / 1000): string {
   if (epoch === null || epoch === undefined) return '—';
   const d = epoch - now;
-  const a = Math.abs(d);
-  const unit = a < 90 ? `${Math.round(a)} s` : a < 5400 ? `${Math.round(a / 60)} min` : a < 172800 ? `${Math.round(a / 3600)} h` : `${Math.round(a / 86400)} d`;
+  const unit = fmtSpan(Math.abs(d));
   return d >= 0 ? `in ${unit}` : `${unit} ago`;
+}
+
+/** An elapsed time in its largest sensible unit, rounded: "45 s", "12 min", "3 h", "2 d". */
+export function fmtSpan(seconds: number | null | undefined): string {
+  if (seconds === null || seconds === undefined || !Number.isFinite(seconds)) return '—';
+  const a = Math.max(0, seconds);
+  return a < 90 ? `${Math.round(a)} s` : a < 5400 ? `${Math.round(a / 60)} min` : a < 172800 ? `${Math.round(a / 3600)} h` : `${Math.round(a / 86400)} d`;
+}
+
+/**
+ * A 0–100 share with one decimal, rounded down so "100 %" only ever means complete (99.96 % of
+ * events summarized is not full coverage: `summariesonly=true` would still miss some).
+ */
+export function fmtPercent(p: number | null | undefined): string {
+  if (p === null || p === undefined || !Number.isFinite(p)) return '—';
+  // + 1e-9: 64.1 * 10 is 640.9999… in floating point.
+  const v = Math.floor(Math.min(100, Math.max(0, p)) * 10 + 1e-9) / 10;
+  return `${v.toLocaleString('en-US', { maximumFractionDigits: 1 })} %`;
 }
 
 export function fmtNumber(n: number | null | undefined, digits = 0): string {

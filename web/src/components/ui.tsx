@@ -84,10 +84,14 @@ export function Chips({ items, kind }: { items: readonly string[]; kind?: string
 }
 
 export function ScoreBar({ score, max }: { score: number; max: number }) {
-  const pct = max > 0 ? Math.max(2, Math.round((score / max) * 100)) : 0;
+  return <Bar pct={max > 0 ? Math.max(2, Math.round((score / max) * 100)) : 0} />;
+}
+
+/** A small horizontal bar filled to `pct` (0–100); decorative: the number is written next to it. */
+export function Bar({ pct, className }: { pct: number; className?: string }) {
   return (
-    <span className="scorebar" aria-hidden="true">
-      <span style={{ width: `${pct}%` }} />
+    <span className={className ? `scorebar ${className}` : 'scorebar'} aria-hidden="true">
+      <span style={{ width: `${Math.min(100, Math.max(0, pct))}%` }} />
     </span>
   );
 }

@@ -1,6 +1,6 @@
-import type { IngestInfo } from '../../../src/web/api-types.js';
-import { ErrorBox, Loading, Page, Stat } from '../components/ui.js';
-import { fmtBytes, fmtDuration, fmtNumber, fmtRelative, fmtTime } from '../format.js';
+import type { DataModelsInfo, IngestInfo } from '../../../src/web/api-types.js';
+import { Bar, ErrorBox, Loading, Page, Stat } from '../components/ui.js';
+import { fmtBytes, fmtDuration, fmtNumber, fmtPercent, fmtRelative, fmtSpan, fmtTime } from '../format.js';
 import { useApi } from '../hooks.js';
 
 export function Ingest() {
@@ -105,6 +105,68 @@ export function Ingest() {
           </section>
         </>
       )}
+      <DataModels />
     </Page>
+  );
+}
+
+/** Data model acceleration per dataset (`GET /api/datamodels`), refreshed on its own so a failure here leaves the rest. */
+function DataModels() {
+  const { data, error, loading } = useApi<DataModelsInfo>('/api/datamodels', { refreshMs: 5000 });
+  return (
+    <section className="card" aria-labelledby="h-datamodels">
+      <h2 id="h-datamodels">Data models</h2>
+      <ErrorBox error={error} />
+      {!data ? (
+        loading ? <Loading /> : null
+      ) : !data.datasets.length ? (
+        <p className="muted">No data models in the content.</p>
+      ) : (
+        <div className="table-wrap">
+          <table data-testid="datamodels">
+            <caption className="sr-only">Data model acceleration (tstats summaries) per dataset</caption>
+            <thead>
+              <tr>
+                <th scope="col">Model</th>
+                <th scope="col">Dataset</th>
+                <th scope="col">Acceleration</th>
+                <th scope="col">Coverage</th>
+                <th scope="col" className="num">Lag</th>
+                <th scope="col" className="num">Rows</th>
+                <th scope="col" className="num">Size</th>
+                <th scope="col">Last error</th>
+              </tr>
+            </thead>
+            <tbody>
+              {data.datasets.map((d) => (
+                <tr key={`${d.model}.${d.dataset}`}>
+                  <th scope="row">{d.model}</th>
+                  <td>{d.dataset}</td>
+                  <td className="nowrap">
+                    <span className={d.accelerated ? 'badge run-success' : 'badge'}>{d.accelerated ? 'on' : 'off'}</span>
+                    {d.accelerated ? <span className="small muted"> {d.summaryRangeSeconds === null ? 'all time' : `last ${fmtDuration(d.summaryRangeSeconds)}`}</span> : null}
+                  </td>
+                  {/* Without acceleration there is no summary: coverage and lag would be meaningless zeros. */}
+                  <td className="nowrap" data-testid="coverage">
+                    {d.accelerated ? (
+                      <>
+                        <Bar pct={d.coveragePercent} className="coverage" />
+                        {fmtPercent(d.coveragePercent)}
+                      </>
+                    ) : (
+                      <span className="muted">—</span>
+                    )}
+                  </td>
+                  <td className="num">{d.accelerated ? (d.lagSeconds > 0 ? fmtSpan(d.lagSeconds) : 'up to date') : '—'}</td>
+                  <td className="num">{fmtNumber(d.rows)}</td>
+                  <td className="num">{fmtBytes(d.sizeBytes)}</td>
+                  <td>{d.lastError ? <span className="run-error">{d.lastError}</span> : <span className="muted">none</span>}</td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
+        </div>
+      )}
+    </section>
   );
 }
