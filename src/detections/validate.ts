@@ -60,8 +60,8 @@ export function validateContent(pack: ContentPack, opts: { datasetsDirs?: readon
       });
       schema = outputSchema(plan);
       for (const f of unknownDatasetFields(plan)) {
-        // At the field's first mention in the search as written (a macro may have brought it in instead).
-        const offset = d.search.indexOf(f);
+        // At the field's first mention as a whole name in the search as written (a macro may have brought it in instead).
+        const offset = nameIndex(d.search, f);
         const pos = searchPosition(d, offset < 0 ? null : { ...lineColumn(d.search, offset), offset, origin: plan.pipeline.source.root });
         at(`search: tstats reads ${f}, a field its data model dataset does not have: it has no value on any row (as in Splunk)`, 'warning', 'SPL', pos.line, pos.column);
       }
@@ -121,6 +121,16 @@ export function validateContent(pack: ContentPack, opts: { datasetsDirs?: readon
     detections: verdicts,
     reasons: groupReasons(verdicts),
   };
+}
+
+/** Where `name` is in `text` as a field name (between separators, not inside a longer name or a value), or -1. */
+function nameIndex(text: string, name: string): number {
+  for (let i = text.indexOf(name); i >= 0; i = text.indexOf(name, i + 1)) {
+    const before = text[i - 1];
+    const after = text[i + name.length];
+    if ((before === undefined || /[\s(,]/.test(before)) && (after === undefined || /[\s),=!<>]/.test(after))) return i;
+  }
+  return -1;
 }
 
 /** A search's error as the reason it does not run: the message and where it is in the search (`... [CODE] at 1:49`). */

@@ -229,6 +229,8 @@ describe('vigil validate: data model fields', () => {
         '0a000000-0000-4000-8000-000000000031',
         '| tstats count from datamodel=Endpoint.Processes where Processes.path="/tmp/*" by Processes.dest Processes.orig_process_name | `typo_filter`',
       ),
+      // Named as a whole field, not where "temp" first appears inside a value.
+      'detections/endpoint/word.yml': detection('Word', '0a000000-0000-4000-8000-000000000032', '| tstats count from datamodel=Endpoint.Processes where Processes.process="*temp*" by temp | `word_filter`'),
     });
     const report = validateContent(loadContent([dir]));
     const verdict = report.detections.find((v) => v.name === 'Typo')!;
@@ -237,6 +239,7 @@ describe('vigil validate: data model fields', () => {
     expect(warnings).toEqual([
       '4:65: warning: search: tstats reads Processes.path, a field its data model dataset does not have: it has no value on any row (as in Splunk)',
       '4:107: warning: search: tstats reads Processes.orig_process_name, a field its data model dataset does not have: it has no value on any row (as in Splunk)',
+      '4:95: warning: search: tstats reads temp, a field its data model dataset does not have: it has no value on any row (as in Splunk)',
     ]);
   });
 });
