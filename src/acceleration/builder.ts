@@ -10,7 +10,8 @@ import type { DatasetState, SummaryDb } from './summary-db.js';
 /** The store as the builder follows it: by seq, from the last summarized one to the last committed one. */
 export interface FollowedStore {
   lastSeq(): number;
-  subset(seqs: readonly number[]): EventSource;
+  /** The events with seqs `from`..`to`, both included. */
+  seqRange(from: number, to: number): EventSource;
 }
 
 export interface BuilderOptions {
@@ -113,11 +114,9 @@ export class SummaryBuilder {
   }
 
   private async summarize(group: readonly AcceleratedDataset[], from: number, to: number, caughtUp: boolean): Promise<number> {
-    const seqs: number[] = [];
-    for (let s = from; s <= to; s++) seqs.push(s);
     const builders = new Map<string, Map<number, SegmentBuilder>>(group.map((d) => [d.key, new Map()]));
     let read = 0;
-    for await (const batch of this.o.store.subset(seqs).scan(emptyScanRequest())) {
+    for await (const batch of this.o.store.seqRange(from, to).scan(emptyScanRequest())) {
       for (const e of batch) {
         read++;
         const row = eventResult(e, this.o.derived);

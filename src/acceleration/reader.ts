@@ -102,9 +102,7 @@ function remainderSource(store: FollowedStore & EventSource, builtSeq: number, l
     newestFirst: true,
     async *scan(req, options) {
       if (last > builtSeq) {
-        const seqs: number[] = [];
-        for (let s = builtSeq + 1; s <= last; s++) seqs.push(s);
-        yield* store.subset(seqs).scan({ ...req, earliest: Math.max(req.earliest ?? -Infinity, boundary) }, options);
+        yield* store.seqRange(builtSeq + 1, last).scan({ ...req, earliest: Math.max(req.earliest ?? -Infinity, boundary) }, options);
       }
       if ((req.earliest ?? -Infinity) < boundary) yield* store.scan({ ...req, latest: Math.min(req.latest ?? Infinity, boundary) }, options);
     },

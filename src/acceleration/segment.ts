@@ -22,12 +22,17 @@ type IdColumn = Uint8Array | Uint16Array | Uint32Array;
 
 /** Accumulates rows of one (dataset, bucket) until they are written. */
 export class SegmentBuilder {
+  /** Per field, the ids of its values, by type: a string or a number is its own key (no key string built per row). */
+  private readonly strings: Map<string, number>[];
+  private readonly numbers: Map<number, number>[];
   private readonly keys: Map<string, number>[];
   private readonly lexicons: FieldValue[][];
   private readonly cols: number[][];
   private readonly times: number[] = [];
 
   constructor(readonly fields: readonly string[]) {
+    this.strings = fields.map(() => new Map());
+    this.numbers = fields.map(() => new Map());
     this.keys = fields.map(() => new Map());
     this.lexicons = fields.map(() => []);
     this.cols = fields.map(() => []);
@@ -65,8 +70,12 @@ export class SegmentBuilder {
 
   private idOf(i: number, v: FieldValue | null): number {
     if (v === null) return 0;
-    const k = valueKey(v);
-    const keys = this.keys[i]!;
+    if (typeof v === 'string') return this.idIn(this.strings[i]!, v, i, v);
+    if (typeof v === 'number') return this.idIn(this.numbers[i]!, v, i, v);
+    return this.idIn(this.keys[i]!, multivalueKey(v), i, v);
+  }
+
+  private idIn<K>(keys: Map<K, number>, k: K, i: number, v: FieldValue): number {
     let id = keys.get(k);
     if (id === undefined) {
       this.lexicons[i]!.push(v);
@@ -76,11 +85,9 @@ export class SegmentBuilder {
   }
 }
 
-/** A value's identity: its type counts (the number 1 and the text "1" are different values). */
-function valueKey(v: FieldValue): string {
-  if (typeof v === 'string') return 's' + v;
-  if (typeof v === 'number') return 'n' + String(v);
-  return 'm' + JSON.stringify(v.map((x) => (typeof x === 'number' ? { n: String(x) } : x)));
+/** A multivalue's identity: its items' types count (the number 1 and the text "1" are different values). */
+function multivalueKey(v: Exclude<FieldValue, string | number>): string {
+  return JSON.stringify(v.map((x) => (typeof x === 'number' ? { n: String(x) } : x)));
 }
 
 function idColumn(lexiconSize: number, ids: number[]): IdColumn {

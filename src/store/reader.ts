@@ -240,7 +240,7 @@ export type Row = [number, number, number, number, number, number, string];
  * `t DESC, rowid DESC` order; SQLite merges the arms of `UNION ALL … ORDER BY` without sorting, so the
  * result streams newest first with ties in reverse insertion order.
  */
-export function groupSql(group: readonly BucketRef[], plan: ScanPlan, seqs: string | null = null): SqlCondition {
+export function groupSql(group: readonly BucketRef[], plan: ScanPlan, seqs: SqlCondition | null = null): SqlCondition {
   if (seqs !== null) return subsetSql(group, plan, seqs);
   const arms: string[] = [];
   const params: string[] = [];
@@ -270,16 +270,31 @@ export function groupSql(group: readonly BucketRef[], plan: ScanPlan, seqs: stri
   return { sql, params };
 }
 
+/** Which events (rowids) a subset scan reads: a list of seqs, or every seq of a range (both ends included). */
+export type SeqSelection = readonly number[] | { from: number; to: number };
+
 /**
- * A subset scan (`seqs`: a JSON array of rowids): rowid lookups in each table, then one sort of what they
- * found (a subset is small next to its window: the match index's matches).
+ * The rowid condition of a selection: a list is looked up seq by seq in each table; a range is one rowid
+ * range seek per table (a follower reading everything since a seq: no per-seq lookups across every table).
  */
-function subsetSql(group: readonly BucketRef[], plan: ScanPlan, seqs: string): SqlCondition {
+function seqCondition(seqs: SeqSelection): SqlCondition | null {
+  if (!('from' in seqs)) return seqs.length === 0 ? null : { sql: 'rowid IN (SELECT value FROM json_each(?))', params: [JSON.stringify(seqs)] };
+  const from = Math.max(1, Math.ceil(seqs.from));
+  const to = Math.floor(seqs.to);
+  // Inlined: integers only (a range past 2^53 selects nothing it could not).
+  return from > to || !Number.isSafeInteger(from) || !Number.isSafeInteger(to) ? null : { sql: `rowid BETWEEN ${from} AND ${to}`, params: [] };
+}
+
+/**
+ * A subset scan (`seqs`: a rowid condition): rowid lookups or range seeks in each table, then one sort of
+ * what they found (a subset is small next to its window: the match index's matches, a follower's chunk).
+ */
+function subsetSql(group: readonly BucketRef[], plan: ScanPlan, seqs: SqlCondition): SqlCondition {
   const arms: string[] = [];
   const params: string[] = [];
   for (const b of group) {
-    const conds = ['rowid IN (SELECT value FROM json_each(?))'];
-    params.push(seqs);
+    const conds = [seqs.sql];
+    params.push(...seqs.params);
     if (plan.lo !== null && b.start < plan.lo) conds.push(`t >= ${plan.lo}`);
     if (plan.hi !== null && b.end > plan.hi) conds.push(`t < ${plan.hi}`);
     if (plan.sourcetypeIds !== null) conds.push(`st IN (${plan.sourcetypeIds.join(',')})`);
@@ -313,8 +328,8 @@ export async function* scanStore(
   req: ScanRequest,
   options: ScanOptions,
   limits: ScanLimits,
-  /** Only these events (rowids): a `subset` view. */
-  seqs: readonly number[] | null = null,
+  /** Only these events (rowids): a `subset` or `seqRange` view. */
+  seqs: SeqSelection | null = null,
 ): AsyncGenerator<Event[]> {
   const { signal, onProgress } = options;
   signal?.throwIfAborted();
@@ -323,15 +338,15 @@ export async function* scanStore(
     db.exec('BEGIN');
     names.refresh(db); // the first read starts the snapshot
     const plan = planScan(req, names);
-    if (plan === null || (seqs !== null && seqs.length === 0)) return;
-    const seqList = seqs === null ? null : JSON.stringify(seqs);
+    const seqCond = seqs === null ? null : seqCondition(seqs);
+    if (plan === null || (seqs !== null && seqCond === null)) return;
     let batch: Event[] = [];
     let chars = 0;
     let scanned = 0;
     let bytes = 0;
     let lastTurn = performance.now();
     for (const group of groupBuckets(planBuckets(db, plan))) {
-      const q = groupSql(group, plan, seqList);
+      const q = groupSql(group, plan, seqCond);
       const rows = db.prepare<string[], Row>(q.sql).raw().iterate(...q.params);
       for (const r of rows) {
         const raw = r[6];

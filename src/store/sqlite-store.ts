@@ -473,6 +473,14 @@ export class SqliteStore implements EventStore, StateStore, SeqSubsetSource {
     };
   }
 
+  /** A view of only the events with seqs `from`..`to` (both included), newest first: one range seek per table. */
+  seqRange(from: number, to: number): EventSource {
+    return {
+      newestFirst: true,
+      scan: (request, options = {}) => scanStore(this.pool, this.names, request, options, this.limits, { from, to }),
+    };
+  }
+
   indexes(): IndexInfo[] {
     const db = this.pool.acquire();
     try {

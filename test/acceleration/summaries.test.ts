@@ -5,13 +5,15 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { SummaryBuilder, type BuilderOptions } from '../../src/acceleration/builder.js';
 import { acceleratedDatasets } from '../../src/acceleration/datasets.js';
 import { SummaryReader } from '../../src/acceleration/reader.js';
+import { SegmentBuilder } from '../../src/acceleration/segment.js';
 import { AccelerationService } from '../../src/acceleration/service.js';
 import { accelerationSettings } from '../../src/acceleration/settings.js';
 import { openSummaryDb, SUMMARY_DB_FILE } from '../../src/acceleration/summary-db.js';
 import { loadConfig } from '../../src/config/index.js';
 import type { ContentPack } from '../../src/detections/content.js';
 import type { Event } from '../../src/events/event.js';
-import { toObject } from '../../src/events/result.js';
+import { Row, toObject } from '../../src/events/result.js';
+import { emptyScanRequest } from '../../src/events/scan.js';
 import { runSearch } from '../../src/spl/index.js';
 import { openStore, type SqliteStore } from '../../src/store/sqlite-store.js';
 import { NOW, packWith, processExec } from '../spl/datamodel/helpers.js';
@@ -200,6 +202,34 @@ describe('data model summaries', () => {
     const only = await run(pack, store, `| tstats summariesonly=true count ${PROC}`, reader);
     const all = await run(pack, store, `| tstats count ${PROC}`, null);
     expect(Number(only.rows[0]!.count)).toBeLessThan(Number(all.rows[0]!.count));
+  });
+});
+
+describe('reading the store by seq range', () => {
+  it('reads exactly the seqs of the range, across hourly tables, newest first', async () => {
+    const { store } = await newStore();
+    const all = events(200); // ~5.4 hours: several bucket tables
+    await store.append(all);
+    const read = async (from: number, to: number) => {
+      const out: Event[] = [];
+      for await (const b of store.seqRange(from, to).scan(emptyScanRequest())) out.push(...b);
+      return out;
+    };
+    const got = await read(37, 151);
+    expect(got.map((e) => e._raw)).toEqual(all.slice(36, 151).reverse().map((e) => e._raw));
+    expect(await read(151, 37)).toEqual([]);
+    expect((await read(-5, 2)).map((e) => e._time)).toEqual([all[1]!._time, all[0]!._time]);
+    expect((await read(199, 10_000)).length).toBe(2);
+  });
+});
+
+describe('segments', () => {
+  it('keep the number 1, the text "1" and the multivalue ["1"] as different values', () => {
+    const sb = new SegmentBuilder(['v']);
+    for (const v of [1, '1', ['1'], [1], '1', 1, ['1']]) sb.add(new Row({ _time: T0, v }));
+    const s = sb.build();
+    expect(s.lexicons[0]).toEqual([1, '1', ['1'], [1]]);
+    expect([...s.ids[0]!]).toEqual([1, 2, 3, 4, 2, 1, 3]);
   });
 });
 
