@@ -29,8 +29,9 @@ export type HecLog = (level: HecLogLevel, message: string, fields?: Record<strin
 export interface HecServerOptions {
   config: HecConfig;
   /**
-   * `append`; for ack tokens its receipts must carry `firstSeq`. `lastSeq` (the seq of the last committed event,
-   * as `SqliteStore` has) answers acks handed out before a restart; without it only this process's read true.
+   * `append`, and `indexExists` unless `config.autoCreateIndexes`; for ack tokens append's receipts must carry
+   * `firstSeq`. `lastSeq` (the seq of the last committed event, as `SqliteStore` has) answers acks handed out
+   * before a restart; without it only this process's read true.
    */
   store: Pick<EventStore, 'append' | 'indexExists'> & { lastSeq?(): number };
   /** Clock for the default `_time` of events, epoch milliseconds (default Date.now). */
