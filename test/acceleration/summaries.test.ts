@@ -16,33 +16,12 @@ import { Row, toObject } from '../../src/events/result.js';
 import { emptyScanRequest } from '../../src/events/scan.js';
 import { runSearch } from '../../src/spl/index.js';
 import { openStore, type SqliteStore } from '../../src/store/sqlite-store.js';
-import { NOW, packWith, processExec } from '../spl/datamodel/helpers.js';
+import { NOW, processExec, SHOP_MODEL, shopPack } from '../spl/datamodel/helpers.js';
 
 /**
  * Summaries give the rows tstats gives over raw events: built from the store by seq, read with the WHERE
  * evaluated once per distinct value, with the raw remainder for what they do not cover yet.
  */
-const SHOP = `
-name: Shop
-datasets:
-  - name: Orders
-    base_search: (\`cim_Shop_indexes\`) tag=order | eval labels=split(label_list, ",")
-    fields:
-      - item
-      - {name: qty, type: number}
-      - customer
-      - {name: labels, multivalue: true}
-    calculations:
-      - {field: status, eval: 'if(isnull(status) OR status="","unknown",status)'}
-      - {field: total, type: number, eval: 'qty*price'}
-  - name: Big_Orders
-    parent: Orders
-    constraint: total>100
-`;
-const SHOP_FILES = {
-  'eventtypes/shop_order.yml': 'name: shop_order\nsearch: sourcetype=shop:order\ntags: [order]\n',
-  'macros/cim_Shop_indexes.yml': 'name: cim_Shop_indexes\ndefinition: ()\n',
-};
 const T0 = 1_700_000_000;
 
 /** Deterministic events: process_exec with a variety of binaries and parents, shop orders, other noise. */
@@ -121,7 +100,7 @@ async function run(pack: ContentPack, store: SqliteStore, spl: string, reader: S
   return { rows: results.map(toObject), scanned: stats.eventsScanned };
 }
 
-const pack = packWith({ 'datamodels/Shop.yml': SHOP, ...SHOP_FILES });
+const pack = shopPack();
 
 describe('data model summaries', () => {
   it('give the raw rows: from summaries only once complete, and with the raw remainder while behind', async () => {
@@ -159,7 +138,7 @@ describe('data model summaries', () => {
     const first = setup(pack, store, dir);
     await first.builder.catchUp();
     first.db.close();
-    const changed = packWith({ 'datamodels/Shop.yml': SHOP.replace("eval: 'qty*price'", "eval: 'qty*price*2'"), ...SHOP_FILES });
+    const changed = shopPack(SHOP_MODEL.replace("eval: 'qty*price'", "eval: 'qty*price*2'"));
     const spl = '| tstats summariesonly=true count sum(Orders.total) from datamodel=Shop.Orders by Orders.item';
     // The old summaries do not match the new definition: read raw, not wrong.
     const before = await run(changed, store, spl, first.reader);

@@ -5,35 +5,13 @@ import { describe, expect, it } from 'vitest';
 import { FileSource } from '../../../src/sources/file.js';
 import { explainPlan, plan, runSearch, unknownDatasetFields } from '../../../src/spl/index.js';
 import { memorySource } from '../../helpers.js';
-import { NOW, packWith, processExec, rows, splError } from '../datamodel/helpers.js';
+import { NOW, packWith, processExec, rows, SHOP_MODEL, shopPack, splError } from '../datamodel/helpers.js';
 
 /**
  * tstats semantics over a small data model of our own (JSON events, so every field is a JSON key): the
  * expected rows are worked out by hand from the rules in data-models.md §2, not by running the code.
  */
-const SHOP = `
-name: Shop
-datasets:
-  - name: Orders
-    base_search: (\`cim_Shop_indexes\`) tag=order | eval labels=split(label_list, ",")
-    fields:
-      - item
-      - {name: qty, type: number}
-      - customer
-      - region
-      - {name: labels, multivalue: true}
-    calculations:
-      - {field: status, eval: 'if(isnull(status) OR status="","unknown",status)'}
-      - {field: total, type: number, eval: 'qty*price'}
-  - name: Big_Orders
-    parent: Orders
-    constraint: total>100
-`;
-const pack = packWith({
-  'datamodels/Shop.yml': SHOP,
-  'eventtypes/shop_order.yml': 'name: shop_order\nsearch: sourcetype=shop:order\ntags: [order]\n',
-  'macros/cim_Shop_indexes.yml': 'name: cim_Shop_indexes\ndefinition: ()\n',
-});
+const pack = shopPack();
 
 const T0 = 1_700_000_000; // 2023-11-14T22:13:20Z
 const order = (t: number, o: Record<string, unknown>) => ({ _time: t, sourcetype: 'shop:order', index: 'main', _raw: JSON.stringify(o) });
@@ -195,7 +173,7 @@ describe('tstats over a data model', () => {
     expect(text).toMatch(/raw prefilter: .*paid/);
     // The cim_<Model>_indexes macro, once set, restricts the indexes scanned.
     const indexed = packWith({
-      'datamodels/Shop.yml': SHOP,
+      'datamodels/Shop.yml': SHOP_MODEL,
       'eventtypes/shop_order.yml': 'name: shop_order\nsearch: sourcetype=shop:order\ntags: [order]\n',
       'macros/cim_Shop_indexes.yml': 'name: cim_Shop_indexes\ndefinition: index=shop OR index=orders\n',
     });
@@ -272,14 +250,14 @@ describe('tstats errors', () => {
     expect(await error('| tstats count from datamodel=Shop.Orders where (Orders.item=a by Orders.item')).toMatchObject({ code: 'SPL_SYNTAX', at: 'at 1:49' });
     expect(await error('| tstats count from datamodel=Shop.Orders where curl')).toMatchObject({ code: 'SPL_BAD_ARGUMENT', message: expect.stringContaining('raw text'), at: 'at 1:49' });
     expect(await error('| tstats count from datamodel=Shop.Orders where Orders.item=a OR earliest=-1d')).toMatchObject({ code: 'SPL_BAD_ARGUMENT', at: 'at 1:66' });
-    const macroPack = packWith({ 'datamodels/Shop.yml': SHOP, 'macros/bad_items.yml': 'name: bad_items\ndefinition: (Orders.item IN (a, b)\n' });
+    const macroPack = packWith({ 'datamodels/Shop.yml': SHOP_MODEL, 'macros/bad_items.yml': 'name: bad_items\ndefinition: (Orders.item IN (a, b)\n' });
     const e = await splError(macroPack, '| tstats count from datamodel=Shop.Orders where `bad_items` by Orders.item');
     expect(e.code).toBe('SPL_SYNTAX');
     expect(e.format()).toContain('in macro `bad_items`');
   });
 
   it('a dataset whose definition does not compile fails the search at FROM, naming the file and line', async () => {
-    const broken = packWith({ 'datamodels/Shop.yml': SHOP.replace("'qty*price'", "'qty*'"), 'macros/cim_Shop_indexes.yml': 'name: cim_Shop_indexes\ndefinition: ()\n' });
+    const broken = packWith({ 'datamodels/Shop.yml': SHOP_MODEL.replace("'qty*price'", "'qty*'"), 'macros/cim_Shop_indexes.yml': 'name: cim_Shop_indexes\ndefinition: ()\n' });
     const e = await splError(broken, '| tstats count from datamodel=Shop.Orders');
     expect(e.code).toBe('DATAMODEL_INVALID');
     expect(e.message).toMatch(/data model Shop dataset Orders calculation total is invalid \(.*datamodels\/Shop\.yml:14:\d+\)/);

@@ -23,6 +23,35 @@ export function packWith(files: Record<string, string> = {}): ContentPack {
 
 export const NOW = 1_700_100_000;
 
+/** A small data model of our own over JSON shop orders (every field is a JSON key), for tstats and summaries. */
+export const SHOP_MODEL = `
+name: Shop
+datasets:
+  - name: Orders
+    base_search: (\`cim_Shop_indexes\`) tag=order | eval labels=split(label_list, ",")
+    fields:
+      - item
+      - {name: qty, type: number}
+      - customer
+      - region
+      - {name: labels, multivalue: true}
+    calculations:
+      - {field: status, eval: 'if(isnull(status) OR status="","unknown",status)'}
+      - {field: total, type: number, eval: 'qty*price'}
+  - name: Big_Orders
+    parent: Orders
+    constraint: total>100
+`;
+
+/** The bundled content plus the Shop model (`model`, SHOP_MODEL unless changed) with its eventtype and macro. */
+export function shopPack(model = SHOP_MODEL): ContentPack {
+  return packWith({
+    'datamodels/Shop.yml': model,
+    'eventtypes/shop_order.yml': 'name: shop_order\nsearch: sourcetype=shop:order\ntags: [order]\n',
+    'macros/cim_Shop_indexes.yml': 'name: cim_Shop_indexes\ndefinition: ()\n',
+  });
+}
+
 /** Runs `spl` over `events` with a pack's macros and knowledge; rows as text (multivalues as arrays). */
 export async function rows(pack: ContentPack, spl: string, events: Partial<Event>[], opts: SearchOptions = {}): Promise<Record<string, string | string[]>[]> {
   const { results } = await runSearch(spl, { source: memorySource(events), macros: pack.macros, lookups: pack.lookups, knowledge: pack.knowledge, now: NOW, ...opts });
