@@ -1,7 +1,4 @@
-import { Row, type Result } from '../../events/result.js';
-import type { Scalar } from '../../events/value.js';
-import type { Accumulator } from '../stats/aggregations.js';
-import { Aggregator, GroupKeys, sortByValues } from '../stats/aggregator.js';
+import { AggregationGroups, Aggregator, GroupKeys } from '../stats/aggregator.js';
 import { parseStatsArgs, type StatsArgs } from '../stats/parse.js';
 import { defineCommand } from './types.js';
 
@@ -26,33 +23,18 @@ export const statsCommand = defineCommand<StatsArgs>({
   emitsOwnRows: () => true,
   outputFields: (a) => ({ fields: new Set([...a.by, ...a.aggregations.map((x) => x.as)]), open: false }),
   create: (args, ctx, next) => {
-    const agg = new Aggregator(args.aggregations, ctx);
-    const groups = new Map<string, { values: Scalar[]; state: Accumulator[] }>();
-    const by = args.by;
-    const keys = new GroupKeys(by);
-    const feed = (key: string, values: () => Scalar[], row: Result) => {
-      let g = groups.get(key);
-      if (!g) groups.set(key, (g = { values: values(), state: agg.newState() }));
-      agg.feed(g.state, row);
-    };
+    const groups = new AggregationGroups(new Aggregator(args.aggregations, ctx), args.by);
+    const keys = new GroupKeys(args.by);
     const scratch = () => keys.values();
     return {
       push: (row) => {
         const k = keys.key(row);
         if (k === null) return;
-        if (k !== undefined) feed(k, scratch, row);
-        else for (const g of keys.groups(row)) feed(g.key, () => g.values, row);
+        if (k !== undefined) groups.feed(k, scratch, row);
+        else for (const g of keys.groups(row)) groups.feed(g.key, g.values, row);
       },
       end: () => {
-        if (by.length === 0 && groups.size === 0) groups.set('', { values: [], state: agg.newState() });
-        const all = sortByValues([...groups.values()]);
-        groups.clear();
-        for (const g of all) {
-          const out = new Row();
-          by.forEach((f, i) => out.set(f, g.values[i]!));
-          agg.write(g.state, out);
-          next.push(out);
-        }
+        groups.flush(next);
         next.end();
       },
     };

@@ -8,8 +8,7 @@ import type { SearchExpr } from '../parse/ast.js';
 import type { ArgParser } from '../parse/parser.js';
 import { compileSearch, valueMatcher } from '../search/predicate.js';
 import { SplError, cover, type SourceText, type Span } from '../source.js';
-import type { Accumulator } from '../stats/aggregations.js';
-import { Aggregator, GroupKeys, sortByValues } from '../stats/aggregator.js';
+import { AggregationGroups, Aggregator, GroupKeys } from '../stats/aggregator.js';
 import { parseAggregation, type AggregationSpec } from '../stats/parse.js';
 import { autoTimeSpan, DEFAULT_BINS, parseSpan, timeBinner, type Span as BinSpan } from '../time/span.js';
 import { defineCommand, type EventQuery, type EventQueryEnv } from './types.js';
@@ -79,7 +78,6 @@ export const tstatsCommand = defineCommand<TstatsArgs>({
     const names = ds ? datasetFieldNames(ds.resolved, 'prefixed') : new Map(INDEX_FIELDS.map((f) => [f, f] as const));
     const view = new DatasetView(names, new Row());
     const where = compileSearch(args.where, ctx.source);
-    const agg = new Aggregator(args.aggregations, ctx);
     const by = args.by;
     const timeAt = by.indexOf('_time');
     const fill: FieldValue | null = args.fillnull;
@@ -102,13 +100,9 @@ export const tstatsCommand = defineCommand<TstatsArgs>({
       clone: () => keyRow,
     };
     const keys = new GroupKeys(by);
-    const groups = new Map<string, { values: Scalar[]; state: Accumulator[] }>();
+    const groups = new AggregationGroups(new Aggregator(args.aggregations, ctx), by);
     const count = () => {
-      for (const g of keys.all(keyRow)) {
-        let e = groups.get(g.key);
-        if (!e) groups.set(g.key, (e = { values: g.values, state: agg.newState() }));
-        agg.feed(e.state, current);
-      }
+      for (const g of keys.all(keyRow)) groups.feed(g.key, g.values, current);
     };
     // `by _time` without span=: the span depends on the range of the data, so rows wait (a copy of the
     // fields the statistics read) until it is known.
@@ -150,15 +144,7 @@ export const tstatsCommand = defineCommand<TstatsArgs>({
           }
           held.length = 0;
         }
-        if (by.length === 0 && groups.size === 0) groups.set('', { values: [], state: agg.newState() });
-        const all = sortByValues([...groups.values()]);
-        groups.clear();
-        for (const g of all) {
-          const out = new Row();
-          by.forEach((f, i) => out.set(f, g.values[i]!));
-          agg.write(g.state, out);
-          next.push(out);
-        }
+        groups.flush(next);
         next.end();
       },
     };

@@ -1,7 +1,7 @@
-import type { Result } from '../../events/result.js';
+import { Row, type Result } from '../../events/result.js';
 import { compareText, toNumber, toText, type Scalar } from '../../events/value.js';
 import { compileEval } from '../eval/compile.js';
-import type { ExecContext } from '../commands/types.js';
+import type { ExecContext, Sink } from '../commands/types.js';
 import type { Accumulator } from './aggregations.js';
 import type { AggregationSpec } from './parse.js';
 
@@ -50,6 +50,36 @@ export class Aggregator {
 
   write(state: Accumulator[], row: Result): void {
     for (let i = 0; i < state.length; i++) row.set(this.specs[i]!.as, state[i]!.result());
+  }
+}
+
+/** The groups of a stats-family command (stats, tstats): each key's BY values and aggregation state. */
+export class AggregationGroups {
+  private readonly groups = new Map<string, { values: Scalar[]; state: Accumulator[] }>();
+
+  constructor(
+    private readonly agg: Aggregator,
+    private readonly by: readonly string[],
+  ) {}
+
+  /** Feeds `row` to the group of `key`; a thunk for `values` is called only for a new group (stats reuses scratch arrays). */
+  feed(key: string, values: Scalar[] | (() => Scalar[]), row: Result): void {
+    let g = this.groups.get(key);
+    if (!g) this.groups.set(key, (g = { values: typeof values === 'function' ? values() : values, state: this.agg.newState() }));
+    this.agg.feed(g.state, row);
+  }
+
+  /** Pushes one row per group, sorted by the BY values (without BY, one row even for no input), then forgets the groups. */
+  flush(next: Sink): void {
+    if (this.by.length === 0 && this.groups.size === 0) this.groups.set('', { values: [], state: this.agg.newState() });
+    const all = sortByValues([...this.groups.values()]);
+    this.groups.clear();
+    for (const g of all) {
+      const out = new Row();
+      this.by.forEach((f, i) => out.set(f, g.values[i]!));
+      this.agg.write(g.state, out);
+      next.push(out);
+    }
   }
 }
 
