@@ -219,6 +219,21 @@ export interface RawConnection {
   closed(withinMs: number): Promise<{ closed: boolean; status: number | null; body: string }>;
 }
 
+/**
+ * Slowloris: writes `head` (a request line and headers, no blank line) then one more header every 200 ms
+ * until the server closes the connection (at most 10 s); what the server answered.
+ */
+export async function slowHeaders(url: string, head: string): Promise<Awaited<ReturnType<RawConnection['closed']>>> {
+  const c = await rawConnection(url, head);
+  let n = 0;
+  const drip = setInterval(() => c.socket.writable && c.socket.write(`X-Slow-${n++}: a\r\n`), 200);
+  try {
+    return await c.closed(10_000);
+  } finally {
+    clearInterval(drip);
+  }
+}
+
 /** Opens a plain TCP connection to a server and writes `head` (request line and headers, as typed). */
 export function rawConnection(url: string, head: string): Promise<RawConnection> {
   const { hostname, port } = new URL(url);

@@ -7,7 +7,7 @@ import { DEFAULTS, loadConfig, type HttpConfig } from '../../src/config/index.js
 import { loadContent } from '../../src/detections/content.js';
 import { createApi } from '../../src/web/api.js';
 import { listenHttp } from '../../src/web/http-server.js';
-import { FakeStore, rawConnection, send, sleep } from '../hec/helpers.js';
+import { FakeStore, rawConnection, send, sleep, slowHeaders } from '../hec/helpers.js';
 
 const KiB = 1024;
 
@@ -170,11 +170,7 @@ describe('request timeouts', () => {
   it('headers sent slowly (slowloris) are cut after http.headersTimeout', async () => {
     const api = await startApi({ timeouts: { ...DEFAULTS.httpTimeouts, headersMs: 500 } });
     try {
-      const c = await rawConnection(api.url, 'GET /api/health HTTP/1.1\r\nHost: api\r\n');
-      let n = 0;
-      const drip = setInterval(() => c.socket.writable && c.socket.write(`X-Slow-${n++}: a\r\n`), 200);
-      const r = await c.closed(10_000);
-      clearInterval(drip);
+      const r = await slowHeaders(api.url, 'GET /api/health HTTP/1.1\r\nHost: api\r\n');
       expect(r.closed).toBe(true);
       expect(r.status).toBe(408);
     } finally {
