@@ -1,6 +1,5 @@
 import type { CompiledDataset } from '../datamodel/types.js';
-import { datasetFieldNames, materialize, resolveDataset } from '../datamodel/view.js';
-import { respan } from '../datamodel/eventtypes.js';
+import { datasetFieldNames, datasetReader, materialize } from '../datamodel/view.js';
 import { cover, type Span } from '../source.js';
 import { defineCommand } from './types.js';
 
@@ -61,15 +60,7 @@ export const datamodelCommand = defineCommand<DatamodelArgs>({
     if (words.length > 3) throw p.error(`unexpected '${words[3]!.value}'`, words[3]!.span);
     return { model: words[0]!.value, dataset: words[1]!.value, mode: m as 'search' | 'flat', strict, span: cover(words[0]!.span, words[1]!.span), compiled: null };
   },
-  kind: () => 'streaming',
-  orderSensitive: () => false,
-  writes: () => '*',
-  emitsOwnRows: () => true,
-  readsEvents: () => true,
-  eventQuery: (args, env) => {
-    const compiled = resolveDataset(env, args.model, args.dataset, args.span);
-    return { args: { ...args, compiled }, lead: compiled.lead ? respan(compiled.lead, args.span) : null, prefilter: null };
-  },
+  ...datasetReader<DatamodelArgs>(),
   create: (args, ctx, next) => {
     const ds = args.compiled!;
     const evaluator = ds.evaluator({ now: ctx.now, tz: ctx.tz, lookups: ctx.lookups, warn: (m) => ctx.warn(m) });

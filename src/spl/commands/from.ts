@@ -1,6 +1,5 @@
 import type { CompiledDataset } from '../datamodel/types.js';
-import { respan } from '../datamodel/eventtypes.js';
-import { resolveDataset } from '../datamodel/view.js';
+import { datasetReader } from '../datamodel/view.js';
 import { cover, type Span } from '../source.js';
 import { defineCommand } from './types.js';
 
@@ -40,15 +39,7 @@ export const fromCommand = defineCommand<FromArgs>({
     const model = dot < 0 ? value.text : value.text.slice(0, dot);
     return { model, dataset: dot < 0 ? null : value.text.slice(dot + 1), span: value.span, compiled: null };
   },
-  kind: () => 'streaming',
-  orderSensitive: () => false,
-  writes: () => '*',
-  emitsOwnRows: () => true,
-  readsEvents: () => true,
-  eventQuery: (args, env) => {
-    const compiled = resolveDataset(env, args.model, args.dataset, args.span);
-    return { args: { ...args, compiled }, lead: compiled.lead ? respan(compiled.lead, args.span) : null, prefilter: null };
-  },
+  ...datasetReader<FromArgs>(),
   create: (args, ctx, next) => {
     const evaluator = args.compiled!.evaluator({ now: ctx.now, tz: ctx.tz, lookups: ctx.lookups, warn: (m) => ctx.warn(m) });
     const emit = (row: Parameters<typeof next.push>[0]) => next.push(row);

@@ -2,8 +2,9 @@ import type { ResolvedDataset } from '../../datamodels/library.js';
 import { BASE_FIELDS } from '../../datamodels/model.js';
 import { Row, type Result } from '../../events/result.js';
 import type { FieldValue } from '../../events/value.js';
-import type { EventQueryEnv } from '../commands/types.js';
+import type { CommandBlueprint, EventQueryEnv } from '../commands/types.js';
 import { SplError, type Span } from '../source.js';
+import { respan } from './eventtypes.js';
 import type { CompiledDataset } from './types.js';
 
 /**
@@ -17,6 +18,32 @@ export function resolveDataset(env: EventQueryEnv, model: string, path: string |
   const r = k.dataset(model, path);
   if (!r.ok) throw new SplError(r.code, r.message, at, env.source);
   return r.dataset;
+}
+
+/** The arguments of a command that streams a dataset's events: the dataset it names, bound at plan time. */
+export interface DatasetArgs {
+  model: string;
+  dataset: string | null;
+  span: Span;
+  compiled: CompiledDataset | null;
+}
+
+/**
+ * What the commands streaming a dataset's events (`datamodel`, `from`) share: first in the search, they
+ * get the events matching the dataset's constraints (its lead, pushed down by the engine) and emit rows.
+ */
+export function datasetReader<A extends DatasetArgs>(): Required<Pick<CommandBlueprint<A>, 'kind' | 'orderSensitive' | 'writes' | 'emitsOwnRows' | 'readsEvents' | 'eventQuery'>> {
+  return {
+    kind: () => 'streaming',
+    orderSensitive: () => false,
+    writes: () => '*',
+    emitsOwnRows: () => true,
+    readsEvents: () => true,
+    eventQuery: (args, env) => {
+      const compiled = resolveDataset(env, args.model, args.dataset, args.span);
+      return { args: { ...args, compiled }, lead: compiled.lead ? respan(compiled.lead, args.span) : null, prefilter: null };
+    },
+  };
 }
 
 /**
