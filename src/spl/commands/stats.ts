@@ -1,4 +1,4 @@
-import { AggregationGroups, Aggregator, GroupKeys } from '../stats/aggregator.js';
+import { AggregationGroups, Aggregator, GroupKeys, groupedStats } from '../stats/aggregator.js';
 import { parseStatsArgs, type StatsArgs } from '../stats/parse.js';
 import { defineCommand } from './types.js';
 
@@ -16,12 +16,7 @@ export const statsCommand = defineCommand<StatsArgs>({
     if (args.aggregations.length === 0) throw p.error('stats needs at least one statistical function, e.g. stats count', p.peek('search').span);
     return args;
   },
-  kind: () => 'transforming',
-  orderSensitive: (a) => a.aggregations.some((x) => x.blueprint.orderSensitive === true),
-  ordersOutput: () => true,
-  writes: () => '*',
-  emitsOwnRows: () => true,
-  outputFields: (a) => ({ fields: new Set([...a.by, ...a.aggregations.map((x) => x.as)]), open: false }),
+  ...groupedStats<StatsArgs>(),
   create: (args, ctx, next) => {
     const groups = new AggregationGroups(new Aggregator(args.aggregations, ctx), args.by);
     const keys = new GroupKeys(args.by);

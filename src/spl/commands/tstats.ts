@@ -8,7 +8,7 @@ import type { SearchExpr } from '../parse/ast.js';
 import type { ArgParser } from '../parse/parser.js';
 import { compileSearch, valueMatcher } from '../search/predicate.js';
 import { SplError, cover, type SourceText, type Span } from '../source.js';
-import { AggregationGroups, Aggregator, GroupKeys } from '../stats/aggregator.js';
+import { AggregationGroups, Aggregator, GroupKeys, groupedStats } from '../stats/aggregator.js';
 import { parseAggregation, type AggregationSpec } from '../stats/parse.js';
 import { autoTimeSpan, DEFAULT_BINS, parseSpan, timeBinner, type Span as BinSpan } from '../time/span.js';
 import { defineCommand, type EventQuery, type EventQueryEnv } from './types.js';
@@ -62,13 +62,8 @@ export const tstatsCommand = defineCommand<TstatsArgs>({
   name: 'tstats',
   doc: 'tstats [fillnull_value=<v>] <fn>(<field>) [AS name]... [FROM datamodel=<Model>.<Dataset>] [WHERE <search>] [BY <fields> [span=<span>]]: statistics over a data model or indexed fields.',
   parse: parseTstats,
-  kind: () => 'transforming',
-  orderSensitive: (a) => a.aggregations.some((x) => x.blueprint.orderSensitive === true),
-  ordersOutput: () => true,
-  writes: () => '*',
-  // The dataset evaluator works on copies: the events it reads are never written.
-  emitsOwnRows: () => true,
-  outputFields: (a) => ({ fields: new Set([...a.by, ...a.aggregations.map((x) => x.as)]), open: false }),
+  // emitsOwnRows: the dataset evaluator works on copies, so the events it reads are never written.
+  ...groupedStats<TstatsArgs>(),
   readsEvents: () => true,
   eventQuery: tstatsQuery,
   create: (args, ctx, next) => {

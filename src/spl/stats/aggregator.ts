@@ -1,7 +1,7 @@
 import { Row, type Result } from '../../events/result.js';
 import { compareText, toNumber, toText, type Scalar } from '../../events/value.js';
 import { compileEval } from '../eval/compile.js';
-import type { ExecContext, Sink } from '../commands/types.js';
+import type { CommandBlueprint, ExecContext, Sink } from '../commands/types.js';
 import type { Accumulator } from './aggregations.js';
 import type { AggregationSpec } from './parse.js';
 
@@ -51,6 +51,23 @@ export class Aggregator {
   write(state: Accumulator[], row: Result): void {
     for (let i = 0; i < state.length; i++) row.set(this.specs[i]!.as, state[i]!.result());
   }
+}
+
+/**
+ * What stats and tstats share as commands: they read all their input, then emit rows of their own (one per
+ * group, ordered by the BY values) holding the BY fields and the aggregations.
+ */
+export function groupedStats<A extends { by: readonly string[]; aggregations: readonly AggregationSpec[] }>(): Required<
+  Pick<CommandBlueprint<A>, 'kind' | 'orderSensitive' | 'ordersOutput' | 'writes' | 'emitsOwnRows' | 'outputFields'>
+> {
+  return {
+    kind: () => 'transforming',
+    orderSensitive: (a) => a.aggregations.some((x) => x.blueprint.orderSensitive === true),
+    ordersOutput: () => true,
+    writes: () => '*',
+    emitsOwnRows: () => true,
+    outputFields: (a) => ({ fields: new Set([...a.by, ...a.aggregations.map((x) => x.as)]), open: false }),
+  };
 }
 
 /** The groups of a stats-family command (stats, tstats): each key's BY values and aggregation state. */
