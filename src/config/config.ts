@@ -220,8 +220,11 @@ export const DEFAULTS = {
 export const HEC_TOKEN_FILE = 'hec-token';
 export const API_TOKEN_FILE = 'api-token';
 
-/** Splunk's rule: lowercase letters, digits, `_` and `-`, not starting with `_` or `-`. */
-export const INDEX_NAME = /^[a-z0-9][a-z0-9_-]*$/;
+/**
+ * Splunk's rule: lowercase letters, digits, `_` and `-`, not starting with `_` or `-`. Splunk documents no
+ * length limit; vigil caps names at 255 characters (a name is created by API calls and HEC auto-creation).
+ */
+export const INDEX_NAME = /^[a-z0-9][a-z0-9_-]{0,254}$/;
 
 const KNOWN_TOP = new Set(['dataDir', 'hec', 'http', 'indexes', 'search', 'shutdownTimeout']);
 /** Sections owned by other modules: passed through without a warning. */
@@ -360,7 +363,7 @@ const TIMEOUT_KEYS = ['headersTimeout', 'bodyIdleTimeout', 'bodyTimeout'] as con
 function indexName(w: Where, path: Path, value: unknown): string {
   const name = str(w, path, value, { required: true }) as string;
   if (!INDEX_NAME.test(name)) {
-    fail(w.at(path), `index name "${name}" is invalid (lowercase letters, digits, "_" and "-", not starting with "_" or "-")`);
+    fail(w.at(path), `index name "${name}" is invalid (lowercase letters, digits, "_" and "-", not starting with "_" or "-", at most 255 characters)`);
   }
   return name;
 }
@@ -515,7 +518,7 @@ function indexesSection(w: Where, value: unknown): Record<string, IndexConfig> {
   const out: Record<string, IndexConfig> = {};
   for (const [name, body] of Object.entries(m)) {
     if (!INDEX_NAME.test(name)) {
-      fail(w.atKey(['indexes'], name), `index name "${name}" is invalid (lowercase letters, digits, "_" and "-", not starting with "_" or "-")`);
+      fail(w.atKey(['indexes'], name), `index name "${name}" is invalid (lowercase letters, digits, "_" and "-", not starting with "_" or "-", at most 255 characters)`);
     }
     const ix = mapping(w, ['indexes', name], body, ['retention']);
     const r = mapping(w, ['indexes', name, 'retention'], ix['retention'], ['maxAge', 'maxSize']);

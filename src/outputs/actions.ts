@@ -5,6 +5,7 @@
  */
 import { resolve } from 'node:path';
 import { VigilError } from '../errors.js';
+import { INDEX_NAME } from '../config/config.js';
 import { parseDuration } from '../config/units.js';
 
 /** What an alert is about: a risk event (index `risk`) or a finding (notable, index `notable`). */
@@ -153,7 +154,6 @@ const HEADER_NAME = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
 /** Visible ASCII, spaces and tabs (no CR/LF: a header value must not smuggle another header). */
 const HEADER_VALUE = /^[\t\x20-\x7e\x80-\xff]*$/;
 const TOKEN_TEXT = /^[\x21-\x7e]+$/;
-const INDEX_NAME = /^[a-z0-9][a-z0-9_-]*$/;
 /** Headers vigil sets itself: a configured header must not change the delivery contract. */
 const RESERVED_HEADERS = new Set(['content-type', 'content-length', 'host', 'idempotency-key', 'x-vigil-delivery-attempt', 'transfer-encoding', 'connection']);
 

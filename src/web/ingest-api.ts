@@ -7,7 +7,8 @@ import { fail, jsonBody, type ApiDeps, type ApiEnv } from './context.js';
 
 /** Why a name cannot be given to a new index, or null (Splunk's naming rule). */
 export function invalidIndexName(name: string): string | null {
-  return INDEX_NAME.test(name) ? null : `"${name}" is not a valid index name (lowercase letters, digits, "_" and "-", not starting with "_" or "-")`;
+  const shown = name.length > 64 ? `${name.slice(0, 64)}…` : name;
+  return INDEX_NAME.test(name) ? null : `"${shown}" is not a valid index name (lowercase letters, digits, "_" and "-", not starting with "_" or "-", at most 255 characters)`;
 }
 
 /**

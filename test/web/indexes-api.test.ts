@@ -57,10 +57,12 @@ describe('indexes through the API, and what HEC accepts', () => {
   });
 
   it('refuses invalid names, and deleting reserved or configured indexes', async () => {
-    for (const body of [{ name: 'Web' }, { name: '_internal' }, { name: '' }, { nom: 'web' }]) {
+    for (const body of [{ name: 'Web' }, { name: '_internal' }, { name: '' }, { nom: 'web' }, { name: 'a'.repeat(256) }]) {
       const r = await api('/api/indexes', { method: 'POST', json: body });
       expect(r.status, JSON.stringify(body)).toBe(400);
     }
+    const longest = await api('/api/indexes', { method: 'POST', json: { name: 'a'.repeat(255) } });
+    expect(longest.status).toBe(201);
     const risk = await api('/api/indexes/risk', { method: 'DELETE' });
     expect([risk.status, await risk.json()]).toEqual([400, { error: { code: 'USAGE', message: 'index risk is reserved and cannot be deleted' } }]);
     const configured = await api('/api/indexes/tetragon', { method: 'DELETE' });
