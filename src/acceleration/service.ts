@@ -1,9 +1,9 @@
+import { Worker } from 'node:worker_threads';
+import { VigilError } from '../errors.js';
 import type { EventSource } from '../events/scan.js';
-import type { DerivedFields } from '../normalize/event-result.js';
-import type { Knowledge } from '../spl/datamodel/types.js';
-import type { LookupProvider } from '../spl/lookups.js';
-import { SummaryBuilder, type FollowedStore } from './builder.js';
-import { acceleratedDatasets } from './datasets.js';
+import type { MacroLimits } from '../spl/macros/macros.js';
+import { workerEntry } from '../worker-entry.js';
+import type { FollowedStore } from './builder.js';
 import { SummaryReader } from './reader.js';
 import type { AccelerationSettings } from './settings.js';
 import { openSummaryDb, type SummaryDb } from './summary-db.js';
@@ -29,78 +29,129 @@ export interface DatasetStatus {
 
 /** The content the summaries are built from (a ContentPack's parts). */
 export interface AccelerationContent {
-  knowledge: Knowledge & { derived: DerivedFields | null };
   dataModels: { names(): string[]; get(name: string): { datasets: { name: string }[] } | undefined };
-  lookups: LookupProvider;
+  /** The directories it was loaded from, in order (the bundled one included): the worker loads them again. */
+  dirs: readonly string[];
+  macros: { limits: MacroLimits };
 }
 
+/** What the worker loads its content from, and the server's clock when it was asked to. */
+export interface SummaryContent {
+  dirs: string[];
+  macroLimits: MacroLimits;
+  now: number;
+}
+
+/** The summary worker's start (summary-worker.ts). */
+export interface SummaryWorkerSetup {
+  dataDir: string;
+  settings: AccelerationSettings;
+  tz: string;
+  content: SummaryContent;
+}
+
+export type ToSummaryWorker = { type: 'catchUp'; id: number; now: number } | { type: 'content'; content: SummaryContent } | { type: 'close' };
+
+export type FromSummaryWorker =
+  | { type: 'loaded'; problems: string[] }
+  | { type: 'caughtUp'; ids: number[]; read: number }
+  | { type: 'failed'; ids: number[]; message: string }
+  | { type: 'log'; level: 'warn' | 'error'; message: string };
+
+export interface AccelerationOptions {
+  log?: (level: 'warn' | 'error', message: string) => void;
+  /** How long `close()` lets the worker finish its current chunk before terminating it (default 1000 ms). */
+  closeTimeoutMs?: number;
+  /** A worker that dies is restarted after this delay, doubled per consecutive death (default 1000 ms)… */
+  restartDelayMs?: number;
+  /** …at most this many times in a row (a catch-up that completes resets the count; default 5). */
+  maxRestarts?: number;
+}
+
+const MAX_RESTART_DELAY_MS = 60_000;
+
 /**
- * The acceleration of `vigil serve`: a SummaryBuilder following the store every `interval`, rebuilt with
- * new content (a changed definition rebuilds its summaries), and the status the API shows.
+ * The acceleration of `vigil serve`: a SummaryBuilder on its own worker thread (summary-worker.ts), asked
+ * to catch up every `interval` with the server's clock, told of content reloads (a changed definition
+ * rebuilds its summaries), and the status the API shows (read from `summaries.db`). A worker that dies is
+ * logged and restarted (a bounded number of times): meanwhile tstats reads raw events, as it does for any
+ * dataset that is behind.
  */
 export class AccelerationService {
   private readonly db: SummaryDb;
-  private builder: SummaryBuilder | null = null;
+  private worker: Worker | null = null;
   private content: AccelerationContent;
   private timer: NodeJS.Timeout | null = null;
-  private readonly problems: string[] = [];
-  private readonly stopped = new AbortController();
-  /** Aborts the current builder's catch-up (content reloads). */
-  private run = new AbortController();
+  private restartTimer: NodeJS.Timeout | null = null;
+  /** Datasets of the content that have no summary (reported by the worker at each load). */
+  private problems: string[] = [];
+  /** Why the worker is not running any more (restarts exhausted). */
+  private failure: string | null = null;
+  private stopped = false;
+  private deaths = 0;
+  private nextId = 0;
+  private readonly pending = new Map<number, { now: number; resolve: (read: number) => void; reject: (e: Error) => void }>();
+  private readonly log: (level: 'warn' | 'error', message: string) => void;
 
   constructor(
-    dataDir: string,
-    private readonly store: FollowedStore,
+    private readonly dataDir: string,
+    private readonly store: Pick<FollowedStore, 'lastSeq'>,
     private readonly settings: AccelerationSettings,
     content: AccelerationContent,
     private readonly tz: string,
     private readonly now: () => number,
-    private readonly log?: (level: 'warn' | 'error', message: string) => void,
+    log?: (level: 'warn' | 'error', message: string) => void,
+    private readonly options: Omit<AccelerationOptions, 'log'> = {},
   ) {
+    this.log = log ?? (() => {});
+    // Created here, so the worker, the search workers and status() all find it from the start.
     this.db = openSummaryDb(dataDir, false)!;
     this.content = content;
-    this.builder = this.newBuilder();
+    this.spawn();
   }
 
-  /** New content (a reload): datasets whose definition changed start over. The old builder stops first. */
-  async setContent(content: AccelerationContent): Promise<void> {
-    const old = this.builder;
-    this.builder = null;
-    this.run.abort();
-    await old?.settled();
-    this.run = new AbortController();
+  /** New content (a reload): the worker stops its catch-up after the current chunk and reloads; datasets whose definition changed start over. */
+  setContent(content: AccelerationContent): void {
     this.content = content;
-    this.builder = this.newBuilder();
+    this.worker?.postMessage({ type: 'content', content: this.workerContent() } satisfies ToSummaryWorker);
   }
 
   start(): void {
     const tick = () => {
-      const signal = AbortSignal.any([this.stopped.signal, this.run.signal]);
-      (this.builder?.catchUp(signal) ?? Promise.resolve(0))
+      this.catchUp()
         .catch((e: Error) => {
-          if (!signal.aborted) this.log?.('error', `data model acceleration: ${e.message}`);
+          if (!this.stopped) this.log('error', `data model acceleration: ${e.message}`);
         })
         .finally(() => {
-          if (!this.stopped.signal.aborted) this.timer = setTimeout(tick, this.settings.intervalSeconds * 1000).unref();
+          if (!this.stopped) this.timer = setTimeout(tick, this.settings.intervalSeconds * 1000).unref();
         });
     };
     tick();
   }
 
-  /** Summarizes everything committed so far (tests, and `vigil serve` before it reports ready if asked). */
+  /** Resolves once everything committed so far is summarized (events read); rejects if the worker cannot. */
   catchUp(): Promise<number> {
-    return this.builder?.catchUp() ?? Promise.resolve(0);
+    if (this.stopped) return Promise.reject(new VigilError('STORE', 'data model acceleration is stopped'));
+    if (this.failure !== null) return Promise.reject(new VigilError('STORE', this.failure));
+    const id = ++this.nextId;
+    const now = this.now();
+    return new Promise<number>((resolve, reject) => {
+      this.pending.set(id, { now, resolve, reject });
+      this.worker?.ref(); // someone waits: the worker must keep the process alive
+      this.worker?.postMessage({ type: 'catchUp', id, now } satisfies ToSummaryWorker);
+    });
   }
 
   status(): DatasetStatus[] {
     const last = this.store.lastSeq();
     const now = this.now();
+    const states = new Map(this.db.states().map((s) => [s.key, s]));
     const out: DatasetStatus[] = [];
     for (const model of this.content.dataModels.names()) {
       const range = this.settings.models.get(model);
       for (const d of this.content.dataModels.get(model)!.datasets) {
         const key = `${model}.${d.name}`;
-        const s = range === undefined ? null : (this.builder?.state(key) ?? null);
+        const s = range === undefined ? null : (states.get(key) ?? null);
         const size = s ? this.db.size(key) : { rows: 0, bytes: 0 };
         out.push({
           model,
@@ -112,46 +163,97 @@ export class AccelerationService {
           sizeBytes: size.bytes,
           summaryRangeSeconds: range ?? null,
           definitionHash: s?.hash ?? null,
-          lastError: s?.error ?? this.problems.find((p) => p.startsWith(`${model}.${d.name}:`)) ?? null,
+          lastError: (range === undefined ? null : this.failure) ?? s?.error ?? this.problems.find((p) => p.startsWith(`${key}:`)) ?? null,
         });
       }
     }
     return out;
   }
 
+  /** Stops the worker: it ends after its current chunk, or is terminated after `closeTimeoutMs` (the catch-up resumes at the next start). */
   async close(): Promise<void> {
-    this.stopped.abort();
+    if (this.stopped) return;
+    this.stopped = true;
     if (this.timer) clearTimeout(this.timer);
-    await this.builder?.settled();
+    if (this.restartTimer) clearTimeout(this.restartTimer);
+    this.settleAll(new VigilError('STORE', 'data model acceleration stopped'));
+    const w = this.worker;
+    if (w) {
+      const exited = new Promise<void>((r) => w.once('exit', () => r()));
+      w.postMessage({ type: 'close' } satisfies ToSummaryWorker);
+      let timeout: NodeJS.Timeout | undefined;
+      const late = new Promise<boolean>((r) => (timeout = setTimeout(() => r(true), this.options.closeTimeoutMs ?? 1000)));
+      if (await Promise.race([exited.then(() => false), late])) await w.terminate();
+      clearTimeout(timeout);
+    }
     this.db.close();
   }
 
-  private newBuilder(): SummaryBuilder {
-    this.problems.length = 0;
-    const c = this.content;
-    const datasets = acceleratedDatasets(
-      c.knowledge,
-      [...this.settings.models.keys()].filter((m) => c.dataModels.names().includes(m)),
-      (m) => c.dataModels.get(m)!.datasets.map((d) => d.name),
-      (p) => {
-        this.problems.push(p);
-        this.log?.('warn', `data model acceleration: ${p}`);
-      },
-    );
-    return new SummaryBuilder({
-      db: this.db,
-      store: this.store,
-      datasets,
-      ranges: this.settings.models,
-      derived: c.knowledge.derived,
-      lookups: c.lookups,
-      tz: this.tz,
-      bucketSeconds: SUMMARY_BUCKET_SECONDS,
-      chunkEvents: this.settings.chunkEvents,
-      maxSegmentsPerBucket: this.settings.maxSegmentsPerBucket,
-      now: this.now,
-      ...(this.log ? { log: this.log } : {}),
+  private workerContent(): SummaryContent {
+    return { dirs: [...this.content.dirs], macroLimits: this.content.macros.limits, now: this.now() };
+  }
+
+  private spawn(): void {
+    const setup: SummaryWorkerSetup = { dataDir: this.dataDir, settings: this.settings, tz: this.tz, content: this.workerContent() };
+    const w = new Worker(workerEntry(import.meta.url, 'summary-worker'), { workerData: setup });
+    this.worker = w;
+    if (this.pending.size === 0) w.unref();
+    // Catch-ups asked of a worker that died are asked again of the next one.
+    for (const [id, p] of this.pending) w.postMessage({ type: 'catchUp', id, now: p.now } satisfies ToSummaryWorker);
+    let error: Error | null = null;
+    w.on('message', (m: FromSummaryWorker) => this.received(m));
+    w.on('error', (e) => (error = e));
+    w.on('exit', (code) => {
+      this.worker = null;
+      if (this.stopped) return;
+      this.died(error?.message ?? `exit code ${code}`);
     });
+  }
+
+  private received(m: FromSummaryWorker): void {
+    switch (m.type) {
+      case 'loaded':
+        this.problems = m.problems;
+        for (const p of m.problems) this.log('warn', `data model acceleration: ${p}`);
+        return;
+      case 'log':
+        this.log(m.level, `data model acceleration: ${m.message}`);
+        return;
+      case 'caughtUp':
+      case 'failed':
+        if (m.type === 'caughtUp') this.deaths = 0;
+        for (const id of m.ids) {
+          const p = this.pending.get(id);
+          this.pending.delete(id);
+          if (m.type === 'caughtUp') p?.resolve(m.read);
+          else p?.reject(new VigilError('STORE', m.message));
+        }
+        if (this.pending.size === 0) this.worker?.unref();
+        return;
+    }
+  }
+
+  private died(why: string): void {
+    const restarts = this.options.maxRestarts ?? 5;
+    if (this.deaths >= restarts) {
+      this.failure = `the summary worker died ${this.deaths + 1} times in a row (last: ${why}); summaries are no longer updated until vigil serve restarts`;
+      this.log('error', `data model acceleration: ${this.failure}`);
+      this.settleAll(new VigilError('STORE', this.failure));
+      return;
+    }
+    const delay = Math.min(MAX_RESTART_DELAY_MS, (this.options.restartDelayMs ?? 1000) * 2 ** this.deaths);
+    this.deaths++;
+    this.log('error', `data model acceleration: the summary worker died (${why}); restarting it in ${delay} ms (tstats reads raw events meanwhile)`);
+    this.restartTimer = setTimeout(() => {
+      this.restartTimer = null;
+      if (!this.stopped) this.spawn();
+    }, delay);
+    if (this.pending.size === 0) this.restartTimer.unref();
+  }
+
+  private settleAll(e: Error): void {
+    for (const p of this.pending.values()) p.reject(e);
+    this.pending.clear();
   }
 }
 

@@ -106,11 +106,13 @@ export async function startServer(config: VigilConfig, opts: StartOptions = {}):
     return loaded;
   };
   let pack = loadAll();
-  const acceleration = new AccelerationService(config.dataDir, store, settings.acceleration, pack, settings.schedule.tz, () => clock.now(), opts.log);
+  // Out of the remaining shutdown time: the summary worker finishes its chunk, else is terminated (it resumes from built_seq).
+  const graceMs = Math.max(0, config.shutdownTimeoutMs - SHUTDOWN_RESERVE_MS);
+  const acceleration = new AccelerationService(config.dataDir, store, settings.acceleration, pack, settings.schedule.tz, () => clock.now(), opts.log, { closeTimeoutMs: graceMs });
   const reloadContent = (): ContentPack => {
     pack = loadAll();
-    // The old builder stops first; a dataset whose definition changed is rebuilt.
-    acceleration.setContent(pack).catch((e: Error) => opts.log?.('error', `data model acceleration: ${e.message}`));
+    // The summary worker reloads it; a dataset whose definition changed is rebuilt.
+    acceleration.setContent(pack);
     return pack;
   };
   const toggles = detectionToggles(config.dataDir);
@@ -177,13 +179,13 @@ export async function startServer(config: VigilConfig, opts: StartOptions = {}):
   const stopAll = async () => {
     if (retentionTimer) clearInterval(retentionTimer);
     if (pruneTimer) clearInterval(pruneTimer);
-    const graceMs = Math.max(0, config.shutdownTimeoutMs - SHUTDOWN_RESERVE_MS);
     // All at once, each bounded by the grace: searches are cancelled (API streams end with SPL_CANCELLED, a
     // scheduled run is left uncommitted and redone at the next start); HEC requests still arriving then are cut
     // unanswered (never acknowledged), those handed to the store are committed; deliveries still waiting for
-    // their receiver are aborted and stay in the outbox (sent again, same idempotency key).
-    await Promise.allSettled([searches.close(), scheduler.stop(), dispatcher.stop({ abortAfterMs: graceMs }), hec.close({ graceMs }), http?.close()]);
-    await Promise.allSettled([executor.close(), matchIndex?.close(), acceleration.close()]);
+    // their receiver are aborted and stay in the outbox (sent again, same idempotency key); a summary catch-up
+    // in progress is abandoned after its chunk (resumed from built_seq at the next start).
+    await Promise.allSettled([searches.close(), scheduler.stop(), dispatcher.stop({ abortAfterMs: graceMs }), hec.close({ graceMs }), http?.close(), acceleration.close()]);
+    await Promise.allSettled([executor.close(), matchIndex?.close()]);
     removeServerFile(config.dataDir);
     await store.close();
   };

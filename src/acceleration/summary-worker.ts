@@ -1,0 +1,105 @@
+/**
+ * The worker thread behind AccelerationService (service.ts): opens the store read-only, `summaries.db` for
+ * writing and the content from its directories, and runs the SummaryBuilder when the server asks (each
+ * request brings the server's clock), off the thread that answers HEC requests. One catch-up at a time;
+ * requests that arrive during one are answered together by the next. A content reload or `close` aborts
+ * the catch-up in progress after its current chunk (chunks commit with their seq: nothing is lost).
+ */
+import { parentPort, workerData } from 'node:worker_threads';
+import { loadContent } from '../detections/content.js';
+import { openStore } from '../store/sqlite-store.js';
+import { SummaryBuilder } from './builder.js';
+import { acceleratedDatasets } from './datasets.js';
+import { SUMMARY_BUCKET_SECONDS, type FromSummaryWorker, type SummaryContent, type SummaryWorkerSetup, type ToSummaryWorker } from './service.js';
+import { openSummaryDb } from './summary-db.js';
+
+const setup = workerData as SummaryWorkerSetup;
+const port = parentPort!;
+const reply = (m: FromSummaryWorker) => port.postMessage(m);
+const storePromise = openStore(setup.dataDir, { readonly: true });
+const db = openSummaryDb(setup.dataDir, false)!;
+/** The server's clock as of the last request (summary-range boundaries, lag). */
+let now = setup.content.now;
+let builder: SummaryBuilder | null = null;
+let reload: SummaryContent | null = setup.content;
+const waiting: { id: number; now: number }[] = [];
+let run = new AbortController();
+let closing = false;
+let closed = false;
+let busy = false;
+
+port.on('message', (m: ToSummaryWorker) => {
+  if (m.type === 'catchUp') waiting.push(m);
+  else {
+    if (m.type === 'content') reload = m.content;
+    else closing = true;
+    run.abort();
+  }
+  void pump();
+});
+void pump();
+
+async function pump(): Promise<void> {
+  if (busy) return;
+  busy = true;
+  try {
+    while (!closing) {
+      if (reload) {
+        const c = reload;
+        reload = null;
+        builder = await load(c);
+        continue;
+      }
+      if (waiting.length === 0 || !builder) break;
+      const batch = waiting.splice(0);
+      now = Math.max(now, ...batch.map((b) => b.now));
+      run = new AbortController();
+      try {
+        const read = await builder.catchUp(run.signal);
+        reply({ type: 'caughtUp', ids: batch.map((b) => b.id), read });
+      } catch (e) {
+        // Aborted by a reload (redone with the new content) or by close (abandoned: the server stops).
+        if (run.signal.aborted) waiting.unshift(...batch);
+        else reply({ type: 'failed', ids: batch.map((b) => b.id), message: (e as Error).message });
+      }
+    }
+  } finally {
+    busy = false;
+  }
+  if (closing && !closed) {
+    closed = true;
+    db.close();
+    await (await storePromise.catch(() => null))?.close();
+    port.close();
+  }
+}
+
+async function load(c: SummaryContent): Promise<SummaryBuilder> {
+  const store = await storePromise;
+  now = Math.max(now, c.now);
+  const pack = loadContent(c.dirs, { bundled: false });
+  pack.macros.limits = c.macroLimits;
+  const problems: string[] = [];
+  const datasets = acceleratedDatasets(
+    pack.knowledge,
+    [...setup.settings.models.keys()].filter((m) => pack.dataModels.names().includes(m)),
+    (m) => pack.dataModels.get(m)!.datasets.map((d) => d.name),
+    (p) => problems.push(p),
+  );
+  const b = new SummaryBuilder({
+    db,
+    store,
+    datasets,
+    ranges: setup.settings.models,
+    derived: pack.knowledge.derived,
+    lookups: pack.lookups,
+    tz: setup.tz,
+    bucketSeconds: SUMMARY_BUCKET_SECONDS,
+    chunkEvents: setup.settings.chunkEvents,
+    maxSegmentsPerBucket: setup.settings.maxSegmentsPerBucket,
+    now: () => now,
+    log: (level, message) => reply({ type: 'log', level, message }),
+  });
+  reply({ type: 'loaded', problems });
+  return b;
+}
