@@ -6,10 +6,12 @@
 // = `search *`) over that hour: from the summaries (summariesonly=true; cold, then warm) and over raw events
 // without acceleration, checking both give the same rows. Prints per-search max/median, totals, and the
 // summaries' size beside the raw events'.
-//   node bench/tstats.mjs [--events 1000000] [--raw 78]   (--raw: how many searches to also run raw, 0: none)
+//   node bench/tstats.mjs [--events 1000000] [--raw 78] [--only TEXT] [--dir DIR]
+//   (--raw: how many searches to also run raw, 0: none; --only: the searches whose name contains TEXT;
+//   --dir: keep the store and summaries in DIR and reuse them on the next run with the same --events)
 // Needs `npm run build:server`. Targets (issue #10): 78 searches from summaries < 2 s in total, each < 100 ms;
 // summaries <= 30% of the raw events.
-import { existsSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -20,6 +22,8 @@ const args = process.argv.slice(2);
 const opt = (n, d) => (args.includes(`--${n}`) ? args[args.indexOf(`--${n}`) + 1] : d);
 const N = Number(opt('events', '1000000'));
 const RAW = Number(opt('raw', '78'));
+const ONLY = opt('only', '');
+const KEEP = opt('dir', '');
 const CORPUS = join(here, '..', '..', 'shared', 'reference', 'escu-2024-10');
 if (!existsSync(join(CORPUS, 'searches.jsonl'))) {
   process.stdout.write(`bench:tstats: ${CORPUS} is absent; nothing to run\n`);
@@ -35,7 +39,8 @@ const { AccelerationService, openSummaryReader } = await import('../dist/acceler
 const { accelerationSettings } = await import('../dist/acceleration/settings.js');
 
 const jsonl = (f) => readFileSync(join(CORPUS, f), 'utf8').trim().split('\n').map((l) => JSON.parse(l));
-const searches = jsonl('searches.jsonl').filter((s) => s.file.startsWith('detections/endpoint/') && s.name.startsWith('Linux') && s.search.includes('datamodel=Endpoint.Processes'));
+const searches = jsonl('searches.jsonl').filter((s) => s.file.startsWith('detections/endpoint/') && s.name.startsWith('Linux') && s.search.includes('datamodel=Endpoint.Processes'))
+  .filter((s) => s.name.includes(ONLY));
 const pack = loadContent();
 /** The content's macros, ESCU's over them, every detection's filter macro `search *`; summariesonly as given. */
 const macrosWith = (summariesOnly) => {
@@ -88,13 +93,15 @@ const SUSPICIOUS = [
   ['/usr/bin/bash', () => '-c "echo ZWNobyBoaQ== | base64 -d | sh"'],
 ];
 const USERS = ['root', 'ubuntu', 'www-data', 'postgres', 'deploy', ...Array.from({ length: 40 }, (_, i) => `svc${i}`)];
-const hourStart = Math.floor(Date.now() / 1000 / 3600) * 3600 - 7200;
-const dir = mkdtempSync(join(tmpdir(), 'vigil-bench-tstats-'));
+const dir = KEEP || mkdtempSync(join(tmpdir(), 'vigil-bench-tstats-'));
+const meta = join(dir, 'bench-tstats.json');
+const reuse = existsSync(meta) && JSON.parse(readFileSync(meta, 'utf8')).events === N;
 const store = await openStore(dir);
-let rawBytes = 0;
+const hourStart = reuse ? JSON.parse(readFileSync(meta, 'utf8')).hourStart : Math.floor(Date.now() / 1000 / 3600) * 3600 - 7200;
+let rawBytes = reuse ? JSON.parse(readFileSync(meta, 'utf8')).rawBytes : 0;
 let t0 = performance.now();
 let pending = [];
-for (let i = 0; i < N; i += 1000) {
+for (let i = 0; i < (reuse ? 0 : N); i += 1000) {
   const batch = [];
   for (let j = 0; j < 1000 && i + j < N; j++) {
     const n = i + j;
@@ -122,9 +129,10 @@ for (let i = 0; i < N; i += 1000) {
   }
 }
 await Promise.all(pending);
+if (KEEP && !reuse) writeFileSync(meta, JSON.stringify({ events: N, rawBytes, hourStart }));
 const appendSecs = (performance.now() - t0) / 1000;
 const fmt = (n) => Math.round(n).toLocaleString('en-US');
-process.stdout.write(`${fmt(N)} process_exec events in one hour appended in ${appendSecs.toFixed(1)} s; raw events ${(rawBytes / 1e6).toFixed(0)} MB (_raw), store ${(store.indexes().reduce((a, i) => a + i.bytes, 0) / 1e6).toFixed(0)} MB\n`);
+if (!reuse) process.stdout.write(`${fmt(N)} process_exec events in one hour appended in ${appendSecs.toFixed(1)} s; raw events ${(rawBytes / 1e6).toFixed(0)} MB (_raw), store ${(store.indexes().reduce((a, i) => a + i.bytes, 0) / 1e6).toFixed(0)} MB\n`);
 
 // --- build the summaries as vigil serve does --------------------------------------------------------------
 const settings = accelerationSettings(undefined, undefined);
@@ -137,7 +145,7 @@ const summaryBytes = service.status().reduce((a, s) => a + s.sizeBytes, 0);
 await service.close();
 const dbFile = statSync(join(dir, 'summaries.db')).size;
 process.stdout.write(
-  `summaries built in ${buildSecs.toFixed(1)} s: ${fmt(N / buildSecs)} events/s; Endpoint.Processes ${fmt(processes.rows)} rows, ${(processes.sizeBytes / 1e6).toFixed(1)} MB; ` +
+  `${reuse ? 'summaries reused' : `summaries built in ${buildSecs.toFixed(1)} s: ${fmt(N / buildSecs)} events/s`}; Endpoint.Processes ${fmt(processes.rows)} rows, ${(processes.sizeBytes / 1e6).toFixed(1)} MB; ` +
     `all Endpoint datasets ${(summaryBytes / 1e6).toFixed(1)} MB (summaries.db ${(dbFile / 1e6).toFixed(1)} MB) = ${((100 * dbFile) / rawBytes).toFixed(1)}% of the raw events\n`,
 );
 
@@ -187,4 +195,4 @@ if (raw.length) summary('without acceleration (raw events)', raw);
 process.stdout.write(`${failed} failed; ${raw.length ? `${mismatches} of ${raw.length} with rows differing between summaries and raw` : 'rows not compared (--raw 0)'}\n`);
 process.stdout.write('targets: 78 searches from summaries < 2 s in total, each < 100 ms; summaries <= 30% of the raw events\n');
 await store.close();
-rmSync(dir, { recursive: true, force: true });
+if (!KEEP) rmSync(dir, { recursive: true, force: true });

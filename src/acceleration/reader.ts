@@ -2,7 +2,8 @@ import type { EventSource, ScanRequest } from '../events/scan.js';
 import type { CompiledDataset } from '../spl/datamodel/types.js';
 import type { DatasetSummaries, SummaryRead, SummaryScope } from '../spl/datamodel/summaries.js';
 import { datasetKey, definitionHash } from './datasets.js';
-import { SegmentRow, segmentMask, type Segment } from './segment.js';
+import { SegmentRow, type Segment } from './segment.js';
+import { segmentRows } from './segment-query.js';
 import type { SummaryDb } from './summary-db.js';
 import type { FollowedStore } from './builder.js';
 
@@ -61,12 +62,18 @@ export class SummaryReader implements DatasetSummaries {
       remainder,
       rows: (where, names, source, take) => {
         for (const seg of segments) {
-          const mask = segmentMask(seg, scan, where, names, source);
+          const rows = segmentRows(seg, scan, where, names, source);
           const row = new SegmentRow(seg);
-          for (let r = 0; r < mask.length; r++) {
-            if (!mask[r]) continue;
-            row.at = r;
-            take(row);
+          if (rows === null) {
+            for (let r = 0; r < seg.times.length; r++) {
+              row.at = r;
+              take(row);
+            }
+          } else {
+            for (const r of rows) {
+              row.at = r;
+              take(row);
+            }
           }
         }
       },

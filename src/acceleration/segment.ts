@@ -1,9 +1,5 @@
 import type { Result } from '../events/result.js';
 import type { FieldValue } from '../events/value.js';
-import { metadataPredicate, type MetadataField, type ScanRequest } from '../events/scan.js';
-import type { SearchExpr } from '../spl/parse/ast.js';
-import { compileSearch } from '../spl/search/predicate.js';
-import type { SourceText } from '../spl/source.js';
 
 /**
  * A summary segment: the rows of one dataset for a run of store seqs inside one time bucket, as columns
@@ -173,98 +169,4 @@ export class SegmentRow implements Result {
     copy.at = this.at;
     return copy;
   }
-}
-
-/**
- * The rows of `seg` that may pass: the scan's time range and metadata constraints (as the executor applies
- * them to raw events), and `where`, whose comparisons are each evaluated once per lexicon value (a
- * comparison reads one field, so its verdict on a row is its verdict on that row's value). Null: every row.
- */
-export function segmentMask(seg: Segment, scan: ScanRequest, where: SearchExpr | null, names: ReadonlyMap<string, string>, source: SourceText): Uint8Array {
-  const n = seg.times.length;
-  const mask = new Uint8Array(n).fill(1);
-  const lo = scan.earliest ?? -Infinity;
-  const hi = scan.latest ?? Infinity;
-  if (lo !== -Infinity || hi !== Infinity) for (let r = 0; r < n; r++) if (!(seg.times[r]! >= lo && seg.times[r]! < hi)) mask[r] = 0;
-  for (const field of ['index', 'sourcetype', 'source', 'host'] as MetadataField[]) {
-    const one: ScanRequest = { ...scan, metadata: scan.metadata.filter((c) => c.field === field), defaultIndexes: field === 'index' ? scan.defaultIndexes : 'all' };
-    if (one.metadata.length === 0 && one.defaultIndexes === 'all') continue;
-    const test = metadataPredicate(one);
-    const verdicts = lexiconVerdicts(seg, field, (v) => test({ _time: 0, index: '', sourcetype: '', source: '', host: '', _raw: '', [field]: v === null ? '' : String(v) }));
-    andColumn(mask, seg, field, verdicts);
-  }
-  const w = where === null ? null : whereMask(seg, where, names, source);
-  if (w !== null) for (let r = 0; r < n; r++) mask[r]! &= w[r]!;
-  return mask;
-}
-
-/** A verdict per id of `field` (index 0: null), or null when the segment has no such field (all null). */
-function lexiconVerdicts(seg: Segment, field: string, test: (v: FieldValue | null) => boolean): Uint8Array | boolean {
-  const i = seg.fields.indexOf(field);
-  if (i < 0) return test(null);
-  const lex = seg.lexicons[i]!;
-  const out = new Uint8Array(lex.length + 1);
-  out[0] = test(null) ? 1 : 0;
-  for (let k = 0; k < lex.length; k++) out[k + 1] = test(lex[k]!) ? 1 : 0;
-  return out;
-}
-
-function andColumn(mask: Uint8Array, seg: Segment, field: string, verdicts: Uint8Array | boolean): void {
-  if (verdicts === true) return;
-  if (verdicts === false) return void mask.fill(0);
-  const ids = seg.ids[seg.fields.indexOf(field)]!;
-  for (let r = 0; r < mask.length; r++) if (mask[r] && !verdicts[ids[r]!]) mask[r] = 0;
-}
-
-/** The WHERE over every row, or null when part of it is not a comparison this can evaluate per value. */
-function whereMask(seg: Segment, e: SearchExpr, names: ReadonlyMap<string, string>, source: SourceText): Uint8Array | null {
-  const n = seg.times.length;
-  switch (e.kind) {
-    case 'and':
-    case 'or': {
-      const out = new Uint8Array(n).fill(e.kind === 'and' ? 1 : 0);
-      for (const item of e.items) {
-        const m = whereMask(seg, item, names, source);
-        if (m === null) return null;
-        if (e.kind === 'and') for (let r = 0; r < n; r++) out[r]! &= m[r]!;
-        else for (let r = 0; r < n; r++) out[r]! |= m[r]!;
-      }
-      return out;
-    }
-    case 'not': {
-      const m = whereMask(seg, e.expr, names, source);
-      if (m === null) return null;
-      for (let r = 0; r < n; r++) m[r] = m[r] ? 0 : 1;
-      return m;
-    }
-    case 'time':
-      return new Uint8Array(n).fill(1);
-    case 'compare':
-    case 'in': {
-      const test = compileSearch(e, source);
-      const inner = names.get(e.field);
-      const out = new Uint8Array(n);
-      if (inner === '_time') {
-        const row = new SegmentRow(seg);
-        const view: Result = { get: (f) => (f === e.field ? row.get('_time') : null), set: () => {}, fieldNames: () => [], clone: () => view };
-        for (let r = 0; r < n; r++) {
-          row.at = r;
-          out[r] = test(view) ? 1 : 0;
-        }
-        return out;
-      }
-      const verdicts = lexiconVerdicts(seg, inner ?? '', (v) => test(oneField(e.field, inner === undefined ? null : v)));
-      if (typeof verdicts === 'boolean') return out.fill(verdicts ? 1 : 0);
-      const ids = seg.ids[seg.fields.indexOf(inner!)]!;
-      for (let r = 0; r < n; r++) out[r] = verdicts[ids[r]!]!;
-      return out;
-    }
-    default:
-      return null;
-  }
-}
-
-function oneField(name: string, v: FieldValue | null): Result {
-  const r: Result = { get: (f) => (f === name ? v : null), set: () => {}, fieldNames: () => (v === null ? [] : [name]), clone: () => r };
-  return r;
 }

@@ -51,12 +51,23 @@ export const renameCommand = defineCommand<RenameArgs>({
       }
       const re = fieldPatternRegExp(pr.from);
       const parts = pr.to.split('*');
+      // Rows share their field names: each name is matched once (null: not renamed).
+      const targets = new Map<string, string | null>();
+      const targetOf = (name: string): string | null => {
+        let target = targets.get(name);
+        if (target !== undefined) return target;
+        const m = re.exec(name);
+        if (m) {
+          target = parts[0]!;
+          for (let i = 1; i < parts.length; i++) target += (m[i] ?? '') + parts[i];
+        } else target = null;
+        if (targets.size < 10_000) targets.set(name, target);
+        return target;
+      };
       return (row: Parameters<typeof next.push>[0]) => {
         for (const name of row.fieldNames()) {
-          const m = re.exec(name);
-          if (!m) continue;
-          let target = parts[0]!;
-          for (let i = 1; i < parts.length; i++) target += (m[i] ?? '') + parts[i];
+          const target = targetOf(name);
+          if (target === null) continue;
           const v = row.get(name);
           row.set(name, null);
           row.set(target, v);

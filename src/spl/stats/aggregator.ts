@@ -214,11 +214,12 @@ export function sortByValues<G extends { values: readonly Scalar[] }>(groups: G[
       mixed[c] = { nums: groups.map((g) => toNumber(g.values[c])), texts: groups.map((g) => textOf(g.values[c]!)) };
     }
   }
-  let order = Array.from({ length: n }, (_, g) => g);
+  let order: Uint32Array = Uint32Array.from({ length: n }, (_, g) => g);
   if (ranks.every((r) => r !== null)) {
     for (let c = width - 1; c >= 0; c--) order = countingSort(order, ranks[c]!);
   } else {
-    order.sort((a, b) => {
+    // Array.prototype.sort, as the definition (a non-transitive order's result depends on the algorithm).
+    const plain = Array.from(order).sort((a, b) => {
       for (let c = 0; c < width; c++) {
         const r = ranks[c]!;
         let d: number;
@@ -233,8 +234,9 @@ export function sortByValues<G extends { values: readonly Scalar[] }>(groups: G[
       }
       return 0;
     });
+    order = Uint32Array.from(plain);
   }
-  return order.map((g) => groups[g]!);
+  return Array.from(order, (g) => groups[g]!);
 }
 
 function textOf(v: Scalar): string {
@@ -243,8 +245,10 @@ function textOf(v: Scalar): string {
 
 /** Each text's rank among the column's distinct texts, from its id in `seen` (text → id). */
 function textRanks(ids: Uint32Array, seen: ReadonlyMap<string, number>): Uint32Array {
+  // sort() without a comparator orders strings by UTF-16 code units: compareText's order, natively.
+  const texts = [...seen.keys()].sort();
   const rankOfId = new Uint32Array(seen.size);
-  [...seen].sort((a, b) => compareText(a[0], b[0])).forEach(([, id], r) => (rankOfId[id] = r));
+  for (let r = 0; r < texts.length; r++) rankOfId[seen.get(texts[r]!)!] = r;
   return ids.map((id) => rankOfId[id]!);
 }
 
@@ -255,7 +259,9 @@ function textRanks(ids: Uint32Array, seen: ReadonlyMap<string, number>): Uint32A
  */
 function numberRanks(values: Float64Array): Uint32Array {
   const sorted = values.slice().sort();
-  return Uint32Array.from(values, (v) => {
+  const ranks = new Uint32Array(values.length);
+  for (let g = 0; g < values.length; g++) {
+    const v = values[g]!;
     let lo = 0;
     let hi = sorted.length;
     while (lo < hi) {
@@ -263,18 +269,20 @@ function numberRanks(values: Float64Array): Uint32Array {
       if (sorted[mid]! < v) lo = mid + 1;
       else hi = mid;
     }
-    return lo;
-  });
+    ranks[g] = lo;
+  }
+  return ranks;
 }
 
-/** `order` stably sorted by `ranks[g]`. */
-function countingSort(order: readonly number[], ranks: Uint32Array): number[] {
+/** `order` stably sorted by `ranks[g]` (a column of one value leaves it as it is). */
+function countingSort(order: Uint32Array, ranks: Uint32Array): Uint32Array {
   let max = 0;
   for (const r of ranks) if (r > max) max = r;
+  if (max === 0) return order;
   const starts = new Uint32Array(max + 2);
   for (const r of ranks) starts[r + 1]!++;
   for (let r = 1; r < starts.length; r++) starts[r]! += starts[r - 1]!;
-  const out = new Array<number>(order.length);
+  const out = new Uint32Array(order.length);
   for (const g of order) out[starts[ranks[g]!]!++] = g;
   return out;
 }
