@@ -71,10 +71,10 @@ export class SummaryDb {
     return this.states().find((s) => s.key === key) ?? null;
   }
 
-  /** Size (rows, bytes) of a dataset's summaries. */
+  /** Size (rows, bytes) of a dataset's summaries (octet_length: length() of a text would read and count it all). */
   size(key: string): { rows: number; bytes: number; segments: number } {
     const r = this.db
-      .prepare<[string], { rows: number | null; bytes: number | null; n: number }>('SELECT sum(rows) AS rows, sum(length(lex) + length(cols)) AS bytes, count(*) AS n FROM segments WHERE key = ?')
+      .prepare<[string], { rows: number | null; bytes: number | null; n: number }>('SELECT sum(rows) AS rows, sum(octet_length(lex) + length(cols)) AS bytes, count(*) AS n FROM segments WHERE key = ?')
       .get(key)!;
     return { rows: r.rows ?? 0, bytes: r.bytes ?? 0, segments: r.n };
   }
