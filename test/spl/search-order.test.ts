@@ -120,7 +120,7 @@ describe('where the planner sorts', () => {
     expect(explain('* | eventstats count | stats count')).not.toContain('sort:');
     expect(explain('* | eventstats count | table x')).toMatch(/sort: newest first[^\n]*\ntransforming: eventstats/);
     expect(explain('* | bin x | table x')).toMatch(/sort: newest first[^\n]*\ntransforming: bin/);
-    expect(explain('* | table x')).toMatch(/streaming: table\nsort: newest first by event time$/);
+    expect(explain('* | table x')).toMatch(/streaming: table\nsort: newest first by event time$/m);
   });
 });
 

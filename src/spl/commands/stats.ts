@@ -1,6 +1,7 @@
-import { AggregationGroups, Aggregator, GroupKeys, groupedStats } from '../stats/aggregator.js';
+import type { Result } from '../../events/result.js';
+import { AggregationGroups, Aggregator, GroupKeys, groupedStats, type GroupsPartial } from '../stats/aggregator.js';
 import { parseStatsArgs, type StatsArgs } from '../stats/parse.js';
-import { defineCommand } from './types.js';
+import { defineCommand, type ExecContext } from './types.js';
 
 const OPTIONS = ['allnum', 'delim', 'partitions', 'dedup_splitvals'] as const;
 
@@ -18,20 +19,48 @@ export const statsCommand = defineCommand<StatsArgs>({
   },
   ...groupedStats<StatsArgs>(),
   create: (args, ctx, next) => {
-    const groups = new AggregationGroups(new Aggregator(args.aggregations, ctx), args.by);
-    const keys = new GroupKeys(args.by);
-    const scratch = () => keys.values();
+    const { groups, push } = grouping(args, ctx);
     return {
-      push: (row) => {
-        const k = keys.key(row);
-        if (k === null) return;
-        if (k !== undefined) groups.feed(k, scratch, row);
-        else for (const g of keys.groups(row)) groups.feed(g.key, g.values, row);
-      },
+      push,
       end: () => {
         groups.flush(next);
         next.end();
       },
     };
   },
+  splits: (args) =>
+    args.aggregations.every((a) => a.blueprint.merge === true)
+      ? {
+          partial: (ctx) => {
+            const { groups, push } = grouping(args, ctx);
+            return { push, end: () => {}, state: () => groups.partial() };
+          },
+          merge: (ctx, next) => {
+            const groups = new AggregationGroups(new Aggregator(args.aggregations, ctx), args.by);
+            return {
+              merge: (state) => groups.merge(state as GroupsPartial),
+              end: () => {
+                groups.flush(next);
+                next.end();
+              },
+            };
+          },
+        }
+      : null,
 });
+
+/** The groups of a stats command and how a row feeds them. */
+function grouping(args: StatsArgs, ctx: ExecContext): { groups: AggregationGroups; push: (row: Result) => void } {
+  const groups = new AggregationGroups(new Aggregator(args.aggregations, ctx), args.by);
+  const keys = new GroupKeys(args.by);
+  const scratch = () => keys.values();
+  return {
+    groups,
+    push: (row) => {
+      const k = keys.key(row);
+      if (k === null) return;
+      if (k !== undefined) groups.feed(k, scratch, row);
+      else for (const g of keys.groups(row)) groups.feed(g.key, g.values, row);
+    },
+  };
+}

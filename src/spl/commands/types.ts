@@ -76,6 +76,12 @@ export interface CommandBlueprint<A> {
   outputFields?(args: A, input: FieldSchema): FieldSchema;
   /** Builds the operator. Static problems (bad regex, type errors) must be raised here, before data flows. */
   create(args: A, ctx: ExecContext, next: Sink, cmd: CommandAst): Sink;
+  /**
+   * For a command that aggregates (stats): how its work splits into a partial state per partition and a
+   * merge of those states, so that a search can run over partitions on several threads (spl/plan/split.ts);
+   * null when these arguments do not split (a function without merge). Absent: never.
+   */
+  splits?(args: A): AggregationSplit | null;
   /** Generating commands produce their rows here. */
   generate?(args: A, ctx: ExecContext, next: Sink, cmd: CommandAst): Promise<void> | void;
   /**
@@ -86,6 +92,14 @@ export interface CommandBlueprint<A> {
   readsEvents?(args: A): boolean;
   /** The events such a command reads, resolved against the data models and event types (plan time). */
   eventQuery?(args: A, env: EventQueryEnv): EventQuery<A>;
+}
+
+/** The two halves of a split aggregation (`CommandBlueprint.splits`). Static errors are raised by `create`. */
+export interface AggregationSplit {
+  /** Aggregates one partition's rows; after `end()`, `state()` is its share as plain data (structured-clone-able). */
+  partial(ctx: ExecContext): Sink & { state(): unknown };
+  /** Merges the partitions' states in partition order; `end()` emits what the command emits at its end. */
+  merge(ctx: ExecContext, next: Sink): { merge(state: unknown): void; end(): void };
 }
 
 export interface EventQueryEnv {

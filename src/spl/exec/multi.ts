@@ -1,6 +1,7 @@
 import { metadataPredicate, type EventSource, type MetadataConstraint, type RawFilter, type ScanProgress, type ScanRequest } from '../../events/scan.js';
+import type { Event } from '../../events/event.js';
 import type { Result } from '../../events/result.js';
-import type { Sink } from '../commands/types.js';
+import type { ExecContext, Sink } from '../commands/types.js';
 import type { LookupProvider } from '../lookups.js';
 import type { SearchPlan } from '../plan/plan.js';
 import { compileSearch } from '../search/predicate.js';
@@ -37,54 +38,87 @@ export async function executeMany(plans: readonly SearchPlan[], outputs: readonl
       },
       end: () => out.end(),
     };
-    try {
-      return {
-        sink: buildOperators(plan, ctx, counting),
-        lead: compileSearch(plan.lead, ctx.source),
-        meta: metadataPredicate(plan.scan),
-        lo: plan.earliest ?? -Infinity,
-        hi: plan.latest ?? Infinity,
-        ctx,
-        stats,
-      };
-    } catch (e) {
-      if (e instanceof SplError) throw e.withSource(ctx.source);
-      throw e;
-    }
+    return searchRun(plan, ctx, stats, (c) => buildOperators(plan, c, counting));
   });
-  const request = unionRequest(plans.map((p) => p.scan));
-  // Operators may write fields: a search whose operators could write to event rows gets its own overlay on
-  // the shared extraction (a clone); the others, and a lone search, get the event row itself.
-  const copy = runs.length > 1 ? plans.map(writesEventRows) : plans.map(() => false);
-  let active = runs.map((_, i) => i);
-  const sameKnowledge = plans.length > 0 && plans.every((p) => p.knowledge === plans[0]!.knowledge);
-  // Events seen so far; a search's eventsScanned is this count while it was active.
-  let seen = 0;
-  outer: for await (const batch of opts.source.scan(request, { ...(opts.signal ? { signal: opts.signal } : {}), ...(opts.onProgress ? { onProgress: opts.onProgress } : {}) })) {
-    for (const ev of batch) {
-      seen++;
-      // One row per event shared by the searches, when they were planned with the same knowledge (its
-      // eventtype/tag fields are part of the row); otherwise one each.
-      const shared = sameKnowledge ? eventRow(ev, plans[0]!) : null;
-      for (const i of active) {
-        const r = runs[i]!;
-        const row: Result = shared ?? eventRow(ev, plans[i]!);
-        if (ev._time < r.lo || ev._time >= r.hi || !r.meta(ev) || !r.lead(row)) continue;
-        r.stats.eventsMatched++;
-        r.sink.push(copy[i] ? row.clone() : row);
-        if (r.ctx.halted) {
-          r.stats.eventsScanned = seen;
-          active = active.filter((j) => j !== i);
-          if (active.length === 0) break outer;
-        }
-      }
-    }
-    if (opts.signal?.aborted) break;
-  }
-  for (const i of active) runs[i]!.stats.eventsScanned = seen;
+  await shareScan(plans, runs, opts.source, unionRequest(plans.map((p) => p.scan)), opts);
   for (const r of runs) r.sink.end();
   const ms = performance.now() - started;
   return runs.map((r) => ({ ...r.stats, durationMs: ms }));
+}
+
+/** One search of a shared scan: its operators and the tests an event must pass to reach them. */
+export interface SearchRun {
+  sink: Sink;
+  lead: (row: Result) => boolean;
+  meta: (e: Event) => boolean;
+  lo: number;
+  hi: number;
+  ctx: ExecContext;
+  stats: ExecuteStats;
+}
+
+/** A search's run over a shared scan, its operators made by `build` (static errors carry the search's text). */
+export function searchRun(plan: SearchPlan, ctx: ExecContext, stats: ExecuteStats, build: (ctx: ExecContext) => Sink): SearchRun {
+  try {
+    return {
+      sink: build(ctx),
+      lead: compileSearch(plan.lead, ctx.source),
+      meta: metadataPredicate(plan.scan),
+      lo: plan.earliest ?? -Infinity,
+      hi: plan.latest ?? Infinity,
+      ctx,
+      stats,
+    };
+  } catch (e) {
+    if (e instanceof SplError) throw e.withSource(ctx.source);
+    throw e;
+  }
+}
+
+export interface ShareOptions {
+  signal?: AbortSignal;
+  onProgress?: (p: ScanProgress) => void;
+  /** Called after each batch of events the source delivered (a partition hands its rows on here). */
+  afterBatch?: () => void | Promise<void>;
+}
+
+/**
+ * Reads `source` once with `request` and offers each event to every run whose time range, metadata and
+ * leading search it matches (runs that halted stop getting events). Does not end the runs' sinks.
+ */
+export async function shareScan(plans: readonly SearchPlan[], runs: readonly SearchRun[], source: EventSource, request: ScanRequest, opts: ShareOptions): Promise<void> {
+  // Operators may write fields: a search whose operators could write to event rows gets its own overlay on
+  // the shared extraction (a clone); the others, and a lone search, get the event row itself.
+  const copy = runs.length > 1 ? plans.map(writesEventRows) : plans.map(() => false);
+  let active = runs.map((_, i) => i).filter((i) => !runs[i]!.ctx.halted);
+  const sameKnowledge = plans.length > 0 && plans.every((p) => p.knowledge === plans[0]!.knowledge);
+  // Events seen so far; a search's eventsScanned is this count while it was active.
+  let seen = 0;
+  if (active.length > 0) {
+    outer: for await (const batch of source.scan(request, { ...(opts.signal ? { signal: opts.signal } : {}), ...(opts.onProgress ? { onProgress: opts.onProgress } : {}) })) {
+      for (const ev of batch) {
+        seen++;
+        // One row per event shared by the searches, when they were planned with the same knowledge (its
+        // eventtype/tag fields are part of the row); otherwise one each.
+        const shared = sameKnowledge ? eventRow(ev, plans[0]!) : null;
+        for (const i of active) {
+          const r = runs[i]!;
+          const row: Result = shared ?? eventRow(ev, plans[i]!);
+          if (ev._time < r.lo || ev._time >= r.hi || !r.meta(ev) || !r.lead(row)) continue;
+          r.stats.eventsMatched++;
+          r.sink.push(copy[i] ? row.clone() : row);
+          if (r.ctx.halted) {
+            r.stats.eventsScanned += seen;
+            active = active.filter((j) => j !== i);
+            if (active.length === 0) break outer;
+          }
+        }
+      }
+      if (opts.afterBatch) await opts.afterBatch();
+      if (opts.signal?.aborted) break;
+    }
+  }
+  for (const i of active) runs[i]!.stats.eventsScanned += seen;
 }
 
 /**

@@ -14,7 +14,15 @@ export class Retrieval {
   /** Original `_time` of the event being pushed (-Infinity when it has none). */
   time = -Infinity;
   /** Arrival number of that event. */
-  seq = 0;
+  seq: number;
+
+  /**
+   * `base`: the arrival number before the first event. A partition of a search split over threads counts
+   * from its own base (spl/exec/partitions.ts), so numbers grow in source order across partitions.
+   */
+  constructor(base = 0) {
+    this.seq = base;
+  }
 
   tap(next: Sink): Sink {
     return {

@@ -127,15 +127,24 @@ export function createContext(plan: SearchPlan, opts: Pick<ExecuteOptions, 'now'
  */
 export function buildOperators(plan: SearchPlan, ctx: ExecContext, output: Sink): Sink {
   const retrieval = plan.sortAtEnd || plan.stages.some((s) => s.sortBefore) ? new Retrieval() : null;
-  let sink: Sink = plan.sortAtEnd ? new NewestFirst(output, retrieval!) : output;
-  for (let i = plan.stages.length - 1; i >= 0; i--) {
+  const sink = buildStages(plan, 0, plan.stages.length, ctx, output, retrieval);
+  if (plan.generating) plan.generating.blueprint.create(plan.generating.command.args, ctx, sink, plan.generating.command);
+  else compileSearch(plan.lead, ctx.source);
+  return retrieval ? retrieval.tap(sink) : sink;
+}
+
+/**
+ * The operators of stages [from, to) in front of `output`, with the plan's newest-first sorts (before a
+ * stage, and at the end when `to` is the last stage) reading each row's event from `retrieval`.
+ */
+export function buildStages(plan: SearchPlan, from: number, to: number, ctx: ExecContext, output: Sink, retrieval: Retrieval | null): Sink {
+  let sink: Sink = plan.sortAtEnd && to === plan.stages.length ? new NewestFirst(output, retrieval!) : output;
+  for (let i = to - 1; i >= from; i--) {
     const s = plan.stages[i]!;
     sink = s.blueprint.create(s.command.args, ctx, sink, s.command);
     if (s.sortBefore) sink = new NewestFirst(sink, retrieval!);
   }
-  if (plan.generating) plan.generating.blueprint.create(plan.generating.command.args, ctx, sink, plan.generating.command);
-  else compileSearch(plan.lead, ctx.source);
-  return retrieval ? retrieval.tap(sink) : sink;
+  return sink;
 }
 
 /** Collects results into an array. */

@@ -1,15 +1,26 @@
 import { compareText, toNumber, toText, mv, type FieldValue, type Scalar } from '../../events/value.js';
 import { compareNumbersFirst } from '../eval/compare.js';
+import { ExactSum, type ExactSumState } from './exact-sum.js';
 
 /**
  * Statistical functions shared by stats, eventstats and streamstats, as declarative blueprints in one
  * table. Each creates an accumulator that is fed the values of its field one at a time (every value of a
  * multivalue counts) together with the row's `_time`, and reports a result. Accumulators are small class
  * instances: one object per group and function, no per-row allocation.
+ *
+ * Partial aggregation (a search split over partitions, spl/plan/split.ts): an accumulator of a blueprint
+ * with `merge` reports its state as plain data (`partial()`, structured-clone-able: it crosses a worker
+ * boundary) and folds in the state of another accumulator of the same function (`merge`). States are merged
+ * in partition order: merging the state of the rows that come after this accumulator's gives exactly what
+ * feeding those rows would (first-seen ties included), so sums are exact (order-independent) sums.
  */
 export interface Accumulator {
   add(value: Scalar, time: number | null): void;
   result(): FieldValue | null;
+  /** The state as plain data (blueprints with `merge` only). */
+  partial?(): unknown;
+  /** Folds in `partial()` of an accumulator of the same function fed the rows that come after this one's. */
+  merge?(state: unknown): void;
 }
 
 export interface AggregationBlueprint {
@@ -21,6 +32,8 @@ export interface AggregationBlueprint {
   orderSensitive?: boolean;
   doc: string;
   create(): Accumulator;
+  /** Its accumulators implement `partial` and `merge`; absent, a search aggregating with it runs on one thread. */
+  merge?: true;
 }
 
 /** Splunk caps list() at 100 values. */
@@ -36,6 +49,12 @@ class Count implements Accumulator {
   result(): number {
     return this.n;
   }
+  partial(): number {
+    return this.n;
+  }
+  merge(n: number): void {
+    this.n += n;
+  }
 }
 
 /** Distinct values as text: dc() reports how many, values() lists them in byte order. */
@@ -47,6 +66,12 @@ class Distinct implements Accumulator {
   }
   result(): FieldValue | null {
     return this.list ? mv([...this.seen].sort(compareText)) : this.seen.size;
+  }
+  partial(): string[] {
+    return [...this.seen];
+  }
+  merge(texts: string[]): void {
+    for (const t of texts) this.seen.add(t);
   }
 }
 
@@ -65,47 +90,40 @@ class MinMax implements Accumulator {
   result(): Scalar | null {
     return this.best;
   }
+  partial(): Scalar | null {
+    return this.best;
+  }
+  merge(best: Scalar | null): void {
+    if (best !== null) this.add(best);
+  }
 }
 
+/**
+ * sum(), sumsq() and avg(): the exact sum of the numeric values (of their squares for sumsq), rounded
+ * once. Exact, so that partial sums of partitions add up to the same double as one pass does; it is also
+ * the correctly rounded sum, where adding in order would round at every step.
+ */
 class Sum implements Accumulator {
-  private s = 0;
-  private any = false;
-  add(v: Scalar): void {
-    const n = numberOf(v);
-    if (n === null) return;
-    this.s += n;
-    this.any = true;
-  }
-  result(): number | null {
-    return this.any ? this.s : null;
-  }
-}
-
-class SumSq implements Accumulator {
-  private s = 0;
-  private any = false;
-  add(v: Scalar): void {
-    const n = numberOf(v);
-    if (n === null) return;
-    this.s += n * n;
-    this.any = true;
-  }
-  result(): number | null {
-    return this.any ? this.s : null;
-  }
-}
-
-class Avg implements Accumulator {
-  private s = 0;
+  private readonly s = new ExactSum();
   private c = 0;
+  constructor(private readonly what: 'sum' | 'sumsq' | 'avg') {}
   add(v: Scalar): void {
     const n = numberOf(v);
     if (n === null) return;
-    this.s += n;
+    if (this.what === 'sumsq') this.s.addProduct(n, n);
+    else this.s.add(n);
     this.c++;
   }
   result(): number | null {
-    return this.c ? this.s / this.c : null;
+    if (this.c === 0) return null;
+    return this.what === 'avg' ? this.s.value() / this.c : this.s.value();
+  }
+  partial(): { s: ExactSumState; c: number } {
+    return { s: this.s.state(), c: this.c };
+  }
+  merge(p: { s: ExactSumState; c: number }): void {
+    this.s.merge(p.s);
+    this.c += p.c;
   }
 }
 
@@ -121,6 +139,13 @@ class Range implements Accumulator {
   result(): number | null {
     return this.lo === Infinity ? null : this.hi - this.lo;
   }
+  partial(): [number, number] {
+    return [this.lo, this.hi];
+  }
+  merge([lo, hi]: [number, number]): void {
+    this.lo = Math.min(this.lo, lo);
+    this.hi = Math.max(this.hi, hi);
+  }
 }
 
 class List implements Accumulator {
@@ -130,6 +155,12 @@ class List implements Accumulator {
   }
   result(): FieldValue | null {
     return mv(this.out);
+  }
+  partial(): Scalar[] {
+    return this.out;
+  }
+  merge(vs: Scalar[]): void {
+    for (const v of vs) this.add(v);
   }
 }
 
@@ -141,6 +172,12 @@ class First implements Accumulator {
   result(): Scalar | null {
     return this.v;
   }
+  partial(): Scalar | null {
+    return this.v;
+  }
+  merge(v: Scalar | null): void {
+    if (v !== null) this.add(v);
+  }
 }
 
 class Last implements Accumulator {
@@ -150,6 +187,12 @@ class Last implements Accumulator {
   }
   result(): Scalar | null {
     return this.v;
+  }
+  partial(): Scalar | null {
+    return this.v;
+  }
+  merge(v: Scalar | null): void {
+    if (v !== null) this.v = v;
   }
 }
 
@@ -174,6 +217,12 @@ class ByTime implements Accumulator {
   result(): Scalar | null {
     return this.value ? this.v : this.bestT;
   }
+  partial(): [number | null, Scalar | null] {
+    return [this.bestT, this.v];
+  }
+  merge([t, v]: [number | null, Scalar | null]): void {
+    if (t !== null) this.add(v!, t);
+  }
 }
 
 class Mode implements Accumulator {
@@ -188,6 +237,18 @@ class Mode implements Accumulator {
     let best: { v: Scalar; n: number } | null = null;
     for (const e of this.counts.values()) if (!best || e.n > best.n) best = e;
     return best ? best.v : null;
+  }
+  /** Values in first-seen order (ties go to the first seen), each with its count. */
+  partial(): [Scalar, number][] {
+    return [...this.counts.values()].map((e) => [e.v, e.n]);
+  }
+  merge(entries: [Scalar, number][]): void {
+    for (const [v, n] of entries) {
+      const k = toText(v);
+      const e = this.counts.get(k);
+      if (e) e.n += n;
+      else this.counts.set(k, { v, n });
+    }
   }
 }
 
@@ -211,13 +272,24 @@ class Percentile implements Accumulator {
     xs.sort((a, b) => a - b);
     return xs[Math.min(xs.length - 1, Math.floor((this.p * xs.length) / 100))]!;
   }
+  partial(): number[] {
+    return this.xs;
+  }
+  merge(xs: number[]): void {
+    for (const x of xs) this.xs.push(x);
+  }
 }
 
-/** Welford's running variance. */
+/**
+ * Variance from the exact sums of the values and of their squares: n·Σx² − (Σx)² is computed exactly (an
+ * exact sum of exact products) and rounded once, then divided by n(n−1) (sample) or n² (population). No
+ * cancellation (values near 1.7e9 with a spread of seconds keep their digits), and the same double whatever
+ * the order of the values or how they were split into partitions.
+ */
 class Variance implements Accumulator {
   private n = 0;
-  private mean = 0;
-  private m2 = 0;
+  private readonly s1 = new ExactSum();
+  private readonly s2 = new ExactSum();
   constructor(
     private readonly sample: boolean,
     private readonly sqrt: boolean,
@@ -226,15 +298,28 @@ class Variance implements Accumulator {
     const x = numberOf(v);
     if (x === null) return;
     this.n++;
-    const d = x - this.mean;
-    this.mean += d / this.n;
-    this.m2 += d * (x - this.mean);
+    this.s1.add(x);
+    this.s2.addProduct(x, x);
   }
   result(): number | null {
-    const denom = this.sample ? this.n - 1 : this.n;
+    const n = this.n;
+    const denom = this.sample ? n - 1 : n;
     if (denom <= 0) return null;
-    const v = this.m2 / denom;
+    if (this.s1.nonFinite !== 0 || Number.isNaN(this.s1.nonFinite) || this.s2.nonFinite !== 0 || Number.isNaN(this.s2.nonFinite)) return NaN;
+    const d = new ExactSum();
+    for (const q of this.s2.partials) d.addProduct(n, q);
+    const a = this.s1.partials;
+    for (let i = 0; i < a.length; i++) for (let j = 0; j < a.length; j++) d.addProduct(-a[i]!, a[j]!);
+    const v = Math.max(0, d.value()) / (n * denom);
     return this.sqrt ? Math.sqrt(v) : v;
+  }
+  partial(): { n: number; s1: ExactSumState; s2: ExactSumState } {
+    return { n: this.n, s1: this.s1.state(), s2: this.s2.state() };
+  }
+  merge(p: { n: number; s1: ExactSumState; s2: ExactSumState }): void {
+    this.n += p.n;
+    this.s1.merge(p.s1);
+    this.s2.merge(p.s2);
   }
 }
 
@@ -245,66 +330,78 @@ const blueprints: AggregationBlueprint[] = [
     fieldOptional: true,
     doc: 'count: number of events; count(X): number of values of X.',
     create: () => new Count(),
+    merge: true,
   },
   {
     name: 'dc',
     aliases: ['distinct_count', 'estdc'],
     doc: 'dc(X): number of distinct values of X (compared as text).',
     create: () => new Distinct(false),
+    merge: true,
   },
   {
     name: 'min',
     doc: 'min(X): smallest value: the smallest number if there is one, else the first text in byte order.',
     create: () => new MinMax(-1),
+    merge: true,
   },
   {
     name: 'max',
     doc: 'max(X): largest value: the last text in byte order if there is one, else the largest number.',
     create: () => new MinMax(1),
+    merge: true,
   },
   {
     name: 'sum',
     doc: 'sum(X): sum of the numeric values of X.',
-    create: () => new Sum(),
+    create: () => new Sum('sum'),
+    merge: true,
   },
   {
     name: 'sumsq',
     doc: 'sumsq(X): sum of the squares of the numeric values of X.',
-    create: () => new SumSq(),
+    create: () => new Sum('sumsq'),
+    merge: true,
   },
   {
     name: 'avg',
     aliases: ['mean'],
     doc: 'avg(X): mean of the numeric values of X.',
-    create: () => new Avg(),
+    create: () => new Sum('avg'),
+    merge: true,
   },
   {
     name: 'range',
     doc: 'range(X): max - min of the numeric values.',
     create: () => new Range(),
+    merge: true,
   },
   {
     name: 'values',
     doc: 'values(X): distinct values of X in byte order (case-sensitive).',
     create: () => new Distinct(true),
+    merge: true,
   },
   {
     name: 'list',
     orderSensitive: true,
     doc: `list(X): the values of X in event order, at most ${LIST_LIMIT}.`,
     create: () => new List(),
+    merge: true,
   },
   {
     name: 'first',
     orderSensitive: true,
     doc: 'first(X): the first value seen (the newest event in search order).',
     create: () => new First(),
+    merge: true,
   },
   {
     name: 'last',
     orderSensitive: true,
     doc: 'last(X): the last value seen (the oldest event in search order).',
     create: () => new Last(),
+    merge: true,
   },
   {
     name: 'earliest',
@@ -312,53 +409,63 @@ const blueprints: AggregationBlueprint[] = [
     orderSensitive: true,
     doc: 'earliest(X): the value of X in the event with the smallest _time.',
     create: () => new ByTime(-1, true),
+    merge: true,
   },
   {
     name: 'latest',
     orderSensitive: true,
     doc: 'latest(X): the value of X in the event with the largest _time.',
     create: () => new ByTime(1, true),
+    merge: true,
   },
   {
     name: 'earliest_time',
     doc: 'earliest_time(X): the smallest _time of an event that has X.',
     create: () => new ByTime(-1, false),
+    merge: true,
   },
   {
     name: 'latest_time',
     doc: 'latest_time(X): the largest _time of an event that has X.',
     create: () => new ByTime(1, false),
+    merge: true,
   },
   {
     name: 'mode',
     orderSensitive: true,
     doc: 'mode(X): the most frequent value (first seen wins ties).',
     create: () => new Mode(),
+    merge: true,
   },
   {
     name: 'median',
     doc: 'median(X): the middle numeric value; of an even count the higher of the two middle values.',
     create: () => new Percentile(50),
+    merge: true,
   },
   {
     name: 'stdev',
     doc: 'stdev(X): sample standard deviation.',
     create: () => new Variance(true, true),
+    merge: true,
   },
   {
     name: 'stdevp',
     doc: 'stdevp(X): population standard deviation.',
     create: () => new Variance(false, true),
+    merge: true,
   },
   {
     name: 'var',
     doc: 'var(X): sample variance.',
     create: () => new Variance(true, false),
+    merge: true,
   },
   {
     name: 'varp',
     doc: 'varp(X): population variance.',
     create: () => new Variance(false, false),
+    merge: true,
   },
 ];
 
@@ -378,7 +485,7 @@ export function aggregationFor(name: string): AggregationBlueprint | undefined {
   const m = /^(?:perc|p|exactperc|upperperc)(\d{1,2}(?:\.\d+)?|100)$/.exec(name);
   if (m) {
     const p = Number(m[1]);
-    return { name, doc: `${name}(X): the ${p}th percentile (nearest rank).`, create: () => new Percentile(p) };
+    return { name, doc: `${name}(X): the ${p}th percentile (nearest rank).`, create: () => new Percentile(p), merge: true };
   }
   return undefined;
 }

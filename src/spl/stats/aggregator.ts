@@ -70,6 +70,15 @@ export function groupedStats<A extends { by: readonly string[]; aggregations: re
   };
 }
 
+/**
+ * One partition's groups as plain data (structured-clone-able): BY values and each function's partial
+ * state, in the order the groups were first seen.
+ */
+export interface GroupsPartial {
+  values: Scalar[][];
+  states: unknown[][];
+}
+
 /** The groups of a stats-family command (stats, tstats): each key's BY values and aggregation state. */
 export class AggregationGroups {
   private readonly groups = new Map<string, { values: Scalar[]; state: Accumulator[] }>();
@@ -84,6 +93,33 @@ export class AggregationGroups {
     let g = this.groups.get(key);
     if (!g) this.groups.set(key, (g = { values: typeof values === 'function' ? values() : values, state: this.agg.newState() }));
     this.agg.feed(g.state, row);
+  }
+
+  /** The groups as one partition's share (every function has `merge`), then forgets them. */
+  partial(): GroupsPartial {
+    const out: GroupsPartial = { values: [], states: [] };
+    for (const g of this.groups.values()) {
+      out.values.push(g.values);
+      out.states.push(g.state.map((a) => a.partial!()));
+    }
+    this.groups.clear();
+    return out;
+  }
+
+  /**
+   * Folds in a partition's groups. Merged in partition order, groups are first seen in the order one pass
+   * sees them (which decides the order of BY values that compare equal, such as 1 and 01), and each
+   * function's state is merged after the rows already fed.
+   */
+  merge(p: GroupsPartial): void {
+    for (let i = 0; i < p.values.length; i++) {
+      const values = p.values[i]!;
+      const key = values.length === 1 ? toText(values[0]!) : values.map(toText).join('\u0000');
+      let g = this.groups.get(key);
+      if (!g) this.groups.set(key, (g = { values, state: this.agg.newState() }));
+      const states = p.states[i]!;
+      for (let j = 0; j < states.length; j++) g.state[j]!.merge!(states[j]);
+    }
   }
 
   /** Pushes one row per group, sorted by the BY values (without BY, one row even for no input), then forgets the groups. */

@@ -1,0 +1,34 @@
+import type { RawFilter } from '../../events/scan.js';
+import type { SearchPlan } from './plan.js';
+import { describeSplit, splitPlan } from './split.js';
+
+/** A human-readable description of a plan (`vigil search --explain`). */
+export function explainPlan(plan: SearchPlan): string {
+  const lines: string[] = [];
+  const fmt = (t: number | null) => (t === null ? 'unbounded' : new Date(t * 1000).toISOString());
+  if (plan.generating) lines.push(`generate: ${plan.generating.command.name}`);
+  else {
+    lines.push(`scan: time [${fmt(plan.earliest)}, ${fmt(plan.latest)})`);
+    for (const m of plan.scan.metadata) lines.push(`  pushdown ${m.field} IN (${m.patterns.join(', ')})`);
+    if (plan.scan.raw) lines.push(`  raw prefilter: ${describeRaw(plan.scan.raw)}`);
+    lines.push(`filter: leading search${plan.lead ? '' : ' (all events)'}`);
+  }
+  for (const s of plan.stages) {
+    if (s.sortBefore) lines.push('sort: newest first by event time (order matters from here on)');
+    lines.push(`${s.blueprint.kind(s.command.args)}: ${s.command.name}`);
+  }
+  if (plan.sortAtEnd) lines.push('sort: newest first by event time');
+  lines.push(describeSplit(plan, splitPlan(plan)));
+  return lines.join('\n');
+}
+
+function describeRaw(f: RawFilter): string {
+  switch (f.kind) {
+    case 'contains':
+      return JSON.stringify(f.text);
+    case 'and':
+      return f.items.map(describeRaw).join(' AND ');
+    case 'or':
+      return '(' + f.items.map(describeRaw).join(' OR ') + ')';
+  }
+}
