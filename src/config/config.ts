@@ -56,6 +56,11 @@ export interface HecConfig extends ClientIdentityConfig {
   autoCreateIndexes: boolean;
   /** Failed token attempts per client (`hec.authThrottle`); beyond, 503 code 9 until the window ends. */
   authThrottle: AuthThrottleConfig;
+  /**
+   * Deepest nesting of arrays and objects in one HEC JSON value (`hec.maxJsonDepth`); deeper, the event is
+   * refused with code 6 before it is parsed (JSON.parse of a 1 MB `[[[[…` holds the thread for a second).
+   */
+  maxJsonDepth: number;
 }
 
 /** How long a server waits for a client to send its request; each answered 408, connection closed. */
@@ -191,6 +196,9 @@ export const DEFAULTS = {
   // which POST a whole dataset file to /raw in one request.
   maxBodyBytes: 16 * 1024 * 1024,
   maxInflightBytes: 64 * 1024 * 1024,
+  // Tetragon events nest about 6 deep. Up to ~16k levels JSON.parse costs what flat JSON does (~30-70 ms/MB
+  // here); deeper it grows steeply (a 1 MB `[[[[…` of 500k levels: ~1 s on the thread answering HEC).
+  hecMaxJsonDepth: 16_384,
   httpHost: '127.0.0.1',
   httpPort: 8000,
   // Request timeouts (seconds in the file). Headers arrive in one packet from any real client; a body may take a
@@ -637,7 +645,7 @@ export async function loadConfig(options: LoadConfigOptions = {}): Promise<Vigil
   if (envDataDir !== undefined) dataDir = resolve(cwd, envDataDir);
   if (flags.dataDir !== undefined) dataDir = resolve(cwd, flags.dataDir);
 
-  const hecRaw = mapping(w, ['hec'], data['hec'], ['host', 'port', 'tls', 'maxBodyBytes', 'maxInflightBytes', 'autoCreateIndexes', ...TIMEOUT_KEYS, 'tokens', ...CLIENT_KEYS]);
+  const hecRaw = mapping(w, ['hec'], data['hec'], ['host', 'port', 'tls', 'maxBodyBytes', 'maxInflightBytes', 'maxJsonDepth', 'autoCreateIndexes', ...TIMEOUT_KEYS, 'tokens', ...CLIENT_KEYS]);
   let hecPort = hecRaw['port'] === undefined ? DEFAULTS.hecPort : port(w.at(['hec', 'port']), '"hec.port"', hecRaw['port']);
   if (nonEmpty(env['VIGIL_HEC_PORT']) !== undefined) hecPort = port('', 'VIGIL_HEC_PORT', env['VIGIL_HEC_PORT']);
   if (flags.hecPort !== undefined) hecPort = port('', '--hec-port', flags.hecPort);
@@ -700,6 +708,7 @@ export async function loadConfig(options: LoadConfigOptions = {}): Promise<Vigil
     maxBodyBytes,
     maxInflightBytes,
     autoCreateIndexes: bool(w, ['hec', 'autoCreateIndexes'], hecRaw['autoCreateIndexes'], false),
+    maxJsonDepth: count(w, ['hec', 'maxJsonDepth'], hecRaw['maxJsonDepth'], DEFAULTS.hecMaxJsonDepth, 1),
     timeouts: requestTimeouts(w, 'hec', hecRaw, DEFAULTS.hecTimeouts),
     tokens,
     ...clientSettings(w, 'hec', hecRaw),

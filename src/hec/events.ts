@@ -8,7 +8,7 @@ import { INDEX_NAME } from '../config/config.js';
 import { parseTetragonTime, tetragonSourcetype, SOURCETYPE_ISOVALENT } from '../sources/tetragon.js';
 import { eventKind, isJsonObject } from '../normalize/tetragon-kind.js';
 import { HEC, failure } from './protocol.js';
-import { memberSpan, splitValues } from './json-stream.js';
+import { memberSpan, nestsDeeperThan, splitValues } from './json-stream.js';
 
 export const DEFAULT_SOURCETYPE = 'httpevent';
 
@@ -29,6 +29,11 @@ export interface BatchContext {
    * Absent: every valid name is accepted and its first batch creates it (`hec.autoCreateIndexes`).
    */
   indexExists?: (name: string) => boolean;
+  /**
+   * `hec.maxJsonDepth`: a deeper envelope is refused with code 6, a deeper string event or /raw line is kept
+   * as text without a look inside, before JSON.parse spends seconds on it.
+   */
+  maxJsonDepth: number;
 }
 
 /** Splunk's default source for HEC events: `http:<token name>`. */
@@ -95,12 +100,14 @@ export function detach(s: string): string {
   return s.length < 16 ? s : (' ' + s).slice(1);
 }
 
-function parseLine(line: string): unknown {
+/** The JSON object a line holds, or undefined (not JSON, or nested deeper than `maxDepth`: kept as text). */
+function parseLine(line: string, maxDepth: number): unknown {
   const c = line.charCodeAt(0);
   if (c !== 0x7b /* { */) {
     const t = line.trimStart();
     if (!t.startsWith('{')) return undefined;
   }
+  if (nestsDeeperThan(line, maxDepth)) return undefined;
   try {
     return JSON.parse(line);
   } catch {
@@ -162,6 +169,8 @@ export function parseEventBatch(text: string, ctx: BatchContext, options: EventB
   const source = defaultSource(ctx.token);
   for (let i = 0; i < split.spans.length; i++) {
     const span = split.spans[i]!;
+    // Only objects are envelopes; deep nesting is refused before JSON.parse spends seconds on it.
+    if (text.charCodeAt(span.start) !== 0x7b /* { */ || (span.depth ?? 0) > ctx.maxJsonDepth) throw failure(HEC.INVALID_DATA_FORMAT, i);
     let obj: unknown;
     try {
       obj = JSON.parse(text.slice(span.start, span.end));
@@ -200,7 +209,7 @@ export function parseEventBatch(text: string, ctx: BatchContext, options: EventB
     const wantsTime = options.autoExtractTimestamp && time === null;
     let kind: string | null = null;
     if (wantsKind || wantsTime || host === undefined) {
-      if (json === undefined && typeof event === 'string') json = parseLine(event);
+      if (json === undefined && typeof event === 'string') json = parseLine(event, ctx.maxJsonDepth);
       kind = tetragonKind(json);
     }
     if (wantsTime && kind !== null) time = tetragonTime(json);
@@ -249,7 +258,7 @@ export function parseRawBatch(text: string, meta: RawMetadata, ctx: BatchContext
     pos = nl + 1;
     if (line.trim() === '') continue;
 
-    const json = given === undefined || given.startsWith(SOURCETYPE_ISOVALENT) || !meta.host ? parseLine(line) : undefined;
+    const json = given === undefined || given.startsWith(SOURCETYPE_ISOVALENT) || !meta.host ? parseLine(line, ctx.maxJsonDepth) : undefined;
     const kind = tetragonKind(json);
     const sourcetype = routedSourcetype(given, kind) ?? DEFAULT_SOURCETYPE;
     const time = kind !== null && sourcetype.startsWith(SOURCETYPE_ISOVALENT) ? tetragonTime(json) : null;

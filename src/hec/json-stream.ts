@@ -78,9 +78,13 @@ export interface Span {
   end: number;
 }
 
-/** A top-level value, and (when `splitValues` was given a key) the span of its last member of that name. */
+/**
+ * A top-level value, and (when `splitValues` was given a key) the span of its last member of that name and
+ * the value's nesting depth (an object of scalars: 1).
+ */
 export interface ValueSpan extends Span {
   member?: Span | null;
+  depth?: number;
 }
 
 /**
@@ -93,15 +97,16 @@ export interface ValueSpan extends Span {
  */
 export function splitValues(text: string, memberKey?: string): { spans: ValueSpan[] } | { spans: ValueSpan[]; truncatedAt: number } {
   const spans: ValueSpan[] = [];
-  const found: FoundMember = { member: null };
+  const found: FoundMember = { member: null, depth: 0 };
   let i = skipSpace(text, 0);
   while (i < text.length) {
     let end: number;
     found.member = null;
+    found.depth = 0;
     if (memberKey !== undefined && text.charCodeAt(i) === OPEN_BRACE) end = skipObject(text, i, memberKey, found);
     else end = skipValue(text, i);
     if (end < 0) return { spans, truncatedAt: spans.length };
-    spans.push(memberKey === undefined ? { start: i, end } : { start: i, end, member: found.member });
+    spans.push(memberKey === undefined ? { start: i, end } : { start: i, end, member: found.member, depth: found.depth });
     i = skipSpace(text, end);
   }
   return { spans };
@@ -109,6 +114,7 @@ export function splitValues(text: string, memberKey?: string): { spans: ValueSpa
 
 interface FoundMember {
   member: Span | null;
+  depth: number;
 }
 
 /** Where the object's scanner is among its own (depth 1) members. */
@@ -125,6 +131,7 @@ const AFTER_VALUE = 3;
  */
 function skipObject(text: string, i: number, key: string, found: FoundMember): number {
   let depth = 0;
+  let deepest = 0;
   let state = EXPECT_KEY;
   let matches = false;
   let valueStart = -1;
@@ -148,10 +155,13 @@ function skipObject(text: string, i: number, key: string, found: FoundMember): n
     }
     if (d === OPEN_BRACE || d === OPEN_BRACKET) {
       if (depth === 1 && state === EXPECT_VALUE) valueStart = j;
-      depth++;
+      if (++depth > deepest) deepest = depth;
     } else if (d === CLOSE_BRACE || d === CLOSE_BRACKET) {
       depth--;
-      if (depth === 0) return j + 1;
+      if (depth === 0) {
+        found.depth = deepest;
+        return j + 1;
+      }
       if (depth === 1 && state === EXPECT_VALUE && valueStart >= 0) {
         if (matches) found.member = { start: valueStart, end: j + 1 };
         valueStart = -1;
@@ -185,6 +195,25 @@ function keyEquals(text: string, start: number, end: number, key: string): boole
         return false;
       }
     }
+  }
+  return false;
+}
+
+/**
+ * Whether the JSON text nests arrays and objects deeper than `max` (brackets inside strings do not count).
+ * Checked before JSON.parse, whose time grows steeply with depth (a 1 MB `[[[[…` takes about a second).
+ */
+export function nestsDeeperThan(text: string, max: number): boolean {
+  let depth = 0;
+  for (let j = 0; j < text.length; j++) {
+    const d = text.charCodeAt(j);
+    if (d === QUOTE) {
+      const s = skipString(text, j);
+      if (s < 0) return false;
+      j = s - 1;
+    } else if (d === OPEN_BRACE || d === OPEN_BRACKET) {
+      if (++depth > max) return true;
+    } else if (d === CLOSE_BRACE || d === CLOSE_BRACKET) depth--;
   }
   return false;
 }

@@ -21,7 +21,7 @@ import { ByteBudget, ClientGone, contentEncoding, decodeUtf8, readBody, type Bod
 import { eventNumberAt, parseEventBatch, parseRawBatch, type BatchContext } from './events.js';
 import { HEC, HecFailure, NOT_FOUND_TEXT, failure, hecReply, httpReply, type Reply } from './protocol.js';
 import { StatsCollector, type HecStats } from './stats.js';
-import { isJsonSpace } from './json-stream.js';
+import { isJsonSpace, nestsDeeperThan } from './json-stream.js';
 
 export type HecLogLevel = 'info' | 'warn' | 'error';
 export type HecLog = (level: HecLogLevel, message: string, fields?: Record<string, unknown>) => void;
@@ -207,6 +207,8 @@ export function createHecServer(options: HecServerOptions): HecServer {
     const { body, text } = await readAndDecode(req, res, 'ack', Math.min(MAX_ACK_BODY, config.maxBodyBytes), expectContinue);
     budget.release(body.reserved);
     if (isBlankText(text)) throw failure(HEC.NO_DATA);
+    // `{"acks": [1, 2]}` nests 2 deep: anything deeper is not an ack request (and slow to parse).
+    if (nestsDeeperThan(text, 2)) throw failure(HEC.INVALID_DATA_FORMAT);
     let parsed: unknown;
     try {
       parsed = JSON.parse(text);
@@ -246,7 +248,7 @@ export function createHecServer(options: HecServerOptions): HecServer {
     let events: Event[];
     try {
       if (isBlankText(text)) throw failure(HEC.NO_DATA);
-      const ctx: BatchContext = { token, now: clock() / 1000, defaultHost, ...indexCheck };
+      const ctx: BatchContext = { token, now: clock() / 1000, defaultHost, maxJsonDepth: config.maxJsonDepth, ...indexCheck };
       events =
         route === 'event'
           ? parseEventBatch(text, ctx, { autoExtractTimestamp: query.get('auto_extract_timestamp') === 'true' && !query.has('time') })

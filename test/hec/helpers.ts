@@ -119,6 +119,7 @@ export function hecConfig(overrides: Partial<HecConfig> = {}): HecConfig {
     maxBodyBytes: 1024 * 1024,
     maxInflightBytes: 8 * 1024 * 1024,
     autoCreateIndexes: false,
+    maxJsonDepth: DEFAULTS.hecMaxJsonDepth,
     trustedProxies: [],
     clientIpHeader: DEFAULT_CLIENT_IP_HEADER,
     authThrottle: { maxFailures: DEFAULT_AUTH_THROTTLE.maxFailures, windowMs: DEFAULT_AUTH_THROTTLE.windowMs, maxTracked: DEFAULT_AUTH_THROTTLE.maxTracked },

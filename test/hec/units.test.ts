@@ -100,7 +100,7 @@ describe('splitValues with a member key (one pass)', () => {
 
 describe('batch builders hand over their parse', () => {
   const token = { name: 't', token: 'x', defaultIndex: 'main', indexes: [], useAck: false, disabled: false } as unknown as Parameters<typeof parseEventBatch>[1]['token'];
-  const ctx = { token, now: 1_700_000_000, defaultHost: 'here' };
+  const ctx = { token, now: 1_700_000_000, defaultHost: 'here', maxJsonDepth: 8 };
 
   it('/event: an object event carries the parse of its exact `_raw`; a string event only when it was parsed', () => {
     const body = '{"event": {"process_exec":{"process":{"pid":1}},"node_name":"n1","time":"2026-01-01T00:00:00Z", "big": 12345678901234567890}}\n' + '{"event":"plain","host":"h"}{"event":[1,2],"host":"h"}';
@@ -110,6 +110,30 @@ describe('batch builders hand over their parse', () => {
     expect(a!.host).toBe('n1');
     expect(b!.json).toBeUndefined(); // host given, httpevent: never looked inside
     expect(c!.json).toEqual([1, 2]);
+  });
+
+  it('refuses envelopes nested deeper than maxJsonDepth before parsing them, numbering the event', () => {
+    const deep = (n: number) => '['.repeat(n) + ']'.repeat(n);
+    // Depth 8 is the limit here: the envelope (1) holding 7 arrays passes, 8 arrays do not.
+    expect(parseEventBatch(`{"event":${deep(7)}}`, ctx, { autoExtractTimestamp: false })).toHaveLength(1);
+    const refused = (body: string) => {
+      try {
+        parseEventBatch(body, ctx, { autoExtractTimestamp: false });
+      } catch (e) {
+        return (e as { reply: { body: Record<string, unknown> } }).reply.body;
+      }
+      throw new Error('accepted');
+    };
+    expect(refused(`{"event":"a"}{"event":${deep(8)}}`)).toMatchObject({ code: 6, 'invalid-event-number': 1 });
+    // Brackets inside strings do not nest.
+    expect(parseEventBatch(`{"event":"${'['.repeat(50)}"}`, ctx, { autoExtractTimestamp: false })[0]!._raw).toBe('['.repeat(50));
+    // A top-level value that is not an object is no envelope, whatever its depth.
+    expect(refused(deep(100_000))).toMatchObject({ code: 6, 'invalid-event-number': 0 });
+    // A string event or a /raw line nested too deep is kept as text, not looked into (so not routed as Tetragon's).
+    const line = `{"process_exec":{"process":{"pid":1}},"x":${deep(8)}}`;
+    const [kept] = parseRawBatch(`${line}\n`, {}, ctx);
+    expect(kept).toMatchObject({ _raw: line, sourcetype: 'httpevent' });
+    expect(kept!.json).toBeUndefined();
   });
 
   it('/raw: JSON lines carry their parse', () => {
