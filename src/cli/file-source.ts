@@ -1,15 +1,25 @@
 import { VigilError } from '../errors.js';
-import { FileSource } from '../sources/file.js';
+import { FileSource, type FileSourceOptions } from '../sources/file.js';
 import type { EventOptions, InputIssues } from './shared.js';
 
 /** The events of `--events` (files, `.gz`, `-` for stdin), malformed lines reported through `issues`. */
 export function fileSource(opts: EventOptions, issues: InputIssues, now: number): FileSource {
+  return new FileSource(eventPaths(opts), fileSourceOptions(opts, issues, now));
+}
+
+/** The paths of `--events`. */
+export function eventPaths(opts: EventOptions): string[] {
   if (!opts.events || opts.events.length === 0) throw new VigilError('USAGE', 'no events: pass --events <file...> (or - for stdin)');
-  return new FileSource(opts.events, {
+  return opts.events;
+}
+
+/** How `--events` are read (a parallel run reads them with the same options). */
+export function fileSourceOptions(opts: EventOptions, issues: InputIssues, now: number): FileSourceOptions {
+  return {
     ...(opts.sourcetype ? { sourcetype: opts.sourcetype } : {}),
     index: opts.index ?? 'main',
     now,
     onMalformed: issues.onMalformed,
     onWarning: issues.onWarning,
-  });
+  };
 }

@@ -1,4 +1,5 @@
 import { Option, type Command } from 'commander';
+import { availableParallelism } from 'node:os';
 import { VigilError } from '../errors.js';
 import type { LineIssue } from '../sources/file.js';
 import { canonicalTimeZone } from '../spl/time/zone.js';
@@ -16,6 +17,7 @@ export interface EventOptions {
   format?: OutputFormat;
   sourcetype?: string;
   index?: string;
+  threads?: string;
 }
 
 export function addEventOptions(cmd: Command): Command {
@@ -28,7 +30,17 @@ export function addEventOptions(cmd: Command): Command {
     .option('--tz <zone>', 'IANA time zone for rendering and snapping', 'UTC')
     .addOption(new Option('--format <format>', 'output format (default: table on a terminal, jsonl otherwise)').choices([...OUTPUT_FORMATS]))
     .option('--sourcetype <sourcetype>', 'force a sourcetype instead of the add-on assignment')
-    .option('--index <index>', 'index the events are read into', 'main');
+    .option('--index <index>', 'index the events are read into', 'main')
+    .option('--threads <n>', 'threads that read and search the events (default: VIGIL_THREADS, else every core); 1: this thread only');
+}
+
+/** `--threads`, else `VIGIL_THREADS`, else the machine's cores. */
+export function threadCount(opt: string | undefined, env: string | undefined = process.env.VIGIL_THREADS): number {
+  const text = opt ?? (env !== undefined && env.trim() !== '' ? env : undefined);
+  if (text === undefined) return availableParallelism();
+  const n = Number(text);
+  if (!Number.isInteger(n) || n < 1 || n > 1024) throw new VigilError('USAGE', `${opt !== undefined ? '--threads' : 'VIGIL_THREADS'} must be an integer from 1 to 1024, not "${text}"`);
+  return n;
 }
 
 export function parseNow(text: string | undefined): number {

@@ -1,4 +1,5 @@
 import type { Result } from '../events/result.js';
+import type { Sink } from '../spl/commands/types.js';
 import type { EventSource, ScanProgress } from '../events/scan.js';
 import { executeMany } from '../spl/exec/multi.js';
 import { CollectSink } from '../spl/exec/run.js';
@@ -15,6 +16,11 @@ export interface DetectionRunOptions {
   latest: TimeBound;
   signal?: AbortSignal;
   onProgress?: (p: ScanProgress) => void;
+  /**
+   * Runs the searches that read events over several threads instead (src/parallel/, which the CLI wires in):
+   * their stats, or null to run them on this thread.
+   */
+  parallel?: (plans: readonly SearchPlan[], outputs: readonly Sink[]) => Promise<ExecuteStats[] | null>;
 }
 
 export interface DetectionResults {
@@ -48,14 +54,21 @@ export async function runDetections(pack: ContentPack, detections: readonly Dete
   const sinks = plans.map(() => new CollectSink());
   const stats: ExecuteStats[] = [];
   const shared = plans.flatMap((p, i) => (p.generating ? [] : [i]));
-  if (shared.length > 1) {
-    const many = await executeMany(
+  let many: ExecuteStats[] | null = null;
+  if (shared.length > 0 && opts.parallel) {
+    many = await opts.parallel(
+      shared.map((i) => plans[i]!),
+      shared.map((i) => sinks[i]!),
+    );
+  }
+  if (many === null && shared.length > 1) {
+    many = await executeMany(
       shared.map((i) => plans[i]!),
       shared.map((i) => sinks[i]!),
       exec,
     );
-    shared.forEach((i, k) => (stats[i] = many[k]!));
   }
+  if (many !== null) shared.forEach((i, k) => (stats[i] = many[k]!));
   for (let i = 0; i < plans.length; i++) {
     if (stats[i]) continue;
     stats[i] = await streamSearch(plans[i]!, exec, sinks[i]!);

@@ -119,6 +119,11 @@ export class EventResult implements Result {
     (this.overlay ??= new Map()).set(field, value);
   }
 
+  /** The fields set on this row (a null value hides the field), or null: with the event, what makes a copy elsewhere (another thread). */
+  get writes(): ReadonlyMap<string, FieldValue | null> | null {
+    return this.overlay;
+  }
+
   fieldNames(): string[] {
     const o = this.overlay;
     const names: string[] = [];

@@ -69,6 +69,16 @@ export interface FileSourceOptions {
   batchChars?: number;
   /** Bytes per read. Default 1 MiB. */
   chunkSize?: number;
+  /**
+   * Read only bytes [start, end) of the one (plain) file: a partition of a parallel scan
+   * (file-partitions.ts), cut at line boundaries. Line numbers count from the range's start.
+   */
+  range?: { start: number; end: number };
+  /**
+   * The time a time-less event gets when no line of the range before it gives one (the previous event is
+   * before the range). Default: the file's mtime, which is right for a range starting the file.
+   */
+  timeBefore?: () => number;
 }
 
 interface Input {
@@ -156,7 +166,7 @@ export class FileSource implements EventSource {
         index: this.opts.index ?? DEFAULT_INDEX,
         source: this.opts.source ?? input.label,
         defaultHost: this.opts.defaultHost ?? hostname(),
-        fallbackTime: () => skipped.time() ?? lastTime ?? fileTime,
+        fallbackTime: () => skipped.time() ?? lastTime ?? this.opts.timeBefore?.() ?? fileTime,
       };
       if (this.opts.sourcetype !== undefined) ctx.sourcetype = this.opts.sourcetype;
       if (this.opts.host !== undefined) ctx.host = this.opts.host;
@@ -201,7 +211,7 @@ export class FileSource implements EventSource {
           line = buf.toString('latin1', start, end); // the scan accepts ASCII only
         } else {
           line = buf.toString('utf8', start, end);
-          if (lineNo === 1 && line.charCodeAt(0) === 0xfeff) line = line.slice(1); // UTF-8 BOM
+          if (lineNo === 1 && !this.opts.range?.start && line.charCodeAt(0) === 0xfeff) line = line.slice(1); // UTF-8 BOM
           if (line.length === 0 || (isSpace(line.charCodeAt(0)) && line.trim() === '')) return null;
           if (rawTest !== null) {
             if (!rawTest(line)) {
@@ -261,7 +271,7 @@ export class FileSource implements EventSource {
         partialLen = need;
       };
 
-      const chunks = input.isStdin ? this.stdinChunks(signal) : fileChunks(input, this.opts.chunkSize ?? DEFAULT_CHUNK, signal);
+      const chunks = input.isStdin ? this.stdinChunks(signal) : fileChunks(input, this.opts.chunkSize ?? DEFAULT_CHUNK, signal, this.opts.range);
       for await (const chunk of chunks) {
         signal?.throwIfAborted();
         const buf = typeof chunk.data === 'string' ? Buffer.from(chunk.data, 'utf8') : chunk.data;
@@ -434,10 +444,11 @@ export class FileSource implements EventSource {
  * Reads run ahead of the consumer (READ_AHEAD chunks in flight, each into its own buffer), as a stream's
  * read-ahead does: the main thread then rarely waits for the disk or the page cache.
  */
-async function* fileChunks(input: Input, chunkSize: number, signal: AbortSignal | undefined): AsyncGenerator<Chunk> {
+async function* fileChunks(input: Input, chunkSize: number, signal: AbortSignal | undefined, range?: { start: number; end: number }): AsyncGenerator<Chunk> {
   let fh: Awaited<ReturnType<typeof open>> | undefined;
-  // In-flight reads, oldest first: each fills its own buffer at its own position.
-  let ahead: { buf: Buffer; pos: number; done: Promise<{ bytesRead: number }> }[] = [];
+  // In-flight reads, oldest first: each fills `len` bytes of its own buffer at its own position.
+  let ahead: { buf: Buffer; pos: number; len: number; done: Promise<{ bytesRead: number }> }[] = [];
+  const end = range?.end ?? Infinity;
   try {
     fh = await open(input.path, 'r');
     // A small file needs no big buffers (a file growing meanwhile is still read whole, in more reads).
@@ -451,20 +462,21 @@ async function* fileChunks(input: Input, chunkSize: number, signal: AbortSignal 
     }
     const file = fh;
     const free: Buffer[] = [first, ...Array.from({ length: READ_AHEAD }, () => Buffer.allocUnsafe(first.length))];
-    let next = 0; // where the next read starts
+    let next = range?.start ?? 0; // where the next read starts
     const fill = (): void => {
-      while (ahead.length < READ_AHEAD) {
+      while (ahead.length < READ_AHEAD && next < end) {
         const buf = free.pop() as Buffer;
-        ahead.push({ buf, pos: next, done: file.read(buf, 0, buf.length, next) });
-        next += buf.length;
+        const len = Math.min(buf.length, end - next);
+        ahead.push({ buf, pos: next, len, done: file.read(buf, 0, len, next) });
+        next += len;
       }
     };
     fill();
-    for (;;) {
-      const { buf, pos, done } = ahead.shift() as (typeof ahead)[number];
+    while (ahead.length > 0) {
+      const { buf, pos, len, done } = ahead.shift() as (typeof ahead)[number];
       const { bytesRead } = await done;
       if (bytesRead === 0) break;
-      if (bytesRead < buf.length) {
+      if (bytesRead < len) {
         // A short read (the end of the file for now): the reads after it started at guessed positions.
         await Promise.allSettled(ahead.map((r) => r.done));
         free.push(...ahead.map((r) => r.buf));

@@ -16,7 +16,7 @@ import type { PipelineAst } from './parse/ast.js';
 import { parsePipeline, type ParseOptions } from './parse/parser.js';
 import { planSearch, type SearchPlan, type TimeBound } from './plan/plan.js';
 import { explainPlan } from './plan/explain.js';
-import type { Origin, Span } from './source.js';
+import { SourceText, type Origin, type Span } from './source.js';
 import type { Knowledge } from './datamodel/types.js';
 import type { DatasetSummaries } from './datamodel/summaries.js';
 
@@ -62,6 +62,14 @@ export function parseSearch(spl: string, macros: MacroLibrary = new MacroLibrary
   const root: Origin = name ? { kind: 'search', text: spl, name } : { kind: 'search', text: spl };
   const source = expandMacros(spl, macros, root);
   return parsePipeline(source, COMMAND_PARSERS, 0, source.text.length, opts);
+}
+
+/**
+ * Parses the text of a plan's source (`plan.pipeline.source.text`: macros already expanded) into the same
+ * pipeline, offsets included: how another thread gets the plans of a search it was sent.
+ */
+export function parseExpandedSearch(text: string): PipelineAst {
+  return parsePipeline(new SourceText(text), COMMAND_PARSERS, 0, text.length);
 }
 
 export function plan(spl: string | PipelineAst, opts: SearchOptions = {}): SearchPlan {

@@ -4,9 +4,10 @@ import type { ContentPack } from '../../detections/content.js';
 import type { Detection } from '../../detections/detection.js';
 import { VigilError } from '../../errors.js';
 import type { Result } from '../../events/result.js';
+import type { SearchPlan, Sink } from '../../spl/index.js';
 import { outputSink } from '../output.js';
 import { progressReporter } from '../progress.js';
-import { addEventOptions, checkTimeZone, InputIssues, outputFormat, parseNow, type EventOptions } from '../shared.js';
+import { addEventOptions, checkTimeZone, InputIssues, outputFormat, parseNow, threadCount, type EventOptions } from '../shared.js';
 import { failOnContentErrors } from './content-errors.js';
 
 interface RunCliOptions extends EventOptions {
@@ -27,8 +28,9 @@ export function runCommand(program: Command): void {
     if (!opts.all && !keys.length) throw new VigilError('USAGE', 'name a detection (vigil detections lists them) or pass --all');
     const tz = checkTimeZone(opts.tz);
     const now = parseNow(opts.now);
+    const threads = threadCount(opts.threads);
     // The engine is imported when the command runs: `vigil --help` and the other commands do not load it.
-    const [{ loadContent }, { runDetections, tagSearchName }, { riskEventsFor }, { fileSource }] = await Promise.all([
+    const [{ loadContent }, { runDetections, tagSearchName }, { riskEventsFor }, { eventPaths, fileSource, fileSourceOptions }] = await Promise.all([
       import('../../detections/content.js'),
       import('../../detections/run.js'),
       import('../../risk/risk-events.js'),
@@ -40,7 +42,22 @@ export function runCommand(program: Command): void {
     const issues = new InputIssues();
     const source = fileSource(opts, issues, now);
     const progress = progressReporter(detections.length === 1 ? detections[0]!.name : `${detections.length} detections`);
-    const runs = await runDetections(pack, detections, { source, now, tz, earliest: opts.earliest ?? null, latest: opts.latest ?? null, onProgress: progress.update });
+    const earliest = opts.earliest ?? null;
+    const latest = opts.latest ?? null;
+    // --threads 1 runs on this thread only: the parallel code is not even loaded.
+    const parallel =
+      threads > 1
+        ? async (plans: readonly SearchPlan[], outputs: readonly Sink[]) => {
+            const { runFilesInParallel } = await import('../../parallel/run.js');
+            return runFilesInParallel(
+              plans,
+              outputs,
+              { paths: eventPaths(opts), options: fileSourceOptions(opts, issues, now) },
+              { threads, contentDirs: opts.content ?? [], lookups: pack.lookups, now, tz, earliest, latest, defaultIndexes: 'all', onProgress: progress.update },
+            );
+          }
+        : undefined;
+    const runs = await runDetections(pack, detections, { source, now, tz, earliest, latest, onProgress: progress.update, ...(parallel ? { parallel } : {}) });
     progress.done();
     const sink = outputSink({ format: outputFormat(opts.format), tz, write: (s) => process.stdout.write(s), hide: ['_raw'] });
     // One detection prints its rows as they are; asked for several, each row names its detection (risk events always do).

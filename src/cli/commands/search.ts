@@ -6,7 +6,7 @@ import type { EventSource } from '../../events/scan.js';
 import type { SqliteStore } from '../../store/sqlite-store.js';
 import { outputSink } from '../output.js';
 import { progressReporter } from '../progress.js';
-import { addEventOptions, checkTimeZone, InputIssues, outputFormat, parseNow, type EventOptions } from '../shared.js';
+import { addEventOptions, checkTimeZone, InputIssues, outputFormat, parseNow, threadCount, type EventOptions } from '../shared.js';
 import { failOnContentErrors } from './content-errors.js';
 
 interface SearchCliOptions extends EventOptions {
@@ -25,6 +25,7 @@ export function searchCommand(program: Command): void {
   ).action(async (spl: string, opts: SearchCliOptions) => {
     const tz = checkTimeZone(opts.tz);
     const now = parseNow(opts.now);
+    const threads = threadCount(opts.threads);
     // The engine is imported when the command runs (the store only when it is searched): `vigil --help`
     // and the other commands do not load it.
     const [{ loadContent }, { explainPlan, isGeneratingSearch, parseSearch, plan, streamSearch }] = await Promise.all([
@@ -59,7 +60,20 @@ export function searchCommand(program: Command): void {
       }
       const progress = progressReporter('searching');
       const sink = outputSink({ format: outputFormat(opts.format), tz, write: (s) => process.stdout.write(s), hide: ['_raw'] });
-      await streamSearch(ast, { ...searchOpts, onProgress: progress.update }, sink);
+      const planned = plan(ast, searchOpts);
+      let done = false;
+      if (threads > 1 && opts.events?.length && !isGeneratingSearch(ast)) {
+        // --threads 1 runs on this thread only: the parallel code is not even loaded.
+        const [{ runFilesInParallel }, { eventPaths, fileSourceOptions }] = await Promise.all([import('../../parallel/run.js'), import('../file-source.js')]);
+        const stats = await runFilesInParallel(
+          [planned],
+          [sink],
+          { paths: eventPaths(opts), options: fileSourceOptions(opts, issues, now) },
+          { threads, contentDirs: opts.content ?? [], lookups: pack.lookups, now, tz, earliest: searchOpts.earliest, latest: searchOpts.latest, defaultIndexes, onProgress: progress.update },
+        );
+        done = stats !== null;
+      }
+      if (!done) await streamSearch(planned, { ...searchOpts, onProgress: progress.update }, sink);
       progress.done();
       issues.summary();
     } finally {

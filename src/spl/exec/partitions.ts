@@ -108,7 +108,7 @@ export function buildParallelPart(plan: SearchPlan, split: PlanSplit, ctx: ExecC
     retrieval = r;
     sink = r ? { push: (row) => ship(row, r.time, r.seq), end: () => {} } : { push: (row) => ship(row, 0, 0), end: () => {} };
   }
-  sink = buildStages(plan, 0, b, ctx, sink, null);
+  sink = buildStages(plan, 0, b, false, ctx, sink, null);
   return { sink: retrieval ? retrieval.tap(sink) : sink, state };
 }
 
@@ -128,7 +128,7 @@ export function buildFinalPart(plan: SearchPlan, split: PlanSplit, ctx: ExecCont
   if (split.partial) {
     const s = plan.stages[b]!;
     // Nothing after an aggregation sorts (it sets the order), so the rest needs no retrieval.
-    const rest = buildStages(plan, b + 1, n, ctx, output, null);
+    const rest = buildStages(plan, b + 1, n, false, ctx, output, null);
     const merged = s.blueprint.splits!(s.command.args)!.merge(ctx, rest);
     return {
       ctx,
@@ -141,7 +141,7 @@ export function buildFinalPart(plan: SearchPlan, split: PlanSplit, ctx: ExecCont
     };
   }
   const retrieval = new Retrieval();
-  const chain = buildStages(plan, b, n, ctx, output, retrieval);
+  const chain = buildStages(plan, b, n, plan.sortAtEnd, ctx, output, retrieval);
   return {
     ctx,
     inOrder: split.inOrder,

@@ -127,18 +127,18 @@ export function createContext(plan: SearchPlan, opts: Pick<ExecuteOptions, 'now'
  */
 export function buildOperators(plan: SearchPlan, ctx: ExecContext, output: Sink): Sink {
   const retrieval = plan.sortAtEnd || plan.stages.some((s) => s.sortBefore) ? new Retrieval() : null;
-  const sink = buildStages(plan, 0, plan.stages.length, ctx, output, retrieval);
+  const sink = buildStages(plan, 0, plan.stages.length, plan.sortAtEnd, ctx, output, retrieval);
   if (plan.generating) plan.generating.blueprint.create(plan.generating.command.args, ctx, sink, plan.generating.command);
   else compileSearch(plan.lead, ctx.source);
   return retrieval ? retrieval.tap(sink) : sink;
 }
 
 /**
- * The operators of stages [from, to) in front of `output`, with the plan's newest-first sorts (before a
- * stage, and at the end when `to` is the last stage) reading each row's event from `retrieval`.
+ * The operators of stages [from, to) in front of `output`, with the plan's newest-first sorts before a
+ * stage (and at the end with `sortAtEnd`) reading each row's event from `retrieval`.
  */
-export function buildStages(plan: SearchPlan, from: number, to: number, ctx: ExecContext, output: Sink, retrieval: Retrieval | null): Sink {
-  let sink: Sink = plan.sortAtEnd && to === plan.stages.length ? new NewestFirst(output, retrieval!) : output;
+export function buildStages(plan: SearchPlan, from: number, to: number, sortAtEnd: boolean, ctx: ExecContext, output: Sink, retrieval: Retrieval | null): Sink {
+  let sink: Sink = sortAtEnd ? new NewestFirst(output, retrieval!) : output;
   for (let i = to - 1; i >= from; i--) {
     const s = plan.stages[i]!;
     sink = s.blueprint.create(s.command.args, ctx, sink, s.command);

@@ -1,0 +1,344 @@
+/**
+ * Runs searches over partitions of their input on several threads (issue #13): the main thread and
+ * `threads - 1` worker threads each take the next partition, run every search's parallel part over it
+ * (spl/exec/partitions.ts), and the main thread merges what the partitions produce into the searches' final
+ * parts, in partition order. The results are those of one thread (spl/plan/split.ts).
+ */
+import { stat } from 'node:fs/promises';
+import { Worker } from 'node:worker_threads';
+import { VigilError } from '../errors.js';
+import type { ScanProgress } from '../events/scan.js';
+import type { FileSourceOptions, LineIssue } from '../sources/file.js';
+import { filePartitions } from '../sources/file-partitions.js';
+import { buildFinalPart, buildParallelPart, PartitionMerger, runPartition, type FinalPart, type PartitionShare, type ShippedRow } from '../spl/exec/partitions.js';
+import { createContext, type ExecuteStats } from '../spl/exec/run.js';
+import type { LookupProvider } from '../spl/lookups.js';
+import { splitPlan, type PlanSplit } from '../spl/plan/split.js';
+import type { SearchPlan, Sink, TimeBound } from '../spl/index.js';
+import { SplError, type Span } from '../spl/source.js';
+import { workerEntry } from '../worker-entry.js';
+import { SharedCounters, type PartitionedInput, type PartitionIssue, type PlainFileOptions, type WorkerMessage, type WorkerSetup } from './protocol.js';
+import { fromWire } from './rows.js';
+import { NeedsOneThread, partitionSource } from './sources.js';
+
+export interface ParallelOptions {
+  /** Threads in all, this one included. */
+  threads: number;
+  /** Content directories besides the bundled content: the workers load the same lookups, data models and event types. */
+  contentDirs: readonly string[];
+  lookups: LookupProvider;
+  now: number;
+  tz: string;
+  /** What the plans were planned with: the workers plan the same searches the same way. */
+  earliest: TimeBound;
+  latest: TimeBound;
+  defaultIndexes: readonly string[] | 'all';
+  signal?: AbortSignal;
+  onProgress?: (p: ScanProgress) => void;
+  onWarning?: (planIndex: number, message: string, at?: Span) => void;
+  /** Inputs smaller than this stay on one thread (default MIN_PARALLEL_BYTES). */
+  minBytes?: number;
+  /** About how many bytes of a plain file a partition holds (default: from the input's size and the threads). */
+  partitionBytes?: number;
+  /** This thread only merges, every partition runs on a worker (tests: the worker's path, whatever the timing). */
+  workersOnly?: boolean;
+}
+
+/** Files to search: the paths and the options of their FileSource (its callbacks get every line issue, in file order). */
+export interface ParallelFiles {
+  paths: readonly string[];
+  options: FileSourceOptions;
+}
+
+/**
+ * Below this much input a run stays on one thread: a worker needs ~0.15-0.3 s to start (module loading and
+ * the content, more on a loaded machine) before it reads its first event, in which time this thread reads
+ * 20-50 MB of a prefiltered search (bench/engine.mjs --threads).
+ */
+export const MIN_PARALLEL_BYTES = 16 << 20;
+/** Partitions per thread: small enough that a late-starting worker still finds work, large enough to be cheap. */
+const PARTITIONS_PER_THREAD = 4;
+const MIN_PARTITION_BYTES = 4 << 20;
+const MAX_PARTITION_BYTES = 64 << 20;
+/** Characters of rows a worker may send ahead of what this thread took (its memory, and this thread's). */
+const FLOW_BUDGET = 8 << 20;
+/** Give worker messages a turn at least this often while this thread runs a partition (ms). */
+const TURN_MS = 10;
+
+/**
+ * Runs event searches (no generating search) over files on `opts.threads` threads, each search's rows to its
+ * output. Null when the run should stay on one thread: one thread asked, stdin or an unreadable input, input
+ * below `minBytes`, a single partition, or a time-less event whose time comes from another partition (then
+ * nothing was output yet: the final parts of searches over files emit only at their end).
+ */
+export async function runFilesInParallel(plans: readonly SearchPlan[], outputs: readonly Sink[], files: ParallelFiles, opts: ParallelOptions): Promise<ExecuteStats[] | null> {
+  if (opts.threads <= 1 || plans.length === 0) return null;
+  const splits = plans.map(splitPlan);
+  if (splits.some((s) => s.serial !== null)) return null;
+  let total = 0;
+  try {
+    for (const p of files.paths) total += p === '-' ? Infinity : (await stat(p)).size;
+  } catch {
+    return null; // the one-thread scan reports it
+  }
+  if (!(total >= (opts.minBytes ?? MIN_PARALLEL_BYTES)) || !Number.isFinite(total)) return null;
+  const target = opts.partitionBytes ?? Math.min(MAX_PARTITION_BYTES, Math.max(MIN_PARTITION_BYTES, Math.ceil(total / (opts.threads * PARTITIONS_PER_THREAD))));
+  const partitions = await filePartitions(files.paths, target);
+  if (partitions === null || partitions.length < 2) return null;
+  const { onMalformed, onWarning, stdin: _stdin, range: _range, timeBefore: _timeBefore, ...plain } = files.options;
+  const input: PartitionedInput = { kind: 'files', options: plain satisfies PlainFileOptions, partitions };
+  const run = new ParallelRun(plans, splits, outputs, input, opts);
+  const stats = await run.start();
+  if (stats === null) return null;
+  // Line issues in file order, line numbers counted from the start of each file.
+  let base = 0;
+  partitions.forEach((p, i) => {
+    if (i > 0 && partitions[i - 1]!.input !== p.input) base = 0;
+    for (const x of run.issues[i] ?? []) {
+      const issue: LineIssue = { file: p.path, line: base + x.line, reason: x.reason };
+      if (x.kind === 'malformed') onMalformed?.(issue);
+      else onWarning?.(issue);
+    }
+    base += run.lines[i] ?? 0;
+  });
+  return stats;
+}
+
+const SERIAL = Symbol('serial');
+
+/** One parallel run: its workers, the merge, and how it ends. */
+class ParallelRun {
+  private readonly counters: SharedCounters;
+  private readonly merger: PartitionMerger;
+  private readonly finals: FinalPart[];
+  private readonly stats: ExecuteStats[];
+  private readonly workers: Worker[] = [];
+  private readonly local = new AbortController();
+  /** Progress of each thread (the workers', then this one's). */
+  private readonly progress: { scanned: number; bytes: number }[];
+  private readonly warned = new Set<string>();
+  readonly issues: PartitionIssue[][] = [];
+  readonly lines: number[] = [];
+  private emitted = false;
+  private failure: { error: unknown } | null = null;
+  private settle: { resolve: () => void; reject: (e: unknown) => void } | null = null;
+  private mergedWaiters: (() => void)[] = [];
+  private readonly window: number;
+  private readonly totalBytes: number;
+  /** Worker threads: all the threads but this one, or all of them with `workersOnly`. */
+  private readonly workerCount: number;
+
+  constructor(
+    private readonly plans: readonly SearchPlan[],
+    private readonly splits: readonly PlanSplit[],
+    outputs: readonly Sink[],
+    private readonly input: PartitionedInput,
+    private readonly opts: ParallelOptions,
+  ) {
+    this.workerCount = opts.workersOnly ? opts.threads : opts.threads - 1;
+    this.counters = new SharedCounters(this.workerCount);
+    this.window = Math.max(4, 2 * opts.threads);
+    this.progress = Array.from({ length: this.workerCount + 1 }, () => ({ scanned: 0, bytes: 0 }));
+    this.totalBytes = input.partitions.reduce((s, p) => s + p.end - p.start, 0);
+    this.stats = plans.map(() => ({ eventsScanned: 0, eventsMatched: 0, results: 0, durationMs: 0 }));
+    // Every static error (types, regexes, lookups) is raised here, before any worker starts.
+    this.finals = plans.map((plan, i) => {
+      const ctx = createContext(plan, { now: opts.now, tz: opts.tz, lookups: opts.lookups, onWarning: (m, at) => this.warn(i, m, at ?? null) });
+      const out = outputs[i]!;
+      const counting: Sink = {
+        push: (r) => {
+          this.emitted = true;
+          this.stats[i]!.results++;
+          out.push(r);
+        },
+        end: () => out.end(),
+      };
+      try {
+        buildParallelPart(plan, splits[i]!, ctx, 0, () => {});
+        return buildFinalPart(plan, splits[i]!, ctx, counting);
+      } catch (e) {
+        if (e instanceof SplError) throw e.withSource(ctx.source);
+        throw e;
+      }
+    });
+    this.merger = new PartitionMerger(this.finals, input.partitions.length, () => {
+      this.counters.setMerged(this.merger.merged);
+      const w = this.mergedWaiters;
+      this.mergedWaiters = [];
+      for (const f of w) f();
+    });
+  }
+
+  /** Runs to the end: the searches' stats, or null when the run must start over on one thread. */
+  async start(): Promise<ExecuteStats[] | null> {
+    const started = performance.now();
+    const { signal } = this.opts;
+    signal?.throwIfAborted();
+    const onAbort = () => this.fail(signal!.reason);
+    signal?.addEventListener('abort', onAbort, { once: true });
+    const done = new Promise<void>((resolve, reject) => (this.settle = { resolve, reject }));
+    try {
+      for (let w = 0; w < this.workerCount; w++) this.spawn(w);
+      if (!this.opts.workersOnly) this.runLocal().catch((e) => this.fail(e));
+      await done;
+    } catch (e) {
+      if (e === SERIAL) return null;
+      throw e;
+    } finally {
+      signal?.removeEventListener('abort', onAbort);
+      this.local.abort();
+      await Promise.all(this.workers.map((w) => w.terminate().catch(() => undefined)));
+    }
+    const ms = performance.now() - started;
+    return this.stats.map((s, i) => ({ ...s, eventsScanned: this.merger.stats[i]!.eventsScanned, eventsMatched: this.merger.stats[i]!.eventsMatched, durationMs: ms }));
+  }
+
+  private spawn(slot: number): void {
+    const setup: WorkerSetup = {
+      searches: this.plans.map((p) => p.pipeline.source.text),
+      plan: { now: this.opts.now, tz: this.opts.tz, earliest: this.opts.earliest, latest: this.opts.latest, defaultIndexes: this.opts.defaultIndexes },
+      contentDirs: [...this.opts.contentDirs],
+      input: this.input,
+      shared: this.counters.buffer,
+      slot,
+      flowBudget: FLOW_BUDGET,
+      window: this.window,
+    };
+    const w = new Worker(workerEntry(import.meta.url, 'worker'), { workerData: setup });
+    this.workers.push(w);
+    w.on('message', (m: WorkerMessage) => {
+      try {
+        this.receive(slot, m);
+      } catch (e) {
+        this.fail(e);
+      }
+    });
+    w.on('error', (err: Error & { code?: string }) =>
+      this.fail(new VigilError(err.code === 'ERR_WORKER_OUT_OF_MEMORY' ? 'SPL_LIMIT_MEMORY' : 'SPL_RUNTIME', `search worker failed: ${err.message}`)),
+    );
+    w.on('exit', (code) => {
+      if (code !== 0) this.fail(new VigilError('SPL_RUNTIME', `search worker exited (code ${code})`));
+    });
+  }
+
+  private receive(slot: number, m: WorkerMessage): void {
+    if (this.failure) return;
+    switch (m.type) {
+      case 'rows': {
+        const derived = this.plans[m.plan]!.knowledge?.derived ?? null;
+        const rows = m.rows.map((w) => fromWire(w, derived));
+        this.merger.rows(m.partition, m.plan, rows, () => this.counters.taken(slot, m.chars));
+        return;
+      }
+      case 'done':
+        return this.partitionDone(m.partition, m.shares, m.lines, m.issues);
+      case 'progress':
+        this.progress[slot] = { scanned: m.scanned, bytes: m.bytes };
+        return this.reportProgress();
+      case 'warning':
+        return this.warn(m.plan, m.message, m.span);
+      case 'serial':
+        return this.fail(SERIAL);
+      case 'error': {
+        const { code, message, span, plan } = m.error;
+        if (code === null) return this.fail(new Error(message));
+        return this.fail(span !== null && plan !== null ? new SplError(code, message, span, this.plans[plan]!.pipeline.source) : new VigilError(code, message));
+      }
+    }
+  }
+
+  /** This thread's share: partitions taken from the same counter as the workers'. */
+  private async runLocal(): Promise<void> {
+    const slot = this.workerCount;
+    let outstanding = 0;
+    let drained: (() => void) | null = null;
+    let turn = performance.now();
+    const before = { scanned: 0, bytes: 0 };
+    for (;;) {
+      if (this.failure) return;
+      const p = this.counters.take();
+      if (p >= this.input.partitions.length) return;
+      while (p >= this.merger.merged + this.window) await new Promise<void>((r) => this.mergedWaiters.push(r));
+      const part = this.input.partitions[p]!;
+      const issues: PartitionIssue[] = [];
+      let lines = 0;
+      const shares = await runPartition(
+        this.plans,
+        this.splits,
+        partitionSource(this.input, p, (i) => issues.push(i)),
+        p,
+        {
+          now: this.opts.now,
+          tz: this.opts.tz,
+          lookups: this.opts.lookups,
+          signal: this.local.signal,
+          onWarning: (i, m, at) => this.warn(i, m, at ?? null),
+          onProgress: (pr) => {
+            lines = pr.scanned;
+            this.progress[slot] = { scanned: before.scanned + pr.scanned, bytes: before.bytes + Math.max(0, Math.min(pr.bytes ?? part.start, part.end) - part.start) };
+            this.reportProgress();
+          },
+        },
+        async (plan: number, rows: ShippedRow[]) => {
+          outstanding += rows.length;
+          this.merger.rows(p, plan, rows, () => {
+            outstanding -= rows.length;
+            if (drained && outstanding <= FLOW_BUDGET / 1024) {
+              drained();
+              drained = null;
+            }
+          });
+          // Rows waiting for earlier partitions: pause until they are taken (those partitions are on workers).
+          if (outstanding > FLOW_BUDGET / 1024) await new Promise<void>((r) => (drained = r));
+          if (performance.now() - turn > TURN_MS) {
+            await new Promise((r) => setImmediate(r));
+            turn = performance.now();
+          }
+        },
+      );
+      before.scanned += lines;
+      before.bytes += part.end - part.start;
+      this.partitionDone(p, shares, lines, issues);
+    }
+  }
+
+  private partitionDone(p: number, shares: PartitionShare[], lines: number, issues: PartitionIssue[]): void {
+    this.lines[p] = lines;
+    this.issues[p] = issues;
+    this.merger.done(p, shares);
+    if (this.merger.complete) {
+      this.merger.end();
+      this.settle?.resolve();
+    }
+  }
+
+  private reportProgress(): void {
+    if (!this.opts.onProgress) return;
+    let scanned = 0;
+    let bytes = 0;
+    for (const p of this.progress) {
+      scanned += p.scanned;
+      bytes += p.bytes;
+    }
+    this.opts.onProgress({ scanned, bytes, totalBytes: this.totalBytes });
+  }
+
+  /** A warning once per search, whichever partitions raise it. */
+  private warn(plan: number, message: string, at: Span | null): void {
+    const key = `${plan}\u0000${message}\u0000${at?.start}:${at?.end}`;
+    if (this.warned.has(key)) return;
+    this.warned.add(key);
+    this.opts.onWarning?.(plan, message, at ?? undefined);
+  }
+
+  private fail(error: unknown): void {
+    if (this.failure) return;
+    if (error instanceof NeedsOneThread) error = SERIAL;
+    // Rows already printed cannot be taken back (never the case for files: see runFilesInParallel).
+    if (error === SERIAL && this.emitted) error = new VigilError('SPL_RUNTIME', 'a parallel run had to start over on one thread after printing results');
+    this.failure = { error };
+    this.local.abort(error === SERIAL ? new NeedsOneThread() : error);
+    for (const w of this.workers) void w.terminate().catch(() => undefined);
+    this.settle?.reject(error);
+  }
+}

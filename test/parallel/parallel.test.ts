@@ -1,0 +1,242 @@
+import { mkdtempSync, readFileSync, rmSync, unlinkSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { gzipSync } from 'node:zlib';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { loadContent } from '../../src/detections/content.js';
+import { runDetections } from '../../src/detections/run.js';
+import type { Result } from '../../src/events/result.js';
+import { VigilError } from '../../src/errors.js';
+import { runFilesInParallel, type ParallelOptions } from '../../src/parallel/run.js';
+import { FileSource, type FileSourceOptions, type LineIssue } from '../../src/sources/file.js';
+import { executeMany } from '../../src/spl/exec/multi.js';
+import { CollectSink } from '../../src/spl/exec/run.js';
+import { plan, type SearchPlan } from '../../src/spl/index.js';
+import { SplError } from '../../src/spl/source.js';
+
+// The benchmark's generator: Tetragon exports as hard as real ones (a module without types).
+const GENERATOR = '../../bench/generate.mjs';
+const { tetragonEvents } = (await import(GENERATOR)) as { tetragonEvents: (count: number, o: { seed: number }) => Iterable<Record<string, unknown>> };
+
+const NOW = 1795200000;
+const pack = loadContent();
+const dir = mkdtempSync(join(tmpdir(), 'vigil-parallel-'));
+
+/**
+ * Lines as real exports and hostile inputs give them: generated Tetragon events (exec/exit pairs, kprobes,
+ * connects, the pack's detections), then a time-less first line, CRLF endings, blank and whitespace lines,
+ * multibyte UTF-8 (a partition boundary is put inside one), malformed lines, equal times out of order.
+ */
+function corpus(count: number, seed: number): { lines: string[]; multibyteAt: number } {
+  const lines: string[] = [];
+  const first = { process_exec: { process: { binary: '/bin/true', arguments: 'no time', pod: { name: 'pod-notime' } } }, node_name: 'node-0' };
+  lines.push(JSON.stringify(first));
+  let i = 0;
+  for (const ev of tetragonEvents(count, { seed })) {
+    let text = JSON.stringify(ev);
+    // Events sharing a second with an earlier one, out of file order: search order is decided by arrival.
+    if (i % 97 === 5) text = text.replace(/"time":"[^"]*"/, '"time":"2026-11-20T13:00:00Z"');
+    if (i % 31 === 7) text = text.replace('"node_name":"', '"node_name":"nœud-ü-');
+    if (i % 13 === 0) text += '\r';
+    lines.push(text);
+    if (i % 211 === 3) lines.push('');
+    if (i % 307 === 11) lines.push('   \t');
+    if (i % 401 === 17) lines.push('{"truncated": ');
+    if (i % 503 === 19) lines.push('["not", "an", "object"]');
+    i++;
+  }
+  const text = lines.join('\n');
+  const at = Buffer.from(text).indexOf(Buffer.from('œ'));
+  return { lines, multibyteAt: at };
+}
+
+let plain: string;
+let tail: string;
+let gz: string;
+let multibyteAt: number;
+
+beforeAll(() => {
+  const a = corpus(2500, 3);
+  plain = join(dir, 'a.jsonl');
+  writeFileSync(plain, a.lines.join('\n') + '\n');
+  multibyteAt = a.multibyteAt;
+  // No trailing newline.
+  tail = join(dir, 'b.jsonl');
+  writeFileSync(tail, corpus(700, 4).lines.join('\n'));
+  gz = join(dir, 'c.jsonl.gz');
+  writeFileSync(gz, gzipSync(corpus(600, 5).lines.join('\n') + '\n'));
+});
+
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+interface Run {
+  rows: [string, unknown][][][];
+  issues: LineIssue[];
+}
+
+const shape = (rows: readonly Result[]) => rows.map((r) => r.fieldNames().map((f): [string, unknown] => [f, r.get(f)]));
+
+function plans(searches: readonly string[], sourceNewestFirst = false): SearchPlan[] {
+  return searches.map((s) => plan(s, { macros: pack.macros, lookups: pack.lookups, knowledge: pack.knowledge, now: NOW, tz: 'UTC', sourceNewestFirst }));
+}
+
+async function oneThread(searches: readonly string[], paths: readonly string[]): Promise<Run> {
+  const issues: LineIssue[] = [];
+  const sinks = searches.map(() => new CollectSink());
+  const options: FileSourceOptions = { now: NOW, defaultHost: 'host-0', onMalformed: (m) => issues.push(m), onWarning: (w) => issues.push(w) };
+  await executeMany(plans(searches), sinks, { source: new FileSource(paths, options), now: NOW, tz: 'UTC', lookups: pack.lookups });
+  return { rows: sinks.map((s) => shape(s.rows)), issues };
+}
+
+async function threads(searches: readonly string[], paths: readonly string[], opts: Partial<ParallelOptions>): Promise<Run | null> {
+  const issues: LineIssue[] = [];
+  const sinks = searches.map(() => new CollectSink());
+  const options: FileSourceOptions = { now: NOW, defaultHost: 'host-0', onMalformed: (m) => issues.push(m), onWarning: (w) => issues.push(w) };
+  const stats = await runFilesInParallel(plans(searches), sinks, { paths, options }, {
+    threads: 2,
+    contentDirs: [],
+    lookups: pack.lookups,
+    now: NOW,
+    tz: 'UTC',
+    earliest: null,
+    latest: null,
+    defaultIndexes: 'all',
+    minBytes: 0,
+    ...opts,
+  });
+  if (stats === null) return null;
+  expect(stats.map((s) => s.results)).toEqual(sinks.map((s) => s.rows.length));
+  return { rows: sinks.map((s) => shape(s.rows)), issues };
+}
+
+const AGGREGATIONS = [
+  // Every mergeable function, BY fields that are missing on some events and multivalued on others.
+  `* | eval mv=if(process_id % 3 == 0, split(process_name, "s"), process_name), n=process_id / 7
+     | stats count c(process) AS cp dc(process_name) estdc(pod_name) values(process_name) min(_time) max(_time) min(process) max(process)
+             sum(n) avg(n) mean(process_id) range(n) var(n) varp(n) stdev(n) stdevp(n) sumsq(n) median(n) perc90(n) p10(process_id) exactperc99.5(n) upperperc1(n)
+             mode(process_name) earliest_time(_time) latest_time(_time) by pod_name mv`,
+  `* | eval len=len(process) | where len > 10 | rex field=process "^(?<first>\\S+)" | rename first AS f, node_name AS node | stats count values(node) by f`,
+  '* | bin _time span=5m | stats count dc(process_exec) by _time',
+  '* | stats count',
+  'nomatchanywhere | stats count sum(x) values(x)',
+  '* | stats count by nosuchfield',
+  '`cisco_isovalent_process_exec` process_name=curl | stats count by parent_process_name, process_name | sort - count | head 5',
+];
+const ROWS = [
+  '`cisco_isovalent_process_exec` process_name=curl | table _time process pod_name node_name',
+  '* process_name=sh | eval x=1',
+  '* | fields _time process_name',
+  '* | eval m=split(process_name, "a") | mvexpand m | table _time m',
+];
+const ORDERED = [
+  '* | head 5',
+  '* | eval x=1 | tail 3',
+  '* | dedup process_name | table process_name _time',
+  '* | streamstats count by node_name | table _time node_name count',
+  '* | stats first(process) last(process) list(process_name) earliest(process) latest(process) mode(process_id) by node_name',
+  '* | sort - process_id | head 10',
+  '* | eventstats count AS n by pod_name | stats count by pod_name n',
+];
+const CORPUS = [...AGGREGATIONS, ...ROWS, ...ORDERED];
+
+describe('a search split over partitions on several threads', () => {
+  it('gives the one-thread results and line issues, whatever the partitions', async () => {
+    const paths = [plain, tail, gz];
+    const want = await oneThread(CORPUS, paths);
+    expect(CORPUS.filter((_, i) => want.rows[i]!.length === 0)).toEqual(['* | stats count by nosuchfield']);
+    expect(want.issues.length).toBeGreaterThan(10);
+    // A cut inside a multibyte character (the first partition ends after that line), small and large partitions.
+    for (const [threadCount, partitionBytes] of [
+      [2, multibyteAt + 2],
+      [2, 40_000],
+      [4, 9_000],
+      [3, 700_000],
+    ] as const) {
+      const got = await threads(CORPUS, paths, { threads: threadCount, partitionBytes });
+      expect(got, `threads ${threadCount}, partitions of ${partitionBytes} bytes`).not.toBeNull();
+      for (let i = 0; i < CORPUS.length; i++) expect(got!.rows[i], `${CORPUS[i]} (threads ${threadCount}, partitions of ${partitionBytes} bytes)`).toEqual(want.rows[i]);
+      expect(got!.issues).toEqual(want.issues);
+    }
+  }, 120_000);
+
+  it('runs a lone search on workers only as on one thread', async () => {
+    for (const s of [AGGREGATIONS[0]!, ROWS[0]!, ORDERED[2]!]) {
+      const want = await oneThread([s], [plain]);
+      const got = await threads([s], [plain], { threads: 2, workersOnly: true, partitionBytes: 250_000 });
+      expect(got!.rows).toEqual(want.rows);
+      expect(got!.issues).toEqual(want.issues);
+    }
+  }, 60_000);
+
+  it('runs the bundled detections as one pass does', async () => {
+    const detections = pack.detections.filter((d) => d.type !== 'Correlation');
+    const source = new FileSource([plain, gz], { now: NOW, defaultHost: 'host-0' });
+    const run = (parallel?: Parameters<typeof runDetections>[2]['parallel']) =>
+      runDetections(pack, detections, { source, now: NOW, tz: 'UTC', earliest: null, latest: null, ...(parallel ? { parallel } : {}) });
+    const want = await run();
+    expect(want.filter((r) => r.results.length > 0).length).toBeGreaterThan(3);
+    for (const n of [2, 4]) {
+      const got = await run((ps, outs) =>
+        runFilesInParallel(ps, outs, { paths: [plain, gz], options: { now: NOW, defaultHost: 'host-0' } }, {
+          threads: n,
+          contentDirs: [],
+          lookups: pack.lookups,
+          now: NOW,
+          tz: 'UTC',
+          earliest: null,
+          latest: null,
+          defaultIndexes: 'all',
+          minBytes: 0,
+          partitionBytes: 300_000,
+        }),
+      );
+      got.forEach((r, i) => expect(shape(r.results), r.detection.name).toEqual(shape(want[i]!.results)));
+      expect(got.map((r) => r.stats.eventsMatched)).toEqual(want.map((r) => r.stats.eventsMatched));
+    }
+  }, 120_000);
+
+  it('starts over on one thread when a time-less event takes its time from another partition', async () => {
+    const lines = corpus(400, 9).lines;
+    const cut = Math.floor(lines.length / 2);
+    lines[cut] = JSON.stringify({ process_exec: { process: { binary: '/bin/true', pod: { name: 'p' } } }, node_name: 'n' });
+    const file = join(dir, 'timeless.jsonl');
+    writeFileSync(file, lines.join('\n') + '\n');
+    const at = Buffer.byteLength(lines.slice(0, cut).join('\n') + '\n');
+    // The cut lands right before the time-less line.
+    expect(await threads(['* | stats count'], [file], { partitionBytes: at })).toBeNull();
+  });
+
+  it('leaves small inputs and stdin to one thread', async () => {
+    expect(await threads(['* | stats count'], [plain], { minBytes: 1 << 30 })).toBeNull();
+    expect(await threads(['* | stats count'], ['-', plain], {})).toBeNull();
+    expect(await threads(['* | stats count'], [plain], { threads: 1 })).toBeNull();
+  });
+
+  it('raises the error of one thread, from a worker', async () => {
+    const bad = join(dir, 'bad.jsonl.gz');
+    const good = gzipSync(readFileSync(plain));
+    // Past the header, corrupt deflate data.
+    writeFileSync(bad, Buffer.concat([good.subarray(0, 200), Buffer.alloc(5000, 0x55)]));
+    const single = await oneThread(['* | stats count'], [bad]).catch((e: unknown) => e);
+    expect(single).toBeInstanceOf(VigilError);
+    const parallel = await threads(['* | stats count'], [bad, gz], { workersOnly: true }).catch((e: unknown) => e);
+    expect(parallel).toBeInstanceOf(VigilError);
+    expect((parallel as VigilError).code).toBe((single as VigilError).code);
+    expect((parallel as VigilError).message).toBe((single as VigilError).message);
+    unlinkSync(bad);
+  });
+
+  it('raises static errors before any worker starts, with the search position', async () => {
+    const e = await threads(['* | eval x=len(1, 2)'], [plain], {}).catch((x: unknown) => x);
+    expect(e).toBeInstanceOf(SplError);
+    expect((e as SplError).format()).toContain('^');
+  });
+
+  it('stops its workers when cancelled', async () => {
+    const ac = new AbortController();
+    const started = performance.now();
+    const run = threads(['* | stats count by process'], [plain, tail, gz], { workersOnly: true, partitionBytes: 20_000, signal: ac.signal, onProgress: () => ac.abort(new Error('stop')) });
+    await expect(run).rejects.toThrow('stop');
+    expect(performance.now() - started).toBeLessThan(60_000);
+  });
+});
