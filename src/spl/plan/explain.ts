@@ -26,8 +26,6 @@ function describeRaw(f: RawFilter): string {
   switch (f.kind) {
     case 'contains':
       return JSON.stringify(f.text);
-    case 'regex':
-      return `/${f.source}/`;
     case 'and':
       return f.items.map(describeRaw).join(' AND ');
     case 'or':
