@@ -27,14 +27,34 @@ export interface MetadataConstraint {
 }
 
 /**
- * A boolean formula over case-insensitive substrings of `_raw`. `key` marks a literal that is a JSON
- * key name (`"binary"`): still a necessary condition, but present in nearly every event, so a source
- * should not search for it first (see rawAnchors).
+ * A boolean formula over case-insensitive substrings of `_raw` (ASCII letters fold; other characters must
+ * be equal). `key` marks a literal that is a JSON key name (`"binary"`): matched case-sensitively (JSON keys
+ * and field names are), and present in nearly every event, so a source should not search for it first
+ * (see rawAnchors).
+ *
+ * A literal taken from a field's value or name (not `verbatim`) stands for text that JSON may spell another
+ * way, so it also holds on a line holding such a spelling (`literalGuards`): a `\u` escape (any character),
+ * `\/` when the literal has `/`, U+212A KELVIN SIGN when it has `k` (it lower-cases to `k`), U+017F LONG S
+ * when it has `s` (it case-folds to `s` in a caseless regex). `verbatim` literals are runs of `_raw` itself
+ * matched with ASCII case folding only (bare search terms): no other spelling counts.
  */
 export type RawFilter =
-  | { kind: 'contains'; text: string; key?: boolean }
+  | { kind: 'contains'; text: string; key?: boolean; verbatim?: boolean }
+  | RawRegex
   | { kind: 'and'; items: RawFilter[] }
   | { kind: 'or'; items: RawFilter[] };
+
+/**
+ * A JS regex (`source`, `flags`) the raw text must match somewhere. Unless `verbatim` (a regex over `_raw`
+ * itself), it stands for a field's value and follows JSON's two-character escapes itself (spl/regex
+ * rawTextRegex), so its only other spelling is a `\u` escape (GUARD_ESCAPE).
+ */
+export interface RawRegex {
+  kind: 'regex';
+  source: string;
+  flags: string;
+  verbatim?: boolean;
+}
 
 export interface ScanProgress {
   /** Events (or lines) examined so far. */
@@ -179,19 +199,106 @@ function remembering(field: MetadataField, test: (v: string) => boolean): (e: Ev
   };
 }
 
-/** Compiles a RawFilter into a fast test on the raw text. */
-export function compileRawFilter(f: RawFilter | null): ((raw: string) => boolean) | null {
+/** Other spellings of a literal in `_raw` (see RawFilter): bits of `literalGuards` and `textGuards`. */
+export const GUARD_ESCAPE = 1; // a `\u` escape
+export const GUARD_SLASH = 2; // `\/`
+export const GUARD_KELVIN = 4; // U+212A
+export const GUARD_LONG_S = 8; // U+017F
+
+/** The spellings that could hide a literal from a case-insensitive search for its text. */
+export function literalGuards(f: { text: string; verbatim?: boolean }): number {
+  if (f.verbatim === true) return 0;
+  const t = f.text;
+  let g = GUARD_ESCAPE;
+  if (t.includes('/')) g |= GUARD_SLASH;
+  if (/k/i.test(t)) g |= GUARD_KELVIN;
+  if (/s/i.test(t)) g |= GUARD_LONG_S;
+  return g;
+}
+
+/** Union of `literalGuards` over the literals of a filter. */
+export function filterGuards(f: RawFilter): number {
+  if (f.kind === 'contains') return literalGuards(f);
+  if (f.kind === 'regex') return f.verbatim === true ? 0 : GUARD_ESCAPE;
+  let g = 0;
+  for (const item of f.items) g |= filterGuards(item);
+  return g;
+}
+
+/**
+ * The other spellings a text holds. Decoded as UTF-8 (U+212A and U+017F are single characters); latin1
+ * text of pure ASCII bytes is the same string.
+ */
+export function textGuards(text: string): number {
+  let g = 0;
+  // Escapes come in pairs: a `\` found from the start always begins one, and `\\u` is no `\u` escape.
+  for (let i = text.indexOf('\\'); i >= 0; i = text.indexOf('\\', i + 2)) {
+    const c = text.charCodeAt(i + 1);
+    if (c === 117) g |= GUARD_ESCAPE;
+    else if (c === 47) g |= GUARD_SLASH;
+  }
+  if (text.includes('\u212a')) g |= GUARD_KELVIN;
+  if (text.includes('\u017f')) g |= GUARD_LONG_S;
+  return g;
+}
+
+/** `textGuards` of the line being tested, computed once per test when some literal is missing. */
+let lineGuards = -1;
+function guardsOf(raw: string): number {
+  if (lineGuards < 0) lineGuards = textGuards(raw);
+  return lineGuards;
+}
+
+/**
+ * Compiles a RawFilter into a test on the raw text (decoded as UTF-8). With `sample` lines (the first lines of
+ * an input), the items of each conjunction are tested rarest first, regexes after literals: a line is
+ * rejected after fewer and cheaper searches.
+ */
+export function compileRawFilter(f: RawFilter | null, sample?: readonly string[]): ((raw: string) => boolean) | null {
   if (!f) return null;
+  const test = compileNode(f, sample ?? null);
+  return (raw) => {
+    lineGuards = -1;
+    return test(raw);
+  };
+}
+
+/** Lines of `sample` a filter passes. */
+function passCount(f: RawFilter, sample: readonly string[]): number {
+  const test = compileRawFilter(f) as (raw: string) => boolean;
+  let n = 0;
+  for (const line of sample) if (test(line)) n++;
+  return n;
+}
+
+function compileNode(f: RawFilter, sample: readonly string[] | null): (raw: string) => boolean {
   switch (f.kind) {
     case 'contains': {
       const t = f.text;
+      const g = literalGuards(f);
+      let found: (raw: string) => boolean;
       // Case-insensitive substring: a regex with the `i` flag beats lower-casing every line.
-      if (!/[a-z]/i.test(t)) return (raw) => raw.includes(t);
-      const re = new RegExp(escapeRegExp(t), 'i');
-      return (raw) => re.test(raw);
+      if (f.key === true || !/[a-z]/i.test(t)) found = (raw) => raw.includes(t);
+      else {
+        const re = new RegExp(escapeRegExp(t), 'i');
+        found = (raw) => re.test(raw);
+      }
+      if (g === 0) return found;
+      return (raw) => found(raw) || (guardsOf(raw) & g) !== 0;
+    }
+    case 'regex': {
+      const re = new RegExp(f.source, f.flags.replace(/[gy]/g, ''));
+      if (f.verbatim === true) return (raw) => re.test(raw);
+      return (raw) => re.test(raw) || (guardsOf(raw) & GUARD_ESCAPE) !== 0;
     }
     case 'and': {
-      const parts = f.items.map(compileRawFilter).filter((x): x is (raw: string) => boolean => x !== null);
+      let items = f.items;
+      if (sample !== null && sample.length > 0 && items.length > 1) {
+        // Regexes last: a literal is a fast search, a regex walks the line.
+        const rank = new Map(items.map((item) => [item, (item.kind === 'regex' ? sample.length + 1 : 0) + passCount(item, sample)]));
+        items = [...items].sort((a, b) => (rank.get(a) as number) - (rank.get(b) as number));
+      }
+      const parts = items.map((item) => compileNode(item, sample));
       if (parts.length === 1) return parts[0] as (raw: string) => boolean;
       return (raw) => {
         for (const p of parts) if (!p(raw)) return false;
@@ -199,15 +306,17 @@ export function compileRawFilter(f: RawFilter | null): ((raw: string) => boolean
       };
     }
     case 'or': {
-      const texts = f.items.map((i) => (i.kind === 'contains' ? i.text : null));
+      const texts = f.items.map((i) => (i.kind === 'contains' && (i.key !== true || !/[a-z]/i.test(i.text)) ? i.text : null));
       // One alternation, one pass over the line instead of one per literal. Same matches as the
       // literals' own tests: those use `i` too, except letterless ones (includes), where `i` only
-      // differs for non-ASCII characters.
+      // differs for non-ASCII characters (key names with letters are case-sensitive: tested alone).
       if (texts.length > 1 && texts.every((t) => t !== null && (/[a-z]/i.test(t) || /^[\x00-\x7f]*$/.test(t)))) {
         const re = new RegExp((texts as string[]).map(escapeRegExp).join('|'), 'i');
-        return (raw) => re.test(raw);
+        const g = filterGuards(f);
+        if (g === 0) return (raw) => re.test(raw);
+        return (raw) => re.test(raw) || (guardsOf(raw) & g) !== 0;
       }
-      const parts = f.items.map(compileRawFilter).filter((x): x is (raw: string) => boolean => x !== null);
+      const parts = f.items.map((item) => compileNode(item, sample));
       return (raw) => {
         for (const p of parts) if (p(raw)) return true;
         return false;
@@ -220,55 +329,82 @@ export function compileRawFilter(f: RawFilter | null): ((raw: string) => boolean
 interface Anchors {
   texts: string[];
   weak: boolean;
+  guards: number;
 }
 
-function anchorsOf(f: RawFilter): Anchors | null {
+function anchorsOf(f: RawFilter, sample: string | null): Anchors | null {
   switch (f.kind) {
     case 'contains':
-      return { texts: [f.text], weak: f.key === true };
+      return { texts: [f.text], weak: f.key === true, guards: literalGuards(f) };
+    case 'regex':
+      return null;
     case 'and': {
-      // Any conjunct's anchors will do: prefer value literals, then the longest shortest literal, then fewer.
+      // Any conjunct's anchors will do: prefer value literals, then the rarest in the sample, then the
+      // longest shortest literal, then fewer.
       let best: Anchors | null = null;
+      let bestHits = Infinity;
       for (const item of f.items) {
-        const a = anchorsOf(item);
+        const a = anchorsOf(item, sample);
         if (a === null) continue;
-        if (best === null || better(a, best)) best = a;
+        const hits = sample === null || a.weak ? Infinity : countHits(a.texts, sample);
+        if (best === null || better(a, hits, best, bestHits)) {
+          best = a;
+          bestHits = hits;
+        }
       }
       return best;
     }
     case 'or': {
       const texts: string[] = [];
       let weak = false;
+      let guards = 0;
       for (const item of f.items) {
-        const a = anchorsOf(item);
+        const a = anchorsOf(item, sample);
         if (a === null) return null;
         texts.push(...a.texts);
         weak ||= a.weak;
+        guards |= a.guards;
       }
-      return texts.length === 0 ? null : { texts, weak };
+      return texts.length === 0 ? null : { texts, weak, guards };
     }
   }
 }
 
-function better(a: Anchors, b: Anchors): boolean {
+function better(a: Anchors, aHits: number, b: Anchors, bHits: number): boolean {
   if (a.weak !== b.weak) return !a.weak;
+  if (aHits !== bHits) return aHits < bHits;
   const minA = Math.min(...a.texts.map((t) => t.length));
   const minB = Math.min(...b.texts.map((t) => t.length));
   if (minA !== minB) return minA > minB;
   return a.texts.length < b.texts.length;
 }
 
+/** Occurrences of any of `texts` in `sample`, case-insensitive. */
+function countHits(texts: readonly string[], sample: string): number {
+  const re = new RegExp(texts.map(escapeRegExp).join('|'), 'gi');
+  let n = 0;
+  while (re.exec(sample) !== null) n++;
+  return n;
+}
+
 /**
- * A global, case-insensitive regex over literals at least one of which every line passing `f`
- * contains, for a source to find candidate lines in a whole chunk of text at once. Null when no such
- * literals are worth searching for (only key literals, which nearly every line has) or when one is not
- * printable ASCII: ASCII literals under `i` match only ASCII characters, so searching the chunk's
- * bytes decoded as latin1 finds exactly the lines whose UTF-8 text matches.
+ * Where a source can look for the lines a filter may pass, in a whole chunk of text at once: `regex`, global
+ * and case-insensitive, finds literals one of which every passing line contains; a line without them passes
+ * only through another spelling of one (`guards`, see RawFilter), which the source must look for too. Null
+ * when no such literals are worth searching for (only key literals, which nearly every line has) or when one
+ * is not printable ASCII: ASCII literals under `i` match only ASCII characters, so searching the chunk's bytes
+ * decoded as latin1 finds exactly the lines whose UTF-8 text holds them. With a `sample` of the input's
+ * text, the rarest literals in it are chosen.
  */
-export function rawAnchors(f: RawFilter | null): RegExp | null {
+export interface RawAnchors {
+  regex: RegExp;
+  guards: number;
+}
+
+export function rawAnchors(f: RawFilter | null, sample?: string): RawAnchors | null {
   if (f === null) return null;
-  const a = anchorsOf(f);
+  const a = anchorsOf(f, sample ?? null);
   if (a === null || a.weak || a.texts.some((t) => t === '' || !/^[\x20-\x7e]+$/.test(t))) return null;
   const unique = [...new Set(a.texts.map((t) => t.toLowerCase()))];
-  return new RegExp(unique.map(escapeRegExp).join('|'), 'gi');
+  return { regex: new RegExp(unique.map(escapeRegExp).join('|'), 'gi'), guards: a.guards };
 }

@@ -9,18 +9,19 @@
  * in a string value. Numbers are the exception (`1.0` in raw prints as `1`), so runs that could belong
  * to a number's printed form are not required unless the field is known to hold a string.
  */
-import type { RawFilter } from '../events/scan.js';
+import type { RawFilter, RawRegex } from '../events/scan.js';
 
 /** Default fields are checked by the metadata predicate, not the raw text. */
 const METADATA_FIELDS = new Set(['_time', 'index', 'sourcetype', 'source', 'host']);
 
 /**
- * Characters that may be escaped inside a JSON string by some producer: `"` and `\` (always), `<>&`
- * (Go's HTML-safe encoding), `'=+` (Gson, System.Text.Json), control and non-ASCII characters
- * (`\uXXXX` with ensure_ascii-style encoders). `/` is assumed verbatim (`\/` producers unsupported).
+ * Characters a pattern run is cut at: `"` and `\` (always escaped inside a JSON string), control characters
+ * (`\n`, `\t`, ...) and non-ASCII ones (case folding beyond ASCII: `É` is `é`). Any other character appears
+ * as itself unless the line holds a `\u` escape (`<`, `&`, `=`, `+`, `'`, even letters, may be written
+ * so) or, for `/`, a `\/` escape: the literals' guards (events/scan.ts RawFilter) keep such lines.
  */
 function isUnsafe(c: number): boolean {
-  return c < 0x20 || c > 0x7e || c === 34 || c === 92 || c === 60 || c === 62 || c === 38 || c === 39 || c === 61 || c === 43;
+  return c < 0x20 || c > 0x7e || c === 34 || c === 92;
 }
 
 /**
@@ -274,6 +275,42 @@ function commonPieces(pattern: string, someBranchLoose: boolean): RawFilter[] {
 export function rawConditionFor(field: string, pattern: string): RawFilter | null {
   if (pattern === '') return null;
   return condition(field, pattern);
+}
+
+/**
+ * A regular expression over a field's values, seen in the JSON text (spl/regex `rawTextRegex`): it matches
+ * inside the JSON string holding any value the expression matches, following JSON's two-character escapes.
+ */
+export interface JsonTextRegex {
+  source: string;
+  flags: string;
+  /** Some match may hold a space. */
+  space: boolean;
+  /** Every match holds a character that no number, boolean or null rendering has. */
+  textOnly: boolean;
+}
+
+/**
+ * A necessary condition on `_raw` for `field` to have a value a regular expression matches (the `regex`
+ * command): `exact` is the expression itself (for `_raw`, which it then runs on), `relaxed` its JSON-text
+ * form (null: none). The relaxed form holds wherever a value's match lies in one JSON string: not for a
+ * command line (`process`) when a match may span the space that joins binary and arguments, not for a
+ * derived value or a path with a `/` put in front, and not for a JSON path value unless no number can match.
+ */
+export function rawConditionForRegex(field: string, exact: { source: string; flags: string }, relaxed: JsonTextRegex | null): RawFilter | null {
+  if (METADATA_FIELDS.has(field) || field === '') return null;
+  if (field === '_raw') return { kind: 'regex', source: exact.source, flags: exact.flags, verbatim: true };
+  const spec = CIM.get(field);
+  if (spec === null) return null;
+  const re: RawRegex | null = relaxed === null ? null : { kind: 'regex', source: relaxed.source, flags: relaxed.flags };
+  const asPath = and([relaxed?.textOnly === true ? re : null, ...pathConditions(field)]);
+  if (spec === undefined) return asPath;
+  const usable = re !== null && (spec.kind === 'string' || spec.kind === 'basename' || (spec.kind === 'command' && relaxed?.space === false));
+  if (usable && relaxed?.textOnly === true) {
+    // Required by both branches: tested once, in front.
+    return and([re, or([spec.exists, and(pathConditions(field))])]);
+  }
+  return or([and([usable ? re : null, spec.exists]), asPath]);
 }
 
 /** A necessary condition on `_raw` for `field` to exist at all (for `field!=""`, `field=*`, `field!=x`). */

@@ -9,6 +9,7 @@
 import { constants as fsConstants, createReadStream } from 'node:fs';
 import { access, open, stat } from 'node:fs/promises';
 import { hostname } from 'node:os';
+import { isAscii } from 'node:buffer';
 import { addAbortSignal, pipeline, type Readable } from 'node:stream';
 import { createGunzip } from 'node:zlib';
 import { VigilError } from '../errors.js';
@@ -16,9 +17,12 @@ import type { Event } from '../events/event.js';
 import { DEFAULT_INDEX } from '../events/event.js';
 import {
   compileRawFilter,
+  GUARD_ESCAPE,
+  GUARD_SLASH,
   metadataPredicate,
   rawAnchors,
   type EventSource,
+  type RawAnchors,
   type RawFilter,
   type ScanOptions,
   type ScanRequest,
@@ -154,8 +158,10 @@ export class FileSource implements EventSource {
         onProgress?.({ scanned, bytes: bytesBefore, totalBytes });
         continue;
       }
-      const rawTest = compileRawFilter(plan.raw);
-      const anchors = rawAnchors(plan.raw);
+      // Compiled at the first chunk, whose first window is the sample that orders the literals rarest first.
+      let rawTest: ((raw: string) => boolean) | null = null;
+      let anchors: RawAnchors | null = null;
+      let compiled = plan.raw === null;
       const fileTime = input.mtime ?? startedAt;
       const { earliest, latest } = request;
 
@@ -201,11 +207,13 @@ export class FileSource implements EventSource {
       // scan does not handle take the JSON.parse path (toEvent). The window search passes `scan` false:
       // the few lines it finds are parsed, as the scan beats JSON.parse once optimized but not in its
       // first thousand calls (the seed detection ran 10% faster so).
-      const handle = (buf: Buffer, start: number, end: number, scan: boolean): Event | null => {
+      // `tested`: the window search already ran the prefilter on the line's text.
+      const handle = (buf: Buffer, start: number, end: number, scan: boolean, tested = false): Event | null => {
         lineNo++;
         if (end > start && buf[end - 1] === 13) end--; // CRLF
         if (end === start) return null;
-        let spans = scan && rawTest === null ? scanTetragonLine(buf, start, end) : null;
+        const filter = tested ? null : rawTest;
+        let spans = scan && filter === null ? scanTetragonLine(buf, start, end) : null;
         let line: string;
         if (spans !== null) {
           line = buf.toString('latin1', start, end); // the scan accepts ASCII only
@@ -213,8 +221,8 @@ export class FileSource implements EventSource {
           line = buf.toString('utf8', start, end);
           if (lineNo === 1 && !this.opts.range?.start && line.charCodeAt(0) === 0xfeff) line = line.slice(1); // UTF-8 BOM
           if (line.length === 0 || (isSpace(line.charCodeAt(0)) && line.trim() === '')) return null;
-          if (rawTest !== null) {
-            if (!rawTest(line)) {
+          if (filter !== null) {
+            if (!filter(line)) {
               rejected(line);
               return null;
             }
@@ -275,6 +283,12 @@ export class FileSource implements EventSource {
       for await (const chunk of chunks) {
         signal?.throwIfAborted();
         const buf = typeof chunk.data === 'string' ? Buffer.from(chunk.data, 'utf8') : chunk.data;
+        if (!compiled) {
+          compiled = true;
+          const sample = buf.toString('latin1', 0, Math.min(buf.length, WINDOW));
+          rawTest = compileRawFilter(plan.raw, sample.split('\n'));
+          anchors = rawAnchors(plan.raw, sample);
+        }
         let start = 0;
         const last = buf.lastIndexOf(10); // lines in [start, last] are complete
         if (last === -1) {
@@ -300,31 +314,60 @@ export class FileSource implements EventSource {
             signal?.throwIfAborted(); // the consumer may have aborted while it held the batch
           }
         }
-        if (anchors !== null) {
-          // Prefiltered: search a window of lines for the anchors at once; only lines holding one are
-          // decoded and tested. Windows of ~64 KiB: the latin1 text then dies young (a 1 MiB string
-          // made the search 1.5× slower), and its indexes are byte offsets (one character per byte).
+        if (rawTest !== null) {
+          // Prefiltered, a window of lines at a time (~64 KiB: its latin1 text then dies young; a 1 MiB string
+          // made the search 1.5x slower). An ASCII window's latin1 text is its UTF-8 text, one character per
+          // byte: the filter runs on each line's slice of it, and only lines it passes are decoded. With
+          // anchors, only the lines holding one (or another spelling of one: a `\u` or `\/` escape) are
+          // tested at all.
           while (start <= last) {
             const cut = start + WINDOW >= last ? last : buf.lastIndexOf(10, start + WINDOW);
             const windowEnd = cut >= start ? cut : buf.indexOf(10, start + WINDOW); // a line longer than the window
+            if (!isAscii(buf.subarray(start, windowEnd + 1))) {
+              // Non-ASCII bytes (U+212A and U+017F fold onto ASCII letters): each line decoded and tested.
+              while (start <= windowEnd) {
+                const nl = buf.indexOf(10, start);
+                const e = handle(buf, start, nl, anchors === null);
+                start = nl + 1;
+                if (add(e)) {
+                  yield flush();
+                  signal?.throwIfAborted();
+                }
+              }
+              continue;
+            }
             // The window's lines, each with its \n; positions in the text are byte offsets from `start`.
             const text = buf.toString('latin1', start, windowEnd + 1);
             const textStart = start;
+            const guards = anchors === null ? 0 : anchors.guards & (GUARD_ESCAPE | GUARD_SLASH);
+            let anchorAt = -1; // the next anchor match at or after p, once searched
+            let guardAt = -1; // the next escape that may spell an anchor, at or after p
             let p = 0;
-            anchors.lastIndex = 0;
-            for (;;) {
-              const m = anchors.exec(text);
-              const lineStart = m === null ? text.length : text.lastIndexOf('\n', m.index) + 1;
-              while (p < lineStart) {
-                const nl = text.indexOf('\n', p);
-                skip(buf, text, textStart, p, nl);
-                p = nl + 1;
+            while (p < text.length) {
+              let lineStart = p;
+              if (anchors !== null) {
+                if (anchorAt < p) {
+                  anchors.regex.lastIndex = p;
+                  anchorAt = anchors.regex.exec(text)?.index ?? text.length;
+                }
+                if (guards !== 0 && guardAt < p) guardAt = nextEscape(text, p, guards);
+                const hit = guards !== 0 ? Math.min(anchorAt, guardAt) : anchorAt;
+                lineStart = hit >= text.length ? text.length : text.lastIndexOf('\n', hit) + 1;
+                while (p < lineStart) {
+                  const nl = text.indexOf('\n', p);
+                  skip(buf, text, textStart, p, nl);
+                  p = nl + 1;
+                }
+                if (lineStart >= text.length) break;
               }
-              if (m === null) break;
               const nl = text.indexOf('\n', lineStart);
-              const e = handle(buf, textStart + lineStart, textStart + nl, false);
               p = nl + 1;
-              anchors.lastIndex = p;
+              const lineEnd = nl > lineStart && text.charCodeAt(nl - 1) === 13 ? nl - 1 : nl; // `_raw` has no CR
+              if (!rawTest(text.slice(lineStart, lineEnd))) {
+                skip(buf, text, textStart, lineStart, nl);
+                continue;
+              }
+              const e = handle(buf, textStart + lineStart, textStart + nl, anchors === null, true);
               if (add(e)) {
                 yield flush();
                 signal?.throwIfAborted();
@@ -575,6 +618,18 @@ class SkippedLines {
     // latin1 → bytes → UTF-8: exactly the line as the per-line path decodes it.
     return end < 0 ? text : Buffer.from(text.slice(this.starts[k], end), 'latin1').toString('utf8');
   }
+}
+
+/**
+ * Where the next `\u` (GUARD_ESCAPE) or `\/` (GUARD_SLASH) escape is in `text` from `from` (a line start:
+ * there, every `\` found begins an escape), or `text.length`.
+ */
+function nextEscape(text: string, from: number, guards: number): number {
+  for (let i = text.indexOf('\\', from); i >= 0; i = text.indexOf('\\', i + 2)) {
+    const c = text.charCodeAt(i + 1);
+    if ((c === 117 && (guards & GUARD_ESCAPE) !== 0) || (c === 47 && (guards & GUARD_SLASH) !== 0)) return i;
+  }
+  return text.length;
 }
 
 /** Cheap gate before `trim()`: could this character start a whitespace-only line? */

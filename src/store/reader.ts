@@ -4,7 +4,7 @@
  */
 import Database from 'better-sqlite3';
 import type { Event } from '../events/event.js';
-import { wildcardMatcher, type MetadataConstraint, type MetadataField, type RawFilter, type ScanOptions, type ScanRequest } from '../events/scan.js';
+import { GUARD_ESCAPE, GUARD_KELVIN, GUARD_LONG_S, GUARD_SLASH, literalGuards, wildcardMatcher, type MetadataConstraint, type MetadataField, type RawFilter, type ScanOptions, type ScanRequest } from '../events/scan.js';
 import { FLAG_RAW_NUL, KIND_HOST, KIND_SOURCE, KIND_SOURCETYPE, bucketTable, fromMicros, microsAtOrAfter } from './schema.js';
 import { StoreError } from './types.js';
 
@@ -158,7 +158,8 @@ const ASCII = /^[\x01-\x7f]*$/;
 
 /**
  * A RawFilter as SQL. `LIKE` folds case for ASCII only, exactly like the engine's `/…/i` (non-unicode) test
- * for an ASCII term, so only ASCII terms are pushed; others become "true" (the engine re-checks). Rows whose
+ * for an ASCII term, so only ASCII terms are pushed; others become "true" (the engine re-checks). A literal
+ * also holds on rows holding another spelling of it (its guards: `instr`, case-sensitive). Rows whose
  * `_raw` contains NUL are always let through: LIKE stops at a NUL.
  */
 export function rawCondition(f: RawFilter): SqlCondition | null {
@@ -166,11 +167,31 @@ export function rawCondition(f: RawFilter): SqlCondition | null {
   return c === null ? null : { sql: `(${c.sql} OR flags & ${FLAG_RAW_NUL})`, params: c.params };
 }
 
+/** What each guard bit looks for in `_raw`. */
+const GUARD_TEXTS: readonly [number, string][] = [
+  [GUARD_ESCAPE, '\\u'],
+  [GUARD_SLASH, '\\/'],
+  [GUARD_KELVIN, '\u212a'],
+  [GUARD_LONG_S, '\u017f'],
+];
+
 function rawSql(f: RawFilter): SqlCondition | null {
   switch (f.kind) {
-    case 'contains':
+    case 'contains': {
       if (f.text === '' || !ASCII.test(f.text)) return null;
-      return { sql: "raw LIKE ? ESCAPE '\\'", params: [`%${f.text.replace(/[\\%_]/g, '\\$&')}%`] };
+      // A key name is case-sensitive: instr, not LIKE.
+      const sql = [f.key === true ? 'instr(raw, ?) > 0' : "raw LIKE ? ESCAPE '\\'"];
+      const params = [f.key === true ? f.text : `%${f.text.replace(/[\\%_]/g, '\\$&')}%`];
+      const g = literalGuards(f);
+      for (const [bit, text] of GUARD_TEXTS) {
+        if ((g & bit) === 0) continue;
+        sql.push('instr(raw, ?) > 0');
+        params.push(text);
+      }
+      return { sql: sql.join(' OR '), params };
+    }
+    case 'regex':
+      return null; // the engine tests it
     case 'and': {
       const parts = f.items.map(rawSql).filter((p): p is SqlCondition => p !== null);
       if (parts.length === 0) return null;

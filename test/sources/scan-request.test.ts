@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { Event } from '../../src/events/event.js';
-import { compileRawFilter, metadataPredicate, rawAnchors, wildcardMatcher, wildcardTest, emptyScanRequest, type RawFilter } from '../../src/events/scan.js';
+import { compileRawFilter, literalGuards, metadataPredicate, rawAnchors, textGuards, wildcardMatcher, wildcardTest, emptyScanRequest, type RawFilter } from '../../src/events/scan.js';
 
 /** Deterministic pseudo-random numbers (the test must be reproducible). */
 function rng(seed: number): () => number {
@@ -12,7 +12,8 @@ function rng(seed: number): () => number {
 }
 
 // Characters whose case folding differs between toLowerCase and RegExp `i` (Kelvin sign, dotted I, long s, sharp s).
-const ALPHABET = ['a', 'B', 'k', 'K', 'i', 'S', 's', '\u212a', '\u0130', '\u017f', '\u00df', '\u00e9', '\u00c9', '*', '-', '"', '/', ' ', '.', '\\'];
+// `\\`, `u` and `/` make the escapes that may spell a literal another way (`\\u`, `\\/`).
+const ALPHABET = ['a', 'B', 'k', 'K', 'i', 'S', 's', 'u', '\u212a', '\u0130', '\u017f', '\u00df', '\u00e9', '\u00c9', '*', '-', '"', '/', ' ', '.', '\\'];
 const word = (r: () => number, max: number): string =>
   Array.from({ length: Math.floor(r() * max) }, () => ALPHABET[Math.floor(r() * ALPHABET.length)] as string).join('');
 
@@ -56,14 +57,19 @@ describe('metadataPredicate', () => {
   });
 });
 
-/** The per-literal semantics compileRawFilter had before alternations: the reference. */
+/** The per-literal semantics (a literal holds when found, or when the line may spell it another way): the reference. */
 function reference(f: RawFilter): (raw: string) => boolean {
   switch (f.kind) {
     case 'contains': {
       const t = f.text;
-      if (!/[a-z]/i.test(t)) return (raw) => raw.includes(t);
+      const other = (raw: string) => (textGuards(raw) & literalGuards(f)) !== 0;
+      if (f.key === true || !/[a-z]/i.test(t)) return (raw) => raw.includes(t) || other(raw);
       const re = new RegExp(t.replace(/[.*+?^${}()|[\]\\]/g, '\\$&'), 'i');
-      return (raw) => re.test(raw);
+      return (raw) => re.test(raw) || other(raw);
+    }
+    case 'regex': {
+      const re = new RegExp(f.source, f.flags);
+      return (raw) => re.test(raw) || (!f.verbatim && (textGuards(raw) & 1) !== 0);
     }
     case 'and': {
       const parts = f.items.map(reference);
@@ -80,7 +86,8 @@ function genFilter(r: () => number, depth: number): RawFilter {
   const x = r();
   if (depth > 2 || x < 0.5) {
     const text = word(r, 4) || 'a';
-    return r() < 0.3 ? { kind: 'contains', text, key: true } : { kind: 'contains', text };
+    const y = r();
+    return y < 0.3 ? { kind: 'contains', text, key: true } : y < 0.45 ? { kind: 'contains', text, verbatim: true } : { kind: 'contains', text };
   }
   const items = Array.from({ length: Math.floor(r() * 4) }, () => genFilter(r, depth + 1));
   return { kind: x < 0.75 ? 'and' : 'or', items };
@@ -102,8 +109,10 @@ describe('compileRawFilter and rawAnchors', () => {
         expect(test(raw), `${JSON.stringify(f)} on ${raw}`).toBe(pass);
         if (pass && anchors !== null) {
           // What FileSource searches: the line's UTF-8 bytes decoded as latin1.
-          anchors.lastIndex = 0;
-          expect(anchors.test(Buffer.from(raw, 'utf8').toString('latin1')), `${anchors} on ${raw}`).toBe(true);
+          // A line without anchors passes only through another spelling, which the source looks for too.
+          anchors.regex.lastIndex = 0;
+          const found = anchors.regex.test(Buffer.from(raw, 'utf8').toString('latin1')) || (textGuards(raw) & anchors.guards) !== 0;
+          expect(found, `${anchors.regex} on ${raw}`).toBe(true);
         }
       }
     }
@@ -114,10 +123,10 @@ describe('compileRawFilter and rawAnchors', () => {
     const c = (text: string, key = false): RawFilter => (key ? { kind: 'contains', text, key } : { kind: 'contains', text });
     expect(rawAnchors(null)).toBeNull();
     expect(rawAnchors(c('"binary"', true))).toBeNull();
-    expect(rawAnchors({ kind: 'and', items: [c('curl'), { kind: 'or', items: [c('/curl"'), c('"curl"')] }, c('"binary"', true)] })?.source).toBe('\\/curl"|"curl"');
-    expect(rawAnchors({ kind: 'and', items: [c('"process_exec"', true), c('nsenter')] })?.source).toBe('nsenter');
+    expect(rawAnchors({ kind: 'and', items: [c('curl'), { kind: 'or', items: [c('/curl"'), c('"curl"')] }, c('"binary"', true)] })?.regex.source).toBe('\\/curl"|"curl"');
+    expect(rawAnchors({ kind: 'and', items: [c('"process_exec"', true), c('nsenter')] })?.regex.source).toBe('nsenter');
     expect(rawAnchors({ kind: 'or', items: [c('sh'), c('"pod"', true)] })).toBeNull();
     expect(rawAnchors(c('caf\u00e9'))).toBeNull(); // not ASCII: a latin1 search would miss it
-    expect(rawAnchors({ kind: 'or', items: [c('SH'), c('sh'), c('a.b')] })?.source).toBe('sh|a\\.b');
+    expect(rawAnchors({ kind: 'or', items: [c('SH'), c('sh'), c('a.b')] })?.regex.source).toBe('sh|a\\.b');
   });
 });

@@ -26,6 +26,8 @@ function describeRaw(f: RawFilter): string {
   switch (f.kind) {
     case 'contains':
       return JSON.stringify(f.text);
+    case 'regex':
+      return `/${f.source}/`;
     case 'and':
       return f.items.map(describeRaw).join(' AND ');
     case 'or':

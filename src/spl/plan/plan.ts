@@ -1,9 +1,11 @@
 import type { MetadataConstraint, MetadataField, RawFilter, ScanRequest } from '../../events/scan.js';
-import { rawConditionFor, rawConditionForExists } from '../../normalize/raw-conditions.js';
+import { rawConditionFor, rawConditionForExists, rawConditionForRegex } from '../../normalize/raw-conditions.js';
 import type { CommandAst, PipelineAst, SearchExpr } from '../parse/ast.js';
 import { commandBlueprint } from '../commands/index.js';
 import type { AnyCommand } from '../commands/types.js';
 import type { SearchArgs } from '../commands/search.js';
+import type { RegexArgs } from '../commands/regex.js';
+import { rawTextRegex, translatePcre } from '../regex/pcre.js';
 import { SplError, type SourceText } from '../source.js';
 import { resolveTimeModifier } from '../time/modifiers.js';
 import { VigilError } from '../../errors.js';
@@ -109,6 +111,7 @@ export function planSearch(pipeline: PipelineAst, opts: PlanOptions): SearchPlan
     const r = rawFilterOf(e);
     if (r) raws.push(r);
   }
+  if (!generating && !readsEvents) raws.push(...laterRawFilters(stagesAst, knowledge));
   if (raws.length) raw = raws.length === 1 ? raws[0]! : { kind: 'and', items: raws };
 
   // Search order over an unordered source (files): events must reach the first command newest first
@@ -195,16 +198,57 @@ function metadataConstraint(e: SearchExpr): MetadataConstraint | null {
   return null;
 }
 
-/** A necessary condition on `_raw` implied by a search expression (null = nothing can be said). */
-export function rawFilterOf(e: SearchExpr): RawFilter | null {
+/**
+ * Conditions of the commands after the leading search that keep or drop each event's row on its own (`search`,
+ * `regex`), up to the first command that is not streaming or depends on order (`head`, `dedup`: filtering
+ * earlier would change which rows they keep), and only on fields no command before them wrote (an `eval`,
+ * `rename`, `rex` output, or the event types' `tag`/`eventtype`). Every result comes from an event that passes
+ * them, so they are necessary conditions on its raw text too.
+ */
+function laterRawFilters(stages: readonly CommandAst[], knowledge: Knowledge | null): RawFilter[] {
+  const written = new Set<string>(['tag', 'eventtype', ...(knowledge?.derived?.names ?? [])]);
+  const skip = (field: string): boolean => written.has(field) || field.startsWith('tag::');
+  const out: RawFilter[] = [];
+  for (const c of stages) {
+    const bp = commandBlueprint(c.name)!;
+    if (bp.kind(c.args) !== 'streaming' || bp.orderSensitive(c.args)) break;
+    let r: RawFilter | null = null;
+    const expr = c.name === 'search' ? (c.args as SearchArgs).expr : null;
+    if (expr) r = rawFilterOf(expr, skip);
+    else if (c.name === 'regex') r = regexRawFilter(c.args as RegexArgs, skip);
+    if (r !== null) out.push(r);
+    const w = bp.writes(c.args);
+    if (w === '*') break;
+    for (const f of w) written.add(f);
+  }
+  return out;
+}
+
+/** `regex field="<pcre>"`: a necessary condition on the raw text (none for `!=`, nor for a pattern that does not translate). */
+function regexRawFilter(a: RegexArgs, skip: (field: string) => boolean): RawFilter | null {
+  if (a.negate || skip(a.field)) return null;
+  let exact;
+  try {
+    exact = translatePcre(a.pattern, { needCaptures: false });
+  } catch {
+    return null; // the command reports it
+  }
+  return rawConditionForRegex(a.field, exact, rawTextRegex(a.pattern));
+}
+
+/**
+ * A necessary condition on `_raw` implied by a search expression (null = nothing can be said). `skip`: fields
+ * whose values are not the event's own (written by an earlier command), on which nothing can be said.
+ */
+export function rawFilterOf(e: SearchExpr, skip: (field: string) => boolean = () => false): RawFilter | null {
   switch (e.kind) {
     case 'and': {
-      const items = e.items.map(rawFilterOf).filter((x): x is RawFilter => x !== null);
+      const items = e.items.map((x) => rawFilterOf(x, skip)).filter((x): x is RawFilter => x !== null);
       if (items.length === 0) return null;
       return items.length === 1 ? items[0]! : { kind: 'and', items };
     }
     case 'or': {
-      const items = e.items.map(rawFilterOf);
+      const items = e.items.map((x) => rawFilterOf(x, skip));
       if (items.some((x) => x === null)) return null;
       return { kind: 'or', items: items as RawFilter[] };
     }
@@ -213,17 +257,21 @@ export function rawFilterOf(e: SearchExpr): RawFilter | null {
     case 'subsearch':
       return null;
     case 'compare':
+      if (skip(e.field)) return null;
       if (e.op === '=') return valueCondition(e.field, e.value.value);
       return rawConditionForExists(e.field);
     case 'in': {
+      if (skip(e.field)) return null;
       const items = e.values.map((v) => valueCondition(e.field, v.value));
       if (items.some((x) => x === null)) return null;
       return items.length === 1 ? items[0]! : { kind: 'or', items: items as RawFilter[] };
     }
     case 'term': {
+      if (skip('_raw')) return null;
       const runs = e.value.value.split('*').filter((r) => r.length >= 2);
       if (runs.length === 0) return null;
-      const items: RawFilter[] = runs.map((text) => ({ kind: 'contains', text }));
+      // A run of `_raw` itself, matched with ASCII case folding (RegExp `i`): no other spelling counts.
+      const items: RawFilter[] = runs.map((text) => ({ kind: 'contains', text, verbatim: true }));
       return items.length === 1 ? items[0]! : { kind: 'and', items };
     }
   }

@@ -158,6 +158,126 @@ export function compilePcreInfo(pattern: string, opts: CompileOptions = {}): Com
   return ok;
 }
 
+/**
+ * What a PCRE says about the JSON text of the values it matches, for a raw-text prefilter
+ * (normalize/raw-conditions.ts). `source` (JS, flag `u`) matches inside the JSON string (or number, boolean,
+ * null) holding any value the pattern matches, at the same place: assertions and lookarounds are dropped
+ * (each only narrows a match), and each class also takes the JSON escapes of its characters (`\"`, `\\`,
+ * `\/`, `\n`...) but never an unescaped `"`, so a match never leaves one JSON string. `\u` escapes are not
+ * followed: the caller must keep a line holding one. Null when the pattern cannot be translated, has
+ * backreferences (they compare text that JSON may spell differently) or `\R`.
+ */
+export interface RawTextRegex {
+  source: string;
+  flags: string;
+  /** Some match may hold a space: it may then span two strings a value joins with one (`process`). */
+  space: boolean;
+  /** Every match holds a character no number, boolean or null rendering has: no match lies inside one. */
+  textOnly: boolean;
+}
+
+export function rawTextRegex(pattern: string): RawTextRegex | null {
+  try {
+    translatePcre(pattern, { needCaptures: false });
+  } catch (e) {
+    if (e instanceof RegexError) return null;
+    throw e;
+  }
+  const ast = new Parser(pattern, parseExtraFlags(pattern, '').initial).parse();
+  const out = { space: false };
+  const source = relaxed(ast, out);
+  if (source === null) return null;
+  return { source, flags: 'u', space: out.space, textOnly: textOnly(ast) };
+}
+
+/** JSON's two-character escapes: the escaped character, and its spelling in the JSON text. */
+const JSON_ESCAPES: readonly [string, string][] = [
+  ['"', '\\\\"'],
+  ['\\', '\\\\\\\\'],
+  ['/', '\\\\/'],
+  ['\b', '\\\\b'],
+  ['\f', '\\\\f'],
+  ['\n', '\\\\n'],
+  ['\r', '\\\\r'],
+  ['\t', '\\\\t'],
+];
+/** Characters a JSON string never holds as themselves. */
+const NOT_VERBATIM = '(?!["\\\\\\u0000-\\u001f])';
+/** Characters of number, boolean and null renderings (`-1.5e+21`, `Infinity`, `NaN`, `true`, `false`, `null`). */
+const NON_STRING_CHARS = '0123456789.+-eEInfityNatruls';
+
+function setTester(node: SetNode): RegExp {
+  return new RegExp(`^${renderSet(node.set, node.props, node.negated)}$`, 'u');
+}
+
+/** The relaxed JS source of a node (see rawTextRegex), or null when it cannot be relaxed. */
+function relaxed(node: Node, out: { space: boolean }): string | null {
+  switch (node.t) {
+    case 'seq': {
+      let src = '';
+      for (const item of node.items) {
+        const s = relaxed(item, out);
+        if (s === null) return null;
+        src += s;
+      }
+      return src;
+    }
+    case 'alt': {
+      const alts: string[] = [];
+      for (const a of node.alts) {
+        const s = relaxed(a, out);
+        if (s === null) return null;
+        alts.push(s);
+      }
+      return `(?:${alts.join('|')})`;
+    }
+    case 'set': {
+      const test = setTester(node);
+      if (test.test(' ')) out.space = true;
+      const escapes = JSON_ESCAPES.filter(([c]) => test.test(c)).map(([, spelled]) => spelled);
+      const plain = renderSet(node.set, node.props, node.negated);
+      // `"`, `\\` and control characters appear only escaped; `/` also as itself.
+      const lead = [...Array(32).keys()].some((c) => test.test(String.fromCharCode(c))) || test.test('"') || test.test('\\') ? NOT_VERBATIM : '';
+      if (escapes.length === 0 && lead === '') return plain;
+      return `(?:${[lead + plain, ...escapes].join('|')})`;
+    }
+    case 'assert':
+      return '';
+    case 'raw':
+    case 'ref':
+      return null;
+    case 'group': {
+      if (node.kind === 'ahead' || node.kind === 'nahead' || node.kind === 'behind' || node.kind === 'nbehind') return '';
+      const body = relaxed(node.body, out);
+      return body === null ? null : `(?:${body})`;
+    }
+    case 'repeat': {
+      const body = relaxed(node.body, out);
+      return body === null ? null : `(?:${body})${quantifier(node.min, node.max, false)}`;
+    }
+  }
+}
+
+/** Whether every match of a node holds a character outside NON_STRING_CHARS. */
+function textOnly(node: Node): boolean {
+  switch (node.t) {
+    case 'seq':
+      return node.items.some(textOnly);
+    case 'alt':
+      return node.alts.every(textOnly);
+    case 'set': {
+      const test = setTester(node);
+      return ![...NON_STRING_CHARS].some((c) => test.test(c));
+    }
+    case 'group':
+      return node.kind !== 'ahead' && node.kind !== 'nahead' && node.kind !== 'behind' && node.kind !== 'nbehind' && textOnly(node.body);
+    case 'repeat':
+      return node.min >= 1 && textOnly(node.body);
+    default:
+      return false;
+  }
+}
+
 export function clearPcreCache(): void {
   cache.clear();
 }

@@ -1,0 +1,188 @@
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { EventSource } from '../../src/events/scan.js';
+import { FileSource } from '../../src/sources/file.js';
+import { plan, runSearch } from '../../src/spl/index.js';
+import { MacroLibrary } from '../../src/spl/macros/macros.js';
+import { rowsText } from '../helpers.js';
+import { rng } from '../rng.js';
+
+/**
+ * The raw-text prefilter (planner: normalize/raw-conditions.ts, spl/regex rawTextRegex; evaluation:
+ * events/scan.ts, sources/file.ts) must never drop a line the full search matches, however the JSON spells
+ * it: `\uXXXX` escapes of any character, `\/`, white space between tokens, mixed case, non-ASCII characters
+ * that fold onto ASCII letters (U+212A KELVIN SIGN, U+017F LONG S), a literal split across two keys.
+ */
+
+let dir: string;
+beforeAll(() => {
+  dir = mkdtempSync(join(tmpdir(), 'vigil-prefilter-'));
+});
+afterAll(() => {
+  rmSync(dir, { recursive: true, force: true });
+});
+
+const BINARIES = [
+  '/usr/bin/curl', '/usr/bin/CURL', '/usr/bin/Curl', 'curl', '/usr/bin/cu', '/bin/sh', '/bin/bash', '/usr/bin/nsenter', '/usr/bin/\u212aubectl',
+  '/usr/bin/kubectl', '/bin/\u017fh', '/usr/local/bin/node', '/usr/bin/wget', '/opt/caf\u00e9/curl',
+];
+const ARGUMENTS = [
+  '-k https://10.0.0.1/healthz', '-sSLk https://example.com', '--insecure -o /tmp/x https://a', '-fsSL https://b', '--proxy-insecure https://c',
+  '-K config', '-\u212a https://d', 'rl -k', '-c "curl -k http://x"', '-t 1 -m -u -n -i', 'a\\b "c" \td', '--INSECURE', 'x -k8s', '',
+  '-c "ps aux"', '/etc/passwd', '-\u017fk',
+];
+const PODS = ['web-7d9', 'Web-Front', 'db-0', 'k8s-agent', 'caf\u00e9-1'];
+
+/** A JSON text of `v` in one of the ways a producer may write it: escapes of any character, `\/`, white space. */
+function spell(v: unknown, r: () => number, style: { escape: number; slash: boolean; space: boolean }): string {
+  const sp = style.space ? ' ' : '';
+  if (typeof v === 'string') {
+    let out = '"';
+    for (const ch of v) {
+      const c = ch.codePointAt(0) as number;
+      if (ch === '"' || ch === '\\') out += '\\' + ch;
+      else if (c < 0x20) out += ch === '\t' ? '\\t' : ch === '\n' ? '\\n' : '\\u' + c.toString(16).padStart(4, '0');
+      else if (ch === '/' && style.slash) out += '\\/';
+      else if (r() < style.escape) {
+        const hex = c.toString(16).padStart(4, '0');
+        out += '\\u' + (r() < 0.5 ? hex : hex.toUpperCase());
+      }
+      else out += ch;
+    }
+    return out + '"';
+  }
+  if (Array.isArray(v)) return '[' + v.map((x) => spell(x, r, style)).join(',' + sp) + ']';
+  if (v !== null && typeof v === 'object') {
+    return '{' + Object.entries(v).map(([k, x]) => spell(k, r, style) + sp + ':' + sp + spell(x, r, style)).join(',' + sp) + '}';
+  }
+  return JSON.stringify(v);
+}
+
+function tetragonLine(r: () => number, i: number): string {
+  const pick = <T>(xs: readonly T[]): T => xs[Math.floor(r() * xs.length)] as T;
+  const process = { exec_id: `aWQ6${i}`, pid: 1000 + (i % 50), uid: i % 3 === 0 ? 0 : 1000, cwd: '/app', binary: pick(BINARIES), arguments: pick(ARGUMENTS), pod: { namespace: 'ns', name: pick(PODS), container: { id: 'containerd://abc', name: 'c', image: { id: 'sha256:1', name: 'docker.io/acme/x:1' } } } };
+  const parent = { exec_id: `cGFyZW50${i}`, pid: 7, binary: pick(['/usr/bin/containerd-shim-runc-v2', '/bin/sh', '/usr/bin/curl']), arguments: pick(ARGUMENTS) };
+  const time = new Date(Date.UTC(2024, 0, 1, 0, 0, i % 60)).toISOString();
+  const k = r();
+  const body =
+    k < 0.55
+      ? { process_exec: { process, parent } }
+      : k < 0.75
+        ? { process_exit: { process, parent, status: 0 } }
+        : k < 0.9
+          ? { process_kprobe: { process, parent, function_name: 'security_file_permission', args: [{ file_arg: { path: pick(['/etc/passwd', '/tmp/curl -k', '/app/x']) } }, { string_arg: pick(ARGUMENTS) }] } }
+          : // A literal split across keys: `cu` + `rl` are two values, never one.
+            { process_exec: { process: { ...process, binary: '/usr/bin/cu', arguments: 'rl' }, parent, cu: 'rl', '-': 'k' } };
+  const obj = { ...body, node_name: pick(['node-1', 'Node-K']), time };
+  const style = { escape: r() < 0.3 ? 0.2 : 0, slash: r() < 0.2, space: r() < 0.2 };
+  return spell(obj, r, style);
+}
+
+/** The same file read without the prefilter: what every search must find with it. */
+function unfiltered(path: string): EventSource {
+  const src = new FileSource([path], { defaultHost: 'h' });
+  return { newestFirst: false, scan: (req, o) => src.scan({ ...req, raw: null }, o) };
+}
+
+const EXEC = 'sourcetype="cisco:isovalent:processExec"';
+const SEARCHES = [
+  `${EXEC} process_name="curl" | regex process="(?i)(?<!\\w)-(?:[a-z]*k[a-z]*|-(insecure|proxy-insecure|doh-insecure))" | table _time process`,
+  'process_name IN ("sh", "bash") | table _time process_name',
+  'process="*nsenter*" OR process="*ps aux*" | table _time process',
+  'process_name=kubectl | table _time process_name',
+  'parent_process_name=curl pod_name="web-*" | table _time process pod_name',
+  'curl | table _time',
+  '"-k" | table _time',
+  'process_exec.process.binary="*/curl" | table _time process_exec.process.binary',
+  'process_kprobe.args{}.string_arg="*insecure*" | table _time',
+  '* | search process_name=curl | regex process="-k" | table _time process',
+  'process_id=1003 | table _time process_id',
+  '_raw="*curl*" | table _time',
+  '* | regex _raw="(?i)curl\\s+-k" | table _time',
+  '* | regex _raw="\\"-\\":\\"k\\"" | table _time',
+  'process_name=sh | eval process_name="curl" | search process_name=curl | table _time process',
+  '* | rename process as p | regex p="-k" | table _time p',
+  '* | regex process="l.-k" | table _time process',
+  '* | regex process_exec.process.arguments="\\d+" | table _time',
+  '* | regex process_exec.process.arguments="insecure" | table _time',
+  '* | regex pod_name="^(?i)web" | table _time pod_name',
+  '* | regex process="cu rl" | table _time process',
+  'file_path="/tmp/curl -k" | table _time file_path',
+  '* | regex file_path="/tmp/curl" | table _time file_path',
+  'process="*\\"curl -k*" | table _time process',
+  'process="*a\\\\b*" | table _time process',
+  '* | search NOT process_name=curl | regex process="-s" | table _time',
+  'process_name=curl | head 3 | regex process="k"',
+];
+
+describe('raw prefilter: never drops a line the search matches', () => {
+  it('for generated lines in every JSON spelling, whatever the chunk size', async () => {
+    const r = rng(20240601);
+    const lines = Array.from({ length: 1500 }, (_, i) => tetragonLine(r, i));
+    const path = join(dir, 'hostile.jsonl');
+    writeFileSync(path, lines.join('\n') + '\n');
+    const opts = { macros: new MacroLibrary(), now: 1_800_000_000, tz: 'UTC' };
+    let dropped = 0;
+    let kept = 0;
+    for (const spl of SEARCHES) {
+      const want = await runSearch(spl, { ...opts, source: unfiltered(path) });
+      for (const chunkSize of [1 << 20, 4096, 333]) {
+        const got = await runSearch(spl, { ...opts, source: new FileSource([path], { defaultHost: 'h', chunkSize }) });
+        expect(rowsText(got.results), `${spl} (chunks of ${chunkSize})`).toEqual(rowsText(want.results));
+        if (chunkSize === 1 << 20) {
+          dropped += want.stats.eventsScanned - got.stats.eventsScanned;
+          kept += got.stats.eventsScanned;
+        }
+      }
+    }
+    // The filters also work, though a third of these lines hold a `\u` escape (which keeps them all).
+    expect(dropped).toBeGreaterThan((dropped + kept) / 4);
+  });
+});
+
+describe('raw prefilter: drops what the search cannot match', () => {
+  const exec = (binary: string, args: string, extra = ''): string =>
+    `{"process_exec":{"process":{"pid":1,"binary":"${binary}","arguments":"${args}"${extra}},"parent":{"binary":"/bin/sh"}},"node_name":"n","time":"2024-01-01T00:00:00Z"}`;
+  const exit = (binary: string, args: string): string => exec(binary, args).replace('process_exec', 'process_exit');
+  const SEED = `${EXEC} process_name="curl" | regex process="(?i)(?<!\\w)-(?:[a-z]*k[a-z]*|-(insecure|proxy-insecure|doh-insecure))"`;
+  const delivered = async (spl: string, lines: string[]): Promise<string[]> => {
+    const path = join(dir, `drop-${Math.random().toString(36).slice(2)}.jsonl`);
+    writeFileSync(path, lines.join('\n') + '\n');
+    const seen: string[] = [];
+    const src = new FileSource([path]);
+    const p = plan(spl, { macros: new MacroLibrary(), now: 0, tz: 'UTC', source: src });
+    for await (const b of src.scan(p.scan)) for (const e of b) seen.push(e._raw);
+    return seen;
+  };
+
+  it('needs curl and one of its flags for the seed detection, before any JSON work', async () => {
+    const keep = [
+      exec('/usr/bin/curl', '-k https://x'),
+      exec('/usr/bin/curl', '-sSLk https://x'),
+      exec('/usr/bin/curl', '--insecure https://x'),
+      exec('/usr/bin/CURL', '-K x'),
+      exec('/usr/bin/cur\\u006c', '-s https://x'), // an escape in the line: it may spell anything
+      exec('/usr/bin/curl', '-\\u006b x'),
+    ];
+    const drop = [
+      exec('/usr/bin/curl', '-s https://x'), // no flag with k
+      exec('/usr/bin/curl', '--secure https://x'),
+      exit('/usr/bin/curl', '-k https://x'), // not an exec
+      exec('/usr/bin/wget', '-k https://x'), // not curl
+      exec('/usr/bin/libcurl', '-k https://x'),
+      exec('/usr/bin/curl', 'https://x/-k"'.replace('"', '')).replace('-k', 'k-'),
+    ];
+    expect(await delivered(SEED, [...drop, ...keep])).toEqual(keep);
+  });
+
+  it('uses the literals of later search and regex commands, not those of fields a command rewrote', async () => {
+    const lines = [exec('/bin/sh', '-c x'), exec('/usr/bin/curl', '-k x'), exec('/usr/bin/nsenter', '-t 1')];
+    expect(await delivered('* | search process_name=nsenter', lines)).toEqual([lines[2]]);
+    expect(await delivered('* | regex process="nsenter -t"', lines)).toEqual(lines); // a space: the match may span binary and arguments
+    expect(await delivered('* | eval process_name="nsenter" | search process_name=nsenter', lines)).toEqual(lines);
+    expect(await delivered('* | head 1 | search process_name=nsenter', lines)).toEqual(lines);
+    expect(await delivered('* | regex process!="curl"', lines)).toEqual(lines);
+  });
+});
