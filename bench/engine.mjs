@@ -2,10 +2,12 @@
 // `npm run bench`: engine throughput on generated Tetragon data as hard as real exports (bench/generate.mjs:
 // exec/exit pairs, kprobes, connects, `curl` in ~22% of the lines), against a baseline measured in the same
 // run: one core reads the file in 1 MiB chunks, splits lines on the bytes and JSON.parses every line. Each
-// phase runs in its own process, for a clean peak RSS.
-//   node bench/engine.mjs [--events N]
+// phase runs in its own process, for a clean peak RSS. The seed and the pack run on 1 and 2 threads (as
+// `vigil run --threads N` does: src/parallel/), for the scaling.
+//   node bench/engine.mjs [--events N] [--threads 1,2]
 import { spawnSync } from 'node:child_process';
 import { createReadStream } from 'node:fs';
+import { availableParallelism, loadavg } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { dirname, join } from 'node:path';
 import { generate } from './generate.mjs';
@@ -18,6 +20,7 @@ const arg = (name, dflt) => {
 };
 const phase = arg('--phase', null);
 const count = Number(arg('--events', '300000'));
+const threadCounts = arg('--threads', '1,2').split(',').map(Number);
 const file = join(here, 'out', `tetragon-${count}.jsonl`);
 const SEED = 'Cisco Isovalent - Curl Execution With Insecure Flags';
 
@@ -43,32 +46,33 @@ async function baseline() {
 let phaseStart = 0n;
 const since = (t) => Number(process.hrtime.bigint() - t) / 1e9;
 
-async function engine(which) {
+async function engine(which, threads) {
   const { loadContent, findDetection } = await import('../dist/detections/content.js');
   const { FileSource } = await import('../dist/sources/file.js');
-  const { plan, runSearch } = await import('../dist/spl/index.js');
   const { runDetections } = await import('../dist/detections/run.js');
   const pack = loadContent();
-  const opts = { macros: pack.macros, lookups: pack.lookups, now: 1795200000, tz: 'UTC' };
-  if (which === 'seed') {
-    const d = findDetection(pack, SEED);
-    const source = new FileSource([file]);
-    const planned = plan(d.search, { ...opts, source });
-    const startupSecs = since(phaseStart);
-    const { results, stats } = await runSearch(planned, { ...opts, source });
-    return { events: stats.eventsScanned, scanned: stats.eventsScanned, matched: stats.eventsMatched, rows: results.length, delivered: stats.eventsScanned, startupSecs };
-  }
-  const source = new FileSource([file]);
-  // The pack as `vigil run --all` runs it: every detection but the correlation searches (they read the risk index).
-  const detections = pack.detections.filter((d) => d.type !== 'Correlation');
+  const now = 1795200000;
+  const tz = 'UTC';
+  // As `vigil run --threads N` runs them (src/cli/commands/run.ts); one thread: today's path, the parallel code not loaded.
+  const parallel =
+    threads > 1
+      ? async (plans, outputs) => {
+          const { runFilesInParallel } = await import('../dist/parallel/run.js');
+          return runFilesInParallel(plans, outputs, { paths: [file], options: { now } }, { threads, contentDirs: [], lookups: pack.lookups, now, tz, earliest: null, latest: null, defaultIndexes: 'all' });
+        }
+      : undefined;
+  // The seed alone, or the pack as `vigil run --all` runs it: every detection but the correlation searches (they read the risk index).
+  const detections = which === 'seed' ? [findDetection(pack, SEED)] : pack.detections.filter((d) => d.type !== 'Correlation');
+  const source = new FileSource([file], { now });
   const startupSecs = since(phaseStart);
-  const runs = await runDetections(pack, detections, { source, now: opts.now, tz: opts.tz, earliest: null, latest: null });
+  const runs = await runDetections(pack, detections, { source, now, tz, earliest: null, latest: null, ...(parallel ? { parallel } : {}) });
   return { events: count, detections: runs.length, rows: runs.reduce((a, r) => a + r.results.length, 0), delivered: runs[0].stats.eventsScanned, startupSecs };
 }
 
 async function runPhase(name) {
   phaseStart = process.hrtime.bigint();
-  const r = name === 'baseline' ? await baseline() : await engine(name);
+  const [what, threads] = name.split('@');
+  const r = what === 'baseline' ? await baseline() : await engine(what, Number(threads));
   const secs = since(phaseStart);
   process.stdout.write(JSON.stringify({ ...r, secs, rssMB: process.resourceUsage().maxRSS / 1024 }));
 }
@@ -80,9 +84,9 @@ if (phase) {
   const data = await generate(file, count);
   const kinds = Object.entries(data.kinds).map(([k, n]) => `${k} ${((100 * n) / count).toFixed(0)}%`).join(', ');
   process.stdout.write(
-    `data: ${count.toLocaleString('en-US')} Tetragon events (${kinds}), ${(data.bytes / 1e6).toFixed(0)} MB (${Math.round(data.bytes / count)} bytes/event), "curl" in ${((100 * data.curlLines) / count).toFixed(1)}% of the lines; one core\n\n`,
+    `data: ${count.toLocaleString('en-US')} Tetragon events (${kinds}), ${(data.bytes / 1e6).toFixed(0)} MB (${Math.round(data.bytes / count)} bytes/event), "curl" in ${((100 * data.curlLines) / count).toFixed(1)}% of the lines; the baseline on one core\n\n`,
   );
-  const phases = ['baseline', 'seed', 'pack'];
+  const phases = ['baseline', ...threadCounts.map((t) => `seed@${t}`), ...threadCounts.map((t) => `pack@${t}`)];
   const runs = Object.fromEntries(phases.map((p) => [p, []]));
   // Rounds interleave the phases, so that a change in the machine's load hits all of them alike.
   for (let rep = 0; rep < 3; rep++) {
@@ -96,12 +100,17 @@ if (phase) {
   const results = Object.fromEntries(phases.map((p) => [p, runs[p].sort((a, b) => a.secs - b.secs)[0]]));
   const rate = (r) => count / r.secs;
   const line = (label, r, extra = '') =>
-    `${label.padEnd(34)} ${Math.round(rate(r)).toLocaleString('en-US').padStart(10)} events/s  ${(r.secs).toFixed(2).padStart(6)} s  peak RSS ${r.rssMB.toFixed(0).padStart(4)} MB  ${extra}`;
+    `${label.padEnd(46)} ${Math.round(rate(r)).toLocaleString('en-US').padStart(10)} events/s  ${(r.secs).toFixed(2).padStart(6)} s  peak RSS ${r.rssMB.toFixed(0).padStart(4)} MB  ${extra}`;
   process.stdout.write(line('baseline (read + JSON.parse all)', results.baseline) + '\n');
-  process.stdout.write(line('seed detection (curl insecure)', results.seed, `x${(rate(results.seed) / rate(results.baseline)).toFixed(2)} baseline, ${results.seed.rows} rows, ${results.seed.delivered} events parsed`) + '\n');
-  process.stdout.write(line(`all ${results.pack.detections} detections, one pass`, results.pack, `x${(rate(results.pack) / rate(results.baseline)).toFixed(2)} baseline, ${results.pack.rows} rows, ${results.pack.delivered} events parsed`) + '\n');
-  process.stdout.write(
-    `(included above, startup: module imports, content loading, planning: seed ${results.seed.startupSecs.toFixed(2)} s, pack ${results.pack.startupSecs.toFixed(2)} s)\n`,
-  );
-  process.stdout.write(`\ntargets: seed >= 5x baseline, pack >= 1x baseline (best of 3 runs each)\n`);
+  const t1 = threadCounts[0];
+  for (const [what, label] of [['seed', 'seed detection (curl insecure)'], ['pack', null]]) {
+    for (const t of threadCounts) {
+      const r = results[`${what}@${t}`];
+      const scaling = t === t1 ? '' : `, x${(rate(r) / rate(results[`${what}@${t1}`])).toFixed(2)} vs ${t1} thread${t1 === 1 ? '' : 's'}`;
+      const name = `${label ?? `all ${r.detections} detections, one pass`}, ${t} thread${t === 1 ? '' : 's'}`;
+      process.stdout.write(line(name, r, `x${(rate(r) / rate(results.baseline)).toFixed(2)} baseline${scaling}, ${r.rows} rows, ${r.delivered} events parsed`) + '\n');
+    }
+  }
+  process.stdout.write(`(included above, startup: module imports, content loading, planning: ${phases.slice(1).map((p) => `${p} ${results[p].startupSecs.toFixed(2)} s`).join(', ')})\n`);
+  process.stdout.write(`\ntargets: seed >= 5x baseline, pack >= 1x baseline (best of 3 runs each); ${availableParallelism()} cores, load average ${loadavg().map((x) => x.toFixed(2)).join(' ')}\n`);
 }

@@ -40,8 +40,11 @@ export interface ParallelOptions {
   minBytes?: number;
   /** About how many bytes of a plain file a partition holds (default: from the input's size and the threads). */
   partitionBytes?: number;
-  /** This thread only merges, every partition runs on a worker (tests: the worker's path, whatever the timing). */
-  workersOnly?: boolean;
+  /**
+   * When workers start: 'auto' (default) once this thread has measured that the rest of the input is worth
+   * them; 'always': at once; 'only': at once, and this thread only merges (every partition on a worker).
+   */
+  workers?: 'auto' | 'always' | 'only';
 }
 
 /** Files to search: the paths and the options of their FileSource (its callbacks get every line issue, in file order). */
@@ -51,11 +54,19 @@ export interface ParallelFiles {
 }
 
 /**
- * Below this much input a run stays on one thread: a worker needs ~0.15-0.3 s to start (module loading and
- * the content, more on a loaded machine) before it reads its first event, in which time this thread reads
- * 20-50 MB of a prefiltered search (bench/engine.mjs --threads).
+ * Below this much input a run stays on one thread: even the whole pack reads it in less time than a worker
+ * needs to start.
  */
-export const MIN_PARALLEL_BYTES = 16 << 20;
+export const MIN_PARALLEL_BYTES = 8 << 20;
+/**
+ * A worker needs ~0.15-0.3 s to start (module loading and the content; more on a loaded machine) before it
+ * reads its first event: workers are started only when this thread, alone, would still need more than
+ * twice that for the rest of the input, as measured over its first WORK_SAMPLE_MS. The seed detection
+ * reads ~1 GB/s and the pack ~45 MB/s on one thread (bench/engine.mjs), so the same file may be worth
+ * workers for the one and not for the other.
+ */
+const WORKER_START_S = 0.3;
+const WORK_SAMPLE_MS = 40;
 /** Partitions per thread: small enough that a late-starting worker still finds work, large enough to be cheap. */
 const PARTITIONS_PER_THREAD = 4;
 const MIN_PARTITION_BYTES = 4 << 20;
@@ -125,7 +136,7 @@ class ParallelRun {
   private mergedWaiters: (() => void)[] = [];
   private readonly window: number;
   private readonly totalBytes: number;
-  /** Worker threads: all the threads but this one, or all of them with `workersOnly`. */
+  /** Worker threads: all the threads but this one, or all of them with `workers: 'only'`. */
   private readonly workerCount: number;
 
   constructor(
@@ -135,7 +146,7 @@ class ParallelRun {
     private readonly input: PartitionedInput,
     private readonly opts: ParallelOptions,
   ) {
-    this.workerCount = opts.workersOnly ? opts.threads : opts.threads - 1;
+    this.workerCount = opts.workers === 'only' ? opts.threads : opts.threads - 1;
     this.counters = new SharedCounters(this.workerCount);
     this.window = Math.max(4, 2 * opts.threads);
     this.progress = Array.from({ length: this.workerCount + 1 }, () => ({ scanned: 0, bytes: 0 }));
@@ -178,8 +189,8 @@ class ParallelRun {
     signal?.addEventListener('abort', onAbort, { once: true });
     const done = new Promise<void>((resolve, reject) => (this.settle = { resolve, reject }));
     try {
-      for (let w = 0; w < this.workerCount; w++) this.spawn(w);
-      if (!this.opts.workersOnly) this.runLocal().catch((e) => this.fail(e));
+      if (this.opts.workers === 'only' || this.opts.workers === 'always') this.spawnWorkers();
+      if (this.opts.workers !== 'only') this.runLocal().catch((e) => this.fail(e));
       await done;
     } catch (e) {
       if (e === SERIAL) return null;
@@ -191,6 +202,15 @@ class ParallelRun {
     }
     const ms = performance.now() - started;
     return this.stats.map((s, i) => ({ ...s, eventsScanned: this.merger.stats[i]!.eventsScanned, eventsMatched: this.merger.stats[i]!.eventsMatched, durationMs: ms }));
+  }
+
+  /** Whether workers were started, or it was decided that this thread runs alone. */
+  private decided = false;
+
+  private spawnWorkers(): void {
+    if (this.decided || this.failure) return;
+    this.decided = true;
+    for (let w = 0; w < this.workerCount; w++) this.spawn(w);
   }
 
   private spawn(slot: number): void {
@@ -253,7 +273,16 @@ class ParallelRun {
     let outstanding = 0;
     let drained: (() => void) | null = null;
     let turn = performance.now();
+    const started = performance.now();
     const before = { scanned: 0, bytes: 0 };
+    // Whether the rest of the input is worth workers, judged on this thread's speed over its first bytes.
+    const judge = (bytes: number): void => {
+      const ms = performance.now() - started;
+      if (this.decided || ms < WORK_SAMPLE_MS || bytes <= 0) return;
+      const rest = ((this.totalBytes - bytes) / bytes) * (ms / 1000);
+      if (rest > 2 * WORKER_START_S) this.spawnWorkers();
+      else this.decided = true;
+    };
     for (;;) {
       if (this.failure) return;
       const p = this.counters.take();
@@ -276,6 +305,7 @@ class ParallelRun {
           onProgress: (pr) => {
             lines = pr.scanned;
             this.progress[slot] = { scanned: before.scanned + pr.scanned, bytes: before.bytes + Math.max(0, Math.min(pr.bytes ?? part.start, part.end) - part.start) };
+            judge(this.progress[slot].bytes);
             this.reportProgress();
           },
         },

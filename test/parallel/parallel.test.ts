@@ -102,6 +102,7 @@ async function threads(searches: readonly string[], paths: readonly string[], op
     latest: null,
     defaultIndexes: 'all',
     minBytes: 0,
+    workers: 'always',
     ...opts,
   });
   if (stats === null) return null;
@@ -146,13 +147,15 @@ describe('a search split over partitions on several threads', () => {
     expect(CORPUS.filter((_, i) => want.rows[i]!.length === 0)).toEqual(['* | stats count by nosuchfield']);
     expect(want.issues.length).toBeGreaterThan(10);
     // A cut inside a multibyte character (the first partition ends after that line), small and large partitions.
-    for (const [threadCount, partitionBytes] of [
-      [2, multibyteAt + 2],
-      [2, 40_000],
-      [4, 9_000],
-      [3, 700_000],
+    // 'auto': an input this small is not worth a worker, this thread runs every partition.
+    for (const [threadCount, partitionBytes, workers] of [
+      [2, multibyteAt + 2, 'always'],
+      [2, 40_000, 'always'],
+      [4, 9_000, 'always'],
+      [3, 700_000, 'always'],
+      [2, 100_000, 'auto'],
     ] as const) {
-      const got = await threads(CORPUS, paths, { threads: threadCount, partitionBytes });
+      const got = await threads(CORPUS, paths, { threads: threadCount, partitionBytes, workers });
       expect(got, `threads ${threadCount}, partitions of ${partitionBytes} bytes`).not.toBeNull();
       for (let i = 0; i < CORPUS.length; i++) expect(got!.rows[i], `${CORPUS[i]} (threads ${threadCount}, partitions of ${partitionBytes} bytes)`).toEqual(want.rows[i]);
       expect(got!.issues).toEqual(want.issues);
@@ -162,7 +165,7 @@ describe('a search split over partitions on several threads', () => {
   it('runs a lone search on workers only as on one thread', async () => {
     for (const s of [AGGREGATIONS[0]!, ROWS[0]!, ORDERED[2]!]) {
       const want = await oneThread([s], [plain]);
-      const got = await threads([s], [plain], { threads: 2, workersOnly: true, partitionBytes: 250_000 });
+      const got = await threads([s], [plain], { threads: 2, workers: 'only', partitionBytes: 250_000 });
       expect(got!.rows).toEqual(want.rows);
       expect(got!.issues).toEqual(want.issues);
     }
@@ -188,6 +191,7 @@ describe('a search split over partitions on several threads', () => {
           defaultIndexes: 'all',
           minBytes: 0,
           partitionBytes: 300_000,
+          workers: 'always',
         }),
       );
       got.forEach((r, i) => expect(shape(r.results), r.detection.name).toEqual(shape(want[i]!.results)));
@@ -219,7 +223,7 @@ describe('a search split over partitions on several threads', () => {
     writeFileSync(bad, Buffer.concat([good.subarray(0, 200), Buffer.alloc(5000, 0x55)]));
     const single = await oneThread(['* | stats count'], [bad]).catch((e: unknown) => e);
     expect(single).toBeInstanceOf(VigilError);
-    const parallel = await threads(['* | stats count'], [bad, gz], { workersOnly: true }).catch((e: unknown) => e);
+    const parallel = await threads(['* | stats count'], [bad, gz], { workers: 'only' }).catch((e: unknown) => e);
     expect(parallel).toBeInstanceOf(VigilError);
     expect((parallel as VigilError).code).toBe((single as VigilError).code);
     expect((parallel as VigilError).message).toBe((single as VigilError).message);
@@ -235,7 +239,7 @@ describe('a search split over partitions on several threads', () => {
   it('stops its workers when cancelled', async () => {
     const ac = new AbortController();
     const started = performance.now();
-    const run = threads(['* | stats count by process'], [plain, tail, gz], { workersOnly: true, partitionBytes: 20_000, signal: ac.signal, onProgress: () => ac.abort(new Error('stop')) });
+    const run = threads(['* | stats count by process'], [plain, tail, gz], { workers: 'only', partitionBytes: 20_000, signal: ac.signal, onProgress: () => ac.abort(new Error('stop')) });
     await expect(run).rejects.toThrow('stop');
     expect(performance.now() - started).toBeLessThan(60_000);
   });
