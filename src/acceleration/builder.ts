@@ -1,4 +1,5 @@
-import { emptyScanRequest, type EventSource } from '../events/scan.js';
+import type { Event } from '../events/event.js';
+import type { EventSource } from '../events/scan.js';
 import type { Result } from '../events/result.js';
 import { eventResult, type DerivedFields } from '../normalize/event-result.js';
 import type { LookupProvider } from '../spl/lookups.js';
@@ -14,9 +15,15 @@ export interface FollowedStore {
   seqRange(from: number, to: number): EventSource;
 }
 
+/** What the builder reads: the same events as `seqRange`, in no particular order (a summary does not keep one). */
+export interface SummarizedStore {
+  lastSeq(): number;
+  seqEvents(from: number, to: number): AsyncIterable<Event[]>;
+}
+
 export interface BuilderOptions {
   db: SummaryDb;
-  store: FollowedStore;
+  store: SummarizedStore;
   datasets: readonly AcceleratedDataset[];
   /** Summary range per data model (seconds; null: all time). */
   ranges: ReadonlyMap<string, number | null>;
@@ -114,27 +121,18 @@ export class SummaryBuilder {
   }
 
   private async summarize(group: readonly AcceleratedDataset[], from: number, to: number, caughtUp: boolean): Promise<number> {
-    const builders = new Map<string, Map<number, SegmentBuilder>>(group.map((d) => [d.key, new Map()]));
+    const targets = group.map((d) => new ChunkTarget(d, this.states.get(d.key)!.boundary, this.evaluators.get(d.key)!, this.o.bucketSeconds));
     let read = 0;
-    for await (const batch of this.o.store.seqRange(from, to).scan(emptyScanRequest())) {
+    for await (const batch of this.o.store.seqEvents(from, to)) {
       for (const e of batch) {
         read++;
         const row = eventResult(e, this.o.derived);
-        for (const d of group) {
-          if (e._time < this.states.get(d.key)!.boundary) continue;
-          const buckets = builders.get(d.key)!;
-          const add = (r: Result) => {
-            const t = r.get('_time');
-            const b = typeof t === 'number' ? Math.floor(t / this.o.bucketSeconds) * this.o.bucketSeconds : e._time;
-            let sb = buckets.get(b);
-            if (!sb) buckets.set(b, (sb = new SegmentBuilder(d.fields)));
-            sb.add(r);
-          };
+        for (const t of targets) {
           try {
-            this.evaluators.get(d.key)!.evaluate(row, add);
+            t.evaluate(e, row);
           } catch (err) {
             // The raw path meets the same event (and reports it); the summary goes on without its rows.
-            this.noteError(d.key, `event at ${e._time}: ${(err as Error).message}`);
+            this.noteError(t.dataset.key, `event at ${e._time}: ${(err as Error).message}`);
           }
         }
       }
@@ -142,8 +140,8 @@ export class SummaryBuilder {
     const now = this.o.now();
     const compact: [string, number][] = [];
     this.o.db.write(() => {
-      for (const d of group) {
-        for (const [bucket, sb] of builders.get(d.key)!) {
+      for (const { dataset: d, buckets } of targets) {
+        for (const [bucket, sb] of buckets) {
           this.o.db.insert(d.key, bucket, sb.build());
           compact.push([d.key, bucket]);
         }
@@ -196,5 +194,39 @@ export class SummaryBuilder {
     if (!s || s.error === message) return;
     if (s.error === null) this.o.log?.('warn', `summary of ${key}: ${message}`);
     s.error = message;
+  }
+}
+
+/** One dataset's rows of one chunk, by bucket. */
+class ChunkTarget {
+  readonly buckets = new Map<number, SegmentBuilder>();
+  /** The event being evaluated (its time buckets a row whose `_time` is not a number). */
+  private event: Event | null = null;
+  private lastBucket = NaN;
+  private last: SegmentBuilder | null = null;
+  /** Bound once: the evaluator's callback for every row of the chunk. */
+  private readonly add = (r: Result): void => {
+    const t = r.get('_time');
+    const b = typeof t === 'number' ? Math.floor(t / this.bucketSeconds) * this.bucketSeconds : this.event!._time;
+    if (b !== this.lastBucket) {
+      let sb = this.buckets.get(b);
+      if (!sb) this.buckets.set(b, (sb = new SegmentBuilder(this.dataset.fields)));
+      this.last = sb;
+      this.lastBucket = b;
+    }
+    this.last!.add(r);
+  };
+
+  constructor(
+    readonly dataset: AcceleratedDataset,
+    private readonly boundary: number,
+    private readonly evaluator: DatasetEvaluator,
+    private readonly bucketSeconds: number,
+  ) {}
+
+  evaluate(e: Event, row: Result): void {
+    if (e._time < this.boundary) return;
+    this.event = e;
+    this.evaluator.evaluate(row, this.add);
   }
 }

@@ -18,39 +18,36 @@ type IdColumn = Uint8Array | Uint16Array | Uint32Array;
 
 /** Accumulates rows of one (dataset, bucket) until they are written. */
 export class SegmentBuilder {
-  /** Per field, the ids of its values, by type: a string or a number is its own key (no key string built per row). */
-  private readonly strings: Map<string, number>[];
-  private readonly numbers: Map<number, number>[];
-  private readonly keys: Map<string, number>[];
-  private readonly lexicons: FieldValue[][];
-  private readonly cols: number[][];
-  private readonly times: number[] = [];
+  private readonly columns: ColumnBuilder[];
+  private times = new Float64Array(256);
+  private n = 0;
 
   constructor(readonly fields: readonly string[]) {
-    this.strings = fields.map(() => new Map());
-    this.numbers = fields.map(() => new Map());
-    this.keys = fields.map(() => new Map());
-    this.lexicons = fields.map(() => []);
-    this.cols = fields.map(() => []);
+    this.columns = fields.map(() => new ColumnBuilder());
   }
 
   get rows(): number {
-    return this.times.length;
+    return this.n;
   }
 
   add(row: Result): void {
+    const r = this.row();
     const t = row.get('_time');
-    this.times.push(typeof t === 'number' ? t : NaN);
-    for (let i = 0; i < this.fields.length; i++) this.cols[i]!.push(this.idOf(i, row.get(this.fields[i]!)));
+    this.times[r] = typeof t === 'number' ? t : NaN;
+    const cols = this.columns;
+    for (let i = 0; i < cols.length; i++) cols[i]!.add(r, row.get(this.fields[i]!));
   }
 
   /** Appends every row of a decoded segment with the same fields (compaction). */
   addSegment(s: Segment): void {
+    const cols = this.columns;
+    for (let i = 0; i < cols.length; i++) cols[i]!.reserve(this.n + s.times.length);
     for (let r = 0; r < s.times.length; r++) {
-      this.times.push(s.times[r]!);
-      for (let i = 0; i < this.fields.length; i++) {
+      const at = this.row();
+      this.times[at] = s.times[r]!;
+      for (let i = 0; i < cols.length; i++) {
         const id = s.ids[i]![r]!;
-        this.cols[i]!.push(this.idOf(i, id === 0 ? null : s.lexicons[i]![id - 1]!));
+        cols[i]!.add(at, id === 0 ? null : s.lexicons[i]![id - 1]!);
       }
     }
   }
@@ -58,38 +55,152 @@ export class SegmentBuilder {
   build(): Segment {
     return {
       fields: this.fields,
-      lexicons: this.lexicons,
-      ids: this.cols.map((c, i) => idColumn(this.lexicons[i]!.length, c)),
-      times: Float64Array.from(this.times),
+      lexicons: this.columns.map((c) => c.lexicon),
+      ids: this.columns.map((c) => c.build(this.n)),
+      times: this.times.slice(0, this.n),
     };
   }
 
-  private idOf(i: number, v: FieldValue | null): number {
-    if (v === null) return 0;
-    if (typeof v === 'string') return this.idIn(this.strings[i]!, v, i, v);
-    if (typeof v === 'number') return this.idIn(this.numbers[i]!, v, i, v);
-    return this.idIn(this.keys[i]!, multivalueKey(v), i, v);
+  /** The next row's index, growing the time column. */
+  private row(): number {
+    const r = this.n++;
+    if (r === this.times.length) {
+      const grown = new Float64Array(r * 2);
+      grown.set(this.times);
+      this.times = grown;
+    }
+    return r;
+  }
+}
+
+/**
+ * One field's lexicon and ids while a segment is built. A value equal to the previous row's is its id
+ * again without a lookup (runs are common: constants, `"unknown"` fills, one host's events in a row).
+ * Strings and numbers are found through an open-addressing table over typed arrays (hash, id), the value
+ * itself being the lexicon's: V8's Maps get slow past a few thousand entries, and a segment's unique
+ * values (guids, pids, command lines) number in the tens of thousands. Multivalues (rare) are keyed by
+ * their text with types kept.
+ */
+class ColumnBuilder {
+  readonly lexicon: FieldValue[] = [];
+  private hashes = new Int32Array(16);
+  /** Per slot, the id of the value there (0: empty). */
+  private slots = new Int32Array(16);
+  private multivalues: Map<string, number> | null = null;
+  private ids = new Uint32Array(256);
+  private last: FieldValue | null = null;
+  private lastId = 0;
+
+  add(r: number, v: FieldValue | null): void {
+    if (r >= this.ids.length) this.reserve(r + 1);
+    this.ids[r] = v === null ? 0 : this.idOf(v);
   }
 
-  private idIn<K>(keys: Map<K, number>, k: K, i: number, v: FieldValue): number {
-    let id = keys.get(k);
-    if (id === undefined) {
-      this.lexicons[i]!.push(v);
-      keys.set(k, (id = this.lexicons[i]!.length));
+  reserve(rows: number): void {
+    if (rows <= this.ids.length) return;
+    const grown = new Uint32Array(Math.max(rows, this.ids.length * 2));
+    grown.set(this.ids);
+    this.ids = grown;
+  }
+
+  /** The ids at the narrowest width that holds the lexicon. */
+  build(rows: number): IdColumn {
+    const ids = this.ids.subarray(0, rows);
+    const size = this.lexicon.length;
+    return size < 0xff ? Uint8Array.from(ids) : size < 0xffff ? Uint16Array.from(ids) : ids.slice();
+  }
+
+  private idOf(v: FieldValue): number {
+    const last = this.last;
+    if (v === last) return this.lastId;
+    let id: number;
+    if (typeof v === 'string') id = this.scalarId(v, stringHash(v));
+    else if (typeof v === 'number') id = this.scalarId(v, numberHash(v));
+    else {
+      if (typeof last === 'object' && last !== null && sameItems(v, last)) return this.lastId;
+      const key = multivalueKey(v);
+      const known = (this.multivalues ??= new Map()).get(key);
+      if (known === undefined) this.multivalues.set(key, (id = this.append(v)));
+      else id = known;
     }
+    this.last = v;
+    this.lastId = id;
     return id;
   }
+
+  /** The id of a string or number (`1` and `"1"` are different values; so are 0 and -0 not, as in a Map). */
+  private scalarId(v: string | number, h: number): number {
+    const mask = this.slots.length - 1;
+    let i = h & mask;
+    for (let id = this.slots[i]!; id !== 0; id = this.slots[i]!) {
+      if (this.hashes[i] === h) {
+        const x = this.lexicon[id - 1]!;
+        if (x === v || (x !== x && v !== v)) return id; // NaN is itself
+      }
+      i = (i + 1) & mask;
+    }
+    const id = this.append(v);
+    this.hashes[i] = h;
+    this.slots[i] = id;
+    if (id * 2 > mask) this.grow();
+    return id;
+  }
+
+  private append(v: FieldValue): number {
+    this.lexicon.push(v);
+    return this.lexicon.length;
+  }
+
+  /** Twice the slots, at most half full. */
+  private grow(): void {
+    const hashes = this.hashes;
+    const slots = this.slots;
+    this.hashes = new Int32Array(slots.length * 2);
+    this.slots = new Int32Array(slots.length * 2);
+    const mask = this.slots.length - 1;
+    for (let j = 0; j < slots.length; j++) {
+      if (slots[j] === 0) continue;
+      let i = hashes[j]! & mask;
+      while (this.slots[i] !== 0) i = (i + 1) & mask;
+      this.hashes[i] = hashes[j]!;
+      this.slots[i] = slots[j]!;
+    }
+  }
+}
+
+/** FNV-1a over the UTF-16 units. */
+function stringHash(s: string): number {
+  let h = 0x811c9dc5;
+  for (let i = 0; i < s.length; i++) h = Math.imul(h ^ s.charCodeAt(i), 0x01000193);
+  return h;
+}
+
+const FLOAT = new Float64Array(1);
+const FLOAT_WORDS = new Int32Array(FLOAT.buffer);
+
+/** A hash of a number: equal numbers (0 and -0, every NaN) hash alike. */
+function numberHash(v: number): number {
+  if ((v | 0) === v) return mix(v);
+  if (v !== v) return 0x7ff80000;
+  FLOAT[0] = v;
+  return mix(FLOAT_WORDS[0]! ^ mix(FLOAT_WORDS[1]!));
+}
+
+function mix(x: number): number {
+  const h = Math.imul(x, 0x9e3779b1);
+  return h ^ (h >>> 15);
+}
+
+/** Two multivalues with the same items, types kept (`Object.is`: NaN is itself). */
+function sameItems(a: readonly (string | number)[], b: readonly (string | number)[]): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (!Object.is(a[i], b[i])) return false;
+  return true;
 }
 
 /** A multivalue's identity: its items' types count (the number 1 and the text "1" are different values). */
 function multivalueKey(v: Exclude<FieldValue, string | number>): string {
   return JSON.stringify(v.map((x) => (typeof x === 'number' ? { n: String(x) } : x)));
-}
-
-function idColumn(lexiconSize: number, ids: number[]): IdColumn {
-  if (lexiconSize < 0xff) return Uint8Array.from(ids);
-  if (lexiconSize < 0xffff) return Uint16Array.from(ids);
-  return Uint32Array.from(ids);
 }
 
 /** The stored form: lexicons as JSON text, columns as one blob (times, then each field's ids at its width). */

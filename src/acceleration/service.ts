@@ -11,6 +11,9 @@ import { openSummaryDb, type SummaryDb } from './summary-db.js';
 /** Summaries are bucketed by hour (the store's default bucket): the unit of pruning and compaction. */
 export const SUMMARY_BUCKET_SECONDS = 3600;
 
+/** The summary worker thread's nice value: it gets the CPU the server's other threads leave. */
+export const SUMMARY_WORKER_NICE = 10;
+
 /** What `GET /api/datamodels` reports per dataset. */
 export interface DatasetStatus {
   model: string;

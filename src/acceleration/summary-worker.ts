@@ -5,15 +5,25 @@
  * requests that arrive during one are answered together by the next. A content reload or `close` aborts
  * the catch-up in progress after its current chunk (chunks commit with their seq: nothing is lost).
  */
+import { setPriority } from 'node:os';
 import { parentPort, workerData } from 'node:worker_threads';
 import { loadContent } from '../detections/content.js';
 import { openStore } from '../store/sqlite-store.js';
 import { SummaryBuilder } from './builder.js';
 import { acceleratedDatasets } from './datasets.js';
-import { SUMMARY_BUCKET_SECONDS, type FromSummaryWorker, type SummaryContent, type SummaryWorkerSetup, type ToSummaryWorker } from './service.js';
+import { SUMMARY_BUCKET_SECONDS, SUMMARY_WORKER_NICE, type FromSummaryWorker, type SummaryContent, type SummaryWorkerSetup, type ToSummaryWorker } from './service.js';
 import { openSummaryDb } from './summary-db.js';
 
 const setup = workerData as SummaryWorkerSetup;
+/**
+ * This thread yields the CPU to HEC ingest and searches when they want it (Linux: a thread's nice value is
+ * its own); summaries catch up with what is left. Where that cannot be set, it runs at normal priority.
+ */
+try {
+  setPriority(0, SUMMARY_WORKER_NICE);
+} catch {
+  // not permitted or not supported
+}
 const port = parentPort!;
 const reply = (m: FromSummaryWorker) => port.postMessage(m);
 const storePromise = openStore(setup.dataDir, { readonly: true });

@@ -261,8 +261,8 @@ export type Row = [number, number, number, number, number, number, string];
  * `t DESC, rowid DESC` order; SQLite merges the arms of `UNION ALL … ORDER BY` without sorting, so the
  * result streams newest first with ties in reverse insertion order.
  */
-export function groupSql(group: readonly BucketRef[], plan: ScanPlan, seqs: SqlCondition | null = null): SqlCondition {
-  if (seqs !== null) return subsetSql(group, plan, seqs);
+export function groupSql(group: readonly BucketRef[], plan: ScanPlan, seqs: SqlCondition | null = null, newestFirst = true): SqlCondition {
+  if (seqs !== null) return subsetSql(group, plan, seqs, newestFirst);
   const arms: string[] = [];
   const params: string[] = [];
   const st = plan.sourcetypeIds;
@@ -309,8 +309,9 @@ function seqCondition(seqs: SeqSelection): SqlCondition | null {
 /**
  * A subset scan (`seqs`: a rowid condition): rowid lookups or range seeks in each table, then one sort of
  * what they found (a subset is small next to its window: the match index's matches, a follower's chunk).
+ * Not `newestFirst`: no sort, each table's rows in rowid (seq) order.
  */
-function subsetSql(group: readonly BucketRef[], plan: ScanPlan, seqs: SqlCondition): SqlCondition {
+function subsetSql(group: readonly BucketRef[], plan: ScanPlan, seqs: SqlCondition, newestFirst: boolean): SqlCondition {
   const arms: string[] = [];
   const params: string[] = [];
   for (const b of group) {
@@ -328,7 +329,7 @@ function subsetSql(group: readonly BucketRef[], plan: ScanPlan, seqs: SqlConditi
     // NOT INDEXED: rowid lookups only (left alone, the planner may prefer walking the (st, t) index).
     arms.push(`SELECT t, rowid, ${b.indexId}, st, src, host, raw FROM ${bucketTable(b.id)} NOT INDEXED WHERE ${conds.join(' AND ')}`);
   }
-  return { sql: `${arms.join(' UNION ALL ')} ORDER BY 1 DESC, 2 DESC`, params };
+  return { sql: `${arms.join(' UNION ALL ')}${newestFirst ? ' ORDER BY 1 DESC, 2 DESC' : ''}`, params };
 }
 
 export interface ScanLimits {
@@ -351,6 +352,8 @@ export async function* scanStore(
   limits: ScanLimits,
   /** Only these events (rowids): a `subset` or `seqRange` view. */
   seqs: SeqSelection | null = null,
+  /** False (with `seqs` only): in seq order within each bucket table, no time order (no sort). */
+  newestFirst = true,
 ): AsyncGenerator<Event[]> {
   const { signal, onProgress } = options;
   signal?.throwIfAborted();
@@ -367,7 +370,7 @@ export async function* scanStore(
     let bytes = 0;
     let lastTurn = performance.now();
     for (const group of groupBuckets(planBuckets(db, plan))) {
-      const q = groupSql(group, plan, seqCond);
+      const q = groupSql(group, plan, seqCond, newestFirst);
       const rows = db.prepare<string[], Row>(q.sql).raw().iterate(...q.params);
       for (const r of rows) {
         const raw = r[6];

@@ -13,6 +13,7 @@ import { loadConfig } from '../../src/config/index.js';
 import type { ContentPack } from '../../src/detections/content.js';
 import type { Event } from '../../src/events/event.js';
 import { Row, toObject } from '../../src/events/result.js';
+import type { FieldValue } from '../../src/events/value.js';
 import { emptyScanRequest } from '../../src/events/scan.js';
 import { runSearch } from '../../src/spl/index.js';
 import { openStore, type SqliteStore } from '../../src/store/sqlite-store.js';
@@ -200,6 +201,29 @@ describe('reading the store by seq range', () => {
     expect((await read(-5, 2)).map((e) => e._time)).toEqual([all[1]!._time, all[0]!._time]);
     expect((await read(199, 10_000)).length).toBe(2);
   });
+
+  it('seqEvents reads the same events without time order (each table in seq order)', async () => {
+    const { store } = await newStore();
+    const all = events(200);
+    await store.append(all);
+    const read = async (from: number, to: number) => {
+      const out: Event[] = [];
+      for await (const b of store.seqEvents(from, to)) out.push(...b);
+      return out;
+    };
+    const got = await read(37, 151);
+    expect(got.map((e) => e._raw).sort()).toEqual(all.slice(36, 151).map((e) => e._raw).sort());
+    // Within an hourly table (an index's hour), in seq order: oldest first here, the times grow with the seqs.
+    const tables = new Map<string, number[]>();
+    for (const e of got) {
+      const k = `${e.index} ${Math.floor(e._time / 3600)}`;
+      tables.set(k, [...(tables.get(k) ?? []), e._time]);
+    }
+    expect(tables.size).toBeGreaterThan(2);
+    for (const times of tables.values()) expect(times).toEqual([...times].sort((a, b) => a - b));
+    expect(await read(151, 37)).toEqual([]);
+    expect((await read(199, 10_000)).length).toBe(2);
+  });
 });
 
 describe('segments', () => {
@@ -209,6 +233,46 @@ describe('segments', () => {
     const s = sb.build();
     expect(s.lexicons[0]).toEqual([1, '1', ['1'], [1]]);
     expect([...s.ids[0]!]).toEqual([1, 2, 3, 4, 2, 1, 3]);
+  });
+
+  it('give each distinct value one id, in first-seen order, however many there are (0 and -0 alike, NaN is NaN)', () => {
+    // Deterministic values: many distinct strings and numbers (tables grow), repeats, runs, lookalikes.
+    let x = 7;
+    const next = () => (x = (Math.imul(x, 1103515245) + 12345) >>> 0);
+    const pick = (): FieldValue | null => {
+      const r = next() % 12;
+      if (r === 0) return null;
+      if (r < 4) return `v${next() % 30_000}`;
+      if (r < 7) return next() % 30_000;
+      if (r === 7) return [0, -0, NaN, 0.5, -1e300, 2 ** 53][next() % 6]!;
+      if (r === 8) return String(next() % 50);
+      if (r === 9) return next() % 2 ? [`a${next() % 5}`, next() % 3] : [String(next() % 3)];
+      return 'same';
+    };
+    const values = Array.from({ length: 60_000 }, pick);
+    const sb = new SegmentBuilder(['v']);
+    for (const v of values) sb.add(new Row({ _time: T0, v }));
+    const s = sb.build();
+    // The reference: a value's identity is its type and value, as SameValueZero sees them.
+    const identity = (v: FieldValue) => (typeof v === 'number' ? `n:${v === 0 ? 0 : v}` : JSON.stringify(v));
+    const lexicon: FieldValue[] = [];
+    const seen = new Map<string, number>();
+    const ids = values.map((v) => {
+      if (v === null) return 0;
+      const k = identity(v);
+      if (!seen.has(k)) seen.set(k, lexicon.push(v));
+      return seen.get(k)!;
+    });
+    expect(s.lexicons[0]!.map(identity)).toEqual(lexicon.map(identity));
+    expect(s.ids[0]).toBeInstanceOf(Uint16Array);
+    expect([...s.ids[0]!]).toEqual(ids);
+    // Compaction re-encodes a segment into the same rows.
+    const again = new SegmentBuilder(['v']);
+    again.addSegment(s);
+    again.addSegment(s);
+    const twice = again.build();
+    expect(twice.lexicons[0]!.map(identity)).toEqual(lexicon.map(identity));
+    expect([...twice.ids[0]!]).toEqual([...ids, ...ids]);
   });
 });
 

@@ -102,22 +102,40 @@ export interface MatchingEventType {
 export function eventTypeFields(types: readonly MatchingEventType[]): DerivedFields | null {
   if (types.length === 0) return null;
   const sorted = [...types].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+  // The fields depend only on which event types match: each combination's (read-only) fields are built
+  // once and shared, so an event costs its event types' tests and no allocation (a summary builder
+  // computes them for every event). Keyed by a bitmask, or by the matched positions past 30 types.
+  const byMatches = new Map<number | string, ReadonlyMap<string, FieldValue>>();
+  const fieldsOf = (matched: readonly MatchingEventType[]): ReadonlyMap<string, FieldValue> => {
+    const tags = new Set<string>();
+    for (const t of matched) for (const tag of t.tags) tags.add(tag);
+    const out = new Map<string, FieldValue>();
+    const et = mv(matched.map((t) => t.name));
+    if (et !== null) out.set(EVENTTYPE_FIELD, et);
+    const tg = mv([...tags].sort());
+    if (tg !== null) out.set(TAG_FIELD, tg);
+    return out;
+  };
   return {
     names: new Set([EVENTTYPE_FIELD, TAG_FIELD]),
     compute(event: Result): ReadonlyMap<string, FieldValue> {
-      const names: string[] = [];
-      const tags = new Set<string>();
-      for (const t of sorted) {
-        if (!t.matches(event)) continue;
-        names.push(t.name);
-        for (const tag of t.tags) tags.add(tag);
+      let mask = 0;
+      let positions = sorted.length > 30 ? '' : null;
+      for (let i = 0; i < sorted.length; i++) {
+        if (!sorted[i]!.matches(event)) continue;
+        if (positions === null) mask |= 1 << i;
+        else positions += `${i},`;
       }
-      const out = new Map<string, FieldValue>();
-      const et = mv(names);
-      if (et !== null) out.set(EVENTTYPE_FIELD, et);
-      const tg = mv([...tags].sort());
-      if (tg !== null) out.set(TAG_FIELD, tg);
+      const key = positions ?? mask;
+      let out = byMatches.get(key);
+      if (out === undefined) {
+        out = fieldsOf(sorted.filter((t) => t.matches(event))); // a new combination: tested again, once
+        if (byMatches.size < MAX_MATCH_COMBINATIONS) byMatches.set(key, out);
+      }
       return out;
     },
   };
 }
+
+/** Combinations of matching event types whose fields are kept (far more than content has in practice). */
+const MAX_MATCH_COMBINATIONS = 4096;

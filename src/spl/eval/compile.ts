@@ -248,6 +248,7 @@ function arith(l: Compiled, r: Compiled, f: (x: number, y: number) => number | n
 
 function compareValues(a: EvalValue, b: EvalValue, test: (c: number) => boolean): boolean | null {
   if (a === null || b === null) return null;
+  if (!isMv(a) && !isMv(b)) return test(compareScalars(a, b)); // the common case, without lists
   const as = isMv(a) ? a : [a];
   const bs = isMv(b) ? b : [b];
   for (const x of as) for (const y of bs) if (test(compareScalars(x, y))) return true;

@@ -83,4 +83,19 @@ describe('tag and eventtype', () => {
       { _time: '10', eventtype: 'cisco_isovalent_process_exec', tag: ['process', 'report'] },
     ]);
   });
+
+  it('give each event the fields of exactly the event types it matches (computed once per combination, also past 30 types)', async () => {
+    const many = packWith(
+      Object.fromEntries(Array.from({ length: 35 }, (_, i) => [`eventtypes/et${String(i).padStart(2, '0')}.yml`, `name: et${String(i).padStart(2, '0')}\nsearch: k${i}=1\ntags: [g${i % 3}]\n`])),
+    );
+    const ev = (t: number, keys: number[]) => ({ _time: t, sourcetype: 'kv', _raw: JSON.stringify(Object.fromEntries(keys.map((k) => [`k${k}`, 1]))) });
+    const events = [ev(1, [0, 33]), ev(2, [1]), ev(3, [0, 33]), ev(4, []), ev(5, [33, 34, 3])];
+    expect(await rows(many, '* | table _time eventtype tag', events)).toEqual([
+      { _time: '5', eventtype: ['et03', 'et33', 'et34'], tag: ['g0', 'g1'] },
+      { _time: '4' },
+      { _time: '3', eventtype: ['et00', 'et33'], tag: 'g0' },
+      { _time: '2', eventtype: 'et01', tag: 'g1' },
+      { _time: '1', eventtype: ['et00', 'et33'], tag: 'g0' },
+    ]);
+  });
 });
