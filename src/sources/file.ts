@@ -430,9 +430,37 @@ export class FileSource implements EventSource {
    * Which of this input's events can pass the metadata constraints, decided once per input:
    * null when none can (skip the file), else the raw prefilter to use: the request's, plus the
    * top-level key when only processExec/processConnect events can match (necessary conditions only;
-   * every parsed event is still checked with the full metadata predicate).
+   * every parsed event is still checked with the full metadata predicate). A scan shared by several
+   * searches needs a line when one of them does: the OR of each search's own filter and keys.
    */
   private planInput(request: ScanRequest, input: Input): { raw: RawFilter | null } | null {
+    const whole = this.planOne(request, input);
+    if (whole === null) return null;
+    const all = (items: RawFilter[]): RawFilter | null => (items.length === 0 ? null : items.length === 1 ? (items[0] as RawFilter) : { kind: 'and', items });
+    if (request.alternatives === undefined || request.alternatives.length === 0) return { raw: all([whole.raw, whole.keys].filter((x) => x !== null)) };
+    // Searches grouped by the event kinds they read: a line's kind is tested once, then its searches' filters.
+    const groups = new Map<string, { keys: RawFilter | null; raws: RawFilter[] | null }>();
+    for (const alt of request.alternatives) {
+      const p = this.planOne(alt, input);
+      if (p === null) continue; // this search reads nothing of this input
+      const id = JSON.stringify(p.keys);
+      const g = groups.get(id) ?? groups.set(id, { keys: p.keys, raws: [] }).get(id)!;
+      if (p.raw === null) g.raws = null;
+      else g.raws?.push(p.raw);
+    }
+    if (groups.size === 0) return null;
+    const branches: RawFilter[] = [];
+    for (const g of groups.values()) {
+      const inner = g.raws === null ? null : g.raws.length === 1 ? (g.raws[0] as RawFilter) : { kind: 'or' as const, items: g.raws };
+      const branch = all([g.keys, inner].filter((x) => x !== null));
+      if (branch === null) return { raw: all([whole.raw, whole.keys].filter((x) => x !== null)) }; // some search needs every line
+      branches.push(branch);
+    }
+    return { raw: branches.length === 1 ? (branches[0] as RawFilter) : { kind: 'or', items: branches } };
+  }
+
+  /** One request's raw filter and the top-level keys its sourcetypes allow (null: nothing to require). */
+  private planOne(request: ScanRequest, input: Input): { raw: RawFilter | null; keys: RawFilter | null } | null {
     const hostFixed = this.opts.host !== undefined;
     // Host comes from each event's node_name unless overridden, so it cannot be judged per input.
     const probeReq = hostFixed ? request : { ...request, metadata: request.metadata.filter((c) => c.field !== 'host') };
@@ -452,17 +480,13 @@ export class FileSource implements EventSource {
       }),
     );
     if (allowed.length === 0) return null;
-    const items: RawFilter[] = request.raw ? [request.raw] : [];
-    if (this.opts.sourcetype === undefined && !allowed.includes(SOURCETYPE_ISOVALENT)) {
-      const keys = allowed.map((st): RawFilter => ({
-        kind: 'contains',
-        text: st === SOURCETYPE_PROCESS_EXEC ? '"process_exec"' : '"process_connect"',
-        key: true,
-      }));
-      items.push(keys.length === 1 ? (keys[0] as RawFilter) : { kind: 'or', items: keys });
-    }
-    if (items.length === 0) return { raw: null };
-    return { raw: items.length === 1 ? (items[0] as RawFilter) : { kind: 'and', items } };
+    if (this.opts.sourcetype !== undefined || allowed.includes(SOURCETYPE_ISOVALENT)) return { raw: request.raw, keys: null };
+    const keys = allowed.map((st): RawFilter => ({
+      kind: 'contains',
+      text: st === SOURCETYPE_PROCESS_EXEC ? '"process_exec"' : '"process_connect"',
+      key: true,
+    }));
+    return { raw: request.raw, keys: keys.length === 1 ? (keys[0] as RawFilter) : { kind: 'or', items: keys } };
   }
 
   private async *stdinChunks(signal: AbortSignal | undefined): AsyncGenerator<Chunk> {

@@ -152,5 +152,5 @@ export function unionRequest(reqs: readonly ScanRequest[]): ScanRequest {
   // A search that names its index must not lose events to the default-index rule of the others.
   const someNameIndex = reqs.some((r) => r.metadata.some((m) => m.field === 'index'));
   const defaults = someNameIndex ? 'all' : (reqs[0]?.defaultIndexes ?? 'all');
-  return { earliest, latest, metadata, raw, defaultIndexes: defaults };
+  return { earliest, latest, metadata, raw, defaultIndexes: defaults, alternatives: reqs.flatMap((r) => r.alternatives ?? [r]) };
 }
