@@ -5,9 +5,10 @@
  * is true. Null means "no condition". Valid for fields of raw events only (before any eval/rename).
  *
  * Why it holds: every extracted value is (part of) a JSON string, number, boolean or null in `_raw`.
- * A run of characters that JSON producers never escape appears verbatim in `_raw` wherever it appears
- * in a string value. Numbers are the exception (`1.0` in raw prints as `1`), so runs that could belong
- * to a number's printed form are not required unless the field is known to hold a string.
+ * A run without `"`, `\`, control or non-ASCII characters appears as itself in `_raw` wherever it appears
+ * in a string value, unless the line spells one of its characters with `\u` (or `/` as `\/`), which the
+ * literals' guards allow for (events/scan.ts). Numbers are the exception (`1.0` in raw prints as `1`), so
+ * runs that could belong to a number's printed form are not required unless the field holds a string.
  */
 import type { RawFilter, RawRegex } from '../events/scan.js';
 
