@@ -14,14 +14,24 @@ import type { WireRow } from './rows.js';
 /** The file options a worker can be given (no callbacks, no stream). */
 export type PlainFileOptions = Omit<FileSourceOptions, 'onMalformed' | 'onWarning' | 'stdin' | 'range' | 'timeBefore'>;
 
-/** Where the partitions' events come from. */
-export type PartitionedInput = { kind: 'files'; options: PlainFileOptions; partitions: FilePartition[] };
+/**
+ * Where the partitions' events come from: byte ranges of files, or time slices of the store (newest first,
+ * each [lo, hi) in epoch seconds, null for no bound), which every worker opens read-only.
+ */
+export type PartitionedInput =
+  | { kind: 'files'; options: PlainFileOptions; partitions: FilePartition[] }
+  | { kind: 'store'; dataDir: string; partitions: TimeSlice[] };
+
+export interface TimeSlice {
+  lo: number | null;
+  hi: number | null;
+}
 
 /** What a worker thread is started with. */
 export interface WorkerSetup {
   /** The searches, macros expanded (the text each plan was parsed from: same pipeline, same offsets). */
   searches: string[];
-  plan: { now: number; tz: string; earliest: TimeBound; latest: TimeBound; defaultIndexes: readonly string[] | 'all' };
+  plan: { now: number; tz: string; earliest: TimeBound; latest: TimeBound; defaultIndexes: readonly string[] | 'all'; sourceNewestFirst: boolean };
   /** Content directories besides the bundled content (lookups, data models, event types). */
   contentDirs: string[];
   input: PartitionedInput;

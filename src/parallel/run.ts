@@ -7,11 +7,13 @@
 import { stat } from 'node:fs/promises';
 import { Worker } from 'node:worker_threads';
 import { VigilError } from '../errors.js';
-import type { ScanProgress } from '../events/scan.js';
+import type { EventSource, ScanProgress } from '../events/scan.js';
 import type { FileSourceOptions, LineIssue } from '../sources/file.js';
 import { filePartitions } from '../sources/file-partitions.js';
 import { buildFinalPart, buildParallelPart, PartitionMerger, runPartition, type FinalPart, type PartitionShare, type ShippedRow } from '../spl/exec/partitions.js';
 import { createContext, type ExecuteStats } from '../spl/exec/run.js';
+import { unionRequest } from '../spl/exec/multi.js';
+import type { IndexInfo } from '../store/types.js';
 import type { LookupProvider } from '../spl/lookups.js';
 import { splitPlan, type PlanSplit } from '../spl/plan/split.js';
 import type { SearchPlan, Sink, TimeBound } from '../spl/index.js';
@@ -19,7 +21,7 @@ import { SplError, type Span } from '../spl/source.js';
 import { workerEntry } from '../worker-entry.js';
 import { SharedCounters, type PartitionedInput, type PartitionIssue, type PlainFileOptions, type WorkerMessage, type WorkerSetup } from './protocol.js';
 import { fromWire } from './rows.js';
-import { NeedsOneThread, partitionSource } from './sources.js';
+import { bytesRead, NeedsOneThread, partitionSource, timeSlices } from './sources.js';
 
 export interface ParallelOptions {
   /** Threads in all, this one included. */
@@ -98,7 +100,7 @@ export async function runFilesInParallel(plans: readonly SearchPlan[], outputs: 
   if (partitions === null || partitions.length < 2) return null;
   const { onMalformed, onWarning, stdin: _stdin, range: _range, timeBefore: _timeBefore, ...plain } = files.options;
   const input: PartitionedInput = { kind: 'files', options: plain satisfies PlainFileOptions, partitions };
-  const run = new ParallelRun(plans, splits, outputs, input, opts);
+  const run = new ParallelRun(plans, splits, outputs, input, opts, total, null);
   const stats = await run.start();
   if (stats === null) return null;
   // Line issues in file order, line numbers counted from the start of each file.
@@ -113,6 +115,43 @@ export async function runFilesInParallel(plans: readonly SearchPlan[], outputs: 
     base += run.lines[i] ?? 0;
   });
   return stats;
+}
+
+/** The store, opened read-only on this thread, and its data dir (each worker opens its own connection). */
+export interface ParallelStore {
+  store: EventSource & { indexes(): readonly IndexInfo[] };
+  dataDir: string;
+}
+
+/** Time slices per thread of a store input (events are rarely spread evenly over time). */
+const SLICES_PER_THREAD = 8;
+
+/**
+ * Runs event searches over the store on `opts.threads` threads: the time range the searches read (within the
+ * store's events) cut into slices, newest first, each scanned by a worker with its own read-only connection.
+ * Null when the run should stay on one thread (one thread asked, less than `minBytes` in the store, one slice).
+ * Each slice is read in its own read transaction: while a server appends, a slice may see events that an
+ * earlier one's snapshot did not.
+ */
+export async function runStoreInParallel(plans: readonly SearchPlan[], outputs: readonly Sink[], input: ParallelStore, opts: ParallelOptions): Promise<ExecuteStats[] | null> {
+  if (opts.threads <= 1 || plans.length === 0) return null;
+  const splits = plans.map(splitPlan);
+  if (splits.some((s) => s.serial !== null)) return null;
+  let total = 0;
+  let earliest = Infinity;
+  let latest = -Infinity;
+  for (const i of input.store.indexes()) {
+    total += i.bytes;
+    if (i.earliest !== null) earliest = Math.min(earliest, i.earliest);
+    if (i.latest !== null) latest = Math.max(latest, i.latest);
+  }
+  const request = plans.length === 1 ? plans[0]!.scan : unionRequest(plans.map((p) => p.scan));
+  if (request.earliest !== null) earliest = Math.max(earliest, request.earliest);
+  if (request.latest !== null) latest = Math.min(latest, request.latest);
+  if (!(total >= (opts.minBytes ?? MIN_PARALLEL_BYTES)) || !(earliest <= latest)) return null;
+  const slices = timeSlices(earliest, latest, opts.threads * SLICES_PER_THREAD);
+  if (slices.length < 2) return null;
+  return new ParallelRun(plans, splits, outputs, { kind: 'store', dataDir: input.dataDir, partitions: slices }, opts, total, input.store).start();
 }
 
 const SERIAL = Symbol('serial');
@@ -135,7 +174,6 @@ class ParallelRun {
   private settle: { resolve: () => void; reject: (e: unknown) => void } | null = null;
   private mergedWaiters: (() => void)[] = [];
   private readonly window: number;
-  private readonly totalBytes: number;
   /** Worker threads: all the threads but this one, or all of them with `workers: 'only'`. */
   private readonly workerCount: number;
 
@@ -145,12 +183,15 @@ class ParallelRun {
     outputs: readonly Sink[],
     private readonly input: PartitionedInput,
     private readonly opts: ParallelOptions,
+    /** The bytes of the input (progress, and whether workers are worth starting). */
+    private readonly totalBytes: number,
+    /** The store of a store input (this thread's connection). */
+    private readonly store: EventSource | null,
   ) {
     this.workerCount = opts.workers === 'only' ? opts.threads : opts.threads - 1;
     this.counters = new SharedCounters(this.workerCount);
     this.window = Math.max(4, 2 * opts.threads);
     this.progress = Array.from({ length: this.workerCount + 1 }, () => ({ scanned: 0, bytes: 0 }));
-    this.totalBytes = input.partitions.reduce((s, p) => s + p.end - p.start, 0);
     this.stats = plans.map(() => ({ eventsScanned: 0, eventsMatched: 0, results: 0, durationMs: 0 }));
     // Every static error (types, regexes, lookups) is raised here, before any worker starts.
     this.finals = plans.map((plan, i) => {
@@ -216,7 +257,14 @@ class ParallelRun {
   private spawn(slot: number): void {
     const setup: WorkerSetup = {
       searches: this.plans.map((p) => p.pipeline.source.text),
-      plan: { now: this.opts.now, tz: this.opts.tz, earliest: this.opts.earliest, latest: this.opts.latest, defaultIndexes: this.opts.defaultIndexes },
+      plan: {
+        now: this.opts.now,
+        tz: this.opts.tz,
+        earliest: this.opts.earliest,
+        latest: this.opts.latest,
+        defaultIndexes: this.opts.defaultIndexes,
+        sourceNewestFirst: this.input.kind === 'store',
+      },
       contentDirs: [...this.opts.contentDirs],
       input: this.input,
       shared: this.counters.buffer,
@@ -288,13 +336,13 @@ class ParallelRun {
       const p = this.counters.take();
       if (p >= this.input.partitions.length) return;
       while (p >= this.merger.merged + this.window) await new Promise<void>((r) => this.mergedWaiters.push(r));
-      const part = this.input.partitions[p]!;
       const issues: PartitionIssue[] = [];
       let lines = 0;
+      let bytes = 0;
       const shares = await runPartition(
         this.plans,
         this.splits,
-        partitionSource(this.input, p, (i) => issues.push(i)),
+        partitionSource(this.input, p, (i) => issues.push(i), this.store),
         p,
         {
           now: this.opts.now,
@@ -304,7 +352,8 @@ class ParallelRun {
           onWarning: (i, m, at) => this.warn(i, m, at ?? null),
           onProgress: (pr) => {
             lines = pr.scanned;
-            this.progress[slot] = { scanned: before.scanned + pr.scanned, bytes: before.bytes + Math.max(0, Math.min(pr.bytes ?? part.start, part.end) - part.start) };
+            bytes = bytesRead(this.input, p, pr);
+            this.progress[slot] = { scanned: before.scanned + pr.scanned, bytes: before.bytes + bytes };
             judge(this.progress[slot].bytes);
             this.reportProgress();
           },
@@ -327,7 +376,7 @@ class ParallelRun {
         },
       );
       before.scanned += lines;
-      before.bytes += part.end - part.start;
+      before.bytes += bytes;
       this.partitionDone(p, shares, lines, issues);
     }
   }

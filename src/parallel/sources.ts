@@ -1,7 +1,7 @@
 /** The event source of one partition, the same on the main thread and on a worker. */
-import type { EventSource } from '../events/scan.js';
+import type { EventSource, ScanProgress } from '../events/scan.js';
 import { FileSource } from '../sources/file.js';
-import type { PartitionedInput, PartitionIssue } from './protocol.js';
+import type { PartitionedInput, PartitionIssue, TimeSlice } from './protocol.js';
 
 /**
  * A time-less event in a partition that does not start its file, with no earlier line of the partition
@@ -15,7 +15,9 @@ export class NeedsOneThread extends Error {
   }
 }
 
-export function partitionSource(input: PartitionedInput, partition: number, report: (issue: PartitionIssue) => void): EventSource {
+/** `store`: the store of a store input, opened read-only on this thread. */
+export function partitionSource(input: PartitionedInput, partition: number, report: (issue: PartitionIssue) => void, store: EventSource | null): EventSource {
+  if (input.kind === 'store') return timeSlice(store!, input.partitions[partition]!);
   const p = input.partitions[partition]!;
   return new FileSource([p.path], {
     ...input.options,
@@ -30,4 +32,43 @@ export function partitionSource(input: PartitionedInput, partition: number, repo
     onMalformed: (m) => report({ kind: 'malformed', line: m.line, reason: m.reason }),
     onWarning: (w) => report({ kind: 'warning', line: w.line, reason: w.reason }),
   });
+}
+
+/**
+ * The events of a time slice of the store: each scan's time range narrowed to [lo, hi). Newest first, and
+ * events of one time in one slice, so slices newest first give the store's own order.
+ */
+function timeSlice(store: EventSource, slice: TimeSlice): EventSource {
+  return {
+    newestFirst: store.newestFirst,
+    scan: (request, options) =>
+      store.scan(
+        {
+          ...request,
+          earliest: slice.lo === null ? request.earliest : request.earliest === null ? slice.lo : Math.max(request.earliest, slice.lo),
+          latest: slice.hi === null ? request.latest : request.latest === null ? slice.hi : Math.min(request.latest, slice.hi),
+        },
+        options,
+      ),
+  };
+}
+
+/**
+ * `count` time slices of [earliest, latest] (epoch seconds, whole seconds), newest first; the first and the
+ * last are open-ended, so together they hold every event whatever its time.
+ */
+export function timeSlices(earliest: number, latest: number, count: number): TimeSlice[] {
+  const lo = Math.floor(earliest);
+  const hi = Math.floor(latest) + 1;
+  const n = Math.max(1, Math.min(count, hi - lo));
+  const bounds = Array.from({ length: n - 1 }, (_, k) => lo + Math.round(((hi - lo) * (n - 1 - k)) / n));
+  return Array.from({ length: n }, (_, k) => ({ lo: k === n - 1 ? null : bounds[k]!, hi: k === 0 ? null : bounds[k - 1]! }));
+}
+
+/** Bytes of partition `partition` read so far, from its source's progress. */
+export function bytesRead(input: PartitionedInput, partition: number, p: ScanProgress): number {
+  if (input.kind === 'store') return p.bytes ?? 0;
+  const part = input.partitions[partition]!;
+  // A file range reports positions in its file; a gzip file, compressed bytes from its start.
+  return Math.max(0, Math.min(p.bytes ?? part.start, part.end) - part.start);
 }

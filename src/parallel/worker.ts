@@ -8,12 +8,13 @@ import { parentPort, workerData } from 'node:worker_threads';
 import { loadContent } from '../detections/content.js';
 import { VigilError } from '../errors.js';
 import { runPartition, type ShippedRow } from '../spl/exec/partitions.js';
-import { parseExpandedSearch, plan } from '../spl/index.js';
-import { splitPlan } from '../spl/plan/split.js';
+import type { EventSource } from '../events/scan.js';
+import { parseExpandedSearch, plan, type LookupProvider, type SearchPlan } from '../spl/index.js';
+import { splitPlan, type PlanSplit } from '../spl/plan/split.js';
 import { SplError } from '../spl/source.js';
 import { SharedCounters, type PartitionIssue, type WorkerMessage, type WorkerSetup } from './protocol.js';
 import { toWire, type WireRow } from './rows.js';
-import { NeedsOneThread, partitionSource } from './sources.js';
+import { bytesRead, NeedsOneThread, partitionSource } from './sources.js';
 
 const setup = workerData as WorkerSetup;
 const counters = new SharedCounters(setup.shared);
@@ -32,33 +33,43 @@ async function main(): Promise<void> {
       earliest: setup.plan.earliest,
       latest: setup.plan.latest,
       defaultIndexes: setup.plan.defaultIndexes,
-      sourceNewestFirst: false,
+      sourceNewestFirst: setup.plan.sourceNewestFirst,
     }),
   );
   const splits = plans.map(splitPlan);
+  // The store is loaded only for a store input: a run over files never loads SQLite.
+  const store = setup.input.kind === 'store' ? await (await import('../store/sqlite-store.js')).openStore(setup.input.dataDir, { readonly: true }) : null;
+  try {
+    await takePartitions(plans, splits, pack.lookups, store);
+  } finally {
+    await store?.close();
+  }
+}
+
+/** Runs partitions until none is left. */
+async function takePartitions(plans: SearchPlan[], splits: PlanSplit[], lookups: LookupProvider, store: EventSource | null): Promise<void> {
   const total = { scanned: 0, bytes: 0 };
   let lastProgress = 0;
   for (;;) {
     const p = counters.take();
     if (p >= setup.input.partitions.length) return;
     counters.waitWindow(p, setup.window);
-    const part = setup.input.partitions[p]!;
     const issues: PartitionIssue[] = [];
     let lines = 0;
     let bytes = 0;
     const shares = await runPartition(
       plans,
       splits,
-      partitionSource(setup.input, p, (i) => issues.push(i)),
+      partitionSource(setup.input, p, (i) => issues.push(i), store),
       p,
       {
         now: setup.plan.now,
         tz: setup.plan.tz,
-        lookups: pack.lookups,
+        lookups,
         onWarning: (i, message, at) => post({ type: 'warning', plan: i, message, span: at ?? null }),
         onProgress: (pr) => {
           lines = pr.scanned;
-          bytes = Math.max(0, Math.min(pr.bytes ?? part.start, part.end) - part.start);
+          bytes = bytesRead(setup.input, p, pr);
           if (performance.now() - lastProgress < PROGRESS_MS) return;
           lastProgress = performance.now();
           post({ type: 'progress', scanned: total.scanned + lines, bytes: total.bytes + bytes });
@@ -76,7 +87,7 @@ async function main(): Promise<void> {
       },
     );
     total.scanned += lines;
-    total.bytes += part.end - part.start;
+    total.bytes += bytes;
     post({ type: 'done', partition: p, shares, lines, issues });
     post({ type: 'progress', scanned: total.scanned, bytes: total.bytes });
   }

@@ -62,15 +62,16 @@ export function searchCommand(program: Command): void {
       const sink = outputSink({ format: outputFormat(opts.format), tz, write: (s) => process.stdout.write(s), hide: ['_raw'] });
       const planned = plan(ast, searchOpts);
       let done = false;
-      if (threads > 1 && opts.events?.length && !isGeneratingSearch(ast)) {
+      if (threads > 1 && source !== null && !isGeneratingSearch(ast)) {
         // --threads 1 runs on this thread only: the parallel code is not even loaded.
-        const [{ runFilesInParallel }, { eventPaths, fileSourceOptions }] = await Promise.all([import('../../parallel/run.js'), import('../file-source.js')]);
-        const stats = await runFilesInParallel(
-          [planned],
-          [sink],
-          { paths: eventPaths(opts), options: fileSourceOptions(opts, issues, now) },
-          { threads, contentDirs: opts.content ?? [], lookups: pack.lookups, now, tz, earliest: searchOpts.earliest, latest: searchOpts.latest, defaultIndexes, onProgress: progress.update },
-        );
+        const { runFilesInParallel, runStoreInParallel } = await import('../../parallel/run.js');
+        const popts = { threads, contentDirs: opts.content ?? [], lookups: pack.lookups, now, tz, earliest: searchOpts.earliest, latest: searchOpts.latest, defaultIndexes, onProgress: progress.update };
+        let stats;
+        if (store) stats = await runStoreInParallel([planned], [sink], { store, dataDir: resolve(opts.dataDir) }, popts);
+        else {
+          const { eventPaths, fileSourceOptions } = await import('../file-source.js');
+          stats = await runFilesInParallel([planned], [sink], { paths: eventPaths(opts), options: fileSourceOptions(opts, issues, now) }, popts);
+        }
         done = stats !== null;
       }
       if (!done) await streamSearch(planned, { ...searchOpts, onProgress: progress.update }, sink);
