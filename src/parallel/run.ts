@@ -77,6 +77,8 @@ const MAX_PARTITION_BYTES = 64 << 20;
 const FLOW_BUDGET = 8 << 20;
 /** Give worker messages a turn at least this often while this thread runs a partition (ms). */
 const TURN_MS = 10;
+/** Rows this thread may have made ahead of the partitions before theirs (on workers) before it waits. */
+const LOCAL_ROWS_AHEAD = 8192;
 
 /**
  * Runs event searches (no generating search) over files on `opts.threads` threads, each search's rows to its
@@ -350,6 +352,12 @@ class ParallelRun {
           lookups: this.opts.lookups,
           signal: this.local.signal,
           onWarning: (i, m, at) => this.warn(i, m, at ?? null),
+          // The workers' messages (their rows, their states) are handled between this thread's batches.
+          afterBatch: async () => {
+            if (performance.now() - turn < TURN_MS) return;
+            await new Promise((r) => setImmediate(r));
+            turn = performance.now();
+          },
           onProgress: (pr) => {
             lines = pr.scanned;
             bytes = bytesRead(this.input, p, pr);
@@ -362,18 +370,15 @@ class ParallelRun {
           outstanding += rows.length;
           this.merger.rows(p, plan, rows, () => {
             outstanding -= rows.length;
-            if (drained && outstanding <= FLOW_BUDGET / 1024) {
+            if (drained && outstanding <= LOCAL_ROWS_AHEAD) {
               drained();
               drained = null;
             }
           });
           // Rows waiting for earlier partitions: pause until they are taken (those partitions are on workers).
-          if (outstanding > FLOW_BUDGET / 1024) await new Promise<void>((r) => (drained = r));
-          if (performance.now() - turn > TURN_MS) {
-            await new Promise((r) => setImmediate(r));
-            turn = performance.now();
-          }
+          if (outstanding > LOCAL_ROWS_AHEAD) await new Promise<void>((r) => (drained = r));
         },
+        false,
       );
       before.scanned += lines;
       before.bytes += bytes;

@@ -33,12 +33,12 @@ export const statsCommand = defineCommand<StatsArgs>({
       ? {
           partial: (ctx) => {
             const { groups, push } = grouping(args, ctx);
-            return { push, end: () => {}, state: () => groups.partial() };
+            return { push, end: () => {}, state: (plain) => (plain ? groups.partial() : groups) };
           },
           merge: (ctx, next) => {
             const groups = new AggregationGroups(new Aggregator(args.aggregations, ctx), args.by);
             return {
-              merge: (state) => groups.merge(state as GroupsPartial),
+              merge: (state) => groups.merge(state as GroupsPartial | AggregationGroups),
               end: () => {
                 groups.flush(next);
                 next.end();

@@ -96,8 +96,11 @@ export interface CommandBlueprint<A> {
 
 /** The two halves of a split aggregation (`CommandBlueprint.splits`). Static errors are raised by `create`. */
 export interface AggregationSplit {
-  /** Aggregates one partition's rows; after `end()`, `state()` is its share as plain data (structured-clone-able). */
-  partial(ctx: ExecContext): Sink & { state(): unknown };
+  /**
+   * Aggregates one partition's rows; after `end()`, `state(true)` is its share as plain data
+   * (structured-clone-able, for another thread), `state(false)` may be the live state (merged on this thread).
+   */
+  partial(ctx: ExecContext): Sink & { state(plain: boolean): unknown };
   /** Merges the partitions' states in partition order; `end()` emits what the command emits at its end. */
   merge(ctx: ExecContext, next: Sink): { merge(state: unknown): void; end(): void };
 }

@@ -43,12 +43,15 @@ export interface PartitionOptions {
   signal?: AbortSignal;
   onProgress?: (p: ScanProgress) => void;
   onWarning?: (planIndex: number, message: string, at?: Span) => void;
+  /** Called after each batch of events (and its rows) was handled. */
+  afterBatch?: () => void | Promise<void>;
 }
 
 /**
  * Runs the parallel part of every search over one partition's events (one shared scan, as exec/multi.ts).
  * Rows for final parts go to `rows` after each batch the source delivered (a returned promise pauses the
- * scan: back-pressure); partial states come back at the end.
+ * scan: back-pressure); partial states come back at the end, as plain data when `plain` (for another
+ * thread), else live (merged on this thread without a copy).
  */
 export async function runPartition(
   plans: readonly SearchPlan[],
@@ -57,10 +60,11 @@ export async function runPartition(
   partition: number,
   opts: PartitionOptions,
   rows: (planIndex: number, rows: ShippedRow[]) => void | Promise<void>,
+  plain = true,
 ): Promise<PartitionShare[]> {
   const base = partition * PARTITION_SEQ_STRIDE;
   let pending: ShippedRow[][] = plans.map(() => []);
-  const states: (() => unknown)[] = [];
+  const states: ((plain: boolean) => unknown)[] = [];
   const runs = plans.map((plan, i) => {
     const ctx = createContext(plan, { now: opts.now, tz: opts.tz, lookups: opts.lookups, onWarning: (m, at) => opts.onWarning?.(i, m, at) });
     const stats: ExecuteStats = { eventsScanned: 0, eventsMatched: 0, results: 0, durationMs: 0 };
@@ -74,6 +78,7 @@ export async function runPartition(
     const out = pending;
     pending = plans.map(() => []);
     for (let i = 0; i < out.length; i++) if (out[i]!.length > 0) await rows(i, out[i]!);
+    if (opts.afterBatch) await opts.afterBatch();
   };
   const request = plans.length === 1 ? plans[0]!.scan : unionRequest(plans.map((p) => p.scan));
   await shareScan(plans, runs, source, request, {
@@ -84,7 +89,7 @@ export async function runPartition(
   opts.signal?.throwIfAborted();
   for (const r of runs) r.sink.end();
   await flush();
-  return runs.map((r, i) => ({ state: states[i]!(), scanned: r.stats.eventsScanned, matched: r.stats.eventsMatched }));
+  return runs.map((r, i) => ({ state: states[i]!(plain), scanned: r.stats.eventsScanned, matched: r.stats.eventsMatched }));
 }
 
 /**
@@ -92,16 +97,16 @@ export async function runPartition(
  * `boundary` or `ship` for each row (with its event's original time and arrival number when the final part
  * sorts). Never halts: order-sensitive commands are in the final part.
  */
-export function buildParallelPart(plan: SearchPlan, split: PlanSplit, ctx: ExecContext, base: number, ship: (row: Result, t: number, s: number) => void): { sink: Sink; state: () => unknown } {
+export function buildParallelPart(plan: SearchPlan, split: PlanSplit, ctx: ExecContext, base: number, ship: (row: Result, t: number, s: number) => void): { sink: Sink; state: (plain: boolean) => unknown } {
   const b = split.boundary;
   let sink: Sink;
-  let state: () => unknown = () => null;
+  let state: (plain: boolean) => unknown = () => null;
   let retrieval: Retrieval | null = null;
   if (split.partial) {
     const s = plan.stages[b]!;
     const partial = s.blueprint.splits!(s.command.args)!.partial(ctx);
     sink = partial;
-    state = () => partial.state();
+    state = (plain) => partial.state(plain);
   } else {
     const sorted = b < plan.stages.length ? plan.stages[b]!.sortBefore : plan.sortAtEnd;
     const r = sorted ? new Retrieval(base) : null;

@@ -107,11 +107,21 @@ export class AggregationGroups {
   }
 
   /**
-   * Folds in a partition's groups. Merged in partition order, groups are first seen in the order one pass
-   * sees them (which decides the order of BY values that compare equal, such as 1 and 01), and each
-   * function's state is merged after the rows already fed.
+   * Folds in a partition's groups: its share as data, or, on the same thread, the groups themselves (a
+   * group new here is taken over as it is, no copy). Merged in partition order, groups are first seen in
+   * the order one pass sees them (which decides the order of BY values that compare equal, such as 1 and
+   * 01), and each function's state is merged after the rows already fed.
    */
-  merge(p: GroupsPartial): void {
+  merge(p: GroupsPartial | AggregationGroups): void {
+    if (p instanceof AggregationGroups) {
+      for (const [key, g] of p.groups) {
+        const mine = this.groups.get(key);
+        if (!mine) this.groups.set(key, g);
+        else for (let j = 0; j < g.state.length; j++) mine.state[j]!.merge!(g.state[j]!.partial!());
+      }
+      p.groups.clear();
+      return;
+    }
     for (let i = 0; i < p.values.length; i++) {
       const values = p.values[i]!;
       const key = values.length === 1 ? toText(values[0]!) : values.map(toText).join('\u0000');
