@@ -194,11 +194,14 @@ export class EventResult implements Result {
         return v;
       }
     }
+    // What the spans tell is read again as cheaply as from a cache: no per-event Map for the fields an event
+    // lacks (a data model row reads dozens), only for what the parse gives.
+    const fromSpans = spans !== null ? spansField(this.event._raw, spans, field) : undefined;
+    if (fromSpans !== undefined) return fromSpans;
     const cache = (x.cache ??= new Map());
     const cached = cache.get(field);
     if (cached !== undefined) return cached;
-    const fromSpans = spans !== null ? spansField(this.event._raw, spans, field) : undefined;
-    const v = fromSpans !== undefined ? fromSpans : this.fromJson(x, field);
+    const v = this.fromJson(x, field);
     cache.set(field, v);
     return v;
   }
