@@ -1,0 +1,63 @@
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+
+/** The CLI as users run it: `bin/vigil.js` over the compiled dist/ (`npm test` builds first). */
+const ROOT = join(import.meta.dirname, '..', '..');
+const BIN = join(ROOT, 'bin', 'vigil.js');
+// The benchmark's generator: Tetragon exports as hard as real ones (a module without types).
+const GENERATOR = '../../bench/generate.mjs';
+const { tetragonEvents } = (await import(GENERATOR)) as { tetragonEvents: (count: number, o: { seed: number }) => Iterable<Record<string, unknown>> };
+
+const tmp = mkdtempSync(join(tmpdir(), 'vigil-threads-'));
+const file = join(tmp, 'events.jsonl');
+afterAll(() => rmSync(tmp, { recursive: true, force: true }));
+
+beforeAll(() => {
+  // ~25 MB: above the size that stays on one thread, so the run is split into partitions (and the pack, at
+  // ~45 MB/s on one thread, is worth a worker).
+  const lines: string[] = [];
+  let i = 0;
+  for (const ev of tetragonEvents(15000, { seed: 21 })) {
+    lines.push(JSON.stringify(ev));
+    if (++i % 2000 === 0) lines.push('{"broken": ');
+  }
+  writeFileSync(file, lines.join('\n') + '\n');
+});
+
+function vigil(args: string[], env: Record<string, string> = {}) {
+  const r = spawnSync(process.execPath, [BIN, ...args], { encoding: 'utf8', cwd: ROOT, maxBuffer: 1 << 28, env: { ...process.env, NO_COLOR: '1', ...env } });
+  return { code: r.status, out: r.stdout, err: r.stderr };
+}
+
+describe('vigil run and search --threads', () => {
+  it('prints what one thread prints, rows, order and skipped lines', () => {
+    const args = ['run', '--all', '--events', file, '--now', '1795200000', '--format', 'jsonl'];
+    const one = vigil([...args, '--threads', '1']);
+    expect(one.code).toBe(0);
+    expect(one.out.split('\n').length).toBeGreaterThan(100);
+    expect(one.err).toContain('malformed lines skipped');
+    const two = vigil(args, { VIGIL_THREADS: '2' });
+    expect(two.code).toBe(0);
+    expect(two.out).toBe(one.out);
+    expect(two.err).toBe(one.err);
+    const search = ['search', '* | stats count avg(process_id) values(node_name) by process_name', '--events', file, '--format', 'jsonl'];
+    expect(vigil([...search, '--threads', '3']).out).toBe(vigil([...search, '--threads', '1']).out);
+  }, 120_000);
+
+  it('refuses a thread count that is not a positive integer', () => {
+    const bad = vigil(['search', '* | stats count', '--events', file, '--threads', '0']);
+    expect(bad.code).toBe(2);
+    expect(bad.err).toContain('--threads must be an integer from 1 to 1024, not "0"');
+    const env = vigil(['search', '* | stats count', '--events', file], { VIGIL_THREADS: 'many' });
+    expect(env.code).toBe(2);
+    expect(env.err).toContain('VIGIL_THREADS must be an integer from 1 to 1024, not "many"');
+  });
+
+  it('--explain shows what runs per partition', () => {
+    const r = vigil(['search', '* | eval x=1 | stats count by x | sort - count', '--events', file, '--explain']);
+    expect(r.out).toContain('parallel: per partition: scan, leading search, eval, stats (partial state); final: merge stats, sort');
+  });
+});
