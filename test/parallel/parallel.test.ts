@@ -122,6 +122,10 @@ const AGGREGATIONS = [
   'nomatchanywhere | stats count sum(x) values(x)',
   '* | stats count by nosuchfield',
   '`cisco_isovalent_process_exec` process_name=curl | stats count by parent_process_name, process_name | sort - count | head 5',
+  '| tstats count dc(Processes.process) values(Processes.process_name) min(_time) from datamodel=Endpoint.Processes by Processes.dest Processes.user',
+  '| tstats count where index=* by sourcetype, _time span=10m',
+  // `by _time` without span=: the span comes from all the data, so tstats runs after the merge.
+  '| tstats count from datamodel=Endpoint.Processes by _time',
 ];
 const ROWS = [
   '`cisco_isovalent_process_exec` process_name=curl | table _time process pod_name node_name',

@@ -8,10 +8,10 @@ import type { SearchExpr } from '../parse/ast.js';
 import type { ArgParser } from '../parse/parser.js';
 import { compileSearch, valueMatcher } from '../search/predicate.js';
 import { SplError, cover, type SourceText, type Span } from '../source.js';
-import { AggregationGroups, Aggregator, GroupKeys, groupedStats } from '../stats/aggregator.js';
+import { AggregationGroups, Aggregator, GroupKeys, groupedStats, type GroupsPartial } from '../stats/aggregator.js';
 import { parseAggregation, type AggregationSpec } from '../stats/parse.js';
 import { autoTimeSpan, DEFAULT_BINS, parseSpan, timeBinner, type Span as BinSpan } from '../time/span.js';
-import { defineCommand, type EventQuery, type EventQueryEnv } from './types.js';
+import { defineCommand, type EventQuery, type EventQueryEnv, type ExecContext } from './types.js';
 
 export interface TstatsArgs {
   /** `fillnull_value=`: the value of a null BY field; null drops such rows (the default). */
@@ -67,84 +67,122 @@ export const tstatsCommand = defineCommand<TstatsArgs>({
   readsEvents: () => true,
   eventQuery: tstatsQuery,
   create: (args, ctx, next) => {
-    const ds = args.dataset;
-    if (args.from && !ds) throw new SplError('SPL_BAD_ARGUMENT', 'tstats was not planned: its data model is unresolved', args.from.span, ctx.source);
-    const evaluator = ds ? ds.evaluator({ now: ctx.now, tz: ctx.tz, lookups: ctx.lookups, warn: (m) => ctx.warn(m) }) : null;
-    const names = ds ? datasetFieldNames(ds.resolved, 'prefixed') : new Map(INDEX_FIELDS.map((f) => [f, f] as const));
-    const view = new DatasetView(names, new Row());
-    const where = compileSearch(args.where, ctx.source);
-    const by = args.by;
-    const timeAt = by.indexOf('_time');
-    const fill: FieldValue | null = args.fillnull;
-    // The row being counted: the view of an evaluated event, or a held copy (below).
-    let current: Result = view;
-    // Its BY values: null fields filled (or the row dropped), _time binned.
-    let bin: ((t: number) => number) | null = args.span ? timeBinner(args.span, ctx.tz, 0) : null;
-    const keyRow: Result = {
-      get: (f) => {
-        const v = current.get(f);
-        if (v === null) return fill;
-        if (f === '_time' && bin) {
-          const t = toNumber(v as Scalar);
-          return t === null ? v : bin(t);
-        }
-        return v;
-      },
-      set: () => {},
-      fieldNames: () => by,
-      clone: () => keyRow,
-    };
-    const keys = new GroupKeys(by);
-    const groups = new AggregationGroups(new Aggregator(args.aggregations, ctx), by);
-    const count = () => {
-      for (const g of keys.all(keyRow)) groups.feed(g.key, g.values, current);
-    };
-    // `by _time` without span=: the span depends on the range of the data, so rows wait (a copy of the
-    // fields the statistics read) until it is known.
-    const held: Result[] | null = timeAt >= 0 && !bin ? [] : null;
-    const needed = [...new Set([...by, ...args.aggregations.flatMap((a) => (a.field ? [a.field] : [])), '_time'])];
-    const take = (row: Result) => {
-      view.of(row);
-      if (!where(view)) return;
-      if (held === null) count();
-      else held.push(new Row(needed.map((f) => [f, view.get(f)] as const).filter((x): x is readonly [string, FieldValue] => x[1] !== null)));
-    };
-    // Accelerated (acceleration/): summarized rows come from the summaries, and the executor reads only the
-    // raw events they do not cover. Order-sensitive functions (first, last) read raw events in search order.
-    const summary = ds && ctx.summaries && !args.aggregations.some((x) => x.blueprint.orderSensitive === true) ? ctx.summaries.read(ds, args.summariesOnly) : null;
-    if (summary) {
-      ctx.readFrom?.(summary.remainder);
-      summary.rows(args.where, names, ctx.source, take);
-    }
+    const t = tstatsGroups(args, ctx);
     return {
-      push: (row) => {
-        if (evaluator) evaluator.evaluate(row, take);
-        else take(row);
-      },
+      push: t.push,
       end: () => {
-        if (held !== null) {
-          let lo = Infinity;
-          let hi = -Infinity;
-          for (const r of held) {
-            const t = toNumber(r.get('_time') as Scalar | null);
-            if (t === null) continue;
-            if (t < lo) lo = t;
-            if (t > hi) hi = t;
-          }
-          if (lo <= hi) bin = timeBinner(autoTimeSpan(lo, hi, DEFAULT_BINS, null, ctx.tz, 0), ctx.tz, 0);
-          // Held rows passed WHERE already.
-          for (const r of held) {
-            current = r;
-            count();
-          }
-          held.length = 0;
-        }
-        groups.flush(next);
+        t.finish().flush(next);
         next.end();
       },
     };
   },
+  // Splits like stats, except `by _time` without span=: the span depends on the range of all the data.
+  splits: (args) =>
+    args.aggregations.every((a) => a.blueprint.merge === true) && !(args.by.includes('_time') && !args.span)
+      ? {
+          partial: (ctx) => {
+            const t = tstatsGroups(args, ctx);
+            return {
+              push: t.push,
+              end: () => {},
+              state: (plain) => (plain ? t.finish().partial() : t.finish()),
+            };
+          },
+          merge: (ctx, next) => {
+            const groups = new AggregationGroups(new Aggregator(args.aggregations, ctx), args.by);
+            return {
+              merge: (state) => groups.merge(state as GroupsPartial | AggregationGroups),
+              end: () => {
+                groups.flush(next);
+                next.end();
+              },
+            };
+          },
+        }
+      : null,
 });
+
+/**
+ * The groups of a tstats run and how an event feeds them; `finish()` counts the rows held for an automatic
+ * `_time` span and returns the groups.
+ */
+function tstatsGroups(args: TstatsArgs, ctx: ExecContext): { push: (row: Result) => void; finish: () => AggregationGroups } {
+  const ds = args.dataset;
+  if (args.from && !ds) throw new SplError('SPL_BAD_ARGUMENT', 'tstats was not planned: its data model is unresolved', args.from.span, ctx.source);
+  const evaluator = ds ? ds.evaluator({ now: ctx.now, tz: ctx.tz, lookups: ctx.lookups, warn: (m) => ctx.warn(m) }) : null;
+  const names = ds ? datasetFieldNames(ds.resolved, 'prefixed') : new Map(INDEX_FIELDS.map((f) => [f, f] as const));
+  const view = new DatasetView(names, new Row());
+  const where = compileSearch(args.where, ctx.source);
+  const by = args.by;
+  const timeAt = by.indexOf('_time');
+  const fill: FieldValue | null = args.fillnull;
+  // The row being counted: the view of an evaluated event, or a held copy (below).
+  let current: Result = view;
+  // Its BY values: null fields filled (or the row dropped), _time binned.
+  let bin: ((t: number) => number) | null = args.span ? timeBinner(args.span, ctx.tz, 0) : null;
+  const keyRow: Result = {
+    get: (f) => {
+      const v = current.get(f);
+      if (v === null) return fill;
+      if (f === '_time' && bin) {
+        const t = toNumber(v as Scalar);
+        return t === null ? v : bin(t);
+      }
+      return v;
+    },
+    set: () => {},
+    fieldNames: () => by,
+    clone: () => keyRow,
+  };
+  const keys = new GroupKeys(by);
+  const groups = new AggregationGroups(new Aggregator(args.aggregations, ctx), by);
+  const count = () => {
+    for (const g of keys.all(keyRow)) groups.feed(g.key, g.values, current);
+  };
+  // `by _time` without span=: the span depends on the range of the data, so rows wait (a copy of the
+  // fields the statistics read) until it is known.
+  const held: Result[] | null = timeAt >= 0 && !bin ? [] : null;
+  const needed = [...new Set([...by, ...args.aggregations.flatMap((a) => (a.field ? [a.field] : [])), '_time'])];
+  const take = (row: Result) => {
+    view.of(row);
+    if (!where(view)) return;
+    if (held === null) count();
+    else held.push(new Row(needed.map((f) => [f, view.get(f)] as const).filter((x): x is readonly [string, FieldValue] => x[1] !== null)));
+  };
+  // Accelerated (acceleration/): summarized rows come from the summaries, and the executor reads only the
+  // raw events they do not cover. Order-sensitive functions (first, last) read raw events in search order.
+  const summary = ds && ctx.summaries && !args.aggregations.some((x) => x.blueprint.orderSensitive === true) ? ctx.summaries.read(ds, args.summariesOnly) : null;
+  if (summary) {
+    ctx.readFrom?.(summary.remainder);
+    summary.rows(args.where, names, ctx.source, take);
+  }
+  return {
+    push: (row) => {
+      if (evaluator) evaluator.evaluate(row, take);
+      else take(row);
+    },
+    finish: () => {
+      if (held !== null) {
+        let lo = Infinity;
+        let hi = -Infinity;
+        for (const r of held) {
+          const t = toNumber(r.get('_time') as Scalar | null);
+          if (t === null) continue;
+          if (t < lo) lo = t;
+          if (t > hi) hi = t;
+        }
+        if (lo <= hi) bin = timeBinner(autoTimeSpan(lo, hi, DEFAULT_BINS, null, ctx.tz, 0), ctx.tz, 0);
+        // Held rows passed WHERE already.
+        for (const r of held) {
+          current = r;
+          count();
+        }
+        held.length = 0;
+      }
+      return groups;
+    },
+  };
+}
 
 function parseTstats(p: ArgParser): TstatsArgs {
   const args: TstatsArgs = { fillnull: null, summariesOnly: false, aggregations: [], from: null, nodename: null, where: null, by: [], span: null, dataset: null };
