@@ -292,13 +292,13 @@ class ParallelRun {
   }
 
   private receive(slot: number, m: WorkerMessage): void {
-    if (this.failure) return;
+    if (this.failure || this.ended) return;
     switch (m.type) {
       case 'rows': {
         const derived = this.plans[m.plan]!.knowledge?.derived ?? null;
         const rows = m.rows.map((w) => fromWire(w, derived));
         this.merger.rows(m.partition, m.plan, rows, () => this.counters.taken(slot, m.chars));
-        return;
+        return this.endIfHalted();
       }
       case 'done':
         return this.partitionDone(m.partition, m.shares, m.lines, m.issues);
@@ -375,6 +375,7 @@ class ParallelRun {
               drained = null;
             }
           });
+          this.endIfHalted();
           // Rows waiting for earlier partitions: pause until they are taken (those partitions are on workers).
           if (outstanding > LOCAL_ROWS_AHEAD) await new Promise<void>((r) => (drained = r));
         },
@@ -390,10 +391,25 @@ class ParallelRun {
     this.lines[p] = lines;
     this.issues[p] = issues;
     this.merger.done(p, shares);
-    if (this.merger.complete) {
-      this.merger.end();
-      this.settle?.resolve();
-    }
+    if (this.merger.complete) this.end();
+    else this.endIfHalted();
+  }
+
+  private ended = false;
+
+  private end(): void {
+    if (this.ended || this.failure) return;
+    this.ended = true;
+    this.merger.end();
+    this.settle?.resolve();
+  }
+
+  /**
+   * Every final part has what it needs (`head` reached its count, rows in search order): the run ends, as one
+   * thread stops reading, and the workers are stopped.
+   */
+  private endIfHalted(): void {
+    if (this.merger.halted) this.end();
   }
 
   private reportProgress(): void {
@@ -416,7 +432,7 @@ class ParallelRun {
   }
 
   private fail(error: unknown): void {
-    if (this.failure) return;
+    if (this.failure || this.ended) return;
     if (error instanceof NeedsOneThread) error = SERIAL;
     // Rows already printed cannot be taken back (never the case for files: see runFilesInParallel).
     if (error === SERIAL && this.emitted) error = new VigilError('SPL_RUNTIME', 'a parallel run had to start over on one thread after printing results');

@@ -85,4 +85,13 @@ describe('a search over the store on several threads', () => {
       SEARCHES.forEach((s, i) => expect(shape(many[i]!.rows), `${s} on ${threads} threads`).toEqual(shape(one[i]!.rows)));
     }
   }, 120_000);
+
+  it('stops reading once head has its rows, as one thread does', async () => {
+    const p = plan('* | head 3', { now: NOW, tz: 'UTC', source: store });
+    const sink = new CollectSink();
+    const opts = { threads: 2, workers: 'always', contentDirs: [], lookups: pack.lookups, now: NOW, tz: 'UTC', earliest: null, latest: null, defaultIndexes: 'all', minBytes: 0 } as const;
+    const stats = await runStoreInParallel([p], [sink], { store, dataDir: dir }, opts);
+    expect(sink.rows).toHaveLength(3);
+    expect(stats![0]!.eventsScanned).toBeLessThan(2000);
+  }, 60_000);
 });
