@@ -5,6 +5,7 @@ import { eventResult, type DerivedFields } from '../normalize/event-result.js';
 import type { LookupProvider } from '../spl/lookups.js';
 import type { DatasetEvaluator } from '../spl/datamodel/types.js';
 import type { AcceleratedDataset } from './datasets.js';
+import { MAX_MERGED_CHUNKS, segmentsToMerge } from './merge-policy.js';
 import { SegmentBuilder } from './segment.js';
 import type { DatasetState, SummaryDb } from './summary-db.js';
 
@@ -34,7 +35,7 @@ export interface BuilderOptions {
   bucketSeconds: number;
   /** Events read and summarized per transaction. */
   chunkEvents: number;
-  /** A bucket with more segments than this is compacted into one. */
+  /** A bucket with more segments than this (not counting full ones) has its smaller ones merged (merge-policy.ts). */
   maxSegmentsPerBucket: number;
   now: () => number;
   log?: (level: 'warn', message: string) => void;
@@ -155,17 +156,19 @@ export class SummaryBuilder {
     return read;
   }
 
-  /** Merges a bucket's segments into one when there are too many (fewer lexicons to test per search). */
+  /** Merges a bucket's segments while it holds too many (tiered: merge-policy.ts). */
   private compact(key: string, bucket: number): void {
-    const segs = this.o.db.bucketSegments(key, bucket);
-    if (segs.length <= this.o.maxSegmentsPerBucket) return;
     const d = this.o.datasets.find((x) => x.key === key)!;
-    const sb = new SegmentBuilder(d.fields);
-    for (const s of segs) sb.addSegment(this.o.db.load(s.id, s.rows));
-    this.o.db.write(() => {
-      this.o.db.deleteSegments(segs.map((s) => s.id));
-      this.o.db.insert(key, bucket, sb.build());
-    });
+    for (;;) {
+      const merge = segmentsToMerge(this.o.db.bucketSegments(key, bucket), this.o.maxSegmentsPerBucket, MAX_MERGED_CHUNKS * this.o.chunkEvents);
+      if (merge === null) return;
+      const sb = new SegmentBuilder(d.fields);
+      for (const s of merge) sb.addSegment(this.o.db.load(s.id, s.rows));
+      this.o.db.write(() => {
+        this.o.db.deleteSegments(merge.map((s) => s.id));
+        this.o.db.insert(key, bucket, sb.build());
+      });
+    }
   }
 
   /** Moves each dataset's boundary to the start of its summary range, dropping older buckets. */

@@ -10,7 +10,7 @@ export interface AccelerationSettings {
   intervalSeconds: number;
   /** Events read and summarized per transaction (the builder's memory bound). */
   chunkEvents: number;
-  /** A summary bucket with more segments than this is compacted into one. */
+  /** A summary bucket with more segments than this (full ones aside) has segments of similar size merged (merge-policy.ts). */
   maxSegmentsPerBucket: number;
   /** Further behind than this many events, tstats reads raw events only instead of summaries + remainder. */
   maxRemainderEvents: number;

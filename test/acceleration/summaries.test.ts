@@ -168,6 +168,30 @@ describe('data model summaries', () => {
     }
   });
 
+  it('are compacted by tiers as chunks arrive: a bounded number of segments per bucket, the same rows', async () => {
+    const { store, dir } = await newStore();
+    // 1,200 events in one hour, summarized ten at a time: 120 chunks into the same bucket.
+    const hour = events(1200).map((e, i) => ({ ...e, _time: T0 - (T0 % 3600) + i * 2 }));
+    await store.append(hour);
+    // Caught up a hundred events at a time, as the server's ticks do.
+    let upTo = 0;
+    const growing = { lastSeq: () => upTo, seqEvents: (a: number, b: number) => store.seqEvents(a, b) };
+    const { db, builder, reader } = setup(pack, store, dir, { store: growing, chunkEvents: 10, maxSegmentsPerBucket: 4 });
+    while (upTo < 1200) {
+      upTo += 100;
+      expect(await builder.catchUp()).toBe(100);
+    }
+    const segs = db.bucketSegments('Endpoint.Processes', T0 - (T0 % 3600));
+    // Not full (at most half of 10 chunks' rows): at most 4; the full ones hold the rest.
+    expect(segs.filter((s) => s.rows <= 50).length).toBeLessThanOrEqual(4);
+    expect(segs.length).toBeLessThan(20);
+    expect(segs.reduce((a, s) => a + s.rows, 0)).toBe(db.size('Endpoint.Processes').rows);
+    for (const spl of SEARCHES) {
+      const raw = await run(pack, store, spl.replace('X', 'false'), null);
+      expect((await run(pack, store, spl.replace('X', 'true'), reader)).rows, spl).toEqual(raw.rows);
+    }
+  });
+
   it('cover only the summary range; older events are read raw', async () => {
     const { store, dir } = await newStore();
     await store.append(events(300));
