@@ -38,18 +38,21 @@ export class SegmentBuilder {
     for (let i = 0; i < cols.length; i++) cols[i]!.add(r, row.get(this.fields[i]!));
   }
 
-  /** Appends every row of a decoded segment with the same fields (compaction). */
+  /**
+   * Appends every row of a decoded segment (compaction): each of its lexicon values is looked up once, its
+   * rows' ids are then translated (a field the segment lacks is null).
+   */
   addSegment(s: Segment): void {
-    const cols = this.columns;
-    for (let i = 0; i < cols.length; i++) cols[i]!.reserve(this.n + s.times.length);
-    for (let r = 0; r < s.times.length; r++) {
-      const at = this.row();
-      this.times[at] = s.times[r]!;
-      for (let i = 0; i < cols.length; i++) {
-        const id = s.ids[i]![r]!;
-        cols[i]!.add(at, id === 0 ? null : s.lexicons[i]![id - 1]!);
-      }
+    const rows = s.times.length;
+    const at = this.n;
+    this.reserveRows(at + rows);
+    this.times.set(s.times, at);
+    for (let i = 0; i < this.columns.length; i++) {
+      const j = s.fields.indexOf(this.fields[i]!);
+      if (j >= 0) this.columns[i]!.addIds(at, s.lexicons[j]!, s.ids[j]!);
+      else this.columns[i]!.reserve(at + rows); // ids stay 0: null
     }
+    this.n += rows;
   }
 
   build(): Segment {
@@ -63,13 +66,15 @@ export class SegmentBuilder {
 
   /** The next row's index, growing the time column. */
   private row(): number {
-    const r = this.n++;
-    if (r === this.times.length) {
-      const grown = new Float64Array(r * 2);
-      grown.set(this.times);
-      this.times = grown;
-    }
-    return r;
+    this.reserveRows(this.n + 1);
+    return this.n++;
+  }
+
+  private reserveRows(rows: number): void {
+    if (rows <= this.times.length) return;
+    const grown = new Float64Array(Math.max(rows, this.times.length * 2));
+    grown.set(this.times);
+    this.times = grown;
   }
 }
 
@@ -101,6 +106,14 @@ class ColumnBuilder {
     const grown = new Uint32Array(Math.max(rows, this.ids.length * 2));
     grown.set(this.ids);
     this.ids = grown;
+  }
+
+  /** Rows `at`… with the ids of another segment's column: each of its values is looked up once. */
+  addIds(at: number, lexicon: readonly FieldValue[], ids: ArrayLike<number>): void {
+    this.reserve(at + ids.length);
+    const ours = new Uint32Array(lexicon.length + 1);
+    for (let k = 0; k < lexicon.length; k++) ours[k + 1] = this.idOf(lexicon[k]!);
+    for (let r = 0; r < ids.length; r++) this.ids[at + r] = ours[ids[r]!]!;
   }
 
   /** The ids at the narrowest width that holds the lexicon. */

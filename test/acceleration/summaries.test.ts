@@ -297,6 +297,15 @@ describe('segments', () => {
     const twice = again.build();
     expect(twice.lexicons[0]!.map(identity)).toEqual(lexicon.map(identity));
     expect([...twice.ids[0]!]).toEqual([...ids, ...ids]);
+    // Fields are matched by name; one the segment lacks is null.
+    const other = new SegmentBuilder(['w', 'v']);
+    other.add(new Row({ _time: T0 + 1, w: 'x', v: 'same' }));
+    other.addSegment(s);
+    const mixed = other.build();
+    expect(mixed.times.length).toBe(values.length + 1);
+    expect(mixed.times[1]).toBe(T0);
+    expect(mixed.lexicons).toEqual([['x'], ['same', ...lexicon.filter((v) => v !== 'same')]]);
+    expect([...mixed.ids[0]!]).toEqual([1, ...values.map(() => 0)]);
   });
 });
 
