@@ -122,7 +122,7 @@ export class SummaryBuilder {
   }
 
   private async summarize(group: readonly AcceleratedDataset[], from: number, to: number, caughtUp: boolean): Promise<number> {
-    const targets = group.map((d) => new ChunkTarget(d, this.states.get(d.key)!.boundary, this.evaluators.get(d.key)!, this.o.bucketSeconds));
+    const targets = group.map((d) => new ChunkTarget(d, this.states.get(d.key)!.boundary, this.evaluators.get(d.key)!, this.o.bucketSeconds, to - from + 1));
     let read = 0;
     for await (const batch of this.o.store.seqEvents(from, to)) {
       for (const e of batch) {
@@ -162,7 +162,7 @@ export class SummaryBuilder {
     for (;;) {
       const merge = segmentsToMerge(this.o.db.bucketSegments(key, bucket), this.o.maxSegmentsPerBucket, MAX_MERGED_CHUNKS * this.o.chunkEvents);
       if (merge === null) return;
-      const sb = new SegmentBuilder(d.fields);
+      const sb = new SegmentBuilder(d.fields, merge.reduce((n, s) => n + s.rows, 0));
       for (const s of merge) sb.addSegment(this.o.db.load(s.id, s.rows));
       this.o.db.write(() => {
         this.o.db.deleteSegments(merge.map((s) => s.id));
@@ -213,7 +213,8 @@ class ChunkTarget {
     const b = typeof t === 'number' ? Math.floor(t / this.bucketSeconds) * this.bucketSeconds : this.event!._time;
     if (b !== this.lastBucket) {
       let sb = this.buckets.get(b);
-      if (!sb) this.buckets.set(b, (sb = new SegmentBuilder(this.dataset.fields)));
+      // The first bucket of a chunk usually gets all of its rows; another, a few (it grows if not).
+      if (!sb) this.buckets.set(b, (sb = new SegmentBuilder(this.dataset.fields, this.buckets.size === 0 ? this.chunkEvents : 256)));
       this.last = sb;
       this.lastBucket = b;
     }
@@ -225,6 +226,7 @@ class ChunkTarget {
     private readonly boundary: number,
     private readonly evaluator: DatasetEvaluator,
     private readonly bucketSeconds: number,
+    private readonly chunkEvents: number,
   ) {}
 
   evaluate(e: Event, row: Result): void {

@@ -19,11 +19,16 @@ type IdColumn = Uint8Array | Uint16Array | Uint32Array;
 /** Accumulates rows of one (dataset, bucket) until they are written. */
 export class SegmentBuilder {
   private readonly columns: ColumnBuilder[];
-  private times = new Float64Array(256);
+  private times: Float64Array;
   private n = 0;
 
-  constructor(readonly fields: readonly string[]) {
-    this.columns = fields.map(() => new ColumnBuilder());
+  /** `capacity`: the rows expected (the columns grow past it; sized right, they are allocated once). */
+  constructor(
+    readonly fields: readonly string[],
+    capacity = 256,
+  ) {
+    this.times = new Float64Array(Math.max(1, capacity));
+    this.columns = fields.map(() => new ColumnBuilder(Math.max(1, capacity)));
   }
 
   get rows(): number {
@@ -92,9 +97,13 @@ class ColumnBuilder {
   /** Per slot, the id of the value there (0: empty). */
   private slots = new Int32Array(16);
   private multivalues: Map<string, number> | null = null;
-  private ids = new Uint32Array(256);
+  private ids: Uint32Array;
   private last: FieldValue | null = null;
   private lastId = 0;
+
+  constructor(capacity: number) {
+    this.ids = new Uint32Array(capacity);
+  }
 
   add(r: number, v: FieldValue | null): void {
     if (r >= this.ids.length) this.reserve(r + 1);
