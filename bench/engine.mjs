@@ -3,10 +3,12 @@
 // exec/exit pairs, kprobes, connects, `curl` in ~22% of the lines), against a baseline measured in the same
 // run: one core reads the file in 1 MiB chunks, splits lines on the bytes and JSON.parses every line. Each
 // phase runs in its own process, for a clean peak RSS. The seed and the pack run on 1 and 2 threads (as
-// `vigil run --threads N` does: src/parallel/), for the scaling.
+// `vigil run --threads N` does: src/parallel/), for the scaling, and the baseline too: on a shared or
+// hyperthreaded machine, two threads of plain JSON.parse give less than x2, the ceiling for the engine's.
 //   node bench/engine.mjs [--events N] [--threads 1,2]
 import { spawnSync } from 'node:child_process';
-import { createReadStream } from 'node:fs';
+import { closeSync, createReadStream, openSync, readSync, statSync } from 'node:fs';
+import { isMainThread, parentPort, Worker } from 'node:worker_threads';
 import { availableParallelism, loadavg } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { dirname, join } from 'node:path';
@@ -24,10 +26,11 @@ const threadCounts = arg('--threads', '1,2').split(',').map(Number);
 const file = join(here, 'out', `tetragon-${count}.jsonl`);
 const SEED = 'Cisco Isovalent - Curl Execution With Insecure Flags';
 
-async function baseline() {
+/** The baseline over bytes [start, end) of the file (cut at line feeds), on this thread. */
+async function baselineRange(start = 0, end = Infinity) {
   let n = 0;
   let rest = null;
-  for await (const chunk of createReadStream(file, { highWaterMark: 1 << 20 })) {
+  for await (const chunk of createReadStream(file, { highWaterMark: 1 << 20, start, end: end - 1 })) {
     let buf = rest ? Buffer.concat([rest, chunk]) : chunk;
     let start = 0;
     for (let nl = buf.indexOf(10, start); nl >= 0; nl = buf.indexOf(10, start)) {
@@ -40,6 +43,35 @@ async function baseline() {
     rest = start < buf.length ? buf.subarray(start) : null;
   }
   return { events: n };
+}
+
+/**
+ * The baseline on `threads` threads, each over its share of the file: the machine's own scaling, the
+ * ceiling for the engine's (a shared or hyperthreaded core gives less than x2).
+ */
+async function baseline(threads) {
+  if (threads === 1) return baselineRange();
+  const size = statSync(file).size;
+  const fd = openSync(file, 'r');
+  const cuts = [0];
+  const probe = Buffer.alloc(1 << 16);
+  for (let k = 1; k < threads; k++) {
+    const at = Math.floor((size * k) / threads);
+    const got = readSync(fd, probe, 0, probe.length, at);
+    cuts.push(at + probe.subarray(0, got).indexOf(10) + 1);
+  }
+  closeSync(fd);
+  cuts.push(size);
+  const runs = cuts.slice(0, -1).map(
+    (start, k) =>
+      new Promise((resolve, reject) => {
+        const w = new Worker(fileURLToPath(import.meta.url), { argv: ['--range', String(start), String(cuts[k + 1])] });
+        w.once('message', resolve);
+        w.once('error', reject);
+      }),
+  );
+  const counts = await Promise.all(runs);
+  return { events: counts.reduce((a, r) => a + r.events, 0) };
 }
 
 /** When the current phase started (its timed region includes the engine's startup). */
@@ -72,12 +104,16 @@ async function engine(which, threads) {
 async function runPhase(name) {
   phaseStart = process.hrtime.bigint();
   const [what, threads] = name.split('@');
-  const r = what === 'baseline' ? await baseline() : await engine(what, Number(threads));
+  const r = what === 'baseline' ? await baseline(Number(threads ?? 1)) : await engine(what, Number(threads));
   const secs = since(phaseStart);
   process.stdout.write(JSON.stringify({ ...r, secs, rssMB: process.resourceUsage().maxRSS / 1024 }));
 }
 
-if (phase) {
+if (!isMainThread) {
+  // A thread of the multi-thread baseline.
+  const i = process.argv.indexOf('--range');
+  parentPort.postMessage(await baselineRange(Number(process.argv[i + 1]), Number(process.argv[i + 2])));
+} else if (phase) {
   await runPhase(phase);
 } else {
   process.stderr.write(`generating ${count} events ...\n`);
@@ -86,7 +122,7 @@ if (phase) {
   process.stdout.write(
     `data: ${count.toLocaleString('en-US')} Tetragon events (${kinds}), ${(data.bytes / 1e6).toFixed(0)} MB (${Math.round(data.bytes / count)} bytes/event), "curl" in ${((100 * data.curlLines) / count).toFixed(1)}% of the lines; the baseline on one core\n\n`,
   );
-  const phases = ['baseline', ...threadCounts.map((t) => `seed@${t}`), ...threadCounts.map((t) => `pack@${t}`)];
+  const phases = ['baseline', ...threadCounts.filter((t) => t > 1).map((t) => `baseline@${t}`), ...threadCounts.map((t) => `seed@${t}`), ...threadCounts.map((t) => `pack@${t}`)];
   const runs = Object.fromEntries(phases.map((p) => [p, []]));
   // Rounds interleave the phases, so that a change in the machine's load hits all of them alike.
   for (let rep = 0; rep < 3; rep++) {
@@ -102,6 +138,10 @@ if (phase) {
   const line = (label, r, extra = '') =>
     `${label.padEnd(46)} ${Math.round(rate(r)).toLocaleString('en-US').padStart(10)} events/s  ${(r.secs).toFixed(2).padStart(6)} s  peak RSS ${r.rssMB.toFixed(0).padStart(4)} MB  ${extra}`;
   process.stdout.write(line('baseline (read + JSON.parse all)', results.baseline) + '\n');
+  for (const t of threadCounts.filter((x) => x > 1)) {
+    const r = results[`baseline@${t}`];
+    process.stdout.write(line(`baseline on ${t} threads (the machine's scaling)`, r, `x${(rate(r) / rate(results.baseline)).toFixed(2)} vs 1 thread`) + '\n');
+  }
   const t1 = threadCounts[0];
   for (const [what, label] of [['seed', 'seed detection (curl insecure)'], ['pack', null]]) {
     for (const t of threadCounts) {
@@ -111,6 +151,6 @@ if (phase) {
       process.stdout.write(line(name, r, `x${(rate(r) / rate(results.baseline)).toFixed(2)} baseline${scaling}, ${r.rows} rows, ${r.delivered} events parsed`) + '\n');
     }
   }
-  process.stdout.write(`(included above, startup: module imports, content loading, planning: ${phases.slice(1).map((p) => `${p} ${results[p].startupSecs.toFixed(2)} s`).join(', ')})\n`);
+  process.stdout.write(`(included above, startup: module imports, content loading, planning: ${phases.filter((p) => !p.startsWith('baseline')).map((p) => `${p} ${results[p].startupSecs.toFixed(2)} s`).join(', ')})\n`);
   process.stdout.write(`\ntargets: seed >= 5x baseline, pack >= 1x baseline (best of 3 runs each); ${availableParallelism()} cores, load average ${loadavg().map((x) => x.toFixed(2)).join(' ')}\n`);
 }
