@@ -334,7 +334,7 @@ class ParallelRun {
       else this.decided = true;
     };
     for (;;) {
-      if (this.failure) return;
+      if (this.failure || this.ended) return;
       const p = this.counters.take();
       if (p >= this.input.partitions.length) return;
       while (p >= this.merger.merged + this.window) await new Promise<void>((r) => this.mergedWaiters.push(r));
