@@ -8,6 +8,7 @@ import type { ContentPack } from '../detections/content.js';
 import { resultToJson } from '../outputs/json.js';
 import { MacroLibrary, streamSearch, type DatasetSummaries, type ExecuteStats, type Sink, type TimeBound } from '../spl/index.js';
 import { SourceText, SplError, type Span } from '../spl/source.js';
+import { runProjected, type MatchProjection } from './projection.js';
 
 const NO_MACROS = new MacroLibrary();
 
@@ -29,6 +30,11 @@ export interface RunRequest {
    * window. Requires a source that numbers its events (`SeqSubsetSource`: the store).
    */
   eventSeqs?: readonly number[];
+  /**
+   * Those events' rows as the match index kept them (projection.ts): the run starts from them, after the
+   * search's prefix, and falls back to reading `eventSeqs` when they cannot stand for the events.
+   */
+  projection?: MatchProjection;
 }
 
 /** The source a request searches: `source`, or its subset when the request names events. */
@@ -235,6 +241,19 @@ async function runStreaming(req: RunRequest, source: EventSource | Promise<Event
     end: () => {},
   };
   try {
+    if (req.projection !== undefined) {
+      // The rows are held until the run is known to need no event (a miss drops them and reads the events).
+      const held: Result[] = [];
+      const opts = { lookups: content.lookups, knowledge: content.knowledge, now: req.now, tz: req.tz, earliest: req.earliest, latest: req.latest, defaultIndexes: req.defaultIndexes, ...(signal ? { signal } : {}) };
+      const stats = runProjected(req.search, req.projection, opts, { push: (r) => void held.push(r), end: () => {} });
+      if (stats !== null) {
+        emit({ type: 'started' });
+        for (const r of held) sink.push(r);
+        flush();
+        emit({ type: 'done', stats });
+        return;
+      }
+    }
     const from = requestSource(await source, req);
     emit({ type: 'started' });
     const stats = await streamSearch(

@@ -10,17 +10,26 @@ import { compileSearch } from '../spl/search/predicate.js';
 import { NO_LOOKUPS, type LookupProvider } from '../spl/lookups.js';
 import type { MacroLibrary } from '../spl/macros/macros.js';
 import type { Knowledge } from '../spl/datamodel/types.js';
+import { fromMicros, toMicros } from '../store/schema.js';
+import { prefixStages, ProjectionStore, restFields, type MatchProjection } from './projection.js';
 
-/** Commands that may belong to an incrementally evaluated prefix: per-event, order-free, no lookups. */
-const PREFIX_COMMANDS = new Set(['search', 'where', 'eval', 'regex', 'rex', 'rename', 'fields', 'table', 'bin', 'convert', 'spath', 'mvexpand']);
 /** Functions whose value depends on when the search runs, not on the event. */
 const TIME_DEPENDENT = /\b(now|time|random)\s*\(/i;
 
 interface Prefix {
-  /** The expanded text of the prefix: when it changes, earlier matches are void. */
+  /** The expanded text of the prefix and the time zone: when either changes, earlier matches are void. */
   text: string;
-  /** `row` is a view of `e` the prefix may modify (give each prefix its own clone of a shared one). */
+  /**
+   * The rows the prefix passes for `e`, null when it passes none. `row` is a view of `e` the prefix may modify
+   * (give each prefix its own clone of a shared one).
+   */
+  rows(e: Event, row?: Result): Result[] | null;
   accepts(e: Event, row?: Result): boolean;
+  /**
+   * What is kept of the prefix's rows for runs (projection.ts): the fields the rest of the search reads, every
+   * field (`all`: rows a table made, whose fields are few), or null: nothing (the runs read the events).
+   */
+  fields: string[] | 'all' | null;
 }
 
 /**
@@ -54,8 +63,14 @@ const EVENT_TYPE_FIELDS = /\b(?:tag|eventtype)\b/;
 export interface MatchLookup {
   /** (Re)compiles prefixes for the enabled detections; a changed prefix restarts its coverage. */
   setDetections(detections: readonly PrefixSource[], content: PrefixContent, tz: string): void;
-  /** The store seqs of a detection's matches in [earliest, latest), or null when the index does not cover that window. */
-  lookup(detectionId: string, earliest: number, latest: number): Promise<number[] | null>;
+  /** A detection's matches in [earliest, latest), or null when the index does not cover that window. */
+  lookup(detectionId: string, earliest: number, latest: number): Promise<Matches | null>;
+}
+
+/** A detection's matches in a window: their events' store seqs, and their projected rows when kept. */
+export interface Matches {
+  seqs: number[];
+  projection: MatchProjection | null;
 }
 
 export function compilePrefix(d: Omit<PrefixSource, 'id'>, pack: PrefixContent, tz: string): Prefix | null {
@@ -69,11 +84,7 @@ export function compilePrefix(d: Omit<PrefixSource, 'id'>, pack: PrefixContent, 
   // tstats, datamodel and from read every event of a dataset: a prefix would keep them all (summaries serve them).
   const reader = p.stages[0];
   if (reader?.blueprint.readsEvents?.(reader.command.args)) return null;
-  const stages = [];
-  for (const s of p.stages) {
-    if (!PREFIX_COMMANDS.has(s.command.name) || s.blueprint.kind(s.command.args) !== 'streaming' || s.blueprint.orderSensitive(s.command.args)) break;
-    stages.push(s);
-  }
+  const stages = p.stages.slice(0, prefixStages(p));
   const src = p.pipeline.source.text;
   const end = stages.length ? stages[stages.length - 1]!.command.span.end : (p.pipeline.commands[0]?.span.end ?? 0);
   const text = src.slice(0, end);
@@ -82,22 +93,28 @@ export function compilePrefix(d: Omit<PrefixSource, 'id'>, pack: PrefixContent, 
   // would need the events' computed fields, which prefixes do not give them.
   if (EVENT_TYPE_FIELDS.test(pack.knowledge ? src.slice(p.pipeline.commands[0]?.span.end ?? 0, end) : text)) return null;
   const prefixPlan: SearchPlan = { ...p, stages, sortAtEnd: false, earliest: null, latest: null };
-  let passed = false;
-  const capture: Sink = { push: () => void (passed = true), end: () => {} };
+  let passed: Result[] = [];
+  const capture: Sink = { push: (r) => void passed.push(r), end: () => {} };
   const ctx = createContext(prefixPlan, { now: 0, tz, lookups: NO_LOOKUPS });
   const head = buildOperators(prefixPlan, ctx, capture);
   const lead = compileSearch(p.lead, p.pipeline.source);
   const meta = metadataPredicate({ ...p.scan, defaultIndexes: 'all' });
+  const rows = (e: Event, view?: Result): Result[] | null => {
+    if (!meta(e)) return null;
+    const row = view ?? eventResult(e);
+    if (!lead(row)) return null;
+    passed = [];
+    head.push(row);
+    return passed.length > 0 ? passed : null;
+  };
+  // A bin aligned to the run's time range gives rows that depend on the run: they are not kept.
+  const runDependent = stages.some((s) => s.command.name === 'bin' && (s.command.args as { aligntime: unknown }).aligntime != null);
   return {
-    text,
-    accepts: (e, view) => {
-      if (!meta(e)) return false;
-      const row = view ?? eventResult(e);
-      if (!lead(row)) return false;
-      passed = false;
-      head.push(row);
-      return passed;
-    },
+    // Prefix values depend on the time zone (strftime, bin): matches kept under another zone are void.
+    text: `${text}\u0000${tz}`,
+    rows,
+    accepts: (e, view) => rows(e, view) !== null,
+    fields: runDependent ? null : stages.some((s) => s.blueprint.emitsOwnRows?.(s.command.args)) ? 'all' : restFields(p.stages.slice(stages.length)),
   };
 }
 
@@ -113,7 +130,17 @@ interface Tracked {
    */
   times: number[];
   seqs: number[];
+  /**
+   * The rows the prefix passed, as the values the rest of the search reads (projection.ts), so a run need not
+   * read the events: null when not kept (no field list, or past the index's budget).
+   */
+  projection: ProjectionStore | null;
+  /** Windows starting after this event time may use `projection` (it restarts when events it holds are deleted). */
+  projectedFrom: number;
 }
+
+/** Cells (rows times kept values) all projections may hold: ~4 bytes each. Past it, a detection's rows are no longer kept. */
+const DEFAULT_MAX_PROJECTED_CELLS = 40_000_000;
 
 /**
  * Evaluates detections' filter prefixes as events are committed, so a scheduled (or realtime) run only
@@ -125,14 +152,26 @@ interface Tracked {
 export class MatchIndex implements MatchLookup {
   private readonly tracked = new Map<string, Tracked>();
   private newestSeen: number;
+  /** Cells held by every projection. */
+  private cells = 0;
 
   constructor(
     /** The newest `_time` in the store when the index started (windows must start after it). */
     private readonly startedAfter: number,
     /** Matches older than this many seconds before the newest event are dropped. */
     private readonly horizonSeconds: number,
+    private readonly maxProjectedCells = DEFAULT_MAX_PROJECTED_CELLS,
   ) {
     this.newestSeen = startedAfter;
+  }
+
+  private newProjection(prefix: Prefix): ProjectionStore | null {
+    return prefix.fields === null ? null : new ProjectionStore(prefix.text, prefix.fields);
+  }
+
+  private dropProjection(t: Tracked): void {
+    if (t.projection !== null) this.cells -= t.projection.cells;
+    t.projection = null;
   }
 
   setDetections(detections: readonly PrefixSource[], content: PrefixContent, tz: string): void {
@@ -145,9 +184,15 @@ export class MatchIndex implements MatchLookup {
       keep.add(d.id);
       const old = this.tracked.get(d.id);
       if (old && old.prefix.text === prefix.text) continue;
-      this.tracked.set(d.id, { prefix, validFrom: Math.max(this.startedAfter, this.newestSeen), times: [], seqs: [] });
+      if (old) this.dropProjection(old);
+      const from = Math.max(this.startedAfter, this.newestSeen);
+      this.tracked.set(d.id, { prefix, validFrom: from, times: [], seqs: [], projection: this.newProjection(prefix), projectedFrom: from });
     }
-    for (const id of [...this.tracked.keys()]) if (!keep.has(id)) this.tracked.delete(id);
+    for (const [id, t] of [...this.tracked]) {
+      if (keep.has(id)) continue;
+      this.dropProjection(t);
+      this.tracked.delete(id);
+    }
   }
 
   /** Called with every committed batch; its events are the store's seqs `firstSeq`, `firstSeq + 1`, …. */
@@ -159,12 +204,36 @@ export class MatchIndex implements MatchLookup {
       const e = events[i]!;
       // One parse and extraction per event, shared by every prefix (each gets its own overlay).
       const row = eventResult(e);
+      let stored: number | null = null;
       for (const t of tracked) {
-        if (t.prefix.accepts(e, row.clone())) {
-          t.times.push(e._time);
-          t.seqs.push(firstSeq + i);
-        }
+        const rows = t.prefix.rows(e, row.clone());
+        if (rows === null) continue;
+        t.times.push(e._time);
+        t.seqs.push(firstSeq + i);
+        const p = t.projection;
+        if (p === null) continue;
+        // The time the store keeps (whole microseconds), which a run compares and orders by.
+        stored ??= fromMicros(toMicros(e._time));
+        const before = p.cells;
+        for (const r of rows) p.add(stored, firstSeq + i, e.index, r);
+        this.cells += p.cells - before;
+        if (this.cells > this.maxProjectedCells) this.dropProjection(t);
       }
+    }
+  }
+
+  /**
+   * Events of `index` older than `before` were deleted from the store (retention, a deleted index): rows kept
+   * of them would make a run find what a scan no longer does. A projection holding any starts again, empty.
+   */
+  forget(index: string, before: number): void {
+    const name = index.toLowerCase();
+    for (const t of this.tracked.values()) {
+      const p = t.projection;
+      if (p === null || !p.holds((time, idx) => time < before && idx.toLowerCase() === name)) continue;
+      this.dropProjection(t);
+      t.projection = this.newProjection(t.prefix);
+      t.projectedFrom = Math.max(t.projectedFrom, this.newestSeen);
     }
   }
 
@@ -177,8 +246,11 @@ export class MatchIndex implements MatchLookup {
     for (const t of this.tracked.values()) t.validFrom = Math.max(t.validFrom, upTo);
   }
 
-  async lookup(detectionId: string, earliest: number, latest: number): Promise<number[] | null> {
-    return this.covers(detectionId, earliest) ? this.matches(detectionId, earliest, latest) : null;
+  async lookup(detectionId: string, earliest: number, latest: number): Promise<Matches | null> {
+    if (!this.covers(detectionId, earliest)) return null;
+    const t = this.tracked.get(detectionId)!;
+    const projection = t.projection !== null && earliest > t.projectedFrom ? t.projection.window(earliest, latest) : null;
+    return { seqs: this.matches(detectionId, earliest, latest), projection };
   }
 
   /** Whether a run of `detectionId` over [earliest, …) can be served from the index. */
@@ -212,12 +284,21 @@ export class MatchIndex implements MatchLookup {
       }
       t.times.length = k;
       t.seqs.length = k;
+      const p = t.projection;
+      if (p === null) continue;
+      this.cells -= p.cells;
+      p.retain((time) => time >= floor);
+      this.cells += p.cells;
     }
   }
 
-  stats(): { detections: number; matches: number } {
+  stats(): { detections: number; matches: number; projectedRows: number } {
     let matches = 0;
-    for (const t of this.tracked.values()) matches += t.times.length;
-    return { detections: this.tracked.size, matches };
+    let projectedRows = 0;
+    for (const t of this.tracked.values()) {
+      matches += t.times.length;
+      projectedRows += t.projection?.rows ?? 0;
+    }
+    return { detections: this.tracked.size, matches, projectedRows };
   }
 }

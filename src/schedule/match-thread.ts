@@ -2,7 +2,7 @@ import { Worker } from 'node:worker_threads';
 import type { Event } from '../events/event.js';
 import { expandMacros } from '../spl/macros/macros.js';
 import { workerEntry } from '../worker-entry.js';
-import type { MatchLookup, PrefixContent, PrefixSource } from './incremental.js';
+import type { MatchLookup, Matches, PrefixContent, PrefixSource } from './incremental.js';
 
 /** Per event: index, sourcetype, source, host, _raw. */
 export const MATCH_STRINGS_PER_EVENT = 5;
@@ -17,17 +17,20 @@ export type ToMatchWorker =
   | { type: 'gap'; upTo: number }
   | { type: 'detections'; detections: PrefixSource[]; tz: string }
   | { type: 'prune' }
+  | { type: 'forget'; index: string; before: number }
   | { type: 'lookup'; id: number; detectionId: string; earliest: number; latest: number }
   | { type: 'stats'; id: number };
 
 export type FromMatchWorker =
   | { type: 'observed' }
-  | { type: 'lookup'; id: number; seqs: number[] | null }
+  | { type: 'lookup'; id: number; matches: Matches | null }
   | { type: 'stats'; id: number; stats: MatchStats };
 
 export interface MatchStats {
   detections: number;
   matches: number;
+  /** Rows kept as the values the runs read (projection.ts). */
+  projectedRows: number;
 }
 
 export interface MatchThreadOptions extends MatchWorkerSetup {
@@ -71,7 +74,7 @@ export class MatchIndexThread implements MatchLookup {
     this.worker.on('error', (e) => options.log?.('warn', `match index worker failed (${e.message}): scheduled runs scan their windows`));
     this.worker.on('exit', () => {
       this.dead = true;
-      for (const [id, settle] of this.waiting) settle({ type: 'lookup', id, seqs: null });
+      for (const [id, settle] of this.waiting) settle({ type: 'lookup', id, matches: null });
     });
   }
 
@@ -123,8 +126,13 @@ export class MatchIndexThread implements MatchLookup {
     this.post({ type: 'prune' });
   }
 
-  lookup(detectionId: string, earliest: number, latest: number): Promise<number[] | null> {
-    return this.ask({ type: 'lookup', id: 0, detectionId, earliest, latest }).then((m) => (m.type === 'lookup' ? m.seqs : null));
+  /** Events of `index` older than `before` were deleted from the store (see MatchIndex.forget). */
+  forget(index: string, before: number): void {
+    this.post({ type: 'forget', index, before });
+  }
+
+  lookup(detectionId: string, earliest: number, latest: number): Promise<Matches | null> {
+    return this.ask({ type: 'lookup', id: 0, detectionId, earliest, latest }).then((m) => (m.type === 'lookup' ? m.matches : null));
   }
 
   stats(): Promise<MatchStats | null> {
@@ -136,7 +144,7 @@ export class MatchIndexThread implements MatchLookup {
   }
 
   private ask(m: Extract<ToMatchWorker, { id: number }>): Promise<FromMatchWorker> {
-    if (this.dead) return Promise.resolve({ type: 'lookup', id: 0, seqs: null });
+    if (this.dead) return Promise.resolve({ type: 'lookup', id: 0, matches: null });
     const id = ++this.nextId;
     // Referenced while someone waits for an answer (idle, the worker must not keep the process alive).
     if (this.waiting.size === 0) this.worker.ref();

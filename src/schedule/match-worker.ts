@@ -45,8 +45,16 @@ port.on('message', (m: ToMatchWorker) => {
     case 'prune':
       index.prune();
       return;
+    case 'forget':
+      index.forget(m.index, m.before);
+      return;
     case 'lookup':
-      reply({ type: 'lookup', id: m.id, seqs: index.covers(m.detectionId, m.earliest) ? index.matches(m.detectionId, m.earliest, m.latest) : null });
+      void index.lookup(m.detectionId, m.earliest, m.latest).then((matches) => {
+        const p = matches?.projection;
+        // The rows' arrays move to the server's thread instead of being copied.
+        const transfer = p ? [p.times.buffer, p.seqs.buffer, p.indexCodes.buffer, ...p.columns.map((c) => c.codes.buffer)] : [];
+        port.postMessage({ type: 'lookup', id: m.id, matches } satisfies FromMatchWorker, transfer as ArrayBuffer[]);
+      });
       return;
     case 'stats':
       reply({ type: 'stats', id: m.id, stats: index.stats() });

@@ -356,7 +356,7 @@ export class Scheduler {
       const search = expandMacros(d.search, pack.macros).text;
       // Served from the ingest-time matches when they cover the window: same SPL over far fewer events.
       const index = this.deps.matchIndex;
-      const eventSeqs = index ? await index.lookup(d.id, window.earliest, window.latest) : null;
+      const matches = index ? await index.lookup(d.id, window.earliest, window.latest) : null;
       const out = await this.deps.executor.execute(
         {
           name: d.name,
@@ -366,7 +366,7 @@ export class Scheduler {
           now: scheduledTime,
           tz,
           defaultIndexes: this.deps.defaultIndexes(),
-          ...(eventSeqs !== null ? { eventSeqs } : {}),
+          ...(matches !== null ? { eventSeqs: matches.seqs, ...(matches.projection ? { projection: matches.projection } : {}) } : {}),
         },
         settings.runTimeoutMs,
         { signal: this.abort.signal },

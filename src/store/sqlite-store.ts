@@ -157,6 +157,7 @@ export class SqliteStore implements EventStore, StateStore, SeqSubsetSource {
   private nextCall = 0;
   /** Names of existing indexes this process knows of (see `indexExists`); loaded on first use. */
   private knownIndexes: Set<string> | null = null;
+  private readonly deletionListeners: ((index: string, before: number) => void)[] = [];
   private closing: Promise<void> | null = null;
   /** The data dir's writer lock, held while open read-write. */
   private lock: DataDirLock | null = null;
@@ -541,13 +542,33 @@ export class SqliteStore implements EventStore, StateStore, SeqSubsetSource {
    * to it afterwards creates it again.
    */
   deleteIndex(name: string): Promise<number> {
+    // Told before too: nothing may count on these events while they go.
+    this.deleted(name, Infinity);
     return this.update(
       () => ({ op: 'deleteIndex', name: state.checkString(name, 'deleteIndex', 'name', true) }),
       (o) => {
         this.knownIndexes?.delete(name);
+        this.deleted(name, Infinity);
         return o.deletedEvents!;
       },
     );
+  }
+
+  /**
+   * Calls `listener` when events are deleted: those of `index` older than `before` (Infinity: all of them), by
+   * retention or a deleted index (what holds on to events of its own, such as the match index, must drop them).
+   */
+  onDeleted(listener: (index: string, before: number) => void): void {
+    this.deletionListeners.push(listener);
+  }
+
+  private deleted(index: string, before: number): void {
+    for (const l of this.deletionListeners) l(index, before);
+  }
+
+  private retained(report: RetentionReport): RetentionReport {
+    for (const d of report.deleted) if (d.events > 0) this.deleted(d.index, d.before);
+    return report;
   }
 
   /** Replaces the retention policies used by `applyRetention`. */
@@ -571,7 +592,7 @@ export class SqliteStore implements EventStore, StateStore, SeqSubsetSource {
       for (let m = receiveMessageOnPort(w.syncPort); m !== undefined; m = receiveMessageOnPort(w.syncPort)) {
         const reply = m.message as SyncReply;
         if (reply.call !== call) continue; // a reply to an earlier call that timed out
-        if (reply.ok) return reply.report;
+        if (reply.ok) return this.retained(reply.report);
         throw new StoreError(reply.reason, reply.message);
       }
       const left = deadline - Date.now();
@@ -582,7 +603,7 @@ export class SqliteStore implements EventStore, StateStore, SeqSubsetSource {
 
   /** `applyRetention` without blocking this thread while the writer drops buckets. */
   applyRetentionAsync(now: number): Promise<RetentionReport> {
-    return this.retentionCall(now, this.policies);
+    return this.retentionCall(now, this.policies).then((r) => this.retained(r));
   }
 
   private retentionCall(now: number, policies: RetentionPolicies): Promise<RetentionReport> {

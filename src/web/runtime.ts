@@ -161,6 +161,8 @@ export async function startServer(config: VigilConfig, opts: StartOptions = {}):
     onRun: () => dispatcher.kick(),
     ...(opts.log ? { log: opts.log } : {}),
   });
+  // Rows the match index keeps of deleted events would outlive them.
+  if (matchIndex) store.onDeleted((index, before) => matchIndex.forget(index, before));
   // The collector's view of the store: every committed batch is shown to the match index.
   const ingest = {
     indexExists: (name: string) => store.indexExists(name),

@@ -3,6 +3,10 @@ import { loadContent } from '../../src/detections/content.js';
 import type { Event } from '../../src/events/event.js';
 import { InProcessExecutor } from '../../src/schedule/executor.js';
 import { compilePrefix, MatchIndex } from '../../src/schedule/incremental.js';
+import { runProjected, type MatchProjection } from '../../src/schedule/projection.js';
+import type { Result } from '../../src/events/result.js';
+import { expandMacros } from '../../src/spl/macros/macros.js';
+import { rowsText } from '../helpers.js';
 import { Scheduler } from '../../src/schedule/scheduler.js';
 import { scheduleSettings, type ScheduleSettings } from '../../src/schedule/settings.js';
 import { runSearch } from '../../src/spl/index.js';
@@ -103,6 +107,93 @@ describe('incremental evaluation', () => {
     index.setDetections(w.scheduler.enabledDetections(), pack, 'UTC');
     expect(index.covers(pack.detections.find((d) => d.name.includes('Curl'))!.id, T0 - 600)).toBe(false);
     expect(index.covers(pack.detections.find((d) => d.name.includes('Curl'))!.id, T0 + 1001)).toBe(true);
+  });
+});
+
+describe('kept rows (projections)', () => {
+  const lo = Math.min(...ALL.map((e) => e._time));
+  const hi = Math.max(...ALL.map((e) => e._time)) + 1;
+  const opts = { lookups: pack.lookups, knowledge: pack.knowledge, now: hi, tz: 'UTC', earliest: lo - 1, latest: hi, defaultIndexes: ['main'] };
+  const project = (search: string, p: MatchProjection): Result[] | null => {
+    const rows: Result[] = [];
+    return runProjected(search, p, opts, { push: (r) => void rows.push(r), end: () => {} }) === null ? null : rows;
+  };
+  const scan = async (search: string): Promise<Result[]> => (await runSearch(search, { ...opts, source: new MemorySource(ALL) })).results;
+  /** A detection of our own, through the same path as the content's. */
+  const custom = (name: string, search: string) => ({ id: name, name, search });
+
+  it('run every bundled detection from the rows kept at ingest, exactly as a scan of the events', async () => {
+    const index = new MatchIndex(-Infinity, 6 * H);
+    const detections = pack.detections.filter((d) => d.name.startsWith('Cisco Isovalent'));
+    index.setDetections(detections, pack, 'UTC');
+    index.observe(ALL, 1);
+    expect(index.stats().projectedRows).toBeGreaterThan(0);
+    let served = 0;
+    for (const d of detections) {
+      const m = (await index.lookup(d.id, lo - 1, hi))!;
+      const search = expandMacros(d.search, pack.macros).text;
+      const got = m.projection ? project(search, m.projection) : null;
+      if (got === null) continue;
+      served++;
+      expect(rowsText(got), d.name).toEqual(rowsText(await scan(search)));
+    }
+    expect(served).toBe(detections.length);
+  });
+
+  it('keep the rows an mvexpand makes, in order, and a table’s whole', async () => {
+    const index = new MatchIndex(-Infinity, 6 * H);
+    const searches = [
+      custom('mv', 'sourcetype="cisco:isovalent:processExec" | eval part=split(process, " ") | mvexpand part | stats list(part) as parts count by process_name'),
+      custom('table', 'sourcetype="cisco:isovalent:processExec" process_name=sh | table _time process pod_name | eval n=len(process)'),
+      custom('first', 'sourcetype="cisco:isovalent:processExec" | stats first(process) as p latest(_time) as t by node_name'),
+    ];
+    index.setDetections(searches, pack, 'UTC');
+    index.observe(ALL, 1);
+    for (const d of searches) {
+      const m = (await index.lookup(d.id, lo - 1, hi))!;
+      const got = project(d.search, m.projection!);
+      expect(got, d.name).not.toBeNull();
+      expect(rowsText(got!), d.name).toEqual(rowsText(await scan(d.search)));
+    }
+  });
+
+  it('notice a read of anything not kept: the run then reads the events, with the same results', async () => {
+    const d = custom('star', 'sourcetype="cisco:isovalent:processExec" process_name=sh | stats values(*) as * by process_name');
+    const w = world({}, true);
+    w.index!.setDetections([d], pack, 'UTC');
+    ingest(w, ALL);
+    const m = (await w.index!.lookup(d.id, lo - 1, hi))!;
+    expect(m.projection).not.toBeNull();
+    expect(project(d.search, m.projection!)).toBeNull(); // values(*) lists every field of a row
+    const exec = new InProcessExecutor(w.store, () => pack);
+    const req = { name: d.name, search: d.search, earliest: lo - 1, latest: hi, now: hi, tz: 'UTC', defaultIndexes: ['main'] as string[] };
+    const served = await exec.execute({ ...req, eventSeqs: m.seqs, projection: m.projection! }, 10_000);
+    const full = await exec.execute(req, 10_000);
+    expect(rowsText(served.rows)).toEqual(rowsText(full.rows));
+    expect(served.rows.length).toBeGreaterThan(0);
+  });
+
+  it('start again when events they hold are deleted, and stop past their memory budget', async () => {
+    const seed = pack.detections.find((d) => d.name.includes('Curl Execution'))!;
+    const index = new MatchIndex(-Infinity, 6 * H);
+    index.setDetections([seed], pack, 'UTC');
+    index.observe(ALL, 1);
+    index.forget('other', Infinity); // holds none of it: kept
+    expect((await index.lookup(seed.id, lo - 1, hi))!.projection).not.toBeNull();
+    index.forget('MAIN', hi);
+    const after = (await index.lookup(seed.id, lo - 1, hi))!;
+    expect(after.projection).toBeNull(); // the seqs still serve the run: the store no longer has the deleted events
+    expect(after.seqs.length).toBeGreaterThan(0);
+    const later = ALL.map((e) => ({ ...e, _time: e._time + 2 * H }));
+    index.observe(later, 10_000);
+    expect((await index.lookup(seed.id, hi + 1, hi + 3 * H))!.projection!.times.length).toBeGreaterThan(0);
+
+    const small = new MatchIndex(-Infinity, 6 * H, 10);
+    small.setDetections([seed], pack, 'UTC');
+    small.observe(ALL, 1);
+    const m = (await small.lookup(seed.id, lo - 1, hi))!;
+    expect(m.projection).toBeNull();
+    expect(m.seqs.length).toBeGreaterThan(0);
   });
 });
 

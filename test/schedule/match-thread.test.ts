@@ -43,7 +43,7 @@ describe('MatchIndexThread', () => {
       for (const [e, l] of [[lo - 1, hi + 1], [lo + (hi - lo) / 3, hi - (hi - lo) / 3]] as const) {
         const want = await local.lookup(d.id, e, l);
         expect(await remote.lookup(d.id, e, l), d.name).toEqual(want);
-        if (want && want.length) nonEmpty++;
+        if (want && want.seqs.length) nonEmpty++;
       }
     }
     expect(nonEmpty).toBeGreaterThan(4);
@@ -65,13 +65,13 @@ describe('MatchIndexThread', () => {
     expect(warnings).toHaveLength(1);
     const skippedUpTo = Math.max(...ALL.slice(5, 12).map((e) => e._time));
     expect(await t.lookup(seed.id, skippedUpTo, hi + 1)).toBeNull();
-    expect(await t.lookup(seed.id, skippedUpTo + 0.001, hi + 1)).toEqual([]);
+    expect((await t.lookup(seed.id, skippedUpTo + 0.001, hi + 1))?.seqs).toEqual([]);
     // The worker has caught up (its answers come after its acknowledgements): batches are taken again.
     const curl = ALL.filter((e) => e._time > skippedUpTo && e._raw.includes('-sSLk'));
     expect(curl.length).toBeGreaterThan(0);
     t.observe(curl, 1000);
     expect(warnings).toHaveLength(1);
-    expect(await t.lookup(seed.id, skippedUpTo + 0.001, hi + 1)).toEqual(curl.map((_, i) => 1000 + i));
+    expect((await t.lookup(seed.id, skippedUpTo + 0.001, hi + 1))?.seqs).toEqual(curl.map((_, i) => 1000 + i));
   });
 
   it('answers "not covered" once its worker is gone, and ignores batches', async () => {

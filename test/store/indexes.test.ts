@@ -9,6 +9,27 @@ afterAll(cleanupDirs);
 const event = (index: string, raw: string, t = 1_700_000_000): Event => ({ _time: t, index, sourcetype: 'st', source: 's', host: 'h', _raw: raw });
 const names = (s: { indexes(): { name: string }[] }) => s.indexes().map((i) => i.name);
 
+describe('deletions are told', () => {
+  it('tells onDeleted listeners of a deleted index (before and after) and of events retention dropped', async () => {
+    const s = await openStore(tempDir());
+    try {
+      const told: [string, number][] = [];
+      s.onDeleted((index, before) => told.push([index, before]));
+      await s.append([event('web', 'a'), event('main', 'old', 1_600_000_000), event('main', 'new')]);
+      await s.deleteIndex('web');
+      expect(told).toEqual([['web', Infinity], ['web', Infinity]]);
+      told.length = 0;
+      s.setRetention({ main: { maxAgeSeconds: 3600 } });
+      const report = await s.applyRetentionAsync(1_700_000_000);
+      expect(report.deleted.filter((d) => d.events > 0).map((d) => [d.index, d.before])).toEqual(told);
+      expect(told.map(([i]) => i)).toEqual(['main']);
+      expect((await collect(s)).map((e) => e._raw)).toEqual(['new']);
+    } finally {
+      await s.close();
+    }
+  });
+});
+
 describe('index catalog', () => {
   it('has the reserved indexes; creates an index once; deletes it with its events', async () => {
     const dir = tempDir();

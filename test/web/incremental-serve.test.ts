@@ -56,7 +56,8 @@ describe('vigil serve: scheduled runs served from the match index', () => {
   it('writes exactly the runs and risk events of full scans', async () => {
     const inc = await runAt(true);
     const full = await runAt(false);
-    expect(inc.served?.length).toBeGreaterThan(0); // covered: the run read only these events
+    expect(inc.served?.seqs.length).toBeGreaterThan(0); // covered: the run read only these events
+    expect(inc.served?.projection?.times.length).toBeGreaterThan(0); // and from the rows kept of them
     expect(full.served).toBeNull();
     expect(full.runs.some((r) => /Curl Execution.*:success:[1-9]/.test(r))).toBe(true);
     expect(inc.runs).toEqual(full.runs);

@@ -1,0 +1,423 @@
+/**
+ * Projected matches: what the match index keeps of a detection's matches so that a run need not read and
+ * parse their events again. At ingest, each row the detection's filter prefix passes (incremental.ts) is kept:
+ * as the values of the fields the rest of the search reads from it, or whole when a table made it (its fields are
+ * few and known). A run over a window pushes those rows straight into the rest of the search. A read of anything
+ * not kept (a field the analysis missed, every field name, `_raw`) marks the run as missed: its rows are dropped
+ * and it runs from the events themselves, by seq.
+ */
+import { Row, type Result } from '../events/result.js';
+import type { FieldValue } from '../events/value.js';
+import type { Sink } from '../spl/commands/types.js';
+import { buildOperators, createContext, type ExecuteStats } from '../spl/exec/run.js';
+import { plan as planSearch } from '../spl/index.js';
+import type { PlannedStage, SearchPlan } from '../spl/plan/plan.js';
+import type { Knowledge } from '../spl/datamodel/types.js';
+import type { LookupProvider } from '../spl/lookups.js';
+
+/** Commands that may belong to an incrementally evaluated prefix: per-event, order-free, no lookups. */
+const PREFIX_COMMANDS = new Set(['search', 'where', 'eval', 'regex', 'rex', 'rename', 'fields', 'table', 'bin', 'convert', 'spath', 'mvexpand']);
+
+/** The leading commands of a plan that form its filter prefix (see incremental.ts compilePrefix). */
+export function prefixStages(p: SearchPlan): number {
+  let n = 0;
+  for (const s of p.stages) {
+    if (!PREFIX_COMMANDS.has(s.command.name) || s.blueprint.kind(s.command.args) !== 'streaming' || s.blueprint.orderSensitive(s.command.args)) break;
+    n++;
+  }
+  return n;
+}
+
+/** Argument keys whose strings name fields, in the commands' argument trees. */
+const FIELD_KEYS = new Set(['field', 'fields', 'by', 'from', 'to', 'as']);
+/** Most fields kept per row: past it, the rows are not kept (the run reads the events). */
+const MAX_FIELDS = 64;
+
+/**
+ * The fields the commands `rest` read from the rows they are given, up to the first one that makes rows of its
+ * own (stats, table): the names in their arguments (field options, BY lists, eval field references) and `_time`.
+ * An over-estimate costs memory; a miss costs the run its shortcut (the read is noticed). Null when no command
+ * makes rows of its own (the given rows are the results, whole) or there are more than MAX_FIELDS.
+ */
+export function restFields(rest: readonly PlannedStage[]): string[] | null {
+  const out = new Set<string>(['_time']);
+  const walk = (v: unknown, key: string | null): void => {
+    if (typeof v === 'string') {
+      if (key !== null && FIELD_KEYS.has(key) && v !== '' && !v.includes('*')) out.add(v);
+      return;
+    }
+    if (Array.isArray(v)) {
+      for (const x of v) walk(x, key);
+      return;
+    }
+    if (v === null || typeof v !== 'object' || Object.getPrototypeOf(v) !== Object.prototype) return;
+    const o = v as Record<string, unknown>;
+    // An eval expression's field reference.
+    if (o['kind'] === 'field' && typeof o['name'] === 'string') out.add(o['name']);
+    for (const [k, x] of Object.entries(o)) if (k !== 'blueprint') walk(x, k);
+  };
+  for (const s of rest) {
+    walk(s.command.args, null);
+    // `_raw` whole would cost more than reading the event.
+    if (s.blueprint.emitsOwnRows?.(s.command.args)) return out.size > MAX_FIELDS || out.has('_raw') ? null : [...out];
+  }
+  return null;
+}
+
+/**
+ * A window's projected rows, newest first (by event time, then store seq, then the prefix's order), as plain
+ * data that crosses threads: each field's distinct values and a code per row (-1: no value).
+ */
+export interface MatchProjection {
+  /** The prefix the rows come from (expanded search text up to its last command, and time zone). */
+  prefix: string;
+  fields: string[];
+  /** Per row: its event's time (as the store keeps it: whole microseconds) and seq. */
+  times: Float64Array;
+  seqs: Float64Array;
+  /** Per row: its event's index (a code into `indexes`), for the default-index rule of the run. */
+  indexes: string[];
+  indexCodes: Int32Array;
+  columns: { values: FieldValue[]; codes: Int32Array }[];
+  /** Rows kept whole: each row's field names in order (a code into `shapes`). Null: only `fields` were kept. */
+  shapes: string[][] | null;
+  shapeCodes: Int32Array | null;
+}
+
+/** Values of one field, each distinct value kept once; a code per row, -1 for none. */
+class Column {
+  values: FieldValue[] = [];
+  /** Strings and numbers by themselves (a Map tells `1` from `"1"`), multivalues by their JSON text. */
+  private readonly ids = new Map<string | number, number>();
+  private readonly multi = new Map<string, number>();
+  codes: Int32Array;
+
+  constructor(rows: number) {
+    this.codes = new Int32Array(Math.max(1024, rows * 2)).fill(-1);
+  }
+
+  add(i: number, v: FieldValue | null): void {
+    if (i >= this.codes.length) {
+      const grown = new Int32Array(this.codes.length * 2).fill(-1);
+      grown.set(this.codes);
+      this.codes = grown;
+    }
+    if (v === null) {
+      this.codes[i] = -1;
+      return;
+    }
+    this.codes[i] = this.id(v);
+  }
+
+  private id(v: FieldValue): number {
+    const map = Array.isArray(v) ? this.multi : this.ids;
+    const key = Array.isArray(v) ? JSON.stringify(v) : (v as string | number);
+    let id = map.get(key as string);
+    if (id === undefined) {
+      id = this.values.length;
+      this.values.push(v);
+      map.set(key as string, id);
+    }
+    return id;
+  }
+
+  /** Keeps the rows `rows` (ascending) at the front, in order; values no kept row uses are dropped. */
+  keep(rows: readonly number[]): void {
+    const old = this.values;
+    const renumber = new Int32Array(old.length).fill(-1);
+    this.values = [];
+    this.ids.clear();
+    this.multi.clear();
+    rows.forEach((i, n) => {
+      const c = this.codes[i] as number;
+      if (c < 0) {
+        this.codes[n] = -1;
+        return;
+      }
+      if ((renumber[c] as number) < 0) renumber[c] = this.id(old[c] as FieldValue);
+      this.codes[n] = renumber[c] as number;
+    });
+    this.codes.fill(-1, rows.length);
+  }
+
+  /** The codes of `ids` (in that order), renumbered over the values they use. */
+  pick(ids: readonly number[]): { values: FieldValue[]; codes: Int32Array } {
+    const codes = new Int32Array(ids.length);
+    const used = new Int32Array(this.values.length).fill(-1);
+    const values: FieldValue[] = [];
+    const from = this.codes;
+    for (let k = 0; k < ids.length; k++) {
+      const code = from[ids[k] as number] as number;
+      if (code < 0) {
+        codes[k] = -1;
+        continue;
+      }
+      let n = used[code] as number;
+      if (n < 0) {
+        n = used[code] = values.length;
+        values.push(this.values[code] as FieldValue);
+      }
+      codes[k] = n;
+    }
+    return { values, codes };
+  }
+}
+
+/** A detection's projected rows, in arrival order. */
+export class ProjectionStore {
+  private times = new Float64Array(1024);
+  private seqs = new Float64Array(1024);
+  private readonly indexes = new Column(0);
+  private readonly names: string[] = [];
+  private readonly columns: Column[] = [];
+  private readonly slots = new Map<string, number>();
+  /** Rows kept whole: each row's field names, joined with NUL (the shape), then split again for a window. */
+  private readonly shapes: Column | null;
+  private count = 0;
+  private cellCount = 0;
+
+  constructor(
+    readonly prefix: string,
+    /** The fields kept of each row, or `all` of them. */
+    readonly fields: readonly string[] | 'all',
+  ) {
+    this.shapes = fields === 'all' ? new Column(0) : null;
+    if (fields !== 'all') for (const f of fields) this.column(f);
+  }
+
+  get rows(): number {
+    return this.count;
+  }
+
+  /** Cells held (values and per-row codes), for the index's memory budget. */
+  get cells(): number {
+    return this.cellCount;
+  }
+
+  private column(name: string): Column {
+    let slot = this.slots.get(name);
+    if (slot === undefined) {
+      slot = this.columns.length;
+      this.slots.set(name, slot);
+      this.names.push(name);
+      this.columns.push(new Column(this.count));
+    }
+    return this.columns[slot] as Column;
+  }
+
+  /** Keeps a row the prefix passed: `time` its event's time as the store keeps it. */
+  add(time: number, seq: number, index: string, row: Result): void {
+    const i = this.count++;
+    if (i >= this.times.length) {
+      const times = new Float64Array(this.times.length * 2);
+      times.set(this.times);
+      this.times = times;
+      const seqs = new Float64Array(this.seqs.length * 2);
+      seqs.set(this.seqs);
+      this.seqs = seqs;
+    }
+    this.times[i] = time;
+    this.seqs[i] = seq;
+    this.indexes.add(i, index);
+    if (this.shapes === null) {
+      for (let f = 0; f < this.columns.length; f++) (this.columns[f] as Column).add(i, row.get(this.names[f] as string));
+      this.cellCount += this.columns.length + 3;
+      return;
+    }
+    const names = row.fieldNames();
+    this.shapes.add(i, names.join('\u0000'));
+    for (const n of names) this.column(n).add(i, row.get(n));
+    this.cellCount += names.length + 4;
+  }
+
+  /** The rows of events in [earliest, latest), newest first. */
+  window(earliest: number, latest: number): MatchProjection {
+    // Search order, as the store returns events: time, then seq, descending; an event's rows in the prefix's
+    // order. Rows arrive in seq order, and usually in time order too: then the newest event's rows come first
+    // by walking back one event (one seq) at a time, with no sort.
+    const ids: number[] = [];
+    let sorted = true;
+    for (let end = this.count; end > 0; ) {
+      const seq = this.seqs[end - 1] as number;
+      let start = end - 1;
+      while (start > 0 && this.seqs[start - 1] === seq) start--;
+      const t = this.times[start] as number;
+      if (t >= earliest && t < latest) {
+        const prev = ids.length > 0 ? (this.times[ids[ids.length - 1] as number] as number) : Infinity;
+        if (t > prev) sorted = false;
+        for (let i = start; i < end; i++) ids.push(i);
+      }
+      end = start;
+    }
+    // A stable sort keeps an event's rows in order.
+    if (!sorted) ids.sort((a, b) => (this.times[b] as number) - (this.times[a] as number) || (this.seqs[b] as number) - (this.seqs[a] as number));
+    const indexes = this.indexes.pick(ids);
+    const shapes = this.shapes?.pick(ids) ?? null;
+    const times = new Float64Array(ids.length);
+    const seqs = new Float64Array(ids.length);
+    for (let k = 0; k < ids.length; k++) {
+      times[k] = this.times[ids[k] as number] as number;
+      seqs[k] = this.seqs[ids[k] as number] as number;
+    }
+    return {
+      prefix: this.prefix,
+      fields: [...this.names],
+      times,
+      seqs,
+      indexes: indexes.values as string[],
+      indexCodes: indexes.codes,
+      columns: this.columns.map((c) => c.pick(ids)),
+      shapes: shapes === null ? null : shapes.values.map((v) => (v === '' ? [] : (v as string).split('\u0000'))),
+      shapeCodes: shapes?.codes ?? null,
+    };
+  }
+
+  /** Whether some row's event matches `test`. */
+  holds(test: (time: number, index: string) => boolean): boolean {
+    for (let i = 0; i < this.count; i++) if (test(this.times[i] as number, this.indexes.values[this.indexes.codes[i] as number] as string)) return true;
+    return false;
+  }
+
+  /** Keeps only the rows whose event `keep` accepts, in their order. */
+  retain(keep: (time: number, index: string) => boolean): void {
+    const rows: number[] = [];
+    for (let i = 0; i < this.count; i++) if (keep(this.times[i] as number, this.indexes.values[this.indexes.codes[i] as number] as string)) rows.push(i);
+    if (rows.length === this.count) return;
+    const perRow = this.cellCount / Math.max(1, this.count);
+    for (const c of [this.indexes, ...this.columns, ...(this.shapes ? [this.shapes] : [])]) c.keep(rows);
+    rows.forEach((i, n) => {
+      this.times[n] = this.times[i] as number;
+      this.seqs[n] = this.seqs[i] as number;
+    });
+    this.count = rows.length;
+    this.cellCount = Math.round(perRow * rows.length);
+  }
+}
+
+/**
+ * A projected row: the kept values, and a write overlay; reading anything else notes a miss. A row kept whole
+ * (a table's) becomes a plain Row at its first write or copy, so its field order is exactly a Row's.
+ */
+class ProjectedRow implements Result {
+  private row: Row | null = null;
+  private overlay: Map<string, FieldValue | null> | null = null;
+
+  constructor(
+    private readonly p: MatchProjection,
+    private readonly slot: ReadonlyMap<string, number>,
+    private readonly i: number,
+    private readonly state: { missed: boolean },
+  ) {}
+
+  private kept(field: string): FieldValue | null {
+    const f = this.slot.get(field);
+    if (f === undefined) {
+      // A row kept whole has no such field; otherwise it was not kept.
+      if (this.p.shapes === null) this.state.missed = true;
+      return null;
+    }
+    const col = this.p.columns[f]!;
+    const code = col.codes[this.i] as number;
+    return code < 0 ? null : (col.values[code] as FieldValue);
+  }
+
+  private whole(): Row | null {
+    if (this.row === null && this.p.shapes !== null) {
+      const names = this.p.shapes[this.p.shapeCodes![this.i] as number]!;
+      this.row = new Row(names.map((n) => [n, this.kept(n) as FieldValue] as const));
+    }
+    return this.row;
+  }
+
+  get(field: string): FieldValue | null {
+    if (this.row !== null) return this.row.get(field);
+    const o = this.overlay;
+    if (o !== null && o.has(field)) return o.get(field) ?? null;
+    return this.kept(field);
+  }
+
+  set(field: string, value: FieldValue | null): void {
+    const row = this.whole();
+    if (row !== null) row.set(field, value);
+    else (this.overlay ??= new Map()).set(field, value);
+  }
+
+  fieldNames(): string[] {
+    const row = this.whole();
+    if (row !== null) return row.fieldNames();
+    this.state.missed = true;
+    return [];
+  }
+
+  clone(): Result {
+    const row = this.whole();
+    if (row !== null) return row.clone();
+    const copy = new ProjectedRow(this.p, this.slot, this.i, this.state);
+    if (this.overlay !== null) copy.overlay = new Map(this.overlay);
+    return copy;
+  }
+}
+
+export interface ProjectedRunOptions {
+  lookups: LookupProvider;
+  knowledge?: Knowledge | null;
+  now: number;
+  tz: string;
+  earliest: number | string | null;
+  latest: number | string | null;
+  defaultIndexes: readonly string[] | 'all';
+  signal?: AbortSignal;
+}
+
+/**
+ * Runs `search` over projected rows: the commands after its prefix only, the window and default indexes
+ * applied to the rows' events. Null when the rows cannot stand for the events (another prefix, or the run read
+ * something not kept): the caller then runs the search over the events, and must drop what `output` got.
+ */
+export function runProjected(search: string, projection: MatchProjection, opts: ProjectedRunOptions, output: Sink): ExecuteStats | null {
+  const started = performance.now();
+  const p = planSearch(search, {
+    lookups: opts.lookups,
+    ...(opts.knowledge ? { knowledge: opts.knowledge } : {}),
+    now: opts.now,
+    tz: opts.tz,
+    earliest: opts.earliest,
+    latest: opts.latest,
+    defaultIndexes: opts.defaultIndexes,
+    // The store's order: no sort is planned.
+    source: { newestFirst: true, scan: async function* () {} },
+  });
+  const k = prefixStages(p);
+  const src = p.pipeline.source.text;
+  const end = k > 0 ? p.stages[k - 1]!.command.span.end : (p.pipeline.commands[0]?.span.end ?? 0);
+  if (p.generating || `${src.slice(0, end)}\u0000${opts.tz}` !== projection.prefix) return null;
+  const rest: SearchPlan = { ...p, stages: p.stages.slice(k) };
+  const stats: ExecuteStats = { eventsScanned: 0, eventsMatched: 0, results: 0, durationMs: 0 };
+  const ctx = createContext(rest, { now: opts.now, tz: opts.tz, lookups: opts.lookups });
+  const sink = buildOperators(rest, ctx, {
+    push: (r) => {
+      stats.results++;
+      output.push(r);
+    },
+    end: () => output.end(),
+  });
+  const lo = p.earliest ?? -Infinity;
+  const hi = p.latest ?? Infinity;
+  const allowed = opts.defaultIndexes === 'all' || p.scan.metadata.some((m) => m.field === 'index') ? null : new Set(opts.defaultIndexes.map((i) => i.toLowerCase()));
+  const indexOk = projection.indexes.map((i) => allowed === null || allowed.has(i.toLowerCase()));
+  const slot = new Map(projection.fields.map((f, i) => [f, i]));
+  const state = { missed: false };
+  for (let i = 0; i < projection.times.length; i++) {
+    const t = projection.times[i] as number;
+    if (t < lo || t >= hi || !indexOk[projection.indexCodes[i] as number]) continue;
+    stats.eventsScanned++;
+    stats.eventsMatched++;
+    sink.push(new ProjectedRow(projection, slot, i, state));
+    if (state.missed) return null;
+    if (ctx.halted || opts.signal?.aborted) break;
+  }
+  sink.end();
+  if (state.missed) return null;
+  stats.durationMs = performance.now() - started;
+  return stats;
+}
