@@ -45,9 +45,12 @@ const busyHour = Array.from({ length: 3600 }, () => [CHUNK, CHUNK, 10_000]).flat
 const quietHour = Array.from({ length: 3600 }, () => 100);
 
 describe('tiered compaction of a bucket', () => {
-  it('leaves a bucket with at most maxSegments segments alone', () => {
-    const segs = Array.from({ length: 16 }, (_, i) => ({ id: i + 1, bucket: 0, rows: 1 + i * 1000 }));
+  it('leaves a bucket with at most maxSegments segments and no full tier alone', () => {
+    // Seven of each size: a tier needs eight (maxSegments / 2).
+    const segs = [...Array(7).fill(100), ...Array(7).fill(1000), 30_000, 90_000].map((rows, i) => ({ id: i + 1, bucket: 0, rows }));
     expect(segmentsToMerge(segs, 16, CAP)).toBeNull();
+    // An eighth segment of a size completes its tier: it merges though the bucket is not over the count.
+    expect(segmentsToMerge([...segs.slice(0, 15), { id: 99, bucket: 0, rows: 110 }], 16, CAP)!.map((s) => s.rows)).toEqual([...Array(7).fill(100), 110]);
   });
 
   it('merges the biggest group of similar sizes, never a small segment into a big one', () => {

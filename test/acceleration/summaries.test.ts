@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { SummaryBuilder, type BuilderOptions } from '../../src/acceleration/builder.js';
+import { MAX_MERGED_CHUNKS } from '../../src/acceleration/merge-policy.js';
 import { acceleratedDatasets } from '../../src/acceleration/datasets.js';
 import { SummaryReader } from '../../src/acceleration/reader.js';
 import { SegmentBuilder } from '../../src/acceleration/segment.js';
@@ -182,9 +183,9 @@ describe('data model summaries', () => {
       expect(await builder.catchUp()).toBe(100);
     }
     const segs = db.bucketSegments('Endpoint.Processes', T0 - (T0 % 3600));
-    // Not full (at most half of 10 chunks' rows): at most 4; the full ones hold the rest.
-    expect(segs.filter((s) => s.rows <= 50).length).toBeLessThanOrEqual(4);
-    expect(segs.length).toBeLessThan(20);
+    // Not full (at most half of MAX_MERGED_CHUNKS chunks' rows): at most 4; the full ones hold the rest.
+    expect(segs.filter((s) => s.rows <= (MAX_MERGED_CHUNKS * 10) / 2).length).toBeLessThanOrEqual(4);
+    expect(segs.length).toBeLessThan(12);
     expect(segs.reduce((a, s) => a + s.rows, 0)).toBe(db.size('Endpoint.Processes').rows);
     for (const spl of SEARCHES) {
       const raw = await run(pack, store, spl.replace('X', 'false'), null);
