@@ -62,13 +62,14 @@ export interface ParallelFiles {
 export const MIN_PARALLEL_BYTES = 8 << 20;
 /**
  * A worker needs ~0.15-0.3 s to start (module loading and the content; more on a loaded machine) before it
- * reads its first event: workers are started only when this thread, alone, would still need more than
- * twice that for the rest of the input, as measured over its first WORK_SAMPLE_MS. The seed detection
- * reads ~1 GB/s and the pack ~45 MB/s on one thread (bench/engine.mjs), so the same file may be worth
- * workers for the one and not for the other.
+ * reads its first event, and that start takes CPU from this thread where cores are shared: workers are
+ * started only when this thread, alone, would still need more than three times that for the rest of the
+ * input, at the speed it reads after its first WORK_SAMPLE_MS (measured over the next WORK_SAMPLE_MS). The seed detection reads ~0.7-1 GB/s and the pack
+ * ~50-100 MB/s on one thread (bench/engine.mjs), so the same file may be worth workers for the pack and not
+ * for the seed (515 MB: ~0.6 s alone).
  */
 const WORKER_START_S = 0.3;
-const WORK_SAMPLE_MS = 40;
+const WORK_SAMPLE_MS = 100;
 /** Partitions per thread: small enough that a late-starting worker still finds work, large enough to be cheap. */
 const PARTITIONS_PER_THREAD = 4;
 const MIN_PARTITION_BYTES = 4 << 20;
@@ -325,12 +326,19 @@ class ParallelRun {
     let turn = performance.now();
     const started = performance.now();
     const before = { scanned: 0, bytes: 0 };
-    // Whether the rest of the input is worth workers, judged on this thread's speed over its first bytes.
+    // Whether the rest of the input is worth workers, judged on this thread's speed over WORK_SAMPLE_MS
+    // after a first WORK_SAMPLE_MS of warm-up (compiling, the first reads: up to 6x slower than later).
+    let mark: { ms: number; bytes: number } | null = null;
     const judge = (bytes: number): void => {
       const ms = performance.now() - started;
-      if (this.decided || ms < WORK_SAMPLE_MS || bytes <= 0) return;
-      const rest = ((this.totalBytes - bytes) / bytes) * (ms / 1000);
-      if (rest > 2 * WORKER_START_S) this.spawnWorkers();
+      if (this.decided || ms < WORK_SAMPLE_MS) return;
+      if (mark === null) {
+        mark = { ms, bytes };
+        return;
+      }
+      if (ms - mark.ms < WORK_SAMPLE_MS || bytes <= mark.bytes) return;
+      const rest = ((this.totalBytes - bytes) / (bytes - mark.bytes)) * ((ms - mark.ms) / 1000);
+      if (rest > 3 * WORKER_START_S) this.spawnWorkers();
       else this.decided = true;
     };
     for (;;) {
