@@ -121,6 +121,7 @@ export class AccelerationService {
 
   start(): void {
     const tick = () => {
+      if (this.failure !== null) return; // logged once; nothing more to do until vigil serve restarts
       this.catchUp()
         .catch((e: Error) => {
           if (!this.stopped) this.log('error', `data model acceleration: ${e.message}`);

@@ -114,6 +114,11 @@ describe('the summary worker', () => {
     expect(logs.at(-1)).toMatch(/^error: data model acceleration: the summary worker died 3 times in a row \(last: .*vigil\.db.*\); summaries are no longer updated/);
     await expect(s.catchUp()).rejects.toMatchObject({ code: 'STORE' });
     expect(byKey(s).get('Shop.Orders')).toMatchObject({ accelerated: false, lastError: expect.stringContaining('died 3 times in a row') });
+    // The timer does not ask again (nor log it every interval).
+    const logged = logs.length;
+    s.start();
+    await new Promise((r) => setTimeout(r, 50));
+    expect(logs).toHaveLength(logged);
   });
 
   it('reloads content when told: a dataset whose definition changed is rebuilt, the others are kept', async () => {
