@@ -5,7 +5,9 @@
 // phase runs in its own process, for a clean peak RSS. The seed and the pack run on 1 and 2 threads (as
 // `vigil run --threads N` does: src/parallel/), for the scaling, and the baseline too: on a shared or
 // hyperthreaded machine, two threads of plain JSON.parse give less than x2, the ceiling for the engine's.
-//   node bench/engine.mjs [--events N] [--threads 1,2]
+// `--workers always` starts the workers whatever the input's size and the machine's load (src/parallel/run.ts
+// decides by both by default, as `vigil run` does): the engine's own scaling on a busy machine.
+//   node bench/engine.mjs [--events N] [--threads 1,2] [--workers auto|always]
 import { spawnSync } from 'node:child_process';
 import { closeSync, createReadStream, openSync, readSync, statSync } from 'node:fs';
 import { isMainThread, parentPort, Worker } from 'node:worker_threads';
@@ -23,6 +25,7 @@ const arg = (name, dflt) => {
 const phase = arg('--phase', null);
 const count = Number(arg('--events', '300000'));
 const threadCounts = arg('--threads', '1,2').split(',').map(Number);
+const workers = arg('--workers', 'auto');
 const file = join(here, 'out', `tetragon-${count}.jsonl`);
 const SEED = 'Cisco Isovalent - Curl Execution With Insecure Flags';
 
@@ -90,7 +93,7 @@ async function engine(which, threads) {
     threads > 1
       ? async (plans, outputs) => {
           const { runFilesInParallel } = await import('../dist/parallel/run.js');
-          return runFilesInParallel(plans, outputs, { paths: [file], options: { now } }, { threads, contentDirs: [], lookups: pack.lookups, now, tz, earliest: null, latest: null, defaultIndexes: 'all' });
+          return runFilesInParallel(plans, outputs, { paths: [file], options: { now } }, { threads, contentDirs: [], lookups: pack.lookups, now, tz, earliest: null, latest: null, defaultIndexes: 'all', workers });
         }
       : undefined;
   // The seed alone, or the pack as `vigil run --all` runs it: every detection but the correlation searches (they read the risk index).
@@ -127,7 +130,7 @@ if (!isMainThread) {
   // Rounds interleave the phases, so that a change in the machine's load hits all of them alike.
   for (let rep = 0; rep < 3; rep++) {
     for (const p of phases) {
-      const r = spawnSync(process.execPath, [fileURLToPath(import.meta.url), '--phase', p, '--events', String(count)], { encoding: 'utf8' });
+      const r = spawnSync(process.execPath, [fileURLToPath(import.meta.url), '--phase', p, '--events', String(count), '--workers', workers], { encoding: 'utf8' });
       if (r.status !== 0) throw new Error(`${p} failed: ${r.stderr}`);
       runs[p].push(JSON.parse(r.stdout));
     }
@@ -152,5 +155,5 @@ if (!isMainThread) {
     }
   }
   process.stdout.write(`(included above, startup: module imports, content loading, planning: ${phases.filter((p) => !p.startsWith('baseline')).map((p) => `${p} ${results[p].startupSecs.toFixed(2)} s`).join(', ')})\n`);
-  process.stdout.write(`\ntargets: seed >= 5x baseline, pack >= 1x baseline (best of 3 runs each); ${availableParallelism()} cores, load average ${loadavg().map((x) => x.toFixed(2)).join(' ')}\n`);
+  process.stdout.write(`\ntargets: seed >= 5x baseline, pack >= 1x baseline (best of 3 runs each); ${availableParallelism()} cores, load average ${loadavg().map((x) => x.toFixed(2)).join(' ')}; workers ${workers}\n`);
 }
