@@ -8,7 +8,7 @@ import type { ContentPack } from '../detections/content.js';
 import { resultToJson } from '../outputs/json.js';
 import { MacroLibrary, streamSearch, type DatasetSummaries, type ExecuteStats, type Sink, type TimeBound } from '../spl/index.js';
 import { SourceText, SplError, type Span } from '../spl/source.js';
-import { runProjected, type MatchProjection } from './projection.js';
+import { runMerged, runProjected, type MatchProjection, type SlicedStates } from './projection.js';
 
 const NO_MACROS = new MacroLibrary();
 
@@ -35,6 +35,8 @@ export interface RunRequest {
    * search's prefix, and falls back to reading `eventSeqs` when they cannot stand for the events.
    */
   projection?: MatchProjection;
+  /** Or the partial states of its aggregation, per slice of time (projection.ts): merged, then the rest of the search. */
+  partials?: SlicedStates;
 }
 
 /** The source a request searches: `source`, or its subset when the request names events. */
@@ -241,11 +243,12 @@ async function runStreaming(req: RunRequest, source: EventSource | Promise<Event
     end: () => {},
   };
   try {
-    if (req.projection !== undefined) {
+    if (req.projection !== undefined || req.partials !== undefined) {
       // The rows are held until the run is known to need no event (a miss drops them and reads the events).
       const held: Result[] = [];
       const opts = { lookups: content.lookups, knowledge: content.knowledge, now: req.now, tz: req.tz, earliest: req.earliest, latest: req.latest, defaultIndexes: req.defaultIndexes, ...(signal ? { signal } : {}) };
-      const stats = runProjected(req.search, req.projection, opts, { push: (r) => void held.push(r), end: () => {} });
+      const hold: Sink = { push: (r) => void held.push(r), end: () => {} };
+      const stats = req.partials ? runMerged(req.search, req.partials, opts, hold) : runProjected(req.search, req.projection!, opts, hold);
       if (stats !== null) {
         emit({ type: 'started' });
         for (const r of held) sink.push(r);

@@ -11,7 +11,7 @@ import { NO_LOOKUPS, type LookupProvider } from '../spl/lookups.js';
 import type { MacroLibrary } from '../spl/macros/macros.js';
 import type { Knowledge } from '../spl/datamodel/types.js';
 import { fromMicros, toMicros } from '../store/schema.js';
-import { prefixStages, ProjectionStore, restFields, type MatchProjection } from './projection.js';
+import { prefixStages, ProjectionStore, restFields, ROWS_PER_GROUP, SliceStore, type MatchProjection, type PartialSink, type SlicedStates } from './projection.js';
 
 /** Functions whose value depends on when the search runs, not on the event. */
 const TIME_DEPENDENT = /\b(now|time|random)\s*\(/i;
@@ -30,6 +30,8 @@ interface Prefix {
    * field (`all`: rows a table made, whose fields are few), or null: nothing (the runs read the events).
    */
   fields: string[] | 'all' | null;
+  /** A new partial state of the aggregation right after the prefix, when its states can be kept per slice of time (projection.ts SliceStore); else null. */
+  partial: (() => PartialSink) | null;
 }
 
 /**
@@ -67,10 +69,11 @@ export interface MatchLookup {
   lookup(detectionId: string, earliest: number, latest: number): Promise<Matches | null>;
 }
 
-/** A detection's matches in a window: their events' store seqs, and their projected rows when kept. */
+/** A detection's matches in a window: their events' store seqs, their projected rows and the partial states of its aggregation when kept. */
 export interface Matches {
   seqs: number[];
   projection: MatchProjection | null;
+  partials: SlicedStates | null;
 }
 
 export function compilePrefix(d: Omit<PrefixSource, 'id'>, pack: PrefixContent, tz: string): Prefix | null {
@@ -109,12 +112,18 @@ export function compilePrefix(d: Omit<PrefixSource, 'id'>, pack: PrefixContent, 
   };
   // A bin aligned to the run's time range gives rows that depend on the run: they are not kept.
   const runDependent = stages.some((s) => s.command.name === 'bin' && (s.command.args as { aligntime: unknown }).aligntime != null);
+  // The aggregation after the prefix, kept as partial states per slice of time when they merge in any order.
+  const next = p.stages[stages.length];
+  const split = next && !next.blueprint.orderSensitive(next.command.args) ? next.blueprint.splits?.(next.command.args) : null;
+  const aggCtx = createContext(p, { now: 0, tz, lookups: NO_LOOKUPS });
+  const partial = !runDependent && split && split.partial(aggCtx).peek !== undefined ? () => split.partial(aggCtx) as PartialSink : null;
   return {
     // Prefix values depend on the time zone (strftime, bin): matches kept under another zone are void.
     text: `${text}\u0000${tz}`,
     rows,
     accepts: (e, view) => rows(e, view) !== null,
     fields: runDependent ? null : stages.some((s) => s.blueprint.emitsOwnRows?.(s.command.args)) ? 'all' : restFields(p.stages.slice(stages.length)),
+    partial,
   };
 }
 
@@ -135,7 +144,9 @@ interface Tracked {
    * read the events: null when not kept (no field list, or past the index's budget).
    */
   projection: ProjectionStore | null;
-  /** Windows starting after this event time may use `projection` (it restarts when events it holds are deleted). */
+  /** The partial states of the aggregation after the prefix, per slice of time (projection.ts), or null. */
+  slices: SliceStore | null;
+  /** Windows starting after this event time may use `projection` and `slices` (they restart when events they hold are deleted). */
   projectedFrom: number;
 }
 
@@ -161,12 +172,18 @@ export class MatchIndex implements MatchLookup {
     /** Matches older than this many seconds before the newest event are dropped. */
     private readonly horizonSeconds: number,
     private readonly maxProjectedCells = DEFAULT_MAX_PROJECTED_CELLS,
+    /** Partial states serve a run when the rows are this many times more (projection.ts ROWS_PER_GROUP). */
+    private readonly rowsPerGroup = ROWS_PER_GROUP,
   ) {
     this.newestSeen = startedAfter;
   }
 
   private newProjection(prefix: Prefix): ProjectionStore | null {
     return prefix.fields === null ? null : new ProjectionStore(prefix.text, prefix.fields);
+  }
+
+  private newSlices(prefix: Prefix): SliceStore | null {
+    return prefix.partial === null ? null : new SliceStore(prefix.text, prefix.partial, this.rowsPerGroup);
   }
 
   private dropProjection(t: Tracked): void {
@@ -186,7 +203,7 @@ export class MatchIndex implements MatchLookup {
       if (old && old.prefix.text === prefix.text) continue;
       if (old) this.dropProjection(old);
       const from = Math.max(this.startedAfter, this.newestSeen);
-      this.tracked.set(d.id, { prefix, validFrom: from, times: [], seqs: [], projection: this.newProjection(prefix), projectedFrom: from });
+      this.tracked.set(d.id, { prefix, validFrom: from, times: [], seqs: [], projection: this.newProjection(prefix), slices: this.newSlices(prefix), projectedFrom: from });
     }
     for (const [id, t] of [...this.tracked]) {
       if (keep.has(id)) continue;
@@ -210,10 +227,12 @@ export class MatchIndex implements MatchLookup {
         if (rows === null) continue;
         t.times.push(e._time);
         t.seqs.push(firstSeq + i);
-        const p = t.projection;
-        if (p === null) continue;
+        if (t.slices === null && t.projection === null) continue;
         // The time the store keeps (whole microseconds), which a run compares and orders by.
         stored ??= fromMicros(toMicros(e._time));
+        if (t.slices !== null) for (const r of rows) t.slices.add(stored, e.index, r);
+        const p = t.projection;
+        if (p === null) continue;
         const before = p.cells;
         for (const r of rows) p.add(stored, firstSeq + i, e.index, r);
         this.cells += p.cells - before;
@@ -228,11 +247,12 @@ export class MatchIndex implements MatchLookup {
    */
   forget(index: string, before: number): void {
     const name = index.toLowerCase();
+    const deleted = (time: number, idx: string): boolean => time < before && idx.toLowerCase() === name;
     for (const t of this.tracked.values()) {
-      const p = t.projection;
-      if (p === null || !p.holds((time, idx) => time < before && idx.toLowerCase() === name)) continue;
+      if (!(t.projection?.holds(deleted) || t.slices?.holds(deleted))) continue;
       this.dropProjection(t);
       t.projection = this.newProjection(t.prefix);
+      t.slices = this.newSlices(t.prefix);
       t.projectedFrom = Math.max(t.projectedFrom, this.newestSeen);
     }
   }
@@ -249,8 +269,11 @@ export class MatchIndex implements MatchLookup {
   async lookup(detectionId: string, earliest: number, latest: number): Promise<Matches | null> {
     if (!this.covers(detectionId, earliest)) return null;
     const t = this.tracked.get(detectionId)!;
-    const projection = t.projection !== null && earliest > t.projectedFrom ? t.projection.window(earliest, latest) : null;
-    return { seqs: this.matches(detectionId, earliest, latest), projection };
+    const kept = earliest > t.projectedFrom;
+    const partials = kept && t.slices !== null ? t.slices.window(earliest, latest) : null;
+    // Partial states serve the run: no rows needed then.
+    const projection = kept && partials === null && t.projection !== null ? t.projection.window(earliest, latest) : null;
+    return { seqs: this.matches(detectionId, earliest, latest), projection, partials };
   }
 
   /** Whether a run of `detectionId` over [earliest, …) can be served from the index. */
@@ -275,6 +298,7 @@ export class MatchIndex implements MatchLookup {
   prune(): void {
     const floor = this.newestSeen - this.horizonSeconds;
     for (const t of this.tracked.values()) {
+      t.slices?.prune(floor);
       if (!t.times.some((time) => time < floor)) continue;
       let k = 0;
       for (let i = 0; i < t.times.length; i++) {

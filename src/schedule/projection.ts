@@ -9,7 +9,7 @@
 import { Row, type Result } from '../events/result.js';
 import type { FieldValue } from '../events/value.js';
 import type { Sink } from '../spl/commands/types.js';
-import { buildOperators, createContext, type ExecuteStats } from '../spl/exec/run.js';
+import { buildOperators, buildStages, createContext, type ExecuteStats } from '../spl/exec/run.js';
 import { plan as planSearch } from '../spl/index.js';
 import type { PlannedStage, SearchPlan } from '../spl/plan/plan.js';
 import type { Knowledge } from '../spl/datamodel/types.js';
@@ -71,6 +71,9 @@ export function restFields(rest: readonly PlannedStage[]): string[] | null {
 export interface MatchProjection {
   /** The prefix the rows come from (expanded search text up to its last command, and time zone). */
   prefix: string;
+  /** The window the rows were taken for. */
+  earliest: number;
+  latest: number;
   fields: string[];
   /** Per row: its event's time (as the store keeps it: whole microseconds) and seq. */
   times: Float64Array;
@@ -261,6 +264,8 @@ export class ProjectionStore {
     }
     return {
       prefix: this.prefix,
+      earliest,
+      latest,
       fields: [...this.names],
       times,
       seqs,
@@ -358,6 +363,91 @@ class ProjectedRow implements Result {
   }
 }
 
+/** Seconds of event time per slice of partial states: scheduled windows start and end on whole minutes. */
+export const SLICE_SECONDS = 60;
+
+/** A partial aggregation that can report its share and go on (`AggregationSplit.partial` with `peek`). */
+export type PartialSink = Sink & { peek(): unknown };
+
+/**
+ * A window's partial states of the aggregation right after the prefix, per slice of event time and index,
+ * newest slice first: plain data that crosses threads.
+ */
+export interface SlicedStates {
+  prefix: string;
+  /** The window the states were taken for. */
+  earliest: number;
+  latest: number;
+  states: { index: string; state: unknown }[];
+}
+
+/** Merging a slice's groups costs about as much as feeding a few of its rows: states serve a run only when they are this many times fewer. */
+export const ROWS_PER_GROUP = 4;
+
+/**
+ * The partial states of the aggregation that follows a detection's prefix (a stats whose functions merge and
+ * do not depend on order), per minute of event time and per index: a run over whole minutes merges them
+ * instead of feeding every row, when they are much fewer than the rows (few groups: a BY on pods, not on
+ * processes). Rows arrive in any order within a slice: the functions do not care. A slice's share is copied
+ * once after its last row (older minutes no longer change).
+ */
+export class SliceStore {
+  private readonly slices = new Map<string, { start: number; index: string; sink: PartialSink; rows: number; share: { groups: number; state: unknown } | null }>();
+
+  constructor(
+    readonly prefix: string,
+    private readonly open: () => PartialSink,
+    private readonly rowsPerGroup = ROWS_PER_GROUP,
+  ) {}
+
+  get count(): number {
+    return this.slices.size;
+  }
+
+  add(time: number, index: string, row: Result): void {
+    const start = Math.floor(time / SLICE_SECONDS) * SLICE_SECONDS;
+    const key = `${start}\u0000${index}`;
+    let s = this.slices.get(key);
+    if (s === undefined) this.slices.set(key, (s = { start, index, sink: this.open(), rows: 0, share: null }));
+    s.sink.push(row);
+    s.rows++;
+    s.share = null;
+  }
+
+  /**
+   * The states of the slices in [earliest, latest), or null when the window does not start and end on slice
+   * bounds, or the states are not much fewer than the rows.
+   */
+  window(earliest: number, latest: number): SlicedStates | null {
+    if (!Number.isFinite(earliest) || !Number.isFinite(latest) || earliest % SLICE_SECONDS !== 0 || latest % SLICE_SECONDS !== 0) return null;
+    const inside = [...this.slices.values()].filter((s) => s.start >= earliest && s.start < latest).sort((a, b) => b.start - a.start);
+    let rows = 0;
+    let groups = 0;
+    for (const s of inside) {
+      // A copy: the slice may go on aggregating, and `peek` may share its arrays.
+      if (s.share === null) {
+        const state = structuredClone(s.sink.peek());
+        s.share = { groups: (state as { values?: unknown[] }).values?.length ?? 1, state };
+      }
+      rows += s.rows;
+      groups += s.share.groups;
+    }
+    if (groups * this.rowsPerGroup > rows) return null;
+    return { prefix: this.prefix, earliest, latest, states: inside.map((s) => ({ index: s.index, state: s.share!.state })) };
+  }
+
+  /** Whether some slice's events match `test` (its start as their time: the slice may hold older events than any of its rows). */
+  holds(test: (time: number, index: string) => boolean): boolean {
+    for (const s of this.slices.values()) if (test(s.start, s.index)) return true;
+    return false;
+  }
+
+  /** Drops slices that end at or before `floor`. */
+  prune(floor: number): void {
+    for (const [k, s] of this.slices) if (s.start + SLICE_SECONDS <= floor) this.slices.delete(k);
+  }
+}
+
 export interface ProjectedRunOptions {
   lookups: LookupProvider;
   knowledge?: Knowledge | null;
@@ -369,13 +459,8 @@ export interface ProjectedRunOptions {
   signal?: AbortSignal;
 }
 
-/**
- * Runs `search` over projected rows: the commands after its prefix only, the window and default indexes
- * applied to the rows' events. Null when the rows cannot stand for the events (another prefix, or the run read
- * something not kept): the caller then runs the search over the events, and must drop what `output` got.
- */
-export function runProjected(search: string, projection: MatchProjection, opts: ProjectedRunOptions, output: Sink): ExecuteStats | null {
-  const started = performance.now();
+/** The search's plan and where its prefix ends, when `prefix` (a window's kept data) is its prefix and covers its time range. */
+function planAfterPrefix(search: string, kept: { prefix: string; earliest: number; latest: number }, opts: ProjectedRunOptions): { p: SearchPlan; k: number } | null {
   const p = planSearch(search, {
     lookups: opts.lookups,
     ...(opts.knowledge ? { knowledge: opts.knowledge } : {}),
@@ -390,7 +475,29 @@ export function runProjected(search: string, projection: MatchProjection, opts: 
   const k = prefixStages(p);
   const src = p.pipeline.source.text;
   const end = k > 0 ? p.stages[k - 1]!.command.span.end : (p.pipeline.commands[0]?.span.end ?? 0);
-  if (p.generating || `${src.slice(0, end)}\u0000${opts.tz}` !== projection.prefix) return null;
+  if (p.generating || `${src.slice(0, end)}\u0000${opts.tz}` !== kept.prefix) return null;
+  // The search's own earliest=/latest= may reach past the window the data was taken for.
+  if ((p.earliest ?? -Infinity) < kept.earliest || (p.latest ?? Infinity) > kept.latest) return null;
+  return { p, k };
+}
+
+/** Whether the default-index rule lets an event of `index` into the search. */
+function indexRule(p: SearchPlan, opts: ProjectedRunOptions): (index: string) => boolean {
+  if (opts.defaultIndexes === 'all' || p.scan.metadata.some((m) => m.field === 'index')) return () => true;
+  const allowed = new Set(opts.defaultIndexes.map((i) => i.toLowerCase()));
+  return (index) => allowed.has(index.toLowerCase());
+}
+
+/**
+ * Runs `search` over projected rows: the commands after its prefix only, the window and default indexes
+ * applied to the rows' events. Null when the rows cannot stand for the events (another prefix, or the run read
+ * something not kept): the caller then runs the search over the events, and must drop what `output` got.
+ */
+export function runProjected(search: string, projection: MatchProjection, opts: ProjectedRunOptions, output: Sink): ExecuteStats | null {
+  const started = performance.now();
+  const planned = planAfterPrefix(search, projection, opts);
+  if (planned === null) return null;
+  const { p, k } = planned;
   const rest: SearchPlan = { ...p, stages: p.stages.slice(k) };
   const stats: ExecuteStats = { eventsScanned: 0, eventsMatched: 0, results: 0, durationMs: 0 };
   const ctx = createContext(rest, { now: opts.now, tz: opts.tz, lookups: opts.lookups });
@@ -403,8 +510,8 @@ export function runProjected(search: string, projection: MatchProjection, opts: 
   });
   const lo = p.earliest ?? -Infinity;
   const hi = p.latest ?? Infinity;
-  const allowed = opts.defaultIndexes === 'all' || p.scan.metadata.some((m) => m.field === 'index') ? null : new Set(opts.defaultIndexes.map((i) => i.toLowerCase()));
-  const indexOk = projection.indexes.map((i) => allowed === null || allowed.has(i.toLowerCase()));
+  const rule = indexRule(p, opts);
+  const indexOk = projection.indexes.map(rule);
   const slot = new Map(projection.fields.map((f, i) => [f, i]));
   const state = { missed: false };
   for (let i = 0; i < projection.times.length; i++) {
@@ -418,6 +525,38 @@ export function runProjected(search: string, projection: MatchProjection, opts: 
   }
   sink.end();
   if (state.missed) return null;
+  stats.durationMs = performance.now() - started;
+  return stats;
+}
+
+/**
+ * Runs `search` from the partial states of the aggregation after its prefix (SliceStore): merged, then the
+ * rest of the search. Null when they cannot stand for the events (another prefix, a time range they do not
+ * cover exactly); the caller then runs otherwise.
+ */
+export function runMerged(search: string, sliced: SlicedStates, opts: ProjectedRunOptions, output: Sink): ExecuteStats | null {
+  const started = performance.now();
+  const planned = planAfterPrefix(search, sliced, opts);
+  if (planned === null) return null;
+  const { p, k } = planned;
+  // Whole slices: the search must cover exactly the window they were taken for.
+  if (p.earliest !== sliced.earliest || p.latest !== sliced.latest) return null;
+  const stage = p.stages[k];
+  const split = stage?.blueprint.splits?.(stage.command.args);
+  if (!stage || !split || stage.blueprint.orderSensitive(stage.command.args)) return null;
+  const stats: ExecuteStats = { eventsScanned: 0, eventsMatched: 0, results: 0, durationMs: 0 };
+  const ctx = createContext(p, { now: opts.now, tz: opts.tz, lookups: opts.lookups });
+  const rest = buildStages(p, k + 1, p.stages.length, false, ctx, {
+    push: (r) => {
+      stats.results++;
+      output.push(r);
+    },
+    end: () => output.end(),
+  }, null);
+  const merged = split.merge(ctx, rest);
+  const rule = indexRule(p, opts);
+  for (const s of sliced.states) if (rule(s.index)) merged.merge(s.state);
+  merged.end();
   stats.durationMs = performance.now() - started;
   return stats;
 }

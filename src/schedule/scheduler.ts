@@ -366,7 +366,9 @@ export class Scheduler {
           now: scheduledTime,
           tz,
           defaultIndexes: this.deps.defaultIndexes(),
-          ...(matches !== null ? { eventSeqs: matches.seqs, ...(matches.projection ? { projection: matches.projection } : {}) } : {}),
+          ...(matches !== null
+            ? { eventSeqs: matches.seqs, ...(matches.projection ? { projection: matches.projection } : {}), ...(matches.partials ? { partials: matches.partials } : {}) }
+            : {}),
         },
         settings.runTimeoutMs,
         { signal: this.abort.signal },

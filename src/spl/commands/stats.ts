@@ -33,7 +33,7 @@ export const statsCommand = defineCommand<StatsArgs>({
       ? {
           partial: (ctx) => {
             const { groups, push } = grouping(args, ctx);
-            return { push, end: () => {}, state: (plain) => (plain ? groups.partial() : groups) };
+            return { push, end: () => {}, state: (plain) => (plain ? groups.partial() : groups), peek: () => groups.partial(true) };
           },
           merge: (ctx, next) => {
             const groups = new AggregationGroups(new Aggregator(args.aggregations, ctx), args.by);

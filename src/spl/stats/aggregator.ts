@@ -95,14 +95,17 @@ export class AggregationGroups {
     this.agg.feed(g.state, row);
   }
 
-  /** The groups as one partition's share (every function has `merge`), then forgets them. */
-  partial(): GroupsPartial {
+  /**
+   * The groups as one partition's share (every function has `merge`), then forgets them unless `keep` (the
+   * share may then hold the groups' own arrays: copy it before feeding them more).
+   */
+  partial(keep = false): GroupsPartial {
     const out: GroupsPartial = { values: [], states: [] };
     for (const g of this.groups.values()) {
       out.values.push(g.values);
       out.states.push(g.state.map((a) => a.partial!()));
     }
-    this.groups.clear();
+    if (!keep) this.groups.clear();
     return out;
   }
 
