@@ -5,7 +5,7 @@
  * parts, in partition order. The results are those of one thread (spl/plan/split.ts).
  */
 import { stat } from 'node:fs/promises';
-import { availableParallelism, loadavg } from 'node:os';
+import { cpus } from 'node:os';
 import { Worker } from 'node:worker_threads';
 import { VigilError } from '../errors.js';
 import type { EventSource, ScanProgress } from '../events/scan.js';
@@ -22,7 +22,7 @@ import { SplError, type Span } from '../spl/source.js';
 import { workerEntry } from '../worker-entry.js';
 import { SharedCounters, type PartitionedInput, type PartitionIssue, type PlainFileOptions, type WorkerMessage, type WorkerSetup } from './protocol.js';
 import { fromWire } from './rows.js';
-import { bytesRead, NeedsOneThread, partitionSource, timeSlices } from './sources.js';
+import { bytesRead, joinRest, NeedsOneThread, partitionSource, timeSlices } from './sources.js';
 
 export interface ParallelOptions {
   /** Threads in all, this one included. */
@@ -159,12 +159,14 @@ export async function runStoreInParallel(plans: readonly SearchPlan[], outputs: 
 }
 
 /**
- * Cores no other work is using: the cores minus the 1-minute load average, which counts this thread. On a
- * machine whose cores other processes keep busy, a worker only takes time from this thread (measured: two
- * threads of plain JSON.parse no faster than one at a load of 6 on 2 cores, bench/engine.mjs).
+ * Idle time of all the machine's CPUs so far (ms): over an interval, the cores nobody used (this thread,
+ * running, is not idle). On a machine whose cores other processes keep busy, a worker only takes time from
+ * this thread (measured: two threads of plain JSON.parse no faster than one on 2 busy cores, bench/engine.mjs).
  */
-function idleCores(): number {
-  return Math.max(0, Math.round(availableParallelism() - loadavg()[0]!));
+function idleMs(): number {
+  let idle = 0;
+  for (const c of cpus()) idle += c.times.idle;
+  return idle;
 }
 
 const SERIAL = Symbol('serial');
@@ -339,17 +341,19 @@ class ParallelRun {
     const before = { scanned: 0, bytes: 0 };
     // Whether the rest of the input is worth workers, judged on this thread's speed over WORK_SAMPLE_MS
     // after a first WORK_SAMPLE_MS of warm-up (compiling, the first reads: up to 6x slower than later).
-    let mark: { ms: number; bytes: number } | null = null;
+    // Over the same interval, how many cores the machine left idle: as many workers, at most.
+    let mark: { ms: number; bytes: number; idle: number } | null = null;
     const judge = (bytes: number): void => {
       const ms = performance.now() - started;
       if (this.decided || ms < WORK_SAMPLE_MS) return;
       if (mark === null) {
-        mark = { ms, bytes };
+        mark = { ms, bytes, idle: idleMs() };
         return;
       }
       if (ms - mark.ms < WORK_SAMPLE_MS || bytes <= mark.bytes) return;
       const rest = ((this.totalBytes - bytes) / (bytes - mark.bytes)) * ((ms - mark.ms) / 1000);
-      if (rest > 3 * WORKER_START_S) this.spawnWorkers(idleCores());
+      const idleCores = Math.round((idleMs() - mark.idle) / (ms - mark.ms));
+      if (rest > 3 * WORKER_START_S) this.spawnWorkers(idleCores);
       else this.decided = true;
     };
     for (;;) {
@@ -357,13 +361,20 @@ class ParallelRun {
       const p = this.counters.take();
       if (p >= this.input.partitions.length) return;
       while (p >= this.merger.merged + this.window) await new Promise<void>((r) => this.mergedWaiters.push(r));
+      // Alone for good: the rest of a contiguous run in one go (one source, one state, no merge).
+      let input = this.input;
+      let last = p;
+      if (this.decided && this.workers.length === 0) {
+        ({ input, last } = joinRest(this.input, p));
+        for (let q = p; q < last; q++) this.counters.take();
+      }
       const issues: PartitionIssue[] = [];
       let lines = 0;
       let bytes = 0;
       const shares = await runPartition(
         this.plans,
         this.splits,
-        partitionSource(this.input, p, (i) => issues.push(i), this.store),
+        partitionSource(input, p, (i) => issues.push(i), this.store),
         p,
         {
           now: this.opts.now,
@@ -379,7 +390,7 @@ class ParallelRun {
           },
           onProgress: (pr) => {
             lines = pr.scanned;
-            bytes = bytesRead(this.input, p, pr);
+            bytes = bytesRead(input, p, pr);
             this.progress[slot] = { scanned: before.scanned + pr.scanned, bytes: before.bytes + bytes };
             judge(this.progress[slot].bytes);
             this.reportProgress();
@@ -403,6 +414,7 @@ class ParallelRun {
       before.scanned += lines;
       before.bytes += bytes;
       this.partitionDone(p, shares, lines, issues);
+      for (let q = p + 1; q <= last; q++) this.partitionDone(q, shares.map(() => ({ state: null, scanned: 0, matched: 0 })), 0, []);
     }
   }
 

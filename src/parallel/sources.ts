@@ -72,3 +72,22 @@ export function bytesRead(input: PartitionedInput, partition: number, p: ScanPro
   // A file range reports positions in its file; a gzip file, compressed bytes from its start.
   return Math.max(0, Math.min(p.bytes ?? part.start, part.end) - part.start);
 }
+
+/**
+ * How far the partitions from `from` on are one contiguous run (one file's consecutive ranges, or time
+ * slices), and that run as one partition at `from`: a thread left alone reads the rest in one go.
+ */
+export function joinRest(input: PartitionedInput, from: number): { last: number; input: PartitionedInput } {
+  if (input.kind === 'store') {
+    const parts = input.partitions;
+    const partitions = parts.slice();
+    partitions[from] = { lo: parts[parts.length - 1]!.lo, hi: parts[from]!.hi };
+    return { last: parts.length - 1, input: { ...input, partitions } };
+  }
+  const parts = input.partitions;
+  let last = from;
+  while (last + 1 < parts.length && !parts[last]!.gzip && parts[last + 1]!.input === parts[from]!.input && parts[last + 1]!.start === parts[last]!.end) last++;
+  const partitions = parts.slice();
+  partitions[from] = { ...parts[from]!, end: parts[last]!.end };
+  return { last, input: { ...input, partitions } };
+}
