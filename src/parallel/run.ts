@@ -45,9 +45,10 @@ export interface ParallelOptions {
   partitionBytes?: number;
   /**
    * When workers start: 'auto' (default) once this thread has measured that the rest of the input is worth
-   * them; 'always': at once; 'only': at once, and this thread only merges (every partition on a worker).
+   * them; 'always': at once; 'only': at once, and this thread only merges (every partition on a worker);
+   * 'none': never, this thread reads contiguous partitions in one go (the path of a busy machine).
    */
-  workers?: 'auto' | 'always' | 'only';
+  workers?: 'auto' | 'always' | 'only' | 'none';
 }
 
 /** Files to search: the paths and the options of their FileSource (its callbacks get every line issue, in file order). */
@@ -246,6 +247,7 @@ class ParallelRun {
     const done = new Promise<void>((resolve, reject) => (this.settle = { resolve, reject }));
     try {
       if (this.opts.workers === 'only' || this.opts.workers === 'always') this.spawnWorkers();
+      if (this.opts.workers === 'none') this.spawnWorkers(0);
       if (this.opts.workers !== 'only') this.runLocal().catch((e) => this.fail(e));
       await done;
     } catch (e) {

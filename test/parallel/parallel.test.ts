@@ -8,6 +8,7 @@ import { runDetections } from '../../src/detections/run.js';
 import type { Result } from '../../src/events/result.js';
 import { VigilError } from '../../src/errors.js';
 import { runFilesInParallel, type ParallelOptions } from '../../src/parallel/run.js';
+import { joinRest } from '../../src/parallel/sources.js';
 import { FileSource, type FileSourceOptions, type LineIssue } from '../../src/sources/file.js';
 import { executeMany } from '../../src/spl/exec/multi.js';
 import { CollectSink } from '../../src/spl/exec/run.js';
@@ -151,13 +152,15 @@ describe('a search split over partitions on several threads', () => {
     expect(CORPUS.filter((_, i) => want.rows[i]!.length === 0)).toEqual(['* | stats count by nosuchfield']);
     expect(want.issues.length).toBeGreaterThan(10);
     // A cut inside a multibyte character (the first partition ends after that line), small and large partitions.
-    // 'auto': an input this small is not worth a worker, this thread runs every partition.
+    // 'auto': an input this small is not worth a worker, this thread runs every partition; 'none': this thread
+    // reads each file's ranges in one go.
     for (const [threadCount, partitionBytes, workers] of [
       [2, multibyteAt + 2, 'always'],
       [2, 40_000, 'always'],
       [4, 9_000, 'always'],
       [3, 700_000, 'always'],
       [2, 100_000, 'auto'],
+      [2, 100_000, 'none'],
     ] as const) {
       const got = await threads(CORPUS, paths, { threads: threadCount, partitionBytes, workers });
       expect(got, `threads ${threadCount}, partitions of ${partitionBytes} bytes`).not.toBeNull();
@@ -212,6 +215,17 @@ describe('a search split over partitions on several threads', () => {
     const at = Buffer.byteLength(lines.slice(0, cut).join('\n') + '\n');
     // The cut lands right before the time-less line.
     expect(await threads(['* | stats count'], [file], { partitionBytes: at })).toBeNull();
+  });
+
+  it('joins the contiguous partitions of a thread left alone: one file\'s ranges, not across files or gzip', () => {
+    const part = (input: number, start: number, end: number, gzip = false) => ({ path: `f${input}`, input, start, end, gzip });
+    const files = { kind: 'files' as const, options: {}, partitions: [part(0, 0, 10), part(0, 10, 20), part(0, 20, 25), part(1, 0, 9), part(2, 0, 5, true), part(3, 0, 4)] };
+    expect(joinRest(files, 0).last).toBe(2);
+    expect(joinRest(files, 0).input.partitions[0]).toEqual(part(0, 0, 25));
+    expect(joinRest(files, 3).last).toBe(3);
+    expect(joinRest(files, 4).last).toBe(4);
+    const store = { kind: 'store' as const, dataDir: 'd', partitions: [{ lo: 30, hi: null }, { lo: 20, hi: 30 }, { lo: null, hi: 20 }] };
+    expect(joinRest(store, 1)).toEqual({ last: 2, input: { ...store, partitions: [store.partitions[0], { lo: null, hi: 30 }, store.partitions[2]] } });
   });
 
   it('leaves small inputs and stdin to one thread', async () => {
