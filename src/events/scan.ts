@@ -269,6 +269,10 @@ export function compileRawFilter(f: RawFilter | null, sample?: readonly string[]
   };
 }
 
+function flatAnd(f: Extract<RawFilter, { kind: 'and' }>): RawFilter[] {
+  return f.items.flatMap((i) => (i.kind === 'and' ? flatAnd(i) : [i]));
+}
+
 /** Lines of `sample` a filter passes. */
 function passCount(f: RawFilter, sample: readonly string[]): number {
   const test = compileRawFilter(f) as (raw: string) => boolean;
@@ -298,7 +302,8 @@ function compileNode(f: RawFilter, sample: readonly string[] | null): (raw: stri
       return (raw) => re.test(raw) || (guardsOf(raw) & GUARD_ESCAPE) !== 0;
     }
     case 'and': {
-      let items = f.items;
+      // Nested conjunctions flattened: their items are ordered with these (a nested regex goes last too).
+      let items = f.items.flatMap((i) => (i.kind === 'and' ? flatAnd(i) : [i]));
       if (sample !== null && sample.length > 0 && items.length > 1) {
         // Regexes last: a literal is a fast search, a regex walks the line.
         const rank = new Map(items.map((item) => [item, (item.kind === 'regex' ? sample.length + 1 : 0) + passCount(item, sample)]));
