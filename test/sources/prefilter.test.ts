@@ -8,6 +8,7 @@ import { plan, runSearch } from '../../src/spl/index.js';
 import { CollectSink } from '../../src/spl/exec/run.js';
 import { executeMany, unionRequest } from '../../src/spl/exec/multi.js';
 import { NO_LOOKUPS } from '../../src/spl/lookups.js';
+import { rawTextRegex } from '../../src/spl/regex/pcre.js';
 import { MacroLibrary } from '../../src/spl/macros/macros.js';
 import { rowsText } from '../helpers.js';
 import { rng } from '../rng.js';
@@ -217,5 +218,21 @@ describe('raw prefilter: drops what the search cannot match', () => {
     expect(await delivered('* | eval process_name="nsenter" | search process_name=nsenter', lines)).toEqual(lines);
     expect(await delivered('* | head 1 | search process_name=nsenter', lines)).toEqual(lines);
     expect(await delivered('* | regex process!="curl"', lines)).toEqual(lines);
+  });
+
+  it('gives a regex its JSON-text form only when it stays in one JSON string and cannot backtrack without end', () => {
+    const seed = rawTextRegex('(?i)(?<!\\w)-(?:[a-z]*k[a-z]*|-(insecure|proxy-insecure|doh-insecure))')!;
+    expect(seed.space).toBe(false);
+    expect(seed.textOnly).toBe(true);
+    const re = new RegExp(seed.source, seed.flags);
+    // Escaped in JSON, as itself, or spelled with the Kelvin sign: the relaxed form still finds it.
+    expect(['"-k"', '"x -sSLk y"', '"--INSECURE"', '"-\u212a"'].map((t) => re.test(JSON.parse(`"${t.replace(/"/g, '\\"')}"`)))).toEqual([true, true, true, true]);
+    const quote = rawTextRegex('a"b')!;
+    expect(new RegExp(quote.source, quote.flags).test(JSON.stringify('a"b'))).toBe(true);
+    expect(new RegExp(quote.source, quote.flags).test('"a","b"')).toBe(false); // never across two strings
+    expect(rawTextRegex('(a+)+b')).toBeNull();
+    expect(rawTextRegex('(a)\\1')).toBeNull();
+    expect(rawTextRegex('\\d+')!.textOnly).toBe(false);
+    expect(rawTextRegex('a b')!.space).toBe(true);
   });
 });

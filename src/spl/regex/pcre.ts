@@ -184,6 +184,8 @@ export function rawTextRegex(pattern: string): RawTextRegex | null {
     throw e;
   }
   const ast = new Parser(pattern, parseExtraFlags(pattern, '').initial).parse();
+  // It runs over whole lines, not one value: no repeat inside a repeat, which could backtrack without end there.
+  if (nestedRepeat(ast, false)) return null;
   const out = { space: false };
   const source = relaxed(ast, out);
   if (source === null) return null;
@@ -255,6 +257,21 @@ function relaxed(node: Node, out: { space: boolean }): string | null {
       const body = relaxed(node.body, out);
       return body === null ? null : `(?:${body})${quantifier(node.min, node.max, false)}`;
     }
+  }
+}
+
+function nestedRepeat(node: Node, inRepeat: boolean): boolean {
+  switch (node.t) {
+    case 'seq':
+      return node.items.some((n) => nestedRepeat(n, inRepeat));
+    case 'alt':
+      return node.alts.some((n) => nestedRepeat(n, inRepeat));
+    case 'group':
+      return nestedRepeat(node.body, inRepeat);
+    case 'repeat':
+      return inRepeat || nestedRepeat(node.body, node.max > 1);
+    default:
+      return false;
   }
 }
 
