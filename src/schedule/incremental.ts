@@ -133,15 +133,14 @@ interface Tracked {
   validFrom: number;
   /**
    * Matching events as references, in arrival order: their `_time` and store seq (see
-   * `AppendReceipt.firstSeq`). 16 bytes a match, whatever the event's size: the run reads the events
-   * themselves back from the store (`SeqSubsetSource.subset`), so memory follows the match rate, not the
-   * volume of raw data.
+   * `AppendReceipt.firstSeq`). 16 bytes a match, whatever the event's size: a run that cannot start from the
+   * kept rows or states reads the events themselves back from the store (`SeqSubsetSource.subset`).
    */
   times: number[];
   seqs: number[];
   /**
    * The rows the prefix passed, as the values the rest of the search reads (projection.ts), so a run need not
-   * read the events: null when not kept (no field list, or past the index's budget).
+   * read the events: null when not kept (no field list, a bin aligned to the run, or past the index's budget).
    */
   projection: ProjectionStore | null;
   /** The partial states of the aggregation after the prefix, per slice of time (projection.ts), or null. */
