@@ -6,7 +6,7 @@ import { emptyScanRequest } from '../../src/events/scan.js';
 import { toText, valuesOf } from '../../src/events/value.js';
 import type { Result } from '../../src/events/result.js';
 import { FileSource } from '../../src/sources/file.js';
-import { runSearch } from '../../src/spl/index.js';
+import { parseSearch, runSearch } from '../../src/spl/index.js';
 import { openStore, type SqliteStore } from '../../src/store/sqlite-store.js';
 import { cleanupDirs, tempDir } from './helpers.js';
 
@@ -27,6 +27,19 @@ function canonical(rows: readonly Result[]): string[] {
       return JSON.stringify(o);
     })
     .sort();
+}
+
+/** The search (macros expanded) without its `regex` commands: what the store's literal pushdowns can express. */
+function withoutRegex(search: string): string {
+  const ast = parseSearch(search, pack.macros);
+  const text = ast.source.text;
+  let out = '';
+  let at = 0;
+  for (const c of ast.commands.filter((x) => x.name === 'regex')) {
+    out += text.slice(at, text.lastIndexOf('|', c.span.start));
+    at = c.span.end;
+  }
+  return out + text.slice(at);
 }
 
 describe('the engine over the store', () => {
@@ -50,8 +63,11 @@ describe('the engine over the store', () => {
         const overStore = await runSearch(d.search, { ...opts, source: store });
         expect(overStore.results.length, d.name).toBeGreaterThan(0);
         expect(canonical(overStore.results), d.name).toEqual(canonical(overFile.results));
-        // The store's pushdowns (sourcetype, raw terms) hand the engine no more events than the file reader does.
-        expect(overStore.stats.eventsScanned, d.name).toBeLessThanOrEqual(overFile.stats.eventsScanned);
+        // The store's pushdowns (sourcetype, raw literals) hand the engine no more events than the file reader's
+        // literal prefilter passes; the file reader also tests a regex's JSON-text form (not pushed into SQL), so
+        // it may pass fewer.
+        const literalsOnly = await runSearch(withoutRegex(d.search), { ...opts, source: new FileSource([file], { sourcetype: data.sourcetype }) });
+        expect(overStore.stats.eventsScanned, d.name).toBeLessThanOrEqual(Math.max(overFile.stats.eventsScanned, literalsOnly.stats.eventsScanned));
       }
     } finally {
       for (const s of stores.values()) await s.close();
