@@ -1,5 +1,5 @@
 import type { Result } from '../../events/result.js';
-import { AggregationGroups, Aggregator, GroupKeys, groupedStats, type GroupsPartial } from '../stats/aggregator.js';
+import { AggregationGroups, Aggregator, GroupKeys, groupedStats, mergeGroups } from '../stats/aggregator.js';
 import { parseStatsArgs, type StatsArgs } from '../stats/parse.js';
 import { defineCommand, type ExecContext } from './types.js';
 
@@ -35,16 +35,7 @@ export const statsCommand = defineCommand<StatsArgs>({
             const { groups, push } = grouping(args, ctx);
             return { push, end: () => {}, state: (plain) => (plain ? groups.partial() : groups), peek: () => groups.partial(true) };
           },
-          merge: (ctx, next) => {
-            const groups = new AggregationGroups(new Aggregator(args.aggregations, ctx), args.by);
-            return {
-              merge: (state) => groups.merge(state as GroupsPartial | AggregationGroups),
-              end: () => {
-                groups.flush(next);
-                next.end();
-              },
-            };
-          },
+          merge: mergeGroups(args),
         }
       : null,
 });

@@ -8,7 +8,7 @@ import type { SearchExpr } from '../parse/ast.js';
 import type { ArgParser } from '../parse/parser.js';
 import { compileSearch, valueMatcher } from '../search/predicate.js';
 import { SplError, cover, type SourceText, type Span } from '../source.js';
-import { AggregationGroups, Aggregator, GroupKeys, groupedStats, type GroupsPartial } from '../stats/aggregator.js';
+import { AggregationGroups, Aggregator, GroupKeys, groupedStats, mergeGroups } from '../stats/aggregator.js';
 import { parseAggregation, type AggregationSpec } from '../stats/parse.js';
 import { autoTimeSpan, DEFAULT_BINS, parseSpan, timeBinner, type Span as BinSpan } from '../time/span.js';
 import { defineCommand, type EventQuery, type EventQueryEnv, type ExecContext } from './types.js';
@@ -88,16 +88,7 @@ export const tstatsCommand = defineCommand<TstatsArgs>({
               state: (plain) => (plain ? t.finish().partial() : t.finish()),
             };
           },
-          merge: (ctx, next) => {
-            const groups = new AggregationGroups(new Aggregator(args.aggregations, ctx), args.by);
-            return {
-              merge: (state) => groups.merge(state as GroupsPartial | AggregationGroups),
-              end: () => {
-                groups.flush(next);
-                next.end();
-              },
-            };
-          },
+          merge: mergeGroups(args),
         }
       : null,
 });

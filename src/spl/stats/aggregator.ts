@@ -1,7 +1,7 @@
 import { Row, type Result } from '../../events/result.js';
 import { compareText, toNumber, toText, type Scalar } from '../../events/value.js';
 import { compileEval } from '../eval/compile.js';
-import type { CommandBlueprint, ExecContext, Sink } from '../commands/types.js';
+import type { AggregationSplit, CommandBlueprint, ExecContext, Sink } from '../commands/types.js';
 import type { Accumulator } from './aggregations.js';
 import type { AggregationSpec } from './parse.js';
 
@@ -77,6 +77,20 @@ export function groupedStats<A extends { by: readonly string[]; aggregations: re
 export interface GroupsPartial {
   values: Scalar[][];
   states: unknown[][];
+}
+
+/** The final part of a split stats-family command: the partitions' groups merged in order, then flushed as one pass would. */
+export function mergeGroups(args: { by: readonly string[]; aggregations: readonly AggregationSpec[] }): AggregationSplit['merge'] {
+  return (ctx, next) => {
+    const groups = new AggregationGroups(new Aggregator(args.aggregations, ctx), args.by);
+    return {
+      merge: (state) => groups.merge(state as GroupsPartial | AggregationGroups),
+      end: () => {
+        groups.flush(next);
+        next.end();
+      },
+    };
+  };
 }
 
 /** The groups of a stats-family command (stats, tstats): each key's BY values and aggregation state. */
