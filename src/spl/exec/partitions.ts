@@ -4,14 +4,12 @@
  * partitions produce, in partition order (`PartitionMerger`, on one thread). No threads here: src/parallel/
  * runs partitions on worker threads and carries their output across.
  */
-import type { EventSource, ScanProgress } from '../../events/scan.js';
+import type { EventSource } from '../../events/scan.js';
 import type { Result } from '../../events/result.js';
 import type { ExecContext, Sink } from '../commands/types.js';
-import type { LookupProvider } from '../lookups.js';
 import type { SearchPlan } from '../plan/plan.js';
 import type { PlanSplit } from '../plan/split.js';
-import type { Span } from '../source.js';
-import { searchRun, shareScan, unionRequest } from './multi.js';
+import { searchRun, shareScan, unionRequest, type ManyOptions } from './multi.js';
 import { Retrieval } from './newest-first.js';
 import { buildStages, createContext, type ExecuteStats } from './run.js';
 
@@ -36,13 +34,8 @@ export interface PartitionShare {
   matched: number;
 }
 
-export interface PartitionOptions {
-  now: number;
-  tz: string;
-  lookups: LookupProvider;
-  signal?: AbortSignal;
-  onProgress?: (p: ScanProgress) => void;
-  onWarning?: (planIndex: number, message: string, at?: Span) => void;
+/** executeMany's options without its source (the partition's is given apart). */
+export interface PartitionOptions extends Omit<ManyOptions, 'source'> {
   /** Called after each batch of events (and its rows) was handled. */
   afterBatch?: () => void | Promise<void>;
 }
