@@ -8,6 +8,7 @@ import { runDetections } from '../../src/detections/run.js';
 import type { Result } from '../../src/events/result.js';
 import { VigilError } from '../../src/errors.js';
 import { runFilesInParallel, type ParallelOptions } from '../../src/parallel/run.js';
+import { parallelOptions } from './helpers.js';
 import { joinRest } from '../../src/parallel/sources.js';
 import { FileSource, type FileSourceOptions, type LineIssue } from '../../src/sources/file.js';
 import { executeMany } from '../../src/spl/exec/multi.js';
@@ -93,19 +94,7 @@ async function threads(searches: readonly string[], paths: readonly string[], op
   const issues: LineIssue[] = [];
   const sinks = searches.map(() => new CollectSink());
   const options: FileSourceOptions = { now: NOW, defaultHost: 'host-0', onMalformed: (m) => issues.push(m), onWarning: (w) => issues.push(w) };
-  const stats = await runFilesInParallel(plans(searches), sinks, { paths, options }, {
-    threads: 2,
-    contentDirs: [],
-    lookups: pack.lookups,
-    now: NOW,
-    tz: 'UTC',
-    earliest: null,
-    latest: null,
-    defaultIndexes: 'all',
-    minBytes: 0,
-    workers: 'always',
-    ...opts,
-  });
+  const stats = await runFilesInParallel(plans(searches), sinks, { paths, options }, parallelOptions(pack.lookups, NOW, opts));
   if (stats === null) return null;
   expect(stats.map((s) => s.results)).toEqual(sinks.map((s) => s.rows.length));
   return { rows: sinks.map((s) => shape(s.rows)), issues };
@@ -187,19 +176,7 @@ describe('a search split over partitions on several threads', () => {
     expect(want.filter((r) => r.results.length > 0).length).toBeGreaterThan(3);
     for (const n of [2, 4]) {
       const got = await run((ps, outs) =>
-        runFilesInParallel(ps, outs, { paths: [plain, gz], options: { now: NOW, defaultHost: 'host-0' } }, {
-          threads: n,
-          contentDirs: [],
-          lookups: pack.lookups,
-          now: NOW,
-          tz: 'UTC',
-          earliest: null,
-          latest: null,
-          defaultIndexes: 'all',
-          minBytes: 0,
-          partitionBytes: 300_000,
-          workers: 'always',
-        }),
+        runFilesInParallel(ps, outs, { paths: [plain, gz], options: { now: NOW, defaultHost: 'host-0' } }, parallelOptions(pack.lookups, NOW, { threads: n, partitionBytes: 300_000 })),
       );
       got.forEach((r, i) => expect(shape(r.results), r.detection.name).toEqual(shape(want[i]!.results)));
       expect(got.map((r) => r.stats.eventsMatched)).toEqual(want.map((r) => r.stats.eventsMatched));

@@ -6,6 +6,7 @@ import { loadContent } from '../../src/detections/content.js';
 import type { Event } from '../../src/events/event.js';
 import type { Result } from '../../src/events/result.js';
 import { runStoreInParallel } from '../../src/parallel/run.js';
+import { parallelOptions } from './helpers.js';
 import { toEvent } from '../../src/sources/tetragon.js';
 import { executeMany } from '../../src/spl/exec/multi.js';
 import { CollectSink } from '../../src/spl/exec/run.js';
@@ -69,18 +70,7 @@ describe('a search over the store on several threads', () => {
       [4, 'only'],
     ] as const) {
       const many = SEARCHES.map(() => new CollectSink());
-      const stats = await runStoreInParallel(plans, many, { store, dataDir: dir }, {
-        threads,
-        workers,
-        contentDirs: [],
-        lookups: pack.lookups,
-        now: NOW,
-        tz: 'UTC',
-        earliest: null,
-        latest: null,
-        defaultIndexes: 'all',
-        minBytes: 0,
-      });
+      const stats = await runStoreInParallel(plans, many, { store, dataDir: dir }, parallelOptions(pack.lookups, NOW, { threads, workers }));
       expect(stats).not.toBeNull();
       SEARCHES.forEach((s, i) => expect(shape(many[i]!.rows), `${s} on ${threads} threads`).toEqual(shape(one[i]!.rows)));
     }
@@ -89,8 +79,7 @@ describe('a search over the store on several threads', () => {
   it('stops reading once head has its rows, as one thread does', async () => {
     const p = plan('* | head 3', { now: NOW, tz: 'UTC', source: store });
     const sink = new CollectSink();
-    const opts = { threads: 2, workers: 'always', contentDirs: [], lookups: pack.lookups, now: NOW, tz: 'UTC', earliest: null, latest: null, defaultIndexes: 'all', minBytes: 0 } as const;
-    const stats = await runStoreInParallel([p], [sink], { store, dataDir: dir }, opts);
+    const stats = await runStoreInParallel([p], [sink], { store, dataDir: dir }, parallelOptions(pack.lookups, NOW));
     expect(sink.rows).toHaveLength(3);
     expect(stats![0]!.eventsScanned).toBeLessThan(2000);
   }, 60_000);
