@@ -101,34 +101,17 @@ export function* tetragonEvents(count, { seed = 1, t0 = 1795168800, span = 3600 
   }
   const shim = (pod, p) => ({ binary: SHIM, args: `-namespace k8s.io -id ${pod.containerId.slice(0, 24)}`, pid: p - 7, start: t0 - 1800, pod: null, cwd: '/', node: node(p) });
   const parentOf = (me) => ({ binary: me.binary, args: me.args, pid: me.pid, start: me.start, pod: me.pod, cwd: me.cwd, node: me.node });
+  const kprobeOf = (me, kprobe) => out((time) => processKprobe({ time, node: me.node, cluster: 'prod-eu-1', process: me, parent: me.parent, kprobe }));
   function* kprobeFile(me, path) {
-    yield* out((time) =>
-      processKprobe({
-        time,
-        node: me.node,
-        cluster: 'prod-eu-1',
-        process: me,
-        parent: me.parent,
-        kprobe: { function_name: 'security_file_permission', args: [{ file_arg: { path, permission: '-rw-r--r--' } }, { int_arg: 4 }], return: { int_arg: 0 }, policy_name: 'file-monitoring' },
-      }),
-    );
+    yield* kprobeOf(me, { function_name: 'security_file_permission', args: [{ file_arg: { path, permission: '-rw-r--r--' } }, { int_arg: 4 }], return: { int_arg: 0 }, policy_name: 'file-monitoring' });
   }
   function* connect(me, ip, port) {
     const sport = 30000 + (me.pid % 30000);
-    yield* out((time) =>
-      processKprobe({
-        time,
-        node: me.node,
-        cluster: 'prod-eu-1',
-        process: me,
-        parent: me.parent,
-        kprobe: {
-          function_name: 'tcp_connect',
-          args: [{ sock_arg: { family: 'AF_INET', type: 'SOCK_STREAM', protocol: 'IPPROTO_TCP', saddr: me.pod.ip, daddr: ip, sport, dport: port, cookie: String(18446635000000000000n + BigInt(me.pid)), state: 'TCP_SYN_SENT' } }],
-          policy_name: 'monitor-network-activity',
-        },
-      }),
-    );
+    yield* kprobeOf(me, {
+      function_name: 'tcp_connect',
+      args: [{ sock_arg: { family: 'AF_INET', type: 'SOCK_STREAM', protocol: 'IPPROTO_TCP', saddr: me.pod.ip, daddr: ip, sport, dport: port, cookie: String(18446635000000000000n + BigInt(me.pid)), state: 'TCP_SYN_SENT' } }],
+      policy_name: 'monitor-network-activity',
+    });
     yield* out((time) =>
       processConnect({ time, node: me.node, cluster: 'prod-eu-1', process: me, parent: me.parent, socket: { source_ip: me.pod.ip, source_port: sport, destination_ip: ip, destination_port: port, protocol: 'TCP' } }),
     );
