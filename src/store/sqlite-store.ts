@@ -28,7 +28,8 @@ import type {
 import { STRINGS_PER_EVENT } from './protocol.js';
 import { storeWorkerUrl } from './worker-url.js';
 import { NameCache, ReadPool, scanStore, type ScanLimits } from './reader.js';
-import { DEFAULT_BUCKET_SECONDS, MAX_ABS_TIME, fromMicros } from './schema.js';
+import { DEFAULT_BUCKET_SECONDS, fromMicros } from './schema.js';
+import { checkEvent } from './validate.js';
 import * as state from './state.js';
 import {
   StoreError,
@@ -795,26 +796,15 @@ function pack(events: readonly Event[]): Packed {
   let chars = 0;
   for (let i = 0, j = 0; i < events.length; i++, j += STRINGS_PER_EVENT) {
     const e = events[i]!;
-    const t = e._time;
-    if (typeof t !== 'number' || !(Math.abs(t) < MAX_ABS_TIME)) throw badEvent(i, `_time ${String(t)} is not a time in epoch seconds`);
-    const { index, sourcetype, source, host, _raw } = e;
-    if (typeof index !== 'string' || index === '') throw badEvent(i, 'index must be a non-empty string');
-    if (typeof sourcetype !== 'string' || typeof source !== 'string' || typeof host !== 'string' || typeof _raw !== 'string') {
-      throw badEvent(i, 'sourcetype, source, host and _raw must be strings');
-    }
-    times[i] = t;
-    strings[j] = index;
-    strings[j + 1] = sourcetype;
-    strings[j + 2] = source;
-    strings[j + 3] = host;
-    strings[j + 4] = _raw;
-    chars += _raw.length + index.length + sourcetype.length + source.length + host.length;
+    chars += checkEvent(e, i);
+    times[i] = e._time;
+    strings[j] = e.index;
+    strings[j + 1] = e.sourcetype;
+    strings[j + 2] = e.source;
+    strings[j + 3] = e.host;
+    strings[j + 4] = e._raw;
   }
   return { times, strings, chars };
-}
-
-function badEvent(i: number, why: string): VigilError {
-  return new VigilError('INPUT_MALFORMED', `event ${i} of the batch: ${why}`);
 }
 
 /** Creates the file if needed (16 KiB pages, WAL), migrates, and fixes the bucket span of a new store. */
