@@ -4,7 +4,8 @@
 // configs for three `vigil serve` nodes. No service manager: the machine's own services (if the packages started
 // any) are left alone, and `down` stops exactly the processes `up` recorded in .cluster/pids.json.
 //
-//   node scripts/cluster.mjs up            (npm run cluster:up)
+//   node scripts/cluster.mjs up             (npm run cluster:up)
+//   node scripts/cluster.mjs status         exit 0 when every server this checkout started is running
 //   node scripts/cluster.mjs down [--purge] (npm run cluster:down)
 //
 // Ports are fixed (documented in README.md and docs/scale-out.md; test/cluster/ reads them).
@@ -122,18 +123,18 @@ function zkCommand(word) {
   });
 }
 
-async function chQuery(replica, query, settings = {}) {
+async function chQuery(replica, query, settings = {}, timeoutMs = 60_000) {
   const params = new URLSearchParams({ ...settings, query });
   const response = await fetch(`http://127.0.0.1:${replica.http}/?${params}`, {
     method: 'POST',
-    signal: AbortSignal.timeout(30_000),
+    signal: AbortSignal.timeout(timeoutMs),
   });
   const text = await response.text();
   if (!response.ok) throw new ClusterError(`ClickHouse ${replica.name}: ${text.trim()}`);
   return text.trim();
 }
 
-const chAnswers = (replica) => chQuery(replica, 'SELECT 1').then((text) => text === '1', () => false);
+const chAnswers = (replica) => chQuery(replica, 'SELECT 1', {}, 2000).then((text) => text === '1', () => false);
 
 function psql(sql, database = 'postgres') {
   return run(`${PG_BIN}/psql`, ['-h', '127.0.0.1', '-p', String(PG_PORT), '-U', 'vigil', '-d', database, '-tAXc', sql]).trim();
@@ -476,6 +477,12 @@ async function ensure(service, pids) {
     return false;
   }
   if (await portOpen(service.port)) {
+    // The same cluster started from another checkout (a CI clone beside a developer's tree): use it, but do not
+    // record it, so this checkout's `down` leaves it alone. Anything else on the port is an error.
+    if (await service.ready()) {
+      service.external = true;
+      return false;
+    }
     throw new ClusterError(
       `${service.label}: port ${service.port} is in use by a process cluster:up did not start (stop it, or free the port)`,
     );
@@ -540,8 +547,12 @@ async function up() {
   if (anyStarted) await smokeTest();
   const nodeFiles = writeNodeConfigs();
 
-  log(anyStarted ? 'up' : 'already up (every recorded process alive and answering): left as it was');
+  log(anyStarted ? 'up' : 'already up (every server alive and answering): left as it was');
   for (const [i, service] of services.entries()) {
+    if (service.external) {
+      log(`  answering ${service.label}: started outside this checkout, used as it is (cluster:down leaves it)`);
+      continue;
+    }
     log(`  ${startedNow[i] ? 'started' : 'running'} ${service.label}`);
     log(`      pid ${service.pid}, ${service.address}`);
     log(`      config ${rel(service.config)}, log ${rel(service.log)}`);
@@ -550,6 +561,21 @@ async function up() {
   for (const node of NODES) log(`      node-${node.n}: HEC 127.0.0.1:${node.hec}, API 127.0.0.1:${node.api}`);
   log(`  ClickHouse cluster '${CLUSTER}' (2 shards x 2 replicas), database vigil; stop with: npm run cluster:down`);
   log(`ready in ${((Date.now() - started) / 1000).toFixed(1)} s`);
+}
+
+// --- status --------------------------------------------------------------------------------------------------
+
+/** Exit 0 when every process this checkout recorded is alive (the servers of a complete cluster), else 1. */
+function status() {
+  const pids = readPids();
+  const keys = ['zookeeper', ...REPLICAS.map((r) => `clickhouse-${r.name}`), 'postgres'];
+  let up = 0;
+  for (const key of keys) {
+    const alive = isOurs(pids[key]);
+    if (alive) up += 1;
+    log(`${key}: ${alive ? `running (pid ${pids[key].pid})` : 'not running'}`);
+  }
+  process.exitCode = up === keys.length ? 0 : 1;
 }
 
 // --- down ------------------------------------------------------------------------------------------------------
@@ -591,9 +617,10 @@ async function down(purge) {
 const [command, ...rest] = process.argv.slice(2);
 try {
   if (command === 'up' && rest.length === 0) await up();
+  else if (command === 'status' && rest.length === 0) status();
   else if (command === 'down' && rest.every((arg) => arg === '--purge')) await down(rest.includes('--purge'));
   else {
-    console.error('usage: node scripts/cluster.mjs up | down [--purge]');
+    console.error('usage: node scripts/cluster.mjs up | status | down [--purge]');
     process.exitCode = 2;
   }
 } catch (error) {

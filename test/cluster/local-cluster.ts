@@ -2,15 +2,14 @@
 // tests that need it — skipped with a reason when it is not reachable, a failure when VIGIL_CLUSTER_TESTS=1
 // (.ci/run sets it after starting the cluster).
 import { connect } from 'node:net';
-import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
+import pg from 'pg';
 import { REPO_ROOT } from '../helpers.js';
 
 export const CLUSTER_DIR = join(REPO_ROOT, '.cluster');
 export const CLUSTER_NAME = 'vigil';
 export const ZOOKEEPER_PORT = 12181;
 export const POSTGRES_URL = 'postgresql://vigil@127.0.0.1:15432/vigil';
-export const POSTGRES_PORT = 15432;
 
 export interface Replica {
   name: string;
@@ -41,14 +40,16 @@ export async function clickhouse(replica: Replica, query: string, settings: Reco
   return text.trim();
 }
 
-/** psql against the cluster's PostgreSQL (the `pg` client is not a dependency of these server checks). */
-export function psql(sql: string, database = 'vigil'): string {
-  const result = spawnSync('psql', ['-h', '127.0.0.1', '-p', String(POSTGRES_PORT), '-U', 'vigil', '-d', database, '-v', 'ON_ERROR_STOP=1', '-tAXc', sql], {
-    encoding: 'utf8',
-    timeout: 30_000,
-  });
-  if (result.status !== 0) throw new Error(`psql: ${(result.stderr || String(result.error)).trim()}`);
-  return result.stdout.trim();
+/** A connected client of the cluster's PostgreSQL (database `vigil`); the caller ends it. */
+export async function postgres(): Promise<pg.Client> {
+  const client = new pg.Client({ connectionString: POSTGRES_URL, connectionTimeoutMillis: 5000 });
+  try {
+    await client.connect();
+  } catch (error) {
+    await client.end().catch(() => undefined);
+    throw error;
+  }
+  return client;
 }
 
 function zookeeperOk(): Promise<boolean> {
@@ -71,9 +72,10 @@ export async function clusterUnreachable(): Promise<string | null> {
     if (answer !== '1') return `ClickHouse ${replica.name} ${replica.url} does not answer (${answer})`;
   }
   try {
-    psql('select 1', 'postgres');
+    const client = await postgres();
+    await client.query('select 1').finally(() => client.end());
   } catch (error) {
-    return `PostgreSQL 127.0.0.1:${POSTGRES_PORT} does not answer (${(error as Error).message})`;
+    return `PostgreSQL ${POSTGRES_URL} does not answer (${(error as Error).message})`;
   }
   return null;
 }
