@@ -86,7 +86,11 @@ export async function clusterUnreachable(): Promise<string | null> {
  */
 export async function skipWithoutCluster(suite: string): Promise<boolean> {
   const reason = await clusterUnreachable();
-  if (reason === null || clusterRequired) return false;
+  if (reason === null) return false;
+  if (clusterRequired) {
+    console.error(`${suite}: VIGIL_CLUSTER_TESTS=1 but the local cluster is not reachable (${reason}): its tests fail`);
+    return false;
+  }
   console.warn(`${suite}: skipped, the local cluster is not reachable (${reason}); start it with npm run cluster:up`);
   return true;
 }
