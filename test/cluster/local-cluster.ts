@@ -9,7 +9,8 @@ import { REPO_ROOT } from '../helpers.js';
 export const CLUSTER_DIR = join(REPO_ROOT, '.cluster');
 export const CLUSTER_NAME = 'vigil';
 export const ZOOKEEPER_PORT = 12181;
-export const POSTGRES_URL = 'postgresql://vigil@127.0.0.1:15432/vigil';
+export const POSTGRES_PORT = 15432;
+export const POSTGRES_URL = `postgresql://vigil@127.0.0.1:${POSTGRES_PORT}/vigil`;
 
 export interface Replica {
   name: string;
