@@ -124,7 +124,7 @@ process.stdout.write(
     `latency after the HEC 200: p50 ${pct(50)}, p99 ${pct(99)}, max ${pct(100)}\n`,
 );
 process.stdout.write(`target: p99 < 2000 ms at 10k events/s\n`);
-const runs = reader.runs({ limit: 100000 }).filter((r) => r.resultCount > 0);
+const runs = (await reader.runs({ limit: 100000 })).filter((r) => r.resultCount > 0);
 const d = (xs) => xs.sort((a, b) => a - b);
 const startLag = d(runs.map((r) => (r.startedAt - r.scheduledTime) * 1000));
 const dur = d(runs.map((r) => (r.endedAt - r.startedAt) * 1000));

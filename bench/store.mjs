@@ -325,12 +325,12 @@ run commits: ledger row + ${RISK} risk events (~${Math.round(JSON.stringify(runC
 }
 
 if (!KEEP && given === null) {
-  const before = s.indexes().find((i) => i.name === 'main');
+  const before = (await s.indexes()).find((i) => i.name === 'main');
   const t = performance.now();
-  const report = s.applyRetention(H0 + 10 * 86400 + 3 * 3600);
+  const report = await s.applyRetention(H0 + 10 * 86400 + 3 * 3600);
   s.setRetention({ main: { maxAgeSeconds: 86400 } });
   const t2 = performance.now();
-  const report2 = s.applyRetention(H0 + 10 * 86400);
+  const report2 = await s.applyRetention(H0 + 10 * 86400);
   const ms = performance.now() - t2;
   console.log(`\nretention: no policy ${(t2 - t).toFixed(0)} ms (${report.deleted.length}); maxAge dropped ${report2.deleted[0]?.events.toLocaleString('en-US')} of ${before.events.toLocaleString('en-US')} events in ${ms.toFixed(0)} ms`);
 }

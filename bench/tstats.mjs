@@ -132,7 +132,7 @@ await Promise.all(pending);
 if (KEEP && !reuse) writeFileSync(meta, JSON.stringify({ events: N, rawBytes, hourStart }));
 const appendSecs = (performance.now() - t0) / 1000;
 const fmt = (n) => Math.round(n).toLocaleString('en-US');
-if (!reuse) process.stdout.write(`${fmt(N)} process_exec events in one hour appended in ${appendSecs.toFixed(1)} s; raw events ${(rawBytes / 1e6).toFixed(0)} MB (_raw), store ${(store.indexes().reduce((a, i) => a + i.bytes, 0) / 1e6).toFixed(0)} MB\n`);
+if (!reuse) process.stdout.write(`${fmt(N)} process_exec events in one hour appended in ${appendSecs.toFixed(1)} s; raw events ${(rawBytes / 1e6).toFixed(0)} MB (_raw), store ${((await store.indexes()).reduce((a, i) => a + i.bytes, 0) / 1e6).toFixed(0)} MB\n`);
 
 // --- build the summaries as vigil serve does --------------------------------------------------------------
 const settings = accelerationSettings(undefined, undefined);

@@ -130,6 +130,8 @@ export class AlertDispatcher {
   private readonly perAction: number;
   private readonly log: DispatcherLog;
   private readonly byName = new Map<string, ActionState>();
+  /** The poll in progress (see pump). */
+  private polling: Promise<unknown> = Promise.resolve();
   /** Ids being delivered: dueOutbox keeps returning them until they are marked. */
   private readonly inFlightIds = new Set<string>();
   private readonly deliveries = new Set<Promise<void>>();
@@ -181,7 +183,7 @@ export class AlertDispatcher {
    * Returns how many items it attempted. For tests and for `vigil backfill`, which deliver without start().
    */
   async pollOnce(): Promise<number> {
-    const started = this.pump();
+    const started = await this.pump();
     await Promise.allSettled(started.promises);
     return started.items;
   }
@@ -202,6 +204,7 @@ export class AlertDispatcher {
       if (opts.abortAfterMs <= 0) abortAll();
       else abortTimer = this.timers.setTimeout(abortAll, opts.abortAfterMs);
     }
+    await this.polling; // a poll reading the outbox starts nothing once it sees `stopped`
     await Promise.allSettled([...this.deliveries]);
     if (abortTimer !== null) this.timers.clearTimeout(abortTimer);
     await Promise.allSettled([...this.byName.values()].map((s) => s.transport.close()));
@@ -227,26 +230,35 @@ export class AlertDispatcher {
     if (!this.running || this.timer !== null) return;
     this.timer = this.timers.setTimeout(() => {
       this.timer = null;
-      try {
-        this.pump();
-      } catch (e) {
-        this.log('error', `alert outbox poll failed: ${(e as Error).message}`);
-      }
-      this.schedule(this.pollIntervalMs);
+      void this.pump()
+        .catch((e: Error) => this.log('error', `alert outbox poll failed: ${e.message}`))
+        .then(() => this.schedule(this.pollIntervalMs));
     }, ms);
   }
 
-  /** Starts deliveries for due items; synchronous up to the sends. */
-  private pump(): { items: number; promises: Promise<void>[] } {
+  /**
+   * Starts deliveries for due items; resolves once they are started. Polls run one after another: a poll
+   * reading the outbox while another starts deliveries would get items that one may have delivered since.
+   */
+  private pump(): Promise<{ items: number; promises: Promise<void>[] }> {
+    const p = this.polling.then(() => this.pumpNow());
+    this.polling = p.catch(() => undefined);
+    return p;
+  }
+
+  private async pumpNow(): Promise<{ items: number; promises: Promise<void>[] }> {
     const promises: Promise<void>[] = [];
-    let free = this.concurrency - this.deliveries.size;
-    if (this.stopped || free <= 0) return { items: 0, promises };
+    if (this.stopped || this.concurrency - this.deliveries.size <= 0) return { items: 0, promises };
     const now = this.now();
     for (const [id, until] of this.cooling) if (until <= now) this.cooling.delete(id);
     const maxBatch = Math.max(1, ...[...this.byName.values()].map((s) => s.transport.batchSize));
     // Ask for enough to fill every free slot even though in-flight and cooling items come back too.
-    const limit = Math.min(10_000, free * maxBatch + this.inFlightIds.size + this.cooling.size);
-    const due = this.state.dueOutbox(now, limit).filter((it) => !this.inFlightIds.has(it.id) && !this.cooling.has(it.id));
+    const limit = Math.min(10_000, (this.concurrency - this.deliveries.size) * maxBatch + this.inFlightIds.size + this.cooling.size);
+    const listed = await this.state.dueOutbox(now, limit);
+    // Deliveries may have ended (freeing slots) or stop() been called during the read.
+    let free = this.concurrency - this.deliveries.size;
+    if (this.stopped || free <= 0) return { items: 0, promises };
+    const due = listed.filter((it) => !this.inFlightIds.has(it.id) && !this.cooling.has(it.id));
 
     const groups = new Map<string, OutboxItem[]>();
     for (const it of due) {

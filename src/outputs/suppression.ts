@@ -102,9 +102,9 @@ export function planAlerts(input: PlanInput): AlertPlan {
 }
 
 /** `suppressionKeys` → `state.suppressed` → `planAlerts`, for callers holding the store. */
-export function planAlertsWithState(state: Pick<StateStore, 'suppressed'>, input: Omit<PlanInput, 'active'>): AlertPlan {
+export async function planAlertsWithState(state: Pick<StateStore, 'suppressed'>, input: Omit<PlanInput, 'active'>): Promise<AlertPlan> {
   const keys = suppressionKeys(input.routes, input.candidates, input.tz);
-  const active = keys.length ? state.suppressed(keys, input.now) : new Set<string>();
+  const active = keys.length ? await state.suppressed(keys, input.now) : new Set<string>();
   return planAlerts({ ...input, active });
 }
 

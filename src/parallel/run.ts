@@ -124,7 +124,7 @@ export async function runFilesInParallel(plans: readonly SearchPlan[], outputs: 
 
 /** The store, opened read-only on this thread, and its data dir (each worker opens its own connection). */
 export interface ParallelStore {
-  store: EventSource & { indexes(): readonly IndexInfo[] };
+  store: EventSource & { indexes(): Promise<readonly IndexInfo[]> };
   dataDir: string;
 }
 
@@ -145,7 +145,7 @@ export async function runStoreInParallel(plans: readonly SearchPlan[], outputs: 
   let total = 0;
   let earliest = Infinity;
   let latest = -Infinity;
-  for (const i of input.store.indexes()) {
+  for (const i of await input.store.indexes()) {
     total += i.bytes;
     if (i.earliest !== null) earliest = Math.min(earliest, i.earliest);
     if (i.latest !== null) latest = Math.max(latest, i.latest);

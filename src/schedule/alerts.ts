@@ -13,7 +13,7 @@ import type { AlertPlanner } from './scheduler.js';
  * suppresses exactly as the live scheduler would.
  */
 export function alertPlanner(routes: readonly AlertRoute[], state: Pick<StateStore, 'suppressed'>): AlertPlanner {
-  return (d, run, riskEvents, findings) => {
+  return async (d, run, riskEvents, findings) => {
     if (routes.length === 0) return { outbox: [], suppressions: [] };
     const candidates: AlertCandidate[] = [
       ...riskEvents.map((e) => {
@@ -23,7 +23,7 @@ export function alertPlanner(routes: readonly AlertRoute[], state: Pick<StateSto
       }),
       ...findings.map((f) => findingCandidate(f, run.scheduledTime)),
     ];
-    const plan = planAlertsWithState(state, { routes, candidates, now: run.scheduledTime });
+    const plan = await planAlertsWithState(state, { routes, candidates, now: run.scheduledTime });
     return { outbox: plan.outbox, suppressions: plan.suppressions };
   };
 }

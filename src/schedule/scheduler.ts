@@ -39,13 +39,13 @@ export const systemClock: Clock = {
 };
 
 /** Extra outbox items for a run's outputs (alert actions), computed by outputs/ routing. */
-export type AlertPlanner = (d: Detection, run: RunRecord, riskEvents: readonly Event[], findings: readonly FindingRecord[]) => Pick<RunCommit, 'outbox' | 'suppressions'>;
+export type AlertPlanner = (d: Detection, run: RunRecord, riskEvents: readonly Event[], findings: readonly FindingRecord[]) => Promise<Pick<RunCommit, 'outbox' | 'suppressions'>>;
 
 export interface SchedulerDeps {
   content: () => ContentPack;
   state: StateStore;
-  /** Indexes searched when a detection names none. */
-  defaultIndexes: () => readonly string[] | 'all';
+  /** Indexes searched when a detection names none (asked at every run: indexes come and go). */
+  defaultIndexes: () => readonly string[] | 'all' | Promise<readonly string[] | 'all'>;
   executor: RunExecutor;
   clock: Clock;
   /** A getter so changes (detections enabled from the console) apply to the next run. */
@@ -127,7 +127,7 @@ export class Scheduler {
         out.push(...(await this.dueRealtime(d, now)));
         continue;
       }
-      const cursor = state.cursor(d.id);
+      const cursor = await state.cursor(d.id);
       if (cursor === null) {
         await state.setCursor(d.id, now);
         continue;
@@ -140,7 +140,7 @@ export class Scheduler {
       }
       const delay = startDelaySeconds(d.id, d.schedule.scheduleWindow, cron.period(now));
       for (const t of cron.between(Math.max(cursor, floor), now - delay)) {
-        if (!state.hasRun(d.id, t)) out.push({ detection: d, scheduledTime: t, startAt: t + delay });
+        if (!(await state.hasRun(d.id, t))) out.push({ detection: d, scheduledTime: t, startAt: t + delay });
       }
     }
     return out.sort(runOrder);
@@ -157,7 +157,7 @@ export class Scheduler {
 
   private async dueRealtime(d: Detection, now: number): Promise<DueRun[]> {
     const w = this.realtimeWindow(d);
-    const cursor = this.deps.state.cursor(d.id);
+    const cursor = await this.deps.state.cursor(d.id);
     if (cursor === null) {
       await this.deps.state.setCursor(d.id, Math.floor(now / w) * w);
       return [];
@@ -165,7 +165,7 @@ export class Scheduler {
     const out: DueRun[] = [];
     const last = Math.floor((now - this.settings.realtimeGraceSeconds) / w) * w;
     for (let end = Math.max(Math.floor(cursor / w) * w + w, Math.ceil((now - this.settings.maxLagSeconds) / w) * w); end <= last; end += w) {
-      if (!this.deps.state.hasRun(d.id, end)) out.push({ detection: d, scheduledTime: end, startAt: end + this.settings.realtimeGraceSeconds });
+      if (!(await this.deps.state.hasRun(d.id, end))) out.push({ detection: d, scheduledTime: end, startAt: end + this.settings.realtimeGraceSeconds });
     }
     return out;
   }
@@ -192,18 +192,18 @@ export class Scheduler {
   }
 
   /** When `d` runs next (its next scheduled time and the start after its delay), or null if never. */
-  nextRunOf(d: Detection, now: number): { scheduledTime: number; startAt: number } | null {
+  async nextRunOf(d: Detection, now: number): Promise<{ scheduledTime: number; startAt: number } | null> {
     const cron = this.cron(d);
-    const t = cron.next(Math.max(this.deps.state.cursor(d.id) ?? now, now - this.settings.maxLagSeconds));
+    const t = cron.next(Math.max((await this.deps.state.cursor(d.id)) ?? now, now - this.settings.maxLagSeconds));
     return t === null ? null : { scheduledTime: t, startAt: t + startDelaySeconds(d.id, d.schedule.scheduleWindow, cron.period(now)) };
   }
 
   /** The next time something becomes due (epoch seconds), or null when nothing is enabled. */
-  nextWake(now: number): number | null {
+  async nextWake(now: number): Promise<number | null> {
     let next: number | null = this.nextRealtimeWake(now);
     for (const d of this.enabledDetections()) {
       if (isRealtime(d, this.settings)) continue;
-      const at = this.nextRunOf(d, now)?.startAt ?? null;
+      const at = (await this.nextRunOf(d, now))?.startAt ?? null;
       if (at !== null && (next === null || at < next)) next = at;
     }
     return next;
@@ -221,7 +221,12 @@ export class Scheduler {
           this.deps.log?.('error', `scheduler: ${(e as Error).message}`);
         }
         const now = this.deps.clock.now();
-        const next = this.nextWake(now);
+        let next: number | null = null;
+        try {
+          next = await this.nextWake(now);
+        } catch (e) {
+          this.deps.log?.('error', `scheduler: ${(e as Error).message}`);
+        }
         // Wake at the next due time, and at least every minute to notice content or config changes. The
         // 5 ms margin: timers may fire a little before the wall clock reaches their time, and a realtime
         // window found not yet due would wait for the next window's wake-up (measured: p99 +1 window).
@@ -329,7 +334,7 @@ export class Scheduler {
   async executeRun(d: Detection, scheduledTime: number, mode: RunMode, opts: { actions?: boolean } = {}): Promise<RunRecord | null> {
     const { state, clock } = this.deps;
     const settings = this.settings;
-    if (state.hasRun(d.id, scheduledTime)) return null;
+    if (await state.hasRun(d.id, scheduledTime)) return null;
     const tz = settings.tz;
     const window = this.windowOf(d, scheduledTime);
     const startedAt = clock.now();
@@ -365,7 +370,7 @@ export class Scheduler {
           latest: window.latest,
           now: scheduledTime,
           tz,
-          defaultIndexes: this.deps.defaultIndexes(),
+          defaultIndexes: await this.deps.defaultIndexes(),
           ...(matches !== null
             ? { eventSeqs: matches.seqs, ...(matches.projection ? { projection: matches.projection } : {}), ...(matches.partials ? { partials: matches.partials } : {}) }
             : {}),
@@ -386,7 +391,7 @@ export class Scheduler {
     const suppressions: RunCommit['suppressions'] = [];
     if (d.throttle && rows.length) {
       const keyed = rows.map((r) => ({ r, k: throttleKey(d, r)! }));
-      const active = state.suppressed([...new Set(keyed.map((x) => x.k))], scheduledTime);
+      const active = await state.suppressed([...new Set(keyed.map((x) => x.k))], scheduledTime);
       const seen = new Set<string>();
       rows = keyed
         .filter((x) => {
@@ -414,7 +419,7 @@ export class Scheduler {
     run.findingCount = findings.length;
     run.endedAt = clock.now();
     const alerts =
-      this.deps.alerts && run.status === 'success' && opts.actions !== false ? this.deps.alerts(d, run, isRule ? [] : events, findings) : { outbox: [], suppressions: [] };
+      this.deps.alerts && run.status === 'success' && opts.actions !== false ? await this.deps.alerts(d, run, isRule ? [] : events, findings) : { outbox: [], suppressions: [] };
     const commit: RunCommit = { run, events, findings, outbox: alerts.outbox, suppressions: [...suppressions, ...alerts.suppressions] };
     for (;;) {
       try {

@@ -7,9 +7,6 @@ import type { EventStore } from './types.js';
  * detections wrote rather than what was ingested: searches over them name them (`index=risk`).
  * Deliberate difference: Splunk's default is per role and usually just `main`.
  */
-export function defaultSearchIndexes(store: Pick<EventStore, 'indexes'>): string[] {
-  return store
-    .indexes()
-    .map((i) => i.name)
-    .filter((n) => !n.startsWith('_') && n !== RISK_INDEX && n !== NOTABLE_INDEX);
+export async function defaultSearchIndexes(store: Pick<EventStore, 'indexes'>): Promise<string[]> {
+  return (await store.indexes()).map((i) => i.name).filter((n) => !n.startsWith('_') && n !== RISK_INDEX && n !== NOTABLE_INDEX);
 }

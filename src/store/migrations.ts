@@ -118,6 +118,21 @@ export const MIGRATIONS: readonly Migration[] = [
       db.exec('ALTER TABLE splunk_indexes ADD COLUMN removed INTEGER NOT NULL DEFAULT 0');
     },
   },
+  {
+    version: 4,
+    name: 'run leases: the node executing a run until expires_at (claimRun/renewRun), deleted when the run commits',
+    up(db) {
+      db.exec(`
+        CREATE TABLE run_leases (
+          detection_id TEXT NOT NULL,
+          scheduled_time REAL NOT NULL,
+          node TEXT NOT NULL,
+          expires_at REAL NOT NULL,
+          PRIMARY KEY (detection_id, scheduled_time)
+        ) WITHOUT ROWID;
+      `);
+    },
+  },
 ];
 
 /** The schema version this build writes. */

@@ -72,11 +72,8 @@ export interface WorkerInit {
   config: WriterConfig;
   /** null: no checkpoint worker (SQLite's automatic checkpoints, inside commits). */
   checkpoint: CheckpointSettings | null;
-  /** Appends, run commits and state updates in; outcomes out. */
+  /** Appends, run commits, state updates and retention calls in; outcomes out. */
   port: MessagePort;
-  /** Synchronous calls (applyRetention): request in, reply out, then `flag` is set and notified. */
-  syncPort: MessagePort;
-  flag: Int32Array;
 }
 
 /** A run's outputs: its events packed like an append, plus the state rows committed with them. */
@@ -86,6 +83,8 @@ export interface RunMessage extends PackedBatch {
   findings: RunCommit['findings'];
   outbox: RunCommit['outbox'];
   suppressions: RunCommit['suppressions'];
+  /** The committing node and its clock; node '' (no node) conflicts with every live lease. */
+  lease: { node: string; now: number };
 }
 
 /** A small scheduler/triage state update (no events). */
@@ -96,6 +95,8 @@ export type StateOp =
   | { op: 'addComment'; comment: FindingComment }
   | { op: 'outboxDelivered'; outboxId: string }
   | { op: 'outboxFailed'; outboxId: string; error: string; nextAttemptAt: number }
+  /** claimRun/renewRun: `node` holds the run's lease until `expiresAt`, as seen at `now`. */
+  | { op: 'claimRun' | 'renewRun'; detectionId: string; scheduledTime: number; node: string; now: number; expiresAt: number }
   | IndexOp;
 
 /** Index catalog changes: applied by the Writer itself (it caches index ids and bucket tables). */
@@ -113,16 +114,17 @@ export interface StateMessage {
  */
 export type WriteItem = (PackedBatch & { type?: 'append' }) | RunMessage | StateMessage;
 
-export type ToWriter = ({ type: 'append' } & PackedBatch) | RunMessage | StateMessage | SyncRequest | { type: 'close' };
+export type ToWriter = ({ type: 'append' } & PackedBatch) | RunMessage | StateMessage | RetentionRequest | { type: 'close' };
 
-export interface SyncRequest {
+/** applyRetention: run between two commits, answered with `retained`. */
+export interface RetentionRequest {
   type: 'retention';
   call: number;
   now: number;
   policies: RetentionPolicies;
 }
 
-export type SyncReply =
+export type RetentionReply =
   | { call: number; ok: true; report: RetentionReport }
   | { call: number; ok: false; reason: StoreErrorCode; message: string };
 
@@ -132,15 +134,16 @@ export type WriteFailure = StoreErrorCode | 'NOT_FOUND';
 export type WriteOutcome =
   /**
    * `finding`: the updated record, for updateFinding; `firstSeq`: the seq of an append's first event;
-   * `created`: whether createIndex created the index; `deletedEvents`: the events deleteIndex deleted.
+   * `created`: whether createIndex created the index; `deletedEvents`: the events deleteIndex deleted;
+   * `held`: whether claimRun/renewRun's node holds the lease.
    */
-  | { id: number; ok: true; finding?: FindingRecord; firstSeq?: number; created?: boolean; deletedEvents?: number }
+  | { id: number; ok: true; finding?: FindingRecord; firstSeq?: number; created?: boolean; deletedEvents?: number; held?: boolean }
   | { id: number; ok: false; reason: WriteFailure; message: string };
 
 export type FromWriter =
   | { type: 'ready' }
   /** `commits`: transactions this group took (1, or more when batches were retried one by one). */
   | { type: 'done'; outcomes: WriteOutcome[]; commits: number }
-  | { type: 'retained'; reply: SyncReply }
+  | { type: 'retained'; reply: RetentionReply }
   | { type: 'fatal'; message: string }
   | { type: 'closed' };

@@ -6,7 +6,7 @@
  */
 import { closeSync, existsSync, fsyncSync, openSync } from 'node:fs';
 import { join } from 'node:path';
-import { MessageChannel, Worker, receiveMessageOnPort, type MessagePort } from 'node:worker_threads';
+import { MessageChannel, Worker, type MessagePort } from 'node:worker_threads';
 import Database from 'better-sqlite3';
 import { VigilError } from '../errors.js';
 import type { Event } from '../events/event.js';
@@ -18,8 +18,6 @@ import type {
   FromWriter,
   RetentionPolicies,
   StateOp,
-  SyncReply,
-  SyncRequest,
   ToWriter,
   WorkerInit,
   WriteOutcome,
@@ -83,8 +81,6 @@ export interface StoreOptions {
   maxGroupChars?: number;
   /** How long a connection waits for a lock held by another (ms). Default 5000. */
   busyTimeoutMs?: number;
-  /** How long `applyRetention` waits for the writer (ms). Default 60 000. */
-  retentionTimeoutMs?: number;
   /** Most events per scan batch. Default 1000. */
   scanBatchSize?: number;
   /** Most `_raw` characters per scan batch. Default 512 Ki. */
@@ -130,8 +126,6 @@ interface Pending {
 interface WriterHandle {
   worker: Worker;
   port: MessagePort;
-  syncPort: MessagePort;
-  flag: Int32Array;
   alive: boolean;
   ready: Promise<void>;
   closed: Promise<void>;
@@ -273,6 +267,36 @@ export class SqliteStore implements EventStore, StateStore, SeqSubsetSource {
     });
   }
 
+  /** Takes the run's lease for `node` (see StateStore.claimRun): a state update, durable when resolved. */
+  claimRun(detectionId: string, scheduledTime: number, node: string, leaseMs: number, now: number): Promise<boolean> {
+    return this.leaseOp('claimRun', detectionId, scheduledTime, node, leaseMs, now);
+  }
+
+  /** Extends `node`'s lease; false when it was lost (see StateStore.renewRun). */
+  renewRun(detectionId: string, scheduledTime: number, node: string, leaseMs: number, now: number): Promise<boolean> {
+    return this.leaseOp('renewRun', detectionId, scheduledTime, node, leaseMs, now);
+  }
+
+  private leaseOp(op: 'claimRun' | 'renewRun', detectionId: string, scheduledTime: number, node: string, leaseMs: number, now: number): Promise<boolean> {
+    return this.update(
+      () => {
+        const where = `${op} ${String(detectionId)}@${String(scheduledTime)}`;
+        const ms = state.checkTime(leaseMs, where, 'leaseMs');
+        if (ms < 0) throw new VigilError('INPUT_MALFORMED', `${where}: leaseMs must not be negative`);
+        const at = state.checkTime(now, where, 'now');
+        return {
+          op,
+          detectionId: state.checkString(detectionId, where, 'detectionId', true),
+          scheduledTime: state.checkTime(scheduledTime, where, 'scheduledTime'),
+          node: state.checkString(node, where, 'node', true),
+          now: at,
+          expiresAt: at + ms / 1000,
+        };
+      },
+      (o) => o.held!,
+    );
+  }
+
   setCursor(detectionId: string, time: number): Promise<void> {
     return this.update(() => ({
       op: 'setCursor',
@@ -335,44 +359,54 @@ export class SqliteStore implements EventStore, StateStore, SeqSubsetSource {
     }));
   }
 
-  // --- StateStore: reads (synchronous, read-only connection: see every commit, this process's or another's) ---
+  // --- StateStore: reads (a read-only connection: they see every commit, this process's or another's). They
+  // run synchronously (a few µs) and resolve with the result: the interface is async for remote stores.
 
-  hasRun(detectionId: string, scheduledTime: number): boolean {
-    return this.read((db) => state.hasRun(db, detectionId, scheduledTime));
+  hasRun(detectionId: string, scheduledTime: number): Promise<boolean> {
+    return this.readAsync((db) => state.hasRun(db, detectionId, scheduledTime));
   }
 
   /** The run with the latest scheduled time. */
-  lastRun(detectionId: string): RunRecord | null {
-    return this.read((db) => state.lastRun(db, detectionId));
+  lastRun(detectionId: string): Promise<RunRecord | null> {
+    return this.readAsync((db) => state.lastRun(db, detectionId));
   }
 
   /** Newest scheduled time first; `since` inclusive, `until` exclusive; no limit by default. */
-  runs(query: RunQuery = {}): RunRecord[] {
-    return this.read((db) => state.queryRuns(db, query));
+  runs(query: RunQuery = {}): Promise<RunRecord[]> {
+    return this.readAsync((db) => state.queryRuns(db, query));
   }
 
-  cursor(detectionId: string): number | null {
-    return this.read((db) => state.cursor(db, detectionId));
+  cursor(detectionId: string): Promise<number | null> {
+    return this.readAsync((db) => state.cursor(db, detectionId));
   }
 
   /** Newest first (by `time`); `since` inclusive; no limit by default. */
-  findings(query: FindingQuery = {}): FindingRecord[] {
-    return this.read((db) => state.queryFindings(db, query));
+  findings(query: FindingQuery = {}): Promise<FindingRecord[]> {
+    return this.readAsync((db) => state.queryFindings(db, query));
   }
 
   /** The finding and its comments (oldest first), or null. */
-  finding(id: string): { finding: FindingRecord; comments: FindingComment[] } | null {
-    return this.read((db) => state.findingWithComments(db, id));
+  finding(id: string): Promise<{ finding: FindingRecord; comments: FindingComment[] } | null> {
+    return this.readAsync((db) => state.findingWithComments(db, id));
   }
 
   /** A key is suppressed while now < until. */
-  suppressed(keys: readonly string[], now: number): Set<string> {
-    return this.read((db) => state.suppressed(db, keys, now));
+  suppressed(keys: readonly string[], now: number): Promise<Set<string>> {
+    return this.readAsync((db) => state.suppressed(db, keys, now));
   }
 
   /** Items with nextAttemptAt <= now, earliest nextAttemptAt first. */
-  dueOutbox(now: number, limit: number): OutboxItem[] {
-    return this.read((db) => state.dueOutbox(db, now, limit));
+  dueOutbox(now: number, limit: number): Promise<OutboxItem[]> {
+    return this.readAsync((db) => state.dueOutbox(db, now, limit));
+  }
+
+  /** `read` as a promise: errors reject rather than throw. */
+  private readAsync<T>(fn: (db: Database.Database) => T): Promise<T> {
+    try {
+      return Promise.resolve(this.read(fn));
+    } catch (err) {
+      return Promise.reject(err);
+    }
   }
 
   private read<T>(fn: (db: Database.Database) => T): T {
@@ -491,26 +525,23 @@ export class SqliteStore implements EventStore, StateStore, SeqSubsetSource {
     return scanStore(this.pool, this.names, emptyScanRequest(), {}, this.limits, { from, to }, false);
   }
 
-  indexes(): IndexInfo[] {
-    const db = this.pool.acquire();
-    try {
-      const rows = db
+  indexes(): Promise<IndexInfo[]> {
+    return this.readAsync((db) =>
+      db
         .prepare<[], [string, number, number, number | null, number | null]>(
           `SELECT i.name, coalesce(sum(b.events), 0), coalesce(sum(b.bytes), 0), min(b.min_us), max(b.max_us)
            FROM splunk_indexes i LEFT JOIN buckets b ON b.index_id = i.id WHERE i.removed = 0 GROUP BY i.id ORDER BY i.name`,
         )
         .raw()
-        .all();
-      return rows.map(([name, events, bytes, lo, hi]) => ({
-        name,
-        events,
-        bytes,
-        earliest: lo === null ? null : fromMicros(lo),
-        latest: hi === null ? null : fromMicros(hi),
-      }));
-    } finally {
-      this.pool.release(db);
-    }
+        .all()
+        .map(([name, events, bytes, lo, hi]) => ({
+          name,
+          events,
+          bytes,
+          earliest: lo === null ? null : fromMicros(lo),
+          latest: hi === null ? null : fromMicros(hi),
+        })),
+    );
   }
 
   /**
@@ -578,32 +609,10 @@ export class SqliteStore implements EventStore, StateStore, SeqSubsetSource {
   }
 
   /**
-   * Drops whole buckets (see CONTEXT.md). Synchronous like the interface: the writer worker does it
-   * between two commits while this thread waits. Dropping a large bucket takes a while (~0.5 s for
-   * 1.2M events), so a server should prefer `applyRetentionAsync`.
+   * Drops whole buckets (see CONTEXT.md): the writer worker does it between two commits (a large bucket
+   * takes a while: ~0.5 s for 1.2M events) while this thread goes on.
    */
-  applyRetention(now: number): RetentionReport {
-    const w = this.retentionWriter();
-    const call = ++this.nextCall;
-    const req: SyncRequest = { type: 'retention', call, now, policies: this.policies };
-    w.syncPort.postMessage(req);
-    const deadline = Date.now() + (this.options.retentionTimeoutMs ?? 60_000);
-    for (;;) {
-      const seen = Atomics.load(w.flag, 0);
-      for (let m = receiveMessageOnPort(w.syncPort); m !== undefined; m = receiveMessageOnPort(w.syncPort)) {
-        const reply = m.message as SyncReply;
-        if (reply.call !== call) continue; // a reply to an earlier call that timed out
-        if (reply.ok) return this.retained(reply.report);
-        throw new StoreError(reply.reason, reply.message);
-      }
-      const left = deadline - Date.now();
-      if (left <= 0) throw new StoreError('STORE_BUSY', 'retention timed out waiting for the event store writer');
-      Atomics.wait(w.flag, 0, seen, Math.min(left, 50));
-    }
-  }
-
-  /** `applyRetention` without blocking this thread while the writer drops buckets. */
-  applyRetentionAsync(now: number): Promise<RetentionReport> {
+  applyRetention(now: number): Promise<RetentionReport> {
     return this.retentionCall(now, this.policies).then((r) => this.retained(r));
   }
 
@@ -664,20 +673,16 @@ export class SqliteStore implements EventStore, StateStore, SeqSubsetSource {
 
   private startWriter(): WriterHandle {
     const { port1, port2 } = new MessageChannel();
-    const sync = new MessageChannel();
-    const flag = new Int32Array(new SharedArrayBuffer(4));
     const o = this.options;
     const checkpoint = (o.checkpointThread ?? true) ? { intervalMs: CHECKPOINT_INTERVAL_MS, restartFrames: Math.max(1, o.walRestartPages ?? WAL_RESTART_FRAMES) } : null;
-    const init: WorkerInit = { config: this.writerConfig(), checkpoint, port: port2, syncPort: sync.port2, flag };
-    const worker = new Worker(storeWorkerUrl('writer-worker'), { workerData: init, transferList: [port2, sync.port2] });
+    const init: WorkerInit = { config: this.writerConfig(), checkpoint, port: port2 };
+    const worker = new Worker(storeWorkerUrl('writer-worker'), { workerData: init, transferList: [port2] });
     let ready!: () => void;
     let failed!: (e: Error) => void;
     let closed!: () => void;
     const h: WriterHandle = {
       worker,
       port: port1,
-      syncPort: sync.port1,
-      flag,
       alive: true,
       ready: new Promise<void>((res, rej) => {
         ready = res;
@@ -686,7 +691,6 @@ export class SqliteStore implements EventStore, StateStore, SeqSubsetSource {
       closed: new Promise<void>((res) => (closed = res)),
     };
     h.ready.catch(() => {}); // observed by open(); later failures surface through the pending appends
-    sync.port1.unref();
     const die = (err: Error) => {
       if (!h.alive) return;
       h.alive = false;
@@ -694,7 +698,6 @@ export class SqliteStore implements EventStore, StateStore, SeqSubsetSource {
       this.failAll(err);
       closed();
       port1.close();
-      sync.port1.close();
     };
     port1.on('message', (m: FromWriter) => {
       switch (m.type) {
@@ -722,7 +725,6 @@ export class SqliteStore implements EventStore, StateStore, SeqSubsetSource {
           h.alive = false;
           closed();
           port1.close();
-          sync.port1.close();
           break;
       }
     });

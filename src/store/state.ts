@@ -208,6 +208,10 @@ export class StateWriter {
   private readonly insertComment;
   private readonly deleteOutbox;
   private readonly failOutbox;
+  private readonly runExists;
+  private readonly leaseOf;
+  private readonly upsertLease;
+  private readonly deleteLease;
 
   constructor(db: Db) {
     this.insertRun = db.prepare<Param[]>(
@@ -238,10 +242,40 @@ export class StateWriter {
     this.insertComment = db.prepare<Param[]>('INSERT INTO finding_comments (finding_id, time, author, text) VALUES (?, ?, ?, ?)');
     this.deleteOutbox = db.prepare<Param[]>('DELETE FROM outbox WHERE id = ?');
     this.failOutbox = db.prepare<Param[]>('UPDATE outbox SET attempts = attempts + 1, last_error = ?, next_attempt_at = ? WHERE id = ?');
+    this.runExists = db.prepare<Param[]>('SELECT 1 FROM runs WHERE detection_id = ? AND scheduled_time = ?').pluck();
+    this.leaseOf = db.prepare<Param[]>('SELECT node, expires_at FROM run_leases WHERE detection_id = ? AND scheduled_time = ?').raw(true);
+    this.upsertLease = db.prepare<Param[]>(
+      'INSERT INTO run_leases (detection_id, scheduled_time, node, expires_at) VALUES (?, ?, ?, ?) ' +
+        'ON CONFLICT (detection_id, scheduled_time) DO UPDATE SET node = excluded.node, expires_at = excluded.expires_at',
+    );
+    this.deleteLease = db.prepare<Param[]>('DELETE FROM run_leases WHERE detection_id = ? AND scheduled_time = ?');
+  }
+
+  /** Another node's lease on the run that is live at `now` (its holder), or null. */
+  leaseConflict(detectionId: string, scheduledTime: number, node: string, now: number): string | null {
+    const l = this.leaseOf.get(detectionId, scheduledTime) as [string, number] | undefined;
+    return l !== undefined && l[0] !== node && l[1] > now ? l[0] : null;
+  }
+
+  /** A committed run needs no lease any more: the ledger row keeps everyone off. */
+  releaseLease(detectionId: string, scheduledTime: number): void {
+    this.deleteLease.run(detectionId, scheduledTime);
+  }
+
+  /**
+   * claimRun: the run is not in the ledger and no other node's lease is live (an expired one is taken over).
+   * renewRun: not in the ledger and the lease is the node's. Then the lease becomes the node's until `expiresAt`.
+   */
+  private lease(op: Extract<StateOp, { op: 'claimRun' | 'renewRun' }>): boolean {
+    if (this.runExists.get(op.detectionId, op.scheduledTime) !== undefined) return false;
+    const l = this.leaseOf.get(op.detectionId, op.scheduledTime) as [string, number] | undefined;
+    const held = op.op === 'claimRun' ? l === undefined || l[0] === op.node || l[1] <= op.now : l !== undefined && l[0] === op.node;
+    if (held) this.upsertLease.run(op.detectionId, op.scheduledTime, op.node, op.expiresAt);
+    return held;
   }
 
   /** Adds the ledger row; false (nothing written) when (detectionId, scheduledTime) is already there. */
-  claimRun(r: RunRecord): boolean {
+  addLedgerRow(r: RunRecord): boolean {
     const res = this.insertRun.run(
       r.detectionId,
       r.scheduledTime,
@@ -292,6 +326,9 @@ export class StateWriter {
       case 'outboxFailed':
         this.failOutbox.run(op.error, op.nextAttemptAt, op.outboxId);
         return { id, ok: true };
+      case 'claimRun':
+      case 'renewRun':
+        return { id, ok: true, held: this.lease(op) };
     }
   }
 }
@@ -340,7 +377,7 @@ export function checkTime(v: unknown, where: string, name: string): number {
 }
 
 /** Validated plain copies of a run's rows (extra properties dropped, so nothing unexpected is cloned to the worker). */
-export function normalizeRunCommit(c: RunCommit): Pick<RunMessage, 'run' | 'findings' | 'outbox' | 'suppressions'> {
+export function normalizeRunCommit(c: RunCommit): Pick<RunMessage, 'run' | 'findings' | 'outbox' | 'suppressions' | 'lease'> {
   const r = c.run;
   if (typeof r !== 'object' || r === null) throw malformed('run commit', 'run must be an object');
   const where = `run ${String(r.detectionId)}@${String(r.scheduledTime)}`;
@@ -389,5 +426,7 @@ export function normalizeRunCommit(c: RunCommit): Pick<RunMessage, 'run' | 'find
     const w = `${where}, suppression ${i}`;
     return { key: str(s.key, w, 'key'), until: num(s.until, w, 'until') };
   });
-  return { run, findings, outbox, suppressions };
+  // No lease: a commit from no node, checked against the wall clock.
+  const lease = c.lease === undefined ? { node: '', now: Date.now() / 1000 } : { node: str(c.lease.node, where, 'lease.node', true), now: num(c.lease.now, where, 'lease.now') };
+  return { run, findings, outbox, suppressions, lease };
 }

@@ -16,11 +16,13 @@ export interface EventStore extends EventSource {
    * disk is full or the writer is overloaded) without storing anything.
    */
   append(events: readonly Event[]): Promise<AppendReceipt>;
-  /** Existing indexes with their sizes and time ranges. */
-  indexes(): IndexInfo[];
+  /** Existing indexes with their sizes and time ranges, by name. */
+  indexes(): Promise<IndexInfo[]>;
   /**
    * Whether an index exists: reserved (main, risk, notable), created with `createIndex`, or by an append
-   * to it, and not deleted since. Synchronous and cheap: the HEC collector asks for every request.
+   * to it, and not deleted since. Synchronous and cheap: the HEC collector asks for every request, so a
+   * distributed store answers from a cache of names it refreshes (an index another node created since may
+   * be reported missing until the refresh).
    */
   indexExists(name: string): boolean;
   /** Creates an index (nothing happens if it exists); resolves, once durable, with whether it was created. */
@@ -30,8 +32,8 @@ export interface EventStore extends EventSource {
    * VigilError('CONTENT_NOT_FOUND') when there is no such index.
    */
   deleteIndex(name: string): Promise<number>;
-  /** Applies retention (age and size per index) as of `now`; returns what was deleted. */
-  applyRetention(now: number): RetentionReport;
+  /** Applies retention (age and size per index) as of `now`; resolves with what was deleted. */
+  applyRetention(now: number): Promise<RetentionReport>;
   close(): Promise<void>;
 }
 
@@ -65,8 +67,8 @@ export interface RetentionReport {
 
 /**
  * Why a store operation failed. BUSY and FULL are ingest back-pressure (collectors map them to HEC code 9,
- * 503 Server is busy); CONFLICT: `commitRun` of a run already in the ledger; LOCKED: opening read-write a data
- * dir another process writes to (dir-lock.ts).
+ * 503 Server is busy); CONFLICT: `commitRun` of a run already in the ledger, or whose lease another live node
+ * holds; LOCKED: opening read-write a data dir another process writes to (dir-lock.ts).
  */
 export type StoreErrorCode = 'STORE_BUSY' | 'STORE_FULL' | 'STORE_IO' | 'STORE_CLOSED' | 'STORE_CONFLICT' | 'STORE_LOCKED';
 
@@ -157,6 +159,11 @@ export interface RunCommit {
   outbox: Omit<OutboxItem, 'attempts' | 'lastError'>[];
   /** Suppression keys to remember (alert.suppress): key → until (epoch seconds). */
   suppressions: { key: string; until: number }[];
+  /**
+   * The node committing and its clock (epoch seconds), for the lease check (see `claimRun`). Absent: a
+   * commit from no node (a local backfill, a test), refused too while any node holds a live lease on the run.
+   */
+  lease?: { node: string; now: number };
 }
 
 export interface RunQuery {
@@ -178,30 +185,46 @@ export interface FindingQuery {
 /**
  * Durable scheduler/risk state. `commitRun` is atomic with the events it appends; it rejects with
  * StoreError('STORE_CONFLICT') when (detectionId, scheduledTime) is already in the ledger, so a scheduled
- * time is never run twice even if two schedulers race.
- * Writes resolve once durable; reads are synchronous and see every write that resolved before them (in any
- * process). Invalid arguments reject with VigilError('INPUT_MALFORMED'); a read-only store rejects writes
- * with StoreError('STORE_IO').
+ * time is never run twice even if two schedulers race. Schedulers on several nodes sharing one StateStore
+ * also take a lease on a run before executing it (`claimRun`, `renewRun`), so a run is executed by one
+ * node at a time and taken over once the lease of a dead node expires.
+ * Writes resolve once durable; reads resolve with a state that includes every write that resolved before
+ * they were called (in any process, on any node). Invalid arguments reject with VigilError('INPUT_MALFORMED');
+ * a read-only store rejects writes with StoreError('STORE_IO').
  */
 export interface StateStore {
   /**
    * Ledger row + events + findings (an existing id is left unchanged) + outbox items (an existing id is
-   * ignored) + suppressions (the later `until` wins), all or nothing. May reject with STORE_BUSY under
-   * ingest back-pressure (retry), STORE_CONFLICT (already run: nothing stored).
+   * ignored) + suppressions (the later `until` wins), all or nothing, and the run's lease is released. May
+   * reject with STORE_BUSY under ingest back-pressure (retry), STORE_CONFLICT (already run, or another node
+   * than `commit.lease.node` holds a lease on it that is live at `commit.lease.now`: nothing stored).
    */
   commitRun(commit: RunCommit): Promise<void>;
-  hasRun(detectionId: string, scheduledTime: number): boolean;
+  /**
+   * Takes the lease on a run for `node` until `now + leaseMs / 1000` (times in epoch seconds, as everywhere;
+   * durable when resolved). True when `node` now holds it: the run is not in the ledger and no other node
+   * holds a lease live at `now` (an expired one is taken over; `node`'s own is extended). False otherwise.
+   */
+  claimRun(detectionId: string, scheduledTime: number, node: string, leaseMs: number, now: number): Promise<boolean>;
+  /**
+   * Extends `node`'s lease to `now + leaseMs / 1000`. False when the lease was lost: another node holds it
+   * (it expired and was taken over), or the run is in the ledger, or there is no lease. A lease that expired
+   * but that no other node took is still `node`'s and is extended. `leaseMs` 0 releases it (it expires at
+   * `now`): a scheduler stopping mid-run lets the next one take the run over at once.
+   */
+  renewRun(detectionId: string, scheduledTime: number, node: string, leaseMs: number, now: number): Promise<boolean>;
+  hasRun(detectionId: string, scheduledTime: number): Promise<boolean>;
   /** The run with the latest scheduledTime. */
-  lastRun(detectionId: string): RunRecord | null;
+  lastRun(detectionId: string): Promise<RunRecord | null>;
   /** Newest scheduledTime first; `since` inclusive, `until` exclusive; every run when `limit` is absent. */
-  runs(query?: RunQuery): RunRecord[];
+  runs(query?: RunQuery): Promise<RunRecord[]>;
   /** The scheduler's cursor per detection: scheduled times up to it have been considered. */
-  cursor(detectionId: string): number | null;
+  cursor(detectionId: string): Promise<number | null>;
   setCursor(detectionId: string, time: number): Promise<void>;
   /** Newest `time` first; `since` inclusive; every match when `limit` is absent. */
-  findings(query?: FindingQuery): FindingRecord[];
-  /** With its comments, oldest first. */
-  finding(id: string): { finding: FindingRecord; comments: FindingComment[] } | null;
+  findings(query?: FindingQuery): Promise<FindingRecord[]>;
+  /** With its comments, oldest first (one consistent read). */
+  finding(id: string): Promise<{ finding: FindingRecord; comments: FindingComment[] } | null>;
   /**
    * `owner: null` unassigns, an absent field is kept; sets updatedAt = at and records `by`. Resolves with
    * the updated record; an unknown id rejects with VigilError('CONTENT_NOT_FOUND').
@@ -210,9 +233,9 @@ export interface StateStore {
   /** An unknown finding rejects with VigilError('CONTENT_NOT_FOUND'). */
   addComment(comment: FindingComment): Promise<void>;
   /** Active suppressions among `keys` at `now`: a key is suppressed while now < until. */
-  suppressed(keys: readonly string[], now: number): Set<string>;
+  suppressed(keys: readonly string[], now: number): Promise<Set<string>>;
   /** Items with nextAttemptAt <= now, earliest nextAttemptAt first. */
-  dueOutbox(now: number, limit: number): OutboxItem[];
+  dueOutbox(now: number, limit: number): Promise<OutboxItem[]>;
   /** Removes the item. An unknown id is not an error (already delivered). */
   outboxDelivered(id: string): Promise<void>;
   /** attempts + 1, lastError, nextAttemptAt. An unknown id is not an error (already delivered). */

@@ -6,12 +6,12 @@
  * checkpoint-worker.ts), so no commit waits for one.
  */
 import { Worker, receiveMessageOnPort, workerData } from 'node:worker_threads';
-import type { CheckpointSettings, CheckpointerInit, FromWriter, SyncReply, SyncRequest, ToWriter, WorkerInit, WriteItem } from './protocol.js';
+import type { CheckpointSettings, CheckpointerInit, FromWriter, RetentionReply, RetentionRequest, ToWriter, WorkerInit, WriteItem } from './protocol.js';
 import { CK_COMMITS, CK_RESTART, CK_SLOTS, CK_STOP, STRINGS_PER_EVENT } from './protocol.js';
 import { storeWorkerUrl } from './worker-url.js';
 import { Writer, classifyError } from './writer.js';
 
-const { config, checkpoint, port, syncPort, flag } = workerData as WorkerInit;
+const { config, checkpoint, port } = workerData as WorkerInit;
 
 function send(m: FromWriter): void {
   port.postMessage(m);
@@ -27,7 +27,6 @@ try {
 } catch (err) {
   send({ type: 'fatal', message: err instanceof Error ? err.message : String(err) });
   port.close();
-  syncPort.close();
   throw err;
 }
 
@@ -121,7 +120,7 @@ function handle(m: ToWriter): void {
 }
 
 /** Runs between two commits: this thread never interleaves it with a transaction. */
-function retention(req: SyncRequest): SyncReply {
+function retention(req: RetentionRequest): RetentionReply {
   try {
     return { call: req.call, ok: true, report: writer.applyRetention(req.now, req.policies) };
   } catch (err) {
@@ -164,18 +163,10 @@ function flush(): void {
       writer.close();
       send({ type: 'closed' });
       port.close();
-      syncPort.close();
     });
   }
 }
 
 port.on('message', handle);
-
-// Synchronous calls: the main thread blocks on `flag` until the reply is posted.
-syncPort.on('message', (req: SyncRequest) => {
-  syncPort.postMessage(retention(req));
-  Atomics.store(flag, 0, req.call);
-  Atomics.notify(flag, 0);
-});
 
 send({ type: 'ready' });

@@ -205,11 +205,19 @@ export class Writer {
         }
         continue;
       }
-      // The ledger row first: if the run is already there, nothing of this item is written.
-      if (b.type === 'run' && !this.state.claimRun(b.run)) {
+      // The lease, then the ledger row: if another node runs it or it ran, nothing of this item is written.
+      if (b.type === 'run') {
         const r = b.run;
-        outcomes.push({ id: b.id, ok: false, reason: 'STORE_CONFLICT', message: `the run of ${r.detectionId} at ${r.scheduledTime} is already in the ledger` });
-        continue;
+        const holder = this.state.leaseConflict(r.detectionId, r.scheduledTime, b.lease.node, b.lease.now);
+        if (holder !== null) {
+          outcomes.push({ id: b.id, ok: false, reason: 'STORE_CONFLICT', message: `the run of ${r.detectionId} at ${r.scheduledTime} is leased to node ${holder}` });
+          continue;
+        }
+        if (!this.state.addLedgerRow(r)) {
+          outcomes.push({ id: b.id, ok: false, reason: 'STORE_CONFLICT', message: `the run of ${r.detectionId} at ${r.scheduledTime} is already in the ledger` });
+          continue;
+        }
+        this.state.releaseLease(r.detectionId, r.scheduledTime);
       }
       const { times, strings } = b;
       const firstSeq = seq + 1;

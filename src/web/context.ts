@@ -20,7 +20,7 @@ import type { Principal } from './sessions.js';
 /** What the scheduler tells the console (a view of `Scheduler`, so tests can pass a stand-in). */
 export interface SchedulerView {
   enabledDetections(): Detection[];
-  nextRunOf(d: Detection, now: number): { scheduledTime: number; startAt: number } | null;
+  nextRunOf(d: Detection, now: number): Promise<{ scheduledTime: number; startAt: number } | null>;
 }
 
 export interface ApiDeps {
@@ -174,7 +174,7 @@ export async function querySpl(
         tz: deps.tz ?? 'UTC',
         earliest: range.earliest,
         latest: range.latest,
-        defaultIndexes: defaultSearchIndexes(deps.store),
+        defaultIndexes: await defaultSearchIndexes(deps.store),
       },
       searchTimeoutMs(deps),
       { ...(opts.signal ? { signal: opts.signal } : {}), onRows: (rs) => rs.forEach((r) => rows.push(r)) },

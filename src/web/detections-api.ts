@@ -29,9 +29,9 @@ export function detectionsRoutes(app: Hono<ApiEnv>, deps: ApiDeps): void {
   const now = deps.now ?? (() => Date.now() / 1000);
   const tz = deps.tz ?? 'UTC';
 
-  const summaries = (pack: ContentPack, t: number, ds: readonly Detection[]): DetectionSummary[] => {
+  const summaries = async (pack: ContentPack, t: number, ds: readonly Detection[]): Promise<DetectionSummary[]> => {
     const enabled = new Set((deps.scheduler?.enabledDetections() ?? []).map((d) => d.id));
-    const recent = deps.state?.runs({ since: t - 86400 }) ?? [];
+    const recent = (await deps.state?.runs({ since: t - 86400 })) ?? [];
     const per = new Map<string, DetectionSummary['last24h']>();
     for (const r of recent) {
       const s = per.get(r.detectionId) ?? { runs: 0, results: 0, riskEvents: 0, findings: 0, failures: 0 };
@@ -42,9 +42,10 @@ export function detectionsRoutes(app: Hono<ApiEnv>, deps: ApiDeps): void {
       if (r.status === 'failed' || r.status === 'timeout') s.failures++;
       per.set(r.detectionId, s);
     }
-    return ds.map((d) => {
+    // One detection's reads do not wait for another's (a remote state store answers them concurrently).
+    return Promise.all(ds.map(async (d) => {
       const on = enabled.has(d.id);
-      const next = on ? (deps.scheduler?.nextRunOf(d, t) ?? null) : null;
+      const [next, lastRun] = await Promise.all([on ? (deps.scheduler?.nextRunOf(d, t) ?? null) : null, deps.state?.lastRun(d.id) ?? null]);
       return {
         id: d.id,
         name: d.name,
@@ -55,13 +56,13 @@ export function detectionsRoutes(app: Hono<ApiEnv>, deps: ApiDeps): void {
         latest: d.schedule.latest,
         mode: d.schedule.mode,
         nextRun: next?.startAt ?? null,
-        lastRun: deps.state?.lastRun(d.id) ?? null,
+        lastRun,
         last24h: per.get(d.id) ?? { runs: 0, results: 0, riskEvents: 0, findings: 0, failures: 0 },
         techniques: d.mitreAttackIds,
         stories: d.analyticStories,
         filtered: filterMacro(pack, d, deps.userContentDir).definition.trim() !== DEFAULT_FILTER,
       };
-    });
+    }));
   };
 
   const lookup = (key: string): { pack: ContentPack; d: Detection } | null => {
@@ -70,17 +71,17 @@ export function detectionsRoutes(app: Hono<ApiEnv>, deps: ApiDeps): void {
     return d ? { pack, d } : null;
   };
 
-  app.get('/api/detections', (c) => {
+  app.get('/api/detections', async (c) => {
     const pack = deps.content();
-    return c.json({ detections: summaries(pack, now(), pack.detections) });
+    return c.json({ detections: await summaries(pack, now(), pack.detections) });
   });
 
-  app.get('/api/detections/:id', (c) => {
+  app.get('/api/detections/:id', async (c) => {
     const got = lookup(c.req.param('id'));
     if (!got) return fail(c, 404, 'NOT_FOUND', 'no such detection');
     const { pack, d } = got;
-    const [summary] = summaries(pack, now(), [d]);
-    const runs: RunRecord[] = deps.state?.runs({ detectionId: d.id, limit: 100 }) ?? [];
+    const [summary] = await summaries(pack, now(), [d]);
+    const runs: RunRecord[] = (await deps.state?.runs({ detectionId: d.id, limit: 100 })) ?? [];
     const body: DetectionDetail = {
       ...summary!,
       description: d.description,
@@ -111,7 +112,7 @@ export function detectionsRoutes(app: Hono<ApiEnv>, deps: ApiDeps): void {
     if (!body || typeof body['enabled'] !== 'boolean') return fail(c, 400, 'USAGE', 'send JSON: {"enabled": true|false}');
     if (!deps.setEnabled) return fail(c, 503, 'UNAVAILABLE', 'this server has no scheduler');
     deps.setEnabled(got.d.id, body['enabled']);
-    const [summary] = summaries(got.pack, now(), [got.d]);
+    const [summary] = await summaries(got.pack, now(), [got.d]);
     return c.json({ detection: summary });
   });
 
@@ -213,7 +214,7 @@ async function run(
 ): Promise<{ key: string; row: JsonRow }[]> {
   const tz = deps.tz ?? 'UTC';
   const search = expandMacros(d.search, macros).text;
-  const req = { name: d.name, search, earliest: range.earliest ?? 0, latest: range.latest, now, tz, defaultIndexes: defaultSearchIndexes(deps.store) };
+  const req = { name: d.name, search, earliest: range.earliest ?? 0, latest: range.latest, now, tz, defaultIndexes: await defaultSearchIndexes(deps.store) };
   const { rows } = await searchExecutor(deps).execute(req, searchTimeoutMs(deps), { signal });
   return rows.map((r) => {
     const row = resultToJson(r, tz);

@@ -19,7 +19,7 @@ export function findingsRoutes(app: Hono<ApiEnv>, deps: ApiDeps): void {
   const now = deps.now ?? (() => Date.now() / 1000);
   const need = (c: Ctx): StateStore | Response => deps.state ?? fail(c, 503, 'UNAVAILABLE', 'no scheduler state in this server');
 
-  app.get('/api/findings', (c) => {
+  app.get('/api/findings', async (c) => {
     const state = need(c);
     if (state instanceof Response) return state;
     const status = c.req.query('status');
@@ -40,7 +40,7 @@ export function findingsRoutes(app: Hono<ApiEnv>, deps: ApiDeps): void {
     const limit = Math.min(Math.max(Number(c.req.query('limit') ?? 500) || 500, 1), 5000);
     q.limit = limit;
     const rule = c.req.query('rule');
-    let rows = state.findings(q);
+    let rows = await state.findings(q);
     if (rule) rows = rows.filter((f) => f.ruleName === rule || f.ruleId === rule);
     const search = c.req.query('q')?.toLowerCase();
     if (search) rows = rows.filter((f) => f.riskObject.toLowerCase().includes(search) || f.ruleName.toLowerCase().includes(search));
@@ -50,7 +50,7 @@ export function findingsRoutes(app: Hono<ApiEnv>, deps: ApiDeps): void {
   app.get('/api/findings/:id', async (c) => {
     const state = need(c);
     if (state instanceof Response) return state;
-    const got = state.finding(c.req.param('id'));
+    const got = await state.finding(c.req.param('id'));
     if (!got) return fail(c, 404, 'NOT_FOUND', 'no such finding');
     let detail: Record<string, unknown>;
     try {
@@ -87,7 +87,7 @@ export function findingsRoutes(app: Hono<ApiEnv>, deps: ApiDeps): void {
       patch.owner = o === null || o.trim() === '' ? null : o.trim();
     }
     if (!('status' in patch) && !('owner' in patch)) return fail(c, 400, 'USAGE', 'nothing to change: send status and/or owner');
-    if (!state.finding(c.req.param('id'))) return fail(c, 404, 'NOT_FOUND', 'no such finding');
+    if (!(await state.finding(c.req.param('id')))) return fail(c, 404, 'NOT_FOUND', 'no such finding');
     const updated = await state.updateFinding(c.req.param('id'), patch, c.get('principal').user, now());
     return c.json({ finding: findingSummary(updated) });
   });
@@ -99,7 +99,7 @@ export function findingsRoutes(app: Hono<ApiEnv>, deps: ApiDeps): void {
     const t = body?.['text'];
     if (typeof t !== 'string' || t.trim() === '' || t.length > 10_000) return fail(c, 400, 'USAGE', 'send JSON: {"text": "..."} (1 to 10000 characters)');
     const id = c.req.param('id');
-    if (!state.finding(id)) return fail(c, 404, 'NOT_FOUND', 'no such finding');
+    if (!(await state.finding(id))) return fail(c, 404, 'NOT_FOUND', 'no such finding');
     const comment = { findingId: id, time: now(), author: c.get('principal').user, text: t.trim() };
     await state.addComment(comment);
     return c.json({ comment: { time: comment.time, author: comment.author, text: comment.text } }, 201);

@@ -23,7 +23,7 @@ export function undeletableIndex(name: string, declared: Record<string, IndexCon
 
 /** Ingest: HEC counters and rates, tokens by name (never their values), indexes with sizes and retention. */
 export function ingestRoutes(app: Hono<ApiEnv>, deps: ApiDeps): void {
-  app.get('/api/indexes', (c) => c.json({ indexes: deps.store.indexes() }));
+  app.get('/api/indexes', async (c) => c.json({ indexes: await deps.store.indexes() }));
 
   // Creates an index, so HEC accepts events for it (as Splunk, HEC refuses an index that does not exist).
   // Idempotent: 201 when created, 200 when it already existed.
@@ -55,7 +55,7 @@ export function ingestRoutes(app: Hono<ApiEnv>, deps: ApiDeps): void {
     return c.json(body);
   });
 
-  app.get('/api/ingest', (c) => {
+  app.get('/api/ingest', async (c) => {
     const stats = deps.hec?.stats() ?? null;
     const body: IngestInfo = {
       hecUrl: deps.hec?.url ?? null,
@@ -87,7 +87,7 @@ export function ingestRoutes(app: Hono<ApiEnv>, deps: ApiDeps): void {
           bytes: s?.bytes ?? 0,
         };
       }),
-      indexes: deps.store.indexes().map((ix) => ({ ...ix, retention: deps.indexConfig?.[ix.name]?.retention ?? {} })),
+      indexes: (await deps.store.indexes()).map((ix) => ({ ...ix, retention: deps.indexConfig?.[ix.name]?.retention ?? {} })),
     };
     return c.json(body);
   });

@@ -29,9 +29,9 @@ function texts(r: Result, f: string): string[] {
 }
 
 /** Where the overview's range starts when it is "all time": the risk index's first event. */
-function effectiveEarliest(deps: ApiDeps, range: TimeRange): number {
+async function effectiveEarliest(deps: ApiDeps, range: TimeRange): Promise<number> {
   if (range.earliest !== null) return range.earliest;
-  const risk = deps.store.indexes().find((i) => i.name === 'risk');
+  const risk = (await deps.store.indexes()).find((i) => i.name === 'risk');
   return Math.min(risk?.earliest ?? range.latest - 86400, range.latest - 60);
 }
 
@@ -55,7 +55,7 @@ export function findingSummary(f: FindingRecord): FindingSummary {
  * rolled up here into top objects, risk over time and detections that fired.
  */
 export async function overview(deps: ApiDeps, range: TimeRange, top: number, signal?: AbortSignal): Promise<Overview> {
-  const earliest = effectiveEarliest(deps, range);
+  const earliest = await effectiveEarliest(deps, range);
   const span = chartSpan(range.latest - earliest);
   const { rows } = await querySpl(
     deps,
@@ -99,7 +99,7 @@ export async function overview(deps: ApiDeps, range: TimeRange, top: number, sig
   const byName = new Map(pack.detections.map((d) => [d.name, d.id]));
   const findingsByStatus: Record<FindingStatus, number> = { new: 0, 'in progress': 0, resolved: 0, closed: 0 };
   let findings = 0;
-  for (const f of deps.state?.findings(range.earliest !== null ? { since: range.earliest } : {}) ?? []) {
+  for (const f of (await deps.state?.findings(range.earliest !== null ? { since: range.earliest } : {})) ?? []) {
     if (f.time >= range.latest) continue;
     findingsByStatus[f.status]++;
     findings++;
@@ -170,7 +170,7 @@ const RAW_TIME_BUDGET_MS = 3000;
  */
 export async function riskObjectDetail(deps: ApiDeps, riskObject: string, range: TimeRange, signal?: AbortSignal): Promise<RiskObjectDetail | null> {
   const events = await riskEventsOf(deps, riskObject, range, 1000, signal);
-  const findings = (deps.state?.findings({ riskObject, limit: 200 }) ?? []).map(findingSummary);
+  const findings = ((await deps.state?.findings({ riskObject, limit: 200 })) ?? []).map(findingSummary);
   if (events.length === 0 && findings.length === 0) return null;
   const earliest = range.earliest ?? Math.min(...events.map((e) => e.time), range.latest - 3600);
   const span = chartSpan(range.latest - earliest);

@@ -125,7 +125,7 @@ export async function startServer(config: VigilConfig, opts: StartOptions = {}):
     ...(opts.log ? { log: (level: 'info' | 'warn' | 'error', message: string) => opts.log!(level, `alerts: ${message}`) } : {}),
   });
   // Incremental evaluation: exact for windows after the newest event the store held at start.
-  const newestAtStart = Math.max(-Infinity, ...store.indexes().map((i) => i.latest ?? -Infinity));
+  const newestAtStart = Math.max(-Infinity, ...(await store.indexes()).map((i) => i.latest ?? -Infinity));
   const matchIndex = baseSettings.incremental
     ? new MatchIndexThread({
         startedAfter: newestAtStart,
@@ -223,7 +223,7 @@ export async function startServer(config: VigilConfig, opts: StartOptions = {}):
     // How `vigil backfill` finds this server, to run through it rather than write to the store itself.
     writeServerFile(config.dataDir, { pid: process.pid, apiUrl: http.url, startedAt: new Date().toISOString() });
     retentionTimer = setInterval(() => {
-      store.applyRetentionAsync(clock.now()).catch((e: Error) => opts.log?.('error', `retention failed: ${e.message}`));
+      store.applyRetention(clock.now()).catch((e: Error) => opts.log?.('error', `retention failed: ${e.message}`));
     }, 10 * 60 * 1000);
     retentionTimer.unref();
     if (matchIndex) {

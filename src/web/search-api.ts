@@ -57,7 +57,7 @@ export function searchRoutes(app: Hono<ApiEnv>, deps: ApiDeps): void {
       tz,
       earliest: body.earliest === '' ? null : (body.earliest ?? null),
       latest: body.latest === '' ? null : (body.latest ?? null),
-      defaultIndexes: Array.isArray(body.indexes) && body.indexes.every((i) => typeof i === 'string') ? body.indexes : defaultSearchIndexes(deps.store),
+      defaultIndexes: Array.isArray(body.indexes) && body.indexes.every((i) => typeof i === 'string') ? body.indexes : await defaultSearchIndexes(deps.store),
     };
     let p: SearchPlan;
     try {

@@ -59,10 +59,10 @@ async function outputs(dataDir: string) {
     const raws: string[] = [];
     for await (const batch of store.scan({ earliest: null, latest: null, metadata: [], raw: null, defaultIndexes: ['risk', 'notable'] })) for (const e of batch) raws.push(e._raw);
     return {
-      runs: store.runs({}).map((r) => `${r.detectionName}@${r.scheduledTime}:${r.mode}:${r.status}:${r.resultCount}/${r.riskEventCount}/${r.findingCount}`).sort(),
+      runs: (await store.runs({})).map((r) => `${r.detectionName}@${r.scheduledTime}:${r.mode}:${r.status}:${r.resultCount}/${r.riskEventCount}/${r.findingCount}`).sort(),
       raws: raws.sort(),
-      findings: store.findings({}).map((f) => f.id).sort(),
-      outbox: store.dueOutbox(Infinity, 100_000).map((o) => o.id),
+      findings: (await store.findings({})).map((f) => f.id).sort(),
+      outbox: (await store.dueOutbox(Infinity, 100_000)).map((o) => o.id),
     };
   } finally {
     await store.close();

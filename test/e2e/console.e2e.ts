@@ -398,7 +398,7 @@ describe.skipIf(!haveChromium)('page speed with 1M events and 10k risk events', 
     await page.getByRole('button', { name: 'Search' }).click();
     await page.locator('[data-testid=results] tbody tr').first().waitFor({ timeout: 60_000 });
     const searchMs = Date.now() - t0;
-    const stored = h.server.store.indexes().reduce((n, i) => n + i.events, 0);
+    const stored = (await h.server.store.indexes()).reduce((n, i) => n + i.events, 0);
     console.log(`\ne2e: time to interactive (ms from navigation start to data shown), ${stored.toLocaleString('en-US')} events stored (10k risk events):`);
     console.table(rows);
     console.log(`e2e: risk object's process tree (raw events of the pod) shown ${treeMs} ms after navigation start`);

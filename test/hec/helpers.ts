@@ -72,7 +72,7 @@ export class FakeStore implements EventStore {
   /** The indexes that exist: the reserved ones and those of `hecConfig()`'s tokens. */
   readonly indexNames = new Set(['main', 'risk', 'notable', 'tetragon', 'other']);
 
-  indexes(): IndexInfo[] {
+  async indexes(): Promise<IndexInfo[]> {
     return [];
   }
 
@@ -93,7 +93,7 @@ export class FakeStore implements EventStore {
     return before - this.events.length;
   }
 
-  applyRetention(): RetentionReport {
+  async applyRetention(): Promise<RetentionReport> {
     return { deleted: [] };
   }
 

@@ -65,7 +65,7 @@ describe('in front of the SQLite store', () => {
       await store.createIndex('web');
       expect((await post(url, 'web')).status).toBe(200);
       expect((await post(autoUrl, 'made-by-hec')).status).toBe(200);
-      expect(store.indexes().map((i) => [i.name, i.events])).toEqual([['made-by-hec', 1], ['main', 0], ['notable', 0], ['risk', 0], ['web', 1]]);
+      expect((await store.indexes()).map((i) => [i.name, i.events])).toEqual([['made-by-hec', 1], ['main', 0], ['notable', 0], ['risk', 0], ['web', 1]]);
       // The strict collector now accepts it too: it exists.
       expect((await post(url, 'made-by-hec')).status).toBe(200);
     } finally {

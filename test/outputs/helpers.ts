@@ -26,11 +26,11 @@ export class MemoryOutbox implements OutboxState {
     for (const s of part.suppressions) this.suppressions.set(s.key, Math.max(this.suppressions.get(s.key) ?? 0, s.until));
   }
 
-  suppressed(keys: readonly string[], now: number): Set<string> {
+  async suppressed(keys: readonly string[], now: number): Promise<Set<string>> {
     return new Set(keys.filter((k) => (this.suppressions.get(k) ?? -Infinity) > now));
   }
 
-  dueOutbox(now: number, limit: number): OutboxItem[] {
+  async dueOutbox(now: number, limit: number): Promise<OutboxItem[]> {
     return [...this.items.values()]
       .filter((i) => i.nextAttemptAt <= now)
       .sort((a, b) => a.nextAttemptAt - b.nextAttemptAt || a.createdAt - b.createdAt)

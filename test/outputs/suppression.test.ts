@@ -7,8 +7,8 @@ import { DETECTION, MemoryOutbox, riskCandidate } from './helpers.js';
 const suppressed: AlertRoute = { detection: '*', actions: ['soc'], on: ['risk_event'], suppress: { fields: ['risk_object'], periodSeconds: 3600 } };
 
 /** One scheduler run at `now`: ask the store, plan, commit. */
-function run(state: MemoryOutbox, routes: AlertRoute[], candidates: AlertCandidate[], now: number) {
-  const plan = planAlertsWithState(state, { routes, candidates, now });
+async function run(state: MemoryOutbox, routes: AlertRoute[], candidates: AlertCandidate[], now: number) {
+  const plan = await planAlertsWithState(state, { routes, candidates, now });
   state.commit(plan);
   return plan;
 }
@@ -72,18 +72,18 @@ describe('alert planning and suppression', () => {
     expect(planAlerts({ routes: [routes[0]!, routes[1]!], candidates: [riskCandidate('a')], now: 1, active: new Set() }).outbox).toEqual([]);
   });
 
-  it('the same key within the period is suppressed, after the period allowed', () => {
+  it('the same key within the period is suppressed, after the period allowed', async () => {
     const state = new MemoryOutbox();
-    const first = run(state, [suppressed], [riskCandidate('web-1', 1000)], 1000);
+    const first = await run(state, [suppressed], [riskCandidate('web-1', 1000)], 1000);
     expect(first.outbox).toHaveLength(1);
     expect(first.suppressions).toEqual([{ key: expect.stringMatching(/^soc\|8a5c1a02-1c2e-4b8b-9f7a-3f1b2c3d4e5f\|risk_event\|[0-9a-f]{64}$/), until: 4600 }]);
 
     // Next run, 30 min later: the same risk object is suppressed (and does not extend the period).
-    const second = run(state, [suppressed], [riskCandidate('web-1', 2800, { other: 'changed' })], 2800);
+    const second = await run(state, [suppressed], [riskCandidate('web-1', 2800, { other: 'changed' })], 2800);
     expect(second).toMatchObject({ outbox: [], suppressions: [], suppressed: 1 });
 
     // Exactly at the end of the period the key is no longer active.
-    const third = run(state, [suppressed], [riskCandidate('web-1', 4600)], 4600);
+    const third = await run(state, [suppressed], [riskCandidate('web-1', 4600)], 4600);
     expect(third.outbox).toHaveLength(1);
     expect(third.suppressions[0]!.until).toBe(8200);
     expect(state.items.size).toBe(2);

@@ -169,14 +169,14 @@ async function backfill(content: ContentPack): Promise<MemoryStore> {
   store.append(EVENTS);
   const s = scheduler(content, store);
   const sum = await s.backfill(s.planBackfill(END - DAY, END));
-  expect(store.runs().find((r) => r.status !== "success")?.error ?? null).toBeNull();
+  expect((await store.runs()).find((r) => r.status !== "success")?.error ?? null).toBeNull();
   expect(sum).toMatchObject({ failed: 0, aborted: false });
   return store;
 }
 
-const ledger = (s: MemoryStore) => s.runs().map((r) => `${r.detectionName}@${r.scheduledTime}:${r.status}:${r.resultCount}/${r.findingCount}`);
+const ledger = async (s: MemoryStore) => (await s.runs()).map((r) => `${r.detectionName}@${r.scheduledTime}:${r.status}:${r.resultCount}/${r.findingCount}`);
 /** Findings with their detail (the rule's row) parsed: the same fields and values, whatever their order. */
-const findings = (s: MemoryStore) => s.findings().map((f) => ({ ...f, detail: JSON.parse(f.detail) as unknown }));
+const findings = async (s: MemoryStore) => (await s.findings()).map((f) => ({ ...f, detail: JSON.parse(f.detail) as unknown }));
 const notables = (s: MemoryStore) => s.events.filter((e) => e.index === 'notable').map((e) => ({ ...e, _raw: JSON.parse(e._raw) as unknown }));
 
 describe('risk incident rules as SPL over Risk.All_Risk', () => {
@@ -210,16 +210,16 @@ describe('risk incident rules as SPL over Risk.All_Risk', () => {
     const noThrottle = (d: Detection) => ({ ...d, throttle: null });
     const want = await backfill(withRules(OLD, noThrottle));
     const got = await backfill(withRules(pack, noThrottle));
-    expect(ledger(got)).toEqual(ledger(want));
-    expect(findings(got)).toEqual(findings(want));
+    expect(await ledger(got)).toEqual(await ledger(want));
+    expect(await findings(got)).toEqual(await findings(want));
     expect(notables(got)).toEqual(notables(want));
     // The edge cases came out as intended (so the comparison covers both sides of each threshold).
-    const objects = (rule: string) => new Set(want.findings().filter((f) => f.ruleName.startsWith(rule)).map((f) => f.riskObject));
-    const threshold = objects('Risk - Threshold');
+    const objects = async (rule: string) => new Set((await want.findings()).filter((f) => f.ruleName.startsWith(rule)).map((f) => f.riskObject));
+    const threshold = await objects('Risk - Threshold');
     expect([...threshold].filter((o) => !o.startsWith('pod-')).sort()).toEqual(['at-cap', 'capped-over', 'mv-a', 'mv-b', 'over-100', 'past-cap', 'pod "q" *star* x', 'shared', 'window-edges'].sort());
-    const score = (o: string) => want.findings().find((f) => f.riskObject === o && f.ruleName.startsWith('Risk - Threshold'))!.riskScore;
-    expect([score('at-cap'), score('past-cap'), score('capped-over'), score('over-100')]).toEqual([120, 120, 150, 107.5]);
-    const tactics = objects('Risk - ATT&CK');
+    const score = async (o: string) => (await want.findings()).find((f) => f.riskObject === o && f.ruleName.startsWith('Risk - Threshold'))!.riskScore;
+    expect(await Promise.all([score('at-cap'), score('past-cap'), score('capped-over'), score('over-100')])).toEqual([120, 120, 150, 107.5]);
+    const tactics = await objects('Risk - ATT&CK');
     for (const o of ['tactics-3-sources-4', 'one-source-3-tactics', 'seven-day-edge']) expect(tactics.has(o), o).toBe(true);
     for (const o of ['tactics-2-sources-5', 'tactics-3-sources-3']) expect(tactics.has(o), o).toBe(false);
   });
@@ -227,8 +227,8 @@ describe('risk incident rules as SPL over Risk.All_Risk', () => {
   it('raise the same findings through the scheduler with the bundled throttling', async () => {
     const want = await backfill(OLD);
     const got = await backfill(pack);
-    expect(ledger(got)).toEqual(ledger(want));
-    expect(got.findings().length).toBeGreaterThan(10);
-    expect(findings(got)).toEqual(findings(want));
+    expect(await ledger(got)).toEqual(await ledger(want));
+    expect((await got.findings()).length).toBeGreaterThan(10);
+    expect(await findings(got)).toEqual(await findings(want));
   });
 });

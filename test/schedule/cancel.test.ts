@@ -31,15 +31,15 @@ describe('stopping the scheduler during a run', () => {
     const deps = { content: () => pack, state: store, defaultIndexes: () => ['main'], clock, settings, alerts: null };
     const first = new Scheduler({ ...deps, executor: runaway });
     await first.runDue(); // first sight: the cursor starts now
-    const cursor = store.cursor(SEED.id);
+    const cursor = await store.cursor(SEED.id);
     clock.t = T0 + H + startDelaySeconds(SEED.id, 'auto', H);
     const running = first.runDue();
     for (let i = 0; i < 100 && runaway.started.length === 0; i++) await new Promise((r) => setTimeout(r, 10));
     expect(runaway.started).toEqual([SEED.name]);
     await first.stop();
     expect(await running).toEqual([]);
-    expect(store.runs()).toEqual([]);
-    expect(store.cursor(SEED.id)).toBe(cursor);
+    expect(await store.runs()).toEqual([]);
+    expect(await store.cursor(SEED.id)).toBe(cursor);
     // The next start runs it.
     const again = await new Scheduler({ ...deps, executor: new InProcessExecutor(store, () => pack) }).runDue();
     expect(again.map((r) => [r.scheduledTime, r.status, r.riskEventCount])).toEqual([[T0 + H, 'success', 4]]);

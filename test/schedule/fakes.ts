@@ -22,6 +22,8 @@ export class MemoryStore implements EventSource, StateStore {
   comments: FindingComment[] = [];
   outbox = new Map<string, OutboxItem>();
   suppressions = new Map<string, number>();
+  /** Run leases: `detectionId@scheduledTime` → holder and expiry (epoch seconds). */
+  leases = new Map<string, { node: string; expiresAt: number }>();
   failNextCommit = false;
 
   /** Each event's seq (the store's insertion sequence), parallel to `events`. */
@@ -42,7 +44,7 @@ export class MemoryStore implements EventSource, StateStore {
     return new MemorySource(this.events.filter((_, i) => wanted.has(this.seqs[i]!)));
   }
 
-  indexes(): { name: string }[] {
+  async indexes(): Promise<{ name: string }[]> {
     return [...new Set(['main', 'risk', 'notable', ...this.events.map((e) => e.index)])].map((name) => ({ name }));
   }
 
@@ -52,38 +54,55 @@ export class MemoryStore implements EventSource, StateStore {
 
   async commitRun(c: RunCommit): Promise<void> {
     const key = `${c.run.detectionId}@${c.run.scheduledTime}`;
+    const lease = this.leases.get(key);
+    const node = c.lease?.node ?? '';
+    if (lease && lease.node !== node && lease.expiresAt > (c.lease?.now ?? Date.now() / 1000)) throw new StoreError('STORE_CONFLICT', `run ${key} is leased to ${lease.node}`);
     if (this.runsById.has(key)) throw new StoreError('STORE_CONFLICT', `run ${key} already committed`);
     if (this.failNextCommit) {
       this.failNextCommit = false;
       throw new Error('simulated crash during commit');
     }
     this.runsById.set(key, { ...c.run });
+    this.leases.delete(key);
     this.append(c.events);
     for (const f of c.findings) if (!this.findingsById.has(f.id)) this.findingsById.set(f.id, { ...f });
     for (const o of c.outbox) if (!this.outbox.has(o.id)) this.outbox.set(o.id, { ...o, attempts: 0, lastError: null });
     for (const s of c.suppressions) this.suppressions.set(s.key, Math.max(s.until, this.suppressions.get(s.key) ?? 0));
   }
-  hasRun(id: string, t: number): boolean {
+  async claimRun(id: string, t: number, node: string, leaseMs: number, now: number): Promise<boolean> {
+    const key = `${id}@${t}`;
+    const l = this.leases.get(key);
+    if (this.runsById.has(key) || (l && l.node !== node && l.expiresAt > now)) return false;
+    this.leases.set(key, { node, expiresAt: now + leaseMs / 1000 });
+    return true;
+  }
+  async renewRun(id: string, t: number, node: string, leaseMs: number, now: number): Promise<boolean> {
+    const key = `${id}@${t}`;
+    if (this.runsById.has(key) || this.leases.get(key)?.node !== node) return false;
+    this.leases.set(key, { node, expiresAt: now + leaseMs / 1000 });
+    return true;
+  }
+  async hasRun(id: string, t: number): Promise<boolean> {
     return this.runsById.has(`${id}@${t}`);
   }
-  lastRun(id: string): RunRecord | null {
+  async lastRun(id: string): Promise<RunRecord | null> {
     return [...this.runsById.values()].filter((r) => r.detectionId === id).sort((a, b) => b.scheduledTime - a.scheduledTime)[0] ?? null;
   }
-  runs(q: RunQuery = {}): RunRecord[] {
+  async runs(q: RunQuery = {}): Promise<RunRecord[]> {
     return [...this.runsById.values()]
       .filter((r) => (!q.detectionId || r.detectionId === q.detectionId) && (!q.status || r.status === q.status))
       .sort((a, b) => a.scheduledTime - b.scheduledTime || (a.detectionName < b.detectionName ? -1 : 1));
   }
-  cursor(id: string): number | null {
+  async cursor(id: string): Promise<number | null> {
     return this.cursors.get(id) ?? null;
   }
   async setCursor(id: string, t: number): Promise<void> {
     this.cursors.set(id, t);
   }
-  findings(q: FindingQuery = {}): FindingRecord[] {
+  async findings(q: FindingQuery = {}): Promise<FindingRecord[]> {
     return [...this.findingsById.values()].filter((f) => !q.status || f.status === q.status);
   }
-  finding(id: string) {
+  async finding(id: string) {
     const f = this.findingsById.get(id);
     return f ? { finding: f, comments: this.comments.filter((c) => c.findingId === id) } : null;
   }
@@ -95,10 +114,10 @@ export class MemoryStore implements EventSource, StateStore {
   async addComment(c: FindingComment): Promise<void> {
     this.comments.push(c);
   }
-  suppressed(keys: readonly string[], now: number): Set<string> {
+  async suppressed(keys: readonly string[], now: number): Promise<Set<string>> {
     return new Set(keys.filter((k) => (this.suppressions.get(k) ?? -Infinity) > now));
   }
-  dueOutbox(now: number, limit: number): OutboxItem[] {
+  async dueOutbox(now: number, limit: number): Promise<OutboxItem[]> {
     return [...this.outbox.values()].filter((o) => o.nextAttemptAt <= now).slice(0, limit);
   }
   async outboxDelivered(id: string): Promise<void> {

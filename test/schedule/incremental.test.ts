@@ -50,7 +50,7 @@ function ingest(w: ReturnType<typeof world>, evs: Event[]) {
   w.index?.observe(evs, firstSeq);
 }
 
-const ledger = (s: MemoryStore) => s.runs().map((r) => `${r.detectionName}@${r.scheduledTime}:${r.mode}:${r.status}:${r.resultCount}/${r.riskEventCount}/${r.findingCount}`);
+const ledger = async (s: MemoryStore) => (await s.runs()).map((r) => `${r.detectionName}@${r.scheduledTime}:${r.mode}:${r.status}:${r.resultCount}/${r.riskEventCount}/${r.findingCount}`);
 const outputs = (s: MemoryStore) => s.events.filter((e) => e.index !== 'main').map((e) => e._raw).sort();
 
 describe('incremental evaluation', () => {
@@ -82,11 +82,11 @@ describe('incremental evaluation', () => {
     }
     expect(inc.index!.stats().matches).toBeGreaterThan(0);
     expect(inc.index!.stats().matches).toBeLessThan(ALL.length * 8);
-    expect(ledger(inc.store)).toEqual(ledger(full.store));
+    expect(await ledger(inc.store)).toEqual(await ledger(full.store));
     expect(outputs(inc.store)).toEqual(outputs(full.store));
-    expect(ledger(merged.store)).toEqual(ledger(full.store));
+    expect(await ledger(merged.store)).toEqual(await ledger(full.store));
     expect(outputs(merged.store)).toEqual(outputs(full.store));
-    expect(inc.store.findings().length).toBeGreaterThan(0);
+    expect((await inc.store.findings()).length).toBeGreaterThan(0);
   });
 
   it('restarts a detection’s coverage when a macro its prefix uses changes (its search text unchanged)', () => {
@@ -247,7 +247,7 @@ describe('realtime mode', () => {
     }
     w.clock.t = T0 + 700;
     await w.scheduler.runDue();
-    const runs = w.store.runs();
+    const runs = await w.store.runs();
     expect(runs.every((r) => r.mode === 'realtime' && r.latest - r.earliest === 10)).toBe(true);
     expect(runs.filter((r) => r.riskEventCount > 0).map((r) => r.scheduledTime - T0)).toEqual([310, 320, 330, 340]);
     // Each window equals a full search of the store over the same window.

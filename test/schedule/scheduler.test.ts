@@ -46,7 +46,7 @@ function setup(settings: Partial<ScheduleSettings> = {}, now = T0 + 0.5 * H, ale
 }
 
 const seedDelay = startDelaySeconds(SEED.id, 'auto', H);
-const ledgerOf = (s: MemoryStore) => s.runs().map((r) => `${r.detectionName}@${r.scheduledTime}:${r.earliest}-${r.latest}:${r.status}:${r.resultCount}/${r.riskEventCount}/${r.findingCount}`);
+const ledgerOf = async (s: MemoryStore) => (await s.runs()).map((r) => `${r.detectionName}@${r.scheduledTime}:${r.earliest}-${r.latest}:${r.status}:${r.resultCount}/${r.riskEventCount}/${r.findingCount}`);
 const raws = (s: MemoryStore) => s.events.filter((e) => e.index !== 'main').map((e) => e._raw).sort();
 const outboxOf = (s: MemoryStore) => [...s.outbox.values()].map((o) => ({ id: o.id, action: o.action, payload: o.payload })).sort((a, b) => (a.id < b.id ? -1 : 1));
 
@@ -101,7 +101,7 @@ describe('scheduler', () => {
     const runs = await scheduler.runDue();
     // 11:00..16:00 were missed; only those after 16:20+delay-3h are caught up.
     expect(runs.map((r) => (r.scheduledTime - T0) / H)).toEqual([4, 5, 6]);
-    expect(store.cursor(SEED.id)).toBe(T0 + 6 * H);
+    expect(await store.cursor(SEED.id)).toBe(T0 + 6 * H);
   });
 
   it('leaves no partial output when a run dies while committing, and redoes it once', async () => {
@@ -111,7 +111,7 @@ describe('scheduler', () => {
     store.failNextCommit = true;
     await expect(scheduler.runDue()).rejects.toThrow('simulated crash');
     expect(store.events.filter((e) => e.index === 'risk')).toHaveLength(0);
-    expect(store.runs()).toHaveLength(0);
+    expect(await store.runs()).toHaveLength(0);
     const again = await scheduler.runDue(); // a restart: the run was never recorded, so it runs
     expect(again).toHaveLength(1);
     expect(store.events.filter((e) => e.index === 'risk')).toHaveLength(4);
@@ -142,7 +142,7 @@ describe('scheduler', () => {
     await scheduler.runDue();
     clock.t = T0 + H + 20 * 60; // 11:20: the 11:00 detections ran, then the 11:15 rule run (delayed < 4 min) sees them
     await scheduler.runDue();
-    const findings = store.findings();
+    const findings = await store.findings();
     const toolbox = findings.find((f) => f.riskObject === 'debug-toolbox' && f.ruleName.startsWith('Risk - Threshold'))!;
     expect(toolbox).toBeDefined();
     expect(toolbox.riskScore).toBeGreaterThan(100);
@@ -152,9 +152,9 @@ describe('scheduler', () => {
     expect([...detail.risk_event_ids].sort()).toEqual([...ids].sort());
     expect(store.events.filter((e) => e.index === 'notable').length).toBe(findings.length);
     clock.t = T0 + 1.5 * H + 1; // 11:30: same risk, but the rule is throttled for 24h per object
-    const before = store.findings().length;
+    const before = (await store.findings()).length;
     await scheduler.runDue();
-    expect(store.findings().length).toBe(before);
+    expect((await store.findings()).length).toBe(before);
   });
 
   it('backfill gives exactly what live scheduling gives, alert actions included', async () => {
@@ -164,20 +164,20 @@ describe('scheduler', () => {
       live.clock.t = T0 + 0.5 * H + m * 60;
       await live.scheduler.runDue();
     }
-    const from = live.store.runs()[0]!.scheduledTime - 1;
-    const to = Math.max(...live.store.runs().map((r) => r.scheduledTime));
+    const from = (await live.store.runs())[0]!.scheduledTime - 1;
+    const to = Math.max(...(await live.store.runs()).map((r) => r.scheduledTime));
     const back = setup({}, T0 + 0.5 * H, true);
     const plan = back.scheduler.planBackfill(from, to);
     const sum = await back.scheduler.backfill(plan);
-    expect(ledgerOf(back.store)).toEqual(ledgerOf(live.store));
+    expect(await ledgerOf(back.store)).toEqual(await ledgerOf(live.store));
     expect(raws(back.store)).toEqual(raws(live.store));
-    expect(live.store.findings().length).toBeGreaterThan(0);
+    expect((await live.store.findings()).length).toBeGreaterThan(0);
     // The same deliveries owed (ids are the idempotency keys), with the same bodies, and the same suppressions.
     expect(outboxOf(live.store).length).toBeGreaterThan(0);
     expect(outboxOf(live.store).some((o) => o.action === 'soc')).toBe(true);
     expect(outboxOf(back.store)).toEqual(outboxOf(live.store));
     expect([...back.store.suppressions].sort()).toEqual([...live.store.suppressions].sort());
-    expect(sum).toMatchObject({ runs: plan.length, ran: plan.length, skipped: 0, failed: 0, aborted: false, findings: live.store.findings().length });
+    expect(sum).toMatchObject({ runs: plan.length, ran: plan.length, skipped: 0, failed: 0, aborted: false, findings: (await live.store.findings()).length });
     // A second backfill of the same period adds nothing.
     const count = back.store.events.length;
     expect(await back.scheduler.backfill(back.scheduler.planBackfill(from, to))).toMatchObject({ ran: 0, skipped: plan.length });
@@ -191,9 +191,9 @@ describe('scheduler', () => {
     live.clock.t = T0 + 2.5 * H;
     await live.scheduler.runDue();
     const quiet = setup({}, T0 + 0.5 * H, true);
-    const to = Math.max(...live.store.runs().map((r) => r.scheduledTime));
-    await quiet.scheduler.backfill(quiet.scheduler.planBackfill(live.store.runs()[0]!.scheduledTime - 1, to), { actions: false });
-    expect(ledgerOf(quiet.store)).toEqual(ledgerOf(live.store));
+    const to = Math.max(...(await live.store.runs()).map((r) => r.scheduledTime));
+    await quiet.scheduler.backfill(quiet.scheduler.planBackfill((await live.store.runs())[0]!.scheduledTime - 1, to), { actions: false });
+    expect(await ledgerOf(quiet.store)).toEqual(await ledgerOf(live.store));
     expect(raws(quiet.store)).toEqual(raws(live.store));
     expect(live.store.outbox.size).toBeGreaterThan(0);
     expect(quiet.store.outbox.size).toBe(0);
@@ -209,7 +209,7 @@ describe('scheduler', () => {
     const plan = back.scheduler.planBackfill(T0, T0 + 15 * 60);
     expect(plan).toHaveLength(90); // 10 s windows, not the cron's hourly times
     await back.scheduler.backfill(plan);
-    expect(ledgerOf(back.store)).toEqual(ledgerOf(live.store));
+    expect(await ledgerOf(back.store)).toEqual(await ledgerOf(live.store));
     expect(raws(back.store)).toEqual(raws(live.store));
     expect(raws(back.store).length).toBeGreaterThan(0);
   });
@@ -253,6 +253,6 @@ describe('the scheduler loop', () => {
     expect(starts.length).toBeGreaterThan(10);
     // Every window ran once, in order, at most its grace (plus the margin) after it closed: never a window late.
     for (const s of starts) expect(s.at - s.scheduled).toBeLessThan(0.3 + 0.05);
-    expect(store.runs().length).toBe(starts.length);
+    expect((await store.runs()).length).toBe(starts.length);
   });
 });

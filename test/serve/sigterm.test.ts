@@ -152,7 +152,7 @@ describe('vigil serve stops within shutdownTimeout whatever it waits for', () =>
       const after = await openStore(dataDir, { readonly: true });
       try {
         // Aborted by the stop: the receiver's answer is unknown, so the item is untouched (sent again later).
-        expect(after.dueOutbox(Date.now() / 1000, 10)).toEqual([expect.objectContaining({ id: 'd1@hang', attempts: 0, lastError: null })]);
+        expect(await after.dueOutbox(Date.now() / 1000, 10)).toEqual([expect.objectContaining({ id: 'd1@hang', attempts: 0, lastError: null })]);
         const { results } = await runSearch('index=main | stats count by _raw', { source: after });
         expect(results.map((r) => r.get('_raw'))).toEqual(['acked before SIGTERM']);
       } finally {

@@ -30,7 +30,7 @@ describe('the data dir lock', () => {
     expect(e.reason).toBe('STORE_LOCKED');
     expect(e.message).toMatch(new RegExp(`^the data dir ${dir} is in use by vigil serve \\(pid ${process.pid} on ${hostname()}, since \\d{4}-\\d\\d-\\d\\dT`));
     const reader = await openStore(dir, { readonly: true });
-    expect(reader.indexes().find((i) => i.name === 'main')?.events).toBe(1);
+    expect((await reader.indexes()).find((i) => i.name === 'main')?.events).toBe(1);
     await reader.close();
     await first.close();
     const second = await openStore(dir, { owner: 'vigil backfill' });

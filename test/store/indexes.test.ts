@@ -7,7 +7,7 @@ import { cleanupDirs, collect, tempDir } from './helpers.js';
 afterAll(cleanupDirs);
 
 const event = (index: string, raw: string, t = 1_700_000_000): Event => ({ _time: t, index, sourcetype: 'st', source: 's', host: 'h', _raw: raw });
-const names = (s: { indexes(): { name: string }[] }) => s.indexes().map((i) => i.name);
+const names = async (s: { indexes(): Promise<{ name: string }[]> }) => (await s.indexes()).map((i) => i.name);
 
 describe('deletions are told', () => {
   it('tells onDeleted listeners of a deleted index (before and after) and of events retention dropped', async () => {
@@ -20,7 +20,7 @@ describe('deletions are told', () => {
       expect(told).toEqual([['web', Infinity], ['web', Infinity]]);
       told.length = 0;
       s.setRetention({ main: { maxAgeSeconds: 3600 } });
-      const report = await s.applyRetentionAsync(1_700_000_000);
+      const report = await s.applyRetention(1_700_000_000);
       expect(report.deleted.filter((d) => d.events > 0).map((d) => [d.index, d.before])).toEqual(told);
       expect(told.map(([i]) => i)).toEqual(['main']);
       expect((await collect(s)).map((e) => e._raw)).toEqual(['new']);
@@ -35,18 +35,18 @@ describe('index catalog', () => {
     const dir = tempDir();
     const s = await openStore(dir);
     try {
-      expect(names(s)).toEqual(['main', 'notable', 'risk']);
+      expect(await names(s)).toEqual(['main', 'notable', 'risk']);
       expect(['main', 'risk', 'notable', 'web'].map((n) => s.indexExists(n))).toEqual([true, true, true, false]);
 
       expect(await s.createIndex('web')).toBe(true);
       expect(await s.createIndex('web')).toBe(false);
       expect(s.indexExists('web')).toBe(true);
-      expect(s.indexes().find((i) => i.name === 'web')).toEqual({ name: 'web', events: 0, bytes: 0, earliest: null, latest: null });
+      expect((await s.indexes()).find((i) => i.name === 'web')).toEqual({ name: 'web', events: 0, bytes: 0, earliest: null, latest: null });
 
       await s.append([event('web', 'a'), event('web', 'b', 1_700_100_000), event('main', 'kept')]);
       expect(await s.deleteIndex('web')).toBe(2);
       expect(s.indexExists('web')).toBe(false);
-      expect(names(s)).toEqual(['main', 'notable', 'risk']);
+      expect(await names(s)).toEqual(['main', 'notable', 'risk']);
       expect((await collect(s)).map((e) => e._raw)).toEqual(['kept']);
 
       const missing = await s.deleteIndex('web').catch((e: unknown) => e);
@@ -95,7 +95,7 @@ describe('index catalog', () => {
     await s.close();
     const ro = await openStore(dir, { readonly: true });
     try {
-      expect(names(ro)).toEqual(['main', 'notable', 'risk', 'web']);
+      expect(await names(ro)).toEqual(['main', 'notable', 'risk', 'web']);
       expect([ro.indexExists('web'), ro.indexExists('gone')]).toEqual([true, false]);
       await expect(ro.createIndex('x')).rejects.toMatchObject({ reason: 'STORE_IO' });
     } finally {

@@ -27,6 +27,7 @@ describe('migrations', () => {
       'finding_comments',
       'findings',
       'outbox',
+      'run_leases',
       'runs',
       'scheduler_cursors',
       'splunk_indexes',
@@ -66,7 +67,7 @@ describe('migrations', () => {
     await s1.close();
     // Back to what a version-1 build left: no state tables.
     const db = new Database(join(dir, STORE_FILE));
-    db.exec('DROP TABLE runs; DROP TABLE scheduler_cursors; DROP TABLE findings; DROP TABLE finding_comments; DROP TABLE outbox; DROP TABLE suppressions');
+    db.exec('DROP TABLE runs; DROP TABLE scheduler_cursors; DROP TABLE findings; DROP TABLE finding_comments; DROP TABLE outbox; DROP TABLE suppressions; DROP TABLE run_leases');
     db.exec('ALTER TABLE splunk_indexes DROP COLUMN removed');
     db.pragma('user_version = 1');
     db.close();
@@ -77,11 +78,11 @@ describe('migrations', () => {
     expect(ro?.message).toMatch(/needs upgrading/);
     const s2 = await openStore(dir);
     expect((await collect(s2)).map((e) => e._raw)).toEqual(['old risk event']);
-    expect(s2.runs()).toEqual([]);
+    expect(await s2.runs()).toEqual([]);
     await s2.setCursor('d', 1);
-    expect(s2.cursor('d')).toBe(1);
+    expect(await s2.cursor('d')).toBe(1);
     // Every index it had still exists.
-    expect(s2.indexes().map((i) => i.name)).toEqual(['main', 'notable', 'risk']);
+    expect((await s2.indexes()).map((i) => i.name)).toEqual(['main', 'notable', 'risk']);
     expect(s2.indexExists('risk')).toBe(true);
     await s2.close();
   });

@@ -348,7 +348,7 @@ describe('group commit and back-pressure', () => {
     expect((await collect(s)).length).toBe(acked * 100);
     // Retention frees whole buckets; appends succeed again.
     s.setRetention({}, { maxBytes: 200_000 });
-    const report = s.applyRetention(T0 + 100_000);
+    const report = await s.applyRetention(T0 + 100_000);
     expect(report.deleted[0]!.events).toBeGreaterThan(0);
     await expect(s.append([event({ _time: T0 + 99_999, _raw: 'after' })])).resolves.toEqual({ count: 1, firstSeq: acked * 100 + 1 });
     expect((await collect(s, { raw: { kind: 'contains', text: 'after' } })).length).toBe(1);
@@ -373,7 +373,7 @@ describe('indexes and retention', () => {
 
   it('reports every index with counts, bytes and time range, reserved ones included', async () => {
     const { s, events } = await filled();
-    const info = s.indexes();
+    const info = await s.indexes();
     expect(info.map((i) => i.name)).toEqual(['main', 'notable', 'risk']);
     const main = info.find((i) => i.name === 'main')!;
     const mainEvents = events.filter((e) => e.index === 'main');
@@ -389,12 +389,12 @@ describe('indexes and retention', () => {
     s.setRetention({ main: { maxAgeSeconds: 600 } });
     // Cutoff B+250: minutes 0-3 (newest events at m*60+47.5) are entirely older; minute 4 straddles it and stays.
     const now = B + 850;
-    const report = s.applyRetention(now);
+    const report = await s.applyRetention(now);
     expect(report.deleted).toEqual([{ index: 'main', events: 80, before: B + 240 }]);
     const want = events.filter((e) => e.index !== 'main' || e._time >= B + 240);
     expect(plain(await collect(s))).toEqual(plain(bruteForce(want, emptyScanRequest())));
-    expect(s.indexes().find((i) => i.name === 'main')).toMatchObject({ events: 120, earliest: B + 240 });
-    expect(s.applyRetention(now).deleted).toEqual([]);
+    expect((await s.indexes()).find((i) => i.name === 'main')).toMatchObject({ events: 120, earliest: B + 240 });
+    expect((await s.applyRetention(now)).deleted).toEqual([]);
   });
 
   it('lets a scan finish its snapshot while retention drops the buckets it reads', async () => {
@@ -402,7 +402,7 @@ describe('indexes and retention', () => {
     const it = s.scan(emptyScanRequest());
     const first = await it.next();
     s.setRetention({}, { maxBytes: 1 });
-    expect(s.applyRetention(B).deleted.length).toBe(2);
+    expect((await s.applyRetention(B)).deleted.length).toBe(2);
     const seen = first.done ? [] : [...first.value];
     for (let r = await it.next(); !r.done; r = await it.next()) seen.push(...r.value);
     expect(plain(seen)).toEqual(plain(bruteForce(events, emptyScanRequest())));
@@ -413,7 +413,7 @@ describe('indexes and retention', () => {
     const { s, events } = await filled();
     s.setRetention({}, { maxAgeSeconds: 600 });
     const appending = s.append([event({ _time: B + 1000, _raw: 'new' })]);
-    const report = await s.applyRetentionAsync(B + 850);
+    const report = await s.applyRetention(B + 850);
     await appending;
     expect(report.deleted).toEqual([
       { index: 'main', events: 80, before: B + 240 },
@@ -429,16 +429,16 @@ describe('indexes and retention', () => {
     const mainBytes = (m: number) => events.filter((e) => e.index === 'main' && Math.floor((e._time - B) / 60) === m).reduce((n, e) => n + e._raw.length, 0);
     const budget = mainBytes(9) + mainBytes(8) + mainBytes(7) + 10;
     s.setRetention({ main: { maxBytes: budget } });
-    const report = s.applyRetention(B);
+    const report = await s.applyRetention(B);
     expect(report.deleted).toEqual([{ index: 'main', events: 140, before: B + 7 * 60 }]);
-    expect(s.indexes().find((i) => i.name === 'main')!.bytes).toBeLessThanOrEqual(budget);
+    expect((await s.indexes()).find((i) => i.name === 'main')!.bytes).toBeLessThanOrEqual(budget);
     const want = events.filter((e) => e.index !== 'main' || e._time >= B + 7 * 60);
     expect(plain(await collect(s))).toEqual(plain(bruteForce(want, emptyScanRequest())));
     // A budget below the newest bucket keeps that bucket.
     s.setRetention({}, { maxBytes: 1 });
-    const r2 = s.applyRetention(B);
+    const r2 = await s.applyRetention(B);
     expect(r2.deleted.map((d) => d.index).sort()).toEqual(['main', 'risk']);
-    expect(s.indexes().filter((i) => i.events > 0).map((i) => [i.name, i.events])).toEqual([
+    expect((await s.indexes()).filter((i) => i.events > 0).map((i) => [i.name, i.events])).toEqual([
       ['main', 20],
       ['risk', 5],
     ]);
@@ -465,9 +465,9 @@ describe('modes and lifecycle', () => {
       await new Promise((res) => setTimeout(res, 2));
     }
     await Promise.all(writes);
-    expect(r.indexes().find((i) => i.name === 'main')!.events).toBe(201);
+    expect((await r.indexes()).find((i) => i.name === 'main')!.events).toBe(201);
     await expect(r.append([event({ _time: T0 })])).rejects.toBeInstanceOf(StoreError);
-    expect(() => r.applyRetention(T0)).toThrow(StoreError);
+    await expect(r.applyRetention(T0)).rejects.toThrow(StoreError);
   });
 
   it('fails pending appends with STORE_IO when the writer dies, and starts a new one', async () => {

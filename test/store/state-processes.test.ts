@@ -34,7 +34,7 @@ describe('run commits across processes', () => {
 
       const store = await openStore(dir); // read-write: WAL recovery
       expect(await checkRuns(store)).toEqual([]);
-      const runs = store.runs();
+      const runs = await store.runs();
       const present = new Set(runs.map((r) => (r.scheduledTime - T) / 60));
       for (const k of ackedAll) expect(present.has(k), `acknowledged run ${k} is missing`).toBe(true);
       // Committed but not acknowledged (killed in between): at most the runs in flight.

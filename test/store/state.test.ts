@@ -34,30 +34,30 @@ async function riskRaws(s: SqliteStore): Promise<string[]> {
 describe('commitRun', () => {
   it('round-trips a run: ledger row, events in their indexes, findings, outbox, suppressions', async () => {
     const s = await fresh();
-    expect(s.hasRun('d1', T)).toBe(false);
-    expect(s.lastRun('d1')).toBeNull();
+    expect(await s.hasRun('d1', T)).toBe(false);
+    expect(await s.lastRun('d1')).toBeNull();
     const c = makeRun('d1', T, { risk: 4, notable: 2, findings: 2, outbox: 2, suppressions: 2 });
     c.run.startedAt = T + 0.123456; // fractional times come back exactly
     await s.commitRun(c);
     // A read right after the resolved commit sees it.
-    expect(s.hasRun('d1', T)).toBe(true);
-    expect(s.hasRun('d1', T + HOUR)).toBe(false);
-    expect(s.hasRun('d2', T)).toBe(false);
-    expect(s.lastRun('d1')).toEqual(c.run);
-    expect(s.runs()).toEqual([c.run]);
+    expect(await s.hasRun('d1', T)).toBe(true);
+    expect(await s.hasRun('d1', T + HOUR)).toBe(false);
+    expect(await s.hasRun('d2', T)).toBe(false);
+    expect(await s.lastRun('d1')).toEqual(c.run);
+    expect(await s.runs()).toEqual([c.run]);
 
     const events = await collect(s, { metadata: [{ field: 'index', patterns: ['risk', 'notable'] }] });
     expect(events.map(({ _time, index, sourcetype, source, host, _raw }) => ({ _time, index, sourcetype, source, host, _raw })).sort((a, b) => a._raw.localeCompare(b._raw))).toEqual(
       c.events.map((e) => ({ ...e })).sort((a, b) => a._raw.localeCompare(b._raw)),
     );
-    expect(s.indexes().find((i) => i.name === 'risk')?.events).toBe(4);
-    expect(s.indexes().find((i) => i.name === 'notable')?.events).toBe(2);
+    expect((await s.indexes()).find((i) => i.name === 'risk')?.events).toBe(4);
+    expect((await s.indexes()).find((i) => i.name === 'notable')?.events).toBe(2);
 
-    expect(s.findings()).toEqual([...c.findings].reverse()); // same time: latest inserted first
-    expect(s.finding(c.findings[0]!.id)).toEqual({ finding: c.findings[0], comments: [] });
-    expect(s.finding('nope')).toBeNull();
-    expect(s.dueOutbox(T + 10, 10)).toEqual(c.outbox.map((o) => ({ ...o, attempts: 0, lastError: null })));
-    expect(s.suppressed(['d1:k0', 'd1:k1', 'other'], T)).toEqual(new Set(['d1:k0', 'd1:k1']));
+    expect(await s.findings()).toEqual([...c.findings].reverse()); // same time: latest inserted first
+    expect(await s.finding(c.findings[0]!.id)).toEqual({ finding: c.findings[0], comments: [] });
+    expect(await s.finding('nope')).toBeNull();
+    expect(await s.dueOutbox(T + 10, 10)).toEqual(c.outbox.map((o) => ({ ...o, attempts: 0, lastError: null })));
+    expect(await s.suppressed(['d1:k0', 'd1:k1', 'other'], T)).toEqual(new Set(['d1:k0', 'd1:k1']));
     expect(s.stats()).toMatchObject({ pendingBatches: 0, committedBatches: 1, committedEvents: 6 });
     await s.close();
   });
@@ -68,14 +68,14 @@ describe('commitRun', () => {
     c.run.status = 'failed';
     c.run.error = 'search "x" exceeded its 300 s time limit';
     await s.commitRun(c);
-    expect(s.lastRun('d1')).toEqual(c.run);
+    expect(await s.lastRun('d1')).toEqual(c.run);
     await s.close();
   });
 
   it('rejects a second commit of the same run with STORE_CONFLICT and stores nothing of it', async () => {
     const s = await fresh();
     await s.commitRun(makeRun('d1', T, { risk: 3 }));
-    const before = { raws: await riskRaws(s), findings: s.findings(), outbox: s.dueOutbox(1e12, 100), runs: s.runs() };
+    const before = { raws: await riskRaws(s), findings: (await s.findings()), outbox: (await s.dueOutbox(1e12, 100)), runs: (await s.runs()) };
 
     const again = makeRun('d1', T, { risk: 5, findings: 2, outbox: 2, suppressions: 1 });
     again.run.resultCount = 99;
@@ -90,14 +90,14 @@ describe('commitRun', () => {
 
     expect(await riskRaws(s)).toEqual(before.raws);
     expect(await collect(s, { metadata: [{ field: 'index', patterns: ['main'] }] })).toEqual([]);
-    expect(s.findings()).toEqual(before.findings);
-    expect(s.finding('brand-new-finding')).toBeNull();
-    expect(s.dueOutbox(1e12, 100)).toEqual(before.outbox);
-    expect(s.runs()).toEqual(before.runs);
-    expect(s.suppressed(['d1:k0'], T + 2 * HOUR)).toEqual(new Set()); // not extended by the rejected commit
+    expect(await s.findings()).toEqual(before.findings);
+    expect(await s.finding('brand-new-finding')).toBeNull();
+    expect(await s.dueOutbox(1e12, 100)).toEqual(before.outbox);
+    expect(await s.runs()).toEqual(before.runs);
+    expect(await s.suppressed(['d1:k0'], T + 2 * HOUR)).toEqual(new Set()); // not extended by the rejected commit
     // The same scheduled time of another detection is another run.
     await s.commitRun(makeRun('d2', T));
-    expect(s.runs().map((r) => r.detectionId).sort()).toEqual(['d1', 'd2']);
+    expect((await s.runs()).map((r) => r.detectionId).sort()).toEqual(['d1', 'd2']);
     await s.close();
   });
 
@@ -114,10 +114,10 @@ describe('commitRun', () => {
     second.findings[0] = { ...second.findings[0]!, id: fid, riskScore: 1 };
     second.outbox[0] = { ...second.outbox[0]!, id: oid, payload: 'changed' };
     await s.commitRun(second);
-    expect(s.finding(fid)?.finding).toMatchObject({ status: 'in progress', owner: 'alice', riskScore: 100, updatedAt: T + 10 });
-    expect(s.findings()).toHaveLength(1);
-    expect(s.dueOutbox(1e12, 10)).toEqual([{ ...first.outbox[0]!, attempts: 1, lastError: 'HTTP 503', nextAttemptAt: T + 100 }]);
-    expect(s.runs()).toHaveLength(2);
+    expect((await s.finding(fid))?.finding).toMatchObject({ status: 'in progress', owner: 'alice', riskScore: 100, updatedAt: T + 10 });
+    expect(await s.findings()).toHaveLength(1);
+    expect(await s.dueOutbox(1e12, 10)).toEqual([{ ...first.outbox[0]!, attempts: 1, lastError: 'HTTP 503', nextAttemptAt: T + 100 }]);
+    expect(await s.runs()).toHaveLength(2);
     await s.close();
   });
 
@@ -144,10 +144,10 @@ describe('commitRun', () => {
     (badStatus.run as { status: string }).status = 'ok';
     expect(reason(await failure(s.commitRun(badStatus)))).toBe('INPUT_MALFORMED');
 
-    expect(s.hasRun('d1', T)).toBe(false);
+    expect(await s.hasRun('d1', T)).toBe(false);
     expect(await riskRaws(s)).toEqual([]);
     await s.commitRun(makeRun('d1', T));
-    expect(s.hasRun('d1', T)).toBe(true);
+    expect(await s.hasRun('d1', T)).toBe(true);
     await s.close();
   });
 
@@ -168,7 +168,7 @@ describe('commitRun', () => {
     expect(st.commits).toBeLessThan(250); // grouped
     expect(st.pendingBatches).toBe(0);
     expect((await collect(s, { metadata: [{ field: 'index', patterns: ['main'] }] })).length).toBe(400);
-    expect(s.runs()).toHaveLength(50);
+    expect(await s.runs()).toHaveLength(50);
     expect(await checkRuns(s)).toEqual([]);
     await s.close();
   });
@@ -181,13 +181,13 @@ describe('commitRun', () => {
     const err = await failure(s.commitRun(big));
     expect(reason(err)).toBe('STORE_FULL');
     await small; // retried alone after the group failed
-    expect(s.hasRun('d', T + HOUR)).toBe(false);
-    expect(s.runs()).toHaveLength(1);
+    expect(await s.hasRun('d', T + HOUR)).toBe(false);
+    expect(await s.runs()).toHaveLength(1);
     expect(await checkRuns(s)).toEqual([]);
-    expect(s.indexes().find((i) => i.name === 'risk')?.events).toBe(3);
+    expect((await s.indexes()).find((i) => i.name === 'risk')?.events).toBe(3);
     await s.commitRun(makeRun('d', T + HOUR)); // the same run, smaller: fits
     expect(await checkRuns(s)).toEqual([]);
-    expect(s.runs()).toHaveLength(2);
+    expect(await s.runs()).toHaveLength(2);
     await s.close();
   });
 
@@ -200,10 +200,10 @@ describe('commitRun', () => {
     // Small state updates are never refused as busy (an outbox acknowledgement must not be lost to load).
     const cursor = s.setCursor('d1', T);
     await Promise.all([first, cursor]);
-    expect(s.cursor('d1')).toBe(T);
-    expect(s.hasRun('d1', T)).toBe(false);
+    expect(await s.cursor('d1')).toBe(T);
+    expect(await s.hasRun('d1', T)).toBe(false);
     await s.commitRun(makeRun('d1', T, { risk: 5 })); // the scheduler's retry
-    expect(s.hasRun('d1', T)).toBe(true);
+    expect(await s.hasRun('d1', T)).toBe(true);
     expect(s.stats().rejectedBusy).toBe(1);
     await s.close();
   });
@@ -224,8 +224,8 @@ describe('runs and cursors', () => {
         await s.commitRun(c);
       }
     }
-    expect(s.lastRun('a')?.scheduledTime).toBe(T + 3 * HOUR);
-    expect(s.runs().map((r) => `${r.detectionId}@${r.scheduledTime - T}`)).toEqual([
+    expect((await s.lastRun('a'))?.scheduledTime).toBe(T + 3 * HOUR);
+    expect((await s.runs()).map((r) => `${r.detectionId}@${r.scheduledTime - T}`)).toEqual([
       `b@${3 * HOUR}`,
       `a@${3 * HOUR}`,
       `b@${2 * HOUR}`,
@@ -235,30 +235,30 @@ describe('runs and cursors', () => {
       'b@0',
       'a@0',
     ]);
-    expect(s.runs({ detectionId: 'a' }).map((r) => r.scheduledTime)).toEqual([T + 3 * HOUR, T + 2 * HOUR, T + HOUR, T]);
-    expect(s.runs({ status: 'timeout' })).toMatchObject([{ detectionId: 'b', scheduledTime: T + HOUR, error: 'too slow' }]);
-    expect(s.runs({ since: T + HOUR, until: T + 3 * HOUR, detectionId: 'b' }).map((r) => r.scheduledTime)).toEqual([T + 2 * HOUR, T + HOUR]);
-    expect(s.runs({ limit: 3 })).toHaveLength(3);
-    expect(s.runs({ limit: 0 })).toEqual([]);
-    expect(s.runs({ detectionId: 'zzz' })).toEqual([]);
-    expect(() => s.runs({ limit: -1 })).toThrow(/limit/);
+    expect((await s.runs({ detectionId: 'a' })).map((r) => r.scheduledTime)).toEqual([T + 3 * HOUR, T + 2 * HOUR, T + HOUR, T]);
+    expect(await s.runs({ status: 'timeout' })).toMatchObject([{ detectionId: 'b', scheduledTime: T + HOUR, error: 'too slow' }]);
+    expect((await s.runs({ since: T + HOUR, until: T + 3 * HOUR, detectionId: 'b' })).map((r) => r.scheduledTime)).toEqual([T + 2 * HOUR, T + HOUR]);
+    expect(await s.runs({ limit: 3 })).toHaveLength(3);
+    expect(await s.runs({ limit: 0 })).toEqual([]);
+    expect(await s.runs({ detectionId: 'zzz' })).toEqual([]);
+    await expect(s.runs({ limit: -1 })).rejects.toThrow(/limit/);
     await s.close();
   });
 
   it('keeps one cursor per detection, durably', async () => {
     const dir = tempDir();
     const s = await openStore(dir);
-    expect(s.cursor('a')).toBeNull();
+    expect(await s.cursor('a')).toBeNull();
     await s.setCursor('a', T);
     await s.setCursor('b', T + 1.5);
     await s.setCursor('a', T + HOUR);
-    expect(s.cursor('a')).toBe(T + HOUR);
+    expect(await s.cursor('a')).toBe(T + HOUR);
     await s.setCursor('a', T - HOUR); // the scheduler may move it back (a replay)
-    expect(s.cursor('a')).toBe(T - HOUR);
+    expect(await s.cursor('a')).toBe(T - HOUR);
     expect(reason(await failure(s.setCursor('a', Number.NaN)))).toBe('INPUT_MALFORMED');
     await s.close();
     const again = await openStore(dir, { readonly: true });
-    expect([again.cursor('a'), again.cursor('b'), again.cursor('c')]).toEqual([T - HOUR, T + 1.5, null]);
+    expect([(await again.cursor('a')), await again.cursor('b'), (await again.cursor('c'))]).toEqual([T - HOUR, T + 1.5, null]);
     await again.close();
   });
 });
@@ -267,7 +267,7 @@ describe('findings', () => {
   async function seeded(): Promise<{ s: SqliteStore; all: FindingRecord[] }> {
     const s = await fresh();
     for (let h = 0; h < 4; h++) await s.commitRun(makeRun('rule', T + h * HOUR, { risk: 0, findings: 3, outbox: 0 }));
-    return { s, all: s.findings() };
+    return { s, all: (await s.findings()) };
   }
 
   it('filters by status, owner, risk object and time, newest first', async () => {
@@ -279,15 +279,15 @@ describe('findings', () => {
     await s.updateFinding(id(2, 1), { owner: 'alice' }, 'bob', T + 10);
     await s.updateFinding(id(3, 2), { status: 'in progress' }, 'bob', T + 11);
 
-    expect(s.findings({ status: 'resolved' }).map((f) => f.id)).toEqual([id(0, 0)]);
-    expect(s.findings({ status: 'new' })).toHaveLength(10);
-    expect(s.findings({ owner: 'alice' }).map((f) => f.id)).toEqual([id(2, 1), id(0, 0)]);
-    expect(s.findings({ owner: 'alice', status: 'new' }).map((f) => f.id)).toEqual([id(2, 1)]);
-    expect(s.findings({ riskObject: 'pod-1' }).map((f) => f.id)).toEqual([3, 2, 1, 0].map((h) => id(h, 1)));
-    expect(s.findings({ since: T + 2 * HOUR }).every((f) => f.time >= T + 2 * HOUR)).toBe(true);
-    expect(s.findings({ since: T + 2 * HOUR })).toHaveLength(6);
-    expect(s.findings({ since: T + 2 * HOUR, riskObject: 'pod-2', status: 'in progress' }).map((f) => f.id)).toEqual([id(3, 2)]);
-    expect(s.findings({ limit: 2 }).map((f) => f.id)).toEqual([id(3, 2), id(3, 1)]);
+    expect((await s.findings({ status: 'resolved' })).map((f) => f.id)).toEqual([id(0, 0)]);
+    expect(await s.findings({ status: 'new' })).toHaveLength(10);
+    expect((await s.findings({ owner: 'alice' })).map((f) => f.id)).toEqual([id(2, 1), id(0, 0)]);
+    expect((await s.findings({ owner: 'alice', status: 'new' })).map((f) => f.id)).toEqual([id(2, 1)]);
+    expect((await s.findings({ riskObject: 'pod-1' })).map((f) => f.id)).toEqual([3, 2, 1, 0].map((h) => id(h, 1)));
+    expect((await s.findings({ since: T + 2 * HOUR })).every((f) => f.time >= T + 2 * HOUR)).toBe(true);
+    expect(await s.findings({ since: T + 2 * HOUR })).toHaveLength(6);
+    expect((await s.findings({ since: T + 2 * HOUR, riskObject: 'pod-2', status: 'in progress' })).map((f) => f.id)).toEqual([id(3, 2)]);
+    expect((await s.findings({ limit: 2 })).map((f) => f.id)).toEqual([id(3, 2), id(3, 1)]);
     await s.close();
   });
 
@@ -296,7 +296,7 @@ describe('findings', () => {
     const f = all[0]!;
     const updated = await s.updateFinding(f.id, { status: 'in progress', owner: 'alice' }, 'alice', T + 100);
     expect(updated).toEqual({ ...f, status: 'in progress', owner: 'alice', updatedAt: T + 100 });
-    expect(s.finding(f.id)?.finding).toEqual(updated);
+    expect((await s.finding(f.id))?.finding).toEqual(updated);
     // owner undefined keeps it; null unassigns; the status is kept when not given.
     expect(await s.updateFinding(f.id, {}, 'bob', T + 101)).toEqual({ ...updated, updatedAt: T + 101 });
     expect(await s.updateFinding(f.id, { owner: null }, 'bob', T + 102)).toEqual({ ...updated, owner: null, updatedAt: T + 102 });
@@ -308,7 +308,7 @@ describe('findings', () => {
     expect(err.message).toMatch(/no finding with id "missing"/);
     expect(reason(await failure(s.updateFinding(f.id, { status: 'open' as 'new' }, 'bob', T)))).toBe('INPUT_MALFORMED');
     expect(reason(await failure(s.updateFinding(f.id, {}, 'bob', Number.NaN)))).toBe('INPUT_MALFORMED');
-    expect(s.findings()).toHaveLength(12);
+    expect(await s.findings()).toHaveLength(12);
     await s.close();
   });
 
@@ -319,15 +319,15 @@ describe('findings', () => {
     await s.addComment({ findingId: a, time: T + 10, author: 'alice', text: 'first' });
     await s.addComment({ findingId: a, time: T + 20, author: 'carol', text: 'third (same time, added later)' });
     await s.addComment({ findingId: b, time: T, author: 'alice', text: 'other finding' });
-    expect(s.finding(a)?.comments).toEqual([
+    expect((await s.finding(a))?.comments).toEqual([
       { findingId: a, time: T + 10, author: 'alice', text: 'first' },
       { findingId: a, time: T + 20, author: 'bob', text: 'second' },
       { findingId: a, time: T + 20, author: 'carol', text: 'third (same time, added later)' },
     ]);
-    expect(s.finding(b)?.comments).toHaveLength(1);
+    expect((await s.finding(b))?.comments).toHaveLength(1);
     const err = await failure(s.addComment({ findingId: 'missing', time: T, author: 'x', text: 'y' }));
     expect(reason(err)).toBe('CONTENT_NOT_FOUND');
-    expect(s.finding('missing')).toBeNull();
+    expect(await s.finding('missing')).toBeNull();
     await s.close();
   });
 });
@@ -343,16 +343,16 @@ describe('outbox and suppressions', () => {
       { id: 'future', action: 'webhook', payload: '{"n":4}', createdAt: T + 3, nextAttemptAt: T + 1000 },
     ];
     await s.commitRun(c);
-    const ids = (now: number, limit = 10) => s.dueOutbox(now, limit).map((o) => o.id);
-    expect(ids(T + 5)).toEqual([]);
-    expect(ids(T + 10)).toEqual(['early']); // due at exactly nextAttemptAt
-    expect(ids(T + 30)).toEqual(['early', 'mid', 'late']);
-    expect(ids(T + 30, 2)).toEqual(['early', 'mid']);
+    const ids = async (now: number, limit = 10) => (await s.dueOutbox(now, limit)).map((o) => o.id);
+    expect(await ids(T + 5)).toEqual([]);
+    expect(await ids(T + 10)).toEqual(['early']); // due at exactly nextAttemptAt
+    expect(await ids(T + 30)).toEqual(['early', 'mid', 'late']);
+    expect(await ids(T + 30, 2)).toEqual(['early', 'mid']);
 
     await s.outboxFailed('early', 'HTTP 500', T + 40);
     await s.outboxFailed('early', 'connection refused', T + 25);
-    expect(ids(T + 30)).toEqual(['mid', 'early', 'late']);
-    expect(s.dueOutbox(T + 30, 10).find((o) => o.id === 'early')).toEqual({
+    expect(await ids(T + 30)).toEqual(['mid', 'early', 'late']);
+    expect((await s.dueOutbox(T + 30, 10)).find((o) => o.id === 'early')).toEqual({
       id: 'early',
       action: 'hec',
       payload: '{"n":2}',
@@ -365,7 +365,7 @@ describe('outbox and suppressions', () => {
     await s.outboxDelivered('mid');
     await s.outboxDelivered('mid'); // twice is fine (at-least-once deliverers may race)
     await s.outboxFailed('gone', 'x', T); // unknown: nothing to do
-    expect(ids(T + 2000)).toEqual(['early', 'late', 'future']);
+    expect(await ids(T + 2000)).toEqual(['early', 'late', 'future']);
     await s.close();
   });
 
@@ -378,11 +378,11 @@ describe('outbox and suppressions', () => {
       { key: 'k1', until: T + 60 }, // the same key twice in one commit: the later until wins
     ];
     await s.commitRun(c);
-    expect(s.suppressed(['k1', 'k2', 'k3'], T + 49)).toEqual(new Set(['k1', 'k2']));
-    expect(s.suppressed(['k1', 'k2'], T + 50)).toEqual(new Set(['k1'])); // at until: no longer suppressed
-    expect(s.suppressed(['k1'], T + 99.5)).toEqual(new Set(['k1']));
-    expect(s.suppressed(['k1'], T + 100)).toEqual(new Set());
-    expect(s.suppressed([], T)).toEqual(new Set());
+    expect(await s.suppressed(['k1', 'k2', 'k3'], T + 49)).toEqual(new Set(['k1', 'k2']));
+    expect(await s.suppressed(['k1', 'k2'], T + 50)).toEqual(new Set(['k1'])); // at until: no longer suppressed
+    expect(await s.suppressed(['k1'], T + 99.5)).toEqual(new Set(['k1']));
+    expect(await s.suppressed(['k1'], T + 100)).toEqual(new Set());
+    expect(await s.suppressed([], T)).toEqual(new Set());
 
     const later = makeRun('d', T + HOUR, { suppressions: 0 });
     later.suppressions = [
@@ -390,11 +390,11 @@ describe('outbox and suppressions', () => {
       { key: 'k2', until: T + 500 }, // later: extends
     ];
     await s.commitRun(later);
-    expect(s.suppressed(['k1', 'k2'], T + 99)).toEqual(new Set(['k1', 'k2']));
-    expect(s.suppressed(['k1', 'k2'], T + 200)).toEqual(new Set(['k2']));
+    expect(await s.suppressed(['k1', 'k2'], T + 99)).toEqual(new Set(['k1', 'k2']));
+    expect(await s.suppressed(['k1', 'k2'], T + 200)).toEqual(new Set(['k2']));
     // Many keys at once (no bound-parameter limit).
     const many = Array.from({ length: 40_000 }, (_, i) => `m${i}`);
-    expect(s.suppressed([...many, 'k2'], T)).toEqual(new Set(['k2']));
+    expect(await s.suppressed([...many, 'k2'], T)).toEqual(new Set(['k2']));
     await s.close();
   });
 });
@@ -407,9 +407,9 @@ describe('read-only and closed stores', () => {
     await w.commitRun(c);
     await w.setCursor('d', T);
     const r = await openStore(dir, { readonly: true });
-    expect(r.lastRun('d')).toEqual(c.run);
-    expect(r.cursor('d')).toBe(T);
-    expect(r.findings()).toHaveLength(1);
+    expect(await r.lastRun('d')).toEqual(c.run);
+    expect(await r.cursor('d')).toBe(T);
+    expect(await r.findings()).toHaveLength(1);
     const fid = c.findings[0]!.id;
     const writes: Promise<unknown>[] = [
       r.commitRun(makeRun('d', T + HOUR)),
@@ -426,11 +426,11 @@ describe('read-only and closed stores', () => {
     }
     // Commits by the writer are visible to the read-only store at once.
     await w.commitRun(makeRun('d', T + HOUR));
-    expect(r.lastRun('d')?.scheduledTime).toBe(T + HOUR);
+    expect((await r.lastRun('d'))?.scheduledTime).toBe(T + HOUR);
     await w.close();
     await r.close();
     expect(reason(await failure(w.commitRun(makeRun('d', T + 2 * HOUR))))).toBe('STORE_CLOSED');
     expect(reason(await failure(w.setCursor('d', T)))).toBe('STORE_CLOSED');
-    expect(() => w.hasRun('d', T)).toThrow(/closed/);
+    await expect(w.hasRun('d', T)).rejects.toThrow(/closed/);
   });
 });

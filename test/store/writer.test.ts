@@ -38,7 +38,7 @@ describe('Writer.commit with run commits and state updates', () => {
     const c = makeRun(detectionId, t, { risk: 2, findings: 1, outbox: 1 });
     const times = new Float64Array(c.events.map((e) => e._time));
     const strings = c.events.flatMap((e) => [e.index, e.sourcetype, e.source, e.host, e._raw]);
-    return { type: 'run', id, times, strings, run: c.run, findings: c.findings, outbox: c.outbox, suppressions: c.suppressions };
+    return { type: 'run', id, times, strings, run: c.run, findings: c.findings, outbox: c.outbox, suppressions: c.suppressions, lease: { node: '', now: 0 } };
   }
 
   it('commits a mixed group in one transaction; refusals fail only their item and write nothing', async () => {
@@ -58,9 +58,9 @@ describe('Writer.commit with run commits and state updates', () => {
     w.close();
     const s = await openStore(dir, { readonly: true });
     expect((await collect(s)).length).toBe(5); // 2 + 1 + 2: nothing of the duplicate
-    expect(s.runs().map((r) => r.detectionId).sort()).toEqual(['d', 'e']);
-    expect(s.findings()).toHaveLength(2);
-    expect(s.cursor('d')).toBe(1_700_000_000);
+    expect((await s.runs()).map((r) => r.detectionId).sort()).toEqual(['d', 'e']);
+    expect(await s.findings()).toHaveLength(2);
+    expect(await s.cursor('d')).toBe(1_700_000_000);
     await s.close();
   });
 });

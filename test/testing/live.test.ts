@@ -36,7 +36,7 @@ describe('vigil test --url (live mode against a running vigil)', () => {
     expect(outcomes).toHaveLength(10);
     expect(outcomes.find((o) => o.detection.includes('Curl'))!.results).toBe(4);
     // Every temporary index was deleted.
-    expect(server.store.indexes().filter((i) => i.name.startsWith('vigil_test_'))).toEqual([]);
+    expect((await server.store.indexes()).filter((i) => i.name.startsWith('vigil_test_'))).toEqual([]);
   });
 
   it('reports a failing detection with the reason', async () => {

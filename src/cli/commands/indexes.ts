@@ -27,7 +27,7 @@ export function indexesCommand(program: Command): void {
     .action(async (opts: ServerDataOptions & { format?: OutputFormat }) => {
       await withStore(opts, true, async (store, tz) => {
         const sink = outputSink({ format: outputFormat(opts.format), tz, write: (s) => process.stdout.write(s) });
-        for (const i of store.indexes()) {
+        for (const i of await store.indexes()) {
           const time = (t: number | null) => (t === null ? null : strftime(t, ISO, tz));
           sink.push(new Row({ name: i.name, events: i.events, bytes: i.bytes, earliest: time(i.earliest), latest: time(i.latest) }));
         }

@@ -50,7 +50,7 @@ export function searchCommand(program: Command): void {
       // Read-only: never takes the write lock, so it works while vigil serve is writing.
       store = await openStore(dir, { readonly: true });
       source = store;
-      defaultIndexes = defaultSearchIndexes(store);
+      defaultIndexes = await defaultSearchIndexes(store);
     }
     try {
       const searchOpts = { macros: pack.macros, lookups: pack.lookups, knowledge: pack.knowledge, source, now, tz, earliest: opts.earliest ?? null, latest: opts.latest ?? null, defaultIndexes };

@@ -53,7 +53,7 @@ export function stateCommands(program: Command): void {
     .action(async (opts: StateCliOptions & { detection?: string; status?: RunStatus }) => {
       await withStore(opts, true, async (store, tz) => {
         const now = Date.now() / 1000;
-        const runs = store.runs({
+        const runs = await store.runs({
           ...(opts.detection ? { detectionId: opts.detection } : {}),
           ...(opts.status ? { status: opts.status } : {}),
           ...(opts.since ? { since: parseTimeArg(opts.since, now, tz, '--since') } : {}),
@@ -103,7 +103,7 @@ export function stateCommands(program: Command): void {
     .action(async (opts: StateCliOptions & { status?: FindingStatus; owner?: string }) => {
       await withStore(opts, true, async (store, tz) => {
         const now = Date.now() / 1000;
-        const list = store.findings({
+        const list = await store.findings({
           ...(opts.status ? { status: opts.status } : {}),
           ...(opts.owner ? { owner: opts.owner } : {}),
           ...(opts.since ? { since: parseTimeArg(opts.since, now, tz, '--since') } : {}),
@@ -130,12 +130,12 @@ export function stateCommands(program: Command): void {
     .action(async (id: string, opts: ServerDataOptions & { status?: FindingStatus; owner?: string; comment?: string; by: string }) => {
       await withStore(opts, false, async (store) => {
         const now = Date.now() / 1000;
-        if (!store.finding(id)) throw new VigilError('CONTENT_NOT_FOUND', `no finding with id ${id} (vigil findings lists them)`);
+        if (!(await store.finding(id))) throw new VigilError('CONTENT_NOT_FOUND', `no finding with id ${id} (vigil findings lists them)`);
         if (opts.status !== undefined || opts.owner !== undefined) {
           await store.updateFinding(id, { ...(opts.status ? { status: opts.status } : {}), ...(opts.owner !== undefined ? { owner: opts.owner || null } : {}) }, opts.by, now);
         }
         if (opts.comment) await store.addComment({ findingId: id, time: now, author: opts.by, text: opts.comment });
-        const f = store.finding(id)!;
+        const f = (await store.finding(id))!;
         process.stdout.write(`${f.finding.id}: ${f.finding.status}${f.finding.owner ? `, owner ${f.finding.owner}` : ''}, ${f.comments.length} comment(s)\n`);
       });
     });
