@@ -1,0 +1,245 @@
+/**
+ * Scans of the ClickHouse store: the request's conditions as SQL (each exact or weaker than the engine's own test,
+ * never stronger), then the matching events newest first, one time window at a time (see CONTEXT.md "Scans").
+ */
+import type { Event } from '../../events/event.js';
+import {
+  GUARD_ESCAPE,
+  GUARD_KELVIN,
+  GUARD_LONG_S,
+  GUARD_SLASH,
+  literalGuards,
+  wildcardMatcher,
+  type MetadataField,
+  type RawFilter,
+  type ScanOptions,
+  type ScanRequest,
+} from '../../events/scan.js';
+import { fromMicros, microsAtOrAfter } from '../schema.js';
+import { StoreError } from '../types.js';
+import { HOUR_US, floorDivSql } from './schema.js';
+import { likeLiteral, quote } from './sql.js';
+import { tsvValue } from './tsv.js';
+
+export interface ScanContext {
+  /** The Distributed table, qualified. */
+  events: string;
+  /** A query's TabSeparated lines, in chunks as they arrive. */
+  stream(sql: string, signal?: AbortSignal): AsyncGenerator<string[]>;
+  query(sql: string): Promise<string>;
+  windowEvents: number;
+  batchSize: number;
+  batchChars: number;
+}
+
+/** Longer IN lists are not pushed down (the engine re-checks everything anyway). */
+const MAX_IN_LIST = 1000;
+
+/** Printable and control ASCII without NUL: positionCaseInsensitive folds exactly these letters as `/…/i` does. */
+const ASCII = /^[\x01-\x7f]+$/;
+
+/** What each guard bit looks for in `_raw` (see RawFilter). */
+const GUARD_TEXTS: readonly [number, string][] = [
+  [GUARD_ESCAPE, '\\u'],
+  [GUARD_SLASH, '\\/'],
+  [GUARD_KELVIN, '\u212a'],
+  [GUARD_LONG_S, '\u017f'],
+];
+
+/**
+ * A RawFilter as a ClickHouse condition on `raw`: an ASCII literal is `positionCaseInsensitive` (ASCII case folding
+ * on bytes, exactly the engine's non-unicode `/…/i` for an ASCII term, which never matches a non-ASCII character),
+ * a key literal `position` (case-sensitive), each OR'ed with the literal's guards (its other spellings). A non-ASCII
+ * literal or a regex is no condition (the engine tests it), and an OR holding one is none either.
+ */
+export function rawSql(f: RawFilter): string | null {
+  switch (f.kind) {
+    case 'contains': {
+      if (!ASCII.test(f.text)) return null;
+      const parts = [`${f.key === true ? 'position' : 'positionCaseInsensitive'}(raw, ${quote(f.text)}) > 0`];
+      const g = literalGuards(f);
+      for (const [bit, text] of GUARD_TEXTS) if ((g & bit) !== 0) parts.push(`position(raw, ${quote(text)}) > 0`);
+      return parts.join(' OR ');
+    }
+    case 'regex':
+      return null;
+    case 'and': {
+      const parts = f.items.map(rawSql).filter((p): p is string => p !== null);
+      return parts.length === 0 ? null : parts.map((p) => `(${p})`).join(' AND ');
+    }
+    case 'or': {
+      if (f.items.length === 0) return '0';
+      const parts = f.items.map(rawSql);
+      if (parts.some((p) => p === null)) return null;
+      return parts.map((p) => `(${p})`).join(' OR ');
+    }
+  }
+}
+
+/**
+ * A metadata constraint on `source` or `host` as SQL. For an ASCII value, `lower()` (ASCII only) is exactly the
+ * engine's folding (`toLowerCase` without `*`, RegExp `i` with it), so `lower(f) = p` / `lower(f) LIKE p` decide it;
+ * a value with any non-ASCII character is let through (the engine decides: `toLowerCase` and `i` fold more than
+ * ASCII, e.g. the Kelvin sign to `k`). A non-ASCII pattern can match only such values. Null: no condition.
+ */
+export function patternSql(column: string, patterns: readonly string[]): string | null {
+  const arms = [`lengthUTF8(${column}) != length(${column})`];
+  for (const p of patterns) {
+    if (p.replace(/\*/g, '') === '' && p !== '') return null; // `*`: every value
+    const lower = p.toLowerCase();
+    if (!/^[\x00-\x7f]*$/.test(lower)) continue;
+    arms.push(lower.includes('*') ? `lower(${column}) LIKE ${likeLiteral(lower)}` : `lower(${column}) = ${quote(lower)}`);
+  }
+  return arms.join(' OR ');
+}
+
+/** The engine's test of the request's index and sourcetype constraints (metadataPredicate's rule), per value. */
+function valueTest(req: ScanRequest, field: 'index' | 'sourcetype'): ((v: string) => boolean) | null {
+  const cs = req.metadata.filter((c) => c.field === field);
+  const tests = cs.map((c) => c.patterns.map(wildcardMatcher));
+  if (field === 'index' && cs.length === 0 && req.defaultIndexes !== 'all') {
+    const allowed = new Set(req.defaultIndexes.map((i) => i.toLowerCase()));
+    tests.push([(v) => allowed.has(v.toLowerCase())]);
+  }
+  if (tests.length === 0) return null;
+  const memo = new Map<string, boolean>();
+  return (v) => {
+    let r = memo.get(v);
+    if (r === undefined) {
+      r = tests.every((ms) => ms.some((m) => m(v)));
+      memo.set(v, r);
+    }
+    return r;
+  };
+}
+
+/** A window of the scan: `t >= lo AND t < hi` (microseconds), newest windows first. */
+interface Window {
+  lo: number;
+  hi: number;
+}
+
+/**
+ * Scans newest first. First a census (events per hour, index and sourcetype under the request's time and
+ * source/host conditions: metadata columns only, no `_raw`) decides which index and sourcetype values pass the
+ * request (tested in JS exactly as the engine does, then pushed as IN lists, which the sorting key serves) and cuts
+ * the time range into windows of about `windowEvents` events; then one sorted query per window streams its rows.
+ */
+export async function* scanClickHouse(ctx: ScanContext, req: ScanRequest, options: ScanOptions): AsyncGenerator<Event[]> {
+  const { signal, onProgress } = options;
+  signal?.throwIfAborted();
+  // A NaN bound excludes nothing in the engine's comparison, so it is no bound here either (as in the SQLite store).
+  const lo = req.earliest === null || Number.isNaN(req.earliest) ? null : microsAtOrAfter(req.earliest);
+  const hi = req.latest === null || Number.isNaN(req.latest) ? null : microsAtOrAfter(req.latest);
+  if (lo !== null && hi !== null && lo >= hi) return;
+  const where: string[] = [];
+  if (lo !== null) where.push(`t >= ${quote(lo)}`);
+  if (hi !== null) where.push(`t < ${quote(hi)}`);
+  for (const field of ['source', 'host'] as const satisfies readonly MetadataField[]) {
+    for (const c of req.metadata.filter((x) => x.field === field)) {
+      const sql = patternSql(field, c.patterns);
+      if (sql !== null) where.push(`(${sql})`);
+    }
+  }
+  const indexTest = valueTest(req, 'index');
+  const sourcetypeTest = valueTest(req, 'sourcetype');
+
+  const census = await ctx.query(
+    `SELECT ${floorDivSql('t', HOUR_US)} AS h, index, sourcetype, count() FROM ${ctx.events}` +
+      `${where.length ? ' WHERE ' + where.join(' AND ') : ''} GROUP BY h, index, sourcetype ORDER BY h DESC`,
+  );
+  const hours: [number, number][] = [];
+  const indexes = new Set<string>();
+  const sourcetypes = new Set<string>();
+  for (const line of census.split('\n')) {
+    if (line === '') continue;
+    const f = line.split('\t');
+    if (f.length !== 4) throw new StoreError('STORE_IO', `unexpected answer from ClickHouse: ${line.slice(0, 200)}`);
+    const index = tsvValue(f[1]!);
+    const sourcetype = tsvValue(f[2]!);
+    if ((indexTest !== null && !indexTest(index)) || (sourcetypeTest !== null && !sourcetypeTest(sourcetype))) continue;
+    indexes.add(index);
+    sourcetypes.add(sourcetype);
+    const h = Number(f[0]);
+    const n = Number(f[3]);
+    const last = hours[hours.length - 1];
+    if (last !== undefined && last[0] === h) last[1] += n;
+    else hours.push([h, n]);
+  }
+  if (hours.length === 0) return;
+  if (indexTest !== null && indexes.size <= MAX_IN_LIST) where.push(`index IN (${[...indexes].map(quote).join(', ')})`);
+  if (sourcetypeTest !== null && sourcetypes.size <= MAX_IN_LIST) where.push(`sourcetype IN (${[...sourcetypes].map(quote).join(', ')})`);
+  const raw = req.raw === null ? null : rawSql(req.raw);
+  if (raw !== null) where.push(`(${raw})`);
+
+  let batch: Event[] = [];
+  let chars = 0;
+  let scanned = 0;
+  let bytes = 0;
+  for (const w of windows(hours, lo, hi, ctx.windowEvents)) {
+    const sql =
+      `SELECT t, batch, n, index, sourcetype, source, host, raw FROM ${ctx.events} WHERE ${[...where, `t >= ${quote(w.lo)}`, `t < ${quote(w.hi)}`].join(' AND ')}` +
+      ' ORDER BY t DESC, batch DESC, n DESC';
+    // A retried batch's copy not yet merged away has the same (t, batch, n): the sort puts it next to the first.
+    let prevT = '';
+    let prevId = '';
+    for await (const lines of ctx.stream(sql, signal)) {
+      for (const line of lines) {
+        const f = line.split('\t');
+        if (f.length !== 8) throw new StoreError('STORE_IO', `unexpected answer from ClickHouse: ${line.slice(0, 200)}`);
+        const id = `${f[1]}\t${f[2]}`;
+        if (f[0] === prevT && id === prevId) continue;
+        prevT = f[0]!;
+        prevId = id;
+        const rawText = tsvValue(f[7]!);
+        batch.push({
+          _time: fromMicros(Number(f[0])),
+          index: tsvValue(f[3]!),
+          sourcetype: tsvValue(f[4]!),
+          source: tsvValue(f[5]!),
+          host: tsvValue(f[6]!),
+          _raw: rawText,
+        });
+        chars += rawText.length;
+        if (batch.length >= ctx.batchSize || chars >= ctx.batchChars) {
+          scanned += batch.length;
+          bytes += chars;
+          yield batch;
+          batch = [];
+          chars = 0;
+          signal?.throwIfAborted();
+          onProgress?.({ scanned, bytes });
+        }
+      }
+    }
+  }
+  if (batch.length > 0) {
+    scanned += batch.length;
+    bytes += chars;
+    yield batch;
+    onProgress?.({ scanned, bytes });
+  }
+}
+
+/**
+ * Consecutive census hours (newest first) grouped into windows of at most `max` events (at least one hour each),
+ * clipped to the request's bounds. Windows never overlap, so their concatenation is newest first.
+ */
+function windows(hours: readonly [number, number][], lo: number | null, hi: number | null, max: number): Window[] {
+  const out: Window[] = [];
+  let top: number | null = null;
+  let count = 0;
+  let bottom = 0;
+  for (const [h, n] of hours) {
+    if (top !== null && count + n > max) {
+      out.push({ lo: bottom, hi: top });
+      top = null;
+      count = 0;
+    }
+    if (top === null) top = (h + 1) * HOUR_US;
+    bottom = h * HOUR_US;
+    count += n;
+  }
+  if (top !== null) out.push({ lo: bottom, hi: top });
+  return out.map((w) => ({ lo: lo === null ? w.lo : Math.max(lo, w.lo), hi: hi === null ? w.hi : Math.min(hi, w.hi) }));
+}

@@ -1,0 +1,563 @@
+/**
+ * ClickHouseStore: the event store on a ClickHouse cluster (issue #11). Events go to one shard per batch (chosen
+ * from the batch's content), in group inserts acknowledged by a replica quorum; scans read the Distributed table
+ * newest first in time windows, with the request's conditions as SQL. See CONTEXT.md.
+ */
+import { createHash } from 'node:crypto';
+import { Readable } from 'node:stream';
+import { ClickHouseLogLevel, createClient, type ClickHouseClient } from '@clickhouse/client';
+import { VigilError } from '../../errors.js';
+import { DEFAULT_INDEX, NOTABLE_INDEX, RISK_INDEX, type Event } from '../../events/event.js';
+import type { ScanOptions, ScanRequest } from '../../events/scan.js';
+import { fromMicros, toMicros } from '../schema.js';
+import { StoreError, type AppendReceipt, type EventStore, type IndexInfo, type RetentionPolicy, type RetentionReport } from '../types.js';
+import { checkEvent } from '../validate.js';
+import { clickhouseCode, firstLine, isTransient, isUnreachable, storeError } from './errors.js';
+import { DAY_US, EVENTS, EVENTS_LOCAL, INDEXES, INSERT_COLUMNS, META, SCHEMA_VERSION, floorDivSql, schemaDdl } from './schema.js';
+import { scanClickHouse, type ScanContext } from './scan.js';
+import { ident, isIdent, quote } from './sql.js';
+import { tsvField, tsvValue } from './tsv.js';
+
+/** The `store.clickhouse` section of a node's config. */
+export interface ClickHouseConfig {
+  /** HTTP URLs of the replicas this node talks to, its own first (tried in this order). */
+  urls: string[];
+  /** The `remote_servers` cluster the Distributed table spans. */
+  cluster: string;
+  database: string;
+  username: string;
+  password: string;
+  /** Replicas of a shard that must hold a batch before an append resolves (1: the replica written to). */
+  insertQuorum: number;
+}
+
+export interface ClickHouseStoreOptions {
+  /** Back-pressure bounds (accepted, not yet acknowledged) → STORE_BUSY. Defaults 100 000 events, 128 Mi chars. */
+  maxPendingEvents?: number;
+  maxPendingChars?: number;
+  /** Most per insert (one insert per shard at a time carries every batch queued for it). Defaults 20 000, 32 Mi. */
+  maxGroupEvents?: number;
+  maxGroupChars?: number;
+  /** How long an append keeps retrying a busy shard (another node's quorum insert, a replica failing over). Default 10 000 ms. */
+  insertRetryMs?: number;
+  /** HTTP request timeout. Default 60 000 ms. */
+  requestTimeoutMs?: number;
+  /** How stale `indexExists` may be about indexes other nodes created or deleted. Default 5000 ms. */
+  indexRefreshMs?: number;
+  /** Events per scan window (the unit ClickHouse sorts; bounds its memory). Default 50 000. */
+  scanWindowEvents?: number;
+  scanBatchSize?: number;
+  scanBatchChars?: number;
+  retention?: Record<string, RetentionPolicy>;
+  defaultRetention?: RetentionPolicy;
+}
+
+const RESERVED_INDEXES = [DEFAULT_INDEX, RISK_INDEX, NOTABLE_INDEX];
+
+/** One replica: its client and its `{shard}` macro (null until it answered). */
+interface Replica {
+  url: string;
+  client: ClickHouseClient;
+  shard: string | null;
+}
+
+/** A batch waiting for its shard's next insert. */
+interface Pending {
+  rows: string;
+  events: number;
+  chars: number;
+  resolve: (r: AppendReceipt) => void;
+  reject: (e: unknown) => void;
+}
+
+interface ShardQueue {
+  name: string;
+  replicas: Replica[];
+  queue: Pending[];
+  running: boolean;
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}
+
+/** Opens (creating the schema where it is missing, on every replica that answers) and checks the schema version. */
+export async function openClickHouseStore(config: ClickHouseConfig, options: ClickHouseStoreOptions = {}): Promise<ClickHouseStore> {
+  if (!isIdent(config.database)) throw new VigilError('CONFIG', `store.clickhouse.database "${config.database}": letters, digits and _ only`);
+  if (!isIdent(config.cluster)) throw new VigilError('CONFIG', `store.clickhouse.cluster "${config.cluster}": letters, digits and _ only`);
+  if (config.urls.length === 0) throw new VigilError('CONFIG', 'store.clickhouse.urls is empty');
+  const replicas: Replica[] = config.urls.map((url) => ({
+    url,
+    shard: null,
+    client: createClient({
+      url,
+      username: config.username,
+      password: config.password,
+      request_timeout: options.requestTimeoutMs ?? 60_000,
+      log: { level: ClickHouseLogLevel.OFF },
+      clickhouse_settings: {},
+    }),
+  }));
+  const store = new ClickHouseStore(config, options, replicas);
+  try {
+    await store.prepare();
+  } catch (err) {
+    await store.close();
+    throw err;
+  }
+  return store;
+}
+
+export class ClickHouseStore implements EventStore {
+  readonly newestFirst = true as const;
+  /** Replicas that did not answer at open (not written to by this store; reads reach them through the Distributed table). */
+  readonly unreachable: string[] = [];
+  private readonly shards: ShardQueue[] = [];
+  private readonly db: string;
+  private pendingEvents = 0;
+  private pendingChars = 0;
+  private closed = false;
+  private known = new Set<string>(RESERVED_INDEXES);
+  private knownAt = 0;
+  private refreshing: Promise<void> | null = null;
+  private readonly registering = new Map<string, Promise<void>>();
+  private policies: { byIndex: Record<string, RetentionPolicy>; fallback: RetentionPolicy | null };
+  private readonly limits: Required<Pick<ClickHouseStoreOptions, 'maxPendingEvents' | 'maxPendingChars' | 'maxGroupEvents' | 'maxGroupChars' | 'insertRetryMs' | 'indexRefreshMs'>>;
+
+  constructor(
+    private readonly config: ClickHouseConfig,
+    private readonly options: ClickHouseStoreOptions,
+    private readonly replicas: Replica[],
+  ) {
+    this.db = ident(config.database);
+    this.policies = { byIndex: { ...(options.retention ?? {}) }, fallback: options.defaultRetention ?? null };
+    this.limits = {
+      maxPendingEvents: options.maxPendingEvents ?? 100_000,
+      maxPendingChars: options.maxPendingChars ?? 128 * 1024 * 1024,
+      maxGroupEvents: options.maxGroupEvents ?? 20_000,
+      maxGroupChars: options.maxGroupChars ?? 32 * 1024 * 1024,
+      insertRetryMs: options.insertRetryMs ?? 10_000,
+      indexRefreshMs: options.indexRefreshMs ?? 5000,
+    };
+  }
+
+  /** Learns each replica's shard, creates the schema on each, checks the version, loads the index names. */
+  async prepare(): Promise<void> {
+    const failures: string[] = [];
+    for (const r of this.replicas) {
+      try {
+        const macros = await this.text(r, 'SELECT macro, substitution FROM system.macros');
+        const shard = macros
+          .split('\n')
+          .map((l) => l.split('\t'))
+          .find(([m]) => m === 'shard')?.[1];
+        if (shard === undefined) throw new StoreError('STORE_IO', `${r.url} has no {shard} macro: it is not a replica of a sharded cluster`);
+        const shards = await this.text(r, `SELECT count(DISTINCT shard_num) FROM system.clusters WHERE cluster = ${quote(this.config.cluster)}`);
+        if (shards === '0') throw new StoreError('STORE_IO', `${r.url} does not know the cluster "${this.config.cluster}" (remote_servers)`);
+        for (const ddl of schemaDdl({ database: this.config.database, cluster: this.config.cluster })) await r.client.command({ query: ddl });
+        r.shard = tsvValue(shard);
+        this.clusterShards = Number(shards);
+      } catch (err) {
+        if (err instanceof StoreError && err.reason !== 'STORE_BUSY') throw err;
+        if (!isUnreachable(err)) throw storeError(`ClickHouse ${r.url}: creating the schema`, err, 'STORE_IO');
+        failures.push(`${r.url} (${firstLine(err)})`);
+        this.unreachable.push(r.url);
+      }
+    }
+    const up = this.replicas.filter((r) => r.shard !== null);
+    if (up.length === 0) throw new StoreError('STORE_IO', `ClickHouse is unreachable: ${failures.join('; ')}`);
+    const names = [...new Set(up.map((r) => r.shard as string))].sort();
+    if (names.length < this.clusterShards) {
+      throw new StoreError(
+        'STORE_IO',
+        `the cluster "${this.config.cluster}" has ${this.clusterShards} shards but only shard(s) ${names.join(', ')} answered among store.clickhouse.urls` +
+          (failures.length ? ` (unreachable: ${failures.join('; ')})` : ''),
+      );
+    }
+    for (const name of names) this.shards.push({ name, replicas: up.filter((r) => r.shard === name), queue: [], running: false });
+    await this.checkVersion();
+    await this.refreshIndexes();
+  }
+
+  private clusterShards = 0;
+
+  /** The schema version row: written once (concurrent openers write the identical block, stored once), else compared. */
+  private async checkVersion(): Promise<void> {
+    const read = async () => (await this.query(`SELECT value FROM ${this.db}.${META} FINAL WHERE key = 'schema_version'`)).split('\n').filter((l) => l !== '');
+    let versions = await read();
+    if (versions.length === 0) {
+      await this.insertOnAny(META, ['key', 'value'], `schema_version\t${SCHEMA_VERSION}\n`);
+      versions = await read();
+    }
+    const v = Number(versions[0]);
+    if (v !== SCHEMA_VERSION) {
+      const why = v > SCHEMA_VERSION ? 'a newer vigil: upgrade this node' : 'an older vigil, and this build has no migration for it';
+      throw new StoreError('STORE_IO', `the ClickHouse database ${this.config.database} has schema version ${versions[0]}, made by ${why} (this build uses ${SCHEMA_VERSION})`);
+    }
+  }
+
+  // ---------------------------------------------------------------------------------------------------------------
+  // Appends
+
+  /**
+   * Validates the batch (INPUT_MALFORMED as the SQLite store), registers new index names, and queues the batch for
+   * its shard: resolved once the insert carrying it is acknowledged by `insertQuorum` replicas. See CONTEXT.md
+   * "Appends" for atomicity and "Exactly once" for retries.
+   */
+  async append(events: readonly Event[]): Promise<AppendReceipt> {
+    if (this.closed) throw new StoreError('STORE_CLOSED', 'the event store is closed');
+    let chars = 0;
+    for (let i = 0; i < events.length; i++) chars += checkEvent(events[i]!, i);
+    if (events.length === 0) return { count: 0 };
+    const busy = this.pendingEvents > 0 && (this.pendingEvents + events.length > this.limits.maxPendingEvents || this.pendingChars + chars > this.limits.maxPendingChars);
+    if (busy) throw new StoreError('STORE_BUSY', `the event store is busy (${this.pendingEvents} events waiting for ClickHouse)`);
+    this.pendingEvents += events.length;
+    this.pendingChars += chars;
+    try {
+      await this.registerIndexes(events);
+      const { id, rows } = encodeBatch(events);
+      const shard = this.shards[Number(id % BigInt(this.shards.length))]!;
+      return await new Promise<AppendReceipt>((resolve, reject) => {
+        shard.queue.push({ rows, events: events.length, chars, resolve, reject });
+        void this.drain(shard);
+      });
+    } finally {
+      this.pendingEvents -= events.length;
+      this.pendingChars -= chars;
+    }
+  }
+
+  /** One insert at a time per shard (18.16 runs one quorum insert per table at a time), carrying what queued meanwhile. */
+  private async drain(shard: ShardQueue): Promise<void> {
+    if (shard.running) return;
+    shard.running = true;
+    try {
+      while (shard.queue.length > 0) {
+        const group: Pending[] = [];
+        let events = 0;
+        let chars = 0;
+        while (shard.queue.length > 0) {
+          const p = shard.queue[0]!;
+          if (group.length > 0 && (events + p.events > this.limits.maxGroupEvents || chars + p.chars > this.limits.maxGroupChars)) break;
+          group.push(shard.queue.shift()!);
+          events += p.events;
+          chars += p.chars;
+        }
+        try {
+          await this.insertGroup(shard, group.map((p) => p.rows).join(''));
+          for (const p of group) p.resolve({ count: p.events });
+        } catch (err) {
+          const e = storeError(`appending to ClickHouse shard ${shard.name}`, err);
+          for (const p of group) p.reject(e);
+        }
+      }
+    } finally {
+      shard.running = false;
+    }
+  }
+
+  /**
+   * Inserts rows into the shard's local table with the quorum; on an unreachable replica tries the next, on a busy
+   * shard (another node's quorum insert, code 286) retries after a short random wait, until `insertRetryMs`.
+   * Retrying is safe: rows are identified by (batch, n), so a copy stored by a failed attempt collapses.
+   */
+  private async insertGroup(shard: ShardQueue, rows: string): Promise<void> {
+    const deadline = Date.now() + this.limits.insertRetryMs;
+    const settings: Record<string, string> = {};
+    if (this.config.insertQuorum > 1) {
+      settings['insert_quorum'] = String(this.config.insertQuorum);
+      settings['insert_quorum_timeout'] = String(Math.max(1000, this.limits.insertRetryMs));
+    }
+    let last: unknown = null;
+    for (let attempt = 0; ; attempt++) {
+      for (const r of shard.replicas) {
+        try {
+          await r.client.insert({
+            table: `${this.db}.${EVENTS_LOCAL}`,
+            columns: INSERT_COLUMNS as [string, ...string[]],
+            values: Readable.from([Buffer.from(rows)], { objectMode: false }),
+            format: 'TabSeparated',
+            clickhouse_settings: settings,
+          });
+          return;
+        } catch (err) {
+          last = err;
+          if (!isTransient(err)) throw err;
+          if (clickhouseCode(err) === 286) break; // the shard is busy, not this replica: wait, then start over
+        }
+      }
+      if (Date.now() + 50 > deadline) throw last;
+      await sleep(Math.min(20 * 2 ** Math.min(attempt, 4), 200) * (0.5 + Math.random()));
+    }
+  }
+
+  /** Adds the batch's index names this store has not seen to the catalog (quorum insert) before its events go in. */
+  private async registerIndexes(events: readonly Event[]): Promise<void> {
+    const fresh = new Set<string>();
+    for (const e of events) if (!this.known.has(e.index)) fresh.add(e.index);
+    for (const name of fresh) {
+      let p = this.registering.get(name);
+      if (p === undefined) {
+        p = this.writeIndexRow(name, 0).finally(() => this.registering.delete(name));
+        this.registering.set(name, p);
+      }
+      await p;
+    }
+  }
+
+  private async writeIndexRow(name: string, removed: 0 | 1): Promise<void> {
+    await this.insertOnAny(INDEXES, ['name', 'removed', 'version'], `${tsvField(name)}\t${removed}\t${Date.now() * 1000}\n`);
+    if (removed) this.known.delete(name);
+    else this.known.add(name);
+  }
+
+  // ---------------------------------------------------------------------------------------------------------------
+  // Scans
+
+  scan(request: ScanRequest, options: ScanOptions = {}): AsyncGenerator<Event[]> {
+    if (this.closed) throw new StoreError('STORE_CLOSED', 'the event store is closed');
+    const ctx: ScanContext = {
+      events: `${this.db}.${EVENTS}`,
+      stream: (sql, signal) => this.stream(sql, signal),
+      query: (sql) => this.query(sql),
+      windowEvents: this.options.scanWindowEvents ?? 50_000,
+      batchSize: this.options.scanBatchSize ?? 1000,
+      batchChars: this.options.scanBatchChars ?? 512 * 1024,
+    };
+    return scanClickHouse(ctx, request, options);
+  }
+
+  // ---------------------------------------------------------------------------------------------------------------
+  // Indexes and retention
+
+  async indexes(): Promise<IndexInfo[]> {
+    await this.refreshIndexes();
+    const stats = new Map<string, IndexInfo>();
+    const rows = await this.query(`SELECT index, count(), sum(length(raw)), min(t), max(t) FROM ${this.db}.${EVENTS} GROUP BY index`);
+    for (const line of rows.split('\n')) {
+      if (line === '') continue;
+      const [name, events, bytes, lo, hi] = line.split('\t') as [string, string, string, string, string];
+      const n = tsvValue(name);
+      stats.set(n, { name: n, events: Number(events), bytes: Number(bytes), earliest: fromMicros(Number(lo)), latest: fromMicros(Number(hi)) });
+    }
+    return [...this.known]
+      .sort((a, b) => (a < b ? -1 : a > b ? 1 : 0))
+      .map((name) => stats.get(name) ?? { name, events: 0, bytes: 0, earliest: null, latest: null });
+  }
+
+  /**
+   * From the names in memory: this store's own creations, deletions and appends at once; other nodes' changes
+   * after at most `indexRefreshMs` (a refresh starts in the background when the set is older).
+   */
+  indexExists(name: string): boolean {
+    if (Date.now() - this.knownAt > this.limits.indexRefreshMs && this.refreshing === null && !this.closed) {
+      this.refreshing = this.refreshIndexes()
+        .catch(() => undefined) // the names in memory stay; the next call tries again
+        .finally(() => (this.refreshing = null));
+    }
+    return this.known.has(name);
+  }
+
+  private async refreshIndexes(): Promise<void> {
+    const rows = await this.query(`SELECT name FROM ${this.db}.${INDEXES} GROUP BY name HAVING argMax(removed, version) = 0`);
+    const names = new Set<string>(RESERVED_INDEXES);
+    for (const line of rows.split('\n')) if (line !== '') names.add(tsvValue(line));
+    this.known = names;
+    this.knownAt = Date.now();
+  }
+
+  async createIndex(name: string): Promise<boolean> {
+    checkName(name, 'createIndex');
+    await this.refreshIndexes();
+    if (this.known.has(name)) return false;
+    await this.writeIndexRow(name, 0);
+    return true;
+  }
+
+  /** Marks the name removed, then drops every partition of the index on each shard; resolves with the events dropped. */
+  async deleteIndex(name: string): Promise<number> {
+    checkName(name, 'deleteIndex');
+    await this.refreshIndexes();
+    if (!this.known.has(name)) throw new VigilError('CONTENT_NOT_FOUND', `no index named "${name}"`);
+    await this.writeIndexRow(name, 1);
+    let deleted = 0;
+    for (const shard of this.shards) {
+      const days = await this.partitions(shard, name);
+      for (const d of days) {
+        await this.dropPartition(shard, name, d.day);
+        deleted += d.events;
+      }
+    }
+    return deleted;
+  }
+
+  setRetention(retention: Record<string, RetentionPolicy>, defaultRetention?: RetentionPolicy): void {
+    this.policies = { byIndex: { ...retention }, fallback: defaultRetention ?? null };
+  }
+
+  /**
+   * Drops whole day partitions, per index: those whose newest event is older than `now - maxAgeSeconds`, then,
+   * while the index's `_raw` bytes exceed `maxBytes`, its oldest day (on every shard) but never its newest.
+   */
+  async applyRetention(now: number): Promise<RetentionReport> {
+    await this.refreshIndexes();
+    const report: RetentionReport = { deleted: [] };
+    for (const index of [...this.known].sort()) {
+      const policy = this.policies.byIndex[index] ?? this.policies.fallback;
+      if (!policy || (policy.maxAgeSeconds === undefined && policy.maxBytes === undefined)) continue;
+      // Day → per shard stats; a day is dropped on every shard together.
+      const days = new Map<number, { maxT: number; events: number; bytes: number }>();
+      const perShard = new Map<ShardQueue, Map<number, number>>();
+      for (const shard of this.shards) {
+        const parts = await this.partitions(shard, index);
+        perShard.set(shard, new Map(parts.map((p) => [p.day, p.events])));
+        for (const p of parts) {
+          const d = days.get(p.day) ?? { maxT: -Infinity, events: 0, bytes: 0 };
+          d.maxT = Math.max(d.maxT, p.maxT);
+          d.events += p.events;
+          d.bytes += p.bytes;
+          days.set(p.day, d);
+        }
+      }
+      const order = [...days.keys()].sort((a, b) => a - b);
+      const drop: number[] = [];
+      if (policy.maxAgeSeconds !== undefined) {
+        const cutoff = toMicros(now - policy.maxAgeSeconds);
+        for (const day of order) if (days.get(day)!.maxT < cutoff) drop.push(day);
+      }
+      if (policy.maxBytes !== undefined) {
+        let bytes = 0;
+        for (const day of order) if (!drop.includes(day)) bytes += days.get(day)!.bytes;
+        for (const day of order.slice(0, -1)) {
+          if (bytes <= policy.maxBytes) break;
+          if (drop.includes(day)) continue;
+          drop.push(day);
+          bytes -= days.get(day)!.bytes;
+        }
+      }
+      if (drop.length === 0) continue;
+      let events = 0;
+      for (const shard of this.shards) {
+        for (const day of drop) {
+          if (!perShard.get(shard)!.has(day)) continue;
+          await this.dropPartition(shard, index, day);
+          events += perShard.get(shard)!.get(day)!;
+        }
+      }
+      report.deleted.push({ index, events, before: fromMicros((Math.max(...drop) + 1) * DAY_US) });
+    }
+    return report;
+  }
+
+  /** The index's day partitions on one shard (read on one of its replicas), with their rows, bytes and newest time. */
+  private async partitions(shard: ShardQueue, index: string): Promise<{ day: number; events: number; bytes: number; maxT: number }[]> {
+    const sql = `SELECT ${floorDivSql('t', DAY_US)} AS day, count(), sum(length(raw)), max(t) FROM ${this.db}.${EVENTS_LOCAL} WHERE index = ${quote(index)} GROUP BY day ORDER BY day`;
+    const text = await this.onShard(shard, (r) => this.text(r, sql));
+    return text
+      .split('\n')
+      .filter((l) => l !== '')
+      .map((l) => {
+        const [day, events, bytes, maxT] = l.split('\t').map(Number) as [number, number, number, number];
+        return { day, events, bytes, maxT };
+      });
+  }
+
+  /** DROP PARTITION on one replica of the shard: ClickHouse replicates it to the others. */
+  private async dropPartition(shard: ShardQueue, index: string, day: number): Promise<void> {
+    await this.onShard(shard, (r) => r.client.command({ query: `ALTER TABLE ${this.db}.${EVENTS_LOCAL} DROP PARTITION (${quote(index)}, ${quote(day)})` }));
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    // Accepted batches are inserted (or fail) before the clients go.
+    while (this.shards.some((s) => s.running || s.queue.length > 0)) await sleep(5);
+    await this.refreshing;
+    await Promise.all(this.replicas.map((r) => r.client.close()));
+  }
+
+  // ---------------------------------------------------------------------------------------------------------------
+  // Requests
+
+  private async text(r: Replica, sql: string): Promise<string> {
+    const rs = await r.client.query({ query: sql, format: 'TabSeparated' });
+    const text = await rs.text();
+    return text.endsWith('\n') ? text.slice(0, -1) : text;
+  }
+
+  /** Runs `f` on the first reachable replica among `replicas` (own first); other errors are not retried. */
+  private async firstReachable<T>(replicas: readonly Replica[], what: string, f: (r: Replica) => Promise<T>): Promise<T> {
+    let last: unknown = null;
+    for (const r of replicas) {
+      try {
+        return await f(r);
+      } catch (err) {
+        if (!isUnreachable(err)) throw storeError(what, err);
+        last = err;
+      }
+    }
+    throw storeError(what, last ?? new Error('no replica'));
+  }
+
+  private onShard<T>(shard: ShardQueue, f: (r: Replica) => Promise<T>): Promise<T> {
+    return this.firstReachable(shard.replicas, `ClickHouse shard ${shard.name}`, f);
+  }
+
+  private readers(): Replica[] {
+    return this.replicas.filter((r) => r.shard !== null);
+  }
+
+  /** A query's whole TabSeparated answer (small answers only: catalogs, counts). */
+  private query(sql: string): Promise<string> {
+    return this.firstReachable(this.readers(), 'querying ClickHouse', (r) => this.text(r, sql));
+  }
+
+  /** A query's TabSeparated lines, streamed (the scan). */
+  private async *stream(sql: string, signal?: AbortSignal): AsyncGenerator<string[]> {
+    const rs = await this.firstReachable(this.readers(), 'querying ClickHouse', (r) =>
+      r.client.query({ query: sql, format: 'TabSeparated', abort_signal: signal, clickhouse_settings: { max_bytes_before_external_sort: '268435456' } }),
+    );
+    try {
+      for await (const rows of rs.stream()) yield rows.map((row) => row.text);
+    } catch (err) {
+      throw storeError('reading from ClickHouse', err);
+    } finally {
+      rs.close();
+    }
+  }
+
+  /** A small insert (catalog, version) on the first replica that takes it, with the quorum. */
+  private insertOnAny(table: string, columns: string[], rows: string): Promise<void> {
+    const settings: Record<string, string> = this.config.insertQuorum > 1 ? { insert_quorum: String(this.config.insertQuorum) } : {};
+    return this.firstReachable(this.readers(), `writing ${table}`, async (r) => {
+      await r.client.insert({
+        table: `${this.db}.${table}`,
+        columns: columns as [string, ...string[]],
+        values: Readable.from([Buffer.from(rows)], { objectMode: false }),
+        format: 'TabSeparated',
+        clickhouse_settings: settings,
+      });
+    });
+  }
+}
+
+function checkName(name: unknown, where: string): asserts name is string {
+  if (typeof name !== 'string' || name === '') throw new VigilError('INPUT_MALFORMED', `${where}: name must be a non-empty string`);
+}
+
+/**
+ * The batch's rows as TabSeparated lines, and its id: the first 8 bytes of the SHA-256 of those lines (without the
+ * id column). A byte-identical retry, to any node, gets the same id and the same rows, hence the same shard.
+ */
+export function encodeBatch(events: readonly Event[]): { id: bigint; rows: string } {
+  const lines: string[] = new Array<string>(events.length);
+  for (let i = 0; i < events.length; i++) {
+    const e = events[i]!;
+    lines[i] = `${i}\t${toMicros(e._time)}\t${tsvField(e.index)}\t${tsvField(e.sourcetype)}\t${tsvField(e.source)}\t${tsvField(e.host)}\t${tsvField(e._raw)}\n`;
+  }
+  const hash = createHash('sha256');
+  for (const l of lines) hash.update(l);
+  const id = hash.digest().readBigUInt64BE(0);
+  const prefix = `${id}\t`;
+  return { id, rows: prefix + lines.join(prefix) };
+}
