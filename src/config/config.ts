@@ -143,6 +143,11 @@ export interface VigilConfig {
    * process exits anyway.
    */
   shutdownTimeoutMs: number;
+  /**
+   * `node.name`: this vigil node's name among nodes sharing one state store (the scheduler's run leases
+   * name it). Absent: `<hostname>:<pid>` (`defaultNodeName` in schedule/scheduler.ts): distinct per process, new at each start.
+   */
+  node: { name?: string };
   /** Raw `schedule:` section, validated by its own consumer. */
   schedule?: unknown;
   /** Raw `detections:` section, validated by its own consumer. */
@@ -234,7 +239,7 @@ export const API_TOKEN_FILE = 'api-token';
  */
 export const INDEX_NAME = /^[a-z0-9][a-z0-9_-]{0,254}$/;
 
-const KNOWN_TOP = new Set(['dataDir', 'hec', 'http', 'indexes', 'search', 'shutdownTimeout']);
+const KNOWN_TOP = new Set(['dataDir', 'hec', 'http', 'indexes', 'search', 'shutdownTimeout', 'node']);
 /** Sections owned by other modules: passed through without a warning. */
 const PASSTHROUGH_TOP = new Set(['schedule', 'detections', 'alert_actions', 'users', 'datamodels', 'acceleration']);
 
@@ -726,7 +731,10 @@ export async function loadConfig(options: LoadConfigOptions = {}): Promise<Vigil
   if (httpTls) http.tls = httpTls;
 
   const shutdownTimeoutMs = durationMs(w, ['shutdownTimeout'], data['shutdownTimeout'], DEFAULTS.shutdownTimeoutMs);
-  const config: VigilConfig = { file, dataDir, hec, http, indexes, search, shutdownTimeoutMs, generated, warnings, at: (path) => w.at(path) };
+  const nodeRaw = mapping(w, ['node'], data['node'], ['name']);
+  const nodeName = str(w, ['node', 'name'], nodeRaw['name'], { nonEmpty: true });
+  const node = nodeName === undefined ? {} : { name: nodeName };
+  const config: VigilConfig = { file, dataDir, hec, http, indexes, search, shutdownTimeoutMs, node, generated, warnings, at: (path) => w.at(path) };
   if ('schedule' in data) config.schedule = data['schedule'];
   if ('detections' in data) config.detections = data['detections'];
   if ('alert_actions' in data) config.alertActions = data['alert_actions'];

@@ -154,6 +154,16 @@ describe('file', () => {
     expect([c.shutdownTimeoutMs, c.warnings]).toEqual([3_000, []]);
   });
 
+  it('node.name names this node (absent: none, the scheduler uses hostname:pid); an empty or unknown key is an error', async () => {
+    const c = await loadConfig({ file: await writeConfig('node:\n  name: vigil-1\n'), env: noEnv, flags: { dataDir: join(dir, 'd') } });
+    expect(c.node).toEqual({ name: 'vigil-1' });
+    expect((await loadConfig({ file: await writeConfig('hec:\n  port: 1\n'), env: noEnv, flags: { dataDir: join(dir, 'd') } })).node).toEqual({});
+    const empty = await writeConfig('node:\n  name: " "\n');
+    await expect(loadConfig({ file: empty, env: noEnv, flags: { dataDir: join(dir, 'd') } })).rejects.toThrow(`${empty}:2: "node.name" must not be empty`);
+    const typo = await writeConfig('node:\n  nmae: x\n');
+    await expect(loadConfig({ file: typo, env: noEnv, flags: { dataDir: join(dir, 'd') } })).rejects.toThrow(/unknown setting "node.nmae"/);
+  });
+
   it('an empty file means defaults', async () => {
     const file = await writeConfig('# nothing yet\n');
     const c = await loadConfig({ file, env: noEnv });
