@@ -1,0 +1,441 @@
+// The PostgreSQL control plane (src/control-plane) against the local cluster's PostgreSQL (npm run cluster:up):
+// opening errors, schema versions, run leases across three nodes (three pools), the run events' way to the
+// event store, hostile strings, a connection lost mid-life. Each test uses its own schema, dropped afterwards.
+// Skips when PostgreSQL does not answer, unless VIGIL_CLUSTER_TESTS=1.
+import { createServer, connect, type Server, type Socket } from 'node:net';
+import pg from 'pg';
+import { afterAll, describe, expect, it } from 'vitest';
+import { openControlPlane, type ControlPlaneOptions } from '../../src/control-plane/control-plane.js';
+import type { PostgresStateStore } from '../../src/control-plane/state-store.js';
+import type { Event } from '../../src/events/event.js';
+import { VigilError } from '../../src/errors.js';
+import { StoreError } from '../../src/store/types.js';
+import { makeRun } from '../store/fixtures/runs.js';
+import { POSTGRES_PORT, POSTGRES_URL, clusterRequired, uniqueName } from './local-cluster.js';
+
+const T = 1_700_000_000;
+const HOUR = 3600;
+
+async function postgresUnreachable(): Promise<string | null> {
+  const client = new pg.Client({ connectionString: POSTGRES_URL, connectionTimeoutMillis: 3000 });
+  client.on('error', () => undefined);
+  try {
+    await client.connect();
+    await client.query('SELECT 1');
+    return null;
+  } catch (err) {
+    return (err as Error).message;
+  } finally {
+    await client.end().catch(() => undefined);
+  }
+}
+
+const unreachable = await postgresUnreachable();
+if (unreachable !== null && !clusterRequired) {
+  console.warn(`test/cluster/control-plane.test.ts: skipped, PostgreSQL ${POSTGRES_URL} does not answer (${unreachable}); start it with npm run cluster:up`);
+}
+const skip = unreachable !== null && !clusterRequired;
+
+/** An admin connection for setting up and dropping test schemas. */
+const admin = new pg.Pool({ connectionString: POSTGRES_URL, max: 2 });
+admin.on('error', () => undefined);
+const schemas: string[] = [];
+
+afterAll(async () => {
+  if (!skip) for (const s of schemas) await admin.query(`DROP SCHEMA IF EXISTS "${s}" CASCADE`);
+  await admin.end();
+});
+
+/** Batches the event store received. */
+class Sink {
+  batches: Event[][] = [];
+  /** While set, append fails with it (before storing: `appendThenFail` stores, then fails). */
+  failure: Error | null = null;
+  appendThenFail = false;
+  async append(events: readonly Event[]): Promise<void> {
+    if (this.failure && !this.appendThenFail) throw this.failure;
+    this.batches.push(events.map((e) => ({ ...e })));
+    if (this.failure) throw this.failure;
+  }
+}
+
+function newSchema(): string {
+  const s = uniqueName('vigil_cp');
+  schemas.push(s);
+  return s;
+}
+
+async function open(schema: string, over: Partial<ControlPlaneOptions> = {}): Promise<{ s: PostgresStateStore; sink: Sink }> {
+  const sink = new Sink();
+  const s = await openControlPlane({ url: POSTGRES_URL, schema, events: sink, eventRetryMs: 0, ...over });
+  return { s, sink };
+}
+
+async function failure(p: Promise<unknown>): Promise<Error> {
+  return p.then(
+    () => {
+      throw new Error('expected a rejection');
+    },
+    (e: unknown) => e as Error,
+  );
+}
+
+function reason(e: Error): string {
+  return e instanceof StoreError ? e.reason : e instanceof VigilError ? e.code : e.message;
+}
+
+describe.skipIf(skip)('control plane: opening', () => {
+  it('creates the schema when missing, and opens it again (also three nodes at once)', async () => {
+    const schema = newSchema();
+    const nodes = await Promise.all([1, 2, 3].map(() => open(schema)));
+    await nodes[0]!.s.commitRun(makeRun('d', T));
+    expect(await nodes[2]!.s.hasRun('d', T)).toBe(true);
+    await Promise.all(nodes.map((n) => n.s.close()));
+    const again = await open(schema);
+    expect(await again.s.lastRun('d')).toEqual(makeRun('d', T).run);
+    await again.s.close();
+    const versions = await admin.query(`SELECT version FROM "${schema}".vigil_schema`);
+    expect(versions.rows).toEqual([{ version: 1 }]);
+  });
+
+  it('refuses an unreachable server, an unknown user, a missing database, naming the url without its password', async () => {
+    const closedPort = await freePort();
+    let err = await failure(openControlPlane({ url: `postgresql://vigil:sekrit@127.0.0.1:${closedPort}/vigil`, events: new Sink(), connectTimeoutMs: 2000 }));
+    expect(err).toBeInstanceOf(StoreError);
+    expect(reason(err)).toBe('STORE_IO');
+    expect(err.message).toContain(`cannot reach PostgreSQL at postgresql://vigil:***@127.0.0.1:${closedPort}/vigil`);
+    expect(err.message).not.toContain('sekrit');
+
+    err = await failure(openControlPlane({ url: `postgresql://nobody_${Date.now()}:sekrit@127.0.0.1:${POSTGRES_PORT}/vigil`, events: new Sink() }));
+    expect(reason(err)).toBe('STORE_IO');
+    expect(err.message).toMatch(/refused the credentials: .*nobody_/);
+    expect(err.message).not.toContain('sekrit');
+
+    err = await failure(openControlPlane({ url: `postgresql://vigil@127.0.0.1:${POSTGRES_PORT}/no_such_db_${Date.now()}`, events: new Sink() }));
+    expect(reason(err)).toBe('STORE_IO');
+    expect(err.message).toMatch(/the database does not exist/);
+
+    err = await failure(openControlPlane({ url: 'mysql://x@y/z', events: new Sink() }));
+    expect(reason(err)).toBe('CONFIG');
+    err = await failure(openControlPlane({ url: POSTGRES_URL, schema: 'a"; DROP SCHEMA public; --', events: new Sink() }));
+    expect(reason(err)).toBe('CONFIG');
+  });
+
+  it('refuses a schema of a newer vigil, one older than any it migrates, and one that is not vigil’s; and keeps them intact', async () => {
+    const newer = newSchema();
+    (await open(newer)).s.close();
+    await admin.query(`INSERT INTO "${newer}".vigil_schema (version, name) VALUES (99, 'from the future')`);
+    let err = await failure(open(newer));
+    expect(reason(err)).toBe('STORE_IO');
+    expect(err.message).toMatch(new RegExp(`schema "${newer}" is at version 99, newer than this vigil \\(1\\)`));
+
+    const older = newSchema();
+    await admin.query(`CREATE SCHEMA "${older}"; CREATE TABLE "${older}".vigil_schema (version integer PRIMARY KEY, name text NOT NULL); INSERT INTO "${older}".vigil_schema VALUES (0, 'pre-release')`);
+    err = await failure(open(older));
+    expect(err.message).toMatch(/is at version 0, older than any this vigil migrates/);
+
+    const foreign = newSchema();
+    await admin.query(`CREATE SCHEMA "${foreign}"; CREATE TABLE "${foreign}".accounts (id int)`);
+    err = await failure(open(foreign));
+    expect(err.message).toMatch(/holds tables \(accounts\) but no vigil_schema/);
+    const tables = await admin.query('SELECT count(*)::int AS n FROM information_schema.tables WHERE table_schema = $1', [foreign]);
+    expect(tables.rows[0].n).toBe(1);
+  });
+});
+
+describe.skipIf(skip)('control plane: run leases across nodes', () => {
+  it('claims, renews, expires, releases, and refuses commits that are not the holder’s', async () => {
+    const schema = newSchema();
+    const [{ s: a }, { s: b }] = await Promise.all([open(schema), open(schema)]);
+    expect(await a.claimRun('d', T, 'A', 30_000, T)).toBe(true);
+    expect(await b.claimRun('d', T, 'B', 30_000, T + 29.9)).toBe(false); // live
+    expect(await a.claimRun('d', T, 'A', 30_000, T + 10)).toBe(true); // its own: extended to T + 40
+    expect(await b.claimRun('d', T, 'B', 30_000, T + 39)).toBe(false);
+    expect(await a.renewRun('d', T, 'A', 30_000, T + 39)).toBe(true); // until T + 69
+    expect(await b.renewRun('d', T, 'B', 30_000, T + 40)).toBe(false); // not B's
+    // A commit from B, or from no node, while A's lease is live: refused, nothing stored.
+    let err = await failure(b.commitRun({ ...makeRun('d', T), lease: { node: 'B', now: T + 60 } }));
+    expect(reason(err)).toBe('STORE_CONFLICT');
+    expect(err.message).toMatch(/leased to node A/);
+    expect(await a.hasRun('d', T)).toBe(false);
+    // A stops renewing: at expiry B takes the run over; A's renewal and commit then fail.
+    expect(await b.claimRun('d', T, 'B', 30_000, T + 69)).toBe(true);
+    expect(await a.renewRun('d', T, 'A', 30_000, T + 70)).toBe(false);
+    err = await failure(a.commitRun({ ...makeRun('d', T), lease: { node: 'A', now: T + 70 } }));
+    expect(err.message).toMatch(/leased to node B/);
+    // An expired lease nobody took is still its holder's to renew.
+    expect(await b.renewRun('d', T, 'B', 30_000, T + 500)).toBe(true);
+    await b.commitRun({ ...makeRun('d', T), lease: { node: 'B', now: T + 501 } });
+    // Done: nobody claims or renews it any more, and a second commit conflicts.
+    expect(await a.claimRun('d', T, 'A', 30_000, T + 1e6)).toBe(false);
+    expect(await b.claimRun('d', T, 'B', 30_000, T + 502)).toBe(false);
+    expect(await b.renewRun('d', T, 'B', 30_000, T + 502)).toBe(false);
+    err = await failure(b.commitRun({ ...makeRun('d', T), lease: { node: 'B', now: T + 503 } }));
+    expect(err.message).toMatch(/already in the ledger/);
+
+    // leaseMs 0 releases: the next node takes it at once.
+    expect(await a.claimRun('d', T + HOUR, 'A', 30_000, T)).toBe(true);
+    expect(await a.renewRun('d', T + HOUR, 'A', 0, T + 1)).toBe(true);
+    expect(await b.claimRun('d', T + HOUR, 'B', 30_000, T + 1)).toBe(true);
+    // A commit from no node (a backfill) is checked against the wall clock: refused while a lease is live.
+    const wall = Date.now() / 1000;
+    expect(await a.claimRun('d', T + 3 * HOUR, 'A', 60_000, wall)).toBe(true);
+    err = await failure(b.commitRun(makeRun('d', T + 3 * HOUR)));
+    expect(err.message).toMatch(/leased to node A/);
+    expect(await a.renewRun('d', T + 3 * HOUR, 'A', 0, wall)).toBe(true);
+    await b.commitRun(makeRun('d', T + 3 * HOUR));
+    // A run committed without a lease cannot be claimed afterwards.
+    await a.commitRun(makeRun('d', T + 2 * HOUR));
+    expect(await b.claimRun('d', T + 2 * HOUR, 'B', 30_000, T)).toBe(false);
+
+    for (const bad of [
+      () => a.claimRun('d', T, '', 1000, T),
+      () => a.claimRun('', T, 'A', 1000, T),
+      () => a.claimRun('d', T, 'A', -1, T),
+      () => a.renewRun('d', Number.NaN, 'A', 1000, T),
+      () => a.claimRun('d', T, 'A', 1000, Number.POSITIVE_INFINITY),
+    ]) {
+      expect(reason(await failure(bad()))).toBe('INPUT_MALFORMED');
+    }
+    await Promise.all([a.close(), b.close()]);
+  });
+
+  it('three nodes claiming the same 50 runs concurrently: each claimed once, committed once; a dead node’s runs are taken over', async () => {
+    const schema = newSchema();
+    const nodes = await Promise.all(['n1', 'n2', 'n3'].map(async (name) => ({ name, ...(await open(schema, { maxConnections: 4 })) })));
+    const pairs = Array.from({ length: 50 }, (_, i) => ({ d: `det-${i % 7}`, t: T + Math.floor(i / 7) * HOUR }));
+    const now = T + 10;
+    const claims = await Promise.all(
+      nodes.flatMap((n) => pairs.map(async (p) => ({ node: n.name, key: `${p.d}@${p.t}`, won: await n.s.claimRun(p.d, p.t, n.name, 60_000, now) }))),
+    );
+    const winners = new Map<string, string[]>();
+    for (const c of claims) if (c.won) winners.set(c.key, [...(winners.get(c.key) ?? []), c.node]);
+    expect(winners.size).toBe(50);
+    expect([...winners.values()].every((w) => w.length === 1)).toBe(true);
+
+    // Node n1 dies (stops renewing); the others renew theirs and commit; n1's runs wait for its lease to expire.
+    const byNode = (name: string) => pairs.filter((p) => winners.get(`${p.d}@${p.t}`)![0] === name);
+    const dead = byNode('n1');
+    expect(dead.length).toBeGreaterThan(0);
+    for (const n of nodes.slice(1)) {
+      for (const p of byNode(n.name)) {
+        expect(await n.s.renewRun(p.d, p.t, n.name, 60_000, now + 30)).toBe(true);
+        await n.s.commitRun({ ...makeRun(p.d, p.t, { risk: 1 }), lease: { node: n.name, now: now + 31 } });
+      }
+    }
+    const [, n2, n3] = nodes;
+    for (const p of dead) expect(await n2!.s.claimRun(p.d, p.t, 'n2', 60_000, now + 59)).toBe(false);
+    // After expiry, n2 and n3 race for them: each goes to one of them, and both try to commit it concurrently.
+    const takeovers = await Promise.all(
+      dead.flatMap((p) =>
+        [n2!, n3!].map(async (n) => {
+          if (!(await n.s.claimRun(p.d, p.t, n.name, 60_000, now + 61))) return 'lost';
+          return n.s.commitRun({ ...makeRun(p.d, p.t, { risk: 1 }), lease: { node: n.name, now: now + 62 } }).then(
+            () => 'committed',
+            (e: Error) => reason(e),
+          );
+        }),
+      ),
+    );
+    expect(takeovers.filter((x) => x === 'committed')).toHaveLength(dead.length);
+    expect(takeovers.filter((x) => x === 'lost')).toHaveLength(dead.length);
+    // n1 comes back late: its commits are refused.
+    for (const p of dead) expect(reason(await failure(nodes[0]!.s.commitRun({ ...makeRun(p.d, p.t), lease: { node: 'n1', now: now + 63 } })))).toBe('STORE_CONFLICT');
+    const runs = await nodes[0]!.s.runs();
+    expect(runs).toHaveLength(50);
+    expect(new Set(runs.map((r) => `${r.detectionId}@${r.scheduledTime}`)).size).toBe(50);
+    // Every run's events reached the event store once, over all nodes.
+    const delivered = nodes.flatMap((n) => n.sink.batches).flat();
+    expect(delivered).toHaveLength(50);
+    await Promise.all(nodes.map((n) => n.s.close()));
+  });
+
+  it('the same commit from two nodes at once: one succeeds, the other is STORE_CONFLICT, nothing doubled', async () => {
+    const schema = newSchema();
+    const [a, b] = await Promise.all([open(schema), open(schema)]);
+    for (let i = 0; i < 20; i++) {
+      const results = await Promise.all(
+        [a, b].map((n) =>
+          n.s.commitRun(makeRun('d', T + i * HOUR, { risk: 2, findings: 2, outbox: 2 })).then(
+            () => 'ok',
+            (e: Error) => reason(e),
+          ),
+        ),
+      );
+      expect(results.sort()).toEqual(['STORE_CONFLICT', 'ok']);
+    }
+    expect(await a.s.runs()).toHaveLength(20);
+    expect(await a.s.findings()).toHaveLength(40);
+    expect(await a.s.dueOutbox(1e12, 1000)).toHaveLength(40);
+    expect([...a.sink.batches, ...b.sink.batches]).toHaveLength(20);
+    await Promise.all([a.s.close(), b.s.close()]);
+  });
+});
+
+describe.skipIf(skip)('control plane: run events and the event store', () => {
+  it('keeps a run’s events when the event store fails, and delivers the identical block later, once', async () => {
+    const schema = newSchema();
+    const { s, sink } = await open(schema);
+    const c = makeRun('d', T, { risk: 3, notable: 1 });
+    c.events[0]!._raw = 'nul \u0000, lone surrogate \ud800, emoji 🙂';
+    sink.failure = new Error('ClickHouse: connection refused');
+    await s.commitRun(c); // durable: the ledger row and the events, here
+    expect(await s.hasRun('d', T)).toBe(true);
+    expect(sink.batches).toEqual([]);
+    expect(await s.deliverPendingEvents()).toBe(0); // still failing
+    const pending = await admin.query(`SELECT attempts, last_error FROM "${schema}".run_events`);
+    expect(pending.rows).toEqual([{ attempts: 2, last_error: 'ClickHouse: connection refused' }]);
+
+    // Stored but not acknowledged (a timeout after the insert): the retry sends the same block again, which
+    // ClickHouse deduplicates.
+    sink.appendThenFail = true;
+    expect(await s.deliverPendingEvents()).toBe(0);
+    sink.failure = null;
+    expect(await s.deliverPendingEvents()).toBe(1);
+    expect(sink.batches).toHaveLength(2);
+    expect(sink.batches[0]).toEqual(c.events);
+    expect(JSON.stringify(sink.batches[1])).toBe(JSON.stringify(sink.batches[0]));
+    expect(await s.deliverPendingEvents()).toBe(0);
+    expect((await admin.query(`SELECT count(*)::int AS n FROM "${schema}".run_events`)).rows[0].n).toBe(0);
+    await s.close();
+  });
+
+  it('delivers pending blocks once when three nodes sweep at the same time', async () => {
+    const schema = newSchema();
+    const nodes = await Promise.all([1, 2, 3].map(() => open(schema)));
+    nodes[0]!.sink.failure = new Error('down');
+    for (let i = 0; i < 30; i++) await nodes[0]!.s.commitRun(makeRun(`d${i}`, T, { risk: 2 }));
+    nodes[0]!.sink.failure = null;
+    const counts = await Promise.all(nodes.map((n) => n.s.deliverPendingEvents()));
+    expect(counts.reduce((a, b) => a + b, 0)).toBe(30);
+    expect(nodes.flatMap((n) => n.sink.batches)).toHaveLength(30);
+    await Promise.all(nodes.map((n) => n.s.close()));
+  });
+
+  it('refuses a run with a bad event before anything is stored', async () => {
+    const { s, sink } = await open(newSchema());
+    const c = makeRun('d', T);
+    c.events[1] = { ...c.events[1]!, index: '' };
+    const err = await failure(s.commitRun(c));
+    expect(reason(err)).toBe('INPUT_MALFORMED');
+    expect(err.message).toMatch(/event 1 of the batch: index must be a non-empty string/);
+    expect(await s.hasRun('d', T)).toBe(false);
+    expect(sink.batches).toEqual([]);
+    await s.close();
+  });
+});
+
+describe.skipIf(skip)('control plane: hostile strings', () => {
+  const HOSTILE = [
+    "'; DROP TABLE runs; --",
+    "' OR '1'='1",
+    '$1',
+    '"; DROP SCHEMA public CASCADE; --',
+    'back\\slash \\x00 E\'\\047\'',
+    'nul \u0000 inside',
+    '\u0001\u0002\u0003 escape characters',
+    '\u0001\u0000\u0001',
+    'emoji 🙂 and ünïcödé',
+    '',
+  ];
+
+  it('stores and finds every string exactly, through every statement, and the tables stay intact', async () => {
+    const schema = newSchema();
+    const { s, sink } = await open(schema);
+    for (const [i, h] of HOSTILE.entries()) {
+      const id = h === '' ? 'empty' : h; // ids must be non-empty
+      const t = T + i * HOUR;
+      const c = makeRun(id, t, { risk: 1, findings: 1, outbox: 1, suppressions: 0 });
+      c.run.detectionName = h;
+      c.run.error = h;
+      c.findings[0] = { ...c.findings[0]!, id: `f ${id}`, ruleName: h, riskObject: h, riskObjectType: h, detail: h, owner: h };
+      c.outbox[0] = { ...c.outbox[0]!, id: `o ${id}`, action: h, payload: h };
+      c.suppressions = [{ key: h, until: T + 1e6 }];
+      c.events[0]!._raw = h;
+      expect(await s.claimRun(id, t, id, 60_000, T)).toBe(true);
+      await s.commitRun({ ...c, lease: { node: id, now: T } });
+      expect(await s.hasRun(id, t)).toBe(true);
+      expect(await s.lastRun(id)).toEqual(c.run);
+      expect(await s.runs({ detectionId: id })).toEqual([c.run]);
+      await s.setCursor(id, t);
+      expect(await s.cursor(id)).toBe(t);
+      expect(await s.findings({ owner: h, riskObject: h })).toEqual([c.findings[0]]);
+      const updated = await s.updateFinding(`f ${id}`, { owner: h }, h, t + 1);
+      expect(updated.owner).toBe(h);
+      await s.addComment({ findingId: `f ${id}`, time: t, author: h, text: h });
+      expect((await s.finding(`f ${id}`))?.comments).toEqual([{ findingId: `f ${id}`, time: t, author: h, text: h }]);
+      expect(await s.suppressed([h, `${h}x`], T)).toEqual(new Set([h]));
+      await s.outboxFailed(`o ${id}`, h, 0);
+      expect((await s.dueOutbox(0, 100)).find((o) => o.id === `o ${id}`)).toMatchObject({ action: h, payload: h, lastError: h });
+      await s.outboxDelivered(`o ${id}`);
+      expect(sink.batches.at(-1)![0]!._raw).toBe(h);
+    }
+    // Near misses find nothing: '\u0000' and its escape are different strings.
+    expect(await s.hasRun('nul \u0001\u0003 inside', T + 5 * HOUR)).toBe(false);
+    expect(await s.suppressed(['\u0001\u0003', '\u0000\u0001'], T)).toEqual(new Set());
+    expect(await s.runs()).toHaveLength(HOSTILE.length);
+    const tables = await admin.query('SELECT count(*)::int AS n FROM information_schema.tables WHERE table_schema = $1', [schema]);
+    expect(tables.rows[0].n).toBe(9);
+    expect((await admin.query(`SELECT count(*)::int AS n FROM pg_namespace WHERE nspname = 'public'`)).rows[0].n).toBe(1);
+    await s.close();
+  });
+});
+
+describe.skipIf(skip)('control plane: connection loss', () => {
+  it('rejects with STORE_IO while the server is unreachable, without an unhandled error, and recovers', async () => {
+    const proxy = await tcpProxy(POSTGRES_PORT);
+    const logged: string[] = [];
+    const { s } = await open(newSchema(), { url: `postgresql://vigil@127.0.0.1:${proxy.port}/vigil`, connectTimeoutMs: 1000, log: (_, m) => logged.push(m) });
+    await s.commitRun(makeRun('d', T));
+    // Drop every connection, idle ones included (pg emits 'error' on idle clients), and refuse new ones.
+    proxy.cut(true);
+    await new Promise((r) => setTimeout(r, 100));
+    for (const call of [() => s.hasRun('d', T), () => s.commitRun(makeRun('d', T + HOUR)), () => s.claimRun('d', T + HOUR, 'A', 1000, T), () => s.finding('x')]) {
+      const err = await failure(call());
+      expect(err).toBeInstanceOf(StoreError);
+      expect(reason(err)).toBe('STORE_IO');
+    }
+    expect(logged.some((m) => /idle connection failed/.test(m))).toBe(true);
+    proxy.cut(false);
+    expect(await s.hasRun('d', T)).toBe(true);
+    await s.commitRun(makeRun('d', T + HOUR));
+    expect(await s.runs()).toHaveLength(2);
+    await s.close();
+    proxy.server.close();
+    expect(reason(await failure(s.hasRun('d', T)))).toBe('STORE_CLOSED');
+    expect(reason(await failure(s.commitRun(makeRun('d', T + 2 * HOUR))))).toBe('STORE_CLOSED');
+  });
+});
+
+async function freePort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  const port = (server.address() as { port: number }).port;
+  await new Promise((r) => server.close(r));
+  return port;
+}
+
+/** A TCP forwarder to PostgreSQL that a test can cut: cut(true) destroys every connection and refuses new ones. */
+async function tcpProxy(target: number): Promise<{ server: Server; port: number; cut(on: boolean): void }> {
+  const sockets = new Set<Socket>();
+  let down = false;
+  const server = createServer((client) => {
+    if (down) return client.destroy();
+    const upstream = connect(target, '127.0.0.1');
+    for (const sock of [client, upstream]) {
+      sockets.add(sock);
+      sock.on('close', () => sockets.delete(sock));
+      sock.on('error', () => undefined);
+    }
+    client.pipe(upstream).pipe(client);
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  return {
+    server,
+    port: (server.address() as { port: number }).port,
+    cut(on) {
+      down = on;
+      if (on) for (const sock of sockets) sock.destroy();
+    },
+  };
+}
