@@ -10,7 +10,10 @@ import type { PostgresStateStore } from '../../src/control-plane/state-store.js'
 import type { Event } from '../../src/events/event.js';
 import { VigilError } from '../../src/errors.js';
 import { StoreError } from '../../src/store/types.js';
+import { openStore, type SqliteStore } from '../../src/store/sqlite-store.js';
 import { makeRun } from '../store/fixtures/runs.js';
+import { cleanupDirs, collect, plain, tempDir } from '../store/helpers.js';
+import { stateContract, type ContractStore } from '../store/state-contract.js';
 import { POSTGRES_PORT, POSTGRES_URL, clusterRequired, uniqueName } from './local-cluster.js';
 
 const T = 1_700_000_000;
@@ -41,9 +44,13 @@ const admin = new pg.Pool({ connectionString: POSTGRES_URL, max: 2 });
 admin.on('error', () => undefined);
 const schemas: string[] = [];
 
+const sinks = new Map<ContractStore, SqliteStore>();
+
 afterAll(async () => {
   if (!skip) for (const s of schemas) await admin.query(`DROP SCHEMA IF EXISTS "${s}" CASCADE`);
   await admin.end();
+  for (const sink of sinks.values()) await sink.close();
+  cleanupDirs();
 });
 
 /** Batches the event store received. */
@@ -83,6 +90,19 @@ async function failure(p: Promise<unknown>): Promise<Error> {
 function reason(e: Error): string {
   return e instanceof StoreError ? e.reason : e instanceof VigilError ? e.code : e.message;
 }
+
+// The SQLite store's suite, on PostgreSQL, with a SQLite event store receiving the runs' events.
+stateContract({
+  name: 'PostgreSQL control plane',
+  skip,
+  async fresh() {
+    const sink = await openStore(tempDir());
+    const s = await openControlPlane({ url: POSTGRES_URL, schema: newSchema(), events: sink, eventRetryMs: 0 });
+    sinks.set(s, sink);
+    return s;
+  },
+  events: async (s) => plain(await collect(sinks.get(s)!, { metadata: [{ field: 'index', patterns: ['risk', 'notable', 'main'] }] })),
+});
 
 describe.skipIf(skip)('control plane: opening', () => {
   it('creates the schema when missing, and opens it again (also three nodes at once)', async () => {
@@ -144,62 +164,6 @@ describe.skipIf(skip)('control plane: opening', () => {
 });
 
 describe.skipIf(skip)('control plane: run leases across nodes', () => {
-  it('claims, renews, expires, releases, and refuses commits that are not the holder’s', async () => {
-    const schema = newSchema();
-    const [{ s: a }, { s: b }] = await Promise.all([open(schema), open(schema)]);
-    expect(await a.claimRun('d', T, 'A', 30_000, T)).toBe(true);
-    expect(await b.claimRun('d', T, 'B', 30_000, T + 29.9)).toBe(false); // live
-    expect(await a.claimRun('d', T, 'A', 30_000, T + 10)).toBe(true); // its own: extended to T + 40
-    expect(await b.claimRun('d', T, 'B', 30_000, T + 39)).toBe(false);
-    expect(await a.renewRun('d', T, 'A', 30_000, T + 39)).toBe(true); // until T + 69
-    expect(await b.renewRun('d', T, 'B', 30_000, T + 40)).toBe(false); // not B's
-    // A commit from B, or from no node, while A's lease is live: refused, nothing stored.
-    let err = await failure(b.commitRun({ ...makeRun('d', T), lease: { node: 'B', now: T + 60 } }));
-    expect(reason(err)).toBe('STORE_CONFLICT');
-    expect(err.message).toMatch(/leased to node A/);
-    expect(await a.hasRun('d', T)).toBe(false);
-    // A stops renewing: at expiry B takes the run over; A's renewal and commit then fail.
-    expect(await b.claimRun('d', T, 'B', 30_000, T + 69)).toBe(true);
-    expect(await a.renewRun('d', T, 'A', 30_000, T + 70)).toBe(false);
-    err = await failure(a.commitRun({ ...makeRun('d', T), lease: { node: 'A', now: T + 70 } }));
-    expect(err.message).toMatch(/leased to node B/);
-    // An expired lease nobody took is still its holder's to renew.
-    expect(await b.renewRun('d', T, 'B', 30_000, T + 500)).toBe(true);
-    await b.commitRun({ ...makeRun('d', T), lease: { node: 'B', now: T + 501 } });
-    // Done: nobody claims or renews it any more, and a second commit conflicts.
-    expect(await a.claimRun('d', T, 'A', 30_000, T + 1e6)).toBe(false);
-    expect(await b.claimRun('d', T, 'B', 30_000, T + 502)).toBe(false);
-    expect(await b.renewRun('d', T, 'B', 30_000, T + 502)).toBe(false);
-    err = await failure(b.commitRun({ ...makeRun('d', T), lease: { node: 'B', now: T + 503 } }));
-    expect(err.message).toMatch(/already in the ledger/);
-
-    // leaseMs 0 releases: the next node takes it at once.
-    expect(await a.claimRun('d', T + HOUR, 'A', 30_000, T)).toBe(true);
-    expect(await a.renewRun('d', T + HOUR, 'A', 0, T + 1)).toBe(true);
-    expect(await b.claimRun('d', T + HOUR, 'B', 30_000, T + 1)).toBe(true);
-    // A commit from no node (a backfill) is checked against the wall clock: refused while a lease is live.
-    const wall = Date.now() / 1000;
-    expect(await a.claimRun('d', T + 3 * HOUR, 'A', 60_000, wall)).toBe(true);
-    err = await failure(b.commitRun(makeRun('d', T + 3 * HOUR)));
-    expect(err.message).toMatch(/leased to node A/);
-    expect(await a.renewRun('d', T + 3 * HOUR, 'A', 0, wall)).toBe(true);
-    await b.commitRun(makeRun('d', T + 3 * HOUR));
-    // A run committed without a lease cannot be claimed afterwards.
-    await a.commitRun(makeRun('d', T + 2 * HOUR));
-    expect(await b.claimRun('d', T + 2 * HOUR, 'B', 30_000, T)).toBe(false);
-
-    for (const bad of [
-      () => a.claimRun('d', T, '', 1000, T),
-      () => a.claimRun('', T, 'A', 1000, T),
-      () => a.claimRun('d', T, 'A', -1, T),
-      () => a.renewRun('d', Number.NaN, 'A', 1000, T),
-      () => a.claimRun('d', T, 'A', 1000, Number.POSITIVE_INFINITY),
-    ]) {
-      expect(reason(await failure(bad()))).toBe('INPUT_MALFORMED');
-    }
-    await Promise.all([a.close(), b.close()]);
-  });
-
   it('three nodes claiming the same 50 runs concurrently: each claimed once, committed once; a dead node’s runs are taken over', async () => {
     const schema = newSchema();
     const nodes = await Promise.all(['n1', 'n2', 'n3'].map(async (name) => ({ name, ...(await open(schema, { maxConnections: 4 })) })));
