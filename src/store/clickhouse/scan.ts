@@ -9,6 +9,7 @@ import {
   GUARD_LONG_S,
   GUARD_SLASH,
   literalGuards,
+  metadataPredicate,
   wildcardMatcher,
   type MetadataField,
   type RawFilter,
@@ -172,34 +173,42 @@ export async function* scanClickHouse(ctx: ScanContext, req: ScanRequest, option
   const raw = req.raw === null ? null : rawSql(req.raw);
   if (raw !== null) where.push(`(${raw})`);
 
+  // SQL lets through source/host values it cannot decide (non-ASCII): the engine's own test settles them here, so a
+  // scan returns exactly the events the SQLite store's does for metadata (cheap: remembered per value).
+  const metadata = metadataPredicate(req);
   let batch: Event[] = [];
   let chars = 0;
   let scanned = 0;
   let bytes = 0;
   for (const w of windows(hours, lo, hi, ctx.windowEvents)) {
+    // Ties on t: latest arrival first (`at`), and in reverse batch order within a batch, as the SQLite store's seq.
     const sql =
       `SELECT t, batch, n, index, sourcetype, source, host, raw FROM ${ctx.events} WHERE ${[...where, `t >= ${quote(w.lo)}`, `t < ${quote(w.hi)}`].join(' AND ')}` +
-      ' ORDER BY t DESC, batch DESC, n DESC';
-    // A retried batch's copy not yet merged away has the same (t, batch, n): the sort puts it next to the first.
-    let prevT = '';
-    let prevId = '';
+      ' ORDER BY t DESC, at DESC, batch DESC, n DESC';
+    // A retried batch's copy not yet merged away has the same (t, batch, n): skipped among the rows of its t.
+    let tieT = '';
+    const tie = new Set<string>();
     for await (const lines of ctx.stream(sql, signal)) {
       for (const line of lines) {
         const f = line.split('\t');
         if (f.length !== 8) throw new StoreError('STORE_IO', `unexpected answer from ClickHouse: ${line.slice(0, 200)}`);
         const id = `${f[1]}\t${f[2]}`;
-        if (f[0] === prevT && id === prevId) continue;
-        prevT = f[0]!;
-        prevId = id;
-        const rawText = tsvValue(f[7]!);
-        batch.push({
+        if (f[0] !== tieT) {
+          tieT = f[0]!;
+          tie.clear();
+        } else if (tie.has(id)) continue;
+        tie.add(id);
+        const e: Event = {
           _time: fromMicros(Number(f[0])),
           index: tsvValue(f[3]!),
           sourcetype: tsvValue(f[4]!),
           source: tsvValue(f[5]!),
           host: tsvValue(f[6]!),
-          _raw: rawText,
-        });
+          _raw: tsvValue(f[7]!),
+        };
+        if (!metadata(e)) continue;
+        const rawText = e._raw;
+        batch.push(e);
         chars += rawText.length;
         if (batch.length >= ctx.batchSize || chars >= ctx.batchChars) {
           scanned += batch.length;

@@ -23,7 +23,7 @@ export const INDEXES = 'vigil_indexes';
 export const META = 'vigil_meta';
 
 /** Columns of an inserted row, in the order of the TabSeparated lines the store writes. */
-export const INSERT_COLUMNS = ['batch', 'n', 't', 'index', 'sourcetype', 'source', 'host', 'raw'];
+export const INSERT_COLUMNS = ['batch', 'at', 'n', 't', 'index', 'sourcetype', 'source', 'host', 'raw'];
 
 export interface SchemaNames {
   database: string;
@@ -38,9 +38,9 @@ export function schemaDdl({ database, cluster }: SchemaNames): string[] {
     `CREATE DATABASE IF NOT EXISTS ${db}`,
     // Events, one table per shard replicated between its replicas. Replacing on the whole sorting key: a
     // batch's event is (batch, n); a retried batch's copy collapses into it when parts merge, and scans
-    // skip adjacent copies before that (see CONTEXT.md "Exactly once").
+    // skip copies before that (see CONTEXT.md "Exactly once"). `at` orders ties on t as arrival does.
     `CREATE TABLE IF NOT EXISTS ${db}.${EVENTS_LOCAL} (
-       batch UInt64, n UInt32, t Int64, index String, sourcetype String, source String, host String, raw String
+       batch UInt64, at Int64, n UInt32, t Int64, index String, sourcetype String, source String, host String, raw String
      ) ENGINE = ReplicatedReplacingMergeTree(${zk('{shard}/events')}, '{replica}')
      PARTITION BY (index, ${floorDivSql('t', DAY_US)})
      ORDER BY (index, sourcetype, t, batch, n)`,

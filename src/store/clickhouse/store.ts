@@ -63,7 +63,8 @@ interface Replica {
 
 /** A batch waiting for its shard's next insert. */
 interface Pending {
-  rows: string;
+  id: bigint;
+  lines: string[];
   events: number;
   chars: number;
   resolve: (r: AppendReceipt) => void;
@@ -180,6 +181,8 @@ export class ClickHouseStore implements EventStore {
   }
 
   private clusterShards = 0;
+  /** The last `at` (microseconds) given to a batch. */
+  private lastAt = 0;
 
   /** The schema version row: written once (concurrent openers write the identical block, stored once), else compared. */
   private async checkVersion(): Promise<void> {
@@ -215,10 +218,10 @@ export class ClickHouseStore implements EventStore {
     this.pendingChars += chars;
     try {
       await this.registerIndexes(events);
-      const { id, rows } = encodeBatch(events);
+      const { id, lines } = encodeBatch(events);
       const shard = this.shards[Number(id % BigInt(this.shards.length))]!;
       return await new Promise<AppendReceipt>((resolve, reject) => {
-        shard.queue.push({ rows, events: events.length, chars, resolve, reject });
+        shard.queue.push({ id, lines, events: events.length, chars, resolve, reject });
         void this.drain(shard);
       });
     } finally {
@@ -243,8 +246,15 @@ export class ClickHouseStore implements EventStore {
           events += p.events;
           chars += p.chars;
         }
+        // Arrival order: each batch of the group a later `at` than the one before, and than any before it.
+        const at = Math.max(Date.now() * 1000, this.lastAt + 1);
+        this.lastAt = at + group.length - 1;
+        const rows = group.map((p, k) => {
+          const prefix = `${p.id}\t${at + k}\t`;
+          return prefix + p.lines.join(prefix);
+        });
         try {
-          await this.insertGroup(shard, group.map((p) => p.rows).join(''));
+          await this.insertGroup(shard, rows.join(''));
           for (const p of group) p.resolve({ count: p.events });
         } catch (err) {
           const e = storeError(`appending to ClickHouse shard ${shard.name}`, err);
@@ -546,10 +556,10 @@ function checkName(name: unknown, where: string): asserts name is string {
 }
 
 /**
- * The batch's rows as TabSeparated lines, and its id: the first 8 bytes of the SHA-256 of those lines (without the
- * id column). A byte-identical retry, to any node, gets the same id and the same rows, hence the same shard.
+ * The batch's rows as TabSeparated lines (without the `batch` and `at` columns), and its id: the first 8 bytes of
+ * the SHA-256 of those lines. A byte-identical retry, to any node, gets the same id and rows, hence the same shard.
  */
-export function encodeBatch(events: readonly Event[]): { id: bigint; rows: string } {
+export function encodeBatch(events: readonly Event[]): { id: bigint; lines: string[] } {
   const lines: string[] = new Array<string>(events.length);
   for (let i = 0; i < events.length; i++) {
     const e = events[i]!;
@@ -557,7 +567,5 @@ export function encodeBatch(events: readonly Event[]): { id: bigint; rows: strin
   }
   const hash = createHash('sha256');
   for (const l of lines) hash.update(l);
-  const id = hash.digest().readBigUInt64BE(0);
-  const prefix = `${id}\t`;
-  return { id, rows: prefix + lines.join(prefix) };
+  return { id: hash.digest().readBigUInt64BE(0), lines };
 }
