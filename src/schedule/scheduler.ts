@@ -1,3 +1,4 @@
+import { hostname } from 'node:os';
 import type { ContentPack } from '../detections/content.js';
 import type { Detection } from '../detections/detection.js';
 import type { Event } from '../events/event.js';
@@ -54,6 +55,8 @@ export interface SchedulerDeps {
   alerts: AlertPlanner | null;
   /** Filter prefixes evaluated at ingest: runs whose window it covers aggregate its matches only. */
   matchIndex?: MatchLookup;
+  /** This node's name in run leases (the config's `node.name`); default `defaultNodeName()`. */
+  node?: string;
   log?: (level: 'info' | 'warn' | 'error', message: string) => void;
   onRun?: (run: RunRecord) => void;
 }
@@ -87,6 +90,17 @@ export interface BackfillSummary {
 const BUSY_RETRY_MS = 1000;
 
 /**
+ * A node's name when the config gives none: `<hostname>:<pid>`, distinct among the processes of a cluster
+ * at any one time. A restarted node gets a new one, so a run it held when it died waits for its lease to expire.
+ */
+export function defaultNodeName(): string {
+  return `${hostname()}:${process.pid}`;
+}
+
+/** What one attempt at a run came to (see `attempt`). */
+type Attempt = RunRecord | 'ran' | 'held' | 'cancelled';
+
+/**
  * Runs enabled detections on their cron, as Splunk ES does: each scheduled time once (the ledger's
  * uniqueness guarantees it), its window resolved against the scheduled time, missed times caught up after
  * downtime (oldest first, bounded by max lag), and a run's risk events, findings and alert deliveries
@@ -97,8 +111,12 @@ export class Scheduler {
   private abort = new AbortController();
   private loop: Promise<void> | null = null;
   private backfilling: Promise<BackfillSummary> | null = null;
+  /** The name this scheduler's run leases carry. */
+  readonly node: string;
 
-  constructor(private readonly deps: SchedulerDeps) {}
+  constructor(private readonly deps: SchedulerDeps) {
+    this.node = deps.node ?? defaultNodeName();
+  }
 
   private get settings(): ScheduleSettings {
     const s = this.deps.settings;
@@ -176,17 +194,23 @@ export class Scheduler {
     return searchWindow(d.schedule, scheduledTime, this.settings.tz);
   }
 
-  /** Runs everything due at the clock's now; returns the ledger rows written. */
+  /**
+   * Runs everything due at the clock's now; returns the ledger rows written. A run another node holds the
+   * lease of is left to it, and its detection's cursor stays before it (later runs of the detection still
+   * run): if that node dies, the run is due again here and taken over once its lease expires.
+   */
   async runDue(): Promise<RunRecord[]> {
     const done: RunRecord[] = [];
+    const heldElsewhere = new Set<string>();
     this.deps.matchIndex?.setDetections(this.enabledDetections(), this.deps.content(), this.settings.tz);
     for (const r of await this.due(this.deps.clock.now())) {
       if (this.abort.signal.aborted) break;
-      const rec = await this.executeRun(r.detection, r.scheduledTime, isRealtime(r.detection, this.settings) ? 'realtime' : 'scheduled');
+      const out = await this.attempt(r.detection, r.scheduledTime, isRealtime(r.detection, this.settings) ? 'realtime' : 'scheduled');
       // Stopping cancels a run uncommitted: its cursor stays, so the next start redoes it.
-      if (this.abort.signal.aborted && rec === null) break;
-      if (rec) done.push(rec);
-      await this.deps.state.setCursor(r.detection.id, r.scheduledTime);
+      if (this.abort.signal.aborted && typeof out === 'string') break;
+      if (out === 'held') heldElsewhere.add(r.detection.id);
+      if (typeof out === 'object') done.push(out);
+      if (!heldElsewhere.has(r.detection.id)) await this.deps.state.setCursor(r.detection.id, r.scheduledTime);
     }
     return done;
   }
@@ -327,14 +351,77 @@ export class Scheduler {
 
   /**
    * Executes one run of `d` for `scheduledTime` and commits it. Returns null when the ledger already had
-   * it (a concurrent scheduler or an earlier backfill), or when the scheduler stopped during the search
-   * (nothing is committed; the run is redone). Search errors and timeouts are recorded as failed runs;
-   * they are not retried (as in Splunk). `actions: false` plans no alert actions for its outputs.
+   * it (a concurrent scheduler or an earlier backfill), when another node holds its lease (it runs it), or
+   * when the scheduler stopped during the search (nothing is committed; the run is redone). Search errors
+   * and timeouts are recorded as failed runs; they are not retried (as in Splunk). `actions: false` plans
+   * no alert actions for its outputs.
    */
   async executeRun(d: Detection, scheduledTime: number, mode: RunMode, opts: { actions?: boolean } = {}): Promise<RunRecord | null> {
+    const out = await this.attempt(d, scheduledTime, mode, opts);
+    return typeof out === 'object' ? out : null;
+  }
+
+  /**
+   * `executeRun` under a lease: claimed before the search (refused: 'ran' or 'held'), renewed every third
+   * of `schedule.lease` while it lasts, checked again by the commit. A lost lease (this node stalled past
+   * it and another took the run over) stops the search and commits nothing ('held'); stopping the scheduler
+   * releases the lease ('cancelled'), so whoever runs next takes the run over at once.
+   */
+  private async attempt(d: Detection, scheduledTime: number, mode: RunMode, opts: { actions?: boolean } = {}): Promise<Attempt> {
+    const { state, clock } = this.deps;
+    const leaseMs = this.settings.leaseMs;
+    const refused = async (): Promise<Attempt> => ((await state.hasRun(d.id, scheduledTime)) ? 'ran' : 'held');
+    if (await state.hasRun(d.id, scheduledTime)) return 'ran';
+    if (!(await state.claimRun(d.id, scheduledTime, this.node, leaseMs, clock.now()))) return refused();
+    const lease = this.keepLease(d, scheduledTime, leaseMs);
+    try {
+      const out = await this.execute(d, scheduledTime, mode, opts, lease.lost);
+      if (out === 'cancelled' && lease.lost.aborted) return 'held';
+      if (out === 'cancelled') {
+        await state.renewRun(d.id, scheduledTime, this.node, 0, clock.now()).catch(() => false);
+        return 'cancelled';
+      }
+      return out === 'conflict' ? refused() : out;
+    } finally {
+      lease.stop();
+    }
+  }
+
+  /**
+   * Renews the lease every third of its length, on real timers (the clock gives the times: a test's fake
+   * clock must not spin renewals). `lost` aborts when a renewal says another node has the run.
+   */
+  private keepLease(d: Detection, scheduledTime: number, leaseMs: number): { lost: AbortSignal; stop: () => void } {
+    const lost = new AbortController();
+    let timer: NodeJS.Timeout | null = null;
+    let stopped = false;
+    const renew = async () => {
+      try {
+        if (!(await this.deps.state.renewRun(d.id, scheduledTime, this.node, leaseMs, this.deps.clock.now())) && !stopped) {
+          this.deps.log?.('warn', `${d.name} @ ${new Date(scheduledTime * 1000).toISOString()}: lease lost to another node; run abandoned`);
+          lost.abort();
+          return;
+        }
+      } catch (e) {
+        // A store hiccup: the lease is still ours until it expires; the next renewal may get through.
+        this.deps.log?.('warn', `${d.name}: lease renewal failed: ${(e as Error).message}`);
+      }
+      if (!stopped) timer = setTimeout(() => void renew(), leaseMs / 3).unref();
+    };
+    timer = setTimeout(() => void renew(), leaseMs / 3).unref();
+    return {
+      lost: lost.signal,
+      stop: () => {
+        stopped = true;
+        if (timer) clearTimeout(timer);
+      },
+    };
+  }
+
+  /** The run itself (search, throttling, outputs, commit), under a lease `attempt` holds. */
+  private async execute(d: Detection, scheduledTime: number, mode: RunMode, opts: { actions?: boolean }, leaseLost: AbortSignal): Promise<RunRecord | 'cancelled' | 'conflict'> {
     const { state, clock } = this.deps;
     const settings = this.settings;
-    if (await state.hasRun(d.id, scheduledTime)) return null;
     const tz = settings.tz;
     const window = this.windowOf(d, scheduledTime);
     const startedAt = clock.now();
@@ -376,11 +463,11 @@ export class Scheduler {
             : {}),
         },
         settings.runTimeoutMs,
-        { signal: this.abort.signal },
+        { signal: AbortSignal.any([this.abort.signal, leaseLost]) },
       );
       rows = out.rows;
     } catch (e) {
-      if (e instanceof SearchCancelled) return null;
+      if (e instanceof SearchCancelled) return 'cancelled';
       run.status = e instanceof RunTimeout ? 'timeout' : 'failed';
       run.error = (e as { format?: () => string }).format?.() ?? (e as Error).message;
       this.deps.log?.('warn', `${d.name} @ ${new Date(scheduledTime * 1000).toISOString()}: ${run.status}: ${(e as Error).message}`);
@@ -422,11 +509,13 @@ export class Scheduler {
       this.deps.alerts && run.status === 'success' && opts.actions !== false ? await this.deps.alerts(d, run, isRule ? [] : events, findings) : { outbox: [], suppressions: [] };
     const commit: RunCommit = { run, events, findings, outbox: alerts.outbox, suppressions: [...suppressions, ...alerts.suppressions] };
     for (;;) {
+      if (leaseLost.aborted) return 'cancelled';
       try {
+        commit.lease = { node: this.node, now: clock.now() }; // now: a busy retry commits later
         await state.commitRun(commit);
         break;
       } catch (e) {
-        if (e instanceof StoreError && e.reason === 'STORE_CONFLICT') return null;
+        if (e instanceof StoreError && e.reason === 'STORE_CONFLICT') return 'conflict';
         if (e instanceof StoreError && e.reason === 'STORE_BUSY' && !this.abort.signal.aborted) {
           await clock.wait(BUSY_RETRY_MS, this.abort.signal);
           continue;

@@ -29,6 +29,11 @@ export interface ScheduleSettings {
   backfillMaxPeriodSeconds: number;
   /** The most runs one backfill may execute (detections × scheduled times). */
   backfillMaxRuns: number;
+  /**
+   * How long a run's lease lasts without renewal (ms): a run of a node that died is taken over by another
+   * node this long after its last renewal. Renewed every third of it while the run lasts.
+   */
+  leaseMs: number;
 }
 
 /**
@@ -37,7 +42,7 @@ export interface ScheduleSettings {
  */
 export const DEFAULT_ENABLED = ['Cisco Isovalent - *', 'Risk - *'];
 
-const SCHEDULE_KEYS = ['timezone', 'max_lag', 'run_timeout', 'incremental', 'realtime_grace', 'realtime_window', 'backfill_max_period', 'backfill_max_runs'];
+const SCHEDULE_KEYS = ['timezone', 'max_lag', 'run_timeout', 'incremental', 'realtime_grace', 'realtime_window', 'backfill_max_period', 'backfill_max_runs', 'lease'];
 const DETECTIONS_KEYS = ['enable', 'disable', 'stories', 'realtime'];
 
 /**
@@ -63,7 +68,15 @@ export function scheduleSettings(schedule: unknown, detections: unknown, at: Con
     incremental: bool(s['incremental'], 'schedule.incremental', at) ?? true,
     backfillMaxPeriodSeconds: duration(s['backfill_max_period'], 'schedule.backfill_max_period', at) ?? 31 * 86400,
     backfillMaxRuns: count(s['backfill_max_runs'], 'schedule.backfill_max_runs', at) ?? 50_000,
+    leaseMs: leaseSeconds(s['lease'], at) * 1000,
   };
+}
+
+/** `schedule.lease`: at least 1 s (renewals every third of it must get through a busy store in time). */
+function leaseSeconds(v: unknown, at: ConfigPosition): number {
+  const s = duration(v, 'schedule.lease', at) ?? 60;
+  if (s < 1) fail(at, 'schedule.lease', 'must be at least 1s');
+  return s;
 }
 
 function fail(at: ConfigPosition, where: string, message: string): never {

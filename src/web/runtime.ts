@@ -158,6 +158,7 @@ export async function startServer(config: VigilConfig, opts: StartOptions = {}):
     settings: () => toggles.apply(baseSettings),
     alerts: alerts.planner,
     ...(matchIndex ? { matchIndex } : {}),
+    ...(config.node.name !== undefined ? { node: config.node.name } : {}),
     onRun: () => dispatcher.kick(),
     ...(opts.log ? { log: opts.log } : {}),
   });

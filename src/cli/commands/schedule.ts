@@ -203,6 +203,7 @@ async function localBackfill(config: VigilConfig, settings: ScheduleSettings, op
       clock: systemClock,
       settings: toggled,
       alerts: alerts.planner,
+      ...(config.node.name !== undefined ? { node: config.node.name } : {}),
     });
     const named = opts.detection?.length ? selectDetections(pack.detections, opts.detection, () => true, pack, findDetection) : undefined;
     const sum = await scheduler.backfill(scheduler.planBackfill(from, to, named), { actions: opts.actions, onRun });
