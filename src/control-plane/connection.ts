@@ -57,6 +57,16 @@ export function storeErrorOf(err: unknown, what: string): StoreError {
   return new StoreError(reason, message, { cause: err });
 }
 
+/** Runs `fn`, turning a driver or server failure into a StoreError; VigilErrors (conflict, not found, closed) pass. */
+export async function guarded<T>(what: string, fn: () => Promise<T>): Promise<T> {
+  try {
+    return await fn();
+  } catch (err) {
+    if (err instanceof VigilError) throw err;
+    throw storeErrorOf(err, `PostgreSQL: ${what}`);
+  }
+}
+
 /** Why opening failed, in the operator's words, naming the server without its password. */
 function openError(err: unknown, url: string): StoreError {
   if (err instanceof VigilError) return err instanceof StoreError ? err : new StoreError('STORE_IO', err.message, { cause: err });

@@ -101,6 +101,34 @@ export const MIGRATIONS: readonly Migration[] = [
       CREATE TABLE ${S}.suppressions (key text PRIMARY KEY, until double precision NOT NULL);
     `,
   },
+  {
+    version: 2,
+    name: 'console state shared by the nodes: sessions, detection toggles, filter macro edits',
+    up: (S) => `
+      -- Keyed by the SHA-256 of the cookie's id: a dump of this table logs nobody in. Times in ms (Date.now).
+      CREATE TABLE ${S}.sessions (
+        id_hash text PRIMARY KEY,
+        username text NOT NULL,
+        csrf text NOT NULL,
+        created_at double precision NOT NULL,
+        last_seen double precision NOT NULL
+      );
+      CREATE INDEX sessions_last_seen ON ${S}.sessions (last_seen);
+      CREATE TABLE ${S}.detection_toggles (
+        detection_id text PRIMARY KEY,
+        enabled boolean NOT NULL,
+        updated_at double precision NOT NULL,
+        updated_by text NOT NULL
+      );
+      CREATE TABLE ${S}.macro_edits (
+        name text PRIMARY KEY,
+        definition text NOT NULL,
+        description text,
+        updated_at double precision NOT NULL,
+        updated_by text NOT NULL
+      );
+    `,
+  },
 ];
 
 /** The schema version this build writes. */

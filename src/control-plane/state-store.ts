@@ -25,7 +25,8 @@ import {
   type RunStatus,
   type StateStore,
 } from '../store/types.js';
-import { storeErrorOf, transaction } from './connection.js';
+import { guarded, transaction } from './connection.js';
+import { PostgresConsoleState } from './console-state.js';
 import { fromPg, fromPgOrNull, toPg } from './text.js';
 
 /** Where a committed run's risk/notable events go: the event store (ClickHouse in a cluster). */
@@ -169,6 +170,8 @@ function firstById<T extends { id: string }>(rows: readonly T[]): T[] {
 }
 
 export class PostgresStateStore implements StateStore {
+  /** Sessions, detection toggles and macro edits, on the same pool. */
+  readonly consoleState: PostgresConsoleState;
   private closed = false;
   private readonly timer: NodeJS.Timeout | undefined;
   /** The sweep in progress, so close() waits for it and two sweeps of this process never overlap. */
@@ -180,6 +183,7 @@ export class PostgresStateStore implements StateStore {
     private readonly S: string,
     private readonly opts: StateStoreOptions,
   ) {
+    this.consoleState = new PostgresConsoleState(pool, S, () => this.closed);
     const every = opts.eventRetryMs ?? 5000;
     if (every > 0) {
       this.timer = setInterval(() => {
@@ -555,14 +559,9 @@ export class PostgresStateStore implements StateStore {
     return this.guard(what, () => fn(this.pool));
   }
 
-  /** Runs `fn`, turning a driver or server failure into a StoreError; VigilErrors (conflict, not found) pass. */
-  private async guard<T>(what: string, fn: () => Promise<T>): Promise<T> {
-    try {
-      return await fn();
-    } catch (err) {
-      if (err instanceof VigilError) throw err;
-      throw storeErrorOf(err, `PostgreSQL: ${what}`);
-    }
+  private guard<T>(what: string, fn: () => Promise<T>): Promise<T> {
+    this.refuseClosed();
+    return guarded(what, fn);
   }
 }
 

@@ -6,6 +6,7 @@ import { createServer, connect, type Server, type Socket } from 'node:net';
 import pg from 'pg';
 import { afterAll, describe, expect, it } from 'vitest';
 import { openControlPlane, type ControlPlaneOptions } from '../../src/control-plane/control-plane.js';
+import { MIGRATIONS, SCHEMA_VERSION } from '../../src/control-plane/schema.js';
 import type { PostgresStateStore } from '../../src/control-plane/state-store.js';
 import type { Event } from '../../src/events/event.js';
 import { VigilError } from '../../src/errors.js';
@@ -114,8 +115,23 @@ describe.skipIf(skip)('control plane: opening', () => {
     const again = await open(schema);
     expect(await again.s.lastRun('d')).toEqual(makeRun('d', T).run);
     await again.s.close();
-    const versions = await admin.query(`SELECT version FROM "${schema}".vigil_schema`);
-    expect(versions.rows).toEqual([{ version: 1 }]);
+    const versions = await admin.query(`SELECT version FROM "${schema}".vigil_schema ORDER BY version`);
+    expect(versions.rows).toEqual(MIGRATIONS.map((m) => ({ version: m.version })));
+  });
+
+  it('migrates a schema of an older vigil forward, keeping its data', async () => {
+    const schema = newSchema();
+    const S = `"${schema}"`;
+    await admin.query(`CREATE SCHEMA ${S}; CREATE TABLE ${S}.vigil_schema (version integer PRIMARY KEY, name text NOT NULL, migrated_at timestamptz NOT NULL DEFAULT now())`);
+    await admin.query(MIGRATIONS[0]!.up(S));
+    await admin.query(`INSERT INTO ${S}.vigil_schema (version, name) VALUES (1, 'v1')`);
+    await admin.query(`INSERT INTO ${S}.scheduler_cursors VALUES ('d', ${T})`);
+    const { s } = await open(schema);
+    expect(await s.cursor('d')).toBe(T);
+    await s.consoleState.setToggle('d', false, 'alice', T); // a table of version 2
+    expect(await s.consoleState.toggles()).toEqual({ enable: [], disable: ['d'] });
+    await s.close();
+    expect((await admin.query(`SELECT max(version)::int AS v FROM ${S}.vigil_schema`)).rows[0].v).toBe(SCHEMA_VERSION);
   });
 
   it('refuses an unreachable server, an unknown user, a missing database, naming the url without its password', async () => {
@@ -147,7 +163,7 @@ describe.skipIf(skip)('control plane: opening', () => {
     await admin.query(`INSERT INTO "${newer}".vigil_schema (version, name) VALUES (99, 'from the future')`);
     let err = await failure(open(newer));
     expect(reason(err)).toBe('STORE_IO');
-    expect(err.message).toMatch(new RegExp(`schema "${newer}" is at version 99, newer than this vigil \\(1\\)`));
+    expect(err.message).toMatch(new RegExp(`schema "${newer}" is at version 99, newer than this vigil \\(${SCHEMA_VERSION}\\)`));
 
     const older = newSchema();
     await admin.query(`CREATE SCHEMA "${older}"; CREATE TABLE "${older}".vigil_schema (version integer PRIMARY KEY, name text NOT NULL); INSERT INTO "${older}".vigil_schema VALUES (0, 'pre-release')`);
@@ -339,9 +355,54 @@ describe.skipIf(skip)('control plane: hostile strings', () => {
     expect(await s.suppressed(['\u0001\u0003', '\u0000\u0001'], T)).toEqual(new Set());
     expect(await s.runs()).toHaveLength(HOSTILE.length);
     const tables = await admin.query('SELECT count(*)::int AS n FROM information_schema.tables WHERE table_schema = $1', [schema]);
-    expect(tables.rows[0].n).toBe(9);
+    expect(tables.rows[0].n).toBe(12);
     expect((await admin.query(`SELECT count(*)::int AS n FROM pg_namespace WHERE nspname = 'public'`)).rows[0].n).toBe(1);
     await s.close();
+  });
+});
+
+describe.skipIf(skip)('control plane: console state shared by the nodes', () => {
+  const limits = { idleMs: 1000, maxAgeMs: 5000, maxSessions: 3 };
+
+  it('sessions: seen from every node, refreshed when used, ended when idle or too old, least recently used dropped', async () => {
+    const schema = newSchema();
+    const [{ s: a }, { s: b }] = await Promise.all([open(schema), open(schema)]);
+    const session = (user: string, t: number) => ({ user, csrf: `csrf-${user}`, createdAt: t, lastSeen: t });
+    await a.consoleState.createSession('h1', session('alice', 0), limits);
+    expect(await b.consoleState.session('h1', 900, limits)).toEqual({ user: 'alice', csrf: 'csrf-alice', createdAt: 0, lastSeen: 900 });
+    expect(await a.consoleState.session('h1', 1800, limits)).toMatchObject({ lastSeen: 1800 }); // 900 idle: refreshed at 900
+    expect(await a.consoleState.session('h1', 2801, limits)).toBeNull(); // idle 1001 ms
+    expect(await b.consoleState.session('h1', 2802, limits)).toBeNull(); // deleted
+    // The maximum age holds however often it is used.
+    await a.consoleState.createSession('h2', session('bob', 0), limits);
+    for (let t = 900; t <= 5000; t += 900) expect(await b.consoleState.session('h2', t, limits)).not.toBeNull();
+    expect(await b.consoleState.session('h2', 5001, limits)).toBeNull();
+    // Beyond maxSessions the least recently used go.
+    for (const [i, h] of ['x1', 'x2', 'x3', 'x4'].entries()) await a.consoleState.createSession(h, session(h, 10_000 + i), limits);
+    expect(await b.consoleState.session('x1', 10_010, limits)).toBeNull();
+    expect(await b.consoleState.session('x2', 10_010, limits)).not.toBeNull();
+    await b.consoleState.deleteSession('x2'); // logout on another node
+    expect(await a.consoleState.session('x2', 10_011, limits)).toBeNull();
+    await Promise.all([a.close(), b.close()]);
+  });
+
+  it('detection toggles and macro edits: set on one node, read on another; hostile strings stay exact', async () => {
+    const schema = newSchema();
+    const [{ s: a }, { s: b }] = await Promise.all([open(schema), open(schema)]);
+    const odd = "x'; DROP TABLE macro_edits; -- \u0000";
+    await a.consoleState.setToggle('d1', false, 'alice', T);
+    await a.consoleState.setToggle(odd, true, 'alice', T);
+    await b.consoleState.setToggle('d1', true, 'bob', T + 1);
+    await b.consoleState.setToggle('d0', false, 'bob', T + 1);
+    expect(await a.consoleState.toggles()).toEqual({ enable: [odd, 'd1'].sort(), disable: ['d0'] });
+    await a.consoleState.saveMacroEdit({ name: 'm_filter', definition: 'search *', description: null, updatedAt: T, updatedBy: 'alice' });
+    await b.consoleState.saveMacroEdit({ name: 'm_filter', definition: `search NOT user="${odd}"`, description: odd, updatedAt: T + 5, updatedBy: odd });
+    expect(await a.consoleState.macroEdits()).toEqual([{ name: 'm_filter', definition: `search NOT user="${odd}"`, description: odd, updatedAt: T + 5, updatedBy: odd }]);
+    expect(reason(await failure(a.consoleState.setToggle('', true, 'x', T)))).toBe('INPUT_MALFORMED');
+    expect(reason(await failure(a.consoleState.saveMacroEdit({ name: 'm', definition: 'x', description: null, updatedAt: Number.NaN, updatedBy: 'x' })))).toBe('INPUT_MALFORMED');
+    await a.close();
+    expect(reason(await failure(a.consoleState.toggles()))).toBe('STORE_CLOSED');
+    await b.close();
   });
 });
 
