@@ -3,14 +3,12 @@ import { openStore } from '../../src/store/sqlite-store.js';
 import { StoreError } from '../../src/store/types.js';
 import { makeRun } from './fixtures/runs.js';
 import { cleanupDirs, tempDir } from './helpers.js';
-import { leaseContract } from './lease-contract.js';
 
 afterAll(cleanupDirs);
 
 const T = 1_700_000_000;
 
-leaseContract({ name: 'SQLite', fresh: () => openStore(tempDir()) });
-
+// The lease semantics every StateStore shares are in state-contract.ts (run by state.test.ts); these are SQLite's own.
 describe('run leases on SQLite', () => {
   it('are durable: a lease survives a restart of the store, and the restarted store refuses other nodes', async () => {
     const dir = tempDir();

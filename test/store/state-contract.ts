@@ -421,6 +421,17 @@ export function stateContract(backend: StateBackend): void {
         }
         await s.close();
       });
+
+      it('many nodes claiming one run at once: exactly one wins; the instant of expiry is no longer live', async () => {
+        const s = await fresh();
+        const wins = await Promise.all(Array.from({ length: 8 }, (_, i) => s.claimRun('d', T, `node-${i}`, 30_000, T)));
+        expect(wins.filter(Boolean)).toHaveLength(1);
+        const holder = `node-${wins.indexOf(true)}`;
+        expect(await s.claimRun('d', T, 'other', 30_000, T + 29.999)).toBe(false);
+        expect(await s.claimRun('d', T, 'other', 30_000, T + 30)).toBe(true); // held until T + 30, exclusive
+        expect(await s.renewRun('d', T, holder, 30_000, T + 30)).toBe(false);
+        await s.close();
+      });
     });
 
     describe('closed stores', () => {
