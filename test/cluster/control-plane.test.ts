@@ -15,7 +15,8 @@ import { openStore, type SqliteStore } from '../../src/store/sqlite-store.js';
 import { makeRun } from '../store/fixtures/runs.js';
 import { cleanupDirs, collect, plain, tempDir } from '../store/helpers.js';
 import { stateContract, type ContractStore } from '../store/state-contract.js';
-import { POSTGRES_PORT, POSTGRES_URL, clusterRequired, uniqueName } from './local-cluster.js';
+import { openClickHouseStore } from '../../src/store/clickhouse/store.js';
+import { CLUSTER_NAME, POSTGRES_PORT, POSTGRES_URL, REPLICAS, clickhouse, clusterRequired, skipWithoutCluster, uniqueName } from './local-cluster.js';
 
 const T = 1_700_000_000;
 const HOUR = 3600;
@@ -303,6 +304,47 @@ describe.skipIf(skip)('control plane: run events and the event store', () => {
     expect(sink.batches).toEqual([]);
     await s.close();
   });
+});
+
+const skipClickHouse = await skipWithoutCluster('test/cluster/control-plane.test.ts (with ClickHouse)');
+
+describe.skipIf(skipClickHouse)('control plane: run events into the ClickHouse store', () => {
+  it('a block appended but not acknowledged, retried by another node: the run’s events are stored once', async () => {
+    const database = uniqueName('vigil_cp_ch');
+    const ch = await openClickHouseStore({ urls: REPLICAS.map((r) => r.url), cluster: CLUSTER_NAME, database, username: 'default', password: '', insertQuorum: 2 });
+    try {
+      const schema = newSchema();
+      // Node A's event store stores the block, then the acknowledgement is lost (A dies before deleting it).
+      let lostAck = true;
+      const a = await openControlPlane({
+        url: POSTGRES_URL,
+        schema,
+        eventRetryMs: 0,
+        events: {
+          append: async (events) => {
+            await ch.append(events);
+            if (lostAck) throw new Error('socket hang up');
+          },
+        },
+      });
+      const b = await openControlPlane({ url: POSTGRES_URL, schema, eventRetryMs: 0, events: ch });
+      const c = makeRun('d', T, { risk: 5, notable: 2 });
+      await a.commitRun({ ...c, lease: { node: 'A', now: T } });
+      const risk = async () => plain(await collect(ch, { metadata: [{ field: 'index', patterns: ['risk', 'notable'] }] }));
+      expect(await risk()).toHaveLength(7); // stored by A's attempt
+      lostAck = false;
+      expect(await b.deliverPendingEvents()).toBe(1); // B's sweep sends the pending block again
+      expect(await a.deliverPendingEvents()).toBe(0);
+      const stored = await risk();
+      expect(stored.sort((x, y) => x._raw.localeCompare(y._raw))).toEqual(c.events.map((e) => ({ ...e })).sort((x, y) => x._raw.localeCompare(y._raw)));
+      const merged = await Promise.all(REPLICAS.map(async (r) => Number(await clickhouse(r, `SELECT count() FROM ${database}.events_local FINAL`))));
+      expect(merged[0]! + merged[2]!).toBe(7);
+      await Promise.all([a.close(), b.close()]);
+    } finally {
+      await ch.close();
+      for (const r of REPLICAS) await clickhouse(r, `DROP DATABASE IF EXISTS ${database}`);
+    }
+  }, 120_000);
 });
 
 describe.skipIf(skip)('control plane: hostile strings', () => {
