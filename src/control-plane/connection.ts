@@ -16,6 +16,11 @@ export interface PoolOptions {
   maxConnections?: number;
   /** Connecting gives up after this long. Default 10 s. */
   connectTimeoutMs?: number;
+  /**
+   * A statement without an answer after this long rejects (STORE_IO) and its connection is dropped: a server
+   * behind a partition that sends no reset would otherwise hold the call forever. Default 60 s.
+   */
+  queryTimeoutMs?: number;
   /** Where problems no caller waits for go (a dropped idle connection). */
   log?: (level: 'warn' | 'error', message: string) => void;
 }
@@ -104,7 +109,9 @@ export async function openPool(opts: PoolOptions): Promise<OpenedPool> {
     max: opts.maxConnections ?? 10,
     connectionTimeoutMillis: opts.connectTimeoutMs ?? 10_000,
     idleTimeoutMillis: 30_000,
+    query_timeout: opts.queryTimeoutMs ?? 60_000,
     keepAlive: true,
+    keepAliveInitialDelayMillis: 10_000,
     application_name: 'vigil',
   });
   // An idle connection that drops (server restart, network) is reported here; without a listener the

@@ -472,6 +472,26 @@ describe.skipIf(skip)('control plane: connection loss', () => {
     expect(reason(await failure(s.hasRun('d', T)))).toBe('STORE_CLOSED');
     expect(reason(await failure(s.commitRun(makeRun('d', T + 2 * HOUR))))).toBe('STORE_CLOSED');
   });
+
+  it('rejects with STORE_IO when the server stops answering (no reset), then works again', async () => {
+    const proxy = await tcpProxy(POSTGRES_PORT);
+    const { s } = await open(newSchema(), { url: `postgresql://vigil@127.0.0.1:${proxy.port}/vigil`, queryTimeoutMs: 500 });
+    await s.commitRun(makeRun('d', T));
+    proxy.stall(true);
+    const started = Date.now();
+    const err = await failure(s.commitRun(makeRun('d', T + HOUR)));
+    expect(reason(err)).toBe('STORE_IO');
+    expect(err.message).toMatch(/timeout/i);
+    expect(Date.now() - started).toBeLessThan(10_000);
+    proxy.stall(false);
+    proxy.cut(true); // the stalled connections are gone; new ones pass
+    proxy.cut(false);
+    expect(await s.hasRun('d', T + HOUR)).toBe(false); // nothing of the timed-out commit (its transaction never committed)
+    await s.commitRun(makeRun('d', T + HOUR));
+    expect(await s.runs()).toHaveLength(2);
+    await s.close();
+    proxy.server.close();
+  });
 });
 
 async function freePort(): Promise<number> {
@@ -482,10 +502,14 @@ async function freePort(): Promise<number> {
   return port;
 }
 
-/** A TCP forwarder to PostgreSQL that a test can cut: cut(true) destroys every connection and refuses new ones. */
-async function tcpProxy(target: number): Promise<{ server: Server; port: number; cut(on: boolean): void }> {
+/**
+ * A TCP forwarder to PostgreSQL that a test can break: cut(true) destroys every connection and refuses new ones;
+ * stall(true) stops forwarding client bytes (a server behind a partition: no answer, no reset).
+ */
+async function tcpProxy(target: number): Promise<{ server: Server; port: number; cut(on: boolean): void; stall(on: boolean): void }> {
   const sockets = new Set<Socket>();
   let down = false;
+  let stalled = false;
   const server = createServer((client) => {
     if (down) return client.destroy();
     const upstream = connect(target, '127.0.0.1');
@@ -494,7 +518,10 @@ async function tcpProxy(target: number): Promise<{ server: Server; port: number;
       sock.on('close', () => sockets.delete(sock));
       sock.on('error', () => undefined);
     }
-    client.pipe(upstream).pipe(client);
+    client.on('data', (chunk: Buffer) => {
+      if (!stalled) upstream.write(chunk);
+    });
+    upstream.pipe(client);
   });
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
   return {
@@ -503,6 +530,9 @@ async function tcpProxy(target: number): Promise<{ server: Server; port: number;
     cut(on) {
       down = on;
       if (on) for (const sock of sockets) sock.destroy();
+    },
+    stall(on) {
+      stalled = on;
     },
   };
 }
