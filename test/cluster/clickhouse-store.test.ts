@@ -164,6 +164,8 @@ function corpus(): Event[][] {
     }
     batches.push(batch);
   }
+  // A dense hour (more events than a scan window): counted again by second, several events per second.
+  batches.push(Array.from({ length: 150 }, (_, i) => event({ _time: 1_650_000_000 + Math.floor(i / 3) + (i % 3) * 0.25, host: pick(r, ['node-1', 'h%']), _raw: `dense curl ${i}` })));
   return batches;
 }
 

@@ -44,7 +44,7 @@ export interface ClickHouseStoreOptions {
   requestTimeoutMs?: number;
   /** How stale `indexExists` may be about indexes other nodes created or deleted. Default 5000 ms. */
   indexRefreshMs?: number;
-  /** Events per scan window (the unit ClickHouse sorts; bounds its memory). Default 50 000. */
+  /** Events per scan window (read whole, then sorted here: bounds a scan's memory). Default 20 000. */
   scanWindowEvents?: number;
   scanBatchSize?: number;
   scanBatchChars?: number;
@@ -330,7 +330,7 @@ export class ClickHouseStore implements EventStore {
       events: `${this.db}.${EVENTS}`,
       stream: (sql, signal) => this.stream(sql, signal),
       query: (sql) => this.query(sql),
-      windowEvents: this.options.scanWindowEvents ?? 50_000,
+      windowEvents: this.options.scanWindowEvents ?? 20_000,
       batchSize: this.options.scanBatchSize ?? 1000,
       batchChars: this.options.scanBatchChars ?? 512 * 1024,
     };
@@ -525,7 +525,7 @@ export class ClickHouseStore implements EventStore {
   /** A query's TabSeparated lines, streamed (the scan). */
   private async *stream(sql: string, signal?: AbortSignal): AsyncGenerator<string[]> {
     const rs = await this.firstReachable(this.readers(), 'querying ClickHouse', (r) =>
-      r.client.query({ query: sql, format: 'TabSeparated', abort_signal: signal, clickhouse_settings: { max_bytes_before_external_sort: '268435456' } }),
+      r.client.query({ query: sql, format: 'TabSeparated', abort_signal: signal }),
     );
     try {
       for await (const rows of rs.stream()) yield rows.map((row) => row.text);
