@@ -11,6 +11,7 @@ import { LineCounter, parseDocument, isMap, visit, type Document } from 'yaml';
 import { DEFAULT_INDEX } from '../events/event.js';
 import { VigilError } from '../errors.js';
 import type { RetentionPolicy } from '../store/types.js';
+import type { ClickHouseConfig } from '../store/clickhouse/store.js';
 import { MAX_MACRO_EXPANDED_CHARS, MAX_MACRO_EXPANSIONS } from '../spl/macros/macros.js';
 import { DEFAULT_AUTH_THROTTLE, DEFAULT_CLIENT_IP_HEADER, isAddressOrBlock, type AuthThrottleConfig, type ClientIdentityConfig } from './auth-throttle.js';
 import { loadOrCreateToken, MIN_TOKEN_LENGTH } from './secrets.js';
@@ -121,6 +122,25 @@ export interface SearchConfig {
   maxBufferedBytes: number;
 }
 
+/** `store.postgres`: the control plane every node of a cluster shares (src/control-plane). */
+export interface PostgresConfig {
+  /** `postgresql://user[:password]@host[:port]/database`; a password may instead come from `PGPASSWORD`. */
+  url: string;
+  /** The PostgreSQL schema holding vigil's tables (default `vigil`). */
+  schema?: string;
+}
+
+/** `store.clickhouse` plus how long one request to ClickHouse may take (`requestTimeout`). */
+export interface ClickHouseStoreConfig extends ClickHouseConfig {
+  requestTimeoutMs: number;
+}
+
+/**
+ * `store:` where a node keeps what it stores: the embedded SQLite store in `dataDir` (the default, one
+ * machine), or events in ClickHouse and the control plane in PostgreSQL (several nodes, issue #11).
+ */
+export type StoreConfig = { type: 'sqlite' } | { type: 'clickhouse'; clickhouse: ClickHouseStoreConfig; postgres: PostgresConfig };
+
 export interface GeneratedToken {
   token: string;
   path: string;
@@ -148,6 +168,8 @@ export interface VigilConfig {
    * name it). Absent: `<hostname>:<pid>` (`defaultNodeName` in schedule/scheduler.ts): distinct per process, new at each start.
    */
   node: { name?: string };
+  /** `store:`: SQLite in `dataDir` (default) or ClickHouse + PostgreSQL. Passwords in it are never printed. */
+  store: StoreConfig;
   /** Raw `schedule:` section, validated by its own consumer. */
   schedule?: unknown;
   /** Raw `detections:` section, validated by its own consumer. */
@@ -215,6 +237,8 @@ export const DEFAULTS = {
   httpTimeouts: { headersMs: 10_000, bodyIdleMs: 30_000, bodyMs: 60_000 },
   // Well inside what process managers wait before SIGKILL: docker stop 10 s, Kubernetes 30 s, systemd 90 s.
   shutdownTimeoutMs: 5_000,
+  // Bounds every request to ClickHouse, connecting included: an unreachable replica fails within it.
+  clickhouseRequestTimeoutMs: 60_000,
   search: {
     maxTimeSeconds: 300,
     maxMemoryBytes: 1024 * 1024 * 1024,
@@ -239,7 +263,7 @@ export const API_TOKEN_FILE = 'api-token';
  */
 export const INDEX_NAME = /^[a-z0-9][a-z0-9_-]{0,254}$/;
 
-const KNOWN_TOP = new Set(['dataDir', 'hec', 'http', 'indexes', 'search', 'shutdownTimeout', 'node']);
+const KNOWN_TOP = new Set(['dataDir', 'hec', 'http', 'indexes', 'search', 'shutdownTimeout', 'node', 'store']);
 /** Sections owned by other modules: passed through without a warning. */
 const PASSTHROUGH_TOP = new Set(['schedule', 'detections', 'alert_actions', 'users', 'datamodels', 'acceleration']);
 
@@ -584,6 +608,93 @@ function searchSection(w: Where, value: unknown): SearchConfig {
   };
 }
 
+/** ClickHouse database and cluster names: what `ident` in store/clickhouse/sql.ts accepts. */
+const CLICKHOUSE_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
+/** A PostgreSQL schema name vigil creates (control-plane/schema.ts SCHEMA_NAME). */
+const POSTGRES_SCHEMA = /^[a-z_][a-z0-9_]{0,62}$/;
+
+/** A url as it may appear in an error: its password replaced by `***`. */
+function redacted(url: string): string {
+  return url.replace(/^([a-z][a-z0-9+.-]*:\/\/[^:@/]*:)[^@/]*@/i, '$1***@');
+}
+
+/** `store.clickhouse.urls`: HTTP(S) base urls, without credentials (they go in username/password). */
+function clickhouseUrls(w: Where, value: unknown): string[] {
+  const path: Path = ['store', 'clickhouse', 'urls'];
+  if (value === undefined || value === null) fail(w.at(path), `"store.clickhouse.urls" is required: the HTTP urls of the ClickHouse replicas, this node's own first`);
+  if (!Array.isArray(value) || value.length === 0) fail(w.at(path), `"store.clickhouse.urls" must be a non-empty list of http:// urls, got ${describe(value)}`);
+  const out: string[] = [];
+  value.forEach((v, i) => {
+    const text = (str(w, [...path, i], v, { required: true }) as string).trim();
+    let u: URL;
+    try {
+      u = new URL(text);
+    } catch {
+      fail(w.at([...path, i]), `"store.clickhouse.urls.${i}" must be an http:// or https:// url, got ${JSON.stringify(redacted(text))}`);
+    }
+    if (u.protocol !== 'http:' && u.protocol !== 'https:') fail(w.at([...path, i]), `"store.clickhouse.urls.${i}" must be an http:// or https:// url (ClickHouse's HTTP interface), got ${JSON.stringify(redacted(text))}`);
+    if (u.username !== '' || u.password !== '') fail(w.at([...path, i]), `"store.clickhouse.urls.${i}" must not carry credentials: set store.clickhouse.username and password (or VIGIL_CLICKHOUSE_PASSWORD)`);
+    const url = text.replace(/\/+$/, '');
+    if (out.includes(url)) fail(w.at([...path, i]), `"store.clickhouse.urls" lists ${url} twice`);
+    out.push(url);
+  });
+  return out;
+}
+
+/**
+ * The `store:` section. `VIGIL_CLICKHOUSE_PASSWORD` replaces `store.clickhouse.password` (keeps it out of the
+ * file); PostgreSQL's password is in the url or in `PGPASSWORD`, which the driver reads. No error text shows a password.
+ */
+function storeSection(w: Where, value: unknown, env: Record<string, string | undefined>, warnings: string[]): StoreConfig {
+  const m = mapping(w, ['store'], value, ['type', 'clickhouse', 'postgres']);
+  const type = str(w, ['store', 'type'], m['type']) ?? 'sqlite';
+  if (type === 'sqlite') {
+    for (const k of ['clickhouse', 'postgres']) if (m[k] !== undefined && m[k] !== null) warnings.push(`${w.atKey(['store'], k)}"store.${k}" ignored: store.type is sqlite`);
+    return { type: 'sqlite' };
+  }
+  if (type !== 'clickhouse') fail(w.at(['store', 'type']), `"store.type" must be sqlite or clickhouse, got ${describe(type)}`);
+  const chPath: Path = ['store', 'clickhouse'];
+  if (m['clickhouse'] === undefined || m['clickhouse'] === null) fail(w.at(['store', 'type']), `"store.clickhouse" is required with store.type clickhouse`);
+  const ch = mapping(w, chPath, m['clickhouse'], ['urls', 'cluster', 'database', 'username', 'password', 'insertQuorum', 'requestTimeout']);
+  const name = (key: 'cluster' | 'database', dflt?: string): string => {
+    const v = str(w, [...chPath, key], ch[key], { required: dflt === undefined }) ?? (dflt as string);
+    if (!CLICKHOUSE_NAME.test(v)) fail(w.at([...chPath, key]), `"store.clickhouse.${key}" must be letters, digits and _ (not starting with a digit), got ${describe(v)}`);
+    return v;
+  };
+  let password = str(w, [...chPath, 'password'], ch['password'], { nonEmpty: false }) ?? '';
+  const envPassword = env['VIGIL_CLICKHOUSE_PASSWORD'];
+  if (envPassword !== undefined && envPassword !== '') password = envPassword;
+  const clickhouse: ClickHouseStoreConfig = {
+    urls: clickhouseUrls(w, ch['urls']),
+    cluster: name('cluster'),
+    database: name('database', 'vigil'),
+    username: str(w, [...chPath, 'username'], ch['username']) ?? 'default',
+    password,
+    insertQuorum: count(w, [...chPath, 'insertQuorum'], ch['insertQuorum'], 1, 1),
+    requestTimeoutMs: durationMs(w, [...chPath, 'requestTimeout'], ch['requestTimeout'], DEFAULTS.clickhouseRequestTimeoutMs),
+  };
+  const pgPath: Path = ['store', 'postgres'];
+  if (m['postgres'] === undefined || m['postgres'] === null) fail(w.at(['store', 'type']), `"store.postgres" is required with store.type clickhouse (the control plane: runs, findings, sessions)`);
+  const pgm = mapping(w, pgPath, m['postgres'], ['url', 'schema']);
+  const url = (str(w, [...pgPath, 'url'], pgm['url'], { required: true }) as string).trim();
+  let parsed: URL | null;
+  try {
+    parsed = new URL(url);
+  } catch {
+    parsed = null;
+  }
+  if (parsed === null || (parsed.protocol !== 'postgresql:' && parsed.protocol !== 'postgres:')) {
+    fail(w.at([...pgPath, 'url']), `"store.postgres.url" must be a postgresql://user@host:port/database url, got ${JSON.stringify(redacted(url))}`);
+  }
+  const postgres: PostgresConfig = { url };
+  const schema = str(w, [...pgPath, 'schema'], pgm['schema']);
+  if (schema !== undefined) {
+    if (!POSTGRES_SCHEMA.test(schema)) fail(w.at([...pgPath, 'schema']), `"store.postgres.schema" must be a lower-case identifier ([a-z_][a-z0-9_]*, at most 63), got ${describe(schema)}`);
+    postgres.schema = schema;
+  }
+  return { type: 'clickhouse', clickhouse, postgres };
+}
+
 /** Alias expansions allowed in the config file: a few levels of aliases of aliases can expand to gigabytes. */
 const MAX_YAML_ALIASES = 100;
 
@@ -734,7 +845,8 @@ export async function loadConfig(options: LoadConfigOptions = {}): Promise<Vigil
   const nodeRaw = mapping(w, ['node'], data['node'], ['name']);
   const nodeName = str(w, ['node', 'name'], nodeRaw['name'], { nonEmpty: true });
   const node = nodeName === undefined ? {} : { name: nodeName };
-  const config: VigilConfig = { file, dataDir, hec, http, indexes, search, shutdownTimeoutMs, node, generated, warnings, at: (path) => w.at(path) };
+  const store = storeSection(w, data['store'], env, warnings);
+  const config: VigilConfig = { file, dataDir, hec, http, indexes, search, shutdownTimeoutMs, node, store, generated, warnings, at: (path) => w.at(path) };
   if ('schedule' in data) config.schedule = data['schedule'];
   if ('detections' in data) config.detections = data['detections'];
   if ('alert_actions' in data) config.alertActions = data['alert_actions'];

@@ -164,6 +164,77 @@ describe('file', () => {
     await expect(loadConfig({ file: typo, env: noEnv, flags: { dataDir: join(dir, 'd') } })).rejects.toThrow(/unknown setting "node.nmae"/);
   });
 
+  describe('store', () => {
+    const load = async (text: string, env: Record<string, string> = {}) => loadConfig({ file: await writeConfig(text), env, flags: { dataDir: join(dir, 'd') } });
+    const cluster = [
+      'store:',
+      '  type: clickhouse',
+      '  clickhouse:',
+      '    urls: [http://127.0.0.1:18121, "http://127.0.0.1:18123/"]',
+      '    cluster: vigil',
+      '    password: s3cret-in-file',
+      '    insertQuorum: 2',
+      '  postgres:',
+      '    url: postgresql://vigil:pg-s3cret@127.0.0.1:15432/vigil',
+      '',
+    ].join('\n');
+
+    it('defaults to the embedded SQLite store', async () => {
+      expect((await load('hec: { port: 1 }\n')).store).toEqual({ type: 'sqlite' });
+      const ignored = await load('store:\n  type: sqlite\n  postgres: { url: postgresql://x@h/db }\n');
+      expect(ignored.store).toEqual({ type: 'sqlite' });
+      expect(ignored.warnings).toEqual([expect.stringMatching(/:3: "store.postgres" ignored: store.type is sqlite/)]);
+    });
+
+    it('clickhouse: urls, names, credentials, quorum and the control plane, with defaults', async () => {
+      const c = await load(cluster);
+      expect(c.store).toEqual({
+        type: 'clickhouse',
+        clickhouse: {
+          urls: ['http://127.0.0.1:18121', 'http://127.0.0.1:18123'],
+          cluster: 'vigil',
+          database: 'vigil',
+          username: 'default',
+          password: 's3cret-in-file',
+          insertQuorum: 2,
+          requestTimeoutMs: DEFAULTS.clickhouseRequestTimeoutMs,
+        },
+        postgres: { url: 'postgresql://vigil:pg-s3cret@127.0.0.1:15432/vigil' },
+      });
+      expect(c.warnings).toEqual([]);
+    });
+
+    it('VIGIL_CLICKHOUSE_PASSWORD replaces the file\'s password', async () => {
+      const c = await load(cluster, { VIGIL_CLICKHOUSE_PASSWORD: 'from-env' });
+      expect(c.store.type === 'clickhouse' && c.store.clickhouse.password).toBe('from-env');
+    });
+
+    it.each([
+      ['store:\n  type: mysql\n', 2, /"store.type" must be sqlite or clickhouse/],
+      ['store:\n  type: clickhouse\n  postgres: { url: postgresql://h/db }\n', 2, /"store.clickhouse" is required/],
+      ['store:\n  type: clickhouse\n  clickhouse: { cluster: vigil }\n  postgres: { url: postgresql://h/db }\n', 3, /"store.clickhouse.urls" is required/],
+      ['store:\n  type: clickhouse\n  clickhouse:\n    urls: [tcp://h:9000]\n    cluster: vigil\n  postgres: { url: postgresql://h/db }\n', 4, /must be an http:\/\/ or https:\/\/ url/],
+      ['store:\n  type: clickhouse\n  clickhouse:\n    urls: [http://u:pw@h:8123]\n    cluster: vigil\n  postgres: { url: postgresql://h/db }\n', 4, /must not carry credentials/],
+      ['store:\n  type: clickhouse\n  clickhouse:\n    urls: [http://h:1, http://h:1/]\n    cluster: vigil\n  postgres: { url: postgresql://h/db }\n', 4, /lists http:\/\/h:1 twice/],
+      ['store:\n  type: clickhouse\n  clickhouse:\n    urls: [http://h:1]\n  postgres: { url: postgresql://h/db }\n', 4, /"store.clickhouse.cluster" is required/],
+      ['store:\n  type: clickhouse\n  clickhouse:\n    urls: [http://h:1]\n    cluster: vigil\n    database: "v; DROP"\n  postgres: { url: postgresql://h/db }\n', 6, /"store.clickhouse.database" must be letters, digits and _/],
+      ['store:\n  type: clickhouse\n  clickhouse:\n    urls: [http://h:1]\n    cluster: vigil\n    insertQuorum: 0\n  postgres: { url: postgresql://h/db }\n', 6, /"store.clickhouse.insertQuorum" must be a whole number of at least 1/],
+      ['store:\n  type: clickhouse\n  clickhouse:\n    urls: [http://h:1]\n    cluster: vigil\n    insertQuorun: 2\n  postgres: { url: postgresql://h/db }\n', 6, /unknown setting "store.clickhouse.insertQuorun"/],
+      ['store:\n  type: clickhouse\n  clickhouse:\n    urls: [http://h:1]\n    cluster: vigil\n', 2, /"store.postgres" is required/],
+      ['store:\n  type: clickhouse\n  clickhouse:\n    urls: [http://h:1]\n    cluster: vigil\n  postgres:\n    url: mysql://root:hunter2@h/db\n', 7, /"store.postgres.url" must be a postgresql:\/\/.*"mysql:\/\/root:\*\*\*@h\/db"/],
+      ['store:\n  type: clickhouse\n  clickhouse:\n    urls: [http://h:1]\n    cluster: vigil\n  postgres:\n    url: postgresql://h/db\n    schema: Vigil\n', 8, /"store.postgres.schema" must be a lower-case identifier/],
+    ])('refuses %j at line %i', async (text, line, message) => {
+      const file = await writeConfig(text);
+      const err = await loadConfig({ file, env: noEnv, flags: { dataDir: join(dir, 'd') } }).then(
+        () => null,
+        (e: Error) => e,
+      );
+      expect(err?.message).toMatch(message);
+      expect(err?.message.startsWith(`${file}:${line}: `)).toBe(true);
+      expect(err?.message).not.toContain('hunter2');
+    });
+  });
+
   it('an empty file means defaults', async () => {
     const file = await writeConfig('# nothing yet\n');
     const c = await loadConfig({ file, env: noEnv });
