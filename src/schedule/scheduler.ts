@@ -376,7 +376,10 @@ export class Scheduler {
     const lease = this.keepLease(d, scheduledTime, leaseMs);
     try {
       const out = await this.execute(d, scheduledTime, mode, opts, lease.lost);
-      if (out === 'cancelled' && lease.lost.aborted) return 'held';
+      if (out === 'cancelled' && lease.lost.aborted) {
+        this.deps.log?.('warn', `${d.name} @ ${new Date(scheduledTime * 1000).toISOString()}: lease lost to another node; run abandoned`);
+        return 'held';
+      }
       if (out === 'cancelled') {
         await state.renewRun(d.id, scheduledTime, this.node, 0, clock.now()).catch(() => false);
         return 'cancelled';
@@ -389,7 +392,7 @@ export class Scheduler {
 
   /**
    * Renews the lease every third of its length, on real timers (the clock gives the times: a test's fake
-   * clock must not spin renewals). `lost` aborts when a renewal says another node has the run.
+   * clock must not spin renewals). `lost` aborts when a renewal says the lease is gone (`attempt` tells).
    */
   private keepLease(d: Detection, scheduledTime: number, leaseMs: number): { lost: AbortSignal; stop: () => void } {
     const lost = new AbortController();
@@ -397,8 +400,7 @@ export class Scheduler {
     let stopped = false;
     const renew = async () => {
       try {
-        if (!(await this.deps.state.renewRun(d.id, scheduledTime, this.node, leaseMs, this.deps.clock.now())) && !stopped) {
-          this.deps.log?.('warn', `${d.name} @ ${new Date(scheduledTime * 1000).toISOString()}: lease lost to another node; run abandoned`);
+        if (!(await this.deps.state.renewRun(d.id, scheduledTime, this.node, leaseMs, this.deps.clock.now()))) {
           lost.abort();
           return;
         }
