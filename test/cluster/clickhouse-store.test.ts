@@ -154,7 +154,7 @@ function corpus(): Event[][] {
       batch.push(
         event({
           _time: time,
-          index: pick(r, ['main', 'main', 'other', 'Ünï']),
+          index: pick(r, ['main', 'main', 'other', 'Ünï', "we'ird\\\t\nix\0"]),
           sourcetype: pick(r, ['cisco:isovalent:processExec', 'CISCO:isovalent:processexec', 'st_2', 'st%2']),
           source: pick(r, ['/var/log/a_b.log', '/var/log/axb.log', 'src', 'ſrc']),
           host: pick(r, ['node-1', 'NODE-2', 'h\u212a', 'h%']),
@@ -452,6 +452,12 @@ describe.skipIf(skip)('opening the ClickHouse store', () => {
     expect(err).toBeInstanceOf(StoreError);
     expect(err).toMatchObject({ reason: 'STORE_IO' });
     expect((err as Error).message).toMatch(/ClickHouse is unreachable: http:\/\/127\.0\.0\.1:1 .*ECONNREFUSED/);
+  });
+
+  it('fails with a clear STORE_IO error on wrong credentials', async () => {
+    const err = await openClickHouseStore({ ...config('vigil_nowhere'), password: 'wrong' }).catch((e: unknown) => e);
+    expect(err).toMatchObject({ reason: 'STORE_IO' });
+    expect((err as Error).message).toMatch(/^ClickHouse http:\/\/127\.0\.0\.1:18121: creating the schema: ClickHouse code 193: .*Wrong password for user default/);
   });
 
   it('refuses a database of another schema version', async () => {
