@@ -8,7 +8,7 @@ import { findingsRoutes } from './findings-api.js';
 import { ingestRoutes } from './ingest-api.js';
 import { overview, processTreeOf, riskObjectDetail } from './risk.js';
 import { searchRoutes } from './search-api.js';
-import { SessionStore, type SessionOptions } from './sessions.js';
+import { SessionStore, type SessionOptions, type Sessions } from './sessions.js';
 import { securityHeaders, staticRoutes } from './static.js';
 
 export type { ApiDeps, SchedulerView } from './context.js';
@@ -19,9 +19,10 @@ export type { SearchRequest } from './search-api.js';
  * but login needs an API token (`Authorization: Bearer <token>`) or a console session cookie (plus the
  * CSRF header on changes); everything else serves the built console.
  */
-export function createApi(deps: ApiDeps, opts: { sessions?: SessionOptions } = {}): Hono<ApiEnv> {
+export function createApi(deps: ApiDeps, opts: { sessions?: SessionOptions; sessionStore?: Sessions } = {}): Hono<ApiEnv> {
   const app = new Hono<ApiEnv>();
-  const sessions = new SessionStore(opts.sessions);
+  // In memory unless given (a cluster's nodes share theirs: SharedSessions over the control plane).
+  const sessions = opts.sessionStore ?? new SessionStore(opts.sessions);
   const now = deps.now ?? (() => Date.now() / 1000);
   const tz = deps.tz ?? 'UTC';
 

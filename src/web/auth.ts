@@ -6,7 +6,7 @@ import { TokenSet, authorizationParts, hasSpace } from '../config/token-set.js';
 import type { SessionInfo } from './api-types.js';
 import { BodyRefused, apiBodyLimits, bufferBody, refuse } from './body.js';
 import { fail, jsonBody, type ApiDeps, type ApiEnv, type Ctx } from './context.js';
-import { CSRF_HEADER, SESSION_COOKIE, SessionStore, type Principal } from './sessions.js';
+import { CSRF_HEADER, SESSION_COOKIE, type Principal, type Sessions } from './sessions.js';
 import { authenticate } from './users.js';
 import { AuthThrottle, ClientIdentity, DEFAULT_AUTH_THROTTLE, DEFAULT_CLIENT_IP_HEADER, type Attempt } from '../config/auth-throttle.js';
 
@@ -24,7 +24,7 @@ function sameText(a: string, b: string): boolean {
  * that change anything (any method but GET/HEAD) must carry the session's CSRF token in `X-CSRF-Token`
  * and, when the browser sends an Origin, come from this server's origin.
  */
-export function authMiddleware(deps: ApiDeps, sessions: SessionStore, guard: AuthGuard): MiddlewareHandler<ApiEnv> {
+export function authMiddleware(deps: ApiDeps, sessions: Sessions, guard: AuthGuard): MiddlewareHandler<ApiEnv> {
   const tokens = new TokenSet(deps.apiTokens);
   return async (c, next) => {
     const header = c.req.header('authorization');
@@ -42,7 +42,7 @@ export function authMiddleware(deps: ApiDeps, sessions: SessionStore, guard: Aut
       return next();
     }
     const id = getCookie(c, SESSION_COOKIE);
-    const session = sessions.get(id);
+    const session = await sessions.get(id);
     if (!session) {
       return fail(c, 401, 'UNAUTHORIZED', 'log in first (POST /api/login), or send an API token: Authorization: Bearer <token>');
     }
@@ -73,7 +73,7 @@ export function sessionInfo(p: Principal, usersConfigured: boolean): SessionInfo
 }
 
 /** POST /api/login, POST /api/logout (login is outside the auth middleware; logout inside). */
-export function loginRoutes(app: Hono<ApiEnv>, deps: ApiDeps, sessions: SessionStore, guard: AuthGuard): void {
+export function loginRoutes(app: Hono<ApiEnv>, deps: ApiDeps, sessions: Sessions, guard: AuthGuard): void {
   const tokens = new TokenSet(deps.apiTokens);
   const users = deps.users ?? [];
   const bodyLimits = apiBodyLimits(deps).login;
@@ -120,17 +120,17 @@ export function loginRoutes(app: Hono<ApiEnv>, deps: ApiDeps, sessions: SessionS
     gate.attempt.succeeded();
     account?.succeeded();
     // A new session id on every login (no fixation): a previous session of this browser ends.
-    sessions.delete(getCookie(c, SESSION_COOKIE));
-    const { id, session } = sessions.create(user);
+    await sessions.delete(getCookie(c, SESSION_COOKIE));
+    const { id, session } = await sessions.create(user);
     setCookie(c, SESSION_COOKIE, id, { httpOnly: true, sameSite: 'Strict', secure: deps.tls === true, path: '/', maxAge: sessions.maxAgeSeconds });
     return c.json(sessionInfo({ user, kind: 'session', csrf: session.csrf }, users.length > 0));
   });
 }
 
-export function logoutRoute(app: Hono<ApiEnv>, deps: ApiDeps, sessions: SessionStore): void {
-  app.post('/api/logout', (c) => {
+export function logoutRoute(app: Hono<ApiEnv>, deps: ApiDeps, sessions: Sessions): void {
+  app.post('/api/logout', async (c) => {
     const p = c.get('principal');
-    if (p.kind === 'session') sessions.delete(p.sessionId);
+    if (p.kind === 'session') await sessions.delete(p.sessionId);
     deleteCookie(c, SESSION_COOKIE, { path: '/', secure: deps.tls === true, httpOnly: true, sameSite: 'Strict' });
     return c.json({ ok: true });
   });

@@ -30,11 +30,34 @@ export interface SessionOptions {
   now?: () => number;
 }
 
+/** Where a server's sessions live: its own memory (SessionStore) or storage every node shares (SharedSessions). */
+export interface Sessions {
+  readonly maxAgeSeconds: number;
+  create(user: string): { id: string; session: Session } | Promise<{ id: string; session: Session }>;
+  /** The live session for a cookie value (refreshing its idle timer), or null. */
+  get(id: string | undefined): Session | null | Promise<Session | null>;
+  delete(id: string | undefined): void | Promise<void>;
+}
+
+interface SessionLimits {
+  idleMs: number;
+  maxAgeMs: number;
+  maxSessions: number;
+}
+
+function limitsOf(opts: SessionOptions): SessionLimits {
+  return { idleMs: opts.idleMs ?? 8 * 3600_000, maxAgeMs: opts.maxAgeMs ?? 24 * 3600_000, maxSessions: opts.maxSessions ?? 10_000 };
+}
+
+function newSession(user: string, t: number): { id: string; session: Session } {
+  return { id: randomBytes(32).toString('base64url'), session: { user, csrf: randomBytes(32).toString('base64url'), createdAt: t, lastSeen: t } };
+}
+
 /**
  * Server-side sessions, in memory (a restart logs everyone out). The cookie carries a random 256-bit id;
  * the map is keyed by its SHA-256, so a lookup's timing says nothing about valid ids.
  */
-export class SessionStore {
+export class SessionStore implements Sessions {
   private readonly byHash = new Map<string, Session>();
   private readonly idleMs: number;
   private readonly maxAgeMs: number;
@@ -42,9 +65,7 @@ export class SessionStore {
   private readonly now: () => number;
 
   constructor(opts: SessionOptions = {}) {
-    this.idleMs = opts.idleMs ?? 8 * 3600_000;
-    this.maxAgeMs = opts.maxAgeMs ?? 24 * 3600_000;
-    this.maxSessions = opts.maxSessions ?? 10_000;
+    ({ idleMs: this.idleMs, maxAgeMs: this.maxAgeMs, maxSessions: this.maxSessions } = limitsOf(opts));
     this.now = opts.now ?? Date.now;
   }
 
@@ -53,9 +74,7 @@ export class SessionStore {
   }
 
   create(user: string): { id: string; session: Session } {
-    const id = randomBytes(32).toString('base64url');
-    const t = this.now();
-    const session: Session = { user, csrf: randomBytes(32).toString('base64url'), createdAt: t, lastSeen: t };
+    const { id, session } = newSession(user, this.now());
     this.byHash.set(hashId(id), session);
     while (this.byHash.size > this.maxSessions) {
       const oldest = this.byHash.keys().next().value;
@@ -89,6 +108,49 @@ export class SessionStore {
 
   get size(): number {
     return this.byHash.size;
+  }
+}
+
+/** What SharedSessions keeps sessions in (the control plane's PostgresConsoleState), keyed by the ids' hashes. */
+export interface SessionBackend {
+  createSession(idHash: string, session: Session, limits: SessionLimits): Promise<void>;
+  session(idHash: string, now: number, limits: SessionLimits): Promise<Session | null>;
+  deleteSession(idHash: string): Promise<void>;
+}
+
+/**
+ * Sessions every node of a cluster sees (a login on one node is valid on the others behind a load balancer),
+ * with SessionStore's rules: random 256-bit ids stored only as their SHA-256, idle and maximum age, the least
+ * recently used dropped beyond the cap. Each lookup is one round trip to the backend.
+ */
+export class SharedSessions implements Sessions {
+  private readonly limits: SessionLimits;
+  private readonly now: () => number;
+
+  constructor(
+    private readonly backend: SessionBackend,
+    opts: SessionOptions = {},
+  ) {
+    this.limits = limitsOf(opts);
+    this.now = opts.now ?? Date.now;
+  }
+
+  get maxAgeSeconds(): number {
+    return Math.floor(this.limits.maxAgeMs / 1000);
+  }
+
+  async create(user: string): Promise<{ id: string; session: Session }> {
+    const created = newSession(user, this.now());
+    await this.backend.createSession(hashId(created.id), created.session, this.limits);
+    return created;
+  }
+
+  async get(id: string | undefined): Promise<Session | null> {
+    return id ? this.backend.session(hashId(id), this.now(), this.limits) : null;
+  }
+
+  async delete(id: string | undefined): Promise<void> {
+    if (id) await this.backend.deleteSession(hashId(id));
   }
 }
 

@@ -16,6 +16,12 @@ import { makeRun } from '../store/fixtures/runs.js';
 import { cleanupDirs, collect, plain, tempDir } from '../store/helpers.js';
 import { stateContract, type ContractStore } from '../store/state-contract.js';
 import { openClickHouseStore } from '../../src/store/clickhouse/store.js';
+import { loadConfig } from '../../src/config/index.js';
+import { loadContent } from '../../src/detections/content.js';
+import { createApi } from '../../src/web/api.js';
+import { listenHttp } from '../../src/web/http-server.js';
+import { SharedSessions } from '../../src/web/sessions.js';
+import { FakeStore } from '../hec/helpers.js';
 import { CLUSTER_NAME, POSTGRES_PORT, POSTGRES_URL, REPLICAS, clickhouse, clusterRequired, skipWithoutCluster, uniqueName } from './local-cluster.js';
 
 const T = 1_700_000_000;
@@ -445,6 +451,40 @@ describe.skipIf(skip)('control plane: console state shared by the nodes', () => 
     await a.close();
     expect(reason(await failure(a.consoleState.toggles()))).toBe('STORE_CLOSED');
     await b.close();
+  });
+});
+
+describe.skipIf(skip)('control plane: one login valid on every node (vigil serve API with SharedSessions)', () => {
+  it('logs in on node A, is recognised on node B, logs out on B, is refused on A', async () => {
+    const schema = newSchema();
+    const pack = loadContent([], { bundled: false });
+    const { http: base } = await loadConfig({ env: {}, flags: { dataDir: tempDir(), port: 0, hecPort: 0 } });
+    const token = base.apiTokens[0]!.token;
+    const nodes = await Promise.all(
+      [1, 2].map(async () => {
+        const { s } = await open(schema);
+        const http = { ...base, apiTokens: [{ name: 'ops', token }] };
+        const app = createApi({ store: new FakeStore(), content: () => pack, apiTokens: http.apiTokens, requestLimits: http }, { sessionStore: new SharedSessions(s.consoleState) });
+        return { s, server: await listenHttp(app, http) };
+      }),
+    );
+    try {
+      const [a, b] = nodes;
+      const login = await fetch(`${a!.server.url}/api/login`, { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify({ token }) });
+      expect(login.status).toBe(200);
+      const cookie = login.headers.get('set-cookie')!.split(';')[0]!;
+      const { csrf } = (await login.json()) as { csrf: string };
+      const onB = await fetch(`${b!.server.url}/api/session`, { headers: { cookie } });
+      expect(onB.status).toBe(200);
+      expect(await onB.json()).toMatchObject({ user: 'token:ops', kind: 'session', csrf });
+      expect((await fetch(`${b!.server.url}/api/logout`, { method: 'POST', headers: { cookie, 'X-CSRF-Token': csrf } })).status).toBe(200);
+      expect((await fetch(`${a!.server.url}/api/session`, { headers: { cookie } })).status).toBe(401);
+    } finally {
+      for (const n of nodes) {
+        await n.server.close();
+        await n.s.close();
+      }
+    }
   });
 });
 
