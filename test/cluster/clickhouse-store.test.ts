@@ -443,6 +443,16 @@ describe.skipIf(skip)('appends to the ClickHouse store', () => {
     expect(s.indexExists('web')).toBe(false);
     expect(await collect(s, { metadata: [{ field: 'index', patterns: ['web'] }] })).toEqual([]);
     await expect(s.deleteIndex('web')).rejects.toMatchObject({ code: 'CONTENT_NOT_FOUND' });
+
+    // Size: the oldest days go while the index holds more than maxBytes, never the newest day.
+    const sized = [0, 1, 2, 3].flatMap((d) => [0, 1].map((k) => event({ _time: now - d * day - 60 * (k + 1), index: 'sized', _raw: `${d}${k}`.padEnd(100, 'x') })));
+    await s.append(sized);
+    s.setRetention({ sized: { maxBytes: 450 } });
+    expect((await s.applyRetention(now)).deleted).toEqual([{ index: 'sized', events: 4, before: now - 3600 - day }]);
+    expect((await collect(s, { metadata: [{ field: 'index', patterns: ['sized'] }] })).map((e) => e._raw.slice(0, 2))).toEqual(['00', '01', '10', '11']);
+    s.setRetention({ sized: { maxBytes: 1 } });
+    expect((await s.applyRetention(now)).deleted).toEqual([{ index: 'sized', events: 2, before: now - 3600 }]);
+    expect((await s.indexes()).find((i) => i.name === 'sized')).toMatchObject({ events: 2, bytes: 200 });
   }, 120_000);
 });
 

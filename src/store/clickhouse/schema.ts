@@ -39,8 +39,10 @@ export function schemaDdl({ database, cluster }: SchemaNames): string[] {
     // Events, one table per shard replicated between its replicas. Replacing on the whole sorting key: a
     // batch's event is (batch, n); a retried batch's copy collapses into it when parts merge, and scans
     // skip copies before that (see CONTEXT.md "Exactly once"). `at` orders ties on t as arrival does.
+    // `raw_bytes`: what sizes count (indexes(), maxBytes) without reading `raw`.
     `CREATE TABLE IF NOT EXISTS ${db}.${EVENTS_LOCAL} (
-       batch UInt64, at Int64, n UInt32, t Int64, index String, sourcetype String, source String, host String, raw String
+       batch UInt64, at Int64, n UInt32, t Int64, index String, sourcetype String, source String, host String, raw String,
+       raw_bytes UInt32 MATERIALIZED length(raw)
      ) ENGINE = ReplicatedReplacingMergeTree(${zk('{shard}/events')}, '{replica}')
      PARTITION BY (index, ${floorDivSql('t', DAY_US)})
      ORDER BY (index, sourcetype, t, batch, n)`,

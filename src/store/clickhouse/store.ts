@@ -343,7 +343,7 @@ export class ClickHouseStore implements EventStore {
   async indexes(): Promise<IndexInfo[]> {
     await this.refreshIndexes();
     const stats = new Map<string, IndexInfo>();
-    const rows = await this.query(`SELECT index, count(), sum(length(raw)), min(t), max(t) FROM ${this.db}.${EVENTS} GROUP BY index`);
+    const rows = await this.query(`SELECT index, count(), sum(raw_bytes), min(t), max(t) FROM ${this.db}.${EVENTS} GROUP BY index`);
     for (const line of rows.split('\n')) {
       if (line === '') continue;
       const [name, events, bytes, lo, hi] = line.split('\t') as [string, string, string, string, string];
@@ -461,7 +461,7 @@ export class ClickHouseStore implements EventStore {
 
   /** The index's day partitions on one shard (read on one of its replicas), with their rows, bytes and newest time. */
   private async partitions(shard: ShardQueue, index: string): Promise<{ day: number; events: number; bytes: number; maxT: number }[]> {
-    const sql = `SELECT ${floorDivSql('t', DAY_US)} AS day, count(), sum(length(raw)), max(t) FROM ${this.db}.${EVENTS_LOCAL} WHERE index = ${quote(index)} GROUP BY day ORDER BY day`;
+    const sql = `SELECT ${floorDivSql('t', DAY_US)} AS day, count(), sum(raw_bytes), max(t) FROM ${this.db}.${EVENTS_LOCAL} WHERE index = ${quote(index)} GROUP BY day ORDER BY day`;
     const text = await this.onShard(shard, (r) => this.text(r, sql));
     return text
       .split('\n')
