@@ -13,7 +13,8 @@ import type { Result } from '../../src/events/result.js';
 import { toText, valuesOf } from '../../src/events/value.js';
 import { FileSource } from '../../src/sources/file.js';
 import { runSearch } from '../../src/spl/index.js';
-import { ClickHouseStore, openClickHouseStore, type ClickHouseConfig, type ClickHouseStoreOptions } from '../../src/store/clickhouse/store.js';
+import { ClickHouseStore, encodeBatch, openClickHouseStore, type ClickHouseConfig, type ClickHouseStoreOptions } from '../../src/store/clickhouse/store.js';
+import { clickhouseCode, storeError } from '../../src/store/clickhouse/errors.js';
 import { rawSql } from '../../src/store/clickhouse/scan.js';
 import { ident, likeLiteral, quote } from '../../src/store/clickhouse/sql.js';
 import { tsvValue } from '../../src/store/clickhouse/tsv.js';
@@ -89,6 +90,25 @@ describe('ClickHouse literals (pure)', () => {
     expect(rawSql({ kind: 'or', items: [{ kind: 'contains', text: 'a', verbatim: true }, { kind: 'regex', source: 'x', flags: 'i' }] })).toBeNull();
     expect(rawSql({ kind: 'and', items: [{ kind: 'contains', text: 'a', verbatim: true }, { kind: 'regex', source: 'x', flags: 'i' }] })).toBe("(positionCaseInsensitive(raw, 'a') > 0)");
     expect(rawSql({ kind: 'or', items: [] })).toBe('0');
+  });
+});
+
+describe('ClickHouse errors and batch ids (pure)', () => {
+  it('reads the code from 18.16 error text and maps transient ones to STORE_BUSY', () => {
+    const quorum = new Error('Code: 285, e.displayText() = DB::Exception: Number of alive replicas (1) is less than requested quorum (2)., e.what() = DB::Exception\n');
+    expect(clickhouseCode(quorum)).toBe(285);
+    expect(storeError('appending', quorum)).toMatchObject({ reason: 'STORE_BUSY', message: 'appending: ClickHouse code 285: DB::Exception: Number of alive replicas (1) is less than requested quorum (2)., e.what() = DB::Exception' });
+    expect(storeError('x', new Error('Code: 62, e.displayText() = DB::Exception: Syntax error'))).toMatchObject({ reason: 'STORE_IO' });
+    expect(storeError('x', Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:1'), { code: 'ECONNREFUSED' }))).toMatchObject({ reason: 'STORE_BUSY' });
+  });
+
+  it('gives a batch an id from its content alone', () => {
+    const batch = [event({ _time: 1.5, _raw: 'a\tb' }), event({ _time: 2, _raw: 'c' })];
+    const a = encodeBatch(batch);
+    expect(encodeBatch(batch.map((e) => ({ ...e, json: { parsed: true } })))).toEqual(a); // `json` is never stored
+    expect(a.lines).toEqual(['0\t1500000\tmain\tst\tsrc\th\ta\\tb\n', '1\t2000000\tmain\tst\tsrc\th\tc\n']);
+    expect(encodeBatch([batch[1]!, batch[0]!]).id).not.toBe(a.id);
+    expect(encodeBatch([{ ...batch[0]!, host: 'h2' }, batch[1]!]).id).not.toBe(a.id);
   });
 });
 
