@@ -38,8 +38,8 @@ export interface ApiDeps {
   /** Whether the console is served over TLS (cookies get `Secure`). */
   tls?: boolean;
   scheduler?: SchedulerView;
-  /** Enables/disables a detection at run time (persisted). */
-  setEnabled?: (detectionId: string, enabled: boolean) => void;
+  /** Enables/disables a detection at run time (persisted); `by`: who asked (the request's user). */
+  setEnabled?: (detectionId: string, enabled: boolean, by: string) => void | Promise<void>;
   /** Runs `POST /api/backfill` (the server's scheduler: its executor, its alert routing). */
   backfill?: Pick<Scheduler, 'planBackfill' | 'backfill' | 'backfillRunning'>;
   /**

@@ -111,7 +111,7 @@ export function detectionsRoutes(app: Hono<ApiEnv>, deps: ApiDeps): void {
     const body = await jsonBody(c);
     if (!body || typeof body['enabled'] !== 'boolean') return fail(c, 400, 'USAGE', 'send JSON: {"enabled": true|false}');
     if (!deps.setEnabled) return fail(c, 503, 'UNAVAILABLE', 'this server has no scheduler');
-    deps.setEnabled(got.d.id, body['enabled']);
+    await deps.setEnabled(got.d.id, body['enabled'], c.get('principal').user);
     const [summary] = await summaries(got.pack, now(), [got.d]);
     return c.json({ detection: summary });
   });

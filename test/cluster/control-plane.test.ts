@@ -21,6 +21,7 @@ import { loadContent } from '../../src/detections/content.js';
 import { createApi } from '../../src/web/api.js';
 import { listenHttp } from '../../src/web/http-server.js';
 import { SharedSessions } from '../../src/web/sessions.js';
+import { DetectionToggles } from '../../src/schedule/toggles.js';
 import { FakeStore } from '../hec/helpers.js';
 import { CLUSTER_NAME, POSTGRES_PORT, POSTGRES_URL, REPLICAS, clickhouse, clusterRequired, skipWithoutCluster, uniqueName } from './local-cluster.js';
 
@@ -431,6 +432,28 @@ describe.skipIf(skip)('control plane: console state shared by the nodes', () => 
     expect(await b.consoleState.session('x2', 10_010, limits)).not.toBeNull();
     await b.consoleState.deleteSession('x2'); // logout on another node
     expect(await a.consoleState.session('x2', 10_011, limits)).toBeNull();
+    await Promise.all([a.close(), b.close()]);
+  });
+
+  it('detection toggles as a cluster node applies them: set on one node, applied on another after its refresh', async () => {
+    const schema = newSchema();
+    const [{ s: a }, { s: b }] = await Promise.all([open(schema), open(schema)]);
+    // What vigil serve does on a cluster: a DetectionToggles without a file, replaced from the control plane.
+    const onA = new DetectionToggles(null);
+    const onB = new DetectionToggles(null);
+    const setOn = async (node: PostgresStateStore, toggles: DetectionToggles, id: string, enabled: boolean) => {
+      await node.consoleState.setToggle(id, enabled, 'alice', T);
+      toggles.set(id, enabled);
+    };
+    const base = { overrides: { d0: true } } as unknown as Parameters<typeof onA.apply>[0];
+    await setOn(a, onA, 'd1', false);
+    expect(onA.apply(base).overrides).toEqual({ d0: true, d1: false }); // at once on the node that set it
+    expect(onB.apply(base).overrides).toEqual({ d0: true }); // the other: at its next refresh
+    onB.replace(await b.consoleState.toggles());
+    expect(onB.apply(base).overrides).toEqual({ d0: true, d1: false });
+    await setOn(b, onB, 'd0', false);
+    onA.replace(await a.consoleState.toggles());
+    expect(onA.apply(base).overrides).toEqual({ d0: false, d1: false });
     await Promise.all([a.close(), b.close()]);
   });
 
