@@ -434,6 +434,27 @@ describe.skipIf(skip)('appends to the ClickHouse store', () => {
     expect(perReplica[0]).toBe(perReplica[1]);
     expect(perReplica[2]).toBe(perReplica[3]);
     expect(perReplica[0]! + perReplica[2]!).toBe(140);
+    expect(Number(await clickhouse(REPLICAS[0]!, `SELECT count() FROM ${database}.events FINAL`))).toBe(140);
+  }, 120_000);
+
+  it('takes concurrent appends from three nodes (one quorum insert per shard at a time): every acknowledged event once', async () => {
+    const nodes = [await open(URLS), await open([URLS[2]!, URLS[0]!, URLS[3]!, URLS[1]!]), await open([URLS[1]!, URLS[3]!, URLS[0]!, URLS[2]!])];
+    let acknowledged = 0;
+    await Promise.all(
+      nodes.flatMap((node, k) =>
+        Array.from({ length: 8 }, async (_, j) => {
+          for (let b = 0; b < 5; b++) {
+            const batch = Array.from({ length: 20 }, (_, i) => event({ _time: 1_400_000_000 + i, index: 'conc', _raw: `node ${k} writer ${j} batch ${b} event ${i}` }));
+            const { count } = await node.append(batch);
+            acknowledged += count;
+          }
+        }),
+      ),
+    );
+    expect(acknowledged).toBe(3 * 8 * 5 * 20);
+    const stored = await collect(nodes[0]!, { metadata: [{ field: 'index', patterns: ['conc'] }] });
+    expect(new Set(stored.map((e) => e._raw)).size).toBe(acknowledged);
+    expect(stored.length).toBe(acknowledged);
   }, 120_000);
 
   it('refuses appends past its bounds with STORE_BUSY, storing nothing of them', async () => {

@@ -254,7 +254,7 @@ export class ClickHouseStore implements EventStore {
           return prefix + p.lines.join(prefix);
         });
         try {
-          await this.insertGroup(shard, rows.join(''));
+          await this.insert(shard.replicas, EVENTS_LOCAL, INSERT_COLUMNS, rows.join(''));
           for (const p of group) p.resolve({ count: p.events });
         } catch (err) {
           const e = storeError(`appending to ClickHouse shard ${shard.name}`, err);
@@ -267,24 +267,25 @@ export class ClickHouseStore implements EventStore {
   }
 
   /**
-   * Inserts rows into the shard's local table with the quorum; on an unreachable replica tries the next, on a busy
-   * shard (another node's quorum insert, code 286) retries after a short random wait, until `insertRetryMs`.
-   * Retrying is safe: rows are identified by (batch, n), so a copy stored by a failed attempt collapses.
+   * Inserts rows into `table` on the first of `replicas` that takes them, with the quorum; on an unreachable replica
+   * tries the next, on a busy table (another node's quorum insert, code 286) retries after a short random wait, until
+   * `insertRetryMs`. Retrying is safe: event rows are identified by (batch, n), so a copy stored by a failed attempt
+   * collapses; catalog rows are idempotent.
    */
-  private async insertGroup(shard: ShardQueue, rows: string): Promise<void> {
+  private async insert(replicas: readonly Replica[], table: string, columns: readonly string[], rows: string): Promise<void> {
     const deadline = Date.now() + this.limits.insertRetryMs;
     const settings: Record<string, string> = {};
     if (this.config.insertQuorum > 1) {
       settings['insert_quorum'] = String(this.config.insertQuorum);
       settings['insert_quorum_timeout'] = String(Math.max(1000, this.limits.insertRetryMs));
     }
-    let last: unknown = null;
+    let last: unknown = new Error('no replica to insert into');
     for (let attempt = 0; ; attempt++) {
-      for (const r of shard.replicas) {
+      for (const r of replicas) {
         try {
           await r.client.insert({
-            table: `${this.db}.${EVENTS_LOCAL}`,
-            columns: INSERT_COLUMNS as [string, ...string[]],
+            table: `${this.db}.${table}`,
+            columns: columns as [string, ...string[]],
             values: Readable.from([Buffer.from(rows)], { objectMode: false }),
             format: 'TabSeparated',
             clickhouse_settings: settings,
@@ -293,7 +294,7 @@ export class ClickHouseStore implements EventStore {
         } catch (err) {
           last = err;
           if (!isTransient(err)) throw err;
-          if (clickhouseCode(err) === 286) break; // the shard is busy, not this replica: wait, then start over
+          if (clickhouseCode(err) === 286) break; // the table is busy, not this replica: wait, then start over
         }
       }
       if (Date.now() + 50 > deadline) throw last;
@@ -536,18 +537,13 @@ export class ClickHouseStore implements EventStore {
     }
   }
 
-  /** A small insert (catalog, version) on the first replica that takes it, with the quorum. */
-  private insertOnAny(table: string, columns: string[], rows: string): Promise<void> {
-    const settings: Record<string, string> = this.config.insertQuorum > 1 ? { insert_quorum: String(this.config.insertQuorum) } : {};
-    return this.firstReachable(this.readers(), `writing ${table}`, async (r) => {
-      await r.client.insert({
-        table: `${this.db}.${table}`,
-        columns: columns as [string, ...string[]],
-        values: Readable.from([Buffer.from(rows)], { objectMode: false }),
-        format: 'TabSeparated',
-        clickhouse_settings: settings,
-      });
-    });
+  /** A small insert (catalog, version), with the quorum and the retries of `insert`. */
+  private async insertOnAny(table: string, columns: string[], rows: string): Promise<void> {
+    try {
+      await this.insert(this.readers(), table, columns, rows);
+    } catch (err) {
+      throw storeError(`writing ${table}`, err);
+    }
   }
 }
 
