@@ -398,7 +398,16 @@ describe.skipIf(skip)('control plane: hostile strings', () => {
       expect((await s.dueOutbox(0, 100)).find((o) => o.id === `o ${id}`)).toMatchObject({ action: h, payload: h, lastError: h });
       await s.outboxDelivered(`o ${id}`);
       expect(sink.batches.at(-1)![0]!._raw).toBe(h);
+      // The console state's statements too.
+      const limits = { idleMs: 1e9, maxAgeMs: 1e9, maxSessions: 100 };
+      await s.consoleState.createSession(`s ${id}`, { user: id, csrf: id, createdAt: 0, lastSeen: 0 }, limits);
+      expect(await s.consoleState.session(`s ${id}`, 1, limits)).toEqual({ user: id, csrf: id, createdAt: 0, lastSeen: 1 });
+      await s.consoleState.setToggle(id, i % 2 === 0, h, t);
+      await s.consoleState.saveMacroEdit({ name: id, definition: h, description: h, updatedAt: t, updatedBy: h });
     }
+    expect((await s.consoleState.macroEdits()).map((m) => m.definition).sort()).toEqual([...HOSTILE].sort());
+    const toggles = await s.consoleState.toggles();
+    expect([...toggles.enable, ...toggles.disable].sort()).toEqual(HOSTILE.map((h) => (h === '' ? 'empty' : h)).sort());
     // Near misses find nothing: '\u0000' and its escape are different strings.
     expect(await s.hasRun('nul \u0001\u0003 inside', T + 5 * HOUR)).toBe(false);
     expect(await s.suppressed(['\u0001\u0003', '\u0000\u0001'], T)).toEqual(new Set());
