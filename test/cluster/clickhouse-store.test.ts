@@ -523,6 +523,28 @@ describe.skipIf(skip)('opening the ClickHouse store', () => {
     }
   }, 60_000);
 
+  it('opens read-only without creating anything, and refuses writes then', async () => {
+    const database = uniqueName('vigil_chr');
+    try {
+      await expect(openClickHouseStore(config(database), { readonly: true })).rejects.toThrow(/holds no vigil schema/);
+      expect(await clickhouse(REPLICAS[0]!, `SELECT count() FROM system.databases WHERE name = '${database}'`)).toBe('0');
+      const writer = await openClickHouseStore(config(database));
+      await writer.append([event({ _time: 1, _raw: 'seen' })]);
+      await writer.close();
+      const reader = await openClickHouseStore(config(database), { readonly: true });
+      try {
+        expect((await collect(reader)).map((e) => e._raw)).toEqual(['seen']);
+        await expect(reader.append([event({ _time: 2 })])).rejects.toMatchObject({ reason: 'STORE_IO' });
+        await expect(reader.createIndex('x')).rejects.toMatchObject({ reason: 'STORE_IO' });
+        await expect(reader.applyRetention(0)).rejects.toMatchObject({ reason: 'STORE_IO' });
+      } finally {
+        await reader.close();
+      }
+    } finally {
+      await dropDatabase(database);
+    }
+  }, 60_000);
+
   it('refuses a cluster the servers do not define', async () => {
     await expect(openClickHouseStore({ ...config('vigil_x'), cluster: 'nosuch' })).rejects.toThrow(/does not know the cluster "nosuch"/);
   });

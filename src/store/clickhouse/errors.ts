@@ -15,8 +15,9 @@ const TRANSIENT = new Set([159, 209, 210, 225, 241, 242, 252, 285, 286, 319, 999
 /** Node's codes for a server that cannot be reached or stopped answering. */
 const NETWORK = /^(ECONNREFUSED|ECONNRESET|EHOSTUNREACH|ENETUNREACH|ENOTFOUND|EPIPE|ETIMEDOUT|EAI_AGAIN|UND_ERR_SOCKET)$/;
 
-/** ClickHouse's error code in an error's message, or null. */
+/** ClickHouse's error code in an error's message (or in its cause's, for a StoreError made here), or null. */
 export function clickhouseCode(err: unknown): number | null {
+  if (err instanceof StoreError && err.cause !== undefined) return clickhouseCode(err.cause);
   const m = /\bCode: (\d+)\b/.exec(err instanceof Error ? err.message : String(err));
   return m === null ? null : Number(m[1]);
 }

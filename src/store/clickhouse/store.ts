@@ -32,6 +32,11 @@ export interface ClickHouseConfig {
 }
 
 export interface ClickHouseStoreOptions {
+  /**
+   * Search only (`vigil search`, run workers): creates nothing, needs the schema a read-write open made (else
+   * STORE_IO), and refuses appends, index changes and retention with STORE_IO, like a read-only SQLite store.
+   */
+  readonly?: boolean;
   /** Back-pressure bounds (accepted, not yet acknowledged) → STORE_BUSY. Defaults 100 000 events, 128 Mi chars. */
   maxPendingEvents?: number;
   maxPendingChars?: number;
@@ -131,6 +136,7 @@ export class ClickHouseStore implements EventStore {
     private readonly replicas: Replica[],
   ) {
     this.db = ident(config.database);
+    this.readonly = options.readonly === true;
     this.policies = { byIndex: { ...(options.retention ?? {}) }, fallback: options.defaultRetention ?? null };
     this.limits = {
       maxPendingEvents: options.maxPendingEvents ?? 100_000,
@@ -155,7 +161,7 @@ export class ClickHouseStore implements EventStore {
         if (shard === undefined) throw new StoreError('STORE_IO', `${r.url} has no {shard} macro: it is not a replica of a sharded cluster`);
         const shards = await this.text(r, `SELECT count(DISTINCT shard_num) FROM system.clusters WHERE cluster = ${quote(this.config.cluster)}`);
         if (shards === '0') throw new StoreError('STORE_IO', `${r.url} does not know the cluster "${this.config.cluster}" (remote_servers)`);
-        for (const ddl of schemaDdl({ database: this.config.database, cluster: this.config.cluster })) await r.client.command({ query: ddl });
+        if (!this.readonly) for (const ddl of schemaDdl({ database: this.config.database, cluster: this.config.cluster })) await r.client.command({ query: ddl });
         r.shard = tsvValue(shard);
         this.clusterShards = Number(shards);
       } catch (err) {
@@ -181,13 +187,26 @@ export class ClickHouseStore implements EventStore {
   }
 
   private clusterShards = 0;
+  private readonly readonly: boolean;
   /** The last `at` (microseconds) given to a batch. */
   private lastAt = 0;
 
   /** The schema version row: written once (concurrent openers write the identical block, stored once), else compared. */
   private async checkVersion(): Promise<void> {
-    const read = async () => (await this.query(`SELECT value FROM ${this.db}.${META} FINAL WHERE key = 'schema_version'`)).split('\n').filter((l) => l !== '');
+    const read = async () => {
+      try {
+        return (await this.query(`SELECT value FROM ${this.db}.${META} FINAL WHERE key = 'schema_version'`)).split('\n').filter((l) => l !== '');
+      } catch (err) {
+        // 81 unknown database, 60 unknown table: only a read-only open can get here (others created them).
+        const code = clickhouseCode(err);
+        if (code !== 81 && code !== 60) throw err;
+        return [];
+      }
+    };
     let versions = await read();
+    if (versions.length === 0 && this.readonly) {
+      throw new StoreError('STORE_IO', `the ClickHouse database ${this.config.database} holds no vigil schema (a read-write open, such as vigil serve, creates it)`);
+    }
     if (versions.length === 0) {
       await this.insertOnAny(META, ['key', 'value'], `schema_version\t${SCHEMA_VERSION}\n`);
       versions = await read();
@@ -208,7 +227,7 @@ export class ClickHouseStore implements EventStore {
    * "Appends" for atomicity and "Exactly once" for retries.
    */
   async append(events: readonly Event[]): Promise<AppendReceipt> {
-    if (this.closed) throw new StoreError('STORE_CLOSED', 'the event store is closed');
+    this.writable();
     let chars = 0;
     for (let i = 0; i < events.length; i++) chars += checkEvent(events[i]!, i);
     if (events.length === 0) return { count: 0 };
@@ -378,6 +397,7 @@ export class ClickHouseStore implements EventStore {
   }
 
   async createIndex(name: string): Promise<boolean> {
+    this.writable();
     checkName(name, 'createIndex');
     await this.refreshIndexes();
     if (this.known.has(name)) return false;
@@ -387,6 +407,7 @@ export class ClickHouseStore implements EventStore {
 
   /** Marks the name removed, then drops every partition of the index on each shard; resolves with the events dropped. */
   async deleteIndex(name: string): Promise<number> {
+    this.writable();
     checkName(name, 'deleteIndex');
     await this.refreshIndexes();
     if (!this.known.has(name)) throw new VigilError('CONTENT_NOT_FOUND', `no index named "${name}"`);
@@ -411,6 +432,7 @@ export class ClickHouseStore implements EventStore {
    * while the index's `_raw` bytes exceed `maxBytes`, its oldest day (on every shard) but never its newest.
    */
   async applyRetention(now: number): Promise<RetentionReport> {
+    this.writable();
     await this.refreshIndexes();
     const report: RetentionReport = { deleted: [] };
     for (const index of [...this.known].sort()) {
@@ -485,6 +507,11 @@ export class ClickHouseStore implements EventStore {
     while (this.shards.some((s) => s.running || s.queue.length > 0)) await sleep(5);
     await this.refreshing;
     await Promise.all(this.replicas.map((r) => r.client.close()));
+  }
+
+  private writable(): void {
+    if (this.closed) throw new StoreError('STORE_CLOSED', 'the event store is closed');
+    if (this.readonly) throw new StoreError('STORE_IO', 'the event store is open read-only');
   }
 
   // ---------------------------------------------------------------------------------------------------------------
