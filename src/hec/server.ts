@@ -29,9 +29,10 @@ export type HecLog = (level: HecLogLevel, message: string, fields?: Record<strin
 export interface HecServerOptions {
   config: HecConfig;
   /**
-   * `append`, and `indexExists` unless `config.autoCreateIndexes`; for ack tokens append's receipts must carry
-   * `firstSeq`. `lastSeq` (the seq of the last committed event, as `SqliteStore` has) answers acks handed out
-   * before a restart; without it only this process's read true.
+   * `append`, and `indexExists` unless `config.autoCreateIndexes`. `lastSeq` (the seq of the last committed
+   * event, as `SqliteStore` has): ack ids are the batches' first seqs (append's receipts carry `firstSeq`) and
+   * ids handed out before a restart read true; without it (ClickHouse) ack ids are this process's own and only
+   * its own read true (see ack.ts).
    */
   store: Pick<EventStore, 'append' | 'indexExists'> & { lastSeq?(): number };
   /** Clock for the default `_time` of events, epoch milliseconds (default Date.now). */
@@ -123,7 +124,7 @@ export function createHecServer(options: HecServerOptions): HecServer {
   const registry = new TokenRegistry(config.tokens);
   const clients = new ClientIdentity(config);
   const throttle = new AuthThrottle(config.authThrottle.maxFailures, config.authThrottle.windowMs, config.authThrottle.maxTracked);
-  const acks = new AckIds(() => store.lastSeq?.() ?? 0);
+  const acks = new AckIds(store.lastSeq ? () => store.lastSeq!() : undefined);
   /** Batches of ack tokens waiting for their commit (their reply carries the ack id). */
   let pendingAcks = 0;
   const budget = new ByteBudget(config.maxInflightBytes);

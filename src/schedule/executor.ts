@@ -1,4 +1,5 @@
 import { Worker } from 'node:worker_threads';
+import type { StoreLocator } from '../cluster/locator.js';
 import { workerEntry } from '../worker-entry.js';
 import { Row, toObject, type Result } from '../events/result.js';
 import type { FieldValue } from '../events/value.js';
@@ -402,6 +403,8 @@ export class InProcessExecutor implements RunExecutor {
 /** What a worker needs to open the store and content on its own. */
 export interface WorkerSetup {
   dataDir: string;
+  /** Where the events are (a cluster's ClickHouse); absent: the SQLite store in `dataDir`. */
+  store?: StoreLocator;
   contentDirs: readonly string[];
   /** Read `<dataDir>/summaries.db` (vigil serve's data model acceleration) for tstats, with these bounds. */
   summaries?: { maxRemainderEvents: number; maxCachedRows: number };

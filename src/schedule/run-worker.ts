@@ -6,12 +6,13 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import { openSummaryReader } from '../acceleration/service.js';
 import type { SummaryReader } from '../acceleration/reader.js';
+import { openEventReader } from '../cluster/locator.js';
 import { loadContent } from '../detections/content.js';
-import { openStore } from '../store/sqlite-store.js';
+import { SqliteStore } from '../store/sqlite-store.js';
 import { serveRequest, type WorkerSetup } from './executor.js';
 
 const setup = workerData as WorkerSetup;
-const storePromise = openStore(setup.dataDir, { readonly: true });
+const storePromise = openEventReader(setup.store ?? { type: 'sqlite', dataDir: setup.dataDir });
 // A failed open is reported by each search; this keeps it from being an unhandled rejection meanwhile.
 storePromise.catch(() => undefined);
 const pack = loadContent(setup.contentDirs);
@@ -20,7 +21,9 @@ const pack = loadContent(setup.contentDirs);
 let summaries: SummaryReader | null = null;
 async function summaryReader(): Promise<SummaryReader | null> {
   if (!setup.summaries || summaries) return summaries;
-  return (summaries = openSummaryReader(setup.dataDir, await storePromise, setup.summaries));
+  // Summaries follow the SQLite store's seq; a cluster's workers are given no `summaries`.
+  const store = await storePromise;
+  return store instanceof SqliteStore ? (summaries = openSummaryReader(setup.dataDir, store, setup.summaries)) : null;
 }
 
 parentPort!.on('message', (msg: Parameters<typeof serveRequest>[0]) => {

@@ -1,7 +1,10 @@
-import { statSync } from 'node:fs';
+import { readFileSync, renameSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { stringify } from 'yaml';
 import type { VigilConfig } from '../config/config.js';
 import { AccelerationService } from '../acceleration/service.js';
+import { openNodeStore, type NodeStore } from '../cluster/node-store.js';
+import type { PostgresConsoleState } from '../control-plane/console-state.js';
 import { accelerationSettings, type AccelerationSettings } from '../acceleration/settings.js';
 import { BUNDLED_CONTENT_DIR, loadContent, type ContentPack } from '../detections/content.js';
 import { createHecServer, type HecServer } from '../hec/index.js';
@@ -14,11 +17,13 @@ import { Scheduler, systemClock, type Clock } from '../schedule/scheduler.js';
 import { scheduleSettings, type ScheduleSettings } from '../schedule/settings.js';
 import { DetectionToggles } from '../schedule/toggles.js';
 import { defaultSearchIndexes } from '../store/default-indexes.js';
-import { openStore, type SqliteStore } from '../store/sqlite-store.js';
+import { createPrivateDir, createPrivateFile } from '../store/file-modes.js';
+import type { EventStore, StateStore } from '../store/types.js';
 import { createApi } from './api.js';
 import { listenHttp, type HttpServer } from './http-server.js';
 import { CONSOLE_DIR } from './static.js';
 import { parseUsers, type UserConfig } from './users.js';
+import { SharedSessions } from './sessions.js';
 import { removeServerFile, writeServerFile } from './server-file.js';
 
 /** Of `shutdownTimeout`, what is kept after in-flight requests and deliveries are cut: committing and closing the store. */
@@ -27,15 +32,20 @@ export const SHUTDOWN_RESERVE_MS = 1000;
 export interface VigilServer {
   hecUrl: string;
   apiUrl: string;
-  store: SqliteStore;
+  /** Events: the SQLite store, or the cluster's ClickHouse. */
+  store: EventStore;
+  /** Scheduler and risk state: the same SQLite store, or the cluster's PostgreSQL control plane. */
+  state: StateStore;
+  /** What this node stores into (src/cluster). */
+  node: NodeStore;
   hec: HecServer;
   scheduler: Scheduler;
   /** The ingest-time match index (null with `schedule.incremental: false`). */
   matchIndex: MatchIndexThread | null;
   /** Where the API's and console's searches run (worker threads, with the config's `search:` limits). */
   searches: WorkerExecutor;
-  /** Data model summaries (tstats acceleration), built as events arrive. */
-  acceleration: AccelerationService;
+  /** Data model summaries (tstats acceleration), built as events arrive; null on a cluster (see startServer). */
+  acceleration: AccelerationService | null;
   content(): ContentPack;
   close(): Promise<void>;
 }
@@ -71,6 +81,40 @@ export function detectionToggles(dataDir: string): DetectionToggles {
   return new DetectionToggles(join(dataDir, 'detections.yml'));
 }
 
+/** How often a cluster node reads the toggles and filter macro edits other nodes' consoles made. */
+const CONSOLE_STATE_POLL_MS = 10_000;
+
+/**
+ * Writes the control plane's filter macro edits into `<dataDir>/content/macros/` (this node's copy, layered last
+ * as on one machine); true when a file changed, so content is reloaded.
+ */
+export async function syncMacroEdits(console: PostgresConsoleState, dataDir: string): Promise<boolean> {
+  const edits = await console.macroEdits();
+  if (edits.length === 0) return false;
+  const dir = join(userContentDir(dataDir), 'macros');
+  createPrivateDir(userContentDir(dataDir));
+  createPrivateDir(dir);
+  let changed = false;
+  for (const e of edits) {
+    // The names were checked when saved (a detection's filter macro name); never a path.
+    if (!/^[A-Za-z0-9_.-]+$/.test(e.name) || e.name.startsWith('.')) continue;
+    const file = join(dir, `${e.name}.yml`);
+    const text = stringify({ name: e.name, definition: e.definition, description: e.description ?? '' }, { lineWidth: 0 });
+    let current: string | null;
+    try {
+      current = readFileSync(file, 'utf8');
+    } catch {
+      current = null;
+    }
+    if (current === text) continue;
+    createPrivateFile(`${file}.tmp`);
+    writeFileSync(`${file}.tmp`, text);
+    renameSync(`${file}.tmp`, file);
+    changed = true;
+  }
+  return changed;
+}
+
 /**
  * Validates the sections of the config that other modules own (schedule, detections, alert_actions, users),
  * with `file:line:` positions. `vigil serve` does it before opening anything, so a bad value is a config
@@ -92,11 +136,31 @@ export function serverSettings(config: VigilConfig): { schedule: ScheduleSetting
  * deliveries get `shutdownTimeout` − `SHUTDOWN_RESERVE_MS`), then waits for pending writes, then closes the store.
  */
 export async function startServer(config: VigilConfig, opts: StartOptions = {}): Promise<VigilServer> {
-  const clock = opts.clock ?? systemClock;
   const settings = serverSettings(config);
+  const node = await openNodeStore(config, { owner: 'vigil serve', ...(opts.log ? { log: opts.log } : {}) });
+  try {
+    return await startOnStore(config, opts, settings, node);
+  } catch (e) {
+    // Closing twice is harmless: a failure late in the start has closed it already.
+    await node.close().catch(() => undefined);
+    throw e;
+  }
+}
+
+async function startOnStore(config: VigilConfig, opts: StartOptions, settings: ReturnType<typeof serverSettings>, node: NodeStore): Promise<VigilServer> {
+  const clock = opts.clock ?? systemClock;
   const users = opts.users ?? settings.users;
-  const retention = Object.fromEntries(Object.entries(config.indexes).map(([name, ix]) => [name, ix.retention]));
-  const store = await openStore(config.dataDir, { retention, owner: 'vigil serve' });
+  const { events: store, state, sqlite, console: shared } = node;
+  if (shared) {
+    // A cluster node: the data dir keeps only this node's files (tokens, server.json, its copy of macro edits).
+    createPrivateDir(config.dataDir);
+    await syncMacroEdits(shared, config.dataDir);
+    opts.log?.(
+      'info',
+      `store: ${node.description}. Data model acceleration and the match index are off on a cluster (they number events as SQLite does): ` +
+        'tstats reads raw events (summariesonly=true gives the same rows), scheduled runs read their windows from ClickHouse',
+    );
+  }
   const contentDirs = [...(opts.contentDirs ?? []), userContentDir(config.dataDir)];
   const loadAll = (): ContentPack => {
     const loaded = loadServerContent(config.dataDir, opts.contentDirs ?? []);
@@ -108,35 +172,41 @@ export async function startServer(config: VigilConfig, opts: StartOptions = {}):
   let pack = loadAll();
   // Out of the remaining shutdown time: the summary worker finishes its chunk, else is terminated (it resumes from built_seq).
   const graceMs = Math.max(0, config.shutdownTimeoutMs - SHUTDOWN_RESERVE_MS);
-  const acceleration = new AccelerationService(config.dataDir, store, settings.acceleration, pack, settings.schedule.tz, () => clock.now(), opts.log, { closeTimeoutMs: graceMs });
+  // Summaries follow the SQLite store's seq (built_seq): not on a cluster, where tstats reads raw events.
+  const acceleration = sqlite
+    ? new AccelerationService(config.dataDir, sqlite, settings.acceleration, pack, settings.schedule.tz, () => clock.now(), opts.log, { closeTimeoutMs: graceMs })
+    : null;
   const reloadContent = (): ContentPack => {
     pack = loadAll();
     // The summary worker reloads it; a dataset whose definition changed is rebuilt.
-    acceleration.setContent(pack);
+    acceleration?.setContent(pack);
     return pack;
   };
-  const toggles = detectionToggles(config.dataDir);
+  // One machine: toggles in the data dir. A cluster: in the control plane, read again before each poll.
+  const toggles = shared ? new DetectionToggles(null) : detectionToggles(config.dataDir);
+  if (shared) toggles.replace(await shared.toggles());
   const baseSettings = settings.schedule;
-  const alerts = configuredAlerts(config, store);
+  const alerts = configuredAlerts(config, state);
   const dispatcher = new AlertDispatcher({
-    state: store,
+    state,
     actions: alerts.actions,
     now: () => clock.now(),
     ...(opts.log ? { log: (level: 'info' | 'warn' | 'error', message: string) => opts.log!(level, `alerts: ${message}`) } : {}),
   });
-  // Incremental evaluation: exact for windows after the newest event the store held at start.
-  const newestAtStart = Math.max(-Infinity, ...(await store.indexes()).map((i) => i.latest ?? -Infinity));
-  const matchIndex = baseSettings.incremental
+  // Incremental evaluation: exact for windows after the newest event the store held at start. It keys rows by
+  // the SQLite store's seq and sees only this node's appends: not on a cluster.
+  const matchIndex = baseSettings.incremental && sqlite
     ? new MatchIndexThread({
-        startedAfter: newestAtStart,
+        startedAfter: Math.max(-Infinity, ...(await sqlite.indexes()).map((i) => i.latest ?? -Infinity)),
         horizonSeconds: 2 * baseSettings.maxLagSeconds + 2 * 3600,
         ...(opts.log ? { log: opts.log } : {}),
       })
     : null;
   const workerSetup = {
     dataDir: config.dataDir,
+    store: node.locator,
     contentDirs: [BUNDLED_CONTENT_DIR, ...contentDirs].filter(existsDir),
-    summaries: { maxRemainderEvents: settings.acceleration.maxRemainderEvents, maxCachedRows: settings.acceleration.maxCachedRows },
+    ...(sqlite ? { summaries: { maxRemainderEvents: settings.acceleration.maxRemainderEvents, maxCachedRows: settings.acceleration.maxCachedRows } } : {}),
   };
   const limits = { maxMemoryBytes: config.search.maxMemoryBytes, maxResults: config.search.maxResults, maxResultBytes: config.search.maxResultBytes };
   // Scheduled runs one at a time (Splunk's per-search concurrency of 1); their time limit is schedule.run_timeout.
@@ -151,7 +221,7 @@ export async function startServer(config: VigilConfig, opts: StartOptions = {}):
   });
   const scheduler = new Scheduler({
     content: () => pack,
-    state: store,
+    state,
     defaultIndexes: () => defaultSearchIndexes(store),
     executor,
     clock,
@@ -163,7 +233,7 @@ export async function startServer(config: VigilConfig, opts: StartOptions = {}):
     ...(opts.log ? { log: opts.log } : {}),
   });
   // Rows the match index keeps of deleted events would outlive them.
-  if (matchIndex) store.onDeleted((index, before) => matchIndex.forget(index, before));
+  if (matchIndex && sqlite) sqlite.onDeleted((index, before) => matchIndex.forget(index, before));
   // The collector's view of the store: every committed batch is shown to the match index.
   const ingest = {
     indexExists: (name: string) => store.indexExists(name),
@@ -172,25 +242,28 @@ export async function startServer(config: VigilConfig, opts: StartOptions = {}):
       matchIndex?.observe(events, receipt.firstSeq!);
       return receipt;
     },
-    // Acks handed out before a restart are answered from the store's seq (see hec/ack.ts).
-    lastSeq: () => store.lastSeq(),
+    // Acks handed out before a restart are answered from the store's seq (see hec/ack.ts); a cluster's
+    // acks are this process's, answered from the appends it awaited.
+    ...(sqlite ? { lastSeq: () => sqlite.lastSeq() } : {}),
   };
   const hec = createHecServer({ config: config.hec, store: ingest, ...(opts.log ? { log: opts.log } : {}) });
   let http: HttpServer | null = null;
   let retentionTimer: NodeJS.Timeout | null = null;
   let pruneTimer: NodeJS.Timeout | null = null;
+  let pollTimer: NodeJS.Timeout | null = null;
   const stopAll = async () => {
     if (retentionTimer) clearInterval(retentionTimer);
     if (pruneTimer) clearInterval(pruneTimer);
+    if (pollTimer) clearInterval(pollTimer);
     // All at once, each bounded by the grace: searches are cancelled (API streams end with SPL_CANCELLED, a
     // scheduled run is left uncommitted and redone at the next start); HEC requests still arriving then are cut
     // unanswered (never acknowledged), those handed to the store are committed; deliveries still waiting for
     // their receiver are aborted and stay in the outbox (sent again, same idempotency key); a summary catch-up
     // in progress is abandoned after its chunk (resumed from built_seq at the next start).
-    await Promise.allSettled([searches.close(), scheduler.stop(), dispatcher.stop({ abortAfterMs: graceMs }), hec.close({ graceMs }), http?.close(), acceleration.close()]);
+    await Promise.allSettled([searches.close(), scheduler.stop(), dispatcher.stop({ abortAfterMs: graceMs }), hec.close({ graceMs }), http?.close(), acceleration?.close()]);
     await Promise.allSettled([executor.close(), matchIndex?.close()]);
     removeServerFile(config.dataDir);
-    await store.close();
+    await node.close();
   };
   try {
     // Indexes declared in the config exist from the start (the API and CLI refuse to delete them).
@@ -198,7 +271,7 @@ export async function startServer(config: VigilConfig, opts: StartOptions = {}):
     const { url: hecUrl } = await hec.listen();
     const api = createApi({
       store,
-      state: store,
+      state,
       content: () => pack,
       reloadContent,
       userContentDir: userContentDir(config.dataDir),
@@ -207,26 +280,43 @@ export async function startServer(config: VigilConfig, opts: StartOptions = {}):
       tls: config.http.tls !== undefined,
       scheduler,
       backfill: scheduler,
-      setEnabled: (id, enabled) => toggles.set(id, enabled),
+      setEnabled: shared
+        ? async (id, enabled, by) => {
+            await shared.setToggle(id, enabled, by, clock.now());
+            toggles.set(id, enabled);
+          }
+        : (id, enabled) => toggles.set(id, enabled),
       executor: searches,
       searchTimeoutMs: config.search.maxTimeSeconds * 1000,
       hec: { stats: () => hec.stats(), url: hecUrl, tokens: config.hec.tokens },
       indexConfig: config.indexes,
-      datamodels: acceleration,
+      ...(acceleration ? { datamodels: acceleration } : {}),
       tz: baseSettings.tz,
       staticDir: opts.consoleDir === undefined ? CONSOLE_DIR : opts.consoleDir,
       clientAuth: config.http,
       now: () => clock.now(),
       requestLimits: config.http,
       ...(opts.log ? { log: opts.log } : {}),
-    });
+    }, shared ? { sessionStore: new SharedSessions(shared) } : {});
     http = await listenHttp(api, config.http);
     // How `vigil backfill` finds this server, to run through it rather than write to the store itself.
     writeServerFile(config.dataDir, { pid: process.pid, apiUrl: http.url, startedAt: new Date().toISOString() });
+    // On a cluster every node runs it: dropping a day partition is idempotent (one another node dropped first
+    // is no longer listed, or its drop does nothing), so no node needs to be elected for it.
     retentionTimer = setInterval(() => {
       store.applyRetention(clock.now()).catch((e: Error) => opts.log?.('error', `retention failed: ${e.message}`));
     }, 10 * 60 * 1000);
     retentionTimer.unref();
+    if (shared) {
+      // What other nodes' consoles changed: toggles apply at the scheduler's next pass, macro edits reload content.
+      pollTimer = setInterval(() => {
+        void (async () => {
+          toggles.replace(await shared.toggles());
+          if (await syncMacroEdits(shared, config.dataDir)) reloadContent();
+        })().catch((e: Error) => opts.log?.('warn', `reading the console state shared by the cluster's nodes: ${e.message}`));
+      }, CONSOLE_STATE_POLL_MS);
+      pollTimer.unref();
+    }
     if (matchIndex) {
       matchIndex.setDetections(scheduler.enabledDetections(), pack, baseSettings.tz);
       pruneTimer = setInterval(() => matchIndex.prune(), 60_000);
@@ -234,8 +324,8 @@ export async function startServer(config: VigilConfig, opts: StartOptions = {}):
     }
     if (opts.schedule !== false) scheduler.start();
     dispatcher.start();
-    acceleration.start();
-    return { hecUrl, apiUrl: http.url, store, hec, scheduler, matchIndex, searches, acceleration, content: () => pack, close: stopAll };
+    acceleration?.start();
+    return { hecUrl, apiUrl: http.url, store, state, node, hec, scheduler, matchIndex, searches, acceleration, content: () => pack, close: stopAll };
   } catch (e) {
     await stopAll();
     throw e;

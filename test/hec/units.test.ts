@@ -222,6 +222,22 @@ describe('AckIds', () => {
     expect(ids.query([42, 45, 46])).toEqual({ '42': true, '45': true, '46': false });
     expect(() => ids.of({ count: 1 })).toThrow(/firstSeq/);
   });
+
+  it('without a store seq (ClickHouse): ids are this process\'s, above its start time; earlier ids read false', () => {
+    const before = Date.now() * 1000;
+    const ids = new AckIds();
+    const a = ids.of({ count: 2 });
+    const b = ids.of({ count: 1 });
+    expect(a).toBeGreaterThan(before);
+    expect(b).toBe(a + 1);
+    expect(Number.isSafeInteger(b)).toBe(true);
+    // An id of a predecessor (below this start), one not handed out yet, and nonsense: false.
+    expect(ids.query([a, b, b + 1, before, 1, 0])).toEqual({ [a]: true, [b]: true, [b + 1]: false, [before]: false, '1': false, '0': false });
+    // A node restarted a millisecond later starts above the ids its predecessor handed out.
+    const ms = Date.now();
+    while (Date.now() === ms);
+    expect(new AckIds().of({ count: 1 })).toBeGreaterThan(b);
+  });
 });
 
 describe('helpers', () => {

@@ -328,7 +328,7 @@ describe('backfill', () => {
   const post = (body: unknown) => bearer('/api/backfill', { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify(body) });
 
   it('executes a period’s scheduled runs in the server’s scheduler, streaming each run and the totals; idempotent', async () => {
-    const before = (await h.server.store.runs({ detectionId: h.server.content().detections.find((d) => d.name === SEED)!.id })).length;
+    const before = (await h.server.state.runs({ detectionId: h.server.content().detections.find((d) => d.name === SEED)!.id })).length;
     const res = await post({ from: T0 - 3 * 3600, to: String(T0), detections: [SEED], actions: false });
     expect(res.status).toBe(200);
     expect(res.headers.get('content-type')).toContain('application/x-ndjson');
@@ -340,7 +340,7 @@ describe('backfill', () => {
       [SEED, T0, 'backfill', 'success'],
     ]);
     expect(lines.at(-1)).toEqual({ done: { runs: 3, ran: 3, skipped: 0, results: 0, riskEvents: 0, findings: 0, failed: 0, aborted: false } });
-    expect(await h.server.store.runs({ detectionId: runs[0]!.detectionId })).toHaveLength(before + 3);
+    expect(await h.server.state.runs({ detectionId: runs[0]!.detectionId })).toHaveLength(before + 3);
     // The same request again: every run is already in the ledger.
     const again = (await (await post({ from: T0 - 3 * 3600, to: T0, detections: [SEED] })).text()).trim().split('\n');
     expect(JSON.parse(again.at(-1)!)).toMatchObject({ done: { runs: 3, ran: 0, skipped: 3 } });

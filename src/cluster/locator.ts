@@ -1,0 +1,21 @@
+/**
+ * Where a node's events are, as plain data a worker thread receives (workerData): worker threads open their
+ * own connection from it rather than share the main thread's.
+ */
+import type { ClickHouseStoreConfig } from '../config/config.js';
+import type { ClickHouseStore } from '../store/clickhouse/store.js';
+import { openStore, type SqliteStore } from '../store/sqlite-store.js';
+
+export type StoreLocator = { type: 'sqlite'; dataDir: string } | { type: 'clickhouse'; clickhouse: ClickHouseStoreConfig };
+
+/**
+ * The events for searching: the SQLite store of the data dir read-only (never its writer lock), or the
+ * ClickHouse cluster (appends are never made through it). Rejects with the store's errors (STORE_IO: unreachable,
+ * refused, a schema of another vigil version).
+ */
+export async function openEventReader(locator: StoreLocator): Promise<SqliteStore | ClickHouseStore> {
+  if (locator.type === 'sqlite') return openStore(locator.dataDir, { readonly: true });
+  // Loaded only for a cluster: a worker of one machine never loads the ClickHouse client.
+  const { openClickHouseStore } = await import('../store/clickhouse/store.js');
+  return openClickHouseStore(locator.clickhouse, { requestTimeoutMs: locator.clickhouse.requestTimeoutMs });
+}
