@@ -153,6 +153,10 @@ describe.skipIf(skip)('control plane: opening', () => {
     expect(err.message).toContain(`cannot reach PostgreSQL at postgresql://vigil:***@127.0.0.1:${closedPort}/vigil`);
     expect(err.message).not.toContain('sekrit');
 
+    err = await failure(openControlPlane({ url: `postgresql://vigil@127.0.0.1:${closedPort}/vigil?password=sekrit&sslmode=disable`, events: new Sink(), connectTimeoutMs: 2000 }));
+    expect(err.message).toContain(`127.0.0.1:${closedPort}/vigil?password=***&sslmode=disable`);
+    expect(err.message).not.toContain('sekrit');
+
     err = await failure(openControlPlane({ url: `postgresql://nobody_${Date.now()}:sekrit@127.0.0.1:${POSTGRES_PORT}/vigil`, events: new Sink() }));
     expect(reason(err)).toBe('STORE_IO');
     expect(err.message).toMatch(/refused the credentials: .*nobody_/);
