@@ -208,6 +208,10 @@ export class ClickHouseStore implements EventStore {
       throw new StoreError('STORE_IO', `the ClickHouse database ${this.config.database} holds no vigil schema (a read-write open, such as vigil serve, creates it)`);
     }
     if (versions.length === 0) {
+      // A new database: the reserved indexes exist from the start (as the SQLite store's first migration makes
+      // them), and can be deleted like any other. The catalog first: whoever sees the version sees them.
+      const at = Date.now() * 1000;
+      await this.insertOnAny(INDEXES, ['name', 'removed', 'version'], RESERVED_INDEXES.map((name) => `${name}\t0\t${at}\n`).join(''));
       await this.insertOnAny(META, ['key', 'value'], `schema_version\t${SCHEMA_VERSION}\n`);
       versions = await read();
     }
@@ -390,7 +394,7 @@ export class ClickHouseStore implements EventStore {
 
   private async refreshIndexes(): Promise<void> {
     const rows = await this.query(`SELECT name FROM ${this.db}.${INDEXES} GROUP BY name HAVING argMax(removed, version) = 0`);
-    const names = new Set<string>(RESERVED_INDEXES);
+    const names = new Set<string>();
     for (const line of rows.split('\n')) if (line !== '') names.add(tsvValue(line));
     this.known = names;
     this.knownAt = Date.now();
