@@ -183,6 +183,7 @@ export class ClickHouseStore implements EventStore {
     }
     for (const name of names) this.shards.push({ name, replicas: up.filter((r) => r.shard === name), queue: [], running: false });
     await this.checkVersion();
+    if (!this.readonly) await this.reserveIndexes();
     await this.refreshIndexes();
   }
 
@@ -208,10 +209,6 @@ export class ClickHouseStore implements EventStore {
       throw new StoreError('STORE_IO', `the ClickHouse database ${this.config.database} holds no vigil schema (a read-write open, such as vigil serve, creates it)`);
     }
     if (versions.length === 0) {
-      // A new database: the reserved indexes exist from the start (as the SQLite store's first migration makes
-      // them), and can be deleted like any other. The catalog first: whoever sees the version sees them.
-      const at = Date.now() * 1000;
-      await this.insertOnAny(INDEXES, ['name', 'removed', 'version'], RESERVED_INDEXES.map((name) => `${name}\t0\t${at}\n`).join(''));
       await this.insertOnAny(META, ['key', 'value'], `schema_version\t${SCHEMA_VERSION}\n`);
       versions = await read();
     }
@@ -220,6 +217,17 @@ export class ClickHouseStore implements EventStore {
       const why = v > SCHEMA_VERSION ? 'a newer vigil: upgrade this node' : 'an older vigil, and this build has no migration for it';
       throw new StoreError('STORE_IO', `the ClickHouse database ${this.config.database} has schema version ${versions[0]}, made by ${why} (this build uses ${SCHEMA_VERSION})`);
     }
+  }
+
+  /**
+   * The reserved indexes exist from the start (as the SQLite store's first migration makes them) and can be deleted
+   * and created again like any other: a reserved name the catalog never mentioned gets its row.
+   */
+  private async reserveIndexes(): Promise<void> {
+    const listed = await this.query(`SELECT DISTINCT name FROM ${this.db}.${INDEXES} WHERE name IN (${RESERVED_INDEXES.map(quote).join(', ')})`);
+    const missing = RESERVED_INDEXES.filter((n) => !listed.split('\n').includes(n));
+    const at = Date.now() * 1000;
+    if (missing.length > 0) await this.insertOnAny(INDEXES, ['name', 'removed', 'version'], missing.map((n) => `${n}\t0\t${at}\n`).join(''));
   }
 
   // ---------------------------------------------------------------------------------------------------------------
