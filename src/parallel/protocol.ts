@@ -3,6 +3,7 @@
  * messages, and counters in shared memory (which partition is next, how many were merged, the rows each
  * worker sent and the main thread took).
  */
+import type { StoreLocator } from '../cluster/locator.js';
 import type { ErrorCode } from '../errors.js';
 import type { FileSourceOptions } from '../sources/file.js';
 import type { FilePartition } from '../sources/file-partitions.js';
@@ -20,7 +21,7 @@ export type PlainFileOptions = Omit<FileSourceOptions, 'onMalformed' | 'onWarnin
  */
 export type PartitionedInput =
   | { kind: 'files'; options: PlainFileOptions; partitions: FilePartition[] }
-  | { kind: 'store'; dataDir: string; partitions: TimeSlice[] };
+  | { kind: 'store'; store: StoreLocator; partitions: TimeSlice[] };
 
 export interface TimeSlice {
   lo: number | null;

@@ -15,6 +15,7 @@ import { buildFinalPart, buildParallelPart, PartitionMerger, runPartition, type 
 import { createContext, type ExecuteStats } from '../spl/exec/run.js';
 import { unionRequest } from '../spl/exec/multi.js';
 import type { IndexInfo } from '../store/types.js';
+import type { StoreLocator } from '../cluster/locator.js';
 import type { LookupProvider } from '../spl/lookups.js';
 import { splitPlan, type PlanSplit } from '../spl/plan/split.js';
 import type { SearchPlan, Sink, TimeBound } from '../spl/index.js';
@@ -122,10 +123,10 @@ export async function runFilesInParallel(plans: readonly SearchPlan[], outputs: 
   return stats;
 }
 
-/** The store, opened read-only on this thread, and its data dir (each worker opens its own connection). */
+/** The store, opened read-only on this thread, and where it is (each worker opens its own connection). */
 export interface ParallelStore {
   store: EventSource & { indexes(): Promise<readonly IndexInfo[]> };
-  dataDir: string;
+  locator: StoreLocator;
 }
 
 /** Time slices per thread of a store input (events are rarely spread evenly over time). */
@@ -156,7 +157,7 @@ export async function runStoreInParallel(plans: readonly SearchPlan[], outputs: 
   if (!(total >= (opts.minBytes ?? MIN_PARALLEL_BYTES)) || !(earliest <= latest)) return null;
   const slices = timeSlices(earliest, latest, opts.threads * SLICES_PER_THREAD);
   if (slices.length < 2) return null;
-  return new ParallelRun(plans, splits, outputs, { kind: 'store', dataDir: input.dataDir, partitions: slices }, opts, total, input.store).start();
+  return new ParallelRun(plans, splits, outputs, { kind: 'store', store: input.locator, partitions: slices }, opts, total, input.store).start();
 }
 
 /**

@@ -37,8 +37,8 @@ async function main(): Promise<void> {
     }),
   );
   const splits = plans.map(splitPlan);
-  // The store is loaded only for a store input: a run over files never loads SQLite.
-  const store = setup.input.kind === 'store' ? await (await import('../store/sqlite-store.js')).openStore(setup.input.dataDir, { readonly: true }) : null;
+  // The store is loaded only for a store input: a run over files never loads SQLite (or ClickHouse's client).
+  const store = setup.input.kind === 'store' ? await (await import('../cluster/locator.js')).openEventReader(setup.input.store) : null;
   try {
     await takePartitions(plans, splits, pack.lookups, store);
   } finally {

@@ -33,6 +33,11 @@ export interface ApiDeps {
   reloadContent?: () => ContentPack;
   /** Where the console saves edited macros (`<dataDir>/content`); null disables editing. */
   userContentDir?: string | null;
+  /**
+   * A cluster node's store for saved filter macros (the control plane), written before the node's own copy in
+   * `userContentDir`: other nodes copy it from there. Absent on one machine.
+   */
+  shareFilterMacro?: (macro: { name: string; definition: string; description: string }, by: string) => Promise<void>;
   apiTokens: readonly ApiTokenConfig[];
   users?: readonly UserConfig[];
   /** Whether the console is served over TLS (cookies get `Secure`). */

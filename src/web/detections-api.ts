@@ -152,6 +152,8 @@ export function detectionsRoutes(app: Hono<ApiEnv>, deps: ApiDeps): void {
     const body = await jsonBody(c);
     const v = validate(got.pack, got.d, body?.['definition']);
     if ('error' in v) return c.json({ error: v.error }, 400);
+    // On a cluster the shared copy first: a failure there saves nothing (the console shows the error).
+    await deps.shareFilterMacro?.({ name: v.def.name, definition: v.def.definition, description: v.def.description ?? '' }, c.get('principal').user);
     const dir = join(deps.userContentDir, 'macros');
     // Private like the rest of the data dir (0700/0600).
     createPrivateDir(dir);

@@ -286,6 +286,12 @@ async function startOnStore(config: VigilConfig, opts: StartOptions, settings: R
             toggles.set(id, enabled);
           }
         : (id, enabled) => toggles.set(id, enabled),
+      ...(shared
+        ? {
+            shareFilterMacro: (m: { name: string; definition: string; description: string }, by: string) =>
+              shared.saveMacroEdit({ name: m.name, definition: m.definition, description: m.description, updatedAt: clock.now(), updatedBy: by }),
+          }
+        : {}),
       executor: searches,
       searchTimeoutMs: config.search.maxTimeSeconds * 1000,
       hec: { stats: () => hec.stats(), url: hecUrl, tokens: config.hec.tokens },

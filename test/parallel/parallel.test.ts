@@ -201,7 +201,7 @@ describe('a search split over partitions on several threads', () => {
     expect(joinRest(files, 0).input.partitions[0]).toEqual(part(0, 0, 25));
     expect(joinRest(files, 3).last).toBe(3);
     expect(joinRest(files, 4).last).toBe(4);
-    const store = { kind: 'store' as const, dataDir: 'd', partitions: [{ lo: 30, hi: null }, { lo: 20, hi: 30 }, { lo: null, hi: 20 }] };
+    const store = { kind: 'store' as const, store: { type: 'sqlite' as const, dataDir: 'd' }, partitions: [{ lo: 30, hi: null }, { lo: 20, hi: 30 }, { lo: null, hi: 20 }] };
     expect(joinRest(store, 1)).toEqual({ last: 2, input: { ...store, partitions: [store.partitions[0], { lo: null, hi: 30 }, store.partitions[2]] } });
   });
 

@@ -70,7 +70,7 @@ describe('a search over the store on several threads', () => {
       [4, 'only'],
     ] as const) {
       const many = SEARCHES.map(() => new CollectSink());
-      const stats = await runStoreInParallel(plans, many, { store, dataDir: dir }, parallelOptions(pack.lookups, NOW, { threads, workers }));
+      const stats = await runStoreInParallel(plans, many, { store, locator: { type: 'sqlite', dataDir: dir } }, parallelOptions(pack.lookups, NOW, { threads, workers }));
       expect(stats).not.toBeNull();
       SEARCHES.forEach((s, i) => expect(shape(many[i]!.rows), `${s} on ${threads} threads`).toEqual(shape(one[i]!.rows)));
     }
@@ -79,7 +79,7 @@ describe('a search over the store on several threads', () => {
   it('stops reading once head has its rows, as one thread does', async () => {
     const p = plan('* | head 3', { now: NOW, tz: 'UTC', source: store });
     const sink = new CollectSink();
-    const stats = await runStoreInParallel([p], [sink], { store, dataDir: dir }, parallelOptions(pack.lookups, NOW));
+    const stats = await runStoreInParallel([p], [sink], { store, locator: { type: 'sqlite', dataDir: dir } }, parallelOptions(pack.lookups, NOW));
     expect(sink.rows).toHaveLength(3);
     expect(stats![0]!.eventsScanned).toBeLessThan(2000);
   }, 60_000);

@@ -27,7 +27,7 @@ export function indexesCommand(program: Command): void {
     .action(async (opts: ServerDataOptions & { format?: OutputFormat }) => {
       await withStore(opts, true, async (store, tz) => {
         const sink = outputSink({ format: outputFormat(opts.format), tz, write: (s) => process.stdout.write(s) });
-        for (const i of await store.indexes()) {
+        for (const i of await store.events.indexes()) {
           const time = (t: number | null) => (t === null ? null : strftime(t, ISO, tz));
           sink.push(new Row({ name: i.name, events: i.events, bytes: i.bytes, earliest: time(i.earliest), latest: time(i.latest) }));
         }
@@ -41,7 +41,7 @@ export function indexesCommand(program: Command): void {
       const invalid = invalidIndexName(name);
       if (invalid) throw new VigilError('USAGE', invalid);
       await withStore(opts, false, async (store) => {
-        const created = await store.createIndex(name);
+        const created = await store.events.createIndex(name);
         process.stdout.write(created ? `created index ${name}\n` : `index ${name} already exists\n`);
       });
     },
@@ -53,7 +53,7 @@ export function indexesCommand(program: Command): void {
         const { undeletableIndex } = await import('../../web/ingest-api.js');
         const refused = undeletableIndex(name, config.indexes);
         if (refused) throw new VigilError('USAGE', refused);
-        const deleted = await store.deleteIndex(name);
+        const deleted = await store.events.deleteIndex(name);
         process.stdout.write(`deleted index ${name} and its ${deleted} event(s)\n`);
       });
     },

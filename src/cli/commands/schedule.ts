@@ -7,7 +7,7 @@ import { Row } from '../../events/result.js';
 import { VigilError } from '../../errors.js';
 import type { AlertAction } from '../../outputs/index.js';
 import type { ScheduleSettings } from '../../schedule/settings.js';
-import type { SqliteStore } from '../../store/sqlite-store.js';
+import type { StateStore } from '../../store/types.js';
 import { strftime } from '../../spl/time/format.js';
 import type { BackfillLine, BackfillRequest, BackfillTotals, RunInfo } from '../../web/api-types.js';
 import { connectionRefused, postNdjson } from '../api-client.js';
@@ -176,30 +176,37 @@ async function remoteBackfill(config: VigilConfig, opts: BackfillCliOptions, ser
 }
 
 /**
- * No server runs on the data dir: the backfill opens the store itself, with what `vigil serve` would use
- * (content with the console's edits, its enable/disable toggles, the config's alert routes), then
- * delivers the alert items due, each attempted once; failed ones stay queued for vigil serve to retry.
+ * No server runs on the data dir (or the config names a cluster, which any number of processes share): the
+ * backfill opens the store itself, with what `vigil serve` would use (content with the console's edits, its
+ * enable/disable toggles, the config's alert routes), then delivers the alert items due, each attempted once;
+ * failed ones stay queued for vigil serve to retry. On a cluster each run is leased like a node's scheduler's,
+ * so a run a node executes meanwhile is not executed twice.
  */
 async function localBackfill(config: VigilConfig, settings: ScheduleSettings, opts: BackfillCliOptions, from: number, to: number, onRun: (run: RunInfo) => void): Promise<BackfillTotals> {
-  const [{ loadServerContent, detectionToggles, findDetection }, { openStore }, { configuredAlerts }, { Scheduler, systemClock }, { InProcessExecutor }, { defaultSearchIndexes }] = await Promise.all([
+  const [{ loadServerContent, detectionToggles, findDetection, syncMacroEdits }, { openNodeStore }, { configuredAlerts }, { Scheduler, systemClock }, { InProcessExecutor }, { defaultSearchIndexes }] = await Promise.all([
     engine(),
-    import('../../store/sqlite-store.js'),
+    import('../../cluster/node-store.js'),
     import('../../schedule/alerts.js'),
     import('../../schedule/scheduler.js'),
     import('../../schedule/executor.js'),
     import('../../store/default-indexes.js'),
   ]);
-  const pack = loadServerContent(config.dataDir, opts.content ?? []);
-  failOnContentErrors(pack);
-  const toggled = detectionToggles(config.dataDir).apply(settings);
-  const store = await openStore(config.dataDir, { owner: 'vigil backfill' });
+  const node = await openNodeStore(config, { owner: 'vigil backfill', eventRetryMs: 0, log: (level, message) => process.stderr.write(`vigil: ${level}: ${message}\n`) });
   try {
-    const alerts = configuredAlerts(config, store);
+    const { events, state, console: shared } = node;
+    // A cluster's console edits are in the control plane: this machine's copy of the macros is brought up to date.
+    if (shared) await syncMacroEdits(shared, config.dataDir);
+    const pack = loadServerContent(config.dataDir, opts.content ?? []);
+    failOnContentErrors(pack);
+    const toggles = shared ? new (await import('../../schedule/toggles.js')).DetectionToggles(null) : detectionToggles(config.dataDir);
+    if (shared) toggles.replace(await shared.toggles());
+    const toggled = toggles.apply(settings);
+    const alerts = configuredAlerts(config, state);
     const scheduler = new Scheduler({
       content: () => pack,
-      state: store,
-      defaultIndexes: () => defaultSearchIndexes(store),
-      executor: new InProcessExecutor(store, () => pack),
+      state,
+      defaultIndexes: () => defaultSearchIndexes(events),
+      executor: new InProcessExecutor(events, () => pack),
       clock: systemClock,
       settings: toggled,
       alerts: alerts.planner,
@@ -207,15 +214,15 @@ async function localBackfill(config: VigilConfig, settings: ScheduleSettings, op
     });
     const named = opts.detection?.length ? selectDetections(pack.detections, opts.detection, () => true, pack, findDetection) : undefined;
     const sum = await scheduler.backfill(scheduler.planBackfill(from, to, named), { actions: opts.actions, onRun });
-    if (opts.actions && alerts.actions.length) await deliverDue(store, alerts.actions);
+    if (opts.actions && alerts.actions.length) await deliverDue(state, alerts.actions);
     return sum;
   } finally {
-    await store.close();
+    await node.close();
   }
 }
 
 /** Delivers the outbox items due now, each attempted once (the clock stands still, so a failed one waits for its backoff). */
-async function deliverDue(store: SqliteStore, actions: readonly AlertAction[]): Promise<void> {
+async function deliverDue(store: StateStore, actions: readonly AlertAction[]): Promise<void> {
   const at = Date.now() / 1000;
   const { AlertDispatcher } = await import('../../outputs/index.js');
   const dispatcher = new AlertDispatcher({ state: store, actions, now: () => at });

@@ -3,7 +3,8 @@ import { join, resolve } from 'node:path';
 import type { Command } from 'commander';
 import { VigilError } from '../../errors.js';
 import type { EventSource } from '../../events/scan.js';
-import type { SqliteStore } from '../../store/sqlite-store.js';
+import type { EventStore } from '../../store/types.js';
+import type { StoreLocator } from '../../cluster/locator.js';
 import { outputSink } from '../output.js';
 import { progressReporter } from '../progress.js';
 import { addEventOptions, checkTimeZone, InputIssues, outputFormat, parseNow, threadCount, type EventOptions } from '../shared.js';
@@ -12,6 +13,7 @@ import { failOnContentErrors } from './content-errors.js';
 interface SearchCliOptions extends EventOptions {
   explain?: boolean;
   dataDir: string;
+  config?: string;
 }
 
 export function searchCommand(program: Command): void {
@@ -21,8 +23,9 @@ export function searchCommand(program: Command): void {
       .description('run an ad-hoc SPL search over Tetragon files (--events) or the store of vigil serve (--data-dir)')
       .argument('<spl>', 'the search, e.g. "`cisco_isovalent_process_exec` process_name=curl | stats count by pod_name"')
       .option('--data-dir <dir>', 'search the store in this data directory (when --events is not given)', './data')
+      .option('--config <file>', 'search the store vigil serve uses with this config file (its dataDir, or its cluster: store.type clickhouse)')
       .option('--explain', 'print the optimized plan instead of running the search'),
-  ).action(async (spl: string, opts: SearchCliOptions) => {
+  ).action(async (spl: string, opts: SearchCliOptions, cmd: Command) => {
     const tz = checkTimeZone(opts.tz);
     const now = parseNow(opts.now);
     const threads = threadCount(opts.threads);
@@ -36,19 +39,27 @@ export function searchCommand(program: Command): void {
     failOnContentErrors(pack);
     const issues = new InputIssues();
     const ast = parseSearch(spl, pack.macros);
-    let store: SqliteStore | null = null;
+    let store: EventStore | null = null;
+    let locator: StoreLocator | null = null;
     let source: EventSource | null = null;
     let defaultIndexes: readonly string[] | 'all' = 'all';
     if (opts.events && opts.events.length) {
       source = (await import('../file-source.js')).fileSource(opts, issues, now);
     } else if (!isGeneratingSearch(ast)) {
-      const [{ defaultSearchIndexes }, { openStore, STORE_FILE }] = await Promise.all([import('../../store/default-indexes.js'), import('../../store/sqlite-store.js')]);
-      const dir = resolve(opts.dataDir);
-      if (!existsSync(join(dir, STORE_FILE))) {
-        throw new VigilError('USAGE', `no events to search: pass --events <file...>, or --data-dir pointing at the data of vigil serve (no store in ${dir})`);
+      const [{ defaultSearchIndexes }, { STORE_FILE }, { openEventReader }] = await Promise.all([
+        import('../../store/default-indexes.js'),
+        import('../../store/sqlite-store.js'),
+        import('../../cluster/locator.js'),
+      ]);
+      // --config: the store that config's vigil serve uses (a --data-dir given too names its data dir).
+      const dataDirGiven = cmd.getOptionValueSource('dataDir') === 'cli';
+      const stored = opts.config ? (await (await import('../serve-config.js')).serverConfig({ config: opts.config, ...(dataDirGiven ? { dataDir: opts.dataDir } : {}) })).config : null;
+      locator = stored?.store.type === 'clickhouse' ? { type: 'clickhouse', clickhouse: stored.store.clickhouse } : { type: 'sqlite', dataDir: stored?.dataDir ?? resolve(opts.dataDir) };
+      if (locator.type === 'sqlite' && !existsSync(join(locator.dataDir, STORE_FILE))) {
+        throw new VigilError('USAGE', `no events to search: pass --events <file...>, or --data-dir pointing at the data of vigil serve (no store in ${locator.dataDir})`);
       }
       // Read-only: never takes the write lock, so it works while vigil serve is writing.
-      store = await openStore(dir, { readonly: true });
+      store = await openEventReader(locator);
       source = store;
       defaultIndexes = await defaultSearchIndexes(store);
     }
@@ -67,7 +78,7 @@ export function searchCommand(program: Command): void {
         const { runFilesInParallel, runStoreInParallel } = await import('../../parallel/run.js');
         const popts = { threads, contentDirs: opts.content ?? [], lookups: pack.lookups, now, tz, earliest: searchOpts.earliest, latest: searchOpts.latest, defaultIndexes, onProgress: progress.update };
         let stats;
-        if (store) stats = await runStoreInParallel([planned], [sink], { store, dataDir: resolve(opts.dataDir) }, popts);
+        if (store && locator) stats = await runStoreInParallel([planned], [sink], { store, locator }, popts);
         else {
           const { eventPaths, fileSourceOptions } = await import('../file-source.js');
           stats = await runFilesInParallel([planned], [sink], { paths: eventPaths(opts), options: fileSourceOptions(opts, issues, now) }, popts);

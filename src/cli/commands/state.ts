@@ -4,7 +4,7 @@ import type { VigilConfig } from '../../config/config.js';
 import { Row } from '../../events/result.js';
 import { VigilError } from '../../errors.js';
 import { strftime } from '../../spl/time/format.js';
-import type { SqliteStore } from '../../store/sqlite-store.js';
+import type { NodeStore } from '../../cluster/node-store.js';
 import type { FindingStatus, RunStatus } from '../../store/types.js';
 import { outputSink, OUTPUT_FORMATS, type OutputFormat } from '../output.js';
 import { serverConfig, type ServerDataOptions } from '../serve-config.js';
@@ -28,11 +28,15 @@ function common(cmd: Command): Command {
     .addOption(new Option('--format <format>', 'output format').choices([...OUTPUT_FORMATS]));
 }
 
-/** Runs `fn` on the store of `vigil serve`'s data dir (its config's), closing it afterwards. */
-export async function withStore<T>(opts: ServerDataOptions, readonly: boolean, fn: (store: SqliteStore, tz: string, config: VigilConfig) => Promise<T>): Promise<T> {
+/**
+ * Runs `fn` on what `vigil serve` stores into, as its config says (`store:`): the SQLite store of its data dir,
+ * or the cluster's ClickHouse and PostgreSQL (`--config <node.yml>`); closed afterwards.
+ */
+export async function withStore<T>(opts: ServerDataOptions, readonly: boolean, fn: (store: NodeStore, tz: string, config: VigilConfig) => Promise<T>): Promise<T> {
   const { config, settings } = await serverConfig(opts);
-  const { openStore } = await import('../../store/sqlite-store.js');
-  const store = await openStore(config.dataDir, { readonly });
+  const { openNodeStore } = await import('../../cluster/node-store.js');
+  // A command does not stay to hand runs' events on (eventRetryMs 0): the nodes' own sweeps do.
+  const store = await openNodeStore(config, { readonly, eventRetryMs: 0, log: (level, message) => process.stderr.write(`vigil: ${level}: ${message}\n`) });
   try {
     return await fn(store, settings.tz, config);
   } finally {
@@ -53,7 +57,7 @@ export function stateCommands(program: Command): void {
     .action(async (opts: StateCliOptions & { detection?: string; status?: RunStatus }) => {
       await withStore(opts, true, async (store, tz) => {
         const now = Date.now() / 1000;
-        const runs = await store.runs({
+        const runs = await store.state.runs({
           ...(opts.detection ? { detectionId: opts.detection } : {}),
           ...(opts.status ? { status: opts.status } : {}),
           ...(opts.since ? { since: parseTimeArg(opts.since, now, tz, '--since') } : {}),
@@ -93,7 +97,7 @@ export function stateCommands(program: Command): void {
           : `index=risk${object} | head ${limitOf(opts.limit)} | table _time risk_object risk_object_type risk_score search_name risk_message threat_object`;
         const sink = outputSink({ format: outputFormat(opts.format), tz, write: (s) => process.stdout.write(s) });
         const now = Date.now() / 1000;
-        await streamSearch(spl, { macros: pack.macros, source: store, now, tz, earliest: opts.since ? parseTimeArg(opts.since, now, tz, '--since') : null }, sink);
+        await streamSearch(spl, { macros: pack.macros, source: store.events, now, tz, earliest: opts.since ? parseTimeArg(opts.since, now, tz, '--since') : null }, sink);
       });
     });
 
@@ -103,7 +107,7 @@ export function stateCommands(program: Command): void {
     .action(async (opts: StateCliOptions & { status?: FindingStatus; owner?: string }) => {
       await withStore(opts, true, async (store, tz) => {
         const now = Date.now() / 1000;
-        const list = await store.findings({
+        const list = await store.state.findings({
           ...(opts.status ? { status: opts.status } : {}),
           ...(opts.owner ? { owner: opts.owner } : {}),
           ...(opts.since ? { since: parseTimeArg(opts.since, now, tz, '--since') } : {}),
@@ -130,12 +134,12 @@ export function stateCommands(program: Command): void {
     .action(async (id: string, opts: ServerDataOptions & { status?: FindingStatus; owner?: string; comment?: string; by: string }) => {
       await withStore(opts, false, async (store) => {
         const now = Date.now() / 1000;
-        if (!(await store.finding(id))) throw new VigilError('CONTENT_NOT_FOUND', `no finding with id ${id} (vigil findings lists them)`);
+        if (!(await store.state.finding(id))) throw new VigilError('CONTENT_NOT_FOUND', `no finding with id ${id} (vigil findings lists them)`);
         if (opts.status !== undefined || opts.owner !== undefined) {
-          await store.updateFinding(id, { ...(opts.status ? { status: opts.status } : {}), ...(opts.owner !== undefined ? { owner: opts.owner || null } : {}) }, opts.by, now);
+          await store.state.updateFinding(id, { ...(opts.status ? { status: opts.status } : {}), ...(opts.owner !== undefined ? { owner: opts.owner || null } : {}) }, opts.by, now);
         }
-        if (opts.comment) await store.addComment({ findingId: id, time: now, author: opts.by, text: opts.comment });
-        const f = (await store.finding(id))!;
+        if (opts.comment) await store.state.addComment({ findingId: id, time: now, author: opts.by, text: opts.comment });
+        const f = (await store.state.finding(id))!;
         process.stdout.write(`${f.finding.id}: ${f.finding.status}${f.finding.owner ? `, owner ${f.finding.owner}` : ''}, ${f.comments.length} comment(s)\n`);
       });
     });
