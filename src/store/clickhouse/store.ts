@@ -356,7 +356,8 @@ export class ClickHouseStore implements EventStore {
   // ---------------------------------------------------------------------------------------------------------------
   // Scans
 
-  scan(request: ScanRequest, options: ScanOptions = {}): AsyncGenerator<Event[]> {
+  /** Newest first (see scan.ts); a closed store fails at the first batch asked for, as the SQLite store's scans do. */
+  async *scan(request: ScanRequest, options: ScanOptions = {}): AsyncGenerator<Event[]> {
     if (this.closed) throw new StoreError('STORE_CLOSED', 'the event store is closed');
     const ctx: ScanContext = {
       events: `${this.db}.${EVENTS}`,
@@ -366,7 +367,7 @@ export class ClickHouseStore implements EventStore {
       batchSize: this.options.scanBatchSize ?? 1000,
       batchChars: this.options.scanBatchChars ?? 512 * 1024,
     };
-    return scanClickHouse(ctx, request, options);
+    yield* scanClickHouse(ctx, request, options);
   }
 
   // ---------------------------------------------------------------------------------------------------------------
