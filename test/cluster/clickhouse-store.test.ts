@@ -516,7 +516,7 @@ describe.skipIf(skip)('opening the ClickHouse store', () => {
   it('fails with a clear STORE_IO error on wrong credentials', async () => {
     const err = await openClickHouseStore({ ...config('vigil_nowhere'), password: 'wrong' }).catch((e: unknown) => e);
     expect(err).toMatchObject({ reason: 'STORE_IO' });
-    expect((err as Error).message).toMatch(/^ClickHouse http:\/\/127\.0\.0\.1:18121: creating the schema: ClickHouse code 193: .*Wrong password for user default/);
+    expect((err as Error).message).toMatch(/^ClickHouse http:\/\/127\.0\.0\.1:18121: opening the event store: ClickHouse code 193: .*Wrong password for user default/);
   });
 
   it('refuses a database of another schema version', async () => {

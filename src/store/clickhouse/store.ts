@@ -120,6 +120,11 @@ export class ClickHouseStore implements EventStore {
   readonly unreachable: string[] = [];
   private readonly shards: ShardQueue[] = [];
   private readonly db: string;
+  private readonly readonly: boolean;
+  /** Shards of the cluster (system.clusters): each needs a reachable replica among the urls. */
+  private clusterShards = 0;
+  /** The last `at` (microseconds) given to a batch. */
+  private lastAt = 0;
   private pendingEvents = 0;
   private pendingChars = 0;
   private closed = false;
@@ -166,7 +171,7 @@ export class ClickHouseStore implements EventStore {
         this.clusterShards = Number(shards);
       } catch (err) {
         if (err instanceof StoreError && err.reason !== 'STORE_BUSY') throw err;
-        if (!isUnreachable(err)) throw storeError(`ClickHouse ${r.url}: creating the schema`, err, 'STORE_IO');
+        if (!isUnreachable(err)) throw storeError(`ClickHouse ${r.url}: opening the event store`, err, 'STORE_IO');
         failures.push(`${r.url} (${firstLine(err)})`);
         this.unreachable.push(r.url);
       }
@@ -186,11 +191,6 @@ export class ClickHouseStore implements EventStore {
     if (!this.readonly) await this.reserveIndexes();
     await this.refreshIndexes();
   }
-
-  private clusterShards = 0;
-  private readonly readonly: boolean;
-  /** The last `at` (microseconds) given to a batch. */
-  private lastAt = 0;
 
   /** The schema version row: written once (concurrent openers write the identical block, stored once), else compared. */
   private async checkVersion(): Promise<void> {
