@@ -114,11 +114,15 @@ function valueTest(req: ScanRequest, field: 'index' | 'sourcetype'): ((v: string
   };
 }
 
-/** A window of the scan: `t >= lo AND t < hi` (microseconds), newest windows first. */
+/** A window of the scan: `t >= lo AND t < hi` (microseconds), newest windows first; `count`: its census count. */
 interface Window {
   lo: number;
   hi: number;
+  count: number;
 }
+
+/** How many times more census events than `windowEvents` a window may span when the raw filter keeps few. */
+const MAX_GROWTH = 64;
 
 /** Microseconds per second: the finest census unit (an hour holding more than a window is counted by second). */
 const SECOND_US = 1_000_000;
@@ -207,7 +211,13 @@ export async function* scanClickHouse(ctx: ScanContext, req: ScanRequest, option
   const metadata = metadataPredicate(req);
   let scanned = 0;
   let bytes = 0;
-  for await (const w of windows(hours, seconds, lo, hi, ctx.windowEvents)) {
+  // Census counts ignore the raw filter: once windows show what share of their counted events it passes, the next
+  // windows count that many more (up to MAX_GROWTH times), so a selective filter reads in few queries, not one per
+  // `windowEvents` counted, while the rows a window holds stay about `windowEvents`.
+  let counted = 0;
+  let kept = 0;
+  const budget = () => (counted === 0 ? ctx.windowEvents : ctx.windowEvents / Math.max(kept / counted, 1 / MAX_GROWTH));
+  for await (const w of windows(hours, seconds, lo, hi, budget)) {
     // PREWHERE: the metadata and time columns are read first, `raw` only for the granules they leave.
     const sql =
       `SELECT t, at, batch, n, index, sourcetype, source, host, raw FROM ${ctx.events}` +
@@ -227,6 +237,8 @@ export async function* scanClickHouse(ctx: ScanContext, req: ScanRequest, option
         if (metadata(event)) rows.push({ t: Number(f[0]), at: Number(f[1]), batch: f[2]!, n: Number(f[3]), event });
       }
     }
+    counted += w.count;
+    kept += rows.length;
     rows.sort(newestFirst);
     // A retried batch's copy not yet merged away has the same (t, batch, n): skipped among the rows of its t.
     let tieT = Number.NaN;
@@ -272,24 +284,24 @@ function fields(line: string, count: number): string[] {
 }
 
 /**
- * Consecutive census hours (newest first) grouped into windows of at most `max` events, clipped to the request's
- * bounds; an hour holding more is cut by its seconds (a second holding more is one window: the finest unit).
- * Windows never overlap, so their concatenation is newest first.
+ * Consecutive census hours (newest first) grouped into windows of at most `max()` events (asked again for each
+ * window), clipped to the request's bounds; an hour holding more is cut by its seconds (a second holding more is one
+ * window: the finest unit). Windows never overlap, so their concatenation is newest first.
  */
 async function* windows(
   hours: readonly [number, number][],
   seconds: (hour: number) => Promise<[number, number][]>,
   lo: number | null,
   hi: number | null,
-  max: number,
+  max: () => number,
 ): AsyncGenerator<Window> {
-  const clip = (w: Window): Window => ({ lo: lo === null ? w.lo : Math.max(lo, w.lo), hi: hi === null ? w.hi : Math.min(hi, w.hi) });
+  const clip = (w: Window): Window => ({ lo: lo === null ? w.lo : Math.max(lo, w.lo), hi: hi === null ? w.hi : Math.min(hi, w.hi), count: w.count });
   let top: number | null = null;
   let bottom = 0;
   let count = 0;
   const add = function* (start: number, end: number, n: number): Generator<Window> {
-    if (top !== null && count + n > max) {
-      yield clip({ lo: bottom, hi: top });
+    if (top !== null && count + n > max()) {
+      yield clip({ lo: bottom, hi: top, count });
       top = null;
       count = 0;
     }
@@ -298,11 +310,11 @@ async function* windows(
     count += n;
   };
   for (const [h, n] of hours) {
-    if (n <= max) {
+    if (n <= max()) {
       yield* add(h * HOUR_US, (h + 1) * HOUR_US, n);
       continue;
     }
     for (const [s, k] of await seconds(h)) yield* add(s * SECOND_US, (s + 1) * SECOND_US, k);
   }
-  if (top !== null) yield clip({ lo: bottom, hi: top });
+  if (top !== null) yield clip({ lo: bottom, hi: top, count });
 }
