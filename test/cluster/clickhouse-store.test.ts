@@ -194,6 +194,12 @@ function corpus(): Event[][] {
 
 const BASE = emptyScanRequest();
 
+async function collectWith(store: ClickHouseStore, signal: AbortSignal): Promise<Event[]> {
+  const out: Event[] = [];
+  for await (const b of store.scan(BASE, { signal })) out.push(...b);
+  return out;
+}
+
 /** The request's exact test of one event (what the engine re-checks). */
 function passes(req: ScanRequest): (e: Event) => boolean {
   const meta = metadataPredicate(req);
@@ -292,6 +298,23 @@ describe.skipIf(skip)('the ClickHouse store and the SQLite store', () => {
       if (req.raw === null) expect(plain(overCh), name).toEqual(plain(overLite));
     }
     expect((await collect(ch)).length).toBe(all.length);
+  });
+
+  it('stop a scan with the signal\'s reason when it is aborted', async () => {
+    const controller = new AbortController();
+    const reason = new Error('cancelled by the test');
+    const seen: number[] = [];
+    const run = (async () => {
+      for await (const b of ch.scan(BASE, { signal: controller.signal })) {
+        seen.push(b.length);
+        controller.abort(reason);
+      }
+    })();
+    await expect(run).rejects.toBe(reason);
+    expect(seen).toEqual([7]);
+    const early = new AbortController();
+    early.abort(reason);
+    await expect(collectWith(ch, early.signal)).rejects.toBe(reason);
   });
 
   it('refuse the same malformed events with the same messages', async () => {

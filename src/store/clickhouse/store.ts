@@ -565,12 +565,17 @@ export class ClickHouseStore implements EventStore {
 
   /** A query's TabSeparated lines, streamed (the scan). */
   private async *stream(sql: string, signal?: AbortSignal): AsyncGenerator<string[]> {
+    // An aborted search ends with the signal's reason (what the engine reports as cancelled), not a store error.
     const rs = await this.firstReachable(this.readers(), 'querying ClickHouse', (r) =>
       r.client.query({ query: sql, format: 'TabSeparated', abort_signal: signal }),
-    );
+    ).catch((err: unknown) => {
+      signal?.throwIfAborted();
+      throw err;
+    });
     try {
       for await (const rows of rs.stream()) yield rows.map((row) => row.text);
     } catch (err) {
+      signal?.throwIfAborted();
       throw storeError('reading from ClickHouse', err);
     } finally {
       rs.close();
