@@ -549,6 +549,8 @@ describe.skipIf(skip)('opening the ClickHouse store', () => {
       await (await openClickHouseStore(config(database))).close(); // again: nothing to create, same version
       await clickhouse(REPLICAS[0]!, `INSERT INTO ${database}.vigil_meta VALUES ('schema_version', '99')`, { insert_quorum: '2' });
       await expect(openClickHouseStore(config(database))).rejects.toThrow(/schema version 99, made by a newer vigil/);
+      await clickhouse(REPLICAS[0]!, `INSERT INTO ${database}.vigil_meta VALUES ('schema_version', '0')`, { insert_quorum: '2' });
+      await expect(openClickHouseStore(config(database), { readonly: true })).rejects.toThrow(/schema version 0, made by an older vigil/);
     } finally {
       await dropDatabase(database);
     }
