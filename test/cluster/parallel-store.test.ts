@@ -1,0 +1,77 @@
+// A search over a cluster's ClickHouse on several threads (vigil search --config --threads N): each worker opens
+// the store from its StoreLocator (src/cluster) and reads its time slices from ClickHouse; the rows, in order, are
+// the one-thread rows. Real servers (npm run cluster:up).
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { ClickHouseStoreConfig } from '../../src/config/config.js';
+import { loadContent } from '../../src/detections/content.js';
+import type { Event } from '../../src/events/event.js';
+import type { Result } from '../../src/events/result.js';
+import { runStoreInParallel } from '../../src/parallel/run.js';
+import { toEvent } from '../../src/sources/tetragon.js';
+import { executeMany } from '../../src/spl/exec/multi.js';
+import { CollectSink } from '../../src/spl/exec/run.js';
+import { plan } from '../../src/spl/index.js';
+import { openClickHouseStore, type ClickHouseStore } from '../../src/store/clickhouse/store.js';
+import { parallelOptions } from '../parallel/helpers.js';
+import { CLUSTER_NAME, REPLICAS, clickhouse, skipWithoutCluster, uniqueName } from './local-cluster.js';
+
+const skip = await skipWithoutCluster('parallel searches over ClickHouse');
+const GENERATOR = '../../bench/generate.mjs';
+const { tetragonEvents } = (await import(GENERATOR)) as { tetragonEvents: (count: number, o: { seed: number }) => Iterable<Record<string, unknown>> };
+const NOW = 1795200000;
+
+const SEARCHES = [
+  '* | stats count dc(process_name) values(index) min(_time) max(_time) by node_name',
+  'index=main process_name=curl | table _time process pod_name',
+  '* | head 7',
+  '* | streamstats count by node_name | table _time node_name count',
+  '* earliest=1795140000 latest=1795160000 | stats count by index',
+];
+
+describe.skipIf(skip)('a search over ClickHouse on several threads', () => {
+  const config: ClickHouseStoreConfig = {
+    urls: REPLICAS.map((r) => r.url),
+    cluster: CLUSTER_NAME,
+    database: uniqueName('vigil_parallel'),
+    username: 'default',
+    password: '',
+    insertQuorum: 2,
+    requestTimeoutMs: 30_000,
+  };
+  const pack = loadContent();
+  let store: ClickHouseStore;
+
+  beforeAll(async () => {
+    store = await openClickHouseStore(config);
+    const events: Event[] = [];
+    let i = 0;
+    for (const ev of tetragonEvents(2000, { seed: 11 })) {
+      const out = toEvent(JSON.stringify(ev), { index: i % 7 === 0 ? 'other' : 'main', source: 'gen', defaultHost: 'h', fallbackTime: () => NOW });
+      if (!out.ok) continue;
+      const e = out.event;
+      // Over ten hours, in no time order, many events of one time (ties go by arrival).
+      e._time = i % 11 === 0 ? 1795150000 : e._time - (i % 10) * 3600;
+      delete e.json;
+      events.push(e);
+      i++;
+    }
+    for (let k = 0; k < events.length; k += 500) await store.append(events.slice(k, k + 500));
+  }, 120_000);
+
+  afterAll(async () => {
+    await store?.close();
+    for (const r of REPLICAS) await clickhouse(r, `DROP DATABASE IF EXISTS ${config.database}`).catch(() => undefined);
+  });
+
+  it('gives the one-thread rows, order included', async () => {
+    const shape = (rows: readonly Result[]) => rows.map((r) => r.fieldNames().map((f): [string, unknown] => [f, r.get(f)]));
+    const plans = SEARCHES.map((s) => plan(s, { macros: pack.macros, lookups: pack.lookups, knowledge: pack.knowledge, now: NOW, tz: 'UTC', source: store }));
+    const one = SEARCHES.map(() => new CollectSink());
+    await executeMany(plans, one, { source: store, now: NOW, tz: 'UTC', lookups: pack.lookups });
+    expect(one.every((s) => s.rows.length > 0)).toBe(true);
+    const many = SEARCHES.map(() => new CollectSink());
+    const stats = await runStoreInParallel(plans, many, { store, locator: { type: 'clickhouse', clickhouse: config } }, parallelOptions(pack.lookups, NOW, { threads: 2, workers: 'always' }));
+    expect(stats).not.toBeNull();
+    SEARCHES.forEach((s, i) => expect(shape(many[i]!.rows), s).toEqual(shape(one[i]!.rows)));
+  }, 180_000);
+});
