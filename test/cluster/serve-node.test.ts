@@ -217,6 +217,49 @@ describe.skipIf(skip)('vigil serve --config on the cluster', { timeout: 600_000 
   });
 });
 
+describe.skipIf(skip)('scheduled runs on two nodes', { timeout: 300_000 }, () => {
+  const SEED = 'Cisco Isovalent - Curl Execution With Insecure Flags';
+  const database = uniqueName('vigil_sched');
+  const schema = uniqueName('sched');
+  const dir = mkdtempSync(join(tmpdir(), 'vigil-serve-sched-'));
+  const files: string[] = [];
+  const nodes: VigilNode[] = [];
+
+  beforeAll(async () => {
+    // The seed on 10 s tumbling windows (detections.realtime): scheduled by both nodes' schedulers, leased per window.
+    for (const n of [1, 2]) files.push(writeNodeConfig(dir, n, { database, schema, extra: () => ({ detections: { realtime: [SEED] } }) }));
+    for (const [i, file] of files.entries()) nodes.push(await startNode(i + 1, file));
+  }, 180_000);
+
+  afterAll(async () => {
+    await Promise.all(nodes.map(stopNode));
+    await dropTestData(database, schema);
+    rmSync(dir, { recursive: true, force: true });
+  }, 120_000);
+
+  it('a curl -k exec sent to node 2 is found by a scheduled run (one node per window): risk event in ClickHouse, run in PostgreSQL', async () => {
+    // The dataset's curl -k exec is at 10:05:10; moved 20 s ahead of now, so its window closes after it arrived.
+    const shift = Math.round(Date.now() / 1000 + 20 - (T0 + 310));
+    const curl = datasetLines('datasets/cisco_isovalent/cisco_isovalent.log', shift).filter((l) => /curl/.test(l) && / -k|--insecure/.test(l));
+    expect(curl).toHaveLength(1);
+    expect(await hecRaw(nodes[1]!, curl)).toEqual({ status: 200, body: { text: 'Success', code: 0 } });
+    type RunRow = { scheduled: string; detection: string; mode: string; status: string; risk_events: number };
+    let fired: RunRow[] = [];
+    for (const deadline = Date.now() + 120_000; fired.length === 0; ) {
+      if (Date.now() > deadline) throw new Error(`no realtime run found the event:\n${nodes.map((n) => n.output()).join('\n')}`);
+      await new Promise((r) => setTimeout(r, 3000));
+      const runs = jsonLines<RunRow>(vigil(['runs', '--config', files[0]!, '--format', 'jsonl', '--limit', '100000']).stdout);
+      fired = runs.filter((r) => r.detection === SEED && r.risk_events > 0);
+      // Each window is run by one node: no scheduled time twice in the ledger.
+      const times = runs.filter((r) => r.detection === SEED).map((r) => r.scheduled);
+      expect(new Set(times).size).toBe(times.length);
+    }
+    expect(fired).toEqual([expect.objectContaining({ mode: 'realtime', status: 'success', risk_events: 1 })]);
+    const risk = jsonLines<{ search_name: string; risk_object: string }>(vigil(['risk', '--config', files[1]!, '--format', 'jsonl']).stdout);
+    expect(risk.filter((r) => r.search_name === SEED).length).toBeGreaterThanOrEqual(1);
+  });
+});
+
 describe.skipIf(skip)('vigil serve --config: a cluster it cannot use', { timeout: 300_000 }, () => {
   const dir = mkdtempSync(join(tmpdir(), 'vigil-serve-bad-'));
   const database = uniqueName('vigil_bad');
