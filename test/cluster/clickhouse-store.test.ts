@@ -4,6 +4,7 @@
 // schema checks and errors at open. The quoting tests run without the cluster too (pure) and then against a server.
 // Each suite uses its own database (random suffix) and drops it on every replica afterwards.
 import { existsSync } from 'node:fs';
+import { connect, createServer, type AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadContent } from '../../src/detections/content.js';
 import { BUNDLED_DATASETS_DIR, resolveAttackData } from '../../src/detections/datasets.js';
@@ -574,6 +575,43 @@ describe.skipIf(skip)('opening the ClickHouse store', () => {
         await reader.close();
       }
     } finally {
+      await dropDatabase(database);
+    }
+  }, 60_000);
+
+  it('uses a replica that was down at open once it answers', async () => {
+    // A TCP relay to s1r1 on a port nothing listens on yet: that "replica" is down when the store opens.
+    const free = createServer();
+    await new Promise<void>((resolve) => free.listen(0, '127.0.0.1', resolve));
+    const port = (free.address() as AddressInfo).port;
+    await new Promise<void>((resolve) => free.close(() => resolve()));
+    let relayed = 0; // requests' chunks through the relay (the client keeps its connection alive)
+    const relay = createServer((socket) => {
+      socket.on('data', () => relayed++);
+      const upstream = connect(18121, '127.0.0.1');
+      socket.pipe(upstream).pipe(socket);
+      upstream.on('error', () => socket.destroy());
+      socket.on('error', () => upstream.destroy());
+    });
+    const database = uniqueName('vigil_chp');
+    const late = `http://127.0.0.1:${port}`;
+    const s = await openClickHouseStore(config(database, [late, ...URLS.slice(1)]), { reprobeMs: 0 });
+    try {
+      expect(s.unreachable).toEqual([late]);
+      await new Promise<void>((resolve) => relay.listen(port, '127.0.0.1', resolve));
+      for (let i = 0; i < 100 && s.unreachable.length > 0; i++) {
+        await collect(s); // each scan asks the missing replica again
+        await new Promise((resolve) => setTimeout(resolve, 50));
+      }
+      expect(s.unreachable).toEqual([]);
+      // Its schema is created now (a new database: the quorum of shard 01 needs both replicas' tables).
+      await s.append([event({ _time: 1, _raw: 'after' })]);
+      const before = relayed;
+      expect((await collect(s)).map((e) => e._raw)).toEqual(['after']); // read through it: it is first in urls
+      expect(relayed).toBeGreaterThan(before);
+    } finally {
+      await s.close();
+      relay.close();
       await dropDatabase(database);
     }
   }, 60_000);

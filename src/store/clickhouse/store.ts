@@ -49,6 +49,8 @@ export interface ClickHouseStoreOptions {
   requestTimeoutMs?: number;
   /** How stale `indexExists` may be about indexes other nodes created or deleted. Default 5000 ms. */
   indexRefreshMs?: number;
+  /** How often replicas that did not answer at open are asked again (on appends and scans). Default 10 000 ms. */
+  reprobeMs?: number;
   /** Events per scan window (read whole, then sorted here: bounds a scan's memory). Default 20 000. */
   scanWindowEvents?: number;
   scanBatchSize?: number;
@@ -116,7 +118,7 @@ export async function openClickHouseStore(config: ClickHouseConfig, options: Cli
 
 export class ClickHouseStore implements EventStore {
   readonly newestFirst = true as const;
-  /** Replicas that did not answer at open (not written to by this store; reads reach them through the Distributed table). */
+  /** Replicas that did not answer at open and not since (asked again every `reprobeMs`; reads reach them through the Distributed table). */
   readonly unreachable: string[] = [];
   private readonly shards: ShardQueue[] = [];
   private readonly db: string;
@@ -125,6 +127,8 @@ export class ClickHouseStore implements EventStore {
   private clusterShards = 0;
   /** The last `at` (microseconds) given to a batch. */
   private lastAt = 0;
+  private probing: Promise<void> | null = null;
+  private probedAt = Date.now();
   private pendingEvents = 0;
   private pendingChars = 0;
   private closed = false;
@@ -133,7 +137,7 @@ export class ClickHouseStore implements EventStore {
   private refreshing: Promise<void> | null = null;
   private readonly registering = new Map<string, Promise<void>>();
   private policies: { byIndex: Record<string, RetentionPolicy>; fallback: RetentionPolicy | null };
-  private readonly limits: Required<Pick<ClickHouseStoreOptions, 'maxPendingEvents' | 'maxPendingChars' | 'maxGroupEvents' | 'maxGroupChars' | 'insertRetryMs' | 'indexRefreshMs'>>;
+  private readonly limits: Required<Pick<ClickHouseStoreOptions, 'maxPendingEvents' | 'maxPendingChars' | 'maxGroupEvents' | 'maxGroupChars' | 'insertRetryMs' | 'indexRefreshMs' | 'reprobeMs'>>;
 
   constructor(
     private readonly config: ClickHouseConfig,
@@ -150,7 +154,46 @@ export class ClickHouseStore implements EventStore {
       maxGroupChars: options.maxGroupChars ?? 32 * 1024 * 1024,
       insertRetryMs: options.insertRetryMs ?? 10_000,
       indexRefreshMs: options.indexRefreshMs ?? 5000,
+      reprobeMs: options.reprobeMs ?? 10_000,
     };
+  }
+
+  /** One replica: its shard (macro), the cluster's shard count, and the schema created (unless read-only). */
+  private async probe(r: Replica): Promise<void> {
+    const macros = await this.text(r, 'SELECT macro, substitution FROM system.macros');
+    const shard = macros
+      .split('\n')
+      .map((l) => l.split('\t'))
+      .find(([m]) => m === 'shard')?.[1];
+    if (shard === undefined) throw new StoreError('STORE_IO', `${r.url} has no {shard} macro: it is not a replica of a sharded cluster`);
+    const shards = await this.text(r, `SELECT count(DISTINCT shard_num) FROM system.clusters WHERE cluster = ${quote(this.config.cluster)}`);
+    if (shards === '0') throw new StoreError('STORE_IO', `${r.url} does not know the cluster "${this.config.cluster}" (remote_servers)`);
+    if (!this.readonly) for (const ddl of schemaDdl({ database: this.config.database, cluster: this.config.cluster })) await r.client.command({ query: ddl });
+    r.shard = tsvValue(shard);
+    this.clusterShards = Number(shards);
+  }
+
+  /**
+   * Replicas that did not answer at open are asked again, in the background, at most every `reprobeMs`: one that
+   * answers gets the schema and serves its shard's inserts (in `urls` order) and this store's reads again.
+   */
+  private reprobe(): void {
+    if (this.unreachable.length === 0 || this.probing !== null || this.closed || Date.now() - this.probedAt < this.limits.reprobeMs) return;
+    this.probedAt = Date.now();
+    this.probing = (async () => {
+      for (const r of this.replicas) {
+        if (r.shard !== null || !this.unreachable.includes(r.url)) continue;
+        try {
+          await this.probe(r);
+        } catch {
+          continue; // still down (or refusing): asked again later
+        }
+        const shard = this.shards.find((s) => s.name === r.shard);
+        if (shard === undefined) continue; // a shard that was not there at open: this store's shard count stays
+        shard.replicas = this.replicas.filter((x) => x.shard === shard.name);
+        this.unreachable.splice(this.unreachable.indexOf(r.url), 1);
+      }
+    })().finally(() => (this.probing = null));
   }
 
   /** Learns each replica's shard, creates the schema on each, checks the version, loads the index names. */
@@ -158,17 +201,7 @@ export class ClickHouseStore implements EventStore {
     const failures: string[] = [];
     for (const r of this.replicas) {
       try {
-        const macros = await this.text(r, 'SELECT macro, substitution FROM system.macros');
-        const shard = macros
-          .split('\n')
-          .map((l) => l.split('\t'))
-          .find(([m]) => m === 'shard')?.[1];
-        if (shard === undefined) throw new StoreError('STORE_IO', `${r.url} has no {shard} macro: it is not a replica of a sharded cluster`);
-        const shards = await this.text(r, `SELECT count(DISTINCT shard_num) FROM system.clusters WHERE cluster = ${quote(this.config.cluster)}`);
-        if (shards === '0') throw new StoreError('STORE_IO', `${r.url} does not know the cluster "${this.config.cluster}" (remote_servers)`);
-        if (!this.readonly) for (const ddl of schemaDdl({ database: this.config.database, cluster: this.config.cluster })) await r.client.command({ query: ddl });
-        r.shard = tsvValue(shard);
-        this.clusterShards = Number(shards);
+        await this.probe(r);
       } catch (err) {
         if (err instanceof StoreError && err.reason !== 'STORE_BUSY') throw err;
         if (!isUnreachable(err)) throw storeError(`ClickHouse ${r.url}: opening the event store`, err, 'STORE_IO');
@@ -240,6 +273,7 @@ export class ClickHouseStore implements EventStore {
    */
   async append(events: readonly Event[]): Promise<AppendReceipt> {
     this.writable();
+    this.reprobe();
     let chars = 0;
     for (let i = 0; i < events.length; i++) chars += checkEvent(events[i]!, i);
     if (events.length === 0) return { count: 0 };
@@ -359,6 +393,7 @@ export class ClickHouseStore implements EventStore {
   /** Newest first (see scan.ts); a closed store fails at the first batch asked for, as the SQLite store's scans do. */
   async *scan(request: ScanRequest, options: ScanOptions = {}): AsyncGenerator<Event[]> {
     if (this.closed) throw new StoreError('STORE_CLOSED', 'the event store is closed');
+    this.reprobe();
     const ctx: ScanContext = {
       events: `${this.db}.${EVENTS}`,
       stream: (sql, signal) => this.stream(sql, signal),
@@ -519,6 +554,7 @@ export class ClickHouseStore implements EventStore {
     // Accepted batches are inserted (or fail) before the clients go.
     while (this.shards.some((s) => s.running || s.queue.length > 0)) await sleep(5);
     await this.refreshing;
+    await this.probing;
     await Promise.all(this.replicas.map((r) => r.client.close()));
   }
 
