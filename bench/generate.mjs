@@ -227,3 +227,24 @@ export async function generate(file, count, seed = 1) {
   writeFileSync(meta, JSON.stringify(m));
   return m;
 }
+
+/** The lines of a generated file in arrays of `size` (streamed: a file of 1M lines is over V8's longest string). */
+export async function* lineBatches(file, size) {
+  const { createReadStream } = await import('node:fs');
+  let rest = '';
+  let batch = [];
+  for await (const chunk of createReadStream(file, { encoding: 'utf8', highWaterMark: 1 << 20 })) {
+    const lines = (rest + chunk).split('\n');
+    rest = lines.pop();
+    for (const line of lines) {
+      if (line === '') continue;
+      batch.push(line);
+      if (batch.length === size) {
+        yield batch;
+        batch = [];
+      }
+    }
+  }
+  if (rest !== '') batch.push(rest);
+  if (batch.length > 0) yield batch;
+}
