@@ -20,6 +20,7 @@ type Yaml = Record<string, any>; // eslint-disable-line @typescript-eslint/no-ex
 
 const skip = await skipWithoutCluster('vigil serve --config on the cluster');
 const BIN = join(REPO_ROOT, 'bin', 'vigil.js');
+const ACK_TOKEN = '5f0c2e8a-ack-token-of-the-test-nodes';
 // The bundled datasets' events are at 10:00-10:11 UTC on this day (see test/web/api.test.ts).
 const T0 = Date.UTC(2026, 10, 20, 10, 0, 0) / 1000;
 const LINES = [...datasetLines('datasets/cisco_isovalent/cisco_isovalent.log'), ...datasetLines('datasets/cisco_isovalent/cisco_isovalent_process_exec_delayed_shell.log')];
@@ -122,9 +123,12 @@ describe.skipIf(skip)('vigil serve --config on the cluster', { timeout: 600_000 
   const dir = mkdtempSync(join(tmpdir(), 'vigil-serve-node-'));
   const files: string[] = [];
   const nodes: VigilNode[] = [];
+  const suiteStart = Date.now();
 
   beforeAll(async () => {
-    for (const n of [1, 2]) files.push(writeNodeConfig(dir, n, { database, schema, extra: () => ({ detections: {} }) }));
+    // Every default detection; a second HEC token with indexer acknowledgement.
+    const extra = (c: Yaml) => ({ detections: {}, hec: { ...c['hec'], tokens: [...c['hec'].tokens, { name: 'acked', token: ACK_TOKEN, useAck: true }] } });
+    for (const n of [1, 2]) files.push(writeNodeConfig(dir, n, { database, schema, extra }));
     // One after the other: the first creates the schemas, the second checks them.
     for (const [i, file] of files.entries()) nodes.push(await startNode(i + 1, file));
   }, 180_000);
@@ -214,6 +218,28 @@ describe.skipIf(skip)('vigil serve --config on the cluster', { timeout: 600_000 
       if (Date.now() > deadline) throw new Error(`node 2 still runs the filter ${JSON.stringify(seen.definition)}`);
       await new Promise((r) => setTimeout(r, 1000));
     }
+  });
+
+  it('HEC acks come from the append: true once answered, unknown (false) after the node restarts', async () => {
+    const channel = '0b3e7c1a-5d2f-4e6a-9c8b-7a1d2e3f4a5b';
+    const send = (node: VigilNode, path: string, body: string) =>
+      fetch(`${node.hecUrl}/services/collector/${path}`, { method: 'POST', headers: { Authorization: `Splunk ${ACK_TOKEN}`, 'X-Splunk-Request-Channel': channel }, body }).then(async (r) => ({ status: r.status, body: (await r.json()) as Record<string, unknown> }));
+    const sent = await send(nodes[0]!, 'event', JSON.stringify({ event: 'acked on a cluster', sourcetype: 'vigil:acktest' }));
+    expect(sent).toMatchObject({ status: 200, body: { text: 'Success', code: 0 } });
+    const id = sent.body['ackId'] as number;
+    // Counted from the clock at the node's start (in microseconds), so above this suite's start.
+    expect(id).toBeGreaterThan(suiteStart * 1000);
+    // The reply waited for the quorum insert: the event is searchable, its id true.
+    const found = vigil(['search', '--config', files[1]!, '--format', 'jsonl', 'search index=main sourcetype=vigil:acktest | stats count']);
+    expect(jsonLines(found.stdout)).toEqual([{ count: 1 }]);
+    expect((await send(nodes[0]!, 'ack', JSON.stringify({ acks: [id, id + 1] }))).body).toEqual({ acks: { [id]: true, [id + 1]: false } });
+    // Node 2 never handed it out; node 1 restarted has forgotten it (the client resends; stored once).
+    expect((await send(nodes[1]!, 'ack', JSON.stringify({ acks: [id] }))).body).toEqual({ acks: { [id]: false } });
+    await stopNode(nodes[0]!);
+    nodes[0] = await startNode(1, files[0]!);
+    expect((await send(nodes[0]!, 'ack', JSON.stringify({ acks: [id] }))).body).toEqual({ acks: { [id]: false } });
+    const again = await send(nodes[0]!, 'event', JSON.stringify({ event: 'another', sourcetype: 'vigil:acktest2' }));
+    expect(again.body['ackId']).toBeGreaterThan(id);
   });
 });
 
