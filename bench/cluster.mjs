@@ -43,9 +43,18 @@ const REPLICAS = { s1r1: 'http://127.0.0.1:18121', s1r2: 'http://127.0.0.1:18122
 const say = (s) => process.stdout.write(s + '\n');
 const fmt = (n) => Math.round(n).toLocaleString('en-US');
 
-/** One statement over a replica's HTTP interface. */
-async function ch(url, sql) {
-  const r = await fetch(url, { method: 'POST', body: sql, signal: AbortSignal.timeout(120_000) });
+/**
+ * One statement over a replica's HTTP interface. Sent again once when the connection was closed under it
+ * (ClickHouse closes idle keep-alive connections after 3 s; fetch may have picked one as it closed).
+ */
+async function ch(url, sql, again = true) {
+  let r;
+  try {
+    r = await fetch(url, { method: 'POST', body: sql, signal: AbortSignal.timeout(120_000) });
+  } catch (error) {
+    if (again && error instanceof TypeError) return ch(url, sql, false);
+    throw error;
+  }
   const text = await r.text();
   if (!r.ok) throw new Error(`ClickHouse ${url}: ${text.trim()}`);
   return text.trim();
