@@ -17,5 +17,6 @@ export async function openEventReader(locator: StoreLocator): Promise<SqliteStor
   if (locator.type === 'sqlite') return openStore(locator.dataDir, { readonly: true });
   // Loaded only for a cluster: a worker of one machine never loads the ClickHouse client.
   const { openClickHouseStore } = await import('../store/clickhouse/store.js');
-  return openClickHouseStore(locator.clickhouse, { requestTimeoutMs: locator.clickhouse.requestTimeoutMs });
+  // Read-only: a worker checks the schema a node made and creates nothing (no DDL on every replica per worker).
+  return openClickHouseStore(locator.clickhouse, { readonly: true, requestTimeoutMs: locator.clickhouse.requestTimeoutMs });
 }
