@@ -81,6 +81,31 @@ export interface EventSource {
   /** Whether batches come newest first (Splunk's search order). If false the engine sorts when order matters. */
   readonly newestFirst: boolean;
   scan(request: ScanRequest, options?: ScanOptions): AsyncIterable<Event[]>;
+  /**
+   * Optional (a store that aggregates where the events are: ClickHouse): the events `scan(request)` would return,
+   * counted per combination of the values of `columns`, exactly (no event twice, none missing). The engine uses it
+   * for a `stats` over metadata alone (spl/plan/pushdown.ts).
+   */
+  aggregate?(request: ScanRequest, columns: readonly MetadataField[], options?: ScanOptions): Promise<MetadataAggregate>;
+}
+
+/**
+ * What `EventSource.aggregate` answers: one group per distinct combination of the columns' values, in the order a
+ * scan meets them (by each group's newest event; ties on `_time` as the scan orders its events).
+ */
+export interface MetadataAggregate {
+  groups: MetadataGroup[];
+  /** Rows the source read to answer (its own figure, for benchmarks), when it reports one. */
+  rowsRead?: number;
+}
+
+export interface MetadataGroup {
+  /** The values of the requested columns, in their order, as stored. */
+  values: string[];
+  count: number;
+  /** The smallest and largest `_time` of the group's events, as the events carry them. */
+  earliest: number;
+  latest: number;
 }
 
 /**

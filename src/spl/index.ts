@@ -9,7 +9,8 @@ import type { Result } from '../events/result.js';
 import { COMMAND_PARSERS, commandBlueprint } from './commands/index.js';
 import { unknownTstatsFields, type TstatsArgs } from './commands/tstats.js';
 import type { Sink } from './commands/types.js';
-import { buildOperators, CollectSink, createContext, executePlan, type ExecuteStats } from './exec/run.js';
+import { buildOperators, CollectSink, createContext, executePlan, type ExecuteOptions, type ExecuteStats } from './exec/run.js';
+import { executePushedStats } from './exec/pushdown.js';
 import { NO_LOOKUPS, type LookupProvider } from './lookups.js';
 import { expandMacros, MacroLibrary } from './macros/macros.js';
 import type { PipelineAst } from './parse/ast.js';
@@ -31,6 +32,7 @@ export type { Sink } from './commands/types.js';
 export type { Knowledge } from './datamodel/types.js';
 export type { DatasetSummaries, SummaryScope, SummaryRead } from './datamodel/summaries.js';
 export { explainPlan };
+export { statsPushdown } from './plan/pushdown.js';
 
 export interface SearchOptions {
   macros?: MacroLibrary;
@@ -89,20 +91,17 @@ export function plan(spl: string | PipelineAst, opts: SearchOptions = {}): Searc
 export async function streamSearch(spl: string | PipelineAst | SearchPlan, opts: SearchOptions, output: Sink): Promise<ExecuteStats> {
   const now = opts.now ?? Date.now() / 1000;
   const p = isPlan(spl) ? spl : plan(spl, { ...opts, now });
-  return executePlan(
-    p,
-    {
-      source: opts.source ?? null,
-      now,
-      tz: opts.tz ?? 'UTC',
-      lookups: opts.lookups ?? NO_LOOKUPS,
-      ...(opts.signal ? { signal: opts.signal } : {}),
-      ...(opts.onProgress ? { onProgress: opts.onProgress } : {}),
-      ...(opts.onWarning ? { onWarning: opts.onWarning } : {}),
-      ...(opts.summaries ? { summaries: opts.summaries } : {}),
-    },
-    output,
-  );
+  const exec: ExecuteOptions = {
+    source: opts.source ?? null,
+    now,
+    tz: opts.tz ?? 'UTC',
+    lookups: opts.lookups ?? NO_LOOKUPS,
+    ...(opts.signal ? { signal: opts.signal } : {}),
+    ...(opts.onProgress ? { onProgress: opts.onProgress } : {}),
+    ...(opts.onWarning ? { onWarning: opts.onWarning } : {}),
+    ...(opts.summaries ? { summaries: opts.summaries } : {}),
+  };
+  return (await executePushedStats(p, exec, output)) ?? executePlan(p, exec, output);
 }
 
 /** Runs a search and collects its results. */

@@ -31,7 +31,7 @@ export function searchCommand(program: Command): void {
     const threads = threadCount(opts.threads);
     // The engine is imported when the command runs (the store only when it is searched): `vigil --help`
     // and the other commands do not load it.
-    const [{ loadContent }, { explainPlan, isGeneratingSearch, parseSearch, plan, streamSearch }] = await Promise.all([
+    const [{ loadContent }, { explainPlan, isGeneratingSearch, parseSearch, plan, statsPushdown, streamSearch }] = await Promise.all([
       import('../../detections/content.js'),
       import('../../spl/index.js'),
     ]);
@@ -66,14 +66,15 @@ export function searchCommand(program: Command): void {
     try {
       const searchOpts = { macros: pack.macros, lookups: pack.lookups, knowledge: pack.knowledge, source, now, tz, earliest: opts.earliest ?? null, latest: opts.latest ?? null, defaultIndexes };
       if (opts.explain) {
-        process.stdout.write(explainPlan(plan(ast, searchOpts)) + '\n');
+        process.stdout.write(explainPlan(plan(ast, searchOpts), { aggregates: source?.aggregate !== undefined }) + '\n');
         return;
       }
       const progress = progressReporter('searching');
       const sink = outputSink({ format: outputFormat(opts.format), tz, write: (s) => process.stdout.write(s), hide: ['_raw'] });
       const planned = plan(ast, searchOpts);
       let done = false;
-      if (threads > 1 && source !== null && !isGeneratingSearch(ast)) {
+      // A stats the store computes (ClickHouse) reads no events: threads would only scan them.
+      if (threads > 1 && source !== null && !isGeneratingSearch(ast) && !(source.aggregate && typeof statsPushdown(planned) !== 'string')) {
         // --threads 1 runs on this thread only: the parallel code is not even loaded.
         const { runFilesInParallel, runStoreInParallel } = await import('../../parallel/run.js');
         const popts = { threads, contentDirs: opts.content ?? [], lookups: pack.lookups, now, tz, earliest: searchOpts.earliest, latest: searchOpts.latest, defaultIndexes, onProgress: progress.update };

@@ -29,6 +29,10 @@ export interface ExecuteStats {
   eventsMatched: number;
   results: number;
   durationMs: number;
+  /** The first stats was computed by the source (plan/pushdown.ts): the events were counted, not read. */
+  pushedDown?: boolean;
+  /** Rows the source reports it read for the search (a store that says: ClickHouse's summary), when known. */
+  rowsRead?: number;
 }
 
 /**

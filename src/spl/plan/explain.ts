@@ -1,9 +1,13 @@
 import type { RawFilter } from '../../events/scan.js';
 import type { SearchPlan } from './plan.js';
+import { statsPushdown } from './pushdown.js';
 import { describeSplit, splitPlan } from './split.js';
 
-/** A human-readable description of a plan (`vigil search --explain`). */
-export function explainPlan(plan: SearchPlan): string {
+/**
+ * A human-readable description of a plan (`vigil search --explain`); `aggregates`: whether the event source
+ * computes aggregations itself (`EventSource.aggregate`: ClickHouse), for the stats pushdown line.
+ */
+export function explainPlan(plan: SearchPlan, opts: { aggregates?: boolean } = {}): string {
   const lines: string[] = [];
   const fmt = (t: number | null) => (t === null ? 'unbounded' : new Date(t * 1000).toISOString());
   if (plan.generating) lines.push(`generate: ${plan.generating.command.name}`);
@@ -18,6 +22,13 @@ export function explainPlan(plan: SearchPlan): string {
     lines.push(`${s.blueprint.kind(s.command.args)}: ${s.command.name}`);
   }
   if (plan.sortAtEnd) lines.push('sort: newest first by event time');
+  const first = plan.stages[0]?.command.name;
+  if (!plan.generating && (first === 'stats' || first === 'tstats')) {
+    const p = statsPushdown(plan);
+    if (typeof p === 'string') lines.push(`stats pushdown: none (${p})`);
+    else if (opts.aggregates) lines.push(`stats pushed down to the store: it counts events by ${p.columns.join(', ') || 'nothing (one group)'}; vigil merges the groups`);
+    else lines.push('stats pushdown: possible, but this event source does not aggregate (ClickHouse does): the scan runs');
+  }
   lines.push(describeSplit(plan, splitPlan(plan)));
   return lines.join('\n');
 }

@@ -8,12 +8,13 @@ import { Readable } from 'node:stream';
 import { ClickHouseLogLevel, createClient, type ClickHouseClient } from '@clickhouse/client';
 import { VigilError } from '../../errors.js';
 import { DEFAULT_INDEX, NOTABLE_INDEX, RISK_INDEX, type Event } from '../../events/event.js';
-import type { ScanOptions, ScanRequest } from '../../events/scan.js';
+import type { MetadataAggregate, MetadataField, ScanOptions, ScanRequest } from '../../events/scan.js';
 import { fromMicros, toMicros } from '../schema.js';
 import { StoreError, type AppendReceipt, type EventStore, type IndexInfo, type RetentionPolicy, type RetentionReport } from '../types.js';
 import { checkEvent } from '../validate.js';
 import { clickhouseCode, firstLine, isTransient, isUnreachable, storeError } from './errors.js';
 import { DAY_US, EVENTS, EVENTS_LOCAL, INDEXES, INSERT_COLUMNS, META, SCHEMA_VERSION, floorDivSql, schemaDdl } from './schema.js';
+import { aggregateClickHouse, rowsReadOf } from './aggregate.js';
 import { scanClickHouse, type ScanContext } from './scan.js';
 import { ident, isIdent, quote } from './sql.js';
 import { tsvField, tsvValue } from './tsv.js';
@@ -403,6 +404,27 @@ export class ClickHouseStore implements EventStore {
       batchChars: this.options.scanBatchChars ?? 512 * 1024,
     };
     yield* scanClickHouse(ctx, request, options);
+  }
+
+  /** The events a scan of `request` returns, counted per combination of `columns` by the shards (see aggregate.ts). */
+  async aggregate(request: ScanRequest, columns: readonly MetadataField[], options: ScanOptions = {}): Promise<MetadataAggregate> {
+    if (this.closed) throw new StoreError('STORE_CLOSED', 'the event store is closed');
+    this.reprobe();
+    const query = async (sql: string, signal?: AbortSignal): Promise<{ text: string; rowsRead?: number }> => {
+      const rs = await this.firstReachable(this.readers(), 'querying ClickHouse', (r) => r.client.query({ query: sql, format: 'TabSeparated', abort_signal: signal })).catch(
+        (err: unknown) => {
+          signal?.throwIfAborted();
+          throw err;
+        },
+      );
+      const text = await rs.text().catch((err: unknown) => {
+        signal?.throwIfAborted();
+        throw storeError('reading from ClickHouse', err);
+      });
+      const read = rowsReadOf(rs.response_headers['x-clickhouse-summary']);
+      return { text, ...(read !== null ? { rowsRead: read } : {}) };
+    };
+    return aggregateClickHouse({ events: `${this.db}.${EVENTS}`, query }, request, columns, options);
   }
 
   // ---------------------------------------------------------------------------------------------------------------

@@ -1,0 +1,137 @@
+// The stats pushdown decision (spl/plan/pushdown.ts) and the engine's use of a source's groups (spl/exec/pushdown.ts),
+// without a server: which searches a store may aggregate, what --explain says, and a source answering `aggregate`
+// from its own events (as the ClickHouse store does in SQL, test/cluster/stats-pushdown.test.ts) giving exactly the
+// rows of the scan, order included.
+import { describe, expect, it } from 'vitest';
+import type { Event } from '../../src/events/event.js';
+import { metadataPredicate, type EventSource, type MetadataAggregate, type MetadataField, type ScanRequest } from '../../src/events/scan.js';
+import { toText, valuesOf } from '../../src/events/value.js';
+import { explainPlan, plan, runSearch, statsPushdown } from '../../src/spl/index.js';
+import { memorySource } from '../helpers.js';
+
+const decide = (spl: string) => statsPushdown(plan(spl, { now: 1_800_000_000 }));
+
+describe('which stats a source that aggregates computes', () => {
+  it.each([
+    ['index=* | stats count by sourcetype', ['sourcetype'], 1],
+    ['index=* | stats count min(_time) max(_time) dc(host) values(sourcetype) by index', ['index', 'host', 'sourcetype'], 1],
+    ['| tstats count where index=* by sourcetype', ['sourcetype'], 1],
+    ['index=main sourcetype=st* host IN (a, "b*") (source=x OR source=y) earliest=-1d | stats c by host', ['host'], 1],
+    ['index=* | stats min(host) max(host) count(host) estdc(source) as n', ['host', 'source'], 0],
+    ['earliest=-1h | stats count', [], 0],
+  ] as const)('%s: pushed, grouped by %j', (spl, columns, by) => {
+    const p = decide(spl);
+    expect(typeof p).not.toBe('string');
+    expect(p).toMatchObject({ columns, by });
+  });
+
+  it.each([
+    ['index=* curl | stats count by sourcetype', /raw-text condition/],
+    ['index=* user=alice | stats count', /raw-text condition/],
+    ['index=* _time>5 | stats count', /leading search tests more/],
+    ['index=* NOT host=a | stats count', /leading search tests more/],
+    ['index=* host!=a | stats count', /leading search tests more/],
+    ['index=* sourcetype=10 | stats count', /leading search tests more/],
+    ['index=* host=10.0.0.0/8 | stats count', /leading search tests more/],
+    ['index=a OR sourcetype=b | stats count', /leading search tests more/],
+    ['index=* | eval x=1 | stats count by x', /first command after the search is eval/],
+    ['index=* | stats count by user', /groups by user/],
+    ['index=* | stats count by _time', /groups by _time/],
+    ['index=* | stats sum(_time)', /sum\(_time\) is not computed/],
+    ['index=* | stats dc(_time)', /dc\(_time\) is not computed/],
+    ['index=* | stats values(user)', /values\(user\) is not computed/],
+    ['index=* | stats count(eval(host="a")) as n', /n evaluates an expression/],
+    ['index=* | stats first(host)', /first\(host\) is not computed/],
+    ['| tstats count where index=* by _time span=1h', /groups by _time/],
+    ['| tstats count where index=* host=a* user=x by host', /tstats WHERE tests more/],
+    ['| makeresults | stats count', /generates its results/],
+  ] as const)('%s: not pushed (%s)', (spl, reason) => {
+    expect(decide(spl)).toMatch(reason);
+  });
+
+  it('--explain says whether the store computes the stats, and why not', () => {
+    const p = plan('index=* | stats count by host', { now: 0 });
+    expect(explainPlan(p, { aggregates: true })).toContain('stats pushed down to the store: it counts events by host; vigil merges the groups');
+    expect(explainPlan(p)).toContain('stats pushdown: possible, but this event source does not aggregate');
+    expect(explainPlan(plan('index=* curl | stats count', { now: 0 }), { aggregates: true })).toContain('stats pushdown: none (the search has a raw-text condition');
+    expect(explainPlan(plan('index=* | head 3', { now: 0 }), { aggregates: true })).not.toContain('stats push');
+  });
+});
+
+/**
+ * A newest-first source over `events` (given newest first) that also aggregates them, by brute force: what
+ * aggregate must answer, groups in the order the scan meets them.
+ */
+function aggregatingSource(events: Event[]): EventSource & { aggregated: number } {
+  const scan = memorySource(events, true);
+  const src = {
+    newestFirst: true,
+    aggregated: 0,
+    scan: (req: ScanRequest) => scan.scan(req),
+    aggregate: async (req: ScanRequest, columns: readonly MetadataField[]): Promise<MetadataAggregate> => {
+      src.aggregated++;
+      const test = metadataPredicate(req);
+      const groups = new Map<string, MetadataAggregate['groups'][number]>();
+      for (const e of events) {
+        if (!test(e) || (req.earliest !== null && e._time < req.earliest) || (req.latest !== null && e._time >= req.latest)) continue;
+        const values = columns.map((c) => e[c]);
+        const key = JSON.stringify(values);
+        const g = groups.get(key);
+        if (!g) groups.set(key, { values, count: 1, earliest: e._time, latest: e._time });
+        else {
+          g.count++;
+          g.earliest = Math.min(g.earliest, e._time);
+          g.latest = Math.max(g.latest, e._time);
+        }
+      }
+      return { groups: [...groups.values()] };
+    },
+  };
+  return src;
+}
+
+function rowsText(rows: Awaited<ReturnType<typeof runSearch>>['results']): string[] {
+  return rows.map((r) => JSON.stringify(r.fieldNames().map((f) => [f, valuesOf(r.get(f)).map(toText)])));
+}
+
+describe('stats from the groups of a source that aggregates', () => {
+  const values = ['1', '01', '1.0', 'St', 'st', 'é', '\u212a', '', "o'x", '9', '10', 'b\\c'];
+  const events: Event[] = [];
+  let seed = 3;
+  const next = (n: number) => (seed = (seed * 48271) % 2147483647) % n;
+  for (let i = 0; i < 400; i++) {
+    events.push({
+      _time: 1_700_000_000 - Math.floor(i / 3) * 0.5, // newest first, ties in threes
+      index: ['main', 'Ops'][next(2)]!,
+      sourcetype: values[next(values.length)]!,
+      source: values[next(values.length)]!,
+      host: values[next(values.length)]!,
+      _raw: '{}',
+    });
+  }
+
+  it.each([
+    'index=* | stats count by sourcetype',
+    'index=* | stats count min(_time) max(_time) dc(host) values(source) min(host) max(host) by index, sourcetype',
+    '| tstats count values(host) where index=ops by sourcetype, source',
+    'index=* host=*1* | stats count by host | sort - count',
+    'index=* earliest=1699999950 latest=1699999990 | stats count dc(sourcetype) by host',
+    'index=* | stats count',
+    'index=none | stats count',
+  ])('%s: the same rows as over the scan', async (spl) => {
+    const scanned = await runSearch(spl, { source: memorySource(events, true), now: 1_800_000_000 });
+    const src = aggregatingSource(events);
+    const pushed = await runSearch(spl, { source: src, now: 1_800_000_000 });
+    expect(src.aggregated).toBe(1);
+    expect(pushed.stats.pushedDown).toBe(true);
+    expect(rowsText(pushed.results)).toEqual(rowsText(scanned.results));
+  });
+
+  it('is not used for a search it cannot compute', async () => {
+    const src = aggregatingSource(events);
+    const r = await runSearch('index=* | eval x=1 | stats count by x', { source: src, now: 1_800_000_000 });
+    expect(src.aggregated).toBe(0);
+    expect(r.stats.pushedDown).toBeUndefined();
+    expect(r.results[0]!.get('count')).toBe(400);
+  });
+});
