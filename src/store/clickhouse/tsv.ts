@@ -26,3 +26,60 @@ export function tsvValue(field: string): string {
   }
   return out + field.slice(at);
 }
+
+const NEWLINE = 0x0a;
+
+/**
+ * Splits a TabSeparated answer, arriving in chunks, into lines: `line(buf, start, end)` for each complete line
+ * (`end` at its `\n`). The buffers passed are never reused, so a caller may keep offsets into them. A line spanning
+ * chunks is copied once when its end arrives (its parts are kept until then: a long `_raw` costs no re-copying).
+ */
+export class TsvLines {
+  private parts: Buffer[] = [];
+
+  push(chunk: Buffer, line: (buf: Buffer, start: number, end: number) => void): void {
+    let start = 0;
+    let nl = chunk.indexOf(NEWLINE);
+    if (nl < 0) {
+      this.parts.push(chunk);
+      return;
+    }
+    if (this.parts.length > 0) {
+      const joined = Buffer.concat([...this.parts, chunk.subarray(0, nl + 1)]);
+      this.parts = [];
+      line(joined, 0, joined.length - 1);
+      start = nl + 1;
+      nl = chunk.indexOf(NEWLINE, start);
+    }
+    for (; nl >= 0; nl = chunk.indexOf(NEWLINE, start)) {
+      line(chunk, start, nl);
+      start = nl + 1;
+    }
+    if (start < chunk.length) this.parts.push(chunk.subarray(start));
+  }
+
+  /** Whether bytes after the last newline are waiting (at the end of the answer: a truncated line). */
+  get pending(): boolean {
+    return this.parts.length > 0;
+  }
+}
+
+/** A decimal integer field (ClickHouse writes Int64/UInt32 so) of `buf[start, end)`; NaN when it is not one. Exact below 2^53. */
+export function tsvInt(buf: Buffer, start: number, end: number): number {
+  let i = start;
+  const negative = buf[i] === 0x2d;
+  if (negative) i++;
+  if (i === end) return Number.NaN;
+  let v = 0;
+  for (; i < end; i++) {
+    const d = buf[i]! - 0x30;
+    if (d < 0 || d > 9) return Number.NaN;
+    v = v * 10 + d;
+  }
+  return negative ? -v : v;
+}
+
+/** A string field of `buf[start, end)` (UTF-8), unescaped. */
+export function tsvText(buf: Buffer, start: number, end: number): string {
+  return tsvValue(buf.toString('utf8', start, end));
+}
