@@ -132,6 +132,22 @@ describe.skipIf(skip)('stats pushed down to ClickHouse and the same stats over S
     expect(all.results[0]!.get('count')).toBe(12 * 40);
   });
 
+  it('reports the rows ClickHouse read (system.query_log on 18.16, when asked)', async () => {
+    const measured = await openClickHouseStore(
+      { urls: REPLICAS.map((r) => r.url), cluster: CLUSTER_NAME, database, username: 'default', password: '', insertQuorum: 2 },
+      { readonly: true, measureRowsRead: true },
+    );
+    try {
+      const r = await runSearch('index=* | stats count by sourcetype', { source: measured });
+      expect(r.stats.pushedDown).toBe(true);
+      // Every stored row of the range is read (the retried copy too, until merged), and little else.
+      expect(r.stats.rowsRead).toBeGreaterThanOrEqual(12 * 40);
+      expect(r.stats.rowsRead).toBeLessThanOrEqual(13 * 40);
+    } finally {
+      await measured.close();
+    }
+  });
+
   it.each(NOT_PUSHED)('%s: runs in vigil, identical rows', async (spl) => {
     const overLite = await runSearch(spl, { ...opts, source: lite });
     const overCh = await runSearch(spl, { ...opts, source: ch });
