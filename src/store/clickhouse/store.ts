@@ -402,7 +402,9 @@ export class ClickHouseStore implements EventStore {
     this.reprobe();
     const ctx: ScanContext = {
       events: `${this.db}.${EVENTS}`,
-      stream: (sql, signal) => this.stream(sql, signal),
+      local: `${this.db}.${EVENTS_LOCAL}`,
+      shards: this.shards.length,
+      read: (shard, sql, signal, chunk) => this.readShard(this.shards[shard]!, sql, signal, chunk),
       query: (sql) => this.query(sql),
       windowEvents: this.options.scanWindowEvents ?? 20_000,
       batchSize: this.options.scanBatchSize ?? 1000,
@@ -637,22 +639,35 @@ export class ClickHouseStore implements EventStore {
     return this.firstReachable(this.readers(), 'querying ClickHouse', (r) => this.text(r, sql));
   }
 
-  /** A query's TabSeparated lines, streamed (the scan). */
-  private async *stream(sql: string, signal?: AbortSignal): AsyncGenerator<string[]> {
+  /**
+   * Passes a query's TabSeparated answer from one replica of the shard (own first) to `chunk` as it arrives (the
+   * scan's windows). 'data' events, not the stream's async iterator: that one copies whatever is buffered into one
+   * new Buffer at each step.
+   */
+  private async readShard(shard: ShardQueue, sql: string, signal: AbortSignal, chunk: (bytes: Buffer) => void): Promise<void> {
     // An aborted search ends with the signal's reason (what the engine reports as cancelled), not a store error.
-    const rs = await this.firstReachable(this.readers(), 'querying ClickHouse', (r) =>
-      r.client.query({ query: sql, format: 'TabSeparated', abort_signal: signal }),
-    ).catch((err: unknown) => {
-      signal?.throwIfAborted();
+    const { stream } = await this.onShard(shard, (r) => r.client.exec({ query: `${sql} FORMAT TabSeparated`, abort_signal: signal })).catch((err: unknown) => {
+      signal.throwIfAborted();
       throw err;
     });
     try {
-      for await (const rows of rs.stream()) yield rows.map((row) => row.text);
-    } catch (err) {
-      signal?.throwIfAborted();
-      throw storeError('reading from ClickHouse', err);
+      await new Promise<void>((resolve, reject) => {
+        stream.on('data', (bytes: Buffer) => {
+          try {
+            chunk(bytes);
+          } catch (err) {
+            reject(err);
+            stream.destroy();
+          }
+        });
+        stream.once('end', resolve);
+        const fail = (err: unknown) => reject(signal.aborted ? signal.reason : storeError('reading from ClickHouse', err));
+        stream.once('error', fail);
+        // After 'end' this changes nothing; before it, the answer was cut short.
+        stream.once('close', () => fail(new Error('the answer ended early')));
+      });
     } finally {
-      rs.close();
+      stream.destroy();
     }
   }
 
