@@ -1,6 +1,6 @@
 // Schedulers on three vigil nodes sharing the control plane (issue #11): three `vigil serve --config` nodes (built,
-// as users run them) schedule one detection every minute (real time: vigil serve has no test clock; about four
-// minutes). Each (detection, window) must run exactly once across the nodes, also the one whose node is SIGKILLed
+// as users run them) schedule one detection every minute (real time: vigil serve has no test clock; two to
+// four minutes). Each (detection, window) must run exactly once across the nodes, also the one whose node is SIGKILLed
 // mid-run: its lease (schedule.lease 3 s here) expires and another node takes the window over. Checked in the
 // PostgreSQL ledger and leases, and by the risk events in ClickHouse: the detection stamps each execution with
 // the wall clock (time()), so two executions of one window would leave two different risk events.
