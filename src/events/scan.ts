@@ -86,7 +86,17 @@ export interface EventSource {
    * counted per combination of the values of `columns`, exactly (no event twice, none missing). The engine uses it
    * for a `stats` over metadata alone (spl/plan/pushdown.ts).
    */
-  aggregate?(request: ScanRequest, columns: readonly MetadataField[], options?: ScanOptions): Promise<MetadataAggregate>;
+  aggregate?(request: ScanRequest, spec: AggregateSpec, options?: ScanOptions): Promise<MetadataAggregate>;
+}
+
+/** What `EventSource.aggregate` groups by: metadata columns, and optionally `_time` cut on a grid. */
+export interface AggregateSpec {
+  columns: readonly MetadataField[];
+  /**
+   * Also group by `floor(t / timeGrain)`, `t` the `_time` in integer microseconds: groups of the same column values
+   * in different grains stay apart (the engine bins each by its earliest and latest `_time`).
+   */
+  timeGrain?: number;
 }
 
 /**

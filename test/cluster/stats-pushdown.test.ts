@@ -78,6 +78,11 @@ const PUSHED = [
   'index=* sourcetype IN ("9*", "st", "o\'brien") | stats count as n by sourcetype | sort - n',
   'index=* | stats dc(sourcetype) as kinds values(index) as where by host | where kinds > 1',
   'sourcetype=st | stats count by host', // no index named: the default indexes
+  'index=* | bin _time span=1h | stats count max(_time) by _time, sourcetype',
+  'index=* | bin _time span=1d | stats count min(_time) max(_time) dc(host) by index',
+  'index=* | bin _time span=7m | stats count by _time',
+  '| tstats count where index=* by _time span=1h, host',
+  '| tstats count values(sourcetype) where index=* by _time span=1mon',
 ];
 
 const NOT_PUSHED = [
@@ -90,7 +95,8 @@ const NOT_PUSHED = [
   'index=* sourcetype IN ("10", "st") | stats count by sourcetype', // likewise in IN
   'index=* host=10.0.0.0/8 | stats count by host', // a CIDR block
   'index=* NOT host=h1 | stats count by host', // a negation
-  '| tstats count where index=* by _time span=1h', // time bins
+  'index=* | bin _time bins=10 | stats count by _time', // bins from the data
+  '| tstats count where index=* by _time', // likewise
 ];
 
 describe.skipIf(skip)('stats pushed down to ClickHouse and the same stats over SQLite', () => {

@@ -4,7 +4,7 @@
 // rows of the scan, order included.
 import { describe, expect, it } from 'vitest';
 import type { Event } from '../../src/events/event.js';
-import { metadataPredicate, type EventSource, type MetadataAggregate, type MetadataField, type ScanRequest } from '../../src/events/scan.js';
+import { metadataPredicate, type AggregateSpec, type EventSource, type MetadataAggregate, type ScanRequest } from '../../src/events/scan.js';
 import { toText, valuesOf } from '../../src/events/value.js';
 import { explainPlan, plan, runSearch, statsPushdown } from '../../src/spl/index.js';
 import { memorySource } from '../helpers.js';
@@ -19,10 +19,13 @@ describe('which stats a source that aggregates computes', () => {
     ['index=main sourcetype=st* host IN (a, "b*") (source=x OR source=y) earliest=-1d | stats c by host', ['host'], 1],
     ['index=* | stats min(host) max(host) count(host) estdc(source) as n', ['host', 'source'], 0],
     ['earliest=-1h | stats count', [], 0],
-  ] as const)('%s: pushed, grouped by %j', (spl, columns, by) => {
+    ['index=* | bin _time span=1h | stats count max(_time) by _time, sourcetype', ['sourcetype'], 1],
+    ['index=* | bin _time span=1d | stats count min(_time) by host', ['host'], 1],
+    ['| tstats count where index=* by _time span=10m, host', ['host'], 1],
+  ] as const)('%s: pushed, grouped by %j', (spl, columns, byColumns) => {
     const p = decide(spl);
     expect(typeof p).not.toBe('string');
-    expect(p).toMatchObject({ columns, by });
+    expect(p).toMatchObject({ columns, byColumns });
   });
 
   it.each([
@@ -42,7 +45,10 @@ describe('which stats a source that aggregates computes', () => {
     ['index=* | stats values(user)', /values\(user\) is not computed/],
     ['index=* | stats count(eval(host="a")) as n', /n evaluates an expression/],
     ['index=* | stats first(host)', /first\(host\) is not computed/],
-    ['| tstats count where index=* by _time span=1h', /groups by _time/],
+    ['| tstats count where index=* by _time', /does not split/],
+    ['index=* | bin _time bins=10 | stats count by _time', /not a plain bin _time span/],
+    ['index=* | bin _time span=1h aligntime=@d+3h | stats count by _time', /not a plain bin _time span/],
+    ['index=* | bin _time span=1h | eval x=1 | stats count', /not stats or tstats/],
     ['| tstats count where index=* host=a* user=x by host', /tstats WHERE tests more/],
     ['| makeresults | stats count', /generates its results/],
   ] as const)('%s: not pushed (%s)', (spl, reason) => {
@@ -68,14 +74,15 @@ function aggregatingSource(events: Event[]): EventSource & { aggregated: number 
     newestFirst: true,
     aggregated: 0,
     scan: (req: ScanRequest) => scan.scan(req),
-    aggregate: async (req: ScanRequest, columns: readonly MetadataField[]): Promise<MetadataAggregate> => {
+    aggregate: async (req: ScanRequest, spec: AggregateSpec): Promise<MetadataAggregate> => {
       src.aggregated++;
       const test = metadataPredicate(req);
       const groups = new Map<string, MetadataAggregate['groups'][number]>();
       for (const e of events) {
         if (!test(e) || (req.earliest !== null && e._time < req.earliest) || (req.latest !== null && e._time >= req.latest)) continue;
-        const values = columns.map((c) => e[c]);
-        const key = JSON.stringify(values);
+        const values = spec.columns.map((c) => e[c]);
+        const grain = spec.timeGrain === undefined ? null : Math.floor(Math.round(e._time * 1e6) / spec.timeGrain);
+        const key = JSON.stringify([grain, values]);
         const g = groups.get(key);
         if (!g) groups.set(key, { values, count: 1, earliest: e._time, latest: e._time });
         else {
@@ -118,6 +125,10 @@ describe('stats from the groups of a source that aggregates', () => {
     'index=* earliest=1699999950 latest=1699999990 | stats count dc(sourcetype) by host',
     'index=* | stats count',
     'index=none | stats count',
+    'index=* | bin _time span=5s | stats count max(_time) min(_time) by _time, index',
+    'index=* | bin _time span=1d | stats count min(_time) max(_time) by host',
+    '| tstats count dc(host) where index=* by _time span=2s, sourcetype',
+    '| tstats count where index=* by sourcetype, _time span=1mon',
   ])('%s: the same rows as over the scan', async (spl) => {
     const scanned = await runSearch(spl, { source: memorySource(events, true), now: 1_800_000_000 });
     const src = aggregatingSource(events);

@@ -4,6 +4,8 @@ import type { SearchExpr } from '../parse/ast.js';
 import { cidrMatcher } from '../search/cidr.js';
 import type { StatsArgs } from '../stats/parse.js';
 import type { TstatsArgs } from '../commands/tstats.js';
+import type { BinArgs } from '../commands/bin.js';
+import type { Span as BinSpan } from '../time/span.js';
 import type { SearchPlan } from './plan.js';
 
 /**
@@ -14,14 +16,21 @@ import type { SearchPlan } from './plan.js';
  *
  * It holds when the events reaching the aggregation are decided by time and metadata alone (the leading search
  * is time bounds and index/sourcetype/source/host terms whose matching equals the scan's, no raw-text condition,
- * no command before it), and every function reads only what the groups carry: `count`, `dc`/`values`/`min`/`max`
- * of a metadata field (from its distinct values), `min`/`max`/`count` of `_time`, BY metadata fields only.
+ * no command before it but a `bin _time span=...`), and every function reads only what the groups carry: `count`,
+ * `dc`/`values`/`min`/`max` of a metadata field (from its distinct values), `min`/`max`/`count` of `_time`, BY
+ * metadata fields and binned `_time` (`bin _time span=` then stats, tstats `by _time span=`).
  */
 export interface StatsPushdown {
-  /** What the source groups by: the BY fields, then the other metadata fields the functions read. */
+  /** The plan's stage that aggregates (after a `bin _time span=...`, 1; else 0). */
+  stage: number;
+  /** The BY fields in order: metadata fields, and `_time` when it is binned. */
+  by: (MetadataField | '_time')[];
+  /** What the source groups by: the BY metadata fields, then the other metadata fields the functions read. */
   columns: MetadataField[];
-  /** How many of `columns` are the BY fields. */
-  by: number;
+  /** How many of `columns` are BY fields. */
+  byColumns: number;
+  /** `_time` bins: BY `_time` (`binned` is false for tstats' `by _time span=`), or `_time` binned before a stats that does not group by it. */
+  time: { span: BinSpan; binned: boolean; grouped: boolean } | null;
   /** What feeds each aggregation, in the command's order. */
   inputs: PushedInput[];
 }
@@ -36,9 +45,19 @@ const isMetadata = (f: string): f is MetadataField => (METADATA as readonly stri
 /** The pushdown of a plan, or why there is none (for --explain). */
 export function statsPushdown(plan: SearchPlan): StatsPushdown | string {
   if (plan.generating) return 'the search generates its results';
-  const first = plan.stages[0];
-  if (!first || (first.command.name !== 'stats' && first.command.name !== 'tstats')) {
-    return `the first command after the search is ${first ? first.command.name : 'none'}, not stats or tstats`;
+  let stage = 0;
+  let time: StatsPushdown['time'] = null;
+  const head = plan.stages[0];
+  if (head?.command.name === 'bin') {
+    const b = head.command.args as BinArgs;
+    if (b.field !== '_time' || b.as !== null || b.span === null || b.aligntime !== null) return 'bin is not a plain bin _time span=... before the stats';
+    if (b.span.kind !== 'seconds' && b.span.kind !== 'months' && b.span.kind !== 'number') return 'bin has a span that cannot bin time';
+    time = { span: b.span, binned: true, grouped: false };
+    stage = 1;
+  }
+  const first = plan.stages[stage];
+  if (!first || (first.command.name !== 'stats' && (first.command.name !== 'tstats' || stage !== 0))) {
+    return `the first command after the search is ${plan.stages[0] ? plan.stages[0].command.name : 'none'}, not stats or tstats (or bin _time span=... then stats)`;
   }
   const name = first.command.name;
   if (plan.scan.raw !== null) return 'the search has a raw-text condition (the store has no fields: only vigil can decide it)';
@@ -49,6 +68,7 @@ export function statsPushdown(plan: SearchPlan): StatsPushdown | string {
     const a = first.command.args as TstatsArgs;
     if (a.from) return 'tstats reads a data model (its fields come from _raw)';
     if (a.where && !timeAndMetadata(a.where)) return 'the tstats WHERE tests more than time and index/sourcetype/source/host values';
+    if (a.span) time = { span: a.span, binned: false, grouped: true };
     by = a.by;
     aggregations = a.aggregations;
   } else {
@@ -58,12 +78,19 @@ export function statsPushdown(plan: SearchPlan): StatsPushdown | string {
   }
   if (!first.blueprint.splits?.(first.command.args)) return `${name} does not split into partial states`;
   const columns: MetadataField[] = [];
+  const byFields: StatsPushdown['by'] = [];
   for (const f of by) {
-    if (!isMetadata(f)) return `${name} groups by ${f}, not an index/sourcetype/source/host field`;
-    if (!columns.includes(f)) columns.push(f);
+    if (byFields.includes(f as MetadataField)) return `${name} names a BY field twice`;
+    if (f === '_time' && time !== null) {
+      time.grouped = true;
+      byFields.push(f);
+      continue;
+    }
+    if (!isMetadata(f)) return `${name} groups by ${f}, not an index/sourcetype/source/host field${f === '_time' ? ' or binned _time' : ''}`;
+    columns.push(f);
+    byFields.push(f);
   }
-  const byCount = columns.length;
-  if (byCount !== by.length) return `${name} names a BY field twice`;
+  const byColumns = columns.length;
   const inputs: PushedInput[] = [];
   for (const a of aggregations) {
     const fn = a.blueprint.name;
@@ -85,7 +112,7 @@ export function statsPushdown(plan: SearchPlan): StatsPushdown | string {
     }
     return `${a.as} is not computed by the store (count, or dc/values/min/max of index, sourcetype, source, host; min/max of _time)`;
   }
-  return { columns, by: byCount, inputs };
+  return { stage, by: byFields, columns, byColumns, time, inputs };
 }
 
 /** Every conjunct is a time bound or a metadata term whose match is the scan's own (a pushed constraint). */

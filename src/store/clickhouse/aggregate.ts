@@ -2,10 +2,11 @@
  * Aggregates of the ClickHouse store (`EventSource.aggregate`): the events a scan of the request would return,
  * counted per combination of metadata values by the shards themselves (see CONTEXT.md "Aggregates").
  */
-import { metadataPredicate, type MetadataAggregate, type MetadataField, type MetadataGroup, type ScanOptions, type ScanRequest } from '../../events/scan.js';
+import { metadataPredicate, type AggregateSpec, type MetadataAggregate, type MetadataField, type MetadataGroup, type ScanOptions, type ScanRequest } from '../../events/scan.js';
 import type { Event } from '../../events/event.js';
 import { fromMicros, microsAtOrAfter } from '../schema.js';
 import { StoreError } from '../types.js';
+import { floorDivSql } from './schema.js';
 import { patternSql } from './scan.js';
 import { quote } from './sql.js';
 import { tsvValue } from './tsv.js';
@@ -28,7 +29,8 @@ const ALL_FIELDS: readonly MetadataField[] = ['index', 'sourcetype', 'source', '
  * returns. Groups that differ only in constrained columns not requested are added up; the groups come in the order
  * a scan meets them (by their newest event, ties as scans order them).
  */
-export async function aggregateClickHouse(ctx: AggregateContext, req: ScanRequest, columns: readonly MetadataField[], options: ScanOptions): Promise<MetadataAggregate> {
+export async function aggregateClickHouse(ctx: AggregateContext, req: ScanRequest, spec: AggregateSpec, options: ScanOptions): Promise<MetadataAggregate> {
+  const columns = spec.columns;
   options.signal?.throwIfAborted();
   const lo = req.earliest === null || Number.isNaN(req.earliest) ? null : microsAtOrAfter(req.earliest);
   const hi = req.latest === null || Number.isNaN(req.latest) ? null : microsAtOrAfter(req.latest);
@@ -44,7 +46,9 @@ export async function aggregateClickHouse(ctx: AggregateContext, req: ScanReques
     const sql = patternSql(c.field, c.patterns);
     if (sql !== null) where.push(`(${sql})`);
   }
-  const keys = grouped.join(', ');
+  // A grain that is no whole number of microseconds cannot be a SQL integer: every microsecond is its own grain.
+  const grain = spec.timeGrain === undefined ? null : Number.isSafeInteger(spec.timeGrain) && spec.timeGrain >= 1 ? spec.timeGrain : 1;
+  const keys = [...grouped, ...(grain !== null ? [floorDivSql('t', grain)] : [])].join(', ');
   const sql =
     `SELECT ${keys ? keys + ', ' : ''}count(), min(t), max((t, at, batch, n)) FROM ${ctx.events} FINAL` +
     `${where.length ? ' WHERE ' + where.join(' AND ') : ''}${keys ? ' GROUP BY ' + keys : ''}`;
@@ -53,21 +57,22 @@ export async function aggregateClickHouse(ctx: AggregateContext, req: ScanReques
   const probe: Event = { _time: 0, index: '', sourcetype: '', source: '', host: '', _raw: '' };
   const at = columns.map((c) => grouped.indexOf(c));
   const out = new Map<string, { group: MetadataGroup; newest: Newest }>();
-  const width = grouped.length + 3;
+  const width = grouped.length + (grain !== null ? 1 : 0) + 3;
+  const n = width - 3;
   for (const line of answer.text.split('\n')) {
     if (line === '') continue;
     const f = line.split('\t');
     if (f.length !== width) throw new StoreError('STORE_IO', `unexpected answer from ClickHouse: ${line.slice(0, 200)}`);
-    const count = Number(f[grouped.length]);
+    const count = Number(f[n]);
     // Without GROUP BY an empty selection is one row counting 0 (its min/max are not times).
     if (count === 0) continue;
     const values = f.slice(0, grouped.length).map(tsvValue);
     grouped.forEach((g, i) => (probe[g] = values[i]!));
     if (!test(probe)) continue;
-    const earliest = fromMicros(Number(f[grouped.length + 1]));
-    const newest = newestOf(f[grouped.length + 2]!);
+    const earliest = fromMicros(Number(f[n + 1]));
+    const newest = newestOf(f[n + 2]!);
     const mine = at.map((i) => values[i]!);
-    const key = JSON.stringify(mine);
+    const key = JSON.stringify(grain !== null ? [f[grouped.length], mine] : mine);
     const g = out.get(key);
     if (!g) out.set(key, { group: { values: mine, count, earliest, latest: fromMicros(newest.t) }, newest });
     else {

@@ -8,7 +8,7 @@ import { Readable } from 'node:stream';
 import { ClickHouseLogLevel, createClient, type ClickHouseClient } from '@clickhouse/client';
 import { VigilError } from '../../errors.js';
 import { DEFAULT_INDEX, NOTABLE_INDEX, RISK_INDEX, type Event } from '../../events/event.js';
-import type { MetadataAggregate, MetadataField, ScanOptions, ScanRequest } from '../../events/scan.js';
+import type { AggregateSpec, MetadataAggregate, ScanOptions, ScanRequest } from '../../events/scan.js';
 import { fromMicros, toMicros } from '../schema.js';
 import { StoreError, type AppendReceipt, type EventStore, type IndexInfo, type RetentionPolicy, type RetentionReport } from '../types.js';
 import { checkEvent } from '../validate.js';
@@ -413,8 +413,8 @@ export class ClickHouseStore implements EventStore {
     yield* scanClickHouse(ctx, request, options);
   }
 
-  /** The events a scan of `request` returns, counted per combination of `columns` by the shards (see aggregate.ts). */
-  async aggregate(request: ScanRequest, columns: readonly MetadataField[], options: ScanOptions = {}): Promise<MetadataAggregate> {
+  /** The events a scan of `request` returns, counted per combination of the spec's columns by the shards (see aggregate.ts). */
+  async aggregate(request: ScanRequest, spec: AggregateSpec, options: ScanOptions = {}): Promise<MetadataAggregate> {
     if (this.closed) throw new StoreError('STORE_CLOSED', 'the event store is closed');
     this.reprobe();
     const query = async (sql: string, signal?: AbortSignal): Promise<{ text: string; rowsRead?: number }> => {
@@ -442,7 +442,7 @@ export class ClickHouseStore implements EventStore {
       }
       return { text, ...(read !== null ? { rowsRead: read } : {}) };
     };
-    return aggregateClickHouse({ events: `${this.db}.${EVENTS}`, query }, request, columns, options);
+    return aggregateClickHouse({ events: `${this.db}.${EVENTS}`, query }, request, spec, options);
   }
 
   // ---------------------------------------------------------------------------------------------------------------
