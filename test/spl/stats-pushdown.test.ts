@@ -61,6 +61,8 @@ describe('which stats a source that aggregates computes', () => {
     expect(explainPlan(p)).toContain('stats pushdown: possible, but this event source does not aggregate');
     expect(explainPlan(plan('index=* curl | stats count', { now: 0 }), { aggregates: true })).toContain('stats pushdown: none (the search has a raw-text condition');
     expect(explainPlan(plan('index=* | head 3', { now: 0 }), { aggregates: true })).not.toContain('stats push');
+    expect(explainPlan(plan('index=* | bin _time span=1h | stats dc(host) by _time', { now: 0 }), { aggregates: true })).toContain('counts events by host, _time bins');
+    expect(explainPlan(plan('index=* | bin _time bins=5 | stats count by _time', { now: 0 }), { aggregates: true })).toContain('stats pushdown: none (bin is not a plain bin _time span');
   });
 });
 

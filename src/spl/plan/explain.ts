@@ -22,11 +22,12 @@ export function explainPlan(plan: SearchPlan, opts: { aggregates?: boolean } = {
     lines.push(`${s.blueprint.kind(s.command.args)}: ${s.command.name}`);
   }
   if (plan.sortAtEnd) lines.push('sort: newest first by event time');
-  const first = plan.stages[0]?.command.name;
-  if (!plan.generating && (first === 'stats' || first === 'tstats')) {
+  const names = plan.stages.slice(0, 2).map((s) => s.command.name);
+  if (!plan.generating && (names[0] === 'stats' || names[0] === 'tstats' || (names[0] === 'bin' && names[1] === 'stats'))) {
     const p = statsPushdown(plan);
+    const by = p !== null && typeof p !== 'string' ? [...p.columns, ...(p.time?.grouped ? ['_time bins'] : [])].join(', ') : '';
     if (typeof p === 'string') lines.push(`stats pushdown: none (${p})`);
-    else if (opts.aggregates) lines.push(`stats pushed down to the store: it counts events by ${p.columns.join(', ') || 'nothing (one group)'}; vigil merges the groups`);
+    else if (opts.aggregates) lines.push(`stats pushed down to the store: it counts events by ${by || 'nothing (one group)'}; vigil merges the groups`);
     else lines.push('stats pushdown: possible, but this event source does not aggregate (ClickHouse does): the scan runs');
   }
   lines.push(describeSplit(plan, splitPlan(plan)));
