@@ -132,27 +132,6 @@ const MAX_GROWTH = 64;
 const SECOND_US = 1_000_000;
 
 /**
- * One row of a window: the sort key, its event without `_raw`, and where `_raw` is in the answer's bytes. `_raw` is
- * decoded only when its batch is yielded: a window's text stays outside the JS heap (Buffers) while the window is
- * read and sorted, so the garbage collector does not copy it around (it took half of a scan's CPU when it did).
- */
-interface Row {
-  t: number;
-  at: number;
-  batch: string;
-  n: number;
-  event: Event;
-  buf: Buffer;
-  rawStart: number;
-  rawEnd: number;
-}
-
-/** Newest first; ties on t by latest arrival (`at`), then batch, then reverse position in the batch (the SQLite seq order). */
-function newestFirst(a: Row, b: Row): number {
-  return b.t - a.t || b.at - a.at || (a.batch === b.batch ? b.n - a.n : b.batch.length - a.batch.length || (b.batch > a.batch ? 1 : -1));
-}
-
-/**
  * Scans newest first. First a census (events per hour, index and sourcetype under the request's time and
  * source/host conditions: metadata columns only, no `_raw`) decides which index and sourcetype values pass the
  * request (tested in JS exactly as the engine does, then pushed as IN lists, which the sorting key serves) and cuts
@@ -236,26 +215,25 @@ export async function* scanClickHouse(ctx: ScanContext, req: ScanRequest, option
     const rows = await readWindow(ctx, sql, metadata, signal);
     counted += w.count;
     kept += rows.length;
-    rows.sort(newestFirst);
+    const order = rows.newestFirst();
     // A retried batch's copy not yet merged away has the same (t, batch, n): skipped among the rows of its t.
     let tieT = Number.NaN;
     const tie = new Set<string>();
     let batch: Event[] = [];
     let chars = 0;
-    for (let i = 0; i < rows.length; i++) {
-      const r = rows[i]!;
-      rows[i] = undefined as unknown as Row; // what was yielded is the consumer's to keep or drop
-      if (r.t !== tieT) {
-        tieT = r.t;
+    for (let k = 0; k < order.length; k++) {
+      const i = order[k]!;
+      const t = rows.t[i]!;
+      if (t !== tieT) {
+        tieT = t;
         tie.clear();
-        if (rows[i + 1]?.t === r.t) tie.add(`${r.batch}\t${r.n}`);
+        if (k + 1 < order.length && rows.t[order[k + 1]!] === t) tie.add(rows.id(i));
       } else {
-        const id = `${r.batch}\t${r.n}`;
+        const id = rows.id(i);
         if (tie.has(id)) continue;
         tie.add(id);
       }
-      const event = r.event;
-      event._raw = tsvText(r.buf, r.rawStart, r.rawEnd);
+      const event = rows.event(i);
       batch.push(event);
       chars += event._raw.length;
       if (batch.length >= ctx.batchSize || chars >= ctx.batchChars) {
@@ -283,8 +261,8 @@ export async function* scanClickHouse(ctx: ScanContext, req: ScanRequest, option
  * rows (through the Distributed table, one server would receive the other shard's rows and send them on: measured
  * at twice the time). A shard failing stops the others.
  */
-async function readWindow(ctx: ScanContext, sql: string, metadata: (e: Event) => boolean, signal: AbortSignal | undefined): Promise<Row[]> {
-  const rows: Row[] = [];
+async function readWindow(ctx: ScanContext, sql: string, metadata: (e: Event) => boolean, signal: AbortSignal | undefined): Promise<WindowRows> {
+  const rows = new WindowRows();
   const stop = new AbortController();
   const onAbort = () => stop.abort(signal?.reason);
   signal?.addEventListener('abort', onAbort, { once: true });
@@ -293,10 +271,9 @@ async function readWindow(ctx: ScanContext, sql: string, metadata: (e: Event) =>
       Array.from({ length: ctx.shards }, async (_, shard) => {
         const lines = new TsvLines();
         const decode = [new FieldDecoder(), new FieldDecoder(), new FieldDecoder(), new FieldDecoder()] as const;
-        const row = (buf: Buffer, start: number, end: number) => {
-          const r = parseRow(buf, start, end, decode);
-          if (metadata(r.event)) rows.push(r);
-        };
+        // The metadata test reads only the metadata fields: one Event, refilled for each row.
+        const probe: Event = { _time: 0, index: '', sourcetype: '', source: '', host: '', _raw: '' };
+        const row = (buf: Buffer, start: number, end: number) => rows.add(buf, start, end, decode, probe, metadata);
         try {
           await ctx.read(shard, sql, stop.signal, (chunk) => lines.push(chunk, row));
           if (lines.pending) throw new StoreError('STORE_IO', 'unexpected answer from ClickHouse: its last row is cut short');
@@ -316,34 +293,116 @@ async function readWindow(ctx: ScanContext, sql: string, metadata: (e: Event) =>
 const TABS = new Int32Array(8);
 
 /**
- * A window's line `t, at, batch, n, index, sourcetype, source, host, raw`. A line of another shape (an error
- * ClickHouse wrote into the answer after its first rows: its text is no row of integers and 8 tabs) is STORE_IO.
+ * A window's rows, column by column: the sort key, the metadata (decoded: a few values, shared) and where `batch`
+ * and `_raw` are in the answer's bytes. No object per row while the window is read and sorted, and its text stays
+ * in the answer's Buffers (outside the JS heap) until a row is yielded: the garbage collector has nothing to copy
+ * around (with an object and a string per row, its scavenges took half of a scan's CPU).
  */
-function parseRow(buf: Buffer, start: number, end: number, decode: readonly [FieldDecoder, FieldDecoder, FieldDecoder, FieldDecoder]): Row {
-  let p = start;
-  for (let k = 0; k < 8; k++) {
-    const tab = buf.indexOf(9, p);
-    if (tab < 0 || tab >= end) throw unexpected(buf, start, end);
-    TABS[k] = tab;
-    p = tab + 1;
+class WindowRows {
+  length = 0;
+  t = new Float64Array(1024);
+  at = new Float64Array(1024);
+  n = new Float64Array(1024);
+  /** batch: [start, end) in the row's Buffer; raw: [start, end). */
+  offsets = new Int32Array(4 * 1024);
+  bufs: Buffer[] = [];
+  index: string[] = [];
+  sourcetype: string[] = [];
+  source: string[] = [];
+  host: string[] = [];
+
+  /**
+   * Parses the line `t, at, batch, n, index, sourcetype, source, host, raw` and keeps it when it passes `metadata`.
+   * A line of another shape (an error ClickHouse wrote into the answer after its first rows: its text is no row of
+   * integers and 8 tabs) is STORE_IO.
+   */
+  add(buf: Buffer, start: number, end: number, decode: readonly [FieldDecoder, FieldDecoder, FieldDecoder, FieldDecoder], probe: Event, metadata: (e: Event) => boolean): void {
+    let p = start;
+    for (let k = 0; k < 8; k++) {
+      const tab = buf.indexOf(9, p);
+      if (tab < 0 || tab >= end) throw unexpected(buf, start, end);
+      TABS[k] = tab;
+      p = tab + 1;
+    }
+    const extra = buf.indexOf(9, p);
+    const t = tsvInt(buf, start, TABS[0]!);
+    const at = tsvInt(buf, TABS[0]! + 1, TABS[1]!);
+    const n = tsvInt(buf, TABS[2]! + 1, TABS[3]!);
+    if ((extra >= 0 && extra < end) || Number.isNaN(t) || Number.isNaN(at) || Number.isNaN(n) || Number.isNaN(tsvInt(buf, TABS[1]! + 1, TABS[2]!))) {
+      throw unexpected(buf, start, end);
+    }
+    probe.index = decode[0].text(buf, TABS[3]! + 1, TABS[4]!);
+    probe.sourcetype = decode[1].text(buf, TABS[4]! + 1, TABS[5]!);
+    probe.source = decode[2].text(buf, TABS[5]! + 1, TABS[6]!);
+    probe.host = decode[3].text(buf, TABS[6]! + 1, TABS[7]!);
+    if (!metadata(probe)) return;
+    const i = this.length++;
+    if (i === this.t.length) this.grow();
+    this.t[i] = t;
+    this.at[i] = at;
+    this.n[i] = n;
+    const o = this.offsets;
+    o[4 * i] = TABS[1]! + 1;
+    o[4 * i + 1] = TABS[2]!;
+    o[4 * i + 2] = TABS[7]! + 1;
+    o[4 * i + 3] = end;
+    this.bufs.push(buf);
+    this.index.push(probe.index);
+    this.sourcetype.push(probe.sourcetype);
+    this.source.push(probe.source);
+    this.host.push(probe.host);
   }
-  const extra = buf.indexOf(9, p);
-  const t = tsvInt(buf, start, TABS[0]!);
-  const at = tsvInt(buf, TABS[0]! + 1, TABS[1]!);
-  const n = tsvInt(buf, TABS[2]! + 1, TABS[3]!);
-  if ((extra >= 0 && extra < end) || Number.isNaN(t) || Number.isNaN(at) || Number.isNaN(n) || Number.isNaN(tsvInt(buf, TABS[1]! + 1, TABS[2]!))) {
-    throw unexpected(buf, start, end);
+
+  private grow(): void {
+    const more = <T extends Float64Array | Int32Array>(a: T, size: number): T => {
+      const b = new (a.constructor as new (n: number) => T)(size);
+      b.set(a);
+      return b;
+    };
+    const size = 2 * this.t.length;
+    this.t = more(this.t, size);
+    this.at = more(this.at, size);
+    this.n = more(this.n, size);
+    this.offsets = more(this.offsets, 4 * size);
   }
-  const event: Event = {
-    _time: fromMicros(t),
-    index: decode[0].text(buf, TABS[3]! + 1, TABS[4]!),
-    sourcetype: decode[1].text(buf, TABS[4]! + 1, TABS[5]!),
-    source: decode[2].text(buf, TABS[5]! + 1, TABS[6]!),
-    host: decode[3].text(buf, TABS[6]! + 1, TABS[7]!),
-    _raw: '',
-  };
-  return { t, at, batch: buf.toString('latin1', TABS[1]! + 1, TABS[2]!), n, event, buf, rawStart: TABS[7]! + 1, rawEnd: end };
+
+  /** Row numbers newest first; ties on t by latest arrival (`at`), then batch, then reverse position in the batch (the SQLite seq order). */
+  newestFirst(): number[] {
+    const order = Array.from({ length: this.length }, (_, i) => i);
+    const { t, at, n } = this;
+    return order.sort((a, b) => t[b]! - t[a]! || at[b]! - at[a]! || this.compareBatch(b, a) || n[b]! - n[a]!);
+  }
+
+  /** Batch ids (UInt64 in decimal) compared as numbers: by length, then digits. */
+  private compareBatch(a: number, b: number): number {
+    const o = this.offsets;
+    const la = o[4 * a + 1]! - o[4 * a]!;
+    const lb = o[4 * b + 1]! - o[4 * b]!;
+    if (la !== lb) return la - lb;
+    return this.bufs[a]!.compare(this.bufs[b]!, o[4 * b]!, o[4 * b + 1]!, o[4 * a]!, o[4 * a + 1]!);
+  }
+
+  /** The row's event identity `(batch, n)`, as a string. */
+  id(i: number): string {
+    return `${this.bufs[i]!.toString('latin1', this.offsets[4 * i]!, this.offsets[4 * i + 1]!)}\t${this.n[i]}`;
+  }
+
+  /** The row's Event (`_raw` decoded now); the row lets go of its Buffer. */
+  event(i: number): Event {
+    const buf = this.bufs[i]!;
+    this.bufs[i] = EMPTY;
+    return {
+      _time: fromMicros(this.t[i]!),
+      index: this.index[i]!,
+      sourcetype: this.sourcetype[i]!,
+      source: this.source[i]!,
+      host: this.host[i]!,
+      _raw: tsvText(buf, this.offsets[4 * i + 2]!, this.offsets[4 * i + 3]!),
+    };
+  }
 }
+
+const EMPTY = Buffer.alloc(0);
 
 function unexpected(buf: Buffer, start: number, end: number): StoreError {
   return new StoreError('STORE_IO', `unexpected answer from ClickHouse: ${buf.toString('utf8', start, Math.min(end, start + 200))}`);
