@@ -207,52 +207,72 @@ export async function* scanClickHouse(ctx: ScanContext, req: ScanRequest, option
   let counted = 0;
   let kept = 0;
   const budget = () => (counted === 0 ? ctx.windowEvents : ctx.windowEvents / Math.max(kept / counted, 1 / MAX_GROWTH));
-  for await (const w of windows(hours, seconds, lo, hi, budget)) {
+  // The next window is read while this one is yielded (ClickHouse works while the consumer does): two windows in
+  // memory at most. `reading` stops a read ahead that the scan no longer wants (it ended early, or failed).
+  const reading = new AbortController();
+  const onAbort = () => reading.abort(signal?.reason);
+  signal?.addEventListener('abort', onAbort, { once: true });
+  const ahead = windows(hours, seconds, lo, hi, budget);
+  const readNext = async (): Promise<{ w: Window; rows: WindowRows } | null> => {
+    const next = await ahead.next();
+    if (next.done === true) return null;
+    const w = next.value;
     // PREWHERE: the metadata and time columns are read first, `raw` only for the granules they leave.
     const sql =
       `SELECT t, at, batch, n, index, sourcetype, source, host, raw FROM ${ctx.local}` +
       ` PREWHERE ${[...where, `t >= ${quote(w.lo)}`, `t < ${quote(w.hi)}`].join(' AND ')}${raw === null ? '' : ` WHERE ${raw}`}`;
-    const rows = await readWindow(ctx, sql, metadata, signal);
-    counted += w.count;
-    kept += rows.length;
-    const order = rows.newestFirst();
-    // A retried batch's copy not yet merged away has the same (t, batch, n): skipped among the rows of its t.
-    let tieT = Number.NaN;
-    const tie = new Set<string>();
-    let batch: Event[] = [];
-    let chars = 0;
-    for (let k = 0; k < order.length; k++) {
-      const i = order[k]!;
-      const t = rows.t[i]!;
-      if (t !== tieT) {
-        tieT = t;
-        tie.clear();
-        if (k + 1 < order.length && rows.t[order[k + 1]!] === t) tie.add(rows.id(i));
-      } else {
-        const id = rows.id(i);
-        if (tie.has(id)) continue;
-        tie.add(id);
+    return { w, rows: await readWindow(ctx, sql, metadata, reading.signal) };
+  };
+  let pending = readNext();
+  try {
+    for (let read = await pending; read !== null; read = await pending) {
+      const { w, rows } = read;
+      counted += w.count;
+      kept += rows.length;
+      pending = readNext();
+      pending.catch(() => undefined); // awaited at the next turn, unless the scan ends first
+      const order = rows.newestFirst();
+      // A retried batch's copy not yet merged away has the same (t, batch, n): skipped among the rows of its t.
+      let tieT = Number.NaN;
+      const tie = new Set<string>();
+      let batch: Event[] = [];
+      let chars = 0;
+      for (let k = 0; k < order.length; k++) {
+        const i = order[k]!;
+        const t = rows.t[i]!;
+        if (t !== tieT) {
+          tieT = t;
+          tie.clear();
+          if (k + 1 < order.length && rows.t[order[k + 1]!] === t) tie.add(rows.id(i));
+        } else {
+          const id = rows.id(i);
+          if (tie.has(id)) continue;
+          tie.add(id);
+        }
+        const event = rows.event(i);
+        batch.push(event);
+        chars += event._raw.length;
+        if (batch.length >= ctx.batchSize || chars >= ctx.batchChars) {
+          scanned += batch.length;
+          bytes += chars;
+          yield batch;
+          batch = [];
+          chars = 0;
+          signal?.throwIfAborted();
+          onProgress?.({ scanned, bytes });
+        }
       }
-      const event = rows.event(i);
-      batch.push(event);
-      chars += event._raw.length;
-      if (batch.length >= ctx.batchSize || chars >= ctx.batchChars) {
+      if (batch.length > 0) {
         scanned += batch.length;
         bytes += chars;
         yield batch;
-        batch = [];
-        chars = 0;
         signal?.throwIfAborted();
         onProgress?.({ scanned, bytes });
       }
     }
-    if (batch.length > 0) {
-      scanned += batch.length;
-      bytes += chars;
-      yield batch;
-      signal?.throwIfAborted();
-      onProgress?.({ scanned, bytes });
-    }
+  } finally {
+    signal?.removeEventListener('abort', onAbort);
+    reading.abort(new Error('the scan ended'));
   }
 }
 
