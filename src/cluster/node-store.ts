@@ -71,7 +71,13 @@ export async function openNodeStore(config: StoreSettings, opts: NodeStoreOption
     import('../control-plane/control-plane.js'),
     import('../control-plane/connection.js'),
   ]);
-  const events = await openClickHouseStore(clickhouse, { retention, requestTimeoutMs: clickhouse.requestTimeoutMs });
+  // Bound once the control plane is open: a shard's quorum inserts one node at a time (ClickHouseStoreOptions.shardLock).
+  let shardLock: ((shard: string) => Promise<(() => Promise<void>) | null>) | null = null;
+  const events = await openClickHouseStore(clickhouse, {
+    retention,
+    requestTimeoutMs: clickhouse.requestTimeoutMs,
+    shardLock: (shard) => shardLock?.(shard) ?? Promise.resolve(null),
+  });
   let state;
   try {
     state = await openControlPlane({
@@ -87,6 +93,8 @@ export async function openNodeStore(config: StoreSettings, opts: NodeStoreOption
   }
   if (events.unreachable.length > 0) opts.log?.('warn', `ClickHouse replicas not answering at start (not written to by this node until it restarts): ${events.unreachable.join(', ')}`);
   const control = state;
+  // Waits at most as long as an insert would retry a busy shard.
+  shardLock = (shard) => control.sharedLock(`clickhouse insert ${clickhouse.database} ${shard}`, 10_000);
   return {
     events,
     state: control,

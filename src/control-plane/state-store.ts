@@ -539,6 +539,53 @@ export class PostgresStateStore implements StateStore {
     return res.rows.map(outboxOf);
   }
 
+  /**
+   * A lock shared by every node on this control plane, named `name` (a session advisory lock on its own pooled
+   * connection): resolves with its release once held, or null when it was not had within `waitMs` or the server
+   * failed (the caller goes ahead without it). A node that dies mid-hold loses its connection, and the lock with it.
+   * The ClickHouse store serializes each shard's quorum inserts across the nodes with it (node-store.ts).
+   */
+  async sharedLock(name: string, waitMs: number): Promise<(() => Promise<void>) | null> {
+    if (this.closed) return null;
+    let client: pg.PoolClient;
+    try {
+      client = await this.pool.connect();
+    } catch {
+      return null;
+    }
+    // pg-pool does not listen for a checked-out client's 'error' (its connection dropping while the lock is held),
+    // which would crash the process: listened to here, and such a client is dropped at release (see `transaction`).
+    let broken: Error | undefined;
+    const onError = (err: Error) => (broken = err);
+    client.on('error', onError);
+    const drop = (err?: Error) => {
+      client.removeListener('error', onError);
+      client.release(err ?? broken ?? true);
+    };
+    try {
+      // lock_timeout bounds the wait (an advisory lock is a heavyweight lock); the connection goes back to the pool
+      // with the default restored.
+      await client.query("SELECT set_config('lock_timeout', $1, false)", [`${Math.max(1, Math.floor(waitMs))}ms`]);
+      await client.query('SELECT pg_advisory_lock(hashtext($1))', [`vigil lock ${name}`]);
+    } catch (err) {
+      drop(err as Error); // dropped: its settings, and any lock half-had, go with it
+      return null;
+    }
+    let released = false;
+    return async () => {
+      if (released) return;
+      released = true;
+      try {
+        await client.query('SELECT pg_advisory_unlock(hashtext($1))', [`vigil lock ${name}`]);
+        await client.query('RESET lock_timeout');
+        client.removeListener('error', onError);
+        client.release(broken);
+      } catch (err) {
+        drop(err as Error);
+      }
+    };
+  }
+
   /** Stops the retry timer, waits for a sweep in progress, closes the pool. Later calls reject with STORE_CLOSED. */
   async close(): Promise<void> {
     if (this.closed) return;

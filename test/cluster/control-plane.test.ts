@@ -267,6 +267,48 @@ describe.skipIf(skip)('control plane: run leases across nodes', () => {
   });
 });
 
+describe.skipIf(skip)('control plane: shared locks (one quorum insert per ClickHouse shard at a time)', () => {
+  it('one holder at a time across nodes; a bounded wait gives null; a closed node’s lock is freed', async () => {
+    const schema = newSchema();
+    const [a, b] = await Promise.all([open(schema), open(schema)]);
+    const name = `shard 01 ${schema}`;
+    const releaseA = await a.s.sharedLock(name, 1000);
+    expect(releaseA).not.toBeNull();
+    // Held by a: b waits its bound and goes without.
+    const t0 = Date.now();
+    expect(await b.s.sharedLock(name, 300)).toBeNull();
+    expect(Date.now() - t0).toBeGreaterThanOrEqual(250);
+    // Another name is not blocked.
+    const other = await b.s.sharedLock(`${name} other`, 300);
+    expect(other).not.toBeNull();
+    await other!();
+    // Released by a: b has it at once, and a waits in turn; b's waiter gets it when b lets go.
+    await releaseA!();
+    const releaseB = await b.s.sharedLock(name, 1000);
+    expect(releaseB).not.toBeNull();
+    const waiting = a.s.sharedLock(name, 5000);
+    await new Promise((r) => setTimeout(r, 100));
+    await releaseB!();
+    const again = await waiting;
+    expect(again).not.toBeNull();
+    // A node that dies while holding it (its connection ends: the backend terminated) frees it for the others.
+    const admin = new pg.Client({ connectionString: POSTGRES_URL });
+    await admin.connect();
+    const killed = await admin.query(
+      `SELECT pg_terminate_backend(pid) AS ok FROM pg_locks
+        WHERE locktype = 'advisory' AND granted AND objsubid = 1 AND ((classid::bigint << 32) | objid::bigint) = (hashtext($1)::bigint & x'ffffffffffffffff'::bigint)`,
+      [`vigil lock ${name}`],
+    );
+    await admin.end();
+    expect(killed.rows).toEqual([{ ok: true }]);
+    const afterDeath = await b.s.sharedLock(name, 5000);
+    expect(afterDeath).not.toBeNull();
+    await afterDeath!();
+    await again!(); // its connection is gone: released by dropping it, without an error
+    await Promise.all([a.s.close(), b.s.close()]);
+  });
+});
+
 describe.skipIf(skip)('control plane: run events and the event store', () => {
   it('keeps a run’s events when the event store fails, and delivers the identical block later, once', async () => {
     const schema = newSchema();

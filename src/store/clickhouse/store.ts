@@ -46,6 +46,13 @@ export interface ClickHouseStoreOptions {
   maxGroupChars?: number;
   /** How long an append keeps retrying a busy shard (another node's quorum insert, a replica failing over). Default 10 000 ms. */
   insertRetryMs?: number;
+  /**
+   * Serializes a shard's event inserts across the nodes (a cluster node passes the control plane's advisory lock):
+   * 18.16 runs one quorum insert per table at a time and refuses another (code 286) only after reading its rows, so
+   * nodes inserting into one shard at once redo each other's work and ingest fell as nodes were added. Held for one
+   * insert; resolves null when the lock cannot be had (then inserts go ahead and 286 is retried as without it).
+   */
+  shardLock?: (shard: string) => Promise<(() => Promise<void>) | null>;
   /** HTTP request timeout. Default 60 000 ms. */
   requestTimeoutMs?: number;
   /** How stale `indexExists` may be about indexes other nodes created or deleted. Default 5000 ms. */
@@ -307,33 +314,44 @@ export class ClickHouseStore implements EventStore {
     shard.running = true;
     try {
       while (shard.queue.length > 0) {
-        const group: Pending[] = [];
-        let events = 0;
-        let chars = 0;
-        while (shard.queue.length > 0) {
-          const p = shard.queue[0]!;
-          if (group.length > 0 && (events + p.events > this.limits.maxGroupEvents || chars + p.chars > this.limits.maxGroupChars)) break;
-          group.push(shard.queue.shift()!);
-          events += p.events;
-          chars += p.chars;
-        }
-        // Arrival order: each batch of the group a later `at` than the one before, and than any before it.
-        const at = Math.max(Date.now() * 1000, this.lastAt + 1);
-        this.lastAt = at + group.length - 1;
-        const rows = group.map((p, k) => {
-          const prefix = `${p.id}\t${at + k}\t`;
-          return prefix + p.lines.join(prefix);
-        });
+        // The group is formed once the lock is held: batches queued while waiting for it go in the same insert.
+        const release = this.options.shardLock ? await this.options.shardLock(shard.name).catch(() => null) : null;
         try {
-          await this.insert(shard.replicas, EVENTS_LOCAL, INSERT_COLUMNS, rows.join(''));
-          for (const p of group) p.resolve({ count: p.events });
-        } catch (err) {
-          const e = storeError(`appending to ClickHouse shard ${shard.name}`, err);
-          for (const p of group) p.reject(e);
+          await this.insertGroup(shard);
+        } finally {
+          await release?.().catch(() => undefined);
         }
       }
     } finally {
       shard.running = false;
+    }
+  }
+
+  /** One insert of the batches at the head of the shard's queue (up to maxGroupEvents/maxGroupChars); settles them. */
+  private async insertGroup(shard: ShardQueue): Promise<void> {
+    const group: Pending[] = [];
+    let events = 0;
+    let chars = 0;
+    while (shard.queue.length > 0) {
+      const p = shard.queue[0]!;
+      if (group.length > 0 && (events + p.events > this.limits.maxGroupEvents || chars + p.chars > this.limits.maxGroupChars)) break;
+      group.push(shard.queue.shift()!);
+      events += p.events;
+      chars += p.chars;
+    }
+    // Arrival order: each batch of the group a later `at` than the one before, and than any before it.
+    const at = Math.max(Date.now() * 1000, this.lastAt + 1);
+    this.lastAt = at + group.length - 1;
+    const rows = group.map((p, k) => {
+      const prefix = `${p.id}\t${at + k}\t`;
+      return prefix + p.lines.join(prefix);
+    });
+    try {
+      await this.insert(shard.replicas, EVENTS_LOCAL, INSERT_COLUMNS, rows.join(''));
+      for (const p of group) p.resolve({ count: p.events });
+    } catch (err) {
+      const e = storeError(`appending to ClickHouse shard ${shard.name}`, err);
+      for (const p of group) p.reject(e);
     }
   }
 
