@@ -70,7 +70,7 @@ describe('which stats a source that aggregates computes', () => {
  * A newest-first source over `events` (given newest first) that also aggregates them, by brute force: what
  * aggregate must answer, groups in the order the scan meets them.
  */
-function aggregatingSource(events: Event[]): EventSource & { aggregated: number } {
+function aggregatingSource(events: Event[], grainScale = 1): EventSource & { aggregated: number } {
   const scan = memorySource(events, true);
   const src = {
     newestFirst: true,
@@ -83,7 +83,7 @@ function aggregatingSource(events: Event[]): EventSource & { aggregated: number 
       for (const e of events) {
         if (!test(e) || (req.earliest !== null && e._time < req.earliest) || (req.latest !== null && e._time >= req.latest)) continue;
         const values = spec.columns.map((c) => e[c]);
-        const grain = spec.timeGrain === undefined ? null : Math.floor(Math.round(e._time * 1e6) / spec.timeGrain);
+        const grain = spec.timeGrain === undefined ? null : Math.floor(Math.round(e._time * 1e6) / (spec.timeGrain * grainScale));
         const key = JSON.stringify([grain, values]);
         const g = groups.get(key);
         if (!g) groups.set(key, { values, count: 1, earliest: e._time, latest: e._time });
@@ -138,6 +138,16 @@ describe('stats from the groups of a source that aggregates', () => {
     expect(src.aggregated).toBe(1);
     expect(pushed.stats.pushedDown).toBe(true);
     expect(rowsText(pushed.results)).toEqual(rowsText(scanned.results));
+  });
+
+  it('scans when a group of the source spans two time bins', async () => {
+    const spl = 'index=* | bin _time span=2s | stats count by _time, host';
+    const scanned = await runSearch(spl, { source: memorySource(events, true), now: 1_800_000_000 });
+    const src = aggregatingSource(events, 5); // grains of 10 s: each holds five bins
+    const r = await runSearch(spl, { source: src, now: 1_800_000_000 });
+    expect(src.aggregated).toBe(1);
+    expect(r.stats.pushedDown).toBeUndefined();
+    expect(rowsText(r.results)).toEqual(rowsText(scanned.results));
   });
 
   it('is not used for a search it cannot compute', async () => {
