@@ -1,7 +1,7 @@
 /**
  * ClickHouseStore: the event store on a ClickHouse cluster (issue #11). Events go to one shard per batch (chosen
- * from the batch's content), in group inserts acknowledged by a replica quorum; scans read the Distributed table
- * newest first in time windows, with the request's conditions as SQL. See CONTEXT.md.
+ * from the batch's content), in group inserts acknowledged by a replica quorum; scans read newest first in time
+ * windows (each from one replica of every shard at once), with the request's conditions as SQL. See CONTEXT.md.
  */
 import { createHash, randomUUID } from 'node:crypto';
 import { Readable } from 'node:stream';
