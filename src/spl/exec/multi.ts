@@ -6,7 +6,7 @@ import type { LookupProvider } from '../lookups.js';
 import type { SearchPlan } from '../plan/plan.js';
 import { compileSearch } from '../search/predicate.js';
 import { SplError, type Span } from '../source.js';
-import { buildOperators, createContext, eventRow, type ExecuteStats } from './run.js';
+import { buildOperators, countingSink, createContext, eventRow, type ExecuteStats } from './run.js';
 
 export interface ManyOptions {
   source: EventSource;
@@ -30,14 +30,7 @@ export async function executeMany(plans: readonly SearchPlan[], outputs: readonl
     if (plan.generating) throw new SplError('SPL_BAD_ARGUMENT', 'a generating search cannot share a scan', plan.generating.command.nameSpan, plan.pipeline.source);
     const ctx = createContext(plan, { now: opts.now, tz: opts.tz, lookups: opts.lookups, onWarning: (m, at) => opts.onWarning?.(i, m, at) });
     const stats: ExecuteStats = { eventsScanned: 0, eventsMatched: 0, results: 0, durationMs: 0 };
-    const out = outputs[i]!;
-    const counting: Sink = {
-      push: (r) => {
-        stats.results++;
-        out.push(r);
-      },
-      end: () => out.end(),
-    };
+    const counting = countingSink(outputs[i]!, stats);
     return searchRun(plan, ctx, stats, (c) => buildOperators(plan, c, counting));
   });
   await shareScan(plans, runs, opts.source, unionRequest(plans.map((p) => p.scan)), opts);

@@ -13,7 +13,7 @@ import { SplError } from '../source.js';
 import type { StatsArgs } from '../stats/parse.js';
 import type { GroupsPartial } from '../stats/aggregator.js';
 import { buildFinalPart } from './partitions.js';
-import { createContext, type ExecuteOptions, type ExecuteStats } from './run.js';
+import { countingSink, createContext, type ExecuteOptions, type ExecuteStats } from './run.js';
 
 /**
  * Runs a plan whose first aggregation the source computes (ClickHouse: no events cross), or returns null when it
@@ -28,13 +28,7 @@ export async function executePushedStats(plan: SearchPlan, opts: ExecuteOptions,
   const started = performance.now();
   const ctx = createContext(plan, opts);
   const stats: ExecuteStats = { eventsScanned: 0, eventsMatched: 0, results: 0, durationMs: 0, pushedDown: true };
-  const counting: Sink = {
-    push: (r) => {
-      stats.results++;
-      output.push(r);
-    },
-    end: () => output.end(),
-  };
+  const counting = countingSink(output, stats);
   try {
     // Static errors first, before anything is read.
     const final = buildFinalPart(plan, { serial: null, boundary: pushdown.stage, partial: true, inOrder: false, stop: null }, ctx, counting);

@@ -51,13 +51,7 @@ export async function executePlan(plan: SearchPlan, opts: ExecuteOptions, output
     };
   }
   const stats: ExecuteStats = { eventsScanned: 0, eventsMatched: 0, results: 0, durationMs: 0 };
-  const counting: Sink = {
-    push: (r) => {
-      stats.results++;
-      output.push(r);
-    },
-    end: () => output.end(),
-  };
+  const counting = countingSink(output, stats);
   try {
     const sink = buildOperators(plan, ctx, counting);
     if (plan.generating) {
@@ -100,6 +94,17 @@ const EMPTY_SOURCE: EventSource = {
 };
 
 /** A raw event as a row of `plan`: lazily extracted fields, and the `eventtype`/`tag` of its knowledge. */
+/** `output`, counting in `stats.results` the rows pushed to it. */
+export function countingSink(output: Sink, stats: ExecuteStats): Sink {
+  return {
+    push: (r) => {
+      stats.results++;
+      output.push(r);
+    },
+    end: () => output.end(),
+  };
+}
+
 export function eventRow(e: Event, plan: SearchPlan): Result {
   return eventResult(e, plan.knowledge?.derived ?? null);
 }
