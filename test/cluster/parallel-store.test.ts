@@ -4,20 +4,16 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ClickHouseStoreConfig } from '../../src/config/config.js';
 import { loadContent } from '../../src/detections/content.js';
-import type { Event } from '../../src/events/event.js';
 import type { Result } from '../../src/events/result.js';
 import { runStoreInParallel } from '../../src/parallel/run.js';
-import { toEvent } from '../../src/sources/tetragon.js';
 import { executeMany } from '../../src/spl/exec/multi.js';
 import { CollectSink } from '../../src/spl/exec/run.js';
 import { plan } from '../../src/spl/index.js';
 import { openClickHouseStore, type ClickHouseStore } from '../../src/store/clickhouse/store.js';
-import { parallelOptions } from '../parallel/helpers.js';
+import { parallelOptions, storeEvents } from '../parallel/helpers.js';
 import { CLUSTER_NAME, REPLICAS, clickhouse, skipWithoutCluster, uniqueName } from './local-cluster.js';
 
 const skip = await skipWithoutCluster('parallel searches over ClickHouse');
-const GENERATOR = '../../bench/generate.mjs';
-const { tetragonEvents } = (await import(GENERATOR)) as { tetragonEvents: (count: number, o: { seed: number }) => Iterable<Record<string, unknown>> };
 const NOW = 1795200000;
 
 const SEARCHES = [
@@ -43,18 +39,7 @@ describe.skipIf(skip)('a search over ClickHouse on several threads', () => {
 
   beforeAll(async () => {
     store = await openClickHouseStore(config);
-    const events: Event[] = [];
-    let i = 0;
-    for (const ev of tetragonEvents(2000, { seed: 11 })) {
-      const out = toEvent(JSON.stringify(ev), { index: i % 7 === 0 ? 'other' : 'main', source: 'gen', defaultHost: 'h', fallbackTime: () => NOW });
-      if (!out.ok) continue;
-      const e = out.event;
-      // Over ten hours, in no time order, many events of one time (ties go by arrival).
-      e._time = i % 11 === 0 ? 1795150000 : e._time - (i % 10) * 3600;
-      delete e.json;
-      events.push(e);
-      i++;
-    }
+    const events = storeEvents(2000, NOW);
     for (let k = 0; k < events.length; k += 500) await store.append(events.slice(k, k + 500));
   }, 120_000);
 

@@ -3,19 +3,13 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadContent } from '../../src/detections/content.js';
-import type { Event } from '../../src/events/event.js';
 import type { Result } from '../../src/events/result.js';
 import { runStoreInParallel } from '../../src/parallel/run.js';
-import { parallelOptions } from './helpers.js';
-import { toEvent } from '../../src/sources/tetragon.js';
+import { parallelOptions, storeEvents } from './helpers.js';
 import { executeMany } from '../../src/spl/exec/multi.js';
 import { CollectSink } from '../../src/spl/exec/run.js';
 import { plan } from '../../src/spl/index.js';
 import { openStore, type SqliteStore } from '../../src/store/sqlite-store.js';
-
-// The benchmark's generator: Tetragon exports as hard as real ones (a module without types).
-const GENERATOR = '../../bench/generate.mjs';
-const { tetragonEvents } = (await import(GENERATOR)) as { tetragonEvents: (count: number, o: { seed: number }) => Iterable<Record<string, unknown>> };
 
 const NOW = 1795200000;
 const pack = loadContent();
@@ -24,18 +18,7 @@ let store: SqliteStore;
 
 beforeAll(async () => {
   const w = await openStore(dir, { bucketSeconds: 600 });
-  const events: Event[] = [];
-  let i = 0;
-  for (const ev of tetragonEvents(3000, { seed: 11 })) {
-    const out = toEvent(JSON.stringify(ev), { index: i % 7 === 0 ? 'other' : 'main', source: 'gen', defaultHost: 'h', fallbackTime: () => NOW });
-    if (!out.ok) continue;
-    const e = out.event;
-    // Over ten hours, in no time order, many events of one time (ties go by the store's insertion order).
-    e._time = i % 11 === 0 ? 1795150000 : e._time - (i % 10) * 3600;
-    delete e.json;
-    events.push(e);
-    i++;
-  }
+  const events = storeEvents(3000, NOW);
   for (let k = 0; k < events.length; k += 500) await w.append(events.slice(k, k + 500));
   await w.close();
   store = await openStore(dir, { readonly: true });
