@@ -137,7 +137,8 @@ const SECOND_US = 1_000_000;
  * request (tested in JS exactly as the engine does, then pushed as IN lists, which the sorting key serves) and cuts
  * the time range into windows of at most `windowEvents` events (an hour holding more is counted again by second);
  * then each window's rows are read from every shard at once (unsorted: sorting whole rows in ClickHouse 18.16 cost
- * 4x the read), sorted here and yielded in batches. Memory: one window's answer (Buffers) and its rows' metadata.
+ * 4x the read), sorted here and yielded in batches, the next window read meanwhile. Memory: two windows' answers
+ * (Buffers) and their rows' columns (see CONTEXT.md "Scans").
  */
 export async function* scanClickHouse(ctx: ScanContext, req: ScanRequest, options: ScanOptions): AsyncGenerator<Event[]> {
   const { signal, onProgress } = options;
@@ -282,6 +283,7 @@ export async function* scanClickHouse(ctx: ScanContext, req: ScanRequest, option
  * at twice the time). A shard failing stops the others.
  */
 async function readWindow(ctx: ScanContext, sql: string, metadata: (e: Event) => boolean, signal: AbortSignal | undefined): Promise<WindowRows> {
+  signal?.throwIfAborted(); // a read ahead asked for after the scan ended
   const rows = new WindowRows();
   const stop = new AbortController();
   const onAbort = () => stop.abort(signal?.reason);
