@@ -9,7 +9,6 @@ import { openControlPlane, type ControlPlaneOptions } from '../../src/control-pl
 import { MIGRATIONS, SCHEMA_VERSION } from '../../src/control-plane/schema.js';
 import type { PostgresStateStore } from '../../src/control-plane/state-store.js';
 import type { Event } from '../../src/events/event.js';
-import { VigilError } from '../../src/errors.js';
 import { StoreError } from '../../src/store/types.js';
 import { join } from 'node:path';
 import { openStore, type SqliteStore } from '../../src/store/sqlite-store.js';
@@ -17,7 +16,7 @@ import { checkRuns, makeRun } from '../store/fixtures/runs.js';
 import { cleanupDirs, collect, exited, onLines, plain, spawnTs, tempDir } from '../store/helpers.js';
 import type { EventSource } from '../../src/events/scan.js';
 import type { StateStore } from '../../src/store/types.js';
-import { stateContract, type ContractStore } from '../store/state-contract.js';
+import { failure, reason, stateContract, type ContractStore } from '../store/state-contract.js';
 import { openClickHouseStore } from '../../src/store/clickhouse/store.js';
 import { loadConfig } from '../../src/config/index.js';
 import { loadContent } from '../../src/detections/content.js';
@@ -88,19 +87,6 @@ async function open(schema: string, over: Partial<ControlPlaneOptions> = {}): Pr
   const sink = new Sink();
   const s = await openControlPlane({ url: POSTGRES_URL, schema, events: sink, eventRetryMs: 0, ...over });
   return { s, sink };
-}
-
-async function failure(p: Promise<unknown>): Promise<Error> {
-  return p.then(
-    () => {
-      throw new Error('expected a rejection');
-    },
-    (e: unknown) => e as Error,
-  );
-}
-
-function reason(e: Error): string {
-  return e instanceof StoreError ? e.reason : e instanceof VigilError ? e.code : e.message;
 }
 
 // The SQLite store's suite, on PostgreSQL, with a SQLite event store receiving the runs' events.

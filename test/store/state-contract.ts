@@ -21,7 +21,8 @@ export interface StateBackend {
 const T = 1_700_000_000;
 const HOUR = 3600;
 
-async function failure(p: Promise<unknown>): Promise<Error> {
+/** The error a promise rejects with (fails the test when it resolves). */
+export async function failure(p: Promise<unknown>): Promise<Error> {
   return p.then(
     () => {
       throw new Error('expected a rejection');
@@ -30,7 +31,8 @@ async function failure(p: Promise<unknown>): Promise<Error> {
   );
 }
 
-function reason(e: Error): string {
+/** A StoreError's reason, a VigilError's code, else the message: what the tests compare. */
+export function reason(e: Error): string {
   return e instanceof StoreError ? e.reason : e instanceof VigilError ? e.code : e.message;
 }
 

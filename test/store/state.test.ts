@@ -1,10 +1,8 @@
 import { afterAll, describe, expect, it } from 'vitest';
-import { VigilError } from '../../src/errors.js';
 import { openStore, type SqliteStore } from '../../src/store/sqlite-store.js';
-import { StoreError } from '../../src/store/types.js';
 import { checkRuns, makeRun } from './fixtures/runs.js';
 import { cleanupDirs, collect, event, plain, tempDir } from './helpers.js';
-import { stateContract } from './state-contract.js';
+import { failure, reason, stateContract } from './state-contract.js';
 
 afterAll(cleanupDirs);
 
@@ -13,19 +11,6 @@ const HOUR = 3600;
 
 async function fresh(options: Parameters<typeof openStore>[1] = {}): Promise<SqliteStore> {
   return openStore(tempDir(), options);
-}
-
-async function failure(p: Promise<unknown>): Promise<Error> {
-  return p.then(
-    () => {
-      throw new Error('expected a rejection');
-    },
-    (e: unknown) => e as Error,
-  );
-}
-
-function reason(e: Error): string {
-  return e instanceof StoreError ? e.reason : e instanceof VigilError ? e.code : e.message;
 }
 
 stateContract({
