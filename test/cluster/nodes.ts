@@ -2,8 +2,8 @@
 // dist/), with configs derived from .cluster/node-N.yml so each test has its own ClickHouse database and
 // PostgreSQL schema (and its own data dirs and ports); and the cluster's servers a test may stop and must restore.
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { existsSync, mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
+import { dirname, join, sep } from 'node:path';
 import { parse, stringify } from 'yaml';
 import { REPO_ROOT } from '../helpers.js';
 import { CLUSTER_DIR, REPLICAS, clickhouse, postgres, type Replica } from './local-cluster.js';
@@ -113,9 +113,33 @@ export async function dropTestData(database: string, schema: string): Promise<vo
   }
 }
 
+/**
+ * The `.cluster` folder of the checkout whose cluster:up started the running servers: this one's, or, when this
+ * checkout uses servers another one started (a CI clone beside a developer's tree: cluster:up then records nothing
+ * here), that checkout's, found from a running ClickHouse server's config path. Stopping and restarting a server
+ * goes through its owner's records and script.
+ */
+function owningClusterDir(): string {
+  if (existsSync(join(CLUSTER_DIR, 'pids.json'))) return CLUSTER_DIR;
+  const marker = `${sep}.cluster${sep}clickhouse${sep}`;
+  for (const pid of readdirSync('/proc').filter((d) => /^\d+$/.test(d))) {
+    let cmdline: string;
+    try {
+      cmdline = readFileSync(`/proc/${pid}/cmdline`, 'utf8').replace(/\0/g, ' ');
+    } catch {
+      continue; // gone meanwhile
+    }
+    const at = cmdline.indexOf(marker);
+    if (at < 0 || !cmdline.includes('clickhouse')) continue;
+    const dir = cmdline.slice(cmdline.lastIndexOf(' ', at) + 1, at + `${sep}.cluster`.length).replace(/^--config-file=/, '');
+    if (existsSync(join(dir, 'pids.json'))) return dir;
+  }
+  throw new Error(`no .cluster/pids.json here (${CLUSTER_DIR}) nor for the running ClickHouse servers: start the cluster with npm run cluster:up`);
+}
+
 /** The pid cluster:up recorded for a server (`clickhouse-s1r2`, `postgres`...), checked to still be that server. */
 export function serverPid(key: string): number {
-  const pids = JSON.parse(readFileSync(join(CLUSTER_DIR, 'pids.json'), 'utf8')) as Record<string, { pid: number; marker: string }>;
+  const pids = JSON.parse(readFileSync(join(owningClusterDir(), 'pids.json'), 'utf8')) as Record<string, { pid: number; marker: string }>;
   const entry = pids[key];
   if (!entry) throw new Error(`.cluster/pids.json has no ${key}`);
   const cmdline = readFileSync(`/proc/${entry.pid}/cmdline`, 'utf8').replace(/\0/g, ' ');
@@ -138,7 +162,8 @@ export function alive(pid: number): boolean {
  * its new pid), then waits until `replica` answers.
  */
 export async function restoreCluster(replica: Replica): Promise<void> {
-  const r = spawnSync(process.execPath, [join(REPO_ROOT, 'scripts', 'cluster.mjs'), 'up'], { encoding: 'utf8', timeout: 180_000 });
+  // The owner's script: it restarts the servers it recorded, with their own configs and data.
+  const r = spawnSync(process.execPath, [join(dirname(owningClusterDir()), 'scripts', 'cluster.mjs'), 'up'], { encoding: 'utf8', timeout: 180_000 });
   if (r.status !== 0) throw new Error(`cluster:up failed restoring the cluster:\n${r.stdout}\n${r.stderr}`);
   for (const deadline = Date.now() + 60_000; ; ) {
     const ok = await clickhouse(replica, 'SELECT 1').then(
