@@ -5,6 +5,7 @@
 // Needs the local cluster's PostgreSQL (npm run cluster:up) and the build (npm run build:server):
 //   node bench/control-plane.mjs [--url postgresql://vigil@127.0.0.1:15432/vigil] [--runs 300]
 import pg from 'pg';
+import { benchRunCommit, pct } from './run-commit.mjs';
 const { openControlPlane } = await import('../dist/control-plane/control-plane.js');
 
 const args = process.argv.slice(2);
@@ -14,18 +15,6 @@ const N = Number(opt('runs', 300));
 const T = 1_700_000_000;
 const schema = `vigil_bench_${Date.now().toString(36)}`;
 
-function run(id, t) {
-  const rid = `${id}@${t}`;
-  const events = Array.from({ length: 50 }, (_, i) => ({ _time: t - 60 + i / 1000, index: 'risk', sourcetype: 'stash', source: id, host: 'vigil', _raw: JSON.stringify({ run_id: rid, i, pad: 'x'.repeat(700) }) }));
-  return {
-    run: { detectionId: id, detectionName: id, scheduledTime: t, earliest: t - 3600, latest: t, startedAt: t, endedAt: t, status: 'success', mode: 'scheduled', resultCount: 50, riskEventCount: 50, findingCount: 1, error: null },
-    events,
-    findings: [{ id: `${rid}:f`, ruleId: id, ruleName: id, time: t, riskObject: 'o', riskObjectType: 'system', riskScore: 100, detail: '{}', status: 'new', owner: null, updatedAt: t }],
-    outbox: [{ id: `${rid}:o`, action: 'a', payload: '{}', createdAt: t, nextAttemptAt: t }],
-    suppressions: [],
-  };
-}
-const pct = (xs, p) => [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.floor((p / 100) * xs.length))].toFixed(2);
 const line = (name, xs) => console.log(`${name.padEnd(28)} p50 ${pct(xs, 50)} ms, p99 ${pct(xs, 99)} ms`);
 const sink = { append: async () => undefined };
 
@@ -41,7 +30,7 @@ try {
     await a.claimRun('d', t, 'node-1', 60_000, t);
     claim.push(performance.now() - t0);
     t0 = performance.now();
-    await a.commitRun({ ...run('d', t), lease: { node: 'node-1', now: t } });
+    await a.commitRun({ ...benchRunCommit('d', t), lease: { node: 'node-1', now: t } });
     commit.push(performance.now() - t0);
     t0 = performance.now();
     await a.hasRun('d', t);
@@ -60,7 +49,7 @@ try {
       const order = k === 1 ? [...pairs].reverse() : k === 2 ? pairs.map((_, i) => pairs[(i * 7) % pairs.length]) : pairs;
       for (const p of order) {
         if (!(await s.claimRun(p.d, p.t, `node-${k}`, 60_000, p.t))) continue;
-        await s.commitRun({ ...run(p.d, p.t), lease: { node: `node-${k}`, now: p.t } });
+        await s.commitRun({ ...benchRunCommit(p.d, p.t), lease: { node: `node-${k}`, now: p.t } });
         n++;
       }
       return n;
