@@ -20,7 +20,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { createHash } from 'node:crypto';
 import { parse } from 'yaml';
-import { generate, lineBatches } from './generate.mjs';
+import { appendAsHecRaw, generate } from './generate.mjs';
 
 register('../src/store/dev/ts-hooks.mjs', import.meta.url);
 
@@ -109,20 +109,8 @@ try {
   stores.push({ label: 'sqlite', store: sqlite, clickhouse: false });
 
   // The same events in both kinds of store, as HEC /raw makes them from the lines.
-  const ctx = { token: { name: 'bench', token: 'x', defaultIndex: 'main', indexes: [], disabled: false, useAck: false }, now: 0, defaultHost: 'bench', maxJsonDepth: 16_384 };
   const t = performance.now();
-  let pending = [];
-  let loaded = 0;
-  for await (const lines of lineBatches(file, 5000)) {
-    const events = parseRawBatch(lines.join('\n'), { sourcetype: 'cisco:isovalent', source: 'bench' }, ctx).map(({ json: _, ...e }) => e);
-    loaded += events.length;
-    pending.push(stores[0].store.append(events), sqlite.append(events));
-    if (pending.length >= 8) {
-      await Promise.all(pending);
-      pending = [];
-    }
-  }
-  await Promise.all(pending);
+  const loaded = await appendAsHecRaw(file, parseRawBatch, [stores[0].store, sqlite], 8);
   const [lo, hi, rawBytes] = (await ch(REPLICAS[0], `SELECT min(t), max(t), sum(length(raw)) FROM ${database}.events`)).split('\t').map(Number);
   say(`bench/clickhouse-scan on ${availableParallelism()} cores, load average ${loadavg().map((x) => x.toFixed(2)).join(' ')}`);
   say(`${fmt(loaded)} events (${(rawBytes / 1e6).toFixed(0)} MB of _raw) appended to ClickHouse (${database}) and SQLite in ${((performance.now() - t) / 1000).toFixed(1)} s`);

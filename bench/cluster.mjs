@@ -24,7 +24,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parse, stringify } from 'yaml';
-import { generate, lineBatches } from './generate.mjs';
+import { appendAsHecRaw, generate } from './generate.mjs';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const root = join(here, '..');
@@ -259,20 +259,8 @@ async function scan() {
   }
   try {
     // The same events in both: the lines as HEC /raw makes them (sourcetype routing, _time from `time`, host).
-    const ctx = { token: { name: 'bench', token: 'x', defaultIndex: 'main', indexes: [], disabled: false, useAck: false }, now: 0, defaultHost: 'bench', maxJsonDepth: 16_384 };
     const t = performance.now();
-    let pending = [];
-    let loaded = 0;
-    for await (const lines of lineBatches(file, 5000)) {
-      const events = parseRawBatch(lines.join('\n'), { sourcetype: 'cisco:isovalent', source: 'bench' }, ctx).map(({ json: _, ...e }) => e);
-      loaded += events.length;
-      pending.push(chStore.append(events), sqlite.append(events));
-      if (pending.length >= 16) {
-        await Promise.all(pending);
-        pending = [];
-      }
-    }
-    await Promise.all(pending);
+    const loaded = await appendAsHecRaw(file, parseRawBatch, [chStore, sqlite], 16);
     say(`scan: ${fmt(loaded)} events appended to both stores in ${((performance.now() - t) / 1000).toFixed(1)} s`);
     const [lo, hi, rawBytes] = (await ch(REPLICAS.s1r1, `SELECT min(t), max(t), sum(length(raw)) FROM ${database}.events`)).split('\t').map(Number);
     const times = [lo / 1e6, hi / 1e6];

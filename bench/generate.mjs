@@ -248,3 +248,25 @@ export async function* lineBatches(file, size) {
   if (rest !== '') batch.push(rest);
   if (batch.length > 0) yield batch;
 }
+
+/**
+ * Appends the lines of `file` to each of `stores`, made into events as HEC /raw makes them (`parseRawBatch` of
+ * src/hec/events: sourcetype routing, `_time` from `time`, host), 5000 lines a batch, at most `inFlight` appends
+ * waiting; resolves with how many events each store got.
+ */
+export async function appendAsHecRaw(file, parseRawBatch, stores, inFlight) {
+  const ctx = { token: { name: 'bench', token: 'x', defaultIndex: 'main', indexes: [], disabled: false, useAck: false }, now: 0, defaultHost: 'bench', maxJsonDepth: 16_384 };
+  let pending = [];
+  let loaded = 0;
+  for await (const lines of lineBatches(file, 5000)) {
+    const events = parseRawBatch(lines.join('\n'), { sourcetype: 'cisco:isovalent', source: 'bench' }, ctx).map(({ json: _, ...e }) => e);
+    loaded += events.length;
+    pending.push(...stores.map((s) => s.append(events)));
+    if (pending.length >= inFlight) {
+      await Promise.all(pending);
+      pending = [];
+    }
+  }
+  await Promise.all(pending);
+  return loaded;
+}
