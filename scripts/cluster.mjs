@@ -40,6 +40,9 @@ const NODES = [
   { n: 3, hec: 18090, api: 18002, first: 's1r2' },
 ];
 const START_TIMEOUT_MS = 90_000; // a cold JVM or ClickHouse on a busy two-core machine
+// ClickHouse 18.16 exits at start when ZooKeeper, though it answers ruok, refuses its first session handshake (seen on a
+// loaded machine): such a server is started again, this many times in all.
+const START_ATTEMPTS = 3;
 const STOP_TIMEOUT_MS = 20_000; // then SIGKILL
 
 const rel = (p) => path.relative(ROOT, p) || '.';
@@ -48,6 +51,8 @@ const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
 const isRoot = process.getuid?.() === 0;
 
 class ClusterError extends Error {}
+/** A server that exited before it answered (see START_ATTEMPTS). */
+class ExitedDuringStart extends ClusterError {}
 
 // --- processes -------------------------------------------------------------------------------------------------
 
@@ -153,7 +158,7 @@ async function waitFor(service, check) {
   for (;;) {
     if (await check()) return;
     if (service.pid && !isOurs({ pid: service.pid, marker: service.marker })) {
-      throw new ClusterError(`${service.label} exited during start; see ${rel(service.log)}`);
+      throw new ExitedDuringStart(`${service.label} exited during start; see ${rel(service.log)}`);
     }
     if (Date.now() > deadline) {
       throw new ClusterError(`${service.label} did not answer within ${START_TIMEOUT_MS / 1000} s; see ${rel(service.log)}`);
@@ -487,11 +492,19 @@ async function ensure(service, pids) {
       `${service.label}: port ${service.port} is in use by a process cluster:up did not start (stop it, or free the port)`,
     );
   }
-  service.pid = service.start();
-  pids[service.key] = { pid: service.pid, marker: service.marker, signal: service.stopSignal, log: service.log };
-  writePids(pids);
-  await waitFor(service, service.ready);
-  return true;
+  for (let attempt = 1; ; attempt++) {
+    service.pid = service.start();
+    pids[service.key] = { pid: service.pid, marker: service.marker, signal: service.stopSignal, log: service.log };
+    writePids(pids);
+    try {
+      await waitFor(service, service.ready);
+      return true;
+    } catch (err) {
+      if (!(err instanceof ExitedDuringStart) || attempt >= START_ATTEMPTS) throw err;
+      log(`${err.message}; starting it again (attempt ${attempt + 1} of ${START_ATTEMPTS})`);
+      await sleep(1000);
+    }
+  }
 }
 
 async function checkCluster() {
