@@ -236,12 +236,12 @@ async function dropSchema(schema) {
 // 2. The seed detection over stored events, cluster vs SQLite
 
 async function scan() {
-  const { openClickHouseStore } = await import('../dist/store/clickhouse/store.js');
-  const { openStore } = await import('../dist/store/sqlite-store.js');
-  const { loadContent, findDetection } = await import('../dist/detections/content.js');
-  const { runSearch } = await import('../dist/spl/index.js');
-  const { parseRawBatch } = await import('../dist/hec/events.js');
-  const { toObject } = await import('../dist/events/result.js');
+  const { openClickHouseStore } = await import('../dist/bundle/store.clickhouse.store.js');
+  const { openStore } = await import('../dist/bundle/store.sqlite-store.js');
+  const { loadContent, findDetection } = await import('../dist/bundle/detections.content.js');
+  const { runSearch } = await import('../dist/bundle/spl.index.js');
+  const { parseRawBatch } = await import('../dist/bundle/hec.events.js');
+  const { toObject } = await import('../dist/bundle/events.result.js');
   const database = `vigilbench_scan_${runId}`;
   const file = join(here, 'out', `tetragon-${scanEvents}.jsonl`);
   process.stderr.write(`generating ${fmt(scanEvents)} Tetragon lines ...\n`);

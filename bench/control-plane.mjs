@@ -6,7 +6,7 @@
 //   node bench/control-plane.mjs [--url postgresql://vigil@127.0.0.1:15432/vigil] [--runs 300]
 import pg from 'pg';
 import { benchRunCommit, pct } from './run-commit.mjs';
-const { openControlPlane } = await import('../dist/control-plane/control-plane.js');
+const { openControlPlane } = await import('../dist/bundle/control-plane.control-plane.js');
 
 const args = process.argv.slice(2);
 const opt = (name, dflt) => (args.includes(`--${name}`) ? args[args.indexOf(`--${name}`) + 1] : dflt);

@@ -82,9 +82,9 @@ let phaseStart = 0n;
 const since = (t) => Number(process.hrtime.bigint() - t) / 1e9;
 
 async function engine(which, threads) {
-  const { loadContent, findDetection } = await import('../dist/detections/content.js');
-  const { FileSource } = await import('../dist/sources/file.js');
-  const { runDetections } = await import('../dist/detections/run.js');
+  const { loadContent, findDetection } = await import('../dist/bundle/detections.content.js');
+  const { FileSource } = await import('../dist/bundle/sources.file.js');
+  const { runDetections } = await import('../dist/bundle/detections.run.js');
   const pack = loadContent();
   const now = 1795200000;
   const tz = 'UTC';
@@ -92,7 +92,7 @@ async function engine(which, threads) {
   const parallel =
     threads > 1
       ? async (plans, outputs) => {
-          const { runFilesInParallel } = await import('../dist/parallel/run.js');
+          const { runFilesInParallel } = await import('../dist/bundle/parallel.run.js');
           return runFilesInParallel(plans, outputs, { paths: [file], options: { now } }, { threads, contentDirs: [], lookups: pack.lookups, now, tz, earliest: null, latest: null, defaultIndexes: 'all', workers });
         }
       : undefined;

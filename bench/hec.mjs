@@ -94,9 +94,9 @@ try {
 }
 
 // Scan: 1M events in one hour of the store, then the seed detection over exactly that hour.
-const { openStore } = await import('../dist/store/sqlite-store.js');
-const { loadContent, findDetection } = await import('../dist/detections/content.js');
-const { runSearch } = await import('../dist/spl/index.js');
+const { openStore } = await import('../dist/bundle/store.sqlite-store.js');
+const { loadContent, findDetection } = await import('../dist/bundle/detections.content.js');
+const { runSearch } = await import('../dist/bundle/spl.index.js');
 const { processExec, rng } = await import('../scripts/tetragon-factory.mjs');
 const store = await openStore(join(dir, 'scan'));
 const r = rng(3);

@@ -5,7 +5,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { benchRunCommit, pct } from './run-commit.mjs';
-const { openStore } = await import('../dist/store/sqlite-store.js');
+const { openStore } = await import('../dist/bundle/store.sqlite-store.js');
 const N = 300;
 const T = 1_700_000_000;
 for (const leased of [false, true, false, true]) {

@@ -44,7 +44,7 @@ const url = await new Promise((resolve, reject) => {
   server.on('exit', (code) => reject(new Error(`vigil serve exited (${code})`)));
 });
 
-const { openStore } = await import('../dist/store/sqlite-store.js');
+const { openStore } = await import('../dist/bundle/store.sqlite-store.js');
 await new Promise((r) => setTimeout(r, 500));
 const reader = await openStore(join(dir, 'data'), { readonly: true });
 const sent = new Set(); // every marker offered

@@ -10,15 +10,15 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { tetragonEvents } from './generate.mjs';
 
-const { openStore } = await import('../dist/store/sqlite-store.js');
-const { loadContent } = await import('../dist/detections/content.js');
-const { runSearch } = await import('../dist/spl/index.js');
-const { toObject } = await import('../dist/events/result.js');
-const { MatchIndex } = await import('../dist/schedule/incremental.js');
-const { runMerged, runProjected } = await import('../dist/schedule/projection.js');
-const { searchWindow } = await import('../dist/schedule/window.js');
-const { expandMacros } = await import('../dist/spl/macros/macros.js');
-const { tetragonSourcetype } = await import('../dist/sources/tetragon.js');
+const { openStore } = await import('../dist/bundle/store.sqlite-store.js');
+const { loadContent } = await import('../dist/bundle/detections.content.js');
+const { runSearch } = await import('../dist/bundle/spl.index.js');
+const { toObject } = await import('../dist/bundle/events.result.js');
+const { MatchIndex } = await import('../dist/bundle/schedule.incremental.js');
+const { runMerged, runProjected } = await import('../dist/bundle/schedule.projection.js');
+const { searchWindow } = await import('../dist/bundle/schedule.window.js');
+const { expandMacros } = await import('../dist/bundle/spl.macros.macros.js');
+const { tetragonSourcetype } = await import('../dist/bundle/sources.tetragon.js');
 
 const args = process.argv.slice(2);
 const EVENTS = Number(args.includes('--events') ? args[args.indexOf('--events') + 1] : 1_000_000);

@@ -17,12 +17,12 @@ import { processExec, processExit, rng } from '../scripts/tetragon-factory.mjs';
 
 let store;
 try {
-  store = await import('../dist/store/sqlite-store.js');
+  store = await import('../dist/bundle/store.sqlite-store.js');
 } catch (err) {
-  console.error(`cannot load dist/store/sqlite-store.js (${err.message}): run \`npm run build\` first`);
+  console.error(`cannot load dist/bundle/store.sqlite-store.js (${err.message}): run \`npm run build\` first`);
   process.exit(1);
 }
-const { compileRawFilter } = await import('../dist/events/scan.js');
+const { compileRawFilter } = await import('../dist/bundle/events.scan.js');
 
 const args = process.argv.slice(2);
 const opt = (name, dflt) => {

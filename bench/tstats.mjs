@@ -30,13 +30,13 @@ if (!existsSync(join(CORPUS, 'searches.jsonl'))) {
   process.exit(0);
 }
 
-const { openStore } = await import('../dist/store/sqlite-store.js');
-const { loadContent } = await import('../dist/detections/content.js');
-const { runSearch } = await import('../dist/spl/index.js');
-const { MacroLibrary } = await import('../dist/spl/macros/macros.js');
-const { toObject } = await import('../dist/events/result.js');
-const { AccelerationService, openSummaryReader } = await import('../dist/acceleration/service.js');
-const { accelerationSettings } = await import('../dist/acceleration/settings.js');
+const { openStore } = await import('../dist/bundle/store.sqlite-store.js');
+const { loadContent } = await import('../dist/bundle/detections.content.js');
+const { runSearch } = await import('../dist/bundle/spl.index.js');
+const { MacroLibrary } = await import('../dist/bundle/spl.macros.macros.js');
+const { toObject } = await import('../dist/bundle/events.result.js');
+const { AccelerationService, openSummaryReader } = await import('../dist/bundle/acceleration.service.js');
+const { accelerationSettings } = await import('../dist/bundle/acceleration.settings.js');
 
 const jsonl = (f) => readFileSync(join(CORPUS, f), 'utf8').trim().split('\n').map((l) => JSON.parse(l));
 const searches = jsonl('searches.jsonl').filter((s) => s.file.startsWith('detections/endpoint/') && s.name.startsWith('Linux') && s.search.includes('datamodel=Endpoint.Processes'))

@@ -46,7 +46,11 @@ Module._load = function (request, parent, isMain) {
 );
 
 let n = 0;
-/** The modules of this repository (and its dependencies) that a command loads, as paths relative to the root. */
+/**
+ * The modules of this repository (and its dependencies) that a command loads, as paths relative to the root.
+ * The bin runs the bundle (scripts/bundle.mjs): a chunk it loads stands for the compiled modules it holds
+ * (dist/bundle/modules.json), so that what is asserted is which code runs, whatever the chunking.
+ */
 function modulesLoadedBy(args: string[]): { code: number | null; modules: string[] } {
   const log = join(tmp, `modules-${n++}.log`);
   const r = spawnSync(process.execPath, ['--import', pathToFileURL(join(tmp, 'register.mjs')).href, BIN, ...args], {
@@ -55,7 +59,9 @@ function modulesLoadedBy(args: string[]): { code: number | null; modules: string
     env: { ...process.env, VIGIL_TEST_MODULE_LOG: log },
   });
   const root = pathToFileURL(ROOT).href + '/';
-  const modules = existsSync(log) ? readFileSync(log, 'utf8').split('\n').filter((u) => u.startsWith(root)).map((u) => u.slice(root.length)) : [];
+  const chunks = JSON.parse(readFileSync(join(ROOT, 'dist', 'bundle', 'modules.json'), 'utf8')) as Record<string, string[]>;
+  const loaded = existsSync(log) ? readFileSync(log, 'utf8').split('\n').filter((u) => u.startsWith(root)).map((u) => u.slice(root.length)) : [];
+  const modules = loaded.flatMap((m) => (m.startsWith('dist/bundle/') ? (chunks[m.slice('dist/bundle/'.length)] ?? [m]) : [m]));
   return { code: r.status, modules };
 }
 
