@@ -201,7 +201,9 @@ export class EventResult implements Result {
     const cache = (x.cache ??= new Map());
     const cached = cache.get(field);
     if (cached !== undefined) return cached;
-    const v = this.fromJson(x, field);
+    // Other paths through tracked values parse only the deepest such value's span (a kprobe's `args`).
+    let v = spans !== null ? spansField(this.event._raw, spans, field, true) : undefined;
+    if (v === undefined) v = this.fromJson(x, field);
     cache.set(field, v);
     return v;
   }

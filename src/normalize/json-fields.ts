@@ -94,6 +94,17 @@ export function extractPath(json: unknown, path: string): FieldValue | null {
   return mv(out);
 }
 
+/**
+ * extractPath's answer from a value the path reaches: `v` is what `path[0:pos]` leads to, inside `depth`
+ * objects/arrays (1 for a top-level member), and no other split of `path[0:pos]` leads anywhere. For a
+ * value parsed alone from its span in the line (tetragon-index.ts `spansField`).
+ */
+export function extractPathFrom(v: unknown, path: string, pos: number, depth: number): FieldValue | null {
+  const out: Scalar[] = [];
+  walkPath(v, path, pos, out, depth);
+  return mv(out);
+}
+
 /** `obj` is reached, its members inside `depth` objects/arrays; the key starts at `pos` (after the `.` that introduced it). */
 function walkObjectPath(obj: Record<string, unknown>, path: string, pos: number, out: Scalar[], depth: number): void {
   let first: string | undefined;

@@ -1,16 +1,17 @@
 /**
  * The fast path for Tetragon lines: instead of JSON.parse, one validating scan (json-scan.ts) records
  * where the envelope and the CIM sources are. Readers attach the spans to the Event (`IndexedEvent`);
- * normalize/ reads CIM fields and the JSON paths the spans can answer (`spansField`) from them, and
- * parses `_raw` only for anything else (other JSON paths, process_connect network fields, fieldNames()).
+ * normalize/ reads CIM fields and JSON paths from them (`spansField`: other paths parse the span of the
+ * deepest tracked value they go through), and parses `_raw` only for fieldNames() and odd lines.
  *
  * A line is indexed only when the scan accepts it (see json-scan.ts: ASCII, valid, no duplicate or
  * escaped tracked keys) and exactly one of the common kinds is a top-level key, holding an object. The
  * kind is then the one eventKind() gives. Every other line takes the JSON.parse path, unchanged.
  */
 import type { Event } from '../events/event.js';
-import type { Scalar } from '../events/value.js';
-import { F_DOTTED_KEY, JsonPathScanner, T_ESCAPED, T_FALSE, T_NULL, T_NUMBER, T_OBJECT, T_STRING, T_TRUE, type ScanTree } from './json-scan.js';
+import type { FieldValue, Scalar } from '../events/value.js';
+import { extractPathFrom } from './json-fields.js';
+import { F_DOTTED_KEY, JsonPathScanner, T_ARRAY, T_ESCAPED, T_FALSE, T_NULL, T_NUMBER, T_OBJECT, T_STRING, T_TRUE, type ScanTree } from './json-scan.js';
 
 /** An Event whose reader left the spans of its line's values instead of a parse. */
 export interface IndexedEvent extends Event {
@@ -68,6 +69,9 @@ const S_DADDR = 43;
 const S_DESTINATION_PORT = 44;
 const S_DPORT = 45;
 const S_PROTOCOL = 46;
+// A JSON path a bundled detection reads (kprobe_spike's `process_kprobe.parent.pod.name`):
+const S_PARENT_POD = 47;
+const S_PARENT_POD_NAME = 48;
 
 /**
  * The body members (`<kind>.<key>`) that tetragon.ts reads for the file and network fields, with their
@@ -114,6 +118,7 @@ const BODY: ScanTree = {
     pid: S_PARENT_PID,
     exec_id: S_PARENT_GUID,
     user: [S_PARENT_USER, { name: S_PARENT_USER_NAME }],
+    pod: [S_PARENT_POD, { name: S_PARENT_POD_NAME }],
   }],
   ...Object.fromEntries(BODY_MEMBERS),
 };
@@ -301,29 +306,97 @@ const BODY_PATHS: ReadonlyMap<string, number> = (() => {
  * tell: a top-level key (a name without `.` or `{`), or `<kind>.<tracked path>` when no key at a
  * tracked level contains `.` or `{` (otherwise another split of the name could exist). The key's scalar
  * value; null when absent or not a scalar. Undefined when the spans cannot tell (the caller parses).
+ * With `parse`, any other path of the same condition is answered too, by JSON.parse of the span of the
+ * deepest tracked value it goes through (a kprobe's `args` array for `process_kprobe.args{}.string_arg`,
+ * the `parent` object for `process_kprobe.parent.pod.name`), not of the line.
  */
-export function spansField(raw: string, spans: readonly number[], name: string): Scalar | null | undefined {
+export function spansField(raw: string, spans: readonly number[], name: string, parse = false): FieldValue | null | undefined {
   if (name === '') return null;
-  if (name.includes('{')) return undefined;
+  const braces = name.includes('{');
   const dot = name.indexOf('.');
-  if (dot === -1) {
+  if (dot === -1 && !braces) {
     const slot = TRACKED_TOP.get(name);
     if (slot !== undefined) return scalarAt(raw, spans[2 * slot] as number, spans[2 * slot + 1] as number) ?? null;
-    const base = 2 * scanner.slots + 1;
-    const n = spans[base] as number;
-    for (let k = 0; k < n; k++) {
-      const m = base + 1 + 4 * k;
-      const ks = spans[m] as number;
-      if ((spans[m + 1] as number) - ks === name.length && raw.startsWith(name, ks)) {
-        return scalarAt(raw, spans[m + 2] as number, spans[m + 3] as number) ?? null;
-      }
-    }
-    return null;
+    const m = topLevelMember(raw, spans, name, 0, name.length);
+    return m < 0 ? null : (scalarAt(raw, spans[m] as number, spans[m + 1] as number) ?? null);
   }
   if (((spans[2 * scanner.slots] as number) & F_DOTTED_KEY) !== 0) return undefined;
-  const kind = spansKind(spans);
-  if (dot !== kind.length || !name.startsWith(kind)) return undefined;
-  const slot = BODY_PATHS.get(name.slice(dot + 1));
-  if (slot === undefined) return undefined;
-  return scalarAt(raw, spans[2 * slot] as number, spans[2 * slot + 1] as number) ?? null;
+  if (!braces) {
+    const kind = spansKind(spans);
+    if (dot === kind.length && name.startsWith(kind)) {
+      const slot = BODY_PATHS.get(name.slice(dot + 1));
+      if (slot !== undefined) return scalarAt(raw, spans[2 * slot] as number, spans[2 * slot + 1] as number) ?? null;
+    }
+  }
+  return parse ? parsedPath(raw, spans, name) : undefined;
+}
+
+/** Where the value of the untracked top-level key `name[from, to)` is in `spans`, or -1 when absent. */
+function topLevelMember(raw: string, spans: readonly number[], name: string, from: number, to: number): number {
+  const base = 2 * scanner.slots + 1;
+  const n = spans[base] as number;
+  for (let k = 0; k < n; k++) {
+    const m = base + 1 + 4 * k;
+    const ks = spans[m] as number;
+    if ((spans[m + 1] as number) - ks === to - from && raw.startsWith(from === 0 && to === name.length ? name : name.slice(from, to), ks)) return m + 2;
+  }
+  return -1;
+}
+
+/** The end of the key starting at `name[pos]` (its `.` or `{}`, or the name's end); -1 at a `{` that opens no `{}`. */
+function keyEnd(name: string, pos: number): number {
+  let e = pos;
+  while (e < name.length) {
+    const c = name.charCodeAt(e);
+    if (c === 46) return e;
+    if (c === 123) return name.charCodeAt(e + 1) === 125 ? e : -1;
+    e++;
+  }
+  return e;
+}
+
+/**
+ * spansField for any path, no key at a tracked level containing `.` or `{`: at each tracked level the
+ * only key the name can then reach is the text up to its next `.` or `{}`. Tracked keys are followed
+ * through the spans; where the path leaves them, the value reached so far is parsed alone and walked as
+ * extractPath would walk it in the parsed line. Undefined for a `{` opening no `{}` (left to the parse).
+ */
+function parsedPath(raw: string, spans: readonly number[], name: string): FieldValue | null | undefined {
+  let at = keyEnd(name, 0);
+  if (at < 0) return undefined;
+  let head: number;
+  let end: number;
+  let sub: ScanTree | null = null;
+  const top = TRACKED_TOP.get(name.slice(0, at));
+  if (top !== undefined) {
+    head = spans[2 * top] as number;
+    end = spans[2 * top + 1] as number;
+    if (KIND_SLOTS.some(([slot]) => slot === top)) sub = BODY;
+  } else {
+    const m = topLevelMember(raw, spans, name, 0, at);
+    if (m < 0) return null;
+    head = spans[m] as number;
+    end = spans[m + 1] as number;
+  }
+  // `name[0, at)` leads to the value at `head`, which sits inside `depth` objects/arrays.
+  for (let depth = 1; ; depth++) {
+    if (at === name.length) return scalarAt(raw, head, end) ?? null;
+    const t = head & 15;
+    if (t !== T_OBJECT && t !== T_ARRAY) return null; // absent, or a scalar the path goes beyond
+    if (sub !== null && t === T_OBJECT && name.charCodeAt(at) === 46) {
+      const e = keyEnd(name, at + 1);
+      if (e < 0) return undefined;
+      const key = name.slice(at + 1, e);
+      const next = Object.hasOwn(sub, key) ? sub[key] : undefined;
+      if (next !== undefined) {
+        const [slot, deeper] = typeof next === 'number' ? [next, null] : next;
+        head = spans[2 * slot] as number;
+        end = spans[2 * slot + 1] as number;
+        sub = deeper;
+        at = e;
+        continue;
+      }
+    }
+    return extractPathFrom(JSON.parse(raw.slice(head >> 4, end)) as unknown, name, at, depth);
+  }
 }

@@ -84,6 +84,11 @@ function vary(line: string, r: () => number): string {
     () => (json['pod_name'] = 'top-level pod'),
     () => (json[pick(r, ['process_exit', 'process_kprobe', 'process_lsm'])] = pick(r, [{ process: { binary: '/x' } }, 'str'])),
     () => (json['x{}y'] = ['a', 'b']),
+    // Untracked members under tracked objects, reached by parsing that object's span alone.
+    () => (parent['pod'] = pick(r, [{ name: 'pp', container: { image: { name: ['i1', 'i2'] } } }, { name: [1, { x: 2 }, 'z'] }, [{ name: 'arr' }], 'flat', null])),
+    () => (proc['flags'] = pick(r, ['execve clone', 3, null, { a: 1 }, ['x', 'y']])),
+    () => (body['ancestors'] = pick(r, [[{ binary: '/a' }, { binary: '/b' }], [], { binary: '/c' }])),
+    () => (proc['pod'] = { pod_labels: { app: pick(r, ['web', 1, null]), 'a.b': 'dotted below a tracked level' }, container: [{ id: 'c1' }] }),
   ];
   const n = 1 + Math.floor(r() * 3);
   for (let i = 0; i < n; i++) pick(r, edits)();
@@ -105,6 +110,13 @@ const EXTRA_NAMES = [
   'process_kprobe.function_name', 'process_kprobe.action', 'process_kprobe.args', 'process_kprobe.args{}.file_arg.path',
   'process_exec.process.user.name', 'process_exec.parent.user', 'process_exec.parent.exec_id', 'process_connect.socket.saddr',
   'process_connect.destination_ip', 'process_connect.sock_arg', 'process_exit.process.parent_exec_id',
+  // Paths through tracked values answered by parsing a span alone (spansField with `parse`).
+  'process_kprobe.args{}.string_arg', 'process_kprobe.args{}.file_arg.path', 'process_kprobe.args{}', 'process_kprobe.args{}{}',
+  'process_kprobe.parent.pod.name', 'process_exec.parent.pod.container.image.name', 'process_exec.process.flags',
+  'process_exec.process.pod.pod_labels.app', 'process_exec.process.pod.container{}.id', 'process_exec.process{}.binary',
+  'process_exec.process.', 'process_exec.', 'process_exec{}', 'process_exec.ancestors{}.binary', 'node_labels.a.b.c',
+  'node_labels{}', 'cluster_name.x', 'process_exec.process.binary.x', 'process_exec.a{b', 'process_exec.process.user.name.x',
+  'process_kprobe.socket.saddr', 'process_connect.sock_arg.dport', 'missing.x', 'time{}', 'process_exit.x{}.y',
 ];
 
 /** Compares the fast path with the parse path on one line; false when the fast path declined it. */
