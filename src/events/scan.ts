@@ -440,16 +440,16 @@ function countHits(texts: readonly string[], sample: string): number {
 }
 
 /**
- * Where a source can look for the lines a filter may pass, in a whole chunk of text at once: `regex`, global
- * and case-insensitive, finds literals one of which every passing line contains; a line without them passes
- * only through another spelling of one (`guards`, see RawFilter), which the source must look for too. Null
- * when no such literals are worth searching for (only key literals, which nearly every line has) or when one
- * is not printable ASCII: ASCII literals under `i` match only ASCII characters, so searching the chunk's bytes
- * decoded as latin1 finds exactly the lines whose UTF-8 text holds them. With a `sample` of the input's
- * text, the rarest literals in it are chosen.
+ * Where a source can look for the lines a filter may pass without testing each: `texts` (lower-case, printable
+ * ASCII) are literals one of which, in either ASCII case, every passing line contains; a line without them passes
+ * only through another spelling of one (`guards`, see RawFilter), which the source must look for too. Null when
+ * no such literals are worth searching for (only key literals, which nearly every line has) or when one is not
+ * printable ASCII: ASCII literals under `i` match only ASCII characters, so a search of the bytes, folding ASCII
+ * case only, finds exactly the lines whose UTF-8 text holds them. With a `sample` of the input's text, the rarest
+ * literals in it are chosen.
  */
 export interface RawAnchors {
-  regex: RegExp;
+  texts: readonly string[];
   guards: number;
 }
 
@@ -457,6 +457,5 @@ export function rawAnchors(f: RawFilter | null, sample?: string): RawAnchors | n
   if (f === null) return null;
   const a = anchorsOf(f, sample ?? null);
   if (a === null || a.weak || a.texts.some((t) => t === '' || !/^[\x20-\x7e]+$/.test(t))) return null;
-  const unique = [...new Set(a.texts.map((t) => t.toLowerCase()))];
-  return { regex: new RegExp(unique.map(escapeRegExp).join('|'), 'gi'), guards: a.guards };
+  return { texts: [...new Set(a.texts.map((t) => t.toLowerCase()))], guards: a.guards };
 }

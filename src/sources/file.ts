@@ -17,12 +17,9 @@ import type { Event } from '../events/event.js';
 import { DEFAULT_INDEX } from '../events/event.js';
 import {
   compileRawFilter,
-  GUARD_ESCAPE,
-  GUARD_SLASH,
   metadataPredicate,
   rawAnchors,
   type EventSource,
-  type RawAnchors,
   type RawFilter,
   type ScanOptions,
   type ScanRequest,
@@ -38,6 +35,7 @@ import {
 } from './tetragon.js';
 import { scanTetragonLine } from '../normalize/tetragon-index.js';
 import { isJsonObject } from '../normalize/tetragon-kind.js';
+import { LineScanner, scanPatterns } from './line-scan/line-scan.js';
 
 /** A problem with one input line. `line` is 1-based; `file` is the path as given (`stdin` for `-`). */
 export interface LineIssue {
@@ -108,7 +106,7 @@ const DEFAULT_CHUNK = 1 << 20;
 const SKIPPED_RING = 16;
 /** Chunks read ahead of the consumer. */
 const READ_AHEAD = 2;
-/** Bytes of lines searched for prefilter anchors at once. */
+/** Bytes of lines prefiltered at once without a line scan; the sample that orders the filter's literals. */
 const WINDOW = 1 << 16;
 
 export class FileSource implements EventSource {
@@ -160,7 +158,9 @@ export class FileSource implements EventSource {
       }
       // Compiled at the first chunk, whose first window is the sample that orders the literals rarest first.
       let rawTest: ((raw: string) => boolean) | null = null;
-      let anchors: RawAnchors | null = null;
+      // The line scan of a filter with anchors (literals one of which every passing line holds): lines without
+      // one are skipped in WebAssembly, unread.
+      let scanner: LineScanner | null = null;
       let compiled = plan.raw === null;
       const fileTime = input.mtime ?? startedAt;
       const { earliest, latest } = request;
@@ -287,7 +287,9 @@ export class FileSource implements EventSource {
           compiled = true;
           const sample = buf.toString('latin1', 0, Math.min(buf.length, WINDOW));
           rawTest = compileRawFilter(plan.raw, sample.split('\n'));
-          anchors = rawAnchors(plan.raw, sample);
+          const anchors = rawAnchors(plan.raw, sample);
+          const patterns = anchors === null ? null : scanPatterns(anchors);
+          if (patterns !== null) scanner = new LineScanner(patterns, buf.subarray(0, Math.min(buf.length, WINDOW)));
         }
         let start = 0;
         const last = buf.lastIndexOf(10); // lines in [start, last] are complete
@@ -302,11 +304,11 @@ export class FileSource implements EventSource {
           let e: Event | null;
           if (partialLen > 0) {
             keepPartial(buf, start, nl);
-            e = handle(partial, 0, partialLen, anchors === null);
+            e = handle(partial, 0, partialLen, scanner === null);
             partialLen = 0;
             if (partial.length > 1 << 23) partial = Buffer.alloc(0); // do not keep a huge line's buffer
           } else {
-            e = handle(buf, start, nl, anchors === null);
+            e = handle(buf, start, nl, scanner === null);
           }
           start = nl + 1;
           if (add(e)) {
@@ -314,20 +316,49 @@ export class FileSource implements EventSource {
             signal?.throwIfAborted(); // the consumer may have aborted while it held the batch
           }
         }
-        if (rawTest !== null) {
-          // Prefiltered, a window of lines at a time (~64 KiB: its latin1 text then dies young; a 1 MiB string
-          // made the search 1.5x slower). An ASCII window's latin1 text is its UTF-8 text, one character per
-          // byte: the filter runs on each line's slice of it, and only lines it passes are decoded. With
-          // anchors, only the lines holding one (or another spelling of one: a `\u` or `\/` escape) are
-          // tested at all.
+        if (scanner !== null && rawTest !== null) {
+          // The line scan walks the chunk's complete lines in WebAssembly and stops at those the filter must see
+          // (a line holding an anchor or another spelling of one) or that are not object-shaped (reported as
+          // malformed when the filter rejects them); the lines it walks past are rejected unread.
+          const at0 = scanner.load(buf, start, last + 1);
+          const shift = at0 - start; // a line at buf[i] is at scanner.memory[i + shift]
+          while (start <= last) {
+            const at = scanner.next(start + shift, last + 1 + shift) - shift;
+            if (scanner.linesPassed > 0) {
+              lineNo += scanner.linesPassed;
+              skipped.addSpan(scanner.memory, start + shift, at + shift);
+            }
+            if (at > last) {
+              start = last + 1;
+              break;
+            }
+            const nl = buf.indexOf(10, at);
+            start = nl + 1;
+            const lineEnd = nl > at && buf[nl - 1] === 13 ? nl - 1 : nl; // `_raw` has no CR
+            const text = isAscii(buf.subarray(at, lineEnd)) ? buf.toString('latin1', at, lineEnd) : buf.toString('utf8', at, lineEnd);
+            if (!rawTest(text)) {
+              lineNo++;
+              if (!(isSpace(text.charCodeAt(0)) && text.trim() === '')) rejected(text);
+              continue;
+            }
+            if (add(handle(buf, at, nl, false, true))) {
+              yield flush();
+              signal?.throwIfAborted();
+            }
+          }
+          skipped.detach(scanner.memory);
+        } else if (rawTest !== null) {
+          // Prefiltered without anchors, a window of lines at a time (~64 KiB: its latin1 text then dies young; a
+          // 1 MiB string made the search 1.5x slower). An ASCII window's latin1 text is its UTF-8 text, one
+          // character per byte: the filter runs on each line's slice of it, and only lines it passes are decoded.
           while (start <= last) {
             const cut = start + WINDOW >= last ? last : buf.lastIndexOf(10, start + WINDOW);
             const windowEnd = cut >= start ? cut : buf.indexOf(10, start + WINDOW); // a line longer than the window
             if (!isAscii(buf.subarray(start, windowEnd + 1))) {
-              // Non-ASCII bytes (U+212A and U+017F fold onto ASCII letters): each line decoded and tested.
+              // Non-ASCII bytes: each line decoded and tested.
               while (start <= windowEnd) {
                 const nl = buf.indexOf(10, start);
-                const e = handle(buf, start, nl, anchors === null);
+                const e = handle(buf, start, nl, true);
                 start = nl + 1;
                 if (add(e)) {
                   yield flush();
@@ -339,27 +370,9 @@ export class FileSource implements EventSource {
             // The window's lines, each with its \n; positions in the text are byte offsets from `start`.
             const text = buf.toString('latin1', start, windowEnd + 1);
             const textStart = start;
-            const guards = anchors === null ? 0 : anchors.guards & (GUARD_ESCAPE | GUARD_SLASH);
-            let anchorAt = -1; // the next anchor match at or after p, once searched
-            let guardAt = -1; // the next escape that may spell an anchor, at or after p
             let p = 0;
             while (p < text.length) {
-              let lineStart = p;
-              if (anchors !== null) {
-                if (anchorAt < p) {
-                  anchors.regex.lastIndex = p;
-                  anchorAt = anchors.regex.exec(text)?.index ?? text.length;
-                }
-                if (guards !== 0 && guardAt < p) guardAt = nextEscape(text, p, guards);
-                const hit = guards !== 0 ? Math.min(anchorAt, guardAt) : anchorAt;
-                lineStart = hit >= text.length ? text.length : text.lastIndexOf('\n', hit) + 1;
-                while (p < lineStart) {
-                  const nl = text.indexOf('\n', p);
-                  skip(buf, text, textStart, p, nl);
-                  p = nl + 1;
-                }
-                if (lineStart >= text.length) break;
-              }
+              const lineStart = p;
               const nl = text.indexOf('\n', lineStart);
               p = nl + 1;
               const lineEnd = nl > lineStart && text.charCodeAt(nl - 1) === 13 ? nl - 1 : nl; // `_raw` has no CR
@@ -367,7 +380,7 @@ export class FileSource implements EventSource {
                 skip(buf, text, textStart, lineStart, nl);
                 continue;
               }
-              const e = handle(buf, textStart + lineStart, textStart + nl, anchors === null, true);
+              const e = handle(buf, textStart + lineStart, textStart + nl, true, true);
               if (add(e)) {
                 yield flush();
                 signal?.throwIfAborted();
@@ -388,14 +401,14 @@ export class FileSource implements EventSource {
         }
         if (start < buf.length) keepPartial(buf, start, buf.length);
         onProgress?.({ scanned: scanned + lineNo, bytes: bytesBefore + chunk.bytes, totalBytes });
-        if (anchors !== null && batch.length > 0) {
+        if (scanner !== null && batch.length > 0) {
           // A prefiltered batch fills slowly: handing it over per chunk lets its events die young
           // instead of being copied through the young generation while the next chunks are searched.
           yield flush();
           signal?.throwIfAborted();
         }
       }
-      if (partialLen > 0) add(handle(partial, 0, partialLen, anchors === null));
+      if (partialLen > 0) add(handle(partial, 0, partialLen, scanner === null));
       if (batch.length > 0) yield flush();
       scanned += lineNo;
       bytesBefore += input.size ?? 0;
@@ -597,63 +610,94 @@ function ioError(path: string, err: unknown): VigilError {
 }
 
 /**
- * The lines the prefilter skipped since the last parsed event (the newest SKIPPED_RING of them), to give
- * a later time-less event its predecessor's time. Lines the window search skipped are kept as offsets
- * into the window's latin1 text and decoded only if needed: at most SKIPPED_RING windows stay referenced.
+ * The lines the prefilter skipped since the last parsed event (the newest SKIPPED_RING of them), to give a later
+ * time-less event its predecessor's time. Kept as they came and decoded only if needed: decoded lines, lines of a
+ * window's latin1 text, and spans of whole lines the line scan walked past (in its memory, which `detach` copies
+ * out of before the scanner takes the next chunk). Blank lines in spans do not count: the other paths drop them.
  */
 class SkippedLines {
-  private readonly texts = new Array<string>(SKIPPED_RING).fill('');
-  private readonly starts = new Int32Array(SKIPPED_RING);
-  /** -1: `texts[k]` is the decoded line itself. */
-  private readonly ends = new Int32Array(SKIPPED_RING).fill(-1);
-  private count = 0;
+  /** Newest last; at most SKIPPED_RING entries, each at least one line. */
+  private entries: SkippedEntry[] = [];
 
   add(line: string): void {
-    const k = this.count++ % SKIPPED_RING;
-    this.texts[k] = line;
-    this.ends[k] = -1;
+    this.push({ text: line, start: 0, end: -1 });
   }
 
   addLatin1(text: string, start: number, end: number): void {
-    const k = this.count++ % SKIPPED_RING;
-    this.texts[k] = text;
-    this.starts[k] = start;
-    this.ends[k] = end;
+    this.push({ text, start, end });
+  }
+
+  /** The lines of `bytes[start, end)`, each ending in a line feed. */
+  addSpan(bytes: Buffer, start: number, end: number): void {
+    this.push({ bytes, start, end });
   }
 
   /** An event was parsed: earlier skipped lines no longer matter. */
   clear(): void {
-    this.count = 0;
+    this.entries.length = 0;
   }
 
-  /** The newest valid `time` among the skipped lines, or null. */
+  /** Copies the newest lines of spans in `memory` out of it (the line scanner reuses its memory). */
+  detach(memory: Buffer): void {
+    let keep = SKIPPED_RING;
+    let k = this.entries.length - 1;
+    for (; k >= 0 && keep > 0; k--) {
+      const entry = this.entries[k] as SkippedEntry;
+      if (!('bytes' in entry)) {
+        keep--;
+        continue;
+      }
+      let from = entry.end;
+      for (const [s] of spanLines(entry.bytes, entry.start, entry.end)) {
+        from = s;
+        if (--keep === 0) break;
+      }
+      if (entry.bytes === memory) this.entries[k] = { bytes: Buffer.from(entry.bytes.subarray(from, entry.end)), start: 0, end: entry.end - from };
+    }
+    this.entries.splice(0, k + 1); // older than the newest SKIPPED_RING lines
+  }
+
+  /** The newest valid `time` among the newest SKIPPED_RING skipped lines, or null. */
   time(): number | null {
-    const n = Math.min(this.count, SKIPPED_RING);
-    for (let i = 1; i <= n; i++) {
-      const t = timeOfLine(this.line((this.count - i) % SKIPPED_RING));
+    let left = SKIPPED_RING;
+    for (let k = this.entries.length - 1; k >= 0 && left > 0; k--) {
+      const entry = this.entries[k] as SkippedEntry;
+      if ('bytes' in entry) {
+        for (const [s, e] of spanLines(entry.bytes, entry.start, entry.end)) {
+          const t = timeOfLine(entry.bytes.toString('utf8', s, e));
+          if (t !== null) return t;
+          if (--left === 0) break;
+        }
+        continue;
+      }
+      // latin1 → bytes → UTF-8: exactly the line as the per-line path decodes it.
+      const t = timeOfLine(entry.end < 0 ? entry.text : Buffer.from(entry.text.slice(entry.start, entry.end), 'latin1').toString('utf8'));
       if (t !== null) return t;
+      left--;
     }
     return null;
   }
 
-  private line(k: number): string {
-    const text = this.texts[k] as string;
-    const end = this.ends[k] as number;
-    // latin1 → bytes → UTF-8: exactly the line as the per-line path decodes it.
-    return end < 0 ? text : Buffer.from(text.slice(this.starts[k], end), 'latin1').toString('utf8');
+  private push(entry: SkippedEntry): void {
+    if (this.entries.length === SKIPPED_RING) this.entries.shift();
+    this.entries.push(entry);
   }
 }
 
-/**
- * Where the next `\u` (GUARD_ESCAPE) or `\/` (GUARD_SLASH) escape is in `text` from `from` (a line start:
- * there, every `\` found begins an escape), or `text.length`.
- */
-function nextEscape(text: string, from: number, guards: number): number {
-  for (let i = text.indexOf('\\', from); i >= 0; i = text.indexOf('\\', i + 2)) {
-    const c = text.charCodeAt(i + 1);
-    if ((c === 117 && (guards & GUARD_ESCAPE) !== 0) || (c === 47 && (guards & GUARD_SLASH) !== 0)) return i;
+type SkippedEntry = { text: string; start: number; end: number } | { bytes: Buffer; start: number; end: number };
+
+/** The non-blank lines of `bytes[start, end)` (whole lines, each ending in a line feed), newest first, without their CR. */
+function* spanLines(bytes: Buffer, start: number, end: number): Generator<[number, number]> {
+  let e = end - 1; // the line feed of the newest line
+  while (e >= start) {
+    const s = e > start ? Math.max(start, bytes.lastIndexOf(10, e - 1) + 1) : start;
+    let i = s;
+    let j = e;
+    while (i < j && isJsonSpace(bytes[i] as number)) i++;
+    while (j > i && isJsonSpace(bytes[j - 1] as number)) j--;
+    if (i < j) yield [s, e > s && bytes[e - 1] === 13 ? e - 1 : e];
+    e = s - 1;
   }
-  return text.length;
 }
 
 /** Cheap gate before `trim()`: could this character start a whitespace-only line? */

@@ -336,6 +336,15 @@ describe('FileSource: pushdown', () => {
     expect(filtered.events[0]?._time).toBe(1642590989.378); // the nsenter line's time
   });
 
+  it('dates a time-less event by the newest skipped line of an earlier chunk', async () => {
+    // The line scan skips the dated lines of the first chunk in its memory, which the second chunk overwrites.
+    const dated = Array.from({ length: 30 }, (_, i) => `{"process_exec":{"process":{"binary":"/bin/ls"}},"time":"2024-02-01T00:00:${String(i).padStart(2, '0')}Z"}`);
+    const timeless = `{"process_exec":{"process":{"binary":"/usr/bin/curl","arguments":"-k ${'x'.repeat(4000)}"}}}`; // longer than the first chunk
+    const src = new FileSource(['-'], { stdin: Readable.from([Buffer.from(dated.join('\n') + '\n'), Buffer.from(`${timeless}\n`)]), now: 1_700_000_000 });
+    const { events } = await collect(src, { raw: { kind: 'contains', text: 'curl' } });
+    expect(events.map((e) => e._time)).toEqual([Date.parse('2024-02-01T00:00:29Z') / 1000]);
+  });
+
   it('finds the same lines, times and line numbers searching whole windows as line by line', async () => {
     // One chunk: the window search (skipped lines are never decoded). 3-byte chunks: every line
     // straddles chunks and takes the line-by-line path, the reference.
@@ -348,6 +357,10 @@ describe('FileSource: pushdown', () => {
       timeless, curl.replace('"time":"', '"time":"bad'), exampleLine, timeless, '[1,2]', '\t{"curl": 1}\t', huge, timeless,
       '{"process_exec":{"process":{"binary":"/usr/bin/CURL","arguments":"-k é"}},"time":"2024-01-01T00:00:00Z"}',
       ...upstreamLines, timeless, '"curl"', curl + '\r', '{"x":"\u00e9curl"}', timeless,
+      // More skipped lines than the ring keeps, dated apart, and blank ones, before a time-less event: with
+      // chunks of some lines, the newest skipped ones lie in earlier chunks (the line scan copies them out).
+      ...Array.from({ length: 40 }, (_, i) => `{"process_exec":{"process":{"binary":"/bin/ls"}},"time":"2024-02-01T00:00:${String(i).padStart(2, '0')}Z"}`),
+      '', '  ', timeless,
     ];
     const bytes = Buffer.from('\ufeff' + lines.join('\n') + '\n' + curl, 'utf8');
     const run = async (pieces: Buffer[]): Promise<unknown> => {
@@ -360,9 +373,14 @@ describe('FileSource: pushdown', () => {
     for (let i = 0; i < bytes.length; i += 3) pieces.push(bytes.subarray(i, i + 3));
     const whole = await run([bytes]);
     expect(whole).toEqual(await run(pieces));
+    for (const size of [97, 1000, 3000]) {
+      const cut: Buffer[] = [];
+      for (let i = 0; i < bytes.length; i += size) cut.push(bytes.subarray(i, i + size));
+      expect(await run(cut), `pieces of ${size} bytes`).toEqual(whole);
+    }
     expect((whole as { events: unknown[] }).events.length).toBeGreaterThan(5);
     expect((whole as { malformed: unknown[] }).malformed.length).toBeGreaterThan(3);
-    expect((whole as { warnings: unknown[] }).warnings.length).toBe(5);
+    expect((whole as { warnings: unknown[] }).warnings.length).toBe(6);
   });
 });
 

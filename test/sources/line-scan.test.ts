@@ -1,0 +1,127 @@
+import { readFileSync } from 'node:fs';
+import { describe, expect, it } from 'vitest';
+import { GUARD_ESCAPE, GUARD_KELVIN, GUARD_LONG_S, GUARD_SLASH } from '../../src/events/scan.js';
+import { LineScanner, MAX_PATTERNS, scanPatterns, type ScanPattern } from '../../src/sources/line-scan/line-scan.js';
+// @ts-expect-error: a build script without type declarations
+import { watFiles, wasmModuleSource } from '../../scripts/build-wasm.mjs';
+
+/** Deterministic pseudo-random numbers (the test must be reproducible). */
+function rng(seed: number): () => number {
+  let s = seed >>> 0;
+  return () => {
+    s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
+    return s / 2 ** 32;
+  };
+}
+
+const pick = <T>(r: () => number, items: readonly T[]): T => items[Math.floor(r() * items.length)] as T;
+
+/** The lines (their byte offsets) a scan must stop at, computed directly from the definition. */
+function expectedStops(lines: readonly string[], patterns: readonly ScanPattern[]): number[] {
+  const stops: number[] = [];
+  let offset = 0;
+  for (const line of lines) {
+    const bytes = Buffer.from(line, 'utf8');
+    const fold = (b: number): number => (b >= 0x41 && b <= 0x5a ? b | 0x20 : b);
+    const holds = patterns.some((p) => {
+      for (let at = 0; at + p.bytes.length <= bytes.length; at++) {
+        let k = 0;
+        while (k < p.bytes.length && (p.caseless ? fold(bytes[at + k] as number) === fold(p.bytes[k] as number) : bytes[at + k] === p.bytes[k])) k++;
+        if (k === p.bytes.length) return true;
+      }
+      return false;
+    });
+    const inner = line.replace(/^[ \t\r]+|[ \t\r]+$/g, '');
+    const shaped = inner === '' || (inner.length >= 2 && inner.startsWith('{') && inner.endsWith('}'));
+    if (holds || !shaped) stops.push(offset);
+    offset += bytes.length + 1;
+  }
+  return stops;
+}
+
+/** Where a scan stops, and the lines it counts past, walking `text` as FileSource does. */
+function scan(scanner: LineScanner, text: Buffer): { stops: number[]; passed: number } {
+  const at = scanner.load(text, 0, text.length);
+  const stops: number[] = [];
+  let passed = 0;
+  let p = at;
+  while (p < at + text.length) {
+    const stop = scanner.next(p, at + text.length);
+    passed += scanner.linesPassed;
+    if (stop >= at + text.length) break;
+    stops.push(stop - at);
+    p = text.indexOf(10, stop - at) + 1 + at;
+  }
+  return { stops, passed };
+}
+
+describe('LineScanner', () => {
+  it('is the compilation of line-scan.wat (node scripts/build-wasm.mjs)', async () => {
+    const wats = (watFiles() as string[]).filter((f) => f.endsWith('line-scan.wat'));
+    expect(wats).toHaveLength(1);
+    const wat = wats[0] as string;
+    expect(readFileSync(wat.replace(/\.wat$/, '.wasm.ts'), 'utf8')).toBe(await wasmModuleSource(wat));
+  });
+
+  it('stops exactly at the lines holding a pattern (either ASCII case when caseless) or not object-shaped', () => {
+    const r = rng(11);
+    const alphabet = ['a', 'c', 'u', 'r', 'l', 'C', 'U', 'R', 'L', 'k', 'K', '"', '/', '\\', ' ', '\t', '{', '}', 'x', '\r', '\u212a', '\u017f', '\u00e9', 'é'];
+    const texts = ['curl"', '"curl"', 'url', 'k', 'a"/', 'LL'];
+    let stops = 0;
+    let skips = 0;
+    for (let iter = 0; iter < 3000; iter++) {
+      const patterns: ScanPattern[] = Array.from({ length: 1 + Math.floor(r() * 3) }, () => ({ bytes: Buffer.from(pick(r, texts), 'latin1'), caseless: r() < 0.7 }));
+      if (r() < 0.3) patterns.push({ bytes: Buffer.from('\u212a', 'utf8'), caseless: false });
+      const lines = Array.from({ length: 1 + Math.floor(r() * 8) }, () => {
+        let l = r() < 0.85 ? '{' : '';
+        const len = Math.floor(r() * 60);
+        for (let j = 0; j < len; j++) l += pick(r, alphabet);
+        return r() < 0.85 ? `${l}}` : l;
+      });
+      const text = Buffer.from(lines.join('\n') + '\n', 'utf8');
+      // The compared bytes are chosen by a sample: any sample must give the same stops.
+      const scanner = new LineScanner(patterns, r() < 0.5 ? text : Buffer.alloc(0));
+      const want = expectedStops(lines, patterns);
+      const got = scan(scanner, text);
+      expect(got.stops, JSON.stringify({ lines, patterns: patterns.map((p) => [Buffer.from(p.bytes).toString(), p.caseless]) })).toEqual(want);
+      expect(got.passed).toBe(lines.length - want.length);
+      stops += want.length;
+      skips += lines.length - want.length;
+    }
+    // Both outcomes are exercised.
+    expect(stops).toBeGreaterThan(2000);
+    expect(skips).toBeGreaterThan(2000);
+  });
+
+  it('finds patterns across its 16-byte blocks, at the very end of the data, in long lines and after a grown memory', () => {
+    const scanner = new LineScanner([{ bytes: Buffer.from('curl'), caseless: true }], Buffer.alloc(0));
+    for (let pad = 0; pad < 40; pad++) {
+      const line = `{${'x'.repeat(pad)}CuRl}`;
+      const filler = `{${'y'.repeat(pad * 7)}}`;
+      const text = Buffer.from(`${filler}\n${line}\n${filler}\n`);
+      expect(scan(scanner, text)).toEqual({ stops: [filler.length + 1], passed: 2 });
+    }
+    const big = Buffer.from(`${'{"a":"b"}\n'.repeat(300_000)}{"curl":1}\n`); // 3 MB: the memory grows
+    expect(scan(scanner, big)).toEqual({ stops: [3_000_000], passed: 300_000 });
+  });
+
+  it('treats blank lines as skippable and a lone brace, text or array as malformed', () => {
+    const scanner = new LineScanner([{ bytes: Buffer.from('zz'), caseless: false }], Buffer.alloc(0));
+    const lines = ['', ' \t\r', '{}', '  { "a": 1 }\r', '{', '}', '[1]', 'x', '{"a":1} x', '\u00a0{}'];
+    const text = Buffer.from(lines.join('\n') + '\n');
+    expect(scan(scanner, text).stops).toEqual(expectedStops(lines, []));
+    expect(expectedStops(lines, [])).toHaveLength(6);
+  });
+
+  it("searches an anchor set's shared substring once, and every guard's spelling", () => {
+    const bytes = (p: ScanPattern): string => Buffer.from(p.bytes).toString('latin1');
+    expect(scanPatterns({ texts: ['/curl"', '"curl"'], guards: GUARD_ESCAPE | GUARD_SLASH })?.map(bytes)).toEqual(['curl"', '\\u', '\\/']);
+    expect(scanPatterns({ texts: ['nsenter'], guards: GUARD_ESCAPE | GUARD_KELVIN | GUARD_LONG_S })?.map(bytes)).toEqual(['nsenter', '\\u', '\xe2\x84\xaa', '\xc5\xbf']);
+    // Nothing long enough shared: each anchor is its own pattern.
+    expect(scanPatterns({ texts: ['sh', 'bash', 'zsh'], guards: 0 })?.map(bytes)).toEqual(['sh', 'bash', 'zsh']);
+    expect(scanPatterns({ texts: Array.from({ length: MAX_PATTERNS + 1 }, (_, i) => `t${i}x`), guards: 0 })).toBeNull();
+    const long = 'a'.repeat(200);
+    expect(scanPatterns({ texts: [long], guards: 0 })?.[0]?.bytes.length).toBe(112);
+  });
+
+});
