@@ -1,16 +1,18 @@
 #!/usr/bin/env node
 // Step 2 of `npm run build:server` (after tsc, before the content snapshot): bundles the compiled modules
 // (dist/<folder>/*.js) into dist/bundle/, the code bin/vigil.js, the worker threads and the benchmarks run.
-// Node 20 pays ~1 ms per ES module it loads (no compile cache): `vigil run` loaded ~95 of them. Code
-// splitting keeps every lazy `import()` a separate chunk, so a command still loads only what it runs.
+// Node 20 pays ~1 ms per ES module it loads (no compile cache): `vigil run` loaded 126 of them, 44 files
+// now. Code splitting keeps every lazy `import()` a separate chunk, so a command still loads only what it runs.
 // All outputs sit side by side in dist/bundle/, two levels below the package root as dist/<folder>/x.js
 // are: paths the code builds from `import.meta.url` (../../content, ../content-snapshot.json, a worker
 // `./<name>.js` next to its caller) resolve the same from either.
 import { build } from 'esbuild';
 import { readdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
-import { basename, join, relative } from 'node:path';
+import { basename, dirname, join, relative } from 'node:path';
+import { fileURLToPath } from 'node:url';
 
-const DIST = 'dist';
+const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
+const DIST = join(ROOT, 'dist');
 const OUT = join(DIST, 'bundle');
 
 /**
@@ -38,18 +40,18 @@ const LIBRARY = [
   'store/sqlite-store',
 ];
 
-/** Every compiled `.js` under `dir`, recursively. */
-function compiled(dir) {
-  return readdirSync(dir, { withFileTypes: true, recursive: true })
-    .filter((e) => e.isFile() && e.name.endsWith('.js'))
-    .map((e) => join(e.parentPath, e.name));
+/** tsc's output: every `.js` under dist/ but the bundle's (and a failed build's `bundle.next-*`). */
+function compiled() {
+  return readdirSync(DIST, { recursive: true })
+    .filter((f) => f.endsWith('.js') && !f.startsWith('bundle'))
+    .map((f) => join(DIST, f));
 }
 
 const entryPoints = { cli: join(DIST, 'cli', 'main.js') };
 for (const m of LIBRARY) entryPoints[m.replaceAll('/', '.')] = join(DIST, `${m}.js`);
 // A worker thread starts from `<name>.js` next to the module that starts it (worker-entry.ts,
 // store/worker-url.ts): in the bundle, next to every chunk, so each worker is an entry by its file name.
-for (const file of compiled(DIST).filter((f) => !f.startsWith(OUT + '/') && /(^|-)worker\.js$/.test(basename(f)))) {
+for (const file of compiled().filter((f) => /(^|-)worker\.js$/.test(basename(f)))) {
   const name = basename(file, '.js');
   if (entryPoints[name]) throw new Error(`bundle: two workers are named ${name}.js (${entryPoints[name]}, ${file}): worker names must be unique`);
   entryPoints[name] = file;
@@ -62,6 +64,7 @@ const old = `${OUT}.old-${process.pid}`;
 rmSync(next, { recursive: true, force: true });
 const { metafile } = await build({
   entryPoints,
+  absWorkingDir: ROOT,
   outdir: next,
   bundle: true,
   splitting: true,
@@ -78,12 +81,13 @@ const { metafile } = await build({
   metafile: true,
   logLevel: 'warning',
 });
-// Which compiled modules each output holds (code, not just types): test/cli/startup.test.ts reads what a
-// command loads through it, and it answers "where did module X go" when reading a stack trace.
+// Which compiled modules each output holds (code, not just types; paths from the package root):
+// test/cli/startup.test.ts reads what a command loads through it, and it answers "where did module X go"
+// when reading a stack trace.
 const modules = {};
 for (const [file, out] of Object.entries(metafile.outputs)) {
   if (!file.endsWith('.js')) continue;
-  modules[relative(next, file)] = Object.entries(out.inputs).filter(([, i]) => i.bytesInOutput > 0).map(([input]) => relative('.', input));
+  modules[relative(next, join(ROOT, file))] = Object.entries(out.inputs).filter(([, i]) => i.bytesInOutput > 0).map(([input]) => input);
 }
 writeFileSync(join(next, 'modules.json'), JSON.stringify(modules, null, 1));
 try {
@@ -93,4 +97,4 @@ try {
 }
 renameSync(next, OUT);
 rmSync(old, { recursive: true, force: true });
-process.stdout.write(`bundle: ${Object.keys(entryPoints).length} entries -> ${relative('.', OUT)}/\n`);
+process.stdout.write(`bundle: ${Object.keys(entryPoints).length} entries -> ${relative(ROOT, OUT)}/\n`);

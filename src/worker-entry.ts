@@ -1,6 +1,7 @@
 /**
  * The URL to start a worker thread from, for a worker module next to `moduleUrl`. Built code runs the
- * `.js` file; from TypeScript sources (tests under vitest, which does not transform workers) the worker
+ * `.js` file (in dist/bundle/, next to every chunk: scripts/bundle.mjs names each worker entry by its file);
+ * from TypeScript sources (tests under vitest, which does not transform workers) the worker
  * first installs the transpile-only hooks in store/dev/.
  */
 export function workerEntry(moduleUrl: string, name: string): URL {

@@ -1,5 +1,5 @@
 /**
- * Where the store's worker scripts are. Built code (dist/) runs the `.js` file next to this one; from
+ * Where the store's worker scripts are. Built code (dist/bundle/) runs the `.js` file next to this one; from
  * TypeScript sources (tests under vitest) a worker first installs the transpile-only hooks in dev/, through
  * a small inline module, since worker threads do not go through vitest's transform.
  */
