@@ -5,7 +5,7 @@
 // that a change in the machine's load hits all alike; medians and minimums in ms (`npm run build:server` first).
 //   node bench/startup.mjs [--runs N]
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -18,6 +18,10 @@ if (process.argv[2] === '--unbundled') {
   const { main } = await import('../dist/cli/main.js');
   await main([process.argv[0], process.argv[1], ...process.argv.slice(3)]);
 } else {
+  // A snapshot older than either build is not used by it (detections/content.ts): that run parses the YAML.
+  const mtime = (f) => statSync(join(root, 'dist', f)).mtimeMs;
+  const newest = Math.max(mtime('detections/content.js'), ...readdirSync(join(root, 'dist', 'bundle')).map((f) => mtime(`bundle/${f}`)));
+  if (mtime('content-snapshot.json') < newest) throw new Error('dist/content-snapshot.json is older than the code: run `npm run build:server`');
   const i = process.argv.indexOf('--runs');
   const runs = i >= 0 ? Number(process.argv[i + 1]) : 9;
   const tmp = mkdtempSync(join(tmpdir(), 'vigil-startup-'));
