@@ -447,15 +447,31 @@ function countHits(texts: readonly string[], sample: string): number {
  * printable ASCII: ASCII literals under `i` match only ASCII characters, so a search of the bytes, folding ASCII
  * case only, finds exactly the lines whose UTF-8 text holds them. With a `sample` of the input's text, the rarest
  * literals in it are chosen.
+ *
+ * `conjuncts`: the filter's other conjuncts that are literals (key names too) or disjunctions of them, in the same
+ * form and rarest in the sample first, leaving out those the anchors imply: a passing line holds one of each too,
+ * which a source may check in the lines holding an anchor before testing them.
  */
 export interface RawAnchors {
   texts: readonly string[];
   guards: number;
+  conjuncts: readonly { texts: readonly string[]; guards: number }[];
 }
 
 export function rawAnchors(f: RawFilter | null, sample?: string): RawAnchors | null {
   if (f === null) return null;
+  const printable = (a: Anchors | null): a is Anchors => a !== null && a.texts.every((t) => t !== '' && /^[\x20-\x7e]+$/.test(t));
   const a = anchorsOf(f, sample ?? null);
-  if (a === null || a.weak || a.texts.some((t) => t === '' || !/^[\x20-\x7e]+$/.test(t))) return null;
-  return { texts: [...new Set(a.texts.map((t) => t.toLowerCase()))], guards: a.guards };
+  if (!printable(a) || a.weak) return null;
+  const texts = [...new Set(a.texts.map((t) => t.toLowerCase()))];
+  const conjuncts: { texts: string[]; guards: number; hits: number }[] = [];
+  for (const item of f.kind === 'and' ? flatAnd(f) : []) {
+    const c = anchorsOf(item, sample ?? null);
+    if (!printable(c)) continue;
+    const ct = [...new Set(c.texts.map((t) => t.toLowerCase()))];
+    if (texts.every((t) => ct.some((x) => t.includes(x)))) continue; // every anchor holds one: implied
+    conjuncts.push({ texts: ct, guards: c.guards, hits: sample === undefined ? 0 : countHits(ct, sample) });
+  }
+  conjuncts.sort((x, y) => x.hits - y.hits);
+  return { texts, guards: a.guards, conjuncts: conjuncts.map(({ texts: t, guards }) => ({ texts: t, guards })) };
 }

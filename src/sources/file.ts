@@ -35,7 +35,7 @@ import {
 } from './tetragon.js';
 import { scanTetragonLine } from '../normalize/tetragon-index.js';
 import { isJsonObject } from '../normalize/tetragon-kind.js';
-import { LineScanner, scanPatterns } from './line-scan/line-scan.js';
+import { LineScanner, scanGroups } from './line-scan/line-scan.js';
 
 /** A problem with one input line. `line` is 1-based; `file` is the path as given (`stdin` for `-`). */
 export interface LineIssue {
@@ -288,8 +288,8 @@ export class FileSource implements EventSource {
           const sample = buf.toString('latin1', 0, Math.min(buf.length, WINDOW));
           rawTest = compileRawFilter(plan.raw, sample.split('\n'));
           const anchors = rawAnchors(plan.raw, sample);
-          const patterns = anchors === null ? null : scanPatterns(anchors);
-          if (patterns !== null) scanner = new LineScanner(patterns, buf.subarray(0, Math.min(buf.length, WINDOW)));
+          const groups = anchors === null ? null : scanGroups(anchors);
+          if (groups !== null) scanner = new LineScanner(groups, buf.subarray(0, Math.min(buf.length, WINDOW)));
         }
         let start = 0;
         const last = buf.lastIndexOf(10); // lines in [start, last] are complete

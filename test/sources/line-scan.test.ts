@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { GUARD_ESCAPE, GUARD_KELVIN, GUARD_LONG_S, GUARD_SLASH } from '../../src/events/scan.js';
-import { LineScanner, MAX_PATTERNS, scanPatterns, type ScanPattern } from '../../src/sources/line-scan/line-scan.js';
+import { fitsScanner, LineScanner, MAX_PATTERNS, scanGroups, type ScanGroups, type ScanPattern } from '../../src/sources/line-scan/line-scan.js';
 // @ts-expect-error: a build script without type declarations
 import { watFiles, wasmModuleSource } from '../../scripts/build-wasm.mjs';
 
@@ -16,24 +16,27 @@ function rng(seed: number): () => number {
 
 const pick = <T>(r: () => number, items: readonly T[]): T => items[Math.floor(r() * items.length)] as T;
 
+/** Whether `bytes` holds pattern `p`, by the definition. */
+function holds(bytes: Buffer, p: ScanPattern): boolean {
+  const fold = (b: number): number => (b >= 0x41 && b <= 0x5a ? b | 0x20 : b);
+  for (let at = 0; at + p.bytes.length <= bytes.length; at++) {
+    let k = 0;
+    while (k < p.bytes.length && (p.caseless ? fold(bytes[at + k] as number) === fold(p.bytes[k] as number) : bytes[at + k] === p.bytes[k])) k++;
+    if (k === p.bytes.length) return true;
+  }
+  return false;
+}
+
 /** The lines (their byte offsets) a scan must stop at, computed directly from the definition. */
-function expectedStops(lines: readonly string[], patterns: readonly ScanPattern[]): number[] {
+function expectedStops(lines: readonly string[], groups: ScanGroups): number[] {
   const stops: number[] = [];
   let offset = 0;
   for (const line of lines) {
     const bytes = Buffer.from(line, 'utf8');
-    const fold = (b: number): number => (b >= 0x41 && b <= 0x5a ? b | 0x20 : b);
-    const holds = patterns.some((p) => {
-      for (let at = 0; at + p.bytes.length <= bytes.length; at++) {
-        let k = 0;
-        while (k < p.bytes.length && (p.caseless ? fold(bytes[at + k] as number) === fold(p.bytes[k] as number) : bytes[at + k] === p.bytes[k])) k++;
-        if (k === p.bytes.length) return true;
-      }
-      return false;
-    });
+    const all = groups.length > 0 && groups.every((g) => g.some((p) => holds(bytes, p)));
     const inner = line.replace(/^[ \t\r]+|[ \t\r]+$/g, '');
     const shaped = inner === '' || (inner.length >= 2 && inner.startsWith('{') && inner.endsWith('}'));
-    if (holds || !shaped) stops.push(offset);
+    if (all || !shaped) stops.push(offset);
     offset += bytes.length + 1;
   }
   return stops;
@@ -63,15 +66,19 @@ describe('LineScanner', () => {
     expect(readFileSync(wat.replace(/\.wat$/, '.wasm.ts'), 'utf8')).toBe(await wasmModuleSource(wat));
   });
 
-  it('stops exactly at the lines holding a pattern (either ASCII case when caseless) or not object-shaped', () => {
+  it('stops exactly at the lines holding a pattern of every group (either ASCII case when caseless) or not object-shaped', () => {
     const r = rng(11);
-    const alphabet = ['a', 'c', 'u', 'r', 'l', 'C', 'U', 'R', 'L', 'k', 'K', '"', '/', '\\', ' ', '\t', '{', '}', 'x', '\r', '\u212a', '\u017f', '\u00e9', 'é'];
-    const texts = ['curl"', '"curl"', 'url', 'k', 'a"/', 'LL'];
+    const alphabet = ['a', 'c', 'u', 'r', 'l', 'C', 'U', 'R', 'L', 'k', 'K', '"', '/', '\\', ' ', '\t', '{', '}', 'x', '\r', '\u212a', '\u017f', '\u00e9'];
+    const texts = ['curl"', '"curl"', 'url', 'k', 'a"/', 'LL', '\\u', '\\/', 'x{'];
+    const pattern = (): ScanPattern => ({ bytes: Buffer.from(pick(r, texts), 'latin1'), caseless: r() < 0.7 });
     let stops = 0;
     let skips = 0;
-    for (let iter = 0; iter < 3000; iter++) {
-      const patterns: ScanPattern[] = Array.from({ length: 1 + Math.floor(r() * 3) }, () => ({ bytes: Buffer.from(pick(r, texts), 'latin1'), caseless: r() < 0.7 }));
-      if (r() < 0.3) patterns.push({ bytes: Buffer.from('\u212a', 'utf8'), caseless: false });
+    let tried = 0;
+    while (tried < 3000) {
+      const groups: ScanPattern[][] = Array.from({ length: 1 + Math.floor(r() * 3) }, () => Array.from({ length: 1 + Math.floor(r() * 3) }, pattern));
+      if (r() < 0.3) groups[0]?.push({ bytes: Buffer.from('\u212a', 'utf8'), caseless: false });
+      if (!fitsScanner(groups)) continue;
+      tried++;
       const lines = Array.from({ length: 1 + Math.floor(r() * 8) }, () => {
         let l = r() < 0.85 ? '{' : '';
         const len = Math.floor(r() * 60);
@@ -80,10 +87,10 @@ describe('LineScanner', () => {
       });
       const text = Buffer.from(lines.join('\n') + '\n', 'utf8');
       // The compared bytes are chosen by a sample: any sample must give the same stops.
-      const scanner = new LineScanner(patterns, r() < 0.5 ? text : Buffer.alloc(0));
-      const want = expectedStops(lines, patterns);
+      const scanner = new LineScanner(groups, r() < 0.5 ? text : Buffer.alloc(0));
+      const want = expectedStops(lines, groups);
       const got = scan(scanner, text);
-      expect(got.stops, JSON.stringify({ lines, patterns: patterns.map((p) => [Buffer.from(p.bytes).toString(), p.caseless]) })).toEqual(want);
+      expect(got.stops, JSON.stringify({ lines, groups: groups.map((g) => g.map((p) => [Buffer.from(p.bytes).toString(), p.caseless])) })).toEqual(want);
       expect(got.passed).toBe(lines.length - want.length);
       stops += want.length;
       skips += lines.length - want.length;
@@ -94,7 +101,7 @@ describe('LineScanner', () => {
   });
 
   it('finds patterns across its 16-byte blocks, at the very end of the data, in long lines and after a grown memory', () => {
-    const scanner = new LineScanner([{ bytes: Buffer.from('curl'), caseless: true }], Buffer.alloc(0));
+    const scanner = new LineScanner([[{ bytes: Buffer.from('curl'), caseless: true }]], Buffer.alloc(0));
     for (let pad = 0; pad < 40; pad++) {
       const line = `{${'x'.repeat(pad)}CuRl}`;
       const filler = `{${'y'.repeat(pad * 7)}}`;
@@ -106,22 +113,28 @@ describe('LineScanner', () => {
   });
 
   it('treats blank lines as skippable and a lone brace, text or array as malformed', () => {
-    const scanner = new LineScanner([{ bytes: Buffer.from('zz'), caseless: false }], Buffer.alloc(0));
+    const scanner = new LineScanner([[{ bytes: Buffer.from('zz'), caseless: false }]], Buffer.alloc(0));
     const lines = ['', ' \t\r', '{}', '  { "a": 1 }\r', '{', '}', '[1]', 'x', '{"a":1} x', '\u00a0{}'];
     const text = Buffer.from(lines.join('\n') + '\n');
     expect(scan(scanner, text).stops).toEqual(expectedStops(lines, []));
     expect(expectedStops(lines, [])).toHaveLength(6);
   });
 
-  it("searches an anchor set's shared substring once, and every guard's spelling", () => {
-    const bytes = (p: ScanPattern): string => Buffer.from(p.bytes).toString('latin1');
-    expect(scanPatterns({ texts: ['/curl"', '"curl"'], guards: GUARD_ESCAPE | GUARD_SLASH })?.map(bytes)).toEqual(['curl"', '\\u', '\\/']);
-    expect(scanPatterns({ texts: ['nsenter'], guards: GUARD_ESCAPE | GUARD_KELVIN | GUARD_LONG_S })?.map(bytes)).toEqual(['nsenter', '\\u', '\xe2\x84\xaa', '\xc5\xbf']);
-    // Nothing long enough shared: each anchor is its own pattern.
-    expect(scanPatterns({ texts: ['sh', 'bash', 'zsh'], guards: 0 })?.map(bytes)).toEqual(['sh', 'bash', 'zsh']);
-    expect(scanPatterns({ texts: Array.from({ length: MAX_PATTERNS + 1 }, (_, i) => `t${i}x`), guards: 0 })).toBeNull();
-    const long = 'a'.repeat(200);
-    expect(scanPatterns({ texts: [long], guards: 0 })?.[0]?.bytes.length).toBe(112);
+  it("searches an anchor set's shared substring once, every guard's spelling, and the conjuncts that fit", () => {
+    const bytes = (g: ScanGroups | null): string[][] | undefined => g?.map((ps) => ps.map((p) => Buffer.from(p.bytes).toString('latin1')));
+    const none: [] = [];
+    expect(bytes(scanGroups({ texts: ['/curl"', '"curl"'], guards: GUARD_ESCAPE | GUARD_SLASH, conjuncts: [{ texts: ['"process_exec"'], guards: GUARD_ESCAPE }] }))).toEqual([
+      ['curl"', '\\u', '\\/'],
+      ['"process_exec"', '\\u'],
+    ]);
+    expect(bytes(scanGroups({ texts: ['nsenter'], guards: GUARD_ESCAPE | GUARD_KELVIN | GUARD_LONG_S, conjuncts: none }))).toEqual([['nsenter', '\\u', '\xe2\x84\xaa', '\xc5\xbf']]);
+    // Nothing long enough shared: each anchor is its own pattern, and its own slot of comparisons (at most 4).
+    expect(bytes(scanGroups({ texts: ['sh', 'bash', 'zsh'], guards: 0, conjuncts: none }))).toEqual([['sh', 'bash', 'zsh']]);
+    expect(scanGroups({ texts: ['a1', 'b2', 'c3', 'd4', 'e5'], guards: 0, conjuncts: none })).toBeNull();
+    // Conjuncts beyond the tables' room are left out (a weaker condition, still a necessary one).
+    const many = Array.from({ length: 6 }, (_, i) => ({ texts: [`key${i}`], guards: GUARD_ESCAPE }));
+    expect(bytes(scanGroups({ texts: ['curl'], guards: 0, conjuncts: many }))).toEqual([['curl'], ['key0', '\\u'], ['key1', '\\u'], ['key2', '\\u']]);
+    expect(scanGroups({ texts: Array.from({ length: MAX_PATTERNS + 1 }, (_, i) => `t${i}x`), guards: 0, conjuncts: none })).toBeNull();
+    expect(scanGroups({ texts: ['a'.repeat(200)], guards: 0, conjuncts: none })?.[0]?.[0]?.bytes.length).toBe(112);
   });
-
 });

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { Event } from '../../src/events/event.js';
-import { compileRawFilter, literalGuards, metadataPredicate, rawAnchors, textGuards, wildcardMatcher, wildcardTest, emptyScanRequest, type RawFilter } from '../../src/events/scan.js';
-import { LineScanner, scanPatterns } from '../../src/sources/line-scan/line-scan.js';
+import { compileRawFilter, GUARD_ESCAPE, GUARD_LONG_S, literalGuards, metadataPredicate, rawAnchors, textGuards, wildcardMatcher, wildcardTest, emptyScanRequest, type RawFilter } from '../../src/events/scan.js';
+import { LineScanner, scanGroups } from '../../src/sources/line-scan/line-scan.js';
 
 /** Deterministic pseudo-random numbers (the test must be reproducible). */
 function rng(seed: number): () => number {
@@ -104,8 +104,8 @@ describe('compileRawFilter and rawAnchors', () => {
       const test = compileRawFilter(f) as (raw: string) => boolean;
       const ref = reference(f);
       const anchors = rawAnchors(f);
-      const patterns = anchors === null ? null : scanPatterns(anchors);
-      const scanner = patterns === null ? null : new LineScanner(patterns, Buffer.alloc(0));
+      const groups = anchors === null ? null : scanGroups(anchors);
+      const scanner = groups === null ? null : new LineScanner(groups, Buffer.alloc(0));
       if (scanner !== null) anchored++;
       for (let j = 0; j < 8; j++) {
         const raw = word(r, 24);
@@ -130,7 +130,9 @@ describe('compileRawFilter and rawAnchors', () => {
     expect(rawAnchors(null)).toBeNull();
     expect(rawAnchors(c('"binary"', true))).toBeNull();
     expect(rawAnchors({ kind: 'and', items: [c('curl'), { kind: 'or', items: [c('/curl"'), c('"curl"')] }, c('"binary"', true)] })?.texts).toEqual(['/curl"', '"curl"']);
-    expect(rawAnchors({ kind: 'and', items: [c('"process_exec"', true), c('nsenter')] })?.texts).toEqual(['nsenter']);
+    expect(rawAnchors({ kind: 'and', items: [c('"process_exec"', true), c('nsenter')] })).toEqual({ texts: ['nsenter'], guards: GUARD_ESCAPE | GUARD_LONG_S, conjuncts: [{ texts: ['"process_exec"'], guards: GUARD_ESCAPE | GUARD_LONG_S }] });
+    // A conjunct every anchor holds adds nothing.
+    expect(rawAnchors({ kind: 'and', items: [c('curl'), { kind: 'or', items: [c('/curl"'), c('"curl"')] }] })?.conjuncts).toEqual([]);
     expect(rawAnchors({ kind: 'or', items: [c('sh'), c('"pod"', true)] })).toBeNull();
     expect(rawAnchors(c('caf\u00e9'))).toBeNull(); // not ASCII: a latin1 search would miss it
     expect(rawAnchors({ kind: 'or', items: [c('SH'), c('sh'), c('a.b')] })?.texts).toEqual(['sh', 'a.b']);

@@ -12,12 +12,24 @@ export interface ScanPattern {
   caseless: boolean;
 }
 
-/** Most patterns and longest pattern line-scan.wat's tables hold. */
+/**
+ * What a line scan stops at: lines holding a pattern of every group (and lines not shaped like a JSON object).
+ * The first group is searched in the whole text, the others only in the lines holding the first.
+ */
+export type ScanGroups = readonly (readonly ScanPattern[])[];
+
+/** Capacities of line-scan.wat's tables. */
 export const MAX_PATTERNS = 12;
 export const MAX_PATTERN_BYTES = 112;
+const MAX_SLOTS = 4;
+const MAX_GROUPS = 4;
 
 const PAGE = 65536;
 const LINES = 4;
+const GROUP_COUNT = 12;
+const SLOT_TABLE = 64;
+const SLOT_RECORD = 32;
+const GROUP_TABLE = 192;
 const PATTERN_TABLE = 1024;
 const PATTERN_RECORD = 256;
 /** Where chunks are copied to be scanned (after the tables). */
@@ -38,6 +50,33 @@ function module(): WebAssembly.Module {
   return compiled;
 }
 
+/**
+ * The first group's patterns as the scan compares them 16 positions at once, each "slot" two bytes: a pattern its
+ * own slot, except the escapes (`\u`, `\/`), which share one on their backslash. Null beyond MAX_SLOTS.
+ */
+function slotsOf(first: readonly ScanPattern[]): { patterns: ScanPattern[]; shared: boolean }[] | null {
+  const escapes = first.filter((p) => !p.caseless && p.bytes[0] === 0x5c);
+  const slots = first.filter((p) => !escapes.includes(p)).map((p) => ({ patterns: [p], shared: false }));
+  if (escapes.length > 0) slots.push({ patterns: escapes, shared: true });
+  return slots.length <= MAX_SLOTS ? slots : null;
+}
+
+/**
+ * Whether `groups` fit the scanner: a first group of at most MAX_SLOTS slots, at most MAX_GROUPS groups and
+ * MAX_PATTERNS patterns of 1 to MAX_PATTERN_BYTES bytes. (scanGroups builds groups that fit.)
+ */
+export function fitsScanner(groups: ScanGroups): boolean {
+  const all = groups.flat();
+  return (
+    groups.length >= 1 &&
+    groups.length <= MAX_GROUPS &&
+    groups.every((g) => g.length > 0) &&
+    all.length <= MAX_PATTERNS &&
+    all.every((p) => p.bytes.length >= 1 && p.bytes.length <= MAX_PATTERN_BYTES) &&
+    slotsOf(groups[0] as readonly ScanPattern[]) !== null
+  );
+}
+
 export class LineScanner {
   private readonly exports: Exports;
   private view: Buffer;
@@ -47,16 +86,44 @@ export class LineScanner {
 
   /**
    * `sample`: bytes of the input (its first chunk): each pattern is searched by its two bytes rarest there, which
-   * leaves the fewest false candidates to compare whole.
+   * leaves the fewest false candidates to compare whole. Throws a RangeError for groups that do not `fitsScanner`.
    */
-  constructor(patterns: readonly ScanPattern[], sample: Uint8Array) {
-    if (patterns.length === 0 || patterns.length > MAX_PATTERNS) throw new RangeError(`a line scan takes 1 to ${MAX_PATTERNS} patterns`);
+  constructor(groups: ScanGroups, sample: Uint8Array) {
+    if (!fitsScanner(groups)) throw new RangeError('these patterns do not fit a line scan (see fitsScanner)');
     this.exports = new WebAssembly.Instance(module(), {}).exports as unknown as Exports;
     this.view = Buffer.from(this.exports.memory.buffer);
     this.words = new Int32Array(this.exports.memory.buffer);
     const freq = byteFrequencies(sample);
-    this.words[0] = patterns.length;
-    patterns.forEach((p, k) => this.writePattern(PATTERN_TABLE + k * PATTERN_RECORD, p, freq));
+    // Patterns in group order (each group's a range of the table); the first group's by slot.
+    const slots = slotsOf(groups[0] as readonly ScanPattern[]) as { patterns: ScanPattern[]; shared: boolean }[];
+    let k = 0;
+    const put = (p: ScanPattern): [number, number] => {
+      const at = this.writePattern(PATTERN_TABLE + k * PATTERN_RECORD, p, freq, sample);
+      k++;
+      return at;
+    };
+    this.words[0] = slots.length;
+    slots.forEach((slot, s) => {
+      const rec = SLOT_TABLE + s * SLOT_RECORD;
+      const first = k;
+      const [o1, o2] = slot.patterns.map(put)[0] as [number, number];
+      const p = slot.patterns[0] as ScanPattern;
+      // A shared slot compares the byte its patterns all begin with; another, its pattern's two searched bytes.
+      const [a, b] = slot.shared ? [0, 0] : [o1, o2];
+      this.words[rec / 4] = a;
+      this.words[rec / 4 + 1] = b;
+      this.writeByte(rec + 8, p, a);
+      this.writeByte(rec + 10, p, b);
+      this.words[rec / 4 + 3] = first;
+      this.words[rec / 4 + 4] = k;
+    });
+    this.words[GROUP_COUNT / 4] = groups.length;
+    groups.forEach((group, g) => {
+      if (g === 0) return; // searched by the slots
+      this.words[(GROUP_TABLE + g * 8) / 4] = k;
+      group.forEach(put);
+      this.words[(GROUP_TABLE + g * 8) / 4 + 1] = k;
+    });
   }
 
   /**
@@ -89,30 +156,30 @@ export class LineScanner {
     return at;
   }
 
-  private writePattern(rec: number, p: ScanPattern, freq: Float64Array): void {
+  /** Pattern `p`'s byte at `i` and its mask at `at` and `at + 1`. */
+  private writeByte(at: number, p: ScanPattern, i: number): void {
+    const b = p.bytes[i] as number;
+    const mask = p.caseless && isAsciiLetter(b) ? 0x20 : 0;
+    this.view[at] = b | mask;
+    this.view[at + 1] = mask;
+  }
+
+  /** Writes pattern `p` at `rec`; returns the offsets of its two searched bytes (see searchedBytes). */
+  private writePattern(rec: number, p: ScanPattern, freq: Float64Array, sample: Uint8Array): [number, number] {
     const n = p.bytes.length;
-    if (n === 0 || n > MAX_PATTERN_BYTES) throw new RangeError(`a line scan pattern has 1 to ${MAX_PATTERN_BYTES} bytes`);
-    const masks = Array.from(p.bytes, (b) => (p.caseless && isAsciiLetter(b) ? 0x20 : 0));
-    const folded = Array.from(p.bytes, (b, i) => b | (masks[i] as number));
-    // The two rarest positions (by their byte's frequency, both cases counted for a caseless letter).
-    const rarity = (i: number): number => {
-      const b = folded[i] as number;
-      return (freq[b] as number) + (masks[i] !== 0 ? (freq[b & ~0x20] as number) : 0);
-    };
-    const order = [...folded.keys()].sort((a, b) => rarity(a) - rarity(b) || a - b);
-    const o1 = order[0] as number;
-    const o2 = order[1] ?? o1;
+    const [o1, o2] = searchedBytes(p, freq, sample);
     this.words[rec / 4] = n;
     this.words[rec / 4 + 1] = o1;
     this.words[rec / 4 + 2] = o2;
-    this.view[rec + 12] = folded[o1] as number;
-    this.view[rec + 13] = masks[o1] as number;
-    this.view[rec + 14] = folded[o2] as number;
-    this.view[rec + 15] = masks[o2] as number;
+    this.writeByte(rec + 12, p, o1);
+    this.writeByte(rec + 14, p, o2);
     for (let i = 0; i < n; i++) {
-      this.view[rec + 16 + i] = folded[i] as number;
-      this.view[rec + 128 + i] = masks[i] as number;
+      const b = p.bytes[i] as number;
+      const mask = p.caseless && isAsciiLetter(b) ? 0x20 : 0;
+      this.view[rec + 16 + i] = b | mask;
+      this.view[rec + 128 + i] = mask;
     }
+    return [o1, o2];
   }
 }
 
@@ -125,20 +192,30 @@ const GUARD_BYTES: readonly [number, string][] = [
 ];
 
 /**
- * What a line scan looks for so as to return every line holding one of `anchors` (or another spelling of one):
- * the anchors, caseless, and their guards' bytes. Several anchors sharing a substring of 4 or more characters are
- * searched as that substring alone (a necessary condition too, and one pattern instead of several: each costs a
- * pass of comparisons); an anchor longer than a pattern can be is cut. Null when they would not fit the tables.
+ * What a line scan looks for so as to stop at every line a filter with `anchors` may pass: first the anchors
+ * (caseless) and their guards' bytes, then each literal conjunct of the filter the same way (the rarest first, as
+ * many as fit). Several anchors sharing a substring of 4 or more characters are searched as that substring alone
+ * (a necessary condition too, and one slot of comparisons instead of several); a literal longer than a pattern can
+ * be is cut to its start. Null when the anchors alone do not fit.
  */
-export function scanPatterns(anchors: RawAnchors): ScanPattern[] | null {
-  let texts = [...anchors.texts];
-  if (texts.length > 1) {
-    const shared = longestCommonSubstring(texts);
-    if (shared.length >= 4) texts = [shared];
+export function scanGroups(anchors: RawAnchors): ScanGroups | null {
+  const group = (set: { texts: readonly string[]; guards: number }): ScanPattern[] => {
+    let texts = [...set.texts];
+    if (texts.length > 1) {
+      const shared = longestCommonSubstring(texts);
+      if (shared.length >= 4) texts = [shared];
+    }
+    const patterns: ScanPattern[] = texts.map((t) => ({ bytes: Buffer.from(t.slice(0, MAX_PATTERN_BYTES), 'latin1'), caseless: true }));
+    for (const [guard, hex] of GUARD_BYTES) if ((set.guards & guard) !== 0) patterns.push({ bytes: Buffer.from(hex, 'hex'), caseless: false });
+    return patterns;
+  };
+  const groups: ScanPattern[][] = [group(anchors)];
+  if (!fitsScanner(groups)) return null;
+  for (const set of anchors.conjuncts) {
+    const next = [...groups, group(set)];
+    if (fitsScanner(next)) groups.push(next[next.length - 1] as ScanPattern[]);
   }
-  const patterns: ScanPattern[] = texts.map((t) => ({ bytes: Buffer.from(t.slice(0, MAX_PATTERN_BYTES), 'latin1'), caseless: true }));
-  for (const [guard, hex] of GUARD_BYTES) if ((anchors.guards & guard) !== 0) patterns.push({ bytes: Buffer.from(hex, 'hex'), caseless: false });
-  return patterns.length <= MAX_PATTERNS ? patterns : null;
+  return groups;
 }
 
 /** The longest string that is a substring of every one of `texts` (the first found among equally long ones). */
@@ -156,6 +233,49 @@ function longestCommonSubstring(texts: readonly string[]): string {
 function isAsciiLetter(b: number): boolean {
   const l = b | 0x20;
   return l >= 0x61 && l <= 0x7a;
+}
+
+/** Bytes of the sample the pairs of searched bytes are counted in (enough to rank them, cheap to count). */
+const PAIR_SAMPLE = 16384;
+/** The rarest single bytes of a pattern whose pairs are counted. */
+const PAIR_CANDIDATES = 6;
+
+/**
+ * The two bytes of `p` the scan compares 16 positions at once: of the pairs of its PAIR_CANDIDATES rarest bytes,
+ * the one found together at their distance least often in the sample (two rare bytes may still come together
+ * often: `u` and `r` of `curl"` did 6 times more than `u` and `l` in Tetragon exports). Each false candidate
+ * costs a comparison of the whole pattern.
+ */
+function searchedBytes(p: ScanPattern, freq: Float64Array, sample: Uint8Array): [number, number] {
+  const n = p.bytes.length;
+  const folded = Array.from(p.bytes, (b) => (p.caseless && isAsciiLetter(b) ? b | 0x20 : b));
+  const fold = (i: number, b: number): number => (p.caseless && isAsciiLetter(folded[i] as number) ? b | 0x20 : b);
+  const rarity = (i: number): number => {
+    const b = folded[i] as number;
+    return p.caseless && isAsciiLetter(b) ? (freq[b] as number) + (freq[b & ~0x20] as number) : (freq[b] as number);
+  };
+  const rarest = Array.from({ length: n }, (_, i) => i)
+    .sort((a, b) => rarity(a) - rarity(b) || a - b)
+    .slice(0, PAIR_CANDIDATES);
+  if (rarest.length === 1) return [0, 0];
+  const text = sample.subarray(0, PAIR_SAMPLE);
+  let best: [number, number] = [rarest[0] as number, rarest[1] as number];
+  let bestCount = Infinity;
+  for (let x = 0; x < rarest.length; x++) {
+    for (let y = x + 1; y < rarest.length; y++) {
+      const i = Math.min(rarest[x] as number, rarest[y] as number);
+      const j = Math.max(rarest[x] as number, rarest[y] as number);
+      const bi = folded[i] as number;
+      const bj = folded[j] as number;
+      let count = 0;
+      for (let q = 0; q + j < text.length; q++) if (fold(i, text[q + i] as number) === bi && fold(j, text[q + j] as number) === bj) count++;
+      if (count < bestCount) {
+        bestCount = count;
+        best = [i, j];
+      }
+    }
+  }
+  return best;
 }
 
 /** Each byte value's share of `sample` (+1 each: a byte absent from the sample is rare, not impossible). */
