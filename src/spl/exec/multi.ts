@@ -84,6 +84,7 @@ export async function shareScan(plans: readonly SearchPlan[], runs: readonly Sea
   // the shared extraction (a clone); the others, and a lone search, get the event row itself.
   const copy = runs.length > 1 ? plans.map(writesEventRows) : plans.map(() => false);
   let active = runs.map((_, i) => i).filter((i) => !runs[i]!.ctx.halted);
+  const routes = new MetadataRoutes(runs);
   const sameKnowledge = plans.length > 0 && plans.every((p) => p.knowledge === plans[0]!.knowledge);
   // Events seen so far; a search's eventsScanned is this count while it was active.
   let seen = 0;
@@ -91,18 +92,21 @@ export async function shareScan(plans: readonly SearchPlan[], runs: readonly Sea
     outer: for await (const batch of source.scan(request, { ...(opts.signal ? { signal: opts.signal } : {}), ...(opts.onProgress ? { onProgress: opts.onProgress } : {}) })) {
       for (const ev of batch) {
         seen++;
+        const admitted = routes.of(ev, active);
+        if (admitted.length === 0) continue;
         // One row per event shared by the searches, when they were planned with the same knowledge (its
         // eventtype/tag fields are part of the row); otherwise one each.
         const shared = sameKnowledge ? eventRow(ev, plans[0]!) : null;
-        for (const i of active) {
+        for (const i of admitted) {
           const r = runs[i]!;
           const row: Result = shared ?? eventRow(ev, plans[i]!);
-          if (ev._time < r.lo || ev._time >= r.hi || !r.meta(ev) || !r.lead(row)) continue;
+          if (ev._time < r.lo || ev._time >= r.hi || !r.lead(row)) continue;
           r.stats.eventsMatched++;
           r.sink.push(copy[i] ? row.clone() : row);
           if (r.ctx.halted) {
             r.stats.eventsScanned += seen;
             active = active.filter((j) => j !== i);
+            routes.clear();
             if (active.length === 0) break outer;
           }
         }
@@ -112,6 +116,45 @@ export async function shareScan(plans: readonly SearchPlan[], runs: readonly Sea
     }
   }
   for (const i of active) runs[i]!.stats.eventsScanned += seen;
+}
+
+/** Distinct metadata combinations remembered before the routes are forgotten (events may carry any host). */
+const MAX_ROUTES = 4096;
+
+/**
+ * Which active runs an event's metadata (index, sourcetype, source, host) admits, tested once per
+ * combination instead of once per event and run: a pack's searches each test a sourcetype, and as the
+ * events alternate between sourcetypes every test's one-value memo (events/scan.ts) missed.
+ */
+class MetadataRoutes {
+  private readonly byIndex = new Map<string, Map<string, Map<string, Map<string, number[]>>>>();
+  private size = 0;
+
+  constructor(private readonly runs: readonly SearchRun[]) {}
+
+  /** The runs of `active` (in their order) whose metadata predicate admits `ev`. */
+  of(ev: Event, active: readonly number[]): readonly number[] {
+    if (this.size === MAX_ROUTES) this.clear();
+    let bySourcetype = this.byIndex.get(ev.index);
+    if (bySourcetype === undefined) this.byIndex.set(ev.index, (bySourcetype = new Map()));
+    let bySource = bySourcetype.get(ev.sourcetype);
+    if (bySource === undefined) bySourcetype.set(ev.sourcetype, (bySource = new Map()));
+    let byHost = bySource.get(ev.source);
+    if (byHost === undefined) bySource.set(ev.source, (byHost = new Map()));
+    let admitted = byHost.get(ev.host);
+    if (admitted === undefined) {
+      admitted = active.filter((i) => this.runs[i]!.meta(ev));
+      byHost.set(ev.host, admitted);
+      this.size++;
+    }
+    return admitted;
+  }
+
+  /** Forgets every combination (the active runs changed, or too many combinations). */
+  clear(): void {
+    this.byIndex.clear();
+    this.size = 0;
+  }
 }
 
 /**
