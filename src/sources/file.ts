@@ -157,10 +157,10 @@ export class FileSource implements EventSource {
         continue;
       }
       // Compiled at the first chunk, whose first window is the sample that orders the literals rarest first.
-      let rawTest: ((raw: string) => boolean) | null = null;
+      let rawTest = null as ((raw: string) => boolean) | null; // (`as`: assigned in `compile`, which narrowing does not follow)
       // The line scan of a filter with anchors (literals one of which every passing line holds): lines without
       // one are skipped in WebAssembly, unread.
-      let scanner: LineScanner | null = null;
+      let scanner = null as LineScanner | null;
       let compiled = plan.raw === null;
       const fileTime = input.mtime ?? startedAt;
       const { earliest, latest } = request;
@@ -279,18 +279,29 @@ export class FileSource implements EventSource {
         partialLen = need;
       };
 
-      const chunks = input.isStdin ? this.stdinChunks(signal) : fileChunks(input, this.opts.chunkSize ?? DEFAULT_CHUNK, signal, this.opts.range);
+      /**
+       * Compiles the filter at the input's first chunk, whose first window is the sample that orders its literals
+       * rarest first. With a line scan and `readSize`, a file's later chunks are read straight into the scanner's
+       * memory: the buffers for them, `readSize` bytes each, are returned.
+       */
+      const compile = (first: Buffer, readSize?: number): Buffer[] | null => {
+        compiled = true;
+        const sample = first.toString('latin1', 0, Math.min(first.length, WINDOW));
+        rawTest = compileRawFilter(plan.raw, sample.split('\n'));
+        const anchors = rawAnchors(plan.raw, sample);
+        const groups = anchors === null ? null : scanGroups(anchors);
+        if (groups === null) return null;
+        scanner = new LineScanner(groups, first.subarray(0, Math.min(first.length, WINDOW)));
+        return readSize === undefined ? null : scanner.reserve(READ_AHEAD + 1, readSize);
+      };
+
+      const chunks = input.isStdin
+        ? this.stdinChunks(signal)
+        : fileChunks(input, this.opts.chunkSize ?? DEFAULT_CHUNK, signal, this.opts.range, compiled ? undefined : compile);
       for await (const chunk of chunks) {
         signal?.throwIfAborted();
         const buf = typeof chunk.data === 'string' ? Buffer.from(chunk.data, 'utf8') : chunk.data;
-        if (!compiled) {
-          compiled = true;
-          const sample = buf.toString('latin1', 0, Math.min(buf.length, WINDOW));
-          rawTest = compileRawFilter(plan.raw, sample.split('\n'));
-          const anchors = rawAnchors(plan.raw, sample);
-          const groups = anchors === null ? null : scanGroups(anchors);
-          if (groups !== null) scanner = new LineScanner(groups, buf.subarray(0, Math.min(buf.length, WINDOW)));
-        }
+        if (!compiled) compile(buf); // stdin, gzip: chunks come in buffers of their own
         let start = 0;
         const last = buf.lastIndexOf(10); // lines in [start, last] are complete
         if (last === -1) {
@@ -524,7 +535,13 @@ export class FileSource implements EventSource {
  * Reads run ahead of the consumer (READ_AHEAD chunks in flight, each into its own buffer), as a stream's
  * read-ahead does: the main thread then rarely waits for the disk or the page cache.
  */
-async function* fileChunks(input: Input, chunkSize: number, signal: AbortSignal | undefined, range?: { start: number; end: number }): AsyncGenerator<Chunk> {
+async function* fileChunks(
+  input: Input,
+  chunkSize: number,
+  signal: AbortSignal | undefined,
+  range?: { start: number; end: number },
+  onFirst?: (first: Buffer, readSize: number) => Buffer[] | null,
+): AsyncGenerator<Chunk> {
   let fh: Awaited<ReturnType<typeof open>> | undefined;
   // In-flight reads, oldest first: each fills `len` bytes of its own buffer at its own position.
   let ahead: { buf: Buffer; pos: number; len: number; done: Promise<{ bytesRead: number }> }[] = [];
@@ -541,10 +558,13 @@ async function* fileChunks(input: Input, chunkSize: number, signal: AbortSignal 
       return;
     }
     const file = fh;
-    const free: Buffer[] = [first, ...Array.from({ length: READ_AHEAD }, () => Buffer.allocUnsafe(first.length))];
+    let free: Buffer[] = [first, ...Array.from({ length: READ_AHEAD }, () => Buffer.allocUnsafe(first.length))];
+    // With `onFirst`, the first chunk is read alone: the buffers it may give replace these for the next ones.
+    let asking = onFirst !== undefined;
+    let given: Buffer[] | null = null;
     let next = range?.start ?? 0; // where the next read starts
     const fill = (): void => {
-      while (ahead.length < READ_AHEAD && next < end) {
+      while (ahead.length < (asking ? 1 : READ_AHEAD) && next < end) {
         const buf = free.pop() as Buffer;
         const len = Math.min(buf.length, end - next);
         ahead.push({ buf, pos: next, len, done: file.read(buf, 0, len, next) });
@@ -563,10 +583,15 @@ async function* fileChunks(input: Input, chunkSize: number, signal: AbortSignal 
         ahead = [];
         next = pos + bytesRead;
       }
+      if (asking) {
+        asking = false;
+        given = (onFirst as NonNullable<typeof onFirst>)(buf.subarray(0, bytesRead), buf.length);
+        if (given !== null) free = [...given];
+      }
       fill();
       // The consumer decodes each chunk before asking for the next one, so its buffer can be refilled then.
       yield { data: buf.subarray(0, bytesRead), bytes: pos + bytesRead };
-      free.push(buf);
+      if (given === null || given.includes(buf)) free.push(buf);
     }
   } catch (err) {
     if (signal?.aborted) throw signal.reason;

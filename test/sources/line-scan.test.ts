@@ -112,6 +112,21 @@ describe('LineScanner', () => {
     expect(scan(scanner, big)).toEqual({ stops: [3_000_000], passed: 300_000 });
   });
 
+  it('scans reserved read buffers in place, and copies other chunks after them', () => {
+    const scanner = new LineScanner([[{ bytes: Buffer.from('curl'), caseless: true }]], Buffer.alloc(0));
+    const [a, b] = scanner.reserve(2, 64);
+    const text = Buffer.from('{"x":1}\n{"CURL":2}\n');
+    text.copy(b as Buffer);
+    const at = scanner.load(b as Buffer, 0, text.length);
+    expect(at).toBe((b as Buffer).byteOffset); // no copy
+    expect(scanner.next(at, at + text.length) - at).toBe(8);
+    expect((a as Buffer).byteOffset + 64).toBeLessThan((b as Buffer).byteOffset + 1);
+    const other = scanner.load(text, 0, text.length);
+    expect(other).toBeGreaterThanOrEqual((b as Buffer).byteOffset + 64);
+    expect(scanner.next(other, other + text.length) - other).toBe(8);
+    expect(() => scanner.load(Buffer.alloc(100, 10), 0, 100)).toThrow(RangeError); // the memory cannot grow any more
+  });
+
   it('treats blank lines as skippable and a lone brace, text or array as malformed', () => {
     const scanner = new LineScanner([[{ bytes: Buffer.from('zz'), caseless: false }]], Buffer.alloc(0));
     const lines = ['', ' \t\r', '{}', '  { "a": 1 }\r', '{', '}', '[1]', 'x', '{"a":1} x', '\u00a0{}'];

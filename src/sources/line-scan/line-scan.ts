@@ -83,6 +83,8 @@ export class LineScanner {
   private words: Int32Array;
   /** Lines the latest `next` walked past. */
   linesPassed = 0;
+  /** The read buffers of `reserve`: where they end, and their size. */
+  private reserved: { end: number; size: number } | null = null;
 
   /**
    * `sample`: bytes of the input (its first chunk): each pattern is searched by its two bytes rarest there, which
@@ -127,21 +129,39 @@ export class LineScanner {
   }
 
   /**
-   * Copies `chunk[from, to)` (complete lines: `chunk[to - 1]` is a line feed) into the scanner's memory and
-   * returns where it starts there; `next` then takes positions in that memory.
+   * `count` buffers of `size` bytes in the scanner's memory, for reads to land in: `load` then scans them in place.
+   * Once called, the memory never grows again (it would move them), so chunks from elsewhere must fit `size`.
    */
-  load(chunk: Buffer, from: number, to: number): number {
-    const need = DATA_START + (to - from) + SLACK;
-    if (need > this.exports.memory.buffer.byteLength) {
-      this.exports.memory.grow(Math.ceil((need - this.exports.memory.buffer.byteLength) / PAGE));
-      this.view = Buffer.from(this.exports.memory.buffer);
-      this.words = new Int32Array(this.exports.memory.buffer);
-    }
-    chunk.copy(this.view, DATA_START, from, to);
-    return DATA_START;
+  reserve(count: number, size: number): Buffer[] {
+    if (this.reserved !== null) throw new Error('a line scanner reserves its read buffers once');
+    const stride = size + SLACK;
+    this.grow(DATA_START + (count + 1) * stride); // and a last one where other chunks are copied
+    this.reserved = { end: DATA_START + count * stride, size };
+    return Array.from({ length: count }, (_, i) => this.view.subarray(DATA_START + i * stride, DATA_START + i * stride + size));
   }
 
-  /** The scanner's memory (valid until the next `load`): what `load` copied, at the position it returned. */
+  /**
+   * Where `chunk[from, to)` (complete lines: `chunk[to - 1]` is a line feed) is in the scanner's memory, for
+   * `next`: in place for a buffer of `reserve`, else copied there.
+   */
+  load(chunk: Buffer, from: number, to: number): number {
+    if (chunk.buffer === this.exports.memory.buffer) return chunk.byteOffset + from;
+    const at = this.reserved?.end ?? DATA_START;
+    if (this.reserved !== null && to - from > this.reserved.size) throw new RangeError('a chunk larger than the reserved read buffers');
+    this.grow(at + (to - from) + SLACK);
+    chunk.copy(this.view, at, from, to);
+    return at;
+  }
+
+  private grow(bytes: number): void {
+    const have = this.exports.memory.buffer.byteLength;
+    if (bytes <= have) return;
+    this.exports.memory.grow(Math.ceil((bytes - have) / PAGE));
+    this.view = Buffer.from(this.exports.memory.buffer);
+    this.words = new Int32Array(this.exports.memory.buffer);
+  }
+
+  /** The scanner's memory (valid until the next `load`): the chunk `load` placed, at the position it returned. */
   get memory(): Buffer {
     return this.view;
   }
