@@ -312,23 +312,54 @@ const BODY_PATHS: ReadonlyMap<string, number> = (() => {
  */
 export function spansField(raw: string, spans: readonly number[], name: string, parse = false): FieldValue | null | undefined {
   if (name === '') return null;
-  const braces = name.includes('{');
-  const dot = name.indexOf('.');
-  if (dot === -1 && !braces) {
-    const slot = TRACKED_TOP.get(name);
-    if (slot !== undefined) return scalarAt(raw, spans[2 * slot] as number, spans[2 * slot + 1] as number) ?? null;
+  const route = nameRoute(name);
+  if (route.kind === TOP_KEY) {
+    if (route.slot >= 0) return scalarAt(raw, spans[2 * route.slot] as number, spans[2 * route.slot + 1] as number) ?? null;
     const m = topLevelMember(raw, spans, name, 0, name.length);
     return m < 0 ? null : (scalarAt(raw, spans[m] as number, spans[m + 1] as number) ?? null);
   }
   if (((spans[2 * scanner.slots] as number) & F_DOTTED_KEY) !== 0) return undefined;
-  if (!braces) {
-    const kind = spansKind(spans);
-    if (dot === kind.length && name.startsWith(kind)) {
-      const slot = BODY_PATHS.get(name.slice(dot + 1));
-      if (slot !== undefined) return scalarAt(raw, spans[2 * slot] as number, spans[2 * slot + 1] as number) ?? null;
-    }
+  // A tracked path of the event's own kind (the one kind slot present).
+  if (route.slot >= 0 && (spans[2 * route.kind] as number) !== 0) {
+    return scalarAt(raw, spans[2 * route.slot] as number, spans[2 * route.slot + 1] as number) ?? null;
   }
   return parse ? parsedPath(raw, spans, name) : undefined;
+}
+
+/** NameRoute.kind of a name without `.` or `{` (a top-level key). */
+const TOP_KEY = -1;
+/** NameRoute.kind of any other name that is not `<kind>.<tracked path>`. */
+const OTHER_PATH = -2;
+
+/** What a field name is to spansField, worked out once per name. */
+interface NameRoute {
+  /** TOP_KEY, the slot of the kind a `<kind>.<tracked path>` name starts with, or OTHER_PATH. */
+  kind: number;
+  /** The slot of the top-level key or of the tracked path; -1 when untracked. */
+  slot: number;
+}
+
+/**
+ * Routes of the names asked so far: a search asks for the same few names on every event, and a name
+ * from the search keeps its hash, so one lookup replaces scanning and slicing the name each time.
+ */
+const NAME_ROUTES = new Map<string, NameRoute>();
+/** Names remembered at most (names built at run time, `eval {f}=...`, could be unbounded). */
+const MAX_NAME_ROUTES = 4096;
+
+function nameRoute(name: string): NameRoute {
+  let route = NAME_ROUTES.get(name);
+  if (route !== undefined) return route;
+  const dot = name.indexOf('.');
+  if (name.includes('{')) route = { kind: OTHER_PATH, slot: -1 };
+  else if (dot === -1) route = { kind: TOP_KEY, slot: TRACKED_TOP.get(name) ?? -1 };
+  else {
+    const kind = KIND_SLOTS.find(([, k]) => dot === k.length && name.startsWith(k));
+    const slot = kind === undefined ? undefined : BODY_PATHS.get(name.slice(dot + 1));
+    route = kind !== undefined && slot !== undefined ? { kind: kind[0], slot } : { kind: OTHER_PATH, slot: -1 };
+  }
+  if (NAME_ROUTES.size < MAX_NAME_ROUTES) NAME_ROUTES.set(name, route);
+  return route;
 }
 
 /** Where the value of the untracked top-level key `name[from, to)` is in `spans`, or -1 when absent. */
