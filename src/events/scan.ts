@@ -446,7 +446,9 @@ function countHits(texts: readonly string[], sample: string): number {
  * no such literals are worth searching for (only key literals, which nearly every line has) or when one is not
  * printable ASCII: ASCII literals under `i` match only ASCII characters, so a search of the bytes, folding ASCII
  * case only, finds exactly the lines whose UTF-8 text holds them. With a `sample` of the input's text, the rarest
- * literals in it are chosen.
+ * literals in it are chosen. With `keys`, key literals will do when nothing better does (`weak`): a pack whose
+ * searches read different event kinds has only those (`"process_exec"`, …), and they still rule out the kinds no
+ * search reads (a key searched caseless: a weaker condition than its exact test, still a necessary one).
  *
  * `conjuncts`: the filter's other conjuncts that are literals (key names too) or disjunctions of them, in the same
  * form and rarest in the sample first, leaving out those the anchors imply: a passing line holds one of each too,
@@ -455,14 +457,16 @@ function countHits(texts: readonly string[], sample: string): number {
 export interface RawAnchors {
   texts: readonly string[];
   guards: number;
+  /** Key literals among `texts`: most lines may hold one. */
+  weak: boolean;
   conjuncts: readonly { texts: readonly string[]; guards: number }[];
 }
 
-export function rawAnchors(f: RawFilter | null, sample?: string): RawAnchors | null {
+export function rawAnchors(f: RawFilter | null, sample?: string, opts: { keys?: boolean } = {}): RawAnchors | null {
   if (f === null) return null;
   const printable = (a: Anchors | null): a is Anchors => a !== null && a.texts.every((t) => t !== '' && /^[\x20-\x7e]+$/.test(t));
   const a = anchorsOf(f, sample ?? null);
-  if (!printable(a) || a.weak) return null;
+  if (!printable(a) || (a.weak && opts.keys !== true)) return null;
   const texts = [...new Set(a.texts.map((t) => t.toLowerCase()))];
   const conjuncts: { texts: string[]; guards: number; hits: number }[] = [];
   for (const item of f.kind === 'and' ? flatAnd(f) : []) {
@@ -473,5 +477,5 @@ export function rawAnchors(f: RawFilter | null, sample?: string): RawAnchors | n
     conjuncts.push({ texts: ct, guards: c.guards, hits: sample === undefined ? 0 : countHits(ct, sample) });
   }
   conjuncts.sort((x, y) => x.hits - y.hits);
-  return { texts, guards: a.guards, conjuncts: conjuncts.map(({ texts: t, guards }) => ({ texts: t, guards })) };
+  return { texts, guards: a.guards, weak: a.weak, conjuncts: conjuncts.map(({ texts: t, guards }) => ({ texts: t, guards })) };
 }

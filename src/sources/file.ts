@@ -161,6 +161,9 @@ export class FileSource implements EventSource {
       // The line scan of a filter with anchors (literals one of which every passing line holds): lines without
       // one are skipped in WebAssembly, unread.
       let scanner = null as LineScanner | null;
+      // Whether the lines the line scan finds take the byte scan rather than JSON.parse (see `handle`): with key
+      // anchors, most lines are found.
+      let parseFound = false;
       let compiled = plan.raw === null;
       const fileTime = input.mtime ?? startedAt;
       const { earliest, latest } = request;
@@ -288,9 +291,10 @@ export class FileSource implements EventSource {
         compiled = true;
         const sample = first.toString('latin1', 0, Math.min(first.length, WINDOW));
         rawTest = compileRawFilter(plan.raw, sample.split('\n'));
-        const anchors = rawAnchors(plan.raw, sample);
+        const anchors = rawAnchors(plan.raw, sample, { keys: true });
         const groups = anchors === null ? null : scanGroups(anchors);
         if (groups === null) return null;
+        parseFound = anchors?.weak === true;
         scanner = new LineScanner(groups, first.subarray(0, Math.min(first.length, WINDOW)));
         return readSize === undefined ? null : scanner.reserve(READ_AHEAD + 1, readSize);
       };
@@ -352,7 +356,7 @@ export class FileSource implements EventSource {
               if (!(isSpace(text.charCodeAt(0)) && text.trim() === '')) rejected(text);
               continue;
             }
-            if (add(handle(buf, at, nl, false, true))) {
+            if (add(handle(buf, at, nl, parseFound, true))) {
               yield flush();
               signal?.throwIfAborted();
             }

@@ -138,18 +138,20 @@ describe('LineScanner', () => {
   it("searches an anchor set's shared substring once, every guard's spelling, and the conjuncts that fit", () => {
     const bytes = (g: ScanGroups | null): string[][] | undefined => g?.map((ps) => ps.map((p) => Buffer.from(p.bytes).toString('latin1')));
     const none: [] = [];
-    expect(bytes(scanGroups({ texts: ['/curl"', '"curl"'], guards: GUARD_ESCAPE | GUARD_SLASH, conjuncts: [{ texts: ['"process_exec"'], guards: GUARD_ESCAPE }] }))).toEqual([
+    expect(bytes(scanGroups({ texts: ['/curl"', '"curl"'], guards: GUARD_ESCAPE | GUARD_SLASH, weak: false, conjuncts: [{ texts: ['"process_exec"'], guards: GUARD_ESCAPE }] }))).toEqual([
       ['curl"', '\\u', '\\/'],
       ['"process_exec"', '\\u'],
     ]);
-    expect(bytes(scanGroups({ texts: ['nsenter'], guards: GUARD_ESCAPE | GUARD_KELVIN | GUARD_LONG_S, conjuncts: none }))).toEqual([['nsenter', '\\u', '\xe2\x84\xaa', '\xc5\xbf']]);
+    expect(bytes(scanGroups({ texts: ['nsenter'], guards: GUARD_ESCAPE | GUARD_KELVIN | GUARD_LONG_S, weak: false, conjuncts: none }))).toEqual([['nsenter', '\\u', '\xe2\x84\xaa', '\xc5\xbf']]);
+    // Key names are not merged (they share `"process_`, in every line).
+    expect(bytes(scanGroups({ texts: ['"process_exec"', '"process_kprobe'], guards: GUARD_ESCAPE, weak: true, conjuncts: none }))).toEqual([['"process_exec"', '"process_kprobe', '\\u']]);
     // Nothing long enough shared: each anchor is its own pattern, and its own slot of comparisons (at most 4).
-    expect(bytes(scanGroups({ texts: ['sh', 'bash', 'zsh'], guards: 0, conjuncts: none }))).toEqual([['sh', 'bash', 'zsh']]);
-    expect(scanGroups({ texts: ['a1', 'b2', 'c3', 'd4', 'e5'], guards: 0, conjuncts: none })).toBeNull();
+    expect(bytes(scanGroups({ texts: ['sh', 'bash', 'zsh'], guards: 0, weak: false, conjuncts: none }))).toEqual([['sh', 'bash', 'zsh']]);
+    expect(scanGroups({ texts: ['a1', 'b2', 'c3', 'd4', 'e5'], guards: 0, weak: false, conjuncts: none })).toBeNull();
     // Conjuncts beyond the tables' room are left out (a weaker condition, still a necessary one).
     const many = Array.from({ length: 6 }, (_, i) => ({ texts: [`key${i}`], guards: GUARD_ESCAPE }));
-    expect(bytes(scanGroups({ texts: ['curl'], guards: 0, conjuncts: many }))).toEqual([['curl'], ['key0', '\\u'], ['key1', '\\u'], ['key2', '\\u']]);
-    expect(scanGroups({ texts: Array.from({ length: MAX_PATTERNS + 1 }, (_, i) => `t${i}x`), guards: 0, conjuncts: none })).toBeNull();
-    expect(scanGroups({ texts: ['a'.repeat(200)], guards: 0, conjuncts: none })?.[0]?.[0]?.bytes.length).toBe(112);
+    expect(bytes(scanGroups({ texts: ['curl'], guards: 0, weak: false, conjuncts: many }))).toEqual([['curl'], ['key0', '\\u'], ['key1', '\\u'], ['key2', '\\u']]);
+    expect(scanGroups({ texts: Array.from({ length: MAX_PATTERNS + 1 }, (_, i) => `t${i}x`), guards: 0, weak: false, conjuncts: none })).toBeNull();
+    expect(scanGroups({ texts: ['a'.repeat(200)], guards: 0, weak: false, conjuncts: none })?.[0]?.[0]?.bytes.length).toBe(112);
   });
 });

@@ -103,7 +103,7 @@ describe('compileRawFilter and rawAnchors', () => {
       const f = genFilter(r, 0);
       const test = compileRawFilter(f) as (raw: string) => boolean;
       const ref = reference(f);
-      const anchors = rawAnchors(f);
+      const anchors = rawAnchors(f, undefined, { keys: i % 2 === 0 }); // key names as anchors too, half the time
       const groups = anchors === null ? null : scanGroups(anchors);
       const scanner = groups === null ? null : new LineScanner(groups, Buffer.alloc(0));
       if (scanner !== null) anchored++;
@@ -129,8 +129,10 @@ describe('compileRawFilter and rawAnchors', () => {
     const c = (text: string, key = false): RawFilter => (key ? { kind: 'contains', text, key } : { kind: 'contains', text });
     expect(rawAnchors(null)).toBeNull();
     expect(rawAnchors(c('"binary"', true))).toBeNull();
+    // Unless key names will do (a pack's event kinds).
+    expect(rawAnchors({ kind: 'or', items: [c('"process_exec"', true), c('"process_kprobe', true)] }, undefined, { keys: true })).toMatchObject({ texts: ['"process_exec"', '"process_kprobe'], weak: true });
     expect(rawAnchors({ kind: 'and', items: [c('curl'), { kind: 'or', items: [c('/curl"'), c('"curl"')] }, c('"binary"', true)] })?.texts).toEqual(['/curl"', '"curl"']);
-    expect(rawAnchors({ kind: 'and', items: [c('"process_exec"', true), c('nsenter')] })).toEqual({ texts: ['nsenter'], guards: GUARD_ESCAPE | GUARD_LONG_S, conjuncts: [{ texts: ['"process_exec"'], guards: GUARD_ESCAPE | GUARD_LONG_S }] });
+    expect(rawAnchors({ kind: 'and', items: [c('"process_exec"', true), c('nsenter')] })).toEqual({ texts: ['nsenter'], guards: GUARD_ESCAPE | GUARD_LONG_S, weak: false, conjuncts: [{ texts: ['"process_exec"'], guards: GUARD_ESCAPE | GUARD_LONG_S }] });
     // A conjunct every anchor holds adds nothing.
     expect(rawAnchors({ kind: 'and', items: [c('curl'), { kind: 'or', items: [c('/curl"'), c('"curl"')] }] })?.conjuncts).toEqual([]);
     expect(rawAnchors({ kind: 'or', items: [c('sh'), c('"pod"', true)] })).toBeNull();

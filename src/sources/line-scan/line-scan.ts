@@ -27,6 +27,7 @@ const MAX_GROUPS = 4;
 const PAGE = 65536;
 const LINES = 4;
 const GROUP_COUNT = 12;
+const HIGH_PATTERNS = 16;
 const SLOT_TABLE = 64;
 const SLOT_RECORD = 32;
 const GROUP_TABLE = 192;
@@ -52,13 +53,15 @@ function module(): WebAssembly.Module {
 
 /**
  * The first group's patterns as the scan compares them 16 positions at once, each "slot" two bytes: a pattern its
- * own slot, except the escapes (`\u`, `\/`), which share one on their backslash. Null beyond MAX_SLOTS.
+ * own slot, except the escapes (`\u`, `\/`), which share one on their backslash, and those beginning with a
+ * non-ASCII byte (U+212A, U+017F), found where a byte has its high bit set (no slot). Null beyond MAX_SLOTS.
  */
-function slotsOf(first: readonly ScanPattern[]): { patterns: ScanPattern[]; shared: boolean }[] | null {
+function slotsOf(first: readonly ScanPattern[]): { slots: { patterns: ScanPattern[]; shared: boolean }[]; high: ScanPattern[] } | null {
   const escapes = first.filter((p) => !p.caseless && p.bytes[0] === 0x5c);
-  const slots = first.filter((p) => !escapes.includes(p)).map((p) => ({ patterns: [p], shared: false }));
+  const high = first.filter((p) => !p.caseless && (p.bytes[0] as number) >= 0x80);
+  const slots = first.filter((p) => !escapes.includes(p) && !high.includes(p)).map((p) => ({ patterns: [p], shared: false }));
   if (escapes.length > 0) slots.push({ patterns: escapes, shared: true });
-  return slots.length <= MAX_SLOTS ? slots : null;
+  return slots.length <= MAX_SLOTS ? { slots, high } : null;
 }
 
 /**
@@ -97,7 +100,7 @@ export class LineScanner {
     this.words = new Int32Array(this.exports.memory.buffer);
     const freq = byteFrequencies(sample);
     // Patterns in group order (each group's a range of the table); the first group's by slot.
-    const slots = slotsOf(groups[0] as readonly ScanPattern[]) as { patterns: ScanPattern[]; shared: boolean }[];
+    const { slots, high } = slotsOf(groups[0] as readonly ScanPattern[]) as NonNullable<ReturnType<typeof slotsOf>>;
     let k = 0;
     const put = (p: ScanPattern): [number, number] => {
       const at = this.writePattern(PATTERN_TABLE + k * PATTERN_RECORD, p, freq, sample);
@@ -119,6 +122,9 @@ export class LineScanner {
       this.words[rec / 4 + 3] = first;
       this.words[rec / 4 + 4] = k;
     });
+    this.words[HIGH_PATTERNS / 4] = k;
+    high.forEach(put);
+    this.words[HIGH_PATTERNS / 4 + 1] = k;
     this.words[GROUP_COUNT / 4] = groups.length;
     groups.forEach((group, g) => {
       if (g === 0) return; // searched by the slots
@@ -214,14 +220,14 @@ const GUARD_BYTES: readonly [number, string][] = [
 /**
  * What a line scan looks for so as to stop at every line a filter with `anchors` may pass: first the anchors
  * (caseless) and their guards' bytes, then each literal conjunct of the filter the same way (the rarest first, as
- * many as fit). Several anchors sharing a substring of 4 or more characters are searched as that substring alone
- * (a necessary condition too, and one slot of comparisons instead of several); a literal longer than a pattern can
+ * many as fit). Several anchors (value literals) sharing a substring of 4 or more characters are searched as that
+ * substring alone (a necessary condition too, and one slot of comparisons instead of several); a literal longer than a pattern can
  * be is cut to its start. Null when the anchors alone do not fit.
  */
 export function scanGroups(anchors: RawAnchors): ScanGroups | null {
-  const group = (set: { texts: readonly string[]; guards: number }): ScanPattern[] => {
+  const group = (set: { texts: readonly string[]; guards: number }, merge: boolean): ScanPattern[] => {
     let texts = [...set.texts];
-    if (texts.length > 1) {
+    if (merge && texts.length > 1) {
       const shared = longestCommonSubstring(texts);
       if (shared.length >= 4) texts = [shared];
     }
@@ -229,10 +235,11 @@ export function scanGroups(anchors: RawAnchors): ScanGroups | null {
     for (const [guard, hex] of GUARD_BYTES) if ((set.guards & guard) !== 0) patterns.push({ bytes: Buffer.from(hex, 'hex'), caseless: false });
     return patterns;
   };
-  const groups: ScanPattern[][] = [group(anchors)];
+  // Key names are not merged: `"process_exec"` and `"process_kprobe` share `"process_`, which every line holds.
+  const groups: ScanPattern[][] = [group(anchors, !anchors.weak)];
   if (!fitsScanner(groups)) return null;
   for (const set of anchors.conjuncts) {
-    const next = [...groups, group(set)];
+    const next = [...groups, group(set, true)];
     if (fitsScanner(next)) groups.push(next[next.length - 1] as ScanPattern[]);
   }
   return groups;
@@ -268,27 +275,35 @@ const PAIR_CANDIDATES = 6;
  */
 function searchedBytes(p: ScanPattern, freq: Float64Array, sample: Uint8Array): [number, number] {
   const n = p.bytes.length;
-  const folded = Array.from(p.bytes, (b) => (p.caseless && isAsciiLetter(b) ? b | 0x20 : b));
-  const fold = (i: number, b: number): number => (p.caseless && isAsciiLetter(folded[i] as number) ? b | 0x20 : b);
+  const caseless = (i: number): boolean => p.caseless && isAsciiLetter(p.bytes[i] as number);
+  const folded = Array.from(p.bytes, (b, i) => (caseless(i) ? b | 0x20 : b));
   const rarity = (i: number): number => {
     const b = folded[i] as number;
-    return p.caseless && isAsciiLetter(b) ? (freq[b] as number) + (freq[b & ~0x20] as number) : (freq[b] as number);
+    return caseless(i) ? (freq[b] as number) + (freq[b & ~0x20] as number) : (freq[b] as number);
   };
   const rarest = Array.from({ length: n }, (_, i) => i)
     .sort((a, b) => rarity(a) - rarity(b) || a - b)
     .slice(0, PAIR_CANDIDATES);
   if (rarest.length === 1) return [0, 0];
-  const text = sample.subarray(0, PAIR_SAMPLE);
+  const text = Buffer.from(sample.buffer, sample.byteOffset, Math.min(sample.length, PAIR_SAMPLE));
+  const matches = (i: number, q: number): boolean => ((text[q] as number) | (caseless(i) ? 0x20 : 0)) === folded[i];
+  // Where each candidate byte occurs (native searches for its one or two spellings).
+  const where = new Map<number, number[]>();
+  for (const i of rarest) {
+    const at: number[] = [];
+    for (const b of caseless(i) ? [folded[i] as number, (folded[i] as number) & ~0x20] : [folded[i] as number]) {
+      for (let q = text.indexOf(b); q >= 0; q = text.indexOf(b, q + 1)) at.push(q);
+    }
+    where.set(i, at);
+  }
   let best: [number, number] = [rarest[0] as number, rarest[1] as number];
   let bestCount = Infinity;
   for (let x = 0; x < rarest.length; x++) {
     for (let y = x + 1; y < rarest.length; y++) {
       const i = Math.min(rarest[x] as number, rarest[y] as number);
       const j = Math.max(rarest[x] as number, rarest[y] as number);
-      const bi = folded[i] as number;
-      const bj = folded[j] as number;
       let count = 0;
-      for (let q = 0; q + j < text.length; q++) if (fold(i, text[q + i] as number) === bi && fold(j, text[q + j] as number) === bj) count++;
+      for (const q of where.get(i) as number[]) if (q + j - i < text.length && matches(j, q + j - i)) count++;
       if (count < bestCount) {
         bestCount = count;
         best = [i, j];

@@ -12,7 +12,11 @@
 ;; are compared whole. A pattern byte with mask 0x20 matches either ASCII case (byte | 0x20 equals the
 ;; lower-case letter only for that letter's two cases); with mask 0 it must be equal.
 ;;
+;; Patterns of the first group that begin with a non-ASCII byte (other spellings of letters: U+212A, U+017F) are
+;; verified wherever a byte has its high bit set, which the block's load gives for free (rare in Tetragon data).
+;;
 ;; Memory (set by line-scan.ts): 0: slot count (at most 4); 4: LINES (out); 12: group count (at most 4);
+;; 16: the non-ASCII patterns [first, end) (i32, i32; empty: none);
 ;; 64 + 32 s: slot s: offsets of its two bytes (i32, i32), the bytes and their masks (4 x u8), its patterns
 ;; [first, end) (i32, i32); 192 + 8 g: group g's patterns [first, end) (i32, i32); 1024 + 256 k: pattern k:
 ;; length (i32), offsets of its two searched bytes (i32, i32), those bytes and masks (4 x u8 at +12), its bytes
@@ -44,6 +48,20 @@
     (if (i32.eqz (local.get $bit)) (then (return (i32.const 0))))
     (local.set $k (i32.load offset=76 (i32.shl (local.get $s) (i32.const 5))))
     (local.set $end (i32.load offset=80 (i32.shl (local.get $s) (i32.const 5))))
+    (block $done
+      (loop $pattern
+        (br_if $done (i32.ge_u (local.get $k) (local.get $end)))
+        (if (call $verify (local.get $k) (local.get $q)) (then (return (i32.const 1))))
+        (local.set $k (i32.add (local.get $k) (i32.const 1)))
+        (br $pattern)))
+    (i32.const 0))
+
+  ;; Whether a non-ASCII byte at q (`bit` non-zero) begins one of the non-ASCII patterns.
+  (func $highHit (param $bit i32) (param $q i32) (result i32)
+    (local $k i32) (local $end i32)
+    (if (i32.eqz (local.get $bit)) (then (return (i32.const 0))))
+    (local.set $k (i32.load (i32.const 16)))
+    (local.set $end (i32.load (i32.const 20)))
     (block $done
       (loop $pattern
         (br_if $done (i32.ge_u (local.get $k) (local.get $end)))
@@ -151,7 +169,7 @@
 
   (func (export "next") (param $from i32) (param $to i32) (result i32)
     (local $p i32) (local $slots i32) (local $lines i32) (local $lineStart i32) (local $newlines i32)
-    (local $any i32) (local $bit i32) (local $q i32) (local $e i32)
+    (local $any i32) (local $bit i32) (local $q i32) (local $e i32) (local $high i32) (local $highBits i32)
     (local $o1_0 i32) (local $o2_0 i32) (local $b1_0 v128) (local $m1_0 v128) (local $b2_0 v128) (local $m2_0 v128) (local $bits0 i32)
     (local $o1_1 i32) (local $o2_1 i32) (local $b1_1 v128) (local $m1_1 v128) (local $b2_1 v128) (local $m2_1 v128) (local $bits1 i32)
     (local $bits2 i32)
@@ -159,6 +177,7 @@
     ;; The first two slots' bytes, in locals for the whole call (more would not stay in registers); unused slots are
     ;; never compared.
     (local.set $slots (i32.load (i32.const 0)))
+    (local.set $high (i32.lt_u (i32.load (i32.const 16)) (i32.load (i32.const 20))))
     (local.set $o1_0 (i32.load (i32.const 64)))
     (local.set $o2_0 (i32.load (i32.const 68)))
     (local.set $b1_0 (v128.load8_splat (i32.const 72)))
@@ -178,6 +197,10 @@
         (br_if $end (i32.ge_u (local.get $p) (local.get $to)))
         (local.set $newlines (i8x16.bitmask (i8x16.eq (v128.load (local.get $p)) (i8x16.splat (i32.const 10)))))
         (local.set $any (local.get $newlines))
+        (if (local.get $high)
+          (then
+            (local.set $highBits (i8x16.bitmask (v128.load (local.get $p))))
+            (local.set $any (i32.or (local.get $any) (local.get $highBits)))))
         (if (i32.gt_u (local.get $slots) (i32.const 0))
           (then
             (local.set $bits0
@@ -230,7 +253,7 @@
                 (local.set $lines (i32.add (local.get $lines) (i32.const 1)))
                 (local.set $lineStart (i32.add (local.get $q) (i32.const 1))))
               (else
-                (if (i32.or (i32.or (call $slotHit (i32.and (local.get $bits0) (local.get $bit)) (i32.const 0) (local.get $q)) (call $slotHit (i32.and (local.get $bits1) (local.get $bit)) (i32.const 1) (local.get $q))) (i32.or (call $slotHit (i32.and (local.get $bits2) (local.get $bit)) (i32.const 2) (local.get $q)) (call $slotHit (i32.and (local.get $bits3) (local.get $bit)) (i32.const 3) (local.get $q))))
+                (if (i32.or (call $highHit (i32.and (local.get $highBits) (local.get $bit)) (local.get $q)) (i32.or (i32.or (call $slotHit (i32.and (local.get $bits0) (local.get $bit)) (i32.const 0) (local.get $q)) (call $slotHit (i32.and (local.get $bits1) (local.get $bit)) (i32.const 1) (local.get $q))) (i32.or (call $slotHit (i32.and (local.get $bits2) (local.get $bit)) (i32.const 2) (local.get $q)) (call $slotHit (i32.and (local.get $bits3) (local.get $bit)) (i32.const 3) (local.get $q)))))
                   (then
                     (local.set $e (call $lineEnd (local.get $q)))
                     (if (i32.or (call $conjuncts (local.get $lineStart) (local.get $e))
