@@ -323,7 +323,7 @@ export function spansField(raw: string, spans: readonly number[], name: string, 
   if (route.slot >= 0 && (spans[2 * route.kind] as number) !== 0) {
     return scalarAt(raw, spans[2 * route.slot] as number, spans[2 * route.slot + 1] as number) ?? null;
   }
-  return parse ? parsedPath(raw, spans, name) : undefined;
+  return parse ? parsedPath(raw, spans, name, route.lastKey) : undefined;
 }
 
 /** NameRoute.kind of a name without `.` or `{` (a top-level key). */
@@ -337,6 +337,11 @@ interface NameRoute {
   kind: number;
   /** The slot of the top-level key or of the tracked path; -1 when untracked. */
   slot: number;
+  /**
+   * For other paths, the text the JSON of the last key reached must hold: the name's last segment (after
+   * its last `.` or `{}`) and the key's closing quote; null when the name ends with `.` or `{}`.
+   */
+  lastKey: string | null;
 }
 
 /**
@@ -351,12 +356,14 @@ function nameRoute(name: string): NameRoute {
   let route = NAME_ROUTES.get(name);
   if (route !== undefined) return route;
   const dot = name.indexOf('.');
-  if (name.includes('{')) route = { kind: OTHER_PATH, slot: -1 };
-  else if (dot === -1) route = { kind: TOP_KEY, slot: TRACKED_TOP.get(name) ?? -1 };
+  const last = Math.max(name.lastIndexOf('.'), name.lastIndexOf('}')) + 1;
+  const other: NameRoute = { kind: OTHER_PATH, slot: -1, lastKey: last < name.length ? name.slice(last) + '"' : null };
+  if (name.includes('{')) route = other;
+  else if (dot === -1) route = { kind: TOP_KEY, slot: TRACKED_TOP.get(name) ?? -1, lastKey: null };
   else {
     const kind = KIND_SLOTS.find(([, k]) => dot === k.length && name.startsWith(k));
     const slot = kind === undefined ? undefined : BODY_PATHS.get(name.slice(dot + 1));
-    route = kind !== undefined && slot !== undefined ? { kind: kind[0], slot } : { kind: OTHER_PATH, slot: -1 };
+    route = kind !== undefined && slot !== undefined ? { kind: kind[0], slot, lastKey: null } : other;
   }
   if (NAME_ROUTES.size < MAX_NAME_ROUTES) NAME_ROUTES.set(name, route);
   return route;
@@ -391,8 +398,11 @@ function keyEnd(name: string, pos: number): number {
  * only key the name can then reach is the text up to its next `.` or `{}`. Tracked keys are followed
  * through the spans; where the path leaves them, the value reached so far is parsed alone and walked as
  * extractPath would walk it in the parsed line. Undefined for a `{` opening no `{}` (left to the parse).
+ * The value is not parsed when its text lacks `lastKey` (NameRoute) and any escape: the last key of
+ * every match ends with the name's last segment, so nothing can match (a kprobe's `args` without
+ * a `string_arg`).
  */
-function parsedPath(raw: string, spans: readonly number[], name: string): FieldValue | null | undefined {
+function parsedPath(raw: string, spans: readonly number[], name: string, lastKey: string | null): FieldValue | null | undefined {
   let at = keyEnd(name, 0);
   if (at < 0) return undefined;
   let head: number;
@@ -428,6 +438,8 @@ function parsedPath(raw: string, spans: readonly number[], name: string): FieldV
         continue;
       }
     }
-    return extractPathFrom(JSON.parse(raw.slice(head >> 4, end)) as unknown, name, at, depth);
+    const text = raw.slice(head >> 4, end);
+    if (lastKey !== null && !text.includes(lastKey) && !text.includes('\\')) return null;
+    return extractPathFrom(JSON.parse(text) as unknown, name, at, depth);
   }
 }

@@ -61,6 +61,7 @@ function vary(line: string, r: () => number): string {
       [{ sock_arg: { daddr: 7, protocol: 17 } }, { sock_arg: { daddr: '10.9.9.9' } }],
       [{ sock_arg: { saddr: '0.0.0.0', protocol: 'IPPROTO_TCP' } }, { sockaddr_arg: { addr: '192.0.2.1', port: 443 } }, { sockaddr_arg: { addr: 1 } }],
       [null, 'x', [{ file_arg: { path: '/nested' } }], { file_arg: 'flat' }, { file_arg: { path: null } }],
+      [{ string_arg: 'one' }, { int_arg: 1 }, { string_arg: ['two', { string_arg: 'three' }] }, { 'a.string_arg': 'dotted' }],
       { file_arg: { path: '/not-an-array' } },
       [],
     ])),
@@ -98,6 +99,7 @@ function vary(line: string, r: () => number): string {
   if (r() < 0.1) text = text.replace('"time":', '"ti\\u006de":');
   if (r() < 0.1) text = text.replace('{"binary":', '{"binary":"/first","binary":');
   if (r() < 0.1) text = text.replace(/}$/, ',"node_name":"second"}');
+  if (r() < 0.5) text = text.replace('"string_arg"', '"string\\u005farg"');
   if (r() < 0.1) text = ' ' + text + '\t';
   return text;
 }
@@ -111,7 +113,8 @@ const EXTRA_NAMES = [
   'process_exec.process.user.name', 'process_exec.parent.user', 'process_exec.parent.exec_id', 'process_connect.socket.saddr',
   'process_connect.destination_ip', 'process_connect.sock_arg', 'process_exit.process.parent_exec_id',
   // Paths through tracked values answered by parsing a span alone (spansField with `parse`).
-  'process_kprobe.args{}.string_arg', 'process_kprobe.args{}.file_arg.path', 'process_kprobe.args{}', 'process_kprobe.args{}{}',
+  'process_kprobe.args{}.string_arg', 'process_kprobe.args{}.file_arg.path', 'process_kprobe.args{}', 'process_kprobe.args{}{}', 'process_kprobe.args{}.a.string_arg',
+  'process_kprobe.args{}.string_arg{}.string_arg', 'process_kprobe.args{}.int_arg',
   'process_kprobe.parent.pod.name', 'process_exec.parent.pod.container.image.name', 'process_exec.process.flags',
   'process_exec.process.pod.pod_labels.app', 'process_exec.process.pod.container{}.id', 'process_exec.process{}.binary',
   'process_exec.process.', 'process_exec.', 'process_exec{}', 'process_exec.ancestors{}.binary', 'node_labels.a.b.c',
