@@ -47,13 +47,25 @@ interface Extraction {
   spans: number[] | null;
   /** Whether the sourcetype gets the add-on's CIM fields. */
   isovalent: boolean;
-  /** CIM values read from the spans, by tetragonCimFieldId (undefined: not read yet). */
+  /** CIM values read from the spans, by cimSlot (undefined: not read yet). */
   cim: (FieldValue | null | undefined)[] | null;
   cache: Map<string, FieldValue | null> | null;
   /** Every extracted field, once fieldNames() needed them all. */
   all: Map<string, FieldValue> | null;
   /** The derived fields' values, once one was read. */
   derived: ReadonlyMap<string, FieldValue> | null;
+}
+
+/**
+ * The slot of each CIM field id in Extraction.cim, given in the order fields are first read in this
+ * process (-1: none yet): an event's cache then holds the dozen fields searches read, not all ~45.
+ */
+const CIM_SLOTS = new Int16Array(TETRAGON_CIM_FIELDS.length).fill(-1);
+let cimSlotCount = 0;
+
+function cimSlot(id: number): number {
+  const slot = CIM_SLOTS[id] as number;
+  return slot >= 0 ? slot : (CIM_SLOTS[id] = cimSlotCount++);
 }
 
 function parseObject(e: Event): Record<string, unknown> | null {
@@ -183,13 +195,16 @@ export class EventResult implements Result {
     if (spans !== null && x.isovalent) {
       const id = tetragonCimFieldId(field);
       if (id >= 0) {
-        const cim = (x.cim ??= new Array<FieldValue | null | undefined>(TETRAGON_CIM_FIELDS.length).fill(undefined));
-        let v = cim[id];
+        const slot = cimSlot(id);
+        const cim = (x.cim ??= new Array<FieldValue | null | undefined>(cimSlotCount).fill(undefined));
+        // A field first read after this event's cache was made gets a slot past its end.
+        while (cim.length <= slot) cim.push(undefined);
+        let v = cim[slot];
         if (v === undefined) {
           v = tetragonIndexedField(this.event._raw, spans, id, this.event._time);
           // Absent CIM source: the JSON path of that name, a top-level key (CIM names have no dots).
           if (v === null) v = spansField(this.event._raw, spans, field) ?? null;
-          cim[id] = v;
+          cim[slot] = v;
         }
         return v;
       }
