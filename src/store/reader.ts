@@ -147,11 +147,32 @@ export function planScan(req: ScanRequest, names: NameCache): ScanPlan | null {
     sourcetypeIds: ids('sourcetype'),
     sourceIds: ids('source'),
     hostIds: ids('host'),
-    raw: req.raw ? rawCondition(req.raw) : null,
+    raw: req.alternatives !== undefined && req.alternatives.length > 0 ? alternativesCondition(req.alternatives, names) : req.raw ? rawCondition(req.raw) : null,
   };
   for (const l of [plan.indexIds, plan.sourcetypeIds, plan.sourceIds, plan.hostIds]) if (l !== null && l.length === 0) return null;
   if (plan.lo !== null && plan.hi !== null && plan.lo >= plan.hi) return null;
   return plan;
+}
+
+/**
+ * For a scan shared by several searches (a pack): a row is needed when some search needs it, that is when it has
+ * one of that search's sourcetypes and passes that search's raw filter. Narrower than the union request's own
+ * (the union of the sourcetypes and of the filters): a pack reading process_exec, kprobe and connect events never
+ * reads a process_exit, which shares the kprobes' sourcetype but none of Kprobe Spike's literals. Null when some
+ * search needs every row.
+ */
+function alternativesCondition(alternatives: readonly ScanRequest[], names: NameCache): SqlCondition | null {
+  const arms: SqlCondition[] = [];
+  for (const alt of alternatives) {
+    const st = matchIds(names.byKind.get(KIND_SOURCETYPE) ?? [], alt.metadata, 'sourcetype');
+    if (st !== null && st.length === 0) continue; // this search reads none of the stored sourcetypes
+    const raw = alt.raw === null ? null : rawCondition(alt.raw);
+    const conds = [...(st === null ? [] : [{ sql: `st IN (${st.join(',')})`, params: [] }]), ...(raw === null ? [] : [raw])];
+    if (conds.length === 0) return null;
+    arms.push({ sql: conds.map((c) => `(${c.sql})`).join(' AND '), params: conds.flatMap((c) => c.params) });
+  }
+  if (arms.length === 0) return { sql: '0', params: [] };
+  return { sql: `(${arms.map((a) => `(${a.sql})`).join(' OR ')})`, params: arms.flatMap((a) => a.params) };
 }
 
 const ASCII = /^[\x01-\x7f]*$/;

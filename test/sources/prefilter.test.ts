@@ -2,7 +2,9 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { EventSource } from '../../src/events/scan.js';
+import type { Event } from '../../src/events/event.js';
+import { emptyScanRequest, type EventSource } from '../../src/events/scan.js';
+import { openStore } from '../../src/store/sqlite-store.js';
 import { FileSource } from '../../src/sources/file.js';
 import { plan, runSearch } from '../../src/spl/index.js';
 import { CollectSink } from '../../src/spl/exec/run.js';
@@ -173,6 +175,21 @@ describe('raw prefilter: a pack of searches in one pass', () => {
     // (A line with a `\u` escape may spell any key, and U+212A or U+017F a `k` or an `s`: those are kept.)
     expect(delivered.some((l) => l.includes('"process_exit"') && !/\\u|[\u212a\u017f]/.test(l))).toBe(false);
     expect(lines.some((l) => l.includes('"process_exit"') && !/\\u|[\u212a\u017f]/.test(l))).toBe(true);
+
+    // The store does the same in SQL: each search's sourcetypes with its own literals.
+    const store = await openStore(mkdtempSync(join(tmpdir(), 'vigil-pack-store-')));
+    try {
+      for await (const b of new FileSource([path], { defaultHost: 'h' }).scan(emptyScanRequest())) await store.append(b.map(({ json: _json, ...e }): Event => e));
+      // (Ties on `_time` come in the store's order, newest insertion first: rows compared as sets.)
+      const sorted = (runs: unknown): unknown => (runs as unknown[][]).map((rows) => rows.map((r) => JSON.stringify(r)).sort());
+      expect(sorted(await run(store))).toEqual(sorted(await run(unfiltered(path))));
+      const stored: string[] = [];
+      for await (const b of store.scan(unionRequest(plans.map((p) => p.scan)))) for (const e of b) stored.push(e._raw);
+      expect(stored.some((l) => l.includes('"process_exit"') && !/\\u|[\u212a\u017f]/.test(l))).toBe(false);
+      expect(stored.length).toBeGreaterThan(0);
+    } finally {
+      await store.close();
+    }
   });
 });
 
