@@ -7,14 +7,16 @@
 // hyperthreaded machine, two threads of plain JSON.parse give less than x2, the ceiling for the engine's.
 // `--workers always` starts the workers whatever the input's size and the machine's load (src/parallel/run.ts
 // decides by both by default, as `vigil run` does): the engine's own scaling on a busy machine.
+// The seed and the pack also run over the embedded store holding the same events (loaded once into
+// bench/out/store-N, as HEC /raw stores them), on one thread: reading the store against reading the file.
 //   node bench/engine.mjs [--events N] [--threads 1,2] [--workers auto|always]
 import { spawnSync } from 'node:child_process';
-import { closeSync, createReadStream, openSync, readSync, statSync } from 'node:fs';
+import { closeSync, createReadStream, existsSync, openSync, readSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { isMainThread, parentPort, Worker } from 'node:worker_threads';
 import { availableParallelism, loadavg } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { dirname, join } from 'node:path';
-import { generate } from './generate.mjs';
+import { appendAsHecRaw, generate } from './generate.mjs';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const args = process.argv.slice(2);
@@ -81,7 +83,24 @@ async function baseline(threads) {
 let phaseStart = 0n;
 const since = (t) => Number(process.hrtime.bigint() - t) / 1e9;
 
-async function engine(which, threads) {
+/** The SQLite store holding the file's events (made once; a marker file says it is complete). */
+async function benchStore() {
+  const dir = join(here, 'out', `store-${count}`);
+  const { openStore } = await import('../dist/bundle/store.sqlite-store.js');
+  if (!existsSync(join(dir, 'loaded'))) {
+    rmSync(dir, { recursive: true, force: true });
+    const { parseRawBatch } = await import('../dist/bundle/hec.events.js');
+    const store = await openStore(dir);
+    await appendAsHecRaw(file, parseRawBatch, [store], 4);
+    await store.close();
+    writeFileSync(join(dir, 'loaded'), '');
+  }
+  return openStore(dir);
+}
+
+async function engine(what, threads) {
+  const fromStore = what.endsWith('-store');
+  const which = fromStore ? what.slice(0, -'-store'.length) : what;
   const { loadContent, findDetection } = await import('../dist/bundle/detections.content.js');
   const { FileSource } = await import('../dist/bundle/sources.file.js');
   const { runDetections } = await import('../dist/bundle/detections.run.js');
@@ -98,15 +117,17 @@ async function engine(which, threads) {
       : undefined;
   // The seed alone, or the pack as `vigil run --all` runs it: every detection but the correlation searches (they read the risk index).
   const detections = which === 'seed' ? [findDetection(pack, SEED)] : pack.detections.filter((d) => d.type !== 'Correlation');
-  const source = new FileSource([file], { now });
+  const source = fromStore ? await benchStore() : new FileSource([file], { now });
   const startupSecs = since(phaseStart);
   const runs = await runDetections(pack, detections, { source, now, tz, earliest: null, latest: null, ...(parallel ? { parallel } : {}) });
+  if (fromStore) await source.close();
   return { events: count, detections: runs.length, rows: runs.reduce((a, r) => a + r.results.length, 0), delivered: runs[0].stats.eventsScanned, startupSecs };
 }
 
 async function runPhase(name) {
   phaseStart = process.hrtime.bigint();
   const [what, threads] = name.split('@');
+  if (what === 'store') return void (await (await benchStore()).close());
   const r = what === 'baseline' ? await baseline(Number(threads ?? 1)) : await engine(what, Number(threads));
   const secs = since(phaseStart);
   process.stdout.write(JSON.stringify({ ...r, secs, rssMB: process.resourceUsage().maxRSS / 1024 }));
@@ -125,7 +146,10 @@ if (!isMainThread) {
   process.stdout.write(
     `data: ${count.toLocaleString('en-US')} Tetragon events (${kinds}), ${(data.bytes / 1e6).toFixed(0)} MB (${Math.round(data.bytes / count)} bytes/event), "curl" in ${((100 * data.curlLines) / count).toFixed(1)}% of the lines; the baseline on one core\n\n`,
   );
-  const phases = ['baseline', ...threadCounts.filter((t) => t > 1).map((t) => `baseline@${t}`), ...threadCounts.map((t) => `seed@${t}`), ...threadCounts.map((t) => `pack@${t}`)];
+  process.stderr.write(`loading the store (once) ...\n`);
+  const prep = spawnSync(process.execPath, [fileURLToPath(import.meta.url), '--phase', 'store', '--events', String(count)], { encoding: 'utf8' });
+  if (prep.status !== 0) throw new Error(`loading the store failed: ${prep.stderr}`);
+  const phases = ['baseline', ...threadCounts.filter((t) => t > 1).map((t) => `baseline@${t}`), ...threadCounts.map((t) => `seed@${t}`), ...threadCounts.map((t) => `pack@${t}`), 'seed-store@1', 'pack-store@1'];
   const runs = Object.fromEntries(phases.map((p) => [p, []]));
   // Rounds interleave the phases, so that a change in the machine's load hits all of them alike.
   for (let rep = 0; rep < 3; rep++) {
@@ -153,6 +177,11 @@ if (!isMainThread) {
       const name = `${label ?? `all ${r.detections} detections, one pass`}, ${t} thread${t === 1 ? '' : 's'}`;
       process.stdout.write(line(name, r, `x${(rate(r) / rate(results.baseline)).toFixed(2)} baseline${scaling}, ${r.rows} rows, ${r.delivered} events parsed`) + '\n');
     }
+  }
+  for (const [what, label] of [['seed-store', 'seed detection over the store'], ['pack-store', 'the pack over the store']]) {
+    const r = results[`${what}@1`];
+    const onFile = results[`${what.slice(0, -'-store'.length)}@1`];
+    process.stdout.write(line(`${label}, 1 thread`, r, `x${(rate(r) / rate(results.baseline)).toFixed(2)} baseline, x${(rate(r) / rate(onFile)).toFixed(2)} the file, ${r.rows} rows, ${r.delivered} events read`) + '\n');
   }
   process.stdout.write(`(included above, startup: module imports, content loading, planning: ${phases.filter((p) => !p.startsWith('baseline')).map((p) => `${p} ${results[p].startupSecs.toFixed(2)} s`).join(', ')})\n`);
   process.stdout.write(`\ntargets: seed >= 5x baseline, pack >= 1x baseline (best of 3 runs each); ${availableParallelism()} cores, load average ${loadavg().map((x) => x.toFixed(2)).join(' ')}; workers ${workers}\n`);
