@@ -84,7 +84,7 @@ export async function shareScan(plans: readonly SearchPlan[], runs: readonly Sea
   // the shared extraction (a clone); the others, and a lone search, get the event row itself.
   const copy = runs.length > 1 ? plans.map(writesEventRows) : plans.map(() => false);
   let active = runs.map((_, i) => i).filter((i) => !runs[i]!.ctx.halted);
-  const routes = new MetadataRoutes(runs);
+  const routes = new MetadataRoutes(runs, plans);
   const sameKnowledge = plans.length > 0 && plans.every((p) => p.knowledge === plans[0]!.knowledge);
   // Events seen so far; a search's eventsScanned is this count while it was active.
   let seen = 0;
@@ -129,8 +129,22 @@ const MAX_ROUTES = 4096;
 class MetadataRoutes {
   private readonly byIndex = new Map<string, Map<string, Map<string, Map<string, number[]>>>>();
   private size = 0;
+  /**
+   * Whether some search constrains the source, the host: a metadata predicate reads the fields its
+   * request constrains and the index (default indexes). A host no search tests is not looked up (a
+   * reader makes a new host string per event, hashed again on every lookup).
+   */
+  private readonly bySource: boolean;
+  private readonly byHost: boolean;
 
-  constructor(private readonly runs: readonly SearchRun[]) {}
+  constructor(
+    private readonly runs: readonly SearchRun[],
+    plans: readonly SearchPlan[],
+  ) {
+    const constrains = (field: string): boolean => plans.some((p) => p.scan.metadata.some((m) => m.field === field));
+    this.bySource = constrains('source');
+    this.byHost = constrains('host');
+  }
 
   /** The runs of `active` (in their order) whose metadata predicate admits `ev`. */
   of(ev: Event, active: readonly number[]): readonly number[] {
@@ -139,12 +153,14 @@ class MetadataRoutes {
     if (bySourcetype === undefined) this.byIndex.set(ev.index, (bySourcetype = new Map()));
     let bySource = bySourcetype.get(ev.sourcetype);
     if (bySource === undefined) bySourcetype.set(ev.sourcetype, (bySource = new Map()));
-    let byHost = bySource.get(ev.source);
-    if (byHost === undefined) bySource.set(ev.source, (byHost = new Map()));
-    let admitted = byHost.get(ev.host);
+    const source = this.bySource ? ev.source : '';
+    let byHost = bySource.get(source);
+    if (byHost === undefined) bySource.set(source, (byHost = new Map()));
+    const host = this.byHost ? ev.host : '';
+    let admitted = byHost.get(host);
     if (admitted === undefined) {
       admitted = active.filter((i) => this.runs[i]!.meta(ev));
-      byHost.set(ev.host, admitted);
+      byHost.set(host, admitted);
       this.size++;
     }
     return admitted;
