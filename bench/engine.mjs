@@ -83,7 +83,7 @@ async function baseline(threads) {
 let phaseStart = 0n;
 const since = (t) => Number(process.hrtime.bigint() - t) / 1e9;
 
-/** The SQLite store holding the file's events (made once; a marker file says it is complete). */
+/** The SQLite store holding the file's events (made once; a marker file says it is complete), read-only as `vigil search` opens it. */
 async function benchStore() {
   const dir = join(here, 'out', `store-${count}`);
   const { openStore } = await import('../dist/bundle/store.sqlite-store.js');
@@ -95,7 +95,7 @@ async function benchStore() {
     await store.close();
     writeFileSync(join(dir, 'loaded'), '');
   }
-  return openStore(dir);
+  return openStore(dir, { readonly: true });
 }
 
 async function engine(what, threads) {
