@@ -45,11 +45,13 @@ interface Edge {
   key: Uint8Array;
   slot: number;
   node: TrieNode | null;
+  /** The key holds `.` or `{` (F_DOTTED_KEY). */
+  dotted: boolean;
 }
 
-/** Tracked keys of one object level, bucketed by length. */
+/** Tracked keys of one object level, bucketed by their first byte. */
 interface TrieNode {
-  byLength: (Edge[] | undefined)[];
+  byFirst: (Edge[] | undefined)[];
 }
 
 const MAX_DEPTH = 64;
@@ -121,13 +123,16 @@ export class JsonPathScanner {
     const build = (t: ScanTree): TrieNode => {
       const done = built.get(t);
       if (done) return done;
-      const node: TrieNode = { byLength: [] };
+      const node: TrieNode = { byFirst: [] };
       built.set(t, node);
       for (const [key, v] of Object.entries(t)) {
         const [slot, sub] = typeof v === 'number' ? [v, null] : v;
         slots = Math.max(slots, slot + 1);
         const bytes = Buffer.from(key, 'latin1');
-        (node.byLength[bytes.length] ??= []).push({ key: bytes, slot, node: sub === null ? null : build(sub) });
+        // key() matches a tracked key's bytes without checking them: they must be ones a key scan passes.
+        if (bytes.length === 0 || bytes.some((c) => STOP[c] === 1)) throw new Error(`untrackable key: ${JSON.stringify(key)}`);
+        const dotted = bytes.some((c) => KEY_STOP[c] === 1);
+        (node.byFirst[bytes[0] as number] ??= []).push({ key: bytes, slot, node: sub === null ? null : build(sub), dotted });
       }
       return node;
     };
@@ -257,19 +262,23 @@ export class JsonPathScanner {
       if (i < 0) return -1;
     } else {
       const ks = i + 1;
-      let j = ks;
       const out = this.scratch;
-      for (;;) {
-        while (j < end && KEY_STOP[b[j] as number] === 0) j++;
-        if (j >= end) return -1;
-        const c = b[j] as number;
-        if (c === 34) break;
-        if (STOP[c] === 1) return -1; // escape, control or non-ASCII in a tracked key
-        out[2 * this.slots] = F_DOTTED_KEY;
-        j++;
+      // A tracked key is compared in place, in one pass; any other key is scanned to its end.
+      const edge = ks < end ? matchEdge(node, b, ks, end) : null;
+      let j = edge === null ? ks : ks + edge.key.length;
+      if (edge === null) {
+        for (;;) {
+          while (j < end && KEY_STOP[b[j] as number] === 0) j++;
+          if (j >= end) return -1;
+          const c = b[j] as number;
+          if (c === 34) break;
+          if (STOP[c] === 1) return -1; // escape, control or non-ASCII in a tracked key
+          out[2 * this.slots] = F_DOTTED_KEY;
+          j++;
+        }
       }
       i = j + 1;
-      const edge = findEdge(node, b, ks, j);
+      if (edge?.dotted === true) out[2 * this.slots] = F_DOTTED_KEY;
       if (edge !== null) {
         const r = 2 * edge.slot;
         if (out[r] !== 0) return -1; // a tracked key twice
@@ -358,14 +367,17 @@ function number(b: Uint8Array, i: number, end: number): number {
   return i;
 }
 
-function findEdge(node: TrieNode, b: Uint8Array, s: number, e: number): Edge | null {
-  const bucket = node.byLength[e - s];
+/** The tracked key of `node` that the key starting at `b[s]` is (its bytes, then the closing quote), or null. */
+function matchEdge(node: TrieNode, b: Uint8Array, s: number, end: number): Edge | null {
+  const bucket = node.byFirst[b[s] as number];
   if (bucket === undefined) return null;
   for (const edge of bucket) {
     const k = edge.key;
-    let j = 0;
-    while (j < k.length && k[j] === b[s + j]) j++;
-    if (j === k.length) return edge;
+    const n = k.length;
+    if (s + n >= end || b[s + n] !== 34) continue;
+    let j = 1;
+    while (j < n && k[j] === b[s + j]) j++;
+    if (j === n) return edge;
   }
   return null;
 }
