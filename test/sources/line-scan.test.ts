@@ -2,17 +2,9 @@ import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { GUARD_ESCAPE, GUARD_KELVIN, GUARD_LONG_S, GUARD_SLASH } from '../../src/events/scan.js';
 import { fitsScanner, LineScanner, MAX_PATTERNS, scanGroups, type ScanGroups, type ScanPattern } from '../../src/sources/line-scan/line-scan.js';
+import { rng } from '../rng.js';
 // @ts-expect-error: a build script without type declarations
 import { watFiles, wasmModuleSource } from '../../scripts/build-wasm.mjs';
-
-/** Deterministic pseudo-random numbers (the test must be reproducible). */
-function rng(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => {
-    s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
-    return s / 2 ** 32;
-  };
-}
 
 const pick = <T>(r: () => number, items: readonly T[]): T => items[Math.floor(r() * items.length)] as T;
 
