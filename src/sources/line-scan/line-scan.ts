@@ -28,6 +28,7 @@ const PAGE = 65536;
 const LINES = 4;
 const GROUP_COUNT = 12;
 const HIGH_PATTERNS = 16;
+const ESCAPE_PATTERNS = 24;
 const SLOT_TABLE = 64;
 const SLOT_RECORD = 32;
 const GROUP_TABLE = 192;
@@ -52,16 +53,16 @@ function module(): WebAssembly.Module {
 }
 
 /**
- * The first group's patterns as the scan compares them 16 positions at once, each "slot" two bytes: a pattern its
- * own slot, except the escapes (`\u`, `\/`), which share one on their backslash, and those beginning with a
- * non-ASCII byte (U+212A, U+017F), found where a byte has its high bit set (no slot). Null beyond MAX_SLOTS.
+ * The first group's patterns as the scan compares them 16 positions at once: each its own "slot" of two compared
+ * bytes, except those found by their first byte's class, which the block's load gives nearly for free: the
+ * escapes (`\u`, `\/`) wherever a byte is a backslash, those beginning with a non-ASCII byte (U+212A, U+017F)
+ * wherever one has its high bit set. Null beyond MAX_SLOTS.
  */
-function slotsOf(first: readonly ScanPattern[]): { slots: { patterns: ScanPattern[]; shared: boolean }[]; high: ScanPattern[] } | null {
+function slotsOf(first: readonly ScanPattern[]): { slots: ScanPattern[]; escapes: ScanPattern[]; high: ScanPattern[] } | null {
   const escapes = first.filter((p) => !p.caseless && p.bytes[0] === 0x5c);
   const high = first.filter((p) => !p.caseless && (p.bytes[0] as number) >= 0x80);
-  const slots = first.filter((p) => !escapes.includes(p) && !high.includes(p)).map((p) => ({ patterns: [p], shared: false }));
-  if (escapes.length > 0) slots.push({ patterns: escapes, shared: true });
-  return slots.length <= MAX_SLOTS ? { slots, high } : null;
+  const slots = first.filter((p) => !escapes.includes(p) && !high.includes(p));
+  return slots.length <= MAX_SLOTS ? { slots, escapes, high } : null;
 }
 
 /**
@@ -100,7 +101,7 @@ export class LineScanner {
     this.words = new Int32Array(this.exports.memory.buffer);
     const freq = byteFrequencies(sample);
     // Patterns in group order (each group's a range of the table); the first group's by slot.
-    const { slots, high } = slotsOf(groups[0] as readonly ScanPattern[]) as NonNullable<ReturnType<typeof slotsOf>>;
+    const { slots, escapes, high } = slotsOf(groups[0] as readonly ScanPattern[]) as NonNullable<ReturnType<typeof slotsOf>>;
     let k = 0;
     const put = (p: ScanPattern): [number, number] => {
       const at = this.writePattern(PATTERN_TABLE + k * PATTERN_RECORD, p, freq, sample);
@@ -108,23 +109,21 @@ export class LineScanner {
       return at;
     };
     this.words[0] = slots.length;
-    slots.forEach((slot, s) => {
+    slots.forEach((p, s) => {
       const rec = SLOT_TABLE + s * SLOT_RECORD;
-      const first = k;
-      const [o1, o2] = slot.patterns.map(put)[0] as [number, number];
-      const p = slot.patterns[0] as ScanPattern;
-      // A shared slot compares the byte its patterns all begin with; another, its pattern's two searched bytes.
-      const [a, b] = slot.shared ? [0, 0] : [o1, o2];
-      this.words[rec / 4] = a;
-      this.words[rec / 4 + 1] = b;
-      this.writeByte(rec + 8, p, a);
-      this.writeByte(rec + 10, p, b);
-      this.words[rec / 4 + 3] = first;
+      this.words[rec / 4 + 3] = k;
+      const [o1, o2] = put(p);
       this.words[rec / 4 + 4] = k;
+      this.words[rec / 4] = o1;
+      this.words[rec / 4 + 1] = o2;
+      this.writeByte(rec + 8, p, o1);
+      this.writeByte(rec + 10, p, o2);
     });
-    this.words[HIGH_PATTERNS / 4] = k;
-    high.forEach(put);
-    this.words[HIGH_PATTERNS / 4 + 1] = k;
+    for (const [range, patterns] of [[HIGH_PATTERNS, high], [ESCAPE_PATTERNS, escapes]] as const) {
+      this.words[range / 4] = k;
+      patterns.forEach(put);
+      this.words[range / 4 + 1] = k;
+    }
     this.words[GROUP_COUNT / 4] = groups.length;
     groups.forEach((group, g) => {
       if (g === 0) return; // searched by the slots

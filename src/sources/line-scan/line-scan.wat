@@ -13,10 +13,12 @@
 ;; lower-case letter only for that letter's two cases); with mask 0 it must be equal.
 ;;
 ;; Patterns of the first group that begin with a non-ASCII byte (other spellings of letters: U+212A, U+017F) are
-;; verified wherever a byte has its high bit set, which the block's load gives for free (rare in Tetragon data).
+;; verified wherever a byte has its high bit set, which the block's load gives for free (rare in Tetragon data);
+;; those beginning with a backslash (escapes: `\u`, `\/`) wherever a byte is one, a compare of the same load
+;; (cheaper than a slot: backslashes are ~1 per line in Tetragon exports, in `\"`).
 ;;
 ;; Memory (set by line-scan.ts): 0: slot count (at most 4); 4: LINES (out); 12: group count (at most 4);
-;; 16: the non-ASCII patterns [first, end) (i32, i32; empty: none);
+;; 16: the non-ASCII patterns [first, end) (i32, i32; empty: none); 24: the escape patterns [first, end);
 ;; 64 + 32 s: slot s: offsets of its two bytes (i32, i32), the bytes and their masks (4 x u8), its patterns
 ;; [first, end) (i32, i32); 192 + 8 g: group g's patterns [first, end) (i32, i32); 1024 + 256 k: pattern k:
 ;; length (i32), offsets of its two searched bytes (i32, i32), those bytes and masks (4 x u8 at +12), its bytes
@@ -56,12 +58,13 @@
         (br $pattern)))
     (i32.const 0))
 
-  ;; Whether a non-ASCII byte at q (`bit` non-zero) begins one of the non-ASCII patterns.
-  (func $highHit (param $bit i32) (param $q i32) (result i32)
+  ;; Whether a byte at q found by its class (`bit` non-zero) begins one of the patterns [first, end) stored at
+  ;; `range` (16: non-ASCII, 24: escapes).
+  (func $classHit (param $bit i32) (param $q i32) (param $range i32) (result i32)
     (local $k i32) (local $end i32)
     (if (i32.eqz (local.get $bit)) (then (return (i32.const 0))))
-    (local.set $k (i32.load (i32.const 16)))
-    (local.set $end (i32.load (i32.const 20)))
+    (local.set $k (i32.load (local.get $range)))
+    (local.set $end (i32.load offset=4 (local.get $range)))
     (block $done
       (loop $pattern
         (br_if $done (i32.ge_u (local.get $k) (local.get $end)))
@@ -170,6 +173,8 @@
   (func (export "next") (param $from i32) (param $to i32) (result i32)
     (local $p i32) (local $slots i32) (local $lines i32) (local $lineStart i32) (local $newlines i32)
     (local $any i32) (local $bit i32) (local $q i32) (local $e i32) (local $high i32) (local $highBits i32)
+    (local $escapes i32) (local $escapeBits i32) (local $bytes v128)
+    (local $fast i32) (local $acc v128) (local $nl v128) (local $highMask v128) (local $backslash v128)
     (local $o1_0 i32) (local $o2_0 i32) (local $b1_0 v128) (local $m1_0 v128) (local $b2_0 v128) (local $m2_0 v128) (local $bits0 i32)
     (local $o1_1 i32) (local $o2_1 i32) (local $b1_1 v128) (local $m1_1 v128) (local $b2_1 v128) (local $m2_1 v128) (local $bits1 i32)
     (local $bits2 i32)
@@ -178,6 +183,12 @@
     ;; never compared.
     (local.set $slots (i32.load (i32.const 0)))
     (local.set $high (i32.lt_u (i32.load (i32.const 16)) (i32.load (i32.const 20))))
+    (local.set $escapes (i32.lt_u (i32.load (i32.const 24)) (i32.load (i32.const 28))))
+    ;; The 64-byte skip: with at most the two slots kept in locals; classes off are compared to what never matches.
+    (local.set $fast (i32.le_u (local.get $slots) (i32.const 2)))
+    (local.set $nl (i8x16.splat (i32.const 10)))
+    (local.set $highMask (i8x16.splat (select (i32.const 128) (i32.const 0) (local.get $high))))
+    (local.set $backslash (i8x16.splat (select (i32.const 92) (i32.const 10) (local.get $escapes))))
     (local.set $o1_0 (i32.load (i32.const 64)))
     (local.set $o2_0 (i32.load (i32.const 68)))
     (local.set $b1_0 (v128.load8_splat (i32.const 72)))
@@ -194,13 +205,73 @@
     (local.set $lineStart (local.get $from))
     (block $end
       (loop $block
+        ;; Skip ahead 64 bytes at a time while they hold no line feed and no candidate (the usual case: a line feed
+        ;; every ~1.7 KB, candidates rarer), with one test per 64 bytes; the blocks below take the rest 16 at a time.
+        (if (local.get $fast)
+          (then
+            (block $found
+              (loop $skip
+                (br_if $found (i32.gt_u (i32.add (local.get $p) (i32.const 64)) (local.get $to)))
+                (local.set $acc (v128.const i64x2 0 0))
+              (local.set $bytes (v128.load offset=0 (local.get $p)))
+              (local.set $acc (v128.or (local.get $acc) (v128.or (i8x16.eq (local.get $bytes) (local.get $nl))
+                (v128.or (v128.and (local.get $bytes) (local.get $highMask)) (i8x16.eq (local.get $bytes) (local.get $backslash))))))
+              (local.set $bytes (v128.load offset=16 (local.get $p)))
+              (local.set $acc (v128.or (local.get $acc) (v128.or (i8x16.eq (local.get $bytes) (local.get $nl))
+                (v128.or (v128.and (local.get $bytes) (local.get $highMask)) (i8x16.eq (local.get $bytes) (local.get $backslash))))))
+              (local.set $bytes (v128.load offset=32 (local.get $p)))
+              (local.set $acc (v128.or (local.get $acc) (v128.or (i8x16.eq (local.get $bytes) (local.get $nl))
+                (v128.or (v128.and (local.get $bytes) (local.get $highMask)) (i8x16.eq (local.get $bytes) (local.get $backslash))))))
+              (local.set $bytes (v128.load offset=48 (local.get $p)))
+              (local.set $acc (v128.or (local.get $acc) (v128.or (i8x16.eq (local.get $bytes) (local.get $nl))
+                (v128.or (v128.and (local.get $bytes) (local.get $highMask)) (i8x16.eq (local.get $bytes) (local.get $backslash))))))
+              (if (i32.gt_u (local.get $slots) (i32.const 0))
+                (then (local.set $acc (v128.or (local.get $acc) (v128.and
+                  (i8x16.eq (v128.or (v128.load offset=0 (i32.add (local.get $p) (local.get $o1_0))) (local.get $m1_0)) (local.get $b1_0))
+                  (i8x16.eq (v128.or (v128.load offset=0 (i32.add (local.get $p) (local.get $o2_0))) (local.get $m2_0)) (local.get $b2_0)))))))
+              (if (i32.gt_u (local.get $slots) (i32.const 1))
+                (then (local.set $acc (v128.or (local.get $acc) (v128.and
+                  (i8x16.eq (v128.or (v128.load offset=0 (i32.add (local.get $p) (local.get $o1_1))) (local.get $m1_1)) (local.get $b1_1))
+                  (i8x16.eq (v128.or (v128.load offset=0 (i32.add (local.get $p) (local.get $o2_1))) (local.get $m2_1)) (local.get $b2_1)))))))
+              (if (i32.gt_u (local.get $slots) (i32.const 0))
+                (then (local.set $acc (v128.or (local.get $acc) (v128.and
+                  (i8x16.eq (v128.or (v128.load offset=16 (i32.add (local.get $p) (local.get $o1_0))) (local.get $m1_0)) (local.get $b1_0))
+                  (i8x16.eq (v128.or (v128.load offset=16 (i32.add (local.get $p) (local.get $o2_0))) (local.get $m2_0)) (local.get $b2_0)))))))
+              (if (i32.gt_u (local.get $slots) (i32.const 1))
+                (then (local.set $acc (v128.or (local.get $acc) (v128.and
+                  (i8x16.eq (v128.or (v128.load offset=16 (i32.add (local.get $p) (local.get $o1_1))) (local.get $m1_1)) (local.get $b1_1))
+                  (i8x16.eq (v128.or (v128.load offset=16 (i32.add (local.get $p) (local.get $o2_1))) (local.get $m2_1)) (local.get $b2_1)))))))
+              (if (i32.gt_u (local.get $slots) (i32.const 0))
+                (then (local.set $acc (v128.or (local.get $acc) (v128.and
+                  (i8x16.eq (v128.or (v128.load offset=32 (i32.add (local.get $p) (local.get $o1_0))) (local.get $m1_0)) (local.get $b1_0))
+                  (i8x16.eq (v128.or (v128.load offset=32 (i32.add (local.get $p) (local.get $o2_0))) (local.get $m2_0)) (local.get $b2_0)))))))
+              (if (i32.gt_u (local.get $slots) (i32.const 1))
+                (then (local.set $acc (v128.or (local.get $acc) (v128.and
+                  (i8x16.eq (v128.or (v128.load offset=32 (i32.add (local.get $p) (local.get $o1_1))) (local.get $m1_1)) (local.get $b1_1))
+                  (i8x16.eq (v128.or (v128.load offset=32 (i32.add (local.get $p) (local.get $o2_1))) (local.get $m2_1)) (local.get $b2_1)))))))
+              (if (i32.gt_u (local.get $slots) (i32.const 0))
+                (then (local.set $acc (v128.or (local.get $acc) (v128.and
+                  (i8x16.eq (v128.or (v128.load offset=48 (i32.add (local.get $p) (local.get $o1_0))) (local.get $m1_0)) (local.get $b1_0))
+                  (i8x16.eq (v128.or (v128.load offset=48 (i32.add (local.get $p) (local.get $o2_0))) (local.get $m2_0)) (local.get $b2_0)))))))
+              (if (i32.gt_u (local.get $slots) (i32.const 1))
+                (then (local.set $acc (v128.or (local.get $acc) (v128.and
+                  (i8x16.eq (v128.or (v128.load offset=48 (i32.add (local.get $p) (local.get $o1_1))) (local.get $m1_1)) (local.get $b1_1))
+                  (i8x16.eq (v128.or (v128.load offset=48 (i32.add (local.get $p) (local.get $o2_1))) (local.get $m2_1)) (local.get $b2_1)))))))
+                (br_if $found (v128.any_true (local.get $acc)))
+                (local.set $p (i32.add (local.get $p) (i32.const 64)))
+                (br $skip)))))
         (br_if $end (i32.ge_u (local.get $p) (local.get $to)))
-        (local.set $newlines (i8x16.bitmask (i8x16.eq (v128.load (local.get $p)) (i8x16.splat (i32.const 10)))))
+        (local.set $bytes (v128.load (local.get $p)))
+        (local.set $newlines (i8x16.bitmask (i8x16.eq (local.get $bytes) (i8x16.splat (i32.const 10)))))
         (local.set $any (local.get $newlines))
         (if (local.get $high)
           (then
-            (local.set $highBits (i8x16.bitmask (v128.load (local.get $p))))
+            (local.set $highBits (i8x16.bitmask (local.get $bytes)))
             (local.set $any (i32.or (local.get $any) (local.get $highBits)))))
+        (if (local.get $escapes)
+          (then
+            (local.set $escapeBits (i8x16.bitmask (i8x16.eq (local.get $bytes) (i8x16.splat (i32.const 92)))))
+            (local.set $any (i32.or (local.get $any) (local.get $escapeBits)))))
         (if (i32.gt_u (local.get $slots) (i32.const 0))
           (then
             (local.set $bits0
@@ -253,7 +324,8 @@
                 (local.set $lines (i32.add (local.get $lines) (i32.const 1)))
                 (local.set $lineStart (i32.add (local.get $q) (i32.const 1))))
               (else
-                (if (i32.or (call $highHit (i32.and (local.get $highBits) (local.get $bit)) (local.get $q)) (i32.or (i32.or (call $slotHit (i32.and (local.get $bits0) (local.get $bit)) (i32.const 0) (local.get $q)) (call $slotHit (i32.and (local.get $bits1) (local.get $bit)) (i32.const 1) (local.get $q))) (i32.or (call $slotHit (i32.and (local.get $bits2) (local.get $bit)) (i32.const 2) (local.get $q)) (call $slotHit (i32.and (local.get $bits3) (local.get $bit)) (i32.const 3) (local.get $q)))))
+                (if (i32.or (i32.or (call $classHit (i32.and (local.get $highBits) (local.get $bit)) (local.get $q) (i32.const 16))
+                                    (call $classHit (i32.and (local.get $escapeBits) (local.get $bit)) (local.get $q) (i32.const 24))) (i32.or (i32.or (call $slotHit (i32.and (local.get $bits0) (local.get $bit)) (i32.const 0) (local.get $q)) (call $slotHit (i32.and (local.get $bits1) (local.get $bit)) (i32.const 1) (local.get $q))) (i32.or (call $slotHit (i32.and (local.get $bits2) (local.get $bit)) (i32.const 2) (local.get $q)) (call $slotHit (i32.and (local.get $bits3) (local.get $bit)) (i32.const 3) (local.get $q)))))
                   (then
                     (local.set $e (call $lineEnd (local.get $q)))
                     (if (i32.or (call $conjuncts (local.get $lineStart) (local.get $e))
