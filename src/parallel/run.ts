@@ -350,6 +350,12 @@ class ParallelRun {
       const ms = performance.now() - started;
       if (this.decided || ms < WORK_SAMPLE_MS) return;
       if (mark === null) {
+        // At the warm-up's speed (slower than what follows), the rest would not even need three workers' start-ups:
+        // alone for good without a second interval (a fast search's whole run is a few of them).
+        if (bytes > 0 && ((this.totalBytes - bytes) / bytes) * (ms / 1000) <= 3 * WORKER_START_S) {
+          this.decided = true;
+          return;
+        }
         mark = { ms, bytes, idle: idleMs() };
         return;
       }
