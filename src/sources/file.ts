@@ -210,18 +210,20 @@ export class FileSource implements EventSource {
       // scan does not handle take the JSON.parse path (toEvent). The window search passes `scan` false:
       // the few lines it finds are parsed, as the scan beats JSON.parse once optimized but not in its
       // first thousand calls (the seed detection ran 10% faster so).
-      // `tested`: the window search already ran the prefilter on the line's text.
-      const handle = (buf: Buffer, start: number, end: number, scan: boolean, tested = false): Event | null => {
+      // `tested`: the prefilter already passed the line's text; a string: that text, decoded on its own (the line
+      // scan's), which is the line's whole text (no CR) and is not decoded again.
+      const handle = (buf: Buffer, start: number, end: number, scan: boolean, tested: boolean | string = false): Event | null => {
         lineNo++;
         if (end > start && buf[end - 1] === 13) end--; // CRLF
         if (end === start) return null;
-        const filter = tested ? null : rawTest;
+        const filter = tested !== false ? null : rawTest;
+        const text = typeof tested === 'string' ? tested : null;
         let spans = scan && filter === null ? scanTetragonLine(buf, start, end) : null;
         let line: string;
         if (spans !== null) {
-          line = buf.toString('latin1', start, end); // the scan accepts ASCII only
+          line = text ?? buf.toString('latin1', start, end); // the scan accepts ASCII only
         } else {
-          line = buf.toString('utf8', start, end);
+          line = text ?? buf.toString('utf8', start, end);
           if (lineNo === 1 && !this.opts.range?.start && line.charCodeAt(0) === 0xfeff) line = line.slice(1); // UTF-8 BOM
           if (line.length === 0 || (isSpace(line.charCodeAt(0)) && line.trim() === '')) return null;
           if (filter !== null) {
@@ -356,7 +358,7 @@ export class FileSource implements EventSource {
               if (!(isSpace(text.charCodeAt(0)) && text.trim() === '')) rejected(text);
               continue;
             }
-            if (add(handle(buf, at, nl, parseFound, true))) {
+            if (add(handle(buf, at, nl, parseFound, text))) {
               yield flush();
               signal?.throwIfAborted();
             }

@@ -183,9 +183,8 @@ export class LineScanner {
 
   /** Pattern `p`'s byte at `i` and its mask at `at` and `at + 1`. */
   private writeByte(at: number, p: ScanPattern, i: number): void {
-    const b = p.bytes[i] as number;
-    const mask = p.caseless && isAsciiLetter(b) ? 0x20 : 0;
-    this.view[at] = b | mask;
+    const mask = caseMask(p, i);
+    this.view[at] = (p.bytes[i] as number) | mask;
     this.view[at + 1] = mask;
   }
 
@@ -199,9 +198,8 @@ export class LineScanner {
     this.writeByte(rec + 12, p, o1);
     this.writeByte(rec + 14, p, o2);
     for (let i = 0; i < n; i++) {
-      const b = p.bytes[i] as number;
-      const mask = p.caseless && isAsciiLetter(b) ? 0x20 : 0;
-      this.view[rec + 16 + i] = b | mask;
+      const mask = caseMask(p, i);
+      this.view[rec + 16 + i] = (p.bytes[i] as number) | mask;
       this.view[rec + 128 + i] = mask;
     }
     return [o1, o2];
@@ -256,9 +254,10 @@ function longestCommonSubstring(texts: readonly string[]): string {
   return '';
 }
 
-function isAsciiLetter(b: number): boolean {
-  const l = b | 0x20;
-  return l >= 0x61 && l <= 0x7a;
+/** 0x20 where byte `i` of `p` matches either ASCII case (a caseless pattern's letter), else 0: OR-ed onto the data byte. */
+function caseMask(p: ScanPattern, i: number): number {
+  const l = (p.bytes[i] as number) | 0x20;
+  return p.caseless && l >= 0x61 && l <= 0x7a ? 0x20 : 0;
 }
 
 /** Bytes of the sample the pairs of searched bytes are counted in (enough to rank them, cheap to count). */
@@ -274,7 +273,7 @@ const PAIR_CANDIDATES = 6;
  */
 function searchedBytes(p: ScanPattern, freq: Float64Array, sample: Uint8Array): [number, number] {
   const n = p.bytes.length;
-  const caseless = (i: number): boolean => p.caseless && isAsciiLetter(p.bytes[i] as number);
+  const caseless = (i: number): boolean => caseMask(p, i) !== 0;
   const folded = Array.from(p.bytes, (b, i) => (caseless(i) ? b | 0x20 : b));
   const rarity = (i: number): number => {
     const b = folded[i] as number;
@@ -285,7 +284,7 @@ function searchedBytes(p: ScanPattern, freq: Float64Array, sample: Uint8Array): 
     .slice(0, PAIR_CANDIDATES);
   if (rarest.length === 1) return [0, 0];
   const text = Buffer.from(sample.buffer, sample.byteOffset, Math.min(sample.length, PAIR_SAMPLE));
-  const matches = (i: number, q: number): boolean => ((text[q] as number) | (caseless(i) ? 0x20 : 0)) === folded[i];
+  const matches = (i: number, q: number): boolean => ((text[q] as number) | caseMask(p, i)) === folded[i];
   // Where each candidate byte occurs (native searches for its one or two spellings).
   const where = new Map<number, number[]>();
   for (const i of rarest) {
