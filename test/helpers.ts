@@ -1,3 +1,4 @@
+import { request } from 'node:http';
 import { join } from 'node:path';
 import type { Event } from '../src/events/event.js';
 import type { EventSource, ScanRequest } from '../src/events/scan.js';
@@ -58,4 +59,40 @@ export function rowsText(rows: readonly Result[], fields?: readonly string[]): R
 export async function search(spl: string, events: Partial<Event>[] = [], opts: SearchOptions = {}): Promise<Result[]> {
   const { results } = await runSearch(spl, { now: 1_700_000_000, source: memorySource(events), macros: new MacroLibrary(), ...opts });
   return results;
+}
+
+/** A HEC request's answer: its status and JSON body (0 and null when the connection failed or the body is not JSON). */
+export interface HecReply {
+  status: number;
+  json: Record<string, unknown> | null;
+}
+
+/**
+ * POSTs `body` to a HEC endpoint as a Splunk client does (`Authorization: Splunk <token>`, a request channel).
+ * Never rejects: a refused, reset or (after 20 s) timed-out request answers status 0, as a killed server does.
+ */
+export function hecPost(url: string, path: string, token: string, channel: string, body: string): Promise<HecReply> {
+  return new Promise((resolve) => {
+    const req = request(
+      new URL(path, url),
+      { method: 'POST', headers: { Authorization: `Splunk ${token}`, 'X-Splunk-Request-Channel': channel }, timeout: 20_000 },
+      (res) => {
+        let text = '';
+        res.on('data', (c: Buffer) => (text += c.toString()));
+        res.on('end', () => {
+          let json: Record<string, unknown> | null;
+          try {
+            json = JSON.parse(text) as Record<string, unknown>;
+          } catch {
+            json = null;
+          }
+          resolve({ status: res.statusCode ?? 0, json });
+        });
+        res.on('error', () => resolve({ status: 0, json: null }));
+      },
+    );
+    req.on('timeout', () => req.destroy());
+    req.on('error', () => resolve({ status: 0, json: null }));
+    req.end(body);
+  });
 }

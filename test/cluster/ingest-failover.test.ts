@@ -5,13 +5,13 @@
 // through vigil): every acknowledged event is there exactly once, the replicas of each shard hold the same events,
 // a batch is whole or absent, and no event is there twice; vigil's own search agrees.
 import { randomUUID } from 'node:crypto';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { request } from 'node:http';
+import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { hecPost } from '../helpers.js';
 import { REPLICAS, clickhouse, skipWithoutCluster, uniqueName } from './local-cluster.js';
-import { alive, dropTestData, restoreCluster, serverPid, startNode, stopNode, writeNodeConfig, type VigilNode } from './nodes.js';
+import { alive, restoreCluster, serverPid, startNode, stopCluster, writeNodeConfig, type VigilNode } from './nodes.js';
 
 const skip = await skipWithoutCluster('test/cluster/ingest-failover.test.ts');
 
@@ -28,36 +28,6 @@ const OUTAGE_MS = 15_000;
 /** The replica stopped mid-stream: shard 01's r2, the first replica of node 3. */
 const VICTIM = REPLICAS.find((r) => r.name === 's1r2')!;
 
-interface Reply {
-  status: number;
-  json: Record<string, unknown> | null;
-}
-
-function post(url: string, path: string, token: string, channel: string, body: string): Promise<Reply> {
-  return new Promise((resolve) => {
-    const req = request(
-      new URL(path, url),
-      { method: 'POST', headers: { Authorization: `Splunk ${token}`, 'X-Splunk-Request-Channel': channel }, timeout: 20_000 },
-      (res) => {
-        let text = '';
-        res.on('data', (c: Buffer) => (text += c.toString()));
-        res.on('end', () => {
-          let json: Record<string, unknown> | null;
-          try {
-            json = JSON.parse(text) as Record<string, unknown>;
-          } catch {
-            json = null;
-          }
-          resolve({ status: res.statusCode ?? 0, json });
-        });
-        res.on('error', () => resolve({ status: 0, json: null }));
-      },
-    );
-    req.on('timeout', () => req.destroy());
-    req.on('error', () => resolve({ status: 0, json: null }));
-    req.end(body);
-  });
-}
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -95,11 +65,7 @@ describe.skipIf(skip)('ingest on three vigil nodes through a vigil node crash an
     for (const n of [1, 2, 3]) nodes.push(await startNode(n, writeNodeConfig(dir, n, { database, schema, extra })));
   }, 120_000);
 
-  afterAll(async () => {
-    for (const node of nodes) await stopNode(node);
-    await dropTestData(database, schema);
-    rmSync(dir, { recursive: true, force: true });
-  }, 120_000);
+  afterAll(() => stopCluster(nodes, database, schema, dir), 120_000);
 
   it('keeps every acknowledged event exactly once on every replica', async () => {
     // Noon yesterday: in the past (searchable), and every batch in one day partition (so one part: whole or absent).
@@ -133,7 +99,7 @@ describe.skipIf(skip)('ingest on three vigil nodes through a vigil node crash an
             await sleep(100);
           }
           const node = nodes[at]!;
-          const r = await post(node.hecUrl, '/services/collector/event', node.hecToken, channel, body);
+          const r = await hecPost(node.hecUrl, '/services/collector/event', node.hecToken, channel, body);
           if (r.status !== 200) {
             if (r.status !== 0 && r.status !== 503 && r.status !== 500) throw new Error(`HEC ${node.name} answered ${r.status} ${JSON.stringify(r.json)}`);
             continue;
@@ -142,7 +108,7 @@ describe.skipIf(skip)('ingest on three vigil nodes through a vigil node crash an
           expect(typeof id).toBe('number');
           let ok = false;
           for (let poll = 0; poll < 50 && !ok; poll++) {
-            const q = await post(node.hecUrl, '/services/collector/ack', node.hecToken, channel, JSON.stringify({ acks: [id] }));
+            const q = await hecPost(node.hecUrl, '/services/collector/ack', node.hecToken, channel, JSON.stringify({ acks: [id] }));
             if (q.status === 0) break; // the node died: resend elsewhere
             ok = (q.json?.['acks'] as Record<string, boolean> | undefined)?.[String(id)] === true;
             if (!ok) await sleep(100);

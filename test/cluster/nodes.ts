@@ -2,7 +2,7 @@
 // dist/), with configs derived from .cluster/node-N.yml so each test has its own ClickHouse database and
 // PostgreSQL schema (and its own data dirs and ports); and the cluster's servers a test may stop and must restore.
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join, sep } from 'node:path';
 import { parse, stringify } from 'yaml';
 import { REPO_ROOT } from '../helpers.js';
@@ -111,6 +111,13 @@ export async function dropTestData(database: string, schema: string): Promise<vo
   } finally {
     await client.end();
   }
+}
+
+/** A test's teardown: its nodes stopped, its database and schema dropped, its folder removed. */
+export async function stopCluster(nodes: readonly VigilNode[], database: string, schema: string, dir: string): Promise<void> {
+  await Promise.all(nodes.map(stopNode));
+  await dropTestData(database, schema);
+  rmSync(dir, { recursive: true, force: true });
 }
 
 /**

@@ -4,12 +4,12 @@
 // mid-run: its lease (schedule.lease 3 s here) expires and another node takes the window over. Checked in the
 // PostgreSQL ledger and leases, and by the risk events in ClickHouse: the detection stamps each execution with
 // the wall clock (time()), so two executions of one window would leave two different risk events.
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { REPLICAS, clickhouse, postgres, skipWithoutCluster, uniqueName } from './local-cluster.js';
-import { dropTestData, startNode, stopNode, writeNodeConfig, type VigilNode } from './nodes.js';
+import { startNode, stopCluster, stopNode, writeNodeConfig, type VigilNode } from './nodes.js';
 
 const skip = await skipWithoutCluster('test/cluster/scheduler-failover.test.ts');
 
@@ -70,11 +70,7 @@ describe.skipIf(skip)('schedulers on three vigil nodes: each (detection, window)
     for (const n of [1, 2, 3]) nodes.push(await startNode(n, writeNodeConfig(dir, n, { database, schema, extra }), ['--content', content]));
   }, 120_000);
 
-  afterAll(async () => {
-    for (const node of nodes) await stopNode(node);
-    await dropTestData(database, schema);
-    rmSync(dir, { recursive: true, force: true });
-  }, 120_000);
+  afterAll(() => stopCluster(nodes, database, schema, dir), 120_000);
 
   it('runs every window once, the killed node’s window on another node', async () => {
     const pg = await postgres();

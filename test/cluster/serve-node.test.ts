@@ -14,7 +14,7 @@ import type { BackfillLine, FindingSummary } from '../../src/web/api-types.js';
 import { REPO_ROOT } from '../helpers.js';
 import { datasetLines } from '../web/harness.js';
 import { REPLICAS, clickhouse, skipWithoutCluster, uniqueName } from './local-cluster.js';
-import { dropTestData, startNode, stopNode, writeNodeConfig, type VigilNode } from './nodes.js';
+import { dropTestData, startNode, stopCluster, stopNode, writeNodeConfig, type VigilNode } from './nodes.js';
 
 type Yaml = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
 
@@ -133,11 +133,7 @@ describe.skipIf(skip)('vigil serve --config on the cluster', { timeout: 600_000 
     for (const [i, file] of files.entries()) nodes.push(await startNode(i + 1, file));
   }, 180_000);
 
-  afterAll(async () => {
-    await Promise.all(nodes.map(stopNode));
-    await dropTestData(database, schema);
-    rmSync(dir, { recursive: true, force: true });
-  }, 120_000);
+  afterAll(() => stopCluster(nodes, database, schema, dir), 120_000);
 
   it('a node says where it stores and that acceleration and the match index are off', () => {
     expect(nodes[0]!.output()).toMatch(/store: ClickHouse cluster "vigil" database vigil_serve_\w+ \(http:\/\/127\.0\.0\.1:18121, .*control plane postgresql:\/\/vigil@127\.0\.0\.1:15432\/vigil/);
@@ -257,11 +253,7 @@ describe.skipIf(skip)('scheduled runs on two nodes', { timeout: 300_000 }, () =>
     for (const [i, file] of files.entries()) nodes.push(await startNode(i + 1, file));
   }, 180_000);
 
-  afterAll(async () => {
-    await Promise.all(nodes.map(stopNode));
-    await dropTestData(database, schema);
-    rmSync(dir, { recursive: true, force: true });
-  }, 120_000);
+  afterAll(() => stopCluster(nodes, database, schema, dir), 120_000);
 
   it('a curl -k exec sent to node 2 is found by a scheduled run (one node per window): risk event in ClickHouse, run in PostgreSQL', async () => {
     // The dataset's curl -k exec is at 10:05:10; moved 20 s ahead of now, so its window closes after it arrived.

@@ -1,10 +1,10 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { request } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { openStore } from '../../src/store/sqlite-store.js';
+import { hecPost } from '../helpers.js';
 
 /**
  * Crash test of the whole server: `vigil serve` (built, as users run it) is SIGKILLed during sustained
@@ -46,25 +46,6 @@ async function startServe(): Promise<{ proc: ChildProcess; url: string }> {
   return { proc, url };
 }
 
-function post(url: string, path: string, token: string, body: string): Promise<{ status: number; json: Record<string, unknown> | null }> {
-  return new Promise((resolve) => {
-    const req = request(new URL(path, url), { method: 'POST', headers: { Authorization: `Splunk ${token}`, 'X-Splunk-Request-Channel': CHANNEL } }, (res) => {
-      let text = '';
-      res.on('data', (c: Buffer) => (text += c.toString()));
-      res.on('end', () => {
-        let json: Record<string, unknown> | null;
-        try {
-          json = JSON.parse(text) as Record<string, unknown>;
-        } catch {
-          json = null;
-        }
-        resolve({ status: res.statusCode ?? 0, json });
-      });
-    });
-    req.on('error', () => resolve({ status: 0, json: null }));
-    req.end(body);
-  });
-}
 
 const batchBody = (tag: string, b: number) =>
   Array.from({ length: 50 }, (_, i) => JSON.stringify({ time: 1_800_000_000 + b, event: { tag, batch: b, i, pad: 'x'.repeat(800) } })).join('');
@@ -77,13 +58,13 @@ describe('vigil serve crash (SIGKILL during ingest)', () => {
     let stop = false;
     const writers = ['plain', 'acked'].map(async (tag) => {
       for (let b = 0; !stop; b++) {
-        const r = await post(url, '/services/collector/event', tag === 'plain' ? PLAIN : ACKED, batchBody(tag, b));
+        const r = await hecPost(url, '/services/collector/event', tag === 'plain' ? PLAIN : ACKED, CHANNEL, batchBody(tag, b));
         if (r.status === 0) break; // the server is gone
         if (r.status !== 200) continue;
         if (tag === 'plain') acknowledged.add(`plain:${b}`);
         else ackIds.set(r.json!['ackId'] as number, b);
         if (tag === 'acked' && b % 5 === 4) {
-          const q = await post(url, '/services/collector/ack', ACKED, JSON.stringify({ acks: [...ackIds.keys()] }));
+          const q = await hecPost(url, '/services/collector/ack', ACKED, CHANNEL, JSON.stringify({ acks: [...ackIds.keys()] }));
           const acks = (q.json?.['acks'] ?? {}) as Record<string, boolean>;
           for (const [id, batch] of ackIds) if (acks[String(id)] === true) acknowledged.add(`acked:${batch}`);
         }
