@@ -4,7 +4,7 @@
  */
 import Database from 'better-sqlite3';
 import type { Event } from '../events/event.js';
-import { GUARD_ESCAPE, GUARD_KELVIN, GUARD_LONG_S, GUARD_SLASH, literalGuards, wildcardMatcher, type MetadataConstraint, type MetadataField, type RawFilter, type ScanOptions, type ScanRequest } from '../events/scan.js';
+import { GUARD_ESCAPE, GUARD_KELVIN, GUARD_LONG_S, GUARD_SLASH, compileRawFilter, literalGuards, wildcardMatcher, type MetadataConstraint, type MetadataField, type RawFilter, type ScanOptions, type ScanRequest } from '../events/scan.js';
 import { FLAG_RAW_NUL, KIND_HOST, KIND_SOURCE, KIND_SOURCETYPE, bucketTable, fromMicros, microsAtOrAfter } from './schema.js';
 import { StoreError } from './types.js';
 
@@ -130,8 +130,17 @@ function matchIds(entries: readonly (readonly [number, string])[], constraints: 
   return ids.length === entries.length || ids.length > MAX_IN_LIST ? null : ids;
 }
 
-/** Returns null when nothing can match (an empty id set). */
-export function planScan(req: ScanRequest, names: NameCache): ScanPlan | null {
+/** A row of the scan's first rows (`sampleRows`): its sourcetype id and `_raw`. */
+export interface SampleRow {
+  st: number;
+  raw: string;
+}
+
+/**
+ * Returns null when nothing can match (an empty id set). With a `sample` of the rows (`sampleRows`), a shared
+ * scan's filters are tested in the order that decides most rows soonest (see alternativesCondition).
+ */
+export function planScan(req: ScanRequest, names: NameCache, sample: readonly SampleRow[] = []): ScanPlan | null {
   const indexEntries = [...names.indexes];
   let indexIds = matchIds(indexEntries, req.metadata, 'index');
   if (!req.metadata.some((c) => c.field === 'index') && req.defaultIndexes !== 'all') {
@@ -147,7 +156,7 @@ export function planScan(req: ScanRequest, names: NameCache): ScanPlan | null {
     sourcetypeIds: ids('sourcetype'),
     sourceIds: ids('source'),
     hostIds: ids('host'),
-    raw: req.alternatives !== undefined && req.alternatives.length > 0 ? alternativesCondition(req.alternatives, names) : req.raw ? rawCondition(req.raw) : null,
+    raw: req.alternatives !== undefined && req.alternatives.length > 0 ? alternativesCondition(req.alternatives, names, sample) : req.raw ? rawCondition(req.raw) : null,
   };
   for (const l of [plan.indexIds, plan.sourcetypeIds, plan.sourceIds, plan.hostIds]) if (l !== null && l.length === 0) return null;
   if (plan.lo !== null && plan.hi !== null && plan.lo >= plan.hi) return null;
@@ -158,30 +167,106 @@ export function planScan(req: ScanRequest, names: NameCache): ScanPlan | null {
  * For a scan shared by several searches (a pack): a row is needed when some search needs it, that is when it has
  * one of that search's sourcetypes and passes that search's raw filter. Narrower than the union request's own
  * (the union of the sourcetypes and of the filters): a pack reading process_exec, kprobe and connect events never
- * reads a process_exit, which shares the kprobes' sourcetype but none of Kprobe Spike's literals. Null when some
- * search needs every row.
+ * reads a process_exit, which shares the kprobes' sourcetype but none of Kprobe Spike's literals. Searches reading
+ * the same sourcetypes share one arm (the OR of their filters), and an arm without a filter (a search needing every
+ * row of its sourcetypes) comes first and stands alone: SQLite stops at the first true term of an OR, and each
+ * filter is a search through the row. Within an arm, the filters passing most `sample` rows come first (a pack's
+ * exec rows nearly all pass Kubernetes Pod's key names: one search of the row instead of one per other detection
+ * first). Null when some search needs every row.
  */
-function alternativesCondition(alternatives: readonly ScanRequest[], names: NameCache): SqlCondition | null {
-  const arms: SqlCondition[] = [];
+function alternativesCondition(alternatives: readonly ScanRequest[], names: NameCache, sample: readonly SampleRow[]): SqlCondition | null {
+  const groups = new Map<string, { st: number[] | null; raws: RawFilter[] | null }>();
   for (const alt of alternatives) {
     const st = matchIds(names.byKind.get(KIND_SOURCETYPE) ?? [], alt.metadata, 'sourcetype');
     if (st !== null && st.length === 0) continue; // this search reads none of the stored sourcetypes
-    const raw = alt.raw === null ? null : rawCondition(alt.raw);
-    const conds = [...(st === null ? [] : [{ sql: `st IN (${st.join(',')})`, params: [] }]), ...(raw === null ? [] : [raw])];
-    if (conds.length === 0) return null;
+    const raw = alt.raw === null || rawCondition(alt.raw) === null ? null : alt.raw;
+    if (st === null && raw === null) return null;
+    const key = st === null ? '*' : st.join(',');
+    const g = groups.get(key) ?? groups.set(key, { st, raws: [] }).get(key)!;
+    if (raw === null) g.raws = null;
+    else g.raws?.push(raw);
+  }
+  const arms: SqlCondition[] = [];
+  for (const { st, raws } of [...groups.values()].sort((a, b) => Number(a.raws !== null) - Number(b.raws !== null))) {
+    const conds: SqlCondition[] = st === null ? [] : [{ sql: `st IN (${st.join(',')})`, params: [] }];
+    if (raws !== null) {
+      const rows = st === null ? sample : sample.filter((r) => st.includes(r.st));
+      const passed = new Map(raws.map((f) => [f, passCount(f, rows)]));
+      const sql = [...raws].sort((a, b) => (passed.get(b) as number) - (passed.get(a) as number)).map((f) => rawCondition(f) as SqlCondition);
+      conds.push({ sql: sql.map((r) => `(${r.sql})`).join(' OR '), params: sql.flatMap((r) => r.params) });
+    }
     arms.push({ sql: conds.map((c) => `(${c.sql})`).join(' AND '), params: conds.flatMap((c) => c.params) });
   }
   if (arms.length === 0) return { sql: '0', params: [] };
   return { sql: `(${arms.map((a) => `(${a.sql})`).join(' OR ')})`, params: arms.flatMap((a) => a.params) };
 }
 
+/** Rows of `sample` passing `f`. */
+function passCount(f: RawFilter, sample: readonly SampleRow[]): number {
+  if (sample.length === 0) return 0;
+  const test = compileRawFilter(f) as (raw: string) => boolean;
+  let n = 0;
+  for (const r of sample) if (test(r.raw)) n++;
+  return n;
+}
+
 const ASCII = /^[\x01-\x7f]*$/;
+
+/**
+ * Whether SQL leaves the filter's rows nearly decided: every literal pushed (ASCII), no regex. (Its guards are a
+ * bit wider in SQL, `\\u` counting as an escape: a few more rows for the engine, never fewer.)
+ */
+function decidedInSql(f: RawFilter): boolean {
+  switch (f.kind) {
+    case 'contains':
+      return f.text !== '' && ASCII.test(f.text);
+    case 'regex':
+      return false;
+    default:
+      return f.items.every(decidedInSql);
+  }
+}
+
+/** A test of a row's `_raw`, by its sourcetype id. */
+export type RowTest = (st: number) => ((raw: string) => boolean) | null;
+
+/**
+ * What JavaScript tests on each row SQL returns, before it becomes an event: the part of the raw filter SQL cannot
+ * say (a regex, a non-ASCII literal), so that a row the search would drop is neither decoded further nor normalized
+ * (the seed detection's regex leaves 322 of the 10,341 rows its literals let through). Exactly the test FileSource
+ * and MemorySource give every line (compileRawFilter: a necessary condition), on the row's own sourcetype's
+ * searches for a shared scan (the OR of their filters); its literals ordered on the `sample`. Null when SQL
+ * decides the whole filter.
+ */
+export function rowTest(req: ScanRequest, names: NameCache, sample: readonly SampleRow[]): RowTest | null {
+  const lines = (st: number | null): string[] => sample.filter((r) => st === null || r.st === st).map((r) => r.raw);
+  if (req.alternatives === undefined || req.alternatives.length === 0) {
+    if (req.raw === null || decidedInSql(req.raw)) return null;
+    const test = compileRawFilter(req.raw, lines(null));
+    return () => test;
+  }
+  // Per sourcetype id: the filters of the searches reading it (null: one of them needs every row).
+  const byId = new Map<number, RawFilter[] | null>();
+  const ids = (names.byKind.get(KIND_SOURCETYPE) ?? []).map(([id]) => id);
+  for (const alt of req.alternatives) {
+    for (const id of matchIds(names.byKind.get(KIND_SOURCETYPE) ?? [], alt.metadata, 'sourcetype') ?? ids) {
+      const raws = byId.get(id); // undefined: no search so far
+      byId.set(id, raws === null || alt.raw === null ? null : [...(raws ?? []), alt.raw]);
+    }
+  }
+  const tests = new Map<number, (raw: string) => boolean>();
+  for (const [id, raws] of byId) {
+    if (raws === null || raws.every(decidedInSql)) continue;
+    tests.set(id, compileRawFilter(raws.length === 1 ? (raws[0] as RawFilter) : { kind: 'or', items: raws }, lines(id)) as (raw: string) => boolean);
+  }
+  return tests.size === 0 ? null : (st) => tests.get(st) ?? null;
+}
 
 /**
  * A RawFilter as SQL. `LIKE` folds case for ASCII only, exactly like the engine's `/…/i` (non-unicode) test
  * for an ASCII term, so only ASCII terms are pushed; others become "true" (the engine re-checks). A literal
- * also holds on rows holding another spelling of it (its guards: `instr`, case-sensitive). Rows whose
- * `_raw` contains NUL are always let through: LIKE stops at a NUL.
+ * also holds on rows holding another spelling of it (its guards: `GLOB`, case-sensitive). Rows whose
+ * `_raw` contains NUL are always let through: LIKE and GLOB stop at a NUL.
  */
 export function rawCondition(f: RawFilter): SqlCondition | null {
   const c = rawSql(f);
@@ -196,18 +281,27 @@ const GUARD_TEXTS: readonly [number, string][] = [
   [GUARD_LONG_S, '\u017f'],
 ];
 
+/**
+ * The GLOB pattern of the texts holding `text` (case-sensitive, as `instr` but ~10x faster: SQLite's GLOB and LIKE
+ * find a `%`/`*` pattern's first byte with a library search, `instr` counts characters one by one).
+ * GLOB's specials `*`, `?`, `[` match themselves inside brackets.
+ */
+function globContaining(text: string): string {
+  return `*${text.replace(/[*?[]/g, '[$&]')}*`;
+}
+
 function rawSql(f: RawFilter): SqlCondition | null {
   switch (f.kind) {
     case 'contains': {
       if (f.text === '' || !ASCII.test(f.text)) return null;
-      // A key name is case-sensitive: instr, not LIKE.
-      const sql = [f.key === true ? 'instr(raw, ?) > 0' : "raw LIKE ? ESCAPE '\\'"];
-      const params = [f.key === true ? f.text : `%${f.text.replace(/[\\%_]/g, '\\$&')}%`];
+      // A key name is case-sensitive: GLOB, not LIKE.
+      const sql = [f.key === true ? 'raw GLOB ?' : "raw LIKE ? ESCAPE '\\'"];
+      const params = [f.key === true ? globContaining(f.text) : `%${f.text.replace(/[\\%_]/g, '\\$&')}%`];
       const g = literalGuards(f);
       for (const [bit, text] of GUARD_TEXTS) {
         if ((g & bit) === 0) continue;
-        sql.push('instr(raw, ?) > 0');
-        params.push(text);
+        sql.push('raw GLOB ?');
+        params.push(globContaining(text));
       }
       return { sql: sql.join(' OR '), params };
     }
@@ -353,6 +447,23 @@ function subsetSql(group: readonly BucketRef[], plan: ScanPlan, seqs: SqlConditi
   return { sql: `${arms.join(' UNION ALL ')}${newestFirst ? ' ORDER BY 1 DESC, 2 DESC' : ''}`, params };
 }
 
+/** Rows `sampleRows` reads: enough to rank a pack's filters, a few ms. */
+const SAMPLE_ROWS = 256;
+
+/**
+ * The first rows of a group (newest first) whatever their raw text: what the filters are ordered on, as FileSource
+ * samples its input's first 64 KiB.
+ */
+export function sampleRows(db: Db, group: readonly BucketRef[], plan: ScanPlan): SampleRow[] {
+  const q = groupSql(group, { ...plan, raw: null });
+  const rows: SampleRow[] = [];
+  for (const r of db.prepare<string[], Row>(q.sql).raw().iterate(...q.params)) {
+    rows.push({ st: r[3], raw: r[6] });
+    if (rows.length >= SAMPLE_ROWS) break;
+  }
+  return rows;
+}
+
 export interface ScanLimits {
   batchSize: number;
   batchChars: number;
@@ -360,6 +471,8 @@ export interface ScanLimits {
 
 /** Give the event loop a turn at least this often (ms) during a scan: HEC requests keep flowing. */
 const YIELD_EVERY_MS = 20;
+/** While rows are dropped by the row test, the clock is looked at every this many rows. */
+const DROPPED_TURN_ROWS = 1024;
 
 /**
  * Scans in one read transaction (a consistent snapshot, whatever commits meanwhile), bucket group by
@@ -382,19 +495,42 @@ export async function* scanStore(
   try {
     db.exec('BEGIN');
     names.refresh(db); // the first read starts the snapshot
-    const plan = planScan(req, names);
+    let plan = planScan(req, names);
     const seqCond = seqs === null ? null : seqCondition(seqs);
     if (plan === null || (seqs !== null && seqCond === null)) return;
+    const groups = groupBuckets(planBuckets(db, plan));
+    // A full scan with a raw filter samples its first rows (a subset is small: its filters go unordered).
+    const sample = seqs === null && groups.length > 0 && (req.raw !== null || (req.alternatives?.length ?? 0) > 0) ? sampleRows(db, groups[0] as BucketRef[], plan) : [];
+    if (sample.length > 0) plan = planScan(req, names, sample) as ScanPlan;
+    const test = rowTest(req, names, sample);
     let batch: Event[] = [];
     let chars = 0;
+    // Rows read (the test's drops included) and their characters.
     let scanned = 0;
     let bytes = 0;
     let lastTurn = performance.now();
-    for (const group of groupBuckets(planBuckets(db, plan))) {
+    /** Reports progress and gives the event loop a turn when it waited long enough. */
+    const turn = async (): Promise<void> => {
+      onProgress?.({ scanned, bytes });
+      if (performance.now() - lastTurn > YIELD_EVERY_MS) {
+        await new Promise((resolve) => setImmediate(resolve));
+        signal?.throwIfAborted();
+        lastTurn = performance.now();
+      }
+    };
+    for (const group of groups) {
       const q = groupSql(group, plan, seqCond, newestFirst);
       const rows = db.prepare<string[], Row>(q.sql).raw().iterate(...q.params);
       for (const r of rows) {
         const raw = r[6];
+        scanned++;
+        bytes += raw.length;
+        const t = test === null ? null : test(r[3]);
+        if (t !== null && !t(raw)) {
+          // The test may drop most rows: turns do not wait for a batch to fill.
+          if (scanned % DROPPED_TURN_ROWS === 0) await turn();
+          continue;
+        }
         batch.push({
           _time: fromMicros(r[0]),
           index: names.indexes.get(r[2]) ?? '',
@@ -405,27 +541,16 @@ export async function* scanStore(
         });
         chars += raw.length;
         if (batch.length >= limits.batchSize || chars >= limits.batchChars) {
-          scanned += batch.length;
-          bytes += chars;
           yield batch;
           batch = [];
           chars = 0;
           signal?.throwIfAborted(); // the consumer may have aborted while it held the batch
-          onProgress?.({ scanned, bytes });
-          if (performance.now() - lastTurn > YIELD_EVERY_MS) {
-            await new Promise((resolve) => setImmediate(resolve));
-            signal?.throwIfAborted();
-            lastTurn = performance.now();
-          }
+          await turn();
         }
       }
     }
-    if (batch.length > 0) {
-      scanned += batch.length;
-      bytes += chars;
-      yield batch;
-      onProgress?.({ scanned, bytes });
-    }
+    if (batch.length > 0) yield batch;
+    if (scanned > 0) onProgress?.({ scanned, bytes });
   } finally {
     pool.release(db);
   }
