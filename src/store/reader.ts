@@ -137,10 +137,10 @@ export interface SampleRow {
 }
 
 /**
- * Returns null when nothing can match (an empty id set). With a `sample` of the rows (`sampleRows`), a shared
- * scan's filters are tested in the order that decides most rows soonest (see alternativesCondition).
+ * The SQL of a request's time range and metadata (its raw filter: `planRaw`). Returns null when nothing can match
+ * (an empty id set).
  */
-export function planScan(req: ScanRequest, names: NameCache, sample: readonly SampleRow[] = []): ScanPlan | null {
+export function planScan(req: ScanRequest, names: NameCache): ScanPlan | null {
   const indexEntries = [...names.indexes];
   let indexIds = matchIds(indexEntries, req.metadata, 'index');
   if (!req.metadata.some((c) => c.field === 'index') && req.defaultIndexes !== 'all') {
@@ -156,49 +156,129 @@ export function planScan(req: ScanRequest, names: NameCache, sample: readonly Sa
     sourcetypeIds: ids('sourcetype'),
     sourceIds: ids('source'),
     hostIds: ids('host'),
-    raw: req.alternatives !== undefined && req.alternatives.length > 0 ? alternativesCondition(req.alternatives, names, sample) : req.raw ? rawCondition(req.raw) : null,
+    raw: null,
   };
   for (const l of [plan.indexIds, plan.sourcetypeIds, plan.sourceIds, plan.hostIds]) if (l !== null && l.length === 0) return null;
   if (plan.lo !== null && plan.hi !== null && plan.lo >= plan.hi) return null;
   return plan;
 }
 
+/** A test of a row's `_raw`, by its sourcetype id: null, none. */
+export type RowTest = (st: number) => ((raw: string) => boolean) | null;
+
+/** How a raw filter is split: the SQL condition (null: none) and the test of the rows it returns (null: none). */
+export interface RawPlan {
+  sql: SqlCondition | null;
+  test: RowTest | null;
+}
+
+/** Sample rows of a filter's sourcetypes needed for its pass rate to decide anything. */
+const MIN_SAMPLE = 16;
 /**
+ * A filter passing at least this share of its sample is not searched in SQL: its sourcetypes' rows come whole (they
+ * mostly would anyway) and JavaScript tests them (a pack's exec rows nearly all pass Kubernetes Pod's key names:
+ * SQLite's GLOBs for them took ~0.15 s over 109k rows, restarting at every `"`; `includes` finds them at once).
+ */
+const MOSTLY_PASSES = 0.9;
+
+/**
+ * The raw filter of a scan, in SQL and in JavaScript. SQL tests what it can (ASCII literals and their other
+ * spellings: rawCondition); JavaScript tests each row SQL returns against the part SQL cannot say (a regex, a
+ * non-ASCII literal) before it becomes an event, with exactly the test FileSource and MemorySource give every line
+ * (compileRawFilter: a necessary condition), so that a row the search would drop is neither decoded further nor
+ * normalized (the seed detection's regex leaves 322 of the 10,341 rows its literals let through).
+ *
  * For a scan shared by several searches (a pack): a row is needed when some search needs it, that is when it has
  * one of that search's sourcetypes and passes that search's raw filter. Narrower than the union request's own
  * (the union of the sourcetypes and of the filters): a pack reading process_exec, kprobe and connect events never
  * reads a process_exit, which shares the kprobes' sourcetype but none of Kprobe Spike's literals. Searches reading
- * the same sourcetypes share one arm (the OR of their filters), and an arm without a filter (a search needing every
- * row of its sourcetypes) comes first and stands alone: SQLite stops at the first true term of an OR, and each
- * filter is a search through the row. Within an arm, the filters passing most `sample` rows come first (a pack's
- * exec rows nearly all pass Kubernetes Pod's key names: one search of the row instead of one per other detection
- * first). Null when some search needs every row.
+ * the same sourcetypes share one arm (the OR of their filters); arms without a filter come first (SQLite stops at the
+ * first true term of an OR, and each filter is a search through the row); within an arm, the filters passing most
+ * `sample` rows come first. A row's JavaScript test is the OR of the filters of its sourcetype's searches.
  */
-function alternativesCondition(alternatives: readonly ScanRequest[], names: NameCache, sample: readonly SampleRow[]): SqlCondition | null {
-  const groups = new Map<string, { st: number[] | null; raws: RawFilter[] | null }>();
-  for (const alt of alternatives) {
-    const st = matchIds(names.byKind.get(KIND_SOURCETYPE) ?? [], alt.metadata, 'sourcetype');
+export function planRaw(req: ScanRequest, names: NameCache, sample: readonly SampleRow[]): RawPlan {
+  const shared = req.alternatives !== undefined && req.alternatives.length > 0;
+  const stored = names.byKind.get(KIND_SOURCETYPE) ?? [];
+  // The searches by the sourcetypes they read (null: any), with their filters (null: one needs every row).
+  const groups = new Map<string, { st: number[] | null; filters: RawFilter[] | null }>();
+  for (const alt of shared ? (req.alternatives as readonly ScanRequest[]) : [req]) {
+    // A single search's sourcetypes are the plan's own condition.
+    const st = shared ? matchIds(stored, alt.metadata, 'sourcetype') : null;
     if (st !== null && st.length === 0) continue; // this search reads none of the stored sourcetypes
-    const raw = alt.raw === null || rawCondition(alt.raw) === null ? null : alt.raw;
-    if (st === null && raw === null) return null;
     const key = st === null ? '*' : st.join(',');
-    const g = groups.get(key) ?? groups.set(key, { st, raws: [] }).get(key)!;
-    if (raw === null) g.raws = null;
-    else g.raws?.push(raw);
+    const g = groups.get(key) ?? groups.set(key, { st, filters: [] }).get(key)!;
+    if (alt.raw === null) g.filters = null;
+    else g.filters?.push(alt.raw);
   }
-  const arms: SqlCondition[] = [];
-  for (const { st, raws } of [...groups.values()].sort((a, b) => Number(a.raws !== null) - Number(b.raws !== null))) {
-    const conds: SqlCondition[] = st === null ? [] : [{ sql: `st IN (${st.join(',')})`, params: [] }];
-    if (raws !== null) {
-      const rows = st === null ? sample : sample.filter((r) => st.includes(r.st));
-      const passed = new Map(raws.map((f) => [f, passCount(f, rows)]));
-      const sql = [...raws].sort((a, b) => (passed.get(b) as number) - (passed.get(a) as number)).map((f) => rawCondition(f) as SqlCondition);
-      conds.push({ sql: sql.map((r) => `(${r.sql})`).join(' OR '), params: sql.flatMap((r) => r.params) });
+  if (groups.size === 0) return { sql: { sql: '0', params: [] }, test: null };
+  const arms: { st: number[] | null; sql: SqlCondition | null }[] = [];
+  // The filters JavaScript tests rows on: those of the searches reading any sourcetype, and by sourcetype id those of
+  // the others; null where a search needs the rows untested.
+  let any: Tested | null = { filters: [], undecided: false };
+  const bySt = new Map<number, Tested | null>();
+  for (const { st, filters } of groups.values()) {
+    if (filters === null) {
+      arms.push({ st, sql: null });
+      if (st === null) any = null;
+      else for (const id of st) bySt.set(id, null);
+      continue;
     }
-    arms.push({ sql: conds.map((c) => `(${c.sql})`).join(' AND '), params: conds.flatMap((c) => c.params) });
+    const rows = st === null ? sample : sample.filter((r) => st.includes(r.st));
+    const passing = passCount(filters.length === 1 ? (filters[0] as RawFilter) : { kind: 'or', items: filters }, rows);
+    const sql = filters.map((f) => rawCondition(f));
+    const counts = filters.map((f) => passCount(f, rows));
+    const order = filters.map((_, i) => i).sort((x, y) => (counts[y] as number) - (counts[x] as number));
+    const mostlyPasses = rows.length >= MIN_SAMPLE && passing >= MOSTLY_PASSES * rows.length;
+    arms.push({
+      st,
+      sql: mostlyPasses || sql.some((c) => c === null) ? null : { sql: order.map((i) => `(${(sql[i] as SqlCondition).sql})`).join(' OR '), params: order.flatMap((i) => (sql[i] as SqlCondition).params) },
+    });
+    // Unsearched in SQL, the filters are tested in JavaScript: its searches stop sooner, and the rows are decoded
+    // anyway.
+    const add = (have: Tested | undefined): Tested => ({ filters: [...(have?.filters ?? []), ...filters], undecided: (have?.undecided ?? false) || mostlyPasses });
+    if (st === null) any = any === null ? null : add(any);
+    else {
+      for (const id of st) {
+        const have = bySt.get(id); // undefined: no search so far
+        if (have !== null) bySt.set(id, add(have));
+      }
+    }
   }
-  if (arms.length === 0) return { sql: '0', params: [] };
-  return { sql: `(${arms.map((a) => `(${a.sql})`).join(' OR ')})`, params: arms.flatMap((a) => a.params) };
+  return { sql: armsSql(arms, shared), test: any === null ? null : rowTests(any, bySt, sample) };
+}
+
+/** Filters JavaScript tests rows on; `undecided`: some of them are not searched in SQL. */
+interface Tested {
+  filters: RawFilter[];
+  undecided: boolean;
+}
+
+/** The OR of the arms (each: its sourcetypes AND its filters' condition), filterless arms first; null: every row. */
+function armsSql(arms: readonly { st: number[] | null; sql: SqlCondition | null }[], shared: boolean): SqlCondition | null {
+  if (arms.some((a) => a.st === null && a.sql === null)) return null;
+  if (!shared) return (arms[0] as (typeof arms)[number]).sql;
+  const parts = [...arms]
+    .sort((a, b) => Number(a.sql !== null) - Number(b.sql !== null))
+    .map(({ st, sql }) => [...(st === null ? [] : [{ sql: `st IN (${st.join(',')})`, params: [] }]), ...(sql === null ? [] : [sql])])
+    .map((conds) => ({ sql: conds.map((c) => `(${c.sql})`).join(' AND '), params: conds.flatMap((c) => c.params) }));
+  return { sql: `(${parts.map((a) => `(${a.sql})`).join(' OR ')})`, params: parts.flatMap((a) => a.params) };
+}
+
+/**
+ * The JavaScript tests of rows: of each sourcetype id in `bySt`, its filters (none: null) with `any`'s; of the others,
+ * `any`'s. Compiled on the sample; none where SQL decides them all.
+ */
+function rowTests(any: Tested, bySt: ReadonlyMap<number, Tested | null>, sample: readonly SampleRow[]): RowTest | null {
+  const compile = ({ filters, undecided }: Tested, st: number | null): ((raw: string) => boolean) | null => {
+    if (filters.length === 0 || (!undecided && filters.every(decidedInSql))) return null;
+    const lines = sample.filter((r) => st === null || r.st === st).map((r) => r.raw);
+    return compileRawFilter(filters.length === 1 ? (filters[0] as RawFilter) : { kind: 'or', items: filters }, lines);
+  };
+  const others = compile(any, null);
+  const tests = new Map<number, ((raw: string) => boolean) | null>();
+  for (const [id, t] of bySt) tests.set(id, t === null ? null : compile({ filters: [...any.filters, ...t.filters], undecided: any.undecided || t.undecided }, id));
+  if (others === null && [...tests.values()].every((t) => t === null)) return null;
+  return tests.size === 0 ? () => others : (st) => (tests.has(st) ? (tests.get(st) as ((raw: string) => boolean) | null) : others);
 }
 
 /** Rows of `sample` passing `f`. */
@@ -225,41 +305,6 @@ function decidedInSql(f: RawFilter): boolean {
     default:
       return f.items.every(decidedInSql);
   }
-}
-
-/** A test of a row's `_raw`, by its sourcetype id. */
-export type RowTest = (st: number) => ((raw: string) => boolean) | null;
-
-/**
- * What JavaScript tests on each row SQL returns, before it becomes an event: the part of the raw filter SQL cannot
- * say (a regex, a non-ASCII literal), so that a row the search would drop is neither decoded further nor normalized
- * (the seed detection's regex leaves 322 of the 10,341 rows its literals let through). Exactly the test FileSource
- * and MemorySource give every line (compileRawFilter: a necessary condition), on the row's own sourcetype's
- * searches for a shared scan (the OR of their filters); its literals ordered on the `sample`. Null when SQL
- * decides the whole filter.
- */
-export function rowTest(req: ScanRequest, names: NameCache, sample: readonly SampleRow[]): RowTest | null {
-  const lines = (st: number | null): string[] => sample.filter((r) => st === null || r.st === st).map((r) => r.raw);
-  if (req.alternatives === undefined || req.alternatives.length === 0) {
-    if (req.raw === null || decidedInSql(req.raw)) return null;
-    const test = compileRawFilter(req.raw, lines(null));
-    return () => test;
-  }
-  // Per sourcetype id: the filters of the searches reading it (null: one of them needs every row).
-  const byId = new Map<number, RawFilter[] | null>();
-  const ids = (names.byKind.get(KIND_SOURCETYPE) ?? []).map(([id]) => id);
-  for (const alt of req.alternatives) {
-    for (const id of matchIds(names.byKind.get(KIND_SOURCETYPE) ?? [], alt.metadata, 'sourcetype') ?? ids) {
-      const raws = byId.get(id); // undefined: no search so far
-      byId.set(id, raws === null || alt.raw === null ? null : [...(raws ?? []), alt.raw]);
-    }
-  }
-  const tests = new Map<number, (raw: string) => boolean>();
-  for (const [id, raws] of byId) {
-    if (raws === null || raws.every(decidedInSql)) continue;
-    tests.set(id, compileRawFilter(raws.length === 1 ? (raws[0] as RawFilter) : { kind: 'or', items: raws }, lines(id)) as (raw: string) => boolean);
-  }
-  return tests.size === 0 ? null : (st) => tests.get(st) ?? null;
 }
 
 /**
@@ -298,10 +343,19 @@ function rawSql(f: RawFilter): SqlCondition | null {
       const sql = [f.key === true ? 'raw GLOB ?' : "raw LIKE ? ESCAPE '\\'"];
       const params = [f.key === true ? globContaining(f.text) : `%${f.text.replace(/[\\%_]/g, '\\$&')}%`];
       const g = literalGuards(f);
+      const other: string[] = [];
       for (const [bit, text] of GUARD_TEXTS) {
         if ((g & bit) === 0) continue;
-        sql.push('raw GLOB ?');
-        params.push(globContaining(text));
+        if (ASCII.test(text)) {
+          sql.push('raw GLOB ?');
+          params.push(globContaining(text));
+        } else other.push(globContaining(text));
+      }
+      // A non-ASCII character is searched one decoded character at a time; a row of ASCII text (as many bytes as
+      // characters; a NUL cuts `length` short) holds none, which counting its characters tells ~3x faster.
+      if (other.length > 0) {
+        sql.push(`(length(raw) < octet_length(raw) AND (${other.map(() => 'raw GLOB ?').join(' OR ')}))`);
+        params.push(...other);
       }
       return { sql: sql.join(' OR '), params };
     }
@@ -447,8 +501,8 @@ function subsetSql(group: readonly BucketRef[], plan: ScanPlan, seqs: SqlConditi
   return { sql: `${arms.join(' UNION ALL ')}${newestFirst ? ' ORDER BY 1 DESC, 2 DESC' : ''}`, params };
 }
 
-/** Rows `sampleRows` reads: enough to rank a pack's filters, a few ms. */
-const SAMPLE_ROWS = 256;
+/** Rows `sampleRows` reads: enough to rank a pack's filters (FileSource samples ~40 Tetragon lines), ~1 ms. */
+const SAMPLE_ROWS = 64;
 
 /**
  * The first rows of a group (newest first) whatever their raw text: what the filters are ordered on, as FileSource
@@ -495,14 +549,15 @@ export async function* scanStore(
   try {
     db.exec('BEGIN');
     names.refresh(db); // the first read starts the snapshot
-    let plan = planScan(req, names);
+    const meta = planScan(req, names);
     const seqCond = seqs === null ? null : seqCondition(seqs);
-    if (plan === null || (seqs !== null && seqCond === null)) return;
-    const groups = groupBuckets(planBuckets(db, plan));
+    if (meta === null || (seqs !== null && seqCond === null)) return;
+    const groups = groupBuckets(planBuckets(db, meta));
     // A full scan with a raw filter samples its first rows (a subset is small: its filters go unordered).
-    const sample = seqs === null && groups.length > 0 && (req.raw !== null || (req.alternatives?.length ?? 0) > 0) ? sampleRows(db, groups[0] as BucketRef[], plan) : [];
-    if (sample.length > 0) plan = planScan(req, names, sample) as ScanPlan;
-    const test = rowTest(req, names, sample);
+    const sample = seqs === null && groups.length > 0 && (req.raw !== null || (req.alternatives?.length ?? 0) > 0) ? sampleRows(db, groups[0] as BucketRef[], meta) : [];
+    const raw = planRaw(req, names, sample);
+    const plan: ScanPlan = { ...meta, raw: raw.sql };
+    const test = raw.test;
     let batch: Event[] = [];
     let chars = 0;
     // Rows read (the test's drops included) and their characters.

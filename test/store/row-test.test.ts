@@ -132,6 +132,29 @@ describe('the store prefilter keeps every row a search keeps', () => {
     }
   });
 
+  it('a filter most rows pass is tested in JavaScript alone: still exactly the rows it passes', async () => {
+    const t = await openStore(tempDir());
+    try {
+      // 95% of the rows hold the key, the others do not or spell it another way (an escape, which it must keep).
+      const r = rng(14);
+      const mostly = Array.from({ length: 400 }, (_, i) => {
+        const c = r();
+        const raw = c < 0.95 ? `{"binary":"/bin/${i}"}` : c < 0.98 ? `{"b\\u0069nary":"${i}"}` : `{"other":"${i}"}`;
+        return event({ _time: T0 + i, sourcetype: pick(r, STS), _raw: raw });
+      });
+      await t.append(mostly);
+      const single: ScanRequest = { ...emptyScanRequest(), raw: { kind: 'contains', text: '"binary"', key: true } };
+      const got = await collect(t, single);
+      expect(plain(got)).toEqual(plain(bruteForce(mostly, single)));
+      expect(got.length).toBeLessThan(mostly.length);
+      const alternatives = [single, { ...emptyScanRequest(), metadata: [{ field: 'sourcetype' as const, patterns: [STS[1] as string] }], raw: { kind: 'contains' as const, text: 'zzz' } }];
+      const shared = await collect(t, { ...emptyScanRequest(), alternatives });
+      expect(plain(shared)).toEqual(plain(bruteForce(mostly, single)));
+    } finally {
+      await t.close();
+    }
+  });
+
   it('shared scans: each search finds among the rows exactly what it finds alone', async () => {
     const r = rng(13);
     for (let q = 0; q < 150; q++) {
