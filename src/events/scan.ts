@@ -316,6 +316,19 @@ function passCount(f: RawFilter, sample: readonly string[]): number {
   return n;
 }
 
+/**
+ * `raw.includes(t)` for a `t` starting with `"` (a key name): its rest is searched and the quote checked. JSON
+ * has a `"` every few characters, at which a search for the whole literal keeps stopping; a Tetragon line's miss
+ * of `"process_exec"` took 0.8 µs, of its rest 0.5 µs (`"pod"` found: 0.25 -> 0.1 µs).
+ */
+function afterQuote(t: string): (raw: string) => boolean {
+  const rest = t.slice(1);
+  return (raw) => {
+    for (let i = raw.indexOf(rest, 1); i >= 0; i = raw.indexOf(rest, i + 1)) if (raw.charCodeAt(i - 1) === 34) return true;
+    return false;
+  };
+}
+
 function compileNode(f: RawFilter, sample: readonly string[] | null): (raw: string) => boolean {
   switch (f.kind) {
     case 'contains': {
@@ -323,7 +336,7 @@ function compileNode(f: RawFilter, sample: readonly string[] | null): (raw: stri
       const g = literalGuards(f);
       let found: (raw: string) => boolean;
       // Case-insensitive substring: a regex with the `i` flag beats lower-casing every line.
-      if (f.key === true || !/[a-z]/i.test(t)) found = (raw) => raw.includes(t);
+      if (f.key === true || !/[a-z]/i.test(t)) found = t.length > 2 && t.charCodeAt(0) === 34 ? afterQuote(t) : (raw) => raw.includes(t);
       else {
         const re = new RegExp(escapeRegExp(t), 'i');
         found = (raw) => re.test(raw);

@@ -125,6 +125,24 @@ describe('compileRawFilter and rawAnchors', () => {
     expect(skippedLines).toBeGreaterThan(1000);
   });
 
+  it('finds a key name starting with a quote exactly where includes does (its rest is searched first)', () => {
+    const cases: [string, string][] = [
+      ['"pod"', '{"pod":1}'],
+      ['"pod"', 'pod" "pod'],
+      ['"pod"', 'x"pod"'],
+      ['"pod"', '"pod'],
+      ['""a', '"""a'],
+      ['""a', '"a""a'],
+      ['"a"', 'a"a"'],
+      ['"process_exec"', '{"process_exit":{},"x":"process_exec"}'],
+      ['"process_exec"', '{"y":"process_exec\\"}'],
+    ];
+    for (const [text, raw] of cases) {
+      const test = compileRawFilter({ kind: 'contains', text, key: true, verbatim: true }) as (raw: string) => boolean;
+      expect(test(raw), `${text} in ${raw}`).toBe(raw.includes(text));
+    }
+  });
+
   it('picks value literals over key literals, longer over shorter, and gives up on key literals alone', () => {
     const c = (text: string, key = false): RawFilter => (key ? { kind: 'contains', text, key } : { kind: 'contains', text });
     expect(rawAnchors(null)).toBeNull();
