@@ -11,7 +11,7 @@ import { NO_LOOKUPS, type LookupProvider } from '../spl/lookups.js';
 import type { MacroLibrary } from '../spl/macros/macros.js';
 import type { Knowledge } from '../spl/datamodel/types.js';
 import { fromMicros, toMicros } from '../store/schema.js';
-import { prefixStages, ProjectionStore, restFields, ROWS_PER_GROUP, SliceStore, type MatchProjection, type PartialSink, type SlicedStates } from './projection.js';
+import { firstAtOrAfter, prefixStages, ProjectionStore, restFields, ROWS_PER_GROUP, SliceStore, type MatchProjection, type PartialSink, type SlicedStates } from './projection.js';
 
 /** Functions whose value depends on when the search runs, not on the event. */
 const TIME_DEPENDENT = /\b(now|time|random)\s*\(/i;
@@ -138,6 +138,8 @@ interface Tracked {
    */
   times: number[];
   seqs: number[];
+  /** Whether `times` never decrease (events arrive in time order): a window's matches are then one slice. */
+  inOrder: boolean;
   /**
    * The rows the prefix passed, as the values the rest of the search reads (projection.ts), so a run need not
    * read the events: null when not kept (no field list, a bin aligned to the run, or past the index's budget).
@@ -202,7 +204,7 @@ export class MatchIndex implements MatchLookup {
       if (old && old.prefix.text === prefix.text) continue;
       if (old) this.dropProjection(old);
       const from = Math.max(this.startedAfter, this.newestSeen);
-      this.tracked.set(d.id, { prefix, validFrom: from, times: [], seqs: [], projection: this.newProjection(prefix), slices: this.newSlices(prefix), projectedFrom: from });
+      this.tracked.set(d.id, { prefix, validFrom: from, times: [], seqs: [], inOrder: true, projection: this.newProjection(prefix), slices: this.newSlices(prefix), projectedFrom: from });
     }
     for (const [id, t] of [...this.tracked]) {
       if (keep.has(id)) continue;
@@ -224,6 +226,7 @@ export class MatchIndex implements MatchLookup {
       for (const t of tracked) {
         const rows = t.prefix.rows(e, row.clone());
         if (rows === null) continue;
+        if (t.inOrder && (Number.isNaN(e._time) || (t.times.length > 0 && e._time < t.times[t.times.length - 1]!))) t.inOrder = false;
         t.times.push(e._time);
         t.seqs.push(firstSeq + i);
         if (t.slices === null && t.projection === null) continue;
@@ -286,6 +289,7 @@ export class MatchIndex implements MatchLookup {
     const t = this.tracked.get(detectionId);
     const out: number[] = [];
     if (!t) return out;
+    if (t.inOrder && !Number.isNaN(earliest)) return t.seqs.slice(firstAtOrAfter(t.times, t.times.length, earliest), firstAtOrAfter(t.times, t.times.length, latest));
     for (let i = 0; i < t.times.length; i++) {
       const time = t.times[i]!;
       if (time >= earliest && time < latest) out.push(t.seqs[i]!);

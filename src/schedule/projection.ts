@@ -7,9 +7,13 @@
  * and it runs from the events themselves, by seq.
  */
 import { Row, type Result } from '../events/result.js';
-import type { FieldValue } from '../events/value.js';
-import type { Sink } from '../spl/commands/types.js';
+import { toNumber, toText, type FieldValue, type Scalar } from '../events/value.js';
+import { statsCommand } from '../spl/commands/stats.js';
+import type { ExecContext, Sink } from '../spl/commands/types.js';
 import { buildOperators, buildStages, createContext, type ExecuteStats } from '../spl/exec/run.js';
+import type { Accumulator } from '../spl/stats/aggregations.js';
+import { Aggregator, emitGroups } from '../spl/stats/aggregator.js';
+import type { StatsArgs } from '../spl/stats/parse.js';
 import { plan as planSearch } from '../spl/index.js';
 import type { PlannedStage, SearchPlan } from '../spl/plan/plan.js';
 import type { Knowledge } from '../spl/datamodel/types.js';
@@ -87,6 +91,18 @@ export interface MatchProjection {
   shapeCodes: Int32Array | null;
 }
 
+/** The first of the first `n` ascending `times` that is at least `time` (`n` when none is). */
+export function firstAtOrAfter(times: ArrayLike<number>, n: number, time: number): number {
+  let lo = 0;
+  let hi = n;
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    if ((times[mid] as number) < time) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
+}
+
 /** Values of one field, each distinct value kept once; a code per row, -1 for none. */
 class Column {
   values: FieldValue[] = [];
@@ -144,7 +160,7 @@ class Column {
   }
 
   /** The codes of `ids` (in that order), renumbered over the values they use. */
-  pick(ids: readonly number[]): { values: FieldValue[]; codes: Int32Array } {
+  pick(ids: Int32Array): { values: FieldValue[]; codes: Int32Array } {
     const codes = new Int32Array(ids.length);
     const used = new Int32Array(this.values.length).fill(-1);
     const values: FieldValue[] = [];
@@ -178,6 +194,8 @@ export class ProjectionStore {
   private readonly shapes: Column | null;
   private count = 0;
   private cellCount = 0;
+  /** Whether `times` never decrease (events arrive in time order): a window's rows are then one range. */
+  private inOrder = true;
 
   constructor(
     readonly prefix: string,
@@ -219,6 +237,7 @@ export class ProjectionStore {
       seqs.set(this.seqs);
       this.seqs = seqs;
     }
+    if (Number.isNaN(time) || (i > 0 && time < (this.times[i - 1] as number))) this.inOrder = false;
     this.times[i] = time;
     this.seqs[i] = seq;
     this.indexes.add(i, index);
@@ -236,29 +255,32 @@ export class ProjectionStore {
   /** The rows of events in [earliest, latest), newest first. */
   window(earliest: number, latest: number): MatchProjection {
     // Search order, as the store returns events: time, then seq, descending; an event's rows in the prefix's
-    // order. Rows arrive in seq order, and usually in time order too: then the newest event's rows come first
-    // by walking back one event (one seq) at a time, with no sort.
-    const ids: number[] = [];
+    // order. Rows arrive in seq order, and usually in time order too: then the window is one range of rows, and
+    // the newest event's rows come first by walking back one event (one seq) at a time, with no sort.
+    const lo = this.inOrder ? firstAtOrAfter(this.times, this.count, earliest) : 0;
+    const hi = this.inOrder ? Math.max(lo, firstAtOrAfter(this.times, this.count, latest)) : this.count;
+    let ids = new Int32Array(hi - lo);
+    let n = 0;
     let sorted = true;
-    for (let end = this.count; end > 0; ) {
+    for (let end = hi; end > lo; ) {
       const seq = this.seqs[end - 1] as number;
       let start = end - 1;
-      while (start > 0 && this.seqs[start - 1] === seq) start--;
+      while (start > lo && this.seqs[start - 1] === seq) start--;
       const t = this.times[start] as number;
       if (t >= earliest && t < latest) {
-        const prev = ids.length > 0 ? (this.times[ids[ids.length - 1] as number] as number) : Infinity;
-        if (t > prev) sorted = false;
-        for (let i = start; i < end; i++) ids.push(i);
+        if (n > 0 && t > (this.times[ids[n - 1] as number] as number)) sorted = false;
+        for (let i = start; i < end; i++) ids[n++] = i;
       }
       end = start;
     }
+    ids = ids.subarray(0, n);
     // A stable sort keeps an event's rows in order.
-    if (!sorted) ids.sort((a, b) => (this.times[b] as number) - (this.times[a] as number) || (this.seqs[b] as number) - (this.seqs[a] as number));
+    if (!sorted) ids = Int32Array.from(Array.from(ids).sort((a, b) => (this.times[b] as number) - (this.times[a] as number) || (this.seqs[b] as number) - (this.seqs[a] as number)));
     const indexes = this.indexes.pick(ids);
     const shapes = this.shapes?.pick(ids) ?? null;
-    const times = new Float64Array(ids.length);
-    const seqs = new Float64Array(ids.length);
-    for (let k = 0; k < ids.length; k++) {
+    const times = new Float64Array(n);
+    const seqs = new Float64Array(n);
+    for (let k = 0; k < n; k++) {
       times[k] = this.times[ids[k] as number] as number;
       seqs[k] = this.seqs[ids[k] as number] as number;
     }
@@ -310,9 +332,15 @@ class ProjectedRow implements Result {
   constructor(
     private readonly p: MatchProjection,
     private readonly slot: ReadonlyMap<string, number>,
-    private readonly i: number,
+    private i: number,
     private readonly state: { missed: boolean },
   ) {}
+
+  /** Moves this row, never written to, to row `i`: a reader of many rows (a stats' feed) needs no object per row. */
+  at(i: number): this {
+    this.i = i;
+    return this;
+  }
 
   private kept(field: string): FieldValue | null {
     const f = this.slot.get(field);
@@ -498,35 +526,254 @@ export function runProjected(search: string, projection: MatchProjection, opts: 
   const planned = planAfterPrefix(search, projection, opts);
   if (planned === null) return null;
   const { p, k } = planned;
-  const rest: SearchPlan = { ...p, stages: p.stages.slice(k) };
   const stats: ExecuteStats = { eventsScanned: 0, eventsMatched: 0, results: 0, durationMs: 0 };
-  const ctx = createContext(rest, { now: opts.now, tz: opts.tz, lookups: opts.lookups });
-  const sink = buildOperators(rest, ctx, {
+  const ctx = createContext(p, { now: opts.now, tz: opts.tz, lookups: opts.lookups });
+  const counted: Sink = {
     push: (r) => {
       stats.results++;
       output.push(r);
     },
     end: () => output.end(),
-  });
+  };
+  // The rows of the search's time range and indexes.
   const lo = p.earliest ?? -Infinity;
   const hi = p.latest ?? Infinity;
   const rule = indexRule(p, opts);
   const indexOk = projection.indexes.map(rule);
-  const slot = new Map(projection.fields.map((f, i) => [f, i]));
-  const state = { missed: false };
+  const rows = new Int32Array(projection.times.length);
+  let n = 0;
   for (let i = 0; i < projection.times.length; i++) {
     const t = projection.times[i] as number;
-    if (t < lo || t >= hi || !indexOk[projection.indexCodes[i] as number]) continue;
-    stats.eventsScanned++;
-    stats.eventsMatched++;
-    sink.push(new ProjectedRow(projection, slot, i, state));
-    if (state.missed) return null;
-    if (ctx.halted || opts.signal?.aborted) break;
+    if (t >= lo && t < hi && indexOk[projection.indexCodes[i] as number]) rows[n++] = i;
   }
-  sink.end();
+  const slot = new Map(projection.fields.map((f, i) => [f, i]));
+  const state = { missed: false };
+  if (statsFromColumns(p, k, projection, slot, rows.subarray(0, n), state, ctx, counted, opts.signal)) {
+    stats.eventsScanned = stats.eventsMatched = n;
+  } else {
+    const sink = buildOperators({ ...p, stages: p.stages.slice(k) }, ctx, counted);
+    for (let r = 0; r < n; r++) {
+      stats.eventsScanned++;
+      stats.eventsMatched++;
+      sink.push(new ProjectedRow(projection, slot, rows[r] as number, state));
+      if (state.missed) return null;
+      if (ctx.halted || opts.signal?.aborted) break;
+    }
+    sink.end();
+  }
   if (state.missed) return null;
   stats.durationMs = performance.now() - started;
   return stats;
+}
+
+/**
+ * A stats right after the prefix, fed from the columns as one pass over the rows would feed it: the rows are
+ * grouped by their BY values' codes (no key text and no row object per row), each group's functions fed its
+ * rows in order, and the groups emitted as stats emits them. False when that does not apply (another command,
+ * rows kept whole, a BY field not kept, a multivalue BY value): the caller then pushes the rows one by one.
+ */
+function statsFromColumns(
+  p: SearchPlan,
+  k: number,
+  proj: MatchProjection,
+  slot: ReadonlyMap<string, number>,
+  rows: Int32Array,
+  state: { missed: boolean },
+  ctx: ExecContext,
+  output: Sink,
+  signal: AbortSignal | undefined,
+): boolean {
+  const stage = p.stages[k];
+  if (stage?.blueprint !== statsCommand || proj.shapes !== null || p.sortAtEnd || p.stages.slice(k).some((s) => s.sortBefore)) return false;
+  const { by, aggregations } = stage.command.args as StatsArgs;
+  const columns: { values: FieldValue[]; codes: Int32Array }[] = [];
+  const ids: Int32Array[] = [];
+  const sizes: number[] = [];
+  // Whether every BY field's ids are its texts' ranks in stats' output order: then grouping the rows by ids
+  // orders the groups as stats emits them (no sort of the groups).
+  let ordered = true;
+  for (const f of by) {
+    const c = slot.get(f);
+    if (c === undefined) return false;
+    const col = proj.columns[c]!;
+    const texts = integerIds(col.values) ?? byText(col.values);
+    if (texts === null) return false;
+    const ranks = !ordered ? null : texts.texts === null ? integerRanks(col.values) : textRanks(col.values, texts.ids, texts.texts);
+    if (ranks === null) ordered = false;
+    else for (let v = 0; v < texts.ids.length; v++) texts.ids[v] = ranks[texts.ids[v] as number] as number;
+    const rowIds = new Int32Array(rows.length);
+    for (let r = 0; r < rows.length; r++) {
+      const code = col.codes[rows[r] as number] as number;
+      rowIds[r] = code < 0 ? -1 : (texts.ids[code] as number);
+    }
+    columns.push(col);
+    ids.push(rowIds);
+    sizes.push(texts.size);
+  }
+  // Ranks of an earlier field were taken before a later one turned out to have none: ids only group then.
+  const { group, count } = groupRows(ids, sizes, rows.length, !ordered);
+  const agg = new Aggregator(aggregations, ctx);
+  const groups = new Array<{ values: Scalar[]; state: Accumulator[] }>(count);
+  const row = new ProjectedRow(proj, slot, 0, state);
+  for (let r = 0; r < rows.length; r++) {
+    const g = group[r] as number;
+    if (g < 0) continue;
+    const i = rows[r] as number;
+    // A group is first met at its first row: its BY values are that row's (as stats keeps them).
+    const into = (groups[g] ??= { values: columns.map((col) => col.values[col.codes[i] as number] as Scalar), state: agg.newState() });
+    agg.feed(into.state, row.at(i));
+    if (state.missed) return true;
+    if (signal?.aborted) break;
+  }
+  const rest = buildOperators({ ...p, stages: p.stages.slice(k + 1) }, ctx, output);
+  emitGroups(
+    groups.filter((g) => g !== undefined),
+    by,
+    agg,
+    rest,
+    ordered,
+  );
+  rest.end();
+  return true;
+}
+
+/** Text ids of the distinct values of a column, and each id's text (null: the ids of `integerIds`). */
+interface TextIds {
+  ids: Int32Array;
+  size: number;
+  texts: Map<string, number> | null;
+}
+
+/**
+ * Integers (below 1e21) are written without loss (toText), so distinct ones have distinct texts: the values of a
+ * column holding only them are their own text ids, with no text made. Null for any other column.
+ */
+function integerIds(values: readonly FieldValue[]): TextIds | null {
+  for (const x of values) if (typeof x !== 'number' || !Number.isInteger(x) || Math.abs(x) >= 1e21) return null;
+  return { ids: Int32Array.from({ length: values.length }, (_, v) => v), size: values.length, texts: null };
+}
+
+/** The ranks of distinct integers (`integerIds`): their numeric order, as stats sorts numbers. */
+function integerRanks(values: readonly FieldValue[]): Int32Array {
+  const nums = Float64Array.from(values as number[]);
+  const sorted = nums.slice().sort();
+  const ranks = new Int32Array(nums.length);
+  for (let v = 0; v < nums.length; v++) {
+    const x = nums[v] as number;
+    let lo = 0;
+    let hi = sorted.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1;
+      if ((sorted[mid] as number) < x) lo = mid + 1;
+      else hi = mid;
+    }
+    ranks[v] = lo;
+  }
+  return ranks;
+}
+
+/**
+ * Each value's text id (stats groups values by their text: 1 and "1" are one group), or null when a value is a
+ * multivalue, or a text holds NUL (two rows could then share stats' joined key): left to stats.
+ */
+function byText(values: readonly FieldValue[]): TextIds | null {
+  const texts = new Map<string, number>();
+  const ids = new Int32Array(values.length);
+  for (let v = 0; v < values.length; v++) {
+    const x = values[v]!;
+    if (Array.isArray(x)) return null;
+    const t = typeof x === 'string' ? x : toText(x as Scalar);
+    if (t.includes('\u0000')) return null;
+    let id = texts.get(t);
+    if (id === undefined) texts.set(t, (id = texts.size));
+    ids[v] = id;
+  }
+  return { ids, size: texts.size, texts };
+}
+
+/**
+ * Each text id's rank in stats' order of BY values (aggregator.ts sortByValues: numerically when every value
+ * is a number, else by text), when that order tells every text apart; null when it does not (a field mixing
+ * numbers and text, equal numbers written differently, one text for two numbers): the groups are then sorted.
+ */
+function textRanks(values: readonly FieldValue[], ids: Int32Array, texts: ReadonlyMap<string, number>): Int32Array | null {
+  const size = texts.size;
+  const nums = new Float64Array(size).fill(NaN);
+  const seen = new Uint8Array(size);
+  let numeric = 0;
+  for (let v = 0; v < values.length; v++) {
+    const id = ids[v] as number;
+    const x = toNumber(values[v] as Scalar) ?? NaN;
+    if (seen[id] === 0) {
+      seen[id] = 1;
+      nums[id] = x;
+      if (!Number.isNaN(x)) numeric++;
+    } else if (!Object.is(nums[id], x)) return null;
+  }
+  const ranks = new Int32Array(size);
+  if (numeric === 0) {
+    // sort() without a comparator orders strings by UTF-16 code units: compareText's order.
+    const sorted = [...texts.keys()].sort();
+    for (let r = 0; r < sorted.length; r++) ranks[texts.get(sorted[r]!)!] = r;
+    return ranks;
+  }
+  if (numeric < size) return null;
+  const order = Int32Array.from({ length: size }, (_, i) => i).sort((a, b) => (nums[a] as number) - (nums[b] as number));
+  for (let r = 0; r < size; r++) {
+    if (r > 0 && nums[order[r] as number] === nums[order[r - 1] as number]) return null;
+    ranks[order[r] as number] = r;
+  }
+  return ranks;
+}
+
+/**
+ * Each row's group (rows whose ids are equal in every column share one), -1 for a row missing a column (stats
+ * drops it). A stable counting sort per column, last first, puts each group's rows side by side, its first row
+ * first, with no hashing; groups are numbered in that order (the ids' order), or, `firstSeen`, in the order
+ * their first rows come.
+ */
+function groupRows(ids: readonly Int32Array[], sizes: readonly number[], n: number, firstSeen: boolean): { group: Int32Array; count: number } {
+  const group = new Int32Array(n).fill(-1);
+  let order = new Int32Array(n);
+  let m = 0;
+  rows: for (let r = 0; r < n; r++) {
+    for (const col of ids) if ((col[r] as number) < 0) continue rows;
+    order[m++] = r;
+  }
+  order = order.subarray(0, m);
+  for (let c = ids.length - 1; c >= 0; c--) {
+    const col = ids[c]!;
+    const starts = new Int32Array((sizes[c] as number) + 1);
+    for (let j = 0; j < m; j++) starts[(col[order[j] as number] as number) + 1]!++;
+    for (let v = 1; v < starts.length; v++) starts[v]! += starts[v - 1]!;
+    const sorted = new Int32Array(m);
+    for (let j = 0; j < m; j++) {
+      const r = order[j] as number;
+      sorted[starts[col[r] as number]!++] = r;
+    }
+    order = sorted;
+  }
+  let count = 0;
+  for (let j = 0; j < m; j++) {
+    const r = order[j] as number;
+    let same = j > 0;
+    if (same) {
+      const prev = order[j - 1] as number;
+      for (const col of ids) if (col[r] !== col[prev]) same = false;
+    }
+    if (!same) count++;
+    group[r] = count - 1;
+  }
+  if (!firstSeen) return { group, count };
+  const renumber = new Int32Array(count).fill(-1);
+  let next = 0;
+  for (let r = 0; r < n; r++) {
+    const g = group[r] as number;
+    if (g < 0) continue;
+    if ((renumber[g] as number) < 0) renumber[g] = next++;
+    group[r] = renumber[g] as number;
+  }
+  return { group, count };
 }
 
 /**

@@ -21,6 +21,26 @@ describe('stats', () => {
     ]);
   });
 
+  it('emits rows that read, write and copy as rows set field by field: a null result is no field, a write keeps the order', async () => {
+    const rows = await search('* | stats count max(n) as top min(n) as low by g | eval count=count*10, extra=1 | eval low=null()', events.slice(0, 2));
+    expect(rows.map((r) => r.fieldNames())).toEqual([
+      ['g', 'count', 'top', 'extra'],
+      ['g', 'count', 'top', 'extra'],
+    ]);
+    expect(rowsText(rows)).toEqual([
+      { g: 'a', count: '10', top: '9', extra: '1' },
+      { g: 'b', count: '10', top: '10', extra: '1' },
+    ]);
+    const plain = await search('* | stats count max(x) as none by g', events.slice(0, 2));
+    expect(plain.map((r) => r.fieldNames())).toEqual([
+      ['g', 'count'],
+      ['g', 'count'],
+    ]);
+    const copy = plain[0]!.clone();
+    copy.set('count', 5);
+    expect([copy.get('count'), plain[0]!.get('count'), copy.fieldNames()]).toEqual([5, 1, ['g', 'count']]);
+  });
+
   it('values() is distinct, case-sensitive, in byte order (uppercase first)', async () => {
     const rows = rowsText(await search('* | stats values(v) as vs by g', events));
     expect(rows[0]).toEqual({ g: 'a', vs: ['Apple', 'apple'] });
