@@ -590,9 +590,8 @@ export async function* scanStore(
     const groups = groupBuckets(planBuckets(db, meta));
     // A full scan with a raw filter samples its first rows (a subset is small: its filters go unordered).
     const sample = seqs === null && groups.length > 0 && (req.raw !== null || (req.alternatives?.length ?? 0) > 0) ? sampleRows(db, groups[0] as BucketRef[], meta) : [];
-    const raw = planRaw(req, names, sample);
-    const plan: ScanPlan = { ...meta, raw: raw.sql };
-    const test = raw.test;
+    const { sql: rawSqlCondition, test } = planRaw(req, names, sample);
+    const plan: ScanPlan = { ...meta, raw: rawSqlCondition };
     let batch: Event[] = [];
     let chars = 0;
     // Rows read (the test's drops included) and their characters.
