@@ -20,6 +20,7 @@ import {
   metadataPredicate,
   rawAnchors,
   type EventSource,
+  type RawAnchors,
   type RawFilter,
   type ScanOptions,
   type ScanRequest,
@@ -164,6 +165,8 @@ export class FileSource implements EventSource {
       // Whether the lines the line scan finds take the byte scan rather than JSON.parse (see `handle`): with key
       // anchors, most lines are found.
       let parseFound = false;
+      // Whether a line the line scan finds is tested with the filter before it becomes an event (see `compile`).
+      let testFound = true;
       let compiled = plan.raw === null;
       const fileTime = input.mtime ?? startedAt;
       const { earliest, latest } = request;
@@ -210,7 +213,7 @@ export class FileSource implements EventSource {
       // scan does not handle take the JSON.parse path (toEvent). The window search passes `scan` false:
       // the few lines it finds are parsed, as the scan beats JSON.parse once optimized but not in its
       // first thousand calls (the seed detection ran 10% faster so).
-      // `tested`: the prefilter already passed the line's text; a string: that text, decoded on its own (the line
+      // `tested`: the prefilter already passed the line's text (or is not tested on it: `testFound`); a string: that text, decoded on its own (the line
       // scan's), which is the line's whole text (no CR) and is not decoded again.
       const handle = (buf: Buffer, start: number, end: number, scan: boolean, tested: boolean | string = false): Event | null => {
         lineNo++;
@@ -292,11 +295,16 @@ export class FileSource implements EventSource {
       const compile = (first: Buffer, readSize?: number): Buffer[] | null => {
         compiled = true;
         const sample = first.toString('latin1', 0, Math.min(first.length, WINDOW));
-        rawTest = compileRawFilter(plan.raw, sample.split('\n'));
+        const sampleLines = sample.split('\n');
+        rawTest = compileRawFilter(plan.raw, sampleLines);
         const anchors = rawAnchors(plan.raw, sample, { keys: true });
         const groups = anchors === null ? null : scanGroups(anchors);
-        if (groups === null) return null;
-        parseFound = anchors?.weak === true;
+        if (groups === null || anchors === null) return null;
+        parseFound = anchors.weak;
+        // Key anchors find the lines of the event kinds the searches read, which a pack's filter nearly all passes:
+        // its test (~1 us a line) is then skipped, the searches rejecting the few others as events. The filter is
+        // only a necessary condition: results do not change, only which lines become events.
+        testFound = !parseFound || !passesMostFound(sampleLines, anchors, rawTest as (raw: string) => boolean);
         scanner = new LineScanner(groups, first.subarray(0, Math.min(first.length, WINDOW)));
         return readSize === undefined ? null : scanner.reserve(READ_AHEAD + 1, readSize);
       };
@@ -353,7 +361,7 @@ export class FileSource implements EventSource {
             start = nl + 1;
             const lineEnd = nl > at && buf[nl - 1] === 13 ? nl - 1 : nl; // `_raw` has no CR
             const text = isAscii(buf.subarray(at, lineEnd)) ? buf.toString('latin1', at, lineEnd) : buf.toString('utf8', at, lineEnd);
-            if (!rawTest(text)) {
+            if (testFound && !rawTest(text)) {
               lineNo++;
               if (!(isSpace(text.charCodeAt(0)) && text.trim() === '')) rejected(text);
               continue;
@@ -741,6 +749,26 @@ function isJsonSpace(c: number): boolean {
 }
 
 /** First and last non-whitespace characters are `{` and `}`: what every JSON object line satisfies. */
+/** Lines a found line of the sample must be, at least, for passesMostFound to judge. */
+const MIN_FOUND_SAMPLE = 20;
+
+/**
+ * Whether `test` passes at least 90% of the sample lines the line scan would stop at (holding an anchor and one
+ * literal of each other conjunct, in either ASCII case), given at least MIN_FOUND_SAMPLE of them.
+ */
+function passesMostFound(lines: readonly string[], anchors: RawAnchors, test: (raw: string) => boolean): boolean {
+  let found = 0;
+  let passed = 0;
+  for (const line of lines) {
+    const lower = line.toLowerCase();
+    if (!anchors.texts.some((t) => lower.includes(t))) continue;
+    if (!anchors.conjuncts.every((c) => c.texts.some((t) => lower.includes(t)))) continue;
+    found++;
+    if (test(line)) passed++;
+  }
+  return found >= MIN_FOUND_SAMPLE && passed >= 0.9 * found;
+}
+
 function looksLikeObject(line: string): boolean {
   let i = 0;
   let j = line.length - 1;
