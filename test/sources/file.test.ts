@@ -316,6 +316,30 @@ describe('FileSource: pushdown', () => {
     expect(src.malformedCount).toBe(4);
   });
 
+  it('turns the lines a key-anchored scan finds into events untested when the sample shows the filter passes them', async () => {
+    // A pack's filter: key names only as anchors. The sample (30 exec lines, all passing) shows the filter's test
+    // is wasted on the lines the scan finds, so they become events without it: the connect line it would reject
+    // too (its search rejects it as an event), and malformed lines are reported as the filterless path reports them.
+    const exec = '{"process_exec":{"process":{"binary":"/bin/sh"}},"time":"2024-01-01T00:00:00Z"}';
+    const connect = '{"process_connect":{"process":{"binary":"/usr/bin/curl"}},"time":"2024-01-01T00:00:00Z"}';
+    const content = [...Array.from({ length: 30 }, () => exec), connect, '{"process_exec": oops}', '{"process_exec": {"process"', '{"process_exit":{}}'].join('\n');
+    const p = write('pack-filter.jsonl', content);
+    const { opts, malformed } = issues();
+    const raw = {
+      kind: 'or' as const,
+      items: [
+        { kind: 'and' as const, items: [{ kind: 'contains' as const, text: '"process_exec"', key: true }, { kind: 'contains' as const, text: '"binary"', key: true }] },
+        { kind: 'and' as const, items: [{ kind: 'contains' as const, text: '"process_connect"', key: true }, { kind: 'regex' as const, source: 'nosuchvalue', flags: '' }] },
+      ],
+    };
+    const { events } = await collect(new FileSource([p], opts), { raw });
+    expect(events.map((e) => e._raw)).toEqual([...Array.from({ length: 30 }, () => exec), connect]);
+    expect(malformed.map((m) => [m.line, m.reason.slice(0, 10)])).toEqual([
+      [32, 'not JSON: '],
+      [33, 'not JSON: '],
+    ]);
+  });
+
   it('narrows to the top-level key when only processExec can match', async () => {
     const content = ['{"process_kprobe": oops}', exampleLine, upstreamLines[5]].join('\n');
     const p = write('kinds.jsonl', content);
