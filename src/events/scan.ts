@@ -412,6 +412,18 @@ function compileNode(f: RawFilter, sample: Sample | null): (raw: string) => bool
         return (raw) => re.test(raw) || (guardsOf(raw) & g) !== 0;
       }
       const parts = items.map((item) => compileNode(item, sample));
+      // Many alternatives, each holding one of its anchors (a list of tool names, each with its own conditions):
+      // one alternation of every anchor first rejects most lines in one pass, not one search per alternative.
+      const anchors = parts.length > 4 ? anchorsOf(f, null) : null;
+      if (anchors !== null && !anchors.weak) {
+        const any = new RegExp([...new Set(anchors.texts)].map(escapeRegExp).join('|'), 'i');
+        const g = anchors.guards;
+        return (raw) => {
+          if (!any.test(raw) && (guardsOf(raw) & g) === 0) return false;
+          for (const p of parts) if (p(raw)) return true;
+          return false;
+        };
+      }
       return (raw) => {
         for (const p of parts) if (p(raw)) return true;
         return false;

@@ -90,7 +90,8 @@ function genFilter(r: () => number, depth: number): RawFilter {
     const y = r();
     return y < 0.3 ? { kind: 'contains', text, key: true } : y < 0.45 ? { kind: 'contains', text, verbatim: true } : { kind: 'contains', text };
   }
-  const items = Array.from({ length: Math.floor(r() * 4) }, () => genFilter(r, depth + 1));
+  // Disjunctions up to 7 wide: past 4, compileRawFilter tests their anchors' alternation first.
+  const items = Array.from({ length: Math.floor(r() * (x < 0.75 ? 4 : 8)) }, () => genFilter(r, depth + 1));
   return { kind: x < 0.75 ? 'and' : 'or', items };
 }
 
@@ -143,6 +144,22 @@ describe('compileRawFilter and rawAnchors', () => {
       const test = compileRawFilter({ kind: 'contains', text, key: true, verbatim: true }) as (raw: string) => boolean;
       expect(test(raw), `${text} in ${raw}`).toBe(raw.includes(text));
     }
+  });
+
+  it('tests a wide disjunction through its anchors first, with the same verdicts', () => {
+    const tools = ['nmap', 'curl', 'zmap', 'hydra', 'john', 'nc'];
+    const f: RawFilter = {
+      kind: 'or',
+      items: tools.map((t) => ({ kind: 'and', items: [{ kind: 'contains', text: t }, { kind: 'contains', text: `/${t}"` }] })),
+    };
+    const test = compileRawFilter(f) as (raw: string) => boolean;
+    const ref = reference(f);
+    for (const raw of ['{"binary":"/usr/bin/curl"}', '{"binary":"/usr/bin/CURL"}', '{"binary":"/usr/bin/wget"}', '{"binary":"/usr/bin/\\u0063url"}', '{"a":"nc","binary":"/bin/sh"}', '{"binary":"/bin/nc"}', '']) {
+      expect(test(raw), raw).toBe(ref(raw));
+    }
+    expect(test('{"binary":"/usr/bin/curl"}')).toBe(true);
+    expect(test('{"binary":"/usr/bin/wget"}')).toBe(false);
+    expect(test('{"binary":"/usr/bin/\\u0063url"}')).toBe(true); // another spelling: cannot be ruled out
   });
 
   it('picks value literals over key literals, longer over shorter, and gives up on key literals alone', () => {
