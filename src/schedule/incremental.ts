@@ -116,7 +116,8 @@ export function compilePrefix(d: Omit<PrefixSource, 'id'>, pack: PrefixContent, 
   const next = p.stages[stages.length];
   const split = next && !next.blueprint.orderSensitive(next.command.args) ? next.blueprint.splits?.(next.command.args) : null;
   const aggCtx = createContext(p, { now: 0, tz, lookups: NO_LOOKUPS });
-  const partial = !runDependent && split && split.partial(aggCtx).peek !== undefined ? () => split.partial(aggCtx) as PartialSink : null;
+  const probe = split?.partial(aggCtx);
+  const partial = !runDependent && split && probe?.peek !== undefined && probe.groups !== undefined ? () => split.partial(aggCtx) as PartialSink : null;
   return {
     // Prefix values depend on the time zone (strftime, bin): matches kept under another zone are void.
     text: `${text}\u0000${tz}`,

@@ -394,8 +394,8 @@ class ProjectedRow implements Result {
 /** Seconds of event time per slice of partial states: scheduled windows start and end on whole minutes. */
 export const SLICE_SECONDS = 60;
 
-/** A partial aggregation that can report its share and go on (`AggregationSplit.partial` with `peek`). */
-export type PartialSink = Sink & { peek(): unknown };
+/** A partial aggregation that can report its share and go on, and count its groups (`AggregationSplit.partial` with `peek`, `groups`). */
+export type PartialSink = Sink & { peek(): unknown; groups(): number };
 
 /**
  * A window's partial states of the aggregation right after the prefix, per slice of event time and index,
@@ -420,7 +420,7 @@ export const ROWS_PER_GROUP = 4;
  * once after its last row (older minutes no longer change).
  */
 export class SliceStore {
-  private readonly slices = new Map<string, { start: number; index: string; sink: PartialSink; rows: number; share: { groups: number; state: unknown } | null }>();
+  private readonly slices = new Map<string, { start: number; index: string; sink: PartialSink; rows: number; share: unknown }>();
 
   constructor(
     readonly prefix: string,
@@ -452,16 +452,14 @@ export class SliceStore {
     let rows = 0;
     let groups = 0;
     for (const s of inside) {
-      // A copy: the slice may go on aggregating, and `peek` may share its arrays.
-      if (s.share === null) {
-        const state = structuredClone(s.sink.peek());
-        s.share = { groups: (state as { values?: unknown[] }).values?.length ?? 1, state };
-      }
       rows += s.rows;
-      groups += s.share.groups;
+      groups += s.sink.groups();
     }
+    // Counted before any copy: states that do not serve the run are not copied.
     if (groups * this.rowsPerGroup > rows) return null;
-    return { prefix: this.prefix, earliest, latest, states: inside.map((s) => ({ index: s.index, state: s.share!.state })) };
+    // A copy: the slice may go on aggregating, and `peek` may share its arrays.
+    for (const s of inside) s.share ??= structuredClone(s.sink.peek());
+    return { prefix: this.prefix, earliest, latest, states: inside.map((s) => ({ index: s.index, state: s.share })) };
   }
 
   /** Whether some slice's events match `test` (its start as their time: the slice may hold older events than any of its rows). */
@@ -620,19 +618,19 @@ function statsFromColumns(
     if (g < 0) continue;
     const i = rows[r] as number;
     // A group is first met at its first row: its BY values are that row's (as stats keeps them).
-    const into = (groups[g] ??= { values: columns.map((col) => col.values[col.codes[i] as number] as Scalar), state: agg.newState() });
+    let into = groups[g];
+    if (into === undefined) {
+      const values = new Array<Scalar>(columns.length);
+      for (let c = 0; c < columns.length; c++) values[c] = columns[c]!.values[columns[c]!.codes[i] as number] as Scalar;
+      into = groups[g] = { values, state: agg.newState() };
+    }
     agg.feed(into.state, row.at(i));
     if (state.missed) return true;
     if (signal?.aborted) break;
   }
   const rest = buildOperators({ ...p, stages: p.stages.slice(k + 1) }, ctx, output);
-  emitGroups(
-    groups.filter((g) => g !== undefined),
-    by,
-    agg,
-    rest,
-    ordered,
-  );
+  // Stopped early, some groups were never met.
+  emitGroups(signal?.aborted ? groups.filter((g) => g !== undefined) : groups, by, agg, rest, ordered);
   rest.end();
   return true;
 }
@@ -650,7 +648,9 @@ interface TextIds {
  */
 function integerIds(values: readonly FieldValue[]): TextIds | null {
   for (const x of values) if (typeof x !== 'number' || !Number.isInteger(x) || Math.abs(x) >= 1e21) return null;
-  return { ids: Int32Array.from({ length: values.length }, (_, v) => v), size: values.length, texts: null };
+  const ids = new Int32Array(values.length);
+  for (let v = 0; v < ids.length; v++) ids[v] = v;
+  return { ids, size: values.length, texts: null };
 }
 
 /** The ranks of distinct integers (`integerIds`): their numeric order, as stats sorts numbers. */

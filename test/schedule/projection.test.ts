@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { Row, toObject, type Result } from '../../src/events/result.js';
 import type { FieldValue } from '../../src/events/value.js';
 import { compilePrefix } from '../../src/schedule/incremental.js';
-import { ProjectionStore, runProjected } from '../../src/schedule/projection.js';
+import { ProjectionStore, runProjected, SliceStore } from '../../src/schedule/projection.js';
 import { MacroLibrary } from '../../src/spl/macros/macros.js';
 import { NO_LOOKUPS } from '../../src/spl/lookups.js';
 import { rng } from '../rng.js';
@@ -71,5 +71,26 @@ describe('a stats fed from kept columns', () => {
     const search = '* | stats count as n max(_time) as n by p';
     expect(run(search, rows, 'columns')).toEqual(['{"p":"ls","n":3}', '{"p":"sh","n":2}']);
     expect(run(search, rows, 'whole')).toEqual(run(search, rows, 'columns'));
+  });
+});
+
+describe('partial states per minute', () => {
+  it('are copied for a run only when they serve it (much fewer groups than rows), once per minute', () => {
+    let groups = 0;
+    let peeks = 0;
+    const open = () => ({ push: () => {}, end: () => {}, groups: () => groups, peek: () => ({ copy: ++peeks }) });
+    const slices = new SliceStore('p', open, 4);
+    for (let t = 0; t < 600; t += 1) slices.add(t, 'main', new Row({}));
+    groups = 3; // 10 minutes of 60 rows, 3 groups each: 30 groups, 600 rows
+    expect(slices.window(0, 600)!.states).toHaveLength(10);
+    expect(peeks).toBe(10);
+    // Newest minute first, each copied once (the first window copied from the newest minute on).
+    expect(slices.window(60, 300)!.states.map((s) => s.state)).toEqual([6, 7, 8, 9].map((copy) => ({ copy })));
+    expect(peeks).toBe(10);
+    slices.add(30, 'main', new Row({})); // the first minute changed: copied again when it serves
+    groups = 20; // 200 groups for 601 rows: the rows serve, nothing is copied
+    expect(slices.window(0, 600)).toBeNull();
+    expect(peeks).toBe(10);
+    expect(slices.window(0, 30)).toBeNull(); // not whole minutes
   });
 });

@@ -33,7 +33,7 @@ export const statsCommand = defineCommand<StatsArgs>({
       ? {
           partial: (ctx) => {
             const { groups, push } = grouping(args, ctx);
-            return { push, end: () => {}, state: (plain) => (plain ? groups.partial() : groups), peek: () => groups.partial(true) };
+            return { push, end: () => {}, state: (plain) => (plain ? groups.partial() : groups), peek: () => groups.partial(true), groups: () => groups.size };
           },
           merge: mergeGroups(args),
         }

@@ -100,9 +100,9 @@ export interface AggregationSplit {
    * Aggregates one partition's rows; after `end()`, `state(true)` is its share as plain data
    * (structured-clone-able, for another thread), `state(false)` may be the live state (merged on this thread).
    * `peek()`, when given, is the share so far, as `state(true)`, and the partial goes on (the match index's time slices);
-   * it may hold the live arrays: copy it before pushing more.
+   * it may hold the live arrays: copy it before pushing more. `groups()` (given with it) is how many groups it holds.
    */
-  partial(ctx: ExecContext): Sink & { state(plain: boolean): unknown; peek?(): unknown };
+  partial(ctx: ExecContext): Sink & { state(plain: boolean): unknown; peek?(): unknown; groups?(): number };
   /** Merges the partitions' states in partition order; `end()` emits what the command emits at its end. */
   merge(ctx: ExecContext, next: Sink): { merge(state: unknown): void; end(): void };
 }

@@ -102,6 +102,10 @@ export class AggregationGroups {
     private readonly by: readonly string[],
   ) {}
 
+  get size(): number {
+    return this.groups.size;
+  }
+
   /** Feeds `row` to the group of `key`; a thunk for `values` is called only for a new group (stats reuses scratch arrays). */
   feed(key: string, values: Scalar[] | (() => Scalar[]), row: Result): void {
     let g = this.groups.get(key);
@@ -169,9 +173,7 @@ export function emitGroups(groups: { values: Scalar[]; state: Accumulator[] }[],
   const layout = new Set(names).size === names.length ? { names, slots: new Map(names.map((n, i) => [n, i])) } : null;
   for (const g of ordered ? groups : sortByValues(groups)) {
     if (layout !== null) {
-      const values: (FieldValue | null)[] = g.values.slice();
-      for (const a of g.state) values.push(a.result());
-      next.push(new GroupRow(layout, values));
+      next.push(new GroupRow(layout, g.values, g.state.map((a) => a.result())));
       continue;
     }
     const out = new Row();
@@ -182,27 +184,33 @@ export function emitGroups(groups: { values: Scalar[]; state: Accumulator[] }[],
 }
 
 /**
- * A row stats made: its BY values and results in the order of their (distinct) names, null for none; what a
- * Row set field by field would hold. Its first write makes it that Row.
+ * A row stats made: its group's BY values (read only: a group's values may be shared) and its results, in the
+ * order of their (distinct) names, null for none; what a Row set field by field would hold. Its first write
+ * makes it that Row.
  */
 class GroupRow implements Result {
   private row: Row | null = null;
 
   constructor(
     private readonly layout: { names: readonly string[]; slots: ReadonlyMap<string, number> },
-    private readonly values: readonly (FieldValue | null)[],
+    private readonly by: readonly Scalar[],
+    private readonly results: readonly (FieldValue | null)[],
   ) {}
+
+  private value(i: number): FieldValue | null {
+    return i < this.by.length ? (this.by[i] as Scalar) : (this.results[i - this.by.length] ?? null);
+  }
 
   private plain(): Row {
     const row = new Row();
-    this.layout.names.forEach((n, i) => row.set(n, this.values[i] ?? null));
+    this.layout.names.forEach((n, i) => row.set(n, this.value(i)));
     return row;
   }
 
   get(field: string): FieldValue | null {
     if (this.row !== null) return this.row.get(field);
     const i = this.layout.slots.get(field);
-    return i === undefined ? null : (this.values[i] ?? null);
+    return i === undefined ? null : this.value(i);
   }
 
   set(field: string, value: FieldValue | null): void {
@@ -211,7 +219,7 @@ class GroupRow implements Result {
 
   fieldNames(): string[] {
     if (this.row !== null) return this.row.fieldNames();
-    return this.layout.names.filter((_, i) => this.values[i] !== null);
+    return this.layout.names.filter((_, i) => this.value(i) !== null);
   }
 
   clone(): Result {
