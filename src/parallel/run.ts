@@ -23,7 +23,7 @@ import { SplError, type Span } from '../spl/source.js';
 import { workerEntry } from '../worker-entry.js';
 import { SharedCounters, type PartitionedInput, type PartitionIssue, type PlainFileOptions, type WorkerMessage, type WorkerSetup } from './protocol.js';
 import { fromWire } from './rows.js';
-import { bytesRead, joinRest, NeedsOneThread, partitionSource, timeSlices } from './sources.js';
+import { bytesRead, continues, fileRun, joinRest, NeedsOneThread, partitionSource, timeSlices } from './sources.js';
 
 export interface ParallelOptions {
   /** Threads in all, this one included. */
@@ -377,13 +377,27 @@ class ParallelRun {
         ({ input, last } = joinRest(this.input, p));
         for (let q = p; q < last; q++) this.counters.take();
       }
+      // A file partition grows into the next ones while this thread has no workers beside it (its source
+      // goes on reading: no new source, state or merge), at most half the window ahead until it is alone for
+      // good, so that workers started meanwhile find partitions to take.
+      const more = (): number | null => {
+        const files = this.input.kind === 'files' ? this.input : null;
+        if (files === null || this.failure || this.ended || this.workers.length > 0) return null;
+        if (!this.decided && last + 1 - p >= this.window / 2) return null;
+        if (!continues(files, last)) return null;
+        const q = this.counters.take();
+        if (q !== last + 1) throw new Error(`parallel run: partition ${q} taken where ${last + 1} was expected`);
+        last = q;
+        input = fileRun(files, p, last);
+        return files.partitions[last]!.end;
+      };
       const issues: PartitionIssue[] = [];
       let lines = 0;
       let bytes = 0;
       const shares = await runPartition(
         this.plans,
         this.splits,
-        partitionSource(input, p, (i) => issues.push(i), this.store),
+        partitionSource(input, p, (i) => issues.push(i), this.store, more),
         p,
         {
           now: this.opts.now,

@@ -15,13 +15,22 @@ export class NeedsOneThread extends Error {
   }
 }
 
-/** `store`: the store of a store input, opened read-only on this thread. */
-export function partitionSource(input: PartitionedInput, partition: number, report: (issue: PartitionIssue) => void, store: EventSource | null): EventSource {
+/**
+ * `store`: the store of a store input, opened read-only on this thread. `more`: a plain file's range may grow
+ * (FileRange.more).
+ */
+export function partitionSource(
+  input: PartitionedInput,
+  partition: number,
+  report: (issue: PartitionIssue) => void,
+  store: EventSource | null,
+  more?: () => number | null,
+): EventSource {
   if (input.kind === 'store') return timeSlice(store!, input.partitions[partition]!);
   const p = input.partitions[partition]!;
   return new FileSource([p.path], {
     ...input.options,
-    ...(p.gzip ? {} : { range: { start: p.start, end: p.end } }),
+    ...(p.gzip ? {} : { range: { start: p.start, end: p.end, ...(more ? { more } : {}) } }),
     ...(p.start > 0
       ? {
           timeBefore: () => {
@@ -84,10 +93,20 @@ export function joinRest(input: PartitionedInput, from: number): { last: number;
     partitions[from] = { lo: parts[parts.length - 1]!.lo, hi: parts[from]!.hi };
     return { last: parts.length - 1, input: { ...input, partitions } };
   }
-  const parts = input.partitions;
   let last = from;
-  while (last + 1 < parts.length && !parts[last]!.gzip && parts[last + 1]!.input === parts[from]!.input && parts[last + 1]!.start === parts[last]!.end) last++;
-  const partitions = parts.slice();
-  partitions[from] = { ...parts[from]!, end: parts[last]!.end };
-  return { last, input: { ...input, partitions } };
+  while (continues(input, last)) last++;
+  return { last, input: fileRun(input, from, last) };
+}
+
+/** Whether file partition `p + 1` goes on where `p` ends (the same plain file, the next bytes). */
+export function continues(input: PartitionedInput & { kind: 'files' }, p: number): boolean {
+  const parts = input.partitions;
+  return p + 1 < parts.length && !parts[p]!.gzip && !parts[p + 1]!.gzip && parts[p + 1]!.input === parts[p]!.input && parts[p + 1]!.start === parts[p]!.end;
+}
+
+/** File partitions `from` to `last` (contiguous) as one partition at `from`. */
+export function fileRun(input: PartitionedInput & { kind: 'files' }, from: number, last: number): PartitionedInput {
+  const partitions = input.partitions.slice();
+  partitions[from] = { ...partitions[from]!, end: partitions[last]!.end };
+  return { ...input, partitions };
 }

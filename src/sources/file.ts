@@ -76,12 +76,24 @@ export interface FileSourceOptions {
    * Read only bytes [start, end) of the one (plain) file: a partition of a parallel scan
    * (file-partitions.ts), cut at line boundaries. Line numbers count from the range's start.
    */
-  range?: { start: number; end: number };
+  range?: FileRange;
   /**
    * The time a time-less event gets when no line of the range before it gives one (the previous event is
    * before the range). Default: the file's mtime, which is right for a range starting the file.
    */
   timeBefore?: () => number;
+}
+
+/** Bytes [start, end) of a file, cut at line boundaries. */
+export interface FileRange {
+  start: number;
+  end: number;
+  /**
+   * Asked once the reads reach `end`: a later line boundary to read on to (the range then grows, in the same
+   * scan: one source, no new start-up), or null to end there. A parallel run's thread left alone takes the
+   * partitions after its own this way.
+   */
+  more?: () => number | null;
 }
 
 interface Input {
@@ -556,13 +568,13 @@ async function* fileChunks(
   input: Input,
   chunkSize: number,
   signal: AbortSignal | undefined,
-  range?: { start: number; end: number },
+  range?: FileRange,
   onFirst?: (first: Buffer, readSize: number) => Buffer[] | null,
 ): AsyncGenerator<Chunk> {
   let fh: Awaited<ReturnType<typeof open>> | undefined;
   // In-flight reads, oldest first: each fills `len` bytes of its own buffer at its own position.
   let ahead: { buf: Buffer; pos: number; len: number; done: Promise<{ bytesRead: number }> }[] = [];
-  const end = range?.end ?? Infinity;
+  let end = range?.end ?? Infinity;
   try {
     fh = await open(input.path, 'r');
     // A small file needs no big buffers (a file growing meanwhile is still read whole, in more reads).
@@ -580,12 +592,23 @@ async function* fileChunks(
     let asking = onFirst !== undefined;
     let given: Buffer[] | null = null;
     let next = range?.start ?? 0; // where the next read starts
+    let more = range?.more;
     const fill = (): void => {
-      while (ahead.length < (asking ? 1 : READ_AHEAD) && next < end) {
-        const buf = free.pop() as Buffer;
-        const len = Math.min(buf.length, end - next);
-        ahead.push({ buf, pos: next, len, done: file.read(buf, 0, len, next) });
-        next += len;
+      for (;;) {
+        while (ahead.length < (asking ? 1 : READ_AHEAD) && next < end) {
+          const buf = free.pop() as Buffer;
+          const len = Math.min(buf.length, end - next);
+          ahead.push({ buf, pos: next, len, done: file.read(buf, 0, len, next) });
+          next += len;
+        }
+        if (next < end || more === undefined || ahead.length >= (asking ? 1 : READ_AHEAD)) return;
+        // Reads reached the range's end with room for more: it may grow (once null, it stays where it is).
+        const grown = more();
+        if (grown === null || grown <= end) {
+          more = undefined;
+          return;
+        }
+        end = grown;
       }
     };
     fill();
@@ -609,6 +632,8 @@ async function* fileChunks(
       // The consumer decodes each chunk before asking for the next one, so its buffer can be refilled then.
       yield { data: buf.subarray(0, bytesRead), bytes: pos + bytesRead };
       if (given === null || given.includes(buf)) free.push(buf);
+      // Nothing left in flight: the range may have been let grow while the consumer had this chunk.
+      if (ahead.length === 0) fill();
     }
   } catch (err) {
     if (signal?.aborted) throw signal.reason;

@@ -144,6 +144,30 @@ describe('FileSource: reading', () => {
   });
 });
 
+  it('reads on past a range\'s end where `more` lets it grow, in the same scan, and stops where it returns null', async () => {
+    const lines = Array.from({ length: 60 }, (_, i) => upstreamLines[i % upstreamLines.length]!);
+    const p = write('grow.jsonl', lines.join('\n') + '\n');
+    // Line boundaries every 10 lines: the range starts at the first 10 and grows 10 lines at a time.
+    const ends = [10, 20, 30, 40, 50, 60].map((n) => Buffer.byteLength(lines.slice(0, n).join('\n') + '\n'));
+    for (const chunkSize of [256, 4096, 1 << 20]) {
+      const asked: number[] = [];
+      let k = 0;
+      const more = (stopAt: number) => (): number | null => {
+        asked.push(ends[k]!);
+        return k + 1 < stopAt ? ends[++k]! : null;
+      };
+      const whole = await collect(new FileSource([p], { chunkSize, range: { start: 0, end: ends[0]!, more: more(ends.length) } }));
+      expect(whole.events.map((e) => e._raw)).toEqual(lines);
+      // Asked at each end reached, the last time answered null (the file's end), never after.
+      expect(asked).toEqual(ends);
+      asked.length = 0;
+      k = 0;
+      const part = await collect(new FileSource([p], { chunkSize, range: { start: 0, end: ends[0]!, more: more(3) } }));
+      expect(part.events.map((e) => e._raw)).toEqual(lines.slice(0, 30));
+      expect(asked).toEqual(ends.slice(0, 3));
+    }
+  });
+
 describe('FileSource: gzip and stdin', () => {
   it('inflates .gz files, and gzip content whatever the extension', async () => {
     const text = upstreamLines.join('\n') + '\n';
