@@ -12,7 +12,7 @@ import { statsCommand } from '../spl/commands/stats.js';
 import type { ExecContext, Sink } from '../spl/commands/types.js';
 import { buildOperators, buildStages, createContext, type ExecuteStats } from '../spl/exec/run.js';
 import type { Accumulator } from '../spl/stats/aggregations.js';
-import { Aggregator, emitGroups } from '../spl/stats/aggregator.js';
+import { Aggregator, countingSort, emitGroups, numberRanks, textIdRanks } from '../spl/stats/aggregator.js';
 import type { StatsArgs } from '../spl/stats/parse.js';
 import { plan as planSearch } from '../spl/index.js';
 import type { PlannedStage, SearchPlan } from '../spl/plan/plan.js';
@@ -586,7 +586,6 @@ function statsFromColumns(
   const { by, aggregations } = stage.command.args as StatsArgs;
   const columns: { values: FieldValue[]; codes: Int32Array }[] = [];
   const ids: Int32Array[] = [];
-  const sizes: number[] = [];
   // Whether every BY field's ids are its texts' ranks in stats' output order: then grouping the rows by ids
   // orders the groups as stats emits them (no sort of the groups).
   let ordered = true;
@@ -596,7 +595,8 @@ function statsFromColumns(
     const col = proj.columns[c]!;
     const texts = integerIds(col.values) ?? byText(col.values);
     if (texts === null) return false;
-    const ranks = !ordered ? null : texts.texts === null ? integerRanks(col.values) : textRanks(col.values, texts.ids, texts.texts);
+    // Distinct integers (`integerIds`) rank in their numeric order, as stats sorts numbers.
+    const ranks = !ordered ? null : texts.texts === null ? numberRanks(Float64Array.from(col.values as number[])) : textRanks(col.values, texts.ids, texts.texts);
     if (ranks === null) ordered = false;
     else for (let v = 0; v < texts.ids.length; v++) texts.ids[v] = ranks[texts.ids[v] as number] as number;
     const rowIds = new Int32Array(rows.length);
@@ -606,10 +606,9 @@ function statsFromColumns(
     }
     columns.push(col);
     ids.push(rowIds);
-    sizes.push(texts.size);
   }
   // Ranks of an earlier field were taken before a later one turned out to have none: ids only group then.
-  const { group, count } = groupRows(ids, sizes, rows.length, !ordered);
+  const { group, count } = groupRows(ids, rows.length, !ordered);
   const agg = new Aggregator(aggregations, ctx);
   const groups = new Array<{ values: Scalar[]; state: Accumulator[] }>(count);
   const row = new ProjectedRow(proj, slot, 0, state);
@@ -638,7 +637,6 @@ function statsFromColumns(
 /** Text ids of the distinct values of a column, and each id's text (null: the ids of `integerIds`). */
 interface TextIds {
   ids: Int32Array;
-  size: number;
   texts: Map<string, number> | null;
 }
 
@@ -650,26 +648,7 @@ function integerIds(values: readonly FieldValue[]): TextIds | null {
   for (const x of values) if (typeof x !== 'number' || !Number.isInteger(x) || Math.abs(x) >= 1e21) return null;
   const ids = new Int32Array(values.length);
   for (let v = 0; v < ids.length; v++) ids[v] = v;
-  return { ids, size: values.length, texts: null };
-}
-
-/** The ranks of distinct integers (`integerIds`): their numeric order, as stats sorts numbers. */
-function integerRanks(values: readonly FieldValue[]): Int32Array {
-  const nums = Float64Array.from(values as number[]);
-  const sorted = nums.slice().sort();
-  const ranks = new Int32Array(nums.length);
-  for (let v = 0; v < nums.length; v++) {
-    const x = nums[v] as number;
-    let lo = 0;
-    let hi = sorted.length;
-    while (lo < hi) {
-      const mid = (lo + hi) >>> 1;
-      if ((sorted[mid] as number) < x) lo = mid + 1;
-      else hi = mid;
-    }
-    ranks[v] = lo;
-  }
-  return ranks;
+  return { ids, texts: null };
 }
 
 /**
@@ -688,7 +667,7 @@ function byText(values: readonly FieldValue[]): TextIds | null {
     if (id === undefined) texts.set(t, (id = texts.size));
     ids[v] = id;
   }
-  return { ids, size: texts.size, texts };
+  return { ids, texts };
 }
 
 /**
@@ -696,7 +675,7 @@ function byText(values: readonly FieldValue[]): TextIds | null {
  * is a number, else by text), when that order tells every text apart; null when it does not (a field mixing
  * numbers and text, equal numbers written differently, one text for two numbers): the groups are then sorted.
  */
-function textRanks(values: readonly FieldValue[], ids: Int32Array, texts: ReadonlyMap<string, number>): Int32Array | null {
+function textRanks(values: readonly FieldValue[], ids: Int32Array, texts: ReadonlyMap<string, number>): ArrayLike<number> | null {
   const size = texts.size;
   const nums = new Float64Array(size).fill(NaN);
   const seen = new Uint8Array(size);
@@ -710,14 +689,9 @@ function textRanks(values: readonly FieldValue[], ids: Int32Array, texts: Readon
       if (!Number.isNaN(x)) numeric++;
     } else if (!Object.is(nums[id], x)) return null;
   }
-  const ranks = new Int32Array(size);
-  if (numeric === 0) {
-    // sort() without a comparator orders strings by UTF-16 code units: compareText's order.
-    const sorted = [...texts.keys()].sort();
-    for (let r = 0; r < sorted.length; r++) ranks[texts.get(sorted[r]!)!] = r;
-    return ranks;
-  }
+  if (numeric === 0) return textIdRanks(texts);
   if (numeric < size) return null;
+  const ranks = new Int32Array(size);
   const order = Int32Array.from({ length: size }, (_, i) => i).sort((a, b) => (nums[a] as number) - (nums[b] as number));
   for (let r = 0; r < size; r++) {
     if (r > 0 && nums[order[r] as number] === nums[order[r - 1] as number]) return null;
@@ -732,27 +706,16 @@ function textRanks(values: readonly FieldValue[], ids: Int32Array, texts: Readon
  * first, with no hashing; groups are numbered in that order (the ids' order), or, `firstSeen`, in the order
  * their first rows come.
  */
-function groupRows(ids: readonly Int32Array[], sizes: readonly number[], n: number, firstSeen: boolean): { group: Int32Array; count: number } {
+function groupRows(ids: readonly Int32Array[], n: number, firstSeen: boolean): { group: Int32Array; count: number } {
   const group = new Int32Array(n).fill(-1);
-  let order = new Int32Array(n);
+  let order: Uint32Array = new Uint32Array(n);
   let m = 0;
   rows: for (let r = 0; r < n; r++) {
     for (const col of ids) if ((col[r] as number) < 0) continue rows;
     order[m++] = r;
   }
   order = order.subarray(0, m);
-  for (let c = ids.length - 1; c >= 0; c--) {
-    const col = ids[c]!;
-    const starts = new Int32Array((sizes[c] as number) + 1);
-    for (let j = 0; j < m; j++) starts[(col[order[j] as number] as number) + 1]!++;
-    for (let v = 1; v < starts.length; v++) starts[v]! += starts[v - 1]!;
-    const sorted = new Int32Array(m);
-    for (let j = 0; j < m; j++) {
-      const r = order[j] as number;
-      sorted[starts[col[r] as number]!++] = r;
-    }
-    order = sorted;
-  }
+  for (let c = ids.length - 1; c >= 0; c--) order = countingSort(order, ids[c]!);
   let count = 0;
   for (let j = 0; j < m; j++) {
     const r = order[j] as number;

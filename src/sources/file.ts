@@ -776,8 +776,7 @@ function isJsonSpace(c: number): boolean {
   return c === 32 || c === 9 || c === 10 || c === 13;
 }
 
-/** First and last non-whitespace characters are `{` and `}`: what every JSON object line satisfies. */
-/** Lines a found line of the sample must be, at least, for passesMostFound to judge. */
+/** Found lines the sample must hold, at least, for passesMostFound to judge. */
 const MIN_FOUND_SAMPLE = 20;
 
 /**
@@ -797,6 +796,7 @@ function passesMostFound(lines: readonly string[], anchors: RawAnchors, test: (r
   return found >= MIN_FOUND_SAMPLE && passed >= 0.9 * found;
 }
 
+/** First and last non-whitespace characters are `{` and `}`: what every JSON object line satisfies. */
 function looksLikeObject(line: string): boolean {
   let i = 0;
   let j = line.length - 1;

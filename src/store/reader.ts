@@ -4,7 +4,7 @@
  */
 import Database from 'better-sqlite3';
 import type { Event } from '../events/event.js';
-import { GUARD_ESCAPE, GUARD_KELVIN, GUARD_LONG_S, GUARD_SLASH, compileRawFilter, literalGuards, wildcardMatcher, type MetadataConstraint, type MetadataField, type RawFilter, type ScanOptions, type ScanRequest } from '../events/scan.js';
+import { GUARD_ESCAPE, GUARD_KELVIN, GUARD_LONG_S, GUARD_SLASH, compileRawFilter, literalGuards, samplePassCount, wildcardMatcher, type MetadataConstraint, type MetadataField, type RawFilter, type ScanOptions, type ScanRequest } from '../events/scan.js';
 import { FLAG_RAW_NUL, KIND_HOST, KIND_SOURCE, KIND_SOURCETYPE, bucketTable, fromMicros, microsAtOrAfter } from './schema.js';
 import { StoreError } from './types.js';
 
@@ -225,9 +225,10 @@ export function planRaw(req: ScanRequest, names: NameCache, sample: readonly Sam
       continue;
     }
     const rows = st === null ? sample : sample.filter((r) => st.includes(r.st));
-    const passing = passCount(filters.length === 1 ? (filters[0] as RawFilter) : { kind: 'or', items: filters }, rows);
+    const lines = rows.map((r) => r.raw);
+    const passing = samplePassCount(filters.length === 1 ? (filters[0] as RawFilter) : { kind: 'or', items: filters }, lines);
     const sql = filters.map((f) => rawCondition(f, freq));
-    const counts = filters.map((f) => passCount(f, rows));
+    const counts = filters.map((f) => samplePassCount(f, lines));
     const order = filters.map((_, i) => i).sort((x, y) => (counts[y] as number) - (counts[x] as number));
     const mostlyPasses = rows.length >= MIN_SAMPLE && passing >= MOSTLY_PASSES * rows.length;
     arms.push({
@@ -280,15 +281,6 @@ function rowTests(any: Tested, bySt: ReadonlyMap<number, Tested | null>, sample:
   for (const [id, t] of bySt) tests.set(id, t === null ? null : compile({ filters: [...any.filters, ...t.filters], undecided: any.undecided || t.undecided }, id));
   if (others === null && [...tests.values()].every((t) => t === null)) return null;
   return tests.size === 0 ? () => others : (st) => (tests.has(st) ? (tests.get(st) as ((raw: string) => boolean) | null) : others);
-}
-
-/** Rows of `sample` passing `f`. */
-function passCount(f: RawFilter, sample: readonly SampleRow[]): number {
-  if (sample.length === 0) return 0;
-  const test = compileRawFilter(f) as (raw: string) => boolean;
-  let n = 0;
-  for (const r of sample) if (test(r.raw)) n++;
-  return n;
 }
 
 const ASCII = /^[\x01-\x7f]*$/;

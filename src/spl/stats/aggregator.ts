@@ -372,11 +372,17 @@ function textOf(v: Scalar): string {
 
 /** Each text's rank among the column's distinct texts, from its id in `seen` (text → id). */
 function textRanks(ids: Uint32Array, seen: ReadonlyMap<string, number>): Uint32Array {
+  const rankOfId = textIdRanks(seen);
+  return ids.map((id) => rankOfId[id]!);
+}
+
+/** Each text id's rank among the distinct texts of `seen` (text → id), in stats' order of texts. */
+export function textIdRanks(seen: ReadonlyMap<string, number>): Uint32Array {
   // sort() without a comparator orders strings by UTF-16 code units: compareText's order, natively.
   const texts = [...seen.keys()].sort();
   const rankOfId = new Uint32Array(seen.size);
   for (let r = 0; r < texts.length; r++) rankOfId[seen.get(texts[r]!)!] = r;
-  return ids.map((id) => rankOfId[id]!);
+  return rankOfId;
 }
 
 /**
@@ -384,7 +390,7 @@ function textRanks(ids: Uint32Array, seen: ReadonlyMap<string, number>): Uint32A
  * a comparator; a binary search is cheaper than a Map of ~100k numbers). Equal numbers, -0 and 0
  * included, get one rank.
  */
-function numberRanks(values: Float64Array): Uint32Array {
+export function numberRanks(values: Float64Array): Uint32Array {
   const sorted = values.slice().sort();
   const ranks = new Uint32Array(values.length);
   for (let g = 0; g < values.length; g++) {
@@ -401,13 +407,13 @@ function numberRanks(values: Float64Array): Uint32Array {
   return ranks;
 }
 
-/** `order` stably sorted by `ranks[g]` (a column of one value leaves it as it is). */
-function countingSort(order: Uint32Array, ranks: Uint32Array): Uint32Array {
+/** `order` stably sorted by `ranks[g]` of its items `g` (a column of one value leaves it as it is). */
+export function countingSort(order: Uint32Array, ranks: ArrayLike<number>): Uint32Array {
   let max = 0;
-  for (const r of ranks) if (r > max) max = r;
+  for (const g of order) if (ranks[g]! > max) max = ranks[g]!;
   if (max === 0) return order;
   const starts = new Uint32Array(max + 2);
-  for (const r of ranks) starts[r + 1]!++;
+  for (const g of order) starts[ranks[g]! + 1]!++;
   for (let r = 1; r < starts.length; r++) starts[r]! += starts[r - 1]!;
   const out = new Uint32Array(order.length);
   for (const g of order) out[starts[ranks[g]!]!++] = g;
