@@ -1,8 +1,11 @@
 import { describe, expect, it } from 'vitest';
-import { Row } from '../../src/events/result.js';
+import { Row, type Result } from '../../src/events/result.js';
 import type { FieldValue, Scalar } from '../../src/events/value.js';
+import type { ExecContext } from '../../src/spl/commands/types.js';
 import { compareScalars } from '../../src/spl/eval/compare.js';
-import { GroupKeys, sortByValues } from '../../src/spl/stats/aggregator.js';
+import { aggregationFor } from '../../src/spl/stats/aggregations.js';
+import { AggregationGroups, Aggregator, GroupKeys, sortByValues } from '../../src/spl/stats/aggregator.js';
+import type { AggregationSpec } from '../../src/spl/stats/parse.js';
 import { rng } from '../rng.js';
 
 /** The definition sortByValues must reproduce: compareScalars on each BY value in turn, stable. */
@@ -64,5 +67,107 @@ describe('GroupKeys', () => {
 
   it('without BY fields, every row is in the group keyed ""', () => {
     expect(new GroupKeys([]).all(row({ a: 1 }))).toEqual([{ key: '', values: [] }]);
+  });
+});
+
+describe('group state', () => {
+  // `stats count values(v) dc(v) by <by>` over rows, as AggregationGroups keeps them (no expression: no context needed).
+  const spec = (fnName: string, field: string | null, as: string): AggregationSpec => ({ fnName, blueprint: aggregationFor(fnName)!, field, expr: null, as, span: { start: 0, end: 0 } });
+  const specs = [spec('count', null, 'count'), spec('values', 'v', 'vs'), spec('dc', 'v', 'dc')];
+  const grouped = (by: string[], rows: Record<string, FieldValue>[]): AggregationGroups => {
+    const groups = new AggregationGroups(new Aggregator(specs, {} as ExecContext), by);
+    const keys = new GroupKeys(by);
+    for (const o of rows) for (const g of keys.all(new Row(o))) groups.feed(g.key, g.values, new Row(o));
+    return groups;
+  };
+  const emitted = (groups: AggregationGroups): Record<string, FieldValue | null>[] => {
+    const out: Result[] = [];
+    groups.flush({ push: (r) => out.push(r), end: () => {} });
+    return out.map((r) => Object.fromEntries(r.fieldNames().map((f) => [f, r.get(f)])));
+  };
+
+  it('gives a group the BY values first seen: a number stays a number, its text joins it', () => {
+    const rows = [
+      { a: 5, b: 'x', v: 'p' },
+      { a: '5', b: 'x', v: 'p' },
+      { a: '6', b: 'x', v: 'p' },
+      { a: 6, b: 'x', v: 'p' },
+      { a: '6', b: 7, v: 'p' },
+    ];
+    expect(emitted(grouped(['a', 'b'], rows))).toEqual([
+      { a: 5, b: 'x', count: 2, vs: 'p', dc: 1 },
+      { a: '6', b: 7, count: 1, vs: 'p', dc: 1 },
+      { a: '6', b: 'x', count: 2, vs: 'p', dc: 1 },
+    ]);
+    expect(emitted(grouped(['a'], [{ a: 1.5 }, { a: '1.5' }]))).toEqual([{ a: 1.5, count: 2, dc: 0 }]);
+  });
+
+  it('keeps BY values holding NUL, the separator of the key, as they are', () => {
+    expect(emitted(grouped(['a', 'b'], [{ a: 'p\u0000q', b: 'r' }]))).toEqual([{ a: 'p\u0000q', b: 'r', count: 1, dc: 0 }]);
+    expect(emitted(grouped(['a'], [{ a: 'p\u0000q' }]))).toEqual([{ a: 'p\u0000q', count: 1, dc: 0 }]);
+    expect(emitted(grouped([], [{ v: 'x' }]))).toEqual([{ count: 1, vs: 'x', dc: 1 }]);
+  });
+
+  it('values() and dc() of a group whose one value gets a second, by text: 1 and "1" are one, "1.0" another', () => {
+    const rows = [
+      { g: 'a', v: 'x' },
+      { g: 'a', v: 'x' },
+      { g: 'b', v: 'y' },
+      { g: 'a', v: 1 },
+      { g: 'a', v: '1' },
+      { g: 'b', v: ['z', 'y', 'z'] },
+      { g: 'c', v: 1 },
+      { g: 'c', v: '1.0' },
+      { g: 'd', v: 'only' },
+      { g: 'd', v: 'only' },
+    ];
+    expect(emitted(grouped(['g'], rows))).toEqual([
+      { g: 'a', count: 4, vs: ['1', 'x'], dc: 2 },
+      { g: 'b', count: 2, vs: ['y', 'z'], dc: 2 },
+      { g: 'c', count: 2, vs: ['1', '1.0'], dc: 2 },
+      { g: 'd', count: 2, vs: 'only', dc: 1 },
+    ]);
+  });
+
+  it('shares and merges groups with their first seen values, on one thread or as data', () => {
+    const first = [
+      { a: 5, b: 'x', v: 'p' },
+      { a: 'q\u0000r', b: 's', v: 'p' },
+    ];
+    const second = [
+      { a: '5', b: 'x', v: 'p2' },
+      { a: 7, b: 'y', v: 'p' },
+      { a: 'q\u0000r', b: 's', v: 'p' },
+    ];
+    const want = emitted(grouped(['a', 'b'], [...first, ...second]));
+    expect(want).toEqual([
+      { a: 5, b: 'x', count: 2, vs: ['p', 'p2'], dc: 2 },
+      { a: 7, b: 'y', count: 1, vs: 'p', dc: 1 },
+      { a: 'q\u0000r', b: 's', count: 2, vs: 'p', dc: 1 },
+    ]);
+    const same = grouped(['a', 'b'], first);
+    same.merge(grouped(['a', 'b'], second));
+    expect(emitted(same)).toEqual(want);
+    const data = grouped(['a', 'b'], first);
+    const share = structuredClone(grouped(['a', 'b'], second).partial());
+    expect(share.values).toEqual([
+      ['5', 'x'],
+      [7, 'y'],
+      ['q\u0000r', 's'],
+    ]);
+    data.merge(share);
+    expect(emitted(data)).toEqual(want);
+  });
+
+  it('merges a one-value values() state into another', () => {
+    const a = aggregationFor('values')!.create();
+    a.add('x', null);
+    const b = aggregationFor('values')!.create();
+    b.add('x', null);
+    b.merge!(a.partial!());
+    expect(b.result()).toBe('x');
+    a.add(2, null);
+    b.merge!(a.partial!());
+    expect(b.result()).toEqual(['2', 'x']);
   });
 });

@@ -93,9 +93,16 @@ export function mergeGroups(args: { by: readonly string[]; aggregations: readonl
   };
 }
 
-/** The groups of a stats-family command (stats, tstats): each key's BY values and aggregation state. */
+/**
+ * The groups of a stats-family command (stats, tstats): each key's aggregation state, in the order groups
+ * were first seen, and its BY values. Tens of thousands of groups live to the end of a pass (Shell
+ * Execution's by process_id) and each is promoted by the garbage collector, so a group is its state alone
+ * when its key spells its values (`spelledByKey`): its values are the key's texts again at the end.
+ */
 export class AggregationGroups {
-  private readonly groups = new Map<string, { values: Scalar[]; state: Accumulator[] }>();
+  private readonly groups = new Map<string, Accumulator[]>();
+  /** The values of the groups whose key does not spell them. */
+  private readonly values = new Map<string, Scalar[]>();
 
   constructor(
     private readonly agg: Aggregator,
@@ -108,9 +115,26 @@ export class AggregationGroups {
 
   /** Feeds `row` to the group of `key`; a thunk for `values` is called only for a new group (stats reuses scratch arrays). */
   feed(key: string, values: Scalar[] | (() => Scalar[]), row: Result): void {
-    let g = this.groups.get(key);
-    if (!g) this.groups.set(key, (g = { values: typeof values === 'function' ? values() : values, state: this.agg.newState() }));
-    this.agg.feed(g.state, row);
+    let state = this.groups.get(key);
+    if (state === undefined) {
+      this.groups.set(key, (state = this.agg.newState()));
+      this.keep(key, typeof values === 'function' ? values() : values);
+    }
+    this.agg.feed(state, row);
+  }
+
+  /** Keeps a new group's values, unless its key spells them. */
+  private keep(key: string, values: Scalar[]): void {
+    if (!spelledByKey(values, this.by.length)) this.values.set(key, values);
+  }
+
+  private valuesOf(key: string): Scalar[] {
+    return (this.values.size === 0 ? undefined : this.values.get(key)) ?? valuesOfKey(key, this.by.length);
+  }
+
+  private clear(): void {
+    this.groups.clear();
+    this.values.clear();
   }
 
   /**
@@ -119,11 +143,11 @@ export class AggregationGroups {
    */
   partial(keep = false): GroupsPartial {
     const out: GroupsPartial = { values: [], states: [] };
-    for (const g of this.groups.values()) {
-      out.values.push(g.values);
-      out.states.push(g.state.map((a) => a.partial!()));
+    for (const [key, state] of this.groups) {
+      out.values.push(this.valuesOf(key));
+      out.states.push(state.map((a) => a.partial!()));
     }
-    if (!keep) this.groups.clear();
+    if (!keep) this.clear();
     return out;
   }
 
@@ -135,30 +159,51 @@ export class AggregationGroups {
    */
   merge(p: GroupsPartial | AggregationGroups): void {
     if (p instanceof AggregationGroups) {
-      for (const [key, g] of p.groups) {
+      for (const [key, state] of p.groups) {
         const mine = this.groups.get(key);
-        if (!mine) this.groups.set(key, g);
-        else for (let j = 0; j < g.state.length; j++) mine.state[j]!.merge!(g.state[j]!.partial!());
+        if (mine === undefined) {
+          this.groups.set(key, state);
+          this.keep(key, p.valuesOf(key));
+        } else for (let j = 0; j < state.length; j++) mine[j]!.merge!(state[j]!.partial!());
       }
-      p.groups.clear();
+      p.clear();
       return;
     }
     for (let i = 0; i < p.values.length; i++) {
       const values = p.values[i]!;
       const key = values.length === 1 ? toText(values[0]!) : values.map(toText).join('\u0000');
-      let g = this.groups.get(key);
-      if (!g) this.groups.set(key, (g = { values, state: this.agg.newState() }));
+      let state = this.groups.get(key);
+      if (state === undefined) {
+        this.groups.set(key, (state = this.agg.newState()));
+        this.keep(key, values);
+      }
       const states = p.states[i]!;
-      for (let j = 0; j < states.length; j++) g.state[j]!.merge!(states[j]);
+      for (let j = 0; j < states.length; j++) state[j]!.merge!(states[j]);
     }
   }
 
   /** Pushes one row per group (emitGroups), then forgets the groups. */
   flush(next: Sink): void {
-    const all = [...this.groups.values()];
-    this.groups.clear();
+    const all: { values: Scalar[]; state: Accumulator[] }[] = [];
+    for (const [key, state] of this.groups) all.push({ values: this.valuesOf(key), state });
+    this.clear();
     emitGroups(all, this.by, this.agg, next);
   }
+}
+
+/**
+ * Whether a group's key (its values as text, joined by NUL) gives its values back: when they are all texts
+ * (a number and its text share a key, and the first seen is kept) and, of several, none holds a NUL.
+ */
+function spelledByKey(values: readonly Scalar[], width: number): boolean {
+  if (values.length !== width) return false;
+  for (const v of values) if (typeof v !== 'string' || (width > 1 && v.includes('\u0000'))) return false;
+  return true;
+}
+
+/** The values a key spells (spelledByKey). */
+function valuesOfKey(key: string, width: number): Scalar[] {
+  return width === 0 ? [] : width === 1 ? [key] : key.split('\u0000');
 }
 
 /**
