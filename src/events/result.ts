@@ -47,6 +47,71 @@ export class Row implements Result {
   }
 }
 
+/** Distinct field names in order, and each name's slot. */
+export interface RowLayout {
+  readonly names: readonly string[];
+  readonly slots: ReadonlyMap<string, number>;
+}
+
+/** The layout of `names`, or null when a name repeats (a Row then decides which write wins). */
+export function rowLayout(names: readonly string[]): RowLayout | null {
+  const slots = new Map(names.map((n, i) => [n, i] as const));
+  return slots.size === names.length ? { names, slots } : null;
+}
+
+/**
+ * A row of fixed fields whose values sit in slots, null for none: `shared` ones (read only: a stats group's
+ * BY values) then its `own`. It holds what a Row set field by field in that order would, and acts as it:
+ * writing a field present keeps its place, so it is written in place; any other write makes it that Row
+ * first. Rows kept to the end of a search (stats groups, `table`'s rows) are tens of thousands, and a Map
+ * each cost ~500 B promoted by the garbage collector and ~2 µs.
+ */
+export class SlotRow implements Result {
+  private row: Row | null = null;
+
+  constructor(
+    private readonly layout: RowLayout,
+    private readonly shared: readonly (FieldValue | null)[],
+    private readonly own: (FieldValue | null)[],
+  ) {}
+
+  private value(i: number): FieldValue | null {
+    return i < this.shared.length ? (this.shared[i] ?? null) : (this.own[i - this.shared.length] ?? null);
+  }
+
+  private plain(): Row {
+    const row = new Row();
+    this.layout.names.forEach((n, i) => row.set(n, this.value(i)));
+    return row;
+  }
+
+  get(field: string): FieldValue | null {
+    if (this.row !== null) return this.row.get(field);
+    const i = this.layout.slots.get(field);
+    return i === undefined ? null : this.value(i);
+  }
+
+  set(field: string, value: FieldValue | null): void {
+    if (this.row === null && value !== null) {
+      const j = (this.layout.slots.get(field) ?? -1) - this.shared.length;
+      if (j >= 0 && (this.own[j] ?? null) !== null) {
+        this.own[j] = value;
+        return;
+      }
+    }
+    (this.row ??= this.plain()).set(field, value);
+  }
+
+  fieldNames(): string[] {
+    if (this.row !== null) return this.row.fieldNames();
+    return this.layout.names.filter((_, i) => this.value(i) !== null);
+  }
+
+  clone(): Result {
+    return this.row !== null ? this.row.clone() : new SlotRow(this.layout, this.shared, this.own.slice());
+  }
+}
+
 /** A plain JSON-friendly copy of a result: multivalues become arrays. */
 export function toObject(r: Result): Record<string, FieldValue> {
   const out: Record<string, FieldValue> = {};

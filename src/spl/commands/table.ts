@@ -1,4 +1,4 @@
-import { Row } from '../../events/result.js';
+import { Row, rowLayout, SlotRow } from '../../events/result.js';
 import { expandFieldPatterns } from '../fields.js';
 import { defineCommand } from './types.js';
 
@@ -25,8 +25,14 @@ export const tableCommand = defineCommand<TableArgs>({
   },
   create: (args, _ctx, next) => {
     const wild = args.fields.some((f) => f.includes('*'));
+    // Fixed, distinct names: each row is its values in slots (rows a search keeps to its end, no Map each).
+    const layout = wild ? null : rowLayout(args.fields);
     return {
       push: (row) => {
+        if (layout !== null) {
+          next.push(new SlotRow(layout, [], layout.names.map((n) => row.get(n))));
+          return;
+        }
         const names = wild ? expandFieldPatterns(args.fields, row.fieldNames()) : args.fields;
         const out = new Row();
         for (const n of names) out.set(n, row.get(n));
