@@ -2,7 +2,8 @@
 // Compiles each WebAssembly text module of src/ (*.wat) into `<name>.wasm.ts` beside it: the binary as base64 in
 // a TypeScript module, so that the compiled code, the bundle and vitest (which runs the sources) load it the same
 // way, with no file path to resolve. The generated files are committed (a fresh install needs no wabt at run
-// time); test/sources/line-scan.test.ts fails when one is not the compilation of its .wat.
+// time); test/sources/line-scan.test.ts and test/normalize/json-scan.test.ts fail when theirs is not the compilation
+// of its .wat.
 //   node scripts/build-wasm.mjs            writes the modules
 //   node scripts/build-wasm.mjs --check    exits 1 naming those that are out of date
 import { readdirSync, readFileSync, writeFileSync } from 'node:fs';

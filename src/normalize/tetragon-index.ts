@@ -155,7 +155,7 @@ export function scanTetragonLine(b: Uint8Array, start: number, end: number): num
 
 /** Lines longer than this (UTF-16 units) are left to JSON.parse rather than grow the scratch buffer. */
 const MAX_TEXT_SCAN = 1 << 20;
-/** The UTF-8 bytes of the line being scanned by scanTetragonText (4-byte aligned: the scanner's word path). */
+/** The UTF-8 bytes of the line being scanned by scanTetragonText. */
 let textBytes = Buffer.alloc(64 * 1024);
 
 /**

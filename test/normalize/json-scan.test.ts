@@ -1,6 +1,8 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { F_DOTTED_KEY, JsonPathScanner, T_ARRAY, T_ESCAPED, T_FALSE, T_NULL, T_NUMBER, T_OBJECT, T_STRING, T_TRUE, type ScanTree } from '../../src/normalize/json-scan.js';
+import { F_DOTTED_KEY, JsonPathScanner, MAX_SCAN_BYTES, T_ARRAY, T_ESCAPED, T_FALSE, T_NULL, T_NUMBER, T_OBJECT, T_STRING, T_TRUE, type ScanTree } from '../../src/normalize/json-scan.js';
+// @ts-expect-error: a build script without type declarations
+import { watFiles, wasmModuleSource } from '../../scripts/build-wasm.mjs';
 
 const FIX = new URL('../fixtures/tetragon/', import.meta.url);
 const realLines = ['upstream-samples.jsonl', 'splunk-example.jsonl', 'synthetic.jsonl'].flatMap((n) =>
@@ -196,4 +198,111 @@ describe('JsonPathScanner', () => {
     // Deep nesting within the limit.
     expect(accepts('{"x":' + '['.repeat(60) + ']'.repeat(60) + '}')).toBe(true);
   });
+
+  it('is the compilation of json-scan.wat (node scripts/build-wasm.mjs)', async () => {
+    const wats = (watFiles() as string[]).filter((f) => f.endsWith('json-scan.wat'));
+    expect(wats).toHaveLength(1);
+    const wat = wats[0] as string;
+    expect(readFileSync(wat.replace(/\.wat$/, '.wasm.ts'), 'utf8')).toBe(await wasmModuleSource(wat));
+  });
+
+  it('declines each case it does not handle, JSON.parse accepting them all', () => {
+    const declined = [
+      '{"a":"é"}', // non-ASCII
+      '[{"time":1}]', // not an object
+      '{"x":' + '['.repeat(64) + ']'.repeat(64) + '}', // 65 levels with the top-level object
+      '{"ti\\u006de":1}', '{"kind":{"pod":{"n\\"":1}}}', // a backslash in a key at a tracked level
+      '{"kind":{"name":1},"kind":{}}', '{"kind":{"pod":{"name":1,"name":1}}}', '{"process_exec":{"process":{"pid":1},"parent":{"pid":2}}}', // a tracked slot twice
+      '{"x":1,"y":2,"x":1}', '{"":1,"":2}', // a top-level key twice
+      '{' + Array.from({ length: 1025 }, (_, k) => `"m${k}":${k}`).join(',') + '}', // more untracked top-level members than recorded
+    ];
+    for (const t of declined) {
+      expect(() => JSON.parse(t), t).not.toThrow();
+      expect(scanner.scan(Buffer.from(t), 0, Buffer.byteLength(t)), t.slice(0, 80)).toBeNull();
+    }
+    // Just within: 64 levels, 1024 members (all recorded, in order), keys that differ only in their last byte.
+    expect(checkContract('{"x":' + '['.repeat(63) + ']'.repeat(63) + '}')).toBe('accepted');
+    const many = '{' + Array.from({ length: 1024 }, (_, k) => `"m${k}":${k}`).join(',') + '}';
+    expect(checkContract(many)).toBe('accepted');
+    expect(checkContract('{"ab":1,"ac":2,"abcdefghi":3,"abcdefghj":4,"kind":{"nam":1,"namf":2,"pod":{"name":3}}}')).toBe('accepted');
+  });
+
+  it('records tracked keys by their whole text: prefixes, extensions and look-alikes are other keys', () => {
+    for (const t of [
+      '{"kind":{"na":1,"namex":2,"nam":3,"pi":5,"pidd":6}}',
+      '{"kin":{"name":1},"kinds":{"name":2},"time ":3," time":4}',
+      '{"other":{"pod":{"a.bc":1,"a.b":{"name":2}}},"process_exec":{"parent":{"k{}":[1]}}}',
+      '{"kind":{"pod":{"container":1}},"process_exec":{"pod":{"name":2},"process":{"name":3}}}',
+    ]) {
+      expect(checkContract(t), t).toBe('accepted');
+    }
+    expect(checkContract('{"kind":{"name\\"":4}}')).toBe('rejected'); // a backslash at a tracked level, even after a tracked key's text
+  });
+
+  it('never reads past its text: after a longer line, every prefix of it is declined', () => {
+    const tetragon = new JsonPathScanner({ process_exec: [0, { process: [1, { binary: 2, pid: 3, pod: [4, { name: 5 }] }] }], time: 6, node_name: 7 });
+    for (const line of [...realLines.slice(0, 3), '{"time":"t","kind":{"name":"n","pod":{"name":"p"}},"x":[1,2.5e3,true,null,"\\u00e9"]}']) {
+      const b = Buffer.from(line);
+      const sc = line.startsWith('{"time"') ? scanner : tetragon;
+      expect(sc.scan(b, 0, b.length), line).not.toBeNull();
+      for (let k = 0; k < b.length; k++) {
+        sc.scan(b, 0, b.length); // leaves the whole line in the scanner's memory
+        expect(sc.scan(b, 0, k), line.slice(0, k)).toBeNull();
+      }
+    }
+  });
+
+  it('keeps its contract on random bytes', () => {
+    const r = rng(5);
+    const pieces = ['{', '}', '[', ']', '"', ':', ',', '\\', 'u', '0', '1', 'e', '-', '.', ' ', 't', 'true', 'null', '"time"', '"kind"', '"name"', '"pod"', '"x"'];
+    let accepted = 0;
+    for (let i = 0; i < 3000; i++) {
+      // Lines built from JSON pieces and arbitrary bytes (controls, NUL, bytes >= 0x80 that are not UTF-8).
+      const parts: Buffer[] = [Buffer.from('{')];
+      const n = Math.floor(r() * 30);
+      for (let k = 0; k < n; k++) {
+        parts.push(r() < 0.1 ? Buffer.from([Math.floor(r() * 256)]) : Buffer.from(pieces[Math.floor(r() * pieces.length)] as string));
+      }
+      if (r() < 0.7) parts.push(Buffer.from('}'));
+      const bytes = Buffer.concat(parts);
+      const spans = scanner.scan(bytes, 0, bytes.length);
+      if (spans === null) continue;
+      expect(bytes.every((c) => c < 0x80), bytes.toString('latin1')).toBe(true);
+      expect(checkContract(bytes.toString('latin1'))).toBe('accepted');
+      accepted++;
+    }
+    expect(accepted).toBeGreaterThan(20);
+    // Damaged real lines at the byte level.
+    for (let i = 0; i < 2000; i++) {
+      const b = Buffer.from(realLines[i % realLines.length] as string);
+      for (let e = 0; e < 2; e++) b[Math.floor(r() * b.length)] = Math.floor(r() * 256);
+      if (scanner.scan(b, 0, b.length) !== null) expect(checkContract(b.toString('latin1'))).toBe('accepted');
+    }
+  });
+
+  it('scans lines longer than its memory, and declines those over MAX_SCAN_BYTES', () => {
+    const big = new JsonPathScanner(TREE);
+    const long = (n: number): string => `{"time":"${'a'.repeat(n)}","kind":{"pod":{"name":[${'1,'.repeat(n >> 1)}2]}},"z":"${'b\\n'.repeat(n >> 2)}"}`;
+    for (const n of [60_000, 300_000]) expect(checkContract(long(n))).toBe('accepted'); // the default scanner grows
+    const text = long(1 << 20);
+    const spans = big.scan(Buffer.from(text), 0, text.length);
+    expect(spans).not.toBeNull();
+    expect((spans![0] as number) >> 4).toBe(8); // time's value starts after `{"time":`
+    expect(spans![1]).toBe(8 + (1 << 20) + 2);
+    expect(big.scan(Buffer.from('{"time":1}'), 0, 10)).toEqual(scanner.scan(Buffer.from('{"time":1}'), 0, 10)); // short after long
+    const over = Buffer.alloc(MAX_SCAN_BYTES + 1, 0x20); // valid JSON: an object, then blanks
+    over.write('{"time":1}', 0);
+    expect(big.scan(over, 0, over.length)).toBeNull();
+    expect(big.scan(over, 0, MAX_SCAN_BYTES)).not.toBeNull();
+  });
+
+  it('refuses trees it cannot scan', () => {
+    expect(() => new JsonPathScanner({ 'a"b': 0 })).toThrow(/untrackable key/);
+    expect(() => new JsonPathScanner({ 'a\\b': 0 })).toThrow(/untrackable key/);
+    expect(() => new JsonPathScanner({ é: 0 })).toThrow(/untrackable key/);
+    expect(() => new JsonPathScanner({ '': 0 })).toThrow(/untrackable key/);
+    expect(() => new JsonPathScanner(Object.fromEntries(Array.from({ length: 300 }, (_, k) => [`k${k}`, k])))).toThrow(RangeError);
+    expect(() => new JsonPathScanner(Object.fromEntries(Array.from({ length: 100 }, (_, k) => [`${'k'.repeat(50)}${k}`, k])))).toThrow(RangeError);
+  });
 });
+
