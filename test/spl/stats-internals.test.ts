@@ -102,6 +102,31 @@ describe('group state', () => {
     expect(emitted(grouped(['a'], [{ a: 1.5 }, { a: '1.5' }]))).toEqual([{ a: 1.5, count: 2, dc: 0 }]);
   });
 
+  it('gives numbers back as the same numbers, whatever the kinds of the groups before', () => {
+    const rows = [
+      { a: 'x', p: 100015 },
+      { a: 'x', p: 100016 },
+      { a: 'x', p: '100017' },
+      { a: 'x', p: 0.1 + 0.2 },
+      { a: 'x', p: -0 },
+      { a: 'x', p: 1e21 },
+      { a: 'x', p: 100016 },
+      { a: 5, p: 7 },
+    ];
+    const out = emitted(grouped(['a', 'p'], rows)).map((r) => [r['a'], r['p'], r['count']]);
+    expect(out).toEqual([
+      [5, 7, 1],
+      ['x', -0, 1],
+      ['x', 0.30000000000000004, 1],
+      ['x', 100015, 1],
+      ['x', 100016, 2],
+      ['x', '100017', 1],
+      ['x', 1e21, 1],
+    ]);
+    expect(Object.is(out[1]![1], -0)).toBe(true);
+    expect(emitted(grouped(['p'], [{ p: 'a' }, { p: 2 }, { p: 2.5 }])).map((r) => r['p'])).toEqual([2, 2.5, 'a']);
+  });
+
   it('keeps BY values holding NUL, the separator of the key, as they are', () => {
     expect(emitted(grouped(['a', 'b'], [{ a: 'p\u0000q', b: 'r' }]))).toEqual([{ a: 'p\u0000q', b: 'r', count: 1, dc: 0 }]);
     expect(emitted(grouped(['a'], [{ a: 'p\u0000q' }]))).toEqual([{ a: 'p\u0000q', count: 1, dc: 0 }]);

@@ -97,12 +97,14 @@ export function mergeGroups(args: { by: readonly string[]; aggregations: readonl
  * The groups of a stats-family command (stats, tstats): each key's aggregation state, in the order groups
  * were first seen, and its BY values. Tens of thousands of groups live to the end of a pass (Shell
  * Execution's by process_id) and each is promoted by the garbage collector, so a group is its state alone
- * when its key spells its values (`spelledByKey`): its values are the key's texts again at the end.
+ * when its key spells its values (`spelled`): its values are the key's texts again at the end.
  */
 export class AggregationGroups {
   private readonly groups = new Map<string, Accumulator[]>();
   /** The values of the groups whose key does not spell them. */
   private readonly values = new Map<string, Scalar[]>();
+  /** Per BY field, whether the values a key spells there are numbers: the kinds of the first group's values. */
+  private numbers: boolean[] | null = null;
 
   constructor(
     private readonly agg: Aggregator,
@@ -125,11 +127,33 @@ export class AggregationGroups {
 
   /** Keeps a new group's values, unless its key spells them. */
   private keep(key: string, values: Scalar[]): void {
-    if (!spelledByKey(values, this.by.length)) this.values.set(key, values);
+    if (!this.spelled(values)) this.values.set(key, values);
+  }
+
+  /**
+   * Whether a group's key (its values as text, joined by NUL) gives its values back: of the kinds the first
+   * group had (a number and its text share a key: the first seen is kept), each number printed as the same
+   * number again, and of several texts none holding a NUL.
+   */
+  private spelled(values: readonly Scalar[]): boolean {
+    const width = this.by.length;
+    if (values.length !== width) return false;
+    const numbers = (this.numbers ??= values.map((v) => typeof v === 'number'));
+    for (let i = 0; i < width; i++) {
+      const v = values[i]!;
+      if (typeof v === 'number' ? !numbers[i] || !Object.is(Number(toText(v)), v) : numbers[i] || (width > 1 && v.includes('\u0000'))) return false;
+    }
+    return true;
   }
 
   private valuesOf(key: string): Scalar[] {
-    return (this.values.size === 0 ? undefined : this.values.get(key)) ?? valuesOfKey(key, this.by.length);
+    const kept = this.values.size === 0 ? undefined : this.values.get(key);
+    if (kept !== undefined) return kept;
+    const width = this.by.length;
+    const values: Scalar[] = width === 0 ? [] : width === 1 ? [key] : key.split('\u0000');
+    const numbers = this.numbers;
+    if (numbers !== null) for (let i = 0; i < width; i++) if (numbers[i]) values[i] = Number(values[i]);
+    return values;
   }
 
   private clear(): void {
@@ -189,21 +213,6 @@ export class AggregationGroups {
     this.clear();
     emitGroups(all, this.by, this.agg, next);
   }
-}
-
-/**
- * Whether a group's key (its values as text, joined by NUL) gives its values back: when they are all texts
- * (a number and its text share a key, and the first seen is kept) and, of several, none holds a NUL.
- */
-function spelledByKey(values: readonly Scalar[], width: number): boolean {
-  if (values.length !== width) return false;
-  for (const v of values) if (typeof v !== 'string' || (width > 1 && v.includes('\u0000'))) return false;
-  return true;
-}
-
-/** The values a key spells (spelledByKey). */
-function valuesOfKey(key: string, width: number): Scalar[] {
-  return width === 0 ? [] : width === 1 ? [key] : key.split('\u0000');
 }
 
 /**
