@@ -133,6 +133,18 @@ export const MIGRATIONS: readonly Migration[] = [
       `);
     },
   },
+  {
+    version: 5,
+    name: "a bucket's tables: one per sourcetype (b<id>_s<st>) beside its mixed table b<id> (st 0)",
+    // Rows clustered by sourcetype: a scan reads only its sourcetypes' pages. Every bucket so far has only its
+    // mixed table; their later rows (the current hour's) go to sourcetype tables beside it.
+    up(db) {
+      db.exec(`
+        CREATE TABLE bucket_parts (bucket_id INTEGER NOT NULL, st INTEGER NOT NULL, PRIMARY KEY (bucket_id, st)) WITHOUT ROWID;
+        INSERT INTO bucket_parts (bucket_id, st) SELECT id, 0 FROM buckets;
+      `);
+    },
+  },
 ];
 
 /** The schema version this build writes. */

@@ -5,7 +5,7 @@
 import Database from 'better-sqlite3';
 import type { Event } from '../events/event.js';
 import { GUARD_ESCAPE, GUARD_KELVIN, GUARD_LONG_S, GUARD_SLASH, compileRawFilter, literalGuards, samplePassCount, wildcardMatcher, type MetadataConstraint, type MetadataField, type RawFilter, type ScanOptions, type ScanRequest } from '../events/scan.js';
-import { FLAG_RAW_NUL, KIND_HOST, KIND_SOURCE, KIND_SOURCETYPE, bucketTable, fromMicros, microsAtOrAfter } from './schema.js';
+import { FLAG_RAW_NUL, KIND_HOST, KIND_SOURCE, KIND_SOURCETYPE, MIXED_PART, fromMicros, microsAtOrAfter, partTable } from './schema.js';
 import { StoreError } from './types.js';
 
 type Db = Database.Database;
@@ -408,6 +408,8 @@ export interface BucketRef {
   indexId: number;
   start: number;
   end: number;
+  /** Its tables (`bucket_parts.st`): sourcetype ids, MIXED_PART for the mixed table `b<id>`. */
+  parts: number[];
 }
 
 /** The buckets a plan touches, newest first. */
@@ -423,12 +425,20 @@ export function planBuckets(db: Db, plan: ScanPlan): BucketRef[] {
     params.push(plan.hi);
   }
   if (plan.indexIds !== null) where.push(`index_id IN (${plan.indexIds.join(',')})`);
-  const sql = `SELECT id, index_id, start_us, end_us FROM buckets${where.length ? ' WHERE ' + where.join(' AND ') : ''} ORDER BY start_us DESC, id DESC`;
+  const sql =
+    'SELECT id, index_id, start_us, end_us, (SELECT group_concat(st) FROM bucket_parts WHERE bucket_id = id) FROM buckets' +
+    `${where.length ? ' WHERE ' + where.join(' AND ') : ''} ORDER BY start_us DESC, id DESC`;
   return db
-    .prepare<number[], [number, number, number, number]>(sql)
+    .prepare<number[], [number, number, number, number, string | null]>(sql)
     .raw()
     .all(...params)
-    .map(([id, indexId, start, end]) => ({ id, indexId, start, end }));
+    .map(([id, indexId, start, end, parts]) => ({ id, indexId, start, end, parts: parts === null ? [] : parts.split(',').map(Number) }));
+}
+
+/** A bucket's tables a scan reads: the mixed table, and the tables of the plan's sourcetypes (all when unconstrained). */
+function partsRead(b: BucketRef, plan: ScanPlan): number[] {
+  const st = plan.sourcetypeIds;
+  return st === null ? b.parts : b.parts.filter((p) => p === MIXED_PART || st.includes(p));
 }
 
 /** Groups time-overlapping buckets (same span, different indexes): each group is one merged query. */
@@ -453,38 +463,53 @@ export function groupBuckets(buckets: readonly BucketRef[]): BucketRef[][] {
 export type Row = [number, number, number, number, number, number, string];
 
 /**
- * One query for a group: an arm per table (and per sourcetype id when few), each reading an index in
- * `t DESC, rowid DESC` order; SQLite merges the arms of `UNION ALL … ORDER BY` without sorting, so the
- * result streams newest first with ties in reverse insertion order.
+ * One query for a group (null: it has no table to read): an arm per table (a sourcetype's table read only by scans
+ * of its sourcetype; the mixed table's arm per sourcetype id when few), each reading an index in `t DESC, rowid DESC`
+ * order; SQLite merges the arms of `UNION ALL … ORDER BY` without sorting, so the result streams newest first with
+ * ties in reverse insertion order, across tables as across indexes.
  */
-export function groupSql(group: readonly BucketRef[], plan: ScanPlan, seqs: SqlCondition | null = null, newestFirst = true): SqlCondition {
+export function groupSql(group: readonly BucketRef[], plan: ScanPlan, seqs: SqlCondition | null = null, newestFirst = true): SqlCondition | null {
   if (seqs !== null) return subsetSql(group, plan, seqs, newestFirst);
   const arms: string[] = [];
   const params: string[] = [];
   const st = plan.sourcetypeIds;
   for (const b of group) {
-    const t = bucketTable(b.id);
     const conds: string[] = [];
     if (plan.lo !== null && b.start < plan.lo) conds.push(`t >= ${plan.lo}`);
     if (plan.hi !== null && b.end > plan.hi) conds.push(`t < ${plan.hi}`);
     if (plan.sourceIds !== null) conds.push(`src IN (${plan.sourceIds.join(',')})`);
     if (plan.hostIds !== null) conds.push(`host IN (${plan.hostIds.join(',')})`);
     if (plan.raw !== null) conds.push(plan.raw.sql);
-    const head = `SELECT t, rowid, ${b.indexId}, st, src, host, raw FROM ${t}`;
-    if (st !== null && st.length <= MAX_SOURCETYPE_ARMS) {
-      for (const s of st) {
-        arms.push(`${head} INDEXED BY ${t}_st WHERE ${[`st = ${s}`, ...conds].join(' AND ')}`);
-        if (plan.raw !== null) params.push(...plan.raw.params);
-      }
-    } else {
-      // The unary + keeps the planner off the (st, t) index: an IN list there would need a sort.
-      const all = st !== null ? [`+st IN (${st.join(',')})`, ...conds] : conds;
-      arms.push(`${head} INDEXED BY ${t}_t${all.length ? ' WHERE ' + all.join(' AND ') : ''}`);
+    const arm = (t: string, index: string, where: readonly string[]): void => {
+      arms.push(`SELECT t, rowid, ${b.indexId}, st, src, host, raw FROM ${t} INDEXED BY ${t}_${index}${where.length ? ' WHERE ' + where.join(' AND ') : ''}`);
       if (plan.raw !== null) params.push(...plan.raw.params);
+    };
+    for (const part of partsRead(b, plan)) {
+      const t = partTable(b.id, part);
+      if (part !== MIXED_PART) arm(t, 't', conds);
+      else if (st !== null && st.length <= MAX_SOURCETYPE_ARMS) for (const s of st) arm(t, 'st', [`st = ${s}`, ...conds]);
+      // The unary + keeps the planner off the (st, t) index: an IN list there would need a sort.
+      else arm(t, 't', st !== null ? [`+st IN (${st.join(',')})`, ...conds] : conds);
     }
   }
-  const sql = arms.length === 1 ? `${arms[0]} ORDER BY t DESC, rowid DESC` : `${arms.join(' UNION ALL ')} ORDER BY 1 DESC, 2 DESC`;
+  if (arms.length === 0) return null;
+  const sql = arms.length === 1 ? `${arms[0]} ORDER BY t DESC, rowid DESC` : unionAll(arms, NEWEST_FIRST);
   return { sql, params };
+}
+
+const NEWEST_FIRST = ' ORDER BY 1 DESC, 2 DESC';
+/** SQLite's most terms in one compound SELECT (SQLITE_MAX_COMPOUND_SELECT). */
+const MAX_COMPOUND_TERMS = 500;
+
+/**
+ * `arm UNION ALL arm …` then `order`. Past MAX_COMPOUND_TERMS arms (many indexes in one span, each bucket an arm per
+ * table), they are nested by hundreds in subqueries each in the same order, which SQLite still merges without sorting.
+ */
+function unionAll(arms: readonly string[], order: string): string {
+  if (arms.length <= MAX_COMPOUND_TERMS) return `${arms.join(' UNION ALL ')}${order}`;
+  const nested: string[] = [];
+  for (let i = 0; i < arms.length; i += MAX_COMPOUND_TERMS) nested.push(`SELECT * FROM (${unionAll(arms.slice(i, i + MAX_COMPOUND_TERMS), order)})`);
+  return unionAll(nested, order);
 }
 
 /** Which events (rowids) a subset scan reads: a list of seqs, or every seq of a range (both ends included). */
@@ -507,25 +532,25 @@ function seqCondition(seqs: SeqSelection): SqlCondition | null {
  * what they found (a subset is small next to its window: the match index's matches, a follower's chunk).
  * Not `newestFirst`: no sort, each table's rows in rowid (seq) order.
  */
-function subsetSql(group: readonly BucketRef[], plan: ScanPlan, seqs: SqlCondition, newestFirst: boolean): SqlCondition {
+function subsetSql(group: readonly BucketRef[], plan: ScanPlan, seqs: SqlCondition, newestFirst: boolean): SqlCondition | null {
   const arms: string[] = [];
   const params: string[] = [];
   for (const b of group) {
     const conds = [seqs.sql];
-    params.push(...seqs.params);
     if (plan.lo !== null && b.start < plan.lo) conds.push(`t >= ${plan.lo}`);
     if (plan.hi !== null && b.end > plan.hi) conds.push(`t < ${plan.hi}`);
     if (plan.sourcetypeIds !== null) conds.push(`st IN (${plan.sourcetypeIds.join(',')})`);
     if (plan.sourceIds !== null) conds.push(`src IN (${plan.sourceIds.join(',')})`);
     if (plan.hostIds !== null) conds.push(`host IN (${plan.hostIds.join(',')})`);
-    if (plan.raw !== null) {
-      conds.push(plan.raw.sql);
-      params.push(...plan.raw.params);
+    if (plan.raw !== null) conds.push(plan.raw.sql);
+    for (const part of partsRead(b, plan)) {
+      // NOT INDEXED: rowid lookups only (left alone, the planner may prefer walking the (st, t) index).
+      arms.push(`SELECT t, rowid, ${b.indexId}, st, src, host, raw FROM ${partTable(b.id, part)} NOT INDEXED WHERE ${conds.join(' AND ')}`);
+      params.push(...seqs.params, ...(plan.raw?.params ?? []));
     }
-    // NOT INDEXED: rowid lookups only (left alone, the planner may prefer walking the (st, t) index).
-    arms.push(`SELECT t, rowid, ${b.indexId}, st, src, host, raw FROM ${bucketTable(b.id)} NOT INDEXED WHERE ${conds.join(' AND ')}`);
   }
-  return { sql: `${arms.join(' UNION ALL ')}${newestFirst ? ' ORDER BY 1 DESC, 2 DESC' : ''}`, params };
+  if (arms.length === 0) return null;
+  return { sql: unionAll(arms, newestFirst ? NEWEST_FIRST : ''), params };
 }
 
 /** Rows `sampleRows` reads: enough to rank a pack's filters (FileSource samples ~40 Tetragon lines), ~1 ms. */
@@ -538,6 +563,7 @@ const SAMPLE_ROWS = 64;
 export function sampleRows(db: Db, group: readonly BucketRef[], plan: ScanPlan): SampleRow[] {
   const q = groupSql(group, { ...plan, raw: null });
   const rows: SampleRow[] = [];
+  if (q === null) return rows;
   for (const r of db.prepare<string[], Row>(q.sql).raw().iterate(...q.params)) {
     rows.push({ st: r[3], raw: r[6] });
     if (rows.length >= SAMPLE_ROWS) break;
@@ -601,6 +627,7 @@ export async function* scanStore(
     };
     for (const group of groups) {
       const q = groupSql(group, plan, seqCond, newestFirst);
+      if (q === null) continue;
       const rows = db.prepare<string[], Row>(q.sql).raw().iterate(...q.params);
       for (const r of rows) {
         const raw = r[6];

@@ -45,22 +45,39 @@ export function microsAtOrAfter(x: number): number {
 /** `flags` bit: `_raw` contains U+0000 (the raw-filter pushdown lets such rows through unfiltered). */
 export const FLAG_RAW_NUL = 1;
 
+/** `bucket_parts.st` of a bucket's mixed table `b<id>` (every sourcetype; dictionary ids start at 1). */
+export const MIXED_PART = 0;
+
+/**
+ * Sourcetypes of a bucket with a table of their own (the first ones to arrive); the bucket's later sourcetypes share
+ * its mixed table. Bounds the tables a client sending many sourcetypes can create (every connection parses the
+ * whole schema) and the arms of a scan's query (SQLite allows 500 per compound SELECT).
+ */
+export const MAX_SOURCETYPE_TABLES = 8;
+
+/** A bucket's mixed table: every sourcetype interleaved (the only table of a bucket written before migration 5). */
 export function bucketTable(id: number): string {
   return `b${id}`;
 }
 
+/** A bucket's table (`bucket_parts` row): one sourcetype's (`b<id>_s<st>`) or the mixed one. */
+export function partTable(id: number, st: number): string {
+  return st === MIXED_PART ? bucketTable(id) : `b${id}_s${st}`;
+}
+
 /**
- * An event table for one bucket (one Splunk index × one time span). The rowid is the store-wide
- * insertion sequence, so ties on `t` order by arrival across tables too. Indexes: `(st, t)` serves
- * "one sourcetype over a time range, newest first"; `(t)` serves scans without a sourcetype. Both end
- * in the rowid implicitly, which gives `ORDER BY t DESC, rowid DESC` straight from the index.
- * `flags` bit 0 (FLAG_RAW_NUL): `_raw` contains a NUL character, which SQL's LIKE cannot see past.
+ * An event table of one bucket (one Splunk index × one time span): its mixed table (`st` MIXED_PART) or one
+ * sourcetype's. The rowid is the store-wide insertion sequence, so ties on `t` order by arrival across tables too.
+ * Indexes: `(t)` serves scans in time order; the mixed table's `(st, t)` serves "one sourcetype over a time range,
+ * newest first". Both end in the rowid implicitly, which gives `ORDER BY t DESC, rowid DESC` straight from the index.
+ * A sourcetype's table keeps the `st` column (one byte a row) so every condition of a scan reads the same on every
+ * table. `flags` bit 0 (FLAG_RAW_NUL): `_raw` contains a NUL character, which SQL's LIKE cannot see past.
  */
-export function createBucketSql(id: number): string {
-  const t = bucketTable(id);
+export function createPartSql(id: number, st: number): string {
+  const t = partTable(id, st);
   return (
     `CREATE TABLE ${t} (t INTEGER NOT NULL, st INTEGER NOT NULL, src INTEGER NOT NULL, host INTEGER NOT NULL, raw TEXT NOT NULL, flags INTEGER);` +
-    `CREATE INDEX ${t}_st ON ${t} (st, t);` +
+    (st === MIXED_PART ? `CREATE INDEX ${t}_st ON ${t} (st, t);` : '') +
     `CREATE INDEX ${t}_t ON ${t} (t);`
   );
 }

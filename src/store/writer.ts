@@ -11,11 +11,13 @@ import {
   KIND_HOST,
   KIND_SOURCE,
   KIND_SOURCETYPE,
+  MAX_SOURCETYPE_TABLES,
   MICROS,
-  bucketTable,
-  createBucketSql,
+  MIXED_PART,
+  createPartSql,
   fromMicros,
   microsAtOrAfter,
+  partTable,
   toMicros,
 } from './schema.js';
 import { StateWriter } from './state.js';
@@ -26,7 +28,10 @@ type InsertRow = Database.Statement<[number, number, number, number, number, str
 
 interface BucketHandle {
   id: number;
-  insert: InsertRow;
+  /** Its tables (`bucket_parts.st`: sourcetype ids, MIXED_PART). */
+  parts: Set<number>;
+  /** By sourcetype id: the insert into its table, or into the mixed table once the bucket has its most tables. */
+  inserts: Map<number, InsertRow>;
 }
 
 interface Acc {
@@ -96,6 +101,9 @@ export class Writer {
   private readonly listIndexes;
   private readonly bucketsOf;
   private readonly deleteBucket;
+  private readonly partsOf;
+  private readonly addPart;
+  private readonly deleteParts;
   private readonly state: StateWriter;
 
   constructor(config: WriterConfig) {
@@ -137,6 +145,9 @@ export class Writer {
       'SELECT id, end_us, events, bytes, max_us FROM buckets WHERE index_id = ? ORDER BY start_us',
     );
     this.deleteBucket = db.prepare<[number]>('DELETE FROM buckets WHERE id = ?');
+    this.partsOf = db.prepare<[number], number>('SELECT st FROM bucket_parts WHERE bucket_id = ?').pluck();
+    this.addPart = db.prepare<[number, number]>('INSERT INTO bucket_parts (bucket_id, st) VALUES (?, ?)');
+    this.deleteParts = db.prepare<[number]>('DELETE FROM bucket_parts WHERE bucket_id = ?');
     this.state = new StateWriter(db);
   }
 
@@ -236,10 +247,11 @@ export class Writer {
           }
         }
         const raw = strings[j + 4]!;
-        last.insert.run(
+        const st = this.dictId(KIND_SOURCETYPE, strings[j + 1]!);
+        (last.inserts.get(st) ?? this.part(last, st)).run(
           ++seq,
           us,
-          this.dictId(KIND_SOURCETYPE, strings[j + 1]!),
+          st,
           this.dictId(KIND_SOURCE, strings[j + 2]!),
           this.dictId(KIND_HOST, strings[j + 3]!),
           raw,
@@ -288,8 +300,7 @@ export class Writer {
         let events = 0;
         for (let i = 0; i < drop; i++) {
           const r = rows[i]!;
-          db.exec(`DROP TABLE ${bucketTable(r.id)}`);
-          this.deleteBucket.run(r.id);
+          this.dropBucket(r.id);
           events += r.events;
         }
         deleted.push({ index: name, events, before: fromMicros(rows[drop - 1]!.end_us) });
@@ -387,8 +398,7 @@ export class Writer {
     if (iid === undefined) return { id, ok: false, reason: 'NOT_FOUND', message: `no index named "${name}"` };
     let events = 0;
     for (const r of this.bucketsOf.all(iid)) {
-      this.db.exec(`DROP TABLE ${bucketTable(r.id)}`);
-      this.deleteBucket.run(r.id);
+      this.dropBucket(r.id);
       events += r.events;
     }
     this.removeIndex.run(iid);
@@ -413,14 +423,8 @@ export class Writer {
     if (cached !== undefined) return cached;
     const start = key * this.spanUs;
     let id = this.findBucket.get(iid, start);
-    if (id === undefined) {
-      id = this.addBucket.get(iid, start, start + this.spanUs)!;
-      this.db.exec(createBucketSql(id));
-    }
-    const insert: InsertRow = this.db.prepare(
-      `INSERT INTO ${bucketTable(id)} (rowid, t, st, src, host, raw, flags) VALUES (?, ?, ?, ?, ?, ?, ?)`,
-    );
-    const h: BucketHandle = { id, insert };
+    if (id === undefined) id = this.addBucket.get(iid, start, start + this.spanUs)!;
+    const h: BucketHandle = { id, parts: new Set(this.partsOf.all(id)), inserts: new Map() };
     if (this.bucketCount >= 1000) this.clearBuckets();
     let perIndex = this.buckets.get(iid);
     if (perIndex === undefined) {
@@ -430,5 +434,34 @@ export class Writer {
     perIndex.set(key, h);
     this.bucketCount++;
     return h;
+  }
+
+  /**
+   * The insert for a sourcetype's rows in a bucket: into its own table (created with its first row), or into the
+   * bucket's mixed table once the bucket has MAX_SOURCETYPE_TABLES of them.
+   */
+  private part(h: BucketHandle, st: number): InsertRow {
+    let table = st;
+    if (!h.parts.has(st)) {
+      const own = h.parts.size - (h.parts.has(MIXED_PART) ? 1 : 0);
+      if (own >= MAX_SOURCETYPE_TABLES) table = MIXED_PART;
+      if (!h.parts.has(table)) {
+        this.db.exec(createPartSql(h.id, table));
+        this.addPart.run(h.id, table);
+        h.parts.add(table);
+      }
+    }
+    const insert: InsertRow = this.db.prepare(
+      `INSERT INTO ${partTable(h.id, table)} (rowid, t, st, src, host, raw, flags) VALUES (?, ?, ?, ?, ?, ?, ?)`,
+    );
+    h.inserts.set(st, insert);
+    return insert;
+  }
+
+  /** Drops a bucket: each of its tables, and its catalog rows. */
+  private dropBucket(id: number): void {
+    for (const st of this.partsOf.all(id)) this.db.exec(`DROP TABLE ${partTable(id, st)}`);
+    this.deleteParts.run(id);
+    this.deleteBucket.run(id);
   }
 }

@@ -238,10 +238,10 @@ describe('reading the store by seq range', () => {
     };
     const got = await read(37, 151);
     expect(got.map((e) => e._raw).sort()).toEqual(all.slice(36, 151).map((e) => e._raw).sort());
-    // Within an hourly table (an index's hour), in seq order: oldest first here, the times grow with the seqs.
+    // Within a table (an index's hour's sourcetype), in seq order: oldest first here, the times grow with the seqs.
     const tables = new Map<string, number[]>();
     for (const e of got) {
-      const k = `${e.index} ${Math.floor(e._time / 3600)}`;
+      const k = `${e.index} ${Math.floor(e._time / 3600)} ${e.sourcetype}`;
       tables.set(k, [...(tables.get(k) ?? []), e._time]);
     }
     expect(tables.size).toBeGreaterThan(2);

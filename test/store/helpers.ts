@@ -3,9 +3,12 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import Database from 'better-sqlite3';
 import type { Event } from '../../src/events/event.js';
 import { compileRawFilter, emptyScanRequest, metadataPredicate, type ScanRequest } from '../../src/events/scan.js';
 import type { EventSource } from '../../src/events/scan.js';
+import { MIXED_PART, createPartSql, partTable } from '../../src/store/schema.js';
+import { STORE_FILE } from '../../src/store/sqlite-store.js';
 export { rng } from '../rng.js';
 
 export const REPO = fileURLToPath(new URL('../../', import.meta.url));
@@ -22,6 +25,31 @@ export function tempDir(): string {
 
 export function cleanupDirs(): void {
   for (const d of dirs.splice(0)) rmSync(d, { recursive: true, force: true });
+}
+
+/**
+ * Turns a closed store into what a build before migration 5 left: each bucket one mixed table `b<id>` holding all
+ * its rows (same rowids), no `bucket_parts`, schema version 4.
+ */
+export function toVersion4(dir: string): void {
+  const db = new Database(join(dir, STORE_FILE));
+  db.transaction(() => {
+    const parts = db.prepare<[], { bucket_id: number; st: number }>('SELECT bucket_id, st FROM bucket_parts').all();
+    for (const { bucket_id: id } of parts) {
+      if (!parts.some((p) => p.bucket_id === id && p.st === MIXED_PART)) {
+        db.exec(createPartSql(id, MIXED_PART));
+        parts.push({ bucket_id: id, st: MIXED_PART });
+      }
+    }
+    for (const { bucket_id: id, st } of parts) {
+      if (st === MIXED_PART) continue;
+      db.exec(`INSERT INTO b${id} (rowid, t, st, src, host, raw, flags) SELECT rowid, t, st, src, host, raw, flags FROM ${partTable(id, st)}`);
+      db.exec(`DROP TABLE ${partTable(id, st)}`);
+    }
+    db.exec('DROP TABLE bucket_parts');
+    db.pragma('user_version = 4');
+  })();
+  db.close();
 }
 
 

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { VigilError } from '../../src/errors.js';
 import { MIGRATIONS, SCHEMA_VERSION, checkVersion, migrate, userVersion, type Migration } from '../../src/store/migrations.js';
 import { STORE_FILE, openStore } from '../../src/store/sqlite-store.js';
-import { cleanupDirs, collect, tempDir } from './helpers.js';
+import { cleanupDirs, collect, tempDir, toVersion4 } from './helpers.js';
 
 afterAll(cleanupDirs);
 
@@ -21,6 +21,7 @@ describe('migrations', () => {
     expect(migrate(db)).toEqual({ from: 0, to: SCHEMA_VERSION });
     expect(userVersion(db)).toBe(SCHEMA_VERSION);
     expect(tables(db)).toEqual([
+      'bucket_parts',
       'buckets',
       'counters',
       'dict',
@@ -65,7 +66,8 @@ describe('migrations', () => {
     const s1 = await openStore(dir);
     await s1.append([{ _time: 1_700_000_000, index: 'risk', sourcetype: 'stash', source: 's', host: 'h', _raw: 'old risk event' }]);
     await s1.close();
-    // Back to what a version-1 build left: no state tables.
+    // Back to what a version-1 build left: no state tables, one table per bucket.
+    toVersion4(dir);
     const db = new Database(join(dir, STORE_FILE));
     db.exec('DROP TABLE runs; DROP TABLE scheduler_cursors; DROP TABLE findings; DROP TABLE finding_comments; DROP TABLE outbox; DROP TABLE suppressions; DROP TABLE run_leases');
     db.exec('ALTER TABLE splunk_indexes DROP COLUMN removed');

@@ -10,8 +10,8 @@ import { VigilError } from '../../src/errors.js';
 import { openStore, STORE_FILE, type SqliteStore } from '../../src/store/sqlite-store.js';
 import { StoreError } from '../../src/store/types.js';
 import { groupSql, rawCondition, type ScanPlan } from '../../src/store/reader.js';
-import { microsAtOrAfter } from '../../src/store/schema.js';
-import { bruteForce, cleanupDirs, collect, event, pick, plain, rng, tempDir } from './helpers.js';
+import { MAX_SOURCETYPE_TABLES, MIXED_PART, createPartSql, microsAtOrAfter } from '../../src/store/schema.js';
+import { bruteForce, cleanupDirs, collect, event, pick, plain, rng, tempDir, toVersion4 } from './helpers.js';
 
 const T0 = 1_700_000_000;
 const open: SqliteStore[] = [];
@@ -123,8 +123,41 @@ describe('pushdowns', () => {
   const SOURCES = ['http:hec', 'http:other', '/var/log/tetragon.log', 'vigil'];
   const HOSTS = ['node-1', 'node-2', 'NODE-3', 'worker-a', 'worker-b', 'x'];
   const WORDS = ['curl', 'CURL', 'wget', '100%', 'a_b', 'back\\slash', 'ünï', 'Straße', 'bash', '--insecure'];
+  /** More sourcetypes than a bucket has tables for (MAX_SOURCETYPE_TABLES): the later ones share its mixed table. */
+  const MANY_STS = [...STS, ...Array.from({ length: MAX_SOURCETYPE_TABLES }, (_, i) => `kind:${i}`)];
 
-  function corpus(n: number): Event[] {
+  /**
+   * The stores the brute-force contract runs on: buckets with a table per sourcetype; buckets with more sourcetypes
+   * than tables (their mixed table too); and the first half written before migration 5 (each bucket one mixed table,
+   * the current ones then getting sourcetype tables beside it), the second half after.
+   */
+  const LAYOUTS = [
+    { layout: 'a table per sourcetype', bucketSeconds: 60, sts: STS, old: false },
+    { layout: 'more sourcetypes than tables', bucketSeconds: 1200, sts: MANY_STS, old: false },
+    { layout: 'old single-table buckets beside new ones', bucketSeconds: 60, sts: STS, old: true },
+  ];
+
+  /** The corpus appended in batches of 250 to a store of `layout`, with each event's seq (from the receipts). */
+  async function loaded(l: (typeof LAYOUTS)[number]): Promise<{ s: SqliteStore; events: Event[]; seqOf: Map<Event, number> }> {
+    const dir = tempDir();
+    const events = corpus(3000, l.sts);
+    const seqOf = new Map<Event, number>();
+    let s = await openStore(dir, { bucketSeconds: l.bucketSeconds });
+    for (let i = 0; i < events.length; i += 250) {
+      if (l.old && i === 1500) {
+        await s.close();
+        toVersion4(dir);
+        s = await openStore(dir);
+      }
+      const batch = events.slice(i, i + 250);
+      const { firstSeq } = await s.append(batch);
+      batch.forEach((e, k) => seqOf.set(e, firstSeq! + k));
+    }
+    open.push(s);
+    return { s, events, seqOf };
+  }
+
+  function corpus(n: number, sts: readonly string[] = STS): Event[] {
     const r = rng(7);
     const times: number[] = [];
     return Array.from({ length: n }, () =>
@@ -132,7 +165,7 @@ describe('pushdowns', () => {
         // Spread over 60 one-minute buckets, with ties (10% reuse an earlier time).
         _time: times.length > 0 && r() < 0.1 ? pick(r, times) : (times.push(T0 + Math.floor(r() * 3600e6) / 1e6), times.at(-1)!),
         index: pick(r, INDEXES),
-        sourcetype: pick(r, STS),
+        sourcetype: pick(r, sts),
         source: pick(r, SOURCES),
         host: pick(r, HOSTS),
         _raw: `{"w":"${pick(r, WORDS)} ${pick(r, WORDS)}","n":${Math.floor(r() * 1000)}}`,
@@ -140,7 +173,7 @@ describe('pushdowns', () => {
     );
   }
 
-  function randomRequest(r: () => number, events: readonly Event[]): ScanRequest {
+  function randomRequest(r: () => number, events: readonly Event[], sts: readonly string[] = STS): ScanRequest {
     const metadata: MetadataConstraint[] = [];
     const patterns = (xs: readonly string[]) => {
       const out: string[] = [];
@@ -153,7 +186,7 @@ describe('pushdowns', () => {
       return out;
     };
     if (r() < 0.4) metadata.push({ field: 'index', patterns: patterns(INDEXES) });
-    if (r() < 0.6) metadata.push({ field: 'sourcetype', patterns: patterns(STS) });
+    if (r() < 0.6) metadata.push({ field: 'sourcetype', patterns: patterns(sts) });
     if (r() < 0.2) metadata.push({ field: 'sourcetype', patterns: ['cisco*'] });
     if (r() < 0.3) metadata.push({ field: 'source', patterns: patterns(SOURCES) });
     if (r() < 0.3) metadata.push({ field: 'host', patterns: patterns(HOSTS) });
@@ -178,14 +211,12 @@ describe('pushdowns', () => {
     return f.items.every(fullyPushable);
   }
 
-  it('returns exactly what a brute-force filter returns, for random requests', async () => {
-    const s = await store({ bucketSeconds: 60 });
-    const events = corpus(3000);
-    for (let i = 0; i < events.length; i += 250) await s.append(events.slice(i, i + 250));
+  it.each(LAYOUTS)('returns exactly what a brute-force filter returns, for random requests ($layout)', async (l) => {
+    const { s, events } = await loaded(l);
     const r = rng(42);
     let pushed = 0;
     for (let q = 0; q < 250; q++) {
-      const req = randomRequest(r, events);
+      const req = randomRequest(r, events, l.sts);
       const want = bruteForce(events, req);
       const got = await collect(s, req);
       const raw = compileRawFilter(req.raw);
@@ -199,19 +230,12 @@ describe('pushdowns', () => {
     expect(pushed).toBeGreaterThan(100);
   });
 
-  it('subset: returns exactly the brute-force result over the chosen events (seqs from the receipts)', async () => {
-    const s = await store({ bucketSeconds: 60 });
-    const events = corpus(3000);
-    const seqOf = new Map<Event, number>();
-    for (let i = 0; i < events.length; i += 250) {
-      const batch = events.slice(i, i + 250);
-      const { firstSeq } = await s.append(batch);
-      batch.forEach((e, k) => seqOf.set(e, firstSeq! + k));
-    }
+  it.each(LAYOUTS)('subset: returns exactly the brute-force result over the chosen events, seqs from the receipts ($layout)', async (l) => {
+    const { s, events, seqOf } = await loaded(l);
     const r = rng(43);
     for (let q = 0; q < 100; q++) {
       const chosen = events.filter(() => r() < (q % 2 ? 0.05 : 0.5));
-      const req = randomRequest(r, events);
+      const req = randomRequest(r, events, l.sts);
       const got = await collect(s.subset(chosen.map((e) => seqOf.get(e)!)), req);
       const raw = compileRawFilter(req.raw);
       expect(plain(got.filter((e) => !raw || raw(e._raw))), JSON.stringify(req)).toEqual(plain(bruteForce(chosen, req)));
@@ -242,15 +266,15 @@ describe('pushdowns', () => {
 
   it('maps metadata to dictionary ids and reads the indexes without sorting', () => {
     const db = new Database(':memory:');
-    for (const id of [1, 2]) {
-      db.exec(`CREATE TABLE b${id} (t INTEGER NOT NULL, st INTEGER NOT NULL, src INTEGER NOT NULL, host INTEGER NOT NULL, raw TEXT NOT NULL, flags INTEGER);
-               CREATE INDEX b${id}_st ON b${id} (st, t); CREATE INDEX b${id}_t ON b${id} (t);`);
-    }
-    const base: ScanPlan = { lo: 10, hi: 20, indexIds: null, sourcetypeIds: null, sourceIds: null, hostIds: null, raw: null };
+    // Bucket 1: only its mixed table (written before migration 5); bucket 2: sourcetype tables beside its mixed one.
     const group = [
-      { id: 2, indexId: 1, start: 0, end: 100 },
-      { id: 1, indexId: 2, start: 0, end: 100 },
+      { id: 2, indexId: 1, start: 0, end: 100, parts: [3, 4, MIXED_PART] },
+      { id: 1, indexId: 2, start: 0, end: 100, parts: [MIXED_PART] },
     ];
+    // And a span of 64 indexes, past SQLite's 500 terms in a compound SELECT: nested, still merged without sorting.
+    const wide = Array.from({ length: 64 }, (_, i) => ({ id: 10 + i, indexId: 10 + i, start: 0, end: 100, parts: [3, 4, 5, 6, 7, 8, 9, 10, MIXED_PART] }));
+    for (const b of [...group, ...wide]) for (const st of b.parts) db.exec(createPartSql(b.id, st));
+    const base: ScanPlan = { lo: 10, hi: 20, indexIds: null, sourcetypeIds: null, sourceIds: null, hostIds: null, raw: null };
     const plans: ScanPlan[] = [
       base,
       { ...base, sourcetypeIds: [3] },
@@ -259,14 +283,14 @@ describe('pushdowns', () => {
       { ...base, lo: null, hi: null },
     ];
     for (const p of plans) {
-      for (const g of [group, group.slice(0, 1)]) {
-        const q = groupSql(g, p);
+      for (const g of [group, group.slice(0, 1), wide]) {
+        const q = groupSql(g, p)!;
         const detail = db
           .prepare(`EXPLAIN QUERY PLAN ${q.sql}`)
           .all(...q.params)
           .map((row) => (row as { detail: string }).detail)
           .join('\n');
-        expect(detail, q.sql).not.toMatch(/TEMP B-TREE|SCAN b\d+$/m);
+        expect(detail, q.sql).not.toMatch(/TEMP B-TREE|SCAN b\d+(_s\d+)?$/m);
       }
     }
     db.close();
@@ -446,6 +470,111 @@ describe('indexes and retention', () => {
     // Appends still land after buckets were dropped (the writer notices the schema change).
     await s.append([event({ _time: B + 1, _raw: 'old again' })]);
     expect((await collect(s, { raw: { kind: 'contains', text: 'old again' } })).length).toBe(1);
+  });
+});
+
+describe('sourcetype tables', () => {
+  /** The store's event tables (`b<id>` mixed, `b<id>_s<st>` one sourcetype's) and its `bucket_parts` rows. */
+  function tables(s: SqliteStore): { names: string[]; parts: number } {
+    const db = new Database(s.path, { readonly: true });
+    const names = db.prepare("SELECT name FROM sqlite_schema WHERE type = 'table' AND name GLOB 'b[0-9]*' ORDER BY name").pluck().all() as string[];
+    const parts = db.prepare('SELECT count(*) FROM bucket_parts').pluck().get() as number;
+    db.close();
+    return { names, parts };
+  }
+  const STS = ['exec', 'exit', 'connect'];
+  /** Three sourcetypes interleaved in each batch, four events a second (ties across sourcetypes). */
+  const mixed = (n: number, from = 0): Event[] =>
+    Array.from({ length: n }, (_, i) => event({ _time: T0 + Math.floor((from + i) / 4), sourcetype: STS[(from + i) % 3]!, _raw: `e${from + i}` }));
+
+  it('keeps each sourcetype of a batch in its own table: order, receipts and subsets across them', async () => {
+    const s = await store();
+    const events = [...mixed(40), ...mixed(40, 40)];
+    const a = await s.append(events.slice(0, 40));
+    const b = await s.append(events.slice(40));
+    expect(b.firstSeq).toBe(a.firstSeq! + 40);
+    const t = tables(s);
+    expect(t.names.every((n) => /^b\d+_s\d+$/.test(n))).toBe(true);
+    expect(t.names.length).toBe(3);
+    expect(t.parts).toBe(3);
+    // Newest first across the tables, ties in reverse insertion order (as when every row shared one table).
+    expect(plain(await collect(s))).toEqual(plain(bruteForce(events, emptyScanRequest())));
+    const two: ScanRequest = { ...emptyScanRequest(), metadata: [{ field: 'sourcetype', patterns: ['ex*'] }], raw: { kind: 'contains', text: 'e1' } };
+    expect(plain(await collect(s, two))).toEqual(plain(bruteForce(events, two)));
+    // Subsets by seq reach every table; seqEvents reads each once.
+    const chosen = events.filter((_, i) => i % 3 !== 1 && i % 5 !== 0);
+    const seqs = chosen.map((e) => a.firstSeq! + events.indexOf(e));
+    expect(plain(await collect(s.subset(seqs)))).toEqual(plain(bruteForce(chosen, emptyScanRequest())));
+    expect(plain(await collect(s.subset(seqs), two))).toEqual(plain(bruteForce(chosen, two)));
+    expect(plain(await collect(s.seqRange(a.firstSeq! + 10, a.firstSeq! + 49)))).toEqual(plain(bruteForce(events.slice(10, 50), emptyScanRequest())));
+    const all: Event[] = [];
+    for await (const batch of s.seqEvents(a.firstSeq!, b.firstSeq! + 39)) all.push(...batch);
+    expect(all.map((e) => e._raw).sort()).toEqual(events.map((e) => e._raw).sort());
+  });
+
+  it('gives a bucket at most MAX_SOURCETYPE_TABLES tables: later sourcetypes share its mixed table', async () => {
+    const s = await store();
+    const kinds = Array.from({ length: MAX_SOURCETYPE_TABLES + 4 }, (_, k) => `kind:${k}`);
+    const events = Array.from({ length: 120 }, (_, i) => event({ _time: T0 + (i % 7), sourcetype: kinds[i % kinds.length]!, _raw: `k${i}` }));
+    await s.append(events);
+    const t = tables(s);
+    expect(t.names.filter((n) => /^b\d+_s\d+$/.test(n)).length).toBe(MAX_SOURCETYPE_TABLES);
+    expect(t.names.filter((n) => /^b\d+$/.test(n)).length).toBe(1);
+    expect(plain(await collect(s))).toEqual(plain(bruteForce(events, emptyScanRequest())));
+    for (const patterns of [[kinds[0]!], [kinds.at(-1)!], [kinds[1]!, kinds.at(-2)!], ['kind:1*']]) {
+      const req: ScanRequest = { ...emptyScanRequest(), metadata: [{ field: 'sourcetype', patterns }] };
+      expect(plain(await collect(s, req)), patterns.join()).toEqual(plain(bruteForce(events, req)));
+    }
+  });
+
+  it('reads more tables in one span than SQLite allows terms in one compound SELECT', async () => {
+    const s = await store();
+    const kinds = Array.from({ length: MAX_SOURCETYPE_TABLES + 2 }, (_, k) => `kind:${k}`);
+    // 64 indexes × (8 sourcetype tables + the mixed one): 576 tables, and 1024 arms for 8 sourcetypes (8 + 8 on the mixed).
+    const events = Array.from({ length: 64 * kinds.length * 2 }, (_, i) =>
+      event({ _time: T0 + (i % 13), index: `ix${i % 64}`, sourcetype: kinds[Math.floor(i / 64) % kinds.length]!, _raw: `m${i}` }),
+    );
+    const { firstSeq } = await s.append(events);
+    const eight: ScanRequest = { ...emptyScanRequest(), metadata: [{ field: 'sourcetype', patterns: kinds.slice(0, 8) }] };
+    for (const req of [emptyScanRequest(), eight]) expect(plain(await collect(s, req))).toEqual(plain(bruteForce(events, req)));
+    const chosen = events.filter((_, i) => i % 3 === 0);
+    const seqs = chosen.map((e) => firstSeq! + events.indexOf(e));
+    expect(plain(await collect(s.subset(seqs), eight))).toEqual(plain(bruteForce(chosen, eight)));
+    const all: Event[] = [];
+    for await (const batch of s.seqEvents(firstSeq!, firstSeq! + events.length)) all.push(...batch);
+    expect(all.length).toBe(events.length);
+  });
+
+  it('drops every table of a bucket, old and new layouts alike: retention and deleteIndex', async () => {
+    const dir = tempDir();
+    const B = 60 * Math.ceil(T0 / 60);
+    const at = (m: number, n: number, index = 'main') => mixed(n, m * 100).map((e, i) => ({ ...e, _time: B + m * 60 + (i % 50), index }));
+    const s1 = await openStore(dir, { bucketSeconds: 60 });
+    const early = [...at(0, 30), ...at(1, 30), ...at(0, 9, 'other')];
+    await s1.append(early);
+    await s1.close();
+    toVersion4(dir);
+    const s = await store({}, dir);
+    expect(tables(s)).toEqual({ names: ['b1', 'b2', 'b3'], parts: 3 });
+    // Minute 1 is the current bucket: its new rows go to sourcetype tables beside its mixed one.
+    const late = [...at(1, 30, 'main').map((e) => ({ ...e, _raw: `late ${e._raw}` })), ...at(2, 30), ...at(2, 6, 'other')];
+    await s.append(late);
+    const events = [...early, ...late];
+    expect(plain(await collect(s))).toEqual(plain(bruteForce(events, emptyScanRequest())));
+    const exits: ScanRequest = { ...emptyScanRequest(), metadata: [{ field: 'sourcetype', patterns: ['exit'] }] };
+    expect(plain(await collect(s, exits))).toEqual(plain(bruteForce(events, exits)));
+    expect(tables(s).names.filter((n) => n.startsWith('b2')).length).toBe(4);
+    // Minutes 0 and 1 of main are older than the cutoff: every one of their tables goes.
+    s.setRetention({ main: { maxAgeSeconds: 60 } });
+    expect((await s.applyRetention(B + 179.5)).deleted).toEqual([{ index: 'main', events: 90, before: B + 120 }]);
+    const left = tables(s);
+    expect(left.names.some((n) => /^b[12](_|$)/.test(n))).toBe(false);
+    const kept = events.filter((e) => e.index === 'other' || e._time >= B + 120);
+    expect(plain(await collect(s))).toEqual(plain(bruteForce(kept, emptyScanRequest())));
+    expect(await s.deleteIndex('other')).toBe(15);
+    expect(tables(s).names.every((n) => /^b4_s\d+$/.test(n))).toBe(true);
+    expect(tables(s).parts).toBe(3);
+    expect(plain(await collect(s))).toEqual(plain(bruteForce(kept.filter((e) => e.index === 'main'), emptyScanRequest())));
   });
 });
 
