@@ -6,7 +6,7 @@
 ;; array at `out`, where the values of tracked keys are: the result layout of json-scan.ts, offsets relative to
 ;; `data`. It returns the number of untracked top-level members, or -1 when the text is declined (invalid, a
 ;; byte >= 0x80, not an object, deeper than 64, a backslash in a key at a tracked level, a tracked key twice, a
-;; top-level key twice, more than MAX_MEMBERS untracked top-level members).
+;; top-level key twice, more than $maxMembers untracked top-level members).
 ;;
 ;; One function walks the text token by token (a call per key cost a fifth of the time), with a stack
 ;; of open containers. Strings (values, and keys below the tracked levels, read the same way) are scanned 16
@@ -18,10 +18,11 @@
 ;;
 ;; Memory (set by json-scan.ts): 0 + 32 e: tracked key (edge) e: address of its bytes, length, slot, the node
 ;; (object level) of the keys tracked inside its value (-1: none), its own node (root: 0), 1 when it holds `.` or
-;; `{`; at most 256 edges; 8192: the keys' bytes, each followed by a quote, at most 4096; 12288: the hash table of `index` (1024 x i32: edge + 1, 0 empty); 16384 +
-;; 16 d: the open container at depth d: kind (1 object, 2 array), node (-1: untracked), where its span is recorded
-;; (0: nowhere). `out` and `data` after that (json-scan.ts), with 32 bytes readable after memory[end]: loads run
-;; past it (their bits are dropped, and the 0 at `end` stops every comparison).
+;; `{`; at most 256 edges. 8192: the keys' bytes, each followed by a quote, at most 4096. 12288: the hash table of
+;; `index` (1024 x i32: edge + 1, 0 empty). 16384 + 16 d: the open container at depth d: kind (1 object, 2 array),
+;; node (-1: untracked), where its span is recorded (0: nowhere). `out` and `data` after that (json-scan.ts), with
+;; 32 bytes readable after memory[end]: loads run past it (their bits are dropped, and the 0 at `end` stops every
+;; comparison).
 (module
   (memory (export "memory") 1)
 
@@ -110,7 +111,7 @@
           (br_if $exponent (i32.lt_u (i32.sub (local.get $c) (i32.const 0x30)) (i32.const 10))))))
     (local.get $i))
 
-;; Whether memory[a, a + n) and memory[b, b + n) hold the same bytes (8 at a time, the last ones masked).
+  ;; Whether memory[a, a + n) and memory[b, b + n) hold the same bytes (8 at a time, the last ones masked).
   (func $same (param $a i32) (param $b i32) (param $n i32) (result i32)
     (loop $word
       (if (i32.ge_u (local.get $n) (i32.const 8))
