@@ -426,7 +426,7 @@ export function planBuckets(db: Db, plan: ScanPlan): BucketRef[] {
   }
   if (plan.indexIds !== null) where.push(`index_id IN (${plan.indexIds.join(',')})`);
   const sql =
-    'SELECT id, index_id, start_us, end_us, (SELECT group_concat(st) FROM bucket_parts WHERE bucket_id = id) FROM buckets' +
+    'SELECT id, index_id, start_us, end_us, (SELECT group_concat(p.st) FROM bucket_parts p WHERE p.bucket_id = buckets.id) FROM buckets' +
     `${where.length ? ' WHERE ' + where.join(' AND ') : ''} ORDER BY start_us DESC, id DESC`;
   return db
     .prepare<number[], [number, number, number, number, string | null]>(sql)
