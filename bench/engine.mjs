@@ -9,6 +9,8 @@
 // decides by both by default, as `vigil run` does): the engine's own scaling on a busy machine.
 // The seed and the pack also run over the embedded store holding the same events (loaded once into
 // bench/out/store-N, as HEC /raw stores them), on one thread: reading the store against reading the file.
+// Then the baseline, the seed and the pack on one thread over process_exec lines only (every line reaches
+// every search of the pack: the hardest case for it, and the shape of the issue's hidden data).
 //   node bench/engine.mjs [--events N] [--threads 1,2] [--workers auto|always]
 import { spawnSync } from 'node:child_process';
 import { closeSync, createReadStream, existsSync, openSync, readSync, rmSync, statSync, writeFileSync } from 'node:fs';
@@ -28,7 +30,9 @@ const phase = arg('--phase', null);
 const count = Number(arg('--events', '300000'));
 const threadCounts = arg('--threads', '1,2').split(',').map(Number);
 const workers = arg('--workers', 'auto');
-const file = join(here, 'out', `tetragon-${count}.jsonl`);
+// `--data exec`: the process_exec lines of an hour only (bench/generate.mjs `execOnly`), as the issue's hidden data.
+const data = arg('--data', 'mixed');
+const file = join(here, 'out', data === 'exec' ? `tetragon-exec-${count}.jsonl` : `tetragon-${count}.jsonl`);
 const SEED = 'Cisco Isovalent - Curl Execution With Insecure Flags';
 
 /** The baseline over bytes [start, end) of the file (cut at line feeds), on this thread. */
@@ -85,7 +89,7 @@ const since = (t) => Number(process.hrtime.bigint() - t) / 1e9;
 
 /** The SQLite store holding the file's events (made once; a marker file says it is complete), read-only as `vigil search` opens it. */
 async function benchStore() {
-  const dir = join(here, 'out', `store-${count}`);
+  const dir = join(here, 'out', data === 'exec' ? `store-exec-${count}` : `store-${count}`);
   const { openStore } = await import('../dist/bundle/store.sqlite-store.js');
   if (!existsSync(join(dir, 'loaded'))) {
     rmSync(dir, { recursive: true, force: true });
@@ -140,28 +144,30 @@ if (!isMainThread) {
 } else if (phase) {
   await runPhase(phase);
 } else {
+  /** Each phase 3 times, the rounds interleaving the phases (a change in the machine's load hits all alike); the best of 3, the least disturbed run on a shared machine. */
+  const bestOf3 = (phases, data) => {
+    const runs = Object.fromEntries(phases.map((p) => [p, []]));
+    for (let rep = 0; rep < 3; rep++) {
+      for (const p of phases) {
+        const r = spawnSync(process.execPath, [fileURLToPath(import.meta.url), '--phase', p, '--events', String(count), '--workers', workers, '--data', data], { encoding: 'utf8' });
+        if (r.status !== 0) throw new Error(`${p} (${data}) failed: ${r.stderr}`);
+        runs[p].push(JSON.parse(r.stdout));
+      }
+    }
+    return Object.fromEntries(phases.map((p) => [p, runs[p].sort((a, b) => a.secs - b.secs)[0]]));
+  };
+  const rate = (r) => count / r.secs;
   process.stderr.write(`generating ${count} events ...\n`);
-  const data = await generate(file, count);
-  const kinds = Object.entries(data.kinds).map(([k, n]) => `${k} ${((100 * n) / count).toFixed(0)}%`).join(', ');
+  const made = await generate(file, count);
+  const kinds = Object.entries(made.kinds).map(([k, n]) => `${k} ${((100 * n) / count).toFixed(0)}%`).join(', ');
   process.stdout.write(
-    `data: ${count.toLocaleString('en-US')} Tetragon events (${kinds}), ${(data.bytes / 1e6).toFixed(0)} MB (${Math.round(data.bytes / count)} bytes/event), "curl" in ${((100 * data.curlLines) / count).toFixed(1)}% of the lines; the baseline on one core\n\n`,
+    `data: ${count.toLocaleString('en-US')} Tetragon events (${kinds}), ${(made.bytes / 1e6).toFixed(0)} MB (${Math.round(made.bytes / count)} bytes/event), "curl" in ${((100 * made.curlLines) / count).toFixed(1)}% of the lines; the baseline on one core\n\n`,
   );
   process.stderr.write(`loading the store (once) ...\n`);
   const prep = spawnSync(process.execPath, [fileURLToPath(import.meta.url), '--phase', 'store', '--events', String(count)], { encoding: 'utf8' });
   if (prep.status !== 0) throw new Error(`loading the store failed: ${prep.stderr}`);
   const phases = ['baseline', ...threadCounts.filter((t) => t > 1).map((t) => `baseline@${t}`), ...threadCounts.map((t) => `seed@${t}`), ...threadCounts.map((t) => `pack@${t}`), 'seed-store@1', 'pack-store@1'];
-  const runs = Object.fromEntries(phases.map((p) => [p, []]));
-  // Rounds interleave the phases, so that a change in the machine's load hits all of them alike.
-  for (let rep = 0; rep < 3; rep++) {
-    for (const p of phases) {
-      const r = spawnSync(process.execPath, [fileURLToPath(import.meta.url), '--phase', p, '--events', String(count), '--workers', workers], { encoding: 'utf8' });
-      if (r.status !== 0) throw new Error(`${p} failed: ${r.stderr}`);
-      runs[p].push(JSON.parse(r.stdout));
-    }
-  }
-  // Best of 3: the least disturbed run on a shared machine.
-  const results = Object.fromEntries(phases.map((p) => [p, runs[p].sort((a, b) => a.secs - b.secs)[0]]));
-  const rate = (r) => count / r.secs;
+  const results = bestOf3(phases, 'mixed');
   const line = (label, r, extra = '') =>
     `${label.padEnd(46)} ${Math.round(rate(r)).toLocaleString('en-US').padStart(10)} events/s  ${(r.secs).toFixed(2).padStart(6)} s  peak RSS ${r.rssMB.toFixed(0).padStart(4)} MB  ${extra}`;
   process.stdout.write(line('baseline (read + JSON.parse all)', results.baseline) + '\n');
@@ -182,6 +188,17 @@ if (!isMainThread) {
     const r = results[`${what}@1`];
     const onFile = results[`${what.slice(0, -'-store'.length)}@1`];
     process.stdout.write(line(`${label}, 1 thread`, r, `x${(rate(r) / rate(results.baseline)).toFixed(2)} baseline, x${(rate(r) / rate(onFile)).toFixed(2)} the file, ${r.rows} rows, ${r.delivered} events read`) + '\n');
+  }
+  process.stderr.write(`generating ${count} process_exec events ...\n`);
+  const execMade = await generate(join(here, 'out', `tetragon-exec-${count}.jsonl`), count, 1, { execOnly: true });
+  const exec = bestOf3(['baseline', 'seed@1', 'pack@1'], 'exec');
+  process.stdout.write(
+    `\nprocess_exec lines only: ${count.toLocaleString('en-US')} events, ${(execMade.bytes / 1e6).toFixed(0)} MB (${Math.round(execMade.bytes / count)} bytes/event), "curl" in ${((100 * execMade.curlLines) / count).toFixed(1)}% of the lines\n`,
+  );
+  process.stdout.write(line('baseline (read + JSON.parse all)', exec.baseline) + '\n');
+  for (const [p, label] of [['seed@1', 'seed detection (curl insecure), 1 thread'], ['pack@1', `all ${exec['pack@1'].detections} detections, one pass, 1 thread`]]) {
+    const r = exec[p];
+    process.stdout.write(line(label, r, `x${(rate(r) / rate(exec.baseline)).toFixed(2)} baseline, ${r.rows} rows, ${r.delivered} events parsed`) + '\n');
   }
   process.stdout.write(`(included above, startup: module imports, content loading, planning: ${phases.filter((p) => !p.startsWith('baseline')).map((p) => `${p} ${results[p].startupSecs.toFixed(2)} s`).join(', ')})\n`);
   process.stdout.write(`\ntargets: seed >= 5x baseline, pack >= 1x baseline (best of 3 runs each); ${availableParallelism()} cores, load average ${loadavg().map((x) => x.toFixed(2)).join(' ')}; workers ${workers}\n`);
