@@ -7,6 +7,7 @@ import type { HecTokenConfig } from '../config/config.js';
 import { INDEX_NAME } from '../config/config.js';
 import { parseTetragonTime, tetragonSourcetype, SOURCETYPE_ISOVALENT } from '../sources/tetragon.js';
 import { eventKind, isJsonObject } from '../normalize/tetragon-kind.js';
+import { detach } from '../normalize/tetragon-index.js';
 import { HEC, failure } from './protocol.js';
 import { memberSpan, nestsDeeperThan, splitValues } from './json-stream.js';
 
@@ -88,16 +89,6 @@ function tetragonTime(json: unknown): number | null {
   const t = json['time'];
   const secs = typeof t === 'string' ? parseTetragonTime(t) : null;
   return secs !== null && Math.abs(secs) <= MAX_EVENT_TIME ? secs : null;
-}
-
-/**
- * A copy of `s` that does not keep the request body alive. `text.slice()` makes a V8 sliced string, which
- * references the whole body: an event retained after its request (by a consumer of committed batches, a
- * match index…) would pin the entire body, ~100× its own size. Concatenation then slice flattens into a
- * string of its own (a ~1 KB copy).
- */
-export function detach(s: string): string {
-  return s.length < 16 ? s : (' ' + s).slice(1);
 }
 
 /** The JSON object a line holds, or undefined (not JSON, or nested deeper than `maxDepth`: kept as text). */

@@ -5,7 +5,8 @@ import { routeOf } from '../../src/hec/server.js';
 import { authorizationParts } from '../../src/config/token-set.js';
 import { AckIds } from '../../src/hec/ack.js';
 import { firstInvalidUtf8 } from '../../src/hec/body.js';
-import { detach, envelopeTime, parseEventBatch, parseRawBatch, tetragonKind } from '../../src/hec/events.js';
+import { envelopeTime, parseEventBatch, parseRawBatch, tetragonKind } from '../../src/hec/events.js';
+import { detach } from '../../src/normalize/tetragon-index.js';
 
 describe('splitValues', () => {
   const texts = (t: string) => {
