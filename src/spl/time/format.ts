@@ -299,17 +299,24 @@ const FORMATTERS: Readonly<Record<string, (c: FormatContext) => string>> = {
 };
 
 /**
- * A compiled output format. Without sub-second directives its text depends only on the whole second and
- * the zone, so the latest result is kept: consecutive rows often fall in the same second.
+ * Texts kept per compiled output format without sub-second directives, in a table indexed by the whole
+ * second's low bits (direct-mapped, 256 slots). Such a text depends only on the whole second and the zone
+ * (the zone's offset and abbreviation are functions of the UTC second), so a slot holding the same second
+ * and zone is exact. Several slots, not one: a row carries several times (Late Process Execution formats
+ * ProcessStartTime, then ContainerTime5min, with one format), and a single last text missed on each.
  */
+const TEXT_SLOTS = 256;
+
+/** A compiled output format. */
 interface OutputFormat {
   pieces: Piece[];
   /** Scratch for the pieces' texts, joined: one flat string where `+=` built a tree of ~5 cons strings (~300 B kept per formatted time by each output row). */
   texts: string[];
   subsecond: boolean;
-  lastSeconds: number;
-  lastTz: string;
-  lastText: string;
+  /** The memo (see TEXT_SLOTS), made on first use: the second each slot holds (NaN: empty), its zone and text. */
+  slotSeconds: Float64Array | null;
+  slotTz: string[];
+  slotText: string[];
 }
 
 const compileFormat = memo((format: string): OutputFormat => {
@@ -336,7 +343,7 @@ const compileFormat = memo((format: string): OutputFormat => {
       push(fn ?? `%${token.name}`);
     }
   }
-  return { pieces, texts: pieces.map(() => ''), subsecond, lastSeconds: Number.NaN, lastTz: '', lastText: '' };
+  return { pieces, texts: pieces.map(() => ''), subsecond, slotSeconds: null, slotTz: [], slotText: [] };
 });
 
 /**
@@ -347,7 +354,9 @@ export function strftime(epoch: number, format: string, tz: string = DEFAULT_TIM
   if (!Number.isFinite(epoch)) throw new RangeError(`strftime: epoch must be a finite number, got ${epoch}`);
   const f = compileFormat(format);
   const { seconds } = splitMicros(epoch);
-  if (!f.subsecond && seconds === f.lastSeconds && tz === f.lastTz) return f.lastText;
+  // ToInt32 wraps any finite number, negative epochs included, onto the table.
+  const slot = seconds & (TEXT_SLOTS - 1);
+  if (!f.subsecond && f.slotSeconds !== null && f.slotSeconds[slot] === seconds && f.slotTz[slot] === tz) return f.slotText[slot] as string;
   const context: FormatContext = { w: toWallClock(epoch, tz), seconds, tz };
   const { pieces, texts } = f;
   for (let i = 0; i < pieces.length; i++) {
@@ -356,9 +365,10 @@ export function strftime(epoch: number, format: string, tz: string = DEFAULT_TIM
   }
   const out = texts.join('');
   if (!f.subsecond) {
-    f.lastSeconds = seconds;
-    f.lastTz = tz;
-    f.lastText = out;
+    f.slotSeconds ??= new Float64Array(TEXT_SLOTS).fill(Number.NaN);
+    f.slotSeconds[slot] = seconds;
+    f.slotTz[slot] = tz;
+    f.slotText[slot] = out;
   }
   return out;
 }
@@ -639,16 +649,106 @@ function literalStep(text: string): Step {
   };
 }
 
-const compileParser = memo((format: string): Step[] =>
-  expandedTokens(format).map((token): Step => {
-    if (token.kind === 'literal') return literalStep(token.text);
-    if (token.kind === 'unknown') return failStep;
-    if (token.name === 'Q' || token.name === 'N' || token.name === 'f') {
-      return subsecondStep(token.digits ?? (DEFAULT_SUBSECOND_DIGITS[token.name] as number));
+function compileStep(token: Token): Step {
+  if (token.kind === 'literal') return literalStep(token.text);
+  if (token.kind === 'unknown') return failStep;
+  if (token.name === 'Q' || token.name === 'N' || token.name === 'f') {
+    return subsecondStep(token.digits ?? (DEFAULT_SUBSECOND_DIGITS[token.name] as number));
+  }
+  return PARSERS[token.name] ?? failStep;
+}
+
+/** Slots of a FixedPrefix's memo, indexed by the low bits of minute·60 + second. */
+const BASE_SLOTS = 128;
+
+/**
+ * A format that starts `%Y<c>%m<c>%d<c>%H<c>%M<c>%S`, each <c> one character that is neither white space
+ * nor a digit (ISO's `%Y-%m-%dT%H:%M:%S`). On a text whose first 19 characters have that shape with every
+ * field in range, the steps would read exactly those characters into the same six fields (two digits within
+ * a field's maximum are read whole), so they are read at their positions and the rest of the format goes on
+ * at 19. Any other text takes the steps.
+ */
+interface FixedPrefix {
+  /** Char codes of the five separators. */
+  separators: number[];
+  /** The steps after `%S`. */
+  rest: Step[];
+  /**
+   * The rest sets only sub-seconds: the result is the whole second's instant in the zone plus the fraction,
+   * and that instant is memoized per (fields, zone) — the same sum `assemble` makes.
+   */
+  onlySubseconds: boolean;
+  /** The memo: fields as one decimal number (NaN: empty), the zone, the instant (NaN: no such day). */
+  slotKey: Float64Array;
+  slotTz: string[];
+  slotBase: Float64Array;
+}
+
+interface Parser {
+  steps: Step[];
+  prefix: FixedPrefix | null;
+}
+
+const PREFIX_FIELDS = ['Y', 'm', 'd', 'H', 'M', 'S'];
+
+function fixedPrefix(tokens: Token[]): FixedPrefix | null {
+  const separators: number[] = [];
+  for (let i = 0; i < 11; i++) {
+    const token = tokens[i];
+    if (token === undefined) return null;
+    if (i % 2 === 0) {
+      if (token.kind !== 'directive' || token.name !== PREFIX_FIELDS[i / 2]) return null;
+    } else {
+      if (token.kind !== 'literal' || token.text.length !== 1) return null;
+      const code = token.text.charCodeAt(0);
+      if (isSpace(code) || isDigit(code)) return null;
+      separators.push(code);
     }
-    return PARSERS[token.name] ?? failStep;
-  }),
-);
+  }
+  const restTokens = tokens.slice(11);
+  return {
+    separators,
+    rest: restTokens.map(compileStep),
+    onlySubseconds: restTokens.every(
+      (t) => t.kind === 'literal' || (t.kind === 'directive' && (t.name === 'Q' || t.name === 'N' || t.name === 'f')),
+    ),
+    slotKey: new Float64Array(BASE_SLOTS).fill(Number.NaN),
+    slotTz: [],
+    slotBase: new Float64Array(BASE_SLOTS),
+  };
+}
+
+const compileParser = memo((format: string): Parser => {
+  const tokens = expandedTokens(format);
+  return { steps: tokens.map(compileStep), prefix: fixedPrefix(tokens) };
+});
+
+/** Two digits at `pos` within [min, max], or -1. */
+function field2(s: string, pos: number, min: number, max: number): number {
+  const value = twoDigits(s, pos);
+  return value >= min && value <= max ? value : -1;
+}
+
+/** Reads a FixedPrefix's 19 characters into `st`; false when the text does not have its shape. */
+function readFixedPrefix(s: string, separators: number[], st: ParseState): boolean {
+  const hi = twoDigits(s, 0);
+  const lo = twoDigits(s, 2);
+  const month = field2(s, 5, 1, 12);
+  const day = field2(s, 8, 1, 31);
+  const hour = field2(s, 11, 0, 23);
+  const minute = field2(s, 14, 0, 59);
+  // 60 admits a leap second, as the `S` step does.
+  const second = field2(s, 17, 0, 60);
+  if ((hi | lo | month | day | hour | minute | second) < 0) return false;
+  for (let i = 0; i < 5; i++) if (s.charCodeAt(4 + 3 * i) !== separators[i]) return false;
+  st.year = hi * 100 + lo;
+  st.month = month;
+  st.day = day;
+  st.hour = hour;
+  st.minute = minute;
+  st.second = second;
+  return true;
+}
 
 function assemble(st: ParseState, tz: string): number | null {
   const fraction = (st.micro ?? 0) / 1e6;
@@ -684,20 +784,46 @@ function assemble(st: ParseState, tz: string): number | null {
   return fromWallClock({ year, month, day, hour, minute, second, micro: st.micro ?? 0 }, st.zone ?? tz);
 }
 
+/** Where the latest `parseTime` stopped: `strptimePrefix`'s `end`, without an object per `strptime` call. */
+let parsedEnd = 0;
+
+function parseTime(text: string, format: string, tz: string): number | null {
+  const { steps, prefix } = compileParser(format);
+  const st: ParseState = { n: 0 };
+  const fixed = prefix !== null && readFixedPrefix(text, prefix.separators, st);
+  let pos = fixed ? 19 : 0;
+  for (const step of fixed ? prefix.rest : steps) {
+    pos = step(text, pos, st);
+    if (pos < 0) return null;
+  }
+  parsedEnd = pos;
+  if (!fixed || !prefix.onlySubseconds) return assemble(st, tz);
+  const micro = st.micro ?? 0;
+  const minute = st.minute as number;
+  const second = st.second as number;
+  const key = ((((st.year as number) * 100 + (st.month as number)) * 100 + (st.day as number)) * 100 + (st.hour as number)) * 1e4 + minute * 100 + second;
+  const slot = (minute * 60 + second) & (BASE_SLOTS - 1);
+  let base: number;
+  if (prefix.slotKey[slot] === key && prefix.slotTz[slot] === tz) {
+    base = prefix.slotBase[slot] as number;
+  } else {
+    // The whole second's instant (no sub-seconds), or NaN when the day does not exist.
+    st.micro = undefined;
+    base = assemble(st, tz) ?? Number.NaN;
+    prefix.slotKey[slot] = key;
+    prefix.slotTz[slot] = tz;
+    prefix.slotBase[slot] = base;
+  }
+  return Number.isNaN(base) ? null : base + micro / 1e6;
+}
+
 /**
  * Like `strptime`, but also reports how much of `text` the format consumed (`end`), for
  * callers that need the whole text to match (absolute time modifiers).
  */
 export function strptimePrefix(text: string, format: string, tz: string = DEFAULT_TIME_ZONE): { epoch: number; end: number } | null {
-  const steps = compileParser(format);
-  const st: ParseState = { n: 0 };
-  let pos = 0;
-  for (const step of steps) {
-    pos = step(text, pos, st);
-    if (pos < 0) return null;
-  }
-  const epoch = assemble(st, tz);
-  return epoch === null ? null : { epoch, end: pos };
+  const epoch = parseTime(text, format, tz);
+  return epoch === null ? null : { epoch, end: parsedEnd };
 }
 
 /**
@@ -706,6 +832,5 @@ export function strptimePrefix(text: string, format: string, tz: string = DEFAUL
  * is ignored (as C strptime / Splunk do). Without %z/%Z/%s the time is read in `tz`.
  */
 export function strptime(text: string, format: string, tz: string = DEFAULT_TIME_ZONE): number | null {
-  const result = strptimePrefix(text, format, tz);
-  return result === null ? null : result.epoch;
+  return parseTime(text, format, tz);
 }
