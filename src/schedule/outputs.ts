@@ -18,12 +18,17 @@ function sha(text: string): string {
 }
 
 /**
- * The throttle key of a result (ES alert.suppress): detection id + the values of the throttle fields.
- * Null when the detection has no throttle.
+ * The throttle key of a result (ES alert.suppress): detection id + the values of the throttle fields, a field's
+ * values joined by \u0001 and fields by NUL (n-1 NULs); when a text holds either separator, n NULs then the texts'
+ * JSON instead, so that a crafted value never makes another result's key (and suppresses it). Null when the
+ * detection has no throttle.
  */
 export function throttleKey(d: Detection, row: Result): string | null {
   if (!d.throttle) return null;
-  return `throttle:${d.id}:` + d.throttle.fields.map((f) => valuesOf(row.get(f)).map(toText).join('\u0001')).join('\u0000');
+  const texts = d.throttle.fields.map((f) => valuesOf(row.get(f)).map(toText));
+  const plain = texts.every((ts) => ts.every((t) => !/[\u0000\u0001]/.test(t)));
+  const values = plain ? texts.map((ts) => ts.join('\u0001')).join('\u0000') : '\u0000'.repeat(texts.length) + JSON.stringify(texts);
+  return `throttle:${d.id}:` + values;
 }
 
 /**

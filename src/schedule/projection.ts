@@ -653,7 +653,7 @@ function integerIds(values: readonly FieldValue[]): TextIds | null {
 
 /**
  * Each value's text id (stats groups values by their text: 1 and "1" are one group), or null when a value is a
- * multivalue, or a text holds NUL (two rows could then share stats' joined key): left to stats.
+ * multivalue: left to stats.
  */
 function byText(values: readonly FieldValue[]): TextIds | null {
   const texts = new Map<string, number>();
@@ -662,7 +662,6 @@ function byText(values: readonly FieldValue[]): TextIds | null {
     const x = values[v]!;
     if (Array.isArray(x)) return null;
     const t = typeof x === 'string' ? x : toText(x as Scalar);
-    if (t.includes('\u0000')) return null;
     let id = texts.get(t);
     if (id === undefined) texts.set(t, (id = texts.size));
     ids[v] = id;

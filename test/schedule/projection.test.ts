@@ -38,7 +38,7 @@ describe('a stats fed from kept columns', () => {
     [1, '1', '01', '1.0', 2, '2', 10],
     [0.1 + 0.2, 0.3, '0.3', 2.5, -1],
     ['x', 10, '9', 'abc', 1.5, '5a', 100],
-    // ('a\0b', 'c') and ('a', 'b\0c') have one key in stats: one group.
+    // ('a\0b', 'c') and ('a', 'b\0c'): two groups (stats' keys tell them apart, groupKey).
     ['a\u0000b', 'a', 'b\u0000c', 'c', 'b'],
     ['a', 'b', ['a', 'b'], null, 'c'],
     ['n1', 'n2', null],

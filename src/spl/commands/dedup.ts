@@ -88,14 +88,21 @@ export const dedupCommand = defineCommand<DedupArgs>({
 function deduplicate(args: DedupArgs, next: Sink): Sink {
   const seen = new Map<string, number>();
   let lastKey: string | null = null;
+  // A field's values joined by \u0001, each field ended by NUL; when a text holds either, the texts' JSON (which
+  // ends in `]`, never NUL), so that a value holding a separator never equals other values.
   const keyOf = (row: Result): string | null => {
     let k = '';
+    let plain = true;
+    const texts: string[][] = [];
     for (const f of args.fields) {
       const vs = valuesOf(row.get(f));
       if (vs.length === 0) return null;
-      k += vs.map(toText).join('\u0001') + '\u0000';
+      const ts = vs.map(toText);
+      texts.push(ts);
+      for (const t of ts) if (/[\u0000\u0001]/.test(t)) plain = false;
+      k += ts.join('\u0001') + '\u0000';
     }
-    return k;
+    return plain ? k : JSON.stringify(texts);
   };
   return {
     push: (row) => {

@@ -157,7 +157,7 @@ function common(args: StreamstatsArgs, ctx: ExecContext) {
   const names = args.stats.aggregations.map((x) => x.as);
   const by = args.stats.by;
   const keys = new GroupKeys(by);
-  let lastKey: string | null = null;
+  let lastKeys: readonly string[] | null = null;
   return {
     agg,
     names,
@@ -173,9 +173,9 @@ function common(args: StreamstatsArgs, ctx: ExecContext) {
     /** reset_on_change: whether this result's BY values differ from the last ones seen. */
     changed: (groupKeys: string[]): boolean => {
       if (!args.resetOnChange || by.length === 0) return false;
-      const k = groupKeys.join('\u0001');
-      const changed = lastKey !== null && k !== lastKey;
-      lastKey = k;
+      // Compared key by key (a joined text would let a value holding the separator equal a multivalue's keys).
+      const changed = lastKeys !== null && (lastKeys.length !== groupKeys.length || lastKeys.some((k, i) => k !== groupKeys[i]));
+      lastKeys = groupKeys;
       return changed;
     },
   };

@@ -131,9 +131,9 @@ export class AggregationGroups {
   }
 
   /**
-   * Whether a group's key (its values as text, joined by NUL) gives its values back: of the kinds the first
-   * group had (a number and its text share a key: the first seen is kept), each number printed as the same
-   * number again, and of several texts none holding a NUL.
+   * Whether a group's key (its values as text, joined by NUL: groupKey) gives its values back: of the kinds the
+   * first group had (a number and its text share a key: the first seen is kept), each number printed as the same
+   * number again, and no text holding a NUL.
    */
   private spelled(values: readonly Scalar[]): boolean {
     const width = this.by.length;
@@ -141,7 +141,7 @@ export class AggregationGroups {
     const numbers = (this.numbers ??= values.map((v) => typeof v === 'number'));
     for (let i = 0; i < width; i++) {
       const v = values[i]!;
-      if (typeof v === 'number' ? !numbers[i] || !Object.is(Number(toText(v)), v) : numbers[i] || (width > 1 && v.includes('\u0000'))) return false;
+      if (typeof v === 'number' ? !numbers[i] || !Object.is(Number(toText(v)), v) : numbers[i] || v.includes('\u0000')) return false;
     }
     return true;
   }
@@ -195,7 +195,7 @@ export class AggregationGroups {
     }
     for (let i = 0; i < p.values.length; i++) {
       const values = p.values[i]!;
-      const key = values.length === 1 ? toText(values[0]!) : values.map(toText).join('\u0000');
+      const key = groupKey(values.map(toText));
       let state = this.groups.get(key);
       if (state === undefined) {
         this.groups.set(key, (state = this.agg.newState()));
@@ -236,7 +236,17 @@ export function emitGroups(groups: { values: Scalar[]; state: Accumulator[] }[],
   }
 }
 
-/** One group of `BY f1 f2`: its key (the values as text) and the values themselves. */
+/**
+ * A group's key from its BY values' texts, one key per list of texts: joined by NUL when none holds a NUL (n-1 NULs),
+ * else n NULs then the texts' JSON (which writes NUL escaped). Joining alone would put `a\0b`,`c` and `a`,`b\0c`
+ * in one group; the usual key stays one join.
+ */
+export function groupKey(texts: readonly string[]): string {
+  for (let i = 0; i < texts.length; i++) if (texts[i]!.includes('\u0000')) return '\u0000'.repeat(texts.length) + JSON.stringify(texts);
+  return texts.length === 1 ? texts[0]! : texts.join('\u0000');
+}
+
+/** One group of `BY f1 f2`: its key (groupKey of the values' texts) and the values themselves. */
 export interface GroupOf {
   key: string;
   values: Scalar[];
@@ -270,7 +280,7 @@ export class GroupKeys {
       scratch[i] = v as Scalar;
       texts[i] = typeof v === 'string' ? v : toText(v as Scalar);
     }
-    return texts.join('\u0000');
+    return groupKey(texts);
   }
 
   /** A copy of the values the latest `key()` call read. */
@@ -289,7 +299,7 @@ export class GroupKeys {
       for (const c of combos) for (const x of vs) next.push({ texts: [...c.texts, toText(x)], values: [...c.values, x] });
       combos = next;
     }
-    return combos.map((c) => ({ key: c.texts.join('\u0000'), values: c.values }));
+    return combos.map((c) => ({ key: groupKey(c.texts), values: c.values }));
   }
 
   /** The groups of a row, through `key` when it can. */
