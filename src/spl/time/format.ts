@@ -469,7 +469,10 @@ function subsecondStep(digits: number): Step {
     let end = pos;
     while (end - pos < digits && isDigit(s.charCodeAt(end))) end += 1;
     if (end === pos) return -1;
-    st.micro = Number(s.slice(pos, Math.min(end, pos + 6)).padEnd(6, '0'));
+    // The first six digits, zero-filled: read in place (a slice and a pad per call showed in the pack's profile).
+    let micro = 0;
+    for (let i = pos; i < pos + 6; i++) micro = micro * 10 + (i < end ? s.charCodeAt(i) - 48 : 0);
+    st.micro = micro;
     return end;
   };
 }

@@ -164,6 +164,15 @@ describe('strptime fixed prefix and memo', () => {
     expect(strptime('2023-02-29T00:00:00.1', f, 'UTC')).toBeNull();
   });
 
+  it('reads sub-seconds in place: 1..n digits, zero-filled, truncated at microseconds', () => {
+    const t = utc(2024, 1, 1);
+    expect(strptime('2024-01-01T00:00:00.05', '%Y-%m-%dT%H:%M:%S.%6N')).toBe(t + 0.05);
+    expect(strptime('2024-01-01T00:00:00.000001', '%Y-%m-%dT%H:%M:%S.%6N')).toBe(t + 0.000001);
+    expect(strptime('2024-01-01T00:00:00.9999999', '%Y-%m-%dT%H:%M:%S.%9N')).toBe(t + 0.999999);
+    expect(strptime('2024-01-01T00:00:00.98', '%Y-%m-%dT%H:%M:%S.%1Q')).toBe(t + 0.9);
+    expect(strptime('1704067200.0705', '%s.%f')).toBe(t + 0.0705);
+  });
+
   it('reads Late Process Execution times as before', () => {
     expect(strptime('2023-10-06T21:52:41.123456789Z', '%Y-%m-%dT%H:%M:%S.%3Q')).toBe(utc(2023, 10, 6, 21, 52, 41) + 0.123);
     expect(strptime('2023-10-06T21:52:41.123456789Z', '%Y-%m-%dT%H:%M:%S.%9Q')).toBe(utc(2023, 10, 6, 21, 52, 41) + 0.123456);
