@@ -468,10 +468,10 @@ export type Row = [number, number, number, number, number, number, string];
  * order; SQLite merges the arms of `UNION ALL … ORDER BY` without sorting, so the result streams newest first with
  * ties in reverse insertion order, across tables as across indexes.
  */
-export function groupSql(group: readonly BucketRef[], plan: ScanPlan, seqs: SqlCondition | null = null, newestFirst = true): SqlCondition | null {
+export function groupSql(group: readonly BucketRef[], plan: ScanPlan, seqs: SqlCondition | null = null, newestFirst = true): Query | null {
   if (seqs !== null) return subsetSql(group, plan, seqs, newestFirst);
   const arms: string[] = [];
-  const params: string[] = [];
+  const raw = plan.raw === null ? null : numbered(plan.raw.sql, 1);
   const st = plan.sourcetypeIds;
   for (const b of group) {
     const conds: string[] = [];
@@ -479,10 +479,9 @@ export function groupSql(group: readonly BucketRef[], plan: ScanPlan, seqs: SqlC
     if (plan.hi !== null && b.end > plan.hi) conds.push(`t < ${plan.hi}`);
     if (plan.sourceIds !== null) conds.push(`src IN (${plan.sourceIds.join(',')})`);
     if (plan.hostIds !== null) conds.push(`host IN (${plan.hostIds.join(',')})`);
-    if (plan.raw !== null) conds.push(plan.raw.sql);
+    if (raw !== null) conds.push(raw);
     const arm = (t: string, index: string, where: readonly string[]): void => {
       arms.push(`SELECT t, rowid, ${b.indexId}, st, src, host, raw FROM ${t} INDEXED BY ${t}_${index}${where.length ? ' WHERE ' + where.join(' AND ') : ''}`);
-      if (plan.raw !== null) params.push(...plan.raw.params);
     };
     for (const part of partsRead(b, plan)) {
       const t = partTable(b.id, part);
@@ -494,7 +493,30 @@ export function groupSql(group: readonly BucketRef[], plan: ScanPlan, seqs: SqlC
   }
   if (arms.length === 0) return null;
   const sql = arms.length === 1 ? `${arms[0]} ORDER BY t DESC, rowid DESC` : unionAll(arms, NEWEST_FIRST);
-  return { sql, params };
+  return { sql, params: named(plan.raw?.params ?? []) };
+}
+
+/** A query over a group's tables: its parameters by name (`@p1`, `@p2`…), each bound once whatever reads it. */
+export interface Query {
+  sql: string;
+  params: Record<string, string>;
+}
+
+/**
+ * `sql`'s placeholders (each `?` of a condition this file builds: none is inside a string literal) named `@p<n>` from
+ * `from` on, so that every arm of a query reads the same parameters, bound once: bound per arm, a filter of 71
+ * literals over 64 indexes × 9 tables passed SQLite's 32766 variables.
+ */
+function numbered(sql: string, from: number): string {
+  let n = from;
+  return sql.replace(/\?/g, () => `@p${n++}`);
+}
+
+/** The parameters `numbered` names, from `@p1` on. */
+function named(params: readonly string[]): Record<string, string> {
+  const out: Record<string, string> = {};
+  params.forEach((v, i) => (out[`p${i + 1}`] = v));
+  return out;
 }
 
 const NEWEST_FIRST = ' ORDER BY 1 DESC, 2 DESC';
@@ -532,25 +554,24 @@ function seqCondition(seqs: SeqSelection): SqlCondition | null {
  * what they found (a subset is small next to its window: the match index's matches, a follower's chunk).
  * Not `newestFirst`: no sort, each table's rows in rowid (seq) order.
  */
-function subsetSql(group: readonly BucketRef[], plan: ScanPlan, seqs: SqlCondition, newestFirst: boolean): SqlCondition | null {
+function subsetSql(group: readonly BucketRef[], plan: ScanPlan, seqs: SqlCondition, newestFirst: boolean): Query | null {
   const arms: string[] = [];
-  const params: string[] = [];
+  const raw = plan.raw === null ? null : numbered(plan.raw.sql, 1 + seqs.params.length);
   for (const b of group) {
-    const conds = [seqs.sql];
+    const conds = [numbered(seqs.sql, 1)];
     if (plan.lo !== null && b.start < plan.lo) conds.push(`t >= ${plan.lo}`);
     if (plan.hi !== null && b.end > plan.hi) conds.push(`t < ${plan.hi}`);
     if (plan.sourcetypeIds !== null) conds.push(`st IN (${plan.sourcetypeIds.join(',')})`);
     if (plan.sourceIds !== null) conds.push(`src IN (${plan.sourceIds.join(',')})`);
     if (plan.hostIds !== null) conds.push(`host IN (${plan.hostIds.join(',')})`);
-    if (plan.raw !== null) conds.push(plan.raw.sql);
+    if (raw !== null) conds.push(raw);
     for (const part of partsRead(b, plan)) {
       // NOT INDEXED: rowid lookups only (left alone, the planner may prefer walking the (st, t) index).
       arms.push(`SELECT t, rowid, ${b.indexId}, st, src, host, raw FROM ${partTable(b.id, part)} NOT INDEXED WHERE ${conds.join(' AND ')}`);
-      params.push(...seqs.params, ...(plan.raw?.params ?? []));
     }
   }
   if (arms.length === 0) return null;
-  return { sql: unionAll(arms, newestFirst ? NEWEST_FIRST : ''), params };
+  return { sql: unionAll(arms, newestFirst ? NEWEST_FIRST : ''), params: named([...seqs.params, ...(plan.raw?.params ?? [])]) };
 }
 
 /** Rows `sampleRows` reads: enough to rank a pack's filters (FileSource samples ~40 Tetragon lines), ~1 ms. */
@@ -564,7 +585,7 @@ export function sampleRows(db: Db, group: readonly BucketRef[], plan: ScanPlan):
   const q = groupSql(group, { ...plan, raw: null });
   const rows: SampleRow[] = [];
   if (q === null) return rows;
-  for (const r of db.prepare<string[], Row>(q.sql).raw().iterate(...q.params)) {
+  for (const r of db.prepare<[Record<string, string>], Row>(q.sql).raw().iterate(q.params)) {
     rows.push({ st: r[3], raw: r[6] });
     if (rows.length >= SAMPLE_ROWS) break;
   }
@@ -628,7 +649,7 @@ export async function* scanStore(
     for (const group of groups) {
       const q = groupSql(group, plan, seqCond, newestFirst);
       if (q === null) continue;
-      const rows = db.prepare<string[], Row>(q.sql).raw().iterate(...q.params);
+      const rows = db.prepare<[Record<string, string>], Row>(q.sql).raw().iterate(q.params);
       for (const r of rows) {
         const raw = r[6];
         scanned++;
