@@ -30,8 +30,10 @@ interface BucketHandle {
   id: number;
   /** Its tables (`bucket_parts.st`: sourcetype ids, MIXED_PART). */
   parts: Set<number>;
-  /** By sourcetype id: the insert into its table, or into the mixed table once the bucket has its most tables. */
+  /** By sourcetype id: the insert into its own table. */
   inserts: Map<number, InsertRow>;
+  /** The insert into the mixed table, shared by the sourcetypes past the bucket's most tables (prepared once). */
+  mixed: InsertRow | null;
 }
 
 interface Acc {
@@ -424,7 +426,7 @@ export class Writer {
     const start = key * this.spanUs;
     let id = this.findBucket.get(iid, start);
     if (id === undefined) id = this.addBucket.get(iid, start, start + this.spanUs)!;
-    const h: BucketHandle = { id, parts: new Set(this.partsOf.all(id)), inserts: new Map() };
+    const h: BucketHandle = { id, parts: new Set(this.partsOf.all(id)), inserts: new Map(), mixed: null };
     if (this.bucketCount >= 1000) this.clearBuckets();
     let perIndex = this.buckets.get(iid);
     if (perIndex === undefined) {
@@ -438,24 +440,26 @@ export class Writer {
 
   /**
    * The insert for a sourcetype's rows in a bucket: into its own table (created with its first row), or into the
-   * bucket's mixed table once the bucket has MAX_SOURCETYPE_TABLES of them.
+   * bucket's mixed table once the bucket has MAX_SOURCETYPE_TABLES of them. That one is prepared once for all the
+   * sourcetypes sharing it: a statement each would let a client sending many sourcetypes fill the memory.
    */
   private part(h: BucketHandle, st: number): InsertRow {
-    let table = st;
-    if (!h.parts.has(st)) {
-      const own = h.parts.size - (h.parts.has(MIXED_PART) ? 1 : 0);
-      if (own >= MAX_SOURCETYPE_TABLES) table = MIXED_PART;
-      if (!h.parts.has(table)) {
-        this.db.exec(createPartSql(h.id, table));
-        this.addPart.run(h.id, table);
-        h.parts.add(table);
-      }
+    if (!h.parts.has(st) && h.parts.size - (h.parts.has(MIXED_PART) ? 1 : 0) >= MAX_SOURCETYPE_TABLES) {
+      return (h.mixed ??= this.insertInto(h, MIXED_PART));
     }
-    const insert: InsertRow = this.db.prepare(
-      `INSERT INTO ${partTable(h.id, table)} (rowid, t, st, src, host, raw, flags) VALUES (?, ?, ?, ?, ?, ?, ?)`,
-    );
+    const insert = this.insertInto(h, st);
     h.inserts.set(st, insert);
     return insert;
+  }
+
+  /** An insert into one of a bucket's tables, created (and listed in bucket_parts) when it is new. */
+  private insertInto(h: BucketHandle, table: number): InsertRow {
+    if (!h.parts.has(table)) {
+      this.db.exec(createPartSql(h.id, table));
+      this.addPart.run(h.id, table);
+      h.parts.add(table);
+    }
+    return this.db.prepare(`INSERT INTO ${partTable(h.id, table)} (rowid, t, st, src, host, raw, flags) VALUES (?, ?, ?, ?, ?, ?, ?)`);
   }
 
   /** Drops a bucket: each of its tables, and its catalog rows. */

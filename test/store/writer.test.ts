@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { openStore, STORE_FILE } from '../../src/store/sqlite-store.js';
 import { STRINGS_PER_EVENT, type PackedBatch, type RunMessage } from '../../src/store/protocol.js';
 import { Writer } from '../../src/store/writer.js';
+import { MAX_SOURCETYPE_TABLES } from '../../src/store/schema.js';
 import { makeRun } from './fixtures/runs.js';
 import { cleanupDirs, collect, tempDir } from './helpers.js';
 
@@ -61,6 +62,30 @@ describe('Writer.commit with run commits and state updates', () => {
     expect((await s.runs()).map((r) => r.detectionId).sort()).toEqual(['d', 'e']);
     expect(await s.findings()).toHaveLength(2);
     expect(await s.cursor('d')).toBe(1_700_000_000);
+    await s.close();
+  });
+});
+
+describe('Writer: a bucket of many sourcetypes', () => {
+  it('prepares one insert per table, not one per sourcetype sharing the mixed table (a client sending many sourcetypes)', async () => {
+    const dir = tempDir();
+    await (await openStore(dir)).close();
+    const w = new Writer({ path: join(dir, STORE_FILE), busyTimeoutMs: 1000, maxGroupEvents: 10_000, maxGroupChars: 1 << 24, maxPageCount: null, commitDelayMs: 0 });
+    const db = (w as unknown as { db: { prepare: (sql: string) => unknown } }).db;
+    const prepare = db.prepare.bind(db);
+    let inserts = 0;
+    db.prepare = (sql: string) => {
+      if (sql.startsWith('INSERT INTO b')) inserts++;
+      return prepare(sql);
+    };
+    const n = 500;
+    const times = new Float64Array(Array.from({ length: n }, (_, i) => 1_700_000_000 + (i % 60)));
+    const strings = Array.from({ length: n }, (_, i) => ['main', `st${i}`, 'src', 'h', `e${i}`]).flat();
+    expect(w.commit([{ id: 1, times, strings }])).toEqual([{ id: 1, ok: true, firstSeq: 1 }]);
+    expect(inserts).toBe(MAX_SOURCETYPE_TABLES + 1);
+    w.close();
+    const s = await openStore(dir, { readonly: true });
+    expect((await collect(s)).length).toBe(n);
     await s.close();
   });
 });
