@@ -247,7 +247,9 @@ export class ProjectionStore {
       return;
     }
     const names = row.fieldNames();
-    this.shapes.add(i, names.join('\u0000'));
+    // Joined by NUL; names the join would not give back (one holding a NUL, an empty one: [''] joins as []) are kept
+    // as a multivalue instead (a Column keeps texts and multivalues apart).
+    this.shapes.add(i, names.some((n) => n === '' || n.includes('\u0000')) ? names : names.join('\u0000'));
     for (const n of names) this.column(n).add(i, row.get(n));
     this.cellCount += names.length + 4;
   }
@@ -294,7 +296,7 @@ export class ProjectionStore {
       indexes: indexes.values as string[],
       indexCodes: indexes.codes,
       columns: this.columns.map((c) => c.pick(ids)),
-      shapes: shapes === null ? null : shapes.values.map((v) => (v === '' ? [] : (v as string).split('\u0000'))),
+      shapes: shapes === null ? null : shapes.values.map((v) => (Array.isArray(v) ? (v as string[]) : v === '' ? [] : (v as string).split('\u0000'))),
       shapeCodes: shapes?.codes ?? null,
     };
   }

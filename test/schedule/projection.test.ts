@@ -66,6 +66,14 @@ describe('a stats fed from kept columns', () => {
     });
   }
 
+  it('gives back rows kept whole whose field names hold NUL, name for name', () => {
+    const rows = [new Row({ _time: 1, 'a\u0000b': 'x', a: 'y' }), new Row({ _time: 2, b: 'z', 'a\u0000b': 'w' })];
+    const search = '* | table *';
+    expect(run(search, rows, 'whole')).toEqual(rows.map((r) => JSON.stringify(toObject(r))).reverse()); // newest first
+    // An empty name alone (joined, as no name at all: '')
+    expect(run('*', [new Row({ '': 'v' })], 'whole')).toEqual(['{"":"v"}']);
+  });
+
   it('leaves rows of one field name given twice as stats writes them', () => {
     const rows = [new Row({ _time: 1, p: 'sh' }), new Row({ _time: 2, p: 'sh' }), new Row({ _time: 3, p: 'ls' })];
     const search = '* | stats count as n max(_time) as n by p';
