@@ -6,6 +6,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { strftime, strptime, strptimePrefix } from '../../../src/spl/time/format.js';
+import { rng } from '../../rng.js';
 
 const ZONES = ['UTC', 'America/New_York', 'Europe/London', 'Australia/Lord_Howe', 'Asia/Kathmandu'];
 
@@ -30,17 +31,6 @@ const ANCHORS = [
   utc(2100, 2, 28, 23, 59, 59),
 ];
 
-/** Deterministic PRNG (mulberry32), so a failure reproduces. */
-function random(seed: number): () => number {
-  let a = seed;
-  return () => {
-    a = (a + 0x6d2b79f5) | 0;
-    let t = Math.imul(a ^ (a >>> 15), 1 | a);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 /** Times near the anchors: whole seconds, .999999 and .9999995 (rounds into the next second), slot collisions (±256 s, ±2^32 s). */
 function times(rand: () => number, n: number): number[] {
   const out: number[] = [];
@@ -62,7 +52,7 @@ describe('strftime memo', () => {
   const reference = (t: number, format: string, tz: string): string => strftime(t, `${format}|%6N`, tz).slice(0, -7);
 
   it('gives the unmemoized text over random times, alternating formats and zones', () => {
-    const rand = random(13);
+    const rand = rng(13);
     let checked = 0;
     for (const t of times(rand, 4000)) {
       const format = formats[Math.floor(rand() * formats.length)] as string;
@@ -133,7 +123,7 @@ describe('strptime fixed prefix and memo', () => {
   }
 
   it('gives the unmemoized epoch and end over random texts, alternating formats and zones', () => {
-    const rand = random(7);
+    const rand = rng(7);
     const all = texts(rand, 3000);
     let parsed = 0;
     for (let pass = 0; pass < 2; pass++) {
