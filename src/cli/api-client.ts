@@ -1,6 +1,3 @@
-import { request as httpRequest } from 'node:http';
-import { request as httpsRequest } from 'node:https';
-import { rootCertificates } from 'node:tls';
 import { VigilError, type ErrorCode } from '../errors.js';
 
 /** Where a running `vigil serve` answers and how to authenticate. */
@@ -18,20 +15,24 @@ const PASSED_ON = new Set<ErrorCode>(['USAGE', 'TIME_MODIFIER', 'CONTENT_NOT_FOU
  * POSTs `body` as JSON and hands each line of the NDJSON reply to `onLine` as it arrives (node:http, so a
  * long stream has no client-side body timeout: the server sends a line at least every 10 s). An error
  * reply becomes the server's VigilError when the code means the same here, else `SERVER_API`.
+ * node:http/https/tls are loaded here, not when the module is: every command's definition imports this file,
+ * and they (with the node:crypto that tls loads) were ~15 ms of every `vigil --help`.
  */
-export function postNdjson(api: ServerApi, path: string, body: unknown, onLine: (line: unknown) => void): Promise<void> {
+export async function postNdjson(api: ServerApi, path: string, body: unknown, onLine: (line: unknown) => void): Promise<void> {
   const url = new URL(path, api.url);
   const payload = Buffer.from(JSON.stringify(body));
   const https = url.protocol === 'https:';
+  const { request } = https ? await import('node:https') : await import('node:http');
+  const ca = https && api.cert ? [...(await import('node:tls')).rootCertificates, api.cert.toString('utf8')] : null;
   return new Promise<void>((resolve, reject) => {
     const unreachable = (e: Error) =>
       reject(new VigilError('SERVER_API', `cannot reach vigil serve at ${api.url}: ${(e as NodeJS.ErrnoException).code ?? e.message}`, { cause: e }));
-    const req = (https ? httpsRequest : httpRequest)(
+    const req = request(
       url,
       {
         method: 'POST',
         headers: { Authorization: `Bearer ${api.token}`, 'Content-Type': 'application/json', 'Content-Length': payload.length },
-        ...(https && api.cert ? { ca: [...rootCertificates, api.cert.toString('utf8')] } : {}),
+        ...(ca !== null ? { ca } : {}),
       },
       (res) => {
         res.setEncoding('utf8');

@@ -10,8 +10,7 @@ import { constants as fsConstants, createReadStream } from 'node:fs';
 import { access, open, stat } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import { isAscii } from 'node:buffer';
-import { addAbortSignal, pipeline, type Readable } from 'node:stream';
-import { createGunzip } from 'node:zlib';
+import type { Readable } from 'node:stream';
 import { VigilError } from '../errors.js';
 import type { Event } from '../events/event.js';
 import { DEFAULT_INDEX } from '../events/event.js';
@@ -545,7 +544,8 @@ export class FileSource implements EventSource {
   private async *stdinChunks(signal: AbortSignal | undefined): AsyncGenerator<Chunk> {
     this.stdinConsumed = true;
     const stream = this.opts.stdin ?? process.stdin;
-    if (signal) addAbortSignal(signal, stream);
+    // node:stream and node:zlib are loaded by the inputs that use them (~10 ms of start-up a file run does not pay).
+    if (signal) (await import('node:stream')).addAbortSignal(signal, stream);
     let bytes = 0;
     try {
       for await (const data of stream as AsyncIterable<Buffer | string>) {
@@ -646,6 +646,7 @@ async function* fileChunks(
 }
 
 async function* gzipChunks(path: string, chunkSize: number, signal: AbortSignal | undefined): AsyncGenerator<Chunk> {
+  const [{ addAbortSignal, pipeline }, { createGunzip }] = await Promise.all([import('node:stream'), import('node:zlib')]);
   const src = createReadStream(path, { highWaterMark: chunkSize });
   const gunzip = createGunzip({ chunkSize: Math.min(chunkSize, 1 << 18) });
   // pipeline forwards a read error from `src` to `gunzip`, which makes the iteration below throw.

@@ -68,7 +68,34 @@ function modulesLoadedBy(args: string[]): { code: number | null; modules: string
 // outputs/json.ts is the result-to-JSON rendering the CLI prints with; the rest of outputs/ is alert actions.
 const SERVER_CODE = /^(dist\/(web|hec|store|schedule|config|replay|testing)\/|dist\/outputs\/(?!json\.js$)|node_modules\/(hono|@hono|better-sqlite3|croner)\/)/;
 
+// Node's own modules a command loads (process.moduleLoadList at exit), for the built-ins loaded on first use.
+writeFileSync(
+  join(tmp, 'builtins.mjs'),
+  `import { writeFileSync } from 'node:fs';
+process.on('exit', () => writeFileSync(process.env.VIGIL_TEST_BUILTIN_LOG, process.moduleLoadList.filter((m) => m.startsWith('NativeModule ')).map((m) => m.slice(13)).join('\\n')));
+`,
+);
+
+function builtinsLoadedBy(args: string[]): string[] {
+  const log = join(tmp, `builtins-${n++}.log`);
+  const r = spawnSync(process.execPath, ['--import', pathToFileURL(join(tmp, 'builtins.mjs')).href, BIN, ...args], {
+    encoding: 'utf8',
+    cwd: ROOT,
+    env: { ...process.env, VIGIL_TEST_BUILTIN_LOG: log },
+  });
+  expect(r.status, r.stderr).toBe(0);
+  return readFileSync(log, 'utf8').split('\n');
+}
+
 describe('start-up: what each command loads', () => {
+  it('loads node:crypto, node:zlib, node:http/https/tls only where they are used (md5/sha, .gz, the server API)', () => {
+    const heavy = (m: string): boolean => /^(crypto|zlib|http|https|tls)$/.test(m);
+    expect(builtinsLoadedBy(['--help']).filter(heavy)).toEqual([]);
+    expect(builtinsLoadedBy(['run', SEED, '--events', DATA, '--threads', '1']).filter(heavy)).toEqual([]);
+    // Loaded when used: a search that hashes.
+    expect(builtinsLoadedBy(['search', '| makeresults | eval h=md5("abc")']).filter(heavy)).toContain('crypto');
+  });
+
   it('vigil run over a file loads no server, store, scheduler or console code, and no YAML parser (the content snapshot)', () => {
     const { code, modules } = modulesLoadedBy(['run', SEED, '--events', DATA]);
     expect(code).toBe(0);

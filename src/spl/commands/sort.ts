@@ -1,6 +1,6 @@
-import { isIP } from 'node:net';
 import type { Result } from '../../events/result.js';
 import { firstValue, toNumber, toText, type Scalar } from '../../events/value.js';
+import { isIP } from '../node-builtins.js';
 import type { ArgParser } from '../parse/parser.js';
 import { ipToBigInt } from '../search/cidr.js';
 import { defineCommand } from './types.js';

@@ -1,4 +1,4 @@
-import { isIP } from 'node:net';
+import { isIP } from '../node-builtins.js';
 
 /**
  * CIDR matching for search values (`src=10.0.0.0/8`) and eval's cidrmatch(). Returns null when the

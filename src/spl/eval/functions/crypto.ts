@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { nodeCrypto } from '../../node-builtins.js';
 import type { EvalFunction } from './types.js';
 import { textOf } from '../value.js';
 
@@ -15,7 +15,7 @@ function digest(name: string, algorithm: string): EvalFunction {
     returns: 'string',
     call: ([v]) => {
       const t = textOf(v ?? null);
-      return t === null ? null : createHash(algorithm).update(t, 'utf8').digest('hex');
+      return t === null ? null : nodeCrypto().createHash(algorithm).update(t, 'utf8').digest('hex');
     },
   };
 }

@@ -1,6 +1,6 @@
-import { isIP } from 'node:net';
 import type { EvalFunction } from './types.js';
 import { toText } from '../../../events/value.js';
+import { isIP } from '../../node-builtins.js';
 import { cidrMatcher } from '../../search/cidr.js';
 import { isMv, scalarOf, textOf } from '../value.js';
 import { SmallCache } from './helpers.js';

@@ -1,0 +1,19 @@
+import { createRequire } from 'node:module';
+
+/**
+ * Node built-ins that a few SPL functions need, loaded on their first use rather than when the engine is
+ * imported: `node:crypto` (~7 ms) and `node:net` (~5 ms) are start-up every `vigil run` paid, while only
+ * md5()/sha*() and IP matching or sorting use them (issue #13 item 5: nothing a command does not use on its path).
+ */
+const load = createRequire(import.meta.url);
+let crypto: typeof import('node:crypto') | undefined;
+let net: typeof import('node:net') | undefined;
+
+export function nodeCrypto(): typeof import('node:crypto') {
+  return (crypto ??= load('node:crypto') as typeof import('node:crypto'));
+}
+
+/** `net.isIP`: 4, 6, or 0 when `input` is not an IP address. */
+export function isIP(input: string): number {
+  return (net ??= load('node:net') as typeof import('node:net')).isIP(input);
+}
