@@ -25,6 +25,17 @@ export function valuesOf(v: FieldValue | null | undefined): readonly Scalar[] {
   return Array.isArray(v) ? v : [v as Scalar];
 }
 
+/**
+ * One key for several fields' values (dedup, alert throttling): a field's value texts joined by \u0001, fields by
+ * NUL (n-1 NULs); when a text holds either separator, n NULs then the texts' JSON, so that a value holding a
+ * separator never gives another list's key.
+ */
+export function valuesKey(fields: readonly (readonly Scalar[])[]): string {
+  const texts = fields.map((vs) => vs.map(toText));
+  const plain = texts.every((ts) => ts.every((t) => !/[\u0000\u0001]/.test(t)));
+  return plain ? texts.map((ts) => ts.join('\u0001')).join('\u0000') : '\u0000'.repeat(texts.length) + JSON.stringify(texts);
+}
+
 /** The first value of a field (how eval sees a multivalue in a scalar context). */
 export function firstValue(v: FieldValue | null | undefined): Scalar | null {
   if (v === null || v === undefined) return null;

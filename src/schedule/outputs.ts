@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { RISK_INDEX, NOTABLE_INDEX, type Event } from '../events/event.js';
 import type { Result } from '../events/result.js';
-import { toText, valuesOf } from '../events/value.js';
+import { toText, valuesKey, valuesOf } from '../events/value.js';
 import type { Detection } from '../detections/detection.js';
 import { riskEventsFor } from '../risk/risk-events.js';
 import { resultToJson } from '../outputs/json.js';
@@ -18,17 +18,12 @@ function sha(text: string): string {
 }
 
 /**
- * The throttle key of a result (ES alert.suppress): detection id + the values of the throttle fields, a field's
- * values joined by \u0001 and fields by NUL (n-1 NULs); when a text holds either separator, n NULs then the texts'
- * JSON instead, so that a crafted value never makes another result's key (and suppresses it). Null when the
- * detection has no throttle.
+ * The throttle key of a result (ES alert.suppress): detection id + the values of the throttle fields (valuesKey:
+ * a crafted value never makes another result's key, and so suppresses it). Null when the detection has no throttle.
  */
 export function throttleKey(d: Detection, row: Result): string | null {
   if (!d.throttle) return null;
-  const texts = d.throttle.fields.map((f) => valuesOf(row.get(f)).map(toText));
-  const plain = texts.every((ts) => ts.every((t) => !/[\u0000\u0001]/.test(t)));
-  const values = plain ? texts.map((ts) => ts.join('\u0001')).join('\u0000') : '\u0000'.repeat(texts.length) + JSON.stringify(texts);
-  return `throttle:${d.id}:` + values;
+  return `throttle:${d.id}:` + valuesKey(d.throttle.fields.map((f) => valuesOf(row.get(f))));
 }
 
 /**

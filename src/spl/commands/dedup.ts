@@ -1,5 +1,5 @@
 import type { Result } from '../../events/result.js';
-import { toText, valuesOf } from '../../events/value.js';
+import { valuesKey, valuesOf, type Scalar } from '../../events/value.js';
 import { parseSortKey, sortRows, type SortKey } from './sort.js';
 import { defineCommand, type Sink } from './types.js';
 
@@ -88,21 +88,14 @@ export const dedupCommand = defineCommand<DedupArgs>({
 function deduplicate(args: DedupArgs, next: Sink): Sink {
   const seen = new Map<string, number>();
   let lastKey: string | null = null;
-  // A field's values joined by \u0001, each field ended by NUL; when a text holds either, the texts' JSON (which
-  // ends in `]`, never NUL), so that a value holding a separator never equals other values.
   const keyOf = (row: Result): string | null => {
-    let k = '';
-    let plain = true;
-    const texts: string[][] = [];
+    const fields: (readonly Scalar[])[] = [];
     for (const f of args.fields) {
       const vs = valuesOf(row.get(f));
       if (vs.length === 0) return null;
-      const ts = vs.map(toText);
-      texts.push(ts);
-      for (const t of ts) if (/[\u0000\u0001]/.test(t)) plain = false;
-      k += ts.join('\u0001') + '\u0000';
+      fields.push(vs);
     }
-    return plain ? k : JSON.stringify(texts);
+    return valuesKey(fields);
   };
   return {
     push: (row) => {
