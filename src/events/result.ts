@@ -112,6 +112,70 @@ export class SlotRow implements Result {
   }
 }
 
+/**
+ * A copy of an event row (`base`, whose writes overlay its fields: normalize/event-result.ts) written
+ * field by field, for a pipeline whose written names are known when it is planned (`layout`: a search of
+ * a shared scan, exec/multi.ts): the writes sit in slots instead of a Map per row. Reads of other fields go
+ * to `base`, which it never writes. A write outside the layout, or a listing of the fields, makes it that
+ * copy first: `base`'s clone given the writes in the order first made, each with its value now (what the
+ * overlay's Map holds after the same writes).
+ */
+export class WrittenRow implements Result {
+  private row: Result | null = null;
+
+  /**
+   * `values`: by slot, undefined until written, null once removed; then, past the layout's width, the
+   * `written` slots in the order first written (one array of twice the width per row).
+   */
+  constructor(
+    private readonly base: Result,
+    private readonly layout: RowLayout,
+    private readonly values: (FieldValue | null | undefined)[] = new Array<undefined>(2 * layout.names.length).fill(undefined),
+    private written = 0,
+  ) {}
+
+  get(field: string): FieldValue | null {
+    if (this.row !== null) return this.row.get(field);
+    const i = this.layout.slots.get(field);
+    if (i !== undefined) {
+      const v = this.values[i];
+      if (v !== undefined) return v;
+    }
+    return this.base.get(field);
+  }
+
+  set(field: string, value: FieldValue | null): void {
+    if (this.row === null) {
+      const i = this.layout.slots.get(field);
+      if (i !== undefined) {
+        if (this.values[i] === undefined) this.values[this.layout.names.length + this.written++] = i;
+        this.values[i] = value;
+        return;
+      }
+      this.row = this.copy();
+    }
+    this.row.set(field, value);
+  }
+
+  private copy(): Result {
+    const row = this.base.clone();
+    const { names } = this.layout;
+    for (let k = 0; k < this.written; k++) {
+      const i = this.values[names.length + k] as number;
+      row.set(names[i]!, this.values[i]!);
+    }
+    return row;
+  }
+
+  fieldNames(): string[] {
+    return (this.row ??= this.copy()).fieldNames();
+  }
+
+  clone(): Result {
+    return this.row !== null ? this.row.clone() : new WrittenRow(this.base, this.layout, this.values.slice(), this.written);
+  }
+}
+
 /** A plain JSON-friendly copy of a result: multivalues become arrays. */
 export function toObject(r: Result): Record<string, FieldValue> {
   const out: Record<string, FieldValue> = {};

@@ -54,6 +54,19 @@ describe('search order over a file', () => {
     expect((await ids("* | eval x='x{}' | mvexpand x | head 3 | table x", src)).map((r) => r['x'])).toEqual(['s', 't', 'p']);
   });
 
+  it('orders thousands of rows: times out of order and tied, several rows per event', async () => {
+    const r = rng(5);
+    // More rows than the sort's first buffers hold; a third of the events share their second.
+    const evs = Array.from({ length: 2500 }, (_, i) => ({ t: T + Math.floor(r() * 900), id: i, x: r() < 0.3 ? ['p', 'q'] : ['s'] }));
+    const got = (await ids("* | eval x='x{}' | mvexpand x | table id x", file('many.jsonl', evs))).map((row) => `${row['id']}${row['x']}`);
+    // Newest first; equal times: the later line first; one event's rows in mvexpand's order.
+    const want = evs
+      .map((e, line) => ({ ...e, line }))
+      .sort((a, b) => b.t - a.t || b.line - a.line)
+      .flatMap((e) => e.x.map((x) => `${e.id}${x}`));
+    expect(got).toEqual(want);
+  });
+
   it('gives the mvexpand reference example 3 in its documented order', async () => {
     const src = file('mvexpand-doc.jsonl', [
       { t: Date.UTC(2018, 3, 1, 0, 11, 22) / 1000, a: ['1', '2', '5'], b: ['2', '3', '2'] },

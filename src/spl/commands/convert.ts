@@ -80,6 +80,12 @@ export const convertCommand = defineCommand<ConvertArgs>({
         if (excluded(name)) return;
         const v = row.get(name);
         if (v === null) return;
+        if (!Array.isArray(v)) {
+          // A single value, as the general path below gives it without its three arrays per row.
+          const x = conv(v as Scalar);
+          row.set(c.as ?? name, x ?? (c.fn === 'num' ? null : v));
+          return;
+        }
         const vs: readonly Scalar[] = Array.isArray(v) ? v : [v as Scalar];
         const out = vs.map(conv);
         let result: FieldValue | null;

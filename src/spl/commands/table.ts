@@ -1,4 +1,5 @@
 import { Row, rowLayout, SlotRow } from '../../events/result.js';
+import type { FieldValue } from '../../events/value.js';
 import { expandFieldPatterns } from '../fields.js';
 import { defineCommand } from './types.js';
 
@@ -27,10 +28,11 @@ export const tableCommand = defineCommand<TableArgs>({
     const wild = args.fields.some((f) => f.includes('*'));
     // Fixed, distinct names: each row is its values in slots (rows a search keeps to its end, no Map each).
     const layout = wild ? null : rowLayout(args.fields);
+    const shared: readonly FieldValue[] = [];
     return {
       push: (row) => {
         if (layout !== null) {
-          next.push(new SlotRow(layout, [], layout.names.map((n) => row.get(n))));
+          next.push(new SlotRow(layout, shared, layout.names.map((n) => row.get(n))));
           return;
         }
         const names = wild ? expandFieldPatterns(args.fields, row.fieldNames()) : args.fields;

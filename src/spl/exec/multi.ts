@@ -1,6 +1,6 @@
 import { metadataPredicate, type EventSource, type MetadataConstraint, type RawFilter, type ScanProgress, type ScanRequest } from '../../events/scan.js';
 import type { Event } from '../../events/event.js';
-import type { Result } from '../../events/result.js';
+import { rowLayout, WrittenRow, type Result, type RowLayout } from '../../events/result.js';
 import type { ExecContext, Sink } from '../commands/types.js';
 import type { LookupProvider } from '../lookups.js';
 import type { SearchPlan } from '../plan/plan.js';
@@ -83,6 +83,7 @@ export async function shareScan(plans: readonly SearchPlan[], runs: readonly Sea
   // Operators may write fields: a search whose operators could write to event rows gets its own overlay on
   // the shared extraction (a clone); the others, and a lone search, get the event row itself.
   const copy = runs.length > 1 ? plans.map(writesEventRows) : plans.map(() => false);
+  const written = plans.map((p, i) => (copy[i] ? writtenLayout(p) : null));
   let active = runs.map((_, i) => i).filter((i) => !runs[i]!.ctx.halted);
   const routes = new MetadataRoutes(runs, plans);
   const sameKnowledge = plans.length > 0 && plans.every((p) => p.knowledge === plans[0]!.knowledge);
@@ -102,7 +103,8 @@ export async function shareScan(plans: readonly SearchPlan[], runs: readonly Sea
           const row: Result = shared ?? eventRow(ev, plans[i]!);
           if (ev._time < r.lo || ev._time >= r.hi || !r.lead(row)) continue;
           r.stats.eventsMatched++;
-          r.sink.push(copy[i] ? row.clone() : row);
+          const w = written[i]!;
+          r.sink.push(w !== null ? new WrittenRow(row, w) : copy[i] ? row.clone() : row);
           if (r.ctx.halted) {
             r.stats.eventsScanned += seen;
             active = active.filter((j) => j !== i);
@@ -185,6 +187,30 @@ function writesEventRows(plan: SearchPlan): boolean {
     if (w === '*' || w.length > 0) return true;
   }
   return true;
+}
+
+/**
+ * The fields a plan's operators write to its event rows, when every stage before one that emits rows of its
+ * own names them and those rows stay with the operators of this pass (streaming stages, none depending on
+ * order, no sort, and an own-rows stage that streams or splits: what a partition runs before shipping rows):
+ * its rows are then `WrittenRow`s over the shared one, their writes in slots rather than a copy's Map. Null
+ * otherwise (a copy). A write the plan did not name still works, through a copy.
+ */
+function writtenLayout(plan: SearchPlan): RowLayout | null {
+  const names = new Set<string>();
+  for (const s of plan.stages) {
+    const { blueprint: bp, command } = s;
+    if (s.sortBefore) return null;
+    if (bp.emitsOwnRows?.(command.args)) {
+      const stays = bp.kind(command.args) === 'streaming' || (bp.splits?.(command.args) ?? null) !== null;
+      return stays && names.size > 0 ? rowLayout([...names]) : null;
+    }
+    if (bp.kind(command.args) !== 'streaming' || bp.orderSensitive(command.args)) return null;
+    const w = bp.writes(command.args);
+    if (w === '*') return null;
+    for (const n of w) names.add(n);
+  }
+  return null;
 }
 
 /** What every search of a shared scan could need: widest time range, union of sourcetypes, OR of raw filters. */

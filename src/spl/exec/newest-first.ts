@@ -44,21 +44,40 @@ export class Retrieval {
  * reach this point, not by the events read.
  */
 export class NewestFirst implements Sink {
-  private rows: { t: number; s: number; r: Result }[] = [];
+  // Each row's event time and arrival in typed arrays beside the rows: an object per row was ~30 B promoted
+  // (a search may keep 100k rows here to its end) and its allocation most of the push.
+  private rows: Result[] = [];
+  private times = new Float64Array(1024);
+  private seqs = new Float64Array(1024);
   constructor(
     private readonly next: Sink,
     private readonly retrieval: Retrieval,
   ) {}
 
   push(r: Result): void {
-    this.rows.push({ t: this.retrieval.time, s: this.retrieval.seq, r });
+    const n = this.rows.length;
+    if (n === this.times.length) {
+      this.times = grown(this.times);
+      this.seqs = grown(this.seqs);
+    }
+    this.times[n] = this.retrieval.time;
+    this.seqs[n] = this.retrieval.seq;
+    this.rows.push(r);
   }
 
   end(): void {
+    const { rows, times: t, seqs: s } = this;
+    const order = Array.from({ length: rows.length }, (_, i) => i);
     // Array.prototype.sort is stable: the rows of one event keep their order.
-    this.rows.sort((a, b) => (a.t === b.t ? b.s - a.s : b.t - a.t));
-    for (const x of this.rows) this.next.push(x.r);
+    order.sort((a, b) => (t[a] === t[b] ? s[b]! - s[a]! : t[b]! - t[a]!));
     this.rows = [];
+    for (const i of order) this.next.push(rows[i]!);
     this.next.end();
   }
+}
+
+function grown(a: Float64Array<ArrayBuffer>): Float64Array<ArrayBuffer> {
+  const b = new Float64Array(a.length * 2);
+  b.set(a);
+  return b;
 }
