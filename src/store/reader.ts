@@ -602,6 +602,35 @@ const YIELD_EVERY_MS = 20;
 /** While rows are dropped by the row test, the clock is looked at every this many rows. */
 const DROPPED_TURN_ROWS = 1024;
 
+/** What a scan runs, planned inside its read transaction: each bucket group's query, newest group first, and the row test. */
+export interface PreparedScan {
+  queries: Query[];
+  test: RowTest | null;
+}
+
+/**
+ * Plans a scan in `db`'s open read transaction (null: nothing can match): the names it needs, the pushdowns, the
+ * buckets, the sample ordering the raw filter, and each group's query. The scan on this thread and the scan thread's
+ * (scan-worker.ts) run the same plan.
+ */
+export function prepareScan(db: Db, names: NameCache, req: ScanRequest, seqs: SeqSelection | null, newestFirst: boolean): PreparedScan | null {
+  names.refresh(db); // the first read starts the snapshot
+  const meta = planScan(req, names);
+  const seqCond = seqs === null ? null : seqCondition(seqs);
+  if (meta === null || (seqs !== null && seqCond === null)) return null;
+  const groups = groupBuckets(planBuckets(db, meta));
+  // A full scan with a raw filter samples its first rows (a subset is small: its filters go unordered).
+  const sample = seqs === null && groups.length > 0 && (req.raw !== null || (req.alternatives?.length ?? 0) > 0) ? sampleRows(db, groups[0] as BucketRef[], meta) : [];
+  const { sql: rawSqlCondition, test } = planRaw(req, names, sample);
+  const plan: ScanPlan = { ...meta, raw: rawSqlCondition };
+  const queries: Query[] = [];
+  for (const group of groups) {
+    const q = groupSql(group, plan, seqCond, newestFirst);
+    if (q !== null) queries.push(q);
+  }
+  return { queries, test };
+}
+
 /**
  * Scans in one read transaction (a consistent snapshot, whatever commits meanwhile), bucket group by
  * bucket group newest first, in batches of at most `limits` events/characters.
@@ -622,15 +651,9 @@ export async function* scanStore(
   const db = pool.acquire();
   try {
     db.exec('BEGIN');
-    names.refresh(db); // the first read starts the snapshot
-    const meta = planScan(req, names);
-    const seqCond = seqs === null ? null : seqCondition(seqs);
-    if (meta === null || (seqs !== null && seqCond === null)) return;
-    const groups = groupBuckets(planBuckets(db, meta));
-    // A full scan with a raw filter samples its first rows (a subset is small: its filters go unordered).
-    const sample = seqs === null && groups.length > 0 && (req.raw !== null || (req.alternatives?.length ?? 0) > 0) ? sampleRows(db, groups[0] as BucketRef[], meta) : [];
-    const { sql: rawSqlCondition, test } = planRaw(req, names, sample);
-    const plan: ScanPlan = { ...meta, raw: rawSqlCondition };
+    const prepared = prepareScan(db, names, req, seqs, newestFirst);
+    if (prepared === null) return;
+    const { queries, test } = prepared;
     let batch: Event[] = [];
     let chars = 0;
     // Rows read (the test's drops included) and their characters.
@@ -646,9 +669,7 @@ export async function* scanStore(
         lastTurn = performance.now();
       }
     };
-    for (const group of groups) {
-      const q = groupSql(group, plan, seqCond, newestFirst);
-      if (q === null) continue;
+    for (const q of queries) {
       const rows = db.prepare<[Record<string, string>], Row>(q.sql).raw().iterate(q.params);
       for (const r of rows) {
         const raw = r[6];

@@ -3,7 +3,7 @@
  * TypeScript sources (tests under vitest) a worker first installs the transpile-only hooks in dev/, through
  * a small inline module, since worker threads do not go through vitest's transform.
  */
-export function storeWorkerUrl(name: 'writer-worker' | 'checkpoint-worker'): URL {
+export function storeWorkerUrl(name: 'writer-worker' | 'checkpoint-worker' | 'scan-worker'): URL {
   const here = import.meta.url;
   if (!here.endsWith('.ts')) return new URL(`./${name}.js`, here);
   const hooks = new URL('./dev/register.mjs', here).href;

@@ -46,6 +46,7 @@ describe('the engine over the store', () => {
   it('returns what it returns over the files, for every bundled detection', async () => {
     const opts = { macros: pack.macros, lookups: pack.lookups, now: NOW };
     const stores = new Map<string, SqliteStore>(); // one per dataset: a store holds exactly what the file holds
+    const threaded = new Map<string, SqliteStore>();
     try {
       for (const d of pack.detections.filter((x) => x.tests.length > 0)) {
         const data = d.tests[0]!.attackData[0]!;
@@ -53,8 +54,11 @@ describe('the engine over the store', () => {
         const key = `${file}\0${data.sourcetype}`;
         let store = stores.get(key);
         if (!store) {
-          store = await openStore(tempDir());
+          const dir = tempDir();
+          store = await openStore(dir);
           stores.set(key, store);
+          // The same data dir read on the scan thread (scan-thread.ts), whatever its size.
+          threaded.set(key, await openStore(dir, { readonly: true, scanThreadMinEvents: 0 }));
           for await (const batch of new FileSource([file], { sourcetype: data.sourcetype }).scan(emptyScanRequest())) {
             await store.append(batch.map(({ json: _json, ...e }): Event => e));
           }
@@ -63,6 +67,8 @@ describe('the engine over the store', () => {
         const overStore = await runSearch(d.search, { ...opts, source: store });
         expect(overStore.results.length, d.name).toBeGreaterThan(0);
         expect(canonical(overStore.results), d.name).toEqual(canonical(overFile.results));
+        const overThread = await runSearch(d.search, { ...opts, source: threaded.get(key)! });
+        expect(canonical(overThread.results), d.name).toEqual(canonical(overFile.results));
         // The store's pushdowns (sourcetype, raw literals) hand the engine no more events than the file reader's
         // literal prefilter passes; the file reader also tests a regex's JSON-text form (not pushed into SQL), so
         // it may pass fewer.
@@ -70,7 +76,7 @@ describe('the engine over the store', () => {
         expect(overStore.stats.eventsScanned, d.name).toBeLessThanOrEqual(Math.max(overFile.stats.eventsScanned, literalsOnly.stats.eventsScanned));
       }
     } finally {
-      for (const s of stores.values()) await s.close();
+      for (const s of [...threaded.values(), ...stores.values()]) await s.close();
     }
   });
 });

@@ -1,6 +1,6 @@
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import Database from 'better-sqlite3';
-import { writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
@@ -11,7 +11,9 @@ import { openStore, STORE_FILE, type SqliteStore } from '../../src/store/sqlite-
 import { StoreError } from '../../src/store/types.js';
 import { groupSql, rawCondition, type ScanPlan } from '../../src/store/reader.js';
 import { MAX_SOURCETYPE_TABLES, MIXED_PART, createPartSql, microsAtOrAfter } from '../../src/store/schema.js';
-import { bruteForce, cleanupDirs, collect, event, pick, plain, rng, tempDir, toVersion4 } from './helpers.js';
+import { scanTetragonText, type IndexedEvent } from '../../src/normalize/tetragon-index.js';
+import { isIsovalentSourcetype } from '../../src/normalize/tetragon.js';
+import { REPO, bruteForce, cleanupDirs, collect, event, pick, plain, rng, tempDir, toVersion4 } from './helpers.js';
 
 const T0 = 1_700_000_000;
 const open: SqliteStore[] = [];
@@ -135,6 +137,7 @@ describe('pushdowns', () => {
     { layout: 'a table per sourcetype', bucketSeconds: 60, sts: STS, old: false },
     { layout: 'more sourcetypes than tables', bucketSeconds: 1200, sts: MANY_STS, old: false },
     { layout: 'old single-table buckets beside new ones', bucketSeconds: 60, sts: STS, old: true },
+    { layout: 'more sourcetypes than tables, scanned on the scan thread', bucketSeconds: 1200, sts: MANY_STS, old: false, thread: true },
   ];
 
   /** The corpus appended in batches of 250 to a store of `layout`, with each event's seq (from the receipts). */
@@ -142,7 +145,8 @@ describe('pushdowns', () => {
     const dir = tempDir();
     const events = corpus(3000, l.sts);
     const seqOf = new Map<Event, number>();
-    let s = await openStore(dir, { bucketSeconds: l.bucketSeconds });
+    const thread = 'thread' in l ? { scanThreadMinEvents: 0 } : {};
+    let s = await openStore(dir, { bucketSeconds: l.bucketSeconds, ...thread });
     for (let i = 0; i < events.length; i += 250) {
       if (l.old && i === 1500) {
         await s.close();
@@ -591,6 +595,97 @@ describe('sourcetype tables', () => {
     expect(tables(s).names.every((n) => /^b4_s\d+$/.test(n))).toBe(true);
     expect(tables(s).parts).toBe(3);
     expect(plain(await collect(s))).toEqual(plain(bruteForce(kept.filter((e) => e.index === 'main'), emptyScanRequest())));
+  });
+});
+
+describe('the scan thread', () => {
+  const thread = { scanThreadMinEvents: 0 };
+
+  it('returns bounded batches and honours abort and early exit, then takes the next scan', async () => {
+    const s = await store({ ...thread, scanBatchSize: 100 });
+    await s.append(Array.from({ length: 1050 }, (_, i) => event({ _time: T0 + i })));
+    const sizes: number[] = [];
+    const progress: number[] = [];
+    for await (const b of s.scan(emptyScanRequest(), { onProgress: (p) => progress.push(p.scanned) })) sizes.push(b.length);
+    expect(sizes).toEqual([...Array<number>(10).fill(100), 50]);
+    expect(progress.at(-1)).toBe(1050);
+    for await (const b of s.scan(emptyScanRequest())) {
+      expect(b[0]!._time).toBe(T0 + 1049);
+      break; // the worker stops and ends its read transaction
+    }
+    const ac = new AbortController();
+    const it = s.scan(emptyScanRequest(), { signal: ac.signal });
+    await it.next();
+    ac.abort(new Error('stop'));
+    await expect(it.next()).rejects.toThrow('stop');
+    const aborted = new AbortController();
+    aborted.abort(new Error('before'));
+    await expect(s.scan(emptyScanRequest(), { signal: aborted.signal }).next()).rejects.toThrow('before');
+    const all = Array.from({ length: 1050 }, (_, i) => T0 + 1049 - i);
+    expect((await collect(s)).map((e) => e._time)).toEqual(all);
+    // Two scans asked for before either starts: the first to start takes the thread, the other runs here.
+    const [x, y] = [s.scan(emptyScanRequest()), s.scan(emptyScanRequest())];
+    const seen: [number[], number[]] = [[], []];
+    for (let rx = await x.next(), ry = await y.next(); !rx.done || !ry.done; ) {
+      if (!rx.done) {
+        seen[0].push(...rx.value.map((e) => e._time));
+        rx = await x.next();
+      }
+      if (!ry.done) {
+        seen[1].push(...ry.value.map((e) => e._time));
+        ry = await y.next();
+      }
+    }
+    expect(seen).toEqual([all, all]);
+  });
+
+  it('scans a consistent snapshot while appends commit; a second scan meanwhile runs on the calling thread', async () => {
+    const s = await store({ ...thread, scanBatchSize: 10 });
+    await s.append(Array.from({ length: 100 }, (_, i) => event({ _time: T0 + i })));
+    const it = s.scan(emptyScanRequest());
+    const first = await it.next();
+    expect(first.done).toBe(false);
+    await s.append(Array.from({ length: 50 }, (_, i) => event({ _time: T0 + 1000 + i })));
+    await s.append(Array.from({ length: 50 }, (_, i) => event({ _time: T0 + 50.5 + i / 100 })));
+    expect((await collect(s)).length).toBe(200);
+    let n = first.done ? 0 : first.value.length;
+    for (let r = await it.next(); !r.done; r = await it.next()) n += r.value.length;
+    expect(n).toBe(100);
+  });
+
+  it('gives Tetragon events the spans EventResult would compute, decoded exactly (non-ASCII and odd lines too)', async () => {
+    const dir = tempDir();
+    const s = await store(thread, dir);
+    const lines = readFileSync(join(REPO, 'test/fixtures/tetragon/cim-kinds.jsonl'), 'utf8').split('\n').filter((l) => l !== '');
+    const sts = ['cisco:isovalent:processExec', 'cisco:isovalent', 'other'];
+    const events = [...lines, ...lines.map((l) => l.replace('"', '"ü')), 'not json \u{1F600} \ud800', '{"a":1}'].flatMap((raw, i) =>
+      sts.map((sourcetype) => event({ _time: T0 + i, sourcetype, _raw: raw })),
+    );
+    await s.append(events);
+    const got = await collect(s);
+    // As the calling thread reads them (a lone surrogate was stored as SQLite got it).
+    const here = await collect(await store({ readonly: true, scanThreadMinEvents: Infinity }, dir));
+    expect(here.length).toBe(events.length);
+    expect(plain(got)).toEqual(plain(here));
+    expect(here.some((e) => (e as IndexedEvent).spans !== undefined)).toBe(false);
+    let spanned = 0;
+    for (const e of got as IndexedEvent[]) {
+      const want = isIsovalentSourcetype(e.sourcetype) ? scanTetragonText(e._raw) : null;
+      expect(e.spans ?? null, e._raw).toEqual(want);
+      if (want !== null) spanned++;
+    }
+    expect(spanned).toBeGreaterThanOrEqual(lines.length);
+  });
+
+  it('fails a scan in progress with STORE_CLOSED when the store closes', async () => {
+    const s = await openStore(tempDir(), { ...thread, scanBatchSize: 10 });
+    await s.append(Array.from({ length: 200 }, (_, i) => event({ _time: T0 + i })));
+    const it = s.scan(emptyScanRequest());
+    await it.next();
+    await s.close();
+    await expect((async () => {
+      for (let r = await it.next(); !r.done; r = await it.next());
+    })()).rejects.toMatchObject({ reason: 'STORE_CLOSED' });
   });
 });
 
