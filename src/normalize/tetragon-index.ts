@@ -181,10 +181,145 @@ export function spanType(spans: readonly number[], slot: number): number {
   return (spans[2 * slot] as number) & 15;
 }
 
-/** A slot's value when it is a string, else null (detached from `_raw`: see `detach`). */
+/**
+ * A slot's value when it is a string, else null: the slot's dictionary's string (see ValueDictionary), or a
+ * copy detached from `_raw` (see `detach`).
+ */
 export function spanString(raw: string, spans: readonly number[], slot: number): string | null {
-  const s = spanText(raw, spans, slot);
+  const head = spans[2 * slot] as number;
+  if ((head & 15) === T_STRING) return slotDictionary(slot).value(raw, (head >> 4) + 1, (spans[2 * slot + 1] as number) - 1);
+  const s = stringAt(raw, head, spans[2 * slot + 1] as number);
   return s === null ? null : detach(s);
+}
+
+/**
+ * A slot's string value after its last `/` (tetragon.ts `basename`: a binary's name), from `names`;
+ * undefined when the value is not a string without escapes (the caller reads it with spanText).
+ */
+export function spanBasename(raw: string, spans: readonly number[], slot: number, names: ValueDictionary): string | undefined {
+  const head = spans[2 * slot] as number;
+  if ((head & 15) !== T_STRING) return undefined;
+  const from = (head >> 4) + 1;
+  const to = (spans[2 * slot + 1] as number) - 1;
+  // Back to the last `/` (lastIndexOf, a call into the runtime, cost more than this loop).
+  let at = to;
+  while (at > from && raw.charCodeAt(at - 1) !== 47) at--;
+  return names.value(raw, at, to);
+}
+
+/** Reads between two looks at a dictionary's hit rate. */
+const DICTIONARY_WINDOW = 1024;
+/** Misses in a window above which a dictionary is turned off (its slot's values mostly differ: exec ids). */
+const DICTIONARY_MAX_MISSES = DICTIONARY_WINDOW / 4;
+/** Reads a dictionary stays off (values copied) before it starts again, empty. */
+const DICTIONARY_OFF_READS = 64 * DICTIONARY_WINDOW;
+
+/**
+ * The values one source (a span slot) takes, for this thread: dictionary encoding of a low-cardinality
+ * column, as DuckDB or ClickHouse do. A value read from a line is looked up by its characters in place and
+ * the stored, detached string returned: no copy per read, and everything that keeps the value (a stats
+ * group, an output row, a Map key with its hash computed once) holds one shared string, not a copy per
+ * event and never the line. A miss returns a detached copy, stored while the dictionary has room: at most
+ * `maxEntries` values and `maxChars` characters, never evicted. A source whose values mostly differ (exec
+ * ids, or more distinct values than the room) misses in more than a quarter of a window's reads: the
+ * dictionary is then emptied and off for DICTIONARY_OFF_READS reads (a copy each, as without it), then
+ * tries again.
+ */
+export class ValueDictionary {
+  /** Open addressing, linear probing, at most half full (a probe always ends at a null). */
+  private readonly table: (string | null)[];
+  private size = 0;
+  private chars = 0;
+  private reads = 0;
+  private misses = 0;
+  /** Reads left while off. */
+  private off = 0;
+
+  constructor(
+    private readonly maxEntries = 512,
+    private readonly maxChars = 32 * 1024,
+  ) {
+    let n = 2;
+    while (n < 2 * maxEntries) n *= 2;
+    this.table = new Array<string | null>(n).fill(null);
+  }
+
+  /** The text `raw[from, to)`, not a view of `raw`. */
+  value(raw: string, from: number, to: number): string {
+    if (this.reads === DICTIONARY_WINDOW) this.review();
+    if (this.off > 0) {
+      this.off--;
+      return detach(raw.slice(from, to));
+    }
+    this.reads++;
+    const s = raw.slice(from, to);
+    const mask = this.table.length - 1;
+    let i = spanHash(raw, from, to) & mask;
+    for (let k = this.table[i] as string | null; k !== null; k = this.table[i] as string | null) {
+      if (k === s) return k;
+      i = (i + 1) & mask;
+    }
+    this.misses++;
+    const v = detach(s);
+    if (this.size < this.maxEntries && this.chars + v.length <= this.maxChars) {
+      this.table[i] = v;
+      this.size++;
+      this.chars += v.length;
+    }
+    return v;
+  }
+
+  /** Whether it looks values up (not off). */
+  get on(): boolean {
+    return this.off === 0;
+  }
+
+  /** The values stored (tests: the bounds). */
+  get entries(): number {
+    return this.size;
+  }
+
+  /** Characters stored (tests: the bounds). */
+  get characters(): number {
+    return this.chars;
+  }
+
+  private review(): void {
+    if (this.misses > DICTIONARY_MAX_MISSES) {
+      this.table.fill(null);
+      this.size = 0;
+      this.chars = 0;
+      this.off = DICTIONARY_OFF_READS;
+    }
+    this.reads = 0;
+    this.misses = 0;
+  }
+}
+
+/**
+ * A hash of `raw[from, to)` from its length, every (length / 16)-th character (all of them below 32) and
+ * its last: reading every character of long values cost as much as the copy it saves; values it confuses are
+ * told apart by the comparison.
+ */
+function spanHash(raw: string, from: number, to: number): number {
+  const n = to - from;
+  let h = Math.imul(n, 0x9e3779b1);
+  const step = n > 16 ? n >>> 4 : 1;
+  for (let i = from; i < to; i += step) h = Math.imul(h ^ raw.charCodeAt(i), 0x01000193);
+  h = Math.imul(h ^ raw.charCodeAt(to - 1), 0x01000193);
+  return h ^ (h >>> 15);
+}
+
+/** Each slot's dictionary, made on its first string read. */
+const SLOT_DICTIONARIES: (ValueDictionary | undefined)[] = [];
+
+function slotDictionary(slot: number): ValueDictionary {
+  return (SLOT_DICTIONARIES[slot] ??= new ValueDictionary());
+}
+
+/** Whether a slot's dictionary is on: a value read from it is then likely the stored string (tetragon.ts memos). */
+export function slotInterned(slot: number): boolean {
+  return slotDictionary(slot).on;
 }
 
 /**
@@ -206,8 +341,9 @@ function stringAt(raw: string, head: number, end: number): string | null {
  * A copy of `s` that does not keep the string it was sliced from alive (`_raw`; for HEC, the request body).
  * V8 represents a slice of 13+ characters as a view into its parent, so a value kept in a stats group or
  * an output row would hold its whole event line (1.5 KB for a 40-character node name): 100k groups then
- * held 150 MB, and the young generation's collections copied it all. Concatenating forces a flat copy when the result is sliced again. (A
- * cache of copies, to share equal values, made it 3× slower: hashing a slice costs more than a copy.)
+ * held 150 MB, and the young generation's collections copied it all. Concatenating forces a flat copy when the result is sliced again. (Span
+ * values are shared through ValueDictionary, which hashes a sample of their characters in place: a Map of
+ * copies, hashing every slice, made reads 3× slower.)
  */
 export function detach(s: string): string {
   return s.length < 13 ? s : (' ' + s).slice(1);
@@ -238,10 +374,8 @@ function scalarAt(raw: string, head: number, end: number): Scalar | undefined {
 /** A slot's value when it is a number or a string (tetragon.ts `num`), else null. */
 export function spanNumber(raw: string, spans: readonly number[], slot: number): Scalar | null {
   const head = spans[2 * slot] as number;
-  const t = head & 15;
-  if (t === T_NUMBER) return Number(raw.slice(head >> 4, spans[2 * slot + 1]));
-  const s = stringAt(raw, head, spans[2 * slot + 1] as number);
-  return s === null ? null : detach(s);
+  if ((head & 15) === T_NUMBER) return Number(raw.slice(head >> 4, spans[2 * slot + 1]));
+  return spanString(raw, spans, slot);
 }
 
 /** A slot's value exactly as JSON.parse gives it (objects and arrays parsed from their span alone), undefined when absent. */

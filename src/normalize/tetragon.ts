@@ -30,6 +30,9 @@ import {
   S_UID,
   S_USER_NAME,
   detach,
+  ValueDictionary,
+  slotInterned,
+  spanBasename,
   spanNumber,
   spanString,
   spanText,
@@ -393,9 +396,14 @@ export function tetragonCimField(view: TetragonView, field: string): FieldValue 
 
 type SpanReader = (raw: string, spans: readonly number[], time: number) => FieldValue | null;
 
-const binaryBasename = (slot: number): SpanReader => (raw, spans) => {
-  const b = spanText(raw, spans, slot);
-  return b === null ? null : detach(basename(b));
+const binaryBasename = (slot: number): SpanReader => {
+  const names = new ValueDictionary();
+  return (raw, spans) => {
+    const name = spanBasename(raw, spans, slot, names);
+    if (name !== undefined) return name;
+    const b = spanText(raw, spans, slot);
+    return b === null ? null : detach(basename(b));
+  };
 };
 const string = (slot: number): SpanReader => (raw, spans) => spanString(raw, spans, slot);
 const number = (slot: number): SpanReader => (raw, spans) => spanNumber(raw, spans, slot);
@@ -491,11 +499,32 @@ export function tetragonIndexedField(raw: string, spans: readonly number[], id: 
   return (READERS_BY_ID[id] as SpanReader)(raw, spans, time);
 }
 
+/** A command line joined before (commandLineAt), by its arguments. */
+interface JoinedCommandLine {
+  binary: string;
+  line: string;
+}
+
+/**
+ * Command lines by their arguments, when those come from their dictionary: the same binary and arguments
+ * then give the same string, one Map lookup by a string whose hash is known, not a join and a copy.
+ * Emptied when full.
+ */
+const COMMAND_LINES = new Map<string, JoinedCommandLine>();
+const MAX_COMMAND_LINES = 1024;
+
 function commandLineAt(raw: string, spans: readonly number[], binarySlot: number, argsSlot: number): string | null {
-  const binary = spanText(raw, spans, binarySlot);
+  const binary = spanString(raw, spans, binarySlot);
   if (binary === null) return null;
-  const args = spanText(raw, spans, argsSlot);
-  return detach(args === null || args === '' ? binary : binary + ' ' + args);
+  const args = spanString(raw, spans, argsSlot);
+  if (args === null || args === '') return binary;
+  if (!slotInterned(argsSlot)) return detach(binary + ' ' + args);
+  const joined = COMMAND_LINES.get(args);
+  if (joined !== undefined && joined.binary === binary) return joined.line;
+  if (COMMAND_LINES.size >= MAX_COMMAND_LINES) COMMAND_LINES.clear();
+  const line = detach(binary + ' ' + args);
+  COMMAND_LINES.set(args, { binary, line });
+  return line;
 }
 
 /** All CIM fields the event has, in TETRAGON_CIM_FIELDS order. */
