@@ -508,10 +508,13 @@ interface JoinedCommandLine {
 /**
  * Command lines by their arguments, when those come from their dictionary: the same binary and arguments
  * then give the same string, one Map lookup by a string whose hash is known, not a join and a copy.
- * Emptied when full.
+ * Emptied when full: 1024 lines or their characters (arguments a dictionary did not store are kept here
+ * too, and a HEC client may send megabytes of distinct ones between repeated values: 16 MB for 8 events).
  */
 const COMMAND_LINES = new Map<string, JoinedCommandLine>();
 const MAX_COMMAND_LINES = 1024;
+const MAX_COMMAND_LINE_CHARS = 256 * 1024;
+let commandLineChars = 0;
 
 function commandLineAt(raw: string, spans: readonly number[], binarySlot: number, argsSlot: number): string | null {
   const binary = spanString(raw, spans, binarySlot);
@@ -521,9 +524,14 @@ function commandLineAt(raw: string, spans: readonly number[], binarySlot: number
   if (!slotInterned(argsSlot)) return detach(binary + ' ' + args);
   const joined = COMMAND_LINES.get(args);
   if (joined !== undefined && joined.binary === binary) return joined.line;
-  if (COMMAND_LINES.size >= MAX_COMMAND_LINES) COMMAND_LINES.clear();
   const line = detach(binary + ' ' + args);
+  if (line.length > MAX_COMMAND_LINE_CHARS) return line;
+  if (COMMAND_LINES.size >= MAX_COMMAND_LINES || commandLineChars + line.length > MAX_COMMAND_LINE_CHARS) {
+    COMMAND_LINES.clear();
+    commandLineChars = 0;
+  }
   COMMAND_LINES.set(args, { binary, line });
+  commandLineChars += line.length;
   return line;
 }
 

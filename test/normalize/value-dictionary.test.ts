@@ -127,3 +127,27 @@ describe('CIM fields through the dictionaries', () => {
     }
   });
 });
+
+describe('command lines shared by their arguments', () => {
+  it('keeps a bounded number of characters: distinct huge arguments (a HEC client) are not all kept', () => {
+    setFlagsFromString('--expose-gc');
+    const gc = runInNewContext('gc') as () => void;
+    const eventWithArgs = (args: string): IndexedEvent => {
+      const raw = JSON.stringify({ process_exec: { process: { binary: '/bin/sh', arguments: args }, parent: { binary: '/bin/init' } }, time: '2026-11-20T10:00:00Z' });
+      return { _time: 0, _raw: raw, index: 'main', sourcetype: 'cisco:isovalent:processExec', source: 's', host: 'h', spans: scanTetragonText(raw)! };
+    };
+    // The arguments' dictionary is on: most reads repeat a value.
+    for (let i = 0; i < 64; i++) expect(eventResult(eventWithArgs('-c true')).get('process')).toBe('/bin/sh -c true');
+    gc();
+    const base = process.memoryUsage().heapUsed;
+    for (let i = 0; i < 8; i++) {
+      const args = `-c ${String(i).repeat(1_000_000)}`;
+      const line = eventResult(eventWithArgs(args)).get('process') as string;
+      expect(line.length).toBe(11 + 1_000_000);
+      expect(line.startsWith(`/bin/sh -c ${i}`)).toBe(true);
+    }
+    gc();
+    // Nothing of the 8 events is kept by the reader: 16 MB (each arguments and line) if the joins were kept.
+    expect(process.memoryUsage().heapUsed - base).toBeLessThan(4_000_000);
+  });
+});
