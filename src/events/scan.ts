@@ -54,12 +54,18 @@ export type RawFilter =
  * A JS regex (`source`, `flags`) the raw text must match somewhere. Unless `verbatim` (a regex over `_raw`
  * itself), it stands for a field's value and follows JSON's two-character escapes itself (spl/regex
  * rawTextRegex), so its only other spelling is a `\u` escape (GUARD_ESCAPE).
+ *
+ * `keys` (not with `verbatim`; printable ASCII names without `"` or `\`): the field's text comes from string
+ * values of members with these names, so the regex also matches inside the text of one of them (a JSON string
+ * between its quotes, at any depth), unless the line holds a `\u` escape. A tighter necessary condition a
+ * source may test instead of the regex over the whole line (`keyedRegexes`); the whole-line test stays valid.
  */
 export interface RawRegex {
   kind: 'regex';
   source: string;
   flags: string;
   verbatim?: boolean;
+  keys?: readonly string[];
 }
 
 export interface ScanProgress {
@@ -435,6 +441,16 @@ function compileNode(f: RawFilter, sample: Sample | null): (raw: string) => bool
       };
     }
   }
+}
+
+/**
+ * The keyed regexes (RawRegex `keys`) a line must match for the filter to pass: conjuncts of the filter (through
+ * nested conjunctions), none under a disjunction.
+ */
+export function keyedRegexes(f: RawFilter | null): RawRegex[] {
+  if (f === null) return [];
+  const items = f.kind === 'and' ? flatAnd(f) : [f];
+  return items.filter((i): i is RawRegex => i.kind === 'regex' && i.keys !== undefined && i.keys.length > 0 && i.verbatim !== true);
 }
 
 /** Literals, one of which every line passing a filter contains; `weak` when a key literal is among them. */

@@ -40,6 +40,8 @@ interface CimSpec {
   kind: ValueKind;
   /** Keys the event must contain for the CIM field to exist. */
   exists: RawFilter;
+  /** The members (at any depth) whose string values the field's text comes from, when known (RawRegex `keys`). */
+  keys?: readonly string[];
 }
 
 /** A key name: required, but present in nearly every event (marked so sources do not search for it first). */
@@ -75,18 +77,18 @@ const CIM = new Map<string, CimSpec | null>(Object.entries({
   direction: null,
   dvc: { kind: 'string', exists: NODE },
   os: null,
-  process: { kind: 'command', exists: has('binary') },
-  process_name: { kind: 'basename', exists: has('binary') },
-  process_exec: { kind: 'basename', exists: has('binary') },
+  process: { kind: 'command', exists: has('binary'), keys: ['binary', 'arguments'] },
+  process_name: { kind: 'basename', exists: has('binary'), keys: ['binary'] },
+  process_exec: { kind: 'basename', exists: has('binary'), keys: ['binary'] },
   process_id: { kind: 'any', exists: has('pid') },
-  process_path: { kind: 'string', exists: has('binary') },
+  process_path: { kind: 'string', exists: has('binary'), keys: ['binary'] },
   process_current_directory: { kind: 'string', exists: has('cwd') },
   user_id: { kind: 'any', exists: has('uid') },
-  parent_process: { kind: 'command', exists: PARENT_BINARY },
-  parent_process_name: { kind: 'basename', exists: PARENT_BINARY },
-  parent_process_exec: { kind: 'basename', exists: PARENT_BINARY },
+  parent_process: { kind: 'command', exists: PARENT_BINARY, keys: ['binary', 'arguments'] },
+  parent_process_name: { kind: 'basename', exists: PARENT_BINARY, keys: ['binary'] },
+  parent_process_exec: { kind: 'basename', exists: PARENT_BINARY, keys: ['binary'] },
   parent_process_id: { kind: 'any', exists: all(has('parent'), has('pid')) },
-  parent_process_path: { kind: 'string', exists: PARENT_BINARY },
+  parent_process_path: { kind: 'string', exists: PARENT_BINARY, keys: ['binary'] },
   pod_name: { kind: 'string', exists: all(has('pod'), has('name')) },
   pod_namespace: { kind: 'string', exists: all(has('pod'), has('namespace')) },
   pod_image_name: { kind: 'string', exists: all(has('image'), has('name')) },
@@ -303,15 +305,39 @@ export function rawConditionForRegex(field: string, exact: { source: string; fla
   if (field === '_raw') return { kind: 'regex', source: exact.source, flags: exact.flags, verbatim: true };
   const spec = CIM.get(field);
   if (spec === null) return null;
-  const re: RawRegex | null = relaxed === null ? null : { kind: 'regex', source: relaxed.source, flags: relaxed.flags };
-  const asPath = and([relaxed?.textOnly === true ? re : null, ...pathConditions(field)]);
+  const re = (keys: readonly string[] | null): RawRegex | null => {
+    if (relaxed === null) return null;
+    const r: RawRegex = { kind: 'regex', source: relaxed.source, flags: relaxed.flags };
+    if (keys !== null) r.keys = keys;
+    return r;
+  };
+  // As a JSON path, the value is a string (or, not matching a textOnly regex, a number, boolean or null) of a member
+  // whose name ends the path.
+  const asPath = and([relaxed?.textOnly === true ? re(pathKeys(field)) : null, ...pathConditions(field)]);
   if (spec === undefined) return asPath;
-  const usable = re !== null && (spec.kind === 'string' || spec.kind === 'basename' || (spec.kind === 'command' && relaxed?.space === false));
-  if (usable && relaxed?.textOnly === true) {
-    // Required by both branches: tested once, in front.
-    return and([re, or([spec.exists, and(pathConditions(field))])]);
+  const usable = relaxed !== null && (spec.kind === 'string' || spec.kind === 'basename' || (spec.kind === 'command' && relaxed.space === false));
+  const cimKeys = spec.keys ?? null;
+  if (usable && relaxed.textOnly) {
+    // Required by both branches: tested once, in front (in the members of either).
+    const keys = pathKeys(field);
+    return and([re(cimKeys === null || keys === null ? null : [...new Set([...cimKeys, ...keys])]), or([spec.exists, and(pathConditions(field))])]);
   }
-  return or([and([usable ? re : null, spec.exists]), asPath]);
+  return or([and([usable ? re(cimKeys) : null, spec.exists]), asPath]);
+}
+
+/**
+ * The member names a JSON path's value may sit under: the name itself, or its end after a `.` (`a.b.c` is key `c`
+ * of `a.b`, or `b.c` of `a`, or `a.b.c` itself). Null when the path goes through an array (`{}`) or has a
+ * character JSON may only spell escaped.
+ */
+function pathKeys(field: string): string[] | null {
+  for (let i = 0; i < field.length; i++) {
+    const c = field.charCodeAt(i);
+    if (isUnsafe(c) || c === 123 || c === 125) return null;
+  }
+  const keys = [field];
+  for (let i = field.indexOf('.'); i >= 0; i = field.indexOf('.', i + 1)) if (i + 1 < field.length) keys.push(field.slice(i + 1));
+  return keys;
 }
 
 /** A necessary condition on `_raw` for `field` to exist at all (for `field!=""`, `field=*`, `field!=x`). */

@@ -16,6 +16,7 @@ import type { Event } from '../events/event.js';
 import { DEFAULT_INDEX } from '../events/event.js';
 import {
   compileRawFilter,
+  keyedRegexes,
   metadataPredicate,
   rawAnchors,
   type EventSource,
@@ -35,7 +36,7 @@ import {
 } from './tetragon.js';
 import { scanTetragonLine } from '../normalize/tetragon-index.js';
 import { isJsonObject } from '../normalize/tetragon-kind.js';
-import { LineScanner, scanGroups } from './line-scan/line-scan.js';
+import { KeyedRegexes, LineScanner, scanGroups } from './line-scan/line-scan.js';
 
 /** A problem with one input line. `line` is 1-based; `file` is the path as given (`stdin` for `-`). */
 export interface LineIssue {
@@ -178,6 +179,8 @@ export class FileSource implements EventSource {
       let parseFound = false;
       // Whether a line the line scan finds is tested with the filter before it becomes an event (see `compile`).
       let testFound = true;
+      // The filter's keyed regexes, tested on the bytes of the lines the line scan finds before they are decoded.
+      let keyed = null as KeyedRegexes | null;
       let compiled = plan.raw === null;
       const fileTime = input.mtime ?? startedAt;
       const { earliest, latest } = request;
@@ -309,14 +312,22 @@ export class FileSource implements EventSource {
         const sampleLines = sample.split('\n');
         rawTest = compileRawFilter(plan.raw, sampleLines);
         const anchors = rawAnchors(plan.raw, sample, { keys: true });
-        const groups = anchors === null ? null : scanGroups(anchors);
-        if (groups === null || anchors === null) return null;
+        if (anchors === null) return null;
         parseFound = anchors.weak;
         // Key anchors find the lines of the event kinds the searches read, which a pack's filter nearly all passes:
         // its test (~1 us a line) is then skipped, the searches rejecting the few others as events. The filter is
         // only a necessary condition: results do not change, only which lines become events.
         testFound = !parseFound || !passesMostFound(sampleLines, anchors, rawTest as (raw: string) => boolean);
-        scanner = new LineScanner(groups, first.subarray(0, Math.min(first.length, WINDOW)));
+        const regexes = testFound ? keyedRegexes(plan.raw) : [];
+        keyed = regexes.length === 0 ? null : new KeyedRegexes(regexes);
+        // The keyed regexes' patterns before the scan's other conjuncts (key names: every line of a kind holds them).
+        let groups = scanGroups(anchors, keyed?.patterns.length);
+        if (groups === null && keyed !== null) {
+          keyed = null;
+          groups = scanGroups(anchors);
+        }
+        if (groups === null) return null;
+        scanner = new LineScanner(groups, first.subarray(0, Math.min(first.length, WINDOW)), keyed?.patterns);
         return readSize === undefined ? null : scanner.reserve(READ_AHEAD + 1, readSize);
       };
 
@@ -373,6 +384,12 @@ export class FileSource implements EventSource {
             let text: string | true = true; // not tested: decoded by `handle`, as the scan tells (latin1 when it accepts the line)
             if (testFound) {
               const lineEnd = nl > at && buf[nl - 1] === 13 ? nl - 1 : nl; // `_raw` has no CR
+              if (keyed !== null && buf[at] === 123 && buf[lineEnd - 1] === 125 && !keyed.test(scanner, at + shift, lineEnd + shift)) {
+                // An object-shaped line the filter rejects: skipped unread, as the lines the scan walks past.
+                lineNo++;
+                skipped.addSpan(scanner.memory, at + shift, nl + 1 + shift);
+                continue;
+              }
               text = isAscii(buf.subarray(at, lineEnd)) ? buf.toString('latin1', at, lineEnd) : buf.toString('utf8', at, lineEnd);
               if (!rawTest(text)) {
                 lineNo++;

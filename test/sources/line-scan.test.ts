@@ -119,6 +119,32 @@ describe('LineScanner', () => {
     expect(() => scanner.load(Buffer.alloc(100, 10), 0, 100)).toThrow(RangeError); // the memory cannot grow any more
   });
 
+  it('finds each findable pattern where a search of the bytes does, after the groups and within the range given', () => {
+    const r = rng(23);
+    const alphabet = ['"', 'b', 'i', 'n', 'a', 'r', 'y', '\\', 'u', ':', ' ', 'B', '{', '}', '\u00e9'];
+    const texts = ['"binary"', '\\u', 'ry"', 'b', '"a"', 'nary'];
+    let found = 0;
+    for (let t = 0; t < 400; t++) {
+      const findable = Array.from({ length: 1 + Math.floor(r() * 4) }, () => ({ bytes: Buffer.from(pick(r, texts), 'latin1'), caseless: false }));
+      let line = '';
+      for (let j = Math.floor(r() * 90); j > 0; j--) line += pick(r, alphabet);
+      const text = Buffer.from(line + '\n', 'utf8');
+      const scanner = new LineScanner([[{ bytes: Buffer.from('zz'), caseless: true }]], r() < 0.5 ? text : Buffer.alloc(0), findable);
+      const at = scanner.load(text, 0, text.length);
+      const from = Math.floor(r() * 10);
+      const to = text.length - 1 - Math.floor(r() * 10);
+      findable.forEach((p, i) => {
+        const i0 = text.subarray(0, Math.max(from, to)).indexOf(p.bytes, from);
+        const want = i0 >= 0 && i0 + p.bytes.length <= to ? i0 : -1;
+        const got = scanner.find(i, at + from, at + to);
+        expect(got < 0 ? -1 : got - at, JSON.stringify({ line, p: Buffer.from(p.bytes).toString('latin1'), from, to })).toBe(want);
+        if (want >= 0) found++;
+      });
+    }
+    expect(found).toBeGreaterThan(100);
+    expect(() => new LineScanner([[{ bytes: Buffer.from('zz'), caseless: true }]], Buffer.alloc(0), Array.from({ length: MAX_PATTERNS }, () => ({ bytes: Buffer.from('a'), caseless: false })))).toThrow(RangeError);
+  });
+
   it('treats blank lines as skippable and a lone brace, text or array as malformed', () => {
     const scanner = new LineScanner([[{ bytes: Buffer.from('zz'), caseless: false }]], Buffer.alloc(0));
     const lines = ['', ' \t\r', '{}', '  { "a": 1 }\r', '{', '}', '[1]', 'x', '{"a":1} x', '\u00a0{}'];
@@ -145,5 +171,8 @@ describe('LineScanner', () => {
     expect(bytes(scanGroups({ texts: ['curl'], guards: 0, weak: false, conjuncts: many }))).toEqual([['curl'], ['key0', '\\u'], ['key1', '\\u'], ['key2', '\\u']]);
     expect(scanGroups({ texts: Array.from({ length: MAX_PATTERNS + 1 }, (_, i) => `t${i}x`), guards: 0, weak: false, conjuncts: none })).toBeNull();
     expect(scanGroups({ texts: ['a'.repeat(200)], guards: 0, weak: false, conjuncts: none })?.[0]?.[0]?.bytes.length).toBe(112);
+    // Room left for a scanner's findable patterns: conjuncts are given up first, then the anchors (null).
+    expect(bytes(scanGroups({ texts: ['curl'], guards: 0, weak: false, conjuncts: many }, MAX_PATTERNS - 3))).toEqual([['curl'], ['key0', '\\u']]);
+    expect(scanGroups({ texts: ['curl'], guards: 0, weak: false, conjuncts: many }, MAX_PATTERNS)).toBeNull();
   });
 });

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Event } from '../../src/events/event.js';
-import { emptyScanRequest, type EventSource } from '../../src/events/scan.js';
+import { emptyScanRequest, keyedRegexes, type EventSource, type RawFilter } from '../../src/events/scan.js';
 import { openStore } from '../../src/store/sqlite-store.js';
 import { FileSource } from '../../src/sources/file.js';
 import { plan, runSearch } from '../../src/spl/index.js';
@@ -251,5 +251,93 @@ describe('raw prefilter: drops what the search cannot match', () => {
     expect(rawTextRegex('(a)\\1')).toBeNull();
     expect(rawTextRegex('\\d+')!.textOnly).toBe(false);
     expect(rawTextRegex('a b')!.space).toBe(true);
+  });
+});
+
+describe('raw prefilter: keyed regexes tested on the bytes of the values they may match in', () => {
+  /**
+   * Lines made to fool a test of `process`'s regex on the `binary`/`arguments` values alone: the flags in other
+   * members, in the parent, in nested members of the same names, keys in any order and repeated, blanks around
+   * colons, escapes (`\"`, `\\`, `\u002d` for the dash), non-ASCII values, `process` as a top-level string (its JSON
+   * path when the exec has no binary).
+   */
+  const FLAGS = ['-k', '-sSLk', '--insecure', '-s', 'k', '- k', '-\u212a', 'x-k', '"-k"', '\\-k', '-\u00e9k', ''];
+  function keyedLine(r: () => number, i: number): string {
+    const pick = <T>(xs: readonly T[]): T => xs[Math.floor(r() * xs.length)] as T;
+    const args = (): string => `${pick(['', '-o x ', 'https://a '])}${pick(FLAGS)}${pick(['', ' https://b', ' "c d"'])}`;
+    const members: [string, unknown][] = [
+      ['pid', i],
+      ['binary', pick(['/usr/bin/curl', 'curl', '/bin/sh', '/usr/bin/-k/curl'])],
+      ['arguments', args()],
+      ['cwd', pick(['/', '/-k', '/tmp/--insecure'])],
+    ];
+    const k = r();
+    if (k < 0.15) members.push(['pod', { name: pick(['web', '-k']), labels: { arguments: args(), binary: pick(FLAGS) } }]);
+    else if (k < 0.3) members.splice(1, 1); // no binary: `process` is then the JSON path
+    else if (k < 0.4) members.push(['binary', pick(['/bin/sh', '/usr/bin/curl'])]); // the key twice: the last one counts
+    if (r() < 0.5) members.reverse();
+    const process = Object.fromEntries(members);
+    const parent = { binary: pick(['/bin/sh', '/usr/bin/curl']), arguments: args(), cmd: pick(FLAGS) };
+    const top: Record<string, unknown> = { process_exec: { process, parent } };
+    if (r() < 0.3) top['process'] = pick(['/usr/bin/curl -k x', 'curl --insecure', '/bin/sh -c x', 1]);
+    if (r() < 0.3) top['process_name'] = pick(['curl', 'sh']);
+    top['node_name'] = 'n';
+    top['time'] = new Date(Date.UTC(2024, 0, 1, 0, 0, i % 60)).toISOString();
+    let line = spell(top, r, { escape: r() < 0.1 ? 0.2 : 0, slash: r() < 0.2, space: r() < 0.3 });
+    // JSON.parse keeps a repeated key's last value: spell one that an object cannot hold.
+    if (k >= 0.3 && k < 0.4) line = line.replace(/"binary"(\s*):/, '"binary"$1:$1"/usr/bin/curl",$1"binary"$1:');
+    if (r() < 0.05) line = line.replace('"-', '"\\u002d'); // the dash escaped: kept whatever follows
+    return line;
+  }
+
+  /** The same requests with their regexes' `keys` left out: the whole-line test they replace. */
+  function wholeLine(path: string): EventSource {
+    const src = new FileSource([path]);
+    const strip = (f: RawFilter | null): RawFilter | null => {
+      if (f === null || f.kind === 'contains') return f;
+      if (f.kind === 'regex') return { kind: 'regex', source: f.source, flags: f.flags, ...(f.verbatim === true ? { verbatim: true } : {}) };
+      return { kind: f.kind, items: f.items.map((x) => strip(x) as RawFilter) };
+    };
+    return { newestFirst: false, scan: (req, o) => src.scan({ ...req, raw: strip(req.raw) }, o) };
+  }
+
+  const SEED = `${EXEC} process_name="curl" | regex process="(?i)(?<!\\w)-(?:[a-z]*k[a-z]*|-(insecure|proxy-insecure|doh-insecure))" | table _time process`;
+  const KEYED = [
+    SEED,
+    SEED.replace(`${EXEC} `, ''),
+    'curl | regex process="(?i)-k" | table _time process',
+    'curl | regex parent_process="-k" | table _time parent_process',
+    'curl | regex process_exec.process.arguments="insecure" | table _time',
+    'curl | regex process_path="-k" | table _time process_path',
+  ];
+
+  it('finds what the unfiltered search finds, reading fewer lines than the regex over the whole line', async () => {
+    const r = rng(1301);
+    const lines = Array.from({ length: 2000 }, (_, i) => keyedLine(r, i));
+    const path = join(dir, 'keyed.jsonl');
+    writeFileSync(path, lines.join('\n') + '\n');
+    const opts = { macros: new MacroLibrary(), now: 1_800_000_000, tz: 'UTC' };
+    for (const spl of KEYED) {
+      const want = await runSearch(spl, { ...opts, source: unfiltered(path) });
+      const whole = await runSearch(spl, { ...opts, source: wholeLine(path) });
+      expect(rowsText(whole.results), spl).toEqual(rowsText(want.results));
+      for (const chunkSize of [1 << 20, 4096, 333]) {
+        const got = await runSearch(spl, { ...opts, source: new FileSource([path], { defaultHost: 'h', chunkSize }) });
+        expect(rowsText(got.results), `${spl} (chunks of ${chunkSize})`).toEqual(rowsText(want.results));
+        if (chunkSize === 1 << 20) expect(got.stats.eventsScanned, spl).toBeLessThan(whole.stats.eventsScanned);
+      }
+      if (spl === SEED) expect(want.results.length).toBeGreaterThan(50);
+    }
+  });
+
+  it('keys a CIM field by the members it is made of, a JSON path by the names that may end it', () => {
+    const keysOf = (spl: string): (readonly string[] | undefined)[] =>
+      keyedRegexes(plan(spl, { macros: new MacroLibrary(), now: 0, tz: 'UTC' }).scan.raw).map((x) => x.keys);
+    expect(keysOf('* | regex process="-k"')).toEqual([['binary', 'arguments', 'process']]);
+    expect(keysOf('* | regex parent_process_name="^c"')).toEqual([['binary', 'parent_process_name']]);
+    expect(keysOf('* | regex a.b.c="x"')).toEqual([['a.b.c', 'b.c', 'c']]);
+    expect(keysOf('* | regex process_kprobe.args{}.string_arg="x"')).toEqual([]); // through an array: whole line
+    expect(keysOf('* | regex pod_name="x"')).toEqual([]); // no keys known for it: whole line
+    expect(keysOf('* | regex _raw="-k"')).toEqual([]);
   });
 });

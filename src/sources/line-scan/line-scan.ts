@@ -3,7 +3,7 @@
  * its anchor literals or another spelling of one, and those not shaped like a JSON object), skipping the others
  * unread, 16 bytes at a time in WebAssembly SIMD (line-scan.wat). See CONTEXT.md.
  */
-import { GUARD_ESCAPE, GUARD_KELVIN, GUARD_LONG_S, GUARD_SLASH, type RawAnchors } from '../../events/scan.js';
+import { GUARD_ESCAPE, GUARD_KELVIN, GUARD_LONG_S, GUARD_SLASH, type RawAnchors, type RawRegex } from '../../events/scan.js';
 import { WASM_BASE64 } from './line-scan.wasm.js';
 
 /** A literal to look for: its bytes, each matching exactly or, with `caseless`, its ASCII letters in either case. */
@@ -42,6 +42,7 @@ const SLACK = 128;
 interface Exports {
   memory: WebAssembly.Memory;
   next(from: number, to: number): number;
+  find(k: number, from: number, to: number): number;
 }
 
 let compiled: WebAssembly.Module | null = null;
@@ -89,13 +90,17 @@ export class LineScanner {
   linesPassed = 0;
   /** The read buffers of `reserve`: where they end, and their size. */
   private reserved: { end: number; size: number } | null = null;
+  /** The table index of the first pattern `find` looks for (they follow the groups'). */
+  private readonly firstFindable: number;
 
   /**
    * `sample`: bytes of the input (its first chunk): each pattern is searched by its two bytes rarest there, which
-   * leaves the fewest false candidates to compare whole. Throws a RangeError for groups that do not `fitsScanner`.
+   * leaves the fewest false candidates to compare whole. `findable`: patterns in no group, for `find` (at most
+   * MAX_PATTERNS in all). Throws a RangeError for groups that do not `fitsScanner`, or too many patterns.
    */
-  constructor(groups: ScanGroups, sample: Uint8Array) {
+  constructor(groups: ScanGroups, sample: Uint8Array, findable: readonly ScanPattern[] = []) {
     if (!fitsScanner(groups)) throw new RangeError('these patterns do not fit a line scan (see fitsScanner)');
+    if (groups.flat().length + findable.length > MAX_PATTERNS) throw new RangeError(`a line scan holds at most ${MAX_PATTERNS} patterns`);
     this.exports = new WebAssembly.Instance(module(), {}).exports as unknown as Exports;
     this.view = Buffer.from(this.exports.memory.buffer);
     this.words = new Int32Array(this.exports.memory.buffer);
@@ -131,6 +136,8 @@ export class LineScanner {
       group.forEach(put);
       this.words[(GROUP_TABLE + g * 8) / 4 + 1] = k;
     });
+    this.firstFindable = k;
+    findable.forEach(put);
   }
 
   /**
@@ -181,6 +188,11 @@ export class LineScanner {
     return at;
   }
 
+  /** Where `findable[i]` of the constructor first occurs in memory[from, to) (a line's bytes: see `next`), or -1. */
+  find(i: number, from: number, to: number): number {
+    return this.exports.find(this.firstFindable + i, from, to);
+  }
+
   /** Pattern `p`'s byte at `i` and its mask at `at` and `at + 1`. */
   private writeByte(at: number, p: ScanPattern, i: number): void {
     const mask = caseMask(p, i);
@@ -206,6 +218,66 @@ export class LineScanner {
   }
 }
 
+/**
+ * A filter's keyed regexes (events/scan.ts `keyedRegexes`) tested on the bytes of a line the scan stopped at, before
+ * it is decoded: each must match inside a string value of one of its keys (found by the scanner's `find`, given
+ * `patterns` as its findable ones), or the line must hold a `\u` escape. A line failing that fails the filter: it is
+ * rejected without being decoded, and the regexes run over a few short values instead of the whole line. A value
+ * whose closing quote is not in the line passes (invalid JSON: never a result).
+ */
+export class KeyedRegexes {
+  /** For the scanner's `findable`: `\u`, then each key as `"name"`. */
+  readonly patterns: ScanPattern[];
+  /** Each regex, and the indexes of its keys' patterns. */
+  private readonly tests: { re: RegExp; keys: number[] }[];
+
+  constructor(regexes: readonly RawRegex[]) {
+    const names = [...new Set(regexes.flatMap((r) => r.keys ?? []))];
+    this.patterns = ['\\u', ...names.map((k) => `"${k}"`)].map((t) => ({ bytes: Buffer.from(t, 'latin1'), caseless: false }));
+    this.tests = regexes.map((r) => ({ re: new RegExp(r.source, r.flags.replace(/[gy]/g, '')), keys: (r.keys ?? []).map((k) => names.indexOf(k) + 1) }));
+  }
+
+  /**
+   * Whether the line memory[from, to) of `scanner` (without its line feed) may pass the regexes. (Each pattern is
+   * searched on its own: one pass comparing every pattern's bytes in each block of the line cost more, measured.)
+   */
+  test(scanner: LineScanner, from: number, to: number): boolean {
+    if (scanner.find(0, from, to) >= 0) return true; // `\u`
+    const m = scanner.memory;
+    for (const { re, keys } of this.tests) {
+      let found = false;
+      for (let k = 0; k < keys.length && !found; k++) {
+        const key = keys[k] as number;
+        const length = (this.patterns[key] as ScanPattern).bytes.length;
+        for (let at = scanner.find(key, from, to); at >= 0 && !found; at = scanner.find(key, at + 1, to)) {
+          // `"name"`, blanks, `:`, blanks, `"`: a member with a string value (a string `"name"` is followed by none).
+          let q = skipBlanks(m, at + length, to);
+          if (q >= to || m[q] !== 58) continue;
+          q = skipBlanks(m, q + 1, to);
+          if (q >= to || m[q] !== 34) continue;
+          const start = q + 1;
+          let high = false;
+          for (q = start; q < to; q++) {
+            const c = m[q] as number;
+            if (c === 34) break;
+            if (c === 92) q++;
+            else if (c >= 0x80) high = true;
+          }
+          found = q >= to || re.test(m.toString(high ? 'utf8' : 'latin1', start, q));
+        }
+      }
+      if (!found) return false;
+    }
+    return true;
+  }
+}
+
+/** The first position from `q` on that is not a JSON blank (space, tab, CR), or `to`. */
+function skipBlanks(m: Buffer, q: number, to: number): number {
+  while (q < to && (m[q] === 32 || m[q] === 9 || m[q] === 13)) q++;
+  return q;
+}
+
 /** The other spellings of a literal (RawFilter's guards) as the bytes that begin them in UTF-8 JSON text. */
 const GUARD_BYTES: readonly [number, string][] = [
   [GUARD_ESCAPE, '5c75'], // `\u`
@@ -219,9 +291,9 @@ const GUARD_BYTES: readonly [number, string][] = [
  * (caseless) and their guards' bytes, then each literal conjunct of the filter the same way (the rarest first, as
  * many as fit). Several anchors (value literals) sharing a substring of 4 or more characters are searched as that
  * substring alone (a necessary condition too, and one slot of comparisons instead of several); a literal longer than a pattern can
- * be is cut to its start. Null when the anchors alone do not fit.
+ * be is cut to its start. Null when the anchors alone do not fit. `room`: patterns to leave free (a scanner's `findable`).
  */
-export function scanGroups(anchors: RawAnchors): ScanGroups | null {
+export function scanGroups(anchors: RawAnchors, room = 0): ScanGroups | null {
   const group = (set: { texts: readonly string[]; guards: number }, merge: boolean): ScanPattern[] => {
     let texts = [...set.texts];
     if (merge && texts.length > 1) {
@@ -234,10 +306,10 @@ export function scanGroups(anchors: RawAnchors): ScanGroups | null {
   };
   // Key names are not merged: `"process_exec"` and `"process_kprobe` share `"process_`, which every line holds.
   const groups: ScanPattern[][] = [group(anchors, !anchors.weak)];
-  if (!fitsScanner(groups)) return null;
+  if (!fitsScanner(groups) || groups.flat().length + room > MAX_PATTERNS) return null;
   for (const set of anchors.conjuncts) {
     const next = [...groups, group(set, true)];
-    if (fitsScanner(next)) groups.push(next[next.length - 1] as ScanPattern[]);
+    if (fitsScanner(next) && next.flat().length + room <= MAX_PATTERNS) groups.push(next[next.length - 1] as ScanPattern[]);
   }
   return groups;
 }

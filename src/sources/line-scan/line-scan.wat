@@ -73,8 +73,9 @@
         (br $pattern)))
     (i32.const 0))
 
-  ;; Whether memory[s, e) holds pattern k.
-  (func $holds (param $k i32) (param $s i32) (param $e i32) (result i32)
+  ;; Where pattern k first occurs in memory[s, e), or -1. Exported: FileSource finds the keys of a search's
+  ;; keyed regexes with it (line-scan.ts `find`).
+  (func $find (export "find") (param $k i32) (param $s i32) (param $e i32) (result i32)
     (local $rec i32) (local $last i32) (local $p i32) (local $bits i32) (local $bit i32)
     (local $o1 i32) (local $o2 i32) (local $b1 v128) (local $m1 v128) (local $b2 v128) (local $m2 v128)
     (local.set $rec (i32.add (i32.const 1024) (i32.shl (local.get $k) (i32.const 8))))
@@ -103,12 +104,12 @@
             (br_if $checked (i32.eqz (local.get $bits)))
             (local.set $bit (i32.and (local.get $bits) (i32.sub (i32.const 0) (local.get $bits))))
             (local.set $bits (i32.xor (local.get $bits) (local.get $bit)))
-            (if (call $verify (local.get $k) (i32.add (local.get $p) (i32.ctz (local.get $bit))))
-              (then (return (i32.const 1))))
+            (local.set $bit (i32.add (local.get $p) (i32.ctz (local.get $bit))))
+            (if (call $verify (local.get $k) (local.get $bit)) (then (return (local.get $bit))))
             (br $candidate)))
         (local.set $p (i32.add (local.get $p) (i32.const 16)))
         (br $block)))
-    (i32.const 0))
+    (i32.const -1))
 
   ;; Whether memory[s, e) holds a pattern of every group after the first.
   (func $conjuncts (param $s i32) (param $e i32) (result i32)
@@ -123,7 +124,7 @@
         (block $found
           (loop $pattern
             (if (i32.ge_u (local.get $k) (local.get $end)) (then (return (i32.const 0))))
-            (br_if $found (call $holds (local.get $k) (local.get $s) (local.get $e)))
+            (br_if $found (i32.ge_s (call $find (local.get $k) (local.get $s) (local.get $e)) (i32.const 0)))
             (local.set $k (i32.add (local.get $k) (i32.const 1)))
             (br $pattern)))
         (local.set $g (i32.add (local.get $g) (i32.const 1)))
