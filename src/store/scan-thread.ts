@@ -59,6 +59,7 @@ export const META_WORDS = 9;
 export class ScanThread {
   private worker: Worker | null = null;
   private busy = false;
+  private closed = false;
   /** The current scan's message handler. */
   private listener: ((m: FromScanWorker | Error) => void) | null = null;
 
@@ -76,18 +77,25 @@ export class ScanThread {
   async close(): Promise<void> {
     const w = this.worker;
     this.worker = null;
+    this.closed = true;
     if (w !== null) await w.terminate();
+    this.listener?.(new StoreError('STORE_CLOSED', 'the event store was closed during the scan'));
   }
 
+  /** A worker; its events reach the scan only while it is the thread's (a failed one is replaced at the next scan). */
   private start(): Worker {
     const w = new Worker(storeWorkerUrl('scan-worker'));
     w.unref();
-    w.on('message', (m: FromScanWorker) => this.listener?.(m));
-    w.on('error', (err) => this.listener?.(err));
-    w.on('exit', () => {
-      if (this.worker === w) this.worker = null;
-      this.listener?.(new StoreError('STORE_CLOSED', 'the event store was closed during the scan'));
+    w.on('message', (m: FromScanWorker) => {
+      if (this.worker === w) this.listener?.(m);
     });
+    const failed = (err: Error): void => {
+      if (this.worker !== w) return;
+      this.worker = null;
+      this.listener?.(err);
+    };
+    w.on('error', failed);
+    w.on('exit', (code) => failed(new Error(`the scan thread exited (code ${code})`)));
     return w;
   }
 
@@ -96,7 +104,7 @@ export class ScanThread {
    * thread since this one was asked for (a generator starts at its first `next()`).
    */
   async *scan(names: NameCache, pool: ReadPool, request: ScanRequest, options: ScanOptions, limits: ScanLimits, here: () => AsyncGenerator<Event[]>): AsyncGenerator<Event[]> {
-    if (this.busy) return yield* here();
+    if (this.busy || this.closed) return yield* here();
     const { signal, onProgress } = options;
     signal?.throwIfAborted();
     this.busy = true;

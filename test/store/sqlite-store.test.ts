@@ -687,6 +687,18 @@ describe('the scan thread', () => {
       for (let r = await it.next(); !r.done; r = await it.next());
     })()).rejects.toMatchObject({ reason: 'STORE_CLOSED' });
   });
+
+  it('fails with STORE_CLOSED a scan asked for before the store closed and started after, as on the calling thread', async () => {
+    for (const min of [0, Infinity]) {
+      const s = await openStore(tempDir(), { scanThreadMinEvents: min });
+      await s.append(Array.from({ length: 20 }, (_, i) => event({ _time: T0 + i })));
+      expect((await collect(s)).length).toBe(20); // (its names are then known to this thread)
+      const it = s.scan(emptyScanRequest());
+      await s.close();
+      // On the thread, a new worker would open the file and scan it (a thread and a connection left behind).
+      await expect(it.next()).rejects.toMatchObject({ reason: 'STORE_CLOSED' });
+    }
+  });
 });
 
 describe('modes and lifecycle', () => {
