@@ -213,6 +213,12 @@ const DICTIONARY_WINDOW = 1024;
 const DICTIONARY_MAX_MISSES = DICTIONARY_WINDOW / 4;
 /** Reads a dictionary stays off (values copied) before it starts again, empty. */
 const DICTIONARY_OFF_READS = 64 * DICTIONARY_WINDOW;
+/**
+ * Stored values a lookup compares before it gives up (a miss, not stored): at most half full, a run this long is
+ * all but never met by chance, but values crafted to share a hash (events from a HEC client) would otherwise make
+ * every read compare with hundreds of them.
+ */
+const DICTIONARY_MAX_PROBES = 32;
 
 /**
  * The values one source (a span slot) takes, for this thread: dictionary encoding of a low-cardinality
@@ -255,13 +261,18 @@ export class ValueDictionary {
     const s = raw.slice(from, to);
     const mask = this.table.length - 1;
     let i = spanHash(raw, from, to) & mask;
+    let probes = 0;
     for (let k = this.table[i] as string | null; k !== null; k = this.table[i] as string | null) {
       if (k === s) return k;
+      if (++probes === DICTIONARY_MAX_PROBES) {
+        i = -1;
+        break;
+      }
       i = (i + 1) & mask;
     }
     this.misses++;
     const v = detach(s);
-    if (this.size < this.maxEntries && this.chars + v.length <= this.maxChars) {
+    if (i >= 0 && this.size < this.maxEntries && this.chars + v.length <= this.maxChars) {
       this.table[i] = v;
       this.size++;
       this.chars += v.length;
