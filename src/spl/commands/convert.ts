@@ -86,7 +86,7 @@ export const convertCommand = defineCommand<ConvertArgs>({
           row.set(c.as ?? name, x ?? (c.fn === 'num' ? null : v));
           return;
         }
-        const vs: readonly Scalar[] = Array.isArray(v) ? v : [v as Scalar];
+        const vs = v as readonly Scalar[];
         const out = vs.map(conv);
         let result: FieldValue | null;
         if (c.fn === 'num') result = mv(out.filter((x): x is Scalar => x !== null));
