@@ -147,7 +147,8 @@ function run(job: ScanJob): void {
     if (Atomics.load(control, C_STOP) === 0 && batch.rows > 0) post();
     port.postMessage({ type: 'end', scanned, bytes } satisfies FromScanWorker);
   } finally {
-    conn.exec('ROLLBACK');
+    // As ReadPool.release: SQLite may have ended the transaction on an error, and a failing ROLLBACK would replace it.
+    if (conn.inTransaction) conn.exec('ROLLBACK');
   }
 }
 
