@@ -51,7 +51,7 @@ let n = 0;
  * The bin runs the bundle (scripts/bundle.mjs): a chunk it loads stands for the compiled modules it holds
  * (dist/bundle/modules.json), so that what is asserted is which code runs, whatever the chunking.
  */
-function modulesLoadedBy(args: string[]): { code: number | null; modules: string[] } {
+function modulesLoadedBy(args: string[]): { code: number | null; modules: string[]; files: Map<string, string[]> } {
   const log = join(tmp, `modules-${n++}.log`);
   const r = spawnSync(process.execPath, ['--import', pathToFileURL(join(tmp, 'register.mjs')).href, BIN, ...args], {
     encoding: 'utf8',
@@ -62,7 +62,9 @@ function modulesLoadedBy(args: string[]): { code: number | null; modules: string
   const chunks = JSON.parse(readFileSync(join(ROOT, 'dist', 'bundle', 'modules.json'), 'utf8')) as Record<string, string[]>;
   const loaded = existsSync(log) ? readFileSync(log, 'utf8').split('\n').filter((u) => u.startsWith(root)).map((u) => u.slice(root.length)) : [];
   const modules = loaded.flatMap((m) => (m.startsWith('dist/bundle/') ? (chunks[m.slice('dist/bundle/'.length)] ?? [m]) : [m]));
-  return { code: r.status, modules };
+  // The bundle's files loaded, each with the compiled modules it holds.
+  const files = new Map(loaded.filter((m) => m.startsWith('dist/bundle/')).map((m) => [m, chunks[m.slice('dist/bundle/'.length)] ?? []]));
+  return { code: r.status, modules, files };
 }
 
 // outputs/json.ts is the result-to-JSON rendering the CLI prints with; the rest of outputs/ is alert actions.
@@ -104,6 +106,19 @@ describe('start-up: what each command loads', () => {
     expect(modules.filter((m) => m.startsWith('node_modules/yaml/'))).toEqual([]);
     // Nor the definitions of the other commands.
     expect(modules.filter((m) => m.startsWith('dist/cli/commands/') && !/\/(run|content-errors)\.js$/.test(m))).toEqual([]);
+  });
+
+  it('vigil run loads the engine from one file (scripts/bundle.mjs mergeEngine: Node pays per file)', () => {
+    const { code, files } = modulesLoadedBy(['run', SEED, '--events', DATA, '--threads', '1']);
+    expect(code).toBe(0);
+    // The parser, the planner, the executor, the content and the file source: all in one output (what the
+    // store's threads also load, the Tetragon reader among it, stays apart).
+    const engine = ['dist/spl/parse/parser.js', 'dist/spl/plan/plan.js', 'dist/spl/exec/run.js', 'dist/detections/content.js', 'dist/sources/file.js'];
+    const holding = new Set(engine.map((m) => [...files].find(([, mods]) => mods.includes(m))?.[0]));
+    expect([...holding]).toHaveLength(1);
+    expect([...holding][0]).toMatch(/^dist\/bundle\/engine-/);
+    // esbuild alone made 45 files of that run.
+    expect(files.size).toBeLessThanOrEqual(30);
   });
 
   it('vigil search over a file loads no server, store, scheduler or console code', () => {
