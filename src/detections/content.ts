@@ -209,9 +209,14 @@ export function bundledSnapshot(file: string = SNAPSHOT_FILE): ContentDir | null
   if (files.length !== Object.keys(snap.files).length) return null;
   for (const f of files) {
     const st = statSync(f);
-    if (st.mtimeMs > written || snap.files[relative(BUNDLED_CONTENT_DIR, f)] !== st.size) return null;
+    // listFiles joins under the directory: its names are the path past it (path.relative, cold, costs ~50 us a call).
+    if (st.mtimeMs > written || snap.files[f.slice(BUNDLED_CONTENT_DIR.length + 1)] !== st.size) return null;
   }
-  return withFiles(snap.dir, (rel) => shownPath(join(BUNDLED_CONTENT_DIR, rel)));
+  // One relative() for the directory rather than one per name: a file under a directory within the working
+  // directory is shown as the directory's shown path joined with its name.
+  const base = shownPath(BUNDLED_CONTENT_DIR);
+  const show = isAbsolute(base) ? (rel: string) => shownPath(join(BUNDLED_CONTENT_DIR, rel)) : (rel: string) => join(base, rel);
+  return withFiles(snap.dir, show);
 }
 
 /** Writes the snapshot of the bundled content (the build's last step). */

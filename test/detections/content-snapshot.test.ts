@@ -20,6 +20,24 @@ describe('bundled content snapshot', () => {
     expect(snap!.detections[0]!.file).toMatch(/^content\/detections\//);
   });
 
+  it('shows file names as the YAML reading does from any working directory (inside the content, outside the package)', () => {
+    const cwd = process.cwd();
+    try {
+      for (const [dir, shown] of [
+        [join(BUNDLED_CONTENT_DIR, 'detections'), /^[^/]+\/[^/]+\.yml$/],
+        [BUNDLED_CONTENT_DIR, /^detections\//],
+        [tmp, /^\/.*\/content\/detections\//],
+      ] as const) {
+        process.chdir(dir);
+        const snap = bundledSnapshot(file);
+        expect(snap).toEqual(readContentDir(BUNDLED_CONTENT_DIR, shownPath));
+        expect(snap!.detections[0]!.file).toMatch(shown);
+      }
+    } finally {
+      process.chdir(cwd);
+    }
+  });
+
   it('is ignored when it is missing, of another format, made from other files, or older than the content or the code', () => {
     expect(bundledSnapshot(join(tmp, 'none.json'))).toBeNull();
     const snap = JSON.parse(readFileSync(file, 'utf8')) as { files: Record<string, number> };
