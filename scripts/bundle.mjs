@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 // Step 2 of `npm run build:server` (after tsc, before the content snapshot): bundles the compiled modules
 // (dist/<folder>/*.js) into dist/bundle/, the code bin/vigil.js, the worker threads and the benchmarks run.
-// Node 20 pays ~1 ms per ES module it loads (no compile cache): `vigil run` loaded 126 of them, 25 files
+// Node 20 pays ~1 ms per ES module it loads (no compile cache): `vigil run` loaded 126 of them, 27 files
 // now (esbuild's 45, the engine's chunks merged: mergeEngine). Code splitting keeps every lazy `import()` a
 // separate chunk, so a command still loads only what it runs.
 // All outputs sit side by side in dist/bundle/, two levels below the package root as dist/<folder>/x.js
@@ -105,9 +105,9 @@ if (engineRoots.length !== ENGINE.length) throw new Error(`bundle: the engine's 
  * path loaded 30 files (610 KB), and Node 20 pays per file (resolution, a read through the thread pool,
  * a compile, linking) besides the bytes: importing them cost ~85 ms of CPU where one file of the same code
  * cost ~50 (2 cores, load 3-5). Rollup re-chunks esbuild's output: the chunks the engine's modules reach
- * statically become one `engine-<hash>.js`, but for those that a light load also reaches: `vigil --help`
- * (cli.js and every command definition, one load), LIGHT_LOADS and the worker threads that do not reach
- * the SPL parser (the store's). Those stay apart, grouped by the set of light loads that reach each, so
+ * statically become one `engine-<hash>.js`, but for those that a light load also reaches: cli.js, cli.js
+ * with each command definition (what a command line loads before its action; all of them for `--help`),
+ * LIGHT_LOADS and the worker threads that do not reach the SPL parser (the store's). Those stay apart, grouped by the set of light loads that reach each, so
  * that no light load gets more than before. Every other chunk stays as esbuild made it: a load that
  * reaches one module of `engine-<hash>.js` (the server, the scheduler, the benchmarks' LIBRARY) loads all
  * of it, and runs the engine anyway.
@@ -133,7 +133,8 @@ async function mergeEngine() {
     const engine = reach(engineRoots, info);
     const stores = LIGHT_LOADS.map((m) => input[m.replaceAll('/', '.')]);
     const workers = [...entries].filter((e) => /(^|-)worker\.js$/.test(basename(e)));
-    const light = [reach([cli, ...info(cli).dynamicallyImportedIds], info), ...[...stores, ...workers].map((e) => reach([e], info))].filter((r) => !r.has(parser));
+    const commands = info(cli).dynamicallyImportedIds.map((d) => [cli, d]);
+    const light = [[cli], ...commands, ...[...stores, ...workers].map((e) => [e])].map((roots) => reach(roots, info)).filter((r) => !r.has(parser));
     const groups = new Map();
     for (const id of [...engine].filter((m) => !entries.has(m)).sort()) {
       const key = light.flatMap((r, i) => (r.has(id) ? [i] : [])).join(',');
