@@ -38,6 +38,29 @@ async function rejection(p: Promise<unknown>): Promise<unknown> {
   );
 }
 
+/** Bounded batches, abort and early exit: the contract of a scan on this thread and on the scan thread alike. */
+async function batchesAbortEarlyExit(s: SqliteStore): Promise<void> {
+  await s.append(Array.from({ length: 1050 }, (_, i) => event({ _time: T0 + i })));
+  const sizes: number[] = [];
+  const progress: number[] = [];
+  for await (const b of s.scan(emptyScanRequest(), { onProgress: (p) => progress.push(p.scanned) })) sizes.push(b.length);
+  expect(sizes).toEqual([...Array<number>(10).fill(100), 50]);
+  expect(progress.at(-1)).toBe(1050);
+
+  for await (const b of s.scan(emptyScanRequest())) {
+    expect(b[0]!._time).toBe(T0 + 1049);
+    break; // releases the connection (on the scan thread: the worker stops and ends its read transaction)
+  }
+  const ac = new AbortController();
+  const it = s.scan(emptyScanRequest(), { signal: ac.signal });
+  await it.next();
+  ac.abort(new Error('stop'));
+  await expect(it.next()).rejects.toThrow('stop');
+  const aborted = new AbortController();
+  aborted.abort(new Error('before'));
+  await expect(s.scan(emptyScanRequest(), { signal: aborted.signal }).next()).rejects.toThrow('before');
+}
+
 describe('append and scan', () => {
   it('round-trips exact microsecond times and all metadata, newest first', async () => {
     const s = await store();
@@ -82,26 +105,7 @@ describe('append and scan', () => {
   });
 
   it('returns bounded batches and honours abort and early exit', async () => {
-    const s = await store({ scanBatchSize: 100 });
-    await s.append(Array.from({ length: 1050 }, (_, i) => event({ _time: T0 + i })));
-    const sizes: number[] = [];
-    const progress: number[] = [];
-    for await (const b of s.scan(emptyScanRequest(), { onProgress: (p) => progress.push(p.scanned) })) sizes.push(b.length);
-    expect(sizes).toEqual([...Array<number>(10).fill(100), 50]);
-    expect(progress.at(-1)).toBe(1050);
-
-    for await (const b of s.scan(emptyScanRequest())) {
-      expect(b[0]!._time).toBe(T0 + 1049);
-      break; // releases the connection
-    }
-    const ac = new AbortController();
-    const it = s.scan(emptyScanRequest(), { signal: ac.signal });
-    await it.next();
-    ac.abort(new Error('stop'));
-    await expect(it.next()).rejects.toThrow('stop');
-    const aborted = new AbortController();
-    aborted.abort(new Error('before'));
-    await expect(s.scan(emptyScanRequest(), { signal: aborted.signal }).next()).rejects.toThrow('before');
+    await batchesAbortEarlyExit(await store({ scanBatchSize: 100 }));
   });
 
   it('scans a consistent snapshot while appends commit', async () => {
@@ -603,24 +607,7 @@ describe('the scan thread', () => {
 
   it('returns bounded batches and honours abort and early exit, then takes the next scan', async () => {
     const s = await store({ ...thread, scanBatchSize: 100 });
-    await s.append(Array.from({ length: 1050 }, (_, i) => event({ _time: T0 + i })));
-    const sizes: number[] = [];
-    const progress: number[] = [];
-    for await (const b of s.scan(emptyScanRequest(), { onProgress: (p) => progress.push(p.scanned) })) sizes.push(b.length);
-    expect(sizes).toEqual([...Array<number>(10).fill(100), 50]);
-    expect(progress.at(-1)).toBe(1050);
-    for await (const b of s.scan(emptyScanRequest())) {
-      expect(b[0]!._time).toBe(T0 + 1049);
-      break; // the worker stops and ends its read transaction
-    }
-    const ac = new AbortController();
-    const it = s.scan(emptyScanRequest(), { signal: ac.signal });
-    await it.next();
-    ac.abort(new Error('stop'));
-    await expect(it.next()).rejects.toThrow('stop');
-    const aborted = new AbortController();
-    aborted.abort(new Error('before'));
-    await expect(s.scan(emptyScanRequest(), { signal: aborted.signal }).next()).rejects.toThrow('before');
+    await batchesAbortEarlyExit(s);
     const all = Array.from({ length: 1050 }, (_, i) => T0 + 1049 - i);
     expect((await collect(s)).map((e) => e._time)).toEqual(all);
     // Two scans asked for before either starts: the first to start takes the thread, the other runs here.
