@@ -116,6 +116,8 @@ async function mergeEngine() {
   const input = Object.fromEntries(entryOutputs.map(([file]) => [basename(file, '.js'), join(ROOT, file)]));
   const entries = new Set(Object.values(input));
   const parser = Object.keys(inSplit).find((f) => inSplit[f].includes('dist/spl/parse/parser.js'));
+  // Without it every load would count as light and the engine be split again, silently slower.
+  if (parser === undefined) throw new Error('bundle: no chunk holds dist/spl/parse/parser.js (moved? update mergeEngine)');
   const cli = join(split, 'cli.js');
   const reach = (roots, info) => {
     const seen = new Set();
