@@ -61,6 +61,20 @@ async function batchesAbortEarlyExit(s: SqliteStore): Promise<void> {
   await expect(s.scan(emptyScanRequest(), { signal: aborted.signal }).next()).rejects.toThrow('before');
 }
 
+/** A scan started before 200 appends sees the 100 events of its snapshot; `meanwhile` runs before it is drained. */
+async function snapshotWhileAppending(s: SqliteStore, meanwhile: () => Promise<void>): Promise<void> {
+  await s.append(Array.from({ length: 100 }, (_, i) => event({ _time: T0 + i })));
+  const it = s.scan(emptyScanRequest());
+  const first = await it.next();
+  expect(first.done).toBe(false);
+  await s.append(Array.from({ length: 50 }, (_, i) => event({ _time: T0 + 1000 + i })));
+  await s.append(Array.from({ length: 50 }, (_, i) => event({ _time: T0 + 50.5 + i / 100 })));
+  await meanwhile();
+  let n = first.done ? 0 : first.value.length;
+  for (let r = await it.next(); !r.done; r = await it.next()) n += r.value.length;
+  expect(n).toBe(100);
+}
+
 describe('append and scan', () => {
   it('round-trips exact microsecond times and all metadata, newest first', async () => {
     const s = await store();
@@ -110,15 +124,7 @@ describe('append and scan', () => {
 
   it('scans a consistent snapshot while appends commit', async () => {
     const s = await store({ scanBatchSize: 10 });
-    await s.append(Array.from({ length: 100 }, (_, i) => event({ _time: T0 + i })));
-    const it = s.scan(emptyScanRequest());
-    const first = await it.next();
-    expect(first.done).toBe(false);
-    await s.append(Array.from({ length: 50 }, (_, i) => event({ _time: T0 + 1000 + i })));
-    await s.append(Array.from({ length: 50 }, (_, i) => event({ _time: T0 + 50.5 + i / 100 })));
-    let n = first.done ? 0 : first.value.length;
-    for (let r = await it.next(); !r.done; r = await it.next()) n += r.value.length;
-    expect(n).toBe(100);
+    await snapshotWhileAppending(s, async () => {});
     expect((await collect(s)).length).toBe(200);
   });
 });
@@ -628,16 +634,7 @@ describe('the scan thread', () => {
 
   it('scans a consistent snapshot while appends commit; a second scan meanwhile runs on the calling thread', async () => {
     const s = await store({ ...thread, scanBatchSize: 10 });
-    await s.append(Array.from({ length: 100 }, (_, i) => event({ _time: T0 + i })));
-    const it = s.scan(emptyScanRequest());
-    const first = await it.next();
-    expect(first.done).toBe(false);
-    await s.append(Array.from({ length: 50 }, (_, i) => event({ _time: T0 + 1000 + i })));
-    await s.append(Array.from({ length: 50 }, (_, i) => event({ _time: T0 + 50.5 + i / 100 })));
-    expect((await collect(s)).length).toBe(200);
-    let n = first.done ? 0 : first.value.length;
-    for (let r = await it.next(); !r.done; r = await it.next()) n += r.value.length;
-    expect(n).toBe(100);
+    await snapshotWhileAppending(s, async () => expect((await collect(s)).length).toBe(200));
   });
 
   it('gives Tetragon events the spans EventResult would compute, decoded exactly (non-ASCII and odd lines too)', async () => {
