@@ -8,7 +8,7 @@ import { GUARD_ESCAPE, GUARD_KELVIN, GUARD_LONG_S, GUARD_SLASH, compileRawFilter
 import { FLAG_RAW_NUL, KIND_HOST, KIND_SOURCE, KIND_SOURCETYPE, MIXED_PART, fromMicros, microsAtOrAfter, partTable } from './schema.js';
 import { StoreError } from './types.js';
 
-type Db = Database.Database;
+export type Db = Database.Database;
 
 export class ReadPool {
   private readonly idle: Db[] = [];
@@ -43,11 +43,15 @@ export class ReadPool {
   }
 
   private open(): Db {
-    // readonly: never takes the write lock, so scans work while the writer (any process) commits.
-    const db = new Database(this.path, { readonly: true, fileMustExist: true, timeout: this.busyTimeoutMs });
-    db.pragma('cache_size = -16384');
-    return db;
+    return openReader(this.path, this.busyTimeoutMs);
   }
+}
+
+/** A read connection (the pool's, the scan thread's): readonly never takes the write lock, so scans work while the writer (any process) commits. */
+export function openReader(path: string, busyTimeoutMs: number): Db {
+  const db = new Database(path, { readonly: true, fileMustExist: true, timeout: busyTimeoutMs });
+  db.pragma('cache_size = -16384');
+  return db;
 }
 
 /**

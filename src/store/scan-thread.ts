@@ -182,10 +182,10 @@ function events(m: Extract<FromScanWorker, { type: 'rows' }>, names: NameCache, 
     const end = meta[o + M_END] as number;
     const e: IndexedEvent = {
       _time: fromMicros(meta[o + M_TIME] as number),
-      index: indexName(names, pool, meta[o + M_INDEX] as number),
-      sourcetype: dictValue(names, pool, meta[o + M_SOURCETYPE] as number),
-      source: dictValue(names, pool, meta[o + M_SOURCE] as number),
-      host: dictValue(names, pool, meta[o + M_HOST] as number),
+      index: nameOf(names, pool, 'indexes', meta[o + M_INDEX] as number),
+      sourcetype: nameOf(names, pool, 'values', meta[o + M_SOURCETYPE] as number),
+      source: nameOf(names, pool, 'values', meta[o + M_SOURCE] as number),
+      host: nameOf(names, pool, 'values', meta[o + M_HOST] as number),
       _raw: bytes.toString(meta[o + M_ASCII] === 1 ? 'latin1' : 'utf8', start, end),
     };
     const s = meta[o + M_SPANS] as number;
@@ -203,21 +203,14 @@ function events(m: Extract<FromScanWorker, { type: 'rows' }>, names: NameCache, 
 }
 
 /**
- * The worker's snapshot may hold dictionary ids this thread's cache has not seen yet: a read here (a later snapshot)
- * has them, since dictionary rows are never changed or deleted.
+ * The name of a dictionary id (`values`: sourcetype, source, host) or an index id. The worker's snapshot may hold ids
+ * this thread's cache has not seen yet: a read here (a later snapshot) has them, since those rows never change.
  */
-function dictValue(names: NameCache, pool: ReadPool, id: number): string {
-  const v = names.values.get(id);
+function nameOf(names: NameCache, pool: ReadPool, of: 'values' | 'indexes', id: number): string {
+  const v = names[of].get(id);
   if (v !== undefined) return v;
   refresh(names, pool);
-  return names.values.get(id) ?? '';
-}
-
-function indexName(names: NameCache, pool: ReadPool, id: number): string {
-  const v = names.indexes.get(id);
-  if (v !== undefined) return v;
-  refresh(names, pool);
-  return names.indexes.get(id) ?? '';
+  return names[of].get(id) ?? '';
 }
 
 function refresh(names: NameCache, pool: ReadPool): void {

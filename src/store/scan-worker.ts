@@ -5,16 +5,15 @@
  * searches.
  */
 import { parentPort } from 'node:worker_threads';
-import Database from 'better-sqlite3';
 import { scanTetragonLine } from '../normalize/tetragon-index.js';
 import { isIsovalentSourcetype } from '../normalize/tetragon.js';
-import { NameCache, prepareScan, type Row } from './reader.js';
+import { NameCache, openReader, prepareScan, type Db, type Row } from './reader.js';
 import { C_CONSUMED, C_STOP, M_ASCII, M_END, M_HOST, M_INDEX, M_SOURCE, M_SOURCETYPE, M_SPAN_WORDS, M_SPANS, M_TIME, META_WORDS, SCAN_AHEAD, WAIT_MS, type FromScanWorker, type ScanJob } from './scan-thread.js';
 
 if (parentPort === null) throw new Error('scan-worker.ts runs as a worker thread');
 const port = parentPort;
 
-let db: Database.Database | null = null;
+let db: Db | null = null;
 const names = new NameCache();
 /** Rows dropped by the row test between two progress messages (the main thread reports progress from them). */
 const PROGRESS_ROWS = 16384;
@@ -92,7 +91,7 @@ class Batch {
 
 function run(job: ScanJob): void {
   const control = new Int32Array(job.control);
-  db ??= open(job.path, job.busyTimeoutMs);
+  db ??= openReader(job.path, job.busyTimeoutMs);
   const conn = db;
   conn.exec('BEGIN');
   try {
@@ -150,10 +149,4 @@ function run(job: ScanJob): void {
     // As ReadPool.release: SQLite may have ended the transaction on an error, and a failing ROLLBACK would replace it.
     if (conn.inTransaction) conn.exec('ROLLBACK');
   }
-}
-
-function open(path: string, busyTimeoutMs: number): Database.Database {
-  const d = new Database(path, { readonly: true, fileMustExist: true, timeout: busyTimeoutMs });
-  d.pragma('cache_size = -16384');
-  return d;
 }
