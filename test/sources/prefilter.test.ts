@@ -148,6 +148,26 @@ describe('raw prefilter: never drops a line the search matches', () => {
   });
 });
 
+describe('raw prefilter: a filter most lines pass', () => {
+  it('gives the same events once the lines it finds take the byte scan instead of JSON.parse (past the first 1024)', async () => {
+    const r = rng(5150);
+    const lines = Array.from({ length: 6000 }, (_, i) => tetragonLine(r, i));
+    const path = join(dir, 'most.jsonl');
+    writeFileSync(path, lines.join('\n') + '\n');
+    const opts = { macros: new MacroLibrary(), now: 1_800_000_000, tz: 'UTC' };
+    for (const spl of [
+      `${EXEC} process_name IN ("sh", "bash", "curl") | table _time process process_name pod_name parent_process_name user_id`,
+      'node_name=node* | table _time process_exec.process.arguments process_kprobe.args{}.string_arg file_path',
+      `${EXEC} "aWQ6*" | stats count by pod_name process_id`,
+    ]) {
+      const want = await runSearch(spl, { ...opts, source: unfiltered(path) });
+      const got = await runSearch(spl, { ...opts, source: new FileSource([path], { defaultHost: 'h' }) });
+      expect(got.stats.eventsScanned, spl).toBeGreaterThan(2000);
+      expect(rowsText(got.results), spl).toEqual(rowsText(want.results));
+    }
+  });
+});
+
 describe('raw prefilter: a pack of searches in one pass', () => {
   it('keeps a line when any search needs it, each with its own sourcetype, and finds what each search alone finds', async () => {
     const r = rng(7);
