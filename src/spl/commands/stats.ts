@@ -1,5 +1,5 @@
 import type { Result } from '../../events/result.js';
-import { AggregationGroups, Aggregator, GroupKeys, groupedStats, mergeGroups } from '../stats/aggregator.js';
+import { AggregationGroups, Aggregator, groupedStats, mergeGroups } from '../stats/aggregator.js';
 import { parseStatsArgs, type StatsArgs } from '../stats/parse.js';
 import { defineCommand, type ExecContext } from './types.js';
 
@@ -43,15 +43,5 @@ export const statsCommand = defineCommand<StatsArgs>({
 /** The groups of a stats command and how a row feeds them. */
 function grouping(args: StatsArgs, ctx: ExecContext): { groups: AggregationGroups; push: (row: Result) => void } {
   const groups = new AggregationGroups(new Aggregator(args.aggregations, ctx), args.by);
-  const keys = new GroupKeys(args.by);
-  const scratch = () => keys.values();
-  return {
-    groups,
-    push: (row) => {
-      const k = keys.key(row);
-      if (k === null) return;
-      if (k !== undefined) groups.feed(k, scratch, row);
-      else for (const g of keys.groups(row)) groups.feed(g.key, g.values, row);
-    },
-  };
+  return { groups, push: (row) => groups.add(row, row) };
 }

@@ -8,7 +8,7 @@ import type { SearchExpr } from '../parse/ast.js';
 import type { ArgParser } from '../parse/parser.js';
 import { compileSearch, valueMatcher } from '../search/predicate.js';
 import { SplError, cover, type SourceText, type Span } from '../source.js';
-import { AggregationGroups, Aggregator, GroupKeys, groupedStats, mergeGroups } from '../stats/aggregator.js';
+import { AggregationGroups, Aggregator, groupedStats, mergeGroups } from '../stats/aggregator.js';
 import { parseAggregation, type AggregationSpec } from '../stats/parse.js';
 import { autoTimeSpan, DEFAULT_BINS, parseSpan, timeBinner, type Span as BinSpan } from '../time/span.js';
 import { defineCommand, type EventQuery, type EventQueryEnv, type ExecContext } from './types.js';
@@ -125,11 +125,8 @@ function tstatsGroups(args: TstatsArgs, ctx: ExecContext): { push: (row: Result)
     fieldNames: () => by,
     clone: () => keyRow,
   };
-  const keys = new GroupKeys(by);
   const groups = new AggregationGroups(new Aggregator(args.aggregations, ctx), by);
-  const count = () => {
-    for (const g of keys.all(keyRow)) groups.feed(g.key, g.values, current);
-  };
+  const count = () => groups.add(keyRow, current);
   // `by _time` without span=: the span depends on the range of the data, so rows wait (a copy of the
   // fields the statistics read) until it is known.
   const held: Result[] | null = timeAt >= 0 && !bin ? [] : null;

@@ -94,71 +94,144 @@ export function mergeGroups(args: { by: readonly string[]; aggregations: readonl
 }
 
 /**
- * The groups of a stats-family command (stats, tstats): each key's aggregation state, in the order groups
- * were first seen, and its BY values. Tens of thousands of groups live to the end of a pass (Shell
- * Execution's by process_id) and each is promoted by the garbage collector, so a group is its state alone
- * when its key spells its values (`spelled`): its values are the key's texts again at the end.
+ * The groups of a stats-family command (stats, tstats): each group's aggregation state, in the order groups
+ * were first seen, and its BY values (those of the row that made it). A group is the texts of its BY values
+ * (a number and its text are one group). Each BY column interns its values (`ColumnValues`: an id per
+ * distinct value and per distinct text), and a group is found by its texts' ids in an open-addressing table
+ * of typed arrays: a row costs one Map lookup per column and no allocation (a key string joined per row,
+ * ~100 characters for Shell Execution's 6 columns, then hashed, was most of stats' time), and the tens of
+ * thousands of groups a pass keeps to its end (Shell Execution's by process_id) are a few typed arrays and
+ * their states for the garbage collector, not a key string each.
  */
 export class AggregationGroups {
-  private readonly groups = new Map<string, Accumulator[]>();
-  /** The values of the groups whose key does not spell them. */
-  private readonly values = new Map<string, Scalar[]>();
-  /** Per BY field, whether the values a key spells there are numbers: the kinds of the first group's values. */
-  private numbers: boolean[] | null = null;
+  private readonly columns: ColumnValues[];
+  /** Each group's state, by group number (the order groups were first seen). */
+  private states: Accumulator[][] = [];
+  /** Group g's text ids and value ids of column c at [g * width + c]. */
+  private textIds: Uint32Array = new Uint32Array(0);
+  private valueIds: Uint32Array = new Uint32Array(0);
+  /** Open addressing, linear probing: group number + 1 per slot, 0 for none; at most half full. */
+  private slots = new Int32Array(0);
+  /** The value ids of the values being looked up. */
+  private readonly ids: Uint32Array;
+  private readonly scratch: Scalar[];
 
   constructor(
     private readonly agg: Aggregator,
     private readonly by: readonly string[],
-  ) {}
+  ) {
+    this.columns = by.map(() => new ColumnValues());
+    this.ids = new Uint32Array(by.length);
+    this.scratch = by.map(() => '');
+    this.clear();
+  }
 
   get size(): number {
-    return this.groups.size;
-  }
-
-  /** Feeds `row` to the group of `key`; a thunk for `values` is called only for a new group (stats reuses scratch arrays). */
-  feed(key: string, values: Scalar[] | (() => Scalar[]), row: Result): void {
-    let state = this.groups.get(key);
-    if (state === undefined) {
-      this.groups.set(key, (state = this.agg.newState()));
-      this.keep(key, typeof values === 'function' ? values() : values);
-    }
-    this.agg.feed(state, row);
-  }
-
-  /** Keeps a new group's values, unless its key spells them. */
-  private keep(key: string, values: Scalar[]): void {
-    if (!this.spelled(values)) this.values.set(key, values);
+    return this.states.length;
   }
 
   /**
-   * Whether a group's key (its values as text, joined by NUL: groupKey) gives its values back: of the kinds the
-   * first group had (a number and its text share a key: the first seen is kept), each number printed as the same
-   * number again, and no text holding a NUL.
+   * Feeds `row` to its groups by the BY values `byRow` holds (usually the row itself): none when a BY field
+   * is missing (Splunk drops such rows), one per combination of values when BY fields are multivalued.
    */
-  private spelled(values: readonly Scalar[]): boolean {
-    const width = this.by.length;
-    if (values.length !== width) return false;
-    const numbers = (this.numbers ??= values.map((v) => typeof v === 'number'));
-    for (let i = 0; i < width; i++) {
-      const v = values[i]!;
-      if (typeof v === 'number' ? !numbers[i] || !Object.is(Number(toText(v)), v) : numbers[i] || v.includes('\u0000')) return false;
+  add(byRow: Result, row: Result): void {
+    const { by, scratch } = this;
+    for (let i = 0; i < by.length; i++) {
+      const v = byRow.get(by[i]!);
+      if (v === null) return;
+      if (Array.isArray(v)) {
+        this.addCombinations(byRow, row);
+        return;
+      }
+      scratch[i] = v as Scalar;
     }
-    return true;
+    this.agg.feed(this.stateOf(scratch, null), row);
   }
 
-  private valuesOf(key: string): Scalar[] {
-    const kept = this.values.size === 0 ? undefined : this.values.get(key);
-    if (kept !== undefined) return kept;
-    const width = this.by.length;
-    const values: Scalar[] = width === 0 ? [] : width === 1 ? [key] : key.split('\u0000');
-    const numbers = this.numbers;
-    if (numbers !== null) for (let i = 0; i < width; i++) if (numbers[i]) values[i] = Number(values[i]);
-    return values;
+  /** `add` for a row with a multivalue BY field: a group per combination, first field outermost. */
+  private addCombinations(byRow: Result, row: Result): void {
+    let combos: Scalar[][] = [[]];
+    for (const f of this.by) {
+      const v = byRow.get(f);
+      if (v === null) return;
+      const vs: readonly Scalar[] = Array.isArray(v) ? v : [v as Scalar];
+      const next: Scalar[][] = [];
+      for (const c of combos) for (const x of vs) next.push([...c, x]);
+      combos = next;
+    }
+    for (const values of combos) this.agg.feed(this.stateOf(values, null), row);
+  }
+
+  /** The state of the group of `values`; a new group gets `fresh` (or new accumulators). */
+  private stateOf(values: readonly Scalar[], fresh: Accumulator[] | null): Accumulator[] {
+    const { columns, ids } = this;
+    const width = columns.length;
+    let h = 0;
+    for (let c = 0; c < width; c++) {
+      const col = columns[c]!;
+      const id = col.id(values[c]!);
+      ids[c] = id;
+      h = (Math.imul(h, 31) + col.textOf[id]!) | 0;
+    }
+    const { slots, textIds } = this;
+    const mask = slots.length - 1;
+    for (let s = mix(h) & mask; ; s = (s + 1) & mask) {
+      const g = slots[s]! - 1;
+      if (g < 0) {
+        slots[s] = this.states.length + 1;
+        break;
+      }
+      let c = 0;
+      while (c < width && textIds[g * width + c] === columns[c]!.textOf[ids[c]!]) c++;
+      if (c === width) return this.states[g]!;
+    }
+    return this.newGroup(fresh ?? this.agg.newState());
+  }
+
+  /** Adds the group of the ids just looked up (its slot is set). */
+  private newGroup(state: Accumulator[]): Accumulator[] {
+    const { columns, ids } = this;
+    const width = columns.length;
+    const g = this.states.length;
+    this.states.push(state);
+    if ((g + 1) * width > this.textIds.length) {
+      this.textIds = grown(this.textIds, (g + 1) * width * 2);
+      this.valueIds = grown(this.valueIds, (g + 1) * width * 2);
+    }
+    for (let c = 0; c < width; c++) {
+      this.valueIds[g * width + c] = ids[c]!;
+      this.textIds[g * width + c] = columns[c]!.textOf[ids[c]!]!;
+    }
+    if (2 * (g + 1) > this.slots.length) this.rehash(this.slots.length * 2);
+    return state;
+  }
+
+  private rehash(size: number): void {
+    const slots = new Int32Array(size);
+    const width = this.columns.length;
+    const { textIds } = this;
+    for (let g = 0; g < this.states.length; g++) {
+      let h = 0;
+      for (let c = 0; c < width; c++) h = (Math.imul(h, 31) + textIds[g * width + c]!) | 0;
+      let s = mix(h) & (size - 1);
+      while (slots[s] !== 0) s = (s + 1) & (size - 1);
+      slots[s] = g + 1;
+    }
+    this.slots = slots;
+  }
+
+  /** Group g's BY values: those of the row (or merged group) that made it. */
+  private valuesOf(g: number): Scalar[] {
+    const width = this.columns.length;
+    return this.columns.map((col, c) => col.values[this.valueIds[g * width + c]!]!);
   }
 
   private clear(): void {
-    this.groups.clear();
-    this.values.clear();
+    this.states = [];
+    this.textIds = new Uint32Array(64 * this.columns.length);
+    this.valueIds = new Uint32Array(64 * this.columns.length);
+    this.slots = new Int32Array(128);
+    for (let c = 0; c < this.columns.length; c++) this.columns[c] = new ColumnValues();
   }
 
   /**
@@ -167,9 +240,9 @@ export class AggregationGroups {
    */
   partial(keep = false): GroupsPartial {
     const out: GroupsPartial = { values: [], states: [] };
-    for (const [key, state] of this.groups) {
-      out.values.push(this.valuesOf(key));
-      out.states.push(state.map((a) => a.partial!()));
+    for (let g = 0; g < this.states.length; g++) {
+      out.values.push(this.valuesOf(g));
+      out.states.push(this.states[g]!.map((a) => a.partial!()));
     }
     if (!keep) this.clear();
     return out;
@@ -183,24 +256,16 @@ export class AggregationGroups {
    */
   merge(p: GroupsPartial | AggregationGroups): void {
     if (p instanceof AggregationGroups) {
-      for (const [key, state] of p.groups) {
-        const mine = this.groups.get(key);
-        if (mine === undefined) {
-          this.groups.set(key, state);
-          this.keep(key, p.valuesOf(key));
-        } else for (let j = 0; j < state.length; j++) mine[j]!.merge!(state[j]!.partial!());
+      for (let g = 0; g < p.states.length; g++) {
+        const state = p.states[g]!;
+        const mine = this.stateOf(p.valuesOf(g), state);
+        if (mine !== state) for (let j = 0; j < state.length; j++) mine[j]!.merge!(state[j]!.partial!());
       }
       p.clear();
       return;
     }
     for (let i = 0; i < p.values.length; i++) {
-      const values = p.values[i]!;
-      const key = groupKey(values.map(toText));
-      let state = this.groups.get(key);
-      if (state === undefined) {
-        this.groups.set(key, (state = this.agg.newState()));
-        this.keep(key, values);
-      }
+      const state = this.stateOf(p.values[i]!, null);
       const states = p.states[i]!;
       for (let j = 0; j < states.length; j++) state[j]!.merge!(states[j]);
     }
@@ -209,9 +274,130 @@ export class AggregationGroups {
   /** Pushes one row per group (emitGroups), then forgets the groups. */
   flush(next: Sink): void {
     const all: { values: Scalar[]; state: Accumulator[] }[] = [];
-    for (const [key, state] of this.groups) all.push({ values: this.valuesOf(key), state });
+    const order = this.sortedGroups();
+    for (const g of order ?? this.states.keys()) all.push({ values: this.valuesOf(g), state: this.states[g]! });
     this.clear();
-    emitGroups(all, this.by, this.agg, next);
+    emitGroups(all, this.by, this.agg, next, order !== null);
+  }
+
+  /**
+   * The group numbers in stats' order of BY values (sortByValues), from each column's distinct values rather
+   * than each group's: a column whose values are all numeric is ranked by number, one of texts alone by text,
+   * then a stable counting sort per column, last column first. Null when a column mixes numbers and texts
+   * (or holds a number that is not finite): then sortByValues sorts the groups' values itself.
+   */
+  private sortedGroups(): Uint32Array | null {
+    const n = this.states.length;
+    const width = this.columns.length;
+    if (n < 2) return Uint32Array.from({ length: n }, (_, g) => g);
+    const ranks: Uint32Array[] = [];
+    for (let c = 0; c < width; c++) {
+      const col = this.columns[c]!;
+      const m = col.values.length;
+      const nums = new Float64Array(m);
+      let numeric = 0;
+      for (let id = 0; id < m; id++) {
+        const x = toNumber(col.values[id]);
+        if (x !== null) numeric++;
+        nums[id] = x ?? NaN;
+      }
+      let rankOfId: Uint32Array;
+      if (numeric === m) rankOfId = numberRanks(nums);
+      else if (numeric === 0 && col.texts()) rankOfId = textIdRanks(col.texts()!);
+      else return null;
+      const r = new Uint32Array(n);
+      for (let g = 0; g < n; g++) r[g] = rankOfId[this.valueIds[g * width + c]!]!;
+      ranks.push(r);
+    }
+    let order: Uint32Array = Uint32Array.from({ length: n }, (_, g) => g);
+    for (let c = width - 1; c >= 0; c--) order = countingSort(order, ranks[c]!);
+    return order;
+  }
+}
+
+/** A hash of group text ids spread over all bits (murmur3's finalizer): table slots are its low bits. */
+function mix(h: number): number {
+  h ^= h >>> 16;
+  h = Math.imul(h, 0x85ebca6b);
+  h ^= h >>> 13;
+  h = Math.imul(h, 0xc2b2ae35);
+  return (h ^ (h >>> 16)) >>> 0;
+}
+
+function grown(a: Uint32Array, size: number): Uint32Array {
+  const b = new Uint32Array(size);
+  b.set(a);
+  return b;
+}
+
+/**
+ * One BY column's distinct values, each with an id (in order of first appearance), and the id of its text:
+ * the id of the first value of the same text (toText), so that 5, "5" and 5.000000000000001 are one group
+ * while each keeps the kind it came with. A row's value is found by one Map lookup (the number itself, or
+ * the string, whose hash V8 caches: span values come from dictionaries); a new value's text is matched
+ * without keeping every number's text: a number whose text reads back as itself is found from a string by
+ * `Number(s)`, the others (0.1 + 0.2, -0, 1e21...) by their text in `oddTexts`.
+ */
+class ColumnValues {
+  readonly values: Scalar[] = [];
+  /** Per value id, the id of its text. */
+  textOf: Uint32Array = new Uint32Array(16);
+  private readonly strings = new Map<string, number>();
+  /** Numbers by value, -0 apart (a Map key -0 is 0). */
+  private readonly numbers = new Map<number, number>();
+  private negativeZero = -1;
+  /** The texts of numbers that do not read back as the number. */
+  private readonly oddTexts = new Map<string, number>();
+
+  id(v: Scalar): number {
+    if (typeof v === 'string') return this.strings.get(v) ?? this.newString(v);
+    if (v === 0 && 1 / v < 0) return this.negativeZero >= 0 ? this.negativeZero : (this.negativeZero = this.newNumber(v));
+    return this.numbers.get(v) ?? this.newNumber(v);
+  }
+
+  /** The strings and their ids when every value is a string, else null. */
+  texts(): ReadonlyMap<string, number> | null {
+    return this.strings.size === this.values.length ? this.strings : null;
+  }
+
+  private newString(s: string): number {
+    const id = this.values.length;
+    this.strings.set(s, id);
+    let text = this.oddTexts.get(s);
+    if (text === undefined) {
+      const same = this.numbers.get(Number(s));
+      if (same !== undefined && toText(this.values[same]!) === s) text = this.textOf[same]!;
+    }
+    return this.push(s, text ?? id);
+  }
+
+  private newNumber(x: number): number {
+    const id = this.values.length;
+    // A safe integer (not -0) reads back from its text, which only a string or an odd text could share.
+    if (this.strings.size === 0 && this.oddTexts.size === 0 && Number.isSafeInteger(x) && !Object.is(x, -0)) {
+      this.numbers.set(x, id);
+      return this.push(x, id);
+    }
+    const t = toText(x);
+    const str = this.strings.get(t);
+    let text = str !== undefined ? this.textOf[str]! : this.oddTexts.get(t);
+    if (!Object.is(Number(t), x)) {
+      if (text === undefined) {
+        const same = this.numbers.get(Number(t));
+        if (same !== undefined && toText(this.values[same]!) === t) text = this.textOf[same]!;
+      }
+      if (!this.oddTexts.has(t)) this.oddTexts.set(t, text ?? id);
+    }
+    if (!Object.is(x, -0)) this.numbers.set(x, id);
+    return this.push(x, text ?? id);
+  }
+
+  private push(v: Scalar, text: number): number {
+    const id = this.values.length;
+    this.values.push(v);
+    if (id === this.textOf.length) this.textOf = grown(this.textOf, id * 2);
+    this.textOf[id] = text;
+    return id;
   }
 }
 
