@@ -4,7 +4,7 @@ import { toText, type FieldValue, type Scalar } from '../../src/events/value.js'
 import type { ExecContext } from '../../src/spl/commands/types.js';
 import { compareScalars } from '../../src/spl/eval/compare.js';
 import { aggregationFor } from '../../src/spl/stats/aggregations.js';
-import { AggregationGroups, Aggregator, GroupKeys, sortByValues } from '../../src/spl/stats/aggregator.js';
+import { AggregationGroups, Aggregator, GroupKeys, hashStep, sortByValues } from '../../src/spl/stats/aggregator.js';
 import type { AggregationSpec } from '../../src/spl/stats/parse.js';
 import { rng } from '../rng.js';
 
@@ -124,6 +124,27 @@ describe('group state', () => {
     ]);
     expect(Object.is(out[1]![1], -0)).toBe(true);
     expect(emitted(grouped(['p'], [{ p: 'a' }, { p: 2 }, { p: 2.5 }])).map((r) => r['p'])).toEqual([2, 2.5, 'a']);
+  });
+
+  it('cannot be made to put many groups on one hash: ids crafted as (k, C - 31k) no longer collide', () => {
+    // Text ids are numbered in first-seen order, which a sender controls: a0..a(n-1) get ids 0..n-1, then b's
+    // first seen in the order that gives group k the ids (k, C - 31k), as 31 * h + id hashing made them one hash.
+    const n = 4000;
+    const C = 31 * n;
+    const seed = 0x5eed;
+    const combined = new Set<number>();
+    for (let k = 0; k < n; k++) combined.add(hashStep(hashStep(seed, k), C - 31 * k));
+    expect(combined.size).toBeGreaterThan(n - 5);
+    // The same ids give the same hash (a group is found again), another seed other hashes.
+    expect(hashStep(hashStep(seed, 3), 4)).toBe(hashStep(hashStep(seed, 3), 4));
+    expect(hashStep(hashStep(seed + 1, 3), 4)).not.toBe(hashStep(hashStep(seed, 3), 4));
+    // Rows made that way still give one group per pair, in BY order.
+    const rows: Record<string, FieldValue>[] = [];
+    for (let k = 0; k < 300; k++) rows.push({ a: `a${String(k).padStart(4, '0')}`, b: 'b0' });
+    for (let k = 0; k < 300; k++) rows.push({ a: `a${String(k).padStart(4, '0')}`, b: `b${k}` });
+    const out = emitted(grouped(['a', 'b'], rows));
+    expect(out.length).toBe(599);
+    expect(out.reduce((t, r) => t + (r['count'] as number), 0)).toBe(600);
   });
 
   it('keeps BY values holding NUL, the separator of the key, as they are', () => {

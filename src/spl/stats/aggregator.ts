@@ -114,6 +114,8 @@ export class AggregationGroups {
   private slots = new Int32Array(0);
   /** The value ids of the values being looked up. */
   private readonly ids: Uint32Array;
+  /** Where each group's hash starts: random per instance (see hashStep). */
+  private readonly seed = (Math.random() * 0x100000000) | 0;
   private readonly scratch: Scalar[];
 
   constructor(
@@ -166,12 +168,12 @@ export class AggregationGroups {
   private stateOf(values: readonly Scalar[], fresh: Accumulator[] | null): Accumulator[] {
     const { columns, ids } = this;
     const width = columns.length;
-    let h = 0;
+    let h = this.seed;
     for (let c = 0; c < width; c++) {
       const col = columns[c]!;
       const id = col.id(values[c]!);
       ids[c] = id;
-      h = (Math.imul(h, 31) + col.textOf[id]!) | 0;
+      h = hashStep(h, col.textOf[id]!);
     }
     const { slots, textIds } = this;
     const mask = slots.length - 1;
@@ -211,8 +213,8 @@ export class AggregationGroups {
     const width = this.columns.length;
     const { textIds } = this;
     for (let g = 0; g < this.states.length; g++) {
-      let h = 0;
-      for (let c = 0; c < width; c++) h = (Math.imul(h, 31) + textIds[g * width + c]!) | 0;
+      let h = this.seed;
+      for (let c = 0; c < width; c++) h = hashStep(h, textIds[g * width + c]!);
       let s = mix(h) & (size - 1);
       while (slots[s] !== 0) s = (s + 1) & (size - 1);
       slots[s] = g + 1;
@@ -313,6 +315,20 @@ export class AggregationGroups {
     for (let c = width - 1; c >= 0; c--) order = countingSort(order, ranks[c]!);
     return order;
   }
+}
+
+/**
+ * One column's text id into a group's hash (murmur3's block step). Text ids are numbered in the order values
+ * first appear, which whoever sends the events decides: a linear combination (31 * h + id) let crafted pairs
+ * (a, b) and (a + 1, b - 31) share a hash, so that n groups made of them probed n slots each (a stall in
+ * `stats ... by a b`). Mixed per column from a random seed, colliding groups cannot be made on purpose.
+ */
+export function hashStep(h: number, id: number): number {
+  let k = Math.imul(id, 0xcc9e2d51);
+  k = Math.imul((k << 15) | (k >>> 17), 0x1b873593);
+  h ^= k;
+  h = (h << 13) | (h >>> 19);
+  return (Math.imul(h, 5) + 0xe6546b64) | 0;
 }
 
 /** A hash of group text ids spread over all bits (murmur3's finalizer): table slots are its low bits. */
