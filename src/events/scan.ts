@@ -303,7 +303,7 @@ function guardsOf(raw: string): number {
  */
 export function compileRawFilter(f: RawFilter | null, sample?: readonly string[]): ((raw: string) => boolean) | null {
   if (!f) return null;
-  const test = compileNode(f, sample === undefined ? null : { lines: sample, passes: new Map() });
+  const test = compileNode(f, sample === undefined ? null : sampleOf(sample));
   return (raw) => {
     lineGuards = -1;
     return test(raw);
@@ -320,9 +320,90 @@ interface Sample {
   passes: Map<RawFilter, Uint8Array>;
 }
 
+/**
+ * The sample of `lines`, with what was learned of it so far: trimRawFilter and then compileRawFilter on the same
+ * lines test each literal once (a pack's filter has ~250).
+ */
+const samples = new WeakMap<readonly string[], Sample>();
+function sampleOf(lines: readonly string[]): Sample {
+  let sample = samples.get(lines);
+  if (sample === undefined) samples.set(lines, (sample = { lines, passes: new Map() }));
+  return sample;
+}
+
 /** Lines of `lines` a filter passes (a sample that orders filters: the store's rows, say). */
 export function samplePassCount(f: RawFilter, lines: readonly string[]): number {
-  return passCount(f, { lines, passes: new Map() });
+  return passCount(f, sampleOf(lines));
+}
+
+/** Sample lines below which trimRawFilter changes nothing. */
+const MIN_TRIM_SAMPLE = 20;
+/** Sample lines a part of a filter may fail and still count as always true (trimRawFilter): 1 in this many. */
+const TRIM_MISSES = 32;
+
+/**
+ * The filter a source needs to test, given `lines` of its input (complete lines, at least MIN_TRIM_SAMPLE): each
+ * part that (nearly) every sample line passes is taken as true (all but 1 in TRIM_MISSES), and parts another part
+ * implies are left out (`a AND (a OR b)` is `a`, `a OR (a AND b)` is `a`). Null: the whole filter is (nearly)
+ * always true, not worth testing. Still a necessary condition, as the filter was: true is implied by anything,
+ * and the rest is the same formula. What it saves: a literal every line holds (`ls` in `"false"`, the `"binary"`
+ * key every exec has) made each line reach the alternatives it guarded (one regex over the line each, ~0.4 us),
+ * and made the line scan's anchors useless (`vigil run "Cisco Isovalent - Potential Escape to Host"`).
+ */
+export function trimRawFilter(f: RawFilter | null, lines: readonly string[]): RawFilter | null {
+  if (f === null || lines.length < MIN_TRIM_SAMPLE) return f;
+  const sample = sampleOf(lines);
+  const enough = lines.length - Math.floor(lines.length / TRIM_MISSES);
+  // Null stands for true.
+  // A part holding a keyed regex is not judged by the lines its regex passes: a source may test that on a few
+  // values (keyedRegexes), which pass far fewer.
+  const keyed = (g: RawFilter): boolean => (g.kind === 'regex' ? g.keys !== undefined && g.keys.length > 0 : g.kind !== 'contains' && g.items.some(keyed));
+  const trim = (g: RawFilter): RawFilter | null => {
+    if (!keyed(g) && passCount(g, sample) >= enough) return null;
+    if (g.kind === 'contains' || g.kind === 'regex') return g;
+    let changed = false;
+    const items: RawFilter[] = [];
+    for (const item of g.items) {
+      const t = trim(item);
+      if (t !== item) changed = true;
+      if (t === null) {
+        if (g.kind === 'or') return null; // (judged above unless keyed)
+        continue;
+      }
+      if (t.kind === g.kind) items.push(...t.items);
+      else items.push(t);
+    }
+    // An item the others imply (a conjunction) or that implies another (a disjunction) is left out, in turn: the
+    // items left still imply (are implied by) each one left out.
+    for (let i = 0; i < items.length && items.length > 1; i++) {
+      const others: RawFilter = { kind: g.kind, items: items.filter((_, j) => j !== i) };
+      if (g.kind === 'and' ? implies(others, items[i] as RawFilter) : implies(items[i] as RawFilter, others)) {
+        items.splice(i--, 1);
+        changed = true;
+      }
+    }
+    if (!changed) return g;
+    if (items.length === 0) return null;
+    return items.length === 1 ? (items[0] as RawFilter) : { kind: g.kind, items };
+  };
+  return trim(f);
+}
+
+/** Whether `a` implies `b`, judged on their shapes (false when unsure): what trimRawFilter leaves out. */
+function implies(a: RawFilter, b: RawFilter): boolean {
+  if (same(a, b)) return true;
+  if (b.kind === 'or' && b.items.some((x) => implies(a, x))) return true;
+  if (a.kind === 'and' && a.items.some((x) => implies(x, b))) return true;
+  if (b.kind === 'and' && b.items.every((x) => implies(a, x))) return true;
+  return a.kind === 'or' && a.items.every((x) => implies(x, b));
+}
+
+/** Whether two filters are the same formula, written alike. */
+function same(a: RawFilter, b: RawFilter): boolean {
+  if (a === b) return true;
+  if (a.kind === 'contains') return b.kind === 'contains' && a.text === b.text && a.key === b.key && a.verbatim === b.verbatim;
+  if (a.kind === 'regex') return b.kind === 'regex' && a.source === b.source && a.flags === b.flags && a.verbatim === b.verbatim && a.keys?.join('\0') === b.keys?.join('\0');
+  return b.kind === a.kind && b.items.length === a.items.length && a.items.every((x, i) => same(x, b.items[i] as RawFilter));
 }
 
 /** Lines of the sample a filter passes. */
@@ -460,42 +541,79 @@ interface Anchors {
   guards: number;
 }
 
-function anchorsOf(f: RawFilter, sample: string | null): Anchors | null {
+/** Alternatives of a disjunction beyond which anchorsOf does not look for fewer anchors. */
+const FEWER_ANCHORS_MAX = 16;
+
+/**
+ * `fits`: whether a line scan can search a set of anchors. A disjunction's anchors are its alternatives' own; when
+ * they do not fit, alternatives that have other anchors (another conjunct's) take those if fewer texts are then
+ * needed: `ps AND aux` has `ps` too, which lines with `/ps"` or `"ps"` (another alternative's) also hold.
+ */
+function anchorsOf(f: RawFilter, sample: string | null, fits?: (texts: readonly string[]) => boolean): Anchors | null {
   switch (f.kind) {
     case 'contains':
       return { texts: [f.text], weak: f.key === true, guards: literalGuards(f) };
     case 'regex':
       return null;
-    case 'and': {
-      // Any conjunct's anchors will do: prefer value literals, then the rarest in the sample, then the
-      // longest shortest literal, then fewer.
-      let best: Anchors | null = null;
-      let bestHits = Infinity;
-      for (const item of f.items) {
-        const a = anchorsOf(item, sample);
-        if (a === null) continue;
-        const hits = sample === null || a.weak ? Infinity : countHits(a.texts, sample);
-        if (best === null || better(a, hits, best, bestHits)) {
-          best = a;
-          bestHits = hits;
+    case 'and':
+      return anchorOptions(f, sample, fits)[0] ?? null;
+    case 'or': {
+      const options = f.items.map((item) => anchorOptions(item, sample, fits));
+      if (options.some((o) => o.length === 0)) return null;
+      let chosen = options.map((o) => o[0] as Anchors);
+      let union = unionOf(chosen);
+      // One pass over the alternatives at a time, each taking the anchors that leave the fewest texts. (A list of
+      // tools, dozens of alternatives with a name each, never gets down to a scan's few: not tried, ~50 ms.)
+      if (fits !== undefined && f.items.length <= FEWER_ANCHORS_MAX) {
+        for (let pass = 0; pass < 3 && !fits(union.texts); pass++) {
+          let changed = false;
+          options.forEach((opts, i) => {
+            for (const o of opts) {
+              const tried = chosen.map((c, j) => (j === i ? o : c));
+              const u = unionOf(tried);
+              if (u.texts.length < union.texts.length) {
+                chosen = tried;
+                union = u;
+                changed = true;
+              }
+            }
+          });
+          if (!changed) break;
         }
       }
-      return best;
-    }
-    case 'or': {
-      const texts: string[] = [];
-      let weak = false;
-      let guards = 0;
-      for (const item of f.items) {
-        const a = anchorsOf(item, sample);
-        if (a === null) return null;
-        texts.push(...a.texts);
-        weak ||= a.weak;
-        guards |= a.guards;
-      }
-      return texts.length === 0 ? null : { texts, weak, guards };
+      return union.texts.length === 0 ? null : union;
     }
   }
+}
+
+/** The anchor sets of a filter any of which will do, best first (a conjunction: each conjunct's). */
+function anchorOptions(f: RawFilter, sample: string | null, fits?: (texts: readonly string[]) => boolean): Anchors[] {
+  if (f.kind !== 'and') {
+    const a = anchorsOf(f, sample, fits);
+    return a === null ? [] : [a];
+  }
+  // Prefer value literals, then the rarest in the sample, then the longest shortest literal, then fewer.
+  const options: { a: Anchors; hits: number }[] = [];
+  for (const item of f.items) {
+    const a = anchorsOf(item, sample, fits);
+    if (a !== null) options.push({ a, hits: sample === null || a.weak ? Infinity : countHits(a.texts, sample) });
+  }
+  options.sort((x, y) => (better(x.a, x.hits, y.a, y.hits) ? -1 : better(y.a, y.hits, x.a, x.hits) ? 1 : 0));
+  return options.map((o) => o.a);
+}
+
+/** The anchors of alternatives together, without a text holding another (a line with it holds the other). */
+function unionOf(sets: readonly Anchors[]): Anchors {
+  return { texts: withoutSuperstrings(sets.flatMap((a) => a.texts)), weak: sets.some((a) => a.weak), guards: sets.reduce((g, a) => g | a.guards, 0) };
+}
+
+/**
+ * Texts (once each, ASCII letters folded) but those holding another of them: what the literals' `i` matching folds
+ * (U+212A lower-cases to `k`, but no literal matches it for one).
+ */
+function withoutSuperstrings(texts: readonly string[]): string[] {
+  const folded = [...new Set(texts.map((t) => t.replace(/[A-Z]+/g, (c) => c.toLowerCase())))];
+  return folded.filter((t) => !folded.some((u) => u !== t && t.includes(u)));
 }
 
 function better(a: Anchors, aHits: number, b: Anchors, bHits: number): boolean {
@@ -538,12 +656,12 @@ export interface RawAnchors {
   conjuncts: readonly { texts: readonly string[]; guards: number }[];
 }
 
-export function rawAnchors(f: RawFilter | null, sample?: string, opts: { keys?: boolean } = {}): RawAnchors | null {
+export function rawAnchors(f: RawFilter | null, sample?: string, opts: { keys?: boolean; fits?: (texts: readonly string[]) => boolean } = {}): RawAnchors | null {
   if (f === null) return null;
   const printable = (a: Anchors | null): a is Anchors => a !== null && a.texts.every((t) => t !== '' && /^[\x20-\x7e]+$/.test(t));
-  const a = anchorsOf(f, sample ?? null);
+  const a = anchorsOf(f, sample ?? null, opts.fits);
   if (!printable(a) || (a.weak && opts.keys !== true)) return null;
-  const texts = [...new Set(a.texts.map((t) => t.toLowerCase()))];
+  const texts = a.texts.map((t) => t.toLowerCase()); // (printable ASCII: the same strings as withoutSuperstrings')
   const conjuncts: { texts: string[]; guards: number; hits: number }[] = [];
   for (const item of f.kind === 'and' ? flatAnd(f) : []) {
     const c = anchorsOf(item, sample ?? null);

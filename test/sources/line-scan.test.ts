@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { GUARD_ESCAPE, GUARD_KELVIN, GUARD_LONG_S, GUARD_SLASH } from '../../src/events/scan.js';
-import { fitsScanner, LineScanner, MAX_PATTERNS, scanGroups, type ScanGroups, type ScanPattern } from '../../src/sources/line-scan/line-scan.js';
+import { anchorsFit, fitsScanner, LineScanner, MAX_PATTERNS, scanGroups, type ScanGroups, type ScanPattern } from '../../src/sources/line-scan/line-scan.js';
 import { rng } from '../rng.js';
 // @ts-expect-error: a build script without type declarations
 import { watFiles, wasmModuleSource } from '../../scripts/build-wasm.mjs';
@@ -61,16 +61,18 @@ describe('LineScanner', () => {
   it('stops exactly at the lines holding a pattern of every group (either ASCII case when caseless) or not object-shaped', () => {
     const r = rng(11);
     const alphabet = ['a', 'c', 'u', 'r', 'l', 'C', 'U', 'R', 'L', 'k', 'K', '"', '/', '\\', ' ', '\t', '{', '}', 'x', '\r', '\u212a', '\u017f', '\u00e9'];
-    const texts = ['curl"', '"curl"', 'url', 'k', 'a"/', 'LL', '\\u', '\\/', 'x{'];
+    const texts = ['curl"', '"curl"', 'url', 'k', 'a"/', 'LL', '\\u', '\\/', 'x{', '/ll"', '"ll"', 'xll"', '"rl"'];
     const pattern = (): ScanPattern => ({ bytes: Buffer.from(pick(r, texts), 'latin1'), caseless: r() < 0.7 });
     let stops = 0;
     let skips = 0;
     let tried = 0;
+    let shared = 0; // first groups of more patterns than slots (some share one)
     while (tried < 3000) {
-      const groups: ScanPattern[][] = Array.from({ length: 1 + Math.floor(r() * 3) }, () => Array.from({ length: 1 + Math.floor(r() * 3) }, pattern));
+      const groups: ScanPattern[][] = Array.from({ length: 1 + Math.floor(r() * 3) }, (_, g) => Array.from({ length: 1 + Math.floor(r() * (g === 0 && r() < 0.3 ? 8 : 3)) }, pattern));
       if (r() < 0.3) groups[0]?.push({ bytes: Buffer.from('\u212a', 'utf8'), caseless: false });
       if (!fitsScanner(groups)) continue;
       tried++;
+      if ((groups[0] as ScanPattern[]).filter((p) => p.bytes[0] !== 0x5c && (p.bytes[0] as number) < 0x80).length > 4) shared++;
       const lines = Array.from({ length: 1 + Math.floor(r() * 8) }, () => {
         let l = r() < 0.85 ? '{' : '';
         const len = Math.floor(r() * 60);
@@ -87,9 +89,10 @@ describe('LineScanner', () => {
       stops += want.length;
       skips += lines.length - want.length;
     }
-    // Both outcomes are exercised.
+    // Both outcomes are exercised, and slots shared by patterns with bytes in common at the same places.
     expect(stops).toBeGreaterThan(2000);
     expect(skips).toBeGreaterThan(2000);
+    expect(shared).toBeGreaterThan(100);
   });
 
   it('finds patterns across its 16-byte blocks, at the very end of the data, in long lines and after a grown memory', () => {
@@ -166,6 +169,10 @@ describe('LineScanner', () => {
     // Nothing long enough shared: each anchor is its own pattern, and its own slot of comparisons (at most 4).
     expect(bytes(scanGroups({ texts: ['sh', 'bash', 'zsh'], guards: 0, weak: false, conjuncts: none }))).toEqual([['sh', 'bash', 'zsh']]);
     expect(scanGroups({ texts: ['a1', 'b2', 'c3', 'd4', 'e5'], guards: 0, weak: false, conjuncts: none })).toBeNull();
+    // More than 4: those with two bytes or more in common at the same places share a slot (`ls"` of `/ls"`, `"ls"`).
+    expect(bytes(scanGroups({ texts: ['ps', '/ls"', '"ls"', 'nsenter', 'mount'], guards: 0, weak: false, conjuncts: none }))).toEqual([['ps', '/ls"', '"ls"', 'nsenter', 'mount']]);
+    expect(anchorsFit(['ps', '/ls"', '"ls"', 'nsenter'])).toBe(true);
+    expect(anchorsFit(['ps', '/ls"', '"ls"', 'nsenter', 'mount'])).toBe(false); // (one slot each)
     // Conjuncts beyond the tables' room are left out (a weaker condition, still a necessary one).
     const many = Array.from({ length: 6 }, (_, i) => ({ texts: [`key${i}`], guards: GUARD_ESCAPE }));
     expect(bytes(scanGroups({ texts: ['curl'], guards: 0, weak: false, conjuncts: many }))).toEqual([['curl'], ['key0', '\\u'], ['key1', '\\u'], ['key2', '\\u']]);

@@ -32,7 +32,7 @@ afterAll(() => {
 
 const BINARIES = [
   '/usr/bin/curl', '/usr/bin/CURL', '/usr/bin/Curl', 'curl', '/usr/bin/cu', '/bin/sh', '/bin/bash', '/usr/bin/nsenter', '/usr/bin/\u212aubectl',
-  '/usr/bin/kubectl', '/bin/\u017fh', '/usr/local/bin/node', '/usr/bin/wget', '/opt/caf\u00e9/curl',
+  '/usr/bin/kubectl', '/bin/\u017fh', '/usr/local/bin/node', '/usr/bin/wget', '/opt/caf\u00e9/curl', '/bin/ls', '/usr/bin/ps', '/bin/mount',
 ];
 const ARGUMENTS = [
   '-k https://10.0.0.1/healthz', '-sSLk https://example.com', '--insecure -o /tmp/x https://a', '-fsSL https://b', '--proxy-insecure https://c',
@@ -121,6 +121,9 @@ const SEARCHES = [
   'process="*a\\\\b*" | table _time process',
   '* | search NOT process_name=curl | regex process="-s" | table _time',
   'process_name=curl | head 3 | regex process="k"',
+  // Literals in (nearly) every line (`ls`, the keys `"binary"`, `"pod"`, `"name"`): trimmed from the test (events/scan.ts trimRawFilter).
+  'process_name IN ("nsenter", "mount", "ps", "ls") OR process IN ("*nsenter*", "*mount*", "*ps aux*", "*ps -ef*") | table _time process',
+  `${EXEC} app process_name IN ("curl", "sh", "ls") pod_name=* | table _time process_name pod_name`,
 ];
 
 describe('raw prefilter: never drops a line the search matches', () => {

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { Event } from '../../src/events/event.js';
-import { compileRawFilter, GUARD_ESCAPE, GUARD_LONG_S, literalGuards, metadataPredicate, rawAnchors, textGuards, wildcardMatcher, wildcardTest, emptyScanRequest, type RawFilter } from '../../src/events/scan.js';
-import { LineScanner, scanGroups } from '../../src/sources/line-scan/line-scan.js';
+import { compileRawFilter, GUARD_ESCAPE, GUARD_LONG_S, literalGuards, metadataPredicate, rawAnchors, textGuards, trimRawFilter, wildcardMatcher, wildcardTest, emptyScanRequest, type RawFilter } from '../../src/events/scan.js';
+import { anchorsFit, LineScanner, scanGroups } from '../../src/sources/line-scan/line-scan.js';
 
 /** Deterministic pseudo-random numbers (the test must be reproducible). */
 function rng(seed: number): () => number {
@@ -175,5 +175,72 @@ describe('compileRawFilter and rawAnchors', () => {
     expect(rawAnchors({ kind: 'or', items: [c('sh'), c('"pod"', true)] })).toBeNull();
     expect(rawAnchors(c('caf\u00e9'))).toBeNull(); // not ASCII: a latin1 search would miss it
     expect(rawAnchors({ kind: 'or', items: [c('SH'), c('sh'), c('a.b')] })?.texts).toEqual(['sh', 'a.b']);
+  });
+});
+
+describe('trimRawFilter and the anchors of a trimmed filter', () => {
+  const c = (text: string, key = false): RawFilter => (key ? { kind: 'contains', text, key } : { kind: 'contains', text });
+  const and = (...items: RawFilter[]): RawFilter => ({ kind: 'and', items });
+  const or = (...items: RawFilter[]): RawFilter => ({ kind: 'or', items });
+  /** The filter of `process_name IN (...) OR process IN ("*x*", "*ps aux*")` as normalize/raw-conditions.ts writes it. */
+  const name = (n: string): RawFilter => and(c(n), or(and(or(c(`/${n}"`), c(`"${n}"`)), c('"binary"', true)), and(c(`"${n}"`), c('"process_name"', true))));
+  const cmd = (...words: string[]): RawFilter => and(...words.map((w) => c(w)), or(and(...words.map((w) => c(w)), c('"binary"', true)), and(c(words.join(' ')), c('"process"', true))));
+  const ESCAPE = or(or(name('nsenter'), name('mount'), name('ps'), name('ls')), or(cmd('nsenter'), cmd('mount'), cmd('ps', 'aux'), cmd('ps', '-ef')));
+  // Process_exec lines: `"binary"`, `"process"` and `ls` (of `"false"`) in each, never `"process_name"`.
+  const exec = (binary: string, args: string): string => `{"process_exec":{"process":{"binary":"${binary}","arguments":"${args}","flags":"execve","in_init_tree":false}}}`;
+  const SAMPLE = Array.from({ length: 40 }, (_, i) => exec(['/bin/sh', '/usr/bin/curl', '/usr/bin/cat'][i % 3] as string, `-c x${i}`));
+  const show = (f: RawFilter | null): string =>
+    f === null ? 'TRUE' : f.kind === 'contains' ? f.text : f.kind === 'regex' ? `/${f.source}/` : `(${f.items.map(show).join(f.kind === 'and' ? ' AND ' : ' OR ')})`;
+
+  it('leaves out what every sample line passes and what the rest implies; the anchors then fit a line scan', () => {
+    const trimmed = trimRawFilter(ESCAPE, SAMPLE);
+    expect(show(trimmed)).toBe('((ps AND (/ps" OR "ps")) OR /ls" OR "ls" OR nsenter OR mount OR (ps AND aux) OR (ps AND -ef))');
+    // One alternative's `ps` serves three: five texts (`/ls"` and `"ls"` then share a slot), not eight.
+    const anchors = rawAnchors(trimmed, SAMPLE.join('\n'), { fits: anchorsFit });
+    expect(anchors?.texts).toEqual(['ps', '/ls"', '"ls"', 'nsenter', 'mount']);
+    expect(scanGroups(anchors as NonNullable<typeof anchors>)).not.toBeNull();
+    // Untrimmed, `ls` holds in every line and the anchors did not fit.
+    expect(scanGroups(rawAnchors(ESCAPE, SAMPLE.join('\n'), { fits: anchorsFit }) as NonNullable<typeof anchors>)).toBeNull();
+    // All but one in 32 lines (40: one line) will do; a filter every line passes is not worth testing: null.
+    expect(show(trimRawFilter(and(c('cat'), c('"flags"', true)), SAMPLE))).toBe('cat');
+    expect(show(trimRawFilter(and(c('curl'), c('in_init'), c('x1')), [...SAMPLE.slice(1), exec('/bin/sh', '')]))).toBe('(curl AND x1)');
+    expect(trimRawFilter(or(c('sh'), c('curl')), SAMPLE)).not.toBeNull();
+    expect(trimRawFilter(or(c('/sh"'), c('curl'), c('cat')), SAMPLE)).toBeNull();
+    // Too few lines to judge: as it was.
+    expect(trimRawFilter(ESCAPE, SAMPLE.slice(0, 19))).toBe(ESCAPE);
+    // A keyed regex is tested on a few values, which pass fewer lines than the line: not judged by the line.
+    const keyed: RawFilter = { kind: 'regex', source: 'x', flags: 'i', keys: ['arguments'] };
+    expect(show(trimRawFilter(and(c('"binary"', true), keyed), SAMPLE))).toBe('/x/');
+    expect(trimRawFilter(or(c('"binary"', true), keyed), SAMPLE)).toBeNull();
+  });
+
+  it('stays a necessary condition, and the line scan of its anchors never skips a line the filter passes', () => {
+    const r = rng(31);
+    let trimmed = 0;
+    let scanned = 0;
+    for (let i = 0; i < 3000; i++) {
+      const f = genFilter(r, 0);
+      // Sample lines sharing words (literals every line holds) around words of their own.
+      const common = word(r, 5);
+      const sample = Array.from({ length: 20 + Math.floor(r() * 30) }, () => `${word(r, 10)}${common}${word(r, 10)}`);
+      const t = trimRawFilter(f, sample);
+      if (t !== f) trimmed++;
+      const ref = reference(f);
+      const trimmedRef = t === null ? () => true : reference(t);
+      const anchors = t === null ? null : rawAnchors(t, sample.join('\n'), { keys: true, fits: anchorsFit });
+      const groups = anchors === null ? null : scanGroups(anchors);
+      const scanner = groups === null ? null : new LineScanner(groups, Buffer.from(sample.join('\n')));
+      if (scanner !== null) scanned++;
+      for (const raw of [...sample.slice(0, 4), ...Array.from({ length: 8 }, () => word(r, 24))]) {
+        if (!ref(raw)) continue;
+        expect(trimmedRef(raw), `${JSON.stringify(f)} -> ${JSON.stringify(t)} on ${raw}`).toBe(true);
+        if (scanner === null) continue;
+        const line = Buffer.from(`{${raw}}\n`, 'utf8');
+        const at = scanner.load(line, 0, line.length);
+        expect(scanner.next(at, at + line.length), `${JSON.stringify(anchors)} on ${raw}`).toBe(at);
+      }
+    }
+    expect(trimmed).toBeGreaterThan(300);
+    expect(scanned).toBeGreaterThan(300);
   });
 });

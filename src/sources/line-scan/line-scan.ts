@@ -54,16 +54,53 @@ function module(): WebAssembly.Module {
 }
 
 /**
- * The first group's patterns as the scan compares them 16 positions at once: each its own "slot" of two compared
- * bytes, except those found by their first byte's class, which the block's load gives nearly for free: the
- * escapes (`\u`, `\/`) wherever a byte is a backslash, those beginning with a non-ASCII byte (U+212A, U+017F)
- * wherever one has its high bit set. Null beyond MAX_SLOTS.
+ * The first group's patterns as the scan compares them 16 positions at once: in "slots" of two compared bytes,
+ * except those found by their first byte's class, which the block's load gives nearly for free: the escapes (`\u`,
+ * `\/`) wherever a byte is a backslash, those beginning with a non-ASCII byte (U+212A, U+017F) wherever one has its
+ * high bit set. Each pattern has a slot of its own, unless there are more than MAX_SLOTS: then patterns with bytes
+ * in common at the same places share one, compared on two of those (`/ls"` and `"ls"` on `ls"`), the pair with the
+ * most such bytes first. Null when they still do not fit.
  */
-function slotsOf(first: readonly ScanPattern[]): { slots: ScanPattern[]; escapes: ScanPattern[]; high: ScanPattern[] } | null {
+function slotsOf(first: readonly ScanPattern[]): { slots: ScanPattern[][]; escapes: ScanPattern[]; high: ScanPattern[] } | null {
   const escapes = first.filter((p) => !p.caseless && p.bytes[0] === 0x5c);
   const high = first.filter((p) => !p.caseless && (p.bytes[0] as number) >= 0x80);
-  const slots = first.filter((p) => !escapes.includes(p) && !high.includes(p));
-  return slots.length <= MAX_SLOTS ? { slots, escapes, high } : null;
+  const slots = first.filter((p) => !escapes.includes(p) && !high.includes(p)).map((p) => [p]);
+  while (slots.length > MAX_SLOTS) {
+    let best: [number, number] | null = null;
+    let most = 1; // two shared bytes at least: a slot compares two
+    for (let i = 0; i < slots.length; i++) {
+      for (let j = i + 1; j < slots.length; j++) {
+        const shared = sharedBytes([...(slots[i] as ScanPattern[]), ...(slots[j] as ScanPattern[])]).length;
+        if (shared > most) {
+          most = shared;
+          best = [i, j];
+        }
+      }
+    }
+    if (best === null) return null;
+    const [i, j] = best;
+    slots[i] = [...(slots[i] as ScanPattern[]), ...(slots[j] as ScanPattern[])];
+    slots.splice(j, 1);
+  }
+  return { slots, escapes, high };
+}
+
+/** The offsets at which every one of `patterns` has the same byte, compared the same way (caseless or exact). */
+function sharedBytes(patterns: readonly ScanPattern[]): number[] {
+  const p = patterns[0] as ScanPattern;
+  const n = Math.min(...patterns.map((q) => q.bytes.length));
+  const folded = (q: ScanPattern, i: number): number => (q.bytes[i] as number) | caseMask(q, i);
+  const out: number[] = [];
+  for (let i = 0; i < n; i++) if (patterns.every((q) => folded(q, i) === folded(p, i) && caseMask(q, i) === caseMask(p, i))) out.push(i);
+  return out;
+}
+
+/**
+ * Whether a scanner searches these anchors (events/scan.ts rawAnchors) each in a slot of its own: rawAnchors takes
+ * fewer texts to get there when it can, as shared slots stop at more false candidates.
+ */
+export function anchorsFit(texts: readonly string[]): boolean {
+  return texts.length <= MAX_SLOTS;
 }
 
 /**
@@ -114,10 +151,15 @@ export class LineScanner {
       return at;
     };
     this.words[0] = slots.length;
-    slots.forEach((p, s) => {
+    slots.forEach((shared, s) => {
       const rec = SLOT_TABLE + s * SLOT_RECORD;
       this.words[rec / 4 + 3] = k;
-      const [o1, o2] = put(p);
+      const p = shared[0] as ScanPattern;
+      let [o1, o2] = put(p);
+      if (shared.length > 1) {
+        shared.slice(1).forEach(put);
+        [o1, o2] = searchedBytes(p, freq, sample, sharedBytes(shared));
+      }
       this.words[rec / 4 + 4] = k;
       this.words[rec / 4] = o1;
       this.words[rec / 4 + 1] = o2;
@@ -341,9 +383,9 @@ const PAIR_CANDIDATES = 6;
  * The two bytes of `p` the scan compares 16 positions at once: of the pairs of its PAIR_CANDIDATES rarest bytes,
  * the one found together at their distance least often in the sample (two rare bytes may still come together
  * often: `u` and `r` of `curl"` did 6 times more than `u` and `l` in Tetragon exports). Each false candidate
- * costs a comparison of the whole pattern.
+ * costs a comparison of the whole pattern. `among`: the offsets to choose from (a shared slot's common bytes).
  */
-function searchedBytes(p: ScanPattern, freq: Float64Array, sample: Uint8Array): [number, number] {
+function searchedBytes(p: ScanPattern, freq: Float64Array, sample: Uint8Array, among?: readonly number[]): [number, number] {
   const n = p.bytes.length;
   const caseless = (i: number): boolean => caseMask(p, i) !== 0;
   const folded = Array.from(p.bytes, (b, i) => (caseless(i) ? b | 0x20 : b));
@@ -351,7 +393,8 @@ function searchedBytes(p: ScanPattern, freq: Float64Array, sample: Uint8Array): 
     const b = folded[i] as number;
     return caseless(i) ? (freq[b] as number) + (freq[b & ~0x20] as number) : (freq[b] as number);
   };
-  const rarest = Array.from({ length: n }, (_, i) => i)
+  const rarest = (among ?? Array.from({ length: n }, (_, i) => i))
+    .slice()
     .sort((a, b) => rarity(a) - rarity(b) || a - b)
     .slice(0, PAIR_CANDIDATES);
   if (rarest.length === 1) return [0, 0];
