@@ -105,6 +105,17 @@ describe('LineScanner', () => {
     }
     const big = Buffer.from(`${'{"a":"b"}\n'.repeat(300_000)}{"curl":1}\n`); // 3 MB: the memory grows
     expect(scan(scanner, big)).toEqual({ stops: [3_000_000], passed: 300_000 });
+    // Three and four slots (their own 64-byte skip), and more patterns sharing them: each pattern, anywhere in a long line.
+    for (const texts of [['curl', 'nsenter', 'mount'], ['ps', '/ls"', '"ls"', 'nsenter'], ['ps', '/ls"', '"ls"', 'nsenter', 'mount', '/cron"', '"cron"']]) {
+      const many = new LineScanner([texts.map((t) => ({ bytes: Buffer.from(t), caseless: true }))], Buffer.alloc(0));
+      for (const t of texts) {
+        for (let pad = 0; pad < 150; pad += 7) {
+          const line = `{${'x'.repeat(pad)}${t.toUpperCase()}${'z'.repeat(150 - pad)}}`;
+          const filler = `{${'y'.repeat(200 + pad)}}`;
+          expect(scan(many, Buffer.from(`${filler}\n${line}\n${filler}\n`)), `${t} at ${pad}`).toEqual({ stops: [filler.length + 1], passed: 2 });
+        }
+      }
+    }
   });
 
   it('scans reserved read buffers in place, and copies other chunks after them', () => {

@@ -178,14 +178,16 @@
     (local $fast i32) (local $acc v128) (local $nl v128) (local $highMask v128) (local $backslash v128)
     (local $o1_0 i32) (local $o2_0 i32) (local $b1_0 v128) (local $m1_0 v128) (local $b2_0 v128) (local $m2_0 v128) (local $bits0 i32)
     (local $o1_1 i32) (local $o2_1 i32) (local $b1_1 v128) (local $m1_1 v128) (local $b2_1 v128) (local $m2_1 v128) (local $bits1 i32)
-    (local $bits2 i32)
-    (local $bits3 i32)
+    (local $o1_2 i32) (local $o2_2 i32) (local $b1_2 v128) (local $m1_2 v128) (local $b2_2 v128) (local $m2_2 v128) (local $bits2 i32)
+    (local $o1_3 i32) (local $o2_3 i32) (local $b1_3 v128) (local $m1_3 v128) (local $b2_3 v128) (local $m2_3 v128) (local $bits3 i32)
+    (local $four i32)
     ;; The first two slots' bytes, in locals for the whole call (more would not stay in registers); unused slots are
     ;; never compared.
     (local.set $slots (i32.load (i32.const 0)))
     (local.set $high (i32.lt_u (i32.load (i32.const 16)) (i32.load (i32.const 20))))
     (local.set $escapes (i32.lt_u (i32.load (i32.const 24)) (i32.load (i32.const 28))))
-    ;; The 64-byte skip: with at most the two slots kept in locals; classes off are compared to what never matches.
+    ;; The 64-byte skip: with at most the two slots kept in locals (more: below); classes off are compared to what
+    ;; never matches.
     (local.set $fast (i32.le_u (local.get $slots) (i32.const 2)))
     (local.set $nl (i8x16.splat (i32.const 10)))
     (local.set $highMask (i8x16.splat (select (i32.const 128) (i32.const 0) (local.get $high))))
@@ -258,6 +260,94 @@
                 (then (local.set $acc (v128.or (local.get $acc) (v128.and
                   (i8x16.eq (v128.or (v128.load offset=48 (i32.add (local.get $p) (local.get $o1_1))) (local.get $m1_1)) (local.get $b1_1))
                   (i8x16.eq (v128.or (v128.load offset=48 (i32.add (local.get $p) (local.get $o2_1))) (local.get $m2_1)) (local.get $b2_1)))))))
+                (br_if $found (v128.any_true (local.get $acc)))
+                (local.set $p (i32.add (local.get $p) (i32.const 64)))
+                (br $skip))))
+          (else
+            ;; 3 or 4 slots: the same skip, their bytes set here (set for the whole call, they made the loop above
+            ;; slower: a scan of one slot, the seed's, took 100-110 ms instead of 60-75; a function of its own cost a
+            ;; call and these loads at each of its ~10 calls a line).
+            (local.set $four (i32.gt_u (local.get $slots) (i32.const 3)))
+            (local.set $o1_2 (i32.load (i32.const 128)))
+            (local.set $o2_2 (i32.load (i32.const 132)))
+            (local.set $b1_2 (v128.load8_splat (i32.const 136)))
+            (local.set $m1_2 (v128.load8_splat (i32.const 137)))
+            (local.set $b2_2 (v128.load8_splat (i32.const 138)))
+            (local.set $m2_2 (v128.load8_splat (i32.const 139)))
+            (local.set $o1_3 (i32.load (i32.const 160)))
+            (local.set $o2_3 (i32.load (i32.const 164)))
+            (local.set $b1_3 (v128.load8_splat (i32.const 168)))
+            (local.set $m1_3 (v128.load8_splat (i32.const 169)))
+            (local.set $b2_3 (v128.load8_splat (i32.const 170)))
+            (local.set $m2_3 (v128.load8_splat (i32.const 171)))
+            (block $found
+              (loop $skip
+                (br_if $found (i32.gt_u (i32.add (local.get $p) (i32.const 64)) (local.get $to)))
+                (local.set $acc (v128.const i64x2 0 0))
+                (local.set $bytes (v128.load offset=0 (local.get $p)))
+                (local.set $acc (v128.or (local.get $acc) (v128.or (i8x16.eq (local.get $bytes) (local.get $nl))
+                  (v128.or (v128.and (local.get $bytes) (local.get $highMask)) (i8x16.eq (local.get $bytes) (local.get $backslash))))))
+                (local.set $bytes (v128.load offset=16 (local.get $p)))
+                (local.set $acc (v128.or (local.get $acc) (v128.or (i8x16.eq (local.get $bytes) (local.get $nl))
+                  (v128.or (v128.and (local.get $bytes) (local.get $highMask)) (i8x16.eq (local.get $bytes) (local.get $backslash))))))
+                (local.set $bytes (v128.load offset=32 (local.get $p)))
+                (local.set $acc (v128.or (local.get $acc) (v128.or (i8x16.eq (local.get $bytes) (local.get $nl))
+                  (v128.or (v128.and (local.get $bytes) (local.get $highMask)) (i8x16.eq (local.get $bytes) (local.get $backslash))))))
+                (local.set $bytes (v128.load offset=48 (local.get $p)))
+                (local.set $acc (v128.or (local.get $acc) (v128.or (i8x16.eq (local.get $bytes) (local.get $nl))
+                  (v128.or (v128.and (local.get $bytes) (local.get $highMask)) (i8x16.eq (local.get $bytes) (local.get $backslash))))))
+                (local.set $acc (v128.or (local.get $acc) (v128.and
+                  (i8x16.eq (v128.or (v128.load offset=0 (i32.add (local.get $p) (local.get $o1_0))) (local.get $m1_0)) (local.get $b1_0))
+                  (i8x16.eq (v128.or (v128.load offset=0 (i32.add (local.get $p) (local.get $o2_0))) (local.get $m2_0)) (local.get $b2_0)))))
+                (local.set $acc (v128.or (local.get $acc) (v128.and
+                  (i8x16.eq (v128.or (v128.load offset=0 (i32.add (local.get $p) (local.get $o1_1))) (local.get $m1_1)) (local.get $b1_1))
+                  (i8x16.eq (v128.or (v128.load offset=0 (i32.add (local.get $p) (local.get $o2_1))) (local.get $m2_1)) (local.get $b2_1)))))
+                (local.set $acc (v128.or (local.get $acc) (v128.and
+                  (i8x16.eq (v128.or (v128.load offset=0 (i32.add (local.get $p) (local.get $o1_2))) (local.get $m1_2)) (local.get $b1_2))
+                  (i8x16.eq (v128.or (v128.load offset=0 (i32.add (local.get $p) (local.get $o2_2))) (local.get $m2_2)) (local.get $b2_2)))))
+                (if (local.get $four)
+                  (then (local.set $acc (v128.or (local.get $acc) (v128.and
+                    (i8x16.eq (v128.or (v128.load offset=0 (i32.add (local.get $p) (local.get $o1_3))) (local.get $m1_3)) (local.get $b1_3))
+                    (i8x16.eq (v128.or (v128.load offset=0 (i32.add (local.get $p) (local.get $o2_3))) (local.get $m2_3)) (local.get $b2_3)))))))
+                (local.set $acc (v128.or (local.get $acc) (v128.and
+                  (i8x16.eq (v128.or (v128.load offset=16 (i32.add (local.get $p) (local.get $o1_0))) (local.get $m1_0)) (local.get $b1_0))
+                  (i8x16.eq (v128.or (v128.load offset=16 (i32.add (local.get $p) (local.get $o2_0))) (local.get $m2_0)) (local.get $b2_0)))))
+                (local.set $acc (v128.or (local.get $acc) (v128.and
+                  (i8x16.eq (v128.or (v128.load offset=16 (i32.add (local.get $p) (local.get $o1_1))) (local.get $m1_1)) (local.get $b1_1))
+                  (i8x16.eq (v128.or (v128.load offset=16 (i32.add (local.get $p) (local.get $o2_1))) (local.get $m2_1)) (local.get $b2_1)))))
+                (local.set $acc (v128.or (local.get $acc) (v128.and
+                  (i8x16.eq (v128.or (v128.load offset=16 (i32.add (local.get $p) (local.get $o1_2))) (local.get $m1_2)) (local.get $b1_2))
+                  (i8x16.eq (v128.or (v128.load offset=16 (i32.add (local.get $p) (local.get $o2_2))) (local.get $m2_2)) (local.get $b2_2)))))
+                (if (local.get $four)
+                  (then (local.set $acc (v128.or (local.get $acc) (v128.and
+                    (i8x16.eq (v128.or (v128.load offset=16 (i32.add (local.get $p) (local.get $o1_3))) (local.get $m1_3)) (local.get $b1_3))
+                    (i8x16.eq (v128.or (v128.load offset=16 (i32.add (local.get $p) (local.get $o2_3))) (local.get $m2_3)) (local.get $b2_3)))))))
+                (local.set $acc (v128.or (local.get $acc) (v128.and
+                  (i8x16.eq (v128.or (v128.load offset=32 (i32.add (local.get $p) (local.get $o1_0))) (local.get $m1_0)) (local.get $b1_0))
+                  (i8x16.eq (v128.or (v128.load offset=32 (i32.add (local.get $p) (local.get $o2_0))) (local.get $m2_0)) (local.get $b2_0)))))
+                (local.set $acc (v128.or (local.get $acc) (v128.and
+                  (i8x16.eq (v128.or (v128.load offset=32 (i32.add (local.get $p) (local.get $o1_1))) (local.get $m1_1)) (local.get $b1_1))
+                  (i8x16.eq (v128.or (v128.load offset=32 (i32.add (local.get $p) (local.get $o2_1))) (local.get $m2_1)) (local.get $b2_1)))))
+                (local.set $acc (v128.or (local.get $acc) (v128.and
+                  (i8x16.eq (v128.or (v128.load offset=32 (i32.add (local.get $p) (local.get $o1_2))) (local.get $m1_2)) (local.get $b1_2))
+                  (i8x16.eq (v128.or (v128.load offset=32 (i32.add (local.get $p) (local.get $o2_2))) (local.get $m2_2)) (local.get $b2_2)))))
+                (if (local.get $four)
+                  (then (local.set $acc (v128.or (local.get $acc) (v128.and
+                    (i8x16.eq (v128.or (v128.load offset=32 (i32.add (local.get $p) (local.get $o1_3))) (local.get $m1_3)) (local.get $b1_3))
+                    (i8x16.eq (v128.or (v128.load offset=32 (i32.add (local.get $p) (local.get $o2_3))) (local.get $m2_3)) (local.get $b2_3)))))))
+                (local.set $acc (v128.or (local.get $acc) (v128.and
+                  (i8x16.eq (v128.or (v128.load offset=48 (i32.add (local.get $p) (local.get $o1_0))) (local.get $m1_0)) (local.get $b1_0))
+                  (i8x16.eq (v128.or (v128.load offset=48 (i32.add (local.get $p) (local.get $o2_0))) (local.get $m2_0)) (local.get $b2_0)))))
+                (local.set $acc (v128.or (local.get $acc) (v128.and
+                  (i8x16.eq (v128.or (v128.load offset=48 (i32.add (local.get $p) (local.get $o1_1))) (local.get $m1_1)) (local.get $b1_1))
+                  (i8x16.eq (v128.or (v128.load offset=48 (i32.add (local.get $p) (local.get $o2_1))) (local.get $m2_1)) (local.get $b2_1)))))
+                (local.set $acc (v128.or (local.get $acc) (v128.and
+                  (i8x16.eq (v128.or (v128.load offset=48 (i32.add (local.get $p) (local.get $o1_2))) (local.get $m1_2)) (local.get $b1_2))
+                  (i8x16.eq (v128.or (v128.load offset=48 (i32.add (local.get $p) (local.get $o2_2))) (local.get $m2_2)) (local.get $b2_2)))))
+                (if (local.get $four)
+                  (then (local.set $acc (v128.or (local.get $acc) (v128.and
+                    (i8x16.eq (v128.or (v128.load offset=48 (i32.add (local.get $p) (local.get $o1_3))) (local.get $m1_3)) (local.get $b1_3))
+                    (i8x16.eq (v128.or (v128.load offset=48 (i32.add (local.get $p) (local.get $o2_3))) (local.get $m2_3)) (local.get $b2_3)))))))
                 (br_if $found (v128.any_true (local.get $acc)))
                 (local.set $p (i32.add (local.get $p) (i32.const 64)))
                 (br $skip)))))
