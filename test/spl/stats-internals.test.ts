@@ -4,7 +4,7 @@ import { toText, type FieldValue, type Scalar } from '../../src/events/value.js'
 import type { ExecContext } from '../../src/spl/commands/types.js';
 import { compareScalars } from '../../src/spl/eval/compare.js';
 import { aggregationFor } from '../../src/spl/stats/aggregations.js';
-import { AggregationGroups, Aggregator, GroupKeys, hashStep, sortByValues } from '../../src/spl/stats/aggregator.js';
+import { AggregationGroups, Aggregator, GroupKeys, hashStep, numberRanks, sortByValues } from '../../src/spl/stats/aggregator.js';
 import type { AggregationSpec } from '../../src/spl/stats/parse.js';
 import { rng } from '../rng.js';
 
@@ -36,6 +36,28 @@ describe('sortByValues', () => {
       const cols = Array.from({ length: width }, () => pools[Math.floor(r() * pools.length)]!);
       const groups = Array.from({ length: Math.floor(r() * 200) }, (_, id) => ({ id, values: cols.map((p) => p[Math.floor(r() * p.length)]!) }));
       expect(sortByValues(groups).map((g) => g.id)).toEqual(plainSort(groups).map((g) => g.id));
+    });
+  }
+});
+
+describe('numberRanks', () => {
+  // The definition: a value's rank is how many values are smaller (equal values, -0 and 0 too, share it).
+  const definition = (v: Float64Array) => Array.from(v, (x) => v.filter((y) => y < x).length);
+  const r = rng(7);
+  const cases: number[][] = [
+    Array.from({ length: 300 }, () => 100000 + Math.floor(r() * 200)),
+    Array.from({ length: 300 }, () => Math.floor(r() * 21) - 10),
+    [0, -0, 3, -0, 0, -5, 3],
+    [-(2 ** 31), 2 ** 32 - 2 ** 31 - 1, 0, 5],
+    // Spanning 2^32 or more, fractions, huge integers: the binary search.
+    [0, 2 ** 32, 7, 7],
+    Array.from({ length: 50 }, () => Math.floor(r() * 10) / 4),
+    [1e300, -1e300, 0, 1e300],
+  ];
+  for (const c of cases) {
+    it(`ranks ${c.slice(0, 4).join(', ')}... as the definition`, () => {
+      const v = Float64Array.from(c);
+      expect(Array.from(numberRanks(v))).toEqual(definition(v));
     });
   }
 });
