@@ -38,3 +38,20 @@ describe('IN (exact patterns as one Set lookup)', () => {
     }
   });
 });
+
+describe('matchers remember their verdicts', () => {
+  it('give every value the verdict a fresh matcher gives, over repeated, alternating and more than 1024 distinct values', () => {
+    const r = rng(9);
+    // Few values that recur (as images or process names do) and many that do not (as command lines).
+    const many: Scalar[] = Array.from({ length: 3000 }, (_, i) => (i % 3 === 0 ? `Img-${i}` : i % 3 === 1 ? `img-${i}:latest` : i));
+    const pool: Scalar[] = [...VALUES, ...many];
+    for (const spl of ['search f IN (curl, "img-1*", "*:latest", 5, -0, k*)', 'search f="img-2*"', 'search f!=5', 'search NOT f IN (sh, "IMG-3*")']) {
+      const kept = predicate(spl);
+      for (let j = 0; j < 6000; j++) {
+        const v = j % 2 === 0 ? (VALUES[Math.floor(r() * VALUES.length)] as Scalar) : (pool[Math.floor(r() * pool.length)] as Scalar);
+        const row = new Row({ f: v });
+        expect(kept(row), `${spl} on ${JSON.stringify(v)}`).toBe(predicate(spl)(row));
+      }
+    }
+  });
+});

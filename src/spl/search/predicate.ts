@@ -106,18 +106,29 @@ function compileIn(field: string, values: readonly SearchValue[]): RowPredicate 
   };
 }
 
+/** Distinct values a matcher remembers the verdicts of before it stops remembering (values as diverse as command lines). */
+const VERDICTS = 1024;
+
 /**
- * A matcher with a one-entry memo: consecutive events often carry the same value (a source's events share
- * their sourcetype string, a burst of events its process name), and an equal value gets the same verdict.
+ * A matcher with a memo of its verdicts: consecutive events often carry the same value (a source's events share
+ * their sourcetype string, a burst of events its process name), and the values of a field such as an image or
+ * a process name are few while events alternate between them (an IN list of wildcards, `pod_image_name IN
+ * ("quay.io/...*", ...)`, tested each pattern again on every event). An equal value gets the same verdict (a
+ * Map finds -0 as 0, which every matcher treats alike). Past VERDICTS distinct values only the last is kept.
  */
 function remembering(m: (v: Scalar) => boolean): (v: Scalar) => boolean {
   let last: Scalar | undefined;
   let verdict = false;
+  let verdicts: Map<Scalar, boolean> | null = new Map();
   return (v) => {
-    if (v !== last) {
-      verdict = m(v);
-      last = v;
-    }
+    if (v === last) return verdict;
+    last = v;
+    if (verdicts === null) return (verdict = m(v));
+    const known = verdicts.get(v);
+    if (known !== undefined) return (verdict = known);
+    verdict = m(v);
+    if (verdicts.size < VERDICTS) verdicts.set(v, verdict);
+    else verdicts = null;
     return verdict;
   };
 }
