@@ -506,13 +506,20 @@ function compileNode(f: RawFilter, sample: Sample | null): (raw: string) => bool
       const parts = items.map((item) => compileNode(item, sample));
       // Many alternatives, each holding one of its anchors (a list of tool names, each with its own conditions):
       // one alternation of every anchor first rejects most lines in one pass, not one search per alternative.
-      const anchors = parts.length > 4 ? anchorsOf(f, null) : null;
-      if (anchors !== null && !anchors.weak) {
-        const any = new RegExp([...new Set(anchors.texts)].map(escapeRegExp).join('|'), 'i');
-        const g = anchors.guards;
+      // Alternatives without anchors of their own (a regex, key names only) are tested apart, first: a pack's
+      // trimmed filter joins its searches' alternatives with a kind's key (`"process_connect"`), which had each
+      // of ~60 alternatives tested on every line (Escape to Host, Offensive Tools, a connect search: 2.9 -> 9.4 s).
+      const strong = parts.length > 4 ? items.map((item) => anchorsOf(item, null)).map((a) => (a !== null && !a.weak ? a : null)) : [];
+      const gated = parts.filter((_, i) => strong[i] != null);
+      if (gated.length > 4) {
+        const texts = strong.flatMap((a) => a?.texts ?? []);
+        const any = new RegExp(withoutSuperstrings(texts).map(escapeRegExp).join('|'), 'i');
+        const g = strong.reduce((x, a) => x | (a?.guards ?? 0), 0);
+        const apart = parts.filter((_, i) => strong[i] == null);
         return (raw) => {
+          for (const p of apart) if (p(raw)) return true;
           if (!any.test(raw) && (guardsOf(raw) & g) === 0) return false;
-          for (const p of parts) if (p(raw)) return true;
+          for (const p of gated) if (p(raw)) return true;
           return false;
         };
       }

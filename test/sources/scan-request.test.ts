@@ -160,6 +160,14 @@ describe('compileRawFilter and rawAnchors', () => {
     expect(test('{"binary":"/usr/bin/curl"}')).toBe(true);
     expect(test('{"binary":"/usr/bin/wget"}')).toBe(false);
     expect(test('{"binary":"/usr/bin/\\u0063url"}')).toBe(true); // another spelling: cannot be ruled out
+    // With alternatives of no anchors of their own (a key name, a regex): those tested apart, the same verdicts.
+    const mixed: RawFilter = { kind: 'or', items: [...f.items, { kind: 'contains', text: '"process_connect"', key: true }, { kind: 'regex', source: 'wg[e]t', flags: 'i', verbatim: true }] };
+    const mixedTest = compileRawFilter(mixed) as (raw: string) => boolean;
+    const mixedRef = reference(mixed);
+    for (const raw of ['{"binary":"/usr/bin/curl"}', '{"process_connect":{}}', '{"binary":"/usr/bin/wget"}', '{"binary":"/usr/bin/\\u0063url"}', '{"binary":"/bin/sh"}']) {
+      expect(mixedTest(raw), raw).toBe(mixedRef(raw));
+    }
+    expect(['{"process_connect":{}}', '{"binary":"/usr/bin/wget"}', '{"binary":"/bin/sh"}'].map(mixedTest)).toEqual([true, true, false]);
   });
 
   it('picks value literals over key literals, longer over shorter, and gives up on key literals alone', () => {
