@@ -58,7 +58,8 @@ function compileNode(e: SearchExpr, source: SourceText): RowPredicate {
 
 function compileCompare(field: string, op: SearchOp, value: SearchValue, caseSensitive: boolean): RowPredicate {
   if (op === '=' || op === '!=') {
-    const m = remembering(valueMatcher(value, caseSensitive));
+    // Only a wildcard or CIDR test costs more than looking its verdict up.
+    const m = remembering(valueMatcher(value, caseSensitive), value.value !== '*' && (value.value.includes('*') || cidrMatcher(value.value) !== null));
     if (op === '=') {
       return (r) => {
         const v = r.get(field);
@@ -96,7 +97,7 @@ function compileIn(field: string, values: readonly SearchValue[]): RowPredicate 
     if (exact.size > 0 && exact.has(lowerCase(typeof v === 'string' ? v : toText(v)))) return true;
     for (const m of others) if (m(v)) return true;
     return false;
-  });
+  }, others.length > 0);
   return (r) => {
     const v = r.get(field);
     if (v === null) return false;
@@ -110,16 +111,17 @@ function compileIn(field: string, values: readonly SearchValue[]): RowPredicate 
 const VERDICTS = 1024;
 
 /**
- * A matcher with a memo of its verdicts: consecutive events often carry the same value (a source's events share
- * their sourcetype string, a burst of events its process name), and the values of a field such as an image or
- * a process name are few while events alternate between them (an IN list of wildcards, `pod_image_name IN
- * ("quay.io/...*", ...)`, tested each pattern again on every event). An equal value gets the same verdict (a
- * Map finds -0 as 0, which every matcher treats alike). Past VERDICTS distinct values only the last is kept.
+ * A matcher with a memo of its last verdict: consecutive events often carry the same value (a source's events
+ * share their sourcetype string, a burst of events its process name), and an equal value gets the same verdict.
+ * With `many`, for a matcher costlier than a Map lookup (wildcards, CIDR blocks), a memo of VERDICTS values: the
+ * values of a field such as an image or a process name are few while events alternate between them (`NOT
+ * pod_image_name IN ("quay.io/...*", ...)` tested each pattern again on every event); past VERDICTS distinct
+ * values (command lines) only the last. A Map finds -0 as 0, which every matcher treats alike.
  */
-function remembering(m: (v: Scalar) => boolean): (v: Scalar) => boolean {
+function remembering(m: (v: Scalar) => boolean, many: boolean): (v: Scalar) => boolean {
   let last: Scalar | undefined;
   let verdict = false;
-  let verdicts: Map<Scalar, boolean> | null = new Map();
+  let verdicts: Map<Scalar, boolean> | null = many ? new Map() : null;
   return (v) => {
     if (v === last) return verdict;
     last = v;
