@@ -512,13 +512,35 @@ function compileNode(f: RawFilter, sample: Sample | null): (raw: string) => bool
       const strong = parts.length > 4 ? items.map((item) => anchorsOf(item, null)).map((a) => (a !== null && !a.weak ? a : null)) : [];
       const gated = parts.filter((_, i) => strong[i] != null);
       if (gated.length > 4) {
-        const texts = strong.flatMap((a) => a?.texts ?? []);
-        const any = new RegExp(withoutSuperstrings(texts).map(escapeRegExp).join('|'), 'i');
+        const texts = withoutSuperstrings(strong.flatMap((a) => a?.texts ?? []));
         const g = strong.reduce((x, a) => x | (a?.guards ?? 0), 0);
         const apart = parts.filter((_, i) => strong[i] == null);
+        if (!texts.every((t) => /^[\x20-\x7e]+$/.test(t))) {
+          const any = new RegExp(texts.map(escapeRegExp).join('|'), 'i');
+          return (raw) => {
+            for (const p of apart) if (p(raw)) return true;
+            if (!any.test(raw) && (guardsOf(raw) & g) === 0) return false;
+            for (const p of gated) if (p(raw)) return true;
+            return false;
+          };
+        }
+        // ASCII anchors (matched by ASCII characters only, whatever their case): each one found picks the
+        // alternatives a line holding it may pass, not all of them (a pack's curl search and ~50 tool names: 21%
+        // of lines hold `curl"`, each then tested ~50 times). Texts may overlap: each position is tried.
+        const any = new RegExp(texts.map(escapeRegExp).join('|'), 'gi');
+        const partsOf = new Map(texts.map((u) => [u, parts.filter((_, i) => strong[i]?.texts.some((t) => foldAscii(t).includes(u)))]));
         return (raw) => {
           for (const p of apart) if (p(raw)) return true;
-          if (!any.test(raw) && (guardsOf(raw) & g) === 0) return false;
+          any.lastIndex = 0;
+          let last = ''; // (the same anchor again: its alternatives already failed)
+          for (let m = any.exec(raw); m !== null; m = any.exec(raw)) {
+            any.lastIndex = m.index + 1;
+            const u = foldAscii(m[0]);
+            if (u === last) continue;
+            for (const p of partsOf.get(u) ?? []) if (p(raw)) return true;
+            last = u;
+          }
+          if ((guardsOf(raw) & g) === 0) return false;
           for (const p of gated) if (p(raw)) return true;
           return false;
         };
@@ -614,12 +636,17 @@ function unionOf(sets: readonly Anchors[]): Anchors {
   return { texts: withoutSuperstrings(sets.flatMap((a) => a.texts)), weak: sets.some((a) => a.weak), guards: sets.reduce((g, a) => g | a.guards, 0) };
 }
 
+/** `text` with its ASCII letters lower-cased (what a caseless literal folds: nothing else). */
+function foldAscii(text: string): string {
+  return text.replace(/[A-Z]+/g, (c) => c.toLowerCase());
+}
+
 /**
  * Texts (once each, ASCII letters folded) but those holding another of them: what the literals' `i` matching folds
  * (U+212A lower-cases to `k`, but no literal matches it for one).
  */
 function withoutSuperstrings(texts: readonly string[]): string[] {
-  const folded = [...new Set(texts.map((t) => t.replace(/[A-Z]+/g, (c) => c.toLowerCase())))];
+  const folded = [...new Set(texts.map(foldAscii))];
   return folded.filter((t) => !folded.some((u) => u !== t && t.includes(u)));
 }
 

@@ -168,6 +168,11 @@ describe('compileRawFilter and rawAnchors', () => {
       expect(mixedTest(raw), raw).toBe(mixedRef(raw));
     }
     expect(['{"process_connect":{}}', '{"binary":"/usr/bin/wget"}', '{"binary":"/bin/sh"}'].map(mixedTest)).toEqual([true, true, false]);
+    // The alternatives an anchor found picks, anchors overlapping (`ab` then `bcd` in `abcd`), in any case.
+    const pair = (t: string, u: string): RawFilter => ({ kind: 'and', items: [{ kind: 'contains', text: t, verbatim: true }, { kind: 'contains', text: u, verbatim: true }] });
+    const overlapping: RawFilter = { kind: 'or', items: [pair('ab', 'zz'), pair('bcd', 'bcd'), pair('xy', 'x'), pair('qr', 'q'), pair('mn', 'm')] };
+    const overlapTest = compileRawFilter(overlapping) as (raw: string) => boolean;
+    expect(['abcd', 'ABCD', 'ab zz', 'abcabc', 'ab', 'qr', 'nm'].map(overlapTest)).toEqual([true, true, true, false, false, true, false]);
   });
 
   it('picks value literals over key literals, longer over shorter, and gives up on key literals alone', () => {
