@@ -11,6 +11,7 @@ import { VigilError } from '../errors.js';
 import type { EventSource, ScanProgress } from '../events/scan.js';
 import type { FileSourceOptions, LineIssue } from '../sources/file.js';
 import { filePartitions } from '../sources/file-partitions.js';
+import type { FilterMemo } from '../sources/file.js';
 import { buildFinalPart, buildParallelPart, PartitionMerger, runPartition, type FinalPart, type PartitionShare, type ShippedRow } from '../spl/exec/partitions.js';
 import { createContext, type ExecuteStats } from '../spl/exec/run.js';
 import { unionRequest } from '../spl/exec/multi.js';
@@ -337,6 +338,7 @@ class ParallelRun {
   /** This thread's share: partitions taken from the same counter as the workers'. */
   private async runLocal(): Promise<void> {
     const slot = this.workerCount;
+    const filters: FilterMemo = new Map();
     let outstanding = 0;
     let drained: (() => void) | null = null;
     let turn = performance.now();
@@ -397,7 +399,7 @@ class ParallelRun {
       const shares = await runPartition(
         this.plans,
         this.splits,
-        partitionSource(input, p, (i) => issues.push(i), this.store, more),
+        partitionSource(input, p, (i) => issues.push(i), this.store, filters, more),
         p,
         {
           now: this.opts.now,

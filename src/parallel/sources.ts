@@ -1,6 +1,6 @@
 /** The event source of one partition, the same on the main thread and on a worker. */
 import type { EventSource, ScanProgress } from '../events/scan.js';
-import { FileSource } from '../sources/file.js';
+import { FileSource, type FilterMemo } from '../sources/file.js';
 import type { PartitionedInput, PartitionIssue, TimeSlice } from './protocol.js';
 
 /**
@@ -17,19 +17,22 @@ export class NeedsOneThread extends Error {
 
 /**
  * `store`: the store of a store input, opened read-only on this thread. `more`: a plain file's range may grow
- * (FileRange.more).
+ * (FileRange.more). `filters`: the filters this thread compiled for the run's earlier partitions (one compile
+ * per thread, not per partition).
  */
 export function partitionSource(
   input: PartitionedInput,
   partition: number,
   report: (issue: PartitionIssue) => void,
   store: EventSource | null,
+  filters: FilterMemo,
   more?: () => number | null,
 ): EventSource {
   if (input.kind === 'store') return timeSlice(store!, input.partitions[partition]!);
   const p = input.partitions[partition]!;
   return new FileSource([p.path], {
     ...input.options,
+    filterMemo: filters,
     ...(p.gzip ? {} : { range: { start: p.start, end: p.end, ...(more ? { more } : {}) } }),
     ...(p.start > 0
       ? {

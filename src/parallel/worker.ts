@@ -9,6 +9,7 @@ import { loadContent } from '../detections/content.js';
 import { VigilError } from '../errors.js';
 import { runPartition, type ShippedRow } from '../spl/exec/partitions.js';
 import type { EventSource } from '../events/scan.js';
+import type { FilterMemo } from '../sources/file.js';
 import { parseExpandedSearch, plan, type LookupProvider, type SearchPlan } from '../spl/index.js';
 import { splitPlan, type PlanSplit } from '../spl/plan/split.js';
 import { SplError } from '../spl/source.js';
@@ -50,6 +51,7 @@ async function main(): Promise<void> {
 async function takePartitions(plans: SearchPlan[], splits: PlanSplit[], lookups: LookupProvider, store: EventSource | null): Promise<void> {
   const total = { scanned: 0, bytes: 0 };
   let lastProgress = 0;
+  const filters: FilterMemo = new Map();
   for (;;) {
     const p = counters.take();
     if (p >= setup.input.partitions.length) return;
@@ -60,7 +62,7 @@ async function takePartitions(plans: SearchPlan[], splits: PlanSplit[], lookups:
     const shares = await runPartition(
       plans,
       splits,
-      partitionSource(setup.input, p, (i) => issues.push(i), store),
+      partitionSource(setup.input, p, (i) => issues.push(i), store, filters),
       p,
       {
         now: setup.plan.now,

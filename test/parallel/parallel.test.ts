@@ -9,8 +9,9 @@ import type { Result } from '../../src/events/result.js';
 import { VigilError } from '../../src/errors.js';
 import { runFilesInParallel, type ParallelOptions } from '../../src/parallel/run.js';
 import { parallelOptions } from './helpers.js';
-import { joinRest } from '../../src/parallel/sources.js';
-import { FileSource, type FileSourceOptions, type LineIssue } from '../../src/sources/file.js';
+import { joinRest, partitionSource } from '../../src/parallel/sources.js';
+import { filePartitions } from '../../src/sources/file-partitions.js';
+import { FileSource, type FileSourceOptions, type FilterMemo, type LineIssue } from '../../src/sources/file.js';
 import { executeMany } from '../../src/spl/exec/multi.js';
 import { CollectSink } from '../../src/spl/exec/run.js';
 import { plan, type SearchPlan } from '../../src/spl/index.js';
@@ -203,6 +204,34 @@ describe('a search split over partitions on several threads', () => {
     expect(joinRest(files, 4).last).toBe(4);
     const store = { kind: 'store' as const, store: { type: 'sqlite' as const, dataDir: 'd' }, partitions: [{ lo: 30, hi: null }, { lo: 20, hi: 30 }, { lo: null, hi: 20 }] };
     expect(joinRest(store, 1)).toEqual({ last: 2, input: { ...store, partitions: [store.partitions[0], { lo: null, hi: 30 }, store.partitions[2]] } });
+  });
+
+  it("compiles a search's filter once per thread: the partitions after the first reuse it, with the same events", async () => {
+    const request = plan('sourcetype="cisco:isovalent:processExec" process_name IN ("sh", "curl") | table _time process', { now: NOW, tz: 'UTC' }).scan;
+    expect(request.raw).not.toBeNull();
+    const partitions = (await filePartitions([plain], 1 << 16))!;
+    expect(partitions.length).toBeGreaterThan(2);
+    const input = { kind: 'files' as const, options: { now: NOW, defaultHost: 'host-0' }, partitions };
+    const read = async (filters: FilterMemo): Promise<string[]> => {
+      const raws: string[] = [];
+      for (let p = 0; p < partitions.length; p++) {
+        for await (const batch of partitionSource(input, p, () => {}, null, filters).scan(request)) for (const e of batch) raws.push(`${e._time} ${e._raw}`);
+      }
+      return raws;
+    };
+    const memo: FilterMemo = new Map();
+    const once = await read(memo);
+    expect(memo.size).toBe(1);
+    const compiled = [...memo.values()][0];
+    // Each partition on its own memo: compiled on its own sample, as before the memo.
+    const each: string[] = [];
+    for (let p = 0; p < partitions.length; p++) {
+      for await (const batch of partitionSource(input, p, () => {}, null, new Map()).scan(request)) for (const e of batch) each.push(`${e._time} ${e._raw}`);
+    }
+    expect(once).toEqual(each);
+    expect(once.length).toBeGreaterThan(50);
+    await read(memo);
+    expect([...memo.values()][0]).toBe(compiled);
   });
 
   it('leaves small inputs and stdin to one thread', async () => {
