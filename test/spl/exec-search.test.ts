@@ -3,7 +3,7 @@ import { Row } from '../../src/events/result.js';
 import type { Scalar } from '../../src/events/value.js';
 import { parseSearch } from '../../src/spl/index.js';
 import type { SearchArgs } from '../../src/spl/commands/search.js';
-import { compileSearch } from '../../src/spl/search/predicate.js';
+import { compileSearch, remembering } from '../../src/spl/search/predicate.js';
 
 /** Deterministic pseudo-random numbers (the test must be reproducible). */
 function rng(seed: number): () => number {
@@ -40,6 +40,20 @@ describe('IN (exact patterns as one Set lookup)', () => {
 });
 
 describe('matchers remember their verdicts', () => {
+  it('remember short texts and numbers, not texts longer than 512 characters (1024 of a megabyte each would stay alive)', () => {
+    const seen: Scalar[] = [];
+    const m = remembering((v) => {
+      seen.push(v);
+      return typeof v === 'string' && v.startsWith('a');
+    }, true);
+    const long = 'a'.repeat(513);
+    const short = 'a'.repeat(512);
+    for (const v of [long, 'x', long, short, 'x', short, 7, 'x', 7]) m(v);
+    // Each value once, but the long one twice: it was not remembered.
+    expect(seen).toEqual([long, 'x', long, short, 7]);
+    expect(m(long)).toBe(true);
+  });
+
   it('give every value the verdict a fresh matcher gives, over repeated, alternating and more than 1024 distinct values', () => {
     const r = rng(9);
     // Few values that recur (as images or process names do) and many that do not (as command lines).

@@ -109,6 +109,11 @@ function compileIn(field: string, values: readonly SearchValue[]): RowPredicate 
 
 /** Distinct values a matcher remembers the verdicts of before it stops remembering (values as diverse as command lines). */
 const VERDICTS = 1024;
+/**
+ * Longer texts are not remembered: 1024 of them could keep a gigabyte alive (a `_raw` or a command line of a
+ * megabyte each), and a long value is rarely seen twice.
+ */
+const VERDICT_MAX_CHARS = 512;
 
 /**
  * A matcher with a memo of its last verdict: consecutive events often carry the same value (a source's events
@@ -118,14 +123,14 @@ const VERDICTS = 1024;
  * pod_image_name IN ("quay.io/...*", ...)` tested each pattern again on every event); past VERDICTS distinct
  * values (command lines) only the last. A Map finds -0 as 0, which every matcher treats alike.
  */
-function remembering(m: (v: Scalar) => boolean, many: boolean): (v: Scalar) => boolean {
+export function remembering(m: (v: Scalar) => boolean, many: boolean): (v: Scalar) => boolean {
   let last: Scalar | undefined;
   let verdict = false;
   let verdicts: Map<Scalar, boolean> | null = many ? new Map() : null;
   return (v) => {
     if (v === last) return verdict;
     last = v;
-    if (verdicts === null) return (verdict = m(v));
+    if (verdicts === null || (typeof v === 'string' && v.length > VERDICT_MAX_CHARS)) return (verdict = m(v));
     const known = verdicts.get(v);
     if (known !== undefined) return (verdict = known);
     verdict = m(v);
