@@ -4,7 +4,7 @@ import { toText, type FieldValue, type Scalar } from '../../src/events/value.js'
 import type { ExecContext } from '../../src/spl/commands/types.js';
 import { compareScalars } from '../../src/spl/eval/compare.js';
 import { aggregationFor } from '../../src/spl/stats/aggregations.js';
-import { AggregationGroups, Aggregator, GroupKeys, hashStep, numberRanks, sortByValues } from '../../src/spl/stats/aggregator.js';
+import { AggregationGroups, Aggregator, GroupKeys, hashStep, NumberIds, numberRanks, sortByValues } from '../../src/spl/stats/aggregator.js';
 import type { AggregationSpec } from '../../src/spl/stats/parse.js';
 import { rng } from '../rng.js';
 
@@ -167,6 +167,15 @@ describe('group state', () => {
     const out = emitted(grouped(['a', 'b'], rows));
     expect(out.length).toBe(599);
     expect(out.reduce((t, r) => t + (r['count'] as number), 0)).toBe(600);
+  });
+
+  it('keys numbers so that each gets back its own id, -0 apart from 0 (a seeded key, not V8\'s number hash)', () => {
+    const ids = new NumberIds();
+    const xs = [0, -0, 1, -1, 2 ** 31 - 1, -(2 ** 31), 2 ** 31, 2 ** 40, 0.5, 0.1 + 0.2, 0.3, 1e21, -1e-7, NaN, Infinity, -Infinity, Number.MAX_SAFE_INTEGER];
+    xs.forEach((x, i) => ids.set(x, i));
+    xs.forEach((x, i) => expect(ids.get(x), String(x)).toBe(i));
+    expect(ids.get(3)).toBeUndefined();
+    expect(ids.get(2 ** 41)).toBeUndefined();
   });
 
   it('keeps BY values holding NUL, the separator of the key, as they are', () => {

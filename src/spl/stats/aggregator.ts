@@ -360,7 +360,7 @@ class ColumnValues {
   textOf: Uint32Array = new Uint32Array(16);
   private readonly strings = new Map<string, number>();
   /** Numbers by value, -0 apart (a Map key -0 is 0). */
-  private readonly numbers = new Map<number, number>();
+  private readonly numbers = new NumberIds();
   private negativeZero = -1;
   /** The texts of numbers that do not read back as the number. */
   private readonly oddTexts = new Map<string, number>();
@@ -414,6 +414,28 @@ class ColumnValues {
     if (id === this.textOf.length) this.textOf = grown(this.textOf, id * 2);
     this.textOf[id] = text;
     return id;
+  }
+}
+
+/**
+ * Ids by number, keyed so that whoever sends the events cannot make the keys collide: V8 hashes a number Map key
+ * without a seed (a small integer by a fixed integer hash, another number by its bits), so chosen process ids
+ * could put every key of a column in one bucket, each row's lookup then walking them all. An int32 is keyed XOR a
+ * random seed (a bijection of the int32s), any other number by its shortest round-trip text (string hashes are
+ * seeded); the two kinds of keys never meet.
+ */
+export class NumberIds {
+  private readonly ints = new Map<number, number>();
+  private readonly others = new Map<string, number>();
+  private readonly seed = (Math.random() * 0x100000000) | 0;
+
+  get(x: number): number | undefined {
+    return (x | 0) === x && !Object.is(x, -0) ? this.ints.get(x ^ this.seed) : this.others.get(String(x));
+  }
+
+  set(x: number, id: number): void {
+    if ((x | 0) === x && !Object.is(x, -0)) this.ints.set(x ^ this.seed, id);
+    else this.others.set(String(x), id);
   }
 }
 
