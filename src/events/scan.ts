@@ -530,18 +530,21 @@ function compileNode(f: RawFilter, sample: Sample | null): (raw: string) => bool
         // (A test first: most lines hold none, and a global search of them cost 20% more.)
         const any = new RegExp(texts.map(escapeRegExp).join('|'), 'i');
         const each = new RegExp(any.source, 'gi');
-        const partsOf = new Map(texts.map((u) => [u, parts.filter((_, i) => strong[i]?.texts.some((t) => foldAscii(t).includes(u)))]));
+        // `tried`: the test in which the anchor's alternatives last failed. Once a line: a line alternating two
+        // anchors had them tested (each a search of the line) at every occurrence, quadratic in a hostile line.
+        const anchorsFound = new Map(texts.map((u) => [u, { parts: parts.filter((_, i) => strong[i]?.texts.some((t) => foldAscii(t).includes(u))), tried: 0 }]));
+        let tests = 0;
         return (raw) => {
           for (const p of apart) if (p(raw)) return true;
           if (any.test(raw)) {
+            const test = ++tests;
             each.lastIndex = 0;
-            let last = ''; // (the same anchor again: its alternatives already failed)
             for (let m = each.exec(raw); m !== null; m = each.exec(raw)) {
               each.lastIndex = m.index + 1;
-              const u = foldAscii(m[0]);
-              if (u === last) continue;
-              for (const p of partsOf.get(u) ?? []) if (p(raw)) return true;
-              last = u;
+              const a = anchorsFound.get(foldAscii(m[0]));
+              if (a === undefined || a.tried === test) continue;
+              for (const p of a.parts) if (p(raw)) return true;
+              a.tried = test;
             }
           }
           if ((guardsOf(raw) & g) === 0) return false;

@@ -1,4 +1,4 @@
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import type { Event } from '../../src/events/event.js';
 import { compileRawFilter, GUARD_ESCAPE, GUARD_LONG_S, literalGuards, metadataPredicate, rawAnchors, textGuards, trimRawFilter, wildcardMatcher, wildcardTest, emptyScanRequest, type RawFilter } from '../../src/events/scan.js';
 import { anchorsFit, LineScanner, scanGroups } from '../../src/sources/line-scan/line-scan.js';
@@ -175,6 +175,24 @@ describe('compileRawFilter and rawAnchors', () => {
     expect(['abcd', 'ABCD', 'ab zz', 'abcabc', 'ab', 'qr', 'nm'].map(overlapTest)).toEqual([true, true, true, false, false, true, false]);
   });
 
+  it('tests the alternatives of each anchor a line holds once, however often the anchors come back in it', () => {
+    // Tool names, each with a condition the line lacks (shorter: the names are the anchors).
+    const c = (text: string): RawFilter => ({ kind: 'contains', text });
+    const f: RawFilter = { kind: 'or', items: ['nmap', 'hydra', 'curl', 'socat', 'ncat', 'john'].map((t) => ({ kind: 'and', items: [c(`"${t}"`), c('/bin')] })) };
+    const test = compileRawFilter(f) as (raw: string) => boolean;
+    // Two anchors alternating 2000 times: each occurrence tested its alternative again, a search of the whole line
+    // (quadratic: `Pods Running Offensive Tools` over one 400 KB line of them took 4.4 s, a 16 MB HEC event hours).
+    const line = `{"process_exec":{"x":[${'"nmap","hydra",'.repeat(2000)}""]}}`;
+    const searches = vi.spyOn(RegExp.prototype, 'test');
+    try {
+      expect(test(line)).toBe(false);
+      expect(searches.mock.calls.length).toBeLessThan(20);
+    } finally {
+      searches.mockRestore();
+    }
+    expect(test(line.replace('"x"', '"/bin"'))).toBe(true);
+  });
+
   it('picks value literals over key literals, longer over shorter, and gives up on key literals alone', () => {
     const c = (text: string, key = false): RawFilter => (key ? { kind: 'contains', text, key } : { kind: 'contains', text });
     expect(rawAnchors(null)).toBeNull();
@@ -255,5 +273,55 @@ describe('trimRawFilter and the anchors of a trimmed filter', () => {
     }
     expect(trimmed).toBeGreaterThan(300);
     expect(scanned).toBeGreaterThan(300);
+  });
+});
+
+describe('wide disjunctions of ASCII anchors (the alternatives tested per anchor found)', () => {
+  // Few letters: anchors overlap and hold one another (`ab`, `ba`, `aba`); lines add other spellings of `k`, `s`, `/`.
+  const LETTERS = ['a', 'b', 'A', 'k', 's', '/', '-'];
+  const LINE = ['a', 'b', 'A', 'B', 'k', 'K', 's', 'S', '/', '-', '\u212a', '\u017f', '\\', 'u', ' '];
+  const pick = <T,>(r: () => number, xs: readonly T[]): T => xs[Math.floor(r() * xs.length)] as T;
+  const lit = (r: () => number): RawFilter => {
+    const text = Array.from({ length: 1 + Math.floor(r() * 3) }, () => pick(r, LETTERS)).join('');
+    const y = r();
+    return y < 0.15 ? { kind: 'contains', text, key: true } : y < 0.35 ? { kind: 'contains', text, verbatim: true } : { kind: 'contains', text };
+  };
+  const alt = (r: () => number, depth: number): RawFilter => {
+    const x = r();
+    if (depth > 1 || x < 0.3) return lit(r);
+    if (x < 0.4) return { kind: 'regex', source: pick(r, ['a.b', 'k+', 's/']), flags: 'i', verbatim: r() < 0.5 };
+    const items = Array.from({ length: 1 + Math.floor(r() * 3) }, () => alt(r, depth + 1));
+    return { kind: x < 0.8 ? 'and' : 'or', items };
+  };
+  it('gives the per-literal verdicts, trimmed or not, and the scan of its anchors skips no passing line', () => {
+    const r = rng(97);
+    let passing = 0;
+    for (let i = 0; i < 3000; i++) {
+      const f: RawFilter = { kind: 'or', items: Array.from({ length: 5 + Math.floor(r() * 8) }, () => alt(r, 0)) };
+      const line = (): string => Array.from({ length: Math.floor(r() * 30) }, () => pick(r, LINE)).join('');
+      const sample = Array.from({ length: 24 }, line);
+      const ref = reference(f);
+      const plain = compileRawFilter(f) as (raw: string) => boolean;
+      const ordered = compileRawFilter(f, sample) as (raw: string) => boolean;
+      const t = trimRawFilter(f, sample);
+      const trimmed = t === null ? () => true : (compileRawFilter(t, sample) as (raw: string) => boolean);
+      const anchors = t === null ? null : rawAnchors(t, sample.join('\n'), { keys: true, fits: anchorsFit });
+      const groups = anchors === null ? null : scanGroups(anchors);
+      const scanner = groups === null ? null : new LineScanner(groups, Buffer.from(sample.join('\n')));
+      for (let j = 0; j < 12; j++) {
+        const raw = line();
+        const pass = ref(raw);
+        if (pass) passing++;
+        expect(plain(raw), `${JSON.stringify(f)} on ${raw}`).toBe(pass);
+        expect(ordered(raw), `${JSON.stringify(f)} on ${raw}`).toBe(pass);
+        if (!pass) continue;
+        expect(trimmed(raw), `${JSON.stringify(t)} on ${raw}`).toBe(true);
+        if (scanner === null) continue;
+        const bytes = Buffer.from(`{${raw}}\n`, 'utf8');
+        const at = scanner.load(bytes, 0, bytes.length);
+        expect(scanner.next(at, at + bytes.length), `${JSON.stringify(anchors)} on ${raw}`).toBe(at);
+      }
+    }
+    expect(passing).toBeGreaterThan(1000);
   });
 });
