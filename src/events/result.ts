@@ -7,12 +7,31 @@ import type { FieldValue } from './value.js';
  */
 export interface Result {
   get(field: string): FieldValue | null;
+  /**
+   * `get(ref.name)`, for row types that read faster from a name resolved once (FieldRef); read a ref with
+   * readField, which falls back to `get`.
+   */
+  read?(ref: FieldRef): FieldValue | null;
   /** Sets a field; null removes it. */
   set(field: string, value: FieldValue | null): void;
   /** Every field present, in a stable order (materializes lazy extractions). */
   fieldNames(): string[];
   /** An independent copy (writes to the copy do not affect this result). */
   clone(): Result;
+}
+
+/**
+ * A field name a search reads from every row (a search predicate, a BY column, an eval reference),
+ * resolved once when the search is compiled: make one with fieldRef (normalize/event-result.ts), which
+ * works out once what the name is to a raw event (a default field, a CIM field and its cache slot, ...).
+ */
+export interface FieldRef {
+  readonly name: string;
+}
+
+/** The field `ref` names in `r`. */
+export function readField(r: Result, ref: FieldRef): FieldValue | null {
+  return r.read !== undefined ? r.read(ref) : r.get(ref.name);
 }
 
 /** A plain result backed by a Map, used for everything that is not a raw event. */
@@ -142,6 +161,16 @@ export class WrittenRow implements Result {
       if (v !== undefined) return v;
     }
     return this.base.get(field);
+  }
+
+  read(ref: FieldRef): FieldValue | null {
+    if (this.row !== null) return readField(this.row, ref);
+    const i = this.layout.slots.get(ref.name);
+    if (i !== undefined) {
+      const v = this.values[i];
+      if (v !== undefined) return v;
+    }
+    return readField(this.base, ref);
   }
 
   set(field: string, value: FieldValue | null): void {

@@ -1,3 +1,5 @@
+import { readField } from '../../events/result.js';
+import { fieldRef } from '../../normalize/event-result.js';
 import { fieldPatternRegExp } from '../fields.js';
 import type { Span } from '../source.js';
 import { defineCommand } from './types.js';
@@ -42,8 +44,9 @@ export const renameCommand = defineCommand<RenameArgs>({
   create: (args, _ctx, next) => {
     const steps = args.pairs.map((pr) => {
       if (!pr.from.includes('*')) {
+        const from = fieldRef(pr.from);
         return (row: Parameters<typeof next.push>[0]) => {
-          const v = row.get(pr.from);
+          const v = readField(row, from);
           if (v === null) return;
           row.set(pr.from, null);
           row.set(pr.to, v);

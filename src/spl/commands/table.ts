@@ -1,4 +1,5 @@
-import { Row, rowLayout, SlotRow } from '../../events/result.js';
+import { readField, Row, rowLayout, SlotRow } from '../../events/result.js';
+import { fieldRef } from '../../normalize/event-result.js';
 import type { FieldValue } from '../../events/value.js';
 import { expandFieldPatterns } from '../fields.js';
 import { defineCommand } from './types.js';
@@ -29,10 +30,11 @@ export const tableCommand = defineCommand<TableArgs>({
     // Fixed, distinct names: each row is its values in slots (rows a search keeps to its end, no Map each).
     const layout = wild ? null : rowLayout(args.fields);
     const shared: readonly FieldValue[] = [];
+    const refs = layout === null ? [] : layout.names.map((n) => fieldRef(n));
     return {
       push: (row) => {
         if (layout !== null) {
-          next.push(new SlotRow(layout, shared, layout.names.map((n) => row.get(n))));
+          next.push(new SlotRow(layout, shared, refs.map((f) => readField(row, f))));
           return;
         }
         const names = wild ? expandFieldPatterns(args.fields, row.fieldNames()) : args.fields;

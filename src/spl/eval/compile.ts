@@ -1,3 +1,5 @@
+import { readField } from '../../events/result.js';
+import { fieldRef } from '../../normalize/event-result.js';
 import type { EvalExpr } from '../parse/ast.js';
 import { SplError, type SourceText } from '../source.js';
 import { EVAL_FUNCTIONS } from './functions/index.js';
@@ -89,8 +91,8 @@ function compileNode(e: EvalExpr, h: CompileHelpers): Compiled {
       return () => v;
     }
     case 'field': {
-      const name = e.name;
-      return (row) => row.get(name);
+      const field = fieldRef(e.name);
+      return (row) => readField(row, field);
     }
     case 'unary': {
       const operand = h.compile(e.operand);

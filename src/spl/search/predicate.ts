@@ -1,4 +1,5 @@
-import type { Result } from '../../events/result.js';
+import { readField, type Result } from '../../events/result.js';
+import { fieldRef } from '../../normalize/event-result.js';
 import { wildcardTest } from '../../events/scan.js';
 import { toNumber, toText, valuesOf, type Scalar } from '../../events/value.js';
 import type { SearchExpr, SearchOp, SearchValue } from '../parse/ast.js';
@@ -56,20 +57,21 @@ function compileNode(e: SearchExpr, source: SourceText): RowPredicate {
   }
 }
 
-function compileCompare(field: string, op: SearchOp, value: SearchValue, caseSensitive: boolean): RowPredicate {
+function compileCompare(name: string, op: SearchOp, value: SearchValue, caseSensitive: boolean): RowPredicate {
+  const field = fieldRef(name);
   if (op === '=' || op === '!=') {
     // Only a wildcard or CIDR test costs more than looking its verdict up.
     const m = remembering(valueMatcher(value, caseSensitive), value.value !== '*' && (value.value.includes('*') || cidrMatcher(value.value) !== null));
     if (op === '=') {
       return (r) => {
-        const v = r.get(field);
+        const v = readField(r, field);
         if (v === null) return false;
         if (Array.isArray(v)) return v.some(m);
         return m(v as Scalar);
       };
     }
     return (r) => {
-      const v = r.get(field);
+      const v = readField(r, field);
       if (v === null) return false;
       if (Array.isArray(v)) return !v.some(m);
       return !m(v as Scalar);
@@ -77,7 +79,7 @@ function compileCompare(field: string, op: SearchOp, value: SearchValue, caseSen
   }
   const target: Scalar = toNumber(value.value) ?? value.value;
   const test = op === '<' ? (c: number) => c < 0 : op === '<=' ? (c: number) => c <= 0 : op === '>' ? (c: number) => c > 0 : (c: number) => c >= 0;
-  return (r) => valuesOf(r.get(field)).some((v) => test(compareScalars(v, target)));
+  return (r) => valuesOf(readField(r, field)).some((v) => test(compareScalars(v, target)));
 }
 
 /**
@@ -85,7 +87,8 @@ function compileCompare(field: string, op: SearchOp, value: SearchValue, caseSen
  * case: not `*`, a wildcard, a number or a CIDR block) are one Set lookup of the lower-cased value, which
  * is what each of their matchers tests; the others keep their own matchers.
  */
-function compileIn(field: string, values: readonly SearchValue[]): RowPredicate {
+function compileIn(name: string, values: readonly SearchValue[]): RowPredicate {
+  const field = fieldRef(name);
   const exact = new Set<string>();
   const others: ((v: Scalar) => boolean)[] = [];
   for (const v of values) {
@@ -99,7 +102,7 @@ function compileIn(field: string, values: readonly SearchValue[]): RowPredicate 
     return false;
   }, others.length > 0);
   return (r) => {
-    const v = r.get(field);
+    const v = readField(r, field);
     if (v === null) return false;
     if (!Array.isArray(v)) return one(v as Scalar);
     for (const x of v) if (one(x)) return true;

@@ -1,9 +1,12 @@
-import { Row, rowLayout, SlotRow, type Result } from '../../events/result.js';
+import { readField, Row, rowLayout, SlotRow, type FieldRef, type Result } from '../../events/result.js';
+import { fieldRef } from '../../normalize/event-result.js';
 import { compareText, toNumber, toText, type Scalar } from '../../events/value.js';
 import { compileEval } from '../eval/compile.js';
 import type { AggregationSplit, CommandBlueprint, ExecContext, Sink } from '../commands/types.js';
 import type { Accumulator } from './aggregations.js';
 import type { AggregationSpec } from './parse.js';
+
+const TIME = fieldRef('_time');
 
 /** Feeds one row's values of one aggregation to its accumulator. */
 type Feeder = (acc: Accumulator, row: Result, time: number | null) => void;
@@ -28,9 +31,9 @@ export class Aggregator {
         };
       }
       if (s.field === null) return (acc, _row, t) => acc.add(1, t);
-      const f = s.field;
+      const f = fieldRef(s.field);
       return (acc, row, t) => {
-        const v = row.get(f);
+        const v = readField(row, f);
         if (v === null) return;
         if (Array.isArray(v)) for (const x of v as readonly Scalar[]) acc.add(x, t);
         else acc.add(v as Scalar, t);
@@ -43,7 +46,7 @@ export class Aggregator {
   }
 
   feed(state: Accumulator[], row: Result): void {
-    const tv = row.get('_time');
+    const tv = readField(row, TIME);
     const t = tv === null || Array.isArray(tv) ? null : toNumber(tv as Scalar);
     for (let i = 0; i < state.length; i++) this.feeders[i]!(state[i]!, row, t);
   }
@@ -117,14 +120,16 @@ export class AggregationGroups {
   /** Where each group's hash starts: random per instance (see hashStep). */
   private readonly seed = (Math.random() * 0x100000000) | 0;
   private readonly scratch: Scalar[];
+  private readonly by: readonly FieldRef[];
 
   constructor(
     private readonly agg: Aggregator,
-    private readonly by: readonly string[],
+    private readonly byNames: readonly string[],
   ) {
-    this.columns = by.map(() => new ColumnValues());
-    this.ids = new Uint32Array(by.length);
-    this.scratch = by.map(() => '');
+    this.by = byNames.map((n) => fieldRef(n));
+    this.columns = byNames.map(() => new ColumnValues());
+    this.ids = new Uint32Array(byNames.length);
+    this.scratch = byNames.map(() => '');
     this.clear();
   }
 
@@ -139,7 +144,7 @@ export class AggregationGroups {
   add(byRow: Result, row: Result): void {
     const { by, scratch } = this;
     for (let i = 0; i < by.length; i++) {
-      const v = byRow.get(by[i]!);
+      const v = readField(byRow, by[i]!);
       if (v === null) return;
       if (Array.isArray(v)) {
         this.addCombinations(byRow, row);
@@ -154,7 +159,7 @@ export class AggregationGroups {
   private addCombinations(byRow: Result, row: Result): void {
     let combos: Scalar[][] = [[]];
     for (const f of this.by) {
-      const v = byRow.get(f);
+      const v = readField(byRow, f);
       if (v === null) return;
       const vs: readonly Scalar[] = Array.isArray(v) ? v : [v as Scalar];
       const next: Scalar[][] = [];
@@ -279,7 +284,7 @@ export class AggregationGroups {
     const order = this.sortedGroups();
     for (const g of order ?? this.states.keys()) all.push({ values: this.valuesOf(g), state: this.states[g]! });
     this.clear();
-    emitGroups(all, this.by, this.agg, next, order !== null);
+    emitGroups(all, this.byNames, this.agg, next, order !== null);
   }
 
   /**
