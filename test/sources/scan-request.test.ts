@@ -193,6 +193,21 @@ describe('compileRawFilter and rawAnchors', () => {
     expect(test(line.replace('"x"', '"/bin"'))).toBe(true);
   });
 
+  it('passes a line where an alternative that is its own anchor (a literal) is found, searching it once', () => {
+    const c = (text: string): RawFilter => ({ kind: 'contains', text });
+    const shells = ['ksh', 'zsh', 'bash', 'fish'].map((t): RawFilter => ({ kind: 'and', items: [c(t), c(`/${t}"`)] }));
+    const test = compileRawFilter({ kind: 'or', items: [c('/sh"'), ...shells] }) as (raw: string) => boolean;
+    const searches = vi.spyOn(RegExp.prototype, 'test');
+    try {
+      expect(test('{"binary":"/bin/SH","x":"/bin/bash"}')).toBe(true);
+      expect(searches.mock.calls.length).toBe(0); // the alternation's one search found `/sh"`: nothing else
+      expect(test('{"binary":"/bin/bas","x":"bash"}')).toBe(false);
+    } finally {
+      searches.mockRestore();
+    }
+    expect(test('{"binary":"/bin/bash"}')).toBe(true);
+  });
+
   it('picks value literals over key literals, longer over shorter, and gives up on key literals alone', () => {
     const c = (text: string, key = false): RawFilter => (key ? { kind: 'contains', text, key } : { kind: 'contains', text });
     expect(rawAnchors(null)).toBeNull();
