@@ -435,12 +435,19 @@ export class NumberIds {
   private readonly seed = (Math.random() * 0x100000000) | 0;
 
   get(x: number): number | undefined {
-    return (x | 0) === x && !Object.is(x, -0) ? this.ints.get(x ^ this.seed) : this.others.get(String(x));
+    const k = this.key(x);
+    return typeof k === 'number' ? this.ints.get(k) : this.others.get(k);
   }
 
   set(x: number, id: number): void {
-    if ((x | 0) === x && !Object.is(x, -0)) this.ints.set(x ^ this.seed, id);
-    else this.others.set(String(x), id);
+    const k = this.key(x);
+    if (typeof k === 'number') this.ints.set(k, id);
+    else this.others.set(k, id);
+  }
+
+  /** The Map key of `x`: what V8 hashes. */
+  key(x: number): number | string {
+    return (x | 0) === x && !Object.is(x, -0) ? x ^ this.seed : String(x);
   }
 }
 
