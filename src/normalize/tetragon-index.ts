@@ -187,9 +187,10 @@ export function spanType(spans: readonly number[], slot: number): number {
  */
 export function spanString(raw: string, spans: readonly number[], slot: number): string | null {
   const head = spans[2 * slot] as number;
-  if ((head & 15) === T_STRING) return slotDictionary(slot).value(raw, (head >> 4) + 1, (spans[2 * slot + 1] as number) - 1);
-  const s = stringAt(raw, head, spans[2 * slot + 1] as number);
-  return s === null ? null : detach(s);
+  const t = head & 15;
+  if (t === T_STRING) return slotDictionary(slot).value(raw, (head >> 4) + 1, (spans[2 * slot + 1] as number) - 1);
+  if (t === T_ESCAPED) return slotDictionary(slot).unescaped(raw, (head >> 4) + 1, (spans[2 * slot + 1] as number) - 1);
+  return null;
 }
 
 /**
@@ -229,11 +230,17 @@ const DICTIONARY_MAX_PROBES = 32;
  * `maxEntries` values and `maxChars` characters, never evicted. A source whose values mostly differ (exec
  * ids, or more distinct values than the room) misses in more than a quarter of a window's reads: the
  * dictionary is then emptied and off for DICTIONARY_OFF_READS reads (a copy each, as without it), then
- * tries again.
+ * tries again. A value with escapes (`\"`: most command lines' arguments) is stored by its text in the line,
+ * with what it decodes to: it is then decoded once, not by a JSON.parse per read.
  */
 export class ValueDictionary {
   /** Open addressing, linear probing, at most half full (a probe always ends at a null). */
   private readonly table: (string | null)[];
+  /**
+   * By table index, what an escaped value's text decodes to (null for the others: their text is the value);
+   * made for the first one. Texts with escapes hold a `\`, the others none: one never matches the other.
+   */
+  private decoded: (string | null)[] | null = null;
   private size = 0;
   private chars = 0;
   private reads = 0;
@@ -252,10 +259,19 @@ export class ValueDictionary {
 
   /** The text `raw[from, to)`, not a view of `raw`. */
   value(raw: string, from: number, to: number): string {
+    return this.lookup(raw, from, to, false);
+  }
+
+  /** The string the contents of a JSON string with escapes, `raw[from, to)` (quotes excluded), decode to. */
+  unescaped(raw: string, from: number, to: number): string {
+    return this.lookup(raw, from, to, true);
+  }
+
+  private lookup(raw: string, from: number, to: number, escaped: boolean): string {
     if (this.reads === DICTIONARY_WINDOW) this.review();
     if (this.off > 0) {
       this.off--;
-      return detach(raw.slice(from, to));
+      return escaped ? decode(raw, from, to) : detach(raw.slice(from, to));
     }
     this.reads++;
     const s = raw.slice(from, to);
@@ -263,7 +279,7 @@ export class ValueDictionary {
     let i = spanHash(raw, from, to) & mask;
     let probes = 0;
     for (let k = this.table[i] as string | null; k !== null; k = this.table[i] as string | null) {
-      if (k === s) return k;
+      if (k === s) return escaped ? (this.decoded![i] as string) : k;
       if (++probes === DICTIONARY_MAX_PROBES) {
         i = -1;
         break;
@@ -271,11 +287,14 @@ export class ValueDictionary {
       i = (i + 1) & mask;
     }
     this.misses++;
-    const v = detach(s);
-    if (i >= 0 && this.size < this.maxEntries && this.chars + v.length <= this.maxChars) {
-      this.table[i] = v;
+    const v = escaped ? decode(raw, from, to) : detach(s);
+    const key = escaped ? detach(s) : v;
+    const chars = escaped ? key.length + v.length : v.length;
+    if (i >= 0 && this.size < this.maxEntries && this.chars + chars <= this.maxChars) {
+      this.table[i] = key;
+      if (escaped) (this.decoded ??= new Array<string | null>(this.table.length).fill(null))[i] = v;
       this.size++;
-      this.chars += v.length;
+      this.chars += chars;
     }
     return v;
   }
@@ -298,6 +317,7 @@ export class ValueDictionary {
   private review(): void {
     if (this.misses > DICTIONARY_MAX_MISSES) {
       this.table.fill(null);
+      this.decoded?.fill(null);
       this.size = 0;
       this.chars = 0;
       this.off = DICTIONARY_OFF_READS;
@@ -346,6 +366,11 @@ function stringAt(raw: string, head: number, end: number): string | null {
   if (t === T_STRING) return raw.slice((head >> 4) + 1, end - 1);
   if (t === T_ESCAPED) return JSON.parse(raw.slice(head >> 4, end)) as string;
   return null;
+}
+
+/** The string the contents of a JSON string with escapes, `raw[from, to)`, decode to (not a view of `raw`). */
+function decode(raw: string, from: number, to: number): string {
+  return detach(JSON.parse(raw.slice(from - 1, to + 1)) as string);
 }
 
 /**

@@ -1,6 +1,6 @@
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { eventResult } from '../../src/normalize/event-result.js';
 import { ValueDictionary, scanTetragonText, type IndexedEvent } from '../../src/normalize/tetragon-index.js';
 
@@ -17,6 +17,38 @@ const read = (d: ValueDictionary, value: string): string => {
 };
 
 describe('ValueDictionary', () => {
+  it('decodes a value with escapes once, then gives the stored string', () => {
+    const d = new ValueDictionary(8, 1000);
+    const escaped = String.raw`-c \"echo hi\" \\x`;
+    const decoded = '-c "echo hi" \\x';
+    const parse = vi.spyOn(JSON, 'parse');
+    try {
+      const first = lineWith(escaped);
+      const v = d.unescaped(first.raw, first.from, first.to);
+      expect(v).toBe(decoded);
+      for (let i = 0; i < 50; i++) {
+        const { raw, from, to } = lineWith(escaped, 10 + i);
+        expect(d.unescaped(raw, from, to)).toBe(v);
+      }
+      expect(parse).toHaveBeenCalledTimes(1);
+    } finally {
+      parse.mockRestore();
+    }
+    expect(read(d, 'sh')).toBe('sh');
+    expect(d.entries).toBe(2);
+    // The escaped text and its value, then `sh`.
+    expect(d.characters).toBe(escaped.length + decoded.length + 2);
+  });
+
+  it('decodes values with escapes while off (values that mostly differ)', () => {
+    const d = new ValueDictionary(2048, 1 << 20);
+    for (let i = 0; i < 3000; i++) {
+      const { raw, from, to } = lineWith(String.raw`a\"${i}`);
+      expect(d.unescaped(raw, from, to)).toBe(`a"${i}`);
+    }
+    expect(d.on).toBe(false);
+  });
+
   it('gives the value read, and stores one entry for a value read from many lines', () => {
     const d = new ValueDictionary(8, 1000);
     for (let i = 0; i < 100; i++) expect(read(d, 'docker.io/acme/frontend:1.4.2')).toBe('docker.io/acme/frontend:1.4.2');
