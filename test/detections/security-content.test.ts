@@ -1,7 +1,7 @@
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { basename, dirname, join } from 'node:path';
-import { afterAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadContent, type ContentPack } from '../../src/detections/content.js';
 import { readDetection } from '../../src/detections/detection.js';
 import { validateContent } from '../../src/detections/validate.js';
@@ -245,14 +245,23 @@ describe('vigil validate: data model fields', () => {
 });
 
 describe.skipIf(!escuCorpusPresent())('the ESCU 2024-10 corpus as a checkout', () => {
-  const dir = mkdtempSync(join(tmpdir(), 'vigil-escu-'));
-  dirs.push(dir);
-  const written = writeEscuTree(dir);
-  const started = process.cpuUsage();
-  const pack = loadContent([dir]);
-  const cpu = process.cpuUsage(started);
-  const report = validateContent(pack);
-  const bundled = loadContent().detections.length;
+  // Made in beforeAll: vitest collects a skipped describe's body too, and the corpus (../shared) may be absent.
+  let dir = '';
+  let written = { detections: 0, macros: 0 };
+  let pack: ContentPack;
+  let cpu = { user: 0, system: 0 };
+  let report: ReturnType<typeof validateContent>;
+  let bundled = 0;
+  beforeAll(() => {
+    dir = mkdtempSync(join(tmpdir(), 'vigil-escu-'));
+    dirs.push(dir);
+    written = writeEscuTree(dir);
+    const started = process.cpuUsage();
+    pack = loadContent([dir]);
+    cpu = process.cpuUsage(started);
+    report = validateContent(pack);
+    bundled = loadContent().detections.length;
+  });
 
   it('loads all 1,613 detections and 189 macros without errors', () => {
     console.log(`ESCU checkout: ${written.detections} detections, ${written.macros} macros loaded in ${Math.round((cpu.user + cpu.system) / 1000)} ms of CPU`);
