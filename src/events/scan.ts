@@ -396,11 +396,17 @@ export function trimRawFilter(f: RawFilter | null, lines: readonly string[]): Ra
   return trim(f);
 }
 
-/** The literals and regexes of a filter, each as a text equal for `same` ones. */
+/** The literals and regexes of a filter, each by its leafKey. */
 function leavesOf(f: RawFilter): Set<string> {
-  if (f.kind === 'contains') return new Set([`${f.key === true ? 'k' : f.verbatim === true ? 'v' : 'c'}${f.text}`]);
-  if (f.kind === 'regex') return new Set([`r${f.verbatim === true ? 'v' : ''}/${f.flags}/${f.keys?.join('\0') ?? ''}/${f.source}`]);
+  if (f.kind === 'contains' || f.kind === 'regex') return new Set([leafKey(f)]);
   return new Set(f.items.flatMap((x) => [...leavesOf(x)]));
+}
+
+/** A literal or a regex as a text, equal exactly for the same ones. */
+function leafKey(f: RawFilter & { kind: 'contains' | 'regex' }): string {
+  return f.kind === 'contains'
+    ? JSON.stringify(['c', f.text, f.key === true, f.verbatim === true])
+    : JSON.stringify(['r', f.source, f.flags, f.verbatim === true, f.keys ?? null]);
 }
 
 /** Whether `a` implies `b`, judged on their shapes (false when unsure): what trimRawFilter leaves out. */
@@ -415,8 +421,7 @@ function implies(a: RawFilter, b: RawFilter): boolean {
 /** Whether two filters are the same formula, written alike. */
 function same(a: RawFilter, b: RawFilter): boolean {
   if (a === b) return true;
-  if (a.kind === 'contains') return b.kind === 'contains' && a.text === b.text && a.key === b.key && a.verbatim === b.verbatim;
-  if (a.kind === 'regex') return b.kind === 'regex' && a.source === b.source && a.flags === b.flags && a.verbatim === b.verbatim && a.keys?.join('\0') === b.keys?.join('\0');
+  if (a.kind === 'contains' || a.kind === 'regex') return b.kind === a.kind && leafKey(a) === leafKey(b);
   return b.kind === a.kind && b.items.length === a.items.length && a.items.every((x, i) => same(x, b.items[i] as RawFilter));
 }
 
