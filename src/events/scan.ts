@@ -618,7 +618,8 @@ const FEWER_ANCHORS_MAX = 16;
 function anchorsOf(f: RawFilter, sample: string | null, fits?: (texts: readonly string[]) => boolean): Anchors | null {
   switch (f.kind) {
     case 'contains':
-      return { texts: [f.text], weak: f.key === true, guards: literalGuards(f) };
+      // An empty literal is in every line: nothing to look for.
+      return f.text === '' ? null : { texts: [f.text], weak: f.key === true, guards: literalGuards(f) };
     case 'regex':
       return null;
     case 'and':
@@ -698,9 +699,9 @@ function better(a: Anchors, aHits: number, b: Anchors, bHits: number): boolean {
 
 /** Occurrences of any of `texts` in `sample`, case-insensitive. */
 function countHits(texts: readonly string[], sample: string): number {
-  const re = new RegExp(texts.map(escapeRegExp).join('|'), 'gi');
   let n = 0;
-  while (re.exec(sample) !== null) n++;
+  // matchAll steps past an empty match (an `exec` loop would stay on it forever).
+  for (const _ of sample.matchAll(new RegExp(texts.map(escapeRegExp).join('|'), 'gi'))) n++;
   return n;
 }
 

@@ -221,6 +221,12 @@ describe('compileRawFilter and rawAnchors', () => {
     expect(rawAnchors({ kind: 'or', items: [c('sh'), c('"pod"', true)] })).toBeNull();
     expect(rawAnchors(c('caf\u00e9'))).toBeNull(); // not ASCII: a latin1 search would miss it
     expect(rawAnchors({ kind: 'or', items: [c('SH'), c('sh'), c('a.b')] })?.texts).toEqual(['sh', 'a.b']);
+    // An empty literal is in every line: never an anchor, and a sample does not make the choice loop on it.
+    const sample = 'abc curl def\n"x"\n';
+    expect(rawAnchors({ kind: 'and', items: [c('curl'), c('')] }, sample)?.texts).toEqual(['curl']);
+    expect(rawAnchors(c(''), sample)).toBeNull();
+    expect(rawAnchors({ kind: 'or', items: [c('curl'), c('')] }, sample)).toBeNull();
+    expect(rawAnchors({ kind: 'and', items: [c('curl'), { kind: 'or', items: [c('a'), c('"x"')] }, { kind: 'or', items: [c(''), c('d')] }] }, sample)?.texts).toEqual(['curl']);
   });
 });
 
