@@ -22,6 +22,25 @@ export interface ScanRequest {
    * source pairs each search's raw filter with the event kinds its sourcetypes allow).
    */
   alternatives?: readonly ScanRequest[];
+  /**
+   * Conjunction of exact-value conditions on indexed fields (INDEXED_FIELDS): the event's field must have one of
+   * `values`, each lower-cased as `field=value` compares a value without wildcards. A source that keeps the field
+   * beside `_raw` (the store's `(process_name, _time)` index, store/indexed-fields.ts) reads only those events.
+   */
+  indexed?: readonly IndexedFieldCondition[];
+}
+
+/**
+ * Fields a source may keep beside `_raw`, exactly as search reads them (normalize/event-result.ts). The process
+ * name is what most detections select on first (`process_name="curl"`, `process_name IN (...)`).
+ */
+export const INDEXED_FIELDS = ['process_name'] as const;
+export type IndexedField = (typeof INDEXED_FIELDS)[number];
+
+/** `field` has one of `values` (lower-cased; no wildcards, numbers or CIDR blocks: those match other texts). */
+export interface IndexedFieldCondition {
+  field: IndexedField;
+  values: readonly string[];
 }
 
 export type MetadataField = 'index' | 'sourcetype' | 'source' | 'host';

@@ -145,6 +145,15 @@ export const MIGRATIONS: readonly Migration[] = [
       `);
     },
   },
+  {
+    version: 6,
+    name: "indexed fields: a bucket table's version of them (bucket_parts.fields; 0: none, the tables so far)",
+    // New tables get the process name's key `pn` and its index (indexed-fields.ts); existing ones are left as they
+    // are (no rewrite): scans read them whole, as before.
+    up(db) {
+      db.exec('ALTER TABLE bucket_parts ADD COLUMN fields INTEGER NOT NULL DEFAULT 0');
+    },
+  },
 ];
 
 /** The schema version this build writes. */

@@ -6,6 +6,7 @@ import Database from 'better-sqlite3';
 import type { Event } from '../events/event.js';
 import { GUARD_ESCAPE, GUARD_KELVIN, GUARD_LONG_S, GUARD_SLASH, compileRawFilter, literalGuards, samplePassCount, wildcardMatcher, type MetadataConstraint, type MetadataField, type RawFilter, type ScanOptions, type ScanRequest } from '../events/scan.js';
 import { FLAG_RAW_NUL, KIND_HOST, KIND_SOURCE, KIND_SOURCETYPE, MIXED_PART, fromMicros, microsAtOrAfter, partTable } from './schema.js';
+import { INDEXED_FIELDS_VERSION, processNameKeys } from './indexed-fields.js';
 import { StoreError } from './types.js';
 
 export type Db = Database.Database;
@@ -103,6 +104,8 @@ export interface ScanPlan {
   sourceIds: number[] | null;
   hostIds: number[] | null;
   raw: SqlCondition | null;
+  /** The `pn` keys of the process names read (indexed-fields.ts), or null: every row. */
+  processNames?: string[] | null;
 }
 
 export interface SqlCondition {
@@ -112,6 +115,8 @@ export interface SqlCondition {
 
 /** More sourcetype ids than this: one arm per table over the `(t)` index, filtering `st`, instead of one arm per id. */
 const MAX_SOURCETYPE_ARMS = 8;
+/** More process names than this (the several-values key included): the table is read over its `(t)` index. */
+const MAX_PROCESS_NAME_ARMS = 16;
 /** Larger id lists are not pushed down (the engine re-checks everything anyway). */
 const MAX_IN_LIST = 1000;
 
@@ -161,6 +166,7 @@ export function planScan(req: ScanRequest, names: NameCache): ScanPlan | null {
     sourceIds: ids('source'),
     hostIds: ids('host'),
     raw: null,
+    processNames: processNameKeys(req.indexed),
   };
   for (const l of [plan.indexIds, plan.sourcetypeIds, plan.sourceIds, plan.hostIds]) if (l !== null && l.length === 0) return null;
   if (plan.lo !== null && plan.hi !== null && plan.lo >= plan.hi) return null;
@@ -414,6 +420,8 @@ export interface BucketRef {
   end: number;
   /** Its tables (`bucket_parts.st`): sourcetype ids, MIXED_PART for the mixed table `b<id>`. */
   parts: number[];
+  /** Those of its tables with the current indexed fields (their `pn` and its index, indexed-fields.ts). */
+  indexed?: number[];
 }
 
 /** The buckets a plan touches, newest first. */
@@ -430,13 +438,15 @@ export function planBuckets(db: Db, plan: ScanPlan): BucketRef[] {
   }
   if (plan.indexIds !== null) where.push(`index_id IN (${plan.indexIds.join(',')})`);
   const sql =
-    'SELECT id, index_id, start_us, end_us, (SELECT group_concat(p.st) FROM bucket_parts p WHERE p.bucket_id = buckets.id) FROM buckets' +
+    'SELECT id, index_id, start_us, end_us, (SELECT group_concat(p.st) FROM bucket_parts p WHERE p.bucket_id = buckets.id),' +
+    ` (SELECT group_concat(p.st) FROM bucket_parts p WHERE p.bucket_id = buckets.id AND p.fields = ${INDEXED_FIELDS_VERSION}) FROM buckets` +
     `${where.length ? ' WHERE ' + where.join(' AND ') : ''} ORDER BY start_us DESC, id DESC`;
+  const list = (ids: string | null): number[] => (ids === null ? [] : ids.split(',').map(Number));
   return db
-    .prepare<number[], [number, number, number, number, string | null]>(sql)
+    .prepare<number[], [number, number, number, number, string | null, string | null]>(sql)
     .raw()
     .all(...params)
-    .map(([id, indexId, start, end, parts]) => ({ id, indexId, start, end, parts: parts === null ? [] : parts.split(',').map(Number) }));
+    .map(([id, indexId, start, end, parts, indexed]) => ({ id, indexId, start, end, parts: list(parts), indexed: list(indexed) }));
 }
 
 /** A bucket's tables a scan reads: the mixed table, and the tables of the plan's sourcetypes (all when unconstrained). */
@@ -477,6 +487,9 @@ export function groupSql(group: readonly BucketRef[], plan: ScanPlan, seqs: SqlC
   const arms: string[] = [];
   const raw = plan.raw === null ? null : numbered(plan.raw.sql, 1);
   const st = plan.sourcetypeIds;
+  // Past a few names, one arm each costs more than reading the table (a list of a hundred tools).
+  const keys = plan.processNames ?? null;
+  const names = keys !== null && keys.length <= MAX_PROCESS_NAME_ARMS ? keys : null;
   for (const b of group) {
     const conds: string[] = [];
     if (plan.lo !== null && b.start < plan.lo) conds.push(`t >= ${plan.lo}`);
@@ -489,7 +502,11 @@ export function groupSql(group: readonly BucketRef[], plan: ScanPlan, seqs: SqlC
     };
     for (const part of partsRead(b, plan)) {
       const t = partTable(b.id, part);
-      if (part !== MIXED_PART) arm(t, 't', conds);
+      // The rows of each process name read, from the (pn, t) index, in time order like every other arm.
+      if (names !== null && b.indexed?.includes(part)) {
+        const st1 = part === MIXED_PART && st !== null ? [`+st IN (${st.join(',')})`] : [];
+        names.forEach((_, k) => arm(t, 'pn', [`pn = @k${k + 1}`, ...st1, ...conds]));
+      } else if (part !== MIXED_PART) arm(t, 't', conds);
       else if (st !== null && st.length <= MAX_SOURCETYPE_ARMS) for (const s of st) arm(t, 'st', [`st = ${s}`, ...conds]);
       // The unary + keeps the planner off the (st, t) index: an IN list there would need a sort.
       else arm(t, 't', st !== null ? [`+st IN (${st.join(',')})`, ...conds] : conds);
@@ -497,7 +514,9 @@ export function groupSql(group: readonly BucketRef[], plan: ScanPlan, seqs: SqlC
   }
   if (arms.length === 0) return null;
   const sql = arms.length === 1 ? `${arms[0]} ORDER BY t DESC, rowid DESC` : unionAll(arms, NEWEST_FIRST);
-  return { sql, params: named(plan.raw?.params ?? []) };
+  const params = named(plan.raw?.params ?? []);
+  names?.forEach((key, k) => (params[`k${k + 1}`] = key));
+  return { sql, params };
 }
 
 /** A query over a group's tables: its parameters by name (`@p1`, `@p2`…), each bound once whatever reads it. */

@@ -72,12 +72,15 @@ export function partTable(id: number, st: number): string {
  * newest first". Both end in the rowid implicitly, which gives `ORDER BY t DESC, rowid DESC` straight from the index.
  * A sourcetype's table keeps the `st` column (one byte a row) so every condition of a scan reads the same on every
  * table. `flags` bit 0 (FLAG_RAW_NUL): `_raw` contains a NUL character, which SQL's LIKE cannot see past.
+ * `fields` > 0 (the indexed fields' version, indexed-fields.ts): the process name's key `pn` and its index `(pn, t)`,
+ * which serves "these process names, newest first".
  */
-export function createPartSql(id: number, st: number): string {
+export function createPartSql(id: number, st: number, fields: number): string {
   const t = partTable(id, st);
   return (
-    `CREATE TABLE ${t} (t INTEGER NOT NULL, st INTEGER NOT NULL, src INTEGER NOT NULL, host INTEGER NOT NULL, raw TEXT NOT NULL, flags INTEGER);` +
+    `CREATE TABLE ${t} (t INTEGER NOT NULL, st INTEGER NOT NULL, src INTEGER NOT NULL, host INTEGER NOT NULL, raw TEXT NOT NULL, flags INTEGER${fields > 0 ? ', pn TEXT' : ''});` +
     (st === MIXED_PART ? `CREATE INDEX ${t}_st ON ${t} (st, t);` : '') +
-    `CREATE INDEX ${t}_t ON ${t} (t);`
+    `CREATE INDEX ${t}_t ON ${t} (t);` +
+    (fields > 0 ? `CREATE INDEX ${t}_pn ON ${t} (pn, t);` : '')
   );
 }

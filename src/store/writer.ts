@@ -20,16 +20,21 @@ import {
   partTable,
   toMicros,
 } from './schema.js';
+import { INDEXED_FIELDS_VERSION, processNameKey } from './indexed-fields.js';
 import { StateWriter } from './state.js';
 import type { RetentionReport, StoreErrorCode } from './types.js';
 
 type Db = Database.Database;
-type InsertRow = Database.Statement<[number, number, number, number, number, string, number | null]>;
+/** An insert into a bucket table; `indexed`: the table has the indexed fields' column `pn` (indexed-fields.ts), one more parameter. */
+interface InsertRow {
+  stmt: Database.Statement<(number | string | null)[]>;
+  indexed: boolean;
+}
 
 interface BucketHandle {
   id: number;
-  /** Its tables (`bucket_parts.st`: sourcetype ids, MIXED_PART). */
-  parts: Set<number>;
+  /** Its tables (`bucket_parts.st`: sourcetype ids, MIXED_PART) and the indexed fields' version of each (`fields`). */
+  parts: Map<number, number>;
   /** By sourcetype id: the insert into its own table. */
   inserts: Map<number, InsertRow>;
   /** The insert into the mixed table, shared by the sourcetypes past the bucket's most tables (prepared once). */
@@ -147,8 +152,8 @@ export class Writer {
       'SELECT id, end_us, events, bytes, max_us FROM buckets WHERE index_id = ? ORDER BY start_us',
     );
     this.deleteBucket = db.prepare<[number]>('DELETE FROM buckets WHERE id = ?');
-    this.partsOf = db.prepare<[number], number>('SELECT st FROM bucket_parts WHERE bucket_id = ?').pluck();
-    this.addPart = db.prepare<[number, number]>('INSERT INTO bucket_parts (bucket_id, st) VALUES (?, ?)');
+    this.partsOf = db.prepare<[number], { st: number; fields: number }>('SELECT st, fields FROM bucket_parts WHERE bucket_id = ?');
+    this.addPart = db.prepare<[number, number, number]>('INSERT INTO bucket_parts (bucket_id, st, fields) VALUES (?, ?, ?)');
     this.deleteParts = db.prepare<[number]>('DELETE FROM bucket_parts WHERE bucket_id = ?');
     this.state = new StateWriter(db);
   }
@@ -250,15 +255,14 @@ export class Writer {
         }
         const raw = strings[j + 4]!;
         const st = this.dictId(KIND_SOURCETYPE, strings[j + 1]!);
-        (last.inserts.get(st) ?? this.part(last, st)).run(
-          ++seq,
-          us,
-          st,
-          this.dictId(KIND_SOURCE, strings[j + 2]!),
-          this.dictId(KIND_HOST, strings[j + 3]!),
-          raw,
-          raw.includes('\0') ? FLAG_RAW_NUL : null,
-        );
+        const insert = last.inserts.get(st) ?? this.part(last, st);
+        const src = this.dictId(KIND_SOURCE, strings[j + 2]!);
+        const host = this.dictId(KIND_HOST, strings[j + 3]!);
+        const flags = raw.includes('\0') ? FLAG_RAW_NUL : null;
+        if (insert.indexed) {
+          const e = { _time: times[i]!, index: strings[j]!, sourcetype: strings[j + 1]!, source: strings[j + 2]!, host: strings[j + 3]!, _raw: raw };
+          insert.stmt.run(++seq, us, st, src, host, raw, flags, processNameKey(e));
+        } else insert.stmt.run(++seq, us, st, src, host, raw, flags);
         const acc = lastAcc!;
         acc.events++;
         acc.bytes += Buffer.byteLength(raw, 'utf8');
@@ -426,7 +430,7 @@ export class Writer {
     const start = key * this.spanUs;
     let id = this.findBucket.get(iid, start);
     if (id === undefined) id = this.addBucket.get(iid, start, start + this.spanUs)!;
-    const h: BucketHandle = { id, parts: new Set(this.partsOf.all(id)), inserts: new Map(), mixed: null };
+    const h: BucketHandle = { id, parts: new Map(this.partsOf.all(id).map((p) => [p.st, p.fields])), inserts: new Map(), mixed: null };
     if (this.bucketCount >= 1000) this.clearBuckets();
     let perIndex = this.buckets.get(iid);
     if (perIndex === undefined) {
@@ -452,19 +456,27 @@ export class Writer {
     return insert;
   }
 
-  /** An insert into one of a bucket's tables, created (and listed in bucket_parts) when it is new. */
+  /**
+   * An insert into one of a bucket's tables, created (and listed in bucket_parts) when it is new, with the indexed
+   * fields. A table made before them (the current bucket of an upgraded store) goes on without.
+   */
   private insertInto(h: BucketHandle, table: number): InsertRow {
-    if (!h.parts.has(table)) {
-      this.db.exec(createPartSql(h.id, table));
-      this.addPart.run(h.id, table);
-      h.parts.add(table);
+    let fields = h.parts.get(table);
+    if (fields === undefined) {
+      fields = INDEXED_FIELDS_VERSION;
+      this.db.exec(createPartSql(h.id, table, fields));
+      this.addPart.run(h.id, table, fields);
+      h.parts.set(table, fields);
     }
-    return this.db.prepare(`INSERT INTO ${partTable(h.id, table)} (rowid, t, st, src, host, raw, flags) VALUES (?, ?, ?, ?, ?, ?, ?)`);
+    const indexed = fields > 0;
+    const columns = `rowid, t, st, src, host, raw, flags${indexed ? ', pn' : ''}`;
+    const stmt = this.db.prepare<(number | string | null)[]>(`INSERT INTO ${partTable(h.id, table)} (${columns}) VALUES (${columns.split(',').map(() => '?').join(', ')})`);
+    return { stmt, indexed };
   }
 
   /** Drops a bucket: each of its tables, and its catalog rows. */
   private dropBucket(id: number): void {
-    for (const st of this.partsOf.all(id)) this.db.exec(`DROP TABLE ${partTable(id, st)}`);
+    for (const { st } of this.partsOf.all(id)) this.db.exec(`DROP TABLE ${partTable(id, st)}`);
     this.deleteParts.run(id);
     this.deleteBucket.run(id);
   }

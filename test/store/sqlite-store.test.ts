@@ -287,7 +287,7 @@ describe('pushdowns', () => {
     ];
     // And a span of 64 indexes, past SQLite's 500 terms in a compound SELECT: nested, still merged without sorting.
     const wide = Array.from({ length: 64 }, (_, i) => ({ id: 10 + i, indexId: 10 + i, start: 0, end: 100, parts: [3, 4, 5, 6, 7, 8, 9, 10, MIXED_PART] }));
-    for (const b of [...group, ...wide]) for (const st of b.parts) db.exec(createPartSql(b.id, st));
+    for (const b of [...group, ...wide]) for (const st of b.parts) db.exec(createPartSql(b.id, st, 0));
     const base: ScanPlan = { lo: 10, hi: 20, indexIds: null, sourcetypeIds: null, sourceIds: null, hostIds: null, raw: null };
     const plans: ScanPlan[] = [
       base,

@@ -1,4 +1,4 @@
-import { metadataPredicate, type EventSource, type MetadataConstraint, type RawFilter, type ScanProgress, type ScanRequest } from '../../events/scan.js';
+import { INDEXED_FIELDS, metadataPredicate, type EventSource, type IndexedFieldCondition, type MetadataConstraint, type RawFilter, type ScanProgress, type ScanRequest } from '../../events/scan.js';
 import type { Event } from '../../events/event.js';
 import { rowLayout, WrittenRow, type Result, type RowLayout } from '../../events/result.js';
 import type { ExecContext, Sink } from '../commands/types.js';
@@ -230,5 +230,17 @@ export function unionRequest(reqs: readonly ScanRequest[]): ScanRequest {
   // A search that names its index must not lose events to the default-index rule of the others.
   const someNameIndex = reqs.some((r) => r.metadata.some((m) => m.field === 'index'));
   const defaults = someNameIndex ? 'all' : (reqs[0]?.defaultIndexes ?? 'all');
-  return { earliest, latest, metadata, raw, defaultIndexes: defaults, alternatives: reqs.flatMap((r) => r.alternatives ?? [r]) };
+  const indexed = unionIndexed(reqs);
+  return { earliest, latest, metadata, raw, defaultIndexes: defaults, alternatives: reqs.flatMap((r) => r.alternatives ?? [r]), ...(indexed.length > 0 ? { indexed } : {}) };
+}
+
+/** An indexed field every search constrains: an event any of them needs has one of their values. */
+function unionIndexed(reqs: readonly ScanRequest[]): IndexedFieldCondition[] {
+  const out: IndexedFieldCondition[] = [];
+  for (const field of INDEXED_FIELDS) {
+    // A search's narrowest condition on the field (its conditions are a conjunction).
+    const per = reqs.map((r) => (r.indexed ?? []).filter((c) => c.field === field).sort((a, b) => a.values.length - b.values.length)[0]);
+    if (per.length > 0 && per.every((c) => c !== undefined)) out.push({ field, values: [...new Set(per.flatMap((c) => c!.values))] });
+  }
+  return out;
 }

@@ -15,6 +15,7 @@ export function explainPlan(plan: SearchPlan, opts: { aggregates?: boolean } = {
     lines.push(`scan: time [${fmt(plan.earliest)}, ${fmt(plan.latest)})`);
     for (const m of plan.scan.metadata) lines.push(`  pushdown ${m.field} IN (${m.patterns.join(', ')})`);
     if (plan.scan.raw) lines.push(`  raw prefilter: ${describeRaw(plan.scan.raw)}`);
+    for (const c of plan.scan.indexed ?? []) lines.push(`  indexed field ${c.field} IN (${c.values.map((v) => JSON.stringify(v)).join(', ')}) (the store reads these from its index)`);
     lines.push(`filter: leading search${plan.lead ? '' : ' (all events)'}`);
   }
   for (const s of plan.stages) {

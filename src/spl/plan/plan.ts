@@ -1,4 +1,4 @@
-import type { MetadataConstraint, MetadataField, RawFilter, ScanRequest } from '../../events/scan.js';
+import { INDEXED_FIELDS, type IndexedField, type IndexedFieldCondition, type MetadataConstraint, type MetadataField, type RawFilter, type ScanRequest } from '../../events/scan.js';
 import { rawConditionFor, rawConditionForExists, rawConditionForRegex } from '../../normalize/raw-conditions.js';
 import type { CommandAst, PipelineAst, SearchExpr } from '../parse/ast.js';
 import { commandBlueprint } from '../commands/index.js';
@@ -111,7 +111,13 @@ export function planSearch(pipeline: PipelineAst, opts: PlanOptions): SearchPlan
     const r = rawFilterOf(e);
     if (r) raws.push(r);
   }
-  if (!generating && !readsEvents) raws.push(...laterRawFilters(stagesAst, knowledge));
+  const derived = new Set<string>(knowledge?.derived?.names ?? []);
+  const indexed = [lead, prefilter].flatMap((e) => (e ? conjuncts(e) : [])).flatMap((item) => indexedCondition(item, derived) ?? []);
+  if (!generating && !readsEvents) {
+    const later = laterConditions(stagesAst, knowledge);
+    raws.push(...later.raws);
+    indexed.push(...later.indexed);
+  }
   if (raws.length) raw = raws.length === 1 ? raws[0]! : { kind: 'and', items: raws };
 
   // Search order over an unordered source (files): events must reach the first command newest first
@@ -143,7 +149,7 @@ export function planSearch(pipeline: PipelineAst, opts: PlanOptions): SearchPlan
     pipeline,
     generating,
     lead,
-    scan: { earliest, latest, metadata, raw, defaultIndexes: opts.defaultIndexes },
+    scan: { earliest, latest, metadata, raw, defaultIndexes: opts.defaultIndexes, ...(indexed.length > 0 ? { indexed } : {}) },
     stages,
     sortAtEnd: !ordered,
     earliest,
@@ -199,29 +205,60 @@ function metadataConstraint(e: SearchExpr): MetadataConstraint | null {
 }
 
 /**
+ * An exact-value condition on an indexed field (events/scan.ts INDEXED_FIELDS): `process_name="curl"`,
+ * `process_name IN ("sh", "bash")`, `(process_name=sh OR process_name=bash)`. A value with a wildcard, a number or
+ * a CIDR block matches other texts than its own, a case-sensitive comparison another test, and a field knowledge
+ * computes or a command wrote (`notOwn`) is not the event's own: none of them gives a condition.
+ */
+function indexedCondition(e: SearchExpr, notOwn: ReadonlySet<string>): IndexedFieldCondition | null {
+  const indexed = (field: string): field is IndexedField => (INDEXED_FIELDS as readonly string[]).includes(field) && !notOwn.has(field);
+  const exact = (p: string): boolean => !p.includes('*') && toNumber(p) === null && cidrMatcher(p) === null;
+  switch (e.kind) {
+    case 'compare':
+      return e.op === '=' && !e.caseSensitive && indexed(e.field) && exact(e.value.value) ? { field: e.field, values: [e.value.value.toLowerCase()] } : null;
+    case 'in':
+      return indexed(e.field) && e.values.every((v) => exact(v.value)) ? { field: e.field, values: [...new Set(e.values.map((v) => v.value.toLowerCase()))] } : null;
+    case 'or': {
+      const parts = e.items.map((x) => indexedCondition(x, notOwn));
+      const field = parts[0]?.field;
+      if (field === undefined || !parts.every((p) => p !== null && p.field === field)) return null;
+      return { field, values: [...new Set(parts.flatMap((p) => p!.values))] };
+    }
+    default:
+      return null;
+  }
+}
+
+/**
  * Conditions of the commands after the leading search that keep or drop each event's row on its own (`search`,
  * `regex`), up to the first command that is not streaming or depends on order (`head`, `dedup`: filtering
  * earlier would change which rows they keep), and only on fields no command before them wrote (an `eval`,
  * `rename`, `rex` output, or the event types' `tag`/`eventtype`). Every result comes from an event that passes
- * them, so they are necessary conditions on its raw text too.
+ * them, so they are necessary conditions on its raw text too, and a `search`'s on its indexed fields.
  */
-function laterRawFilters(stages: readonly CommandAst[], knowledge: Knowledge | null): RawFilter[] {
+function laterConditions(stages: readonly CommandAst[], knowledge: Knowledge | null): { raws: RawFilter[]; indexed: IndexedFieldCondition[] } {
   const written = new Set<string>(['tag', 'eventtype', ...(knowledge?.derived?.names ?? [])]);
   const skip = (field: string): boolean => written.has(field) || field.startsWith('tag::');
-  const out: RawFilter[] = [];
+  const raws: RawFilter[] = [];
+  const indexed: IndexedFieldCondition[] = [];
   for (const c of stages) {
     const bp = commandBlueprint(c.name)!;
     if (bp.kind(c.args) !== 'streaming' || bp.orderSensitive(c.args)) break;
     let r: RawFilter | null = null;
     const expr = c.name === 'search' ? (c.args as SearchArgs).expr : null;
-    if (expr) r = rawFilterOf(expr, skip);
-    else if (c.name === 'regex') r = regexRawFilter(c.args as RegexArgs, skip);
-    if (r !== null) out.push(r);
+    if (expr) {
+      r = rawFilterOf(expr, skip);
+      for (const item of conjuncts(expr)) {
+        const x = indexedCondition(item, written);
+        if (x !== null) indexed.push(x);
+      }
+    } else if (c.name === 'regex') r = regexRawFilter(c.args as RegexArgs, skip);
+    if (r !== null) raws.push(r);
     const w = bp.writes(c.args);
     if (w === '*') break;
     for (const f of w) written.add(f);
   }
-  return out;
+  return { raws, indexed };
 }
 
 /** `regex field="<pcre>"`: a necessary condition on the raw text (none for `!=`, nor for a pattern that does not translate). */

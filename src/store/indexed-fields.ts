@@ -1,0 +1,40 @@
+/**
+ * Indexed fields (events/scan.ts INDEXED_FIELDS): the process name is kept beside `_raw` in the `pn` column of every
+ * bucket table made since migration 6, with an index `(pn, t)`, so a search that selects process names
+ * (`process_name="curl"`, `process_name IN (...)`) reads only those rows, newest first from the index, as Splunk
+ * answers an indexed field from its tsidx files instead of reading every event.
+ *
+ * `pn` is computed when the event is appended, exactly as search reads the field (normalize/event-result.ts, with no
+ * knowledge: the planner leaves out fields knowledge computes): `=` + the value lower-cased (what `field=value`
+ * compares for a value without wildcards), `*` for several values (the engine tests them), NULL when the event has
+ * no process name (no exact-value condition can match it).
+ *
+ * A table records the version of this rule it was written with (`bucket_parts.fields`; 0: no `pn`). Scans use `pn`
+ * only on tables of the current version: a change to how normalize reads the process name must bump
+ * INDEXED_FIELDS_VERSION, and older tables are then read whole again, never filtered by a stale key.
+ */
+import type { Event } from '../events/event.js';
+import type { IndexedFieldCondition } from '../events/scan.js';
+import { isMultivalue, toText } from '../events/value.js';
+import { eventResult } from '../normalize/event-result.js';
+
+export const INDEXED_FIELDS_VERSION = 1;
+
+/** The `pn` key of a process name value. */
+const keyOf = (lowerCased: string): string => `=${lowerCased}`;
+/** The `pn` of an event whose process name has several values. */
+export const SEVERAL_VALUES = '*';
+
+/** An event's `pn`. */
+export function processNameKey(e: Event): string | null {
+  const v = eventResult(e).get('process_name');
+  if (v === null || v === undefined) return null;
+  if (isMultivalue(v)) return SEVERAL_VALUES;
+  return keyOf((typeof v === 'string' ? v : toText(v)).toLowerCase());
+}
+
+/** The `pn` keys a scan with these conditions reads (null: the scan reads every row), rows with several values included. */
+export function processNameKeys(conditions: readonly IndexedFieldCondition[] | undefined): string[] | null {
+  const c = conditions?.filter((x) => x.field === 'process_name').sort((a, b) => a.values.length - b.values.length)[0];
+  return c === undefined ? null : [...new Set(c.values.map(keyOf)), SEVERAL_VALUES];
+}

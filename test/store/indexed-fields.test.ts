@@ -1,0 +1,183 @@
+/**
+ * The store's indexed process name (store/indexed-fields.ts): a scan with an exact-value condition on process_name
+ * returns exactly the events whose process_name, as search reads it, is one of the values (or has several values),
+ * newest first from the `(pn, t)` index; a table of another version of the rule, or of none, is read whole.
+ * Expectations are computed from the events with the engine's documented comparison of `field=value` for a value
+ * without wildcards: any value of the field, as text, lower-cased, equals the lower-cased value.
+ */
+import Database from 'better-sqlite3';
+import { afterAll, describe, expect, it } from 'vitest';
+import type { Event } from '../../src/events/event.js';
+import { emptyScanRequest, type ScanRequest } from '../../src/events/scan.js';
+import { isMultivalue, toText } from '../../src/events/value.js';
+import { eventResult } from '../../src/normalize/event-result.js';
+import { INDEXED_FIELDS_VERSION } from '../../src/store/indexed-fields.js';
+import { groupSql, type BucketRef, type ScanPlan } from '../../src/store/reader.js';
+import { createPartSql, MIXED_PART } from '../../src/store/schema.js';
+import { openStore, STORE_FILE } from '../../src/store/sqlite-store.js';
+import { bruteForce, cleanupDirs, collect, event, pick, plain, rng, tempDir } from './helpers.js';
+
+afterAll(cleanupDirs);
+
+const T0 = 1_700_000_000;
+const EXEC = 'cisco:isovalent:processExec';
+/** Eleven sourcetypes: past a bucket's eight tables, the others share its mixed table. */
+const STS = [EXEC, 'cisco:isovalent', 'cisco:isovalent:processConnect', 'other', ...Array.from({ length: 7 }, (_, i) => `extra${i}`)];
+
+/** Binaries as Tetragon spells them in `_raw` (JSON text), with what they mean to search. */
+const BINARIES = [
+  '/usr/bin/curl',
+  '/usr/bin/CURL',
+  '/opt/Curl',
+  '\\/usr\\/bin\\/curl', // `\/` spelling
+  '/usr/bin/cu\\u0072l', // `\u` escape
+  '/bin/sh',
+  '/bin/bash',
+  '/bin/ba\u017fh', // LONG S: not `bash` to a case-insensitive equality
+  '/sbin/\u212a', // KELVIN SIGN: lower-cases to `k`
+  '/x/\u0130', // İ: lower-cases to two characters
+  '/x/straße',
+  '/usr/bin/', // an empty basename
+  'nsenter',
+];
+const SEARCHED = ['curl', 'CURL', 'sh', 'bash', 'ba\u017fh', 'k', '\u212a', 'i\u0307', '\u0130', 'STRASSE', 'straße', '', 'nsenter', 'missing', '7'];
+
+function raw(r: () => number): string {
+  const b = pick(r, BINARIES);
+  switch (Math.floor(r() * 9)) {
+    case 0:
+      return `{"process_exit":{"process":{"binary":"${b}","pid":1}},"node_name":"n"}`;
+    case 1:
+      return `{"process_kprobe":{"process":{"binary":"${b}"},"function_name":"f"}}`;
+    case 2:
+      return `{"process_exec":{"process":{"pid":3}},"process_name":"${pick(r, ['curl', 'Sh'])}"}`; // no binary: the top-level key
+    case 3:
+      return `{"process_name":${pick(r, ['"curl"', '"CURL"', '7', '["curl","sh"]', '["x","y"]', 'null', '{"a":1}'])}}`;
+    case 4:
+      return `{"process_exec":{"process":{"binary":"${b}"}`; // truncated
+    case 5:
+      return 'not json at all curl';
+    default:
+      return `{"process_exec":{"process":{"binary":"${b}","arguments":"-k"},"parent":{"binary":"/bin/sh"}},"node_name":"n"}`;
+  }
+}
+
+function corpus(n: number, seed: number, t0 = T0): Event[] {
+  const r = rng(seed);
+  return Array.from({ length: n }, (_, i) => event({ _time: t0 + Math.floor(i / 4), sourcetype: pick(r, STS), _raw: raw(r) }));
+}
+
+/** Whether `field=value` (a value without wildcards, not a number) keeps the event: the expectation, apart from the code. */
+function keeps(e: Event, value: string): boolean {
+  const v = eventResult(e).get('process_name');
+  if (v === null || v === undefined) return false;
+  const want = value.toLowerCase();
+  return (isMultivalue(v) ? v : [v]).some((x) => (typeof x === 'string' ? x : toText(x)).toLowerCase() === want);
+}
+
+const hasSeveral = (e: Event): boolean => isMultivalue(eventResult(e).get('process_name'));
+
+function request(values: string[], over: Partial<ScanRequest> = {}): ScanRequest {
+  return { ...emptyScanRequest(), ...over, indexed: [{ field: 'process_name', values: values.map((v) => v.toLowerCase()) }] };
+}
+
+async function loaded(events: readonly Event[]): Promise<string> {
+  const dir = tempDir();
+  const store = await openStore(dir);
+  await store.append(events);
+  await store.close();
+  return dir;
+}
+
+describe('the indexed process name', () => {
+  const events = corpus(1500, 7);
+
+  it('reads exactly the events whose process_name is one of the values (or has several), newest first', async () => {
+    const store = await openStore(await loaded(events), { readonly: true });
+    try {
+      let filtered = 0;
+      for (const values of [...SEARCHED.map((v) => [v]), ['curl', 'sh'], ['BASH', 'nsenter', 'missing'], SEARCHED]) {
+        for (const over of [{}, { metadata: [{ field: 'sourcetype' as const, patterns: [EXEC] }] }, { metadata: [{ field: 'sourcetype' as const, patterns: ['extra*', 'other'] }] }]) {
+          const req = request(values, over);
+          const all = bruteForce(events, { ...req, indexed: [] });
+          const want = all.filter((e) => hasSeveral(e) || values.some((v) => keeps(e, v)));
+          expect(plain(await collect(store, req)), `${values.join(',')} ${JSON.stringify(over)}`).toEqual(plain(want));
+          filtered += all.length - want.length;
+        }
+      }
+      expect(filtered).toBeGreaterThan(10_000); // the condition did leave rows out
+    } finally {
+      await store.close();
+    }
+  });
+
+  it('is used only on tables of the current version of the rule: others are read whole', async () => {
+    const dir = await loaded(events);
+    const req = request(['curl']);
+    const want = bruteForce(events, { ...req, indexed: [] }).filter((e) => hasSeveral(e) || keeps(e, 'curl'));
+    expect(want.length).toBeGreaterThan(100);
+    const db = new Database(`${dir}/${STORE_FILE}`);
+    const tables = db.prepare<[], { bucket_id: number; st: number }>('SELECT bucket_id, st FROM bucket_parts').all();
+    // Keys no search asks for: a scan that trusts them finds nothing.
+    for (const { bucket_id: b, st } of tables) db.exec(`UPDATE ${st === MIXED_PART ? `b${b}` : `b${b}_s${st}`} SET pn = '=nothing'`);
+    db.close();
+    let store = await openStore(dir, { readonly: true });
+    expect(await collect(store, req)).toEqual([]);
+    await store.close();
+    const old = new Database(`${dir}/${STORE_FILE}`);
+    old.exec(`UPDATE bucket_parts SET fields = ${INDEXED_FIELDS_VERSION + 1}`); // written by another version of the rule
+    old.close();
+    store = await openStore(dir, { readonly: true });
+    expect(plain(await collect(store, req))).toEqual(plain(bruteForce(events, { ...req, indexed: [] })));
+    await store.close();
+  });
+
+  it('goes on in an upgraded store: its tables without the column keep taking rows, new buckets get it', async () => {
+    const first = corpus(600, 11);
+    const dir = await loaded(first);
+    // What a build before migration 6 left: no `pn`, no `fields`.
+    const db = new Database(`${dir}/${STORE_FILE}`);
+    for (const { bucket_id: b, st } of db.prepare<[], { bucket_id: number; st: number }>('SELECT bucket_id, st FROM bucket_parts').all()) {
+      const t = st === MIXED_PART ? `b${b}` : `b${b}_s${st}`;
+      db.exec(`DROP INDEX ${t}_pn; ALTER TABLE ${t} DROP COLUMN pn`);
+    }
+    db.exec('ALTER TABLE bucket_parts DROP COLUMN fields');
+    db.pragma('user_version = 5');
+    db.close();
+    const store = await openStore(dir);
+    // The same hour (the old tables), then two hours later (a new bucket).
+    const more = [...corpus(400, 12, T0 + 100), ...corpus(400, 13, T0 + 7200)];
+    await store.append(more);
+    const all = [...first, ...more];
+    for (const values of [['curl'], ['sh', 'bash'], ['missing']]) {
+      const req = request(values);
+      const want = bruteForce(all, { ...req, indexed: [] }).filter((e) => hasSeveral(e) || values.some((v) => keeps(e, v)));
+      const got = await collect(store, req);
+      // Old tables are read whole: their rows come unfiltered, those of the new bucket filtered.
+      const oldRows = bruteForce(all, { ...req, indexed: [] }).filter((e) => e._time < T0 + 7200);
+      expect(plain(got)).toEqual(plain([...want.filter((e) => e._time >= T0 + 7200), ...oldRows]));
+    }
+    await store.close();
+  });
+
+  it('reads each name from the (pn, t) index in time order: no sort', () => {
+    const db = new Database(':memory:');
+    const group: BucketRef[] = [
+      { id: 1, indexId: 1, start: 0, end: 100, parts: [3, MIXED_PART], indexed: [3, MIXED_PART] },
+      { id: 2, indexId: 2, start: 0, end: 100, parts: [3, MIXED_PART], indexed: [] },
+    ];
+    for (const b of group) for (const st of b.parts) db.exec(createPartSql(b.id, st, b.indexed!.includes(st) ? INDEXED_FIELDS_VERSION : 0));
+    const plan: ScanPlan = { lo: 10, hi: 20, indexIds: null, sourcetypeIds: [3, 4], sourceIds: null, hostIds: null, raw: null, processNames: ['=curl', '=sh', '*'] };
+    const q = groupSql(group, plan)!;
+    expect(q.params).toMatchObject({ k1: '=curl', k2: '=sh', k3: '*' });
+    const steps = db.prepare(`EXPLAIN QUERY PLAN ${q.sql}`).all(q.params) as { detail: string }[];
+    const details = steps.map((s) => s.detail).join('\n');
+    expect(details).not.toMatch(/TEMP B-TREE/);
+    expect(details.match(/USING INDEX b1_s3_pn/g)).toHaveLength(3);
+    expect(details.match(/USING INDEX b1_pn/g)).toHaveLength(3);
+    expect(details).toMatch(/USING INDEX b2_s3_t/); // a table without the column: its time index
+    // Past MAX_PROCESS_NAME_ARMS names, the tables are read over their time index.
+    const many = groupSql(group, { ...plan, processNames: Array.from({ length: 40 }, (_, i) => `=p${i}`) })!;
+    expect(many.sql).not.toMatch(/_pn/);
+  });
+});
