@@ -56,7 +56,7 @@ function raw(r: () => number): string {
     case 4:
       return `{"process_exec":{"process":{"binary":"${b}"}`; // truncated
     case 5:
-      return 'not json at all curl';
+      return r() < 0.5 ? 'not json at all curl' : `{"process_exec":{"process":{"binary":"/bin/${r() < 0.5 ? 'curl' : 'x'.repeat(2000)}${'x'.repeat(1100)}"}}}`; // too long to index
     default:
       return `{"process_exec":{"process":{"binary":"${b}","arguments":"-k"},"parent":{"binary":"/bin/sh"}},"node_name":"n"}`;
   }
@@ -75,7 +75,11 @@ function keeps(e: Event, value: string): boolean {
   return (isMultivalue(v) ? v : [v]).some((x) => (typeof x === 'string' ? x : toText(x)).toLowerCase() === want);
 }
 
-const hasSeveral = (e: Event): boolean => isMultivalue(eventResult(e).get('process_name'));
+/** Rows always read: several values, or one too long to index (1024 characters). */
+const hasSeveral = (e: Event): boolean => {
+  const v = eventResult(e).get('process_name');
+  return isMultivalue(v) || (typeof v === 'string' && v.length > 1024);
+};
 
 function request(values: string[], over: Partial<ScanRequest> = {}): ScanRequest {
   return { ...emptyScanRequest(), ...over, indexed: [{ field: 'process_name', values: values.map((v) => v.toLowerCase()) }] };
