@@ -22,11 +22,46 @@ function cellText(f: string, v: FieldValue | null, tz: string, mvJoin: string): 
 }
 
 /**
+ * Text is handed to `write` in pieces of about this many characters: a write per row (a system call each when
+ * stdout is a file) was 0.3 s of `vigil run --all` printing 216k rows.
+ */
+const CHUNK_CHARS = 64 * 1024;
+
+/**
+ * `write` in chunks: what a synchronous run of calls gives is written once it reaches CHUNK_CHARS, and the rest
+ * before anything else runs (a microtask): rows still appear as they come, in order, and nothing waits for a
+ * later turn of the event loop.
+ */
+export function chunkedWriter(write: (s: string) => void): (s: string) => void {
+  let parts: string[] = [];
+  let size = 0;
+  let scheduled = false;
+  const flush = (): void => {
+    scheduled = false;
+    if (parts.length === 0) return;
+    const text = parts.join('');
+    parts = [];
+    size = 0;
+    write(text);
+  };
+  return (s) => {
+    parts.push(s);
+    size += s.length;
+    if (size >= CHUNK_CHARS) flush();
+    else if (!scheduled) {
+      scheduled = true;
+      queueMicrotask(flush);
+    }
+  };
+}
+
+/**
  * A sink that prints results as they come (jsonl) or at the end (table, json, csv: they need every
  * column or the closing bracket). Table columns appear in the order fields are first seen.
  */
 export function outputSink(opts: OutputOptions): Sink & { count: number } {
-  const { format, tz, write } = opts;
+  const { format, tz } = opts;
+  const write = chunkedWriter(opts.write);
   const hide = new Set(opts.hide ?? []);
   const rows: Result[] = [];
   const sink = {
