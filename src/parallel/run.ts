@@ -5,7 +5,7 @@
  * parts, in partition order. The results are those of one thread (spl/plan/split.ts).
  */
 import { stat } from 'node:fs/promises';
-import { cpus } from 'node:os';
+import { availableParallelism, cpus } from 'node:os';
 import { Worker } from 'node:worker_threads';
 import { VigilError } from '../errors.js';
 import type { EventSource, ScanProgress } from '../events/scan.js';
@@ -47,7 +47,7 @@ export interface ParallelOptions {
   partitionBytes?: number;
   /**
    * When workers start: 'auto' (default) once this thread has measured that the rest of the input is worth
-   * them; 'always': at once; 'only': at once, and this thread only merges (every partition on a worker);
+   * them, at most `autoWorkers(threads)` (none on 2 cores: the run stays on one thread); 'always': at once; 'only': at once, and this thread only merges (every partition on a worker);
    * 'none': never, this thread reads contiguous partitions in one go (the path of a busy machine).
    */
   workers?: 'auto' | 'always' | 'only' | 'none';
@@ -73,6 +73,16 @@ export const MIN_PARALLEL_BYTES = 8 << 20;
  * for the seed (515 MB: ~0.6 s alone).
  */
 const WORKER_START_S = 0.3;
+
+/**
+ * The workers 'auto' may start on `threads` threads: one core is left to V8's background threads. Each isolate
+ * warms the engine's code up with TurboFan there (~0.6 s of CPU for the pack, a deoptimization storm more when
+ * cores are short); on this 2-vCPU VM a worker beside this thread ran the pack at x0.86-0.94 and the seed at
+ * x0.86-0.90 of one thread (parallel/CONTEXT.md). With none to start, the run stays on today's one-thread path.
+ */
+export function autoWorkers(threads: number): number {
+  return Math.max(0, Math.min(threads - 1, availableParallelism() - 2));
+}
 const WORK_SAMPLE_MS = 100;
 /** Partitions per thread: small enough that a late-starting worker still finds work, large enough to be cheap. */
 const PARTITIONS_PER_THREAD = 4;
@@ -92,7 +102,7 @@ const LOCAL_ROWS_AHEAD = 8192;
  * nothing was output yet: the final parts of searches over files emit only at their end).
  */
 export async function runFilesInParallel(plans: readonly SearchPlan[], outputs: readonly Sink[], files: ParallelFiles, opts: ParallelOptions): Promise<ExecuteStats[] | null> {
-  if (opts.threads <= 1 || plans.length === 0) return null;
+  if (opts.threads <= 1 || plans.length === 0 || noWorkers(opts)) return null;
   const splits = plans.map(splitPlan);
   if (splits.some((s) => s.serial !== null)) return null;
   let total = 0;
@@ -124,6 +134,11 @@ export async function runFilesInParallel(plans: readonly SearchPlan[], outputs: 
   return stats;
 }
 
+/** Whether the run could never start a worker ('auto' on a machine with no core to spare). */
+function noWorkers(opts: ParallelOptions): boolean {
+  return (opts.workers ?? 'auto') === 'auto' && autoWorkers(opts.threads) === 0;
+}
+
 /** The store, opened read-only on this thread, and where it is (each worker opens its own connection). */
 export interface ParallelStore {
   store: EventSource & { indexes(): Promise<readonly IndexInfo[]> };
@@ -141,7 +156,7 @@ const SLICES_PER_THREAD = 8;
  * earlier one's snapshot did not.
  */
 export async function runStoreInParallel(plans: readonly SearchPlan[], outputs: readonly Sink[], input: ParallelStore, opts: ParallelOptions): Promise<ExecuteStats[] | null> {
-  if (opts.threads <= 1 || plans.length === 0) return null;
+  if (opts.threads <= 1 || plans.length === 0 || noWorkers(opts)) return null;
   const splits = plans.map(splitPlan);
   if (splits.some((s) => s.serial !== null)) return null;
   let total = 0;
@@ -364,7 +379,8 @@ class ParallelRun {
       if (ms - mark.ms < WORK_SAMPLE_MS || bytes <= mark.bytes) return;
       const rest = ((this.totalBytes - bytes) / (bytes - mark.bytes)) * ((ms - mark.ms) / 1000);
       const idleCores = Math.round((idleMs() - mark.idle) / (ms - mark.ms));
-      if (rest > 3 * WORKER_START_S) this.spawnWorkers(idleCores);
+      // One idle core is left to V8's background threads (autoWorkers).
+      if (rest > 3 * WORKER_START_S) this.spawnWorkers(Math.min(idleCores - 1, autoWorkers(this.opts.threads)));
       else this.decided = true;
     };
     for (;;) {
