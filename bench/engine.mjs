@@ -182,10 +182,13 @@ if (!isMainThread) {
     process.stdout.write(line(`baseline on ${t} threads (the machine's scaling)`, r, `x${(rate(r) / rate(results.baseline)).toFixed(2)} vs 1 thread`) + '\n');
   }
   const t1 = threadCounts[0];
+  const { autoWorkers } = await import('../dist/bundle/parallel.run.js');
+  // 'auto' leaves a core to V8's background threads: on 2 cores no worker starts (src/parallel/CONTEXT.md).
+  const alone = (t) => (workers === 'auto' && autoWorkers(t) === 0 ? ' (workers auto: none on this machine; --workers always runs one)' : '');
   for (const [what, label] of [['seed', 'seed detection (curl insecure)'], ['pack', null]]) {
     for (const t of threadCounts) {
       const r = results[`${what}@${t}`];
-      const scaling = t === t1 ? '' : `, x${(rate(r) / rate(results[`${what}@${t1}`])).toFixed(2)} vs ${t1} thread${t1 === 1 ? '' : 's'}`;
+      const scaling = t === t1 ? '' : `, x${(rate(r) / rate(results[`${what}@${t1}`])).toFixed(2)} vs ${t1} thread${t1 === 1 ? '' : 's'}${alone(t)}`;
       const name = `${label ?? `all ${r.detections} detections, one pass`}, ${t} thread${t === 1 ? '' : 's'}`;
       process.stdout.write(line(name, r, `x${(rate(r) / rate(results.baseline)).toFixed(2)} baseline${scaling}, ${r.rows} rows, ${r.delivered} events parsed`) + '\n');
     }
