@@ -36,6 +36,12 @@ export function valuesKey(fields: readonly (readonly Scalar[])[]): string {
   return plain ? texts.map((ts) => ts.join('\u0001')).join('\u0000') : '\u0000'.repeat(texts.length) + JSON.stringify(texts);
 }
 
+/**
+ * A lone UTF-16 surrogate: text holding one has no UTF-8 spelling, so what stores it (SQLite, ClickHouse) gives back
+ * another string (U+FFFD).
+ */
+export const LONE_SURROGATE = /[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/;
+
 /** The first value of a field (how eval sees a multivalue in a scalar context). */
 export function firstValue(v: FieldValue | null | undefined): Scalar | null {
   if (v === null || v === undefined) return null;

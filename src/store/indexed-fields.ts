@@ -6,8 +6,9 @@
  *
  * `pn` is computed when the event is appended, exactly as search reads the field (normalize/event-result.ts, with no
  * knowledge: the planner leaves out fields knowledge computes): `=` + the value lower-cased (what `field=value`
- * compares for a value without wildcards), `*` for several values or one over 1024 characters (always read: the
- * engine tests them), NULL when the event has no process name (no exact-value condition can match it).
+ * compares for a value without wildcards), `*` for several values, one over 1024 characters or one with a lone
+ * surrogate (always read: the engine tests them), NULL when the event has no process name (no exact-value condition
+ * can match it).
  *
  * A table records the version of this rule it was written with (`bucket_parts.fields`; 0: no `pn`). Scans use `pn`
  * only on tables of the current version: a change to how normalize reads the process name must bump
@@ -15,14 +16,18 @@
  */
 import type { Event } from '../events/event.js';
 import type { IndexedFieldCondition } from '../events/scan.js';
-import { isMultivalue, toText } from '../events/value.js';
+import { LONE_SURROGATE, isMultivalue, toText } from '../events/value.js';
 import { eventResult } from '../normalize/event-result.js';
 
 export const INDEXED_FIELDS_VERSION = 1;
 
 /** The `pn` key of a process name value. */
 const keyOf = (lowerCased: string): string => `=${lowerCased}`;
-/** The `pn` of an event whose process name has several values, or one too long to index: always read. */
+/**
+ * The `pn` of an event whose process name has several values, one too long to index, or one with a lone surrogate
+ * (SQLite gives the event back with each of its bytes as U+FFFD: search compares that text, never the one appended):
+ * always read.
+ */
 export const SEVERAL_VALUES = '*';
 /** Longer process names are not indexed (a sender's megabyte-long "binary" would be copied into the index). */
 const MAX_INDEXED_CHARS = 1024;
@@ -33,7 +38,7 @@ export function processNameKey(e: Event): string | null {
   if (v === null || v === undefined) return null;
   if (isMultivalue(v)) return SEVERAL_VALUES;
   const text = typeof v === 'string' ? v : toText(v);
-  return text.length > MAX_INDEXED_CHARS ? SEVERAL_VALUES : keyOf(text.toLowerCase());
+  return text.length > MAX_INDEXED_CHARS || LONE_SURROGATE.test(text) ? SEVERAL_VALUES : keyOf(text.toLowerCase());
 }
 
 /** The `pn` keys a scan with these conditions reads (null: the scan reads every row), rows with several values included. */

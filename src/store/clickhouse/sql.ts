@@ -4,15 +4,13 @@
  * and every name by `ident`. Nothing else concatenates user text into SQL.
  */
 import { VigilError } from '../../errors.js';
+import { LONE_SURROGATE } from '../../events/value.js';
 
 /** A character a ClickHouse string literal cannot hold as itself: `\`, `'`, and every C0 control and DEL. */
 const SPECIAL = /[\\'\x00-\x1f\x7f]/g;
 
 /** Named escapes ClickHouse reads in a string literal; other controls are written `\xHH`. */
 const NAMED: Record<string, string> = { '\\': '\\\\', "'": "\\'", '\0': '\\0', '\n': '\\n', '\r': '\\r', '\t': '\\t', '\b': '\\b', '\f': '\\f' };
-
-/** A lone UTF-16 surrogate: no UTF-8 spelling, so the server would receive another string (U+FFFD). */
-const LONE_SURROGATE = /[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/;
 
 /**
  * A ClickHouse literal for a string or a safe integer. Strings are quoted with `'` and every special character is
