@@ -12,7 +12,8 @@
  *
  * A table records the version of this rule it was written with (`bucket_parts.fields`; 0: no `pn`). Scans use `pn`
  * only on tables of the current version: a change to how normalize reads the process name must bump
- * INDEXED_FIELDS_VERSION, and older tables are then read whole again, never filtered by a stale key.
+ * INDEXED_FIELDS_VERSION, and older tables are then read whole again, never filtered by a stale key. Rows this build
+ * appends to a table of another version get SEVERAL_VALUES, which every version reads.
  */
 import type { Event } from '../events/event.js';
 import type { IndexedFieldCondition } from '../events/scan.js';

@@ -20,15 +20,18 @@ import {
   partTable,
   toMicros,
 } from './schema.js';
-import { INDEXED_FIELDS_VERSION, processNameKey } from './indexed-fields.js';
+import { INDEXED_FIELDS_VERSION, SEVERAL_VALUES, processNameKey } from './indexed-fields.js';
 import { StateWriter } from './state.js';
 import type { RetentionReport, StoreErrorCode } from './types.js';
 
 type Db = Database.Database;
-/** An insert into a bucket table; `indexed`: the table has the indexed fields' column `pn` (indexed-fields.ts), one more parameter. */
+/**
+ * An insert into a bucket table; `fields`: the version of the indexed fields the table was made with (0: no `pn`
+ * column; else one more parameter, indexed-fields.ts).
+ */
 interface InsertRow {
   stmt: Database.Statement<(number | string | null)[]>;
-  indexed: boolean;
+  fields: number;
 }
 
 interface BucketHandle {
@@ -259,9 +262,13 @@ export class Writer {
         const src = this.dictId(KIND_SOURCE, strings[j + 2]!);
         const host = this.dictId(KIND_HOST, strings[j + 3]!);
         const flags = raw.includes('\0') ? FLAG_RAW_NUL : null;
-        if (insert.indexed) {
+        if (insert.fields === INDEXED_FIELDS_VERSION) {
           const e = { _time: times[i]!, index: strings[j]!, sourcetype: strings[j + 1]!, source: strings[j + 2]!, host: strings[j + 3]!, _raw: raw };
           insert.stmt.run(++seq, us, st, src, host, raw, flags, processNameKey(e));
+        } else if (insert.fields > 0) {
+          // A table of another version of the rule (a build with another one made it): a build of that version
+          // trusts its keys, so this rule's key could hide the row from it; `*` is read by every version.
+          insert.stmt.run(++seq, us, st, src, host, raw, flags, SEVERAL_VALUES);
         } else insert.stmt.run(++seq, us, st, src, host, raw, flags);
         const acc = lastAcc!;
         acc.events++;
@@ -468,10 +475,9 @@ export class Writer {
       this.addPart.run(h.id, table, fields);
       h.parts.set(table, fields);
     }
-    const indexed = fields > 0;
-    const columns = `rowid, t, st, src, host, raw, flags${indexed ? ', pn' : ''}`;
+    const columns = `rowid, t, st, src, host, raw, flags${fields > 0 ? ', pn' : ''}`;
     const stmt = this.db.prepare<(number | string | null)[]>(`INSERT INTO ${partTable(h.id, table)} (${columns}) VALUES (${columns.split(',').map(() => '?').join(', ')})`);
-    return { stmt, indexed };
+    return { stmt, fields };
   }
 
   /** Drops a bucket: each of its tables, and its catalog rows. */

@@ -160,6 +160,24 @@ describe('the indexed process name', () => {
     await store.close();
   });
 
+  it('gives rows appended to a table of another version of the rule no key of this one: that version reads them all', async () => {
+    const dir = await loaded(corpus(300, 21));
+    // Tables a build with another rule made (a newer one, before this build came back, or an older one still writing).
+    let db = new Database(`${dir}/${STORE_FILE}`);
+    db.exec(`UPDATE bucket_parts SET fields = ${INDEXED_FIELDS_VERSION + 1}`);
+    db.close();
+    const store = await openStore(dir);
+    await store.append(corpus(300, 22, T0 + 10)); // the same hour: the same tables
+    await store.close();
+    db = new Database(`${dir}/${STORE_FILE}`, { readonly: true });
+    const keys = new Set<string | null>();
+    for (const { bucket_id: b, st } of db.prepare<[], { bucket_id: number; st: number }>('SELECT bucket_id, st FROM bucket_parts').all()) {
+      for (const k of db.prepare<[], string | null>(`SELECT pn FROM ${st === MIXED_PART ? `b${b}` : `b${b}_s${st}`} WHERE rowid > 300`).pluck().all()) keys.add(k);
+    }
+    db.close();
+    expect([...keys]).toEqual(['*']);
+  });
+
   it('goes on in an upgraded store: its tables without the column keep taking rows, new buckets get it', async () => {
     const first = corpus(600, 11);
     const dir = await loaded(first);
