@@ -487,9 +487,11 @@ export function groupSql(group: readonly BucketRef[], plan: ScanPlan, seqs: SqlC
   const arms: string[] = [];
   const raw = plan.raw === null ? null : numbered(plan.raw.sql, 1);
   const st = plan.sourcetypeIds;
-  // Past a few names, one arm each costs more than reading the table (a list of a hundred tools).
+  // Past a few names, one arm each costs more than reading the table (a list of a hundred tools); past a compound
+  // SELECT's arms (many indexes in one span), nested arms take seconds to prepare (64 indexes, 16 names: 11 s).
   const keys = plan.processNames ?? null;
-  const names = keys !== null && keys.length <= MAX_PROCESS_NAME_ARMS ? keys : null;
+  const indexedReads = group.reduce((n, b) => n + partsRead(b, plan).filter((p) => b.indexed?.includes(p)).length, 0);
+  const names = keys !== null && keys.length <= MAX_PROCESS_NAME_ARMS && keys.length * indexedReads <= MAX_COMPOUND_TERMS ? keys : null;
   for (const b of group) {
     const conds: string[] = [];
     if (plan.lo !== null && b.start < plan.lo) conds.push(`t >= ${plan.lo}`);
