@@ -11,7 +11,7 @@ import type { Event } from '../../src/events/event.js';
 import { emptyScanRequest, type ScanRequest } from '../../src/events/scan.js';
 import { isMultivalue, toText } from '../../src/events/value.js';
 import { eventResult } from '../../src/normalize/event-result.js';
-import { INDEXED_FIELDS_VERSION } from '../../src/store/indexed-fields.js';
+import { INDEXED_FIELDS_VERSION, processNameKey } from '../../src/store/indexed-fields.js';
 import { groupSql, type BucketRef, type ScanPlan } from '../../src/store/reader.js';
 import { createPartSql, MIXED_PART } from '../../src/store/schema.js';
 import { openStore, STORE_FILE } from '../../src/store/sqlite-store.js';
@@ -113,6 +113,32 @@ describe('the indexed process name', () => {
     } finally {
       await store.close();
     }
+  });
+
+  it('keeps the keys of version 1 of the rule: a change to them (normalize reading the process name otherwise) bumps INDEXED_FIELDS_VERSION', () => {
+    // Stores keep these keys: a build reading the field otherwise would trust keys it does not compute, and drop rows.
+    expect(INDEXED_FIELDS_VERSION).toBe(1);
+    const cases: [string, string, string | null][] = [
+      [EXEC, '{"process_exec":{"process":{"binary":"/usr/bin/Curl","arguments":"-k"}},"node_name":"n"}', '=curl'],
+      [EXEC, '{"process_exec":{"process":{"binary":"\\/usr\\/bin\\/cu\\u0072l"}}}', '=curl'],
+      [EXEC, '{"process_exec":{"process":{"binary":"/usr/bin/"}}}', '='],
+      [EXEC, '{"process_exec":{"process":{"binary":"nsenter"}}}', '=nsenter'],
+      [EXEC, '{"process_exec":{"process":{"pid":3}},"process_name":"Sh"}', '=sh'],
+      [EXEC, '{"process_kprobe":{"process":{"binary":"/x/\u0130"},"function_name":"f"}}', '=i\u0307'],
+      [EXEC, '{"process_exit":{"process":{"binary":"/sbin/\u212a"}}}', '=k'],
+      ['cisco:isovalent', '{"process_connect":{"process":{"binary":"/bin/bash"}}}', '=bash'],
+      ['other', '{"process_exec":{"process":{"binary":"/usr/bin/curl"}},"process_name":"Wget"}', '=wget'],
+      ['other', '{"process_name":7}', '=7'],
+      ['other', '{"process_name":null}', '=null'],
+      ['other', '{"process_name":["curl","sh"]}', null], // an array is `process_name{}`
+      ['other', 'process_name=curl', null],
+      ['stash', '{"process_name":["Curl"],"risk_score":5}', '=curl'],
+      ['stash', '{"process_name":["curl","sh"]}', '*'],
+      ['stash', '{"process_name":null}', null],
+      ['stash', '{"process_name":true}', '=true'],
+      [EXEC, `{"process_exec":{"process":{"binary":"/bin/${'x'.repeat(1025)}"}}}`, '*'],
+    ];
+    for (const [sourcetype, raw, key] of cases) expect(processNameKey(event({ _time: T0, sourcetype, _raw: raw })), raw).toBe(key);
   });
 
   it('keeps no key for a process name with a lone surrogate: SQLite returns it spelled otherwise', async () => {
