@@ -3,7 +3,8 @@ import { compileRawFilter, metadataPredicate, type EventSource, type ScanRequest
 
 /**
  * Events held in memory, newest first: the isolated temporary store of `vigil test`, and a source for
- * tests. Honours every pushdown of the scan request.
+ * tests. Honours the scan request's time range, metadata and raw filter; not its indexed fields (a necessary
+ * condition a source may leave to the search, which tests every event it is given).
  */
 export class MemorySource implements EventSource {
   readonly newestFirst = true;
