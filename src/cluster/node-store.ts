@@ -53,7 +53,7 @@ type StoreSettings = Pick<VigilConfig, 'store' | 'dataDir' | 'indexes'>;
 export async function openNodeStore(config: StoreSettings, opts: NodeStoreOptions = {}): Promise<NodeStore> {
   const retention = Object.fromEntries(Object.entries(config.indexes).map(([name, ix]) => [name, ix.retention]));
   if (config.store.type === 'sqlite') {
-    const store = await openStore(config.dataDir, { retention, ...(opts.readonly ? { readonly: true } : {}), ...(opts.owner ? { owner: opts.owner } : {}) });
+    const store = await openStore(config.dataDir, { retention, indexedFields: config.store.indexedFields, ...(opts.readonly ? { readonly: true } : {}), ...(opts.owner ? { owner: opts.owner } : {}) });
     return {
       events: store,
       state: store,

@@ -139,7 +139,10 @@ export interface ClickHouseStoreConfig extends ClickHouseConfig {
  * `store:` where a node keeps what it stores: the embedded SQLite store in `dataDir` (the default, one
  * machine), or events in ClickHouse and the control plane in PostgreSQL (several nodes, issue #11).
  */
-export type StoreConfig = { type: 'sqlite' } | { type: 'clickhouse'; clickhouse: ClickHouseStoreConfig; postgres: PostgresConfig };
+export type StoreConfig =
+  /** `indexedFields`: keep each event's process name in an index (store/CONTEXT.md "Indexed fields"; default true). */
+  | { type: 'sqlite'; indexedFields: boolean }
+  | { type: 'clickhouse'; clickhouse: ClickHouseStoreConfig; postgres: PostgresConfig };
 
 export interface GeneratedToken {
   token: string;
@@ -646,12 +649,13 @@ function clickhouseUrls(w: Where, value: unknown): string[] {
  * file); PostgreSQL's password is in the url or in `PGPASSWORD`, which the driver reads. No error text shows a password.
  */
 function storeSection(w: Where, value: unknown, env: Record<string, string | undefined>, warnings: string[]): StoreConfig {
-  const m = mapping(w, ['store'], value, ['type', 'clickhouse', 'postgres']);
+  const m = mapping(w, ['store'], value, ['type', 'clickhouse', 'postgres', 'indexedFields']);
   const type = str(w, ['store', 'type'], m['type']) ?? 'sqlite';
   if (type === 'sqlite') {
     for (const k of ['clickhouse', 'postgres']) if (m[k] !== undefined && m[k] !== null) warnings.push(`${w.atKey(['store'], k)}"store.${k}" ignored: store.type is sqlite`);
-    return { type: 'sqlite' };
+    return { type: 'sqlite', indexedFields: bool(w, ['store', 'indexedFields'], m['indexedFields'], true) };
   }
+  if (m['indexedFields'] !== undefined && m['indexedFields'] !== null) warnings.push(`${w.atKey(['store'], 'indexedFields')}"store.indexedFields" ignored: it is the SQLite store's`);
   if (type !== 'clickhouse') fail(w.at(['store', 'type']), `"store.type" must be sqlite or clickhouse, got ${describe(type)}`);
   const chPath: Path = ['store', 'clickhouse'];
   if (m['clickhouse'] === undefined || m['clickhouse'] === null) fail(w.at(['store', 'type']), `"store.clickhouse" is required with store.type clickhouse`);

@@ -30,6 +30,8 @@ export interface WriterConfig {
   maxPageCount: number | null;
   /** Test hook: sleep this long before each commit (a stalled disk). */
   commitDelayMs: number;
+  /** New tables keep the indexed fields (StoreOptions.indexedFields). */
+  indexedFields: boolean;
 }
 
 /**

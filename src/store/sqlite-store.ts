@@ -90,6 +90,11 @@ export interface StoreOptions {
   defaultRetention?: RetentionPolicy;
   /** Time span of a bucket, for a new store only (the first open fixes it). Default 3600. */
   bucketSeconds?: number;
+  /**
+   * Keep each event's process name in an index (indexed-fields.ts): searches selecting process names read only those
+   * events, appends cost more (store/CONTEXT.md "Indexed fields"). Applies to the tables made from then on. Default true.
+   */
+  indexedFields?: boolean;
   /** Back-pressure: appends and run commits are rejected with STORE_BUSY while this many events are waiting. Default 100 000. */
   maxPendingEvents?: number;
   /** Back-pressure on the `_raw` and metadata characters waiting. Default 128 Mi. */
@@ -725,6 +730,7 @@ export class SqliteStore implements EventStore, StateStore, SeqSubsetSource {
       maxGroupChars: o.maxGroupChars ?? 32 * 1024 * 1024,
       maxPageCount: o.maxPageCount ?? null,
       commitDelayMs: o.writerDelayMs ?? 0,
+      indexedFields: o.indexedFields ?? true,
     };
   }
 

@@ -20,7 +20,7 @@ import {
   partTable,
   toMicros,
 } from './schema.js';
-import { INDEXED_FIELDS_VERSION, SEVERAL_VALUES, processNameKey } from './indexed-fields.js';
+import { INDEXED_FIELDS_VERSION, ALWAYS_READ, processNameKey } from './indexed-fields.js';
 import { StateWriter } from './state.js';
 import type { RetentionReport, StoreErrorCode } from './types.js';
 
@@ -115,6 +115,8 @@ export class Writer {
   private readonly addPart;
   private readonly deleteParts;
   private readonly state: StateWriter;
+  /** The indexed fields' version new tables get (0: none, StoreOptions.indexedFields off). */
+  private readonly newFields: number;
 
   constructor(config: WriterConfig) {
     const db = new Database(config.path, { fileMustExist: true, timeout: config.busyTimeoutMs });
@@ -131,6 +133,7 @@ export class Writer {
     const span = db.prepare("SELECT value FROM store_settings WHERE key = 'bucket_seconds'").pluck().get();
     if (typeof span !== 'number' || !(span > 0)) throw new Error('store_settings.bucket_seconds is missing');
     this.spanUs = Math.round(span * MICROS);
+    this.newFields = config.indexedFields ? INDEXED_FIELDS_VERSION : 0;
 
     this.getSeq = db.prepare<[], number>("SELECT value FROM counters WHERE name = 'seq'").pluck();
     this.setSeq = db.prepare<[number]>("UPDATE counters SET value = ? WHERE name = 'seq'");
@@ -268,7 +271,7 @@ export class Writer {
         } else if (insert.fields > 0) {
           // A table of another version of the rule (a build with another one made it): a build of that version
           // trusts its keys, so this rule's key could hide the row from it; `*` is read by every version.
-          insert.stmt.run(++seq, us, st, src, host, raw, flags, SEVERAL_VALUES);
+          insert.stmt.run(++seq, us, st, src, host, raw, flags, ALWAYS_READ);
         } else insert.stmt.run(++seq, us, st, src, host, raw, flags);
         const acc = lastAcc!;
         acc.events++;
@@ -465,12 +468,13 @@ export class Writer {
 
   /**
    * An insert into one of a bucket's tables, created (and listed in bucket_parts) when it is new, with the indexed
-   * fields. A table made before them (the current bucket of an upgraded store) goes on without.
+   * fields unless they are off. A table made before them (the current bucket of an upgraded store), or while they
+   * were off, goes on as it was made.
    */
   private insertInto(h: BucketHandle, table: number): InsertRow {
     let fields = h.parts.get(table);
     if (fields === undefined) {
-      fields = INDEXED_FIELDS_VERSION;
+      fields = this.newFields;
       this.db.exec(createPartSql(h.id, table, fields));
       this.addPart.run(h.id, table, fields);
       h.parts.set(table, fields);

@@ -180,10 +180,12 @@ describe('file', () => {
     ].join('\n');
 
     it('defaults to the embedded SQLite store', async () => {
-      expect((await load('hec: { port: 1 }\n')).store).toEqual({ type: 'sqlite' });
+      expect((await load('hec: { port: 1 }\n')).store).toEqual({ type: 'sqlite', indexedFields: true });
       const ignored = await load('store:\n  type: sqlite\n  postgres: { url: postgresql://x@h/db }\n');
-      expect(ignored.store).toEqual({ type: 'sqlite' });
+      expect(ignored.store).toEqual({ type: 'sqlite', indexedFields: true });
       expect(ignored.warnings).toEqual([expect.stringMatching(/:3: "store.postgres" ignored: store.type is sqlite/)]);
+      expect((await load('store:\n  indexedFields: false\n')).store).toEqual({ type: 'sqlite', indexedFields: false });
+      await expect(load('store:\n  indexedFields: maybe\n')).rejects.toThrow(/"store.indexedFields" must be true or false/);
     });
 
     it('clickhouse: urls, names, credentials, quorum and the control plane, with defaults', async () => {

@@ -20,7 +20,7 @@ describe('Writer.writeAtomically (events + other rows in one transaction)', () =
   it('commits both or neither', async () => {
     const dir = tempDir();
     await (await openStore(dir)).close();
-    const w = new Writer({ path: join(dir, STORE_FILE), busyTimeoutMs: 1000, maxGroupEvents: 1000, maxGroupChars: 1 << 20, maxPageCount: null, commitDelayMs: 0 });
+    const w = new Writer({ path: join(dir, STORE_FILE), busyTimeoutMs: 1000, maxGroupEvents: 1000, maxGroupChars: 1 << 20, maxPageCount: null, commitDelayMs: 0, indexedFields: true });
     w.writeAtomically([], (db) => db.exec('CREATE TABLE ledger (id TEXT PRIMARY KEY)'));
     w.writeAtomically([packed(1, ['a', 'b'])], (db) => db.prepare('INSERT INTO ledger VALUES (?)').run('run-1'));
     expect(() =>
@@ -45,7 +45,7 @@ describe('Writer.commit with run commits and state updates', () => {
   it('commits a mixed group in one transaction; refusals fail only their item and write nothing', async () => {
     const dir = tempDir();
     await (await openStore(dir)).close();
-    const w = new Writer({ path: join(dir, STORE_FILE), busyTimeoutMs: 1000, maxGroupEvents: 1000, maxGroupChars: 1 << 20, maxPageCount: null, commitDelayMs: 0 });
+    const w = new Writer({ path: join(dir, STORE_FILE), busyTimeoutMs: 1000, maxGroupEvents: 1000, maxGroupChars: 1 << 20, maxPageCount: null, commitDelayMs: 0, indexedFields: true });
     const outcomes = w.commit([
       runItem(1, 'd', 1_700_000_000),
       packed(2, ['a']),
@@ -70,7 +70,7 @@ describe('Writer: a bucket of many sourcetypes', () => {
   it('prepares one insert per table, not one per sourcetype sharing the mixed table (a client sending many sourcetypes)', async () => {
     const dir = tempDir();
     await (await openStore(dir)).close();
-    const w = new Writer({ path: join(dir, STORE_FILE), busyTimeoutMs: 1000, maxGroupEvents: 10_000, maxGroupChars: 1 << 24, maxPageCount: null, commitDelayMs: 0 });
+    const w = new Writer({ path: join(dir, STORE_FILE), busyTimeoutMs: 1000, maxGroupEvents: 10_000, maxGroupChars: 1 << 24, maxPageCount: null, commitDelayMs: 0, indexedFields: true });
     const db = (w as unknown as { db: { prepare: (sql: string) => unknown } }).db;
     const prepare = db.prepare.bind(db);
     let inserts = 0;
