@@ -115,7 +115,7 @@ export interface SqlCondition {
 
 /** More sourcetype ids than this: one arm per table over the `(t)` index, filtering `st`, instead of one arm per id. */
 const MAX_SOURCETYPE_ARMS = 8;
-/** More process names than this (the several-values key included): the table is read over its `(t)` index. */
+/** More process names than this (the always-read key included): the table is read over its `(t)` index. */
 const MAX_PROCESS_NAME_ARMS = 16;
 /** Larger id lists are not pushed down (the engine re-checks everything anyway). */
 const MAX_IN_LIST = 1000;
