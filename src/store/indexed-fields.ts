@@ -45,7 +45,7 @@ export function processNameKey(e: Event): string | null {
   return text.length > MAX_INDEXED_CHARS || LONE_SURROGATE.test(text) ? ALWAYS_READ : keyOf(text.toLowerCase());
 }
 
-/** The `pn` keys a scan with these conditions reads (null: the scan reads every row), rows with several values included. */
+/** The `pn` keys a scan with these conditions reads (null: the scan reads every row), ALWAYS_READ included. */
 export function processNameKeys(conditions: readonly IndexedFieldCondition[] | undefined): string[] | null {
   const c = conditions?.filter((x) => x.field === 'process_name').sort((a, b) => a.values.length - b.values.length)[0];
   return c === undefined ? null : [...new Set(c.values.map(keyOf)), ALWAYS_READ];
