@@ -6,7 +6,9 @@
 // `vigil run --threads N` does: src/parallel/), for the scaling, and the baseline too: on a shared or
 // hyperthreaded machine, two threads of plain JSON.parse give less than x2, the ceiling for the engine's.
 // `--workers always` starts the workers whatever the input's size and the machine's load (src/parallel/run.ts
-// decides by both by default, as `vigil run` does): the engine's own scaling on a busy machine.
+// decides by both by default, as `vigil run` does): the engine's own scaling on a busy machine. Where the default
+// starts none (a core is left to V8's background threads: none on 2 cores), the 2-thread phases also run with a
+// worker forced, to show what it would do.
 // The seed and the pack also run over the embedded store holding the same events (loaded once into
 // bench/out/store-N, as HEC /raw stores them), on one thread: reading the store against reading the file.
 // Then the baseline, the seed and the pack on one thread over process_exec lines only (every line reaches
@@ -108,7 +110,7 @@ async function benchStore() {
   return openStore(dir, { readonly: true });
 }
 
-async function engine(what, threads) {
+async function engine(what, threads, phaseWorkers = workers) {
   const fromStore = what.endsWith('-store');
   const which = fromStore ? what.slice(0, -'-store'.length) : what;
   const { loadContent, findDetection } = await import('../dist/bundle/detections.content.js');
@@ -122,7 +124,7 @@ async function engine(what, threads) {
     threads > 1
       ? async (plans, outputs) => {
           const { runFilesInParallel } = await import('../dist/bundle/parallel.run.js');
-          return runFilesInParallel(plans, outputs, { paths: [file], options: { now } }, { threads, contentDirs: [], lookups: pack.lookups, now, tz, earliest: null, latest: null, defaultIndexes: 'all', workers });
+          return runFilesInParallel(plans, outputs, { paths: [file], options: { now } }, { threads, contentDirs: [], lookups: pack.lookups, now, tz, earliest: null, latest: null, defaultIndexes: 'all', workers: phaseWorkers });
         }
       : undefined;
   // The seed alone, or the pack as `vigil run --all` runs it: every detection but the correlation searches (they read the risk index).
@@ -136,9 +138,11 @@ async function engine(what, threads) {
 
 async function runPhase(name) {
   phaseStart = process.hrtime.bigint();
-  const [what, threads] = name.split('@');
+  // `pack@2:always`: that phase with its workers forced.
+  const [what, at] = name.split('@');
+  const [threads, forced] = (at ?? '').split(':');
   if (what === 'store') return void (await (await benchStore()).close());
-  const r = what === 'baseline' ? await baseline(Number(threads ?? 1)) : await engine(what, Number(threads));
+  const r = what === 'baseline' ? await baseline(Number(threads || 1)) : await engine(what, Number(threads), forced ?? workers);
   const secs = since(phaseStart);
   process.stdout.write(JSON.stringify({ ...r, secs, rssMB: process.resourceUsage().maxRSS / 1024 }));
 }
@@ -173,23 +177,27 @@ if (!isMainThread) {
   const prep = spawnSync(process.execPath, [fileURLToPath(import.meta.url), '--phase', 'store', '--events', String(count)], { encoding: 'utf8' });
   if (prep.status !== 0) throw new Error(`loading the store failed: ${prep.stderr}`);
   const phases = ['baseline', ...threadCounts.filter((t) => t > 1).map((t) => `baseline@${t}`), ...threadCounts.map((t) => `seed@${t}`), ...threadCounts.map((t) => `pack@${t}`), 'seed-store@1', 'pack-store@1'];
+  // 'auto' leaves a core to V8's background threads: on 2 cores no worker starts (src/parallel/CONTEXT.md). What a
+  // worker would do is measured too, forced.
+  const { autoWorkers } = await import('../dist/bundle/parallel.run.js');
+  const forcedAt = workers === 'auto' ? threadCounts.filter((t) => t > 1 && autoWorkers(t) === 0) : [];
+  for (const what of ['seed', 'pack']) phases.push(...forcedAt.map((t) => `${what}@${t}:always`));
   const results = bestOf3(phases, 'mixed');
   const line = (label, r, extra = '') =>
-    `${label.padEnd(46)} ${Math.round(rate(r)).toLocaleString('en-US').padStart(10)} events/s  ${(r.secs).toFixed(2).padStart(6)} s  peak RSS ${r.rssMB.toFixed(0).padStart(4)} MB  ${extra}`;
+    `${label.padEnd(62)} ${Math.round(rate(r)).toLocaleString('en-US').padStart(10)} events/s  ${(r.secs).toFixed(2).padStart(6)} s  peak RSS ${r.rssMB.toFixed(0).padStart(4)} MB  ${extra}`;
   process.stdout.write(line('baseline (read + JSON.parse all)', results.baseline) + '\n');
   for (const t of threadCounts.filter((x) => x > 1)) {
     const r = results[`baseline@${t}`];
     process.stdout.write(line(`baseline on ${t} threads (the machine's scaling)`, r, `x${(rate(r) / rate(results.baseline)).toFixed(2)} vs 1 thread`) + '\n');
   }
   const t1 = threadCounts[0];
-  const { autoWorkers } = await import('../dist/bundle/parallel.run.js');
-  // 'auto' leaves a core to V8's background threads: on 2 cores no worker starts (src/parallel/CONTEXT.md).
-  const alone = (t) => (workers === 'auto' && autoWorkers(t) === 0 ? ' (workers auto: none on this machine; --workers always runs one)' : '');
   for (const [what, label] of [['seed', 'seed detection (curl insecure)'], ['pack', null]]) {
-    for (const t of threadCounts) {
-      const r = results[`${what}@${t}`];
-      const scaling = t === t1 ? '' : `, x${(rate(r) / rate(results[`${what}@${t1}`])).toFixed(2)} vs ${t1} thread${t1 === 1 ? '' : 's'}${alone(t)}`;
-      const name = `${label ?? `all ${r.detections} detections, one pass`}, ${t} thread${t === 1 ? '' : 's'}`;
+    for (const p of [...threadCounts.map((t) => `${t}`), ...forcedAt.map((t) => `${t}:always`)]) {
+      const r = results[`${what}@${p}`];
+      const t = Number(p.split(':')[0]);
+      const forced = p.includes(':') ? ', a worker forced' : forcedAt.includes(t) ? ' (auto: one thread here)' : '';
+      const scaling = t === t1 ? '' : `, x${(rate(r) / rate(results[`${what}@${t1}`])).toFixed(2)} vs ${t1} thread${t1 === 1 ? '' : 's'}`;
+      const name = `${label ?? `all ${r.detections} detections, one pass`}, ${t} thread${t === 1 ? '' : 's'}${forced}`;
       process.stdout.write(line(name, r, `x${(rate(r) / rate(results.baseline)).toFixed(2)} baseline${scaling}, ${r.rows} rows, ${r.delivered} events parsed`) + '\n');
     }
   }
