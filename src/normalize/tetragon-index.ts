@@ -176,6 +176,16 @@ export function spansKind(spans: readonly number[]): IndexedKind {
   throw new Error('spans without a kind'); // scanTetragonLine never returns such spans
 }
 
+/** Where a slot's string value starts in the line (after its opening quote); for T_STRING and T_ESCAPED values. */
+export function spanStringFrom(spans: readonly number[], slot: number): number {
+  return ((spans[2 * slot] as number) >> 4) + 1;
+}
+
+/** Where a slot's string value ends in the line (at its closing quote); for T_STRING and T_ESCAPED values. */
+export function spanStringTo(spans: readonly number[], slot: number): number {
+  return (spans[2 * slot + 1] as number) - 1;
+}
+
 /** The type of a slot's value (json-scan.ts T_*), 0 when absent. */
 export function spanType(spans: readonly number[], slot: number): number {
   return (spans[2 * slot] as number) & 15;
@@ -287,8 +297,8 @@ export class ValueDictionary {
       i = (i + 1) & mask;
     }
     this.misses++;
-    const v = escaped ? decode(raw, from, to) : detach(s);
-    const key = escaped ? detach(s) : v;
+    const v = escaped ? decode(raw, from, to) : flatCopy(s);
+    const key = escaped ? flatCopy(s) : v;
     const chars = escaped ? key.length + v.length : v.length;
     if (i >= 0 && this.size < this.maxEntries && this.chars + chars <= this.maxChars) {
       this.table[i] = key;
@@ -371,6 +381,15 @@ function stringAt(raw: string, head: number, end: number): string | null {
 /** The string the contents of a JSON string with escapes, `raw[from, to)`, decode to (not a view of `raw`). */
 function decode(raw: string, from: number, to: number): string {
   return detach(JSON.parse(raw.slice(from - 1, to + 1)) as string);
+}
+
+/**
+ * A copy of `s` (a slice of a line) that, unlike detach's, is not itself a view (of a copy): what a dictionary
+ * stores, compared with `===` against a slice on every hit (a view then costs ~8 ns more). UTF-16 both ways: exact
+ * for any text, and ASCII comes back as one byte per character.
+ */
+function flatCopy(s: string): string {
+  return s.length < 13 ? s : Buffer.from(s, 'utf16le').toString('utf16le');
 }
 
 /**

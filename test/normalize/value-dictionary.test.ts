@@ -40,6 +40,14 @@ describe('ValueDictionary', () => {
     expect(d.characters).toBe(escaped.length + decoded.length + 2);
   });
 
+  it('gives any text exactly, stored and on a hit (not only ASCII, which the scan gives)', () => {
+    const d = new ValueDictionary(8, 1000);
+    for (const text of ['caf\u00e9 cr\u00e8me br\u00fbl\u00e9e', '\u20ac \u{1f600} and a lone \ud800 surrogate here']) {
+      for (let i = 0; i < 3; i++) expect(read(d, text)).toBe(text);
+    }
+    expect(d.entries).toBe(2);
+  });
+
   it('decodes values with escapes while off (values that mostly differ)', () => {
     const d = new ValueDictionary(2048, 1 << 20);
     for (let i = 0; i < 3000; i++) {
