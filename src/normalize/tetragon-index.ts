@@ -176,16 +176,6 @@ export function spansKind(spans: readonly number[]): IndexedKind {
   throw new Error('spans without a kind'); // scanTetragonLine never returns such spans
 }
 
-/** Where a slot's string value starts in the line (after its opening quote); for T_STRING and T_ESCAPED values. */
-export function spanStringFrom(spans: readonly number[], slot: number): number {
-  return ((spans[2 * slot] as number) >> 4) + 1;
-}
-
-/** Where a slot's string value ends in the line (at its closing quote); for T_STRING and T_ESCAPED values. */
-export function spanStringTo(spans: readonly number[], slot: number): number {
-  return (spans[2 * slot + 1] as number) - 1;
-}
-
 /** The type of a slot's value (json-scan.ts T_*), 0 when absent. */
 export function spanType(spans: readonly number[], slot: number): number {
   return (spans[2 * slot] as number) & 15;
