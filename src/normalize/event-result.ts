@@ -303,8 +303,10 @@ export class EventResult implements Result {
     const x = this.ensure();
     if (x.all !== null) return x.all;
     const json = this.parsed(x);
-    const all = x.view !== null ? tetragonCimFields(x.view) : json !== null && this.event.sourcetype === STASH_SOURCETYPE ? stashFields(json) : new Map<string, FieldValue>();
-    if (x.json !== null) for (const [k, v] of extractAll(x.json)) if (!all.has(k)) all.set(k, v);
+    const stash = x.view === null && json !== null && this.event.sourcetype === STASH_SOURCETYPE ? json : null;
+    const all = x.view !== null ? tetragonCimFields(x.view) : stash !== null ? stashFields(stash) : new Map<string, FieldValue>();
+    // A stash key the stash rule answers (a null: no value) is not the JSON rule's (`"null"`), as `extracted` reads it.
+    if (x.json !== null) for (const [k, v] of extractAll(x.json)) if (!all.has(k) && (stash === null || stashField(stash, k) === undefined)) all.set(k, v);
     x.all = all;
     return all;
   }

@@ -15,6 +15,20 @@ describe('stash events (risk and notable indexes)', () => {
     expect(r.fieldNames()).toContain('annotations.mitre_attack.mitre_tactic');
   });
 
+  it('gives a null key no value, whether read alone or after every field was listed', async () => {
+    const fresh = () => eventResult(riskEvent({ x: null, y: 'a', z: [null, 'b'] }, 1));
+    const alone = fresh();
+    expect([alone.get('x'), alone.get('y'), alone.get('z')]).toEqual([null, 'a', 'b']);
+    const listed = fresh();
+    expect(listed.fieldNames()).not.toContain('x');
+    expect([listed.get('x'), listed.get('y'), listed.get('z')]).toEqual([null, 'a', 'b']);
+    // A search's results do not depend on another search of the same shared scan listing the fields.
+    const source = new MemorySource([riskEvent({ x: null, risk_object: 'pod-a' }, 1)]);
+    for (const spl of ['index=risk x=null | stats count', 'index=risk | table * | search x=null | stats count']) {
+      expect((await runSearch(spl, { source })).results[0]!.get('count'), spl).toBe(0);
+    }
+  });
+
   it('lets incident-rule SPL count every tactic of multivalue risk events', async () => {
     const source = new MemorySource([
       riskEvent({ risk_object: 'pod-a', search_name: 'cron', 'annotations.mitre_attack.mitre_tactic': ['Execution', 'Persistence', 'Privilege Escalation'] }, 1),
