@@ -43,6 +43,13 @@ export interface IndexedFieldCondition {
   values: readonly string[];
 }
 
+/** A request's narrowest condition on `field` (its conditions are a conjunction: any one of them is necessary). */
+export function narrowestIndexed(conditions: readonly IndexedFieldCondition[] | undefined, field: IndexedField): IndexedFieldCondition | undefined {
+  let best: IndexedFieldCondition | undefined;
+  for (const c of conditions ?? []) if (c.field === field && (best === undefined || c.values.length < best.values.length)) best = c;
+  return best;
+}
+
 export type MetadataField = 'index' | 'sourcetype' | 'source' | 'host';
 
 /** `field` must match one of `patterns` (case-insensitive, `*` wildcards). */

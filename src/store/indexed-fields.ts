@@ -16,7 +16,7 @@
  * appends to a table of another version get ALWAYS_READ, which every version reads.
  */
 import type { Event } from '../events/event.js';
-import type { IndexedFieldCondition } from '../events/scan.js';
+import { narrowestIndexed, type IndexedFieldCondition } from '../events/scan.js';
 import { LONE_SURROGATE, isMultivalue, toText } from '../events/value.js';
 import { eventResult } from '../normalize/event-result.js';
 import { isIsovalentSourcetype } from '../normalize/tetragon.js';
@@ -47,6 +47,6 @@ export function processNameKey(e: Event): string | null {
 
 /** The `pn` keys a scan with these conditions reads (null: the scan reads every row), ALWAYS_READ included. */
 export function processNameKeys(conditions: readonly IndexedFieldCondition[] | undefined): string[] | null {
-  const c = conditions?.filter((x) => x.field === 'process_name').sort((a, b) => a.values.length - b.values.length)[0];
+  const c = narrowestIndexed(conditions, 'process_name');
   return c === undefined ? null : [...new Set(c.values.map(keyOf)), ALWAYS_READ];
 }

@@ -1,4 +1,4 @@
-import { INDEXED_FIELDS, metadataPredicate, type EventSource, type IndexedFieldCondition, type MetadataConstraint, type RawFilter, type ScanProgress, type ScanRequest } from '../../events/scan.js';
+import { INDEXED_FIELDS, metadataPredicate, narrowestIndexed, type EventSource, type IndexedFieldCondition, type MetadataConstraint, type RawFilter, type ScanProgress, type ScanRequest } from '../../events/scan.js';
 import type { Event } from '../../events/event.js';
 import { rowLayout, WrittenRow, type Result, type RowLayout } from '../../events/result.js';
 import type { ExecContext, Sink } from '../commands/types.js';
@@ -238,8 +238,7 @@ export function unionRequest(reqs: readonly ScanRequest[]): ScanRequest {
 function unionIndexed(reqs: readonly ScanRequest[]): IndexedFieldCondition[] {
   const out: IndexedFieldCondition[] = [];
   for (const field of INDEXED_FIELDS) {
-    // A search's narrowest condition on the field (its conditions are a conjunction).
-    const per = reqs.map((r) => (r.indexed ?? []).filter((c) => c.field === field).sort((a, b) => a.values.length - b.values.length)[0]);
+    const per = reqs.map((r) => narrowestIndexed(r.indexed, field));
     if (per.length > 0 && per.every((c) => c !== undefined)) out.push({ field, values: [...new Set(per.flatMap((c) => c!.values))] });
   }
   return out;
