@@ -119,6 +119,11 @@ const MAX_SOURCETYPE_ARMS = 8;
 const MAX_PROCESS_NAME_ARMS = 16;
 /** Larger id lists are not pushed down (the engine re-checks everything anyway). */
 const MAX_IN_LIST = 1000;
+/**
+ * A search's filters with more literal tests than this are tested in JavaScript, not SQL: an OR of n terms is an
+ * expression n deep, and SQLite refuses past 1000 (`process_name IN (<thousands of names>)` failed as an internal error).
+ */
+const MAX_SQL_TERMS = 400;
 
 const FIELD_KIND: Record<Exclude<MetadataField, 'index'>, number> = {
   sourcetype: KIND_SOURCETYPE,
@@ -241,13 +246,14 @@ export function planRaw(req: ScanRequest, names: NameCache, sample: readonly Sam
     const counts = filters.map((f) => samplePassCount(f, lines));
     const order = filters.map((_, i) => i).sort((x, y) => (counts[y] as number) - (counts[x] as number));
     const mostlyPasses = rows.length >= MIN_SAMPLE && passing >= MOSTLY_PASSES * rows.length;
+    const tooLarge = sql.reduce((n, c) => n + (c?.params.length ?? 0), 0) > MAX_SQL_TERMS;
     arms.push({
       st,
-      sql: mostlyPasses || sql.some((c) => c === null) ? null : { sql: order.map((i) => `(${(sql[i] as SqlCondition).sql})`).join(' OR '), params: order.flatMap((i) => (sql[i] as SqlCondition).params) },
+      sql: mostlyPasses || tooLarge || sql.some((c) => c === null) ? null : { sql: order.map((i) => `(${(sql[i] as SqlCondition).sql})`).join(' OR '), params: order.flatMap((i) => (sql[i] as SqlCondition).params) },
     });
     // Unsearched in SQL, the filters are tested in JavaScript: its searches stop sooner, and the rows are decoded
     // anyway.
-    const add = (have: Tested | undefined): Tested => ({ filters: [...(have?.filters ?? []), ...filters], undecided: (have?.undecided ?? false) || mostlyPasses });
+    const add = (have: Tested | undefined): Tested => ({ filters: [...(have?.filters ?? []), ...filters], undecided: (have?.undecided ?? false) || mostlyPasses || tooLarge });
     if (st === null) any = any === null ? null : add(any);
     else {
       for (const id of st) {

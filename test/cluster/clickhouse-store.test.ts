@@ -94,6 +94,8 @@ describe('ClickHouse literals (pure)', () => {
     expect(rawSql({ kind: 'or', items: [{ kind: 'contains', text: 'a', verbatim: true }, { kind: 'regex', source: 'x', flags: 'i' }] })).toBeNull();
     expect(rawSql({ kind: 'and', items: [{ kind: 'contains', text: 'a', verbatim: true }, { kind: 'regex', source: 'x', flags: 'i' }] })).toBe("(positionCaseInsensitive(raw, 'a') > 0)");
     expect(rawSql({ kind: 'or', items: [] })).toBe('0');
+    // Too large for one query (max_query_size): the engine tests it.
+    expect(rawSql({ kind: 'or', items: Array.from({ length: 3000 }, (_, i) => ({ kind: 'contains' as const, text: `name${i}`, verbatim: true })) })).toBeNull();
   });
 });
 

@@ -58,6 +58,16 @@ const GUARD_TEXTS: readonly [number, string][] = [
  * literal or a regex is no condition (the engine tests it), and an OR holding one is none either.
  */
 export function rawSql(f: RawFilter): string | null {
+  const sql = conditionOf(f);
+  // Past this, the engine tests the filter: ClickHouse refuses a query over max_query_size (256 KiB by default), as
+  // `process_name IN (<thousands of names>)` would make.
+  return sql !== null && sql.length > MAX_RAW_SQL_CHARS ? null : sql;
+}
+
+/** The longest raw condition sent to ClickHouse (characters). */
+const MAX_RAW_SQL_CHARS = 64 * 1024;
+
+function conditionOf(f: RawFilter): string | null {
   switch (f.kind) {
     case 'contains': {
       if (!ASCII.test(f.text)) return null;
@@ -69,12 +79,12 @@ export function rawSql(f: RawFilter): string | null {
     case 'regex':
       return null;
     case 'and': {
-      const parts = f.items.map(rawSql).filter((p): p is string => p !== null);
+      const parts = f.items.map(conditionOf).filter((p): p is string => p !== null);
       return parts.length === 0 ? null : parts.map((p) => `(${p})`).join(' AND ');
     }
     case 'or': {
       if (f.items.length === 0) return '0';
-      const parts = f.items.map(rawSql);
+      const parts = f.items.map(conditionOf);
       if (parts.some((p) => p === null)) return null;
       return parts.map((p) => `(${p})`).join(' OR ');
     }
