@@ -74,7 +74,8 @@ function typeOfExpr(e: EvalExpr, h: CompileHelpers): EvalType {
       }
     case 'call': {
       const fn = EVAL_FUNCTIONS.get(e.name);
-      if (!fn) return 'any';
+      // A call with the wrong number of arguments has no type: compiling it reports the error at the call.
+      if (!fn || e.args.length < fn.minArgs || e.args.length > fn.maxArgs) return 'any';
       return typeof fn.returns === 'function' ? fn.returns(e.args, h) : fn.returns;
     }
   }

@@ -7,7 +7,7 @@ import { Row } from '../../../src/events/result.js';
 import type { FieldValue } from '../../../src/events/value.js';
 import type { EvalValue } from '../../../src/spl/eval/value.js';
 import { EVAL_FUNCTIONS } from '../../../src/spl/eval/functions/index.js';
-import { run } from '../commands/helpers.js';
+import { errorOf, run } from '../commands/helpers.js';
 
 // 2023-11-14T22:13:20Z: the search start time every test runs with.
 const NOW = 1_700_000_000;
@@ -57,6 +57,18 @@ describe('registration', () => {
     expect(e2.message).toBe('substr() takes 2 to 3 argument(s), got 4');
     expect(spanText('x + substr("a", 1, 2, 3)', e2)).toBe('substr("a", 1, 2, 3)');
     expect(compileError('mvappend()').message).toBe('mvappend() takes at least 1 argument(s), got 0');
+  });
+
+  it('reports arity errors of if(), whose type is its arguments\', in eval and where (was a TypeError)', async () => {
+    for (const [spl, call, message] of [
+      ['| makeresults | eval z=if(1)', 'if(1)', 'if() takes 3 argument(s), got 1'],
+      ['| makeresults | where if()', 'if()', 'if() takes 3 argument(s), got 0'],
+      ['| makeresults | eval z=len(if(true(), 1))', 'if(true(), 1)', 'if() takes 3 argument(s), got 2'],
+    ] as const) {
+      const e = await errorOf(spl);
+      expect(e.message).toBe(message);
+      expect(spl.slice(e.span.start, e.span.end)).toBe(call);
+    }
   });
 });
 
