@@ -14,6 +14,12 @@ export interface Result {
   read?(ref: FieldRef): FieldValue | null;
   /** Sets a field; null removes it. */
   set(field: string, value: FieldValue | null): void;
+  /**
+   * Moves field `from` (present, not `to`) to the name `to` in its place among fieldNames(), dropping any other
+   * `to`: a table's column keeps its position when renamed. Use renameField, which falls back to set for row
+   * types without it (the new name then comes last).
+   */
+  rename?(from: string, to: string): void;
   /** Every field present, in a stable order (materializes lazy extractions). */
   fieldNames(): string[];
   /** An independent copy (writes to the copy do not affect this result). */
@@ -32,6 +38,21 @@ export interface FieldRef {
 /** The field `ref` names in `r`. */
 export function readField(r: Result, ref: FieldRef): FieldValue | null {
   return r.read !== undefined ? r.read(ref) : r.get(ref.name);
+}
+
+/**
+ * `rename from AS to` on one row: `from`'s value under the name `to` (in `from`'s place where the row keeps
+ * places: Row, SlotRow), any other `to` dropped; nothing when `from` is missing. `fromRef`: `from` resolved once.
+ */
+export function renameField(r: Result, from: string, to: string, fromRef?: FieldRef): void {
+  const v = fromRef !== undefined ? readField(r, fromRef) : r.get(from);
+  if (v === null || from === to) return;
+  if (r.rename !== undefined) {
+    r.rename(from, to);
+    return;
+  }
+  r.set(from, null);
+  r.set(to, v);
 }
 
 /** A plain result backed by a Map, used for everything that is not a raw event. */
@@ -61,6 +82,15 @@ export class Row implements Result {
     return [...this.fields.keys()];
   }
 
+  rename(from: string, to: string): void {
+    const entries = [...this.fields];
+    this.fields.clear();
+    for (const [k, v] of entries) {
+      if (k === to) continue;
+      this.fields.set(k === from ? to : k, v);
+    }
+  }
+
   clone(): Row {
     return new Row(this.fields);
   }
@@ -78,6 +108,25 @@ export function rowLayout(names: readonly string[]): RowLayout | null {
   return slots.size === names.length ? { names, slots } : null;
 }
 
+/** Renamed layouts by layout and `from\0to`: a few per layout (a search's renames), at most RENAMED_PER_LAYOUT. */
+const renamed = new WeakMap<RowLayout, Map<string, RowLayout>>();
+const RENAMED_PER_LAYOUT = 64;
+
+/** `layout` with `from` (one of its names) called `to` (none of them), in its place. */
+function renamedLayout(layout: RowLayout, from: string, to: string): RowLayout {
+  let byPair = renamed.get(layout);
+  if (byPair === undefined) renamed.set(layout, (byPair = new Map()));
+  const key = `${from}\u0000${to}`;
+  let out = byPair.get(key);
+  if (out === undefined) {
+    const names = layout.names.map((n) => (n === from ? to : n));
+    out = { names, slots: new Map(names.map((n, i) => [n, i] as const)) };
+    // Wildcard renames over ever-new names would grow it without end: past the cap, made again each time.
+    if (byPair.size < RENAMED_PER_LAYOUT) byPair.set(key, out);
+  }
+  return out;
+}
+
 /**
  * A row of fixed fields whose values sit in slots, null for none: `shared` ones (read only: a stats group's
  * BY values) then its `own`. It holds what a Row set field by field in that order would, and acts as it:
@@ -89,7 +138,7 @@ export class SlotRow implements Result {
   private row: Row | null = null;
 
   constructor(
-    private readonly layout: RowLayout,
+    private layout: RowLayout,
     private readonly shared: readonly (FieldValue | null)[],
     private readonly own: (FieldValue | null)[],
   ) {}
@@ -124,6 +173,18 @@ export class SlotRow implements Result {
   fieldNames(): string[] {
     if (this.row !== null) return this.row.fieldNames();
     return this.layout.names.filter((_, i) => this.value(i) !== null);
+  }
+
+  rename(from: string, to: string): void {
+    // The rows of one stats or table share a layout: renamed, they share the renamed one (no Row each).
+    if (this.row === null && !this.layout.slots.has(to)) {
+      const i = this.layout.slots.get(from);
+      if (i !== undefined && this.value(i) !== null) {
+        this.layout = renamedLayout(this.layout, from, to);
+        return;
+      }
+    }
+    (this.row ??= this.plain()).rename(from, to);
   }
 
   clone(): Result {

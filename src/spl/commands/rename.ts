@@ -1,4 +1,4 @@
-import { readField } from '../../events/result.js';
+import { renameField } from '../../events/result.js';
 import { fieldRef } from '../../normalize/event-result.js';
 import { fieldPatternRegExp } from '../fields.js';
 import type { Span } from '../source.js';
@@ -10,7 +10,9 @@ export interface RenameArgs {
 
 /**
  * `rename a AS b, c* AS d*`: renames fields; a wildcard in both names carries the matched part over.
- * Renaming onto an existing field replaces it; renaming a missing field changes nothing.
+ * Renaming onto an existing field replaces it; renaming a missing field changes nothing. A result row's field
+ * keeps its place (`stats count by src | rename src AS Source`: Source, then count, as Splunk's columns); a raw
+ * event's renamed field comes after its other fields (their order is not a table's).
  */
 export const renameCommand = defineCommand<RenameArgs>({
   name: 'rename',
@@ -45,12 +47,7 @@ export const renameCommand = defineCommand<RenameArgs>({
     const steps = args.pairs.map((pr) => {
       if (!pr.from.includes('*')) {
         const from = fieldRef(pr.from);
-        return (row: Parameters<typeof next.push>[0]) => {
-          const v = readField(row, from);
-          if (v === null) return;
-          row.set(pr.from, null);
-          row.set(pr.to, v);
-        };
+        return (row: Parameters<typeof next.push>[0]) => renameField(row, pr.from, pr.to, from);
       }
       const re = fieldPatternRegExp(pr.from);
       const parts = pr.to.split('*');
@@ -70,10 +67,7 @@ export const renameCommand = defineCommand<RenameArgs>({
       return (row: Parameters<typeof next.push>[0]) => {
         for (const name of row.fieldNames()) {
           const target = targetOf(name);
-          if (target === null) continue;
-          const v = row.get(name);
-          row.set(name, null);
-          row.set(target, v);
+          if (target !== null) renameField(row, name, target);
         }
       };
     });
