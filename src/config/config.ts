@@ -90,6 +90,8 @@ export interface HttpConfig extends ClientIdentityConfig {
   maxBodyBytes: number;
   /** Largest body of `POST /api/login` (unauthenticated, so much smaller). */
   maxLoginBodyBytes: number;
+  /** Requests one connection may have waiting for their replies (pipelined); one more closes the connection. */
+  maxPipelinedRequests: number;
   timeouts: RequestTimeouts;
 }
 
@@ -237,6 +239,9 @@ export const DEFAULTS = {
   // API bodies are SPL text, macro definitions, comments: 1 MiB is far above any of them. A login is two short strings.
   httpMaxBodyBytes: 1024 * 1024,
   httpMaxLoginBodyBytes: 16 * 1024,
+  // Browsers, curl and undici never pipeline; a client that sends thousands of requests without reading the
+  // replies made the server handle every one it read and queue its reply (the console's 320 KB bundle each).
+  httpMaxPipelinedRequests: 16,
   httpTimeouts: { headersMs: 10_000, bodyIdleMs: 30_000, bodyMs: 60_000 },
   // Well inside what process managers wait before SIGKILL: docker stop 10 s, Kubernetes 30 s, systemd 90 s.
   shutdownTimeoutMs: 5_000,
@@ -791,7 +796,7 @@ export async function loadConfig(options: LoadConfigOptions = {}): Promise<Vigil
     else tokens.push(entry);
   }
 
-  const httpRaw = mapping(w, ['http'], data['http'], ['host', 'port', 'tls', 'apiTokens', 'maxBodyBytes', 'maxLoginBodyBytes', ...TIMEOUT_KEYS, ...CLIENT_KEYS]);
+  const httpRaw = mapping(w, ['http'], data['http'], ['host', 'port', 'tls', 'apiTokens', 'maxBodyBytes', 'maxLoginBodyBytes', 'maxPipelinedRequests', ...TIMEOUT_KEYS, ...CLIENT_KEYS]);
   let httpPort = httpRaw['port'] === undefined ? DEFAULTS.httpPort : port(w.at(['http', 'port']), '"http.port"', httpRaw['port']);
   if (nonEmpty(env['VIGIL_HTTP_PORT']) !== undefined) httpPort = port('', 'VIGIL_HTTP_PORT', env['VIGIL_HTTP_PORT']);
   if (flags.port !== undefined) httpPort = port('', '--port', flags.port);
@@ -840,6 +845,7 @@ export async function loadConfig(options: LoadConfigOptions = {}): Promise<Vigil
     apiTokens: api,
     maxBodyBytes: size(w, ['http', 'maxBodyBytes'], httpRaw['maxBodyBytes'], DEFAULTS.httpMaxBodyBytes),
     maxLoginBodyBytes: size(w, ['http', 'maxLoginBodyBytes'], httpRaw['maxLoginBodyBytes'], DEFAULTS.httpMaxLoginBodyBytes),
+    maxPipelinedRequests: count(w, ['http', 'maxPipelinedRequests'], httpRaw['maxPipelinedRequests'], DEFAULTS.httpMaxPipelinedRequests, 1),
     timeouts: requestTimeouts(w, 'http', httpRaw, DEFAULTS.httpTimeouts),
     ...clientSettings(w, 'http', httpRaw),
   };

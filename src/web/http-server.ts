@@ -1,6 +1,7 @@
 import { readFile } from 'node:fs/promises';
-import { createServer as createHttpsServer } from 'node:https';
-import type { AddressInfo } from 'node:net';
+import { createServer as createHttpServer, type IncomingMessage, type RequestListener, type ServerOptions, type ServerResponse } from 'node:http';
+import { createServer as createHttpsServer, type ServerOptions as HttpsServerOptions } from 'node:https';
+import type { AddressInfo, Socket } from 'node:net';
 import { serve, type ServerType } from '@hono/node-server';
 import type { Env, Hono } from 'hono';
 import type { HttpConfig } from '../config/config.js';
@@ -10,6 +11,27 @@ import { nodeTimeouts } from '../hec/index.js';
 export interface HttpServer {
   url: string;
   close(): Promise<void>;
+}
+
+/**
+ * Hands `listener` at most `max` requests per connection that still wait for their reply; the connection of one
+ * more is closed. Node parses every request of a chunk it reads before any asynchronous handler answers, so
+ * without this a client pipelining thousands of requests and reading none had them all handled and their
+ * replies queued in memory (six connections took the process past 2.5 GB in 6 s, and the API stalled).
+ */
+function limitPipelining(listener: RequestListener, max: number): RequestListener {
+  const waiting = new WeakMap<Socket, number>();
+  return (req: IncomingMessage, res: ServerResponse) => {
+    const socket = req.socket;
+    const n = (waiting.get(socket) ?? 0) + 1;
+    if (n > max) {
+      socket.destroy();
+      return;
+    }
+    waiting.set(socket, n);
+    res.once('close', () => waiting.set(socket, (waiting.get(socket) ?? 1) - 1));
+    listener(req, res);
+  };
 }
 
 /** Serves a Hono app on the API/console port, over TLS when the config has a certificate. */
@@ -25,7 +47,10 @@ export async function listenHttp<E extends Env>(app: Hono<E>, config: HttpConfig
         hostname: config.host,
         // Request timeouts as the HEC's (slowloris on headers, node's whole-request backstop); bodies are timed by `bodyLimit`.
         serverOptions: { ...tls, ...nodeTimeouts(config.timeouts) },
-        ...(tls ? { createServer: createHttpsServer } : {}),
+        // The factories' other overload (a listener alone) is not one @hono/node-server calls.
+        ...(tls
+          ? { createServer: ((o: HttpsServerOptions, l: RequestListener) => createHttpsServer(o, limitPipelining(l, config.maxPipelinedRequests))) as typeof createHttpsServer }
+          : { createServer: ((o: ServerOptions, l: RequestListener) => createHttpServer(o, limitPipelining(l, config.maxPipelinedRequests))) as typeof createHttpServer }),
       },
       (info: AddressInfo) => {
         server.off('error', onError);

@@ -56,8 +56,9 @@ const NOT_BUILT = `<!doctype html><html lang="en"><meta charset="utf-8"><title>v
  */
 export function staticRoutes(app: Hono<ApiEnv>, dir: string | null): void {
   const root = dir && existsSync(join(dir, 'index.html')) ? dir : null;
-  const cache = new Map<string, Buffer>();
-  const read = (file: string): Buffer | null => {
+  // Replies send these bytes as they are, never a copy: a client that does not read holds only a reference.
+  const cache = new Map<string, Uint8Array<ArrayBuffer>>();
+  const read = (file: string): Uint8Array<ArrayBuffer> | null => {
     const hit = cache.get(file);
     if (hit) return hit;
     try {
@@ -65,7 +66,7 @@ export function staticRoutes(app: Hono<ApiEnv>, dir: string | null): void {
     } catch {
       return null;
     }
-    const b = readFileSync(file);
+    const b = new Uint8Array(readFileSync(file));
     if (cache.size < 500) cache.set(file, b);
     return b;
   };
@@ -87,12 +88,12 @@ export function staticRoutes(app: Hono<ApiEnv>, dir: string | null): void {
       if (body) {
         c.header('Content-Type', TYPES[extname(file)] ?? 'application/octet-stream');
         c.header('Cache-Control', rel.startsWith('assets/') ? 'public, max-age=31536000, immutable' : 'no-cache');
-        return c.body(new Uint8Array(body));
+        return c.body(body);
       }
       if (extname(file)) return c.text('not found', 404);
     }
     const index = read(join(root, 'index.html'));
     c.header('Cache-Control', 'no-cache');
-    return c.html(index ? index.toString('utf8') : NOT_BUILT);
+    return c.html(index ? Buffer.from(index.buffer, index.byteOffset, index.byteLength).toString('utf8') : NOT_BUILT);
   });
 }

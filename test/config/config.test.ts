@@ -27,7 +27,7 @@ describe('defaults', () => {
     expect(c.file).toBeNull();
     expect(c.dataDir).toBe(join(dir, 'data'));
     expect(c.hec).toMatchObject({ host: '127.0.0.1', port: 8088, maxBodyBytes: DEFAULTS.maxBodyBytes, maxInflightBytes: DEFAULTS.maxInflightBytes });
-    expect(c.http).toMatchObject({ host: '127.0.0.1', port: 8000, maxBodyBytes: 1024 * 1024, maxLoginBodyBytes: 16 * 1024 });
+    expect(c.http).toMatchObject({ host: '127.0.0.1', port: 8000, maxBodyBytes: 1024 * 1024, maxLoginBodyBytes: 16 * 1024, maxPipelinedRequests: 16 });
     expect(c.hec.timeouts).toEqual({ headersMs: 10_000, bodyIdleMs: 30_000, bodyMs: 120_000 });
     expect(c.http.timeouts).toEqual({ headersMs: 10_000, bodyIdleMs: 30_000, bodyMs: 60_000 });
     expect(c.shutdownTimeoutMs).toBe(5_000);
@@ -97,6 +97,7 @@ http:
   port: 8001
   maxBodyBytes: 256KB
   maxLoginBodyBytes: 4KB
+  maxPipelinedRequests: 4
   bodyIdleTimeout: 15s
   apiTokens:
     - name: console
@@ -131,6 +132,7 @@ describe('file', () => {
       apiTokens: [{ name: 'console', token: 'api-secret-0123456789' }],
       maxBodyBytes: 256 * 1024,
       maxLoginBodyBytes: 4 * 1024,
+      maxPipelinedRequests: 4,
       timeouts: { headersMs: 10_000, bodyIdleMs: 15_000, bodyMs: 60_000 },
     });
     expect(c.indexes).toEqual({
@@ -317,6 +319,7 @@ describe('errors carry file:line', () => {
     ['zero timeout', 'hec:\n  port: 1\n  bodyIdleTimeout: 0\n', /:3: "hec.bodyIdleTimeout" must be a duration like 30s or 2m, or a number of seconds above 0, got 0/],
     ['bad timeout', 'http:\n  headersTimeout: soon\n', /:2: "http.headersTimeout" must be a duration/],
     ['bad API body size', 'http:\n  maxLoginBodyBytes: big\n', /:2: "http.maxLoginBodyBytes" must be a size like 16MB/],
+    ['no pipelining at all', 'http:\n  maxPipelinedRequests: 0\n', /:2: "http.maxPipelinedRequests" must be a whole number of at least 1, got 0/],
     ['inflight below body', 'hec:\n  maxBodyBytes: 2MB\n  maxInflightBytes: 1MB\n', /:3: "hec.maxInflightBytes" \(1048576\) must be at least "hec.maxBodyBytes"/],
     ['bad retention', 'indexes:\n  main:\n    retention:\n      maxAge: forever\n', /:4: maxAge must be a duration like 30d/],
     ['bad index key', 'indexes:\n  _internal: {}\n', /:2: index name "_internal" is invalid/],

@@ -1,0 +1,110 @@
+/**
+ * Connections of the API port used as a hostile client would: pipelined requests that are never read. The
+ * console's static files answer without credentials, so this is open to anyone who can reach the port.
+ */
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { connect, type Socket } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Hono } from 'hono';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { loadConfig, type HttpConfig } from '../../src/config/index.js';
+import { loadContent } from '../../src/detections/content.js';
+import { createApi } from '../../src/web/api.js';
+import type { ApiEnv } from '../../src/web/context.js';
+import { listenHttp } from '../../src/web/http-server.js';
+import { FakeStore, sleep } from '../hec/helpers.js';
+
+const ASSET = '/assets/app-1234.js';
+
+describe('pipelined requests (http.maxPipelinedRequests)', () => {
+  let url: string;
+  let config: HttpConfig;
+  let handled = 0;
+  let close: () => Promise<void>;
+  beforeAll(async () => {
+    const dataDir = mkdtempSync(join(tmpdir(), 'vigil-conn-'));
+    const staticDir = join(dataDir, 'console');
+    mkdirSync(join(staticDir, 'assets'), { recursive: true });
+    writeFileSync(join(staticDir, 'index.html'), '<!doctype html><title>vigil</title>');
+    // The size of the console's bundle: the server used to copy it for every response it queued.
+    writeFileSync(join(staticDir, ASSET), 'x'.repeat(320 * 1024));
+    config = (await loadConfig({ env: {}, flags: { dataDir, port: 0, hecPort: 0 } })).http;
+    const pack = loadContent([], { bundled: false });
+    const api = createApi({ store: new FakeStore(), content: () => pack, apiTokens: config.apiTokens, staticDir });
+    // Counts the requests the app was given.
+    const app = new Hono<ApiEnv>();
+    app.use('*', async (_c, next) => {
+      handled++;
+      await next();
+    });
+    app.route('/', api);
+    const server = await listenHttp(app, config);
+    url = server.url;
+    close = async () => {
+      await server.close();
+      rmSync(dataDir, { recursive: true, force: true });
+    };
+  });
+  afterAll(() => close());
+
+  it('a client pipelining thousands of requests without reading the replies is cut after maxPipelinedRequests, and the others are not', async () => {
+    expect(config.maxPipelinedRequests).toBe(16);
+    const { port } = new URL(url);
+    const socket: Socket = connect({ host: '127.0.0.1', port: Number(port) });
+    socket.pause(); // reads nothing until the end of the test
+    let received = '';
+    let closed = false;
+    socket.on('data', (c: Buffer) => (received += c.toString('latin1')));
+    socket.on('close', () => (closed = true));
+    socket.on('error', () => {});
+    await new Promise((r) => socket.once('connect', r));
+    handled = 0;
+    socket.write(`GET ${ASSET} HTTP/1.1\r\nHost: api\r\n\r\n`.repeat(20_000));
+    await sleep(1000);
+    // Before: every request of every chunk read went to the app (thousands), each with a 320 KB reply queued.
+    expect(handled).toBeLessThanOrEqual(config.maxPipelinedRequests);
+    socket.resume();
+    for (let i = 0; i < 50 && !closed; i++) await sleep(100);
+    socket.destroy();
+    expect(closed).toBe(true);
+    expect((received.match(/HTTP\/1\.1 200/g) ?? []).length).toBeLessThanOrEqual(config.maxPipelinedRequests);
+    const other = await fetch(url + ASSET);
+    expect(other.status).toBe(200);
+    expect((await other.arrayBuffer()).byteLength).toBe(320 * 1024);
+  });
+
+  it('static files are served from one copy: 40 clients with 16 unread replies each hold no copies of the file', async () => {
+    const { port } = new URL(url);
+    const before = process.memoryUsage().arrayBuffers;
+    const sockets = await Promise.all(
+      Array.from({ length: 40 }, async () => {
+        const socket = connect({ host: '127.0.0.1', port: Number(port) });
+        socket.pause();
+        socket.on('error', () => {});
+        await new Promise((r) => socket.once('connect', r));
+        socket.write(`GET ${ASSET} HTTP/1.1\r\nHost: api\r\n\r\n`.repeat(config.maxPipelinedRequests));
+        return socket;
+      }),
+    );
+    await sleep(1000);
+    const grown = process.memoryUsage().arrayBuffers - before;
+    for (const s of sockets) s.destroy();
+    // Before: a copy per reply, ~200 MB for these 640 replies (what the kernel's socket buffers did not take).
+    expect(grown).toBeLessThan(20 * 1024 * 1024);
+  });
+
+  it('a client pipelining maxPipelinedRequests requests and reading gets every reply, in order', async () => {
+    const { port } = new URL(url);
+    const socket = connect({ host: '127.0.0.1', port: Number(port) });
+    let text = '';
+    socket.on('data', (c: Buffer) => (text += c.toString('latin1')));
+    await new Promise((r) => socket.once('connect', r));
+    const paths = Array.from({ length: config.maxPipelinedRequests }, (_, i) => `/api/health?n=${i}`);
+    socket.write(paths.map((p) => `GET ${p} HTTP/1.1\r\nHost: api\r\n\r\n`).join(''));
+    for (let i = 0; i < 50 && (text.match(/HTTP\/1\.1 /g) ?? []).length < paths.length; i++) await sleep(100);
+    expect(socket.destroyed).toBe(false);
+    socket.destroy();
+    expect(text.match(/HTTP\/1\.1 \d{3}/g)).toEqual(paths.map(() => 'HTTP/1.1 401'));
+  });
+});
