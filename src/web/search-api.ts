@@ -40,6 +40,11 @@ export function searchRoutes(app: Hono<ApiEnv>, deps: ApiDeps): void {
       return c.json({ error: { code: 'USAGE', message: 'the body must be JSON: {"search": "...", "earliest": "-24h", "latest": "now"}' } }, 400);
     }
     if (typeof body?.search !== 'string' || body.search.trim() === '') return c.json({ error: { code: 'USAGE', message: '"search" (SPL text) is required' } }, 400);
+    for (const key of ['earliest', 'latest'] as const) {
+      const bound: unknown = body[key];
+      if (bound !== undefined && bound !== null && typeof bound !== 'string' && typeof bound !== 'number')
+        return c.json({ error: { code: 'USAGE', message: `"${key}" must be a time modifier ("-24h", "@d", an epoch) or a number of epoch seconds` } }, 400);
+    }
     let tz: string;
     try {
       tz = canonicalTimeZone(body.tz ?? deps.tz ?? 'UTC');

@@ -316,6 +316,16 @@ describe('search', () => {
     expect(error.text).toContain('^');
   });
 
+  it('refuses a time bound that is neither text nor a number with a 400 USAGE (was a 500 INTERNAL "input.trim is not a function")', async () => {
+    for (const bound of [{}, [], true, ['-1h']]) {
+      for (const key of ['earliest', 'latest']) {
+        const res = await bearer('/api/search', { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify({ search: '| makeresults', [key]: bound }) });
+        expect(res.status).toBe(400);
+        expect(await res.json()).toEqual({ error: { code: 'USAGE', message: `"${key}" must be a time modifier ("-24h", "@d", an epoch) or a number of epoch seconds` } });
+      }
+    }
+  });
+
   it('reports SPL nested 10k levels deep as a 400 SPL_TOO_DEEP with its position', async () => {
     const res = await api.fetch('/api/search', { method: 'POST', json: { search: `| makeresults | eval x=${'('.repeat(10_000)}1${')'.repeat(10_000)}` } });
     expect(res.status).toBe(400);
