@@ -1,5 +1,5 @@
 import type { EvalExpr } from '../parse/ast.js';
-import { compileEval, evalTypeOf } from '../eval/compile.js';
+import { compileEval, evalTypeOf, tooLongError } from '../eval/compile.js';
 import { toFieldValue } from '../eval/value.js';
 import { SplError, type Span } from '../source.js';
 import { defineCommand } from './types.js';
@@ -39,11 +39,16 @@ export const evalCommand = defineCommand<EvalArgs>({
       if (t === 'boolean') {
         throw new SplError('SPL_BAD_ARGUMENT', `the result of this expression is a boolean, which a field cannot hold: use if(<expr>, "true", "false")`, a.expr.span, ctx.source);
       }
-      return { field: a.field, c: compileEval(a.expr, ctx, ctx.source) };
+      return { field: a.field, span: a.expr.span, c: compileEval(a.expr, ctx, ctx.source) };
     });
     return {
       push: (row) => {
-        for (const a of compiled) row.set(a.field, toFieldValue(a.c(row)));
+        let i = 0;
+        try {
+          for (; i < compiled.length; i++) row.set(compiled[i]!.field, toFieldValue(compiled[i]!.c(row)));
+        } catch (e) {
+          throw tooLongError(e, compiled[i]!.span, ctx.source);
+        }
         next.push(row);
       },
       end: () => next.end(),

@@ -1,5 +1,5 @@
 import type { EvalExpr } from '../parse/ast.js';
-import { compileEval, evalTypeOf } from '../eval/compile.js';
+import { compileEval, evalTypeOf, tooLongError } from '../eval/compile.js';
 import { SplError } from '../source.js';
 import { defineCommand } from './types.js';
 
@@ -26,7 +26,13 @@ export const whereCommand = defineCommand<WhereArgs>({
     const c = compileEval(args.expr, ctx, ctx.source);
     return {
       push: (row) => {
-        if (c(row) === true) next.push(row);
+        let keep: boolean;
+        try {
+          keep = c(row) === true;
+        } catch (e) {
+          throw tooLongError(e, args.expr.span, ctx.source);
+        }
+        if (keep) next.push(row);
       },
       end: () => next.end(),
     };

@@ -1,7 +1,7 @@
 import { readField } from '../../events/result.js';
 import { fieldRef } from '../../normalize/event-result.js';
 import type { EvalExpr } from '../parse/ast.js';
-import { SplError, type SourceText } from '../source.js';
+import { SplError, type SourceText, type Span } from '../source.js';
 import { EVAL_FUNCTIONS } from './functions/index.js';
 import type { CompileHelpers, Compiled, EvalContext } from './functions/types.js';
 import { isMv, numberOf, textOf, type EvalType, type EvalValue } from './value.js';
@@ -19,6 +19,20 @@ import { truthy } from './truthy.js';
  */
 export function compileEval(expr: EvalExpr, ctx: EvalContext, source: SourceText): Compiled {
   return compileNode(expr, compileHelpers(ctx, source));
+}
+
+/**
+ * A value too long for JavaScript (V8 strings stop at 2^29 - 24 characters; arrays at 2^32 - 1 values) raises a
+ * RangeError wherever it is made: as an error at `at`, the expression that made it. Any other error is returned as is.
+ */
+export function tooLongError(e: unknown, at: Span, source: SourceText): unknown {
+  if (!isTooLong(e)) return e;
+  return new SplError('SPL_RUNTIME', 'this expression made a value longer than vigil can hold (texts up to about 536 million characters)', at, source);
+}
+
+/** Whether `e` is JavaScript refusing a string or an array that long. */
+export function isTooLong(e: unknown): boolean {
+  return e instanceof RangeError && /^Invalid (string|array|typed array) length/.test(e.message);
 }
 
 /** The static type of an expression (boolean, number, ...), for checks such as `where` needing a boolean. */

@@ -5,6 +5,7 @@ import { eventResult } from '../../normalize/event-result.js';
 import type { ExecContext, Sink } from '../commands/types.js';
 import type { LookupProvider } from '../lookups.js';
 import { compileSearch } from '../search/predicate.js';
+import { tooLongError } from '../eval/compile.js';
 import { SplError, type Span } from '../source.js';
 import type { SearchPlan } from '../plan/plan.js';
 import { NewestFirst, Retrieval } from './newest-first.js';
@@ -82,7 +83,8 @@ export async function executePlan(plan: SearchPlan, opts: ExecuteOptions, output
     }
   } catch (e) {
     if (e instanceof SplError) throw e.withSource(ctx.source);
-    throw e;
+    // eval and where place such an error at their expression; from any other command it is the search's.
+    throw tooLongError(e, plan.pipeline.span, ctx.source);
   }
   stats.durationMs = performance.now() - started;
   return stats;

@@ -166,6 +166,15 @@ describe('rex mode=sed', () => {
     expect(g.message).toMatch(/group 2/);
     expect(g.format()).toContain(at(group, '\\2'));
   });
+
+  it('a text longer than JavaScript can hold is an SPL_RUNTIME error on the search, not a RangeError', async () => {
+    // 32 characters doubled 22 times (ropes: nothing copied) is 2^27; four copies pass V8's 2^29 - 24.
+    const spl = `| makeresults | eval x="${'a'.repeat(32)}"${' | eval x=x . x'.repeat(22)} | rex field=x mode=sed "s/(.*)/\\1\\1\\1\\1/"`;
+    const e = await errorOf(spl);
+    expect(e.code).toBe('SPL_RUNTIME');
+    expect(e.message).toMatch(/longer than/);
+    expect(e.location()).toMatchObject({ line: 1, column: 1 });
+  });
 });
 
 describe('rex planning', () => {

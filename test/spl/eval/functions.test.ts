@@ -582,3 +582,29 @@ describe('cryptographic functions', () => {
     expect(ev('md5(x)')).toBeNull();
   });
 });
+
+describe('values longer than a JavaScript string can hold', () => {
+  // V8 strings stop at 2^29 - 24 characters: 32 characters doubled 24 times is 2^29 (ropes: nothing is copied).
+  const doubled = (n: number, expr: string) => `| makeresults | eval x="${'a'.repeat(32)}"${' | eval x=x . x'.repeat(n - 1)} | eval x=${expr}`;
+
+  it('fail at the expression that made them (SPL_RUNTIME), not with a RangeError', async () => {
+    for (const [spl, expr] of [
+      [doubled(24, 'x . x'), 'x . x'],
+      [doubled(24, 'x + x'), 'x + x'],
+      [doubled(24, 'printf("%s%s%s", x, x, x)'), 'printf("%s%s%s", x, x, x)'],
+      ['| makeresults | eval y=printf("%1000000000d", 1)', 'printf("%1000000000d", 1)'],
+    ] as const) {
+      const e = await errorOf(spl);
+      expect(e.code).toBe('SPL_RUNTIME');
+      expect(e.message).toMatch(/longer than/);
+      expect(spl.slice(e.span.start, e.span.end)).toBe(expr);
+    }
+  });
+
+  it('also in where', async () => {
+    const spl = `${doubled(23, 'x . x')} | where len(x . x . "b") > 0`;
+    const e = await errorOf(spl);
+    expect(e.code).toBe('SPL_RUNTIME');
+    expect(spl.slice(e.span.start, e.span.end)).toBe('len(x . x . "b") > 0');
+  });
+});

@@ -98,6 +98,29 @@ export class BoundResult implements Result {
   }
 }
 
+/** The number of code points of `s`, without making an array of them (a text can be hundreds of MB). */
+export function codePointLength(s: string): number {
+  let n = s.length;
+  for (let i = 0; i < s.length - 1; i++) {
+    const c = s.charCodeAt(i);
+    if (c >= 0xd800 && c <= 0xdbff) {
+      const d = s.charCodeAt(i + 1);
+      if (d >= 0xdc00 && d <= 0xdfff) {
+        n--;
+        i++;
+      }
+    }
+  }
+  return n;
+}
+
+/** The first `n` code points of `s` (all of it when it has fewer), without splitting the rest. */
+export function codePointPrefix(s: string, n: number): string {
+  let i = 0;
+  for (let k = 0; k < n && i < s.length; k++) i += s.codePointAt(i)! > 0xffff ? 2 : 1;
+  return s.slice(0, i);
+}
+
 /** The literal text of a string argument, or null when the argument is computed at run time. */
 export function literalString(e: EvalExpr): string | null {
   return e.kind === 'string' ? e.value : null;

@@ -1,5 +1,6 @@
 import { toNumber, toText } from '../../../events/value.js';
 import { scalarOf, type EvalValue } from '../value.js';
+import { codePointLength, codePointPrefix } from './helpers.js';
 
 /**
  * Splunk's printf(): C sprintf with the conversions and flags of the Search Reference
@@ -96,14 +97,14 @@ function formatOne(spec: Spec, arg: EvalValue): string {
     case 's':
     case 'z': {
       let t = textArg(arg);
-      if (precision !== null) t = [...t].slice(0, precision).join('');
+      if (precision !== null) t = codePointPrefix(t, precision);
       return pad(spec, '', t, false);
     }
     case 'c': {
       const s = scalarOf(arg);
       let ch = '';
       if (typeof s === 'number') ch = Number.isInteger(s) && s >= 0 && s <= 0x10ffff ? String.fromCodePoint(s) : '';
-      else if (typeof s === 'string') ch = [...s][0] ?? '';
+      else if (typeof s === 'string') ch = codePointPrefix(s, 1);
       return pad(spec, '', ch, false);
     }
     case 'd':
@@ -241,7 +242,9 @@ function hexFloat(x: number, precision: number | null, alt: boolean): string {
 /** Applies width: left-justify with `-`, zero-pad numbers with `0` (after the sign/prefix), else spaces. */
 function pad(spec: Spec, prefix: string, body: string, zeroOk: boolean): string {
   const width = spec.width ?? 0;
-  const len = [...prefix].length + [...body].length;
+  // Only a width needs the length, counted without an array of the text's code points.
+  if (width === 0) return prefix + body;
+  const len = codePointLength(prefix) + codePointLength(body);
   if (len >= width) return prefix + body;
   const fill = width - len;
   if (spec.flags.includes('-')) return prefix + body + ' '.repeat(fill);

@@ -2,7 +2,7 @@ import type { EvalFunction } from './types.js';
 import { mv, toText, type Scalar } from '../../../events/value.js';
 import { withinJsonDepth } from '../../../normalize/json-fields.js';
 import { numberOf, scalarOf, textOf, type EvalValue } from '../value.js';
-import { mapText } from './helpers.js';
+import { codePointLength, mapText } from './helpers.js';
 import { failInLiteral, literalRegex, regexArgument } from './regex.js';
 import { RegexError, type CompiledPcre } from '../../regex/pcre.js';
 import { convertReplacement, type ReplaceFn } from '../../regex/sed.js';
@@ -250,7 +250,7 @@ export const stringFunctions: EvalFunction[] = [
     returns: 'number',
     call: ([v]) => {
       const t = str(v);
-      return t === null ? null : [...t].length;
+      return t === null ? null : codePointLength(t);
     },
   },
   {
