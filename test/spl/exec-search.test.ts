@@ -69,3 +69,28 @@ describe('matchers remember their verdicts', () => {
     }
   });
 });
+
+describe('bare terms with wildcards', () => {
+  const raw = (spl: string, text: string) => predicate(spl)(new Row({ _raw: text }));
+
+  it('run in linear time on a long _raw that does not match (several * backtracked without end)', () => {
+    const long = 'a'.repeat(5000);
+    const started = performance.now();
+    for (const term of [`"${'*a'.repeat(18)}*b"`, `${'a*'.repeat(18)}b`, `TERM(${'a*'.repeat(14)}b)`, 'a*b']) {
+      expect(raw(`search ${term}`, long), term).toBe(false);
+      expect(raw(`search ${term}`, `${long} b`), term).toBe(true);
+    }
+    expect(performance.now() - started).toBeLessThan(1000);
+  });
+
+  it('keep their meaning: parts in order, a boundary before a leading part and after a trailing one', () => {
+    const cases: [string, string, boolean][] = [
+      ['usr*curl', '/usr/bin/curl -k', true], ['usr*curl', '/usr/bin/libcurl.so', true], ['usr*curl', '/usr/bin/curlx', false], ['usr*curl', 'xusr/bin/curl', false],
+      ['bin*cu*', '/usr/bin/curl', true], ['*in*url', '/usr/bin/curl', true], ['*in*ur', '/usr/bin/curl', false],
+      ['a*b*c', 'a c b c', true], ['a*b*c', 'a c b', false], ['a*b*c', 'xa b c', false], ['a*a', 'a', false], ['a*a', 'a a', true],
+      ['a*a', 'aa', true], ['A*B', 'a.b', true], ['CASE(A*B)', 'a.b', false], ['CASE(A*B)', 'A.B', true], ['x**y', 'x y', true],
+      ['TERM(a*c)', 'a.b.c d', true], ['TERM(a*c)', 'x.a.b.c d', false], ['TERM(a*c)', 'a.b.cd', false],
+    ];
+    for (const [term, text, want] of cases) expect(raw(`search ${term}`, text), `${term} on ${text}`).toBe(want);
+  });
+});

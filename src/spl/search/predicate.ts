@@ -188,14 +188,26 @@ export function valueMatcher(value: SearchValue, caseSensitive: boolean): (v: Sc
 function compileTerm(value: SearchValue, caseSensitive: boolean, exactTerm: boolean): RowPredicate {
   const t = value.value;
   if (t === '*' || t === '') return () => true;
-  const body = t
-    .split('*')
-    .map((p) => p.replace(/[.*+?^${}()|[\]\\]/g, '\\$&'))
-    .join('[\\s\\S]*?');
+  const parts = t.split('*').map((p) => p.replace(/[.*+?^${}()|[\]\\]/g, '\\$&'));
   const boundary = exactTerm ? '[\\s"\'\\[\\](){}<>|;,!]' : '[^A-Za-z0-9\\u0080-\\uFFFF]';
   const lead = t.startsWith('*') ? '' : `(?:^|(?<=${boundary}))`;
   const trail = t.endsWith('*') ? '' : `(?=$|${boundary})`;
-  const re = new RegExp(lead + body + trail, caseSensitive ? '' : 'i');
+  const inner = parts.filter((p) => p !== '');
+  // One part: `*` at its ends matches anything, including nothing.
+  let src = lead + (inner[0] ?? '') + trail;
+  if (inner.length > 1) {
+    // Linear time: `a[\s\S]*?b[\s\S]*?c` backtracks once per `*` on a long _raw that does not match (and is
+    // tried at every start). The first part's leftmost occurrence at a boundary and each middle part's leftmost
+    // occurrence after it are taken and kept (an atomic lookahead whose capture is consumed): later ones would
+    // only leave less room, so the verdict is the same. The last part is searched for with the boundary after it.
+    let group = 0;
+    src = '^';
+    if (parts[0] !== '') src += `(?=([\\s\\S]*?${lead}${parts[0]}))\\${++group}`;
+    for (let i = 1; i < parts.length - 1; i++) if (parts[i] !== '') src += `(?=([\\s\\S]*?${parts[i]}))\\${++group}`;
+    const last = parts[parts.length - 1]!;
+    if (last !== '') src += `[\\s\\S]*?${last}${trail}`;
+  }
+  const re = new RegExp(src, caseSensitive ? '' : 'i');
   return (r) => {
     const raw = r.get('_raw');
     if (raw === null) return false;

@@ -200,6 +200,26 @@ describe('matching functions', () => {
     expect(ev('like(ip, "198.%")', { ip: '198.51.100.1' })).toBe(true);
   });
 
+  it('like runs in linear time: many % on a long value that does not match (was catastrophic backtracking)', () => {
+    const long = 'a'.repeat(5000);
+    const many = `${'%a'.repeat(30)}b`;
+    const started = performance.now();
+    expect(ev(`like(x, "${many}")`, { x: long })).toBe(false);
+    expect(ev(`like(x . "b", "${many}")`, { x: long })).toBe(true);
+    expect(ev(`x LIKE "${many}"`, { x: long })).toBe(false);
+    expect(performance.now() - started).toBeLessThan(1000);
+    // The same verdicts as the plain reading of the pattern.
+    const cases: [string, string, boolean][] = [
+      ['abcabc', '%abc', true], ['abcabc', 'abc%abc', true], ['abcab', 'abc%abc', false], ['abc', 'abc%abc', false],
+      ['axbxc', 'a%b%c', true], ['axbx', 'a%b%c', false], ['a_b', 'a\\_b', false], ['ab', '%%', true], ['', '%', true],
+      ['', '_', false], ['xyz', '_%_', true], ['x', '_%_', false], ['aXbYc', '%X_Y%', true], ['aXbYc', '%X__Y%', false],
+      ['a\nb', 'a%b', true], ['a\nb', 'a_b', true], ['a.b', 'a.b', true], ['axb', 'a.b', false], ['(a)', '(%)', true],
+      ['ab', 'A%', false], ['😀x', '_x', false], ['😀x', '__x', true], ['😀x', '%x', true],
+      ['axbyc', 'a%%x%%b%y%c', true], ['axbyc', 'a%%y%%b%c', false], ['xaay', '%a%%a%', true], ['xay', '%a%%a%', false],
+    ];
+    for (const [v, p, want] of cases) expect(ev(`like(x, p)`, { x: v, p }), `${v} like ${p}`).toBe(want);
+  });
+
   it('in() compares like =, case-sensitively', () => {
     expect(ev('in(status, "400", "404")', { status: '404' })).toBe(true);
     expect(ev('in(status, "400", "404")', { status: '200' })).toBe(false);
