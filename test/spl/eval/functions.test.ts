@@ -456,6 +456,19 @@ describe('conversion functions', () => {
     expect(ev('printf("%s-%d", x, y)')).toBe('-0');
     expect(ev('printf(x)')).toBeNull();
   });
+
+  it('printf with a precision past 100 prints the exact decimal digits, as C does (was a RangeError from toFixed)', () => {
+    // Expected: Python's %-formatting, which prints doubles exactly as glibc does.
+    expect(ev('printf("%.120f", 0.1)')).toBe('0.1000000000000000055511151231257827021181583404541015625' + '0'.repeat(65));
+    expect(ev('printf("%.110e", 0.1)')).toBe('1.00000000000000005551115123125782702118158340454101562500000000000000000000000000000000000000000000000000000000e-01');
+    expect(ev('printf("%.105g", 1/3)')).toBe('0.333333333333333314829616256247390992939472198486328125');
+    expect(ev('printf("%.101f", 1e22)')).toBe('10000000000000000000000.' + '0'.repeat(101));
+    expect(ev('printf("%.110e", 5e-324)')).toBe('4.94065645841246544176568792868221372365059802614324764425585682500675507270208751865299836361635992379796564695e-324');
+    expect(ev('printf("%.102e", 123.456)')).toBe('1.234560000000000030695446184836328029632568359375' + '0'.repeat(54) + 'e+02');
+    expect(ev('printf("%.101f|%.101e", 0, 0)')).toBe(`0.${'0'.repeat(101)}|0.${'0'.repeat(101)}e+00`);
+    expect(ev('printf("%.*f", 1100, 5e-324)')).toHaveLength(1102);
+    expect(ev('printf("%.101f", -2.5)')).toBe('-2.5' + '0'.repeat(100));
+  });
 });
 
 describe('multivalue functions', () => {

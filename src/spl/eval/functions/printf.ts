@@ -161,16 +161,67 @@ function intDigits(n: number, precision: number | null): string {
   return digits.padStart(precision, '0');
 }
 
+/** toFixed/toExponential take at most 100 decimals; past them the digits come from `exactDecimal`. */
+const JS_MAX_DECIMALS = 100;
+
+/**
+ * A non-negative finite double as exact decimal digits: x = digits × 10^-scale (a double is m × 2^e, and
+ * m / 2^n = m × 5^n / 10^n), so any precision prints the value's own digits, then zeros, as C does.
+ */
+function exactDecimal(x: number): { digits: string; scale: number } {
+  const view = new DataView(new ArrayBuffer(8));
+  view.setFloat64(0, x);
+  const bits = view.getBigUint64(0);
+  const rawExp = Number((bits >> 52n) & 0x7ffn);
+  const mant = (bits & ((1n << 52n) - 1n)) | (rawExp === 0 ? 0n : 1n << 52n);
+  const e = (rawExp === 0 ? 1 : rawExp) - 1075;
+  return e >= 0 ? { digits: (mant << BigInt(e)).toString(), scale: 0 } : { digits: (mant * 5n ** BigInt(-e)).toString(), scale: -e };
+}
+
+/** The first `n` digits of `digits` rounded at the next one, half up as toFixed/toExponential do; the carry may add a digit. */
+function roundDigits(digits: string, n: number): string {
+  if (digits.length <= n) return digits;
+  // Below half a unit of the last kept place.
+  if (n < 0) return '0';
+  const head = BigInt(digits.slice(0, n) || '0');
+  return (digits.charCodeAt(n) >= 53 /* '5' */ ? head + 1n : head).toString();
+}
+
+/** x.toFixed(p) for any p. */
+function toFixedAny(x: number, p: number): string {
+  if (p <= JS_MAX_DECIMALS) return x.toFixed(p);
+  const { digits, scale } = exactDecimal(x);
+  // x × 10^p as an integer: the digits with zeros appended, or rounded where the exact ones stop mattering.
+  const n = scale <= p ? (digits === '0' ? '0' : digits + '0'.repeat(p - scale)) : roundDigits(digits, digits.length - (scale - p));
+  const s = n.padStart(p + 1, '0');
+  return `${s.slice(0, s.length - p)}.${s.slice(s.length - p)}`;
+}
+
+/** x.toExponential(p) for any p (mantissa `d.ddd`, exponent `e±N`). */
+function toExponentialAny(x: number, p: number): string {
+  if (p <= JS_MAX_DECIMALS) return x.toExponential(p);
+  if (x === 0) return `0.${'0'.repeat(p)}e+0`;
+  const { digits, scale } = exactDecimal(x);
+  let exp = digits.length - 1 - scale;
+  let m = roundDigits(digits, p + 1);
+  if (m.length > p + 1) {
+    exp++;
+    m = m.slice(0, p + 1);
+  }
+  m = m.padEnd(p + 1, '0');
+  return `${m[0]}.${m.slice(1)}e${exp < 0 ? '-' : '+'}${Math.abs(exp)}`;
+}
+
 /** C's %e body for a non-negative finite number: mantissa with `p` decimals, exponent with at least 2 digits. */
 function expForm(x: number, p: number, alt: boolean): string {
-  const [mant, exp] = x.toExponential(p).split('e') as [string, string];
+  const [mant, exp] = toExponentialAny(x, p).split('e') as [string, string];
   const e = Number(exp);
   const m = alt && p === 0 ? mant + '.' : mant;
   return `${m}e${e < 0 ? '-' : '+'}${String(Math.abs(e)).padStart(2, '0')}`;
 }
 
 function fixedForm(x: number, p: number, alt: boolean, group: boolean): string {
-  let s = x >= 1e21 ? BigInt(Math.round(x)).toString() + (p > 0 ? '.' + '0'.repeat(p) : '') : x.toFixed(p);
+  let s = x >= 1e21 ? BigInt(Math.round(x)).toString() + (p > 0 ? '.' + '0'.repeat(p) : '') : toFixedAny(x, p);
   if (group) {
     const [int, frac] = s.split('.') as [string, string | undefined];
     s = groupThousands(int) + (frac !== undefined ? '.' + frac : '');
@@ -191,7 +242,7 @@ function floatBody(x: number, spec: Spec): string {
     case 'g': {
       let p = spec.precision ?? 6;
       if (p === 0) p = 1;
-      const exp = x === 0 ? 0 : Number(x.toExponential(p - 1).split('e')[1]);
+      const exp = x === 0 ? 0 : Number(toExponentialAny(x, p - 1).split('e')[1]);
       let s = exp < -4 || exp >= p ? expForm(x, p - 1, alt) : fixedForm(x, p - 1 - exp, alt, group);
       if (!alt) {
         // %g drops trailing zeros (and a bare decimal point) from the fraction.
