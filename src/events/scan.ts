@@ -344,6 +344,10 @@ function flatAnd(f: Extract<RawFilter, { kind: 'and' }>): RawFilter[] {
 interface Sample {
   lines: readonly string[];
   passes: Map<RawFilter, Uint8Array>;
+  /** The same of each literal and regex by its leafKey: one written in many places (a key name) is tested once. */
+  leaves: Map<string, Uint8Array>;
+  /** Conjunctions and disjunctions whose literals were looked for together (`passesOfLiterals`). */
+  together: Set<RawFilter>;
 }
 
 /**
@@ -353,7 +357,7 @@ interface Sample {
 const samples = new WeakMap<readonly string[], Sample>();
 function sampleOf(lines: readonly string[]): Sample {
   let sample = samples.get(lines);
-  if (sample === undefined) samples.set(lines, (sample = { lines, passes: new Map() }));
+  if (sample === undefined) samples.set(lines, (sample = { lines, passes: new Map(), leaves: new Map(), together: new Set() }));
   return sample;
 }
 
@@ -362,6 +366,8 @@ export function samplePassCount(f: RawFilter, lines: readonly string[]): number 
   return passCount(f, sampleOf(lines));
 }
 
+/** Items of a conjunction or disjunction past which trimRawFilter leaves none out as implied by the others. */
+const IMPLY_MAX = 256;
 /** Sample lines below which trimRawFilter changes nothing. */
 const MIN_TRIM_SAMPLE = 20;
 /** Sample lines a part of a filter may fail and still count as always true (trimRawFilter): 1 in this many. */
@@ -402,9 +408,10 @@ export function trimRawFilter(f: RawFilter | null, lines: readonly string[]): Ra
     // An item the others imply (a conjunction) or that implies another (a disjunction) is left out, in turn: the
     // items left still imply (are implied by) each one left out. Only items with a literal or regex in common can
     // (`implies` ends in the same leaves): the others are not tried (Offensive Tools' ~50 alternatives, a tool
-    // each, took 45 ms cold).
-    const leaves = items.map(leavesOf);
-    for (let i = 0; i < items.length && items.length > 1; i++) {
+    // each, took 45 ms cold). Past IMPLY_MAX items, none is tried (the same formula, not simplified): each item
+    // against all the others is quadratic, and `process_name IN (<20,000 names>)`'s items all share the key names.
+    const leaves = items.length > IMPLY_MAX ? [] : items.map(leavesOf);
+    for (let i = 0; i < leaves.length && items.length > 1; i++) {
       const mine = leaves[i] as Set<string>;
       const related = items.filter((_, j) => j !== i && [...(leaves[j] as Set<string>)].some((l) => mine.has(l)));
       if (related.length === 0) continue;
@@ -467,8 +474,9 @@ function passes(f: RawFilter, sample: Sample): Uint8Array {
   let p = sample.passes.get(f);
   if (p !== undefined) return p;
   const n = sample.lines.length;
-  p = new Uint8Array(n);
   if (f.kind === 'and' || f.kind === 'or') {
+    if (!sample.together.has(f)) passesOfLiterals(f, sample);
+    p = new Uint8Array(n);
     const and = f.kind === 'and';
     p.fill(and ? 1 : 0);
     for (const item of f.items) {
@@ -476,11 +484,61 @@ function passes(f: RawFilter, sample: Sample): Uint8Array {
       for (let i = 0; i < n; i++) p[i] = and ? (p[i] as number) & (q[i] as number) : (p[i] as number) | (q[i] as number);
     }
   } else {
-    const test = compileRawFilter(f) as (raw: string) => boolean;
-    for (let i = 0; i < n; i++) p[i] = test(sample.lines[i] as string) ? 1 : 0;
+    const key = leafKey(f);
+    p = sample.leaves.get(key);
+    if (p === undefined) {
+      const test = compileRawFilter(f) as (raw: string) => boolean;
+      p = new Uint8Array(n);
+      for (let i = 0; i < n; i++) p[i] = test(sample.lines[i] as string) ? 1 : 0;
+      sample.leaves.set(key, p);
+    }
   }
   sample.passes.set(f, p);
   return p;
+}
+
+/** Literals of a filter past which `passesOfLiterals` looks for them together. */
+const LITERALS_TOGETHER = 64;
+
+/**
+ * Which sample lines the caseless printable-ASCII literals under `f` pass, found together: each line's slices
+ * looked up (`Texts`), not each literal searched for in each line (20,000 names in an IN list: 60,000 literals, a
+ * regex each over each line, took seconds). The same verdicts as their own tests (compileNode): under `i`, an ASCII
+ * character matches only its ASCII case variants, so a literal is found where the line with ASCII letters folded
+ * holds it folded; and otherwise where the line holds one of its other spellings (`literalGuards`).
+ */
+function passesOfLiterals(f: RawFilter, sample: Sample): void {
+  const literals = new Map<string, Extract<RawFilter, { kind: 'contains' }>>();
+  const walk = (g: RawFilter): void => {
+    if (g.kind === 'and' || g.kind === 'or') {
+      if (sample.together.has(g)) return;
+      sample.together.add(g);
+      g.items.forEach(walk);
+    } else if (g.kind === 'contains' && g.key !== true && /^[\x20-\x7e]+$/.test(g.text)) {
+      const key = leafKey(g);
+      if (!sample.leaves.has(key)) literals.set(key, g);
+    }
+  };
+  walk(f);
+  if (literals.size < LITERALS_TOGETHER) return;
+  const n = sample.lines.length;
+  const byText = new Map<string, Uint8Array[]>();
+  const guards: { p: Uint8Array; g: number }[] = [];
+  for (const [key, literal] of literals) {
+    const p = new Uint8Array(n);
+    sample.leaves.set(key, p);
+    const text = foldAscii(literal.text);
+    const same = byText.get(text);
+    if (same === undefined) byText.set(text, [p]);
+    else same.push(p);
+    guards.push({ p, g: literalGuards(literal) });
+  }
+  const texts = new Texts(byText.keys());
+  sample.lines.forEach((line, i) => {
+    for (const u of texts.within(foldAscii(line))) for (const p of byText.get(u) as Uint8Array[]) p[i] = 1;
+    const lineGuards = textGuards(line);
+    for (const { p, g } of guards) if ((lineGuards & g) !== 0) p[i] = 1;
+  });
 }
 
 /**
@@ -543,10 +601,16 @@ function compileNode(f: RawFilter, sample: Sample | null): (raw: string) => bool
       // literals' own tests: those use `i` too, except letterless ones (includes), where `i` only
       // differs for non-ASCII characters (key names with letters are case-sensitive: tested alone).
       if (texts.length > 1 && texts.every((t) => t !== null && (/[a-z]/i.test(t) || /^[\x00-\x7f]*$/.test(t)))) {
-        const re = new RegExp((texts as string[]).map(escapeRegExp).join('|'), 'i');
+        const wide = wideSearch((texts as string[]).map(foldAscii));
+        let found: (raw: string) => boolean;
+        if (wide !== null) found = (raw) => wide(raw, () => true);
+        else {
+          const re = new RegExp((texts as string[]).map(escapeRegExp).join('|'), 'i');
+          found = (raw) => re.test(raw);
+        }
         const g = filterGuards(f);
-        if (g === 0) return (raw) => re.test(raw);
-        return (raw) => re.test(raw) || (guardsOf(raw) & g) !== 0;
+        if (g === 0) return found;
+        return (raw) => found(raw) || (guardsOf(raw) & g) !== 0;
       }
       const parts = items.map((item) => compileNode(item, sample));
       // Many alternatives, each holding one of its anchors (a list of tool names, each with its own conditions):
@@ -572,37 +636,38 @@ function compileNode(f: RawFilter, sample: Sample | null): (raw: string) => bool
         // ASCII anchors (matched by ASCII characters only, whatever their case): each one found picks the
         // alternatives a line holding it may pass, not all of them (a pack's curl search and ~50 tool names: 21%
         // of lines hold `curl"`, each then tested ~50 times). Texts may overlap: each position is tried.
-        // The first anchor by a search that is not global (most lines hold none: a global search of them looked 20%
-        // slower in a profile), the next ones from after it: one search of the line, not a test and then a search
-        // (Shell Execution, whose `/sh"` 73% of lines hold, 2.3 -> 2.0 s CPU). An anchor that is an alternative of
-        // its own (a literal, as `/sh"`) passes the line where found, not searched for again.
-        const any = new RegExp(texts.map(escapeRegExp).join('|'), 'i');
-        const each = new RegExp(any.source, 'gi');
+        // An anchor that is an alternative of its own (a literal, as `/sh"`) passes the line where found, not
+        // searched for again.
+        const search = wideSearch(texts) ?? alternationSearch(texts);
         // `tried`: the test in which the anchor's alternatives last failed. Once a line: a line alternating two
         // anchors had them tested (each a search of the line) at every occurrence, quadratic in a hostile line.
-        const folded = strong.map((a) => a?.texts.map(foldAscii));
-        const anchorsFound = new Map(
-          texts.map((u) => [
-            u,
-            {
-              parts: parts.filter((_, i) => folded[i]?.some((t) => t.includes(u))),
-              holds: items.some((item, i) => strong[i] != null && item.kind === 'contains' && foldAscii(item.text) === u),
-              tried: 0,
-            },
-          ]),
-        );
+        // Each anchor's alternatives: those with a text holding it, in their order (found from each alternative's
+        // texts: thousands of alternatives (a long IN list) took minutes matched anchor by anchor).
+        const literals = new Set(items.flatMap((item, i) => (strong[i] != null && item.kind === 'contains' ? [foldAscii(item.text)] : [])));
+        const anchorsFound = new Map(texts.map((u) => [u, { parts: [] as ((raw: string) => boolean)[], holds: literals.has(u), tried: 0 }]));
+        const anchorTexts = new Texts(texts);
+        strong.forEach((a, i) => {
+          for (const t of a?.texts ?? []) {
+            for (const u of anchorTexts.within(foldAscii(t))) {
+              const found = (anchorsFound.get(u) as { parts: ((raw: string) => boolean)[] }).parts;
+              if (found[found.length - 1] !== parts[i]) found.push(parts[i] as (raw: string) => boolean);
+            }
+          }
+        });
         let tests = 0;
+        /** Whether the line passes by anchor `u`, found in it (a false: its alternatives not tried again). */
+        const passesBy = (u: string, raw: string): boolean => {
+          const a = anchorsFound.get(u);
+          if (a === undefined || a.tried === tests) return false;
+          if (a.holds) return true;
+          for (const p of a.parts) if (p(raw)) return true;
+          a.tried = tests;
+          return false;
+        };
         return (raw) => {
           for (const p of apart) if (p(raw)) return true;
-          const test = ++tests;
-          for (let m = any.exec(raw); m !== null; m = each.exec(raw)) {
-            each.lastIndex = m.index + 1;
-            const a = anchorsFound.get(foldAscii(m[0]));
-            if (a === undefined || a.tried === test) continue;
-            if (a.holds) return true;
-            for (const p of a.parts) if (p(raw)) return true;
-            a.tried = test;
-          }
+          tests++;
+          if (search(raw, passesBy)) return true;
           if ((guardsOf(raw) & g) === 0) return false;
           for (const p of gated) if (p(raw)) return true;
           return false;
@@ -614,6 +679,78 @@ function compileNode(f: RawFilter, sample: Sample | null): (raw: string) => bool
       };
     }
   }
+}
+
+/**
+ * The search of lines for texts (ASCII-folded, printable ASCII) by their alternation. The first by a search that is
+ * not global (most lines hold none: a global search of them looked 20% slower in a profile), the next ones from after
+ * it: one search of the line, not a test and then a search (Shell Execution, whose `/sh"` 73% of lines hold, 2.3 ->
+ * 2.0 s CPU). Texts may overlap: each position is tried.
+ */
+function alternationSearch(texts: readonly string[]): TextSearch {
+  const any = new RegExp(texts.map(escapeRegExp).join('|'), 'i');
+  const each = new RegExp(any.source, 'gi');
+  return (raw, at) => {
+    for (let m = any.exec(raw); m !== null; m = each.exec(raw)) {
+      each.lastIndex = m.index + 1;
+      if (at(foldAscii(m[0]), raw)) return true;
+    }
+    return false;
+  };
+}
+
+/** Characters of an alternation past which V8 interprets the regex instead of compiling it (20 KB): ~15x slower. */
+const NATIVE_PATTERN_MAX = 16_000;
+
+/**
+ * Calls `at` with each of a search's texts at each place a line holds it (ASCII case folded, as an alternation's `i`
+ * matches) until `at` returns true, and returns whether it did.
+ */
+type TextSearch = (raw: string, at: (text: string, raw: string) => boolean) => boolean;
+
+/**
+ * The search of lines for many texts (ASCII-folded, printable ASCII, of 3 characters or more) whose alternation is
+ * too long to compile (NATIVE_PATTERN_MAX), else null. Where a text may start is found by one short regex of their
+ * characters' shape (a first character, inner ones as many as the texts' lengths allow, a last one: every place a
+ * text starts has it), and each length of text is looked up there: per line, work independent of the number of texts
+ * (`process_name IN (<20,000 names>)`, 40,000 anchors: the alternation, interpreted, ~28 us a Tetragon line; this,
+ * ~3 us).
+ */
+function wideSearch(texts: readonly string[]): TextSearch | null {
+  if (texts.reduce((n, t) => n + t.length + 1, 0) <= NATIVE_PATTERN_MAX || !texts.every((t) => t.length >= 3 && /^[\x20-\x7e]+$/.test(t))) return null;
+  const set = new Set(texts);
+  const lengths = [...new Set(texts.map((t) => t.length))].sort((a, b) => a - b);
+  const firsts = new Set<number>();
+  const inner = new Set<number>();
+  const lasts = new Uint8Array(128);
+  for (const t of set) {
+    firsts.add(t.charCodeAt(0));
+    for (let i = 1; i < t.length - 1; i++) inner.add(t.charCodeAt(i));
+    lasts[t.charCodeAt(t.length - 1)] = 1;
+  }
+  const ofClass = (cs: Iterable<number>): string => `[${[...cs].map((c) => '\\x' + c.toString(16).padStart(2, '0')).join('')}]`;
+  const lastClass = ofClass([...lasts.keys()].filter((c) => lasts[c] === 1));
+  const min = lengths[0] as number;
+  const max = lengths[lengths.length - 1] as number;
+  // `i`: a class matches both cases of its ASCII letters, as the alternation would.
+  const shape = new RegExp(`${ofClass(firsts)}(?=${ofClass(inner)}{${min - 2},${max - 2}}${lastClass})`, 'gi');
+  return (raw, at) => {
+    shape.lastIndex = 0;
+    for (let m = shape.exec(raw); m !== null; m = shape.exec(raw)) {
+      const start = m.index;
+      for (const n of lengths) {
+        if (start + n > raw.length) break;
+        let c = raw.charCodeAt(start + n - 1);
+        if (c >= 65 && c <= 90) c += 32;
+        if (c >= 128 || lasts[c] === 0) continue;
+        const text = raw.slice(start, start + n);
+        // toLowerCase folds more than ASCII letters (U+212A to `k`): a text found is checked folded as `i` folds.
+        const u = text.toLowerCase();
+        if (set.has(u) && foldAscii(text) === u && at(u, raw)) return true;
+      }
+    }
+    return false;
+  };
 }
 
 /**
@@ -710,25 +847,111 @@ function foldAscii(text: string): string {
  * (U+212A lower-cases to `k`, but no literal matches it for one).
  */
 function withoutSuperstrings(texts: readonly string[]): string[] {
-  const folded = [...new Set(texts.map(foldAscii))];
-  return folded.filter((t) => !folded.some((u) => u !== t && t.includes(u)));
+  const folded = new Texts(texts.map(foldAscii));
+  return folded.list.filter((t) => !folded.within(t).some((u) => u !== t));
+}
+
+/**
+ * Distinct texts, and which of them a text holds (`within`), found by looking its slices of their lengths up, not
+ * by searching it for each of them: `process_name IN (<20,000 names>)` has 40,000 anchors, which searched pairwise
+ * (superstrings, the alternatives an anchor picks) took over a minute. A text longer than the slices are worth
+ * (a few texts of many lengths) is searched for each, as before.
+ */
+class Texts {
+  readonly list: readonly string[];
+  private readonly set: ReadonlySet<string>;
+  /** The lengths of the texts, ascending. */
+  private readonly lengths: readonly number[];
+
+  constructor(texts: Iterable<string>) {
+    this.set = new Set(texts);
+    this.list = [...this.set];
+    this.lengths = [...new Set(this.list.map((t) => t.length))].sort((a, b) => a - b);
+  }
+
+  /** The texts `t` holds (itself too, when one of them), each once. */
+  within(t: string): string[] {
+    let slices = 0;
+    for (const n of this.lengths) if (n <= t.length) slices += t.length - n + 1;
+    if (slices > this.list.length) return this.list.filter((u) => t.includes(u));
+    const found = new Set<string>();
+    for (const n of this.lengths) {
+      if (n > t.length) break;
+      for (let i = 0; i + n <= t.length; i++) {
+        const u = t.slice(i, i + n);
+        if (this.set.has(u)) found.add(u);
+      }
+    }
+    return [...found];
+  }
 }
 
 function better(a: Anchors, aHits: number, b: Anchors, bHits: number): boolean {
   if (a.weak !== b.weak) return !a.weak;
   if (aHits !== bHits) return aHits < bHits;
-  const minA = Math.min(...a.texts.map((t) => t.length));
-  const minB = Math.min(...b.texts.map((t) => t.length));
+  // (Not Math.min(...): a spread of a long IN list's texts overflows the stack.)
+  const minA = a.texts.reduce((m, t) => Math.min(m, t.length), Infinity);
+  const minB = b.texts.reduce((m, t) => Math.min(m, t.length), Infinity);
   if (minA !== minB) return minA > minB;
   return a.texts.length < b.texts.length;
 }
 
 /** Occurrences of any of `texts` in `sample`, case-insensitive. */
 function countHits(texts: readonly string[], sample: string): number {
+  // None, without a regex built and run, when the sample holds none of them (a long IN list's ~2 options an
+  // alternative: 40,000 regexes over the sample took 0.7 s of 20,000 names' planning).
+  if (texts.length > 0 && !mayHoldAny(sample, texts)) return 0;
   let n = 0;
   // matchAll steps past an empty match (an `exec` loop would stay on it forever).
   for (const _ of sample.matchAll(new RegExp(texts.map(escapeRegExp).join('|'), 'gi'))) n++;
   return n;
+}
+
+/** Lengths of text whose windows of the sample `mayHoldAny` keeps, at most (a set of numbers each). */
+const SAMPLE_WINDOW_LENGTHS = 32;
+const HASH_BASE = 31;
+
+/** The latest sample countHits read, with its ASCII letters folded, and the hashes of its windows by length. */
+let sampleWindows = { text: '', folded: '', byLength: new Map<number, Set<number>>() };
+
+/**
+ * False when the sample holds none of `texts` in any ASCII case (what `i` matches for printable ASCII), judged by
+ * hashes of its windows of their lengths (true: maybe, when a hash is shared or a text is not printable ASCII).
+ */
+function mayHoldAny(sample: string, texts: readonly string[]): boolean {
+  if (sampleWindows.text !== sample) sampleWindows = { text: sample, folded: foldAscii(sample), byLength: new Map() };
+  const { folded, byLength } = sampleWindows;
+  return texts.some((t) => {
+    if (t === '' || !/^[\x20-\x7e]+$/.test(t)) return true;
+    let hashes = byLength.get(t.length);
+    if (hashes === undefined) {
+      if (byLength.size >= SAMPLE_WINDOW_LENGTHS) return true;
+      byLength.set(t.length, (hashes = windowHashes(folded, t.length)));
+    }
+    return hashes.has(windowHash(foldAscii(t), 0, t.length));
+  });
+}
+
+/** The hash of `text`'s characters [start, start + n): what windowHashes rolls. */
+function windowHash(text: string, start: number, n: number): number {
+  let h = 0;
+  for (let i = start; i < start + n; i++) h = (Math.imul(h, HASH_BASE) + text.charCodeAt(i)) | 0;
+  return h;
+}
+
+/** The hashes of every window of `n` characters of `text`, rolled: each character added and dropped once. */
+function windowHashes(text: string, n: number): Set<number> {
+  const out = new Set<number>();
+  if (text.length < n) return out;
+  let top = 1; // HASH_BASE ** (n - 1), the weight of a window's first character
+  for (let i = 1; i < n; i++) top = Math.imul(top, HASH_BASE);
+  let h = windowHash(text, 0, n);
+  out.add(h);
+  for (let i = n; i < text.length; i++) {
+    h = (Math.imul((h - Math.imul(text.charCodeAt(i - n), top)) | 0, HASH_BASE) + text.charCodeAt(i)) | 0;
+    out.add(h);
+  }
+  return out;
 }
 
 /**
@@ -765,7 +988,8 @@ export function rawAnchors(f: RawFilter | null, sample?: string, opts: { keys?: 
     const c = anchorsOf(item, sample ?? null);
     if (!printable(c)) continue;
     const ct = [...new Set(c.texts.map((t) => t.toLowerCase()))];
-    if (texts.every((t) => ct.some((x) => t.includes(x)))) continue; // every anchor holds one: implied
+    const held = new Texts(ct);
+    if (texts.every((t) => held.within(t).length > 0)) continue; // every anchor holds one: implied
     conjuncts.push({ texts: ct, guards: c.guards, hits: sample === undefined ? 0 : countHits(ct, sample) });
   }
   conjuncts.sort((x, y) => x.hits - y.hits);
