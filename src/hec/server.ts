@@ -92,9 +92,11 @@ const MAX_ACK_BODY = 1024 * 1024;
  * own (answers 408, closes), checked every second rather than node's default 30 s, so a slow-headers client
  * (slowloris) is cut close to the limit. Bodies are timed by their reader (`readBody`, the API's body
  * middleware); node's whole-request limit is only a backstop above both, for bodies no handler reads.
+ * `handshakeTimeout` (TLS servers; plain ones ignore it): the headers timeout starts once the handshake is
+ * done, so a connection that never finished one was held for node's default 120 s.
  */
-export function nodeTimeouts(t: RequestTimeouts): { headersTimeout: number; requestTimeout: number; connectionsCheckingInterval: number } {
-  return { headersTimeout: t.headersMs, requestTimeout: t.headersMs + t.bodyMs + 1000, connectionsCheckingInterval: 1000 };
+export function nodeTimeouts(t: RequestTimeouts): { headersTimeout: number; requestTimeout: number; connectionsCheckingInterval: number; handshakeTimeout: number } {
+  return { headersTimeout: t.headersMs, requestTimeout: t.headersMs + t.bodyMs + 1000, connectionsCheckingInterval: 1000, handshakeTimeout: t.headersMs };
 }
 
 export function routeOf(pathname: string): Route | null {

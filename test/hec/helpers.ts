@@ -273,3 +273,18 @@ export function rawConnection(url: string, head: string): Promise<RawConnection>
     };
   });
 }
+
+/** How long the server keeps a TCP connection that sends nothing (a TLS handshake never begun), at most `withinMs`. */
+export function heldFor(url: string, withinMs: number): Promise<number> {
+  const { hostname, port } = new URL(url);
+  return new Promise((resolve) => {
+    const t0 = Date.now();
+    const socket = connect({ host: hostname, port: Number(port) });
+    const timer = setTimeout(() => socket.destroy(), withinMs);
+    socket.on('error', () => {});
+    socket.on('close', () => {
+      clearTimeout(timer);
+      resolve(Date.now() - t0);
+    });
+  });
+}

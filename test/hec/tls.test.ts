@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { TOKEN, auth, hecConfig, send, start } from './helpers.js';
+import { TOKEN, auth, heldFor, hecConfig, send, start } from './helpers.js';
 import { createHecServer } from '../../src/hec/index.js';
 import { FakeStore } from './helpers.js';
 
@@ -33,6 +33,15 @@ describe('TLS', () => {
       const { stdout } = await run('curl', ['-s', '-k', `${h.url}/services/collector/event`, '-H', `Authorization: Splunk ${TOKEN}`, '-d', '{"event":"curl -k"}']);
       expect(stdout).toBe('{"text":"Success","code":0}');
       expect(h.store.events.map((e) => e._raw)).toEqual(['secure', 'curl -k']);
+    } finally {
+      await h.close();
+    }
+  });
+
+  it('a connection that never completes the TLS handshake is closed after hec.headersTimeout (was node\'s 120 s)', async () => {
+    const h = await start({ config: hecConfig({ tls: { cert, key }, timeouts: { headersMs: 1000, bodyIdleMs: 30_000, bodyMs: 120_000 } }) });
+    try {
+      expect(await heldFor(h.url, 8000)).toBeLessThan(4000);
     } finally {
       await h.close();
     }

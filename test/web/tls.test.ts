@@ -5,6 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { heldFor } from '../hec/helpers.js';
 import { loadConfig } from '../../src/config/index.js';
 import { startServer, type VigilServer } from '../../src/web/runtime.js';
 import { hashPassword } from '../../src/web/users.js';
@@ -21,7 +22,7 @@ beforeAll(async () => {
   // Users come from the config file's users: section, like `vigil serve --config`.
   const hash = await hashPassword('pw', { N: 1024, r: 8, p: 1 });
   const file = join(dir, 'vigil.yml');
-  await writeFile(file, `dataDir: ./data\nhttp:\n  port: 0\n  tls:\n    cert: cert.pem\n    key: key.pem\nhec:\n  port: 0\nusers:\n  - name: bob\n    password: "${hash}"\n`);
+  await writeFile(file, `dataDir: ./data\nhttp:\n  port: 0\n  headersTimeout: 1\n  tls:\n    cert: cert.pem\n    key: key.pem\nhec:\n  port: 0\nusers:\n  - name: bob\n    password: "${hash}"\n`);
   const config = await loadConfig({ file, env: {} });
   server = await startServer(config, { schedule: false, consoleDir: null });
 }, 60_000);
@@ -43,6 +44,10 @@ function post(url: string, body: string): Promise<{ status: number; cookie: stri
 }
 
 describe('console over TLS', () => {
+  it('a connection that never completes the TLS handshake is closed after http.headersTimeout (was node\'s 120 s)', async () => {
+    expect(await heldFor(server.apiUrl, 8000)).toBeLessThan(4000);
+  });
+
   it('logs a config-file user in with a Secure, HttpOnly, SameSite=Strict cookie', async () => {
     expect(server.apiUrl).toMatch(/^https:/);
     const ok = await post(`${server.apiUrl}/api/login`, JSON.stringify({ username: 'bob', password: 'pw' }));
