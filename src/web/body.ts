@@ -4,6 +4,7 @@
  * an idle timeout (no byte for a while) and a total one. What a refused request still sends is discarded by
  * @hono/node-server (at most 64 MiB for 500 ms, then the connection is closed), never buffered.
  */
+import { ServerResponse } from 'node:http';
 import type { Context, MiddlewareHandler } from 'hono';
 import { DEFAULTS } from '../config/config.js';
 import { fail, type ApiDeps } from './context.js';
@@ -54,6 +55,9 @@ export async function readBody(c: Context, limits: BodyLimits): Promise<Uint8Arr
   if (declared !== undefined && Number(declared) > limits.maxBytes) throw tooLarge(limits.maxBytes);
   const stream = c.req.raw.body;
   if (stream === null) return new Uint8Array(0);
+  // The server sends no automatic 100 (http-server.ts): a client that waits for it sends only what is read.
+  const outgoing: unknown = (c.env as { outgoing?: unknown } | undefined)?.outgoing;
+  if (outgoing instanceof ServerResponse && c.req.header('expect')?.toLowerCase() === '100-continue') outgoing.writeContinue();
   const reader = stream.getReader();
   const deadline = Date.now() + limits.totalMs;
   const chunks: Uint8Array[] = [];

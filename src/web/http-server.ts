@@ -66,5 +66,8 @@ export async function listenHttp<E extends Env>(app: Hono<E>, config: HttpConfig
       },
     );
     server.once('error', onError);
+    // No automatic "100 Continue": `readBody` sends it once the request passed auth and its declared size, so a
+    // client that waits for it (curl above 1 MiB) never sends a body the server refuses.
+    server.on('checkContinue', (req: IncomingMessage, res: ServerResponse) => server.emit('request', req, res));
   });
 }
