@@ -57,6 +57,12 @@ export interface SearchOptions {
   knowledge?: Knowledge;
   /** Data model summaries (acceleration): tstats over an accelerated dataset reads them. */
   summaries?: DatasetSummaries;
+  /**
+   * Resolves when the output can take more rows (null: it can now). The scan waits for it after each batch of
+   * events and a generating command between chunks of rows, so rows do not pile up ahead of a slow reader
+   * (`vigil search ... | less`: stdout to a pipe is asynchronous, and `| makeresults count=1000000000` filled the heap).
+   */
+  ready?: () => Promise<void> | null;
 }
 
 /** Expands macros and parses a search. Throws SplError (with line:column) on any problem. */
@@ -100,6 +106,7 @@ export async function streamSearch(spl: string | PipelineAst | SearchPlan, opts:
     ...(opts.onProgress ? { onProgress: opts.onProgress } : {}),
     ...(opts.onWarning ? { onWarning: opts.onWarning } : {}),
     ...(opts.summaries ? { summaries: opts.summaries } : {}),
+    ...(opts.ready ? { ready: opts.ready } : {}),
   };
   return (await executePushedStats(p, exec, output)) ?? executePlan(p, exec, output);
 }

@@ -1,3 +1,4 @@
+import { once } from 'node:events';
 import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import type { Command } from 'commander';
@@ -86,7 +87,9 @@ export function searchCommand(program: Command): void {
         }
         done = stats !== null;
       }
-      if (!done) await streamSearch(planned, { ...searchOpts, onProgress: progress.update }, sink);
+      // stdout to a pipe is asynchronous: the search waits for it to drain instead of queueing every row in memory.
+      const ready = () => (process.stdout.writableNeedDrain ? once(process.stdout, 'drain').then(() => undefined) : null);
+      if (!done) await streamSearch(planned, { ...searchOpts, onProgress: progress.update, ready }, sink);
       progress.done();
       issues.summary();
     } finally {

@@ -6,6 +6,9 @@ export interface MakeresultsArgs {
   annotate: boolean;
 }
 
+/** Rows made between two looks at whether the output is backed up (`ExecContext.ready`). */
+const CHUNK = 4096;
+
 /** `| makeresults [count=N] [annotate=true]`: N results with `_time` = the search's now. */
 export const makeresultsCommand = defineCommand<MakeresultsArgs>({
   name: 'makeresults',
@@ -27,7 +30,7 @@ export const makeresultsCommand = defineCommand<MakeresultsArgs>({
   writes: () => '*',
   outputFields: (a) => ({ fields: new Set(a.annotate ? ['_time', 'host', 'source', 'sourcetype'] : ['_time']), open: false }),
   create: (_a, _ctx, next) => next,
-  generate: (args, ctx, next) => {
+  generate: async (args, ctx, next) => {
     for (let i = 0; i < args.count && !ctx.halted; i++) {
       const r = new Row({ _time: Math.floor(ctx.now) });
       if (args.annotate) {
@@ -36,6 +39,10 @@ export const makeresultsCommand = defineCommand<MakeresultsArgs>({
         r.set('sourcetype', 'makeresults');
       }
       next.push(r);
+      if ((i + 1) % CHUNK === 0) {
+        const backedUp = ctx.ready?.();
+        if (backedUp) await backedUp;
+      }
     }
   },
 });

@@ -28,6 +28,8 @@ export interface ExecContext extends EvalContext {
   /** Operators that need no more input call this (head); the executor stops reading. */
   halt(): void;
   readonly halted: boolean;
+  /** Resolves when the output can take more rows (null: it can now); a generating command waits for it between chunks. */
+  ready?(): Promise<void> | null;
   /** Data model summaries this search may read (tstats), when the caller has them. */
   summaries?: SummaryScope;
   /**

@@ -21,6 +21,8 @@ export interface ExecuteOptions {
   onWarning?: (message: string, at?: Span) => void;
   /** Data model summaries (vigil serve's acceleration): tstats reads them where they cover. */
   summaries?: DatasetSummaries;
+  /** See `SearchOptions.ready`. */
+  ready?: () => Promise<void> | null;
 }
 
 export interface ExecuteStats {
@@ -78,6 +80,8 @@ export async function executePlan(plan: SearchPlan, opts: ExecuteOptions, output
           if (ctx.halted) break outer;
         }
         if (opts.signal?.aborted) break;
+        const backedUp = opts.ready?.();
+        if (backedUp) await backedUp;
       }
       sink.end();
     }
@@ -112,9 +116,10 @@ export function eventRow(e: Event, plan: SearchPlan): Result {
 }
 
 /** The context operators of one run of `plan` see. */
-export function createContext(plan: SearchPlan, opts: Pick<ExecuteOptions, 'now' | 'tz' | 'lookups' | 'onWarning'>): ExecContext {
+export function createContext(plan: SearchPlan, opts: Pick<ExecuteOptions, 'now' | 'tz' | 'lookups' | 'onWarning' | 'ready'>): ExecContext {
   let halted = false;
   return {
+    ...(opts.ready ? { ready: opts.ready } : {}),
     now: opts.now,
     tz: opts.tz,
     source: plan.pipeline.source,
