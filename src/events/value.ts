@@ -70,14 +70,20 @@ function mayStartNumber(c: number): boolean {
 }
 
 /** Splunk treats a value as a number when its whole text is numeric (surrounding spaces allowed). */
+/** `n`, or null when it is NaN or infinite: Splunk has no such values. */
+export function finite(n: number): number | null {
+  return Number.isFinite(n) ? n : null;
+}
+
 export function toNumber(s: Scalar | null | undefined): number | null {
   if (s === null || s === undefined) return null;
-  if (typeof s === 'number') return Number.isFinite(s) ? s : null;
+  if (typeof s === 'number') return finite(s);
   // Most text values are not numbers: reject them on their first character, without trim and regex.
   if (s.length === 0 || !mayStartNumber(s.charCodeAt(0))) return null;
   const t = s.trim();
   if (t === '' || !NUMERIC.test(t)) return null;
-  return Number(t);
+  // Past the largest double ("1e309") is not a number, as a computed infinity is not one either.
+  return finite(Number(t));
 }
 
 /**

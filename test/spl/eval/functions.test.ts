@@ -616,6 +616,19 @@ describe('cryptographic functions', () => {
   });
 });
 
+describe('numbers past the largest double', () => {
+  it('text such as "1e309" is not a number (it was Infinity, and strftime threw a RangeError from convert, strftime() and bin)', async () => {
+    expect(ev('tonumber("1e309")')).toBeNull();
+    expect(ev('isnum(x)', { x: '-1e309' })).toBe(false);
+    expect(ev('x > 5', { x: '1e309' })).toBe(false);
+    expect(ev('x + 1', { x: '9'.repeat(400) })).toBeNull();
+    expect(ev('strftime("1e309", "%Y")')).toBeNull();
+    expect(await run('| makeresults | eval x="1e309" | convert ctime(x) | table x')).toEqual([{ x: '1e309' }]);
+    expect(await run('| makeresults | eval _time="-1e309" | bin _time span=1h | table _time')).toEqual([{}]);
+    expect(await run('| makeresults | eval x="1e309", y="5" | stats max(x) as mx sum(x) as s by y | table mx s')).toEqual([{ mx: '1e309' }]);
+  });
+});
+
 describe('values longer than a JavaScript string can hold', () => {
   // V8 strings stop at 2^29 - 24 characters: 32 characters doubled 24 times is 2^29 (ropes: nothing is copied).
   const doubled = (n: number, expr: string) => `| makeresults | eval x="${'a'.repeat(32)}"${' | eval x=x . x'.repeat(n - 1)} | eval x=${expr}`;

@@ -1,5 +1,5 @@
 import type { EvalFunction } from './types.js';
-import { toNumber, toText } from '../../../events/value.js';
+import { finite, toNumber, toText } from '../../../events/value.js';
 import { isMv, numberOf, scalarOf, type EvalValue } from '../value.js';
 import { compileAll, literalNumber, literalString, mapText } from './helpers.js';
 import { roundTo } from './math.js';
@@ -18,7 +18,7 @@ const DECIMAL = /^[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?$/;
  * a leading and trailing space, the function returns NULL" — so, unlike comparisons, no trimming.
  */
 export function parseNumber(text: string, base: number): number | null {
-  if (base === 10) return DECIMAL.test(text) ? Number(text) : null;
+  if (base === 10) return DECIMAL.test(text) ? finite(Number(text)) : null;
   let t = text;
   let sign = 1;
   if (t.startsWith('-') || t.startsWith('+')) {
@@ -33,7 +33,7 @@ export function parseNumber(text: string, base: number): number | null {
     if (d >= base) return null;
     n = n * base + d;
   }
-  return sign * n;
+  return finite(sign * n);
 }
 
 function validBase(b: number): boolean {

@@ -1,5 +1,5 @@
 import type { EvalFunction } from './types.js';
-import { toNumber, type Scalar } from '../../../events/value.js';
+import { finite, toNumber, type Scalar } from '../../../events/value.js';
 import { compareNumbersFirst } from '../compare.js';
 import { numberOf, type EvalValue } from '../value.js';
 import { evalValues } from './helpers.js';
@@ -10,10 +10,6 @@ import { evalValues } from './helpers.js';
  * Every function returns null when a numeric argument is null or not numeric, and when the result
  * is not a finite number (sqrt(-1), ln(0), pow overflow) — Splunk has no NaN/Infinity values.
  */
-
-function finite(n: number): number | null {
-  return Number.isFinite(n) ? n : null;
-}
 
 function unary(name: string, doc: string, f: (x: number) => number): EvalFunction {
   return {
