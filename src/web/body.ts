@@ -90,6 +90,9 @@ export async function bufferBody(c: Context, limits: BodyLimits): Promise<void> 
 }
 
 export function refuse(c: Context, e: BodyRefused): Response {
+  // The rest of the body is not read: a client told keep-alive would send its next request on a connection
+  // the server closes once it has drained it ("other side closed").
+  c.header('Connection', 'close');
   return fail(c, e.status, e.code, e.message);
 }
 

@@ -121,6 +121,20 @@ describe('request body limits', () => {
     expect(c.received()).toMatch(/^HTTP\/1\.1 100 Continue\r\n\r\nHTTP\/1\.1 400 Bad Request\r\n[^]*\(SPL text\) is required/);
   });
 
+  it('a body refused while it is sent closes its connection (Connection: close): a client that reuses connections gets its next request answered', async () => {
+    const headers = { Authorization: `Bearer ${api.token}`, 'Content-Type': 'application/json' };
+    for (let i = 0; i < 10; i++) {
+      const refused = await fetch(`${api.url}/api/search`, { method: 'POST', headers, body: 'x'.repeat(1024 * KiB) });
+      expect(refused.status).toBe(413);
+      expect(refused.headers.get('connection')).toBe('close');
+      await refused.text();
+      // Before: the 413 said keep-alive, and the server closed the connection after draining: fetch sent this
+      // request on it and failed with "other side closed".
+      const next = await fetch(`${api.url}/api/search`, { method: 'POST', headers, body: JSON.stringify({ search: ' ' }) });
+      expect(next.status).toBe(400);
+    }
+  });
+
   it('bodies within the limits reach the handlers', async () => {
     const auth = { Authorization: `Bearer ${api.token}`, 'Content-Type': 'application/json' };
     const search = await send(api.url, '/api/search', { headers: auth, body: JSON.stringify({ search: '   ', pad: 'x'.repeat(60 * KiB) }) });
