@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { jsonEvents, rowsText, search } from '../helpers.js';
+import { run } from './commands/helpers.js';
 
 const events = jsonEvents([
   { g: 'b', v: 'Banana', n: 10 },
@@ -130,5 +131,17 @@ describe('stats functions on documented examples', () => {
       ['100', '9', '10'],
       ['abc', '9', '10'],
     ]);
+  });
+});
+
+describe('aggregations past the largest double', () => {
+  it('are null, not Infinity or NaN (printing them as _time threw a RangeError in strftime)', async () => {
+    const big = '| makeresults count=3 | streamstats count as n | eval x=1e308, y=if(n=1, 1e308, -1e308)';
+    expect(await run(`${big} | stats sum(x) as s avg(x) as a sumsq(x) as q var(x) as v stdev(x) as d range(x) as r0 range(y) as r max(x) as m`)).toEqual([
+      { r0: 0, m: 1e308 },
+    ]);
+    expect(await run(`${big} | stats sum(x) as _time | table _time`)).toEqual([{}]);
+    expect((await run(`${big} | eventstats sum(x) as _time | table _time`)).length).toBe(3);
+    expect((await run(`${big} | streamstats sum(x) as t | table t`)).map((r) => r['t'])).toEqual([1e308, undefined, undefined]);
   });
 });

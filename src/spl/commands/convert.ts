@@ -1,5 +1,5 @@
 import type { Result } from '../../events/result.js';
-import { mv, toNumber, toText, type FieldValue, type Scalar } from '../../events/value.js';
+import { finite, mv, toNumber, toText, type FieldValue, type Scalar } from '../../events/value.js';
 import { fieldPattern } from '../fields.js';
 import type { Span } from '../source.js';
 import { formatCtime, strptime } from '../time/format.js';
@@ -116,7 +116,7 @@ const DURATION = /^(?:(\d+)\+)?(\d+):(\d{1,2}):(\d{1,2})$/;
 
 function dur2sec(t: string): number | null {
   const m = DURATION.exec(t);
-  return m ? Number(m[1] ?? 0) * 86400 + Number(m[2]) * 3600 + Number(m[3]) * 60 + Number(m[4]) : null;
+  return m ? finite(Number(m[1] ?? 0) * 86400 + Number(m[2]) * 3600 + Number(m[3]) * 60 + Number(m[4])) : null;
 }
 
 /** auto()'s known conversions, in order: a number, a number with comma separators, a duration. */
@@ -127,7 +127,7 @@ function autoNumber(v: Scalar): number | null {
   return (t.includes(',') ? toNumber(t.replace(/,/g, '')) : null) ?? dur2sec(t);
 }
 
-/** The conversion of one value, or null when the value does not have the function's form. */
+/** The conversion of one value, or null when the value does not have the function's form (or is past the largest double). */
 function converter(fn: Exclude<ConvertFn, 'none'>, timeformat: string, tz: string): (v: Scalar) => Scalar | null {
   switch (fn) {
     case 'ctime':
@@ -141,7 +141,7 @@ function converter(fn: Exclude<ConvertFn, 'none'>, timeformat: string, tz: strin
       return (v) => {
         const m = /^(?:(\d+):)?(\d+)(?:\.(\d+))?$/.exec(toText(v));
         if (!m) return null;
-        return Number(m[1] ?? 0) * 60 + Number(m[2]) + (m[3] ? Number('0.' + m[3]) : 0);
+        return finite(Number(m[1] ?? 0) * 60 + Number(m[2]) + (m[3] ? Number('0.' + m[3]) : 0));
       };
     case 'dur2sec':
       return (v) => dur2sec(toText(v));
@@ -153,14 +153,14 @@ function converter(fn: Exclude<ConvertFn, 'none'>, timeformat: string, tz: strin
     case 'rmunit':
       return (v) => {
         const m = /^\s*([+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?)/.exec(toText(v));
-        return m ? Number(m[1]) : null;
+        return m ? finite(Number(m[1])) : null;
       };
     case 'memk':
       return (v) => {
         const m = /^\s*([+-]?(?:\d+\.?\d*|\.\d+))\s*([kKmMgG]?)\s*$/.exec(toText(v));
         if (!m) return null;
         const mult = { '': 1, k: 1, m: 1024, g: 1024 * 1024 }[m[2]!.toLowerCase() as '' | 'k' | 'm' | 'g'];
-        return Number(m[1]) * mult;
+        return finite(Number(m[1]) * mult);
       };
   }
 }

@@ -1,4 +1,4 @@
-import { compareText, toNumber, toText, mv, type FieldValue, type Scalar } from '../../events/value.js';
+import { compareText, finite, toNumber, toText, mv, type FieldValue, type Scalar } from '../../events/value.js';
 import { compareNumbersFirst } from '../eval/compare.js';
 import { ExactSum, type ExactSumState } from './exact-sum.js';
 
@@ -127,7 +127,8 @@ class Sum implements Accumulator {
   }
   result(): number | null {
     if (this.c === 0) return null;
-    return this.what === 'avg' ? this.s.value() / this.c : this.s.value();
+    // Past the largest double is null, as in eval: Splunk has no infinite values.
+    return finite(this.what === 'avg' ? this.s.value() / this.c : this.s.value());
   }
   partial(): { s: ExactSumState; c: number } {
     return { s: this.s.state(), c: this.c };
@@ -148,7 +149,7 @@ class Range implements Accumulator {
     this.hi = Math.max(this.hi, n);
   }
   result(): number | null {
-    return this.lo === Infinity ? null : this.hi - this.lo;
+    return this.lo === Infinity ? null : finite(this.hi - this.lo);
   }
   partial(): [number, number] {
     return [this.lo, this.hi];
@@ -316,13 +317,13 @@ class Variance implements Accumulator {
     const n = this.n;
     const denom = this.sample ? n - 1 : n;
     if (denom <= 0) return null;
-    if (this.s1.nonFinite !== 0 || Number.isNaN(this.s1.nonFinite) || this.s2.nonFinite !== 0 || Number.isNaN(this.s2.nonFinite)) return NaN;
+    if (this.s1.nonFinite !== 0 || Number.isNaN(this.s1.nonFinite) || this.s2.nonFinite !== 0 || Number.isNaN(this.s2.nonFinite)) return null;
     const d = new ExactSum();
     for (const q of this.s2.partials) d.addProduct(n, q);
     const a = this.s1.partials;
     for (let i = 0; i < a.length; i++) for (let j = 0; j < a.length; j++) d.addProduct(-a[i]!, a[j]!);
     const v = Math.max(0, d.value()) / (n * denom);
-    return this.sqrt ? Math.sqrt(v) : v;
+    return finite(this.sqrt ? Math.sqrt(v) : v);
   }
   partial(): { n: number; s1: ExactSumState; s2: ExactSumState } {
     return { n: this.n, s1: this.s1.state(), s2: this.s2.state() };

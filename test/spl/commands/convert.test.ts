@@ -38,6 +38,15 @@ describe('convert', () => {
     expect(await convert('10', 'memk(v)')).toEqual({ v: 10 });
   });
 
+  it('a value past the largest double is not converted (it was Infinity, which printing _time then threw on)', async () => {
+    const nines = '9'.repeat(330);
+    const rows = await run(
+      `| makeresults | eval a="${nines}g", b="${nines}:00:00", c="${nines}.5", d="1e309x", e="1e308g", f="1e309" | convert memk(a) dur2sec(b) mstime(c) rmunit(d) memk(e) auto(f) | table a b c d e f`,
+    );
+    expect(rows).toEqual([{ a: `${nines}g`, b: `${nines}:00:00`, c: `${nines}.5`, d: '1e309x', e: '1e308g', f: '1e309' }]);
+    expect(await run('| makeresults | eval _time="1e308g" | convert memk(_time) num(x) | table _time')).toEqual([{ _time: '1e308g' }]);
+  });
+
   it('none() keeps the fields it names out of the other conversions (convert auto(*) none(foo))', async () => {
     const rows = await run('| makeresults | eval foo="1,000", bar="2,000" | convert auto(*) none(foo) | fields - _time');
     expect(rows).toEqual([{ foo: '1,000', bar: 2000 }]);
