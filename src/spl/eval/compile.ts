@@ -1,4 +1,5 @@
 import { readField } from '../../events/result.js';
+import { finite } from '../../events/value.js';
 import { fieldRef } from '../../normalize/event-result.js';
 import type { EvalExpr } from '../parse/ast.js';
 import { SplError, type SourceText, type Span } from '../source.js';
@@ -237,7 +238,7 @@ function compileBinary(e: Extract<EvalExpr, { kind: 'binary' }>, h: CompileHelpe
         const b = r(row);
         const x = numberOf(a);
         const y = numberOf(b);
-        if (x !== null && y !== null) return x + y;
+        if (x !== null && y !== null) return finite(x + y);
         if (typeof a === 'string' && typeof b === 'string') return a + b;
         return null;
       };
@@ -258,7 +259,7 @@ function arith(l: Compiled, r: Compiled, f: (x: number, y: number) => number | n
     const y = numberOf(r(row));
     if (x === null || y === null) return null;
     const v = f(x, y);
-    return v === null || !Number.isFinite(v) ? null : v;
+    return v === null ? null : finite(v);
   };
 }
 

@@ -622,6 +622,10 @@ describe('numbers past the largest double', () => {
     expect(ev('isnum(x)', { x: '-1e309' })).toBe(false);
     expect(ev('x > 5', { x: '1e309' })).toBe(false);
     expect(ev('x + 1', { x: '9'.repeat(400) })).toBeNull();
+    // + overflowed to Infinity where - * / % gave null.
+    expect(ev('x + x', { x: 1e308 })).toBeNull();
+    expect(ev('1e308 + 1e308 - 1')).toBeNull();
+    expect(await run('| makeresults | eval _time=1e308 + 1e308 | table _time')).toEqual([{}]);
     expect(ev('strftime("1e309", "%Y")')).toBeNull();
     expect(await run('| makeresults | eval x="1e309" | convert ctime(x) | table x')).toEqual([{ x: '1e309' }]);
     expect(await run('| makeresults | eval _time="-1e309" | bin _time span=1h | table _time')).toEqual([{}]);
