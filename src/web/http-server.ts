@@ -18,8 +18,9 @@ export interface HttpServer {
  * more is closed. Node parses every request of a chunk it reads before any asynchronous handler answers, so
  * without this a client pipelining thousands of requests and reading none had them all handled and their
  * replies queued in memory (six connections took the process past 2.5 GB in 6 s, and the API stalled).
+ * The reply to a GET or HEAD with a body closes its connection (see below).
  */
-function limitPipelining(listener: RequestListener, max: number): RequestListener {
+function guardConnections(listener: RequestListener, max: number): RequestListener {
   const waiting = new WeakMap<Socket, number>();
   return (req: IncomingMessage, res: ServerResponse) => {
     const socket = req.socket;
@@ -30,8 +31,15 @@ function limitPipelining(listener: RequestListener, max: number): RequestListene
     }
     waiting.set(socket, n);
     res.once('close', () => waiting.set(socket, (waiting.get(socket) ?? 1) - 1));
+    // No route reads the body of a GET or HEAD: its reply closes the connection, which node would otherwise keep
+    // reading (and discarding) until the whole-request backstop, 71 s by default.
+    if ((req.method === 'GET' || req.method === 'HEAD') && hasBody(req)) res.setHeader('Connection', 'close');
     listener(req, res);
   };
+}
+
+function hasBody(req: IncomingMessage): boolean {
+  return req.headers['transfer-encoding'] !== undefined || (req.headers['content-length'] !== undefined && req.headers['content-length'] !== '0');
 }
 
 /** Serves a Hono app on the API/console port, over TLS when the config has a certificate. */
@@ -49,8 +57,8 @@ export async function listenHttp<E extends Env>(app: Hono<E>, config: HttpConfig
         serverOptions: { ...tls, ...nodeTimeouts(config.timeouts) },
         // The factories' other overload (a listener alone) is not one @hono/node-server calls.
         ...(tls
-          ? { createServer: ((o: HttpsServerOptions, l: RequestListener) => createHttpsServer(o, limitPipelining(l, config.maxPipelinedRequests))) as typeof createHttpsServer }
-          : { createServer: ((o: ServerOptions, l: RequestListener) => createHttpServer(o, limitPipelining(l, config.maxPipelinedRequests))) as typeof createHttpServer }),
+          ? { createServer: ((o: HttpsServerOptions, l: RequestListener) => createHttpsServer(o, guardConnections(l, config.maxPipelinedRequests))) as typeof createHttpsServer }
+          : { createServer: ((o: ServerOptions, l: RequestListener) => createHttpServer(o, guardConnections(l, config.maxPipelinedRequests))) as typeof createHttpServer }),
       },
       (info: AddressInfo) => {
         server.off('error', onError);

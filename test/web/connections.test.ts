@@ -94,6 +94,27 @@ describe('pipelined requests (http.maxPipelinedRequests)', () => {
     expect(grown).toBeLessThan(20 * 1024 * 1024);
   });
 
+  it('a GET whose body never ends is answered and its connection closed, not held until the whole-request backstop', async () => {
+    const { port } = new URL(url);
+    for (const path of ['/', '/api/health']) {
+      const socket = connect({ host: '127.0.0.1', port: Number(port) });
+      let received = '';
+      let closed = false;
+      socket.on('data', (c: Buffer) => (received += c.toString('latin1')));
+      socket.on('close', () => (closed = true));
+      socket.on('error', () => {});
+      await new Promise((r) => socket.once('connect', r));
+      socket.write(`GET ${path} HTTP/1.1\r\nHost: api\r\nTransfer-Encoding: chunked\r\n\r\n`);
+      const drip = setInterval(() => socket.writable && socket.write('1\r\na\r\n'), 200);
+      for (let i = 0; i < 30 && !closed; i++) await sleep(100);
+      clearInterval(drip);
+      socket.destroy();
+      // Before: the reply came at once, then node read the body until http.headersTimeout + bodyTimeout + 1 s (71 s).
+      expect(received).toMatch(/^HTTP\/1\.1 (200|401) /);
+      expect(closed).toBe(true);
+    }
+  });
+
   it('a client pipelining maxPipelinedRequests requests and reading gets every reply, in order', async () => {
     const { port } = new URL(url);
     const socket = connect({ host: '127.0.0.1', port: Number(port) });
