@@ -654,8 +654,12 @@ export class ArgParser {
   private evalPrimary(): EvalExpr {
     const t = this.next('eval');
     switch (t.kind) {
-      case 'number':
-        return { kind: 'number', value: Number(t.value), text: t.value, span: t.span };
+      case 'number': {
+        const value = Number(t.value);
+        // Splunk has no infinite values; eval would carry this one into fields (and _time) unchecked.
+        if (!Number.isFinite(value)) throw this.error(`the number ${t.value} is past the largest double (about 1.8e308)`, t.span, 'SPL_BAD_ARGUMENT');
+        return { kind: 'number', value, text: t.value, span: t.span };
+      }
       case 'string':
         return { kind: 'string', value: t.value, span: t.span };
       case 'field':

@@ -626,6 +626,13 @@ describe('numbers past the largest double', () => {
     expect(ev('x + x', { x: 1e308 })).toBeNull();
     expect(ev('1e308 + 1e308 - 1')).toBeNull();
     expect(await run('| makeresults | eval _time=1e308 + 1e308 | table _time')).toEqual([{}]);
+    // A literal past it is an error at the literal (--1e309 was Infinity).
+    for (const spl of ['| makeresults | eval _time=--1e309', '| makeresults | where x > 1e999']) {
+      const e = await errorOf(spl);
+      expect(e.code).toBe('SPL_BAD_ARGUMENT');
+      expect(e.message).toMatch(/past the largest/);
+      expect(spl.slice(e.span.start, e.span.end)).toMatch(/^1e(309|999)$/);
+    }
     expect(ev('strftime("1e309", "%Y")')).toBeNull();
     expect(await run('| makeresults | eval x="1e309" | convert ctime(x) | table x')).toEqual([{ x: '1e309' }]);
     expect(await run('| makeresults | eval _time="-1e309" | bin _time span=1h | table _time')).toEqual([{}]);
