@@ -92,6 +92,8 @@ export interface HttpConfig extends ClientIdentityConfig {
   maxLoginBodyBytes: number;
   /** Requests one connection may have waiting for their replies (pipelined); one more closes the connection. */
   maxPipelinedRequests: number;
+  /** Host names the port answers besides IP addresses and localhost (web/allowed-hosts.ts); unset: see there. */
+  allowedHosts?: string[];
   timeouts: RequestTimeouts;
 }
 
@@ -556,6 +558,18 @@ function clientSettings(w: Where, section: 'hec' | 'http', m: Record<string, unk
   return { trustedProxies, clientIpHeader: header.toLowerCase(), authThrottle };
 }
 
+/** `http.allowedHosts`: host names (`name`, `.domain` for it and its subdomains, or `*`). */
+function hostNames(w: Where, path: Path, value: unknown): string[] | undefined {
+  if (value === undefined || value === null) return undefined;
+  const name = `"${path.join('.')}"`;
+  if (!Array.isArray(value)) fail(w.at(path), `${name} must be a list of host names (e.g. [vigil.example.com, .example.com] or ["*"]), got ${describe(value)}`);
+  return value.map((v, i) => {
+    const text = (str(w, [...path, i], v, { required: true }) as string).trim().toLowerCase();
+    if (text !== '*' && !/^\.?[a-z0-9-]+(\.[a-z0-9-]+)*$/.test(text)) fail(w.at([...path, i]), `"${path.join('.')}.${i}" must be a host name without a port, ".domain" or "*", got ${describe(v)}`);
+    return text;
+  });
+}
+
 function indexesSection(w: Where, value: unknown): Record<string, IndexConfig> {
   if (value === undefined || value === null) return {};
   if (!isRecord(value)) fail(w.at(['indexes']), `"indexes" must be a mapping of index names, got ${describe(value)}`);
@@ -796,7 +810,7 @@ export async function loadConfig(options: LoadConfigOptions = {}): Promise<Vigil
     else tokens.push(entry);
   }
 
-  const httpRaw = mapping(w, ['http'], data['http'], ['host', 'port', 'tls', 'apiTokens', 'maxBodyBytes', 'maxLoginBodyBytes', 'maxPipelinedRequests', ...TIMEOUT_KEYS, ...CLIENT_KEYS]);
+  const httpRaw = mapping(w, ['http'], data['http'], ['host', 'port', 'tls', 'apiTokens', 'maxBodyBytes', 'maxLoginBodyBytes', 'maxPipelinedRequests', 'allowedHosts', ...TIMEOUT_KEYS, ...CLIENT_KEYS]);
   let httpPort = httpRaw['port'] === undefined ? DEFAULTS.httpPort : port(w.at(['http', 'port']), '"http.port"', httpRaw['port']);
   if (nonEmpty(env['VIGIL_HTTP_PORT']) !== undefined) httpPort = port('', 'VIGIL_HTTP_PORT', env['VIGIL_HTTP_PORT']);
   if (flags.port !== undefined) httpPort = port('', '--port', flags.port);
@@ -850,6 +864,8 @@ export async function loadConfig(options: LoadConfigOptions = {}): Promise<Vigil
     ...clientSettings(w, 'http', httpRaw),
   };
   if (httpTls) http.tls = httpTls;
+  const allowedHosts = hostNames(w, ['http', 'allowedHosts'], httpRaw['allowedHosts']);
+  if (allowedHosts !== undefined) http.allowedHosts = allowedHosts;
 
   const shutdownTimeoutMs = durationMs(w, ['shutdownTimeout'], data['shutdownTimeout'], DEFAULTS.shutdownTimeoutMs);
   const nodeRaw = mapping(w, ['node'], data['node'], ['name']);

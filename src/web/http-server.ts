@@ -7,6 +7,7 @@ import type { Env, Hono } from 'hono';
 import type { HttpConfig } from '../config/config.js';
 import { VigilError } from '../errors.js';
 import { nodeTimeouts } from '../hec/index.js';
+import { hostCheck, type HostCheck } from './allowed-hosts.js';
 
 export interface HttpServer {
   url: string;
@@ -20,7 +21,7 @@ export interface HttpServer {
  * replies queued in memory (six connections took the process past 2.5 GB in 6 s, and the API stalled).
  * The reply to a GET or HEAD with a body closes its connection (see below).
  */
-function guardConnections(listener: RequestListener, max: number): RequestListener {
+function guardConnections(listener: RequestListener, max: number, hostAllowed: HostCheck): RequestListener {
   const waiting = new WeakMap<Socket, number>();
   return (req: IncomingMessage, res: ServerResponse) => {
     const socket = req.socket;
@@ -31,6 +32,12 @@ function guardConnections(listener: RequestListener, max: number): RequestListen
     }
     waiting.set(socket, n);
     res.once('close', () => waiting.set(socket, (waiting.get(socket) ?? 1) - 1));
+    if (!hostAllowed(req.headers.host)) {
+      const body = JSON.stringify({ error: { code: 'HOST_NOT_ALLOWED', message: `this server does not answer for the host ${JSON.stringify(req.headers.host)} (http.allowedHosts)` } });
+      res.writeHead(403, { 'Content-Type': 'application/json', 'Content-Length': Buffer.byteLength(body), Connection: 'close' });
+      res.end(body);
+      return;
+    }
     // No route reads the body of a GET or HEAD: its reply closes the connection, which node would otherwise keep
     // reading (and discarding) until the whole-request backstop, 71 s by default.
     if ((req.method === 'GET' || req.method === 'HEAD') && hasBody(req)) res.setHeader('Connection', 'close');
@@ -45,6 +52,7 @@ function hasBody(req: IncomingMessage): boolean {
 /** Serves a Hono app on the API/console port, over TLS when the config has a certificate. */
 export async function listenHttp<E extends Env>(app: Hono<E>, config: HttpConfig): Promise<HttpServer> {
   const tls = config.tls ? { cert: await readFile(config.tls.cert), key: await readFile(config.tls.key) } : null;
+  const hosts = hostCheck(config.host, config.allowedHosts);
   return new Promise((resolve, reject) => {
     const onError = (err: NodeJS.ErrnoException) =>
       reject(new VigilError('CONFIG', `the API cannot listen on ${config.host}:${config.port}: ${err.code ?? err.message}`, { cause: err }));
@@ -57,8 +65,8 @@ export async function listenHttp<E extends Env>(app: Hono<E>, config: HttpConfig
         serverOptions: { ...tls, ...nodeTimeouts(config.timeouts) },
         // The factories' other overload (a listener alone) is not one @hono/node-server calls.
         ...(tls
-          ? { createServer: ((o: HttpsServerOptions, l: RequestListener) => createHttpsServer(o, guardConnections(l, config.maxPipelinedRequests))) as typeof createHttpsServer }
-          : { createServer: ((o: ServerOptions, l: RequestListener) => createHttpServer(o, guardConnections(l, config.maxPipelinedRequests))) as typeof createHttpServer }),
+          ? { createServer: ((o: HttpsServerOptions, l: RequestListener) => createHttpsServer(o, guardConnections(l, config.maxPipelinedRequests, hosts))) as typeof createHttpsServer }
+          : { createServer: ((o: ServerOptions, l: RequestListener) => createHttpServer(o, guardConnections(l, config.maxPipelinedRequests, hosts))) as typeof createHttpServer }),
       },
       (info: AddressInfo) => {
         server.off('error', onError);

@@ -98,6 +98,7 @@ http:
   maxBodyBytes: 256KB
   maxLoginBodyBytes: 4KB
   maxPipelinedRequests: 4
+  allowedHosts: [Vigil.Example.com, .corp.example]
   bodyIdleTimeout: 15s
   apiTokens:
     - name: console
@@ -133,6 +134,7 @@ describe('file', () => {
       maxBodyBytes: 256 * 1024,
       maxLoginBodyBytes: 4 * 1024,
       maxPipelinedRequests: 4,
+      allowedHosts: ['vigil.example.com', '.corp.example'],
       timeouts: { headersMs: 10_000, bodyIdleMs: 15_000, bodyMs: 60_000 },
     });
     expect(c.indexes).toEqual({
@@ -320,6 +322,8 @@ describe('errors carry file:line', () => {
     ['bad timeout', 'http:\n  headersTimeout: soon\n', /:2: "http.headersTimeout" must be a duration/],
     ['bad API body size', 'http:\n  maxLoginBodyBytes: big\n', /:2: "http.maxLoginBodyBytes" must be a size like 16MB/],
     ['no pipelining at all', 'http:\n  maxPipelinedRequests: 0\n', /:2: "http.maxPipelinedRequests" must be a whole number of at least 1, got 0/],
+    ['allowed hosts not a list', 'http:\n  allowedHosts: vigil.example.com\n', /:2: "http.allowedHosts" must be a list of host names/],
+    ['allowed host with a port', 'http:\n  allowedHosts:\n    - vigil.example.com:8000\n', /:3: "http.allowedHosts.0" must be a host name without a port/],
     ['inflight below body', 'hec:\n  maxBodyBytes: 2MB\n  maxInflightBytes: 1MB\n', /:3: "hec.maxInflightBytes" \(1048576\) must be at least "hec.maxBodyBytes"/],
     ['bad retention', 'indexes:\n  main:\n    retention:\n      maxAge: forever\n', /:4: maxAge must be a duration like 30d/],
     ['bad index key', 'indexes:\n  _internal: {}\n', /:2: index name "_internal" is invalid/],

@@ -35,7 +35,7 @@ async function startApi(overrides: Partial<Pick<HttpConfig, 'maxBodyBytes' | 'ma
 }
 
 function head(path: string, headers: Record<string, string | number>): string {
-  return `POST ${path} HTTP/1.1\r\nHost: api\r\n${Object.entries(headers).map(([k, v]) => `${k}: ${v}\r\n`).join('')}\r\n`;
+  return `POST ${path} HTTP/1.1\r\nHost: localhost\r\n${Object.entries(headers).map(([k, v]) => `${k}: ${v}\r\n`).join('')}\r\n`;
 }
 
 /**
@@ -208,7 +208,7 @@ describe('request timeouts', () => {
   it('headers sent slowly (slowloris) are cut after http.headersTimeout', async () => {
     const api = await startApi({ timeouts: { ...DEFAULTS.httpTimeouts, headersMs: 500 } });
     try {
-      const r = await slowHeaders(api.url, 'GET /api/health HTTP/1.1\r\nHost: api\r\n');
+      const r = await slowHeaders(api.url, 'GET /api/health HTTP/1.1\r\nHost: localhost\r\n');
       expect(r.closed).toBe(true);
       expect(r.status).toBe(408);
     } finally {

@@ -60,7 +60,7 @@ describe('pipelined requests (http.maxPipelinedRequests)', () => {
     socket.on('error', () => {});
     await new Promise((r) => socket.once('connect', r));
     handled = 0;
-    socket.write(`GET ${ASSET} HTTP/1.1\r\nHost: api\r\n\r\n`.repeat(20_000));
+    socket.write(`GET ${ASSET} HTTP/1.1\r\nHost: localhost\r\n\r\n`.repeat(20_000));
     await sleep(1000);
     // Before: every request of every chunk read went to the app (thousands), each with a 320 KB reply queued.
     expect(handled).toBeLessThanOrEqual(config.maxPipelinedRequests);
@@ -83,7 +83,7 @@ describe('pipelined requests (http.maxPipelinedRequests)', () => {
         socket.pause();
         socket.on('error', () => {});
         await new Promise((r) => socket.once('connect', r));
-        socket.write(`GET ${ASSET} HTTP/1.1\r\nHost: api\r\n\r\n`.repeat(config.maxPipelinedRequests));
+        socket.write(`GET ${ASSET} HTTP/1.1\r\nHost: localhost\r\n\r\n`.repeat(config.maxPipelinedRequests));
         return socket;
       }),
     );
@@ -104,7 +104,7 @@ describe('pipelined requests (http.maxPipelinedRequests)', () => {
       socket.on('close', () => (closed = true));
       socket.on('error', () => {});
       await new Promise((r) => socket.once('connect', r));
-      socket.write(`GET ${path} HTTP/1.1\r\nHost: api\r\nTransfer-Encoding: chunked\r\n\r\n`);
+      socket.write(`GET ${path} HTTP/1.1\r\nHost: localhost\r\nTransfer-Encoding: chunked\r\n\r\n`);
       const drip = setInterval(() => socket.writable && socket.write('1\r\na\r\n'), 200);
       for (let i = 0; i < 30 && !closed; i++) await sleep(100);
       clearInterval(drip);
@@ -122,7 +122,7 @@ describe('pipelined requests (http.maxPipelinedRequests)', () => {
     socket.on('data', (c: Buffer) => (text += c.toString('latin1')));
     await new Promise((r) => socket.once('connect', r));
     const paths = Array.from({ length: config.maxPipelinedRequests }, (_, i) => `/api/health?n=${i}`);
-    socket.write(paths.map((p) => `GET ${p} HTTP/1.1\r\nHost: api\r\n\r\n`).join(''));
+    socket.write(paths.map((p) => `GET ${p} HTTP/1.1\r\nHost: localhost\r\n\r\n`).join(''));
     for (let i = 0; i < 50 && (text.match(/HTTP\/1\.1 /g) ?? []).length < paths.length; i++) await sleep(100);
     expect(socket.destroyed).toBe(false);
     socket.destroy();
