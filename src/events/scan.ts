@@ -394,7 +394,7 @@ export function trimRawFilter(f: RawFilter | null, lines: readonly string[]): Ra
     if (!keyed(g) && passCount(g, sample) >= enough) return null;
     if (g.kind === 'contains' || g.kind === 'regex') return g;
     let changed = false;
-    const items: RawFilter[] = [];
+    let items: RawFilter[] = [];
     for (const item of g.items) {
       const t = trim(item);
       if (t !== item) changed = true;
@@ -410,6 +410,16 @@ export function trimRawFilter(f: RawFilter | null, lines: readonly string[]): Ra
     // (`implies` ends in the same leaves): the others are not tried (Offensive Tools' ~50 alternatives, a tool
     // each, took 45 ms cold). Past IMPLY_MAX items, none is tried (the same formula, not simplified): each item
     // against all the others is quadratic, and `process_name IN (<20,000 names>)`'s items all share the key names.
+    if (items.length > IMPLY_MAX) {
+      // Past it, only an item written more than once is left out, the last kept (as the pass would): a list with
+      // repeats is no longer than it needs (a longer alternation may be too long for V8 to compile).
+      const keys = items.map((x) => JSON.stringify(x));
+      const last = new Map(keys.map((k, i) => [k, i]));
+      if (last.size < items.length) {
+        items = items.filter((_, i) => last.get(keys[i] as string) === i);
+        changed = true;
+      }
+    }
     const leaves = items.length > IMPLY_MAX ? [] : items.map(leavesOf);
     for (let i = 0; i < leaves.length && items.length > 1; i++) {
       const mine = leaves[i] as Set<string>;
@@ -601,7 +611,7 @@ function compileNode(f: RawFilter, sample: Sample | null): (raw: string) => bool
       // literals' own tests: those use `i` too, except letterless ones (includes), where `i` only
       // differs for non-ASCII characters (key names with letters are case-sensitive: tested alone).
       if (texts.length > 1 && texts.every((t) => t !== null && (/[a-z]/i.test(t) || /^[\x00-\x7f]*$/.test(t)))) {
-        const wide = wideSearch((texts as string[]).map(foldAscii));
+        const wide = wideSearch((texts as string[]).map(foldAscii), sample);
         let found: (raw: string) => boolean;
         if (wide !== null) found = (raw) => wide(raw, () => true);
         else {
@@ -638,7 +648,7 @@ function compileNode(f: RawFilter, sample: Sample | null): (raw: string) => bool
         // of lines hold `curl"`, each then tested ~50 times). Texts may overlap: each position is tried.
         // An anchor that is an alternative of its own (a literal, as `/sh"`) passes the line where found, not
         // searched for again.
-        const search = wideSearch(texts) ?? alternationSearch(texts);
+        const search = wideSearch(texts, sample) ?? alternationSearch(texts);
         // `tried`: the test in which the anchor's alternatives last failed. Once a line: a line alternating two
         // anchors had them tested (each a search of the line) at every occurrence, quadratic in a hostile line.
         // Each anchor's alternatives: those with a text holding it, in their order (found from each alternative's
@@ -716,7 +726,7 @@ type TextSearch = (raw: string, at: (text: string, raw: string) => boolean) => b
  * (`process_name IN (<20,000 names>)`, 40,000 anchors: the alternation, interpreted, ~28 us a Tetragon line; this,
  * ~3 us).
  */
-function wideSearch(texts: readonly string[]): TextSearch | null {
+function wideSearch(texts: readonly string[], sample: Sample | null): TextSearch | null {
   if (texts.reduce((n, t) => n + t.length + 1, 0) <= NATIVE_PATTERN_MAX || !texts.every((t) => t.length >= 3 && /^[\x20-\x7e]+$/.test(t))) return null;
   const set = new Set(texts);
   const lengths = [...new Set(texts.map((t) => t.length))].sort((a, b) => a - b);
@@ -734,7 +744,8 @@ function wideSearch(texts: readonly string[]): TextSearch | null {
   const max = lengths[lengths.length - 1] as number;
   // `i`: a class matches both cases of its ASCII letters, as the alternation would.
   const shape = new RegExp(`${ofClass(firsts)}(?=${ofClass(inner)}{${min - 2},${max - 2}}${lastClass})`, 'gi');
-  return (raw, at) => {
+  let lookups = 0;
+  const search: TextSearch = (raw, at) => {
     shape.lastIndex = 0;
     for (let m = shape.exec(raw); m !== null; m = shape.exec(raw)) {
       const start = m.index;
@@ -743,6 +754,7 @@ function wideSearch(texts: readonly string[]): TextSearch | null {
         let c = raw.charCodeAt(start + n - 1);
         if (c >= 65 && c <= 90) c += 32;
         if (c >= 128 || lasts[c] === 0) continue;
+        lookups++;
         const text = raw.slice(start, start + n);
         // toLowerCase folds more than ASCII letters (U+212A to `k`): a text found is checked folded as `i` folds.
         const u = text.toLowerCase();
@@ -751,7 +763,18 @@ function wideSearch(texts: readonly string[]): TextSearch | null {
     }
     return false;
   };
+  // A shape most places of a line have (words of letters: every letter may start one) costs more in lookups than the
+  // alternation interpreted (2,000 words over 100k Tetragon lines: 4.3 s against 1.1 s): the sample tells.
+  let chars = 0;
+  for (const line of sample?.lines ?? []) {
+    chars += line.length;
+    search(line, () => false);
+  }
+  return lookups * CHARS_A_LOOKUP > chars ? null : search;
 }
+
+/** Sample characters a wideSearch lookup must stand for at least (else the alternation is cheaper). */
+const CHARS_A_LOOKUP = 16;
 
 /**
  * The keyed regexes (RawRegex `keys`) a line must match for the filter to pass: conjuncts of the filter (through

@@ -128,6 +128,14 @@ describe('a search naming thousands of values', () => {
     expect(lines.filter((l) => !each.some((p) => p(l))).length).toBeGreaterThan(100);
   });
 
+  it('leaves a value listed twice out of a filter too wide to simplify', () => {
+    const r = rng(5);
+    const names = randomNames(r, 300);
+    const lines = Array.from({ length: 40 }, (_, i) => lineOf(r, i, ['curl']));
+    const literals = (ns: readonly string[]): RawFilter => ({ kind: 'or', items: ns.map((text) => ({ kind: 'contains', text, verbatim: true })) });
+    expect(trimRawFilter(literals([...names, ...names.slice(0, 100)]), lines)).toEqual(literals([...names.slice(100), ...names.slice(0, 100)]));
+  });
+
   it('plans and compiles the filter with work near-linear in the number of names', () => {
     // Calls of the searches the planning makes of texts and sets: twice the names must not take ~4 times as many
     // (pairwise work: superstrings, implied alternatives, each anchor's alternatives).
