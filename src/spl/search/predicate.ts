@@ -34,7 +34,13 @@ function compileNode(e: SearchExpr, source: SourceText): RowPredicate {
       };
     }
     case 'or': {
-      const parts = e.items.map((i) => compileNode(i, source));
+      // Many bare words (`"w1" OR ... OR "w3000"`): one pass over _raw's words instead of a regex each (3,000 words
+      // over 5,000 Tetragon lines took 39 s); the other items as they are. The OR's verdict does not depend on
+      // which item is tested first.
+      const words = e.items.filter(isWordTerm);
+      const rest = words.length >= WORD_SET_MIN ? e.items.filter((i) => !isWordTerm(i)) : e.items;
+      const parts = rest.map((i) => compileNode(i, source));
+      if (rest !== e.items) parts.unshift(anyWord(words.map((w) => w.value.value)));
       return (r) => {
         for (const p of parts) if (p(r)) return true;
         return false;
@@ -185,6 +191,51 @@ export function valueMatcher(value: SearchValue, caseSensitive: boolean): (v: Sc
  * `libcurl`. We treat every non-alphanumeric ASCII character as a breaker (documented deviation: Splunk
  * distinguishes major and minor breakers, which only matters for TERM()).
  */
+/** Bare words of an OR past which they are looked up in a set of _raw's words (`anyWord`). */
+const WORD_SET_MIN = 16;
+
+/** A bare term of ASCII letters and digits only (no `*`, not CASE() or TERM()): what `anyWord` decides exactly. */
+function isWordTerm(e: SearchExpr): e is Extract<SearchExpr, { kind: 'term' }> {
+  return e.kind === 'term' && !e.caseSensitive && !e.exactTerm && /^[A-Za-z0-9]+$/.test(e.value.value);
+}
+
+/**
+ * Whether _raw holds one of `words` (ASCII letters and digits) as a term: compileTerm's regex for such a word,
+ * `(?:^|(?<=B))word(?=$|B)` with B any character but an ASCII letter or digit or a code unit past 0x7F, under `i`,
+ * matches exactly a whole run of non-B characters equal to the word in ASCII case (`i` folds no code unit past 0x7F
+ * onto ASCII), so each run is looked up, lower-cased, in a set.
+ */
+function anyWord(words: readonly string[]): RowPredicate {
+  const set = new Set(words.map((w) => w.toLowerCase()));
+  let longest = 0;
+  for (const w of set) longest = Math.max(longest, w.length);
+  const holds = (text: string): boolean => {
+    const n = text.length;
+    let i = 0;
+    while (i < n) {
+      while (i < n && !isTermChar(text.charCodeAt(i))) i++;
+      const start = i;
+      let ascii = true;
+      while (i < n && isTermChar(text.charCodeAt(i))) {
+        if (text.charCodeAt(i) >= 0x80) ascii = false;
+        i++;
+      }
+      if (ascii && i > start && i - start <= longest && set.has(text.slice(start, i).toLowerCase())) return true;
+    }
+    return false;
+  };
+  return (r) => {
+    const raw = r.get('_raw');
+    if (raw === null) return false;
+    return valuesOf(raw).some((x) => holds(typeof x === 'string' ? x : toText(x)));
+  };
+}
+
+/** A character of a term's run: an ASCII letter or digit, or any code unit past 0x7F (compileTerm's boundary is the rest). */
+function isTermChar(c: number): boolean {
+  return (c >= 48 && c <= 57) || (c >= 65 && c <= 90) || (c >= 97 && c <= 122) || c >= 0x80;
+}
+
 function compileTerm(value: SearchValue, caseSensitive: boolean, exactTerm: boolean): RowPredicate {
   const t = value.value;
   if (t === '*' || t === '') return () => true;
