@@ -17,6 +17,17 @@ import { FakeStore, sleep } from '../hec/helpers.js';
 
 const ASSET = '/assets/app-1234.js';
 
+/** A raw connection to the server at `url`: what it received so far, and whether it was closed. */
+async function client(url: string): Promise<{ socket: Socket; received: string; closed: boolean }> {
+  const socket = connect({ host: '127.0.0.1', port: Number(new URL(url).port) });
+  const c = { socket, received: '', closed: false };
+  socket.on('data', (b: Buffer) => (c.received += b.toString('latin1')));
+  socket.on('close', () => (c.closed = true));
+  socket.on('error', () => {});
+  await new Promise((r) => socket.once('connect', r));
+  return c;
+}
+
 describe('pipelined requests (http.maxPipelinedRequests)', () => {
   let url: string;
   let config: HttpConfig;
@@ -50,25 +61,18 @@ describe('pipelined requests (http.maxPipelinedRequests)', () => {
 
   it('a client pipelining thousands of requests without reading the replies is cut after maxPipelinedRequests, and the others are not', async () => {
     expect(config.maxPipelinedRequests).toBe(16);
-    const { port } = new URL(url);
-    const socket: Socket = connect({ host: '127.0.0.1', port: Number(port) });
-    socket.pause(); // reads nothing until the end of the test
-    let received = '';
-    let closed = false;
-    socket.on('data', (c: Buffer) => (received += c.toString('latin1')));
-    socket.on('close', () => (closed = true));
-    socket.on('error', () => {});
-    await new Promise((r) => socket.once('connect', r));
+    const c = await client(url);
+    c.socket.pause(); // reads nothing until the end of the test
     handled = 0;
-    socket.write(`GET ${ASSET} HTTP/1.1\r\nHost: localhost\r\n\r\n`.repeat(20_000));
+    c.socket.write(`GET ${ASSET} HTTP/1.1\r\nHost: localhost\r\n\r\n`.repeat(20_000));
     await sleep(1000);
     // Before: every request of every chunk read went to the app (thousands), each with a 320 KB reply queued.
     expect(handled).toBeLessThanOrEqual(config.maxPipelinedRequests);
-    socket.resume();
-    for (let i = 0; i < 50 && !closed; i++) await sleep(100);
-    socket.destroy();
-    expect(closed).toBe(true);
-    expect((received.match(/HTTP\/1\.1 200/g) ?? []).length).toBeLessThanOrEqual(config.maxPipelinedRequests);
+    c.socket.resume();
+    for (let i = 0; i < 50 && !c.closed; i++) await sleep(100);
+    c.socket.destroy();
+    expect(c.closed).toBe(true);
+    expect((c.received.match(/HTTP\/1\.1 200/g) ?? []).length).toBeLessThanOrEqual(config.maxPipelinedRequests);
     const other = await fetch(url + ASSET);
     expect(other.status).toBe(200);
     expect((await other.arrayBuffer()).byteLength).toBe(320 * 1024);
@@ -95,23 +99,16 @@ describe('pipelined requests (http.maxPipelinedRequests)', () => {
   });
 
   it('a GET whose body never ends is answered and its connection closed, not held until the whole-request backstop', async () => {
-    const { port } = new URL(url);
     for (const path of ['/', '/api/health']) {
-      const socket = connect({ host: '127.0.0.1', port: Number(port) });
-      let received = '';
-      let closed = false;
-      socket.on('data', (c: Buffer) => (received += c.toString('latin1')));
-      socket.on('close', () => (closed = true));
-      socket.on('error', () => {});
-      await new Promise((r) => socket.once('connect', r));
-      socket.write(`GET ${path} HTTP/1.1\r\nHost: localhost\r\nTransfer-Encoding: chunked\r\n\r\n`);
-      const drip = setInterval(() => socket.writable && socket.write('1\r\na\r\n'), 200);
-      for (let i = 0; i < 30 && !closed; i++) await sleep(100);
+      const c = await client(url);
+      c.socket.write(`GET ${path} HTTP/1.1\r\nHost: localhost\r\nTransfer-Encoding: chunked\r\n\r\n`);
+      const drip = setInterval(() => c.socket.writable && c.socket.write('1\r\na\r\n'), 200);
+      for (let i = 0; i < 30 && !c.closed; i++) await sleep(100);
       clearInterval(drip);
-      socket.destroy();
+      c.socket.destroy();
       // Before: the reply came at once, then node read the body until http.headersTimeout + bodyTimeout + 1 s (71 s).
-      expect(received).toMatch(/^HTTP\/1\.1 (200|401) /);
-      expect(closed).toBe(true);
+      expect(c.received).toMatch(/^HTTP\/1\.1 (200|401) /);
+      expect(c.closed).toBe(true);
     }
   });
 
