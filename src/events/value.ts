@@ -69,12 +69,12 @@ function mayStartNumber(c: number): boolean {
   return (c >= 48 && c <= 57) || c === 43 || c === 45 || c === 46 || c === 32 || (c >= 9 && c <= 13) || c >= 128;
 }
 
-/** Splunk treats a value as a number when its whole text is numeric (surrounding spaces allowed). */
 /** `n`, or null when it is NaN or infinite: Splunk has no such values. */
 export function finite(n: number): number | null {
   return Number.isFinite(n) ? n : null;
 }
 
+/** Splunk treats a value as a number when its whole text is numeric (surrounding spaces allowed). */
 export function toNumber(s: Scalar | null | undefined): number | null {
   if (s === null || s === undefined) return null;
   if (typeof s === 'number') return finite(s);
