@@ -244,6 +244,27 @@ describe('FileSource: malformed lines and I/O errors', () => {
     expect(src.malformedCount).toBe(4);
   });
 
+  it('skips a line longer than maxLineBytes with a malformed report, never holding more of it, in files, gzip and stdin', async () => {
+    // A gzip bomb of zeros or /dev/zero is one endless line: it was carried whole (10 GB of zeros: 6.4 GB of
+    // memory, then an internal error from Buffer.allocUnsafe).
+    const long = '{"a":"' + 'x'.repeat(6000) + '"}';
+    const content = [upstreamLines[1], long, upstreamLines[2], 'y'.repeat(5000)].join('\n');
+    const reason = (n: number): string => `line of ${n} bytes is longer than the limit (4096 bytes): skipped`;
+    const inputs: [string, () => FileSourceOptions][] = [
+      [write('long.jsonl', content), () => ({})],
+      [write('long.jsonl.gz', gzipSync(content)), () => ({})],
+      ['-', () => ({ stdin: Readable.from(Buffer.from(content).toString('latin1').match(/[^]{1,500}/g)?.map((c) => Buffer.from(c, 'latin1')) ?? []) })],
+    ];
+    for (const [p, more] of inputs) {
+      const { opts, malformed } = issues();
+      const src = new FileSource([p], { ...opts, ...more(), maxLineBytes: 4096, chunkSize: 512 });
+      const { events } = await collect(src);
+      expect(events.map((e) => e._raw)).toEqual([upstreamLines[1], upstreamLines[2]]);
+      const file = p === '-' ? 'stdin' : p;
+      expect(malformed).toEqual([{ file, line: 2, reason: reason(long.length) }, { file, line: 4, reason: reason(5000) }]);
+    }
+  });
+
   it('fails with INPUT_IO before yielding anything when a file is missing', async () => {
     const missing = join(dir, 'nope.jsonl');
     const src = new FileSource([UPSTREAM, missing]);
