@@ -1,10 +1,16 @@
-/** RFC 4180 CSV: quoted fields, doubled quotes, CRLF or LF. Returns rows of cells. */
-export function parseCsv(text: string): string[][] {
+import { VigilError } from '../errors.js';
+
+/**
+ * RFC 4180 CSV: quoted fields, doubled quotes, CRLF or LF. Returns rows of cells. A quoted field never closed
+ * is an error at its opening quote (`file:line:column`): read to the end, it would swallow every row after it.
+ */
+export function parseCsv(text: string, file = '<csv>'): string[][] {
   const rows: string[][] = [];
   let row: string[] = [];
   let cell = '';
   let i = 0;
   let quoted = false;
+  let opened = 0;
   const t = text.charCodeAt(0) === 0xfeff ? text.slice(1) : text;
   while (i < t.length) {
     const c = t[i]!;
@@ -25,6 +31,7 @@ export function parseCsv(text: string): string[][] {
     }
     if (c === '"' && cell === '') {
       quoted = true;
+      opened = i;
       i++;
       continue;
     }
@@ -44,6 +51,12 @@ export function parseCsv(text: string): string[][] {
     }
     cell += c;
     i++;
+  }
+  if (quoted) {
+    const before = t.slice(0, opened);
+    const line = before.split(/\r\n|\r|\n/).length;
+    const column = opened - Math.max(before.lastIndexOf('\n'), before.lastIndexOf('\r'));
+    throw new VigilError('CONTENT_SCHEMA', `${file}:${line}:${column}: a quoted field is not closed`);
   }
   if (cell !== '' || row.length) {
     row.push(cell);

@@ -1,4 +1,6 @@
+import { parseTimeModifier } from '../spl/time/modifiers.js';
 import type { YamlNode } from '../yaml/reader.js';
+import { parseCron } from './cron.js';
 
 export type DetectionType = 'TTP' | 'Anomaly' | 'Hunting' | 'Correlation' | 'Baseline' | 'Investigation';
 const TYPES: readonly DetectionType[] = ['TTP', 'Anomaly', 'Hunting', 'Correlation', 'Baseline', 'Investigation'];
@@ -200,7 +202,8 @@ export function readDetection(top: YamlNode, file: string): Detection | null {
   }
 
   const schedule = readSchedule(top.key('schedule'));
-  if (!name || !id || !search || !type) return null;
+  // A schedule the scheduler cannot follow keeps the detection out (reported at the field), as a missing search does.
+  if (!name || !id || !search || !type || !schedule) return null;
   return {
     id,
     name,
@@ -269,7 +272,8 @@ function readObservables(tags: YamlNode, type: DetectionType | undefined, riskOb
   }
 }
 
-function readSchedule(n: YamlNode): Schedule {
+/** The detection's schedule, or null when its cron or window cannot be evaluated (reported on the field). */
+function readSchedule(n: YamlNode): Schedule | null {
   if (!n.exists) return { ...DEFAULT_SCHEDULE };
   const win = n.key('schedule_window');
   let scheduleWindow: Schedule['scheduleWindow'] = DEFAULT_SCHEDULE.scheduleWindow;
@@ -283,10 +287,26 @@ function readSchedule(n: YamlNode): Schedule {
   }
   const mode = n.key('mode').string() ?? 'scheduled';
   if (mode !== 'scheduled' && mode !== 'realtime') n.key('mode').report('schedule.mode must be scheduled or realtime');
+  const cronNode = n.key('cron_schedule').exists ? n.key('cron_schedule') : n.key('cron');
+  const checked = (node: YamlNode, check: (text: string) => unknown): string | null | undefined => {
+    const text = node.string();
+    if (text === undefined) return node.exists ? null : undefined;
+    try {
+      check(text);
+      return text;
+    } catch (e) {
+      node.report(`${node.path}: ${(e as Error).message}`);
+      return null;
+    }
+  };
+  const cron = checked(cronNode, (t) => parseCron(t));
+  const earliest = checked(n.key('earliest_time'), parseTimeModifier);
+  const latest = checked(n.key('latest_time'), parseTimeModifier);
+  if (cron === null || earliest === null || latest === null) return null;
   return {
-    cron: n.key('cron_schedule').string() ?? n.key('cron').string() ?? DEFAULT_SCHEDULE.cron,
-    earliest: n.key('earliest_time').string() ?? DEFAULT_SCHEDULE.earliest,
-    latest: n.key('latest_time').string() ?? DEFAULT_SCHEDULE.latest,
+    cron: cron ?? DEFAULT_SCHEDULE.cron,
+    earliest: earliest ?? DEFAULT_SCHEDULE.earliest,
+    latest: latest ?? DEFAULT_SCHEDULE.latest,
     scheduleWindow,
     disabled: n.key('disabled').boolean() ?? DEFAULT_SCHEDULE.disabled,
     mode: mode === 'realtime' ? 'realtime' : 'scheduled',

@@ -59,6 +59,8 @@ export function readLookupDir(dir: string, parse: (file: string) => YamlReader |
       else if (kind === 'mlmodel' || (filename ?? '').endsWith('.mlmodel')) skip('MLTK model lookups are not supported');
       else if (kind !== '' && kind !== 'csv') skip(`lookup_type ${kind} is not supported`);
       else if (!filename && kind !== 'csv') top.report(`lookup ${name} needs a filename (or lookup_type: csv with ${name}.csv beside it)`);
+      // A file name, as Splunk's lookups/ folder takes: a path could read any file the process can (../../etc/passwd).
+      else if (filename !== undefined && !isPlainFileName(filename)) top.key('filename').report(`lookup ${name}: filename must be a file name beside ${basename(file)}, not a path`);
       else if (unsupported) skip(`${unsupported}: ${settingText(top.key(unsupported))} is not supported (vigil matches exact values only)`);
       else if (!readable(csv)) (filename ? top.key('filename') : top).report(`lookup file ${basename(csv)} not found next to ${basename(file)}`);
       else {
@@ -78,6 +80,8 @@ export function readLookupDir(dir: string, parse: (file: string) => YamlReader |
   }
   return out;
 }
+
+const isPlainFileName = (f: string): boolean => f !== '' && f !== '.' && f !== '..' && !/[/\\\0]/.test(f);
 
 const isYaml = (f: string): boolean => f.endsWith('.yml') || f.endsWith('.yaml');
 
@@ -136,7 +140,7 @@ function readCsvTable(file: string): { fields: string[]; rows: Record<string, st
   } catch (e) {
     throw new VigilError('LOOKUP_NOT_FOUND', `lookup file ${file} cannot be read: ${(e as Error).message}`);
   }
-  const rows = parseCsv(text);
+  const rows = parseCsv(text, file);
   const header = rows[0] ?? [];
   return { fields: header, rows: rows.slice(1).map((r) => Object.fromEntries(header.map((h, i) => [h, r[i] ?? '']))) };
 }

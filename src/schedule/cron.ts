@@ -1,5 +1,5 @@
-import { Cron } from 'croner';
-import { VigilError } from '../errors.js';
+import type { Cron } from 'croner';
+import { parseCron } from '../detections/cron.js';
 
 /**
  * A 5-field cron expression (minute hour day-of-month month day-of-week) evaluated in a time zone, as
@@ -13,13 +13,7 @@ export class CronSchedule {
     readonly expression: string,
     readonly tz = 'UTC',
   ) {
-    const fields = expression.trim().split(/\s+/);
-    if (fields.length !== 5) throw new VigilError('CONFIG', `cron schedule "${expression}" must have 5 fields (minute hour day month weekday), it has ${fields.length}`);
-    try {
-      this.cron = new Cron(expression, { timezone: tz, paused: true, domAndDow: false });
-    } catch (e) {
-      throw new VigilError('CONFIG', `invalid cron schedule "${expression}": ${(e as Error).message}`);
-    }
+    this.cron = parseCron(expression, tz);
   }
 
   /** The first scheduled time strictly after `after` (epoch seconds), or null if none. */

@@ -112,3 +112,26 @@ describe('content errors point at file:line', () => {
     expect(pack.problems[0]!.message).toBe('content directory not found');
   });
 });
+
+describe('hostile content', () => {
+  let n = 0;
+  const detection = (name: string, schedule: string[]) =>
+    [`name: ${name}`, `id: 00000000-0000-4000-8000-${String(++n).padStart(12, '0')}`, 'type: Hunting', 'search: "| makeresults"', 'schedule:', ...schedule.map((l) => `  ${l}`), ''].join('\n');
+
+  it('a schedule the scheduler cannot follow is an error at its field and keeps only that detection out', () => {
+    const dir = contentDir({
+      'detections/a.yml': detection('Six', ['cron_schedule: "* * * * * *"']),
+      'detections/b.yml': detection('Range', ['cron_schedule: "61 * * * *"']),
+      'detections/c.yml': detection('Window', ['earliest_time: -1x@q', 'latest_time: now']),
+      'detections/d.yml': detection('Good', ['cron_schedule: "*/5 * * * *"', 'earliest_time: -5m@m', 'latest_time: now']),
+    });
+    const pack = loadContent([dir]);
+    const mine = pack.problems.filter((p) => p.file.startsWith(dir)).map((p) => `${p.file.slice(dir.length + 1)}:${p.line}:${p.column}: ${p.message}`);
+    expect(mine).toEqual([
+      'detections/a.yml:6:18: schedule.cron_schedule: cron schedule "* * * * * *" must have 5 fields (minute hour day month weekday), it has 6',
+      'detections/b.yml:6:18: schedule.cron_schedule: invalid cron schedule "61 * * * *": CronPattern: Invalid value for minute: 61',
+      'detections/c.yml:6:18: schedule.earliest_time: invalid time modifier "-1x@q": unknown time unit "x" (at offset 2)',
+    ]);
+    expect(pack.detections.filter((d) => d.file.startsWith(dir)).map((d) => d.name)).toEqual(['Good']);
+  });
+});

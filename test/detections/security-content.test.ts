@@ -193,6 +193,29 @@ describe('a security_content checkout as --content', () => {
   });
 });
 
+describe('hostile lookups', () => {
+  it('a filename that is a path is an error at it, and the table is not loaded', () => {
+    const dir = checkout({
+      'lookups/esc.yml': 'name: esc\nfilename: ../../../../../../../../etc/passwd\n',
+      'lookups/abs.yml': 'name: abs\nfilename: /etc/passwd\n',
+      'lookups/ok.yml': 'name: ok\nfilename: ok.csv\n',
+      'lookups/ok.csv': 'a\n1\n',
+    });
+    const pack = loadContent([dir], { bundled: false });
+    expect(pack.lookups.names().sort()).toEqual(['ok', 'ok.csv']);
+    expect(mine(pack, dir).map((p) => `${basename(p.file)}:${p.line}:${p.column}:${p.severity}:${p.message}`)).toEqual([
+      'abs.yml:2:11:error:lookup abs: filename must be a file name beside abs.yml, not a path',
+      'esc.yml:2:11:error:lookup esc: filename must be a file name beside esc.yml, not a path',
+    ]);
+  });
+
+  it('a CSV whose quoted field is never closed fails at its opening quote instead of swallowing the rows after it', () => {
+    const dir = checkout({ 'lookups/bad.csv': '\ufeffa,b\n1,2\n"x\ny",z\n3,"open\n4,5\n' });
+    const table = loadContent([dir], { bundled: false }).lookups.get('bad.csv')!;
+    expect(() => table.rows).toThrow(`${join(dir, 'lookups', 'bad.csv')}:5:3: a quoted field is not closed`);
+  });
+});
+
 describe('vigil validate: whether each detection runs on vigil', () => {
   it('points at the first error of a folded multi-line search in its YAML file, and groups reasons', () => {
     const dir = checkout({
