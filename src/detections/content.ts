@@ -1,9 +1,10 @@
-import { existsSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { isAbsolute, join, relative, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { MacroLibrary, type MacroDefinition } from '../spl/macros/macros.js';
 import type { LookupProvider, LookupTable } from '../spl/lookups.js';
 import { readDetection, type Detection } from './detection.js';
+import { listFiles, type ListingProblem } from './list-files.js';
 import { readLookupDir } from './lookup-files.js';
 import { indentQuotedContinuations } from './yaml-compat.js';
 import { YamlReader, type ContentProblem } from '../yaml/reader.js';
@@ -116,12 +117,13 @@ export function shownPath(file: string): string {
 export function readContentDir(dir: string, show: (file: string) => string): ContentDir {
   const out: ContentDir = { macros: [], lookups: [], stories: [], detections: [], dataModels: [], eventTypes: [], problems: [] };
   if (!existsSync(dir) || !statSync(dir).isDirectory()) {
-    out.problems.push({ file: dir, line: 0, column: 0, severity: 'error', code: 'CONTENT_SCHEMA', message: 'content directory not found' });
+    out.problems.push({ file: dir, line: 0, column: 0, severity: 'error', code: 'CONTENT_SCHEMA', message: existsSync(dir) ? 'not a content directory (a file)' : 'content directory not found' });
     return out;
   }
+  const listing: ListingProblem = (path, message, severity) => out.problems.push({ file: show(path), line: 0, column: 0, severity, code: 'CONTENT_SCHEMA', message });
   // One file's problem (unreadable, not YAML) is reported on it and never stops the others.
   const parse = (file: string) => parseYamlFile(file, show, out.problems);
-  for (const file of yamlFiles(join(dir, 'macros'))) {
+  for (const file of yamlFiles(join(dir, 'macros'), listing)) {
     const r = parse(file);
     if (!r) continue;
     const top = r.top();
@@ -138,8 +140,8 @@ export function readContentDir(dir: string, show: (file: string) => string): Con
     }
     out.problems.push(...r.problems);
   }
-  out.lookups.push(...readLookupDir(join(dir, 'lookups'), parse, out.problems));
-  for (const file of yamlFiles(join(dir, 'stories'))) {
+  out.lookups.push(...readLookupDir(join(dir, 'lookups'), parse, out.problems, listing));
+  for (const file of yamlFiles(join(dir, 'stories'), listing)) {
     const r = parse(file);
     if (!r) continue;
     const top = r.top();
@@ -148,14 +150,14 @@ export function readContentDir(dir: string, show: (file: string) => string): Con
     out.problems.push(...r.problems);
   }
   // Splunk's data model JSON is read by the same position-aware reader (JSON is YAML).
-  for (const file of listFiles(join(dir, 'datamodels'), (f) => f.endsWith('.yml') || f.endsWith('.yaml') || f.endsWith('.json'))) {
+  for (const file of listFiles(join(dir, 'datamodels'), (f) => f.endsWith('.yml') || f.endsWith('.yaml') || f.endsWith('.json'), false, listing)) {
     const r = parse(file);
     if (!r) continue;
     const f = readDataModelFile(r);
     out.problems.push(...r.problems);
     if (f) out.dataModels.push(f);
   }
-  for (const file of yamlFiles(join(dir, 'eventtypes'))) {
+  for (const file of yamlFiles(join(dir, 'eventtypes'), listing)) {
     const r = parse(file);
     if (!r) continue;
     const f = readEventTypeFile(r);
@@ -164,7 +166,7 @@ export function readContentDir(dir: string, show: (file: string) => string): Con
   }
   // Deprecated detections are not built into ESCU (security_content keeps them in detections/deprecated/).
   const deprecatedDir = join(dir, 'detections', 'deprecated') + sep;
-  for (const file of listFiles(join(dir, 'detections'), (f) => f.endsWith('.yml') || f.endsWith('.yaml'), true)) {
+  for (const file of listFiles(join(dir, 'detections'), (f) => f.endsWith('.yml') || f.endsWith('.yaml'), true, listing)) {
     if (file.startsWith(deprecatedDir)) continue;
     const r = parse(file);
     if (!r) continue;
@@ -260,19 +262,8 @@ function parseYamlFile(file: string, show: (file: string) => string, problems: C
   return again?.ok ? again : r;
 }
 
-function yamlFiles(dir: string): string[] {
-  return listFiles(dir, (f) => f.endsWith('.yml') || f.endsWith('.yaml'));
-}
-
-function listFiles(dir: string, accept: (f: string) => boolean, recursive = false): string[] {
-  if (!existsSync(dir)) return [];
-  const out: string[] = [];
-  for (const e of readdirSync(dir, { withFileTypes: true })) {
-    const p = join(dir, e.name);
-    if (e.isDirectory() && recursive) out.push(...listFiles(p, accept, true));
-    else if (e.isFile() && accept(e.name)) out.push(p);
-  }
-  return out.sort();
+function yamlFiles(dir: string, report?: ListingProblem): string[] {
+  return listFiles(dir, (f) => f.endsWith('.yml') || f.endsWith('.yaml'), false, report);
 }
 
 /** Finds a detection by exact name, id, or case-insensitive name / snake name. */

@@ -1,9 +1,10 @@
-import { accessSync, constants, readdirSync, readFileSync } from 'node:fs';
+import { accessSync, constants, readFileSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import { VigilError } from '../errors.js';
 import type { LookupTable } from '../spl/lookups.js';
 import type { ContentProblem, YamlReader } from '../yaml/reader.js';
 import { parseCsv } from './csv.js';
+import { listFiles, type ListingProblem } from './list-files.js';
 
 /** A table of a content directory: declared by a `lookups/**.yml`, or a bare CSV file (found under its file name). */
 export interface ContentLookup {
@@ -33,8 +34,8 @@ const UNSUPPORTED_SETTINGS: Record<string, (v: string) => boolean> = {
  * vigil cannot honour claims it. Tables are parsed when a search first uses them: a checkout has megabytes
  * of CSV that most commands never read.
  */
-export function readLookupDir(dir: string, parse: (file: string) => YamlReader | null, problems: ContentProblem[]): ContentLookup[] {
-  const files = listTree(dir);
+export function readLookupDir(dir: string, parse: (file: string) => YamlReader | null, problems: ContentProblem[], report: ListingProblem): ContentLookup[] {
+  const files = listFiles(dir, () => true, true, report);
   const out: ContentLookup[] = [];
   /** CSV files a declaration names: not offered again under their file name when the declaration is refused. */
   const refused = new Set<string>();
@@ -98,23 +99,6 @@ function readable(file: string): boolean {
   } catch {
     return false;
   }
-}
-
-/** Every file under `dir` (sorted; none when it does not exist). */
-function listTree(dir: string): string[] {
-  let entries;
-  try {
-    entries = readdirSync(dir, { withFileTypes: true });
-  } catch {
-    return [];
-  }
-  const out: string[] = [];
-  for (const e of entries) {
-    const p = join(dir, e.name);
-    if (e.isDirectory()) out.push(...listTree(p));
-    else if (e.isFile()) out.push(p);
-  }
-  return out.sort();
 }
 
 /** A CSV table parsed on first use of its fields or rows. */

@@ -1,4 +1,4 @@
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -133,5 +133,22 @@ describe('hostile content', () => {
       'detections/c.yml:6:18: schedule.earliest_time: invalid time modifier "-1x@q": unknown time unit "x" (at offset 2)',
     ]);
     expect(pack.detections.filter((d) => d.file.startsWith(dir)).map((d) => d.name)).toEqual(['Good']);
+  });
+
+  it('a content folder that is a file, a symlink loop or a dangling link is reported, and the other folders load', () => {
+    const dir = contentDir({
+      macros: 'not a folder',
+      'detections/d.yml': detection('Kept', ['cron_schedule: "0 * * * *"']),
+    });
+    symlinkSync('..', join(dir, 'detections', 'loop'));
+    symlinkSync(join(dir, 'nowhere.yml'), join(dir, 'detections', 'dangling.yml'));
+    const pack = loadContent([dir]);
+    expect(pack.problems.filter((p) => p.file.startsWith(dir)).map((p) => `${p.file.slice(dir.length + 1)}:${p.severity}:${p.message}`)).toEqual([
+      expect.stringMatching(/^macros:error:cannot read the folder: ENOTDIR: not a directory/),
+      'detections/dangling.yml:warning:a symbolic link: not read (content files and folders must be regular ones)',
+      'detections/loop:warning:a symbolic link: not read (content files and folders must be regular ones)',
+    ]);
+    expect(pack.detections.filter((d) => d.file.startsWith(dir)).map((d) => d.name)).toEqual(['Kept']);
+    expect(loadContent([join(dir, 'macros')]).problems.map((p) => p.message)).toEqual(['not a content directory (a file)']);
   });
 });
