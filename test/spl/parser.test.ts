@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { toObject } from '../../src/events/result.js';
 import { parseSearch, runSearch, SplError } from '../../src/spl/index.js';
-import { MAX_EVAL_DEPTH, MAX_SPL_NESTING } from '../../src/spl/parse/parser.js';
+import { MAX_EVAL_DEPTH, MAX_PIPELINE_COMMANDS, MAX_SPL_NESTING } from '../../src/spl/parse/parser.js';
 import { MacroLibrary } from '../../src/spl/macros/macros.js';
 import type { SearchArgs } from '../../src/spl/commands/search.js';
 
@@ -139,6 +139,16 @@ describe('nesting limits', () => {
       expect(e.message).toMatch(/more than 256 levels/);
       if (column >= 0) expect(e.span.start, spl.slice(0, 40)).toBe(column);
     }
+  });
+
+  it('runs MAX_PIPELINE_COMMANDS commands; one more is SPL_TOO_DEEP at it, not a stack overflow while running', async () => {
+    const { results } = await runSearch('| makeresults' + ' | eval x=x+1'.repeat(MAX_PIPELINE_COMMANDS - 2) + ' | fillnull value=0 x');
+    expect(results).toHaveLength(1);
+    const spl = '| makeresults' + ' | eval x=1'.repeat(20_000);
+    const e = fail(spl);
+    expect(e.code).toBe('SPL_TOO_DEEP');
+    expect(e.message).toMatch(/more than 1000 commands in one pipeline/);
+    expect(e.span.start).toBe(('| makeresults' + ' | eval x=1'.repeat(MAX_PIPELINE_COMMANDS - 1)).length + 1);
   });
 
   it('reports an eval chain deeper than MAX_EVAL_DEPTH as SPL_TOO_DEEP', () => {

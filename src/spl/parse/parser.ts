@@ -17,6 +17,13 @@ export const MAX_SPL_NESTING = 256;
  */
 export const MAX_EVAL_DEPTH = 1000;
 
+/**
+ * Most commands in one pipeline. Each operator pushes its rows into the next one's `push`, so a row goes
+ * through as many nested calls as there are commands: ~10,000 `| eval` overflowed the stack while running
+ * ('internal error: Maximum call stack size exceeded'). ESCU's longest search has 180 pipes.
+ */
+export const MAX_PIPELINE_COMMANDS = 1000;
+
 export interface ParseOptions {
   /** Parse commands vigil cannot run as a name plus argument text instead of failing (for census and tooling). */
   allowUnknownCommands?: boolean;
@@ -52,6 +59,10 @@ export function parsePipeline(
   const segments = splitPipes(source, start, end);
   const leadingPipe = text.slice(start, end).trimStart().startsWith('|');
   if (leadingPipe) segments.shift(); // the empty segment before the first `|`
+  if (segments.length > MAX_PIPELINE_COMMANDS) {
+    const past = segments[MAX_PIPELINE_COMMANDS]!;
+    throw new SplError('SPL_TOO_DEEP', `more than ${MAX_PIPELINE_COMMANDS} commands in one pipeline`, span(Math.max(past.start - 1, 0), past.end), source);
+  }
   const out: CommandAst[] = [];
   segments.forEach((seg, i) => {
     const lx = new Lexer(source, seg.start, seg.end);
