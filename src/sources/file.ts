@@ -155,6 +155,8 @@ interface Input {
   /** The path as given, or `stdin`. */
   label: string;
   isStdin: boolean;
+  /** Not a regular file (a FIFO such as a shell's `<(…)`, a device): read as a stream, as stdin is. */
+  stream?: boolean;
   size?: number;
   /** mtime in epoch seconds (files only). */
   mtime?: number;
@@ -174,7 +176,7 @@ const DEFAULT_CHUNK = 1 << 20;
  * whole: 10 GB of zeros took 6.4 GB of memory and ended in an internal error. Tetragon events are kilobytes; a
  * 10 MB line still parses.
  */
-const DEFAULT_MAX_LINE = 64 << 20;
+export const DEFAULT_MAX_LINE = 64 << 20;
 /** Lines the prefilter skipped, remembered to give a later time-less event its predecessor's time. */
 const SKIPPED_RING = 16;
 /** Chunks read ahead of the consumer: 4 reads of 1 MiB in flight took 515 MB from the page cache in 0.057 s against 0.077 s for 2 (the kernel copies on both cores). */
@@ -196,6 +198,8 @@ export class FileSource implements EventSource {
   private malformed = 0;
   private warnings = 0;
   private stdinConsumed = false;
+  /** Stream inputs (FIFOs) read by an earlier scan: opening one again would wait for a writer that is gone. */
+  private readonly streamsRead = new Set<string>();
 
   constructor(paths: readonly string[], options: FileSourceOptions = {}) {
     this.paths = [...paths];
@@ -408,7 +412,9 @@ export class FileSource implements EventSource {
 
       const chunks = input.isStdin
         ? this.stdinChunks(signal)
-        : fileChunks(input, this.opts.chunkSize ?? DEFAULT_CHUNK, signal, this.opts.range, compiled ? undefined : compile);
+        : input.stream
+          ? streamChunks(createReadStream(input.path), input.path, signal, () => this.streamsRead.add(input.path))
+          : fileChunks(input, this.opts.chunkSize ?? DEFAULT_CHUNK, signal, this.opts.range, compiled ? undefined : compile);
       for await (const chunk of chunks) {
         signal?.throwIfAborted();
         const buf = typeof chunk.data === 'string' ? Buffer.from(chunk.data, 'utf8') : chunk.data;
@@ -567,6 +573,10 @@ export class FileSource implements EventSource {
       const st = await stat(path);
       if (st.isDirectory()) throw Object.assign(new Error('is a directory'), { code: 'EISDIR' });
       await access(path, fsConstants.R_OK);
+      if (!st.isFile()) {
+        if (this.streamsRead.has(path)) throw new Error('a pipe is read once, by an earlier scan (save it to a file to search it several times)');
+        return { path, label: path, isStdin: false, stream: true };
+      }
       return { path, label: path, isStdin: false, size: st.size, mtime: st.mtimeMs / 1000 };
     } catch (err) {
       throw ioError(path, err);
@@ -636,21 +646,9 @@ export class FileSource implements EventSource {
     return { raw: request.raw, keys: keys.length === 1 ? (keys[0] as RawFilter) : { kind: 'or', items: keys } };
   }
 
-  private async *stdinChunks(signal: AbortSignal | undefined): AsyncGenerator<Chunk> {
+  private stdinChunks(signal: AbortSignal | undefined): AsyncGenerator<Chunk> {
     this.stdinConsumed = true;
-    const stream = this.opts.stdin ?? process.stdin;
-    // node:stream and node:zlib are loaded by the inputs that use them (~10 ms of start-up a file run does not pay).
-    if (signal) (await import('node:stream')).addAbortSignal(signal, stream);
-    let bytes = 0;
-    try {
-      for await (const data of stream as AsyncIterable<Buffer | string>) {
-        bytes += typeof data === 'string' ? Buffer.byteLength(data) : data.length;
-        yield { data, bytes };
-      }
-    } catch (err) {
-      if (signal?.aborted) throw signal.reason;
-      throw ioError('stdin', err);
-    }
+    return streamChunks(this.opts.stdin ?? process.stdin, 'stdin', signal);
   }
 }
 
@@ -737,6 +735,22 @@ async function* fileChunks(
   } finally {
     await Promise.allSettled(ahead.map((r) => r.done)); // reads ahead must end before the handle closes
     await fh?.close();
+  }
+}
+
+async function* streamChunks(stream: Readable, label: string, signal: AbortSignal | undefined, onStart?: () => void): AsyncGenerator<Chunk> {
+  onStart?.();
+  // node:stream and node:zlib are loaded by the inputs that use them (~10 ms of start-up a file run does not pay).
+  if (signal) (await import('node:stream')).addAbortSignal(signal, stream);
+  let bytes = 0;
+  try {
+    for await (const data of stream as AsyncIterable<Buffer | string>) {
+      bytes += typeof data === 'string' ? Buffer.byteLength(data) : data.length;
+      yield { data, bytes };
+    }
+  } catch (err) {
+    if (signal?.aborted) throw signal.reason;
+    throw ioError(label, err);
   }
 }
 

@@ -274,6 +274,23 @@ describe('FileSource: malformed lines and I/O errors', () => {
     expect(err).toMatchObject({ code: 'INPUT_IO', message: `cannot read ${missing}: no such file or directory` });
   });
 
+  it('reads a FIFO (a shell\'s <(…)) as a stream, as stdin', async () => {
+    // Positional reads made it INPUT_IO "ESPIPE: invalid seek": `vigil search … --events <(zcat a.gz)` failed.
+    const fifo = join(dir, 'events.fifo');
+    const { execFileSync, spawn } = await import('node:child_process');
+    execFileSync('mkfifo', [fifo]);
+    const writer = spawn('sh', ['-c', `cat "${UPSTREAM}" > "${fifo}"`]);
+    const written = new Promise((r) => writer.on('close', r));
+    const { opts, malformed } = issues();
+    const src = new FileSource([fifo], opts);
+    const { events } = await collect(src);
+    await written;
+    expect(events.map((e) => [e.source, e._raw])).toEqual(upstreamLines.map((l) => [fifo, l]));
+    expect(malformed).toEqual([]);
+    // Read once, as stdin: opening it again would wait for a writer forever.
+    await expect(collect(src)).rejects.toMatchObject({ code: 'INPUT_IO', message: `cannot read ${fifo}: a pipe is read once, by an earlier scan (save it to a file to search it several times)` });
+  });
+
   it('fails with INPUT_IO on a directory', async () => {
     const d = join(dir, 'adir');
     mkdirSync(d, { recursive: true });
