@@ -1,9 +1,12 @@
 import { randomUUID } from 'node:crypto';
-import { createReadStream } from 'node:fs';
+import { open } from 'node:fs/promises';
 import { Agent as HttpAgent, request as httpRequest } from 'node:http';
 import { Agent as HttpsAgent, request as httpsRequest } from 'node:https';
-import { createInterface } from 'node:readline';
+import { pipeline } from 'node:stream';
+import { createGunzip } from 'node:zlib';
 import { VigilError } from '../errors.js';
+import { MAX_EVENT_TIME } from '../hec/events.js';
+import { DEFAULT_MAX_LINE } from '../sources/file.js';
 import type { ReplayInput } from './datasets.js';
 import { lineTime, shiftLine } from './shift.js';
 
@@ -25,6 +28,11 @@ export interface ReplayOptions {
   ack?: boolean;
   /** Events per request. Default 1000. */
   batchSize?: number;
+  /**
+   * Body bytes per request: a batch ends before an event would take it past this (a bigger event goes alone).
+   * Default 4 MiB, a quarter of vigil serve's `maxBodyBytes`.
+   */
+  batchBytes?: number;
   /** Requests in flight at once. Default 4 (the collector group-commits concurrent batches). */
   concurrency?: number;
   /** Attempts for a batch answered 503 / network errors. Default 8. */
@@ -81,14 +89,14 @@ export async function replay(inputs: readonly ReplayInput[], opts: ReplayOptions
   let delta = 0;
   if (opts.shiftTo !== undefined) {
     let newest = -Infinity;
-    for (const input of inputs) for await (const line of lines(input.path)) {
+    for (const input of inputs) for await (const line of lines(input.path, () => {})) {
       const t = lineTime(line);
       if (t !== null && t > newest) newest = t;
     }
     if (newest > -Infinity) delta = opts.shiftTo - newest;
   }
   let total = 0;
-  if (opts.onProgress) for (const input of inputs) for await (const _ of lines(input.path)) total++;
+  if (opts.onProgress) for (const input of inputs) for await (const _ of lines(input.path, () => {})) total++;
 
   const post = (path: string, body: string, query: Record<string, string | undefined>): Promise<HecReply> =>
     new Promise((resolve, reject) => {
@@ -127,27 +135,27 @@ export async function replay(inputs: readonly ReplayInput[], opts: ReplayOptions
       req.end(body);
     });
 
-  const send = async (input: ReplayInput, batch: string[]): Promise<void> => {
+  /** A line as the request carries it: itself on /raw, its envelope on /event. */
+  const encode = (input: ReplayInput, line: string): string => {
+    if (opts.endpoint === 'raw') return line;
     const index = opts.index ?? input.index;
     const sourcetype = opts.sourcetype ?? input.sourcetype;
     const source = opts.source ?? input.source;
     const host = opts.host ?? input.host;
-    let body: string;
-    let path: string;
-    let query: Record<string, string | undefined> = {};
-    if (opts.endpoint === 'raw') {
-      path = '/services/collector/raw';
-      body = batch.join('\n') + '\n';
-      query = { index, sourcetype, source, host };
-    } else {
-      path = '/services/collector/event';
-      body = batch
-        .map((line) => {
-          const t = lineTime(line);
-          return JSON.stringify({ ...(t !== null ? { time: t } : {}), ...(index ? { index } : {}), ...(sourcetype ? { sourcetype } : {}), ...(source ? { source } : {}), ...(host ? { host } : {}), event: line });
-        })
-        .join('\n');
-    }
+    // A time the collector refuses (before 1970, past year 2255: code 15) would cost the whole batch; without
+    // one the event is dated at arrival, as /raw does with such a line.
+    const t = lineTime(line);
+    const time = t !== null && t >= 0 && t <= MAX_EVENT_TIME ? { time: t } : {};
+    return JSON.stringify({ ...time, ...(index ? { index } : {}), ...(sourcetype ? { sourcetype } : {}), ...(source ? { source } : {}), ...(host ? { host } : {}), event: line });
+  };
+
+  const send = async (input: ReplayInput, batch: string[]): Promise<void> => {
+    const raw = opts.endpoint === 'raw';
+    const path = raw ? '/services/collector/raw' : '/services/collector/event';
+    const body = raw ? batch.join('\n') + '\n' : batch.join('\n');
+    const query: Record<string, string | undefined> = raw
+      ? { index: opts.index ?? input.index, sourcetype: opts.sourcetype ?? input.sourcetype, source: opts.source ?? input.source, host: opts.host ?? input.host }
+      : {};
     for (let attempt = 1; ; attempt++) {
       let error: string;
       try {
@@ -201,13 +209,28 @@ export async function replay(inputs: readonly ReplayInput[], opts: ReplayOptions
     await pace();
   };
   const perBatch = opts.rate ? Math.max(1, Math.min(batchSize, Math.floor(opts.rate / 10))) : batchSize;
+  const batchBytes = opts.batchBytes ?? 4 << 20;
+  const tooLong = (path: string, line: number, bytes: number): void => {
+    summary.eventsFailed++;
+    summary.errors.push(`${path}:${line}: line of ${bytes} bytes is longer than the limit (${DEFAULT_MAX_LINE} bytes): not sent`);
+  };
   for (const input of inputs) {
     let batch: string[] = [];
-    for await (const raw of lines(input.path)) {
-      batch.push(delta ? shiftLine(raw, delta) : raw);
+    let bytes = 0;
+    for await (const raw of lines(input.path, (line, n) => tooLong(input.path, line, n))) {
+      const item = encode(input, delta ? shiftLine(raw, delta) : raw);
+      const size = Buffer.byteLength(item) + 1;
+      if (batch.length > 0 && bytes + size > batchBytes) {
+        await dispatch(input, batch);
+        batch = [];
+        bytes = 0;
+      }
+      batch.push(item);
+      bytes += size;
       if (batch.length >= perBatch) {
         await dispatch(input, batch);
         batch = [];
+        bytes = 0;
       }
     }
     if (batch.length) await dispatch(input, batch);
@@ -235,11 +258,74 @@ export async function replay(inputs: readonly ReplayInput[], opts: ReplayOptions
   return summary;
 }
 
-async function* lines(path: string): AsyncGenerator<string> {
-  const rl = createInterface({ input: createReadStream(path), crlfDelay: Infinity });
+/**
+ * The non-blank lines of a file as `--events` reads them (sources/file.ts): gzip (by its magic bytes) inflated,
+ * split on LF only, a trailing CR and line 1's BOM dropped, a line longer than DEFAULT_MAX_LINE skipped
+ * (`onLong(line number, bytes)`) without holding it. A truncated or corrupt gzip is INPUT_IO.
+ */
+async function* lines(path: string, onLong: (line: number, bytes: number) => void): AsyncGenerator<string> {
   try {
-    for await (const line of rl) if (line.trim() !== '') yield line;
+    // One open (a FIFO cannot be opened twice for one writer); the magic bytes are read ahead only from a
+    // regular file: a FIFO would lose them.
+    const fh = await open(path, 'r');
+    const head = Buffer.alloc(2);
+    let file: ReturnType<typeof fh.createReadStream>;
+    let bytesRead = 0;
+    try {
+      const regular = (await fh.stat()).isFile();
+      if (regular) ({ bytesRead } = await fh.read(head, 0, 2, 0));
+      file = regular ? fh.createReadStream({ start: 0 }) : fh.createReadStream();
+    } catch (e) {
+      await fh.close();
+      throw e;
+    }
+    const input = bytesRead === 2 && head[0] === 0x1f && head[1] === 0x8b ? pipeline(file, createGunzip(), () => {}) : file;
+    let parts: Buffer[] = []; // the current line's bytes so far, across chunks
+    let held = 0;
+    let long = 0; // bytes of a line past the limit, only counted
+    let lineNo = 0;
+    const end = (last: Buffer): string | null => {
+      lineNo++;
+      const bytes = (long > 0 ? long : held) + last.length;
+      if (long > 0 || bytes > DEFAULT_MAX_LINE) {
+        onLong(lineNo, bytes);
+        parts = [];
+        held = 0;
+        long = 0;
+        return null;
+      }
+      const whole = parts.length === 0 ? last : Buffer.concat([...parts, last]);
+      parts = [];
+      held = 0;
+      let line = whole.toString('utf8', 0, whole.length > 0 && whole[whole.length - 1] === 13 ? whole.length - 1 : whole.length);
+      if (lineNo === 1 && line.charCodeAt(0) === 0xfeff) line = line.slice(1);
+      return line.trim() === '' ? null : line;
+    };
+    const keep = (piece: Buffer): void => {
+      if (long > 0 || held + piece.length > DEFAULT_MAX_LINE) {
+        long = long > 0 ? long + piece.length : held + piece.length;
+        parts = [];
+        held = 0;
+        return;
+      }
+      parts.push(Buffer.from(piece)); // stream chunks may be reused
+      held += piece.length;
+    };
+    for await (const chunk of input as AsyncIterable<Buffer>) {
+      let start = 0;
+      for (let nl = chunk.indexOf(10); nl !== -1; nl = chunk.indexOf(10, start)) {
+        const line = end(chunk.subarray(start, nl));
+        start = nl + 1;
+        if (line !== null) yield line;
+      }
+      if (start < chunk.length) keep(chunk.subarray(start));
+    }
+    if (held > 0 || long > 0) {
+      const line = end(Buffer.alloc(0));
+      if (line !== null) yield line;
+    }
   } catch (e) {
+    if (e instanceof VigilError) throw e;
     throw new VigilError('INPUT_IO', `cannot read ${path}: ${(e as Error).message}`);
   }
 }

@@ -3,6 +3,7 @@ import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { gzipSync } from 'node:zlib';
 import { afterAll, describe, expect, it } from 'vitest';
 import { BUNDLED_DATASETS_DIR } from '../../src/detections/datasets.js';
 import { replayInputs } from '../../src/replay/datasets.js';
@@ -104,5 +105,64 @@ describe('replay', () => {
     } finally {
       server.close();
     }
+  });
+});
+
+describe('replay: hostile inputs (a real collector and store)', () => {
+  const lines = readFileSync(DATA, 'utf8').trim().split('\n');
+  const stored = async (store: Awaited<ReturnType<typeof openStore>>): Promise<string[]> => {
+    const got: string[] = [];
+    for await (const b of store.scan({ earliest: null, latest: null, metadata: [], raw: null, defaultIndexes: 'all' })) got.push(...b.map((e) => e._raw));
+    return got.sort();
+  };
+  const withCollector = async (name: string, maxBodyBytes: number, body: (url: string, store: Awaited<ReturnType<typeof openStore>>) => Promise<void>): Promise<void> => {
+    const store = await openStore(join(tmp, name));
+    const hec = await start({ store: store as never, config: hecConfig({ maxBodyBytes }) });
+    try {
+      await body(hec.url, store);
+    } finally {
+      await hec.close();
+      await store.close();
+    }
+  };
+
+  it('inflates gzip inputs (concatenated members too) as --events does, and fails with INPUT_IO on a truncated one', async () => {
+    // Its bytes were sent as text: 10 lines of binary garbage stored for a 3-line .gz, and a truncated .gz sent
+    // what it held without a word.
+    const gz = join(tmp, 'members.log.gz');
+    writeFileSync(gz, Buffer.concat([gzipSync(lines.slice(0, 5).join('\n') + '\n'), gzipSync(lines.slice(5).join('\n') + '\n')]));
+    const cut = join(tmp, 'cut.log.gz');
+    const whole = gzipSync(lines.join('\n') + '\n');
+    writeFileSync(cut, whole.subarray(0, whole.length - 100));
+    await withCollector('gz', 1 << 20, async (url, store) => {
+      expect(await replay(replayInputs([gz]), { url, token: TOKEN, endpoint: 'raw' })).toMatchObject({ eventsSent: lines.length, eventsFailed: 0 });
+      expect(await stored(store)).toEqual([...lines].sort());
+      await expect(replay(replayInputs([cut]), { url, token: TOKEN, endpoint: 'raw' })).rejects.toMatchObject({ code: 'INPUT_IO', message: expect.stringContaining(`cannot read ${cut}: `) });
+    });
+  });
+
+  it('ends a batch before the body gets too big for the collector, a line too big for it failing alone', async () => {
+    // 1000 events a request whatever their size: 20 KB events made 20 MB bodies, refused whole (413) by a
+    // collector taking 16 MiB.
+    const padded = lines.map((l, i) => l.replace('{', `{"pad${i}":"${'x'.repeat(20_000)}",`));
+    const file = join(tmp, 'big-events.log');
+    writeFileSync(file, [...padded.slice(0, 10), '{"huge":"' + 'y'.repeat(300_000) + '"}', ...padded.slice(10)].join('\n') + '\n');
+    await withCollector('big', 256 * 1024, async (url, store) => {
+      const summary = await replay(replayInputs([file]), { url, token: TOKEN, endpoint: 'raw', batchBytes: 200_000 });
+      expect(summary).toMatchObject({ eventsSent: lines.length, eventsFailed: 1 });
+      expect(summary.errors).toEqual([expect.stringContaining('HTTP 413')]);
+      expect(await stored(store)).toEqual([...padded].sort());
+    });
+  });
+
+  it('sends /event envelopes without a time the collector would refuse, instead of losing their batch', async () => {
+    // `time` of year 0 (negative epoch) or past the store's range: code 15 for the whole batch of 1000.
+    const odd = [lines[0]!.replace(/"time":"[^"]*"/, '"time":"0000-01-01T00:00:00Z"'), lines[1]!.replace(/"time":"[^"]*"/, '"time":"9999-12-31T23:59:59Z"'), ...lines.slice(2)];
+    const file = join(tmp, 'odd-times.log');
+    writeFileSync(file, odd.join('\n') + '\n');
+    await withCollector('times', 1 << 20, async (url, store) => {
+      expect(await replay(replayInputs([file]), { url, token: TOKEN, endpoint: 'event' })).toMatchObject({ eventsSent: lines.length, eventsFailed: 0, errors: [] });
+      expect(await stored(store)).toEqual([...odd].sort());
+    });
   });
 });
