@@ -46,13 +46,42 @@ export class YamlReader {
   static parse(text: string, file: string): YamlReader {
     const lib = yaml();
     const lines = new lib.LineCounter();
-    const doc = lib.parseDocument(text, { lineCounter: lines, prettyErrors: false, uniqueKeys: true });
+    // Duplicate keys are found below: the package's own check compares every key of a map with every other
+    // (a detection file of 40,000 keys took 11 s, one of 1,000,000 never finished).
+    const doc = lib.parseDocument(text, { lineCounter: lines, prettyErrors: false, uniqueKeys: false });
     const r = new YamlReader(file, doc.contents as Node | null, lines, text);
+    let tooDeep = false;
     for (const e of doc.errors) {
+      // The package reports its own stack overflow on deep nesting ([[[[...), once per level it unwinds: one is said.
+      const overflow = e.message.includes('Maximum call stack size exceeded');
+      if (overflow && tooDeep) continue;
+      tooDeep ||= overflow;
       const pos = lines.linePos(e.pos[0]);
-      r.problems.push({ file, line: pos.line, column: pos.col, severity: 'error', code: 'CONTENT_YAML', message: e.message.split('\n')[0]! });
+      r.problems.push({ file, line: pos.line, column: pos.col, severity: 'error', code: 'CONTENT_YAML', message: overflow ? 'nested too deeply' : e.message.split('\n')[0]! });
     }
+    if (r.problems.length === 0) r.checkUniqueKeys();
     return r;
+  }
+
+  /** `Map keys must be unique` at each repeated key (scalar keys equal in value, as the package compares them). */
+  private checkUniqueKeys(): void {
+    // An explicit stack (nesting is bounded only by what the parser accepted), children pushed last first so
+    // that repeats are reported in file order.
+    const todo: unknown[] = [this.root];
+    while (todo.length) {
+      const n = todo.pop();
+      if (isSeq(n)) for (let i = n.items.length - 1; i >= 0; i--) todo.push(n.items[i]);
+      else if (isMap(n)) {
+        const seen = new Set<unknown>();
+        for (const pair of n.items) {
+          const k = pair.key;
+          if (!isScalar(k)) continue;
+          if (seen.has(k.value)) this.report(k, 'Map keys must be unique', 'error', 'CONTENT_YAML');
+          seen.add(k.value);
+        }
+        for (let i = n.items.length - 1; i >= 0; i--) todo.push(n.items[i]!.value);
+      }
+    }
   }
 
   get ok(): boolean {

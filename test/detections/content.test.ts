@@ -151,4 +151,29 @@ describe('hostile content', () => {
     expect(pack.detections.filter((d) => d.file.startsWith(dir)).map((d) => d.name)).toEqual(['Kept']);
     expect(loadContent([join(dir, 'macros')]).problems.map((p) => p.message)).toEqual(['not a content directory (a file)']);
   });
+
+  it('repeated keys are errors where they repeat, also in lists of maps, and 50,000 keys are read in linear time', () => {
+    const keys = Array.from({ length: 50_000 }, (_, i) => `k${i}: ${i}`).join('\n');
+    const dir = contentDir({
+      'detections/many.yml': `${detection('Many', ['cron_schedule: "0 * * * *"'])}${keys}\n`,
+      'detections/dup.yml': `${detection('Dup', ['cron_schedule: "0 * * * *"'])}tests:\n- name: a\n  attack_data: []\n  name: b\n`,
+    });
+    const pack = loadContent([dir]);
+    expect(pack.problems.filter((p) => p.file.startsWith(dir)).map((p) => `${p.file.slice(dir.length + 1)}:${p.line}:${p.column}: ${p.message}`)).toEqual([
+      'detections/dup.yml:10:3: Map keys must be unique',
+    ]);
+    expect(pack.detections.filter((d) => d.file.startsWith(dir)).map((d) => d.name)).toEqual(['Many']);
+  });
+
+  it('a YAML file over 16 MiB is not read (its tree would take ~30 times its size), and deep nesting is an error', () => {
+    const dir = contentDir({
+      'detections/huge.yml': `${detection('Huge', [])}description: "${'x'.repeat(16 * 1024 * 1024)}"\n`,
+      'detections/deep.yml': `name: Deep\nsearch: ${'['.repeat(100_000)}${']'.repeat(100_000)}\n`,
+    });
+    const problems = loadContent([dir]).problems.filter((p) => p.file.startsWith(dir));
+    expect(problems.map((p) => `${p.file.slice(dir.length + 1)}: ${p.message}`)).toEqual([
+      'detections/deep.yml: nested too deeply',
+      expect.stringMatching(/^detections\/huge\.yml: the file is 1677\d{4} bytes: content files are read up to 16777216 \(not read\)$/),
+    ]);
+  });
 });
