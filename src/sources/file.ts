@@ -741,16 +741,47 @@ async function* fileChunks(
 async function* streamChunks(stream: Readable, label: string, signal: AbortSignal | undefined, onStart?: () => void): AsyncGenerator<Chunk> {
   onStart?.();
   // node:stream and node:zlib are loaded by the inputs that use them (~10 ms of start-up a file run does not pay).
-  if (signal) (await import('node:stream')).addAbortSignal(signal, stream);
-  let bytes = 0;
+  const { Readable: ReadableFrom, addAbortSignal, pipeline } = await import('node:stream');
+  if (signal) addAbortSignal(signal, stream);
+  let bytes = 0; // read from the stream (compressed bytes for gzip)
+  const it = (stream as AsyncIterable<Buffer | string>)[Symbol.asyncIterator]();
   try {
-    for await (const data of stream as AsyncIterable<Buffer | string>) {
+    // Gzip is told by its first two bytes, as for files: read until there are two (a chunk may hold one).
+    const head: (Buffer | string)[] = [];
+    let headBytes = 0;
+    while (headBytes < 2) {
+      const r = await it.next();
+      if (r.done) break;
+      head.push(r.value);
+      headBytes += typeof r.value === 'string' ? Buffer.byteLength(r.value) : r.value.length;
+      if (typeof r.value === 'string') break;
+    }
+    const first = head.length > 0 && typeof head[0] !== 'string' ? Buffer.concat(head as Buffer[]) : null;
+    const rest = async function* (): AsyncGenerator<Buffer | string> {
+      yield* head;
+      for (let r = await it.next(); !r.done; r = await it.next()) yield r.value;
+    };
+    if (first !== null && first.length >= 2 && first[0] === 0x1f && first[1] === 0x8b) {
+      const { createGunzip } = await import('node:zlib');
+      const counted = async function* (): AsyncGenerator<Buffer> {
+        for await (const data of rest()) {
+          bytes += (data as Buffer).length;
+          yield data as Buffer;
+        }
+      };
+      const gunzip = pipeline(ReadableFrom.from(counted()), createGunzip(), () => {});
+      for await (const data of gunzip as AsyncIterable<Buffer>) yield { data, bytes };
+      return;
+    }
+    for await (const data of rest()) {
       bytes += typeof data === 'string' ? Buffer.byteLength(data) : data.length;
       yield { data, bytes };
     }
   } catch (err) {
     if (signal?.aborted) throw signal.reason;
     throw ioError(label, err);
+  } finally {
+    await it.return?.(); // a consumer that stops early: the stream is destroyed, as a for-await over it does
   }
 }
 

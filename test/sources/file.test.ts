@@ -208,6 +208,17 @@ describe('FileSource: gzip and stdin', () => {
     await expect(collect(src)).rejects.toMatchObject({ code: 'INPUT_IO', message: expect.stringContaining('stdin') });
   });
 
+  it('inflates gzip on stdin too (its first bytes), and fails with INPUT_IO on a truncated one', async () => {
+    // `cat a.gz | vigil … --events -` (or `--events <(cat a.gz)`) gave binary garbage lines, each "not JSON".
+    const gz = gzipSync(upstreamLines.join('\n') + '\n');
+    const chunks = (b: Buffer) => Readable.from([b.subarray(0, 1), b.subarray(1, 100), b.subarray(100)]);
+    const { opts, malformed } = issues();
+    const { events } = await collect(new FileSource(['-'], { ...opts, stdin: chunks(gz) }));
+    expect(events.map((e) => e._raw)).toEqual(upstreamLines);
+    expect(malformed).toEqual([]);
+    await expect(collect(new FileSource(['-'], { stdin: chunks(gz.subarray(0, gz.length - 20)) }))).rejects.toMatchObject({ code: 'INPUT_IO', message: 'cannot read stdin: truncated gzip data' });
+  });
+
   it('accepts string chunks from stdin', async () => {
     const stdin = Readable.from([exampleLine + '\n'], { objectMode: true });
     const { events } = await collect(new FileSource(['-'], { stdin }));
