@@ -1,4 +1,4 @@
-import { VigilError } from '../errors.js';
+import { ContentError } from '../yaml/reader.js';
 
 /**
  * RFC 4180 CSV: quoted fields, doubled quotes, CRLF or LF. Returns rows of cells. A quoted field never closed
@@ -56,7 +56,7 @@ export function parseCsv(text: string, file = '<csv>'): string[][] {
     const before = t.slice(0, opened);
     const line = before.split(/\r\n|\r|\n/).length;
     const column = opened - Math.max(before.lastIndexOf('\n'), before.lastIndexOf('\r'));
-    throw new VigilError('CONTENT_SCHEMA', `${file}:${line}:${column}: a quoted field is not closed`);
+    throw new ContentError({ file, line, column, severity: 'error', code: 'CONTENT_SCHEMA', message: 'a quoted field is not closed' });
   }
   if (cell !== '' || row.length) {
     row.push(cell);

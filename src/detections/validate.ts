@@ -7,7 +7,7 @@ import { mayHave, outputSchema } from '../spl/plan/schema.js';
 import type { ContentPack } from './content.js';
 import { resolveAttackData } from './datasets.js';
 import type { Detection } from './detection.js';
-import type { ContentProblem } from '../yaml/reader.js';
+import { ContentError, type ContentProblem } from '../yaml/reader.js';
 
 /** Whether a detection's search runs on vigil, and why not. */
 export interface DetectionVerdict {
@@ -106,6 +106,20 @@ export function validateContent(pack: ContentPack, opts: { datasetsDirs?: readon
           }
         }
       }
+    }
+  }
+  // Tables are parsed on first use: a broken CSV would otherwise surface only when a run reads it. A table
+  // offered under two names (its definition and its file name) is one file: its problem is said once.
+  const csvProblems = new Set<string>();
+  for (const name of pack.lookups.names()) {
+    try {
+      void pack.lookups.get(name)?.fields;
+    } catch (e) {
+      const problem: ContentProblem =
+        e instanceof ContentError ? e.problem : { file: name, line: 0, column: 0, severity: 'error', code: 'CONTENT_SCHEMA', message: (e as Error).message };
+      const key = `${problem.file}:${problem.line}:${problem.column}`;
+      if (!csvProblems.has(key)) problems.push(problem);
+      csvProblems.add(key);
     }
   }
   problems.sort((a, b) => (a.file < b.file ? -1 : a.file > b.file ? 1 : a.line - b.line));

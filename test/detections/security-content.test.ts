@@ -210,9 +210,17 @@ describe('hostile lookups', () => {
   });
 
   it('a CSV whose quoted field is never closed fails at its opening quote instead of swallowing the rows after it', () => {
-    const dir = checkout({ 'lookups/bad.csv': '\ufeffa,b\n1,2\n"x\ny",z\n3,"open\n4,5\n' });
+    const dir = checkout({
+      'lookups/bad.csv': '\ufeffa,b\n1,2\n"x\ny",z\n3,"open\n4,5\n',
+      'lookups/bad.yml': 'name: bad\nfilename: bad.csv\n',
+    });
     const table = loadContent([dir], { bundled: false }).lookups.get('bad.csv')!;
     expect(() => table.rows).toThrow(`${join(dir, 'lookups', 'bad.csv')}:5:3: a quoted field is not closed`);
+    // vigil validate reads every table (once per file, though it has two names), not only those a run reads.
+    const report = validateContent(loadContent([dir], { bundled: false }));
+    expect(report.problems.map((p) => `${p.file}:${p.line}:${p.column}:${p.severity}:${p.message}`)).toEqual([
+      `${join(dir, 'lookups', 'bad.csv')}:5:3:error:a quoted field is not closed`,
+    ]);
   });
 });
 
