@@ -140,6 +140,8 @@ export class YamlNode {
     readonly reader: YamlReader,
     readonly node: Node | null,
     readonly path: string,
+    /** Where a missing value is reported: the nearest enclosing node that exists (else line 1 of the file). */
+    private readonly at: Node | null = node,
   ) {}
 
   get exists(): boolean {
@@ -161,12 +163,12 @@ export class YamlNode {
 
   key(name: string): YamlNode {
     const n = this.node;
-    if (!isMap(n)) return new YamlNode(this.reader, null, this.child(name));
+    if (!isMap(n)) return new YamlNode(this.reader, null, this.child(name), n ?? this.at);
     for (const pair of n.items) {
       const k = pair.key;
       if (isScalar(k) && String(k.value) === name) return new YamlNode(this.reader, (pair.value as Node | null) ?? null, this.child(name));
     }
-    return new YamlNode(this.reader, null, this.child(name));
+    return new YamlNode(this.reader, null, this.child(name), n);
   }
 
   keys(): string[] {
@@ -180,13 +182,13 @@ export class YamlNode {
   }
 
   report(message: string, severity: 'error' | 'warning' = 'error'): void {
-    this.reader.report(this.node, message, severity);
+    this.reader.report(this.node ?? this.at, message, severity);
   }
 
   /** A required or optional string (numbers and dates are accepted and rendered as text). */
   string(opts: { required?: boolean } = {}): string | undefined {
     if (!this.exists) {
-      if (opts.required) this.reader.report(this.node ?? null, `missing required field "${this.path}"`);
+      if (opts.required) this.report(`missing required field "${this.path}"`);
       return undefined;
     }
     if (!isScalar(this.node) || typeof this.node.value === 'object') {
@@ -198,7 +200,7 @@ export class YamlNode {
 
   number(opts: { required?: boolean; min?: number; max?: number } = {}): number | undefined {
     if (!this.exists) {
-      if (opts.required) this.reader.report(this.node ?? null, `missing required field "${this.path}"`);
+      if (opts.required) this.report(`missing required field "${this.path}"`);
       return undefined;
     }
     const v = isScalar(this.node) ? Number(this.node.value) : NaN;

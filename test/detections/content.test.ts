@@ -165,6 +165,21 @@ describe('hostile content', () => {
     expect(pack.detections.filter((d) => d.file.startsWith(dir)).map((d) => d.name)).toEqual(['Many']);
   });
 
+  it('a missing field is reported where its enclosing value is, not at line 1', () => {
+    const dir = contentDir({
+      'detections/t.yml': `${detection('T', ['cron_schedule: "0 * * * *"'])}tests: hello\n`,
+      'detections/u.yml': `${detection('U', ['cron_schedule: "0 * * * *"'])}tests:\n- attack_data:\n  - data: x.log\n`,
+    });
+    expect(loadContent([dir]).problems.filter((p) => p.file.startsWith(dir)).map((p) => `${p.file.slice(dir.length + 1)}:${p.line}:${p.column}: ${p.message}`)).toEqual([
+      'detections/t.yml:7:8: a test needs at least one attack_data entry',
+      'detections/t.yml:7:8: missing required field "tests.name"',
+      'detections/u.yml:9:5: missing required field "tests[0].attack_data[0].source"',
+      'detections/u.yml:9:5: missing required field "tests[0].attack_data[0].sourcetype"',
+      'detections/u.yml:8:3: a test needs at least one attack_data entry',
+      'detections/u.yml:8:3: missing required field "tests[0].name"',
+    ]);
+  });
+
   it('a YAML file over 16 MiB is not read (its tree would take ~30 times its size), and deep nesting is an error', () => {
     const dir = contentDir({
       'detections/huge.yml': `${detection('Huge', [])}description: "${'x'.repeat(16 * 1024 * 1024)}"\n`,
