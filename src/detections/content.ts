@@ -1,3 +1,4 @@
+import { isUtf8 } from 'node:buffer';
 import { existsSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { isAbsolute, join, relative, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -7,6 +8,7 @@ import { readDetection, type Detection } from './detection.js';
 import { listFiles, type ListingProblem } from './list-files.js';
 import { readLookupDir } from './lookup-files.js';
 import { indentQuotedContinuations } from './yaml-compat.js';
+import { lineColumn } from '../spl/source.js';
 import { YamlReader, type ContentProblem } from '../yaml/reader.js';
 import { DataModelLibrary, EventTypeLibrary } from '../datamodels/library.js';
 import { readDataModelFile, readEventTypeFile, relocateDataModelFile, relocateEventTypeFile, type DataModelFile, type EventTypeFile } from '../datamodels/load.js';
@@ -262,7 +264,14 @@ function parseYamlFile(file: string, show: (file: string) => string, problems: C
       problems.push({ file: show(file), line: 0, column: 0, severity: 'error', code: 'CONTENT_YAML', message: `the file is ${size} bytes: content files are read up to ${MAX_CONTENT_FILE_BYTES} (not read)` });
       return null;
     }
-    text = readFileSync(file, 'utf8');
+    const bytes = readFileSync(file);
+    text = bytes.toString('utf8');
+    if (!isUtf8(bytes)) {
+      // Read on, as Splunk would not: a Latin-1 "café" in a search would silently never match.
+      const at = Math.max(0, text.indexOf('\ufffd'));
+      const { line, column } = lineColumn(text, at);
+      problems.push({ file: show(file), line, column, severity: 'warning', code: 'CONTENT_YAML', message: 'the file is not UTF-8: its invalid bytes are read as U+FFFD (save it as UTF-8)' });
+    }
   } catch (e) {
     problems.push({ file: show(file), line: 0, column: 0, severity: 'error', code: 'CONTENT_YAML', message: `cannot read the file: ${(e as Error).message}` });
     return null;

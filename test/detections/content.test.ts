@@ -180,6 +180,18 @@ describe('hostile content', () => {
     ]);
   });
 
+  it('a file that is not UTF-8 is read with a warning at its first invalid byte', () => {
+    const dir = contentDir({});
+    mkdirSync(join(dir, 'detections'));
+    const yml = detection('Latin', ['cron_schedule: "0 * * * *"']).replace('search: "| makeresults"', 'search: "| makeresults | eval x=\\"caf\xe9\\""');
+    writeFileSync(join(dir, 'detections', 'l.yml'), Buffer.from(yml, 'latin1'));
+    const pack = loadContent([dir]);
+    expect(pack.problems.filter((p) => p.file.startsWith(dir)).map((p) => `${p.file.slice(dir.length + 1)}:${p.line}:${p.column}:${p.severity}: ${p.message}`)).toEqual([
+      'detections/l.yml:4:38:warning: the file is not UTF-8: its invalid bytes are read as U+FFFD (save it as UTF-8)',
+    ]);
+    expect(pack.detections.find((d) => d.name === 'Latin')!.search).toBe('| makeresults | eval x="caf\ufffd"');
+  });
+
   it('a YAML file over 16 MiB is not read (its tree would take ~30 times its size), and deep nesting is an error', () => {
     const dir = contentDir({
       'detections/huge.yml': `${detection('Huge', [])}description: "${'x'.repeat(16 * 1024 * 1024)}"\n`,
