@@ -35,6 +35,11 @@ export interface BatchContext {
    * as text without a look inside, before JSON.parse spends seconds on it.
    */
   maxJsonDepth: number;
+  /**
+   * Called before each event of the batch is made; throws to refuse the batch (the server charges each event's
+   * memory against its in-flight budget: a body of tiny lines is millions of events).
+   */
+  admit?: () => void;
 }
 
 /** Splunk's default source for HEC events: `http:<token name>`. */
@@ -185,6 +190,7 @@ export function parseEventBatch(text: string, ctx: BatchContext, options: EventB
     const index = resolveIndex(optionalString(obj, 'index', i), ctx, i);
     checkFields(obj['fields'], i);
 
+    ctx.admit?.();
     let raw: string;
     let json: unknown;
     if (typeof event === 'string') {
@@ -249,6 +255,7 @@ export function parseRawBatch(text: string, meta: RawMetadata, ctx: BatchContext
     pos = nl + 1;
     if (line.trim() === '') continue;
 
+    ctx.admit?.();
     const json = given === undefined || given.startsWith(SOURCETYPE_ISOVALENT) || !meta.host ? parseLine(line, ctx.maxJsonDepth) : undefined;
     const kind = tetragonKind(json);
     const sourcetype = routedSourcetype(given, kind) ?? DEFAULT_SOURCETYPE;

@@ -255,6 +255,46 @@ describe('load and back-pressure', () => {
     }
   });
 
+  it('charges tiny events against the in-flight budget: a body of a million one-byte lines is refused, not held (it took 6 GB)', async () => {
+    const h = await start({ config: hecConfig({ maxBodyBytes: 4 * 1024 * 1024, maxInflightBytes: 4 * 1024 * 1024 }) });
+    try {
+      const tiny = 'a\n'.repeat(1 << 20); // 2 MiB, 1M events of ~1 KiB of memory each
+      const raw = await send(h.url, '/services/collector/raw', { body: tiny, headers: auth() });
+      expect(raw.status).toBe(413);
+      expect(raw.text).toMatch(/more than \d+ events: each holds 1024 bytes until committed/);
+      const envelopes = '{"event":"a"}'.repeat(100_000); // 1.3 MB, 100k events
+      expect((await send(h.url, '/services/collector/event', { body: envelopes, headers: auth() })).status).toBe(413);
+      expect(h.store.appendCalls).toBe(0);
+      expect(h.server.stats().inflightBytes).toBe(0);
+      // What fits is taken: 4,000 tiny lines, and a full-size body of a few big events.
+      expect((await send(h.url, '/services/collector/raw', { body: 'a\n'.repeat(4000), headers: auth() })).status).toBe(200);
+      const big = Array.from({ length: 3 }, () => JSON.stringify({ event: 'z'.repeat(1024 * 1024) })).join('');
+      expect((await send(h.url, '/services/collector/event', { body: big, headers: auth() })).status).toBe(200);
+      expect(h.store.events).toHaveLength(4003);
+      expect(h.server.stats().inflightBytes).toBe(0);
+    } finally {
+      await h.close();
+    }
+  });
+
+  it('a batch of tiny events that would fit the budget but not now gets 503 code 9 (retry), and releases what it charged', async () => {
+    const h = await start({ config: hecConfig({ maxBodyBytes: 1024 * 1024, maxInflightBytes: 4 * 1024 * 1024 }) });
+    try {
+      h.store.hold = true;
+      const first = send(h.url, '/services/collector/raw', { body: 'a\n'.repeat(3000), headers: auth() }); // ~3 MB charged
+      for (let t = 0; h.server.stats().inflightBytes < 3000 * 1024 && t < 500; t++) await sleep(20);
+      const second = await send(h.url, '/services/collector/raw', { body: 'b\n'.repeat(2000), headers: auth() });
+      expect([second.status, second.text]).toEqual([503, '{"text":"Server is busy","code":9}']);
+      expect(h.server.stats().inflightBytes).toBe(3000 * 1024);
+      h.store.hold = false;
+      h.store.release();
+      expect((await first).status).toBe(200);
+      expect(h.server.stats().inflightBytes).toBe(0);
+    } finally {
+      await h.close();
+    }
+  });
+
   it('close() waits for held appends to settle', async () => {
     const h = await start();
     h.store.hold = true;
