@@ -1,4 +1,4 @@
-import { existsSync } from 'node:fs';
+import { existsSync, statSync } from 'node:fs';
 import { dirname, isAbsolute, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { VigilError } from '../errors.js';
@@ -25,7 +25,7 @@ export function resolveAttackData(data: string, datasetsDirs: readonly string[],
     const rel = decodeURIComponent(d.slice(prefix.length));
     for (const dir of datasetsDirs) {
       const p = join(dir, rel);
-      if (existsSync(p)) return p;
+      if (existsSync(p)) return regularFile(p, d);
     }
     throw new VigilError(
       'CONTENT_NOT_FOUND',
@@ -37,5 +37,11 @@ export function resolveAttackData(data: string, datasetsDirs: readonly string[],
   }
   const p = isAbsolute(d) ? d : resolve(dirname(detectionFile), d);
   if (!existsSync(p)) throw new VigilError('CONTENT_NOT_FOUND', `dataset ${d} not found (looked at ${p})`);
+  return regularFile(p, d);
+}
+
+/** A dataset must be a file: /dev/zero or a FIFO would be read forever (`vigil test` hung, one line growing without end). */
+function regularFile(p: string, d: string): string {
+  if (!statSync(p).isFile()) throw new VigilError('CONTENT_NOT_FOUND', `dataset ${d} is not a regular file (${p})`);
   return p;
 }

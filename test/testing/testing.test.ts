@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it, vi } from 'vitest';
 import { findDetection, loadContent } from '../../src/detections/content.js';
-import { BUNDLED_DATASETS_DIR } from '../../src/detections/datasets.js';
+import { BUNDLED_DATASETS_DIR, resolveAttackData } from '../../src/detections/datasets.js';
 import { FileSource } from '../../src/sources/file.js';
 import { junitXml } from '../../src/testing/junit.js';
 import { runDetectionTests } from '../../src/testing/testing.js';
@@ -80,6 +80,11 @@ describe('vigil test runner', async () => {
     expect(o.status).toBe('error');
     expect(o.message).toContain('https://media.githubusercontent.com/media/splunk/attack_data/master/datasets/nope/none.log');
     expect(o.message).toContain(join(BUNDLED_DATASETS_DIR, 'datasets/nope/none.log'));
+  });
+
+  it('refuses a dataset that is not a regular file (/dev/zero was read forever)', () => {
+    expect(() => resolveAttackData('/dev/zero', [], '/x/d.yml')).toThrow('dataset /dev/zero is not a regular file (/dev/zero)');
+    expect(() => resolveAttackData('../..', [], '/x/y/d.yml')).toThrow('dataset ../.. is not a regular file (/)');
   });
 
   it('writes JUnit XML with failures and errors', () => {
