@@ -1,4 +1,4 @@
-import { accessSync, constants, readFileSync } from 'node:fs';
+import { accessSync, constants, readFileSync, statSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import { VigilError } from '../errors.js';
 import type { LookupTable } from '../spl/lookups.js';
@@ -64,6 +64,8 @@ export function readLookupDir(dir: string, parse: (file: string) => YamlReader |
       else if (filename !== undefined && !isPlainFileName(filename)) top.key('filename').report(`lookup ${name}: filename must be a file name beside ${basename(file)}, not a path`);
       else if (unsupported) skip(`${unsupported}: ${settingText(top.key(unsupported))} is not supported (vigil matches exact values only)`);
       else if (!readable(csv)) (filename ? top.key('filename') : top).report(`lookup file ${basename(csv)} not found next to ${basename(file)}`);
+      // A link to /dev/zero or a FIFO would be read without end when a search first uses the table.
+      else if (!statSync(csv).isFile()) (filename ? top.key('filename') : top).report(`lookup file ${basename(csv)} is not a regular file`);
       else {
         const cs = top.key('case_sensitive_match').string();
         out.push({ table: lazyCsvTable(name, csv, cs === undefined ? true : cs.toLowerCase() !== 'false'), declared: true });

@@ -1,4 +1,4 @@
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { basename, dirname, join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -194,18 +194,22 @@ describe('a security_content checkout as --content', () => {
 });
 
 describe('hostile lookups', () => {
-  it('a filename that is a path is an error at it, and the table is not loaded', () => {
+  it('a filename that is a path, or a file that is not a regular one, is an error at it, and the table is not loaded', () => {
     const dir = checkout({
       'lookups/esc.yml': 'name: esc\nfilename: ../../../../../../../../etc/passwd\n',
       'lookups/abs.yml': 'name: abs\nfilename: /etc/passwd\n',
       'lookups/ok.yml': 'name: ok\nfilename: ok.csv\n',
       'lookups/ok.csv': 'a\n1\n',
+      'lookups/zero.yml': 'name: zero\nfilename: zero.csv\n',
     });
+    symlinkSync('/dev/zero', join(dir, 'lookups', 'zero.csv'));
     const pack = loadContent([dir], { bundled: false });
     expect(pack.lookups.names().sort()).toEqual(['ok', 'ok.csv']);
     expect(mine(pack, dir).map((p) => `${basename(p.file)}:${p.line}:${p.column}:${p.severity}:${p.message}`)).toEqual([
+      'zero.csv:0:0:warning:a symbolic link: not read (content files and folders must be regular ones)',
       'abs.yml:2:11:error:lookup abs: filename must be a file name beside abs.yml, not a path',
       'esc.yml:2:11:error:lookup esc: filename must be a file name beside esc.yml, not a path',
+      'zero.yml:2:11:error:lookup file zero.csv is not a regular file',
     ]);
   });
 
