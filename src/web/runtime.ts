@@ -76,6 +76,18 @@ export function loadServerContent(dataDir: string, contentDirs: readonly string[
   return loadContent([...contentDirs, ...(existsDir(user) ? [user] : [])]);
 }
 
+/**
+ * Content problems said once at start: the server runs what loaded (a detection with an error is left out), and
+ * without this its operator would learn of one only from `vigil validate` or a detection missing in the console.
+ */
+function logContentProblems(pack: ContentPack, log: StartOptions['log']): void {
+  const errors = pack.problems.filter((p) => p.severity === 'error');
+  if (errors.length === 0 || !log) return;
+  const lines = errors.slice(0, 10).map((p) => `  ${p.file}:${p.line}:${p.column}: ${p.message}`);
+  if (errors.length > 10) lines.push(`  ... and ${errors.length - 10} more`);
+  log('warn', `content: ${errors.length} error(s); what they concern was left out (vigil validate lists them):\n${lines.join('\n')}`);
+}
+
 /** Detections enabled/disabled from the console, kept in the data dir. */
 export function detectionToggles(dataDir: string): DetectionToggles {
   return new DetectionToggles(join(dataDir, 'detections.yml'));
@@ -170,6 +182,7 @@ async function startOnStore(config: VigilConfig, opts: StartOptions, settings: R
     return loaded;
   };
   let pack = loadAll();
+  logContentProblems(pack, opts.log);
   // Out of the remaining shutdown time: the summary worker finishes its chunk, else is terminated (it resumes from built_seq).
   const graceMs = Math.max(0, config.shutdownTimeoutMs - SHUTDOWN_RESERVE_MS);
   // Summaries follow the SQLite store's seq (built_seq): not on a cluster, where tstats reads raw events.
