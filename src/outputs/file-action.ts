@@ -4,6 +4,7 @@
  * in memory, and recovered from the file's tail on first use, which covers a crash between the fsync and
  * the outbox update) are not written again. A consumer that must be exact dedups on `idempotency_key`.
  */
+import { constants } from 'node:fs';
 import { mkdir, open, stat, type FileHandle } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import type { OutboxItem } from '../store/types.js';
@@ -67,7 +68,7 @@ export class FileTransport implements Transport {
     const path = this.action.path;
     await mkdir(dirname(path), { recursive: true });
     const created = !(await exists(path));
-    const fh = await open(path, 'a+', 0o640);
+    const fh = await openRegular(path, constants.O_RDWR | constants.O_APPEND | constants.O_CREAT, 0o640);
     try {
       // A crash mid-write can leave a torn last line: start on a fresh line so ours stay parseable.
       const { size } = await fh.stat();
@@ -83,7 +84,7 @@ export class FileTransport implements Transport {
   private async recoverIds(): Promise<void> {
     let fh: FileHandle;
     try {
-      fh = await open(this.action.path, 'r');
+      fh = await openRegular(this.action.path, constants.O_RDONLY);
     } catch (e) {
       if ((e as NodeJS.ErrnoException).code === 'ENOENT') return;
       throw e;
@@ -120,6 +121,17 @@ export class FileTransport implements Transport {
   async close(): Promise<void> {
     await this.tail;
   }
+}
+
+/**
+ * Opens `path` only if it is a regular file. O_NONBLOCK: opening a FIFO for reading (or writing into a full
+ * one) would otherwise wait for the other end forever, holding a thread-pool thread and the action.
+ */
+async function openRegular(path: string, flags: number, mode?: number): Promise<FileHandle> {
+  const fh = await open(path, flags | constants.O_NONBLOCK, mode);
+  if ((await fh.stat()).isFile()) return fh;
+  await fh.close();
+  throw new Error('not a regular file');
 }
 
 async function exists(path: string): Promise<boolean> {

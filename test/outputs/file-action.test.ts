@@ -1,6 +1,7 @@
-import { appendFileSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { appendFileSync, closeSync, constants, mkdirSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { FileAction } from '../../src/outputs/actions.js';
 import { AlertDispatcher } from '../../src/outputs/dispatcher.js';
@@ -78,5 +79,31 @@ describe('file action', () => {
     expect(out).toMatchObject({ status: 'retry', error: expect.stringMatching(/ENOTDIR|EEXIST/) });
     const [bad] = await new FileTransport(action).deliver([{ ...a!, payload: '{not json' }]);
     expect(bad).toMatchObject({ status: 'permanent', error: expect.stringContaining('payload is not JSON') });
+  });
+});
+
+describe('file action: a path that is not a regular file', () => {
+  const fifos: string[] = [];
+  afterEach(() => {
+    // Without the guard a reader stays blocked in the thread pool: give it a writer so the worker can exit.
+    for (const f of fifos.splice(0)) {
+      try {
+        closeSync(openSync(f, constants.O_WRONLY | constants.O_NONBLOCK));
+      } catch {
+        // No reader waiting: nothing to release.
+      }
+    }
+  });
+
+  it('refuses a FIFO at once instead of blocking forever on it', async () => {
+    const action = fileAction();
+    mkdirSync(dirname(action.path), { recursive: true });
+    execFileSync('mkfifo', [action.path]);
+    fifos.push(action.path);
+    const outbox = new MemoryOutbox();
+    const items = enqueue(outbox, 'jsonl', ['a'], 1000);
+    const t = new FileTransport(action);
+    const outcome = await Promise.race([t.deliver(items), new Promise((r) => setTimeout(() => r('stalled'), 2000))]);
+    expect(outcome).toEqual([{ status: 'retry', error: `file ${action.path}: not a regular file` }]);
   });
 });
