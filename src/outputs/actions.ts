@@ -149,6 +149,8 @@ export function routeMatches(route: AlertRoute, detection: { id: string; name: s
 // ---------------------------------------------------------------------------------------------------
 
 const ACTION_NAME = /^[A-Za-z0-9][A-Za-z0-9_.-]*$/;
+/** The longest delay node's timers take (2^31-1 ms, ~24.8 days); a longer one fires after 1 ms. */
+const MAX_TIMER_MS = 2 ** 31 - 1;
 /** RFC 9110 token characters, for header names. */
 const HEADER_NAME = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
 /** Visible ASCII, spaces and tabs (no CR/LF: a header value must not smuggle another header). */
@@ -284,7 +286,7 @@ class Parser {
   }
 
   timeout(path: Path, value: unknown): number {
-    return this.num(path, value, ACTION_DEFAULTS.timeoutMs, { min: 1, integer: true, what: 'milliseconds' });
+    return this.num(path, value, ACTION_DEFAULTS.timeoutMs, { min: 1, max: MAX_TIMER_MS, integer: true, what: 'milliseconds' });
   }
 
   actions(path: Path, value: unknown): AlertAction[] {
@@ -336,7 +338,7 @@ class Parser {
           batchSize: this.num([...path, 'batchSize'], m['batchSize'], ACTION_DEFAULTS.hecBatchSize, { min: 1, max: 10_000, integer: true }),
           timeoutMs: this.timeout([...path, 'timeoutMs'], m['timeoutMs']),
           useAck: this.bool([...path, 'useAck'], m['useAck'], false),
-          ackPollMs: this.num([...path, 'ackPollMs'], m['ackPollMs'], ACTION_DEFAULTS.ackPollMs, { min: 1, integer: true, what: 'milliseconds' }),
+          ackPollMs: this.num([...path, 'ackPollMs'], m['ackPollMs'], ACTION_DEFAULTS.ackPollMs, { min: 1, max: MAX_TIMER_MS, integer: true, what: 'milliseconds' }),
           ackTimeoutMs: this.num([...path, 'ackTimeoutMs'], m['ackTimeoutMs'], ACTION_DEFAULTS.ackTimeoutMs, { min: 1, integer: true, what: 'milliseconds' }),
           ...retry,
         };

@@ -86,6 +86,9 @@ describe('alert action config', () => {
     [{ actions: [{ name: 'h', type: 'splunk_hec', url: 'https://s:8088', token: 't', index: 'Risk' }] }, '"alert_actions.actions[0].index" is not a valid index name'],
     [{ actions: [{ name: 'h', type: 'splunk_hec', url: 'https://s:8088', token: 't', batchSize: 0 }] }, '"alert_actions.actions[0].batchSize" must be an integer between 1 and 10000'],
     [{ actions: [{ name: 'f', type: 'file' }] }, '"alert_actions.actions[0].path" is required'],
+    // Node's timers take at most 2^31-1 ms: a larger timeoutMs fired after 1 ms and every delivery timed out.
+    [{ actions: [{ ...webhook, timeoutMs: 2 ** 31 }] }, '"alert_actions.actions[0].timeoutMs" must be an integer between 1 and 2147483647 (milliseconds)'],
+    [{ actions: [{ name: 'h', type: 'splunk_hec', url: 'https://s:8088', token: 't', ackPollMs: 2 ** 31 }] }, '"alert_actions.actions[0].ackPollMs" must be an integer between 1 and 2147483647'],
     [{ actions: 'soc' }, '"alert_actions.actions" must be a list'],
     [{ actions: [webhook], routes: [{ detection: '*', actions: ['pager'] }] }, '"alert_actions.routes[0].actions[0]" names an unknown action "pager" (configured: soc)'],
     [{ actions: [webhook], routes: [{ detection: '*', actions: [] }] }, '"alert_actions.routes[0].actions" must name at least one action'],
