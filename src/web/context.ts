@@ -191,11 +191,6 @@ export async function querySpl(
   return { rows, aborted: false };
 }
 
-/** A value quoted for SPL `field="value"` (backslashes and quotes escaped). */
-export function splQuote(v: string): string {
-  return `"${v.replace(/\\/g, '\\\\').replace(/"/g, '\\"')}"`;
-}
-
 /** The JSON body of a request, or null when it is not a JSON object. */
 export async function jsonBody(c: Context): Promise<Record<string, unknown> | null> {
   try {

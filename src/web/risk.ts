@@ -5,7 +5,8 @@ import { resultToJson } from '../outputs/json.js';
 import { tacticsOf } from '../detections/attack.js';
 import type { FindingRecord } from '../store/types.js';
 import type { FindingStatus, FindingSummary, Overview, ProcessNode, ProcessTreeInfo, RiskEvent, RiskObjectDetail, RiskSeries, TimeRange } from './api-types.js';
-import { querySpl, splQuote, type ApiDeps } from './context.js';
+import { querySpl, type ApiDeps } from './context.js';
+import { riskEventsSearch, splQuote } from './spl-quote.js';
 
 /** Bucket widths for risk-over-time charts: about 24-100 buckets over the range. */
 const SPANS = [60, 300, 600, 1800, 3600, 3 * 3600, 6 * 3600, 12 * 3600, 86400, 7 * 86400];
@@ -156,7 +157,7 @@ export function riskEventOf(r: Result, tz: string): RiskEvent {
 
 /** Risk events of one object over a range, newest first. */
 export async function riskEventsOf(deps: ApiDeps, riskObject: string, range: { earliest: number | null; latest: number }, limit: number, signal?: AbortSignal): Promise<RiskEvent[]> {
-  const { rows } = await querySpl(deps, `index=risk risk_object=${splQuote(riskObject)} | head ${limit}`, range, signal ? { signal } : {});
+  const { rows } = await querySpl(deps, `${riskEventsSearch(riskObject)} | head ${limit}`, range, signal ? { signal } : {});
   // The search matches case-insensitively, as Splunk's does: keep the exact object only.
   return rows.map((r) => riskEventOf(r, deps.tz ?? 'UTC')).filter((e) => e.riskObject === riskObject);
 }
@@ -177,7 +178,7 @@ export async function riskObjectDetail(deps: ApiDeps, riskObject: string, range:
   // Totals and the timeline over every risk event of the object (the list above stops at 1000).
   const { rows } = await querySpl(
     deps,
-    `index=risk risk_object=${splQuote(riskObject)} | bin _time span=${span}s | stats sum(risk_score) as score count as n by _time risk_object risk_object_type`,
+    `${riskEventsSearch(riskObject)} | bin _time span=${span}s | stats sum(risk_score) as score count as n by _time risk_object risk_object_type`,
     range,
     signal ? { signal } : {},
   );

@@ -1,4 +1,5 @@
 import type { ProcessTreeInfo, RiskObjectDetail } from '../../../src/web/api-types.js';
+import { riskEventsSearch } from '../../../src/web/spl-quote.js';
 import { RiskChart } from '../components/Chart.js';
 import { ProcessTree } from '../components/ProcessTree.js';
 import { RiskEventsTable } from '../components/RiskEvents.js';
@@ -21,7 +22,7 @@ export function RiskObject({ object }: { object: string }) {
       busy={loading && !data}
       actions={
         <>
-          <Link className="button secondary" to={`/search?q=${encodeURIComponent(`index=risk risk_object="${object}"`)}&range=${encodeURIComponent(range)}`}>
+          <Link className="button secondary" to={`/search?q=${encodeURIComponent(riskEventsSearch(object))}&range=${encodeURIComponent(range)}`}>
             Search its risk events
           </Link>
           <RangeSelect value={range} onChange={(v) => setQuery({ range: v })} />
