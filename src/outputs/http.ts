@@ -115,8 +115,11 @@ export function parseRetryAfter(value: string | string[] | undefined, nowSeconds
   return Math.max(0, date - nowSeconds * 1000);
 }
 
-/** A reply's body for a log line: one line, bounded. */
+/**
+ * A receiver's text for a log line and the outbox's lastError: one line, bounded, and without control,
+ * format (bidi) or lone surrogate characters, which could rewrite an operator's terminal.
+ */
 export function snippet(body: string, max = 200): string {
-  const one = body.replace(/\s+/g, ' ').trim();
+  const one = body.replace(/\s+/g, ' ').replace(/[\p{Cc}\p{Cf}\p{Cs}]/gu, '\ufffd').trim();
   return one.length > max ? `${one.slice(0, max)}…` : one;
 }

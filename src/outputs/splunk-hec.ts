@@ -128,7 +128,7 @@ export class SplunkHecTransport implements Transport {
 export function classifyHecReply(reply: HttpReply, n: number, nowSeconds: number): { outcomes: DeliveryOutcome[]; ackId?: number } {
   const parsed = parseJson(reply.body) as { code?: unknown; text?: unknown; ackId?: unknown; 'invalid-event-number'?: unknown } | null;
   const code = typeof parsed?.code === 'number' ? parsed.code : null;
-  const text = typeof parsed?.text === 'string' ? parsed.text : snippet(reply.body);
+  const text = snippet(typeof parsed?.text === 'string' ? parsed.text : reply.body);
   const error = `HEC HTTP ${reply.status}${code !== null ? ` code ${code}` : ''}: ${text}`;
   const all = (o: DeliveryOutcome): DeliveryOutcome[] => repeatOutcome(n, o);
   if (reply.status >= 200 && reply.status < 300 && (code === null || code === 0)) {
