@@ -1,6 +1,6 @@
 /**
  * The one HTTP POST the network actions need: node:http/https, keep-alive agent per action, a deadline for
- * the whole exchange, abortable, response body read up to a cap (for error messages and HEC replies).
+ * the whole exchange, abortable, response body read up to a cap (for error messages and HEC replies): the connection is cut beyond it.
  */
 import { readFileSync } from 'node:fs';
 import { Agent as HttpAgent, request as httpRequest, type IncomingHttpHeaders } from 'node:http';
@@ -38,7 +38,7 @@ export interface PostOptions {
   signal?: AbortSignal;
 }
 
-/** Enough of a reply to report an error or read a HEC status; the rest is discarded. */
+/** Enough of a reply to report an error or read a HEC status; beyond it the reply is cut off. */
 const MAX_REPLY_BYTES = 64 * 1024;
 
 export class HttpClient {
@@ -72,11 +72,18 @@ export class HttpClient {
       const req = make(target, { method: 'POST', agent: this.agent, headers: { ...opts.headers, 'Content-Length': String(data.length) } }, (res) => {
         const chunks: Buffer[] = [];
         let size = 0;
+        const reply = (): HttpReply => ({ status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(chunks).toString('utf8').slice(0, MAX_REPLY_BYTES) });
         res.on('data', (c: Buffer) => {
-          if (size < MAX_REPLY_BYTES) chunks.push(c);
+          chunks.push(c);
           size += c.length;
+          // The status is known and the cap holds all we read: a reply without end must not hold the
+          // delivery until the deadline (and turn a 2xx into a retry). The connection cannot be reused.
+          if (size >= MAX_REPLY_BYTES) {
+            finish(null, reply());
+            req.destroy();
+          }
         });
-        res.on('end', () => finish(null, { status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(chunks).toString('utf8').slice(0, MAX_REPLY_BYTES) }));
+        res.on('end', () => finish(null, reply()));
         res.on('error', (e) => finish(new HttpFailure(`reading the reply failed: ${e.message}`, 'network', { cause: e })));
       });
       // The deadline covers connect, upload and the whole reply: a receiver that accepts and hangs is a failure.

@@ -1,6 +1,9 @@
+import { createServer } from 'node:http';
+import type { Socket } from 'node:net';
 import { describe, expect, it } from 'vitest';
 import { classifyHecReply } from '../../src/outputs/splunk-hec.js';
-import { classifyWebhookReply } from '../../src/outputs/webhook.js';
+import { classifyWebhookReply, WebhookTransport } from '../../src/outputs/webhook.js';
+import { enqueue, MemoryOutbox } from './helpers.js';
 
 // A receiver's reply text reaches the log (stderr) and the outbox's lastError, shown by the API and console.
 describe("a hostile receiver's reply text in errors", () => {
@@ -16,5 +19,37 @@ describe("a hostile receiver's reply text in errors", () => {
     const error = (outcomes[0] as { error: string }).error;
     expect(error).toMatch(/^HEC HTTP 400 code 6: bad\ufffd\[2K vigil alerts info: all delivered\ufffd\ufffdx+…$/);
     expect(error.length).toBeLessThan(300);
+  });
+});
+
+describe('a receiver whose reply never ends', () => {
+  it('is read up to the 64 KiB cap, then cut: its status counts, no wait for the timeout, no duplicate', async () => {
+    const sockets = new Set<Socket>();
+    const server = createServer((_req, res) => {
+      res.writeHead(200, { 'Content-Type': 'text/plain' });
+      const chunk = Buffer.alloc(64 * 1024, 97);
+      const pump = (): void => {
+        while (!res.destroyed && res.write(chunk));
+      };
+      res.on('drain', pump);
+      pump();
+    });
+    server.on('connection', (c: Socket) => {
+      sockets.add(c);
+      c.on('close', () => sockets.delete(c));
+    });
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    const { port } = server.address() as { port: number };
+    const t = new WebhookTransport({ name: 'soc', type: 'webhook', url: `http://127.0.0.1:${port}/`, headers: {}, timeoutMs: 10_000, insecure: false, maxAttempts: 3, backoff: { initialMs: 1000, maxMs: 1000, factor: 1, jitter: 0 } });
+    try {
+      const started = Date.now();
+      const outcome = await t.deliver(enqueue(new MemoryOutbox(), 'soc', ['a']), { signal: new AbortController().signal, now: () => 1000 });
+      expect(outcome).toEqual([{ status: 'delivered' }]);
+      expect(Date.now() - started).toBeLessThan(5000);
+    } finally {
+      await t.close();
+      for (const c of sockets) c.destroy();
+      await new Promise<void>((r) => server.close(() => r()));
+    }
   });
 });
