@@ -94,9 +94,22 @@ function columnsOf(rows: readonly Result[], hide: ReadonlySet<string>): string[]
   return cols;
 }
 
+const NUMBER = /^[-+]?(?:\d+\.?\d*|\.\d+)(?:e[-+]?\d+)?$/i;
+
+/**
+ * A cell a spreadsheet would run as a formula (first character = + - @ tab or CR; OWASP "CSV injection")
+ * gets a leading `'`: the data is hostile (process arguments, pod names). Numbers stay as they are.
+ */
+function defuse(s: string): string {
+  return /^[=+\-@\t\r]/.test(s) && !NUMBER.test(s) ? `'${s}` : s;
+}
+
 function writeCsv(rows: readonly Result[], tz: string, write: (s: string) => void): void {
   const cols = columnsOf(rows, new Set());
-  const esc = (s: string) => (/[",\n\r]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s);
+  const esc = (text: string) => {
+    const s = defuse(text);
+    return /[",\n\r]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
+  };
   write(cols.map(esc).join(',') + '\n');
   // Multivalues are joined with a newline inside one cell, as Splunk's CSV export does.
   for (const r of rows) write(cols.map((c) => esc(cellText(c, r.get(c), tz, '\n'))).join(',') + '\n');
