@@ -121,16 +121,26 @@ function writeTable(rows: readonly Result[], tz: string, write: (s: string) => v
     return;
   }
   const cols = columnsOf(rows, hide);
-  const cells = rows.map((r) => cols.map((c) => cellText(c, r.get(c), tz, '\n').split('\n')));
-  const width = cols.map((c, i) => Math.min(80, Math.max(c.length, ...cells.map((row) => Math.max(...row[i]!.map((l) => l.length))))));
+  const heads = cols.map(printable);
+  const cells = rows.map((r) => cols.map((c) => cellText(c, r.get(c), tz, '\n').split('\n').map(printable)));
+  const width = heads.map((c, i) => Math.min(80, Math.max(c.length, ...cells.map((row) => Math.max(...row[i]!.map((l) => l.length))))));
   const line = (parts: string[]) => parts.map((p, i) => p.padEnd(width[i]!)).join('  ').trimEnd() + '\n';
-  write(line(cols));
+  write(line(heads));
   write(line(width.map((w) => '-'.repeat(w))));
   for (const row of cells) {
     const height = Math.max(...row.map((c) => c.length));
     for (let k = 0; k < height; k++) write(line(row.map((c) => clip(c[k] ?? '', 80))));
   }
   write(`\n${rows.length} result${rows.length === 1 ? '' : 's'}\n`);
+}
+
+/**
+ * Table text goes to a terminal: control (ESC sequences, CR, BEL), format (bidi overrides) and lone surrogate
+ * characters of event data become U+FFFD, so a process argument cannot clear the screen, set the clipboard or
+ * reorder a line (the alert actions' `snippet` does the same for receivers' replies).
+ */
+function printable(s: string): string {
+  return s.replace(/[\p{Cc}\p{Cf}\p{Cs}]/gu, '\ufffd');
 }
 
 function clip(s: string, w: number): string {

@@ -1,0 +1,35 @@
+import { describe, expect, it } from 'vitest';
+import { Row } from '../../src/events/result.js';
+import { outputSink } from '../../src/cli/output.js';
+
+async function tableOf(rows: Record<string, string>[]): Promise<string> {
+  let out = '';
+  const sink = outputSink({ format: 'table', tz: 'UTC', write: (s) => (out += s) });
+  for (const fields of rows) {
+    const r = new Row();
+    for (const [k, v] of Object.entries(fields)) r.set(k, v);
+    sink.push(r);
+  }
+  sink.end();
+  await Promise.resolve(); // the chunked writer flushes in a microtask
+  return out;
+}
+
+describe('table output on a terminal: event text cannot drive the terminal', () => {
+  it('shows control, bidi and lone surrogate characters of fields and field names as U+FFFD', async () => {
+    // Process arguments are attacker text: ESC sequences clear the screen or set the clipboard (OSC 52),
+    // BEL rings, U+202E reverses what follows, CR rewrites the line.
+    const out = await tableOf([{ process: 'sh -c \u001b[2J\u001b]52;c;ZWNobyBwd25lZA==\u0007x', pod: 'a\u202Etxt.exe', 'f\u001b[31m': 'r\rfake', t: 'a\tb' }]);
+    expect(out.replace(/\n/g, '')).not.toMatch(/[\p{Cc}\p{Cf}]/u);
+    expect(out.split('\n').slice(0, 3)).toEqual([
+      'process                              pod        f\ufffd[31m  t',
+      '-----------------------------------  ---------  ------  ---',
+      'sh -c \ufffd[2J\ufffd]52;c;ZWNobyBwd25lZA==\ufffdx  a\ufffdtxt.exe  r\ufffdfake  a\ufffdb',
+    ]);
+  });
+
+  it('leaves ordinary text and multivalue lines as they were', async () => {
+    const out = await tableOf([{ name: 'curl ünïcode 日本', n: '1' }]);
+    expect(out).toBe('name             n\n---------------  -\ncurl ünïcode 日本  1\n\n1 result\n');
+  });
+});
