@@ -530,11 +530,14 @@ export class PostgresStateStore implements StateStore {
     return new Set(res.rows.map((r) => fromPg(r.key)));
   }
 
-  /** Items with nextAttemptAt <= now, earliest first (ties: oldest queued first). */
-  async dueOutbox(now: number, limit: number): Promise<OutboxItem[]> {
+  /** Items with nextAttemptAt <= now, earliest first (ties: oldest queued first), except those of `excludeActions`. */
+  async dueOutbox(now: number, limit: number, excludeActions: readonly string[] = []): Promise<OutboxItem[]> {
     const n = limitOf(limit);
     const res = await this.read('dueOutbox', (p) =>
-      p.query<OutboxRow>(`SELECT ${OUTBOX_COLS} FROM ${this.S}.outbox WHERE next_attempt_at <= $1 ORDER BY next_attempt_at, seq LIMIT $2`, [now, n]),
+      p.query<OutboxRow>(
+        `SELECT ${OUTBOX_COLS} FROM ${this.S}.outbox WHERE next_attempt_at <= $1 AND NOT (action = ANY($3::text[])) ORDER BY next_attempt_at, seq LIMIT $2`,
+        [now, n, [...excludeActions]],
+      ),
     );
     return res.rows.map(outboxOf);
   }

@@ -254,7 +254,9 @@ export class AlertDispatcher {
     const maxBatch = Math.max(1, ...[...this.byName.values()].map((s) => s.transport.batchSize));
     // Ask for enough to fill every free slot even though in-flight and cooling items come back too.
     const limit = Math.min(10_000, (this.concurrency - this.deliveries.size) * maxBatch + this.inFlightIds.size + this.cooling.size);
-    const listed = await this.state.dueOutbox(now, limit);
+    // Actions with no free slot are left out: a backlog of theirs would fill the list and starve the others.
+    const busy = [...this.byName].filter(([, s]) => s.stats.inFlight >= this.perAction).map(([name]) => name);
+    const listed = await this.state.dueOutbox(now, limit, busy);
     // Deliveries may have ended (freeing slots) or stop() been called during the read.
     let free = this.concurrency - this.deliveries.size;
     if (this.stopped || free <= 0) return { items: 0, promises };
@@ -266,7 +268,8 @@ export class AlertDispatcher {
       if (g) g.push(it);
       else groups.set(it.action, [it]);
     }
-    for (const s of this.byName.values()) s.stats.pending = 0;
+    // A busy action's items were not listed: its pending count stays the last one seen.
+    for (const [name, s] of this.byName) if (!busy.includes(name)) s.stats.pending = 0;
 
     let items = 0;
     for (const [name, group] of groups) {

@@ -427,9 +427,9 @@ export class SqliteStore implements EventStore, StateStore, SeqSubsetSource {
     return this.readAsync((db) => state.suppressed(db, keys, now));
   }
 
-  /** Items with nextAttemptAt <= now, earliest nextAttemptAt first. */
-  dueOutbox(now: number, limit: number): Promise<OutboxItem[]> {
-    return this.readAsync((db) => state.dueOutbox(db, now, limit));
+  /** Items with nextAttemptAt <= now, earliest nextAttemptAt first, except those of `excludeActions`. */
+  dueOutbox(now: number, limit: number, excludeActions?: readonly string[]): Promise<OutboxItem[]> {
+    return this.readAsync((db) => state.dueOutbox(db, now, limit, excludeActions));
   }
 
   /** `read` as a promise: errors reject rather than throw. */

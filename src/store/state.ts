@@ -174,10 +174,10 @@ export function suppressed(db: Db, keys: readonly string[], now: number): Set<st
   return new Set(r.map((x) => x[0]));
 }
 
-/** Items with nextAttemptAt <= now, earliest first (ties: oldest queued first). */
-export function dueOutbox(db: Db, now: number, limit: number): OutboxItem[] {
-  const sql = `SELECT ${OUTBOX_COLS} FROM outbox WHERE next_attempt_at <= ? ORDER BY next_attempt_at, rowid LIMIT ?`;
-  return rows<OutboxRow>(db, sql, [now, limitOf(limit)]).map(outboxOf);
+/** Items with nextAttemptAt <= now, earliest first (ties: oldest queued first), except those of `excludeActions`. */
+export function dueOutbox(db: Db, now: number, limit: number, excludeActions: readonly string[] = []): OutboxItem[] {
+  const sql = `SELECT ${OUTBOX_COLS} FROM outbox WHERE next_attempt_at <= ? AND action NOT IN (SELECT value FROM json_each(?)) ORDER BY next_attempt_at, rowid LIMIT ?`;
+  return rows<OutboxRow>(db, sql, [now, JSON.stringify(excludeActions), limitOf(limit)]).map(outboxOf);
 }
 
 /** The conditions of a query; an undefined value means "no condition". */

@@ -234,8 +234,11 @@ export interface StateStore {
   addComment(comment: FindingComment): Promise<void>;
   /** Active suppressions among `keys` at `now`: a key is suppressed while now < until. */
   suppressed(keys: readonly string[], now: number): Promise<Set<string>>;
-  /** Items with nextAttemptAt <= now, earliest nextAttemptAt first. */
-  dueOutbox(now: number, limit: number): Promise<OutboxItem[]>;
+  /**
+   * Items with nextAttemptAt <= now, earliest nextAttemptAt first, except those of `excludeActions` (the
+   * dispatcher's busy actions: their backlog must not fill the list and starve the others).
+   */
+  dueOutbox(now: number, limit: number, excludeActions?: readonly string[]): Promise<OutboxItem[]>;
   /** Removes the item. An unknown id is not an error (already delivered). */
   outboxDelivered(id: string): Promise<void>;
   /** attempts + 1, lastError, nextAttemptAt. An unknown id is not an error (already delivered). */

@@ -30,9 +30,9 @@ export class MemoryOutbox implements OutboxState {
     return new Set(keys.filter((k) => (this.suppressions.get(k) ?? -Infinity) > now));
   }
 
-  async dueOutbox(now: number, limit: number): Promise<OutboxItem[]> {
+  async dueOutbox(now: number, limit: number, excludeActions: readonly string[] = []): Promise<OutboxItem[]> {
     return [...this.items.values()]
-      .filter((i) => i.nextAttemptAt <= now)
+      .filter((i) => i.nextAttemptAt <= now && !excludeActions.includes(i.action))
       .sort((a, b) => a.nextAttemptAt - b.nextAttemptAt || a.createdAt - b.createdAt)
       .slice(0, limit)
       .map((i) => ({ ...i }));

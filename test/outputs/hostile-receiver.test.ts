@@ -1,9 +1,13 @@
 import { createServer } from 'node:http';
 import type { Socket } from 'node:net';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { AlertDispatcher } from '../../src/outputs/dispatcher.js';
 import { classifyHecReply } from '../../src/outputs/splunk-hec.js';
 import { classifyWebhookReply, WebhookTransport } from '../../src/outputs/webhook.js';
-import { enqueue, MemoryOutbox } from './helpers.js';
+import { enqueue, MemoryOutbox, scriptedServer } from './helpers.js';
 
 // A receiver's reply text reaches the log (stderr) and the outbox's lastError, shown by the API and console.
 describe("a hostile receiver's reply text in errors", () => {
@@ -50,6 +54,38 @@ describe('a receiver whose reply never ends', () => {
       await t.close();
       for (const c of sockets) c.destroy();
       await new Promise<void>((r) => server.close(() => r()));
+    }
+  });
+});
+
+describe('a hanging receiver with a backlog', () => {
+  it('does not starve the other actions: their items are listed while its slots are full', async () => {
+    const hang = await scriptedServer(['hang']);
+    const dir = mkdtempSync(join(tmpdir(), 'vigil-hol-'));
+    const outbox = new MemoryOutbox();
+    // An outage's backlog, older than anything else due.
+    enqueue(outbox, 'soc', Array.from({ length: 3000 }, (_, i) => `pod-${i}`), 1000);
+    enqueue(outbox, 'archive', ['late'], 1500);
+    const backoff = { initialMs: 1000, maxMs: 1000, factor: 1, jitter: 0 };
+    const d = new AlertDispatcher({
+      state: outbox,
+      actions: [
+        { name: 'soc', type: 'webhook', url: hang.url, headers: {}, timeoutMs: 30_000, insecure: false, maxAttempts: 3, backoff },
+        { name: 'archive', type: 'file', path: join(dir, 'alerts.jsonl'), maxAttempts: 3, backoff },
+      ],
+      now: () => 2000,
+      log: () => {},
+    });
+    try {
+      d.start();
+      const until = Date.now() + 3000;
+      while (Date.now() < until && d.stats().actions['archive']!.delivered === 0) await new Promise((r) => setTimeout(r, 20));
+      expect(d.stats().actions['archive']!.delivered).toBe(1);
+      expect(readFileSync(join(dir, 'alerts.jsonl'), 'utf8')).toContain('"late"');
+    } finally {
+      await d.stop({ abortAfterMs: 0 });
+      await hang.close();
+      rmSync(dir, { recursive: true, force: true });
     }
   });
 });

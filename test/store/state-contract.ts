@@ -314,6 +314,8 @@ export function stateContract(backend: StateBackend): void {
         expect(await ids(T + 10)).toEqual(['early']); // due at exactly nextAttemptAt
         expect(await ids(T + 30)).toEqual(['early', 'mid', 'late']);
         expect(await ids(T + 30, 2)).toEqual(['early', 'mid']);
+        // The dispatcher leaves out its busy actions, so their backlog does not starve the others.
+        expect((await s.dueOutbox(T + 30, 2, ['hec', 'file'])).map((o) => o.id)).toEqual(['late']);
 
         await s.outboxFailed('early', 'HTTP 500', T + 40);
         await s.outboxFailed('early', 'connection refused', T + 25);
