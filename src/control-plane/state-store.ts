@@ -536,7 +536,7 @@ export class PostgresStateStore implements StateStore {
     const res = await this.read('dueOutbox', (p) =>
       p.query<OutboxRow>(
         `SELECT ${OUTBOX_COLS} FROM ${this.S}.outbox WHERE next_attempt_at <= $1 AND NOT (action = ANY($3::text[])) ORDER BY next_attempt_at, seq LIMIT $2`,
-        [now, n, [...excludeActions]],
+        [now, n, excludeActions.map(toPg)],
       ),
     );
     return res.rows.map(outboxOf);
