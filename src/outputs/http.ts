@@ -1,6 +1,7 @@
 /**
  * The one HTTP POST the network actions need: node:http/https, keep-alive agent per action, a deadline for
- * the whole exchange, abortable, response body read up to a cap (for error messages and HEC replies): the connection is cut beyond it.
+ * the whole exchange, abortable, response body read up to a cap (for error messages and HEC replies), the
+ * connection cut beyond it.
  */
 import { readFileSync } from 'node:fs';
 import { Agent as HttpAgent, request as httpRequest, type IncomingHttpHeaders } from 'node:http';
