@@ -3,6 +3,7 @@ import { toText, valuesOf, type FieldValue } from '../events/value.js';
 import type { Sink } from '../spl/commands/types.js';
 import { strftime } from '../spl/time/format.js';
 import { resultToJson, TIME_OUTPUT_FORMAT } from '../outputs/json.js';
+import { printable } from '../outputs/printable.js';
 
 export type OutputFormat = 'table' | 'jsonl' | 'json' | 'csv';
 export const OUTPUT_FORMATS: readonly OutputFormat[] = ['table', 'jsonl', 'json', 'csv'];
@@ -132,15 +133,6 @@ function writeTable(rows: readonly Result[], tz: string, write: (s: string) => v
     for (let k = 0; k < height; k++) write(line(row.map((c) => clip(c[k] ?? '', 80))));
   }
   write(`\n${rows.length} result${rows.length === 1 ? '' : 's'}\n`);
-}
-
-/**
- * Table text goes to a terminal: control (ESC sequences, CR, BEL), format (bidi overrides) and lone surrogate
- * characters of event data become U+FFFD, so a process argument cannot clear the screen, set the clipboard or
- * reorder a line (the alert actions' `snippet` does the same for receivers' replies).
- */
-function printable(s: string): string {
-  return s.replace(/[\p{Cc}\p{Cf}\p{Cs}]/gu, '\ufffd');
 }
 
 function clip(s: string, w: number): string {

@@ -6,6 +6,7 @@
 import { readFileSync } from 'node:fs';
 import { Agent as HttpAgent, request as httpRequest, type IncomingHttpHeaders } from 'node:http';
 import { Agent as HttpsAgent, request as httpsRequest } from 'node:https';
+import { printable } from './printable.js';
 
 export interface HttpReply {
   status: number;
@@ -128,6 +129,6 @@ export function parseRetryAfter(value: string | string[] | undefined, nowSeconds
  * format (bidi) or lone surrogate characters, which could rewrite an operator's terminal.
  */
 export function snippet(body: string, max = 200): string {
-  const one = body.replace(/\s+/g, ' ').replace(/[\p{Cc}\p{Cf}\p{Cs}]/gu, '\ufffd').trim();
+  const one = printable(body.replace(/\s+/g, ' ')).trim();
   return one.length > max ? `${one.slice(0, max)}…` : one;
 }

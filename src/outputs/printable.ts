@@ -1,0 +1,8 @@
+/**
+ * Text from events or remote receivers, made safe for a terminal or a log line: control (ESC sequences, CR, BEL),
+ * format (bidi overrides) and lone surrogate characters become U+FFFD, so the data cannot clear the screen, set
+ * the clipboard or reorder a line.
+ */
+export function printable(s: string): string {
+  return s.replace(/[\p{Cc}\p{Cf}\p{Cs}]/gu, '\ufffd');
+}
