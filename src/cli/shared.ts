@@ -1,6 +1,7 @@
 import { Option, type Command } from 'commander';
 import { availableParallelism } from 'node:os';
 import { VigilError } from '../errors.js';
+import { printable } from '../outputs/printable.js';
 import type { LineIssue } from '../sources/file.js';
 import { canonicalTimeZone } from '../spl/time/zone.js';
 import { resolveTimeModifier } from '../spl/time/modifiers.js';
@@ -86,7 +87,8 @@ export class InputIssues {
   constructor(private readonly write: (s: string) => void = (s) => process.stderr.write(s)) {}
   onMalformed = (m: LineIssue): void => {
     this.malformed++;
-    if (this.shown++ < 20) this.write(`vigil: skipped ${m.file}:${m.line}: ${m.reason}\n`);
+    // The reason quotes the line (JSON.parse's message): its ESC sequences must not reach the terminal.
+    if (this.shown++ < 20) this.write(`vigil: skipped ${m.file}:${m.line}: ${printable(m.reason)}\n`);
   };
   onWarning = (_w: LineIssue): void => {
     this.warnings++;

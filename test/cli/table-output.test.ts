@@ -33,3 +33,13 @@ describe('table output on a terminal: event text cannot drive the terminal', () 
     expect(out).toBe('name             n\n---------------  -\ncurl ünïcode 日本  1\n\n1 result\n');
   });
 });
+
+describe('malformed-line reports on stderr', () => {
+  it('quote the line (JSON.parse names it) without its control characters', async () => {
+    const { InputIssues } = await import('../../src/cli/shared.js');
+    let err = '';
+    const issues = new InputIssues((s) => (err += s));
+    issues.onMalformed({ file: 'x.jsonl', line: 1, reason: 'not JSON: Unexpected token \'a\', "abc\u001b[2Jdef" is not valid JSON' });
+    expect(err).toBe('vigil: skipped x.jsonl:1: not JSON: Unexpected token \'a\', "abc\ufffd[2Jdef" is not valid JSON\n');
+  });
+});
