@@ -1,12 +1,10 @@
 import { randomUUID } from 'node:crypto';
-import { open } from 'node:fs/promises';
+import { createReadStream } from 'node:fs';
 import { Agent as HttpAgent, request as httpRequest } from 'node:http';
 import { Agent as HttpsAgent, request as httpsRequest } from 'node:https';
-import { pipeline } from 'node:stream';
-import { createGunzip } from 'node:zlib';
 import { VigilError } from '../errors.js';
 import { MAX_EVENT_TIME } from '../hec/events.js';
-import { DEFAULT_MAX_LINE } from '../sources/file.js';
+import { DEFAULT_MAX_LINE, streamChunks } from '../sources/file.js';
 import type { ReplayInput } from './datasets.js';
 import { lineTime, shiftLine } from './shift.js';
 
@@ -265,21 +263,8 @@ export async function replay(inputs: readonly ReplayInput[], opts: ReplayOptions
  */
 async function* lines(path: string, onLong: (line: number, bytes: number) => void): AsyncGenerator<string> {
   try {
-    // One open (a FIFO cannot be opened twice for one writer); the magic bytes are read ahead only from a
-    // regular file: a FIFO would lose them.
-    const fh = await open(path, 'r');
-    const head = Buffer.alloc(2);
-    let file: ReturnType<typeof fh.createReadStream>;
-    let bytesRead = 0;
-    try {
-      const regular = (await fh.stat()).isFile();
-      if (regular) ({ bytesRead } = await fh.read(head, 0, 2, 0));
-      file = regular ? fh.createReadStream({ start: 0 }) : fh.createReadStream();
-    } catch (e) {
-      await fh.close();
-      throw e;
-    }
-    const input = bytesRead === 2 && head[0] === 0x1f && head[1] === 0x8b ? pipeline(file, createGunzip(), () => {}) : file;
+    // One open, as a stream (a FIFO cannot be opened twice for one writer), gzip told by its first bytes.
+    const input = streamChunks(createReadStream(path), path, undefined);
     let parts: Buffer[] = []; // the current line's bytes so far, across chunks
     let held = 0;
     let long = 0; // bytes of a line past the limit, only counted
@@ -311,7 +296,8 @@ async function* lines(path: string, onLong: (line: number, bytes: number) => voi
       parts.push(Buffer.from(piece)); // stream chunks may be reused
       held += piece.length;
     };
-    for await (const chunk of input as AsyncIterable<Buffer>) {
+    for await (const { data } of input) {
+      const chunk = data as Buffer; // a stream without an encoding gives Buffers
       let start = 0;
       for (let nl = chunk.indexOf(10); nl !== -1; nl = chunk.indexOf(10, start)) {
         const line = end(chunk.subarray(start, nl));

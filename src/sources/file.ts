@@ -738,7 +738,11 @@ async function* fileChunks(
   }
 }
 
-async function* streamChunks(stream: Readable, label: string, signal: AbortSignal | undefined, onStart?: () => void): AsyncGenerator<Chunk> {
+/**
+ * A stream's bytes (stdin, a FIFO; replay's inputs), inflated when its first two bytes say gzip, as files are;
+ * a read or gzip error is INPUT_IO naming `label`.
+ */
+export async function* streamChunks(stream: Readable, label: string, signal: AbortSignal | undefined, onStart?: () => void): AsyncGenerator<Chunk> {
   onStart?.();
   // node:stream and node:zlib are loaded by the inputs that use them (~10 ms of start-up a file run does not pay).
   const { Readable: ReadableFrom, addAbortSignal, pipeline } = await import('node:stream');
