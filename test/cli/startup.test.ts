@@ -68,7 +68,7 @@ function modulesLoadedBy(args: string[]): { code: number | null; modules: string
 }
 
 // outputs/json.ts is the result-to-JSON rendering the CLI prints with; the rest of outputs/ is alert actions.
-const SERVER_CODE = /^(dist\/(web|hec|store|schedule|config|replay|testing)\/|dist\/outputs\/(?!json\.js$)|node_modules\/(hono|@hono|better-sqlite3|croner)\/)/;
+const SERVER_CODE = /^(dist\/(web|hec|store|schedule|config|replay|testing)\/|dist\/outputs\/(?!(json|printable)\.js$)|node_modules\/(hono|@hono|better-sqlite3|croner)\/)/;
 
 // Node's own modules a command loads (process.moduleLoadList at exit), for the built-ins loaded on first use.
 writeFileSync(
