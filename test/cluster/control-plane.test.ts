@@ -416,6 +416,10 @@ describe.skipIf(skipClickHouse)('control plane: a node killed while committing r
         expect(signal, stderr).toBe('SIGKILL');
         for (const k of acked) ackedAll.add(k);
 
+        // PostgreSQL rolls the dead node's open transactions back once it sees their connections closed, a few
+        // ms after the kill: until then a block it was delivering stays locked, and the sweep (SKIP LOCKED) rightly
+        // leaves it. Wait for that first, as a node's next timer tick would.
+        await deadSessionsGone(schema);
         // Another node's sweep delivers what the dead one committed but did not deliver.
         const { s } = await open(schema, { events: ch });
         redelivered += await s.deliverPendingEvents();
@@ -652,6 +656,22 @@ describe.skipIf(skip)('control plane: connection loss', () => {
     proxy.server.close();
   });
 });
+
+/** Waits until no session holds a lock on the schema's `run_events` (a killed node's transactions are rolled back). */
+async function deadSessionsGone(schema: string): Promise<void> {
+  const held = async (): Promise<number> =>
+    (
+      await admin.query(
+        `SELECT count(*)::int AS n FROM pg_locks l JOIN pg_class c ON c.oid = l.relation JOIN pg_namespace ns ON ns.oid = c.relnamespace
+          WHERE ns.nspname = $1 AND c.relname = 'run_events' AND l.pid <> pg_backend_pid()`,
+        [schema],
+      )
+    ).rows[0].n as number;
+  for (let waited = 0; (await held()) > 0; waited += 20) {
+    if (waited > 10_000) throw new Error(`a session still holds ${schema}.run_events 10 s after the kill`);
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
 
 async function freePort(): Promise<number> {
   const server = createServer();
