@@ -12,6 +12,7 @@ import { VigilError } from '../errors.js';
 import { checkEvent } from '../store/validate.js';
 import * as state from '../store/state.js';
 import {
+  DEAD_LETTER_AT,
   StoreError,
   type FindingComment,
   type FindingQuery,
@@ -139,9 +140,7 @@ function outboxOf(r: OutboxRow): OutboxItem {
 
 /** null: no limit (PostgreSQL's LIMIT NULL). The same validation as SQLite's store. */
 function limitOf(limit: number | undefined): number | null {
-  if (limit === undefined) return null;
-  if (!Number.isInteger(limit) || limit < 0) throw new VigilError('USAGE', `limit must be a non-negative integer, not ${limit}`);
-  return limit;
+  return limit === undefined ? null : state.checkLimit(limit);
 }
 
 /** The conditions of a query with their $n parameters; an undefined value means "no condition". */
@@ -448,6 +447,19 @@ export class PostgresStateStore implements StateStore {
     await this.guard('outbox failed', () =>
       this.pool.query(`UPDATE ${this.S}.outbox SET attempts = attempts + 1, last_error = $1, next_attempt_at = $2 WHERE id = $3`, [toPg(message), next, toPg(outboxId)]),
     );
+  }
+
+  async pruneDeadLetters(createdBefore: number, limit: number): Promise<number> {
+    this.refuseClosed();
+    const before = state.checkTime(createdBefore, 'pruneDeadLetters', 'createdBefore');
+    const n = state.checkLimit(limit);
+    const res = await this.guard('prune dead letters', () =>
+      this.pool.query(
+        `DELETE FROM ${this.S}.outbox WHERE id IN (SELECT id FROM ${this.S}.outbox WHERE next_attempt_at >= $1 AND created_at < $2 LIMIT $3)`,
+        [DEAD_LETTER_AT, before, n],
+      ),
+    );
+    return res.rowCount ?? 0;
   }
 
   // --- reads (each one statement, or one REPEATABLE READ transaction: a read sees every commit that

@@ -96,6 +96,8 @@ export interface AlertRoute {
 export interface AlertConfig {
   actions: AlertAction[];
   routes: AlertRoute[];
+  /** How long a dead letter is kept after its alert was raised (seconds; Infinity: forever). */
+  deadLetterRetentionS: number;
 }
 
 export const ACTION_DEFAULTS = {
@@ -105,6 +107,8 @@ export const ACTION_DEFAULTS = {
   hecBatchSize: 100,
   ackPollMs: 1000,
   ackTimeoutMs: 60_000,
+  /** `dead_letter_retention`: 7 days. */
+  deadLetterRetentionS: 7 * 86_400,
 } as const;
 
 export interface ParseOptions {
@@ -119,16 +123,16 @@ export interface ParseOptions {
 export type Path = (string | number)[];
 
 /**
- * Parses the `alert_actions:` section: `{ actions: [...], routes: [...] }`. Either list may be absent.
- * Routes must name configured actions.
+ * Parses the `alert_actions:` section: `{ actions: [...], routes: [...], dead_letter_retention }`. Either
+ * list may be absent. Routes must name configured actions.
  */
 export function parseAlertConfig(raw: unknown, opts: ParseOptions = {}): AlertConfig {
   const p = new Parser(opts);
   const root = opts.root ?? ['alert_actions'];
-  const m = p.mapping(root, raw, ['actions', 'routes']);
+  const m = p.mapping(root, raw, ['actions', 'routes', 'dead_letter_retention']);
   const actions = p.actions([...root, 'actions'], m['actions']);
   const routes = p.routes([...root, 'routes'], m['routes'], actions.map((a) => a.name));
-  return { actions, routes };
+  return { actions, routes, deadLetterRetentionS: p.retention([...root, 'dead_letter_retention'], m['dead_letter_retention']) };
 }
 
 /** Parses a list of actions on its own (for a config that keeps them elsewhere). */
@@ -203,6 +207,15 @@ class Parser {
 
   fail(path: Path, message: string): never {
     throw new VigilError('CONFIG', `${this.at(path)}"${dotted(path)}" ${message}`);
+  }
+
+  /** `dead_letter_retention`: a duration of at least an hour, or `forever`; absent: the default. */
+  retention(path: Path, value: unknown): number {
+    if (value === undefined || value === null) return ACTION_DEFAULTS.deadLetterRetentionS;
+    if (value === 'forever') return Infinity;
+    const s = parseDuration(value);
+    if (s === null || s < 3600) this.fail(path, `must be a duration of at least 1h (like 7d or 720h) or forever, got ${describe(value)}`);
+    return s;
   }
 
   /** A mapping with only known keys (a typo in a delivery setting must not be silently ignored). */

@@ -5,23 +5,23 @@
  * again with the same idempotency key. See CONTEXT.md for the retry policy.
  */
 import { hostname as osHostname } from 'node:os';
-import type { OutboxItem, StateStore } from '../store/types.js';
-import type { AlertAction, AlertActionType, BackoffPolicy } from './actions.js';
+import { DEAD_LETTER_AT, type OutboxItem, type StateStore } from '../store/types.js';
+import { ACTION_DEFAULTS, type AlertAction, type AlertActionType, type BackoffPolicy } from './actions.js';
 import { FileTransport } from './file-action.js';
 import { SplunkHecTransport } from './splunk-hec.js';
 import type { DeliveryOutcome, Transport } from './transport.js';
 import { WebhookTransport } from './webhook.js';
 
-/**
- * `nextAttemptAt` of an item given up on (permanent refusal, or maxAttempts reached): 9999-12-31, so it
- * stays in the outbox as a dead letter with its lastError, never due again. (The StateStore has no
- * dead-letter state of its own.)
- */
-export const DEAD_LETTER_AT = 253_402_300_799;
+export { DEAD_LETTER_AT };
 
 export function isDeadLettered(item: Pick<OutboxItem, 'nextAttemptAt'>): boolean {
   return item.nextAttemptAt >= DEAD_LETTER_AT;
 }
+
+/** How often dead letters past their retention are looked for (seconds). */
+const PRUNE_EVERY_S = 3600;
+/** Dead letters removed per store call: a large backlog goes in several polls, none holding a long write. */
+const PRUNE_BATCH = 10_000;
 
 /** How long an item whose action is no longer configured waits before being looked at again. */
 const UNKNOWN_ACTION_RETRY_S = 3600;
@@ -38,7 +38,7 @@ export type DispatcherLog = (level: DispatcherLogLevel, message: string, fields?
 
 export interface AlertDispatcherOptions {
   /** Only the outbox methods are used; the caller owns the store. */
-  state: Pick<StateStore, 'dueOutbox' | 'outboxDelivered' | 'outboxFailed'>;
+  state: Pick<StateStore, 'dueOutbox' | 'outboxDelivered' | 'outboxFailed' | 'pruneDeadLetters'>;
   actions: readonly AlertAction[];
   /** Clock, epoch seconds (default wall clock). Backoff and due times are computed with it. */
   now?: () => number;
@@ -57,6 +57,11 @@ export interface AlertDispatcherOptions {
   hostname?: string;
   /** Transport factory override (tests, or an embedding that adds action types). */
   createTransport?: (action: AlertAction) => Transport;
+  /**
+   * Dead letters older than this (seconds since their alert was raised) are removed from the outbox, checked
+   * every hour (default ACTION_DEFAULTS.deadLetterRetentionS, 7 days; Infinity keeps them).
+   */
+  deadLetterRetentionS?: number;
 }
 
 export interface ActionStats {
@@ -141,6 +146,9 @@ export class AlertDispatcher {
   private timer: unknown = null;
   private running = false;
   private stopped = false;
+  private readonly retentionS: number;
+  /** When dead letters were last pruned (-Infinity: not yet; a full batch leaves it, so the next poll goes on). */
+  private prunedAt = -Infinity;
 
   constructor(opts: AlertDispatcherOptions) {
     this.state = opts.state;
@@ -151,6 +159,7 @@ export class AlertDispatcher {
     this.concurrency = Math.max(1, opts.concurrency ?? 8);
     this.perAction = Math.max(1, opts.perActionConcurrency ?? 2);
     this.log = opts.log ?? defaultLog;
+    this.retentionS = opts.deadLetterRetentionS ?? ACTION_DEFAULTS.deadLetterRetentionS;
     const host = opts.hostname ?? osHostname();
     const make = opts.createTransport ?? ((a: AlertAction) => createTransport(a, host));
     for (const action of opts.actions) {
@@ -250,6 +259,7 @@ export class AlertDispatcher {
     const promises: Promise<void>[] = [];
     if (this.stopped || this.concurrency - this.deliveries.size <= 0) return { items: 0, promises };
     const now = this.now();
+    await this.pruneDeadLetters(now);
     for (const [id, until] of this.cooling) if (until <= now) this.cooling.delete(id);
     const maxBatch = Math.max(1, ...[...this.byName.values()].map((s) => s.transport.batchSize));
     // Ask for enough to fill every free slot even though in-flight and cooling items come back too.
@@ -289,6 +299,22 @@ export class AlertDispatcher {
       s.stats.pending = group.length - offset;
     }
     return { items, promises };
+  }
+
+  /**
+   * Removes dead letters past their retention, at most every PRUNE_EVERY_S (a batch at a time: a full one
+   * goes on at the next poll). A failure is logged: the outbox is delivered all the same.
+   */
+  private async pruneDeadLetters(now: number): Promise<void> {
+    if (this.retentionS === Infinity || now - this.prunedAt < PRUNE_EVERY_S) return;
+    try {
+      const removed = await this.state.pruneDeadLetters(now - this.retentionS, PRUNE_BATCH);
+      if (removed < PRUNE_BATCH) this.prunedAt = now;
+      if (removed > 0) this.log('info', `removed ${removed} dead letter(s) raised more than ${this.retentionS} s ago`);
+    } catch (e) {
+      this.prunedAt = now;
+      this.log('warn', `dead letters not pruned: ${(e as Error).message}`);
+    }
   }
 
   /** Registers a delivery so stop() waits for it, and polls again when it ends (there may be more). */

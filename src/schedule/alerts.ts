@@ -33,9 +33,12 @@ export function alertPlanner(routes: readonly AlertRoute[], state: Pick<StateSto
  * every run (null without routes). `vigil serve` and `vigil backfill` both take them from here, so a backfill
  * queues what the live scheduler queues. Relative paths resolve against the config file, else the data dir.
  */
-export function configuredAlerts(config: AlertSettingsSource, state: Pick<StateStore, 'suppressed'>): { actions: AlertAction[]; planner: AlertPlanner | null } {
-  const { actions, routes } = alertConfig(config);
-  return { actions, planner: routes.length ? alertPlanner(routes, state) : null };
+export function configuredAlerts(
+  config: AlertSettingsSource,
+  state: Pick<StateStore, 'suppressed'>,
+): { actions: AlertAction[]; planner: AlertPlanner | null; deadLetterRetentionS: number } {
+  const { actions, routes, deadLetterRetentionS } = alertConfig(config);
+  return { actions, planner: routes.length ? alertPlanner(routes, state) : null, deadLetterRetentionS };
 }
 
 type AlertSettingsSource = Pick<VigilConfig, 'alertActions' | 'file' | 'dataDir' | 'at'>;

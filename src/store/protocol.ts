@@ -97,6 +97,7 @@ export type StateOp =
   | { op: 'addComment'; comment: FindingComment }
   | { op: 'outboxDelivered'; outboxId: string }
   | { op: 'outboxFailed'; outboxId: string; error: string; nextAttemptAt: number }
+  | { op: 'pruneDeadLetters'; createdBefore: number; limit: number }
   /** claimRun/renewRun: `node` holds the run's lease until `expiresAt`, as seen at `now`. */
   | { op: 'claimRun' | 'renewRun'; detectionId: string; scheduledTime: number; node: string; now: number; expiresAt: number }
   | IndexOp;
@@ -137,9 +138,9 @@ export type WriteOutcome =
   /**
    * `finding`: the updated record, for updateFinding; `firstSeq`: the seq of an append's first event;
    * `created`: whether createIndex created the index; `deletedEvents`: the events deleteIndex deleted;
-   * `held`: whether claimRun/renewRun's node holds the lease.
+   * `held`: whether claimRun/renewRun's node holds the lease; `pruned`: the dead letters pruneDeadLetters removed.
    */
-  | { id: number; ok: true; finding?: FindingRecord; firstSeq?: number; created?: boolean; deletedEvents?: number; held?: boolean }
+  | { id: number; ok: true; finding?: FindingRecord; firstSeq?: number; created?: boolean; deletedEvents?: number; held?: boolean; pruned?: number }
   | { id: number; ok: false; reason: WriteFailure; message: string };
 
 export type FromWriter =

@@ -391,6 +391,18 @@ export class SqliteStore implements EventStore, StateStore, SeqSubsetSource {
     }));
   }
 
+  /** Removes at most `limit` dead letters created before `createdBefore`; resolves with how many. */
+  pruneDeadLetters(createdBefore: number, limit: number): Promise<number> {
+    return this.update(
+      () => ({
+        op: 'pruneDeadLetters',
+        createdBefore: state.checkTime(createdBefore, 'pruneDeadLetters', 'createdBefore'),
+        limit: state.checkLimit(limit),
+      }),
+      (o) => o.pruned ?? 0,
+    );
+  }
+
   // --- StateStore: reads (a read-only connection: they see every commit, this process's or another's). They
   // run synchronously (a few µs) and resolve with the result: the interface is async for remote stores.
 

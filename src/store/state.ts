@@ -9,6 +9,7 @@
 import type Database from 'better-sqlite3';
 import { VigilError } from '../errors.js';
 import type { IndexOp, RunMessage, StateOp, WriteOutcome } from './protocol.js';
+import { DEAD_LETTER_AT } from './types.js';
 import type {
   FindingComment,
   FindingQuery,
@@ -99,9 +100,13 @@ function rows<R>(db: Db, sql: string, params: Param[]): R[] {
   return st.all(...params) as R[];
 }
 
-/** SQLite's "no limit". */
+/** SQLite's "no limit" for undefined. */
 function limitOf(limit: number | undefined): number {
-  if (limit === undefined) return -1;
+  return limit === undefined ? -1 : checkLimit(limit);
+}
+
+/** A query's row limit: a non-negative integer (both backends validate the same way). */
+export function checkLimit(limit: number): number {
   if (!Number.isInteger(limit) || limit < 0) throw new VigilError('USAGE', `limit must be a non-negative integer, not ${limit}`);
   return limit;
 }
@@ -208,6 +213,7 @@ export class StateWriter {
   private readonly insertComment;
   private readonly deleteOutbox;
   private readonly failOutbox;
+  private readonly pruneDead;
   private readonly runExists;
   private readonly leaseOf;
   private readonly upsertLease;
@@ -242,6 +248,10 @@ export class StateWriter {
     this.insertComment = db.prepare<Param[]>('INSERT INTO finding_comments (finding_id, time, author, text) VALUES (?, ?, ?, ?)');
     this.deleteOutbox = db.prepare<Param[]>('DELETE FROM outbox WHERE id = ?');
     this.failOutbox = db.prepare<Param[]>('UPDATE outbox SET attempts = attempts + 1, last_error = ?, next_attempt_at = ? WHERE id = ?');
+    // Dead letters are the end of outbox_due; LIMIT through a subquery (SQLite's DELETE ... LIMIT is a compile option).
+    this.pruneDead = db.prepare<Param[]>(
+      'DELETE FROM outbox WHERE rowid IN (SELECT rowid FROM outbox WHERE next_attempt_at >= ? AND created_at < ? LIMIT ?)',
+    );
     this.runExists = db.prepare<Param[]>('SELECT 1 FROM runs WHERE detection_id = ? AND scheduled_time = ?').pluck();
     this.leaseOf = db.prepare<Param[]>('SELECT node, expires_at FROM run_leases WHERE detection_id = ? AND scheduled_time = ?').raw(true);
     this.upsertLease = db.prepare<Param[]>(
@@ -326,6 +336,8 @@ export class StateWriter {
       case 'outboxFailed':
         this.failOutbox.run(op.error, op.nextAttemptAt, op.outboxId);
         return { id, ok: true };
+      case 'pruneDeadLetters':
+        return { id, ok: true, pruned: this.pruneDead.run(DEAD_LETTER_AT, op.createdBefore, op.limit).changes };
       case 'claimRun':
       case 'renewRun':
         return { id, ok: true, held: this.lease(op) };

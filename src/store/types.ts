@@ -136,6 +136,12 @@ export interface FindingComment {
   text: string;
 }
 
+/**
+ * `nextAttemptAt` of an outbox item given up on (permanent refusal, or attempts exhausted): 9999-12-31, so it
+ * stays as a dead letter with its lastError, never due again, until `pruneDeadLetters` removes it.
+ */
+export const DEAD_LETTER_AT = 253_402_300_799;
+
 /** A delivery an alert action still owes (at-least-once: removed only once delivered). */
 export interface OutboxItem {
   /** Idempotency key sent to the receiver; unique. */
@@ -243,4 +249,9 @@ export interface StateStore {
   outboxDelivered(id: string): Promise<void>;
   /** attempts + 1, lastError, nextAttemptAt. An unknown id is not an error (already delivered). */
   outboxFailed(id: string, error: string, nextAttemptAt: number): Promise<void>;
+  /**
+   * Removes at most `limit` dead letters (nextAttemptAt >= DEAD_LETTER_AT) created before `createdBefore`
+   * (any of them, in no particular order); resolves with how many it removed.
+   */
+  pruneDeadLetters(createdBefore: number, limit: number): Promise<number>;
 }

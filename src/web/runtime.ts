@@ -203,6 +203,7 @@ async function startOnStore(config: VigilConfig, opts: StartOptions, settings: R
   const dispatcher = new AlertDispatcher({
     state,
     actions: alerts.actions,
+    deadLetterRetentionS: alerts.deadLetterRetentionS,
     now: () => clock.now(),
     ...(opts.log ? { log: (level: 'info' | 'warn' | 'error', message: string) => opts.log!(level, `alerts: ${message}`) } : {}),
   });

@@ -60,8 +60,18 @@ describe('alert action config', () => {
   });
 
   it('an empty or missing section is no actions', () => {
-    expect(parseAlertConfig(undefined)).toEqual({ actions: [], routes: [] });
-    expect(parseAlertConfig({})).toEqual({ actions: [], routes: [] });
+    expect(parseAlertConfig(undefined)).toEqual({ actions: [], routes: [], deadLetterRetentionS: 7 * 86_400 });
+    expect(parseAlertConfig({})).toEqual({ actions: [], routes: [], deadLetterRetentionS: 7 * 86_400 });
+  });
+
+  it('dead_letter_retention: a duration of at least an hour, or forever', () => {
+    expect(parseAlertConfig({ dead_letter_retention: '30d' }).deadLetterRetentionS).toBe(30 * 86_400);
+    expect(parseAlertConfig({ dead_letter_retention: 3600 }).deadLetterRetentionS).toBe(3600);
+    expect(parseAlertConfig({ dead_letter_retention: 'forever' }).deadLetterRetentionS).toBe(Infinity);
+    for (const bad of ['30m', 0, 'never', -5, '1 fortnight'])
+      expect(configError(() => parseAlertConfig({ dead_letter_retention: bad })).message).toContain(
+        '"alert_actions.dead_letter_retention" must be a duration of at least 1h (like 7d or 720h) or forever',
+      );
   });
 
   it.each([
@@ -98,7 +108,7 @@ describe('alert action config', () => {
     [{ actions: [webhook], routes: [{ detection: '*', actions: ['soc'], suppress: { fields: ['x'], period: '1 fortnight' } }] }, '"alert_actions.routes[0].suppress.period" must be a positive duration'],
     [{ actions: [webhook], routes: [{ detection: '*', actions: ['soc'], suppress: { field: ['x'], period: '1h' } }] }, 'did you mean "fields"?'],
     [{ actions: [webhook], rules: [] }, '"alert_actions.rules" is not a known setting (did you mean "routes"?)'],
-    [{ actions: [webhook], notify: [] }, '"alert_actions.notify" is not a known setting (known: actions, routes)'],
+    [{ actions: [webhook], notify: [] }, '"alert_actions.notify" is not a known setting (known: actions, routes, dead_letter_retention)'],
   ])('rejects %j', (raw, message) => {
     expect(configError(() => parseAlertConfig(raw)).message).toContain(message);
   });

@@ -1,12 +1,12 @@
 import { createServer, type IncomingHttpHeaders, type Server, type ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
 import { Row } from '../../src/events/result.js';
-import type { OutboxItem, RunCommit, StateStore } from '../../src/store/types.js';
+import { DEAD_LETTER_AT, type OutboxItem, type RunCommit, type StateStore } from '../../src/store/types.js';
 import type { AlertRoute } from '../../src/outputs/actions.js';
 import { planAlerts, type AlertCandidate } from '../../src/outputs/suppression.js';
 import type { DispatcherLogLevel } from '../../src/outputs/dispatcher.js';
 
-type OutboxState = Pick<StateStore, 'dueOutbox' | 'outboxDelivered' | 'outboxFailed' | 'suppressed'>;
+type OutboxState = Pick<StateStore, 'dueOutbox' | 'outboxDelivered' | 'outboxFailed' | 'pruneDeadLetters' | 'suppressed'>;
 
 /**
  * The outbox and suppression part of a StateStore, in memory, with the semantics the SQLite store is
@@ -49,6 +49,12 @@ export class MemoryOutbox implements OutboxState {
     it.attempts++;
     it.lastError = error;
     it.nextAttemptAt = nextAttemptAt;
+  }
+
+  async pruneDeadLetters(createdBefore: number, limit: number): Promise<number> {
+    const dead = [...this.items.values()].filter((i) => i.nextAttemptAt >= DEAD_LETTER_AT && i.createdAt < createdBefore).slice(0, limit);
+    for (const i of dead) this.items.delete(i.id);
+    return dead.length;
   }
 
   get(id: string): OutboxItem {

@@ -124,6 +124,50 @@ describe('webhook delivery against a server that fails on purpose', () => {
     expect(d.stats()).toMatchObject({ deadLettered: 1, failed: 0, delivered: 0 });
   });
 
+  it('a dead letter is removed once its retention has passed (looked for hourly), not before; `forever` keeps it', async () => {
+    const srv = await server([{ status: 400 }, { status: 400 }]);
+    const DAY = 86_400;
+    for (const retention of [7 * DAY, Infinity]) {
+      const outbox = new MemoryOutbox();
+      const [item] = enqueue(outbox, 'soc', [`web-${retention}`], 1000);
+      const clock = { now: 1000 };
+      const { d, logs } = dispatcher(outbox, [webhookAction(srv.url)], clock, { deadLetterRetentionS: retention });
+      await d.pollOnce();
+      expect(isDeadLettered(outbox.get(item!.id))).toBe(true);
+      clock.now = 1000 + 7 * DAY - 1; // one second short of its retention
+      await d.pollOnce();
+      expect(outbox.items.has(item!.id)).toBe(true);
+      clock.now = 1000 + 7 * DAY + 1; // past it, but looked at less than an hour ago
+      await d.pollOnce();
+      expect(outbox.items.has(item!.id)).toBe(true);
+      clock.now = 1000 + 7 * DAY + 3600;
+      await d.pollOnce();
+      expect(outbox.items.has(item!.id)).toBe(retention === Infinity);
+      if (retention !== Infinity) expect(logs).toContainEqual({ level: 'info', message: expect.stringMatching(/removed 1 dead letter/) });
+    }
+    expect(srv.requests).toHaveLength(2); // one attempt each, never retried
+  });
+
+  it('pruning goes on at the next poll after a full batch, and a store failure to prune does not stop deliveries', async () => {
+    const outbox = new MemoryOutbox();
+    for (let i = 0; i < 10_001; i++) outbox.items.set(`dead-${i}`, { id: `dead-${i}`, action: 'soc', payload: '{}', createdAt: 0, attempts: 10, nextAttemptAt: DEAD_LETTER_AT, lastError: 'x' });
+    const clock = { now: 30 * 86_400 };
+    const { d } = dispatcher(outbox, [webhookAction('http://127.0.0.1:9/')], clock);
+    await d.pollOnce();
+    expect(outbox.items.size).toBe(1); // a batch of 10,000
+    await d.pollOnce(); // the same second: the full batch left the work unfinished
+    expect(outbox.items.size).toBe(0);
+
+    const srv = await server([{ status: 200 }]);
+    const failing = new MemoryOutbox();
+    failing.pruneDeadLetters = () => Promise.reject(new Error('disk I/O error'));
+    const [item] = enqueue(failing, 'soc', ['web-1'], clock.now);
+    const { d: d2, logs } = dispatcher(failing, [webhookAction(srv.url)], clock);
+    await d2.pollOnce();
+    expect(failing.delivered).toEqual([item!.id]);
+    expect(logs).toContainEqual({ level: 'warn', message: 'dead letters not pruned: disk I/O error' });
+  });
+
   it('a redirect is not followed and is permanent', async () => {
     const srv = await server([{ status: 301, headers: { Location: 'https://elsewhere/' } }]);
     const outbox = new MemoryOutbox();

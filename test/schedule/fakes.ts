@@ -6,7 +6,7 @@ import { toEvent } from '../../src/sources/tetragon.js';
 import type { EventSource, ScanRequest } from '../../src/events/scan.js';
 import { MemorySource } from '../../src/sources/memory.js';
 import type { Clock } from '../../src/schedule/scheduler.js';
-import { StoreError, type FindingComment, type FindingQuery, type FindingRecord, type OutboxItem, type RunCommit, type RunQuery, type RunRecord, type StateStore } from '../../src/store/types.js';
+import { DEAD_LETTER_AT, StoreError, type FindingComment, type FindingQuery, type FindingRecord, type OutboxItem, type RunCommit, type RunQuery, type RunRecord, type StateStore } from '../../src/store/types.js';
 
 /**
  * An in-memory event store + scheduler state with the same contract as the SQLite store (atomic
@@ -128,6 +128,11 @@ export class MemoryStore implements EventSource, StateStore {
     o.attempts++;
     o.lastError = error;
     o.nextAttemptAt = next;
+  }
+  async pruneDeadLetters(createdBefore: number, limit: number): Promise<number> {
+    const dead = [...this.outbox.values()].filter((o) => o.nextAttemptAt >= DEAD_LETTER_AT && o.createdAt < createdBefore).slice(0, limit);
+    for (const o of dead) this.outbox.delete(o.id);
+    return dead.length;
   }
 }
 

@@ -3,7 +3,7 @@
 import { describe, expect, it } from 'vitest';
 import type { Event } from '../../src/events/event.js';
 import { VigilError } from '../../src/errors.js';
-import { StoreError, type FindingRecord, type RunCommit, type StateStore } from '../../src/store/types.js';
+import { DEAD_LETTER_AT, StoreError, type FindingRecord, type RunCommit, type StateStore } from '../../src/store/types.js';
 import { makeRun, runId } from './fixtures/runs.js';
 import { event } from './helpers.js';
 
@@ -334,6 +334,28 @@ export function stateContract(backend: StateBackend): void {
         await s.outboxDelivered('mid'); // twice is fine (at-least-once deliverers may race)
         await s.outboxFailed('gone', 'x', T); // unknown: nothing to do
         expect(await ids(T + 2000)).toEqual(['early', 'late', 'future']);
+        await s.close();
+      });
+
+      it('prunes dead letters raised before a time, a batch at a time, and nothing else', async () => {
+        const s = await fresh();
+        const c = makeRun('d', T, { outbox: 0 });
+        const item = (id: string, createdAt: number, nextAttemptAt: number) => ({ id, action: 'webhook', payload: '{}', createdAt, nextAttemptAt });
+        c.outbox = [item('dead1', T, T), item('dead2', T + 1, T), item('dead3', T + 5, T), item('retrying', T, T + 10), item('new', T, T)];
+        await s.commitRun(c);
+        for (const id of ['dead1', 'dead2', 'dead3']) await s.outboxFailed(id, 'gave up after 10 attempts: HTTP 429', DEAD_LETTER_AT);
+        await s.outboxFailed('retrying', 'HTTP 500', T + 60);
+        const left = async () => (await s.dueOutbox(1e300, 100)).map((o) => o.id).sort();
+        expect(await s.pruneDeadLetters(T, 100)).toBe(0); // created at T is not before T
+        expect(await s.pruneDeadLetters(T + 2, 0)).toBe(0);
+        expect(await s.pruneDeadLetters(T + 2, 1)).toBe(1);
+        expect(await left()).toHaveLength(4);
+        expect(await s.pruneDeadLetters(T + 2, 100)).toBe(1);
+        expect(await left()).toEqual(['dead3', 'new', 'retrying']);
+        expect(await s.pruneDeadLetters(T + 1e6, 100)).toBe(1); // dead3; items still owed are never pruned
+        expect(await left()).toEqual(['new', 'retrying']);
+        expect(reason(await failure(s.pruneDeadLetters(T, -1)))).toBe('USAGE');
+        expect(reason(await failure(s.pruneDeadLetters(Number.NaN, 1)))).toBe('INPUT_MALFORMED');
         await s.close();
       });
 

@@ -214,7 +214,7 @@ async function localBackfill(config: VigilConfig, settings: ScheduleSettings, op
     });
     const named = opts.detection?.length ? selectDetections(pack.detections, opts.detection, () => true, pack, findDetection) : undefined;
     const sum = await scheduler.backfill(scheduler.planBackfill(from, to, named), { actions: opts.actions, onRun });
-    if (opts.actions && alerts.actions.length) await deliverDue(state, alerts.actions);
+    if (opts.actions && alerts.actions.length) await deliverDue(state, alerts.actions, alerts.deadLetterRetentionS);
     return sum;
   } finally {
     await node.close();
@@ -222,10 +222,10 @@ async function localBackfill(config: VigilConfig, settings: ScheduleSettings, op
 }
 
 /** Delivers the outbox items due now, each attempted once (the clock stands still, so a failed one waits for its backoff). */
-async function deliverDue(store: StateStore, actions: readonly AlertAction[]): Promise<void> {
+async function deliverDue(store: StateStore, actions: readonly AlertAction[], deadLetterRetentionS: number): Promise<void> {
   const at = Date.now() / 1000;
   const { AlertDispatcher } = await import('../../outputs/index.js');
-  const dispatcher = new AlertDispatcher({ state: store, actions, now: () => at });
+  const dispatcher = new AlertDispatcher({ state: store, actions, now: () => at, deadLetterRetentionS });
   try {
     while ((await dispatcher.pollOnce()) > 0);
   } finally {
