@@ -173,6 +173,22 @@ describe.skipIf(!haveChromium)('console in a browser', () => {
     await shot(page, '03-risk-object');
   });
 
+  it('a bidi override in a process command stays inside it: the badges after it keep their place', async () => {
+    // The process tree's own markup and stylesheet (ProcessTree.tsx), with a command that ends in U+202E ... text.
+    const placed = (await page.evaluate(`(() => {
+      const tree = document.querySelector('[aria-label="Process tree"]');
+      const li = document.createElement('li');
+      li.innerHTML = '<span class="proc flagged"><code class="proc-cmd">/bin/sh -c \u202Egpj.exe</code><span class="muted"> pid 42</span><span class="badge status-new">detected</span></span>';
+      tree.appendChild(li);
+      const box = (sel) => li.querySelector(sel).getBoundingClientRect();
+      const out = { cmdRight: box('.proc-cmd').right, pidLeft: box('.muted').left, badgeLeft: box('.badge').left };
+      li.remove();
+      return out;
+    })()`)) as { cmdRight: number; pidLeft: number; badgeLeft: number };
+    expect(placed.pidLeft).toBeGreaterThanOrEqual(placed.cmdRight - 1);
+    expect(placed.badgeLeft).toBeGreaterThan(placed.pidLeft);
+  });
+
   it('opens the pod’s finding and changes its status and owner', async () => {
     await page.getByRole('table', { name: /Findings raised for/ }).getByRole('link').first().click();
     await page.getByRole('heading', { name: 'Finding: debug-toolbox' }).waitFor();
