@@ -30,6 +30,7 @@ import {
   SOURCETYPE_ISOVALENT,
   SOURCETYPE_PROCESS_CONNECT,
   SOURCETYPE_PROCESS_EXEC,
+  parseLine,
   parseTetragonTime,
   toEvent,
   toEventFromSpans,
@@ -967,22 +968,15 @@ function looksLikeObject(line: string): boolean {
 }
 
 function malformedReason(line: string): string {
-  try {
-    JSON.parse(line); // only reached for lines that are not object-shaped: valid JSON here is an array, string, …
-    return 'not a JSON object';
-  } catch (err) {
-    return `not JSON: ${(err as Error).message}`;
-  }
+  // Only reached for lines that are not object-shaped: valid JSON here is an array, string, …
+  const parsed = parseLine(line);
+  return typeof parsed === 'string' ? parsed : 'not a JSON object';
 }
 
 /** The valid `time` of a line, or null (used only to resolve a later time-less event's time). */
 function timeOfLine(line: string): number | null {
-  try {
-    const v: unknown = JSON.parse(line);
-    if (!isJsonObject(v)) return null;
-    const t = v['time'];
-    return typeof t === 'string' ? parseTetragonTime(t) : null;
-  } catch {
-    return null;
-  }
+  const parsed = parseLine(line);
+  if (typeof parsed === 'string' || !isJsonObject(parsed.json)) return null;
+  const t = parsed.json['time'];
+  return typeof t === 'string' ? parseTetragonTime(t) : null;
 }

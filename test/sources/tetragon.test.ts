@@ -206,4 +206,17 @@ describe('toEvent', () => {
     expect(reason('{"process_exec":{},"time":1642590989}')).toBe('bad time 1642590989');
     expect(reason('{"process_exec":{},"time":null}')).toBe('ok'); // null counts as missing
   });
+
+  it('parses without stack traces, and leaves Error.stackTraceLimit as it found it', () => {
+    const before = Error.stackTraceLimit;
+    try {
+      Error.stackTraceLimit = 7;
+      expect(toEvent('garbage', ctx())).toEqual({ ok: false, reason: expect.stringMatching(/^not JSON: .*garbage/) });
+      expect(Error.stackTraceLimit).toBe(7);
+      expect(toEvent(upstream[0] as string, ctx()).ok).toBe(true);
+      expect(Error.stackTraceLimit).toBe(7);
+    } finally {
+      Error.stackTraceLimit = before;
+    }
+  });
 });
