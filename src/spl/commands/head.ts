@@ -3,28 +3,41 @@ import { compileEval } from '../eval/compile.js';
 import { defineCommand } from './types.js';
 
 export interface HeadArgs {
-  limit: number;
+  /** The count limit; null: none given (10 without an expression, no limit with one). */
+  limit: number | null;
   expr: EvalExpr | null;
   keeplast: boolean;
+  /** `null=`: whether an expression evaluating to null counts as true (default false). */
+  nullTrue: boolean;
 }
 
-/** `head [N|limit=N|(<expr>)]`: the first N results (default 10), or results while the expression is true. */
+/**
+ * `head [N|limit=N] [(<expr>)] [null=<bool>] [keeplast=<bool>]`: the first N results (default 10), or results
+ * until the expression is false (or null, unless null=true); with both, the smaller constraint applies
+ * (SPL reference, head: "head limit=10 (1==1)" returns up to 10 results). N and limit= together are an error,
+ * as documented.
+ */
 export const headCommand = defineCommand<HeadArgs>({
   name: 'head',
   doc: 'head [N] | head (<eval-expression>): first N results (default 10) or while the expression holds.',
   parse: (p) => {
-    let limit = 10;
+    let limit: number | null = null;
     let expr: EvalExpr | null = null;
     let keeplast = false;
+    let nullTrue = false;
     for (;;) {
       const o = p.option(['limit', 'keeplast', 'null']);
       if (o) {
-        if (o.key === 'limit') limit = p.parseInt(o.value, o.valueSpan);
-        else if (o.key === 'keeplast') keeplast = p.parseBool(o.value, o.valueSpan);
+        if (o.key === 'limit') {
+          if (limit !== null) throw p.error('head takes one count: N or limit=, not both', o.valueSpan);
+          limit = p.parseInt(o.value, o.valueSpan);
+        } else if (o.key === 'keeplast') keeplast = p.parseBool(o.value, o.valueSpan);
+        else nullTrue = p.parseBool(o.value, o.valueSpan);
         continue;
       }
       const t = p.peek('search');
       if (t.kind === 'word' && /^\d+$/.test(t.value)) {
+        if (limit !== null) throw p.error('head takes one count: N or limit=, not both', t.span);
         p.next('search');
         limit = Number(t.value);
         continue;
@@ -37,7 +50,7 @@ export const headCommand = defineCommand<HeadArgs>({
       }
       break;
     }
-    return { limit, expr, keeplast };
+    return { limit: limit ?? (expr ? null : 10), expr, keeplast, nullTrue };
   },
   kind: () => 'streaming',
   orderSensitive: () => true,
@@ -46,27 +59,24 @@ export const headCommand = defineCommand<HeadArgs>({
     let n = 0;
     let done = false;
     const cond = args.expr ? compileEval(args.expr, ctx, ctx.source) : null;
+    const limit = args.limit ?? Infinity;
+    const stop = (): void => {
+      done = true;
+      ctx.halt();
+    };
     return {
       push: (row) => {
         if (done) return;
+        if (n >= limit) return stop();
         if (cond) {
-          if (cond(row) === true) {
-            next.push(row);
-            return;
+          const v = cond(row);
+          if (!(v === true || (v === null && args.nullTrue))) {
+            if (args.keeplast) next.push(row);
+            return stop();
           }
-          if (args.keeplast) next.push(row);
-          done = true;
-          ctx.halt();
-          return;
         }
-        if (n < args.limit) {
-          next.push(row);
-          n++;
-        }
-        if (n >= args.limit) {
-          done = true;
-          ctx.halt();
-        }
+        next.push(row);
+        if (++n >= limit) stop();
       },
       end: () => next.end(),
     };
