@@ -5,7 +5,7 @@
 import type { Event } from '../events/event.js';
 import type { HecTokenConfig } from '../config/config.js';
 import { INDEX_NAME } from '../config/config.js';
-import { parseTetragonTime, tetragonSourcetype, SOURCETYPE_ISOVALENT } from '../sources/tetragon.js';
+import { parseJsonLine, parseTetragonTime, tetragonSourcetype, SOURCETYPE_ISOVALENT } from '../sources/tetragon.js';
 import { eventKind, isJsonObject } from '../normalize/tetragon-kind.js';
 import { detach } from '../normalize/tetragon-index.js';
 import { HEC, failure } from './protocol.js';
@@ -104,11 +104,8 @@ function parseLine(line: string, maxDepth: number): unknown {
     if (!t.startsWith('{')) return undefined;
   }
   if (nestsDeeperThan(line, maxDepth)) return undefined;
-  try {
-    return JSON.parse(line);
-  } catch {
-    return undefined;
-  }
+  const parsed = parseJsonLine(line);
+  return typeof parsed === 'string' ? undefined : parsed.json;
 }
 
 const DECIMAL_TIME = /^\s*\d+(?:\.\d+)?\s*$/;

@@ -30,7 +30,7 @@ import {
   SOURCETYPE_ISOVALENT,
   SOURCETYPE_PROCESS_CONNECT,
   SOURCETYPE_PROCESS_EXEC,
-  parseLine,
+  parseJsonLine,
   parseTetragonTime,
   toEvent,
   toEventFromSpans,
@@ -969,13 +969,13 @@ function looksLikeObject(line: string): boolean {
 
 function malformedReason(line: string): string {
   // Only reached for lines that are not object-shaped: valid JSON here is an array, string, …
-  const parsed = parseLine(line);
+  const parsed = parseJsonLine(line);
   return typeof parsed === 'string' ? parsed : 'not a JSON object';
 }
 
 /** The valid `time` of a line, or null (used only to resolve a later time-less event's time). */
 function timeOfLine(line: string): number | null {
-  const parsed = parseLine(line);
+  const parsed = parseJsonLine(line);
   if (typeof parsed === 'string' || !isJsonObject(parsed.json)) return null;
   const t = parsed.json['time'];
   return typeof t === 'string' ? parseTetragonTime(t) : null;

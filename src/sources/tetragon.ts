@@ -120,7 +120,7 @@ export type ToEventOutcome =
  * throws, and the stack trace V8 captured for the error (never shown) was ~6 us of the ~7 us such a line cost (1M
  * lines of garbage took 6.6 s of CPU, now 3.3 s).
  */
-export function parseLine(line: string): { json: unknown } | string {
+export function parseJsonLine(line: string): { json: unknown } | string {
   const stackTraceLimit = Error.stackTraceLimit;
   Error.stackTraceLimit = 0;
   try {
@@ -137,7 +137,7 @@ export function parseLine(line: string): { json: unknown } | string {
  * A missing (or null) `time` is not malformed: upstream's own testdata has such events.
  */
 export function toEvent(line: string, ctx: ToEventContext): ToEventOutcome {
-  const parsed = parseLine(line);
+  const parsed = parseJsonLine(line);
   if (typeof parsed === 'string') return { ok: false, reason: parsed };
   const json = parsed.json;
   if (!isJsonObject(json)) return { ok: false, reason: 'not a JSON object' };
