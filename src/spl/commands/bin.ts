@@ -28,8 +28,8 @@ const OPTIONS = ['span', 'bins', 'minspan', 'start', 'end', 'aligntime'] as cons
 
 /**
  * `bin [span=<span>|bins=<n>|minspan=<span>] [start=<num>] [end=<num>] [aligntime=<time>] <field> [AS <new>]`
- * (aliases `bucket`, `discretize`): floors `_time` to the start of its time bin, or a number to a
- * `"start-end"` range label.
+ * (aliases `bucket`, `discretize`): floors `_time` (or any field with a span in time units) to the start of
+ * its time bin, or a number to a `"start-end"` range label.
  *
  * - `span=` wins over `bins=`/`minspan=`, and `start=`/`end=` only matter without it (the reference: "The
  *   start and end arguments are used when a span value is not specified", and they "expand the range, not
@@ -39,7 +39,7 @@ const OPTIONS = ['span', 'bins', 'minspan', 'start', 'end', 'aligntime'] as cons
  *   power of ten; never below `minspan`. The command then holds every result until the input ends.
  * - `aligntime=earliest|latest|<epoch>|<time modifier>` moves the start of sub-day `_time` bins from the
  *   epoch to that time (earliest/latest: the search's time range; unbounded earliest is 0, unbounded latest
- *   is now); it is ignored for day and month spans, as documented, and an error on other fields.
+ *   is now); it is ignored for day and month spans, as documented, and an error when not binning by time.
  * - Numbers are binned exactly on their decimal value (0.3 with span=0.1 is `0.3-0.4`).
  */
 export const binCommand = defineCommand<BinArgs>({
@@ -94,16 +94,15 @@ export const binCommand = defineCommand<BinArgs>({
     args.field = field.name;
     const isTime = field.name === '_time';
     if (isTime && args.span?.kind === 'log') throw p.error('a log span cannot bin _time', spanAt!, 'SPL_BAD_ARGUMENT');
-    if (!isTime && args.span?.kind === 'months') throw p.error('a month span can only bin _time', spanAt!, 'SPL_BAD_ARGUMENT');
-    if (!isTime && args.minspan?.kind === 'months') throw p.error('a month span can only bin _time', minspanAt!, 'SPL_BAD_ARGUMENT');
-    if (!isTime && args.aligntime) throw p.error('aligntime= is valid only when binning _time', alignAt!, 'SPL_BAD_ARGUMENT');
+    if (!isTime && !args.span && args.minspan?.kind === 'months') throw p.error('a month span can only bin _time', minspanAt!, 'SPL_BAD_ARGUMENT');
+    if (!timeBased(args) && args.aligntime) throw p.error('aligntime= is valid only when binning by time (_time, or a span with a time unit)', alignAt!, 'SPL_BAD_ARGUMENT');
     return args;
   },
   kind: (a) => (a.span ? 'streaming' : 'transforming'),
   orderSensitive: () => false,
   writes: (a) => [a.as ?? a.field],
   create: (args, ctx, next) => {
-    const isTime = args.field === '_time';
+    const isTime = timeBased(args);
     const origin = isTime && args.aligntime ? alignOrigin(args.aligntime, ctx) : 0;
     const target = args.as ?? args.field;
     if (args.span) {
@@ -147,6 +146,16 @@ export const binCommand = defineCommand<BinArgs>({
     };
   },
 });
+
+/**
+ * Whether the field is binned as a time (floored to an epoch) rather than into `"start-end"` labels: `_time`,
+ * or any field with a span in time units (SPL reference, bin, span-length: "If discretizing based on the
+ * _time field or used with a timescale, this is treated as a time range. If not, this is an absolute bin
+ * length"), as ESCU's `eval gtime=_time | bin span=1h gtime` relies on.
+ */
+function timeBased(a: BinArgs): boolean {
+  return a.field === '_time' || a.span?.kind === 'seconds' || a.span?.kind === 'months';
+}
 
 function spanOption(p: ArgParser, text: string, at: Span): BinSpan {
   try {

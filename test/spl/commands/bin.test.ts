@@ -27,6 +27,22 @@ describe('bin span= (exact floor)', () => {
     expect(await run('| makeresults | eval x=1000 | bucket x span=log | table x')).toEqual([{ x: '1000-10000' }]);
   });
 
+  // SPL reference, bin, span-length: "If discretizing based on the _time field or used with a timescale, this is
+  // treated as a time range. If not, this is an absolute bin length." ESCU: `eval gtime=_time | bin span=1h gtime`.
+  it('bins any field by time when the span has a time unit', async () => {
+    const t = Date.UTC(2023, 10, 14, 22, 30, 7) / 1000;
+    expect(await run(`| makeresults | eval g=${t} | bin span=1h g | table g`)).toEqual([{ g: Date.UTC(2023, 10, 14, 22) / 1000 }]);
+    expect(await run(`| makeresults | eval g=${t} | bin span=2s g AS b | table g b`)).toEqual([{ g: t, b: t - 1 }]);
+    expect(await run(`| makeresults | eval g="${t}" | bucket g span=5m | table g`)).toEqual([{ g: Date.UTC(2023, 10, 14, 22, 30) / 1000 }]);
+    // Days and months start at local midnight, aligntime= moves sub-day bins, as for _time.
+    const ny = (spl: string) => runIn(spl, 'America/New_York');
+    expect(await ny(`| makeresults | eval g=${t} | bin span=1d g | table g`)).toEqual([{ g: Date.UTC(2023, 10, 14, 5) / 1000 }]);
+    expect(await ny(`| makeresults | eval g=${t} | bin span=1mon g | table g`)).toEqual([{ g: Date.UTC(2023, 10, 1, 4) / 1000 }]);
+    expect(await run(`| makeresults | eval g=${t} | bin span=1h aligntime=${t - 60} g | table g`)).toEqual([{ g: t - 60 }]);
+    // Without a unit the span is a number: a "start-end" label.
+    expect(await run(`| makeresults | eval g=${t} | bin span=3600 g | table g`)).toEqual([{ g: `${Date.UTC(2023, 10, 14, 22) / 1000}-${Date.UTC(2023, 10, 14, 23) / 1000}` }]);
+  });
+
   it('ignores start=/end= when span= is given (they only matter for automatic spans)', async () => {
     expect(await run('| makeresults | eval x=17 | bin x span=10 start=0 end=1000 | table x')).toEqual([{ x: '10-20' }]);
   });
@@ -119,15 +135,15 @@ describe('bin without span= (bins=, minspan=, start=, end=)', () => {
 });
 
 describe('bin errors', () => {
-  it('rejects a log span on _time and a month span on numbers, at the span', async () => {
+  it('rejects a log span on _time and an automatic month minspan on numbers, at the span', async () => {
     let spl = '| makeresults | bin _time span=log';
     expect((await errorOf(spl)).format()).toContain(at(spl, 'log'));
-    spl = '| makeresults | eval x=1 | bin x span=1mon';
+    spl = '| makeresults | eval x=1 | bin x minspan=1mon';
     expect((await errorOf(spl)).message).toMatch(/month span can only bin _time/);
   });
 
   it('rejects aligntime on other fields and bad option values', async () => {
-    expect((await errorOf('| makeresults | eval x=1 | bin x span=10 aligntime=0')).message).toMatch(/aligntime= is valid only when binning _time/);
+    expect((await errorOf('| makeresults | eval x=1 | bin x span=10 aligntime=0')).message).toMatch(/aligntime= is valid only when binning by time/);
     expect((await errorOf('| makeresults | bin _time aligntime=soon')).message).toMatch(/aligntime= needs earliest, latest or a time/);
     expect((await errorOf('| makeresults | bin _time bins=0')).code).toBe('SPL_BAD_ARGUMENT');
     expect((await errorOf('| makeresults | eval x=1 | bin x end=many')).message).toMatch(/end= needs a number/);
