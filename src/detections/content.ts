@@ -190,7 +190,7 @@ export function readContentDir(dir: string, show: (file: string) => string): Con
  * File names in it are relative to the content directory and shown as `shownPath` shows them on load.
  */
 const SNAPSHOT_FILE = fileURLToPath(new URL('../content-snapshot.json', import.meta.url));
-const SNAPSHOT_FORMAT = 3;
+const SNAPSHOT_FORMAT = 4; // 4: detections carry `positions`
 
 interface Snapshot {
   format: number;

@@ -18,6 +18,11 @@ export interface ThreatObject {
   type: string;
 }
 
+export interface FilePosition {
+  line: number;
+  column: number;
+}
+
 export interface AttackData {
   data: string;
   source: string;
@@ -83,6 +88,11 @@ export interface Detection {
   search: string;
   /** Line of the `search:` value's first line in `file`, so SPL errors can be mapped to the YAML. */
   searchLine: number;
+  /**
+   * Where the values lints look at are in `file` (vigil validate points at them), in the order of their lists:
+   * each risk and threat object's field, ATT&CK id, analytic story.
+   */
+  positions: { riskObjects: FilePosition[]; threatObjects: FilePosition[]; mitreAttackIds: FilePosition[]; analyticStories: FilePosition[] };
   howToImplement: string | null;
   knownFalsePositives: string | null;
   references: string[];
@@ -140,16 +150,18 @@ export function readDetection(top: YamlNode, file: string): Detection | null {
 
   const riskObjects: RiskObject[] = [];
   const threatObjects: ThreatObject[] = [];
+  const positions: Detection['positions'] = { riskObjects: [], threatObjects: [], mitreAttackIds: [], analyticStories: [] };
   let threatNode: YamlNode | null = null;
   const observables = !hasFindings && !hasRba && tags.key('observable').exists;
   if (observables) {
-    readObservables(tags, type, riskObjects, threatObjects);
+    readObservables(tags, type, riskObjects, threatObjects, positions);
   } else if (hasFindings) {
     for (const e of top.key('intermediate_findings').key('entities').list()) {
       const field = e.key('field').string({ required: true });
       const score = e.key('score').number({ required: true, min: 0, max: 100 });
       if (field && score !== undefined) {
         riskObjects.push({ field, type: e.key('type').string() ?? 'system', score, message: e.key('message').string() ?? '' });
+        positions.riskObjects.push(e.key('field').position);
       }
     }
     threatNode = top.key('threat_objects');
@@ -160,13 +172,19 @@ export function readDetection(top: YamlNode, file: string): Detection | null {
     for (const o of rba.key('risk_objects').list()) {
       const field = o.key('field').string({ required: true });
       const score = o.key('score').number({ required: true, min: 0, max: 100 });
-      if (field && score !== undefined) riskObjects.push({ field, type: o.key('type').string() ?? 'system', score, message });
+      if (field && score !== undefined) {
+        riskObjects.push({ field, type: o.key('type').string() ?? 'system', score, message });
+        positions.riskObjects.push(o.key('field').position);
+      }
     }
     threatNode = rba.key('threat_objects');
   }
   for (const o of threatNode?.list() ?? []) {
     const field = o.key('field').string({ required: true });
-    if (field) threatObjects.push({ field, type: o.key('type').string() ?? 'other' });
+    if (field) {
+      threatObjects.push({ field, type: o.key('type').string() ?? 'other' });
+      positions.threatObjects.push(o.key('field').position);
+    }
   }
   if ((type === 'TTP' || type === 'Anomaly') && riskObjects.length === 0 && !observables) {
     top.report(`${type} detections need risk objects (rba.risk_objects or intermediate_findings.entities)`, 'warning');
@@ -201,6 +219,8 @@ export function readDetection(top: YamlNode, file: string): Detection | null {
     });
   }
 
+  const attackIds = tagField('mitre_attack_id').stringsAt();
+  const stories = tagField('analytic_story').stringsAt();
   const schedule = readSchedule(top.key('schedule'));
   // A schedule the scheduler cannot follow keeps the detection out (reported at the field), as a missing search does.
   if (!name || !id || !search || !type || !schedule) return null;
@@ -219,10 +239,11 @@ export function readDetection(top: YamlNode, file: string): Detection | null {
     howToImplement: top.key('how_to_implement').string() ?? null,
     knownFalsePositives: top.key('known_false_positives').string() ?? null,
     references: top.key('references').strings(),
+    positions: { ...positions, mitreAttackIds: attackIds.map((s) => s.at), analyticStories: stories.map((s) => s.at) },
     riskObjects,
     threatObjects,
-    analyticStories: tagField('analytic_story').strings(),
-    mitreAttackIds: tagField('mitre_attack_id').strings(),
+    analyticStories: stories.map((s) => s.value),
+    mitreAttackIds: attackIds.map((s) => s.value),
     assetType: tagField('asset_type').string() ?? null,
     securityDomain: tagField('security_domain').string() ?? null,
     product: tagField('product').strings(),
@@ -247,7 +268,13 @@ const THREAT_TYPES: Record<string, string> = { 'process name': 'process', proces
  * an Attacker a threat object (process, file_name, ip_address, url, else its type in lower case), anything
  * else a risk object of type other. ESCU enables the risk action for TTP and Anomaly detections only.
  */
-function readObservables(tags: YamlNode, type: DetectionType | undefined, riskObjects: RiskObject[], threatObjects: ThreatObject[]): void {
+function readObservables(
+  tags: YamlNode,
+  type: DetectionType | undefined,
+  riskObjects: RiskObject[],
+  threatObjects: ThreatObject[],
+  positions: Detection['positions'],
+): void {
   if (type !== 'TTP' && type !== 'Anomaly') return;
   const message = tags.key('message').string() ?? '';
   let score = tags.key('risk_score').number({ min: 0, max: 100 });
@@ -265,10 +292,15 @@ function readObservables(tags: YamlNode, type: DetectionType | undefined, riskOb
     const otype = (o.key('type').string({ required: true }) ?? '').toLowerCase();
     const roles = o.key('role').strings();
     if (!field) continue;
-    if (roles.includes('Victim') && USER_TYPES.has(otype)) riskObjects.push({ field, type: 'user', score, message });
-    else if (roles.includes('Victim') && SYSTEM_TYPES.has(otype)) riskObjects.push({ field, type: 'system', score, message });
-    else if (roles.includes('Attacker')) threatObjects.push({ field, type: THREAT_TYPES[otype] ?? otype });
-    else riskObjects.push({ field, type: 'other', score, message });
+    const at = o.key('name').position;
+    if (roles.includes('Attacker') && !(roles.includes('Victim') && (USER_TYPES.has(otype) || SYSTEM_TYPES.has(otype)))) {
+      threatObjects.push({ field, type: THREAT_TYPES[otype] ?? otype });
+      positions.threatObjects.push(at);
+      continue;
+    }
+    const risk = roles.includes('Victim') && USER_TYPES.has(otype) ? 'user' : roles.includes('Victim') && SYSTEM_TYPES.has(otype) ? 'system' : 'other';
+    riskObjects.push({ field, type: risk, score, message });
+    positions.riskObjects.push(at);
   }
 }
 

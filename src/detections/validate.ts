@@ -78,23 +78,30 @@ export function validateContent(pack: ContentPack, opts: { datasetsDirs?: readon
       Object.assign(verdict, pos, { runs: false, reason: reasonOf(e) });
     }
     if (!d.search.includes(`\`${d.filterMacro}\``)) at(`search does not end with its filter macro \`${d.filterMacro}\``, 'warning');
+    // A lint points at its value (the search line when a position is missing).
+    const valueAt = (message: string, severity: 'error' | 'warning', p: { line: number; column: number } | undefined) =>
+      at(message, severity, 'CONTENT_LINT', p?.line ?? d.searchLine, p?.column ?? 1);
     if (schema) {
-      for (const ro of d.riskObjects) {
-        if (!mayHave(schema, ro.field)) at(`risk object field "${ro.field}" is not in the search's results (${[...schema.fields].join(', ')})`, 'error');
+      d.riskObjects.forEach((ro, i) => {
+        const p = d.positions.riskObjects[i];
+        if (!mayHave(schema, ro.field)) valueAt(`risk object field "${ro.field}" is not in the search's results (${[...schema.fields].join(', ')})`, 'error', p);
         for (const t of messageTokens(ro.message)) {
           if (!mayHave(schema, t)) at(`risk message token $${t}$ is not a field of the results: it will render empty`, 'warning');
         }
-      }
-      for (const to of d.threatObjects) {
-        if (!mayHave(schema, to.field)) at(`threat object field "${to.field}" is not in the search's results`, 'warning');
-      }
+      });
+      d.threatObjects.forEach((to, i) => {
+        if (!mayHave(schema, to.field)) valueAt(`threat object field "${to.field}" is not in the search's results`, 'warning', d.positions.threatObjects[i]);
+      });
     }
-    for (const id of d.mitreAttackIds) {
-      if (!isAttackId(id)) at(`"${id}" is not an ATT&CK technique id (Txxxx or Txxxx.yyy)`, 'error');
-      else if (!ATTACK_TECHNIQUES.has(id)) at(`ATT&CK technique ${id} is not in vigil's technique table (src/risk/attack.ts): check the id`, 'warning');
-    }
+    d.mitreAttackIds.forEach((id, i) => {
+      const p = d.positions.mitreAttackIds[i];
+      if (!isAttackId(id)) valueAt(`"${id}" is not an ATT&CK technique id (Txxxx or Txxxx.yyy)`, 'error', p);
+      else if (!ATTACK_TECHNIQUES.has(id)) valueAt(`ATT&CK technique ${id} is not in vigil's technique table (src/risk/attack.ts): check the id`, 'warning', p);
+    });
     if (storyNames.size > 0) {
-      for (const s of d.analyticStories) if (!storyNames.has(s)) at(`analytic story "${s}" is not defined in any stories/ directory`, 'warning');
+      d.analyticStories.forEach((s, i) => {
+        if (!storyNames.has(s)) valueAt(`analytic story "${s}" is not defined in any stories/ directory`, 'warning', d.positions.analyticStories[i]);
+      });
     }
     if (opts.datasetsDirs) {
       for (const t of d.tests) {

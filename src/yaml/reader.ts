@@ -152,6 +152,11 @@ export class YamlNode {
     return this.reader.positionOf(this.node).line;
   }
 
+  /** Where this value starts in the file (an absent one: where its parent is). */
+  get position(): { line: number; column: number } {
+    return this.reader.positionOf(this.node ?? this.at);
+  }
+
   get isMap(): boolean {
     return isMap(this.node);
   }
@@ -229,9 +234,17 @@ export class YamlNode {
   }
 
   strings(): string[] {
-    return this.list()
-      .map((n) => n.string())
-      .filter((s): s is string => s !== undefined);
+    return this.stringsAt().map((s) => s.value);
+  }
+
+  /** `strings()` with where each one is in the file. */
+  stringsAt(): { value: string; at: { line: number; column: number } }[] {
+    const out: { value: string; at: { line: number; column: number } }[] = [];
+    for (const n of this.list()) {
+      const value = n.string();
+      if (value !== undefined) out.push({ value, at: n.position });
+    }
+    return out;
   }
 }
 

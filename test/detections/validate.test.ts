@@ -68,6 +68,18 @@ describe('vigil validate', () => {
     expect(byMessage('T9999 is not in vigil')!.severity).toBe('warning');
   });
 
+  it('points each lint of a value at the value itself', () => {
+    const at = (s: string) => {
+      const p = byMessage(s)!;
+      return [p.line, p.column];
+    };
+    expect(at('risk object field "pod_name"')).toEqual([7, 26]);
+    expect(at('threat object field "process_name"')).toEqual([8, 28]);
+    expect(at('T9999 is not in vigil')).toEqual([10, 21]);
+    expect(at('"1105" is not an ATT&CK technique id')).toEqual([10, 28]);
+    expect(at('token $user$')).toEqual([4, 1]); // a message token: at the search, whose results lack it
+  });
+
   it('passes the bundled content with only the known upstream warning', () => {
     const bundled = validateContent(loadContent());
     expect(bundled.problems.filter((p) => p.severity === 'error')).toEqual([]);
