@@ -85,6 +85,9 @@ describe('text functions', () => {
     expect(ev('len("abc")')).toBe(3);
     expect(ev('len("é😀")')).toBe(2);
     expect(ev('len(x)', { x: ['abcd', 'b'] })).toBe(4);
+    // Text functions, len: "you can use either len or length for the function name".
+    expect(ev('length("buttercup")')).toBe(9);
+    expect(ev('length(x)')).toBeNull();
     expect(ev('len(x)')).toBeNull();
   });
 
@@ -290,7 +293,9 @@ describe('matching functions', () => {
 
 describe('informational functions', () => {
   it('typeof', () => {
-    expect(ev('typeof(12) . typeof("string") . typeof(1==2) . typeof(badfield)')).toBe('NumberStringBooleanInvalid');
+    // Informational functions, typeof: "This example returns "NumberStringBoolInvalid"".
+    expect(ev('typeof(12) + typeof("string") + typeof(1==2) + typeof(badfield)')).toBe('NumberStringBoolInvalid');
+    expect(ev('typeof(isnull(x))')).toBe('Bool');
     expect(ev('typeof(x)', { x: '12' })).toBe('Number');
     expect(ev('typeof("12")')).toBe('String');
     expect(ev('typeof(x)', { x: ['a', 'b'] })).toBe('Multivalue');
@@ -371,6 +376,22 @@ describe('mathematical functions', () => {
     expect(ev('sum(a, 2, 3)', { a: 'somedata' })).toBe(5);
     expect(ev('sum(m)', { m: ['1', '2', 'x'] })).toBe(3);
     expect(ev('sum(x)')).toBeNull();
+    // Mathematical functions, sum: "sum(1, 2, "3")" and "sum("somedata", 2, 3)" return an error; tonumber("3") is accepted.
+    expect(ev('sum(1, 2, tonumber("3"))')).toBe(6);
+    for (const text of ['sum(1, 2, "3")', 'sum("somedata", 2, 3)', 'avg(1, "2")']) {
+      const e = compileError(text);
+      expect(e.code).toBe('SPL_BAD_ARGUMENT');
+      expect(spanText(text, e)).toMatch(/^"[^"]*"$/);
+    }
+  });
+
+  it('avg is the mean of every numeric value', () => {
+    // Statistical eval functions, avg: "a field called a with value 5.0, a field called b with value 9, and a field
+    // called x with value 7 that is the average of a and b" for `eval a = 5.0, b = "9", x = avg(a, b, c)`.
+    expect(ev('avg(a, b, c)', { a: 5.0, b: '9' })).toBe(7);
+    // "avg(x,y) is equivalent to sum(x,y)/(mvcount(x) + mvcount(y))".
+    expect(ev('avg(x, y)', { x: ['1', '2'], y: '6' })).toBe(3);
+    expect(ev('avg(x)', { x: 'somedata' })).toBeNull();
   });
 
   it('random returns a 31-bit integer', () => {
@@ -391,9 +412,17 @@ describe('conversion functions', () => {
     expect(ev('tonumber("0x1F", 16)')).toBe(31);
     expect(ev('tonumber("12.5")')).toBe(12.5);
     expect(ev('tonumber("-7")')).toBe(-7);
-    expect(ev('tonumber("seven")')).toBeNull();
-    expect(ev('tonumber(" 12")')).toBeNull();
-    expect(ev('tonumber("12", 2)')).toBeNull();
+    // A field value that does not parse is null ("for example if the value contains a leading and trailing space");
+    // a quoted string that does not parse is an error: "the following search fails: ... tonumber("seven")".
+    expect(ev('tonumber(x)', { x: 'seven' })).toBeNull();
+    expect(ev('tonumber(x)', { x: ' 12' })).toBeNull();
+    expect(ev('tonumber(x, 2)', { x: '12' })).toBeNull();
+    for (const text of ['tonumber("seven")', 'tonumber("12", 2)', 'tonumber(" 12")']) {
+      const e = compileError(text);
+      expect(e.code).toBe('SPL_BAD_ARGUMENT');
+      expect(e.message).toMatch(/cannot parse/);
+      expect(spanText(text, e)).toBe(text.slice(9, text.indexOf('"', 10) + 1));
+    }
     expect(ev('tonumber(x)')).toBeNull();
     expect(ev('tonumber(x, b)', { x: 'ff', b: '16' })).toBe(255);
     expect(ev('tonumber(x, b)', { x: 'ff', b: '40' })).toBeNull();
@@ -616,7 +645,7 @@ describe('cryptographic functions', () => {
 
 describe('numbers past the largest double', () => {
   it('text such as "1e309" is not a number (it was Infinity, and strftime threw a RangeError from convert, strftime() and bin)', async () => {
-    expect(ev('tonumber("1e309")')).toBeNull();
+    expect(ev('tonumber(x)', { x: '1e309' })).toBeNull();
     expect(ev('isnum(x)', { x: '-1e309' })).toBe(false);
     expect(ev('x > 5', { x: '1e309' })).toBe(false);
     expect(ev('x + 1', { x: '9'.repeat(400) })).toBeNull();

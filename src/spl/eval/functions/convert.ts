@@ -112,9 +112,17 @@ export const convertFunctions: EvalFunction[] = [
     compile: (args, h) => {
       const [x, b] = compileAll(args, h) as [ReturnType<typeof h.compile>, ReturnType<typeof h.compile> | undefined];
       const baseArg = args[1];
+      let literalBase: number | null = baseArg ? null : 10;
       if (baseArg && (baseArg.kind === 'number' || baseArg.kind === 'string')) {
         const lit = baseArg.kind === 'number' ? literalNumber(baseArg) : toNumber(literalString(baseArg));
         if (lit === null || !validBase(lit)) h.fail('tonumber() base must be an integer from 2 to 36', baseArg.span);
+        literalBase = lit;
+      }
+      // "If the tonumber function can't parse a string to a number, the function returns an error. For example,
+      // ... tonumber("seven")" fails (Conversion functions); a field value that does not parse gives null.
+      const text = literalString(args[0]!);
+      if (text !== null && literalBase !== null && parseNumber(text, literalBase) === null) {
+        h.fail(`tonumber() cannot parse "${text}" as a number in base ${literalBase}`, args[0]!.span);
       }
       return (row) => {
         const v = scalarOf(x(row));

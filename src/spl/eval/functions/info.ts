@@ -10,16 +10,16 @@ import { isMv, scalarOf, type EvalValue } from '../value.js';
  * Type model: Splunk keeps field values as text but treats numeric text as a number, so a field
  * holding "12" is a Number; a quoted string literal such as "12" is always a String (decided at
  * compile time). A multivalue is judged by its first value, except typeof() which says
- * "Multivalue". typeof(null) is "Invalid" (the docs' typeof(badfield) example).
- * UNVERIFIED: whether Splunk spells the boolean type "Boolean" or "Bool"; the quick reference
- * lists "Number, String, Boolean", which is what this returns.
+ * "Multivalue". typeof() of a boolean is "Bool" and of null "Invalid": the Informational functions
+ * page's example `typeof(12) + typeof("string") + typeof(1==2) + typeof(badfield)` returns
+ * "NumberStringBoolInvalid".
  */
 
-export type ValueType = 'Number' | 'String' | 'Boolean' | 'Multivalue' | 'Invalid';
+export type ValueType = 'Number' | 'String' | 'Bool' | 'Multivalue' | 'Invalid';
 
 export function typeOfValue(v: EvalValue): ValueType {
   if (v === null) return 'Invalid';
-  if (typeof v === 'boolean') return 'Boolean';
+  if (typeof v === 'boolean') return 'Bool';
   if (isMv(v)) return 'Multivalue';
   return toNumber(v) === null ? 'String' : 'Number';
 }
@@ -51,7 +51,7 @@ export const infoFunctions: EvalFunction[] = [
     name: 'typeof',
     minArgs: 1,
     maxArgs: 1,
-    doc: 'typeof(x): "Number", "String", "Boolean", "Multivalue", or "Invalid" when x is null.',
+    doc: 'typeof(x): "Number", "String", "Bool", "Multivalue", or "Invalid" when x is null.',
     returns: 'string',
     compile: (args, h) => {
       const arg = args[0]!;

@@ -2,7 +2,7 @@ import type { EvalFunction } from './types.js';
 import { finite, toNumber, type Scalar } from '../../../events/value.js';
 import { compareNumbersFirst } from '../compare.js';
 import { numberOf, type EvalValue } from '../value.js';
-import { evalValues } from './helpers.js';
+import { compileAll, evalValues } from './helpers.js';
 
 /**
  * Mathematical and statistical eval functions (Splunk Search Reference: "Mathematical functions",
@@ -53,6 +53,42 @@ function extreme(args: EvalValue[], pickGreater: boolean): Scalar | null {
     }
   }
   return best;
+}
+
+/**
+ * sum() and avg() (Statistical eval functions, Mathematical functions): every numeric value of every argument
+ * counts, a multivalue field with each value, and "the eval command ignores arguments that don't exist in an
+ * event or can't be converted to a number" (null when none is left). A string literal argument is an error:
+ * "sum(1, 2, "3")" and "sum("somedata", 2, 3)" return an error while a field holding "somedata" is ignored.
+ * avg(x, y) is "equivalent to sum(x,y)/(mvcount(x) + mvcount(y))": avg(5.0, "9" in a field, missing) is 7.
+ */
+function numericStatistic(name: string, what: string, result: (total: number, count: number) => number): EvalFunction {
+  return {
+    name,
+    minArgs: 1,
+    maxArgs: Infinity,
+    doc: `${what} (multivalues contribute each value; missing and non-numeric field values are ignored); null when there is none.`,
+    returns: 'number',
+    compile: (args, h) => {
+      for (const a of args) {
+        if (a.kind === 'string') h.fail(`${name}() takes numbers: a quoted string is not one (use tonumber("...") for a number in quotes)`, a.span);
+      }
+      const cs = compileAll(args, h);
+      return (row) => {
+        let total = 0;
+        let count = 0;
+        for (const c of cs) {
+          for (const v of evalValues(c(row))) {
+            const n = toNumber(v);
+            if (n === null) continue;
+            total += n;
+            count++;
+          }
+        }
+        return count === 0 ? null : finite(result(total, count));
+      };
+    },
+  };
 }
 
 export const mathFunctions: EvalFunction[] = [
@@ -166,27 +202,8 @@ export const mathFunctions: EvalFunction[] = [
     returns: 'any',
     call: (args) => extreme(args, false),
   },
-  {
-    name: 'sum',
-    minArgs: 1,
-    maxArgs: Infinity,
-    // The docs reject a non-numeric string literal with an error; here every non-numeric value is ignored.
-    doc: 'sum(x, ...): the sum of every numeric value (multivalues contribute each value; missing and non-numeric values are ignored); null when there is none.',
-    returns: 'number',
-    call: (args) => {
-      let total = 0;
-      let any = false;
-      for (const a of args) {
-        for (const v of evalValues(a)) {
-          const n = toNumber(v);
-          if (n === null) continue;
-          total += n;
-          any = true;
-        }
-      }
-      return any ? finite(total) : null;
-    },
-  },
+  numericStatistic('sum', 'sum(x, ...): the sum of every numeric value', (total) => total),
+  numericStatistic('avg', 'avg(x, ...): the mean of every numeric value', (total, count) => total / count),
   {
     name: 'random',
     minArgs: 0,

@@ -87,6 +87,20 @@ function trimFunction(name: string, left: boolean, right: boolean, side: string)
   };
 }
 
+function lengthFunction(name: string): EvalFunction {
+  return {
+    name,
+    minArgs: 1,
+    maxArgs: 1,
+    doc: `${name}(x): the number of characters (code points) of x.`,
+    returns: 'number',
+    call: ([v]) => {
+      const t = str(v);
+      return t === null ? null : codePointLength(t);
+    },
+  };
+}
+
 /**
  * Percent-decoding of UTF-8 sequences, with `+` as a space (query-string form encoding, which is
  * what URLs in web and proxy logs carry). A `%` not followed by two hex digits, and bytes that are
@@ -242,17 +256,9 @@ export const stringFunctions: EvalFunction[] = [
     returns: 'any',
     call: ([v]) => mapText(v ?? null, (s) => s.toUpperCase()),
   },
-  {
-    name: 'len',
-    minArgs: 1,
-    maxArgs: 1,
-    doc: 'len(x): the number of characters (code points) of x.',
-    returns: 'number',
-    call: ([v]) => {
-      const t = str(v);
-      return t === null ? null : codePointLength(t);
-    },
-  },
+  lengthFunction('len'),
+  // "When specifying this function, you can use either len or length for the function name" (Text functions).
+  lengthFunction('length'),
   {
     name: 'substr',
     minArgs: 2,
