@@ -22,6 +22,21 @@ describe('stats', () => {
     ]);
   });
 
+  // SPL reference, stats: "dedup_splitvals: Specifies whether to remove duplicate values in multivalued BY
+  // clause fields. Default: false".
+  it('counts a row once per value of a multivalue BY field, once per distinct value with dedup_splitvals=true', async () => {
+    const spl = (opt: string) => `| makeresults | eval a=split("x,x,y", ","), b=split("1,1", ",") | stats ${opt} count by a b`;
+    expect(await run(spl(''))).toEqual([
+      { a: 'x', b: '1', count: 4 },
+      { a: 'y', b: '1', count: 2 },
+    ]);
+    expect(await run(spl('dedup_splitvals=true'))).toEqual([
+      { a: 'x', b: '1', count: 1 },
+      { a: 'y', b: '1', count: 1 },
+    ]);
+    expect(await run(`| makeresults | eval a=split("x,x", ",") | stats count by a dedup_splitvals=t`)).toEqual([{ a: 'x', count: 1 }]);
+  });
+
   it('emits rows that read, write and copy as rows set field by field: a null result is no field, a write keeps the order', async () => {
     const rows = await search('* | stats count max(n) as top min(n) as low by g | eval count=count*10, extra=1 | eval low=null()', events.slice(0, 2));
     expect(rows.map((r) => r.fieldNames())).toEqual([

@@ -125,6 +125,8 @@ export class AggregationGroups {
   constructor(
     private readonly agg: Aggregator,
     private readonly byNames: readonly string[],
+    /** stats' `dedup_splitvals=true`: a multivalue BY field's repeated values give one group, not one each. */
+    private readonly dedupSplitvals = false,
   ) {
     this.by = byNames.map((n) => fieldRef(n));
     this.columns = byNames.map(() => new ColumnValues());
@@ -161,7 +163,7 @@ export class AggregationGroups {
     for (const f of this.by) {
       const v = readField(byRow, f);
       if (v === null) return;
-      const vs: readonly Scalar[] = Array.isArray(v) ? v : [v as Scalar];
+      const vs: readonly Scalar[] = !Array.isArray(v) ? [v as Scalar] : this.dedupSplitvals ? distinctTexts(v as readonly Scalar[]) : v;
       const next: Scalar[][] = [];
       for (const c of combos) for (const x of vs) next.push([...c, x]);
       combos = next;
@@ -711,5 +713,18 @@ export function countingSort(order: Uint32Array, ranks: ArrayLike<number>): Uint
   for (let r = 1; r < starts.length; r++) starts[r]! += starts[r - 1]!;
   const out = new Uint32Array(order.length);
   for (const g of order) out[starts[ranks[g]!]!++] = g;
+  return out;
+}
+
+/** The values of a multivalue of distinct texts (the first of each text), as a group is its BY values' texts. */
+function distinctTexts(vs: readonly Scalar[]): Scalar[] {
+  const seen = new Set<string>();
+  const out: Scalar[] = [];
+  for (const v of vs) {
+    const t = toText(v);
+    if (seen.has(t)) continue;
+    seen.add(t);
+    out.push(v);
+  }
   return out;
 }
