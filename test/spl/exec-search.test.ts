@@ -92,3 +92,29 @@ describe('bare terms with wildcards', () => {
     for (const [term, text, want] of cases) expect(raw(`search ${term}`, text), `${term} on ${text}`).toBe(want);
   });
 });
+
+describe('TERM()', () => {
+  const raw = (spl: string, text: string) => predicate(spl)(new Row({ _raw: text }));
+
+  // A TERM() matches a term bounded by major breakers. Splunk's default major breakers (segmenters.conf.spec, MAJOR:
+  // "[ ] < > ( ) { } | ! ; , ' \" * \n \r \s \t & ? + %21 %26 %2526 %3B %7C %20 %2B %3D -- %2520 %5D %5B %3A %0A
+  // %2C %28 %29", \s a space; docs.splunk.com/Documentation/Splunk/latest/Admin/Segmentersconf); minor breakers
+  // ("/ : = @ . - $ # % \\ _") and other characters do not bound it (Search Manual, "Use CASE() and TERM()").
+  it('is bounded by every default major breaker, single characters and the multi-character ones', () => {
+    for (const b of [' ', '\n', '\r', '\t', '"', "'", '[', ']', '(', ')', '{', '}', '<', '>', '|', '!', ';', ',', '*', '&', '?', '+', '--']) {
+      expect(raw('search TERM(foo)', `a${b}foo${b}b`), JSON.stringify(b)).toBe(true);
+    }
+    for (const b of ['%21', '%26', '%2526', '%3B', '%7C', '%20', '%2B', '%3D', '%2520', '%5D', '%5B', '%3A', '%0A', '%2C', '%28', '%29']) {
+      expect(raw('search TERM(foo)', `a${b}foo${b}b`), b).toBe(true);
+    }
+    expect(raw('search TERM(10.0.0.1)', 'GET /x?src=1&10.0.0.1&y')).toBe(true);
+  });
+
+  it('is not bounded by minor breakers or by characters that are no breakers', () => {
+    for (const b of ['/', ':', '=', '@', '.', '-', '$', '#', '%', '\\', '_', '~', '^', '\v', '\f', '\u00a0']) {
+      expect(raw('search TERM(foo)', `a${b}foo${b}b`), JSON.stringify(b)).toBe(false);
+    }
+    expect(raw('search TERM(10.0.0.1)', 'ip=10.0.0.1 port=22')).toBe(false);
+  });
+});
+

@@ -236,11 +236,19 @@ function isTermChar(c: number): boolean {
   return (c >= 48 && c <= 57) || (c >= 65 && c <= 90) || (c >= 97 && c <= 122) || c >= 0x80;
 }
 
+/**
+ * What bounds a TERM(): Splunk's default major breakers (segmenters.conf.spec, MAJOR: `[ ] < > ( ) { } | ! ; , ' " *
+ * \n \r \s \t & ? + %21 %26 %2526 %3B %7C %20 %2B %3D -- %2520 %5D %5B %3A %0A %2C %28 %29`, `\s` a space). Minor
+ * breakers (`/ : = @ . - $ # % \ _`) do not: `TERM(10.0.0.1)` misses `ip=10.0.0.1`. The encoded ones also match in
+ * lower case (the term's regex folds case).
+ */
+const MAJOR_BREAKER = `(?:[ \\n\\r\\t"'\\[\\](){}<>|;,!*&?+]|--|%(?:21|26|2526|3B|7C|20|2B|3D|2520|5D|5B|3A|0A|2C|28|29))`;
+
 function compileTerm(value: SearchValue, caseSensitive: boolean, exactTerm: boolean): RowPredicate {
   const t = value.value;
   if (t === '*' || t === '') return () => true;
   const parts = t.split('*').map((p) => p.replace(/[.*+?^${}()|[\]\\]/g, '\\$&'));
-  const boundary = exactTerm ? '[\\s"\'\\[\\](){}<>|;,!]' : '[^A-Za-z0-9\\u0080-\\uFFFF]';
+  const boundary = exactTerm ? MAJOR_BREAKER : '[^A-Za-z0-9\\u0080-\\uFFFF]';
   const lead = t.startsWith('*') ? '' : `(?:^|(?<=${boundary}))`;
   const trail = t.endsWith('*') ? '' : `(?=$|${boundary})`;
   const inner = parts.filter((p) => p !== '');
