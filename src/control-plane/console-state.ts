@@ -37,6 +37,11 @@ export interface MacroEdit {
   updatedBy: string;
 }
 
+/** How stale a session's recorded `lastSeen` may get before a use writes it again: a tenth of the idle limit, at most a minute. */
+export function touchMs(limits: SessionLimits): number {
+  return Math.min(60_000, limits.idleMs / 10);
+}
+
 export class PostgresConsoleState {
   constructor(
     private readonly pool: pg.Pool,
@@ -61,23 +66,31 @@ export class PostgresConsoleState {
   }
 
   /**
-   * The live session (its `lastSeen` moved to `now`), or null; an expired one (idle longer than `idleMs`, or
-   * older than `maxAgeMs`) is deleted.
+   * The live session, or null; an expired one (idle longer than `idleMs`, or older than `maxAgeMs`) is deleted.
+   * Its `lastSeen` is moved to `now` once it is `touchMs(limits)` old: every API request of a signed-in console
+   * carries the cookie, and an UPDATE each was a commit (WAL and fsync) per request; a session may then end up to
+   * that much before its idle limit.
    */
   async session(idHash: string, now: number, limits: SessionLimits): Promise<SessionRecord | null> {
     const key = toPg(String(idHash));
     return this.run('read session', async () => {
-      const live = await this.pool.query<{ username: string; csrf: string; created_at: number; last_seen: number }>(
-        `UPDATE ${this.S}.sessions SET last_seen = $2 WHERE id_hash = $1 AND $2 - last_seen <= $3 AND $2 - created_at <= $4
-         RETURNING username, csrf, created_at, last_seen`,
-        [key, now, limits.idleMs, limits.maxAgeMs],
+      const found = await this.pool.query<{ username: string; csrf: string; created_at: number; last_seen: number }>(
+        `SELECT username, csrf, created_at, last_seen FROM ${this.S}.sessions WHERE id_hash = $1`,
+        [key],
       );
-      const r = live.rows[0];
-      if (r === undefined) {
+      const r = found.rows[0];
+      if (r === undefined) return null;
+      if (now - r.last_seen > limits.idleMs || now - r.created_at > limits.maxAgeMs) {
         await this.pool.query(`DELETE FROM ${this.S}.sessions WHERE id_hash = $1`, [key]);
         return null;
       }
-      return { user: fromPg(r.username), csrf: fromPg(r.csrf), createdAt: r.created_at, lastSeen: r.last_seen };
+      let lastSeen = r.last_seen;
+      if (now - lastSeen >= touchMs(limits)) {
+        // GREATEST: another node may have moved it further meanwhile.
+        await this.pool.query(`UPDATE ${this.S}.sessions SET last_seen = GREATEST(last_seen, $2) WHERE id_hash = $1`, [key, now]);
+        lastSeen = now;
+      }
+      return { user: fromPg(r.username), csrf: fromPg(r.csrf), createdAt: r.created_at, lastSeen };
     });
   }
 

@@ -492,7 +492,7 @@ describe.skipIf(skip)('control plane: hostile strings', () => {
       // The console state's statements too.
       const limits = { idleMs: 1e9, maxAgeMs: 1e9, maxSessions: 100 };
       await s.consoleState.createSession(`s ${id}`, { user: id, csrf: id, createdAt: 0, lastSeen: 0 }, limits);
-      expect(await s.consoleState.session(`s ${id}`, 1, limits)).toEqual({ user: id, csrf: id, createdAt: 0, lastSeen: 1 });
+      expect(await s.consoleState.session(`s ${id}`, 60_000, limits)).toEqual({ user: id, csrf: id, createdAt: 0, lastSeen: 60_000 }); // a minute on: written
       await s.consoleState.setToggle(id, i % 2 === 0, h, t);
       await s.consoleState.saveMacroEdit({ name: id, definition: h, description: h, updatedAt: t, updatedBy: h });
     }
@@ -526,6 +526,17 @@ describe.skipIf(skip)('control plane: console state shared by the nodes', () => 
     await a.consoleState.createSession('h2', session('bob', 0), limits);
     for (let t = 900; t <= 5000; t += 900) expect(await b.consoleState.session('h2', t, limits)).not.toBeNull();
     expect(await b.consoleState.session('h2', 5001, limits)).toBeNull();
+    // A use writes lastSeen again only once it is a tenth of the idle limit old (100 ms here): no commit per request.
+    await a.consoleState.createSession('h3', session('carol', 0), limits);
+    const stored = async () => (await admin.query(`SELECT last_seen FROM "${schema}".sessions WHERE id_hash = 'h3'`)).rows[0].last_seen as number;
+    expect(await b.consoleState.session('h3', 99, limits)).toMatchObject({ lastSeen: 0 });
+    expect(await stored()).toBe(0);
+    expect(await b.consoleState.session('h3', 100, limits)).toMatchObject({ lastSeen: 100 });
+    expect(await stored()).toBe(100);
+    expect(await a.consoleState.session('h3', 1099, limits)).toMatchObject({ lastSeen: 1099 }); // idle 999 ms from the stored 100
+    expect(await a.consoleState.session('h3', 1150, limits)).toMatchObject({ lastSeen: 1099 });
+    expect(await stored()).toBe(1099);
+    expect(await a.consoleState.session('nobody', 1150, limits)).toBeNull();
     // Beyond maxSessions the least recently used go.
     for (const [i, h] of ['x1', 'x2', 'x3', 'x4'].entries()) await a.consoleState.createSession(h, session(h, 10_000 + i), limits);
     expect(await b.consoleState.session('x1', 10_010, limits)).toBeNull();
