@@ -48,6 +48,7 @@ function compileHelpers(ctx: EvalContext, source: SourceText): CompileHelpers {
     fail: (message, at, code = 'SPL_BAD_ARGUMENT') => {
       throw new SplError(code, message, at, source);
     },
+    requireBoolean: (e, what) => requireBoolean(e, helpers, what),
     ctx,
     source,
   };

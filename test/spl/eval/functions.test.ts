@@ -289,6 +289,25 @@ describe('matching functions', () => {
     expect(ev(expr, { port: '70000' })).toBe('ERROR: Port is out of range');
     expect(compileError('validate(true(), "a", false())').message).toMatch(/pairs/);
   });
+
+  it('if, case and validate need boolean conditions', () => {
+    // Comparison and Conditional functions: if "<predicate>", case "The <condition> arguments are Boolean
+    // expressions", validate "The <condition> arguments must be expressions" (a number or a quoted string is none).
+    for (const [text, at] of [
+      ['if(1, "a", "b")', '1'],
+      ['if("x", "a", "b")', '"x"'],
+      ['case(status==200, "OK", 1, "Other")', '1'],
+      ['validate(isint(port), "a", "x", "b")', '"x"'],
+    ] as const) {
+      const e = compileError(text);
+      expect(e.code).toBe('SPL_BAD_ARGUMENT');
+      expect(e.message).toMatch(/needs a boolean expression/);
+      expect(spanText(text, e)).toBe(at);
+    }
+    // A field's type is known only when the search runs: a field that holds no boolean is not true.
+    expect(ev('if(x, "a", "b")', { x: 'true' })).toBe('b');
+    expect(ev('case(status==200, "OK", true(), "Other")', { status: '404' })).toBe('Other');
+  });
 });
 
 describe('informational functions', () => {

@@ -14,6 +14,8 @@ export const conditionalFunctions: EvalFunction[] = [
       return a === b ? a : 'any';
     },
     compile: (args, h) => {
+      // "If the <predicate> expression evaluates to TRUE": a number or a quoted string is no predicate.
+      h.requireBoolean(args[0]!, 'if()');
       const [p, t, f] = args.map((a) => h.compile(a)) as [ReturnType<typeof h.compile>, ReturnType<typeof h.compile>, ReturnType<typeof h.compile>];
       return (row) => (truthy(p(row)) ? t(row) : f(row));
     },
@@ -27,7 +29,11 @@ export const conditionalFunctions: EvalFunction[] = [
     compile: (args, h) => {
       if (args.length % 2 !== 0) h.fail('case() takes condition/value pairs: the number of arguments must be even', args[args.length - 1]!.span);
       const pairs: [ReturnType<typeof h.compile>, ReturnType<typeof h.compile>][] = [];
-      for (let i = 0; i < args.length; i += 2) pairs.push([h.compile(args[i]!), h.compile(args[i + 1]!)]);
+      for (let i = 0; i < args.length; i += 2) {
+        // "The <condition> arguments are Boolean expressions".
+        h.requireBoolean(args[i]!, 'case()');
+        pairs.push([h.compile(args[i]!), h.compile(args[i + 1]!)]);
+      }
       return (row) => {
         for (const [c, v] of pairs) if (truthy(c(row))) return v(row);
         return null;

@@ -219,8 +219,7 @@ export const multivalueFunctions: EvalFunction[] = [
           pred.span,
         );
       }
-      const t = h.typeOf(pred);
-      if (t !== 'boolean' && t !== 'any') h.fail(`mvfilter() needs a boolean predicate, this is a ${t}`, pred.span);
+      h.requireBoolean(pred, 'mvfilter()');
       const name = fields[0]!;
       const test = h.compile(pred);
       return (row) => {

@@ -100,6 +100,7 @@ export const matchFunctions: EvalFunction[] = [
     returns: 'any',
     compile: (args, h) => {
       if (args.length % 2 !== 0) h.fail('validate() takes condition/value pairs: the number of arguments must be even', args[args.length - 1]!.span);
+      for (let i = 0; i < args.length; i += 2) h.requireBoolean(args[i]!, 'validate()');
       const cs = compileAll(args, h);
       return (row) => {
         for (let i = 0; i < cs.length; i += 2) {

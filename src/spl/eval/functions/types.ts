@@ -19,6 +19,8 @@ export interface CompileHelpers {
   typeOf(expr: EvalExpr): EvalType;
   /** Raises an SPL error at a span (bad argument, bad regex...). */
   fail(message: string, at: Span, code?: 'SPL_BAD_ARGUMENT' | 'SPL_UNSUPPORTED_FUNCTION' | 'REGEX_UNSUPPORTED' | 'REGEX_INVALID'): never;
+  /** Raises an SPL error at `expr` when its static type is known and not boolean (`what` names the place). */
+  requireBoolean(expr: EvalExpr, what: string): void;
   ctx: EvalContext;
   /** The text the expression was parsed from (spans refer to it). */
   source: SourceText;
