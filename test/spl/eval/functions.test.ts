@@ -534,7 +534,11 @@ describe('multivalue functions', () => {
     expect(ev('mvindex(f, -3, -1)', { f: names })).toEqual(['nyah', 'rutherford', 'wei']);
     expect(ev('mvindex(f, 8)', { f: names })).toBeNull();
     expect(ev('mvindex(f, -9)', { f: names })).toBeNull();
-    expect(ev('mvindex(f, 6, 20)', { f: names })).toEqual(['rutherford', 'wei']);
+    // "If the indexes are out of range or invalid, the result is NULL."
+    expect(ev('mvindex(f, 6, 20)', { f: names })).toBeNull();
+    expect(ev('mvindex(f, 6, 7)', { f: names })).toEqual(['rutherford', 'wei']);
+    expect(ev('mvindex(f, -9, 1)', { f: names })).toBeNull();
+    expect(ev('mvindex(f, 0, -9)', { f: names })).toBeNull();
     expect(ev('mvindex(f, 3, 1)', { f: names })).toBeNull();
     expect(ev('mvindex(f, 0)', { f: 'single' })).toBe('single');
     expect(ev('mvindex(f, 0)')).toBeNull();

@@ -53,9 +53,8 @@ export const multivalueFunctions: EvalFunction[] = [
     name: 'mvindex',
     minArgs: 2,
     maxArgs: 3,
-    // The docs say out-of-range indexes give null. Decision: a start out of range gives null, an end
-    // past the last value is clamped to it (mvindex(x, 0, 9) on 3 values returns all 3), and an end
-    // before the start gives null.
+    // "If the indexes are out of range or invalid, the result is NULL" (Multivalue eval functions): a start or
+    // an end outside the values (mvindex(x, 0, 9) on 3 values), or an end before the start, gives null.
     doc: 'mvindex(x, start[, end]): the value at 0-based `start` (negative counts from the end), or the values from start to end inclusive.',
     returns: 'any',
     call: ([v, s, e]) => {
@@ -67,9 +66,8 @@ export const multivalueFunctions: EvalFunction[] = [
       if (e === undefined) return values[a]!;
       const endRaw = numberOf(e);
       if (endRaw === null) return null;
-      let b = Math.trunc(endRaw) < 0 ? Math.trunc(endRaw) + values.length : Math.trunc(endRaw);
-      if (b >= values.length) b = values.length - 1;
-      if (b < a) return null;
+      const b = index(endRaw, values.length);
+      if (b === null || b < a) return null;
       return mv(values.slice(a, b + 1));
     },
   },
