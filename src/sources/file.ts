@@ -942,8 +942,10 @@ function isJsonSpace(c: number): boolean {
 const MIN_FOUND_SAMPLE = 20;
 
 /**
- * Whether `test` passes at least 90% of the sample lines the line scan would stop at (holding an anchor and one
- * literal of each other conjunct, in either ASCII case), given at least MIN_FOUND_SAMPLE of them.
+ * Whether `test` passes at least MOSTLY_PASSING of the sample lines the line scan would stop at (holding an anchor
+ * and one literal of each other conjunct, in either ASCII case), given at least MIN_FOUND_SAMPLE of them. At 90%,
+ * the pack less Non Allowlisted Image Use over the bench's mixed lines (84% of found lines pass) tested each found
+ * line with its 146-literal alternation: 2.55-2.74 s of CPU, 2.24-2.38 s at 60%.
  */
 function passesMostFound(lines: readonly string[], anchors: RawAnchors, test: (raw: string) => boolean): boolean {
   let found = 0;
@@ -955,7 +957,7 @@ function passesMostFound(lines: readonly string[], anchors: RawAnchors, test: (r
     found++;
     if (test(line)) passed++;
   }
-  return found >= MIN_FOUND_SAMPLE && passed >= 0.9 * found;
+  return found >= MIN_FOUND_SAMPLE && passed >= MOSTLY_PASSING * found;
 }
 
 /** First and last non-whitespace characters are `{` and `}`: what every JSON object line satisfies. */
