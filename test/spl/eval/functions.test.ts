@@ -715,3 +715,36 @@ describe('values longer than a JavaScript string can hold', () => {
     expect(spl.slice(e.span.start, e.span.end)).toBe('len(x . x . "b") > 0');
   });
 });
+
+describe('bitwise functions', () => {
+  // Search Reference, "Bitwise functions": every expected value below is one of the page's examples.
+  it('bit_and, bit_or, bit_xor, bit_not', () => {
+    expect(ev('bit_and(12, 9)')).toBe(8);
+    expect(ev('bit_or(4, 2)')).toBe(6);
+    expect(ev('bit_xor(3, 2)')).toBe(1);
+    expect([ev('bit_and(4, 6)'), ev('bit_or(4, 6)'), ev('bit_xor(4, 6)')]).toEqual([4, 6, 2]);
+    expect(ev('bit_not(9)')).toBe(9007199254740982);
+    expect(ev('tostring(bit_not(9), "binary")')).toBe('11111111111111111111111111111111111111111111111110110');
+    expect(ev('bit_not(9, tonumber("1111", 2))')).toBe(6);
+    expect(ev('tostring(bit_not(9, tonumber("111", 2)), "binary")')).toBe('110');
+    expect(ev('tostring(bit_or(tonumber(flags, 2), tonumber("11001", 2)), "binary")', { flags: '00010' })).toBe('11011');
+    // "numbers that are negative or greater than 53 bits return null"
+    expect(ev('bit_and(m + 1, 1)', { m: 2 ** 53 - 1 })).toBeNull();
+  });
+
+  it('bit_shift_left and bit_shift_right', () => {
+    expect(ev('bit_shift_left(2, 1)')).toBe(4);
+    expect(ev('bit_shift_right(4, 1)')).toBe(2);
+    expect(ev('bit_shift_right(2, 1)')).toBe(1);
+    expect(ev('bit_shift_left(1, 53)')).toBe(0);
+    expect(ev('bit_shift_left(3, 1)')).toBe(6);
+    expect(ev('bit_shift_left(3, 52)')).toBe(4503599627370496);
+    expect(ev('bit_shift_left(3, 57)')).toBe(0);
+    expect(ev('bit_shift_left(3, pow(2, 53) - 1)')).toBe(0);
+    expect(ev('bit_shift_left(3, pow(2, 53))')).toBeNull();
+    expect(ev('bit_shift_left(67, 1)')).toBe(134);
+    expect(ev('bit_shift_left(pow(2, 53), 1)')).toBeNull();
+    expect(ev('bit_shift_left(3, -2)')).toBeNull();
+    expect(ev('bit_shift_right(-3, 1)')).toBeNull();
+  });
+});

@@ -1,4 +1,5 @@
 import type { EvalFunction } from './types.js';
+import { bitwiseFunctions } from './bitwise.js';
 import { conditionalFunctions } from './conditional.js';
 import { convertFunctions } from './convert.js';
 import { cryptoFunctions } from './crypto.js';
@@ -25,6 +26,7 @@ const groups: EvalFunction[][] = [
   networkFunctions,
   cryptoFunctions,
   infoFunctions,
+  bitwiseFunctions,
 ];
 
 export const EVAL_FUNCTIONS: ReadonlyMap<string, EvalFunction> = (() => {
