@@ -290,6 +290,18 @@ describe('matching functions', () => {
     expect(compileError('validate(true(), "a", false())').message).toMatch(/pairs/);
   });
 
+  it('nullif is null when its arguments are equal as = compares them', () => {
+    // Comparison and Conditional functions, nullif: the names/ponies example.
+    const rows = [['buttercup', 'mistmane'], ['rarity', 'rarity'], ['dash', 'dash']];
+    expect(rows.map(([names, ponies]) => ev('nullif(names, ponies)', { names, ponies }))).toEqual(['buttercup', null, null]);
+    // "returns NULL if <value1> = <value2>": = compares numbers numerically and text case-sensitively.
+    expect(ev('nullif(x, "1.0")', { x: '1' })).toBeNull();
+    expect(ev('nullif(x, 1)', { x: '01' })).toBeNull();
+    expect(ev('nullif("A", "a")')).toBe('A');
+    expect(ev('nullif(x, y)', { x: 'a' })).toBe('a');
+    expect(ev('nullif(x, "a")')).toBeNull();
+  });
+
   it('if, case and validate need boolean conditions', () => {
     // Comparison and Conditional functions: if "<predicate>", case "The <condition> arguments are Boolean
     // expressions", validate "The <condition> arguments must be expressions" (a number or a quoted string is none).

@@ -1,5 +1,7 @@
 import type { EvalFunction } from './types.js';
 import { truthy } from '../truthy.js';
+import { compareScalars } from '../compare.js';
+import { isMv } from '../value.js';
 
 /** Conditional and null-handling functions. if/case/coalesce evaluate only the arguments they need. */
 export const conditionalFunctions: EvalFunction[] = [
@@ -77,9 +79,18 @@ export const conditionalFunctions: EvalFunction[] = [
     name: 'nullif',
     minArgs: 2,
     maxArgs: 2,
-    doc: 'nullif(a, b): null when a equals b, else a.',
+    // "returns NULL if the value in <field1> is equal to the value in <field2>": equal as `=` compares (numbers
+    // numerically, so nullif(1, "1.0") is null; text case-sensitively; a multivalue when any value is equal).
+    doc: 'nullif(a, b): null when a equals b (as a = b compares), else a.',
     returns: 'any',
-    call: ([a, b]) => (a !== null && b !== null && String(a) === String(b) ? null : (a ?? null)),
+    call: ([a, b]) => {
+      if (a === undefined || a === null) return null;
+      if (b === undefined || b === null) return a;
+      const xs = isMv(a) ? a : [a];
+      const ys = isMv(b) ? b : [b];
+      for (const x of xs) for (const y of ys) if (compareScalars(x, y) === 0) return null;
+      return a;
+    },
   },
   { name: 'true', minArgs: 0, maxArgs: 0, doc: 'true(): the boolean true.', returns: 'boolean', call: () => true },
   { name: 'false', minArgs: 0, maxArgs: 0, doc: 'false(): the boolean false.', returns: 'boolean', call: () => false },
