@@ -118,3 +118,22 @@ describe('TERM()', () => {
   });
 });
 
+describe('bare terms', () => {
+  const raw = (spl: string, text: string) => predicate(spl)(new Row({ _raw: text }));
+
+  // A bare term matches an indexed segment: a major segment or a minor one within it (segmenters.conf.spec: "for each
+  // minor breaker found, Splunk indexes the token from the last major breaker to the current minor breaker and from
+  // the last minor breaker to the current minor breaker"), so it is bounded by any default major or minor breaker.
+  it('are bounded by the default major and minor breakers, the URL-encoded major ones included', () => {
+    for (const b of [' ', '\t', '"', '[', '*', '&', '?', '+', '/', ':', '=', '@', '.', '-', '$', '#', '%', '\\', '_', '%20', '%2B', '%3D']) {
+      expect(raw('search foo', `a${b}foo${b}b`), JSON.stringify(b)).toBe(true);
+    }
+  });
+
+  it('are not bounded by characters that are no breakers (~ ^ ` and control characters)', () => {
+    for (const b of ['~', '^', '`', '\v', '\u0001']) expect(raw('search foo', `a${b}foo${b}b`), JSON.stringify(b)).toBe(false);
+    expect(raw('search curl', 'cd ~curl')).toBe(false);
+    expect(raw('search curl', 'cd ~/curl')).toBe(true);
+  });
+});
+

@@ -7,7 +7,7 @@ import { rng } from '../rng.js';
  * An OR of many bare words is decided by one pass over _raw's words (predicate.ts `anyWord`), not a regex per word.
  * Each word alone still takes the regex (compileTerm): the OR must match exactly the events one of them matches.
  */
-const PIECES = ['w1', 'W1', 'w12', 'abc', 'ABC1', 'x', 'X', 'key', 'stop', '1', 'é', 'wé1', '\u212Aey', 'ſtop', '😀', 'w1x', 'xw1', '_', '-', ' ', '.', '"', ':', '/', '=', '\t', '\\'];
+const PIECES = ['w1', 'W1', 'w12', 'abc', 'ABC1', 'x', 'X', 'key', 'stop', '1', 'é', 'wé1', '\u212Aey', 'ſtop', '😀', 'w1x', 'xw1', '_', '-', ' ', '.', '"', ':', '/', '=', '\t', '\\', '~', '^', '%', '%20', '%2b', '%25', '%2526', '20', '\v'];
 const WORDS = ['w1', 'abc', 'key', 'stop', 'x', '1', 'w12', 'zz', 'q9', 'ABC1', 'Key', 'e', 'xw1', 'w1x', 'top'];
 
 const timesOf = async (spl: string, events: Partial<Event>[]): Promise<number[]> =>
