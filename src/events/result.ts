@@ -42,11 +42,17 @@ export function readField(r: Result, ref: FieldRef): FieldValue | null {
 
 /**
  * `rename from AS to` on one row: `from`'s value under the name `to` (in `from`'s place where the row keeps
- * places: Row, SlotRow), any other `to` dropped; nothing when `from` is missing. `fromRef`: `from` resolved once.
+ * places: Row, SlotRow), any other `to` dropped; when `from` is missing, `to` is removed (SPL reference,
+ * rename: "If fieldB does exist, the result of the rename is that the data in fieldB is removed").
+ * `fromRef`: `from` resolved once.
  */
 export function renameField(r: Result, from: string, to: string, fromRef?: FieldRef): void {
+  if (from === to) return;
   const v = fromRef !== undefined ? readField(r, fromRef) : r.get(from);
-  if (v === null || from === to) return;
+  if (v === null) {
+    if (r.get(to) !== null) r.set(to, null);
+    return;
+  }
   if (r.rename !== undefined) {
     r.rename(from, to);
     return;

@@ -10,7 +10,8 @@ export interface RenameArgs {
 
 /**
  * `rename a AS b, c* AS d*`: renames fields; a wildcard in both names carries the matched part over.
- * Renaming onto an existing field replaces it; renaming a missing field changes nothing. A result row's field
+ * Renaming onto an existing field replaces it; renaming a missing field removes the target ("the data in fieldB
+ * is removed", SPL reference); the names must have as many wildcards each. A result row's field
  * keeps its place (`stats count by src | rename src AS Source`: Source, then count, as Splunk's columns); a raw
  * event's renamed field comes after its other fields (their order is not a table's).
  */
@@ -26,7 +27,8 @@ export const renameCommand = defineCommand<RenameArgs>({
       if (!p.acceptWord('as')) throw p.error(`expected AS after ${from.name}`, p.peek('search').span);
       const to = p.fieldName('a new field name after AS');
       const stars = (s: string) => (s.match(/\*/g) ?? []).length;
-      if (stars(to.name) > 0 && stars(to.name) !== stars(from.name)) throw p.error('the wildcards in both names of a rename must correspond', to.span, 'SPL_BAD_ARGUMENT');
+      // "Both the original and renamed fields must include the same number of wildcards" (SPL reference, rename).
+      if (stars(to.name) !== stars(from.name)) throw p.error('the wildcards in both names of a rename must correspond', to.span, 'SPL_BAD_ARGUMENT');
       pairs.push({ from: from.name, to: to.name, span: { start: from.span.start, end: to.span.end } });
     }
     if (pairs.length === 0) throw p.error('rename needs <field> AS <new>', p.peek('search').span);
@@ -40,6 +42,7 @@ export const renameCommand = defineCommand<RenameArgs>({
     const out = new Set(input.fields);
     for (const x of a.pairs) {
       if (out.delete(x.from) || input.open) out.add(x.to);
+      else out.delete(x.to);
     }
     return { fields: out, open: input.open };
   },

@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import type { Result } from '../../../src/events/result.js';
 import type { FieldValue } from '../../../src/events/value.js';
 import { jsonEvents, search } from '../../helpers.js';
+import { errorOf, run } from './helpers.js';
 
 const fieldsOf = (r: Result): [string, FieldValue | null][] => r.fieldNames().map((f) => [f, r.get(f)]);
 
@@ -35,14 +36,35 @@ describe('rename', () => {
     ]);
   });
 
-  it('renames in order (a AS b, b AS c), and a missing field changes nothing', async () => {
-    const rows = await search('* | head 1 | table user dest_ip | rename user AS b, b AS c, nope AS dest_ip', events);
+  it('renames in order (a AS b, b AS c)', async () => {
+    const rows = await search('* | head 1 | table user dest_ip | rename user AS b, b AS c', events);
     expect(rows.map(fieldsOf)).toEqual([
       [
         ['c', 'bob'],
         ['dest_ip', '10.0.0.3'],
       ],
     ]);
+  });
+
+  // SPL reference, rename, "Renaming a field that does not exist": "Suppose you rename fieldA to fieldB, but fieldA
+  // does not exist. If fieldB does not exist, nothing happens. If fieldB does exist, the result of the rename is that
+  // the data in fieldB is removed"; "... | rename pid AS product_id ... overwrites product_id with Null values where
+  // pid does not exist for the event".
+  it('removes the target when the renamed field is missing', async () => {
+    const rows = await search('* | head 1 | table user dest_ip | rename nope AS dest_ip, nothing AS absent', events);
+    expect(rows.map(fieldsOf)).toEqual([[['user', 'bob']]]);
+    const spl = '| makeresults count=2 | streamstats count as n | eval pid=if(n==1, 7, null()), product_id=99 | rename pid AS product_id | table n product_id';
+    expect(await run(spl)).toEqual([{ n: 1, product_id: 7 }, { n: 2 }]);
+    // A raw event's field too.
+    const raw = await search('* | head 1 | rename nope AS user', events);
+    expect(raw[0]!.get('user')).toBeNull();
+  });
+
+  // SPL reference, rename: "Both the original and renamed fields must include the same number of wildcards,
+  // otherwise a wildcard mismatch error is returned."
+  it('refuses names with different numbers of wildcards', async () => {
+    expect((await errorOf('| makeresults | eval ab=1 | rename a* AS b')).message).toMatch(/wildcards in both names/);
+    expect((await errorOf('| makeresults | eval ab=1 | rename a AS b*')).message).toMatch(/wildcards in both names/);
   });
 
   it('moves a raw event field: the old name is gone, the new one holds its value', async () => {
