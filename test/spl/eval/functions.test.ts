@@ -292,7 +292,7 @@ describe('matching functions', () => {
 
   it('nullif is null when its arguments are equal as = compares them', () => {
     // Comparison and Conditional functions, nullif: the names/ponies example.
-    const rows = [['buttercup', 'mistmane'], ['rarity', 'rarity'], ['dash', 'dash']];
+    const rows: [string, string][] = [['buttercup', 'mistmane'], ['rarity', 'rarity'], ['dash', 'dash']];
     expect(rows.map(([names, ponies]) => ev('nullif(names, ponies)', { names, ponies }))).toEqual(['buttercup', null, null]);
     // "returns NULL if <value1> = <value2>": = compares numbers numerically and text case-sensitively.
     expect(ev('nullif(x, "1.0")', { x: '1' })).toBeNull();
