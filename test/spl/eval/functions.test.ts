@@ -464,6 +464,26 @@ describe('conversion functions', () => {
     expect(spanText(text, e)).toBe('37');
   });
 
+  it('todouble, toint, tobool', () => {
+    // Conversion functions: todouble("16.00") and todouble(5), todouble("number") returns no result.
+    expect(ev('todouble("16.00")')).toBe(16);
+    expect(ev('todouble(5)')).toBe(5);
+    expect(ev('todouble("number")')).toBeNull();
+    expect(ev('todouble(x, 16)', { x: 'ff' })).toBe(255);
+    // "toint(\"24\")" is 24, "toint(3.14)" rounds down to 3; a value with spaces does not parse.
+    expect(ev('toint("24")')).toBe(24);
+    expect(ev('toint(3.14)')).toBe(3);
+    expect(ev('toint(x)', { x: ' 7' })).toBeNull();
+    expect(ev('toint("0101", 2)')).toBe(5);
+    // tobool: "true"/"True" true, "false"/"False" false, 0 false, any non-zero number true, null otherwise.
+    const units = ['12', '0', '15', '35', '1'];
+    expect(units.map((u) => ev('if(tobool(units), "In Stock", "Not in Stock")', { units: u }))).toEqual([
+      'In Stock', 'Not in Stock', 'In Stock', 'In Stock', 'In Stock',
+    ]);
+    expect([ev('tobool("True")'), ev('tobool("false")'), ev('tobool(x)', { x: 'yes' }), ev('tobool(1==1)')]).toEqual([true, false, null, true]);
+    expect(compileError('toint("1", 37)').message).toMatch(/base/);
+  });
+
   it('tostring: booleans, hex, commas, duration, binary', () => {
     expect(ev('tostring(1==1) + " " + tostring(15, "hex") + " " + tostring(12345.6789, "commas")')).toBe('True 0xF 12,345.68');
     expect(ev('tostring(1==2)')).toBe('False');

@@ -102,12 +102,29 @@ function toStringValue(v: EvalValue, format: Format | null): EvalValue {
   });
 }
 
-export const convertFunctions: EvalFunction[] = [
-  {
-    name: 'tonumber',
+/** x as a number: a number as it is (in base 10), text parsed in `base`; null otherwise. */
+function numberInBase(v: EvalValue, base: number): number | null {
+  const s = scalarOf(v);
+  if (s === null || typeof s === 'boolean') return null;
+  if (typeof s === 'number' && base === 10) return s;
+  return parseNumber(toText(s), base);
+}
+
+/**
+ * A conversion with an optional base argument (tonumber, todouble, toint): a literal base is checked when the search
+ * is compiled; a computed one that is not an integer from 2 to 36 gives null. `convert` finishes the number.
+ */
+function numericConversion(
+  name: string,
+  doc: string,
+  convert: (n: number) => number,
+  checkLiteral: boolean,
+): EvalFunction {
+  return {
+    name,
     minArgs: 1,
     maxArgs: 2,
-    doc: 'tonumber(x[, base]): x parsed as a number in base 2..36 (default 10); null when x is not a number in that base (surrounding spaces included).',
+    doc,
     returns: 'number',
     compile: (args, h) => {
       const [x, b] = compileAll(args, h) as [ReturnType<typeof h.compile>, ReturnType<typeof h.compile> | undefined];
@@ -115,27 +132,55 @@ export const convertFunctions: EvalFunction[] = [
       let literalBase: number | null = baseArg ? null : 10;
       if (baseArg && (baseArg.kind === 'number' || baseArg.kind === 'string')) {
         const lit = baseArg.kind === 'number' ? literalNumber(baseArg) : toNumber(literalString(baseArg));
-        if (lit === null || !validBase(lit)) h.fail('tonumber() base must be an integer from 2 to 36', baseArg.span);
+        if (lit === null || !validBase(lit)) h.fail(`${name}() base must be an integer from 2 to 36`, baseArg.span);
         literalBase = lit;
       }
-      // "If the tonumber function can't parse a string to a number, the function returns an error. For example,
-      // ... tonumber("seven")" fails (Conversion functions); a field value that does not parse gives null.
+      // tonumber: "If the tonumber function can't parse a string to a number, the function returns an error. For
+      // example, ... tonumber("seven")" fails (Conversion functions); a field value that does not parse gives null.
       const text = literalString(args[0]!);
-      if (text !== null && literalBase !== null && parseNumber(text, literalBase) === null) {
-        h.fail(`tonumber() cannot parse "${text}" as a number in base ${literalBase}`, args[0]!.span);
+      if (checkLiteral && text !== null && literalBase !== null && parseNumber(text, literalBase) === null) {
+        h.fail(`${name}() cannot parse "${text}" as a number in base ${literalBase}`, args[0]!.span);
       }
       return (row) => {
-        const v = scalarOf(x(row));
-        if (v === null || typeof v === 'boolean') return null;
         let base = 10;
         if (b) {
           const bn = numberOf(b(row));
           if (bn === null || !validBase(bn)) return null;
           base = bn;
         }
-        if (typeof v === 'number' && base === 10) return v;
-        return parseNumber(toText(v), base);
+        const n = numberInBase(x(row), base);
+        return n === null ? null : finite(convert(n));
       };
+    },
+  };
+}
+
+export const convertFunctions: EvalFunction[] = [
+  numericConversion(
+    'tonumber',
+    'tonumber(x[, base]): x parsed as a number in base 2..36 (default 10); null when x is not a number in that base (surrounding spaces included).',
+    (n) => n,
+    true,
+  ),
+  // todouble/toint (Conversion functions): "number: The same value", "string: tonumber(<value>, <base>)"; toint
+  // takes "floor(<value>)". todouble("number") "doesn't return any results": null, not tonumber's error.
+  numericConversion('todouble', 'todouble(x[, base]): x as a number, text parsed as tonumber() does; null when it does not parse.', (n) => n, false),
+  numericConversion('toint', 'toint(x[, base]): x as a number rounded down to an integer (toint(3.14) is 3); null when it does not parse.', Math.floor, false),
+  {
+    name: 'tobool',
+    minArgs: 1,
+    maxArgs: 1,
+    // "string "true" or "True": true; "false" or "False": false; number 0: false; any non-zero number: true.
+    // The function returns null for all other values."
+    doc: 'tobool(x): true for "true"/"True" and non-zero numbers, false for "false"/"False" and 0, else null.',
+    returns: 'boolean',
+    call: ([v]) => {
+      const s = scalarOf(v ?? null);
+      if (s === null || typeof s === 'boolean') return s;
+      if (s === 'true' || s === 'True') return true;
+      if (s === 'false' || s === 'False') return false;
+      const n = toNumber(s);
+      return n === null ? null : n !== 0;
     },
   },
   {
