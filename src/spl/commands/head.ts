@@ -42,13 +42,10 @@ export const headCommand = defineCommand<HeadArgs>({
         limit = Number(t.value);
         continue;
       }
-      if (t.kind === 'lparen') {
-        p.next('eval');
-        expr = p.evalExpr();
-        p.expect('rparen', '`)`', 'eval');
-        continue;
-      }
-      break;
+      if (t.kind === 'eof') break;
+      if (expr !== null) throw p.error('head takes one expression', t.span);
+      // The reference's own examples leave the parentheses out: `head count<5 keeplast=true null=true`.
+      expr = p.evalExpr();
     }
     return { limit: limit ?? (expr ? null : 10), expr, keeplast, nullTrue };
   },

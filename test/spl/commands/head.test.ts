@@ -38,7 +38,16 @@ describe('head', () => {
     expect(await ns(`${five} | head (n<3) keeplast=true`)).toEqual([1, 2, 3]);
   });
 
+  // The reference's example 1 ("Using the keeplast and null arguments"), verbatim: no parentheses.
+  it('gives the documented rows for keeplast and null', async () => {
+    const spl = (nullArg: boolean) =>
+      `| makeresults count=7 | streamstats count | eval count=if(count=3,null(), count) | head count<5 keeplast=true null=${nullArg} | table count`;
+    expect((await run(spl(true))).map((r) => r.count ?? null)).toEqual([1, 2, null, 4, 5]);
+    expect((await run(spl(false))).map((r) => r.count ?? null)).toEqual([1, 2, null]);
+  });
+
   it('refuses N together with limit=', async () => {
     expect((await errorOf(`${five} | head 2 limit=3`)).code).toBe('SPL_SYNTAX');
+    expect((await errorOf(`${five} | head (n<3) (n<2)`)).message).toMatch(/one expression/);
   });
 });
