@@ -12,7 +12,7 @@ export interface HeadArgs {
 }
 
 /**
- * `head [N|limit=N] [(<expr>)] [null=<bool>] [keeplast=<bool>]`: the first N results (default 10), or results
+ * `head [N|limit=N] [(<expr>)|<expr>] [null=<bool>] [keeplast=<bool>]`: the first N results (default 10), or results
  * until the expression is false (or null, unless null=true); with both, the smaller constraint applies
  * (SPL reference, head: "head limit=10 (1==1)" returns up to 10 results). N and limit= together are an error,
  * as documented.
