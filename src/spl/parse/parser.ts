@@ -559,7 +559,7 @@ export class ArgParser {
 
   /** Parses one eval expression (stops before a `,` or `)` it does not own, or at the end). */
   evalExpr(): EvalExpr {
-    return this.evalOr();
+    return this.evalXor();
   }
 
   private binary(op: EvalBinaryOp, left: EvalExpr, right: EvalExpr): EvalExpr {
@@ -572,16 +572,17 @@ export class ArgParser {
     return null;
   }
 
-  // Precedence (eval/where evaluate AND before OR): OR < XOR < AND < NOT < comparison < concat/additive < multiplicative < unary.
-  private evalOr(): EvalExpr {
-    let left = this.evalXor();
-    while (this.evalKeyword('OR')) left = this.binary('OR', left, this.evalXor());
+  // Precedence: XOR < OR < AND < NOT < comparison < concat/additive < multiplicative < unary. The where command
+  // evaluates "NOT clauses, AND clauses, OR clauses, XOR clauses" in that order (Search Reference, where).
+  private evalXor(): EvalExpr {
+    let left = this.evalOr();
+    while (this.evalKeyword('XOR')) left = this.binary('XOR', left, this.evalOr());
     return left;
   }
 
-  private evalXor(): EvalExpr {
+  private evalOr(): EvalExpr {
     let left = this.evalAnd();
-    while (this.evalKeyword('XOR')) left = this.binary('XOR', left, this.evalAnd());
+    while (this.evalKeyword('OR')) left = this.binary('OR', left, this.evalAnd());
     return left;
   }
 

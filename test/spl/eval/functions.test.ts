@@ -780,3 +780,20 @@ describe('bitwise functions', () => {
     expect(ev('bit_shift_right(-3, 1)')).toBeNull();
   });
 });
+
+describe('boolean operator precedence', () => {
+  it('XOR binds loosest: NOT, then AND, then OR, then XOR', () => {
+    // Search Reference, where: "The order in which Boolean expressions are evaluated with the where command is:
+    // Expressions within parentheses, NOT clauses, AND clauses, OR clauses, XOR clauses".
+    expect(ev('true() OR false() XOR true()')).toBe(false); // (true OR false) XOR true
+    expect(ev('true() XOR true() OR true()')).toBe(false); // true XOR (true OR true)
+    expect(ev('true() XOR false() AND false()')).toBe(true); // true XOR (false AND false)
+    expect(ev('true() OR (false() XOR true())')).toBe(true);
+    expect(ev('NOT true() XOR true()')).toBe(true);
+  });
+
+  it('the where command keeps a row by that order', async () => {
+    expect(await run('| makeresults | eval x=1 | where x=1 OR x=2 XOR x=1 | table x')).toEqual([]);
+    expect(await run('| makeresults | eval x=1 | where x=2 OR x=3 XOR x=1 | table x')).toEqual([{ x: 1 }]);
+  });
+});
