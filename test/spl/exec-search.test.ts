@@ -135,5 +135,16 @@ describe('bare terms', () => {
     expect(raw('search curl', 'cd ~curl')).toBe(false);
     expect(raw('search curl', 'cd ~/curl')).toBe(true);
   });
+
+  // Search Manual, "Search command primer": a quoted phrase returns the events "that contain the phrase". Its terms
+  // are looked up as segments (segmenters.conf.spec above), so an end of the phrase that is a breaker itself
+  // (`/etc/passwd` is segmented as `etc`, `passwd`) takes no other breaker beside it.
+  it('need no breaker beside an end that is itself a breaker', () => {
+    expect(raw('search "/etc/passwd"', 'cat x/etc/passwd')).toBe(true);
+    expect(raw('search "/etc/"', 'cat /etc/passwd')).toBe(true);
+    expect(raw('search "-k"', 'curl x-k')).toBe(true);
+    expect(raw('search "/etc/passwd"', 'cat /etc/passwdx')).toBe(false);
+    expect(raw('search TERM(/etc/passwd)', 'cat x/etc/passwd')).toBe(false);
+  });
 });
 

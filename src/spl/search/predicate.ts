@@ -262,8 +262,11 @@ function compileTerm(value: SearchValue, caseSensitive: boolean, exactTerm: bool
   const boundary = exactTerm ? MAJOR_BREAKER : ANY_BREAKER;
   // The boundary before a leading part is tested once the part is found (a lookbehind over both): a regex starting
   // with the lookbehind tests it at every position of _raw, 10-20 times slower on lines without the part.
-  const led = (part: string): string => (t.startsWith('*') ? part : `${part}(?<=(?:^|${boundary})${part})`);
-  const trail = t.endsWith('*') ? '' : `(?=$|${boundary})`;
+  // A bare term or phrase is found by its segments, then as text in _raw: an end that is itself a breaker
+  // (`"/etc/passwd"` in `x/etc/passwd`) needs no other breaker beside it. A TERM() is a whole major segment.
+  const bounded = (c: number): boolean => exactTerm || c >= 0x80 || IS_BREAKER[c] === 0;
+  const led = (part: string): string => (t.startsWith('*') || !bounded(t.charCodeAt(0)) ? part : `${part}(?<=(?:^|${boundary})${part})`);
+  const trail = t.endsWith('*') || !bounded(t.charCodeAt(t.length - 1)) ? '' : `(?=$|${boundary})`;
   const inner = parts.filter((p) => p !== '');
   // One part: `*` at its ends matches anything, including nothing.
   let src = (inner[0] === undefined ? '' : led(inner[0])) + trail;
