@@ -401,6 +401,18 @@ describe('mathematical functions', () => {
     expect(ev('max(x)')).toBeNull();
   });
 
+  it('sigfig rounds by significant-figure rules', async () => {
+    // Mathematical functions, sigfig: "The calculation 1.00*1111 returns the value n=1111, but the following search
+    // using the sigfig function returns n=1110"; "123.0 + 4.567 = 127.567 ... the result returned is 127.6".
+    expect(ev('sigfig(1.00*1111)')).toBe(1110);
+    expect(ev('sigfig(123.0 + 4.567)')).toBe(127.6);
+    expect(ev('sigfig(test*1.00)', { test: 3.990000000000215 })).toBe(3.99);
+    expect(ev('sigfig(a - b)', { a: '10.25', b: '0.1' })).toBe(10.2);
+    expect(ev('sigfig(x)', { x: '12.345' })).toBe(12.345);
+    expect(ev('sigfig(x * 2)')).toBeNull();
+    expect(await run('| makeresults count=10000 | eval test=3.99 | stats avg(test) AS test | eval new_test=sigfig(test*1.00) | table new_test')).toEqual([{ new_test: 3.99 }]);
+  });
+
   it('sum adds every numeric value', () => {
     expect(ev('sum(a, b, c)', { a: 5.0, b: '9' })).toBe(14);
     expect(ev('sum(1, 2, 3)')).toBe(6);

@@ -1,7 +1,9 @@
 import type { EvalFunction } from './types.js';
 import { finite, toNumber, type Scalar } from '../../../events/value.js';
 import { compareNumbersFirst } from '../compare.js';
-import { numberOf, type EvalValue } from '../value.js';
+import { numberOf, textOf, type EvalValue } from '../value.js';
+import type { EvalExpr } from '../../parse/ast.js';
+import type { Result } from '../../../events/result.js';
 import { compileAll, evalValues } from './helpers.js';
 
 /**
@@ -91,6 +93,61 @@ function numericStatistic(name: string, what: string, result: (total: number, co
   };
 }
 
+/** The significant figures and decimal places a number was written with ("1.00": 3 and 2; "1100": 2 and 0). */
+function precisionOf(text: string): { figures: number; decimals: number } | null {
+  const m = /^[+-]?(\d*)(?:\.(\d*))?(?:[eE]([+-]?\d+))?$/.exec(text.trim());
+  if (!m || (m[1] === '' && (m[2] ?? '') === '')) return null;
+  const int = m[1]!;
+  const frac = m[2];
+  const exp = m[3] === undefined ? 0 : Number(m[3]);
+  let digits = (int + (frac ?? '')).replace(/^0+/, '');
+  // Without a decimal point, trailing zeros only place the number ("1100" has 2 significant figures).
+  if (frac === undefined) digits = digits.replace(/0+$/, '');
+  return { figures: Math.max(1, digits.length), decimals: Math.max(0, (frac ?? '').length - exp) };
+}
+
+/**
+ * sigfig(x) (Mathematical functions): "For multiplication and division, the result should have the minimum number
+ * of significant figures of all of the operands. For addition and subtraction, the result should have the same
+ * number of decimal places as the least precise number of all of the operands": sigfig(1.00*1111) is 1110,
+ * sigfig(123.0 + 4.567) is 127.6. The operands' precision is the text they were written with (a literal as typed,
+ * a field's value); any other argument keeps its own.
+ */
+const sigfig: EvalFunction = {
+  name: 'sigfig',
+  minArgs: 1,
+  maxArgs: 1,
+  doc: 'sigfig(x): x rounded by significant-figure rules: a product or quotient to its operands\' fewest significant figures, a sum or difference to their fewest decimal places.',
+  returns: 'number',
+  compile: (args, h) => {
+    const arg = args[0]!;
+    const value = h.compile(arg);
+    if (arg.kind !== 'binary' || !['*', '/', '+', '-'].includes(arg.op)) return (row) => numberOf(value(row));
+    const byFigures = arg.op === '*' || arg.op === '/';
+    // A literal operand's precision is its source text ("1.00"), which its number (1) has lost.
+    const operand = (e: EvalExpr): ((row: Result) => string | null) => {
+      if (e.kind === 'number') {
+        const text = h.source.text.slice(e.span.start, e.span.end);
+        return () => text;
+      }
+      const c = h.compile(e);
+      return (row) => textOf(c(row));
+    };
+    const left = operand(arg.left);
+    const right = operand(arg.right);
+    return (row) => {
+      const v = numberOf(value(row));
+      const l = left(row);
+      const r = right(row);
+      const a = l === null ? null : precisionOf(l);
+      const b = r === null ? null : precisionOf(r);
+      if (v === null || a === null || b === null) return v;
+      if (byFigures) return finite(Number(v.toPrecision(Math.min(a.figures, b.figures, 100))));
+      return finite(roundTo(v, Math.min(a.decimals, b.decimals)));
+    };
+  },
+};
+
 export const mathFunctions: EvalFunction[] = [
   unary('abs', 'abs(x): the absolute value of x.', Math.abs),
   unary('ceiling', 'ceiling(x): x rounded up to the next integer.', Math.ceil),
@@ -99,6 +156,7 @@ export const mathFunctions: EvalFunction[] = [
   unary('sqrt', 'sqrt(x): the square root of x (null for negative x).', Math.sqrt),
   unary('exp', 'exp(x): e to the power x.', Math.exp),
   unary('ln', 'ln(x): the natural logarithm of x (null for x <= 0).', Math.log),
+  sigfig,
   unary('exact', 'exact(x): x itself (Splunk uses it to print more digits; numbers here always keep full precision).', (x) => x),
   unary('acos', 'acos(x): arc cosine, in radians.', Math.acos),
   unary('acosh', 'acosh(x): arc hyperbolic cosine.', Math.acosh),
