@@ -332,6 +332,18 @@ describe('informational functions', () => {
     expect(ev('typeof(x)', { x: ['a', 'b'] })).toBe('Multivalue');
   });
 
+  it('isdouble, isarray, isobject', () => {
+    // Informational functions: every expectation is one of the page's examples.
+    expect(ev('isdouble(3.546)')).toBe(true);
+    expect(ev('isdouble(1000000)')).toBe(false);
+    expect(ev('isarray("[1, 2, 3]")')).toBe(true);
+    expect(ev('isarray(1)')).toBe(false);
+    expect(ev('isobject("games")')).toBe(false);
+    expect(ev('isobject(games)', { games: 'Ticket to Ride, Settlers of Catan' })).toBe(false);
+    expect(ev('isobject(games)', { games: '{"type": "competitive", "name": "Ticket to Ride"}' })).toBe(true);
+    expect(ev('isobject("{cities: \\"3\\"}")')).toBe(false);
+  });
+
   it('isnum, isint, isstr, isbool, ismv', () => {
     expect(ev('isnum(x)', { x: '3.5' })).toBe(true);
     expect(ev('isnum(x)', { x: 'abc' })).toBe(false);

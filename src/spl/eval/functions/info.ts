@@ -46,6 +46,20 @@ function predicate(name: string, doc: string, test: (v: EvalValue) => boolean, l
   };
 }
 
+/** Whether the text of a value parses as JSON of the given shape (isarray, isobject). */
+function isJson(v: EvalValue | undefined, shape: 'array' | 'object'): boolean {
+  const s = scalarOf(v ?? null);
+  if (typeof s !== 'string') return false;
+  const t = s.trim();
+  if (!t.startsWith(shape === 'array' ? '[' : '{')) return false;
+  try {
+    const j: unknown = JSON.parse(t);
+    return shape === 'array' ? Array.isArray(j) : typeof j === 'object' && j !== null && !Array.isArray(j);
+  } catch {
+    return false;
+  }
+}
+
 export const infoFunctions: EvalFunction[] = [
   {
     name: 'typeof',
@@ -75,4 +89,34 @@ export const infoFunctions: EvalFunction[] = [
   predicate('isstr', 'isstr(x): true when x is a non-numeric string.', (v) => scalarType(v) === 'String', true),
   predicate('isbool', 'isbool(x): true when x is a boolean (the result of a comparison or of true()/false()).', (v) => typeof v === 'boolean', false),
   predicate('ismv', 'ismv(x): true when x is a multivalue.', (v) => isMv(v), false),
+  // Informational functions: isdouble(3.546) is true, isdouble(1000000) false.
+  predicate(
+    'isdouble',
+    'isdouble(x): true when x is a number with a fractional part.',
+    (v) => {
+      const s = scalarOf(v);
+      if (s === null || typeof s === 'boolean') return false;
+      const n = toNumber(s);
+      return n !== null && !Number.isInteger(n);
+    },
+    false,
+  ),
+  // isarray("[1, 2, 3]") is true, isarray(1) false; isobject of a field holding {"type": ...} is true, of
+  // "{cities: \"3\"}" (not JSON) false.
+  {
+    name: 'isarray',
+    minArgs: 1,
+    maxArgs: 1,
+    doc: 'isarray(x): true when x is text that parses as a JSON array.',
+    returns: 'boolean',
+    call: ([v]) => isJson(v, 'array'),
+  },
+  {
+    name: 'isobject',
+    minArgs: 1,
+    maxArgs: 1,
+    doc: 'isobject(x): true when x is text that parses as a JSON object.',
+    returns: 'boolean',
+    call: ([v]) => isJson(v, 'object'),
+  },
 ];
