@@ -90,7 +90,10 @@ export function parseSortKey(p: ArgParser): SortKey {
   let name = tok.value;
   if (tok.kind === 'word' && (name === '-' || name === '+')) {
     desc = name === '-';
-    name = p.fieldName().name;
+    // The next token alone: `- num(x)` is a type function, not a field named num(x).
+    const f = p.next('search');
+    if (f.kind !== 'word' && f.kind !== 'string') throw p.error(`expected a field to sort by, found '${f.value}'`, f.span);
+    name = f.value;
   } else if (tok.kind === 'word' && (name.startsWith('-') || name.startsWith('+'))) {
     desc = name[0] === '-';
     name = name.slice(1);
@@ -101,7 +104,7 @@ export function parseSortKey(p: ArgParser): SortKey {
     type = lower as SortType;
     name = p.fieldName().name;
     p.expect('rparen', '`)`');
-  }
+  } else if (tok.kind === 'word') name = p.withCall(name, tok.span).name;
   return { field: name, desc, type };
 }
 

@@ -283,9 +283,29 @@ export class ArgParser {
     const t = this.peek('search');
     if (t.kind === 'word' || t.kind === 'string') {
       this.next('search');
-      return { name: t.value, span: t.span };
+      return t.kind === 'word' ? this.withCall(t.value, t.span) : { name: t.value, span: t.span };
     }
     throw this.error(`expected ${what}, found ${describe(t)}`, t.span);
+  }
+
+  /**
+   * A field name just read, with a parenthesised part glued to it (`avg(x)`, `count(eval(a>1))`): the names
+   * stats gives its results, written unquoted after it (`| table avg(x)`, ESCU's `fields - predicted(x)`).
+   */
+  withCall(name: string, at: Span): { name: string; span: Span } {
+    const open = this.peek('search');
+    if (open.kind !== 'lparen' || open.spaceBefore) return { name, span: at };
+    const text = this.source.text;
+    let depth = 0;
+    for (let i = open.span.start; i < this.lx.end; i++) {
+      const c = text[i];
+      if (c === '(') depth++;
+      else if (c === ')' && --depth === 0) {
+        this.skipTo(i + 1);
+        return { name: name + text.slice(open.span.start, i + 1), span: { start: at.start, end: i + 1 } };
+      }
+    }
+    return { name, span: at };
   }
 
   /**
@@ -366,7 +386,7 @@ export class ArgParser {
       const t2 = this.peek2('search');
       if (t.kind === 'word' && t2.kind === 'op' && t2.value === '=') break; // an option follows
       this.next('search');
-      out.push({ name: t.value, span: t.span });
+      out.push(t.kind === 'word' ? this.withCall(t.value, t.span) : { name: t.value, span: t.span });
     }
     return out;
   }

@@ -103,19 +103,10 @@ export function parseAggregation(p: ArgParser): AggregationSpec {
   let as = callText.replace(/\s+/g, ' ');
   if (p.isWord('as')) {
     p.next('search');
+    // `AS aceFlags(inheritance)`: fieldName keeps a parenthesised suffix glued to the name.
     const name = p.fieldName('a name after AS');
     as = name.name;
     end = name.span;
-    // `AS aceFlags(inheritance)`: a parenthesised suffix glued to the name is part of it.
-    const open = p.peek('search');
-    if (open.kind === 'lparen' && !open.spaceBefore) {
-      const close = p.source.text.indexOf(')', open.span.end);
-      if (close > 0 && close < p.end) {
-        as += p.source.text.slice(open.span.start, close + 1);
-        end = { start: open.span.start, end: close + 1 };
-        p.skipTo(close + 1);
-      }
-    }
   }
   return { fnName: lower, blueprint: bp, field, expr, as, span: cover(t.span, end) };
 }

@@ -3,6 +3,7 @@ import { renameField, Row, rowLayout, SlotRow, type Result } from '../../../src/
 import type { FieldValue } from '../../../src/events/value.js';
 import { jsonEvents, search } from '../../helpers.js';
 import { rng } from '../../rng.js';
+import { run } from './helpers.js';
 
 const fieldsOf = (r: Result): [string, FieldValue | null][] => r.fieldNames().map((f) => [f, r.get(f)]);
 
@@ -97,5 +98,28 @@ describe('table', () => {
   it('with a repeated name, lists it once, where it first appears', async () => {
     const rows = await search('* | table b a b', events);
     expect(rows.map((r) => r.fieldNames())).toEqual([['b'], ['b', 'a']]);
+  });
+});
+
+// stats names its results after the call (`avg(n)`, `count(eval(n>1))`); later commands name them unquoted, as
+// ESCU does (`fields - unusual_cmdline* predicted(unusual_cmdline_logits) orig_process`).
+describe('field names with a parenthesised part', () => {
+  const stats = '| makeresults count=3 | streamstats count as n | eval x=n%2 | stats avg(n) count(eval(n>1)) by x';
+  it('are one name in table, fields, rename and sort', async () => {
+    expect(await run(`${stats} | table count(eval(n>1)) avg(n)`)).toEqual([
+      { 'count(eval(n>1))': 1, 'avg(n)': 2 },
+      { 'count(eval(n>1))': 1, 'avg(n)': 2 },
+    ]);
+    expect(await run(`${stats} | fields - avg(n), x`)).toEqual([{ 'count(eval(n>1))': 1 }, { 'count(eval(n>1))': 1 }]);
+    expect(await run(`${stats} | rename avg(n) AS a | table a`)).toEqual([{ a: 2 }, { a: 2 }]);
+    expect(await run(`${stats} | sort - x | table x`)).toEqual([{ x: 1 }, { x: 0 }]);
+    expect(await run(`${stats} | eval y=x | sort -count(eval(n>1)), - y | table y`)).toEqual([{ y: 1 }, { y: 0 }]);
+  });
+
+  it('leave sort and dedup type functions alone', async () => {
+    const rows = '| makeresults count=3 | streamstats count as n | eval v=tostring(n*5)';
+    expect(await run(`${rows} | sort - num(v) | table v`)).toEqual([{ v: '15' }, { v: '10' }, { v: '5' }]);
+    expect(await run(`${rows} | sort - str(v) | table v`)).toEqual([{ v: '5' }, { v: '15' }, { v: '10' }]);
+    expect(await run(`${rows} | dedup v sortby +str(v) | table v`)).toEqual([{ v: '10' }, { v: '15' }, { v: '5' }]);
   });
 });
