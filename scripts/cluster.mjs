@@ -245,7 +245,10 @@ function zookeeperService() {
     marker: config,
     stopSignal: 'SIGTERM',
     address: `127.0.0.1:${ZK_PORT}`,
-    ready: async () => (await zkCommand('ruok')) === 'imok',
+    // `ruok` says imok as soon as the process runs, before it serves sessions (loading its data, ClickHouse's
+    // handshakes were refused: `Cannot read all data ... while receiving handshake`, and a replica hung at start
+    // past the timeout); `stat` names the mode only once it serves.
+    ready: async () => /^Mode: /m.test(await zkCommand('stat')),
     start() {
       // A small fixed heap: the JVM's default (a quarter of RAM) would let it grow far past what it needs here.
       const args = [
