@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { Scalar } from '../../src/events/value.js';
-import { AGGREGATIONS, aggregationFor, type Accumulator } from '../../src/spl/stats/aggregations.js';
+import { AGGREGATIONS, AllNumbers, aggregationFor, type Accumulator } from '../../src/spl/stats/aggregations.js';
 import { ExactSum } from '../../src/spl/stats/exact-sum.js';
 import { rng } from '../rng.js';
 
@@ -13,13 +13,14 @@ function feed(acc: Accumulator, xs: readonly [Scalar, number][]): Accumulator {
 }
 
 /** One pass, or the rows split at `cuts` into partitions whose states (cloned, as between threads) are merged in order. */
-function aggregate(name: string, xs: readonly [Scalar, number][], cuts: readonly number[]): unknown {
+function aggregate(name: string, xs: readonly [Scalar, number][], cuts: readonly number[], allnum = false): unknown {
   const bp = aggregationFor(name)!;
-  if (cuts.length === 0) return feed(bp.create(), xs).result();
+  const create = (): Accumulator => (allnum ? new AllNumbers(bp.create()) : bp.create());
+  if (cuts.length === 0) return feed(create(), xs).result();
   const bounds = [0, ...cuts, xs.length];
-  const merged = bp.create();
+  const merged = create();
   for (let i = 0; i + 1 < bounds.length; i++) {
-    const part = feed(bp.create(), xs.slice(bounds[i], bounds[i + 1]));
+    const part = feed(create(), xs.slice(bounds[i], bounds[i + 1]));
     merged.merge!(structuredClone(part.partial!()));
   }
   return merged.result();
@@ -40,6 +41,10 @@ describe('partial aggregation', () => {
       const xs: [Scalar, number][] = Array.from({ length: n }, () => [POOL[Math.floor(r() * POOL.length)]!, 1000 + Math.floor(r() * 5)]);
       const cuts = [...new Set(Array.from({ length: 1 + Math.floor(r() * 4) }, () => Math.floor(r() * (n + 1))))].sort((a, b) => a - b);
       for (const name of names) expect(aggregate(name, xs, cuts), `${name} of ${JSON.stringify(xs)} cut at ${cuts}`).toEqual(aggregate(name, xs, []));
+      // allnum=true: a text value in any partition leaves no result, as in one pass.
+      for (const name of names.filter((x) => aggregationFor(x)!.numeric)) {
+        expect(aggregate(name, xs, cuts, true), `allnum ${name} of ${JSON.stringify(xs)} cut at ${cuts}`).toEqual(aggregate(name, xs, [], true));
+      }
     });
   }
 

@@ -15,7 +15,6 @@ const OPTIONS = ['allnum'] as const;
  * - A multivalue BY field puts the result in one group per value (as stats does); it receives the
  *   aggregates of its first group (first value of each BY field).
  * - An aggregate with no value (avg of no numbers) removes a same-named field from the result.
- * - `allnum=` is accepted and ignored, as by stats.
  * Memory: every result is held until the input ends.
  */
 export const eventstatsCommand = defineCommand<StatsArgs>({
@@ -24,8 +23,6 @@ export const eventstatsCommand = defineCommand<StatsArgs>({
   parse: (p) => {
     const args = parseStatsArgs(p, OPTIONS);
     if (args.aggregations.length === 0) throw p.error('eventstats needs at least one statistical function, e.g. eventstats count', p.peek('search').span);
-    const allnum = args.options.get('allnum');
-    if (allnum) p.parseBool(allnum.value, allnum.span);
     return args;
   },
   kind: () => 'transforming',

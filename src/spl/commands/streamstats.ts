@@ -66,8 +66,7 @@ export interface ResetCondition {
  * - A result missing a BY field passes through unchanged and does not enter any window.
  * - A multivalue BY value feeds each of its groups and receives the aggregates of the first one.
  * - The window keeps a copy of each result as it arrived, so aggregates never see fields written later.
- * - The reset expressions are evaluated for every result, also those missing a BY field; `allnum=` is
- *   accepted and ignored.
+ * - The reset expressions are evaluated for every result, also those missing a BY field.
  * Unlimited windows cost one accumulator per group; `window=N` recomputes over up to N kept copies.
  */
 export const streamstatsCommand = defineCommand<StreamstatsArgs>({
@@ -85,7 +84,6 @@ export const streamstatsCommand = defineCommand<StreamstatsArgs>({
       const source = o.get(key)?.source;
       return source ? { key, expr: parseEvalSource(source), source } : null;
     };
-    bool('allnum', false);
     let window = 0;
     const w = o.get('window');
     if (w) {

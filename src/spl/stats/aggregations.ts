@@ -34,6 +34,8 @@ export interface AggregationBlueprint {
   create(): Accumulator;
   /** Its accumulators implement `partial` and `merge`; absent, a search aggregating with it runs on one thread. */
   merge?: true;
+  /** A numerical statistic (of the numbers among the values): `allnum=true` gives none unless all are numbers. */
+  numeric?: true;
 }
 
 /** Splunk caps list() at 100 values. */
@@ -335,6 +337,31 @@ class Variance implements Accumulator {
   }
 }
 
+/**
+ * A numerical statistic under `allnum=true` (stats, eventstats, streamstats): "computes numerical statistics on
+ * each field if and only if all of the values of that field are numerical" (SPL reference; eventstats' example:
+ * a city whose ages include "test" gets no avg(age)). One value that is not a number, an empty one included,
+ * leaves the group without a result.
+ */
+export class AllNumbers implements Accumulator {
+  private mixed = false;
+  constructor(private readonly inner: Accumulator) {}
+  add(v: Scalar, time: number | null): void {
+    if (numberOf(v) === null) this.mixed = true;
+    else if (!this.mixed) this.inner.add(v, time);
+  }
+  result(): FieldValue | null {
+    return this.mixed ? null : this.inner.result();
+  }
+  partial(): { mixed: boolean; inner: unknown } {
+    return { mixed: this.mixed, inner: this.inner.partial?.() };
+  }
+  merge(p: { mixed: boolean; inner: unknown }): void {
+    if (p.mixed) this.mixed = true;
+    else if (!this.mixed) this.inner.merge?.(p.inner);
+  }
+}
+
 const blueprints: AggregationBlueprint[] = [
   {
     name: 'count',
@@ -365,18 +392,21 @@ const blueprints: AggregationBlueprint[] = [
   },
   {
     name: 'sum',
+    numeric: true,
     doc: 'sum(X): sum of the numeric values of X.',
     create: () => new Sum('sum'),
     merge: true,
   },
   {
     name: 'sumsq',
+    numeric: true,
     doc: 'sumsq(X): sum of the squares of the numeric values of X.',
     create: () => new Sum('sumsq'),
     merge: true,
   },
   {
     name: 'avg',
+    numeric: true,
     aliases: ['mean'],
     doc: 'avg(X): mean of the numeric values of X.',
     create: () => new Sum('avg'),
@@ -384,6 +414,7 @@ const blueprints: AggregationBlueprint[] = [
   },
   {
     name: 'range',
+    numeric: true,
     doc: 'range(X): max - min of the numeric values.',
     create: () => new Range(),
     merge: true,
@@ -451,30 +482,35 @@ const blueprints: AggregationBlueprint[] = [
   },
   {
     name: 'median',
+    numeric: true,
     doc: 'median(X): the middle numeric value; of an even count the higher of the two middle values.',
     create: () => new Percentile(50),
     merge: true,
   },
   {
     name: 'stdev',
+    numeric: true,
     doc: 'stdev(X): sample standard deviation.',
     create: () => new Variance(true, true),
     merge: true,
   },
   {
     name: 'stdevp',
+    numeric: true,
     doc: 'stdevp(X): population standard deviation.',
     create: () => new Variance(false, true),
     merge: true,
   },
   {
     name: 'var',
+    numeric: true,
     doc: 'var(X): sample variance.',
     create: () => new Variance(true, false),
     merge: true,
   },
   {
     name: 'varp',
+    numeric: true,
     doc: 'varp(X): population variance.',
     create: () => new Variance(false, false),
     merge: true,
@@ -497,7 +533,7 @@ export function aggregationFor(name: string): AggregationBlueprint | undefined {
   const m = /^(?:perc|p|exactperc|upperperc)(\d{1,2}(?:\.\d+)?|100)$/.exec(name);
   if (m) {
     const p = Number(m[1]);
-    return { name, doc: `${name}(X): the ${p}th percentile (nearest rank).`, create: () => new Percentile(p), merge: true };
+    return { name, doc: `${name}(X): the ${p}th percentile (nearest rank).`, create: () => new Percentile(p), merge: true, numeric: true };
   }
   return undefined;
 }

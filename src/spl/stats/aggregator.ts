@@ -3,7 +3,7 @@ import { fieldRef } from '../../normalize/event-result.js';
 import { compareText, toNumber, toText, type Scalar } from '../../events/value.js';
 import { compileEval } from '../eval/compile.js';
 import type { AggregationSplit, CommandBlueprint, ExecContext, Sink } from '../commands/types.js';
-import type { Accumulator } from './aggregations.js';
+import { AllNumbers, type Accumulator } from './aggregations.js';
 import type { AggregationSpec } from './parse.js';
 
 const TIME = fieldRef('_time');
@@ -42,7 +42,7 @@ export class Aggregator {
   }
 
   newState(): Accumulator[] {
-    return this.specs.map((s) => s.blueprint.create());
+    return this.specs.map((s) => (s.allnum === true && s.blueprint.numeric === true ? new AllNumbers(s.blueprint.create()) : s.blueprint.create()));
   }
 
   feed(state: Accumulator[], row: Result): void {

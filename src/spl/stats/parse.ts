@@ -14,6 +14,8 @@ export interface AggregationSpec {
   /** The output field name (Splunk's default is the call text, e.g. `values(process)`). */
   as: string;
   span: Span;
+  /** `allnum=true` of stats/eventstats/streamstats: a numerical statistic only over values that are all numbers. */
+  allnum?: boolean;
 }
 
 export interface StatsOption {
@@ -67,6 +69,8 @@ export function parseStatsArgs(p: ArgParser, optionKeys: readonly string[], expr
     if (!o) break;
     options.set(o.key, { value: o.value, span: o.valueSpan, source: o.source });
   }
+  const allnum = options.get('allnum');
+  if (allnum && p.parseBool(allnum.value, allnum.span)) for (const a of aggregations) a.allnum = true;
   return { options, aggregations, by };
 }
 

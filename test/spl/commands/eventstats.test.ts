@@ -11,6 +11,25 @@ describe('eventstats', () => {
     expect(rows).toEqual([1, 2, 3, 4, 5].map((n) => ({ n, bytes: n * 10, count: 5, total: 150, 'max(bytes)': 50 })));
   });
 
+  // SPL reference, eventstats, "Using the allnum argument": the documented rows, verbatim search.
+  it('allnum=true computes no numerical statistic for a group with a non-numeric value', async () => {
+    const spl = (opt: string) =>
+      '| makeresults count=4 | streamstats count | eval age = case(count=1, 25, count=2, 39, count=3, 31, count=4, "test") ' +
+      `| eval city = case(count=1 OR count=3, "San Francisco", count=2 OR count=4, "Seattle") | eventstats ${opt} avg(age) BY city`;
+    const avgs = async (opt: string) => (await run(spl(opt))).map((r) => r['avg(age)'] ?? null);
+    expect(await avgs('')).toEqual([28, 39, 28, 39]);
+    expect(await avgs('allnum=true')).toEqual([28, null, 28, null]);
+    // Not numerical statistics: count and values are kept.
+    const rows = await run(`${spl('allnum=true')} | stats allnum=true count(age) AS c values(age) AS v sum(age) AS s BY city`);
+    expect(rows).toEqual([
+      { city: 'San Francisco', c: 2, v: ['25', '31'], s: 56 },
+      { city: 'Seattle', c: 2, v: ['39', 'test'] },
+    ]);
+    // streamstats: from the first text value on.
+    const running = await run('| makeresults count=3 | streamstats count | eval v=case(count=2, "x", true(), count) | streamstats allnum=true sum(v) AS s');
+    expect(running.map((r) => r.s ?? null)).toEqual([1, null, null]);
+  });
+
   it('aggregates per group; results missing a BY field get nothing', async () => {
     const rows = await run(`${BASE} | eventstats avg(bytes) as avg, values(n) as ns by host | table n host avg ns`);
     expect(rows).toEqual([
