@@ -61,8 +61,12 @@ export function parseStatsArgs(p: ArgParser, optionKeys: readonly string[], expr
     aggregations.push(parseAggregation(p));
   }
   if (p.acceptWord('by')) {
-    by = p.fieldList().map((f) => f.name);
-    if (by.length === 0) throw p.error('BY needs at least one field', p.peek('search').span);
+    const list = p.fieldList();
+    if (list.length === 0) throw p.error('BY needs at least one field', p.peek('search').span);
+    // SPL reference, stats: "you cannot specify | stats count BY source*".
+    const wild = list.find((f) => f.name.includes('*'));
+    if (wild) throw p.error(`BY fields cannot have wildcards (${wild.name})`, wild.span, 'SPL_BAD_ARGUMENT');
+    by = list.map((f) => f.name);
   }
   for (;;) {
     const o = p.option(optionKeys, exprKeys);
@@ -93,6 +97,9 @@ export function parseAggregation(p: ArgParser): AggregationSpec {
     } else {
       const f = p.peek('search');
       if (f.kind !== 'word' && f.kind !== 'string') throw p.error(`expected a field name inside ${t.value}( )`, f.span);
+      // `values(*) AS *`, `avg(*delay)`: one aggregation per matching field, which vigil does not do; an error
+      // rather than a silent aggregation of a field literally named `*`.
+      if (f.value.includes('*')) throw p.error(`a wildcard field in ${t.value}(${f.value}) is not supported: name the fields`, f.span, 'SPL_BAD_ARGUMENT');
       p.next('search');
       field = f.value;
     }
