@@ -29,6 +29,8 @@ export const renameCommand = defineCommand<RenameArgs>({
       const stars = (s: string) => (s.match(/\*/g) ?? []).length;
       // "Both the original and renamed fields must include the same number of wildcards" (SPL reference, rename).
       if (stars(to.name) !== stars(from.name)) throw p.error('the wildcards in both names of a rename must correspond', to.span, 'SPL_BAD_ARGUMENT');
+      // "You can't rename one field with multiple names ... | rename A as B, A as C" (SPL reference, rename).
+      if (pairs.some((x) => x.from === from.name)) throw p.error(`${from.name} is renamed twice: a field can't be renamed to several names`, from.span, 'SPL_BAD_ARGUMENT');
       pairs.push({ from: from.name, to: to.name, span: { start: from.span.start, end: to.span.end } });
     }
     if (pairs.length === 0) throw p.error('rename needs <field> AS <new>', p.peek('search').span);

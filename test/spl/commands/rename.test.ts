@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import type { Result } from '../../../src/events/result.js';
 import type { FieldValue } from '../../../src/events/value.js';
 import { jsonEvents, search } from '../../helpers.js';
-import { errorOf, run } from './helpers.js';
+import { at, errorOf, run } from './helpers.js';
 
 const fieldsOf = (r: Result): [string, FieldValue | null][] => r.fieldNames().map((f) => [f, r.get(f)]);
 
@@ -65,6 +65,17 @@ describe('rename', () => {
   it('refuses names with different numbers of wildcards', async () => {
     expect((await errorOf('| makeresults | eval ab=1 | rename a* AS b')).message).toMatch(/wildcards in both names/);
     expect((await errorOf('| makeresults | eval ab=1 | rename a AS b*')).message).toMatch(/wildcards in both names/);
+  });
+
+  // SPL reference, rename: "You can't rename one field with multiple names. For example if you have field A, you
+  // can't specify | rename A as B, A as C."
+  it('refuses one field renamed to several names', async () => {
+    const spl = '| makeresults | eval a=1 | rename a AS b, a AS c';
+    const e = await errorOf(spl);
+    expect(e.message).toMatch(/a is renamed twice/);
+    expect(e.format()).toContain(at(spl, 'a AS c'));
+    // A rename of the new name is a chain, not a second name.
+    expect(await run('| makeresults | eval a=1 | rename a AS b, b AS c | table a b c')).toEqual([{ c: 1 }]);
   });
 
   it('moves a raw event field: the old name is gone, the new one holds its value', async () => {
