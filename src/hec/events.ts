@@ -49,13 +49,16 @@ export function defaultSource(token: HecTokenConfig): string {
 
 /**
  * The index an event goes to, or code 7 "Incorrect index" when it is not a valid name, not allowed for the
- * token, or does not exist (Splunk's answer for an index it does not have).
+ * token, or does not exist (Splunk's answer for an index it does not have). `eventNumber` is the 0-based
+ * position of the event; Splunk reports it one higher for this code than for the others (a single event for a
+ * missing index answers `"invalid-event-number":1`: Splunk Connect for Syslog's troubleshooting page shows
+ * that reply to its one-event index check, and mockdr measured `[ok, bad-index]` → 2 on Splunk 10.4.2).
  */
-export function resolveIndex(requested: string | undefined, ctx: BatchContext, eventNumber?: number): string {
+export function resolveIndex(requested: string | undefined, ctx: BatchContext, eventNumber: number): string {
   const { token } = ctx;
   const index = requested === undefined || requested === '' ? token.defaultIndex : requested;
   if (!INDEX_NAME.test(index) || (token.indexes.length > 0 && !token.indexes.includes(index)) || (ctx.indexExists && !ctx.indexExists(index))) {
-    throw failure(HEC.INCORRECT_INDEX, eventNumber);
+    throw failure(HEC.INCORRECT_INDEX, eventNumber + 1);
   }
   return index;
 }
@@ -148,6 +151,12 @@ function isBlank(event: unknown): boolean {
 export interface EventBatchOptions {
   /** `?auto_extract_timestamp=true`: Tetragon events without an envelope time take `_time` from their `time`. */
   autoExtractTimestamp: boolean;
+  /**
+   * `?index=&source=&sourcetype=&host=` of the request: defaults for envelopes that name none, above the token's
+   * (Splunk reads them on /event too: Splunk Stream's forwarder posts `/event?index=…&host=…&source=…&sourcetype=…`,
+   * and SC4S checks an index with `/event?index=NAME`, answered code 7 when it does not exist).
+   */
+  defaults: RawMetadata;
 }
 
 /**
@@ -181,10 +190,11 @@ export function parseEventBatch(text: string, ctx: BatchContext, options: EventB
       // Splunk reports an unusable time as an indexed-field error (code 15), not as invalid JSON.
       if (time === null) throw failure(HEC.INDEXED_FIELDS, i);
     }
-    const host = optionalString(obj, 'host', i);
-    const src = optionalString(obj, 'source', i);
-    const sourcetype = optionalString(obj, 'sourcetype', i) ?? ctx.token.defaultSourcetype;
-    const index = resolveIndex(optionalString(obj, 'index', i), ctx, i);
+    const { defaults } = options;
+    const host = optionalString(obj, 'host', i) ?? defaults.host;
+    const src = optionalString(obj, 'source', i) ?? defaults.source;
+    const sourcetype = optionalString(obj, 'sourcetype', i) ?? defaults.sourcetype ?? ctx.token.defaultSourcetype;
+    const index = resolveIndex(optionalString(obj, 'index', i) ?? defaults.index, ctx, i);
     checkFields(obj['fields'], i);
 
     ctx.admit?.();
@@ -238,7 +248,8 @@ export interface RawMetadata {
  * given, `host` from `node_name`, and, for any `cisco:isovalent*` sourcetype, `_time` from their `time`.
  */
 export function parseRawBatch(text: string, meta: RawMetadata, ctx: BatchContext): Event[] {
-  const index = resolveIndex(meta.index, ctx);
+  // The index is checked once for the whole body, as its first event's (so the reply names event 1, see resolveIndex).
+  const index = resolveIndex(meta.index, ctx, 0);
   const source = meta.source || defaultSource(ctx.token);
   const given = meta.sourcetype || ctx.token.defaultSourcetype;
   const events: Event[] = [];

@@ -111,6 +111,14 @@ export function nodeTimeouts(t: RequestTimeouts): { headersTimeout: number; requ
   return { headersTimeout: t.headersMs, requestTimeout: t.headersMs + t.bodyMs + 1000, connectionsCheckingInterval: 1000, handshakeTimeout: t.headersMs };
 }
 
+/**
+ * A wrong method on a HEC path: splunkd answers 405 with its not-found body (`"code":404`), as measured on
+ * Splunk 10.4.2 by mockdr's conformance probes (`GET /services/collector`). `Allow` is ours (HTTP requires it).
+ */
+function wrongMethod(allow: string): Reply {
+  return { status: 405, body: { text: NOT_FOUND_TEXT, code: 404 }, headers: { Allow: allow } };
+}
+
 export function routeOf(pathname: string): Route | null {
   // Trailing slashes dropped by a scan: an unanchored /\/+$/ is quadratic in a path of many slashes.
   let end = pathname.length;
@@ -275,10 +283,11 @@ export function createHecServer(options: HecServerOptions): HecServer {
     try {
       if (isBlankText(text)) throw failure(HEC.NO_DATA);
       const ctx: BatchContext = { token, now: clock() / 1000, defaultHost, maxJsonDepth: config.maxJsonDepth, admit, ...indexCheck };
+      const meta = { index: q(query, 'index'), source: q(query, 'source'), sourcetype: q(query, 'sourcetype'), host: q(query, 'host') };
       events =
         route === 'event'
-          ? parseEventBatch(text, ctx, { autoExtractTimestamp: query.get('auto_extract_timestamp') === 'true' && !query.has('time') })
-          : parseRawBatch(text, { index: q(query, 'index'), source: q(query, 'source'), sourcetype: q(query, 'sourcetype'), host: q(query, 'host') }, ctx);
+          ? parseEventBatch(text, ctx, { autoExtractTimestamp: query.get('auto_extract_timestamp') === 'true' && !query.has('time'), defaults: meta })
+          : parseRawBatch(text, meta, ctx);
     } catch (err) {
       budget.release(reserved);
       throw err;
@@ -339,11 +348,11 @@ export function createHecServer(options: HecServerOptions): HecServer {
     if (route === null) return send(req, res, httpReply(404, NOT_FOUND_TEXT), null);
 
     if (route === 'health') {
-      if (req.method !== 'GET' && req.method !== 'HEAD') return send(req, res, httpReply(405, 'Method Not Allowed', { Allow: 'GET, HEAD' }), null);
+      if (req.method !== 'GET' && req.method !== 'HEAD') return send(req, res, wrongMethod('GET, HEAD'), null);
       stats.request(null);
       return send(req, res, hecReply(budget.full || storeBusy() ? HEC.UNHEALTHY_QUEUES_FULL : HEC.HEALTHY), null);
     }
-    if (req.method !== 'POST') return send(req, res, httpReply(405, 'Method Not Allowed', { Allow: 'POST' }), null);
+    if (req.method !== 'POST') return send(req, res, wrongMethod('POST'), null);
 
     // Token guesses (code 4) are throttled per client. A locked-out client's token is not even checked (a valid
     // one must not answer differently), and it gets 503 code 9 with Retry-After, which every HEC client retries.

@@ -20,13 +20,13 @@ describe('events for an index that does not exist', () => {
   it('/event: the whole batch is refused, naming the first event for a missing index', async () => {
     const calls = hec.store.appendCalls;
     const r = await event(undefined, '{"event":"a","index":"main"}{"event":"b","index":"nosuchindex"}{"event":"c"}');
-    expect([r.status, r.text]).toEqual([400, '{"text":"Incorrect index","code":7,"invalid-event-number":1}']);
+    expect([r.status, r.text]).toEqual([400, '{"text":"Incorrect index","code":7,"invalid-event-number":2}']);
     expect(hec.store.appendCalls).toBe(calls);
   });
 
-  it('/raw: refused without an event number', async () => {
+  it('/raw: refused as its first event, numbered 1 as Splunk numbers code 7', async () => {
     const r = await event('/services/collector/raw?index=nosuchindex', 'line');
-    expect([r.status, r.text]).toEqual([400, '{"text":"Incorrect index","code":7}']);
+    expect([r.status, r.text]).toEqual([400, '{"text":"Incorrect index","code":7,"invalid-event-number":1}']);
   });
 
   it('accepts an index once it exists', async () => {
@@ -44,7 +44,7 @@ describe('events for an index that does not exist', () => {
       expect(auto.store.events).toMatchObject([{ index: 'brand-new', _raw: 'a' }]);
       // Names stay Splunk's: an invalid one is still code 7.
       const bad = await send(auto.url, '/services/collector/event', { body: '{"event":"a","index":"Upper"}', headers: auth() });
-      expect(bad.text).toBe('{"text":"Incorrect index","code":7,"invalid-event-number":0}');
+      expect(bad.text).toBe('{"text":"Incorrect index","code":7,"invalid-event-number":1}');
     } finally {
       await auto.close();
     }

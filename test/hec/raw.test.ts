@@ -99,8 +99,8 @@ describe('/services/collector/raw', () => {
     expect((await raw('', '')).text).toBe('{"text":"No data","code":5}');
     expect((await raw('', '\r\n\n  \n')).text).toBe('{"text":"No data","code":5}');
     const idx = await raw('?index=main', 'x', auth('limited-token'));
-    expect([idx.status, idx.text]).toEqual([400, '{"text":"Incorrect index","code":7}']);
-    expect((await raw('?index=Main', 'x')).json).toEqual({ text: 'Incorrect index', code: 7 });
+    expect([idx.status, idx.text]).toEqual([400, '{"text":"Incorrect index","code":7,"invalid-event-number":1}']);
+    expect((await raw('?index=Main', 'x')).json).toEqual({ text: 'Incorrect index', code: 7, 'invalid-event-number': 1 });
     expect((await raw('', 'x', auth(ACK_TOKEN))).json).toEqual({ text: 'Data channel is missing', code: 10 });
     expect((await raw('?channel=abc', 'x')).json).toEqual({ text: 'Invalid data channel', code: 11 });
     // A channel on a token without ack is accepted (replay.py always sends one) and no ackId comes back.

@@ -105,7 +105,7 @@ describe('batch builders hand over their parse', () => {
 
   it('/event: an object event carries the parse of its exact `_raw`; a string event only when it was parsed', () => {
     const body = '{"event": {"process_exec":{"process":{"pid":1}},"node_name":"n1","time":"2026-01-01T00:00:00Z", "big": 12345678901234567890}}\n' + '{"event":"plain","host":"h"}{"event":[1,2],"host":"h"}';
-    const [a, b, c] = parseEventBatch(body, ctx, { autoExtractTimestamp: false });
+    const [a, b, c] = parseEventBatch(body, ctx, { autoExtractTimestamp: false, defaults: {} });
     expect(a!._raw).toBe('{"process_exec":{"process":{"pid":1}},"node_name":"n1","time":"2026-01-01T00:00:00Z", "big": 12345678901234567890}');
     expect(a!.json).toEqual(JSON.parse(a!._raw));
     expect(a!.host).toBe('n1');
@@ -116,10 +116,10 @@ describe('batch builders hand over their parse', () => {
   it('refuses envelopes nested deeper than maxJsonDepth before parsing them, numbering the event', () => {
     const deep = (n: number) => '['.repeat(n) + ']'.repeat(n);
     // Depth 8 is the limit here: the envelope (1) holding 7 arrays passes, 8 arrays do not.
-    expect(parseEventBatch(`{"event":${deep(7)}}`, ctx, { autoExtractTimestamp: false })).toHaveLength(1);
+    expect(parseEventBatch(`{"event":${deep(7)}}`, ctx, { autoExtractTimestamp: false, defaults: {} })).toHaveLength(1);
     const refused = (body: string) => {
       try {
-        parseEventBatch(body, ctx, { autoExtractTimestamp: false });
+        parseEventBatch(body, ctx, { autoExtractTimestamp: false, defaults: {} });
       } catch (e) {
         return (e as { reply: { body: Record<string, unknown> } }).reply.body;
       }
@@ -127,7 +127,7 @@ describe('batch builders hand over their parse', () => {
     };
     expect(refused(`{"event":"a"}{"event":${deep(8)}}`)).toMatchObject({ code: 6, 'invalid-event-number': 1 });
     // Brackets inside strings do not nest.
-    expect(parseEventBatch(`{"event":"${'['.repeat(50)}"}`, ctx, { autoExtractTimestamp: false })[0]!._raw).toBe('['.repeat(50));
+    expect(parseEventBatch(`{"event":"${'['.repeat(50)}"}`, ctx, { autoExtractTimestamp: false, defaults: {} })[0]!._raw).toBe('['.repeat(50));
     // A top-level value that is not an object is no envelope, whatever its depth.
     expect(refused(deep(100_000))).toMatchObject({ code: 6, 'invalid-event-number': 0 });
     // A string event or a /raw line nested too deep is kept as text, not looked into (so not routed as Tetragon's).

@@ -42,7 +42,7 @@ describe('indexes through the API, and what HEC accepts', () => {
 
   it('HEC refuses an index until POST /api/indexes creates it; DELETE removes it and its events', async () => {
     const refused = await hec('web');
-    expect([refused.status, await refused.text()]).toEqual([400, '{"text":"Incorrect index","code":7,"invalid-event-number":0}']);
+    expect([refused.status, await refused.text()]).toEqual([400, '{"text":"Incorrect index","code":7,"invalid-event-number":1}']);
 
     const created = await api('/api/indexes', { method: 'POST', json: { name: 'web' } });
     expect([created.status, await created.json()]).toEqual([201, { name: 'web', created: true }]);

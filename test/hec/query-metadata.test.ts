@@ -1,0 +1,74 @@
+/**
+ * Splunk's HEC as its real clients use it, beyond the envelope: `/event` reads `index`, `source`, `sourcetype`
+ * and `host` from the query string as defaults (Splunk Stream's forwarder posts
+ * `/services/collector/event?index=_internal&host=ubuntu&source=stream&sourcetype=stream:log`; Splunk Connect for
+ * Syslog checks each index with `/services/collector/event?index=NAME` and its troubleshooting page shows
+ * `{"text":"Incorrect index","code":7,"invalid-event-number":1}` for a missing one), and code 7 numbers its event
+ * one higher than the other codes do (that same one-event reply; mockdr's probes of Splunk 10.4.2: `[ok, bad-index]` → 2).
+ */
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { auth, send, start, type Running } from './helpers.js';
+
+let hec: Running;
+beforeAll(async () => {
+  hec = await start();
+});
+afterAll(() => hec.close());
+beforeEach(() => {
+  hec.store.batches.length = 0;
+});
+
+const post = (path: string, body: string, token?: string) => send(hec.url, path, { body, headers: auth(token) });
+
+describe('/event query-string metadata', () => {
+  it('is the default of envelopes that name none; an envelope key wins', async () => {
+    const r = await post(
+      '/services/collector/event?index=other&source=stream&sourcetype=stream:log&host=ubuntu',
+      '{"event":"a"}{"event":"b","index":"main","source":"s2","sourcetype":"st2","host":"h2"}',
+    );
+    expect([r.status, r.text]).toEqual([200, '{"text":"Success","code":0}']);
+    expect(hec.store.events.map(({ index, source, sourcetype, host, _raw }) => ({ index, source, sourcetype, host, _raw }))).toEqual([
+      { index: 'other', source: 'stream', sourcetype: 'stream:log', host: 'ubuntu', _raw: 'a' },
+      { index: 'main', source: 's2', sourcetype: 'st2', host: 'h2', _raw: 'b' },
+    ]);
+  });
+
+  it('applies to /services/collector and /event/1.0 too, above the token defaults', async () => {
+    // The limited token defaults to index tetragon and sourcetype cisco:isovalent.
+    for (const path of ['/services/collector?index=other&sourcetype=x', '/services/collector/event/1.0?index=other&sourcetype=x']) {
+      expect((await post(path, '{"event":"a"}', 'limited-token')).status).toBe(200);
+    }
+    expect(hec.store.events.map((e) => [e.index, e.sourcetype])).toEqual([
+      ['other', 'x'],
+      ['other', 'x'],
+    ]);
+  });
+
+  it('an empty parameter is absent (the token default applies)', async () => {
+    expect((await post('/services/collector/event?index=&sourcetype=', '{"event":"a"}', 'limited-token')).status).toBe(200);
+    expect(hec.store.events.map((e) => [e.index, e.sourcetype])).toEqual([['tetragon', 'cisco:isovalent']]);
+  });
+
+  it('a query index that does not exist is code 7 for the first event, numbered 1 (SC4S index check)', async () => {
+    const r = await post('/services/collector/event?index=email', '{"event": "HEC TEST EVENT", "sourcetype": "SC4S:PROBE"}');
+    expect([r.status, r.text]).toEqual([400, '{"text":"Incorrect index","code":7,"invalid-event-number":1}']);
+    const ok = await post('/services/collector/event?index=main', '{"event": "HEC TEST EVENT", "sourcetype": "SC4S:PROBE"}');
+    expect([ok.status, ok.text]).toEqual([200, '{"text":"Success","code":0}']);
+    // A query index the token may not write to is refused like an envelope one.
+    const denied = await post('/services/collector/event?index=main', '{"event":"a"}', 'limited-token');
+    expect(denied.text).toBe('{"text":"Incorrect index","code":7,"invalid-event-number":1}');
+  });
+});
+
+describe('invalid-event-number of code 7', () => {
+  it('is the position plus one, where the other codes give the position', async () => {
+    const cases: [string, string][] = [
+      ['{"event":"ok"}{"event":"p","index":"no_such"}', '{"text":"Incorrect index","code":7,"invalid-event-number":2}'],
+      ['{"event":"ok"}{"event":"ok"}{"event":"p","index":"no_such"}', '{"text":"Incorrect index","code":7,"invalid-event-number":3}'],
+      ['{"event":"ok"}{"event":""}', '{"text":"Event field cannot be blank","code":13,"invalid-event-number":1}'],
+      ['{"event":"ok"}{not json', '{"text":"Invalid data format","code":6,"invalid-event-number":1}'],
+    ];
+    for (const [body, reply] of cases) expect((await post('/services/collector/event', body)).text).toBe(reply);
+    expect(hec.store.events).toEqual([]);
+  });
+});
