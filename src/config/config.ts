@@ -36,6 +36,11 @@ export interface HecTokenConfig {
   disabled: boolean;
   /** Splunk's `useACK`: responses carry an ackId, /ack reports when the batch is durable; channel required. */
   useAck: boolean;
+  /**
+   * Splunk's `allowQueryStringAuth`: the token is also accepted as `?token=` (off: 400 code 16). A token in a URL
+   * ends up in proxy and client logs, so only for clients that cannot set a header.
+   */
+  allowQueryStringAuth?: boolean;
 }
 
 /** `trustedProxies` and `clientIpHeader` (in `hec` and `http`): who the client of a request is. */
@@ -481,7 +486,7 @@ function hecTokens(w: Where, value: unknown): HecTokenConfig[] {
   const out: HecTokenConfig[] = [];
   value.forEach((entry, i) => {
     const p: Path = [...path, i];
-    const m = mapping(w, p, entry, ['name', 'token', 'defaultIndex', 'indexes', 'defaultSourcetype', 'disabled', 'useAck']);
+    const m = mapping(w, p, entry, ['name', 'token', 'defaultIndex', 'indexes', 'defaultSourcetype', 'disabled', 'useAck', 'allowQueryStringAuth']);
     const token = tokenText(w.at([...p, 'token']), `"hec.tokens.${i}.token"`, str(w, [...p, 'token'], m['token'], { required: true }) as string);
     const name = str(w, [...p, 'name'], m['name']) ?? `token${i + 1}`;
     let indexes: string[] = [];
@@ -503,6 +508,7 @@ function hecTokens(w: Where, value: unknown): HecTokenConfig[] {
       useAck: bool(w, [...p, 'useAck'], m['useAck'], false),
     };
     if (defaultSourcetype !== undefined) t.defaultSourcetype = defaultSourcetype;
+    if (bool(w, [...p, 'allowQueryStringAuth'], m['allowQueryStringAuth'], false)) t.allowQueryStringAuth = true;
     const dupName = out.find((o) => o.name === name);
     if (dupName) fail(w.at([...p, 'name']), `two HEC tokens are named "${name}"`);
     if (out.some((o) => o.token === token)) fail(w.at([...p, 'token']), `token "${name}" repeats another token's value`);

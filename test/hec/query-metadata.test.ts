@@ -7,7 +7,7 @@
  * one higher than the other codes do (that same one-event reply; mockdr's probes of Splunk 10.4.2: `[ok, bad-index]` → 2).
  */
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { auth, send, start, type Running } from './helpers.js';
+import { TOKEN, auth, hecConfig, send, start, token, type Running } from './helpers.js';
 
 let hec: Running;
 beforeAll(async () => {
@@ -70,5 +70,36 @@ describe('invalid-event-number of code 7', () => {
     ];
     for (const [body, reply] of cases) expect((await post('/services/collector/event', body)).text).toBe(reply);
     expect(hec.store.events).toEqual([]);
+  });
+});
+
+describe('?token= (query-string authentication)', () => {
+  // Measured on Splunk 10.4.2 by mockdr's probes: the token is looked up before the form is refused.
+  const QUERY_TOKEN = 'query-token-0123456789';
+  let q: Running;
+  beforeAll(async () => {
+    const config = hecConfig();
+    config.tokens.push(token({ name: 'query', token: QUERY_TOKEN, allowQueryStringAuth: true }), token({ name: 'query-off', token: 'query-off-0123456789', allowQueryStringAuth: true, disabled: true }));
+    q = await start({ config });
+  });
+  afterAll(() => q.close());
+
+  const viaQuery = (t: string, headers: Record<string, string> = {}) =>
+    send(q.url, `/services/collector/event?token=${encodeURIComponent(t)}`, { body: '{"event":"q"}', headers });
+
+  it('an unknown token is 403 code 4, a known one 400 code 16 unless the token allows the form', async () => {
+    expect((await viaQuery('no-such-token-000000')).text).toBe('{"text":"Invalid token","code":4}');
+    expect((await viaQuery(TOKEN)).text).toBe('{"text":"Query string authorization is not enabled","code":16}');
+    expect(q.store.events).toEqual([]);
+    const ok = await viaQuery(QUERY_TOKEN);
+    expect([ok.status, ok.text]).toEqual([200, '{"text":"Success","code":0}']);
+    expect(q.store.events).toMatchObject([{ _raw: 'q', source: 'http:query' }]);
+    expect((await viaQuery('query-off-0123456789')).text).toBe('{"text":"Token disabled","code":1}');
+  });
+
+  it('an empty ?token= is no token; the Authorization header wins over ?token=', async () => {
+    expect((await viaQuery('')).text).toBe('{"text":"Token is required","code":2}');
+    const both = await viaQuery('no-such-token-000000', auth(TOKEN));
+    expect([both.status, both.text]).toEqual([200, '{"text":"Success","code":0}']);
   });
 });
