@@ -116,6 +116,20 @@ describe('stats functions on documented examples', () => {
   const values = (list: string) => `| makeresults | eval v=split("${list}", ",") | mvexpand v`;
   const one = async (spl: string) => rowsText(await search(spl))[0];
 
+  // Aggregate functions reference, sumsq(): temperatures 65, 42, 40, 31, 47, 53, 64 give mean 48.857142857142854,
+  // sumsq 17664, stdev 12.615183595289349 (vigil's exact variance: ...334, the same to 15 digits, docs/spl.md).
+  // The stats and mean() pages: a group of one value (magType MbLg, count 1) has stdev and var 0.000000.
+  it('mean, sumsq and stdev of the documented temperatures; stdev and var of one value are 0', async () => {
+    const rows = await run(`${values('65,42,40,31,47,53,64')} | stats mean(v) AS m, sumsq(v) AS q, stdev(v) AS sd`);
+    expect(rows[0]!.m).toBe(48.857142857142854);
+    expect(rows[0]!.q).toBe(17664);
+    expect(Number((rows[0]!.sd as number).toPrecision(15))).toBe(12.6151835952893);
+    expect(await run(`${values('0')} | stats count, stdev(v) AS sd, var(v) AS var, stdevp(v) AS sdp, varp(v) AS varp`)).toEqual([
+      { count: 1, sd: 0, var: 0, sdp: 0, varp: 0 },
+    ]);
+    expect(await run(`${values('x')} | stats stdev(v) AS sd, var(v) AS var`)).toEqual([{}]);
+  });
+
   it('median of an even count is the higher of the two middle values; of an odd count the middle one', async () => {
     expect(await one(`${values('1,2,3,4')} | stats median(v) as m`)).toEqual({ m: '3' });
     expect(await one(`${values('4,1,3,2')} | stats median(v) as m`)).toEqual({ m: '3' });

@@ -317,8 +317,10 @@ class Variance implements Accumulator {
   }
   result(): number | null {
     const n = this.n;
-    const denom = this.sample ? n - 1 : n;
-    if (denom <= 0) return null;
+    if (n === 0) return null;
+    // One value has no spread: the reference's examples give stdev and var 0.000000 for a group of one
+    // (stats and mean() pages, magType MbLg), not the sample formula's 0/0.
+    const denom = this.sample ? Math.max(n - 1, 1) : n;
     if (this.s1.nonFinite !== 0 || Number.isNaN(this.s1.nonFinite) || this.s2.nonFinite !== 0 || Number.isNaN(this.s2.nonFinite)) return null;
     const d = new ExactSum();
     for (const q of this.s2.partials) d.addProduct(n, q);
