@@ -9,7 +9,7 @@ import { parseJsonLine, parseTetragonTime, tetragonSourcetype, SOURCETYPE_ISOVAL
 import { eventKind, isJsonObject } from '../normalize/tetragon-kind.js';
 import { detach } from '../normalize/tetragon-index.js';
 import { HEC, failure } from './protocol.js';
-import { memberSpan, nestsDeeperThan, splitValues } from './json-stream.js';
+import { arrayElements, memberSpan, nestsDeeperThan, splitValues, type Span, type ValueSpan } from './json-stream.js';
 
 export const DEFAULT_SOURCETYPE = 'httpevent';
 
@@ -160,79 +160,98 @@ export interface EventBatchOptions {
 }
 
 /**
- * Parses a /services/collector[/event] body: JSON envelopes back to back. `_raw` is the string event as is,
- * or the exact JSON text of a non-string event as the client sent it (no re-serialisation: key order and
- * 64-bit integers survive).
+ * Parses a /services/collector[/event] body: JSON envelopes back to back, or JSON arrays of envelopes (Splunk
+ * 10.4.2 answers `[{"event":"a"},{"event":"b"}]` 200 as a batch of two, measured by mockdr's conformance probes).
+ * `_raw` is the string event as is, or the exact JSON text of a non-string event as the client sent it (no
+ * re-serialisation: key order and 64-bit integers survive). Events are numbered across arrays.
  */
 export function parseEventBatch(text: string, ctx: BatchContext, options: EventBatchOptions): Event[] {
   // The spans of each envelope's `event` member come from the same pass over the text.
   const split = splitValues(text, 'event');
   const events: Event[] = [];
   const source = defaultSource(ctx.token);
-  for (let i = 0; i < split.spans.length; i++) {
-    const span = split.spans[i]!;
+  for (const span of split.spans) {
+    const first = text.charCodeAt(span.start);
+    if (first === 0x5b /* [ */) {
+      // The array's own level counts: its envelopes may nest as deep as top-level ones.
+      if (nestsDeeperThan(text.slice(span.start, span.end), ctx.maxJsonDepth + 1)) throw failure(HEC.INVALID_DATA_FORMAT, events.length);
+      const list = parseJson(text, span, events.length) as unknown[];
+      const elements = arrayElements(text, span);
+      for (let k = 0; k < list.length; k++) events.push(envelopeEvent(text, list[k], elements[k]!, events.length, ctx, options, source));
+      continue;
+    }
     // Only objects are envelopes; deep nesting is refused before JSON.parse spends seconds on it.
-    if (text.charCodeAt(span.start) !== 0x7b /* { */ || (span.depth ?? 0) > ctx.maxJsonDepth) throw failure(HEC.INVALID_DATA_FORMAT, i);
-    let obj: unknown;
-    try {
-      obj = JSON.parse(text.slice(span.start, span.end));
-    } catch {
-      throw failure(HEC.INVALID_DATA_FORMAT, i);
-    }
-    if (!isJsonObject(obj)) throw failure(HEC.INVALID_DATA_FORMAT, i);
-    const event = obj['event'];
-    if (event === undefined || event === null) throw failure(HEC.EVENT_REQUIRED, i);
-    if (isBlank(event)) throw failure(HEC.EVENT_BLANK, i);
-
-    let time: number | null = null;
-    if (obj['time'] !== undefined && obj['time'] !== null) {
-      time = envelopeTime(obj['time']);
-      // Splunk reports an unusable time as an indexed-field error (code 15), not as invalid JSON.
-      if (time === null) throw failure(HEC.INDEXED_FIELDS, i);
-    }
-    const { defaults } = options;
-    const host = optionalString(obj, 'host', i) ?? defaults.host;
-    const src = optionalString(obj, 'source', i) ?? defaults.source;
-    const sourcetype = optionalString(obj, 'sourcetype', i) ?? defaults.sourcetype ?? ctx.token.defaultSourcetype;
-    const index = resolveIndex(optionalString(obj, 'index', i) ?? defaults.index, ctx, i);
-    checkFields(obj['fields'], i);
-
-    ctx.admit?.();
-    let raw: string;
-    let json: unknown;
-    if (typeof event === 'string') {
-      raw = event; // a string of its own (JSON.parse copies)
-    } else {
-      const s = span.member ?? memberSpan(text, span, 'event');
-      raw = s ? detach(text.slice(s.start, s.end)) : JSON.stringify(event);
-      json = event;
-    }
-
-    // Only Tetragon-shaped events need a look inside: for routing (`cisco:isovalent`) or timestamp extraction.
-    const wantsKind = sourcetype === undefined || sourcetype === SOURCETYPE_ISOVALENT;
-    const wantsTime = options.autoExtractTimestamp && time === null;
-    let kind: string | null = null;
-    if (wantsKind || wantsTime || host === undefined) {
-      if (json === undefined && typeof event === 'string') json = parseLine(event, ctx.maxJsonDepth);
-      kind = tetragonKind(json);
-    }
-    if (wantsTime && kind !== null) time = tetragonTime(json);
-
-    events.push({
-      _time: time ?? ctx.now,
-      index,
-      // /event never guesses a sourcetype: only `cisco:isovalent` is split by kind, as the add-on does.
-      sourcetype: sourcetype === undefined ? DEFAULT_SOURCETYPE : (routedSourcetype(sourcetype, kind) as string),
-      source: src ?? source,
-      host: host ?? (kind !== null ? hostOf(json) : undefined) ?? ctx.defaultHost,
-      _raw: raw,
-      // Already parsed: consumers of the batch (the match index) need not parse `_raw` again.
-      ...(json !== undefined ? { json } : {}),
-    });
+    if (first !== 0x7b /* { */ || (span.depth ?? 0) > ctx.maxJsonDepth) throw failure(HEC.INVALID_DATA_FORMAT, events.length);
+    events.push(envelopeEvent(text, parseJson(text, span, events.length), span, events.length, ctx, options, source));
   }
-  if ('truncatedAt' in split) throw failure(HEC.INVALID_DATA_FORMAT, split.truncatedAt);
+  if ('truncatedAt' in split) throw failure(HEC.INVALID_DATA_FORMAT, events.length);
   if (events.length === 0) throw failure(HEC.NO_DATA);
   return events;
+}
+
+function parseJson(text: string, span: Span, eventNumber: number): unknown {
+  try {
+    return JSON.parse(text.slice(span.start, span.end));
+  } catch {
+    throw failure(HEC.INVALID_DATA_FORMAT, eventNumber);
+  }
+}
+
+/**
+ * The event of envelope `obj` (parsed from `text` at `span`), number `i` of its batch. `span.member`, when the
+ * splitter found it, is the span of its `event`.
+ */
+function envelopeEvent(text: string, obj: unknown, span: ValueSpan, i: number, ctx: BatchContext, options: EventBatchOptions, source: string): Event {
+  if (!isJsonObject(obj)) throw failure(HEC.INVALID_DATA_FORMAT, i);
+  const event = obj['event'];
+  if (event === undefined || event === null) throw failure(HEC.EVENT_REQUIRED, i);
+  if (isBlank(event)) throw failure(HEC.EVENT_BLANK, i);
+
+  let time: number | null = null;
+  if (obj['time'] !== undefined && obj['time'] !== null) {
+    time = envelopeTime(obj['time']);
+    // Splunk reports an unusable time as an indexed-field error (code 15), not as invalid JSON.
+    if (time === null) throw failure(HEC.INDEXED_FIELDS, i);
+  }
+  const { defaults } = options;
+  const host = optionalString(obj, 'host', i) ?? defaults.host;
+  const src = optionalString(obj, 'source', i) ?? defaults.source;
+  const sourcetype = optionalString(obj, 'sourcetype', i) ?? defaults.sourcetype ?? ctx.token.defaultSourcetype;
+  const index = resolveIndex(optionalString(obj, 'index', i) ?? defaults.index, ctx, i);
+  checkFields(obj['fields'], i);
+
+  ctx.admit?.();
+  let raw: string;
+  let json: unknown;
+  if (typeof event === 'string') {
+    raw = event; // a string of its own (JSON.parse copies)
+  } else {
+    const s = span.member ?? memberSpan(text, span, 'event');
+    raw = s ? detach(text.slice(s.start, s.end)) : JSON.stringify(event);
+    json = event;
+  }
+
+  // Only Tetragon-shaped events need a look inside: for routing (`cisco:isovalent`) or timestamp extraction.
+  const wantsKind = sourcetype === undefined || sourcetype === SOURCETYPE_ISOVALENT;
+  const wantsTime = options.autoExtractTimestamp && time === null;
+  let kind: string | null = null;
+  if (wantsKind || wantsTime || host === undefined) {
+    if (json === undefined && typeof event === 'string') json = parseLine(event, ctx.maxJsonDepth);
+    kind = tetragonKind(json);
+  }
+  if (wantsTime && kind !== null) time = tetragonTime(json);
+
+  return {
+    _time: time ?? ctx.now,
+    index,
+    // /event never guesses a sourcetype: only `cisco:isovalent` is split by kind, as the add-on does.
+    sourcetype: sourcetype === undefined ? DEFAULT_SOURCETYPE : (routedSourcetype(sourcetype, kind) as string),
+    source: src ?? source,
+    host: host ?? (kind !== null ? hostOf(json) : undefined) ?? ctx.defaultHost,
+    _raw: raw,
+    // Already parsed: consumers of the batch (the match index) need not parse `_raw` again.
+    ...(json !== undefined ? { json } : {}),
+  };
 }
 
 export interface RawMetadata {

@@ -224,6 +224,19 @@ export function countValues(text: string): number {
   return r.spans.length;
 }
 
+/** The spans of the elements of the array at `span` (`text[span.start]` is `[`); JSON.parse must have accepted it. */
+export function arrayElements(text: string, span: Span): Span[] {
+  const out: Span[] = [];
+  let i = skipSpace(text, span.start + 1);
+  while (i < span.end && text.charCodeAt(i) !== CLOSE_BRACKET) {
+    const end = skipValue(text, i);
+    out.push({ start: i, end });
+    i = skipSpace(text, end);
+    if (text.charCodeAt(i) === COMMA) i = skipSpace(text, i + 1);
+  }
+  return out;
+}
+
 /**
  * The span of the last top-level member named `key` in the object at `span` (JSON.parse keeps the last of
  * duplicate keys too). The object must already be known valid (JSON.parse succeeded on it).

@@ -112,7 +112,7 @@ describe('errors', () => {
     ['empty body', { body: '' }, 400, '{"text":"No data","code":5}'],
     ['whitespace body', { body: ' \n\r\n\t' }, 400, '{"text":"No data","code":5}'],
     ['not JSON', { body: 'hello' }, 400, '{"text":"Invalid data format","code":6,"invalid-event-number":0}'],
-    ['array at top level', { body: '[{"event":"x"}]' }, 400, '{"text":"Invalid data format","code":6,"invalid-event-number":0}'],
+    ['array of a non-envelope', { body: '[{"event":"x"},5]' }, 400, '{"text":"Invalid data format","code":6,"invalid-event-number":1}'],
     ['comma between envelopes', { body: '{"event":"x"},{"event":"y"}' }, 400, '{"text":"Invalid data format","code":6,"invalid-event-number":1}'],
     ['truncated JSON', { body: '{"event":"x"}{"event":"y' }, 400, '{"text":"Invalid data format","code":6,"invalid-event-number":1}'],
     ['truncated object', { body: '{"event":{"a":[1,2' }, 400, '{"text":"Invalid data format","code":6,"invalid-event-number":0}'],
