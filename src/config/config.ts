@@ -33,6 +33,10 @@ export interface HecTokenConfig {
   indexes: string[];
   /** Sourcetype for events that name none (else `httpevent`, or the Tetragon assignment on /raw). */
   defaultSourcetype?: string;
+  /** Source for events that name none (Splunk's token `source`; else `http:<name>`). */
+  defaultSource?: string;
+  /** Host for events that name none (Splunk's token `host`; else Tetragon's `node_name`, else this machine). */
+  defaultHost?: string;
   disabled: boolean;
   /** Splunk's `useACK`: responses carry an ackId, /ack reports when the batch is durable; channel required. */
   useAck: boolean;
@@ -486,7 +490,7 @@ function hecTokens(w: Where, value: unknown): HecTokenConfig[] {
   const out: HecTokenConfig[] = [];
   value.forEach((entry, i) => {
     const p: Path = [...path, i];
-    const m = mapping(w, p, entry, ['name', 'token', 'defaultIndex', 'indexes', 'defaultSourcetype', 'disabled', 'useAck', 'allowQueryStringAuth']);
+    const m = mapping(w, p, entry, ['name', 'token', 'defaultIndex', 'indexes', 'defaultSourcetype', 'defaultSource', 'defaultHost', 'disabled', 'useAck', 'allowQueryStringAuth']);
     const token = tokenText(w.at([...p, 'token']), `"hec.tokens.${i}.token"`, str(w, [...p, 'token'], m['token'], { required: true }) as string);
     const name = str(w, [...p, 'name'], m['name']) ?? `token${i + 1}`;
     let indexes: string[] = [];
@@ -508,6 +512,10 @@ function hecTokens(w: Where, value: unknown): HecTokenConfig[] {
       useAck: bool(w, [...p, 'useAck'], m['useAck'], false),
     };
     if (defaultSourcetype !== undefined) t.defaultSourcetype = defaultSourcetype;
+    const defaultSource = str(w, [...p, 'defaultSource'], m['defaultSource']);
+    if (defaultSource !== undefined) t.defaultSource = defaultSource;
+    const defaultHost = str(w, [...p, 'defaultHost'], m['defaultHost']);
+    if (defaultHost !== undefined) t.defaultHost = defaultHost;
     if (bool(w, [...p, 'allowQueryStringAuth'], m['allowQueryStringAuth'], false)) t.allowQueryStringAuth = true;
     const dupName = out.find((o) => o.name === name);
     if (dupName) fail(w.at([...p, 'name']), `two HEC tokens are named "${name}"`);

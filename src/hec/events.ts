@@ -42,9 +42,9 @@ export interface BatchContext {
   admit?: () => void;
 }
 
-/** Splunk's default source for HEC events: `http:<token name>`. */
+/** The source of HEC events that name none: the token's configured one, else Splunk's default `http:<token name>`. */
 export function defaultSource(token: HecTokenConfig): string {
-  return `http:${token.name}`;
+  return token.defaultSource ?? `http:${token.name}`;
 }
 
 /**
@@ -214,7 +214,7 @@ function envelopeEvent(text: string, obj: unknown, span: ValueSpan, i: number, c
     if (time === null) throw failure(HEC.INDEXED_FIELDS, i);
   }
   const { defaults } = options;
-  const host = optionalString(obj, 'host', i) ?? defaults.host;
+  const host = optionalString(obj, 'host', i) ?? defaults.host ?? ctx.token.defaultHost;
   const src = optionalString(obj, 'source', i) ?? defaults.source;
   const sourcetype = optionalString(obj, 'sourcetype', i) ?? defaults.sourcetype ?? ctx.token.defaultSourcetype;
   const index = resolveIndex(optionalString(obj, 'index', i) ?? defaults.index, ctx, i);
@@ -271,6 +271,7 @@ export function parseRawBatch(text: string, meta: RawMetadata, ctx: BatchContext
   const index = resolveIndex(meta.index, ctx, 0);
   const source = meta.source || defaultSource(ctx.token);
   const given = meta.sourcetype || ctx.token.defaultSourcetype;
+  const host = meta.host || ctx.token.defaultHost;
   const events: Event[] = [];
   let pos = 0;
   while (pos < text.length) {
@@ -283,7 +284,7 @@ export function parseRawBatch(text: string, meta: RawMetadata, ctx: BatchContext
     if (line.trim() === '') continue;
 
     ctx.admit?.();
-    const json = given === undefined || given.startsWith(SOURCETYPE_ISOVALENT) || !meta.host ? parseLine(line, ctx.maxJsonDepth) : undefined;
+    const json = given === undefined || given.startsWith(SOURCETYPE_ISOVALENT) || !host ? parseLine(line, ctx.maxJsonDepth) : undefined;
     const kind = tetragonKind(json);
     const sourcetype = routedSourcetype(given, kind) ?? DEFAULT_SOURCETYPE;
     const time = kind !== null && sourcetype.startsWith(SOURCETYPE_ISOVALENT) ? tetragonTime(json) : null;
@@ -292,7 +293,7 @@ export function parseRawBatch(text: string, meta: RawMetadata, ctx: BatchContext
       index,
       sourcetype,
       source,
-      host: meta.host || (kind !== null ? hostOf(json) : undefined) || ctx.defaultHost,
+      host: host || (kind !== null ? hostOf(json) : undefined) || ctx.defaultHost,
       _raw: detach(line),
       ...(json !== undefined ? { json } : {}),
     });

@@ -89,6 +89,8 @@ hec:
       defaultIndex: tetragon
       indexes: [tetragon, main]
       defaultSourcetype: cisco:isovalent
+      defaultSource: tetragon-export
+      defaultHost: node-1
       useAck: true
     - name: old
       token: old-token-0123456789
@@ -124,7 +126,7 @@ describe('file', () => {
     expect(c.dataDir).toBe(join(dir, 'store'));
     expect(c.hec).toMatchObject({ host: '0.0.0.0', port: 9088, maxBodyBytes: 2 * 1024 * 1024, maxInflightBytes: 32 * 1024 * 1024 });
     expect(c.hec.tokens).toEqual([
-      { name: 'tetragon', token: '6b3c9f0e-1111-2222-3333-444455556666', defaultIndex: 'tetragon', indexes: ['tetragon', 'main'], defaultSourcetype: 'cisco:isovalent', disabled: false, useAck: true },
+      { name: 'tetragon', token: '6b3c9f0e-1111-2222-3333-444455556666', defaultIndex: 'tetragon', indexes: ['tetragon', 'main'], defaultSourcetype: 'cisco:isovalent', defaultSource: 'tetragon-export', defaultHost: 'node-1', disabled: false, useAck: true },
       { name: 'old', token: 'old-token-0123456789', defaultIndex: 'main', indexes: [], disabled: true, useAck: false, allowQueryStringAuth: true },
     ]);
     expect(c.hec.timeouts).toEqual({ headersMs: 5000, bodyIdleMs: 10_000, bodyMs: 300_000 });

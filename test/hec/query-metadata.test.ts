@@ -103,3 +103,28 @@ describe('?token= (query-string authentication)', () => {
     expect([both.status, both.text]).toEqual([200, '{"text":"Success","code":0}']);
   });
 });
+
+describe("a token's default source and host (Splunk's token `source` and `host`)", () => {
+  let t: Running;
+  beforeAll(async () => {
+    const config = hecConfig();
+    config.tokens.push(token({ name: 'shipper', token: 'shipper-token-0123456789', defaultSource: 'fluent-bit', defaultHost: 'node-7' }));
+    t = await start({ config });
+  });
+  afterAll(() => t.close());
+  const as = (path: string, body: string) => send(t.url, path, { body, headers: auth('shipper-token-0123456789') });
+
+  it('apply to events that name none, below the envelope and the query string', async () => {
+    expect((await as('/services/collector/event', '{"event":"a"}{"event":"b","source":"s","host":"h"}')).status).toBe(200);
+    expect((await as('/services/collector/event?source=qs&host=qh', '{"event":"c"}')).status).toBe(200);
+    expect((await as('/services/collector/raw', 'd')).status).toBe(200);
+    expect((await as('/services/collector/raw?source=qs&host=qh', 'e')).status).toBe(200);
+    expect(t.store.events.map((e) => [e._raw, e.source, e.host])).toEqual([
+      ['a', 'fluent-bit', 'node-7'],
+      ['b', 's', 'h'],
+      ['c', 'qs', 'qh'],
+      ['d', 'fluent-bit', 'node-7'],
+      ['e', 'qs', 'qh'],
+    ]);
+  });
+});
