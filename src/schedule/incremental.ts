@@ -11,7 +11,7 @@ import { NO_LOOKUPS, type LookupProvider } from '../spl/lookups.js';
 import type { MacroLibrary } from '../spl/macros/macros.js';
 import type { Knowledge } from '../spl/datamodel/types.js';
 import { fromMicros, toMicros } from '../store/schema.js';
-import { firstAtOrAfter, prefixStages, ProjectionStore, restFields, ROWS_PER_GROUP, SliceStore, type MatchProjection, type PartialSink, type SlicedStates } from './projection.js';
+import { firstAtOrAfter, namesFieldPatterns, prefixStages, ProjectionStore, restFields, ROWS_PER_GROUP, SliceStore, type MatchProjection, type PartialSink, type SlicedStates } from './projection.js';
 
 /** Functions whose value depends on when the search runs, not on the event. */
 const TIME_DEPENDENT = /\b(now|time|random)\s*\(/i;
@@ -95,6 +95,8 @@ export function compilePrefix(d: Omit<PrefixSource, 'id'>, pack: PrefixContent, 
   // The leading search's tag=/eventtype= terms are expanded with the knowledge; a later command reading them
   // would need the events' computed fields, which prefixes do not give them.
   if (EVENT_TYPE_FIELDS.test(pack.knowledge ? src.slice(p.pipeline.commands[0]?.span.end ?? 0, end) : text)) return null;
+  // So would one listing a row's field names (`table *`: its rows missed `eventtype` and `tag`).
+  if (pack.knowledge?.derived && namesFieldPatterns(stages)) return null;
   const prefixPlan: SearchPlan = { ...p, stages, sortAtEnd: false, earliest: null, latest: null };
   let passed: Result[] = [];
   const capture: Sink = { push: (r) => void passed.push(r), end: () => {} };

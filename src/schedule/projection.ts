@@ -45,9 +45,24 @@ const MAX_FIELDS = 64;
  */
 export function restFields(rest: readonly PlannedStage[]): string[] | null {
   const out = new Set<string>(['_time']);
+  for (const s of rest) {
+    fieldNamesIn(s.command.args, (name, pattern) => {
+      if (!pattern) out.add(name);
+    });
+    // `_raw` whole would cost more than reading the event.
+    if (s.blueprint.emitsOwnRows?.(s.command.args)) return out.size > MAX_FIELDS || out.has('_raw') ? null : [...out];
+  }
+  return null;
+}
+
+/**
+ * Calls `found` with each field name in a command's arguments (field options, BY lists, eval field references);
+ * `pattern`: a field option's name holding `*` (an eval field reference is a name, whatever it holds).
+ */
+function fieldNamesIn(args: unknown, found: (name: string, pattern: boolean) => void): void {
   const walk = (v: unknown, key: string | null): void => {
     if (typeof v === 'string') {
-      if (key !== null && FIELD_KEYS.has(key) && v !== '' && !v.includes('*')) out.add(v);
+      if (key !== null && FIELD_KEYS.has(key) && v !== '') found(v, v.includes('*'));
       return;
     }
     if (Array.isArray(v)) {
@@ -57,15 +72,20 @@ export function restFields(rest: readonly PlannedStage[]): string[] | null {
     if (v === null || typeof v !== 'object' || Object.getPrototypeOf(v) !== Object.prototype) return;
     const o = v as Record<string, unknown>;
     // An eval expression's field reference.
-    if (o['kind'] === 'field' && typeof o['name'] === 'string') out.add(o['name']);
+    if (o['kind'] === 'field' && typeof o['name'] === 'string') found(o['name'], false);
     for (const [k, x] of Object.entries(o)) if (k !== 'blueprint') walk(x, k);
   };
-  for (const s of rest) {
-    walk(s.command.args, null);
-    // `_raw` whole would cost more than reading the event.
-    if (s.blueprint.emitsOwnRows?.(s.command.args)) return out.size > MAX_FIELDS || out.has('_raw') ? null : [...out];
-  }
-  return null;
+  walk(args, null);
+}
+
+/**
+ * Whether a command of `stages` names fields by a pattern (`table *`, `fields pod*`, `rename * AS x_*`): it lists
+ * a row's field names, which at ingest lack the fields computed from event types (`tag`, `eventtype`).
+ */
+export function namesFieldPatterns(stages: readonly PlannedStage[]): boolean {
+  let found = false;
+  for (const s of stages) fieldNamesIn(s.command.args, (_name, pattern) => (found ||= pattern));
+  return found;
 }
 
 /**
