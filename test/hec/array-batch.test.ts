@@ -2,17 +2,10 @@
  * A JSON array of envelopes is a batch: Splunk 10.4.2 answers `[{"event":"a"},{"event":"b"}]` 200 Success
  * (mockdr's conformance probe `hec-event-array-body`, measured against a real Splunk).
  */
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { auth, send, start, type Running } from './helpers.js';
+import { describe, expect, it } from 'vitest';
+import { auth, collectorForTests, send } from './helpers.js';
 
-let hec: Running;
-beforeAll(async () => {
-  hec = await start();
-});
-afterAll(() => hec.close());
-beforeEach(() => {
-  hec.store.batches.length = 0;
-});
+const hec = collectorForTests();
 
 const post = (body: string) => send(hec.url, '/services/collector/event', { body, headers: auth() });
 

@@ -1,4 +1,5 @@
 import { request as httpRequest, type IncomingHttpHeaders } from 'node:http';
+import { afterAll, beforeAll, beforeEach } from 'vitest';
 import { connect, type Socket } from 'node:net';
 import { request as httpsRequest } from 'node:https';
 import type { Event } from '../../src/events/event.js';
@@ -147,6 +148,17 @@ export async function start(options: Partial<HecServerOptions> & { config?: HecC
   const server = createHecServer({ now: () => 1_700_000_000_000, defaultHost: 'vigil-test', ...options, config: options.config ?? hecConfig(), store });
   const { url } = await server.listen();
   return { server, store, url, close: () => server.close() };
+}
+
+/** A collector for the tests of a file or describe block: started before them, closed after, its store's batches emptied before each. */
+export function collectorForTests(options: Parameters<typeof start>[0] = {}): Running {
+  const running = {} as Running;
+  beforeAll(async () => void Object.assign(running, await start(options)));
+  afterAll(() => running.close());
+  beforeEach(() => {
+    running.store.batches.length = 0;
+  });
+  return running;
 }
 
 export interface Response {

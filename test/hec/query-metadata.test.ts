@@ -6,17 +6,10 @@
  * `{"text":"Incorrect index","code":7,"invalid-event-number":1}` for a missing one), and code 7 numbers its event
  * one higher than the other codes do (that same one-event reply; mockdr's probes of Splunk 10.4.2: `[ok, bad-index]` → 2).
  */
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { TOKEN, auth, hecConfig, send, start, token, type Running } from './helpers.js';
+import { describe, expect, it } from 'vitest';
+import { TOKEN, auth, collectorForTests, hecConfig, send, token } from './helpers.js';
 
-let hec: Running;
-beforeAll(async () => {
-  hec = await start();
-});
-afterAll(() => hec.close());
-beforeEach(() => {
-  hec.store.batches.length = 0;
-});
+const hec = collectorForTests();
 
 const post = (path: string, body: string, token?: string) => send(hec.url, path, { body, headers: auth(token) });
 
@@ -76,13 +69,9 @@ describe('invalid-event-number of code 7', () => {
 describe('?token= (query-string authentication)', () => {
   // Measured on Splunk 10.4.2 by mockdr's probes: the token is looked up before the form is refused.
   const QUERY_TOKEN = 'query-token-0123456789';
-  let q: Running;
-  beforeAll(async () => {
-    const config = hecConfig();
-    config.tokens.push(token({ name: 'query', token: QUERY_TOKEN, allowQueryStringAuth: true }), token({ name: 'query-off', token: 'query-off-0123456789', allowQueryStringAuth: true, disabled: true }));
-    q = await start({ config });
-  });
-  afterAll(() => q.close());
+  const config = hecConfig();
+  config.tokens.push(token({ name: 'query', token: QUERY_TOKEN, allowQueryStringAuth: true }), token({ name: 'query-off', token: 'query-off-0123456789', allowQueryStringAuth: true, disabled: true }));
+  const q = collectorForTests({ config });
 
   const viaQuery = (t: string, headers: Record<string, string> = {}) =>
     send(q.url, `/services/collector/event?token=${encodeURIComponent(t)}`, { body: '{"event":"q"}', headers });
@@ -105,13 +94,9 @@ describe('?token= (query-string authentication)', () => {
 });
 
 describe("a token's default source and host (Splunk's token `source` and `host`)", () => {
-  let t: Running;
-  beforeAll(async () => {
-    const config = hecConfig();
-    config.tokens.push(token({ name: 'shipper', token: 'shipper-token-0123456789', defaultSource: 'fluent-bit', defaultHost: 'node-7' }));
-    t = await start({ config });
-  });
-  afterAll(() => t.close());
+  const config = hecConfig();
+  config.tokens.push(token({ name: 'shipper', token: 'shipper-token-0123456789', defaultSource: 'fluent-bit', defaultHost: 'node-7' }));
+  const t = collectorForTests({ config });
   const as = (path: string, body: string) => send(t.url, path, { body, headers: auth('shipper-token-0123456789') });
 
   it('apply to events that name none, below the envelope and the query string', async () => {
