@@ -224,17 +224,29 @@ export function countValues(text: string): number {
   return r.spans.length;
 }
 
-/** The spans of the elements of the array at `span` (`text[span.start]` is `[`); JSON.parse must have accepted it. */
-export function arrayElements(text: string, span: Span): Span[] {
-  const out: Span[] = [];
+/**
+ * Visits the elements of the array at `span` (`text[span.start]` is `[`, `span` as splitValues gives it) one at a
+ * time, each with its last member named `memberKey` when it is an object (see splitValues). False, after the
+ * elements before it, where the array is not `[` value (`,` value)* `]`: with every element valid JSON alone, that
+ * is exactly when JSON.parse would refuse the array.
+ */
+export function forEachArrayValue(text: string, span: Span, memberKey: string, visit: (value: ValueSpan) => void): boolean {
+  const found: FoundMember = { member: null, depth: 0 };
+  const last = span.end - 1; // the closing bracket
   let i = skipSpace(text, span.start + 1);
-  while (i < span.end && text.charCodeAt(i) !== CLOSE_BRACKET) {
-    const end = skipValue(text, i);
-    out.push({ start: i, end });
+  if (i === last) return text.charCodeAt(i) === CLOSE_BRACKET;
+  for (;;) {
+    found.member = null;
+    found.depth = 0;
+    const end = text.charCodeAt(i) === OPEN_BRACE ? skipObject(text, i, memberKey, found) : skipValue(text, i);
+    if (end < 0 || end > last) return false;
+    visit({ start: i, end, member: found.member, depth: found.depth });
     i = skipSpace(text, end);
-    if (text.charCodeAt(i) === COMMA) i = skipSpace(text, i + 1);
+    if (i === last) return text.charCodeAt(i) === CLOSE_BRACKET;
+    if (text.charCodeAt(i) !== COMMA) return false;
+    i = skipSpace(text, i + 1);
+    if (i >= last) return false;
   }
-  return out;
 }
 
 /**
