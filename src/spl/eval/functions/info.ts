@@ -60,6 +60,12 @@ function isJson(v: EvalValue | undefined, shape: 'array' | 'object'): boolean {
   }
 }
 
+/** The number x is or holds as text (a boolean is none). */
+function numberIn(v: EvalValue): number | null {
+  const s = scalarOf(v);
+  return s === null || typeof s === 'boolean' ? null : toNumber(s);
+}
+
 export const infoFunctions: EvalFunction[] = [
   {
     name: 'typeof',
@@ -79,9 +85,7 @@ export const infoFunctions: EvalFunction[] = [
     'isint',
     'isint(x): true when x is an integer (or integer text in a field).',
     (v) => {
-      const s = scalarOf(v);
-      if (s === null || typeof s === 'boolean') return false;
-      const n = toNumber(s);
+      const n = numberIn(v);
       return n !== null && Number.isInteger(n);
     },
     false,
@@ -94,9 +98,7 @@ export const infoFunctions: EvalFunction[] = [
     'isdouble',
     'isdouble(x): true when x is a number with a fractional part.',
     (v) => {
-      const s = scalarOf(v);
-      if (s === null || typeof s === 'boolean') return false;
-      const n = toNumber(s);
+      const n = numberIn(v);
       return n !== null && !Number.isInteger(n);
     },
     false,
