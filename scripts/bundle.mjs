@@ -107,7 +107,7 @@ if (engineRoots.length !== ENGINE.length) throw new Error(`bundle: the engine's 
  * cost ~50 (2 cores, load 3-5). Rollup re-chunks esbuild's output: the chunks the engine's modules reach
  * statically become one `engine-<hash>.js`, but for those that a light load also reaches: cli.js, cli.js
  * with each command definition (what a command line loads before its action; all of them for `--help`),
- * LIGHT_LOADS and the worker threads that do not reach the SPL parser (the store's). Those stay apart, grouped by the set of light loads that reach each, so
+ * LIGHT_LOADS and the worker threads that do not reach the SPL parser (the store's; not the file source's read thread). Those stay apart, grouped by the set of light loads that reach each, so
  * that no light load gets more than before. Every other chunk stays as esbuild made it: a load that
  * reaches one module of `engine-<hash>.js` (the server, the scheduler, the benchmarks' LIBRARY) loads all
  * of it, and runs the engine anyway.
@@ -134,7 +134,9 @@ async function mergeEngine() {
   const engineChunks = (info) => {
     const engine = reach(engineRoots, info);
     const stores = LIGHT_LOADS.map((m) => input[m.replaceAll('/', '.')]);
-    const workers = [...entries].filter((e) => /(^|-)worker\.js$/.test(basename(e)));
+    // The file source's read thread (sources/read-worker.ts) runs part of the engine: it loads the engine's file
+    // rather than having that part split out of it for every `vigil run`.
+    const workers = [...entries].filter((e) => /(^|-)worker\.js$/.test(basename(e)) && basename(e) !== 'read-worker.js');
     const commands = info(cli).dynamicallyImportedIds.map((d) => [cli, d]);
     const light = [[cli], ...commands, ...[...stores, ...workers].map((e) => [e])].map((roots) => reach(roots, info)).filter((r) => !r.has(parser));
     const groups = new Map();

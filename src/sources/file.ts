@@ -39,6 +39,7 @@ import {
 import { scanTetragonLine } from '../normalize/tetragon-index.js';
 import { isJsonObject } from '../normalize/tetragon-kind.js';
 import { KeyedRegexes, LineScanner, anchorsFit, scanGroups, type ScanGroups } from './line-scan/line-scan.js';
+import { readThreadWorth, scanOnReadThread, type ReadThreadOptions } from './read-thread.js';
 
 /** A problem with one input line. `line` is 1-based; `file` is the path as given (`stdin` for `-`). */
 export interface LineIssue {
@@ -91,6 +92,12 @@ export interface FileSourceOptions {
   timeBefore?: () => number;
   /** Filters compiled by an earlier source of the same run on this thread (see FilterMemo). */
   filterMemo?: FilterMemo;
+  /**
+   * Whether a scan may read on a thread of its own (read-thread.ts: the reads, prefilter and byte scan there, the
+   * searches here) when it is worth it (`readThreadWorth`: plain files of 16 MiB or more, a scan handing on most
+   * lines, an idle core); `always`: whenever the inputs are files (tests). Default false: this thread only (`--threads 1`).
+   */
+  readThread?: boolean | 'always';
 }
 
 /**
@@ -248,6 +255,10 @@ export class FileSource implements EventSource {
     const batchChars = Math.max(1, this.opts.batchChars ?? DEFAULT_BATCH_CHARS);
     const maxLine = this.opts.maxLineBytes ?? DEFAULT_MAX_LINE;
     const startedAt = this.opts.now ?? Date.now() / 1000;
+    if (this.opts.readThread !== undefined && this.opts.readThread !== false && this.onReadThread(request, inputs)) {
+      yield* this.scanOnThread(request, options, startedAt, batchSize, batchChars);
+      return;
+    }
     let bytesBefore = 0;
     let scanned = 0;
 
@@ -571,6 +582,46 @@ export class FileSource implements EventSource {
       bytesBefore += input.size ?? 0;
       onProgress?.({ scanned, bytes: bytesBefore, totalBytes });
     }
+  }
+
+  /** Whether this scan reads on a thread (see `readThread`): not for a partition, stdin or streams. */
+  private onReadThread(request: ScanRequest, inputs: readonly Input[]): boolean {
+    const o = this.opts;
+    if (o.range !== undefined || o.timeBefore !== undefined || o.filterMemo !== undefined) return false;
+    const sizes = inputs.map((i) => (i.isStdin || i.stream === true ? undefined : i.size));
+    if (o.readThread === 'always') return sizes.every((s) => s !== undefined);
+    return readThreadWorth(request, sizes);
+  }
+
+  /** The scan, run by a FileSource of the same options on the read thread; its line issues relayed here. */
+  private scanOnThread(request: ScanRequest, options: ScanOptions, now: number, batchSize: number, batchChars: number): AsyncGenerator<Event[]> {
+    const o = this.opts;
+    const crossing: ReadThreadOptions = {
+      ...(o.sourcetype !== undefined ? { sourcetype: o.sourcetype } : {}),
+      ...(o.index !== undefined ? { index: o.index } : {}),
+      ...(o.source !== undefined ? { source: o.source } : {}),
+      ...(o.host !== undefined ? { host: o.host } : {}),
+      defaultHost: o.defaultHost ?? hostname(),
+      now,
+      batchSize,
+      batchChars,
+      ...(o.chunkSize !== undefined ? { chunkSize: o.chunkSize } : {}),
+      ...(o.maxLineBytes !== undefined ? { maxLineBytes: o.maxLineBytes } : {}),
+    };
+    const report = {
+      issue: (kind: 0 | 1, file: string, line: number, reason: string): void => {
+        if (kind === 0) this.reportMalformed(file, line, reason);
+        else {
+          this.warnings++;
+          o.onWarning?.({ file, line, reason });
+        }
+      },
+      end: (malformed: number, warnings: number): void => {
+        this.malformed = malformed;
+        this.warnings = warnings;
+      },
+    };
+    return scanOnReadThread({ paths: this.paths, options: crossing, request }, options, report, batchSize, batchChars);
   }
 
   private reportMalformed(file: string, line: number, reason: string): void {

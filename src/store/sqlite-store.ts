@@ -4,12 +4,12 @@
  * group-commits; scans and state reads run on the calling thread over read-only connections, so they
  * never take the write lock and work while this or another process writes. See CONTEXT.md for the design.
  */
-import { closeSync, existsSync, fsyncSync, openSync, readFileSync } from 'node:fs';
-import { availableParallelism, loadavg } from 'node:os';
+import { closeSync, existsSync, fsyncSync, openSync } from 'node:fs';
 import { join } from 'node:path';
 import { MessageChannel, Worker, type MessagePort } from 'node:worker_threads';
 import Database from 'better-sqlite3';
 import { VigilError } from '../errors.js';
+import { coreToSpare } from '../machine-load.js';
 import type { Event } from '../events/event.js';
 import { emptyScanRequest, type EventSource, type ScanOptions, type ScanRequest, type SeqSubsetSource } from '../events/scan.js';
 import { DataDirLock } from './dir-lock.js';
@@ -59,21 +59,6 @@ const CHECKPOINT_INTERVAL_MS = 100;
  * just under `journal_size_limit`, so the WAL file is reused in place rather than truncated and regrown.
  */
 const WAL_RESTART_FRAMES = 4000;
-/**
- * Threads running elsewhere on the machine now: /proc/loadavg's count of runnable threads less this one (Linux),
- * else the 1-minute load average less one. That average lags: the phases `npm run bench` had just run kept it
- * above 1.5 on an otherwise idle 2-core machine, and the thread never started there.
- */
-function othersRunning(): number {
-  try {
-    const runnable = /^\S+ \S+ \S+ (\d+)\//.exec(readFileSync('/proc/loadavg', 'latin1'));
-    if (runnable !== null) return Number(runnable[1]) - 1;
-  } catch {
-    // not Linux: the load average below
-  }
-  return Math.max(0, (loadavg()[0] as number) - 1);
-}
-
 /** Default `scanThreadMinEvents`: below, starting the thread (~30 ms once) and its messages cost more than it saves. */
 const SCAN_THREAD_MIN_EVENTS = 50_000;
 
@@ -549,9 +534,7 @@ export class SqliteStore implements EventStore, StateStore, SeqSubsetSource {
     const min = this.options.scanThreadMinEvents ?? SCAN_THREAD_MIN_EVENTS;
     if (min === 0) return true;
     if (request.raw !== null && (request.alternatives?.length ?? 0) === 0) return false;
-    // A core idle for the worker: on cores other processes keep busy, it only takes time from this thread and adds
-    // its own (the pack: 5.0 -> 6.0 s of CPU; 9.3 -> 11.0 s at load 8-9).
-    if (othersRunning() > availableParallelism() - 1.5) return false;
+    if (!coreToSpare()) return false;
     return this.catalogEvents(request) >= min;
   }
 

@@ -1,0 +1,193 @@
+/**
+ * A file scan on a thread of its own (read-worker.ts): the reads, the line splitting, the prefilter, the byte
+ * scan of each line and its time run there while this thread runs the searches; this thread only makes the
+ * events from the batches' bytes (a latin1 or UTF-8 decode, the spans copied). The store's scan thread
+ * (store/scan-thread.ts) does the same for SQLite's rows.
+ */
+import { Worker } from 'node:worker_threads';
+import { VigilError, type ErrorCode } from '../errors.js';
+import type { Event } from '../events/event.js';
+import type { ScanOptions, ScanProgress, ScanRequest } from '../events/scan.js';
+import { coreToSpare } from '../machine-load.js';
+import type { IndexedEvent } from '../normalize/tetragon-index.js';
+import { workerEntry } from '../worker-entry.js';
+
+/** Inputs below this many bytes in all stay on the calling thread: the thread's start (~40 ms) costs more than it saves. */
+export const READ_THREAD_MIN_BYTES = 16 << 20;
+
+/** What the worker's FileSource is given: the caller's options that cross threads (no callbacks, no stream). */
+export interface ReadThreadOptions {
+  sourcetype?: string;
+  index?: string;
+  source?: string;
+  host?: string;
+  defaultHost: string;
+  now: number;
+  batchSize?: number;
+  batchChars?: number;
+  chunkSize?: number;
+  maxLineBytes?: number;
+}
+
+export interface ReadJob {
+  paths: readonly string[];
+  options: ReadThreadOptions;
+  request: ScanRequest;
+  /** An Int32Array's buffer: C_CONSUMED (messages this thread took), C_STOP (non-zero: stop). */
+  control: SharedArrayBuffer;
+}
+
+/** A line issue as the worker's FileSource raised it: 0 malformed, 1 warning. */
+export type WireIssue = [kind: 0 | 1, file: string, line: number, reason: string];
+
+export type FromReadWorker =
+  | { type: 'rows'; rows: number; bytes: ArrayBuffer; meta: ArrayBuffer; spans: ArrayBuffer; strings: string[]; issues: WireIssue[]; progress: ScanProgress | null }
+  | { type: 'end'; issues: WireIssue[]; progress: ScanProgress | null; malformed: number; warnings: number }
+  | { type: 'error'; code: ErrorCode | null; message: string };
+
+export const C_CONSUMED = 0;
+export const C_STOP = 1;
+/** Messages the worker posts ahead of this thread (each up to POST_BYTES of lines). */
+export const READ_AHEAD = 4;
+/** How long the worker sleeps between two looks at the control words while READ_AHEAD messages wait (ms). */
+export const WAIT_MS = 2;
+/** Bytes of lines per message: fewer, larger messages than the source's batches (each message costs ~20-50 µs). */
+export const POST_BYTES = 1 << 20;
+
+// An event's words in a message's `meta` (Float64Array, META_WORDS an event).
+export const M_TIME = 0;
+/** End of its bytes (the previous event's end is its start). */
+export const M_END = 1;
+/** 1: its bytes are UTF-8 (else latin1: the byte scan accepts ASCII only, so a spanned line is). */
+export const M_UTF8 = 2;
+/** Where its spans start in `spans`, -1 when it has none. */
+export const M_SPANS = 3;
+export const M_SPAN_WORDS = 4;
+/** Its index, sourcetype, source and host: positions in the message's `strings`. */
+export const M_INDEX = 5;
+export const M_SOURCETYPE = 6;
+export const M_SOURCE = 7;
+export const M_HOST = 8;
+export const META_WORDS = 9;
+
+/** What the scan on the thread reports back to its FileSource. */
+export interface ReadThreadReport {
+  issue(kind: 0 | 1, file: string, line: number, reason: string): void;
+  /** The worker's counts when it ended (the issues were all relayed before). */
+  end(malformed: number, warnings: number): void;
+}
+
+/**
+ * Whether a scan of these inputs is worth a read thread: plain files of READ_THREAD_MIN_BYTES or more, a request
+ * that hands the searches most lines (a shared scan, or no raw filter; one search's filter leaves few lines, and
+ * the seed detection's whole run is ~0.3 s), and a core idle for it.
+ */
+export function readThreadWorth(request: ScanRequest, sizes: readonly (number | undefined)[]): boolean {
+  if (sizes.some((s) => s === undefined)) return false;
+  if ((sizes as number[]).reduce((a, s) => a + s, 0) < READ_THREAD_MIN_BYTES) return false;
+  if (request.raw !== null && (request.alternatives?.length ?? 0) === 0) return false;
+  return coreToSpare();
+}
+
+/** Scans `job` on a read thread, yielding batches of at most `batchSize` events / `batchChars` characters. */
+export async function* scanOnReadThread(
+  job: Omit<ReadJob, 'control'>,
+  options: ScanOptions,
+  report: ReadThreadReport,
+  batchSize: number,
+  batchChars: number,
+): AsyncGenerator<Event[]> {
+  const { signal, onProgress } = options;
+  const control = new SharedArrayBuffer(8);
+  const words = new Int32Array(control);
+  const worker = new Worker(workerEntry(import.meta.url, 'read-worker'), { workerData: { ...job, control } satisfies ReadJob });
+  const queue: FromReadWorker[] = [];
+  let failure: Error | null = null;
+  let wake: (() => void) | null = null;
+  const notify = (): void => {
+    const w = wake;
+    wake = null;
+    w?.();
+  };
+  worker.on('message', (m: FromReadWorker) => {
+    queue.push(m);
+    notify();
+  });
+  worker.on('error', (err) => {
+    failure = new VigilError('INPUT_IO', `the read thread failed: ${err.message}`);
+    notify();
+  });
+  worker.on('exit', () => {
+    failure ??= new VigilError('INPUT_IO', 'the read thread stopped before the end of the input');
+    notify();
+  });
+  const onAbort = (): void => notify();
+  signal?.addEventListener('abort', onAbort);
+  try {
+    for (;;) {
+      signal?.throwIfAborted();
+      const m = queue.shift();
+      if (m === undefined) {
+        if (failure !== null) throw failure;
+        await new Promise<void>((resolve) => (wake = resolve));
+        continue;
+      }
+      if (m.type === 'error') throw m.code !== null ? new VigilError(m.code, m.message) : new VigilError('INPUT_IO', m.message);
+      for (const [kind, file, line, reason] of m.issues) report.issue(kind, file, line, reason);
+      if (m.progress !== null) onProgress?.(m.progress);
+      if (m.type === 'end') {
+        report.end(m.malformed, m.warnings);
+        return;
+      }
+      Atomics.add(words, C_CONSUMED, 1);
+      Atomics.notify(words, C_CONSUMED);
+      yield* batchesOf(m, batchSize, batchChars);
+    }
+  } finally {
+    signal?.removeEventListener('abort', onAbort);
+    Atomics.store(words, C_STOP, 1);
+    Atomics.notify(words, C_CONSUMED);
+    worker.removeAllListeners('exit');
+    await worker.terminate();
+  }
+}
+
+/** A message's events, made a batch at a time just before it is handed on (young objects die young). */
+function* batchesOf(m: Extract<FromReadWorker, { type: 'rows' }>, batchSize: number, batchChars: number): Generator<Event[]> {
+  const bytes = Buffer.from(m.bytes);
+  const meta = new Float64Array(m.meta);
+  const spans = new Int32Array(m.spans);
+  const { strings } = m;
+  let batch: Event[] = [];
+  let chars = 0;
+  let start = 0;
+  for (let k = 0; k < m.rows; k++) {
+    const o = k * META_WORDS;
+    const end = meta[o + M_END] as number;
+    const e: IndexedEvent = {
+      _time: meta[o + M_TIME] as number,
+      index: strings[meta[o + M_INDEX] as number] as string,
+      sourcetype: strings[meta[o + M_SOURCETYPE] as number] as string,
+      source: strings[meta[o + M_SOURCE] as number] as string,
+      host: strings[meta[o + M_HOST] as number] as string,
+      _raw: bytes.toString(meta[o + M_UTF8] === 1 ? 'utf8' : 'latin1', start, end),
+    };
+    const s = meta[o + M_SPANS] as number;
+    if (s >= 0) {
+      // Sized once and filled (a loop: Array.from goes through the typed array's iterator).
+      const n = meta[o + M_SPAN_WORDS] as number;
+      const a = new Array<number>(n);
+      for (let i = 0; i < n; i++) a[i] = spans[s + i] as number;
+      e.spans = a;
+    }
+    start = end;
+    batch.push(e);
+    chars += e._raw.length;
+    if (batch.length >= batchSize || chars >= batchChars) {
+      yield batch;
+      batch = [];
+      chars = 0;
+    }
+  }
+  if (batch.length > 0) yield batch;
+}

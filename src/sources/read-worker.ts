@@ -1,0 +1,160 @@
+/**
+ * The read thread (see read-thread.ts): runs the caller's file scan with its FileSource here, unchanged, and posts
+ * the events it yields as bytes (each `_raw`), their fields and their spans, in messages of about POST_BYTES.
+ */
+import { parentPort, workerData } from 'node:worker_threads';
+import { isVigilError } from '../errors.js';
+import type { ScanProgress } from '../events/scan.js';
+import type { IndexedEvent } from '../normalize/tetragon-index.js';
+import { FileSource } from './file.js';
+import {
+  C_CONSUMED,
+  C_STOP,
+  M_END,
+  M_HOST,
+  M_INDEX,
+  M_SOURCE,
+  M_SOURCETYPE,
+  M_SPAN_WORDS,
+  M_SPANS,
+  M_TIME,
+  M_UTF8,
+  META_WORDS,
+  POST_BYTES,
+  READ_AHEAD,
+  WAIT_MS,
+  type FromReadWorker,
+  type ReadJob,
+  type WireIssue,
+} from './read-thread.js';
+
+if (parentPort === null) throw new Error('read-worker.ts runs as a worker thread');
+const port = parentPort;
+const job = workerData as ReadJob;
+const control = new Int32Array(job.control);
+
+/** The events of one message: their bytes, META_WORDS numbers each, their spans, the strings their fields name. */
+class Message {
+  private bytes: Buffer;
+  private used = 0;
+  private meta: Float64Array;
+  private spans: Int32Array;
+  private spanWords = 0;
+  rows = 0;
+  private readonly strings: string[] = [];
+  private readonly ids = new Map<string, number>();
+
+  constructor(events: number) {
+    this.bytes = Buffer.allocUnsafeSlow(POST_BYTES + (64 << 10));
+    this.meta = new Float64Array(Math.max(events, 256) * META_WORDS);
+    this.spans = new Int32Array(Math.max(events, 256) * 128);
+  }
+
+  get full(): boolean {
+    return this.used >= POST_BYTES;
+  }
+
+  add(e: IndexedEvent): void {
+    const spans = e.spans;
+    // A spanned line is ASCII (the byte scan accepts nothing else): latin1 is its bytes; anything else as UTF-8, which
+    // gives back the same string (it was decoded from UTF-8, so it holds no lone surrogate).
+    const utf8 = spans === undefined;
+    const need = utf8 ? Buffer.byteLength(e._raw, 'utf8') : e._raw.length;
+    if (this.used + need > this.bytes.length) this.bytes = grownBuffer(this.bytes, this.used, this.used + need);
+    this.used += this.bytes.write(e._raw, this.used, need, utf8 ? 'utf8' : 'latin1');
+    if ((this.rows + 1) * META_WORDS > this.meta.length) this.meta = grownFloats(this.meta, 2 * this.meta.length);
+    const m = this.rows * META_WORDS;
+    const meta = this.meta;
+    meta[m + M_TIME] = e._time;
+    meta[m + M_END] = this.used;
+    meta[m + M_UTF8] = utf8 ? 1 : 0;
+    meta[m + M_SPANS] = -1;
+    meta[m + M_INDEX] = this.id(e.index);
+    meta[m + M_SOURCETYPE] = this.id(e.sourcetype);
+    meta[m + M_SOURCE] = this.id(e.source);
+    meta[m + M_HOST] = this.id(e.host);
+    if (spans !== undefined) {
+      if (this.spanWords + spans.length > this.spans.length) {
+        const grown = new Int32Array(Math.max(2 * this.spans.length, this.spanWords + spans.length));
+        grown.set(this.spans.subarray(0, this.spanWords));
+        this.spans = grown;
+      }
+      meta[m + M_SPANS] = this.spanWords;
+      meta[m + M_SPAN_WORDS] = spans.length;
+      this.spans.set(spans, this.spanWords);
+      this.spanWords += spans.length;
+    }
+    this.rows++;
+  }
+
+  post(issues: WireIssue[], progress: ScanProgress | null): void {
+    const bytes = this.bytes.buffer as ArrayBuffer;
+    const meta = this.meta.buffer as ArrayBuffer;
+    const spans = this.spans.buffer as ArrayBuffer;
+    port.postMessage({ type: 'rows', rows: this.rows, bytes, meta, spans, strings: this.strings, issues, progress } satisfies FromReadWorker, [bytes, meta, spans]);
+  }
+
+  private id(s: string): number {
+    let k = this.ids.get(s);
+    if (k === undefined) {
+      k = this.strings.length;
+      this.ids.set(s, k);
+      this.strings.push(s);
+    }
+    return k;
+  }
+}
+
+function grownBuffer(b: Buffer, used: number, need: number): Buffer {
+  const out = Buffer.allocUnsafeSlow(Math.max(2 * b.length, need));
+  b.copy(out, 0, 0, used);
+  return out;
+}
+
+function grownFloats(a: Float64Array, size: number): Float64Array {
+  const out = new Float64Array(size);
+  out.set(a);
+  return out;
+}
+
+/** Whether this thread may go on: waits while READ_AHEAD messages are not taken; false once told to stop. */
+function mayGoOn(posted: number): boolean {
+  for (;;) {
+    if (Atomics.load(control, C_STOP) !== 0) return false;
+    const consumed = Atomics.load(control, C_CONSUMED);
+    if (posted - consumed < READ_AHEAD) return true;
+    Atomics.wait(control, C_CONSUMED, consumed, WAIT_MS);
+  }
+}
+
+async function run(): Promise<void> {
+  let issues: WireIssue[] = [];
+  let progress: ScanProgress | null = null;
+  const source = new FileSource(job.paths, {
+    ...job.options,
+    onMalformed: (m) => issues.push([0, m.file, m.line, m.reason]),
+    onWarning: (w) => issues.push([1, w.file, w.line, w.reason]),
+  });
+  let message = new Message(0);
+  let posted = 0;
+  for await (const batch of source.scan(job.request, { onProgress: (p) => (progress = p) })) {
+    for (const e of batch) message.add(e);
+    if (message.full) {
+      message.post(issues, progress);
+      issues = [];
+      progress = null;
+      message = new Message(message.rows);
+      if (!mayGoOn(++posted)) return;
+    }
+  }
+  if (message.rows > 0) {
+    message.post(issues, progress);
+    issues = [];
+    progress = null;
+  }
+  port.postMessage({ type: 'end', issues, progress, malformed: source.malformedCount, warnings: source.warningCount } satisfies FromReadWorker);
+}
+
+run().catch((err: unknown) => {
+  port.postMessage({ type: 'error', code: isVigilError(err) ? err.code : null, message: err instanceof Error ? err.message : String(err) } satisfies FromReadWorker);
+});
