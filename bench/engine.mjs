@@ -9,10 +9,13 @@
 // decides by both by default, as `vigil run` does): the engine's own scaling on a busy machine. Where the default
 // starts none (a core is left to V8's background threads: none on 2 cores), the 2-thread phases also run with a
 // worker forced, to show what it would do.
+// With more than one thread and no worker started, a scan handing the searches most lines reads on a thread of its
+// own (src/sources/read-thread.ts: the reads, prefilter and byte scan there, the searches here), as `vigil run` does.
 // The seed and the pack also run over the embedded store holding the same events (loaded once into
-// bench/out/store-N, as HEC /raw stores them), on one thread: reading the store against reading the file.
-// Then the baseline, the seed and the pack on one thread over process_exec lines only (every line reaches
-// every search of the pack: the hardest case for it, and the shape of the issue's hidden data).
+// bench/out/store-N, as HEC /raw stores them), on as many threads (more than one: SQLite steps on the store's scan
+// thread): reading the store against reading the file.
+// Then the baseline, the seed and the pack over process_exec lines only (every line reaches every search of the
+// pack: the hardest case for it, and the shape of the issue's hidden data).
 //   node bench/engine.mjs [--events N] [--threads 1,2] [--workers auto|always]
 import { spawnSync } from 'node:child_process';
 import { closeSync, createReadStream, existsSync, openSync, readSync, rmSync, statSync, writeFileSync } from 'node:fs';
@@ -90,12 +93,14 @@ let phaseStart = 0n;
 const since = (t) => Number(process.hrtime.bigint() - t) / 1e9;
 
 /** The SQLite store holding the file's events (made once; a marker file says it is complete), read-only as `vigil search` opens it. */
-async function benchStore() {
+async function benchStore(scanThread = true) {
   const dir = join(here, 'out', data === 'exec' ? `store-exec-${count}` : `store-${count}`);
   const { openStore } = await import('../dist/bundle/store.sqlite-store.js');
+  // As `vigil search --threads 1` opens it (src/cluster/locator.ts): full scans on the calling thread only.
+  const readonly = { readonly: true, ...(scanThread ? {} : { scanThreadMinEvents: Infinity }) };
   if (existsSync(join(dir, 'loaded'))) {
     try {
-      return await openStore(dir, { readonly: true });
+      return await openStore(dir, readonly);
     } catch (e) {
       // Made by an older build (its schema needs upgrading): made again, as this build writes it.
       if (e?.code !== 'STORE') throw e;
@@ -107,7 +112,7 @@ async function benchStore() {
   await appendAsHecRaw(file, parseRawBatch, [store], 4);
   await store.close();
   writeFileSync(join(dir, 'loaded'), '');
-  return openStore(dir, { readonly: true });
+  return openStore(dir, readonly);
 }
 
 async function engine(what, threads, phaseWorkers = workers) {
@@ -129,11 +134,14 @@ async function engine(what, threads, phaseWorkers = workers) {
       : undefined;
   // The seed alone, or the pack as `vigil run --all` runs it: every detection but the correlation searches (they read the risk index).
   const detections = which === 'seed' ? [findDetection(pack, SEED)] : pack.detections.filter((d) => d.type !== 'Correlation');
-  const source = fromStore ? await benchStore() : new FileSource([file], { now });
+  // More than one thread: the file may be read on a thread of its own, as `vigil run --threads N` reads it, and the
+  // store's full scans may step SQLite on its scan thread (each only when a core is idle); one thread: neither.
+  const source = fromStore ? await benchStore(threads > 1) : new FileSource([file], { now, readThread: threads > 1 });
   const startupSecs = since(phaseStart);
   const runs = await runDetections(pack, detections, { source, now, tz, earliest: null, latest: null, ...(parallel ? { parallel } : {}) });
   if (fromStore) await source.close();
-  return { events: count, detections: runs.length, rows: runs.reduce((a, r) => a + r.results.length, 0), delivered: runs[0].stats.eventsScanned, startupSecs };
+  const helper = fromStore ? source.scannedOnThread : source.readOnThread;
+  return { events: count, detections: runs.length, rows: runs.reduce((a, r) => a + r.results.length, 0), delivered: runs[0].stats.eventsScanned, startupSecs, helper };
 }
 
 async function runPhase(name) {
@@ -176,7 +184,8 @@ if (!isMainThread) {
   process.stderr.write(`loading the store (once) ...\n`);
   const prep = spawnSync(process.execPath, [fileURLToPath(import.meta.url), '--phase', 'store', '--events', String(count)], { encoding: 'utf8' });
   if (prep.status !== 0) throw new Error(`loading the store failed: ${prep.stderr}`);
-  const phases = ['baseline', ...threadCounts.filter((t) => t > 1).map((t) => `baseline@${t}`), ...threadCounts.map((t) => `seed@${t}`), ...threadCounts.map((t) => `pack@${t}`), 'seed-store@1', 'pack-store@1'];
+  const phases = ['baseline', ...threadCounts.filter((t) => t > 1).map((t) => `baseline@${t}`)];
+  for (const what of ['seed', 'pack', 'seed-store', 'pack-store']) phases.push(...threadCounts.map((t) => `${what}@${t}`));
   // 'auto' leaves a core to V8's background threads: on 2 cores no worker starts (src/parallel/CONTEXT.md). What a
   // worker would do is measured too, forced.
   const { autoWorkers } = await import('../dist/bundle/parallel.run.js');
@@ -195,27 +204,35 @@ if (!isMainThread) {
     for (const p of [...threadCounts.map((t) => `${t}`), ...forcedAt.map((t) => `${t}:always`)]) {
       const r = results[`${what}@${p}`];
       const t = Number(p.split(':')[0]);
-      const forced = p.includes(':') ? ', a worker forced' : forcedAt.includes(t) ? ' (auto: one thread here)' : '';
+      const forced = p.includes(':') ? ', a worker forced' : forcedAt.includes(t) ? (r.helper ? ' (auto: reads on a 2nd)' : ' (auto: one thread here)') : '';
       const scaling = t === t1 ? '' : `, x${(rate(r) / rate(results[`${what}@${t1}`])).toFixed(2)} vs ${t1} thread${t1 === 1 ? '' : 's'}`;
       const name = `${label ?? `all ${r.detections} detections, one pass`}, ${t} thread${t === 1 ? '' : 's'}${forced}`;
       process.stdout.write(line(name, r, `x${(rate(r) / rate(results.baseline)).toFixed(2)} baseline${scaling}, ${r.rows} rows, ${r.delivered} events parsed`) + '\n');
     }
   }
+  // Over the store, against the file on as many threads: with more than one, each source may read on a thread of its
+  // own (the store's scan thread, the file's read thread) while the searches run on this one.
   for (const [what, label] of [['seed-store', 'seed detection over the store'], ['pack-store', 'the pack over the store']]) {
-    const r = results[`${what}@1`];
-    const onFile = results[`${what.slice(0, -'-store'.length)}@1`];
-    process.stdout.write(line(`${label}, 1 thread`, r, `x${(rate(r) / rate(results.baseline)).toFixed(2)} baseline, x${(rate(r) / rate(onFile)).toFixed(2)} the file, ${r.rows} rows, ${r.delivered} events read`) + '\n');
+    for (const t of threadCounts) {
+      const r = results[`${what}@${t}`];
+      const onFile = results[`${what.slice(0, -'-store'.length)}@${t}`];
+      const how = t === 1 ? '1 thread' : `${t} threads${r.helper ? ' (SQLite on a 2nd)' : ''}`;
+      process.stdout.write(line(`${label}, ${how}`, r, `x${(rate(r) / rate(results.baseline)).toFixed(2)} baseline, x${(rate(r) / rate(onFile)).toFixed(2)} the file on ${t}, ${r.rows} rows, ${r.delivered} events read`) + '\n');
+    }
   }
   process.stderr.write(`generating ${count} process_exec events ...\n`);
   const execMade = await generate(join(here, 'out', `tetragon-exec-${count}.jsonl`), count, 1, { execOnly: true });
-  const exec = bestOf3(['baseline', 'seed@1', 'pack@1'], 'exec');
+  const execPhases = ['baseline', 'seed@1', ...threadCounts.map((t) => `pack@${t}`)];
+  const exec = bestOf3(execPhases, 'exec');
   process.stdout.write(
     `\nprocess_exec lines only: ${count.toLocaleString('en-US')} events, ${(execMade.bytes / 1e6).toFixed(0)} MB (${Math.round(execMade.bytes / count)} bytes/event), "curl" in ${((100 * execMade.curlLines) / count).toFixed(1)}% of the lines\n`,
   );
   process.stdout.write(line('baseline (read + JSON.parse all)', exec.baseline) + '\n');
-  for (const [p, label] of [['seed@1', 'seed detection (curl insecure), 1 thread'], ['pack@1', `all ${exec['pack@1'].detections} detections, one pass, 1 thread`]]) {
+  const execLabels = [['seed@1', 'seed detection (curl insecure), 1 thread'], ...threadCounts.map((t) => [`pack@${t}`, `all ${exec[`pack@${t}`].detections} detections, one pass, ${t} thread${t === 1 ? '' : 's'}`])];
+  for (const [p, label] of execLabels) {
     const r = exec[p];
-    process.stdout.write(line(label, r, `x${(rate(r) / rate(exec.baseline)).toFixed(2)} baseline, ${r.rows} rows, ${r.delivered} events parsed`) + '\n');
+    const how = r.helper ? ' (reads on a 2nd)' : '';
+    process.stdout.write(line(label + how, r, `x${(rate(r) / rate(exec.baseline)).toFixed(2)} baseline, ${r.rows} rows, ${r.delivered} events parsed`) + '\n');
   }
   process.stdout.write(`(included above, startup: module imports, content loading, planning: ${phases.filter((p) => !p.startsWith('baseline')).map((p) => `${p} ${results[p].startupSecs.toFixed(2)} s`).join(', ')})\n`);
   process.stdout.write(`\ntargets: seed >= 5x baseline, pack >= 1x baseline (best of 3 runs each); ${availableParallelism()} cores, load average ${loadavg().map((x) => x.toFixed(2)).join(' ')}; workers ${workers}\n`);

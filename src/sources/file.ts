@@ -221,6 +221,7 @@ export class FileSource implements EventSource {
   private readonly opts: FileSourceOptions;
   private malformed = 0;
   private warnings = 0;
+  private threaded = false;
   private stdinConsumed = false;
   /** Stream inputs (FIFOs) read by an earlier scan: opening one again would wait for a writer that is gone. */
   private readonly streamsRead = new Set<string>();
@@ -240,11 +241,17 @@ export class FileSource implements EventSource {
     return this.warnings;
   }
 
+  /** Whether the latest scan read on a thread of its own (`readThread`). */
+  get readOnThread(): boolean {
+    return this.threaded;
+  }
+
   async *scan(request: ScanRequest, options: ScanOptions = {}): AsyncGenerator<Event[]> {
     const { signal, onProgress } = options;
     signal?.throwIfAborted();
     this.malformed = 0;
     this.warnings = 0;
+    this.threaded = false;
     // Fail fast: every input must be readable before the first event is yielded.
     const inputs = await Promise.all(this.paths.map((p) => this.prepare(p)));
     const totalBytes = inputs.every((i) => i.size !== undefined)
@@ -256,6 +263,7 @@ export class FileSource implements EventSource {
     const maxLine = this.opts.maxLineBytes ?? DEFAULT_MAX_LINE;
     const startedAt = this.opts.now ?? Date.now() / 1000;
     if (this.opts.readThread !== undefined && this.opts.readThread !== false && this.onReadThread(request, inputs)) {
+      this.threaded = true;
       yield* this.scanOnThread(request, options, startedAt, batchSize, batchChars);
       return;
     }
@@ -621,7 +629,7 @@ export class FileSource implements EventSource {
         this.warnings = warnings;
       },
     };
-    return scanOnReadThread({ paths: this.paths, options: crossing, request }, options, report, batchSize, batchChars);
+    return scanOnReadThread({ paths: this.paths, options: crossing, request }, options, report);
   }
 
   private reportMalformed(file: string, line: number, reason: string): void {

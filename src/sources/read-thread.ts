@@ -58,8 +58,12 @@ export const POST_BYTES = 1 << 20;
 export const M_TIME = 0;
 /** End of its bytes (the previous event's end is its start). */
 export const M_END = 1;
-/** 1: its bytes are UTF-8 (else latin1: the byte scan accepts ASCII only, so a spanned line is). */
-export const M_UTF8 = 2;
+/** F_UTF8, F_BATCH_END. */
+export const M_FLAGS = 2;
+/** Its bytes are UTF-8 (else latin1: the byte scan accepts ASCII only, so a spanned line is). */
+export const F_UTF8 = 1;
+/** It ends one of the source's batches: the batches are handed on as the source made them. */
+export const F_BATCH_END = 2;
 /** Where its spans start in `spans`, -1 when it has none. */
 export const M_SPANS = 3;
 export const M_SPAN_WORDS = 4;
@@ -89,14 +93,8 @@ export function readThreadWorth(request: ScanRequest, sizes: readonly (number | 
   return coreToSpare();
 }
 
-/** Scans `job` on a read thread, yielding batches of at most `batchSize` events / `batchChars` characters. */
-export async function* scanOnReadThread(
-  job: Omit<ReadJob, 'control'>,
-  options: ScanOptions,
-  report: ReadThreadReport,
-  batchSize: number,
-  batchChars: number,
-): AsyncGenerator<Event[]> {
+/** Scans `job` on a read thread, yielding the batches its FileSource made. */
+export async function* scanOnReadThread(job: Omit<ReadJob, 'control'>, options: ScanOptions, report: ReadThreadReport): AsyncGenerator<Event[]> {
   const { signal, onProgress } = options;
   const control = new SharedArrayBuffer(8);
   const words = new Int32Array(control);
@@ -141,7 +139,10 @@ export async function* scanOnReadThread(
       }
       Atomics.add(words, C_CONSUMED, 1);
       Atomics.notify(words, C_CONSUMED);
-      yield* batchesOf(m, batchSize, batchChars);
+      for (const batch of batchesOf(m)) {
+        signal?.throwIfAborted(); // the consumer may have aborted while it held the last batch
+        yield batch;
+      }
     }
   } finally {
     signal?.removeEventListener('abort', onAbort);
@@ -153,24 +154,24 @@ export async function* scanOnReadThread(
 }
 
 /** A message's events, made a batch at a time just before it is handed on (young objects die young). */
-function* batchesOf(m: Extract<FromReadWorker, { type: 'rows' }>, batchSize: number, batchChars: number): Generator<Event[]> {
+function* batchesOf(m: Extract<FromReadWorker, { type: 'rows' }>): Generator<Event[]> {
   const bytes = Buffer.from(m.bytes);
   const meta = new Float64Array(m.meta);
   const spans = new Int32Array(m.spans);
   const { strings } = m;
   let batch: Event[] = [];
-  let chars = 0;
   let start = 0;
   for (let k = 0; k < m.rows; k++) {
     const o = k * META_WORDS;
     const end = meta[o + M_END] as number;
+    const flags = meta[o + M_FLAGS] as number;
     const e: IndexedEvent = {
       _time: meta[o + M_TIME] as number,
       index: strings[meta[o + M_INDEX] as number] as string,
       sourcetype: strings[meta[o + M_SOURCETYPE] as number] as string,
       source: strings[meta[o + M_SOURCE] as number] as string,
       host: strings[meta[o + M_HOST] as number] as string,
-      _raw: bytes.toString(meta[o + M_UTF8] === 1 ? 'utf8' : 'latin1', start, end),
+      _raw: bytes.toString((flags & F_UTF8) !== 0 ? 'utf8' : 'latin1', start, end),
     };
     const s = meta[o + M_SPANS] as number;
     if (s >= 0) {
@@ -182,12 +183,9 @@ function* batchesOf(m: Extract<FromReadWorker, { type: 'rows' }>, batchSize: num
     }
     start = end;
     batch.push(e);
-    chars += e._raw.length;
-    if (batch.length >= batchSize || chars >= batchChars) {
+    if ((flags & F_BATCH_END) !== 0) {
       yield batch;
       batch = [];
-      chars = 0;
     }
   }
-  if (batch.length > 0) yield batch;
 }

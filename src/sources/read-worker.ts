@@ -18,7 +18,9 @@ import {
   M_SPAN_WORDS,
   M_SPANS,
   M_TIME,
-  M_UTF8,
+  M_FLAGS,
+  F_BATCH_END,
+  F_UTF8,
   META_WORDS,
   POST_BYTES,
   READ_AHEAD,
@@ -67,7 +69,7 @@ class Message {
     const meta = this.meta;
     meta[m + M_TIME] = e._time;
     meta[m + M_END] = this.used;
-    meta[m + M_UTF8] = utf8 ? 1 : 0;
+    meta[m + M_FLAGS] = utf8 ? F_UTF8 : 0;
     meta[m + M_SPANS] = -1;
     meta[m + M_INDEX] = this.id(e.index);
     meta[m + M_SOURCETYPE] = this.id(e.sourcetype);
@@ -85,6 +87,12 @@ class Message {
       this.spanWords += spans.length;
     }
     this.rows++;
+  }
+
+  /** Marks the last event added as the end of a batch of the source. */
+  endBatch(): void {
+    const at = (this.rows - 1) * META_WORDS + M_FLAGS;
+    this.meta[at] = (this.meta[at] as number) | F_BATCH_END;
   }
 
   post(issues: WireIssue[], progress: ScanProgress | null): void {
@@ -138,7 +146,9 @@ async function run(): Promise<void> {
   let message = new Message(0);
   let posted = 0;
   for await (const batch of source.scan(job.request, { onProgress: (p) => (progress = p) })) {
+    if (batch.length === 0) continue;
     for (const e of batch) message.add(e);
+    message.endBatch();
     if (message.full) {
       message.post(issues, progress);
       issues = [];

@@ -158,6 +158,8 @@ export class SqliteStore implements EventStore, StateStore, SeqSubsetSource {
 
   private readonly pool: ReadPool;
   private readonly scanThread: ScanThread;
+  /** Whether the latest full scan went to the scan thread. */
+  private threaded = false;
   private readonly names = new NameCache();
   private readonly limits: ScanLimits;
   private policies: RetentionPolicies;
@@ -520,7 +522,13 @@ export class SqliteStore implements EventStore, StateStore, SeqSubsetSource {
 
   scan(request: ScanRequest, options: ScanOptions = {}): AsyncGenerator<Event[]> {
     const here = (): AsyncGenerator<Event[]> => scanStore(this.pool, this.names, request, options, this.limits);
-    return this.onScanThread(request) ? this.scanThread.scan(this.names, this.pool, request, options, this.limits, here) : here();
+    this.threaded = this.onScanThread(request);
+    return this.threaded ? this.scanThread.scan(this.names, this.pool, request, options, this.limits, here) : here();
+  }
+
+  /** Whether the latest full scan was given to the scan thread (it runs there unless the thread was taken meanwhile). */
+  get scannedOnThread(): boolean {
+    return this.threaded;
   }
 
   /**

@@ -60,7 +60,7 @@ export function searchCommand(program: Command): void {
         throw new VigilError('USAGE', `no events to search: pass --events <file...>, or --data-dir pointing at the data of vigil serve (no store in ${locator.dataDir})`);
       }
       // Read-only: never takes the write lock, so it works while vigil serve is writing.
-      store = await openEventReader(locator);
+      store = await openEventReader(locator, { scanThread: threads > 1 });
       source = store;
       defaultIndexes = await defaultSearchIndexes(store);
     }

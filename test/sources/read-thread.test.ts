@@ -1,0 +1,192 @@
+import { mkdtempSync, readFileSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Readable } from 'node:stream';
+import { fileURLToPath } from 'node:url';
+import { gzipSync } from 'node:zlib';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Event } from '../../src/events/event.js';
+import { toObject } from '../../src/events/result.js';
+import { emptyScanRequest, type ScanProgress, type ScanRequest } from '../../src/events/scan.js';
+import { eventResult } from '../../src/normalize/event-result.js';
+import type { IndexedEvent } from '../../src/normalize/tetragon-index.js';
+import { FileSource, type FileSourceOptions, type LineIssue } from '../../src/sources/file.js';
+import { READ_THREAD_MIN_BYTES, readThreadWorth } from '../../src/sources/read-thread.js';
+
+const FIX = fileURLToPath(new URL('../fixtures/tetragon/', import.meta.url));
+const UPSTREAM = join(FIX, 'upstream-samples.jsonl');
+const EXAMPLE = join(FIX, 'splunk-example.jsonl');
+const SYNTHETIC = join(FIX, 'synthetic.jsonl');
+const upstreamLines = readFileSync(UPSTREAM, 'utf8').split('\n').filter((l) => l !== '');
+const exampleLine = readFileSync(EXAMPLE, 'utf8').trimEnd();
+
+let dir: string;
+beforeAll(() => {
+  dir = mkdtempSync(join(tmpdir(), 'vigil-read-thread-'));
+});
+afterAll(() => {
+  rmSync(dir, { recursive: true, force: true });
+});
+
+function write(name: string, content: string | Buffer): string {
+  const p = join(dir, name);
+  writeFileSync(p, content);
+  return p;
+}
+
+/** What a scan gave: each event as searches see it (every field), its reader's fields, the batches, the issues. */
+interface Outcome {
+  events: { fields: Record<string, unknown>; spans: number[] | undefined; event: Omit<Event, 'json'> }[];
+  batches: number[];
+  malformed: LineIssue[];
+  warnings: LineIssue[];
+  counts: [number, number];
+  threaded: boolean;
+  progress: ScanProgress | null;
+}
+
+async function scan(paths: string[], opts: FileSourceOptions, req: Partial<ScanRequest> = {}): Promise<Outcome> {
+  const malformed: LineIssue[] = [];
+  const warnings: LineIssue[] = [];
+  const src = new FileSource(paths, { defaultHost: 'here', ...opts, onMalformed: (m) => malformed.push(m), onWarning: (w) => warnings.push(w) });
+  const out: Outcome['events'] = [];
+  const batches: number[] = [];
+  let progress: ScanProgress | null = null;
+  for await (const b of src.scan({ ...emptyScanRequest(), ...req }, { onProgress: (p) => (progress = p) })) {
+    batches.push(b.length);
+    for (const e of b) {
+      const { json: _json, spans, ...event } = e as IndexedEvent;
+      out.push({ fields: toObject(eventResult(e)), spans, event });
+    }
+  }
+  return { events: out, batches, malformed, warnings, counts: [src.malformedCount, src.warningCount], threaded: src.readOnThread, progress };
+}
+
+/** The scan on this thread and on a read thread: the same in every way but `threaded`. */
+async function bothWays(paths: string[], opts: FileSourceOptions = {}, req: Partial<ScanRequest> = {}): Promise<Outcome> {
+  const here = await scan(paths, opts, req);
+  const there = await scan(paths, { ...opts, readThread: 'always' }, req);
+  expect(here.threaded).toBe(false);
+  expect(there.threaded).toBe(true);
+  expect({ ...there, threaded: false }).toEqual(here);
+  return there;
+}
+
+describe('FileSource on a read thread (readThread)', () => {
+  it('gives the same events, fields, spans and batches as this thread for the samples', async () => {
+    const r = await bothWays([UPSTREAM, EXAMPLE, SYNTHETIC]);
+    expect(r.events.length).toBeGreaterThan(15);
+    expect(r.events.slice(0, 15).every((e) => e.spans !== undefined)).toBe(true);
+  });
+
+  it('relays malformed lines and time-less events with their file:line, in order, and the counts', async () => {
+    const content = [
+      upstreamLines[0], // no time: the file's mtime, a warning
+      upstreamLines[1],
+      '{"process_exec": {"process": ',
+      '[1,2,3]',
+      upstreamLines[0], // no time: the previous event's time
+      '{"process_exec":{},"time":"2022-02-30T00:00:00Z"}',
+      '',
+      'plain text',
+      upstreamLines[3],
+    ].join('\r\n');
+    const p = write('bad.jsonl', '\uFEFF' + content);
+    utimesSync(p, 1_600_000_000, 1_600_000_000);
+    const r = await bothWays([p]);
+    expect(r.malformed.map((m) => m.line)).toEqual([3, 4, 6, 8]);
+    expect(r.warnings.map((w) => w.line)).toEqual([1, 5]);
+    expect(r.counts).toEqual([4, 2]);
+    expect(r.events.map((e) => e.event._time)).toEqual([1_600_000_000, 1666062981.373327, 1666062981.373327, expect.any(Number)]);
+  });
+
+  it('keeps lines with non-ASCII text exactly (sent as UTF-8), and their JSON fields', async () => {
+    const odd = JSON.stringify({ process_exec: { process: { binary: '/usr/bin/curl', arguments: '-k https://exämple.test/😀' } }, time: '2024-01-01T00:00:00Z', node_name: 'nœud' });
+    const r = await bothWays([write('utf8.jsonl', [upstreamLines[1], odd, upstreamLines[2]].join('\n'))]);
+    expect(r.events[1]!.event._raw).toBe(odd);
+    expect(r.events[1]!.fields.process).toBe('/usr/bin/curl -k https://exämple.test/😀');
+    expect(r.events[1]!.event.host).toBe('nœud');
+  });
+
+  it('reads gzip and several files, with the options and the progress of this thread', async () => {
+    const gz = write('s.gz', gzipSync(readFileSync(UPSTREAM)));
+    const r = await bothWays([gz, EXAMPLE], { index: 'idx', source: 'src', sourcetype: 'st', host: 'h' });
+    expect(r.events.every((e) => e.event.index === 'idx' && e.event.source === 'src' && e.event.sourcetype === 'st' && e.event.host === 'h')).toBe(true);
+    expect(r.progress?.bytes).toBe(r.progress?.totalBytes);
+  });
+
+  it('applies the raw prefilter, metadata, time bounds and a shared scan\'s alternatives as this thread does', async () => {
+    const paths = [UPSTREAM, EXAMPLE, SYNTHETIC];
+    const filtered = await bothWays(paths, {}, { raw: { kind: 'contains', text: 'NSENTER' } });
+    expect(filtered.events.map((e) => e.event._raw)).toEqual([upstreamLines[8]]);
+    await bothWays(paths, {}, { metadata: [{ field: 'sourcetype', patterns: ['cisco:isovalent:processexec'] }], earliest: 1666062981, latest: 1700000000 });
+    const one: ScanRequest = { ...emptyScanRequest(), raw: { kind: 'contains', text: 'curl' } };
+    const two: ScanRequest = { ...emptyScanRequest(), metadata: [{ field: 'sourcetype', patterns: ['cisco:isovalent:processconnect'] }] };
+    await bothWays(paths, {}, { raw: { kind: 'or', items: [{ kind: 'contains', text: 'curl' }, { kind: 'contains', text: 'process_connect', key: true }] }, alternatives: [one, two] });
+  });
+
+  it('hands on many messages in batches of the caller\'s sizes, whatever the consumer\'s pace', async () => {
+    // ~12.6 MB: a dozen messages of 1 MiB, more than the worker posts ahead of a slow consumer.
+    const p = write('many.jsonl', (exampleLine + '\n').repeat(3000));
+    const r = await bothWays([p], { batchSize: 7, batchChars: 20_000 });
+    expect(r.events).toHaveLength(3000);
+    expect(Math.max(...r.batches)).toBeLessThanOrEqual(7);
+    const src = new FileSource([p], { readThread: 'always' });
+    let n = 0;
+    for await (const b of src.scan(emptyScanRequest())) {
+      n += b.length;
+      await new Promise((resolve) => setTimeout(resolve, 1));
+    }
+    expect(n).toBe(3000);
+  });
+
+  it('fails with the error of this thread on corrupt gzip data, after the events before it', async () => {
+    const good = gzipSync(Buffer.from(upstreamLines.slice(1).join('\n') + '\n'));
+    const p = write('bad.gz', Buffer.concat([good, Buffer.from([0x1f, 0x8b, 8, 0, 0, 0, 0, 0, 0, 3, 0xff, 0xff, 0xff])]));
+    const errorOf = async (readThread: FileSourceOptions['readThread']): Promise<unknown> => {
+      try {
+        for await (const _ of new FileSource([p], { readThread }).scan(emptyScanRequest())) void _;
+      } catch (err) {
+        return err;
+      }
+      return null;
+    };
+    const here = await errorOf(false);
+    const there = await errorOf('always');
+    expect(here).toMatchObject({ code: 'INPUT_IO' });
+    expect(there).toMatchObject({ code: 'INPUT_IO', message: (here as Error).message });
+  });
+
+  it('stops when the signal aborts or the consumer stops, and scans again', async () => {
+    const p = write('abort.jsonl', (exampleLine + '\n').repeat(3000));
+    const src = new FileSource([p], { readThread: 'always', chunkSize: 8192 });
+    const ac = new AbortController();
+    let n = 0;
+    const run = async (): Promise<void> => {
+      for await (const b of src.scan(emptyScanRequest(), { signal: ac.signal })) {
+        n += b.length;
+        ac.abort();
+      }
+    };
+    await expect(run()).rejects.toThrow(/abort/i);
+    expect(n).toBe(125); // one batch (512 Ki characters of 4204-character events), then the abort
+    for await (const b of src.scan(emptyScanRequest())) {
+      expect(b).toHaveLength(125);
+      break;
+    }
+    let all = 0;
+    for await (const b of src.scan(emptyScanRequest())) all += b.length;
+    expect(all).toBe(3000);
+    expect(src.readOnThread).toBe(true);
+  });
+
+  it('is not used for stdin or streams, nor below the size worth a thread, nor for one search\'s raw filter', async () => {
+    const src = new FileSource(['-'], { readThread: 'always', stdin: Readable.from([upstreamLines[1] + '\n']) });
+    for await (const _ of src.scan(emptyScanRequest())) void _;
+    expect(src.readOnThread).toBe(false);
+    const big = READ_THREAD_MIN_BYTES;
+    expect(readThreadWorth(emptyScanRequest(), [big - 1])).toBe(false);
+    expect(readThreadWorth(emptyScanRequest(), [big, undefined])).toBe(false);
+    expect(readThreadWorth({ ...emptyScanRequest(), raw: { kind: 'contains', text: 'curl' } }, [big])).toBe(false);
+  });
+});
