@@ -118,6 +118,8 @@ async function benchStore(scanThread = true) {
 async function engine(what, threads, phaseWorkers = workers) {
   const fromStore = what.endsWith('-store');
   const which = fromStore ? what.slice(0, -'-store'.length) : what;
+  // As `vigil run --all` does, the read thread starts first, beside the loading of the engine and the content.
+  const readThread = threads > 1 && which === 'pack' && !fromStore ? (await import('../dist/bundle/sources.read-thread.js')).ReadThread.startFor([file]) : null;
   const { loadContent, findDetection } = await import('../dist/bundle/detections.content.js');
   const { FileSource } = await import('../dist/bundle/sources.file.js');
   const { runDetections } = await import('../dist/bundle/detections.run.js');
@@ -136,7 +138,7 @@ async function engine(what, threads, phaseWorkers = workers) {
   const detections = which === 'seed' ? [findDetection(pack, SEED)] : pack.detections.filter((d) => d.type !== 'Correlation');
   // More than one thread: the file may be read on a thread of its own, as `vigil run --threads N` reads it, and the
   // store's full scans may step SQLite on its scan thread (each only when a core is idle); one thread: neither.
-  const source = fromStore ? await benchStore(threads > 1) : new FileSource([file], { now, readThread: threads > 1 });
+  const source = fromStore ? await benchStore(threads > 1) : new FileSource([file], { now, readThread: readThread ?? threads > 1 });
   const startupSecs = since(phaseStart);
   const runs = await runDetections(pack, detections, { source, now, tz, earliest: null, latest: null, ...(parallel ? { parallel } : {}) });
   if (fromStore) await source.close();

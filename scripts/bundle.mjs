@@ -35,6 +35,7 @@ const LIBRARY = [
   'schedule/projection',
   'schedule/window',
   'sources/file',
+  'sources/read-thread',
   'sources/tetragon',
   'spl/index',
   'spl/macros/macros',

@@ -1,13 +1,15 @@
 import { VigilError } from '../errors.js';
 import { FileSource, type FileSourceOptions } from '../sources/file.js';
+import type { ReadThread } from '../sources/read-thread.js';
 import { threadCount, type EventOptions, type InputIssues } from './shared.js';
 
 /**
  * The events of `--events` (files, `.gz`, `-` for stdin), malformed lines reported through `issues`. With more than
- * one thread (`--threads`), a scan that stays on this thread may read on a second one (FileSource `readThread`).
+ * one thread (`--threads`), a scan that stays on this thread may read on a second one (FileSource `readThread`),
+ * `started` when the command started it early.
  */
-export function fileSource(opts: EventOptions, issues: InputIssues, now: number): FileSource {
-  return new FileSource(eventPaths(opts), { ...fileSourceOptions(opts, issues, now), readThread: threadCount(opts.threads) > 1 });
+export function fileSource(opts: EventOptions, issues: InputIssues, now: number, started: ReadThread | null = null): FileSource {
+  return new FileSource(eventPaths(opts), { ...fileSourceOptions(opts, issues, now), readThread: started ?? threadCount(opts.threads) > 1 });
 }
 
 /** The paths of `--events`. */

@@ -39,7 +39,7 @@ import {
 import { scanTetragonLine } from '../normalize/tetragon-index.js';
 import { isJsonObject } from '../normalize/tetragon-kind.js';
 import { KeyedRegexes, LineScanner, anchorsFit, scanGroups, type ScanGroups } from './line-scan/line-scan.js';
-import { readThreadWorth, scanOnReadThread, type ReadThreadOptions } from './read-thread.js';
+import { ReadThread, readThreadWorth, scanOnReadThread, type ReadThreadOptions } from './read-thread.js';
 
 /** A problem with one input line. `line` is 1-based; `file` is the path as given (`stdin` for `-`). */
 export interface LineIssue {
@@ -95,9 +95,10 @@ export interface FileSourceOptions {
   /**
    * Whether a scan may read on a thread of its own (read-thread.ts: the reads, prefilter and byte scan there, the
    * searches here) when it is worth it (`readThreadWorth`: plain files of 16 MiB or more, a scan handing on most
-   * lines, an idle core); `always`: whenever the inputs are files (tests). Default false: this thread only (`--threads 1`).
+   * lines, an idle core); `always`: whenever the inputs are files (tests); a `ReadThread` started earlier: that thread,
+   * when worth it (else it is closed). Default false: this thread only (`--threads 1`).
    */
-  readThread?: boolean | 'always';
+  readThread?: boolean | 'always' | ReadThread;
 }
 
 /**
@@ -252,8 +253,12 @@ export class FileSource implements EventSource {
     this.malformed = 0;
     this.warnings = 0;
     this.threaded = false;
+    const started = this.opts.readThread instanceof ReadThread ? this.opts.readThread : null;
     // Fail fast: every input must be readable before the first event is yielded.
-    const inputs = await Promise.all(this.paths.map((p) => this.prepare(p)));
+    const inputs = await Promise.all(this.paths.map((p) => this.prepare(p))).catch((err: unknown) => {
+      started?.close();
+      throw err;
+    });
     const totalBytes = inputs.every((i) => i.size !== undefined)
       ? inputs.reduce((s, i) => s + (i.size ?? 0), 0)
       : undefined;
@@ -264,9 +269,10 @@ export class FileSource implements EventSource {
     const startedAt = this.opts.now ?? Date.now() / 1000;
     if (this.opts.readThread !== undefined && this.opts.readThread !== false && this.onReadThread(request, inputs)) {
       this.threaded = true;
-      yield* this.scanOnThread(request, options, startedAt, batchSize, batchChars);
+      yield* this.scanOnThread(request, options, startedAt, batchSize, batchChars, started);
       return;
     }
+    started?.close();
     let bytesBefore = 0;
     let scanned = 0;
 
@@ -598,11 +604,11 @@ export class FileSource implements EventSource {
     if (o.range !== undefined || o.timeBefore !== undefined || o.filterMemo !== undefined) return false;
     const sizes = inputs.map((i) => (i.isStdin || i.stream === true ? undefined : i.size));
     if (o.readThread === 'always') return sizes.every((s) => s !== undefined);
-    return readThreadWorth(request, sizes);
+    return readThreadWorth(request, sizes, o.readThread instanceof ReadThread);
   }
 
   /** The scan, run by a FileSource of the same options on the read thread; its line issues relayed here. */
-  private scanOnThread(request: ScanRequest, options: ScanOptions, now: number, batchSize: number, batchChars: number): AsyncGenerator<Event[]> {
+  private scanOnThread(request: ScanRequest, options: ScanOptions, now: number, batchSize: number, batchChars: number, started: ReadThread | null): AsyncGenerator<Event[]> {
     const o = this.opts;
     const crossing: ReadThreadOptions = {
       ...(o.sourcetype !== undefined ? { sourcetype: o.sourcetype } : {}),
@@ -629,7 +635,7 @@ export class FileSource implements EventSource {
         this.warnings = warnings;
       },
     };
-    return scanOnReadThread({ paths: this.paths, options: crossing, request }, options, report);
+    return scanOnReadThread({ paths: this.paths, options: crossing, request }, options, report, started);
   }
 
   private reportMalformed(file: string, line: number, reason: string): void {

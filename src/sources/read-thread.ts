@@ -4,6 +4,7 @@
  * events from the batches' bytes (a latin1 or UTF-8 decode, the spans copied). The store's scan thread
  * (store/scan-thread.ts) does the same for SQLite's rows.
  */
+import { statSync } from 'node:fs';
 import { Worker } from 'node:worker_threads';
 import { VigilError, type ErrorCode } from '../errors.js';
 import type { Event } from '../events/event.js';
@@ -84,21 +85,77 @@ export interface ReadThreadReport {
 /**
  * Whether a scan of these inputs is worth a read thread: plain files of READ_THREAD_MIN_BYTES or more, a request
  * that hands the searches most lines (a shared scan, or no raw filter; one search's filter leaves few lines, and
- * the seed detection's whole run is ~0.3 s), and a core idle for it.
+ * the seed detection's whole run is ~0.3 s), and a core idle for it (unless the thread was `started` already).
  */
-export function readThreadWorth(request: ScanRequest, sizes: readonly (number | undefined)[]): boolean {
+export function readThreadWorth(request: ScanRequest, sizes: readonly (number | undefined)[], started = false): boolean {
   if (sizes.some((s) => s === undefined)) return false;
   if ((sizes as number[]).reduce((a, s) => a + s, 0) < READ_THREAD_MIN_BYTES) return false;
   if (request.raw !== null && (request.alternatives?.length ?? 0) === 0) return false;
-  return coreToSpare();
+  // A thread `started` earlier was given its idle core then (and now counts among the threads running).
+  return started || coreToSpare();
 }
 
-/** Scans `job` on a read thread, yielding the batches its FileSource made. */
-export async function* scanOnReadThread(job: Omit<ReadJob, 'control'>, options: ScanOptions, report: ReadThreadReport): AsyncGenerator<Event[]> {
+/**
+ * A read thread, started before its scan is known: the thread's start (~25 ms) and its loading of the engine (~30 ms)
+ * then overlap this thread's own start (loading the engine and the content, planning) instead of delaying the first
+ * events. It does not keep the process alive until a scan takes it; `close` ends it when none will.
+ */
+export class ReadThread {
+  private worker: Worker | null;
+
+  private constructor() {
+    this.worker = new Worker(workerEntry(import.meta.url, 'read-worker'));
+    this.worker.unref();
+    // Until a scan takes it, a failure to start is the scan's to report (it then starts its own thread).
+    this.worker.on('error', () => this.close());
+  }
+
+  /** A thread started now, for a scan to come. */
+  static start(): ReadThread {
+    return new ReadThread();
+  }
+
+  /**
+   * A thread started now for a scan of `paths` that will likely read on one (a pack's shared scan): null unless they
+   * are plain files of READ_THREAD_MIN_BYTES or more and a core is idle (what `readThreadWorth` checks again then).
+   */
+  static startFor(paths: readonly string[]): ReadThread | null {
+    let bytes = 0;
+    for (const p of paths) {
+      if (p === '-') return null;
+      try {
+        const st = statSync(p);
+        if (!st.isFile()) return null;
+        bytes += st.size;
+      } catch {
+        return null; // the scan reports it
+      }
+    }
+    return bytes >= READ_THREAD_MIN_BYTES && coreToSpare() ? new ReadThread() : null;
+  }
+
+  /** The started worker, for one scan (null when it failed or was closed). */
+  take(): Worker | null {
+    const w = this.worker;
+    this.worker = null;
+    w?.removeAllListeners('error');
+    return w;
+  }
+
+  close(): void {
+    void this.worker?.terminate();
+    this.worker = null;
+  }
+}
+
+/** Scans `job` on a read thread (`thread`'s when it has one, else a new one), yielding the batches its FileSource made. */
+export async function* scanOnReadThread(job: Omit<ReadJob, 'control'>, options: ScanOptions, report: ReadThreadReport, thread: ReadThread | null = null): AsyncGenerator<Event[]> {
   const { signal, onProgress } = options;
   const control = new SharedArrayBuffer(8);
   const words = new Int32Array(control);
-  const worker = new Worker(workerEntry(import.meta.url, 'read-worker'), { workerData: { ...job, control } satisfies ReadJob });
+  const worker = thread?.take() ?? new Worker(workerEntry(import.meta.url, 'read-worker'));
+  worker.ref();
+  worker.postMessage({ ...job, control } satisfies ReadJob);
   const queue: FromReadWorker[] = [];
   let failure: Error | null = null;
   let wake: (() => void) | null = null;

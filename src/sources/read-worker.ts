@@ -2,7 +2,7 @@
  * The read thread (see read-thread.ts): runs the caller's file scan with its FileSource here, unchanged, and posts
  * the events it yields as bytes (each `_raw`), their fields and their spans, in messages of about POST_BYTES.
  */
-import { parentPort, workerData } from 'node:worker_threads';
+import { parentPort } from 'node:worker_threads';
 import { isVigilError } from '../errors.js';
 import type { ScanProgress } from '../events/scan.js';
 import type { IndexedEvent } from '../normalize/tetragon-index.js';
@@ -32,8 +32,6 @@ import {
 
 if (parentPort === null) throw new Error('read-worker.ts runs as a worker thread');
 const port = parentPort;
-const job = workerData as ReadJob;
-const control = new Int32Array(job.control);
 
 /** The events of one message: their bytes, META_WORDS numbers each, their spans, the strings their fields name. */
 class Message {
@@ -46,14 +44,18 @@ class Message {
   private readonly strings: string[] = [];
   private readonly ids = new Map<string, number>();
 
-  constructor(events: number) {
+  /** `limit`: the bytes of lines at which it is posted (the first message goes with the first batch: the searches wait for it). */
+  constructor(
+    events: number,
+    private readonly limit = POST_BYTES,
+  ) {
     this.bytes = Buffer.allocUnsafeSlow(POST_BYTES + (64 << 10));
     this.meta = new Float64Array(Math.max(events, 256) * META_WORDS);
     this.spans = new Int32Array(Math.max(events, 256) * 128);
   }
 
   get full(): boolean {
-    return this.used >= POST_BYTES;
+    return this.used >= this.limit;
   }
 
   add(e: IndexedEvent): void {
@@ -126,7 +128,7 @@ function grownFloats(a: Float64Array, size: number): Float64Array {
 }
 
 /** Whether this thread may go on: waits while READ_AHEAD messages are not taken; false once told to stop. */
-function mayGoOn(posted: number): boolean {
+function mayGoOn(control: Int32Array, posted: number): boolean {
   for (;;) {
     if (Atomics.load(control, C_STOP) !== 0) return false;
     const consumed = Atomics.load(control, C_CONSUMED);
@@ -135,7 +137,9 @@ function mayGoOn(posted: number): boolean {
   }
 }
 
-async function run(): Promise<void> {
+/** The scan of `job` (the first message: the thread may start before its scan is known). */
+async function run(job: ReadJob): Promise<void> {
+  const control = new Int32Array(job.control);
   let issues: WireIssue[] = [];
   let progress: ScanProgress | null = null;
   const source = new FileSource(job.paths, {
@@ -143,7 +147,7 @@ async function run(): Promise<void> {
     onMalformed: (m) => issues.push([0, m.file, m.line, m.reason]),
     onWarning: (w) => issues.push([1, w.file, w.line, w.reason]),
   });
-  let message = new Message(0);
+  let message = new Message(0, 0);
   let posted = 0;
   for await (const batch of source.scan(job.request, { onProgress: (p) => (progress = p) })) {
     if (batch.length === 0) continue;
@@ -154,7 +158,7 @@ async function run(): Promise<void> {
       issues = [];
       progress = null;
       message = new Message(message.rows);
-      if (!mayGoOn(++posted)) return;
+      if (!mayGoOn(control, ++posted)) return;
     }
   }
   if (message.rows > 0) {
@@ -165,6 +169,8 @@ async function run(): Promise<void> {
   port.postMessage({ type: 'end', issues, progress, malformed: source.malformedCount, warnings: source.warningCount } satisfies FromReadWorker);
 }
 
-run().catch((err: unknown) => {
-  port.postMessage({ type: 'error', code: isVigilError(err) ? err.code : null, message: err instanceof Error ? err.message : String(err) } satisfies FromReadWorker);
+port.once('message', (job: ReadJob) => {
+  run(job).catch((err: unknown) => {
+    port.postMessage({ type: 'error', code: isVigilError(err) ? err.code : null, message: err instanceof Error ? err.message : String(err) } satisfies FromReadWorker);
+  });
 });

@@ -136,7 +136,9 @@ function run(job: ScanJob): void {
         }
         let isovalent = spanned.get(r[3]);
         if (isovalent === undefined) spanned.set(r[3], (isovalent = isIsovalentSourcetype(names.values.get(r[3]) ?? '')));
-        batch.add(r, isovalent);
+        // While the searches have taken every batch posted (they wait for this one), its lines go unscanned: the
+        // searches' thread scans them when it reads their fields (EventResult), the two threads sharing the work.
+        batch.add(r, isovalent && (posted === 0 || Atomics.load(control, C_CONSUMED) < posted));
         if (batch.full()) {
           if (!post()) break scan;
           batch = new Batch(job.limits, 0);

@@ -29,6 +29,9 @@ export function runCommand(program: Command): void {
     const tz = checkTimeZone(opts.tz);
     const now = parseNow(opts.now);
     const threads = threadCount(opts.threads);
+    // Several detections share one scan, which reads on a thread of its own when worth it: started now, it loads
+    // beside this thread's loading of the engine and the content (sources/read-thread.ts).
+    const readThread = threads > 1 && (opts.all === true || keys.length > 1) && opts.events ? (await import('../../sources/read-thread.js')).ReadThread.startFor(opts.events) : null;
     // The engine is imported when the command runs: `vigil --help` and the other commands do not load it.
     const [{ loadContent }, { runDetections, tagSearchName }, { riskEventsFor }, { eventPaths, fileSource, fileSourceOptions }] = await Promise.all([
       import('../../detections/content.js'),
@@ -40,7 +43,7 @@ export function runCommand(program: Command): void {
     failOnContentErrors(pack);
     const detections = opts.all ? pack.detections.filter((d) => d.type !== 'Correlation') : await resolveDetections(pack, keys);
     const issues = new InputIssues();
-    const source = fileSource(opts, issues, now);
+    const source = fileSource(opts, issues, now, readThread);
     const progress = progressReporter(detections.length === 1 ? detections[0]!.name : `${detections.length} detections`);
     const earliest = opts.earliest ?? null;
     const latest = opts.latest ?? null;
