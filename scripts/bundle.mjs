@@ -62,8 +62,11 @@ for (const file of compiled().filter((f) => /(^|-)worker\.js$/.test(basename(f))
 
 /** Where the engine starts: what `vigil run <detection> --events <file>` and the benchmark's seed phase import (mergeEngine). */
 const ENGINE = ['detections/content', 'sources/file', 'detections/run', 'cli/file-source'].map((m) => `dist/${m}.js`);
-/** Entries that run no SPL and that short commands load (the state commands open the store): kept light (mergeEngine). */
-const LIGHT_LOADS = ['store/sqlite-store', 'store/clickhouse/store'];
+/**
+ * Entries that run no SPL and that short commands load (the state commands open the store), or that a command loads
+ * before the engine (`vigil run --all` starts the file's read thread first): kept light (mergeEngine).
+ */
+const LIGHT_LOADS = ['store/sqlite-store', 'store/clickhouse/store', 'sources/read-thread'];
 
 // Built beside the live bundle and swapped in, so that a `vigil` running from this tree meanwhile keeps
 // finding its chunks.

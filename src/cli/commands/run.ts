@@ -61,6 +61,7 @@ export function runCommand(program: Command): void {
           }
         : undefined;
     const runs = await runDetections(pack, detections, { source, now, tz, earliest, latest, onProgress: progress.update, ...(parallel ? { parallel } : {}) });
+    readThread?.close(); // not taken: the run went to the parallel workers
     progress.done();
     const sink = outputSink({ format: outputFormat(opts.format), tz, write: (s) => process.stdout.write(s), hide: ['_raw'] });
     // One detection prints its rows as they are; asked for several, each row names its detection (risk events always do).
