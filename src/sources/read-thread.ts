@@ -43,12 +43,13 @@ export type WireIssue = [kind: 0 | 1, file: string, line: number, reason: string
 
 export type FromReadWorker =
   | { type: 'rows'; rows: number; bytes: ArrayBuffer; meta: ArrayBuffer; spans: ArrayBuffer; strings: string[]; issues: WireIssue[]; progress: ScanProgress | null }
+  | { type: 'issues'; issues: WireIssue[]; progress: ScanProgress | null }
   | { type: 'end'; issues: WireIssue[]; progress: ScanProgress | null; malformed: number; warnings: number }
   | { type: 'error'; code: ErrorCode | null; message: string };
 
 export const C_CONSUMED = 0;
 export const C_STOP = 1;
-/** Messages the worker posts ahead of this thread (each up to POST_BYTES of lines). */
+/** Messages the worker posts ahead of this thread (each up to POST_BYTES of lines, or 4096 line issues). */
 export const READ_AHEAD = 4;
 /** How long the worker sleeps between two looks at the control words while READ_AHEAD messages wait (ms). */
 export const WAIT_MS = 2;
@@ -196,6 +197,7 @@ export async function* scanOnReadThread(job: Omit<ReadJob, 'control'>, options: 
       }
       Atomics.add(words, C_CONSUMED, 1);
       Atomics.notify(words, C_CONSUMED);
+      if (m.type === 'issues') continue;
       for (const batch of batchesOf(m)) {
         signal?.throwIfAborted(); // the consumer may have aborted while it held the last batch
         yield batch;

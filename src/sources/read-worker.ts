@@ -137,18 +137,32 @@ function mayGoOn(control: Int32Array, posted: number): boolean {
   }
 }
 
+/** Line issues held at most before they are posted on their own (an input of garbage makes one per line, no event). */
+const MAX_ISSUES = 4096;
+
+/** Thrown out of the scan when this thread is told to stop while posting issues. */
+class Stopped extends Error {}
+
 /** The scan of `job` (the first message: the thread may start before its scan is known). */
 async function run(job: ReadJob): Promise<void> {
   const control = new Int32Array(job.control);
   let issues: WireIssue[] = [];
   let progress: ScanProgress | null = null;
+  let posted = 0;
+  const issue = (i: WireIssue): void => {
+    issues.push(i);
+    if (issues.length < MAX_ISSUES) return;
+    port.postMessage({ type: 'issues', issues, progress } satisfies FromReadWorker);
+    issues = [];
+    progress = null;
+    if (!mayGoOn(control, ++posted)) throw new Stopped();
+  };
   const source = new FileSource(job.paths, {
     ...job.options,
-    onMalformed: (m) => issues.push([0, m.file, m.line, m.reason]),
-    onWarning: (w) => issues.push([1, w.file, w.line, w.reason]),
+    onMalformed: (m) => issue([0, m.file, m.line, m.reason]),
+    onWarning: (w) => issue([1, w.file, w.line, w.reason]),
   });
   let message = new Message(0, 0);
-  let posted = 0;
   for await (const batch of source.scan(job.request, { onProgress: (p) => (progress = p) })) {
     if (batch.length === 0) continue;
     for (const e of batch) message.add(e);
@@ -171,6 +185,7 @@ async function run(job: ReadJob): Promise<void> {
 
 port.once('message', (job: ReadJob) => {
   run(job).catch((err: unknown) => {
+    if (err instanceof Stopped) return;
     port.postMessage({ type: 'error', code: isVigilError(err) ? err.code : null, message: err instanceof Error ? err.message : String(err) } satisfies FromReadWorker);
   });
 });

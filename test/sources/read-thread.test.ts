@@ -100,6 +100,15 @@ describe('FileSource on a read thread (readThread)', () => {
     expect(r.events.map((e) => e.event._time)).toEqual([1_600_000_000, 1666062981.373327, 1666062981.373327, expect.any(Number)]);
   });
 
+  it('relays the issues of an input of garbage, which yields no event, as they come, in order', async () => {
+    // 10k malformed lines and no event: the worker posts its issues on their own (4096 at most a message).
+    const lines = Array.from({ length: 10_000 }, (_, i) => (i % 3 === 0 ? `garbage ${i}` : i % 3 === 1 ? '[1,2]' : '{"process_exec": '));
+    const r = await bothWays([write('garbage.jsonl', lines.join('\n'))]);
+    expect(r.events).toEqual([]);
+    expect(r.malformed.map((m) => m.line)).toEqual(lines.map((_, i) => i + 1));
+    expect(r.counts).toEqual([10_000, 0]);
+  });
+
   it('keeps lines with non-ASCII text exactly (sent as UTF-8), and their JSON fields', async () => {
     const odd = JSON.stringify({ process_exec: { process: { binary: '/usr/bin/curl', arguments: '-k https://exämple.test/😀' } }, time: '2024-01-01T00:00:00Z', node_name: 'nœud' });
     const r = await bothWays([write('utf8.jsonl', [upstreamLines[1], odd, upstreamLines[2]].join('\n'))]);
