@@ -10,7 +10,7 @@ import { VigilError, type ErrorCode } from '../errors.js';
 import type { Event } from '../events/event.js';
 import type { ScanOptions, ScanProgress, ScanRequest } from '../events/scan.js';
 import { coreToSpare } from '../machine-load.js';
-import type { IndexedEvent } from '../normalize/tetragon-index.js';
+import { unpackSpans, type IndexedEvent } from '../normalize/tetragon-index.js';
 import { workerEntry } from '../worker-entry.js';
 
 /** Inputs below this many bytes in all stay on the calling thread: the thread's start (~40 ms) costs more than it saves. */
@@ -233,13 +233,7 @@ function* batchesOf(m: Extract<FromReadWorker, { type: 'rows' }>): Generator<Eve
       _raw: bytes.toString((flags & F_UTF8) !== 0 ? 'utf8' : 'latin1', start, end),
     };
     const s = meta[o + M_SPANS] as number;
-    if (s >= 0) {
-      // Sized once and filled (a loop: Array.from goes through the typed array's iterator).
-      const n = meta[o + M_SPAN_WORDS] as number;
-      const a = new Array<number>(n);
-      for (let i = 0; i < n; i++) a[i] = spans[s + i] as number;
-      e.spans = a;
-    }
+    if (s >= 0) e.spans = unpackSpans(spans, s, meta[o + M_SPAN_WORDS] as number);
     start = end;
     batch.push(e);
     if ((flags & F_BATCH_END) !== 0) {

@@ -5,7 +5,7 @@
 import { parentPort } from 'node:worker_threads';
 import { isVigilError } from '../errors.js';
 import type { ScanProgress } from '../events/scan.js';
-import type { IndexedEvent } from '../normalize/tetragon-index.js';
+import { PackedSpans, type IndexedEvent } from '../normalize/tetragon-index.js';
 import { FileSource } from './file.js';
 import {
   C_CONSUMED,
@@ -38,8 +38,7 @@ class Message {
   private bytes: Buffer;
   private used = 0;
   private meta: Float64Array;
-  private spans: Int32Array;
-  private spanWords = 0;
+  private readonly spans: PackedSpans;
   rows = 0;
   private readonly strings: string[] = [];
   private readonly ids = new Map<string, number>();
@@ -51,7 +50,7 @@ class Message {
   ) {
     this.bytes = Buffer.allocUnsafeSlow(POST_BYTES + (64 << 10));
     this.meta = new Float64Array(Math.max(events, 256) * META_WORDS);
-    this.spans = new Int32Array(Math.max(events, 256) * 128);
+    this.spans = new PackedSpans(Math.max(events, 256) * 128);
   }
 
   get full(): boolean {
@@ -78,15 +77,8 @@ class Message {
     meta[m + M_SOURCE] = this.id(e.source);
     meta[m + M_HOST] = this.id(e.host);
     if (spans !== undefined) {
-      if (this.spanWords + spans.length > this.spans.length) {
-        const grown = new Int32Array(Math.max(2 * this.spans.length, this.spanWords + spans.length));
-        grown.set(this.spans.subarray(0, this.spanWords));
-        this.spans = grown;
-      }
-      meta[m + M_SPANS] = this.spanWords;
+      meta[m + M_SPANS] = this.spans.add(spans);
       meta[m + M_SPAN_WORDS] = spans.length;
-      this.spans.set(spans, this.spanWords);
-      this.spanWords += spans.length;
     }
     this.rows++;
   }
@@ -100,7 +92,7 @@ class Message {
   post(issues: WireIssue[], progress: ScanProgress | null): void {
     const bytes = this.bytes.buffer as ArrayBuffer;
     const meta = this.meta.buffer as ArrayBuffer;
-    const spans = this.spans.buffer as ArrayBuffer;
+    const spans = this.spans.words.buffer as ArrayBuffer;
     port.postMessage({ type: 'rows', rows: this.rows, bytes, meta, spans, strings: this.strings, issues, progress } satisfies FromReadWorker, [bytes, meta, spans]);
   }
 

@@ -5,7 +5,7 @@
  * searches.
  */
 import { parentPort } from 'node:worker_threads';
-import { scanTetragonLine } from '../normalize/tetragon-index.js';
+import { PackedSpans, scanTetragonLine } from '../normalize/tetragon-index.js';
 import { isIsovalentSourcetype } from '../normalize/tetragon.js';
 import { NameCache, openReader, prepareScan, type Db, type Row } from './reader.js';
 import { C_CONSUMED, C_STOP, M_ASCII, M_END, M_HOST, M_INDEX, M_SOURCE, M_SOURCETYPE, M_SPAN_WORDS, M_SPANS, M_TIME, META_WORDS, SCAN_AHEAD, WAIT_MS, type FromScanWorker, type ScanJob } from './scan-thread.js';
@@ -33,8 +33,7 @@ class Batch {
   bytes: Buffer;
   used = 0;
   meta: Float64Array;
-  spans: Int32Array;
-  spanWords = 0;
+  readonly spans: PackedSpans;
   rows = 0;
   chars = 0;
 
@@ -45,7 +44,7 @@ class Batch {
     // Whole characters up to the character cap, 3 bytes each at most, so most batches never grow.
     this.bytes = Buffer.allocUnsafeSlow(Math.max(minBytes, 3 * limits.batchChars + 4096));
     this.meta = new Float64Array(limits.batchSize * META_WORDS);
-    this.spans = new Int32Array(limits.batchSize * 64);
+    this.spans = new PackedSpans(limits.batchSize * 64);
   }
 
   fits(raw: string): boolean {
@@ -74,15 +73,8 @@ class Batch {
     // What EventResult would compute for this event (scanTetragonText: the same bytes scanned), computed here.
     const spans = spanned && raw.length <= MAX_SPANNED ? scanTetragonLine(this.bytes, start, this.used) : null;
     if (spans !== null) {
-      if (this.spanWords + spans.length > this.spans.length) {
-        const grown = new Int32Array(Math.max(2 * this.spans.length, this.spanWords + spans.length));
-        grown.set(this.spans.subarray(0, this.spanWords));
-        this.spans = grown;
-      }
-      meta[m + M_SPANS] = this.spanWords;
+      meta[m + M_SPANS] = this.spans.add(spans);
       meta[m + M_SPAN_WORDS] = spans.length;
-      this.spans.set(spans, this.spanWords);
-      this.spanWords += spans.length;
     }
     this.rows++;
     this.chars += raw.length;
@@ -106,8 +98,8 @@ function run(job: ScanJob): void {
     const post = (): boolean => {
       const b = batch;
       port.postMessage(
-        { type: 'rows', rows: b.rows, scanned, bytes, buffer: b.bytes.buffer as ArrayBuffer, meta: b.meta.buffer as ArrayBuffer, spans: b.spans.buffer as ArrayBuffer } satisfies FromScanWorker,
-        [b.bytes.buffer as ArrayBuffer, b.meta.buffer as ArrayBuffer, b.spans.buffer as ArrayBuffer],
+        { type: 'rows', rows: b.rows, scanned, bytes, buffer: b.bytes.buffer as ArrayBuffer, meta: b.meta.buffer as ArrayBuffer, spans: b.spans.words.buffer as ArrayBuffer } satisfies FromScanWorker,
+        [b.bytes.buffer as ArrayBuffer, b.meta.buffer as ArrayBuffer, b.spans.words.buffer as ArrayBuffer],
       );
       posted++;
       for (;;) {

@@ -1,36 +1,15 @@
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { mkdirSync, readFileSync, utimesSync } from 'node:fs';
 import { Readable } from 'node:stream';
-import { fileURLToPath } from 'node:url';
 import { gzipSync } from 'node:zlib';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { VigilError } from '../../src/errors.js';
 import type { Event } from '../../src/events/event.js';
 import { emptyScanRequest, type ScanProgress, type ScanRequest } from '../../src/events/scan.js';
 import type { IndexedEvent } from '../../src/normalize/tetragon-index.js';
 import { FileSource, type FileSourceOptions, type LineIssue } from '../../src/sources/file.js';
+import { EXAMPLE, exampleLine, scratchDir, SYNTHETIC, UPSTREAM, upstreamLines } from './helpers.js';
 
-const FIX = fileURLToPath(new URL('../fixtures/tetragon/', import.meta.url));
-const UPSTREAM = join(FIX, 'upstream-samples.jsonl');
-const EXAMPLE = join(FIX, 'splunk-example.jsonl');
-const SYNTHETIC = join(FIX, 'synthetic.jsonl');
-const upstreamLines = readFileSync(UPSTREAM, 'utf8').split('\n').filter((l) => l !== '');
-const exampleLine = readFileSync(EXAMPLE, 'utf8').trimEnd();
-
-let dir: string;
-beforeAll(() => {
-  dir = mkdtempSync(join(tmpdir(), 'vigil-file-'));
-});
-afterAll(() => {
-  rmSync(dir, { recursive: true, force: true });
-});
-
-function write(name: string, content: string | Buffer): string {
-  const p = join(dir, name);
-  writeFileSync(p, content);
-  return p;
-}
+const { write, at } = scratchDir('vigil-file-');
 
 async function collect(src: FileSource, req: Partial<ScanRequest> = {}, signal?: AbortSignal): Promise<{ events: Event[]; batches: number[] }> {
   const events: Event[] = [];
@@ -277,7 +256,7 @@ describe('FileSource: malformed lines and I/O errors', () => {
   });
 
   it('fails with INPUT_IO before yielding anything when a file is missing', async () => {
-    const missing = join(dir, 'nope.jsonl');
+    const missing = at('nope.jsonl');
     const src = new FileSource([UPSTREAM, missing]);
     const it = src.scan(emptyScanRequest())[Symbol.asyncIterator]();
     const err = await it.next().then(() => null, (e: unknown) => e);
@@ -287,7 +266,7 @@ describe('FileSource: malformed lines and I/O errors', () => {
 
   it('reads a FIFO (a shell\'s <(…)) as a stream, as stdin', async () => {
     // Positional reads made it INPUT_IO "ESPIPE: invalid seek": `vigil search … --events <(zcat a.gz)` failed.
-    const fifo = join(dir, 'events.fifo');
+    const fifo = at('events.fifo');
     const { execFileSync, spawn } = await import('node:child_process');
     execFileSync('mkfifo', [fifo]);
     const writer = spawn('sh', ['-c', `cat "${UPSTREAM}" > "${fifo}"`]);
@@ -303,7 +282,7 @@ describe('FileSource: malformed lines and I/O errors', () => {
   });
 
   it('fails with INPUT_IO on a directory', async () => {
-    const d = join(dir, 'adir');
+    const d = at('adir');
     mkdirSync(d, { recursive: true });
     await expect(collect(new FileSource([d]))).rejects.toMatchObject({ code: 'INPUT_IO', message: `cannot read ${d}: is a directory` });
   });
@@ -315,10 +294,11 @@ describe('FileSource: malformed lines and I/O errors', () => {
     await expect(collect(new FileSource([p]))).rejects.toMatchObject({ code: 'INPUT_IO', message: `cannot read ${p}: permission denied` });
   });
 
-  it('stops when the signal aborts', async () => {
+  // On a read thread too (read-thread.ts): the worker is stopped, and a consumer that stops early stops it as well.
+  it.each([false, 'always'] as const)('stops when the signal aborts (readThread %s), and scans again', async (readThread) => {
     const p = write('abort.jsonl', (exampleLine + '\n').repeat(3000));
     const ac = new AbortController();
-    const src = new FileSource([p], { chunkSize: 8192 });
+    const src = new FileSource([p], { chunkSize: 8192, readThread });
     let n = 0;
     const run = async (): Promise<void> => {
       for await (const b of src.scan(emptyScanRequest(), { signal: ac.signal })) {
@@ -331,6 +311,12 @@ describe('FileSource: malformed lines and I/O errors', () => {
     const aborted = new AbortController();
     aborted.abort();
     await expect(collect(src, {}, aborted.signal)).rejects.toThrow(/abort/i);
+    for await (const b of src.scan(emptyScanRequest())) {
+      expect(b).toHaveLength(125);
+      break;
+    }
+    expect((await collect(src)).events).toHaveLength(3000);
+    expect(src.readOnThread).toBe(readThread === 'always');
   });
 });
 

@@ -1,10 +1,7 @@
-import { mkdtempSync, readFileSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { readFileSync, utimesSync } from 'node:fs';
 import { Readable } from 'node:stream';
-import { fileURLToPath } from 'node:url';
 import { gzipSync } from 'node:zlib';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { Event } from '../../src/events/event.js';
 import { toObject } from '../../src/events/result.js';
 import { emptyScanRequest, type ScanProgress, type ScanRequest } from '../../src/events/scan.js';
@@ -12,27 +9,9 @@ import { eventResult } from '../../src/normalize/event-result.js';
 import type { IndexedEvent } from '../../src/normalize/tetragon-index.js';
 import { FileSource, type FileSourceOptions, type LineIssue } from '../../src/sources/file.js';
 import { READ_THREAD_MIN_BYTES, readThreadWorth } from '../../src/sources/read-thread.js';
+import { EXAMPLE, exampleLine, scratchDir, SYNTHETIC, UPSTREAM, upstreamLines } from './helpers.js';
 
-const FIX = fileURLToPath(new URL('../fixtures/tetragon/', import.meta.url));
-const UPSTREAM = join(FIX, 'upstream-samples.jsonl');
-const EXAMPLE = join(FIX, 'splunk-example.jsonl');
-const SYNTHETIC = join(FIX, 'synthetic.jsonl');
-const upstreamLines = readFileSync(UPSTREAM, 'utf8').split('\n').filter((l) => l !== '');
-const exampleLine = readFileSync(EXAMPLE, 'utf8').trimEnd();
-
-let dir: string;
-beforeAll(() => {
-  dir = mkdtempSync(join(tmpdir(), 'vigil-read-thread-'));
-});
-afterAll(() => {
-  rmSync(dir, { recursive: true, force: true });
-});
-
-function write(name: string, content: string | Buffer): string {
-  const p = join(dir, name);
-  writeFileSync(p, content);
-  return p;
-}
+const { write } = scratchDir('vigil-read-thread-');
 
 /** What a scan gave: each event as searches see it (every field), its reader's fields, the batches, the issues. */
 interface Outcome {
@@ -164,29 +143,6 @@ describe('FileSource on a read thread (readThread)', () => {
     const there = await errorOf('always');
     expect(here).toMatchObject({ code: 'INPUT_IO' });
     expect(there).toMatchObject({ code: 'INPUT_IO', message: (here as Error).message });
-  });
-
-  it('stops when the signal aborts or the consumer stops, and scans again', async () => {
-    const p = write('abort.jsonl', (exampleLine + '\n').repeat(3000));
-    const src = new FileSource([p], { readThread: 'always', chunkSize: 8192 });
-    const ac = new AbortController();
-    let n = 0;
-    const run = async (): Promise<void> => {
-      for await (const b of src.scan(emptyScanRequest(), { signal: ac.signal })) {
-        n += b.length;
-        ac.abort();
-      }
-    };
-    await expect(run()).rejects.toThrow(/abort/i);
-    expect(n).toBe(125); // one batch (512 Ki characters of 4204-character events), then the abort
-    for await (const b of src.scan(emptyScanRequest())) {
-      expect(b).toHaveLength(125);
-      break;
-    }
-    let all = 0;
-    for await (const b of src.scan(emptyScanRequest())) all += b.length;
-    expect(all).toBe(3000);
-    expect(src.readOnThread).toBe(true);
   });
 
   it('is not used for stdin or streams, nor below the size worth a thread, nor for one search\'s raw filter', async () => {
