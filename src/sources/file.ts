@@ -604,7 +604,7 @@ export class FileSource implements EventSource {
     if (o.range !== undefined || o.timeBefore !== undefined || o.filterMemo !== undefined) return false;
     const sizes = inputs.map((i) => (i.isStdin || i.stream === true ? undefined : i.size));
     if (o.readThread === 'always') return sizes.every((s) => s !== undefined);
-    return readThreadWorth(request, sizes, o.readThread instanceof ReadThread);
+    return readThreadWorth(request, sizes, o.readThread instanceof ReadThread && o.readThread.waiting);
   }
 
   /** The scan, run by a FileSource of the same options on the read thread; its line issues relayed here. */

@@ -135,6 +135,11 @@ export class ReadThread {
     return bytes >= READ_THREAD_MIN_BYTES && coreToSpare() ? new ReadThread() : null;
   }
 
+  /** Whether it still waits for a scan (not taken, closed or failed). */
+  get waiting(): boolean {
+    return this.worker !== null;
+  }
+
   /** The started worker, for one scan (null when it failed or was closed). */
   take(): Worker | null {
     const w = this.worker;
@@ -156,7 +161,6 @@ export async function* scanOnReadThread(job: Omit<ReadJob, 'control'>, options: 
   const words = new Int32Array(control);
   const worker = thread?.take() ?? new Worker(workerEntry(import.meta.url, 'read-worker'));
   worker.ref();
-  worker.postMessage({ ...job, control } satisfies ReadJob);
   const queue: FromReadWorker[] = [];
   let failure: Error | null = null;
   let wake: (() => void) | null = null;
@@ -180,6 +184,7 @@ export async function* scanOnReadThread(job: Omit<ReadJob, 'control'>, options: 
   const onAbort = (): void => notify();
   signal?.addEventListener('abort', onAbort);
   try {
+    worker.postMessage({ ...job, control } satisfies ReadJob);
     for (;;) {
       signal?.throwIfAborted();
       const m = queue.shift();

@@ -8,7 +8,7 @@ import { emptyScanRequest, type ScanProgress, type ScanRequest } from '../../src
 import { eventResult } from '../../src/normalize/event-result.js';
 import type { IndexedEvent } from '../../src/normalize/tetragon-index.js';
 import { FileSource, type FileSourceOptions, type LineIssue } from '../../src/sources/file.js';
-import { READ_THREAD_MIN_BYTES, readThreadWorth } from '../../src/sources/read-thread.js';
+import { READ_THREAD_MIN_BYTES, ReadThread, readThreadWorth } from '../../src/sources/read-thread.js';
 import { EXAMPLE, exampleLine, scratchDir, SYNTHETIC, UPSTREAM, upstreamLines } from './helpers.js';
 
 const { write } = scratchDir('vigil-read-thread-');
@@ -143,6 +143,25 @@ describe('FileSource on a read thread (readThread)', () => {
     const there = await errorOf('always');
     expect(here).toMatchObject({ code: 'INPUT_IO' });
     expect(there).toMatchObject({ code: 'INPUT_IO', message: (here as Error).message });
+  });
+
+  it('takes a thread started before the scan when worth it, and closes one a scan does not take', async () => {
+    const count = async (src: FileSource): Promise<number> => {
+      let n = 0;
+      for await (const b of src.scan(emptyScanRequest())) n += b.length;
+      return n;
+    };
+    const unused = ReadThread.start();
+    const small = new FileSource([write('small.jsonl', (exampleLine + '\n').repeat(50))], { readThread: unused });
+    expect(await count(small)).toBe(50);
+    expect(small.readOnThread).toBe(false);
+    expect(unused.waiting).toBe(false); // closed
+    const lines = Math.ceil(READ_THREAD_MIN_BYTES / exampleLine.length) + 1;
+    const started = ReadThread.start();
+    const big = new FileSource([write('big.jsonl', (exampleLine + '\n').repeat(lines))], { readThread: started });
+    expect(await count(big)).toBe(lines);
+    expect(big.readOnThread).toBe(true);
+    expect(started.waiting).toBe(false); // taken
   });
 
   it('is not used for stdin or streams, nor below the size worth a thread, nor for one search\'s raw filter', async () => {
