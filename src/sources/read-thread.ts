@@ -15,6 +15,13 @@ import { workerEntry } from '../worker-entry.js';
 
 /** Inputs below this many bytes in all stay on the calling thread: the thread's start (~40 ms) costs more than it saves. */
 export const READ_THREAD_MIN_BYTES = 16 << 20;
+/**
+ * Searches a scan must be shared by to read on a thread. With fewer, the worker's reading (all of this thread's
+ * reading, and the events' copy) outweighs their work: `vigil run` of detections over the 300k process_exec lines,
+ * 2 runs each, 1 thread -> read thread: 2 detections 1.60-1.72 -> 1.74-1.75 s, 0.37-0.39 -> 0.40-0.43 s and 1.25-1.31
+ * -> 1.33-1.37 s; 3 (mixed lines) 1.52-1.53 -> 1.45-1.55 s; 4 1.87-1.94 -> 1.74-1.89 s; the pack (10) ~x1.15.
+ */
+export const READ_THREAD_MIN_SEARCHES = 4;
 
 /** What the worker's FileSource is given: the caller's options that cross threads (no callbacks, no stream). */
 export interface ReadThreadOptions {
@@ -84,14 +91,17 @@ export interface ReadThreadReport {
 }
 
 /**
- * Whether a scan of these inputs is worth a read thread: plain files of READ_THREAD_MIN_BYTES or more, a request
- * that hands the searches most lines (a shared scan, or no raw filter; one search's filter leaves few lines, and
- * the seed detection's whole run is ~0.3 s), and a core idle for it (unless the thread was `started` already).
+ * Whether a scan of these inputs is worth a read thread: plain files of READ_THREAD_MIN_BYTES or more, a scan shared
+ * by READ_THREAD_MIN_SEARCHES searches or more (their work on this thread outweighs the reading the worker takes
+ * over), and a core idle for it (unless the thread was `started` already). One search is not: its raw filter leaves
+ * few lines (the seed detection's whole run is ~0.3 s), and without one, a cheap search leaves this thread waiting
+ * for a worker that does all the reading and more (`vigil search 'index=* | stats count by sourcetype'` over the 300k
+ * mixed lines: 0.94 s on one thread, 1.27 s reading on a second).
  */
 export function readThreadWorth(request: ScanRequest, sizes: readonly (number | undefined)[], started = false): boolean {
   if (sizes.some((s) => s === undefined)) return false;
   if ((sizes as number[]).reduce((a, s) => a + s, 0) < READ_THREAD_MIN_BYTES) return false;
-  if (request.raw !== null && (request.alternatives?.length ?? 0) === 0) return false;
+  if ((request.alternatives?.length ?? 0) < READ_THREAD_MIN_SEARCHES) return false;
   // A thread `started` earlier was given its idle core then (and now counts among the threads running).
   return started || coreToSpare();
 }

@@ -8,7 +8,7 @@ import { emptyScanRequest, type ScanProgress, type ScanRequest } from '../../src
 import { eventResult } from '../../src/normalize/event-result.js';
 import type { IndexedEvent } from '../../src/normalize/tetragon-index.js';
 import { FileSource, type FileSourceOptions, type LineIssue } from '../../src/sources/file.js';
-import { READ_THREAD_MIN_BYTES, ReadThread, readThreadWorth } from '../../src/sources/read-thread.js';
+import { READ_THREAD_MIN_BYTES, READ_THREAD_MIN_SEARCHES, ReadThread, readThreadWorth } from '../../src/sources/read-thread.js';
 import { EXAMPLE, exampleLine, scratchDir, SYNTHETIC, UPSTREAM, upstreamLines } from './helpers.js';
 
 const { write } = scratchDir('vigil-read-thread-');
@@ -146,9 +146,11 @@ describe('FileSource on a read thread (readThread)', () => {
   });
 
   it('takes a thread started before the scan when worth it, and closes one a scan does not take', async () => {
+    // A scan shared by enough searches to take a read thread (readThreadWorth).
+    const shared: ScanRequest = { ...emptyScanRequest(), alternatives: Array.from({ length: READ_THREAD_MIN_SEARCHES }, emptyScanRequest) };
     const count = async (src: FileSource): Promise<number> => {
       let n = 0;
-      for await (const b of src.scan(emptyScanRequest())) n += b.length;
+      for await (const b of src.scan(shared)) n += b.length;
       return n;
     };
     const unused = ReadThread.start();
@@ -164,13 +166,17 @@ describe('FileSource on a read thread (readThread)', () => {
     expect(started.waiting).toBe(false); // taken
   });
 
-  it('is not used for stdin or streams, nor below the size worth a thread, nor for one search\'s raw filter', async () => {
+  it('is not used for stdin or streams, nor below the size worth a thread, nor for one search or a few', async () => {
     const src = new FileSource(['-'], { readThread: 'always', stdin: Readable.from([upstreamLines[1] + '\n']) });
     for await (const _ of src.scan(emptyScanRequest())) void _;
     expect(src.readOnThread).toBe(false);
     const big = READ_THREAD_MIN_BYTES;
-    expect(readThreadWorth(emptyScanRequest(), [big - 1])).toBe(false);
-    expect(readThreadWorth(emptyScanRequest(), [big, undefined])).toBe(false);
-    expect(readThreadWorth({ ...emptyScanRequest(), raw: { kind: 'contains', text: 'curl' } }, [big])).toBe(false);
+    const shared = (n: number): ScanRequest => ({ ...emptyScanRequest(), alternatives: Array.from({ length: n }, emptyScanRequest) });
+    expect(readThreadWorth(shared(READ_THREAD_MIN_SEARCHES), [big - 1], true)).toBe(false);
+    expect(readThreadWorth(shared(READ_THREAD_MIN_SEARCHES), [big, undefined], true)).toBe(false);
+    expect(readThreadWorth(shared(READ_THREAD_MIN_SEARCHES), [big], true)).toBe(true);
+    expect(readThreadWorth(shared(READ_THREAD_MIN_SEARCHES - 1), [big], true)).toBe(false);
+    expect(readThreadWorth(emptyScanRequest(), [big], true)).toBe(false);
+    expect(readThreadWorth({ ...emptyScanRequest(), raw: { kind: 'contains', text: 'curl' } }, [big], true)).toBe(false);
   });
 });

@@ -4,6 +4,7 @@ import type { ContentPack } from '../../detections/content.js';
 import type { Detection } from '../../detections/detection.js';
 import { VigilError } from '../../errors.js';
 import type { Result } from '../../events/result.js';
+import type { ReadThread } from '../../sources/read-thread.js';
 import type { SearchPlan, Sink } from '../../spl/index.js';
 import { outputSink } from '../output.js';
 import { progressReporter } from '../progress.js';
@@ -31,7 +32,7 @@ export function runCommand(program: Command): void {
     const threads = threadCount(opts.threads);
     // Several detections share one scan, which reads on a thread of its own when worth it: started now, it loads
     // beside this thread's loading of the engine and the content (sources/read-thread.ts).
-    const readThread = threads > 1 && (opts.all === true || keys.length > 1) && opts.events ? (await import('../../sources/read-thread.js')).ReadThread.startFor(opts.events) : null;
+    const readThread = threads > 1 && opts.events && (opts.all === true || keys.length > 1) ? await startReadThread(keys.length, opts.all === true, opts.events) : null;
     // The engine is imported when the command runs: `vigil --help` and the other commands do not load it.
     const [{ loadContent }, { runDetections, tagSearchName }, { riskEventsFor }, { eventPaths, fileSource, fileSourceOptions }] = await Promise.all([
       import('../../detections/content.js'),
@@ -73,6 +74,12 @@ export function runCommand(program: Command): void {
     sink.end();
     issues.summary();
   });
+}
+
+/** The read thread for a shared scan of `paths`, when enough detections share it (`READ_THREAD_MIN_SEARCHES`; `--all`: the pack's). */
+async function startReadThread(named: number, all: boolean, paths: readonly string[]): Promise<ReadThread | null> {
+  const { ReadThread, READ_THREAD_MIN_SEARCHES } = await import('../../sources/read-thread.js');
+  return all || named >= READ_THREAD_MIN_SEARCHES ? ReadThread.startFor(paths) : null;
 }
 
 /** The detections named on the command line, in that order, each once. */
