@@ -17,7 +17,8 @@ afterAll(() => rmSync(tmp, { recursive: true, force: true }));
 
 beforeAll(() => {
   // ~25 MB: above the size that stays on one thread, so the run is split into partitions (and the pack, at
-  // ~45 MB/s on one thread, is worth a worker).
+  // ~45 MB/s on one thread, is worth a worker); where no worker starts (2 cores), the pack's scan reads on a thread
+  // of its own when a core is idle (src/sources/read-thread.ts), which must print the same.
   const lines: string[] = [];
   let i = 0;
   for (const ev of tetragonEvents(15000, { seed: 21 })) {
