@@ -372,8 +372,7 @@ export class FileSource implements EventSource {
           return null;
         }
         if (out.missingTime) {
-          this.warnings++;
-          this.opts.onWarning?.({ file: input.label, line: lineNo, reason: 'no "time": using the previous event\'s time' });
+          this.reportWarning(input.label, lineNo, 'no "time": using the previous event\'s time');
         }
         const t = out.event._time;
         lastTime = t;
@@ -622,25 +621,19 @@ export class FileSource implements EventSource {
       ...(o.chunkSize !== undefined ? { chunkSize: o.chunkSize } : {}),
       ...(o.maxLineBytes !== undefined ? { maxLineBytes: o.maxLineBytes } : {}),
     };
-    const report = {
-      issue: (kind: 0 | 1, file: string, line: number, reason: string): void => {
-        if (kind === 0) this.reportMalformed(file, line, reason);
-        else {
-          this.warnings++;
-          o.onWarning?.({ file, line, reason });
-        }
-      },
-      end: (malformed: number, warnings: number): void => {
-        this.malformed = malformed;
-        this.warnings = warnings;
-      },
-    };
+    const report = (kind: 0 | 1, file: string, line: number, reason: string): void =>
+      kind === 0 ? this.reportMalformed(file, line, reason) : this.reportWarning(file, line, reason);
     return scanOnReadThread({ paths: this.paths, options: crossing, request }, options, report, started);
   }
 
   private reportMalformed(file: string, line: number, reason: string): void {
     this.malformed++;
     this.opts.onMalformed?.({ file, line, reason });
+  }
+
+  private reportWarning(file: string, line: number, reason: string): void {
+    this.warnings++;
+    this.opts.onWarning?.({ file, line, reason });
   }
 
   /** Checks an input is readable, without opening it yet (no descriptor is held per pending file). */

@@ -51,7 +51,7 @@ export type WireIssue = [kind: 0 | 1, file: string, line: number, reason: string
 export type FromReadWorker =
   | { type: 'rows'; rows: number; bytes: ArrayBuffer; meta: ArrayBuffer; spans: ArrayBuffer; strings: string[]; issues: WireIssue[]; progress: ScanProgress | null }
   | { type: 'issues'; issues: WireIssue[]; progress: ScanProgress | null }
-  | { type: 'end'; issues: WireIssue[]; progress: ScanProgress | null; malformed: number; warnings: number }
+  | { type: 'end'; issues: WireIssue[]; progress: ScanProgress | null }
   | { type: 'error'; code: ErrorCode | null; message: string };
 
 export const C_CONSUMED = 0;
@@ -83,12 +83,8 @@ export const M_SOURCE = 7;
 export const M_HOST = 8;
 export const META_WORDS = 9;
 
-/** What the scan on the thread reports back to its FileSource. */
-export interface ReadThreadReport {
-  issue(kind: 0 | 1, file: string, line: number, reason: string): void;
-  /** The worker's counts when it ended (the issues were all relayed before). */
-  end(malformed: number, warnings: number): void;
-}
+/** Relays a line issue of the scan on the thread to its FileSource (which counts them: one call per issue). */
+export type ReadThreadReport = (kind: 0 | 1, file: string, line: number, reason: string) => void;
 
 /**
  * Whether a scan of these inputs is worth a read thread: plain files of READ_THREAD_MIN_BYTES or more, a scan shared
@@ -204,12 +200,9 @@ export async function* scanOnReadThread(job: Omit<ReadJob, 'control'>, options: 
         continue;
       }
       if (m.type === 'error') throw m.code !== null ? new VigilError(m.code, m.message) : new VigilError('INPUT_IO', m.message);
-      for (const [kind, file, line, reason] of m.issues) report.issue(kind, file, line, reason);
+      for (const [kind, file, line, reason] of m.issues) report(kind, file, line, reason);
       if (m.progress !== null) onProgress?.(m.progress);
-      if (m.type === 'end') {
-        report.end(m.malformed, m.warnings);
-        return;
-      }
+      if (m.type === 'end') return;
       Atomics.add(words, C_CONSUMED, 1);
       Atomics.notify(words, C_CONSUMED);
       if (m.type === 'issues') continue;

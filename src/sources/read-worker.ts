@@ -172,7 +172,7 @@ async function run(job: ReadJob): Promise<void> {
     issues = [];
     progress = null;
   }
-  port.postMessage({ type: 'end', issues, progress, malformed: source.malformedCount, warnings: source.warningCount } satisfies FromReadWorker);
+  port.postMessage({ type: 'end', issues, progress } satisfies FromReadWorker);
 }
 
 port.once('message', (job: ReadJob) => {
