@@ -37,6 +37,14 @@ export async function buildProgram(args: readonly string[] = []): Promise<Comman
   return program;
 }
 
+/** Options taking one value or more (`<file...>`): they take every argument after them, the command's own too. */
+const VARIADIC_OPTIONS = ['--events', '--content', '--datasets'];
+
+/** What to do when a variadic option took the command's arguments (`vigil search --events f.jsonl 'spl'`). */
+function variadicHint(option: string): string {
+  return `hint: ${option} takes every argument after it; put the command's arguments before ${option}, or end its list with --\n`;
+}
+
 /** The CLI entry point (bin/vigil.js). Sets process.exitCode: 0 ok, 2 usage/SPL/content errors, 1 otherwise. */
 export async function main(argv: readonly string[]): Promise<void> {
   // `vigil ... | head`: a closed pipe ends the output quietly, as Unix tools do.
@@ -50,6 +58,10 @@ export async function main(argv: readonly string[]): Promise<void> {
   } catch (err) {
     if (err instanceof CommanderError) {
       // Commander already printed the message (or the help).
+      if (err.code === 'commander.missingArgument') {
+        const variadic = argv.find((a) => VARIADIC_OPTIONS.includes(a));
+        if (variadic !== undefined) process.stderr.write(variadicHint(variadic));
+      }
       process.exitCode = err.exitCode === 0 ? 0 : EXIT_USAGE;
       return;
     }

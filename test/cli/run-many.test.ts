@@ -100,4 +100,20 @@ describe('vigil run with several detections', () => {
     expect(r.err).toContain('nosuchcommand');
     expect(r.out).toBe('');
   });
+
+  it('says so when --events took the detections as files (it takes every argument after it)', () => {
+    const r = vigil(['run', '--now', NOW, '--events', DATA, SEED]);
+    expect(r.code).toBe(2);
+    expect(r.err).toContain(`--events took "${SEED}" as a file`);
+    // Ended with --, the same arguments run.
+    const ended = vigil(['run', '--events', DATA, '--now', NOW, '--', SEED]);
+    expect(ended.code).toBe(0);
+    expect(jsonl(ended.out)).toEqual(seedAlone);
+    // vigil search: commander reports the missing search, and the hint says why.
+    const search = vigil(['search', '--now', NOW, '--events', DATA, 'index=* | stats count']);
+    expect(search.code).toBe(2);
+    expect(search.err).toContain("missing required argument 'spl'");
+    expect(search.err).toContain('hint: --events takes every argument after it');
+    expect(vigil(['search', '--now', NOW, 'index=* | stats count', '--events', DATA]).err).not.toContain('hint:');
+  });
 });

@@ -6,6 +6,7 @@ import { VigilError } from '../../errors.js';
 import type { Result } from '../../events/result.js';
 import type { ReadThread } from '../../sources/read-thread.js';
 import type { SearchPlan, Sink } from '../../spl/index.js';
+import { printable } from '../../outputs/printable.js';
 import { outputSink } from '../output.js';
 import { progressReporter } from '../progress.js';
 import { addEventOptions, checkTimeZone, InputIssues, outputFormat, parseNow, threadCount, type EventOptions } from '../shared.js';
@@ -26,7 +27,11 @@ export function runCommand(program: Command): void {
       .option('--risk', 'print risk events instead of result rows'),
   ).action(async (keys: string[], opts: RunCliOptions) => {
     if (opts.all && keys.length) throw new VigilError('USAGE', 'name detections or pass --all, not both');
-    if (!opts.all && !keys.length) throw new VigilError('USAGE', 'name a detection (vigil detections lists them) or pass --all');
+    if (!opts.all && !keys.length) {
+      const taken = opts.events?.find((f) => f !== '-' && !existsSync(f));
+      const hint = taken === undefined ? '' : ` (--events took "${printable(taken)}" as a file: name detections before --events, or end its files with --)`;
+      throw new VigilError('USAGE', `name a detection (vigil detections lists them) or pass --all${hint}`);
+    }
     const tz = checkTimeZone(opts.tz);
     const now = parseNow(opts.now);
     const threads = threadCount(opts.threads);
