@@ -732,7 +732,18 @@ export async function* scanStore(
     }
     if (batch.length > 0) yield batch;
     if (scanned > 0) onProgress?.({ scanned, bytes });
+  } catch (err) {
+    throw sqliteReadError(err, 'cannot scan the event store');
   } finally {
     pool.release(db);
   }
+}
+
+/**
+ * A SQLite error of a read (a damaged page: SQLITE_CORRUPT, an I/O error) as the store's error, as the scan thread
+ * reports it; other errors (an abort, a bug) as they are.
+ */
+export function sqliteReadError(err: unknown, what: string): unknown {
+  const code = typeof err === 'object' && err !== null && 'code' in err && typeof err.code === 'string' ? err.code : '';
+  return code.startsWith('SQLITE_') ? new StoreError('STORE_IO', `${what}: ${(err as Error).message}`, { cause: err }) : err;
 }

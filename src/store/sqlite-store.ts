@@ -26,7 +26,7 @@ import type {
 } from './protocol.js';
 import { STRINGS_PER_EVENT } from './protocol.js';
 import { storeWorkerUrl } from './worker-url.js';
-import { NameCache, ReadPool, scanStore, type ScanLimits } from './reader.js';
+import { NameCache, ReadPool, scanStore, sqliteReadError, type ScanLimits } from './reader.js';
 import { ScanThread } from './scan-thread.js';
 import { DEFAULT_BUCKET_SECONDS, fromMicros, microsAtOrAfter } from './schema.js';
 import { checkEvent } from './validate.js';
@@ -444,6 +444,8 @@ export class SqliteStore implements EventStore, StateStore, SeqSubsetSource {
     const db = this.pool.acquire();
     try {
       return fn(db);
+    } catch (err) {
+      throw sqliteReadError(err, 'cannot read the event store');
     } finally {
       this.pool.release(db);
     }

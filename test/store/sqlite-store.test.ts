@@ -729,6 +729,24 @@ describe('modes and lifecycle', () => {
     }
   });
 
+  it('fails a scan over damaged pages with STORE_IO, on the calling thread as on the scan thread', async () => {
+    const dir = tempDir();
+    const s = await openStore(dir);
+    await s.append(Array.from({ length: 3000 }, (_, i) => event({ _time: T0 + i, _raw: `event ${i} ${'x'.repeat(1000)}` })));
+    await s.close();
+    // Pages in the middle of the file (its tables' rows) overwritten: SQLite finds them malformed when it reads them.
+    const file = join(dir, STORE_FILE);
+    const bytes = readFileSync(file);
+    bytes.fill(0xa5, Math.floor(bytes.length / 2), Math.floor(bytes.length / 2) + 8 * 16384);
+    writeFileSync(file, bytes);
+    for (const scanThreadMinEvents of [Infinity, 0]) {
+      const damaged = await store({ readonly: true, scanThreadMinEvents }, dir);
+      const err = await rejection(collect(damaged));
+      expect(err, `scanThreadMinEvents ${scanThreadMinEvents}`).toBeInstanceOf(StoreError);
+      expect(err).toMatchObject({ reason: 'STORE_IO', message: expect.stringMatching(/^cannot scan the event store: .*malformed/) });
+    }
+  });
+
   it('commits accepted appends before close resolves and refuses appends afterwards', async () => {
     const dir = tempDir();
     const s = await openStore(dir, { writerDelayMs: 50 });
