@@ -13,6 +13,8 @@ export async function serverConfig(opts: ServerDataOptions): Promise<{ config: V
   const [{ loadConfig }, { serverSettings }] = await Promise.all([import('../config/index.js'), import('../web/runtime.js')]);
   const config = await loadConfig({
     flags: { ...(opts.config ? { config: opts.config } : {}), ...(opts.dataDir ? { dataDir: opts.dataDir } : {}) },
+    // Only vigil serve makes a data dir's tokens: these commands read them (a backfill through serve uses its API token).
+    generateTokens: false,
   });
   return { config, settings: serverSettings(config).schedule };
 }

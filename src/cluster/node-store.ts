@@ -32,6 +32,8 @@ export interface NodeStore {
 export interface NodeStoreOptions {
   /** Open the SQLite store read-only (CLI reads), else take its writer lock as `owner`. */
   readonly?: boolean;
+  /** False: a SQLite data dir without a store is an error (StoreOptions.create). */
+  create?: boolean;
   /** Named in the lock-refusal message of a SQLite data dir ('vigil serve', 'vigil backfill'). */
   owner?: string;
   /**
@@ -53,7 +55,7 @@ type StoreSettings = Pick<VigilConfig, 'store' | 'dataDir' | 'indexes'>;
 export async function openNodeStore(config: StoreSettings, opts: NodeStoreOptions = {}): Promise<NodeStore> {
   const retention = Object.fromEntries(Object.entries(config.indexes).map(([name, ix]) => [name, ix.retention]));
   if (config.store.type === 'sqlite') {
-    const store = await openStore(config.dataDir, { retention, indexedFields: config.store.indexedFields, ...(opts.readonly ? { readonly: true } : {}), ...(opts.owner ? { owner: opts.owner } : {}) });
+    const store = await openStore(config.dataDir, { retention, indexedFields: config.store.indexedFields, ...(opts.readonly ? { readonly: true } : {}), ...(opts.create === false ? { create: false } : {}), ...(opts.owner ? { owner: opts.owner } : {}) });
     return {
       events: store,
       state: store,

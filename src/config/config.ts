@@ -14,7 +14,7 @@ import type { RetentionPolicy } from '../store/types.js';
 import type { ClickHouseConfig } from '../store/clickhouse/store.js';
 import { MAX_MACRO_EXPANDED_CHARS, MAX_MACRO_EXPANSIONS } from '../spl/macros/macros.js';
 import { DEFAULT_AUTH_THROTTLE, DEFAULT_CLIENT_IP_HEADER, isAddressOrBlock, type AuthThrottleConfig, type ClientIdentityConfig } from './auth-throttle.js';
-import { loadOrCreateToken, MIN_TOKEN_LENGTH } from './secrets.js';
+import { loadOrCreateToken, loadToken, MIN_TOKEN_LENGTH } from './secrets.js';
 import { parseDuration, parseSize } from './units.js';
 
 export interface TlsConfig {
@@ -228,6 +228,11 @@ export interface LoadConfigOptions {
   flags?: ConfigFlags;
   /** Base for relative paths given by flags and env (default process.cwd()). */
   cwd?: string;
+  /**
+   * False: the data dir's token files are read when they exist, never created (commands other than `vigil serve`:
+   * a typo'd --data-dir must not become a data dir with fresh tokens). Default true.
+   */
+  generateTokens?: boolean;
 }
 
 export const DEFAULTS = {
@@ -844,15 +849,20 @@ export async function loadConfig(options: LoadConfigOptions = {}): Promise<Vigil
   const search = searchSection(w, data['search']);
 
   const generated: VigilConfig['generated'] = {};
+  const persisted = (file: string) => (options.generateTokens === false ? loadToken(dataDir, file) : loadOrCreateToken(dataDir, file));
   if (tokens.length === 0) {
-    const g = await loadOrCreateToken(dataDir, HEC_TOKEN_FILE);
-    generated.hecToken = g;
-    tokens.push({ name: 'default', token: g.token, defaultIndex: DEFAULT_INDEX, indexes: [], disabled: false, useAck: false });
+    const g = await persisted(HEC_TOKEN_FILE);
+    if (g !== null) {
+      generated.hecToken = g;
+      tokens.push({ name: 'default', token: g.token, defaultIndex: DEFAULT_INDEX, indexes: [], disabled: false, useAck: false });
+    }
   }
   if (api.length === 0) {
-    const g = await loadOrCreateToken(dataDir, API_TOKEN_FILE);
-    generated.apiToken = g;
-    api.push({ name: 'default', token: g.token });
+    const g = await persisted(API_TOKEN_FILE);
+    if (g !== null) {
+      generated.apiToken = g;
+      api.push({ name: 'default', token: g.token });
+    }
   }
 
   const hec: HecConfig = {

@@ -52,12 +52,21 @@ export async function loadOrCreateToken(dataDir: string, fileName: string): Prom
   }
 }
 
+/** Reads `<dataDir>/<fileName>` when it exists (null when not): `loadOrCreateToken` for commands that must not create it. */
+export async function loadToken(dataDir: string, fileName: string): Promise<PersistedToken | null> {
+  const path = join(dataDir, fileName);
+  const token = await readToken(path);
+  return token === null ? null : { token, path, created: false };
+}
+
 async function readToken(path: string): Promise<string | null> {
   let text: string;
   try {
     text = await readFile(path, 'utf8');
   } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return null;
+    // ENOTDIR: the data dir is a file (creating the token then says so).
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT' || code === 'ENOTDIR') return null;
     throw new VigilError('CONFIG', `cannot read ${path}: ${(err as Error).message}`, { cause: err });
   }
   const token = text.trim();

@@ -77,6 +77,11 @@ export interface BackfillSummary {
   ran: number;
   /** Runs already in the ledger (an earlier backfill or the live scheduler): left as they are. */
   skipped: number;
+  /**
+   * Runs another node (or process) held the lease of: it executes them, or its lease expires (`schedule.lease`) and
+   * the next backfill or scheduler does. Not in the ledger yet.
+   */
+  held: number;
   results: number;
   riskEvents: number;
   findings: number;
@@ -307,13 +312,15 @@ export class Scheduler {
     if (this.backfilling) return Promise.reject(new VigilError('BACKFILL_BUSY', 'a backfill is already running; wait for it to end'));
     const stopped = () => opts.signal?.aborted === true || this.abort.signal.aborted;
     const work = (async () => {
-      const sum: BackfillSummary = { runs: plan.length, ran: 0, skipped: 0, results: 0, riskEvents: 0, findings: 0, failed: 0, aborted: false };
+      const sum: BackfillSummary = { runs: plan.length, ran: 0, skipped: 0, held: 0, results: 0, riskEvents: 0, findings: 0, failed: 0, aborted: false };
       for (const r of plan) {
         if (stopped()) break;
-        const run = await this.executeRun(r.detection, r.scheduledTime, 'backfill', { actions: opts.actions ?? true });
-        if (!run) {
-          // Null is also a run cancelled by stop(): not in the ledger, so not "skipped".
-          if (!this.abort.signal.aborted) sum.skipped++;
+        const run = await this.attempt(r.detection, r.scheduledTime, 'backfill', { actions: opts.actions ?? true });
+        // A run cancelled by stop() is neither in the ledger nor held (its lease was released): it counts as not reached.
+        if (run === 'cancelled') continue;
+        if (run === 'ran' || run === 'held') {
+          if (run === 'ran') sum.skipped++;
+          else sum.held++;
           continue;
         }
         sum.ran++;
@@ -323,7 +330,7 @@ export class Scheduler {
         if (run.status !== 'success') sum.failed++;
         opts.onRun?.(run);
       }
-      sum.aborted = sum.ran + sum.skipped < plan.length;
+      sum.aborted = sum.ran + sum.skipped + sum.held < plan.length;
       return sum;
     })();
     this.backfilling = work;

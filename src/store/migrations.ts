@@ -199,6 +199,16 @@ export function migrate(db: Db, migrations: readonly Migration[] = MIGRATIONS): 
   return { from, to: userVersion(db) };
 }
 
+/**
+ * Refuses another program's database before anything is written to it (not even the WAL mode): schema version 0 is
+ * a new, empty file for vigil, so one holding tables is not vigil's, and migrating would write into it.
+ */
+export function refuseForeign(db: Db): void {
+  if (userVersion(db) === 0 && db.prepare<[], number>("SELECT count(*) FROM sqlite_master WHERE name NOT LIKE 'sqlite_%'").pluck().get()! > 0) {
+    throw new VigilError('STORE', `${db.name} is not a vigil event store (it holds another program's tables)`);
+  }
+}
+
 /** For read-only opens, which cannot migrate: the store must be exactly at this build's version. */
 export function checkVersion(db: Db, migrations: readonly Migration[] = MIGRATIONS): void {
   const latest = latestVersion(migrations);

@@ -4,8 +4,8 @@
  * group-commits; scans and state reads run on the calling thread over read-only connections, so they
  * never take the write lock and work while this or another process writes. See CONTEXT.md for the design.
  */
-import { closeSync, existsSync, fsyncSync, openSync } from 'node:fs';
-import { join } from 'node:path';
+import { closeSync, fsyncSync, openSync, statSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import { MessageChannel, Worker, type MessagePort } from 'node:worker_threads';
 import Database from 'better-sqlite3';
 import { VigilError } from '../errors.js';
@@ -14,7 +14,7 @@ import type { Event } from '../events/event.js';
 import { emptyScanRequest, type EventSource, type ScanOptions, type ScanRequest, type SeqSubsetSource } from '../events/scan.js';
 import { DataDirLock } from './dir-lock.js';
 import { createPrivateDir, createPrivateFile, restrictIfExists } from './file-modes.js';
-import { checkVersion, migrate } from './migrations.js';
+import { checkVersion, migrate, refuseForeign } from './migrations.js';
 import type {
   FromWriter,
   RetentionPolicies,
@@ -65,6 +65,8 @@ const SCAN_THREAD_MIN_EVENTS = 50_000;
 export interface StoreOptions {
   /** Open for searching only: no writer, no write lock, no migrations (the store must exist and be current). */
   readonly?: boolean;
+  /** False: refuse a data dir without a store rather than create one (`vigil backfill`: it runs over stored events). Default true. */
+  create?: boolean;
   /**
    * What this process is, for the error another writer gets while it holds the data dir (`vigil serve`).
    * Read-write opens take the data dir's lock (dir-lock.ts); default "a vigil process".
@@ -147,6 +149,21 @@ interface WriterHandle {
 }
 
 /** Opens (creating and migrating if needed) the store in `dataDir`. */
+
+/**
+ * Whether `dataDir` holds an event store: false when it or its database file does not exist; a store that cannot
+ * be looked at (EACCES) is an error, not "no store".
+ */
+export function storeExists(dataDir: string): boolean {
+  try {
+    statSync(join(dataDir, STORE_FILE));
+    return true;
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT' || code === 'ENOTDIR') return false;
+    throw new StoreError('STORE_IO', `cannot read the event store in ${dataDir}: ${(err as Error).message}`, { cause: err });
+  }
+}
 export async function openStore(dataDir: string, options: StoreOptions = {}): Promise<SqliteStore> {
   return SqliteStore.open(dataDir, options);
 }
@@ -201,8 +218,10 @@ export class SqliteStore implements EventStore, StateStore, SeqSubsetSource {
     const path = join(dataDir, STORE_FILE);
     let lock: DataDirLock | null = null;
     try {
+      if (options.readonly || options.create === false) {
+        if (!storeExists(dataDir)) throw new StoreError('STORE_IO', `no event store in ${dataDir} (${path} does not exist)`);
+      }
       if (options.readonly) {
-        if (!existsSync(path)) throw new StoreError('STORE_IO', `no event store in ${dataDir} (${path} does not exist)`);
         const db = new Database(path, { readonly: true, fileMustExist: true, timeout: options.busyTimeoutMs ?? 5000 });
         try {
           checkVersion(db);
@@ -881,6 +900,15 @@ function pack(events: readonly Event[]): Packed {
 function prepareDatabase(path: string, options: StoreOptions): void {
   const span = options.bucketSeconds ?? DEFAULT_BUCKET_SECONDS;
   if (!(span > 0) || !Number.isFinite(span)) throw new VigilError('CONFIG', `bucketSeconds must be a positive number, not ${span}`);
+  // Before anything touches an existing file (its mode, its journal mode): another program's database is refused.
+  if (storeExists(dirname(path))) {
+    const probe = new Database(path, { readonly: true, fileMustExist: true, timeout: options.busyTimeoutMs ?? 5000 });
+    try {
+      refuseForeign(probe);
+    } finally {
+      probe.close();
+    }
+  }
   // 0600 before SQLite opens it: its -wal and -shm files take the database's mode.
   createPrivateFile(path);
   restrictIfExists(`${path}-wal`);

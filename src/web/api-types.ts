@@ -318,6 +318,8 @@ export interface BackfillTotals {
   runs: number;
   ran: number;
   skipped: number;
+  /** Runs whose lease another node held (not in the ledger yet); absent from servers before it was added. */
+  held?: number;
   results: number;
   riskEvents: number;
   findings: number;

@@ -4,7 +4,8 @@ import { createServer, type AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { openStore } from '../../src/store/sqlite-store.js';
+import Database from 'better-sqlite3';
+import { openStore, STORE_FILE } from '../../src/store/sqlite-store.js';
 import { datasetEvents } from '../schedule/fakes.js';
 
 /**
@@ -123,6 +124,53 @@ describe('vigil backfill', () => {
     expect(r.code).toBe(0);
     expect(r.out).toBe(local.out);
   });
+
+  it('refuses a data dir without a store, or with another program\'s database, and leaves both as they were', async () => {
+    const typo = join(tmp, 'typo');
+    const missing = vigil(['backfill', '--data-dir', typo, ...PERIOD]);
+    expect(missing).toMatchObject({ code: 1, err: expect.stringContaining(`no event store in ${typo}`) });
+    expect(existsSync(typo)).toBe(false);
+    // Nor do the commands reading the store create the data dir and its tokens.
+    for (const cmd of [['runs'], ['risk'], ['findings'], ['indexes', 'list']]) {
+      expect(vigil([...cmd, '--data-dir', typo]).code, cmd.join(' ')).toBe(1);
+      expect(existsSync(typo), cmd.join(' ')).toBe(false);
+    }
+    const foreign = join(tmp, 'foreign');
+    mkdirSync(foreign);
+    const db = new Database(join(foreign, STORE_FILE));
+    db.exec('CREATE TABLE notes (text TEXT)');
+    db.close();
+    const before = readFileSync(join(foreign, STORE_FILE));
+    expect(vigil(['backfill', '--data-dir', foreign, ...PERIOD])).toMatchObject({ code: 1, err: expect.stringContaining("holds another program's tables") });
+    expect(readFileSync(join(foreign, STORE_FILE))).toEqual(before);
+  });
+
+  it('Ctrl-C: stops after releasing the run in progress (exit 130), and the same backfill then finishes at once', async () => {
+    const w = await world('interrupted');
+    // Four days of hourly runs: still running when interrupted.
+    const month = ['--from', '2026-11-16T00:00:00Z', '--to', '2026-11-20T13:00:00Z', '--no-actions'];
+    const child = spawn(process.execPath, [BIN, 'backfill', '--config', w.config, ...month], { cwd: ROOT, env: { ...process.env, VIGIL_API_TOKEN: '' } });
+    let out = '';
+    let err = '';
+    child.stdout.on('data', (d: Buffer) => (out += d.toString()));
+    child.stderr.on('data', (d: Buffer) => (err += d.toString()));
+    const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+    // Interrupted once some runs are in the ledger (the first commit is visible to a read-only open).
+    for (const end = Date.now() + 20_000; (await outputs(join(w.dir, 'data'))).runs.length === 0; ) {
+      if (Date.now() > end) throw new Error(`no run committed: ${err}`);
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    child.kill('SIGINT');
+    expect(await exited, err).toBe(130);
+    expect(err).toMatch(/stopped after \d+ of \d+ runs; run the same backfill again to finish it/);
+    const done = Number(/^(\d+) run\(s\) executed/.exec(out)?.[1]);
+    const again = vigil(['backfill', '--config', w.config, ...month]);
+    expect(again.code, again.err).toBe(0);
+    // Nothing held: every run not done before is done now.
+    const planned = Number(/stopped after \d+ of (\d+) runs/.exec(err)?.[1]);
+    expect(again.out).toContain(`${planned - done} run(s) executed, ${done} already in the ledger;`);
+    expect(again.out).not.toContain('held');
+  }, 60_000);
 
   it('goes through the vigil serve running on the data dir, with the same runs, risk events and alert actions', async () => {
     const w = await world('served');

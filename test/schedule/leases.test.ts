@@ -177,4 +177,28 @@ describe('schedulers on several nodes sharing one state store', () => {
     expect((await b.runDue()).map((r) => [r.scheduledTime, r.status])).toEqual([[T0 + H, 'success']]);
     await store.close();
   });
+
+  it('count in a backfill a run another node holds as held, not as in the ledger; a stopped backfill releases its run', async () => {
+    const store = await storeWithEvents();
+    const clock = new FakeClock(T0 + 4 * H);
+    const settings = { enable: [SEED.name], leaseMs: 600_000 };
+    expect(await store.claimRun(SEED.id, T0 + H, 'node-a', 600_000, clock.t)).toBe(true);
+    const b = node('node-b', store, new InProcessExecutor(store, () => pack), clock, settings);
+    const plan = b.planBackfill(T0, T0 + 3 * H);
+    expect(plan.map((r) => r.scheduledTime)).toEqual([T0 + H, T0 + 2 * H, T0 + 3 * H]);
+    const first = await b.backfill(plan);
+    expect(first).toMatchObject({ runs: 3, ran: 2, skipped: 0, held: 1, aborted: false });
+    expect(await store.hasRun(SEED.id, T0 + H)).toBe(false);
+    expect(await b.backfill(plan)).toMatchObject({ ran: 0, skipped: 2, held: 1, aborted: false });
+    // A backfill stopped during a run (Ctrl-C in vigil backfill) releases its lease: the next one runs it at once.
+    await store.renewRun(SEED.id, T0 + H, 'node-a', 0, clock.t);
+    const slow = new SlowExecutor();
+    const c = node('node-c', store, slow, clock, settings);
+    const stopped = c.backfill(plan);
+    await waitFor(() => slow.started === 1);
+    await c.stop();
+    expect(await stopped).toMatchObject({ ran: 0, skipped: 0, held: 0, aborted: true });
+    expect(await b.backfill(plan)).toMatchObject({ ran: 1, skipped: 2, held: 0, aborted: false });
+    await store.close();
+  });
 });

@@ -128,7 +128,7 @@ export function scheduleCommands(program: Command): void {
     const onRun = (run: RunInfo) => {
       if (run.status !== 'success') process.stderr.write(`vigil: ${run.detectionName} @ ${strftime(run.scheduledTime, ISO, settings.tz)}: ${run.status}: ${run.error}\n`);
     };
-    let sum: BackfillTotals;
+    let sum: LocalBackfillTotals;
     if (opts.url) {
       sum = await remoteBackfill(config, opts, { apiUrl: opts.url, pid: null }, from, to, onRun);
     } else {
@@ -147,13 +147,29 @@ export function scheduleCommands(program: Command): void {
         }
       }
     }
-    process.stdout.write(
-      `${sum.ran} run(s) executed, ${sum.skipped} already in the ledger; ${sum.results} results, ${sum.riskEvents} risk events, ${sum.findings} findings` +
-        `${sum.failed ? `, ${sum.failed} failed` : ''}\n`,
-    );
-    if (sum.aborted) throw new VigilError('SERVER_API', `stopped after ${sum.ran + sum.skipped} of ${sum.runs} runs (vigil serve is stopping); run the same backfill again to finish it`);
-    if (sum.failed) process.exitCode = 1;
+    process.stdout.write(backfillLine(sum));
+    if ('interrupted' in sum && sum.interrupted !== undefined) {
+      // Exits as a signal would have ended it (128 + its number), once the abandoned run's lease is released.
+      process.stderr.write(`vigil: stopped after ${sum.ran + sum.skipped + (sum.held ?? 0)} of ${sum.runs} runs; run the same backfill again to finish it\n`);
+      process.exitCode = sum.interrupted === 'SIGINT' ? 130 : 143;
+      return;
+    }
+    if (sum.aborted) throw new VigilError('SERVER_API', `stopped after ${sum.ran + sum.skipped + (sum.held ?? 0)} of ${sum.runs} runs (vigil serve is stopping); run the same backfill again to finish it`);
+    if (sum.held) {
+      process.stderr.write(
+        `vigil: ${sum.held} run(s) held by another node or process (its lease; an interrupted one's lasts schedule.lease): not in the ledger yet; run the same backfill again later to finish them\n`,
+      );
+    }
+    if (sum.failed || sum.held) process.exitCode = 1;
   });
+}
+
+/** The totals line a backfill prints on stdout. */
+function backfillLine(sum: BackfillTotals): string {
+  return (
+    `${sum.ran} run(s) executed, ${sum.skipped} already in the ledger${sum.held ? `, ${sum.held} held by another node` : ''}; ` +
+    `${sum.results} results, ${sum.riskEvents} risk events, ${sum.findings} findings${sum.failed ? `, ${sum.failed} failed` : ''}\n`
+  );
 }
 
 /** A server owns the data dir: it runs the backfill (one writer), with its content and alert routes. */
@@ -182,7 +198,10 @@ async function remoteBackfill(config: VigilConfig, opts: BackfillCliOptions, ser
  * failed ones stay queued for vigil serve to retry. On a cluster each run is leased like a node's scheduler's,
  * so a run a node executes meanwhile is not executed twice.
  */
-async function localBackfill(config: VigilConfig, settings: ScheduleSettings, opts: BackfillCliOptions, from: number, to: number, onRun: (run: RunInfo) => void): Promise<BackfillTotals> {
+/** A local backfill's totals, and the signal that stopped it. */
+type LocalBackfillTotals = BackfillTotals & { interrupted?: NodeJS.Signals };
+
+async function localBackfill(config: VigilConfig, settings: ScheduleSettings, opts: BackfillCliOptions, from: number, to: number, onRun: (run: RunInfo) => void): Promise<LocalBackfillTotals> {
   const [{ loadServerContent, detectionToggles, findDetection, syncMacroEdits }, { openNodeStore }, { configuredAlerts }, { Scheduler, systemClock }, { InProcessExecutor }, { defaultSearchIndexes }] = await Promise.all([
     engine(),
     import('../../cluster/node-store.js'),
@@ -191,7 +210,7 @@ async function localBackfill(config: VigilConfig, settings: ScheduleSettings, op
     import('../../schedule/executor.js'),
     import('../../store/default-indexes.js'),
   ]);
-  const node = await openNodeStore(config, { owner: 'vigil backfill', eventRetryMs: 0, log: (level, message) => process.stderr.write(`vigil: ${level}: ${message}\n`) });
+  const node = await openNodeStore(config, { owner: 'vigil backfill', create: false, eventRetryMs: 0, log: (level, message) => process.stderr.write(`vigil: ${level}: ${message}\n`) });
   try {
     const { events, state, console: shared } = node;
     // A cluster's console edits are in the control plane: this machine's copy of the macros is brought up to date.
@@ -213,7 +232,26 @@ async function localBackfill(config: VigilConfig, settings: ScheduleSettings, op
       ...(config.node.name !== undefined ? { node: config.node.name } : {}),
     });
     const named = opts.detection?.length ? selectDetections(pack.detections, opts.detection, () => true, pack, findDetection) : undefined;
-    const sum = await scheduler.backfill(scheduler.planBackfill(from, to, named), { actions: opts.actions, onRun });
+    const plan = scheduler.planBackfill(from, to, named);
+    // Ctrl-C: the run in progress is abandoned and its lease released (the next backfill redoes it at once, rather
+    // than find it held until the lease expires); a second Ctrl-C ends the process as usual.
+    const interrupted: { by: NodeJS.Signals | null } = { by: null };
+    const stop = (signal: NodeJS.Signals): void => {
+      interrupted.by = signal;
+      process.stderr.write('vigil: stopping the backfill (the run in progress is abandoned; Ctrl-C again to end at once)\n');
+      void scheduler.stop();
+    };
+    process.once('SIGINT', stop);
+    process.once('SIGTERM', stop);
+    let sum: BackfillTotals;
+    try {
+      sum = await scheduler.backfill(plan, { actions: opts.actions, onRun });
+    } finally {
+      process.off('SIGINT', stop);
+      process.off('SIGTERM', stop);
+    }
+    // Stopped: what the committed runs queued stays in the outbox for vigil serve (or the next backfill) to deliver.
+    if (interrupted.by !== null) return { ...sum, interrupted: interrupted.by };
     if (opts.actions && alerts.actions.length) await deliverDue(state, alerts.actions, alerts.deadLetterRetentionS);
     return sum;
   } finally {

@@ -1,6 +1,5 @@
 import { once } from 'node:events';
-import { existsSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { resolve } from 'node:path';
 import type { Command } from 'commander';
 import { VigilError } from '../../errors.js';
 import type { EventSource } from '../../events/scan.js';
@@ -47,7 +46,7 @@ export function searchCommand(program: Command): void {
     if (opts.events && opts.events.length) {
       source = (await import('../file-source.js')).fileSource(opts, issues, now);
     } else if (!isGeneratingSearch(ast)) {
-      const [{ defaultSearchIndexes }, { STORE_FILE }, { openEventReader }] = await Promise.all([
+      const [{ defaultSearchIndexes }, { storeExists }, { openEventReader }] = await Promise.all([
         import('../../store/default-indexes.js'),
         import('../../store/sqlite-store.js'),
         import('../../cluster/locator.js'),
@@ -56,7 +55,7 @@ export function searchCommand(program: Command): void {
       const dataDirGiven = cmd.getOptionValueSource('dataDir') === 'cli';
       const stored = opts.config ? (await (await import('../serve-config.js')).serverConfig({ config: opts.config, ...(dataDirGiven ? { dataDir: opts.dataDir } : {}) })).config : null;
       locator = stored?.store.type === 'clickhouse' ? { type: 'clickhouse', clickhouse: stored.store.clickhouse } : { type: 'sqlite', dataDir: stored?.dataDir ?? resolve(opts.dataDir) };
-      if (locator.type === 'sqlite' && !existsSync(join(locator.dataDir, STORE_FILE))) {
+      if (locator.type === 'sqlite' && !storeExists(locator.dataDir)) {
         throw new VigilError('USAGE', `no events to search: pass --events <file...>, or --data-dir pointing at the data of vigil serve (no store in ${locator.dataDir})`);
       }
       // Read-only: never takes the write lock, so it works while vigil serve is writing.
