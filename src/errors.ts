@@ -38,6 +38,7 @@ export type ErrorCode =
   // input and storage
   | 'INPUT_IO'
   | 'INPUT_MALFORMED'
+  | 'OUTPUT_IO'
   | 'STORE'
   | 'CONFIG'
   | 'USAGE'

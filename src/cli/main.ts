@@ -1,5 +1,6 @@
 import { Command, CommanderError } from 'commander';
 import { readFileSync } from 'node:fs';
+import { VigilError } from '../errors.js';
 import { EXIT_USAGE, reportError } from './exit.js';
 
 const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
@@ -47,10 +48,11 @@ function variadicHint(option: string): string {
 
 /** The CLI entry point (bin/vigil.js). Sets process.exitCode: 0 ok, 2 usage/SPL/content errors, 1 otherwise. */
 export async function main(argv: readonly string[]): Promise<void> {
-  // `vigil ... | head`: a closed pipe ends the output quietly, as Unix tools do.
+  // `vigil ... | head`: a closed pipe ends the output quietly, as Unix tools do; any other write error (a full disk)
+  // ends it with one line and exit 1: the output is incomplete.
   process.stdout.on('error', (err: NodeJS.ErrnoException) => {
     if (err.code === 'EPIPE') process.exit(process.exitCode ?? 0);
-    throw err;
+    process.exit(reportError(new VigilError('OUTPUT_IO', `cannot write the output: ${err.message}`, { cause: err })));
   });
   const program = await buildProgram(argv.slice(2));
   try {

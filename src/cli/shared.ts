@@ -39,8 +39,9 @@ export function addEventOptions(cmd: Command): Command {
 export function threadCount(opt: string | undefined, env: string | undefined = process.env.VIGIL_THREADS): number {
   const text = opt ?? (env !== undefined && env.trim() !== '' ? env : undefined);
   if (text === undefined) return availableParallelism();
-  const n = Number(text);
-  if (!Number.isInteger(n) || n < 1 || n > 1024) throw new VigilError('USAGE', `${opt !== undefined ? '--threads' : 'VIGIL_THREADS'} must be an integer from 1 to 1024, not "${text}"`);
+  // Digits only: Number() would also read "1e3", "0x2" or " 2".
+  const n = /^[0-9]{1,4}$/.test(text) ? Number(text) : NaN;
+  if (!(n >= 1 && n <= 1024)) throw new VigilError('USAGE', `${opt !== undefined ? '--threads' : 'VIGIL_THREADS'} must be an integer from 1 to 1024, not "${printable(text)}"`);
   return n;
 }
 

@@ -31,7 +31,7 @@ export interface DetectionResults {
 
 /** Plans a detection's search over the source with the content's macros, lookups and data models; errors name the detection. */
 export function planDetection(pack: ContentPack, d: Detection, opts: DetectionRunOptions): SearchPlan {
-  return plan(d.search, { macros: pack.macros, lookups: pack.lookups, knowledge: pack.knowledge, source: opts.source, now: opts.now, tz: opts.tz, earliest: opts.earliest, latest: opts.latest, name: d.name });
+  return plan(d.search, { macros: pack.macros, lookups: pack.lookups, knowledge: pack.knowledge, source: opts.source, now: opts.now, tz: opts.tz, earliest: opts.earliest, latest: opts.latest, name: `detection "${d.name}" (${d.file})` });
 }
 
 /**

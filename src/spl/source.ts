@@ -140,15 +140,19 @@ export class SplError extends VigilError {
   /** `line:column` in the text the user wrote (or in the macro definition, with the call chain). */
   format(): string {
     const loc = this.location();
-    if (!loc) return `${this.message} [${this.code}]`;
     const lines: string[] = [`${this.message} [${this.code}]`];
-    lines.push(...renderCaret(loc, Math.max(1, this.span.end - this.span.start)));
-    let o: Origin = loc.origin;
-    while (o.kind === 'macro') {
-      const call = lineColumn(o.parent.text, o.callSpan.start);
-      lines.push(`  in macro \`${o.name}\`${o.file ? ` (${o.file})` : ''}, called at ${call.line}:${call.column}`);
-      o = o.parent;
+    let o: Origin | undefined = this.source?.root;
+    if (loc) {
+      lines.push(...renderCaret(loc, Math.max(1, this.span.end - this.span.start)));
+      o = loc.origin;
+      while (o.kind === 'macro') {
+        const call = lineColumn(o.parent.text, o.callSpan.start);
+        lines.push(`  in macro \`${o.name}\`${o.file ? ` (${o.file})` : ''}, called at ${call.line}:${call.column}`);
+        o = o.parent;
+      }
     }
+    // The search's name (a detection): which of several searches run at once (`vigil run --all`) it is.
+    if (o?.kind === 'search' && o.name) lines.push(`  in ${o.name}`);
     return lines.join('\n');
   }
 }

@@ -1,5 +1,5 @@
 import { spawnSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { closeSync, existsSync, mkdirSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
@@ -170,5 +170,18 @@ describe('vigil CLI', () => {
     const blocks = (s: string) => s.split('\n').filter((l) => l.startsWith('Cisco Isovalent'));
     expect(blocks(two.out)).toEqual(blocks(one.out));
     expect(two.out).toMatch(/10 passed, 0 failed/);
+  });
+
+  it.skipIf(!existsSync('/dev/full'))('ends with one line and exit 1 when its output cannot be written (a full disk), with one thread or two', () => {
+    for (const threads of ['1', '2']) {
+      const full = openSync('/dev/full', 'w');
+      try {
+        const r = spawnSync(process.execPath, [BIN, 'run', '--all', '--events', DATA, '--threads', threads], { cwd: ROOT, encoding: 'utf8', stdio: ['ignore', full, 'pipe'] });
+        expect(r.status, threads).toBe(1);
+        expect(r.stderr.trim(), threads).toMatch(/^vigil: cannot write the output: ENOSPC[^\n]*\[OUTPUT_IO\]$/);
+      } finally {
+        closeSync(full);
+      }
+    }
   });
 });

@@ -55,6 +55,14 @@ describe('vigil run and search --threads', () => {
     const env = vigil(['search', '* | stats count', '--events', file], { VIGIL_THREADS: 'many' });
     expect(env.code).toBe(2);
     expect(env.err).toContain('VIGIL_THREADS must be an integer from 1 to 1024, not "many"');
+    // Digits only, as the message says (Number() reads these as 1000, 2 and 2).
+    for (const text of ['1e3', '0x2', ' 2', '2.0', '+3']) {
+      expect(vigil(['search', '* | stats count', '--events', file, '--threads', text]), text).toMatchObject({ code: 2, err: expect.stringContaining(`not "${text}"`) });
+    }
+    expect(vigil(['search', '* | stats count', '--events', file], { VIGIL_THREADS: '1e2' }).code).toBe(2);
+    // A --threads without its value took the next option: that is what is reported.
+    const swallowed = vigil(['run', '--all', '--threads', '--events', file]);
+    expect(swallowed).toMatchObject({ code: 2, err: expect.stringContaining('--threads must be an integer from 1 to 1024, not "--events"') });
   });
 
   it('--explain shows what runs per partition', () => {

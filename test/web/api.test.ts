@@ -349,11 +349,11 @@ describe('backfill', () => {
       [SEED, T0 - 3600, 'backfill', 'success'],
       [SEED, T0, 'backfill', 'success'],
     ]);
-    expect(lines.at(-1)).toEqual({ done: { runs: 3, ran: 3, skipped: 0, results: 0, riskEvents: 0, findings: 0, failed: 0, aborted: false } });
+    expect(lines.at(-1)).toEqual({ done: { runs: 3, ran: 3, skipped: 0, held: 0, results: 0, riskEvents: 0, findings: 0, failed: 0, aborted: false } });
     expect(await h.server.state.runs({ detectionId: runs[0]!.detectionId })).toHaveLength(before + 3);
     // The same request again: every run is already in the ledger.
     const again = (await (await post({ from: T0 - 3 * 3600, to: T0, detections: [SEED] })).text()).trim().split('\n');
-    expect(JSON.parse(again.at(-1)!)).toMatchObject({ done: { runs: 3, ran: 0, skipped: 3 } });
+    expect(JSON.parse(again.at(-1)!)).toMatchObject({ done: { runs: 3, ran: 0, skipped: 3, held: 0 } });
   });
 
   it('refuses unauthenticated, malformed, unknown and too long backfills before running anything', async () => {

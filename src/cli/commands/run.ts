@@ -26,6 +26,8 @@ export function runCommand(program: Command): void {
       .option('--all', 'run every detection of the content in one pass, except correlation searches (they read the risk index)')
       .option('--risk', 'print risk events instead of result rows'),
   ).action(async (keys: string[], opts: RunCliOptions) => {
+    // First: a --threads without its value took the next option as one (`--threads --events f`), which explains the rest.
+    const threads = threadCount(opts.threads);
     if (opts.all && keys.length) throw new VigilError('USAGE', 'name detections or pass --all, not both');
     if (!opts.all && !keys.length) {
       const taken = opts.events?.find((f) => f !== '-' && !existsSync(f));
@@ -34,7 +36,6 @@ export function runCommand(program: Command): void {
     }
     const tz = checkTimeZone(opts.tz);
     const now = parseNow(opts.now);
-    const threads = threadCount(opts.threads);
     // Several detections share one scan, which reads on a thread of its own when worth it: started now, it loads
     // beside this thread's loading of the engine and the content (sources/read-thread.ts).
     const readThread = threads > 1 && opts.events && (opts.all === true || keys.length > 1) ? await startReadThread(keys.length, opts.all === true, opts.events) : null;
