@@ -98,6 +98,8 @@ describe('vigil run with several detections', () => {
     const r = vigil(['run', SEED, bad, '--events', join(tmp, 'does-not-exist.jsonl')]);
     expect(r.code).toBe(2);
     expect(r.err).toContain('nosuchcommand');
+    // Which of the detections it is, and its file.
+    expect(r.err).toContain(`in detection "Bad" (${bad})`);
     expect(r.out).toBe('');
   });
 
