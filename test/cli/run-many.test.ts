@@ -103,6 +103,20 @@ describe('vigil run with several detections', () => {
     expect(r.out).toBe('');
   });
 
+  it('reports every name that matches no detection, in run and in test; test, like run, runs a detection named twice once', () => {
+    for (const args of [['run', '--events', DATA, '--'], ['test']]) {
+      const cmd = args[0]!;
+      const r = vigil([...args, 'Nope1', SEED, 'Cisco Isovalent - Shell Exec']);
+      expect(r.code, cmd).toBe(2);
+      expect(r.err, cmd).toContain('2 detections not found');
+      expect(r.err, cmd).toContain('no detection named "Nope1"');
+      expect(r.err, cmd).toContain(`no detection named "Cisco Isovalent - Shell Exec"; did you mean:\n  ${SHELL}`);
+    }
+    const twice = vigil(['test', SEED, SEED]);
+    expect(twice.code).toBe(0);
+    expect(twice.out).toMatch(/^1 passed, 0 failed/m);
+  });
+
   it('says so when --events took the detections as files (it takes every argument after it)', () => {
     const r = vigil(['run', '--now', NOW, '--events', DATA, SEED]);
     expect(r.code).toBe(2);

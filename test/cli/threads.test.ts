@@ -68,5 +68,8 @@ describe('vigil run and search --threads', () => {
   it('--explain shows what runs per partition', () => {
     const r = vigil(['search', '* | eval x=1 | stats count by x | sort - count', '--events', file, '--explain']);
     expect(r.out).toContain('parallel: per partition: scan, leading search, eval, stats (partial state); final: merge stats, sort');
+    // Where the run stays on one thread whatever the search allows, that is what it says.
+    expect(vigil(['search', '* | eval x=1 | stats count by x', '--events', file, '--explain', '--threads', '1']).out).toContain('\nparallel: none, one thread: --threads 1');
+    expect(vigil(['search', '* | eval x=1 | stats count by x', '--events', '-', '--explain']).out).toContain('\nparallel: none, one thread: stdin is read in one pass');
   });
 });

@@ -1,7 +1,5 @@
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import type { Command } from 'commander';
-import type { ContentPack } from '../../detections/content.js';
-import type { Detection } from '../../detections/detection.js';
 import { VigilError } from '../../errors.js';
 import type { Result } from '../../events/result.js';
 import type { ReadThread } from '../../sources/read-thread.js';
@@ -10,6 +8,7 @@ import { printable } from '../../outputs/printable.js';
 import { outputSink } from '../output.js';
 import { progressReporter } from '../progress.js';
 import { addEventOptions, checkTimeZone, InputIssues, outputFormat, parseNow, threadCount, type EventOptions } from '../shared.js';
+import { resolveDetections } from '../detection-keys.js';
 import { failOnContentErrors } from './content-errors.js';
 
 interface RunCliOptions extends EventOptions {
@@ -86,38 +85,4 @@ export function runCommand(program: Command): void {
 async function startReadThread(named: number, all: boolean, paths: readonly string[]): Promise<ReadThread | null> {
   const { ReadThread, READ_THREAD_MIN_SEARCHES } = await import('../../sources/read-thread.js');
   return all || named >= READ_THREAD_MIN_SEARCHES ? ReadThread.startFor(paths) : null;
-}
-
-/** The detections named on the command line, in that order, each once. */
-async function resolveDetections(pack: ContentPack, keys: readonly string[]): Promise<Detection[]> {
-  const out = new Map<string, Detection>();
-  for (const k of keys) {
-    const d = await resolveDetection(pack, k);
-    if (!out.has(d.id)) out.set(d.id, d);
-  }
-  return [...out.values()];
-}
-
-/** A detection by name or id from the content, or a YAML file (its filter macro defaults to `search *`). */
-export async function resolveDetection(pack: ContentPack, key: string): Promise<Detection> {
-  const [{ findDetection }, { readDetection }, { YamlReader }] = await Promise.all([
-    import('../../detections/content.js'),
-    import('../../detections/detection.js'),
-    import('../../yaml/reader.js'),
-  ]);
-  const found = findDetection(pack, key);
-  if (found) return found;
-  if (/\.ya?ml$/i.test(key) && existsSync(key)) {
-    const r = YamlReader.parse(readFileSync(key, 'utf8'), key);
-    const d = r.ok ? readDetection(r.top(), key) : null;
-    const errors = r.problems.filter((p) => p.severity === 'error');
-    if (!d || errors.length) {
-      const p = errors[0];
-      throw new VigilError('CONTENT_SCHEMA', p ? `${p.file}:${p.line}:${p.column}: ${p.message}` : `${key}: not a detection`);
-    }
-    pack.macros.defineDefault({ name: d.filterMacro, args: [], definition: 'search *' });
-    return d;
-  }
-  const near = pack.detections.filter((d) => d.name.toLowerCase().includes(key.toLowerCase())).map((d) => `  ${d.name}`);
-  throw new VigilError('CONTENT_NOT_FOUND', `no detection named "${key}"${near.length ? `; did you mean:\n${near.join('\n')}` : ' (vigil detections lists them)'}`);
 }

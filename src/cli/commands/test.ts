@@ -4,6 +4,7 @@ import type { Detection } from '../../detections/detection.js';
 import type { TestOutcome } from '../../testing/testing.js';
 import { VigilError } from '../../errors.js';
 import { EXIT_FAILURE } from '../exit.js';
+import { resolveDetections } from '../detection-keys.js';
 import { failOnContentErrors } from './content-errors.js';
 
 interface TestCliOptions {
@@ -37,16 +38,11 @@ export function testCommand(program: Command): void {
     .action(async (keys: string[], opts: TestCliOptions) => {
       const started = performance.now();
       // Imported when the command runs: `vigil --help` and the other commands do not load the engine.
-      const [{ findDetection, loadContent }, { BUNDLED_DATASETS_DIR }] = await Promise.all([import('../../detections/content.js'), import('../../detections/datasets.js')]);
+      const [{ loadContent }, { BUNDLED_DATASETS_DIR }] = await Promise.all([import('../../detections/content.js'), import('../../detections/datasets.js')]);
       const pack = loadContent(opts.content ?? [], { bundled: opts.bundled });
       failOnContentErrors(pack);
-      const selected: Detection[] = keys.length
-        ? keys.map((k) => {
-            const d = findDetection(pack, k);
-            if (!d) throw new VigilError('CONTENT_NOT_FOUND', `no detection named "${k}" (vigil detections lists them)`);
-            return d;
-          })
-        : pack.detections.filter((d) => d.tests.length > 0);
+      // Named as `vigil run` names them: each once, every unknown name reported.
+      const selected: Detection[] = keys.length ? await resolveDetections(pack, keys) : pack.detections.filter((d) => d.tests.length > 0);
       if (opts.url) {
         if (!opts.token) throw new VigilError('USAGE', 'live mode needs --token (a HEC token)');
         if (opts.insecure) process.stderr.write('vigil: WARNING: --insecure: TLS certificates are not verified\n');

@@ -7,7 +7,11 @@ import { describeSplit, splitPlan } from './split.js';
  * A human-readable description of a plan (`vigil search --explain`); `aggregates`: whether the event source
  * computes aggregations itself (`EventSource.aggregate`: ClickHouse), for the stats pushdown line.
  */
-export function explainPlan(plan: SearchPlan, opts: { aggregates?: boolean } = {}): string {
+/**
+ * `oneThread`: why this run stays on one thread whatever the plan allows (`--threads 1`, stdin): the split line then
+ * says so instead of describing partitions that will not be made.
+ */
+export function explainPlan(plan: SearchPlan, opts: { aggregates?: boolean; oneThread?: string } = {}): string {
   const lines: string[] = [];
   const fmt = (t: number | null) => (t === null ? 'unbounded' : new Date(t * 1000).toISOString());
   if (plan.generating) lines.push(`generate: ${plan.generating.command.name}`);
@@ -31,7 +35,7 @@ export function explainPlan(plan: SearchPlan, opts: { aggregates?: boolean } = {
     else if (opts.aggregates) lines.push(`stats pushed down to the store: it counts events by ${by || 'nothing (one group)'}; vigil merges the groups`);
     else lines.push('stats pushdown: possible, but this event source does not aggregate (ClickHouse does): the scan runs');
   }
-  lines.push(describeSplit(plan, splitPlan(plan)));
+  lines.push(opts.oneThread !== undefined ? `parallel: none, one thread: ${opts.oneThread}` : describeSplit(plan, splitPlan(plan)));
   return lines.join('\n');
 }
 

@@ -1,0 +1,52 @@
+/**
+ * Detections as the command line names them (`vigil run A B C`, `vigil test A B`): by name, id or YAML file.
+ */
+import { existsSync, readFileSync } from 'node:fs';
+import type { ContentPack } from '../detections/content.js';
+import type { Detection } from '../detections/detection.js';
+import { VigilError } from '../errors.js';
+
+/**
+ * The detections named on the command line, in that order, each once (a name, its id and its file are one
+ * detection). Every name that matches none is reported, not only the first.
+ */
+export async function resolveDetections(pack: ContentPack, keys: readonly string[]): Promise<Detection[]> {
+  const out = new Map<string, Detection>();
+  const unknown: VigilError[] = [];
+  for (const k of keys) {
+    try {
+      const d = await resolveDetection(pack, k);
+      if (!out.has(d.id)) out.set(d.id, d);
+    } catch (e) {
+      if (!(e instanceof VigilError && e.code === 'CONTENT_NOT_FOUND')) throw e;
+      unknown.push(e);
+    }
+  }
+  if (unknown.length === 1) throw unknown[0]!;
+  if (unknown.length > 1) throw new VigilError('CONTENT_NOT_FOUND', `${unknown.length} detections not found:\n${unknown.map((e) => `- ${e.message}`).join('\n')}`);
+  return [...out.values()];
+}
+
+/** A detection by name or id from the content, or a YAML file (its filter macro defaults to `search *`). */
+async function resolveDetection(pack: ContentPack, key: string): Promise<Detection> {
+  const [{ findDetection }, { readDetection }, { YamlReader }] = await Promise.all([
+    import('../detections/content.js'),
+    import('../detections/detection.js'),
+    import('../yaml/reader.js'),
+  ]);
+  const found = findDetection(pack, key);
+  if (found) return found;
+  if (/\.ya?ml$/i.test(key) && existsSync(key)) {
+    const r = YamlReader.parse(readFileSync(key, 'utf8'), key);
+    const d = r.ok ? readDetection(r.top(), key) : null;
+    const errors = r.problems.filter((p) => p.severity === 'error');
+    if (!d || errors.length) {
+      const p = errors[0];
+      throw new VigilError('CONTENT_SCHEMA', p ? `${p.file}:${p.line}:${p.column}: ${p.message}` : `${key}: not a detection`);
+    }
+    pack.macros.defineDefault({ name: d.filterMacro, args: [], definition: 'search *' });
+    return d;
+  }
+  const near = pack.detections.filter((d) => d.name.toLowerCase().includes(key.toLowerCase())).map((d) => `  ${d.name}`);
+  throw new VigilError('CONTENT_NOT_FOUND', `no detection named "${key}"${near.length ? `; did you mean:\n${near.join('\n')}` : ' (vigil detections lists them)'}`);
+}
