@@ -1,5 +1,5 @@
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -115,6 +115,27 @@ describe('vigil run with several detections', () => {
     const twice = vigil(['test', SEED, SEED]);
     expect(twice.code).toBe(0);
     expect(twice.out).toMatch(/^1 passed, 0 failed/m);
+  });
+
+  it('runs named detections (and searches) despite an error in another detection\'s file, a warning; --all, that detection, or a broken macro stop', () => {
+    const content = join(tmp, 'broken-content');
+    mkdirSync(join(content, 'detections'), { recursive: true });
+    const broken = join(content, 'detections', 'broken.yml');
+    writeFileSync(broken, 'name: Broken\nid: [unclosed\n');
+    const named = vigil(['run', SEED, '--content', content, '--events', DATA, '--now', NOW]);
+    expect(named.code, named.err).toBe(0);
+    expect(jsonl(named.out)).toEqual(seedAlone);
+    expect(named.err).toContain(`vigil: warning: ${broken}:`);
+    const search = vigil(['search', '* | stats count', '--content', content, '--events', DATA]);
+    expect(search.code).toBe(0);
+    expect(search.err).toContain('vigil: warning:');
+    const test = vigil(['test', SEED, '--content', content]);
+    expect(test.code, test.err).toBe(0);
+    expect(vigil(['run', '--all', '--content', content, '--events', DATA])).toMatchObject({ code: 2, err: expect.stringContaining('content has errors') });
+    expect(vigil(['run', 'Broken', '--content', content, '--events', DATA])).toMatchObject({ code: 2, err: expect.stringContaining('content has errors') });
+    mkdirSync(join(content, 'macros'));
+    writeFileSync(join(content, 'macros', 'bad.yml'), 'name: [unclosed\n');
+    expect(vigil(['run', SEED, '--content', content, '--events', DATA])).toMatchObject({ code: 2, err: expect.stringContaining(join(content, 'macros', 'bad.yml')) });
   });
 
   it('says so when --events took the detections as files (it takes every argument after it)', () => {

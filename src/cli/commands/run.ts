@@ -8,8 +8,7 @@ import { printable } from '../../outputs/printable.js';
 import { outputSink } from '../output.js';
 import { progressReporter } from '../progress.js';
 import { addEventOptions, checkTimeZone, InputIssues, outputFormat, parseNow, threadCount, type EventOptions } from '../shared.js';
-import { resolveDetections } from '../detection-keys.js';
-import { failOnContentErrors } from './content-errors.js';
+import { failOnContentErrors, namedDetections } from './content-errors.js';
 
 interface RunCliOptions extends EventOptions {
   risk?: boolean;
@@ -46,8 +45,8 @@ export function runCommand(program: Command): void {
       import('../file-source.js'),
     ]);
     const pack = loadContent(opts.content ?? []);
-    failOnContentErrors(pack);
-    const detections = opts.all ? pack.detections.filter((d) => d.type !== 'Correlation') : await resolveDetections(pack, keys);
+    const detections = opts.all ? pack.detections.filter((d) => d.type !== 'Correlation') : await namedDetections(pack, keys);
+    failOnContentErrors(pack, opts.all ? undefined : detections);
     const issues = new InputIssues();
     const source = fileSource(opts, issues, now, readThread);
     const progress = progressReporter(detections.length === 1 ? detections[0]!.name : `${detections.length} detections`);

@@ -36,7 +36,7 @@ export function searchCommand(program: Command): void {
       import('../../spl/index.js'),
     ]);
     const pack = loadContent(opts.content ?? []);
-    failOnContentErrors(pack);
+    failOnContentErrors(pack, []); // an ad-hoc search runs no detection: their files' errors are warnings
     const issues = new InputIssues();
     const ast = parseSearch(spl, pack.macros);
     let store: EventStore | null = null;

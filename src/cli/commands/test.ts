@@ -4,8 +4,7 @@ import type { Detection } from '../../detections/detection.js';
 import type { TestOutcome } from '../../testing/testing.js';
 import { VigilError } from '../../errors.js';
 import { EXIT_FAILURE } from '../exit.js';
-import { resolveDetections } from '../detection-keys.js';
-import { failOnContentErrors } from './content-errors.js';
+import { failOnContentErrors, namedDetections } from './content-errors.js';
 
 interface TestCliOptions {
   content?: string[];
@@ -40,9 +39,10 @@ export function testCommand(program: Command): void {
       // Imported when the command runs: `vigil --help` and the other commands do not load the engine.
       const [{ loadContent }, { BUNDLED_DATASETS_DIR }] = await Promise.all([import('../../detections/content.js'), import('../../detections/datasets.js')]);
       const pack = loadContent(opts.content ?? [], { bundled: opts.bundled });
-      failOnContentErrors(pack);
-      // Named as `vigil run` names them: each once, every unknown name reported.
-      const selected: Detection[] = keys.length ? await resolveDetections(pack, keys) : pack.detections.filter((d) => d.tests.length > 0);
+      // Named as `vigil run` names them (each once, every unknown name reported), and as there, errors in other
+      // detections' files do not stop them.
+      const selected: Detection[] = keys.length ? await namedDetections(pack, keys) : pack.detections.filter((d) => d.tests.length > 0);
+      failOnContentErrors(pack, keys.length ? selected : undefined);
       if (opts.url) {
         if (!opts.token) throw new VigilError('USAGE', 'live mode needs --token (a HEC token)');
         if (opts.insecure) process.stderr.write('vigil: WARNING: --insecure: TLS certificates are not verified\n');
