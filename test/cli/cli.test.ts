@@ -98,6 +98,10 @@ describe('vigil CLI', () => {
     const reads = vigil(['search', 'index=main | stats count', '--data-dir', noStore]);
     expect(reads.code).toBe(2);
     expect(reads.err).toContain('no events to search');
+    // --index and --sourcetype set a file's events' fields; over the store they would be ignored, so they are refused.
+    for (const flag of ['--index', '--sourcetype']) {
+      expect(vigil(['search', 'index=main | stats count', '--data-dir', noStore, flag, 'x']), flag).toMatchObject({ code: 2, err: expect.stringContaining(`${flag} applies to --events`) });
+    }
   });
 
   it('lists, creates and deletes indexes of a data dir', () => {

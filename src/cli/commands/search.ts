@@ -51,6 +51,10 @@ export function searchCommand(program: Command): void {
         import('../../store/sqlite-store.js'),
         import('../../cluster/locator.js'),
       ]);
+      // The store's events keep the index and sourcetype they were stored with: these flags only set a file's.
+      for (const flag of ['index', 'sourcetype'] as const) {
+        if (cmd.getOptionValueSource(flag) === 'cli') throw new VigilError('USAGE', `--${flag} applies to --events; the store's events keep theirs (search ${flag}=... instead)`);
+      }
       // --config: the store that config's vigil serve uses (a --data-dir given too names its data dir).
       const dataDirGiven = cmd.getOptionValueSource('dataDir') === 'cli';
       const stored = opts.config ? (await (await import('../serve-config.js')).serverConfig({ config: opts.config, ...(dataDirGiven ? { dataDir: opts.dataDir } : {}) })).config : null;
