@@ -98,6 +98,11 @@ describe('vigil CLI', () => {
     const reads = vigil(['search', 'index=main | stats count', '--data-dir', noStore]);
     expect(reads.code).toBe(2);
     expect(reads.err).toContain('no events to search');
+    // --explain reads none: it shows the plan (as README's example runs it, without a source).
+    const explained = vigil(['search', 'index=main curl | stats count', '--data-dir', noStore, '--explain']);
+    expect(explained.code, explained.err).toBe(0);
+    expect(explained.out).toContain('raw prefilter: "curl"');
+    expect(explained.out).toContain('parallel: per partition: scan, leading search, stats (partial state); final: merge stats');
     // --index and --sourcetype set a file's events' fields; over the store they would be ignored, so they are refused.
     for (const flag of ['--index', '--sourcetype']) {
       expect(vigil(['search', 'index=main | stats count', '--data-dir', noStore, flag, 'x']), flag).toMatchObject({ code: 2, err: expect.stringContaining(`${flag} applies to --events`) });

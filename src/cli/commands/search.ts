@@ -60,12 +60,14 @@ export function searchCommand(program: Command): void {
       const stored = opts.config ? (await (await import('../serve-config.js')).serverConfig({ config: opts.config, ...(dataDirGiven ? { dataDir: opts.dataDir } : {}) })).config : null;
       locator = stored?.store.type === 'clickhouse' ? { type: 'clickhouse', clickhouse: stored.store.clickhouse } : { type: 'sqlite', dataDir: stored?.dataDir ?? resolve(opts.dataDir) };
       if (locator.type === 'sqlite' && !storeExists(locator.dataDir)) {
-        throw new VigilError('USAGE', `no events to search: pass --events <file...>, or --data-dir pointing at the data of vigil serve (no store in ${locator.dataDir})`);
+        // --explain reads no events: without a store, it shows the plan as over files.
+        if (!opts.explain) throw new VigilError('USAGE', `no events to search: pass --events <file...>, or --data-dir pointing at the data of vigil serve (no store in ${locator.dataDir})`);
+      } else {
+        // Read-only: never takes the write lock, so it works while vigil serve is writing.
+        store = await openEventReader(locator, { scanThread: threads > 1 });
+        source = store;
+        defaultIndexes = await defaultSearchIndexes(store);
       }
-      // Read-only: never takes the write lock, so it works while vigil serve is writing.
-      store = await openEventReader(locator, { scanThread: threads > 1 });
-      source = store;
-      defaultIndexes = await defaultSearchIndexes(store);
     }
     try {
       const searchOpts = { macros: pack.macros, lookups: pack.lookups, knowledge: pack.knowledge, source, now, tz, earliest: opts.earliest ?? null, latest: opts.latest ?? null, defaultIndexes };
