@@ -28,6 +28,11 @@ export interface ScanRequest {
    * beside `_raw` (the store's `(process_name, _time)` index, store/indexed-fields.ts) reads only those events.
    */
   indexed?: readonly IndexedFieldCondition[];
+  /**
+   * The search reads nothing of an event but `_time` and index/sourcetype/source/host (a stats a source could count,
+   * spl/plan/pushdown.ts): a source need not decode or hand on more (the store's scan thread would only copy rows).
+   */
+  metadataOnly?: boolean;
 }
 
 /**

@@ -158,3 +158,16 @@ describe('stats from the groups of a source that aggregates', () => {
     expect(r.results[0]!.get('count')).toBe(400);
   });
 });
+
+describe('a scan for a search that reads only time and metadata', () => {
+  it('is marked metadataOnly (a source need not hand on the events\' text), exactly when the stats could be pushed', async () => {
+    const src = memorySource([{ sourcetype: 'a' }, { sourcetype: 'b' }, { sourcetype: 'a' }]);
+    const counted = await runSearch('index=* | stats count by sourcetype', { source: src, now: 1_800_000_000 });
+    expect(src.lastRequest?.metadataOnly).toBe(true);
+    expect(counted.results.map((r) => [r.get('sourcetype'), r.get('count')])).toEqual([['a', 2], ['b', 1]]);
+    for (const spl of ['index=* | stats count by process_name', 'index=* curl | stats count by sourcetype', 'index=* | table _raw']) {
+      await runSearch(spl, { source: src, now: 1_800_000_000 });
+      expect(src.lastRequest?.metadataOnly, spl).toBeUndefined();
+    }
+  });
+});

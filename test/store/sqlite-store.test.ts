@@ -661,6 +661,17 @@ describe('the scan thread', () => {
     expect(spanned).toBeGreaterThanOrEqual(lines.length);
   });
 
+  it('is not used by a scan whose search reads only time and metadata (its rows would be copied for nothing)', async () => {
+    const s = await store(thread);
+    await s.append(Array.from({ length: 50 }, (_, i) => event({ _time: T0 + i })));
+    const plainScan = await collect(s);
+    expect(s.scannedOnThread).toBe(true);
+    const metadataOnly: Event[] = [];
+    for await (const b of s.scan({ ...emptyScanRequest(), metadataOnly: true })) metadataOnly.push(...b);
+    expect(s.scannedOnThread).toBe(false);
+    expect(plain(metadataOnly)).toEqual(plain(plainScan));
+  });
+
   it('fails a scan in progress with STORE_CLOSED when the store closes', async () => {
     const s = await openStore(tempDir(), { ...thread, scanBatchSize: 10 });
     await s.append(Array.from({ length: 200 }, (_, i) => event({ _time: T0 + i })));

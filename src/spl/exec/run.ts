@@ -8,6 +8,7 @@ import { compileSearch } from '../search/predicate.js';
 import { tooLongError } from '../eval/compile.js';
 import { SplError, type Span } from '../source.js';
 import type { SearchPlan } from '../plan/plan.js';
+import { statsPushdown } from '../plan/pushdown.js';
 import { NewestFirst, Retrieval } from './newest-first.js';
 import type { DatasetSummaries } from '../datamodel/summaries.js';
 
@@ -68,7 +69,10 @@ export async function executePlan(plan: SearchPlan, opts: ExecuteOptions, output
       const lead = compileSearch(plan.lead, ctx.source);
       const lo = plan.earliest ?? -Infinity;
       const hi = plan.latest ?? Infinity;
-      const it = (source ?? EMPTY_SOURCE).scan(plan.scan, { ...(opts.signal ? { signal: opts.signal } : {}), ...(opts.onProgress ? { onProgress: opts.onProgress } : {}) });
+      // A search reading nothing of an event but its time and metadata (a stats a source could count) says so: the
+      // store then does not copy every row to another thread for fields nobody reads (store/CONTEXT.md, "Reads").
+      const request = typeof statsPushdown(plan) === 'string' ? plan.scan : { ...plan.scan, metadataOnly: true };
+      const it = (source ?? EMPTY_SOURCE).scan(request, { ...(opts.signal ? { signal: opts.signal } : {}), ...(opts.onProgress ? { onProgress: opts.onProgress } : {}) });
       outer: for await (const batch of it) {
         for (const ev of batch) {
           stats.eventsScanned++;
