@@ -148,8 +148,6 @@ interface WriterHandle {
   closed: Promise<void>;
 }
 
-/** Opens (creating and migrating if needed) the store in `dataDir`. */
-
 /**
  * Whether `dataDir` holds an event store: false when it or its database file does not exist; a store that cannot
  * be looked at (EACCES) is an error, not "no store".
@@ -164,6 +162,8 @@ export function storeExists(dataDir: string): boolean {
     throw new StoreError('STORE_IO', `cannot read the event store in ${dataDir}: ${(err as Error).message}`, { cause: err });
   }
 }
+
+/** Opens (creating and migrating if needed) the store in `dataDir`. */
 export async function openStore(dataDir: string, options: StoreOptions = {}): Promise<SqliteStore> {
   return SqliteStore.open(dataDir, options);
 }

@@ -191,6 +191,9 @@ async function remoteBackfill(config: VigilConfig, opts: BackfillCliOptions, ser
   return got.done;
 }
 
+/** A local backfill's totals, and the signal that stopped it. */
+type LocalBackfillTotals = BackfillTotals & { interrupted?: NodeJS.Signals };
+
 /**
  * No server runs on the data dir (or the config names a cluster, which any number of processes share): the
  * backfill opens the store itself, with what `vigil serve` would use (content with the console's edits, its
@@ -198,9 +201,6 @@ async function remoteBackfill(config: VigilConfig, opts: BackfillCliOptions, ser
  * failed ones stay queued for vigil serve to retry. On a cluster each run is leased like a node's scheduler's,
  * so a run a node executes meanwhile is not executed twice.
  */
-/** A local backfill's totals, and the signal that stopped it. */
-type LocalBackfillTotals = BackfillTotals & { interrupted?: NodeJS.Signals };
-
 async function localBackfill(config: VigilConfig, settings: ScheduleSettings, opts: BackfillCliOptions, from: number, to: number, onRun: (run: RunInfo) => void): Promise<LocalBackfillTotals> {
   const [{ loadServerContent, detectionToggles, findDetection, syncMacroEdits }, { openNodeStore }, { configuredAlerts }, { Scheduler, systemClock }, { InProcessExecutor }, { defaultSearchIndexes }] = await Promise.all([
     engine(),
