@@ -206,7 +206,12 @@ export function readDetection(top: YamlNode, file: string): Detection | null {
         if (!['data', 'source', 'sourcetype', 'custom_index', 'host', 'update_timestamp'].includes(k)) a.key(k).report(`unknown attack_data field "${k}"`);
       }
     }
-    if (attackData.length === 0) t.report('a test needs at least one attack_data entry');
+    // (An entry missing a field is reported there.)
+    if (t.key('attack_data').list().length === 0) t.report('a test needs at least one attack_data entry');
+    // contentctl's test models forbid other fields; a mistyped one (`expect:`) would leave the test checking nothing it says.
+    for (const k of t.keys()) {
+      if (!TEST_FIELDS.includes(k)) t.key(k).report(`unknown test field "${k}" (a test has ${TEST_FIELDS.join(', ')})`);
+    }
     const tt = t.key('test_type').string() ?? 'unit';
     if (tt !== 'unit' && tt !== 'integration') t.key('test_type').report(`test_type must be unit or integration, not "${tt}"`);
     const expected = readExpected(t.key('expected'));
@@ -357,10 +362,20 @@ function readThrottle(n: YamlNode): Detection['throttle'] {
   return { fields, periodSeconds: Number(m[1]) * { s: 1, m: 60, h: 3600, d: 86400 }[m[2] as 's' | 'm' | 'h' | 'd'] };
 }
 
+/** The fields of a test: contentctl's, and vigil's `expected`. */
+const TEST_FIELDS = ['name', 'test_type', 'attack_data', 'expected'];
+const EXPECTED_FIELDS = ['count', 'rows', 'exact'];
+
 function readExpected(n: YamlNode): ExpectedResults | undefined {
   if (!n.exists) return undefined;
+  for (const k of n.keys()) {
+    if (!EXPECTED_FIELDS.includes(k)) n.key(k).report(`unknown expected field "${k}" (expected has ${EXPECTED_FIELDS.join(', ')})`);
+  }
+  if (!n.key('count').exists && !n.key('rows').exists) n.report('expected checks nothing: give count or rows');
+  if (n.key('exact').exists && !n.key('rows').exists) n.key('exact').report('exact needs rows (the results must be exactly those rows)');
   const out: ExpectedResults = {};
-  const count = n.key('count').number({ min: 0 });
+  // A test passes only when the detection returns results: a count of 0 could never pass.
+  const count = n.key('count').number({ min: 1 });
   if (count !== undefined) out.count = count;
   const exact = n.key('exact').boolean();
   if (exact !== undefined) out.exact = exact;

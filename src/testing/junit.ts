@@ -1,6 +1,23 @@
 import type { TestOutcome } from './testing.js';
 
-const esc = (s: string) => s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
+/** Characters XML 1.0 cannot hold at all (C0 controls but tab and line ends, lone surrogates, U+FFFE/FFFF). */
+const NOT_XML = /[^\t\n\r\x20-\uD7FF\uE000-\uFFFD\u{10000}-\u{10FFFF}]/gu;
+
+/**
+ * Text as an attribute value: what XML cannot hold becomes U+FFFD (a failure quoting a binary dataset's line made the
+ * report unreadable), and line ends and tabs are character references, which attribute normalization would turn into
+ * spaces (a caret display keeps its lines).
+ */
+const esc = (s: string) =>
+  s
+    .replace(NOT_XML, '\ufffd')
+    .replace(/&/g, '&amp;')
+    .replace(/</g, '&lt;')
+    .replace(/>/g, '&gt;')
+    .replace(/"/g, '&quot;')
+    .replace(/\n/g, '&#10;')
+    .replace(/\r/g, '&#13;')
+    .replace(/\t/g, '&#9;');
 
 /** A JUnit XML report (one testsuite per detection), as CI systems read it. */
 export function junitXml(outcomes: readonly TestOutcome[]): string {

@@ -258,6 +258,33 @@ function expectedProblems(exp: ExpectedResults, results: readonly Result[]): str
       if (!results.some((r) => matches(r, row))) out.push(`no result matches expected row ${JSON.stringify(row)}`);
     }
     if (exp.exact && results.length !== exp.rows.length) out.push(`expected exactly ${exp.rows.length} results, got ${results.length}`);
+    else if (exp.exact && out.length === 0) {
+      // Exactly these rows: each result the match of its own row (four rows all matching one result are not four results).
+      const unpaired = unpairedRows(exp.rows.length, results.length, (i, j) => matches(results[j]!, exp.rows![i]!));
+      for (const i of unpaired) out.push(`expected row ${JSON.stringify(exp.rows[i])} has no result of its own (exact: each row matches a different result)`);
+    }
   }
+  return out;
+}
+
+/**
+ * The rows left without a result of their own by a largest one-to-one pairing of rows with results they match
+ * (augmenting paths, Kuhn's algorithm: a golden test's few rows and results).
+ */
+function unpairedRows(rows: number, results: number, match: (row: number, result: number) => boolean): number[] {
+  const owner = new Array<number>(results).fill(-1);
+  const place = (row: number, seen: boolean[]): boolean => {
+    for (let j = 0; j < results; j++) {
+      if (seen[j] || !match(row, j)) continue;
+      seen[j] = true;
+      if (owner[j] === -1 || place(owner[j]!, seen)) {
+        owner[j] = row;
+        return true;
+      }
+    }
+    return false;
+  };
+  const out: number[] = [];
+  for (let i = 0; i < rows; i++) if (!place(i, new Array<boolean>(results).fill(false))) out.push(i);
   return out;
 }

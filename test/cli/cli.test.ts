@@ -170,6 +170,24 @@ describe('vigil CLI', () => {
     expect(r.code).toBe(0);
     expect(r.out).toMatch(/10 passed, 0 failed in \d+\.\d\d s/);
     expect(readFileSync(junit, 'utf8')).toContain('tests="10" failures="0" errors="0"');
+    // A report that cannot be written, and a --jobs that is not digits, are refused before any test runs.
+    const nowhere = vigil(['test', '--junit', join(tmp, 'no-such-dir', 'junit.xml')]);
+    expect(nowhere).toMatchObject({ code: 2, out: '', err: expect.stringContaining('--junit: the directory') });
+    for (const jobs of ['1e3', '0x2', '0']) expect(vigil(['test', '--jobs', jobs]), jobs).toMatchObject({ code: 2, out: '' });
+  });
+
+  it('prints a failure reason quoting a dataset line without its control characters', () => {
+    const dir = join(tmp, 'binary-data');
+    mkdirSync(join(dir, 'detections'), { recursive: true });
+    writeFileSync(join(dir, 'bin.log'), 'PK\u0003\u0004\u001b[31mred\n');
+    writeFileSync(
+      join(dir, 'detections', 'z.yml'),
+      ['name: Z Binary', 'id: 11111111-2222-4333-8444-666666666666', 'type: Hunting', 'search: "index=* | stats count"', 'tests:', '- name: t', '  attack_data: [{data: ../bin.log, source: s, sourcetype: st}]'].join('\n'),
+    );
+    const r = vigil(['test', 'Z Binary', '--content', dir]);
+    expect(r.code).toBe(1);
+    expect(r.out).toContain('PK\ufffd\ufffd\ufffd[31mred');
+    expect(r.out).not.toMatch(/[\u0000-\u0008\u000b-\u001f]/);
   });
 
   it('runs tests in worker threads with --jobs and reports them in the same order', () => {

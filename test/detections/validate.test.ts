@@ -42,10 +42,45 @@ writeFileSync(
   ].join('\n'),
 );
 
+writeFileSync(
+  join(dir, 'detections', 'tests.yml'),
+  [
+    'name: Test Blocks',
+    'id: 0b5e5d2a-1111-4222-8333-966666666666',
+    'type: Hunting',
+    'search: "`cisco_isovalent_process_exec` | stats count by pod_name"',
+    'tests:',
+    '- name: a typo',
+    '  attack_data: [{data: x.log, source: s, sourcetype: st}]',
+    '  expect: {count: 99}',
+    '- name: inside expected',
+    '  attack_data: [{data: x.log, source: s, sourcetype: st}]',
+    '  expected: {rowz: [{pod_name: a}], count: 0}',
+    '- name: nothing to check',
+    '  attack_data: [{data: x.log, source: s, sourcetype: st}]',
+    '  expected: {exact: true}',
+    '- name: no data',
+    '  attack_data: []',
+  ].join('\n'),
+);
+
 describe('vigil validate', () => {
   const report = validateContent(loadContent([dir]));
   const mine = report.problems.filter((p) => p.file.includes(dir) || p.file.includes('vigil-validate'));
   const byMessage = (s: string) => mine.find((p) => p.message.includes(s));
+
+  it('refuses test blocks that would check less than they say: unknown fields (contentctl forbids them), a count of 0, nothing expected', () => {
+    const at = (m: string) => {
+      const p = byMessage(m);
+      return p && [p.line, p.column, p.severity];
+    };
+    expect(at('unknown test field "expect"')).toEqual([8, 11, 'error']);
+    expect(at('unknown expected field "rowz"')).toEqual([11, 20, 'error']);
+    expect(at('"tests[1].expected.count" must be a number >= 1')).toEqual([11, 44, 'error']);
+    expect(at('expected checks nothing: give count or rows')?.[2]).toBe('error');
+    expect(at('exact needs rows')?.[2]).toBe('error');
+    expect(at('a test needs at least one attack_data entry')?.[0]).toBe(15);
+  });
 
   it('reports an unsupported command at its YAML line and column', () => {
     const p = byMessage('unsupported command "transaction"')!;

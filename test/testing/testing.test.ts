@@ -53,6 +53,16 @@ detection('Missing Data', '00000000-0000-4000-8000-000000000004', '`cisco_isoval
   '  attack_data: [{data: "https://media.githubusercontent.com/media/splunk/attack_data/master/datasets/nope/none.log", source: x, sourcetype: y}]',
 ]);
 
+// exact: every result the match of a row of its own. 6 curl processes: 2 on debug-toolbox, 3 on frontend, 1 on payments-api.
+const seedSearch = '`cisco_isovalent_process_exec` process_name=curl | stats count by pod_name process_id process_name';
+const exactTest = (name: string, pods: string[]) => [
+  `- name: ${name}`,
+  '  attack_data: [{data: ../data/mixed.log, source: not_applicable, sourcetype: "cisco:isovalent:processExec"}]',
+  `  expected: {exact: true, rows: [${pods.map((p) => `{pod_name: ${p}}`).join(', ')}]}`,
+];
+detection('Exact Same Row', '00000000-0000-4000-8000-000000000005', seedSearch, exactTest('six rows, one pod', Array<string>(6).fill('frontend-6d8f9c7b5-x2kqp')));
+detection('Exact Rows', '00000000-0000-4000-8000-000000000006', seedSearch, exactTest('the six', ['payments-api-7f9d4c8b6-m3n8z', 'debug-toolbox', 'frontend-6d8f9c7b5-x2kqp', 'debug-toolbox', 'frontend-6d8f9c7b5-x2kqp', 'frontend-6d8f9c7b5-x2kqp']));
+
 describe('vigil test runner', async () => {
   const pack = loadContent([dir], { bundled: true });
   const mine = ['Curl Ok', 'Nothing Found', 'No Threat Field', 'Missing Data'].map((n) => findDetection(pack, n)!);
@@ -85,6 +95,21 @@ describe('vigil test runner', async () => {
   it('refuses a dataset that is not a regular file (/dev/zero was read forever)', () => {
     expect(() => resolveAttackData('/dev/zero', [], '/x/d.yml')).toThrow('dataset /dev/zero is not a regular file (/dev/zero)');
     expect(() => resolveAttackData('../..', [], '/x/y/d.yml')).toThrow('dataset ../.. is not a regular file (/)');
+  });
+
+  it('exact: pairs each expected row with a result of its own (six rows matching three results fail)', async () => {
+    const [same, rows] = await runDetectionTests(pack, [findDetection(pack, 'Exact Same Row')!, findDetection(pack, 'Exact Rows')!], { datasetsDirs: [BUNDLED_DATASETS_DIR] });
+    expect(rows).toMatchObject({ status: 'pass', results: 6 });
+    expect(same!.status).toBe('fail');
+    expect(same!.message.match(/has no result of its own/g)).toHaveLength(3);
+  });
+
+  it('writes JUnit XML that stays well-formed whatever the messages hold (controls from a binary dataset, line ends)', () => {
+    const [o] = outcomes;
+    const xml = junitXml([{ ...o!, status: 'fail', message: 'not JSON: "PK\u0003\u0004\u001b[31m\ud800"\n  at 1:2', test: 'a <&"> b' }]);
+    expect(xml).not.toMatch(/[\u0000-\u0008\u000b\u000c\u000e-\u001f\ud800-\udfff]/);
+    expect(xml).toContain('message="not JSON: &quot;PK\ufffd\ufffd\ufffd[31m\ufffd&quot;&#10;  at 1:2"');
+    expect(xml).toContain('a &lt;&amp;&quot;&gt; b');
   });
 
   it('writes JUnit XML with failures and errors', () => {

@@ -1,8 +1,10 @@
-import { writeFileSync } from 'node:fs';
+import { existsSync, statSync, writeFileSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
 import type { Command } from 'commander';
 import type { Detection } from '../../detections/detection.js';
 import type { TestOutcome } from '../../testing/testing.js';
 import { VigilError } from '../../errors.js';
+import { printable } from '../../outputs/printable.js';
 import { EXIT_FAILURE } from '../exit.js';
 import { failOnContentErrors, namedDetections } from './content-errors.js';
 
@@ -36,6 +38,10 @@ export function testCommand(program: Command): void {
     .option('--insecure', 'live mode: do not verify TLS certificates (dangerous)')
     .action(async (keys: string[], opts: TestCliOptions) => {
       const started = performance.now();
+      // Checked before any test runs (a report that cannot be written was an internal error after all of them).
+      const jobs = opts.jobs === 'auto' ? 'auto' : /^[0-9]{1,4}$/.test(opts.jobs) ? Number(opts.jobs) : NaN;
+      if (jobs !== 'auto' && !(jobs >= 1)) throw new VigilError('USAGE', `--jobs must be a positive integer or auto, not "${printable(String(opts.jobs))}"`);
+      if (opts.junit !== undefined) checkWritable(opts.junit);
       // Imported when the command runs: `vigil --help` and the other commands do not load the engine.
       const [{ loadContent }, { BUNDLED_DATASETS_DIR }] = await Promise.all([import('../../detections/content.js'), import('../../detections/datasets.js')]);
       const pack = loadContent(opts.content ?? [], { bundled: opts.bundled });
@@ -60,8 +66,6 @@ export function testCommand(program: Command): void {
         await report(outcomes, opts, started);
         return;
       }
-      const jobs = opts.jobs === 'auto' ? 'auto' : Number(opts.jobs);
-      if (jobs !== 'auto' && !(Number.isInteger(jobs) && jobs >= 1)) throw new VigilError('USAGE', '--jobs must be a positive integer or auto');
       const { runTestsInParallel } = await import('../../testing/parallel-tests.js');
       const outcomes = await runTestsInParallel(pack, selected, {
         datasetsDirs: [...(opts.datasets ?? []), BUNDLED_DATASETS_DIR],
@@ -71,6 +75,13 @@ export function testCommand(program: Command): void {
       });
       await report(outcomes, opts, started);
     });
+}
+
+/** The JUnit report's path: its directory must exist (a path that names a directory is refused too). */
+function checkWritable(path: string): void {
+  const dir = dirname(resolve(path));
+  if (!existsSync(dir) || !statSync(dir).isDirectory()) throw new VigilError('USAGE', `--junit: the directory ${dir} does not exist`);
+  if (existsSync(path) && statSync(path).isDirectory()) throw new VigilError('USAGE', `--junit: ${path} is a directory`);
 }
 
 async function report(outcomes: readonly TestOutcome[], opts: TestCliOptions, started: number): Promise<void> {
@@ -89,15 +100,16 @@ export function printOutcomes(outcomes: readonly TestOutcome[], write: (s: strin
   for (const o of outcomes) byDetection.set(o.detection, [...(byDetection.get(o.detection) ?? []), o]);
   const head = ['TEST TYPE', 'STATUS', 'DATASET', 'SOURCE', 'SOURCETYPE', 'RESULTS'];
   for (const [name, os] of byDetection) {
-    write(`\n${name}\n`);
-    const rows = os.map((o) => [o.testType, o.status.toUpperCase(), o.dataset, o.source, o.sourcetype, String(o.results)]);
+    // Names, datasets and reasons come from content and data (a reason may quote a dataset's line): made printable.
+    write(`\n${printable(name)}\n`);
+    const rows = os.map((o) => [o.testType, o.status.toUpperCase(), printable(o.dataset), printable(o.source), printable(o.sourcetype), String(o.results)]);
     const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
     const fmt = (r: string[]) => '  ' + r.map((c, i) => c.padEnd(widths[i]!)).join('  ').trimEnd() + '\n';
     write(fmt(head));
     for (let i = 0; i < rows.length; i++) {
       write(fmt(rows[i]!));
       const o = os[i]!;
-      if (o.message) write(`    ${o.status === 'skip' ? 'skipped' : 'reason'}: ${o.message.split('\n').join('\n    ')}\n`);
+      if (o.message) write(`    ${o.status === 'skip' ? 'skipped' : 'reason'}: ${o.message.split('\n').map(printable).join('\n    ')}\n`);
     }
   }
 }
