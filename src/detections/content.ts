@@ -176,6 +176,28 @@ export function readContentDir(dir: string, show: (file: string) => string): Con
     out.problems.push(...r.problems);
     if (d && d.status?.toLowerCase() !== 'deprecated') out.detections.push(d);
   }
+  out.problems.push(...collisions(out));
+  return out;
+}
+
+/**
+ * Two files of one directory defining the same detection (id or name) or macro (name and arity): the later silently
+ * replaced the earlier (a copied detection whose id was not changed removed the original). An error at the later file,
+ * naming the earlier; across directories a later one overrides, as documented.
+ */
+function collisions(dir: ContentDir): ContentProblem[] {
+  const out: ContentProblem[] = [];
+  const seen = new Map<string, string>();
+  const clash = (key: string, file: string, what: string) => {
+    const first = seen.get(key);
+    if (first === undefined) seen.set(key, file);
+    else if (first !== file) out.push({ file, line: 1, column: 1, severity: 'error', code: 'CONTENT_SCHEMA', message: `${what} is also in ${first}: one would silently replace the other` });
+  };
+  for (const d of dir.detections) {
+    clash(`id\u0000${d.id}`, d.file, `detection id ${d.id}`);
+    clash(`name\u0000${d.name}`, d.file, `detection name "${d.name}"`);
+  }
+  for (const m of dir.macros) if (m.file !== undefined) clash(`macro\u0000${m.name}\u0000${m.args.length}`, m.file, `macro \`${m.name}\`${m.args.length ? ` (${m.args.length} arguments)` : ''}`);
   return out;
 }
 

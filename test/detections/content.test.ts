@@ -86,6 +86,28 @@ describe('user content overrides bundled content', () => {
     expect(pack.detections).toHaveLength(12);
     expect(findDetection(pack, 'c16c4899-d3f7-461b-92c2-cc0ef5758855')!.name).toBe('My Curl');
     expect(pack.macros.has('my_curl_filter')).toBe(true);
+    // Across directories that is an override, not a collision.
+    expect(pack.problems.filter((p) => p.message.includes('silently replace'))).toEqual([]);
+  });
+
+  it('two files of one directory with the same detection id or name, or the same macro, are errors naming both', () => {
+    const yml = (name: string, id: string) => [`name: ${name}`, `id: ${id}`, 'type: Hunting', 'search: "| makeresults"', ''].join('\n');
+    const dir = contentDir({
+      'detections/a.yml': yml('Original', '00000000-0000-4000-8000-00000000000a'),
+      'detections/b.yml': yml('Copy Of Original', '00000000-0000-4000-8000-00000000000a'),
+      'detections/c.yml': yml('Original', '00000000-0000-4000-8000-00000000000c'),
+      'macros/m1.yml': 'name: twice\ndefinition: a=1\n',
+      'macros/m2.yml': 'name: twice\ndefinition: a=2\n',
+      'macros/m3.yml': 'name: twice\narguments: [x]\ndefinition: a=$x$\n',
+    });
+    const shown = loadContent([dir])
+      .problems.filter((p) => p.file.startsWith(dir))
+      .map((p) => `${p.file.slice(dir.length + 1)}: ${p.severity}: ${p.message.replaceAll(dir + '/', '')}`);
+    expect(shown).toEqual([
+      'detections/b.yml: error: detection id 00000000-0000-4000-8000-00000000000a is also in detections/a.yml: one would silently replace the other',
+      'detections/c.yml: error: detection name "Original" is also in detections/a.yml: one would silently replace the other',
+      'macros/m2.yml: error: macro `twice` is also in macros/m1.yml: one would silently replace the other',
+    ]);
   });
 });
 
