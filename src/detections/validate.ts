@@ -42,8 +42,8 @@ export function validateContent(pack: ContentPack, opts: { datasetsDirs?: readon
   const storyNames = new Set(pack.stories.map((s) => s.name));
   const verdicts: DetectionVerdict[] = [];
   for (const d of pack.detections) {
-    const at = (message: string, severity: 'error' | 'warning', code: ContentProblem['code'] = 'CONTENT_LINT', line = d.searchLine, column = 1) =>
-      problems.push({ file: d.file, line, column, severity, code, message });
+    const at = (message: string, severity: 'error' | 'warning', code: ContentProblem['code'] = 'CONTENT_LINT', line = d.searchLine, column = 1, file = d.file) =>
+      problems.push({ file, line, column, severity, code, message });
     let schema = null;
     const verdict: DetectionVerdict = { name: d.name, id: d.id, file: d.file, line: d.searchLine, column: 1, runs: true };
     verdicts.push(verdict);
@@ -69,13 +69,15 @@ export function validateContent(pack: ContentPack, opts: { datasetsDirs?: readon
         const loc = w.at ? plan.pipeline.source.locate(w.at.start) : null;
         const where = loc ? ` (at ${loc.origin.kind === 'macro' ? `macro \`${loc.origin.name}\` ` : ''}${loc.line}:${loc.column})` : '';
         const pos = searchPosition(d, loc);
-        at(`search: ${w.message}${where}`, 'warning', 'SPL', pos.line, pos.column);
+        at(`search: ${w.message}${where}`, 'warning', 'SPL', pos.line, pos.column, pos.file);
       }
     } catch (e) {
       if (!(e instanceof SplError)) throw e;
+      // The problem where it is (a user's macro file, when the error is in that macro); the verdict at the detection.
       const pos = searchPosition(d, e.location());
-      at(`search: ${e.format().split('\n').join('\n    ')}`, 'error', 'SPL', pos.line, pos.column);
-      Object.assign(verdict, pos, { runs: false, reason: reasonOf(e) });
+      at(`search: ${e.format().split('\n').join('\n    ')}`, 'error', 'SPL', pos.line, pos.column, pos.file);
+      const here = pos.file === d.file ? pos : searchPosition(d, callSite(e.location()));
+      Object.assign(verdict, { line: here.line, column: here.column }, { runs: false, reason: reasonOf(e) });
     }
     if (!d.search.includes(`\`${d.filterMacro}\``)) at(`search does not end with its filter macro \`${d.filterMacro}\``, 'warning');
     // A lint points at its value (the search line when a position is missing).
@@ -177,41 +179,89 @@ export function groupReasons(verdicts: readonly Pick<DetectionVerdict, 'reason'>
 }
 
 /**
- * Where a position of a detection's search (`loc`, in the search's own text) is in its YAML file. The search
- * is a block scalar (lines kept, indented) or a flow scalar, plain or quoted, whose line breaks were folded
- * into spaces (security_content's `search: '| tstats ...` over several lines): the file's text is walked
- * from the value's start to the offset. A position inside a macro is reported at the search's start.
+ * Where a position of a detection's search (`loc`) is in its YAML file. Inside a macro: in the macro's own file when
+ * it has one (`macroAt`), else at the call in the search that brought the macro in.
  */
-function searchPosition(d: Detection, loc: Location | null): { line: number; column: number } {
-  const start = { line: d.searchLine, column: 1 };
-  if (!loc || loc.origin.kind !== 'search') return start;
-  let lines: string[];
+function searchPosition(d: Detection, loc: Location | null): { file: string; line: number; column: number } {
+  const start = { file: d.file, line: d.searchLine, column: 1 };
+  if (!loc) return start;
+  const o = loc.origin;
+  if (o.kind === 'macro') {
+    const inMacro = o.file !== undefined ? macroAt(o.file, o.name, loc) : null;
+    if (inMacro) return inMacro;
+    loc = callSite(loc)!;
+  }
+  const lines = fileLines(d.file);
+  // d.searchLine is the value's first line: a block scalar's first content line, or the `search:` line itself.
+  const keyLine = lines && /^\s*search:/.test(lines[d.searchLine - 1] ?? '') ? d.searchLine : d.searchLine - 1;
+  const p = lines ? scalarPosition(lines, keyLine, loc) : null;
+  return p ? { file: d.file, ...p } : start;
+}
+
+/** The call in the search that brought in the macro `loc` is in (itself when it is in the search). */
+function callSite(loc: Location | null): Location | null {
+  if (!loc || loc.origin.kind !== 'macro') return loc;
+  let o = loc.origin;
+  while (o.parent.kind === 'macro') o = o.parent;
+  return { ...lineColumn(o.parent.text, o.callSpan.start), offset: o.callSpan.start, origin: o.parent };
+}
+
+/** Where `loc` (in a macro's definition) is in the macro's YAML file: the `definition:` value, or null. */
+function macroAt(file: string, name: string, loc: Location): { file: string; line: number; column: number } | null {
+  const lines = fileLines(file);
+  if (!lines || !lines.some((l) => new RegExp(`^name:\\s*['"]?${name.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}['"]?\\s*$`).test(l))) return null;
+  const keyLine = lines.findIndex((l) => /^definition:/.test(l)) + 1;
+  const p = keyLine > 0 ? scalarPosition(lines, keyLine, loc) : null;
+  return p ? { file, ...p } : null;
+}
+
+function fileLines(file: string): string[] | null {
   try {
-    lines = readFileSync(d.file, 'utf8').split('\n');
+    return readFileSync(file, 'utf8').split('\n');
   } catch {
-    return start;
+    return null;
   }
-  const first = lines[d.searchLine - 1] ?? '';
-  const key = /^(\s*search:\s*)(['"]?)/.exec(first);
-  if (!key) {
-    // A block scalar: its lines are the search's lines, behind the block's indentation.
-    const line = lines[d.searchLine - 1 + loc.line - 1] ?? '';
-    return { line: d.searchLine + loc.line - 1, column: line.length - line.trimStart().length + loc.column };
+}
+
+/**
+ * Where offset `loc` of a scalar value is in the file, its key on line `keyLine` (1-based): a literal block (`|`: its
+ * lines, behind the block's indentation, given or found), a folded block (`>`) or a flow scalar, plain or quoted,
+ * whose line breaks were folded (security_content's `search: '| tstats ...` over several lines): the file's text is
+ * walked from the value's start to the offset, a line break being one space of the value, or one newline per blank
+ * line when blank lines follow.
+ */
+function scalarPosition(lines: readonly string[], keyLine: number, loc: Location): { line: number; column: number } | null {
+  const head = /^(\s*)[^\s:][^:]*:\s*/.exec(lines[keyLine - 1] ?? '');
+  if (!head) return null;
+  const rest = (lines[keyLine - 1] ?? '').slice(head[0].length);
+  const block = /^([|>])([-+]?)([1-9]?)([-+]?)\s*(#.*)?$/.exec(rest);
+  if (block) {
+    const first = lines.slice(keyLine).findIndex((l) => l.trim() !== '');
+    if (first < 0) return null;
+    const given = block[3] || '';
+    const firstLine = lines[keyLine + first]!;
+    const indent = given !== '' ? head[1]!.length + Number(given) : firstLine.length - firstLine.trimStart().length;
+    if (block[1] === '|') return { line: keyLine + loc.line, column: indent + loc.column };
+    return walk(lines, keyLine, indent, '', loc.offset);
   }
-  const quote = key[2] ?? '';
-  let line = d.searchLine - 1;
-  let col = key[0].length;
-  for (let left = loc.offset; left > 0 && line < lines.length; ) {
+  const quote = rest.startsWith("'") || rest.startsWith('"') ? rest[0]! : '';
+  return walk(lines, keyLine - 1, head[0].length + (quote ? 1 : 0), quote, loc.offset);
+}
+
+/** `offset` characters of a folded value from line `line` (0-based), column `col`: its line and column (1-based). */
+function walk(lines: readonly string[], line: number, col: number, quote: string, offset: number): { line: number; column: number } {
+  for (let left = offset; left > 0 && line < lines.length; ) {
     const text = lines[line]!;
     if (col >= text.trimEnd().length) {
-      // A line break: one space of the value (one newline per blank line before the next text).
+      // A line break: one space of the value, or, before blank lines, one newline per blank line.
       line++;
+      let blank = 0;
       while (line < lines.length && lines[line]!.trim() === '') {
         line++;
-        left--;
+        blank++;
       }
       col = (lines[line] ?? '').length - (lines[line] ?? '').trimStart().length;
-      left--;
+      left -= Math.max(1, blank);
       continue;
     }
     const c = text[col];
