@@ -115,6 +115,9 @@ describe('vigil run with several detections', () => {
     const twice = vigil(['test', SEED, SEED]);
     expect(twice.code).toBe(0);
     expect(twice.out).toMatch(/^1 passed, 0 failed/m);
+    // A detection without tests is named as such, not silently "0 passed".
+    const none = vigil(['test', 'Risk - Threshold Exceeded For Object Over 24 Hours']);
+    expect(none).toMatchObject({ code: 0, err: expect.stringContaining('Risk - Threshold Exceeded For Object Over 24 Hours has no tests') });
   });
 
   it('runs named detections (and searches) despite an error in another detection\'s file, a warning; --all, that detection, or a broken macro stop', () => {

@@ -49,6 +49,7 @@ export function testCommand(program: Command): void {
       // detections' files do not stop them.
       const selected: Detection[] = keys.length ? await namedDetections(pack, keys) : pack.detections.filter((d) => d.tests.length > 0);
       failOnContentErrors(pack, keys.length ? selected : undefined);
+      for (const d of selected) if (d.tests.length === 0) process.stderr.write(`vigil: ${printable(d.name)} has no tests (its YAML has no tests: block): nothing to run for it\n`);
       if (opts.url) {
         if (!opts.token) throw new VigilError('USAGE', 'live mode needs --token (a HEC token)');
         if (opts.insecure) process.stderr.write('vigil: WARNING: --insecure: TLS certificates are not verified\n');
