@@ -26,6 +26,9 @@ export interface TestOutcome {
   source: string;
   sourcetype: string;
   events: number;
+  /** Lines of the test data skipped as malformed (as `vigil run` skips them), and the first one's `file:line: reason`. */
+  malformed: number;
+  firstMalformed: string;
   results: number;
   durationMs: number;
 }
@@ -98,7 +101,7 @@ async function runGroup(pack: ContentPack, tests: readonly { d: Detection; t: De
     return settle((x) => x.finish('error', errorText(e)));
   }
   const { store, malformed } = data;
-  for (const x of live) x.outcome.events = store.size;
+  for (const x of live) Object.assign(x.outcome, { events: store.size, malformed: malformed.length, firstMalformed: malformed[0] ?? '' });
   const span = store.span();
   if (!span) return settle((x) => x.finish('fail', `no events in the test data${malformed.length ? ` (${malformed.length} malformed lines, first: ${malformed[0]})` : ''}`));
   const runOpts = { source: store, now: span.latest, tz: 'UTC', earliest: span.earliest, latest: span.latest + 1e-6 };
@@ -180,6 +183,8 @@ export function startOutcome(d: Detection, t: DetectionTest): { outcome: TestOut
     source: first?.source ?? '',
     sourcetype: first?.sourcetype ?? '',
     events: 0,
+    malformed: 0,
+    firstMalformed: '',
     results: 0,
     durationMs: 0,
   };

@@ -187,6 +187,7 @@ describe('vigil CLI', () => {
     const r = vigil(['test', 'Z Binary', '--content', dir]);
     expect(r.code).toBe(1);
     expect(r.out).toContain('PK\ufffd\ufffd\ufffd[31mred');
+    expect(r.out).toContain('note: 1 malformed line of the test data skipped (first: bin.log:1: not JSON');
     expect(r.out).not.toMatch(/[\u0000-\u0008\u000b-\u001f]/);
   });
 

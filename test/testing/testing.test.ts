@@ -72,6 +72,8 @@ describe('vigil test runner', async () => {
   it('passes a unit test on data with malformed lines, checking the expected block', () => {
     expect(of('Curl Ok')).toMatchObject({ status: 'pass', results: 3, dataset: 'mixed.log', sourcetype: 'cisco:isovalent:processExec' });
     expect(of('Curl Ok').events).toBe(31);
+    // The bad lines are counted, with the first, for the report (not silently dropped).
+    expect(of('Curl Ok')).toMatchObject({ malformed: 3, firstMalformed: expect.stringMatching(/^mixed\.log:1: not JSON/) });
   });
 
   it('fails a detection that returns nothing, saying why', () => {

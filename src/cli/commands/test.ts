@@ -111,6 +111,8 @@ export function printOutcomes(outcomes: readonly TestOutcome[], write: (s: strin
       write(fmt(rows[i]!));
       const o = os[i]!;
       if (o.message) write(`    ${o.status === 'skip' ? 'skipped' : 'reason'}: ${o.message.split('\n').map(printable).join('\n    ')}\n`);
+      // As `vigil run` reports them: a dataset's bad lines are not silently dropped.
+      if (o.malformed > 0) write(`    note: ${o.malformed} malformed line${o.malformed === 1 ? '' : 's'} of the test data skipped (first: ${printable(o.firstMalformed)})\n`);
     }
   }
 }
