@@ -209,7 +209,9 @@ function callSite(loc: Location | null): Location | null {
 /** Where `loc` (in a macro's definition) is in the macro's YAML file: the `definition:` value, or null. */
 function macroAt(file: string, name: string, loc: Location): { file: string; line: number; column: number } | null {
   const lines = fileLines(file);
-  if (!lines || !lines.some((l) => new RegExp(`^name:\\s*['"]?${name.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}['"]?\\s*$`).test(l))) return null;
+  // The file that defines it: its top-level `name:` (quoted or not) is the macro's.
+  const named = (l: string) => /^name:\s*(['"]?)(.*?)\1\s*$/.exec(l)?.[2] === name;
+  if (!lines || !lines.some(named)) return null;
   const keyLine = lines.findIndex((l) => /^definition:/.test(l)) + 1;
   const p = keyLine > 0 ? scalarPosition(lines, keyLine, loc) : null;
   return p ? { file, ...p } : null;
