@@ -290,6 +290,11 @@ function unpairedRows(rows: number, results: number, match: (row: number, result
     return false;
   };
   const out: number[] = [];
-  for (let i = 0; i < rows; i++) if (!place(i, new Array<boolean>(results).fill(false))) out.push(i);
+  for (let i = 0; i < rows; i++) {
+    // A free result first: the augmenting search (and its recursion, one level per result moved) only when none is.
+    const free = owner.findIndex((o, j) => o === -1 && match(i, j));
+    if (free >= 0) owner[free] = i;
+    else if (!place(i, new Array<boolean>(results).fill(false))) out.push(i);
+  }
   return out;
 }
