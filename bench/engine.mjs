@@ -165,11 +165,11 @@ if (!isMainThread) {
   await runPhase(phase);
 } else {
   /** Each phase 3 times, the rounds interleaving the phases (a change in the machine's load hits all alike); the best of 3, the least disturbed run on a shared machine. */
-  const bestOf3 = (phases, data) => {
+  const bestOf3 = (phases, data, events = count) => {
     const runs = Object.fromEntries(phases.map((p) => [p, []]));
     for (let rep = 0; rep < 3; rep++) {
       for (const p of phases) {
-        const r = spawnSync(process.execPath, [fileURLToPath(import.meta.url), '--phase', p, '--events', String(count), '--workers', workers, '--data', data], { encoding: 'utf8' });
+        const r = spawnSync(process.execPath, [fileURLToPath(import.meta.url), '--phase', p, '--events', String(events), '--workers', workers, '--data', data], { encoding: 'utf8' });
         if (r.status !== 0) throw new Error(`${p} (${data}) failed: ${r.stderr}`);
         runs[p].push(JSON.parse(r.stdout));
       }
@@ -222,6 +222,15 @@ if (!isMainThread) {
       process.stdout.write(line(`${label}, ${how}`, r, `x${(rate(r) / rate(results.baseline)).toFixed(2)} baseline, x${(rate(r) / rate(onFile)).toFixed(2)} the file on ${t}, ${r.rows} rows, ${r.delivered} events read`) + '\n');
     }
   }
+  // Peak RSS against the input's size: a third of the events, generated alike.
+  const third = Math.round(count / 3);
+  process.stderr.write(`generating ${third} events ...\n`);
+  await generate(join(here, 'out', `tetragon-${third}.jsonl`), third);
+  const small = bestOf3([`seed@${t1}`, `pack@${t1}`], 'mixed', third);
+  const mb = (r) => `${r.rssMB.toFixed(0)} MB`;
+  process.stdout.write(
+    `peak RSS, ${third.toLocaleString('en-US')} -> ${count.toLocaleString('en-US')} events, ${t1} thread${t1 === 1 ? '' : 's'}: seed ${mb(small[`seed@${t1}`])} -> ${mb(results[`seed@${t1}`])}, pack ${mb(small[`pack@${t1}`])} -> ${mb(results[`pack@${t1}`])} (${small[`pack@${t1}`].rows} -> ${results[`pack@${t1}`].rows} rows: the pack's results and stats groups, one per process id, grow with the input)\n`,
+  );
   process.stderr.write(`generating ${count} process_exec events ...\n`);
   const execMade = await generate(join(here, 'out', `tetragon-exec-${count}.jsonl`), count, 1, { execOnly: true });
   const execPhases = ['baseline', 'seed@1', ...threadCounts.map((t) => `pack@${t}`)];
