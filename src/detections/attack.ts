@@ -112,6 +112,26 @@ const TECHNIQUES: AttackTechnique[] = [
 
 export const ATTACK_TECHNIQUES: ReadonlyMap<string, AttackTechnique> = new Map(TECHNIQUES.map((t) => [t.id, t]));
 
+/**
+ * ATT&CK's id and short name of each tactic name. Splunk ES annotates risk events with these
+ * (`annotations.mitre_attack.mitre_tactic_id` = `TA0004`, `annotations.mitre_attack.mitre_tactic` =
+ * `privilege-escalation`): ESCU's risk rules count the ids and filter on the short names.
+ */
+const TACTIC_IDS: ReadonlyMap<string, { id: string; shortName: string }> = new Map(
+  (
+    [
+      [INIT, 'TA0001'], [EXEC, 'TA0002'], [PERS, 'TA0003'], [PRIV, 'TA0004'], [DEF, 'TA0005'], [CRED, 'TA0006'],
+      [DISC, 'TA0007'], [LAT, 'TA0008'], [COLL, 'TA0009'], [EXFIL, 'TA0010'], [C2, 'TA0011'], [IMPACT, 'TA0040'],
+      [RES, 'TA0042'], [RECON, 'TA0043'],
+    ] as const
+  ).map(([name, id]) => [name, { id, shortName: name.toLowerCase().replaceAll(' ', '-') }]),
+);
+
+/** A tactic's ATT&CK id and short name (`Command And Control` → `TA0011`, `command-and-control`). */
+export function tacticIds(name: string): { id: string; shortName: string } {
+  return TACTIC_IDS.get(name)!;
+}
+
 /** Tactics of a technique; a sub-technique falls back to its parent's. */
 export function tacticsOf(id: string): string[] {
   const t = ATTACK_TECHNIQUES.get(id) ?? ATTACK_TECHNIQUES.get(id.split('.')[0]!);

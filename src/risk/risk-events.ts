@@ -1,7 +1,7 @@
 import { Row, type Result } from '../events/result.js';
 import { toText, valuesOf, type FieldValue, type Scalar } from '../events/value.js';
 import type { Detection } from '../detections/detection.js';
-import { tacticsOf } from '../detections/attack.js';
+import { tacticIds, tacticsOf } from '../detections/attack.js';
 import { MESSAGE_TOKEN } from '../detections/risk-message.js';
 
 /**
@@ -25,7 +25,9 @@ export function renderRiskMessage(template: string, row: Result): string {
 export function riskEventsFor(detection: Detection, rows: readonly Result[], searchTime: number): Row[] {
   const out: Row[] = [];
   const techniques = detection.mitreAttackIds;
-  const tactics = [...new Set(techniques.flatMap(tacticsOf))];
+  const tactics = [...new Set(techniques.flatMap(tacticsOf))].map(tacticIds);
+  const tacticNames = tactics.map((t) => t.shortName);
+  const tacticIdList = tactics.map((t) => t.id);
   for (const row of rows) {
     const threatValues: string[] = [];
     const threatTypes: string[] = [];
@@ -52,7 +54,8 @@ export function riskEventsFor(detection: Detection, rows: readonly Result[], sea
         ev.set('detection_id', detection.id);
         ev.set('detection_type', detection.type);
         ev.set('annotations.mitre_attack', list(techniques));
-        ev.set('annotations.mitre_attack.mitre_tactic', list(tactics));
+        ev.set('annotations.mitre_attack.mitre_tactic', list(tacticNames));
+        ev.set('annotations.mitre_attack.mitre_tactic_id', list(tacticIdList));
         ev.set('annotations.analytic_story', list(detection.analyticStories));
         ev.set('analyticstories', list(detection.analyticStories));
         for (const f of row.fieldNames()) {

@@ -47,7 +47,8 @@ describe('vigil CLI', () => {
       threat_object_type: 'process_name',
       risk_message: 'A curl execution with insecure flags has been detected on pod_name [debug-toolbox] in the cluster [prod-eu-1]',
       'annotations.mitre_attack': 'T1105',
-      'annotations.mitre_attack.mitre_tactic': 'Command And Control',
+      'annotations.mitre_attack.mitre_tactic': 'command-and-control',
+      'annotations.mitre_attack.mitre_tactic_id': 'TA0011',
       search_name: SEED,
     });
   });

@@ -1,0 +1,49 @@
+import { describe, expect, it } from 'vitest';
+import { loadContent } from '../../src/detections/content.js';
+import type { Detection } from '../../src/detections/detection.js';
+import { Row } from '../../src/events/result.js';
+import { riskEventsFor } from '../../src/risk/risk-events.js';
+import { riskEventsOfRun } from '../../src/schedule/outputs.js';
+import { runSearch } from '../../src/spl/index.js';
+import { MemorySource } from '../../src/sources/memory.js';
+
+const pack = loadContent();
+const CURL = pack.detections.find((d) => d.name === 'Cisco Isovalent - Curl Execution With Insecure Flags')!;
+const cron: Detection = { ...CURL, name: 'Linux Cron Job Test', mitreAttackIds: ['T1053.003'] };
+const T = Date.UTC(2026, 10, 20) / 1000;
+const row = (pod: string): Row => new Row([['_time', T], ['pod_name', pod], ['cluster_name', 'c1'], ['process_name', 'crontab']]);
+
+describe('risk events: ATT&CK annotations', () => {
+  // Splunk ES annotates risk events with ATT&CK tactic ids and short names: ESCU's risk rules count
+  // `All_Risk.annotations.mitre_attack.mitre_tactic_id` (12 searches of escu-2024-10, e.g. "AWS S3 Exfiltration
+  // Behavior Identified": `where ... mitre_tactic_id_count>=2`) and filter `mitre_tactic IN ("persistence",
+  // "privilege-escalation")` ("Linux Persistence and Privilege Escalation Risk Behavior").
+  it('writes tactic ids and ATT&CK short names', () => {
+    const [ev] = riskEventsFor(cron, [row('pod-a')], T);
+    expect(ev!.get('annotations.mitre_attack.mitre_tactic')).toEqual(['execution', 'persistence', 'privilege-escalation']);
+    expect(ev!.get('annotations.mitre_attack.mitre_tactic_id')).toEqual(['TA0002', 'TA0003', 'TA0004']);
+    const [curl] = riskEventsFor(CURL, [row('pod-a')], T);
+    expect(curl!.get('annotations.mitre_attack.mitre_tactic')).toBe('command-and-control');
+    expect(curl!.get('annotations.mitre_attack.mitre_tactic_id')).toBe('TA0011');
+  });
+
+  it("feeds ESCU's Linux Persistence and Privilege Escalation Risk Behavior (tstats over Risk.All_Risk)", async () => {
+    const events = [...riskEventsOfRun(cron, [row('pod-a')], T), ...riskEventsOfRun(CURL, [row('pod-a')], T + 1)];
+    // escu-2024-10 searches.jsonl, "Linux Persistence and Privilege Escalation Risk Behavior" (its where clause).
+    const spl = `| tstats \`security_content_summariesonly\` dc(All_Risk.annotations.mitre_attack.mitre_tactic_id) as mitre_tactic_id_count
+        values(All_Risk.annotations.mitre_attack.mitre_tactic_id) as tactic_ids dc(source) as source_count
+      from datamodel=Risk.All_Risk
+      where source = "*Linux*" All_Risk.annotations.mitre_attack.mitre_tactic IN ("persistence", "privilege-escalation")
+        All_Risk.risk_object_type="system"
+      by All_Risk.risk_object All_Risk.risk_object_type All_Risk.annotations.mitre_attack.mitre_tactic
+      | \`drop_dm_object_name(All_Risk)\``;
+    const { results } = await runSearch(spl, { source: new MemorySource(events), macros: pack.macros, knowledge: pack.knowledge, now: T + 60 });
+    // The WHERE keeps the cron event (a multivalue matches when one value does); BY splits all its tactics; the
+    // curl event (command-and-control) is not kept.
+    expect(results.map((r) => [r.get('risk_object'), r.get('annotations.mitre_attack.mitre_tactic'), r.get('mitre_tactic_id_count')])).toEqual([
+      ['pod-a', 'execution', 3],
+      ['pod-a', 'persistence', 3],
+      ['pod-a', 'privilege-escalation', 3],
+    ]);
+  });
+});
