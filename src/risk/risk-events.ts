@@ -59,8 +59,11 @@ export function riskEventsFor(detection: Detection, rows: readonly Result[], sea
         ev.set('annotations.analytic_story', list(detection.analyticStories));
         ev.set('analyticstories', list(detection.analyticStories));
         for (const f of row.fieldNames()) {
-          if (f === '_time' || f === '_raw' || ev.get(f) !== null) continue;
-          ev.set(f, row.get(f));
+          if (f === '_time' || f === '_raw') continue;
+          // The risk event's own host/source/sourcetype/index/splunk_server keep these names: a result's are kept as orig_<name>,
+          // as Splunk's summary (stash) events do.
+          const name = STASH_METADATA.has(f) ? `orig_${f}` : f;
+          if (ev.get(name) === null) ev.set(name, row.get(f));
         }
         out.push(ev);
       }
@@ -68,6 +71,8 @@ export function riskEventsFor(detection: Detection, rows: readonly Result[], sea
   }
   return out;
 }
+
+const STASH_METADATA: ReadonlySet<string> = new Set(['host', 'source', 'sourcetype', 'index', 'splunk_server']);
 
 function list(values: readonly Scalar[]): FieldValue | null {
   if (values.length === 0) return null;

@@ -47,3 +47,17 @@ describe('risk events: ATT&CK annotations', () => {
     ]);
   });
 });
+
+describe('risk events: result fields', () => {
+  // Summary (stash) events keep a result's host, source, sourcetype and index as orig_host, ... (contentctl's
+  // risk_event.py: "When field names collide w/ reserved fields in Splunk events (e.g. sourcetype or host) they
+  // get prefixed w/ orig_"); the risk event's own are the risk index's.
+  it('keeps a result host/source/sourcetype/index as orig_*', async () => {
+    const r = new Row([['_time', T], ['pod_name', 'p'], ['host', 'h1'], ['source', 's1'], ['sourcetype', 'st1'], ['index', 'main']]);
+    const events = riskEventsOfRun(CURL, [r], T);
+    const { results } = await runSearch('index=risk | table host source sourcetype index orig_host orig_source orig_sourcetype orig_index', { source: new MemorySource(events), now: T + 60 });
+    expect(['host', 'source', 'sourcetype', 'index', 'orig_host', 'orig_source', 'orig_sourcetype', 'orig_index'].map((f) => results[0]!.get(f))).toEqual([
+      'vigil', CURL.name, 'stash', 'risk', 'h1', 's1', 'st1', 'main',
+    ]);
+  });
+});
