@@ -286,7 +286,11 @@ function readObservables(
   if (score === undefined) {
     const confidence = tags.key('confidence').number({ min: 0, max: 100 });
     const impact = tags.key('impact').number({ min: 0, max: 100 });
-    if (confidence !== undefined && impact !== undefined) score = Math.round((confidence * impact) / 100);
+    if (confidence !== undefined && impact !== undefined) {
+      // contentctl 4: `round((confidence * impact) / 100)`, Python's round, which takes a half to the even integer.
+      const x = (confidence * impact) / 100;
+      score = x - Math.floor(x) === 0.5 ? 2 * Math.round(x / 2) : Math.round(x);
+    }
   }
   if (score === undefined) {
     tags.key('observable').report('tags.observable needs tags.risk_score (or tags.confidence and tags.impact)');

@@ -58,6 +58,12 @@ describe('security_content before 2025: tags.observable', () => {
     expect(d!.riskObjects).toEqual([{ field: 'dest', type: 'system', score: 15, message: 'm' }]);
   });
 
+  it("rounds a half score to even, as contentctl 4's Python round does (DetectionTags.risk_score)", () => {
+    const score = (confidence: number, impact: number) =>
+      read([...HEAD, 'tags:', `  confidence: ${confidence}`, `  impact: ${impact}`, '  message: m', '  observable:', '  - {name: dest, type: Hostname, role: [Victim]}']).d!.riskObjects[0]!.score;
+    expect([score(50, 25), score(50, 75), score(70, 35), score(90, 70)]).toEqual([12, 38, 24, 63]);
+  });
+
   it('gives Hunting detections no risk (ESCU enables the risk action for TTP and Anomaly only)', () => {
     const { d, problems } = read([...HEAD.map((l) => l.replace('type: TTP', 'type: Hunting')), 'tags:', '  risk_score: 25', '  message: m', '  observable:', '  - {name: dest, type: Hostname, role: [Victim]}']);
     expect(problems).toEqual([]);
