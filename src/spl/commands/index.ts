@@ -12,6 +12,7 @@ import { fromCommand } from './from.js';
 import { headCommand } from './head.js';
 import { inputlookupCommand } from './inputlookup.js';
 import { lookupCommand } from './lookup.js';
+import { makemvCommand } from './makemv.js';
 import { makeresultsCommand } from './makeresults.js';
 import { mvexpandCommand } from './mvexpand.js';
 import { regexCommand } from './regex.js';
@@ -44,6 +45,7 @@ const COMMANDS: readonly AnyCommand[] = [
   headCommand,
   inputlookupCommand,
   lookupCommand,
+  makemvCommand,
   makeresultsCommand,
   mvexpandCommand,
   regexCommand,
