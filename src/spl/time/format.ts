@@ -571,17 +571,20 @@ const zoneNameStep: Step = (s, pos, st) => {
   return pos + name.length;
 };
 
-const epochStep: Step = (s, pos, st) => {
-  pos = skipSpaces(s, pos);
-  const negative = s[pos] === '-';
-  if (negative) pos += 1;
-  const start = pos;
-  while (isDigit(s.charCodeAt(pos))) pos += 1;
-  if (pos === start) return -1;
-  const value = Number(s.slice(start, pos));
-  st.epoch = negative ? -value : value;
-  return pos;
-};
+/** `%s`: every digit, or at most `maxDigits` (see compileSteps). */
+function epochStep(maxDigits: number): Step {
+  return (s, pos, st) => {
+    pos = skipSpaces(s, pos);
+    const negative = s[pos] === '-';
+    if (negative) pos += 1;
+    const start = pos;
+    while (pos - start < maxDigits && isDigit(s.charCodeAt(pos))) pos += 1;
+    if (pos === start) return -1;
+    const value = Number(s.slice(start, pos));
+    st.epoch = negative ? -value : value;
+    return pos;
+  };
+}
 
 const ampmStep: Step = (s, pos, st) => {
   const text = s.slice(pos, pos + 2).toUpperCase();
@@ -630,7 +633,7 @@ const PARSERS: Readonly<Record<string, Step>> = {
   ':::z': offsetStep,
   Ez: minutesOffsetStep,
   Z: zoneNameStep,
-  s: epochStep,
+  s: epochStep(Infinity),
   n: whitespaceStep,
   t: whitespaceStep,
 };
@@ -650,6 +653,19 @@ function literalStep(text: string): Step {
     }
     return pos;
   };
+}
+
+const isSubsecond = (t: Token | undefined): boolean =>
+  t !== undefined && t.kind === 'directive' && (t.name === 'Q' || t.name === 'N' || t.name === 'f');
+
+/** Ten digits: epoch seconds until 2286, so `%s%3N` reads a 13-digit epoch in milliseconds as Splunk's TIME_FORMAT does. */
+const epochBeforeSubsecondStep = epochStep(10);
+
+/** The tokens' steps; `%s` directly before a sub-second field leaves it the digits after the tenth. */
+function compileSteps(tokens: Token[]): Step[] {
+  return tokens.map((t, i) =>
+    t.kind === 'directive' && t.name === 's' && isSubsecond(tokens[i + 1]) ? epochBeforeSubsecondStep : compileStep(t),
+  );
 }
 
 function compileStep(token: Token): Step {
@@ -711,10 +727,8 @@ function fixedPrefix(tokens: Token[]): FixedPrefix | null {
   const restTokens = tokens.slice(11);
   return {
     separators,
-    rest: restTokens.map(compileStep),
-    onlySubseconds: restTokens.every(
-      (t) => t.kind === 'literal' || (t.kind === 'directive' && (t.name === 'Q' || t.name === 'N' || t.name === 'f')),
-    ),
+    rest: compileSteps(restTokens),
+    onlySubseconds: restTokens.every((t) => t.kind === 'literal' || isSubsecond(t)),
     slotKey: new Float64Array(BASE_SLOTS).fill(Number.NaN),
     slotTz: [],
     slotBase: new Float64Array(BASE_SLOTS),
@@ -723,7 +737,7 @@ function fixedPrefix(tokens: Token[]): FixedPrefix | null {
 
 const compileParser = memo((format: string): Parser => {
   const tokens = expandedTokens(format);
-  return { steps: tokens.map(compileStep), prefix: fixedPrefix(tokens) };
+  return { steps: compileSteps(tokens), prefix: fixedPrefix(tokens) };
 });
 
 /** Two digits at `pos` within [min, max], or -1. */

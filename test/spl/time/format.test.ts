@@ -98,6 +98,15 @@ describe('strptime fields', () => {
     expect(strptime('-10', '%s')).toBe(-10);
   });
 
+  it('parses a 13-digit epoch in milliseconds with %s%3N (the TIME_FORMAT Splunk uses for it)', () => {
+    // Date and time format variables: the same variables serve strptime() and timestamps in event data,
+    // where `TIME_FORMAT = %s%3N` reads epoch milliseconds. %s stops after ten digits only before a sub-second field.
+    expect(strptime('1700000000123', '%s%3N')).toBe(1700000000.123);
+    expect(strptime('1700000000123456', '%s%6N')).toBe(1700000000.123456);
+    expect(strptime('1700000000123456789', '%s%N')).toBe(1700000000.123456);
+    expect(strptime('1700000000123', '%s')).toBe(1700000000123);
+  });
+
   it('parses 12-hour clocks', () => {
     expect(strptime('2024-01-01 12:30 AM', '%Y-%m-%d %I:%M %p')).toBe(utc(2024, 1, 1, 0, 30));
     expect(strptime('2024-01-01 12:30 PM', '%Y-%m-%d %I:%M %p')).toBe(utc(2024, 1, 1, 12, 30));
