@@ -172,8 +172,11 @@ export function readDetection(top: YamlNode, file: string): Detection | null {
     for (const o of rba.key('risk_objects').list()) {
       const field = o.key('field').string({ required: true });
       const score = o.key('score').number({ required: true, min: 0, max: 100 });
+      const riskType = o.key('type').string();
+      // contentctl's RiskObjectType: ES's risk_object_type is one of these three.
+      if (riskType !== undefined && !RISK_OBJECT_TYPES.has(riskType)) o.key('type').report(`risk object type must be system, user or other, not "${riskType}"`, 'warning');
       if (field && score !== undefined) {
-        riskObjects.push({ field, type: o.key('type').string() ?? 'system', score, message });
+        riskObjects.push({ field, type: riskType ?? 'system', score, message });
         positions.riskObjects.push(o.key('field').position);
       }
     }
@@ -260,6 +263,8 @@ export function readDetection(top: YamlNode, file: string): Detection | null {
     schema: hasFindings ? 'findings' : observables ? 'observables' : 'rba',
   };
 }
+
+const RISK_OBJECT_TYPES: ReadonlySet<string> = new Set(['system', 'user', 'other']);
 
 /** Observable types contentctl 4 turned into risk objects (role Victim) and threat objects (role Attacker). */
 const USER_TYPES = new Set(['user', 'username', 'email address']);

@@ -356,3 +356,12 @@ describe.skipIf(!escuCorpusPresent())('the ESCU 2024-10 corpus as a checkout', (
     expect(verdicts.filter((v) => !v.runs).map((v) => `${v.name}: ${v.reason?.message}`)).toEqual([]);
   });
 });
+
+describe('rba risk object types', () => {
+  // contentctl's RiskObjectType (objects/rba.py): system, user or other; ES's risk_object_type takes these.
+  it('warns about a risk object type that is not system, user or other', () => {
+    const { d, problems } = read([...HEAD, 'rba:', '  message: m', '  risk_objects:', '  - {field: dest, type: hostname, score: 20}', '  - {field: user, type: user, score: 20}', '  threat_objects: []']);
+    expect(d!.riskObjects.map((o) => o.type)).toEqual(['hostname', 'user']);
+    expect(problems).toMatchObject([{ line: 8, severity: 'warning', message: 'risk object type must be system, user or other, not "hostname"' }]);
+  });
+});
