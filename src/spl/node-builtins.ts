@@ -10,6 +10,7 @@ let requireHere: NodeJS.Require | undefined;
 const load = (id: string): unknown => (requireHere ??= createRequire(import.meta.url))(id);
 let crypto: typeof import('node:crypto') | undefined;
 let net: typeof import('node:net') | undefined;
+let os: typeof import('node:os') | undefined;
 
 export function nodeCrypto(): typeof import('node:crypto') {
   return (crypto ??= load('node:crypto') as typeof import('node:crypto'));
@@ -18,4 +19,9 @@ export function nodeCrypto(): typeof import('node:crypto') {
 /** `net.isIP`: 4, 6, or 0 when `input` is not an IP address. */
 export function isIP(input: string): number {
   return (net ??= load('node:net') as typeof import('node:net')).isIP(input);
+}
+
+/** This machine's host name (`makeresults annotate=true`'s splunk_server). */
+export function hostName(): string {
+  return (os ??= load('node:os') as typeof import('node:os')).hostname();
 }

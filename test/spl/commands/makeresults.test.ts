@@ -1,3 +1,4 @@
+import { hostname } from 'node:os';
 import { describe, expect, it } from 'vitest';
 import type { Event } from '../../../src/events/event.js';
 import type { EventSource } from '../../../src/events/scan.js';
@@ -8,6 +9,13 @@ describe('makeresults', () => {
   it('makes count rows stamped with the search time', async () => {
     expect(await run('| makeresults count=3 | streamstats count as i | table _time i')).toEqual([1, 2, 3].map((i) => ({ _time: NOW, i })));
     expect(await run('| makeresults count=0')).toEqual([]);
+  });
+
+  it('annotate=true adds splunk_server (this host) and leaves host, source, sourcetype without a value', async () => {
+    // SPL reference, makeresults, "Fields generated with annotate=true": _raw, host, source, sourcetype and
+    // splunk_server_group "None."; splunk_server "The name of the server that the makeresults command is run on".
+    expect(await run('| makeresults annotate=true')).toEqual([{ _time: NOW, splunk_server: hostname() }]);
+    expect(await run('| makeresults annotate=true | stats count by sourcetype')).toEqual([]);
   });
 });
 
