@@ -54,6 +54,7 @@ export function riskEventsFor(detection: Detection, rows: readonly Result[], sea
         ev.set('detection_id', detection.id);
         ev.set('detection_type', detection.type);
         ev.set('annotations.mitre_attack', list(techniques));
+        ev.set('annotations.mitre_attack.mitre_technique_id', list(techniques));
         ev.set('annotations.mitre_attack.mitre_tactic', list(tacticNames));
         ev.set('annotations.mitre_attack.mitre_tactic_id', list(tacticIdList));
         ev.set('annotations.analytic_story', list(detection.analyticStories));

@@ -14,14 +14,15 @@ const T = Date.UTC(2026, 10, 20) / 1000;
 const row = (pod: string): Row => new Row([['_time', T], ['pod_name', pod], ['cluster_name', 'c1'], ['process_name', 'crontab']]);
 
 describe('risk events: ATT&CK annotations', () => {
-  // Splunk ES annotates risk events with ATT&CK tactic ids and short names: ESCU's risk rules count
+  // Splunk ES annotates risk events with ATT&CK technique ids, tactic ids and short names: ESCU's risk rules count
   // `All_Risk.annotations.mitre_attack.mitre_tactic_id` (12 searches of escu-2024-10, e.g. "AWS S3 Exfiltration
   // Behavior Identified": `where ... mitre_tactic_id_count>=2`) and filter `mitre_tactic IN ("persistence",
   // "privilege-escalation")` ("Linux Persistence and Privilege Escalation Risk Behavior").
-  it('writes tactic ids and ATT&CK short names', () => {
+  it('writes technique ids, tactic ids and ATT&CK short names', () => {
     const [ev] = riskEventsFor(cron, [row('pod-a')], T);
     expect(ev!.get('annotations.mitre_attack.mitre_tactic')).toEqual(['execution', 'persistence', 'privilege-escalation']);
     expect(ev!.get('annotations.mitre_attack.mitre_tactic_id')).toEqual(['TA0002', 'TA0003', 'TA0004']);
+    expect(ev!.get('annotations.mitre_attack.mitre_technique_id')).toBe('T1053.003');
     const [curl] = riskEventsFor(CURL, [row('pod-a')], T);
     expect(curl!.get('annotations.mitre_attack.mitre_tactic')).toBe('command-and-control');
     expect(curl!.get('annotations.mitre_attack.mitre_tactic_id')).toBe('TA0011');
