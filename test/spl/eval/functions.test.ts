@@ -625,6 +625,14 @@ describe('multivalue functions', () => {
     expect(ev('mvzip(a, b)', { a: 'x' })).toBeNull();
   });
 
+  it('commands lists the commands of a search string', () => {
+    // Multivalue eval functions: commands("search foo | stats count | sort count") contains search, stats and sort.
+    expect(ev('commands("search foo | stats count | sort count")')).toEqual(['search', 'stats', 'sort']);
+    expect(ev('commands(q)', { q: 'index=a "x|y" [search b | head 1] | eval z=1' })).toEqual(['search', 'eval']);
+    expect(ev('commands(q)', { q: '| makeresults' })).toBe('makeresults');
+    expect(ev('commands(q)', { q: 'search "unterminated' })).toBeNull();
+  });
+
   it('mvrange, with numeric and time-span steps', () => {
     expect(ev('mvrange(1, 11, 2)')).toEqual([1, 3, 5, 7, 9]);
     expect(ev('mvrange(0, 3)')).toEqual([0, 1, 2]);

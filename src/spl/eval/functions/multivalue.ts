@@ -5,12 +5,17 @@ import { numberOf, scalarOf, textOf, toFieldValue } from '../value.js';
 import { applyTimeModifier, parseTimeModifier, TimeModifierError, type TimeModifier } from '../../time/modifiers.js';
 import { BoundResult, evalValues, fieldsOf, SmallCache } from './helpers.js';
 import { regexArgument } from './regex.js';
+import { parsePipeline, type CommandParsers } from '../../parse/parser.js';
+import { SourceText, SplError } from '../../source.js';
 
 /**
  * Multivalue eval functions (Search Reference, "Multivalue eval functions"). split() lives in
  * string.ts. Every function treats a single value as a one-value multivalue and null as no values;
  * results with no values are null and results with one value are single values.
  */
+
+/** commands(): no command is known, so each parses as its name plus argument text. */
+const NAMES_ONLY: CommandParsers = { resolve: () => undefined, parseArgs: () => undefined };
 
 /** The most values mvrange() produces; a runaway range (mvrange(0, 1e12)) is cut here, not run out of memory. */
 export const MVRANGE_LIMIT = 100_000;
@@ -197,6 +202,26 @@ export const multivalueFunctions: EvalFunction[] = [
         x = nextX;
       }
       return mv(out);
+    },
+  },
+  {
+    name: 'commands',
+    minArgs: 1,
+    maxArgs: 1,
+    // Search Reference, Multivalue eval functions: commands("search foo | stats count | sort count") is
+    // search, stats, sort. A first command without a name is the implied search.
+    doc: 'commands(x): the names of the commands in the search string x, in order, as a multivalue (null when x is not a search).',
+    returns: 'any',
+    call: ([v]) => {
+      const text = textOf(v ?? null);
+      if (text === null) return null;
+      try {
+        const pipeline = parsePipeline(new SourceText(text), NAMES_ONLY, 0, text.length, { allowUnknownCommands: true });
+        return mv(pipeline.commands.map((c) => c.name));
+      } catch (err) {
+        if (err instanceof SplError) return null;
+        throw err;
+      }
     },
   },
   {
