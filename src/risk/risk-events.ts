@@ -60,11 +60,9 @@ export function riskEventsFor(detection: Detection, rows: readonly Result[], sea
         ev.set('annotations.analytic_story', list(detection.analyticStories));
         ev.set('analyticstories', list(detection.analyticStories));
         for (const f of row.fieldNames()) {
-          if (f === '_time' || f === '_raw') continue;
-          // The risk event's own host/source/sourcetype/index/splunk_server keep these names: a result's are kept as orig_<name>,
-          // as Splunk's summary (stash) events do.
-          const name = STASH_METADATA.has(f) ? `orig_${f}` : f;
-          if (ev.get(name) === null) ev.set(name, row.get(f));
+          const name = stashName(f, row);
+          const v = row.get(f);
+          if (name !== null && v !== '' && ev.get(name) === null) ev.set(name, v);
         }
         out.push(ev);
       }
@@ -73,7 +71,26 @@ export function riskEventsFor(detection: Detection, rows: readonly Result[], sea
   return out;
 }
 
-const STASH_METADATA: ReadonlySet<string> = new Set(['host', 'source', 'sourcetype', 'index', 'splunk_server']);
+/**
+ * A result field's name in its risk event, as ES's risk action writes stash events (Splunk_SA_CIM
+ * cim_actions.py `result2stash`, `default_mapexp`/`default_dropexp`): metadata and a few reserved names
+ * become `orig_<name>` (`_time` → `orig_time`), other `_` fields, `date_*`, `punct`, `sid`, `rid`, `orig_sid`,
+ * `orig_rid` and an `orig_<name>` that a mapped field replaces are dropped (null). `_raw` is dropped too
+ * (ES keeps it as `orig_raw`; docs/spl.md).
+ */
+function stashName(f: string, row: Result): string | null {
+  const mapped = (k: string): boolean => STASH_MAPPED.has(k) || k.startsWith('tag::');
+  if (mapped(f)) return `orig_${f.replace(/^_+/, '')}`;
+  if (f.startsWith('_') || f.startsWith('date_') || STASH_DROPPED.has(f)) return null;
+  if (f.startsWith('orig_') && mapped(f.slice(5)) && row.get(f.slice(5)) !== null) return null;
+  return f;
+}
+
+const STASH_MAPPED: ReadonlySet<string> = new Set([
+  '_bkt', '_cd', '_time', 'splunk_server', 'index', 'source', 'sourcetype', 'host', 'linecount', 'timestartpos',
+  'timeendpos', 'eventtype', 'tag', 'search_name', 'event_hash', 'event_id',
+]);
+const STASH_DROPPED: ReadonlySet<string> = new Set(['punct', 'sid', 'rid', 'orig_sid', 'orig_rid']);
 
 function list(values: readonly Scalar[]): FieldValue | null {
   if (values.length === 0) return null;

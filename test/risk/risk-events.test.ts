@@ -50,15 +50,20 @@ describe('risk events: ATT&CK annotations', () => {
 });
 
 describe('risk events: result fields', () => {
-  // Summary (stash) events keep a result's host, source, sourcetype and index as orig_host, ... (contentctl's
-  // risk_event.py: "When field names collide w/ reserved fields in Splunk events (e.g. sourcetype or host) they
-  // get prefixed w/ orig_"); the risk event's own are the risk index's.
-  it('keeps a result host/source/sourcetype/index as orig_*', async () => {
-    const r = new Row([['_time', T], ['pod_name', 'p'], ['host', 'h1'], ['source', 's1'], ['sourcetype', 'st1'], ['index', 'main']]);
+  // ES's risk action writes stash events with Splunk_SA_CIM's cim_actions.py result2stash: default_mapexp keeps
+  // _time, host, source, sourcetype, index, splunk_server, tag, eventtype, search_name, ... as orig_<name>;
+  // default_dropexp drops other _ fields, date_*, punct, sid, rid; an empty single value is not written; an
+  // orig_<name> of the result is dropped when <name> is mapped over it.
+  it('keeps reserved result fields as orig_* and drops what ES drops', async () => {
+    const r = new Row([
+      ['_time', T], ['pod_name', 'p'], ['orig_host', 'stale'], ['host', 'h1'], ['source', 's1'], ['sourcetype', 'st1'], ['index', 'main'],
+      ['search_name', 'inner'], ['tag', ['process', 'report']], ['date_hour', 10], ['punct', '__'], ['_cd', '1:2'], ['empty', ''], ['kept', 'x'],
+    ]);
     const events = riskEventsOfRun(CURL, [r], T);
-    const { results } = await runSearch('index=risk | table host source sourcetype index orig_host orig_source orig_sourcetype orig_index', { source: new MemorySource(events), now: T + 60 });
-    expect(['host', 'source', 'sourcetype', 'index', 'orig_host', 'orig_source', 'orig_sourcetype', 'orig_index'].map((f) => results[0]!.get(f))).toEqual([
-      'vigil', CURL.name, 'stash', 'risk', 'h1', 's1', 'st1', 'main',
+    const fields = ['host', 'source', 'sourcetype', 'index', 'search_name', 'orig_host', 'orig_source', 'orig_sourcetype', 'orig_index', 'orig_search_name', 'orig_tag', 'orig_time', 'orig_cd', 'date_hour', 'punct', 'empty', 'kept'];
+    const { results } = await runSearch(`index=risk | table ${fields.join(' ')}`, { source: new MemorySource(events), now: T + 60 });
+    expect(fields.map((f) => results[0]!.get(f))).toEqual([
+      'vigil', CURL.name, 'stash', 'risk', CURL.name, 'h1', 's1', 'st1', 'main', 'inner', ['process', 'report'], T, '1:2', null, null, null, 'x',
     ]);
   });
 });
