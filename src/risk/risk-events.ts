@@ -1,26 +1,28 @@
 import { Row, type Result } from '../events/result.js';
-import { toText, valuesOf, type FieldValue, type Scalar } from '../events/value.js';
+import { toNumber, toText, valuesOf, type FieldValue, type Scalar } from '../events/value.js';
 import type { Detection } from '../detections/detection.js';
 import { tacticIds, tacticsOf } from '../detections/attack.js';
 import { MESSAGE_TOKEN } from '../detections/risk-message.js';
 
 /**
- * Renders a risk message: `$field$` is replaced by the result's value. A field the result lacks renders
- * as the empty string (Splunk's token substitution does the same, silently); a multivalue renders as its
- * values joined by ", ". `$$` is a literal dollar sign.
+ * Renders a risk message: `$field$` is replaced by the value `get` gives. A field the result lacks renders
+ * as the empty string (Splunk's token substitution does the same, silently); a multivalue as its values
+ * joined by ", ". `$$` is a literal dollar sign.
  */
-export function renderRiskMessage(template: string, row: Result): string {
+function renderRiskMessage(template: string, get: (field: string) => FieldValue | null): string {
   return template.replace(MESSAGE_TOKEN, (_m, name: string) => {
     if (name === '$') return '$';
-    const v = row.get(name);
-    return valuesOf(v).map(toText).join(', ');
+    return valuesOf(get(name)).map(toText).join(', ');
   });
 }
 
 /**
- * Turns a detection's result rows into risk events shaped like Splunk ES's risk index: one event per risk
- * object value per row (a multivalue risk-object field yields one event per value; a missing one none),
- * carrying every field of the row. `_time` is the row's `_time` when it has one, else the search time.
+ * Turns a detection's result rows into risk events as ES's risk action (`risk.py` `dowork`) writes them: one
+ * event per risk object value per row (a multivalue risk-object field yields one event per value; a missing
+ * or empty one none). A row's own `risk_object` field replaces every definition's field, and its
+ * `risk_object_type`, `risk_score`, `threat_object`/`threat_object_type` and `risk_message` (a template,
+ * its values rendered and joined by newlines) replace the detection's. `_time` is the row's `_time` when it
+ * has one, else the search time.
  */
 export function riskEventsFor(detection: Detection, rows: readonly Result[], searchTime: number): Row[] {
   const out: Row[] = [];
@@ -32,24 +34,32 @@ export function riskEventsFor(detection: Detection, rows: readonly Result[], sea
     const threatValues: string[] = [];
     const threatTypes: string[] = [];
     for (const t of detection.threatObjects) {
-      for (const v of valuesOf(row.get(t.field))) {
+      for (const v of nonEmpty(row.get(t.field))) {
         threatValues.push(toText(v));
         threatTypes.push(t.type);
       }
     }
     const rowTime = row.get('_time');
     const t = typeof rowTime === 'number' ? rowTime : searchTime;
+    const rowScore = row.get('risk_score');
+    // ES: float(risk_score), and 1.0 when that fails.
+    const score = rowScore === null ? null : (toNumber(valuesOf(rowScore)[0]) ?? 1);
+    const rowMessages = nonEmpty(row.get('risk_message'));
     for (const ro of detection.riskObjects) {
-      for (const value of valuesOf(row.get(ro.field))) {
+      const field = row.get('risk_object') !== null ? 'risk_object' : ro.field;
+      for (const value of nonEmpty(row.get(field))) {
         const ev = new Row();
         ev.set('_time', t);
         ev.set('risk_object', toText(value));
-        ev.set('risk_object_type', ro.type);
+        ev.set('risk_object_type', row.get('risk_object_type') ?? ro.type);
         ev.set('risk_object_field', ro.field);
-        ev.set('risk_score', ro.score);
-        ev.set('risk_message', renderRiskMessage(ro.message, row));
-        ev.set('threat_object', list(threatValues));
-        ev.set('threat_object_type', list(threatTypes));
+        ev.set('risk_score', score ?? ro.score);
+        // ES expands the tokens over the result with this event's risk_object, risk_object_type and risk_score.
+        const get = (f: string): FieldValue | null => (RISK_FIELDS.has(f) ? ev.get(f) : row.get(f));
+        const templates = rowMessages.length ? rowMessages.map(toText) : [ro.message];
+        ev.set('risk_message', templates.map((m) => renderRiskMessage(m, get)).join('\n'));
+        ev.set('threat_object', row.get('threat_object') ?? list(threatValues));
+        ev.set('threat_object_type', row.get('threat_object_type') ?? list(threatTypes));
         ev.set('search_name', detection.name);
         ev.set('detection_id', detection.id);
         ev.set('detection_type', detection.type);
@@ -69,6 +79,13 @@ export function riskEventsFor(detection: Detection, rows: readonly Result[], sea
     }
   }
   return out;
+}
+
+const RISK_FIELDS: ReadonlySet<string> = new Set(['risk_object', 'risk_object_type', 'risk_score']);
+
+/** A field's values, but none for an empty single value (ES's risk action skips a field whose value is ""). */
+function nonEmpty(v: FieldValue | null): readonly Scalar[] {
+  return v === '' ? [] : valuesOf(v);
 }
 
 /**

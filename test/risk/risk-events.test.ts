@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { loadContent } from '../../src/detections/content.js';
 import type { Detection } from '../../src/detections/detection.js';
 import { Row } from '../../src/events/result.js';
+import type { FieldValue } from '../../src/events/value.js';
 import { riskEventsFor } from '../../src/risk/risk-events.js';
 import { riskEventsOfRun } from '../../src/schedule/outputs.js';
 import { runSearch } from '../../src/spl/index.js';
@@ -65,5 +66,29 @@ describe('risk events: result fields', () => {
     expect(fields.map((f) => results[0]!.get(f))).toEqual([
       'vigil', CURL.name, 'stash', 'risk', CURL.name, 'h1', 's1', 'st1', 'main', 'inner', ['process', 'report'], T, '1:2', null, null, null, 'x',
     ]);
+  });
+});
+
+describe("risk events: the result's own risk fields", () => {
+  // ES's risk action (SA-ThreatIntelligence risk.py, RiskModularAction.dowork): a result's risk_object field is
+  // used instead of the definition's field; its risk_object_type, risk_score (float(), 1.0 when invalid),
+  // threat_object/threat_object_type and risk_message (tokens expanded; a multivalue's values joined by "\n")
+  // replace the definition's; an empty risk object value writes no event.
+  const one = (fields: [string, FieldValue][]) => riskEventsFor(CURL, [new Row([['_time', T], ['cluster_name', 'c1'], ['process_name', 'curl'], ...fields])], T);
+  it('uses the result fields over the definition', () => {
+    const [ev] = one([['pod_name', 'p'], ['risk_object', 'other-pod'], ['risk_object_type', 'other'], ['risk_score', '7'], ['threat_object', 'x'], ['threat_object_type', 'file_name'], ['risk_message', ['on $risk_object$', 'in $cluster_name$']]]);
+    expect(['risk_object', 'risk_object_type', 'risk_score', 'threat_object', 'threat_object_type', 'risk_message'].map((f) => ev!.get(f))).toEqual([
+      'other-pod', 'other', 7, 'x', 'file_name', 'on other-pod\nin c1',
+    ]);
+    expect(one([['pod_name', 'p'], ['risk_score', 'high']])[0]!.get('risk_score')).toBe(1);
+  });
+  it("renders $risk_object$, $risk_object_type$ and $risk_score$ as the event's own", () => {
+    const d: Detection = { ...CURL, riskObjects: [{ field: 'pod_name', type: 'system', score: 20, message: '$risk_object$ ($risk_object_type$, $risk_score$) of $pod_name$' }] };
+    const events = riskEventsFor(d, [new Row([['pod_name', ['a', 'b']]])], T);
+    expect(events.map((e) => e.get('risk_message'))).toEqual(['a (system, 20) of a, b', 'b (system, 20) of a, b']);
+  });
+  it('writes no event for an empty risk object', () => {
+    expect(one([['pod_name', '']])).toEqual([]);
+    expect(one([['pod_name', 'p']]).map((e) => [e.get('risk_object'), e.get('risk_score'), e.get('threat_object')])).toEqual([['p', 45, 'curl']]);
   });
 });
