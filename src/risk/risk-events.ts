@@ -17,7 +17,7 @@ function renderRiskMessage(template: string, get: (field: string) => FieldValue 
 }
 
 /**
- * Turns a detection's result rows into risk events as ES's risk action (`risk.py` `dowork`) writes them: one
+ * Turns a detection's result rows into risk events as ES's risk action (`RiskModularAction.dowork`) writes them: one
  * event per risk object value per row (a multivalue risk-object field yields one event per value; a missing
  * or empty one none). A row's own `risk_object` field replaces every definition's field, and its
  * `risk_object_type`, `risk_score`, `threat_object`/`threat_object_type` and `risk_message` (a template,

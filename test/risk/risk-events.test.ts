@@ -70,7 +70,7 @@ describe('risk events: result fields', () => {
 });
 
 describe("risk events: the result's own risk fields", () => {
-  // ES's risk action (SA-ThreatIntelligence risk.py, RiskModularAction.dowork): a result's risk_object field is
+  // ES's risk action (ES's risk modular action and collectrisk command, RiskModularAction.dowork): a result's risk_object field is
   // used instead of the definition's field; its risk_object_type, risk_score (float(), 1.0 when invalid),
   // threat_object/threat_object_type and risk_message (tokens expanded; a multivalue's values joined by "\n")
   // replace the definition's; an empty risk object value writes no event.
