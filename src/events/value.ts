@@ -87,9 +87,30 @@ export function toNumber(s: Scalar | null | undefined): number | null {
 }
 
 /**
- * Lexicographic order as Splunk defines it for `values()`, `sort str()`: byte order (UTF-16 code unit
- * order equals code point order for the BMP, which is what matters here). Never localeCompare.
+ * Lexicographic order as Splunk defines it for `values()`, `sort str()`: the order of the UTF-8 bytes, which is
+ * code point order. Never localeCompare. JavaScript's `<` compares UTF-16 code units, which is the same order
+ * except where the first difference is a surrogate (half of a character above U+FFFF, 4 UTF-8 bytes from F0)
+ * against U+E000-U+FFFF (3 bytes from EE: private use, fullwidth forms): `<` puts 😀 first, the bytes put Ａ.
  */
 export function compareText(a: string, b: string): number {
-  return a < b ? -1 : a > b ? 1 : 0;
+  if (a === b) return 0;
+  const n = Math.min(a.length, b.length);
+  let i = 0;
+  while (i < n && a.charCodeAt(i) === b.charCodeAt(i)) i++;
+  if (i === n) return a.length < b.length ? -1 : 1;
+  return codePointRank(a.charCodeAt(i)) < codePointRank(b.charCodeAt(i)) ? -1 : 1;
+}
+
+/** A UTF-16 code unit's place in code point order: surrogates after U+E000-U+FFFF, the rest unmoved. */
+function codePointRank(unit: number): number {
+  return unit < 0xd800 ? unit : unit < 0xe000 ? unit + 0x2000 : unit - 0x800;
+}
+
+const SURROGATE = /[\ud800-\udfff]/;
+
+/** Sorts `texts` in place in compareText's order: natively (UTF-16 order, the same) unless one holds a surrogate. */
+export function sortTexts(texts: string[]): string[] {
+  texts.sort();
+  for (const t of texts) if (SURROGATE.test(t)) return texts.sort(compareText);
+  return texts;
 }

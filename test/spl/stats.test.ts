@@ -73,6 +73,17 @@ describe('stats', () => {
     expect(rows[0]).toEqual({ g: 'a', vs: ['Apple', 'apple'] });
   });
 
+  // Byte order is UTF-8's: a character above U+FFFF (4 bytes from F0) sorts after U+E000-U+FFFF (3 bytes from EE),
+  // where JavaScript's UTF-16 comparison puts its surrogates (D800-DFFF) first.
+  it('orders text by its UTF-8 bytes past the BMP: values(), BY groups, sort, mvsort', async () => {
+    const mk = '| makeresults count=3 | streamstats count as i | eval v=case(i=1, "\u{1F600}", i=2, "\u{FF21}", i=3, "z")';
+    const order = ['z', '\u{FF21}', '\u{1F600}'];
+    expect(await run(`${mk} | stats values(v) as vs`)).toEqual([{ vs: order }]);
+    expect((await run(`${mk} | stats count by v`)).map((r) => r.v)).toEqual(order);
+    expect((await run(`${mk} | sort str(v) | fields v`)).map((r) => r.v)).toEqual(order);
+    expect((await run(`| makeresults | eval m=mvsort(mvappend("\u{1F600}", "\u{FF21}", "z"))`)).map((r) => r.m)).toEqual([order]);
+  });
+
   it('count(x) counts values, dc counts distinct text, sum/avg ignore non-numbers', async () => {
     const rows = rowsText(await search('* g=a | stats count(n) as c dc(v) as d sum(n) as s avg(n) as m', events));
     expect(rows).toEqual([{ c: '3', d: '2', s: '109', m: '54.5' }]);

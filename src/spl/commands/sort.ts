@@ -1,5 +1,5 @@
 import type { Result } from '../../events/result.js';
-import { firstValue, toNumber, toText, type Scalar } from '../../events/value.js';
+import { compareText, firstValue, toNumber, toText, type Scalar } from '../../events/value.js';
 import { isIP } from '../node-builtins.js';
 import type { ArgParser } from '../parse/parser.js';
 import { ipToBigInt } from '../search/cidr.js';
@@ -152,7 +152,9 @@ export function sortRows(rows: readonly Result[], keys: readonly SortKey[], reve
       if (x === null && y === null) continue;
       if (x === null) return 1;
       if (y === null) return -1;
-      let c = x.cls - y.cls || (x.key < y.key ? -1 : x.key > y.key ? 1 : 0);
+      // Same class, same key type: text in compareText's (UTF-8 byte) order, numbers and addresses by value.
+      const yk = y.key as number | bigint;
+      let c = x.cls - y.cls || (typeof x.key === 'string' ? compareText(x.key, y.key as string) : x.key < yk ? -1 : x.key > yk ? 1 : 0);
       if (keys[j]!.desc !== reverse) c = -c;
       if (c !== 0) return c;
     }

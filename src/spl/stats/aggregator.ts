@@ -1,6 +1,6 @@
 import { readField, Row, rowLayout, SlotRow, type FieldRef, type Result } from '../../events/result.js';
 import { fieldRef } from '../../normalize/event-result.js';
-import { compareText, toNumber, toText, type Scalar } from '../../events/value.js';
+import { compareText, sortTexts, toNumber, toText, type Scalar } from '../../events/value.js';
 import { compileEval } from '../eval/compile.js';
 import type { AggregationSplit, CommandBlueprint, ExecContext, Sink } from '../commands/types.js';
 import { AllNumbers, type Accumulator } from './aggregations.js';
@@ -635,8 +635,7 @@ function textRanks(ids: Uint32Array, seen: ReadonlyMap<string, number>): Uint32A
 
 /** Each text id's rank among the distinct texts of `seen` (text → id), in stats' order of texts. */
 export function textIdRanks(seen: ReadonlyMap<string, number>): Uint32Array {
-  // sort() without a comparator orders strings by UTF-16 code units: compareText's order, natively.
-  const texts = [...seen.keys()].sort();
+  const texts = sortTexts([...seen.keys()]);
   const rankOfId = new Uint32Array(seen.size);
   for (let r = 0; r < texts.length; r++) rankOfId[seen.get(texts[r]!)!] = r;
   return rankOfId;
