@@ -1,5 +1,5 @@
 import type { Result } from '../../events/result.js';
-import { mv, type FieldValue } from '../../events/value.js';
+import { compareText, mv, sortTexts, type FieldValue } from '../../events/value.js';
 import type { DerivedFields } from '../../normalize/event-result.js';
 import type { SearchExpr, SearchValue } from '../parse/ast.js';
 import { valueMatcher, type RowPredicate } from '../search/predicate.js';
@@ -101,7 +101,7 @@ export interface MatchingEventType {
  */
 export function eventTypeFields(types: readonly MatchingEventType[]): DerivedFields | null {
   if (types.length === 0) return null;
-  const sorted = [...types].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+  const sorted = [...types].sort((a, b) => compareText(a.name, b.name));
   // The fields depend only on which event types match: each combination's (read-only) fields are built
   // once and shared, so an event costs its event types' tests and no allocation (a summary builder
   // computes them for every event). Keyed by a bitmask, or by the matched positions past 30 types.
@@ -112,7 +112,7 @@ export function eventTypeFields(types: readonly MatchingEventType[]): DerivedFie
     const out = new Map<string, FieldValue>();
     const et = mv(matched.map((t) => t.name));
     if (et !== null) out.set(EVENTTYPE_FIELD, et);
-    const tg = mv([...tags].sort());
+    const tg = mv(sortTexts([...tags]));
     if (tg !== null) out.set(TAG_FIELD, tg);
     return out;
   };
