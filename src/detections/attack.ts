@@ -132,6 +132,13 @@ export function tacticIds(name: string): { id: string; shortName: string } {
   return TACTIC_IDS.get(name)!;
 }
 
+const TACTIC_BY_SHORT_NAME: ReadonlyMap<string, string> = new Map([...TACTIC_IDS].map(([name, t]) => [t.shortName, name]));
+
+/** A tactic as people read it: ATT&CK's short name (`command-and-control`, as risk events hold it) as its name, others unchanged. */
+export function tacticName(tactic: string): string {
+  return TACTIC_BY_SHORT_NAME.get(tactic) ?? tactic;
+}
+
 /** Tactics of a technique; a sub-technique falls back to its parent's. */
 export function tacticsOf(id: string): string[] {
   const t = ATTACK_TECHNIQUES.get(id) ?? ATTACK_TECHNIQUES.get(id.split('.')[0]!);

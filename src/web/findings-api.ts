@@ -1,4 +1,5 @@
 import type { Hono } from 'hono';
+import { tacticName } from '../detections/attack.js';
 import type { FindingQuery, StateStore } from '../store/types.js';
 import { FINDING_STATUSES, type FindingDetail, type FindingStatus } from './api-types.js';
 import { errorJson, fail, jsonBody, parseBound, type ApiDeps, type ApiEnv, type Ctx } from './context.js';
@@ -62,7 +63,7 @@ export function findingsRoutes(app: Hono<ApiEnv>, deps: ApiDeps): void {
     const body: FindingDetail = {
       finding: findingSummary(got.finding),
       detail,
-      tactics: strings(detail['tactics']),
+      tactics: [...new Set(strings(detail['tactics']).map(tacticName))],
       techniques: strings(detail['techniques']),
       sources: strings(detail['sources']),
       comments: got.comments.map((cm) => ({ time: cm.time, author: cm.author, text: cm.text })),

@@ -2,7 +2,7 @@ import type { ContentPack } from '../detections/content.js';
 import type { Result } from '../events/result.js';
 import { toNumber, toText, valuesOf } from '../events/value.js';
 import { resultToJson } from '../outputs/json.js';
-import { tacticsOf } from '../detections/attack.js';
+import { tacticName, tacticsOf } from '../detections/attack.js';
 import type { FindingRecord } from '../store/types.js';
 import type { FindingStatus, FindingSummary, Overview, ProcessNode, ProcessTreeInfo, RiskEvent, RiskObjectDetail, RiskSeries, TimeRange } from './api-types.js';
 import { querySpl, type ApiDeps } from './context.js';
@@ -149,7 +149,8 @@ export function riskEventOf(r: Result, tz: string): RiskEvent {
     searchName: text(r, 'search_name'),
     detectionId: text(r, 'detection_id') || null,
     techniques,
-    tactics: tactics.length ? tactics : [...new Set(techniques.flatMap(tacticsOf))],
+    // By name, as detections show them (risk events hold ATT&CK's short names, as ES writes them).
+    tactics: tactics.length ? tactics.map(tacticName) : [...new Set(techniques.flatMap(tacticsOf))],
     threatObjects: texts(r, 'threat_object'),
     fields: resultToJson(r, tz),
   };

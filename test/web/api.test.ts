@@ -151,6 +151,8 @@ describe('risk', () => {
     expect(d.riskEventCount).toBe(d.riskEvents.length);
     expect(d.findings.length).toBeGreaterThan(0);
     expect(d.timeline.buckets.reduce((s, b) => s + b.score, 0)).toBe(d.score);
+    // Risk events hold ATT&CK's short names (command-and-control, as ES writes them); the console shows names.
+    expect(d.riskEvents.find((e) => e.searchName === 'Cisco Isovalent - Curl Execution With Insecure Flags')?.tactics).toEqual(['Command And Control']);
     const t = await api.json<ProcessTreeInfo>('/api/risk/objects/debug-toolbox/processes?earliest=-24h');
     expect(t).toMatchObject({ field: 'pod_name', rawTruncated: false });
     expect(t.rawEvents).toBeGreaterThan(0);
@@ -180,6 +182,7 @@ describe('findings', () => {
     expect(d.riskEvents.length).toBeGreaterThan(0);
     expect(d.riskEvents.length).toBe((d.detail['risk_event_ids'] as string[]).length);
     expect(d.techniques.length + d.tactics.length).toBeGreaterThan(0);
+    expect(d.tactics).toContain('Command And Control');
     expect(d.sources.length).toBeGreaterThan(0);
     expect((await api.fetch('/api/findings/nope')).status).toBe(404);
   });
