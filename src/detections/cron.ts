@@ -18,9 +18,40 @@ const cronPackage = (): typeof Croner => (croner ??= createRequire(import.meta.u
 export function parseCron(expression: string, tz = 'UTC'): Croner.Cron {
   const fields = expression.trim().split(/\s+/);
   if (fields.length !== 5) throw new VigilError('CONFIG', `cron schedule "${expression}" must have 5 fields (minute hour day month weekday), it has ${fields.length}`);
+  fields.forEach((f, i) => checkField(expression, f, FIELDS[i]!));
   try {
     return new (cronPackage().Cron)(expression, { timezone: tz, paused: true, domAndDow: false });
   } catch (e) {
     throw new VigilError('CONFIG', `invalid cron schedule "${expression}": ${(e as Error).message}`);
+  }
+}
+
+/** Field ranges; day of week 7 is Sunday too, as in Vixie cron. */
+const FIELDS = [
+  { name: 'minute', min: 0, max: 59 },
+  { name: 'hour', min: 0, max: 23 },
+  { name: 'day of month', min: 1, max: 31 },
+  { name: 'month', min: 1, max: 12 },
+  { name: 'day of week', min: 0, max: 7 },
+] as const;
+
+/**
+ * The syntax Splunk documents for cron_schedule (Alerting Manual, "Use cron expressions for alert scheduling"):
+ * comma lists of N, I-J, * with an optional /N step. croner also takes names (MON, JAN), L, W, # and ?, which
+ * Splunk does not ("The Splunk cron implementation does not currently support names of months or days",
+ * savedsearches.conf.spec), and its range errors name the wrong value (13 in the month field: "month: 12").
+ */
+function checkField(expression: string, field: string, f: (typeof FIELDS)[number]): void {
+  function bad(why: string): never {
+    throw new VigilError('CONFIG', `invalid cron schedule "${expression}": ${f.name} "${field}" ${why}`);
+  }
+  for (const item of field.split(',')) {
+    const m = /^(?:\*|(\d+)(?:-(\d+))?)(?:\/(\d+))?$/.exec(item);
+    if (!m) bad(`is not N, I-J, * or one of them with a /N step, in a comma list (names of months or days, L, W, # and ? are not cron_schedule syntax)`);
+    const [, lo, hi, step] = m;
+    if (lo !== undefined && hi === undefined && step !== undefined) bad(`steps a single value: write ${lo}-${f.max}/${step} or */${step}`);
+    for (const v of [lo, hi]) if (v !== undefined && (Number(v) < f.min || Number(v) > f.max)) bad(`has ${v}, out of ${f.min}-${f.max}`);
+    if (lo !== undefined && hi !== undefined && Number(lo) > Number(hi)) bad(`has the range ${lo}-${hi}, whose start is after its end`);
+    if (step !== undefined && Number(step) < 1) bad('has a step of 0');
   }
 }

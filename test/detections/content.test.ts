@@ -151,7 +151,7 @@ describe('hostile content', () => {
     const mine = pack.problems.filter((p) => p.file.startsWith(dir)).map((p) => `${p.file.slice(dir.length + 1)}:${p.line}:${p.column}: ${p.message}`);
     expect(mine).toEqual([
       'detections/a.yml:6:18: schedule.cron_schedule: cron schedule "* * * * * *" must have 5 fields (minute hour day month weekday), it has 6',
-      'detections/b.yml:6:18: schedule.cron_schedule: invalid cron schedule "61 * * * *": CronPattern: Invalid value for minute: 61',
+      'detections/b.yml:6:18: schedule.cron_schedule: invalid cron schedule "61 * * * *": minute "61" has 61, out of 0-59',
       'detections/c.yml:6:18: schedule.earliest_time: invalid time modifier "-1x@q": unknown time unit "x" (at offset 2)',
     ]);
     expect(pack.detections.filter((d) => d.file.startsWith(dir)).map((d) => d.name)).toEqual(['Good']);
