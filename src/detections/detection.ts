@@ -364,11 +364,12 @@ function readThrottle(n: YamlNode): Detection['throttle'] {
   if (!n.exists) return null;
   const fields = n.key('fields').strings();
   const period = n.key('period').string({ required: true });
-  const m = period ? /^(\d+)\s*(s|m|h|d)$/.exec(period.trim()) : null;
-  if (period && !m) n.key('period').report('throttle.period must look like 30m, 24h or 7d');
+  // Splunk's alert.suppress.period: "[number][time-unit]", a plain number being seconds (savedsearches.conf.spec).
+  const m = period ? /^(\d+)\s*(s|m|h|d)?$/.exec(period.trim()) : null;
+  if (period && !m) n.key('period').report('throttle.period must look like 30m, 24h, 7d or 86400 (seconds)');
   if (fields.length === 0) n.key('fields').report('throttle.fields needs at least one field');
   if (!m || fields.length === 0) return null;
-  return { fields, periodSeconds: Number(m[1]) * { s: 1, m: 60, h: 3600, d: 86400 }[m[2] as 's' | 'm' | 'h' | 'd'] };
+  return { fields, periodSeconds: Number(m[1]) * { s: 1, m: 60, h: 3600, d: 86400 }[(m[2] ?? 's') as 's' | 'm' | 'h' | 'd'] };
 }
 
 /** The fields of a test: contentctl's, and vigil's `expected`. */

@@ -157,6 +157,15 @@ describe('hostile content', () => {
     expect(pack.detections.filter((d) => d.file.startsWith(dir)).map((d) => d.name)).toEqual(['Good']);
   });
 
+  it('throttle.period is a number with s/m/h/d, or plain seconds as in alert.suppress.period (savedsearches.conf.spec: 60 = 60 seconds)', () => {
+    const throttled = (name: string, period: string) => `${detection(name, ['cron_schedule: "0 * * * *"'])}throttle:\n  fields: [risk_object]\n  period: ${period}\n`;
+    const dir = contentDir({ 'detections/a.yml': throttled('Plain', '86400'), 'detections/b.yml': throttled('Unit', '30m'), 'detections/c.yml': throttled('Bad', '1x') });
+    const pack = loadContent([dir]);
+    const mine = pack.detections.filter((d) => d.file.startsWith(dir));
+    expect(Object.fromEntries(mine.map((d) => [d.name, d.throttle?.periodSeconds ?? null]))).toEqual({ Plain: 86400, Unit: 1800, Bad: null });
+    expect(pack.problems.filter((p) => p.file.startsWith(dir)).map((p) => p.message)).toEqual(['throttle.period must look like 30m, 24h, 7d or 86400 (seconds)']);
+  });
+
   it('a content folder that is a file, a symlink loop or a dangling link is reported, and the other folders load', () => {
     const dir = contentDir({
       macros: 'not a folder',
