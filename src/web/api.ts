@@ -2,7 +2,7 @@ import { Hono } from 'hono';
 import { authGuard, authMiddleware, loginRoutes, logoutRoute } from './auth.js';
 import { apiBodyLimits, bodyLimit } from './body.js';
 import { backfillRoutes } from './backfill-api.js';
-import { errorJson, fail, isSearchLimit, timeRange, type ApiDeps, type ApiEnv } from './context.js';
+import { countParam, errorJson, fail, isSearchLimit, timeRange, type ApiDeps, type ApiEnv } from './context.js';
 import { detectionsRoutes } from './detections-api.js';
 import { findingsRoutes } from './findings-api.js';
 import { ingestRoutes } from './ingest-api.js';
@@ -47,7 +47,8 @@ export function createApi(deps: ApiDeps, opts: { sessions?: SessionOptions; sess
     } catch (e) {
       return c.json({ error: errorJson(e) }, 400);
     }
-    const top = Math.min(Math.max(Number(c.req.query('top') ?? 20) || 20, 1), 500);
+    const top = countParam(c, 'top', 20, 500);
+    if (top instanceof Response) return top;
     return c.json(await overview(deps, range, top, c.req.raw.signal));
   });
 
@@ -81,6 +82,9 @@ export function createApi(deps: ApiDeps, opts: { sessions?: SessionOptions; sess
   ingestRoutes(app, deps);
 
   app.onError((err, c) => c.json({ error: errorJson(err) }, isSearchLimit(err) ? 503 : 500));
+  // A method a path does not take (POST /api/health, DELETE /api/findings) is an API error too, JSON like every
+  // other (was hono's text/plain "404 Not Found"); GETs of unknown paths reach staticRoutes' fallback.
+  app.notFound((c) => fail(c, 404, 'NOT_FOUND', `no such endpoint: ${c.req.method} ${new URL(c.req.url).pathname}`));
   staticRoutes(app, deps.staticDir ?? null);
   return app;
 }

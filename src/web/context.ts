@@ -106,6 +106,17 @@ export function fail(c: Context, status: 400 | 401 | 403 | 404 | 408 | 409 | 413
   return c.json({ error: { code, message } }, status);
 }
 
+/**
+ * A count query parameter (`?limit=`, `?top=`): digits, at least 1, capped at `max`; absent or empty: `dflt`.
+ * Anything else is a 400 (was read as the default, and `1.5` reached the store: a 500).
+ */
+export function countParam(c: Context, name: string, dflt: number, max: number): number | Response {
+  const v = c.req.query(name);
+  if (v === undefined || v === '') return dflt;
+  if (!/^\d+$/.test(v) || Number(v) < 1) return fail(c, 400, 'USAGE', `${name} must be a whole number from 1 to ${max}, not "${v.slice(0, 32)}"`);
+  return Math.min(Number(v), max);
+}
+
 /** Reads a time bound from a query parameter: epoch seconds, ISO 8601, a modifier (`-24h@h`, `now`), or empty for none. */
 export function parseBound(text: string | undefined, now: number, tz: string, name: string): number | null {
   if (text === undefined || text.trim() === '' || text === '0' || text === 'all') return null;

@@ -2,7 +2,7 @@ import type { Hono } from 'hono';
 import { tacticName } from '../detections/attack.js';
 import type { FindingQuery, StateStore } from '../store/types.js';
 import { FINDING_STATUSES, type FindingDetail, type FindingStatus } from './api-types.js';
-import { errorJson, fail, jsonBody, parseBound, type ApiDeps, type ApiEnv, type Ctx } from './context.js';
+import { countParam, errorJson, fail, jsonBody, parseBound, type ApiDeps, type ApiEnv, type Ctx } from './context.js';
 import { contributingRiskEvents, findingSummary } from './risk.js';
 
 function isStatus(s: unknown): s is FindingStatus {
@@ -38,14 +38,17 @@ export function findingsRoutes(app: Hono<ApiEnv>, deps: ApiDeps): void {
       return c.json({ error: errorJson(e) }, 400);
     }
     if (since !== null) q.since = since;
-    const limit = Math.min(Math.max(Number(c.req.query('limit') ?? 500) || 500, 1), 5000);
-    q.limit = limit;
+    const limit = countParam(c, 'limit', 500, 5000);
+    if (limit instanceof Response) return limit;
     const rule = c.req.query('rule');
+    const search = c.req.query('q')?.toLowerCase();
+    // rule and q filter here, after the store's query: its row limit would cut before them (?q=web&limit=1
+    // answered [] when newer findings did not match).
+    if (!rule && !search) q.limit = limit;
     let rows = await state.findings(q);
     if (rule) rows = rows.filter((f) => f.ruleName === rule || f.ruleId === rule);
-    const search = c.req.query('q')?.toLowerCase();
     if (search) rows = rows.filter((f) => f.riskObject.toLowerCase().includes(search) || f.ruleName.toLowerCase().includes(search));
-    return c.json({ findings: rows.map(findingSummary) });
+    return c.json({ findings: rows.slice(0, limit).map(findingSummary) });
   });
 
   app.get('/api/findings/:id', async (c) => {

@@ -22,6 +22,17 @@ export interface SearchRequest {
   indexes?: string[];
 }
 
+/** Why an optional field of the body cannot be used (null counts as absent), or null. */
+function badOption(body: SearchRequest): string | null {
+  const { limit, progressMs, now, indexes } = body;
+  if (limit != null && !(Number.isInteger(limit) && limit >= 0)) return '"limit" must be a whole number of results (0 or more)';
+  if (progressMs != null && !(typeof progressMs === 'number' && Number.isFinite(progressMs) && progressMs >= 0))
+    return '"progressMs" must be a number of milliseconds (0 or more; 0: no progress lines)';
+  if (now != null && !(typeof now === 'number' && Number.isFinite(now))) return '"now" must be a number of epoch seconds';
+  if (indexes != null && !(Array.isArray(indexes) && indexes.every((i) => typeof i === 'string'))) return '"indexes" must be a list of index names';
+  return null;
+}
+
 /**
  * `POST /api/search`: results stream as NDJSON lines — `{"result": {...}}` per row, `{"progress": {...}}`
  * about every 250 ms while the search scans, then `{"done": true, "stats": {...}}` or `{"error": {...}}`.
@@ -45,6 +56,10 @@ export function searchRoutes(app: Hono<ApiEnv>, deps: ApiDeps): void {
       if (bound !== undefined && bound !== null && typeof bound !== 'string' && typeof bound !== 'number')
         return c.json({ error: { code: 'USAGE', message: `"${key}" must be a time modifier ("-24h", "@d", an epoch) or a number of epoch seconds` } }, 400);
     }
+    // Optional numbers and the index list are checked like the bounds: a "2" or "main" was ignored (every row,
+    // every index) and a script never knew.
+    const bad = badOption(body);
+    if (bad) return c.json({ error: { code: 'USAGE', message: bad } }, 400);
     let tz: string;
     try {
       tz = canonicalTimeZone(body.tz ?? deps.tz ?? 'UTC');
@@ -52,7 +67,7 @@ export function searchRoutes(app: Hono<ApiEnv>, deps: ApiDeps): void {
       return c.json({ error: { code: 'USAGE', message: `unknown time zone "${String(body.tz)}"` } }, 400);
     }
     const pack = deps.content();
-    const t = typeof body.now === 'number' ? body.now : now();
+    const t = body.now ?? now();
     const opts = {
       macros: pack.macros,
       lookups: pack.lookups,
@@ -62,7 +77,7 @@ export function searchRoutes(app: Hono<ApiEnv>, deps: ApiDeps): void {
       tz,
       earliest: body.earliest === '' ? null : (body.earliest ?? null),
       latest: body.latest === '' ? null : (body.latest ?? null),
-      defaultIndexes: Array.isArray(body.indexes) && body.indexes.every((i) => typeof i === 'string') ? body.indexes : await defaultSearchIndexes(deps.store),
+      defaultIndexes: body.indexes ?? (await defaultSearchIndexes(deps.store)),
     };
     let p: SearchPlan;
     try {
@@ -71,8 +86,8 @@ export function searchRoutes(app: Hono<ApiEnv>, deps: ApiDeps): void {
       if (e instanceof VigilError) return c.json({ error: errorJson(e) }, 400);
       throw e;
     }
-    const limit = typeof body.limit === 'number' && body.limit >= 0 ? body.limit : Infinity;
-    const progressMs = typeof body.progressMs === 'number' && body.progressMs >= 0 ? body.progressMs : 250;
+    const limit = body.limit ?? Infinity;
+    const progressMs = body.progressMs ?? 250;
     c.header('Content-Type', 'application/x-ndjson; charset=utf-8');
     c.header('Cache-Control', 'no-store');
     return stream(c, async (s) => {

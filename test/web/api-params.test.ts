@@ -1,0 +1,144 @@
+import { readdirSync, readFileSync } from 'node:fs';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { FindingSummary, Overview } from '../../src/web/api-types.js';
+import { backfill, datasetLines, FixedClock, replayRaw, startHarness, type Harness } from './harness.js';
+
+// What a script sends to the API, checked against docs/api.md: parameters are validated (a 400 USAGE, never
+// ignored nor a 500), filters hold with a limit, and every error is JSON with a code of docs/errors.md.
+
+const T0 = Date.UTC(2026, 10, 20, 10, 0, 0) / 1000; // the bundled datasets' events are at 10:00-10:11 UTC
+const clock = new FixedClock(T0 + 1.5 * 3600);
+let h: Harness;
+
+function bearer(path: string, init: RequestInit & { json?: unknown } = {}): Promise<Response> {
+  const headers = new Headers(init.headers);
+  headers.set('Authorization', `Bearer ${h.apiToken}`);
+  let body = init.body;
+  if (init.json !== undefined) {
+    headers.set('Content-Type', 'application/json');
+    body = JSON.stringify(init.json);
+  }
+  return fetch(`${h.server.apiUrl}${path}`, { ...init, headers, ...(body !== undefined ? { body } : {}) });
+}
+
+async function findings(query: string): Promise<FindingSummary[]> {
+  const res = await bearer(`/api/findings${query}`);
+  expect(res.status).toBe(200);
+  return ((await res.json()) as { findings: FindingSummary[] }).findings;
+}
+
+beforeAll(async () => {
+  h = await startHarness({ clock });
+  await replayRaw(h, [
+    ...datasetLines('datasets/cisco_isovalent/cisco_isovalent.log'),
+    ...datasetLines('datasets/cisco_isovalent/cisco_isovalent_process_exec_delayed_shell.log'),
+  ]);
+  await backfill(h, T0, clock.now());
+}, 120_000);
+
+afterAll(async () => {
+  await h?.close();
+});
+
+describe('GET /api/findings', () => {
+  it('applies q and rule before limit: the first matching findings, not matches among the newest (was [] for ?q=<older object>&limit=1)', async () => {
+    const all = await findings('');
+    expect(new Set(all.map((f) => f.riskObject)).size).toBeGreaterThan(1);
+    const last = all.at(-1)!; // the oldest: behind the newest under any limit smaller than the list
+    const newer = all.filter((f) => f.riskObject !== last.riskObject);
+    expect(newer.length).toBeGreaterThan(0);
+    const want = all.filter((f) => f.riskObject.toLowerCase().includes(last.riskObject.toLowerCase()) || f.ruleName.toLowerCase().includes(last.riskObject.toLowerCase()));
+    expect(await findings(`?q=${encodeURIComponent(last.riskObject.toUpperCase())}&limit=1`)).toEqual(want.slice(0, 1));
+    const byRule = all.filter((f) => f.ruleName === last.ruleName);
+    expect(await findings(`?rule=${encodeURIComponent(last.ruleName)}&limit=${byRule.length}`)).toEqual(byRule);
+    expect(await findings('?limit=1')).toEqual(all.slice(0, 1));
+  });
+
+  it('refuses a limit that is not a whole number from 1 with a 400 USAGE (1.5 was a 500; abc, 0 and -1 were read as 500 or 1)', async () => {
+    for (const v of ['1.5', 'abc', '0', '-1', '1e3', ' 2']) {
+      const res = await bearer(`/api/findings?limit=${encodeURIComponent(v)}`);
+      expect(res.status, v).toBe(400);
+      expect(((await res.json()) as { error: { code: string } }).error.code).toBe('USAGE');
+    }
+    // Past the cap: capped (docs/api.md), not refused.
+    expect((await bearer('/api/findings?limit=99999999999')).status).toBe(200);
+  });
+});
+
+describe('GET /api/overview', () => {
+  it('validates top like limit', async () => {
+    expect((await bearer('/api/overview?earliest=&top=1.5')).status).toBe(400);
+    expect((await bearer('/api/overview?earliest=&top=x')).status).toBe(400);
+    const res = await bearer('/api/overview?earliest=&top=1');
+    expect(res.status).toBe(200);
+    expect(((await res.json()) as Overview).topObjects).toHaveLength(1);
+  });
+});
+
+describe('POST /api/search options', () => {
+  const search = '| makeresults count=5';
+  it('refuses limit, progressMs, now and indexes of the wrong type with a 400 USAGE (they were ignored: every row, every index)', async () => {
+    const bad: [string, unknown][] = [
+      ['limit', '2'],
+      ['limit', 1.5],
+      ['limit', -1],
+      ['progressMs', 'x'],
+      ['progressMs', -5],
+      ['now', 'abc'],
+      ['now', {}],
+      ['indexes', 'main'],
+      ['indexes', [1]],
+    ];
+    for (const [key, value] of bad) {
+      const res = await bearer('/api/search', { method: 'POST', json: { search, [key]: value } });
+      expect(res.status, `${key}=${JSON.stringify(value)}`).toBe(400);
+      const { error } = (await res.json()) as { error: { code: string; message: string } };
+      expect(error.code).toBe('USAGE');
+      expect(error.message).toContain(`"${key}"`);
+    }
+  });
+
+  it('takes them when they are right (null is absent)', async () => {
+    const res = await bearer('/api/search', { method: 'POST', json: { search, limit: 2, progressMs: 0, now: T0, indexes: ['main'], tz: null } });
+    expect(res.status).toBe(200);
+    const lines = (await res.text()).trim().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>);
+    expect(lines.filter((l) => 'result' in l)).toEqual([
+      { result: { _time: '2026-11-20T10:00:00.000000+00:00' } },
+      { result: { _time: '2026-11-20T10:00:00.000000+00:00' } },
+    ]);
+    expect(lines.at(-1)).toMatchObject({ done: true, stats: { results: 2 } });
+    const nulls = await bearer('/api/search', { method: 'POST', json: { search, limit: null, progressMs: null, now: null, indexes: null } });
+    expect(nulls.status).toBe(200);
+  });
+});
+
+describe('methods a path does not take', () => {
+  it('answer a JSON 404 NOT_FOUND like unknown paths (was text/plain "404 Not Found")', async () => {
+    for (const [method, path] of [
+      ['POST', '/api/health'],
+      ['DELETE', '/api/findings'],
+      ['PUT', '/api/overview'],
+      ['POST', '/api/nope'],
+    ] as const) {
+      const res = await bearer(path, { method });
+      expect(res.status, `${method} ${path}`).toBe(404);
+      expect(res.headers.get('content-type')).toContain('application/json');
+      expect(await res.json()).toEqual({ error: { code: 'NOT_FOUND', message: `no such endpoint: ${method} ${path}` } });
+    }
+    // Unauthenticated, auth answers first: nothing is said about which paths exist.
+    expect((await fetch(`${h.server.apiUrl}/api/health`, { method: 'POST' })).status).toBe(401);
+  });
+});
+
+describe('docs/errors.md', () => {
+  it('lists every code the API answers with', () => {
+    const dir = new URL('../../src/web/', import.meta.url);
+    const codes = new Set<string>();
+    for (const f of readdirSync(dir).filter((n) => n.endsWith('.ts'))) {
+      for (const m of readFileSync(new URL(f, dir), 'utf8').matchAll(/(?:fail\(c, \d{3}, |code: )'([A-Z][A-Z_]+)'/g)) codes.add(m[1]!);
+    }
+    expect(codes.size).toBeGreaterThan(8);
+    const doc = readFileSync(new URL('../../docs/errors.md', import.meta.url), 'utf8');
+    expect([...codes].filter((code) => !doc.includes(`\`${code}\``))).toEqual([]);
+  });
+});
