@@ -158,8 +158,9 @@ export function riskEventOf(r: Result, tz: string): RiskEvent {
 
 /** Risk events of one object over a range, newest first. */
 export async function riskEventsOf(deps: ApiDeps, riskObject: string, range: { earliest: number | null; latest: number }, limit: number, signal?: AbortSignal): Promise<RiskEvent[]> {
-  const { rows } = await querySpl(deps, `${riskEventsSearch(riskObject)} | head ${limit}`, range, signal ? { signal } : {});
-  // The search matches case-insensitively, as Splunk's does: keep the exact object only.
+  // The search matches case-insensitively (and `*` as a wildcard), as Splunk's does: `where` keeps the exact
+  // object before `head`, so other spellings (WEB-1 for web-1) cannot take the first `limit` rows.
+  const { rows } = await querySpl(deps, `${riskEventsSearch(riskObject)} | where risk_object=${splQuote(riskObject)} | head ${limit}`, range, signal ? { signal } : {});
   return rows.map((r) => riskEventOf(r, deps.tz ?? 'UTC')).filter((e) => e.riskObject === riskObject);
 }
 

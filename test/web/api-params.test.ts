@@ -142,3 +142,23 @@ describe('docs/errors.md', () => {
     expect([...codes].filter((code) => !doc.includes(`\`${code}\``))).toEqual([]);
   });
 });
+
+describe('GET /api/risk/objects/:object', () => {
+  it('lists the object’s own risk events even behind 1000 newer ones of another spelling (WEB-9 matched web-9 in the search, and head 1000 kept only those)', async () => {
+    const t = clock.now() - 600;
+    const ev = (obj: string, at: number) => ({
+      _time: at,
+      index: 'risk',
+      sourcetype: 'stash',
+      source: 'probe',
+      host: 'vigil',
+      _raw: JSON.stringify({ risk_object: obj, risk_object_type: 'system', risk_score: 5, risk_message: 'm', search_name: 'probe' }),
+    });
+    await h.server.store.append([ev('web-9', t - 60), ...Array.from({ length: 1000 }, (_, i) => ev('WEB-9', t + i / 100))]);
+    const res = await bearer('/api/risk/objects/web-9?earliest=-1h');
+    expect(res.status).toBe(200);
+    const d = (await res.json()) as { riskEventCount: number; riskEvents: { riskObject: string }[] };
+    expect(d.riskEventCount).toBe(1);
+    expect(d.riskEvents.map((e) => e.riskObject)).toEqual(['web-9']);
+  });
+});
