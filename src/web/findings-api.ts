@@ -1,5 +1,6 @@
 import type { Hono } from 'hono';
 import { tacticName } from '../detections/attack.js';
+import { codePointLength } from '../spl/eval/functions/helpers.js';
 import type { FindingQuery, StateStore } from '../store/types.js';
 import { FINDING_STATUSES, type FindingDetail, type FindingStatus } from './api-types.js';
 import { countParam, errorJson, fail, jsonBody, parseBound, type ApiDeps, type ApiEnv, type Ctx } from './context.js';
@@ -100,11 +101,13 @@ export function findingsRoutes(app: Hono<ApiEnv>, deps: ApiDeps): void {
     const state = need(c);
     if (state instanceof Response) return state;
     const body = await jsonBody(c);
-    const t = body?.['text'];
-    if (typeof t !== 'string' || t.trim() === '' || t.length > 10_000) return fail(c, 400, 'USAGE', 'send JSON: {"text": "..."} (1 to 10000 characters)');
+    const raw = body?.['text'];
+    const t = typeof raw === 'string' ? raw.trim() : '';
+    // Characters, not UTF-16 units: 10000 emoji is 10000 characters (was refused as 20000).
+    if (t === '' || codePointLength(t) > 10_000) return fail(c, 400, 'USAGE', 'send JSON: {"text": "..."} (1 to 10000 characters)');
     const id = c.req.param('id');
     if (!(await state.finding(id))) return fail(c, 404, 'NOT_FOUND', 'no such finding');
-    const comment = { findingId: id, time: now(), author: c.get('principal').user, text: t.trim() };
+    const comment = { findingId: id, time: now(), author: c.get('principal').user, text: t };
     await state.addComment(comment);
     return c.json({ comment: { time: comment.time, author: comment.author, text: comment.text } }, 201);
   });

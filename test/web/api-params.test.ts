@@ -162,3 +162,17 @@ describe('GET /api/risk/objects/:object', () => {
     expect(d.riskEvents.map((e) => e.riskObject)).toEqual(['web-9']);
   });
 });
+
+describe('POST /api/findings/:id/comments', () => {
+  it('counts the 1 to 10000 characters of a comment as characters (10000 emoji were refused as 20000 UTF-16 units)', async () => {
+    const f = (await findings('?limit=1'))[0]!;
+    const post = (text: string) => bearer(`/api/findings/${f.id}/comments`, { method: 'POST', json: { text } });
+    const emoji = '\u{1F600}'.repeat(10_000);
+    const ok = await post(emoji);
+    expect(ok.status).toBe(201);
+    expect(((await ok.json()) as { comment: { text: string } }).comment.text).toBe(emoji);
+    expect((await post(`${emoji}a`)).status).toBe(400);
+    expect((await post('  ')).status).toBe(400);
+    expect((await post(`  ${'a'.repeat(10_000)}  `)).status).toBe(201); // surrounding spaces are trimmed first
+  });
+});
