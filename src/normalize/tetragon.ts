@@ -199,6 +199,16 @@ function firstArg(args: unknown, name: string): Record<string, unknown> | null {
 }
 
 /**
+ * Whether a kprobe's socket or address argument is of an IP family, or names none. Tetragon names only AF_INET
+ * and AF_INET6 and writes any other family as its number (`"1"`: AF_UNIX, pkg/reader/network InetFamily), with
+ * `"<nil>"` as its addresses (a nil net.IP's text) and `IPPROTO_IP` as its protocol.
+ */
+function ipFamily(arg: Record<string, unknown> | null): boolean {
+  const f = arg?.['family'];
+  return f === undefined || f === null || f === 'AF_INET' || f === 'AF_INET6';
+}
+
+/**
  * The network endpoints of a connection: process_connect (Isovalent's flat names, else sock_arg-style
  * names, directly or in a nested `socket`/`sock_arg`), or a connect kprobe's arguments: the destination
  * of its first `sockaddr_arg` (security_socket_connect's address, {family, addr, port}) when it has one,
@@ -211,7 +221,9 @@ function connectionOf(view: TetragonView): NetworkFacts | null {
   if (body !== null && view.kind === 'process_connect') holders = [body, obj(body['socket']), obj(body['sock_arg'])];
   else if (body !== null && hookMeaning(view.kind, str(body['function_name']))?.family === 'connect') {
     const to = firstArg(body['args'], 'sockaddr_arg');
-    holders = [to === null ? null : { daddr: to['addr'], dport: to['port'] }, firstArg(body['args'], 'sock_arg')];
+    const sock = firstArg(body['args'], 'sock_arg');
+    // A connect on a Unix (or other non-IP) socket is not network traffic: not a connection.
+    if (ipFamily(to) && ipFamily(sock)) holders = [to === null ? null : { daddr: to['addr'], dport: to['port'] }, sock];
   }
   if (holders === null || body === null) return (view.net = null);
   const at = (names: readonly string[]): unknown => connectValue(holders, names);

@@ -38,6 +38,9 @@ const LINES = {
   loader: `{"process_loader":{${proc('')},"path":"/lib/x86_64-linux-gnu/libc.so.6","buildid":"AAEC"},${tail()}}`,
   throttle: `{"process_throttle":{"type":"THROTTLE_START","cgroup":"/kubepods/besteffort"},${tail()}}`,
   rateLimit: '{"rate_limit_info":{"number_of_dropped_process_events":"1235"},"node_name":"n1","time":"2026-12-06T01:00:00Z"}',
+  // security_socket_connect on a Unix socket, as Tetragon writes it: a family it does not name is its number
+  // (AF_UNIX = 1), the addresses of a family without IP are a nil net.IP's text (pkg/reader/network).
+  unixConnect: `{"process_kprobe":{${proc('')},${PARENT},"function_name":"security_socket_connect","args":[{"sock_arg":{"family":"1","type":"SOCK_STREAM","protocol":"IPPROTO_IP","saddr":"<nil>","daddr":"<nil>","state":"TCP_CLOSE"}},{"sockaddr_arg":{"family":"1","addr":"<nil>"}}],"action":"KPROBE_ACTION_POST","policy_name":"connect"},${tail()}}`,
   // The same key twice (JSON.parse keeps the last): whichever value, every path must agree.
   duplicate: '{"process_exec":{"process":{"binary":"/bin/a","binary":"/bin/b","pid":1,"pid":2,"flags":"f1","flags":"f2"}},"node_name":"n1","node_name":"n2","time":"2026-12-06T01:00:00Z"}',
   // Nesting deeper than the fast path's 64 levels, below the CIM sources.
@@ -175,6 +178,30 @@ describe('Tetragon export shapes: CIM fields, and the same answer on every read 
     }
     expect(read(LINES.rateLimit).get('rate_limit_info.number_of_dropped_process_events')).toBe('1235');
     expect(toEvent(LINES.throttle, ctx)).toMatchObject({ ok: true, event: { sourcetype: 'cisco:isovalent' } });
+  });
+
+  it('a connect on a Unix socket is no network traffic: no "<nil>" addresses, no direction (CIM Network_Traffic)', () => {
+    expect(pick(read(LINES.unixConnect), ['action', 'direction', 'src_ip', 'dest_ip', 'dest_port', 'transport', 'protocol', 'dest', 'dvc'])).toEqual({
+      action: null,
+      direction: null,
+      src_ip: null,
+      dest_ip: null,
+      dest_port: null,
+      transport: null,
+      protocol: null,
+      dest: 'n1', // the node, as for any event that is not a connection
+      dvc: null,
+    });
+    // The same event on an IPv4 socket is a connection.
+    const inet = LINES.unixConnect.replaceAll('"family":"1"', '"family":"AF_INET"').replace('"protocol":"IPPROTO_IP","saddr":"<nil>","daddr":"<nil>"', '"protocol":"IPPROTO_TCP","saddr":"10.0.0.5","daddr":"0.0.0.0"').replace('"addr":"<nil>"', '"addr":"192.0.2.7","port":443');
+    expect(pick(read(inet), ['action', 'direction', 'src_ip', 'dest_ip', 'dest_port', 'transport'])).toEqual({
+      action: 'allowed',
+      direction: 'outbound',
+      src_ip: '10.0.0.5',
+      dest_ip: '192.0.2.7',
+      dest_port: 443,
+      transport: 'tcp',
+    });
   });
 
   it('duplicate keys and deep nesting read alike on every path', () => {
