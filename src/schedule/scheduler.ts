@@ -283,8 +283,10 @@ export class Scheduler {
 
   /**
    * The runs a backfill of (from, to] executes: every scheduled time of `detections` (default: the enabled
-   * ones) in the period, in the order the scheduler runs them. `BACKFILL_LIMIT` past
-   * `schedule.backfill_max_period` or `schedule.backfill_max_runs`.
+   * ones) in the period, in the order the scheduler runs them, up to the clock's now: a later one is left to the
+   * scheduler (run early it would search a window still filling, and, in the ledger, never run again; Splunk
+   * runs a search at its scheduled time, never before). `BACKFILL_LIMIT` past `schedule.backfill_max_period` or
+   * `schedule.backfill_max_runs`.
    */
   planBackfill(from: number, to: number, detections?: readonly Detection[]): DueRun[] {
     const { backfillMaxPeriodSeconds: maxPeriod, backfillMaxRuns: maxRuns } = this.settings;
@@ -293,8 +295,11 @@ export class Scheduler {
       throw new VigilError('BACKFILL_LIMIT', `a backfill covers at most ${maxPeriod / 86400} days (schedule.backfill_max_period); split the period or raise the limit`);
     }
     const out: DueRun[] = [];
+    const now = this.deps.clock.now();
     for (const d of new Map((detections ?? this.enabledDetections()).map((x) => [x.id, x])).values()) {
-      for (const t of this.runTimesBetween(d, from, to, maxRuns + 1 - out.length)) out.push({ detection: d, scheduledTime: t, startAt: t });
+      // A realtime window is due once its grace has passed, as in dueRealtime.
+      const last = Math.min(to, isRealtime(d, this.settings) ? now - this.settings.realtimeGraceSeconds : now);
+      for (const t of this.runTimesBetween(d, from, last, maxRuns + 1 - out.length)) out.push({ detection: d, scheduledTime: t, startAt: t });
       if (out.length > maxRuns) {
         throw new VigilError('BACKFILL_LIMIT', `the backfill would execute more than ${maxRuns} runs (schedule.backfill_max_runs); name fewer detections, shorten the period or raise the limit`);
       }

@@ -166,7 +166,7 @@ describe('scheduler', () => {
     }
     const from = (await live.store.runs())[0]!.scheduledTime - 1;
     const to = Math.max(...(await live.store.runs()).map((r) => r.scheduledTime));
-    const back = setup({}, T0 + 0.5 * H, true);
+    const back = setup({}, live.clock.t, true);
     const plan = back.scheduler.planBackfill(from, to);
     const sum = await back.scheduler.backfill(plan);
     expect(await ledgerOf(back.store)).toEqual(await ledgerOf(live.store));
@@ -190,7 +190,7 @@ describe('scheduler', () => {
     await live.scheduler.runDue();
     live.clock.t = T0 + 2.5 * H;
     await live.scheduler.runDue();
-    const quiet = setup({}, T0 + 0.5 * H, true);
+    const quiet = setup({}, live.clock.t, true);
     const to = Math.max(...(await live.store.runs()).map((r) => r.scheduledTime));
     await quiet.scheduler.backfill(quiet.scheduler.planBackfill((await live.store.runs())[0]!.scheduledTime - 1, to), { actions: false });
     expect(await ledgerOf(quiet.store)).toEqual(await ledgerOf(live.store));
@@ -205,7 +205,7 @@ describe('scheduler', () => {
     await live.scheduler.runDue(); // first sight: windows from T0 on
     live.clock.t = T0 + 15 * 60 + 1;
     await live.scheduler.runDue();
-    const back = setup(settings, T0);
+    const back = setup(settings, live.clock.t);
     const plan = back.scheduler.planBackfill(T0, T0 + 15 * 60);
     expect(plan).toHaveLength(90); // 10 s windows, not the cron's hourly times
     await back.scheduler.backfill(plan);
@@ -214,8 +214,26 @@ describe('scheduler', () => {
     expect(raws(back.store).length).toBeGreaterThan(0);
   });
 
+  it('backfill leaves scheduled times after now to the scheduler, which then runs them over complete windows', async () => {
+    const { store, clock, scheduler } = setup({ enable: [SEED.name] }, T0 + 1.5 * H);
+    await scheduler.runDue(); // first sight at 11:30
+    // --to 3 h ahead: only 11:00 has come (a run at 12:00 now would search 10:50-11:50 before its end).
+    const plan = scheduler.planBackfill(T0, T0 + 4 * H);
+    expect(plan.map((r) => (r.scheduledTime - T0) / H)).toEqual([1]);
+    await scheduler.backfill(plan);
+    clock.t = T0 + 3 * H + seedDelay;
+    expect((await scheduler.runDue()).map((r) => [(r.scheduledTime - T0) / H, r.mode])).toEqual([
+      [2, 'scheduled'],
+      [3, 'scheduled'],
+    ]);
+    expect((await store.runs()).map((r) => (r.scheduledTime - T0) / H).sort()).toEqual([1, 2, 3]);
+    // A realtime detection's windows: those whose grace has passed.
+    const rt = setup({ enable: [SEED.name], realtime: [SEED.name], realtimeGraceSeconds: 1 }, T0 + 60 + 0.5);
+    expect(rt.scheduler.planBackfill(T0, T0 + H).map((r) => r.scheduledTime - T0)).toEqual([10, 20, 30, 40, 50]);
+  });
+
   it('bounds a backfill (period, runs: BACKFILL_LIMIT) and runs one at a time (BACKFILL_BUSY)', async () => {
-    const { scheduler } = setup({ backfillMaxPeriodSeconds: 2 * 86400, backfillMaxRuns: 30 });
+    const { scheduler } = setup({ backfillMaxPeriodSeconds: 2 * 86400, backfillMaxRuns: 30 }, T0 + 3 * 86400);
     expect(() => scheduler.planBackfill(T0, T0 + 3 * 86400)).toThrow(expect.objectContaining({ code: 'BACKFILL_LIMIT', message: expect.stringContaining('schedule.backfill_max_period') }));
     // The default config schedules the pack hourly and the rules more often: more than 30 runs in a day.
     expect(() => scheduler.planBackfill(T0, T0 + 86400)).toThrow(expect.objectContaining({ code: 'BACKFILL_LIMIT', message: expect.stringContaining('schedule.backfill_max_runs') }));

@@ -114,7 +114,7 @@ export function scheduleCommands(program: Command): void {
       .command('backfill')
       .description('execute the scheduled runs of a period over the store exactly as the scheduler would (idempotent); through vigil serve when it runs on the data dir')
       .requiredOption('--from <time>', 'start (exclusive): epoch, ISO 8601 or a modifier such as -24h')
-      .requiredOption('--to <time>', 'end (inclusive)')
+      .requiredOption('--to <time>', 'end (inclusive; scheduled times after now are left to the scheduler)')
       .option('--no-actions', 'queue no alert actions for the runs\' risk events and findings (a quiet re-run)')
       .option('--url <url>', 'the API of the vigil serve to run through (default: the one running on the data dir)')
       .option('--api-token <token>', 'API token (default $VIGIL_API_TOKEN, else the config\'s or the data dir\'s)'),
