@@ -4,7 +4,7 @@ import { VigilError } from '../errors.js';
 import { defaultSearchIndexes } from '../store/default-indexes.js';
 import { plan, SplError, type SearchPlan } from '../spl/index.js';
 import { canonicalTimeZone } from '../spl/time/zone.js';
-import { errorJson, searchExecutor, searchName, searchTimeoutMs, type ApiDeps, type ApiEnv } from './context.js';
+import { errorJson, parseBound, searchExecutor, searchName, searchTimeoutMs, type ApiDeps, type ApiEnv } from './context.js';
 
 /** The body of `POST /api/search`. */
 export interface SearchRequest {
@@ -31,6 +31,13 @@ function badOption(body: SearchRequest): string | null {
   if (now != null && !(typeof now === 'number' && Number.isFinite(now))) return '"now" must be a number of epoch seconds';
   if (indexes != null && !(Array.isArray(indexes) && indexes.every((i) => typeof i === 'string'))) return '"indexes" must be a list of index names';
   return null;
+}
+
+/** A time bound of the body: absent, empty or `all` is none; ISO 8601 is read here; the rest is the search's. */
+function apiBound(v: string | number | null | undefined, now: number, tz: string, name: string): string | number | null {
+  if (typeof v !== 'string') return v ?? null;
+  const text = v.trim();
+  return text === '' || text === 'all' || /^\d{4}-\d\d-\d\d/.test(text) ? parseBound(text, now, tz, name) : v;
 }
 
 /**
@@ -68,6 +75,16 @@ export function searchRoutes(app: Hono<ApiEnv>, deps: ApiDeps): void {
     }
     const pack = deps.content();
     const t = body.now ?? now();
+    // ISO 8601 and `all` as every other route's range takes them (docs/api.md, "Time ranges"; they were a 400
+    // TIME_MODIFIER here only); modifiers and epochs go on as they are, resolved with the search.
+    let earliest: string | number | null;
+    let latest: string | number | null;
+    try {
+      earliest = apiBound(body.earliest, t, tz, 'earliest');
+      latest = apiBound(body.latest, t, tz, 'latest');
+    } catch (e) {
+      return c.json({ error: errorJson(e) }, 400);
+    }
     const opts = {
       macros: pack.macros,
       lookups: pack.lookups,
@@ -75,8 +92,8 @@ export function searchRoutes(app: Hono<ApiEnv>, deps: ApiDeps): void {
       source: deps.store,
       now: t,
       tz,
-      earliest: body.earliest === '' ? null : (body.earliest ?? null),
-      latest: body.latest === '' ? null : (body.latest ?? null),
+      earliest,
+      latest,
       defaultIndexes: body.indexes ?? (await defaultSearchIndexes(deps.store)),
     };
     let p: SearchPlan;

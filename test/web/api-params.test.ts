@@ -112,6 +112,27 @@ describe('POST /api/search options', () => {
   });
 });
 
+describe('POST /api/search time bounds', () => {
+  const count = async (extra: Record<string, unknown>): Promise<unknown> => {
+    const res = await bearer('/api/search', { method: 'POST', json: { search: 'index=main | stats count', progressMs: 0, ...extra } });
+    const text = await res.text();
+    expect(res.status, text).toBe(200);
+    return (JSON.parse(text.split('\n')[0]!) as { result: { count: unknown } }).result.count;
+  };
+  it('takes ISO 8601 and all like every other route’s range (docs/api.md, Time ranges; were a 400 TIME_MODIFIER)', async () => {
+    const all = await count({});
+    const since = await count({ earliest: T0 + 300 });
+    expect(Number(since)).toBeLessThan(Number(all));
+    expect(Number(since)).toBeGreaterThan(0);
+    expect(await count({ earliest: '2026-11-20T10:05:00Z' })).toBe(since);
+    expect(await count({ earliest: '2026-11-20T11:05:00+01:00' })).toBe(since);
+    expect(await count({ earliest: 'all' })).toBe(all);
+    expect(await count({ latest: '2026-11-20T10:05:00Z' })).toBe(Number(all) - Number(since));
+    const bad = await bearer('/api/search', { method: 'POST', json: { search: '| makeresults', earliest: '2026-13-45T99:00:00Z' } });
+    expect(bad.status).toBe(400);
+  });
+});
+
 describe('methods a path does not take', () => {
   it('answer a JSON 404 NOT_FOUND like unknown paths (was text/plain "404 Not Found")', async () => {
     for (const [method, path] of [
