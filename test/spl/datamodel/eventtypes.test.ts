@@ -75,8 +75,22 @@ describe('tag and eventtype', () => {
         _raw: JSON.stringify({ process_kprobe: { process: { binary: '/bin/rm', pid: 8 }, function_name: 'security_path_unlink', args: [{ path_arg: { path: '/etc/cron.d/x' } }] } }),
       },
       { _time: 13, sourcetype: 'cisco:isovalent:processConnect', _raw: JSON.stringify({ process_connect: { process: { binary: '/usr/bin/curl', pid: 9 }, destination_ip: '10.0.0.1' } }) },
+      // security_socket_connect on an IP socket is a connection; on a Unix socket (family "1", "<nil>" addresses) not.
+      ...['AF_INET', '1'].map((family, i) => ({
+        _time: 14 + i,
+        sourcetype: 'cisco:isovalent',
+        _raw: JSON.stringify({
+          process_kprobe: {
+            process: { binary: '/app/server', pid: 10 },
+            function_name: 'security_socket_connect',
+            args: [{ sock_arg: { family, type: 'SOCK_STREAM', protocol: family === '1' ? 'IPPROTO_IP' : 'IPPROTO_TCP', saddr: family === '1' ? '<nil>' : '10.0.0.5', daddr: '<nil>' } }, { sockaddr_arg: { family, addr: family === '1' ? '<nil>' : '192.0.2.7', port: 443 } }],
+          },
+        }),
+      })),
     ];
     expect(await rows(bundled, '* | table _time eventtype tag', events)).toEqual([
+      { _time: '15' },
+      { _time: '14', eventtype: 'cisco_isovalent_network_connect', tag: ['communicate', 'network'] },
       { _time: '13', eventtype: 'cisco_isovalent_network_connect', tag: ['communicate', 'network'] },
       { _time: '12', eventtype: 'cisco_isovalent_file_access', tag: ['endpoint', 'filesystem'] },
       { _time: '11', eventtype: 'cisco_isovalent_process_exit' },
