@@ -160,6 +160,8 @@ export class Scheduler {
       if (cursor < floor) {
         const missed = cron.between(cursor, floor, 100_000).length;
         if (missed) this.deps.log?.('warn', `${d.name}: ${missed} scheduled run(s) older than the max lag were not caught up`);
+        // Said once: with no run due since the floor (a max lag shorter than the period) the cursor stayed, and every pass said it again.
+        await state.setCursor(d.id, floor);
       }
       const delay = startDelaySeconds(d.id, d.schedule.scheduleWindow, cron.period(now));
       for (const t of cron.between(Math.max(cursor, floor), now - delay)) {

@@ -28,7 +28,7 @@ const ROUTING = parseAlertConfig({
   ],
 });
 
-function setup(settings: Partial<ScheduleSettings> = {}, now = T0 + 0.5 * H, alerts = false) {
+function setup(settings: Partial<ScheduleSettings> = {}, now = T0 + 0.5 * H, alerts = false, log?: (level: string, message: string) => void) {
   const store = new MemoryStore();
   store.append(datasetEvents('datasets/cisco_isovalent/cisco_isovalent.log'));
   const clock = new FakeClock(now);
@@ -41,6 +41,7 @@ function setup(settings: Partial<ScheduleSettings> = {}, now = T0 + 0.5 * H, ale
     clock,
     settings: full,
     alerts: alerts ? alertPlanner(ROUTING.routes, store) : null,
+    log,
   });
   return { store, clock, scheduler };
 }
@@ -102,6 +103,20 @@ describe('scheduler', () => {
     // 11:00..16:00 were missed; only those after 16:20+delay-3h are caught up.
     expect(runs.map((r) => (r.scheduledTime - T0) / H)).toEqual([4, 5, 6]);
     expect(await store.cursor(SEED.id)).toBe(T0 + 6 * H);
+  });
+
+  it('says once that runs older than the max lag were not caught up, even when none is due since', async () => {
+    const logs: string[] = [];
+    const { store, clock, scheduler } = setup({ enable: [SEED.name], maxLagSeconds: 30 * 60 }, T0 + 0.5 * H, false, (_l, m) => logs.push(m));
+    await scheduler.runDue(); // first sight at 10:30
+    clock.t = T0 + 3 * H + 45 * 60; // down until 13:45: 11:00..13:00 are older than 13:15
+    expect(await scheduler.runDue()).toEqual([]);
+    clock.t += 60;
+    expect(await scheduler.runDue()).toEqual([]);
+    expect(logs.filter((m) => m.includes('older than the max lag'))).toEqual([`${SEED.name}: 3 scheduled run(s) older than the max lag were not caught up`]);
+    clock.t = T0 + 4 * H + seedDelay;
+    expect((await scheduler.runDue()).map((r) => (r.scheduledTime - T0) / H)).toEqual([4]);
+    expect((await store.runs()).length).toBe(1);
   });
 
   it('leaves no partial output when a run dies while committing, and redoes it once', async () => {
