@@ -20,7 +20,7 @@ export function parseCron(expression: string, tz = 'UTC'): Croner.Cron {
   if (fields.length !== 5) throw new VigilError('CONFIG', `cron schedule "${expression}" must have 5 fields (minute hour day month weekday), it has ${fields.length}`);
   fields.forEach((f, i) => checkField(expression, f, FIELDS[i]!));
   try {
-    return new (cronPackage().Cron)(expression, { timezone: tz, paused: true, domAndDow: false });
+    return new (cronPackage().Cron)(fields.map(stepEveryRange).join(' '), { timezone: tz, paused: true, domAndDow: false });
   } catch (e) {
     throw new VigilError('CONFIG', `invalid cron schedule "${expression}": ${(e as Error).message}`);
   }
@@ -54,4 +54,16 @@ function checkField(expression: string, field: string, f: (typeof FIELDS)[number
     if (lo !== undefined && hi !== undefined && Number(lo) > Number(hi)) bad(`has the range ${lo}-${hi}, whose start is after its end`);
     if (step !== undefined && Number(step) < 1) bad('has a step of 0');
   }
+}
+
+/**
+ * Splunk's `I-J,K-L/N`: the step after the last range applies to every range of the list ("Each value in this
+ * field that is an interval of /N and is within the specified ranges": `9-12,15-17/2` is 9, 11, 15 and 17;
+ * Alerting Manual, "Use cron expressions for alert scheduling"). Vixie cron would step the last range only.
+ */
+function stepEveryRange(field: string): string {
+  const items = field.split(',');
+  const step = /\/(\d+)$/.exec(items[items.length - 1]!)?.[1];
+  if (step === undefined || items.length < 2) return field;
+  return items.map((x) => (/^\d+-\d+$/.test(x) ? `${x}/${step}` : x)).join(',');
 }
