@@ -90,7 +90,9 @@ export function staticRoutes(app: Hono<ApiEnv>, dir: string | null): void {
         c.header('Cache-Control', rel.startsWith('assets/') ? 'public, max-age=31536000, immutable' : 'no-cache');
         return c.body(body);
       }
-      if (extname(file)) return c.text('not found', 404);
+      // A missing file is a 404 where files are (assets/, the top level); deeper paths are the app's routes, whose
+      // last part may hold a dot: /risk/ip-10-0-0-1.ec2.internal, /risk/10.0.0.1 (a reload of those was a 404).
+      if (extname(file) && (/^assets[/\\]/.test(rel) || !/[/\\]/.test(rel))) return c.text('not found', 404);
     }
     const index = read(join(root, 'index.html'));
     c.header('Cache-Control', 'no-cache');

@@ -1,4 +1,6 @@
-import { readdirSync, readFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { FindingSummary, Overview } from '../../src/web/api-types.js';
 import { backfill, datasetLines, FixedClock, replayRaw, startHarness, type Harness } from './harness.js';
@@ -195,5 +197,25 @@ describe('POST /api/findings/:id/comments', () => {
     expect((await post(`${emoji}a`)).status).toBe(400);
     expect((await post('  ')).status).toBe(400);
     expect((await post(`  ${'a'.repeat(10_000)}  `)).status).toBe(201); // surrounding spaces are trimmed first
+  });
+});
+
+describe('console deep links', () => {
+  it('load the app for a risk object whose name holds a dot (node names, addresses: were a 404 "not found"), and missing files stay 404', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'vigil-console-'));
+    mkdirSync(join(dir, 'assets'));
+    writeFileSync(join(dir, 'index.html'), '<!doctype html><title>vigil console</title>');
+    const h2 = await startHarness({ consoleDir: dir });
+    try {
+      for (const path of ['/risk/ip-10-0-0-1.ec2.internal', '/risk/10.0.0.1', '/risk/a%2Fb.txt', '/findings/abc']) {
+        const res = await fetch(`${h2.server.apiUrl}${path}`);
+        expect(res.status, path).toBe(200);
+        expect(await res.text()).toContain('vigil console');
+      }
+      for (const path of ['/assets/missing.js', '/missing.js', '/favicon.ico']) expect((await fetch(`${h2.server.apiUrl}${path}`)).status, path).toBe(404);
+    } finally {
+      await h2.close();
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
