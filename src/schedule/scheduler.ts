@@ -116,6 +116,8 @@ export class Scheduler {
   private abort = new AbortController();
   private loop: Promise<void> | null = null;
   private backfilling: Promise<BackfillSummary> | null = null;
+  /** The detections `due` found enabled at its last pass (null before the first pass). */
+  private enabledAtLastPass: Set<string> | null = null;
   /** The name this scheduler's run leases carry. */
   readonly node: string;
 
@@ -139,18 +141,23 @@ export class Scheduler {
 
   /**
    * The runs due at `now`, oldest first (at equal times, detections before incident rules, so a rule sees
-   * the risk events of its hour). A detection seen for the first time starts from now (no backfill).
+   * the risk events of its hour). A detection seen for the first time starts from now (no backfill), and so does
+   * one enabled since the last pass: the times it was disabled are not owed ("You cannot run a disabled
+   * search", savedsearches.conf.spec), whereas downtime before this process's first pass is caught up.
    */
   async due(now: number): Promise<DueRun[]> {
     const { state } = this.deps;
     const settings = this.settings;
     const out: DueRun[] = [];
-    for (const d of this.enabledDetections()) {
+    const enabled = this.enabledDetections();
+    const before = this.enabledAtLastPass;
+    for (const d of enabled) {
+      const fresh = before !== null && !before.has(d.id);
       if (isRealtime(d, settings)) {
-        out.push(...(await this.dueRealtime(d, now)));
+        out.push(...(await this.dueRealtime(d, now, fresh)));
         continue;
       }
-      const cursor = await state.cursor(d.id);
+      const cursor = fresh ? null : await state.cursor(d.id);
       if (cursor === null) {
         await state.setCursor(d.id, now);
         continue;
@@ -168,6 +175,7 @@ export class Scheduler {
         if (!(await state.hasRun(d.id, t))) out.push({ detection: d, scheduledTime: t, startAt: t + delay });
       }
     }
+    this.enabledAtLastPass = new Set(enabled.map((d) => d.id));
     return out.sort(runOrder);
   }
 
@@ -180,9 +188,9 @@ export class Scheduler {
     return this.settings.realtimeWindowSeconds ?? d.schedule.realtimeWindowSeconds;
   }
 
-  private async dueRealtime(d: Detection, now: number): Promise<DueRun[]> {
+  private async dueRealtime(d: Detection, now: number, fresh: boolean): Promise<DueRun[]> {
     const w = this.realtimeWindow(d);
-    const cursor = await this.deps.state.cursor(d.id);
+    const cursor = fresh ? null : await this.deps.state.cursor(d.id);
     if (cursor === null) {
       await this.deps.state.setCursor(d.id, Math.floor(now / w) * w);
       return [];

@@ -119,6 +119,27 @@ describe('scheduler', () => {
     expect((await store.runs()).length).toBe(1);
   });
 
+  it('a detection enabled again starts from now: the hours it was disabled are not run (downtime still is)', async () => {
+    const store = new MemoryStore();
+    store.append(datasetEvents('datasets/cisco_isovalent/cisco_isovalent.log'));
+    const clock = new FakeClock(T0 - 0.5 * H);
+    const settings: ScheduleSettings = { ...scheduleSettings(undefined, undefined), enable: [SEED.name] };
+    const scheduler = new Scheduler({ content: () => pack, state: store, defaultIndexes: () => ['main'], executor: new InProcessExecutor(store, () => pack), clock, settings: () => settings, alerts: null });
+    await scheduler.runDue(); // first sight at 09:30
+    settings.overrides = { [SEED.id]: false }; // disabled from the console
+    clock.t = T0 + 0.5 * H;
+    expect(await scheduler.runDue()).toEqual([]);
+    settings.overrides = { [SEED.id]: true }; // enabled again at 12:30: 10:00..12:00 are not owed
+    clock.t = T0 + 2.5 * H;
+    expect(await scheduler.runDue()).toEqual([]);
+    clock.t = T0 + 3 * H + seedDelay;
+    expect((await scheduler.runDue()).map((r) => (r.scheduledTime - T0) / H)).toEqual([3]);
+    // A new scheduler (a restart) catches up what it missed while down.
+    const restarted = new Scheduler({ content: () => pack, state: store, defaultIndexes: () => ['main'], executor: new InProcessExecutor(store, () => pack), clock, settings: () => settings, alerts: null });
+    clock.t = T0 + 5 * H + seedDelay;
+    expect((await restarted.runDue()).map((r) => (r.scheduledTime - T0) / H)).toEqual([4, 5]);
+  });
+
   it('leaves no partial output when a run dies while committing, and redoes it once', async () => {
     const { store, clock, scheduler } = setup({ enable: [SEED.name] });
     await scheduler.runDue();
