@@ -4,12 +4,14 @@ import { zoneOffsetSeconds } from '../spl/time/zone.js';
 
 /**
  * A 5-field cron expression (minute hour day-of-month month day-of-week) evaluated in a time zone, as
- * Splunk's scheduler does for `cron_schedule`. Across DST changes wall times that do not exist run once, at
- * the first minute after the gap (as Vixie cron does), and a single wall time that occurs twice runs once.
+ * Splunk's scheduler does for `cron_schedule`. Across DST changes it follows Vixie cron (Splunk documents
+ * nothing): a fixed-time cron (neither minute nor hour starts with `*`) runs wall times a gap skips once, at the
+ * first minute after it, and a wall time that occurs twice once; a wildcard one (`0 * * * *`, or every 20 minutes of 02:00)
+ * runs by the clock: nothing in the gap, both repeated hours.
  */
 export class CronSchedule {
   private readonly cron: Cron;
-  /** The same pattern read in UTC: it matches wall times, those a DST gap skips included (null in UTC). */
+  /** For a fixed-time cron in a zone other than UTC, the same pattern read in UTC: it matches wall times. */
   private readonly wall: Cron | null;
 
   constructor(
@@ -17,19 +19,32 @@ export class CronSchedule {
     readonly tz = 'UTC',
   ) {
     this.cron = parseCron(expression, tz);
-    this.wall = tz === 'UTC' ? null : parseCron(expression, 'UTC');
+    const [minute, hour] = expression.trim().split(/\s+/);
+    this.wall = tz === 'UTC' || minute!.startsWith('*') || hour!.startsWith('*') ? null : parseCron(expression, 'UTC');
   }
 
   /** The first scheduled time strictly after `after` (epoch seconds), or null if none. */
   next(after: number): number | null {
-    const d = this.cron.nextRun(new Date(Math.floor(after) * 1000 + 1));
-    const t = d ? d.getTime() / 1000 : null;
-    return this.gapRun(Math.floor(after), t) ?? t;
+    let from = Math.floor(after);
+    for (;;) {
+      const d = this.cron.nextRun(new Date(from * 1000 + 1));
+      const t = this.gapRun(from, d ? d.getTime() / 1000 : null) ?? (d ? d.getTime() / 1000 : null);
+      if (t === null || !this.repeated(t)) return t;
+      from = t;
+    }
+  }
+
+  /** Whether a fixed-time cron's time `t` is a wall time that occurred before (the hour a DST change repeats). */
+  private repeated(t: number): boolean {
+    if (!this.wall) return false;
+    const offset = zoneOffsetSeconds(t, this.tz);
+    const back = zoneOffsetSeconds(t - 3 * 3600, this.tz) - offset; // how far clocks went back within 3 h, if they did
+    return back > 0 && zoneOffsetSeconds(t - back, this.tz) === offset + back;
   }
 
   /**
-   * The end of a DST gap in (after, t] whose skipped wall times match: croner runs a single such time there
-   * (`30 2 * * *`) but drops stepped or listed ones (`0-59/20 2 * * *`: no run that day). Null when none.
+   * For a fixed-time cron, the end of a DST gap in (after, t] whose skipped wall times match: croner runs a single
+   * such time there (`30 2 * * *`) but drops listed or ranged ones (`15,45 2 * * *`: no run that day). Null when none.
    */
   private gapRun(after: number, t: number | null): number | null {
     if (!this.wall) return null;

@@ -60,14 +60,24 @@ describe('next runs', () => {
     expect(new CronSchedule('0 0 30 2 *').next(Date.parse('2026-01-01T00:00:00Z') / 1000)).toBeNull();
   });
 
-  it('wall times a DST gap skips run once, at the end of the gap (Vixie cron), stepped or listed ones too', () => {
+  // DST as Vixie cron (Splunk documents nothing): a fixed-time cron (neither minute nor hour starts with *) runs
+  // skipped wall times once after the gap and a repeated wall time once; a wildcard cron runs by the clock.
+  it('fixed-time wall times a DST gap skips run once, at the end of the gap; wildcard ones do not', () => {
     // 2026-03-08 in New York: 02:00 EST is 03:00 EDT (07:00Z).
-    for (const expr of ['30 2 * * *', '*/20 2 * * *', '15,45 2 * * *', '0 2 * * *']) expect(runs(expr, '2026-03-08T00:00:00Z', 1, 'America/New_York')).toEqual(['2026-03-08T07:00']);
-    expect(runs('*/20 2 * * *', '2026-03-07T12:00:00Z', 5, 'America/New_York')).toEqual(['2026-03-08T07:00', '2026-03-09T06:00', '2026-03-09T06:20', '2026-03-09T06:40', '2026-03-10T06:00']);
+    for (const expr of ['30 2 * * *', '15,45 2 * * *', '0-59/20 2 * * *', '0 2 * * *']) expect(runs(expr, '2026-03-08T00:00:00Z', 1, 'America/New_York')).toEqual(['2026-03-08T07:00']);
+    expect(runs('15,45 2 * * *', '2026-03-08T00:00:00Z', 3, 'America/New_York')).toEqual(['2026-03-08T07:00', '2026-03-09T06:15', '2026-03-09T06:45']);
+    expect(runs('*/20 2 * * *', '2026-03-08T00:00:00Z', 1, 'America/New_York')).toEqual(['2026-03-09T06:00']);
     // Lord Howe moves 30 minutes (02:00 → 02:30 on 2026-10-04, 15:30Z): 02:15 runs at 02:30.
     expect(runs('15 2 * * *', '2026-10-03T00:00:00Z', 2, 'Australia/Lord_Howe')).toEqual(['2026-10-03T15:30', '2026-10-04T15:15']);
     // A cron with nothing in the gap is unchanged.
     expect(runs('0 4 * * *', '2026-03-07T12:00:00Z', 2, 'America/New_York')).toEqual(['2026-03-08T08:00', '2026-03-09T08:00']);
+  });
+
+  it('a fixed-time wall time that occurs twice (fall back) runs once; a wildcard hour runs in both', () => {
+    // 2026-11-01 in New York: 01:00-02:00 happens at 05:00Z (EDT) and again at 06:00Z (EST).
+    expect(runs('0 1-3 * * *', '2026-11-01T04:00:00Z', 3, 'America/New_York')).toEqual(['2026-11-01T05:00', '2026-11-01T07:00', '2026-11-01T08:00']);
+    expect(runs('30 1 * * *', '2026-11-01T04:00:00Z', 2, 'America/New_York')).toEqual(['2026-11-01T05:30', '2026-11-02T06:30']);
+    expect(runs('15 */1 * * *', '2026-11-01T04:30:00Z', 3, 'America/New_York')).toEqual(['2026-11-01T05:15', '2026-11-01T06:15', '2026-11-01T07:15']);
   });
 
   it('an hourly cron in a DST zone runs in both repeated hours, so -70m@m..-10m@m windows still tile', () => {
