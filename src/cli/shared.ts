@@ -4,7 +4,7 @@ import { VigilError } from '../errors.js';
 import { printable } from '../outputs/printable.js';
 import type { LineIssue } from '../sources/file.js';
 import { canonicalTimeZone } from '../spl/time/zone.js';
-import { resolveTimeModifier } from '../spl/time/modifiers.js';
+import { isoTime, resolveTimeModifier } from '../spl/time/modifiers.js';
 import { OUTPUT_FORMATS, type OutputFormat } from './output.js';
 
 /** Options shared by commands that read events from files and print results. */
@@ -25,7 +25,7 @@ export function addEventOptions(cmd: Command): Command {
   return cmd
     .option('--events <file...>', 'Tetragon JSONL files to read (.gz ok, - for stdin)')
     .option('--content <dir...>', 'extra content directories (detections, macros, lookups); they override the bundled ones')
-    .option('--now <time>', 'the search time: epoch seconds or ISO 8601 (default: the clock)')
+    .option('--now <time>', 'the search time: epoch seconds or ISO 8601, in --tz without an offset (default: the clock)')
     .option('--earliest <modifier>', 'earliest time (e.g. -24h@h, epoch, 10/15/2026:00:00:00); default: all time')
     .option('--latest <modifier>', 'latest time (exclusive); default: no bound')
     .option('--tz <zone>', 'IANA time zone for rendering and snapping', 'UTC')
@@ -45,21 +45,22 @@ export function threadCount(opt: string | undefined, env: string | undefined = p
   return n;
 }
 
-export function parseNow(text: string | undefined): number {
+/** `--now`: epoch seconds or ISO 8601 (without an offset, a wall time in `tz`). */
+export function parseNow(text: string | undefined, tz: string): number {
   if (text === undefined) return Date.now() / 1000;
   if (/^\d+(\.\d+)?$/.test(text)) return Number(text);
-  const t = Date.parse(text);
-  if (Number.isNaN(t)) throw new VigilError('USAGE', `--now: cannot read "${text}" as epoch seconds or an ISO 8601 time`);
-  return t / 1000;
+  const t = isoTime(text, tz);
+  if (t === null) throw new VigilError('USAGE', `--now: cannot read "${printable(text)}" as epoch seconds or an ISO 8601 time`);
+  return t;
 }
 
 /** A point in time for --from/--to/--since: epoch seconds, ISO 8601, or a time modifier relative to now (`-24h@h`). */
 export function parseTimeArg(text: string, now: number, tz: string, flag: string): number {
   if (/^\d+(\.\d+)?$/.test(text)) return Number(text);
   if (/^\d{4}-\d\d-\d\d/.test(text)) {
-    const t = Date.parse(text);
-    if (Number.isNaN(t)) throw new VigilError('USAGE', `${flag}: cannot read "${text}" as an ISO 8601 time`);
-    return t / 1000;
+    const t = isoTime(text, tz);
+    if (t === null) throw new VigilError('USAGE', `${flag}: cannot read "${printable(text)}" as an ISO 8601 time`);
+    return t;
   }
   try {
     return resolveTimeModifier(text, now, tz);

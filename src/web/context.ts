@@ -12,7 +12,7 @@ import { defaultSearchIndexes } from '../store/default-indexes.js';
 import type { EventStore, StateStore } from '../store/types.js';
 import { SplError, type TimeBound } from '../spl/index.js';
 import { expandMacros } from '../spl/macros/macros.js';
-import { resolveTimeModifier } from '../spl/time/modifiers.js';
+import { isoTime, resolveTimeModifier } from '../spl/time/modifiers.js';
 import type { ApiErrorBody, DataModelStatus, TimeRange } from './api-types.js';
 import type { UserConfig } from './users.js';
 import type { Principal } from './sessions.js';
@@ -123,9 +123,9 @@ export function parseBound(text: string | undefined, now: number, tz: string, na
   const t = text.trim();
   if (/^\d+(\.\d+)?$/.test(t)) return Number(t);
   if (/^\d{4}-\d\d-\d\d/.test(t)) {
-    const ms = Date.parse(t);
-    if (Number.isNaN(ms)) throw new VigilError('USAGE', `${name}: cannot read "${t}" as an ISO 8601 time`);
-    return ms / 1000;
+    const iso = isoTime(t, tz);
+    if (iso === null) throw new VigilError('USAGE', `${name}: cannot read "${t}" as an ISO 8601 time`);
+    return iso;
   }
   try {
     return resolveTimeModifier(t, now, tz);

@@ -26,6 +26,15 @@ describe('vigil CLI', () => {
     expect(r.out).toContain('run [options] [detection...]');
   });
 
+  it('reads an ISO --now without an offset in --tz, whatever the process zone (TZ=UTC here)', () => {
+    const r = spawnSync(process.execPath, [BIN, 'search', '| makeresults | eval t=_time | table t', '--now', '2026-12-06T02:00:00', '--tz', 'America/New_York'], {
+      encoding: 'utf8',
+      cwd: ROOT,
+      env: { ...process.env, TZ: 'UTC' },
+    });
+    expect(jsonl(r.stdout)).toEqual([{ t: Date.parse('2026-12-06T07:00:00Z') / 1000 }]);
+  });
+
   it('runs the seed detection and prints JSON lines when piped', () => {
     const r = vigil(['run', SEED, '--events', DATA]);
     expect(r.code).toBe(0);

@@ -57,7 +57,7 @@ export function replayCommand(program: Command): void {
         ...(opts.sourcetype ? { sourcetype: opts.sourcetype } : {}),
         ...(opts.source ? { source: opts.source } : {}),
         ...(opts.host ? { host: opts.host } : {}),
-        ...(opts.shiftTime ? { shiftTo: parseNow(opts.now) } : {}),
+        ...(opts.shiftTime ? { shiftTo: parseNow(opts.now, 'UTC') } : {}),
         ...(rate ? { rate } : {}),
         verifyTls: !opts.insecure,
         ack: opts.ack === true,

@@ -33,7 +33,7 @@ export function runCommand(program: Command): void {
       throw new VigilError('USAGE', `name a detection (vigil detections lists them) or pass --all${hint}`);
     }
     const tz = checkTimeZone(opts.tz);
-    const now = parseNow(opts.now);
+    const now = parseNow(opts.now, tz);
     // Several detections share one scan, which reads on a thread of its own when worth it: started now, it loads
     // beside this thread's loading of the engine and the content (sources/read-thread.ts).
     const readThread = threads > 1 && opts.events && (opts.all === true || keys.length > 1) ? await startReadThread(keys.length, opts.all === true, opts.events) : null;

@@ -27,7 +27,7 @@ export function searchCommand(program: Command): void {
       .option('--explain', 'print the optimized plan instead of running the search'),
   ).action(async (spl: string, opts: SearchCliOptions, cmd: Command) => {
     const tz = checkTimeZone(opts.tz);
-    const now = parseNow(opts.now);
+    const now = parseNow(opts.now, tz);
     const threads = threadCount(opts.threads);
     // The engine is imported when the command runs (the store only when it is searched): `vigil --help`
     // and the other commands do not load it.

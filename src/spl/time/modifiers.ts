@@ -257,6 +257,32 @@ export function applyTimeModifier(modifier: TimeModifier, now: number, tz: strin
   }
 }
 
+const ISO_TIME = /^(\d{4})-(\d\d)-(\d\d)(?:[Tt ](\d\d):(\d\d)(?::(\d\d)(?:[.,](\d{1,9}))?)?)?\s*([Zz]|[+-]\d\d(?::?\d\d)?)?$/;
+
+/**
+ * An ISO 8601 time (`2026-12-06`, `2026-12-06T02:00:00.5`, `...Z`, `...+01:00`) as epoch seconds, or null when
+ * `text` is not one (or names a day or time that does not exist). Without an offset it is a wall time in `tz`,
+ * as time modifiers are read (Date.parse would take a date in UTC and a date-time in the process's zone).
+ */
+export function isoTime(text: string, tz: string = DEFAULT_TIME_ZONE): number | null {
+  const m = ISO_TIME.exec(text.trim());
+  if (!m) return null;
+  const [year, month, day, hour, minute, second] = [m[1], m[2], m[3], m[4], m[5], m[6]].map((x) => Number(x ?? 0)) as [number, number, number, number, number, number];
+  const fraction = m[7] === undefined ? 0 : Number(`0.${m[7]}`);
+  const utc = Date.UTC(year, month - 1, day, hour, minute, second) / 1000;
+  const back = new Date(utc * 1000);
+  // Date.UTC rolls over (February 30 is March 2): a field it moved did not exist.
+  if (back.getUTCFullYear() !== year || back.getUTCMonth() !== month - 1 || back.getUTCDate() !== day || back.getUTCHours() !== hour || back.getUTCMinutes() !== minute) return null;
+  const offset = m[8];
+  if (offset === undefined) return fromWallClock({ year, month, day, hour, minute, second }, tz) + fraction;
+  if (offset === 'Z' || offset === 'z') return utc + fraction;
+  const digits = offset.replace(':', '');
+  const hours = Number(digits.slice(1, 3));
+  const minutes = digits.length > 3 ? Number(digits.slice(3, 5)) : 0;
+  if (hours > 23 || minutes > 59) return null;
+  return utc + fraction - (offset[0] === '-' ? -1 : 1) * (hours * 3600 + minutes * 60);
+}
+
 /**
  * Resolves a time modifier to an epoch (seconds). `now` is the search's reference time;
  * `tz` is the IANA zone in which days, weeks, months and snaps are counted.

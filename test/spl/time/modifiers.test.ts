@@ -3,6 +3,7 @@ import { VigilError } from '../../../src/errors.js';
 import {
   TimeModifierError,
   isTimeModifier,
+  isoTime,
   parseTimeModifier,
   resolveTimeModifier,
 } from '../../../src/spl/time/modifiers.js';
@@ -209,6 +210,31 @@ describe('errors', () => {
     }
     for (const bad of ['', 'rt', '-1x', '@', 'tomorrow', '10/15/2019', '-1d@w9']) {
       expect(isTimeModifier(bad)).toBe(false);
+    }
+  });
+});
+
+describe('isoTime', () => {
+  const at = (iso: string) => Date.parse(iso) / 1000; // with an explicit offset: independent of the process's zone
+
+  it('reads a time without an offset as a wall time in the zone given (as modifiers are read), not the process zone', () => {
+    expect(isoTime('2026-12-06T02:00:00', 'America/New_York')).toBe(at('2026-12-06T07:00:00Z'));
+    expect(isoTime('2026-12-06 02:00', 'Asia/Kolkata')).toBe(at('2026-12-05T20:30:00Z'));
+    // A date alone is local midnight (Date.parse would take it in UTC).
+    expect(isoTime('2026-12-06', 'Europe/Berlin')).toBe(at('2026-12-05T23:00:00Z'));
+    expect(isoTime('2026-07-01T12:00:00.25', 'UTC')).toBe(at('2026-07-01T12:00:00Z') + 0.25);
+  });
+
+  it('honours an explicit offset whatever the zone', () => {
+    expect(isoTime('2026-12-06T02:00:00Z', 'America/New_York')).toBe(at('2026-12-06T02:00:00Z'));
+    expect(isoTime('2026-12-06T02:00:00+01:00', 'America/New_York')).toBe(at('2026-12-06T01:00:00Z'));
+    expect(isoTime('2026-12-06T02:00:00-0530', 'UTC')).toBe(at('2026-12-06T07:30:00Z'));
+    expect(isoTime('2026-12-06T02:00:00+05', 'UTC')).toBe(at('2026-12-05T21:00:00Z'));
+  });
+
+  it('is null for what is not an ISO time or names a day or time that does not exist', () => {
+    for (const bad of ['2026-02-30', '2026-13-01', '2026-12-06T25:00', '2026-12-06T10:61', '2026-12-06T10:00+24:00', 'yesterday', '2026-12-06T10:00:00Zjunk']) {
+      expect(isoTime(bad, 'UTC'), bad).toBeNull();
     }
   });
 });
