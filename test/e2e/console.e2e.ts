@@ -229,7 +229,8 @@ describe.skipIf(!haveChromium)('console in a browser', () => {
     await editor.fill('`cisco_isovalent_process_exec` | table _time pod_name process_name process parent_process_name');
     await page.getByRole('button', { name: 'Search' }).click();
     await page.locator('[data-testid=results] tbody tr').first().waitFor();
-    await expect.poll(() => page.getByRole('status').filter({ hasText: /results in/ }).count()).toBe(1);
+    // The done line says how many events were read (the API's stats.eventsScanned).
+    await expect.poll(() => page.getByRole('status').filter({ hasText: /results from [1-9][\d,]* events in/ }).count()).toBe(1);
     expect(await page.locator('[data-testid=search-error]').count()).toBe(0);
     // Field list with top values.
     await page.locator('.fields summary', { hasText: 'pod_name' }).click();

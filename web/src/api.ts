@@ -1,4 +1,5 @@
 import type { ApiErrorBody, SearchLine, SessionInfo } from '../../src/web/api-types.js';
+import { resendOnStaleCsrf } from './resend.js';
 
 /** The session's CSRF token, sent in X-CSRF-Token on every change. */
 let csrf: string | null = null;
@@ -35,15 +36,16 @@ async function failure(res: Response): Promise<ApiError> {
   return new ApiError(res.status, body);
 }
 
+/** Sends a request (once more when a login in another tab made its CSRF token stale: resend.ts). */
+function send(path: string, method: string, body: string | undefined, json: boolean, signal: AbortSignal | undefined): Promise<Response> {
+  const go = () =>
+    fetch(path, { method, headers: headers(method, json), credentials: 'same-origin', ...(body !== undefined ? { body } : {}), ...(signal ? { signal } : {}) });
+  return resendOnStaleCsrf(method, go, async () => (await currentSession()) !== null);
+}
+
 export async function api<T>(path: string, init: { method?: string; body?: unknown; signal?: AbortSignal } = {}): Promise<T> {
   const method = init.method ?? 'GET';
-  const res = await fetch(path, {
-    method,
-    headers: headers(method, init.body !== undefined),
-    credentials: 'same-origin',
-    ...(init.body !== undefined ? { body: JSON.stringify(init.body) } : {}),
-    ...(init.signal ? { signal: init.signal } : {}),
-  });
+  const res = await send(path, method, init.body !== undefined ? JSON.stringify(init.body) : undefined, init.body !== undefined, init.signal);
   if (!res.ok) throw await failure(res);
   return (await res.json()) as T;
 }
@@ -72,7 +74,7 @@ export async function logout(): Promise<void> {
 
 /** POST /api/search, yielding its NDJSON lines as they arrive. A 400 (syntax error) throws ApiError. */
 export async function* searchStream(body: Record<string, unknown>, signal: AbortSignal): AsyncGenerator<SearchLine> {
-  const res = await fetch('/api/search', { method: 'POST', headers: headers('POST', true), body: JSON.stringify(body), signal, credentials: 'same-origin' });
+  const res = await send('/api/search', 'POST', JSON.stringify(body), true, signal);
   if (!res.ok || !res.body) throw await failure(res);
   const reader = res.body.pipeThrough(new TextDecoderStream()).getReader();
   let rest = '';

@@ -122,9 +122,11 @@ export function Search() {
           setError(line.error);
           setErrorText(text);
         } else if ('done' in line) {
-          const s = line.stats as { results: number; scanned?: number };
-          setProgress((p) => ({ scanned: s.scanned ?? p?.scanned ?? 0, results: s.results, elapsedMs: Math.round(performance.now() - t0) }));
-          setDone(`${fmtNumber(s.results)} results${s.results > MAX_ROWS ? ` (the first ${fmtNumber(MAX_ROWS)} are shown)` : ''} in ${fmtNumber((performance.now() - t0) / 1000, 2)} s`);
+          // docs/api.md: `done`'s stats count the events read as `eventsScanned` (progress lines say `scanned`).
+          const s = line.stats as { results: number; eventsScanned?: number };
+          setProgress((p) => ({ scanned: s.eventsScanned ?? p?.scanned ?? 0, results: s.results, elapsedMs: Math.round(performance.now() - t0) }));
+          const read = s.eventsScanned !== undefined ? ` from ${fmtNumber(s.eventsScanned)} events` : '';
+          setDone(`${fmtNumber(s.results)} results${s.results > MAX_ROWS ? ` (the first ${fmtNumber(MAX_ROWS)} are shown)` : ''}${read} in ${fmtNumber((performance.now() - t0) / 1000, 2)} s`);
         }
         if (performance.now() - lastFlush > 200) flush();
       }
