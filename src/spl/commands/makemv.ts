@@ -23,27 +23,19 @@ export const makemvCommand = defineCommand<MakemvArgs>({
   name: 'makemv',
   doc: 'makemv [delim=<string> | tokenizer=<regex>] [allowempty=<bool>] <field>: split a field into a multivalue.',
   parse: (p) => {
-    let delim: { value: string; span: Span } | null = null;
-    let tokenizer: { pattern: string; span: Span } | null = null;
-    let allowEmpty = false;
-    let field: { name: string; span: Span } | null = null;
-    for (;;) {
-      const o = p.option(['delim', 'tokenizer', 'allowempty', 'setsv']);
-      if (o) {
-        if (o.key === 'delim') delim = { value: o.value, span: o.span };
-        else if (o.key === 'tokenizer') tokenizer = { pattern: o.value, span: o.valueSpan };
-        else if (o.key === 'allowempty') allowEmpty = p.parseBool(o.value, o.valueSpan);
-        else if (p.parseBool(o.value, o.valueSpan)) throw p.error('makemv setsv=true is not supported', o.span, 'SPL_BAD_ARGUMENT');
-        continue;
-      }
-      const t = p.peek('search');
-      if (t.kind === 'eof') break;
-      if (field) throw p.error(`makemv takes one field; unexpected ${t.kind === 'string' ? `"${t.value}"` : `'${t.value}'`}`, t.span);
-      field = p.fieldName();
-    }
-    if (!field) throw p.error('makemv needs a field, e.g. makemv delim="," recipients', p.peek('search').span);
-    if (field.name.startsWith('_')) throw p.error(`makemv does not apply to the internal field ${field.name}`, field.span, 'SPL_BAD_ARGUMENT');
-    if (field.name.includes('*')) throw p.error('makemv takes one field name, not a wildcard', field.span, 'SPL_BAD_ARGUMENT');
+    const o: { delim: { value: string; span: Span } | null; tokenizer: { pattern: string; span: Span } | null; allowEmpty: boolean } = { delim: null, tokenizer: null, allowEmpty: false };
+    const field = p.optionsAndField(
+      'makemv',
+      ['delim', 'tokenizer', 'allowempty', 'setsv'],
+      (opt) => {
+        if (opt.key === 'delim') o.delim = { value: opt.value, span: opt.span };
+        else if (opt.key === 'tokenizer') o.tokenizer = { pattern: opt.value, span: opt.valueSpan };
+        else if (opt.key === 'allowempty') o.allowEmpty = p.parseBool(opt.value, opt.valueSpan);
+        else if (p.parseBool(opt.value, opt.valueSpan)) throw p.error('makemv setsv=true is not supported', opt.span, 'SPL_BAD_ARGUMENT');
+      },
+      'makemv delim="," recipients',
+    );
+    const { delim, tokenizer, allowEmpty } = o;
     if (delim && tokenizer) throw p.error('makemv takes delim= or tokenizer=, not both', delim.span, 'SPL_BAD_ARGUMENT');
     if (delim?.value === '') throw p.error('makemv delim= needs a non-empty delimiter', delim.span, 'SPL_BAD_ARGUMENT');
     return { field: field.name, delim: tokenizer ? null : (delim?.value ?? ' '), tokenizer, allowEmpty };

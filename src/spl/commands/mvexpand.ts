@@ -27,21 +27,7 @@ export const mvexpandCommand = defineCommand<MvexpandArgs>({
   doc: 'mvexpand <field> [limit=<n>]: one result per value of a multivalue field.',
   parse: (p) => {
     let limit = 0;
-    let field: { name: string; span: Span } | null = null;
-    for (;;) {
-      const o = p.option(['limit']);
-      if (o) {
-        limit = p.parseInt(o.value, o.valueSpan, 0);
-        continue;
-      }
-      const t = p.peek('search');
-      if (t.kind === 'eof') break;
-      if (field) throw p.error(`mvexpand takes one field; unexpected ${t.kind === 'string' ? `"${t.value}"` : `'${t.value}'`}`, t.span);
-      field = p.fieldName();
-    }
-    if (!field) throw p.error('mvexpand needs a field, e.g. mvexpand dest', p.peek('search').span);
-    if (field.name.startsWith('_')) throw p.error(`mvexpand cannot expand the internal field ${field.name}`, field.span, 'SPL_BAD_ARGUMENT');
-    if (field.name.includes('*')) throw p.error('mvexpand takes one field name, not a wildcard', field.span, 'SPL_BAD_ARGUMENT');
+    const field = p.optionsAndField('mvexpand', ['limit'], (o) => (limit = p.parseInt(o.value, o.valueSpan, 0)), 'mvexpand dest');
     return { field: field.name, fieldSpan: field.span, limit };
   },
   kind: () => 'streaming',

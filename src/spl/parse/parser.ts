@@ -175,6 +175,16 @@ export function parseSearchSource(source: SourceText): SearchExpr | null {
  * The argument parser handed to each command: token access in either lexing mode plus the shared
  * grammars (search expressions, eval expressions, field lists, `key=value` options).
  */
+/** A `key=value` option (`ArgParser.option`): the key in lower case, the value unquoted. */
+export interface ParsedOption {
+  key: string;
+  value: string;
+  span: Span;
+  valueSpan: Span;
+  quoted: boolean;
+  source?: SourceText;
+}
+
 export class ArgParser {
   private lookahead: { mode: LexMode; token: Token; at: number } | null = null;
   /** Depth of the eval trees built here (leaves, absent, are 1). */
@@ -309,14 +319,34 @@ export class ArgParser {
   }
 
   /**
+   * The options and the one field of a command such as `mvexpand` or `makemv` (`<command> [key=value]... <field>`,
+   * options on either side): each option goes to `onOption`; the field must be there, neither internal nor a wildcard.
+   */
+  optionsAndField(command: string, keys: readonly string[], onOption: (o: ParsedOption) => void, example: string): { name: string; span: Span } {
+    let field: { name: string; span: Span } | null = null;
+    for (;;) {
+      const o = this.option(keys);
+      if (o) {
+        onOption(o);
+        continue;
+      }
+      const t = this.peek('search');
+      if (t.kind === 'eof') break;
+      if (field) throw this.error(`${command} takes one field; unexpected ${t.kind === 'string' ? `"${t.value}"` : `'${t.value}'`}`, t.span);
+      field = this.fieldName();
+    }
+    if (!field) throw this.error(`${command} needs a field, e.g. ${example}`, this.peek('search').span);
+    if (field.name.startsWith('_')) throw this.error(`${command} does not apply to the internal field ${field.name}`, field.span, 'SPL_BAD_ARGUMENT');
+    if (field.name.includes('*')) throw this.error(`${command} takes one field name, not a wildcard`, field.span, 'SPL_BAD_ARGUMENT');
+    return field;
+  }
+
+  /**
    * `key=value` when the next tokens are a word, `=` and a value; otherwise null (nothing consumed).
    * Keys are matched case-insensitively against `keys`; the value of a key in `glued` is read by
    * `gluedValue` (an expression such as `reset_after="("count>3")"`).
    */
-  option(
-    keys: readonly string[],
-    glued: readonly string[] = [],
-  ): { key: string; value: string; span: Span; valueSpan: Span; quoted: boolean; source?: SourceText } | null {
+  option(keys: readonly string[], glued: readonly string[] = []): ParsedOption | null {
     const k = this.peek('search');
     if (k.kind !== 'word' || !keys.includes(k.value.toLowerCase())) return null;
     const eq = this.peek2('search');
