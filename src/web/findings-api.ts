@@ -6,6 +6,9 @@ import { FINDING_STATUSES, type FindingDetail, type FindingStatus } from './api-
 import { countParam, errorJson, fail, jsonBody, parseBound, type ApiDeps, type ApiEnv, type Ctx } from './context.js';
 import { contributingRiskEvents, findingSummary } from './risk.js';
 
+/** Findings `rule=` and `q=` look through, newest first (docs/api.md). */
+const FILTERED_SCAN = 50_000;
+
 function isStatus(s: unknown): s is FindingStatus {
   return typeof s === 'string' && (FINDING_STATUSES as readonly string[]).includes(s);
 }
@@ -44,8 +47,9 @@ export function findingsRoutes(app: Hono<ApiEnv>, deps: ApiDeps): void {
     const rule = c.req.query('rule');
     const search = c.req.query('q')?.toLowerCase();
     // rule and q filter here, after the store's query: its row limit would cut before them (?q=web&limit=1
-    // answered [] when newer findings did not match).
-    if (!rule && !search) q.limit = limit;
+    // answered [] when newer findings did not match). They look through the newest FILTERED_SCAN findings, so a
+    // request never reads a table of any size.
+    q.limit = rule || search ? Math.max(limit, FILTERED_SCAN) : limit;
     let rows = await state.findings(q);
     if (rule) rows = rows.filter((f) => f.ruleName === rule || f.ruleId === rule);
     if (search) rows = rows.filter((f) => f.riskObject.toLowerCase().includes(search) || f.ruleName.toLowerCase().includes(search));
