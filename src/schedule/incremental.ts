@@ -300,10 +300,14 @@ export class MatchIndex implements MatchLookup {
     return out;
   }
 
-  /** Drops matches too old for any window still to run. */
+  /**
+   * Drops matches older than the horizon before the newest event. Windows reaching back past it are no longer
+   * covered (they scan): a backfill of an old window, or every window when one event is dated far ahead.
+   */
   prune(): void {
     const floor = this.newestSeen - this.horizonSeconds;
     for (const t of this.tracked.values()) {
+      t.validFrom = Math.max(t.validFrom, floor);
       t.slices?.prune(floor);
       if (!t.times.some((time) => time < floor)) continue;
       let k = 0;

@@ -104,6 +104,24 @@ describe('incremental evaluation', () => {
     expect(index.covers(seed.id, newest + 1)).toBe(true);
   });
 
+  it('stops covering windows whose matches were pruned (an event dated past the horizon, a backfill of an old window)', () => {
+    const seed = pack.detections.find((d) => d.name.includes('Curl Execution'))!;
+    const index = new MatchIndex(-Infinity, 6 * H);
+    index.setDetections([seed], pack, 'UTC');
+    index.observe(ALL, 1);
+    const lo = Math.min(...ALL.map((e) => e._time));
+    const hi = Math.max(...ALL.map((e) => e._time)) + 1;
+    const found = index.matches(seed.id, lo, hi).length;
+    expect(found).toBeGreaterThan(0);
+    // One event dated a day ahead (a node's clock off, hostile input): the horizon moves past every match.
+    const ahead = { ...ALL[0]!, _time: hi + 24 * H };
+    index.observe([ahead], ALL.length + 1);
+    index.prune();
+    // The run must not be served from the (now empty) matches: it scans and finds what it found before.
+    expect(index.covers(seed.id, lo)).toBe(false);
+    expect(index.covers(seed.id, hi + 24 * H - 6 * H + 1)).toBe(true);
+  });
+
   it('falls back to a full scan for windows that predate the index', async () => {
     const w = world({ enable: ['Cisco Isovalent - Curl Execution With Insecure Flags'] }, false);
     w.store.append(ALL); // already stored before the index started
