@@ -199,6 +199,21 @@ export function createHecServer(options: HecServerOptions): HecServer {
     }
   }
 
+  /**
+   * OPTIONS on a HEC path: 200 with no body and no token needed. Docker's `splunk` logging driver (moby
+   * daemon/logger/splunk, `verifySplunkConnection`, on by default) sends `OPTIONS /services/collector/event/1.0`
+   * at container start and refuses to start the container on anything but 200, so Splunk answers it so.
+   */
+  function answerOptions(req: IncomingMessage, res: ServerResponse, allow: string): void {
+    stats.request(null);
+    const headers: Record<string, string | number> = { Allow: allow, 'Content-Length': 0 };
+    if (!req.complete) headers['Connection'] = 'close';
+    res.writeHead(200, headers);
+    res.end();
+    stats.reply(200, null, false);
+    req.resume();
+  }
+
   function channelOf(req: IncomingMessage, query: URLSearchParams): string | null {
     const h = header(req, 'x-splunk-request-channel')?.trim();
     if (h) return h;
@@ -346,13 +361,14 @@ export function createHecServer(options: HecServerOptions): HecServer {
     }
     const route = routeOf(url.pathname);
     if (route === null) return send(req, res, httpReply(404, NOT_FOUND_TEXT), null);
+    if (req.method === 'OPTIONS') return answerOptions(req, res, route === 'health' ? 'GET, HEAD, OPTIONS' : 'POST, OPTIONS');
 
     if (route === 'health') {
-      if (req.method !== 'GET' && req.method !== 'HEAD') return send(req, res, wrongMethod('GET, HEAD'), null);
+      if (req.method !== 'GET' && req.method !== 'HEAD') return send(req, res, wrongMethod('GET, HEAD, OPTIONS'), null);
       stats.request(null);
       return send(req, res, hecReply(budget.full || storeBusy() ? HEC.UNHEALTHY_QUEUES_FULL : HEC.HEALTHY), null);
     }
-    if (req.method !== 'POST') return send(req, res, wrongMethod('POST'), null);
+    if (req.method !== 'POST') return send(req, res, wrongMethod('POST, OPTIONS'), null);
 
     // Token guesses (code 4) are throttled per client. A locked-out client's token is not even checked (a valid
     // one must not answer differently), and it gets 503 code 9 with Retry-After, which every HEC client retries.

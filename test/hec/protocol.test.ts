@@ -158,10 +158,27 @@ describe('errors', () => {
     hec.store.batches.length = 0;
   });
 
+  // Docker's splunk logging driver (moby daemon/logger/splunk, verifySplunkConnection, on by default) sends OPTIONS
+  // to /services/collector/event/1.0 without a token at container start and needs a 200 to start the container.
+  it.each([
+    ['/services/collector/event/1.0', 'POST, OPTIONS'],
+    ['/services/collector/raw', 'POST, OPTIONS'],
+    ['/services/collector/health', 'GET, HEAD, OPTIONS'],
+  ])('OPTIONS %s is 200 without a token, stores nothing', async (path, allow) => {
+    const r = await send(hec.url, path, { method: 'OPTIONS' });
+    expect([r.status, r.text, r.headers['allow']]).toEqual([200, '', allow]);
+    expect(hec.store.events).toEqual([]);
+  });
+
+  it('OPTIONS on an unknown path is still 404', async () => {
+    const r = await send(hec.url, '/services/collector/events', { method: 'OPTIONS' });
+    expect(r.status).toBe(404);
+  });
+
   it('405 carries an Allow header', async () => {
     const r = await send(hec.url, '/services/collector/raw', { method: 'PUT', body: 'x', headers: auth() });
     expect(r.status).toBe(405);
-    expect(r.headers['allow']).toBe('POST');
+    expect(r.headers['allow']).toBe('POST, OPTIONS');
   });
 
   it('415 for an unsupported Content-Encoding', async () => {
