@@ -82,6 +82,7 @@ export async function replay(inputs: readonly ReplayInput[], opts: ReplayOptions
   const maxAttempts = opts.maxAttempts ?? 8;
   const summary: ReplaySummary = { eventsSent: 0, eventsFailed: 0, bytesSent: 0, requests: 0, retries: 0, seconds: 0, errors: [], acked: 0 };
   const pendingAcks: number[] = [];
+  let unacked = 0; // batches answered 200 without an ackId while --ack was asked for
 
   // For --shift-time the newest event across all inputs must be known first.
   let delta = 0;
@@ -162,7 +163,11 @@ export async function replay(inputs: readonly ReplayInput[], opts: ReplayOptions
         if (reply.status === 200) {
           summary.eventsSent += batch.length;
           summary.bytesSent += Buffer.byteLength(body);
-          if (opts.ack && typeof reply.body?.ackId === 'number') pendingAcks.push(reply.body.ackId);
+          if (opts.ack) {
+            if (typeof reply.body?.ackId === 'number') pendingAcks.push(reply.body.ackId);
+            // Splunk gives no ackId when the token has no useACK: its 200 then only means "appears valid".
+            else unacked++;
+          }
           return;
         }
         error = `HTTP ${reply.status}: ${reply.body?.text ?? reply.raw.slice(0, 200)}${reply.body?.code !== undefined ? ` (code ${reply.body.code})` : ''}`;
@@ -240,6 +245,11 @@ export async function replay(inputs: readonly ReplayInput[], opts: ReplayOptions
     let waiting = [...pendingAcks];
     while (waiting.length && Date.now() < deadline) {
       const reply = await post('/services/collector/ack', JSON.stringify({ acks: waiting }), {});
+      // 503 (code 9, server busy) and 429 are "retry later", as for the batches: poll again, do not give up.
+      if (reply.status === 503 || reply.status === 429) {
+        await sleep(1000);
+        continue;
+      }
       if (reply.status !== 200 || !reply.body?.acks) {
         summary.errors.push(`ack query failed: HTTP ${reply.status} ${reply.raw.slice(0, 200)}`);
         break;
@@ -251,6 +261,7 @@ export async function replay(inputs: readonly ReplayInput[], opts: ReplayOptions
     }
     if (waiting.length) summary.errors.push(`${waiting.length} batch(es) never acknowledged`);
   }
+  if (unacked) summary.errors.push(`${unacked} batch(es) answered without an ackId (does the token have useAck?): not acknowledged`);
   agent.destroy();
   summary.seconds = (Date.now() - started) / 1000;
   return summary;

@@ -68,6 +68,39 @@ describe('replay', () => {
     }
   });
 
+  // Splunk's 503 (code 9, "server is busy") means retry later, on /ack as on the batches; a 200 without an ackId
+  // (token without useACK) only means the data "appears to be valid" (Splunk docs, About HEC Indexer Acknowledgment).
+  it('--ack polls again after a 503 on /ack, and reports batches answered without an ackId', async () => {
+    let ackCalls = 0;
+    let withAck = true;
+    const server = createServer((req, res) => {
+      req.resume();
+      req.on('end', () => {
+        if (req.url?.startsWith('/services/collector/ack')) {
+          ackCalls++;
+          if (ackCalls === 1) res.writeHead(503).end('{"text":"Server is busy","code":9}');
+          else res.writeHead(200).end('{"acks":{"7":true}}');
+          return;
+        }
+        res.writeHead(200).end(withAck ? '{"text":"Success","code":0,"ackId":7}' : '{"text":"Success","code":0}');
+      });
+    });
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    const sleep = async () => {};
+    try {
+      const ok = await replay(replayInputs([DATA]), { url, token: ACK_TOKEN, endpoint: 'raw', ack: true, sleep });
+      expect(ok).toMatchObject({ eventsSent: 31, acked: 1, errors: [] });
+      expect(ackCalls).toBe(2);
+      withAck = false;
+      const none = await replay(replayInputs([DATA]), { url, token: TOKEN, endpoint: 'raw', ack: true, sleep });
+      expect(none).toMatchObject({ eventsSent: 31, acked: 0 });
+      expect(none.errors).toEqual(['1 batch(es) answered without an ackId (does the token have useAck?): not acknowledged']);
+    } finally {
+      server.close();
+    }
+  });
+
   it('reads attack_data data.yml files', () => {
     const yml = join(tmp, 'data.yml');
     writeFileSync(yml, 'id: e4b09032-22b5-4b37-a5ed-be0a64b84fb9\ndatasets:\n- name: cisco_isovalent\n  path: /datasets/cisco_isovalent/cisco_isovalent.log\n  sourcetype: cisco:isovalent:processExec\n  source: not_applicable\n');
