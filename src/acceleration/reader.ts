@@ -34,7 +34,17 @@ export class SummaryReader implements DatasetSummaries {
   constructor(private readonly o: ReaderOptions) {}
 
   forScan(scan: ScanRequest): SummaryScope {
-    return { read: (ds, only) => this.read(ds, only, scan) };
+    return {
+      read: (ds, only, warn) => {
+        try {
+          return this.read(ds, only, scan);
+        } catch (e) {
+          // Never a wrong answer from a damaged summaries.db: the raw events give the same rows, slower.
+          warn(`tstats: the summaries of ${datasetKey(ds.resolved)} cannot be read (${(e as Error).message}); reading raw events instead. Delete summaries.db in the data directory to rebuild them.`);
+          return null;
+        }
+      },
+    };
   }
 
   private read(ds: CompiledDataset, only: boolean, scan: ScanRequest): SummaryRead | null {

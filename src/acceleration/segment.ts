@@ -238,8 +238,18 @@ export function encodeSegment(s: Segment): EncodedSegment {
   return { lex, cols: Buffer.concat(parts) };
 }
 
+/**
+ * A segment from its stored form; a stored form that does not fit `rows` (a damaged or edited summaries.db)
+ * throws rather than reading zeros as nulls and times 0: a wrong count would be silent.
+ */
 export function decodeSegment(e: EncodedSegment, rows: number): Segment {
-  const head = JSON.parse(e.lex) as { fields: string[]; widths: number[]; lexicons: unknown[][] };
+  const head = JSON.parse(e.lex) as { fields?: unknown; widths?: unknown; lexicons?: unknown };
+  const { fields, widths, lexicons } = head;
+  if (!Array.isArray(fields) || !Array.isArray(widths) || !Array.isArray(lexicons) || widths.length !== fields.length || lexicons.length !== fields.length || !lexicons.every((l) => Array.isArray(l)) || !widths.every((w) => w === 1 || w === 2 || w === 4)) {
+    throw new Error('its lexicons are not those of a segment');
+  }
+  const size = rows * 8 + (widths as number[]).reduce((a, w) => a + rows * w, 0);
+  if (e.cols.length !== size) throw new Error(`its columns hold ${e.cols.length} bytes, not the ${size} of ${rows} rows`);
   let at = 0;
   // Copies: a Buffer from SQLite need not be aligned for a typed-array view.
   const slice = (bytes: number) => {
@@ -249,11 +259,14 @@ export function decodeSegment(e: EncodedSegment, rows: number): Segment {
     return b.buffer;
   };
   const times = new Float64Array(slice(rows * 8));
-  const ids = head.widths.map((w) => {
+  const ids = (widths as number[]).map((w, f) => {
     const buf = slice(rows * w);
-    return w === 1 ? new Uint8Array(buf) : w === 2 ? new Uint16Array(buf) : new Uint32Array(buf);
+    const col = w === 1 ? new Uint8Array(buf) : w === 2 ? new Uint16Array(buf) : new Uint32Array(buf);
+    const n = (lexicons[f] as unknown[]).length;
+    for (const id of col) if (id > n) throw new Error(`field ${String(fields[f])} has a value id past its lexicon`);
+    return col;
   });
-  return { fields: head.fields, lexicons: head.lexicons.map((l) => l.map(decodeValue)), ids, times };
+  return { fields: fields as string[], lexicons: (lexicons as unknown[][]).map((l) => l.map(decodeValue)), ids, times };
 }
 
 /** JSON keeps strings and finite numbers apart; other numbers (NaN, ±Infinity) are tagged. */

@@ -93,7 +93,11 @@ export class SummaryDb {
   load(id: number, rows: number): Segment {
     const r = this.db.prepare<[number], { lex: string; cols: Buffer }>('SELECT lex, cols FROM segments WHERE id = ?').get(id);
     if (!r) throw new Error(`summary segment ${id} is gone`);
-    return decodeSegment(r, rows);
+    try {
+      return decodeSegment(r, rows);
+    } catch (e) {
+      throw new Error(`summary segment ${id} is damaged: ${(e as Error).message}`, { cause: e });
+    }
   }
 
   /** Runs `fn` in one read transaction (a consistent snapshot of states and segments). */

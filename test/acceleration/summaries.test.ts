@@ -1,3 +1,4 @@
+import Database from 'better-sqlite3';
 import { mkdtempSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -207,6 +208,31 @@ describe('data model summaries', () => {
     const only = await run(pack, store, `| tstats summariesonly=true count ${PROC}`, reader);
     const all = await run(pack, store, `| tstats count ${PROC}`, null);
     expect(Number(only.rows[0]!.count)).toBeLessThan(Number(all.rows[0]!.count));
+  });
+
+  it('damaged in summaries.db: read raw with a warning, never a wrong count', async () => {
+    const damages = [
+      'UPDATE segments SET cols = substr(cols, 1, length(cols) / 2) WHERE id = ?', // truncated columns
+      'UPDATE segments SET rows = rows - 3 WHERE id = ?', // a row count that does not fit the columns
+      "UPDATE segments SET lex = json_set(lex, '$.lexicons[0]', json('[]')) WHERE id = ?", // ids past a lexicon
+      "UPDATE segments SET lex = '{' WHERE id = ?",
+    ];
+    for (const damage of damages) {
+      const { store, dir } = await newStore();
+      await store.append(events(300));
+      const { db, builder, reader } = setup(pack, store, dir);
+      await builder.catchUp();
+      const raw = new Database(join(dir, SUMMARY_DB_FILE));
+      raw.prepare(damage).run(db.bucketSegments('Endpoint.Processes', T0 - (T0 % 3600))[0]!.id);
+      raw.close();
+      for (const only of ['true', 'false']) {
+        const spl = `| tstats summariesonly=${only} count min(_time) values(Processes.process_id) ${PROC} by Processes.process_name`;
+        const warnings: string[] = [];
+        const { results } = await runSearch(spl, { source: store, macros: pack.macros, lookups: pack.lookups, knowledge: pack.knowledge, now: NOW, summaries: reader, onWarning: (m) => warnings.push(m) });
+        expect(results.map(toObject), damage).toEqual((await run(pack, store, spl, null)).rows);
+        expect(warnings, damage).toEqual([expect.stringMatching(/^tstats: the summaries of Endpoint.Processes cannot be read \(summary segment \d+ is damaged: .*reading raw events instead/)]);
+      }
+    }
   });
 });
 

@@ -139,7 +139,7 @@ function tstatsGroups(args: TstatsArgs, ctx: ExecContext): { push: (row: Result)
   };
   // Accelerated (acceleration/): summarized rows come from the summaries, and the executor reads only the
   // raw events they do not cover. Order-sensitive functions (first, last) read raw events in search order.
-  const summary = ds && ctx.summaries && !args.aggregations.some((x) => x.blueprint.orderSensitive === true) ? ctx.summaries.read(ds, args.summariesOnly) : null;
+  const summary = ds && ctx.summaries && !args.aggregations.some((x) => x.blueprint.orderSensitive === true) ? ctx.summaries.read(ds, args.summariesOnly, (m) => ctx.warn(m)) : null;
   if (summary) {
     ctx.readFrom?.(summary.remainder);
     summary.rows(args.where, names, ctx.source, take);

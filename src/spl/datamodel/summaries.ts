@@ -18,9 +18,10 @@ export interface SummaryScope {
   /**
    * The summaries of `ds` for this search, or null when it has none (not accelerated, built with another
    * definition, or behind by more than the reader follows): the search then reads raw events only.
-   * `summariesOnly` (tstats `summariesonly=true`): the summarized rows and nothing else.
+   * `summariesOnly` (tstats `summariesonly=true`): the summarized rows and nothing else. Summaries that
+   * cannot be read (a damaged summaries.db) are null too, said through `warn`: raw events give the right rows.
    */
-  read(ds: CompiledDataset, summariesOnly: boolean): SummaryRead | null;
+  read(ds: CompiledDataset, summariesOnly: boolean, warn: (message: string) => void): SummaryRead | null;
 }
 
 export interface SummaryRead {
