@@ -230,8 +230,20 @@ export class Scheduler {
     return done;
   }
 
+  /** How `d` runs: the config's `detections.realtime` counts, not only its content's `schedule.mode`. */
+  modeOf(d: Detection): 'scheduled' | 'realtime' {
+    return isRealtime(d, this.settings) ? 'realtime' : 'scheduled';
+  }
+
   /** When `d` runs next (its next scheduled time and the start after its delay), or null if never. */
   async nextRunOf(d: Detection, now: number): Promise<{ scheduledTime: number; startAt: number } | null> {
+    if (isRealtime(d, this.settings)) {
+      // The first window not yet run, as dueRealtime walks them (the cron says nothing of a realtime detection).
+      const w = this.realtimeWindow(d);
+      const cursor = await this.deps.state.cursor(d.id);
+      const end = cursor === null ? Math.floor(now / w) * w + w : Math.max(Math.floor(cursor / w) * w + w, Math.ceil((now - this.settings.maxLagSeconds) / w) * w);
+      return { scheduledTime: end, startAt: end + this.settings.realtimeGraceSeconds };
+    }
     const cron = this.cron(d);
     const t = cron.next(Math.max((await this.deps.state.cursor(d.id)) ?? now, now - this.settings.maxLagSeconds));
     return t === null ? null : { scheduledTime: t, startAt: t + startDelaySeconds(d.id, d.schedule.scheduleWindow, cron.period(now)) };

@@ -21,6 +21,7 @@ import type { Principal } from './sessions.js';
 export interface SchedulerView {
   enabledDetections(): Detection[];
   nextRunOf(d: Detection, now: number): Promise<{ scheduledTime: number; startAt: number } | null>;
+  modeOf(d: Detection): 'scheduled' | 'realtime';
 }
 
 export interface ApiDeps {

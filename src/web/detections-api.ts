@@ -54,7 +54,7 @@ export function detectionsRoutes(app: Hono<ApiEnv>, deps: ApiDeps): void {
         cron: d.schedule.cron,
         earliest: d.schedule.earliest,
         latest: d.schedule.latest,
-        mode: d.schedule.mode,
+        mode: deps.scheduler?.modeOf(d) ?? d.schedule.mode,
         nextRun: next?.startAt ?? null,
         lastRun,
         last24h: per.get(d.id) ?? { runs: 0, results: 0, riskEvents: 0, findings: 0, failures: 0 },

@@ -250,6 +250,19 @@ describe('scheduler', () => {
     expect(raws(back.store).length).toBeGreaterThan(0);
   });
 
+  it('reports a realtime detection (config detections.realtime) as realtime, its next run the next window past its grace', async () => {
+    const { clock, scheduler } = setup({ enable: [SEED.name], realtime: [SEED.name], realtimeGraceSeconds: 1 }, T0 + 3);
+    expect(scheduler.modeOf(SEED)).toBe('realtime');
+    // Never run: the window it will start from, [T0, T0 + 10), runs at T0 + 10 + grace (not the cron's next hour).
+    expect(await scheduler.nextRunOf(SEED, clock.t)).toEqual({ scheduledTime: T0 + 10, startAt: T0 + 11 });
+    await scheduler.runDue(); // first sight: cursor at T0
+    clock.t = T0 + 25;
+    const ran = await scheduler.runDue(); // windows ending T0+10 and T0+20
+    expect(ran.map((r) => r.scheduledTime - T0)).toEqual([10, 20]);
+    expect(await scheduler.nextRunOf(SEED, clock.t)).toEqual({ scheduledTime: T0 + 30, startAt: T0 + 31 });
+    expect(setup({ enable: [SEED.name] }, T0).scheduler.modeOf(SEED)).toBe('scheduled');
+  });
+
   it('backfill leaves scheduled times after now to the scheduler, which then runs them over complete windows', async () => {
     const { store, clock, scheduler } = setup({ enable: [SEED.name] }, T0 + 1.5 * H);
     await scheduler.runDue(); // first sight at 11:30
