@@ -40,7 +40,7 @@ export class SummaryReader implements DatasetSummaries {
           return this.read(ds, only, scan);
         } catch (e) {
           // Never a wrong answer from a damaged summaries.db: the raw events give the same rows, slower.
-          warn(`tstats: the summaries of ${datasetKey(ds.resolved)} cannot be read (${(e as Error).message}); reading raw events instead. Delete summaries.db in the data directory to rebuild them.`);
+          warn(`tstats: the summaries of ${datasetKey(ds.resolved)} cannot be read (${(e as Error).message}); reading raw events instead. To rebuild them, stop vigil serve and delete summaries.db in its data directory.`);
           return null;
         }
       },
