@@ -9,7 +9,7 @@ import { StoreError, type FindingRecord, type RunCommit, type RunMode, type RunR
 import { CronSchedule } from './cron.js';
 import { RunTimeout, SearchCancelled, type RunExecutor } from './executor.js';
 import { findingsOfRun, riskEventsOfRun, throttleKey } from './outputs.js';
-import { isRealtime, isScheduled, type ScheduleSettings } from './settings.js';
+import { isRealtime, isScheduled, realtimeWindowEnds, realtimeWindowOf, type ScheduleSettings } from './settings.js';
 import type { MatchLookup } from './incremental.js';
 import { searchWindow, startDelaySeconds } from './window.js';
 import type { Result } from '../events/result.js';
@@ -183,9 +183,8 @@ export class Scheduler {
    * Closed tumbling windows of a realtime detection: [kW, (k+1)W) once (k+1)W + grace has passed. The run's
    * scheduled time is the window's end.
    */
-  /** The tumbling window of a realtime detection: the config's, else its content's. */
   private realtimeWindow(d: Detection): number {
-    return this.settings.realtimeWindowSeconds ?? d.schedule.realtimeWindowSeconds;
+    return realtimeWindowOf(d, this.settings);
   }
 
   private async dueRealtime(d: Detection, now: number, fresh: boolean): Promise<DueRun[]> {
@@ -297,10 +296,7 @@ export class Scheduler {
   /** The scheduled times of `d` in (from, to]: its cron times, or a realtime detection's window ends. */
   runTimesBetween(d: Detection, from: number, to: number, limit = 100_000): number[] {
     if (!isRealtime(d, this.settings)) return this.cron(d).between(from, to, limit);
-    const w = this.realtimeWindow(d);
-    const out: number[] = [];
-    for (let end = Math.floor(from / w) * w + w; end <= to && out.length < limit; end += w) out.push(end);
-    return out;
+    return realtimeWindowEnds(this.realtimeWindow(d), from, to, limit);
   }
 
   /**

@@ -100,6 +100,18 @@ export function isRealtime(d: Detection, s: ScheduleSettings): boolean {
   return d.schedule.mode === 'realtime' || hit(s.realtime, [d.name, d.id]);
 }
 
+/** A realtime detection's tumbling window, seconds: the config's `schedule.realtime_window`, else its content's. */
+export function realtimeWindowOf(d: Detection, s: ScheduleSettings): number {
+  return s.realtimeWindowSeconds ?? d.schedule.realtimeWindowSeconds;
+}
+
+/** The ends of the tumbling windows of `w` seconds in (from, to]: a realtime detection's scheduled times. */
+export function realtimeWindowEnds(w: number, from: number, to: number, limit = 100_000): number[] {
+  const out: number[] = [];
+  for (let end = Math.floor(from / w) * w + w; end <= to && out.length < limit; end += w) out.push(end);
+  return out;
+}
+
 export function isScheduled(d: Detection, s: ScheduleSettings): boolean {
   const forced = s.overrides[d.id];
   if (forced !== undefined) return forced;

@@ -164,6 +164,18 @@ describe('vigil CLI', () => {
     expect(rows.find((d) => d.name === SEED)).toMatchObject({ enabled: 'false', schedule: '0 * * * * [-70m@m, -10m@m)' });
   });
 
+  it('schedule lists a realtime detection’s tumbling windows, each starting once its grace has passed', () => {
+    const config = join(tmp, 'realtime.yml');
+    writeFileSync(config, [`dataDir: ${join(tmp, 'rt-data')}`, 'schedule: { realtime_window: 5s, realtime_grace: 2s }', `detections: { enable: ["${SEED}"], realtime: ["${SEED}"] }`].join('\n'));
+    const r = vigil(['schedule', '--config', config, '--from', '2026-12-06T03:00:00Z', '--to', '2026-12-06T03:00:12Z', '--detection', SEED, '--format', 'jsonl']);
+    expect(r.code).toBe(0);
+    // As the scheduler runs it (README "Scheduled detections": tumbling windows of realtime_window), not the cron's hourly runs.
+    expect(jsonl(r.out)).toEqual([
+      { scheduled: '2026-12-06T03:00:05+00:00', detection: SEED, starts: '2026-12-06T03:00:07+00:00', earliest: '2026-12-06T03:00:00+00:00', latest: '2026-12-06T03:00:05+00:00' },
+      { scheduled: '2026-12-06T03:00:10+00:00', detection: SEED, starts: '2026-12-06T03:00:12+00:00', earliest: '2026-12-06T03:00:05+00:00', latest: '2026-12-06T03:00:10+00:00' },
+    ]);
+  });
+
   it('validates content and fails on a broken detection', () => {
     expect(vigil(['validate']).code).toBe(0);
     const dir = join(tmp, 'broken');

@@ -77,7 +77,7 @@ export function scheduleCommands(program: Command): void {
       .addOption(new Option('--format <format>', 'output format').choices([...OUTPUT_FORMATS])),
   ).action(async (opts: ScheduleCliOptions) => {
     const { config, settings: configured } = await serverConfig(opts);
-    const { loadServerContent, detectionToggles, findDetection, isScheduled, CronSchedule, startDelaySeconds, searchWindow } = await engine();
+    const { loadServerContent, detectionToggles, findDetection, isScheduled, isRealtime, realtimeWindowOf, realtimeWindowEnds, CronSchedule, startDelaySeconds, searchWindow } = await engine();
     // What vigil serve would run: its content (with the console's edits) and its toggles.
     const pack = loadServerContent(config.dataDir, opts.content ?? []);
     failOnContentErrors(pack);
@@ -88,10 +88,12 @@ export function scheduleCommands(program: Command): void {
     const sink = outputSink({ format: outputFormat(opts.format), tz: settings.tz, write: (s) => process.stdout.write(s) });
     const runs: { t: number; row: Row }[] = [];
     for (const d of selectDetections(pack.detections, opts.detection, (d) => isScheduled(d, settings), pack, findDetection)) {
-      const cron = new CronSchedule(d.schedule.cron, settings.tz);
-      const delay = startDelaySeconds(d.id, d.schedule.scheduleWindow, cron.period(from));
-      for (const t of cron.between(from, to)) {
-        const w = searchWindow(d.schedule, t, settings.tz);
+      // A realtime detection runs each tumbling window once its grace has passed, as the scheduler does.
+      const rt = isRealtime(d, settings) ? realtimeWindowOf(d, settings) : null;
+      const cron = rt === null ? new CronSchedule(d.schedule.cron, settings.tz) : null;
+      const delay = cron ? startDelaySeconds(d.id, d.schedule.scheduleWindow, cron.period(from)) : settings.realtimeGraceSeconds;
+      for (const t of cron ? cron.between(from, to) : realtimeWindowEnds(rt!, from, to)) {
+        const w = rt === null ? searchWindow(d.schedule, t, settings.tz) : { earliest: t - rt, latest: t };
         runs.push({
           t,
           row: new Row({
