@@ -124,12 +124,17 @@ function writeTable(rows: readonly Result[], tz: string, write: (s: string) => v
   const cols = columnsOf(rows, hide);
   const heads = cols.map(printable);
   const cells = rows.map((r) => cols.map((c) => cellText(c, r.get(c), tz, '\n').split('\n').map(printable)));
-  const width = heads.map((c, i) => Math.min(80, Math.max(c.length, ...cells.map((row) => Math.max(...row[i]!.map((l) => l.length))))));
+  // Loops, not Math.max(...): a spread of 200k rows (or of a cell's 200k values) overflows the stack.
+  const width = heads.map((c, i) => {
+    let w = c.length;
+    for (const row of cells) for (const l of row[i]!) if (l.length > w) w = l.length;
+    return Math.min(80, w);
+  });
   const line = (parts: string[]) => parts.map((p, i) => p.padEnd(width[i]!)).join('  ').trimEnd() + '\n';
   write(line(heads));
   write(line(width.map((w) => '-'.repeat(w))));
   for (const row of cells) {
-    const height = Math.max(...row.map((c) => c.length));
+    const height = row.reduce((h, c) => Math.max(h, c.length), 0);
     for (let k = 0; k < height; k++) write(line(row.map((c) => clip(c[k] ?? '', 80))));
   }
   write(`\n${rows.length} result${rows.length === 1 ? '' : 's'}\n`);

@@ -28,6 +28,20 @@ describe('table output on a terminal: event text cannot drive the terminal', () 
     ]);
   });
 
+  it('lays out 200,000 rows, and a cell of 200,000 values, without overflowing the stack', async () => {
+    const out = await tableOf(Array.from({ length: 200_000 }, (_, i) => ({ n: String(i) })));
+    expect(out.split('\n').slice(0, 3)).toEqual(['n', '------', '0']);
+    expect(out.endsWith('\n200000 results\n')).toBe(true);
+    let wide = '';
+    const sink = outputSink({ format: 'table', tz: 'UTC', write: (s) => (wide += s) });
+    const r = new Row();
+    r.set('v', Array.from({ length: 200_000 }, (_, i) => `v${i}`));
+    sink.push(r);
+    sink.end();
+    await Promise.resolve();
+    expect(wide.split('\n').slice(0, 3)).toEqual(['v', '-------', 'v0']);
+  });
+
   it('leaves ordinary text and multivalue lines as they were', async () => {
     const out = await tableOf([{ name: 'curl ünïcode 日本', n: '1' }]);
     expect(out).toBe('name             n\n---------------  -\ncurl ünïcode 日本  1\n\n1 result\n');
