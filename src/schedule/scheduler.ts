@@ -154,7 +154,7 @@ export class Scheduler {
     for (const d of enabled) {
       const fresh = before !== null && !before.has(d.id);
       if (isRealtime(d, settings)) {
-        out.push(...(await this.dueRealtime(d, now, fresh)));
+        for (const r of await this.dueRealtime(d, now, fresh)) out.push(r); // not a spread: 1 s windows after a day down are 86,400
         continue;
       }
       const cursor = fresh ? null : await state.cursor(d.id);
@@ -523,15 +523,16 @@ export class Scheduler {
     }
 
     const isRule = d.type === 'Correlation';
-    const events: Event[] = [];
+    // Assigned, not spread into an array: a run may write 100k+ risk events (a spread of them overflows the stack).
+    let events: Event[] = [];
     let findings: FindingRecord[] = [];
     if (run.status === 'success') {
       if (isRule) {
         const f = findingsOfRun(d, rows, scheduledTime);
         findings = f.findings;
-        events.push(...f.notables);
+        events = f.notables;
       } else if (d.riskObjects.length) {
-        events.push(...riskEventsOfRun(d, rows, scheduledTime));
+        events = riskEventsOfRun(d, rows, scheduledTime);
       }
     }
     run.riskEventCount = isRule ? 0 : events.length;

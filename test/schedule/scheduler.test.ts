@@ -79,6 +79,20 @@ describe('scheduled windows', () => {
 });
 
 describe('scheduler', () => {
+  it('commits a run of 150,000 risk events (they were spread into an array: a stack overflow failed the run)', async () => {
+    const { store, clock, scheduler } = setup({ enable: [SEED.name] });
+    const curl = store.events.find((e) => /"binary":"[^"]*curl","arguments":"[^"]*-[a-zA-Z]*k/.test(e._raw))!;
+    expect(curl).toBeDefined();
+    // One stats group, so one result and one risk event, per process id.
+    store.append(Array.from({ length: 150_000 }, (_, i) => ({ ...curl, _raw: curl._raw.replace(/"pid":\d+/, `"pid":${1_000_000 + i}`) })));
+    await scheduler.runDue();
+    clock.t = T0 + H + seedDelay;
+    const [run] = await scheduler.runDue();
+    expect([run!.status, run!.riskEventCount]).toEqual(['success', run!.resultCount]);
+    expect(run!.resultCount).toBeGreaterThan(150_000);
+    expect(store.events.filter((e) => e.index === 'risk')).toHaveLength(run!.resultCount);
+  }, 120_000);
+
   it('starts from now on first sight, then runs each scheduled time once with its risk events', async () => {
     const { store, clock, scheduler } = setup({ enable: [SEED.name] });
     expect(await scheduler.runDue()).toEqual([]); // first sight: cursor = now, nothing to catch up
