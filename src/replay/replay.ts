@@ -22,8 +22,12 @@ export interface ReplayOptions {
   rate?: number;
   /** Verify TLS certificates (default true). */
   verifyTls?: boolean;
-  /** Wait for indexer acknowledgement of every batch (the token must have useAck). */
-  ack?: boolean;
+  /**
+   * Wait for indexer acknowledgement of every batch: `true` (`vigil replay --ack`) requires it (a 200 without an
+   * ackId is an error: the token has no useAck); `'when-enabled'` waits for the batches that got an ackId and
+   * takes a plain 200 as sent (live tests, whatever the token).
+   */
+  ack?: boolean | 'when-enabled';
   /** Events per request. Default 1000. */
   batchSize?: number;
   /**
@@ -166,7 +170,7 @@ export async function replay(inputs: readonly ReplayInput[], opts: ReplayOptions
           if (opts.ack) {
             if (typeof reply.body?.ackId === 'number') pendingAcks.push(reply.body.ackId);
             // Splunk gives no ackId when the token has no useACK: its 200 then only means "appears valid".
-            else unacked++;
+            else if (opts.ack === true) unacked++;
           }
           return;
         }

@@ -60,7 +60,7 @@ async function runOneLive(pack: ContentPack, d: Detection, t: DetectionTest, opt
         url: opts.hecUrl,
         token: opts.hecToken,
         endpoint: 'raw',
-        ack: true,
+        ack: 'when-enabled',
         verifyTls: opts.verifyTls,
       });
       outcome.events += sent.eventsSent;
