@@ -86,6 +86,8 @@ export function toNumber(s: Scalar | null | undefined): number | null {
   return finite(Number(t));
 }
 
+const SURROGATE = /[\ud800-\udfff]/;
+
 /**
  * Lexicographic order as Splunk defines it for `values()`, `sort str()`: the order of the UTF-8 bytes, which is
  * code point order. Never localeCompare. JavaScript's `<` compares UTF-16 code units, which is the same order
@@ -94,6 +96,9 @@ export function toNumber(s: Scalar | null | undefined): number | null {
  */
 export function compareText(a: string, b: string): number {
   if (a === b) return 0;
+  // Without a surrogate in either, `<` is already that order (and native: the loop below is ~5x slower on
+  // command lines sharing a 60-character prefix).
+  if (!hasSurrogate(a) && !hasSurrogate(b)) return a < b ? -1 : 1;
   const n = Math.min(a.length, b.length);
   let i = 0;
   while (i < n && a.charCodeAt(i) === b.charCodeAt(i)) i++;
@@ -106,11 +111,13 @@ function codePointRank(unit: number): number {
   return unit < 0xd800 ? unit : unit < 0xe000 ? unit + 0x2000 : unit - 0x800;
 }
 
-const SURROGATE = /[\ud800-\udfff]/;
+/** Whether `s` holds a surrogate: only then can `<` and compareText disagree on it. */
+export function hasSurrogate(s: string): boolean {
+  return SURROGATE.test(s);
+}
 
 /** Sorts `texts` in place in compareText's order: natively (UTF-16 order, the same) unless one holds a surrogate. */
 export function sortTexts(texts: string[]): string[] {
   texts.sort();
-  for (const t of texts) if (SURROGATE.test(t)) return texts.sort(compareText);
-  return texts;
+  return texts.some(hasSurrogate) ? texts.sort(compareText) : texts;
 }

@@ -1,5 +1,5 @@
 import type { Result } from '../../events/result.js';
-import { compareText, firstValue, toNumber, toText, type Scalar } from '../../events/value.js';
+import { compareText, firstValue, hasSurrogate, toNumber, toText, type Scalar } from '../../events/value.js';
 import { isIP } from '../node-builtins.js';
 import type { ArgParser } from '../parse/parser.js';
 import { ipToBigInt } from '../search/cidr.js';
@@ -145,6 +145,10 @@ export function sortRows(rows: readonly Result[], keys: readonly SortKey[], reve
       return v === null ? null : collate(k.type, v);
     }),
   }));
+  // Text keys in compareText's order, natively unless one holds a surrogate (checked once, not per comparison).
+  const text = keyed.some((e) => e.k.some((c) => c !== null && typeof c.key === 'string' && hasSurrogate(c.key)))
+    ? compareText
+    : (x: string, y: string) => (x < y ? -1 : x > y ? 1 : 0);
   keyed.sort((a, b) => {
     for (let j = 0; j < keys.length; j++) {
       const x = a.k[j]!;
@@ -154,7 +158,7 @@ export function sortRows(rows: readonly Result[], keys: readonly SortKey[], reve
       if (y === null) return -1;
       // Same class, same key type: text in compareText's (UTF-8 byte) order, numbers and addresses by value.
       const yk = y.key as number | bigint;
-      let c = x.cls - y.cls || (typeof x.key === 'string' ? compareText(x.key, y.key as string) : x.key < yk ? -1 : x.key > yk ? 1 : 0);
+      let c = x.cls - y.cls || (typeof x.key === 'string' ? text(x.key, y.key as string) : x.key < yk ? -1 : x.key > yk ? 1 : 0);
       if (keys[j]!.desc !== reverse) c = -c;
       if (c !== 0) return c;
     }

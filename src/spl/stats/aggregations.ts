@@ -1,4 +1,4 @@
-import { compareText, finite, toNumber, toText, mv, type FieldValue, type Scalar } from '../../events/value.js';
+import { finite, sortTexts, toNumber, toText, mv, type FieldValue, type Scalar } from '../../events/value.js';
 import { compareNumbersFirst } from '../eval/compare.js';
 import { ExactSum, type ExactSumState } from './exact-sum.js';
 
@@ -78,7 +78,7 @@ class Distinct implements Accumulator {
   }
   result(): FieldValue | null {
     const texts = this.texts();
-    return this.list ? mv(texts.sort(compareText)) : texts.length;
+    return this.list ? mv(sortTexts(texts)) : texts.length;
   }
   partial(): string[] {
     return this.texts();
