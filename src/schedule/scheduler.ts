@@ -183,12 +183,8 @@ export class Scheduler {
    * Closed tumbling windows of a realtime detection: [kW, (k+1)W) once (k+1)W + grace has passed. The run's
    * scheduled time is the window's end.
    */
-  private realtimeWindow(d: Detection): number {
-    return realtimeWindowOf(d, this.settings);
-  }
-
   private async dueRealtime(d: Detection, now: number, fresh: boolean): Promise<DueRun[]> {
-    const w = this.realtimeWindow(d);
+    const w = realtimeWindowOf(d, this.settings);
     const cursor = fresh ? null : await this.deps.state.cursor(d.id);
     if (cursor === null) {
       await this.deps.state.setCursor(d.id, Math.floor(now / w) * w);
@@ -204,7 +200,7 @@ export class Scheduler {
 
   /** The search window of a run: realtime windows end at their scheduled time; cron runs resolve modifiers. */
   windowOf(d: Detection, scheduledTime: number): { earliest: number; latest: number } {
-    if (isRealtime(d, this.settings)) return { earliest: scheduledTime - this.realtimeWindow(d), latest: scheduledTime };
+    if (isRealtime(d, this.settings)) return { earliest: scheduledTime - realtimeWindowOf(d, this.settings), latest: scheduledTime };
     return searchWindow(d.schedule, scheduledTime, this.settings.tz);
   }
 
@@ -238,7 +234,7 @@ export class Scheduler {
   async nextRunOf(d: Detection, now: number): Promise<{ scheduledTime: number; startAt: number } | null> {
     if (isRealtime(d, this.settings)) {
       // The first window not yet run, as dueRealtime walks them (the cron says nothing of a realtime detection).
-      const w = this.realtimeWindow(d);
+      const w = realtimeWindowOf(d, this.settings);
       const cursor = await this.deps.state.cursor(d.id);
       const end = cursor === null ? Math.floor(now / w) * w + w : Math.max(Math.floor(cursor / w) * w + w, Math.ceil((now - this.settings.maxLagSeconds) / w) * w);
       return { scheduledTime: end, startAt: end + this.settings.realtimeGraceSeconds };
@@ -296,7 +292,7 @@ export class Scheduler {
   /** The scheduled times of `d` in (from, to]: its cron times, or a realtime detection's window ends. */
   runTimesBetween(d: Detection, from: number, to: number, limit = 100_000): number[] {
     if (!isRealtime(d, this.settings)) return this.cron(d).between(from, to, limit);
-    return realtimeWindowEnds(this.realtimeWindow(d), from, to, limit);
+    return realtimeWindowEnds(realtimeWindowOf(d, this.settings), from, to, limit);
   }
 
   /**
@@ -372,7 +368,7 @@ export class Scheduler {
     let next: number | null = null;
     for (const d of this.enabledDetections()) {
       if (!isRealtime(d, this.settings)) continue;
-      const w = this.realtimeWindow(d);
+      const w = realtimeWindowOf(d, this.settings);
       const at = Math.floor(now / w) * w + w + this.settings.realtimeGraceSeconds;
       if (next === null || at < next) next = at;
     }
