@@ -92,12 +92,13 @@ async function baseline(threads) {
 let phaseStart = 0n;
 const since = (t) => Number(process.hrtime.bigint() - t) / 1e9;
 
-/** The SQLite store holding the file's events (made once; a marker file says it is complete), read-only as `vigil search` opens it. */
+/** The SQLite store holding the file's events (made once; a marker file says it is complete), opened read-only. */
 async function benchStore(scanThread = true) {
   const dir = join(here, 'out', data === 'exec' ? `store-exec-${count}` : `store-${count}`);
   const { openStore } = await import('../dist/bundle/store.sqlite-store.js');
-  // As `vigil search --threads 1` opens it (src/cluster/locator.ts): full scans on the calling thread only.
-  const readonly = { readonly: true, ...(scanThread ? {} : { scanThreadMinEvents: Infinity }) };
+  // As a scheduled run's worker opens it (src/cluster/locator.ts, src/schedule/run-worker.ts): its scan thread started
+  // at once; with one thread, as `vigil search --threads 1` does: full scans on the calling thread only.
+  const readonly = { readonly: true, ...(scanThread ? { prestartScanThread: true } : { scanThreadMinEvents: Infinity }) };
   if (existsSync(join(dir, 'loaded'))) {
     try {
       return await openStore(dir, readonly);
@@ -120,6 +121,8 @@ async function engine(what, threads, phaseWorkers = workers) {
   const which = fromStore ? what.slice(0, -'-store'.length) : what;
   // As `vigil run --all` does, the read thread starts first, beside the loading of the engine and the content.
   const readThread = threads > 1 && which === 'pack' && !fromStore ? (await import('../dist/bundle/sources.read-thread.js')).ReadThread.startFor([file]) : null;
+  // As a scheduled run's worker does (src/schedule/run-worker.ts), the store opens before the content loads.
+  const store = fromStore ? benchStore(threads > 1) : null;
   const { loadContent, findDetection } = await import('../dist/bundle/detections.content.js');
   const { FileSource } = await import('../dist/bundle/sources.file.js');
   const { runDetections } = await import('../dist/bundle/detections.run.js');
@@ -138,7 +141,7 @@ async function engine(what, threads, phaseWorkers = workers) {
   const detections = which === 'seed' ? [findDetection(pack, SEED)] : pack.detections.filter((d) => d.type !== 'Correlation');
   // More than one thread: the file may be read on a thread of its own, as `vigil run --threads N` reads it, and the
   // store's full scans may step SQLite on its scan thread (each only when a core is idle); one thread: neither.
-  const source = fromStore ? await benchStore(threads > 1) : new FileSource([file], { now, readThread: readThread ?? threads > 1 });
+  const source = store !== null ? await store : new FileSource([file], { now, readThread: readThread ?? threads > 1 });
   const startupSecs = since(phaseStart);
   const runs = await runDetections(pack, detections, { source, now, tz, earliest: null, latest: null, ...(parallel ? { parallel } : {}) });
   if (fromStore) await source.close();

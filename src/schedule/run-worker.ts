@@ -12,7 +12,8 @@ import { SqliteStore } from '../store/sqlite-store.js';
 import { serveRequest, type WorkerSetup } from './executor.js';
 
 const setup = workerData as WorkerSetup;
-const storePromise = openEventReader(setup.store ?? { type: 'sqlite', dataDir: setup.dataDir });
+// Its scan thread starts now, beside the loading of the content: the first scheduled pack does not wait for it.
+const storePromise = openEventReader(setup.store ?? { type: 'sqlite', dataDir: setup.dataDir }, { scanThread: 'prestart' });
 // A failed open is reported by each search; this keeps it from being an unhandled rejection meanwhile.
 storePromise.catch(() => undefined);
 const pack = loadContent(setup.contentDirs);

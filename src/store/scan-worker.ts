@@ -4,16 +4,23 @@
  * the row test in batches of bytes: SQLite's stepping, its strings and the line's index scan run here, beside the
  * searches.
  */
-import { parentPort } from 'node:worker_threads';
+import { parentPort, workerData } from 'node:worker_threads';
 import { PackedSpans, scanTetragonLine } from '../normalize/tetragon-index.js';
 import { isIsovalentSourcetype } from '../normalize/tetragon.js';
 import { NameCache, openReader, prepareScan, type Db, type Row } from './reader.js';
-import { C_CONSUMED, C_STOP, M_ASCII, M_END, M_HOST, M_INDEX, M_SOURCE, M_SOURCETYPE, M_SPAN_WORDS, M_SPANS, M_TIME, META_WORDS, SCAN_AHEAD, WAIT_MS, type FromScanWorker, type ScanJob } from './scan-thread.js';
+import { C_CONSUMED, C_STOP, M_ASCII, M_END, M_HOST, M_INDEX, M_SOURCE, M_SOURCETYPE, M_SPAN_WORDS, M_SPANS, M_TIME, META_WORDS, SCAN_AHEAD, WAIT_MS, type FromScanWorker, type ScanJob, type ScanWorkerData } from './scan-thread.js';
 
 if (parentPort === null) throw new Error('scan-worker.ts runs as a worker thread');
 const port = parentPort;
 
 let db: Db | null = null;
+try {
+  // Opened before the first job arrives (a prestarted thread: scan-thread.ts).
+  const at = workerData as ScanWorkerData | null;
+  if (at !== null && typeof at === 'object') db = openReader(at.path, at.busyTimeoutMs);
+} catch {
+  // the first job opens it again and reports why it cannot
+}
 const names = new NameCache();
 /** Rows dropped by the row test between two progress messages (the main thread reports progress from them). */
 const PROGRESS_ROWS = 16384;

@@ -102,6 +102,12 @@ export interface StoreOptions {
    * never (for comparisons); 0: every full scan (tests).
    */
   scanThreadMinEvents?: number;
+  /**
+   * Start the scan thread as the store opens (when it may run scans and a core is idle then), not at the first scan
+   * that needs it: for a store opened to run many searches (a scheduler's or the API's search worker). Default false:
+   * a single search (`vigil search`) would often not use it.
+   */
+  prestartScanThread?: boolean;
   /** Caps the database at this many pages (PRAGMA max_page_count, ×16 KiB): appends beyond fail with STORE_FULL. */
   maxPageCount?: number;
   /** Test hook: the writer sleeps this long before each commit, like a stalled disk. */
@@ -228,7 +234,7 @@ export class SqliteStore implements EventStore, StateStore, SeqSubsetSource {
         } finally {
           db.close();
         }
-        return new SqliteStore(path, options);
+        return new SqliteStore(path, options).prestarted();
       }
       createPrivateDir(dataDir);
       lock = DataDirLock.acquire(dataDir, options.owner ?? 'a vigil process');
@@ -249,7 +255,22 @@ export class SqliteStore implements EventStore, StateStore, SeqSubsetSource {
     }
     // The WAL file now exists; make its directory entry durable too.
     fsyncDir(dataDir);
-    return store;
+    return store.prestarted();
+  }
+
+  /**
+   * This store, its scan thread started when `prestartScanThread` asks and scans may use it. Not gated on the machine's
+   * load as a scan is (onScanThread): the load at open says little about the load at the scan, and an unused thread
+   * costs its start (~0.1 s of CPU) once, then sleeps.
+   */
+  private prestarted(): this {
+    if (this.options.prestartScanThread === true && this.options.scanThreadMinEvents !== Infinity) this.scanThread.prestart();
+    return this;
+  }
+
+  /** Whether the scan thread is running (started by a scan, or at open: `prestartScanThread`). */
+  get scanThreadStarted(): boolean {
+    return this.scanThread.started;
   }
 
   append(events: readonly Event[]): Promise<AppendReceipt> {

@@ -672,6 +672,26 @@ describe('the scan thread', () => {
     expect(plain(metadataOnly)).toEqual(plain(plainScan));
   });
 
+  it('starts at open when asked (prestartScanThread), scans on it as on a thread started by the scan, and never without a scan thread', async () => {
+    const dir = tempDir();
+    const w = await store({}, dir);
+    await w.append(Array.from({ length: 300 }, (_, i) => event({ _time: T0 + i, _raw: `{"n":${i}}` })));
+    const pre = await store({ readonly: true, prestartScanThread: true, scanThreadMinEvents: 0 }, dir);
+    expect(pre.scanThreadStarted).toBe(true);
+    const lazy = await store({ readonly: true, scanThreadMinEvents: 0 }, dir);
+    expect(lazy.scanThreadStarted).toBe(false);
+    const got = await collect(pre);
+    expect(pre.scannedOnThread).toBe(true);
+    expect(plain(got)).toEqual(plain(await collect(lazy)));
+    expect(lazy.scannedOnThread && lazy.scanThreadStarted).toBe(true);
+    expect(got.length).toBe(300);
+    // --threads 1 (no scan thread) wins over the prestart.
+    const none = await store({ readonly: true, prestartScanThread: true, scanThreadMinEvents: Infinity }, dir);
+    expect(none.scanThreadStarted).toBe(false);
+    await pre.close();
+    expect(pre.scanThreadStarted).toBe(false);
+  });
+
   it('fails a scan in progress with STORE_CLOSED when the store closes', async () => {
     const s = await openStore(tempDir(), { ...thread, scanBatchSize: 10 });
     await s.append(Array.from({ length: 200 }, (_, i) => event({ _time: T0 + i })));
