@@ -209,8 +209,10 @@ function callSite(loc: Location | null): Location | null {
 /** Where `loc` (in a macro's definition) is in the macro's YAML file: the `definition:` value, or null. */
 function macroAt(file: string, name: string, loc: Location): { file: string; line: number; column: number } | null {
   const lines = fileLines(file);
-  // The file that defines it: its top-level `name:` (quoted or not) is the macro's.
-  const named = (l: string) => /^name:\s*(['"]?)(.*?)\1\s*$/.exec(l)?.[2] === name;
+  // The file that defines it: its top-level `name:` (quoted or not) is the macro's. A macro with arguments is
+  // named `name(N)` in searches' origins, but its YAML names it without the arity (`arguments:` gives it).
+  const bare = name.replace(/\(\d+\)$/, '');
+  const named = (l: string) => /^name:\s*(['"]?)(.*?)\1\s*$/.exec(l)?.[2] === bare;
   if (!lines || !lines.some(named)) return null;
   const keyLine = lines.findIndex((l) => /^definition:/.test(l)) + 1;
   const p = keyLine > 0 ? scalarPosition(lines, keyLine, loc) : null;

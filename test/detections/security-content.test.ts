@@ -283,6 +283,17 @@ describe('vigil validate: whether each detection runs on vigil', () => {
     expect(error('m.yml')).toEqual([]);
     expect(report.detections.find((v) => v.name === 'M')).toMatchObject({ runs: false, file: expect.stringMatching(/m\.yml$/), line: 6, column: 5 });
   });
+
+  it('points into the file of a macro with arguments an error is in (its YAML names it without the arity)', () => {
+    const dir = checkout({
+      'detections/endpoint/a.yml': ['name: A', 'id: 0a000000-0000-4000-8000-000000000041', 'type: Hunting', 'search: |', '  | makeresults', '  | `args_macro(x)` | `a_filter`'].join('\n'),
+      'macros/args_macro.yml': ['name: args_macro', 'arguments:', '- f', 'definition: |', '  eval $f$=1', '  | transaction $f$'].join('\n'),
+    });
+    const report = validateContent(loadContent([dir], { bundled: false }));
+    const errors = report.problems.filter((p) => p.severity === 'error').map((p) => [p.file.slice(dir.length + 1), p.line, p.column]);
+    expect(errors).toEqual([['macros/args_macro.yml', 6, 5]]);
+    expect(report.detections.find((v) => v.name === 'A')).toMatchObject({ runs: false, line: 6, column: 5 });
+  });
 });
 
 describe('vigil validate: data model fields', () => {
