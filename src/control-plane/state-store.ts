@@ -498,13 +498,15 @@ export class PostgresStateStore implements StateStore {
     return res.rows[0]?.time ?? null;
   }
 
-  /** Newest first (ties: latest raised first); `since` inclusive, on the finding's time. */
+  /** Newest first (ties: latest raised first); `since` inclusive, on the finding's time; `before` a finding's id (a page's last). */
   async findings(query: FindingQuery = {}): Promise<FindingRecord[]> {
     const w = new Where();
     w.add((p) => `status = ${p}`, query.status);
     w.add((p) => `owner = ${p}`, query.owner);
     w.add((p) => `risk_object = ${p}`, query.riskObject);
     w.add((p) => `time >= ${p}`, query.since);
+    // The list's order as a row value: an unknown id selects nothing (the API checks it exists).
+    w.add((p) => `(time, seq) < (SELECT time, seq FROM ${this.S}.findings WHERE id = ${p})`, query.before);
     const sql = `SELECT ${FINDING_COLS} FROM ${this.S}.findings${w.sql()} ORDER BY time DESC, seq DESC LIMIT ${w.next(limitOf(query.limit))}`;
     const res = await this.read('findings', (p) => p.query<FindingRow>(sql, w.params));
     return res.rows.map(findingOf);

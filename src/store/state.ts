@@ -140,13 +140,15 @@ export function cursor(db: Db, detectionId: string): number | null {
   return r[0] ? r[0][0] : null;
 }
 
-/** Newest first (ties: latest raised first); `since` inclusive, on the finding's time. */
+/** Newest first (ties: latest raised first); `since` inclusive, on the finding's time; `before` a finding's id (a page's last). */
 export function queryFindings(db: Db, q: FindingQuery): FindingRecord[] {
   const w = new Where();
   w.add('status = ?', q.status);
   w.add('owner = ?', q.owner);
   w.add('risk_object = ?', q.riskObject);
   w.add('time >= ?', q.since);
+  // The list's order as a row value: an unknown id selects nothing (the API checks it exists).
+  w.add('(time, rowid) < (SELECT time, rowid FROM findings WHERE id = ?)', q.before);
   const sql = `SELECT ${FINDING_COLS} FROM findings${w.sql()} ORDER BY time DESC, rowid DESC LIMIT ?`;
   return rows<FindingRow>(db, sql, [...w.params, limitOf(q.limit)]).map(findingOf);
 }

@@ -185,6 +185,8 @@ export interface FindingQuery {
   owner?: string;
   riskObject?: string;
   since?: number;
+  /** A finding's id: only the findings after it in the list's order (older, or as old and raised before it). */
+  before?: string;
   limit?: number;
 }
 

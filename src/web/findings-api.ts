@@ -42,6 +42,12 @@ export function findingsRoutes(app: Hono<ApiEnv>, deps: ApiDeps): void {
       return c.json({ error: errorJson(e) }, 400);
     }
     if (since !== null) q.since = since;
+    // Paging: the last finding of the previous page (its id).
+    const before = c.req.query('before');
+    if (before !== undefined) {
+      if (before === '' || (await state.finding(before)) === null) return fail(c, 400, 'USAGE', 'before must be the id of a finding (the last one of the previous page)');
+      q.before = before;
+    }
     const limit = countParam(c, 'limit', 500, 5000);
     if (limit instanceof Response) return limit;
     const rule = c.req.query('rule');

@@ -246,7 +246,12 @@ describe.skipIf(skip)('control plane: run leases across nodes', () => {
       expect(results.sort()).toEqual(['STORE_CONFLICT', 'ok']);
     }
     expect(await a.s.runs()).toHaveLength(20);
-    expect(await a.s.findings()).toHaveLength(40);
+    const all = await a.s.findings();
+    expect(all).toHaveLength(40);
+    // Paging by a finding's id (`before`), each run's two findings at one time: the pages are the list, in order.
+    const paged = [];
+    for (let page = await b.s.findings({ limit: 3 }); page.length > 0 && paged.length <= 40; page = await b.s.findings({ limit: 3, before: page.at(-1)!.id })) paged.push(...page);
+    expect(paged).toEqual(all);
     expect(await a.s.dueOutbox(1e12, 1000)).toHaveLength(40);
     expect([...a.sink.batches, ...b.sink.batches]).toHaveLength(20);
     await Promise.all([a.s.close(), b.s.close()]);

@@ -56,6 +56,30 @@ describe('GET /api/findings', () => {
     expect(await findings('?limit=1')).toEqual(all.slice(0, 1));
   });
 
+  it('pages with before=<the last id>: the pages joined are the whole list in order, ties at one time included', async () => {
+    const all = await findings('');
+    expect(all.length).toBeGreaterThan(2);
+    // Findings of one run share their time: paging by time alone would skip or repeat them.
+    expect(new Set(all.map((f) => f.time)).size).toBeLessThan(all.length);
+    for (const size of [1, 2]) {
+      const paged: FindingSummary[] = [];
+      for (let page = await findings(`?limit=${size}`); page.length > 0 && paged.length <= all.length; page = await findings(`?limit=${size}&before=${encodeURIComponent(page.at(-1)!.id)}`)) {
+        expect(page.length).toBeLessThanOrEqual(size);
+        paged.push(...page);
+      }
+      expect(paged).toEqual(all);
+    }
+    // With a filter: the filtered list's rest.
+    const rule = all.at(-1)!.ruleName;
+    const byRule = all.filter((f) => f.ruleName === rule);
+    expect(await findings(`?rule=${encodeURIComponent(rule)}&before=${encodeURIComponent(byRule[0]!.id)}`)).toEqual(byRule.slice(1));
+    for (const bad of ['', 'no-such-finding']) {
+      const res = await bearer(`/api/findings?before=${encodeURIComponent(bad)}`);
+      expect(res.status).toBe(400);
+      expect(((await res.json()) as { error: { code: string } }).error.code).toBe('USAGE');
+    }
+  });
+
   it('refuses a limit that is not a whole number from 1 with a 400 USAGE (1.5 was a 500; abc, 0 and -1 were read as 500 or 1)', async () => {
     for (const v of ['1.5', 'abc', '0', '-1', '1e3', ' 2']) {
       const res = await bearer(`/api/findings?limit=${encodeURIComponent(v)}`);
