@@ -22,7 +22,7 @@ export function resolveAttackData(data: string, datasetsDirs: readonly string[],
   const d = data.trim();
   for (const prefix of ATTACK_DATA_PREFIXES) {
     if (!d.startsWith(prefix)) continue;
-    const rel = decodeURIComponent(d.slice(prefix.length));
+    const rel = decodedPath(d, prefix);
     for (const dir of datasetsDirs) {
       const p = join(dir, rel);
       if (existsSync(p)) return regularFile(p, d);
@@ -38,6 +38,15 @@ export function resolveAttackData(data: string, datasetsDirs: readonly string[],
   const p = isAbsolute(d) ? d : resolve(dirname(detectionFile), d);
   if (!existsSync(p)) throw new VigilError('CONTENT_NOT_FOUND', `dataset ${d} not found (looked at ${p})`);
   return regularFile(p, d);
+}
+
+/** The repository path of an attack_data URL; a bad %-escape is said about the dataset (it was a bare "URI malformed"). */
+function decodedPath(d: string, prefix: string): string {
+  try {
+    return decodeURIComponent(d.slice(prefix.length));
+  } catch {
+    throw new VigilError('CONTENT_NOT_FOUND', `dataset ${d} has a malformed %-escape in its path (a % must be followed by two hex digits)`);
+  }
 }
 
 /** A dataset must be a file: /dev/zero or a FIFO would be read forever (`vigil test` hung, one line growing without end). */

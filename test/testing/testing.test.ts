@@ -99,6 +99,11 @@ describe('vigil test runner', async () => {
     expect(() => resolveAttackData('../..', [], '/x/y/d.yml')).toThrow('dataset ../.. is not a regular file (/)');
   });
 
+  it('names the dataset whose attack_data URL has a malformed %-escape (was a bare "URI malformed")', () => {
+    const url = 'https://media.githubusercontent.com/media/splunk/attack_data/master/datasets/100%zz.log';
+    expect(() => resolveAttackData(url, [BUNDLED_DATASETS_DIR], '/x/d.yml')).toThrow(`dataset ${url} has a malformed %-escape in its path`);
+  });
+
   it('exact: pairs each expected row with a result of its own (six rows matching three results fail)', async () => {
     const [same, rows] = await runDetectionTests(pack, [findDetection(pack, 'Exact Same Row')!, findDetection(pack, 'Exact Rows')!], { datasetsDirs: [BUNDLED_DATASETS_DIR] });
     expect(rows).toMatchObject({ status: 'pass', results: 6 });
