@@ -17,6 +17,7 @@ import { runSearch } from '../../src/spl/index.js';
 import { ClickHouseStore, encodeBatch, openClickHouseStore, type ClickHouseConfig, type ClickHouseStoreOptions } from '../../src/store/clickhouse/store.js';
 import { clickhouseCode, storeError } from '../../src/store/clickhouse/errors.js';
 import { rawSql } from '../../src/store/clickhouse/scan.js';
+import { schemaDdl } from '../../src/store/clickhouse/schema.js';
 import { ident, likeLiteral, quote } from '../../src/store/clickhouse/sql.js';
 import { tsvValue } from '../../src/store/clickhouse/tsv.js';
 import { openStore, type SqliteStore } from '../../src/store/sqlite-store.js';
@@ -554,6 +555,28 @@ describe.skipIf(skip)('opening the ClickHouse store', () => {
       await expect(openClickHouseStore(config(database))).rejects.toThrow(/schema version 99, made by a newer vigil/);
       await clickhouse(REPLICAS[0]!, `INSERT INTO ${database}.vigil_meta VALUES ('schema_version', '0')`, { insert_quorum: '2' });
       await expect(openClickHouseStore(config(database), { readonly: true })).rejects.toThrow(/schema version 0, made by an older vigil/);
+    } finally {
+      await dropDatabase(database);
+    }
+  }, 60_000);
+
+  it('opens when another node wrote the schema version first and its replica has not fetched it yet', async () => {
+    // Two nodes opening a new database at once write the identical version block; the second copy is deduplicated,
+    // so the second node's own replica shows the row only once it fetched the first's. Fetches on s2r1 are stopped
+    // to hold that moment.
+    const database = uniqueName('vigil_chrace');
+    const [s1r1, , s2r1] = REPLICAS;
+    try {
+      for (const r of REPLICAS) for (const ddl of schemaDdl({ database, cluster: CLUSTER_NAME })) await clickhouse(r, ddl);
+      await clickhouse(s2r1!, `SYSTEM STOP FETCHES ${database}.vigil_meta`);
+      await clickhouse(s1r1!, `INSERT INTO ${database}.vigil_meta (key, value) FORMAT TabSeparated\nschema_version\t1\n`, { insert_quorum: '2' });
+      const resume = setTimeout(() => void clickhouse(s2r1!, `SYSTEM START FETCHES ${database}.vigil_meta`), 1000);
+      try {
+        await (await openClickHouseStore(config(database, [s2r1!.url, ...URLS.filter((u) => u !== s2r1!.url)]))).close();
+      } finally {
+        clearTimeout(resume);
+        await clickhouse(s2r1!, `SYSTEM START FETCHES ${database}.vigil_meta`);
+      }
     } finally {
       await dropDatabase(database);
     }

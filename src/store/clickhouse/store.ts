@@ -256,7 +256,13 @@ export class ClickHouseStore implements EventStore {
     }
     if (versions.length === 0) {
       await this.insertOnAny(META, ['key', 'value'], `schema_version\t${SCHEMA_VERSION}\n`);
-      versions = await read();
+      // A node opening at the same time may have written the identical block first through another replica: ours
+      // is then deduplicated (nothing written here), and the replica read shows the row once it fetched theirs.
+      const deadline = Date.now() + this.limits.insertRetryMs;
+      while ((versions = await read()).length === 0 && Date.now() < deadline) await sleep(100);
+      if (versions.length === 0) {
+        throw new StoreError('STORE_IO', `the ClickHouse database ${this.config.database}: the schema version written at open cannot be read back (replication stalled?)`);
+      }
     }
     const v = Number(versions[0]);
     if (v !== SCHEMA_VERSION) {
