@@ -105,6 +105,8 @@ export interface Detection {
   product: string[];
   schedule: Schedule;
   tests: DetectionTest[];
+  /** contentctl's `tags.manual_test`: why the detection is tested by hand (contentctl skips its tests), or null. */
+  manualTest: string | null;
   /** ES's alert.suppress (vigil's `throttle:`): results whose field values fired within the period produce nothing. */
   throttle: { fields: string[]; periodSeconds: number } | null;
   /** The macro every detection ends with: `<snake_case_name>_filter`. */
@@ -257,6 +259,7 @@ export function readDetection(top: YamlNode, file: string): Detection | null {
     product: tagField('product').strings(),
     schedule,
     tests,
+    manualTest: tagField('manual_test').string() ?? null,
     throttle: readThrottle(top.key('throttle')),
     filterMacro: filterMacroName(name),
     file,

@@ -11,7 +11,7 @@ import { expandMacros } from '../spl/macros/macros.js';
 import type { ContentPack } from '../detections/content.js';
 import { resolveAttackData } from '../detections/datasets.js';
 import type { Detection, DetectionTest } from '../detections/detection.js';
-import { forEachTest, judgeResults, skipsIntegration, startOutcome, type TestOutcome } from './testing.js';
+import { forEachTest, judgeResults, skipReason, startOutcome, type TestOutcome } from './testing.js';
 import { createReadStream } from 'node:fs';
 import { createInterface } from 'node:readline';
 
@@ -40,7 +40,8 @@ export async function runLiveTests(pack: ContentPack, detections: readonly Detec
 
 async function runOneLive(pack: ContentPack, d: Detection, t: DetectionTest, opts: LiveTestOptions): Promise<TestOutcome> {
   const { outcome, finish } = startOutcome(d, t);
-  if (skipsIntegration(d, t)) return finish('skip', `${d.type} detections are not integration-tested`);
+  const skip = skipReason(d, t);
+  if (skip !== null) return finish('skip', skip);
   const index = `vigil_test_${randomBytes(4).toString('hex')}`;
   try {
     const created = await apiCall(opts, 'POST', '/api/indexes', { name: index });

@@ -46,7 +46,8 @@ export interface TestRunOptions {
  * - unit: at least one result; every risk-object field present and not null in every result; every
  *   threat-object field present in at least one result;
  * - integration: risk events are written, their messages fully rendered (every $token$ provided), with
- *   the declared score and ATT&CK ids. Hunting and Correlation detections skip integration tests.
+ *   the declared score and ATT&CK ids. Hunting and Correlation detections skip integration tests, and as in
+ *   contentctl every test of a detection tagged manual_test or not in production status is skipped.
  * vigil's `expected:` block (count / rows / exact) is checked on top.
  * Tests over the same attack data (same files, source, sourcetype, index and host: the bundled pack mostly
  * tests on one dataset) share one read of it, and their detections run over it in one pass. Outcomes come
@@ -85,8 +86,9 @@ const errorText = (e: unknown): string => (e as { format?: () => string }).forma
 async function runGroup(pack: ContentPack, tests: readonly { d: Detection; t: DetectionTest }[], opts: TestRunOptions): Promise<Map<DetectionTest, TestOutcome>> {
   const out = new Map<DetectionTest, TestOutcome>();
   const live = tests.map(({ d, t }) => ({ d, t, ...startOutcome(d, t) })).filter((x) => {
-    if (!skipsIntegration(x.d, x.t)) return true;
-    out.set(x.t, x.finish('skip', `${x.d.type} detections are not integration-tested`));
+    const skip = skipReason(x.d, x.t);
+    if (skip === null) return true;
+    out.set(x.t, x.finish('skip', skip));
     return false;
   });
   if (live.length === 0) return out;
@@ -204,9 +206,15 @@ export function judgeResults(d: Detection, t: DetectionTest, results: readonly R
   return problems;
 }
 
-/** Integration tests are not run for these types (as contentctl). */
-export function skipsIntegration(d: Detection, t: DetectionTest): boolean {
-  return t.testType === 'integration' && (d.type === 'Hunting' || d.type === 'Correlation');
+/**
+ * Why contentctl does not run a test, or null: it skips every test of a detection tagged `manual_test` or whose
+ * status is not production (Detection.adjust_tests_and_groups), and integration tests of Hunting and Correlation.
+ */
+export function skipReason(d: Detection, t: DetectionTest): string | null {
+  if (d.manualTest !== null) return `the detection is tested manually (tags.manual_test: ${d.manualTest})`;
+  if (d.status !== null && d.status.toLowerCase() !== 'production') return `the detection is non-production (status: ${d.status})`;
+  if (t.testType === 'integration' && (d.type === 'Hunting' || d.type === 'Correlation')) return `${d.type} detections are not integration-tested`;
+  return null;
 }
 
 function present(r: Result, field: string): boolean {

@@ -104,6 +104,36 @@ describe('vigil test runner', async () => {
     expect(() => resolveAttackData(url, [BUNDLED_DATASETS_DIR], '/x/d.yml')).toThrow(`dataset ${url} has a malformed %-escape in its path`);
   });
 
+  it('skips, as contentctl, the tests of a non-production detection and of one tagged manual_test', async () => {
+    const own = join(dir, 'skipped');
+    mkdirSync(join(own, 'detections'), { recursive: true });
+    const yaml = (name: string, id: string, status: string, tags: string[]) =>
+      [
+        `name: ${name}`,
+        `id: ${id}`,
+        'type: Anomaly',
+        `status: ${status}`,
+        "search: '`cisco_isovalent_process_exec` process_name=doesnotexist | stats count by pod_name'",
+        'rba: {message: m, risk_objects: [{field: pod_name, type: system, score: 30}], threat_objects: []}',
+        'tags:',
+        '  mitre_attack_id: [T1105]',
+        ...tags,
+        'tests:',
+        '- name: would fail',
+        `  attack_data: [{data: ${join(dir, 'data', 'mixed.log')}, source: not_applicable, sourcetype: "cisco:isovalent:processExec"}]`,
+      ].join('\n');
+    writeFileSync(join(own, 'detections', 'e.yml'), yaml('Experimental One', '00000000-0000-4000-8000-000000000007', 'experimental', []));
+    writeFileSync(join(own, 'detections', 'm.yml'), yaml('Manual One', '00000000-0000-4000-8000-000000000008', 'production', ['  manual_test: This detection uses A&I lookups from Enterprise Security.']));
+    writeFileSync(join(own, 'detections', 'p.yml'), yaml('Production One', '00000000-0000-4000-8000-000000000009', 'production', []));
+    const p2 = loadContent([own], { bundled: true });
+    const got = await runDetectionTests(p2, ['Experimental One', 'Manual One', 'Production One'].map((n) => findDetection(p2, n)!), { datasetsDirs: [BUNDLED_DATASETS_DIR] });
+    expect(got.map((o) => [o.status, o.message])).toEqual([
+      ['skip', 'the detection is non-production (status: experimental)'],
+      ['skip', 'the detection is tested manually (tags.manual_test: This detection uses A&I lookups from Enterprise Security.)'],
+      ['fail', 'the detection returned no results'],
+    ]);
+  });
+
   it('exact: pairs each expected row with a result of its own (six rows matching three results fail)', async () => {
     const [same, rows] = await runDetectionTests(pack, [findDetection(pack, 'Exact Same Row')!, findDetection(pack, 'Exact Rows')!], { datasetsDirs: [BUNDLED_DATASETS_DIR] });
     expect(rows).toMatchObject({ status: 'pass', results: 6 });
