@@ -215,7 +215,9 @@ export function readDetection(top: YamlNode, file: string): Detection | null {
     if (t.key('attack_data').list().length === 0) t.report('a test needs at least one attack_data entry');
     // contentctl's test models forbid other fields; a mistyped one (`expect:`) would leave the test checking nothing it says.
     for (const k of t.keys()) {
-      if (!TEST_FIELDS.includes(k)) t.key(k).report(`unknown test field "${k}" (a test has ${TEST_FIELDS.join(', ')})`);
+      // contentctl's BaseTest has them, but its unit tests search all time (FORCE_ALL_TIME): accepted, and said to be ignored.
+      if (k === 'earliest_time' || k === 'latest_time') t.key(k).report(`test ${k} is ignored: tests search all of their data (as contentctl's)`, 'warning');
+      else if (!TEST_FIELDS.includes(k)) t.key(k).report(`unknown test field "${k}" (a test has ${TEST_FIELDS.join(', ')})`);
     }
     const tt = t.key('test_type').string() ?? 'unit';
     if (tt !== 'unit' && tt !== 'integration') t.key('test_type').report(`test_type must be unit or integration, not "${tt}"`);

@@ -61,6 +61,9 @@ writeFileSync(
     '  expected: {exact: true}',
     '- name: no data',
     '  attack_data: []',
+    '- name: contentctl time window',
+    '  earliest_time: -24h',
+    '  attack_data: [{data: x.log, source: s, sourcetype: st}]',
   ].join('\n'),
 );
 
@@ -80,6 +83,9 @@ describe('vigil validate', () => {
     expect(at('expected checks nothing: give count or rows')?.[2]).toBe('error');
     expect(at('exact needs rows')?.[2]).toBe('error');
     expect(at('a test needs at least one attack_data entry')?.[0]).toBe(15);
+    // contentctl's BaseTest has earliest_time/latest_time (its tests search all time regardless): not an error.
+    expect(at('test earliest_time is ignored')).toEqual([18, 18, 'warning']);
+    expect(byMessage('unknown test field "earliest_time"')).toBeUndefined();
   });
 
   it('reports an unsupported command at its YAML line and column', () => {
