@@ -125,6 +125,21 @@ describe('vigil backfill', () => {
     expect(r.out).toBe(local.out);
   });
 
+  it('vigil findings pages with --before <the last id>: the pages joined are the whole list; an unknown id is a usage error', () => {
+    const dataDir = join(tmp, 'local', 'data');
+    const list = (...args: string[]): string[] => {
+      const r = vigil(['findings', '--data-dir', dataDir, '--format', 'jsonl', ...args]);
+      expect(r.code, r.err).toBe(0);
+      return r.out.split('\n').filter(Boolean).map((l) => (JSON.parse(l) as { id: string }).id);
+    };
+    const all = list();
+    expect(all.length).toBeGreaterThan(1);
+    const paged: string[] = [];
+    for (let page = list('--limit', '1'); page.length > 0 && paged.length <= all.length; page = list('--limit', '1', '--before', page.at(-1)!)) paged.push(...page);
+    expect(paged).toEqual(all);
+    expect(vigil(['findings', '--data-dir', dataDir, '--before', 'nope'])).toMatchObject({ code: 2, err: expect.stringContaining('--before: no finding with id nope') });
+  });
+
   it('refuses a data dir without a store, or with another program\'s database, and leaves both as they were', async () => {
     const typo = join(tmp, 'typo');
     const missing = vigil(['backfill', '--data-dir', typo, ...PERIOD]);

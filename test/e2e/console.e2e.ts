@@ -10,6 +10,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CONSOLE_DIR } from '../../src/web/static.js';
 import type { FindingSummary, Overview } from '../../src/web/api-types.js';
 import { backfill, ConsoleClient, datasetLines, PASSWORD, replayRaw, startHarness, USER, type Harness } from '../web/harness.js';
+import { makeRun } from '../store/fixtures/runs.js';
 import { fillStore } from './volume.js';
 
 export const CHROMIUM = process.env['CHROMIUM_PATH'] ?? '/usr/bin/chromium';
@@ -322,6 +323,31 @@ describe.skipIf(!haveChromium)('console in a browser', () => {
       await ready(page);
     }
     expect(external).toEqual([]);
+  });
+
+  it('pages findings: 500, then the older ones, then back to the newest', async () => {
+    // 620 findings of one run (one time: the API pages by id, not by time).
+    const t = Math.floor(Date.now() / 1000) - 60;
+    await h.server.state.commitRun(makeRun('e2e-paging', t, { risk: 0, findings: 620, outbox: 0, suppressions: 0 }));
+    const client = new ConsoleClient(base);
+    await client.login({ token: h.apiToken });
+    const { findings: all } = await client.json<{ findings: FindingSummary[] }>('/api/findings?q=e2e-paging&limit=5000');
+    expect(all).toHaveLength(620);
+    const rows = page.locator('[data-testid=findings] tbody tr');
+    // The first row's finding link (ids are encoded in it: a fixture's hold `#`).
+    const firstLink = async (): Promise<string | null> => rows.first().locator('a[href^="/findings/"]').getAttribute('href');
+    await page.goto(`${base}/findings?q=e2e-paging`);
+    await expect.poll(() => rows.count()).toBe(500);
+    expect(await firstLink()).toContain(encodeURIComponent(all[0]!.id));
+    await page.getByRole('button', { name: 'Older findings' }).click();
+    await expect.poll(() => rows.count()).toBe(120);
+    expect(new URL(page.url()).searchParams.get('before')).toBe(all[499]!.id);
+    expect(await firstLink()).toContain(encodeURIComponent(all[500]!.id));
+    expect(await page.getByRole('button', { name: 'Older findings' }).count()).toBe(0);
+    expect(await a11yProblems(page)).toEqual([]);
+    await page.getByRole('button', { name: 'Newest findings' }).click();
+    await expect.poll(() => rows.count()).toBe(500);
+    expect(new URL(page.url()).searchParams.get('before')).toBeNull();
   });
 });
 

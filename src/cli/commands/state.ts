@@ -6,6 +6,7 @@ import { VigilError } from '../../errors.js';
 import { strftime } from '../../spl/time/format.js';
 import type { NodeStore } from '../../cluster/node-store.js';
 import type { FindingStatus, RunStatus } from '../../store/types.js';
+import { printable } from '../../outputs/printable.js';
 import { outputSink, OUTPUT_FORMATS, type OutputFormat } from '../output.js';
 import { serverConfig, type ServerDataOptions } from '../serve-config.js';
 import { outputFormat, parseTimeArg } from '../shared.js';
@@ -104,12 +105,17 @@ export function stateCommands(program: Command): void {
   const findings = common(program.command('findings').description('list findings (notables) raised by risk incident rules; see also findings update'))
     .addOption(new Option('--status <status>', 'only findings with this status').choices([...FINDING_STATUSES]))
     .option('--owner <name>', 'only findings owned by this person')
-    .action(async (opts: StateCliOptions & { status?: FindingStatus; owner?: string }) => {
+    .option('--before <id>', 'only the findings listed after this one (the next page: the last id of the previous one)')
+    .action(async (opts: StateCliOptions & { status?: FindingStatus; owner?: string; before?: string }) => {
       await withStore(opts, true, async (store, tz) => {
         const now = Date.now() / 1000;
+        if (opts.before !== undefined && (await store.state.finding(opts.before)) === null) {
+          throw new VigilError('USAGE', `--before: no finding with id ${printable(opts.before)} (vigil findings lists them)`);
+        }
         const list = await store.state.findings({
           ...(opts.status ? { status: opts.status } : {}),
           ...(opts.owner ? { owner: opts.owner } : {}),
+          ...(opts.before !== undefined ? { before: opts.before } : {}),
           ...(opts.since ? { since: parseTimeArg(opts.since, now, tz, '--since') } : {}),
           limit: limitOf(opts.limit),
         });

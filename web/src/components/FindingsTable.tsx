@@ -28,7 +28,7 @@ export function FindingsTable({ findings, caption, showObject = false, testId }:
               </td>
             ) : null}
             <th scope="row">
-              <Link to={`/findings/${f.id}`}>{f.ruleName}</Link>
+              <Link to={`/findings/${encodeURIComponent(f.id)}`}>{f.ruleName}</Link>
             </th>
             <td className="num">{fmtNumber(f.riskScore)}</td>
             <td>
