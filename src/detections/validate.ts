@@ -80,6 +80,10 @@ export function validateContent(pack: ContentPack, opts: { datasetsDirs?: readon
       Object.assign(verdict, { line: here.line, column: here.column }, { runs: false, reason: reasonOf(e) });
     }
     if (!d.search.includes(`\`${d.filterMacro}\``)) at(`search does not end with its filter macro \`${d.filterMacro}\``, 'warning');
+    // contentctl refuses a production detection without tests (tests_validate); a misspelled `tests:` key was silent.
+    if (d.status?.toLowerCase() === 'production' && d.type !== 'Correlation' && d.manualTest === null && d.tests.length === 0) {
+      at('a production detection needs at least one test (contentctl requires one): no tests: block', 'warning', 'CONTENT_LINT', 1);
+    }
     // A lint points at its value (the search line when a position is missing).
     const valueAt = (message: string, severity: 'error' | 'warning', p: { line: number; column: number } | undefined) =>
       at(message, severity, 'CONTENT_LINT', p?.line ?? d.searchLine, p?.column ?? 1);

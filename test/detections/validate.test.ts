@@ -67,6 +67,21 @@ writeFileSync(
   ].join('\n'),
 );
 
+writeFileSync(
+  join(dir, 'detections', 'untested.yml'),
+  [
+    'name: Untested',
+    'id: 0b5e5d2a-1111-4222-8333-977777777777',
+    'type: Hunting',
+    'status: production',
+    'search: "`cisco_isovalent_process_exec` | stats count by pod_name | `untested_filter`"',
+    // A misspelled tests: key: the detection silently had no tests.
+    'test:',
+    '- name: True Positive Test',
+    '  attack_data: [{data: x.log, source: s, sourcetype: st}]',
+  ].join('\n'),
+);
+
 describe('vigil validate', () => {
   const report = validateContent(loadContent([dir]));
   const mine = report.problems.filter((p) => p.file.includes(dir) || p.file.includes('vigil-validate'));
@@ -101,6 +116,12 @@ describe('vigil validate', () => {
     expect(byMessage('token $user$')!.severity).toBe('warning');
     expect(byMessage('token $node_name$')).toBeUndefined();
     expect(byMessage('threat object field "process_name"')!.severity).toBe('warning');
+  });
+
+  it('warns about a production detection without tests (contentctl requires one)', () => {
+    const p = byMessage('a production detection needs at least one test')!;
+    expect([p.file.endsWith('untested.yml'), p.line, p.severity]).toEqual([true, 1, 'warning']);
+    expect(mine.filter((x) => x.message.includes('needs at least one test (contentctl')).length).toBe(1);
   });
 
   it('lints a missing filter macro and ATT&CK ids', () => {
