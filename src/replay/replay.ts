@@ -276,7 +276,7 @@ export async function replay(inputs: readonly ReplayInput[], opts: ReplayOptions
  * split on LF only, a trailing CR and line 1's BOM dropped, a line longer than DEFAULT_MAX_LINE skipped
  * (`onLong(line number, bytes)`) without holding it. A truncated or corrupt gzip is INPUT_IO.
  */
-async function* lines(path: string, onLong: (line: number, bytes: number) => void): AsyncGenerator<string> {
+export async function* lines(path: string, onLong: (line: number, bytes: number) => void): AsyncGenerator<string> {
   try {
     // One open, as a stream (a FIFO cannot be opened twice for one writer), gzip told by its first bytes.
     const input = streamChunks(createReadStream(path), path, undefined);

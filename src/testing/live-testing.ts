@@ -5,15 +5,13 @@ import { Agent as HttpsAgent, request as httpsRequest } from 'node:https';
 import { Row, type Result } from '../events/result.js';
 import type { FieldValue } from '../events/value.js';
 import { VigilError } from '../errors.js';
-import { replay } from '../replay/replay.js';
+import { lines, replay } from '../replay/replay.js';
 import { lineTime } from '../replay/shift.js';
 import { expandMacros } from '../spl/macros/macros.js';
 import type { ContentPack } from '../detections/content.js';
 import { resolveAttackData } from '../detections/datasets.js';
 import type { Detection, DetectionTest } from '../detections/detection.js';
 import { forEachTest, judgeResults, skipReason, startOutcome, type TestOutcome } from './testing.js';
-import { createReadStream } from 'node:fs';
-import { createInterface } from 'node:readline';
 
 export interface LiveTestOptions {
   datasetsDirs: readonly string[];
@@ -50,8 +48,9 @@ async function runOneLive(pack: ContentPack, d: Detection, t: DetectionTest, opt
     let latest = -Infinity;
     for (const a of t.attackData) {
       const file = resolveAttackData(a.data, opts.datasetsDirs, d.file);
-      for await (const line of createInterface({ input: createReadStream(file), crlfDelay: Infinity })) {
-        const tm = line.trim() ? lineTime(line) : null;
+      // Read as the replay sends it (a .gz inflated): readline over the raw bytes found no time in a gzipped dataset.
+      for await (const line of lines(file, () => {})) {
+        const tm = lineTime(line);
         if (tm !== null) {
           earliest = Math.min(earliest, tm);
           latest = Math.max(latest, tm);

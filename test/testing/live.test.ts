@@ -1,4 +1,5 @@
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { gzipSync } from 'node:zlib';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -45,5 +46,16 @@ describe('vigil test --url (live mode against a running vigil)', () => {
     const broken = { ...seed, search: seed.search.replace('process_name="curl"', 'process_name="wget"') };
     const [o] = await runLiveTests(pack, [broken], { datasetsDirs: [BUNDLED_DATASETS_DIR], hecUrl: server.hecUrl, hecToken: 'live-hec-token-0000-0000', apiUrl: server.apiUrl, apiToken, verifyTls: true });
     expect(o).toMatchObject({ status: 'fail', message: 'the detection returned no results', events: 31 });
+  });
+
+  it('passes a test whose dataset is gzipped, as offline (its times were read from the compressed bytes: "no timestamped events")', async () => {
+    const pack = loadContent();
+    const seed = pack.detections.find((d) => d.name.includes('Curl'))!;
+    mkdirSync(join(dir, 'gz'), { recursive: true });
+    const gz = join(dir, 'gz', 'seed.log.gz');
+    writeFileSync(gz, gzipSync(readFileSync(join(BUNDLED_DATASETS_DIR, 'datasets/cisco_isovalent/cisco_isovalent.log'))));
+    const zipped = { ...seed, tests: [{ ...seed.tests[0]!, attackData: [{ ...seed.tests[0]!.attackData[0]!, data: gz }] }] };
+    const [o] = await runLiveTests(pack, [zipped], { datasetsDirs: [BUNDLED_DATASETS_DIR], hecUrl: server.hecUrl, hecToken: 'live-hec-token-0000-0000', apiUrl: server.apiUrl, apiToken, verifyTls: true });
+    expect(o).toMatchObject({ status: 'pass', results: 4, events: 31 });
   });
 });
