@@ -76,7 +76,15 @@ export function loadContent(userDirs: readonly string[] = [], opts: { bundled?: 
     for (const d of part.detections) {
       // Override by id, and by name (a renamed copy in a user directory also replaces the original).
       const sameName = idByName.get(d.name);
-      if (sameName !== undefined && sameName !== d.id && byId.get(sameName)?.name === d.name) byId.delete(sameName);
+      if (sameName !== undefined && sameName !== d.id && byId.get(sameName)?.name === d.name) {
+        byId.delete(sameName);
+        // Also replacing another detection by id: that one disappeared without a word (a copy given another's id).
+        const sameId = byId.get(d.id);
+        if (sameId !== undefined && sameId.name !== d.name) {
+          const message = `detection "${d.name}" replaces two: the one of its name (id ${sameName}) and "${sameId.name}", whose id it has`;
+          problems.push({ file: d.file, line: 1, column: 1, severity: 'warning', code: 'CONTENT_SCHEMA', message });
+        }
+      }
       byId.set(d.id, d);
       idByName.set(d.name, d.id);
     }

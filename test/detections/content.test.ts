@@ -90,6 +90,23 @@ describe('user content overrides bundled content', () => {
     expect(pack.problems.filter((p) => p.message.includes('silently replace'))).toEqual([]);
   });
 
+  it('a user detection with one bundled detection\'s name and another\'s id replaces both, with a warning', () => {
+    const dir = contentDir({
+      'detections/mixed.yml': [
+        'name: Cisco Isovalent - Shell Execution',
+        'id: c16c4899-d3f7-461b-92c2-cc0ef5758855',
+        'type: Hunting',
+        'search: "`cisco_isovalent_process_exec` process_name=sh | stats count by pod_name"',
+      ].join('\n'),
+    });
+    const pack = loadContent([dir]);
+    expect(pack.detections).toHaveLength(11);
+    expect(findDetection(pack, 'Cisco Isovalent - Curl Execution With Insecure Flags')).toBeUndefined();
+    expect(pack.problems.map((p) => `${p.file.slice(dir.length + 1)}:${p.line}: ${p.severity}: ${p.message}`)).toEqual([
+      'detections/mixed.yml:1: warning: detection "Cisco Isovalent - Shell Execution" replaces two: the one of its name (id 12345678-abcd-1234-ef00-1234567890ab) and "Cisco Isovalent - Curl Execution With Insecure Flags", whose id it has',
+    ]);
+  });
+
   it('two files of one directory with the same detection id or name, or the same macro, are errors naming both', () => {
     const yml = (name: string, id: string) => [`name: ${name}`, `id: ${id}`, 'type: Hunting', 'search: "| makeresults"', ''].join('\n');
     const dir = contentDir({
