@@ -71,6 +71,8 @@ export interface HecConfig extends ClientIdentityConfig {
    * refused with code 6 before it is parsed (JSON.parse of a 1 MB `[[[[…` holds the thread for a second).
    */
   maxJsonDepth: number;
+  /** Requests one connection may pipeline ahead of their replies (`hec.maxPipelinedRequests`); one more closes it. */
+  maxPipelinedRequests: number;
 }
 
 /** How long a server waits for a client to send its request; each answered 408, connection closed. */
@@ -258,6 +260,9 @@ export const DEFAULTS = {
   // Browsers, curl and undici never pipeline; a client that sends thousands of requests without reading the
   // replies made the server handle every one it read and queue its reply (the console's 320 KB bundle each).
   httpMaxPipelinedRequests: 16,
+  // HEC clients (Fluent Bit, Vector, OTel, splunk-logging, curl) do not pipeline either; each request pipelined
+  // is an append queued ahead of every other client's.
+  hecMaxPipelinedRequests: 16,
   httpTimeouts: { headersMs: 10_000, bodyIdleMs: 30_000, bodyMs: 60_000 },
   // Well inside what process managers wait before SIGKILL: docker stop 10 s, Kubernetes 30 s, systemd 90 s.
   shutdownTimeoutMs: 5_000,
@@ -803,7 +808,7 @@ export async function loadConfig(options: LoadConfigOptions = {}): Promise<Vigil
   if (envDataDir !== undefined) dataDir = resolve(cwd, envDataDir);
   if (flags.dataDir !== undefined) dataDir = resolve(cwd, flags.dataDir);
 
-  const hecRaw = mapping(w, ['hec'], data['hec'], ['host', 'port', 'tls', 'maxBodyBytes', 'maxInflightBytes', 'maxJsonDepth', 'autoCreateIndexes', ...TIMEOUT_KEYS, 'tokens', ...CLIENT_KEYS]);
+  const hecRaw = mapping(w, ['hec'], data['hec'], ['host', 'port', 'tls', 'maxBodyBytes', 'maxInflightBytes', 'maxJsonDepth', 'maxPipelinedRequests', 'autoCreateIndexes', ...TIMEOUT_KEYS, 'tokens', ...CLIENT_KEYS]);
   let hecPort = hecRaw['port'] === undefined ? DEFAULTS.hecPort : port(w.at(['hec', 'port']), '"hec.port"', hecRaw['port']);
   if (nonEmpty(env['VIGIL_HEC_PORT']) !== undefined) hecPort = port('', 'VIGIL_HEC_PORT', env['VIGIL_HEC_PORT']);
   if (flags.hecPort !== undefined) hecPort = port('', '--hec-port', flags.hecPort);
@@ -872,6 +877,7 @@ export async function loadConfig(options: LoadConfigOptions = {}): Promise<Vigil
     maxInflightBytes,
     autoCreateIndexes: bool(w, ['hec', 'autoCreateIndexes'], hecRaw['autoCreateIndexes'], false),
     maxJsonDepth: count(w, ['hec', 'maxJsonDepth'], hecRaw['maxJsonDepth'], DEFAULTS.hecMaxJsonDepth, 1),
+    maxPipelinedRequests: count(w, ['hec', 'maxPipelinedRequests'], hecRaw['maxPipelinedRequests'], DEFAULTS.hecMaxPipelinedRequests, 1),
     timeouts: requestTimeouts(w, 'hec', hecRaw, DEFAULTS.hecTimeouts),
     tokens,
     ...clientSettings(w, 'hec', hecRaw),

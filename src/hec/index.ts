@@ -1,3 +1,3 @@
-export { createHecServer, nodeTimeouts, type HecServer, type HecServerOptions, type HecLog, type HecLogLevel } from './server.js';
+export { createHecServer, nodeTimeouts, pipelineGuard, type HecServer, type HecServerOptions, type HecLog, type HecLogLevel } from './server.js';
 export type { HecStats, TokenStats } from './stats.js';
 export { HEC, type HecCode } from './protocol.js';

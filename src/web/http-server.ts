@@ -1,12 +1,12 @@
 import { readFile } from 'node:fs/promises';
 import { createServer as createHttpServer, type IncomingMessage, type RequestListener, type ServerOptions, type ServerResponse } from 'node:http';
 import { createServer as createHttpsServer, type ServerOptions as HttpsServerOptions } from 'node:https';
-import type { AddressInfo, Socket } from 'node:net';
+import type { AddressInfo } from 'node:net';
 import { serve, type ServerType } from '@hono/node-server';
 import type { Env, Hono } from 'hono';
 import type { HttpConfig } from '../config/config.js';
 import { VigilError } from '../errors.js';
-import { nodeTimeouts } from '../hec/index.js';
+import { nodeTimeouts, pipelineGuard } from '../hec/index.js';
 import { hostCheck, type HostCheck } from './allowed-hosts.js';
 
 export interface HttpServer {
@@ -15,23 +15,15 @@ export interface HttpServer {
 }
 
 /**
- * Hands `listener` at most `max` requests per connection that still wait for their reply; the connection of one
- * more is closed. Node parses every request of a chunk it reads before any asynchronous handler answers, so
- * without this a client pipelining thousands of requests and reading none had them all handled and their
- * replies queued in memory (six connections took the process past 2.5 GB in 6 s, and the API stalled).
- * The reply to a GET or HEAD with a body closes its connection (see below).
+ * Hands `listener` at most `max` requests per connection that still wait for their reply (`pipelineGuard`:
+ * six connections pipelining the console's bundle thousands of times, unread, took the process past 2.5 GB in
+ * 6 s), and only those for a `Host` this port answers. The reply to a GET or HEAD with a body closes its
+ * connection (see below).
  */
 function guardConnections(listener: RequestListener, max: number, hostAllowed: HostCheck): RequestListener {
-  const waiting = new WeakMap<Socket, number>();
+  const admit = pipelineGuard(max);
   return (req: IncomingMessage, res: ServerResponse) => {
-    const socket = req.socket;
-    const n = (waiting.get(socket) ?? 0) + 1;
-    if (n > max) {
-      socket.destroy();
-      return;
-    }
-    waiting.set(socket, n);
-    res.once('close', () => waiting.set(socket, (waiting.get(socket) ?? 1) - 1));
+    if (!admit(req, res)) return;
     if (!hostAllowed(req.headers.host)) {
       const body = JSON.stringify({ error: { code: 'HOST_NOT_ALLOWED', message: `this server does not answer for the host ${JSON.stringify(req.headers.host)} (http.allowedHosts)` } });
       res.writeHead(403, { 'Content-Type': 'application/json', 'Content-Length': Buffer.byteLength(body), Connection: 'close' });

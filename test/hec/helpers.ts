@@ -121,6 +121,7 @@ export function hecConfig(overrides: Partial<HecConfig> = {}): HecConfig {
     maxInflightBytes: 8 * 1024 * 1024,
     autoCreateIndexes: false,
     maxJsonDepth: DEFAULTS.hecMaxJsonDepth,
+    maxPipelinedRequests: DEFAULTS.hecMaxPipelinedRequests,
     trustedProxies: [],
     clientIpHeader: DEFAULT_CLIENT_IP_HEADER,
     authThrottle: { maxFailures: DEFAULT_AUTH_THROTTLE.maxFailures, windowMs: DEFAULT_AUTH_THROTTLE.windowMs, maxTracked: DEFAULT_AUTH_THROTTLE.maxTracked },
