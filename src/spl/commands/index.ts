@@ -1,5 +1,6 @@
 import type { CommandParsers } from '../parse/parser.js';
 import type { AnyCommand } from './types.js';
+import { addtotalsCommand } from './addtotals.js';
 import { binCommand } from './bin.js';
 import { convertCommand } from './convert.js';
 import { datamodelCommand } from './datamodel.js';
@@ -17,6 +18,7 @@ import { makeresultsCommand } from './makeresults.js';
 import { mvexpandCommand } from './mvexpand.js';
 import { regexCommand } from './regex.js';
 import { renameCommand } from './rename.js';
+import { replaceCommand } from './replace.js';
 import { rexCommand } from './rex.js';
 import { searchCommand } from './search.js';
 import { sortCommand } from './sort.js';
@@ -33,6 +35,7 @@ import { whereCommand } from './where.js';
  * line here. A command not in this table is an "unsupported command" error at its position.
  */
 const COMMANDS: readonly AnyCommand[] = [
+  addtotalsCommand,
   binCommand,
   convertCommand,
   datamodelCommand,
@@ -50,6 +53,7 @@ const COMMANDS: readonly AnyCommand[] = [
   mvexpandCommand,
   regexCommand,
   renameCommand,
+  replaceCommand,
   rexCommand,
   searchCommand,
   sortCommand,

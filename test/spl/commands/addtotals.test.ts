@@ -1,0 +1,130 @@
+import { describe, expect, it } from 'vitest';
+import { plan } from '../../../src/spl/index.js';
+import { describeSplit, splitPlan } from '../../../src/spl/plan/split.js';
+import { jsonEvents, rowsText, search } from '../../helpers.js';
+import { at, errorOf, run } from './helpers.js';
+
+// Splunk Search Reference, "addtotals" (help.splunk.com .../spl-search-reference/10.0.2503/search-commands/addtotals):
+// `addtotals [row=<bool>] [col=<bool>] [labelfield=<field>] [label=<string>] [fieldname=<field>] [<field-list>]`;
+// "computes the arithmetic sum of all numeric fields for each search result"; "If a <field-list> is not specified,
+// all numeric fields are included in the sum"; "You can use wildcards in the field names ... count*"; "If col=true,
+// the addtotals command computes the column totals, which adds a new result at the end that represents the sum of
+// each field. labelfield, if specified, is a field that will be added to this summary event with the value set by
+// the 'label' option"; row defaults to true, col to false, fieldname and label to Total.
+
+/** Three results: a, b numeric (b as text in one), c text, count1/count2 for wildcards. */
+const BASE =
+  '| makeresults count=3 | streamstats count AS n | eval a=n*10, b=case(n=1, 1.5, n=2, "2", n=3, "x"), c="text", count1=n, count2=100 | fields - _time';
+
+describe('addtotals', () => {
+  it('sums every numeric field of each result into Total (text that reads as a number counts, other text not)', async () => {
+    const rows = await run(`${BASE} | addtotals | table n a b Total`);
+    // n + a + b + count1 + count2: 1+10+1.5+1+100, 2+20+2+2+100, 3+30+3+100 (b="x" skipped).
+    expect(rows).toEqual([
+      { n: 1, a: 10, b: 1.5, Total: 113.5 },
+      { n: 2, a: 20, b: '2', Total: 126 },
+      { n: 3, a: 30, b: 'x', Total: 136 },
+    ]);
+  });
+
+  it('sums only the listed fields, wildcards included, into fieldname (docs: count* for count1, count2, count3)', async () => {
+    const rows = await run(`${BASE} | addtotals fieldname=sum a count* | table n sum`);
+    expect(rows).toEqual([
+      { n: 1, sum: 111 },
+      { n: 2, sum: 122 },
+      { n: 3, sum: 133 },
+    ]);
+  });
+
+  it('takes a comma after an option and between fields (ESCU: addtotals fieldname=Score, jndi, env_var, ...)', async () => {
+    const rows = await run('| makeresults | eval jndi=1, env_var=0, obf=1, other=5 | addtotals fieldname=Score, jndi, env_var, obf | table Score');
+    expect(rows).toEqual([{ Score: 2 }]);
+  });
+
+  it('col=true appends a summary result of each column, with label in labelfield (docs: col=t labelfield=change_name label=ALL)', async () => {
+    const rows = await run(`${BASE} | table n a b c | addtotals col=true labelfield=c label=ALL`);
+    expect(rows).toEqual([
+      { n: 1, a: 10, b: 1.5, c: 'text', Total: 12.5 },
+      { n: 2, a: 20, b: '2', c: 'text', Total: 24 },
+      { n: 3, a: 30, b: 'x', c: 'text', Total: 33 },
+      // Column sums: n 6, a 60, b 3.5 (x skipped); Total is the sum of the column sums; label overwrites c.
+      { n: 6, a: 60, b: 3.5, Total: 69.5, c: 'ALL' },
+    ]);
+  });
+
+  it('row=false col=true: only the summary result; labelfield may be a new field; label defaults to Total', async () => {
+    const rows = await run(`${BASE} | table n a | addtotals row=f col=t labelfield=name`);
+    expect(rows).toEqual([{ n: 1, a: 10 }, { n: 2, a: 20 }, { n: 3, a: 30 }, { name: 'Total', n: 6, a: 60 }]);
+  });
+
+  it('col=true without labelfield: the summary has no label (label alone has no effect); with a field list only those columns', async () => {
+    const rows = await run(`${BASE} | table n a b | addtotals row=false col=true label=ignored a`);
+    expect(rows[3]).toEqual({ a: 60 });
+    expect(rows).toHaveLength(4);
+  });
+
+  it('col=true over no results adds nothing', async () => {
+    expect(await run(`${BASE} | where n > 5 | addtotals col=true labelfield=n`)).toEqual([]);
+  });
+
+  it('does not sum internal fields unless named, nor a previous Total, nor multivalue fields', async () => {
+    const rows = await run('| makeresults | eval x=1, m=split("2,3", ","), Total=100, _hidden=7 | addtotals | table Total');
+    expect(rows).toEqual([{ Total: 1 }]);
+    const named = await run('| makeresults | eval x=1, _hidden=7 | addtotals fieldname=s x _hidden | table s');
+    expect(named).toEqual([{ s: 8 }]);
+  });
+
+  it('gives no total to a result with no numeric field, and exact sums', async () => {
+    const rows = await run('| makeresults count=2 | streamstats count AS n | eval v=if(n=1, "a", null()), p=if(n=2, 0.1, null()), q=if(n=2, 0.2, null()) | addtotals v p q | table n Total');
+    // 0.1 + 0.2 as one correctly rounded sum (printed with 15 significant digits).
+    expect(rows).toEqual([{ n: 1 }, { n: 2, Total: 0.30000000000000004 }]);
+  });
+
+  it('row=false col=false changes nothing', async () => {
+    const rows = await run(`${BASE} | addtotals row=false | table n Total`);
+    expect(rows).toEqual([{ n: 1 }, { n: 2 }, { n: 3 }]);
+  });
+
+  it('works on events (stats count by x | addtotals col=t), the summary last after the newest-first order', async () => {
+    const events = jsonEvents([{ u: 'a', b: 5 }, { u: 'b', b: 7 }, { u: 'a', b: 1 }]);
+    const rows = rowsText(await search('* | table u b | addtotals col=t labelfield=u label=all', events));
+    expect(rows).toEqual([
+      { u: 'a', b: '1', Total: '1' },
+      { u: 'b', b: '7', Total: '7' },
+      { u: 'a', b: '5', Total: '5' },
+      { u: 'all', b: '13', Total: '13' },
+    ]);
+  });
+
+  it('col=true runs in the final part of a split search, row totals on every partition', () => {
+    const split = (spl: string, sourceNewestFirst: boolean) => {
+      const p = plan(spl, { now: 1_700_000_000, sourceNewestFirst });
+      return describeSplit(p, splitPlan(p));
+    };
+    expect(split('* | eval x=1 | addtotals x', true)).toBe('parallel: per partition: scan, leading search, eval, addtotals; final: rows in partition order');
+    // The store (newest first): the rows of every partition in order, then the column sums.
+    expect(split('* | eval x=1 | addtotals col=true x', true)).toBe(
+      'parallel: per partition: scan, leading search, eval; final: rows in partition order, addtotals (addtotals needs all its input in one place)',
+    );
+    // Files: sorted newest first before the summary result is appended.
+    expect(split('* | eval x=1 | addtotals col=true x', false)).toBe(
+      'parallel: per partition: scan, leading search, eval; final: newest-first sort, addtotals (order matters from addtotals on: the final part sorts the rows newest first)',
+    );
+  });
+
+  it('refuses bad options with positions', async () => {
+    const cases: [string, string, string][] = [
+      ['| makeresults | addtotals row=maybe', 'maybe', 'SPL_BAD_ARGUMENT'],
+      ['| makeresults | addtotals fieldname=a*', 'a*', 'SPL_BAD_ARGUMENT'],
+      ['| makeresults | addtotals labelfield=""', '""', 'SPL_BAD_ARGUMENT'],
+      ['| makeresults | addtotals colum=true', 'colum', 'SPL_SYNTAX'],
+      ['| makeresults | addtotals x (y)', '(', 'SPL_SYNTAX'],
+    ];
+    for (const [spl, text, code] of cases) {
+      const e = await errorOf(spl);
+      expect(e.code, spl).toBe(code);
+      expect(e.format(), spl).toContain(at(spl, text, spl.indexOf('addtotals')));
+    }
+    expect((await errorOf('| makeresults | addtotals colum=true')).message).toContain('unknown option colum=');
+  });
+});
