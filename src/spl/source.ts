@@ -157,14 +157,19 @@ export class SplError extends VigilError {
   }
 }
 
+/** A longer line is shown as a window around the error: ESCU searches are often one line, a generated one megabytes. */
+const SNIPPET_WIDTH = 160;
+
 function renderCaret(loc: Location, width: number): string[] {
   const text = loc.origin.text;
   const lineText = text.split('\n')[loc.line - 1] ?? '';
   const where = loc.origin.kind === 'macro' ? `macro \`${loc.origin.name}\` ` : '';
-  const w = Math.max(1, Math.min(width, lineText.length - loc.column + 1));
-  return [
-    `  at ${where}${loc.line}:${loc.column}`,
-    `  | ${lineText}`,
-    `  | ${' '.repeat(Math.max(0, loc.column - 1))}${'^'.repeat(w)}`,
-  ];
+  const at = loc.column - 1;
+  const start = lineText.length > SNIPPET_WIDTH ? Math.max(0, Math.min(at - 60, lineText.length - SNIPPET_WIDTH)) : 0;
+  const end = Math.min(lineText.length, start + SNIPPET_WIDTH);
+  const shown = `${start > 0 ? '…' : ''}${lineText.slice(start, end)}${end < lineText.length ? '…' : ''}`;
+  // Under the error, a tab of the line stays a tab, so the caret lines up in a terminal.
+  const pad = `${start > 0 ? ' ' : ''}${lineText.slice(start, at).replace(/[^\t]/g, ' ')}${' '.repeat(Math.max(0, at - lineText.length))}`;
+  const w = Math.max(1, Math.min(width, end - at));
+  return [`  at ${where}${loc.line}:${loc.column}`, `  | ${shown}`, `  | ${pad}${'^'.repeat(w)}`];
 }

@@ -63,6 +63,16 @@ describe('syntax errors carry line:column and a caret', () => {
     expect(e.format()).toContain('  | | transaction host maxspan=5m\n  |   ^^^^^^^^^^^');
   });
 
+  it('shows a window of a long line around the error, and keeps tabs under the caret aligned', () => {
+    const e = fail(`${'a=1 '.repeat(2000)}| transaction host ${'b=2 '.repeat(2000)}`);
+    expect(e.location()).toMatchObject({ line: 1, column: 8003 });
+    const [, , line, caret] = e.format().split('\n');
+    expect(line).toBe(`  | …1 ${'a=1 '.repeat(14)}| transaction host ${'b=2 '.repeat(20)}b=2…`);
+    expect(caret).toBe(`  | ${' '.repeat(61)}^^^^^^^^^^^`);
+    const tabbed = fail('a=1\t\t| transaction host').format().split('\n');
+    expect(tabbed[3]).toBe('  |    \t\t  ^^^^^^^^^^^');
+  });
+
   it('reports an unterminated string where it starts', () => {
     const e = fail('a=1 | eval x="abc');
     expect(e.code).toBe('SPL_SYNTAX');
