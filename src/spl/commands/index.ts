@@ -27,6 +27,7 @@ import { statsCommand } from './stats.js';
 import { streamstatsCommand } from './streamstats.js';
 import { tableCommand } from './table.js';
 import { tailCommand } from './tail.js';
+import { rareCommand, topCommand } from './top.js';
 import { tstatsCommand } from './tstats.js';
 import { whereCommand } from './where.js';
 
@@ -51,6 +52,7 @@ const COMMANDS: readonly AnyCommand[] = [
   makemvCommand,
   makeresultsCommand,
   mvexpandCommand,
+  rareCommand,
   regexCommand,
   renameCommand,
   replaceCommand,
@@ -62,6 +64,7 @@ const COMMANDS: readonly AnyCommand[] = [
   streamstatsCommand,
   tableCommand,
   tailCommand,
+  topCommand,
   tstatsCommand,
   whereCommand,
 ];
