@@ -140,6 +140,19 @@ describe('vigil backfill', () => {
     expect(vigil(['findings', '--data-dir', dataDir, '--before', 'nope'])).toMatchObject({ code: 2, err: expect.stringContaining('--before: no finding with id nope') });
   });
 
+  it('vigil findings update <id> --data-dir ... --status --owner --comment changes that data dir\'s finding', () => {
+    const dataDir = join(tmp, 'local', 'data');
+    const list = () => vigil(['findings', '--data-dir', dataDir, '--format', 'jsonl']).out.split('\n').filter(Boolean).map((l) => JSON.parse(l) as { id: string; status: string; owner: string | null });
+    const id = list()[0]!.id;
+    // From another directory: the options after `update` are update's, not the parent's (./data would be opened).
+    const cwd = mkdtempSync(join(tmp, 'cwd-'));
+    const r = spawnSync(process.execPath, [BIN, 'findings', 'update', id, '--data-dir', dataDir, '--status', 'in progress', '--owner', 'alice', '--comment', 'looking'], { encoding: 'utf8', cwd });
+    expect(r.stderr).toBe('');
+    expect(r.stdout).toBe(`${id}: in progress, owner alice, 1 comment(s)\n`);
+    expect(list().find((f) => f.id === id)).toMatchObject({ status: 'in progress', owner: 'alice' });
+    expect(existsSync(join(cwd, 'data'))).toBe(false);
+  });
+
   it('refuses a data dir without a store, or with another program\'s database, and leaves both as they were', async () => {
     const typo = join(tmp, 'typo');
     const missing = vigil(['backfill', '--data-dir', typo, ...PERIOD]);

@@ -137,7 +137,10 @@ export function stateCommands(program: Command): void {
     .option('--by <name>', 'who makes the change', process.env.USER ?? 'cli')
     .option('--config <file>', 'the config file of vigil serve')
     .option('--data-dir <dir>', 'the data directory of vigil serve')
-    .action(async (id: string, opts: ServerDataOptions & { status?: FindingStatus; owner?: string; comment?: string; by: string }) => {
+    .action(async function (this: Command, id: string) {
+      // With the globals: commander gives `findings` the options both commands define (--config, --data-dir,
+      // --status, --owner) wherever they are on the line, so update's own opts lack them.
+      const opts = this.optsWithGlobals<ServerDataOptions & { status?: FindingStatus; owner?: string; comment?: string; by: string }>();
       await withStore(opts, false, async (store) => {
         const now = Date.now() / 1000;
         if (!(await store.state.finding(id))) throw new VigilError('CONTENT_NOT_FOUND', `no finding with id ${id} (vigil findings lists them)`);
