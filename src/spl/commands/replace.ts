@@ -142,7 +142,7 @@ function replacer(pairs: readonly ReplacePair[]): (text: string) => string | nul
     wild.push({ from: pr.from.split('*'), parts, literal: pr.to, order, fullness: pr.from.length - stars(pr.from) });
   });
   wild.sort((a, b) => b.fullness - a.fullness || a.order - b.order);
-  // Rows repeat their values (host names, codes): each text is matched once, up to 10,000 of them.
+  // Rows repeat their values (host names, codes): each text is matched once, up to 10,000 of them of 512 characters at most.
   const memo = new Map<string, string | null>();
   return (text) => {
     const e = exact.get(text);
@@ -161,7 +161,8 @@ function replacer(pairs: readonly ReplacePair[]): (text: string) => string | nul
       }
       break;
     }
-    if (memo.size < 10_000) memo.set(text, r);
+    // Short texts only: 10,000 command lines of a megabyte would keep 10 GB alive (as predicate.ts's verdicts).
+    if (memo.size < 10_000 && text.length <= 512) memo.set(text, r);
     return r;
   };
 }
