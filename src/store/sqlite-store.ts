@@ -103,7 +103,7 @@ export interface StoreOptions {
    */
   scanThreadMinEvents?: number;
   /**
-   * Start the scan thread as the store opens (when it may run scans and a core is idle then), not at the first scan
+   * Start the scan thread as the store opens (unless scanThreadMinEvents is Infinity), not at the first scan
    * that needs it: for a store opened to run many searches (a scheduler's or the API's search worker). Default false:
    * a single search (`vigil search`) would often not use it.
    */
