@@ -1,4 +1,9 @@
 import { describe, expect, it } from 'vitest';
+import { MemorySource } from '../../../src/sources/memory.js';
+import { CollectSink } from '../../../src/spl/exec/run.js';
+import { executeMany } from '../../../src/spl/exec/multi.js';
+import { NO_LOOKUPS } from '../../../src/spl/lookups.js';
+import { plan, runSearch } from '../../../src/spl/index.js';
 import { jsonEvents, rowsText, search } from '../../helpers.js';
 import { at, errorOf, run } from './helpers.js';
 
@@ -10,6 +15,19 @@ import { at, errorOf, run } from './helpers.js';
 // matches"; "When using wildcard replacements, the result must have the same number of wildcards, or none at all".
 
 const HOSTS = '| makeresults count=4 | streamstats count AS n | eval host=case(n=1, "mail.localhost", n=2, "127.0.0.1", n=3, "web localhost", n=4, "LOCALHOST"), other=host';
+
+/** Each search run over one shared scan (exec/multi.ts) gives what it gives alone: no search sees another's writes. */
+async function sharedScanSame(searches: readonly string[]): Promise<void> {
+  const now = 1_700_000_100;
+  const evs = Array.from({ length: 50 }, (_, i) => ({ _time: now - 100 + i, _raw: JSON.stringify({ n: i, name: ['sh', 'curl', 'nc'][i % 3], k: i % 4 }), index: 'main', sourcetype: 'json', source: 's', host: 'h' }));
+  const plans = searches.map((spl) => plan(spl, { now }));
+  const sinks = plans.map(() => new CollectSink());
+  await executeMany(plans, sinks, { source: new MemorySource(evs), now, tz: 'UTC', lookups: NO_LOOKUPS });
+  for (const [i, spl] of searches.entries()) {
+    const alone = await runSearch(spl, { now, source: new MemorySource(evs) });
+    expect(rowsText(sinks[i]!.rows), spl).toEqual(rowsText(alone.results));
+  }
+}
 
 describe('replace', () => {
   it('replaces whole values matching a wildcard pattern in the IN field only (docs: replace *localhost WITH localhost IN host)', async () => {
@@ -100,6 +118,12 @@ describe('replace', () => {
     expect(raw).toEqual([{ _raw: '<"user":"x">' }]);
   });
 
+  it('a later search sees the replaced values (no raw-text prefilter on a field replace writes)', async () => {
+    const events = jsonEvents([{ user: 'ax' }, { user: 'b' }]);
+    expect(rowsText(await search('* | replace *x WITH yes IN user | search user=yes', events), ['user'])).toEqual([{ user: 'yes' }]);
+    expect(rowsText(await search('* | replace *x WITH yes | search user=yes', events), ['user'])).toEqual([{ user: 'yes' }]);
+  });
+
   it('takes wildcard field names after IN', async () => {
     const rows = await run('| makeresults | eval src_ip="-", dest_ip="-", user="-" | replace "-" WITH unknown IN *_ip | table src_ip dest_ip user');
     expect(rows).toEqual([{ src_ip: 'unknown', dest_ip: 'unknown', user: '-' }]);
@@ -132,5 +156,8 @@ describe('replace', () => {
       expect(e.code, spl).toBe('SPL_SYNTAX');
       expect(e.format(), spl).toContain(text === '' ? `at 1:${spl.length + 1}` : at(spl, text, spl.indexOf('replace')));
     }
+  });
+  it('shares a scan with other searches without changing their rows', async () => {
+    await sharedScanSame(['* | replace sh WITH shell, c* WITH C* | table n name k', '* | replace nc WITH netcat IN name | table n name', '* | table n name', '* | stats count by name']);
   });
 });
