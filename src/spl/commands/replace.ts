@@ -33,7 +33,7 @@ function wcString(p: ArgParser, what: string): { value: string; span: Span } {
  * `replace <wc-string> WITH <wc-string> [, <wc-string> WITH <wc-string>]... [IN <field-list>]` (SPL reference,
  * replace): replaces whole field values.
  *
- * - A value matches a pattern as a whole, case-sensitively; `*` matches any run (also empty) and what it matched
+ * - A value matches a pattern as a whole, case-sensitively (*decision*: the reference does not say); `*` matches any run (also empty) and what it matched
  *   is put in place of the replacement's `*`s, in order (`"* localhost" WITH "localhost *"`). The replacement has
  *   the pattern's number of wildcards or none ("the result must have the same number of wildcards, or none at
  *   all"), else SPL_BAD_ARGUMENT.
