@@ -4,6 +4,7 @@
 // schema checks and errors at open. The quoting tests run without the cluster too (pure) and then against a server.
 // Each suite uses its own database (random suffix) and drops it on every replica afterwards.
 import { existsSync } from 'node:fs';
+import { createServer as createHttpServer } from 'node:http';
 import { connect, createServer, type AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadContent } from '../../src/detections/content.js';
@@ -107,6 +108,18 @@ describe('ClickHouse errors and batch ids (pure)', () => {
     expect(storeError('appending', quorum)).toMatchObject({ reason: 'STORE_BUSY', message: 'appending: ClickHouse code 285: DB::Exception: Number of alive replicas (1) is less than requested quorum (2)., e.what() = DB::Exception' });
     expect(storeError('x', new Error('Code: 62, e.displayText() = DB::Exception: Syntax error'))).toMatchObject({ reason: 'STORE_IO' });
     expect(storeError('x', Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:1'), { code: 'ECONNREFUSED' }))).toMatchObject({ reason: 'STORE_BUSY' });
+  });
+
+  it('says what answered when an error answer has no text (a proxy, not ClickHouse)', async () => {
+    const proxy = createHttpServer((_req, res) => res.writeHead(404).end());
+    await new Promise<void>((resolve) => proxy.listen(0, '127.0.0.1', resolve));
+    const url = `http://127.0.0.1:${(proxy.address() as AddressInfo).port}`;
+    try {
+      const err = await openClickHouseStore(config('vigil_x', [url])).catch((e: unknown) => e);
+      expect(err).toMatchObject({ reason: 'STORE_IO', message: `ClickHouse ${url}: opening the event store: an HTTP error answer without a message (is this the HTTP port of a ClickHouse server?)` });
+    } finally {
+      proxy.close();
+    }
   });
 
   it('gives a batch an id from its content alone', () => {

@@ -46,6 +46,10 @@ export function firstLine(err: unknown): string {
 export function storeError(what: string, err: unknown, otherwise: StoreErrorCode = 'STORE_IO'): StoreError {
   if (err instanceof StoreError) return err;
   const code = clickhouseCode(err);
-  const detail = code === null ? firstLine(err) : `ClickHouse code ${code}: ${firstLine(err).replace(/^Code: \d+, e\.displayText\(\) = /, '')}`;
+  // An error answer without text (the client keeps only the body): a proxy or another server, not ClickHouse.
+  const detail =
+    code !== null
+      ? `ClickHouse code ${code}: ${firstLine(err).replace(/^Code: \d+, e\.displayText\(\) = /, '')}`
+      : firstLine(err) || 'an HTTP error answer without a message (is this the HTTP port of a ClickHouse server?)';
   return new StoreError(isTransient(err) ? 'STORE_BUSY' : otherwise, `${what}: ${detail}`, { cause: err });
 }
