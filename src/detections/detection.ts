@@ -142,6 +142,11 @@ export function readDetection(top: YamlNode, file: string): Detection | null {
   const search = searchNode.string({ required: true });
   const type = TYPES.find((t) => t.toLowerCase() === typeText?.toLowerCase());
   if (typeText && !type) typeNode.report(`unknown detection type "${typeText}" (expected one of ${TYPES.join(', ')})`);
+  const status = top.key('status').string();
+  // contentctl's detection statuses; another (a typo of production) would have vigil test skip the tests as non-production.
+  if (status !== undefined && !['production', 'experimental', 'deprecated'].includes(status.toLowerCase())) {
+    top.key('status').report(`status "${status}" is not production, experimental or deprecated (its tests are skipped as non-production)`, 'warning');
+  }
   if (id && !/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i.test(id)) top.key('id').report(`id "${id}" is not a UUID`);
 
   const hasFindings = top.key('intermediate_findings').exists;
@@ -242,7 +247,7 @@ export function readDetection(top: YamlNode, file: string): Detection | null {
     version: top.key('version').number() ?? null,
     date: top.key('modification_date').string() ?? top.key('date').string() ?? null,
     author: top.key('author').string() ?? null,
-    status: top.key('status').string() ?? null,
+    status: status ?? null,
     type,
     description: top.key('description').string() ?? '',
     dataSource: top.key('data_source').strings(),

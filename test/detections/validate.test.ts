@@ -82,6 +82,11 @@ writeFileSync(
   ].join('\n'),
 );
 
+writeFileSync(
+  join(dir, 'detections', 'typo-status.yml'),
+  ['name: Typo Status', 'id: 0b5e5d2a-1111-4222-8333-988888888888', 'type: Hunting', 'status: producton', 'search: "`cisco_isovalent_process_exec` | stats count by pod_name | `typo_status_filter`"'].join('\n'),
+);
+
 describe('vigil validate', () => {
   const report = validateContent(loadContent([dir]));
   const mine = report.problems.filter((p) => p.file.includes(dir) || p.file.includes('vigil-validate'));
@@ -122,6 +127,11 @@ describe('vigil validate', () => {
     const p = byMessage('a production detection needs at least one test')!;
     expect([p.file.endsWith('untested.yml'), p.line, p.severity]).toEqual([true, 1, 'warning']);
     expect(mine.filter((x) => x.message.includes('needs at least one test (contentctl')).length).toBe(1);
+  });
+
+  it('warns about a status contentctl does not know (a typo would skip the tests as non-production)', () => {
+    const p = byMessage('status "producton" is not production')!;
+    expect([p.file.endsWith('typo-status.yml'), p.line, p.column, p.severity]).toEqual([true, 4, 9, 'warning']);
   });
 
   it('lints a missing filter macro and ATT&CK ids', () => {
