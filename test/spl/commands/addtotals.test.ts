@@ -1,3 +1,9 @@
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { runFilesInParallel } from '../../../src/parallel/run.js';
+import { FileSource } from '../../../src/sources/file.js';
+import { parallelOptions } from '../../parallel/helpers.js';
 import { describe, expect, it } from 'vitest';
 import { MemorySource } from '../../../src/sources/memory.js';
 import { CollectSink } from '../../../src/spl/exec/run.js';
@@ -32,6 +38,12 @@ async function sharedScanSame(searches: readonly string[]): Promise<void> {
     expect(rowsText(sinks[i]!.rows), spl).toEqual(rowsText(alone.results));
   }
 }
+
+// The benchmark's generator (a module without types), as test/parallel does.
+const { tetragonEvents } = (await import('../../../bench/generate.mjs' as string)) as { tetragonEvents: (count: number, o: { seed: number }) => Iterable<Record<string, unknown>> };
+
+/** Rows as [field, value] pairs in field order, for exact comparisons. */
+const shapeOf = (rows: readonly { fieldNames(): string[]; get(f: string): unknown }[]) => rows.map((r) => r.fieldNames().map((f) => [f, r.get(f)]));
 
 describe('addtotals', () => {
   it('sums every numeric field of each result into Total (text that reads as a number counts, other text not)', async () => {
@@ -147,4 +159,32 @@ describe('addtotals', () => {
   it('shares a scan with other searches without changing their rows', async () => {
     await sharedScanSame(['* | addtotals n k | table n k Total', '* | addtotals fieldname=n k | table n k', '* | addtotals col=t labelfield=name | table n k name Total', '* | table n k', '* | stats sum(n) by k']);
   });
+  it('gives the one-thread results on two threads (row totals per partition, the summary after the merge), replace too', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'vigil-addtotals-'));
+    try {
+      const file = join(dir, 'a.jsonl');
+      writeFileSync(file, [...tetragonEvents(1500, { seed: 7 })].map((e) => JSON.stringify(e)).join('\n') + '\n');
+      const now = 1795200000;
+      const searches = [
+        '* | eval one=1 | addtotals one process_id | table _time process_name one process_id Total',
+        '* | eval one=1 | addtotals col=t labelfield=process_name label=ALL one process_id | table _time process_name one process_id Total',
+        '* | stats count by process_name | addtotals col=true labelfield=process_name',
+        '* | replace *sh WITH shell, "/usr/bin/*" WITH "bin:*" IN process_name, process | table _time process_name process',
+      ];
+      const plans = searches.map((spl) => plan(spl, { now, tz: 'UTC', sourceNewestFirst: false }));
+      const one = plans.map(() => new CollectSink());
+      await executeMany(plans, one, { source: new FileSource([file], { now }), now, tz: 'UTC', lookups: NO_LOOKUPS });
+      const two = plans.map(() => new CollectSink());
+      const stats = await runFilesInParallel(plans, two, { paths: [file], options: { now } }, parallelOptions(NO_LOOKUPS, now, { threads: 2, partitionBytes: 100_000 }));
+      expect(stats).not.toBeNull();
+      for (const [i, spl] of searches.entries()) {
+        expect(one[i]!.rows.length, spl).toBeGreaterThan(1);
+        expect(shapeOf(two[i]!.rows), spl).toEqual(shapeOf(one[i]!.rows));
+      }
+      const summary = one[1]!.rows.at(-1)!;
+      expect([summary.get('process_name'), summary.get('one')]).toEqual(['ALL', one[1]!.rows.length - 1]);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  }, 60_000);
 });
