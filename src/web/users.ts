@@ -57,11 +57,21 @@ export function parseHash(encoded: string): ParsedHash | null {
   return { N, r, p, salt, hash };
 }
 
+/**
+ * Password checks run one at a time. Each holds one of libuv's four threads ~50-130 ms, which the HEC's gzip
+ * decoding (zlib) and file reads share: 450 logins from 50 addresses (each under its throttle) filled all four
+ * for a minute, and a gzip HEC post waited over 30 s. One at a time, logins queue behind each other instead.
+ */
+let checks: Promise<unknown> = Promise.resolve();
+
 /** Whether `password` matches `encoded` (constant time in the hash comparison). */
 export async function verifyPassword(password: string, encoded: string): Promise<boolean> {
   const h = parseHash(encoded);
   if (!h) return false;
-  const key = await scryptAsync(password, h.salt, h.hash.length, { N: h.N, r: h.r, p: h.p });
+  const derive = (): Promise<Buffer> => scryptAsync(password, h.salt, h.hash.length, { N: h.N, r: h.r, p: h.p });
+  const run = checks.then(derive, derive);
+  checks = run.catch(() => undefined);
+  const key = await run;
   return key.length === h.hash.length && timingSafeEqual(key, h.hash);
 }
 
