@@ -1,3 +1,4 @@
+import { join } from 'node:path';
 import type { Command } from 'commander';
 import { Option } from 'commander';
 import { Row } from '../../events/result.js';
@@ -10,11 +11,22 @@ export function detectionsCommand(program: Command): void {
     .command('detections')
     .description('list the detections in the content (bundled plus --content directories)')
     .option('--content <dir...>', 'extra content directories')
+    .option('--config <file>', 'the config file of vigil serve: `enabled` says whether its scheduler runs each detection')
+    .option('--data-dir <dir>', 'the data directory of vigil serve (its console toggles)')
     .addOption(new Option('--format <format>', 'output format').choices([...OUTPUT_FORMATS]))
-    .action(async (opts: { content?: string[]; format?: OutputFormat }) => {
-      const { loadContent } = await import('../../detections/content.js');
+    .action(async (opts: { content?: string[]; format?: OutputFormat; config?: string; dataDir?: string }) => {
+      const [{ loadContent }, { loadConfig }, { isScheduled, scheduleSettings }, { DetectionToggles }] = await Promise.all([
+        import('../../detections/content.js'),
+        import('../../config/index.js'),
+        import('../../schedule/settings.js'),
+        import('../../schedule/toggles.js'),
+      ]);
       const pack = loadContent(opts.content ?? []);
       failOnContentErrors(pack);
+      // What the scheduler would run: the config's detections section (default: the bundled pack and the risk rules,
+      // whose YAML says disabled as upstream ships it), then the console's toggles in the data dir.
+      const config = await loadConfig({ flags: { ...(opts.config ? { config: opts.config } : {}), ...(opts.dataDir ? { dataDir: opts.dataDir } : {}) }, generateTokens: false });
+      const settings = new DetectionToggles(join(config.dataDir, 'detections.yml')).apply(scheduleSettings(config.schedule, config.detections, config.at));
       const sink = outputSink({ format: outputFormat(opts.format), tz: 'UTC', write: (s) => process.stdout.write(s) });
       for (const d of pack.detections) {
         sink.push(
@@ -23,7 +35,7 @@ export function detectionsCommand(program: Command): void {
             id: d.id,
             type: d.type,
             data_source: d.dataSource.length > 1 ? d.dataSource : (d.dataSource[0] ?? null),
-            enabled: d.schedule.disabled ? 'false' : 'true',
+            enabled: isScheduled(d, settings) ? 'true' : 'false',
             schedule: `${d.schedule.cron} [${d.schedule.earliest}, ${d.schedule.latest})`,
           }),
         );
