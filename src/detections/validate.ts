@@ -102,7 +102,7 @@ export function validateContent(pack: ContentPack, opts: { datasetsDirs?: readon
     d.mitreAttackIds.forEach((id, i) => {
       const p = d.positions.mitreAttackIds[i];
       if (!isAttackId(id)) valueAt(`"${id}" is not an ATT&CK technique id (Txxxx or Txxxx.yyy)`, 'error', p);
-      else if (!ATTACK_TECHNIQUES.has(id)) valueAt(`ATT&CK technique ${id} is not in vigil's technique table (src/risk/attack.ts): check the id`, 'warning', p);
+      else if (!ATTACK_TECHNIQUES.has(id)) valueAt(`ATT&CK technique ${id} is not in vigil's table of ${ATTACK_TECHNIQUES.size} techniques (src/detections/attack.ts): its risk events get no tactic from it (a typo, or one to add there)`, 'warning', p);
     });
     if (storyNames.size > 0) {
       d.analyticStories.forEach((s, i) => {
