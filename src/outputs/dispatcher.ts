@@ -135,6 +135,8 @@ export class AlertDispatcher {
   private readonly perAction: number;
   private readonly log: DispatcherLog;
   private readonly byName = new Map<string, ActionState>();
+  /** The last poll's error message, while polls fail (logged when it changes). */
+  private pollError: string | null = null;
   /** The poll in progress (see pump). */
   private polling: Promise<unknown> = Promise.resolve();
   /** Ids being delivered: dueOutbox keeps returning them until they are marked. */
@@ -240,7 +242,15 @@ export class AlertDispatcher {
     this.timer = this.timers.setTimeout(() => {
       this.timer = null;
       void this.pump()
-        .catch((e: Error) => this.log('error', `alert outbox poll failed: ${e.message}`))
+        .then(() => {
+          if (this.pollError !== null) this.log('info', 'alert outbox poll works again');
+          this.pollError = null;
+        })
+        .catch((e: Error) => {
+          // Once per outage, not every poll: a control plane down for a minute logged ~60 identical lines per node.
+          if (e.message !== this.pollError) this.log('error', `alert outbox poll failed: ${e.message} (said again only when the error changes)`);
+          this.pollError = e.message;
+        })
         .then(() => this.schedule(this.pollIntervalMs));
     }, ms);
   }

@@ -304,6 +304,25 @@ describe('webhook delivery against a server that fails on purpose', () => {
     expect(logs[0]!.level).toBe('warn');
   });
 
+  it('start() logs a failing outbox once per outage, not every poll, and says when polls work again', async () => {
+    let down = true;
+    const state = {
+      dueOutbox: async () => (down ? Promise.reject(new Error('PostgreSQL: dueOutbox: connect ECONNREFUSED')) : []),
+      outboxDelivered: async () => {},
+      outboxFailed: async () => {},
+      pruneDeadLetters: async () => 0,
+    };
+    const lines: string[] = [];
+    const d = new AlertDispatcher({ state, actions: [], pollIntervalMs: 5, log: (level, message) => lines.push(`${level}: ${message}`) });
+    cleanup.push(() => d.stop());
+    d.start();
+    await new Promise((r) => setTimeout(r, 100)); // ~20 failed polls
+    down = false;
+    await new Promise((r) => setTimeout(r, 50));
+    await d.stop();
+    expect(lines).toEqual(['error: alert outbox poll failed: PostgreSQL: dueOutbox: connect ECONNREFUSED (said again only when the error changes)', 'info: alert outbox poll works again']);
+  });
+
   it('start() delivers in the background and retries on its own', async () => {
     const srv = await server([{ status: 500 }, { status: 200 }]);
     const outbox = new MemoryOutbox();
