@@ -5,14 +5,13 @@ import { runFilesInParallel } from '../../../src/parallel/run.js';
 import { FileSource } from '../../../src/sources/file.js';
 import { parallelOptions } from '../../parallel/helpers.js';
 import { describe, expect, it } from 'vitest';
-import { MemorySource } from '../../../src/sources/memory.js';
 import { CollectSink } from '../../../src/spl/exec/run.js';
 import { executeMany } from '../../../src/spl/exec/multi.js';
 import { NO_LOOKUPS } from '../../../src/spl/lookups.js';
-import { plan, runSearch } from '../../../src/spl/index.js';
+import { plan } from '../../../src/spl/index.js';
 import { describeSplit, splitPlan } from '../../../src/spl/plan/split.js';
 import { jsonEvents, rowsText, search } from '../../helpers.js';
-import { at, errorOf, run } from './helpers.js';
+import { at, errorOf, run, sharedScanSame } from './helpers.js';
 
 // Splunk Search Reference, "addtotals" (help.splunk.com .../spl-search-reference/10.0.2503/search-commands/addtotals):
 // `addtotals [row=<bool>] [col=<bool>] [labelfield=<field>] [label=<string>] [fieldname=<field>] [<field-list>]`;
@@ -25,19 +24,6 @@ import { at, errorOf, run } from './helpers.js';
 /** Three results: a, b numeric (b as text in one), c text, count1/count2 for wildcards. */
 const BASE =
   '| makeresults count=3 | streamstats count AS n | eval a=n*10, b=case(n=1, 1.5, n=2, "2", n=3, "x"), c="text", count1=n, count2=100 | fields - _time';
-
-/** Each search run over one shared scan (exec/multi.ts) gives what it gives alone: no search sees another's writes. */
-async function sharedScanSame(searches: readonly string[]): Promise<void> {
-  const now = 1_700_000_100;
-  const evs = Array.from({ length: 50 }, (_, i) => ({ _time: now - 100 + i, _raw: JSON.stringify({ n: i, name: ['sh', 'curl', 'nc'][i % 3], k: i % 4 }), index: 'main', sourcetype: 'json', source: 's', host: 'h' }));
-  const plans = searches.map((spl) => plan(spl, { now }));
-  const sinks = plans.map(() => new CollectSink());
-  await executeMany(plans, sinks, { source: new MemorySource(evs), now, tz: 'UTC', lookups: NO_LOOKUPS });
-  for (const [i, spl] of searches.entries()) {
-    const alone = await runSearch(spl, { now, source: new MemorySource(evs) });
-    expect(rowsText(sinks[i]!.rows), spl).toEqual(rowsText(alone.results));
-  }
-}
 
 // The benchmark's generator (a module without types), as test/parallel does.
 const { tetragonEvents } = (await import('../../../bench/generate.mjs' as string)) as { tetragonEvents: (count: number, o: { seed: number }) => Iterable<Record<string, unknown>> };

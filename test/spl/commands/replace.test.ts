@@ -1,11 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { MemorySource } from '../../../src/sources/memory.js';
-import { CollectSink } from '../../../src/spl/exec/run.js';
-import { executeMany } from '../../../src/spl/exec/multi.js';
-import { NO_LOOKUPS } from '../../../src/spl/lookups.js';
-import { plan, runSearch } from '../../../src/spl/index.js';
 import { jsonEvents, rowsText, search } from '../../helpers.js';
-import { at, errorOf, run } from './helpers.js';
+import { at, errorOf, run, sharedScanSame } from './helpers.js';
 
 // Splunk Search Reference, "replace" (help.splunk.com .../spl-search-reference/9.3.2408/search-commands/replace):
 // `replace (<wc-string> WITH <wc-string>)... [IN <field-list>]`; "If you do not specify a field, the value is
@@ -15,19 +10,6 @@ import { at, errorOf, run } from './helpers.js';
 // matches"; "When using wildcard replacements, the result must have the same number of wildcards, or none at all".
 
 const HOSTS = '| makeresults count=4 | streamstats count AS n | eval host=case(n=1, "mail.localhost", n=2, "127.0.0.1", n=3, "web localhost", n=4, "LOCALHOST"), other=host';
-
-/** Each search run over one shared scan (exec/multi.ts) gives what it gives alone: no search sees another's writes. */
-async function sharedScanSame(searches: readonly string[]): Promise<void> {
-  const now = 1_700_000_100;
-  const evs = Array.from({ length: 50 }, (_, i) => ({ _time: now - 100 + i, _raw: JSON.stringify({ n: i, name: ['sh', 'curl', 'nc'][i % 3], k: i % 4 }), index: 'main', sourcetype: 'json', source: 's', host: 'h' }));
-  const plans = searches.map((spl) => plan(spl, { now }));
-  const sinks = plans.map(() => new CollectSink());
-  await executeMany(plans, sinks, { source: new MemorySource(evs), now, tz: 'UTC', lookups: NO_LOOKUPS });
-  for (const [i, spl] of searches.entries()) {
-    const alone = await runSearch(spl, { now, source: new MemorySource(evs) });
-    expect(rowsText(sinks[i]!.rows), spl).toEqual(rowsText(alone.results));
-  }
-}
 
 describe('replace', () => {
   it('replaces whole values matching a wildcard pattern in the IN field only (docs: replace *localhost WITH localhost IN host)', async () => {
