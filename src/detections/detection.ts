@@ -128,12 +128,50 @@ export function filterMacroName(name: string): string {
   return `${snakeName(name)}_filter`;
 }
 
+/**
+ * Tag fields of every security_content generation (contentctl's DetectionTags, the older `observable` generation's,
+ * vigil's `throttle`-era files): under `tags:`, or at the top level where newer files put them.
+ */
+const TAG_KEYS = new Set([
+  'analytic_story', 'asset_type', 'atomic_guid', 'automated_detection_testing', 'category', 'cis20', 'confidence', 'context', 'cve', 'CVE',
+  'dataset', 'event_schema', 'group', 'impact', 'kill_chain_phases', 'manual_test', 'mappings', 'message',
+  'mitre_attack_enrichments', 'mitre_attack_id', 'nist', 'observable', 'product', 'required_fields', 'research_site_url',
+  'risk_score', 'security_domain', 'supported_tas', 'throttling',
+]);
+/** Top-level fields of every generation (contentctl's Detection and SecurityContentObject, older and 2026 files', vigil's). */
+const TOP_KEYS = new Set([
+  'author', 'creation_date', 'data_source', 'data_sources', 'datamodel', 'date', 'deployment', 'deprecation_info', 'description',
+  'drilldown_searches', 'enabled_by_default', 'explanation', 'how_to_implement', 'id', 'intermediate_findings',
+  'known_false_positives', 'modification_date', 'name', 'rba', 'references', 'schedule', 'search', 'status', 'tags',
+  'tests', 'threat_objects', 'throttle', 'type', 'version',
+]);
+
+/**
+ * contentctl refuses fields its models do not have (extra="forbid"); vigil warns, so that a misspelled one
+ * (`how_to_implment`, `tags.mitre_attack_ids`: no ATT&CK ids) is seen instead of silently meaning nothing.
+ */
+function warnUnknownFields(top: YamlNode): void {
+  warnUnknown(top, 'detection', (k) => TOP_KEYS.has(k) || TAG_KEYS.has(k));
+  const tags = top.key('tags');
+  if (tags.isMap) warnUnknown(tags, 'tags', (k) => TAG_KEYS.has(k));
+}
+
+/** Unknown fields reported one by one at most (a file of 50,000 keys gets a count for the rest, not 50,000 warnings). */
+const MAX_UNKNOWN_REPORTED = 10;
+
+function warnUnknown(map: YamlNode, what: string, known: (k: string) => boolean): void {
+  const unknown = map.keys().filter((k) => !known(k));
+  for (const k of unknown.slice(0, MAX_UNKNOWN_REPORTED)) map.key(k).report(`unknown ${what} field "${k}" (ignored: a typo?)`, 'warning');
+  if (unknown.length > MAX_UNKNOWN_REPORTED) map.report(`${unknown.length - MAX_UNKNOWN_REPORTED} more unknown ${what} fields (ignored)`, 'warning');
+}
+
 /** Reads a detection from a parsed YAML document; problems are reported on the reader. */
 export function readDetection(top: YamlNode, file: string): Detection | null {
   if (!top.isMap) {
     top.report('a detection file must be a YAML mapping');
     return null;
   }
+  warnUnknownFields(top);
   const name = top.key('name').string({ required: true });
   const id = top.key('id').string({ required: true });
   const typeNode = top.key('type');

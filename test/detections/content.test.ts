@@ -208,9 +208,24 @@ describe('hostile content', () => {
     });
     const pack = loadContent([dir]);
     expect(pack.problems.filter((p) => p.file.startsWith(dir)).map((p) => `${p.file.slice(dir.length + 1)}:${p.line}:${p.column}: ${p.message}`)).toEqual([
+      // Fields no generation of the content has are warnings (contentctl refuses them), ten at most and then a count.
       'detections/dup.yml:10:3: Map keys must be unique',
+      ...Array.from({ length: 10 }, (_, i) => `detections/many.yml:${7 + i}:5: unknown detection field "k${i}" (ignored: a typo?)`),
+      'detections/many.yml:1:1: 49990 more unknown detection fields (ignored)',
     ]);
     expect(pack.detections.filter((d) => d.file.startsWith(dir)).map((d) => d.name)).toEqual(['Many']);
+  });
+
+  it('a misspelled field is a warning where it is (contentctl refuses it), and no field of the bundled content is one', () => {
+    const dir = contentDir({
+      'detections/typo.yml': `${detection('Typo', ['cron_schedule: "0 * * * *"'])}how_to_implment: export it\ntags:\n  mitre_attack_ids: [T1105]\n  analytic_story: [x]\n`,
+    });
+    const pack = loadContent([dir]);
+    expect(pack.problems.filter((p) => p.file.startsWith(dir)).map((p) => `${p.severity} ${p.line}:${p.column}: ${p.message}`)).toEqual([
+      'warning 7:18: unknown detection field "how_to_implment" (ignored: a typo?)',
+      'warning 9:21: unknown tags field "mitre_attack_ids" (ignored: a typo?)',
+    ]);
+    expect(loadContent([]).problems.filter((p) => p.message.includes('unknown') && p.message.includes('field'))).toEqual([]);
   });
 
   it('a missing field is reported where its enclosing value is, not at line 1', () => {
