@@ -71,5 +71,7 @@ describe('vigil run and search --threads', () => {
     // Where the run stays on one thread whatever the search allows, that is what it says.
     expect(vigil(['search', '* | eval x=1 | stats count by x', '--events', file, '--explain', '--threads', '1']).out).toContain('\nparallel: none, one thread: --threads 1');
     expect(vigil(['search', '* | eval x=1 | stats count by x', '--events', '-', '--explain']).out).toContain('\nparallel: none, one thread: stdin is read in one pass');
+    // A file and stdin: the run stays on one thread too (runFilesInParallel does not partition stdin).
+    expect(vigil(['search', '* | eval x=1 | stats count by x', '--explain', '--events', file, '-']).out).toContain('\nparallel: none, one thread: stdin is read in one pass');
   });
 });

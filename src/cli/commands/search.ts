@@ -72,7 +72,8 @@ export function searchCommand(program: Command): void {
     try {
       const searchOpts = { macros: pack.macros, lookups: pack.lookups, knowledge: pack.knowledge, source, now, tz, earliest: opts.earliest ?? null, latest: opts.latest ?? null, defaultIndexes };
       if (opts.explain) {
-        const oneThread = threads === 1 ? '--threads 1' : opts.events?.length && opts.events.every((f) => f === '-') ? 'stdin is read in one pass' : undefined;
+        // Any stdin among the inputs keeps the whole run on one thread (runFilesInParallel cannot partition it).
+        const oneThread = threads === 1 ? '--threads 1' : opts.events?.some((f) => f === '-') ? 'stdin is read in one pass' : undefined;
         process.stdout.write(explainPlan(plan(ast, searchOpts), { aggregates: source?.aggregate !== undefined, ...(oneThread ? { oneThread } : {}) }) + '\n');
         return;
       }
