@@ -582,8 +582,11 @@ export class PostgresStateStore implements StateStore {
     try {
       // lock_timeout bounds the wait (an advisory lock is a heavyweight lock); the connection goes back to the pool
       // with the default restored.
-      await client.query("SELECT set_config('lock_timeout', $1, false)", [`${Math.max(1, Math.floor(waitMs))}ms`]);
-      await client.query('SELECT pg_advisory_lock(hashtext($1))', [`vigil lock ${name}`]);
+      // query_timeout too: a server that stopped answering enforces no lock_timeout, and an append waits for this
+      // (a hung PostgreSQL held HEC replies for the pool's 60 s query timeout).
+      const wait = Math.max(1, Math.floor(waitMs));
+      await client.query(timedQuery("SELECT set_config('lock_timeout', $1, false)", [`${wait}ms`], wait + 1000));
+      await client.query(timedQuery('SELECT pg_advisory_lock(hashtext($1))', [`vigil lock ${name}`], wait + 1000));
     } catch (err) {
       drop(err as Error); // dropped: its settings, and any lock half-had, go with it
       return null;
@@ -593,8 +596,10 @@ export class PostgresStateStore implements StateStore {
       if (released) return;
       released = true;
       try {
-        await client.query('SELECT pg_advisory_unlock(hashtext($1))', [`vigil lock ${name}`]);
-        await client.query('RESET lock_timeout');
+        // Bounded as well: the holder's next insert waits for this (a hung server: the connection is dropped instead,
+        // which frees the lock once the server notices).
+        await client.query(timedQuery('SELECT pg_advisory_unlock(hashtext($1))', [`vigil lock ${name}`], RELEASE_TIMEOUT_MS));
+        await client.query(timedQuery('RESET lock_timeout', [], RELEASE_TIMEOUT_MS));
         client.removeListener('error', onError);
         client.release(broken);
       } catch (err) {
@@ -636,4 +641,13 @@ function notFound(findingId: string): VigilError {
 /** The stored fields only (a reader's parsed `json` is not stored). */
 function plainEvent(e: Event): Event {
   return { _time: e._time, index: e.index, sourcetype: e.sourcetype, source: e.source, host: e.host, _raw: e._raw };
+}
+
+/** How long releasing a shared lock may take before its connection is dropped instead. */
+const RELEASE_TIMEOUT_MS = 2000;
+
+/** A query with its own client-side timeout: pg reads `query_timeout` per query too (its types list it only for the client). */
+function timedQuery(text: string, values: string[], ms: number): pg.QueryConfig<string[]> {
+  const query: pg.QueryConfig<string[]> & { query_timeout: number } = { text, values, query_timeout: ms };
+  return query;
 }

@@ -652,6 +652,28 @@ describe.skipIf(skip)('control plane: connection loss', () => {
     expect(reason(await failure(s.commitRun(makeRun('d', T + 2 * HOUR))))).toBe('STORE_CLOSED');
   });
 
+  it('a shared lock asked of a server that stopped answering gives null within its bound, not the query timeout', async () => {
+    const proxy = await tcpProxy(POSTGRES_PORT);
+    const { s } = await open(newSchema(), { url: `postgresql://vigil@127.0.0.1:${proxy.port}/vigil`, queryTimeoutMs: 30_000 });
+    const name = `shard 01 stalled ${Date.now()}`;
+    // Two connections: one back in the pool, idle; the other holding a lock.
+    const [idle, held] = await Promise.all([s.sharedLock(`${name} idle`, 1000), s.sharedLock(name, 1000)]);
+    await idle!();
+    proxy.stall(true);
+    // Releasing (the holder's next insert waits for it) and asking again both end within their bounds.
+    let started = Date.now();
+    await held!();
+    expect(Date.now() - started).toBeLessThan(5000);
+    started = Date.now();
+    expect(await s.sharedLock(`${name} again`, 500)).toBeNull();
+    expect(Date.now() - started).toBeLessThan(5000);
+    proxy.stall(false);
+    proxy.cut(true);
+    proxy.cut(false);
+    await s.close();
+    proxy.server.close();
+  }, 60_000);
+
   it('rejects with STORE_IO when the server stops answering (no reset), then works again', async () => {
     const proxy = await tcpProxy(POSTGRES_PORT);
     const { s } = await open(newSchema(), { url: `postgresql://vigil@127.0.0.1:${proxy.port}/vigil`, queryTimeoutMs: 500 });
