@@ -56,6 +56,11 @@ export interface HecConfig extends ClientIdentityConfig {
   maxBodyBytes: number;
   /** Request bytes held in memory at once across all requests, until committed (503 code 9 beyond). */
   maxInflightBytes: number;
+  /**
+   * Of those, what the requests of one client (its address, as `trustedProxies`/`clientIpHeader` tell it) may hold
+   * at once (503 code 9 beyond): slow uploads from one client cannot take the whole budget. Default half of it.
+   */
+  maxInflightBytesPerClient: number;
   /** Timeouts of receiving a request (`hec.headersTimeout`, `hec.bodyIdleTimeout`, `hec.bodyTimeout`). */
   timeouts: RequestTimeouts;
   tokens: HecTokenConfig[];
@@ -808,7 +813,7 @@ export async function loadConfig(options: LoadConfigOptions = {}): Promise<Vigil
   if (envDataDir !== undefined) dataDir = resolve(cwd, envDataDir);
   if (flags.dataDir !== undefined) dataDir = resolve(cwd, flags.dataDir);
 
-  const hecRaw = mapping(w, ['hec'], data['hec'], ['host', 'port', 'tls', 'maxBodyBytes', 'maxInflightBytes', 'maxJsonDepth', 'maxPipelinedRequests', 'autoCreateIndexes', ...TIMEOUT_KEYS, 'tokens', ...CLIENT_KEYS]);
+  const hecRaw = mapping(w, ['hec'], data['hec'], ['host', 'port', 'tls', 'maxBodyBytes', 'maxInflightBytes', 'maxInflightBytesPerClient', 'maxJsonDepth', 'maxPipelinedRequests', 'autoCreateIndexes', ...TIMEOUT_KEYS, 'tokens', ...CLIENT_KEYS]);
   let hecPort = hecRaw['port'] === undefined ? DEFAULTS.hecPort : port(w.at(['hec', 'port']), '"hec.port"', hecRaw['port']);
   if (nonEmpty(env['VIGIL_HEC_PORT']) !== undefined) hecPort = port('', 'VIGIL_HEC_PORT', env['VIGIL_HEC_PORT']);
   if (flags.hecPort !== undefined) hecPort = port('', '--hec-port', flags.hecPort);
@@ -817,6 +822,10 @@ export async function loadConfig(options: LoadConfigOptions = {}): Promise<Vigil
   const maxInflightBytes = size(w, ['hec', 'maxInflightBytes'], hecRaw['maxInflightBytes'], Math.max(DEFAULTS.maxInflightBytes, maxBodyBytes));
   if (maxInflightBytes < maxBodyBytes) {
     fail(w.at(['hec', 'maxInflightBytes']), `"hec.maxInflightBytes" (${maxInflightBytes}) must be at least "hec.maxBodyBytes" (${maxBodyBytes})`);
+  }
+  const maxInflightBytesPerClient = size(w, ['hec', 'maxInflightBytesPerClient'], hecRaw['maxInflightBytesPerClient'], Math.max(Math.floor(maxInflightBytes / 2), maxBodyBytes));
+  if (maxInflightBytesPerClient < maxBodyBytes || maxInflightBytesPerClient > maxInflightBytes) {
+    fail(w.at(['hec', 'maxInflightBytesPerClient']), `"hec.maxInflightBytesPerClient" (${maxInflightBytesPerClient}) must be at least "hec.maxBodyBytes" (${maxBodyBytes}) and at most "hec.maxInflightBytes" (${maxInflightBytes})`);
   }
 
   const tokens = hecTokens(w, hecRaw['tokens']);
@@ -875,6 +884,7 @@ export async function loadConfig(options: LoadConfigOptions = {}): Promise<Vigil
     port: hecPort,
     maxBodyBytes,
     maxInflightBytes,
+    maxInflightBytesPerClient,
     autoCreateIndexes: bool(w, ['hec', 'autoCreateIndexes'], hecRaw['autoCreateIndexes'], false),
     maxJsonDepth: count(w, ['hec', 'maxJsonDepth'], hecRaw['maxJsonDepth'], DEFAULTS.hecMaxJsonDepth, 1),
     maxPipelinedRequests: count(w, ['hec', 'maxPipelinedRequests'], hecRaw['maxPipelinedRequests'], DEFAULTS.hecMaxPipelinedRequests, 1),

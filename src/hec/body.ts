@@ -7,7 +7,15 @@ import { createGunzip, type Gunzip } from 'node:zlib';
 import { HEC, HecFailure, failure, hecReply, httpReply } from './protocol.js';
 
 /** Bytes held by requests until their batch settles; shared by all requests of a server. */
-export class ByteBudget {
+/** What a request's reading charges: the shared budget, or one client's share of it (ClientShares). */
+export interface InflightBudget {
+  tryReserve(n: number): boolean;
+  release(n: number): void;
+  /** Whether `n` more bytes would fit now (nothing is reserved). */
+  fits(n: number): boolean;
+}
+
+export class ByteBudget implements InflightBudget {
   private used = 0;
   constructor(readonly max: number) {}
 
@@ -32,6 +40,45 @@ export class ByteBudget {
 
   get full(): boolean {
     return this.used >= this.max;
+  }
+}
+
+/**
+ * One budget, and at most `perClient` of it for the requests of one client: four connections of one client sending
+ * 16 MiB each and then a byte every 20 s (under the idle timeout) held the whole 64 MiB until the body timeout,
+ * every other client's post a 503 meanwhile. Clients are keys (ClientIdentity); a client holding nothing is forgotten.
+ */
+export class ClientShares {
+  private readonly held = new Map<string, number>();
+
+  constructor(
+    private readonly budget: ByteBudget,
+    private readonly perClient: number,
+  ) {}
+
+  /** The budget as the requests of `client` see it. */
+  of(client: string): InflightBudget {
+    const { budget, held, perClient } = this;
+    return {
+      tryReserve: (n) => {
+        const h = held.get(client) ?? 0;
+        if (h + n > perClient || !budget.tryReserve(n)) return false;
+        held.set(client, h + n);
+        return true;
+      },
+      release: (n) => {
+        budget.release(n);
+        const h = (held.get(client) ?? 0) - n;
+        if (h > 0) held.set(client, h);
+        else held.delete(client);
+      },
+      fits: (n) => (held.get(client) ?? 0) + n <= perClient && budget.fits(n),
+    };
+  }
+
+  /** Clients holding bytes now (tests: none is kept once released). */
+  get clients(): number {
+    return this.held.size;
   }
 }
 
@@ -65,7 +112,7 @@ export class ClientGone extends Error {
 export interface ReadBodyOptions {
   encoding: ContentEncoding;
   maxBytes: number;
-  budget: ByteBudget;
+  budget: InflightBudget;
   /** No body byte for this long → 408. */
   idleTimeoutMs: number;
   /** The whole body not received this long after reading began → 408. */

@@ -17,7 +17,7 @@ import { VigilError } from '../errors.js';
 import { AckIds } from './ack.js';
 import { TokenRegistry } from './auth.js';
 import { AuthThrottle, ClientIdentity } from '../config/auth-throttle.js';
-import { ByteBudget, ClientGone, contentEncoding, decodeUtf8, readBody, type Body } from './body.js';
+import { ByteBudget, ClientGone, ClientShares, contentEncoding, decodeUtf8, readBody, type Body, type InflightBudget } from './body.js';
 import { eventNumberAt, parseEventBatch, parseRawBatch, type BatchContext } from './events.js';
 import { HEC, HecFailure, NOT_FOUND_TEXT, failure, hecReply, httpReply, type Reply } from './protocol.js';
 import { StatsCollector, type HecStats } from './stats.js';
@@ -71,8 +71,9 @@ const ROUTES: Record<string, Route> = {
 interface Accepted {
   appended: Promise<AppendReceipt>;
   count: number;
-  /** In-flight budget bytes to release when the batch settles. */
+  /** In-flight budget bytes to release when the batch settles, and the client's share they were charged to. */
   reserved: number;
+  budget: InflightBudget;
   wireBytes: number;
 }
 
@@ -172,6 +173,7 @@ export function createHecServer(options: HecServerOptions): HecServer {
   /** Batches of ack tokens waiting for their commit (their reply carries the ack id). */
   let pendingAcks = 0;
   const budget = new ByteBudget(config.maxInflightBytes);
+  const shares = new ClientShares(budget, config.maxInflightBytesPerClient);
   const stats = new StatsCollector(Date.now);
   const pending = new Set<Promise<void>>();
   let busyUntil = 0;
@@ -243,29 +245,29 @@ export function createHecServer(options: HecServerOptions): HecServer {
     return q ? q : null;
   }
 
-  async function readAndDecode(req: IncomingMessage, res: ServerResponse, route: 'event' | 'raw' | 'ack', maxBytes: number, expectContinue: boolean): Promise<{ body: Body; text: string }> {
+  async function readAndDecode(req: IncomingMessage, res: ServerResponse, route: 'event' | 'raw' | 'ack', maxBytes: number, expectContinue: boolean, share: InflightBudget): Promise<{ body: Body; text: string }> {
     const encoding = contentEncoding(header(req, 'content-encoding'));
     // `Expect: 100-continue` is answered only once the size and budget checks passed.
     const body = await readBody(req, {
       encoding,
       maxBytes,
-      budget,
+      budget: share,
       idleTimeoutMs: config.timeouts.bodyIdleMs,
       timeoutMs: config.timeouts.bodyMs,
       beforeRead: expectContinue ? () => res.writeContinue() : undefined,
     });
     const decoded = decodeUtf8(body.data);
     if ('invalidAt' in decoded) {
-      budget.release(body.reserved);
+      share.release(body.reserved);
       const prefix = body.data.subarray(0, decoded.invalidAt).toString('utf8');
       throw failure(HEC.INVALID_DATA_FORMAT, route === 'ack' ? undefined : eventNumberAt(prefix, route));
     }
     return { body, text: decoded.text };
   }
 
-  async function handleAck(req: IncomingMessage, res: ServerResponse, token: HecTokenConfig, channel: string, expectContinue: boolean): Promise<void> {
-    const { body, text } = await readAndDecode(req, res, 'ack', Math.min(MAX_ACK_BODY, config.maxBodyBytes), expectContinue);
-    budget.release(body.reserved);
+  async function handleAck(req: IncomingMessage, res: ServerResponse, token: HecTokenConfig, channel: string, expectContinue: boolean, share: InflightBudget): Promise<void> {
+    const { body, text } = await readAndDecode(req, res, 'ack', Math.min(MAX_ACK_BODY, config.maxBodyBytes), expectContinue, share);
+    share.release(body.reserved);
     if (isBlankText(text)) throw failure(HEC.NO_DATA);
     // `{"acks": [1, 2]}` nests 2 deep: anything deeper is not an ack request (and slow to parse).
     if (nestsDeeperThan(text, 2)) throw failure(HEC.INVALID_DATA_FORMAT);
@@ -290,10 +292,11 @@ export function createHecServer(options: HecServerOptions): HecServer {
     token: HecTokenConfig,
     channel: string | null,
     expectContinue: boolean,
+    share: InflightBudget,
   ): Promise<void> {
     if (closing || storeBusy()) throw failure(HEC.SERVER_BUSY);
-    const input = await readAndDecode(req, res, route, config.maxBodyBytes, expectContinue);
-    return answerIngest(req, res, token, channel, accept(input, route, query, token));
+    const input = await readAndDecode(req, res, route, config.maxBodyBytes, expectContinue, share);
+    return answerIngest(req, res, token, channel, accept(input, route, query, token, share));
   }
 
   /**
@@ -302,7 +305,7 @@ export function createHecServer(options: HecServerOptions): HecServer {
    * waits for its commit. Kept alive, they survive young-generation GCs and get promoted, and old-space
    * collections then grow with the number of requests in flight (latency feeding GC feeding latency).
    */
-  function accept(input: { body: Body; text: string }, route: 'event' | 'raw', query: URLSearchParams, token: HecTokenConfig): Accepted {
+  function accept(input: { body: Body; text: string }, route: 'event' | 'raw', query: URLSearchParams, token: HecTokenConfig, share: InflightBudget): Accepted {
     const { body, text } = input;
     const { wireBytes } = body;
     // Each event is charged EVENT_BYTES against the in-flight budget beyond what its body already reserved: a
@@ -313,7 +316,7 @@ export function createHecServer(options: HecServerOptions): HecServer {
       const extra = ++made * EVENT_BYTES - reserved;
       if (extra <= 0) return;
       if (reserved + extra > config.maxInflightBytes) throw eventsTooMany(made);
-      if (!budget.tryReserve(extra)) throw failure(HEC.SERVER_BUSY);
+      if (!share.tryReserve(extra)) throw failure(HEC.SERVER_BUSY);
       reserved += extra;
     };
     let events: Event[];
@@ -326,7 +329,7 @@ export function createHecServer(options: HecServerOptions): HecServer {
           ? parseEventBatch(text, ctx, { autoExtractTimestamp: query.get('auto_extract_timestamp') === 'true' && !query.has('time'), defaults: meta })
           : parseRawBatch(text, meta, ctx);
     } catch (err) {
-      budget.release(reserved);
+      share.release(reserved);
       throw err;
     }
     inflightRequests++;
@@ -337,13 +340,13 @@ export function createHecServer(options: HecServerOptions): HecServer {
       // An append that throws synchronously is handled like a rejection.
       appended = Promise.reject(err);
     }
-    return { appended, count: events.length, reserved, wireBytes };
+    return { appended, count: events.length, reserved, budget: share, wireBytes };
   }
 
   async function answerIngest(req: IncomingMessage, res: ServerResponse, token: HecTokenConfig, channel: string | null, batch: Accepted): Promise<void> {
     const { appended, count, reserved, wireBytes } = batch;
     const settle = (): void => {
-      budget.release(reserved);
+      batch.budget.release(reserved);
       inflightRequests--;
     };
 
@@ -415,8 +418,9 @@ export function createHecServer(options: HecServerOptions): HecServer {
       const channel = channelOf(req, url.searchParams);
       if (channel !== null && !CHANNEL_GUID.test(channel)) throw failure(HEC.INVALID_CHANNEL);
       if (channel === null && (token.useAck || route === 'ack')) throw failure(HEC.CHANNEL_MISSING);
-      if (route === 'ack') await handleAck(req, res, token, channel as string, expectContinue);
-      else await handleIngest(req, res, route, url.searchParams, token, channel, expectContinue);
+      const share = shares.of(client);
+      if (route === 'ack') await handleAck(req, res, token, channel as string, expectContinue, share);
+      else await handleIngest(req, res, route, url.searchParams, token, channel, expectContinue, share);
     } catch (err) {
       if (err instanceof HecFailure) return send(req, res, err.reply, token);
       if (err instanceof ClientGone) return;

@@ -1,4 +1,4 @@
-import { mkdtemp, readFile, rm, stat, writeFile, mkdir } from 'node:fs/promises';
+import { mkdtemp, readdir, readFile, rm, stat, writeFile, mkdir } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -26,7 +26,7 @@ describe('defaults', () => {
     const c = await loadConfig({ env: noEnv, cwd: dir });
     expect(c.file).toBeNull();
     expect(c.dataDir).toBe(join(dir, 'data'));
-    expect(c.hec).toMatchObject({ host: '127.0.0.1', port: 8088, maxBodyBytes: DEFAULTS.maxBodyBytes, maxInflightBytes: DEFAULTS.maxInflightBytes });
+    expect(c.hec).toMatchObject({ host: '127.0.0.1', port: 8088, maxBodyBytes: DEFAULTS.maxBodyBytes, maxInflightBytes: DEFAULTS.maxInflightBytes, maxInflightBytesPerClient: DEFAULTS.maxInflightBytes / 2 });
     expect(c.http).toMatchObject({ host: '127.0.0.1', port: 8000, maxBodyBytes: 1024 * 1024, maxLoginBodyBytes: 16 * 1024, maxPipelinedRequests: 16 });
     expect(c.hec.timeouts).toEqual({ headersMs: 10_000, bodyIdleMs: 30_000, bodyMs: 120_000 });
     expect(c.http.timeouts).toEqual({ headersMs: 10_000, bodyIdleMs: 30_000, bodyMs: 60_000 });
@@ -55,9 +55,15 @@ describe('defaults', () => {
     expect(second.http.apiTokens[0]!.token).toBe(first.http.apiTokens[0]!.token);
   });
 
-  it('concurrent first starts agree on one token', async () => {
-    const all = await Promise.all([1, 2, 3, 4].map(() => loadConfig({ env: noEnv, cwd: dir })));
-    expect(new Set(all.map((c) => c.hec.tokens[0]!.token)).size).toBe(1);
+  it('concurrent first starts agree on one token, and none can read it half-written (it is linked whole to its name)', async () => {
+    for (let round = 0; round < 20; round++) {
+      const cwd = join(dir, `round-${round}`);
+      await mkdir(cwd);
+      const all = await Promise.all([1, 2, 3, 4, 5, 6, 7, 8].map(() => loadConfig({ env: noEnv, cwd })));
+      expect(new Set(all.map((c) => c.hec.tokens[0]!.token)).size).toBe(1);
+      // Only the token files are left (no draft).
+      expect((await readdir(join(cwd, 'data'))).sort()).toEqual(['api-token', 'hec-token']);
+    }
   });
 
   it('no token is generated when one is configured', async () => {
@@ -124,7 +130,7 @@ describe('file', () => {
     const c = await loadConfig({ file, env: noEnv, cwd: '/' });
     expect(c.file).toBe(file);
     expect(c.dataDir).toBe(join(dir, 'store'));
-    expect(c.hec).toMatchObject({ host: '0.0.0.0', port: 9088, maxBodyBytes: 2 * 1024 * 1024, maxInflightBytes: 32 * 1024 * 1024 });
+    expect(c.hec).toMatchObject({ host: '0.0.0.0', port: 9088, maxBodyBytes: 2 * 1024 * 1024, maxInflightBytes: 32 * 1024 * 1024, maxInflightBytesPerClient: 16 * 1024 * 1024 });
     expect(c.hec.tokens).toEqual([
       { name: 'tetragon', token: '6b3c9f0e-1111-2222-3333-444455556666', defaultIndex: 'tetragon', indexes: ['tetragon', 'main'], defaultSourcetype: 'cisco:isovalent', defaultSource: 'tetragon-export', defaultHost: 'node-1', disabled: false, useAck: true },
       { name: 'old', token: 'old-token-0123456789', defaultIndex: 'main', indexes: [], disabled: true, useAck: false, allowQueryStringAuth: true },
@@ -328,6 +334,8 @@ describe('errors carry file:line', () => {
     ['allowed hosts not a list', 'http:\n  allowedHosts: vigil.example.com\n', /:2: "http.allowedHosts" must be a list of host names/],
     ['allowed host with a port', 'http:\n  allowedHosts:\n    - vigil.example.com:8000\n', /:3: "http.allowedHosts.0" must be a host name without a port/],
     ['inflight below body', 'hec:\n  maxBodyBytes: 2MB\n  maxInflightBytes: 1MB\n', /:3: "hec.maxInflightBytes" \(1048576\) must be at least "hec.maxBodyBytes"/],
+    ['client share below body', 'hec:\n  maxBodyBytes: 2MB\n  maxInflightBytesPerClient: 1MB\n', /:3: "hec.maxInflightBytesPerClient" \(1048576\) must be at least "hec.maxBodyBytes" \(2097152\) and at most/],
+    ['client share above budget', 'hec:\n  maxInflightBytes: 32MB\n  maxInflightBytesPerClient: 64MB\n', /:3: "hec.maxInflightBytesPerClient" \(67108864\) must be at least .* and at most "hec.maxInflightBytes" \(33554432\)/],
     ['bad retention', 'indexes:\n  main:\n    retention:\n      maxAge: forever\n', /:4: maxAge must be a duration like 30d/],
     ['bad index key', 'indexes:\n  _internal: {}\n', /:2: index name "_internal" is invalid/],
     ['tls without key', 'hec:\n  tls:\n    cert: c.pem\n', /:3: "hec.tls.key" is required/],

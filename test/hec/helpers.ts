@@ -119,6 +119,8 @@ export function hecConfig(overrides: Partial<HecConfig> = {}): HecConfig {
     port: 0,
     maxBodyBytes: 1024 * 1024,
     maxInflightBytes: 8 * 1024 * 1024,
+    // The whole budget unless a test asks: these tests' clients are all 127.0.0.1.
+    maxInflightBytesPerClient: overrides.maxInflightBytes ?? 8 * 1024 * 1024,
     autoCreateIndexes: false,
     maxJsonDepth: DEFAULTS.hecMaxJsonDepth,
     maxPipelinedRequests: DEFAULTS.hecMaxPipelinedRequests,

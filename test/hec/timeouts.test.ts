@@ -40,6 +40,35 @@ describe('slow uploads', () => {
     }
   });
 
+  it('one client sending most of its bodies, then a byte now and then, holds at most its share: other clients get 200', async () => {
+    // As hostile clients do (each 1 MiB body whole but its last bytes, which come under the idle timeout): the share
+    // is half the budget by default, clients as the trusted proxy's header tells them.
+    const h = await start({ config: hecConfig({ maxBodyBytes: MiB, maxInflightBytes: 4 * MiB, maxInflightBytesPerClient: 2 * MiB, trustedProxies: ['127.0.0.1'], clientIpHeader: 'x-forwarded-for' }) });
+    const slow: RawConnection[] = [];
+    const attacker = { Authorization: `Splunk ${TOKEN}`, 'Content-Length': MiB, 'X-Forwarded-For': '10.0.0.1' };
+    try {
+      for (let i = 0; i < 5; i++) {
+        const c = await rawConnection(h.url, head('/services/collector/raw', attacker));
+        c.socket.write('x'.repeat(MiB - 30));
+        slow.push(c);
+      }
+      await until('the slow requests to have read their bytes', () => h.server.stats().inflightBytes >= 2 * (MiB - 30));
+      await sleep(100);
+      // Two bodies of this client fit its share; the others were refused (503 code 9) as they came.
+      expect(h.server.stats().inflightBytes).toBe(2 * (MiB - 30));
+      const r = await send(h.url, '/services/collector/event', { body: '{"event":"normal"}', headers: { ...auth(), 'X-Forwarded-For': '10.0.0.2' } });
+      expect([r.status, r.text]).toEqual([200, '{"text":"Success","code":0}']);
+      for (const c of slow) c.socket.destroy();
+      await until('the budget to be released', () => h.server.stats().inflightBytes === 0);
+      // Its share is back too: a whole body of the same client is taken.
+      const again = await send(h.url, '/services/collector/raw', { body: 'y'.repeat(MiB - 1), headers: { ...auth(), 'X-Forwarded-For': '10.0.0.1' } });
+      expect(again.status).toBe(200);
+    } finally {
+      for (const c of slow) c.socket.destroy();
+      await h.close();
+    }
+  });
+
   it('a body that stops arriving is cut after hec.bodyIdleTimeout: 408, connection closed, nothing held', async () => {
     const h = await start({ config: hecConfig({ timeouts: { ...DEFAULTS.hecTimeouts, bodyIdleMs: 300 } }) });
     try {
