@@ -3,7 +3,7 @@
  * restart reuses them instead of invalidating every client's configuration.
  */
 import { randomUUID } from 'node:crypto';
-import { readFile, writeFile, chmod } from 'node:fs/promises';
+import { chmod, link, readFile, unlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { VigilError } from '../errors.js';
 import { createPrivateDir } from '../store/file-modes.js';
@@ -25,8 +25,10 @@ const TOKEN_TEXT = /^[\x21-\x7e]+$/;
 export const MIN_TOKEN_LENGTH = 16;
 
 /**
- * Reads `<dataDir>/<fileName>`, or creates it with a random UUID. Creation uses O_EXCL (`wx`) so two
- * processes starting at once agree on one token: the loser reads the winner's file.
+ * Reads `<dataDir>/<fileName>`, or creates it with a random UUID, so that processes starting at once agree on one
+ * token: the token is written whole to a file of its own, then linked to the name (`link` fails when the name
+ * exists), and a loser reads the winner's file, never a half-written one (created with O_EXCL and then written, the
+ * file was empty for a moment: a process starting then failed with "not a token").
  */
 export async function loadOrCreateToken(dataDir: string, fileName: string): Promise<PersistedToken> {
   const path = join(dataDir, fileName);
@@ -38,10 +40,12 @@ export async function loadOrCreateToken(dataDir: string, fileName: string): Prom
     throw new VigilError('CONFIG', `cannot create data dir ${dataDir}: ${(err as Error).message}`, { cause: err });
   }
   const token = randomUUID();
+  const draft = `${path}.${process.pid}.${randomUUID()}.tmp`;
   try {
-    await writeFile(path, token + '\n', { mode: 0o600, flag: 'wx' });
+    await writeFile(draft, token + '\n', { mode: 0o600, flag: 'wx' });
     // The mode passed to open() is filtered by the umask; make sure it is exactly 0600.
-    await chmod(path, 0o600);
+    await chmod(draft, 0o600);
+    await link(draft, path);
     return { token, path, created: true };
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code === 'EEXIST') {
@@ -49,6 +53,8 @@ export async function loadOrCreateToken(dataDir: string, fileName: string): Prom
       if (raced !== null) return { token: raced, path, created: false };
     }
     throw new VigilError('CONFIG', `cannot write ${path}: ${(err as Error).message}`, { cause: err });
+  } finally {
+    await unlink(draft).catch(() => undefined);
   }
 }
 
