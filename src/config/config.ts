@@ -106,6 +106,8 @@ export interface HttpConfig extends ClientIdentityConfig {
   maxBodyBytes: number;
   /** Largest body of `POST /api/login` (unauthenticated, so much smaller). */
   maxLoginBodyBytes: number;
+  /** Request body bytes held in memory at once across all API requests (503 SERVER_BUSY beyond). */
+  maxInflightBytes: number;
   /** Requests one connection may have waiting for their replies (pipelined); one more closes the connection. */
   maxPipelinedRequests: number;
   /** Host names the port answers besides IP addresses and localhost (web/allowed-hosts.ts); unset: see there. */
@@ -262,6 +264,7 @@ export const DEFAULTS = {
   // API bodies are SPL text, macro definitions, comments: 1 MiB is far above any of them. A login is two short strings.
   httpMaxBodyBytes: 1024 * 1024,
   httpMaxLoginBodyBytes: 16 * 1024,
+  httpMaxInflightBytes: 64 * 1024 * 1024,
   // Browsers, curl and undici never pipeline; a client that sends thousands of requests without reading the
   // replies made the server handle every one it read and queue its reply (the console's 320 KB bundle each).
   httpMaxPipelinedRequests: 16,
@@ -843,7 +846,7 @@ export async function loadConfig(options: LoadConfigOptions = {}): Promise<Vigil
     else tokens.push(entry);
   }
 
-  const httpRaw = mapping(w, ['http'], data['http'], ['host', 'port', 'tls', 'apiTokens', 'maxBodyBytes', 'maxLoginBodyBytes', 'maxPipelinedRequests', 'allowedHosts', ...TIMEOUT_KEYS, ...CLIENT_KEYS]);
+  const httpRaw = mapping(w, ['http'], data['http'], ['host', 'port', 'tls', 'apiTokens', 'maxBodyBytes', 'maxLoginBodyBytes', 'maxInflightBytes', 'maxPipelinedRequests', 'allowedHosts', ...TIMEOUT_KEYS, ...CLIENT_KEYS]);
   let httpPort = httpRaw['port'] === undefined ? DEFAULTS.httpPort : port(w.at(['http', 'port']), '"http.port"', httpRaw['port']);
   if (nonEmpty(env['VIGIL_HTTP_PORT']) !== undefined) httpPort = port('', 'VIGIL_HTTP_PORT', env['VIGIL_HTTP_PORT']);
   if (flags.port !== undefined) httpPort = port('', '--port', flags.port);
@@ -893,12 +896,18 @@ export async function loadConfig(options: LoadConfigOptions = {}): Promise<Vigil
     ...clientSettings(w, 'hec', hecRaw),
   };
   if (hecTls) hec.tls = hecTls;
+  const httpMaxBodyBytes = size(w, ['http', 'maxBodyBytes'], httpRaw['maxBodyBytes'], DEFAULTS.httpMaxBodyBytes);
+  const httpMaxInflightBytes = size(w, ['http', 'maxInflightBytes'], httpRaw['maxInflightBytes'], Math.max(DEFAULTS.httpMaxInflightBytes, httpMaxBodyBytes));
+  if (httpMaxInflightBytes < httpMaxBodyBytes) {
+    fail(w.at(['http', 'maxInflightBytes']), `"http.maxInflightBytes" (${httpMaxInflightBytes}) must be at least "http.maxBodyBytes" (${httpMaxBodyBytes})`);
+  }
   const http: HttpConfig = {
     host: str(w, ['http', 'host'], httpRaw['host']) ?? DEFAULTS.httpHost,
     port: httpPort,
     apiTokens: api,
-    maxBodyBytes: size(w, ['http', 'maxBodyBytes'], httpRaw['maxBodyBytes'], DEFAULTS.httpMaxBodyBytes),
+    maxBodyBytes: httpMaxBodyBytes,
     maxLoginBodyBytes: size(w, ['http', 'maxLoginBodyBytes'], httpRaw['maxLoginBodyBytes'], DEFAULTS.httpMaxLoginBodyBytes),
+    maxInflightBytes: httpMaxInflightBytes,
     maxPipelinedRequests: count(w, ['http', 'maxPipelinedRequests'], httpRaw['maxPipelinedRequests'], DEFAULTS.httpMaxPipelinedRequests, 1),
     timeouts: requestTimeouts(w, 'http', httpRaw, DEFAULTS.httpTimeouts),
     ...clientSettings(w, 'http', httpRaw),

@@ -91,12 +91,16 @@ export function loginRoutes(app: Hono<ApiEnv>, deps: ApiDeps, sessions: Sessions
     // Read within the login's own small limit (nothing is known of the client yet). A body refused or unusable
     // counts as a failed login, so such requests are throttled like wrong passwords.
     let body: Record<string, unknown> | null;
+    let reserved = 0;
     try {
-      await bufferBody(c, bodyLimits);
+      reserved = await bufferBody(c, bodyLimits);
       body = await jsonBody(c);
     } catch (e) {
       if (!(e instanceof BodyRefused)) throw e;
       return refuse(c, e);
+    } finally {
+      // Parsed (or refused): its bytes are no longer held.
+      bodyLimits.budget.release(reserved);
     }
     if (!body) return fail(c, 400, 'USAGE', 'send JSON: {"username": "...", "password": "..."} or {"token": "..."}');
     let user: string | null = null;

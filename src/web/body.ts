@@ -7,29 +7,40 @@
 import { ServerResponse } from 'node:http';
 import type { Context, MiddlewareHandler } from 'hono';
 import { DEFAULTS } from '../config/config.js';
+import { ByteBudget } from '../hec/index.js';
 import { fail, type ApiDeps } from './context.js';
 
 export interface BodyLimits {
   maxBytes: number;
+  /**
+   * Body bytes held at once by all API requests (`http.maxInflightBytes`), charged as they arrive and released when
+   * the request is answered: 1,500 connections sending 1 MiB bodies each held 1.5 GB before.
+   */
+  budget: ByteBudget;
   /** No body byte for this long → 408. */
   idleMs: number;
   /** The whole body not received this long after reading began → 408. */
   totalMs: number;
 }
 
+/** Each server's budget (one per ApiDeps: the API's routes and its login share it). */
+const BUDGETS = new WeakMap<object, ByteBudget>();
+
 /** The limits of API routes (`http.maxBodyBytes`) and of the login (`http.maxLoginBodyBytes`); default the config's defaults. */
 export function apiBodyLimits(deps: Pick<ApiDeps, 'requestLimits'>): { api: BodyLimits; login: BodyLimits } {
-  const http = deps.requestLimits ?? { maxBodyBytes: DEFAULTS.httpMaxBodyBytes, maxLoginBodyBytes: DEFAULTS.httpMaxLoginBodyBytes, timeouts: DEFAULTS.httpTimeouts };
+  const http = deps.requestLimits ?? { maxBodyBytes: DEFAULTS.httpMaxBodyBytes, maxLoginBodyBytes: DEFAULTS.httpMaxLoginBodyBytes, maxInflightBytes: DEFAULTS.httpMaxInflightBytes, timeouts: DEFAULTS.httpTimeouts };
+  let budget = BUDGETS.get(deps);
+  if (budget === undefined) BUDGETS.set(deps, (budget = new ByteBudget(http.maxInflightBytes)));
   const idleMs = http.timeouts.bodyIdleMs;
   const totalMs = http.timeouts.bodyMs;
-  return { api: { maxBytes: http.maxBodyBytes, idleMs, totalMs }, login: { maxBytes: http.maxLoginBodyBytes, idleMs, totalMs } };
+  return { api: { maxBytes: http.maxBodyBytes, budget, idleMs, totalMs }, login: { maxBytes: http.maxLoginBodyBytes, budget, idleMs, totalMs } };
 }
 
-/** A body refused while reading: 413 `BODY_TOO_LARGE` or 408 `BODY_TIMEOUT`. */
+/** A body refused while reading: 413 `BODY_TOO_LARGE`, 408 `BODY_TIMEOUT`, or 503 `SERVER_BUSY` (the budget is full). */
 export class BodyRefused extends Error {
   constructor(
-    readonly status: 408 | 413,
-    readonly code: 'BODY_TOO_LARGE' | 'BODY_TIMEOUT',
+    readonly status: 408 | 413 | 503,
+    readonly code: 'BODY_TOO_LARGE' | 'BODY_TIMEOUT' | 'SERVER_BUSY',
     message: string,
   ) {
     super(message);
@@ -41,6 +52,10 @@ function tooLarge(max: number): BodyRefused {
   return new BodyRefused(413, 'BODY_TOO_LARGE', `the request body is over the limit of ${max} bytes`);
 }
 
+function busy(budget: ByteBudget): BodyRefused {
+  return new BodyRefused(503, 'SERVER_BUSY', `request bodies in progress hold the limit of ${budget.max} bytes (http.maxInflightBytes): retry shortly`);
+}
+
 const TIMED_OUT = Symbol('timed out');
 
 function within<T>(p: Promise<T>, ms: number): Promise<T | typeof TIMED_OUT> {
@@ -49,12 +64,17 @@ function within<T>(p: Promise<T>, ms: number): Promise<T | typeof TIMED_OUT> {
   return Promise.race([p, t]).finally(() => clearTimeout(timer));
 }
 
-/** Reads the whole request body within `limits`; throws `BodyRefused`. */
-export async function readBody(c: Context, limits: BodyLimits): Promise<Uint8Array> {
+/**
+ * Reads the whole request body within `limits`, its bytes reserved from the budget as they arrive (the caller
+ * releases `reserved` once the request is answered); throws `BodyRefused`, having released them.
+ */
+export async function readBody(c: Context, limits: BodyLimits): Promise<{ body: Uint8Array; reserved: number }> {
   const declared = c.req.header('content-length');
   if (declared !== undefined && Number(declared) > limits.maxBytes) throw tooLarge(limits.maxBytes);
+  // Charged by bytes received, not declared (a declared size that does not fit now is refused before reading).
+  if (declared !== undefined && !limits.budget.fits(Number(declared))) throw busy(limits.budget);
   const stream = c.req.raw.body;
-  if (stream === null) return new Uint8Array(0);
+  if (stream === null) return { body: new Uint8Array(0), reserved: 0 };
   // The server sends no automatic 100 (http-server.ts): a client that waits for it sends only what is read.
   const outgoing: unknown = (c.env as { outgoing?: unknown } | undefined)?.outgoing;
   if (outgoing instanceof ServerResponse && c.req.header('expect')?.toLowerCase() === '100-continue') outgoing.writeContinue();
@@ -62,6 +82,7 @@ export async function readBody(c: Context, limits: BodyLimits): Promise<Uint8Arr
   const deadline = Date.now() + limits.totalMs;
   const chunks: Uint8Array[] = [];
   let size = 0;
+  let reserved = 0;
   try {
     for (;;) {
       const total = deadline - Date.now();
@@ -73,20 +94,27 @@ export async function readBody(c: Context, limits: BodyLimits): Promise<Uint8Arr
       if (next.done) break;
       size += next.value.byteLength;
       if (size > limits.maxBytes) throw tooLarge(limits.maxBytes);
+      if (!limits.budget.tryReserve(next.value.byteLength)) throw busy(limits.budget);
+      reserved += next.value.byteLength;
       chunks.push(next.value);
     }
   } catch (e) {
+    limits.budget.release(reserved);
     // Stop pulling from the connection; the server discards the rest after the reply.
     reader.cancel().catch(() => {});
     throw e;
   }
-  return chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, size);
+  return { body: chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, size), reserved };
 }
 
-/** Reads the body within `limits` and makes it the request's body, so handlers read it as usual (`c.req.json()`). */
-export async function bufferBody(c: Context, limits: BodyLimits): Promise<void> {
-  const body = await readBody(c, limits);
+/**
+ * Reads the body within `limits` and makes it the request's body, so handlers read it as usual (`c.req.json()`);
+ * returns the budget bytes to release once the request is answered.
+ */
+export async function bufferBody(c: Context, limits: BodyLimits): Promise<number> {
+  const { body, reserved } = await readBody(c, limits);
   c.req.raw = new Request(c.req.raw, { body });
+  return reserved;
 }
 
 export function refuse(c: Context, e: BodyRefused): Response {
@@ -96,16 +124,21 @@ export function refuse(c: Context, e: BodyRefused): Response {
   return fail(c, e.status, e.code, e.message);
 }
 
-/** Middleware: every request body within `limits`, read before the handler runs. */
+/** Middleware: every request body within `limits`, read before the handler runs and held until it answered. */
 export function bodyLimit(limits: BodyLimits): MiddlewareHandler {
   return async (c, next) => {
     if (c.req.raw.body === null) return next();
+    let reserved: number;
     try {
-      await bufferBody(c, limits);
+      reserved = await bufferBody(c, limits);
     } catch (e) {
       if (e instanceof BodyRefused) return refuse(c, e);
       throw e;
     }
-    return next();
+    try {
+      return await next();
+    } finally {
+      limits.budget.release(reserved);
+    }
   };
 }

@@ -70,7 +70,7 @@ export interface ApiDeps {
   /** Where the API reports what an operator should see (authentication lockouts); default nowhere. */
   log?: (level: 'info' | 'warn' | 'error', message: string) => void;
   /** Request body limits and timeouts (`http.maxBodyBytes`, `http.maxLoginBodyBytes`, `http.body*Timeout`); default the config's defaults. */
-  requestLimits?: Pick<HttpConfig, 'maxBodyBytes' | 'maxLoginBodyBytes' | 'timeouts'>;
+  requestLimits?: Pick<HttpConfig, 'maxBodyBytes' | 'maxLoginBodyBytes' | 'maxInflightBytes' | 'timeouts'>;
 }
 
 export interface ApiEnv {

@@ -334,6 +334,7 @@ describe('errors carry file:line', () => {
     ['allowed hosts not a list', 'http:\n  allowedHosts: vigil.example.com\n', /:2: "http.allowedHosts" must be a list of host names/],
     ['allowed host with a port', 'http:\n  allowedHosts:\n    - vigil.example.com:8000\n', /:3: "http.allowedHosts.0" must be a host name without a port/],
     ['inflight below body', 'hec:\n  maxBodyBytes: 2MB\n  maxInflightBytes: 1MB\n', /:3: "hec.maxInflightBytes" \(1048576\) must be at least "hec.maxBodyBytes"/],
+    ['api inflight below body', 'http:\n  maxBodyBytes: 2MB\n  maxInflightBytes: 1MB\n', /:3: "http.maxInflightBytes" \(1048576\) must be at least "http.maxBodyBytes" \(2097152\)/],
     ['client share below body', 'hec:\n  maxBodyBytes: 2MB\n  maxInflightBytesPerClient: 1MB\n', /:3: "hec.maxInflightBytesPerClient" \(1048576\) must be at least "hec.maxBodyBytes" \(2097152\) and at most/],
     ['client share above budget', 'hec:\n  maxInflightBytes: 32MB\n  maxInflightBytesPerClient: 64MB\n', /:3: "hec.maxInflightBytesPerClient" \(67108864\) must be at least .* and at most "hec.maxInflightBytes" \(33554432\)/],
     ['bad retention', 'indexes:\n  main:\n    retention:\n      maxAge: forever\n', /:4: maxAge must be a duration like 30d/],

@@ -17,7 +17,7 @@ interface Api {
   close(): Promise<void>;
 }
 
-async function startApi(overrides: Partial<Pick<HttpConfig, 'maxBodyBytes' | 'maxLoginBodyBytes' | 'timeouts'>> = {}): Promise<Api> {
+async function startApi(overrides: Partial<Pick<HttpConfig, 'maxBodyBytes' | 'maxLoginBodyBytes' | 'maxInflightBytes' | 'timeouts'>> = {}): Promise<Api> {
   const dataDir = mkdtempSync(join(tmpdir(), 'vigil-body-'));
   const config = await loadConfig({ env: {}, flags: { dataDir, port: 0, hecPort: 0 } });
   const http: HttpConfig = { ...config.http, ...overrides };
@@ -171,6 +171,37 @@ describe('request body limits', () => {
 });
 
 describe('request timeouts', () => {
+  it('bodies in progress hold at most http.maxInflightBytes across requests: past it 503 SERVER_BUSY, freed as they end', async () => {
+    // 1,500 connections sending all but the last bytes of a 1 MiB body held 1.5 GB before (an API token holder).
+    const api = await startApi({ maxBodyBytes: 64 * KiB, maxInflightBytes: 256 * KiB });
+    const held: Awaited<ReturnType<typeof rawConnection>>[] = [];
+    const auth = { Authorization: `Bearer ${api.token}`, 'Content-Type': 'application/json' };
+    try {
+      // Four bodies of 64 KiB, sent but for their last bytes: the whole budget.
+      for (let i = 0; i < 4; i++) {
+        const c = await rawConnection(api.url, head('/api/search', { ...auth, 'Content-Length': 64 * KiB }));
+        c.socket.write('{"search":"' + 'x'.repeat(64 * KiB - 20));
+        held.push(c);
+      }
+      await sleep(300);
+      // Declared, it does not fit: refused before it is read; chunked, it is refused as its bytes come.
+      const declared = await send(api.url, '/api/search', { headers: auth, body: JSON.stringify({ search: '| makeresults', pad: 'p'.repeat(KiB) }) });
+      expect([declared.status, (declared.json as { error: { code: string } }).error.code]).toEqual([503, 'SERVER_BUSY']);
+      const chunked = await trickleChunked(api.url, '/api/search', auth, 8 * KiB);
+      expect([chunked.status, errorOf(chunked.body).code]).toEqual([503, 'SERVER_BUSY']);
+      // The login shares it.
+      const login = await send(api.url, '/api/login', { headers: { 'Content-Type': 'application/json' }, body: JSON.stringify({ token: api.token, pad: 'p'.repeat(KiB) }) });
+      expect(login.status).toBe(503);
+      for (const c of held) c.socket.destroy();
+      await sleep(300);
+      const after = await send(api.url, '/api/search', { headers: auth, body: JSON.stringify({ search: '   ' }) });
+      expect(after.status).toBe(400); // read and handled: a missing search
+    } finally {
+      for (const c of held) c.socket.destroy();
+      await api.close();
+    }
+  });
+
   it('a body that stops arriving is cut after http.bodyIdleTimeout (408), on login and on authenticated routes', async () => {
     const api = await startApi({ timeouts: { ...DEFAULTS.httpTimeouts, bodyIdleMs: 300 } });
     try {
