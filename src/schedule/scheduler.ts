@@ -93,6 +93,8 @@ export interface BackfillSummary {
 
 /** How long to wait before retrying a commit the store refused as busy. */
 const BUSY_RETRY_MS = 1000;
+/** How long a detection's runs wait after its search could not read the event store (an outage) before the next try. */
+const STORE_RETRY_S = 30;
 
 /**
  * A node's name when the config gives none: `<hostname>:<pid>`, distinct among the processes of a cluster
@@ -102,8 +104,11 @@ export function defaultNodeName(): string {
   return `${hostname()}:${process.pid}`;
 }
 
-/** What one attempt at a run came to (see `attempt`). */
-type Attempt = RunRecord | 'ran' | 'held' | 'cancelled';
+/**
+ * What one attempt at a run came to (see `attempt`). 'unavailable': its search could not read the event store (a
+ * ClickHouse shard down, a store error): nothing committed, the run is tried again later within `max_lag`.
+ */
+type Attempt = RunRecord | 'ran' | 'held' | 'cancelled' | 'unavailable';
 
 /**
  * Runs enabled detections on their cron, as Splunk ES does: each scheduled time once (the ledger's
@@ -118,6 +123,8 @@ export class Scheduler {
   private backfilling: Promise<BackfillSummary> | null = null;
   /** The detections `due` found enabled at its last pass (null before the first pass). */
   private enabledAtLastPass: Set<string> | null = null;
+  /** Detections whose last run could not read the event store, and when they are tried again (clock seconds). */
+  private readonly storeRetryAt = new Map<string, number>();
   /** The name this scheduler's run leases carry. */
   readonly node: string;
 
@@ -213,11 +220,24 @@ export class Scheduler {
     const done: RunRecord[] = [];
     const heldElsewhere = new Set<string>();
     this.deps.matchIndex?.setDetections(this.enabledDetections(), this.deps.content(), this.settings.tz);
-    for (const r of await this.due(this.deps.clock.now())) {
+    const now = this.deps.clock.now();
+    for (const r of await this.due(now)) {
       if (this.abort.signal.aborted) break;
+      // A detection whose search met a store outage waits STORE_RETRY_S, its cursor before the run (due again then).
+      if ((this.storeRetryAt.get(r.detection.id) ?? 0) > now) {
+        heldElsewhere.add(r.detection.id);
+        continue;
+      }
       const out = await this.attempt(r.detection, r.scheduledTime, isRealtime(r.detection, this.settings) ? 'realtime' : 'scheduled');
       // Stopping cancels a run uncommitted: its cursor stays, so the next start redoes it.
       if (this.abort.signal.aborted && typeof out === 'string') break;
+      if (out === 'unavailable') {
+        if (!this.storeRetryAt.has(r.detection.id)) this.deps.log?.('warn', `${r.detection.name} @ ${new Date(r.scheduledTime * 1000).toISOString()}: the event store could not be read; its runs are tried again every ${STORE_RETRY_S} s (within schedule.max_lag)`);
+        this.storeRetryAt.set(r.detection.id, now + STORE_RETRY_S);
+        heldElsewhere.add(r.detection.id);
+        continue;
+      }
+      if (typeof out === 'object') this.storeRetryAt.delete(r.detection.id);
       if (out === 'held') heldElsewhere.add(r.detection.id);
       if (typeof out === 'object') done.push(out);
       if (!heldElsewhere.has(r.detection.id)) await this.deps.state.setCursor(r.detection.id, r.scheduledTime);
@@ -337,6 +357,11 @@ export class Scheduler {
         const run = await this.attempt(r.detection, r.scheduledTime, 'backfill', { actions: opts.actions ?? true });
         // A run cancelled by stop() is neither in the ledger nor held (its lease was released): it counts as not reached.
         if (run === 'cancelled') continue;
+        // Not committed either: the same backfill run again redoes it.
+        if (run === 'unavailable') {
+          sum.failed++;
+          continue;
+        }
         if (run === 'ran' || run === 'held') {
           if (run === 'ran') sum.skipped++;
           else sum.held++;
@@ -378,9 +403,9 @@ export class Scheduler {
   /**
    * Executes one run of `d` for `scheduledTime` and commits it. Returns null when the ledger already had
    * it (a concurrent scheduler or an earlier backfill), when another node holds its lease (it runs it), or
-   * when the scheduler stopped during the search (nothing is committed; the run is redone). Search errors
-   * and timeouts are recorded as failed runs; they are not retried (as in Splunk). `actions: false` plans
-   * no alert actions for its outputs.
+   * when the scheduler stopped during the search (nothing is committed; the run is redone), or when its search could
+   * not read the event store (nothing is committed; retried). Search errors and timeouts are recorded as failed
+   * runs; they are not retried (as in Splunk). `actions: false` plans no alert actions for its outputs.
    */
   async executeRun(d: Detection, scheduledTime: number, mode: RunMode, opts: { actions?: boolean } = {}): Promise<RunRecord | null> {
     const out = await this.attempt(d, scheduledTime, mode, opts);
@@ -406,9 +431,9 @@ export class Scheduler {
         this.deps.log?.('warn', `${d.name} @ ${new Date(scheduledTime * 1000).toISOString()}: lease lost to another node; run abandoned`);
         return 'held';
       }
-      if (out === 'cancelled') {
+      if (out === 'cancelled' || out === 'unavailable') {
         await state.renewRun(d.id, scheduledTime, this.node, 0, clock.now()).catch(() => false);
-        return 'cancelled';
+        return out;
       }
       return out === 'conflict' ? refused() : out;
     } finally {
@@ -447,7 +472,7 @@ export class Scheduler {
   }
 
   /** The run itself (search, throttling, outputs, commit), under a lease `attempt` holds. */
-  private async execute(d: Detection, scheduledTime: number, mode: RunMode, opts: { actions?: boolean }, leaseLost: AbortSignal): Promise<RunRecord | 'cancelled' | 'conflict'> {
+  private async execute(d: Detection, scheduledTime: number, mode: RunMode, opts: { actions?: boolean }, leaseLost: AbortSignal): Promise<RunRecord | 'cancelled' | 'conflict' | 'unavailable'> {
     const { state, clock } = this.deps;
     const settings = this.settings;
     const tz = settings.tz;
@@ -496,6 +521,8 @@ export class Scheduler {
       rows = out.rows;
     } catch (e) {
       if (e instanceof SearchCancelled) return 'cancelled';
+      // The events could not be read (an outage, not the search's fault): not a failed run, retried (runDue).
+      if (e instanceof VigilError && e.code === 'STORE') return 'unavailable';
       run.status = e instanceof RunTimeout ? 'timeout' : 'failed';
       run.error = (e as { format?: () => string }).format?.() ?? (e as Error).message;
       this.deps.log?.('warn', `${d.name} @ ${new Date(scheduledTime * 1000).toISOString()}: ${run.status}: ${(e as Error).message}`);

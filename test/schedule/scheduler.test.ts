@@ -7,6 +7,8 @@ import { InProcessExecutor } from '../../src/schedule/executor.js';
 import { Scheduler } from '../../src/schedule/scheduler.js';
 import { scheduleSettings, type ScheduleSettings } from '../../src/schedule/settings.js';
 import { searchWindow, startDelaySeconds } from '../../src/schedule/window.js';
+import type { ScanRequest } from '../../src/events/scan.js';
+import { StoreError } from '../../src/store/types.js';
 import { datasetEvents, FakeClock, MemoryStore } from './fakes.js';
 
 const pack = loadContent();
@@ -185,6 +187,51 @@ describe('scheduler', () => {
     const [run] = await scheduler.runDue();
     expect(run).toMatchObject({ status: 'failed', resultCount: 0, riskEventCount: 0 });
     expect(run!.error).toContain('unsupported command "frobnicate"');
+  });
+
+  it('a run whose search cannot read the event store (an outage) is not recorded as failed: it is tried again, once every 30 s, and done when the store is back', async () => {
+    // As a ClickHouse shard down: every scan fails with a store error.
+    class Outage extends MemoryStore {
+      down = false;
+      scans = 0;
+      override scan(req: ScanRequest) {
+        this.scans++;
+        if (this.down) throw new StoreError('STORE_IO', 'querying ClickHouse: All connection tries failed');
+        return super.scan(req);
+      }
+    }
+    const store = new Outage();
+    store.append(datasetEvents('datasets/cisco_isovalent/cisco_isovalent.log'));
+    const clock = new FakeClock(T0 + 0.5 * H);
+    const logs: string[] = [];
+    const scheduler = new Scheduler({
+      content: () => pack,
+      state: store,
+      defaultIndexes: () => ['main'],
+      executor: new InProcessExecutor(store, () => pack),
+      clock,
+      settings: { ...scheduleSettings(undefined, undefined), enable: [SEED.name] },
+      alerts: null,
+      log: (_level, m) => logs.push(m),
+    });
+    await scheduler.runDue();
+    clock.t = T0 + H + seedDelay;
+    store.down = true;
+    expect(await scheduler.runDue()).toEqual([]);
+    expect(await store.runs()).toEqual([]); // not in the ledger as failed: it would never run again
+    const tried = store.scans;
+    clock.t += 10;
+    expect(await scheduler.runDue()).toEqual([]);
+    expect(store.scans).toBe(tried); // waiting its 30 s
+    clock.t += 25;
+    expect(await scheduler.runDue()).toEqual([]);
+    expect(store.scans).toBeGreaterThan(tried);
+    expect(logs.filter((m) => m.includes('could not be read'))).toHaveLength(1); // said once per outage
+    store.down = false;
+    clock.t += 31;
+    const [run] = await scheduler.runDue();
+    expect(run).toMatchObject({ scheduledTime: T0 + H, status: 'success', riskEventCount: 4 });
+    expect(store.events.filter((e) => e.index === 'risk')).toHaveLength(4);
   });
 
   it('raises a finding when a pod passes the risk threshold, once per throttle period', async () => {
