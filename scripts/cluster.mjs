@@ -443,6 +443,9 @@ function writeNodeConfigs() {
     const text = `# vigil serve config for node ${node.n} of the local cluster: written by \`npm run cluster:up\` (rewritten on
 # every run; the tokens are kept in secrets.json). Start it with: vigil serve --config ${rel(file)}
 dataDir: ./node-${node.n}/data
+# A fixed name: restarted, the node resumes its own run leases at once (docs/scale-out.md).
+node:
+  name: vigil-${node.n}
 hec:
   host: 127.0.0.1
   port: ${node.hec}
