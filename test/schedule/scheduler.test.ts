@@ -30,8 +30,7 @@ const ROUTING = parseAlertConfig({
   ],
 });
 
-function setup(settings: Partial<ScheduleSettings> = {}, now = T0 + 0.5 * H, alerts = false, log?: (level: string, message: string) => void) {
-  const store = new MemoryStore();
+function setup<S extends MemoryStore = MemoryStore>(settings: Partial<ScheduleSettings> = {}, now = T0 + 0.5 * H, alerts = false, log?: (level: string, message: string) => void, store: S = new MemoryStore() as S) {
   store.append(datasetEvents('datasets/cisco_isovalent/cisco_isovalent.log'));
   const clock = new FakeClock(now);
   const full = { ...scheduleSettings(undefined, undefined), ...settings };
@@ -200,20 +199,8 @@ describe('scheduler', () => {
         return super.scan(req);
       }
     }
-    const store = new Outage();
-    store.append(datasetEvents('datasets/cisco_isovalent/cisco_isovalent.log'));
-    const clock = new FakeClock(T0 + 0.5 * H);
     const logs: string[] = [];
-    const scheduler = new Scheduler({
-      content: () => pack,
-      state: store,
-      defaultIndexes: () => ['main'],
-      executor: new InProcessExecutor(store, () => pack),
-      clock,
-      settings: { ...scheduleSettings(undefined, undefined), enable: [SEED.name] },
-      alerts: null,
-      log: (_level, m) => logs.push(m),
-    });
+    const { store, clock, scheduler } = setup({ enable: [SEED.name] }, T0 + 0.5 * H, false, (_level, m) => logs.push(m), new Outage());
     await scheduler.runDue();
     clock.t = T0 + H + seedDelay;
     store.down = true;
