@@ -92,11 +92,15 @@ export class InputIssues {
     // The reason quotes the line (JSON.parse's message): its ESC sequences must not reach the terminal.
     if (this.shown++ < 20) this.write(`vigil: skipped ${m.file}:${m.line}: ${printable(m.reason)}\n`);
   };
-  onWarning = (_w: LineIssue): void => {
+  /** A line read with a caveat (no "time": the previous event's was used): shown as the first malformed ones are. */
+  onWarning = (w: LineIssue): void => {
     this.warnings++;
+    if (this.shown++ < 20) this.write(`vigil: warning ${w.file}:${w.line}: ${printable(w.reason)}\n`);
   };
   summary(): void {
-    if (this.malformed > 20) this.write(`vigil: ... and ${this.malformed - 20} more malformed lines\n`);
+    const shown = Math.min(this.shown, 20);
+    if (this.malformed + this.warnings > shown) this.write(`vigil: ... and ${this.malformed + this.warnings - shown} more\n`);
     if (this.malformed > 0) this.write(`vigil: ${this.malformed} malformed line${this.malformed === 1 ? '' : 's'} skipped\n`);
+    if (this.warnings > 0) this.write(`vigil: ${this.warnings} line${this.warnings === 1 ? '' : 's'} read with a warning\n`);
   }
 }

@@ -56,4 +56,17 @@ describe('malformed-line reports on stderr', () => {
     issues.onMalformed({ file: 'x.jsonl', line: 1, reason: 'not JSON: Unexpected token \'a\', "abc\u001b[2Jdef" is not valid JSON' });
     expect(err).toBe('vigil: skipped x.jsonl:1: not JSON: Unexpected token \'a\', "abc\ufffd[2Jdef" is not valid JSON\n');
   });
+
+  it('show warnings too (an event without "time" took the previous time: counted, never shown before), 20 lines at most', async () => {
+    const { InputIssues } = await import('../../src/cli/shared.js');
+    let err = '';
+    const issues = new InputIssues((s) => (err += s));
+    issues.onMalformed({ file: 'x.jsonl', line: 1, reason: 'not JSON' });
+    for (let line = 2; line <= 25; line++) issues.onWarning({ file: 'x.jsonl', line, reason: 'no "time": using the previous event\'s time' });
+    issues.summary();
+    const lines = err.trimEnd().split('\n');
+    expect(lines[0]).toBe('vigil: skipped x.jsonl:1: not JSON');
+    expect(lines[1]).toBe('vigil: warning x.jsonl:2: no "time": using the previous event\'s time');
+    expect(lines.slice(20)).toEqual(['vigil: ... and 5 more', 'vigil: 1 malformed line skipped', 'vigil: 24 lines read with a warning']);
+  });
 });
