@@ -82,8 +82,10 @@ export function staticRoutes(app: Hono<ApiEnv>, dir: string | null): void {
     securityHeaders(c);
     if (!root) return c.html(NOT_BUILT, 200);
     const rel = normalize(path).replace(/^([/\\])+/, '');
+    // A NUL names no file (and no route of the app): not the console's page.
+    if (rel.includes('\0')) return c.text('not found', 404);
     const file = join(root, rel);
-    if (rel && !rel.includes('\0') && (file === root || file.startsWith(root + sep))) {
+    if (rel && (file === root || file.startsWith(root + sep))) {
       const body = extname(file) ? read(file) : null;
       if (body) {
         c.header('Content-Type', TYPES[extname(file)] ?? 'application/octet-stream');

@@ -236,7 +236,7 @@ describe('console deep links', () => {
         expect(res.status, path).toBe(200);
         expect(await res.text()).toContain('vigil console');
       }
-      for (const path of ['/assets/missing.js', '/missing.js', '/favicon.ico']) expect((await fetch(`${h2.server.apiUrl}${path}`)).status, path).toBe(404);
+      for (const path of ['/assets/missing.js', '/missing.js', '/favicon.ico', '/assets/x%00.js', '/x%00']) expect((await fetch(`${h2.server.apiUrl}${path}`)).status, path).toBe(404);
     } finally {
       await h2.close();
       rmSync(dir, { recursive: true, force: true });
