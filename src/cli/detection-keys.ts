@@ -5,6 +5,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import type { ContentPack } from '../detections/content.js';
 import type { Detection } from '../detections/detection.js';
 import { VigilError } from '../errors.js';
+import { problemPlace } from '../yaml/reader.js';
 
 /**
  * The detections named on the command line, in that order, each once (a name, its id and its file are one
@@ -42,7 +43,7 @@ async function resolveDetection(pack: ContentPack, key: string): Promise<Detecti
     const errors = r.problems.filter((p) => p.severity === 'error');
     if (!d || errors.length) {
       const p = errors[0];
-      throw new VigilError('CONTENT_SCHEMA', p ? `${p.file}:${p.line}:${p.column}: ${p.message}` : `${key}: not a detection`);
+      throw new VigilError('CONTENT_SCHEMA', p ? `${problemPlace(p)}: ${p.message}` : `${key}: not a detection`);
     }
     pack.macros.defineDefault({ name: d.filterMacro, args: [], definition: 'search *' });
     return d;

@@ -25,6 +25,7 @@ import { CONSOLE_DIR } from './static.js';
 import { parseUsers, type UserConfig } from './users.js';
 import { SharedSessions } from './sessions.js';
 import { removeServerFile, writeServerFile } from './server-file.js';
+import { problemPlace } from '../yaml/reader.js';
 
 /** Of `shutdownTimeout`, what is kept after in-flight requests and deliveries are cut: committing and closing the store. */
 export const SHUTDOWN_RESERVE_MS = 1000;
@@ -83,7 +84,7 @@ export function loadServerContent(dataDir: string, contentDirs: readonly string[
 function logContentProblems(pack: ContentPack, log: StartOptions['log']): void {
   const errors = pack.problems.filter((p) => p.severity === 'error');
   if (errors.length === 0 || !log) return;
-  const lines = errors.slice(0, 10).map((p) => `  ${p.file}:${p.line}:${p.column}: ${p.message}`);
+  const lines = errors.slice(0, 10).map((p) => `  ${problemPlace(p)}: ${p.message}`);
   if (errors.length > 10) lines.push(`  ... and ${errors.length - 10} more`);
   log('warn', `content: ${errors.length} error(s); what they concern was left out (vigil validate lists them):\n${lines.join('\n')}`);
 }

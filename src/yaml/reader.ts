@@ -24,9 +24,14 @@ export interface ContentProblem {
   message: string;
 }
 
+/** Where a problem is: `file:line:column`, or the file alone for one about the whole file (line 0: unreadable, too large). */
+export function problemPlace(p: Pick<ContentProblem, 'file' | 'line' | 'column'>): string {
+  return p.line > 0 ? `${p.file}:${p.line}:${p.column}` : p.file;
+}
+
 export class ContentError extends VigilError {
   constructor(readonly problem: ContentProblem) {
-    super(problem.code === 'CONTENT_YAML' ? 'CONTENT_YAML' : 'CONTENT_SCHEMA', `${problem.file}:${problem.line}:${problem.column}: ${problem.message}`);
+    super(problem.code === 'CONTENT_YAML' ? 'CONTENT_YAML' : 'CONTENT_SCHEMA', `${problemPlace(problem)}: ${problem.message}`);
   }
 }
 

@@ -197,6 +197,12 @@ describe('vigil CLI', () => {
     const r = vigil(['validate', '--content', dir]);
     expect(r.code).toBe(2);
     expect(r.out).toMatch(/b\.yml:4:\d+: error: search: unsupported command "frobnicate"/);
+    // A problem of the whole file names the file alone (it printed file:0:0).
+    mkdirSync(join(dir, 'lookups'), { recursive: true });
+    writeFileSync(join(dir, 'lookups', 'notes.txt'), 'not a lookup');
+    const whole = vigil(['validate', '--content', dir]);
+    expect(whole.out).toMatch(/lookups[/\\]notes\.txt: warning: not a CSV lookup/);
+    expect(whole.out).not.toContain(':0:0');
   });
 
   it('runs the bundled tests, prints the summary and writes JUnit', () => {

@@ -3,6 +3,7 @@ import type { ContentPack } from '../../detections/content.js';
 import type { Detection } from '../../detections/detection.js';
 import { VigilError } from '../../errors.js';
 import { resolveDetections } from '../detection-keys.js';
+import { problemPlace } from '../../yaml/reader.js';
 
 /**
  * Content errors stop commands that depend on content (warnings do not); `vigil validate` lists them all.
@@ -22,11 +23,11 @@ export function failOnContentErrors(pack: ContentPack, only?: readonly Detection
     };
     const skipped = errors.filter((p) => elsewhere(p.file));
     errors = errors.filter((p) => !elsewhere(p.file));
-    for (const p of skipped.slice(0, 10)) warn(`vigil: warning: ${p.file}:${p.line}:${p.column}: ${p.message} (not run here)\n`);
+    for (const p of skipped.slice(0, 10)) warn(`vigil: warning: ${problemPlace(p)}: ${p.message} (not run here)\n`);
     if (skipped.length > 10) warn(`vigil: warning: ... and ${skipped.length - 10} more in other detections (run vigil validate)\n`);
   }
   if (errors.length === 0) return;
-  const lines = errors.slice(0, 10).map((p) => `  ${p.file}:${p.line}:${p.column}: ${p.message}`);
+  const lines = errors.slice(0, 10).map((p) => `  ${problemPlace(p)}: ${p.message}`);
   if (errors.length > 10) lines.push(`  ... and ${errors.length - 10} more (run vigil validate)`);
   throw new VigilError(errors[0]!.code === 'CONTENT_YAML' ? 'CONTENT_YAML' : 'CONTENT_SCHEMA', `content has errors:\n${lines.join('\n')}`);
 }

@@ -1,5 +1,6 @@
 import { Option, type Command } from 'commander';
 import { EXIT_USAGE } from '../exit.js';
+import { problemPlace } from '../../yaml/reader.js';
 
 export function validateCommand(program: Command): void {
   program
@@ -28,7 +29,7 @@ export function validateCommand(program: Command): void {
         return;
       }
       for (const p of report.problems) {
-        process.stdout.write(`${p.file}:${p.line}:${p.column}: ${p.severity}: ${p.message} [${p.code}]\n`);
+        process.stdout.write(`${problemPlace(p)}: ${p.severity}: ${p.message} [${p.code}]\n`);
       }
       if (report.problems.length) process.stdout.write('\n');
       for (const v of report.detections) {

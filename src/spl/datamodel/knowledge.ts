@@ -2,7 +2,7 @@ import type { DataModelLibrary, EventTypeLibrary } from '../../datamodels/librar
 import type { ContentSpot, Dataset } from '../../datamodels/model.js';
 import { toText } from '../../events/value.js';
 import type { DerivedFields } from '../../normalize/event-result.js';
-import { positionIn, type ContentProblem } from '../../yaml/reader.js';
+import { positionIn, problemPlace, type ContentProblem } from '../../yaml/reader.js';
 import { COMMAND_PARSERS, commandBlueprint } from '../commands/index.js';
 import type { ExecContext } from '../commands/types.js';
 import { compileEval, evalTypeOf } from '../eval/compile.js';
@@ -207,7 +207,7 @@ export class SearchKnowledge implements Knowledge {
     } catch (e) {
       if (!(e instanceof SplError)) throw e;
       const p = problemOf(e, at, label);
-      return { error: `${label} is invalid (${p.file}:${p.line}:${p.column}): ${e.message}`, problem: p };
+      return { error: `${label} is invalid (${problemPlace(p)}): ${e.message}`, problem: p };
     }
   }
 }
