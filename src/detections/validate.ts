@@ -137,7 +137,8 @@ export function validateContent(pack: ContentPack, opts: { datasetsDirs?: readon
   }
   problems.sort((a, b) => (a.file < b.file ? -1 : a.file > b.file ? 1 : a.line - b.line));
   return {
-    problems,
+    // A broken macro is reported in its own file once, not once per detection that calls it.
+    problems: distinctProblems(problems),
     counts: {
       detections: pack.detections.length,
       runnable: verdicts.filter((v) => v.runs).length,
@@ -148,6 +149,44 @@ export function validateContent(pack: ContentPack, opts: { datasetsDirs?: readon
     detections: verdicts,
     reasons: groupReasons(verdicts),
   };
+}
+
+/**
+ * The problems with the same place, severity, code and first line of message as an earlier one merged into it (order
+ * kept): an error inside a macro differs per caller only in its last line (`in <detection>`), which then names
+ * the callers (`in A, B and 6 more`) instead of the error being listed once per caller.
+ */
+function distinctProblems(problems: readonly ContentProblem[]): ContentProblem[] {
+  const first = new Map<string, { problem: ContentProblem; callers: string[] }>();
+  const out: ContentProblem[] = [];
+  for (const p of problems) {
+    const nl = p.message.indexOf('\n');
+    const key = JSON.stringify([p.file, p.line, p.column, p.severity, p.code, nl < 0 ? p.message : p.message.slice(0, nl)]);
+    const seen = first.get(key);
+    const caller = callerOf(p.message);
+    if (seen === undefined) {
+      const kept = { ...p };
+      first.set(key, { problem: kept, callers: caller === null ? [] : [caller] });
+      out.push(kept);
+    } else if (caller !== null && seen.callers.length > 0) {
+      seen.callers.push(caller);
+      const n = seen.callers.length;
+      const names = n <= MAX_CALLERS_NAMED ? seen.callers.join(', ') : `${seen.callers.slice(0, MAX_CALLERS_NAMED).join(', ')} and ${n - MAX_CALLERS_NAMED} more`;
+      seen.problem.message = `${p.message.slice(0, p.message.lastIndexOf('\n'))}\n      in ${names}`;
+    }
+  }
+  return out;
+}
+
+/** Detections a merged problem names at most. */
+const MAX_CALLERS_NAMED = 10;
+
+/** The detection a problem's last line names (`      in <detection>`), or null. */
+function callerOf(message: string): string | null {
+  const nl = message.lastIndexOf('\n');
+  if (nl < 0) return null;
+  const last = message.slice(nl + 1).trimStart();
+  return last.startsWith('in ') ? last.slice(3) : null;
 }
 
 /** Where `name` is in `text` as a field name (between separators, not inside a longer name or a value), or -1. */
