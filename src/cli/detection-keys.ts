@@ -4,6 +4,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import type { ContentPack } from '../detections/content.js';
 import type { Detection } from '../detections/detection.js';
+import { editDistance } from '../edit-distance.js';
 import { VigilError } from '../errors.js';
 import { problemPlace } from '../yaml/reader.js';
 
@@ -48,6 +49,19 @@ async function resolveDetection(pack: ContentPack, key: string): Promise<Detecti
     pack.macros.defineDefault({ name: d.filterMacro, args: [], definition: 'search *' });
     return d;
   }
-  const near = pack.detections.filter((d) => d.name.toLowerCase().includes(key.toLowerCase())).map((d) => `  ${d.name}`);
+  const near = nearNames(pack.detections.map((d) => d.name), key).map((n) => `  ${n}`);
   throw new VigilError('CONTENT_NOT_FOUND', `no detection named "${key}"${near.length ? `; did you mean:\n${near.join('\n')}` : ' (vigil detections lists them)'}`);
+}
+
+/**
+ * The names a mistyped key may mean: those containing it (a part of the name), else the closest by edit distance
+ * when a few letters are off (a typo: "Shell Exection").
+ */
+function nearNames(names: readonly string[], key: string): string[] {
+  const k = key.toLowerCase();
+  const containing = names.filter((n) => n.toLowerCase().includes(k));
+  if (containing.length) return containing;
+  const scored = names.map((n) => ({ n, d: editDistance(n.toLowerCase(), k) })).filter((x) => x.d <= Math.max(2, Math.floor(k.length / 5)));
+  const best = Math.min(...scored.map((x) => x.d));
+  return scored.filter((x) => x.d === best).map((x) => x.n);
 }

@@ -26,16 +26,35 @@ export const COMMAND_MODULES: readonly { names: readonly string[]; register: () 
 
 /** The program with the commands `args` (the command line after the script) can use: its command's, or all. */
 export async function buildProgram(args: readonly string[] = []): Promise<Command> {
+  const named = args.find((a) => !a.startsWith('-'));
+  const only = COMMAND_MODULES.filter((m) => named !== undefined && m.names.includes(named));
+  const help = only.length ? `vigil ${named} --help` : 'vigil --help';
   const program = new Command()
     .name('vigil')
     .description('Run Splunk security_content detections (SPL) over Cilium Tetragon events, without Splunk.')
     .version(pkg.version)
-    .showHelpAfterError('(run vigil help for usage)')
+    // Commander's own errors ("error: unknown option '--evnts'\n(Did you mean --events?)") read as every other
+    // error does: one line, with its code (docs/errors.md). Subcommands inherit this.
+    .configureOutput({ outputError: (str, write) => write(commanderErrorLine(str, help)) })
+    .addHelpText(
+      'after',
+      '\nExit codes: 0 success (also with no results); 2 a usage, SPL or content error; 1 anything else (input, store,\n' +
+        'a failed test or an event a replay could not send). Errors end with their code, listed in docs/errors.md.',
+    )
     .exitOverride();
-  const named = args.find((a) => !a.startsWith('-'));
-  const only = COMMAND_MODULES.filter((m) => named !== undefined && m.names.includes(named));
   for (const m of only.length ? only : COMMAND_MODULES) (await m.register())(program);
   return program;
+}
+
+/** `error: <message>` and commander's "(Did you mean ...?)" on one line, as `vigil: <message> [USAGE]`. */
+function commanderErrorLine(text: string, help: string): string {
+  const message = text
+    .trim()
+    .replace(/^error: /, '')
+    .replace(/\n\(Did you mean (.*)\?\)$/, ' (did you mean $1?)')
+    .replace(/\s*\n\s*/g, ' ')
+    .replace(/\.$/, '');
+  return `vigil: ${message}; see ${help} [USAGE]\n`;
 }
 
 /** Options taking one value or more (`<file...>`): they take every argument after them, the command's own too. */

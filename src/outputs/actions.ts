@@ -5,6 +5,7 @@
  */
 import { resolve } from 'node:path';
 import { VigilError } from '../errors.js';
+import { editDistance } from '../edit-distance.js';
 import { INDEX_NAME } from '../config/config.js';
 import { parseDuration } from '../config/units.js';
 
@@ -175,17 +176,6 @@ function describe(v: unknown): string {
   if (Array.isArray(v)) return 'a list';
   if (typeof v === 'object') return 'a mapping';
   return JSON.stringify(v);
-}
-
-/** Levenshtein distance, for "did you mean" hints on short setting names. */
-function editDistance(a: string, b: string): number {
-  let prev = Array.from({ length: b.length + 1 }, (_, j) => j);
-  for (let i = 1; i <= a.length; i++) {
-    const cur = [i];
-    for (let j = 1; j <= b.length; j++) cur[j] = Math.min(prev[j]! + 1, cur[j - 1]! + 1, prev[j - 1]! + (a[i - 1] === b[j - 1] ? 0 : 1));
-    prev = cur;
-  }
-  return prev[b.length]!;
 }
 
 function isRecord(v: unknown): v is Record<string, unknown> {

@@ -24,6 +24,25 @@ describe('vigil CLI', () => {
     const r = vigil(['--help']);
     expect(r.code).toBe(0);
     expect(r.out).toContain('run [options] [detection...]');
+    expect(r.out).toContain('Exit codes: 0 success (also with no results); 2 a usage, SPL or content error; 1 anything else');
+  });
+
+  it("reports commander's usage errors on one line with their code and the command's help", () => {
+    expect(vigil(['run', '--evnts', DATA, '--all'])).toMatchObject({
+      code: 2,
+      err: "vigil: unknown option '--evnts' (did you mean --events?); see vigil run --help [USAGE]\n",
+    });
+    expect(vigil(['serch', 'x'])).toMatchObject({ code: 2, err: "vigil: unknown command 'serch' (did you mean search?); see vigil --help [USAGE]\n" });
+    expect(vigil(['run', '--all', '--events', DATA, '--format', 'xml']).err).toBe(
+      "vigil: option '--format <format>' argument 'xml' is invalid. Allowed choices are table, jsonl, json, csv; see vigil run --help [USAGE]\n",
+    );
+  });
+
+  it('suggests the detection a mistyped name means (a typo, not only a part of the name)', () => {
+    const typo = vigil(['run', 'Cisco Isovalent - Shell Exection', '--events', DATA]);
+    expect(typo).toMatchObject({ code: 2, err: 'vigil: no detection named "Cisco Isovalent - Shell Exection"; did you mean:\n  Cisco Isovalent - Shell Execution [CONTENT_NOT_FOUND]\n' });
+    expect(vigil(['run', 'Curl Execution', '--events', DATA]).err).toContain('did you mean:\n  Cisco Isovalent - Curl Execution With Insecure Flags [');
+    expect(vigil(['run', 'xyz', '--events', DATA]).err).toBe('vigil: no detection named "xyz" (vigil detections lists them) [CONTENT_NOT_FOUND]\n');
   });
 
   it('reads an ISO --now without an offset in --tz, whatever the process zone (TZ=UTC here)', () => {
