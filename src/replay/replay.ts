@@ -76,8 +76,9 @@ interface HecReply {
  */
 export async function replay(inputs: readonly ReplayInput[], opts: ReplayOptions): Promise<ReplaySummary> {
   const started = Date.now();
-  const base = new URL(opts.url);
-  if (base.protocol !== 'http:' && base.protocol !== 'https:') throw new VigilError('USAGE', `--url must be http(s)://host:port, not ${opts.url}`);
+  // Text that is no URL at all ("127.0.0.1:8088", the scheme forgotten) is the same usage error, not a TypeError.
+  const base = URL.canParse(opts.url) ? new URL(opts.url) : null;
+  if (base?.protocol !== 'http:' && base?.protocol !== 'https:') throw new VigilError('USAGE', `--url must be http(s)://host:port, not ${opts.url}`);
   const https = base.protocol === 'https:';
   const agent = https ? new HttpsAgent({ keepAlive: true, maxSockets: 4, rejectUnauthorized: opts.verifyTls !== false }) : new HttpAgent({ keepAlive: true, maxSockets: 4 });
   const channel = randomUUID();

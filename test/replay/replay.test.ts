@@ -104,6 +104,15 @@ describe('replay', () => {
     }
   });
 
+  it('refuses a --url that is not an http(s) URL with a usage error (the scheme forgotten, another scheme)', async () => {
+    for (const url of ['127.0.0.1:8088', 'notaurl', 'ftp://127.0.0.1:8088']) {
+      await expect(replay(replayInputs([DATA]), { url, token: TOKEN, endpoint: 'raw' })).rejects.toMatchObject({
+        code: 'USAGE',
+        message: `--url must be http(s)://host:port, not ${url}`,
+      });
+    }
+  });
+
   it('reads attack_data data.yml files', () => {
     const yml = join(tmp, 'data.yml');
     writeFileSync(yml, 'id: e4b09032-22b5-4b37-a5ed-be0a64b84fb9\ndatasets:\n- name: cisco_isovalent\n  path: /datasets/cisco_isovalent/cisco_isovalent.log\n  sourcetype: cisco:isovalent:processExec\n  source: not_applicable\n');
