@@ -127,7 +127,8 @@ export function shownPath(file: string): string {
 export function readContentDir(dir: string, show: (file: string) => string): ContentDir {
   const out: ContentDir = { macros: [], lookups: [], stories: [], detections: [], dataModels: [], eventTypes: [], problems: [] };
   if (!existsSync(dir) || !statSync(dir).isDirectory()) {
-    out.problems.push({ file: dir, line: 0, column: 0, severity: 'error', code: 'CONTENT_SCHEMA', message: existsSync(dir) ? 'not a content directory (a file)' : 'content directory not found' });
+    const found = existsSync(dir);
+    out.problems.push({ file: dir, line: 0, column: 0, severity: 'error', code: found ? 'CONTENT_SCHEMA' : 'CONTENT_NOT_FOUND', message: found ? 'not a content directory (a file)' : 'content directory not found' });
     return out;
   }
   const listing: ListingProblem = (path, message, severity) => out.problems.push({ file: show(path), line: 0, column: 0, severity, code: 'CONTENT_SCHEMA', message });

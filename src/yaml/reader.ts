@@ -20,7 +20,7 @@ export interface ContentProblem {
   line: number;
   column: number;
   severity: 'error' | 'warning';
-  code: 'CONTENT_YAML' | 'CONTENT_SCHEMA' | 'CONTENT_LINT' | 'SPL';
+  code: 'CONTENT_YAML' | 'CONTENT_SCHEMA' | 'CONTENT_LINT' | 'CONTENT_NOT_FOUND' | 'SPL';
   message: string;
 }
 

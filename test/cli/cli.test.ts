@@ -45,6 +45,14 @@ describe('vigil CLI', () => {
     expect(vigil(['run', 'xyz', '--events', DATA]).err).toBe('vigil: no detection named "xyz" (vigil detections lists them) [CONTENT_NOT_FOUND]\n');
   });
 
+  it('names a --content directory that does not exist with CONTENT_NOT_FOUND (docs/errors.md)', () => {
+    const missing = join(tmp, 'no-such-content');
+    expect(vigil(['run', SEED, '--content', missing, '--events', DATA])).toMatchObject({
+      code: 2,
+      err: `vigil: content has errors:\n  ${missing}: content directory not found [CONTENT_NOT_FOUND]\n`,
+    });
+  });
+
   it('reads an ISO --now without an offset in --tz, whatever the process zone (TZ=UTC here)', () => {
     const r = spawnSync(process.execPath, [BIN, 'search', '| makeresults | eval t=_time | table t', '--now', '2026-12-06T02:00:00', '--tz', 'America/New_York'], {
       encoding: 'utf8',

@@ -148,7 +148,7 @@ describe('content errors point at file:line', () => {
 
   it('reports a missing content directory', () => {
     const pack = loadContent(['/nonexistent/vigil'], { bundled: false });
-    expect(pack.problems[0]!.message).toBe('content directory not found');
+    expect(pack.problems[0]).toMatchObject({ message: 'content directory not found', code: 'CONTENT_NOT_FOUND' });
   });
 });
 

@@ -29,7 +29,8 @@ export function failOnContentErrors(pack: ContentPack, only?: readonly Detection
   if (errors.length === 0) return;
   const lines = errors.slice(0, 10).map((p) => `  ${problemPlace(p)}: ${p.message}`);
   if (errors.length > 10) lines.push(`  ... and ${errors.length - 10} more (run vigil validate)`);
-  throw new VigilError(errors[0]!.code === 'CONTENT_YAML' ? 'CONTENT_YAML' : 'CONTENT_SCHEMA', `content has errors:\n${lines.join('\n')}`);
+  const first = errors[0]!.code;
+  throw new VigilError(first === 'CONTENT_YAML' || first === 'CONTENT_NOT_FOUND' ? first : 'CONTENT_SCHEMA', `content has errors:\n${lines.join('\n')}`);
 }
 
 /**
