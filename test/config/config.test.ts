@@ -318,6 +318,7 @@ describe('errors carry file:line', () => {
     ['bad port', 'hec:\n  host: x\n  port: 99999\n', /:3: "hec.port" must be a port number \(0-65535\), got 99999/],
     ['port as text', 'http:\n  port: eighty\n', /:2: "http.port" must be a port number/],
     ['unknown key, with a hint', 'hec:\n  tokens:\n    - token: tok-0123456789abcdef\n      useACK: true\n', /:4: unknown setting "hec.tokens.0.useACK" \(did you mean "useAck"\?\)/],
+    ['unknown key, a typo', 'hec:\n  prot: 8089\n', /:2: unknown setting "hec.prot" \(did you mean "port"\?\)/],
     ['unknown key', 'hec:\n  colour: red\n', /:2: unknown setting "hec.colour" \(known: host, port, tls/],
     ['missing token', 'hec:\n  tokens:\n    - name: a\n', /:3: "hec.tokens.0.token" is required/],
     ['tokens not a list', 'hec:\n  tokens: abc\n', /:2: "hec.tokens" must be a list/],
