@@ -20,8 +20,10 @@ export function progressReporter(label: string, stream: NodeJS.WriteStream = pro
       const pct = p.totalBytes && p.bytes !== undefined ? ` ${Math.min(100, Math.floor((100 * p.bytes) / p.totalBytes))}%` : '';
       stream.write(`\r${label}:${pct} ${p.scanned.toLocaleString('en-US')} events (${rate.toLocaleString('en-US')}/s)\x1b[K`);
     },
+    // Also before output goes to the same terminal (results of a streaming search): the next update redraws it.
     done() {
       if (shown) stream.write('\r\x1b[K');
+      shown = false;
     },
   };
 }

@@ -78,7 +78,12 @@ export function searchCommand(program: Command): void {
         return;
       }
       const progress = progressReporter('searching');
-      const sink = outputSink({ format: outputFormat(opts.format), tz, write: (s) => process.stdout.write(s), hide: ['_raw'] });
+      // Results clear the progress line first: on a terminal they would otherwise start after its text.
+      const write = (s: string) => {
+        progress.done();
+        process.stdout.write(s);
+      };
+      const sink = outputSink({ format: outputFormat(opts.format), tz, write, hide: ['_raw'] });
       const planned = plan(ast, searchOpts);
       let done = false;
       // A stats the store computes (ClickHouse) reads no events: threads would only scan them.
