@@ -113,6 +113,20 @@ describe('replay', () => {
     }
   });
 
+  it('stops sending once a batch gave up on a receiver that never answered: the others are counted, not retried each', async () => {
+    // A port nothing listens on: every attempt is refused. 31 events in batches of 10: 4 batches, one at a time.
+    const closed = createServer();
+    await new Promise<void>((r) => closed.listen(0, '127.0.0.1', r));
+    const port = (closed.address() as AddressInfo).port;
+    await new Promise<void>((r) => closed.close(() => r()));
+    const summary = await replay(replayInputs([DATA]), { url: `http://127.0.0.1:${port}`, token: TOKEN, endpoint: 'raw', batchSize: 10, concurrency: 1, sleep: async () => {} });
+    expect(summary).toMatchObject({ eventsSent: 0, eventsFailed: 31, requests: 8, retries: 7 });
+    expect(summary.errors).toEqual([
+      `gave up after 8 attempts: connect ECONNREFUSED 127.0.0.1:${port}`,
+      `3 later batch(es) not sent: the receiver was unreachable (connect ECONNREFUSED 127.0.0.1:${port})`,
+    ]);
+  });
+
   it('reads attack_data data.yml files', () => {
     const yml = join(tmp, 'data.yml');
     writeFileSync(yml, 'id: e4b09032-22b5-4b37-a5ed-be0a64b84fb9\ndatasets:\n- name: cisco_isovalent\n  path: /datasets/cisco_isovalent/cisco_isovalent.log\n  sourcetype: cisco:isovalent:processExec\n  source: not_applicable\n');
