@@ -256,7 +256,7 @@ export async function replay(inputs: readonly ReplayInput[], opts: ReplayOptions
     if (batch.length) await dispatch(input, batch);
   }
   await Promise.all(inFlight);
-  if (notSent) summary.errors.push(`${notSent} later batch(es) not sent: the receiver was unreachable (${unreachable})`);
+  if (notSent) summary.errors.push(`${notSent} more batch(es) failed without further attempts: the receiver was unreachable (${unreachable})`);
 
   if (opts.ack && pendingAcks.length) {
     const deadline = Date.now() + 120_000;

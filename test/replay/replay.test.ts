@@ -123,7 +123,7 @@ describe('replay', () => {
     expect(summary).toMatchObject({ eventsSent: 0, eventsFailed: 31, requests: 8, retries: 7 });
     expect(summary.errors).toEqual([
       `gave up after 8 attempts: connect ECONNREFUSED 127.0.0.1:${port}`,
-      `3 later batch(es) not sent: the receiver was unreachable (connect ECONNREFUSED 127.0.0.1:${port})`,
+      `3 more batch(es) failed without further attempts: the receiver was unreachable (connect ECONNREFUSED 127.0.0.1:${port})`,
     ]);
   });
 
