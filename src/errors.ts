@@ -60,3 +60,13 @@ export class VigilError extends Error {
 export function isVigilError(err: unknown): err is VigilError {
   return err instanceof VigilError;
 }
+
+/**
+ * Why a server could not listen on its port, with what to do for the usual causes (`flag`, `key`: the command-line
+ * flag and config key that choose the port); a bare EADDRINUSE left a first-time user guessing.
+ */
+export function listenFailure(err: NodeJS.ErrnoException, flag: string, key: string): string {
+  if (err.code === 'EADDRINUSE') return `EADDRINUSE: another process (another vigil serve?) listens there; stop it, or choose another port (${flag}, ${key})`;
+  if (err.code === 'EACCES') return `EACCES: this user may not listen on that port (below 1024?); choose another (${flag}, ${key})`;
+  return err.code ?? err.message;
+}

@@ -13,7 +13,7 @@ import type { HecConfig, HecTokenConfig, RequestTimeouts } from '../config/confi
 import type { Event } from '../events/event.js';
 import type { AppendReceipt, EventStore } from '../store/types.js';
 import { StoreError } from '../store/types.js';
-import { VigilError } from '../errors.js';
+import { listenFailure, VigilError } from '../errors.js';
 import { AckIds } from './ack.js';
 import { TokenRegistry } from './auth.js';
 import { AuthThrottle, ClientIdentity } from '../config/auth-throttle.js';
@@ -464,7 +464,7 @@ export function createHecServer(options: HecServerOptions): HecServer {
       const s = server;
       await new Promise<void>((resolve, reject) => {
         const onError = (err: Error): void => {
-          reject(new VigilError('CONFIG', `HEC cannot listen on ${config.host}:${config.port}: ${(err as NodeJS.ErrnoException).code ?? err.message}`, { cause: err }));
+          reject(new VigilError('CONFIG', `HEC cannot listen on ${config.host}:${config.port}: ${listenFailure(err, '--hec-port', 'hec.port')}`, { cause: err }));
         };
         s.once('error', onError);
         s.listen(config.port, config.host, () => {

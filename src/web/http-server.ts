@@ -5,7 +5,7 @@ import type { AddressInfo } from 'node:net';
 import { serve, type ServerType } from '@hono/node-server';
 import type { Env, Hono } from 'hono';
 import type { HttpConfig } from '../config/config.js';
-import { VigilError } from '../errors.js';
+import { listenFailure, VigilError } from '../errors.js';
 import { nodeTimeouts, pipelineGuard } from '../hec/index.js';
 import { hostCheck, type HostCheck } from './allowed-hosts.js';
 
@@ -47,7 +47,7 @@ export async function listenHttp<E extends Env>(app: Hono<E>, config: HttpConfig
   const hosts = hostCheck(config.host, config.allowedHosts);
   return new Promise((resolve, reject) => {
     const onError = (err: NodeJS.ErrnoException) =>
-      reject(new VigilError('CONFIG', `the API cannot listen on ${config.host}:${config.port}: ${err.code ?? err.message}`, { cause: err }));
+      reject(new VigilError('CONFIG', `the API cannot listen on ${config.host}:${config.port}: ${listenFailure(err, '--port', 'http.port')}`, { cause: err }));
     const server: ServerType = serve(
       {
         fetch: app.fetch,
