@@ -5,6 +5,7 @@ import type { ExecContext, Sink } from '../commands/types.js';
 import type { LookupProvider } from '../lookups.js';
 import type { SearchPlan } from '../plan/plan.js';
 import { compileSearch } from '../search/predicate.js';
+import { checkHeap } from './heap-guard.js';
 import { SplError, type Span } from '../source.js';
 import { buildOperators, countingSink, createContext, eventRow, type ExecuteStats } from './run.js';
 
@@ -115,6 +116,7 @@ export async function shareScan(plans: readonly SearchPlan[], runs: readonly Sea
       }
       if (opts.afterBatch) await opts.afterBatch();
       if (opts.signal?.aborted) break;
+      if (plans.length > 0) checkHeap(plans[0]!.pipeline.span, runs[0]!.ctx.source);
     }
   }
   for (const i of active) runs[i]!.stats.eventsScanned += seen;

@@ -1,4 +1,5 @@
 import type { EventSource, ScanProgress } from '../../events/scan.js';
+import { checkHeap } from './heap-guard.js';
 import type { Result } from '../../events/result.js';
 import type { Event } from '../../events/event.js';
 import { eventResult } from '../../normalize/event-result.js';
@@ -84,6 +85,7 @@ export async function executePlan(plan: SearchPlan, opts: ExecuteOptions, output
           if (ctx.halted) break outer;
         }
         if (opts.signal?.aborted) break;
+        checkHeap(plan.pipeline.span, ctx.source);
         const backedUp = opts.ready?.();
         if (backedUp) await backedUp;
       }

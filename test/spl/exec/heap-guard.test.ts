@@ -1,0 +1,27 @@
+import { describe, expect, it } from 'vitest';
+import { checkHeap } from '../../../src/spl/exec/heap-guard.js';
+import { SourceText, SplError } from '../../../src/spl/source.js';
+
+const MB = 2 ** 20;
+
+describe('the heap guard', () => {
+  // `vigil search 'index=*'` over a 515 MB file kept every event to return them newest first and died of V8's
+  // out-of-memory abort (exit 134, a native stack trace). Run with --max-old-space-size=300 over 120k lines, the
+  // CLI now ends with this error at 1:1, exit 2.
+  it('stops a search past 80% of the heap limit with SPL_LIMIT_MEMORY at the search, and lets it go below', () => {
+    const source = new SourceText('index=*');
+    const at = { start: 0, end: 7 };
+    expect(() => checkHeap(at, source, { used_heap_size: 3276 * MB, heap_size_limit: 4096 * MB })).not.toThrow();
+    let err: unknown;
+    try {
+      checkHeap(at, source, { used_heap_size: 3300 * MB, heap_size_limit: 4096 * MB });
+    } catch (e) {
+      err = e;
+    }
+    expect(err).toBeInstanceOf(SplError);
+    expect((err as SplError).code).toBe('SPL_LIMIT_MEMORY');
+    expect((err as SplError).message).toBe('the search holds 3300 MB of the 4096 MB heap and was stopped: aggregate (stats, top, dedup) or narrow it (head, a time range, more terms) rather than keep every event');
+    // The heap this thread has now is far from its limit.
+    expect(() => checkHeap(at, source)).not.toThrow();
+  });
+});
