@@ -1,3 +1,4 @@
+import { rm } from 'node:fs/promises';
 import type { Command } from 'commander';
 import type { GeneratedToken } from '../../config/index.js';
 
@@ -42,7 +43,15 @@ export function serveCommand(program: Command): void {
       });
       for (const w of config.warnings) process.stderr.write(`vigil: config: ${w}\n`);
       const log = (level: string, message: string) => process.stderr.write(`vigil: ${level}: ${message}\n`);
-      const server = await startServer(config, { contentDirs: opts.content ?? [], log });
+      let server: Awaited<ReturnType<typeof startServer>>;
+      try {
+        server = await startServer(config, { contentDirs: opts.content ?? [], log });
+      } catch (e) {
+        // A start that fails prints no token, and nothing could have used one: those it generated go, so that the next
+        // start generates and prints them (they stayed, and that start only said where they were).
+        for (const t of [config.generated.hecToken, config.generated.apiToken]) if (t?.created) await rm(t.path, { force: true });
+        throw e;
+      }
       const out = (s: string) => process.stdout.write(s + '\n');
       out(`vigil is running (data in ${config.dataDir})`);
       out(`  HEC:      ${server.hecUrl}/services/collector`);
