@@ -106,6 +106,8 @@ function defuse(s: string): string {
 }
 
 function writeCsv(rows: readonly Result[], tz: string, write: (s: string) => void): void {
+  // No rows, no columns: nothing at all (a lone newline read as one empty record).
+  if (rows.length === 0) return;
   const cols = columnsOf(rows, new Set());
   const esc = (text: string) => {
     const s = defuse(text);

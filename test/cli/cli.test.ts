@@ -94,6 +94,9 @@ describe('vigil CLI', () => {
     expect(csv.out.split('\n')[0]).toBe('cluster_name,pod_name,parent_process_name,process_name,process_exec,process_id,node_name,count,firstTime,lastTime,process');
     const json = JSON.parse(vigil(['run', SEED, '--events', DATA, '--format', 'json']).out) as unknown[];
     expect(json).toHaveLength(4);
+    // No results: an empty CSV (it was one empty line, which reads as an empty record), an empty JSON array.
+    expect(vigil(['search', '| makeresults | where 1=2', '--format', 'csv'])).toMatchObject({ code: 0, out: '' });
+    expect(vigil(['search', '| makeresults | where 1=2', '--format', 'json']).out.trim()).toBe('[]');
   });
 
   it('reads stdin and gzip', () => {
