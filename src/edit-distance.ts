@@ -1,3 +1,9 @@
+/** The known name a mistyped setting most likely meant: the same in another case, else one within two edits. */
+export function settingHint(known: readonly string[], key: string): string | undefined {
+  const k = key.toLowerCase();
+  return known.find((a) => a.toLowerCase() === k) ?? known.find((a) => editDistance(a.toLowerCase(), k) <= 2);
+}
+
 /** Levenshtein distance, for "did you mean" hints (setting names, detection names). */
 export function editDistance(a: string, b: string): number {
   let prev = Array.from({ length: b.length + 1 }, (_, j) => j);

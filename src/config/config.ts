@@ -9,7 +9,7 @@ import { dirname, resolve } from 'node:path';
 import { createSecureContext } from 'node:tls';
 import { LineCounter, parseDocument, isMap, visit, type Document } from 'yaml';
 import { DEFAULT_INDEX } from '../events/event.js';
-import { editDistance } from '../edit-distance.js';
+import { settingHint } from '../edit-distance.js';
 import { VigilError } from '../errors.js';
 import type { RetentionPolicy } from '../store/types.js';
 import type { ClickHouseConfig } from '../store/clickhouse/store.js';
@@ -370,9 +370,8 @@ function mapping(w: Where, path: Path, value: unknown, allowed: readonly string[
   if (!isRecord(value)) fail(w.at(path), `${label(path)} must be a mapping, got ${describe(value)}`);
   for (const key of Object.keys(value)) {
     if (!allowed.includes(key)) {
-      // A typo (`prot`, `maxBodyByte`) gets the hint a case slip gets, as alert-action settings do.
-      const k = key.toLowerCase();
-      const hint = allowed.find((a) => a.toLowerCase() === k) ?? allowed.find((a) => editDistance(a.toLowerCase(), k) <= 2);
+      // A typo (`prot`, `maxBodyByte`) gets a hint as a case slip does, as alert-action settings do.
+      const hint = settingHint(allowed, key);
       fail(
         w.atKey(path, key),
         `unknown setting "${[...path, key].join('.')}"` + (hint ? ` (did you mean "${hint}"?)` : ` (known: ${allowed.join(', ')})`),

@@ -75,11 +75,6 @@ export class ClientShares {
       fits: (n) => (held.get(client) ?? 0) + n <= perClient && budget.fits(n),
     };
   }
-
-  /** Clients holding bytes now (tests: none is kept once released). */
-  get clients(): number {
-    return this.held.size;
-  }
 }
 
 export type ContentEncoding = 'identity' | 'gzip';

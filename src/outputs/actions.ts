@@ -5,7 +5,7 @@
  */
 import { resolve } from 'node:path';
 import { VigilError } from '../errors.js';
-import { editDistance } from '../edit-distance.js';
+import { settingHint } from '../edit-distance.js';
 import { INDEX_NAME } from '../config/config.js';
 import { parseDuration } from '../config/units.js';
 
@@ -214,7 +214,7 @@ class Parser {
     if (!isRecord(value)) this.fail(path, `must be a mapping, got ${describe(value)}`);
     for (const key of Object.keys(value)) {
       if (!allowed.includes(key)) {
-        const hint = allowed.find((a) => a.toLowerCase() === key.toLowerCase()) ?? allowed.find((a) => editDistance(a.toLowerCase(), key.toLowerCase()) <= 2);
+        const hint = settingHint(allowed, key);
         this.fail([...path, key], `is not a known setting` + (hint ? ` (did you mean "${hint}"?)` : ` (known: ${allowed.join(', ')})`));
       }
     }
