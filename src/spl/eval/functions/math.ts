@@ -157,7 +157,7 @@ export const mathFunctions: EvalFunction[] = [
   unary('exp', 'exp(x): e to the power x.', Math.exp),
   unary('ln', 'ln(x): the natural logarithm of x (null for x <= 0).', Math.log),
   sigfig,
-  unary('exact', 'exact(x): x itself (Splunk uses it to print more digits; numbers here always keep full precision).', (x) => x),
+  unary('exact', 'exact(x): x itself (Splunk prints it with more digits; vigil prints every number as text with 15 significant digits, docs/spl.md).', (x) => x),
   unary('acos', 'acos(x): arc cosine, in radians.', Math.acos),
   unary('acosh', 'acosh(x): arc hyperbolic cosine.', Math.acosh),
   unary('asin', 'asin(x): arc sine, in radians.', Math.asin),
