@@ -123,6 +123,18 @@ export function envelopeTime(value: unknown): number | null {
   return Math.round(t * 1_000_000) / 1_000_000;
 }
 
+/**
+ * The request's `?time=` (epoch seconds, as an envelope `time`): the `_time` of every /raw line and of /event
+ * envelopes without a time (Splunk's Kafka connector posts `/raw?…&time=<epoch s>`). Empty is absent; an unusable
+ * one is code 15 at the first event, as an unusable envelope time is.
+ */
+export function queryTime(value: string | undefined): number | undefined {
+  if (value === undefined) return undefined;
+  const t = envelopeTime(value);
+  if (t === null) throw failure(HEC.INDEXED_FIELDS, 0);
+  return t;
+}
+
 function optionalString(obj: Record<string, unknown>, key: string, eventNumber: number): string | undefined {
   const v = obj[key];
   if (v === undefined || v === null) return undefined;
@@ -216,6 +228,7 @@ function envelopeEvent(text: string, obj: unknown, span: ValueSpan, i: number, c
     if (time === null) throw failure(HEC.INDEXED_FIELDS, i);
   }
   const { defaults } = options;
+  time ??= defaults.time ?? null;
   const host = optionalString(obj, 'host', i) ?? defaults.host ?? ctx.token.defaultHost;
   const src = optionalString(obj, 'source', i) ?? defaults.source;
   const sourcetype = optionalString(obj, 'sourcetype', i) ?? defaults.sourcetype ?? ctx.token.defaultSourcetype;
@@ -261,12 +274,15 @@ export interface RawMetadata {
   source?: string;
   sourcetype?: string;
   host?: string;
+  /** `?time=` (`queryTime`): above a Tetragon line's own time on /raw, as `time=` turns extraction off on /event. */
+  time?: number;
 }
 
 /**
  * Parses a /services/collector/raw body: one event per line (LF or CRLF; blank lines skipped). Metadata comes
  * from the query string. Tetragon JSON lines get the add-on's sourcetype when none (or `cisco:isovalent`) is
- * given, `host` from `node_name`, and, for any `cisco:isovalent*` sourcetype, `_time` from their `time`.
+ * given, `host` from `node_name`, and, for any `cisco:isovalent*` sourcetype, `_time` from their `time` (unless the
+ * request names a `?time=`).
  */
 export function parseRawBatch(text: string, meta: RawMetadata, ctx: BatchContext): Event[] {
   // The index is checked once for the whole body, as its first event's (so the reply names event 1, see resolveIndex).
@@ -289,7 +305,7 @@ export function parseRawBatch(text: string, meta: RawMetadata, ctx: BatchContext
     const json = given === undefined || given.startsWith(SOURCETYPE_ISOVALENT) || !host ? parseLine(line, ctx.maxJsonDepth) : undefined;
     const kind = tetragonKind(json);
     const sourcetype = routedSourcetype(given, kind) ?? DEFAULT_SOURCETYPE;
-    const time = kind !== null && sourcetype.startsWith(SOURCETYPE_ISOVALENT) ? tetragonTime(json) : null;
+    const time = meta.time ?? (kind !== null && sourcetype.startsWith(SOURCETYPE_ISOVALENT) ? tetragonTime(json) : null);
     events.push({
       _time: time ?? ctx.now,
       index,

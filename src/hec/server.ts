@@ -18,7 +18,7 @@ import { AckIds } from './ack.js';
 import { TokenRegistry } from './auth.js';
 import { AuthThrottle, ClientIdentity } from '../config/auth-throttle.js';
 import { ByteBudget, ClientGone, ClientShares, contentEncoding, decodeUtf8, readBody, type Body, type InflightBudget } from './body.js';
-import { eventNumberAt, parseEventBatch, parseRawBatch, type BatchContext } from './events.js';
+import { eventNumberAt, parseEventBatch, parseRawBatch, queryTime, type BatchContext } from './events.js';
 import { HEC, HecFailure, NOT_FOUND_TEXT, failure, hecReply, httpReply, type Reply } from './protocol.js';
 import { StatsCollector, type HecStats } from './stats.js';
 import { isJsonSpace, nestsDeeperThan } from './json-stream.js';
@@ -323,7 +323,7 @@ export function createHecServer(options: HecServerOptions): HecServer {
     try {
       if (isBlankText(text)) throw failure(HEC.NO_DATA);
       const ctx: BatchContext = { token, now: clock() / 1000, defaultHost, maxJsonDepth: config.maxJsonDepth, admit, ...indexCheck };
-      const meta = { index: q(query, 'index'), source: q(query, 'source'), sourcetype: q(query, 'sourcetype'), host: q(query, 'host') };
+      const meta = { index: q(query, 'index'), source: q(query, 'source'), sourcetype: q(query, 'sourcetype'), host: q(query, 'host'), time: queryTime(q(query, 'time')) };
       events =
         route === 'event'
           ? parseEventBatch(text, ctx, { autoExtractTimestamp: query.get('auto_extract_timestamp') === 'true' && !query.has('time'), defaults: meta })

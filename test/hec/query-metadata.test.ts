@@ -7,7 +7,7 @@
  * one higher than the other codes do (that same one-event reply; mockdr's probes of Splunk 10.4.2: `[ok, bad-index]` → 2).
  */
 import { describe, expect, it } from 'vitest';
-import { TOKEN, auth, collectorForTests, hecConfig, send, token } from './helpers.js';
+import { CHANNEL, TOKEN, auth, collectorForTests, execLine, hecConfig, send, token } from './helpers.js';
 
 const hec = collectorForTests();
 
@@ -111,5 +111,32 @@ describe("a token's default source and host (Splunk's token `source` and `host`)
       ['d', 'fluent-bit', 'node-7'],
       ['e', 'qs', 'qh'],
     ]);
+  });
+});
+
+describe('?time= (the request time, epoch seconds)', () => {
+  // Splunk's own Kafka connector (splunk/kafka-connect-splunk, RawEventBatch.getMetadataParams) posts
+  // `/services/collector/raw?index=…&sourcetype=…&source=…&host=…&time=<epoch s>`; Splunk's docs: "If time=xxx is
+  // used in the /event URL, then auto_extract_timestamp is turned off".
+  it('is the _time of every /raw line, above a Tetragon time', async () => {
+    const r = await post(`/services/collector/raw?channel=${CHANNEL}&sourcetype=cisco:isovalent&time=1600000000.25`, 'a\n' + execLine(1));
+    expect([r.status, r.text]).toEqual([200, '{"text":"Success","code":0}']);
+    expect(hec.store.events.map((e) => e._time)).toEqual([1_600_000_000.25, 1_600_000_000.25]);
+  });
+
+  it('is the default of /event envelopes without a time; an envelope time wins', async () => {
+    const r = await post('/services/collector/event?time=1600000000', '{"event":"a"}{"event":"b","time":1500000000.5}');
+    expect([r.status, r.text]).toEqual([200, '{"text":"Success","code":0}']);
+    expect(hec.store.events.map((e) => e._time)).toEqual([1_600_000_000, 1_500_000_000.5]);
+  });
+
+  it('an unusable one is refused like an unusable envelope time (code 15, nothing stored); empty is absent', async () => {
+    for (const path of ['/services/collector/raw?time=yesterday', '/services/collector/event?time=-5']) {
+      const r = await post(path, '{"event":"a"}');
+      expect([r.status, r.text]).toEqual([400, '{"text":"Error in handling indexed fields","code":15,"invalid-event-number":0}']);
+    }
+    expect(hec.store.events).toEqual([]);
+    expect((await post('/services/collector/raw?time=', 'a')).status).toBe(200);
+    expect(hec.store.events.map((e) => e._time)).toEqual([1_700_000_000]);
   });
 });
