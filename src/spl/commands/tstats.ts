@@ -215,6 +215,7 @@ function parseTstats(p: ArgParser): TstatsArgs {
     args.where = takeNodename(p, args, e);
     checkWhere(p.source, args.where, true);
   }
+  let spanAt: Span | null = null;
   if (p.acceptWord('by')) {
     for (;;) {
       const fields = p.fieldList();
@@ -226,6 +227,7 @@ function parseTstats(p: ArgParser): TstatsArgs {
       const o = p.option(['span']);
       if (o) {
         args.span = spanOf(p, o.value, o.valueSpan);
+        spanAt = o.span;
         continue;
       }
       if (p.accept('comma')) continue;
@@ -234,7 +236,7 @@ function parseTstats(p: ArgParser): TstatsArgs {
     if (args.by.length === 0) throw p.error('BY needs at least one field', p.peek('search').span);
   }
   if (args.nodename && !args.from) throw p.error('nodename= selects a dataset of FROM datamodel=<Model>: add the FROM clause', args.nodename.span, 'SPL_BAD_ARGUMENT');
-  if (args.span && !args.by.includes('_time')) throw p.error('span= bins _time: add _time to the BY fields', p.peek('search').span, 'SPL_BAD_ARGUMENT');
+  if (spanAt && !args.by.includes('_time')) throw p.error('span= bins _time: add _time to the BY fields', spanAt, 'SPL_BAD_ARGUMENT');
   const rest = p.peek('search');
   if (rest.kind === 'word' && CLAUSES.includes(rest.value.toLowerCase())) throw p.error(`tstats clauses come in the order FROM, WHERE, BY: unexpected ${rest.value.toUpperCase()} here`, rest.span);
   return args;

@@ -242,7 +242,8 @@ describe('tstats errors', () => {
     expect(await error('| tstats sum from datamodel=Shop.Orders')).toMatchObject({ code: 'SPL_BAD_ARGUMENT', message: 'sum needs a field: sum(field)' });
     expect(await error('| tstats count from datamodel=Shop.Orders by _time span=1ms')).toMatchObject({ code: 'SPL_BAD_ARGUMENT', message: expect.stringContaining('subseconds') });
     expect(await error('| tstats count where nodename=Orders.Big_Orders')).toMatchObject({ code: 'SPL_BAD_ARGUMENT', message: expect.stringContaining('add the FROM clause') });
-    expect(await error('| tstats count from datamodel=Shop.Orders by Orders.item span=1h')).toMatchObject({ code: 'SPL_BAD_ARGUMENT', message: expect.stringContaining('add _time') });
+    // At the span= itself, not at what follows it (the end of the command, or the next pipe).
+    expect(await error('| tstats count from datamodel=Shop.Orders by Orders.item span=1h | head 1')).toMatchObject({ code: 'SPL_BAD_ARGUMENT', message: expect.stringContaining('add _time'), at: 'at 1:58' });
   });
 
   it('malformed WHERE clauses, at their position, also inside macros', async () => {
