@@ -218,7 +218,8 @@ function parseTstats(p: ArgParser): TstatsArgs {
   let spanAt: Span | null = null;
   if (p.acceptWord('by')) {
     for (;;) {
-      const fields = p.fieldList();
+      // A FROM or WHERE after BY is a misplaced clause (an error below), not a field to group by.
+      const fields = p.fieldList(CLAUSES);
       for (const f of fields) {
         if (f.name.includes('*')) throw p.error('tstats BY takes field names, not wildcards', f.span, 'SPL_BAD_ARGUMENT');
         args.by.push(f.name);

@@ -246,6 +246,14 @@ describe('tstats errors', () => {
     expect(await error('| tstats count from datamodel=Shop.Orders by Orders.item span=1h | head 1')).toMatchObject({ code: 'SPL_BAD_ARGUMENT', message: expect.stringContaining('add _time'), at: 'at 1:58' });
   });
 
+  it('a FROM or WHERE after BY is a misplaced clause, not a BY field (that grouped by a field named "where": no rows, no error)', async () => {
+    expect(await error('| tstats count from datamodel=Shop.Orders by Orders.item where Orders.item=a')).toMatchObject({ code: 'SPL_SYNTAX', message: expect.stringContaining('unexpected WHERE here'), at: 'at 1:58' });
+    expect(await error('| tstats count by host from datamodel=Shop.Orders')).toMatchObject({ code: 'SPL_SYNTAX', message: expect.stringContaining('unexpected FROM here'), at: 'at 1:24' });
+    expect(await error('| tstats count from datamodel=Shop.Orders by Orders.item where')).toMatchObject({ code: 'SPL_SYNTAX', message: expect.stringContaining('unexpected WHERE here') });
+    // Quoted, they are field names.
+    expect(await q('| tstats fillnull_value=none count from datamodel=Shop.Orders by "where"')).toEqual([{ where: 'none', count: '4' }]); // the four shop:order events
+  });
+
   it('malformed WHERE clauses, at their position, also inside macros', async () => {
     expect(await error('| tstats count from datamodel=Shop.Orders where Orders.item=')).toMatchObject({ code: 'SPL_SYNTAX', at: 'at 1:60' });
     expect(await error('| tstats count from datamodel=Shop.Orders where (Orders.item=a by Orders.item')).toMatchObject({ code: 'SPL_SYNTAX', at: 'at 1:49' });
