@@ -1,5 +1,5 @@
 import type { EvalExpr } from '../parse/ast.js';
-import { compileEval } from '../eval/compile.js';
+import { compileCondition } from '../eval/compile.js';
 import { defineCommand } from './types.js';
 
 export interface HeadArgs {
@@ -15,7 +15,8 @@ export interface HeadArgs {
  * `head [N|limit=N] [(<expr>)|<expr>] [null=<bool>] [keeplast=<bool>]`: the first N results (default 10), or results
  * until the expression is false (or null, unless null=true); with both, the smaller constraint applies
  * (SPL reference, head: "head limit=10 (1==1)" returns up to 10 results). N and limit= together are an error,
- * as documented.
+ * as documented, and so is an expression that cannot be a boolean ("evaluates to a Boolean"): `head -1` or
+ * `head 1.5` would otherwise read as a number and return nothing.
  */
 export const headCommand = defineCommand<HeadArgs>({
   name: 'head',
@@ -55,7 +56,7 @@ export const headCommand = defineCommand<HeadArgs>({
   create: (args, ctx, next) => {
     let n = 0;
     let done = false;
-    const cond = args.expr ? compileEval(args.expr, ctx, ctx.source) : null;
+    const cond = args.expr ? compileCondition(args.expr, ctx, ctx.source, 'head') : null;
     const limit = args.limit ?? Infinity;
     const stop = (): void => {
       done = true;

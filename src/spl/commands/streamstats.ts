@@ -1,11 +1,11 @@
 import { Row, type Result } from '../../events/result.js';
 import { toNumber } from '../../events/value.js';
 import { VigilError } from '../../errors.js';
-import { compileEval, evalTypeOf } from '../eval/compile.js';
+import { compileCondition } from '../eval/compile.js';
 import type { Compiled } from '../eval/functions/types.js';
 import type { EvalExpr } from '../parse/ast.js';
 import { parseEvalSource } from '../parse/parser.js';
-import { SplError, type SourceText } from '../source.js';
+import type { SourceText } from '../source.js';
 import type { Accumulator } from '../stats/aggregations.js';
 import { Aggregator, GroupKeys } from '../stats/aggregator.js';
 import { parseStatsArgs, type StatsArgs } from '../stats/parse.js';
@@ -142,11 +142,7 @@ interface Running {
 
 /** A reset expression compiled against the source it was written in; it must be a boolean, like where's. */
 function resetTest(c: ResetCondition, ctx: ExecContext): Compiled {
-  const t = evalTypeOf(c.expr, ctx, c.source);
-  if (t !== 'boolean' && t !== 'any') {
-    throw new SplError('SPL_BAD_ARGUMENT', `${c.key} needs a boolean expression; this one is a ${t}`, c.expr.span, c.source);
-  }
-  return compileEval(c.expr, ctx, c.source);
+  return compileCondition(c.expr, ctx, c.source, c.key);
 }
 
 /** What both kinds of running aggregates share: the aggregator, group keys and reset_on_change. */

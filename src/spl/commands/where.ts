@@ -1,6 +1,5 @@
 import type { EvalExpr } from '../parse/ast.js';
-import { compileEval, evalTypeOf, tooLongError } from '../eval/compile.js';
-import { SplError } from '../source.js';
+import { compileCondition, tooLongError } from '../eval/compile.js';
 import { defineCommand } from './types.js';
 
 export interface WhereArgs {
@@ -19,11 +18,7 @@ export const whereCommand = defineCommand<WhereArgs>({
   orderSensitive: () => false,
   writes: () => [],
   create: (args, ctx, next) => {
-    const t = evalTypeOf(args.expr, ctx, ctx.source);
-    if (t !== 'boolean' && t !== 'any') {
-      throw new SplError('SPL_BAD_ARGUMENT', `where needs a boolean expression; this one is a ${t}`, args.expr.span, ctx.source);
-    }
-    const c = compileEval(args.expr, ctx, ctx.source);
+    const c = compileCondition(args.expr, ctx, ctx.source, 'where');
     return {
       push: (row) => {
         let keep: boolean;

@@ -36,6 +36,16 @@ export function isTooLong(e: unknown): boolean {
   return e instanceof RangeError && /^Invalid (string|array|typed array) length/.test(e.message);
 }
 
+/**
+ * A condition of a command (`where`, `head`, streamstats' `reset_before`/`reset_after`) compiled: it must be a
+ * boolean, or a value known only at run time (a field), else SPL_BAD_ARGUMENT at it, named by `what`.
+ */
+export function compileCondition(expr: EvalExpr, ctx: EvalContext, source: SourceText, what: string): Compiled {
+  const t = evalTypeOf(expr, ctx, source);
+  if (t !== 'boolean' && t !== 'any') throw new SplError('SPL_BAD_ARGUMENT', `${what} needs a boolean expression; this one is a ${t}`, expr.span, source);
+  return compileEval(expr, ctx, source);
+}
+
 /** The static type of an expression (boolean, number, ...), for checks such as `where` needing a boolean. */
 export function evalTypeOf(expr: EvalExpr, ctx: EvalContext, source: SourceText): EvalType {
   return typeOfExpr(expr, compileHelpers(ctx, source));

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { errorOf, run } from './helpers.js';
+import { at, errorOf, run } from './helpers.js';
 
 // SPL reference, head (Search Reference, search commands): "head [<N> | (<eval-expression>)] [limit=<int>]
 // [null=<bool>] [keeplast=<bool>]"; with an expression, results are returned until it evaluates to false or
@@ -44,6 +44,20 @@ describe('head', () => {
       `| makeresults count=7 | streamstats count | eval count=if(count=3,null(), count) | head count<5 keeplast=true null=${nullArg} | table count`;
     expect((await run(spl(true))).map((r) => r.count ?? null)).toEqual([1, 2, null, 4, 5]);
     expect((await run(spl(false))).map((r) => r.count ?? null)).toEqual([1, 2, null]);
+  });
+
+  // "<eval-expression> ... A valid <eval-expression> that evaluates to a Boolean": like where, an expression that
+  // cannot be one is an error at it. `head -1` and `head 1.5` read as numeric expressions and returned nothing.
+  it('refuses an expression that is not a boolean', async () => {
+    for (const [arg, type] of [['-1', 'number'], ['1.5', 'number'], ['(n*2)', 'number'], ['("abc")', 'string']] as const) {
+      const spl = `${five} | head ${arg}`;
+      const e = await errorOf(spl);
+      expect(e.code).toBe('SPL_BAD_ARGUMENT');
+      expect(e.message).toBe(`head needs a boolean expression; this one is a ${type}`);
+      expect(e.format()).toContain(at(spl, arg));
+    }
+    // A field alone may hold anything until run time, as in where: kept while it is true.
+    expect(await ns(`${five} | eval ok=if(n<3, "x", null()) | head (ok)`)).toEqual([]);
   });
 
   it('refuses N together with limit=', async () => {
