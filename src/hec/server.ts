@@ -149,6 +149,15 @@ export function routeOf(pathname: string): Route | null {
   return ROUTES[pathname.slice(0, end)] ?? null;
 }
 
+/**
+ * 503 code 9 to an ingest request. Splunk numbers the first event of the batch it did not take (its busy reply
+ * quoted in splunk-connect-for-kubernetes#555: `{"text":"Server is busy","code":9,"invalid-event-number":0}`);
+ * vigil takes none of a refused batch, so it is always 0.
+ */
+function busyBatch(): Reply {
+  return hecReply(HEC.SERVER_BUSY, { invalidEventNumber: 0 });
+}
+
 function header(req: IncomingMessage, name: string): string | undefined {
   const v = req.headers[name];
   return Array.isArray(v) ? v[0] : v;
@@ -189,10 +198,10 @@ export function createHecServer(options: HecServerOptions): HecServer {
       if (err.reason === 'STORE_BUSY' || err.reason === 'STORE_FULL') {
         busyUntil = Date.now() + BUSY_HOLD_MS;
         log('warn', `store rejected a batch: ${err.message}`, { reason: err.reason, token: token.name });
-        return hecReply(HEC.SERVER_BUSY);
+        return busyBatch();
       }
       // Closing for shutdown: retryable elsewhere or later, like busy.
-      if (err.reason === 'STORE_CLOSED') return hecReply(HEC.SERVER_BUSY);
+      if (err.reason === 'STORE_CLOSED') return busyBatch();
     }
     log('error', `store append failed: ${(err as Error)?.message ?? String(err)}`, { token: token.name });
     return hecReply(HEC.INTERNAL_ERROR);
@@ -422,7 +431,7 @@ export function createHecServer(options: HecServerOptions): HecServer {
       if (route === 'ack') await handleAck(req, res, token, channel as string, expectContinue, share);
       else await handleIngest(req, res, route, url.searchParams, token, channel, expectContinue, share);
     } catch (err) {
-      if (err instanceof HecFailure) return send(req, res, err.reply, token);
+      if (err instanceof HecFailure) return send(req, res, route !== 'ack' && err.reply.body['code'] === HEC.SERVER_BUSY ? busyBatch() : err.reply, token);
       if (err instanceof ClientGone) return;
       log('error', `HEC request failed: ${(err as Error)?.stack ?? String(err)}`, { token: token.name });
       return send(req, res, hecReply(HEC.INTERNAL_ERROR), token);

@@ -368,7 +368,7 @@ describe.skipIf(skip)('HEC while ClickHouse is unreachable', { timeout: 300_000 
     expect((await hecRaw(node, LINES.slice(0, 10))).status, node.output()).toBe(200);
     for (const p of proxies) await p.cut();
     const down = await hecRaw(node, LINES.slice(10, 20));
-    expect(down).toEqual({ status: 503, body: { text: 'Server is busy', code: 9 } });
+    expect(down).toEqual({ status: 503, body: { text: 'Server is busy', code: 9, 'invalid-event-number': 0 } });
     for (const p of proxies) await p.open();
     // The back-off after a busy store lasts a second.
     await new Promise((r) => setTimeout(r, 1500));

@@ -70,11 +70,11 @@ describe('indexer acknowledgement', () => {
     for (let i = 0; i < 200 && hec.store.held.length === 0; i++) await sleep(5);
     hec.store.failHeld(busy());
     const r1 = await pending;
-    expect([r1.status, r1.text]).toEqual([503, '{"text":"Server is busy","code":9}']);
+    expect([r1.status, r1.text]).toEqual([503, '{"text":"Server is busy","code":9,"invalid-event-number":0}']);
     expect(hec.server.stats().pendingAcks).toBe(0);
     // The store said busy: for a moment new requests are refused with 503 code 9.
     const r2 = await ingest('/services/collector/event', '{"event":"again"}', CHANNEL_2);
-    expect([r2.status, r2.text]).toEqual([503, '{"text":"Server is busy","code":9}']);
+    expect([r2.status, r2.text]).toEqual([503, '{"text":"Server is busy","code":9,"invalid-event-number":0}']);
     await sleep(1100);
   });
 

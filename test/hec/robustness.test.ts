@@ -196,12 +196,16 @@ describe('load and back-pressure', () => {
     ['STORE_BUSY', new StoreError('STORE_BUSY', 'writer behind')],
     ['STORE_FULL', new StoreError('STORE_FULL', 'disk full')],
     ['STORE_CLOSED', new StoreError('STORE_CLOSED', 'closing')],
-  ])('503 code 9 when the store rejects with %s', async (_reason, err) => {
+  ])('503 code 9 when the store rejects with %s, numbering event 0 as Splunk does (nothing of the batch was taken)', async (_reason, err) => {
+    // Splunk's busy reply to a batch, quoted in splunk-connect-for-kubernetes#555 and #474:
+    // {"text":"Server is busy","code":9,"invalid-event-number":0}.
     const h = await start();
     try {
       h.store.failWith = err;
-      const r = await send(h.url, '/services/collector/event', { body: '{"event":"x"}', headers: auth() });
-      expect([r.status, r.text]).toEqual([503, '{"text":"Server is busy","code":9}']);
+      for (const path of ['/services/collector/event', '/services/collector/raw']) {
+        const r = await send(h.url, path, { body: '{"event":"x"}', headers: auth() });
+        expect([r.status, r.text]).toEqual([503, '{"text":"Server is busy","code":9,"invalid-event-number":0}']);
+      }
       h.store.failWith = null;
     } finally {
       await h.close();
@@ -242,7 +246,7 @@ describe('load and back-pressure', () => {
       for (let t = 0; h.server.stats().inflightBytes < 64 * 1024 && t < 500; t++) await sleep(20);
       expect(h.server.stats().inflightBytes).toBe(64 * 1024);
       const second = await send(h.url, '/services/collector/event', { body: '{"event":"small"}', headers: auth() });
-      expect([second.status, second.text]).toEqual([503, '{"text":"Server is busy","code":9}']);
+      expect([second.status, second.text]).toEqual([503, '{"text":"Server is busy","code":9,"invalid-event-number":0}']);
       const health = await send(h.url, '/services/collector/health', { method: 'GET' });
       expect((health.json as { code: number }).code).toBe(18);
       h.store.hold = false;
@@ -284,7 +288,7 @@ describe('load and back-pressure', () => {
       const first = send(h.url, '/services/collector/raw', { body: 'a\n'.repeat(3000), headers: auth() }); // ~3 MB charged
       for (let t = 0; h.server.stats().inflightBytes < 3000 * 1024 && t < 500; t++) await sleep(20);
       const second = await send(h.url, '/services/collector/raw', { body: 'b\n'.repeat(2000), headers: auth() });
-      expect([second.status, second.text]).toEqual([503, '{"text":"Server is busy","code":9}']);
+      expect([second.status, second.text]).toEqual([503, '{"text":"Server is busy","code":9,"invalid-event-number":0}']);
       expect(h.server.stats().inflightBytes).toBe(3000 * 1024);
       h.store.hold = false;
       h.store.release();

@@ -85,7 +85,7 @@ describe('HEC with the SQLite store', () => {
       const r = await send(url, '/services/collector/event', { body: big(i), headers: auth() });
       status = r.status;
       if (r.status === 200) accepted++;
-      else expect(r.text).toBe('{"text":"Server is busy","code":9}');
+      else expect(r.text).toBe('{"text":"Server is busy","code":9,"invalid-event-number":0}');
     }
     expect(status).toBe(503);
     expect(await collect(store)).toHaveLength(accepted);
@@ -98,6 +98,6 @@ describe('HEC with the SQLite store', () => {
     const statuses = replies.map((r) => r.status);
     expect(statuses).toContain(200);
     expect(statuses).toContain(503);
-    for (const r of replies) if (r.status === 503) expect(r.json).toEqual({ text: 'Server is busy', code: 9 });
+    for (const r of replies) if (r.status === 503) expect(r.json).toEqual({ text: 'Server is busy', code: 9, 'invalid-event-number': 0 });
   });
 });
