@@ -149,6 +149,18 @@ describe('vigil CLI', () => {
     }
   });
 
+  it("prints the engine's warnings on stderr, each once, with where they were raised", () => {
+    // PCRE runs \K (reset the match start), vigil cannot: match() is null on both rows and says so once, at `p`.
+    const spl = '| makeresults count=2 | eval p="a\\Kb", m=if(match("ab", p), "y", "n") | table m';
+    const r = vigil(['search', spl, '--data-dir', join(tmp, 'no-store')]);
+    expect(r.code).toBe(0);
+    expect(jsonl(r.out)).toEqual([{ m: 'n' }, { m: 'n' }]);
+    const lines = r.err.trimEnd().split('\n');
+    expect(lines).toHaveLength(1);
+    expect(lines[0]).toMatch(/^vigil: warning: match\(\) is null where a row's pattern cannot be run .*"\\\\K"/);
+    expect(lines[0]!.endsWith(` (at 1:${spl.indexOf('p)') + 1})`)).toBe(true);
+  });
+
   it('lists, creates and deletes indexes of a data dir', () => {
     const dataDir = join(tmp, 'indexes-data');
     const created = vigil(['indexes', 'create', 'web', '--data-dir', dataDir]);

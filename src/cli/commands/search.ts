@@ -5,6 +5,8 @@ import { VigilError } from '../../errors.js';
 import type { EventSource } from '../../events/scan.js';
 import type { EventStore } from '../../store/types.js';
 import type { StoreLocator } from '../../cluster/locator.js';
+import type { Span } from '../../spl/source.js';
+import { printable } from '../../outputs/printable.js';
 import { outputSink } from '../output.js';
 import { progressReporter } from '../progress.js';
 import { addEventOptions, checkTimeZone, InputIssues, outputFormat, parseNow, threadCount, type EventOptions } from '../shared.js';
@@ -85,12 +87,23 @@ export function searchCommand(program: Command): void {
       };
       const sink = outputSink({ format: outputFormat(opts.format), tz, write, hide: ['_raw'] });
       const planned = plan(ast, searchOpts);
+      // The engine's warnings (a row's regex vigil cannot run, spath over XML, top past maxresultrows) go to stderr
+      // with where they were raised, each once (every thread of a search raises its own).
+      const warned = new Set<string>();
+      const onWarning = (message: string, at?: Span) => {
+        const loc = at ? planned.pipeline.source.locate(at.start) : null;
+        const line = `vigil: warning: ${printable(message)}${loc ? ` (at ${loc.line}:${loc.column})` : ''}\n`;
+        if (warned.has(line)) return;
+        warned.add(line);
+        progress.done();
+        process.stderr.write(line);
+      };
       let done = false;
       // A stats the store computes (ClickHouse) reads no events: threads would only scan them.
       if (threads > 1 && source !== null && !isGeneratingSearch(ast) && !(source.aggregate && typeof statsPushdown(planned) !== 'string')) {
         // --threads 1 runs on this thread only: the parallel code is not even loaded.
         const { runFilesInParallel, runStoreInParallel } = await import('../../parallel/run.js');
-        const popts = { threads, contentDirs: opts.content ?? [], lookups: pack.lookups, now, tz, earliest: searchOpts.earliest, latest: searchOpts.latest, defaultIndexes, onProgress: progress.update };
+        const popts = { threads, contentDirs: opts.content ?? [], lookups: pack.lookups, now, tz, earliest: searchOpts.earliest, latest: searchOpts.latest, defaultIndexes, onProgress: progress.update, onWarning: (_plan: number, m: string, at?: Span) => onWarning(m, at) };
         let stats;
         if (store && locator) stats = await runStoreInParallel([planned], [sink], { store, locator }, popts);
         else {
@@ -101,7 +114,7 @@ export function searchCommand(program: Command): void {
       }
       // stdout to a pipe is asynchronous: the search waits for it to drain instead of queueing every row in memory.
       const ready = () => (process.stdout.writableNeedDrain ? once(process.stdout, 'drain').then(() => undefined) : null);
-      if (!done) await streamSearch(planned, { ...searchOpts, onProgress: progress.update, ready }, sink);
+      if (!done) await streamSearch(planned, { ...searchOpts, onProgress: progress.update, onWarning, ready }, sink);
       progress.done();
       issues.summary();
     } finally {

@@ -187,6 +187,23 @@ describe('matching functions', () => {
     expect(ev('match("abc", p)', { p: 'a(?R)' })).toBeNull();
   });
 
+  it("warns, once per call, when a row's pattern cannot be run (it is null there)", () => {
+    const text = 'match(s, p)';
+    const source = new SourceText(text);
+    const parser = new ArgParser(new Lexer(source, 0, text.length), source, { resolve: () => undefined, parseArgs: () => null });
+    const expr = parser.evalExpr();
+    const warnings: { message: string; at: string }[] = [];
+    const c = compileEval(expr, { now: NOW, tz: 'UTC', warn: (message, at) => warnings.push({ message, at: at ? text.slice(at.start, at.end) : '' }) }, source);
+    expect(c(new Row({ s: 'ab', p: 'a' }))).toBe(true);
+    expect(warnings).toEqual([]);
+    // PCRE runs \K (reset the match start); JavaScript has none, so vigil cannot: not a silent false.
+    expect(c(new Row({ s: 'ab', p: 'a\\Kb' }))).toBeNull();
+    expect(c(new Row({ s: 'ab', p: '(' }))).toBeNull();
+    expect(warnings).toHaveLength(1);
+    expect(warnings[0]!.at).toBe('p');
+    expect(warnings[0]!.message).toMatch(/^match\(\) is null where a row's pattern cannot be run .*\\K/);
+  });
+
   it('translates PCRE-only syntax', () => {
     expect(ev('replace("aXb", "(?i)x", "-")')).toBe('a-b');
     expect(ev('match("aaa", "^a++$")')).toBe(true);

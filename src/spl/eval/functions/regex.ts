@@ -9,7 +9,8 @@ import { SmallCache } from './helpers.js';
 /**
  * Regex arguments of eval functions (match, replace, mvfind). A literal pattern is translated once
  * when the search is compiled and a bad one is reported at its position; a pattern computed per row
- * is translated per distinct value (cached) and an untranslatable one makes the function return null.
+ * is translated per distinct value (cached) and an untranslatable one makes the function return null,
+ * with a warning (once per call site) naming the construct: Splunk's PCRE would run it, so not silently.
  */
 
 export interface RegexOptions {
@@ -22,24 +23,24 @@ export interface RegexOptions {
 /** Yields the compiled regex for a row, or null when the pattern is null or cannot be translated. */
 export type RegexSource = (row: Result) => CompiledPcre | null;
 
-const caches = new Map<string, SmallCache<CompiledPcre | null>>();
+const caches = new Map<string, SmallCache<CompiledPcre | RegexError>>();
 
-function cacheFor(opts: RegexOptions): SmallCache<CompiledPcre | null> {
+function cacheFor(opts: RegexOptions): SmallCache<CompiledPcre | RegexError> {
   const key = `${opts.global ? 'g' : ''}${opts.needCaptures ? 'c' : ''}`;
   let c = caches.get(key);
   if (!c) {
-    c = new SmallCache<CompiledPcre | null>();
+    c = new SmallCache<CompiledPcre | RegexError>();
     caches.set(key, c);
   }
   return c;
 }
 
-function compileOrNull(pattern: string, opts: RegexOptions): CompiledPcre | null {
+function compileOrError(pattern: string, opts: RegexOptions): CompiledPcre | RegexError {
   return cacheFor(opts).get(pattern, (p) => {
     try {
       return compilePcreInfo(p, opts);
     } catch (err) {
-      if (err instanceof RegexError) return null;
+      if (err instanceof RegexError) return err;
       throw err;
     }
   });
@@ -75,11 +76,19 @@ export function regexArgument(fn: string, arg: EvalExpr, h: CompileHelpers, opts
     };
   }
   const c = h.compile(arg);
+  let warned = false;
   return (row) => {
     const s = scalarOf(c(row));
     if (s === null || typeof s === 'boolean') return null;
-    const compiled = compileOrNull(toText(s), opts);
-    if (compiled) compiled.regex.lastIndex = 0;
+    const compiled = compileOrError(toText(s), opts);
+    if (compiled instanceof RegexError) {
+      if (!warned) {
+        warned = true;
+        h.ctx.warn?.(`${fn}() is null where a row's pattern cannot be run (the first such pattern; later ones are not reported): ${compiled.message}`, arg.span);
+      }
+      return null;
+    }
+    compiled.regex.lastIndex = 0;
     return compiled;
   };
 }

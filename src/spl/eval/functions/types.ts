@@ -7,6 +7,8 @@ import type { SourceText, Span } from '../../source.js';
 export interface EvalContext {
   now: number;
   tz: string;
+  /** Reports, without stopping the search, what a row made an expression do unlike Splunk (a pattern that cannot be used). */
+  warn?: (message: string, at?: Span) => void;
 }
 
 /** A compiled expression: evaluates against one result. */
