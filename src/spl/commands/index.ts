@@ -16,6 +16,7 @@ import { lookupCommand } from './lookup.js';
 import { makemvCommand } from './makemv.js';
 import { makeresultsCommand } from './makeresults.js';
 import { mvexpandCommand } from './mvexpand.js';
+import { nomvCommand } from './nomv.js';
 import { regexCommand } from './regex.js';
 import { renameCommand } from './rename.js';
 import { replaceCommand } from './replace.js';
@@ -52,6 +53,7 @@ const COMMANDS: readonly AnyCommand[] = [
   makemvCommand,
   makeresultsCommand,
   mvexpandCommand,
+  nomvCommand,
   rareCommand,
   regexCommand,
   renameCommand,
