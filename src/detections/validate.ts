@@ -59,11 +59,11 @@ export function validateContent(pack: ContentPack, opts: { datasetsDirs?: readon
         onWarning: (message, sp) => warnings.push({ message, at: sp }),
       });
       schema = outputSchema(plan);
-      for (const f of unknownDatasetFields(plan)) {
+      for (const { name: f, hint } of unknownDatasetFields(plan)) {
         // At the field's first mention as a whole name in the search as written (a macro may have brought it in instead).
         const offset = nameIndex(d.search, f);
         const pos = searchPosition(d, offset < 0 ? null : { ...lineColumn(d.search, offset), offset, origin: plan.pipeline.source.root });
-        at(`search: tstats reads ${f}, a field its data model dataset does not have: it has no value on any row (as in Splunk)`, 'warning', 'SPL', pos.line, pos.column);
+        at(`search: tstats reads ${f}, a field its data model dataset does not have: it has no value on any row (as in Splunk)${hint ? `; did you mean ${hint}?` : ''}`, 'warning', 'SPL', pos.line, pos.column);
       }
       for (const w of warnings) {
         const loc = w.at ? plan.pipeline.source.locate(w.at.start) : null;

@@ -120,9 +120,10 @@ export async function runSearch(spl: string | PipelineAst | SearchPlan, opts: Se
 
 /**
  * Fields a search's tstats names that its data model dataset does not have (they have no value, as in
- * Splunk): for lints such as `vigil validate`. Empty for other searches.
+ * Splunk), each with the dataset field it most likely meant: for lints such as `vigil validate`. Empty for
+ * other searches.
  */
-export function unknownDatasetFields(p: SearchPlan): string[] {
+export function unknownDatasetFields(p: SearchPlan): { name: string; hint: string | null }[] {
   const first = p.stages[0];
   return first?.command.name === 'tstats' ? unknownTstatsFields(first.command.args as TstatsArgs) : [];
 }

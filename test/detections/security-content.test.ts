@@ -309,12 +309,16 @@ describe('vigil validate: data model fields', () => {
       ),
       // Named as a whole field, not where "temp" first appears inside a value.
       'detections/endpoint/word.yml': detection('Word', '0a000000-0000-4000-8000-000000000032', '| tstats count from datamodel=Endpoint.Processes where Processes.process="*temp*" by temp | `word_filter`'),
+      // The field most likely meant, when there is one: ESCU's "Create local admin accounts using net exe", "Get WMIObject Group Discovery".
+      'detections/endpoint/hint.yml': detection('Hint', '0a000000-0000-4000-8000-000000000033', '| tstats count values(parent_process_name) as p from datamodel=Endpoint.Processes where processes.process_name=curl by Processes.dest | `hint_filter`'),
     });
     const report = validateContent(loadContent([dir]));
     const verdict = report.detections.find((v) => v.name === 'Typo')!;
     expect(verdict.runs).toBe(true);
     const warnings = report.problems.filter((p) => p.file.startsWith(dir)).map((p) => `${p.line}:${p.column}: ${p.severity}: ${p.message}`);
     expect(warnings).toEqual([
+      '4:98: warning: search: tstats reads processes.process_name, a field its data model dataset does not have: it has no value on any row (as in Splunk); did you mean Processes.process_name?',
+      '4:32: warning: search: tstats reads parent_process_name, a field its data model dataset does not have: it has no value on any row (as in Splunk); did you mean Processes.parent_process_name?',
       '4:65: warning: search: tstats reads Processes.path, a field its data model dataset does not have: it has no value on any row (as in Splunk)',
       '4:107: warning: search: tstats reads Processes.orig_process_name, a field its data model dataset does not have: it has no value on any row (as in Splunk)',
       '4:95: warning: search: tstats reads temp, a field its data model dataset does not have: it has no value on any row (as in Splunk)',

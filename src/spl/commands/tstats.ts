@@ -1,5 +1,6 @@
 import { Row, type Result } from '../../events/result.js';
 import { toNumber, type FieldValue, type Scalar } from '../../events/value.js';
+import { settingHint } from '../../edit-distance.js';
 import { VigilError } from '../../errors.js';
 import type { CompiledDataset } from '../datamodel/types.js';
 import { datasetFieldNames, DatasetView, resolveDataset } from '../datamodel/view.js';
@@ -403,13 +404,18 @@ function eventConditions(where: SearchExpr | null, ds: CompiledDataset | null): 
 
 /**
  * The fields a planned tstats names (WHERE, BY, functions) that its dataset does not have: in Splunk they
- * have no value, so the search silently matches nothing or drops its rows. For `vigil validate` to warn about.
+ * have no value, so the search silently matches nothing or drops its rows. For `vigil validate` to warn about,
+ * with the dataset's field it most likely meant (`hint`): the name with the dataset's prefix
+ * (`parent_process_name` for `Processes.parent_process_name`), in another case, or within two edits.
  */
-export function unknownTstatsFields(args: TstatsArgs): string[] {
+export function unknownTstatsFields(args: TstatsArgs): { name: string; hint: string | null }[] {
   const known = new Set(args.dataset ? datasetFieldNames(args.dataset.resolved, 'prefixed').keys() : INDEX_FIELDS);
-  const unknown = new Set<string>();
+  const prefix = args.dataset?.resolved.prefix;
+  const unknown = new Map<string, string | null>();
   const check = (f: string) => {
-    if (!known.has(f)) unknown.add(f);
+    if (known.has(f) || unknown.has(f)) return;
+    const prefixed = prefix === undefined ? undefined : `${prefix}.${f}`;
+    unknown.set(f, (prefixed !== undefined && known.has(prefixed) ? prefixed : settingHint([...known], f)) ?? null);
   };
   const walk = (e: SearchExpr | null): void => {
     if (e === null) return;
@@ -420,5 +426,5 @@ export function unknownTstatsFields(args: TstatsArgs): string[] {
   walk(args.where);
   args.by.forEach(check);
   for (const a of args.aggregations) if (a.field !== null) check(a.field);
-  return [...unknown];
+  return [...unknown].map(([name, hint]) => ({ name, hint }));
 }

@@ -143,8 +143,19 @@ describe('tstats over a data model', () => {
       knowledge: pack.knowledge,
       now: NOW,
     });
-    expect(unknownDatasetFields(p)).toEqual(['Orders.colour', 'customer', 'Orders.prices']);
-    expect(unknownDatasetFields(plan('| tstats count where index=main by host, pod_name', { now: NOW }))).toEqual(['pod_name']);
+    // With the field each most likely meant: the prefixed name (ESCU's "Create local admin accounts using net exe"
+    // reads values(parent_process_name)), another case (processes.process_name), two edits at most; else none.
+    expect(unknownDatasetFields(p)).toEqual([
+      { name: 'Orders.colour', hint: null },
+      { name: 'customer', hint: 'Orders.customer' },
+      { name: 'Orders.prices', hint: null },
+    ]);
+    const typos = plan('| tstats count from datamodel=Shop.Orders where orders.qty>1 by Orders.qtty', { macros: pack.macros, knowledge: pack.knowledge, now: NOW });
+    expect(unknownDatasetFields(typos)).toEqual([
+      { name: 'orders.qty', hint: 'Orders.qty' },
+      { name: 'Orders.qtty', hint: 'Orders.qty' },
+    ]);
+    expect(unknownDatasetFields(plan('| tstats count where index=main by host, pod_name', { now: NOW }))).toEqual([{ name: 'pod_name', hint: null }]);
   });
 
   it('takes earliest=/latest= in WHERE as the time range', async () => {
