@@ -539,10 +539,15 @@ function hecTokens(w: Where, value: unknown): HecTokenConfig[] {
     if (bool(w, [...p, 'allowQueryStringAuth'], m['allowQueryStringAuth'], false)) t.allowQueryStringAuth = true;
     const dupName = out.find((o) => o.name === name);
     if (dupName) fail(w.at([...p, 'name']), `two HEC tokens are named "${name}"`);
-    if (out.some((o) => o.token === token)) fail(w.at([...p, 'token']), `token "${name}" repeats another token's value`);
+    if (out.some((o) => sameHecToken(o.token, token))) fail(w.at([...p, 'token']), `token "${name}" repeats another token's value`);
     out.push(t);
   });
   return out;
+}
+
+/** The HEC matches tokens ignoring case (`TokenSet`'s `ignoreCase`, as Splunk): values are compared so here too. */
+function sameHecToken(a: string, b: string): boolean {
+  return a.toLowerCase() === b.toLowerCase();
 }
 
 function apiTokens(w: Where, value: unknown): ApiTokenConfig[] {
@@ -843,7 +848,7 @@ export async function loadConfig(options: LoadConfigOptions = {}): Promise<Vigil
         : null;
   if (extra) {
     const entry: HecTokenConfig = { name: extra.name, token: extra.token, defaultIndex: DEFAULT_INDEX, indexes: [], disabled: false, useAck: false };
-    const same = tokens.findIndex((t) => t.token === extra.token);
+    const same = tokens.findIndex((t) => sameHecToken(t.token, extra.token));
     if (same >= 0) tokens.splice(same, 1, { ...entry, name: tokens[same]!.name });
     else tokens.push(entry);
   }
@@ -860,7 +865,7 @@ export async function loadConfig(options: LoadConfigOptions = {}): Promise<Vigil
   if (httpTls) await checkTls(w, ['http', 'tls'], httpTls, warnings);
   // A HEC token is handed to every node's exporter: the same value must not also open the search API.
   api.forEach((a, i) => {
-    const shared = tokens.find((t) => t.token === a.token);
+    const shared = tokens.find((t) => sameHecToken(t.token, a.token));
     if (shared) fail(w.at(['http', 'apiTokens', i, 'token']), `API token "${a.name}" has the value of HEC token "${shared.name}": use a different token for the API`);
   });
 

@@ -11,13 +11,23 @@ function digest(text: string): Buffer {
  */
 export class TokenSet<T extends { token: string }> {
   private readonly entries: { digest: Buffer; item: T }[];
+  private readonly ignoreCase: boolean;
 
-  constructor(items: readonly T[]) {
-    this.entries = items.map((item) => ({ digest: digest(item.token), item }));
+  /**
+   * `ignoreCase`: tokens match whatever the case of their letters. Splunk's HEC does so (fluent-bit#9517: the
+   * splunk/splunk image accepted "Ftooken" for the token "ftooken"), so the HEC's set uses it; the API's does not.
+   */
+  constructor(items: readonly T[], options: { ignoreCase?: boolean } = {}) {
+    this.ignoreCase = options.ignoreCase ?? false;
+    this.entries = items.map((item) => ({ digest: digest(this.fold(item.token)), item }));
+  }
+
+  private fold(text: string): string {
+    return this.ignoreCase ? text.toLowerCase() : text;
   }
 
   lookup(text: string): T | null {
-    const d = digest(text);
+    const d = digest(this.fold(text));
     let match: T | null = null;
     for (const e of this.entries) {
       if (timingSafeEqual(e.digest, d)) match = e.item;

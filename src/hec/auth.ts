@@ -2,7 +2,7 @@
  * HEC token authentication: `Authorization: Splunk <token>` or Basic (any user, token as password); `?token=` for
  * tokens with `allowQueryStringAuth`.
  * Tokens are compared as SHA-256 digests with timingSafeEqual, against every configured token, so neither a
- * token's prefix nor its position in the list shows in the response time.
+ * token's prefix nor its position in the list shows in the response time; ignoring case, as Splunk does.
  */
 import type { IncomingHttpHeaders } from 'node:http';
 import type { HecTokenConfig } from '../config/config.js';
@@ -47,7 +47,7 @@ export class TokenRegistry {
   private readonly tokens: TokenSet<HecTokenConfig>;
 
   constructor(tokens: readonly HecTokenConfig[]) {
-    this.tokens = new TokenSet(tokens);
+    this.tokens = new TokenSet(tokens, { ignoreCase: true });
   }
 
   /**

@@ -56,6 +56,19 @@ describe('tokens', () => {
       `${apiOnly}:4: API token "analyst" has the value of HEC token "flag"`,
     );
   });
+
+  it('compares HEC tokens ignoring case, as the HEC matches them (an upper-case copy of a HEC token is still it)', async () => {
+    const upper = GOOD.toUpperCase();
+    expect(upper).not.toBe(GOOD);
+    const api = await configFile(`hec:\n  tokens:\n    - { name: tetragon, token: ${GOOD} }\nhttp:\n  apiTokens:\n    - name: analyst\n      token: ${upper}\n`);
+    expect((await failure(load(api))).message).toBe(`${api}:7: API token "analyst" has the value of HEC token "tetragon": use a different token for the API`);
+    const dup = await configFile(`hec:\n  tokens:\n    - { name: a, token: ${GOOD} }\n    - { name: b, token: ${upper} }\n`);
+    expect((await failure(load(dup))).message).toBe(`${dup}:4: token "b" repeats another token's value`);
+    // --hec-token naming a configured token in another case is that token (one entry, its name kept).
+    const one = await configFile(`hec:\n  tokens:\n    - { name: tetragon, token: ${GOOD} }\n`);
+    const tokens = (await loadConfig({ file: one, env: {}, flags: { dataDir: join(dir, 'data'), hecToken: upper } })).hec.tokens;
+    expect(tokens.map((t) => t.name)).toEqual(['tetragon']);
+  });
 });
 
 describe('TLS files', () => {

@@ -88,6 +88,19 @@ describe('success', () => {
     expect(r.status).toBe(200);
   });
 
+  it('matches tokens ignoring case, as Splunk does (fluent-bit#9517: splunk/splunk accepted "Ftooken" for "ftooken")', async () => {
+    const basic = 'Basic ' + Buffer.from(`x:LIMITED-TOKEN`).toString('base64');
+    for (const headers of [auth('Limited-Token'), { Authorization: basic }]) {
+      const r = await post('/services/collector/event', '{"event":"c"}', headers);
+      expect([r.status, r.text]).toEqual([200, '{"text":"Success","code":0}']);
+    }
+    expect(hec.store.events.map((e) => [e._raw, e.source])).toEqual([
+      ['c', 'http:limited'],
+      ['c', 'http:limited'],
+    ]);
+    expect((await post('/services/collector/event', '{"event":"c"}', auth('limited-tokem'))).text).toBe('{"text":"Invalid token","code":4}');
+  });
+
   it('answers health without a token', async () => {
     for (const path of ['/services/collector/health', '/services/collector/health/1.0']) {
       const r = await send(hec.url, path, { method: 'GET' });
