@@ -158,6 +158,16 @@ function busyBatch(): Reply {
   return hecReply(HEC.SERVER_BUSY, { invalidEventNumber: 0 });
 }
 
+/**
+ * Whether a request carries a body (HTTP/1.1: a `Transfer-Encoding`, or a `Content-Length` above 0). Node marks a
+ * request complete only once its end is read, after the handler ran: without this, every bodiless GET (a health
+ * poller's) counted as answered early and lost its connection.
+ */
+function hasBody(req: IncomingMessage): boolean {
+  const length = req.headers['content-length'];
+  return req.headers['transfer-encoding'] !== undefined || (length !== undefined && length !== '0');
+}
+
 function header(req: IncomingMessage, name: string): string | undefined {
   const v = req.headers[name];
   return Array.isArray(v) ? v[0] : v;
@@ -210,7 +220,7 @@ export function createHecServer(options: HecServerOptions): HecServer {
   function send(req: IncomingMessage, res: ServerResponse, reply: Reply, token: HecTokenConfig | null): void {
     if (res.headersSent || res.destroyed) return;
     const body = JSON.stringify(reply.body);
-    const early = !req.complete;
+    const early = !req.complete && hasBody(req);
     const headers: Record<string, string | number> = {
       'Content-Type': 'application/json; charset=UTF-8',
       'Content-Length': Buffer.byteLength(body),
@@ -240,7 +250,7 @@ export function createHecServer(options: HecServerOptions): HecServer {
   function answerOptions(req: IncomingMessage, res: ServerResponse, allow: string): void {
     stats.request(null);
     const headers: Record<string, string | number> = { Allow: allow, 'Content-Length': 0 };
-    if (!req.complete) headers['Connection'] = 'close';
+    if (!req.complete && hasBody(req)) headers['Connection'] = 'close';
     res.writeHead(200, headers);
     res.end();
     stats.reply(200, null, false);

@@ -1,3 +1,4 @@
+import { Agent, request } from 'node:http';
 import { gzipSync } from 'node:zlib';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { ACK_TOKEN, TOKEN, auth, execLine, send, start, type Running } from './helpers.js';
@@ -99,6 +100,29 @@ describe('success', () => {
       ['c', 'http:limited'],
     ]);
     expect((await post('/services/collector/event', '{"event":"c"}', auth('limited-tokem'))).text).toBe('{"text":"Invalid token","code":4}');
+  });
+
+  it('keeps the connection of a request without a body (a health poller reuses it)', async () => {
+    const agent = new Agent({ keepAlive: true, maxSockets: 1 });
+    const get = (path: string) =>
+      new Promise<{ reused: boolean; connection: string | undefined; status: number | undefined }>((resolve, reject) => {
+        const req = request(new URL(path, hec.url), { agent }, (res) => {
+          res.resume();
+          res.on('end', () => resolve({ reused: req.reusedSocket, connection: res.headers.connection, status: res.statusCode }));
+        });
+        req.on('error', reject);
+        req.end();
+      });
+    try {
+      const first = await get('/services/collector/health');
+      const second = await get('/services/collector/health/1.0');
+      expect([first, second]).toEqual([
+        { reused: false, connection: 'keep-alive', status: 200 },
+        { reused: true, connection: 'keep-alive', status: 200 },
+      ]);
+    } finally {
+      agent.destroy();
+    }
   });
 
   it('answers health without a token', async () => {
