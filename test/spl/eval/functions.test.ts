@@ -588,6 +588,14 @@ describe('conversion functions', () => {
     expect(ev('printf("%.*f", 1100, 5e-324)')).toHaveLength(1102);
     expect(ev('printf("%.101f", -2.5)')).toBe('-2.5' + '0'.repeat(100));
   });
+
+  it('printf rounds an exact half to even, as glibc does (JS toFixed/toExponential round it up)', () => {
+    // Expected: Python's %-formatting (glibc's rounding) of the same values, and the shell's printf for the first four.
+    expect(ev('printf("%.0f|%.0f|%.0f|%.0f|%.0f", 0.5, 2.5, 3.5, 4.5, -2.5)')).toBe('0|2|4|4|-2');
+    expect(ev('printf("%.1f|%.2f|%5.1f|%.2f|%.1f", 0.25, 1.125, -0.25, 2.675, 0.35)')).toBe('0.2|1.12| -0.2|2.67|0.3');
+    expect(ev('printf("%.0e|%.1e|%.2g|%.1g|%#.0f|%#.0e", 2.5, 1.25, 0.125, 2.5, 2.5, 2.5)')).toBe('2e+00|1.2e+00|0.12|2|2.|2.e+00');
+    expect(ev('printf("%.0f|%.0e|%.3f", 9.5, 0, 1.0005)')).toBe('10|0e+00|1.000');
+  });
 });
 
 describe('multivalue functions', () => {

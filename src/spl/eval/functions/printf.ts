@@ -161,7 +161,7 @@ function intDigits(n: number, precision: number | null): string {
   return digits.padStart(precision, '0');
 }
 
-/** toFixed/toExponential take at most 100 decimals; past them the digits come from `exactDecimal`. */
+/** toFixed/toExponential take at most 100 decimals, and round an exact half up: then the digits come from `exactDecimal`. */
 const JS_MAX_DECIMALS = 100;
 
 /**
@@ -178,29 +178,55 @@ function exactDecimal(x: number): { digits: string; scale: number } {
   return e >= 0 ? { digits: (mant << BigInt(e)).toString(), scale: 0 } : { digits: (mant * 5n ** BigInt(-e)).toString(), scale: -e };
 }
 
-/** The first `n` digits of `digits` rounded at the next one, half up as toFixed/toExponential do; the carry may add a digit. */
+/**
+ * The first `n` digits of `digits` (all of a value's exact digits) rounded at the next one, an exact half to even as
+ * glibc does (printf("%.0f", 2.5) is 2, "%.1f" of 0.25 is 0.2; JS's toFixed/toExponential round it up); the carry may
+ * add a digit.
+ */
 function roundDigits(digits: string, n: number): string {
   if (digits.length <= n) return digits;
   // Below half a unit of the last kept place.
   if (n < 0) return '0';
   const head = BigInt(digits.slice(0, n) || '0');
-  return (digits.charCodeAt(n) >= 53 /* '5' */ ? head + 1n : head).toString();
+  const next = digits.charCodeAt(n) - 48;
+  const up = next > 5 || (next === 5 && (/[1-9]/.test(digits.slice(n + 1)) || head % 2n === 1n));
+  return (up ? head + 1n : head).toString();
 }
 
-/** x.toFixed(p) for any p. */
+/**
+ * Whether x × 10^q (x >= 0) may be exactly an integer and a half, where toFixed/toExponential round up and C to even
+ * (a false true only costs the exact digits). 10^q = 2^q × 5^q, so for q >= 0 it is when x is an odd multiple of
+ * 2^-(q+1) (scaling by a power of two is exact); for q < 0 when 2x is an odd multiple of 10^-q.
+ */
+function exactHalf(x: number, q: number): boolean {
+  if (q >= 0) {
+    const halves = x * 2 ** (q + 1);
+    return Number.isInteger(halves) && halves % 2 === 1;
+  }
+  const twice = 2 * x;
+  if (twice > 2 ** 53) return true;
+  const k = twice / 10 ** -q;
+  return Number.isInteger(k) && k % 2 === 1;
+}
+
+/** x.toFixed(p) for any p, an exact half rounded to even. */
 function toFixedAny(x: number, p: number): string {
-  if (p <= JS_MAX_DECIMALS) return x.toFixed(p);
+  if (p <= JS_MAX_DECIMALS && !exactHalf(x, p)) return x.toFixed(p);
   const { digits, scale } = exactDecimal(x);
   // x × 10^p as an integer: the digits with zeros appended, or rounded where the exact ones stop mattering.
   const n = scale <= p ? (digits === '0' ? '0' : digits + '0'.repeat(p - scale)) : roundDigits(digits, digits.length - (scale - p));
   const s = n.padStart(p + 1, '0');
-  return `${s.slice(0, s.length - p)}.${s.slice(s.length - p)}`;
+  return p === 0 ? s : `${s.slice(0, s.length - p)}.${s.slice(s.length - p)}`;
 }
 
-/** x.toExponential(p) for any p (mantissa `d.ddd`, exponent `e±N`). */
+/** x.toExponential(p) for any p (mantissa `d.ddd`, exponent `e±N`), an exact half rounded to even. */
 function toExponentialAny(x: number, p: number): string {
-  if (p <= JS_MAX_DECIMALS) return x.toExponential(p);
-  if (x === 0) return `0.${'0'.repeat(p)}e+0`;
+  if (x === 0) return `0${p > 0 ? '.' + '0'.repeat(p) : ''}e+0`;
+  if (p <= JS_MAX_DECIMALS) {
+    // Its exponent is x's own unless rounding carried (9.5 to 1e+1), which only an odd 9 does: then C rounds up too.
+    const r = x.toExponential(p);
+    if (!exactHalf(x, p - Number(r.slice(r.indexOf('e') + 1)))) return r;
+  }
   const { digits, scale } = exactDecimal(x);
   let exp = digits.length - 1 - scale;
   let m = roundDigits(digits, p + 1);
@@ -209,7 +235,7 @@ function toExponentialAny(x: number, p: number): string {
     m = m.slice(0, p + 1);
   }
   m = m.padEnd(p + 1, '0');
-  return `${m[0]}.${m.slice(1)}e${exp < 0 ? '-' : '+'}${Math.abs(exp)}`;
+  return `${m[0]}${p > 0 ? '.' + m.slice(1) : ''}e${exp < 0 ? '-' : '+'}${Math.abs(exp)}`;
 }
 
 /** C's %e body for a non-negative finite number: mantissa with `p` decimals, exponent with at least 2 digits. */
