@@ -82,6 +82,22 @@ export function outputFormat(opt: OutputFormat | undefined): OutputFormat {
 }
 
 /** Reports malformed lines on stderr (the first 20, then a count) and keeps going. */
+/**
+ * Prints the engine's warnings (a row's regex vigil cannot run, spath over XML, top past maxresultrows) on stderr, each
+ * once (every thread of a search raises its own), after clearing the progress line: `(message, where in the search,
+ * which search when several run)`.
+ */
+export function warningPrinter(progress: { done(): void }, write: (s: string) => void = (s) => process.stderr.write(s)): (message: string, place: string | null, search?: string) => void {
+  const shown = new Set<string>();
+  return (message, place, search) => {
+    const line = `vigil: warning: ${printable(message)}${place ? ` (at ${place})` : ''}${search ? ` in ${printable(search)}` : ''}\n`;
+    if (shown.has(line)) return;
+    shown.add(line);
+    progress.done();
+    write(line);
+  };
+}
+
 export class InputIssues {
   malformed = 0;
   warnings = 0;

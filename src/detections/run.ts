@@ -4,6 +4,7 @@ import type { EventSource, ScanProgress } from '../events/scan.js';
 import { executeMany } from '../spl/exec/multi.js';
 import { CollectSink } from '../spl/exec/run.js';
 import { plan, streamSearch, type ExecuteStats, type SearchPlan, type TimeBound } from '../spl/index.js';
+import type { Span } from '../spl/source.js';
 import type { Detection } from './detection.js';
 import type { ContentPack } from './content.js';
 
@@ -20,7 +21,9 @@ export interface DetectionRunOptions {
    * Runs the searches that read events over several threads instead (src/parallel/, which the CLI wires in):
    * their stats, or null to run them on this thread.
    */
-  parallel?: (plans: readonly SearchPlan[], outputs: readonly Sink[]) => Promise<ExecuteStats[] | null>;
+  parallel?: (plans: readonly SearchPlan[], outputs: readonly Sink[], onWarning: (planIndex: number, message: string, at?: Span) => void) => Promise<ExecuteStats[] | null>;
+  /** The engine's warnings (a row's regex vigil cannot run, spath over XML...): the detection, and where in its search. */
+  onWarning?: (detection: Detection, message: string, place: string | null) => void;
 }
 
 export interface DetectionResults {
@@ -54,24 +57,27 @@ export async function runDetections(pack: ContentPack, detections: readonly Dete
   const sinks = plans.map(() => new CollectSink());
   const stats: ExecuteStats[] = [];
   const shared = plans.flatMap((p, i) => (p.generating ? [] : [i]));
+  const warn = (i: number, message: string, at?: Span) => opts.onWarning?.(detections[i]!, message, at ? plans[i]!.pipeline.source.place(at) : null);
+  const sharedWarn = (k: number, message: string, at?: Span) => warn(shared[k]!, message, at);
   let many: ExecuteStats[] | null = null;
   if (shared.length > 0 && opts.parallel) {
     many = await opts.parallel(
       shared.map((i) => plans[i]!),
       shared.map((i) => sinks[i]!),
+      sharedWarn,
     );
   }
   if (many === null && shared.length > 1) {
     many = await executeMany(
       shared.map((i) => plans[i]!),
       shared.map((i) => sinks[i]!),
-      exec,
+      { ...exec, onWarning: sharedWarn },
     );
   }
   if (many !== null) shared.forEach((i, k) => (stats[i] = many[k]!));
   for (let i = 0; i < plans.length; i++) {
     if (stats[i]) continue;
-    stats[i] = await streamSearch(plans[i]!, exec, sinks[i]!);
+    stats[i] = await streamSearch(plans[i]!, { ...exec, onWarning: (message, at) => warn(i, message, at) }, sinks[i]!);
   }
   return detections.map((detection, i) => ({ detection, results: sinks[i]!.rows, stats: stats[i]! }));
 }

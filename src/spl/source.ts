@@ -68,6 +68,12 @@ export class SourceText {
     return { line, column, origin: seg.origin, offset: originOffset };
   }
 
+  /** Where `at` is, for a warning: `line:column` in the user's text, or in the macro it came from (`macro \`m\` 1:5`). */
+  place(at: Span): string {
+    const loc = this.locate(at.start);
+    return `${loc.origin.kind === 'macro' ? `macro \`${loc.origin.name}\` ` : ''}${loc.line}:${loc.column}`;
+  }
+
   /**
    * `text`, the value of an argument of this source (searchmatch's search string, streamstats
    * reset_after's expression), as a source of its own for parsing that value. Its offsets map back to where

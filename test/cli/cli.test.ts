@@ -159,6 +159,19 @@ describe('vigil CLI', () => {
     expect(lines).toHaveLength(1);
     expect(lines[0]).toMatch(/^vigil: warning: match\(\) is null where a row's pattern cannot be run .*"\\\\K"/);
     expect(lines[0]!.endsWith(` (at 1:${spl.indexOf('p)') + 1})`)).toBe(true);
+    // vigil run too, naming the detection when several run.
+    const content = join(tmp, 'warning-content');
+    mkdirSync(join(content, 'detections'), { recursive: true });
+    const search = 'index=* | head 1 | eval p="a\\Kb", m=if(match("ab", p), "y", "n") | table m';
+    writeFileSync(join(content, 'detections', 'w.yml'), `name: W\nid: 11111111-2222-4333-8444-666666666666\ntype: TTP\nsearch: |-\n  ${search}\n`);
+    const one = vigil(['run', 'W', '--events', DATA, '--content', content]);
+    expect(one.code).toBe(0);
+    expect(jsonl(one.out)).toEqual([{ m: 'n' }]);
+    expect(one.err).toMatch(new RegExp(`^vigil: warning: match\\(\\) is null where a row's pattern cannot be run [^\\n]* \\(at 1:${search.indexOf('p)') + 1}\\)\\n$`));
+    const two = vigil(['run', 'W', SEED, '--events', DATA, '--content', content]);
+    expect(two.code).toBe(0);
+    expect(two.err.trimEnd().split('\n')).toHaveLength(1);
+    expect(two.err).toMatch(/ \(at 1:\d+\) in W\n$/);
   });
 
   it('lists, creates and deletes indexes of a data dir', () => {

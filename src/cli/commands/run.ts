@@ -4,10 +4,12 @@ import { VigilError } from '../../errors.js';
 import type { Result } from '../../events/result.js';
 import type { ReadThread } from '../../sources/read-thread.js';
 import type { SearchPlan, Sink } from '../../spl/index.js';
+import type { Span } from '../../spl/source.js';
+import type { Detection } from '../../detections/detection.js';
 import { printable } from '../../outputs/printable.js';
 import { outputSink } from '../output.js';
 import { progressReporter } from '../progress.js';
-import { addEventOptions, checkTimeZone, InputIssues, outputFormat, parseNow, threadCount, type EventOptions } from '../shared.js';
+import { addEventOptions, checkTimeZone, InputIssues, outputFormat, parseNow, threadCount, warningPrinter, type EventOptions } from '../shared.js';
 import { failOnContentErrors, namedDetections } from './content-errors.js';
 
 interface RunCliOptions extends EventOptions {
@@ -55,17 +57,19 @@ export function runCommand(program: Command): void {
     // --threads 1 runs on this thread only: the parallel code is not even loaded.
     const parallel =
       threads > 1
-        ? async (plans: readonly SearchPlan[], outputs: readonly Sink[]) => {
+        ? async (plans: readonly SearchPlan[], outputs: readonly Sink[], onWarning: (planIndex: number, message: string, at?: Span) => void) => {
             const { runFilesInParallel } = await import('../../parallel/run.js');
             return runFilesInParallel(
               plans,
               outputs,
               { paths: eventPaths(opts), options: fileSourceOptions(opts, issues, now) },
-              { threads, contentDirs: opts.content ?? [], lookups: pack.lookups, now, tz, earliest, latest, defaultIndexes: 'all', onProgress: progress.update },
+              { threads, contentDirs: opts.content ?? [], lookups: pack.lookups, now, tz, earliest, latest, defaultIndexes: 'all', onProgress: progress.update, onWarning },
             );
           }
         : undefined;
-    const runs = await runDetections(pack, detections, { source, now, tz, earliest, latest, onProgress: progress.update, ...(parallel ? { parallel } : {}) });
+    const warn = warningPrinter(progress);
+    const onWarning = (detection: Detection, message: string, place: string | null) => warn(message, place, detections.length > 1 ? detection.name : undefined);
+    const runs = await runDetections(pack, detections, { source, now, tz, earliest, latest, onProgress: progress.update, onWarning, ...(parallel ? { parallel } : {}) });
     readThread?.close(); // not taken: the run went to the parallel workers
     progress.done();
     const sink = outputSink({ format: outputFormat(opts.format), tz, write: (s) => process.stdout.write(s), hide: ['_raw'] });

@@ -6,10 +6,9 @@ import type { EventSource } from '../../events/scan.js';
 import type { EventStore } from '../../store/types.js';
 import type { StoreLocator } from '../../cluster/locator.js';
 import type { Span } from '../../spl/source.js';
-import { printable } from '../../outputs/printable.js';
 import { outputSink } from '../output.js';
 import { progressReporter } from '../progress.js';
-import { addEventOptions, checkTimeZone, InputIssues, outputFormat, parseNow, threadCount, type EventOptions } from '../shared.js';
+import { addEventOptions, checkTimeZone, InputIssues, outputFormat, parseNow, threadCount, warningPrinter, type EventOptions } from '../shared.js';
 import { failOnContentErrors } from './content-errors.js';
 
 interface SearchCliOptions extends EventOptions {
@@ -87,17 +86,8 @@ export function searchCommand(program: Command): void {
       };
       const sink = outputSink({ format: outputFormat(opts.format), tz, write, hide: ['_raw'] });
       const planned = plan(ast, searchOpts);
-      // The engine's warnings (a row's regex vigil cannot run, spath over XML, top past maxresultrows) go to stderr
-      // with where they were raised, each once (every thread of a search raises its own).
-      const warned = new Set<string>();
-      const onWarning = (message: string, at?: Span) => {
-        const loc = at ? planned.pipeline.source.locate(at.start) : null;
-        const line = `vigil: warning: ${printable(message)}${loc ? ` (at ${loc.line}:${loc.column})` : ''}\n`;
-        if (warned.has(line)) return;
-        warned.add(line);
-        progress.done();
-        process.stderr.write(line);
-      };
+      const warn = warningPrinter(progress);
+      const onWarning = (message: string, at?: Span) => warn(message, at ? planned.pipeline.source.place(at) : null);
       let done = false;
       // A stats the store computes (ClickHouse) reads no events: threads would only scan them.
       if (threads > 1 && source !== null && !isGeneratingSearch(ast) && !(source.aggregate && typeof statsPushdown(planned) !== 'string')) {
