@@ -116,6 +116,14 @@ describe('stats', () => {
     expect(rows).toEqual([{ big: '3' }]);
   });
 
+  it('count(eval(...)) without AS is an error at the call, as in Splunk (its text is no usable field name)', async () => {
+    const e = await errorOf('| makeresults | stats count  count(eval(x="a")) by x');
+    expect(e.code).toBe('SPL_BAD_ARGUMENT');
+    expect(e.message).toContain('needs a name: add AS <field>');
+    expect(e.format()).toContain('1:30');
+    expect((await errorOf('| makeresults | eventstats sum(eval(1))')).code).toBe('SPL_BAD_ARGUMENT');
+  });
+
   it('eventstats adds group aggregates to every row, streamstats runs in order', async () => {
     const rows = rowsText(await search('* g=a | eventstats count as c by g | table v c', events));
     expect(rows.map((r) => r['c'])).toEqual(['3', '3', '3']);

@@ -58,7 +58,7 @@ export function parseStatsArgs(p: ArgParser, optionKeys: readonly string[], expr
       options.set(opt.key, { value: opt.value, span: opt.valueSpan, source: opt.source });
       continue;
     }
-    aggregations.push(parseAggregation(p));
+    aggregations.push(parseAggregation(p, true));
   }
   if (p.acceptWord('by')) {
     const list = p.fieldList();
@@ -78,8 +78,11 @@ export function parseStatsArgs(p: ArgParser, optionKeys: readonly string[], expr
   return { options, aggregations, by };
 }
 
-/** One aggregation at the parser's position: `fn`, `fn(field)`, `fn(eval(expr))`, each with an optional `AS name`. */
-export function parseAggregation(p: ArgParser): AggregationSpec {
+/**
+ * One aggregation at the parser's position: `fn`, `fn(field)`, `fn(eval(expr))`, each with an optional `AS name`
+ * (required after `eval(...)` with `evalNeedsName`: the stats family's rule; tstats refuses eval(...) itself).
+ */
+export function parseAggregation(p: ArgParser, evalNeedsName = false): AggregationSpec {
   const t = p.next('search');
   const lower = t.value.toLowerCase();
   const bp = aggregationFor(lower);
@@ -118,6 +121,10 @@ export function parseAggregation(p: ArgParser): AggregationSpec {
     const name = p.fieldName('a name after AS');
     as = name.name;
     end = name.span;
+  } else if (expr !== null && evalNeedsName) {
+    // Splunk refuses it too ("You must specify a rename for the aggregation specifier on the dynamically
+    // evaluated field"): the expression's text is no field name a later command could use.
+    throw p.error(`${t.value}(eval(...)) needs a name: add AS <field>`, cover(t.span, end), 'SPL_BAD_ARGUMENT');
   }
   return { fnName: lower, blueprint: bp, field, expr, as, span: cover(t.span, end) };
 }
