@@ -1,6 +1,6 @@
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
@@ -68,6 +68,9 @@ describe('vigil run and search --threads', () => {
   it('--explain shows what runs per partition', () => {
     const r = vigil(['search', '* | eval x=1 | stats count by x | sort - count', '--events', file, '--explain']);
     expect(r.out).toContain('parallel: per partition: scan, leading search, eval, stats (partial state); final: merge stats, sort');
+    // And what this machine does with it: on 2 cores no worker starts (parallel/run.ts autoWorkers).
+    expect(r.out).toMatch(availableParallelism() <= 2 ? /\n {2}workers: none start on this \d+-core machine/ : /\n {2}workers: up to \d+ beside this thread/);
+    expect(vigil(['search', '* | eval x=1 | stats count by x', '--events', file, '--explain', '--threads', '1']).out).not.toContain('workers:');
     // Where the run stays on one thread whatever the search allows, that is what it says.
     expect(vigil(['search', '* | eval x=1 | stats count by x', '--events', file, '--explain', '--threads', '1']).out).toContain('\nparallel: none, one thread: --threads 1');
     expect(vigil(['search', '* | eval x=1 | stats count by x', '--events', '-', '--explain']).out).toContain('\nparallel: none, one thread: stdin is read in one pass');

@@ -1,4 +1,5 @@
 import { once } from 'node:events';
+import { availableParallelism } from 'node:os';
 import { resolve } from 'node:path';
 import type { Command } from 'commander';
 import { VigilError } from '../../errors.js';
@@ -75,7 +76,8 @@ export function searchCommand(program: Command): void {
       if (opts.explain) {
         // Any stdin among the inputs keeps the whole run on one thread (runFilesInParallel cannot partition it).
         const oneThread = threads === 1 ? '--threads 1' : opts.events?.some((f) => f === '-') ? 'stdin is read in one pass' : undefined;
-        process.stdout.write(explainPlan(plan(ast, searchOpts), { aggregates: source?.aggregate !== undefined, ...(oneThread ? { oneThread } : {}) }) + '\n');
+        const workers = oneThread === undefined ? workersNote(threads, await import('../../parallel/run.js')) : undefined;
+        process.stdout.write(explainPlan(plan(ast, searchOpts), { aggregates: source?.aggregate !== undefined, ...(oneThread ? { oneThread } : {}), ...(workers ? { workers } : {}) }) + '\n');
         return;
       }
       const progress = progressReporter('searching');
@@ -111,4 +113,11 @@ export function searchCommand(program: Command): void {
       await store?.close();
     }
   });
+}
+
+/** What `--explain` says this machine does with a search that splits, on `threads` threads (parallel/run.ts). */
+function workersNote(threads: number, parallel: { autoWorkers(threads: number): number; MIN_PARALLEL_BYTES: number }): string {
+  const workers = parallel.autoWorkers(threads);
+  if (workers === 0) return `none start on this ${availableParallelism()}-core machine (one core is left to V8's background threads): the partitions run on this thread, in one go`;
+  return `up to ${workers} beside this thread, once it has measured that the rest of an input of ${parallel.MIN_PARALLEL_BYTES >> 20} MiB or more is worth them`;
 }

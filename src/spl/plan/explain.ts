@@ -5,13 +5,12 @@ import { describeSplit, splitPlan } from './split.js';
 
 /**
  * A human-readable description of a plan (`vigil search --explain`); `aggregates`: whether the event source
- * computes aggregations itself (`EventSource.aggregate`: ClickHouse), for the stats pushdown line.
+ * computes aggregations itself (`EventSource.aggregate`: ClickHouse), for the stats pushdown line. `oneThread`: why
+ * this run stays on one thread whatever the plan allows (`--threads 1`, stdin): the split line then says so instead
+ * of describing partitions that will not be made. `workers`: what this machine does with a plan that splits (how
+ * many worker threads may start, and when), under the split line.
  */
-/**
- * `oneThread`: why this run stays on one thread whatever the plan allows (`--threads 1`, stdin): the split line then
- * says so instead of describing partitions that will not be made.
- */
-export function explainPlan(plan: SearchPlan, opts: { aggregates?: boolean; oneThread?: string } = {}): string {
+export function explainPlan(plan: SearchPlan, opts: { aggregates?: boolean; oneThread?: string; workers?: string } = {}): string {
   const lines: string[] = [];
   const fmt = (t: number | null) => (t === null ? 'unbounded' : new Date(t * 1000).toISOString());
   if (plan.generating) lines.push(`generate: ${plan.generating.command.name}`);
@@ -35,7 +34,12 @@ export function explainPlan(plan: SearchPlan, opts: { aggregates?: boolean; oneT
     else if (opts.aggregates) lines.push(`stats pushed down to the store: it counts events by ${by || 'nothing (one group)'}; vigil merges the groups`);
     else lines.push('stats pushdown: possible, but this event source does not aggregate (ClickHouse does): the scan runs');
   }
-  lines.push(opts.oneThread !== undefined ? `parallel: none, one thread: ${opts.oneThread}` : describeSplit(plan, splitPlan(plan)));
+  if (opts.oneThread !== undefined) lines.push(`parallel: none, one thread: ${opts.oneThread}`);
+  else {
+    const split = splitPlan(plan);
+    lines.push(describeSplit(plan, split));
+    if (split.serial === null && opts.workers !== undefined) lines.push(`  workers: ${opts.workers}`);
+  }
   return lines.join('\n');
 }
 
