@@ -10,10 +10,8 @@ import { MESSAGE_TOKEN } from '../detections/risk-message.js';
  * joined by ", ". `$$` is a literal dollar sign.
  */
 function renderRiskMessage(template: string, get: (field: string) => FieldValue | null): string {
-  return template.replace(MESSAGE_TOKEN, (_m, name: string) => {
-    if (name === '$') return '$';
-    return valuesOf(get(name)).map(toText).join(', ');
-  });
+  return template.replace(MESSAGE_TOKEN, (_m, name: string | undefined) =>
+    name === undefined ? '$' : valuesOf(get(name)).map(toText).join(', '));
 }
 
 /**

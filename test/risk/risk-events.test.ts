@@ -3,6 +3,7 @@ import { loadContent } from '../../src/detections/content.js';
 import type { Detection } from '../../src/detections/detection.js';
 import { Row } from '../../src/events/result.js';
 import type { FieldValue } from '../../src/events/value.js';
+import { messageTokens } from '../../src/detections/risk-message.js';
 import { riskEventsFor } from '../../src/risk/risk-events.js';
 import { riskEventsOfRun } from '../../src/schedule/outputs.js';
 import { runSearch } from '../../src/spl/index.js';
@@ -86,6 +87,13 @@ describe("risk events: the result's own risk fields", () => {
     const d: Detection = { ...CURL, riskObjects: [{ field: 'pod_name', type: 'system', score: 20, message: '$risk_object$ ($risk_object_type$, $risk_score$) of $pod_name$' }] };
     const events = riskEventsFor(d, [new Row([['pod_name', ['a', 'b']]])], T);
     expect(events.map((e) => e.get('risk_message'))).toEqual(['a (system, 20) of a, b', 'b (system, 20) of a, b']);
+  });
+  it('renders $$ as one literal dollar sign, the escape Splunk substitutes in saved searches', () => {
+    const d: Detection = { ...CURL, riskObjects: [{ field: 'pod_name', type: 'system', score: 20, message: 'cost $$5, $$$pod_name$, $$pod_name$ and $$$$ of $cost$' }] };
+    const [ev] = riskEventsFor(d, [new Row([['pod_name', 'p'], ['cost', '$$9']])], T);
+    // A value's own dollars are written as they are: only the template is read for tokens.
+    expect(ev!.get('risk_message')).toBe('cost $5, $p, $pod_name$ and $$ of $$9');
+    expect(messageTokens('cost $$5, $$$pod_name$, $$user$ and $dest$')).toEqual(['pod_name', 'dest']);
   });
   it('writes no event for an empty risk object', () => {
     expect(one([['pod_name', '']])).toEqual([]);
