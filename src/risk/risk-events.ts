@@ -19,7 +19,7 @@ function renderRiskMessage(template: string, get: (field: string) => FieldValue 
  * event per risk object value per row (a multivalue risk-object field yields one event per value; a missing
  * or empty one none). A row's own `risk_object` field replaces every definition's field, and its
  * `risk_object_type`, `risk_score`, `threat_object`/`threat_object_type` and `risk_message` (a template,
- * its values rendered and joined by newlines) replace the detection's. `_time` is the row's `_time` when it
+ * its values rendered and joined by newlines) replace the detection's, unless empty (`risk_score` even then: 1). `_time` is the row's `_time` when it
  * has one, else the search time.
  */
 export function riskEventsFor(detection: Detection, rows: readonly Result[], searchTime: number): Row[] {
@@ -29,6 +29,8 @@ export function riskEventsFor(detection: Detection, rows: readonly Result[], sea
   const tacticNames = tactics.map((t) => t.shortName);
   const tacticIdList = tactics.map((t) => t.id);
   for (const row of rows) {
+    // ES reads the result's own risk fields with `result.get(name)`, which an empty value fails: then the definition's.
+    const own = (f: string): FieldValue | null => (row.get(f) === '' ? null : row.get(f));
     const threatValues: string[] = [];
     const threatTypes: string[] = [];
     for (const t of detection.threatObjects) {
@@ -37,6 +39,7 @@ export function riskEventsFor(detection: Detection, rows: readonly Result[], sea
         threatTypes.push(t.type);
       }
     }
+    const threat = new Row({ threat_object: own('threat_object') ?? list(threatValues), threat_object_type: own('threat_object_type') ?? list(threatTypes) });
     const rowTime = row.get('_time');
     const t = typeof rowTime === 'number' ? rowTime : searchTime;
     const rowScore = row.get('risk_score');
@@ -44,20 +47,19 @@ export function riskEventsFor(detection: Detection, rows: readonly Result[], sea
     const score = rowScore === null ? null : (toNumber(valuesOf(rowScore)[0]) ?? 1);
     const rowMessages = nonEmpty(row.get('risk_message'));
     for (const ro of detection.riskObjects) {
-      const field = row.get('risk_object') !== null ? 'risk_object' : ro.field;
+      const field = own('risk_object') !== null ? 'risk_object' : ro.field;
       for (const value of nonEmpty(row.get(field))) {
         const ev = new Row();
         ev.set('_time', t);
         ev.set('risk_object', toText(value));
-        ev.set('risk_object_type', row.get('risk_object_type') ?? ro.type);
+        ev.set('risk_object_type', own('risk_object_type') ?? ro.type);
         ev.set('risk_object_field', ro.field);
         ev.set('risk_score', score ?? ro.score);
-        // ES expands the tokens over the result with this event's risk_object, risk_object_type and risk_score.
-        const get = (f: string): FieldValue | null => (RISK_FIELDS.has(f) ? ev.get(f) : row.get(f));
+        // ES expands the tokens over the result with this event's risk and threat object fields set.
+        const get = (f: string): FieldValue | null => (RISK_FIELDS.has(f) ? ev.get(f) : THREAT_FIELDS.has(f) ? threat.get(f) : row.get(f));
         const templates = rowMessages.length ? rowMessages.map(toText) : [ro.message];
         ev.set('risk_message', templates.map((m) => renderRiskMessage(m, get)).join('\n'));
-        ev.set('threat_object', row.get('threat_object') ?? list(threatValues));
-        ev.set('threat_object_type', row.get('threat_object_type') ?? list(threatTypes));
+        for (const f of THREAT_FIELDS) ev.set(f, threat.get(f));
         ev.set('search_name', detection.name);
         ev.set('detection_id', detection.id);
         ev.set('detection_type', detection.type);
@@ -80,6 +82,7 @@ export function riskEventsFor(detection: Detection, rows: readonly Result[], sea
 }
 
 const RISK_FIELDS: ReadonlySet<string> = new Set(['risk_object', 'risk_object_type', 'risk_score']);
+const THREAT_FIELDS: ReadonlySet<string> = new Set(['threat_object', 'threat_object_type']);
 
 /** A field's values, but none for an empty single value (ES's risk action skips a field whose value is ""). */
 function nonEmpty(v: FieldValue | null): readonly Scalar[] {

@@ -95,6 +95,15 @@ describe("risk events: the result's own risk fields", () => {
     expect(ev!.get('risk_message')).toBe('cost $5, $p, $pod_name$ and $$ of $$9');
     expect(messageTokens('cost $$5, $$$pod_name$, $$user$ and $dest$')).toEqual(['pod_name', 'dest']);
   });
+  it("takes the definition's risk and threat fields when the result's own are empty (ES: result.get() fails on \"\")", () => {
+    const [ev] = one([['pod_name', 'p'], ['risk_object', ''], ['risk_object_type', ''], ['threat_object', ''], ['threat_object_type', '']]);
+    expect(['risk_object', 'risk_object_type', 'threat_object', 'threat_object_type'].map((f) => ev?.get(f))).toEqual(['p', 'system', 'curl', 'process_name']);
+  });
+  it("renders $threat_object$ and $threat_object_type$ as the event's own (ES sets them before expanding the message)", () => {
+    const d: Detection = { ...CURL, riskObjects: [{ field: 'pod_name', type: 'system', score: 20, message: '$threat_object$ ($threat_object_type$) on $risk_object$' }] };
+    expect(riskEventsFor(d, [new Row([['pod_name', 'p'], ['process_name', 'curl']])], T)[0]!.get('risk_message')).toBe('curl (process_name) on p');
+    expect(riskEventsFor(d, [new Row([['pod_name', 'p'], ['threat_object', 'x'], ['threat_object_type', 'file_name']])], T)[0]!.get('risk_message')).toBe('x (file_name) on p');
+  });
   it('writes no event for an empty risk object', () => {
     expect(one([['pod_name', '']])).toEqual([]);
     expect(one([['pod_name', 'p']]).map((e) => [e.get('risk_object'), e.get('risk_score'), e.get('threat_object')])).toEqual([['p', 45, 'curl']]);
