@@ -303,11 +303,17 @@ export class FileSource implements EventSource {
       // Time fallback state: last parsed event's time, and the lines the prefilter skipped since then.
       let lastTime: number | null = null;
       const skipped = new SkippedLines();
+      // What the last time-less event got, for its warning: no earlier event dates line 1 (or a line after garbage).
+      let fallbackUsed = '';
       const ctx: ToEventContext = {
         index: this.opts.index ?? DEFAULT_INDEX,
         source: this.opts.source ?? input.label,
         defaultHost: this.opts.defaultHost ?? hostname(),
-        fallbackTime: () => skipped.time() ?? lastTime ?? this.opts.timeBefore?.() ?? fileTime,
+        fallbackTime: () => {
+          const previous = skipped.time() ?? lastTime ?? this.opts.timeBefore?.() ?? null;
+          fallbackUsed = previous !== null ? "the previous event's time" : input.mtime !== undefined ? "the file's modification time" : 'the current time (--now)';
+          return previous ?? fileTime;
+        },
       };
       if (this.opts.sourcetype !== undefined) ctx.sourcetype = this.opts.sourcetype;
       if (this.opts.host !== undefined) ctx.host = this.opts.host;
@@ -372,7 +378,7 @@ export class FileSource implements EventSource {
           return null;
         }
         if (out.missingTime) {
-          this.reportWarning(input.label, lineNo, 'no "time": using the previous event\'s time');
+          this.reportWarning(input.label, lineNo, `no "time": using ${fallbackUsed}`);
         }
         const t = out.event._time;
         lastTime = t;
