@@ -91,9 +91,11 @@ function readOwner(path: string): LockOwner | null {
 
 function lockedError(dataDir: string, owner: LockOwner | null): StoreError {
   const who = owner ? `${owner.command} (pid ${owner.pid} on ${owner.host}, since ${owner.since})` : 'another vigil process';
+  // A server makes the same changes (indexes, findings) through its API: the way to go on without stopping it.
+  const api = owner?.command === 'vigil serve' ? ', or make the change through its API (docs/api.md)' : '';
   return new StoreError(
     'STORE_LOCKED',
-    `the data dir ${dataDir} is in use by ${who}: only one process may write to it. Stop that process first; ` +
+    `the data dir ${dataDir} is in use by ${who}: only one process may write to it. Stop that process first${api}; ` +
       `read-only commands (vigil search --data-dir, vigil runs, vigil findings) work while it runs`,
   );
 }

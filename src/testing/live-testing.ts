@@ -97,7 +97,10 @@ function apiCall(opts: LiveTestOptions, method: string, path: string, body?: unk
         res.on('end', () => resolve({ status: res.statusCode ?? 0, text }));
       },
     );
-    req.on('error', reject);
+    // The API is not on the HEC's port: a refused connection most often means --api-url was not given.
+    req.on('error', (e: NodeJS.ErrnoException) =>
+      reject(new VigilError('SERVER_API', `cannot reach the vigil API at ${opts.apiUrl} (--api-url): ${e.code ?? e.message}`, { cause: e })),
+    );
     req.end(payload);
   });
 }

@@ -29,6 +29,8 @@ describe('the data dir lock', () => {
     const e = await refusal(openStore(dir, { owner: 'vigil backfill' }));
     expect(e.reason).toBe('STORE_LOCKED');
     expect(e.message).toMatch(new RegExp(`^the data dir ${dir} is in use by vigil serve \\(pid ${process.pid} on ${hostname()}, since \\d{4}-\\d\\d-\\d\\dT`));
+    // A running server is the way to change the store without stopping it (vigil indexes create, findings update).
+    expect(e.message).toContain('Stop that process first, or make the change through its API (docs/api.md); read-only commands');
     const reader = await openStore(dir, { readonly: true });
     expect((await reader.indexes()).find((i) => i.name === 'main')?.events).toBe(1);
     await reader.close();

@@ -40,6 +40,13 @@ describe('vigil test --url (live mode against a running vigil)', () => {
     expect((await server.store.indexes()).filter((i) => i.name.startsWith('vigil_test_'))).toEqual([]);
   });
 
+  it('names the API URL and --api-url when the API cannot be reached (the API is not on the HEC port)', async () => {
+    const pack = loadContent();
+    const seed = pack.detections.find((d) => d.name.includes('Curl'))!;
+    const [o] = await runLiveTests(pack, [seed], { datasetsDirs: [BUNDLED_DATASETS_DIR], hecUrl: server.hecUrl, hecToken: 'live-hec-token-0000-0000', apiUrl: 'http://127.0.0.1:1', apiToken, verifyTls: true });
+    expect(o).toMatchObject({ status: 'error', message: 'cannot reach the vigil API at http://127.0.0.1:1 (--api-url): ECONNREFUSED' });
+  });
+
   it('reports a failing detection with the reason', async () => {
     const pack = loadContent();
     const seed = pack.detections.find((d) => d.name.includes('Curl'))!;
