@@ -30,6 +30,8 @@ export interface DetectionResults {
   detection: Detection;
   results: Result[];
   stats: ExecuteStats;
+  /** The search's time range, resolved (the run's bounds and the search's own earliest=/latest=). */
+  window: { earliest: number | null; latest: number | null };
 }
 
 /** Plans a detection's search over the source with the content's macros, lookups and data models; errors name the detection. */
@@ -79,7 +81,7 @@ export async function runDetections(pack: ContentPack, detections: readonly Dete
     if (stats[i]) continue;
     stats[i] = await streamSearch(plans[i]!, { ...exec, onWarning: (message, at) => warn(i, message, at) }, sinks[i]!);
   }
-  return detections.map((detection, i) => ({ detection, results: sinks[i]!.rows, stats: stats[i]! }));
+  return detections.map((detection, i) => ({ detection, results: sinks[i]!.rows, stats: stats[i]!, window: { earliest: plans[i]!.earliest, latest: plans[i]!.latest } }));
 }
 
 /**

@@ -20,9 +20,11 @@ function renderRiskMessage(template: string, get: (field: string) => FieldValue 
  * or empty one none). A row's own `risk_object` field replaces every definition's field, and its
  * `risk_object_type`, `risk_score`, `threat_object`/`threat_object_type` and `risk_message` (a template,
  * its values rendered and joined by newlines) replace the detection's, unless empty (`risk_score` even then: 1). `_time` is the row's `_time` when it
- * has one, else the search time.
+ * has one, else the search time. Each event has the search's `info_min_time`, `info_max_time` (`window`, its
+ * bounds as ES writes an unbounded one: 0 and "+Infinity") and `info_search_time` (`searchTime`), as ES's
+ * action writes them (`result2stash(..., addinfo=True)`), over the result's own.
  */
-export function riskEventsFor(detection: Detection, rows: readonly Result[], searchTime: number): Row[] {
+export function riskEventsFor(detection: Detection, rows: readonly Result[], searchTime: number, window: SearchWindow = ALL_TIME): Row[] {
   const out: Row[] = [];
   const techniques = detection.mitreAttackIds;
   const tactics = [...new Set(techniques.flatMap(tacticsOf))].map(tacticIds);
@@ -69,6 +71,9 @@ export function riskEventsFor(detection: Detection, rows: readonly Result[], sea
         ev.set('annotations.mitre_attack.mitre_tactic_id', list(tacticIdList));
         ev.set('annotations.analytic_story', list(detection.analyticStories));
         ev.set('analyticstories', list(detection.analyticStories));
+        ev.set('info_min_time', window.earliest ?? 0);
+        ev.set('info_max_time', window.latest ?? '+Infinity');
+        ev.set('info_search_time', searchTime);
         for (const f of row.fieldNames()) {
           const name = stashName(f, row);
           const v = row.get(f);
@@ -80,6 +85,13 @@ export function riskEventsFor(detection: Detection, rows: readonly Result[], sea
   }
   return out;
 }
+
+/** A search's time range (epoch seconds; null: unbounded). */
+export interface SearchWindow {
+  earliest: number | null;
+  latest: number | null;
+}
+const ALL_TIME: SearchWindow = { earliest: null, latest: null };
 
 const RISK_FIELDS: ReadonlySet<string> = new Set(['risk_object', 'risk_object_type', 'risk_score']);
 const THREAT_FIELDS: ReadonlySet<string> = new Set(['threat_object', 'threat_object_type']);

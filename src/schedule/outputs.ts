@@ -3,7 +3,7 @@ import { RISK_INDEX, NOTABLE_INDEX, type Event } from '../events/event.js';
 import type { Result } from '../events/result.js';
 import { toText, valuesKey, valuesOf } from '../events/value.js';
 import type { Detection } from '../detections/detection.js';
-import { riskEventsFor } from '../risk/risk-events.js';
+import { riskEventsFor, type SearchWindow } from '../risk/risk-events.js';
 import { resultToJson } from '../outputs/json.js';
 import { STASH_SOURCETYPE } from '../normalize/stash.js';
 import type { FindingRecord } from '../store/types.js';
@@ -30,9 +30,9 @@ export function throttleKey(d: Detection, row: Result): string | null {
  * The risk events of a run, as stored events in index `risk`: each carries its run id and a deterministic
  * risk_event_id, so incident rules and the console can point at exactly the events that contributed.
  */
-export function riskEventsOfRun(d: Detection, rows: readonly Result[], scheduledTime: number): Event[] {
+export function riskEventsOfRun(d: Detection, rows: readonly Result[], scheduledTime: number, window: SearchWindow): Event[] {
   const rid = runId(d.id, scheduledTime);
-  return riskEventsFor(d, rows, scheduledTime).map((ev, i) => {
+  return riskEventsFor(d, rows, scheduledTime, window).map((ev, i) => {
     ev.set('run_id', rid);
     ev.set('risk_event_id', sha(`${rid}#${i}`));
     const json = resultToJson(ev, 'UTC');

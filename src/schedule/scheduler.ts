@@ -555,7 +555,7 @@ export class Scheduler {
         findings = f.findings;
         events = f.notables;
       } else if (d.riskObjects.length) {
-        events = riskEventsOfRun(d, rows, scheduledTime);
+        events = riskEventsOfRun(d, rows, scheduledTime, window);
       }
     }
     run.riskEventCount = isRule ? 0 : events.length;

@@ -7,12 +7,14 @@ import { messageTokens } from '../../src/detections/risk-message.js';
 import { riskEventsFor } from '../../src/risk/risk-events.js';
 import { riskEventsOfRun } from '../../src/schedule/outputs.js';
 import { runSearch } from '../../src/spl/index.js';
+import { runDetections } from '../../src/detections/run.js';
 import { MemorySource } from '../../src/sources/memory.js';
 
 const pack = loadContent();
 const CURL = pack.detections.find((d) => d.name === 'Cisco Isovalent - Curl Execution With Insecure Flags')!;
 const cron: Detection = { ...CURL, name: 'Linux Cron Job Test', mitreAttackIds: ['T1053.003'] };
 const T = Date.UTC(2026, 10, 20) / 1000;
+const ALL = { earliest: null, latest: null };
 const row = (pod: string): Row => new Row([['_time', T], ['pod_name', pod], ['cluster_name', 'c1'], ['process_name', 'crontab']]);
 
 describe('risk events: ATT&CK annotations', () => {
@@ -31,7 +33,7 @@ describe('risk events: ATT&CK annotations', () => {
   });
 
   it("feeds ESCU's Linux Persistence and Privilege Escalation Risk Behavior (tstats over Risk.All_Risk)", async () => {
-    const events = [...riskEventsOfRun(cron, [row('pod-a')], T), ...riskEventsOfRun(CURL, [row('pod-a')], T + 1)];
+    const events = [...riskEventsOfRun(cron, [row('pod-a')], T, ALL), ...riskEventsOfRun(CURL, [row('pod-a')], T + 1, ALL)];
     // escu-2024-10 searches.jsonl, "Linux Persistence and Privilege Escalation Risk Behavior" (its where clause).
     const spl = `| tstats \`security_content_summariesonly\` dc(All_Risk.annotations.mitre_attack.mitre_tactic_id) as mitre_tactic_id_count
         values(All_Risk.annotations.mitre_attack.mitre_tactic_id) as tactic_ids dc(source) as source_count
@@ -61,12 +63,33 @@ describe('risk events: result fields', () => {
       ['_time', T], ['pod_name', 'p'], ['orig_host', 'stale'], ['host', 'h1'], ['source', 's1'], ['sourcetype', 'st1'], ['index', 'main'],
       ['search_name', 'inner'], ['tag', ['process', 'report']], ['date_hour', 10], ['punct', '__'], ['_cd', '1:2'], ['empty', ''], ['kept', 'x'],
     ]);
-    const events = riskEventsOfRun(CURL, [r], T);
+    const events = riskEventsOfRun(CURL, [r], T, ALL);
     const fields = ['host', 'source', 'sourcetype', 'index', 'search_name', 'orig_host', 'orig_source', 'orig_sourcetype', 'orig_index', 'orig_search_name', 'orig_tag', 'orig_time', 'orig_cd', 'date_hour', 'punct', 'empty', 'kept'];
     const { results } = await runSearch(`index=risk | table ${fields.join(' ')}`, { source: new MemorySource(events), now: T + 60 });
     expect(fields.map((f) => results[0]!.get(f))).toEqual([
       'vigil', CURL.name, 'stash', 'risk', CURL.name, 'h1', 's1', 'st1', 'main', 'inner', ['process', 'report'], T, '1:2', null, null, null, 'x',
     ]);
+  });
+});
+
+describe('risk events: the search information', () => {
+  // ES's risk action writes each event with result2stash(risk_result, addinfo=True) (cim_actions.py): info_min_time
+  // is the search's earliest ("0.000" when none), info_max_time its latest ("+Infinity" when none), info_search_time
+  // its dispatch time, set over the result's own fields of those names.
+  const r = () => new Row([['_time', T], ['pod_name', 'p'], ['info_min_time', 'mine'], ['info_search_time', 'mine']]);
+  const info = (ev: Row) => ['info_min_time', 'info_max_time', 'info_search_time'].map((f) => ev.get(f));
+  it("writes the search's range and time", () => {
+    expect(info(riskEventsFor(CURL, [r()], T + 60, { earliest: T - 3600, latest: T })[0]!)).toEqual([T - 3600, T, T + 60]);
+    expect(info(riskEventsFor(CURL, [r()], T + 60)[0]!)).toEqual([0, '+Infinity', T + 60]);
+  });
+  it('writes the window of a scheduled run', () => {
+    const [ev] = riskEventsOfRun(CURL, [r()], T, { earliest: T - 4200, latest: T - 600 });
+    expect(JSON.parse(ev!._raw)).toMatchObject({ info_min_time: T - 4200, info_max_time: T - 600, info_search_time: T });
+  });
+  it('writes the range of vigil run (--earliest/--latest, or the search\'s own)', async () => {
+    const d: Detection = { ...CURL, search: '| makeresults | eval pod_name="p"' };
+    const [run] = await runDetections(pack, [d], { source: new MemorySource([]), now: T, tz: 'UTC', earliest: '-1h', latest: T - 60 });
+    expect(run!.window).toEqual({ earliest: T - 3600, latest: T - 60 });
   });
 });
 

@@ -89,7 +89,7 @@ class RiskEvents {
   add(d: Detection, t: number, fields: Record<string, FieldValue>): void {
     const row = new Row([['_time', t], ['binary', '/usr/bin/x'], ...Object.entries(fields)]);
     // A distinct run per result, so risk_event_ids never repeat.
-    this.events.push(...riskEventsOfRun(d, [row], T0 - ++this.seq));
+    this.events.push(...riskEventsOfRun(d, [row], T0 - ++this.seq, { earliest: null, latest: null }));
   }
   /** `d` on `pod` `n` times, a minute apart from `t`. */
   burst(d: Detection, pod: string, t: number, n = 1): void {

@@ -75,8 +75,8 @@ export function runCommand(program: Command): void {
     const sink = outputSink({ format: outputFormat(opts.format), tz, write: (s) => process.stdout.write(s), hide: ['_raw'] });
     // One detection prints its rows as they are; asked for several, each row names its detection (risk events always do).
     const several = opts.all === true || keys.length > 1;
-    for (const { detection, results } of runs) {
-      const rows: Result[] = opts.risk ? riskEventsFor(detection, results, now) : several ? results.map((r) => tagSearchName(r, detection.name)) : results;
+    for (const { detection, results, window } of runs) {
+      const rows: Result[] = opts.risk ? riskEventsFor(detection, results, now, window) : several ? results.map((r) => tagSearchName(r, detection.name)) : results;
       for (const r of rows) sink.push(r);
     }
     sink.end();
