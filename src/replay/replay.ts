@@ -74,6 +74,12 @@ interface HecReply {
  * query parameters and an `X-Splunk-Request-Channel`, or as `/event` envelopes. 503 (Splunk code 9, server
  * busy) and network errors are retried with exponential backoff; other rejections count as lost events.
  */
+/** What to do about the refusals a first replay meets: HEC's answer names no remedy. */
+const HEC_HINTS: Record<number, string> = {
+  4: ': check --token',
+  7: ': the index must exist on the receiving side and be allowed for the token (into vigil: vigil indexes create NAME, or POST /api/indexes)',
+};
+
 export async function replay(inputs: readonly ReplayInput[], opts: ReplayOptions): Promise<ReplaySummary> {
   const started = Date.now();
   // Text that is no URL at all ("127.0.0.1:8088", the scheme forgotten) is the same usage error, not a TypeError.
@@ -186,7 +192,7 @@ export async function replay(inputs: readonly ReplayInput[], opts: ReplayOptions
           }
           return;
         }
-        error = `HTTP ${reply.status}: ${reply.body?.text ?? reply.raw.slice(0, 200)}${reply.body?.code !== undefined ? ` (code ${reply.body.code})` : ''}`;
+        error = `HTTP ${reply.status}: ${reply.body?.text ?? reply.raw.slice(0, 200)}${reply.body?.code !== undefined ? ` (code ${reply.body.code})` : ''}${HEC_HINTS[reply.body?.code ?? -1] ?? ''}`;
         if (reply.status !== 503 && reply.status !== 429) {
           summary.eventsFailed += batch.length;
           summary.errors.push(error);

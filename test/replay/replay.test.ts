@@ -62,7 +62,9 @@ describe('replay', () => {
       expect(sleeps[1]!).toBeGreaterThan(sleeps[0]! * 0.9); // backoff grows (with jitter)
       const bad = await replay(replayInputs([DATA]), { url, token: TOKEN, endpoint: 'raw', index: 'forbidden', sleep });
       expect(bad).toMatchObject({ eventsSent: 0, eventsFailed: 31 });
-      expect(bad.errors[0]).toBe('HTTP 400: Incorrect index (code 7)');
+      expect(bad.errors[0]).toBe(
+        'HTTP 400: Incorrect index (code 7): the index must exist on the receiving side and be allowed for the token (into vigil: vigil indexes create NAME, or POST /api/indexes)',
+      );
     } finally {
       server.close();
     }
