@@ -47,7 +47,8 @@ export function riskEventsFor(detection: Detection, rows: readonly Result[], sea
     const rowScore = row.get('risk_score');
     // ES: float(risk_score), and 1.0 when that fails.
     const score = rowScore === null ? null : (toNumber(valuesOf(rowScore)[0]) ?? 1);
-    const rowMessages = nonEmpty(row.get('risk_message'));
+    // ES drops a multivalue message's empty values before joining the rest.
+    const rowMessages = nonEmpty(row.get('risk_message')).filter((m) => m !== '');
     for (const ro of detection.riskObjects) {
       const field = own('risk_object') !== null ? 'risk_object' : ro.field;
       for (const value of nonEmpty(row.get(field))) {

@@ -105,6 +105,7 @@ describe("risk events: the result's own risk fields", () => {
       'other-pod', 'other', 7, 'x', 'file_name', 'on other-pod\nin c1',
     ]);
     expect(one([['pod_name', 'p'], ['risk_score', 'high']])[0]!.get('risk_score')).toBe(1);
+    expect(one([['pod_name', 'p'], ['risk_message', ['', 'on $pod_name$', '']]])[0]!.get('risk_message')).toBe('on p');
   });
   it("renders $risk_object$, $risk_object_type$ and $risk_score$ as the event's own", () => {
     const d: Detection = { ...CURL, riskObjects: [{ field: 'pod_name', type: 'system', score: 20, message: '$risk_object$ ($risk_object_type$, $risk_score$) of $pod_name$' }] };
