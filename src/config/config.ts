@@ -10,7 +10,7 @@ import { createSecureContext } from 'node:tls';
 import { LineCounter, parseDocument, isMap, visit, type Document } from 'yaml';
 import { DEFAULT_INDEX } from '../events/event.js';
 import { settingHint } from '../edit-distance.js';
-import { VigilError } from '../errors.js';
+import { fileErrorReason, VigilError } from '../errors.js';
 import type { RetentionPolicy } from '../store/types.js';
 import type { ClickHouseConfig } from '../store/clickhouse/store.js';
 import { MAX_MACRO_EXPANDED_CHARS, MAX_MACRO_EXPANSIONS } from '../spl/macros/macros.js';
@@ -765,7 +765,7 @@ async function readConfigFile(path: string): Promise<{ data: Record<string, unkn
   try {
     text = await readFile(path, 'utf8');
   } catch (err) {
-    throw new VigilError('CONFIG', `cannot read config file ${path}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`, { cause: err });
+    throw new VigilError('CONFIG', `cannot read config file ${path}: ${fileErrorReason(err)}`, { cause: err });
   }
   const lines = new LineCounter();
   const doc = parseDocument(text, { lineCounter: lines, prettyErrors: false, uniqueKeys: true });

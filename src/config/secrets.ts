@@ -5,7 +5,7 @@
 import { randomUUID } from 'node:crypto';
 import { chmod, link, readFile, unlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { VigilError } from '../errors.js';
+import { fileErrorReason, VigilError } from '../errors.js';
 import { createPrivateDir } from '../store/file-modes.js';
 
 export interface PersistedToken {
@@ -37,7 +37,7 @@ export async function loadOrCreateToken(dataDir: string, fileName: string): Prom
   try {
     createPrivateDir(dataDir);
   } catch (err) {
-    throw new VigilError('CONFIG', `cannot create data dir ${dataDir}: ${(err as Error).message}`, { cause: err });
+    throw new VigilError('CONFIG', `cannot create data dir ${dataDir}: ${fileErrorReason(err)}`, { cause: err });
   }
   const token = randomUUID();
   const draft = `${path}.${process.pid}.${randomUUID()}.tmp`;

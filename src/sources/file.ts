@@ -11,7 +11,7 @@ import { access, open, stat } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import { isAscii } from 'node:buffer';
 import type { Readable } from 'node:stream';
-import { VigilError } from '../errors.js';
+import { fileErrorReason, VigilError } from '../errors.js';
 import type { Event } from '../events/event.js';
 import { DEFAULT_INDEX } from '../events/event.js';
 import {
@@ -889,17 +889,7 @@ async function* gzipChunks(path: string, chunkSize: number, signal: AbortSignal 
 }
 
 function ioError(path: string, err: unknown): VigilError {
-  const e = err as NodeJS.ErrnoException;
-  const reasons: Record<string, string> = {
-    ENOENT: 'no such file or directory',
-    EACCES: 'permission denied',
-    EPERM: 'operation not permitted',
-    EISDIR: 'is a directory',
-    Z_BUF_ERROR: 'truncated gzip data',
-    Z_DATA_ERROR: 'corrupt gzip data',
-  };
-  const reason = (e?.code && reasons[e.code]) || e?.message || String(err);
-  return new VigilError('INPUT_IO', `cannot read ${path}: ${reason}`, { cause: err });
+  return new VigilError('INPUT_IO', `cannot read ${path}: ${fileErrorReason(err)}`, { cause: err });
 }
 
 /**

@@ -353,8 +353,14 @@ describe('errors carry file:line', () => {
     expect((err as Error).message.startsWith(`${file}:`)).toBe(true);
   });
 
-  it('a missing file', async () => {
-    await expect(loadConfig({ file: join(dir, 'nope.yml'), env: noEnv })).rejects.toThrow(/cannot read config file .*nope\.yml: ENOENT/);
+  it('a missing file, a directory, and a data dir that is a file, in words (they said ENOENT, EISDIR and EEXIST: ..., mkdir ...)', async () => {
+    await expect(loadConfig({ file: join(dir, 'nope.yml'), env: noEnv })).rejects.toThrow(`cannot read config file ${join(dir, 'nope.yml')}: no such file or directory`);
+    await expect(loadConfig({ file: dir, env: noEnv })).rejects.toThrow(`cannot read config file ${dir}: is a directory`);
+    const file = join(dir, 'a-file');
+    await writeFile(file, 'x');
+    await expect(loadConfig({ env: noEnv, flags: { dataDir: file } })).rejects.toThrow(
+      `cannot create data dir ${file}: a file of that name exists and is not a directory`,
+    );
   });
 });
 
