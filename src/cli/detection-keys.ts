@@ -49,6 +49,8 @@ async function resolveDetection(pack: ContentPack, key: string): Promise<Detecti
     pack.macros.defineDefault({ name: d.filterMacro, args: [], definition: 'search *' });
     return d;
   }
+  // A .yml key is most likely a path: saying only "no detection named" hid the file that is missing.
+  if (/\.ya?ml$/i.test(key)) throw new VigilError('CONTENT_NOT_FOUND', `no detection named "${key}", and no such file`);
   const near = nearNames(pack.detections.map((d) => d.name), key).map((n) => `  ${n}`);
   throw new VigilError('CONTENT_NOT_FOUND', `no detection named "${key}"${near.length ? `; did you mean:\n${near.join('\n')}` : ' (vigil detections lists them)'}`);
 }

@@ -112,6 +112,9 @@ describe('vigil run with several detections', () => {
       expect(r.err, cmd).toContain('no detection named "Nope1"');
       expect(r.err, cmd).toContain(`no detection named "Cisco Isovalent - Shell Exec"; did you mean:\n  ${SHELL}`);
     }
+    // A key ending in .yml is a path: the file is what is missing.
+    const file = vigil(['run', '--events', DATA, '--', 'missing/detection.yml']);
+    expect([file.code, file.err.trim()]).toEqual([2, 'vigil: no detection named "missing/detection.yml", and no such file [CONTENT_NOT_FOUND]']);
     const twice = vigil(['test', SEED, SEED]);
     expect(twice.code).toBe(0);
     expect(twice.out).toMatch(/^1 passed, 0 failed/m);
