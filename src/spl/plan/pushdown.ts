@@ -60,7 +60,7 @@ export function statsPushdown(plan: SearchPlan): StatsPushdown | string {
     return `the first command after the search is ${plan.stages[0] ? plan.stages[0].command.name : 'none'}, not stats or tstats (or bin _time span=... then stats)`;
   }
   const name = first.command.name;
-  if (plan.scan.raw !== null) return 'the search has a raw-text condition (the store has no fields: only vigil can decide it)';
+  if (plan.scan.raw !== null) return 'the search has a raw-text condition, which only vigil decides: a store that counts holds no search-time fields';
   if (plan.lead && !timeAndMetadata(plan.lead)) return 'the leading search tests more than time and index/sourcetype/source/host values';
   let by: readonly string[];
   let aggregations: StatsArgs['aggregations'];
