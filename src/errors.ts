@@ -61,20 +61,22 @@ export function isVigilError(err: unknown): err is VigilError {
   return err instanceof VigilError;
 }
 
+/** What file system error codes mean, in words (fileErrorReason). */
+const FILE_ERROR_REASONS: Readonly<Record<string, string>> = {
+  ENOENT: 'no such file or directory',
+  EACCES: 'permission denied',
+  EPERM: 'operation not permitted',
+  EISDIR: 'is a directory',
+  ENOTDIR: 'a part of the path is not a directory',
+  EEXIST: 'a file of that name exists and is not a directory',
+  Z_BUF_ERROR: 'truncated gzip data',
+  Z_DATA_ERROR: 'corrupt gzip data',
+};
+
 /** A file system error in words (`no such file or directory` rather than ENOENT), else its code or message. */
 export function fileErrorReason(err: unknown): string {
   const e = err as NodeJS.ErrnoException | undefined;
-  const reasons: Record<string, string> = {
-    ENOENT: 'no such file or directory',
-    EACCES: 'permission denied',
-    EPERM: 'operation not permitted',
-    EISDIR: 'is a directory',
-    ENOTDIR: 'a part of the path is not a directory',
-    EEXIST: 'a file of that name exists and is not a directory',
-    Z_BUF_ERROR: 'truncated gzip data',
-    Z_DATA_ERROR: 'corrupt gzip data',
-  };
-  return (e?.code && reasons[e.code]) || e?.message || String(err);
+  return (e?.code && FILE_ERROR_REASONS[e.code]) || e?.message || String(err);
 }
 
 /**

@@ -81,7 +81,6 @@ export function outputFormat(opt: OutputFormat | undefined): OutputFormat {
   return opt ?? (process.stdout.isTTY ? 'table' : 'jsonl');
 }
 
-/** Reports malformed lines on stderr (the first 20, then a count) and keeps going. */
 /**
  * Prints the engine's warnings (a row's regex vigil cannot run, spath over XML, top past maxresultrows) on stderr, each
  * once (every thread of a search raises its own), after clearing the progress line: `(message, where in the search,
@@ -98,6 +97,7 @@ export function warningPrinter(progress: { done(): void }, write: (s: string) =>
   };
 }
 
+/** Reports malformed lines on stderr (the first 20, then a count) and keeps going. */
 export class InputIssues {
   malformed = 0;
   warnings = 0;

@@ -31,7 +31,13 @@ export interface DetectionResults {
   results: Result[];
   stats: ExecuteStats;
   /** The search's time range, resolved (the run's bounds and the search's own earliest=/latest=). */
-  window: { earliest: number | null; latest: number | null };
+  window: SearchWindow;
+}
+
+/** A search's time range (epoch seconds; null: unbounded). */
+export interface SearchWindow {
+  earliest: number | null;
+  latest: number | null;
 }
 
 /** Plans a detection's search over the source with the content's macros, lookups and data models; errors name the detection. */

@@ -68,18 +68,18 @@ interface HecReply {
   raw: string;
 }
 
-/**
- * Sends datasets to any Splunk HEC (vigil's or a real Splunk's) the way attack_data's replay.py and
- * contentctl do: the file's lines POSTed to `/services/collector/raw` with index/source/sourcetype/host
- * query parameters and an `X-Splunk-Request-Channel`, or as `/event` envelopes. 503 (Splunk code 9, server
- * busy) and network errors are retried with exponential backoff; other rejections count as lost events.
- */
 /** What to do about the refusals a first replay meets: HEC's answer names no remedy. */
 const HEC_HINTS: Record<number, string> = {
   4: ': check --token',
   7: ': the index must exist on the receiving side and be allowed for the token (into vigil: vigil indexes create NAME, or POST /api/indexes)',
 };
 
+/**
+ * Sends datasets to any Splunk HEC (vigil's or a real Splunk's) the way attack_data's replay.py and
+ * contentctl do: the file's lines POSTed to `/services/collector/raw` with index/source/sourcetype/host
+ * query parameters and an `X-Splunk-Request-Channel`, or as `/event` envelopes. 503 (Splunk code 9, server
+ * busy) and network errors are retried with exponential backoff; other rejections count as lost events.
+ */
 export async function replay(inputs: readonly ReplayInput[], opts: ReplayOptions): Promise<ReplaySummary> {
   const started = Date.now();
   // Text that is no URL at all ("127.0.0.1:8088", the scheme forgotten) is the same usage error, not a TypeError.

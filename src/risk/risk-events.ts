@@ -3,6 +3,7 @@ import { toNumber, toText, valuesOf, type FieldValue, type Scalar } from '../eve
 import type { Detection } from '../detections/detection.js';
 import { tacticIds, tacticsOf } from '../detections/attack.js';
 import { MESSAGE_TOKEN } from '../detections/risk-message.js';
+import type { SearchWindow } from '../detections/run.js';
 
 /**
  * Renders a risk message: `$field$` is replaced by the value `get` gives. A field the result lacks renders
@@ -87,11 +88,6 @@ export function riskEventsFor(detection: Detection, rows: readonly Result[], sea
   return out;
 }
 
-/** A search's time range (epoch seconds; null: unbounded). */
-export interface SearchWindow {
-  earliest: number | null;
-  latest: number | null;
-}
 const ALL_TIME: SearchWindow = { earliest: null, latest: null };
 
 const RISK_FIELDS: ReadonlySet<string> = new Set(['risk_object', 'risk_object_type', 'risk_score']);
