@@ -407,6 +407,8 @@ type Node = SeqNode | AltNode | SetNode | GroupNode | RepeatNode | RefNode | Ass
 const ALL: CharSet = [[0, MAX_CP]];
 const NOT_NEWLINE: CharSet = complement([[0x0a, 0x0a]]);
 const MAX_REPEAT = 65535;
+/** PCRE2's default max_varlookbehind (10.43+; older versions take fixed-length branches only). */
+const MAX_VARIABLE_LOOKBEHIND = 255;
 
 // Rendered assertions. The JS `m` flag is never used, so JS `^`/`$` always mean start/end of input.
 const START = '^';
@@ -607,8 +609,15 @@ class Parser {
     switch (c) {
       case '(':
         return this.parseGroup(flags);
-      case '[':
+      case '[': {
+        // PCRE2 reads the Spencer-library spellings [[:<:]] and [[:>:]] as word start and word end.
+        const word = this.src.startsWith('[[:<:]]', start) ? '(?=' : this.src.startsWith('[[:>:]]', start) ? '(?<=' : null;
+        if (word) {
+          this.pos += 7;
+          return [{ t: 'assert', pos: start, src: `\\b${word}[0-9A-Z_a-z])` }];
+        }
         return [this.parseClass(flags)];
+      }
       case '.':
         this.pos++;
         return [this.setNode(start, flags.s ? ALL : NOT_NEWLINE, [], false, [], false)];
@@ -1194,10 +1203,12 @@ class Parser {
   private parseClass(flags: Flags): SetNode {
     const start = this.pos;
     // `[:alpha:]` outside a class is an error in PCRE2 (V8 would read the class [:ahlp]).
-    const posixOutside = /\[([:.=])[^\]]*?\1\]/y;
-    posixOutside.lastIndex = start;
-    const po = posixOutside.exec(this.src);
-    if (po) throw this.invalid(start, po[0], 'POSIX named classes are supported only within a class');
+    const posixEnd = posixItemEnd(this.src, start);
+    if (posixEnd >= 0) {
+      const item = this.src.slice(start, posixEnd);
+      if (item[1] !== ':') throw this.invalid(start, item, 'POSIX collating elements are not supported');
+      throw this.invalid(start, item, 'POSIX named classes are supported only within a class');
+    }
     this.pos++;
     let negated = false;
     if (this.peek() === '^') {
@@ -1262,24 +1273,21 @@ class Parser {
     const start = this.pos;
     const c = this.peek();
     if (c === '[') {
-      const posix = /\[:(\^?)([A-Za-z]+):\]/y;
-      posix.lastIndex = start;
-      const m = posix.exec(this.src);
-      if (m) {
-        let name = m[2] as string;
-        // PCRE2: under caseless matching [:upper:] and [:lower:] become [:alpha:].
-        if (flags.i && (name === 'upper' || name === 'lower')) name = 'alpha';
-        const ranges = POSIX_CLASSES[name];
-        if (!ranges) throw this.invalid(start, m[0], 'unknown POSIX class name');
-        this.pos = posix.lastIndex;
-        return { kind: 'set', ranges: m[1] ? complement(ranges) : ranges, props: [] };
+      const end = posixItemEnd(this.src, start);
+      if (end < 0) {
+        this.pos++;
+        return { kind: 'char', cp: 0x5b };
       }
-      const collating = /\[([.=])[^\]]*?\1\]/y;
-      collating.lastIndex = start;
-      const cm = collating.exec(this.src);
-      if (cm) throw this.invalid(start, cm[0], 'POSIX collating elements are not supported');
-      this.pos++;
-      return { kind: 'char', cp: 0x5b };
+      const item = this.src.slice(start, end);
+      if (item[1] !== ':') throw this.invalid(start, item, 'POSIX collating elements are not supported');
+      const negated = item[2] === '^';
+      let name = item.slice(negated ? 3 : 2, -2);
+      // PCRE2: under caseless matching [:upper:] and [:lower:] become [:alpha:].
+      if (flags.i && (name === 'upper' || name === 'lower')) name = 'alpha';
+      const ranges = Object.hasOwn(POSIX_CLASSES, name) ? POSIX_CLASSES[name] : undefined;
+      if (!ranges) throw this.invalid(start, item, 'unknown POSIX class name');
+      this.pos = end;
+      return { kind: 'set', ranges: negated ? complement(ranges) : ranges, props: [] };
     }
     if (c !== '\\') return { kind: 'char', cp: this.readCodePoint() };
     const e = this.peek(1);
@@ -1332,6 +1340,23 @@ class Parser {
     if ('BRXAzZGKgk'.includes(e)) throw this.invalid(start, `\\${e}`, 'escape sequence is invalid in a character class');
     return { kind: 'char', cp: this.parseCharEscape(true) };
   }
+}
+
+/**
+ * PCRE2's check_posix_syntax: at a `[` followed by `:`, `.` or `=`, the end of the POSIX item
+ * (`[:name:]`, `[.x.]`, `[=x=]`) when the text reads as one, else -1 (the `[` is then a literal).
+ * The search skips `\]` and `\\`, and gives up at a `]` or a nested `[:` (`[.`, `[=`).
+ */
+function posixItemEnd(src: string, start: number): number {
+  const term = src[start + 1];
+  if (term !== ':' && term !== '.' && term !== '=') return -1;
+  for (let i = start + 2; i + 1 < src.length; i++) {
+    const c = src[i];
+    if (c === '\\' && (src[i + 1] === ']' || src[i + 1] === '\\')) i++;
+    else if ((c === '[' && src[i + 1] === term) || c === ']') return -1;
+    else if (c === term && src[i + 1] === ']') return i + 2;
+  }
+  return -1;
 }
 
 function checkCodePoint(parser: Parser, start: number, construct: string, cp: number): number {
@@ -1546,6 +1571,7 @@ class Checker {
         if (node.kind === 'atomic' && lookbehinds > 0) {
           throw this.parser.unsupported(node.pos, '(?>', 'atomic group inside a lookbehind');
         }
+        if (isLookbehind(node)) this.checkLookbehindLength(node);
         this.walk(node.body, path, lookbehinds + (isLookbehind(node) ? 1 : 0));
         return;
       case 'repeat':
@@ -1580,6 +1606,60 @@ class Checker {
         return;
       default:
         return;
+    }
+  }
+
+  /**
+   * PCRE2 needs a bound on what a lookbehind matches (JS takes any): each branch of fixed length, or
+   * since 10.43 of variable length up to 255 characters (its default max_varlookbehind).
+   */
+  private checkLookbehindLength(node: GroupNode): void {
+    const branches = node.body.t === 'alt' ? node.body.alts : [node.body];
+    for (const branch of branches) {
+      const [min, max] = this.lengthRange(branch, new Set());
+      const construct = node.kind === 'behind' ? '(?<=' : '(?<!';
+      if (max === Infinity) throw this.parser.invalid(node.pos, construct, 'lookbehind assertion is not fixed length');
+      if (max > min && max > MAX_VARIABLE_LOOKBEHIND) {
+        throw this.parser.invalid(node.pos, construct, `variable-length lookbehind assertion longer than ${MAX_VARIABLE_LOOKBEHIND} characters`);
+      }
+    }
+  }
+
+  /** The fewest and most characters a node can match (Infinity: unbounded). */
+  private lengthRange(node: Node, groupsIn: Set<GroupNode>): [number, number] {
+    switch (node.t) {
+      case 'set':
+        return [1, 1];
+      case 'raw':
+        return [1, 2]; // \R: \r\n or one character
+      case 'assert':
+        return [0, 0];
+      case 'ref': {
+        // A backreference matches what its group did: bounded as the group is.
+        const group = this.parser.groups[node.index - 1] as GroupNode;
+        return groupsIn.has(group) ? [0, Infinity] : this.lengthRange(group, groupsIn);
+      }
+      case 'group': {
+        if (node.kind !== 'capture' && node.kind !== 'noncap' && node.kind !== 'atomic') return [0, 0];
+        const inner = new Set(groupsIn).add(node);
+        return this.lengthRange(node.body, inner);
+      }
+      case 'repeat': {
+        const [min, max] = this.lengthRange(node.body, groupsIn);
+        return [min * node.min, max === 0 || node.max === 0 ? 0 : max * node.max];
+      }
+      case 'seq':
+        return node.items.reduce<[number, number]>(
+          ([min, max], item) => {
+            const [a, b] = this.lengthRange(item, groupsIn);
+            return [min + a, max + b];
+          },
+          [0, 0],
+        );
+      case 'alt': {
+        const ranges = node.alts.map((a) => this.lengthRange(a, groupsIn));
+        return [Math.min(...ranges.map((r) => r[0])), Math.max(...ranges.map((r) => r[1]))];
+      }
     }
   }
 

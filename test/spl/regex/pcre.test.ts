@@ -226,6 +226,25 @@ describe('POSIX classes', () => {
     expectMatches('^[[:digit:]x-z]+$', ['1xz'], ['a']);
     expectMatches('^[[:alpha:][:^digit:]]$', ['a', '-'], ['1']);
   });
+
+  it('reads [[:<:]] and [[:>:]] as word start and word end (PCRE2: \\b(?=\\w), \\b(?<=\\w))', () => {
+    expect(firstMatch('[[:<:]]\\w+[[:>:]]', '-- ab cd')).toBe('ab');
+    expectMatches('[[:<:]]b', ['a b', 'b'], ['ab']);
+    expectMatches('a[[:>:]]', ['a b', 'ba'], ['ab', 'a_']);
+  });
+
+  it('takes a [ that starts no POSIX item as a literal, as PCRE2 check_posix_syntax does', () => {
+    expectMatches('^[[:a]+$', ['[:a', 'a'], ['b', ']']);
+    expectMatches('^[a[:]b]$', ['ab]', '[b]', ':b]'], ['a', 'b]']); // `]` ends the search: [a[:] then b]
+  });
+
+  it('rejects a POSIX item with an unknown name, whatever its characters', () => {
+    expectRejected('[[:al pha:]]', 'REGEX_INVALID', '[:al pha:]', 1);
+    expectRejected('[[:a\\]:]]', 'REGEX_INVALID', '[:a\\]:]', 1);
+    expectRejected('[[:constructor:]]', 'REGEX_INVALID', '[:constructor:]', 1); // not an Object.prototype key
+    expectRejected('[[:<:]a]', 'REGEX_INVALID', '[:<:]', 1);
+    expectRejected('x[.a.]', 'REGEX_INVALID', '[.a.]', 1);
+  });
 });
 
 describe('named groups and backreferences', () => {
@@ -292,7 +311,7 @@ describe('atomic groups and possessive quantifiers', () => {
 
   it('rejects atomic constructs inside lookbehind (JS matches those right to left)', () => {
     expectRejected('(?<=(?>ab))c', 'REGEX_UNSUPPORTED', '(?>', 4);
-    expectRejected('(?<=a++)c', 'REGEX_UNSUPPORTED', '++', 5);
+    expectRejected('(?<=a?+)c', 'REGEX_UNSUPPORTED', '?+', 5);
   });
 });
 
@@ -335,11 +354,23 @@ describe('comments, lookaround and misc', () => {
     expectMatches('^a(?#c)+$', ['aaa'], []);
   });
 
-  it('passes lookbehind through, even variable-length', () => {
+  it('passes lookbehind through, variable-length up to 255 characters as PCRE2 10.43+', () => {
     expectMatches('(?<=ab|c)d', ['abd', 'cd'], ['bd']);
     expectMatches('(?<!\\.)exe', ['exe', 'xexe'], ['.exe']);
-    expectMatches('(?<=a+)b', ['aab'], ['b']);
+    expectMatches('(?<=ab?)c', ['ac', 'abc'], ['bc']);
+    expectMatches('(?<=x{300})b', ['x'.repeat(300) + 'b'], ['x'.repeat(299) + 'b']); // fixed length: no 255 limit
+    expectMatches('(a)(?<=\\1)b', ['ab'], ['b']); // a reference to a group of fixed length
     expectMatches('(*plb:a)b(*nla:c)', ['abd'], ['abc']);
+  });
+
+  it('rejects a lookbehind without a bounding length, as every PCRE2 does (JS would take it)', () => {
+    // pcre2_set_max_varlookbehind(3): "Lookbehind assertions without a bounding length are not supported."
+    expectRejected('x(?<=a+)b', 'REGEX_INVALID', '(?<=', 1);
+    expectRejected('(?<!a|b*)c', 'REGEX_INVALID', '(?<!', 0);
+    expectRejected('(a+)(?<=\\1)b', 'REGEX_INVALID', '(?<=', 4);
+    expectRejected('(?<=(?:ab?){2,})c', 'REGEX_INVALID', '(?<=', 0);
+    expectRejected('(?<=a{1,256})b', 'REGEX_INVALID', '(?<=', 0); // variable past max_varlookbehind (255)
+    expect(() => re('(?<=a{1,255})b')).not.toThrow();
   });
 
   it('(*FAIL), harmless start verbs', () => {
