@@ -1,10 +1,6 @@
-import { existsSync, readFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { VigilError } from '../../../src/errors.js';
 import { RegexError, clearPcreCache, compilePcre, compilePcreInfo, translatePcre } from '../../../src/spl/regex/pcre.js';
-import { parseSedExpression } from '../../../src/spl/regex/sed.js';
-import { ESCU_CORPUS_DIR } from '../../helpers.js';
 
 /** Compiles a PCRE pattern the way the regex command would (search, unanchored). */
 const re = (pattern: string, opts: { extraFlags?: string; needCaptures?: boolean } = {}): RegExp => compilePcre(pattern, opts);
@@ -511,70 +507,5 @@ describe('patterns from ESCU detections', () => {
   it('base64 run', () => {
     const p = '(?:[A-Za-z0-9+/]{128,})(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$';
     expectMatches(p, [`x ${'A'.repeat(130)}==`], [`${'A'.repeat(100)}==`]);
-  });
-});
-
-// --- Corpus census ---------------------------------------------------------------------------------
-
-const SEARCHES = join(ESCU_CORPUS_DIR, 'searches.jsonl');
-const MACROS = join(ESCU_CORPUS_DIR, 'macros.jsonl');
-
-/** SPL quoted-string unescaping: only \" and \\ are escapes. */
-function splUnquote(s: string): string {
-  return s.replace(/\\(["\\])/g, '$1');
-}
-
-interface CorpusPattern {
-  command: 'rex' | 'regex' | 'rex-sed' | 'match' | 'replace';
-  pattern: string;
-}
-
-function extractPatterns(spl: string): CorpusPattern[] {
-  const out: CorpusPattern[] = [];
-  const command = /\|\s*(rex|regex)\b((?:"(?:\\.|[^"\\])*"|[^|"])*)/g;
-  for (const m of spl.matchAll(command)) {
-    const name = m[1] as 'rex' | 'regex';
-    for (const q of (m[2] as string).matchAll(/(mode\s*=\s*sed\s+)?"((?:\\.|[^"\\])*)"/g)) {
-      out.push({ command: q[1] ? 'rex-sed' : name, pattern: splUnquote(q[2] as string) });
-    }
-  }
-  for (const m of spl.matchAll(/\b(match|replace)\(\s*[^,()]+,\s*"((?:\\.|[^"\\])*)"/g)) {
-    out.push({ command: m[1] as 'match' | 'replace', pattern: splUnquote(m[2] as string) });
-  }
-  return out;
-}
-
-describe('ESCU corpus', () => {
-  it.skipIf(!existsSync(SEARCHES))('every rex/regex/match/replace pattern compiles or is rejected with a RegexError', () => {
-    const texts: string[] = [];
-    for (const line of readFileSync(SEARCHES, 'utf8').split('\n')) {
-      if (line.trim()) texts.push((JSON.parse(line) as { search: string }).search);
-    }
-    if (existsSync(MACROS)) {
-      for (const line of readFileSync(MACROS, 'utf8').split('\n')) {
-        if (line.trim()) texts.push((JSON.parse(line) as { definition: string }).definition);
-      }
-    }
-    const patterns = texts.flatMap(extractPatterns);
-    expect(patterns.filter((p) => p.command === 'rex').length).toBeGreaterThan(100);
-
-    const translated: Record<string, number> = {};
-    const rejected: Record<string, number> = {};
-    for (const { command, pattern } of patterns) {
-      try {
-        if (command === 'rex-sed') parseSedExpression(pattern);
-        else compilePcre(pattern, { needCaptures: command === 'rex' || command === 'replace' });
-        translated[command] = (translated[command] ?? 0) + 1;
-      } catch (err) {
-        expect(err).toBeInstanceOf(RegexError);
-        const e = err as RegexError;
-        expect(e.offset).toBeGreaterThanOrEqual(0);
-        const key = `${command} ${e.code} ${e.construct}`;
-        rejected[key] = (rejected[key] ?? 0) + 1;
-      }
-    }
-    console.log('ESCU PCRE census: translated', translated, 'rejected', rejected);
-    // Every pattern of this corpus is expected to translate; a new rejection deserves a look.
-    expect(Object.keys(rejected)).toEqual([]);
   });
 });
