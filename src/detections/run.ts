@@ -3,10 +3,11 @@ import type { Sink } from '../spl/commands/types.js';
 import type { EventSource, ScanProgress } from '../events/scan.js';
 import { executeMany } from '../spl/exec/multi.js';
 import { CollectSink } from '../spl/exec/run.js';
-import { plan, streamSearch, type ExecuteStats, type SearchPlan, type TimeBound } from '../spl/index.js';
+import { checkSearch, SplError, streamSearch, type ExecuteStats, type SearchPlan, type TimeBound } from '../spl/index.js';
 import type { Span } from '../spl/source.js';
 import type { Detection } from './detection.js';
 import type { ContentPack } from './content.js';
+import { callSite, searchPosition } from './search-position.js';
 
 export interface DetectionRunOptions {
   source: EventSource;
@@ -40,9 +41,20 @@ export interface SearchWindow {
   latest: number | null;
 }
 
-/** Plans a detection's search over the source with the content's macros, lookups and data models; errors name the detection. */
+/**
+ * Plans a detection's search over the source with the content's macros, lookups and data models, and builds its
+ * commands once (as `vigil validate` does) so that their static errors (an unknown eval function) are raised here too.
+ * Errors name the detection and where they are in its YAML file (an ESCU search folded over lines is one line:
+ * `1:478` alone was hard to find), at the call of the macro when the error is inside one.
+ */
 export function planDetection(pack: ContentPack, d: Detection, opts: DetectionRunOptions): SearchPlan {
-  return plan(d.search, { macros: pack.macros, lookups: pack.lookups, knowledge: pack.knowledge, source: opts.source, now: opts.now, tz: opts.tz, earliest: opts.earliest, latest: opts.latest, name: `detection "${d.name}" (${d.file})` });
+  try {
+    return checkSearch(d.search, { macros: pack.macros, lookups: pack.lookups, knowledge: pack.knowledge, source: opts.source, now: opts.now, tz: opts.tz, earliest: opts.earliest, latest: opts.latest, name: `detection "${d.name}" (${d.file})` });
+  } catch (e) {
+    if (!(e instanceof SplError)) throw e;
+    const at = searchPosition(d, callSite(e.location()));
+    throw e.named(`detection "${d.name}" (${at.file}:${at.line}:${at.column})`);
+  }
 }
 
 /**

@@ -124,17 +124,27 @@ export function lineColumn(text: string, offset: number): { line: number; column
 export class SplError extends VigilError {
   readonly span: Span;
   readonly source: SourceText | null;
-  constructor(code: ErrorCode, message: string, sp: Span, source: SourceText | null = null) {
+  /** Names the search in place of its origin's name (a detection's, with where the error is in its YAML file). */
+  readonly searchName: string | undefined;
+  constructor(code: ErrorCode, message: string, sp: Span, source: SourceText | null = null, searchName?: string) {
     super(code, message);
     this.name = 'SplError';
     this.span = sp;
     this.source = source;
+    this.searchName = searchName;
   }
 
   /** Attaches the source text if the error was raised where it was not known. */
   withSource(source: SourceText): SplError {
     if (this.source) return this;
-    const e = new SplError(this.code, this.message, this.span, source);
+    const e = new SplError(this.code, this.message, this.span, source, this.searchName);
+    e.stack = this.stack;
+    return e;
+  }
+
+  /** The same error, its search named `name`: known once the error's position is (`vigil run`: file:line:column). */
+  named(name: string): SplError {
+    const e = new SplError(this.code, this.message, this.span, this.source, name);
     e.stack = this.stack;
     return e;
   }
@@ -158,7 +168,8 @@ export class SplError extends VigilError {
       }
     }
     // The search's name (a detection): which of several searches run at once (`vigil run --all`) it is.
-    if (o?.kind === 'search' && o.name) lines.push(`  in ${o.name}`);
+    const name = this.searchName ?? (o?.kind === 'search' ? o.name : undefined);
+    if (name) lines.push(`  in ${name}`);
     return lines.join('\n');
   }
 }

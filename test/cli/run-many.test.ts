@@ -99,7 +99,7 @@ describe('vigil run with several detections', () => {
     expect(r.code).toBe(2);
     expect(r.err).toContain('nosuchcommand');
     // Which of the detections it is, and its file.
-    expect(r.err).toContain(`in detection "Bad" (${bad})`);
+    expect(r.err).toContain(`in detection "Bad" (${bad}:4:12)`);
     expect(r.out).toBe('');
   });
 

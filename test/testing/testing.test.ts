@@ -200,3 +200,38 @@ describe('vigil test over shared attack data', async () => {
     expect(outcomes[2]!.message).toContain('nosuchfunction');
   });
 });
+
+describe('an SPL error of a test names where it is in the YAML file', async () => {
+  const own = mkdtempSync(join(tmpdir(), 'vigil-testing-where-'));
+  afterAll(() => rmSync(own, { recursive: true, force: true }));
+  mkdirSync(join(own, 'detections'), { recursive: true });
+  mkdirSync(join(own, 'macros'), { recursive: true });
+  writeFileSync(join(own, 'seed.log'), seedData);
+  writeFileSync(join(own, 'macros', 'bad_args.yml'), ['name: bad_args', 'definition: eval x=nosuchfunction(1)'].join('\n'));
+  const write = (id: string, name: string, search: string[]) => {
+    const lines = [`name: ${name}`, `id: ${id}`, 'type: Hunting', ...search, 'tests:', '- name: t', '  attack_data: [{data: ../seed.log, source: s, sourcetype: "cisco:isovalent:processExec"}]'];
+    writeFileSync(join(own, 'detections', `${id}.yml`), lines.join('\n'));
+    return lines;
+  };
+  // security_content's shape: one single-quoted search folded over lines (the search is one line: `at 1:150` alone was hard to find).
+  const folded = write('00000000-0000-4000-8000-000000000021', 'Folded Broken', [
+    "search: '`cisco_isovalent_process_exec` process_name=curl",
+    '  | stats count by pod_name process_name',
+    '  | nosuchcommand x | `folded_broken_filter`\'',
+  ]);
+  // An error inside a macro: the call of the macro in the detection's file (the macro's own file is in the trace).
+  const viaMacro = write('00000000-0000-4000-8000-000000000022', 'Macro Broken', ['search: |', '  `cisco_isovalent_process_exec`', '  | `bad_args`']);
+  const pack = loadContent([own], { bundled: true });
+  const outcomes = await runDetectionTests(pack, ['Folded Broken', 'Macro Broken'].map((n) => findDetection(pack, n)!), { datasetsDirs: [] });
+  const at = (lines: string[], text: string) => {
+    const line = lines.findIndex((l) => l.includes(text));
+    return `${line + 1}:${lines[line]!.indexOf(text) + 1}`;
+  };
+
+  it('at the error in a folded search, and at the macro call for an error inside a macro', () => {
+    expect(outcomes.map((o) => o.status)).toEqual(['error', 'error']);
+    expect(outcomes[0]!.message).toContain(`in detection "Folded Broken" (${join(own, 'detections', '00000000-0000-4000-8000-000000000021.yml')}:${at(folded, 'nosuchcommand')})`);
+    expect(outcomes[1]!.message).toContain('nosuchfunction');
+    expect(outcomes[1]!.message).toContain(`in detection "Macro Broken" (${join(own, 'detections', '00000000-0000-4000-8000-000000000022.yml')}:${at(viaMacro, '`bad_args`')})`);
+  });
+});
