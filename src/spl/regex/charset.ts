@@ -247,8 +247,14 @@ export function caseClose(set: CharSet): Range[] {
     }
     return union(set, extra);
   }
-  for (const [cp, cls] of fullFoldTable()) {
-    if (contains(set, cp)) for (const d of cls) extra.push([d, d]);
+  const table = fullFoldTable();
+  if (size(set) <= table.size) {
+    // A few characters (a literal): look each up, not the whole table (~0.2 ms a literal under (?i)).
+    for (const [lo, hi] of set) for (let cp = lo; cp <= hi; cp++) for (const d of table.get(cp) ?? []) extra.push([d, d]);
+  } else {
+    for (const [cp, cls] of table) {
+      if (contains(set, cp)) for (const d of cls) extra.push([d, d]);
+    }
   }
   return union(set, extra);
 }

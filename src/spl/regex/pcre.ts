@@ -409,6 +409,8 @@ const NOT_NEWLINE: CharSet = complement([[0x0a, 0x0a]]);
 const MAX_REPEAT = 65535;
 /** PCRE2's default max_varlookbehind (10.43+; older versions take fixed-length branches only). */
 const MAX_VARIABLE_LOOKBEHIND = 255;
+/** PCRE2's longest lookbehind branch of any kind (LOOKBEHIND_MAX, 65535). */
+const MAX_LOOKBEHIND = 65535;
 
 // Rendered assertions. The JS `m` flag is never used, so JS `^`/`$` always mean start/end of input.
 const START = '^';
@@ -1610,23 +1612,27 @@ class Checker {
   }
 
   /**
-   * PCRE2 needs a bound on what a lookbehind matches (JS takes any): each branch of fixed length, or
-   * since 10.43 of variable length up to 255 characters (its default max_varlookbehind).
+   * PCRE2 needs a bound on what a lookbehind matches (JS takes any): each branch of fixed length, at most
+   * 65535 characters, or since 10.43 of variable length up to 255 (its default max_varlookbehind).
    */
   private checkLookbehindLength(node: GroupNode): void {
     const branches = node.body.t === 'alt' ? node.body.alts : [node.body];
     for (const branch of branches) {
-      const [min, max] = this.lengthRange(branch, new Set());
+      const [min, max] = this.lengthRange(branch, new Set(), new Map());
       const construct = node.kind === 'behind' ? '(?<=' : '(?<!';
       if (max === Infinity) throw this.parser.invalid(node.pos, construct, 'lookbehind assertion is not fixed length');
+      if (max > MAX_LOOKBEHIND) throw this.parser.invalid(node.pos, construct, 'lookbehind assertion is too long');
       if (max > min && max > MAX_VARIABLE_LOOKBEHIND) {
         throw this.parser.invalid(node.pos, construct, `variable-length lookbehind assertion longer than ${MAX_VARIABLE_LOOKBEHIND} characters`);
       }
     }
   }
 
-  /** The fewest and most characters a node can match (Infinity: unbounded). */
-  private lengthRange(node: Node, groupsIn: Set<GroupNode>): [number, number] {
+  /**
+   * The fewest and most characters a node can match (Infinity: unbounded). `known` keeps each group's
+   * range: references to groups made of references would otherwise be walked exponentially often.
+   */
+  private lengthRange(node: Node, groupsIn: Set<GroupNode>, known: Map<GroupNode, [number, number]>): [number, number] {
     switch (node.t) {
       case 'set':
         return [1, 1];
@@ -1637,27 +1643,32 @@ class Checker {
       case 'ref': {
         // A backreference matches what its group did: bounded as the group is.
         const group = this.parser.groups[node.index - 1] as GroupNode;
-        return groupsIn.has(group) ? [0, Infinity] : this.lengthRange(group, groupsIn);
+        return groupsIn.has(group) ? [0, Infinity] : this.lengthRange(group, groupsIn, known);
       }
       case 'group': {
         if (node.kind !== 'capture' && node.kind !== 'noncap' && node.kind !== 'atomic') return [0, 0];
-        const inner = new Set(groupsIn).add(node);
-        return this.lengthRange(node.body, inner);
+        const seen = known.get(node);
+        if (seen) return seen;
+        groupsIn.add(node);
+        const range = this.lengthRange(node.body, groupsIn, known);
+        groupsIn.delete(node);
+        known.set(node, range);
+        return range;
       }
       case 'repeat': {
-        const [min, max] = this.lengthRange(node.body, groupsIn);
+        const [min, max] = this.lengthRange(node.body, groupsIn, known);
         return [min * node.min, max === 0 || node.max === 0 ? 0 : max * node.max];
       }
       case 'seq':
         return node.items.reduce<[number, number]>(
           ([min, max], item) => {
-            const [a, b] = this.lengthRange(item, groupsIn);
+            const [a, b] = this.lengthRange(item, groupsIn, known);
             return [min + a, max + b];
           },
           [0, 0],
         );
       case 'alt': {
-        const ranges = node.alts.map((a) => this.lengthRange(a, groupsIn));
+        const ranges = node.alts.map((a) => this.lengthRange(a, groupsIn, known));
         return [Math.min(...ranges.map((r) => r[0])), Math.max(...ranges.map((r) => r[1]))];
       }
     }

@@ -369,6 +369,20 @@ describe('comments, lookaround and misc', () => {
     expect(() => re('(?<=a{1,255})b')).not.toThrow();
   });
 
+  it('measures a lookbehind of references to groups of references once per group', () => {
+    // Group n is \(n-1) twice: 2^39 characters; walking every reference anew would never end.
+    let p = '(a)';
+    for (let n = 2; n <= 40; n++) p += `(\\${n - 1}\\${n - 1})`;
+    expect(() => translatePcre(`${p}(?<=\\16)`)).not.toThrow(); // 32768 characters: PCRE2 takes it
+    expectRejected(`${p}(?<=\\40)`, 'REGEX_INVALID', '(?<=', p.length); // PCRE2: "lookbehind assertion is too long"
+  });
+
+  it('rejects a lookbehind branch longer than 65535 characters, as PCRE2 does', () => {
+    expect(() => re('(?<=a{65534}b)c')).not.toThrow();
+    expectRejected('(?<=a{65535}b)c', 'REGEX_INVALID', '(?<=', 0);
+    expectRejected('(?<=(?:a{300}){300})b', 'REGEX_INVALID', '(?<=', 0);
+  });
+
   it('(*FAIL), harmless start verbs', () => {
     expectMatches('a|(*FAIL)', ['a'], ['b']);
     expectMatches('(*UTF)(*LIMIT_MATCH=1000)abc', ['abc'], []);
