@@ -161,11 +161,17 @@ export class SplError extends VigilError {
     if (loc) {
       lines.push(...renderCaret(loc, Math.max(1, this.span.end - this.span.start)));
       o = loc.origin;
+      const calls: string[] = [];
       while (o.kind === 'macro') {
         const call = lineColumn(o.parent.text, o.callSpan.start);
-        lines.push(`  in macro \`${o.name}\`${o.file ? ` (${o.file})` : ''}, called at ${call.line}:${call.column}`);
+        calls.push(`  in macro \`${o.name}\`${o.file ? ` (${o.file})` : ''}, called at ${call.line}:${call.column}`);
         o = o.parent;
       }
+      // A recursive macro's chain is 50 calls deep: its first calls show the cycle, its last the call in the search.
+      if (calls.length > MAX_CALLS_SHOWN) {
+        calls.splice(MAX_CALLS_SHOWN - 2, calls.length - MAX_CALLS_SHOWN, `  ... ${calls.length - MAX_CALLS_SHOWN} more macro calls ...`);
+      }
+      lines.push(...calls);
     }
     // The search's name (a detection): which of several searches run at once (`vigil run --all`) it is.
     const name = this.searchName ?? (o?.kind === 'search' ? o.name : undefined);
@@ -173,6 +179,9 @@ export class SplError extends VigilError {
     return lines.join('\n');
   }
 }
+
+/** Macro calls an error's trace shows at most (the first ones and the last two). */
+const MAX_CALLS_SHOWN = 8;
 
 /** A longer line is shown as a window around the error: ESCU searches are often one line, a generated one megabytes. */
 const SNIPPET_WIDTH = 160;

@@ -65,6 +65,24 @@ describe('macro expansion', () => {
     }
   });
 
+  it('shows the first calls of a recursive chain and its last two, not 50 lines', () => {
+    try {
+      parseSearch('index=main `loop_a`', lib(['loop_a', '`loop_b`'], ['loop_b', 'x=1 `loop_a`']));
+      expect.unreachable();
+    } catch (e) {
+      const err = e as SplError;
+      let depth = 0;
+      for (let o = err.location()!.origin; o.kind === 'macro'; o = o.parent) depth++;
+      expect(depth).toBeGreaterThanOrEqual(MAX_MACRO_DEPTH);
+      const trace = err.format().split('\n').filter((l) => l.startsWith('  in macro') || l.startsWith('  ...'));
+      expect(trace).toHaveLength(9);
+      expect(trace.slice(0, 2)).toEqual(['  in macro `loop_b`, called at 1:1', '  in macro `loop_a`, called at 1:5']);
+      expect(trace[6]).toBe(`  ... ${depth - 8} more macro calls ...`);
+      // The last: the call in the search.
+      expect(trace[8]).toBe('  in macro `loop_a`, called at 1:12');
+    }
+  });
+
   it('maps an error inside a macro body to the macro and its call site', () => {
     const m = lib(['bad', 'stats count | frobnicate x']);
     try {
