@@ -1,9 +1,12 @@
 import { isAttackId, ATTACK_TECHNIQUES } from './attack.js';
 import { messageTokens } from './risk-message.js';
-import { checkSearch, SplError, unknownDatasetFields } from '../spl/index.js';
+import { checkSearch, SplError, unknownDatasetFields, type SearchPlan } from '../spl/index.js';
+import type { SearchArgs } from '../spl/commands/search.js';
+import type { SearchExpr } from '../spl/parse/ast.js';
 import { lineColumn, type Span } from '../spl/source.js';
 import { callSite, searchPosition } from './search-position.js';
 import { mayHave, outputSchema } from '../spl/plan/schema.js';
+import type { FieldSchema } from '../spl/commands/types.js';
 import type { ContentPack } from './content.js';
 import { resolveAttackData } from './datasets.js';
 import { ContentError, type ContentProblem } from '../yaml/reader.js';
@@ -58,6 +61,11 @@ export function validateContent(pack: ContentPack, opts: { datasetsDirs?: readon
         onWarning: (message, sp) => warnings.push({ message, at: sp }),
       });
       schema = outputSchema(plan);
+      for (const { field, at: sp } of filterFieldsMissing(plan, d.filterMacro, schema)) {
+        const loc = plan.pipeline.source.locate(sp.start);
+        const pos = searchPosition(d, loc);
+        at(`search: filter macro \`${d.filterMacro}\` tests ${field}, which the results do not have (${[...schema.fields].join(', ')}): the test is false on every row (NOT ${field}=... keeps them all), as in Splunk`, 'warning', 'CONTENT_LINT', pos.line, pos.column, pos.file);
+      }
       for (const { name: f, hint } of unknownDatasetFields(plan)) {
         // At the field's first mention as a whole name in the search as written (a macro may have brought it in instead).
         const offset = nameIndex(d.search, f);
@@ -186,6 +194,29 @@ function callerOf(message: string): string | null {
   if (nl < 0) return null;
   const last = message.slice(nl + 1).trimStart();
   return last.startsWith('in ') ? last.slice(3) : null;
+}
+
+/**
+ * Fields the `search` commands of a detection's filter macro compare that its results cannot have. The filter runs
+ * after the detection's `stats`: a field its `by` clause dropped (`NOT pod_namespace IN (...)` after `stats ... by
+ * pod_name`) filters nothing, silently (the README's own example did).
+ */
+function filterFieldsMissing(plan: SearchPlan, filterMacro: string, schema: FieldSchema): { field: string; at: Span }[] {
+  const out: { field: string; at: Span }[] = [];
+  const visit = (e: SearchExpr): void => {
+    if (e.kind === 'and' || e.kind === 'or') e.items.forEach(visit);
+    else if (e.kind === 'not') visit(e.expr);
+    else if ((e.kind === 'compare' || e.kind === 'in') && !e.field.includes('*') && !mayHave(schema, e.field)) out.push({ field: e.field, at: e.fieldSpan });
+  };
+  const inFilter = (sp: Span) => {
+    for (let o = plan.pipeline.source.locate(sp.start).origin; o.kind === 'macro'; o = o.parent) if (o.name === filterMacro) return true;
+    return false;
+  };
+  for (const s of plan.stages) {
+    const expr = s.command.name === 'search' ? (s.command.args as SearchArgs).expr : null;
+    if (expr && inFilter(s.command.span)) visit(expr);
+  }
+  return out;
 }
 
 /** Where `name` is in `text` as a field name (between separators, not inside a longer name or a value), or -1. */

@@ -87,6 +87,14 @@ writeFileSync(
   ['name: Typo Status', 'id: 0b5e5d2a-1111-4222-8333-988888888888', 'type: Hunting', 'status: producton', 'search: "`cisco_isovalent_process_exec` | stats count by pod_name | `typo_status_filter`"'].join('\n'),
 );
 
+// A filter macro that tests a field the detection's stats dropped: it filters nothing.
+writeFileSync(
+  join(dir, 'detections', 'filtered.yml'),
+  ['name: Filtered', 'id: 0b5e5d2a-1111-4222-8333-999999999999', 'type: Hunting', 'search: "`cisco_isovalent_process_exec` | stats count by pod_name | `filtered_filter`"'].join('\n'),
+);
+mkdirSync(join(dir, 'macros'), { recursive: true });
+writeFileSync(join(dir, 'macros', 'filtered_filter.yml'), ['name: filtered_filter', 'definition: search NOT pod_namespace IN ("ci") pod_name!=x* NOT (count>5 OR user=root)'].join('\n'));
+
 describe('vigil validate', () => {
   const report = validateContent(loadContent([dir]));
   const mine = report.problems.filter((p) => p.file.includes(dir) || p.file.includes('vigil-validate'));
@@ -138,6 +146,14 @@ describe('vigil validate', () => {
     expect(byMessage('filter macro `lint_me_filter`')!.severity).toBe('warning');
     expect(byMessage('"1105" is not an ATT&CK technique id')!.severity).toBe('error');
     expect(byMessage('T9999 is not in vigil')!.severity).toBe('warning');
+  });
+
+  it('warns about a filter macro testing fields the results do not have, at the field in the macro file', () => {
+    const filter = mine.filter((p) => p.message.includes('filter macro `filtered_filter` tests'));
+    expect(filter.map((p) => [p.file.endsWith('filtered_filter.yml'), p.line, p.column, p.severity, p.message.split(',')[0]])).toEqual([
+      [true, 2, 24, 'warning', 'search: filter macro `filtered_filter` tests pod_namespace'],
+      [true, 2, 77, 'warning', 'search: filter macro `filtered_filter` tests user'],
+    ]);
   });
 
   it('points each lint of a value at the value itself', () => {
