@@ -97,22 +97,35 @@ export function warningPrinter(progress: { done(): void }, write: (s: string) =>
   };
 }
 
+/** Lines remembered to report each once when several scans read them (a subsearch reads the input again). */
+const MAX_REMEMBERED_ISSUES = 100_000;
+
 /** Reports malformed lines on stderr (the first 20, then a count) and keeps going. */
 export class InputIssues {
   malformed = 0;
   warnings = 0;
   private shown = 0;
+  /** `file:line` of the issues met, up to MAX_REMEMBERED_ISSUES (past it, a line read twice counts twice). */
+  private readonly seen = new Set<string>();
   constructor(private readonly write: (s: string) => void = (s) => process.stderr.write(s)) {}
   onMalformed = (m: LineIssue): void => {
+    if (this.again(m)) return;
     this.malformed++;
     // The reason quotes the line (JSON.parse's message): its ESC sequences must not reach the terminal.
     if (this.shown++ < 20) this.write(`vigil: skipped ${m.file}:${m.line}: ${printable(m.reason)}\n`);
   };
   /** A line read with a caveat (no "time": the previous event's was used): shown as the first malformed ones are. */
   onWarning = (w: LineIssue): void => {
+    if (this.again(w)) return;
     this.warnings++;
     if (this.shown++ < 20) this.write(`vigil: warning ${w.file}:${w.line}: ${printable(w.reason)}\n`);
   };
+  private again(i: LineIssue): boolean {
+    const key = `${i.file}\u0000${i.line}`;
+    if (this.seen.has(key)) return true;
+    if (this.seen.size < MAX_REMEMBERED_ISSUES) this.seen.add(key);
+    return false;
+  }
   summary(): void {
     const shown = Math.min(this.shown, 20);
     if (this.malformed + this.warnings > shown) this.write(`vigil: ... and ${this.malformed + this.warnings - shown} more\n`);

@@ -3,6 +3,7 @@ import type { Sink } from '../spl/commands/types.js';
 import type { EventSource, ScanProgress } from '../events/scan.js';
 import { executeMany } from '../spl/exec/multi.js';
 import { CollectSink } from '../spl/exec/run.js';
+import { runSubsearches } from '../spl/exec/subsearch.js';
 import { checkSearch, SplError, streamSearch, type ExecuteStats, type SearchPlan, type TimeBound } from '../spl/index.js';
 import type { Span } from '../spl/source.js';
 import type { Detection } from './detection.js';
@@ -78,6 +79,8 @@ export async function runDetections(pack: ContentPack, detections: readonly Dete
   const stats: ExecuteStats[] = [];
   const shared = plans.flatMap((p, i) => (p.generating ? [] : [i]));
   const warn = (i: number, message: string, at?: Span) => opts.onWarning?.(detections[i]!, message, at ? plans[i]!.pipeline.source.place(at) : null);
+  // Subsearches (join) run first, each on its own scan, before the shared one.
+  for (let i = 0; i < plans.length; i++) plans[i] = await runSubsearches(plans[i]!, { ...exec, onWarning: (message, at) => warn(i, message, at) });
   const sharedWarn = (k: number, message: string, at?: Span) => warn(shared[k]!, message, at);
   let many: ExecuteStats[] | null = null;
   if (shared.length > 0 && opts.parallel) {

@@ -84,6 +84,8 @@ export function compilePrefix(d: Omit<PrefixSource, 'id'>, pack: PrefixContent, 
     return null;
   }
   if (p.generating || p.scan.metadata.some((m) => m.field === 'index')) return null;
+  // A subsearch (join) reads its own events at run time: the run scans.
+  if (p.subsearches.length > 0) return null;
   // tstats, datamodel and from read every event of a dataset: a prefix would keep them all (summaries serve them).
   const reader = p.stages[0];
   if (reader?.blueprint.readsEvents?.(reader.command.args)) return null;

@@ -523,7 +523,8 @@ function planAfterPrefix(search: string, kept: { prefix: string; earliest: numbe
   const k = prefixStages(p);
   const src = p.pipeline.source.text;
   const end = k > 0 ? p.stages[k - 1]!.command.span.end : (p.pipeline.commands[0]?.span.end ?? 0);
-  if (p.generating || `${src.slice(0, end)}\u0000${opts.tz}` !== kept.prefix) return null;
+  // A subsearch (join) reads its own events: never served from kept rows (compilePrefix keeps none for it).
+  if (p.generating || p.subsearches.length > 0 || `${src.slice(0, end)}\u0000${opts.tz}` !== kept.prefix) return null;
   // The search's own earliest=/latest= may reach past the window the data was taken for.
   if ((p.earliest ?? -Infinity) < kept.earliest || (p.latest ?? Infinity) > kept.latest) return null;
   return { p, k };

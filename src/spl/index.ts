@@ -9,8 +9,8 @@ import type { Result } from '../events/result.js';
 import { COMMAND_PARSERS, commandBlueprint } from './commands/index.js';
 import { unknownTstatsFields, type TstatsArgs } from './commands/tstats.js';
 import type { Sink } from './commands/types.js';
-import { buildOperators, CollectSink, createContext, executePlan, type ExecuteOptions, type ExecuteStats } from './exec/run.js';
-import { executePushedStats } from './exec/pushdown.js';
+import { buildOperators, CollectSink, createContext, type ExecuteOptions, type ExecuteStats } from './exec/run.js';
+import { executeSearch } from './exec/subsearch.js';
 import { NO_LOOKUPS, type LookupProvider } from './lookups.js';
 import { expandMacros, MacroLibrary } from './macros/macros.js';
 import type { PipelineAst } from './parse/ast.js';
@@ -108,7 +108,7 @@ export async function streamSearch(spl: string | PipelineAst | SearchPlan, opts:
     ...(opts.summaries ? { summaries: opts.summaries } : {}),
     ...(opts.ready ? { ready: opts.ready } : {}),
   };
-  return (await executePushedStats(p, exec, output)) ?? executePlan(p, exec, output);
+  return executeSearch(p, exec, output);
 }
 
 /** Runs a search and collects its results. */
@@ -146,12 +146,18 @@ function isPlan(x: string | PipelineAst | SearchPlan): x is SearchPlan {
 export function checkSearch(spl: string | PipelineAst, opts: SearchOptions = {}): SearchPlan {
   const now = opts.now ?? Date.now() / 1000;
   const p = plan(spl, { ...opts, now });
-  const ctx = createContext(p, { now, tz: opts.tz ?? 'UTC', lookups: opts.lookups ?? NO_LOOKUPS, ...(opts.onWarning ? { onWarning: opts.onWarning } : {}) });
+  checkOperators(p, { now, tz: opts.tz ?? 'UTC', lookups: opts.lookups ?? NO_LOOKUPS, ...(opts.onWarning ? { onWarning: opts.onWarning } : {}) });
+  return p;
+}
+
+/** Builds the operators of a plan and of its subsearches (as if they returned nothing), raising their static errors. */
+function checkOperators(p: SearchPlan, opts: Pick<ExecuteOptions, 'now' | 'tz' | 'lookups' | 'onWarning'>): void {
+  for (const s of p.subsearches) checkOperators(s.plan, opts);
+  const ctx = createContext({ ...p, subsearchRows: new Map(p.subsearches.map((s) => [s.command, []])) }, opts);
   try {
     buildOperators(p, ctx, { push: () => {}, end: () => {} });
   } catch (e) {
     if (e instanceof SplError) throw e.withSource(p.pipeline.source);
     throw e;
   }
-  return p;
 }

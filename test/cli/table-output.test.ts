@@ -69,4 +69,17 @@ describe('malformed-line reports on stderr', () => {
     expect(lines[1]).toBe('vigil: warning x.jsonl:2: no "time": using the previous event\'s time');
     expect(lines.slice(20)).toEqual(['vigil: ... and 5 more', 'vigil: 1 malformed line skipped', 'vigil: 24 lines read with a warning']);
   });
+
+  it('report a line once when several scans read it (a join subsearch reads the input again)', async () => {
+    const { InputIssues } = await import('../../src/cli/shared.js');
+    let err = '';
+    const issues = new InputIssues((s) => (err += s));
+    for (let scan = 0; scan < 2; scan++) {
+      issues.onMalformed({ file: 'x.jsonl', line: 3, reason: 'not JSON' });
+      issues.onWarning({ file: 'x.jsonl', line: 1, reason: 'no "time"' });
+    }
+    issues.onMalformed({ file: 'y.jsonl', line: 3, reason: 'not JSON' });
+    issues.summary();
+    expect(err).toBe('vigil: skipped x.jsonl:3: not JSON\nvigil: warning x.jsonl:1: no "time"\nvigil: skipped y.jsonl:3: not JSON\nvigil: 2 malformed lines skipped\nvigil: 1 line read with a warning\n');
+  });
 });

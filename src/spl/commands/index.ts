@@ -12,6 +12,7 @@ import { fillnullCommand } from './fillnull.js';
 import { fromCommand } from './from.js';
 import { headCommand } from './head.js';
 import { inputlookupCommand } from './inputlookup.js';
+import { joinCommand } from './join.js';
 import { lookupCommand } from './lookup.js';
 import { makemvCommand } from './makemv.js';
 import { makeresultsCommand } from './makeresults.js';
@@ -49,6 +50,7 @@ const COMMANDS: readonly AnyCommand[] = [
   fromCommand,
   headCommand,
   inputlookupCommand,
+  joinCommand,
   lookupCommand,
   makemvCommand,
   makeresultsCommand,

@@ -1,5 +1,5 @@
 import type { Result } from '../../events/result.js';
-import type { CommandAst } from '../parse/ast.js';
+import type { CommandAst, PipelineAst } from '../parse/ast.js';
 import type { ArgParser } from '../parse/parser.js';
 import type { SourceText, Span } from '../source.js';
 import type { EvalContext } from '../eval/functions/types.js';
@@ -37,6 +37,20 @@ export interface ExecContext extends EvalContext {
    * events the executor still reads: the remainder, or null for none. Called while operators are built.
    */
   readFrom?(source: EventSource | null): void;
+  /**
+   * The results of the subsearches of this search's commands (`join ... [ ... ]`), run before its events are read
+   * (exec/subsearch.ts `runSubsearches`). Absent on a path that does not run them: such a command then fails.
+   */
+  subsearchRows?: ReadonlyMap<CommandAst, readonly Result[]>;
+}
+
+/** A command's subsearch: run first, its results (at most `maxRows`, for at most `maxSeconds`) given to the command. */
+export interface SubsearchSpec {
+  pipeline: PipelineAst;
+  maxRows: number;
+  maxSeconds: number;
+  /** What the limits are called in warnings (Splunk's limits.conf names). */
+  limitNames: { rows: string; seconds: string };
 }
 
 /**
@@ -84,6 +98,8 @@ export interface CommandBlueprint<A> {
    * null when these arguments do not split (a function without merge). Absent: never.
    */
   splits?(args: A): AggregationSplit | null;
+  /** A command with a subsearch (`join`): the planner plans it with the search, the executor runs it first. */
+  subsearch?(args: A): SubsearchSpec;
   /** Generating commands produce their rows here. */
   generate?(args: A, ctx: ExecContext, next: Sink, cmd: CommandAst): Promise<void> | void;
   /**

@@ -132,6 +132,7 @@ export function createContext(plan: SearchPlan, opts: Pick<ExecuteOptions, 'now'
     lookups: opts.lookups,
     earliest: plan.earliest,
     latest: plan.latest,
+    ...(plan.subsearchRows ? { subsearchRows: plan.subsearchRows } : {}),
     warn: (m, at) => opts.onWarning?.(m, at),
     halt: () => {
       halted = true;

@@ -2,7 +2,8 @@ import { INDEXED_FIELDS, type IndexedField, type IndexedFieldCondition, type Met
 import { rawConditionFor, rawConditionForExists, rawConditionForRegex } from '../../normalize/raw-conditions.js';
 import type { CommandAst, PipelineAst, SearchExpr } from '../parse/ast.js';
 import { commandBlueprint } from '../commands/index.js';
-import type { AnyCommand } from '../commands/types.js';
+import type { AnyCommand, SubsearchSpec } from '../commands/types.js';
+import type { Result } from '../../events/result.js';
 import type { SearchArgs } from '../commands/search.js';
 import type { RegexArgs } from '../commands/regex.js';
 import { rawTextRegex, translatePcre } from '../regex/pcre.js';
@@ -55,6 +56,17 @@ export interface SearchPlan {
   latest: number | null;
   /** What the search was planned with: rows of raw events get its `eventtype`/`tag` fields. */
   knowledge: Knowledge | null;
+  /** The subsearches of its commands (`join ... [ ... ]`), planned with it (same options): run first (exec/subsearch.ts). */
+  subsearches: PlannedSubsearch[];
+  /** Their results, once run (`runSubsearches`): what the commands' operators read (ExecContext.subsearchRows). */
+  subsearchRows?: ReadonlyMap<CommandAst, readonly Result[]>;
+}
+
+/** A command's subsearch as planned: the command it feeds, its limits, its own plan. */
+export interface PlannedSubsearch {
+  command: CommandAst;
+  spec: SubsearchSpec;
+  plan: SearchPlan;
 }
 
 export function planSearch(pipeline: PipelineAst, opts: PlanOptions): SearchPlan {
@@ -156,6 +168,11 @@ export function planSearch(pipeline: PipelineAst, opts: PlanOptions): SearchPlan
     earliest,
     latest,
     knowledge,
+    // A subsearch runs over the search's default time range, not the outer search's own earliest=/latest=.
+    subsearches: stages.flatMap(({ command, blueprint }) => {
+      const spec = blueprint.subsearch?.(command.args);
+      return spec ? [{ command, spec, plan: planSearch(spec.pipeline, opts) }] : [];
+    }),
   };
 }
 

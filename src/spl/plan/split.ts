@@ -27,6 +27,9 @@ export interface PlanSplit {
 
 export function splitPlan(plan: SearchPlan): PlanSplit {
   if (plan.generating) return { serial: `"${plan.generating.command.name}" generates its results (no events are read)`, boundary: 0, partial: false, inOrder: true, stop: null };
+  // Its results are on the thread that ran it, before the scan (exec/subsearch.ts).
+  const sub = plan.subsearches[0];
+  if (sub) return { serial: `"${sub.command.name}" has a subsearch, which runs first`, boundary: 0, partial: false, inOrder: true, stop: null };
   const stages = plan.stages;
   let boundary = 0;
   let stop: string | null = null;
