@@ -1,6 +1,7 @@
 import Database from 'better-sqlite3';
 import { join } from 'node:path';
 import { createPrivateFile, restrictIfExists } from '../store/file-modes.js';
+import { StoreError } from '../store/types.js';
 import { decodeSegment, encodeSegment, type Segment } from './segment.js';
 
 /** The summaries' own database beside the event store: its writer never waits on the store's. */
@@ -47,18 +48,25 @@ export function openSummaryDb(dataDir: string, readonly: boolean): SummaryDb | n
       return null;
     }
   }
-  createPrivateFile(path);
-  const db = new Database(path, { timeout: 5000 });
-  // Segments are blobs of megabytes: large pages mean short overflow chains (a new file only).
-  db.pragma('page_size = 65536');
-  db.pragma('journal_mode = WAL');
-  // In pages: a checkpoint per ~16 MB of segments written.
-  db.pragma('wal_autocheckpoint = 256');
-  db.pragma('synchronous = NORMAL');
-  restrictIfExists(`${path}-wal`);
-  restrictIfExists(`${path}-shm`);
-  db.exec(SCHEMA);
-  return new SummaryDb(db);
+  let db: Db | null = null;
+  try {
+    createPrivateFile(path);
+    db = new Database(path, { timeout: 5000 });
+    // Segments are blobs of megabytes: large pages mean short overflow chains (a new file only).
+    db.pragma('page_size = 65536');
+    db.pragma('journal_mode = WAL');
+    // In pages: a checkpoint per ~16 MB of segments written.
+    db.pragma('wal_autocheckpoint = 256');
+    db.pragma('synchronous = NORMAL');
+    restrictIfExists(`${path}-wal`);
+    restrictIfExists(`${path}-shm`);
+    db.exec(SCHEMA);
+    return new SummaryDb(db);
+  } catch (err) {
+    db?.close();
+    // A damaged file stopped `vigil serve` with "internal error: file is not a database"; summaries are rebuilt from the events.
+    throw new StoreError('STORE_IO', `cannot open the data model summaries ${path}: ${(err as Error).message}; delete the file and vigil serve rebuilds them from the events`, { cause: err });
+  }
 }
 
 export class SummaryDb {

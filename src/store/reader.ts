@@ -44,7 +44,12 @@ export class ReadPool {
   }
 
   private open(): Db {
-    return openReader(this.path, this.busyTimeoutMs);
+    try {
+      return openReader(this.path, this.busyTimeoutMs);
+    } catch (err) {
+      // A damaged file (its header readable, its first page not) was `vigil search`'s "internal error".
+      throw sqliteReadError(err, `cannot open the event store ${this.path}`);
+    }
   }
 }
 

@@ -1,5 +1,5 @@
 import Database from 'better-sqlite3';
-import { mkdtempSync, statSync } from 'node:fs';
+import { mkdtempSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -19,6 +19,7 @@ import type { FieldValue } from '../../src/events/value.js';
 import { emptyScanRequest } from '../../src/events/scan.js';
 import { runSearch } from '../../src/spl/index.js';
 import { openStore, type SqliteStore } from '../../src/store/sqlite-store.js';
+import { StoreError } from '../../src/store/types.js';
 import { NOW, processExec, SHOP_MODEL, shopPack } from '../spl/datamodel/helpers.js';
 
 /**
@@ -233,6 +234,20 @@ describe('data model summaries', () => {
         expect(warnings, damage).toEqual([expect.stringMatching(/^tstats: the summaries of Endpoint.Processes cannot be read \(summary segment \d+ is damaged: .*reading raw events instead/)]);
       }
     }
+  });
+
+  it('a summaries.db that is not a database: a STORE error naming the file and the remedy (vigil serve said "internal error")', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'vigil-accel-'));
+    const file = join(dir, SUMMARY_DB_FILE);
+    writeFileSync(file, 'not a database, just text '.repeat(100));
+    let err: unknown;
+    try {
+      openSummaryDb(dir, false);
+    } catch (e) {
+      err = e;
+    }
+    expect(err).toBeInstanceOf(StoreError);
+    expect(err).toMatchObject({ code: 'STORE', reason: 'STORE_IO', message: `cannot open the data model summaries ${file}: file is not a database; delete the file and vigil serve rebuilds them from the events` });
   });
 });
 

@@ -778,6 +778,22 @@ describe('modes and lifecycle', () => {
     }
   });
 
+  it('fails reads with STORE_IO when the first page is damaged but the header is not (a read-only open succeeds)', async () => {
+    const dir = tempDir();
+    const s = await openStore(dir);
+    await s.append([event({ _time: T0 })]);
+    await s.close();
+    // The 100-byte header (version, page size) intact, the schema page after it not: `vigil search` said "internal error".
+    const file = join(dir, STORE_FILE);
+    const bytes = readFileSync(file);
+    bytes.fill(0xa5, 100, 4000);
+    writeFileSync(file, bytes);
+    const damaged = await store({ readonly: true, scanThreadMinEvents: Infinity }, dir);
+    const err = await rejection(damaged.indexes());
+    expect(err).toBeInstanceOf(StoreError);
+    expect(err).toMatchObject({ reason: 'STORE_IO', message: `cannot open the event store ${file}: database disk image is malformed` });
+  });
+
   it('commits accepted appends before close resolves and refuses appends afterwards', async () => {
     const dir = tempDir();
     const s = await openStore(dir, { writerDelayMs: 50 });
