@@ -148,6 +148,11 @@ describe('vigil run with several detections', () => {
     const r = vigil(['run', '--now', NOW, '--events', DATA, SEED]);
     expect(r.code).toBe(2);
     expect(r.err).toContain(`--events took "${SEED}" as a file`);
+    // --content too, in run and in test (where no name means every detection with tests).
+    expect(vigil(['run', '--content', tmp, SEED, '--events', DATA]).err).toContain(`--content took "${SEED}" as a directory: name detections before --content`);
+    const test = vigil(['test', '--content', tmp, SEED]);
+    expect(test.code).toBe(2);
+    expect(test.err).toContain(`${SEED}: content directory not found\n  (--content takes every argument after it: name detections before --content`);
     // Ended with --, the same arguments run.
     const ended = vigil(['run', '--events', DATA, '--now', NOW, '--', SEED]);
     expect(ended.code).toBe(0);

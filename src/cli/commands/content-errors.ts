@@ -29,6 +29,10 @@ export function failOnContentErrors(pack: ContentPack, only?: readonly Detection
   if (errors.length === 0) return;
   const lines = errors.slice(0, 10).map((p) => `  ${problemPlace(p)}: ${p.message}`);
   if (errors.length > 10) lines.push(`  ... and ${errors.length - 10} more (run vigil validate)`);
+  // `vigil test --content dir "Name"`: the option took the name as a directory (commander's variadic options).
+  if (only === undefined && errors.some((p) => p.code === 'CONTENT_NOT_FOUND' && p.message === 'content directory not found')) {
+    lines.push('  (--content takes every argument after it: name detections before --content, or end its directories with --)');
+  }
   const first = errors[0]!.code;
   throw new VigilError(first === 'CONTENT_YAML' || first === 'CONTENT_NOT_FOUND' ? first : 'CONTENT_SCHEMA', `content has errors:\n${lines.join('\n')}`);
 }

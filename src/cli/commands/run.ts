@@ -30,8 +30,14 @@ export function runCommand(program: Command): void {
     const threads = threadCount(opts.threads);
     if (opts.all && keys.length) throw new VigilError('USAGE', 'name detections or pass --all, not both');
     if (!opts.all && !keys.length) {
-      const taken = opts.events?.find((f) => f !== '-' && !existsSync(f));
-      const hint = taken === undefined ? '' : ` (--events took "${printable(taken)}" as a file: name detections before --events, or end its files with --)`;
+      const file = opts.events?.find((f) => f !== '-' && !existsSync(f));
+      const dir = opts.content?.find((d) => !existsSync(d));
+      const hint =
+        file !== undefined
+          ? ` (--events took "${printable(file)}" as a file: name detections before --events, or end its files with --)`
+          : dir !== undefined
+            ? ` (--content took "${printable(dir)}" as a directory: name detections before --content, or end its directories with --)`
+            : '';
       throw new VigilError('USAGE', `name a detection (vigil detections lists them) or pass --all${hint}`);
     }
     const tz = checkTimeZone(opts.tz);
