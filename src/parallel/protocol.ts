@@ -56,7 +56,7 @@ export type WorkerMessage =
   | { type: 'rows'; partition: number; plan: number; rows: WireRow[]; chars: number }
   | { type: 'done'; partition: number; shares: PartitionShare[]; lines: number; issues: PartitionIssue[] }
   | { type: 'progress'; scanned: number; bytes: number }
-  | { type: 'warning'; plan: number; message: string; span: Span | null }
+  | { type: 'warning'; partition: number; plan: number; message: string; span: Span | null }
   | { type: 'serial' }
   | { type: 'error'; error: { code: ErrorCode | null; message: string; span: Span | null; plan: number | null } };
 

@@ -200,6 +200,8 @@ class ParallelRun {
   /** Progress of each thread (the workers', then this one's). */
   private readonly progress: { scanned: number; bytes: number }[];
   private readonly warned = new Set<string>();
+  /** Warnings of partitions after the one being merged, raised ahead of it on other threads: said when it is their turn. */
+  private readonly heldWarnings = new Map<number, [plan: number, message: string, at: Span | null][]>();
   readonly issues: PartitionIssue[][] = [];
   readonly lines: number[] = [];
   private emitted = false;
@@ -246,8 +248,11 @@ class ParallelRun {
         throw e;
       }
     });
-    this.merger = new PartitionMerger(this.finals, input.partitions.length, () => {
+    this.merger = new PartitionMerger(this.finals, input.partitions.length, (merged) => {
       this.counters.setMerged(this.merger.merged);
+      // The next partition's rows now reach the final parts: its warnings come first, as one pass raises them.
+      for (const [plan, message, at] of this.heldWarnings.get(merged + 1) ?? []) this.warn(plan, message, at);
+      this.heldWarnings.delete(merged + 1);
       const w = this.mergedWaiters;
       this.mergedWaiters = [];
       for (const f of w) f();
@@ -339,7 +344,7 @@ class ParallelRun {
         this.progress[slot] = { scanned: m.scanned, bytes: m.bytes };
         return this.reportProgress();
       case 'warning':
-        return this.warn(m.plan, m.message, m.span);
+        return this.warn(m.plan, m.message, m.span, m.partition);
       case 'serial':
         return this.fail(SERIAL);
       case 'error': {
@@ -422,7 +427,7 @@ class ParallelRun {
           tz: this.opts.tz,
           lookups: this.opts.lookups,
           signal: this.local.signal,
-          onWarning: (i, m, at) => this.warn(i, m, at ?? null),
+          onWarning: (i, m, at) => this.warn(i, m, at ?? null, p),
           // The workers' messages (their rows, their states) are handled between this thread's batches.
           afterBatch: async () => {
             if (performance.now() - turn < TURN_MS) return;
@@ -495,9 +500,19 @@ class ParallelRun {
     this.opts.onProgress({ scanned, bytes, totalBytes: this.totalBytes });
   }
 
-  /** A warning once per search, whichever partitions raise it. */
-  private warn(plan: number, message: string, at: Span | null): void {
-    const key = `${plan}\u0000${message}\u0000${at?.start}:${at?.end}`;
+  /**
+   * A warning once per search and place, as one pass says it: a partition's in partition order (one pass meets its
+   * events in that order), so where a warning names what it met first (`match(x, field)`: the first pattern it could
+   * not run), it is the first partition's; and none from partitions past the point where the search halted.
+   */
+  private warn(plan: number, message: string, at: Span | null, partition?: number): void {
+    if (partition !== undefined && partition > this.merger.merged) {
+      const held = this.heldWarnings.get(partition);
+      if (held) held.push([plan, message, at]);
+      else this.heldWarnings.set(partition, [[plan, message, at]]);
+      return;
+    }
+    const key = at === null ? `${plan}\u0000${message}` : `${plan}\u0000${at.start}:${at.end}`;
     if (this.warned.has(key)) return;
     this.warned.add(key);
     this.opts.onWarning?.(plan, message, at ?? undefined);
@@ -506,6 +521,9 @@ class ParallelRun {
   private fail(error: unknown): void {
     if (this.failure || this.ended) return;
     if (error instanceof NeedsOneThread) error = SERIAL;
+    // A search over files that fails starts over on one thread too: that pass prints the line issues it met before
+    // the failure (this run reports them only at its end, in file order) and then fails as it does.
+    if (this.input.kind === 'files' && !this.emitted && !this.opts.signal?.aborted) error = SERIAL;
     // Rows already printed cannot be taken back (never the case for files: see runFilesInParallel).
     if (error === SERIAL && this.emitted) error = new VigilError('SPL_RUNTIME', 'a parallel run had to start over on one thread after printing results');
     this.failure = { error };

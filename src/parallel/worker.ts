@@ -68,7 +68,7 @@ async function takePartitions(plans: SearchPlan[], splits: PlanSplit[], lookups:
         now: setup.plan.now,
         tz: setup.plan.tz,
         lookups,
-        onWarning: (i, message, at) => post({ type: 'warning', plan: i, message, span: at ?? null }),
+        onWarning: (i, message, at) => post({ type: 'warning', partition: p, plan: i, message, span: at ?? null }),
         onProgress: (pr) => {
           lines = pr.scanned;
           bytes = bytesRead(setup.input, p, pr);
