@@ -6,7 +6,7 @@
  * rejects could never be results; see CONTEXT.md "Prefilter and malformed lines" for what that means
  * for malformed-line reporting.
  */
-import { constants as fsConstants, createReadStream } from 'node:fs';
+import { closeSync, constants as fsConstants, createReadStream, openSync, readSync } from 'node:fs';
 import { access, open, stat } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import { isAscii } from 'node:buffer';
@@ -115,10 +115,10 @@ export interface CompiledFilter {
 }
 
 /**
- * Compiled filters by their JSON, kept across the sources a thread reads one after another: a parallel run's
- * partitions (src/parallel) each compiled the same filter on their own sample, ~45 ms for the pack's (~70 ms on
- * a loaded machine) per partition. The first partition's sample then orders the literals for all of them (it
- * orders tests, never decides results). Tied to one run: its filters, not the file's sample, are the key.
+ * Compiled filters by their file and JSON, kept across the sources a thread reads one after another: a parallel
+ * run's partitions (src/parallel) each compiled the same filter on their own sample, ~45 ms for the pack's (~70 ms
+ * on a loaded machine) per partition. Every range of a file compiles it on the file's first window, the sample of
+ * one pass (it orders tests and decides which lines are parsed, never results). Tied to one run.
  */
 export type FilterMemo = Map<string, CompiledFilter>;
 
@@ -445,10 +445,13 @@ export class FileSource implements EventSource {
       const compile = (first: Buffer, readSize?: number): Buffer[] | null => {
         compiled = true;
         const memo = this.opts.filterMemo;
-        const key = memo === undefined ? '' : JSON.stringify(plan.raw);
+        const key = memo === undefined ? '' : `${input.path}\u0000${JSON.stringify(plan.raw)}`;
         let c = memo?.get(key);
         if (c === undefined) {
-          c = compileFilter(plan.raw, first.toString('latin1', 0, Math.min(first.length, WINDOW)));
+          // A range's sample is its file's first window, as one pass over the file takes: what the sample shows
+          // decides which lines are tested or parsed, hence which lines without a match are reported.
+          const sample = this.opts.range?.start ? fileHead(input.path, WINDOW) : first.subarray(0, Math.min(first.length, WINDOW));
+          c = compileFilter(plan.raw, sample.toString('latin1'));
           memo?.set(key, c);
         }
         ({ rawTest, parseFound, testFound, keyed } = c);
@@ -885,6 +888,17 @@ async function* gzipChunks(path: string, chunkSize: number, signal: AbortSignal 
   } finally {
     src.destroy();
     gunzip.destroy();
+  }
+}
+
+/** The first `bytes` of a plain file (fewer when it is shorter). */
+function fileHead(path: string, bytes: number): Buffer {
+  const fd = openSync(path, 'r');
+  try {
+    const buf = Buffer.allocUnsafe(bytes);
+    return buf.subarray(0, readSync(fd, buf, 0, bytes, 0));
+  } finally {
+    closeSync(fd);
   }
 }
 
