@@ -9,6 +9,7 @@ import { evalCommand } from './eval.js';
 import { eventstatsCommand } from './eventstats.js';
 import { fieldsCommand } from './fields.js';
 import { fillnullCommand } from './fillnull.js';
+import { foreachCommand } from './foreach.js';
 import { fromCommand } from './from.js';
 import { headCommand } from './head.js';
 import { inputlookupCommand } from './inputlookup.js';
@@ -47,6 +48,7 @@ const COMMANDS: readonly AnyCommand[] = [
   eventstatsCommand,
   fieldsCommand,
   fillnullCommand,
+  foreachCommand,
   fromCommand,
   headCommand,
   inputlookupCommand,

@@ -584,6 +584,13 @@ export class ArgParser {
 
   /** `[ ... ]`: a nested pipeline. */
   subsearch(): SearchExpr {
+    const { open, inner } = this.bracketed();
+    const pipeline = this.nested(open, () => parsePipeline(this.source, this.commands, inner.start, inner.end, this.parseOptions, this.nesting));
+    return { kind: 'subsearch', pipeline, span: span(open.start, inner.end + 1) };
+  }
+
+  /** `[ ... ]` unparsed: the `[`, and the text inside up to its matching `]` (quotes respected); the cursor goes past the `]`. */
+  bracketed(): { open: Span; inner: Span } {
     const open = this.expect('lbracket', '`[`');
     const text = this.source.text;
     let depth = 1;
@@ -599,10 +606,14 @@ export class ArgParser {
       i++;
     }
     if (depth > 0) throw this.error('unterminated subsearch: missing `]`', open.span);
-    const pipeline = this.nested(open.span, () => parsePipeline(this.source, this.commands, open.span.end, i - 1, this.parseOptions, this.nesting));
     this.lookahead = null;
     this.lx.offset = i;
-    return { kind: 'subsearch', pipeline, span: span(open.span.start, i) };
+    return { open: open.span, inner: span(open.span.end, i - 1) };
+  }
+
+  /** A whole source (SourceText.embedded: a template filled in) parsed as a pipeline with this parser's commands. */
+  pipelineOf(source: SourceText, at: Span): PipelineAst {
+    return this.nested(at, () => parsePipeline(source, this.commands, 0, source.text.length, this.parseOptions, this.nesting));
   }
 
   // ------------------------------------------------------------ eval expressions
