@@ -1,8 +1,8 @@
 import { readFile } from 'node:fs/promises';
-import { createServer as createHttpServer, type IncomingMessage, type RequestListener, type ServerOptions, type ServerResponse } from 'node:http';
-import { createServer as createHttpsServer, type ServerOptions as HttpsServerOptions } from 'node:https';
+import { createServer as createHttpServer, type IncomingMessage, type RequestListener, type ServerResponse } from 'node:http';
+import { createServer as createHttpsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
-import { serve, type ServerType } from '@hono/node-server';
+import { getRequestListener, RequestError } from '@hono/node-server';
 import type { Env, Hono } from 'hono';
 import type { HttpConfig } from '../config/config.js';
 import { listenFailure, VigilError } from '../errors.js';
@@ -41,6 +41,16 @@ function hasBody(req: IncomingMessage): boolean {
   return req.headers['transfer-encoding'] !== undefined || (req.headers['content-length'] !== undefined && req.headers['content-length'] !== '0');
 }
 
+/**
+ * A request @hono/node-server cannot turn into a `Request` (a backslash in the path, `GET *`, a `Host` with a
+ * port past 65535) was answered a bare 400 with no body; every API error is JSON (docs/api.md).
+ */
+function unreadableRequest(err: unknown): Response {
+  const message = err instanceof RequestError ? `unreadable request: ${err.message}` : 'internal error';
+  const status = err instanceof RequestError ? 400 : 500;
+  return Response.json({ error: { code: status === 400 ? 'USAGE' : 'INTERNAL', message } }, { status, headers: { Connection: 'close' } });
+}
+
 /** Serves a Hono app on the API/console port, over TLS when the config has a certificate. */
 export async function listenHttp<E extends Env>(app: Hono<E>, config: HttpConfig): Promise<HttpServer> {
   const tls = config.tls ? { cert: await readFile(config.tls.cert), key: await readFile(config.tls.key) } : null;
@@ -48,31 +58,23 @@ export async function listenHttp<E extends Env>(app: Hono<E>, config: HttpConfig
   return new Promise((resolve, reject) => {
     const onError = (err: NodeJS.ErrnoException) =>
       reject(new VigilError('CONFIG', `the API cannot listen on ${config.host}:${config.port}: ${listenFailure(err, '--port', 'http.port')}`, { cause: err }));
-    const server: ServerType = serve(
-      {
-        fetch: app.fetch,
-        port: config.port,
-        hostname: config.host,
-        // Request timeouts as the HEC's (slowloris on headers, node's whole-request backstop); bodies are timed by `bodyLimit`.
-        serverOptions: { ...tls, ...nodeTimeouts(config.timeouts) },
-        // The factories' other overload (a listener alone) is not one @hono/node-server calls.
-        ...(tls
-          ? { createServer: ((o: HttpsServerOptions, l: RequestListener) => createHttpsServer(o, guardConnections(l, config.maxPipelinedRequests, hosts))) as typeof createHttpsServer }
-          : { createServer: ((o: ServerOptions, l: RequestListener) => createHttpServer(o, guardConnections(l, config.maxPipelinedRequests, hosts))) as typeof createHttpServer }),
-      },
-      (info: AddressInfo) => {
-        server.off('error', onError);
-        const host = info.family === 'IPv6' ? `[${info.address}]` : info.address;
-        resolve({
-          url: `${tls ? 'https' : 'http'}://${host}:${info.port}`,
-          close: () =>
-            new Promise<void>((res) => {
-              server.close(() => res());
-              (server as { closeAllConnections?: () => void }).closeAllConnections?.();
-            }),
-        });
-      },
-    );
+    const listener = guardConnections(getRequestListener(app.fetch, { hostname: config.host, errorHandler: unreadableRequest }), config.maxPipelinedRequests, hosts);
+    // Request timeouts as the HEC's (slowloris on headers, node's whole-request backstop); bodies are timed by `bodyLimit`.
+    const options = { ...tls, ...nodeTimeouts(config.timeouts) };
+    const server = tls ? createHttpsServer(options, listener) : createHttpServer(options, listener);
+    server.listen(config.port, config.host, () => {
+      server.off('error', onError);
+      const info = server.address() as AddressInfo;
+      const host = info.family === 'IPv6' ? `[${info.address}]` : info.address;
+      resolve({
+        url: `${tls ? 'https' : 'http'}://${host}:${info.port}`,
+        close: () =>
+          new Promise<void>((res) => {
+            server.close(() => res());
+            server.closeAllConnections();
+          }),
+      });
+    });
     server.once('error', onError);
     // No automatic "100 Continue": `readBody` sends it once the request passed auth and its declared size, so a
     // client that waits for it (curl above 1 MiB) never sends a body the server refuses.

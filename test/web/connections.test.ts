@@ -112,6 +112,18 @@ describe('pipelined requests (http.maxPipelinedRequests)', () => {
     }
   });
 
+  it('a request the adapter cannot read (backslash in the path, GET *, a Host port past 65535) gets a JSON 400, not a bare one', async () => {
+    for (const [target, host] of [['/a\\..\\b', 'localhost'], ['*', 'localhost'], ['/x', '127.0.0.1:99999']]) {
+      const c = await client(url);
+      c.socket.write(`GET ${target} HTTP/1.1\r\nHost: ${host}\r\nConnection: close\r\n\r\n`);
+      for (let i = 0; i < 30 && !c.closed; i++) await sleep(100);
+      c.socket.destroy();
+      const [head, body] = c.received.split('\r\n\r\n');
+      expect(head, target).toMatch(/^HTTP\/1\.1 400 .*content-type: application\/json/is);
+      expect(JSON.parse(body!), target).toEqual({ error: { code: 'USAGE', message: expect.stringMatching(/^unreadable request: /) } });
+    }
+  });
+
   it('a client pipelining maxPipelinedRequests requests and reading gets every reply, in order', async () => {
     const { port } = new URL(url);
     const socket = connect({ host: '127.0.0.1', port: Number(port) });
