@@ -253,7 +253,7 @@ export function caseClose(set: CharSet): Range[] {
     for (const [lo, hi] of set) for (let cp = lo; cp <= hi; cp++) for (const d of table.get(cp) ?? []) extra.push([d, d]);
   } else {
     for (const [cp, cls] of table) {
-      if (contains(set, cp)) for (const d of cls) extra.push([d, d]);
+      if (contains(set, cp)) for (const d of cls) if (!contains(set, d)) extra.push([d, d]);
     }
   }
   return union(set, extra);

@@ -106,8 +106,9 @@ export function translatePcre(pattern: string, opts: PcreOptions = {}): Translat
   const flags = sortFlags(`u${checked.jsCaseless ? 'i' : ''}${jsFlags}`);
   // The emitter only produces valid sources; a SyntaxError here is a translator bug, but it must
   // still surface as a typed error that names the user's pattern.
+  let probe: RegExp;
   try {
-    new RegExp(source, flags);
+    probe = new RegExp(source, flags);
   } catch (err) {
     throw new RegexError(
       'REGEX_INVALID',
@@ -115,6 +116,17 @@ export function translatePcre(pattern: string, opts: PcreOptions = {}): Translat
       { pattern, offset: 0, construct: pattern },
       { cause: err },
     );
+  }
+  // V8 compiles a regex when it first runs it (bytecode, then native code, for one- and two-byte text)
+  // and only then may find it too large: a SyntaxError in the middle of a search. PCRE2 refuses such
+  // sizes too ("regular expression is too large"), when compiling. Only long sources get there
+  // (`ab` x 16,400 did, 32 KB; `\p{L}` x 1,600 did not).
+  if (source.length > COMPILE_PROBE_CHARS) {
+    try {
+      for (const subject of ['', '', '\u0100', '\u0100']) probe.exec(subject);
+    } catch (err) {
+      throw new RegexError('REGEX_INVALID', 'regular expression is too large', { pattern, offset: 0, construct: pattern.slice(0, 40) }, { cause: err });
+    }
   }
   return {
     source,
@@ -409,6 +421,10 @@ const NOT_NEWLINE: CharSet = complement([[0x0a, 0x0a]]);
 const MAX_REPEAT = 65535;
 /** PCRE2's default max_varlookbehind (10.43+; older versions take fixed-length branches only). */
 const MAX_VARIABLE_LOOKBEHIND = 255;
+/** JS sources longer than this are run once when translated, to find those V8 finds too large. */
+const COMPILE_PROBE_CHARS = 8192;
+/** PCRE2's default parens_nest_limit. */
+const MAX_NESTING = 250;
 /** PCRE2's longest lookbehind branch of any kind (LOOKBEHIND_MAX, 65535). */
 const MAX_LOOKBEHIND = 65535;
 
@@ -476,6 +492,8 @@ const SIMPLE_ESCAPES: Readonly<Record<string, number>> = {
 class Parser {
   pos = 0;
   captureCount = 0;
+  /** Groups open around the parse position: PCRE2 allows 250 (its parens_nest_limit), and so no deeper recursion here. */
+  private depth = 0;
   /** Capture groups by PCRE number - 1. */
   readonly groups: GroupNode[] = [];
   readonly names = new Map<string, GroupNode>();
@@ -598,7 +616,7 @@ class Parser {
       const atoms = this.parseAtom(flags);
       if (atoms.length === 0) continue;
       const last = atoms.pop() as Node;
-      items.push(...atoms);
+      for (const atom of atoms) items.push(atom); // \Q...\E gives one atom a character: too many to spread
       items.push(this.parseQuantifier(flags, last));
     }
     return { t: 'seq', items };
@@ -888,7 +906,9 @@ class Parser {
         this.names.set(name, group);
       }
     }
+    if (++this.depth > MAX_NESTING) throw this.invalid(start, this.src.slice(start, start + 3), 'parentheses are too deeply nested');
     group.body = this.parseAlternation(inner);
+    this.depth--;
     if (this.peek() !== ')') throw this.invalid(start, this.src.slice(start, start + 3), 'missing closing parenthesis');
     this.pos++;
     return group;
@@ -1545,6 +1565,7 @@ function mandatoryAlong(path: readonly Node[], from: number): boolean {
 class Checker {
   private readonly capturePaths = new Map<GroupNode, Node[]>();
   private readonly refPaths = new Map<RefNode, Node[]>();
+  private readonly positions = new Map<SeqNode, Map<Node, number>>();
   private readonly sets: SetNode[] = [];
 
   constructor(
@@ -1696,7 +1717,7 @@ class Checker {
     if (lca === group) fail('inside the group it refers to (PCRE sees the previous iteration, JS an unset group)');
     if (lca.t !== 'seq') fail('to a group in another alternative (PCRE fails, JS matches the empty string)');
     const seq = lca as SeqNode;
-    if (seq.items.indexOf(groupPath[k + 1] as Node) > seq.items.indexOf(refPath[k + 1] as Node)) {
+    if (this.positionIn(seq, groupPath[k + 1] as Node) > this.positionIn(seq, refPath[k + 1] as Node)) {
       fail('to a group that comes later (forward reference)');
     }
     if (groupPath.slice(0, k + 1).some(isLookbehind)) {
@@ -1705,6 +1726,16 @@ class Checker {
     if (!mandatoryAlong(groupPath, k + 1)) {
       fail('to a group that may not have participated in the match (PCRE fails, JS matches the empty string)');
     }
+  }
+
+  /** The index of an item in its sequence, from a map made once per sequence (indexOf per reference was quadratic). */
+  private positionIn(seq: SeqNode, item: Node): number {
+    let positions = this.positions.get(seq);
+    if (!positions) {
+      positions = new Map(seq.items.map((node, i) => [node, i]));
+      this.positions.set(seq, positions);
+    }
+    return positions.get(item) ?? -1;
   }
 
   /** PCRE keeps a capture from an earlier iteration when a later one skips it; JS resets it. */

@@ -377,6 +377,25 @@ describe('comments, lookaround and misc', () => {
     expectRejected(`${p}(?<=\\40)`, 'REGEX_INVALID', '(?<=', p.length); // PCRE2: "lookbehind assertion is too long"
   });
 
+  it('takes 250 nested groups and rejects a 251st, as PCRE2 (parens_nest_limit), never overflowing the stack', () => {
+    expectMatches(`${'('.repeat(250)}a${')'.repeat(250)}`, ['a'], ['b']);
+    expectRejected(`${'(?:'.repeat(251)}a${')'.repeat(251)}`, 'REGEX_INVALID', '(?:', 750);
+    expectRejected(`x${'(?='.repeat(20000)}a${')'.repeat(20000)}`, 'REGEX_INVALID', '(?=', 751);
+  });
+
+  it('reads a long \\Q...\\E run (one atom a character) without overflowing the stack', () => {
+    expect(translatePcre(`\\Q${'a.'.repeat(3_000)}\\E`).source).toBe('a\\.'.repeat(3_000));
+    expect(rejection(`\\Q${'a.'.repeat(200_000)}\\E`).message).toContain('regular expression is too large'); // as PCRE2
+  });
+
+  it('rejects a pattern too large to compile when translated, as PCRE2 does, not when a search first runs it', () => {
+    // V8 throws "Regular expression too large" only on the first exec; PCRE2 (10.42) refuses `ab` x 30,000 too.
+    const err = rejection('ab'.repeat(20_000));
+    expect(err.code).toBe('REGEX_INVALID');
+    expect(err.message).toContain('regular expression is too large');
+    expect(re('ab'.repeat(4_000)).test('ab'.repeat(4_000))).toBe(true);
+  });
+
   it('rejects a lookbehind branch longer than 65535 characters, as PCRE2 does', () => {
     expect(() => re('(?<=a{65534}b)c')).not.toThrow();
     expectRejected('(?<=a{65535}b)c', 'REGEX_INVALID', '(?<=', 0);
