@@ -9,9 +9,10 @@ import type { Result } from '../events/result.js';
 import { COMMAND_PARSERS, commandBlueprint } from './commands/index.js';
 import { unknownTstatsFields, type TstatsArgs } from './commands/tstats.js';
 import type { Sink } from './commands/types.js';
-import { buildOperators, CollectSink, createContext, type ExecuteOptions, type ExecuteStats } from './exec/run.js';
+import { CollectSink, createContext, type ExecuteOptions, type ExecuteStats } from './exec/run.js';
 import { executeSearch } from './exec/subsearch.js';
 import { NO_LOOKUPS, type LookupProvider } from './lookups.js';
+import { compileSearch } from './search/predicate.js';
 import { expandMacros, MacroLibrary } from './macros/macros.js';
 import type { PipelineAst } from './parse/ast.js';
 import { parsePipeline, type ParseOptions } from './parse/parser.js';
@@ -150,12 +151,21 @@ export function checkSearch(spl: string | PipelineAst, opts: SearchOptions = {})
   return p;
 }
 
-/** Builds the operators of a plan and of its subsearches (as if they returned nothing), raising their static errors. */
+/**
+ * Builds the operators of a plan and of its subsearches (as if they returned nothing), raising their static errors:
+ * one command at a time in the pipeline's order, a subsearch at its command, so that the error raised is the first
+ * (chained as a search runs them, from the last command back, the last one was: `eval x=f1(1) | eval y=f2(1)` said f2).
+ */
 function checkOperators(p: SearchPlan, opts: Pick<ExecuteOptions, 'now' | 'tz' | 'lookups' | 'onWarning'>): void {
-  for (const s of p.subsearches) checkOperators(s.plan, opts);
   const ctx = createContext({ ...p, subsearchRows: new Map(p.subsearches.map((s) => [s.command, []])) }, opts);
+  const none: Sink = { push: () => {}, end: () => {} };
   try {
-    buildOperators(p, ctx, { push: () => {}, end: () => {} });
+    if (p.generating) p.generating.blueprint.create(p.generating.command.args, ctx, none, p.generating.command);
+    else compileSearch(p.lead, ctx.source);
+    for (const s of p.stages) {
+      for (const sub of p.subsearches) if (sub.command === s.command) checkOperators(sub.plan, opts);
+      s.blueprint.create(s.command.args, ctx, none, s.command);
+    }
   } catch (e) {
     if (e instanceof SplError) throw e.withSource(p.pipeline.source);
     throw e;

@@ -33,7 +33,7 @@ export function searchCommand(program: Command): void {
     const threads = threadCount(opts.threads);
     // The engine is imported when the command runs (the store only when it is searched): `vigil --help`
     // and the other commands do not load it.
-    const [{ loadContent }, { explainPlan, isGeneratingSearch, parseSearch, plan, statsPushdown, streamSearch }] = await Promise.all([
+    const [{ loadContent }, { checkSearch, explainPlan, isGeneratingSearch, parseSearch, plan, statsPushdown, streamSearch }] = await Promise.all([
       import('../../detections/content.js'),
       import('../../spl/index.js'),
     ]);
@@ -87,7 +87,8 @@ export function searchCommand(program: Command): void {
         process.stdout.write(s);
       };
       const sink = outputSink({ format: outputFormat(opts.format), tz, write, hide: ['_raw'] });
-      const planned = plan(ast, searchOpts);
+      // Checked as validate checks it: the first error of the search (its operators built once, in order), not the last.
+      const planned = checkSearch(ast, searchOpts);
       const warn = warningPrinter(progress);
       const onWarning = (message: string, at?: Span) => warn(message, at ? planned.pipeline.source.place(at) : null);
       let done = false;
