@@ -91,6 +91,16 @@ describe('syntax errors carry line:column and a caret', () => {
     expect(fail('a=1 | where (x>1').location()).toMatchObject({ line: 1, column: 13 });
   });
 
+  it('reports an unterminated subsearch at its last unclosed `[`, also inside a macro', () => {
+    const e = fail('a=1\n| search [ | makeresults [\n| eval x=1 ] \n| head 1');
+    expect(e.message).toMatch(/unterminated subsearch/);
+    expect(e.location()).toMatchObject({ line: 2, column: 10 });
+    const macros = new MacroLibrary();
+    macros.define({ name: 'sub', args: [], definition: 'search x=1\n  [ | makeresults' });
+    const m = fail('a=1\n| `sub` | head 1', macros);
+    expect(m.location()).toMatchObject({ line: 2, column: 3, origin: { kind: 'macro', name: 'sub' } });
+  });
+
   it('reports a missing value after an operator', () => {
     const e = fail('a= | stats count');
     expect(e.message).toMatch(/expected a value after =/);

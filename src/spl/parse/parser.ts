@@ -105,7 +105,7 @@ export function parsePipeline(
 function splitPipes(source: SourceText, start: number, end: number): { start: number; end: number }[] {
   const text = source.text;
   const out: { start: number; end: number }[] = [];
-  let depth = 0;
+  const opens: number[] = []; // where each unclosed `[` is: the error points at the last one, as for `(`
   let segStart = start;
   let i = start;
   while (i < end) {
@@ -122,17 +122,17 @@ function splitPipes(source: SourceText, start: number, end: number): { start: nu
       i = j;
       continue;
     }
-    if (c === '[') depth++;
+    if (c === '[') opens.push(i);
     else if (c === ']') {
-      depth--;
-      if (depth < 0) throw new SplError('SPL_SYNTAX', 'unbalanced `]`', span(i, i + 1), source);
-    } else if (c === '|' && depth === 0) {
+      if (opens.pop() === undefined) throw new SplError('SPL_SYNTAX', 'unbalanced `]`', span(i, i + 1), source);
+    } else if (c === '|' && opens.length === 0) {
       out.push({ start: segStart, end: i });
       segStart = i + 1;
     }
     i++;
   }
-  if (depth > 0) throw new SplError('SPL_SYNTAX', 'unterminated subsearch: missing `]`', span(end - 1, end), source);
+  const open = opens.pop();
+  if (open !== undefined) throw new SplError('SPL_SYNTAX', 'unterminated subsearch: missing `]`', span(open, open + 1), source);
   out.push({ start: segStart, end });
   return out;
 }
