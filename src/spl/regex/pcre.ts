@@ -106,9 +106,8 @@ export function translatePcre(pattern: string, opts: PcreOptions = {}): Translat
   const flags = sortFlags(`u${checked.jsCaseless ? 'i' : ''}${jsFlags}`);
   // The emitter only produces valid sources; a SyntaxError here is a translator bug, but it must
   // still surface as a typed error that names the user's pattern.
-  let probe: RegExp;
   try {
-    probe = new RegExp(source, flags);
+    new RegExp(source, flags);
   } catch (err) {
     throw new RegexError(
       'REGEX_INVALID',
@@ -120,9 +119,11 @@ export function translatePcre(pattern: string, opts: PcreOptions = {}): Translat
   // V8 compiles a regex when it first runs it (bytecode, then native code, for one- and two-byte text)
   // and only then may find it too large: a SyntaxError in the middle of a search. PCRE2 refuses such
   // sizes too ("regular expression is too large"), when compiling. Only long sources get there
-  // (`ab` x 16,400 did, 32 KB; `\p{L}` x 1,600 did not).
+  // (`ab` x 16,400 did, 32 KB; `\p{L}` x 1,600 did not). The probe fails at once, `(?!)`, so that a
+  // pattern that loops on "" (`(?:(?:a?){65535}){65535}`) cannot hold the thread that plans.
   if (source.length > COMPILE_PROBE_CHARS) {
     try {
+      const probe = new RegExp(`(?!)(?:${source})`, flags);
       for (const subject of ['', '', '\u0100', '\u0100']) probe.exec(subject);
     } catch (err) {
       throw new RegexError('REGEX_INVALID', 'regular expression is too large', { pattern, offset: 0, construct: pattern.slice(0, 40) }, { cause: err });

@@ -394,6 +394,8 @@ describe('comments, lookaround and misc', () => {
     expect(err.code).toBe('REGEX_INVALID');
     expect(err.message).toContain('regular expression is too large');
     expect(re('ab'.repeat(4_000)).test('ab'.repeat(4_000))).toBe(true);
+    // The size probe never matches: a long pattern that loops on "" does not hold the translation.
+    expect(translatePcre(`${'x'.repeat(9_000)}|(?:(?:a?){65535}){65535}`).source).toContain('{65535}');
   });
 
   it('rejects a lookbehind branch longer than 65535 characters, as PCRE2 does', () => {
