@@ -1,5 +1,13 @@
 import type { TestOutcome } from './testing.js';
 
+/**
+ * What the text report (`vigil test`) and the JUnit report say about a test's malformed data lines, or null when there
+ * were none.
+ */
+export function malformedNote(o: Pick<TestOutcome, 'malformed' | 'firstMalformed'>): string | null {
+  return o.malformed > 0 ? `${o.malformed} malformed line${o.malformed === 1 ? '' : 's'} of the test data skipped (first: ${o.firstMalformed})` : null;
+}
+
 /** Characters XML 1.0 cannot hold at all (C0 controls but tab and line ends, lone surrogates, U+FFFE/FFFF). */
 const NOT_XML = /[^\t\n\r\x20-\uD7FF\uE000-\uFFFD\u{10000}-\u{10FFFF}]/gu;
 
@@ -39,6 +47,9 @@ export function junitXml(outcomes: readonly TestOutcome[]): string {
       if (o.status === 'fail') lines.push(`      <failure message="${esc(o.message)}"/>`);
       if (o.status === 'error') lines.push(`      <error message="${esc(o.message)}"/>`);
       if (o.status === 'skip') lines.push(`      <skipped message="${esc(o.message)}"/>`);
+      // As the text report says it: a test that found nothing because its data's lines were malformed says why.
+      const note = malformedNote(o);
+      if (note !== null) lines.push(`      <system-err>${esc(note)}</system-err>`);
       lines.push('    </testcase>');
     }
     lines.push('  </testsuite>');

@@ -154,6 +154,9 @@ describe('vigil test runner', async () => {
     expect(xml).toContain('<testsuites name="vigil" tests="4" failures="2" errors="1" skipped="0"');
     expect(xml).toContain('<failure message="the detection returned no results"/>');
     expect((xml.match(/<testcase /g) ?? []).length).toBe(4);
+    // The three tests over mixed.log say, as the text report does, that its 3 bad lines were skipped (a failure
+    // "no results" over data whose lines were all malformed said nothing of them).
+    expect(xml.match(/<system-err>[^<]*<\/system-err>/g)).toEqual(Array(3).fill(expect.stringMatching(/^<system-err>3 malformed lines of the test data skipped \(first: mixed\.log:1: not JSON/)));
   });
 
   it('passes every bundled detection test', async () => {

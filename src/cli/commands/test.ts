@@ -86,17 +86,19 @@ function checkWritable(path: string): void {
 }
 
 async function report(outcomes: readonly TestOutcome[], opts: TestCliOptions, started: number): Promise<void> {
-  printOutcomes(outcomes, (s) => process.stdout.write(s));
+  // Loaded now, not with the command definitions (`vigil --help` loads nothing else).
+  const { junitXml, malformedNote } = await import('../../testing/junit.js');
+  printOutcomes(outcomes, (s) => process.stdout.write(s), malformedNote);
   const failed = outcomes.filter((o) => o.status === 'fail' || o.status === 'error').length;
   const passed = outcomes.filter((o) => o.status === 'pass').length;
   const skipped = outcomes.length - passed - failed;
   process.stdout.write(`\n${passed} passed, ${failed} failed${skipped ? `, ${skipped} skipped` : ''} in ${((performance.now() - started) / 1000).toFixed(2)} s\n`);
-  if (opts.junit) writeFileSync(opts.junit, (await import('../../testing/junit.js')).junitXml(outcomes));
+  if (opts.junit) writeFileSync(opts.junit, junitXml(outcomes));
   if (failed > 0) process.exitCode = EXIT_FAILURE;
 }
 
 /** One block per detection, like contentctl's summary: test type, status, dataset, source, sourcetype. */
-export function printOutcomes(outcomes: readonly TestOutcome[], write: (s: string) => void): void {
+export function printOutcomes(outcomes: readonly TestOutcome[], write: (s: string) => void, malformedNote: (o: TestOutcome) => string | null): void {
   const byDetection = new Map<string, TestOutcome[]>();
   for (const o of outcomes) byDetection.set(o.detection, [...(byDetection.get(o.detection) ?? []), o]);
   const head = ['TEST TYPE', 'STATUS', 'DATASET', 'SOURCE', 'SOURCETYPE', 'RESULTS'];
@@ -112,7 +114,8 @@ export function printOutcomes(outcomes: readonly TestOutcome[], write: (s: strin
       const o = os[i]!;
       if (o.message) write(`    ${o.status === 'skip' ? 'skipped' : 'reason'}: ${o.message.split('\n').map(printable).join('\n    ')}\n`);
       // As `vigil run` reports them: a dataset's bad lines are not silently dropped.
-      if (o.malformed > 0) write(`    note: ${o.malformed} malformed line${o.malformed === 1 ? '' : 's'} of the test data skipped (first: ${printable(o.firstMalformed)})\n`);
+      const note = malformedNote(o);
+      if (note !== null) write(`    note: ${printable(note)}\n`);
     }
   }
 }
