@@ -1,8 +1,8 @@
-import { existsSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { parse, stringify } from 'yaml';
 import { VigilError } from '../errors.js';
 import type { ScheduleSettings } from './settings.js';
-import { createPrivateFile } from '../store/file-modes.js';
+import { writePrivateFile } from '../store/file-modes.js';
 
 /**
  * Detections enabled or disabled at run time (from the console or the API), kept in
@@ -32,14 +32,14 @@ export class DetectionToggles {
   }
 
   set(detectionId: string, enabled: boolean): void {
-    (enabled ? this.enabled : this.disabled).add(detectionId);
-    (enabled ? this.disabled : this.enabled).delete(detectionId);
-    if (this.file === null) return;
-    // Write then rename: a crash never leaves a half-written file.
-    const tmp = `${this.file}.tmp`;
-    createPrivateFile(tmp); // 0600, like the rest of the data dir
-    writeFileSync(tmp, stringify({ enable: [...this.enabled].sort(), disable: [...this.disabled].sort() }));
-    renameSync(tmp, this.file);
+    const on = new Set(this.enabled);
+    const off = new Set(this.disabled);
+    (enabled ? on : off).add(detectionId);
+    (enabled ? off : on).delete(detectionId);
+    // Saved first: a toggle that could not be saved (a full disk) took effect until the next restart, while the API said it failed.
+    if (this.file !== null) writePrivateFile(this.file, stringify({ enable: [...on].sort(), disable: [...off].sort() }));
+    this.enabled = on;
+    this.disabled = off;
   }
 
   /** The settings with the toggles applied: they decide before the config's patterns. */

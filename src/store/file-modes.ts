@@ -3,7 +3,8 @@
  * only. SQLite creates `-wal`, `-shm` and `-journal` files with the mode of their database file, so a database
  * created 0600 keeps all of them 0600 (whatever the umask).
  */
-import { chmodSync, closeSync, fchmodSync, fstatSync, mkdirSync, openSync, statSync } from 'node:fs';
+import { chmodSync, closeSync, fchmodSync, fstatSync, mkdirSync, openSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { fileErrorReason, VigilError } from '../errors.js';
 
 /** Group and other permission bits. */
 const SHARED_BITS = 0o077;
@@ -30,5 +31,25 @@ export function restrictIfExists(path: string): void {
     if ((statSync(path).mode & SHARED_BITS) !== 0) chmodSync(path, 0o600);
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
+  }
+}
+
+/**
+ * Replaces `path` with `text` (0600): written beside it, then renamed over it, so a reader or a crash never sees
+ * half a file. A failure (a full disk) leaves the old file and no temporary one, and is a `STORE` error: the API
+ * answered it `500 INTERNAL "ENOSPC: ..."`, and left a zero-length `.tmp` behind.
+ */
+export function writePrivateFile(path: string, text: string, tmp = `${path}.tmp`): void {
+  try {
+    createPrivateFile(tmp);
+    writeFileSync(tmp, text);
+    renameSync(tmp, path);
+  } catch (err) {
+    try {
+      rmSync(tmp, { force: true });
+    } catch {
+      // not a file of ours (a directory of that name): left as it is
+    }
+    throw new VigilError('STORE', `cannot save ${path}: ${fileErrorReason(err)}`, { cause: err });
   }
 }

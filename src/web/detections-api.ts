@@ -1,4 +1,3 @@
-import { renameSync, writeFileSync } from 'node:fs';
 import { join, resolve, sep } from 'node:path';
 import type { Hono } from 'hono';
 import { stringify } from 'yaml';
@@ -12,7 +11,7 @@ import { checkSearch, MacroLibrary, SplError, type MacroDefinition } from '../sp
 import { expandMacros } from '../spl/macros/macros.js';
 import type { DetectionDetail, DetectionSummary, FilterMacro, FilterPreview, JsonRow } from './api-types.js';
 import { errorJson, fail, isSearchLimit, jsonBody, searchExecutor, searchTimeoutMs, splErrorJson, timeRange, type ApiDeps, type ApiEnv } from './context.js';
-import { createPrivateDir, createPrivateFile } from '../store/file-modes.js';
+import { createPrivateDir, writePrivateFile } from '../store/file-modes.js';
 
 const MAX_FILTER_CHARS = 20_000;
 const DEFAULT_FILTER = 'search *';
@@ -158,10 +157,8 @@ export function detectionsRoutes(app: Hono<ApiEnv>, deps: ApiDeps): void {
     // Private like the rest of the data dir (0700/0600).
     createPrivateDir(dir);
     const file = join(dir, `${got.d.filterMacro}.yml`);
-    // security_content's macro format; write then rename so a reload never sees half a file.
-    createPrivateFile(`${file}.tmp`);
-    writeFileSync(`${file}.tmp`, stringify({ name: v.def.name, definition: v.def.definition, description: v.def.description }, { lineWidth: 0 }));
-    renameSync(`${file}.tmp`, file);
+    // security_content's macro format, replaced whole so a reload never sees half a file.
+    writePrivateFile(file, stringify({ name: v.def.name, definition: v.def.definition, description: v.def.description }, { lineWidth: 0 }));
     const pack = deps.reloadContent();
     const d = findDetection(pack, got.d.id) ?? got.d;
     return c.json(filterMacro(pack, d, deps.userContentDir));

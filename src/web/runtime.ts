@@ -1,4 +1,4 @@
-import { readFileSync, renameSync, statSync, writeFileSync } from 'node:fs';
+import { readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { stringify } from 'yaml';
 import type { VigilConfig } from '../config/config.js';
@@ -17,7 +17,7 @@ import { Scheduler, systemClock, type Clock } from '../schedule/scheduler.js';
 import { scheduleSettings, type ScheduleSettings } from '../schedule/settings.js';
 import { DetectionToggles } from '../schedule/toggles.js';
 import { defaultSearchIndexes } from '../store/default-indexes.js';
-import { createPrivateDir, createPrivateFile } from '../store/file-modes.js';
+import { createPrivateDir, writePrivateFile } from '../store/file-modes.js';
 import type { EventStore, StateStore } from '../store/types.js';
 import { createApi } from './api.js';
 import { listenHttp, type HttpServer } from './http-server.js';
@@ -120,9 +120,7 @@ export async function syncMacroEdits(console: PostgresConsoleState, dataDir: str
       current = null;
     }
     if (current === text) continue;
-    createPrivateFile(`${file}.tmp`);
-    writeFileSync(`${file}.tmp`, text);
-    renameSync(`${file}.tmp`, file);
+    writePrivateFile(file, text);
     changed = true;
   }
   return changed;

@@ -4,10 +4,10 @@
  * instead (`vigil backfill`). Written when the API listens, mode 0600, removed at shutdown. The lock, not
  * this file, says whether a server runs: a server that died leaves the file but not the lock.
  */
-import { readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { VigilError } from '../errors.js';
-import { createPrivateFile } from '../store/file-modes.js';
+import { writePrivateFile } from '../store/file-modes.js';
 
 export const SERVER_FILE = 'server.json';
 
@@ -21,11 +21,7 @@ export interface ServerFile {
 
 export function writeServerFile(dataDir: string, info: ServerFile): void {
   const path = join(dataDir, SERVER_FILE);
-  // Write then rename: a reader never sees half a file.
-  const tmp = `${path}.${process.pid}.tmp`;
-  createPrivateFile(tmp);
-  writeFileSync(tmp, JSON.stringify(info) + '\n');
-  renameSync(tmp, path);
+  writePrivateFile(path, JSON.stringify(info) + '\n', `${path}.${process.pid}.tmp`);
 }
 
 /** Removes the file if it still names this process (a newer server's file is left alone). */

@@ -238,6 +238,34 @@ describe('detections', () => {
     expect((await api.fetch(`/api/detections/${d.id}`, { method: 'PATCH', json: { enabled: 'yes' } })).status).toBe(400);
   });
 
+  it('a toggle or filter that cannot be saved (the file cannot be written) is a STORE error and changes nothing', async () => {
+    const { detections } = await api.json<{ detections: DetectionSummary[] }>('/api/detections');
+    const d = detections.find((x) => x.name.includes('Kprobe Spike'))!;
+    expect(d.enabled).toBe(true);
+    // A non-empty directory where the file goes: its rename fails, as a write does on a full disk (ENOSPC).
+    const toggles = join(h.dataDir, 'detections.yml');
+    rmSync(toggles, { force: true });
+    mkdirSync(join(toggles, 'x'), { recursive: true });
+    const filter = join(h.dataDir, 'content', 'macros', `${SEED_FILTER}.yml`);
+    mkdirSync(join(filter, 'x'), { recursive: true });
+    try {
+      const off = await api.fetch(`/api/detections/${d.id}`, { method: 'PATCH', json: { enabled: false } });
+      expect(off.status).toBe(500);
+      expect(await off.json()).toEqual({ error: { code: 'STORE', message: expect.stringMatching(new RegExp(`^cannot save ${toggles}: `)) } });
+      // Before: the API said it failed, yet the scheduler had disabled it (until the next restart).
+      expect(h.server.scheduler.enabledDetections().some((x) => x.id === d.id)).toBe(true);
+      expect((await api.json<DetectionDetail>(`/api/detections/${d.id}`)).enabled).toBe(true);
+      const put = await api.fetch(`/api/detections/${encodeURIComponent(SEED)}/filter`, { method: 'PUT', json: { definition: 'search NOT pod_name="x"' } });
+      expect(put.status).toBe(500);
+      expect(await put.json()).toEqual({ error: { code: 'STORE', message: expect.stringMatching(new RegExp(`^cannot save ${filter}: `)) } });
+      expect(h.server.content().macros.get(SEED_FILTER, 0)!.definition).toBe('search *');
+      expect([existsSync(`${toggles}.tmp`), existsSync(`${filter}.tmp`)]).toEqual([false, false]);
+    } finally {
+      rmSync(toggles, { recursive: true });
+      rmSync(filter, { recursive: true });
+    }
+  });
+
   it('validates a filter macro against the search, with the error position in the macro', async () => {
     const res = await api.fetch(`/api/detections/${encodeURIComponent(SEED)}/filter/validate`, { method: 'POST', json: { definition: 'search NOT pod_name="debug-*"\n| frobnicate' } });
     expect(res.status).toBe(400);
