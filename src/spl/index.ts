@@ -10,11 +10,11 @@ import { COMMAND_PARSERS, commandBlueprint } from './commands/index.js';
 import { unknownTstatsFields, type TstatsArgs } from './commands/tstats.js';
 import type { Sink } from './commands/types.js';
 import { CollectSink, createContext, type ExecuteOptions, type ExecuteStats } from './exec/run.js';
-import { executeSearch } from './exec/subsearch.js';
+import { executeSearch, withSearchSubsearches } from './exec/subsearch.js';
 import { NO_LOOKUPS, type LookupProvider } from './lookups.js';
 import { compileSearch } from './search/predicate.js';
 import { expandMacros, MacroLibrary } from './macros/macros.js';
-import type { PipelineAst } from './parse/ast.js';
+import type { PipelineAst, SearchExpr } from './parse/ast.js';
 import { parsePipeline, type ParseOptions } from './parse/parser.js';
 import { planSearch, type SearchPlan, type TimeBound } from './plan/plan.js';
 import { explainPlan } from './plan/explain.js';
@@ -156,14 +156,22 @@ export function checkSearch(spl: string | PipelineAst, opts: SearchOptions = {})
  * one command at a time in the pipeline's order, a subsearch at its command, so that the error raised is the first
  * (chained as a search runs them, from the last command back, the last one was: `eval x=f1(1) | eval y=f2(1)` said f2).
  */
-function checkOperators(p: SearchPlan, opts: Pick<ExecuteOptions, 'now' | 'tz' | 'lookups' | 'onWarning'>): void {
+function checkOperators(planned: SearchPlan, opts: Pick<ExecuteOptions, 'now' | 'tz' | 'lookups' | 'onWarning'>): void {
+  // A search expression's subsearches first (they run first), then the search with each replaced by no result.
+  const empty: [SearchExpr, SearchExpr][] = [];
+  for (const sub of planned.subsearches) {
+    if (sub.expr === null) continue;
+    checkOperators(sub.plan, opts);
+    empty.push([sub.expr, { kind: 'or', items: [], span: sub.expr.span }]);
+  }
+  const p = withSearchSubsearches(planned, new Map(empty));
   const ctx = createContext({ ...p, subsearchRows: new Map(p.subsearches.map((s) => [s.command, []])) }, opts);
   const none: Sink = { push: () => {}, end: () => {} };
   try {
     if (p.generating) p.generating.blueprint.create(p.generating.command.args, ctx, none, p.generating.command);
     else compileSearch(p.lead, ctx.source);
     for (const s of p.stages) {
-      for (const sub of p.subsearches) if (sub.command === s.command) checkOperators(sub.plan, opts);
+      for (const sub of p.subsearches) if (sub.expr === null && sub.command === s.command) checkOperators(sub.plan, opts);
       s.blueprint.create(s.command.args, ctx, none, s.command);
     }
   } catch (e) {

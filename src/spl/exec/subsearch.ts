@@ -1,12 +1,18 @@
 /**
- * Subsearches (`join ... [ ... ]`): as in Splunk, each runs to its end before the search that holds it reads an
- * event, over the same source and default time range, and its results (bounded by the command's limits) are what
- * the command's operator gets (ExecContext.subsearchRows). Nested subsearches run first, depth first.
+ * Subsearches: as in Splunk, each runs to its end before the search that holds it reads an event, over the same
+ * source and default time range, its results bounded by its limits. A command's (`join ... [ ... ]`) are what its
+ * operator gets (ExecContext.subsearchRows); one in a search expression (`search x [ ... ]`) is replaced by its
+ * results as Splunk's `format` writes them, and the search is planned again with them (so they are pushed down).
+ * Nested subsearches run first, depth first.
  */
 import type { Result } from '../../events/result.js';
-import type { CommandAst } from '../parse/ast.js';
+import { toText, valuesOf } from '../../events/value.js';
+import type { CommandAst, PipelineAst, SearchExpr } from '../parse/ast.js';
+import { parseSearchSource } from '../parse/parser.js';
+import type { SearchArgs } from '../commands/search.js';
 import type { Sink } from '../commands/types.js';
-import type { PlannedSubsearch, SearchPlan } from '../plan/plan.js';
+import { planSearch, type PlannedSubsearch, type SearchPlan } from '../plan/plan.js';
+import { SourceText, type Span } from '../source.js';
 import { executePushedStats } from './pushdown.js';
 import { executePlan, type ExecuteOptions, type ExecuteStats } from './run.js';
 
@@ -23,8 +29,62 @@ export async function executeSearch(plan: SearchPlan, opts: ExecuteOptions, outp
 export async function runSubsearches(plan: SearchPlan, opts: ExecuteOptions): Promise<SearchPlan> {
   if (plan.subsearches.length === 0 || plan.subsearchRows) return plan;
   const rows = new Map<CommandAst, readonly Result[]>();
-  for (const s of plan.subsearches) rows.set(s.command, await collect(s, opts));
-  return { ...plan, subsearchRows: rows };
+  const formatted = new Map<SearchExpr, SearchExpr>();
+  for (const s of plan.subsearches) {
+    const found = await collect(s, opts);
+    if (s.expr) formatted.set(s.expr, formatResults(found, s.expr.span));
+    else rows.set(s.command, found);
+  }
+  return { ...withSearchSubsearches(plan, formatted), subsearchRows: rows };
+}
+
+/**
+ * `plan` planned again with the subsearches of its search expressions replaced (`formatted`: by node); its
+ * commands' subsearches stay (the same command objects, which their results are keyed by).
+ */
+export function withSearchSubsearches(plan: SearchPlan, formatted: ReadonlyMap<SearchExpr, SearchExpr>): SearchPlan {
+  if (formatted.size === 0) return plan;
+  const replace = (e: SearchExpr): SearchExpr => {
+    const f = formatted.get(e);
+    if (f !== undefined) return f;
+    if (e.kind === 'and' || e.kind === 'or') return { ...e, items: e.items.map(replace) };
+    if (e.kind === 'not') return { ...e, expr: replace(e.expr) };
+    return e;
+  };
+  const commands = plan.pipeline.commands.map((c) => {
+    const expr = c.name === 'search' ? (c.args as SearchArgs).expr : null;
+    return expr === null ? c : { ...c, args: { ...(c.args as SearchArgs), expr: replace(expr) } };
+  });
+  const pipeline: PipelineAst = { ...plan.pipeline, commands };
+  return planSearch(pipeline, plan.options);
+}
+
+/**
+ * A subsearch's results as the search expression Splunk's `format` gives them: each result the AND of its fields'
+ * values (a multivalue as an OR of them; internal `_` fields left out; a `search` field's value read as search
+ * text, a `query` field's as terms), the results OR-ed: no result, an OR of nothing, matches no event.
+ */
+function formatResults(rows: readonly Result[], at: Span): SearchExpr {
+  const items: SearchExpr[] = [];
+  for (const r of rows) {
+    const terms: SearchExpr[] = [];
+    for (const field of r.fieldNames()) {
+      if (field.startsWith('_')) continue;
+      const values = valuesOf(r.get(field)).map(toText);
+      const parts = values.flatMap((value): SearchExpr[] => {
+        if (field === 'search') {
+          const e = parseSearchSource(new SourceText(value));
+          return e === null ? [] : [e];
+        }
+        const v = { value, quoted: true, span: at };
+        if (field === 'query') return [{ kind: 'term', value: v, caseSensitive: false, exactTerm: false, span: at }];
+        return [{ kind: 'compare', field, fieldSpan: at, op: '=', value: v, caseSensitive: false, span: at }];
+      });
+      if (parts.length > 0) terms.push(parts.length === 1 ? parts[0]! : { kind: 'or', items: parts, span: at });
+    }
+    if (terms.length > 0) items.push(terms.length === 1 ? terms[0]! : { kind: 'and', items: terms, span: at });
+  }
+  return { kind: 'or', items, span: at };
 }
 
 /** One subsearch's results: at most `maxRows` (the rest dropped), finalized after `maxSeconds`, with a warning each. */

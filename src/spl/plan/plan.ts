@@ -56,18 +56,29 @@ export interface SearchPlan {
   latest: number | null;
   /** What the search was planned with: rows of raw events get its `eventtype`/`tag` fields. */
   knowledge: Knowledge | null;
-  /** The subsearches of its commands (`join ... [ ... ]`), planned with it (same options): run first (exec/subsearch.ts). */
+  /**
+   * Its subsearches (`join ... [ ... ]`, `search ... [ ... ]`), planned with it (same options): run first
+   * (exec/subsearch.ts).
+   */
   subsearches: PlannedSubsearch[];
+  /** What it was planned with (a search whose subsearches gave their results is planned again with them). */
+  options: PlanOptions;
   /** Their results, once run (`runSubsearches`): what the commands' operators read (ExecContext.subsearchRows). */
   subsearchRows?: ReadonlyMap<CommandAst, readonly Result[]>;
 }
 
-/** A command's subsearch as planned: the command it feeds, its limits, its own plan. */
+/** A subsearch as planned: the command it feeds, its limits, its own plan. */
 export interface PlannedSubsearch {
   command: CommandAst;
+  /** In a search expression (`search x [ ... ]`): that node, which its results replace (Splunk's `format`); null for a command's. */
+  expr: Extract<SearchExpr, { kind: 'subsearch' }> | null;
   spec: SubsearchSpec;
   plan: SearchPlan;
 }
+
+/** limits.conf [subsearch] maxout and maxtime: a subsearch in a search expression. */
+export const SEARCH_SUBSEARCH_MAX_ROWS = 10_000;
+export const SEARCH_SUBSEARCH_MAX_SECONDS = 60;
 
 export function planSearch(pipeline: PipelineAst, opts: PlanOptions): SearchPlan {
   const source = pipeline.source;
@@ -169,11 +180,38 @@ export function planSearch(pipeline: PipelineAst, opts: PlanOptions): SearchPlan
     latest,
     knowledge,
     // A subsearch runs over the search's default time range, not the outer search's own earliest=/latest=.
-    subsearches: stages.flatMap(({ command, blueprint }) => {
-      const spec = blueprint.subsearch?.(command.args);
-      return spec ? [{ command, spec, plan: planSearch(spec.pipeline, opts) }] : [];
-    }),
+    subsearches: [
+      ...pipeline.commands.flatMap((command) =>
+        command.name === 'search'
+          ? subsearchNodes((command.args as SearchArgs).expr).map((expr) => {
+              const spec: SubsearchSpec = { pipeline: expr.pipeline, maxRows: SEARCH_SUBSEARCH_MAX_ROWS, maxSeconds: SEARCH_SUBSEARCH_MAX_SECONDS, limitNames: { rows: 'maxout', seconds: 'maxtime' } };
+              return { command, expr, spec, plan: planSearch(expr.pipeline, opts) };
+            })
+          : [],
+      ),
+      ...stages.flatMap(({ command, blueprint }) => {
+        const spec = blueprint.subsearch?.(command.args);
+        return spec ? [{ command, expr: null, spec, plan: planSearch(spec.pipeline, opts) }] : [];
+      }),
+    ],
+    options: opts,
   };
+}
+
+/** The subsearch nodes of a search expression (not those inside them). */
+function subsearchNodes(e: SearchExpr | null): Extract<SearchExpr, { kind: 'subsearch' }>[] {
+  if (e === null) return [];
+  switch (e.kind) {
+    case 'subsearch':
+      return [e];
+    case 'and':
+    case 'or':
+      return e.items.flatMap(subsearchNodes);
+    case 'not':
+      return subsearchNodes(e.expr);
+    default:
+      return [];
+  }
 }
 
 function resolveBound(b: TimeBound, opts: PlanOptions, source: SourceText, term: Extract<SearchExpr, { kind: 'time' }> | null): number | null {

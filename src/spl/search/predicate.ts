@@ -53,7 +53,8 @@ function compileNode(e: SearchExpr, source: SourceText): RowPredicate {
     case 'time':
       return () => true;
     case 'subsearch':
-      throw new SplError('SPL_UNSUPPORTED_COMMAND', 'subsearches ([ ... ]) are not supported yet', e.span, source);
+      // A search's subsearches run first (exec/subsearch.ts) and their results replace them; not where none run.
+      throw new SplError('SPL_UNSUPPORTED_COMMAND', 'a subsearch ([ ... ]) cannot run here', e.span, source);
     case 'compare':
       return compileCompare(e.field, e.op, e.value, e.caseSensitive);
     case 'in':
