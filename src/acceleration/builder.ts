@@ -49,7 +49,8 @@ export const ALL_TIME = -9e15;
  * since the last summarized seq (in chunks, so memory stays bounded however far behind it is), evaluates
  * each dataset once per event (constraints and calculated fields), and writes the rows as segments together
  * with the new seq in one transaction, so a restart resumes exactly where it stopped. A dataset whose
- * definition hash changed starts over; summaries older than the summary range are dropped.
+ * definition hash changed, or summarized past the store's last seq (another store), starts over; summaries older
+ * than the summary range are dropped.
  */
 export class SummaryBuilder {
   private readonly states = new Map<string, DatasetState>();
@@ -58,15 +59,17 @@ export class SummaryBuilder {
 
   constructor(private readonly o: BuilderOptions) {
     const wanted = new Map(o.datasets.map((d) => [d.key, d]));
+    const last = o.store.lastSeq();
     o.db.write(() => {
       for (const s of o.db.states()) if (!wanted.has(s.key)) o.db.dropDataset(s.key);
       for (const d of o.datasets) {
         const s = o.db.state(d.key);
-        if (s && s.hash === d.hash) {
+        if (s && s.hash === d.hash && s.builtSeq <= last) {
           this.states.set(d.key, s);
           continue;
         }
-        // New, or built with another definition: start over.
+        // New, built with another definition, or built from another store (vigil.db deleted or emptied, summaries.db
+        // kept: its new events, numbered from 1 again, counted as summarized and tstats missed them): start over.
         o.db.clearSegments(d.key);
         const fresh: DatasetState = { key: d.key, hash: d.hash, builtSeq: 0, boundary: this.boundaryOf(d.model), caughtUpAt: 0, error: null };
         o.db.setState(fresh);

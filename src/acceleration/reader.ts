@@ -53,9 +53,11 @@ export class SummaryReader implements DatasetSummaries {
     const key = datasetKey(ds.resolved);
     const lo = scan.earliest ?? -Infinity;
     const hi = scan.latest ?? Infinity;
+    const last = this.o.store.lastSeq();
     const snap = this.o.db.snapshot(() => {
       const state = this.o.db.state(key);
-      if (!state || state.hash !== hash) return null;
+      // Summarized past the store's last seq: built from another store (until the builder starts over), not this one.
+      if (!state || state.hash !== hash || state.builtSeq > last) return null;
       // Segments are loaded inside the snapshot: a compaction committed meanwhile cannot remove them.
       const segments = this.o.db.segments(key, Math.max(lo, state.boundary), hi, this.o.bucketSeconds).map((s) => this.segment(s.id, s.rows));
       return { state, segments };
@@ -64,7 +66,6 @@ export class SummaryReader implements DatasetSummaries {
     const { state, segments } = snap;
     let remainder: EventSource | null = null;
     if (!only) {
-      const last = this.o.store.lastSeq();
       if (last - state.builtSeq > this.o.maxRemainderEvents) return null;
       remainder = remainderSource(this.o.store, state.builtSeq, last, state.boundary);
     }

@@ -1,5 +1,5 @@
 import Database from 'better-sqlite3';
-import { mkdtempSync, statSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -234,6 +234,31 @@ describe('data model summaries', () => {
         expect(warnings, damage).toEqual([expect.stringMatching(/^tstats: the summaries of Endpoint.Processes cannot be read \(summary segment \d+ is damaged: .*reading raw events instead/)]);
       }
     }
+  });
+
+  it('summaries of another store (vigil.db deleted, summaries.db kept) are not used, and the builder starts over', async () => {
+    const { store, dir } = await newStore();
+    await store.append(events(400));
+    const first = setup(pack, store, dir);
+    expect(await first.builder.catchUp()).toBe(400);
+    await store.close();
+    for (const f of ['vigil.db', 'vigil.db-wal', 'vigil.db-shm']) rmSync(join(dir, f), { force: true });
+    const fresh = await openStore(dir);
+    closers.push(() => fresh.close());
+    await fresh.append(events(120, 1000)); // seqs 1..120 again, other events
+    const count = `| tstats summariesonly=false count ${PROC} by Processes.process_name`;
+    const raw = (await run(pack, fresh, count, null)).rows;
+    expect(raw.length).toBeGreaterThan(0);
+    // Before: seqs up to 400 counted as summarized, so these events were missing and the old store's counted.
+    const readDb = openSummaryDb(dir, true)!;
+    closers.push(() => readDb.close());
+    const reader = new SummaryReader({ db: readDb, store: fresh, bucketSeconds: 3600, maxRemainderEvents: 1_000_000, maxCachedRows: 100_000 });
+    expect((await run(pack, fresh, count, reader)).rows).toEqual(raw);
+    const again = setup(pack, fresh, dir);
+    expect(again.builder.state('Endpoint.Processes')!.builtSeq).toBe(0);
+    expect(await again.builder.catchUp()).toBe(120);
+    const only = await run(pack, fresh, count.replace('false', 'true'), again.reader);
+    expect(only).toEqual({ rows: raw, scanned: 0 });
   });
 
   it('a summaries.db that is not a database: a STORE error naming the file and the remedy (vigil serve said "internal error")', () => {
