@@ -122,7 +122,7 @@ export function eventRow(e: Event, plan: SearchPlan): Result {
 }
 
 /** The context operators of one run of `plan` see. */
-export function createContext(plan: SearchPlan, opts: Pick<ExecuteOptions, 'now' | 'tz' | 'lookups' | 'onWarning' | 'ready'>): ExecContext {
+export function createContext(plan: SearchPlan, opts: Pick<ExecuteOptions, 'now' | 'tz' | 'lookups' | 'onWarning' | 'ready' | 'signal'>): ExecContext {
   let halted = false;
   return {
     ...(opts.ready ? { ready: opts.ready } : {}),
@@ -137,8 +137,9 @@ export function createContext(plan: SearchPlan, opts: Pick<ExecuteOptions, 'now'
     halt: () => {
       halted = true;
     },
+    // An aborted search stops its generating commands too (a subsearch past its limits: exec/subsearch.ts).
     get halted() {
-      return halted;
+      return halted || opts.signal?.aborted === true;
     },
   };
 }

@@ -102,11 +102,18 @@ async function collect(s: PlannedSubsearch, opts: ExecuteOptions): Promise<Resul
   timer.unref?.();
   const rows: Result[] = [];
   let dropped = false;
+  let pushed = 0;
+  const started = performance.now();
   const sink: Sink = {
     push: (r) => {
       if (rows.length < spec.maxRows) rows.push(r);
       else if (!dropped) {
         dropped = true;
+        stop.abort();
+      }
+      // A command producing rows without yielding (makeresults) never lets the timer run: the time is read here too.
+      if (++pushed % 1024 === 0 && !timedOut && performance.now() - started > spec.maxSeconds * 1000) {
+        timedOut = true;
         stop.abort();
       }
     },

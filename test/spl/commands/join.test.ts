@@ -95,6 +95,13 @@ describe('join', () => {
     expect(below.map((r) => r['hit'])).toEqual(['yes']);
   });
 
+  it('stops a generating subsearch at the limit instead of making every row (count=100000000 ran 25 s)', async () => {
+    const warnings: string[] = [];
+    const { results } = await runSearch('| makeresults | eval k=1 | join type=left k [| makeresults count=100000000 | eval k=2]', { now: NOW, onWarning: (m) => warnings.push(m) });
+    expect(results.map(toObject)).toEqual([{ _time: NOW, k: 1 }]);
+    expect(warnings).toEqual([`join: the subsearch's results were cut to their first ${JOIN_SUBSEARCH_MAX_ROWS} rows (subsearch_maxout)`]);
+  });
+
   it('rejects bad arguments where they are', async () => {
     const noSub = '| makeresults | join k';
     const e1 = await errorOf(noSub);
