@@ -1,6 +1,7 @@
 import type { CommandParsers } from '../parse/parser.js';
 import type { AnyCommand } from './types.js';
 import { addtotalsCommand } from './addtotals.js';
+import { appendCommand } from './append.js';
 import { binCommand } from './bin.js';
 import { convertCommand } from './convert.js';
 import { datamodelCommand } from './datamodel.js';
@@ -40,6 +41,7 @@ import { whereCommand } from './where.js';
  */
 const COMMANDS: readonly AnyCommand[] = [
   addtotalsCommand,
+  appendCommand,
   binCommand,
   convertCommand,
   datamodelCommand,

@@ -2,7 +2,7 @@ import type { Result } from '../../events/result.js';
 import { toNumber, valuesKey, valuesOf, type Scalar } from '../../events/value.js';
 import type { PipelineAst } from '../parse/ast.js';
 import { SplError } from '../source.js';
-import { defineCommand, type Sink } from './types.js';
+import { defineCommand, subsearchRowsOf, type Sink } from './types.js';
 
 /** limits.conf [join] subsearch_maxout: the subsearch's rows past this many are dropped (with a warning). */
 export const JOIN_SUBSEARCH_MAX_ROWS = 50_000;
@@ -72,8 +72,7 @@ export const joinCommand = defineCommand<JoinArgs>({
   writes: () => '*',
   subsearch: (a) => ({ pipeline: a.subsearch, maxRows: JOIN_SUBSEARCH_MAX_ROWS, maxSeconds: JOIN_SUBSEARCH_MAX_SECONDS, limitNames: { rows: 'subsearch_maxout', seconds: 'subsearch_maxtime' } }),
   create: (args, ctx, next, cmd) => {
-    const right = ctx.subsearchRows?.get(cmd);
-    if (right === undefined) throw new SplError('SPL_UNSUPPORTED_COMMAND', 'join: its subsearch cannot run on this path (a search with a subsearch runs on one thread, not incrementally)', cmd.nameSpan, ctx.source);
+    const right = subsearchRowsOf(ctx, cmd);
     if (args.fields.length > 0) return joiner(args, args.fields, right, next);
     // No fields: the fields both result sets have are known at the end of the main search.
     const left: Result[] = [];

@@ -1,7 +1,7 @@
 import type { Result } from '../../events/result.js';
 import type { CommandAst, PipelineAst } from '../parse/ast.js';
 import type { ArgParser } from '../parse/parser.js';
-import type { SourceText, Span } from '../source.js';
+import { SplError, type SourceText, type Span } from '../source.js';
 import type { EvalContext } from '../eval/functions/types.js';
 import type { LookupProvider } from '../lookups.js';
 import type { SearchExpr } from '../parse/ast.js';
@@ -154,4 +154,13 @@ export type AnyCommand = CommandBlueprint<unknown>;
 
 export function defineCommand<A>(bp: CommandBlueprint<A>): AnyCommand {
   return bp as unknown as AnyCommand;
+}
+
+/** The results of `cmd`'s subsearch (run before the search: ExecContext.subsearchRows), or an error where none ran. */
+export function subsearchRowsOf(ctx: ExecContext, cmd: CommandAst): readonly Result[] {
+  const rows = ctx.subsearchRows?.get(cmd);
+  if (rows === undefined) {
+    throw new SplError('SPL_UNSUPPORTED_COMMAND', `${cmd.name}: its subsearch cannot run on this path (a search with a subsearch runs on one thread, not incrementally)`, cmd.nameSpan, ctx.source);
+  }
+  return rows;
 }
