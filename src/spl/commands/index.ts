@@ -12,6 +12,7 @@ import { fieldsCommand } from './fields.js';
 import { fillnullCommand } from './fillnull.js';
 import { foreachCommand } from './foreach.js';
 import { fromCommand } from './from.js';
+import { fromjsonCommand } from './fromjson.js';
 import { headCommand } from './head.js';
 import { inputlookupCommand } from './inputlookup.js';
 import { joinCommand } from './join.js';
@@ -52,6 +53,7 @@ const COMMANDS: readonly AnyCommand[] = [
   fillnullCommand,
   foreachCommand,
   fromCommand,
+  fromjsonCommand,
   headCommand,
   inputlookupCommand,
   joinCommand,
