@@ -45,6 +45,30 @@ describe('subsearches in a search expression (Splunk format)', () => {
     expect(warnings).toEqual([`search: the subsearch's results were cut to their first ${SEARCH_SUBSEARCH_MAX_ROWS} rows (maxout)`]);
   });
 
+  it('an OR of many values of one field matches as the values one by one: case, wildcards, numbers, NOT', async () => {
+    const evs = ['Alice', 'bob', 'carol', 'dave', '7.0', 'x-1', 'zed'].map((u, i) => ev(i, { user: u, k: i }));
+    const ks = async (spl: string) => (await runSearch(spl, { now: NOW, source: new MemorySource(evs) })).results.map((r) => r.get('k')).sort();
+    // alice and dave match whatever their case, 7 matches 7.0, x-* is a wildcard.
+    expect(await ks('user=alice OR user=DAVE OR user=7 OR user=x-* OR user=nope')).toEqual([0, 3, 4, 5]);
+    expect(await ks('NOT (user=alice OR user=DAVE OR user=7 OR user=x-* OR user=nope)')).toEqual([1, 2, 6]);
+    // Another field's item in the same OR still counts.
+    expect(await ks('user=alice OR user=bob OR user=carol OR user=dave OR k=6')).toEqual([0, 1, 2, 3, 6]);
+    // CASE() keeps its case: only "bob" itself.
+    expect(await ks('user=CASE(BOB) OR user=CASE(bob) OR user=CASE(Bob) OR user=CASE(bOb)')).toEqual([1]);
+  });
+
+  it("says where a subsearch's search field is not a search", async () => {
+    const spl = '| makeresults | search [| makeresults | eval search="a=( b" | fields search]';
+    try {
+      await runSearch(spl, { now: NOW });
+      expect.unreachable();
+    } catch (e) {
+      expect(e).toBeInstanceOf(SplError);
+      expect((e as SplError).message).toBe('a subsearch\'s "search" field is not a search (expected a value after =, found \'(\'): a=( b');
+      expect((e as SplError).format()).toContain(`at 1:${spl.indexOf('[') + 1}`);
+    }
+  });
+
   it('checks the subsearch without running it, and its errors point into it', () => {
     expect(() => checkSearch('sourcetype=logins [search sourcetype=admins | fields user]', { now: NOW })).not.toThrow();
     const spl = 'sourcetype=logins [search sourcetype=admins | eval x=nosuch(1)]';

@@ -12,7 +12,7 @@ import { parseSearchSource } from '../parse/parser.js';
 import type { SearchArgs } from '../commands/search.js';
 import type { Sink } from '../commands/types.js';
 import { planSearch, type PlannedSubsearch, type SearchPlan } from '../plan/plan.js';
-import { SourceText, type Span } from '../source.js';
+import { SourceText, SplError, type Span } from '../source.js';
 import { executePushedStats } from './pushdown.js';
 import { executePlan, type ExecuteOptions, type ExecuteStats } from './run.js';
 
@@ -32,7 +32,7 @@ export async function runSubsearches(plan: SearchPlan, opts: ExecuteOptions): Pr
   const formatted = new Map<SearchExpr, SearchExpr>();
   for (const s of plan.subsearches) {
     const found = await collect(s, opts);
-    if (s.expr) formatted.set(s.expr, formatResults(found, s.expr.span));
+    if (s.expr) formatted.set(s.expr, formatResults(found, s.expr.span, plan.pipeline.source));
     else rows.set(s.command, found);
   }
   return { ...withSearchSubsearches(plan, formatted), subsearchRows: rows };
@@ -64,7 +64,7 @@ export function withSearchSubsearches(plan: SearchPlan, formatted: ReadonlyMap<S
  * values (a multivalue as an OR of them; internal `_` fields left out; a `search` field's value read as search
  * text, a `query` field's as terms), the results OR-ed: no result, an OR of nothing, matches no event.
  */
-function formatResults(rows: readonly Result[], at: Span): SearchExpr {
+function formatResults(rows: readonly Result[], at: Span, source: SourceText): SearchExpr {
   const items: SearchExpr[] = [];
   for (const r of rows) {
     const terms: SearchExpr[] = [];
@@ -73,7 +73,14 @@ function formatResults(rows: readonly Result[], at: Span): SearchExpr {
       const values = valuesOf(r.get(field)).map(toText);
       const parts = values.flatMap((value): SearchExpr[] => {
         if (field === 'search') {
-          const e = parseSearchSource(new SourceText(value));
+          let e: SearchExpr | null;
+          try {
+            e = parseSearchSource(new SourceText(value));
+          } catch (err) {
+            // The text came from the data: the error is the subsearch's, at it, quoting the text.
+            if (!(err instanceof SplError)) throw err;
+            throw new SplError(err.code, `a subsearch's "search" field is not a search (${err.message}): ${value.length > 200 ? value.slice(0, 200) + '...' : value}`, at, source);
+          }
           return e === null ? [] : [e];
         }
         const v = { value, quoted: true, span: at };

@@ -38,7 +38,7 @@ function compileNode(e: SearchExpr, source: SourceText): RowPredicate {
       // over 5,000 Tetragon lines took 39 s); the other items as they are. The OR's verdict does not depend on
       // which item is tested first.
       const words = e.items.filter(isWordTerm);
-      const rest = words.length >= WORD_SET_MIN ? e.items.filter((i) => !isWordTerm(i)) : e.items;
+      const rest = inLists(words.length >= WORD_SET_MIN ? e.items.filter((i) => !isWordTerm(i)) : e.items);
       const parts = rest.map((i) => compileNode(i, source));
       if (rest !== e.items) parts.unshift(anyWord(words.map((w) => w.value.value)));
       return (r) => {
@@ -185,6 +185,36 @@ export function valueMatcher(value: SearchValue, caseSensitive: boolean): (v: Sc
   const test = wildcardTest(pattern, !caseSensitive);
   return (v) => test(typeof v === 'string' ? v : toText(v));
 }
+
+/**
+ * An OR's `field=value` items on one field as one `field IN (...)` (Splunk documents IN as that OR): one Set lookup
+ * instead of a test per value. A subsearch's 10,000 results (`[| inputlookup ... | fields pod_name]`) over 100k
+ * events took 16 s. Case-sensitive (CASE()) items stay as they are.
+ */
+function inLists(items: readonly SearchExpr[]): readonly SearchExpr[] {
+  const byField = new Map<string, Extract<SearchExpr, { kind: 'compare' }>[]>();
+  for (const i of items) {
+    if (i.kind !== 'compare' || i.op !== '=' || i.caseSensitive) continue;
+    const group = byField.get(i.field);
+    if (group) group.push(i);
+    else byField.set(i.field, [i]);
+  }
+  if (![...byField.values()].some((g) => g.length >= IN_LIST_MIN)) return items;
+  const out: SearchExpr[] = [];
+  const merged = new Set<string>();
+  for (const i of items) {
+    const group = i.kind === 'compare' && i.op === '=' && !i.caseSensitive ? byField.get(i.field)! : null;
+    if (group === null || group.length < IN_LIST_MIN) out.push(i);
+    else if (!merged.has(group[0]!.field)) {
+      merged.add(group[0]!.field);
+      out.push({ kind: 'in', field: group[0]!.field, fieldSpan: group[0]!.fieldSpan, values: group.map((c) => c.value), span: i.span });
+    }
+  }
+  return out;
+}
+
+/** `field=value` items of one OR on one field from which they become one IN list. */
+const IN_LIST_MIN = 4;
 
 /** Bare words of an OR past which they are looked up in a set of _raw's words (`anyWord`). */
 const WORD_SET_MIN = 16;
