@@ -32,7 +32,8 @@ function isObject(v: unknown): v is Record<string, unknown> {
   return typeof v === 'object' && v !== null && !Array.isArray(v);
 }
 
-function scalarOf(v: unknown): Scalar | undefined {
+/** A JSON scalar as a field value (booleans and null as text), or undefined for an object or array. */
+export function scalarOf(v: unknown): Scalar | undefined {
   switch (typeof v) {
     case 'string':
     case 'number':

@@ -1,5 +1,6 @@
 import type { Result } from '../../events/result.js';
 import type { CommandAst, EvalExpr } from '../parse/ast.js';
+import { fieldPatternRegExp } from '../fields.js';
 import { SplError, type SourceText } from '../source.js';
 import { evalCommand, type EvalArgs } from './eval.js';
 import { defineCommand, type ExecContext, type Sink } from './types.js';
@@ -68,7 +69,7 @@ export const foreachCommand = defineCommand<ForeachArgs>({
   create: (args, ctx, next) => {
     // The template's operators point their errors into its text, which maps back into the search.
     const templateCtx = Object.assign(Object.create(ctx) as ExecContext, { source: args.source });
-    const matchers = args.patterns.map((pattern) => ({ re: wildcardRegExp(pattern), internal: pattern.startsWith('_') }));
+    const matchers = args.patterns.map((pattern) => ({ re: fieldPatternRegExp(pattern), internal: pattern.startsWith('_') }));
     const build = (values: readonly string[]): Sink => {
       let sink: Sink = { push: () => {}, end: () => {} };
       for (let i = args.template.length - 1; i >= 0; i--) {
@@ -133,11 +134,6 @@ function fillTokens(source: SourceText, at: number, text: string, tokens: readon
     i++;
   }
   return source.embedded(out, pieces);
-}
-
-/** `pattern` (with `*` wildcards) as an anchored regex capturing each wildcard's part. */
-function wildcardRegExp(pattern: string): RegExp {
-  return new RegExp(`^${pattern.split('*').map((s) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')).join('(.*?)')}$`, 's');
 }
 
 /** An eval command's arguments with the placeholders replaced by `values` (in PLACEHOLDERS order). */

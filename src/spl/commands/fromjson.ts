@@ -1,5 +1,5 @@
 import { mv, toText, valuesOf, type FieldValue, type Scalar } from '../../events/value.js';
-import { withinJsonDepth } from '../../normalize/json-fields.js';
+import { scalarOf, withinJsonDepth } from '../../normalize/json-fields.js';
 import { defineCommand } from './types.js';
 
 export interface FromjsonArgs {
@@ -71,8 +71,5 @@ function fieldValueOf(v: unknown): FieldValue | null {
 }
 
 function elementOf(v: unknown): Scalar {
-  if (typeof v === 'string' || typeof v === 'number') return v;
-  if (typeof v === 'boolean') return v ? 'true' : 'false';
-  if (v === null) return 'null';
-  return JSON.stringify(v);
+  return scalarOf(v) ?? JSON.stringify(v);
 }
