@@ -46,7 +46,11 @@ export type ErrorCode =
   | 'BACKFILL_LIMIT'
   | 'BACKFILL_BUSY'
   // the CLI talking to a running vigil serve
-  | 'SERVER_API';
+  | 'SERVER_API'
+  // vigil replay sending to a HEC
+  | 'HEC_REFUSED'
+  | 'HEC_UNAVAILABLE'
+  | 'HEC_ACK';
 
 export class VigilError extends Error {
   readonly code: ErrorCode;

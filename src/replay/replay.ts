@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import { Agent as HttpAgent, request as httpRequest } from 'node:http';
 import { Agent as HttpsAgent, request as httpsRequest } from 'node:https';
-import { VigilError } from '../errors.js';
+import { VigilError, type ErrorCode } from '../errors.js';
 import { MAX_EVENT_TIME } from '../hec/events.js';
 import { DEFAULT_MAX_LINE, streamChunks } from '../sources/file.js';
 import type { ReplayInput } from './datasets.js';
@@ -57,6 +57,7 @@ export interface ReplaySummary {
   requests: number;
   retries: number;
   seconds: number;
+  /** What failed, a line each, ending with its code (`[HEC_REFUSED]`; docs/errors.md). */
   errors: string[];
   /** Ack ids acknowledged (when ack is on). */
   acked: number;
@@ -73,6 +74,11 @@ const HEC_HINTS: Record<number, string> = {
   4: ': check --token',
   7: ': the index must exist on the receiving side and be allowed for the token (into vigil: vigil indexes create NAME, or POST /api/indexes)',
 };
+
+/** A line of `ReplaySummary.errors`: ended with its code (docs/errors.md), as every error vigil prints. */
+function failure(code: ErrorCode, message: string): string {
+  return `${message} [${code}]`;
+}
 
 /**
  * Sends datasets to any Splunk HEC (vigil's or a real Splunk's) the way attack_data's replay.py and
@@ -195,7 +201,7 @@ export async function replay(inputs: readonly ReplayInput[], opts: ReplayOptions
         error = `HTTP ${reply.status}: ${reply.body?.text ?? reply.raw.slice(0, 200)}${reply.body?.code !== undefined ? ` (code ${reply.body.code})` : ''}${HEC_HINTS[reply.body?.code ?? -1] ?? ''}`;
         if (reply.status !== 503 && reply.status !== 429) {
           summary.eventsFailed += batch.length;
-          summary.errors.push(error);
+          summary.errors.push(failure('HEC_REFUSED', error));
           return;
         }
       } catch (e) {
@@ -206,7 +212,7 @@ export async function replay(inputs: readonly ReplayInput[], opts: ReplayOptions
       }
       if (attempt >= maxAttempts) {
         summary.eventsFailed += batch.length;
-        summary.errors.push(`gave up after ${attempt} attempts: ${error}`);
+        summary.errors.push(failure('HEC_UNAVAILABLE', `gave up after ${attempt} attempts: ${error}`));
         if (!answered) unreachable = error;
         return;
       }
@@ -238,7 +244,7 @@ export async function replay(inputs: readonly ReplayInput[], opts: ReplayOptions
   const batchBytes = opts.batchBytes ?? 4 << 20;
   const tooLong = (path: string, line: number, bytes: number): void => {
     summary.eventsFailed++;
-    summary.errors.push(`${path}:${line}: line of ${bytes} bytes is longer than the limit (${DEFAULT_MAX_LINE} bytes): not sent`);
+    summary.errors.push(failure('INPUT_MALFORMED', `${path}:${line}: line of ${bytes} bytes is longer than the limit (${DEFAULT_MAX_LINE} bytes): not sent`));
   };
   for (const input of inputs) {
     let batch: string[] = [];
@@ -262,7 +268,7 @@ export async function replay(inputs: readonly ReplayInput[], opts: ReplayOptions
     if (batch.length) await dispatch(input, batch);
   }
   await Promise.all(inFlight);
-  if (notSent) summary.errors.push(`${notSent} more batch(es) failed without further attempts: the receiver was unreachable (${unreachable})`);
+  if (notSent) summary.errors.push(failure('HEC_UNAVAILABLE', `${notSent} more batch(es) failed without further attempts: the receiver was unreachable (${unreachable})`));
 
   if (opts.ack && pendingAcks.length) {
     const deadline = Date.now() + 120_000;
@@ -275,7 +281,7 @@ export async function replay(inputs: readonly ReplayInput[], opts: ReplayOptions
         continue;
       }
       if (reply.status !== 200 || !reply.body?.acks) {
-        summary.errors.push(`ack query failed: HTTP ${reply.status} ${reply.raw.slice(0, 200)}`);
+        summary.errors.push(failure('HEC_REFUSED', `ack query failed: HTTP ${reply.status} ${reply.raw.slice(0, 200)}`));
         break;
       }
       const acks = reply.body.acks;
@@ -283,9 +289,9 @@ export async function replay(inputs: readonly ReplayInput[], opts: ReplayOptions
       waiting = waiting.filter((id) => acks[String(id)] !== true);
       if (waiting.length) await sleep(500);
     }
-    if (waiting.length) summary.errors.push(`${waiting.length} batch(es) never acknowledged`);
+    if (waiting.length) summary.errors.push(failure('HEC_ACK', `${waiting.length} batch(es) never acknowledged`));
   }
-  if (unacked) summary.errors.push(`${unacked} batch(es) answered without an ackId (does the token have useAck?): not acknowledged`);
+  if (unacked) summary.errors.push(failure('HEC_ACK', `${unacked} batch(es) answered without an ackId (does the token have useAck?): not acknowledged`));
   agent.destroy();
   summary.seconds = (Date.now() - started) / 1000;
   return summary;

@@ -63,7 +63,7 @@ describe('replay', () => {
       const bad = await replay(replayInputs([DATA]), { url, token: TOKEN, endpoint: 'raw', index: 'forbidden', sleep });
       expect(bad).toMatchObject({ eventsSent: 0, eventsFailed: 31 });
       expect(bad.errors[0]).toBe(
-        'HTTP 400: Incorrect index (code 7): the index must exist on the receiving side and be allowed for the token (into vigil: vigil indexes create NAME, or POST /api/indexes)',
+        'HTTP 400: Incorrect index (code 7): the index must exist on the receiving side and be allowed for the token (into vigil: vigil indexes create NAME, or POST /api/indexes) [HEC_REFUSED]',
       );
     } finally {
       server.close();
@@ -97,13 +97,34 @@ describe('replay', () => {
       withAck = false;
       const none = await replay(replayInputs([DATA]), { url, token: TOKEN, endpoint: 'raw', ack: true, sleep });
       expect(none).toMatchObject({ eventsSent: 31, acked: 0 });
-      expect(none.errors).toEqual(['1 batch(es) answered without an ackId (does the token have useAck?): not acknowledged']);
+      expect(none.errors).toEqual(['1 batch(es) answered without an ackId (does the token have useAck?): not acknowledged [HEC_ACK]']);
       // Live tests wait for acks only when the token gives them: a plain 200 is sent.
       const optional = await replay(replayInputs([DATA]), { url, token: TOKEN, endpoint: 'raw', ack: 'when-enabled', sleep });
       expect(optional).toMatchObject({ eventsSent: 31, acked: 0, errors: [] });
     } finally {
       server.close();
     }
+  });
+
+  it('ends every failure line with a code of docs/errors.md, as other commands\' errors (they had none)', async () => {
+    const server = createServer((req, res) => {
+      req.resume();
+      req.on('end', () => {
+        if (req.url?.startsWith('/services/collector/ack')) res.writeHead(400).end('{"text":"Invalid data format","code":6}');
+        else res.writeHead(200).end('{"text":"Success","code":0,"ackId":1}');
+      });
+    });
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    try {
+      const summary = await replay(replayInputs([DATA]), { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, token: ACK_TOKEN, endpoint: 'raw', ack: true, sleep: async () => {} });
+      expect(summary.errors).toEqual(['ack query failed: HTTP 400 {"text":"Invalid data format","code":6} [HEC_REFUSED]', '1 batch(es) never acknowledged [HEC_ACK]']);
+    } finally {
+      server.close();
+    }
+    const doc = readFileSync(new URL('../../docs/errors.md', import.meta.url), 'utf8');
+    const codes = [...readFileSync(new URL('../../src/replay/replay.ts', import.meta.url), 'utf8').matchAll(/failure\('([A-Z_]+)'/g)].map((m) => m[1]!);
+    expect(new Set(codes)).toEqual(new Set(['HEC_REFUSED', 'HEC_UNAVAILABLE', 'HEC_ACK', 'INPUT_MALFORMED']));
+    expect(codes.filter((c) => !doc.includes(`| \`${c}\` |`))).toEqual([]);
   });
 
   it('refuses a --url that is not an http(s) URL with a usage error (the scheme forgotten, another scheme)', async () => {
@@ -124,8 +145,8 @@ describe('replay', () => {
     const summary = await replay(replayInputs([DATA]), { url: `http://127.0.0.1:${port}`, token: TOKEN, endpoint: 'raw', batchSize: 10, concurrency: 1, sleep: async () => {} });
     expect(summary).toMatchObject({ eventsSent: 0, eventsFailed: 31, requests: 8, retries: 7 });
     expect(summary.errors).toEqual([
-      `gave up after 8 attempts: connect ECONNREFUSED 127.0.0.1:${port}`,
-      `3 more batch(es) failed without further attempts: the receiver was unreachable (connect ECONNREFUSED 127.0.0.1:${port})`,
+      `gave up after 8 attempts: connect ECONNREFUSED 127.0.0.1:${port} [HEC_UNAVAILABLE]`,
+      `3 more batch(es) failed without further attempts: the receiver was unreachable (connect ECONNREFUSED 127.0.0.1:${port}) [HEC_UNAVAILABLE]`,
     ]);
   });
 
@@ -211,7 +232,7 @@ describe('replay: hostile inputs (a real collector and store)', () => {
     await withCollector('big', 256 * 1024, async (url, store) => {
       const summary = await replay(replayInputs([file]), { url, token: TOKEN, endpoint: 'raw', batchBytes: 200_000 });
       expect(summary).toMatchObject({ eventsSent: lines.length, eventsFailed: 1 });
-      expect(summary.errors).toEqual([expect.stringContaining('HTTP 413')]);
+      expect(summary.errors).toEqual([expect.stringMatching(/^HTTP 413: .* \[HEC_REFUSED\]$/)]);
       expect(await stored(store)).toEqual([...padded].sort());
     });
   });
