@@ -2,6 +2,7 @@ import type { CommandParsers } from '../parse/parser.js';
 import type { AnyCommand } from './types.js';
 import { addtotalsCommand } from './addtotals.js';
 import { appendCommand } from './append.js';
+import { appendpipeCommand } from './appendpipe.js';
 import { binCommand } from './bin.js';
 import { convertCommand } from './convert.js';
 import { datamodelCommand } from './datamodel.js';
@@ -35,6 +36,7 @@ import { tailCommand } from './tail.js';
 import { rareCommand, topCommand } from './top.js';
 import { tstatsCommand } from './tstats.js';
 import { whereCommand } from './where.js';
+import { xmlkvCommand } from './xmlkv.js';
 
 /**
  * The command table: every SPL command vigil runs. A new command is one file in this folder plus one
@@ -43,6 +45,7 @@ import { whereCommand } from './where.js';
 const COMMANDS: readonly AnyCommand[] = [
   addtotalsCommand,
   appendCommand,
+  appendpipeCommand,
   binCommand,
   convertCommand,
   datamodelCommand,
@@ -77,6 +80,7 @@ const COMMANDS: readonly AnyCommand[] = [
   topCommand,
   tstatsCommand,
   whereCommand,
+  xmlkvCommand,
 ];
 
 const byName = new Map<string, AnyCommand>();

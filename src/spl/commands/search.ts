@@ -24,3 +24,19 @@ export const searchCommand = defineCommand<SearchArgs>({
     };
   },
 });
+
+/** The subsearch nodes of a search expression (not those inside them). */
+export function subsearchNodes(e: SearchExpr | null): Extract<SearchExpr, { kind: 'subsearch' }>[] {
+  if (e === null) return [];
+  switch (e.kind) {
+    case 'subsearch':
+      return [e];
+    case 'and':
+    case 'or':
+      return e.items.flatMap(subsearchNodes);
+    case 'not':
+      return subsearchNodes(e.expr);
+    default:
+      return [];
+  }
+}

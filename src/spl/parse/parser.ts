@@ -54,6 +54,8 @@ export function parsePipeline(
   opts: ParseOptions = {},
   /** Levels already open around this pipeline (a subsearch's), counted against MAX_SPL_NESTING. */
   nesting = 0,
+  /** Its first segment is a command even without a leading `|` (appendpipe's subpipeline), not a search. */
+  commandFirst = false,
 ): PipelineAst {
   const text = source.text;
   const segments = splitPipes(source, start, end);
@@ -68,10 +70,10 @@ export function parsePipeline(
     const lx = new Lexer(source, seg.start, seg.end);
     const first = lx.next('search');
     if (first.kind === 'eof') {
-      if (i === 0 && !leadingPipe && segments.length === 1) throw new SplError('SPL_SYNTAX', 'empty search', span(start, end), source);
+      if (i === 0 && !leadingPipe && segments.length === 1) throw new SplError('SPL_SYNTAX', commandFirst ? 'empty subpipeline: no command inside [ ]' : 'empty search', span(start, end), source);
       throw new SplError('SPL_SYNTAX', 'empty command: nothing between two `|`', span(Math.max(seg.start - 1, 0), seg.end), source);
     }
-    const implicit = i === 0 && !leadingPipe && !(first.kind === 'word' && first.value.toLowerCase() === 'search');
+    const implicit = i === 0 && !leadingPipe && !commandFirst && !(first.kind === 'word' && first.value.toLowerCase() === 'search');
     let name: string;
     let nameSpan: Span;
     if (implicit) {
@@ -609,6 +611,13 @@ export class ArgParser {
     this.lookahead = null;
     this.lx.offset = i;
     return { open: open.span, inner: span(open.span.end, i - 1) };
+  }
+
+  /** `[ ... ]` holding a pipeline of commands run over the current results (appendpipe): no search is implied first. */
+  subpipeline(): { pipeline: PipelineAst; span: Span } {
+    const { open, inner } = this.bracketed();
+    const pipeline = this.nested(open, () => parsePipeline(this.source, this.commands, inner.start, inner.end, this.parseOptions, this.nesting, true));
+    return { pipeline, span: span(open.start, inner.end + 1) };
   }
 
   /** A whole source (SourceText.embedded: a template filled in) parsed as a pipeline with this parser's commands. */

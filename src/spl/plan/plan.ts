@@ -4,7 +4,7 @@ import type { CommandAst, PipelineAst, SearchExpr } from '../parse/ast.js';
 import { commandBlueprint } from '../commands/index.js';
 import type { AnyCommand, SubsearchSpec } from '../commands/types.js';
 import type { Result } from '../../events/result.js';
-import type { SearchArgs } from '../commands/search.js';
+import { subsearchNodes, type SearchArgs } from '../commands/search.js';
 import type { RegexArgs } from '../commands/regex.js';
 import { rawTextRegex, translatePcre } from '../regex/pcre.js';
 import { SplError, type SourceText } from '../source.js';
@@ -198,21 +198,6 @@ export function planSearch(pipeline: PipelineAst, opts: PlanOptions): SearchPlan
   };
 }
 
-/** The subsearch nodes of a search expression (not those inside them). */
-function subsearchNodes(e: SearchExpr | null): Extract<SearchExpr, { kind: 'subsearch' }>[] {
-  if (e === null) return [];
-  switch (e.kind) {
-    case 'subsearch':
-      return [e];
-    case 'and':
-    case 'or':
-      return e.items.flatMap(subsearchNodes);
-    case 'not':
-      return subsearchNodes(e.expr);
-    default:
-      return [];
-  }
-}
 
 function resolveBound(b: TimeBound, opts: PlanOptions, source: SourceText, term: Extract<SearchExpr, { kind: 'time' }> | null): number | null {
   if (b === null) return null;
