@@ -4,7 +4,7 @@ import { VigilError } from '../errors.js';
 import { printable } from '../outputs/printable.js';
 import type { LineIssue } from '../sources/file.js';
 import { canonicalTimeZone } from '../spl/time/zone.js';
-import { isoTime, resolveTimeModifier } from '../spl/time/modifiers.js';
+import { checkedTime, isoTime, resolveTimeModifier } from '../spl/time/modifiers.js';
 import { OUTPUT_FORMATS, type OutputFormat } from './output.js';
 
 /** Options shared by commands that read events from files and print results. */
@@ -45,17 +45,21 @@ export function threadCount(opt: string | undefined, env: string | undefined = p
   return n;
 }
 
-/** `--now`: epoch seconds or ISO 8601 (without an offset, a wall time in `tz`). */
+/** `--now`: epoch seconds or ISO 8601 (without an offset, a wall time in `tz`), in years 1000 to 9999. */
 export function parseNow(text: string | undefined, tz: string): number {
   if (text === undefined) return Date.now() / 1000;
-  if (/^\d+(\.\d+)?$/.test(text)) return Number(text);
+  if (/^\d+(\.\d+)?$/.test(text)) return checkedTime(Number(text), '--now');
   const t = isoTime(text, tz);
   if (t === null) throw new VigilError('USAGE', `--now: cannot read "${printable(text)}" as epoch seconds or an ISO 8601 time`);
-  return t;
+  return checkedTime(t, '--now');
 }
 
 /** A point in time for --from/--to/--since: epoch seconds, ISO 8601, or a time modifier relative to now (`-24h@h`). */
 export function parseTimeArg(text: string, now: number, tz: string, flag: string): number {
+  return checkedTime(timeArg(text, now, tz, flag), flag);
+}
+
+function timeArg(text: string, now: number, tz: string, flag: string): number {
   if (/^\d+(\.\d+)?$/.test(text)) return Number(text);
   if (/^\d{4}-\d\d-\d\d/.test(text)) {
     const t = isoTime(text, tz);

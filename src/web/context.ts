@@ -12,7 +12,7 @@ import { defaultSearchIndexes } from '../store/default-indexes.js';
 import type { EventStore, StateStore } from '../store/types.js';
 import { SplError, type TimeBound } from '../spl/index.js';
 import { expandMacros } from '../spl/macros/macros.js';
-import { isoTime, resolveTimeModifier } from '../spl/time/modifiers.js';
+import { checkedTime, isoTime, resolveTimeModifier } from '../spl/time/modifiers.js';
 import type { ApiErrorBody, DataModelStatus, TimeRange } from './api-types.js';
 import type { UserConfig } from './users.js';
 import type { Principal } from './sessions.js';
@@ -118,10 +118,16 @@ export function countParam(c: Context, name: string, dflt: number, max: number):
   return Math.min(Number(v), max);
 }
 
-/** Reads a time bound from a query parameter: epoch seconds, ISO 8601, a modifier (`-24h@h`, `now`), or empty for none. */
+/**
+ * Reads a time bound from a query parameter: epoch seconds, ISO 8601, a modifier (`-24h@h`, `now`), or empty for
+ * none; in years 1000 to 9999 (`latest=` 400 nines was Infinity, answered as `"latest": null`).
+ */
 export function parseBound(text: string | undefined, now: number, tz: string, name: string): number | null {
   if (text === undefined || text.trim() === '' || text === '0' || text === 'all') return null;
-  const t = text.trim();
+  return checkedTime(boundTime(text.trim(), now, tz, name), name);
+}
+
+function boundTime(t: string, now: number, tz: string, name: string): number {
   if (/^\d+(\.\d+)?$/.test(t)) return Number(t);
   if (/^\d{4}-\d\d-\d\d/.test(t)) {
     const iso = isoTime(t, tz);

@@ -3,6 +3,7 @@ import { stream } from 'hono/streaming';
 import { VigilError } from '../errors.js';
 import { defaultSearchIndexes } from '../store/default-indexes.js';
 import { plan, SplError, type SearchPlan } from '../spl/index.js';
+import { checkedTime } from '../spl/time/modifiers.js';
 import { canonicalTimeZone } from '../spl/time/zone.js';
 import { errorJson, parseBound, searchExecutor, searchName, searchTimeoutMs, type ApiDeps, type ApiEnv } from './context.js';
 
@@ -28,13 +29,17 @@ function badOption(body: SearchRequest): string | null {
   if (limit != null && !(Number.isInteger(limit) && limit >= 0)) return '"limit" must be a whole number of results (0 or more)';
   if (progressMs != null && !(typeof progressMs === 'number' && Number.isFinite(progressMs) && progressMs >= 0))
     return '"progressMs" must be a number of milliseconds (0 or more; 0: no progress lines)';
-  if (now != null && !(typeof now === 'number' && Number.isFinite(now))) return '"now" must be a number of epoch seconds';
+  if (now != null && typeof now !== 'number') return '"now" must be a number of epoch seconds';
   if (indexes != null && !(Array.isArray(indexes) && indexes.every((i) => typeof i === 'string'))) return '"indexes" must be a list of index names';
   return null;
 }
 
-/** A time bound of the body: absent, empty or `all` is none; ISO 8601 is read here; the rest is the search's. */
+/**
+ * A time bound of the body: absent, empty or `all` is none; a number in years 1000 to 9999 (1e400 is Infinity);
+ * ISO 8601 is read here; the rest is the search's.
+ */
 function apiBound(v: string | number | null | undefined, now: number, tz: string, name: string): string | number | null {
+  if (typeof v === 'number') return checkedTime(v, `"${name}"`);
   if (typeof v !== 'string') return v ?? null;
   const text = v.trim();
   return text === '' || text === 'all' || /^\d{4}-\d\d-\d\d/.test(text) ? parseBound(text, now, tz, name) : v;
@@ -74,12 +79,13 @@ export function searchRoutes(app: Hono<ApiEnv>, deps: ApiDeps): void {
       return c.json({ error: { code: 'USAGE', message: `unknown time zone "${String(body.tz)}"` } }, 400);
     }
     const pack = deps.content();
-    const t = body.now ?? now();
     // ISO 8601 and `all` as every other route's range takes them (docs/api.md, "Time ranges"; they were a 400
     // TIME_MODIFIER here only); modifiers and epochs go on as they are, resolved with the search.
+    let t: number;
     let earliest: string | number | null;
     let latest: string | number | null;
     try {
+      t = body.now == null ? now() : checkedTime(body.now, '"now"');
       earliest = apiBound(body.earliest, t, tz, 'earliest');
       latest = apiBound(body.latest, t, tz, 'latest');
     } catch (e) {

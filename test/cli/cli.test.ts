@@ -53,6 +53,17 @@ describe('vigil CLI', () => {
     });
   });
 
+  it('refuses a --now outside the years 1000 to 9999 UTC with a USAGE error (20 digits ran, printing a _time of year 3e12)', () => {
+    for (const now of ['99999999999999999999', '253402300800', '9999-12-31T23:30:00-01:00']) {
+      const r = vigil(['search', '| makeresults', '--now', now]);
+      expect(r.code, now).toBe(2);
+      expect(r.err, now).toMatch(/^vigil: --now must be a time from 1000-01-01 to 9999-12-31 UTC \(epoch seconds -30610224000 to 253402300799\), not \d+ \[USAGE\]\n$/);
+    }
+    expect(jsonl(vigil(['search', '| makeresults', '--now', '253402300799']).out)).toEqual([{ _time: '9999-12-31T23:59:59.000000+00:00' }]);
+    // --from/--to/--since too (schedule --to 99999999999999 listed runs until year 3e6: it did not end).
+    expect(vigil(['schedule', '--from', '99999999999999'])).toMatchObject({ code: 2, err: expect.stringContaining('--from must be a time from 1000-01-01') });
+  });
+
   it('reads an ISO --now without an offset in --tz, whatever the process zone (TZ=UTC here)', () => {
     const r = spawnSync(process.execPath, [BIN, 'search', '| makeresults | eval t=_time | table t', '--now', '2026-12-06T02:00:00', '--tz', 'America/New_York'], {
       encoding: 'utf8',

@@ -138,6 +138,35 @@ describe('POST /api/search options', () => {
   });
 });
 
+describe('numbers outside the times vigil takes (years 1000 to 9999 UTC)', () => {
+  const OUT_OF_RANGE = 'must be a time from 1000-01-01 to 9999-12-31 UTC';
+  const post = (path: string, body: string) => bearer(path, { method: 'POST', headers: { 'Content-Type': 'application/json' }, body });
+  const refused = async (res: Response, what: string): Promise<void> => {
+    expect(res.status, what).toBe(400);
+    const { error } = (await res.json()) as { error: { code: string; message: string } };
+    expect(error.code, what).toBe('USAGE');
+    expect(error.message, what).toContain(OUT_OF_RANGE);
+  };
+
+  it('POST /api/search refuses them as now, earliest or latest with a 400 USAGE (now 1e300 ran, printing a _time of year 3e292); the edges are taken', async () => {
+    // Raw JSON text: 1e400 is Infinity once parsed, which JSON.stringify cannot write.
+    for (const [key, value] of [['now', '1e300'], ['now', '-1e300'], ['now', '1e400'], ['now', '253402300800'], ['earliest', '1e300'], ['earliest', '-30610224001'], ['latest', '-1e300'], ['latest', '1e400']]) {
+      const res = await post('/api/search', `{"search": "| makeresults", "${key}": ${value}}`);
+      await refused(res, `${key}=${value}`);
+    }
+    for (const [now, time] of [[253402300799, '9999-12-31T23:59:59.000000+00:00'], [-30610224000, '1000-01-01T00:00:00.000000+00:00']] as const) {
+      const res = await bearer('/api/search', { method: 'POST', json: { search: '| makeresults', now, earliest: now, progressMs: 0 } });
+      expect(res.status).toBe(200);
+      expect(JSON.parse((await res.text()).split('\n')[0]!)).toEqual({ result: { _time: time } });
+    }
+  });
+
+  it('query ranges and backfill periods refuse them too (latest= 400 nines was answered as "latest": null, -999999999999d as a year before -2e9)', async () => {
+    for (const path of [`/api/overview?latest=${'9'.repeat(400)}`, '/api/overview?earliest=-999999999999d', '/api/findings?since=99999999999999', '/api/risk/objects/x/processes?earliest=-999999999999d']) await refused(await bearer(path), path);
+    for (const body of ['{"from": 99999999999999, "to": "now"}', '{"from": "-1h", "to": "+99999999y"}']) await refused(await post('/api/backfill', body), body);
+  });
+});
+
 describe('POST /api/search time bounds', () => {
   const count = async (extra: Record<string, unknown>): Promise<unknown> => {
     const res = await bearer('/api/search', { method: 'POST', json: { search: 'index=main | stats count', progressMs: 0, ...extra } });

@@ -257,6 +257,19 @@ export function applyTimeModifier(modifier: TimeModifier, now: number, tz: strin
   }
 }
 
+/** 1000-01-01T00:00:00Z and 10000-01-01T00:00:00Z: the years `%Y` (and so `_time`) writes in four digits (year 1 is `1`). */
+const FIRST_TIME = -30_610_224_000;
+const END_TIME = 253_402_300_800;
+
+/**
+ * `t` (epoch seconds) when it is a time a caller may give vigil (`--now`, the API's `now` and range bounds): years
+ * 1000 to 9999 UTC; else a USAGE error naming `what` (`"now": 1e300` ran, printing a `_time` of year 3.2e292).
+ */
+export function checkedTime(t: number, what: string): number {
+  if (t >= FIRST_TIME && t < END_TIME) return t;
+  throw new VigilError('USAGE', `${what} must be a time from 1000-01-01 to 9999-12-31 UTC (epoch seconds ${FIRST_TIME} to ${END_TIME - 1}), not ${t}`);
+}
+
 const ISO_TIME = /^(\d{4})-(\d\d)-(\d\d)(?:[Tt ](\d\d):(\d\d)(?::(\d\d)(?:[.,](\d{1,9}))?)?)?\s*([Zz]|[+-]\d\d(?::?\d\d)?)?$/;
 
 /**
