@@ -14,6 +14,8 @@ export interface OutputOptions {
   write: (s: string) => void;
   /** Fields not to print (e.g. `_raw` in tables). */
   hide?: readonly string[];
+  /** A row as json/jsonl print it (default `resultToJson`): rows hold no booleans, so a command with one makes it here. */
+  jsonOf?: (r: Result) => unknown;
 }
 
 function cellText(f: string, v: FieldValue | null, tz: string, mvJoin: string): string {
@@ -64,16 +66,17 @@ export function outputSink(opts: OutputOptions): Sink & { count: number } {
   const { format, tz } = opts;
   const write = chunkedWriter(opts.write);
   const hide = new Set(opts.hide ?? []);
+  const jsonOf = opts.jsonOf ?? ((r: Result) => resultToJson(r, tz));
   const rows: Result[] = [];
   const sink = {
     count: 0,
     push(r: Result) {
       sink.count++;
-      if (format === 'jsonl') write(JSON.stringify(resultToJson(r, tz)) + '\n');
+      if (format === 'jsonl') write(JSON.stringify(jsonOf(r)) + '\n');
       else rows.push(r);
     },
     end() {
-      if (format === 'json') write(JSON.stringify(rows.map((r) => resultToJson(r, tz)), null, 2) + '\n');
+      if (format === 'json') write(JSON.stringify(rows.map(jsonOf), null, 2) + '\n');
       else if (format === 'csv') writeCsv(rows, tz, write);
       else if (format === 'table') writeTable(rows, tz, write, hide);
     },

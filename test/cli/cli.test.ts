@@ -225,22 +225,25 @@ describe('vigil CLI', () => {
   });
 
   it('lists detections, enabled as vigil serve schedules them (its config, then its console toggles)', () => {
-    type Listed = { name: string; id: string; enabled: string; schedule: string };
+    type Listed = { name: string; id: string; enabled: boolean; schedule: string };
     const list = (...args: string[]) => JSON.parse(vigil(['detections', '--format', 'json', ...args]).out) as Listed[];
     const rows = list();
     expect(rows).toHaveLength(12);
     // The default config runs the bundled pack and the risk rules (their YAML says disabled, as upstream ships it).
-    expect(rows.find((d) => d.name === SEED)).toMatchObject({ enabled: 'true', schedule: '0 * * * * [-70m@m, -10m@m)' });
-    expect(rows.every((d) => d.enabled === 'true')).toBe(true);
+    expect(rows.find((d) => d.name === SEED)).toMatchObject({ enabled: true, schedule: '0 * * * * [-70m@m, -10m@m)' });
+    expect(rows.every((d) => d.enabled === true)).toBe(true);
+    // A boolean in JSON, as the API's and vigil validate's (it was the text "true"); text in a table or CSV.
+    expect(jsonl(vigil(['detections', '--format', 'jsonl']).out).map((d) => d['enabled'])).toEqual(rows.map(() => true));
+    expect(vigil(['detections', '--format', 'csv']).out.split('\n')[1]).toMatch(/,true,/);
     const dataDir = join(tmp, 'listed-data');
     mkdirSync(dataDir, { recursive: true });
     const config = join(tmp, 'listed.yml');
     writeFileSync(config, [`dataDir: ${dataDir}`, 'detections: { disable: ["Cisco Isovalent - Shell*"] }'].join('\n'));
     const configured = list('--config', config);
-    expect(configured.filter((d) => d.enabled === 'false').map((d) => d.name)).toEqual(['Cisco Isovalent - Shell Execution']);
+    expect(configured.filter((d) => d.enabled === false).map((d) => d.name)).toEqual(['Cisco Isovalent - Shell Execution']);
     // A console toggle (the data dir's detections.yml) wins over the config's patterns.
-    writeFileSync(join(dataDir, 'detections.yml'), `disable: [${rows.find((d) => d.name === SEED)!.id}]\nenable: [${configured.find((d) => d.enabled === 'false')!.id}]\n`);
-    expect(list('--config', config).filter((d) => d.enabled === 'false').map((d) => d.name)).toEqual([SEED]);
+    writeFileSync(join(dataDir, 'detections.yml'), `disable: [${rows.find((d) => d.name === SEED)!.id}]\nenable: [${configured.find((d) => d.enabled === false)!.id}]\n`);
+    expect(list('--config', config).filter((d) => d.enabled === false).map((d) => d.name)).toEqual([SEED]);
   });
 
   it('schedule lists a realtime detection’s tumbling windows, each starting once its grace has passed', () => {

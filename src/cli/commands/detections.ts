@@ -2,6 +2,7 @@ import { join } from 'node:path';
 import type { Command } from 'commander';
 import { Option } from 'commander';
 import { Row } from '../../events/result.js';
+import { resultToJson } from '../../outputs/json.js';
 import { OUTPUT_FORMATS, outputSink, type OutputFormat } from '../output.js';
 import { outputFormat } from '../shared.js';
 import { failOnContentErrors } from './content-errors.js';
@@ -27,7 +28,13 @@ export function detectionsCommand(program: Command): void {
       // whose YAML says disabled as upstream ships it), then the console's toggles in the data dir.
       const config = await loadConfig({ flags: { ...(opts.config ? { config: opts.config } : {}), ...(opts.dataDir ? { dataDir: opts.dataDir } : {}) }, generateTokens: false });
       const settings = new DetectionToggles(join(config.dataDir, 'detections.yml')).apply(scheduleSettings(config.schedule, config.detections, config.at));
-      const sink = outputSink({ format: outputFormat(opts.format), tz: 'UTC', write: (s) => process.stdout.write(s) });
+      // `enabled` is a boolean in JSON, as the API's and `vigil validate`'s `runs` (it was the text "true"); text in a table or CSV.
+      const sink = outputSink({
+        format: outputFormat(opts.format),
+        tz: 'UTC',
+        write: (s) => process.stdout.write(s),
+        jsonOf: (r) => ({ ...resultToJson(r, 'UTC'), enabled: r.get('enabled') === 'true' }),
+      });
       for (const d of pack.detections) {
         sink.push(
           new Row({
