@@ -4,6 +4,7 @@ import { Agent as HttpAgent, request as httpRequest } from 'node:http';
 import { Agent as HttpsAgent, request as httpsRequest } from 'node:https';
 import { VigilError, type ErrorCode } from '../errors.js';
 import { MAX_EVENT_TIME } from '../hec/events.js';
+import { printable } from '../outputs/printable.js';
 import { DEFAULT_MAX_LINE, streamChunks } from '../sources/file.js';
 import type { ReplayInput } from './datasets.js';
 import { lineTime, shiftLine } from './shift.js';
@@ -75,9 +76,12 @@ const HEC_HINTS: Record<number, string> = {
   7: ': the index must exist on the receiving side and be allowed for the token (into vigil: vigil indexes create NAME, or POST /api/indexes)',
 };
 
-/** A line of `ReplaySummary.errors`: ended with its code (docs/errors.md), as every error vigil prints. */
+/**
+ * A line of `ReplaySummary.errors`: ended with its code (docs/errors.md), as every error vigil prints. The message
+ * quotes what the receiver answered: made printable, so a hostile receiver cannot send escape sequences to a terminal.
+ */
 function failure(code: ErrorCode, message: string): string {
-  return `${message} [${code}]`;
+  return `${printable(message)} [${code}]`;
 }
 
 /**

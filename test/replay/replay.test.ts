@@ -127,6 +127,22 @@ describe('replay', () => {
     expect(codes.filter((c) => !doc.includes(`| \`${c}\` |`))).toEqual([]);
   });
 
+  it('quotes a hostile receiver\'s answer without its control characters (no escape sequences reach a terminal)', async () => {
+    const server = createServer((req, res) => {
+      req.resume();
+      req.on('end', () => res.writeHead(400).end('{"text":"\u001b]52;c;cHduZWQ=\u0007\u001b[2Jbad","code":6}'));
+    });
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    try {
+      const summary = await replay(replayInputs([DATA]), { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, token: TOKEN, endpoint: 'raw', sleep: async () => {} });
+      expect(summary.errors.length).toBeGreaterThan(0);
+      for (const line of summary.errors) expect(line).not.toMatch(/[\u0000-\u001f\u007f]/);
+      expect(summary.errors[0]).toContain('\ufffd[2Jbad');
+    } finally {
+      server.close();
+    }
+  });
+
   it('refuses a --url that is not an http(s) URL with a usage error (the scheme forgotten, another scheme)', async () => {
     for (const url of ['127.0.0.1:8088', 'notaurl', 'ftp://127.0.0.1:8088']) {
       await expect(replay(replayInputs([DATA]), { url, token: TOKEN, endpoint: 'raw' })).rejects.toMatchObject({
