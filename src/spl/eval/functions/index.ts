@@ -4,6 +4,7 @@ import { conditionalFunctions } from './conditional.js';
 import { convertFunctions } from './convert.js';
 import { cryptoFunctions } from './crypto.js';
 import { infoFunctions } from './info.js';
+import { jsonFunctions } from './json.js';
 import { mathFunctions } from './math.js';
 import { multivalueFunctions } from './multivalue.js';
 import { networkFunctions } from './network.js';
@@ -27,6 +28,7 @@ const groups: EvalFunction[][] = [
   cryptoFunctions,
   infoFunctions,
   bitwiseFunctions,
+  jsonFunctions,
 ];
 
 export const EVAL_FUNCTIONS: ReadonlyMap<string, EvalFunction> = (() => {

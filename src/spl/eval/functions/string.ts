@@ -160,10 +160,10 @@ const replacementCache = new WeakMap<object, Map<string, ReplaceFn | null>>();
 
 type Json = null | boolean | number | string | Json[] | { [k: string]: Json };
 
-type Step = { key: string; index: number | 'all' | null };
+export type Step = { key: string; index: number | 'all' | null };
 
-/** Parses `a.b{0}.c{}` into steps; null when the path is malformed. */
-function parsePath(path: string): Step[][] | null {
+/** Parses `a.b{0}.c{}` into steps; null when the path is malformed. Shared by spath() and json_extract() (json.ts). */
+export function parsePath(path: string): Step[][] | null {
   const steps: Step[][] = [];
   for (const part of path.split('.')) {
     const m = /^([^{}]*)((?:\{-?\d*\})*)$/.exec(part);
