@@ -6,10 +6,17 @@ export interface ResolvedDataset {
   model: DataModel;
   /** The root dataset first, the target last. */
   chain: Dataset[];
-  /** Prefix of the dataset's fields in tstats and `datamodel ... search` rows: the *root* dataset's name. */
+  /** The *root* dataset's name: the prefix of the fields the root declares (`Processes.dest`). */
   prefix: string;
   /** Every field of the dataset (declared and calculated, inherited first), once each, in order. */
   fields: FieldDef[];
+  /**
+   * Each field's name in tstats and `datamodel ... search` rows: the path from the root to the dataset that
+   * declares it, then the field (`All_Changes.user`, `All_Changes.Instance_Changes.image_id`), as Splunk names
+   * them (ESCU reads `All_Changes.Instance_Changes.image_id`, `All_Certificates.SSL.ssl_issuer`). A field a
+   * child declares again keeps its ancestor's name.
+   */
+  names: ReadonlyMap<string, string>;
   /** Calculations of the chain in evaluation order (root's first). */
   calculations: Calculation[];
 }
@@ -109,18 +116,22 @@ export class DataModelLibrary {
     const chain = chainOf(model, target!);
     const fields: FieldDef[] = [];
     const index = new Map<string, number>();
+    const names = new Map<string, string>();
+    let path = '';
     const add = (f: FieldDef) => {
       const i = index.get(f.name);
       if (i === undefined) {
         index.set(f.name, fields.length);
         fields.push(f);
+        names.set(f.name, `${path}.${f.name}`);
       } else fields[i] = f;
     };
     for (const d of chain) {
+      path = path ? `${path}.${d.name}` : d.name;
       d.fields.forEach(add);
       d.calculations.forEach((c) => add(c.output));
     }
-    return { ok: true, dataset: { model, chain, prefix: chain[0]!.name, fields, calculations: chain.flatMap((d) => d.calculations) } };
+    return { ok: true, dataset: { model, chain, prefix: chain[0]!.name, fields, names, calculations: chain.flatMap((d) => d.calculations) } };
   }
 
   private hint(): string {

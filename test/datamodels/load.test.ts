@@ -33,10 +33,10 @@ describe('data model content', () => {
     expect(pack.dataModels.resolve('Shop', 'Other.Big_Orders')).toMatchObject({ ok: false, message: expect.stringContaining("Big_Orders's path is Orders.Big_Orders") });
   });
 
-  it('bundles CIM Endpoint, Network_Traffic, Web, Email and Risk', () => {
+  it('bundles CIM Endpoint, Network_Traffic, Web, Email, Authentication, Change, Network_Resolution and Risk', () => {
     const pack = packWith();
     // (Other CIM models may be bundled besides.)
-    expect(pack.dataModels.names()).toEqual(expect.arrayContaining(['Email', 'Endpoint', 'Network_Traffic', 'Risk', 'Web']));
+    expect(pack.dataModels.names()).toEqual(expect.arrayContaining(['Authentication', 'Change', 'Email', 'Endpoint', 'Network_Resolution', 'Network_Traffic', 'Risk', 'Web']));
     expect(pack.dataModels.get('Endpoint')!.datasets.map((d) => d.name)).toEqual(['Ports', 'Processes', 'Services', 'Filesystem', 'Registry']);
     expect(pack.knowledge.checkDataModels()).toEqual([]);
     const p = pack.dataModels.resolve('Endpoint', 'Processes');

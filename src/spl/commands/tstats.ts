@@ -3,7 +3,7 @@ import { toNumber, type FieldValue, type Scalar } from '../../events/value.js';
 import { settingHint } from '../../edit-distance.js';
 import { VigilError } from '../../errors.js';
 import type { CompiledDataset } from '../datamodel/types.js';
-import { datasetFieldNames, DatasetView, resolveDataset } from '../datamodel/view.js';
+import { DatasetView, resolveDataset, tstatsFieldNames } from '../datamodel/view.js';
 import { respan } from '../datamodel/eventtypes.js';
 import type { SearchExpr } from '../parse/ast.js';
 import type { ArgParser } from '../parse/parser.js';
@@ -102,7 +102,7 @@ function tstatsGroups(args: TstatsArgs, ctx: ExecContext): { push: (row: Result)
   const ds = args.dataset;
   if (args.from && !ds) throw new SplError('SPL_BAD_ARGUMENT', 'tstats was not planned: its data model is unresolved', args.from.span, ctx.source);
   const evaluator = ds ? ds.evaluator({ now: ctx.now, tz: ctx.tz, lookups: ctx.lookups, warn: (m) => ctx.warn(m) }) : null;
-  const names = ds ? datasetFieldNames(ds.resolved, 'prefixed') : new Map(INDEX_FIELDS.map((f) => [f, f] as const));
+  const names = ds ? tstatsFieldNames(ds.resolved) : new Map(INDEX_FIELDS.map((f) => [f, f] as const));
   const view = new DatasetView(names, new Row());
   const where = compileSearch(args.where, ctx.source);
   const by = args.by;
@@ -362,11 +362,11 @@ function tstatsQuery(args: TstatsArgs, env: EventQueryEnv): EventQuery<TstatsArg
  */
 function eventConditions(where: SearchExpr | null, ds: CompiledDataset | null): SearchExpr | null {
   const everything = (at: Span): SearchExpr => ({ kind: 'and', items: [], span: at });
-  const prefix = ds ? `${ds.resolved.prefix}.` : null;
+  const names = ds ? tstatsFieldNames(ds.resolved) : null;
   const rawField = (name: string): { field: string; fill: string | null } | null => {
     if (METADATA.has(name)) return { field: name, fill: null };
-    if (prefix === null || !name.startsWith(prefix)) return null;
-    const f = name.slice(prefix.length);
+    const f = names?.get(name);
+    if (f === undefined || f === name) return null;
     const fill = ds!.rawFields.get(f);
     return fill === undefined ? null : { field: f, fill };
   };
@@ -409,12 +409,12 @@ function eventConditions(where: SearchExpr | null, ds: CompiledDataset | null): 
  * (`parent_process_name` for `Processes.parent_process_name`), in another case, or within two edits.
  */
 export function unknownTstatsFields(args: TstatsArgs): { name: string; hint: string | null }[] {
-  const known = new Set(args.dataset ? datasetFieldNames(args.dataset.resolved, 'prefixed').keys() : INDEX_FIELDS);
-  const prefix = args.dataset?.resolved.prefix;
+  const known = new Set(args.dataset ? tstatsFieldNames(args.dataset.resolved).keys() : INDEX_FIELDS);
+  const qualified = args.dataset?.resolved.names;
   const unknown = new Map<string, string | null>();
   const check = (f: string) => {
     if (known.has(f) || unknown.has(f)) return;
-    const prefixed = prefix === undefined ? undefined : `${prefix}.${f}`;
+    const prefixed = qualified?.get(f);
     unknown.set(f, (prefixed !== undefined && known.has(prefixed) ? prefixed : settingHint([...known], f)) ?? null);
   };
   const walk = (e: SearchExpr | null): void => {

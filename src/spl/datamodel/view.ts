@@ -48,14 +48,30 @@ export function datasetReader<A extends DatasetArgs>(): Required<Pick<CommandBlu
 
 /**
  * The names a dataset's rows show, each mapped to the field of the evaluated event it reads: the base fields
- * as they are, and the dataset's fields either prefixed with the root dataset's name (`Processes.dest`:
- * tstats, `datamodel ... search`) or plain (`dest`: `datamodel ... flat`). Any other name has no value, as a
+ * as they are, and the dataset's fields either prefixed with the path to the dataset declaring them, the root
+ * dataset's name for the root's own (`Processes.dest`, `All_Changes.Instance_Changes.image_id`: tstats,
+ * `datamodel ... search`) or plain (`dest`: `datamodel ... flat`). Any other name has no value, as a
  * field outside the dataset has none in Splunk.
  */
 export function datasetFieldNames(ds: ResolvedDataset | null, mode: 'prefixed' | 'flat', extra: readonly string[] = []): ReadonlyMap<string, string> {
   const names = new Map<string, string>();
   for (const f of [...BASE_FIELDS, ...extra]) names.set(f, f);
-  if (ds) for (const f of ds.fields) names.set(mode === 'prefixed' ? `${ds.prefix}.${f.name}` : f.name, f.name);
+  if (ds) for (const f of ds.fields) names.set(mode === 'prefixed' ? (ds.names.get(f.name) ?? `${ds.prefix}.${f.name}`) : f.name, f.name);
+  return names;
+}
+
+/**
+ * The names tstats reads: `datasetFieldNames(ds, 'prefixed')`, and for a field a child dataset declares also
+ * `<Root>.<field>` (`All_Changes.src_user` besides `All_Changes.Account_Management.src_user`). *Decision:*
+ * vigil named every field with the root's name before it followed Splunk's path naming; content written
+ * that way keeps working. `datamodel ... search` rows show Splunk's names only.
+ */
+export function tstatsFieldNames(ds: ResolvedDataset): ReadonlyMap<string, string> {
+  const names = new Map(datasetFieldNames(ds, 'prefixed'));
+  for (const f of ds.fields) {
+    const alias = `${ds.prefix}.${f.name}`;
+    if (!names.has(alias)) names.set(alias, f.name);
+  }
   return names;
 }
 
