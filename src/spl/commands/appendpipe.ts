@@ -1,7 +1,7 @@
 import type { Result } from '../../events/result.js';
 import type { CommandAst } from '../parse/ast.js';
 import { SplError } from '../source.js';
-import { commandBlueprint } from './index.js';
+import { tableBlueprint } from './table-lookup.js';
 import { subsearchNodes, type SearchArgs } from './search.js';
 import { defineCommand, type ExecContext, type Sink } from './types.js';
 
@@ -31,7 +31,7 @@ export const appendpipeCommand = defineCommand<AppendpipeArgs>({
     p.expectEnd();
     for (const command of pipeline.commands) {
       // Absent for a command parsed by name only (ParseOptions.allowUnknownCommands): nothing to check.
-      const blueprint = commandBlueprint(command.name);
+      const blueprint = tableBlueprint(command.name);
       if (!blueprint) continue;
       if (blueprint.kind(command.args) === 'generating' || blueprint.readsEvents?.(command.args)) {
         throw p.error(`appendpipe runs its subpipeline over the current results: "${command.name}" generates results and cannot be in it`, command.nameSpan);
@@ -46,7 +46,7 @@ export const appendpipeCommand = defineCommand<AppendpipeArgs>({
   // It needs all its input before its subpipeline runs: one thread, after the merge of partitions (plan/split.ts).
   kind: () => 'transforming',
   // The subpipeline's order-sensitive commands (head, dedup) see the results in search order: sorted first.
-  orderSensitive: (a) => a.commands.some((c) => commandBlueprint(c.name)?.orderSensitive(c.args) === true),
+  orderSensitive: (a) => a.commands.some((c) => tableBlueprint(c.name)?.orderSensitive(c.args) === true),
   writes: () => '*',
   create: (args, ctx, next) => {
     // Its own halt: a `head` in the subpipeline ends the subpipeline, not the search.
@@ -59,7 +59,7 @@ export const appendpipeCommand = defineCommand<AppendpipeArgs>({
     let sub: Sink = { push: (row) => next.push(row), end: () => {} };
     for (let i = args.commands.length - 1; i >= 0; i--) {
       const c = args.commands[i]!;
-      const blueprint = commandBlueprint(c.name);
+      const blueprint = tableBlueprint(c.name);
       if (!blueprint) throw new SplError('SPL_UNSUPPORTED_COMMAND', `unsupported command "${c.name}"`, c.nameSpan, ctx.source);
       sub = blueprint.create(c.args, subCtx, sub, c);
     }

@@ -37,6 +37,7 @@ import { rareCommand, topCommand } from './top.js';
 import { tstatsCommand } from './tstats.js';
 import { whereCommand } from './where.js';
 import { xmlkvCommand } from './xmlkv.js';
+import { setCommandTable } from './table-lookup.js';
 
 /**
  * The command table: every SPL command vigil runs. A new command is one file in this folder plus one
@@ -94,6 +95,7 @@ for (const c of COMMANDS) {
 export function commandBlueprint(name: string): AnyCommand | undefined {
   return byName.get(name);
 }
+setCommandTable(commandBlueprint);
 
 export function supportedCommands(): string[] {
   return [...byName.keys()].sort();
