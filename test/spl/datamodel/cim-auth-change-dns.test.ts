@@ -1,4 +1,8 @@
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { MacroLibrary } from '../../../src/spl/macros/macros.js';
+import { ESCU_CORPUS_DIR } from '../../helpers.js';
 import { packWith, rows } from './helpers.js';
 
 /**
@@ -221,5 +225,44 @@ describe('the three models as content', () => {
     const r = pack.dataModels.resolve('Change', 'Accounts_Created');
     if (!r.ok) throw new Error(r.message);
     expect([r.dataset.names.get('user'), r.dataset.names.get('src_user')]).toEqual(['All_Changes.user', 'All_Changes.Account_Management.src_user']);
+  });
+});
+
+/** ESCU searches over these models, verbatim from the 2024-10 corpus (in ../shared, not copied here), with ESCU's macros. */
+const corpus = existsSync(join(ESCU_CORPUS_DIR, 'searches.jsonl'));
+describe.skipIf(!corpus)('ESCU detections over Authentication, Change and Network_Resolution', () => {
+  const searches = new Map<string, string>();
+  const macros = new MacroLibrary().with(pack.macros.all());
+  if (corpus) {
+    for (const l of readFileSync(join(ESCU_CORPUS_DIR, 'searches.jsonl'), 'utf8').trim().split('\n')) {
+      const s = JSON.parse(l) as { name: string; search: string };
+      searches.set(s.name, s.search);
+      macros.defineDefault({ name: `${s.name.toLowerCase().replace(/[^a-z0-9]/g, '_')}_filter`, args: [], definition: 'search *' });
+    }
+    for (const l of readFileSync(join(ESCU_CORPUS_DIR, 'macros.jsonl'), 'utf8').trim().split('\n')) {
+      const m = JSON.parse(l) as { name: string; arguments: string[] | null; definition: string };
+      macros.define({ name: m.name.replace(/\(\d+\)$/, ''), args: m.arguments ?? [], definition: m.definition });
+    }
+  }
+  const run = (name: string, events: ReturnType<typeof auth>[]) => rows({ ...pack, macros }, searches.get(name)!, events);
+  const ctime = (t: number) => new Date(t * 1000).toISOString().slice(0, 19);
+
+  it('Detect Excessive User Account Lockouts: more than 5 lockouts of one user (result="*lock*")', async () => {
+    const events = [...[0, 1, 2, 3, 4, 5].map((i) => change(20 + i, { result: 'lockout', user: 'alice' })), change(30, { result: 'lockout', user: 'bob' }), change(31, { result: 'unlocked', user: 'bob' })];
+    expect(await run('Detect Excessive User Account Lockouts', events)).toEqual([{ user: 'alice', result: 'lockout', count: '6', firstTime: ctime(T + 20), lastTime: ctime(T + 25) }]);
+  });
+
+  it('AWS Credential Access Failed Login: no fillnull_value, so a login without user_id (a declared field) gives no row', async () => {
+    const login = { app: 'AwsConsoleSignIn', signature: 'ConsoleLogin', action: 'failure', user: 'alice', src: '198.51.100.7' };
+    const events = [auth(40, { ...login, user_id: 'AIDA1' }), auth(41, { ...login, user_id: 'AIDA1' }), auth(42, login), auth(43, { ...login, action: 'success', user_id: 'AIDA1' })];
+    expect(await run('AWS Credential Access Failed Login', events)).toEqual([
+      { app: 'AwsConsoleSignIn', signature: 'ConsoleLogin', dest: 'unknown', user: 'alice', action: 'failure', user_id: 'AIDA1', src: '198.51.100.7', count: '2', firstTime: ctime(T + 40), lastTime: ctime(T + 41) },
+    ]);
+  });
+
+  it('Large Volume of DNS ANY Queries: more than 200 ANY queries to one server (nodename=DNS, quoted names)', async () => {
+    const any = (i: number, dest: string) => dns(100 + i, { message_type: 'QUERY', record_type: 'ANY', query: 'example.com', dest });
+    const events = [...Array.from({ length: 201 }, (_, i) => any(i, '192.0.2.53')), ...Array.from({ length: 200 }, (_, i) => any(i, '192.0.2.54'))];
+    expect(await run('Large Volume of DNS ANY Queries', events)).toEqual([{ dest: '192.0.2.53', count: '201' }]);
   });
 });
