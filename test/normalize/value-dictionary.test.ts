@@ -68,8 +68,8 @@ describe('ValueDictionary', () => {
 
   it('tells apart values its hash confuses (same length, same sampled characters)', () => {
     const d = new ValueDictionary(64, 10_000);
-    // 40 characters: the hash samples every second one, so these differ only where it does not look.
-    const values = Array.from({ length: 20 }, (_, i) => Array.from({ length: 40 }, (_, k) => (k % 2 === 1 && k < 20 ? String.fromCharCode(97 + ((i >> (k >> 2)) & 1)) : 'x')).join(''));
+    // 40 characters: the hash samples every fifth one (0, 5, ..., 35) and the last, so these differ only where it does not look.
+    const values = Array.from({ length: 20 }, (_, i) => Array.from({ length: 40 }, (_, k) => (k % 5 === 1 ? String.fromCharCode(97 + ((i >> ((k - 1) / 5)) & 1)) : 'x')).join(''));
     expect(new Set(values).size).toBe(20);
     for (let round = 0; round < 3; round++) for (const v of values) expect(read(d, v)).toBe(v);
     expect(d.entries).toBe(20);
@@ -78,7 +78,7 @@ describe('ValueDictionary', () => {
   it('compares a value with a bounded run of stored ones: values crafted to share a hash are not all stored', () => {
     const d = new ValueDictionary();
     const L = 'abcdefgh';
-    // 64 characters: the hash samples 0, 4, ..., 60 and 63; these 512 differ at 1, 2 and 3 only. Stored, each read of
+    // 64 characters: the hash samples 0, 8, ..., 56 and 63; these 512 differ at 1, 2 and 3 only. Stored, each read of
     // one would compare it with hundreds (a HEC client's events then cost ~20x a read, kept on by repeated values).
     const crafted = Array.from({ length: 512 }, (_, i) => 'x' + L[i & 7]! + L[(i >> 3) & 7]! + L[(i >> 6) & 7]! + 'x'.repeat(60));
     for (const v of crafted) {
