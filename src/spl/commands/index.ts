@@ -34,6 +34,7 @@ import { streamstatsCommand } from './streamstats.js';
 import { tableCommand } from './table.js';
 import { tailCommand } from './tail.js';
 import { rareCommand, topCommand } from './top.js';
+import { transactionCommand } from './transaction.js';
 import { tstatsCommand } from './tstats.js';
 import { whereCommand } from './where.js';
 import { xmlkvCommand } from './xmlkv.js';
@@ -78,6 +79,7 @@ const COMMANDS: readonly AnyCommand[] = [
   streamstatsCommand,
   tableCommand,
   tailCommand,
+  transactionCommand,
   topCommand,
   tstatsCommand,
   whereCommand,
