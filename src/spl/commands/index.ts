@@ -19,7 +19,6 @@ import { inputlookupCommand } from './inputlookup.js';
 import { joinCommand } from './join.js';
 import { lookupCommand } from './lookup.js';
 import { makemvCommand } from './makemv.js';
-import { mapCommand } from './map.js';
 import { makeresultsCommand } from './makeresults.js';
 import { mvexpandCommand } from './mvexpand.js';
 import { nomvCommand } from './nomv.js';
@@ -65,7 +64,6 @@ const COMMANDS: readonly AnyCommand[] = [
   joinCommand,
   lookupCommand,
   makemvCommand,
-  mapCommand,
   makeresultsCommand,
   mvexpandCommand,
   nomvCommand,
