@@ -77,7 +77,8 @@ export async function runDetections(pack: ContentPack, detections: readonly Dete
   };
   const sinks = plans.map(() => new CollectSink());
   const stats: ExecuteStats[] = [];
-  const shared = plans.flatMap((p, i) => (p.generating ? [] : [i]));
+  // A search running searches (map) needs the content's macros and a run of its own.
+  const shared = plans.flatMap((p, i) => (p.generating || p.runsSearches ? [] : [i]));
   const warn = (i: number, message: string, at?: Span) => opts.onWarning?.(detections[i]!, message, at ? plans[i]!.pipeline.source.place(at) : null);
   // Subsearches (join) run first, each on its own scan, before the shared one.
   for (let i = 0; i < plans.length; i++) plans[i] = await runSubsearches(plans[i]!, { ...exec, onWarning: (message, at) => warn(i, message, at) });
@@ -100,7 +101,7 @@ export async function runDetections(pack: ContentPack, detections: readonly Dete
   if (many !== null) shared.forEach((i, k) => (stats[i] = many[k]!));
   for (let i = 0; i < plans.length; i++) {
     if (stats[i]) continue;
-    stats[i] = await streamSearch(plans[i]!, { ...exec, onWarning: (message, at) => warn(i, message, at) }, sinks[i]!);
+    stats[i] = await streamSearch(plans[i]!, { ...exec, macros: pack.macros, onWarning: (message, at) => warn(i, message, at) }, sinks[i]!);
   }
   return detections.map((detection, i) => ({ detection, results: sinks[i]!.rows, stats: stats[i]!, window: { earliest: plans[i]!.earliest, latest: plans[i]!.latest } }));
 }

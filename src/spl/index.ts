@@ -108,6 +108,7 @@ export async function streamSearch(spl: string | PipelineAst | SearchPlan, opts:
     ...(opts.onWarning ? { onWarning: opts.onWarning } : {}),
     ...(opts.summaries ? { summaries: opts.summaries } : {}),
     ...(opts.ready ? { ready: opts.ready } : {}),
+    ...(opts.macros ? { macros: opts.macros } : {}),
   };
   return executeSearch(p, exec, output);
 }

@@ -48,6 +48,7 @@ export const appendpipeCommand = defineCommand<AppendpipeArgs>({
   // The subpipeline's order-sensitive commands (head, dedup) see the results in search order: sorted first.
   orderSensitive: (a) => a.commands.some((c) => tableBlueprint(c.name)?.orderSensitive(c.args) === true),
   writes: () => '*',
+  runsSearches: (a) => a.commands.some((c) => tableBlueprint(c.name)?.runsSearches?.(c.args) === true),
   create: (args, ctx, next) => {
     // Its own halt: a `head` in the subpipeline ends the subpipeline, not the search.
     let halted = false;
@@ -55,8 +56,9 @@ export const appendpipeCommand = defineCommand<AppendpipeArgs>({
       halt: { value: () => void (halted = true) },
       halted: { get: () => halted || ctx.halted },
     }) as ExecContext;
-    // Its rows go on after the results; the search's end comes after both.
-    let sub: Sink = { push: (row) => next.push(row), end: () => {} };
+    // Its rows go on after the results; the search's end comes after both, when the subpipeline ends (a map in it
+    // ends after its searches: ExecContext.defer).
+    let sub: Sink = { push: (row) => next.push(row), end: () => next.end() };
     for (let i = args.commands.length - 1; i >= 0; i--) {
       const c = args.commands[i]!;
       const blueprint = tableBlueprint(c.name);
@@ -78,7 +80,6 @@ export const appendpipeCommand = defineCommand<AppendpipeArgs>({
           sub.push(row);
         }
         sub.end();
-        next.end();
       },
     };
   },

@@ -19,6 +19,7 @@ import { inputlookupCommand } from './inputlookup.js';
 import { joinCommand } from './join.js';
 import { lookupCommand } from './lookup.js';
 import { makemvCommand } from './makemv.js';
+import { mapCommand } from './map.js';
 import { makeresultsCommand } from './makeresults.js';
 import { mvexpandCommand } from './mvexpand.js';
 import { nomvCommand } from './nomv.js';
@@ -64,6 +65,7 @@ const COMMANDS: readonly AnyCommand[] = [
   joinCommand,
   lookupCommand,
   makemvCommand,
+  mapCommand,
   makeresultsCommand,
   mvexpandCommand,
   nomvCommand,

@@ -42,6 +42,17 @@ export interface ExecContext extends EvalContext {
    * (exec/subsearch.ts `runSubsearches`). Absent on a path that does not run them: such a command then fails.
    */
   subsearchRows?: ReadonlyMap<CommandAst, readonly Result[]>;
+  /**
+   * Runs a search of its own (map's, once per result; exec/subsearch.ts `searchRunner`): its text macro-expanded,
+   * planned as this search's subsearches are (same events, default time range), its rows pushed to `output` (not
+   * ended). Absent on a path that cannot run one (a shared scan, a partition).
+   */
+  runSearch?(text: string, output: Sink, signal: AbortSignal): Promise<void>;
+  /**
+   * Asynchronous work an operator starts at its `end()` (map's searches), which must then end its next operator
+   * itself: the executor awaits it before the search is done. Absent where nothing awaits it.
+   */
+  defer?(work: () => Promise<void>): void;
 }
 
 /** A command's subsearch: run first, its results (at most `maxRows`, for at most `maxSeconds`) given to the command. */
@@ -98,6 +109,11 @@ export interface CommandBlueprint<A> {
    * null when these arguments do not split (a function without merge). Absent: never.
    */
   splits?(args: A): AggregationSplit | null;
+  /**
+   * True for a command that runs searches while the search runs (map, or appendpipe holding one: ExecContext.runSearch):
+   * the search then runs on one thread, on its own (not from a shared scan), without pushdown of its stats.
+   */
+  runsSearches?(args: A): boolean;
   /** A command with a subsearch (`join`): the planner plans it with the search, the executor runs it first. */
   subsearch?(args: A): SubsearchSpec;
   /** Generating commands produce their rows here. */

@@ -12,6 +12,7 @@ import type { SearchPlan } from '../plan/plan.js';
 import { statsPushdown } from '../plan/pushdown.js';
 import { NewestFirst, Retrieval } from './newest-first.js';
 import type { DatasetSummaries } from '../datamodel/summaries.js';
+import type { MacroLibrary } from '../macros/macros.js';
 
 export interface ExecuteOptions {
   source: EventSource | null;
@@ -25,6 +26,10 @@ export interface ExecuteOptions {
   summaries?: DatasetSummaries;
   /** See `SearchOptions.ready`. */
   ready?: () => Promise<void> | null;
+  /** Macros for the searches a command runs (map's: their text is expanded when it is filled in). */
+  macros?: MacroLibrary;
+  /** See `ExecContext.runSearch` (set by exec/subsearch.ts `executeSearch` for a plan that runs searches). */
+  runSearch?: ExecContext['runSearch'];
 }
 
 export interface ExecuteStats {
@@ -57,6 +62,14 @@ export async function executePlan(plan: SearchPlan, opts: ExecuteOptions, output
   }
   const stats: ExecuteStats = { eventsScanned: 0, eventsMatched: 0, results: 0, durationMs: 0 };
   const counting = countingSink(output, stats);
+  // What operators started at their end (map's searches): the search is done when they are.
+  const deferred: Promise<void>[] = [];
+  ctx.defer = (work) => {
+    const p = work();
+    // Awaited below in order; a later one failing first must not be an unhandled rejection meanwhile.
+    p.catch(() => {});
+    deferred.push(p);
+  };
   try {
     const sink = buildOperators(plan, ctx, counting);
     if (plan.generating) {
@@ -91,6 +104,7 @@ export async function executePlan(plan: SearchPlan, opts: ExecuteOptions, output
       }
       sink.end();
     }
+    for (let i = 0; i < deferred.length; i++) await deferred[i];
   } catch (e) {
     if (e instanceof SplError) throw e.withSource(ctx.source);
     // eval and where place such an error at their expression; from any other command it is the search's.
@@ -122,10 +136,11 @@ export function eventRow(e: Event, plan: SearchPlan): Result {
 }
 
 /** The context operators of one run of `plan` see. */
-export function createContext(plan: SearchPlan, opts: Pick<ExecuteOptions, 'now' | 'tz' | 'lookups' | 'onWarning' | 'ready' | 'signal'>): ExecContext {
+export function createContext(plan: SearchPlan, opts: Pick<ExecuteOptions, 'now' | 'tz' | 'lookups' | 'onWarning' | 'ready' | 'signal' | 'runSearch'>): ExecContext {
   let halted = false;
   return {
     ...(opts.ready ? { ready: opts.ready } : {}),
+    ...(opts.runSearch ? { runSearch: opts.runSearch } : {}),
     now: opts.now,
     tz: opts.tz,
     source: plan.pipeline.source,

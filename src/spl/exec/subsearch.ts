@@ -8,7 +8,9 @@
 import type { Result } from '../../events/result.js';
 import { toText, valuesOf } from '../../events/value.js';
 import type { CommandAst, PipelineAst, SearchExpr } from '../parse/ast.js';
-import { parseSearchSource } from '../parse/parser.js';
+import { parsePipeline, parseSearchSource } from '../parse/parser.js';
+import { COMMAND_PARSERS } from '../commands/index.js';
+import { expandMacros, MacroLibrary } from '../macros/macros.js';
 import type { SearchArgs } from '../commands/search.js';
 import type { Sink } from '../commands/types.js';
 import { planSearch, type PlannedSubsearch, type SearchPlan } from '../plan/plan.js';
@@ -22,7 +24,27 @@ import { executePlan, type ExecuteOptions, type ExecuteStats } from './run.js';
  */
 export async function executeSearch(plan: SearchPlan, opts: ExecuteOptions, output: Sink): Promise<ExecuteStats> {
   const bound = await runSubsearches(plan, opts);
+  // A search running searches (map) ends after them, which a pushed-down stats' final part does not wait for.
+  if (plan.runsSearches) return executePlan(bound, { ...opts, runSearch: searchRunner(plan, opts) }, output);
   return (await executePushedStats(bound, opts, output)) ?? executePlan(bound, opts, output);
+}
+
+/**
+ * How `plan`'s commands run a search of their own (map's, per result: ExecContext.runSearch): its text expanded with
+ * the search's macros, planned as its subsearches are (its options: the same events, the default time range), run
+ * with its options under `signal` (stopped with the search too). A search that itself runs searches is refused: a map
+ * in map's search would multiply the scans.
+ */
+function searchRunner(plan: SearchPlan, opts: ExecuteOptions): NonNullable<ExecuteOptions['runSearch']> {
+  const macros = opts.macros ?? new MacroLibrary();
+  return async (text, output, signal) => {
+    const source = expandMacros(text, macros, { kind: 'search', text, name: 'map search' });
+    const inner = planSearch(parsePipeline(source, COMMAND_PARSERS, 0, source.text.length), plan.options);
+    const nested = inner.stages.find((s) => s.blueprint.runsSearches?.(s.command.args));
+    if (nested) throw new SplError('SPL_UNSUPPORTED_COMMAND', `a search run by map cannot run searches itself ("${nested.command.name}")`, nested.command.nameSpan, source);
+    const outer = opts.signal;
+    await executeSearch(inner, { ...opts, signal: outer ? AbortSignal.any([outer, signal]) : signal }, output);
+  };
 }
 
 /** `plan` with the results of its subsearches (the plan itself when it has none, or they already ran). */

@@ -63,6 +63,8 @@ export interface SearchPlan {
   subsearches: PlannedSubsearch[];
   /** What it was planned with (a search whose subsearches gave their results is planned again with them). */
   options: PlanOptions;
+  /** A command runs searches while it runs (map: CommandBlueprint.runsSearches): one thread, no shared scan, no pushdown. */
+  runsSearches: boolean;
   /** Their results, once run (`runSubsearches`): what the commands' operators read (ExecContext.subsearchRows). */
   subsearchRows?: ReadonlyMap<CommandAst, readonly Result[]>;
 }
@@ -195,6 +197,7 @@ export function planSearch(pipeline: PipelineAst, opts: PlanOptions): SearchPlan
       }),
     ],
     options: opts,
+    runsSearches: stages.some(({ command, blueprint }) => blueprint.runsSearches?.(command.args) === true),
   };
 }
 

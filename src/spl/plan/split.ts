@@ -30,6 +30,9 @@ export function splitPlan(plan: SearchPlan): PlanSplit {
   // Its results are on the thread that ran it, before the scan (exec/subsearch.ts).
   const sub = plan.subsearches[0];
   if (sub) return { serial: `"${sub.command.name}" has a subsearch, which runs first`, boundary: 0, partial: false, inOrder: true, stop: null };
+  // Its searches run on the thread that has the search's options, after all its input (exec/subsearch.ts searchRunner).
+  const mapping = plan.stages.find((s) => s.blueprint.runsSearches?.(s.command.args));
+  if (mapping) return { serial: `"${mapping.command.name}" runs a search per result`, boundary: 0, partial: false, inOrder: true, stop: null };
   const stages = plan.stages;
   let boundary = 0;
   let stop: string | null = null;
