@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { toObject } from '../../../src/events/result.js';
 import { MemorySource } from '../../../src/sources/memory.js';
-import { explainPlan, plan, runSearch, SplError } from '../../../src/spl/index.js';
+import { explainPlan, MacroLibrary, plan, runSearch, SplError } from '../../../src/spl/index.js';
 import { MAP_MAX_SEARCHES } from '../../../src/spl/commands/map.js';
 import { loadContent } from '../../../src/detections/content.js';
 import { runDetections } from '../../../src/detections/run.js';
@@ -135,7 +135,6 @@ describe('map', () => {
   });
 
   it('macros in the search are expanded when it runs', async () => {
-    const { MacroLibrary } = await import('../../../src/spl/index.js');
     const macros = new MacroLibrary();
     macros.define({ name: 'logins', args: [], definition: 'action=login' });
     const { results } = await runSearch('| makeresults | eval u="bob" | map search="search `logins` user=$u$ | table user, action"', { now: NOW, macros, source: new MemorySource(EVENTS) });
