@@ -157,7 +157,7 @@ function timeBased(a: BinArgs): boolean {
   return a.field === '_time' || a.span?.kind === 'seconds' || a.span?.kind === 'months';
 }
 
-function spanOption(p: ArgParser, text: string, at: Span): BinSpan {
+export function spanOption(p: ArgParser, text: string, at: Span): BinSpan {
   try {
     return parseSpan(text);
   } catch (e) {
@@ -166,7 +166,7 @@ function spanOption(p: ArgParser, text: string, at: Span): BinSpan {
   }
 }
 
-function alignOption(p: ArgParser, text: string, at: Span): AlignTime {
+export function alignOption(p: ArgParser, text: string, at: Span): AlignTime {
   const t = text.toLowerCase();
   if (t === 'earliest' || t === 'latest') return { kind: t };
   try {
@@ -178,7 +178,7 @@ function alignOption(p: ArgParser, text: string, at: Span): AlignTime {
 }
 
 /** Where epoch-aligned `_time` bins start for `aligntime=`. */
-function alignOrigin(a: AlignTime, ctx: ExecContext): number {
+export function alignOrigin(a: AlignTime, ctx: ExecContext): number {
   switch (a.kind) {
     case 'earliest':
       return ctx.earliest ?? 0;

@@ -33,6 +33,7 @@ import { spathCommand } from './spath.js';
 import { statsCommand } from './stats.js';
 import { streamstatsCommand } from './streamstats.js';
 import { tableCommand } from './table.js';
+import { timechartCommand } from './timechart.js';
 import { tailCommand } from './tail.js';
 import { rareCommand, topCommand } from './top.js';
 import { transactionCommand } from './transaction.js';
@@ -81,6 +82,7 @@ const COMMANDS: readonly AnyCommand[] = [
   streamstatsCommand,
   tableCommand,
   tailCommand,
+  timechartCommand,
   transactionCommand,
   topCommand,
   tstatsCommand,

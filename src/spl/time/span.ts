@@ -259,7 +259,7 @@ const TIME_LADDER: readonly Span[] = [
 ];
 
 /** A span's length in seconds, for comparing spans (months count as 30 days). */
-function spanSeconds(span: Span): number {
+export function spanSeconds(span: Span): number {
   switch (span.kind) {
     case 'seconds':
       return span.seconds;
@@ -273,7 +273,7 @@ function spanSeconds(span: Span): number {
 }
 
 /** How many bins of `span` the time range [lo, hi] touches. */
-function timeBinsBetween(lo: number, hi: number, span: Span, tz: string, origin: number): number {
+export function timeBinsBetween(lo: number, hi: number, span: Span, tz: string, origin: number): number {
   if (span.kind === 'months') return Math.floor(localMonth(hi, tz) / span.months) - Math.floor(localMonth(lo, tz) / span.months) + 1;
   if (span.kind === 'seconds' && span.localDays !== null) return Math.floor(localDay(hi, tz) / span.localDays) - Math.floor(localDay(lo, tz) / span.localDays) + 1;
   return binsBetween(lo, hi, makeGrid(spanSeconds(span), origin));

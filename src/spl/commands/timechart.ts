@@ -1,0 +1,624 @@
+import { Row, type Result } from '../../events/result.js';
+import { toNumber, toText, valuesOf, type FieldValue, type Scalar } from '../../events/value.js';
+import type { ArgParser } from '../parse/parser.js';
+import { cover, SplError, type Span } from '../source.js';
+import { aggregationFor, type Accumulator, type AggregationBlueprint } from '../stats/aggregations.js';
+import { AggregationGroups, Aggregator, sortByValues, type GroupsPartial } from '../stats/aggregator.js';
+import { parseAggregation, type AggregationSpec } from '../stats/parse.js';
+import { autoTimeSpan, DEFAULT_BINS, isEpochAligned, spanSeconds, timeBinner, timeBinsBetween, type Span as BinSpan } from '../time/span.js';
+import { alignOption, alignOrigin, spanOption, type AlignTime } from './bin.js';
+import { compareNumbersFirst } from '../eval/compare.js';
+import { defineCommand, type ExecContext, type Sink } from './types.js';
+
+/**
+ * Most time buckets a timechart makes, Splunk's default `maxbins` of limits.conf `[discretize]` (the maximum
+ * number of bins to discretize into; 50,000, searchresults' maxresultrows): a span that needs more over the
+ * range charted is an error, not millions of rows.
+ */
+export const TIMECHART_MAX_BINS = 50_000;
+
+/** Most cells (buckets x columns) a timechart emits: `limit=0` over 1e6 split-by values is an error, not 5e7 cells. */
+export const TIMECHART_MAX_CELLS = 5_000_000;
+
+/** `where <fn> in top5`, `where <fn> notin bottom3`, `where <fn> > 10`: which series are charted. */
+export type WhereClause =
+  | { fn: AggregationBlueprint; kind: 'rank'; keep: boolean; top: boolean; n: number }
+  | { fn: AggregationBlueprint; kind: 'threshold'; greater: boolean; value: number };
+
+export interface TimechartArgs {
+  aggregations: AggregationSpec[];
+  /** Per aggregation: the seconds of `per_second`/`per_minute`/`per_hour`/`per_day` (a sum per that time), or null. */
+  rates: (number | null)[];
+  /** The split-by field, or null for one series per aggregation. */
+  by: string | null;
+  where: WhereClause | null;
+  span: BinSpan | null;
+  spanAt: Span | null;
+  bins: number;
+  minspan: BinSpan | null;
+  start: number | null;
+  end: number | null;
+  aligntime: AlignTime | null;
+  cont: boolean;
+  partial: boolean;
+  fixedrange: boolean;
+  /** 0: every series. */
+  limit: number;
+  bottom: boolean;
+  /** The function scoring series for `limit=` (`agg=`, default sum). */
+  agg: AggregationBlueprint;
+  useother: boolean;
+  otherstr: string;
+  usenull: boolean;
+  nullstr: string;
+  sep: string;
+  format: string | null;
+  dedupSplitvals: boolean;
+  /** Events per bucket and series (internal name): the score of series when several aggregations are charted. */
+  counting: AggregationSpec;
+}
+
+const OPTIONS = ['sep', 'format', 'partial', 'cont', 'fixedrange', 'limit', 'agg', 'span', 'bins', 'minspan', 'start', 'end', 'aligntime', 'useother', 'otherstr', 'usenull', 'nullstr', 'dedup_splitvals'] as const;
+
+/** The bucket field and the split-by field in the groups (internal names no input field has). */
+const BUCKET = ' timechart _time';
+const SERIES = ' timechart series';
+
+/**
+ * `timechart [options] <agg>... [BY <field> [WHERE <fn> (in|notin) (top|bottom)<N> | WHERE <fn> (<|>) <num>]]`
+ * (SPL reference, timechart): the stats aggregations per time bucket, one column per aggregation, or per
+ * aggregation and split-by value, one row per bucket with `_time` (its start) and `_span` (its length in seconds).
+ *
+ * - The span: `span=`, else the smallest of the ladder in time/span.ts (`bin`'s) giving at most `bins=` (100)
+ *   buckets over the search's time range (earliest to latest, or now): the reference's defaults (last 24 hours:
+ *   30 minutes, last 7 days: 1 day, previous year: 1 month). Over all time it follows the data's range as it
+ *   grows: the groups are re-bucketed to the coarser span, each old bucket inside one new one (ladder spans nest).
+ * - Aggregation is stats' own (`AggregationGroups` by bucket and series), and splits into partial states per
+ *   partition and a merge for several threads; series beyond `limit=` (or not selected by WHERE) are merged into
+ *   `OTHER` per bucket from those states.
+ * - Buckets: with a search time range, every bucket of it (`cont=true`; `partial=false` drops a first or last
+ *   bucket the range covers in part), and buckets of data outside it; over all time, from the first bucket of data
+ *   to the last; `cont=false`: only buckets with data. A series without data in a bucket has the value of its
+ *   function over nothing: 0 for count and dc, empty for the others.
+ * - At most TIMECHART_MAX_BINS buckets and TIMECHART_MAX_CELLS cells, else SPL_BAD_ARGUMENT.
+ */
+export const timechartCommand = defineCommand<TimechartArgs>({
+  name: 'timechart',
+  doc: 'timechart [span=|bins=|minspan=] [limit=] [useother=] [usenull=] [cont=] [partial=] <fn>(<field>) [AS name]... [BY <field> [WHERE <fn> in top<N>]]: aggregations per time bucket.',
+  parse: parseTimechart,
+  kind: () => 'transforming',
+  orderSensitive: (a) => a.aggregations.some((x) => x.blueprint.orderSensitive === true),
+  ordersOutput: () => true,
+  writes: () => '*',
+  emitsOwnRows: () => true,
+  outputFields: (a) => ({ fields: new Set(['_time', '_span', ...(a.by === null ? a.aggregations.map((x) => x.as) : [])]), open: a.by !== null }),
+  create: (args, ctx, next) => {
+    const chart = new Chart(args, ctx);
+    return {
+      push: (row) => chart.add(row),
+      end: () => {
+        chart.emit(next);
+        next.end();
+      },
+    };
+  },
+  splits: (args) => ({
+    partial: (ctx) => {
+      const chart = new Chart(args, ctx);
+      return { push: (row) => chart.add(row), end: () => {}, state: () => chart.state(), peek: () => chart.state(true), groups: () => chart.size };
+    },
+    merge: (ctx, next) => {
+      const chart = new Chart(args, ctx);
+      return {
+        merge: (state) => chart.merge(state as ChartState),
+        end: () => {
+          chart.emit(next);
+          next.end();
+        },
+      };
+    },
+  }),
+});
+
+function parseTimechart(p: ArgParser): TimechartArgs {
+  const args: TimechartArgs = {
+    aggregations: [],
+    rates: [],
+    by: null,
+    where: null,
+    span: null,
+    spanAt: null,
+    bins: DEFAULT_BINS,
+    minspan: null,
+    start: null,
+    end: null,
+    aligntime: null,
+    cont: true,
+    partial: true,
+    fixedrange: true,
+    limit: 10,
+    bottom: false,
+    agg: aggregationFor('sum')!,
+    useother: true,
+    otherstr: 'OTHER',
+    usenull: true,
+    nullstr: 'NULL',
+    sep: ': ',
+    format: null,
+    dedupSplitvals: false,
+    counting: null as unknown as AggregationSpec,
+  };
+  let first: Span | null = null;
+  for (;;) {
+    const o = p.option(OPTIONS);
+    if (o) {
+      switch (o.key) {
+        case 'span':
+          args.span = spanOption(p, o.value, o.valueSpan);
+          args.spanAt = o.valueSpan;
+          if (args.span.kind === 'log') throw p.error('a log span cannot bin _time', o.valueSpan, 'SPL_BAD_ARGUMENT');
+          break;
+        case 'minspan':
+          args.minspan = spanOption(p, o.value, o.valueSpan);
+          if (args.minspan.kind === 'log') throw p.error('minspan= needs a span length such as 5m, not a log span', o.valueSpan, 'SPL_BAD_ARGUMENT');
+          break;
+        case 'bins':
+          args.bins = p.parseInt(o.value, o.valueSpan, 1);
+          if (args.bins > TIMECHART_MAX_BINS) throw p.error(`bins= is at most ${TIMECHART_MAX_BINS} (maxbins)`, o.valueSpan, 'SPL_BAD_ARGUMENT');
+          break;
+        case 'start':
+        case 'end': {
+          const n = toNumber(o.value);
+          if (n === null) throw p.error(`${o.key}= needs a time in epoch seconds, found "${o.value}"`, o.valueSpan, 'SPL_BAD_ARGUMENT');
+          args[o.key] = n;
+          break;
+        }
+        case 'aligntime':
+          args.aligntime = alignOption(p, o.value, o.valueSpan);
+          break;
+        case 'limit': {
+          // limit=<int> | top<int> | bottom<int> (SPL reference, timechart: chart-limit-opt).
+          const m = /^(top|bottom)?(\d+)$/i.exec(o.value);
+          if (!m) throw p.error(`limit= needs a number, top<N> or bottom<N>, found "${o.value}"`, o.valueSpan, 'SPL_BAD_ARGUMENT');
+          args.bottom = m[1]?.toLowerCase() === 'bottom';
+          args.limit = p.parseInt(m[2]!, o.valueSpan);
+          break;
+        }
+        case 'agg':
+          args.agg = scoreFunction(p, o.value, o.valueSpan);
+          break;
+        case 'sep':
+          args.sep = o.value;
+          break;
+        case 'format':
+          args.format = o.value;
+          break;
+        case 'otherstr':
+          args.otherstr = o.value;
+          break;
+        case 'nullstr':
+          args.nullstr = o.value;
+          break;
+        default: {
+          const b = p.parseBool(o.value, o.valueSpan);
+          if (o.key === 'cont') args.cont = b;
+          else if (o.key === 'partial') args.partial = b;
+          else if (o.key === 'fixedrange') args.fixedrange = b;
+          else if (o.key === 'useother') args.useother = b;
+          else if (o.key === 'usenull') args.usenull = b;
+          else args.dedupSplitvals = b;
+        }
+      }
+      continue;
+    }
+    const t = p.peek('search');
+    if (t.kind === 'eof') break;
+    if (t.kind === 'comma') {
+      p.next('search');
+      continue;
+    }
+    const byWord = p.acceptWord('by');
+    if (byWord) {
+      if (args.by !== null) throw p.error('timechart takes one BY clause', byWord.span);
+      const f = p.fieldName('a split-by field after BY');
+      if (f.name.includes('*')) throw p.error(`the split-by field cannot have wildcards (${f.name})`, f.span, 'SPL_BAD_ARGUMENT');
+      args.by = f.name;
+      // `BY a b`: chart's row and column split; timechart has one split-by field.
+      const after = p.peek('search');
+      if (after.kind === 'word' && after.value.toLowerCase() !== 'where' && p.peek2('search').kind !== 'op') {
+        throw p.error('timechart splits by one field (use chart or stats for more)', after.span, 'SPL_BAD_ARGUMENT');
+      }
+      const whereWord = p.acceptWord('where');
+      if (whereWord) args.where = parseWhere(p, whereWord.span);
+      continue;
+    }
+    if (p.isWord('where')) throw p.error('a WHERE clause of timechart comes after BY <split-by-field>', t.span, 'SPL_BAD_ARGUMENT');
+    if (args.by !== null) throw p.error('the aggregations of timechart come before BY', t.span);
+    if (t.kind !== 'word') throw p.error(`expected a statistical function, e.g. timechart count`, t.span);
+    if (t.value.toLowerCase() === 'eval' && p.peek2('search').kind === 'lparen') {
+      throw p.error('timechart eval(<expression>) BY ... is not supported: compute the value with stats functions, e.g. count(eval(x>5)) AS n', t.span, 'SPL_BAD_ARGUMENT');
+    }
+    const rate = RATES[t.value.toLowerCase()];
+    const a = rate !== undefined && p.peek2('search').kind === 'lparen' ? parseRate(p) : parseAggregation(p, true);
+    first ??= a.span;
+    args.aggregations.push(a);
+    args.rates.push(rate ?? null);
+  }
+  if (args.aggregations.length === 0) throw p.error('timechart needs a statistical function, e.g. timechart count', p.peek('search').span);
+  if (args.where !== null && args.aggregations.length > 1) throw p.error('a WHERE clause selects series of a single aggregation', first!, 'SPL_BAD_ARGUMENT');
+  const names = new Set(args.aggregations.map((a) => a.as));
+  const dup = args.aggregations.find((a, i) => args.aggregations.findIndex((b) => b.as === a.as) !== i);
+  if (dup) throw p.error(`two aggregations are named ${dup.as}: name one with AS`, dup.span, 'SPL_BAD_ARGUMENT');
+  let as = ' timechart count';
+  while (names.has(as)) as += ' ';
+  args.counting = { fnName: 'count', blueprint: aggregationFor('count')!, field: null, expr: null, as, span: first! };
+  return args;
+}
+
+/** timechart's own functions: the sum of a field per second, minute, hour or day of each bucket. */
+const RATES: Readonly<Record<string, number>> = { per_second: 1, per_minute: 60, per_hour: 3600, per_day: 86400 };
+
+/** `per_second(<field>) [AS name]`: a sum, scaled per bucket by the caller. */
+function parseRate(p: ArgParser): AggregationSpec {
+  const t = p.next('search');
+  p.next('search');
+  const f = p.peek('search');
+  if (f.kind !== 'word' && f.kind !== 'string') throw p.error(`expected a field name inside ${t.value}( )`, f.span);
+  if (f.value.toLowerCase() === 'eval' && p.peek2('search').kind === 'lparen') throw p.error(`${t.value}(eval(...)) is not supported: compute the field with eval first`, f.span, 'SPL_BAD_ARGUMENT');
+  if (f.value.includes('*')) throw p.error(`a wildcard field in ${t.value}(${f.value}) is not supported: name the fields`, f.span, 'SPL_BAD_ARGUMENT');
+  p.next('search');
+  let end = p.expect('rparen', `\`)\` to close ${t.value}(`).span;
+  let as = p.source.text.slice(t.span.start, end.end).replace(/\s+/g, ' ');
+  if (p.acceptWord('as')) {
+    const name = p.fieldName('a name after AS');
+    as = name.name;
+    end = name.span;
+  }
+  return { fnName: t.value.toLowerCase(), blueprint: aggregationFor('sum')!, field: f.value, expr: null, as, span: cover(t.span, end) };
+}
+
+function scoreFunction(p: ArgParser, name: string, at: Span): AggregationBlueprint {
+  // `agg=max`, or `agg=max(x)`: the function applies to each series' values over time, whatever its field.
+  const fn = aggregationFor(name.replace(/\(.*\)$/s, '').toLowerCase());
+  if (!fn) throw p.error(`unknown statistical function "${name}"`, at, 'SPL_BAD_ARGUMENT');
+  return fn;
+}
+
+/** `<fn> (in|notin) (top|bottom)<N>` or `<fn> (<|>) <number>` (SPL reference, timechart: where-clause). */
+function parseWhere(p: ArgParser, whereAt: Span): WhereClause {
+  const t = p.next('search');
+  if (t.kind !== 'word') throw p.error('WHERE needs a statistical function, e.g. WHERE max in top5', t.span);
+  let name = t.value;
+  let end = t.span;
+  if (p.peek('search').kind === 'lparen') {
+    p.next('search');
+    while (p.peek('search').kind !== 'rparen' && p.peek('search').kind !== 'eof') p.next('search');
+    end = p.expect('rparen', '`)`').span;
+    name = p.source.text.slice(t.span.start, end.end);
+  }
+  const fn = scoreFunction(p, name, cover(t.span, end));
+  const c = p.next('search');
+  const word = c.kind === 'word' ? c.value.toLowerCase() : '';
+  if (word === 'in' || word === 'notin') {
+    const r = p.next('search');
+    const m = r.kind === 'word' ? /^(top|bottom)(\d+)$/i.exec(r.value) : null;
+    if (!m) throw p.error('expected top<N> or bottom<N>, e.g. WHERE max in top5', r.span, 'SPL_BAD_ARGUMENT');
+    return { fn, kind: 'rank', keep: word === 'in', top: m[1]!.toLowerCase() === 'top', n: p.parseInt(m[2]!, r.span) };
+  }
+  if (c.kind === 'op' && (c.value === '<' || c.value === '>')) {
+    const v = p.next('search');
+    const n = toNumber(v.value);
+    if (n === null || (v.kind !== 'word' && v.kind !== 'number')) throw p.error(`expected a number after ${c.value}`, v.span, 'SPL_BAD_ARGUMENT');
+    return { fn, kind: 'threshold', greater: c.value === '>', value: n };
+  }
+  throw p.error('expected in, notin, < or > after the function of WHERE, e.g. WHERE max in top5 or WHERE count > 10', c.kind === 'eof' ? whereAt : c.span, 'SPL_BAD_ARGUMENT');
+}
+
+/** One partition's buckets (`splits`): plain data, as stats' partial states. */
+export interface ChartState {
+  span: BinSpan | null;
+  loBin: number;
+  hiBin: number;
+  groups: GroupsPartial;
+}
+
+/** The key of rows without the split-by field (usenull=true): no input value has it, and it sorts last. */
+const NULL_SERIES = '\u0000timechart null';
+
+/** One series (a split-by value, or the only one without BY): its aggregations' states per bucket start. */
+interface Series {
+  value: Scalar;
+  cells: Map<number, unknown[]>;
+  score: number | null;
+}
+
+/** A timechart's buckets: stats groups by bucket start and series, on a span that may grow with the data. */
+class Chart {
+  private readonly agg: Aggregator;
+  private groups: AggregationGroups;
+  private readonly byNames: string[];
+  private readonly key = new Row();
+  /** The bucket span; null until the first row when it follows the data (all time, no span=). */
+  private span: BinSpan | null = null;
+  private bin: (t: number) => number = (t) => t;
+  /** The span is chosen from the data's range (and coarsened as it grows). */
+  private readonly auto: boolean;
+  /** The search's time range [lo, latest) when it has an earliest time; hi is its last instant. */
+  private readonly range: { lo: number; hi: number; latest: number } | null;
+  private readonly origin: number;
+  /** The first and last bucket starts of the data. */
+  private loBin = Infinity;
+  private hiBin = -Infinity;
+
+  constructor(
+    private readonly args: TimechartArgs,
+    private readonly ctx: ExecContext,
+  ) {
+    this.agg = new Aggregator([...args.aggregations, args.counting], ctx);
+    this.byNames = args.by === null ? [BUCKET] : [BUCKET, SERIES];
+    this.groups = new AggregationGroups(this.agg, this.byNames, args.dedupSplitvals);
+    this.origin = args.aligntime ? alignOrigin(args.aligntime, ctx) : 0;
+    if (ctx.earliest !== null) {
+      const latest = Math.max(ctx.earliest, ctx.latest ?? ctx.now);
+      this.range = { lo: ctx.earliest, hi: latest > ctx.earliest ? latest - 1e-6 : latest, latest };
+    } else this.range = null;
+    this.auto = args.span === null && this.range === null;
+    if (args.span) this.setSpan(args.span);
+    else if (this.range) {
+      const lo = Math.min(this.range.lo, args.start ?? Infinity);
+      const hi = Math.max(this.range.hi, args.end ?? -Infinity);
+      this.setSpan(autoTimeSpan(lo, hi, args.bins, args.minspan, ctx.tz, this.origin));
+    }
+    // A span too fine for the search's range fails before any event is read.
+    if (this.range && this.span) this.checkBins(this.bin(this.range.lo), this.bin(this.range.hi));
+  }
+
+  get size(): number {
+    return this.groups.size;
+  }
+
+  add(row: Result): void {
+    const tv = row.get('_time');
+    const t = typeof tv === 'number' ? tv : tv === null || Array.isArray(tv) ? null : toNumber(tv as Scalar);
+    if (t === null || !Number.isFinite(t)) return;
+    if (this.args.by !== null) {
+      const v = row.get(this.args.by);
+      if (v === null || (Array.isArray(v) && v.length === 0)) {
+        if (!this.args.usenull) return;
+        this.key.set(SERIES, NULL_SERIES);
+      } else this.key.set(SERIES, v);
+    }
+    if (this.span === null) {
+      // Over all time the first span is the finest that puts start=/end= and this row in `bins` buckets.
+      const lo = Math.min(t, this.args.start ?? Infinity);
+      const hi = Math.max(t, this.args.end ?? -Infinity);
+      this.setSpan(autoTimeSpan(lo, hi, this.args.bins, this.args.minspan, this.ctx.tz, this.origin));
+      this.widen(this.bin(lo), this.bin(hi));
+    }
+    let b = this.bin(t);
+    if (b < this.loBin || b > this.hiBin) {
+      this.widen(b, b);
+      b = this.bin(t);
+    }
+    this.key.set(BUCKET, b);
+    this.groups.add(this.key, row);
+  }
+
+  /** The partition's share (ChartState); `keep`: go on aggregating after it (copy before feeding more). */
+  state(keep = false): ChartState {
+    return { span: this.span, loBin: this.loBin, hiBin: this.hiBin, groups: this.groups.partial(keep) };
+  }
+
+  /** Folds in a partition's share: both on the coarser span, the buckets of the finer one inside its buckets. */
+  merge(s: ChartState): void {
+    if (s.span === null || s.groups.values.length === 0) return;
+    if (this.span === null) this.setSpan(s.span);
+    else if (spanSeconds(s.span) > spanSeconds(this.span)) this.rebin(s.span);
+    for (const v of s.groups.values) v[0] = this.bin(v[0] as number);
+    this.groups.merge(s.groups);
+    this.widen(this.bin(s.loBin), this.bin(s.hiBin));
+  }
+
+  private setSpan(span: BinSpan): void {
+    this.span = span;
+    this.bin = timeBinner(span, this.ctx.tz, isEpochAligned(span) ? this.origin : 0);
+  }
+
+  /** Takes buckets lo and hi in; over all time, coarsens the span when they no longer fit in `bins` buckets. */
+  private widen(lo: number, hi: number): void {
+    this.loBin = Math.min(this.loBin, lo);
+    this.hiBin = Math.max(this.hiBin, hi);
+    if (this.auto && this.count(this.loBin, this.hiBin) > this.args.bins) {
+      this.rebin(autoTimeSpan(this.loBin, this.hiBin, this.args.bins, this.args.minspan, this.ctx.tz, this.origin));
+    }
+    this.checkBins(this.loBin, this.hiBin);
+  }
+
+  /** Moves every group to the bucket of `span` holding its bucket's start. */
+  private rebin(span: BinSpan): void {
+    if (this.span !== null && spanSeconds(span) <= spanSeconds(this.span)) return;
+    const old = this.groups.partial();
+    this.setSpan(span);
+    for (const v of old.values) v[0] = this.bin(v[0] as number);
+    this.groups = new AggregationGroups(this.agg, this.byNames, this.args.dedupSplitvals);
+    this.groups.merge(old);
+    if (this.loBin <= this.hiBin) {
+      this.loBin = this.bin(this.loBin);
+      this.hiBin = this.bin(this.hiBin);
+    }
+  }
+
+  private count(lo: number, hi: number): number {
+    const span = this.span!;
+    return timeBinsBetween(lo, hi, span, this.ctx.tz, isEpochAligned(span) ? this.origin : 0);
+  }
+
+  private checkBins(lo: number, hi: number): void {
+    if (lo > hi) return;
+    const n = this.count(lo, hi);
+    if (n > TIMECHART_MAX_BINS) {
+      throw new SplError('SPL_BAD_ARGUMENT', `timechart: the span would make ${n} time buckets, more than ${TIMECHART_MAX_BINS} (maxbins): use a larger span= or a shorter time range`, this.args.spanAt ?? this.args.counting.span, this.ctx.source);
+    }
+  }
+
+  /** The next bucket's start: 1.5 spans on floors into the next bucket whatever its length (DST days, months). */
+  private next(b: number): number {
+    return this.bin(b + 1.5 * spanSeconds(this.span!));
+  }
+
+  emit(next: Sink): void {
+    if (this.span === null || this.groups.size === 0) return;
+    const { args } = this;
+    const parts = this.groups.partial();
+    const series = new Map<string, Series>();
+    for (let i = 0; i < parts.values.length; i++) {
+      const value = args.by === null ? '' : parts.values[i]![1]!;
+      const k = toText(value);
+      let s = series.get(k);
+      if (!s) series.set(k, (s = { value, cells: new Map(), score: null }));
+      s.cells.set(parts.values[i]![0] as number, parts.states[i]!);
+    }
+    const { kept, dropped } = this.select([...series.values()]);
+    const buckets = this.buckets(parts);
+    const columns = this.columns(kept, dropped.length > 0 && args.useother);
+    if (buckets.length * columns.length > TIMECHART_MAX_CELLS) {
+      throw new SplError('SPL_BAD_ARGUMENT', `timechart would emit ${buckets.length} buckets x ${columns.length} columns, more than ${TIMECHART_MAX_CELLS} cells: chart fewer series (limit=, WHERE) or use a larger span=`, args.by === null ? args.counting.span : args.spanAt ?? args.counting.span, this.ctx.source);
+    }
+    const empty = this.agg.newState().map((a) => a.result());
+    const other = args.useother ? this.others(dropped) : new Map<number, (FieldValue | null)[]>();
+    for (const b of buckets) {
+      const row = new Row();
+      const len = this.length(b);
+      row.set('_time', b);
+      for (const c of columns) {
+        const cells = c.series === null ? other.get(b) : resultsOf(this.agg, c.series.cells.get(b));
+        row.set(c.name, this.rated(c.agg, (cells ?? empty)[c.agg]!, len));
+      }
+      row.set('_span', len);
+      next.push(row);
+    }
+  }
+
+  /** Bucket b's length in seconds (a day or month bucket's own: DST days, months). */
+  private length(b: number): number {
+    return isEpochAligned(this.span!) ? spanSeconds(this.span!) : this.next(b) - b;
+  }
+
+  /** Aggregation j's value in a bucket of `len` seconds: per_second(x) and co. are its sum per their unit. */
+  private rated(j: number, v: FieldValue | null, len: number): FieldValue | null {
+    const unit = this.args.rates[j];
+    return unit === null || unit === undefined || typeof v !== 'number' ? v : (v * unit) / len;
+  }
+
+  /** Bucket starts to emit, ascending. */
+  private buckets(parts: GroupsPartial): number[] {
+    const { args, range } = this;
+    let out: number[];
+    if (args.cont) {
+      let lo = this.loBin;
+      let hi = this.hiBin;
+      if (range && args.fixedrange) {
+        lo = Math.min(lo, this.bin(range.lo));
+        hi = Math.max(hi, this.bin(range.hi));
+      }
+      this.checkBins(lo, hi);
+      out = [];
+      for (let b = lo; b <= hi; b = this.next(b)) out.push(b);
+    } else out = [...new Set(parts.values.map((v) => v[0] as number))].sort((x, y) => x - y);
+    if (!args.partial && range && out.length) {
+      if (out[0]! < range.lo) out.shift();
+      if (out.length && this.next(out[out.length - 1]!) > range.latest) out.pop();
+    }
+    return out;
+  }
+
+  /**
+   * The series charted and those merged into OTHER. An explicit WHERE overrides limit= (SPL reference, timechart:
+   * "These options are ignored if you specify an explicit where-clause"); limit=0 keeps every series.
+   */
+  private select(all: Series[]): { kept: Series[]; dropped: Series[] } {
+    const { args } = this;
+    const w = args.where;
+    if (args.by === null || (w === null && args.limit === 0)) return { kept: all, dropped: [] };
+    const single = args.aggregations.length === 1;
+    // The score: the function over the series' values in its buckets with data; with several aggregations,
+    // limit= ranks by the series' number of events (the reference: "the score is based on the frequency").
+    const fn = w ? w.fn : single ? args.agg : null;
+    for (const s of all) {
+      const acc = fn ? fn.create() : null;
+      let events = 0;
+      for (const [b, states] of s.cells) {
+        const r = resultsOf(this.agg, states);
+        if (acc) for (const v of valuesOf(this.rated(0, r[0]!, this.length(b)))) acc.add(v, null);
+        else events += r[args.aggregations.length] as number;
+      }
+      s.score = acc ? toNumber(firstScalar(acc.result())) : events;
+    }
+    if (w?.kind === 'threshold') {
+      const pass = (s: Series) => s.score !== null && (w.greater ? s.score > w.value : s.score < w.value);
+      return { kept: all.filter(pass), dropped: all.filter((s) => !pass(s)) };
+    }
+    const top = w ? w.top : !args.bottom;
+    const n = w ? w.n : args.limit;
+    // Ties "are broken lexicographically, based on the value of the split-by field ... 'BBB' takes precedence
+    // over 'AAA', and 10 takes precedence over 9" (SPL reference, timechart, limit); bottom<N> is the reverse order.
+    const dir = top ? -1 : 1;
+    const ranked = [...all].sort((a, b) => {
+      if (a.score === null || b.score === null) return a.score === b.score ? dir * compareNumbersFirst(a.value, b.value) : a.score === null ? 1 : -1;
+      return dir * (a.score - b.score || compareNumbersFirst(a.value, b.value));
+    });
+    const first = new Set(ranked.slice(0, n));
+    const keep = w?.kind === 'rank' && !w.keep ? (s: Series) => !first.has(s) : (s: Series) => first.has(s);
+    return { kept: all.filter(keep), dropped: all.filter((s) => !keep(s)) };
+  }
+
+  /** The OTHER series: each bucket's dropped series merged (every stats function merges). */
+  private others(dropped: Series[]): Map<number, (FieldValue | null)[]> {
+    const merged = new Map<number, Accumulator[]>();
+    for (const s of dropped) {
+      for (const [b, states] of s.cells) {
+        let acc = merged.get(b);
+        if (!acc) merged.set(b, (acc = this.agg.newState()));
+        for (let j = 0; j < acc.length; j++) acc[j]!.merge!(states[j]);
+      }
+    }
+    return new Map([...merged].map(([b, acc]) => [b, acc.map((a) => a.result())]));
+  }
+
+  /**
+   * The output columns: per aggregation without BY (its name); with BY, per kept series in the split-by values'
+   * order (stats' order of BY values), then NULL, then OTHER; several aggregations name theirs `<agg><sep><value>`
+   * (sep default ": ") or by `format=` with `$AGG$` and `$VAL$`.
+   */
+  private columns(kept: Series[], withOther: boolean): { name: string; series: Series | null; agg: number }[] {
+    const { args } = this;
+    if (args.by === null) return args.aggregations.map((a, j) => ({ name: a.as, series: kept[0] ?? null, agg: j }));
+    const values = kept.filter((s) => s.value !== NULL_SERIES);
+    const ordered: (Series | null)[] = sortByValues(values.map((s) => ({ values: [s.value], s }))).map((x) => x.s);
+    const nulls = kept.find((s) => s.value === NULL_SERIES);
+    if (nulls) ordered.push(nulls);
+    if (withOther) ordered.push(null);
+    const label = (s: Series | null) => (s === null ? args.otherstr : s.value === NULL_SERIES ? args.nullstr : toText(s.value));
+    const out: { name: string; series: Series | null; agg: number }[] = [];
+    args.aggregations.forEach((a, j) => {
+      for (const s of ordered) {
+        const v = label(s);
+        const name = args.aggregations.length === 1 ? v : args.format !== null ? args.format.replace(/\$AGG\$/g, a.as).replace(/\$VAL\$/g, v) : `${a.as}${args.sep}${v}`;
+        out.push({ name, series: s, agg: j });
+      }
+    });
+    return out;
+  }
+}
+
+/** The results of one group's partial states (undefined: none). */
+function resultsOf(agg: Aggregator, states: unknown[] | undefined): (FieldValue | null)[] {
+  if (states === undefined) return agg.newState().map((a) => a.result());
+  const acc = agg.newState();
+  for (let j = 0; j < acc.length; j++) acc[j]!.merge!(states[j]);
+  return acc.map((a) => a.result());
+}
+
+function firstScalar(v: FieldValue | null): Scalar | null {
+  return v === null ? null : Array.isArray(v) ? ((v as readonly Scalar[])[0] ?? null) : (v as Scalar);
+}
