@@ -236,6 +236,12 @@ describe('timechart spans', () => {
     expect(out[7]!.count).toBe(1);
   });
 
+  it('fixedrange=false: the buckets follow the data within a time range', async () => {
+    // SPL2 reference, fixedrange: "Setting fixedrange=false allows the timechart command to constrict or expand to the
+    // time range covered by all events". The span still comes from the range (30 minutes for 24 hours).
+    expect(await inRange(`${one} | timechart fixedrange=false count`, NOW - 86400, NOW)).toEqual([{ _time: 1699999200, count: 1, _span: 1800 }]);
+  });
+
   it('partial=false drops a first and last bucket the range covers in part', async () => {
     // Reference, partial: "Controls if partial time bins should be retained or not. Only the first and last bin can
     // be partial." The last 24 hours from 1700000000 start at 1699913600, inside the 30-minute bucket of 1699912800.
@@ -259,6 +265,15 @@ describe('timechart spans', () => {
     expect((await run(`${rows([{ t: H + 1 }, { t: H + 200 }])} | timechart bins=5 count`)).map((r) => r._span)).toEqual([60, 60, 60, 60]);
     // minspan=15m: the reference's example, "the minimum span that can be used is 1800 seconds".
     expect((await run(`${rows([{ t: H + 1 }, { t: H + 200 }])} | timechart minspan=15m count`)).map((r) => r._span)).toEqual([1800]);
+  });
+
+  it('start=/end= widen the range of the data; aligntime= moves sub-day buckets as bin does', async () => {
+    // bin options (timechart's bin-options): start/end "expand the range, not shorten" it. H .. H+9.5 days: daily buckets.
+    const out = await run(`${rows([{ t: H + 5 * 86400 }])} | timechart start=${H} end=${H + 9.5 * 86400} count`);
+    expect(out.map((r) => r.count)).toEqual([0, 0, 0, 0, 0, 1, 0, 0, 0, 0]);
+    expect(out[0]!._time).toBe(H);
+    // aligntime=<epoch>: hour buckets from H-1800 (on every half hour); 00:10 falls in 23:30 .. 00:30.
+    expect(await run(`${rows([{ t: H + 600 }])} | timechart span=1h aligntime=${H - 1800} count`)).toEqual([{ _time: H - 1800, count: 1, _span: 3600 }]);
   });
 
   it('span=1d buckets start at local midnight', async () => {
