@@ -7,11 +7,10 @@ import type { EventSource, SeqSubsetSource } from '../events/scan.js';
 import { VigilError, type ErrorCode } from '../errors.js';
 import type { ContentPack } from '../detections/content.js';
 import { resultToJson } from '../outputs/json.js';
-import { MacroLibrary, streamSearch, type DatasetSummaries, type ExecuteStats, type Sink, type TimeBound } from '../spl/index.js';
+import { streamSearch, type DatasetSummaries, type ExecuteStats, type Sink, type TimeBound } from '../spl/index.js';
 import { SourceText, SplError, type Span } from '../spl/source.js';
 import { runMerged, runProjected, type MatchProjection, type SlicedStates } from './projection.js';
 
-const NO_MACROS = new MacroLibrary();
 
 /** One search: a scheduled run, a filter preview, an API or console search. */
 export interface RunRequest {
@@ -194,10 +193,11 @@ function errorMessage(e: unknown): SearchMessage {
 }
 
 /**
- * What a search needs of the content besides its (already expanded) macros, and the data model summaries
- * tstats reads where they cover (a worker of `vigil serve`; absent: raw events, same rows).
+ * What a search needs of the content, and the data model summaries tstats reads where they cover (a worker of
+ * `vigil serve`; absent: raw events, same rows). The search text comes with its macros expanded; the macros are
+ * for the searches a command makes as it runs (map's, per result: their quoted text is expanded then).
  */
-export type SearchContent = Pick<ContentPack, 'lookups' | 'knowledge'> & { summaries?: DatasetSummaries | null };
+export type SearchContent = Pick<ContentPack, 'lookups' | 'knowledge' | 'macros'> & { summaries?: DatasetSummaries | null };
 
 /**
  * Runs a request over `source` and reports through `emit`: rows in chunks (flushed at every scanned
@@ -263,7 +263,7 @@ async function runStreaming(req: RunRequest, source: EventSource | Promise<Event
     const stats = await streamSearch(
       req.search,
       {
-        macros: NO_MACROS,
+        macros: content.macros,
         lookups: content.lookups,
         knowledge: content.knowledge,
         ...(content.summaries ? { summaries: content.summaries } : {}),

@@ -1,4 +1,4 @@
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -95,6 +95,34 @@ describe('searches in a worker thread', () => {
       }
     } finally {
       rmSync(dmDir, { recursive: true, force: true });
+    }
+  });
+
+  it("gives map's searches the content's macros, expanded when each runs (a worker had only the expanded search text)", async () => {
+    const dataDir = mkdtempSync(join(tmpdir(), 'vigil-executor-map-'));
+    const content = mkdtempSync(join(tmpdir(), 'vigil-executor-map-content-'));
+    try {
+      mkdirSync(join(content, 'macros'));
+      writeFileSync(join(content, 'macros', 'greeting_events.yml'), 'name: greeting_events\ndefinition: index=main sourcetype=greeting\n');
+      const store = await openStore(dataDir);
+      const ev = (raw: string, sourcetype: string) => ({ _time: 1_800_000_000, index: 'main', sourcetype, source: 's', host: 'h', _raw: raw });
+      await store.append([ev('hello world', 'greeting'), ev('hello there', 'greeting'), ev('hello moon', 'other')]);
+      const req = { name: 'map', now: 1_800_000_100, tz: 'UTC', earliest: 0, latest: 1_900_000_000, defaultIndexes: 'all' as const };
+      // The macro sits in map's quoted search: the search's own expansion leaves quoted text alone.
+      const search = '| makeresults | eval w="hello" | map search="search `greeting_events` $w$ | stats count"';
+      const worker = new WorkerExecutor({ dataDir, contentDirs: [content] });
+      try {
+        for (const exec of [worker, new InProcessExecutor(store, () => loadContent([content]))]) {
+          const out = await exec.execute({ ...req, search }, 10_000);
+          expect(out.rows.map((r) => r.get('count'))).toEqual([2]);
+        }
+      } finally {
+        await worker.close();
+        await store.close();
+      }
+    } finally {
+      rmSync(dataDir, { recursive: true, force: true });
+      rmSync(content, { recursive: true, force: true });
     }
   });
 
