@@ -106,11 +106,15 @@ export const mapCommand = defineCommand<MapArgs>({
           return;
         }
         if (!run || !ctx.defer) throw new SplError('SPL_UNSUPPORTED_COMMAND', 'map cannot run its searches on this path (a search with map runs on one thread, on its own)', cmd.nameSpan, ctx.source);
+        // A head before map halted the reading of events, not map's searches (its input has all arrived): only a halt
+        // after this point (a command after map has all it needs) or a stop from outside ends them.
+        const haltedBefore = ctx.halted && ctx.aborted !== true;
+        const stopped = (): boolean => ctx.aborted === true || (ctx.halted && !haltedBefore);
         ctx.defer(async () => {
           const missing = new Set<string>();
           let serial = 0;
           for (const row of rows) {
-            if (ctx.halted) break;
+            if (stopped()) break;
             const text = substitute(args.template, row, serial + 1, missing);
             if (text === null) continue;
             serial++;
@@ -119,7 +123,7 @@ export const mapCommand = defineCommand<MapArgs>({
               push: (r) => {
                 next.push(r);
                 // A command after map has all it needs (head): this search and the next stop.
-                if (ctx.halted) stop.abort();
+                if (stopped()) stop.abort();
               },
               end: () => {},
             };

@@ -28,6 +28,11 @@ export interface ExecContext extends EvalContext {
   /** Operators that need no more input call this (head); the executor stops reading. */
   halt(): void;
   readonly halted: boolean;
+  /**
+   * The search was stopped from outside (cancelled, past its time limit: its signal aborted). Unlike `halted`, a `head`
+   * does not set it: an operator running work after its input ended (map) tells the two apart. Absent: never.
+   */
+  readonly aborted?: boolean;
   /** Resolves when the output can take more rows (null: it can now); a generating command waits for it between chunks. */
   ready?(): Promise<void> | null;
   /** Data model summaries this search may read (tstats), when the caller has them. */

@@ -156,6 +156,9 @@ export function createContext(plan: SearchPlan, opts: Pick<ExecuteOptions, 'now'
     get halted() {
       return halted || opts.signal?.aborted === true;
     },
+    get aborted() {
+      return opts.signal?.aborted === true;
+    },
   };
 }
 

@@ -115,6 +115,21 @@ describe('map', () => {
     expect(await run('| makeresults count=5 | streamstats count as n | map search="| makeresults count=3 | eval n=$n$ | fields - _time" | head 4')).toEqual([{ n: 1 }, { n: 1 }, { n: 1 }, { n: 2 }]);
   });
 
+  it('a head before map (which halts the reading of events) still lets map run its searches', async () => {
+    // `... | head 2 | map ...`: map's input is the first 2 results, and a search runs for each of them.
+    expect(await run('| makeresults count=5 | streamstats count as n | head 2 | map search="| makeresults | eval m=$n$*10 | fields - _time"')).toEqual([{ m: 10 }, { m: 20 }]);
+    // Over events: the search stopped reading at its head; map's searches read the events again.
+    expect((await runWith('action=login | head 1 | table user | map search="search user=$user$ | stats count by user"')).rows).toEqual([{ user: 'bob', count: 2 }]);
+    // In appendpipe after a head, and with a head after map too (its rows cut, not the search's).
+    expect(await run('| makeresults count=3 | streamstats count as n | head 2 | table n | appendpipe [ map search="| makeresults count=2 | eval m=$n$ | table m" | head 3 ]')).toEqual([
+      { n: 1 },
+      { n: 2 },
+      { m: 1 },
+      { m: 1 },
+      { m: 2 },
+    ]);
+  });
+
   it('inside appendpipe, as ESCU writes it: the logons of each result appended, then aggregated', async () => {
     // Shape of ESCU's "Windows AD Replication Request Initiated by User Account":
     // `| appendpipe [| map search="search `wineventlog_security` EventCode=4624 TargetLogonId=$TargetLogonId$"] | stats ... by TargetLogonId`.
