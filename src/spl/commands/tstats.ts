@@ -406,16 +406,27 @@ function eventConditions(where: SearchExpr | null, ds: CompiledDataset | null): 
  * The fields a planned tstats names (WHERE, BY, functions) that its dataset does not have: in Splunk they
  * have no value, so the search silently matches nothing or drops its rows. For `vigil validate` to warn about,
  * with the dataset's field it most likely meant (`hint`): the name with the dataset's prefix
- * (`parent_process_name` for `Processes.parent_process_name`), in another case, or within two edits.
+ * (`parent_process_name` for `Processes.parent_process_name`), the one name ending with it
+ * (`All_Changes.Account_Management.src_user` for `Account_Management.src_user`), in another case, or within
+ * two edits. A field a descendant of the dataset declares (`All_Changes.Instance_Changes.image_id` over
+ * `datamodel=Change`) has a value in Splunk, not in vigil (docs/spl.md): `descendant` is that dataset's path.
  */
-export function unknownTstatsFields(args: TstatsArgs): { name: string; hint: string | null }[] {
+export function unknownTstatsFields(args: TstatsArgs): { name: string; hint: string | null; descendant?: string }[] {
   const known = new Set(args.dataset ? tstatsFieldNames(args.dataset.resolved).keys() : INDEX_FIELDS);
   const qualified = args.dataset?.resolved.names;
-  const unknown = new Map<string, string | null>();
+  const below = args.dataset ? descendantFields(args.dataset.resolved) : new Map<string, string>();
+  const unknown = new Map<string, { hint: string | null; descendant?: string }>();
   const check = (f: string) => {
     if (known.has(f) || unknown.has(f)) return;
+    const descendant = below.get(f);
+    if (descendant !== undefined) {
+      unknown.set(f, { hint: null, descendant });
+      return;
+    }
     const prefixed = qualified?.get(f);
-    unknown.set(f, (prefixed !== undefined && known.has(prefixed) ? prefixed : settingHint([...known], f)) ?? null);
+    const ending = [...known, ...below.keys()].filter((k) => k.endsWith(`.${f}`));
+    const hint = prefixed !== undefined && known.has(prefixed) ? prefixed : ending.length === 1 ? ending[0]! : settingHint([...known], f);
+    unknown.set(f, { hint: hint ?? null });
   };
   const walk = (e: SearchExpr | null): void => {
     if (e === null) return;
@@ -426,5 +437,24 @@ export function unknownTstatsFields(args: TstatsArgs): { name: string; hint: str
   walk(args.where);
   args.by.forEach(check);
   for (const a of args.aggregations) if (a.field !== null) check(a.field);
-  return [...unknown].map(([name, hint]) => ({ name, hint }));
+  return [...unknown].map(([name, u]) => ({ name, ...u }));
+}
+
+/**
+ * The fields the datasets below `ds`'s target declare, under their tstats names (the path to the declaring
+ * dataset, then the field), each with that dataset's path (`All_Changes.Instance_Changes`).
+ */
+function descendantFields(ds: CompiledDataset['resolved']): Map<string, string> {
+  const byName = new Map(ds.model.datasets.map((d) => [d.name, d]));
+  const target = ds.chain[ds.chain.length - 1]!;
+  const out = new Map<string, string>();
+  for (const d of ds.model.datasets) {
+    const path: string[] = [];
+    // Parents come before children in a loaded model; the bound only guards a malformed one.
+    for (let x = byName.get(d.name); x && path.length <= ds.model.datasets.length; x = x.parent === null ? undefined : byName.get(x.parent)) path.unshift(x.name);
+    if (d === target || !path.includes(target.name)) continue;
+    const at = path.join('.');
+    for (const f of [...d.fields, ...d.calculations.map((c) => c.output)]) if (!out.has(`${at}.${f.name}`)) out.set(`${at}.${f.name}`, at);
+  }
+  return out;
 }

@@ -2,6 +2,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { MacroLibrary } from '../../../src/spl/macros/macros.js';
+import { plan, unknownDatasetFields } from '../../../src/spl/index.js';
 import { ESCU_CORPUS_DIR } from '../../helpers.js';
 import { packWith, rows } from './helpers.js';
 
@@ -225,6 +226,22 @@ describe('the three models as content', () => {
     const r = pack.dataModels.resolve('Change', 'Accounts_Created');
     if (!r.ok) throw new Error(r.message);
     expect([r.dataset.names.get('user'), r.dataset.names.get('src_user')]).toEqual(['All_Changes.user', 'All_Changes.Account_Management.src_user']);
+  });
+
+  it('lint: a descendant\'s field over an ancestor is named as such (Splunk reads it, vigil does not); a child field without its root finds it', () => {
+    const unknown = (spl: string) => unknownDatasetFields(plan(spl, { macros: pack.macros, knowledge: pack.knowledge, now: 0 }));
+    // Over the root: Instance_Changes and Accounts_Created are below it; over Account_Management, Instance_Changes is a sibling.
+    expect(unknown('| tstats count from datamodel=Change where All_Changes.Account_Management.src_user=x by All_Changes.Instance_Changes.image_id')).toEqual([
+      { name: 'All_Changes.Account_Management.src_user', hint: null, descendant: 'All_Changes.Account_Management' },
+      { name: 'All_Changes.Instance_Changes.image_id', hint: null, descendant: 'All_Changes.Instance_Changes' },
+    ]);
+    expect(unknown('| tstats count from datamodel=Change.Account_Management by All_Changes.Instance_Changes.image_id Account_Management.src_user Instance_Changes.image_id')).toEqual([
+      { name: 'All_Changes.Instance_Changes.image_id', hint: null },
+      { name: 'Account_Management.src_user', hint: 'All_Changes.Account_Management.src_user' },
+      { name: 'Instance_Changes.image_id', hint: null },
+    ]);
+    expect(unknown('| tstats count from datamodel=Change by Instance_Changes.image_id')).toEqual([{ name: 'Instance_Changes.image_id', hint: 'All_Changes.Instance_Changes.image_id' }]);
+    expect(unknown('| tstats count from datamodel=Change.Account_Management by All_Changes.Account_Management.src_user All_Changes.src_user')).toEqual([]);
   });
 });
 
