@@ -151,7 +151,8 @@ function refuseNested(name: string, args: unknown, at: Span, source: SourceText)
 /**
  * The template with each `$field$` replaced by the row's value (`$_serial_id$` by `serial`), or null when a token
  * names a field the row does not have (added to `missing`). A multivalue is its values joined by a space. Inside
- * double quotes a value is escaped; outside, one that is not a plain word is quoted.
+ * double quotes a value is escaped; between single quotes (`'$f$'`, a field name) too, for `'`; outside, one that is
+ * not a plain word is quoted.
  */
 export function substitute(template: string, row: Result, serial: number, missing: Set<string>): string | null {
   let out = '';
@@ -167,8 +168,14 @@ export function substitute(template: string, row: Result, serial: number, missin
       continue;
     }
     const value = values.join(' ');
-    out += template.slice(from, m.index) + (inQuotes(template, m.index) ? escaped(value) : BARE_VALUE.test(value) ? value : `"${escaped(value)}"`);
-    from = m.index + m[0].length;
+    const end = m.index + m[0].length;
+    let written: string;
+    if (inQuotes(template, m.index)) written = escaped(value);
+    // `'$f$'`: an eval field name (`where '$f$'>0`, a name with spaces): its `'` and `\` escaped, as the lexer reads them.
+    else if (template[m.index - 1] === "'" && template[end] === "'") written = value.replace(/['\\]/g, (c) => `\\${c}`);
+    else written = BARE_VALUE.test(value) ? value : `"${escaped(value)}"`;
+    out += template.slice(from, m.index) + written;
+    from = end;
   }
   return absent ? null : out + template.slice(from);
 }

@@ -94,6 +94,14 @@ describe('map', () => {
     expect(await run('| makeresults | eval v=42 | map search="| makeresults | eval got=$v$ + 1 | fields - _time"')).toEqual([{ got: 43 }]);
   });
 
+  it("'$f$' names the field the value names (an eval field name), spaces and quotes in it included", async () => {
+    // Splunk pastes the value between the single quotes: `'$f$'` with f="my field" is `'my field'`, that field.
+    for (const name of ['my field', "o'brien", 'back\\slash', 'plain']) {
+      const spl = `| makeresults | eval f=${JSON.stringify(name)} | map search="| makeresults | eval ${JSON.stringify(name).replace(/"/g, '\\"')}=5 | eval got='$f$'*2 | table got"`;
+      expect(await run(spl), name).toEqual([{ got: 10 }]);
+    }
+  });
+
   it('a multivalue field gives its values joined by a space', async () => {
     expect(await run('| makeresults | eval v=split("a,b", ",") | map search="| makeresults | eval got=\\"$v$\\", again=$v$ | fields - _time"')).toEqual([{ got: 'a b', again: 'a b' }]);
   });
