@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { runSearch } from '../../../src/spl/index.js';
 import { toObject } from '../../../src/events/result.js';
 import { MAX_JSON_DEPTH } from '../../../src/normalize/json-fields.js';
-import { MAX_JSON_TEXT, MAX_JSON_VALUES } from '../../../src/spl/eval/functions/json.js';
+import { MAX_JSON_CREATED, MAX_JSON_TEXT, MAX_JSON_VALUES } from '../../../src/spl/eval/functions/json.js';
 import { at, errorOf, NOW, run } from '../commands/helpers.js';
 import { ArgParser } from '../../../src/spl/parse/parser.js';
 import { Lexer } from '../../../src/spl/parse/lexer.js';
@@ -375,8 +375,29 @@ describe('bounds', () => {
     const res2 = await runSearch(spl, { now: NOW, onWarning: (m) => warnings2.push(m) });
     expect(toObject(res2.results[0]!)).toEqual({ _time: NOW, d: a });
     expect(warnings2).toHaveLength(2);
-    expect(warnings2[0]).toMatch(/^json_set\(\) is null where its result would nest more than 128 objects\/arrays deep, exceed 10000000 characters or select more than 1000000 values/);
+    expect(warnings2[0]).toMatch(/^json_set\(\) is null where its result would nest more than 128 objects\/arrays deep, exceed 10000000 characters, select more than 1000000 values or make more than 5000000 array elements/);
     expect(warnings2[1]).toMatch(/^json_extract\(\) is null where/);
+  });
+});
+
+describe('bounds of json_extend and json_append through {}', () => {
+  it('gives null with a warning, without building the copies, when the edits would make too many elements', async () => {
+    // json_extend through {} gives every element its own copy of the value's elements: 20,000 x 20,001 = 400 million
+    // elements (it took 31 s and 4 GB before its text was found too long; 100,000 elements ran out of memory).
+    const n = 20_000;
+    expect(n * (n + 1)).toBeGreaterThan(MAX_JSON_CREATED);
+    const warnings: string[] = [];
+    const spl = `| makeresults | eval j="[".mvjoin(mvrange(0,${n}),",")."]", x=json_extend(j, "{}", json(j)), y=json_append(j, "{}", json(j)) | eval lx=len(x), ly=len(y) | fields lx ly`;
+    const res = await runSearch(spl, { now: NOW, onWarning: (m) => warnings.push(m) });
+    // json_append shares the value it appends: 20,000 two-element arrays, each the number and the shared array, whose
+    // text is too long to write (20,000 x ~108,890 characters).
+    expect(toObject(res.results[0]!)).toEqual({ _time: NOW });
+    expect(warnings).toHaveLength(2);
+    expect(warnings[0]).toMatch(/^json_extend\(\) is null where .* or make more than 5000000 array elements/);
+    expect(warnings[1]).toMatch(/^json_append\(\) is null where/);
+    // Below the bound both work: 100 elements, each extended by the 100 of the array.
+    const small = await evalRow('j="[".mvjoin(mvrange(0,100),",")."]", x=mvcount(json_array_to_mv(json_extract(json_extend(j, "{}", json(j)), "{99}"))), y=json_extract(json_append(j, "{}", 7), "{3}") | fields x y');
+    expect(small).toEqual({ x: 101, y: '[3,7]' });
   });
 });
 

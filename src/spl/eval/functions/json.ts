@@ -16,8 +16,9 @@ import type { CompileHelpers, Compiled, EvalFunction } from './types.js';
  * function's call is taken as the JSON value that call made (`json_object("a", json_array(1, 2))` nests the array);
  * any other argument is an eval value (a field holding JSON text is a string unless wrapped in `json()`).
  * Bounds: objects/arrays nest at most MAX_JSON_DEPTH deep (deeper text is not valid JSON here; a deeper result is
- * null), a result is at most MAX_JSON_TEXT characters and a path selects at most MAX_JSON_VALUES values (else null,
- * with a warning), so a row cannot exhaust memory or the stack.
+ * null), a result is at most MAX_JSON_TEXT characters, a path selects at most MAX_JSON_VALUES values and the edits of
+ * a json_append/json_extend call make at most MAX_JSON_CREATED elements (else null, with a warning), so a row cannot
+ * exhaust memory or the stack.
  */
 
 /** A JSON value. Objects are Maps: a JS object would put integer-like keys first, and Splunk keeps the key order. */
@@ -30,8 +31,25 @@ export const MAX_JSON_TEXT = 10_000_000;
 /** The most values a path may select at any of its steps: past it, the result is null. */
 export const MAX_JSON_VALUES = 1_000_000;
 
-/** A result nests deeper than MAX_JSON_DEPTH, is longer than MAX_JSON_TEXT or selects more than MAX_JSON_VALUES. */
+/**
+ * The most array elements the edits of one json_append/json_extend call may make: through `{}` each element
+ * gets its own copy of the value's elements, so `json_extend(j, "{}", json(j))` over 20,000 elements would make
+ * 400 million. Half of MAX_JSON_TEXT: more elements could not be written within it (a character and a comma each).
+ */
+export const MAX_JSON_CREATED = MAX_JSON_TEXT / 2;
+
+/** A result nests deeper than MAX_JSON_DEPTH, is longer than MAX_JSON_TEXT, selects more than MAX_JSON_VALUES or makes more than MAX_JSON_CREATED elements. */
 class JsonLimit extends Error {}
+
+/** What one call's edits may still make (MAX_JSON_CREATED elements); past it, JsonLimit before the copy is made. */
+class EditBudget {
+  private left = MAX_JSON_CREATED;
+
+  take(elements: number): void {
+    this.left -= elements;
+    if (this.left < 0) throw new JsonLimit();
+  }
+}
 
 // ------------------------------------------------------------------------------------------ parsing
 
@@ -419,7 +437,7 @@ function limited(fn: string, args: readonly EvalExpr[], h: CompileHelpers, run: 
       if (!warned) {
         warned = true;
         h.ctx.warn?.(
-          `${fn}() is null where its result would nest more than ${MAX_JSON_DEPTH} objects/arrays deep, exceed ${MAX_JSON_TEXT} characters or select more than ${MAX_JSON_VALUES} values (the first such row; later ones are not reported)`,
+          `${fn}() is null where its result would nest more than ${MAX_JSON_DEPTH} objects/arrays deep, exceed ${MAX_JSON_TEXT} characters, select more than ${MAX_JSON_VALUES} values or make more than ${MAX_JSON_CREATED} array elements (the first such row; later ones are not reported)`,
           argsSpan(args),
         );
       }
@@ -454,7 +472,12 @@ function jsonFunction(
 }
 
 /** json_set/json_append/json_extend: the document with each path-value pair applied in turn, left to right. */
-function pathEditFunction(name: string, doc: string, editOf: (value: Json) => Edit | null, valueOf: (e: EvalExpr, h: CompileHelpers) => JsonCompiled = valueArg): EvalFunction {
+function pathEditFunction(
+  name: string,
+  doc: string,
+  editOf: (value: Json, budget: EditBudget) => Edit | null,
+  valueOf: (e: EvalExpr, h: CompileHelpers) => JsonCompiled = valueArg,
+): EvalFunction {
   return jsonFunction(name, 3, Infinity, doc, (args, h) => {
     requirePairs(name, 'path', args, 1, h);
     const document = documentArg(args[0]!, h);
@@ -463,11 +486,12 @@ function pathEditFunction(name: string, doc: string, editOf: (value: Json) => Ed
     return (row) => {
       let j = document(row);
       if (j === undefined) return undefined;
+      const budget = new EditBudget();
       for (const pair of pairs) {
         const ops = pair.path(row);
         const v = pair.value(row);
         if (ops === null || v === undefined) continue;
-        const edit = editOf(v);
+        const edit = editOf(v, budget);
         if (edit !== null) j = update(j, ops, 0, edit) ?? j;
       }
       return j;
@@ -599,12 +623,27 @@ export const jsonFunctions: EvalFunction[] = [
   pathEditFunction(
     'json_append',
     'json_append(x, path, value, ...): x with the value appended to the array at each path (a scalar or object there becomes an array first); a path to nothing is skipped.',
-    (value) => ({ create: false, apply: (old) => (Array.isArray(old) ? [...old, value] : [old!, value]) }),
+    (value, budget) => ({
+      create: false,
+      apply: (old) => {
+        budget.take(Array.isArray(old) ? old.length + 1 : 2);
+        return Array.isArray(old) ? [...old, value] : [old!, value];
+      },
+    }),
   ),
   pathEditFunction(
     'json_extend',
     'json_extend(x, path, array, ...): x with the elements of the array appended to the array at each path (as json_append, one element per element).',
-    (value) => (Array.isArray(value) ? { create: false, apply: (old) => (Array.isArray(old) ? [...old, ...value] : [old!, ...value]) } : null),
+    (value, budget) =>
+      Array.isArray(value)
+        ? {
+            create: false,
+            apply: (old) => {
+              budget.take((Array.isArray(old) ? old.length : 1) + value.length);
+              return Array.isArray(old) ? [...old, ...value] : [old!, ...value];
+            },
+          }
+        : null,
     elementsArg,
   ),
   jsonFunction('json_set_exact', 3, Infinity, 'json_set_exact(x, key, value, ...): the JSON object x with each top-level key (taken literally, dots included) set to its value.', (args, h) => {
