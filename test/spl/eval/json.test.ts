@@ -309,6 +309,23 @@ describe('json_delete', () => {
   });
 });
 
+describe('json_delete over many keys', () => {
+  it('deletes a json_array of 50,000 keys from a 50,000-key object in one pass, and never changes the document read', async () => {
+    // Each key copied the whole object before (quadratic: 20,000 keys took 45 s, 50,000 about 5 minutes).
+    const n = 50_000;
+    const keep = new Set([0, 4_242, n - 1]);
+    const doc = `{${Array.from({ length: n }, (_, i) => `"k${i}":${i}`).join(',')},"nested":{"a":1,"b":2}}`;
+    const keys = JSON.stringify([...Array.from({ length: n }, (_, i) => `k${i}`).filter((_, i) => !keep.has(i)), 'nested.a', 'missing', 'k0.x']);
+    // Two rows with the same text share one parsed document: the second must see it as the first did.
+    const rows = await run(`| makeresults count=2 | eval j=${q(doc)}, keys=${q(keys)}, out=json_delete(j, json(keys)), same=if(j==${q(doc)}, "yes", "no") | table out same`);
+    const expected = '{"k0":0,"k4242":4242,"k49999":49999,"nested":{"b":2}}';
+    expect(rows).toEqual([
+      { out: expected, same: 'yes' },
+      { out: expected, same: 'yes' },
+    ]);
+  });
+});
+
 describe('json_array_to_mv and mv_to_json_array', () => {
   it('json_array_to_mv as documented, quotes kept with true()', async () => {
     // "maps that array into a multivalue field named my_little_ponies with the values Buttercup, Fluttershy, and Rarity"

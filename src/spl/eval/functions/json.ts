@@ -331,6 +331,28 @@ function update(node: Json, ops: readonly Op[], i: number, edit: Edit): Json | u
   return copy ?? node;
 }
 
+/**
+ * `node` without the member that the keys `path[i:]` lead to (json_delete); the same node when there is none.
+ * An object on the way is copied once per call (`owned` holds the copies, each in one place only) and edited in
+ * place after, so the document given is never changed.
+ */
+function deletePath(node: Json, path: readonly string[], i: number, owned: Set<JsonObject>): Json {
+  if (!(node instanceof Map)) return node;
+  const key = path[i]!;
+  const child = node.get(key);
+  if (child === undefined) return node;
+  const updated = i + 1 === path.length ? undefined : deletePath(child, path, i + 1, owned);
+  if (updated === child) return node;
+  let target = node;
+  if (!owned.has(node)) {
+    target = new Map(node);
+    owned.add(target);
+  }
+  if (updated === undefined) target.delete(key);
+  else target.set(key, updated);
+  return target;
+}
+
 /** The value for a missing key followed by `ops[i:]`: nested objects down to the edit's value (json_set only). */
 function created(ops: readonly Op[], i: number, edit: Edit): Json | undefined {
   if (!edit.create || ops.slice(i).some((op) => op.kind !== 'key')) return undefined;
@@ -665,16 +687,18 @@ export const jsonFunctions: EvalFunction[] = [
   jsonFunction('json_delete', 2, Infinity, 'json_delete(x, key, ...): the JSON document x without the keys ("a.b" is b inside a; no array indexes); a key may be a json_array() of keys.', (args, h) => {
     const document = documentArg(args[0]!, h);
     const keys = args.slice(1).map((a) => valueArg(a, h));
-    const remove: Edit = { create: false, apply: () => undefined };
     return (row) => {
       let j = document(row);
       if (j === undefined) return undefined;
+      // The objects this call copied, edited in place by its later keys: a key list as long as the object
+      // (json_delete(o, json(keys))) costs one copy, not one per key.
+      const owned = new Set<JsonObject>();
       for (const key of keys) {
         const k = key(row);
         for (const name of Array.isArray(k) ? k : [k]) {
           if (typeof name !== 'string') continue;
-          const ops: Op[] = name.split('.').map((part) => ({ kind: 'key', key: part }));
-          if (ops.length <= MAX_JSON_DEPTH) j = update(j, ops, 0, remove) ?? j;
+          const path = name.split('.');
+          if (path.length <= MAX_JSON_DEPTH) j = deletePath(j, path, 0, owned);
         }
       }
       return j;
