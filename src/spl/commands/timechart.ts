@@ -453,12 +453,14 @@ class Chart {
     return timeBinsBetween(lo, hi, span, this.ctx.tz, isEpochAligned(span) ? this.origin : 0);
   }
 
-  private checkBins(lo: number, hi: number): void {
-    if (lo > hi) return;
+  /** The number of buckets from lo to hi (0 when lo > hi); more than TIMECHART_MAX_BINS is an error. */
+  private checkBins(lo: number, hi: number): number {
+    if (lo > hi) return 0;
     const n = this.count(lo, hi);
     if (n > TIMECHART_MAX_BINS) {
       throw new SplError('SPL_BAD_ARGUMENT', `timechart: the span would make ${n} time buckets, more than ${TIMECHART_MAX_BINS} (maxbins): use a larger span= or a shorter time range`, this.args.spanAt ?? this.args.counting.span, this.ctx.source);
     }
+    return n;
   }
 
   /** The next bucket's start: 1.5 spans on floors into the next bucket whatever its length (DST days, months). */
@@ -521,9 +523,18 @@ class Chart {
         lo = Math.min(lo, this.bin(range.lo));
         hi = Math.max(hi, this.bin(range.hi));
       }
-      this.checkBins(lo, hi);
+      const n = this.checkBins(lo, hi);
       out = [];
-      for (let b = lo; b <= hi; b = this.next(b)) out.push(b);
+      for (let b = lo; b <= hi; ) {
+        out.push(b);
+        const after = this.next(b);
+        // A sub-second span over times so large that a double cannot tell its buckets apart (10us in year 9999,
+        // 1ms near 1e15) makes no next bucket: an error, not an endless loop.
+        if (!(after > b) || out.length > 2 * n + 2) {
+          throw new SplError('SPL_BAD_ARGUMENT', `timechart: the span is finer than _time can be told apart near ${b} (a double holds about 16 digits): use a larger span=`, args.spanAt ?? args.counting.span, this.ctx.source);
+        }
+        b = after;
+      }
     } else out = [...new Set(parts.values.map((v) => v[0] as number))].sort((x, y) => x - y);
     if (!args.partial && range && out.length) {
       if (out[0]! < range.lo) out.shift();

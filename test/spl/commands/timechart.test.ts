@@ -299,6 +299,22 @@ describe('timechart bounds (hostile input)', () => {
     expect(e.message).toMatch(/50000/);
   });
 
+  it('refuses a sub-second span that times this large cannot tell apart (it looped forever)', async () => {
+    // Near 1e15 a double steps by 0.125 s, in year 9999 (2.5e11) by ~3e-5 s: 1ms and 10us buckets have no next start.
+    for (const [t, span] of [
+      ['1e15', '1ms'],
+      ['253402300000', '10us'],
+    ] as const) {
+      const spl = `| makeresults count=2 | streamstats count AS n | eval _time=${t}+n*0.01 | timechart span=${span} count`;
+      const e = await errorOf(spl);
+      expect(e.code).toBe('SPL_BAD_ARGUMENT');
+      expect(e.message).toMatch(/span is finer than _time can be told apart/);
+      expect(e.format()).toContain(at(spl, span));
+    }
+    // The same span over ordinary times charts every bucket: 0.01 s of 1ms buckets is 11 of them.
+    expect((await run('| makeresults count=2 | streamstats count AS n | eval _time=1700000000+n*0.01 | timechart span=1ms count')).length).toBe(11);
+  });
+
   it('refuses bins= above the maximum and more than 5,000,000 cells', async () => {
     expect((await errorOf('| makeresults | timechart bins=60000 count')).message).toMatch(/bins= is at most 50000/);
     // 50,000 one-second buckets x 101 series with limit=0.
