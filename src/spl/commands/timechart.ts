@@ -496,6 +496,8 @@ class Chart {
         const cells = c.series === null ? other.get(b) : resultsOf(this.agg, c.series.cells.get(b));
         row.set(c.name, this.rated(c.agg, (cells ?? empty)[c.agg]!, len));
       }
+      // A split-by value named _time (a process can be named so) must not move the bucket: set again, in place.
+      row.set('_time', b);
       row.set('_span', len);
       next.push(row);
     }

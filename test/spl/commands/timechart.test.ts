@@ -412,3 +412,13 @@ describe('timechart on several threads', () => {
     }
   }, 120_000);
 });
+
+describe('timechart split-by values named like its own columns', () => {
+  it('a series named _time or _span does not replace the bucket start or length', async () => {
+    // A process can be named `_time`: its column must not move the bucket (it made _time 1, the count).
+    const spl = `${rows([{ t: H + 10, host: '_time' }, { t: H + 20, host: '_span' }, { t: H + 30, host: 'a' }])} | timechart span=1h count by host`;
+    const { results } = await runSearch(spl, { now: NOW });
+    expect(results.map(toObject)).toEqual([{ _time: H, a: 1, _span: 3600 }]);
+    expect(results[0]!.fieldNames()[0]).toBe('_time');
+  });
+});
