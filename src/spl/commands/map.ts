@@ -177,6 +177,11 @@ export function substitute(template: string, row: Result, serial: number, missin
     // `'$f$'`: an eval field name (`where '$f$'>0`, a name with spaces): its `'` and `\` escaped, as the lexer reads them.
     else if (template[m.index - 1] === "'" && template[end] === "'") written = value.replace(/['\\]/g, (c) => `\\${c}`);
     else written = BARE_VALUE.test(value) ? value : `"${escaped(value)}"`;
+    // After an odd run of backslashes (`"\$v$"`, `x=\$v$`) the last one would escape the value's first character (an
+    // escaped `\"`, or the `"` it is quoted in) and end or open a string: doubled, it is a backslash of its own.
+    let slashes = 0;
+    for (let k = m.index - 1; k >= from && template[k] === '\\'; k--) slashes++;
+    if (slashes % 2 === 1) written = `\\${written}`;
     out += template.slice(from, m.index) + written;
     from = end;
   }

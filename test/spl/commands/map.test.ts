@@ -90,6 +90,15 @@ describe('map', () => {
         expect(await run(`${input} | map ${template}`), `${v} in ${template}`).toEqual([{ got: v }]);
       }
     }
+    // A backslash written just before the token stays a backslash before the value (`"\$v$"` is `\` and the value),
+    // never one that escapes the value's first quote and ends its string early.
+    for (const v of ['" | eval pwned=1 | eval z="', 'a | eval pwned=1', '\\', 'plain']) {
+      const input = `| makeresults | eval v=${JSON.stringify(v)} | fields - _time`;
+      expect(await run(`${input} | map [| makeresults | eval got="\\$v$" | fields - _time]`), v).toEqual([{ got: `\\${v}` }]);
+      expect(await run(`${input} | map [| makeresults | eval got="\\\\\\$v$" | fields - _time]`), v).toEqual([{ got: `\\\\${v}` }]);
+      // Outside quotes, `y=\$v$`: the value stays one quoted term after the backslash, no pipe ends it (no pwned=1).
+      expect(await run(`${input} | map [| makeresults | eval x=1 | search x=1 OR y=\\$v$ | stats count(eval(pwned=1)) as p]`), v).toEqual([{ p: 0 }]);
+    }
     // A plain word outside quotes is written as it is: a number stays a number, a field name reads that field.
     expect(await run('| makeresults | eval v=42 | map search="| makeresults | eval got=$v$ + 1 | fields - _time"')).toEqual([{ got: 43 }]);
   });
