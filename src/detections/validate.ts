@@ -66,13 +66,11 @@ export function validateContent(pack: ContentPack, opts: { datasetsDirs?: readon
         const pos = searchPosition(d, loc);
         at(`search: filter macro \`${d.filterMacro}\` tests ${field}, which the results do not have (${[...schema.fields].join(', ')}): the test is false on every row (NOT ${field}=... keeps them all), as in Splunk`, 'warning', 'CONTENT_LINT', pos.line, pos.column, pos.file);
       }
-      for (const { name: f, hint, descendant } of unknownDatasetFields(plan)) {
+      for (const { name: f, hint } of unknownDatasetFields(plan)) {
         // At the field's first mention as a whole name in the search as written (a macro may have brought it in instead).
         const offset = nameIndex(d.search, f);
         const pos = searchPosition(d, offset < 0 ? null : { ...lineColumn(d.search, offset), offset, origin: plan.pipeline.source.root });
-        if (descendant !== undefined)
-          at(`search: tstats reads ${f}, a field of the dataset ${descendant} below the one it reads: Splunk gives it a value for that dataset's events, vigil does not (it has no value on any row); add nodename=${descendant} to the WHERE to read that dataset`, 'warning', 'SPL', pos.line, pos.column);
-        else at(`search: tstats reads ${f}, a field its data model dataset does not have: it has no value on any row (as in Splunk)${hint ? `; did you mean ${hint}?` : ''}`, 'warning', 'SPL', pos.line, pos.column);
+        at(`search: tstats reads ${f}, a field its data model dataset does not have: it has no value on any row (as in Splunk)${hint ? `; did you mean ${hint}?` : ''}`, 'warning', 'SPL', pos.line, pos.column);
       }
       for (const w of warnings) {
         const loc = w.at ? plan.pipeline.source.locate(w.at.start) : null;

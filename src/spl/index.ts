@@ -123,9 +123,9 @@ export async function runSearch(spl: string | PipelineAst | SearchPlan, opts: Se
 /**
  * Fields a search's tstats names that its data model dataset does not have (they have no value, as in
  * Splunk), each with the dataset field it most likely meant: for lints such as `vigil validate`. Empty for
- * other searches. A descendant dataset's field has a value in Splunk, not in vigil: `descendant` names that dataset.
+ * other searches.
  */
-export function unknownDatasetFields(p: SearchPlan): { name: string; hint: string | null; descendant?: string }[] {
+export function unknownDatasetFields(p: SearchPlan): { name: string; hint: string | null }[] {
   const first = p.stages[0];
   return first?.command.name === 'tstats' ? unknownTstatsFields(first.command.args as TstatsArgs) : [];
 }

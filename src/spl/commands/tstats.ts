@@ -29,6 +29,12 @@ export interface TstatsArgs {
   span: BinSpan | null;
   /** What the plan resolved (eventQuery): the dataset of `from`, null for tstats over index data. */
   dataset: CompiledDataset | null;
+  /**
+   * Datasets below `dataset` whose own fields the search names (`All_Changes.Instance_Changes.image_id` over
+   * `datamodel=Change`), resolved by the plan: as in Splunk, such a field has its value on the events of that
+   * dataset and none on the others.
+   */
+  descendants: { dataset: CompiledDataset; fields: { name: string; field: string }[] }[];
 }
 
 /** Options that change nothing here: every row comes from the events themselves (see docs/spl.md). */
@@ -102,7 +108,10 @@ function tstatsGroups(args: TstatsArgs, ctx: ExecContext): { push: (row: Result)
   const ds = args.dataset;
   if (args.from && !ds) throw new SplError('SPL_BAD_ARGUMENT', 'tstats was not planned: its data model is unresolved', args.from.span, ctx.source);
   const evaluator = ds ? ds.evaluator({ now: ctx.now, tz: ctx.tz, lookups: ctx.lookups, warn: (m) => ctx.warn(m) }) : null;
-  const names = ds ? tstatsFieldNames(ds.resolved) : new Map(INDEX_FIELDS.map((f) => [f, f] as const));
+  const names = new Map(ds ? tstatsFieldNames(ds.resolved) : INDEX_FIELDS.map((f) => [f, f] as const));
+  // A descendant's field is written on the dataset's row (a copy of the event) under its own name.
+  const below = args.descendants.map((d) => ({ evaluator: d.dataset.evaluator({ now: ctx.now, tz: ctx.tz, lookups: ctx.lookups, warn: (m) => ctx.warn(m) }), fields: d.fields }));
+  for (const d of args.descendants) for (const f of d.fields) names.set(f.name, f.name);
   const view = new DatasetView(names, new Row());
   const where = compileSearch(args.where, ctx.source);
   const by = args.by;
@@ -140,15 +149,30 @@ function tstatsGroups(args: TstatsArgs, ctx: ExecContext): { push: (row: Result)
   };
   // Accelerated (acceleration/): summarized rows come from the summaries, and the executor reads only the
   // raw events they do not cover. Order-sensitive functions (first, last) read raw events in search order.
-  const summary = ds && ctx.summaries && !args.aggregations.some((x) => x.blueprint.orderSensitive === true) ? ctx.summaries.read(ds, args.summariesOnly, (m) => ctx.warn(m)) : null;
+  // A descendant's fields are not in the dataset's summary: such a search reads the raw events.
+  const summary =
+    ds && ctx.summaries && below.length === 0 && !args.aggregations.some((x) => x.blueprint.orderSensitive === true) ? ctx.summaries.read(ds, args.summariesOnly, (m) => ctx.warn(m)) : null;
   if (summary) {
     ctx.readFrom?.(summary.remainder);
     summary.rows(args.where, names, ctx.source, take);
   }
   return {
     push: (row) => {
-      if (evaluator) evaluator.evaluate(row, take);
-      else take(row);
+      if (!evaluator) take(row);
+      else if (below.length === 0) evaluator.evaluate(row, take);
+      else {
+        // The event's row in each descendant (its first: a constraint chain makes at most one), then the dataset's rows.
+        const values: [string, FieldValue | null][] = [];
+        for (const d of below) {
+          let member: Result | null = null;
+          d.evaluator.evaluate(row, (r) => void (member ??= r));
+          for (const f of d.fields) values.push([f.name, member === null ? null : (member as Result).get(f.field)]);
+        }
+        evaluator.evaluate(row, (r) => {
+          for (const [name, v] of values) if (v !== null) r.set(name, v);
+          take(r);
+        });
+      }
     },
     finish: () => {
       if (held !== null) {
@@ -174,7 +198,7 @@ function tstatsGroups(args: TstatsArgs, ctx: ExecContext): { push: (row: Result)
 }
 
 function parseTstats(p: ArgParser): TstatsArgs {
-  const args: TstatsArgs = { fillnull: null, summariesOnly: false, aggregations: [], from: null, nodename: null, where: null, by: [], span: null, dataset: null };
+  const args: TstatsArgs = { fillnull: null, summariesOnly: false, aggregations: [], from: null, nodename: null, where: null, by: [], span: null, dataset: null, descendants: [] };
   // Options and statistical functions, up to FROM / WHERE / BY.
   for (;;) {
     const t = p.peek('search');
@@ -347,11 +371,33 @@ function tstatsQuery(args: TstatsArgs, env: EventQueryEnv): EventQuery<TstatsArg
   if (args.nodename && dataset !== null && !ds.resolved.chain.some((d) => d.name === dataset)) {
     throw new SplError('SPL_UNKNOWN_DATAMODEL', `nodename=${args.nodename.path} is not under dataset ${dataset} of data model ${model}`, args.nodename.span, env.source);
   }
+  const below = descendantFields(ds.resolved);
+  const named = new Map<string, { name: string; field: string }[]>();
+  for (const name of namedFields(args)) {
+    const path = below.get(name);
+    if (path !== undefined) named.set(path, [...(named.get(path) ?? []), { name, field: name.slice(path.length + 1) }]);
+  }
+  const descendants = [...named].map(([path, fields]) => ({ dataset: resolveDataset(env, model, path, at), fields }));
   return {
-    args: { ...args, dataset: ds },
+    args: { ...args, dataset: ds, descendants },
     lead: ds.lead ? respan(ds.lead, args.from.span) : null,
     prefilter: eventConditions(args.where, ds),
   };
+}
+
+/** Every field a tstats names: in its WHERE, its BY and its functions. */
+function namedFields(args: TstatsArgs): Set<string> {
+  const out = new Set<string>();
+  const walk = (e: SearchExpr | null): void => {
+    if (e === null) return;
+    if (e.kind === 'and' || e.kind === 'or') e.items.forEach(walk);
+    else if (e.kind === 'not') walk(e.expr);
+    else if (e.kind === 'compare' || e.kind === 'in') out.add(e.field);
+  };
+  walk(args.where);
+  args.by.forEach((f) => out.add(f));
+  for (const a of args.aggregations) if (a.field !== null) out.add(a.field);
+  return out;
 }
 
 /**
@@ -408,36 +454,21 @@ function eventConditions(where: SearchExpr | null, ds: CompiledDataset | null): 
  * with the dataset's field it most likely meant (`hint`): the name with the dataset's prefix
  * (`parent_process_name` for `Processes.parent_process_name`), the one name ending with it
  * (`All_Changes.Account_Management.src_user` for `Account_Management.src_user`), in another case, or within
- * two edits. A field a descendant of the dataset declares (`All_Changes.Instance_Changes.image_id` over
- * `datamodel=Change`) has a value in Splunk, not in vigil (docs/spl.md): `descendant` is that dataset's path.
+ * two edits. A descendant dataset's own field (`All_Changes.Instance_Changes.image_id` over `datamodel=Change`)
+ * is the dataset's too.
  */
-export function unknownTstatsFields(args: TstatsArgs): { name: string; hint: string | null; descendant?: string }[] {
-  const known = new Set(args.dataset ? tstatsFieldNames(args.dataset.resolved).keys() : INDEX_FIELDS);
-  const qualified = args.dataset?.resolved.names;
+export function unknownTstatsFields(args: TstatsArgs): { name: string; hint: string | null }[] {
   const below = args.dataset ? descendantFields(args.dataset.resolved) : new Map<string, string>();
-  const unknown = new Map<string, { hint: string | null; descendant?: string }>();
-  const check = (f: string) => {
-    if (known.has(f) || unknown.has(f)) return;
-    const descendant = below.get(f);
-    if (descendant !== undefined) {
-      unknown.set(f, { hint: null, descendant });
-      return;
-    }
+  const known = new Set(args.dataset ? [...tstatsFieldNames(args.dataset.resolved).keys(), ...below.keys()] : INDEX_FIELDS);
+  const qualified = args.dataset?.resolved.names;
+  const unknown = new Map<string, string | null>();
+  for (const f of namedFields(args)) {
+    if (known.has(f)) continue;
     const prefixed = qualified?.get(f);
-    const ending = [...known, ...below.keys()].filter((k) => k.endsWith(`.${f}`));
-    const hint = prefixed !== undefined && known.has(prefixed) ? prefixed : ending.length === 1 ? ending[0]! : settingHint([...known], f);
-    unknown.set(f, { hint: hint ?? null });
-  };
-  const walk = (e: SearchExpr | null): void => {
-    if (e === null) return;
-    if (e.kind === 'and' || e.kind === 'or') e.items.forEach(walk);
-    else if (e.kind === 'not') walk(e.expr);
-    else if (e.kind === 'compare' || e.kind === 'in') check(e.field);
-  };
-  walk(args.where);
-  args.by.forEach(check);
-  for (const a of args.aggregations) if (a.field !== null) check(a.field);
-  return [...unknown].map(([name, u]) => ({ name, ...u }));
+    const ending = [...known].filter((k) => k.endsWith(`.${f}`));
+    unknown.set(f, (prefixed !== undefined && known.has(prefixed) ? prefixed : ending.length === 1 ? ending[0]! : settingHint([...known], f)) ?? null);
+  }
+  return [...unknown].map(([name, hint]) => ({ name, hint }));
 }
 
 /**
