@@ -157,6 +157,31 @@ describe('data model summaries', () => {
     expect(after.rows).toEqual((await run(changed, store, spl, null)).rows);
   });
 
+  it('are not read by a tstats naming a field of a dataset below its own (not in its summary): the raw events give its rows', async () => {
+    const { store, dir } = await newStore();
+    await store.append(events(300));
+    // Big_Orders gets a field of its own; over Orders it has its value on the big orders only.
+    const withChildField = shopPack(SHOP_MODEL.replace('    constraint: total>100\n', "    constraint: total>100\n    calculations:\n      - {field: discount, type: number, eval: 'total/10'}\n"));
+    const { builder, reader } = setup(withChildField, store, dir);
+    expect(await builder.catchUp()).toBe(300);
+    const spl = '| tstats summariesonly=true count from datamodel=Shop.Orders by Orders.item Orders.Big_Orders.discount';
+    const raw = await run(withChildField, store, spl, null);
+    // Worked out from events(): shop orders are i % 5 === 4, total = (i % 4) * (i % 9) * 20, big when over 100.
+    const expected = new Map<string, number>();
+    for (let i = 0; i < 300; i++) {
+      const total = (i % 4) * (i % 9) * 20;
+      if (i % 5 !== 4 || total <= 100) continue;
+      const k = `${['Apple', 'banana', 'Cherry'][i % 3]}|${total / 10}`;
+      expected.set(k, (expected.get(k) ?? 0) + 1);
+    }
+    expect(expected.size).toBeGreaterThan(1);
+    const got = (r: { rows: Record<string, unknown>[] }) => new Map(r.rows.map((x) => [`${String(x['Orders.item'])}|${String(x['Orders.Big_Orders.discount'])}`, Number(x.count)]));
+    expect(got(raw)).toEqual(expected);
+    const accelerated = await run(withChildField, store, spl, reader);
+    expect(accelerated.rows).toEqual(raw.rows);
+    expect(accelerated.scanned).toBeGreaterThan(0);
+  });
+
   it('resume after a restart where they stopped', async () => {
     const { store, dir } = await newStore();
     await store.append(events(120));
