@@ -15,6 +15,11 @@ export const MAX_OPEN_TXN = 1_000_000;
 export const MAX_OPEN_EVENTS = 1_000_000;
 /** At most this many fields in the field list (each transaction keeps one key per field). */
 export const MAX_TRANSACTION_FIELDS = 64;
+/**
+ * At most this many open field values (fields x maxopentxn): each is a key of one Map, which V8 caps at 2^24
+ * entries (`transaction <64 fields> maxopentxn=1000000` failed with "Map maximum size exceeded" past 262,144).
+ */
+export const MAX_OPEN_KEYS = 4_000_000;
 
 const OPTIONS = ['name', 'maxspan', 'maxpause', 'maxevents', 'maxopentxn', 'maxopenevents', 'connected', 'unifyends', 'keepevicted', 'keeporphans', 'mvlist', 'mvraw', 'delim', 'nullstr'];
 const FILTERS = ['startswith', 'endswith'];
@@ -127,6 +132,11 @@ function parseTransaction(p: ArgParser): TransactionArgs {
     maxevents = n < 0 ? null : n;
     if (n === 0) throw p.error('maxevents=0 allows no event in a transaction: use a positive number, or a negative one for no limit', me.valueSpan, 'SPL_BAD_ARGUMENT');
   }
+  const maxopentxn = count('maxopentxn', DEFAULT_MAX_OPEN_TXN, MAX_OPEN_TXN);
+  const mo = options.get('maxopentxn');
+  if (mo && fields.length * maxopentxn > MAX_OPEN_KEYS) {
+    throw p.error(`maxopentxn=${maxopentxn} with ${fields.length} fields would keep up to ${fields.length * maxopentxn} open field values, above vigil's limit of ${MAX_OPEN_KEYS}: use at most maxopentxn=${Math.floor(MAX_OPEN_KEYS / fields.length)}`, mo.valueSpan, 'SPL_BAD_ARGUMENT');
+  }
   return {
     fields,
     maxspan: span('maxspan'),
@@ -138,7 +148,7 @@ function parseTransaction(p: ArgParser): TransactionArgs {
     unifyends: bool('unifyends', false),
     keepevicted: bool('keepevicted', false),
     keeporphans: bool('keeporphans', false),
-    maxopentxn: count('maxopentxn', DEFAULT_MAX_OPEN_TXN, MAX_OPEN_TXN),
+    maxopentxn,
     maxopenevents: count('maxopenevents', DEFAULT_MAX_OPEN_EVENTS, MAX_OPEN_EVENTS),
     mvlist: mvlistOption(p, options.get('mvlist')),
     mvraw: bool('mvraw', false),

@@ -211,6 +211,19 @@ describe('transaction', () => {
     await sharedScanSame(['index=main | transaction name maxspan=10s | table _time name eventcount', 'index=main | transaction k keeporphans=t | table _raw']);
   });
 
+  it('bounds the open field values (fields x maxopentxn): 64 fields x 1,000,000 transactions overflowed a Map', async () => {
+    // It was "internal error: Map maximum size exceeded" once 262,144 transactions of 64 fields were open.
+    const fields = Array.from({ length: 64 }, (_, i) => `f${i + 1}`).join(' ');
+    const spl = `| makeresults | transaction ${fields} maxopentxn=1000000`;
+    const e = await errorOf(spl);
+    expect(e.code).toBe('SPL_BAD_ARGUMENT');
+    expect(e.message).toMatch(/64000000 open field values, above vigil's limit of 4000000: use at most maxopentxn=62500/);
+    expect(e.format()).toContain(at(spl, '1000000'));
+    // At the limit, and with the default maxopentxn, the same fields run.
+    expect(await run(`| makeresults | eval f1=1 | transaction ${fields} maxopentxn=62500 | table eventcount`)).toEqual([{ eventcount: 1 }]);
+    expect(await run(`| makeresults | eval f1=1 | transaction ${fields} | table eventcount`)).toEqual([{ eventcount: 1 }]);
+  });
+
   it('rejects bad options at their place', async () => {
     const cases: [string, string, string][] = [
       ['| makeresults | transaction name=foo', 'name=foo', 'SPL_UNSUPPORTED_COMMAND'],
