@@ -26,6 +26,10 @@ export interface MapArgs {
 
 /** `$name$`: a token is `$`, a field name without spaces, quotes or `$`, and `$`. */
 const TOKEN = /\$([^$\s"]+)\$/g;
+/** A value written as it is between single quotes (`'$f$'`): letters, digits, `_ . @ - /` and spaces. */
+const FIELD_NAME_VALUE = /^[\w.@\-/ ]+$/;
+/** A search operator among its words (`'a OR b'` in a search command would be two terms OR-ed). */
+const OPERATOR_WORD = /(?:^| )(?:OR|AND|NOT)(?: |$)/;
 /** A value written outside quotes as it is only when none of these could change the search around it. */
 const BARE_VALUE = /^[^\s"'`$|[\]()=<>!,\\]+$/;
 
@@ -151,8 +155,8 @@ function refuseNested(name: string, args: unknown, at: Span, source: SourceText)
 /**
  * The template with each `$field$` replaced by the row's value (`$_serial_id$` by `serial`), or null when a token
  * names a field the row does not have (added to `missing`). A multivalue is its values joined by a space. Inside
- * double quotes a value is escaped; between single quotes (`'$f$'`, a field name) too, for `'`; outside, one that is
- * not a plain word is quoted.
+ * double quotes a value is escaped; between single quotes (`'$f$'`, a field name) a name of words is written as it
+ * is; otherwise, one that is not a plain word is quoted.
  */
 export function substitute(template: string, row: Result, serial: number, missing: Set<string>): string | null {
   let out = '';
@@ -174,8 +178,10 @@ export function substitute(template: string, row: Result, serial: number, missin
     const end = m.index + m[0].length;
     let written: string;
     if (inQuotes(template, m.index, quotes)) written = escaped(value);
-    // `'$f$'`: an eval field name (`where '$f$'>0`, a name with spaces): its `'` and `\` escaped, as the lexer reads them.
-    else if (template[m.index - 1] === "'" && template[end] === "'") written = value.replace(/['\\]/g, (c) => `\\${c}`);
+    // `'$f$'`: an eval field name (`where '$f$'>0`), a name with spaces written as it is. Only such a name: `|`, `[`,
+    // quotes or an operator word would change a search command's terms or its pipeline (pipes split outside double
+    // quotes only), so anything else is quoted as below.
+    else if (template[m.index - 1] === "'" && template[end] === "'" && FIELD_NAME_VALUE.test(value) && !OPERATOR_WORD.test(value)) written = value;
     else written = BARE_VALUE.test(value) ? value : `"${escaped(value)}"`;
     // After an odd run of backslashes (`"\$v$"`, `x=\$v$`) the last one would escape the value's first character (an
     // escaped `\"`, or the `"` it is quoted in) and end or open a string: doubled, it is a backslash of its own.

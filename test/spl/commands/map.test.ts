@@ -103,11 +103,17 @@ describe('map', () => {
     expect(await run('| makeresults | eval v=42 | map search="| makeresults | eval got=$v$ + 1 | fields - _time"')).toEqual([{ got: 43 }]);
   });
 
-  it("'$f$' names the field the value names (an eval field name), spaces and quotes in it included", async () => {
+  it("'$f$' names the field the value names (an eval field name), a name with spaces included", async () => {
     // Splunk pastes the value between the single quotes: `'$f$'` with f="my field" is `'my field'`, that field.
-    for (const name of ['my field', "o'brien", 'back\\slash', 'plain']) {
+    for (const name of ['my field', 'a-b.c/d@e', 'plain']) {
       const spl = `| makeresults | eval f=${JSON.stringify(name)} | map search="| makeresults | eval ${JSON.stringify(name).replace(/"/g, '\\"')}=5 | eval got='$f$'*2 | table got"`;
       expect(await run(spl), name).toEqual([{ got: 10 }]);
+    }
+    // Anything else is quoted, so that it cannot split the pipeline or add terms: in a search command `'$v$'` with a
+    // `|` in the value would otherwise run the commands after it.
+    for (const v of ['x | eval pwned=1 | search pwned=1 OR y=z', 'a OR b', "x' | eval pwned=1 | eval y='"]) {
+      const spl = `| makeresults | eval v=${JSON.stringify(v)} | map search="| makeresults | search _time>0 OR '$v$' | stats count(eval(pwned=1)) as p"`;
+      expect(await run(spl), v).toEqual([{ p: 0 }]);
     }
   });
 
