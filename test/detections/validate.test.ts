@@ -16,7 +16,7 @@ writeFileSync(
     'type: TTP',
     'search: |',
     '  `cisco_isovalent_process_exec` process_name=curl',
-    '  | transaction pod_name maxspan=5m',
+    '  | iplocation pod_name',
     '  | `broken_detection_filter`',
     'rba:',
     '  message: x',
@@ -117,7 +117,7 @@ describe('vigil validate', () => {
   });
 
   it('reports an unsupported command at its YAML line and column', () => {
-    const p = byMessage('unsupported command "transaction"')!;
+    const p = byMessage('unsupported command "iplocation"')!;
     expect(p).toBeDefined();
     expect(p.severity).toBe('error');
     expect(p.line).toBe(6);
