@@ -116,10 +116,11 @@ export const mapCommand = defineCommand<MapArgs>({
         const stopped = (): boolean => ctx.aborted === true || (ctx.halted && !haltedBefore);
         ctx.defer(async () => {
           const missing = new Set<string>();
+          const refused = new Set<string>();
           let serial = 0;
           for (const row of rows) {
             if (stopped()) break;
-            const text = substitute(args.template, row, serial + 1, missing);
+            const text = substitute(args.template, row, serial + 1, missing, refused);
             if (text === null) continue;
             serial++;
             const stop = new AbortController();
@@ -140,6 +141,10 @@ export const mapCommand = defineCommand<MapArgs>({
             }
           }
           if (missing.size > 0) ctx.warn(`map: results without ${[...missing].map((f) => `"${f}"`).join(', ')} ran no search (their tokens had no value)`, args.at);
+          if (refused.size > 0) {
+            const fields = [...refused].map((f) => `"${f}"`).join(', ');
+            ctx.warn(`map: results whose ${fields} is not a plain word ran no search: a macro's argument takes a plain word only (the macro pastes it into its definition, where it could change the search)`, args.at);
+          }
           next.end();
         });
       },
@@ -156,15 +161,17 @@ function refuseNested(name: string, args: unknown, at: Span, source: SourceText)
  * The template with each `$field$` replaced by the row's value (`$_serial_id$` by `serial`), or null when a token
  * names a field the row does not have (added to `missing`). A multivalue is its values joined by a space. Inside
  * double quotes a value is escaped; between single quotes (`'$f$'`, a field name) a name of words is written as it
- * is; otherwise, one that is not a plain word is quoted.
+ * is; otherwise, one that is not a plain word is quoted. In a macro call's arguments (between backticks) only a plain
+ * word is written: the macro pastes its arguments into its definition as they are, quotes included, so no quoting
+ * keeps a value one value there; a row with another value gives null too (its field added to `refused`).
  */
-export function substitute(template: string, row: Result, serial: number, missing: Set<string>): string | null {
+export function substitute(template: string, row: Result, serial: number, missing: Set<string>, refused: Set<string> = new Set()): string | null {
   let out = '';
   let from = 0;
   let absent = false;
   // Whether the text before a token is inside double quotes, read once from the start (a template of many tokens
   // re-read for each was quadratic: 20,000 tokens took 15 s per search).
-  const quotes = { at: 0, quoted: false };
+  const quotes = { at: 0, quoted: false, macro: false };
   TOKEN.lastIndex = 0;
   for (let m = TOKEN.exec(template); m !== null; m = TOKEN.exec(template)) {
     const field = m[1]!;
@@ -176,8 +183,14 @@ export function substitute(template: string, row: Result, serial: number, missin
     }
     const value = values.join(' ');
     const end = m.index + m[0].length;
+    const quoted = inQuotes(template, m.index, quotes);
+    if (quotes.macro && !BARE_VALUE.test(value)) {
+      refused.add(field);
+      absent = true;
+      continue;
+    }
     let written: string;
-    if (inQuotes(template, m.index, quotes)) written = escaped(value);
+    if (quoted) written = escaped(value);
     // `'$f$'`: an eval field name (`where '$f$'>0`), a name with spaces written as it is. Only such a name: `|`, `[`,
     // quotes or an operator word would change a search command's terms or its pipeline (pipes split outside double
     // quotes only), so anything else is quoted as below.
@@ -196,18 +209,22 @@ export function substitute(template: string, row: Result, serial: number, missin
 
 /**
  * Whether offset `at` of `text` is inside a double-quoted string (backslash escapes honoured), reading on from where
- * `state` stopped (offsets asked in increasing order).
+ * `state` stopped (offsets asked in increasing order); `state.macro`: whether it is between backticks outside double
+ * quotes (a macro call, whose quoted arguments count as quotes too).
  */
-function inQuotes(text: string, at: number, state: { at: number; quoted: boolean }): boolean {
+function inQuotes(text: string, at: number, state: { at: number; quoted: boolean; macro: boolean }): boolean {
   let i = state.at;
   let quoted = state.quoted;
+  let macro = state.macro;
   for (; i < at; i++) {
     const c = text[i];
     if (quoted && c === '\\') i++;
     else if (c === '"') quoted = !quoted;
+    else if (c === '`' && !quoted) macro = !macro;
   }
   state.at = i;
   state.quoted = quoted;
+  state.macro = macro;
   return quoted;
 }
 

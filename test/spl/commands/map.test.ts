@@ -189,6 +189,25 @@ describe('map', () => {
     expect(results.map(toObject)).toEqual([{ user: 'bob', action: 'login' }]);
   });
 
+  it("a token in a macro's arguments takes a plain word only: the macro pastes it into its definition", async () => {
+    const macros = new MacroLibrary();
+    macros.define({ name: 'qm', args: ['u'], definition: 'eval got="$u$"' });
+    const exec = async (v: string, call: string) => {
+      const warnings: string[] = [];
+      const { results } = await runSearch(`| makeresults | eval v=${JSON.stringify(v)} | map search="| makeresults | ${call} | table got, pwned"`, { now: NOW, macros, onWarning: (m) => warnings.push(m) });
+      return { rows: results.map(toObject), warnings };
+    };
+    expect((await exec('plain', '`qm($v$)`')).rows).toEqual([{ got: 'plain' }]);
+    // Quoted or not, such a value would close the definition's quotes: `eval got="" | eval pwned=1 | eval z=""`.
+    for (const call of ['`qm($v$)`', '`qm(\\"$v$\\")`']) {
+      const { rows, warnings } = await exec(' | eval pwned=1 | eval z=', call);
+      expect(rows, call).toEqual([]);
+      expect(warnings, call).toEqual([expect.stringContaining('map: results whose "v" is not a plain word ran no search')]);
+    }
+    // Outside the macro call the value is quoted as usual; a backtick inside double quotes starts no macro.
+    expect((await exec('a b', '`qm(x)` | eval got=\\"`$v$\\"')).rows).toEqual([{ got: '`a b' }]);
+  });
+
   it('a detection with map runs apart from the pack\'s shared scan, with the content\'s macros', async () => {
     const pack = loadContent();
     const base = pack.detections[0]!;
