@@ -22,3 +22,18 @@ export function checkHeap(at: Span, source: SourceText, h: Pick<HeapInfo, 'used_
     source,
   );
 }
+
+/**
+ * JavaScript's own bound on a Map or Set (2^24 entries: ~16.7 million distinct values of a field in stats, dedup,
+ * transaction...) met by a search's state, as SPL_LIMIT_MEMORY at `at`; any other error as it is. The heap check
+ * above usually stops such a search first, but not with small values in a large heap: it was "internal error".
+ */
+export function collectionLimitError(e: unknown, at: Span, source: SourceText): unknown {
+  if (!(e instanceof RangeError) || !/^(Map|Set) maximum size exceeded/.test(e.message)) return e;
+  return new SplError(
+    'SPL_LIMIT_MEMORY',
+    'the search holds more distinct values than a JavaScript Map can (about 16.7 million): aggregate by fewer or coarser fields, or narrow the search',
+    at,
+    source,
+  );
+}

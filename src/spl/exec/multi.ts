@@ -5,7 +5,7 @@ import type { ExecContext, Sink } from '../commands/types.js';
 import type { LookupProvider } from '../lookups.js';
 import type { SearchPlan } from '../plan/plan.js';
 import { compileSearch } from '../search/predicate.js';
-import { checkHeap } from './heap-guard.js';
+import { checkHeap, collectionLimitError } from './heap-guard.js';
 import { SplError, type Span } from '../source.js';
 import { buildOperators, countingSink, createContext, eventRow, type ExecuteStats } from './run.js';
 
@@ -35,7 +35,13 @@ export async function executeMany(plans: readonly SearchPlan[], outputs: readonl
     return searchRun(plan, ctx, stats, (c) => buildOperators(plan, c, counting));
   });
   await shareScan(plans, runs, opts.source, unionRequest(plans.map((p) => p.scan)), opts);
-  for (const r of runs) r.sink.end();
+  runs.forEach((r, i) => {
+    try {
+      r.sink.end();
+    } catch (e) {
+      throw collectionLimitError(e, plans[i]!.pipeline.span, r.ctx.source);
+    }
+  });
   const ms = performance.now() - started;
   return runs.map((r) => ({ ...r.stats, durationMs: ms }));
 }
@@ -90,33 +96,40 @@ export async function shareScan(plans: readonly SearchPlan[], runs: readonly Sea
   const sameKnowledge = plans.length > 0 && plans.every((p) => p.knowledge === plans[0]!.knowledge);
   // Events seen so far; a search's eventsScanned is this count while it was active.
   let seen = 0;
+  // The search whose operators are running: a JavaScript size limit met there is that search's error.
+  let current = 0;
   if (active.length > 0) {
-    outer: for await (const batch of source.scan(request, { ...(opts.signal ? { signal: opts.signal } : {}), ...(opts.onProgress ? { onProgress: opts.onProgress } : {}) })) {
-      for (const ev of batch) {
-        seen++;
-        const admitted = routes.of(ev, active);
-        if (admitted.length === 0) continue;
-        // One row per event shared by the searches, when they were planned with the same knowledge (its
-        // eventtype/tag fields are part of the row); otherwise one each.
-        const shared = sameKnowledge ? eventRow(ev, plans[0]!) : null;
-        for (const i of admitted) {
-          const r = runs[i]!;
-          const row: Result = shared ?? eventRow(ev, plans[i]!);
-          if (ev._time < r.lo || ev._time >= r.hi || !r.lead(row)) continue;
-          r.stats.eventsMatched++;
-          const w = written[i]!;
-          r.sink.push(w !== null ? new WrittenRow(row, w) : copy[i] ? row.clone() : row);
-          if (r.ctx.halted) {
-            r.stats.eventsScanned += seen;
-            active = active.filter((j) => j !== i);
-            routes.clear();
-            if (active.length === 0) break outer;
+    try {
+      outer: for await (const batch of source.scan(request, { ...(opts.signal ? { signal: opts.signal } : {}), ...(opts.onProgress ? { onProgress: opts.onProgress } : {}) })) {
+        for (const ev of batch) {
+          seen++;
+          const admitted = routes.of(ev, active);
+          if (admitted.length === 0) continue;
+          // One row per event shared by the searches, when they were planned with the same knowledge (its
+          // eventtype/tag fields are part of the row); otherwise one each.
+          const shared = sameKnowledge ? eventRow(ev, plans[0]!) : null;
+          for (const i of admitted) {
+            const r = runs[i]!;
+            const row: Result = shared ?? eventRow(ev, plans[i]!);
+            if (ev._time < r.lo || ev._time >= r.hi || !r.lead(row)) continue;
+            r.stats.eventsMatched++;
+            const w = written[i]!;
+            current = i;
+            r.sink.push(w !== null ? new WrittenRow(row, w) : copy[i] ? row.clone() : row);
+            if (r.ctx.halted) {
+              r.stats.eventsScanned += seen;
+              active = active.filter((j) => j !== i);
+              routes.clear();
+              if (active.length === 0) break outer;
+            }
           }
         }
+        if (opts.afterBatch) await opts.afterBatch();
+        if (opts.signal?.aborted) break;
+        if (plans.length > 0) checkHeap(plans[0]!.pipeline.span, runs[0]!.ctx.source);
       }
-      if (opts.afterBatch) await opts.afterBatch();
-      if (opts.signal?.aborted) break;
-      if (plans.length > 0) checkHeap(plans[0]!.pipeline.span, runs[0]!.ctx.source);
+    } catch (e) {
+      throw collectionLimitError(e, plans[current]!.pipeline.span, runs[current]!.ctx.source);
     }
   }
   for (const i of active) runs[i]!.stats.eventsScanned += seen;

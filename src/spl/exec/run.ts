@@ -1,5 +1,5 @@
 import type { EventSource, ScanProgress } from '../../events/scan.js';
-import { checkHeap } from './heap-guard.js';
+import { checkHeap, collectionLimitError } from './heap-guard.js';
 import type { Result } from '../../events/result.js';
 import type { Event } from '../../events/event.js';
 import { eventResult } from '../../normalize/event-result.js';
@@ -108,7 +108,7 @@ export async function executePlan(plan: SearchPlan, opts: ExecuteOptions, output
   } catch (e) {
     if (e instanceof SplError) throw e.withSource(ctx.source);
     // eval and where place such an error at their expression; from any other command it is the search's.
-    throw tooLongError(e, plan.pipeline.span, ctx.source);
+    throw collectionLimitError(tooLongError(e, plan.pipeline.span, ctx.source), plan.pipeline.span, ctx.source);
   }
   stats.durationMs = performance.now() - started;
   return stats;
