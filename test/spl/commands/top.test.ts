@@ -1,16 +1,8 @@
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { loadContent } from '../../../src/detections/content.js';
 import { toObject } from '../../../src/events/result.js';
-import { runFilesInParallel } from '../../../src/parallel/run.js';
-import { FileSource } from '../../../src/sources/file.js';
-import { executeMany } from '../../../src/spl/exec/multi.js';
-import { CollectSink } from '../../../src/spl/exec/run.js';
 import { plan, runSearch } from '../../../src/spl/index.js';
 import { describeSplit, splitPlan } from '../../../src/spl/plan/split.js';
-import { parallelOptions } from '../../parallel/helpers.js';
+import { expectPartitionedLikeOnePass } from '../../parallel/helpers.js';
 import { at, errorOf, NOW, run } from './helpers.js';
 
 // Expectations are counted by hand from the inputs. Semantics from the SPL reference (Splunk Enterprise 9.4,
@@ -222,33 +214,12 @@ describe('top on several threads', () => {
   });
 
   it('gives the one-thread results over a generated file', async () => {
-    const { tetragonEvents } = (await import('../../../bench/generate.mjs' as string)) as { tetragonEvents: (count: number, o: { seed: number }) => Iterable<Record<string, unknown>> };
-    const dir = mkdtempSync(join(tmpdir(), 'vigil-top-'));
-    try {
-      const path = join(dir, 'events.jsonl');
-      const lines: string[] = [];
-      for (const ev of tetragonEvents(1500, { seed: 5 })) lines.push(JSON.stringify(ev));
-      writeFileSync(path, lines.join('\n') + '\n');
-      const pack = loadContent();
-      const searches = [
-        '* | top process_name',
-        '* | rare limit=5 process_name parent_process_name useother=t',
-        '* | top 3 process_name by node_name showcount=f',
-        '* | eval mv=if(process_id % 3 == 0, split(process_name, "s"), process_name) | top limit=0 mv by pod_name',
-        '* | top 1 process_id useother=t otherstr=rest',
-      ];
-      const plans = () => searches.map((s) => plan(s, { lookups: pack.lookups, now: NOW, tz: 'UTC' }));
-      const one = searches.map(() => new CollectSink());
-      await executeMany(plans(), one, { source: new FileSource([path], { now: NOW, defaultHost: 'h' }), now: NOW, tz: 'UTC', lookups: pack.lookups });
-      const two = searches.map(() => new CollectSink());
-      const stats = await runFilesInParallel(plans(), two, { paths: [path], options: { now: NOW, defaultHost: 'h' } }, parallelOptions(pack.lookups, NOW, { threads: 2, partitionBytes: 200_000, workers: 'always' }));
-      expect(stats).not.toBeNull();
-      for (let i = 0; i < searches.length; i++) {
-        expect(one[i]!.rows.length, searches[i]).toBeGreaterThan(0);
-        expect(two[i]!.rows.map(toObject), searches[i]).toEqual(one[i]!.rows.map(toObject));
-      }
-    } finally {
-      rmSync(dir, { recursive: true, force: true });
-    }
+    await expectPartitionedLikeOnePass([
+      '* | top process_name',
+      '* | rare limit=5 process_name parent_process_name useother=t',
+      '* | top 3 process_name by node_name showcount=f',
+      '* | eval mv=if(process_id % 3 == 0, split(process_name, "s"), process_name) | top limit=0 mv by pod_name',
+      '* | top 1 process_id useother=t otherstr=rest',
+    ], 5, NOW);
   }, 120_000);
 });
