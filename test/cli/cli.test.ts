@@ -201,9 +201,9 @@ describe('vigil CLI', () => {
   });
 
   it('exits 2 on SPL errors with line:column and a caret', () => {
-    const r = vigil(['search', 'process_name=curl\n| transaction pod_name', '--events', DATA]);
+    const r = vigil(['search', 'process_name=curl\n| autoregress pod_name', '--events', DATA]);
     expect(r.code).toBe(2);
-    expect(r.err).toContain('unsupported command "transaction" [SPL_UNSUPPORTED_COMMAND]');
+    expect(r.err).toContain('unsupported command "autoregress" [SPL_UNSUPPORTED_COMMAND]');
     expect(r.err).toContain('at 2:3');
     expect(r.err).toContain('  |   ^^^^^^^^^^^');
   });

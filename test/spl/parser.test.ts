@@ -56,20 +56,20 @@ describe('pipeline parsing', () => {
 
 describe('syntax errors carry line:column and a caret', () => {
   it('names an unsupported command at its position', () => {
-    const e = fail('index=main\n| transaction host maxspan=5m');
+    const e = fail('index=main\n| autoregress host maxspan=5m');
     expect(e.code).toBe('SPL_UNSUPPORTED_COMMAND');
-    expect(e.message).toContain('transaction');
+    expect(e.message).toContain('autoregress');
     expect(e.location()).toMatchObject({ line: 2, column: 3 });
-    expect(e.format()).toContain('  | | transaction host maxspan=5m\n  |   ^^^^^^^^^^^');
+    expect(e.format()).toContain('  | | autoregress host maxspan=5m\n  |   ^^^^^^^^^^^');
   });
 
   it('shows a window of a long line around the error, and keeps tabs under the caret aligned', () => {
-    const e = fail(`${'a=1 '.repeat(2000)}| transaction host ${'b=2 '.repeat(2000)}`);
+    const e = fail(`${'a=1 '.repeat(2000)}| autoregress host ${'b=2 '.repeat(2000)}`);
     expect(e.location()).toMatchObject({ line: 1, column: 8003 });
     const [, , line, caret] = e.format().split('\n');
-    expect(line).toBe(`  | …1 ${'a=1 '.repeat(14)}| transaction host ${'b=2 '.repeat(20)}b=2…`);
+    expect(line).toBe(`  | …1 ${'a=1 '.repeat(14)}| autoregress host ${'b=2 '.repeat(20)}b=2…`);
     expect(caret).toBe(`  | ${' '.repeat(61)}^^^^^^^^^^^`);
-    const tabbed = fail('a=1\t\t| transaction host').format().split('\n');
+    const tabbed = fail('a=1\t\t| autoregress host').format().split('\n');
     expect(tabbed[3]).toBe('  |    \t\t  ^^^^^^^^^^^');
   });
 
