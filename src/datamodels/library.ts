@@ -141,7 +141,7 @@ export class DataModelLibrary {
 }
 
 /** The dataset's ancestry, root first (parents exist: load.ts and `extend` check them). */
-function chainOf(model: DataModel, target: Dataset): Dataset[] {
+export function chainOf(model: DataModel, target: Dataset): Dataset[] {
   const chain: Dataset[] = [target];
   const seen = new Set([target.name]);
   let d = target;

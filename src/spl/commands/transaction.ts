@@ -1,5 +1,5 @@
 import { Row, type Result } from '../../events/result.js';
-import { sortTexts, toNumber, toText, valuesOf, type FieldValue, type Scalar } from '../../events/value.js';
+import { firstValue, sortTexts, toNumber, toText, valuesOf, type FieldValue, type Scalar } from '../../events/value.js';
 import { compileCondition } from '../eval/compile.js';
 import type { EvalExpr, SearchExpr } from '../parse/ast.js';
 import { parseSearchSource, type ArgParser, type ParsedOption } from '../parse/parser.js';
@@ -328,12 +328,12 @@ function transactionOperator(args: TransactionArgs, ctx: ExecContext, next: Sink
   const orphan = (row: Result): void => {
     if (!args.keeporphans) return;
     row.set('_txn_orphan', 1);
-    done.push({ row, time: toNumber(firstOf(row.get('_time'))) ?? -Infinity, seq: seq++ });
+    done.push({ row, time: toNumber(firstValue(row.get('_time'))) ?? -Infinity, seq: seq++ });
   };
 
   return {
     push: (row) => {
-      const time = toNumber(firstOf(row.get('_time')));
+      const time = toNumber(firstValue(row.get('_time')));
       if (time === null) return orphan(row);
       const keys = args.fields.map((f) => keyOf(row, f));
       if (nFields > 0 && keys.every((k) => k === undefined)) return orphan(row);
@@ -388,10 +388,6 @@ function transactionOperator(args: TransactionArgs, ctx: ExecContext, next: Sink
       next.end();
     },
   };
-}
-
-function firstOf(v: FieldValue | null): Scalar | null {
-  return valuesOf(v)[0] ?? null;
 }
 
 /** A startswith=/endswith= test; always false when the option is absent. */

@@ -2,6 +2,7 @@ import { Row, type Result } from '../../events/result.js';
 import { toNumber, type FieldValue, type Scalar } from '../../events/value.js';
 import { settingHint } from '../../edit-distance.js';
 import { VigilError } from '../../errors.js';
+import { chainOf } from '../../datamodels/library.js';
 import type { CompiledDataset } from '../datamodel/types.js';
 import { DatasetView, resolveDataset, tstatsFieldNames } from '../datamodel/view.js';
 import { respan } from '../datamodel/eventtypes.js';
@@ -476,15 +477,12 @@ export function unknownTstatsFields(args: TstatsArgs): { name: string; hint: str
  * dataset, then the field), each with that dataset's path (`All_Changes.Instance_Changes`).
  */
 function descendantFields(ds: CompiledDataset['resolved']): Map<string, string> {
-  const byName = new Map(ds.model.datasets.map((d) => [d.name, d]));
   const target = ds.chain[ds.chain.length - 1]!;
   const out = new Map<string, string>();
   for (const d of ds.model.datasets) {
-    const path: string[] = [];
-    // Parents come before children in a loaded model; the bound only guards a malformed one.
-    for (let x = byName.get(d.name); x && path.length <= ds.model.datasets.length; x = x.parent === null ? undefined : byName.get(x.parent)) path.unshift(x.name);
-    if (d === target || !path.includes(target.name)) continue;
-    const at = path.join('.');
+    const chain = chainOf(ds.model, d);
+    if (d === target || !chain.some((x) => x.name === target.name)) continue;
+    const at = chain.map((x) => x.name).join('.');
     for (const f of [...d.fields, ...d.calculations.map((c) => c.output)]) if (!out.has(`${at}.${f.name}`)) out.set(`${at}.${f.name}`, at);
   }
   return out;
