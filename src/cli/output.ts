@@ -2,7 +2,7 @@ import type { Result } from '../events/result.js';
 import { toText, valuesOf, type FieldValue } from '../events/value.js';
 import type { Sink } from '../spl/commands/types.js';
 import { strftime } from '../spl/time/format.js';
-import { resultToJson, TIME_OUTPUT_FORMAT } from '../outputs/json.js';
+import { resultToJson, resultToJsonText, TIME_OUTPUT_FORMAT } from '../outputs/json.js';
 import { printable } from '../outputs/printable.js';
 
 export type OutputFormat = 'table' | 'jsonl' | 'json' | 'csv';
@@ -67,12 +67,13 @@ export function outputSink(opts: OutputOptions): Sink & { count: number } {
   const write = chunkedWriter(opts.write);
   const hide = new Set(opts.hide ?? []);
   const jsonOf = opts.jsonOf ?? ((r: Result) => resultToJson(r, tz));
+  const jsonLine = opts.jsonOf !== undefined ? (r: Result) => JSON.stringify(jsonOf(r)) : (r: Result) => resultToJsonText(r, tz);
   const rows: Result[] = [];
   const sink = {
     count: 0,
     push(r: Result) {
       sink.count++;
-      if (format === 'jsonl') write(JSON.stringify(jsonOf(r)) + '\n');
+      if (format === 'jsonl') write(jsonLine(r) + '\n');
       else rows.push(r);
     },
     end() {

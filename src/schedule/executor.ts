@@ -6,7 +6,7 @@ import type { FieldValue } from '../events/value.js';
 import type { EventSource, SeqSubsetSource } from '../events/scan.js';
 import { VigilError, type ErrorCode } from '../errors.js';
 import type { ContentPack } from '../detections/content.js';
-import { resultToJson } from '../outputs/json.js';
+import { resultToJsonText } from '../outputs/json.js';
 import { streamSearch, type DatasetSummaries, type ExecuteStats, type Sink, type TimeBound } from '../spl/index.js';
 import { SourceText, SplError, type Span } from '../spl/source.js';
 import { runMerged, runProjected, type MatchProjection, type SlicedStates } from './projection.js';
@@ -64,7 +64,7 @@ export interface ExecuteOptions {
   /** Stop, successfully, after this many rows (the API's `limit`). */
   limit?: number;
   /**
-   * Streams the rows as JSON text (`resultToJson` in the request's zone) instead of collecting them. A returned
+   * Streams the rows as JSON text (`resultToJsonText` in the request's zone) instead of collecting them. A returned
    * promise holds the rows as not yet consumed until it settles: on a worker, the search pauses while more than
    * `maxBufferedChars` of its rows are not consumed (a slow client costs bounded memory, not its whole result).
    */
@@ -225,7 +225,7 @@ async function runStreaming(req: RunRequest, source: EventSource | Promise<Event
   const sink: Sink = {
     push: (r: Result) => {
       if (count >= spec.limit) return;
-      const line = spec.format === 'json' ? JSON.stringify(resultToJson(r, req.tz)) : null;
+      const line = spec.format === 'json' ? resultToJsonText(r, req.tz) : null;
       const o = line === null ? toObject(r) : null;
       const size = line !== null ? line.length : JSON.stringify(o).length;
       if (count >= spec.maxResults || chars + size > spec.maxResultBytes) {

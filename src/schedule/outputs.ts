@@ -5,7 +5,7 @@ import { toText, valuesKey, valuesOf } from '../events/value.js';
 import type { Detection } from '../detections/detection.js';
 import { riskEventsFor } from '../risk/risk-events.js';
 import type { SearchWindow } from '../detections/run.js';
-import { resultToJson } from '../outputs/json.js';
+import { resultToJson, resultToJsonText } from '../outputs/json.js';
 import { STASH_SOURCETYPE } from '../normalize/stash.js';
 import type { FindingRecord } from '../store/types.js';
 
@@ -36,10 +36,7 @@ export function riskEventsOfRun(d: Detection, rows: readonly Result[], scheduled
   return riskEventsFor(d, rows, scheduledTime, window).map((ev, i) => {
     ev.set('run_id', rid);
     ev.set('risk_event_id', sha(`${rid}#${i}`));
-    const json = resultToJson(ev, 'UTC');
-    const t = ev.get('_time') as number;
-    delete json['_time'];
-    return { _time: t, index: RISK_INDEX, sourcetype: STASH_SOURCETYPE, source: d.name, host: 'vigil', _raw: JSON.stringify(json) };
+    return { _time: ev.get('_time') as number, index: RISK_INDEX, sourcetype: STASH_SOURCETYPE, source: d.name, host: 'vigil', _raw: resultToJsonText(ev, 'UTC', '_time') };
   });
 }
 

@@ -128,6 +128,14 @@ describe("risk events: the result's own risk fields", () => {
     expect(riskEventsFor(d, [new Row([['pod_name', 'p'], ['process_name', 'curl']])], T)[0]!.get('risk_message')).toBe('curl (process_name) on p');
     expect(riskEventsFor(d, [new Row([['pod_name', 'p'], ['threat_object', 'x'], ['threat_object_type', 'file_name']])], T)[0]!.get('risk_message')).toBe('x (file_name) on p');
   });
+  it('renders each row its own message and decides orig_<name> per row, whatever came before (one maker, many rows)', () => {
+    // 600 distinct templates: more than a maker keeps compiled. orig_host is dropped only where the row has a host.
+    const rows = Array.from({ length: 600 }, (_, i) =>
+      new Row([['pod_name', `p${i}`], ['risk_message', `#${i} $$ $pod_name$ $risk_score$`], ['orig_host', `o${i}`], ...(i % 2 ? [['host', `h${i}`] as [string, FieldValue]] : [])]));
+    const events = riskEventsFor(CURL, rows, T);
+    expect(events.map((e) => e.get('risk_message'))).toEqual(rows.map((_, i) => `#${i} $ p${i} 45`));
+    expect(events.map((e) => e.get('orig_host'))).toEqual(rows.map((_, i) => (i % 2 ? `h${i}` : `o${i}`)));
+  });
   it('writes no event for an empty risk object', () => {
     expect(one([['pod_name', '']])).toEqual([]);
     expect(one([['pod_name', 'p']]).map((e) => [e.get('risk_object'), e.get('risk_score'), e.get('threat_object')])).toEqual([['p', 45, 'curl']]);

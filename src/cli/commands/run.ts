@@ -1,7 +1,7 @@
 import { existsSync } from 'node:fs';
 import type { Command } from 'commander';
 import { VigilError } from '../../errors.js';
-import type { Result } from '../../events/result.js';
+import type { Row } from '../../events/result.js';
 import type { ReadThread } from '../../sources/read-thread.js';
 import type { SearchPlan, Sink } from '../../spl/index.js';
 import type { Span } from '../../spl/source.js';
@@ -46,7 +46,7 @@ export function runCommand(program: Command): void {
     // beside this thread's loading of the engine and the content (sources/read-thread.ts).
     const readThread = threads > 1 && opts.events && (opts.all === true || keys.length > 1) ? await startReadThread(keys.length, opts.all === true, opts.events) : null;
     // The engine is imported when the command runs: `vigil --help` and the other commands do not load it.
-    const [{ loadContent }, { runDetections, tagSearchName }, { riskEventsFor }, { eventPaths, fileSource, fileSourceOptions }] = await Promise.all([
+    const [{ loadContent }, { runDetections, tagSearchName }, { riskEventMaker }, { eventPaths, fileSource, fileSourceOptions }] = await Promise.all([
       import('../../detections/content.js'),
       import('../../detections/run.js'),
       import('../../risk/risk-events.js'),
@@ -82,8 +82,16 @@ export function runCommand(program: Command): void {
     // One detection prints its rows as they are; asked for several, each row names its detection (risk events always do).
     const several = opts.all === true || keys.length > 1;
     for (const { detection, results, window } of runs) {
-      const rows: Result[] = opts.risk ? riskEventsFor(detection, results, now, window) : several ? results.map((r) => tagSearchName(r, detection.name)) : results;
-      for (const r of rows) sink.push(r);
+      if (opts.risk) {
+        // A row's risk events are printed, then left to the young generation's collector, not all kept at once.
+        const riskEventsOf = riskEventMaker(detection, now, window);
+        const events: Row[] = [];
+        for (const r of results) {
+          riskEventsOf(r, events);
+          for (const ev of events) sink.push(ev);
+          events.length = 0;
+        }
+      } else for (const r of results) sink.push(several ? tagSearchName(r, detection.name) : r);
     }
     sink.end();
     issues.summary();
