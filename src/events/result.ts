@@ -133,11 +133,33 @@ function renamedLayout(layout: RowLayout, from: string, to: string): RowLayout {
   return out;
 }
 
+/** Layouts with one more name, by layout and name; at most RENAMED_PER_LAYOUT each, none past MAX_EXTENDED_WIDTH names. */
+const extended = new WeakMap<RowLayout, Map<string, RowLayout>>();
+const MAX_EXTENDED_WIDTH = 256;
+
+/**
+ * `layout` and then `name` (none of its names), shared by the rows that add it; null when that would make more layouts
+ * than a search's commands add (names made per row: `eval {x}=...`), so such rows become Rows as before.
+ */
+function extendedLayout(layout: RowLayout, name: string): RowLayout | null {
+  let byName = extended.get(layout);
+  if (byName === undefined) extended.set(layout, (byName = new Map()));
+  let out = byName.get(name);
+  if (out === undefined) {
+    if (byName.size >= RENAMED_PER_LAYOUT || layout.names.length >= MAX_EXTENDED_WIDTH) return null;
+    const names = [...layout.names, name];
+    out = { names, slots: new Map(names.map((n, i) => [n, i] as const)) };
+    byName.set(name, out);
+  }
+  return out;
+}
+
 /**
  * A row of fixed fields whose values sit in slots, null for none: `shared` ones (read only: a stats group's
  * BY values) then its `own`. It holds what a Row set field by field in that order would, and acts as it:
- * writing a field present keeps its place, so it is written in place; any other write makes it that Row
- * first. Rows kept to the end of a search (stats groups, `table`'s rows) are tens of thousands, and a Map
+ * writing a field present keeps its place, so it is written in place; a new field goes last, in a slot of a
+ * wider layout (extendedLayout); any other write (a removal, a shared value, an absent field of the layout,
+ * which a Row would put last) makes it that Row first. Rows kept to the end of a search (stats groups, `table`'s rows) are tens of thousands, and a Map
  * each cost ~500 B promoted by the garbage collector and ~2 µs.
  */
 export class SlotRow implements Result {
@@ -167,9 +189,18 @@ export class SlotRow implements Result {
 
   set(field: string, value: FieldValue | null): void {
     if (this.row === null && value !== null) {
-      const j = (this.layout.slots.get(field) ?? -1) - this.shared.length;
+      const i = this.layout.slots.get(field);
+      const j = (i ?? -1) - this.shared.length;
       if (j >= 0 && (this.own[j] ?? null) !== null) {
         this.own[j] = value;
+        return;
+      }
+      // A new field goes last, as in a Row: the rows of one layout that get it share the layout with it
+      // (`stats ... | eval x=...`, the search_name `vigil run` adds), instead of a Map each.
+      const wider = i === undefined ? extendedLayout(this.layout, field) : null;
+      if (wider !== null) {
+        this.layout = wider;
+        this.own[wider.names.length - 1 - this.shared.length] = value;
         return;
       }
     }
