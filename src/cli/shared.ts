@@ -45,6 +45,13 @@ export function threadCount(opt: string | undefined, env: string | undefined = p
   return n;
 }
 
+/** A count flag: digits only (Number() would also read "1e3" or "0x2"), at least 1. */
+export function positiveInteger(text: string, flag: string): number {
+  const n = /^[0-9]{1,15}$/.test(text) ? Number(text) : NaN;
+  if (!(n >= 1)) throw new VigilError('USAGE', `${flag} must be a positive integer, not "${printable(text)}"`);
+  return n;
+}
+
 /** `--now`: epoch seconds or ISO 8601 (without an offset, a wall time in `tz`), in years 1000 to 9999. */
 export function parseNow(text: string | undefined, tz: string): number {
   if (text === undefined) return Date.now() / 1000;

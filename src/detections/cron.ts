@@ -20,7 +20,9 @@ export function parseCron(expression: string, tz = 'UTC'): Croner.Cron {
   if (fields.length !== 5) throw new VigilError('CONFIG', `cron schedule "${expression}" must have 5 fields (minute hour day month weekday), it has ${fields.length}`);
   fields.forEach((f, i) => checkField(expression, f, FIELDS[i]!));
   try {
-    return new (cronPackage().Cron)(fields.map(stepEveryRange).join(' '), { timezone: tz, paused: true, domAndDow: false });
+    // UTC as an offset: the same times, without croner's Intl conversion per step (~20 instead of ~150 µs a run).
+    const zone = tz === 'UTC' ? { utcOffset: 0 } : { timezone: tz };
+    return new (cronPackage().Cron)(fields.map(stepEveryRange).join(' '), { ...zone, paused: true, domAndDow: false });
   } catch (e) {
     throw new VigilError('CONFIG', `invalid cron schedule "${expression}": ${(e as Error).message}`);
   }

@@ -9,7 +9,8 @@ import { StoreError, type FindingRecord, type RunCommit, type RunMode, type RunR
 import { CronSchedule } from './cron.js';
 import { RunTimeout, SearchCancelled, type RunExecutor } from './executor.js';
 import { findingsOfRun, riskEventsOfRun, throttleKey } from './outputs.js';
-import { isRealtime, isScheduled, realtimeWindowEnds, realtimeWindowOf, type ScheduleSettings } from './settings.js';
+import { isRealtime, isScheduled, nextWindowEnd, realtimeWindowOf, type ScheduleSettings } from './settings.js';
+import { runsUpTo, tooManyRuns, type RunSource } from './runs.js';
 import type { MatchLookup } from './incremental.js';
 import { searchWindow, startDelaySeconds } from './window.js';
 import type { Result } from '../events/result.js';
@@ -309,12 +310,6 @@ export class Scheduler {
     this.loop = null;
   }
 
-  /** The scheduled times of `d` in (from, to]: its cron times, or a realtime detection's window ends. */
-  runTimesBetween(d: Detection, from: number, to: number, limit = 100_000): number[] {
-    if (!isRealtime(d, this.settings)) return this.cron(d).between(from, to, limit);
-    return realtimeWindowEnds(realtimeWindowOf(d, this.settings), from, to, limit);
-  }
-
   /**
    * The runs a backfill of (from, to] executes: every scheduled time of `detections` (default: the enabled
    * ones) in the period, in the order the scheduler runs them, up to the clock's now: a later one is left to the
@@ -328,17 +323,21 @@ export class Scheduler {
     if (to - from > maxPeriod) {
       throw new VigilError('BACKFILL_LIMIT', `a backfill covers at most ${maxPeriod / 86400} days (schedule.backfill_max_period); split the period or raise the limit`);
     }
-    const out: DueRun[] = [];
     const now = this.deps.clock.now();
-    for (const d of new Map((detections ?? this.enabledDetections()).map((x) => [x.id, x])).values()) {
-      // A realtime window is due once its grace has passed, as in dueRealtime.
-      const last = Math.min(to, isRealtime(d, this.settings) ? now - this.settings.realtimeGraceSeconds : now);
-      for (const t of this.runTimesBetween(d, from, last, maxRuns + 1 - out.length)) out.push({ detection: d, scheduledTime: t, startAt: t });
-      if (out.length > maxRuns) {
-        throw new VigilError('BACKFILL_LIMIT', `the backfill would execute more than ${maxRuns} runs (schedule.backfill_max_runs); name fewer detections, shorten the period or raise the limit`);
+    const sources = [...new Map((detections ?? this.enabledDetections()).map((x) => [x.id, x])).values()].map((d): RunSource<Detection> => {
+      if (!isRealtime(d, this.settings)) {
+        const cron = this.cron(d);
+        return { key: d, next: (after) => cron.next(after), to: Math.min(to, now) };
       }
+      // A realtime window is due once its grace has passed, as in dueRealtime.
+      const w = realtimeWindowOf(d, this.settings);
+      return { key: d, next: (after) => nextWindowEnd(w, after), to: Math.min(to, now - this.settings.realtimeGraceSeconds) };
+    });
+    const { runs, over } = runsUpTo(sources, from, maxRuns);
+    if (over) {
+      throw new VigilError('BACKFILL_LIMIT', `the backfill would execute ${tooManyRuns(maxRuns, over)} (schedule.backfill_max_runs); name fewer detections, shorten the period or raise the limit`);
     }
-    return out.sort(runOrder);
+    return runs.map(({ key, t }) => ({ detection: key, scheduledTime: t, startAt: t })).sort(runOrder);
   }
 
   /**

@@ -105,11 +105,9 @@ export function realtimeWindowOf(d: Detection, s: ScheduleSettings): number {
   return s.realtimeWindowSeconds ?? d.schedule.realtimeWindowSeconds;
 }
 
-/** The ends of the tumbling windows of `w` seconds in (from, to]: a realtime detection's scheduled times. */
-export function realtimeWindowEnds(w: number, from: number, to: number, limit = 100_000): number[] {
-  const out: number[] = [];
-  for (let end = Math.floor(from / w) * w + w; end <= to && out.length < limit; end += w) out.push(end);
-  return out;
+/** The end of the first tumbling window of `w` seconds ending after `after`: a realtime detection's next scheduled time. */
+export function nextWindowEnd(w: number, after: number): number {
+  return Math.floor(after / w) * w + w;
 }
 
 export function isScheduled(d: Detection, s: ScheduleSettings): boolean {

@@ -258,6 +258,32 @@ describe('vigil CLI', () => {
     ]);
   });
 
+  it('schedule refuses a period holding more runs than --max-runs (USAGE, nothing printed) and lists one within it exactly', () => {
+    const H = 3600;
+    const at = (t: number) => new Date(t * 1000).toISOString().replace('.000Z', '+00:00');
+    // SEED runs hourly (0 * * * *): from 2026-12-06 to 9999-12-30 about 70 million runs (the hours between them).
+    const hours = (Date.UTC(9999, 11, 30) - Date.UTC(2026, 11, 6)) / 3600_000;
+    const huge = vigil(['schedule', '--from', '2026-12-06T00:00:00Z', '--to', '9999-12-30', '--detection', SEED, '--max-runs', '1000']);
+    expect(huge).toMatchObject({ code: 2, out: '' });
+    expect(huge.err).toBe(`vigil: the period holds more than 1000 runs (about ${Number(hours.toPrecision(2))}) (--max-runs); narrow --from/--to, name detections with --detection, or raise --max-runs [USAGE]\n`);
+    // Every enabled detection, at the default limit.
+    expect(vigil(['schedule', '--from', '2026-12-06T00:00:00Z', '--to', '9999-12-30'])).toMatchObject({ code: 2, out: '', err: expect.stringContaining('more than 100000 runs') });
+    expect(vigil(['schedule', '--max-runs', '1e3'])).toMatchObject({ code: 2, err: 'vigil: --max-runs must be a positive integer, not "1e3" [USAGE]\n' });
+    // (00:00, 03:00]: 01:00, 02:00, 03:00, each searching [-70m@m, -10m@m); three runs fit a limit of 3, not of 2.
+    const T = Date.UTC(2026, 11, 6) / 1000;
+    const args = ['schedule', '--from', '2026-12-06T00:00:00Z', '--to', '2026-12-06T03:00:00Z', '--detection', SEED, '--format', 'jsonl'];
+    const listed = vigil([...args, '--max-runs', '3']);
+    expect(listed.code).toBe(0);
+    const rows = jsonl(listed.out);
+    expect(rows.map(({ starts: _, ...r }) => r)).toEqual(
+      [1, 2, 3].map((h) => ({ scheduled: at(T + h * H), detection: SEED, earliest: at(T + h * H - 70 * 60), latest: at(T + h * H - 10 * 60) })),
+    );
+    // schedule_window auto: a start spread over at most a quarter of the hour, the same offset every hour.
+    const delays = rows.map((r, i) => Date.parse(String(r['starts'])) / 1000 - (T + (i + 1) * H));
+    expect(delays.every((d) => d === delays[0] && d >= 0 && d <= 15 * 60)).toBe(true);
+    expect(vigil([...args, '--max-runs', '2'])).toMatchObject({ code: 2, out: '', err: expect.stringContaining('the period holds more than 2 runs (about 3)') });
+  });
+
   it('validates content and fails on a broken detection', () => {
     expect(vigil(['validate']).code).toBe(0);
     const dir = join(tmp, 'broken');

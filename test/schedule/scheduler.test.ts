@@ -335,6 +335,12 @@ describe('scheduler', () => {
     // The default config schedules the pack hourly and the rules more often: more than 30 runs in a day.
     expect(() => scheduler.planBackfill(T0, T0 + 86400)).toThrow(expect.objectContaining({ code: 'BACKFILL_LIMIT', message: expect.stringContaining('schedule.backfill_max_runs') }));
     expect(scheduler.planBackfill(T0, T0 + 86400, [SEED])).toHaveLength(24);
+    // With the period unbounded, a backfill of millennia is refused as soon as the runs pass the limit (hourly: one per hour).
+    const end = Date.UTC(9999, 11, 30) / 1000;
+    const far = setup({ backfillMaxPeriodSeconds: end - T0, backfillMaxRuns: 30 }, end).scheduler;
+    expect(() => far.planBackfill(T0, end, [SEED])).toThrow(
+      expect.objectContaining({ code: 'BACKFILL_LIMIT', message: expect.stringContaining(`more than 30 runs (about ${Number(((end - T0) / H).toPrecision(2))}) (schedule.backfill_max_runs)`) }),
+    );
     expect(() => scheduler.planBackfill(T0, T0)).toThrow(expect.objectContaining({ code: 'USAGE' }));
     expect(() => scheduleSettings({ backfill_max_runs: 0 }, undefined)).toThrow(expect.objectContaining({ code: 'CONFIG', message: expect.stringContaining('schedule.backfill_max_runs') }));
     const first = scheduler.backfill(scheduler.planBackfill(T0, T0 + 2 * H, [SEED]));

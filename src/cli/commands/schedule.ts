@@ -13,7 +13,7 @@ import type { BackfillLine, BackfillRequest, BackfillTotals, RunInfo } from '../
 import { connectionRefused, postNdjson } from '../api-client.js';
 import { outputSink, OUTPUT_FORMATS, type OutputFormat } from '../output.js';
 import { serverConfig, type ServerDataOptions } from '../serve-config.js';
-import { outputFormat, parseTimeArg } from '../shared.js';
+import { outputFormat, parseTimeArg, positiveInteger } from '../shared.js';
 import { failOnContentErrors } from './content-errors.js';
 import { Option } from 'commander';
 
@@ -22,19 +22,21 @@ import { Option } from 'commander';
  * the other commands do not load the store, the scheduler or the server.
  */
 async function engine() {
-  const [content, runtime, settings, cron, window] = await Promise.all([
+  const [content, runtime, settings, cron, window, runs] = await Promise.all([
     import('../../detections/content.js'),
     import('../../web/runtime.js'),
     import('../../schedule/settings.js'),
     import('../../schedule/cron.js'),
     import('../../schedule/window.js'),
+    import('../../schedule/runs.js'),
   ]);
-  return { ...content, ...runtime, ...settings, ...cron, ...window };
+  return { ...content, ...runtime, ...settings, ...cron, ...window, ...runs };
 }
 
 interface ScheduleCliOptions extends ServerDataOptions {
   from?: string;
   to?: string;
+  maxRuns?: string;
   detection?: string[];
   content?: string[];
   format?: OutputFormat;
@@ -74,10 +76,11 @@ export function scheduleCommands(program: Command): void {
       .description('print the scheduled runs of a period and their search windows, without running them')
       .option('--from <time>', 'start (exclusive): epoch, ISO 8601 or a modifier such as -1h (default now)')
       .option('--to <time>', 'end (inclusive), default +6h')
+      .option('--max-runs <n>', 'refuse a period holding more runs than this (usage error, before printing any)', '100000')
       .addOption(new Option('--format <format>', 'output format').choices([...OUTPUT_FORMATS])),
   ).action(async (opts: ScheduleCliOptions) => {
     const { config, settings: configured } = await serverConfig(opts);
-    const { loadServerContent, detectionToggles, findDetection, isScheduled, isRealtime, realtimeWindowOf, realtimeWindowEnds, CronSchedule, startDelaySeconds, searchWindow } = await engine();
+    const { loadServerContent, detectionToggles, findDetection, isScheduled, isRealtime, realtimeWindowOf, nextWindowEnd, CronSchedule, startDelaySeconds, searchWindow, runsUpTo, tooManyRuns } = await engine();
     // What vigil serve would run: its content (with the console's edits) and its toggles.
     const pack = loadServerContent(config.dataDir, opts.content ?? []);
     failOnContentErrors(pack);
@@ -85,29 +88,32 @@ export function scheduleCommands(program: Command): void {
     const now = Date.now() / 1000;
     const from = opts.from ? parseTimeArg(opts.from, now, settings.tz, '--from') : now;
     const to = opts.to ? parseTimeArg(opts.to, now, settings.tz, '--to') : now + 6 * 3600;
-    const sink = outputSink({ format: outputFormat(opts.format), tz: settings.tz, write: (s) => process.stdout.write(s) });
-    const runs: { t: number; row: Row }[] = [];
-    for (const d of selectDetections(pack.detections, opts.detection, (d) => isScheduled(d, settings), pack, findDetection)) {
-      // A realtime detection runs each tumbling window once its grace has passed, as the scheduler does.
+    const maxRuns = positiveInteger(opts.maxRuns ?? '100000', '--max-runs');
+    // Each detection's plan, and its scheduled times: a realtime one runs each tumbling window once its grace has passed, as the scheduler does.
+    const plans = selectDetections(pack.detections, opts.detection, (d) => isScheduled(d, settings), pack, findDetection).map((d) => {
       const rt = isRealtime(d, settings) ? realtimeWindowOf(d, settings) : null;
       const cron = rt === null ? new CronSchedule(d.schedule.cron, settings.tz) : null;
       const delay = cron ? startDelaySeconds(d.id, d.schedule.scheduleWindow, cron.period(from)) : settings.realtimeGraceSeconds;
-      for (const t of cron ? cron.between(from, to) : realtimeWindowEnds(rt!, from, to)) {
-        const w = rt === null ? searchWindow(d.schedule, t, settings.tz) : { earliest: t - rt, latest: t };
-        runs.push({
-          t,
-          row: new Row({
-            scheduled: strftime(t, ISO, settings.tz),
-            detection: d.name,
-            starts: strftime(t + delay, ISO, settings.tz),
-            earliest: strftime(w.earliest, ISO, settings.tz),
-            latest: strftime(w.latest, ISO, settings.tz),
-          }),
-        });
-      }
+      return { key: { d, rt, delay }, next: (after: number) => (cron ? cron.next(after) : nextWindowEnd(rt!, after)), to };
+    });
+    // Counted before anything is printed: a period of millennia stops at the run past the limit.
+    const { runs, over } = runsUpTo(plans, from, maxRuns);
+    if (over) {
+      throw new VigilError('USAGE', `the period holds ${tooManyRuns(maxRuns, over)} (--max-runs); narrow --from/--to, name detections with --detection, or raise --max-runs`);
     }
-    runs.sort((a, b) => a.t - b.t);
-    for (const r of runs) sink.push(r.row);
+    const sink = outputSink({ format: outputFormat(opts.format), tz: settings.tz, write: (s) => process.stdout.write(s) });
+    for (const { key: { d, rt, delay }, t } of runs) {
+      const w = rt === null ? searchWindow(d.schedule, t, settings.tz) : { earliest: t - rt, latest: t };
+      sink.push(
+        new Row({
+          scheduled: strftime(t, ISO, settings.tz),
+          detection: d.name,
+          starts: strftime(t + delay, ISO, settings.tz),
+          earliest: strftime(w.earliest, ISO, settings.tz),
+          latest: strftime(w.latest, ISO, settings.tz),
+        }),
+      );
+    }
     sink.end();
   });
 
