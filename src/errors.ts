@@ -35,6 +35,8 @@ export type ErrorCode =
   | 'CONTENT_SCHEMA'
   | 'CONTENT_NOT_FOUND'
   | 'LOOKUP_NOT_FOUND'
+  // iplocation's GeoIP database (none configured, unreadable, not a MaxMind DB)
+  | 'GEOIP_DB'
   // input and storage
   | 'INPUT_IO'
   | 'INPUT_MALFORMED'

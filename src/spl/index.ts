@@ -8,7 +8,7 @@ import type { EventSource, ScanProgress } from '../events/scan.js';
 import type { Result } from '../events/result.js';
 import { COMMAND_PARSERS, commandBlueprint } from './commands/index.js';
 import { unknownTstatsFields, type TstatsArgs } from './commands/tstats.js';
-import type { Sink } from './commands/types.js';
+import type { ExecContext, Sink } from './commands/types.js';
 import { CollectSink, createContext, type ExecuteOptions, type ExecuteStats } from './exec/run.js';
 import { executeSearch, withSearchSubsearches } from './exec/subsearch.js';
 import { NO_LOOKUPS, type LookupProvider } from './lookups.js';
@@ -166,7 +166,7 @@ function checkOperators(planned: SearchPlan, opts: Pick<ExecuteOptions, 'now' | 
     empty.push([sub.expr, { kind: 'or', items: [], span: sub.expr.span }]);
   }
   const p = withSearchSubsearches(planned, new Map(empty));
-  const ctx = createContext({ ...p, subsearchRows: new Map(p.subsearches.map((s) => [s.command, []])) }, opts);
+  const ctx: ExecContext = Object.assign(createContext({ ...p, subsearchRows: new Map(p.subsearches.map((s) => [s.command, []])) }, opts), { checking: true });
   const none: Sink = { push: () => {}, end: () => {} };
   try {
     if (p.generating) p.generating.blueprint.create(p.generating.command.args, ctx, none, p.generating.command);

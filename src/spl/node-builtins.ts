@@ -11,6 +11,7 @@ const load = (id: string): unknown => (requireHere ??= createRequire(import.meta
 let crypto: typeof import('node:crypto') | undefined;
 let net: typeof import('node:net') | undefined;
 let os: typeof import('node:os') | undefined;
+let maxmind: typeof import('maxmind') | undefined;
 
 export function nodeCrypto(): typeof import('node:crypto') {
   return (crypto ??= load('node:crypto') as typeof import('node:crypto'));
@@ -24,4 +25,9 @@ export function isIP(input: string): number {
 /** This machine's host name (`makeresults annotate=true`'s splunk_server). */
 export function hostName(): string {
   return (os ??= load('node:os') as typeof import('node:os')).hostname();
+}
+
+/** The `maxmind` package (its MaxMind DB `Reader`): only `iplocation` needs it, so only a search using it loads it. */
+export function maxmindModule(): typeof import('maxmind') {
+  return (maxmind ??= load('maxmind') as typeof import('maxmind'));
 }

@@ -196,7 +196,7 @@ describe.skipIf(!escuCorpusPresent())('vigil over a security_content checkout (E
     expect(report.reasons.reduce((n, x) => n + x.count, 0)).toBe(report.detections.length - report.counts.runnable);
     const linux = new Set(escuSearches().filter(isLinuxProcesses).map((s) => s.name));
     expect(escu.filter((d) => linux.has(d.name) && !d.runs)).toEqual([]);
-    const unsupported = escu.find((d) => d.reason?.message.startsWith('unsupported command "iplocation"'))!;
+    const unsupported = escu.find((d) => d.reason?.message.startsWith('unsupported command "apply"'))!;
     expect(unsupported.reason!.code).toBe('SPL_UNSUPPORTED_COMMAND');
     expect(unsupported.line).toBeGreaterThan(0);
     // join runs now (its subsearch too): no detection stops on it.
@@ -206,7 +206,7 @@ describe.skipIf(!escuCorpusPresent())('vigil over a security_content checkout (E
   it('vigil validate prints a verdict line per detection and the top reasons', () => {
     const r = vigil(['validate', '--content', corpusTree()]);
     expect(r.out).toMatch(/\/linux_add_user_account\.yml:\d+:\d+: Linux Add User Account: runs on vigil\n/);
-    expect(r.out).toMatch(/: does not run: unsupported command "iplocation" \[SPL_UNSUPPORTED_COMMAND\] at 1:\d+\n/);
+    expect(r.out).toMatch(/: does not run: unsupported command "apply" \[SPL_UNSUPPORTED_COMMAND\] at 1:\d+\n/);
     expect(r.out).toMatch(/\n\d+ of \d+ detections run on vigil; why the other \d+ do not:\n +\d+ {2}\S[^\n]* \[SPL_[A-Z_]+\]\n/);
   });
 });

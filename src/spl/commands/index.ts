@@ -16,6 +16,7 @@ import { fromCommand } from './from.js';
 import { fromjsonCommand } from './fromjson.js';
 import { headCommand } from './head.js';
 import { inputlookupCommand } from './inputlookup.js';
+import { iplocationCommand } from './iplocation.js';
 import { joinCommand } from './join.js';
 import { lookupCommand } from './lookup.js';
 import { makemvCommand } from './makemv.js';
@@ -63,6 +64,7 @@ const COMMANDS: readonly AnyCommand[] = [
   fromjsonCommand,
   headCommand,
   inputlookupCommand,
+  iplocationCommand,
   joinCommand,
   lookupCommand,
   makemvCommand,

@@ -35,6 +35,11 @@ export interface ExecContext extends EvalContext {
   readonly aborted?: boolean;
   /** Resolves when the output can take more rows (null: it can now); a generating command waits for it between chunks. */
   ready?(): Promise<void> | null;
+  /**
+   * The operators are built only to raise the search's static errors (checkSearch, `vigil validate`): no row will
+   * come, so a command does not open what only a run needs (iplocation's GeoIP database). Absent: a run.
+   */
+  readonly checking?: boolean;
   /** Data model summaries this search may read (tstats), when the caller has them. */
   summaries?: SummaryScope;
   /**

@@ -254,7 +254,7 @@ function refersToEventTypes(e: SearchExpr | null): boolean {
 }
 
 function checkContext(source: SourceText, lookups: LookupProvider): ExecContext {
-  return { now: 0, tz: 'UTC', source, lookups, earliest: null, latest: null, warn: () => {}, halt: () => {}, halted: false };
+  return { now: 0, tz: 'UTC', source, lookups, earliest: null, latest: null, warn: () => {}, halt: () => {}, halted: false, checking: true };
 }
 
 /** An SplError in a definition as a content problem at the file position it points to. */
