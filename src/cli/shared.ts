@@ -2,6 +2,7 @@ import { Option, type Command } from 'commander';
 import { availableParallelism } from 'node:os';
 import { VigilError } from '../errors.js';
 import { printable } from '../outputs/printable.js';
+import { warningText } from '../spl/source.js';
 import type { LineIssue } from '../sources/file.js';
 import { canonicalTimeZone } from '../spl/time/zone.js';
 import { checkedTime, isoTime, resolveTimeModifier } from '../spl/time/modifiers.js';
@@ -100,7 +101,7 @@ export function outputFormat(opt: OutputFormat | undefined): OutputFormat {
 export function warningPrinter(progress: { done(): void }, write: (s: string) => void = (s) => process.stderr.write(s)): (message: string, place: string | null, search?: string) => void {
   const shown = new Set<string>();
   return (message, place, search) => {
-    const line = `vigil: warning: ${printable(message)}${place ? ` (at ${place})` : ''}${search ? ` in ${printable(search)}` : ''}\n`;
+    const line = `vigil: warning: ${printable(warningText(message, place))}${search ? ` in ${printable(search)}` : ''}\n`;
     if (shown.has(line)) return;
     shown.add(line);
     progress.done();

@@ -74,7 +74,15 @@ export interface ExecuteOptions {
   /** Events scanned so far, at most every `progressMs` (default 250; 0: never). */
   onProgress?: (scanned: number) => void;
   progressMs?: number;
+  /**
+   * The search's warnings (map past maxsearches, a row's pattern a regex function cannot run, a subsearch cut), as they come:
+   * each distinct one once, at most `MAX_WARNINGS`, then one saying more were left out. `at` is in the request's text.
+   */
+  onWarning?: (message: string, at?: Span) => void;
 }
+
+/** Distinct warnings one search reports (`ExecuteOptions.onWarning`); past it, one more says they were left out. */
+export const MAX_WARNINGS = 100;
 
 export interface RunOutput {
   /** The rows, unless they were streamed (`onRows`, `onJson`). */
@@ -116,6 +124,8 @@ interface StreamSpec extends ResultLimits {
   format: 'rows' | 'json';
   limit: number;
   progressMs: number;
+  /** Whether the caller takes the search's warnings. */
+  warnings: boolean;
   /** Flow control of a streamed search on a worker (`RowFlow`); absent in process and when rows are collected. */
   flow?: { shared: SharedArrayBuffer; maxBufferedChars: number };
 }
@@ -165,6 +175,7 @@ type SearchMessage =
   | { type: 'rows'; rows: Record<string, FieldValue>[]; chars: number }
   | { type: 'json'; rows: string[]; chars: number }
   | { type: 'progress'; scanned: number }
+  | { type: 'warning'; message: string; span: Span | null }
   | { type: 'done'; stats: ExecuteStats }
   | { type: 'error'; error: { code: ErrorCode; message: string; span: Span | null } };
 
@@ -176,6 +187,7 @@ function specOf(opts: ExecuteOptions, limits: ResultLimits): StreamSpec {
     format: opts.onJson ? 'json' : 'rows',
     limit: opts.limit ?? Infinity,
     progressMs: opts.onProgress ? (opts.progressMs ?? 250) : 0,
+    warnings: opts.onWarning !== undefined,
     maxResults: limits.maxResults,
     maxResultBytes: limits.maxResultBytes,
   };
@@ -213,6 +225,15 @@ async function runStreaming(req: RunRequest, source: EventSource | Promise<Event
   let count = 0;
   let chars = 0;
   let lastProgress = -Infinity;
+  // Bounded here, where they are raised: a warning per row must not flood the worker's port or the caller.
+  const warned = new Set<string>();
+  const onWarning = (message: string, at?: Span) => {
+    const key = `${at?.start ?? ''}:${message}`;
+    if (warned.size > MAX_WARNINGS || warned.has(key)) return;
+    warned.add(key);
+    if (warned.size <= MAX_WARNINGS) emit({ type: 'warning', message, span: at ?? null });
+    else emit({ type: 'warning', message: `more warnings were left out (at most ${MAX_WARNINGS} are reported)`, span: null });
+  };
   const flush = () => {
     if (!objects.length && !lines.length) return;
     const m: Extract<SearchMessage, { chars: number }> = objects.length ? { type: 'rows', rows: objects, chars: pendingChars } : { type: 'json', rows: lines, chars: pendingChars };
@@ -275,6 +296,7 @@ async function runStreaming(req: RunRequest, source: EventSource | Promise<Event
         defaultIndexes: req.defaultIndexes,
         name: req.name,
         signal: signal ? AbortSignal.any([signal, enough.signal]) : enough.signal,
+        ...(spec.warnings ? { onWarning } : {}),
         onProgress: (p) => {
           flush();
           if (spec.progressMs > 0 && performance.now() - lastProgress >= spec.progressMs) {
@@ -328,6 +350,9 @@ class Job {
         return false;
       case 'progress':
         this.opts.onProgress?.(m.scanned);
+        return false;
+      case 'warning':
+        this.opts.onWarning?.(m.message, m.span ?? undefined);
         return false;
       case 'done':
         this.settled = true;

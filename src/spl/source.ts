@@ -90,6 +90,11 @@ export class SourceText {
   }
 }
 
+/** A warning with where it was raised (`place`), as `vigil search` prints it and the API returns it. */
+export function warningText(message: string, place: string | null): string {
+  return `${message}${place ? ` (at ${place})` : ''}`;
+}
+
 export class SourceTextBuilder {
   private parts: string[] = [];
   private length = 0;

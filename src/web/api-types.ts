@@ -301,8 +301,9 @@ export interface IngestInfo {
 export type SearchLine =
   | { result: JsonRow }
   | { progress: { scanned: number; results: number; elapsedMs: number } }
-  | { done: true; stats: Record<string, unknown> & { results: number } }
-  | { error: ApiErrorBody };
+  /** `warnings`: the search's, as `vigil search` prints them (`message (at line:column)`), at most 100. */
+  | { done: true; stats: Record<string, unknown> & { results: number }; warnings: string[] }
+  | { error: ApiErrorBody; warnings: string[] };
 
 /** The body of POST /api/backfill. Times: epoch seconds, ISO 8601 or a modifier (`-24h@h`). */
 export interface BackfillRequest {

@@ -3,6 +3,7 @@ import { stream } from 'hono/streaming';
 import { VigilError } from '../errors.js';
 import { defaultSearchIndexes } from '../store/default-indexes.js';
 import { plan, SplError, type SearchPlan } from '../spl/index.js';
+import { warningText } from '../spl/source.js';
 import { checkedTime } from '../spl/time/modifiers.js';
 import { canonicalTimeZone } from '../spl/time/zone.js';
 import { errorJson, parseBound, searchExecutor, searchName, searchTimeoutMs, type ApiDeps, type ApiEnv } from './context.js';
@@ -47,7 +48,8 @@ function apiBound(v: string | number | null | undefined, now: number, tz: string
 
 /**
  * `POST /api/search`: results stream as NDJSON lines — `{"result": {...}}` per row, `{"progress": {...}}`
- * about every 250 ms while the search scans, then `{"done": true, "stats": {...}}` or `{"error": {...}}`.
+ * about every 250 ms while the search scans, then `{"done": true, "stats": {...}, "warnings": [...]}` or
+ * `{"error": {...}, "warnings": [...]}`: the search's warnings as `vigil search` prints them (at most MAX_WARNINGS).
  * Errors found before the search starts (syntax, unknown macro) are a 400 with the error JSON. The search
  * runs on the API's executor (a worker thread in `vigil serve`) with the `search:` limits; the client
  * closing the connection cancels it.
@@ -129,6 +131,8 @@ export function searchRoutes(app: Hono<ApiEnv>, deps: ApiDeps): void {
       };
       const abort = new AbortController();
       s.onAbort(() => abort.abort());
+      // In the trailer, where a client reading rows still finds them; positions in what the user wrote, as in errors.
+      const warnings: string[] = [];
       try {
         const { stats } = await searchExecutor(deps).execute(
           { name: searchName(body.search), search: p.pipeline.source.text, now: t, tz, earliest: opts.earliest, latest: opts.latest, defaultIndexes: opts.defaultIndexes },
@@ -137,6 +141,7 @@ export function searchRoutes(app: Hono<ApiEnv>, deps: ApiDeps): void {
             signal: abort.signal,
             limit,
             progressMs,
+            onWarning: (message, at) => void warnings.push(warningText(message, at ? p.pipeline.source.place(at) : null)),
             // The first scanned batch reports at once; then at most every progressMs, unless the client is
             // still reading earlier lines (a progress line is news only when it arrives).
             onProgress: (scanned) => {
@@ -152,11 +157,11 @@ export function searchRoutes(app: Hono<ApiEnv>, deps: ApiDeps): void {
             },
           },
         );
-        await write(JSON.stringify({ done: true, stats: { ...stats, results: sent, elapsedMs: Date.now() - started } }) + '\n');
+        await write(JSON.stringify({ done: true, stats: { ...stats, results: sent, elapsedMs: Date.now() - started }, warnings }) + '\n');
       } catch (e) {
         // A position found by the worker is in the expanded text: map it back to what the user wrote.
         const err = e instanceof SplError ? new SplError(e.code, e.message, e.span, p.pipeline.source) : e;
-        await write(JSON.stringify({ error: err instanceof VigilError ? errorJson(err) : { code: 'INTERNAL', message: (err as Error).message } }) + '\n');
+        await write(JSON.stringify({ error: err instanceof VigilError ? errorJson(err) : { code: 'INTERNAL', message: (err as Error).message }, warnings }) + '\n');
       }
     });
   });

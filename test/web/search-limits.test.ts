@@ -1,3 +1,4 @@
+import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -73,7 +74,7 @@ describe('search limits of vigil serve', () => {
     expect(await health.json()).toEqual({ status: 'ok' });
     const answeredAt = Date.now();
     for (const text of await Promise.all([regex, endless])) {
-      expect(ndjson(text).at(-1)).toEqual({ error: { code: 'SPL_LIMIT_TIME', message: expect.stringMatching(/exceeded its 3 s time limit and was stopped/) } });
+      expect(ndjson(text).at(-1)).toEqual({ error: { code: 'SPL_LIMIT_TIME', message: expect.stringMatching(/exceeded its 3 s time limit and was stopped/) }, warnings: [] });
     }
     expect(answeredAt).toBeLessThan(endedAt);
     // The pool recovered, and the event sent meanwhile is stored.
@@ -85,6 +86,35 @@ describe('search limits of vigil serve', () => {
     const text = '`cisco_isovalent_process_exec`\n| eval x=nosuchfn(1)';
     const lines = ndjson(await (await s.search({ search: text, progressMs: 0 })).text());
     expect(lines.at(-1)).toMatchObject({ error: { code: 'SPL_UNSUPPORTED_FUNCTION', line: 2, column: 10, inMacro: null } });
+  }, 120_000);
+
+  it("ends with the search's warnings, as vigil search prints them, also after an error (map past maxsearches)", async () => {
+    const text = '| makeresults count=5 | streamstats count as n | map search="| makeresults | eval m=$n$" maxsearches=2 | table m';
+    const lines = ndjson(await (await s.search({ search: text, progressMs: 0 })).text());
+    expect(lines.filter((l) => 'result' in l)).toEqual([{ result: { m: 1 } }, { result: { m: 2 } }]);
+    // map's name is at line 1, column indexOf + 1.
+    const warning = `map: 5 results, searches ran for the first 2 only (maxsearches=2) (at 1:${text.indexOf('map') + 1})`;
+    expect(lines.at(-1)).toMatchObject({ done: true, warnings: [warning] });
+    const cli = spawnSync(process.execPath, [join(import.meta.dirname, '..', '..', 'bin', 'vigil.js'), 'search', text, '--format', 'jsonl'], { encoding: 'utf8' });
+    expect(cli.stderr).toBe(`vigil: warning: ${warning}\n`);
+    // Warned, then stopped at search.maxResults (1000 here): the error line carries the warning.
+    const failed = '| makeresults count=3 | map search="| makeresults count=2000" maxsearches=1';
+    expect(ndjson(await (await s.search({ search: failed, progressMs: 0 })).text()).at(-1)).toEqual({
+      error: { code: 'SPL_LIMIT_RESULTS', message: expect.stringMatching(/more than 1000 results/) },
+      warnings: [`map: 3 results, searches ran for the first 1 only (maxsearches=1) (at 1:${failed.indexOf('map') + 1})`],
+    });
+  }, 120_000);
+
+  it('reports at most 100 distinct warnings, then one saying more were left out', async () => {
+    // 102 maps, each warning at its own place: the first 100 are reported.
+    const text = `| makeresults count=2${' | map search="| makeresults count=2" maxsearches=1'.repeat(102)}`;
+    const columns = [...text.matchAll(/map /g)].map((m) => m.index + 1);
+    expect(columns).toHaveLength(102);
+    const last = ndjson(await (await s.search({ search: text, progressMs: 0 })).text()).at(-1);
+    expect(last).toMatchObject({
+      done: true,
+      warnings: [...columns.slice(0, 100).map((c) => `map: 2 results, searches ran for the first 1 only (maxsearches=1) (at 1:${c})`), 'more warnings were left out (at most 100 are reported)'],
+    });
   }, 120_000);
 
   it('caps the rows of a search at search.maxResults (the first rows, then SPL_LIMIT_RESULTS); `limit` ends it with done', async () => {

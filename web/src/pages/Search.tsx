@@ -79,6 +79,7 @@ export function Search() {
   const [error, setError] = useState<ApiErrorBody | null>(null);
   const [errorText, setErrorText] = useState('');
   const [done, setDone] = useState<string>('');
+  const [warnings, setWarnings] = useState<string[]>([]);
   const [view, setView] = useState<'table' | 'events'>('table');
   const [page, setPage] = useState(0);
   const abortRef = useRef<AbortController | null>(null);
@@ -94,6 +95,7 @@ export function Search() {
     setPage(0);
     setError(null);
     setDone('');
+    setWarnings([]);
     setProgress({ scanned: 0, results: 0, elapsedMs: 0 });
     setRunning(true);
     const buf: JsonRow[] = [];
@@ -121,7 +123,9 @@ export function Search() {
         } else if ('error' in line) {
           setError(line.error);
           setErrorText(text);
+          setWarnings(line.warnings);
         } else if ('done' in line) {
+          setWarnings(line.warnings);
           // docs/api.md: `done`'s stats count the events read as `eventsScanned` (progress lines say `scanned`).
           const s = line.stats as { results: number; eventsScanned?: number };
           setProgress((p) => ({ scanned: s.eventsScanned ?? p?.scanned ?? 0, results: s.results, elapsedMs: Math.round(performance.now() - t0) }));
@@ -238,6 +242,13 @@ export function Search() {
           done
         )}
       </div>
+      {warnings.length ? (
+        <ul className="muted small" aria-label="Search warnings" data-testid="search-warnings">
+          {warnings.map((w) => (
+            <li key={w}>Warning: {w}</li>
+          ))}
+        </ul>
+      ) : null}
       {error ? (
         <div className="error" role="alert" data-testid="search-error">
           <strong>{error.code}</strong> {error.message}
