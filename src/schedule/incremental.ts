@@ -97,8 +97,9 @@ export function compilePrefix(d: Omit<PrefixSource, 'id'>, pack: PrefixContent, 
   // The leading search's tag=/eventtype= terms are expanded with the knowledge; a later command reading them
   // would need the events' computed fields, which prefixes do not give them.
   if (EVENT_TYPE_FIELDS.test(pack.knowledge ? src.slice(p.pipeline.commands[0]?.span.end ?? 0, end) : text)) return null;
-  // So would one listing a row's field names (`table *`: its rows missed `eventtype` and `tag`).
-  if (pack.knowledge?.derived && namesFieldPatterns(stages)) return null;
+  // So would one listing a row's field names (`table *`: its rows missed `eventtype` and `tag`), the prefix's
+  // or the aggregation's after it (`stats values(*) AS *`: its partial states are taken at ingest).
+  if (pack.knowledge?.derived && namesFieldPatterns(p.stages.slice(0, stages.length + 1))) return null;
   const prefixPlan: SearchPlan = { ...p, stages, sortAtEnd: false, earliest: null, latest: null };
   let passed: Result[] = [];
   const capture: Sink = { push: (r) => void passed.push(r), end: () => {} };

@@ -13,6 +13,28 @@ export function fieldPatternRegExp(pattern: string): RegExp {
   return new RegExp(`^${src}$`, 's');
 }
 
+/**
+ * `rename from AS to` of one name, both holding as many `*`: each `*` of `to` takes what the same `*` of `from`
+ * matched (`process.* AS p_*`: process.pid → p_pid); null when `from` does not match. Rows share their field
+ * names, so each name is worked out once (up to 10,000 names remembered: ever-new names must not grow it).
+ */
+export function fieldPatternRenamer(from: string, to: string): (name: string) => string | null {
+  const re = fieldPatternRegExp(from);
+  const parts = to.split('*');
+  const targets = new Map<string, string | null>();
+  return (name) => {
+    let target = targets.get(name);
+    if (target !== undefined) return target;
+    const m = re.exec(name);
+    if (m) {
+      target = parts[0]!;
+      for (let i = 1; i < parts.length; i++) target += (m[i] ?? '') + parts[i];
+    } else target = null;
+    if (targets.size < 10_000) targets.set(name, target);
+    return target;
+  };
+}
+
 /** Expands field patterns against the fields present, keeping pattern order then field order, without duplicates. */
 export function expandFieldPatterns(patterns: readonly string[], present: readonly string[]): string[] {
   const out: string[] = [];

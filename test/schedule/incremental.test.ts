@@ -303,6 +303,18 @@ describe('kept rows (projections)', () => {
     expect(rowsText(full.rows).every((r) => r['eventtype'] === 'cisco_isovalent_process_exec')).toBe(true);
   });
 
+  it('keep no partial states of a stats with a field pattern: at ingest its rows lack eventtype and tag', async () => {
+    const d = custom('values star', 'sourcetype="cisco:isovalent:processExec" process_name=sh | stats values(*) AS * by process_name');
+    const index = new MatchIndex(-Infinity, 6 * H, undefined, 0);
+    index.setDetections([d], pack, 'UTC');
+    index.observe(ALL, 1);
+    const e = Math.floor(lo / 60) * 60;
+    expect(await index.lookup(d.id, e, Math.ceil(hi / 60) * 60 + 60)).toBeNull();
+    const rows = rowsText(await scan(d.search));
+    expect(rows.length).toBeGreaterThan(0);
+    expect(rows.every((r) => r['eventtype'] === 'cisco_isovalent_process_exec')).toBe(true);
+  });
+
   it('start again when events they hold are deleted, and stop past their memory budget', async () => {
     const seed = pack.detections.find((d) => d.name.includes('Curl Execution'))!;
     const index = new MatchIndex(-Infinity, 6 * H);

@@ -37,15 +37,18 @@ describe('stats', () => {
     expect(await run(`| makeresults | eval a=split("x,x", ",") | stats count by a dedup_splitvals=t`)).toEqual([{ a: 'x', count: 1 }]);
   });
 
-  // SPL reference, stats: "you cannot specify | stats count BY source*". A wildcard inside a function (ESCU's
-  // `values(*) AS *`) aggregates every matching field in Splunk; vigil does not, and says so.
-  it('refuses wildcards in BY fields and in function fields, at the field', async () => {
+  // SPL reference, stats: "you cannot specify | stats count BY source*". A wildcard inside a function is stats'
+  // (test/spl/stats-wildcard.test.ts); eventstats, streamstats and timechart refuse it rather than aggregate a
+  // field literally named `*`.
+  it('refuses wildcards in BY fields, and in function fields outside stats, at the field', async () => {
     let e = await errorOf('| makeresults | eval source1=1 | stats count BY host, source*');
     expect(e.message).toMatch(/BY fields cannot have wildcards \(source\*\)/);
     expect(e.format()).toContain('at 1:55');
-    e = await errorOf('| makeresults | eval x=1 | stats values(*) AS * BY x');
-    expect(e.message).toMatch(/wildcard field in values\(\*\) is not supported/);
-    expect((await errorOf('| makeresults | eval delay=1 | eventstats avg(*lay)')).code).toBe('SPL_BAD_ARGUMENT');
+    e = await errorOf('| makeresults | eval x=1 | eventstats values(*) AS * BY x');
+    expect(e.message).toMatch(/wildcard field in values\(\*\) is supported by stats only/);
+    expect(e.format()).toContain('at 1:46');
+    expect((await errorOf('| makeresults | eval delay=1 | streamstats avg(*lay)')).code).toBe('SPL_BAD_ARGUMENT');
+    expect((await errorOf('| makeresults | eval delay=1 | timechart avg(*lay)')).code).toBe('SPL_BAD_ARGUMENT');
   });
 
   it('emits rows that read, write and copy as rows set field by field: a null result is no field, a write keeps the order', async () => {

@@ -1,6 +1,6 @@
 import { renameField } from '../../events/result.js';
 import { fieldRef } from '../../normalize/event-result.js';
-import { fieldPatternRegExp } from '../fields.js';
+import { fieldPatternRenamer } from '../fields.js';
 import type { Span } from '../source.js';
 import { defineCommand } from './types.js';
 
@@ -54,21 +54,7 @@ export const renameCommand = defineCommand<RenameArgs>({
         const from = fieldRef(pr.from);
         return (row: Parameters<typeof next.push>[0]) => renameField(row, pr.from, pr.to, from);
       }
-      const re = fieldPatternRegExp(pr.from);
-      const parts = pr.to.split('*');
-      // Rows share their field names: each name is matched once (null: not renamed).
-      const targets = new Map<string, string | null>();
-      const targetOf = (name: string): string | null => {
-        let target = targets.get(name);
-        if (target !== undefined) return target;
-        const m = re.exec(name);
-        if (m) {
-          target = parts[0]!;
-          for (let i = 1; i < parts.length; i++) target += (m[i] ?? '') + parts[i];
-        } else target = null;
-        if (targets.size < 10_000) targets.set(name, target);
-        return target;
-      };
+      const targetOf = fieldPatternRenamer(pr.from, pr.to);
       return (row: Parameters<typeof next.push>[0]) => {
         for (const name of row.fieldNames()) {
           const target = targetOf(name);

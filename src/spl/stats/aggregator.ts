@@ -5,6 +5,7 @@ import { compileEval } from '../eval/compile.js';
 import type { AggregationSplit, CommandBlueprint, ExecContext, Sink } from '../commands/types.js';
 import { AllNumbers, type Accumulator } from './aggregations.js';
 import type { AggregationSpec } from './parse.js';
+import { FieldAccumulators, WildcardFields } from './wildcard.js';
 
 const TIME = fieldRef('_time');
 
@@ -14,12 +15,20 @@ type Feeder = (acc: Accumulator, row: Result, time: number | null) => void;
 /** Runs the aggregations of a stats-family command over rows, per group. */
 export class Aggregator {
   private readonly feeders: Feeder[];
+  /** Per aggregation, its fields when it has a field pattern (stats' `values(*) AS *`), else null. */
+  private readonly wildcards: (WildcardFields | null)[];
+  /** Whether an aggregation has a field pattern: its results are fields of their own (emitGroups' Row path). */
+  readonly wild: boolean;
 
   constructor(
     readonly specs: readonly AggregationSpec[],
     ctx: ExecContext,
   ) {
-    this.feeders = specs.map((s): Feeder => {
+    this.wildcards = specs.map((s) => (s.wildcard ? new WildcardFields(s, ctx.source, () => this.accumulator(s)) : null));
+    this.wild = this.wildcards.some((w) => w !== null);
+    this.feeders = specs.map((s, i): Feeder => {
+      const w = this.wildcards[i];
+      if (w) return (acc, row, t) => w.feed(acc as FieldAccumulators, row, t);
       if (s.expr) {
         const c = compileEval(s.expr, ctx, ctx.source);
         return (acc, row, t) => {
@@ -42,7 +51,12 @@ export class Aggregator {
   }
 
   newState(): Accumulator[] {
-    return this.specs.map((s) => (s.allnum === true && s.blueprint.numeric === true ? new AllNumbers(s.blueprint.create()) : s.blueprint.create()));
+    if (this.wild) return this.specs.map((s, i) => (this.wildcards[i] ? new FieldAccumulators(this.wildcards[i]) : this.accumulator(s)));
+    return this.specs.map((s) => this.accumulator(s));
+  }
+
+  private accumulator(s: AggregationSpec): Accumulator {
+    return s.allnum === true && s.blueprint.numeric === true ? new AllNumbers(s.blueprint.create()) : s.blueprint.create();
   }
 
   feed(state: Accumulator[], row: Result): void {
@@ -51,8 +65,20 @@ export class Aggregator {
     for (let i = 0; i < state.length; i++) this.feeders[i]!(state[i]!, row, t);
   }
 
+  /**
+   * Writes a group's results onto `row`: each under its name, a wildcard aggregation's under each of its fields'
+   * names (in order of the names; a field without a result is not written, so it removes nothing).
+   */
   write(state: Accumulator[], row: Result): void {
-    for (let i = 0; i < state.length; i++) row.set(this.specs[i]!.as, state[i]!.result());
+    for (let i = 0; i < state.length; i++) {
+      if (this.wildcards[i]) for (const [name, v] of (state[i] as FieldAccumulators).results()) row.set(name, v);
+      else row.set(this.specs[i]!.as, state[i]!.result());
+    }
+  }
+
+  /** Throws when a wildcard aggregation has more than MAX_WILDCARD_FIELDS fields over the groups (merged partitions). */
+  checkWildcards(states: readonly Accumulator[][]): void {
+    this.wildcards.forEach((w, i) => w?.checkUnion(states.map((s) => s[i] as FieldAccumulators)));
   }
 }
 
@@ -69,7 +95,8 @@ export function groupedStats<A extends { by: readonly string[]; aggregations: re
     ordersOutput: () => true,
     writes: () => '*',
     emitsOwnRows: () => true,
-    outputFields: (a) => ({ fields: new Set([...a.by, ...a.aggregations.map((x) => x.as)]), open: false }),
+    // A wildcard aggregation's fields are known when the rows are: the set is open then.
+    outputFields: (a) => ({ fields: new Set([...a.by, ...a.aggregations.filter((x) => !x.wildcard).map((x) => x.as)]), open: a.aggregations.some((x) => x.wildcard) }),
   };
 }
 
@@ -460,8 +487,9 @@ export class NumberIds {
  */
 export function emitGroups(groups: { values: Scalar[]; state: Accumulator[] }[], by: readonly string[], agg: Aggregator, next: Sink, ordered = false): void {
   if (by.length === 0 && groups.length === 0) groups = [{ values: [], state: agg.newState() }];
-  // Distinct names: each row is its BY values and results in slots, no Map.
-  const layout = rowLayout([...by, ...agg.specs.map((s) => s.as)]);
+  if (agg.wild) agg.checkWildcards(groups.map((g) => g.state));
+  // Distinct names: each row is its BY values and results in slots, no Map (a wildcard's names vary by group).
+  const layout = agg.wild ? null : rowLayout([...by, ...agg.specs.map((s) => s.as)]);
   for (const g of ordered ? groups : sortByValues(groups)) {
     if (layout !== null) {
       next.push(new SlotRow(layout, g.values, g.state.map((a) => a.result())));

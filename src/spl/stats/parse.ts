@@ -16,6 +16,12 @@ export interface AggregationSpec {
   span: Span;
   /** `allnum=true` of stats/eventstats/streamstats: a numerical statistic only over values that are all numbers. */
   allnum?: boolean;
+  /**
+   * stats' `values(*) AS *`, `avg(x*)`: `field` and `as` are patterns with as many `*` each, and the function is
+   * computed per matching field (stats/wildcard.ts). `by`: the BY fields, never aggregated by it; `named`: the
+   * other aggregations' names, which it never writes.
+   */
+  wildcard?: { by: string[]; named: string[] };
 }
 
 export interface StatsOption {
@@ -33,9 +39,10 @@ export interface StatsArgs {
 
 /**
  * Parses `[options] agg [AS name] (, agg ...)* [BY field, ...]` shared by stats/eventstats/streamstats.
- * Options in `exprKeys` hold an expression, read as ArgParser.gluedValue reads it.
+ * Options in `exprKeys` hold an expression, read as ArgParser.gluedValue reads it. `wildcards`: a function of a
+ * field pattern (`values(*) AS *`) is allowed (stats'); else it is an error at the pattern.
  */
-export function parseStatsArgs(p: ArgParser, optionKeys: readonly string[], exprKeys: readonly string[] = []): StatsArgs {
+export function parseStatsArgs(p: ArgParser, optionKeys: readonly string[], exprKeys: readonly string[] = [], wildcards = false): StatsArgs {
   const options = new Map<string, StatsOption>();
   const aggregations: AggregationSpec[] = [];
   let by: string[] = [];
@@ -58,7 +65,7 @@ export function parseStatsArgs(p: ArgParser, optionKeys: readonly string[], expr
       options.set(opt.key, { value: opt.value, span: opt.valueSpan, source: opt.source });
       continue;
     }
-    aggregations.push(parseAggregation(p, true));
+    aggregations.push(parseAggregation(p, true, wildcards));
   }
   if (p.acceptWord('by')) {
     const list = p.fieldList();
@@ -75,14 +82,17 @@ export function parseStatsArgs(p: ArgParser, optionKeys: readonly string[], expr
   }
   const allnum = options.get('allnum');
   if (allnum && p.parseBool(allnum.value, allnum.span)) for (const a of aggregations) a.allnum = true;
+  const named = aggregations.filter((a) => !a.wildcard).map((a) => a.as);
+  for (const a of aggregations) if (a.wildcard) a.wildcard = { by, named };
   return { options, aggregations, by };
 }
 
 /**
  * One aggregation at the parser's position: `fn`, `fn(field)`, `fn(eval(expr))`, each with an optional `AS name`
  * (required after `eval(...)` with `evalNeedsName`: the stats family's rule; tstats refuses eval(...) itself).
+ * `wildcards`: `fn(pattern) [AS pattern]` is allowed (its `wildcard` is filled in by parseStatsArgs).
  */
-export function parseAggregation(p: ArgParser, evalNeedsName = false): AggregationSpec {
+export function parseAggregation(p: ArgParser, evalNeedsName = false, wildcards = false): AggregationSpec {
   const t = p.next('search');
   const lower = t.value.toLowerCase();
   const bp = aggregationFor(lower);
@@ -100,9 +110,9 @@ export function parseAggregation(p: ArgParser, evalNeedsName = false): Aggregati
     } else {
       const f = p.peek('search');
       if (f.kind !== 'word' && f.kind !== 'string') throw p.error(`expected a field name inside ${t.value}( )`, f.span);
-      // `values(*) AS *`, `avg(*delay)`: one aggregation per matching field, which vigil does not do; an error
-      // rather than a silent aggregation of a field literally named `*`.
-      if (f.value.includes('*')) throw p.error(`a wildcard field in ${t.value}(${f.value}) is not supported: name the fields`, f.span, 'SPL_BAD_ARGUMENT');
+      // `values(*) AS *`, `avg(*delay)` elsewhere than in stats: an error rather than a silent aggregation of a
+      // field literally named `*`.
+      if (!wildcards && f.value.includes('*')) throw p.error(`a wildcard field in ${t.value}(${f.value}) is supported by stats only: name the fields`, f.span, 'SPL_BAD_ARGUMENT');
       p.next('search');
       field = f.value;
     }
@@ -114,11 +124,17 @@ export function parseAggregation(p: ArgParser, evalNeedsName = false): Aggregati
     throw p.error(`${t.value} needs a field: ${t.value}(field)`, t.span, 'SPL_BAD_ARGUMENT');
   }
   const callText = p.source.text.slice(t.span.start, end.end);
-  let as = callText.replace(/\s+/g, ' ');
+  const pattern = field !== null && field.includes('*') ? field : null;
+  // A wildcard's output names: `values(*)` gives values(<field>) for each field, as a named field's default.
+  let as = pattern !== null ? `${t.value}(${pattern})` : callText.replace(/\s+/g, ' ');
   if (p.isWord('as')) {
     p.next('search');
     // `AS aceFlags(inheritance)`: fieldName keeps a parenthesised suffix glued to the name.
     const name = p.fieldName('a name after AS');
+    // The matched parts of a field's name carried into its output name, as rename's `a* AS b*` does.
+    if (pattern !== null && stars(name.name) !== stars(pattern)) {
+      throw p.error(`the AS name of ${t.value}(${pattern}) needs as many wildcards as its field (${stars(pattern)})`, name.span, 'SPL_BAD_ARGUMENT');
+    }
     as = name.name;
     end = name.span;
   } else if (expr !== null && evalNeedsName) {
@@ -126,5 +142,11 @@ export function parseAggregation(p: ArgParser, evalNeedsName = false): Aggregati
     // evaluated field"): the expression's text is no field name a later command could use.
     throw p.error(`${t.value}(eval(...)) needs a name: add AS <field>`, cover(t.span, end), 'SPL_BAD_ARGUMENT');
   }
-  return { fnName: lower, blueprint: bp, field, expr, as, span: cover(t.span, end) };
+  const spec: AggregationSpec = { fnName: lower, blueprint: bp, field, expr, as, span: cover(t.span, end) };
+  if (pattern !== null) spec.wildcard = { by: [], named: [] };
+  return spec;
+}
+
+function stars(s: string): number {
+  return s.split('*').length - 1;
 }
