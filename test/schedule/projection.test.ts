@@ -74,6 +74,16 @@ describe('a stats fed from kept columns', () => {
     expect(run('*', [new Row({ '': 'v' })], 'whole')).toEqual(['{"":"v"}']);
   });
 
+  it('does not serve a stats of a field pattern from columns (it lists each row\'s field names); whole rows do', () => {
+    const search = '* | stats values(*) AS * count by a';
+    const rows = [new Row({ _time: 1, a: 'x', b: 1 }), new Row({ _time: 2, a: 'x', c: 2 })];
+    const prefix = compilePrefix({ name: 't', search }, content, 'UTC')!;
+    const store = new ProjectionStore(prefix.text, prefix.fields!);
+    rows.forEach((r, i) => store.add(r.get('_time') as number, i + 1, 'main', r));
+    expect(runProjected(search, store.window(-Infinity, Infinity), opts, { push: () => {}, end: () => {} })).toBeNull();
+    expect(run(search, rows, 'whole')).toEqual(['{"a":"x","b":"1","c":"2","count":2}']);
+  });
+
   it('leaves rows of one field name given twice as stats writes them', () => {
     const rows = [new Row({ _time: 1, p: 'sh' }), new Row({ _time: 2, p: 'sh' }), new Row({ _time: 3, p: 'ls' })];
     const search = '* | stats count as n max(_time) as n by p';
