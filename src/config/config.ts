@@ -196,6 +196,11 @@ export interface VigilConfig {
   node: { name?: string };
   /** `store:`: SQLite in `dataDir` (default) or ClickHouse + PostgreSQL. Passwords in it are never printed. */
   store: StoreConfig;
+  /**
+   * `geoipDb`: the MaxMind DB file `iplocation` reads (absolute; `VIGIL_GEOIP_DB` overrides it, `--geoip-db` both).
+   * Absent: none (iplocation then fails with GEOIP_DB). `vigil serve` hands it to spl/geoip.ts `useGeoIpDatabase`.
+   */
+  geoipDb?: string;
   /** Raw `schedule:` section, validated by its own consumer. */
   schedule?: unknown;
   /** Raw `detections:` section, validated by its own consumer. */
@@ -229,6 +234,8 @@ export interface ConfigFlags {
   hecToken?: string;
   /** `--port N`: the search/API port. */
   port?: number | string;
+  /** `--geoip-db FILE`: iplocation's MaxMind DB. */
+  geoipDb?: string;
 }
 
 export interface LoadConfigOptions {
@@ -301,7 +308,7 @@ export const API_TOKEN_FILE = 'api-token';
  */
 export const INDEX_NAME = /^[a-z0-9][a-z0-9_-]{0,254}$/;
 
-const KNOWN_TOP = new Set(['dataDir', 'hec', 'http', 'indexes', 'search', 'shutdownTimeout', 'node', 'store']);
+const KNOWN_TOP = new Set(['dataDir', 'geoipDb', 'hec', 'http', 'indexes', 'search', 'shutdownTimeout', 'node', 'store']);
 /** Sections owned by other modules: passed through without a warning. */
 const PASSTHROUGH_TOP = new Set(['schedule', 'detections', 'alert_actions', 'users', 'datamodels', 'acceleration']);
 
@@ -822,6 +829,12 @@ export async function loadConfig(options: LoadConfigOptions = {}): Promise<Vigil
   const envDataDir = nonEmpty(env['VIGIL_DATA_DIR']);
   if (envDataDir !== undefined) dataDir = resolve(cwd, envDataDir);
   if (flags.dataDir !== undefined) dataDir = resolve(cwd, flags.dataDir);
+  // geoipDb: the same rule for its path.
+  const fileGeoipDb = str(w, ['geoipDb'], data['geoipDb'], { nonEmpty: true });
+  let geoipDb = fileGeoipDb === undefined ? undefined : resolve(baseDir, fileGeoipDb);
+  const envGeoipDb = nonEmpty(env['VIGIL_GEOIP_DB']);
+  if (envGeoipDb !== undefined) geoipDb = resolve(cwd, envGeoipDb);
+  if (flags.geoipDb !== undefined) geoipDb = resolve(cwd, flags.geoipDb);
 
   const hecRaw = mapping(w, ['hec'], data['hec'], ['host', 'port', 'tls', 'maxBodyBytes', 'maxInflightBytes', 'maxInflightBytesPerClient', 'maxJsonDepth', 'maxPipelinedRequests', 'autoCreateIndexes', ...TIMEOUT_KEYS, 'tokens', ...CLIENT_KEYS]);
   let hecPort = hecRaw['port'] === undefined ? DEFAULTS.hecPort : port(w.at(['hec', 'port']), '"hec.port"', hecRaw['port']);
@@ -929,6 +942,7 @@ export async function loadConfig(options: LoadConfigOptions = {}): Promise<Vigil
   const node = nodeName === undefined ? {} : { name: nodeName };
   const store = storeSection(w, data['store'], env, warnings);
   const config: VigilConfig = { file, dataDir, hec, http, indexes, search, shutdownTimeoutMs, node, store, generated, warnings, at: (path) => w.at(path) };
+  if (geoipDb !== undefined) config.geoipDb = geoipDb;
   if ('schedule' in data) config.schedule = data['schedule'];
   if ('detections' in data) config.detections = data['detections'];
   if ('alert_actions' in data) config.alertActions = data['alert_actions'];

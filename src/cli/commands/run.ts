@@ -9,12 +9,14 @@ import type { Detection } from '../../detections/detection.js';
 import { printable } from '../../outputs/printable.js';
 import { outputSink } from '../output.js';
 import { progressReporter } from '../progress.js';
+import { applyGeoIpOption, GEOIP_DB_OPTION } from '../geoip-option.js';
 import { addEventOptions, checkTimeZone, InputIssues, outputFormat, parseNow, threadCount, warningPrinter, type EventOptions } from '../shared.js';
 import { failOnContentErrors, namedDetections } from './content-errors.js';
 
 interface RunCliOptions extends EventOptions {
   risk?: boolean;
   all?: boolean;
+  geoipDb?: string;
 }
 
 export function runCommand(program: Command): void {
@@ -24,10 +26,12 @@ export function runCommand(program: Command): void {
       .description("run detections over Tetragon events and print their results (or, with --risk, the risk events ES would write); several run in one pass")
       .argument('[detection...]', 'detection names, ids, or paths to detection YAML files')
       .option('--all', 'run every detection of the content in one pass, except correlation searches (they read the risk index)')
-      .option('--risk', 'print risk events instead of result rows'),
+      .option('--risk', 'print risk events instead of result rows')
+      .option(...GEOIP_DB_OPTION),
   ).action(async (keys: string[], opts: RunCliOptions) => {
     // First: a --threads without its value took the next option as one (`--threads --events f`), which explains the rest.
     const threads = threadCount(opts.threads);
+    applyGeoIpOption(opts.geoipDb);
     if (opts.all && keys.length) throw new VigilError('USAGE', 'name detections or pass --all, not both');
     if (!opts.all && !keys.length) {
       const file = opts.events?.find((f) => f !== '-' && !existsSync(f));

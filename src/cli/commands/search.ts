@@ -9,6 +9,7 @@ import type { StoreLocator } from '../../cluster/locator.js';
 import type { Span } from '../../spl/source.js';
 import { outputSink } from '../output.js';
 import { progressReporter } from '../progress.js';
+import { applyGeoIpOption, GEOIP_DB_OPTION } from '../geoip-option.js';
 import { addEventOptions, checkTimeZone, InputIssues, outputFormat, parseNow, threadCount, warningPrinter, type EventOptions } from '../shared.js';
 import { failOnContentErrors } from './content-errors.js';
 
@@ -16,6 +17,7 @@ interface SearchCliOptions extends EventOptions {
   explain?: boolean;
   dataDir: string;
   config?: string;
+  geoipDb?: string;
 }
 
 export function searchCommand(program: Command): void {
@@ -26,8 +28,10 @@ export function searchCommand(program: Command): void {
       .argument('<spl>', 'the search, e.g. "`cisco_isovalent_process_exec` process_name=curl | stats count by pod_name"')
       .option('--data-dir <dir>', 'search the store in this data directory (when --events is not given)', './data')
       .option('--config <file>', 'search the store vigil serve uses with this config file (its dataDir, or its cluster: store.type clickhouse)')
-      .option('--explain', 'print the optimized plan instead of running the search'),
+      .option('--explain', 'print the optimized plan instead of running the search')
+      .option(...GEOIP_DB_OPTION),
   ).action(async (spl: string, opts: SearchCliOptions, cmd: Command) => {
+    applyGeoIpOption(opts.geoipDb);
     const tz = checkTimeZone(opts.tz);
     const now = parseNow(opts.now, tz);
     const threads = threadCount(opts.threads);

@@ -1,6 +1,8 @@
 import { rm } from 'node:fs/promises';
 import type { Command } from 'commander';
 import type { GeneratedToken } from '../../config/index.js';
+import { useGeoIpDatabase } from '../../spl/geoip.js';
+import { GEOIP_DB_OPTION } from '../geoip-option.js';
 
 interface ServeCliOptions {
   config?: string;
@@ -9,6 +11,7 @@ interface ServeCliOptions {
   hecToken?: string;
   port?: string;
   content?: string[];
+  geoipDb?: string;
 }
 
 /**
@@ -29,6 +32,7 @@ export function serveCommand(program: Command): void {
     .option('--hec-token <token>', 'an extra HEC token that may write to every index (default index main)')
     .option('--port <n>', 'API and console port (default 8000)')
     .option('--content <dir...>', 'extra content directories')
+    .option(...GEOIP_DB_OPTION)
     .action(async (opts: ServeCliOptions) => {
       // The server is imported when it starts: `vigil --help` and the other commands do not load it.
       const [{ loadConfig }, { startServer }] = await Promise.all([import('../../config/index.js'), import('../../web/runtime.js')]);
@@ -39,9 +43,12 @@ export function serveCommand(program: Command): void {
           ...(opts.hecPort ? { hecPort: opts.hecPort } : {}),
           ...(opts.hecToken ? { hecToken: opts.hecToken } : {}),
           ...(opts.port ? { port: opts.port } : {}),
+          ...(opts.geoipDb ? { geoipDb: opts.geoipDb } : {}),
         },
       });
       for (const w of config.warnings) process.stderr.write(`vigil: config: ${w}\n`);
+      // iplocation's database, for the searches of this process and of the threads it starts (they copy the environment).
+      if (config.geoipDb !== undefined) useGeoIpDatabase(config.geoipDb);
       const log = (level: string, message: string) => process.stderr.write(`vigil: ${level}: ${message}\n`);
       let server: Awaited<ReturnType<typeof startServer>>;
       try {

@@ -6,6 +6,7 @@ import type { TestOutcome } from '../../testing/testing.js';
 import { VigilError } from '../../errors.js';
 import { printable } from '../../outputs/printable.js';
 import { EXIT_FAILURE } from '../exit.js';
+import { applyGeoIpOption, GEOIP_DB_OPTION } from '../geoip-option.js';
 import { failOnContentErrors, namedDetections } from './content-errors.js';
 
 interface TestCliOptions {
@@ -19,6 +20,7 @@ interface TestCliOptions {
   apiUrl?: string;
   apiToken?: string;
   insecure?: boolean;
+  geoipDb?: string;
 }
 
 export function testCommand(program: Command): void {
@@ -36,8 +38,10 @@ export function testCommand(program: Command): void {
     .option('--api-url <url>', 'live mode: vigil API base URL (default: the --url host on port 8000)')
     .option('--api-token <token>', 'live mode: API token (default $VIGIL_API_TOKEN, else --token)')
     .option('--insecure', 'live mode: do not verify TLS certificates (dangerous)')
+    .option(...GEOIP_DB_OPTION)
     .action(async (keys: string[], opts: TestCliOptions) => {
       const started = performance.now();
+      applyGeoIpOption(opts.geoipDb);
       // Checked before any test runs (a report that cannot be written was an internal error after all of them).
       const jobs = opts.jobs === 'auto' ? 'auto' : /^[0-9]{1,4}$/.test(opts.jobs) ? Number(opts.jobs) : NaN;
       if (jobs !== 'auto' && !(jobs >= 1)) throw new VigilError('USAGE', `--jobs must be a positive integer or auto, not "${printable(String(opts.jobs))}"`);
