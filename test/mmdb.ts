@@ -127,13 +127,13 @@ export function writeMmdb(networks: readonly MmdbNetwork[], opts: MmdbOptions = 
     const prefix = Number(len) + (isIP(ip) === 4 && treeBits === 128 ? 96 : 0);
     let node = root;
     for (let d = 0; d < prefix - 1; d++) {
-      const b = bits[d]!;
+      const b = bits[d] as 0 | 1;
       let next = node.kids[b];
       if (next === null) next = node.kids[b] = { kids: [null, null] };
       if (typeof next === 'number') throw new Error(`${n.cidr} is inside another network`);
       node = next;
     }
-    node.kids[bits[prefix - 1]!] = offsets[i]!;
+    node.kids[bits[prefix - 1] as 0 | 1] = offsets[i]!;
   });
   // Nodes numbered in preorder, the root 0.
   const order: TrieNode[] = [];
