@@ -419,13 +419,41 @@ describe('bounds of json_extend and json_append through {}', () => {
 });
 
 describe('text that is not quite JSON', () => {
-  /** An eval expression compiled once, run over rows with a field `t`. */
-  function compiled(text: string): (t: string) => unknown {
+  /** An eval expression compiled once. */
+  function compile(text: string): (row: Row) => unknown {
     const source = new SourceText(text);
     const p = new ArgParser(new Lexer(source, 0, text.length), source, { resolve: () => undefined, parseArgs: () => null });
-    const c = compileEval(p.evalExpr(), { now: NOW, tz: 'UTC' }, source);
+    return compileEval(p.evalExpr(), { now: NOW, tz: 'UTC' }, source);
+  }
+
+  /** An eval expression compiled once, run over rows with a field `t`. */
+  function compiled(text: string): (t: string) => unknown {
+    const c = compile(text);
     return (t) => c(new Row({ t }));
   }
+
+  it('json(x) evaluates x once a row (it read a field, or built a JSON function\'s value, twice)', () => {
+    /** A row counting the reads of its fields: each evaluation of `t` is one. */
+    class Counting extends Row {
+      reads = 0;
+      override get(field: string) {
+        this.reads++;
+        return super.get(field);
+      }
+    }
+    const cases: [string, string, unknown][] = [
+      ['json(t)', '{"a":1}', '{"a":1}'],
+      ['json(t)', 'not json', null],
+      ['json(json_object("k", t))', 'v', '{"k":"v"}'],
+      ['json(json_extract(t, "a"))', '{"a":"x"}', 'x'],
+      ['json(json_extract(t, "b"))', '{"a":"x"}', null],
+    ];
+    for (const [expr, t, expected] of cases) {
+      const row = new Counting({ t });
+      expect(compile(expr)(row), `${expr} of ${t}`).toBe(expected);
+      expect(row.reads, `${expr} of ${t}`).toBe(1);
+    }
+  });
 
   it('is valid exactly when JSON.parse reads it, and never makes a function throw', () => {
     const base = '{"a":[{"b":1,"c":"x\\"y"},{"b":-2.5e3,"d":[true,false,null]}],"e":{"f":"\\u00e9"}}';

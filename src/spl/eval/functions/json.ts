@@ -390,11 +390,17 @@ function documentArg(e: EvalExpr, h: CompileHelpers): JsonCompiled {
 function documentOf(c: Compiled): JsonCompiled {
   const view = JSON_VIEWS.get(c);
   if (view) return view;
+  const parse = textParser();
+  return (row) => parse(c(row));
+}
+
+/** A value's text parsed as JSON (undefined when it has none, or it is not JSON), for one argument's values. */
+function textParser(): (v: EvalValue) => Json | undefined {
   // Documents are never mutated, so the last text's parse serves the next row with the same text.
   let lastText: string | null = null;
   let lastJson: Json | undefined;
-  return (row) => {
-    const t = textOf(c(row));
+  return (v) => {
+    const t = textOf(v);
     if (t === null) return undefined;
     if (t !== lastText) {
       lastJson = parseJson(t);
@@ -584,9 +590,12 @@ export const jsonFunctions: EvalFunction[] = [
     compile: (args, h) => {
       const c = h.compile(args[0]!);
       const view = documentOf(c);
+      // x is evaluated once a row: a JSON function's value is null exactly when it has no JSON; any other value is
+      // JSON when its text parses.
+      const parse = JSON_VIEWS.has(c) ? null : textParser();
       const out = limited('json', args, h, (row) => {
-        if (view(row) === undefined) return null;
         const v = c(row);
+        if (v === null || (parse !== null && parse(v) === undefined)) return null;
         // The value itself: a multivalue's first value is the one checked (as every scalar function reads it).
         return typeof v === 'boolean' ? String(v) : Array.isArray(v) ? (v[0] as Scalar) : v;
       });
