@@ -137,6 +137,20 @@ describe('stats with a field pattern', () => {
     }
   });
 
+  // SPL reference, eventstats: its syntax takes the same "<stats-agg-term>"; each result receives its group's fields.
+  it('works in eventstats: each result gets the fields its group has, after the named ones', async () => {
+    const spl = '| makeresults count=4 | streamstats count AS n | eval g=case(n<3, "a", n=3, "b"), u="u".n | eventstats values(u*) AS all_u* count BY g';
+    const rows = await search(spl);
+    expect(rowsText(rows).map(({ _time, ...r }) => r)).toEqual([
+      { n: '1', g: 'a', u: 'u1', count: '2', all_u: ['u1', 'u2'] },
+      { n: '2', g: 'a', u: 'u2', count: '2', all_u: ['u1', 'u2'] },
+      { n: '3', g: 'b', u: 'u3', count: '1', all_u: 'u3' },
+      { n: '4', u: 'u4' },
+    ]);
+    const e = await errorOver('* | eventstats count(k*) AS k*', jsonEvents([Object.fromEntries(Array.from({ length: MAX_WILDCARD_FIELDS + 1 }, (_, i) => [`k${i}`, i]))]));
+    expect(e.message).toContain(`count(k*) matches more than ${MAX_WILDCARD_FIELDS} fields`);
+  });
+
   it('runs its stats over partitions (the functions merge) and says so in --explain', () => {
     const p = plan('index=main | stats values(*) AS * latest(process*) BY node_name', { now: 1_700_000_000 });
     expect(splitPlan(p).partial).toBe(true);

@@ -15,19 +15,21 @@ const OPTIONS = ['allnum'] as const;
  * - A multivalue BY field puts the result in one group per value (as stats does); it receives the
  *   aggregates of its first group (first value of each BY field).
  * - An aggregate with no value (avg of no numbers) removes a same-named field from the result.
+ * - A field pattern (`values(*) AS *`) works as in stats (stats/wildcard.ts): a result receives the fields its group
+ *   has, and keeps its other fields.
  * Memory: every result is held until the input ends.
  */
 export const eventstatsCommand = defineCommand<StatsArgs>({
   name: 'eventstats',
   doc: 'eventstats <fn>(<field>) [AS name]... [BY <fields>]: add group aggregates to every result.',
   parse: (p) => {
-    const args = parseStatsArgs(p, OPTIONS);
+    const args = parseStatsArgs(p, OPTIONS, [], true);
     if (args.aggregations.length === 0) throw p.error('eventstats needs at least one statistical function, e.g. eventstats count', p.peek('search').span);
     return args;
   },
   kind: () => 'transforming',
   orderSensitive: (a) => a.aggregations.some((x) => x.blueprint.orderSensitive === true),
-  writes: (a) => a.aggregations.map((x) => x.as),
+  writes: (a) => (a.aggregations.some((x) => x.wildcard) ? '*' : a.aggregations.map((x) => x.as)),
   create: (args, ctx, next) => {
     const agg = new Aggregator(args.aggregations, ctx);
     const keys = new GroupKeys(args.by);
@@ -47,16 +49,21 @@ export const eventstatsCommand = defineCommand<StatsArgs>({
       },
       end: () => {
         // Each group's aggregates are computed once, then copied onto its results.
+        if (agg.wild) agg.checkWildcards([...groups.values()]);
         const results = new Map<string, Row>();
         for (const [key, state] of groups) {
           const r = new Row();
           agg.write(state, r);
           results.set(key, r);
         }
-        const names = args.aggregations.map((x) => x.as);
+        const named = args.aggregations.filter((x) => !x.wildcard).map((x) => x.as);
         for (const { row, key } of rows) {
           const r = key === null ? undefined : results.get(key);
-          if (r) for (const n of names) row.set(n, r.get(n));
+          if (r) {
+            // The named results (a missing one removes the field), then a pattern's fields the group has.
+            for (const n of named) row.set(n, r.get(n));
+            if (agg.wild) for (const n of r.fieldNames()) row.set(n, r.get(n));
+          }
           next.push(row);
         }
         rows.length = 0;

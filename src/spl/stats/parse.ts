@@ -17,7 +17,7 @@ export interface AggregationSpec {
   /** `allnum=true` of stats/eventstats/streamstats: a numerical statistic only over values that are all numbers. */
   allnum?: boolean;
   /**
-   * stats' `values(*) AS *`, `avg(x*)`: `field` and `as` are patterns with as many `*` each, and the function is
+   * stats' and eventstats' `values(*) AS *`, `avg(x*)`: `field` and `as` are patterns with as many `*` each, and the function is
    * computed per matching field (stats/wildcard.ts). `by`: the BY fields, never aggregated by it; `named`: the
    * other aggregations' names, which it never writes.
    */
@@ -40,7 +40,7 @@ export interface StatsArgs {
 /**
  * Parses `[options] agg [AS name] (, agg ...)* [BY field, ...]` shared by stats/eventstats/streamstats.
  * Options in `exprKeys` hold an expression, read as ArgParser.gluedValue reads it. `wildcards`: a function of a
- * field pattern (`values(*) AS *`) is allowed (stats'); else it is an error at the pattern.
+ * field pattern (`values(*) AS *`) is allowed (stats', eventstats'); else it is an error at the pattern.
  */
 export function parseStatsArgs(p: ArgParser, optionKeys: readonly string[], exprKeys: readonly string[] = [], wildcards = false): StatsArgs {
   const options = new Map<string, StatsOption>();
@@ -110,9 +110,9 @@ export function parseAggregation(p: ArgParser, evalNeedsName = false, wildcards 
     } else {
       const f = p.peek('search');
       if (f.kind !== 'word' && f.kind !== 'string') throw p.error(`expected a field name inside ${t.value}( )`, f.span);
-      // `values(*) AS *`, `avg(*delay)` elsewhere than in stats: an error rather than a silent aggregation of a
-      // field literally named `*`.
-      if (!wildcards && f.value.includes('*')) throw p.error(`a wildcard field in ${t.value}(${f.value}) is supported by stats only: name the fields`, f.span, 'SPL_BAD_ARGUMENT');
+      // `values(*) AS *`, `avg(*delay)` elsewhere than in stats and eventstats: an error rather than a silent
+      // aggregation of a field literally named `*`.
+      if (!wildcards && f.value.includes('*')) throw p.error(`a wildcard field in ${t.value}(${f.value}) is supported by stats and eventstats only: name the fields`, f.span, 'SPL_BAD_ARGUMENT');
       p.next('search');
       field = f.value;
     }
