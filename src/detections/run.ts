@@ -50,7 +50,7 @@ export interface SearchWindow {
  */
 export function planDetection(pack: ContentPack, d: Detection, opts: DetectionRunOptions): SearchPlan {
   try {
-    return checkSearch(d.search, { macros: pack.macros, lookups: pack.lookups, knowledge: pack.knowledge, source: opts.source, now: opts.now, tz: opts.tz, earliest: opts.earliest, latest: opts.latest, name: `detection "${d.name}" (${d.file})` });
+    return checkSearch(d.search, { macros: pack.macros, lookups: pack.lookups, knowledge: pack.knowledge, source: opts.source, now: opts.now, tz: opts.tz, earliest: opts.earliest, latest: opts.latest, name: `detection "${d.name}" (${d.file})`, beforeRun: true });
   } catch (e) {
     if (!(e instanceof SplError)) throw e;
     const at = searchPosition(d, callSite(e.location()));

@@ -64,6 +64,12 @@ export interface SearchOptions {
    * (`vigil search ... | less`: stdout to a pipe is asynchronous, and `| makeresults count=1000000000` filled the heap).
    */
   ready?: () => Promise<void> | null;
+  /**
+   * checkSearch: the search runs next (vigil run, vigil test), so commands also open what the run needs (iplocation's
+   * GeoIP database) and their errors come with the check's, naming the detection. Absent: a check alone (vigil
+   * validate), which needs no such resource.
+   */
+  beforeRun?: boolean;
 }
 
 /** Expands macros and parses a search. Throws SplError (with line:column) on any problem. */
@@ -148,7 +154,7 @@ function isPlan(x: string | PipelineAst | SearchPlan): x is SearchPlan {
 export function checkSearch(spl: string | PipelineAst, opts: SearchOptions = {}): SearchPlan {
   const now = opts.now ?? Date.now() / 1000;
   const p = plan(spl, { ...opts, now });
-  checkOperators(p, { now, tz: opts.tz ?? 'UTC', lookups: opts.lookups ?? NO_LOOKUPS, ...(opts.onWarning ? { onWarning: opts.onWarning } : {}) });
+  checkOperators(p, { now, tz: opts.tz ?? 'UTC', lookups: opts.lookups ?? NO_LOOKUPS, ...(opts.onWarning ? { onWarning: opts.onWarning } : {}) }, opts.beforeRun !== true);
   return p;
 }
 
@@ -157,22 +163,22 @@ export function checkSearch(spl: string | PipelineAst, opts: SearchOptions = {})
  * one command at a time in the pipeline's order, a subsearch at its command, so that the error raised is the first
  * (chained as a search runs them, from the last command back, the last one was: `eval x=f1(1) | eval y=f2(1)` said f2).
  */
-function checkOperators(planned: SearchPlan, opts: Pick<ExecuteOptions, 'now' | 'tz' | 'lookups' | 'onWarning'>): void {
+function checkOperators(planned: SearchPlan, opts: Pick<ExecuteOptions, 'now' | 'tz' | 'lookups' | 'onWarning'>, checking: boolean): void {
   // A search expression's subsearches first (they run first), then the search with each replaced by no result.
   const empty: [SearchExpr, SearchExpr][] = [];
   for (const sub of planned.subsearches) {
     if (sub.expr === null) continue;
-    checkOperators(sub.plan, opts);
+    checkOperators(sub.plan, opts, checking);
     empty.push([sub.expr, { kind: 'or', items: [], span: sub.expr.span }]);
   }
   const p = withSearchSubsearches(planned, new Map(empty));
-  const ctx: ExecContext = Object.assign(createContext({ ...p, subsearchRows: new Map(p.subsearches.map((s) => [s.command, []])) }, opts), { checking: true });
+  const ctx: ExecContext = Object.assign(createContext({ ...p, subsearchRows: new Map(p.subsearches.map((s) => [s.command, []])) }, opts), { checking });
   const none: Sink = { push: () => {}, end: () => {} };
   try {
     if (p.generating) p.generating.blueprint.create(p.generating.command.args, ctx, none, p.generating.command);
     else compileSearch(p.lead, ctx.source);
     for (const s of p.stages) {
-      for (const sub of p.subsearches) if (sub.expr === null && sub.command === s.command) checkOperators(sub.plan, opts);
+      for (const sub of p.subsearches) if (sub.expr === null && sub.command === s.command) checkOperators(sub.plan, opts, checking);
       s.blueprint.create(s.command.args, ctx, none, s.command);
     }
   } catch (e) {

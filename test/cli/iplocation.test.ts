@@ -1,5 +1,5 @@
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -78,5 +78,30 @@ describe('vigil search | iplocation', () => {
     expect(r.code).toBe(2);
     expect(r.err.split('\n')[0]).toBe(`vigil: iplocation: the GeoIP database ${junk} is not a MaxMind DB file (no metadata marker) [GEOIP_DB]`);
     expect(vigil(['search', SPL, '--events', EVENTS, '--geoip-db', ''], {})).toMatchObject({ code: 2, err: 'vigil: --geoip-db needs a file name [USAGE]\n' });
+  });
+
+  it('vigil run names the detection whose iplocation has no database; vigil validate needs none', () => {
+    const content = join(tmp, 'content');
+    mkdirSync(join(content, 'detections'), { recursive: true });
+    writeFileSync(
+      join(content, 'detections', 'geo.yml'),
+      ['name: Geo Connect', 'id: 0a000000-0000-4000-8000-0000000000aa', 'type: Hunting', 'search: |', '  sourcetype="cisco:isovalent:processConnect"', '  | iplocation dest_ip', '  | table dest_ip City'].join('\n') + '\n',
+    );
+    const args = ['run', 'Geo Connect', '--content', content, '--events', EVENTS, '--format', 'jsonl'];
+    const none = vigil(args, {});
+    expect(none.code).toBe(2);
+    // The search's line 2, column 3 is YAML line 6, column 5.
+    expect(none.err.split('\n')[0]).toMatch(/^vigil: iplocation needs a GeoIP database: .* \[GEOIP_DB\]$/);
+    expect(none.err).toContain(`in detection "Geo Connect" (${join(content, 'detections', 'geo.yml')}:6:5)`);
+    const ok = vigil([...args, '--geoip-db', DB], {});
+    expect(ok.err).toBe('');
+    // Newest first, as Splunk returns events.
+    expect(rows(ok.out).map((r) => [r.dest_ip, r.City])).toEqual([
+      ['10.1.2.3', undefined],
+      ['2001:218::5', 'Tokyo'],
+      ['81.2.69.77', 'London'],
+    ]);
+    const validate = vigil(['validate', '--content', content], {});
+    expect(validate.out).toMatch(/geo\.yml:\d+:\d+: Geo Connect: runs on vigil\n/);
   });
 });
