@@ -36,7 +36,7 @@ export interface ExecContext extends EvalContext {
   /** Resolves when the output can take more rows (null: it can now); a generating command waits for it between chunks. */
   ready?(): Promise<void> | null;
   /**
-   * The operators are built only to raise the search's static errors (checkSearch, `vigil validate`): no row will
+   * The operators are built only to raise the search's static errors (checkSearch without `beforeRun`: `vigil validate`): no row will
    * come, so a command does not open what only a run needs (iplocation's GeoIP database). Absent: a run.
    */
   readonly checking?: boolean;
