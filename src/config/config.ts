@@ -198,7 +198,7 @@ export interface VigilConfig {
   store: StoreConfig;
   /**
    * `geoipDb`: the MaxMind DB file `iplocation` reads (absolute; `VIGIL_GEOIP_DB` overrides it, `--geoip-db` both).
-   * Absent: none (iplocation then fails with GEOIP_DB). `vigil serve` hands it to spl/geoip.ts `useGeoIpDatabase`.
+   * Absent: none (iplocation then fails with GEOIP_DB). `startServer` hands it to spl/geoip.ts `useGeoIpDatabase`.
    */
   geoipDb?: string;
   /** Raw `schedule:` section, validated by its own consumer. */

@@ -26,6 +26,7 @@ import { parseUsers, type UserConfig } from './users.js';
 import { SharedSessions } from './sessions.js';
 import { removeServerFile, writeServerFile } from './server-file.js';
 import { problemPlace } from '../yaml/reader.js';
+import { useGeoIpDatabase } from '../spl/geoip.js';
 
 /** Of `shutdownTimeout`, what is kept after in-flight requests and deliveries are cut: committing and closing the store. */
 export const SHUTDOWN_RESERVE_MS = 1000;
@@ -148,6 +149,8 @@ export function serverSettings(config: VigilConfig): { schedule: ScheduleSetting
  */
 export async function startServer(config: VigilConfig, opts: StartOptions = {}): Promise<VigilServer> {
   const settings = serverSettings(config);
+  // iplocation's database, for the searches of this process and of the threads it starts (they copy the environment).
+  if (config.geoipDb !== undefined) useGeoIpDatabase(config.geoipDb);
   const node = await openNodeStore(config, { owner: 'vigil serve', ...(opts.log ? { log: opts.log } : {}) });
   try {
     return await startOnStore(config, opts, settings, node);

@@ -1,7 +1,6 @@
 import { rm } from 'node:fs/promises';
 import type { Command } from 'commander';
 import type { GeneratedToken } from '../../config/index.js';
-import { useGeoIpDatabase } from '../../spl/geoip.js';
 import { GEOIP_DB_OPTION } from '../geoip-option.js';
 
 interface ServeCliOptions {
@@ -47,8 +46,6 @@ export function serveCommand(program: Command): void {
         },
       });
       for (const w of config.warnings) process.stderr.write(`vigil: config: ${w}\n`);
-      // iplocation's database, for the searches of this process and of the threads it starts (they copy the environment).
-      if (config.geoipDb !== undefined) useGeoIpDatabase(config.geoipDb);
       const log = (level: string, message: string) => process.stderr.write(`vigil: ${level}: ${message}\n`);
       let server: Awaited<ReturnType<typeof startServer>>;
       try {
