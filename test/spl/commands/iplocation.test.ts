@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { afterAll, beforeEach, describe, expect, it } from 'vitest';
 import { checkSearch } from '../../../src/spl/index.js';
 import { Reader } from 'maxmind';
-import { GEOIP_DB_ENV } from '../../../src/spl/geoip.js';
+import { GEOIP_DB_ENV, MAX_GEOIP_POINTERS } from '../../../src/spl/geoip.js';
 import { testCityNetworks, writeMmdb } from '../../mmdb.js';
 import { at, errorOf, run } from './helpers.js';
 
@@ -150,6 +150,54 @@ describe('iplocation', () => {
     expect(e.code).toBe('GEOIP_DB');
     expect(e.message).toMatch(/^iplocation: the GeoIP database .*corrupt\.mmdb is corrupt \(looking up 81\.2\.69\.1: /);
     expect(e.format()).toContain(at(spl, 'iplocation'));
+  });
+
+  // An array of 28 pointers to an array of 28 pointers ... `depth` deep, then "x", at `base` of a section whose
+  // pointers count from `origin`: maxmind's decoder decodes a pointer's target again at each pointer (28^8 times).
+  const pointerFan = (depth: number, origin: number): Buffer => {
+    const bytes: number[] = [];
+    for (let i = 0; i < depth; i++) {
+      const next = origin + 58 * (i + 1);
+      bytes.push(28, 4); // array (extended type 11) of 28
+      for (let k = 0; k < 28; k++) bytes.push(0x20 | ((next >> 8) & 7), next & 0xff);
+    }
+    bytes.push(0x41, 0x78); // "x"
+    return Buffer.from(bytes);
+  };
+
+  it(`a record or metadata reaching more than ${MAX_GEOIP_POINTERS} pointers is GEOIP_DB, not a search that never ends`, async () => {
+    const spl = `${ip('1.2.3.4')} | iplocation ip`;
+    const filler = 'a'.repeat(2000);
+    const db = writeMmdb([{ cidr: '1.2.3.0/24', data: filler }], { ipVersion: 4 });
+    // The network's record (a string: its 3-byte header, then the filler) becomes the fan, its pointers counted from
+    // the data section's start, where the record is.
+    pointerFan(8, 0).copy(db, db.indexOf(Buffer.from(filler)) - 3);
+    const fanned = join(tmp, 'fanned-record.mmdb');
+    writeFileSync(fanned, db);
+    process.env[GEOIP_DB_ENV] = fanned;
+    let e = await errorOf(spl);
+    expect(e.code).toBe('GEOIP_DB');
+    expect(e.message).toBe(`iplocation: the GeoIP database ${fanned} is corrupt (looking up 1.2.3.4: a record follows more than ${MAX_GEOIP_POINTERS} pointers)`);
+    expect(e.format()).toContain(at(spl, 'iplocation'));
+    // Two deep (28^2 pointers) is a record like any other.
+    const small = writeMmdb([{ cidr: '1.2.3.0/24', data: filler }], { ipVersion: 4 });
+    pointerFan(2, 0).copy(small, small.indexOf(Buffer.from(filler)) - 3);
+    const smallPath = join(tmp, 'small-fan.mmdb');
+    writeFileSync(smallPath, small);
+    expect(new Reader(small).get('1.2.3.4')).toEqual(Array(28).fill(Array(28).fill('x')));
+    process.env[GEOIP_DB_ENV] = smallPath;
+    expect(await run(`${spl} | table City`)).toEqual([{ City: '' }]);
+
+    // The metadata's pointers count from its start: metadata { a: <fan> }, decoded when the database is opened.
+    const good = writeMmdb(testCityNetworks());
+    const marker = good.lastIndexOf(Buffer.from('abcdef4d61784d696e642e636f6d', 'hex')) + 14;
+    const meta = Buffer.concat([Buffer.from([0xe1, 0x41, 0x61]), pointerFan(8, 3)]);
+    const fannedMeta = join(tmp, 'fanned-metadata.mmdb');
+    writeFileSync(fannedMeta, Buffer.concat([good.subarray(0, marker), meta]));
+    process.env[GEOIP_DB_ENV] = fannedMeta;
+    e = await errorOf(spl);
+    expect(e.code).toBe('GEOIP_DB');
+    expect(e.message).toBe(`iplocation: the GeoIP database ${fannedMeta} is not a valid MaxMind DB file: its metadata holds more than ${MAX_GEOIP_POINTERS} values (pointers followed)`);
   });
 
   it('takes one field and its three options', async () => {
