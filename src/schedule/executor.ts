@@ -76,13 +76,30 @@ export interface ExecuteOptions {
   progressMs?: number;
   /**
    * The search's warnings (map past maxsearches, a row's pattern a regex function cannot run, a subsearch cut), as they come:
-   * each distinct one once, at most `MAX_WARNINGS`, then one saying more were left out. `at` is in the request's text.
+   * each distinct one once, at most `MAX_WARNINGS`, then one saying more were left out; each at most `MAX_WARNING_CHARS`
+   * characters. `at` is in the request's text.
    */
   onWarning?: (message: string, at?: Span) => void;
 }
 
 /** Distinct warnings one search reports (`ExecuteOptions.onWarning`); past it, one more says they were left out. */
 export const MAX_WARNINGS = 100;
+
+/**
+ * A warning's characters reported; a longer one is cut there (`… (N more characters)`). A warning may quote a row's
+ * value (a regex function's pattern): 100 of them of megabytes each made the server's thread hold and send 259 MB.
+ */
+export const MAX_WARNING_CHARS = 2000;
+
+/** `message` cut at MAX_WARNING_CHARS, not inside a surrogate pair. */
+function boundedWarning(message: string): string {
+  if (message.length <= MAX_WARNING_CHARS) return message;
+  let end = MAX_WARNING_CHARS;
+  const last = message.charCodeAt(end - 1);
+  if (last >= 0xd800 && last <= 0xdbff) end--;
+  // Copied (split and joined): a slice of a string of megabytes would keep all of it alive in the set of those warned.
+  return `${message.slice(0, end).split('').join('')}… (${message.length - end} more characters)`;
+}
 
 export interface RunOutput {
   /** The rows, unless they were streamed (`onRows`, `onJson`). */
@@ -227,7 +244,9 @@ async function runStreaming(req: RunRequest, source: EventSource | Promise<Event
   let lastProgress = -Infinity;
   // Bounded here, where they are raised: a warning per row must not flood the worker's port or the caller.
   const warned = new Set<string>();
-  const onWarning = (message: string, at?: Span) => {
+  const onWarning = (raised: string, at?: Span) => {
+    if (warned.size > MAX_WARNINGS) return;
+    const message = boundedWarning(raised);
     const key = `${at?.start ?? ''}:${message}`;
     if (warned.size > MAX_WARNINGS || warned.has(key)) return;
     warned.add(key);

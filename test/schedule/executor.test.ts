@@ -4,6 +4,8 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { loadContent } from '../../src/detections/content.js';
 import { InProcessExecutor, RunTimeout, SearchCancelled, WorkerExecutor, type RunRequest } from '../../src/schedule/executor.js';
+import { runSearch } from '../../src/spl/index.js';
+import { MemorySource } from '../../src/sources/memory.js';
 import { openStore } from '../../src/store/sqlite-store.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'vigil-executor-'));
@@ -200,5 +202,40 @@ describe('searches in a worker thread', () => {
     expect(r).toMatchObject({ status: 'rejected', reason: { code: 'SPL_CANCELLED', message: expect.stringMatching(/the server is stopping/) } });
     expect(w).toMatchObject({ status: 'rejected', reason: { code: 'SPL_CANCELLED' } });
     await expect(exec.execute(runaway, 1000)).rejects.toBeInstanceOf(SearchCancelled);
+  });
+  it("cuts a warning quoting a row's value at 2,000 characters (not inside a surrogate pair), each distinct one once", async () => {
+    // The regex functions' warning quotes the row's pattern; `vigil search` prints it whole (runSearch's onWarning).
+    const searchOf = (k: number) => `| makeresults | eval p="(${'a'.repeat(k)}\u{1F600}${'b'.repeat(50_000)}" | eval m=if(match("x", p), 1, 0) | eval n=if(match("y", p), 1, 0)`;
+    const whole = async (k: number) => {
+      const got: string[] = [];
+      await runSearch(searchOf(k), { source: new MemorySource([]), now: 0, onWarning: (m) => got.push(m) });
+      return got;
+    };
+    // The emoji's first half at the 2,000th character: the cut leaves both halves out.
+    let k = 0;
+    let full = await whole(k);
+    for (let i = 0; i < 5 && full[0]!.lastIndexOf('\u{1F600}') !== 1999; i++) full = await whole((k += 1999 - full[0]!.lastIndexOf('\u{1F600}')));
+    expect(full).toHaveLength(2);
+    expect(full[0]!.charCodeAt(1999)).toBe(0xd83d);
+    const cut = (m: string) => {
+      let out = '';
+      for (const c of m) {
+        if (out.length + c.length > 2000) break;
+        out += c;
+      }
+      return `${out}\u2026 (${m.length - out.length} more characters)`;
+    };
+    const own = join(dir, 'warnings');
+    mkdirSync(own);
+    await (await openStore(own)).close();
+    const exec = new WorkerExecutor({ dataDir: own, contentDirs: [] });
+    try {
+      const warnings: string[] = [];
+      await exec.execute({ name: 'warn', search: searchOf(k), now: 0, tz: 'UTC', earliest: null, latest: null, defaultIndexes: 'all' }, 30_000, { onJson: () => undefined, onWarning: (m) => void warnings.push(m) });
+      expect(warnings).toEqual(full.map(cut));
+      expect(warnings[0]!.length).toBe(1999 + ' more characters)'.length + 3 + String(full[0]!.length - 1999).length);
+    } finally {
+      await exec.close();
+    }
   });
 });
