@@ -73,15 +73,20 @@ function stringText(s: string): string {
   return t;
 }
 
-/** `"name":` by field name: rows repeat their names. Names past the cap (hostile rows) are made each time. */
+/**
+ * `"name":` by field name: rows repeat their names. Names past the cap (hostile rows), or longer than
+ * MAX_CACHED_NAME (a name can be megabytes: `spath` of a value's keys), are made each time: kept, they stayed
+ * for the life of the thread (a server's search worker).
+ */
 const NAME_TEXTS = new Map<string, string>();
 const MAX_NAME_TEXTS = 4096;
+const MAX_CACHED_NAME = 128;
 
 function nameText(f: string): string {
   let t = NAME_TEXTS.get(f);
   if (t === undefined) {
     t = JSON.stringify(f) + ':';
-    if (NAME_TEXTS.size < MAX_NAME_TEXTS) NAME_TEXTS.set(f, t);
+    if (NAME_TEXTS.size < MAX_NAME_TEXTS && f.length <= MAX_CACHED_NAME) NAME_TEXTS.set(f, t);
   }
   return t;
 }

@@ -167,14 +167,15 @@ function stashName(f: string, row: Result): string | null {
   let name = STASH_NAMES.get(f);
   if (name === undefined) {
     name = stashNameOf(f);
-    // Rows share their field names; the names of hostile rows are not kept past the cap.
-    if (STASH_NAMES.size < MAX_STASH_NAMES) STASH_NAMES.set(f, name);
+    // Rows share their field names; the names of hostile rows are not kept past the cap, nor long ones (megabytes).
+    if (STASH_NAMES.size < MAX_STASH_NAMES && f.length <= MAX_CACHED_STASH_NAME) STASH_NAMES.set(f, name);
   }
   return name !== UNLESS_MAPPED ? name : row.get(f.slice(5)) !== null ? null : f;
 }
 
 const STASH_NAMES = new Map<string, string | null | typeof UNLESS_MAPPED>();
 const MAX_STASH_NAMES = 4096;
+const MAX_CACHED_STASH_NAME = 128;
 
 function stashNameOf(f: string): string | null | typeof UNLESS_MAPPED {
   if (mapped(f)) return `orig_${f.replace(/^_+/, '')}`;

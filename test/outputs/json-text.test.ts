@@ -1,7 +1,11 @@
+import { setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
 import { describe, expect, it } from 'vitest';
 import { Row } from '../../src/events/result.js';
 import type { FieldValue } from '../../src/events/value.js';
 import { resultToJsonText } from '../../src/outputs/json.js';
+import { loadContent } from '../../src/detections/content.js';
+import { riskEventsFor } from '../../src/risk/risk-events.js';
 
 const row = (fields: [string, FieldValue | null][]): Row => {
   const r = new Row();
@@ -49,5 +53,29 @@ describe('resultToJsonText: a result as one line of JSON', () => {
       want.push(`{"name${i % 5000}":${JSON.stringify(v)},"long":"${'x'.repeat(60)}${i}"}`);
     }
     expect(out).toEqual(want);
+  });
+});
+
+describe('resultToJsonText and risk events: field names of megabytes are not kept', () => {
+  // Names are cached by the thread (a server's search worker lives on): a name can be megabytes (`spath` of a
+  // value's keys), and 4,096 of them stayed. Measured after a full collection, with a wide margin: 8 names of
+  // 8 MB each (64 MB, twice kept: the name and its text) against what the test itself holds (~nothing).
+  it('leaves them to the collector after writing them', () => {
+    setFlagsFromString('--expose-gc');
+    const gc = runInNewContext('gc') as () => void;
+    const curl = loadContent().detections.find((d) => d.name === 'Cisco Isovalent - Curl Execution With Insecure Flags')!;
+    const write = (i: number) => {
+      const name = `${i}`.padEnd(8 * 1024 * 1024, 'n');
+      const r = row([['pod_name', 'p'], [name, 1]]);
+      expect(resultToJsonText(r, 'UTC').length).toBe(name.length + 21);
+      const [ev] = riskEventsFor(curl, [r], 0);
+      expect(ev!.get(name)).toBe(1);
+    };
+    write(-1); // modules and caches warmed
+    gc();
+    const before = process.memoryUsage().heapUsed;
+    for (let i = 0; i < 8; i++) write(i);
+    gc();
+    expect(process.memoryUsage().heapUsed - before).toBeLessThan(16 * 1024 * 1024);
   });
 });
