@@ -127,13 +127,32 @@ function renamedLayout(layout: RowLayout, from: string, to: string): RowLayout {
   if (out === undefined) {
     const names = layout.names.map((n) => (n === from ? to : n));
     out = { names, slots: new Map(names.map((n, i) => [n, i] as const)) };
+    budgets.set(out, budgetOf(layout));
     // Wildcard renames over ever-new names would grow it without end: past the cap, made again each time.
     if (byPair.size < RENAMED_PER_LAYOUT) byPair.set(key, out);
   }
   return out;
 }
 
-/** Layouts with one more name, by layout and name; at most RENAMED_PER_LAYOUT each, none past MAX_EXTENDED_WIDTH names. */
+/**
+ * The wider layouts (extendedLayout) left to a family of layouts: one that rows were made with (a stats', a table's)
+ * and those made from it by renames and new fields. Per layout alone the caps multiplied: rows adding per-row names
+ * in turn (`spath` of keys that differ) each made a layout per name, kept by the family (4,000 rows of 190 keys:
+ * 4.3 GB, then out of memory; as Rows 77 MB).
+ */
+const budgets = new WeakMap<RowLayout, { left: number }>();
+const EXTENDED_PER_FAMILY = 256;
+
+function budgetOf(layout: RowLayout): { left: number } {
+  let b = budgets.get(layout);
+  if (b === undefined) budgets.set(layout, (b = { left: EXTENDED_PER_FAMILY }));
+  return b;
+}
+
+/**
+ * Layouts with one more name, by layout and name; at most RENAMED_PER_LAYOUT each, none past MAX_EXTENDED_WIDTH names,
+ * at most EXTENDED_PER_FAMILY from one family (budgetOf).
+ */
 const extended = new WeakMap<RowLayout, Map<string, RowLayout>>();
 const MAX_EXTENDED_WIDTH = 256;
 
@@ -146,9 +165,12 @@ function extendedLayout(layout: RowLayout, name: string): RowLayout | null {
   if (byName === undefined) extended.set(layout, (byName = new Map()));
   let out = byName.get(name);
   if (out === undefined) {
-    if (byName.size >= RENAMED_PER_LAYOUT || layout.names.length >= MAX_EXTENDED_WIDTH) return null;
+    const budget = budgetOf(layout);
+    if (budget.left === 0 || byName.size >= RENAMED_PER_LAYOUT || layout.names.length >= MAX_EXTENDED_WIDTH) return null;
+    budget.left--;
     const names = [...layout.names, name];
     out = { names, slots: new Map(names.map((n, i) => [n, i] as const)) };
+    budgets.set(out, budget);
     byName.set(name, out);
   }
   return out;
