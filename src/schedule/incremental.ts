@@ -53,6 +53,11 @@ export interface PrefixContent {
   lookups: LookupProvider;
   /** Data models and event types; without them, searches using `tag`/`eventtype` get no prefix. */
   knowledge?: Knowledge;
+  /**
+   * The runs compute `tag`/`eventtype` (their content's event types) though `knowledge` is absent here: the match
+   * worker's content (match-worker.ts), which compiles prefixes from expanded searches without it.
+   */
+  runsDerive?: boolean;
 }
 
 /** `tag` and `eventtype` as words: fields computed from event types. */
@@ -99,7 +104,7 @@ export function compilePrefix(d: Omit<PrefixSource, 'id'>, pack: PrefixContent, 
   if (EVENT_TYPE_FIELDS.test(pack.knowledge ? src.slice(p.pipeline.commands[0]?.span.end ?? 0, end) : text)) return null;
   // So would one listing a row's field names (`table *`: its rows missed `eventtype` and `tag`), the prefix's
   // or the aggregation's after it (`stats values(*) AS *`: its partial states are taken at ingest).
-  if (pack.knowledge?.derived && namesFieldPatterns(p.stages.slice(0, stages.length + 1))) return null;
+  if ((pack.knowledge?.derived || pack.runsDerive) && namesFieldPatterns(p.stages.slice(0, stages.length + 1))) return null;
   const prefixPlan: SearchPlan = { ...p, stages, sortAtEnd: false, earliest: null, latest: null };
   let passed: Result[] = [];
   const capture: Sink = { push: (r) => void passed.push(r), end: () => {} };

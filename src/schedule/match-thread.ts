@@ -15,7 +15,7 @@ export interface MatchWorkerSetup {
 export type ToMatchWorker =
   | { type: 'observe'; times: Float64Array; strings: string[]; firstSeq: number }
   | { type: 'gap'; upTo: number }
-  | { type: 'detections'; detections: PrefixSource[]; tz: string }
+  | { type: 'detections'; detections: PrefixSource[]; tz: string; runsDerive: boolean }
   | { type: 'prune' }
   | { type: 'forget'; index: string; before: number }
   | { type: 'lookup'; id: number; detectionId: string; earliest: number; latest: number }
@@ -116,10 +116,12 @@ export class MatchIndexThread implements MatchLookup {
         // A search whose macros do not expand has no prefix: its runs scan (and report the error).
       }
     }
-    const key = JSON.stringify([tz, list]);
+    // The worker compiles without the knowledge: it is told whether the runs compute tag/eventtype.
+    const runsDerive = (content.knowledge?.derived ?? null) !== null;
+    const key = JSON.stringify([tz, runsDerive, list]);
     if (key === this.lastDetections) return;
     this.lastDetections = key;
-    this.post({ type: 'detections', detections: list, tz });
+    this.post({ type: 'detections', detections: list, tz, runsDerive });
   }
 
   prune(): void {

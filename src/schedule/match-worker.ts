@@ -40,7 +40,7 @@ port.on('message', (m: ToMatchWorker) => {
       index.gap(m.upTo);
       return;
     case 'detections':
-      index.setDetections(m.detections, content, m.tz);
+      index.setDetections(m.detections, { ...content, runsDerive: m.runsDerive }, m.tz);
       return;
     case 'prune':
       index.prune();

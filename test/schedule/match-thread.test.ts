@@ -54,6 +54,26 @@ describe('MatchIndexThread', () => {
     expect((await remote.stats())!.matches).toBe(local.stats().matches);
   });
 
+  it('keeps no partial states or rows for field patterns, as a MatchIndex given the knowledge: the runs have eventtype and tag', async () => {
+    // The worker compiles prefixes without the knowledge; states kept at ingest for `stats values(*) AS *` missed
+    // the event types' eventtype and tag, which a scan of the same window has.
+    const custom = [
+      { id: 'values-star', name: 'values star', search: 'sourcetype="cisco:isovalent:processExec" process_name=sh | stats values(*) AS * by process_name' },
+      { id: 'table-star', name: 'table star', search: 'sourcetype="cisco:isovalent:processExec" process_name=sh | table *' },
+    ];
+    const local = new MatchIndex(-Infinity, 6 * H, undefined, 0);
+    const remote = thread();
+    for (const x of [local, remote]) x.setDetections(custom, pack, 'UTC');
+    feed(local);
+    feed(remote);
+    const e = Math.floor(lo / 60) * 60;
+    const l = Math.ceil(hi / 60) * 60 + 60;
+    for (const d of custom) {
+      expect(await local.lookup(d.id, e, l), d.name).toBeNull();
+      expect(await remote.lookup(d.id, e, l), d.name).toBeNull();
+    }
+  });
+
   it('skips batches past its queue bound and reports them as a gap: those windows are no longer covered', async () => {
     const warnings: string[] = [];
     const first = ALL.slice(0, 5);
