@@ -3,6 +3,7 @@ import { stream } from 'hono/streaming';
 import { VigilError } from '../errors.js';
 import { defaultSearchIndexes } from '../store/default-indexes.js';
 import { plan, SplError, type SearchPlan } from '../spl/index.js';
+import { printable } from '../outputs/printable.js';
 import { warningText } from '../spl/source.js';
 import { checkedTime } from '../spl/time/modifiers.js';
 import { canonicalTimeZone } from '../spl/time/zone.js';
@@ -141,7 +142,8 @@ export function searchRoutes(app: Hono<ApiEnv>, deps: ApiDeps): void {
             signal: abort.signal,
             limit,
             progressMs,
-            onWarning: (message, at) => void warnings.push(warningText(message, at ? p.pipeline.source.place(at) : null)),
+            // Made printable as vigil search prints them: a warning may quote a row's value (control, bidi characters).
+            onWarning: (message, at) => void warnings.push(printable(warningText(message, at ? p.pipeline.source.place(at) : null))),
             // The first scanned batch reports at once; then at most every progressMs, unless the client is
             // still reading earlier lines (a progress line is news only when it arrives).
             onProgress: (scanned) => {

@@ -105,6 +105,15 @@ describe('search limits of vigil serve', () => {
     });
   }, 120_000);
 
+  it("gives a warning quoting a row's control and bidi characters as vigil search prints it (U+FFFD)", async () => {
+    const text = '| makeresults | eval p="(\u001b[2J\u202egnp.exe" | eval m=if(match("x", p), 1, 0)';
+    const last = ndjson(await (await s.search({ search: text, progressMs: 0 })).text()).at(-1) as { warnings: string[] };
+    const cli = spawnSync(process.execPath, [join(import.meta.dirname, '..', '..', 'bin', 'vigil.js'), 'search', text, '--format', 'jsonl'], { encoding: 'utf8' });
+    // The pattern is quoted as JSON (ESC as the six characters \u001b); the right-to-left override becomes U+FFFD.
+    expect(cli.stderr).toMatch(/^vigil: warning: match\(\) is null .*\(\\u001b\[2J\ufffdgnp\.exe.*\n$/);
+    expect(last.warnings).toEqual([cli.stderr.slice('vigil: warning: '.length, -1)]);
+  }, 120_000);
+
   it('reports at most 100 distinct warnings, then one saying more were left out', async () => {
     // 102 maps, each warning at its own place: the first 100 are reported.
     const text = `| makeresults count=2${' | map search="| makeresults count=2" maxsearches=1'.repeat(102)}`;
