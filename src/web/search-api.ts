@@ -143,7 +143,11 @@ export function searchRoutes(app: Hono<ApiEnv>, deps: ApiDeps): void {
             limit,
             progressMs,
             // Made printable as vigil search prints them: a warning may quote a row's value (control, bidi characters).
-            onWarning: (message, at) => void warnings.push(printable(warningText(message, at ? p.pipeline.source.place(at) : null))),
+            // Once each, as there: a macro used twice raises its warning at two places of the expanded text, one in the macro.
+            onWarning: (message, at) => {
+              const text = printable(warningText(message, at ? p.pipeline.source.place(at) : null));
+              if (!warnings.includes(text)) warnings.push(text);
+            },
             // The first scanned batch reports at once; then at most every progressMs, unless the client is
             // still reading earlier lines (a progress line is news only when it arrives).
             onProgress: (scanned) => {

@@ -1,3 +1,4 @@
+import { spawnSync } from 'node:child_process';
 import { mkdtempSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -22,6 +23,7 @@ const MACROS: Record<string, string> = {
   four_a: 'search `a` `a` `a` `a`',
   one_a: 'search `a`',
   long: `search x="${'y'.repeat(400)}"`,
+  warnp: 'eval m=if(match("x", p), 1, 0)',
   cisco_isovalent___curl_execution_with_insecure_flags_filter: 'search `a` `a` `a` `a`',
 };
 
@@ -50,6 +52,17 @@ describe('macro expansion caps from the config file (vigil serve)', () => {
     const under = await post('/api/search', { search: '| makeresults | `one_a` | stats count', progressMs: 0 });
     expect(under.status).toBe(200);
     expect(await under.text()).toContain('{"result":{"count":0}}');
+  });
+
+  it("reports a macro's warning once when the macro is used twice, as vigil search prints it", async () => {
+    // Each use raises it at its own place of the expanded text; both are `macro \`warnp\` 1:22` to the user.
+    const search = '| makeresults | eval p="(" | `warnp` | `warnp`';
+    const text = await (await post('/api/search', { search, progressMs: 0 })).text();
+    const last = JSON.parse(text.trim().split('\n').at(-1)!) as { warnings: string[] };
+    const cli = spawnSync(process.execPath, [join(import.meta.dirname, '..', '..', 'bin', 'vigil.js'), 'search', search, '--content', join(dir, 'content'), '--format', 'jsonl'], { encoding: 'utf8' });
+    const printed = cli.stderr.split('\n').filter(Boolean).map((l) => l.replace(/^vigil: warning: /, ''));
+    expect(printed).toEqual([expect.stringMatching(/^match\(\) is null .* \(at macro `warnp` 1:22\)$/)]);
+    expect(last.warnings).toEqual(printed);
   });
 
   it('apply search.maxMacroChars: one 411-character body is over 300', async () => {
