@@ -149,12 +149,8 @@ function budgetOf(layout: RowLayout): { left: number } {
   return b;
 }
 
-/**
- * Layouts with one more name, by layout and name; at most RENAMED_PER_LAYOUT each, none past MAX_EXTENDED_WIDTH names,
- * at most EXTENDED_PER_FAMILY from one family (budgetOf).
- */
+/** Layouts with one more name, by layout and name: at most EXTENDED_PER_FAMILY from one family (budgetOf). */
 const extended = new WeakMap<RowLayout, Map<string, RowLayout>>();
-const MAX_EXTENDED_WIDTH = 256;
 
 /**
  * `layout` and then `name` (none of its names), shared by the rows that add it; null when that would make more layouts
@@ -166,7 +162,7 @@ function extendedLayout(layout: RowLayout, name: string): RowLayout | null {
   let out = byName.get(name);
   if (out === undefined) {
     const budget = budgetOf(layout);
-    if (budget.left === 0 || byName.size >= RENAMED_PER_LAYOUT || layout.names.length >= MAX_EXTENDED_WIDTH) return null;
+    if (budget.left === 0) return null;
     budget.left--;
     const names = [...layout.names, name];
     out = { names, slots: new Map(names.map((n, i) => [n, i] as const)) };

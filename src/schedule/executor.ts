@@ -7,6 +7,7 @@ import type { EventSource, SeqSubsetSource } from '../events/scan.js';
 import { VigilError, type ErrorCode } from '../errors.js';
 import type { ContentPack } from '../detections/content.js';
 import { resultToJsonText } from '../outputs/json.js';
+import { detach } from '../normalize/tetragon-index.js';
 import { streamSearch, type DatasetSummaries, type ExecuteStats, type Sink, type TimeBound } from '../spl/index.js';
 import { SourceText, SplError, type Span } from '../spl/source.js';
 import { runMerged, runProjected, type MatchProjection, type SlicedStates } from './projection.js';
@@ -97,8 +98,8 @@ function boundedWarning(message: string): string {
   let end = MAX_WARNING_CHARS;
   const last = message.charCodeAt(end - 1);
   if (last >= 0xd800 && last <= 0xdbff) end--;
-  // Copied (split and joined): a slice of a string of megabytes would keep all of it alive in the set of those warned.
-  return `${message.slice(0, end).split('').join('')}… (${message.length - end} more characters)`;
+  // Detached: a slice of a string of megabytes would keep all of it alive in the set of those warned.
+  return `${detach(message.slice(0, end))}… (${message.length - end} more characters)`;
 }
 
 export interface RunOutput {
@@ -248,7 +249,7 @@ async function runStreaming(req: RunRequest, source: EventSource | Promise<Event
     if (warned.size > MAX_WARNINGS) return;
     const message = boundedWarning(raised);
     const key = `${at?.start ?? ''}:${message}`;
-    if (warned.size > MAX_WARNINGS || warned.has(key)) return;
+    if (warned.has(key)) return;
     warned.add(key);
     if (warned.size <= MAX_WARNINGS) emit({ type: 'warning', message, span: at ?? null });
     else emit({ type: 'warning', message: `more warnings were left out (at most ${MAX_WARNINGS} are reported)`, span: null });
