@@ -5,6 +5,11 @@ export function fieldPattern(pattern: string): (name: string) => boolean {
   return (n) => re.test(n);
 }
 
+/** How many `*` a field pattern holds: rename, replace and stats' AS patterns need as many on both sides. */
+export function wildcardCount(pattern: string): number {
+  return pattern.split('*').length - 1;
+}
+
 export function fieldPatternRegExp(pattern: string): RegExp {
   const src = pattern
     .split('*')

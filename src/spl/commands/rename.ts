@@ -1,6 +1,6 @@
 import { renameField } from '../../events/result.js';
 import { fieldRef } from '../../normalize/event-result.js';
-import { fieldPatternRenamer } from '../fields.js';
+import { fieldPatternRenamer, wildcardCount } from '../fields.js';
 import type { Span } from '../source.js';
 import { defineCommand } from './types.js';
 
@@ -26,9 +26,8 @@ export const renameCommand = defineCommand<RenameArgs>({
       const from = p.fieldName();
       if (!p.acceptWord('as')) throw p.error(`expected AS after ${from.name}`, p.peek('search').span);
       const to = p.fieldName('a new field name after AS');
-      const stars = (s: string) => (s.match(/\*/g) ?? []).length;
       // "Both the original and renamed fields must include the same number of wildcards" (SPL reference, rename).
-      if (stars(to.name) !== stars(from.name)) throw p.error('the wildcards in both names of a rename must correspond', to.span, 'SPL_BAD_ARGUMENT');
+      if (wildcardCount(to.name) !== wildcardCount(from.name)) throw p.error('the wildcards in both names of a rename must correspond', to.span, 'SPL_BAD_ARGUMENT');
       // "You can't rename one field with multiple names ... | rename A as B, A as C" (SPL reference, rename).
       if (pairs.some((x) => x.from === from.name)) throw p.error(`${from.name} is renamed twice: a field can't be renamed to several names`, from.span, 'SPL_BAD_ARGUMENT');
       pairs.push({ from: from.name, to: to.name, span: { start: from.span.start, end: to.span.end } });

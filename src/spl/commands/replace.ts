@@ -1,6 +1,6 @@
 import type { Result } from '../../events/result.js';
 import { toText, type FieldValue, type Scalar } from '../../events/value.js';
-import { fieldPattern, isInternalField } from '../fields.js';
+import { fieldPattern, isInternalField, wildcardCount } from '../fields.js';
 import type { ArgParser } from '../parse/parser.js';
 import type { Span } from '../source.js';
 import { defineCommand } from './types.js';
@@ -17,7 +17,6 @@ export interface ReplaceArgs {
   fields: string[] | null;
 }
 
-const stars = (s: string) => (s.match(/\*/g) ?? []).length;
 
 /** A value to replace or its replacement: a bare word or a quoted string (`"0 localhost"`, `"::ffff:*"`). */
 function wcString(p: ArgParser, what: string): { value: string; span: Span } {
@@ -76,9 +75,9 @@ export const replaceCommand = defineCommand<ReplaceArgs>({
       const from = wcString(p, 'a value to replace');
       if (!p.acceptWord('with')) throw p.error(`expected WITH after ${JSON.stringify(from.value)}`, p.peek('search').span);
       const to = wcString(p, 'a replacement value after WITH');
-      const n = stars(to.value);
-      if (n !== 0 && n !== stars(from.value)) {
-        throw p.error(`the replacement ${JSON.stringify(to.value)} must have as many wildcards as ${JSON.stringify(from.value)} (${stars(from.value)}) or none`, to.span, 'SPL_BAD_ARGUMENT');
+      const n = wildcardCount(to.value);
+      if (n !== 0 && n !== wildcardCount(from.value)) {
+        throw p.error(`the replacement ${JSON.stringify(to.value)} must have as many wildcards as ${JSON.stringify(from.value)} (${wildcardCount(from.value)}) or none`, to.span, 'SPL_BAD_ARGUMENT');
       }
       pairs.push({ from: from.value, to: to.value, span: { start: from.span.start, end: to.span.end } });
     }
@@ -139,7 +138,7 @@ function replacer(pairs: readonly ReplacePair[]): (text: string) => string | nul
       return;
     }
     const parts = pr.to.includes('*') ? pr.to.split('*') : null;
-    wild.push({ from: pr.from.split('*'), parts, literal: pr.to, order, fullness: pr.from.length - stars(pr.from) });
+    wild.push({ from: pr.from.split('*'), parts, literal: pr.to, order, fullness: pr.from.length - wildcardCount(pr.from) });
   });
   wild.sort((a, b) => b.fullness - a.fullness || a.order - b.order);
   // Rows repeat their values (host names, codes): each text is matched once, up to 10,000 of them of 512 characters at most.

@@ -1,5 +1,6 @@
 import type { EvalExpr } from '../parse/ast.js';
 import type { ArgParser } from '../parse/parser.js';
+import { wildcardCount } from '../fields.js';
 import { cover, type SourceText, type Span } from '../source.js';
 import { aggregationFor, type AggregationBlueprint } from './aggregations.js';
 
@@ -132,8 +133,8 @@ export function parseAggregation(p: ArgParser, evalNeedsName = false, wildcards 
     // `AS aceFlags(inheritance)`: fieldName keeps a parenthesised suffix glued to the name.
     const name = p.fieldName('a name after AS');
     // The matched parts of a field's name carried into its output name, as rename's `a* AS b*` does.
-    if (pattern !== null && stars(name.name) !== stars(pattern)) {
-      throw p.error(`the AS name of ${t.value}(${pattern}) needs as many wildcards as its field (${stars(pattern)})`, name.span, 'SPL_BAD_ARGUMENT');
+    if (pattern !== null && wildcardCount(name.name) !== wildcardCount(pattern)) {
+      throw p.error(`the AS name of ${t.value}(${pattern}) needs as many wildcards as its field (${wildcardCount(pattern)})`, name.span, 'SPL_BAD_ARGUMENT');
     }
     as = name.name;
     end = name.span;
@@ -145,8 +146,4 @@ export function parseAggregation(p: ArgParser, evalNeedsName = false, wildcards 
   const spec: AggregationSpec = { fnName: lower, blueprint: bp, field, expr, as, span: cover(t.span, end) };
   if (pattern !== null) spec.wildcard = { by: [], named: [] };
   return spec;
-}
-
-function stars(s: string): number {
-  return s.split('*').length - 1;
 }
