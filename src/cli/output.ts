@@ -2,7 +2,7 @@ import type { Result } from '../events/result.js';
 import { toText, valuesOf, type FieldValue } from '../events/value.js';
 import type { Sink } from '../spl/commands/types.js';
 import { strftime } from '../spl/time/format.js';
-import { resultToJson, resultToJsonText, TIME_OUTPUT_FORMAT } from '../outputs/json.js';
+import { resultToIndentedJsonText, resultToJsonText, TIME_OUTPUT_FORMAT } from '../outputs/json.js';
 import { printable } from '../outputs/printable.js';
 
 export type OutputFormat = 'table' | 'jsonl' | 'json' | 'csv';
@@ -14,7 +14,7 @@ export interface OutputOptions {
   write: (s: string) => void;
   /** Fields not to print (e.g. `_raw` in tables). */
   hide?: readonly string[];
-  /** A row as json/jsonl print it (default `resultToJson`): rows hold no booleans, so a command with one makes it here. */
+  /** A row as json/jsonl print it (default: `resultToJsonText`'s text): rows hold no booleans, so a command with one makes it here. */
   jsonOf?: (r: Result) => unknown;
 }
 
@@ -66,8 +66,10 @@ export function outputSink(opts: OutputOptions): Sink & { count: number } {
   const { format, tz } = opts;
   const write = chunkedWriter(opts.write);
   const hide = new Set(opts.hide ?? []);
-  const jsonOf = opts.jsonOf ?? ((r: Result) => resultToJson(r, tz));
-  const jsonLine = opts.jsonOf !== undefined ? (r: Result) => JSON.stringify(jsonOf(r)) : (r: Result) => resultToJsonText(r, tz);
+  const { jsonOf } = opts;
+  const jsonLine = jsonOf !== undefined ? (r: Result) => JSON.stringify(jsonOf(r)) : (r: Result) => resultToJsonText(r, tz);
+  // A row of json's array, one level in (JSON strings hold no raw newline, so indenting after each is exact).
+  const jsonRow = jsonOf !== undefined ? (r: Result) => JSON.stringify(jsonOf(r), null, 2).replace(/\n/g, '\n  ') : (r: Result) => resultToIndentedJsonText(r, tz);
   const rows: Result[] = [];
   const sink = {
     count: 0,
@@ -77,7 +79,12 @@ export function outputSink(opts: OutputOptions): Sink & { count: number } {
       else rows.push(r);
     },
     end() {
-      if (format === 'json') write(JSON.stringify(rows.map(jsonOf), null, 2) + '\n');
+      // The bytes of `JSON.stringify(rows, null, 2)`, each row written as text: an object per row moved integer
+      // names first and dropped a field named `__proto__`, which jsonl keeps.
+      if (format === 'json') {
+        for (let i = 0; i < rows.length; i++) write((i === 0 ? '[\n  ' : ',\n  ') + jsonRow(rows[i]!));
+        write(rows.length === 0 ? '[]\n' : '\n]\n');
+      }
       else if (format === 'csv') writeCsv(rows, tz, write);
       else if (format === 'table') writeTable(rows, tz, write, hide);
     },

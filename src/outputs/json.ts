@@ -27,6 +27,32 @@ export function resultToJson(r: Result, tz: string): JsonResult {
  * field named `__proto__` is written (an object drops it). `omit`: a field left out (the risk index's `_time`).
  */
 export function resultToJsonText(r: Result, tz: string, omit?: string): string {
+  return rowText(r, tz, omit, COMPACT);
+}
+
+/**
+ * The row as it stands in `JSON.stringify(rows, null, 2)` (`--format json`), written like `resultToJsonText`
+ * (same order, `__proto__` kept): one level in, so each line after the first starts with two more spaces.
+ */
+export function resultToIndentedJsonText(r: Result, tz: string): string {
+  return rowText(r, tz, undefined, INDENTED);
+}
+
+/** What goes between a row's parts: JSON.stringify's compact text, or its 2-space layout of a row in an array. */
+interface Layout {
+  open: string;
+  next: string;
+  /** After `"name":`. */
+  colon: string;
+  mvOpen: string;
+  mvNext: string;
+  mvClose: string;
+  close: string;
+}
+const COMPACT: Layout = { open: '{', next: ',', colon: '', mvOpen: '[', mvNext: ',', mvClose: ']', close: '}' };
+const INDENTED: Layout = { open: '{\n    ', next: ',\n    ', colon: ' ', mvOpen: '[\n      ', mvNext: ',\n      ', mvClose: '\n    ]', close: '\n  }' };
+
+function rowText(r: Result, tz: string, omit: string | undefined, l: Layout): string {
   let out = '';
   for (const f of r.fieldNames()) {
     if (f === omit) continue;
@@ -36,17 +62,19 @@ export function resultToJsonText(r: Result, tz: string, omit?: string): string {
     if (f === '_time' && typeof v === 'number') text = `"${timeText(v, tz)}"`;
     else if (typeof v === 'string') text = stringText(v);
     else if (typeof v === 'number') text = numberText(v);
+    // JSON.stringify writes an empty array as `[]` in either layout.
+    else if (v.length === 0) text = '[]';
     else {
-      text = '[';
+      text = l.mvOpen;
       for (let i = 0; i < v.length; i++) {
         const x = v[i]!;
-        text += (i === 0 ? '' : ',') + (typeof x === 'string' ? stringText(x) : numberText(x));
+        text += (i === 0 ? '' : l.mvNext) + (typeof x === 'string' ? stringText(x) : numberText(x));
       }
-      text += ']';
+      text += l.mvClose;
     }
-    out += (out === '' ? '{' : ',') + nameText(f) + text;
+    out += (out === '' ? l.open : l.next) + nameText(f) + l.colon + text;
   }
-  return out === '' ? '{}' : out + '}';
+  return out === '' ? '{}' : out + l.close;
 }
 
 /** JSON's text of a number: as `String` gives it, `null` for NaN and the infinities. */

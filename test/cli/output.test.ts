@@ -33,4 +33,46 @@ describe('CLI output', () => {
     expect(writes.length).toBeLessThan(20);
     for (const w of writes.slice(0, -1)) expect(w.length).toBeGreaterThanOrEqual(64 * 1024);
   });
+
+  // `--format json`: the pretty array JSON.stringify(rows, null, 2) prints, each row written as text like jsonl.
+  const printJson = async (rows: Row[], jsonOf?: (r: Row) => unknown): Promise<string> => {
+    const writes: string[] = [];
+    const sink = outputSink({ format: 'json', tz: 'UTC', write: (s) => writes.push(s), ...(jsonOf ? { jsonOf } : {}) });
+    for (const r of rows) sink.push(r);
+    sink.end();
+    await Promise.resolve();
+    return writes.join('');
+  };
+  const row = (fields: [string, string | number | (string | number)[]][]): Row => {
+    const r = new Row();
+    for (const [k, v] of fields) r.set(k, v);
+    return r;
+  };
+
+  it('prints json as JSON.stringify(rows, null, 2) does for ordinary rows: nesting, multivalues, escapes, no rows', async () => {
+    const rows = [
+      row([['_time', 1_700_000_000.5], ['a', 'x "q"\n'], ['n', 2.5], ['mv', ['p', 3]]]),
+      row([['b', 'only']]),
+      new Row(),
+    ];
+    const want = [
+      { _time: '2023-11-14T22:13:20.500000+00:00', a: 'x "q"\n', n: 2.5, mv: ['p', 3] },
+      { b: 'only' },
+      {},
+    ];
+    expect(await printJson(rows)).toBe(JSON.stringify(want, null, 2) + '\n');
+    expect(await printJson([])).toBe('[]\n');
+  });
+
+  it("keeps json's rows in their field order, integer names included, and writes a field named __proto__, as jsonl does", async () => {
+    const r = row([['b', 1], ['10', 'ten'], ['__proto__', 'p']]);
+    // Written by hand: an object would put "10" first and drop __proto__.
+    expect(await printJson([r])).toBe('[\n  {\n    "b": 1,\n    "10": "ten",\n    "__proto__": "p"\n  }\n]\n');
+  });
+
+  it("prints a command's own json rows (jsonOf) indented as JSON.stringify(rows, null, 2) does", async () => {
+    const jsonOf = (r: Row) => ({ name: r.get('name'), enabled: true, tags: ['a', 'b'] });
+    const rows = [row([['name', 'one']]), row([['name', 'two']])];
+    expect(await printJson(rows, jsonOf)).toBe(JSON.stringify(rows.map(jsonOf), null, 2) + '\n');
+  });
 });
