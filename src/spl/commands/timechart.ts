@@ -1,13 +1,13 @@
 import { Row, type Result } from '../../events/result.js';
-import { toNumber, toText, valuesOf, type FieldValue, type Scalar } from '../../events/value.js';
+import { toNumber, type FieldValue, type Scalar } from '../../events/value.js';
 import type { ArgParser } from '../parse/parser.js';
 import { cover, SplError, type Span } from '../source.js';
-import { aggregationFor, type Accumulator, type AggregationBlueprint } from '../stats/aggregations.js';
-import { AggregationGroups, Aggregator, sortByValues, type GroupsPartial } from '../stats/aggregator.js';
+import { aggregationFor } from '../stats/aggregations.js';
+import { AggregationGroups, Aggregator, type GroupsPartial } from '../stats/aggregator.js';
 import { parseAggregation, type AggregationSpec } from '../stats/parse.js';
 import { autoTimeSpan, DEFAULT_BINS, isEpochAligned, spanSeconds, timeBinner, timeBinsBetween, type Span as BinSpan } from '../time/span.js';
 import { alignOption, alignOrigin, spanOption, type AlignTime } from './bin.js';
-import { compareNumbersFirst } from '../eval/compare.js';
+import { collectSeries, countingSpec, NULL_SERIES, otherCells, resultsOf, scoreFunction, selectSeries, seriesColumns, seriesDefaults, seriesOption, SERIES_OPTIONS, type SeriesArgs, type WhereClause } from './chart-series.js';
 import { defineCommand, type ExecContext, type Sink } from './types.js';
 
 /**
@@ -20,18 +20,10 @@ export const TIMECHART_MAX_BINS = 50_000;
 /** Most cells (buckets x columns) a timechart emits: `limit=0` over 1e6 split-by values is an error, not 5e7 cells. */
 export const TIMECHART_MAX_CELLS = 5_000_000;
 
-/** `where <fn> in top5`, `where <fn> notin bottom3`, `where <fn> > 10`: which series are charted. */
-export type WhereClause =
-  | { fn: AggregationBlueprint; kind: 'rank'; keep: boolean; top: boolean; n: number }
-  | { fn: AggregationBlueprint; kind: 'threshold'; greater: boolean; value: number };
-
-export interface TimechartArgs {
-  aggregations: AggregationSpec[];
+/** The series options (limit=, useother=, ...: chart-series.ts) and the time buckets'. */
+export interface TimechartArgs extends SeriesArgs {
   /** Per aggregation: the seconds of `per_second`/`per_minute`/`per_hour`/`per_day` (a sum per that time), or null. */
   rates: (number | null)[];
-  /** The split-by field, or null for one series per aggregation. */
-  by: string | null;
-  where: WhereClause | null;
   span: BinSpan | null;
   spanAt: Span | null;
   bins: number;
@@ -42,23 +34,10 @@ export interface TimechartArgs {
   cont: boolean;
   partial: boolean;
   fixedrange: boolean;
-  /** 0: every series. */
-  limit: number;
-  bottom: boolean;
-  /** The function scoring series for `limit=` (`agg=`, default sum). */
-  agg: AggregationBlueprint;
-  useother: boolean;
-  otherstr: string;
-  usenull: boolean;
-  nullstr: string;
-  sep: string;
-  format: string | null;
   dedupSplitvals: boolean;
-  /** Events per bucket and series (internal name): the score of series when several aggregations are charted. */
-  counting: AggregationSpec;
 }
 
-const OPTIONS = ['sep', 'format', 'partial', 'cont', 'fixedrange', 'limit', 'agg', 'span', 'bins', 'minspan', 'start', 'end', 'aligntime', 'useother', 'otherstr', 'usenull', 'nullstr', 'dedup_splitvals'] as const;
+const OPTIONS = [...SERIES_OPTIONS, 'partial', 'cont', 'fixedrange', 'span', 'bins', 'minspan', 'start', 'end', 'aligntime', 'dedup_splitvals'] as const;
 
 /** The bucket field and the split-by field in the groups (internal names no input field has). */
 const BUCKET = ' timechart _time';
@@ -122,10 +101,10 @@ export const timechartCommand = defineCommand<TimechartArgs>({
 
 function parseTimechart(p: ArgParser): TimechartArgs {
   const args: TimechartArgs = {
+    ...seriesDefaults(),
     aggregations: [],
     rates: [],
     by: null,
-    where: null,
     span: null,
     spanAt: null,
     bins: DEFAULT_BINS,
@@ -136,21 +115,13 @@ function parseTimechart(p: ArgParser): TimechartArgs {
     cont: true,
     partial: true,
     fixedrange: true,
-    limit: 10,
-    bottom: false,
-    agg: aggregationFor('sum')!,
-    useother: true,
-    otherstr: 'OTHER',
-    usenull: true,
-    nullstr: 'NULL',
-    sep: ': ',
-    format: null,
     dedupSplitvals: false,
     counting: null as unknown as AggregationSpec,
   };
   let first: Span | null = null;
   for (;;) {
     const o = p.option(OPTIONS);
+    if (o && seriesOption(p, o, args)) continue;
     if (o) {
       switch (o.key) {
         case 'span':
@@ -176,36 +147,11 @@ function parseTimechart(p: ArgParser): TimechartArgs {
         case 'aligntime':
           args.aligntime = alignOption(p, o.value, o.valueSpan);
           break;
-        case 'limit': {
-          // limit=<int> | top<int> | bottom<int> (SPL reference, timechart: chart-limit-opt).
-          const m = /^(top|bottom)?(\d+)$/i.exec(o.value);
-          if (!m) throw p.error(`limit= needs a number, top<N> or bottom<N>, found "${o.value}"`, o.valueSpan, 'SPL_BAD_ARGUMENT');
-          args.bottom = m[1]?.toLowerCase() === 'bottom';
-          args.limit = p.parseInt(m[2]!, o.valueSpan);
-          break;
-        }
-        case 'agg':
-          args.agg = scoreFunction(p, o.value, o.valueSpan);
-          break;
-        case 'sep':
-          args.sep = o.value;
-          break;
-        case 'format':
-          args.format = o.value;
-          break;
-        case 'otherstr':
-          args.otherstr = o.value;
-          break;
-        case 'nullstr':
-          args.nullstr = o.value;
-          break;
         default: {
           const b = p.parseBool(o.value, o.valueSpan);
           if (o.key === 'cont') args.cont = b;
           else if (o.key === 'partial') args.partial = b;
           else if (o.key === 'fixedrange') args.fixedrange = b;
-          else if (o.key === 'useother') args.useother = b;
-          else if (o.key === 'usenull') args.usenull = b;
           else args.dedupSplitvals = b;
         }
       }
@@ -246,12 +192,7 @@ function parseTimechart(p: ArgParser): TimechartArgs {
   }
   if (args.aggregations.length === 0) throw p.error('timechart needs a statistical function, e.g. timechart count', p.peek('search').span);
   if (args.where !== null && args.aggregations.length > 1) throw p.error('a WHERE clause selects series of a single aggregation', first!, 'SPL_BAD_ARGUMENT');
-  const names = new Set(args.aggregations.map((a) => a.as));
-  const dup = args.aggregations.find((a, i) => args.aggregations.findIndex((b) => b.as === a.as) !== i);
-  if (dup) throw p.error(`two aggregations are named ${dup.as}: name one with AS`, dup.span, 'SPL_BAD_ARGUMENT');
-  let as = ' timechart count';
-  while (names.has(as)) as += ' ';
-  args.counting = { fnName: 'count', blueprint: aggregationFor('count')!, field: null, expr: null, as, span: first! };
+  args.counting = countingSpec(p, args.aggregations, first!);
   return args;
 }
 
@@ -275,13 +216,6 @@ function parseRate(p: ArgParser): AggregationSpec {
     end = name.span;
   }
   return { fnName: t.value.toLowerCase(), blueprint: aggregationFor('sum')!, field: f.value, expr: null, as, span: cover(t.span, end) };
-}
-
-function scoreFunction(p: ArgParser, name: string, at: Span): AggregationBlueprint {
-  // `agg=max`, or `agg=max(x)`: the function applies to each series' values over time, whatever its field.
-  const fn = aggregationFor(name.replace(/\(.*\)$/s, '').toLowerCase());
-  if (!fn) throw p.error(`unknown statistical function "${name}"`, at, 'SPL_BAD_ARGUMENT');
-  return fn;
 }
 
 /** `<fn> (in|notin) (top|bottom)<N>` or `<fn> (<|>) <number>` (SPL reference, timechart: where-clause). */
@@ -320,16 +254,6 @@ export interface ChartState {
   loBin: number;
   hiBin: number;
   groups: GroupsPartial;
-}
-
-/** The key of rows without the split-by field (usenull=true): no input value has it, and it sorts last. */
-const NULL_SERIES = '\u0000timechart null';
-
-/** One series (a split-by value, or the only one without BY): its aggregations' states per bucket start. */
-interface Series {
-  value: Scalar;
-  cells: Map<number, unknown[]>;
-  score: number | null;
 }
 
 /** A timechart's buckets: stats groups by bucket start and series, on a span that may grow with the data. */
@@ -472,22 +396,15 @@ class Chart {
     if (this.span === null || this.groups.size === 0) return;
     const { args } = this;
     const parts = this.groups.partial();
-    const series = new Map<string, Series>();
-    for (let i = 0; i < parts.values.length; i++) {
-      const value = args.by === null ? '' : parts.values[i]![1]!;
-      const k = toText(value);
-      let s = series.get(k);
-      if (!s) series.set(k, (s = { value, cells: new Map(), score: null }));
-      s.cells.set(parts.values[i]![0] as number, parts.states[i]!);
-    }
-    const { kept, dropped } = this.select([...series.values()]);
+    const series = collectSeries(parts, args.by !== null, (v) => v as number);
+    const { kept, dropped } = selectSeries(args, this.agg, series, (b, v) => this.rated(0, v, this.length(b)));
     const buckets = this.buckets(parts);
-    const columns = this.columns(kept, dropped.length > 0 && args.useother);
+    const columns = seriesColumns(args, kept, dropped.length > 0 && args.useother);
     if (buckets.length * columns.length > TIMECHART_MAX_CELLS) {
       throw new SplError('SPL_BAD_ARGUMENT', `timechart would emit ${buckets.length} buckets x ${columns.length} columns, more than ${TIMECHART_MAX_CELLS} cells: chart fewer series (limit=, WHERE) or use a larger span=`, args.by === null ? args.counting.span : args.spanAt ?? args.counting.span, this.ctx.source);
     }
     const empty = this.agg.newState().map((a) => a.result());
-    const other = args.useother ? this.others(dropped) : new Map<number, (FieldValue | null)[]>();
+    const other = args.useother ? otherCells(this.agg, dropped) : new Map<number, (FieldValue | null)[]>();
     for (const b of buckets) {
       const row = new Row();
       const len = this.length(b);
@@ -544,94 +461,4 @@ class Chart {
     }
     return out;
   }
-
-  /**
-   * The series charted and those merged into OTHER. An explicit WHERE overrides limit= (SPL reference, timechart:
-   * "These options are ignored if you specify an explicit where-clause"); limit=0 keeps every series.
-   */
-  private select(all: Series[]): { kept: Series[]; dropped: Series[] } {
-    const { args } = this;
-    const w = args.where;
-    if (args.by === null || (w === null && args.limit === 0)) return { kept: all, dropped: [] };
-    const single = args.aggregations.length === 1;
-    // The score: the function over the series' values in its buckets with data; with several aggregations,
-    // limit= ranks by the series' number of events (the reference: "the score is based on the frequency").
-    const fn = w ? w.fn : single ? args.agg : null;
-    for (const s of all) {
-      const acc = fn ? fn.create() : null;
-      let events = 0;
-      for (const [b, states] of s.cells) {
-        const r = resultsOf(this.agg, states);
-        if (acc) for (const v of valuesOf(this.rated(0, r[0]!, this.length(b)))) acc.add(v, null);
-        else events += r[args.aggregations.length] as number;
-      }
-      s.score = acc ? toNumber(firstScalar(acc.result())) : events;
-    }
-    if (w?.kind === 'threshold') {
-      const pass = (s: Series) => s.score !== null && (w.greater ? s.score > w.value : s.score < w.value);
-      return { kept: all.filter(pass), dropped: all.filter((s) => !pass(s)) };
-    }
-    const top = w ? w.top : !args.bottom;
-    const n = w ? w.n : args.limit;
-    // Ties "are broken lexicographically, based on the value of the split-by field ... 'BBB' takes precedence
-    // over 'AAA', and 10 takes precedence over 9" (SPL reference, timechart, limit); bottom<N> is the reverse order.
-    const dir = top ? -1 : 1;
-    const ranked = [...all].sort((a, b) => {
-      if (a.score === null || b.score === null) return a.score === b.score ? dir * compareNumbersFirst(a.value, b.value) : a.score === null ? 1 : -1;
-      return dir * (a.score - b.score || compareNumbersFirst(a.value, b.value));
-    });
-    const first = new Set(ranked.slice(0, n));
-    const keep = w?.kind === 'rank' && !w.keep ? (s: Series) => !first.has(s) : (s: Series) => first.has(s);
-    return { kept: all.filter(keep), dropped: all.filter((s) => !keep(s)) };
-  }
-
-  /** The OTHER series: each bucket's dropped series merged (every stats function merges). */
-  private others(dropped: Series[]): Map<number, (FieldValue | null)[]> {
-    const merged = new Map<number, Accumulator[]>();
-    for (const s of dropped) {
-      for (const [b, states] of s.cells) {
-        let acc = merged.get(b);
-        if (!acc) merged.set(b, (acc = this.agg.newState()));
-        for (let j = 0; j < acc.length; j++) acc[j]!.merge!(states[j]);
-      }
-    }
-    return new Map([...merged].map(([b, acc]) => [b, acc.map((a) => a.result())]));
-  }
-
-  /**
-   * The output columns: per aggregation without BY (its name); with BY, per kept series in the split-by values'
-   * order (stats' order of BY values), then NULL, then OTHER; several aggregations name theirs `<agg><sep><value>`
-   * (sep default ": ") or by `format=` with `$AGG$` and `$VAL$`.
-   */
-  private columns(kept: Series[], withOther: boolean): { name: string; series: Series | null; agg: number }[] {
-    const { args } = this;
-    if (args.by === null) return args.aggregations.map((a, j) => ({ name: a.as, series: kept[0] ?? null, agg: j }));
-    const values = kept.filter((s) => s.value !== NULL_SERIES);
-    const ordered: (Series | null)[] = sortByValues(values.map((s) => ({ values: [s.value], s }))).map((x) => x.s);
-    const nulls = kept.find((s) => s.value === NULL_SERIES);
-    if (nulls) ordered.push(nulls);
-    if (withOther) ordered.push(null);
-    const label = (s: Series | null) => (s === null ? args.otherstr : s.value === NULL_SERIES ? args.nullstr : toText(s.value));
-    const out: { name: string; series: Series | null; agg: number }[] = [];
-    args.aggregations.forEach((a, j) => {
-      for (const s of ordered) {
-        const v = label(s);
-        const name = args.aggregations.length === 1 ? v : args.format !== null ? args.format.replace(/\$AGG\$/g, a.as).replace(/\$VAL\$/g, v) : `${a.as}${args.sep}${v}`;
-        out.push({ name, series: s, agg: j });
-      }
-    });
-    return out;
-  }
-}
-
-/** The results of one group's partial states (undefined: none). */
-function resultsOf(agg: Aggregator, states: unknown[] | undefined): (FieldValue | null)[] {
-  if (states === undefined) return agg.newState().map((a) => a.result());
-  const acc = agg.newState();
-  for (let j = 0; j < acc.length; j++) acc[j]!.merge!(states[j]);
-  return acc.map((a) => a.result());
-}
-
-function firstScalar(v: FieldValue | null): Scalar | null {
-  return v === null ? null : Array.isArray(v) ? ((v as readonly Scalar[])[0] ?? null) : (v as Scalar);
 }
