@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { Row } from '../../src/events/result.js';
+import { Row, type Result } from '../../src/events/result.js';
 import { chunkedWriter, outputSink } from '../../src/cli/output.js';
 
 describe('CLI output', () => {
@@ -35,7 +35,7 @@ describe('CLI output', () => {
   });
 
   // `--format json`: the pretty array JSON.stringify(rows, null, 2) prints, each row written as text like jsonl.
-  const printJson = async (rows: Row[], jsonOf?: (r: Row) => unknown): Promise<string> => {
+  const printJson = async (rows: Row[], jsonOf?: (r: Result) => unknown): Promise<string> => {
     const writes: string[] = [];
     const sink = outputSink({ format: 'json', tz: 'UTC', write: (s) => writes.push(s), ...(jsonOf ? { jsonOf } : {}) });
     for (const r of rows) sink.push(r);
@@ -71,7 +71,7 @@ describe('CLI output', () => {
   });
 
   it("prints a command's own json rows (jsonOf) indented as JSON.stringify(rows, null, 2) does", async () => {
-    const jsonOf = (r: Row) => ({ name: r.get('name'), enabled: true, tags: ['a', 'b'] });
+    const jsonOf = (r: Result) => ({ name: r.get('name'), enabled: true, tags: ['a', 'b'] });
     const rows = [row([['name', 'one']]), row([['name', 'two']])];
     expect(await printJson(rows, jsonOf)).toBe(JSON.stringify(rows.map(jsonOf), null, 2) + '\n');
   });
