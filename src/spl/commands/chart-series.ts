@@ -120,6 +120,40 @@ export function collectSeries<K>(parts: GroupsPartial, byField: boolean, cellKey
  * the first aggregation's value in a cell (timechart scales its rates per bucket length).
  */
 export function selectSeries<K>(args: SeriesArgs, agg: Aggregator, all: Series<K>[], cellValue: (key: K, r: FieldValue | null) => FieldValue | null): { kept: Series<K>[]; dropped: Series<K>[] } {
+  const { kept, dropped } = rankSeries(args, agg, withNullValue(args, agg, all), cellValue);
+  if (!args.useother || dropped.length === 0) return { kept, dropped };
+  // Columns are named by value: a kept series spelled like `otherstr` would share OTHER's column, so it is merged into OTHER.
+  const isOther = (s: Series<K>) => seriesLabel(args, s) === args.otherstr;
+  return { kept: kept.filter((s) => !isOther(s)), dropped: [...dropped, ...kept.filter(isOther)] };
+}
+
+/**
+ * Columns are named by value, so with usenull=true a value spelled like `nullstr` is the NULL series: the two are
+ * merged, cell by cell, into one series that competes for `limit=` once (docs/spl.md, timechart, *Decision:*).
+ */
+function withNullValue<K>(args: SeriesArgs, agg: Aggregator, all: Series<K>[]): Series<K>[] {
+  if (args.by === null || !args.usenull) return all;
+  const named = all.find((s) => s.value !== NULL_SERIES && toText(s.value) === args.nullstr);
+  if (named === undefined) return all;
+  const nulls = all.find((s) => s.value === NULL_SERIES);
+  const cells = new Map(nulls?.cells);
+  for (const [k, states] of named.cells) {
+    const had = cells.get(k);
+    cells.set(k, had === undefined ? states : mergedStates(agg, had, states));
+  }
+  return [...all.filter((s) => s !== named && s !== nulls), { value: NULL_SERIES, cells, score: null }];
+}
+
+/** Two groups' partial states as one (every stats function merges). */
+function mergedStates(agg: Aggregator, a: unknown[], b: unknown[]): unknown[] {
+  return agg.newState().map((acc, j) => {
+    acc.merge!(a[j]);
+    acc.merge!(b[j]);
+    return acc.partial!();
+  });
+}
+
+function rankSeries<K>(args: SeriesArgs, agg: Aggregator, all: Series<K>[], cellValue: (key: K, r: FieldValue | null) => FieldValue | null): { kept: Series<K>[]; dropped: Series<K>[] } {
   const w = args.where;
   if (args.by === null || (w === null && args.limit === 0)) return { kept: all, dropped: [] };
   const single = args.aggregations.length === 1;
@@ -186,7 +220,7 @@ export function seriesColumns<K>(args: SeriesArgs, kept: Series<K>[], withOther:
   const nulls = kept.find((s) => s.value === NULL_SERIES);
   if (nulls) ordered.push(nulls);
   if (withOther) ordered.push(null);
-  const label = (s: Series<K> | null) => (s === null ? args.otherstr : s.value === NULL_SERIES ? args.nullstr : toText(s.value));
+  const label = (s: Series<K> | null) => (s === null ? args.otherstr : seriesLabel(args, s));
   const out: SeriesColumn<K>[] = [];
   args.aggregations.forEach((a, j) => {
     for (const s of ordered) {
@@ -196,6 +230,11 @@ export function seriesColumns<K>(args: SeriesArgs, kept: Series<K>[], withOther:
     }
   });
   return out;
+}
+
+/** The name a series' columns carry: its value's text, `nullstr` for the NULL series. */
+function seriesLabel<K>(args: SeriesArgs, s: Series<K>): string {
+  return s.value === NULL_SERIES ? args.nullstr : toText(s.value);
 }
 
 /** The results of one group's partial states (undefined: none, the functions over nothing). */

@@ -183,6 +183,52 @@ describe('timechart BY a split-by field', () => {
     ]);
   });
 
+  it('charts a value spelled NULL or OTHER in the NULL or OTHER column, merged with that series (one column each)', async () => {
+    // Reference, chart/timechart: "nullstr: If usenull=true, specifies the label for the series that is created for
+    // events that do not contain the split-by field"; "otherstr: ... the label for the series that is created in
+    // the table and the graph" for the series past the limit. Columns are named by these labels as by values, so a
+    // value spelled the same shares the column: docs/spl.md's *Decision:* merges them (it used to overwrite one).
+    const nulls: Ev[] = [
+      { t: H + 600, host: 'NULL', x: 1 },
+      { t: H + 700, x: 2 },
+      { t: H + 4000, host: 'NULL', x: 4 },
+      { t: H + 4100, host: 'a', x: 8 },
+      { t: H + 4200, x: 16 },
+    ];
+    // 00:00: NULL 1 + missing 1; 01:00: NULL 1 + missing 1, a 1. sum(x): 00:00 1 + 2, 01:00 4 + 16.
+    const counted = await run(`${rows(nulls)} | timechart span=1h count by host`);
+    expect(counted).toEqual([
+      { _time: H, a: 0, NULL: 2, _span: 3600 },
+      { _time: H + 3600, a: 1, NULL: 2, _span: 3600 },
+    ]);
+    expect(Object.keys(counted[0]!)).toEqual(['_time', 'a', 'NULL', '_span']);
+    expect(await run(`${rows(nulls)} | timechart span=1h sum(x) by host`)).toEqual([
+      { _time: H, NULL: 3, _span: 3600 },
+      { _time: H + 3600, a: 8, NULL: 20, _span: 3600 },
+    ]);
+    // One series for limit=: NULL scores 4 (2 + 2), a 1.
+    expect(await run(`${rows(nulls)} | timechart span=1h limit=1 count by host`)).toEqual([
+      { _time: H, NULL: 2, OTHER: 0, _span: 3600 },
+      { _time: H + 3600, NULL: 2, OTHER: 1, _span: 3600 },
+    ]);
+    // usenull=f: rows without host are skipped, and NULL is a value like any other.
+    expect(await run(`${rows(nulls)} | timechart span=1h usenull=f count by host`)).toEqual([
+      { _time: H, NULL: 1, a: 0, _span: 3600 },
+      { _time: H + 3600, NULL: 1, a: 1, _span: 3600 },
+    ]);
+
+    // OTHER scores 3, a 2, b 1 (all in 00:00).
+    const others: Ev[] = ['OTHER', 'OTHER', 'OTHER', 'a', 'a', 'b'].map((host, i) => ({ t: H + 600 + i * 100, host }));
+    // limit=1 keeps the value OTHER, and a and b go to OTHER: one column, 3 + 2 + 1.
+    expect(await run(`${rows(others)} | timechart span=1h limit=1 count by host`)).toEqual([{ _time: H, OTHER: 6, _span: 3600 }]);
+    const two = await run(`${rows(others)} | timechart span=1h limit=2 count by host`);
+    expect(two).toEqual([{ _time: H, a: 2, OTHER: 4, _span: 3600 }]);
+    expect(Object.keys(two[0]!)).toEqual(['_time', 'a', 'OTHER', '_span']);
+    // Nothing past the limit: no OTHER series, the value is a column among the values (byte order: O before a).
+    expect(Object.keys((await run(`${rows(others)} | timechart span=1h limit=3 count by host`))[0]!)).toEqual(['_time', 'OTHER', 'a', 'b', '_span']);
+    expect(await run(`${rows(others)} | timechart span=1h limit=1 useother=f count by host`)).toEqual([{ _time: H, OTHER: 3, _span: 3600 }]);
+  });
+
   it('names columns <agg><sep><value> for several aggregations, or by format=', async () => {
     // Reference, sep: "equivalent to setting format to $AGG$<sep>$VAL$"; format: "$AGG$ ... and the value of the
     // split-by-field ($VAL$)".
