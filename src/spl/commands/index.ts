@@ -8,6 +8,7 @@ import { convertCommand } from './convert.js';
 import { datamodelCommand } from './datamodel.js';
 import { dedupCommand } from './dedup.js';
 import { evalCommand } from './eval.js';
+import { extractCommand } from './extract.js';
 import { eventstatsCommand } from './eventstats.js';
 import { fieldsCommand } from './fields.js';
 import { fillnullCommand } from './fillnull.js';
@@ -57,6 +58,7 @@ const COMMANDS: readonly AnyCommand[] = [
   dedupCommand,
   evalCommand,
   eventstatsCommand,
+  extractCommand,
   fieldsCommand,
   fillnullCommand,
   foreachCommand,
