@@ -321,12 +321,15 @@ export class WrittenRow implements Result {
   }
 }
 
-/** A plain JSON-friendly copy of a result: multivalues become arrays. */
+/** A plain JSON-friendly copy of a result: multivalues become arrays; a field named `__proto__` an own property. */
 export function toObject(r: Result): Record<string, FieldValue> {
   const out: Record<string, FieldValue> = {};
   for (const f of r.fieldNames()) {
     const v = r.get(f);
-    if (v !== null) out[f] = v;
+    // `out.__proto__ = v` would set the prototype (eval {k}= can name any field), not keep the field.
+    if (v === null) continue;
+    if (f === '__proto__') Object.defineProperty(out, f, { value: v, enumerable: true, writable: true, configurable: true });
+    else out[f] = v;
   }
   return out;
 }

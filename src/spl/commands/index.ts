@@ -13,6 +13,7 @@ import { eventstatsCommand } from './eventstats.js';
 import { fieldsCommand } from './fields.js';
 import { fillnullCommand } from './fillnull.js';
 import { foreachCommand } from './foreach.js';
+import { formatCommand } from './format.js';
 import { fromCommand } from './from.js';
 import { fromjsonCommand } from './fromjson.js';
 import { headCommand } from './head.js';
@@ -28,6 +29,7 @@ import { nomvCommand } from './nomv.js';
 import { regexCommand } from './regex.js';
 import { renameCommand } from './rename.js';
 import { replaceCommand } from './replace.js';
+import { returnCommand } from './return.js';
 import { rexCommand } from './rex.js';
 import { searchCommand } from './search.js';
 import { sortCommand } from './sort.js';
@@ -62,6 +64,7 @@ const COMMANDS: readonly AnyCommand[] = [
   fieldsCommand,
   fillnullCommand,
   foreachCommand,
+  formatCommand,
   fromCommand,
   fromjsonCommand,
   headCommand,
@@ -78,6 +81,7 @@ const COMMANDS: readonly AnyCommand[] = [
   regexCommand,
   renameCommand,
   replaceCommand,
+  returnCommand,
   rexCommand,
   searchCommand,
   sortCommand,

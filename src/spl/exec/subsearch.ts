@@ -10,6 +10,7 @@ import { toText, valuesOf } from '../../events/value.js';
 import type { CommandAst, PipelineAst, SearchExpr } from '../parse/ast.js';
 import { parsePipeline, parseSearchSource } from '../parse/parser.js';
 import { COMMAND_PARSERS } from '../commands/index.js';
+import { MAX_SEARCH_TEXT_CHARS } from '../commands/format.js';
 import { expandMacros, MacroLibrary } from '../macros/macros.js';
 import type { SearchArgs } from '../commands/search.js';
 import type { Sink } from '../commands/types.js';
@@ -83,18 +84,27 @@ export function withSearchSubsearches(plan: SearchPlan, formatted: ReadonlyMap<S
 
 /**
  * A subsearch's results as the search expression Splunk's `format` gives them: each result the AND of its fields'
- * values (a multivalue as an OR of them; internal `_` fields left out; a `search` field's value read as search
- * text, a `query` field's as terms), the results OR-ed: no result, an OR of nothing, matches no event.
+ * values (a multivalue as an OR of them; internal `_` fields left out; a `search` field's first value read as
+ * search text, as `format` and `return` write it; a `query` field's values as quoted terms), the results OR-ed: no
+ * result, an OR of nothing, matches no event.
  */
 function formatResults(rows: readonly Result[], at: Span, source: SourceText): SearchExpr {
   const items: SearchExpr[] = [];
+  // The search texts parsed here are bounded as format's and return's are: a row's field can be megabytes.
+  let textChars = 0;
   for (const r of rows) {
     const terms: SearchExpr[] = [];
     for (const field of r.fieldNames()) {
       if (field.startsWith('_')) continue;
+      // "When you use "search", the first value of the field is used as the actual search term" (Search Manual).
       const values = valuesOf(r.get(field)).map(toText);
+      if (field === 'search') values.splice(1);
       const parts = values.flatMap((value): SearchExpr[] => {
         if (field === 'search') {
+          textChars += value.length;
+          if (textChars > MAX_SEARCH_TEXT_CHARS) {
+            throw new SplError('SPL_RUNTIME', `a subsearch's "search" fields hold more than ${MAX_SEARCH_TEXT_CHARS.toLocaleString('en-US')} characters of search text`, at, source);
+          }
           let e: SearchExpr | null;
           try {
             e = parseSearchSource(new SourceText(value));

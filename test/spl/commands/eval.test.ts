@@ -1,0 +1,61 @@
+import { describe, expect, it } from 'vitest';
+import { toObject } from '../../../src/events/result.js';
+import { MemorySource } from '../../../src/sources/memory.js';
+import { MAX_DYNAMIC_FIELD_NAME_CHARS } from '../../../src/spl/commands/eval.js';
+import { runSearch } from '../../../src/spl/index.js';
+import { NOW, run, sharedScanSame } from './helpers.js';
+
+// SPL reference, eval, "Using the value of another field as the name of the destination field": "Use curly
+// brackets { } when you want to use the value of another field for the name of the destination field. For example,
+// if you have an event with the following fields, aName=counter and aValue=1234. Use | eval {aName}=aValue to
+// return counter=1234."
+describe('eval {field}=: the target named by a field value', () => {
+  it('sets the field the value names (the reference example)', async () => {
+    expect(await run('| makeresults | eval aName="counter", aValue=1234 | eval {aName}=aValue | fields - _time')).toEqual([{ aName: 'counter', aValue: 1234, counter: 1234 }]);
+  });
+
+  it('names a field per row, and later assignments see it', async () => {
+    const rows = await run('| makeresults count=3 | streamstats count AS n | eval k="f" . n | eval {k}=n*10, total=coalesce(f1, f2, f3) | fields - _time');
+    expect(rows).toEqual([
+      { n: 1, k: 'f1', f1: 10, total: 10 },
+      { n: 2, k: 'f2', f2: 20, total: 20 },
+      { n: 3, k: 'f3', f3: 30, total: 30 },
+    ]);
+  });
+
+  it('sets nothing when the naming field is missing or empty, and uses a multivalue field\'s first value', async () => {
+    // Decisions (docs/spl.md).
+    expect(await run('| makeresults | eval v=1 | eval {nosuch}=v | fields - _time')).toEqual([{ v: 1 }]);
+    expect(await run('| makeresults | eval k="", v=1 | eval {k}=v | fields - _time')).toEqual([{ k: '', v: 1 }]);
+    expect(await run('| makeresults | eval k=split("a,b", ","), v=1 | eval {k}=v | fields - _time')).toEqual([{ k: ['a', 'b'], v: 1, a: 1 }]);
+  });
+
+  it('only a whole {x} is dynamic; a quoted target or x_{y} is a name as written', async () => {
+    expect(await run('| makeresults | eval y="b" | eval x_{y}=1, \'{y}\'=2 | fields - _time')).toEqual([{ y: 'b', 'x_{y}': 1, '{y}': 2 }]);
+  });
+
+  it('takes any name a value holds, __proto__ and internal names alike, and skips names that are too long', async () => {
+    expect(await run('| makeresults | eval k="__proto__" | eval {k}=1 | fields - _time')).toEqual([{ k: '__proto__', ['__proto__']: 1 }]);
+    expect((await run('| makeresults | eval k="constructor" | eval {k}="x" | fields - _time'))[0]!['constructor']).toBe('x');
+    expect((await run('| makeresults | eval k="_time" | eval {k}=5'))[0]!['_time']).toBe(5);
+    const warnings: string[] = [];
+    const r = await runSearch(`| makeresults count=2 | eval k=printf("%${MAX_DYNAMIC_FIELD_NAME_CHARS + 1}s", "x"), j=printf("%${MAX_DYNAMIC_FIELD_NAME_CHARS}s", "x") | eval {k}=1, {j}=2 | fields - _time`, { now: NOW, onWarning: (m) => warnings.push(m) });
+    // k and j, and the field j names; none named by k.
+    expect(r.results.map((x) => Object.keys(toObject(x)).map((n) => n.length))).toEqual([
+      [1, 1, MAX_DYNAMIC_FIELD_NAME_CHARS],
+      [1, 1, MAX_DYNAMIC_FIELD_NAME_CHARS],
+    ]);
+    expect(warnings.filter((w) => w.includes('longer than 1024 characters'))).toHaveLength(1);
+  });
+
+  it('later filters are not derived from the events for a field it may have written', async () => {
+    const ev = (i: number, o: Record<string, unknown>) => ({ _time: NOW - 100 + i, _raw: JSON.stringify(o), index: 'main', sourcetype: 'json', source: 's', host: 'h' });
+    const evs = [ev(1, { kind: 'counter', v: 7 }), ev(2, { kind: 'gauge', v: 8 })];
+    const r = await runSearch('index=main | eval {kind}=v | search counter=7 | table kind counter', { now: NOW, source: new MemorySource(evs) });
+    expect(r.results.map(toObject)).toEqual([{ kind: 'counter', counter: 7 }]);
+  });
+
+  it('gives over a shared scan what it gives alone', async () => {
+    await sharedScanSame(['index=main | eval k="x" . n | eval {k}=name | table k x0 x1 x2', 'index=main | eval {name}=n | stats count(sh) AS sh count(curl) AS curl']);
+  });
+});

@@ -1,0 +1,70 @@
+import { describe, expect, it } from 'vitest';
+import { toObject } from '../../../src/events/result.js';
+import { MemorySource } from '../../../src/sources/memory.js';
+import { MAX_SEARCH_TEXT_CHARS } from '../../../src/spl/commands/format.js';
+import { runSearch } from '../../../src/spl/index.js';
+import { at, errorOf, NOW, run } from './helpers.js';
+
+// SPL reference, return: "The command replaces the incoming events with one event, with one attribute: "search"."
+// "By default, the return command uses only the first row of results. Use the count argument to specify the number
+// of results to use." Usage: "Field name: return source", "Alias=value: return ip=srcip", "Value: return $srcip";
+// "You can specify multiple rows, for example 'return 2 ip'. Each row is viewed as an OR clause".
+const ROWS = '| makeresults count=3 | streamstats count AS n | eval srcip="10.0.0." . n, source="s" . n';
+const search = async (spl: string) => (await run(spl)).map((r) => r['search']);
+
+describe('return', () => {
+  it('returns the first row by default, as field="value"', async () => {
+    expect(await run(`${ROWS} | return source`)).toEqual([{ search: 'source="s1"' }]);
+  });
+
+  it('renames with alias=field and gives the value alone with $field', async () => {
+    expect(await search(`${ROWS} | return ip=srcip`)).toEqual(['ip="10.0.0.1"']);
+    expect(await search(`${ROWS} | return $srcip`)).toEqual(['10.0.0.1']);
+    // Several items of one row: an implied AND (Decision, docs/spl.md).
+    expect(await search(`${ROWS} | return ip=srcip source $n`)).toEqual(['ip="10.0.0.1" source="s1" 1']);
+  });
+
+  it('ORs count rows, each in parentheses', async () => {
+    expect(await search(`${ROWS} | return 2 srcip`)).toEqual(['(srcip="10.0.0.1") OR (srcip="10.0.0.2")']);
+    expect(await search(`${ROWS} | return 10 n`)).toEqual(['(n="1") OR (n="2") OR (n="3")']);
+  });
+
+  it('leaves out missing fields and rows without any; none at all gives an empty text', async () => {
+    expect(await search(`${ROWS} | eval x=if(n=2, "b", null()) | return 3 x`)).toEqual(['x="b"']);
+    expect(await search(`${ROWS} | return nosuch`)).toEqual(['']);
+  });
+
+  it('quotes and escapes as format does; a multivalue is an OR of its values', async () => {
+    expect(await search('| makeresults | eval v="a\\"b" | return v')).toEqual(['v="a\\"b"']);
+    expect(await search('| makeresults | eval v=split("a,b", ",") | return v $v')).toEqual(['( v="a" OR v="b" ) a']);
+  });
+
+  it('refuses bad arguments at their place', async () => {
+    let spl = `${ROWS} | return`;
+    expect((await errorOf(spl)).code).toBe('SPL_BAD_ARGUMENT');
+    spl = `${ROWS} | return 0 n`;
+    const e = await errorOf(spl);
+    expect(e.code).toBe('SPL_BAD_ARGUMENT');
+    expect(e.format()).toContain(at(spl, '0 n'));
+    expect((await errorOf(`${ROWS} | return $`)).message).toContain('$ needs a field name');
+    expect((await errorOf(`${ROWS} | return (n)`)).code).toBe('SPL_SYNTAX');
+  });
+
+  it('bounds its text', async () => {
+    const n = Math.ceil(MAX_SEARCH_TEXT_CHARS / 1_000_000) + 1;
+    const spl = `| makeresults count=${n} | eval v=printf("%999990s", "y") | return ${n} v`;
+    const e = await errorOf(spl);
+    expect(e.code).toBe('SPL_RUNTIME');
+    expect(e.format()).toContain(at(spl, 'return'));
+  });
+
+  it('passes values up from a subsearch', async () => {
+    // Reference example: "error [ search user=boss | return ip ]"; and "return 2 user" for (user=user1 OR user=user2).
+    const ev = (i: number, o: Record<string, unknown>) => ({ _time: NOW - 100 + i, _raw: JSON.stringify(o), index: 'main', sourcetype: 'logins', source: 's', host: 'h' });
+    const evs = [ev(1, { user: 'boss', ip: '10.0.0.7' }), ev(2, { user: 'bob', ip: '10.0.0.7', msg: 'error' }), ev(3, { user: 'eve', ip: '10.0.0.8', msg: 'error' })];
+    const users = async (spl: string) => (await runSearch(spl, { now: NOW, source: new MemorySource(evs) })).results.map((r) => toObject(r)['user']).sort();
+    expect(await users('error [ search user=boss | return ip ]')).toEqual(['bob']);
+    expect(await users('error [ search msg=error | return 2 user ]')).toEqual(['bob', 'eve']);
+    expect(await users('error [ search user=nobody | return ip ]')).toEqual([]);
+  });
+});
