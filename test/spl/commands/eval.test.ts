@@ -5,7 +5,8 @@ import { MAX_DYNAMIC_FIELD_NAME_CHARS } from '../../../src/spl/commands/eval.js'
 import { runSearch } from '../../../src/spl/index.js';
 import { NOW, run, sharedScanSame } from './helpers.js';
 
-// SPL reference, eval, "Using the value of another field as the name of the destination field": "Use curly
+// SPL reference, eval (quoted from memory; UNVERIFIED: the stored copies of the page end before this section),
+// "Using the value of another field as the name of the destination field": "Use curly
 // brackets { } when you want to use the value of another field for the name of the destination field. For example,
 // if you have an event with the following fields, aName=counter and aValue=1234. Use | eval {aName}=aValue to
 // return counter=1234."
