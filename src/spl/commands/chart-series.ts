@@ -12,6 +12,15 @@ import { compareNumbersFirst } from '../eval/compare.js';
  * others merged into OTHER, cells keyed by a time bucket (timechart) or a row-split value (chart).
  */
 
+/** Most cells (rows x columns) a chart or timechart emits: `limit=0` over 1e6 split-by values is an error, not 5e7 cells. */
+export const MAX_CHART_CELLS = 5_000_000;
+
+/**
+ * Most columns a chart or xyseries makes: hostile data can have millions of distinct column-split values. Splunk
+ * charts at most 10 series by default (limit=top10); 10,000 is far past any chart that can still be read.
+ */
+export const MAX_CHART_COLUMNS = 10_000;
+
 /** `where <fn> in top5`, `where <fn> notin bottom3`, `where <fn> > 10`: which series are charted (timechart). */
 export type WhereClause =
   | { fn: AggregationBlueprint; kind: 'rank'; keep: boolean; top: boolean; n: number }

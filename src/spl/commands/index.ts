@@ -4,6 +4,7 @@ import { addtotalsCommand } from './addtotals.js';
 import { appendCommand } from './append.js';
 import { appendpipeCommand } from './appendpipe.js';
 import { binCommand } from './bin.js';
+import { chartCommand } from './chart.js';
 import { convertCommand } from './convert.js';
 import { datamodelCommand } from './datamodel.js';
 import { dedupCommand } from './dedup.js';
@@ -42,8 +43,10 @@ import { tailCommand } from './tail.js';
 import { rareCommand, topCommand } from './top.js';
 import { transactionCommand } from './transaction.js';
 import { tstatsCommand } from './tstats.js';
+import { untableCommand } from './untable.js';
 import { whereCommand } from './where.js';
 import { xmlkvCommand } from './xmlkv.js';
+import { xyseriesCommand } from './xyseries.js';
 import { setCommandTable } from './table-lookup.js';
 
 /**
@@ -55,6 +58,7 @@ const COMMANDS: readonly AnyCommand[] = [
   appendCommand,
   appendpipeCommand,
   binCommand,
+  chartCommand,
   convertCommand,
   datamodelCommand,
   dedupCommand,
@@ -94,8 +98,10 @@ const COMMANDS: readonly AnyCommand[] = [
   transactionCommand,
   topCommand,
   tstatsCommand,
+  untableCommand,
   whereCommand,
   xmlkvCommand,
+  xyseriesCommand,
 ];
 
 const byName = new Map<string, AnyCommand>();

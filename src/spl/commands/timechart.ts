@@ -7,7 +7,7 @@ import { AggregationGroups, Aggregator, type GroupsPartial } from '../stats/aggr
 import { parseAggregation, type AggregationSpec } from '../stats/parse.js';
 import { autoTimeSpan, DEFAULT_BINS, isEpochAligned, spanSeconds, timeBinner, timeBinsBetween, type Span as BinSpan } from '../time/span.js';
 import { alignOption, alignOrigin, spanOption, type AlignTime } from './bin.js';
-import { collectSeries, countingSpec, NULL_SERIES, otherCells, resultsOf, scoreFunction, selectSeries, seriesColumns, seriesDefaults, seriesOption, SERIES_OPTIONS, type SeriesArgs, type WhereClause } from './chart-series.js';
+import { collectSeries, countingSpec, MAX_CHART_CELLS, NULL_SERIES, otherCells, resultsOf, scoreFunction, selectSeries, seriesColumns, seriesDefaults, seriesOption, SERIES_OPTIONS, type SeriesArgs, type WhereClause } from './chart-series.js';
 import { defineCommand, type ExecContext, type Sink } from './types.js';
 
 /**
@@ -17,8 +17,8 @@ import { defineCommand, type ExecContext, type Sink } from './types.js';
  */
 export const TIMECHART_MAX_BINS = 50_000;
 
-/** Most cells (buckets x columns) a timechart emits: `limit=0` over 1e6 split-by values is an error, not 5e7 cells. */
-export const TIMECHART_MAX_CELLS = 5_000_000;
+/** Most cells (buckets x columns) a timechart emits (chart's bound). */
+export const TIMECHART_MAX_CELLS = MAX_CHART_CELLS;
 
 /** The series options (limit=, useother=, ...: chart-series.ts) and the time buckets'. */
 export interface TimechartArgs extends SeriesArgs {
