@@ -49,6 +49,14 @@ describe('eval {field}=: the target named by a field value', () => {
     expect(warnings.filter((w) => w.includes('longer than 1024 characters'))).toHaveLength(1);
   });
 
+  it('sets any name on the rows stats and table emit (slot rows) too', async () => {
+    expect(await run('| makeresults count=2 | streamstats count AS n | stats count by n | eval k=if(n=1, "__proto__", "count") | eval {k}=n*7')).toEqual([
+      { n: 1, count: 1, k: '__proto__', ['__proto__']: 7 },
+      { n: 2, count: 14, k: 'count' },
+    ]);
+    expect(await run('| makeresults | eval k="a b", v=1 | table k v | eval {k}=v')).toEqual([{ k: 'a b', v: 1, 'a b': 1 }]);
+  });
+
   it('later filters are not derived from the events for a field it may have written', async () => {
     const ev = (i: number, o: Record<string, unknown>) => ({ _time: NOW - 100 + i, _raw: JSON.stringify(o), index: 'main', sourcetype: 'json', source: 's', host: 'h' });
     const evs = [ev(1, { kind: 'counter', v: 7 }), ev(2, { kind: 'gauge', v: 8 })];

@@ -3,6 +3,7 @@ import { toObject } from '../../../src/events/result.js';
 import { MemorySource } from '../../../src/sources/memory.js';
 import { MAX_SEARCH_TEXT_CHARS } from '../../../src/spl/commands/format.js';
 import { runSearch } from '../../../src/spl/index.js';
+import { expectPartitionedLikeOnePass } from '../../parallel/helpers.js';
 import { at, errorOf, NOW, run } from './helpers.js';
 
 // SPL reference, format: "This command takes the results of a subsearch, formats the results into a single result
@@ -124,4 +125,10 @@ describe('search fields of a subsearch are bounded', () => {
     expect(e.message).toContain('"search" fields hold more than');
     expect(e.format()).toContain(at(spl, '['));
   });
+});
+
+describe('format over partitions', () => {
+  it('gives the one-thread results over a generated file', async () => {
+    await expectPartitionedLikeOnePass(['* | stats count by process_name | format', '* | fields process_name node_name | format maxresults=50'], 3, 1700000000, 0);
+  }, 120_000);
 });

@@ -3,6 +3,7 @@ import { toObject } from '../../../src/events/result.js';
 import { MemorySource } from '../../../src/sources/memory.js';
 import { MAX_SEARCH_TEXT_CHARS } from '../../../src/spl/commands/format.js';
 import { runSearch } from '../../../src/spl/index.js';
+import { expectPartitionedLikeOnePass } from '../../parallel/helpers.js';
 import { at, errorOf, NOW, run } from './helpers.js';
 
 // SPL reference, return: "The command replaces the incoming events with one event, with one attribute: "search"."
@@ -67,4 +68,10 @@ describe('return', () => {
     expect(await users('error [ search msg=error | return 2 user ]')).toEqual(['bob', 'eve']);
     expect(await users('error [ search user=nobody | return ip ]')).toEqual([]);
   });
+});
+
+describe('return over partitions', () => {
+  it('gives the one-thread results over a generated file', async () => {
+    await expectPartitionedLikeOnePass(['* | return 5 process_name pid=process_id', '* | stats count by node_name | return 3 $node_name'], 3, 1700000000, 0);
+  }, 120_000);
 });
