@@ -111,7 +111,8 @@ function parseChart(p: ArgParser): ChartArgs {
         args.over = f;
         if (p.peek('search').kind === 'comma') p.next('search');
         const after = p.peek('search');
-        if (after.kind === 'word' || after.kind === 'string') args.by = splitField(p, 'a column-split field');
+        // `BY a limit=5`: an option, not a column-split.
+        if ((after.kind === 'word' || after.kind === 'string') && p.peek2('search').kind !== 'op') args.by = splitField(p, 'a column-split field');
       } else args.by = f;
       const extra = p.peek('search');
       if (extra.kind !== 'eof' && !(extra.kind === 'word' && p.peek2('search').kind === 'op')) {

@@ -46,6 +46,9 @@ describe('chart over a row-split by a column-split', () => {
     // "BY <row-split> <column-split>" is the same split.
     expect(await run(`${web} | chart count by host status`)).toEqual(expected);
     expect(await run(`${web} | chart count by host, status`)).toEqual(expected);
+    // An option after BY is an option, not a column-split.
+    expect(await run(`${web} | chart count by host status limit=0`)).toEqual(expected);
+    expect(await run(`${web} | chart count by host limit=1`)).toEqual(await run(`${web} | stats count by host`));
   });
 
   it('puts the row-split field first and the columns in the order of the column-split values', async () => {
