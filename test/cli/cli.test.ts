@@ -201,11 +201,11 @@ describe('vigil CLI', () => {
   });
 
   it('exits 2 on SPL errors with line:column and a caret', () => {
-    const r = vigil(['search', 'process_name=curl\n| autoregress pod_name', '--events', DATA]);
+    const r = vigil(['search', 'process_name=curl\n| kmeans pod_name', '--events', DATA]);
     expect(r.code).toBe(2);
-    expect(r.err).toContain('unsupported command "autoregress" [SPL_UNSUPPORTED_COMMAND]');
+    expect(r.err).toContain('unsupported command "kmeans" [SPL_UNSUPPORTED_COMMAND]');
     expect(r.err).toContain('at 2:3');
-    expect(r.err).toContain('  |   ^^^^^^^^^^^');
+    expect(r.err).toContain('  |   ^^^^^^\n');
   });
 
   it('exits 2 with SPL_TOO_DEEP on 10k nested parentheses (not a stack overflow)', () => {

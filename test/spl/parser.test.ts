@@ -56,21 +56,22 @@ describe('pipeline parsing', () => {
 
 describe('syntax errors carry line:column and a caret', () => {
   it('names an unsupported command at its position', () => {
-    const e = fail('index=main\n| autoregress host maxspan=5m');
+    const e = fail('index=main\n| kmeans host maxspan=5m');
     expect(e.code).toBe('SPL_UNSUPPORTED_COMMAND');
-    expect(e.message).toContain('autoregress');
+    expect(e.message).toContain('kmeans');
     expect(e.location()).toMatchObject({ line: 2, column: 3 });
-    expect(e.format()).toContain('  | | autoregress host maxspan=5m\n  |   ^^^^^^^^^^^');
+    expect(e.format()).toContain('  | | kmeans host maxspan=5m\n  |   ^^^^^^');
   });
 
   it('shows a window of a long line around the error, and keeps tabs under the caret aligned', () => {
-    const e = fail(`${'a=1 '.repeat(2000)}| autoregress host ${'b=2 '.repeat(2000)}`);
+    const e = fail(`${'a=1 '.repeat(2000)}| kmeans host ${'b=2 '.repeat(2000)}`);
     expect(e.location()).toMatchObject({ line: 1, column: 8003 });
     const [, , line, caret] = e.format().split('\n');
-    expect(line).toBe(`  | …1 ${'a=1 '.repeat(14)}| autoregress host ${'b=2 '.repeat(20)}b=2…`);
-    expect(caret).toBe(`  | ${' '.repeat(61)}^^^^^^^^^^^`);
-    const tabbed = fail('a=1\t\t| autoregress host').format().split('\n');
-    expect(tabbed[3]).toBe('  |    \t\t  ^^^^^^^^^^^');
+    // 160 characters from 60 before the error: 58 of the a=1 run, '| ', then 'kmeans host ' and 22 'b=2 '.
+    expect(line).toBe(`  | …1 ${'a=1 '.repeat(14)}| kmeans host ${'b=2 '.repeat(22)}…`);
+    expect(caret).toBe(`  | ${' '.repeat(61)}^^^^^^`);
+    const tabbed = fail('a=1\t\t| kmeans host').format().split('\n');
+    expect(tabbed[3]).toBe('  |    \t\t  ^^^^^^');
   });
 
   it('reports an unterminated string where it starts', () => {

@@ -1,13 +1,17 @@
 import type { CommandParsers } from '../parse/parser.js';
 import type { AnyCommand } from './types.js';
+import { accumCommand } from './accum.js';
+import { addinfoCommand } from './addinfo.js';
 import { addtotalsCommand } from './addtotals.js';
 import { appendCommand } from './append.js';
 import { appendpipeCommand } from './appendpipe.js';
+import { autoregressCommand } from './autoregress.js';
 import { binCommand } from './bin.js';
 import { chartCommand } from './chart.js';
 import { convertCommand } from './convert.js';
 import { datamodelCommand } from './datamodel.js';
 import { dedupCommand } from './dedup.js';
+import { deltaCommand } from './delta.js';
 import { evalCommand } from './eval.js';
 import { extractCommand } from './extract.js';
 import { eventstatsCommand } from './eventstats.js';
@@ -31,6 +35,7 @@ import { regexCommand } from './regex.js';
 import { renameCommand } from './rename.js';
 import { replaceCommand } from './replace.js';
 import { returnCommand } from './return.js';
+import { reverseCommand } from './reverse.js';
 import { rexCommand } from './rex.js';
 import { searchCommand } from './search.js';
 import { sortCommand } from './sort.js';
@@ -42,6 +47,7 @@ import { timechartCommand } from './timechart.js';
 import { tailCommand } from './tail.js';
 import { rareCommand, topCommand } from './top.js';
 import { transactionCommand } from './transaction.js';
+import { trendlineCommand } from './trendline.js';
 import { tstatsCommand } from './tstats.js';
 import { untableCommand } from './untable.js';
 import { whereCommand } from './where.js';
@@ -54,14 +60,18 @@ import { setCommandTable } from './table-lookup.js';
  * line here. A command not in this table is an "unsupported command" error at its position.
  */
 const COMMANDS: readonly AnyCommand[] = [
+  accumCommand,
+  addinfoCommand,
   addtotalsCommand,
   appendCommand,
   appendpipeCommand,
+  autoregressCommand,
   binCommand,
   chartCommand,
   convertCommand,
   datamodelCommand,
   dedupCommand,
+  deltaCommand,
   evalCommand,
   eventstatsCommand,
   extractCommand,
@@ -86,6 +96,7 @@ const COMMANDS: readonly AnyCommand[] = [
   renameCommand,
   replaceCommand,
   returnCommand,
+  reverseCommand,
   rexCommand,
   searchCommand,
   sortCommand,
@@ -97,6 +108,7 @@ const COMMANDS: readonly AnyCommand[] = [
   timechartCommand,
   transactionCommand,
   topCommand,
+  trendlineCommand,
   tstatsCommand,
   untableCommand,
   whereCommand,
