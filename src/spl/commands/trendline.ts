@@ -7,6 +7,8 @@ import { defineCommand } from './types.js';
 /** Trendline periods, as the reference bounds them: "an integer between 2 and 10000". */
 export const MIN_TREND_PERIOD = 2;
 export const MAX_TREND_PERIOD = 10_000;
+/** The periods of one trendline add up to at most this many kept values (8 MB): 100 trends of the largest period. */
+export const MAX_TREND_WINDOW_VALUES = 1_000_000;
 
 type TrendType = 'sma' | 'ema' | 'wma';
 
@@ -29,13 +31,15 @@ export interface Trend {
  * - ema starts at the value that fills the window, then `alpha·v + (1 − alpha)·ema` with alpha = 2/(period+1);
  * - once full, a result without a number gets a value too: the same sma/wma, and an ema that takes the last number
  *   again (trendline.py recomputes from the unchanged window).
- * Sums are exact (stats/exact-sum.ts) and slide: O(1) per result, the window (≤ 10,000 numbers per trend) kept.
+ * Sums are exact (stats/exact-sum.ts) and slide: O(1) per result, the window (≤ 10,000 numbers per trend, and
+ * MAX_TREND_WINDOW_VALUES for all trends of the command) kept.
  */
 export const trendlineCommand = defineCommand<Trend[]>({
   name: 'trendline',
   doc: 'trendline <sma|ema|wma><period>(<field>) [AS <newfield>]...: moving averages (period 2-10000).',
   parse: (p) => {
     const trends: Trend[] = [];
+    let kept = 0;
     while (!p.atEnd()) {
       const spec = p.fieldName('a trend such as sma5(bytes)');
       const m = /^([A-Za-z]+)(\d*)\((.*)\)$/s.exec(spec.name);
@@ -48,6 +52,10 @@ export const trendlineCommand = defineCommand<Trend[]>({
       }
       // trendline.py: "Invalid or empty field".
       if (field === '' || field.startsWith('__')) throw p.error(`invalid or empty field "${field}" in ${spec.name}`, spec.span, 'SPL_BAD_ARGUMENT');
+      kept += period;
+      if (kept > MAX_TREND_WINDOW_VALUES) {
+        throw p.error(`the periods of one trendline add up to more than ${MAX_TREND_WINDOW_VALUES} values kept; split it`, spec.span, 'SPL_BAD_ARGUMENT');
+      }
       const as = p.acceptWord('as') ? p.fieldName('a field name after AS').name : spec.name;
       trends.push({ type, period, field, as });
     }

@@ -102,6 +102,12 @@ describe('trendline', () => {
       expect(e.format()).toContain(at(spl, trend, spl.indexOf('trendline')));
     }
     expect((await errorOf('| makeresults | trendline')).message).toBe('trendline needs a trend such as sma5(bytes)');
+    // 100 trends of the largest period keep 1,000,000 values (8 MB); one more is refused, at it.
+    const many = Array.from({ length: 101 }, (_, i) => `sma10000(f${i})`).join(' ');
+    const e = await errorOf(`| makeresults | trendline ${many}`);
+    expect([e.code, e.message]).toEqual(['SPL_BAD_ARGUMENT', 'the periods of one trendline add up to more than 1000000 values kept; split it']);
+    expect(e.format()).toContain(at(`| makeresults | trendline ${many}`, 'sma10000(f100)'));
+    expect(await run(`| makeresults | trendline ${many.slice(0, many.lastIndexOf(' '))}`)).toHaveLength(1);
     expect((await errorOf('| makeresults | trendline sma2(x) AS')).code).toBe('SPL_SYNTAX');
   });
 
