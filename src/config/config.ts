@@ -79,6 +79,8 @@ export interface HecConfig extends ClientIdentityConfig {
   maxJsonDepth: number;
   /** Requests one connection may pipeline ahead of their replies (`hec.maxPipelinedRequests`); one more closes it. */
   maxPipelinedRequests: number;
+  /** Request line and headers, bytes (`hec.maxHeaderBytes`, node's `maxHeaderSize`); 431 beyond. */
+  maxHeaderBytes: number;
 }
 
 /** How long a server waits for a client to send its request; each answered 408, connection closed. */
@@ -111,6 +113,8 @@ export interface HttpConfig extends ClientIdentityConfig {
   maxInflightBytes: number;
   /** Requests one connection may have waiting for their replies (pipelined); one more closes the connection. */
   maxPipelinedRequests: number;
+  /** Request line and headers, bytes (`http.maxHeaderBytes`, node's `maxHeaderSize`); 431 `HEADERS_TOO_LARGE` beyond. */
+  maxHeaderBytes: number;
   /** Host names the port answers besides IP addresses and localhost (web/allowed-hosts.ts); unset: see there. */
   allowedHosts?: string[];
   timeouts: RequestTimeouts;
@@ -279,6 +283,9 @@ export const DEFAULTS = {
   // HEC clients (Fluent Bit, Vector, OTel, splunk-logging, curl) do not pipeline either; each request pipelined
   // is an append queued ahead of every other client's.
   hecMaxPipelinedRequests: 16,
+  // Node's own default (--max-http-header-size), made explicit: a request line with a long query string and a few
+  // headers fit; each connection's parser holds at most this much.
+  maxHeaderBytes: 16 * 1024,
   httpTimeouts: { headersMs: 10_000, bodyIdleMs: 30_000, bodyMs: 60_000 },
   // Well inside what process managers wait before SIGKILL: docker stop 10 s, Kubernetes 30 s, systemd 90 s.
   shutdownTimeoutMs: 5_000,
@@ -431,6 +438,16 @@ function durationMs(w: Where, path: Path, value: unknown, dflt: number): number 
   const s = parseDuration(value);
   if (s === null || s <= 0) fail(w.at(path), `${label(path)} must be a duration like 30s or 2m, or a number of seconds above 0, got ${describe(value)}`);
   return s * 1000;
+}
+
+/** Bounds of `maxHeaderBytes`: a browser's request line and cookies need a few KiB; each connection may hold the most. */
+const MIN_HEADER_BYTES = 1024;
+const MAX_HEADER_BYTES = 1024 * 1024;
+
+function headerBytes(w: Where, section: 'hec' | 'http', m: Record<string, unknown>): number {
+  const n = size(w, [section, 'maxHeaderBytes'], m['maxHeaderBytes'], DEFAULTS.maxHeaderBytes);
+  if (n < MIN_HEADER_BYTES || n > MAX_HEADER_BYTES) fail(w.at([section, 'maxHeaderBytes']), `"${section}.maxHeaderBytes" must be from 1KB to 1MB, got ${n} bytes`);
+  return n;
 }
 
 function requestTimeouts(w: Where, section: 'hec' | 'http', m: Record<string, unknown>, dflt: RequestTimeouts): RequestTimeouts {
@@ -836,7 +853,7 @@ export async function loadConfig(options: LoadConfigOptions = {}): Promise<Vigil
   if (envGeoipDb !== undefined) geoipDb = resolve(cwd, envGeoipDb);
   if (flags.geoipDb !== undefined) geoipDb = resolve(cwd, flags.geoipDb);
 
-  const hecRaw = mapping(w, ['hec'], data['hec'], ['host', 'port', 'tls', 'maxBodyBytes', 'maxInflightBytes', 'maxInflightBytesPerClient', 'maxJsonDepth', 'maxPipelinedRequests', 'autoCreateIndexes', ...TIMEOUT_KEYS, 'tokens', ...CLIENT_KEYS]);
+  const hecRaw = mapping(w, ['hec'], data['hec'], ['host', 'port', 'tls', 'maxBodyBytes', 'maxInflightBytes', 'maxInflightBytesPerClient', 'maxJsonDepth', 'maxPipelinedRequests', 'maxHeaderBytes', 'autoCreateIndexes', ...TIMEOUT_KEYS, 'tokens', ...CLIENT_KEYS]);
   let hecPort = hecRaw['port'] === undefined ? DEFAULTS.hecPort : port(w.at(['hec', 'port']), '"hec.port"', hecRaw['port']);
   if (nonEmpty(env['VIGIL_HEC_PORT']) !== undefined) hecPort = port('', 'VIGIL_HEC_PORT', env['VIGIL_HEC_PORT']);
   if (flags.hecPort !== undefined) hecPort = port('', '--hec-port', flags.hecPort);
@@ -866,7 +883,7 @@ export async function loadConfig(options: LoadConfigOptions = {}): Promise<Vigil
     else tokens.push(entry);
   }
 
-  const httpRaw = mapping(w, ['http'], data['http'], ['host', 'port', 'tls', 'apiTokens', 'maxBodyBytes', 'maxLoginBodyBytes', 'maxInflightBytes', 'maxPipelinedRequests', 'allowedHosts', ...TIMEOUT_KEYS, ...CLIENT_KEYS]);
+  const httpRaw = mapping(w, ['http'], data['http'], ['host', 'port', 'tls', 'apiTokens', 'maxBodyBytes', 'maxLoginBodyBytes', 'maxInflightBytes', 'maxPipelinedRequests', 'maxHeaderBytes', 'allowedHosts', ...TIMEOUT_KEYS, ...CLIENT_KEYS]);
   let httpPort = httpRaw['port'] === undefined ? DEFAULTS.httpPort : port(w.at(['http', 'port']), '"http.port"', httpRaw['port']);
   if (nonEmpty(env['VIGIL_HTTP_PORT']) !== undefined) httpPort = port('', 'VIGIL_HTTP_PORT', env['VIGIL_HTTP_PORT']);
   if (flags.port !== undefined) httpPort = port('', '--port', flags.port);
@@ -911,6 +928,7 @@ export async function loadConfig(options: LoadConfigOptions = {}): Promise<Vigil
     autoCreateIndexes: bool(w, ['hec', 'autoCreateIndexes'], hecRaw['autoCreateIndexes'], false),
     maxJsonDepth: count(w, ['hec', 'maxJsonDepth'], hecRaw['maxJsonDepth'], DEFAULTS.hecMaxJsonDepth, 1),
     maxPipelinedRequests: count(w, ['hec', 'maxPipelinedRequests'], hecRaw['maxPipelinedRequests'], DEFAULTS.hecMaxPipelinedRequests, 1),
+    maxHeaderBytes: headerBytes(w, 'hec', hecRaw),
     timeouts: requestTimeouts(w, 'hec', hecRaw, DEFAULTS.hecTimeouts),
     tokens,
     ...clientSettings(w, 'hec', hecRaw),
@@ -929,6 +947,7 @@ export async function loadConfig(options: LoadConfigOptions = {}): Promise<Vigil
     maxLoginBodyBytes: size(w, ['http', 'maxLoginBodyBytes'], httpRaw['maxLoginBodyBytes'], DEFAULTS.httpMaxLoginBodyBytes),
     maxInflightBytes: httpMaxInflightBytes,
     maxPipelinedRequests: count(w, ['http', 'maxPipelinedRequests'], httpRaw['maxPipelinedRequests'], DEFAULTS.httpMaxPipelinedRequests, 1),
+    maxHeaderBytes: headerBytes(w, 'http', httpRaw),
     timeouts: requestTimeouts(w, 'http', httpRaw, DEFAULTS.httpTimeouts),
     ...clientSettings(w, 'http', httpRaw),
   };

@@ -15,6 +15,7 @@ import type { AppendReceipt, EventStore } from '../store/types.js';
 import { StoreError } from '../store/types.js';
 import { listenFailure, VigilError } from '../errors.js';
 import { AckIds } from './ack.js';
+import { answerClientErrors } from './client-errors.js';
 import { TokenRegistry } from './auth.js';
 import { AuthThrottle, ClientIdentity } from '../config/auth-throttle.js';
 import { ByteBudget, ClientGone, ClientShares, contentEncoding, decodeUtf8, readBody, type Body, type InflightBudget } from './body.js';
@@ -98,6 +99,23 @@ const EVENT_BYTES = 1024;
 /** A batch whose events alone need more than the whole in-flight budget: it could never be taken. */
 function eventsTooMany(made: number): HecFailure {
   return new HecFailure(httpReply(413, `Request entity too large (more than ${made - 1} events: each holds ${EVENT_BYTES} bytes until committed, and hec.maxInflightBytes bounds them)`));
+}
+
+/**
+ * The HEC's reply to a request node refused before any handler (`answerClientErrors`): splunkd words these itself,
+ * not in HEC's code table, so the code is the HTTP status, as for the HEC's other 413 and 408 replies.
+ */
+function hecClientErrorReply(status: number, reason: string, config: HecConfig): Reply {
+  switch (status) {
+    case 431:
+      return httpReply(431, `Request header fields too large (the limit is ${config.maxHeaderBytes} bytes of request line and headers, hec.maxHeaderBytes)`);
+    case 408:
+      return httpReply(408, `Request headers timed out (not complete after ${config.timeouts.headersMs / 1000} s)`);
+    case 413:
+      return httpReply(413, 'Request entity too large (a chunk-size line with extensions over 16384 bytes)');
+    default:
+      return httpReply(400, `Bad request (malformed HTTP: ${reason})`);
+  }
 }
 
 /**
@@ -473,10 +491,15 @@ export function createHecServer(options: HecServerOptions): HecServer {
         } catch (err) {
           throw new VigilError('CONFIG', `cannot read HEC TLS certificate/key: ${(err as Error).message}`, { cause: err });
         }
-        server = createHttpsServer({ cert, key, ...nodeTimeouts(config.timeouts) }, (req, res) => onRequest(req, res));
+        server = createHttpsServer({ cert, key, ...nodeTimeouts(config.timeouts), maxHeaderSize: config.maxHeaderBytes }, (req, res) => onRequest(req, res));
       } else {
-        server = createHttpServer(nodeTimeouts(config.timeouts), (req, res) => onRequest(req, res));
+        server = createHttpServer({ ...nodeTimeouts(config.timeouts), maxHeaderSize: config.maxHeaderBytes }, (req, res) => onRequest(req, res));
       }
+      // What node refuses before a handler runs gets a HEC reply too (it was a bare 431/400/408), counted as a request.
+      answerClientErrors(server, (_kind, status, reason) => hecClientErrorReply(status, reason, config), (status) => {
+        stats.request(null);
+        stats.reply(status, null, true);
+      });
       // Answer `Expect: 100-continue` (curl sends it for large bodies) only after auth and size checks pass,
       // so a refused body is never sent at all.
       server.on('checkContinue', (req: IncomingMessage, res: ServerResponse) => onRequest(req, res, true));

@@ -6,7 +6,7 @@ import { getRequestListener, RequestError } from '@hono/node-server';
 import type { Env, Hono } from 'hono';
 import type { HttpConfig } from '../config/config.js';
 import { listenFailure, VigilError } from '../errors.js';
-import { nodeTimeouts, pipelineGuard } from '../hec/index.js';
+import { answerClientErrors, nodeTimeouts, pipelineGuard, type ClientErrorKind } from '../hec/index.js';
 import { hostCheck, type HostCheck } from './allowed-hosts.js';
 
 export interface HttpServer {
@@ -51,6 +51,20 @@ function unreadableRequest(err: unknown): Response {
   return Response.json({ error: { code: status === 400 ? 'USAGE' : 'INTERNAL', message } }, { status, headers: { Connection: 'close' } });
 }
 
+/** The API's error for a request node refused before the app (docs/errors.md). */
+function clientErrorJson(kind: ClientErrorKind, reason: string, config: HttpConfig): { code: string; message: string } {
+  switch (kind) {
+    case 'headers-too-large':
+      return { code: 'HEADERS_TOO_LARGE', message: `the request line and headers are over the limit of ${config.maxHeaderBytes} bytes (http.maxHeaderBytes): send a long search in a POST body` };
+    case 'headers-timeout':
+      return { code: 'HEADERS_TIMEOUT', message: `the request line and headers were not complete after ${config.timeouts.headersMs / 1000} s (http.headersTimeout)` };
+    case 'chunk-extensions-too-large':
+      return { code: 'BODY_TOO_LARGE', message: 'a chunk-size line with extensions is over 16384 bytes' };
+    case 'bad-request':
+      return { code: 'USAGE', message: `malformed HTTP request: ${reason}` };
+  }
+}
+
 /** Serves a Hono app on the API/console port, over TLS when the config has a certificate. */
 export async function listenHttp<E extends Env>(app: Hono<E>, config: HttpConfig): Promise<HttpServer> {
   const tls = config.tls ? { cert: await readFile(config.tls.cert), key: await readFile(config.tls.key) } : null;
@@ -60,8 +74,10 @@ export async function listenHttp<E extends Env>(app: Hono<E>, config: HttpConfig
       reject(new VigilError('CONFIG', `the API cannot listen on ${config.host}:${config.port}: ${listenFailure(err, '--port', 'http.port')}`, { cause: err }));
     const listener = guardConnections(getRequestListener(app.fetch, { hostname: config.host, errorHandler: unreadableRequest }), config.maxPipelinedRequests, hosts);
     // Request timeouts as the HEC's (slowloris on headers, node's whole-request backstop); bodies are timed by `bodyLimit`.
-    const options = { ...tls, ...nodeTimeouts(config.timeouts) };
+    const options = { ...tls, ...nodeTimeouts(config.timeouts), maxHeaderSize: config.maxHeaderBytes };
     const server = tls ? createHttpsServer(options, listener) : createHttpServer(options, listener);
+    // What node refuses before the app runs is a JSON error like every other (it was a bare 431/400/408).
+    answerClientErrors(server, (kind, status, reason) => ({ status, body: { error: clientErrorJson(kind, reason, config) } }));
     server.listen(config.port, config.host, () => {
       server.off('error', onError);
       const info = server.address() as AddressInfo;

@@ -28,6 +28,8 @@ describe('defaults', () => {
     expect(c.dataDir).toBe(join(dir, 'data'));
     expect(c.hec).toMatchObject({ host: '127.0.0.1', port: 8088, maxBodyBytes: DEFAULTS.maxBodyBytes, maxInflightBytes: DEFAULTS.maxInflightBytes, maxInflightBytesPerClient: DEFAULTS.maxInflightBytes / 2 });
     expect(c.http).toMatchObject({ host: '127.0.0.1', port: 8000, maxBodyBytes: 1024 * 1024, maxLoginBodyBytes: 16 * 1024, maxPipelinedRequests: 16 });
+    // Node's own default header limit (--max-http-header-size), made explicit.
+    expect([c.hec.maxHeaderBytes, c.http.maxHeaderBytes]).toEqual([16 * 1024, 16 * 1024]);
     expect(c.hec.timeouts).toEqual({ headersMs: 10_000, bodyIdleMs: 30_000, bodyMs: 120_000 });
     expect(c.http.timeouts).toEqual({ headersMs: 10_000, bodyIdleMs: 30_000, bodyMs: 60_000 });
     expect(c.shutdownTimeoutMs).toBe(5_000);
@@ -332,6 +334,8 @@ describe('errors carry file:line', () => {
     ['bad timeout', 'http:\n  headersTimeout: soon\n', /:2: "http.headersTimeout" must be a duration/],
     ['bad API body size', 'http:\n  maxLoginBodyBytes: big\n', /:2: "http.maxLoginBodyBytes" must be a size like 16MB/],
     ['no pipelining at all', 'http:\n  maxPipelinedRequests: 0\n', /:2: "http.maxPipelinedRequests" must be a whole number of at least 1, got 0/],
+    ['header limit too small', 'http:\n  maxHeaderBytes: 100\n', /:2: "http.maxHeaderBytes" must be from 1KB to 1MB, got 100 bytes/],
+    ['header limit too large', 'hec:\n  maxHeaderBytes: 2MB\n', /:2: "hec.maxHeaderBytes" must be from 1KB to 1MB, got 2097152 bytes/],
     ['allowed hosts not a list', 'http:\n  allowedHosts: vigil.example.com\n', /:2: "http.allowedHosts" must be a list of host names/],
     ['allowed host with a port', 'http:\n  allowedHosts:\n    - vigil.example.com:8000\n', /:3: "http.allowedHosts.0" must be a host name without a port/],
     ['inflight below body', 'hec:\n  maxBodyBytes: 2MB\n  maxInflightBytes: 1MB\n', /:3: "hec.maxInflightBytes" \(1048576\) must be at least "hec.maxBodyBytes"/],

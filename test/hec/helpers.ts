@@ -124,6 +124,7 @@ export function hecConfig(overrides: Partial<HecConfig> = {}): HecConfig {
     autoCreateIndexes: false,
     maxJsonDepth: DEFAULTS.hecMaxJsonDepth,
     maxPipelinedRequests: DEFAULTS.hecMaxPipelinedRequests,
+    maxHeaderBytes: DEFAULTS.maxHeaderBytes,
     trustedProxies: [],
     clientIpHeader: DEFAULT_CLIENT_IP_HEADER,
     authThrottle: { maxFailures: DEFAULT_AUTH_THROTTLE.maxFailures, windowMs: DEFAULT_AUTH_THROTTLE.windowMs, maxTracked: DEFAULT_AUTH_THROTTLE.maxTracked },

@@ -1,0 +1,62 @@
+import { STATUS_CODES, type Server, type ServerResponse } from 'node:http';
+import type { Socket } from 'node:net';
+import type { Duplex } from 'node:stream';
+
+/** What node's parser refused before any handler saw a request (`clientError`). */
+export type ClientErrorKind = 'headers-too-large' | 'headers-timeout' | 'chunk-extensions-too-large' | 'bad-request';
+
+/** The reply's status and JSON body (each port words its own: HEC's `{"text","code"}`, the API's `{"error"}`). */
+export type ClientErrorReply = (kind: ClientErrorKind, status: number, reason: string) => { status: number; body: unknown };
+
+/** An answered connection is read and dropped this long so the client reads the reply (not a reset), then cut. */
+const LINGER_MS = 2000;
+
+/** Node's status for each parser failure (its own default replies, which had no body). */
+function kindOf(code: string | undefined): { kind: ClientErrorKind; status: number } {
+  if (code === 'HPE_HEADER_OVERFLOW') return { kind: 'headers-too-large', status: 431 };
+  if (code === 'ERR_HTTP_REQUEST_TIMEOUT') return { kind: 'headers-timeout', status: 408 };
+  if (code === 'HPE_CHUNK_EXTENSIONS_OVERFLOW') return { kind: 'chunk-extensions-too-large', status: 413 };
+  return { kind: 'bad-request', status: 400 };
+}
+
+/**
+ * Answers what node's HTTP parser refuses (request line and headers over `maxHeaderSize`, a malformed request line
+ * or header, headers not complete in `headersTimeout`) with a JSON body in the port's format, instead of node's
+ * bare `431`/`400`/`408` that told a client nothing; then closes the connection. Node's rule for when a reply may
+ * be written is kept: not when the connection is no longer writable or a reply's headers already went out (the
+ * bytes would land inside it); with a reply still pending, only for a whole-request timeout of a handler that never
+ * answered (written, then the connection cut at once, as node does). Otherwise the connection ends after the
+ * reply and what the client still sends is dropped for LINGER_MS: cut right away, the unread request bytes made
+ * the kernel send a reset, which can discard the reply before the client reads it.
+ */
+export function answerClientErrors(server: Server, reply: ClientErrorReply, onAnswer?: (status: number) => void): void {
+  const answered = new WeakSet<Duplex>();
+  server.on('clientError', (err: NodeJS.ErrnoException & { reason?: string }, socket: Duplex) => {
+    // The parser keeps reporting the data that follows on the connection: answered once.
+    if (answered.has(socket)) return;
+    // `_httpMessage`: the reply node attached to the connection (what its own default reply checks).
+    const pending = (socket as Duplex & { _httpMessage?: ServerResponse | null })._httpMessage ?? null;
+    // A parse error with a reply pending belongs to a later, pipelined request: a reply now would read as the
+    // pending one's, so the connection is only cut. A timeout with one pending is that request's (node's 408).
+    if (err.code === 'ECONNRESET' || !socket.writable || pending?.headersSent || (pending !== null && err.code !== 'ERR_HTTP_REQUEST_TIMEOUT')) {
+      socket.destroy();
+      return;
+    }
+    answered.add(socket);
+    const { kind, status } = kindOf(err.code);
+    const r = reply(kind, status, err.reason ?? err.code ?? 'malformed request');
+    const body = JSON.stringify(r.body);
+    const head = `HTTP/1.1 ${r.status} ${STATUS_CODES[r.status] ?? ''}\r\nContent-Type: application/json; charset=UTF-8\r\nContent-Length: ${Buffer.byteLength(body)}\r\nX-Content-Type-Options: nosniff\r\nConnection: close\r\n\r\n`;
+    onAnswer?.(r.status);
+    if (pending !== null) {
+      socket.write(head + body);
+      socket.destroy();
+      return;
+    }
+    socket.end(head + body);
+    const timer = setTimeout(() => socket.destroy(), LINGER_MS);
+    timer.unref();
+    socket.once('close', () => clearTimeout(timer));
+    (socket as Socket).resume();
+  });
+}
