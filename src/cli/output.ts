@@ -4,6 +4,7 @@ import type { Sink } from '../spl/commands/types.js';
 import { strftime } from '../spl/time/format.js';
 import { resultToIndentedJsonText, resultToJsonText, TIME_OUTPUT_FORMAT } from '../outputs/json.js';
 import { printable } from '../outputs/printable.js';
+import { isSparkline } from '../spl/stats/sparkline.js';
 
 export type OutputFormat = 'table' | 'jsonl' | 'json' | 'csv';
 export const OUTPUT_FORMATS: readonly OutputFormat[] = ['table', 'jsonl', 'json', 'csv'];
@@ -125,8 +126,10 @@ function writeCsv(rows: readonly Result[], tz: string, write: (s: string) => voi
     return /[",\n\r]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
   };
   write(cols.map(esc).join(',') + '\n');
-  // Multivalues are joined with a newline inside one cell, as Splunk's CSV export does.
-  for (const r of rows) write(cols.map((c) => esc(cellText(c, r.get(c), tz, '\n'))).join(',') + '\n');
+  // Multivalues are joined with a newline inside one cell, as Splunk's CSV export does; a sparkline with commas, as
+  // it exports one (`##__SPARKLINE__##,0,3,1`).
+  const cell = (c: string, v: FieldValue | null) => esc(cellText(c, v, tz, isSparkline(v) ? ',' : '\n'));
+  for (const r of rows) write(cols.map((c) => cell(c, r.get(c))).join(',') + '\n');
 }
 
 function writeTable(rows: readonly Result[], tz: string, write: (s: string) => void, hide: ReadonlySet<string>): void {

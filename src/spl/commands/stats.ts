@@ -18,7 +18,7 @@ export const statsCommand = defineCommand<StatsCommandArgs>({
   name: 'stats',
   doc: 'stats <fn>(<field>) [AS name]... [BY <fields>]: aggregate results per group (a field pattern: `values(*) AS *`).',
   parse: (p) => {
-    const args = parseStatsArgs(p, OPTIONS, [], true);
+    const args = parseStatsArgs(p, OPTIONS, [], true, true);
     if (args.aggregations.length === 0) throw p.error('stats needs at least one statistical function, e.g. stats count', p.peek('search').span);
     const dedup = args.options.get('dedup_splitvals');
     return { ...args, dedupSplitvals: dedup !== undefined && p.parseBool(dedup.value, dedup.span) };

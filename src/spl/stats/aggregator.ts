@@ -5,6 +5,7 @@ import { compileEval } from '../eval/compile.js';
 import type { AggregationSplit, CommandBlueprint, ExecContext, Sink } from '../commands/types.js';
 import { AllNumbers, type Accumulator } from './aggregations.js';
 import type { AggregationSpec } from './parse.js';
+import { Sparkline, sparklineFrame, type SparklineFrame } from './sparkline.js';
 import { FieldAccumulators, WildcardFields } from './wildcard.js';
 
 const TIME = fieldRef('_time');
@@ -19,6 +20,9 @@ export class Aggregator {
   private readonly wildcards: (WildcardFields | null)[];
   /** Whether an aggregation has a field pattern: its results are fields of their own (emitGroups' Row path). */
   readonly wild: boolean;
+  /** The search's time zone and range, when an aggregation is a sparkline (their buckets' axis). */
+  private readonly frame: SparklineFrame | null;
+  readonly sparklines: boolean;
 
   constructor(
     readonly specs: readonly AggregationSpec[],
@@ -26,6 +30,8 @@ export class Aggregator {
   ) {
     this.wildcards = specs.map((s) => (s.wildcard ? new WildcardFields(s, ctx.source, () => this.accumulator(s)) : null));
     this.wild = this.wildcards.some((w) => w !== null);
+    this.frame = specs.some((s) => s.sparkline) ? sparklineFrame(ctx) : null;
+    this.sparklines = this.frame !== null;
     this.feeders = specs.map((s, i): Feeder => {
       const w = this.wildcards[i];
       if (w) return (acc, row, t) => w.feed(acc as FieldAccumulators, row, t);
@@ -56,6 +62,7 @@ export class Aggregator {
   }
 
   private accumulator(s: AggregationSpec): Accumulator {
+    if (s.sparkline) return new Sparkline(s.sparkline, this.frame!);
     return s.allnum === true && s.blueprint.numeric === true ? new AllNumbers(s.blueprint.create()) : s.blueprint.create();
   }
 
@@ -74,6 +81,16 @@ export class Aggregator {
       if (this.wildcards[i]) for (const [name, v] of (state[i] as FieldAccumulators).results()) row.set(name, v);
       else row.set(this.specs[i]!.as, state[i]!.result());
     }
+  }
+
+  /** Puts each sparkline aggregation of the groups on one axis (the same buckets for every group), before their results are read. */
+  shareSparklines(states: readonly Accumulator[][]): void {
+    this.specs.forEach((s, i) => {
+      if (!s.sparkline) return;
+      const all = states.map((st) => st[i] as Sparkline);
+      const axis = Sparkline.axis(all, s.sparkline, this.frame!);
+      for (const sp of all) sp.share(axis);
+    });
   }
 
   /** Throws when a wildcard aggregation has more than MAX_WILDCARD_FIELDS fields over the groups (merged partitions). */
@@ -488,6 +505,7 @@ export class NumberIds {
 export function emitGroups(groups: { values: Scalar[]; state: Accumulator[] }[], by: readonly string[], agg: Aggregator, next: Sink, ordered = false): void {
   if (by.length === 0 && groups.length === 0) groups = [{ values: [], state: agg.newState() }];
   if (agg.wild) agg.checkWildcards(groups.map((g) => g.state));
+  if (agg.sparklines) agg.shareSparklines(groups.map((g) => g.state));
   // Distinct names: each row is its BY values and results in slots, no Map (a wildcard's names vary by group).
   const layout = agg.wild ? null : rowLayout([...by, ...agg.specs.map((s) => s.as)]);
   for (const g of ordered ? groups : sortByValues(groups)) {

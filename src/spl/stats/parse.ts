@@ -2,7 +2,9 @@ import type { EvalExpr } from '../parse/ast.js';
 import type { ArgParser } from '../parse/parser.js';
 import { wildcardCount } from '../fields.js';
 import { cover, type SourceText, type Span } from '../source.js';
+import { spanOption } from '../commands/bin.js';
 import { aggregationFor, type AggregationBlueprint } from './aggregations.js';
+import { SPARKLINE_FUNCTIONS, sparklineBlueprint, type SparklineSpec } from './sparkline.js';
 
 /** One aggregation of a stats-family command: `values(process) AS process`. */
 export interface AggregationSpec {
@@ -23,6 +25,8 @@ export interface AggregationSpec {
    * other aggregations' names, which it never writes.
    */
   wildcard?: { by: string[]; named: string[] };
+  /** `sparkline(<fn>(<field>), <span>)` (stats only): `field` is the inner function's, `blueprint` sparklineBlueprint's. */
+  sparkline?: SparklineSpec;
 }
 
 export interface StatsOption {
@@ -43,7 +47,7 @@ export interface StatsArgs {
  * Options in `exprKeys` hold an expression, read as ArgParser.gluedValue reads it. `wildcards`: a function of a
  * field pattern (`values(*) AS *`) is allowed (stats', eventstats'); else it is an error at the pattern.
  */
-export function parseStatsArgs(p: ArgParser, optionKeys: readonly string[], exprKeys: readonly string[] = [], wildcards = false): StatsArgs {
+export function parseStatsArgs(p: ArgParser, optionKeys: readonly string[], exprKeys: readonly string[] = [], wildcards = false, sparklines = false): StatsArgs {
   const options = new Map<string, StatsOption>();
   const aggregations: AggregationSpec[] = [];
   let by: string[] = [];
@@ -66,7 +70,7 @@ export function parseStatsArgs(p: ArgParser, optionKeys: readonly string[], expr
       options.set(opt.key, { value: opt.value, span: opt.valueSpan, source: opt.source });
       continue;
     }
-    aggregations.push(parseAggregation(p, true, wildcards));
+    aggregations.push(parseAggregation(p, true, wildcards, sparklines));
   }
   if (p.acceptWord('by')) {
     const list = p.fieldList();
@@ -92,16 +96,22 @@ export function parseStatsArgs(p: ArgParser, optionKeys: readonly string[], expr
  * One aggregation at the parser's position: `fn`, `fn(field)`, `fn(eval(expr))`, each with an optional `AS name`
  * (required after `eval(...)` with `evalNeedsName`: the stats family's rule; tstats refuses eval(...) itself).
  * `wildcards`: `fn(pattern) [AS pattern]` is allowed (its `wildcard` is filled in by parseStatsArgs).
+ * `sparklines`: `sparkline[(<fn>[(<field>)][, <span>])]` is allowed (stats').
  */
-export function parseAggregation(p: ArgParser, evalNeedsName = false, wildcards = false): AggregationSpec {
+export function parseAggregation(p: ArgParser, evalNeedsName = false, wildcards = false, sparklines = false): AggregationSpec {
   const t = p.next('search');
   const lower = t.value.toLowerCase();
-  const bp = aggregationFor(lower);
-  if (!bp) throw p.error(`unknown statistical function "${t.value}"`, t.span, 'SPL_BAD_ARGUMENT');
+  let sparkline: SparklineSpec | undefined;
+  let bp = aggregationFor(lower);
   let field: string | null = null;
   let expr: EvalExpr | null = null;
   let end = t.span;
-  if (p.peek('search').kind === 'lparen') {
+  if (lower === 'sparkline') {
+    if (!sparklines) throw p.error('vigil computes sparkline in stats only', t.span, 'SPL_BAD_ARGUMENT');
+    ({ sparkline, field, end } = parseSparkline(p, t.span));
+    bp = sparklineBlueprint(sparkline.inner);
+  } else if (!bp) throw p.error(`unknown statistical function "${t.value}"`, t.span, 'SPL_BAD_ARGUMENT');
+  else if (p.peek('search').kind === 'lparen') {
     const open = p.next('search');
     if (p.isWord('eval') && p.peek2('eval').kind === 'lparen') {
       p.next('search');
@@ -145,5 +155,41 @@ export function parseAggregation(p: ArgParser, evalNeedsName = false, wildcards 
   }
   const spec: AggregationSpec = { fnName: lower, blueprint: bp, field, expr, as, span: cover(t.span, end) };
   if (pattern !== null) spec.wildcard = { by: [], named: [] };
+  if (sparkline) spec.sparkline = sparkline;
   return spec;
+}
+
+/**
+ * After `sparkline`: nothing (`count` of events), or `(<fn>[(<field>)][, <span>])` with `fn` one of SPARKLINE_FUNCTIONS
+ * (Search Reference, stats: "sparkline (count(<wc-field>), <span-length>)"; `sparkline(count)`, `sparkline(c, 1h)`).
+ */
+function parseSparkline(p: ArgParser, at: Span): { sparkline: SparklineSpec; field: string | null; end: Span } {
+  const sparkline: SparklineSpec = { inner: aggregationFor('count')!, span: null };
+  if (p.peek('search').kind !== 'lparen') return { sparkline, field: null, end: at };
+  const open = p.next('search');
+  const f = p.next('search');
+  const fn = f.value.toLowerCase();
+  if (f.kind !== 'word' || !SPARKLINE_FUNCTIONS.has(fn)) {
+    throw p.error(`sparkline aggregates with one of ${[...SPARKLINE_FUNCTIONS].join(', ')}; found "${f.value}"`, f.span, 'SPL_BAD_ARGUMENT');
+  }
+  sparkline.inner = aggregationFor(fn)!;
+  let field: string | null = null;
+  if (p.peek('search').kind === 'lparen') {
+    p.next('search');
+    const x = p.next('search');
+    if (x.kind !== 'word' && x.kind !== 'string') throw p.error(`expected a field name inside ${f.value}( )`, x.span);
+    if (x.value.includes('*')) throw p.error(`a sparkline aggregates one field, not a pattern (${x.value})`, x.span, 'SPL_BAD_ARGUMENT');
+    field = x.value;
+    p.expect('rparen', `\`)\` to close ${f.value}(`);
+  } else if (!sparkline.inner.fieldOptional) throw p.error(`${f.value} needs a field: sparkline(${f.value}(field))`, f.span, 'SPL_BAD_ARGUMENT');
+  if (p.peek('search').kind === 'comma') {
+    p.next('search');
+    const s = p.next('search');
+    sparkline.span = spanOption(p, s.value, s.span);
+    if (sparkline.span.kind === 'log') throw p.error('a sparkline needs a time span such as 5m, not a log span', s.span, 'SPL_BAD_ARGUMENT');
+  }
+  const close = p.peek('search');
+  if (close.kind !== 'rparen') throw p.error('missing `)` to close sparkline(', open.span);
+  p.next('search');
+  return { sparkline, field, end: close.span };
 }
