@@ -15,7 +15,7 @@ const BASE = 1_699_999_200;
 const ev = (t: number, host: string, bytes: number | string) => ({ _time: t, _raw: JSON.stringify({ bytes }), index: 'main', sourcetype: 'json', source: 's', host });
 const EVENTS = [ev(BASE + 10, 'a', 1), ev(BASE + 70, 'a', 2), ev(BASE + 75, 'b', 3), ev(BASE + 250, 'a', 4)];
 
-async function rows(spl: string, events = EVENTS): Promise<Record<string, unknown>[]> {
+async function rows(spl: string, events: ConstructorParameters<typeof MemorySource>[0] = EVENTS): Promise<Record<string, unknown>[]> {
   return (await runSearch(spl, { now: NOW, source: new MemorySource(events) })).results.map(toObject);
 }
 
@@ -71,6 +71,24 @@ describe('stats sparkline', () => {
     const five = Array<number>(13).fill(0);
     five[10] = 3;
     expect((await rows('index=main earliest=-1h | stats sparkline(count, 5m) AS s by host'))[0]).toEqual({ host: 'a', s: line(...five) });
+  });
+
+  it('runs ESCU "PaperCut NG Suspicious Behavior Debug Log" (stats sparkline, count, ... BY host, index, sourcetype)', async () => {
+    // Its macros expanded (papercutng is sourcetype="papercutng"; the filter macro left out). By hand: the admin events
+    // at BASE+10 (a matching URI, a private IP) and BASE+130 (/app and the public 8.8.8.8) pass the where; the one at
+    // BASE+20 is no admin. Over all time the axis is the data's 120 s: 1 s buckets would be 121, 5 s give 25 (BASE+10
+    // ... BASE+130), the events in the first and the last.
+    const pc = (t: number, raw: object) => ({ _time: t, _raw: JSON.stringify(raw), index: 'main', sourcetype: 'papercutng', source: 's', host: 'print1' });
+    const first = { loginType: 'Admin', msg: 'GET /app?service=page/SetupCompleted from 10.0.0.5' };
+    const last = { userName: 'admin', msg: 'GET /app from 8.8.8.8' };
+    const events = [pc(BASE + 10, first), pc(BASE + 20, { loginType: 'User', msg: 'GET /app from 8.8.4.4' }), pc(BASE + 130, last)];
+    const spl =
+      'sourcetype="papercutng" (loginType=Admin OR userName=admin) | eval uri_match=if(match(_raw, "(?i)(\\/app\\?service=page\\/SetupCompleted|\\/app|\\/app\\?service=page\\/PrinterList|\\/app\\?service=direct\\/1\\/PrinterList\\/selectPrinter&sp=l1001|\\/app\\?service=direct\\/1\\/PrinterDetails\\/printerOptionsTab\\.tab)"), "URI matches", null()) | eval ip_match=if(match(_raw, "(?i)((25[0-5]|2[0-4][0-9]|[01]?[0-9][0-9]?)\\.(25[0-5]|2[0-4][0-9]|[01]?[0-9][0-9]?)\\.(25[0-5]|2[0-4][0-9]|[01]?[0-9][0-9]?)\\.(25[0-5]|2[0-4][0-9]|[01]?[0-9][0-9]?))") AND NOT match(_raw, "(?i)(10\\.(25[0-5]|2[0-4][0-9]|[01]?[0-9][0-9]?)\\.(25[0-5]|2[0-4][0-9]|[01]?[0-9][0-9]?)\\.(25[0-5]|2[0-4][0-9]|[01]?[0-9][0-9]?))|(172\\.(1[6-9]|2[0-9]|3[0-1])\\.(25[0-5]|2[0-4][0-9]|[01]?[0-9][0-9]?)\\.(25[0-5]|2[0-4][0-9]|[01]?[0-9][0-9]?))|(192\\.168\\.(25[0-5]|2[0-4][0-9]|[01]?[0-9][0-9]?)\\.(25[0-5]|2[0-4][0-9]|[01]?[0-9][0-9]?))"), "IP matches", null()) | where  (isnotnull(uri_match) OR isnotnull(ip_match)) | stats sparkline, count, values(uri_match) AS uri_match, values(ip_match) AS ip_match latest(_raw) BY host, index, sourcetype';
+    const axis = Array<number>(25).fill(0);
+    axis[0] = axis[24] = 1;
+    expect(await rows(spl, events)).toEqual([
+      { host: 'print1', index: 'main', sourcetype: 'papercutng', sparkline: line(...axis), count: 2, uri_match: 'URI matches', ip_match: 'IP matches', 'latest(_raw)': JSON.stringify(last) },
+    ]);
   });
 
   it('is exported to CSV as Splunk writes it: ##__SPARKLINE__##,v1,v2,... in one cell (JSON: the array)', async () => {
