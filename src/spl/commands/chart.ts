@@ -126,11 +126,15 @@ function parseChart(p: ArgParser): ChartArgs {
       throw new SplError('SPL_UNSUPPORTED_COMMAND', 'chart eval(<expression of aggregations>) is not supported: aggregate, then eval (| chart avg(x) AS a over h | eval y=a*2)', t.span, p.source);
     }
     if (t.kind !== 'word') throw p.error('expected a statistical function, e.g. chart count by host', t.span);
-    const a = parseAggregation(p, true);
+    const a = parseAggregation(p, true, false, true);
     first ??= a.span;
     args.aggregations.push(a);
   }
   if (args.aggregations.length === 0) throw p.error('chart needs a statistical function, e.g. chart count by host', p.peek('search').span);
+  // A sparkline per row (Search Manual: "chart sparkline count by sourcetype"); per cell of a column-split it has no
+  // documented meaning (and no score for limit=).
+  const spark = args.aggregations.find((a) => a.sparkline);
+  if (spark && args.by !== null) throw p.error('chart computes sparkline without a column-split only, e.g. chart sparkline count by host', spark.span, 'SPL_BAD_ARGUMENT');
   args.counting = countingSpec(p, args.aggregations, first!);
   return args;
 }
@@ -172,6 +176,8 @@ class ChartTable {
   emit(next: Sink): void {
     const { args } = this;
     const parts = this.groups.partial();
+    // Every row's sparkline on one axis: the cells' accumulators are made from these states.
+    if (this.agg.sparklines) this.agg.shareSparklineStates(parts.states);
     if (args.over === null) {
       // One row, as stats without BY: the functions over nothing when no row came.
       const r = resultsOf(this.agg, parts.states[0]);

@@ -5,7 +5,7 @@ import { compileEval } from '../eval/compile.js';
 import type { AggregationSplit, CommandBlueprint, ExecContext, Sink } from '../commands/types.js';
 import { AllNumbers, type Accumulator } from './aggregations.js';
 import type { AggregationSpec } from './parse.js';
-import { Sparkline, sparklineFrame, type SparklineFrame } from './sparkline.js';
+import { Sparkline, sparklineFrame, type SparklineAxis, type SparklineFrame, type SparklineState } from './sparkline.js';
 import { FieldAccumulators, WildcardFields } from './wildcard.js';
 
 const TIME = fieldRef('_time');
@@ -23,6 +23,8 @@ export class Aggregator {
   /** The search's time zone and range, when an aggregation is a sparkline (their buckets' axis). */
   private readonly frame: SparklineFrame | null;
   readonly sparklines: boolean;
+  /** Each sparkline aggregation's axis, once set from partial states (shareSparklineStates): what new accumulators draw on. */
+  private readonly axes = new Map<AggregationSpec, SparklineAxis | null>();
 
   constructor(
     readonly specs: readonly AggregationSpec[],
@@ -62,7 +64,12 @@ export class Aggregator {
   }
 
   private accumulator(s: AggregationSpec): Accumulator {
-    if (s.sparkline) return new Sparkline(s.sparkline, this.frame!);
+    if (s.sparkline) {
+      const sp = new Sparkline(s.sparkline, this.frame!);
+      const axis = this.axes.get(s);
+      if (axis !== undefined) sp.share(axis);
+      return sp;
+    }
     return s.allnum === true && s.blueprint.numeric === true ? new AllNumbers(s.blueprint.create()) : s.blueprint.create();
   }
 
@@ -88,8 +95,15 @@ export class Aggregator {
     this.specs.forEach((s, i) => {
       if (!s.sparkline) return;
       const all = states.map((st) => st[i] as Sparkline);
-      const axis = Sparkline.axis(all, s.sparkline, this.frame!);
+      const axis = Sparkline.axis(all.map((sp) => sp.range), s.sparkline, this.frame!);
       for (const sp of all) sp.share(axis);
+    });
+  }
+
+  /** As shareSparklines, from the groups' partial states: the accumulators this Aggregator creates from now on draw on that axis (chart's cells). */
+  shareSparklineStates(states: readonly unknown[][]): void {
+    this.specs.forEach((s, i) => {
+      if (s.sparkline) this.axes.set(s, Sparkline.axis(states.map((st) => st[i] as SparklineState), s.sparkline, this.frame!));
     });
   }
 

@@ -25,7 +25,7 @@ export interface AggregationSpec {
    * other aggregations' names, which it never writes.
    */
   wildcard?: { by: string[]; named: string[] };
-  /** `sparkline(<fn>(<field>), <span>)` (stats only): `field` is the inner function's, `blueprint` sparklineBlueprint's. */
+  /** `sparkline(<fn>(<field>), <span>)` (stats and chart): `field` is the inner function's, `blueprint` sparklineBlueprint's. */
   sparkline?: SparklineSpec;
 }
 
@@ -96,7 +96,7 @@ export function parseStatsArgs(p: ArgParser, optionKeys: readonly string[], expr
  * One aggregation at the parser's position: `fn`, `fn(field)`, `fn(eval(expr))`, each with an optional `AS name`
  * (required after `eval(...)` with `evalNeedsName`: the stats family's rule; tstats refuses eval(...) itself).
  * `wildcards`: `fn(pattern) [AS pattern]` is allowed (its `wildcard` is filled in by parseStatsArgs).
- * `sparklines`: `sparkline[(<fn>[(<field>)][, <span>])]` is allowed (stats').
+ * `sparklines`: `sparkline[(<fn>[(<field>)][, <span>])]` is allowed (stats', chart's).
  */
 export function parseAggregation(p: ArgParser, evalNeedsName = false, wildcards = false, sparklines = false): AggregationSpec {
   const t = p.next('search');
@@ -107,7 +107,7 @@ export function parseAggregation(p: ArgParser, evalNeedsName = false, wildcards 
   let expr: EvalExpr | null = null;
   let end = t.span;
   if (lower === 'sparkline') {
-    if (!sparklines) throw p.error('vigil computes sparkline in stats only', t.span, 'SPL_BAD_ARGUMENT');
+    if (!sparklines) throw p.error('vigil computes sparkline in stats and chart only', t.span, 'SPL_BAD_ARGUMENT');
     ({ sparkline, field, end } = parseSparkline(p, t.span));
     bp = sparklineBlueprint(sparkline.inner);
   } else if (!bp) throw p.error(`unknown statistical function "${t.value}"`, t.span, 'SPL_BAD_ARGUMENT');

@@ -29,7 +29,7 @@ export interface SparklineFrame {
 }
 
 /** A group's sparkline as plain data: its span, the range of its times and its buckets' states. */
-interface SparklineState {
+export interface SparklineState {
   span: BinSpan | null;
   lo: number;
   hi: number;
@@ -117,18 +117,24 @@ export class Sparkline implements Accumulator {
     this.buckets.delete(oldest);
   }
 
+  /** The range of this group's times (lo > hi: none). */
+  get range(): { lo: number; hi: number } {
+    return { lo: this.lo, hi: this.hi };
+  }
+
   /**
-   * The axis all groups share: the search's time range (data outside it is not drawn), else the range of every group's
-   * times on the span they need together (coarser than or equal to each group's: they re-bucket to it).
+   * The axis all groups share, from their ranges (live `range`s or partial states): the search's time range (data
+   * outside it is not drawn), else the range of every group's times on the span they need together (coarser than or
+   * equal to each group's: they re-bucket to it).
    */
-  static axis(all: readonly Sparkline[], spec: SparklineSpec, frame: SparklineFrame): SparklineAxis | null {
+  static axis(ranges: Iterable<{ lo: number; hi: number }>, spec: SparklineSpec, frame: SparklineFrame): SparklineAxis | null {
     let lo = Infinity;
     let hi = -Infinity;
     if (frame.range !== null) ({ lo, hi } = frame.range);
     else {
-      for (const s of all) {
-        lo = Math.min(lo, s.lo);
-        hi = Math.max(hi, s.hi);
+      for (const r of ranges) {
+        lo = Math.min(lo, r.lo);
+        hi = Math.max(hi, r.hi);
       }
       if (lo > hi) return null;
     }
@@ -143,7 +149,7 @@ export class Sparkline implements Accumulator {
   }
 
   result(): FieldValue | null {
-    const axis = this.axis ?? Sparkline.axis([this], this.spec, this.frame);
+    const axis = this.axis ?? Sparkline.axis([this.range], this.spec, this.frame);
     if (axis === null) return mv([SPARKLINE_MARKER]);
     if (this.span === null || spanSeconds(axis.span) > spanSeconds(this.span)) this.rebin(axis.span);
     const { tz } = this.frame;

@@ -91,6 +91,20 @@ describe('stats sparkline', () => {
     ]);
   });
 
+  it('chart sparkline count by <row-split> gives what stats gives (Search Manual: "chart sparkline count by sourcetype")', async () => {
+    // "This results in a table that is almost the same as the preceding one, except that now, for each row you have a
+    // sparkline chart": three columns, the row-split, sparkline and count. By hand as above: 1m buckets BASE ... +240.
+    expect(await rows('index=main | chart sparkline(count, 1m) count by host')).toEqual([
+      { host: 'a', 'sparkline(count, 1m)': line(1, 1, 0, 0, 1), count: 3 },
+      { host: 'b', 'sparkline(count, 1m)': line(0, 1, 0, 0, 0), count: 1 },
+    ]);
+    expect(await rows('index=main | chart sparkline count by host')).toEqual(await rows('index=main | stats sparkline count by host'));
+    expect(await rows('index=main | chart sparkline(sum(bytes), 2m) AS s')).toEqual([{ s: line(6, 0, 4) }]);
+    const spl = 'index=main | chart sparkline count over host by source';
+    const e = await failure(spl);
+    expect([e.code, e.text]).toEqual(['SPL_BAD_ARGUMENT', expect.stringContaining(at(spl, 'sparkline'))]);
+  });
+
   it('is exported to CSV as Splunk writes it: ##__SPARKLINE__##,v1,v2,... in one cell (JSON: the array)', async () => {
     const { results } = await runSearch('index=main | stats sparkline(count, 1m) AS s, count by host', { now: NOW, source: new MemorySource(EVENTS) });
     let out = '';
@@ -150,7 +164,7 @@ describe('stats sparkline', () => {
   });
 
   it('runs over partitions on two threads like one pass', async () => {
-    await expectPartitionedLikeOnePass(['* | stats sparkline, count, sparkline(dc(process_name), 10m) AS d, sparkline(avg(process_id)) AS a by node_name'], 12, NOW, 0);
+    await expectPartitionedLikeOnePass(['* | stats sparkline, count, sparkline(dc(process_name), 10m) AS d, sparkline(avg(process_id)) AS a by node_name', '* | chart sparkline, sparkline(max(process_id), 5m) AS m by node_name'], 12, NOW, 0);
   }, 120_000);
 
   it('refuses other functions, a field pattern, a log span, and sparkline outside stats, at their position', async () => {
@@ -168,7 +182,7 @@ describe('stats sparkline', () => {
     expect((await failure(spl)).code).toBe('SPL_BAD_ARGUMENT');
     spl = 'index=main | stats sparkline(count, 1m';
     expect((await failure(spl)).text).toContain('missing `)`');
-    for (const cmd of ['eventstats', 'streamstats', 'timechart']) {
+    for (const cmd of ['eventstats', 'streamstats', 'timechart', 'tstats']) {
       spl = `index=main | ${cmd} sparkline`;
       e = await failure(spl);
       expect([e.code, e.text], cmd).toEqual(['SPL_BAD_ARGUMENT', expect.stringContaining(at(spl, 'sparkline'))]);
