@@ -7,8 +7,8 @@ import { SplError, type Span } from '../source.js';
 import { defineCommand } from './types.js';
 
 export interface EvalArgs {
-  /** `nameFrom`: the target is `{nameFrom}`, named in each row by that field's value. */
-  assignments: { field: string; fieldSpan: Span; expr: EvalExpr; nameFrom: string | null }[];
+  /** `dynamic`: the target holds `{x}` parts (`{x}`, `v_{x}`), each replaced in each row by x's value. */
+  assignments: { field: string; fieldSpan: Span; expr: EvalExpr; dynamic: boolean }[];
 }
 
 /**
@@ -18,26 +18,46 @@ export interface EvalArgs {
 export const MAX_DYNAMIC_FIELD_NAME_CHARS = 1024;
 
 /**
- * The field a `{x}` target names in `row`: x's (first) value, or null when x is missing, empty or too long.
- * Decisions (docs/spl.md): a multivalue names its first value's field; a missing or empty one sets nothing.
+ * The most rounds of `{x}` replacement in one target name: a value holding `{...}` is replaced again ("{p}
+ * replaces the value of p in the fieldname, so v_{p} becomes v_{p} over and over again"). Past it the search
+ * stops with SPL_RUNTIME, as Splunk's does ("generate errors and do not complete").
  */
-function dynamicName(row: Result, from: string, tooLong: () => void): string | null {
-  const values = valuesOf(row.get(from));
-  if (values.length === 0) return null;
-  const name = toText(values[0]!);
-  if (name === '') return null;
-  if (name.length > MAX_DYNAMIC_FIELD_NAME_CHARS) {
-    tooLong();
-    return null;
+export const MAX_DYNAMIC_NAME_ROUNDS = 100;
+
+/** A `{x}` part of a target name: x is any text without braces (`a{}.b` has none). */
+const BRACED = /\{([^{}]+)\}/g;
+const HAS_BRACED = /\{[^{}]+\}/;
+
+/**
+ * The field a target with `{x}` parts names in `row`: each `{x}` replaced by x's (first) value, again while the
+ * name holds `{x}` parts; null when some x is missing or empty, or the name is too long (`tooLong` warns).
+ * Decisions (docs/spl.md): a multivalue gives its first value; a missing or empty one sets nothing.
+ */
+function dynamicName(row: Result, template: string, tooLong: () => void, unbounded: () => never): string | null {
+  let name = template;
+  for (let round = 0; round < MAX_DYNAMIC_NAME_ROUNDS; round++) {
+    let missing = false;
+    name = name.replace(BRACED, (_m, from: string) => {
+      const values = valuesOf(row.get(from));
+      const v = values.length === 0 ? '' : toText(values[0]!);
+      if (v === '') missing = true;
+      return v;
+    });
+    if (missing) return null;
+    if (name.length > MAX_DYNAMIC_FIELD_NAME_CHARS) {
+      tooLong();
+      return null;
+    }
+    if (!HAS_BRACED.test(name)) return name;
   }
-  return name;
+  return unbounded();
 }
 
 /**
- * `eval a=<expr>, b=<expr>`: evaluated left to right; later assignments see earlier ones. A target written
- * `{x}` is the field named by x's value in that row (SPL reference, eval: "use the value of another field as the
- * name of the destination field" with curly brackets, `eval {aName}=aValue`); only a whole `{x}` is, as the
- * reference shows it.
+ * `eval a=<expr>, b=<expr>`: evaluated left to right; later assignments see earlier ones. A target with `{x}`
+ * parts names its field by x's value in that row (SPL reference, eval, "Dynamic field name creation": `eval
+ * {aName}=aValue` gives `counter=1234`; "{p} replaces the value of p in the fieldname, so v_{p} becomes v_{p}
+ * over and over again": a part of a longer name is replaced too, and a replaced value's own `{y}` parts again).
  */
 export const evalCommand = defineCommand<EvalArgs>({
   name: 'eval',
@@ -54,8 +74,9 @@ export const evalCommand = defineCommand<EvalArgs>({
       const eq = p.next('search');
       if (eq.kind !== 'op' || eq.value !== '=') throw p.error(`expected = after ${t.value}`, eq.span);
       const expr = p.evalExpr();
-      const dynamic = t.kind === 'word' ? /^\{([^{}]+)\}$/.exec(t.value) : null;
-      assignments.push({ field: name, fieldSpan: t.span, expr, nameFrom: dynamic ? dynamic[1]! : null });
+      // A quoted target ('{y}', "{y}") is the name as written.
+      const dynamic = t.kind === 'word' && !t.value.startsWith("'") && HAS_BRACED.test(t.value);
+      assignments.push({ field: name, fieldSpan: t.span, expr, dynamic });
       if (p.accept('comma', 'eval')) continue;
       break;
     }
@@ -64,14 +85,14 @@ export const evalCommand = defineCommand<EvalArgs>({
   kind: () => 'streaming',
   orderSensitive: () => false,
   // A `{x}` target can be any field: later filters must not be derived from events' own fields.
-  writes: (a) => (a.assignments.some((x) => x.nameFrom !== null) ? '*' : a.assignments.map((x) => x.field)),
+  writes: (a) => (a.assignments.some((x) => x.dynamic) ? '*' : a.assignments.map((x) => x.field)),
   create: (args, ctx, next) => {
     const compiled = args.assignments.map((a) => {
       const t = evalTypeOf(a.expr, ctx, ctx.source);
       if (t === 'boolean') {
         throw new SplError('SPL_BAD_ARGUMENT', `the result of this expression is a boolean, which a field cannot hold: use if(<expr>, "true", "false")`, a.expr.span, ctx.source);
       }
-      return { field: a.field, fieldSpan: a.fieldSpan, nameFrom: a.nameFrom, span: a.expr.span, c: compileEval(a.expr, ctx, ctx.source) };
+      return { field: a.field, fieldSpan: a.fieldSpan, dynamic: a.dynamic, span: a.expr.span, c: compileEval(a.expr, ctx, ctx.source) };
     });
     let warned = false;
     const tooLong = (at: Span): void => {
@@ -79,13 +100,16 @@ export const evalCommand = defineCommand<EvalArgs>({
       warned = true;
       ctx.warn(`eval: a field name from a {field} target longer than ${MAX_DYNAMIC_FIELD_NAME_CHARS} characters was not set`, at);
     };
+    const unbounded = (target: string, at: Span): never => {
+      throw new SplError('SPL_RUNTIME', `eval: the field name ${target} still holds {field} parts after ${MAX_DYNAMIC_NAME_ROUNDS} rounds of replacement (a value names itself, such as p="{p}")`, at, ctx.source);
+    };
     return {
       push: (row) => {
         let i = 0;
         try {
           for (; i < compiled.length; i++) {
             const a = compiled[i]!;
-            const field = a.nameFrom === null ? a.field : dynamicName(row, a.nameFrom, () => tooLong(a.fieldSpan));
+            const field = a.dynamic ? dynamicName(row, a.field, () => tooLong(a.fieldSpan), () => unbounded(a.field, a.fieldSpan)) : a.field;
             if (field !== null) row.set(field, toFieldValue(a.c(row)));
           }
         } catch (e) {

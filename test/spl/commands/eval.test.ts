@@ -1,15 +1,16 @@
 import { describe, expect, it } from 'vitest';
 import { toObject } from '../../../src/events/result.js';
 import { MemorySource } from '../../../src/sources/memory.js';
-import { MAX_DYNAMIC_FIELD_NAME_CHARS } from '../../../src/spl/commands/eval.js';
+import { MAX_DYNAMIC_FIELD_NAME_CHARS, MAX_DYNAMIC_NAME_ROUNDS } from '../../../src/spl/commands/eval.js';
 import { runSearch } from '../../../src/spl/index.js';
-import { NOW, run, sharedScanSame } from './helpers.js';
+import { at, errorOf, NOW, run, sharedScanSame } from './helpers.js';
 
-// SPL reference, eval (quoted from memory; UNVERIFIED: the stored copies of the page end before this section),
-// "Using the value of another field as the name of the destination field": "Use curly
-// brackets { } when you want to use the value of another field for the name of the destination field. For example,
-// if you have an event with the following fields, aName=counter and aValue=1234. Use | eval {aName}=aValue to
-// return counter=1234."
+// SPL reference, eval, "Dynamic field name creation" (a stored copy of the 9.x page): "You can use the value of one
+// field as the name of another field by using curly braces ( { } ) ... if you have an event with the aName=counter
+// and aValue=1234 fields, use | eval {aName}=aValue to return counter=1234." And: "Searches that dynamically create
+// field names generate errors and do not complete if there are unbounded recursive replacements ... | eval p="{p}",
+// v_{p} = p ... In this case, {p} replaces the value of p in the fieldname, so v_{p} becomes v_{p} over and over
+// again, in a recursive loop." ... "| eval field1="counter", {field1}="1234"" gives "counter ... 1234".
 describe('eval {field}=: the target named by a field value', () => {
   it('sets the field the value names (the reference example)', async () => {
     expect(await run('| makeresults | eval aName="counter", aValue=1234 | eval {aName}=aValue | fields - _time')).toEqual([{ aName: 'counter', aValue: 1234, counter: 1234 }]);
@@ -31,8 +32,23 @@ describe('eval {field}=: the target named by a field value', () => {
     expect(await run('| makeresults | eval k=split("a,b", ","), v=1 | eval {k}=v | fields - _time')).toEqual([{ k: ['a', 'b'], v: 1, a: 1 }]);
   });
 
-  it('only a whole {x} is dynamic; a quoted target or x_{y} is a name as written', async () => {
-    expect(await run('| makeresults | eval y="b" | eval x_{y}=1, \'{y}\'=2 | fields - _time')).toEqual([{ y: 'b', 'x_{y}': 1, '{y}': 2 }]);
+  it('replaces {x} inside a longer name (v_{p}), each part and again in a replaced value; a quoted target is a name as written', async () => {
+    // The reference's own example, in one eval: field1 is set before {field1} is read.
+    expect(await run('| makeresults | eval field1="counter", {field1}="1234" | fields - _time')).toEqual([{ field1: 'counter', counter: '1234' }]);
+    expect(await run('| makeresults | eval y="b" | eval x_{y}=1, \'{y}\'=2 | fields - _time')).toEqual([{ y: 'b', x_b: 1, '{y}': 2 }]);
+    expect(await run('| makeresults | eval a="p", b="q" | eval {a}_{b}.n=1 | fields - _time')).toEqual([{ a: 'p', b: 'q', 'p_q.n': 1 }]);
+    // p's value names {q}, q's value is r: v_{p} -> v_{q} -> v_r.
+    expect(await run('| makeresults | eval p="{q}", q="r" | eval v_{p}=1 | fields - _time')).toEqual([{ p: '{q}', q: 'r', v_r: 1 }]);
+    // A part whose field is missing sets nothing; spath-style {} is no part.
+    expect(await run('| makeresults | eval y="b" | eval x_{y}_{nosuch}=1, a{}.b=2 | fields - _time')).toEqual([{ y: 'b', 'a{}.b': 2 }]);
+  });
+
+  it('stops with SPL_RUNTIME at the target when a replacement never ends (the reference\'s p="{p}", v_{p})', async () => {
+    const spl = '| makeresults | eval p="{p}", v_{p} = p';
+    const e = await errorOf(spl);
+    expect(e.code).toBe('SPL_RUNTIME');
+    expect(e.format()).toContain(at(spl, 'v_{p}'));
+    expect(e.message).toContain(`after ${MAX_DYNAMIC_NAME_ROUNDS} rounds`);
   });
 
   it('takes any name a value holds, __proto__ and internal names alike, and skips names that are too long', async () => {
