@@ -70,8 +70,9 @@ const POSITIONAL = ['rowPrefix', 'colPrefix', 'colSep', 'colEnd', 'rowSep', 'row
  */
 function writeRow(r: Result, a: FormatArgs, out: SearchTextBuilder, lead: string): boolean {
   let cols = 0;
-  for (const field of r.fieldNames()) {
-    if (field.startsWith('_')) continue;
+  // In name order: the reference's `fields source, sourcetype, host | format` gives `( ( host="mylaptop" AND
+  // source="syslog.log" AND sourcetype="syslog" ) OR ...`.
+  for (const field of [...r.fieldNames()].filter((f) => !f.startsWith('_')).sort()) {
     const values = valuesOf(r.get(field)).map(toText);
     if (values.length === 0) continue;
     let term: string;
@@ -93,8 +94,8 @@ function writeRow(r: Result, a: FormatArgs, out: SearchTextBuilder, lead: string
  * separator>" "<row end>"] [emptystr=]` (SPL reference, format): "takes the results of a subsearch, formats the
  * results into a single result and places that result into a new field called search"; by default
  * `( ( a="1" AND b="2" ) OR ( a="3" ) )`, and `NOT( )` (emptystr) when the results hold no field but internal
- * ones. Decisions (docs/spl.md): fields in each result's order, values quoted with `\` and `"` escaped, a
- * multivalue in parentheses of its own.
+ * ones; each result's fields in name order (the reference's example 1). Decisions (docs/spl.md): values quoted
+ * with `\` and `"` escaped, a multivalue in parentheses of its own.
  */
 export const formatCommand = defineCommand<FormatArgs>({
   name: 'format',

@@ -1,7 +1,7 @@
 import { Row } from '../../events/result.js';
 import { toText, valuesOf } from '../../events/value.js';
 import type { Span } from '../source.js';
-import { quoteSearchValue, searchFieldName, SearchTextBuilder } from './format.js';
+import { searchFieldName, SearchTextBuilder } from './format.js';
 import { defineCommand } from './types.js';
 
 /** One item of `return`: `alias=field` (name: alias), `field` (name: field), `$field` (name: null, the value alone). */
@@ -20,9 +20,11 @@ export interface ReturnArgs {
  * `return [<count>] [<alias>=<field>...] [<field>...] [$<field>...]` (SPL reference, return): "replaces the incoming
  * events with one event, with one attribute: "search"", "By default, the return command uses only the first row of
  * results", "Each row is viewed as an OR clause": `return source` gives `source="..."`, `return ip=srcip` gives
- * `ip="..."`, `return $srcip` the value alone. Decisions (docs/spl.md): a row's items are separated by a space
- * (an implied AND), several rows are `(...) OR (...)`, a missing field is left out, a multivalue is
- * `( f="a" OR f="b" )` and `$f` of one is its first value; no row with a returned field gives an empty text.
+ * `ip="..."`, `return $srcip` the value alone; values between quotes, not escaped ("The return command does not
+ * escape quotation marks"). Decisions (docs/spl.md): a row's items are separated by a space (an implied AND),
+ * several rows are `(...) OR (...)`, a missing field is left out, a multivalue is `( f="a" OR f="b" )` and `$f` of
+ * one is its first value; no row with a returned field gives an empty text (which a subsearch reads as no
+ * condition: "the subsearch returns an empty string").
  */
 export const returnCommand = defineCommand<ReturnArgs>({
   name: 'return',
@@ -81,7 +83,9 @@ export const returnCommand = defineCommand<ReturnArgs>({
           if (values.length === 0) continue;
           if (it.name === null) terms.push(values[0]!);
           else {
-            const one = (v: string): string => `${searchFieldName(it.name!)}=${quoteSearchValue(v)}`;
+            // Between quotes as it is: "The return command does not escape quotation marks that are in the fields
+            // that are returned" (the reference tells users to escape them with eval first).
+            const one = (v: string): string => `${searchFieldName(it.name!)}="${v}"`;
             terms.push(values.length === 1 ? one(values[0]!) : `( ${values.map(one).join(' OR ')} )`);
           }
         }

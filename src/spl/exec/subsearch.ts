@@ -85,8 +85,8 @@ export function withSearchSubsearches(plan: SearchPlan, formatted: ReadonlyMap<S
 /**
  * A subsearch's results as the search expression Splunk's `format` gives them: each result the AND of its fields'
  * values (a multivalue as an OR of them; internal `_` fields left out; a `search` field's first value read as
- * search text, as `format` and `return` write it; a `query` field's values as quoted terms), the results OR-ed: no
- * result, an OR of nothing, matches no event.
+ * search text, as `format` and `return` write it, an empty one no condition; a `query` field's values as quoted
+ * terms), the results OR-ed: no result, an OR of nothing, matches no event.
  */
 function formatResults(rows: readonly Result[], at: Span, source: SourceText): SearchExpr {
   const items: SearchExpr[] = [];
@@ -113,7 +113,10 @@ function formatResults(rows: readonly Result[], at: Span, source: SourceText): S
             if (!(err instanceof SplError)) throw err;
             throw new SplError(err.code, `a subsearch's "search" field is not a search (${err.message}): ${value.length > 200 ? value.slice(0, 200) + '...' : value}`, at, source);
           }
-          return e === null ? [] : [e];
+          // An empty text (`return` over no result) is no condition, as `()`: "If index=A test_errror returns 0
+          // events, the subsearch returns an empty string. The final result of the full search is all events from
+          // index=B" (return reference).
+          return [e ?? { kind: 'and', items: [], span: at }];
         }
         const v = { value, quoted: true, span: at };
         if (field === 'query') return [{ kind: 'term', value: v, caseSensitive: false, exactTerm: false, span: at }];

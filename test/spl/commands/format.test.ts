@@ -11,6 +11,12 @@ import { at, errorOf, NOW, run } from './helpers.js';
 // row and column arguments, the output of the format command defaults to: "(" "(" "AND" ")" "OR" ")"."
 // Search Manual, "Change the format of subsearch results": a table of field1/field2 rows gives
 // "(field1=val1_1 AND field2=val1_2) OR (field1=val2_1 AND field2=val2_2)".
+// Its examples (a stored copy of the 9.x page): results of source/sourcetype/host, "... | head 2 | fields source,
+// sourcetype, host | format" gives "( ( host="mylaptop" AND source="syslog.log" AND sourcetype="syslog" ) OR (
+// host="bobslaptop" AND source="bob-syslog.log" AND sourcetype="syslog" ) )"; with "format "[" "[" "&&" "]" "||"
+// "]"" the same data gives "[ [ host="mylaptop" && source="syslog.log" && sourcetype="syslog" ] || [ ... ] ]";
+// "eval foo="eventtype,log_level" | makemv delim="," foo | fields foo | format mvsep="mvseparator" "{" "[" "AND" "]"
+// "AND" "}"" gives "{ [ ( foo="eventtype" mvseparator foo="log_level" ) ] }".
 const search = async (spl: string) => (await run(spl)).map((r) => r['search']);
 
 describe('format', () => {
@@ -20,6 +26,20 @@ describe('format', () => {
     ]);
     // One result, one field: still both levels of parentheses.
     expect(await search('| makeresults | eval user="bob" | fields user | format')).toEqual(['( ( user="bob" ) )']);
+  });
+
+  it('gives the reference examples\' text: fields in name order, the row and column strings, mvsep', async () => {
+    const data =
+      '| makeresults count=3 | streamstats count AS n | eval source=mvindex(split("syslog.log,bob-syslog.log,laura-syslog.log", ","), n - 1), sourcetype="syslog", host=mvindex(split("mylaptop,bobslaptop,lauraslaptop", ","), n - 1) | table source sourcetype host';
+    expect(await search(`${data} | head 2 | fields source, sourcetype, host | format`)).toEqual([
+      '( ( host="mylaptop" AND source="syslog.log" AND sourcetype="syslog" ) OR ( host="bobslaptop" AND source="bob-syslog.log" AND sourcetype="syslog" ) )',
+    ]);
+    expect(await search(`${data} | head 2 | fields source, sourcetype, host | format "[" "[" "&&" "]" "||" "]"`)).toEqual([
+      '[ [ host="mylaptop" && source="syslog.log" && sourcetype="syslog" ] || [ host="bobslaptop" && source="bob-syslog.log" && sourcetype="syslog" ] ]',
+    ]);
+    expect(await search('| makeresults | eval foo="eventtype,log_level" | makemv delim="," foo | fields foo | format mvsep="mvseparator" "{" "[" "AND" "]" "AND" "}"')).toEqual([
+      '{ [ ( foo="eventtype" mvseparator foo="log_level" ) ] }',
+    ]);
   });
 
   it('replaces the results with the one search result', async () => {
@@ -68,7 +88,7 @@ describe('format', () => {
 
   it('writes a search field as it is and a query field quoted without its name', async () => {
     // Search Manual: "the "search" and "query" fields have their values rendered directly in the reformatted search string."
-    expect(await search('| makeresults | eval search="a=1 OR b=2", c=3 | fields search c | format')).toEqual(['( ( a=1 OR b=2 AND c="3" ) )']);
+    expect(await search('| makeresults | eval search="a=1 OR b=2", c=3 | fields search c | format')).toEqual(['( ( c="3" AND a=1 OR b=2 ) )']);
     expect(await search('| makeresults | eval query="x y" | fields query | format')).toEqual(['( ( "x y" ) )']);
   });
 

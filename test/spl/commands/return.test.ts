@@ -35,8 +35,11 @@ describe('return', () => {
     expect(await search(`${ROWS} | return nosuch`)).toEqual(['']);
   });
 
-  it('quotes and escapes as format does; a multivalue is an OR of its values', async () => {
-    expect(await search('| makeresults | eval v="a\\"b" | return v')).toEqual(['v="a\\"b"']);
+  it('quotes values without escaping them; a multivalue is an OR of its values', async () => {
+    // "The return command does not escape quotation marks that are in the fields that are returned. You must use an
+    // eval command to escape the quotation marks before you use the return command."
+    expect(await search('| makeresults | eval v="a\\"b" | return v')).toEqual(['v="a"b"']);
+    expect(await search('| makeresults | eval v="a\\\\\\"b" | return v')).toEqual(['v="a\\"b"']);
     expect(await search('| makeresults | eval v=split("a,b", ",") | return v $v')).toEqual(['( v="a" OR v="b" ) a']);
   });
 
@@ -66,7 +69,18 @@ describe('return', () => {
     const users = async (spl: string) => (await runSearch(spl, { now: NOW, source: new MemorySource(evs) })).results.map((r) => toObject(r)['user']).sort();
     expect(await users('error [ search user=boss | return ip ]')).toEqual(['bob']);
     expect(await users('error [ search msg=error | return 2 user ]')).toEqual(['bob', 'eve']);
-    expect(await users('error [ search user=nobody | return ip ]')).toEqual([]);
+    // "When the input to the return command is 0 events ... If index=A test_errror returns 0 events, the subsearch
+    // returns an empty string. The final result of the full search is all events from index=B."
+    expect(await users('error [ search user=nobody | return ip ]')).toEqual(['bob', 'eve']);
+    expect(await users('error NOT [ search user=nobody | return ip ]')).toEqual([]);
+  });
+
+  it('reads back a value whose quotes the search escaped first, as the reference tells', async () => {
+    const ev = (i: number, o: Record<string, unknown>) => ({ _time: NOW - 100 + i, _raw: JSON.stringify(o), index: 'main', sourcetype: 'logins', source: 's', host: 'h' });
+    const evs = [ev(1, { user: 'say "hi"' }), ev(2, { user: 'say' })];
+    const users = async (spl: string) => (await runSearch(spl, { now: NOW, source: new MemorySource(evs) })).results.map((r) => toObject(r)['user']);
+    // The value escaped by eval (`\"` for each quote) is written as it is and read back as `say "hi"`.
+    expect(await users('sourcetype=logins [| makeresults | eval user="say \\\\\\"hi\\\\\\"" | return user]')).toEqual(['say "hi"']);
   });
 });
 
