@@ -2,6 +2,7 @@ import { Row } from '../../events/result.js';
 import { toText, type FieldValue, type Scalar } from '../../events/value.js';
 import { SplError, type Span } from '../source.js';
 import { MAX_CHART_CELLS, MAX_CHART_COLUMNS } from './chart-series.js';
+import { sortByValues } from '../stats/aggregator.js';
 import { defineCommand } from './types.js';
 
 export interface XyseriesArgs {
@@ -26,7 +27,7 @@ interface XRow {
  * `xyseries [grouped=<bool>] [sep=] [format=] <x-field> <y-name-field> <y-data-field>...` (SPL reference,
  * xyseries: "Converts results into a tabular format that is suitable for graphing. This command is the inverse
  * of the untable command"): one row per x value, in the order x values first appear, its first column the x-field,
- * then a column per y-name value (first appearance order), holding the y-data value of the result with that x and
+ * then a column per y-name value (in stats' order of values, as the reference's example), holding the y-data value of the result with that x and
  * name; several data fields name theirs `<data-field><sep><y-name>` (sep ": ") or by `format=` (`$AGG$` the data
  * field, `$VAL$` the name), per data field in turn. A cell no result fills is empty.
  * - *Decision:* results without the x-field or the y-name field give nothing; of two results with the same x and
@@ -103,7 +104,9 @@ export const xyseriesCommand = defineCommand<XyseriesArgs>({
         });
       },
       end: () => {
-        const ordered = [...names];
+        // Columns in stats' order of the names (numbers numerically, then texts): the reference's `top categoryId |
+        // xyseries categoryId count percent` over counts 806, 493, ..., 138 gives columns 138, 245, ..., 806.
+        const ordered = sortByValues([...names].map((n) => ({ values: [n], n }))).map((x) => x.n);
         const columns = args.yData.length * ordered.length;
         if (rows.size * columns > MAX_CHART_CELLS) {
           throw new SplError('SPL_BAD_ARGUMENT', `xyseries would emit ${rows.size} rows x ${columns} columns, more than ${MAX_CHART_CELLS} cells: aggregate or filter first`, args.at, ctx.source);

@@ -16,9 +16,27 @@ const statsRows =
   ' bytes=tonumber(mvindex(split("20,50,30,50", ","), n-1)) | fields - n, _time';
 
 const fieldsOf = async (spl: string) => (await runSearch(spl, { now: NOW })).results.map((r) => r.fieldNames());
+/** The columns of a search's output (every row's names, first seen first). */
+const fieldsOfAll = async (spl: string) => [...new Set((await fieldsOf(spl)).flat())];
 
 describe('xyseries', () => {
-  it('makes a row per x value and a column per y-name value, in the order they first appear; missing cells empty', async () => {
+  it('orders the columns by name value, as the reference\'s example (rows in the order x values first appear)', async () => {
+    // "sourcetype=access_* status=200 action=purchase | top categoryId | xyseries categoryId count percent" over
+    // STRATEGY 806, ARCADE 493, TEE 367, ACCESSORIES 348, SIMULATION 246, SHOOTER 245, SPORTS 138 gives the columns
+    // "categoryId | 138 | 245 | 246 | 348 | 367 | 493 | 806".
+    const top =
+      '| makeresults count=7 | streamstats count AS n | eval categoryId=mvindex(split("STRATEGY,ARCADE,TEE,ACCESSORIES,SIMULATION,SHOOTER,SPORTS", ","), n-1),' +
+      ' count=tonumber(mvindex(split("806,493,367,348,246,245,138", ","), n-1)), percent=round(count / 2643 * 100, 6) | table categoryId count percent';
+    const r = await runSearch(`${top} | xyseries categoryId count percent`, { now: NOW });
+    expect(r.results.map((x) => x.fieldNames())[0]).toEqual(['categoryId', '806']);
+    const csv = r.results.map((x) => [x.get('categoryId'), ...['138', '245', '246', '348', '367', '493', '806'].map((c) => x.get(c))]);
+    expect(csv[0]).toEqual(['STRATEGY', null, null, null, null, null, null, 30.495649]);
+    expect(csv[6]).toEqual(['SPORTS', 5.221339, null, null, null, null, null, null]);
+    // Numbers numerically, then texts.
+    expect(await fieldsOfAll('| makeresults count=4 | streamstats count AS n | eval x="a", y=mvindex(split("b,10,9,A", ","), n-1), v=n | xyseries x y v')).toEqual(['x', '9', '10', 'A', 'b']);
+  });
+
+  it('makes a row per x value and a column per y-name value; missing cells empty', async () => {
     // "<y-name-field>: The field that contains the values to use as labels for the data series."
     const spl = `${statsRows} | xyseries host status count`;
     expect(await run(spl)).toEqual([
@@ -26,13 +44,13 @@ describe('xyseries', () => {
       { host: 'www2', 200: 1 },
       { host: 'www3', 503: 1 },
     ]);
-    expect((await fieldsOf(spl))[0]).toEqual(['host', '404', '200']);
+    expect((await fieldsOf(spl))[0]).toEqual(['host', '200', '404']);
   });
 
   it('names the columns of several data fields "<data-field>: <y-name>", or by sep= and format=', async () => {
     // "format takes precedence over sep ... ($AGG$) and the value of the split-by-field ($VAL$)".
     expect(await run(`${statsRows} | xyseries host status count, bytes`)).toEqual([
-      { host: 'www1', 'count: 404': 1, 'count: 200': 2, 'bytes: 404': 20, 'bytes: 200': 50 },
+      { host: 'www1', 'count: 200': 2, 'count: 404': 1, 'bytes: 200': 50, 'bytes: 404': 20 },
       { host: 'www2', 'count: 200': 1, 'bytes: 200': 30 },
       { host: 'www3', 'count: 503': 1, 'bytes: 503': 50 },
     ]);
