@@ -51,12 +51,12 @@ function searchRunner(plan: SearchPlan, opts: ExecuteOptions): NonNullable<Execu
 /** `plan` with the results of its subsearches (the plan itself when it has none, or they already ran). */
 export async function runSubsearches(plan: SearchPlan, opts: ExecuteOptions): Promise<SearchPlan> {
   if (plan.subsearches.length === 0 || plan.subsearchRows) return plan;
-  const rows = new Map<CommandAst, readonly Result[]>();
+  const rows = new Map<CommandAst, Result[][]>();
   const formatted = new Map<SearchExpr, SearchExpr>();
   for (const s of plan.subsearches) {
     const found = await collect(s, opts);
     if (s.expr) formatted.set(s.expr, formatResults(found, s.expr.span, plan.pipeline.source));
-    else rows.set(s.command, found);
+    else rows.set(s.command, [...(rows.get(s.command) ?? []), found]);
   }
   return { ...withSearchSubsearches(plan, formatted), subsearchRows: rows };
 }
@@ -126,7 +126,9 @@ function formatResults(rows: readonly Result[], at: Span, source: SourceText): S
     }
     if (terms.length > 0) items.push(terms.length === 1 ? terms[0]! : { kind: 'and', items: terms, span: at });
   }
-  return { kind: 'or', items, span: at };
+  // One result is its terms themselves, as Splunk's text is: `[... | return earliest]` gives `earliest="..."`, a time
+  // modifier of the search (under an OR of one it would be refused as inside OR).
+  return items.length === 1 ? items[0]! : { kind: 'or', items, span: at };
 }
 
 /** One subsearch's results: at most `maxRows` (the rest dropped), finalized after `maxSeconds`, with a warning each. */

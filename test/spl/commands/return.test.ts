@@ -75,6 +75,15 @@ describe('return', () => {
     expect(await users('error NOT [ search user=nobody | return ip ]')).toEqual([]);
   });
 
+  it('gives one result as its terms, so a returned earliest= is the search\'s time modifier', async () => {
+    const ev = (i: number, o: Record<string, unknown>) => ({ _time: NOW - 100 + i, _raw: JSON.stringify(o), index: 'main', sourcetype: 'logins', source: 's', host: 'h' });
+    const evs = [ev(1, { user: 'boss' }), ev(2, { user: 'bob' }), ev(3, { user: 'eve' })];
+    const users = async (spl: string) => (await runSearch(spl, { now: NOW, source: new MemorySource(evs) })).results.map((r) => toObject(r)['user']).sort();
+    // `earliest="<NOW-98.5>"` as Splunk's text: events at NOW-98 and NOW-97 (it was refused as inside an OR of one).
+    expect(await users(`sourcetype=logins [| makeresults | eval earliest=${NOW - 98.5} | return earliest]`)).toEqual(['bob', 'eve']);
+    expect(await users(`sourcetype=logins [| makeresults | eval search="earliest=${NOW - 98.5}" | fields search]`)).toEqual(['bob', 'eve']);
+  });
+
   it('reads back a value whose quotes the search escaped first, as the reference tells', async () => {
     const ev = (i: number, o: Record<string, unknown>) => ({ _time: NOW - 100 + i, _raw: JSON.stringify(o), index: 'main', sourcetype: 'logins', source: 's', host: 'h' });
     const evs = [ev(1, { user: 'say "hi"' }), ev(2, { user: 'say' })];
