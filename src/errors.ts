@@ -15,6 +15,8 @@ export type ErrorCode =
   | 'SPL_MACRO_LIMIT'
   | 'SPL_TOO_DEEP'
   | 'SPL_RUNTIME'
+  // outputlookup could not write its lookup (no writable directory, refused, over a limit, I/O)
+  | 'SPL_LOOKUP_WRITE'
   // data models (tstats, datamodel, from) and their definitions
   | 'SPL_UNKNOWN_DATAMODEL'
   | 'DATAMODEL_INVALID'

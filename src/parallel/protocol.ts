@@ -3,6 +3,7 @@
  * messages, and counters in shared memory (which partition is next, how many were merged, the rows each
  * worker sent and the main thread took).
  */
+import type { LookupDirSetup } from '../detections/lookup-dir.js';
 import type { StoreLocator } from '../cluster/locator.js';
 import type { ErrorCode } from '../errors.js';
 import type { FileSourceOptions } from '../sources/file.js';
@@ -35,6 +36,8 @@ export interface WorkerSetup {
   plan: { now: number; tz: string; earliest: TimeBound; latest: TimeBound; defaultIndexes: readonly string[] | 'all'; sourceNewestFirst: boolean };
   /** Content directories besides the bundled content (lookups, data models, event types). */
   contentDirs: string[];
+  /** The run's writable lookup directory, read over the content's lookups (a worker never writes: outputlookup runs in the final part). */
+  lookupDir: LookupDirSetup | null;
   input: PartitionedInput;
   shared: SharedArrayBuffer;
   /** This worker's slot in the flow counters. */

@@ -18,6 +18,7 @@ import { unionRequest } from '../spl/exec/multi.js';
 import type { IndexInfo } from '../store/types.js';
 import type { StoreLocator } from '../cluster/locator.js';
 import type { LookupProvider } from '../spl/lookups.js';
+import type { LookupDirSetup } from '../detections/lookup-dir.js';
 import { splitPlan, type PlanSplit } from '../spl/plan/split.js';
 import type { SearchPlan, Sink, TimeBound } from '../spl/index.js';
 import { SplError, type Span } from '../spl/source.js';
@@ -32,6 +33,8 @@ export interface ParallelOptions {
   /** Content directories besides the bundled content: the workers load the same lookups, data models and event types. */
   contentDirs: readonly string[];
   lookups: LookupProvider;
+  /** The writable lookup directory the workers read too (its lookups override the content's), if any. */
+  lookupDir?: LookupDirSetup | null;
   now: number;
   tz: string;
   /** What the plans were planned with: the workers plan the same searches the same way. */
@@ -306,6 +309,7 @@ class ParallelRun {
         sourceNewestFirst: this.input.kind === 'store',
       },
       contentDirs: [...this.opts.contentDirs],
+      lookupDir: this.opts.lookupDir ?? null,
       input: this.input,
       shared: this.counters.buffer,
       slot,

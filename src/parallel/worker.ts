@@ -6,6 +6,7 @@
  */
 import { parentPort, workerData } from 'node:worker_threads';
 import { loadContent } from '../detections/content.js';
+import { withLookupDir } from '../detections/lookup-dir.js';
 import { VigilError } from '../errors.js';
 import { runPartition, type ShippedRow } from '../spl/exec/partitions.js';
 import type { EventSource } from '../events/scan.js';
@@ -25,9 +26,10 @@ const PROGRESS_MS = 100;
 
 async function main(): Promise<void> {
   const pack = loadContent(setup.contentDirs);
+  const lookups = setup.lookupDir ? withLookupDir(pack.lookups, setup.lookupDir) : pack.lookups;
   const plans = setup.searches.map((text) =>
     plan(parseExpandedSearch(text), {
-      lookups: pack.lookups,
+      lookups,
       knowledge: pack.knowledge,
       now: setup.plan.now,
       tz: setup.plan.tz,
@@ -41,7 +43,7 @@ async function main(): Promise<void> {
   // The store is loaded only for a store input: a run over files never loads SQLite (or ClickHouse's client).
   const store = setup.input.kind === 'store' ? await (await import('../cluster/locator.js')).openEventReader(setup.input.store) : null;
   try {
-    await takePartitions(plans, splits, pack.lookups, store);
+    await takePartitions(plans, splits, lookups, store);
   } finally {
     await store?.close();
   }

@@ -14,3 +14,45 @@ export interface LookupProvider {
 }
 
 export const NO_LOOKUPS: LookupProvider = { get: () => undefined, names: () => [] };
+
+/**
+ * Where `outputlookup` writes (a directory the user named: `--lookup-dir`, `VIGIL_LOOKUP_DIR`, `vigil serve`'s
+ * `<dataDir>/lookups`). File names reach it already checked (`lookupFileName`); it does the I/O safely.
+ */
+export interface LookupWriter {
+  /** Why this search may not write (the API without `search.outputLookup`), or null: it may. */
+  readonly refusal: string | null;
+  /** Rows and bytes one written file may hold (explicit limits: a search must not fill the disk). */
+  readonly maxRows: number;
+  readonly maxBytes: number;
+  /** The directory's file of that name (for append): its text, header and number of rows; null when there is none. */
+  read(file: string): { text: string; header: string[]; rows: number } | null;
+  /** Replaces the file with `text`, atomically (a temporary file renamed over it: the last complete writer wins). */
+  write(file: string, text: string): void;
+  /** Removes the file if there is one. */
+  remove(file: string): void;
+}
+
+/** A lookup provider that can also write (outputlookup); the others read only. */
+export interface WritableLookups extends LookupProvider {
+  writer?: LookupWriter;
+}
+
+/** File names of lookups written: at most this many UTF-8 bytes (the usual NAME_MAX). */
+export const MAX_LOOKUP_NAME_BYTES = 255;
+
+/**
+ * The file a lookup name stands for in a writable lookup directory, or why it cannot be one: `x.csv` is itself,
+ * a definition name `x` is `x.csv` (Splunk: "you can use either staff.csv or staff"). Plain names only: no path
+ * separator, no `.`/`..`, no leading dot (temporary files are hidden), no NUL or control character, not `.csv.gz`.
+ */
+export function lookupFileName(name: string): { file: string } | { error: string } {
+  if (name === '' || name === '.' || name === '..') return { error: 'a lookup name must be a file name' };
+  if (/[/\\]/.test(name)) return { error: 'a lookup name must be a plain file name, not a path (no / or \\)' };
+  if (/[\u0000-\u001f\u007f]/.test(name)) return { error: 'a lookup name must not hold control characters' };
+  if (name.startsWith('.')) return { error: 'a lookup name must not start with a dot' };
+  if (/\.csv\.gz$/i.test(name)) return { error: 'gzipped lookups (.csv.gz) are not supported: write a .csv' };
+  const file = /\.csv$/i.test(name) ? name : `${name}.csv`;
+  if (Buffer.byteLength(file, 'utf8') > MAX_LOOKUP_NAME_BYTES) return { error: `a lookup file name must be at most ${MAX_LOOKUP_NAME_BYTES} bytes of UTF-8` };
+  return { file };
+}

@@ -10,10 +10,11 @@ import { printable } from '../../outputs/printable.js';
 import { outputSink } from '../output.js';
 import { progressReporter } from '../progress.js';
 import { applyGeoIpOption, GEOIP_DB_OPTION } from '../geoip-option.js';
+import { addLookupDirOptions, lookupDirSetup, runLookups, type LookupDirOptions } from '../lookup-dir-option.js';
 import { addEventOptions, checkTimeZone, InputIssues, outputFormat, parseNow, threadCount, warningPrinter, type EventOptions } from '../shared.js';
 import { failOnContentErrors, namedDetections } from './content-errors.js';
 
-interface RunCliOptions extends EventOptions {
+interface RunCliOptions extends EventOptions, LookupDirOptions {
   risk?: boolean;
   all?: boolean;
   geoipDb?: string;
@@ -21,13 +22,13 @@ interface RunCliOptions extends EventOptions {
 
 export function runCommand(program: Command): void {
   addEventOptions(
-    program
+    addLookupDirOptions(program
       .command('run')
       .description("run detections over Tetragon events and print their results (or, with --risk, the risk events ES would write); several run in one pass")
       .argument('[detection...]', 'detection names, ids, or paths to detection YAML files')
       .option('--all', 'run every detection of the content in one pass, except correlation searches (they read the risk index)')
       .option('--risk', 'print risk events instead of result rows')
-      .option(...GEOIP_DB_OPTION),
+      .option(...GEOIP_DB_OPTION)),
   ).action(async (keys: string[], opts: RunCliOptions) => {
     // First: a --threads without its value took the next option as one (`--threads --events f`), which explains the rest.
     const threads = threadCount(opts.threads);
@@ -56,7 +57,10 @@ export function runCommand(program: Command): void {
       import('../../risk/risk-events.js'),
       import('../file-source.js'),
     ]);
-    const pack = loadContent(opts.content ?? []);
+    const content = loadContent(opts.content ?? []);
+    const lookupDir = lookupDirSetup(opts);
+    // Searches read (and outputlookup writes) the writable lookup directory's tables over the content's.
+    const pack = { ...content, lookups: runLookups(content.lookups, lookupDir) };
     const detections = opts.all ? pack.detections.filter((d) => d.type !== 'Correlation') : await namedDetections(pack, keys);
     failOnContentErrors(pack, opts.all ? undefined : detections);
     const issues = new InputIssues();
@@ -73,7 +77,7 @@ export function runCommand(program: Command): void {
               plans,
               outputs,
               { paths: eventPaths(opts), options: fileSourceOptions(opts, issues, now) },
-              { threads, contentDirs: opts.content ?? [], lookups: pack.lookups, now, tz, earliest, latest, defaultIndexes: 'all', onProgress: progress.update, onWarning },
+              { threads, contentDirs: opts.content ?? [], lookups: pack.lookups, lookupDir, now, tz, earliest, latest, defaultIndexes: 'all', onProgress: progress.update, onWarning },
             );
           }
         : undefined;

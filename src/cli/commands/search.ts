@@ -10,10 +10,11 @@ import type { Span } from '../../spl/source.js';
 import { outputSink } from '../output.js';
 import { progressReporter } from '../progress.js';
 import { applyGeoIpOption, GEOIP_DB_OPTION } from '../geoip-option.js';
+import { addLookupDirOptions, lookupDirSetup, runLookups, type LookupDirOptions } from '../lookup-dir-option.js';
 import { addEventOptions, checkTimeZone, InputIssues, outputFormat, parseNow, threadCount, warningPrinter, type EventOptions } from '../shared.js';
 import { failOnContentErrors } from './content-errors.js';
 
-interface SearchCliOptions extends EventOptions {
+interface SearchCliOptions extends EventOptions, LookupDirOptions {
   explain?: boolean;
   dataDir: string;
   config?: string;
@@ -22,14 +23,14 @@ interface SearchCliOptions extends EventOptions {
 
 export function searchCommand(program: Command): void {
   addEventOptions(
-    program
+    addLookupDirOptions(program
       .command('search')
       .description('run an ad-hoc SPL search over Tetragon files (--events) or the store of vigil serve (--data-dir)')
       .argument('<spl>', 'the search, e.g. "`cisco_isovalent_process_exec` process_name=curl | stats count by pod_name"')
       .option('--data-dir <dir>', 'search the store in this data directory (when --events is not given)', './data')
       .option('--config <file>', 'search the store vigil serve uses with this config file (its dataDir, or its cluster: store.type clickhouse)')
       .option('--explain', 'print the optimized plan instead of running the search')
-      .option(...GEOIP_DB_OPTION),
+      .option(...GEOIP_DB_OPTION)),
   ).action(async (spl: string, opts: SearchCliOptions, cmd: Command) => {
     applyGeoIpOption(opts.geoipDb);
     const tz = checkTimeZone(opts.tz);
@@ -42,6 +43,8 @@ export function searchCommand(program: Command): void {
       import('../../spl/index.js'),
     ]);
     const pack = loadContent(opts.content ?? []);
+    const lookupDir = lookupDirSetup(opts);
+    const lookups = runLookups(pack.lookups, lookupDir);
     failOnContentErrors(pack, []); // an ad-hoc search runs no detection: their files' errors are warnings
     const issues = new InputIssues();
     const ast = parseSearch(spl, pack.macros);
@@ -76,7 +79,7 @@ export function searchCommand(program: Command): void {
       }
     }
     try {
-      const searchOpts = { macros: pack.macros, lookups: pack.lookups, knowledge: pack.knowledge, source, now, tz, earliest: opts.earliest ?? null, latest: opts.latest ?? null, defaultIndexes };
+      const searchOpts = { macros: pack.macros, lookups, knowledge: pack.knowledge, source, now, tz, earliest: opts.earliest ?? null, latest: opts.latest ?? null, defaultIndexes };
       if (opts.explain) {
         // Any stdin among the inputs keeps the whole run on one thread (runFilesInParallel cannot partition it).
         const oneThread = threads === 1 ? '--threads 1' : opts.events?.some((f) => f === '-') ? 'stdin is read in one pass' : undefined;
@@ -100,7 +103,7 @@ export function searchCommand(program: Command): void {
       if (threads > 1 && source !== null && !isGeneratingSearch(ast) && !(source.aggregate && typeof statsPushdown(planned) !== 'string')) {
         // --threads 1 runs on this thread only: the parallel code is not even loaded.
         const { runFilesInParallel, runStoreInParallel } = await import('../../parallel/run.js');
-        const popts = { threads, contentDirs: opts.content ?? [], lookups: pack.lookups, now, tz, earliest: searchOpts.earliest, latest: searchOpts.latest, defaultIndexes, onProgress: progress.update, onWarning: (_plan: number, m: string, at?: Span) => onWarning(m, at) };
+        const popts = { threads, contentDirs: opts.content ?? [], lookups, lookupDir, now, tz, earliest: searchOpts.earliest, latest: searchOpts.latest, defaultIndexes, onProgress: progress.update, onWarning: (_plan: number, m: string, at?: Span) => onWarning(m, at) };
         let stats;
         if (store && locator) stats = await runStoreInParallel([planned], [sink], { store, locator }, popts);
         else {

@@ -31,6 +31,7 @@ import { mapCommand } from './map.js';
 import { makeresultsCommand } from './makeresults.js';
 import { mvexpandCommand } from './mvexpand.js';
 import { nomvCommand } from './nomv.js';
+import { outputlookupCommand } from './outputlookup.js';
 import { regexCommand } from './regex.js';
 import { renameCommand } from './rename.js';
 import { replaceCommand } from './replace.js';
@@ -91,6 +92,7 @@ const COMMANDS: readonly AnyCommand[] = [
   makeresultsCommand,
   mvexpandCommand,
   nomvCommand,
+  outputlookupCommand,
   rareCommand,
   regexCommand,
   renameCommand,

@@ -1,0 +1,40 @@
+import { resolve } from 'node:path';
+import type { Command } from 'commander';
+import { VigilError } from '../errors.js';
+import { DEFAULT_LOOKUP_LIMITS, withLookupDir, type LookupDirSetup } from '../detections/lookup-dir.js';
+import type { LookupProvider } from '../spl/lookups.js';
+import { positiveInteger } from './shared.js';
+
+export const LOOKUP_DIR_ENV = 'VIGIL_LOOKUP_DIR';
+
+export interface LookupDirOptions {
+  lookupDir?: string;
+  lookupMaxRows?: string;
+  lookupMaxBytes?: string;
+}
+
+/** `--lookup-dir` and its limits (vigil search, run). */
+export function addLookupDirOptions(cmd: Command): Command {
+  return cmd
+    .option('--lookup-dir <dir>', `writable lookup directory: outputlookup writes its CSV files there, inputlookup and lookup read them before the content's (default: $${LOOKUP_DIR_ENV}; none: outputlookup fails)`)
+    .option('--lookup-max-rows <n>', `rows one file outputlookup writes may hold (default ${DEFAULT_LOOKUP_LIMITS.maxRows})`)
+    .option('--lookup-max-bytes <n>', `bytes one file outputlookup writes may hold (default ${DEFAULT_LOOKUP_LIMITS.maxBytes})`);
+}
+
+/** The writable lookup directory of this run, or null when none is named (outputlookup then fails at the command). */
+export function lookupDirSetup(opts: LookupDirOptions, env: string | undefined = process.env[LOOKUP_DIR_ENV]): LookupDirSetup | null {
+  const dir = opts.lookupDir ?? (env !== undefined && env.trim() !== '' ? env : undefined);
+  if (dir === undefined) return null;
+  if (dir.trim() === '') throw new VigilError('USAGE', '--lookup-dir needs a directory');
+  return {
+    dir: resolve(dir),
+    refusal: null,
+    maxRows: opts.lookupMaxRows === undefined ? DEFAULT_LOOKUP_LIMITS.maxRows : positiveInteger(opts.lookupMaxRows, '--lookup-max-rows'),
+    maxBytes: opts.lookupMaxBytes === undefined ? DEFAULT_LOOKUP_LIMITS.maxBytes : positiveInteger(opts.lookupMaxBytes, '--lookup-max-bytes'),
+  };
+}
+
+/** The content's lookups, with the writable directory's over them when there is one. */
+export function runLookups(base: LookupProvider, setup: LookupDirSetup | null): LookupProvider {
+  return setup ? withLookupDir(base, setup) : base;
+}

@@ -1,0 +1,140 @@
+import { randomBytes } from 'node:crypto';
+import { closeSync, fstatSync, lstatSync, mkdirSync, openSync, readdirSync, readSync, renameSync, rmSync, statSync, unlinkSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { VigilError } from '../errors.js';
+import { lookupFileName, type LookupProvider, type LookupTable, type LookupWriter, type WritableLookups } from '../spl/lookups.js';
+import { parseCsv } from './csv.js';
+import { lazyCsvTable } from './lookup-files.js';
+
+/** The limits of a file `outputlookup` writes (`--lookup-max-rows`/`--lookup-max-bytes`, serve's `lookups:`). */
+export interface LookupDirLimits {
+  maxRows: number;
+  maxBytes: number;
+}
+
+/** 1,000,000 rows and 100 MiB per written lookup file unless configured. */
+export const DEFAULT_LOOKUP_LIMITS: LookupDirLimits = { maxRows: 1_000_000, maxBytes: 100 * 1024 * 1024 };
+
+/** A writable lookup directory: where, its limits, and whether searches of this caller may write to it. */
+export interface LookupDirSetup extends LookupDirLimits {
+  dir: string;
+  /** null: searches may write; else the message of the error outputlookup raises (the API without the switch). */
+  refusal: string | null;
+}
+
+/**
+ * `base` (the content's lookups) with the lookups of a writable directory over it, as a Splunk app's local lookups
+ * override its default ones: `inputlookup x`/`lookup x` read `<dir>/x.csv` when it exists (read again when it
+ * changes), else the content's `x`; `outputlookup` writes there (`writer`). A name that is not a plain file name
+ * is never looked up in the directory (`inputlookup ../x` reads nothing outside it).
+ */
+export function withLookupDir(base: LookupProvider, setup: LookupDirSetup): WritableLookups {
+  const cache = new Map<string, { key: string; table: LookupTable }>();
+  const fromDir = (name: string): LookupTable | undefined => {
+    const f = lookupFileName(name);
+    if (!('file' in f)) return undefined;
+    const path = join(setup.dir, f.file);
+    let st;
+    try {
+      st = statSync(path);
+    } catch {
+      return undefined;
+    }
+    // A link to /dev/zero or a FIFO would be read without end.
+    if (!st.isFile()) return undefined;
+    const key = `${st.ino}:${st.size}:${st.mtimeMs}`;
+    const hit = cache.get(f.file);
+    if (hit?.key === key) return hit.table;
+    const table = lazyCsvTable(name, path, true);
+    cache.set(f.file, { key, table });
+    return table;
+  };
+  return {
+    get: (name) => fromDir(name) ?? base.get(name),
+    names: () => [...new Set([...listed(setup.dir), ...base.names()])],
+    writer: directoryWriter(setup),
+  };
+}
+
+function listed(dir: string): string[] {
+  try {
+    return readdirSync(dir).filter((f) => f.toLowerCase().endsWith('.csv') && !f.startsWith('.'));
+  } catch {
+    return [];
+  }
+}
+
+function directoryWriter(setup: LookupDirSetup): LookupWriter {
+  const path = (file: string): string => {
+    // Checked by the command already; checked again here, where the path is made.
+    const f = lookupFileName(file);
+    if (!('file' in f) || f.file !== file) throw new VigilError('SPL_LOOKUP_WRITE', `outputlookup: "${file}" is not a plain lookup file name`);
+    return join(setup.dir, file);
+  };
+  const failed = (what: string, e: unknown): VigilError => new VigilError('SPL_LOOKUP_WRITE', `outputlookup: cannot ${what} in ${setup.dir}: ${(e as Error).message}`);
+  return {
+    refusal: setup.refusal,
+    maxRows: setup.maxRows,
+    maxBytes: setup.maxBytes,
+    read: (file) => {
+      const p = path(file);
+      let fd: number;
+      try {
+        // Not a link: a file written here is a regular file, and a link could read what lies outside the directory.
+        if (!lstatSync(p).isFile()) return null;
+        fd = openSync(p, 'r');
+      } catch {
+        return null;
+      }
+      try {
+        const size = fstatSync(fd).size;
+        if (size > setup.maxBytes) throw new VigilError('SPL_LOOKUP_WRITE', `outputlookup: ${file} already holds ${size} bytes, more than a written lookup may (${setup.maxBytes}): it cannot be appended to`);
+        const buf = Buffer.alloc(size);
+        let at = 0;
+        while (at < size) {
+          const n = readSync(fd, buf, at, size - at, at);
+          if (n === 0) break;
+          at += n;
+        }
+        const text = buf.subarray(0, at).toString('utf8');
+        let rows: string[][];
+        try {
+          rows = parseCsv(text, file);
+        } catch (e) {
+          throw new VigilError('SPL_LOOKUP_WRITE', `outputlookup: ${file} is not CSV that can be appended to: ${(e as Error).message}`);
+        }
+        return { text, header: rows[0] ?? [], rows: Math.max(0, rows.length - 1) };
+      } finally {
+        closeSync(fd);
+      }
+    },
+    write: (file, text) => {
+      const p = path(file);
+      try {
+        mkdirSync(setup.dir, { recursive: true });
+      } catch (e) {
+        throw failed('create the lookup directory', e);
+      }
+      // Hidden (a lookup name never starts with a dot) and unique: concurrent writers never share a temporary file.
+      const tmp = join(setup.dir, `.${file}.${process.pid}.${randomBytes(6).toString('hex')}.tmp`);
+      try {
+        writeFileSync(tmp, text, { flag: 'wx', mode: 0o644 });
+        renameSync(tmp, p);
+      } catch (e) {
+        try {
+          unlinkSync(tmp);
+        } catch {
+          // never created, or already renamed
+        }
+        throw failed(`write ${file}`, e);
+      }
+    },
+    remove: (file) => {
+      try {
+        rmSync(path(file), { force: true });
+      } catch (e) {
+        throw failed(`remove ${file}`, e);
+      }
+    },
+  };
+}
