@@ -1,6 +1,6 @@
 import { toNumber, toText, valuesOf, type FieldValue, type Scalar } from '../../events/value.js';
 import type { ArgParser } from '../parse/parser.js';
-import type { Span } from '../source.js';
+import { cover, type Span } from '../source.js';
 import { aggregationFor, type Accumulator, type AggregationBlueprint } from '../stats/aggregations.js';
 import { sortByValues, type Aggregator, type GroupsPartial } from '../stats/aggregator.js';
 import type { AggregationSpec } from '../stats/parse.js';
@@ -21,7 +21,7 @@ export const MAX_CHART_CELLS = 5_000_000;
  */
 export const MAX_CHART_COLUMNS = 10_000;
 
-/** `where <fn> in top5`, `where <fn> notin bottom3`, `where <fn> > 10`: which series are charted (timechart). */
+/** `where <fn> in top5`, `where <fn> notin bottom3`, `where <fn> > 10`: which series are charted (timechart, chart). */
 export type WhereClause =
   | { fn: AggregationBlueprint; kind: 'rank'; keep: boolean; top: boolean; n: number }
   | { fn: AggregationBlueprint; kind: 'threshold'; greater: boolean; value: number };
@@ -88,6 +88,39 @@ export function scoreFunction(p: ArgParser, name: string, at: Span): Aggregation
   const fn = aggregationFor(name.replace(/\(.*\)$/s, '').toLowerCase());
   if (!fn) throw p.error(`unknown statistical function "${name}"`, at, 'SPL_BAD_ARGUMENT');
   return fn;
+}
+
+/**
+ * `<fn> (in|notin) (top|bottom)<N>` or `<fn> (<|>) <number>` (SPL reference, timechart and chart: where-clause, "part
+ * of the <column-split> argument").
+ */
+export function parseWhere(p: ArgParser, whereAt: Span): WhereClause {
+  const t = p.next('search');
+  if (t.kind !== 'word') throw p.error('WHERE needs a statistical function, e.g. WHERE max in top5', t.span);
+  let name = t.value;
+  let end = t.span;
+  if (p.peek('search').kind === 'lparen') {
+    p.next('search');
+    while (p.peek('search').kind !== 'rparen' && p.peek('search').kind !== 'eof') p.next('search');
+    end = p.expect('rparen', '`)`').span;
+    name = p.source.text.slice(t.span.start, end.end);
+  }
+  const fn = scoreFunction(p, name, cover(t.span, end));
+  const c = p.next('search');
+  const word = c.kind === 'word' ? c.value.toLowerCase() : '';
+  if (word === 'in' || word === 'notin') {
+    const r = p.next('search');
+    const m = r.kind === 'word' ? /^(top|bottom)(\d+)$/i.exec(r.value) : null;
+    if (!m) throw p.error('expected top<N> or bottom<N>, e.g. WHERE max in top5', r.span, 'SPL_BAD_ARGUMENT');
+    return { fn, kind: 'rank', keep: word === 'in', top: m[1]!.toLowerCase() === 'top', n: p.parseInt(m[2]!, r.span) };
+  }
+  if (c.kind === 'op' && (c.value === '<' || c.value === '>')) {
+    const v = p.next('search');
+    const n = toNumber(v.value);
+    if (n === null || (v.kind !== 'word' && v.kind !== 'number')) throw p.error(`expected a number after ${c.value}`, v.span, 'SPL_BAD_ARGUMENT');
+    return { fn, kind: 'threshold', greater: c.value === '>', value: n };
+  }
+  throw p.error('expected in, notin, < or > after the function of WHERE, e.g. WHERE max in top5 or WHERE count > 10', c.kind === 'eof' ? whereAt : c.span, 'SPL_BAD_ARGUMENT');
 }
 
 /** Refuses two aggregations of one name and returns the internal event count that scores series (`SeriesArgs.counting`). */

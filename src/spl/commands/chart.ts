@@ -4,7 +4,7 @@ import type { ArgParser } from '../parse/parser.js';
 import { SplError, type Span } from '../source.js';
 import { AggregationGroups, Aggregator, sortByValues, type GroupsPartial } from '../stats/aggregator.js';
 import { parseAggregation } from '../stats/parse.js';
-import { collectSeries, countingSpec, MAX_CHART_CELLS, MAX_CHART_COLUMNS, NULL_SERIES, otherCells, resultsOf, selectSeries, seriesColumns, seriesDefaults, seriesOption, SERIES_OPTIONS, type SeriesArgs } from './chart-series.js';
+import { collectSeries, countingSpec, MAX_CHART_CELLS, MAX_CHART_COLUMNS, NULL_SERIES, otherCells, parseWhere, resultsOf, selectSeries, seriesColumns, seriesDefaults, seriesOption, SERIES_OPTIONS, type SeriesArgs } from './chart-series.js';
 import { defineCommand, type ExecContext, type Sink } from './types.js';
 
 export interface ChartArgs extends SeriesArgs {
@@ -111,9 +111,16 @@ function parseChart(p: ArgParser): ChartArgs {
         args.over = f;
         if (p.peek('search').kind === 'comma') p.next('search');
         const after = p.peek('search');
-        // `BY a limit=5`: an option, not a column-split.
-        if ((after.kind === 'word' || after.kind === 'string') && p.peek2('search').kind !== 'op') args.by = splitField(p, 'a column-split field');
+        // `BY a limit=5`: an option, not a column-split; `BY a WHERE ...` needs one.
+        const isWhere = after.kind === 'word' && after.value.toLowerCase() === 'where';
+        if ((after.kind === 'word' || after.kind === 'string') && !isWhere && p.peek2('search').kind !== 'op') args.by = splitField(p, 'a column-split field');
       } else args.by = f;
+      // "The <where-clause> is part of the <column-split> argument" (SPL reference, chart): `BY a b WHERE max in top5`.
+      const whereWord = p.acceptWord('where');
+      if (whereWord) {
+        if (args.by === null) throw p.error('a WHERE clause of chart selects columns: it comes after the column-split field (BY <row-split> <column-split> WHERE ...)', whereWord.span, 'SPL_BAD_ARGUMENT');
+        args.where = parseWhere(p, whereWord.span);
+      }
       const extra = p.peek('search');
       if (extra.kind !== 'eof' && !(extra.kind === 'word' && p.peek2('search').kind === 'op')) {
         throw p.error('chart splits by at most two fields: a row-split and a column-split (use stats for more)', extra.span, 'SPL_BAD_ARGUMENT');
@@ -135,6 +142,7 @@ function parseChart(p: ArgParser): ChartArgs {
   // documented meaning (and no score for limit=).
   const spark = args.aggregations.find((a) => a.sparkline);
   if (spark && args.by !== null) throw p.error('chart computes sparkline without a column-split only, e.g. chart sparkline count by host', spark.span, 'SPL_BAD_ARGUMENT');
+  if (args.where !== null && args.aggregations.length > 1) throw p.error('a WHERE clause selects series of a single aggregation', first!, 'SPL_BAD_ARGUMENT');
   args.counting = countingSpec(p, args.aggregations, first!);
   return args;
 }

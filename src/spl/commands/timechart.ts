@@ -7,7 +7,7 @@ import { AggregationGroups, Aggregator, type GroupsPartial } from '../stats/aggr
 import { parseAggregation, type AggregationSpec } from '../stats/parse.js';
 import { autoTimeSpan, DEFAULT_BINS, isEpochAligned, spanSeconds, timeBinner, timeBinsBetween, type Span as BinSpan } from '../time/span.js';
 import { alignOption, alignOrigin, spanOption, type AlignTime } from './bin.js';
-import { collectSeries, countingSpec, MAX_CHART_CELLS, NULL_SERIES, otherCells, resultsOf, scoreFunction, selectSeries, seriesColumns, seriesDefaults, seriesOption, SERIES_OPTIONS, type SeriesArgs, type WhereClause } from './chart-series.js';
+import { collectSeries, countingSpec, MAX_CHART_CELLS, NULL_SERIES, otherCells, parseWhere, resultsOf, selectSeries, seriesColumns, seriesDefaults, seriesOption, SERIES_OPTIONS, type SeriesArgs } from './chart-series.js';
 import { defineCommand, type ExecContext, type Sink } from './types.js';
 
 /**
@@ -216,36 +216,6 @@ function parseRate(p: ArgParser): AggregationSpec {
     end = name.span;
   }
   return { fnName: t.value.toLowerCase(), blueprint: aggregationFor('sum')!, field: f.value, expr: null, as, span: cover(t.span, end) };
-}
-
-/** `<fn> (in|notin) (top|bottom)<N>` or `<fn> (<|>) <number>` (SPL reference, timechart: where-clause). */
-function parseWhere(p: ArgParser, whereAt: Span): WhereClause {
-  const t = p.next('search');
-  if (t.kind !== 'word') throw p.error('WHERE needs a statistical function, e.g. WHERE max in top5', t.span);
-  let name = t.value;
-  let end = t.span;
-  if (p.peek('search').kind === 'lparen') {
-    p.next('search');
-    while (p.peek('search').kind !== 'rparen' && p.peek('search').kind !== 'eof') p.next('search');
-    end = p.expect('rparen', '`)`').span;
-    name = p.source.text.slice(t.span.start, end.end);
-  }
-  const fn = scoreFunction(p, name, cover(t.span, end));
-  const c = p.next('search');
-  const word = c.kind === 'word' ? c.value.toLowerCase() : '';
-  if (word === 'in' || word === 'notin') {
-    const r = p.next('search');
-    const m = r.kind === 'word' ? /^(top|bottom)(\d+)$/i.exec(r.value) : null;
-    if (!m) throw p.error('expected top<N> or bottom<N>, e.g. WHERE max in top5', r.span, 'SPL_BAD_ARGUMENT');
-    return { fn, kind: 'rank', keep: word === 'in', top: m[1]!.toLowerCase() === 'top', n: p.parseInt(m[2]!, r.span) };
-  }
-  if (c.kind === 'op' && (c.value === '<' || c.value === '>')) {
-    const v = p.next('search');
-    const n = toNumber(v.value);
-    if (n === null || (v.kind !== 'word' && v.kind !== 'number')) throw p.error(`expected a number after ${c.value}`, v.span, 'SPL_BAD_ARGUMENT');
-    return { fn, kind: 'threshold', greater: c.value === '>', value: n };
-  }
-  throw p.error('expected in, notin, < or > after the function of WHERE, e.g. WHERE max in top5 or WHERE count > 10', c.kind === 'eof' ? whereAt : c.span, 'SPL_BAD_ARGUMENT');
 }
 
 /** One partition's buckets (`splits`): plain data, as stats' partial states. */

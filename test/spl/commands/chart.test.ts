@@ -151,6 +151,60 @@ describe('chart with one split or none', () => {
   });
 });
 
+describe('chart WHERE: the column-split\'s where-clause', () => {
+  // Reference, chart: "The <where-clause> is part of the <column-split> argument"; "Syntax: <single-agg>
+  // <where-comp>"; "<wherein-comp> Syntax: (in | notin) (top | bottom)<int>"; "<wherethresh-comp> Syntax: ( < | > )
+  // <num>"; "The number of columns included is limited to 10 by default. You can change the number of columns by
+  // including a where-clause."; "The limit and agg options are ignored if an explicit where-clause is provided."
+  // The reference's extended example 1 data (products x quarters of sales).
+  const sales = rows(
+    {
+      products: ['ProductA', 'ProductB', 'ProductC', 'ProductA', 'ProductB', 'ProductC', 'ProductA', 'ProductB', 'ProductC', 'ProductA', 'ProductB', 'ProductC'],
+      quarter: ['QTR1', 'QTR1', 'QTR1', 'QTR2', 'QTR2', 'QTR2', 'QTR3', 'QTR3', 'QTR3', 'QTR4', 'QTR4', 'QTR4'],
+      sales: ['1200', '1400', '1650', '1425', '1175', '1550', '1300', '1250', '1375', '1550', '1700', '1625'],
+    },
+    ['sales'],
+  );
+
+  it('gives the reference example\'s table without a WHERE', async () => {
+    expect(await run(`${sales} | chart sum(sales) BY products quarter`)).toEqual([
+      { products: 'ProductA', QTR1: 1200, QTR2: 1425, QTR3: 1300, QTR4: 1550 },
+      { products: 'ProductB', QTR1: 1400, QTR2: 1175, QTR3: 1250, QTR4: 1700 },
+      { products: 'ProductC', QTR1: 1650, QTR2: 1550, QTR3: 1375, QTR4: 1625 },
+    ]);
+  });
+
+  it('keeps the columns the clause selects, the others in OTHER, over limit=', async () => {
+    // max per quarter: QTR1 1650, QTR2 1550, QTR3 1375, QTR4 1700: top2 is QTR4 and QTR1; OTHER = QTR2 + QTR3.
+    const top2 = [
+      { products: 'ProductA', QTR1: 1200, QTR4: 1550, OTHER: 2725 },
+      { products: 'ProductB', QTR1: 1400, QTR4: 1700, OTHER: 2425 },
+      { products: 'ProductC', QTR1: 1650, QTR4: 1625, OTHER: 2925 },
+    ];
+    expect(await run(`${sales} | chart limit=1 sum(sales) BY products quarter WHERE max in top2`)).toEqual(top2);
+    expect(await run(`${sales} | chart sum(sales) OVER products BY quarter WHERE max in top2 useother=t`)).toEqual(top2);
+    // sum per quarter: 4250, 4150, 3925, 4875: "< 4000" keeps QTR3.
+    expect(await run(`${sales} | chart sum(sales) BY products quarter WHERE sum < 4000 useother=f`)).toEqual([
+      { products: 'ProductA', QTR3: 1300 },
+      { products: 'ProductB', QTR3: 1250 },
+      { products: 'ProductC', QTR3: 1375 },
+    ]);
+    // notin top3 of sum: QTR3 (the lowest) alone.
+    expect(await run(`${sales} | chart sum(sales) BY products, quarter WHERE sum notin top3 useother=f`)).toEqual(await run(`${sales} | chart sum(sales) BY products quarter WHERE sum < 4000 useother=f`));
+  });
+
+  it('refuses a WHERE without a column-split, or with several aggregations', async () => {
+    let spl = `${sales} | chart sum(sales) BY products WHERE max in top2`;
+    let e = await errorOf(spl);
+    expect(e.code).toBe('SPL_BAD_ARGUMENT');
+    expect(e.format()).toContain(at(spl, 'WHERE'));
+    spl = `${sales} | chart sum(sales) max(sales) BY products quarter WHERE max in top2`;
+    e = await errorOf(spl);
+    expect(e.code).toBe('SPL_BAD_ARGUMENT');
+    expect(e.message).toContain('single aggregation');
+  });
+});
+
 describe('chart errors', () => {
   it('refuses eval of aggregations, bin options and a third split field at their place', async () => {
     let spl = `${web} | chart eval(avg(bytes)*2) AS y by host`;
@@ -202,6 +256,7 @@ describe('chart on several threads', () => {
       '* | chart count by process_name node_name',
       '* | chart limit=2 avg(process_id) max(process_id) over node_name by pod_name',
       '* | chart limit=bottom3 dc(process_name) over node_name by pod_name',
+      '* | chart count over node_name by process_name WHERE count in top3',
     ], 7, NOW, 1);
   }, 120_000);
 });
