@@ -154,7 +154,12 @@ export const binCommand = defineCommand<BinArgs>({
  * length"), as ESCU's `eval gtime=_time | bin span=1h gtime` relies on.
  */
 function timeBased(a: BinArgs): boolean {
-  return a.field === '_time' || a.span?.kind === 'seconds' || a.span?.kind === 'months';
+  return isTimeBinning(a.field, a.span);
+}
+
+/** `timeBased` of a field and span (makecontinuous bins as bin does). */
+export function isTimeBinning(field: string, span: BinSpan | null): boolean {
+  return field === '_time' || span?.kind === 'seconds' || span?.kind === 'months';
 }
 
 export function spanOption(p: ArgParser, text: string, at: Span): BinSpan {
@@ -210,8 +215,13 @@ function binnerFor(span: BinSpan, isTime: boolean, ctx: ExecContext, origin: num
   const range = numberBinner(span);
   return (n) => {
     const r = range(n);
-    return r === null ? null : `${bound(r.start)}-${bound(r.end)}`;
+    return r === null ? null : rangeLabel(r);
   };
+}
+
+/** A numeric bin's `"start-end"` label. */
+export function rangeLabel(r: { start: number; end: number }): string {
+  return `${bound(r.start)}-${bound(r.end)}`;
 }
 
 function binRow(row: Result, field: string, target: string, bin: (n: number) => Scalar | null): void {

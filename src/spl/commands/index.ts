@@ -16,6 +16,7 @@ import { evalCommand } from './eval.js';
 import { extractCommand } from './extract.js';
 import { eventstatsCommand } from './eventstats.js';
 import { fieldsCommand } from './fields.js';
+import { filldownCommand } from './filldown.js';
 import { fillnullCommand } from './fillnull.js';
 import { foreachCommand } from './foreach.js';
 import { formatCommand } from './format.js';
@@ -26,12 +27,15 @@ import { inputlookupCommand } from './inputlookup.js';
 import { iplocationCommand } from './iplocation.js';
 import { joinCommand } from './join.js';
 import { lookupCommand } from './lookup.js';
+import { makecontinuousCommand } from './makecontinuous.js';
 import { makemvCommand } from './makemv.js';
 import { mapCommand } from './map.js';
 import { makeresultsCommand } from './makeresults.js';
+import { mvcombineCommand } from './mvcombine.js';
 import { mvexpandCommand } from './mvexpand.js';
 import { nomvCommand } from './nomv.js';
 import { outputlookupCommand } from './outputlookup.js';
+import { rangemapCommand } from './rangemap.js';
 import { regexCommand } from './regex.js';
 import { renameCommand } from './rename.js';
 import { replaceCommand } from './replace.js';
@@ -42,12 +46,14 @@ import { searchCommand } from './search.js';
 import { sortCommand } from './sort.js';
 import { spathCommand } from './spath.js';
 import { statsCommand } from './stats.js';
+import { strcatCommand } from './strcat.js';
 import { streamstatsCommand } from './streamstats.js';
 import { tableCommand } from './table.js';
 import { timechartCommand } from './timechart.js';
 import { tailCommand } from './tail.js';
 import { rareCommand, topCommand } from './top.js';
 import { transactionCommand } from './transaction.js';
+import { transposeCommand } from './transpose.js';
 import { trendlineCommand } from './trendline.js';
 import { tstatsCommand } from './tstats.js';
 import { untableCommand } from './untable.js';
@@ -77,6 +83,7 @@ const COMMANDS: readonly AnyCommand[] = [
   eventstatsCommand,
   extractCommand,
   fieldsCommand,
+  filldownCommand,
   fillnullCommand,
   foreachCommand,
   formatCommand,
@@ -87,12 +94,15 @@ const COMMANDS: readonly AnyCommand[] = [
   iplocationCommand,
   joinCommand,
   lookupCommand,
+  makecontinuousCommand,
   makemvCommand,
   mapCommand,
   makeresultsCommand,
+  mvcombineCommand,
   mvexpandCommand,
   nomvCommand,
   outputlookupCommand,
+  rangemapCommand,
   rareCommand,
   regexCommand,
   renameCommand,
@@ -104,12 +114,14 @@ const COMMANDS: readonly AnyCommand[] = [
   sortCommand,
   spathCommand,
   statsCommand,
+  strcatCommand,
   streamstatsCommand,
   tableCommand,
   tailCommand,
   timechartCommand,
   transactionCommand,
   topCommand,
+  transposeCommand,
   trendlineCommand,
   tstatsCommand,
   untableCommand,

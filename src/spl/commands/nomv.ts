@@ -1,4 +1,5 @@
-import { toText, valuesOf } from '../../events/value.js';
+import type { Multivalue } from '../../events/value.js';
+import { joinedText } from './mvcombine.js';
 import { defineCommand } from './types.js';
 
 export interface NomvArgs {
@@ -7,7 +8,7 @@ export interface NomvArgs {
 
 /**
  * `nomv <field>` (SPL reference, nomv): "Converts values of the specified multivalue field into one single
- * value. Separates the values using a new line "\n" delimiter." A single value or a missing field is left as
+ * value. Separates the values using a new line "\n" delimiter" (or the delim= of the mvcombine that made them). A single value or a missing field is left as
  * it is. Decision: internal fields are refused, as mvexpand and makemv refuse them (the reference says nothing).
  */
 export const nomvCommand = defineCommand<NomvArgs>({
@@ -20,7 +21,7 @@ export const nomvCommand = defineCommand<NomvArgs>({
   create: (args, _ctx, next) => ({
     push: (row) => {
       const v = row.get(args.field);
-      if (Array.isArray(v)) row.set(args.field, valuesOf(v).map(toText).join('\n'));
+      if (Array.isArray(v)) row.set(args.field, joinedText(v as Multivalue));
       next.push(row);
     },
     end: () => next.end(),
