@@ -24,21 +24,26 @@ function kindOf(code: string | undefined): { kind: ClientErrorKind; status: numb
  * or header, headers not complete in `headersTimeout`) with a JSON body in the port's format, instead of node's
  * bare `431`/`400`/`408` that told a client nothing; then closes the connection. Node's rule for when a reply may
  * be written is kept: not when the connection is no longer writable or a reply's headers already went out (the
- * bytes would land inside it); with a reply still pending, only for a whole-request timeout of a handler that never
- * answered (written, then the connection cut at once, as node does). Otherwise the connection ends after the
+ * bytes would land inside it); with a reply still pending, for an error in that request's own body (a malformed
+ * chunked body: the handler never sees the rest of it, and would never answer) and for a whole-request timeout of a
+ * handler that never answered (written, then the connection cut at once, as node does); `onAnswer`'s `handled`
+ * says the request already reached a handler (counted there). Otherwise the connection ends after the
  * reply and what the client still sends is dropped for LINGER_MS: cut right away, the unread request bytes made
  * the kernel send a reset, which can discard the reply before the client reads it.
  */
-export function answerClientErrors(server: Server, reply: ClientErrorReply, onAnswer?: (status: number) => void): void {
+export function answerClientErrors(server: Server, reply: ClientErrorReply, onAnswer?: (status: number, handled: boolean) => void): void {
   const answered = new WeakSet<Duplex>();
   server.on('clientError', (err: NodeJS.ErrnoException & { reason?: string }, socket: Duplex) => {
     // The parser keeps reporting the data that follows on the connection: answered once.
     if (answered.has(socket)) return;
     // `_httpMessage`: the reply node attached to the connection (what its own default reply checks).
     const pending = (socket as Duplex & { _httpMessage?: ServerResponse | null })._httpMessage ?? null;
-    // A parse error with a reply pending belongs to a later, pipelined request: a reply now would read as the
-    // pending one's, so the connection is only cut. A timeout with one pending is that request's (node's 408).
-    if (err.code === 'ECONNRESET' || !socket.writable || pending?.headersSent || (pending !== null && err.code !== 'ERR_HTTP_REQUEST_TIMEOUT')) {
+    // A parse error with a reply pending belongs to that request while its body is still being read (a bad chunk
+    // size, chunk extensions over node's limit: node's own reply was a 400/413 then) and is answered; else to a
+    // later, pipelined request: a reply now would read as the pending one's, so the connection is only cut. A
+    // timeout with one pending is that request's (node's 408).
+    const ownBody = pending !== null && pending.req?.complete === false;
+    if (err.code === 'ECONNRESET' || !socket.writable || pending?.headersSent || (pending !== null && !ownBody && err.code !== 'ERR_HTTP_REQUEST_TIMEOUT')) {
       socket.destroy();
       return;
     }
@@ -47,8 +52,8 @@ export function answerClientErrors(server: Server, reply: ClientErrorReply, onAn
     const r = reply(kind, status, err.reason ?? err.code ?? 'malformed request');
     const body = JSON.stringify(r.body);
     const head = `HTTP/1.1 ${r.status} ${STATUS_CODES[r.status] ?? ''}\r\nContent-Type: application/json; charset=UTF-8\r\nContent-Length: ${Buffer.byteLength(body)}\r\nX-Content-Type-Options: nosniff\r\nConnection: close\r\n\r\n`;
-    onAnswer?.(r.status);
-    if (pending !== null) {
+    onAnswer?.(r.status, pending !== null);
+    if (pending !== null && (!ownBody || err.code === 'ERR_HTTP_REQUEST_TIMEOUT')) {
       socket.write(head + body);
       socket.destroy();
       return;

@@ -496,8 +496,8 @@ export function createHecServer(options: HecServerOptions): HecServer {
         server = createHttpServer({ ...nodeTimeouts(config.timeouts), maxHeaderSize: config.maxHeaderBytes }, (req, res) => onRequest(req, res));
       }
       // What node refuses before a handler runs gets a HEC reply too (it was a bare 431/400/408), counted as a request.
-      answerClientErrors(server, (_kind, status, reason) => hecClientErrorReply(status, reason, config), (status) => {
-        stats.request(null);
+      answerClientErrors(server, (_kind, status, reason) => hecClientErrorReply(status, reason, config), (status, handled) => {
+        if (!handled) stats.request(null);
         stats.reply(status, null, true);
       });
       // Answer `Expect: 100-continue` (curl sends it for large bodies) only after auth and size checks pass,

@@ -14,7 +14,7 @@ import { executeSearch, withSearchSubsearches } from './exec/subsearch.js';
 import { NO_LOOKUPS, type LookupProvider } from './lookups.js';
 import { compileSearch } from './search/predicate.js';
 import { expandMacros, MacroLibrary } from './macros/macros.js';
-import type { PipelineAst, SearchExpr } from './parse/ast.js';
+import type { CommandAst, PipelineAst, SearchExpr } from './parse/ast.js';
 import { parsePipeline, type ParseOptions } from './parse/parser.js';
 import { planSearch, type SearchPlan, type TimeBound } from './plan/plan.js';
 import { explainPlan } from './plan/explain.js';
@@ -173,12 +173,17 @@ function checkOperators(planned: SearchPlan, opts: Pick<ExecuteOptions, 'now' | 
   }
   const p = withSearchSubsearches(planned, new Map(empty));
   const ctx: ExecContext = Object.assign(createContext({ ...p, subsearchRows: new Map(p.subsearches.map((s) => [s.command, []])) }, opts), { checking });
+  const checkSubsearchesOf = (command: CommandAst): void => {
+    for (const sub of p.subsearches) if (sub.expr === null && sub.command === command) checkOperators(sub.plan, opts, checking);
+  };
   const none: Sink = { push: () => {}, end: () => {} };
   try {
-    if (p.generating) p.generating.blueprint.create(p.generating.command.args, ctx, none, p.generating.command);
-    else compileSearch(p.lead, ctx.source);
+    if (p.generating) {
+      checkSubsearchesOf(p.generating.command);
+      p.generating.blueprint.create(p.generating.command.args, ctx, none, p.generating.command);
+    } else compileSearch(p.lead, ctx.source);
     for (const s of p.stages) {
-      for (const sub of p.subsearches) if (sub.expr === null && sub.command === s.command) checkOperators(sub.plan, opts, checking);
+      checkSubsearchesOf(s.command);
       s.blueprint.create(s.command.args, ctx, none, s.command);
     }
   } catch (e) {

@@ -74,6 +74,27 @@ describe('requests refused before a handler runs (clientError)', () => {
     }
   });
 
+  it('a malformed chunked body of a request a handler is reading is answered (node answered 400/413 there), counted once', async () => {
+    const h = await start();
+    try {
+      const head = `POST /services/collector/event HTTP/1.1\r\nHost: hec\r\nAuthorization: Splunk ${TOKEN}\r\nTransfer-Encoding: chunked\r\n\r\n`;
+      // A chunk size that is not hex, then chunk extensions over node's 16 KiB limit.
+      const bad = await (await rawConnection(h.url, `${head}zz\r\nabc\r\n0\r\n\r\n`)).closed(10_000);
+      expect([bad.closed, bad.status]).toEqual([true, 400]);
+      expect(JSON.parse(bad.body)).toEqual({ text: 'Bad request (malformed HTTP: Invalid character in chunk size)', code: 400 });
+      const ext = await (await rawConnection(h.url, `${head}5;${'e'.repeat(20_000)}\r\nhello\r\n0\r\n\r\n`)).closed(10_000);
+      expect([ext.closed, ext.status]).toEqual([true, 413]);
+      expect(JSON.parse(ext.body)).toEqual({ text: 'Request entity too large (a chunk-size line with extensions over 16384 bytes)', code: 413 });
+      // Each request reached the handler, which counted it: the reply adds no second request.
+      const stats = h.server.stats();
+      expect([stats.requests, stats.codes['400'], stats.codes['413']]).toEqual([2, 1, 1]);
+      expect(h.store.events.length).toBe(0);
+      expect((await send(h.url, '/services/collector/health', { method: 'GET' })).status).toBe(200);
+    } finally {
+      await h.close();
+    }
+  });
+
   it('a malformed request line or header is 400 with a HEC body, and the connection closed', async () => {
     const h = await start();
     try {

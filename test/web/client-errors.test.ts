@@ -79,4 +79,20 @@ describe('API requests refused before the app runs (clientError)', () => {
       await api.close();
     }
   });
+
+  it('a malformed chunked body of a request the app is reading is 400 USAGE / 413 BODY_TOO_LARGE as JSON (node answered them), the connection closed', async () => {
+    const api = await startApi();
+    try {
+      const head = `POST /api/search HTTP/1.1\r\nHost: localhost\r\nAuthorization: Bearer ${api.token}\r\nContent-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\n`;
+      const bad = await (await rawConnection(api.url, `${head}zz\r\nabc\r\n0\r\n\r\n`)).closed(10_000);
+      expect([bad.closed, bad.status]).toEqual([true, 400]);
+      expect(errorOf(bad.body)).toEqual({ code: 'USAGE', message: 'malformed HTTP request: Invalid character in chunk size' });
+      const ext = await (await rawConnection(api.url, `${head}5;${'e'.repeat(20_000)}\r\nhello\r\n0\r\n\r\n`)).closed(10_000);
+      expect([ext.closed, ext.status]).toEqual([true, 413]);
+      expect(errorOf(ext.body)).toEqual({ code: 'BODY_TOO_LARGE', message: 'a chunk-size line with extensions is over 16384 bytes' });
+      expect((await send(api.url, '/api/health', { method: 'GET', headers: { Authorization: `Bearer ${api.token}` } })).status).toBe(200);
+    } finally {
+      await api.close();
+    }
+  });
 });

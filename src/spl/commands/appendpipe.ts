@@ -37,7 +37,7 @@ export const appendpipeCommand = defineCommand<AppendpipeArgs>({
         throw p.error(`appendpipe runs its subpipeline over the current results: "${command.name}" generates results and cannot be in it`, command.nameSpan);
       }
       // Subsearches run before the search reads anything (exec/subsearch.ts); the planner sees only the top level.
-      if (blueprint.subsearch || (command.name === 'search' && subsearchNodes((command.args as SearchArgs).expr).length > 0)) {
+      if (blueprint.subsearch || blueprint.subsearches || (command.name === 'search' && subsearchNodes((command.args as SearchArgs).expr).length > 0)) {
         throw new SplError('SPL_UNSUPPORTED_COMMAND', `a subsearch inside appendpipe is not supported yet ("${command.name}")`, command.nameSpan, p.source);
       }
     }

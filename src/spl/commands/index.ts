@@ -60,6 +60,12 @@ import { untableCommand } from './untable.js';
 import { whereCommand } from './where.js';
 import { xmlkvCommand } from './xmlkv.js';
 import { xyseriesCommand } from './xyseries.js';
+import { fieldsummaryCommand } from './fieldsummary.js';
+import { multisearchCommand } from './multisearch.js';
+import { setCommand } from './set.js';
+import { tojsonCommand } from './tojson.js';
+import { unionCommand } from './union.js';
+import { uniqCommand } from './uniq.js';
 import { setCommandTable } from './table-lookup.js';
 
 /**
@@ -83,6 +89,7 @@ const COMMANDS: readonly AnyCommand[] = [
   eventstatsCommand,
   extractCommand,
   fieldsCommand,
+  fieldsummaryCommand,
   filldownCommand,
   fillnullCommand,
   foreachCommand,
@@ -99,6 +106,7 @@ const COMMANDS: readonly AnyCommand[] = [
   mapCommand,
   makeresultsCommand,
   mvcombineCommand,
+  multisearchCommand,
   mvexpandCommand,
   nomvCommand,
   outputlookupCommand,
@@ -111,6 +119,7 @@ const COMMANDS: readonly AnyCommand[] = [
   reverseCommand,
   rexCommand,
   searchCommand,
+  setCommand,
   sortCommand,
   spathCommand,
   statsCommand,
@@ -119,11 +128,14 @@ const COMMANDS: readonly AnyCommand[] = [
   tableCommand,
   tailCommand,
   timechartCommand,
+  tojsonCommand,
   transactionCommand,
   topCommand,
   transposeCommand,
   trendlineCommand,
   tstatsCommand,
+  unionCommand,
+  uniqCommand,
   untableCommand,
   whereCommand,
   xmlkvCommand,

@@ -48,10 +48,11 @@ export interface ExecContext extends EvalContext {
    */
   readFrom?(source: EventSource | null): void;
   /**
-   * The results of the subsearches of this search's commands (`join ... [ ... ]`), run before its events are read
-   * (exec/subsearch.ts `runSubsearches`). Absent on a path that does not run them: such a command then fails.
+   * The results of the subsearches of this search's commands (`join ... [ ... ]`; one list per subsearch, in the
+   * command's order: `union [ ... ] [ ... ]`), run before its events are read (exec/subsearch.ts `runSubsearches`).
+   * Absent on a path that does not run them: such a command then fails.
    */
-  subsearchRows?: ReadonlyMap<CommandAst, readonly Result[]>;
+  subsearchRows?: ReadonlyMap<CommandAst, readonly (readonly Result[])[]>;
   /**
    * Runs a search of its own (map's, once per result; exec/subsearch.ts `searchRunner`): its text macro-expanded,
    * planned as this search's subsearches are (same events, default time range), its rows pushed to `output` (not
@@ -126,6 +127,8 @@ export interface CommandBlueprint<A> {
   runsSearches?(args: A): boolean;
   /** A command with a subsearch (`join`): the planner plans it with the search, the executor runs it first. */
   subsearch?(args: A): SubsearchSpec;
+  /** A command with several subsearches (`union`, `multisearch`, `set`): as `subsearch`, each run in turn. */
+  subsearches?(args: A): readonly SubsearchSpec[];
   /** Generating commands produce their rows here. */
   generate?(args: A, ctx: ExecContext, next: Sink, cmd: CommandAst): Promise<void> | void;
   /**
@@ -184,6 +187,11 @@ export function defineCommand<A>(bp: CommandBlueprint<A>): AnyCommand {
 
 /** The results of `cmd`'s subsearch (run before the search: ExecContext.subsearchRows), or an error where none ran. */
 export function subsearchRowsOf(ctx: ExecContext, cmd: CommandAst): readonly Result[] {
+  return subsearchResultsOf(ctx, cmd)[0] ?? [];
+}
+
+/** The results of each of `cmd`'s subsearches, in its order (`CommandBlueprint.subsearches`), or an error where none ran. */
+export function subsearchResultsOf(ctx: ExecContext, cmd: CommandAst): readonly (readonly Result[])[] {
   const rows = ctx.subsearchRows?.get(cmd);
   if (rows === undefined) {
     throw new SplError('SPL_UNSUPPORTED_COMMAND', `${cmd.name}: its subsearch cannot run on this path (a search with a subsearch runs on one thread, not incrementally)`, cmd.nameSpan, ctx.source);

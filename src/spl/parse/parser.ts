@@ -97,6 +97,7 @@ export function parsePipeline(
       throw new SplError('SPL_UNSUPPORTED_COMMAND', `unsupported command "${name}"`, nameSpan, source);
     }
     const p = new ArgParser(lx, source, commands, opts, nesting);
+    p.leading = i === 0;
     const args = commands.parseArgs(canonical, p);
     p.expectEnd();
     out.push({ name: canonical, nameSpan, span: span(implicit ? seg.start : first.span.start, trimEndOffset(text, seg.end)), implicit, args });
@@ -191,6 +192,8 @@ export class ArgParser {
   private lookahead: { mode: LexMode; token: Token; at: number } | null = null;
   /** Depth of the eval trees built here (leaves, absent, are 1). */
   private readonly depths = new WeakMap<EvalExpr, number>();
+  /** The command is its pipeline's first (`| union [ ... ] [ ... ]` generates; later, it adds to the results). */
+  leading = false;
 
   constructor(
     private readonly lx: Lexer,

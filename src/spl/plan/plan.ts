@@ -66,7 +66,7 @@ export interface SearchPlan {
   /** A command runs searches while it runs (map: CommandBlueprint.runsSearches): one thread, no shared scan, no pushdown. */
   runsSearches: boolean;
   /** Their results, once run (`runSubsearches`): what the commands' operators read (ExecContext.subsearchRows). */
-  subsearchRows?: ReadonlyMap<CommandAst, readonly Result[]>;
+  subsearchRows?: ReadonlyMap<CommandAst, readonly (readonly Result[])[]>;
 }
 
 /** A subsearch as planned: the command it feeds, its limits, its own plan. */
@@ -191,9 +191,11 @@ export function planSearch(pipeline: PipelineAst, opts: PlanOptions): SearchPlan
             })
           : [],
       ),
-      ...stages.flatMap(({ command, blueprint }) => {
-        const spec = blueprint.subsearch?.(command.args);
-        return spec ? [{ command, expr: null, spec, plan: planSearch(spec.pipeline, opts) }] : [];
+      // A generating command's too (`| union [ ... ] [ ... ]`), each of a command's in its order.
+      ...[...(generating ? [generating] : []), ...stages].flatMap(({ command, blueprint }) => {
+        const one = blueprint.subsearch?.(command.args);
+        const specs = [...(one ? [one] : []), ...(blueprint.subsearches?.(command.args) ?? [])];
+        return specs.map((spec) => ({ command, expr: null, spec, plan: planSearch(spec.pipeline, opts) }));
       }),
     ],
     options: opts,
