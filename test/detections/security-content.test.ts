@@ -243,9 +243,9 @@ describe('vigil validate: whether each detection runs on vigil', () => {
         'id: 0a000000-0000-4000-8000-000000000011',
         'type: Hunting',
         "search: '| makeresults count=1 | eval a=\"it''s\"",
-        '  | outlier a maxspan=5m | `x_filter`\'',
+        '  | predict a maxspan=5m | `x_filter`\'',
       ].join('\n'),
-      'detections/endpoint/y.yml': detection('Y', '0a000000-0000-4000-8000-000000000012', '| makeresults | outlier b | `y_filter`'),
+      'detections/endpoint/y.yml': detection('Y', '0a000000-0000-4000-8000-000000000012', '| makeresults | predict b | `y_filter`'),
       'detections/endpoint/z.yml': detection('Z', '0a000000-0000-4000-8000-000000000013', '| makeresults | eval c=1 | `z_filter`'),
     });
     const report = validateContent(loadContent([dir], { bundled: false }));
@@ -255,8 +255,8 @@ describe('vigil validate: whether each detection runs on vigil', () => {
       ['Y', false, 4, 26],
       ['Z', true, 4, 1],
     ]);
-    expect(report.detections[0]!.reason).toEqual({ code: 'SPL_UNSUPPORTED_COMMAND', message: 'unsupported command "outlier" [SPL_UNSUPPORTED_COMMAND] at 1:41' });
-    expect(report.reasons).toEqual([{ code: 'SPL_UNSUPPORTED_COMMAND', reason: 'unsupported command "outlier"', count: 2 }]);
+    expect(report.detections[0]!.reason).toEqual({ code: 'SPL_UNSUPPORTED_COMMAND', message: 'unsupported command "predict" [SPL_UNSUPPORTED_COMMAND] at 1:41' });
+    expect(report.reasons).toEqual([{ code: 'SPL_UNSUPPORTED_COMMAND', reason: 'unsupported command "predict"', count: 2 }]);
     const problem = report.problems.find((p) => p.file.endsWith('x.yml') && p.severity === 'error')!;
     expect([problem.line, problem.column]).toEqual([5, 5]);
   });
@@ -265,13 +265,13 @@ describe('vigil validate: whether each detection runs on vigil', () => {
     const head = (name: string, n: number) => [`name: ${name}`, `id: 0a000000-0000-4000-8000-0000000000${20 + n}`, 'type: Hunting'];
     const dir = checkout({
       // Folded: its lines are one line of the search; the error is on the file's third line of the value.
-      'detections/endpoint/f.yml': [...head('F', 1), 'search: >-', '  | makeresults', '  | eval a=1', '  | outlier a | `f_filter`'].join('\n'),
+      'detections/endpoint/f.yml': [...head('F', 1), 'search: >-', '  | makeresults', '  | eval a=1', '  | predict a | `f_filter`'].join('\n'),
       // A blank line in a folded block is a newline of the value, not a space and a newline.
-      'detections/endpoint/g.yml': [...head('G', 2), 'search: >', '  | makeresults', '', '  | outlier a | `g_filter`'].join('\n'),
+      'detections/endpoint/g.yml': [...head('G', 2), 'search: >', '  | makeresults', '', '  | predict a | `g_filter`'].join('\n'),
       // An indentation indicator: the two spaces past it are the search's own.
-      'detections/endpoint/h.yml': [...head('H', 3), 'search: |2', '    | makeresults | outlier a | `h_filter`'].join('\n'),
+      'detections/endpoint/h.yml': [...head('H', 3), 'search: |2', '    | makeresults | predict a | `h_filter`'].join('\n'),
       'detections/endpoint/m.yml': [...head('M', 4), 'search: |', '  | makeresults', '  | `broken_macro` | `m_filter`'].join('\n'),
-      'macros/broken_macro.yml': ['name: broken_macro', 'definition: |', '  eval b=1', '  | outlier b'].join('\n'),
+      'macros/broken_macro.yml': ['name: broken_macro', 'definition: |', '  eval b=1', '  | predict b'].join('\n'),
     });
     const report = validateContent(loadContent([dir], { bundled: false }));
     const error = (file: string) => report.problems.filter((p) => p.file.endsWith(file) && p.severity === 'error').map((p) => [p.line, p.column]);
@@ -289,7 +289,7 @@ describe('vigil validate: whether each detection runs on vigil', () => {
       'detections/endpoint/a.yml': ['name: A', 'id: 0a000000-0000-4000-8000-000000000041', 'type: Hunting', 'search: |', '  | makeresults', '  | `args_macro(x)` | `a_filter`'].join('\n'),
       // A second caller: the macro's error is reported once, not once per detection (it was).
       'detections/endpoint/b.yml': ['name: B', 'id: 0a000000-0000-4000-8000-000000000042', 'type: Hunting', 'search: |', '  | makeresults', '  | `args_macro(x)` | `b_filter`'].join('\n'),
-      'macros/args_macro.yml': ['name: args_macro', 'arguments:', '- f', 'definition: |', '  eval $f$=1', '  | outlier $f$'].join('\n'),
+      'macros/args_macro.yml': ['name: args_macro', 'arguments:', '- f', 'definition: |', '  eval $f$=1', '  | predict $f$'].join('\n'),
     });
     const report = validateContent(loadContent([dir], { bundled: false }));
     const errors = report.problems.filter((p) => p.severity === 'error').map((p) => [p.file.slice(dir.length + 1), p.line, p.column]);

@@ -16,7 +16,7 @@ writeFileSync(
     'type: TTP',
     'search: |',
     '  `cisco_isovalent_process_exec` process_name=curl',
-    '  | outlier pod_name',
+    '  | predict pod_name',
     '  | `broken_detection_filter`',
     'rba:',
     '  message: x',
@@ -117,7 +117,7 @@ describe('vigil validate', () => {
   });
 
   it('reports an unsupported command at its YAML line and column', () => {
-    const p = byMessage('unsupported command "outlier"')!;
+    const p = byMessage('unsupported command "predict"')!;
     expect(p).toBeDefined();
     expect(p.severity).toBe('error');
     expect(p.line).toBe(6);

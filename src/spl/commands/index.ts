@@ -3,6 +3,7 @@ import type { AnyCommand } from './types.js';
 import { accumCommand } from './accum.js';
 import { addinfoCommand } from './addinfo.js';
 import { addtotalsCommand } from './addtotals.js';
+import { anomalydetectionCommand } from './anomalydetection.js';
 import { appendCommand } from './append.js';
 import { appendpipeCommand } from './appendpipe.js';
 import { autoregressCommand } from './autoregress.js';
@@ -32,8 +33,10 @@ import { makemvCommand } from './makemv.js';
 import { mapCommand } from './map.js';
 import { makeresultsCommand } from './makeresults.js';
 import { mvcombineCommand } from './mvcombine.js';
+import { multikvCommand } from './multikv.js';
 import { mvexpandCommand } from './mvexpand.js';
 import { nomvCommand } from './nomv.js';
+import { outlierCommand } from './outlier.js';
 import { outputlookupCommand } from './outputlookup.js';
 import { rangemapCommand } from './rangemap.js';
 import { regexCommand } from './regex.js';
@@ -76,6 +79,7 @@ const COMMANDS: readonly AnyCommand[] = [
   accumCommand,
   addinfoCommand,
   addtotalsCommand,
+  anomalydetectionCommand,
   appendCommand,
   appendpipeCommand,
   autoregressCommand,
@@ -107,8 +111,10 @@ const COMMANDS: readonly AnyCommand[] = [
   makeresultsCommand,
   mvcombineCommand,
   multisearchCommand,
+  multikvCommand,
   mvexpandCommand,
   nomvCommand,
+  outlierCommand,
   outputlookupCommand,
   rangemapCommand,
   rareCommand,

@@ -266,6 +266,11 @@ class Mode implements Accumulator {
   }
 }
 
+/** The `p`th percentile of ascending, non-empty `xs` by nearest rank (Percentile below); outlier's quartiles too. */
+export function nearestRank(xs: readonly number[], p: number): number {
+  return xs[Math.min(xs.length - 1, Math.floor((p * xs.length) / 100))]!;
+}
+
 /**
  * Percentiles by nearest rank, Splunk's default (limits.conf `perc_method = nearest-rank`): the value at
  * 0-based rank floor(p/100 × count) of the sorted numeric values (non-numbers are ignored). median() is the
@@ -284,7 +289,7 @@ class Percentile implements Accumulator {
     const xs = this.xs;
     if (!xs.length) return null;
     xs.sort((a, b) => a - b);
-    return xs[Math.min(xs.length - 1, Math.floor((this.p * xs.length) / 100))]!;
+    return nearestRank(xs, this.p);
   }
   partial(): number[] {
     return this.xs;
