@@ -20,6 +20,9 @@ export interface MultikvArgs {
 /** A header (or, with noheader=true, a first row) of more columns than this is an error: each row gets a field per column. */
 export const MAX_MULTIKV_COLUMNS = 1000;
 
+/** Cells read from one line (cellsOf): more than a header may have, so that one past the limit is seen. */
+const MAX_CELLS = 2 * MAX_MULTIKV_COLUMNS + 1;
+
 /** A cell of a line: its text and where it starts and ends in the line. */
 interface Cell {
   text: string;
@@ -145,7 +148,7 @@ function* tableRows(raw: string, a: MultikvArgs, at: Span, source: SourceText): 
       csv = line.includes(',');
       headerCells = cellsOf(line, csv);
       if (headerCells.length > MAX_MULTIKV_COLUMNS) {
-        throw new SplError('SPL_BAD_ARGUMENT', `multikv: a table header of ${headerCells.length} columns, more than ${MAX_MULTIKV_COLUMNS}`, at, source);
+        throw new SplError('SPL_BAD_ARGUMENT', `multikv: a table header of more than ${MAX_MULTIKV_COLUMNS} columns`, at, source);
       }
       header = a.noheader ? headerCells.map((_, i) => `Column_${i + 1}`) : headerCells.map((c, i) => cleanKey(c.text) || `Column_${i + 1}`);
       if (!a.noheader) continue;
@@ -163,12 +166,22 @@ function headerLike(line: string): boolean {
   return cellsOf(line, line.includes(',')).every((c) => toNumber(c.text) === null);
 }
 
-/** The cells of a line: comma-separated (trimmed; empty ones kept, as they hold a column's place) or space-separated. */
+/**
+ * The cells of a line: comma-separated (trimmed; empty ones kept, as they hold a column's place) or space-separated.
+ * At most MAX_CELLS: the last one then holds the rest of the line (a hostile line of millions of cells makes no
+ * million objects; a header that long is refused, and a row's last column takes the rest of it anyway).
+ */
 function cellsOf(line: string, csv: boolean): Cell[] {
   const cells: Cell[] = [];
+  const rest = (start: number): Cell[] => {
+    const text = line.slice(start).trim();
+    if (text !== '' || csv) cells.push({ text, start, end: line.length });
+    return cells;
+  };
   if (csv) {
     let start = 0;
     for (;;) {
+      if (cells.length === MAX_CELLS - 1) return rest(start);
       const comma = line.indexOf(',', start);
       const end = comma === -1 ? line.length : comma;
       cells.push({ text: line.slice(start, end).trim(), start, end });
@@ -177,7 +190,10 @@ function cellsOf(line: string, csv: boolean): Cell[] {
     }
   }
   const re = /\S+/g;
-  for (let m = re.exec(line); m !== null; m = re.exec(line)) cells.push({ text: m[0], start: m.index, end: m.index + m[0].length });
+  for (let m = re.exec(line); m !== null; m = re.exec(line)) {
+    if (cells.length === MAX_CELLS - 1) return rest(m.index);
+    cells.push({ text: m[0], start: m.index, end: m.index + m[0].length });
+  }
   return cells;
 }
 

@@ -95,6 +95,13 @@ describe('multikv', () => {
     let err: unknown = null;
     await over([`${wide}\n1`], 'multikv').catch((e: unknown) => (err = e));
     expect(err).toMatchObject({ code: 'SPL_BAD_ARGUMENT', message: expect.stringContaining('more than 1000') });
+    // A 10 MB header line of 5,000,000 names is refused too, without a cell object per name.
+    err = null;
+    await over([`${'a '.repeat(5_000_000)}\n1`], 'multikv').catch((e: unknown) => (err = e));
+    expect(err).toMatchObject({ code: 'SPL_BAD_ARGUMENT' });
+    // A row of 3,000,000 cells under two columns: the last column takes the rest of the line.
+    const long = await over([`K V\nk ${'v '.repeat(3_000_000)}`], 'multikv | eval n=len(V) | table K n');
+    expect(long).toEqual([{ K: 'k', n: 3_000_000 * 2 - 1 }]);
     const line = `${'x'.repeat(90)} 1234567`;
     const big = `NAME VALUE\n${Array.from({ length: 100_000 }, () => line).join('\n')}`;
     expect(big.length).toBeGreaterThan(9_800_000);
