@@ -147,6 +147,14 @@ export interface SearchConfig {
    * worker pauses until the client reads (its time limit still runs).
    */
   maxBufferedBytes: number;
+  /**
+   * API and console searches may write lookups (`outputlookup`, to `<dataDir>/lookups`); off, such a search fails at
+   * the command (SPL_LOOKUP_WRITE). Scheduled runs of the content always may.
+   */
+  outputLookup: boolean;
+  /** Rows and bytes of one lookup file a search writes; beyond, SPL_LOOKUP_WRITE and nothing written. */
+  maxLookupRows: number;
+  maxLookupBytes: number;
 }
 
 /** `store.postgres`: the control plane every node of a cluster shares (src/control-plane). */
@@ -303,6 +311,9 @@ export const DEFAULTS = {
     maxMacroExpansions: MAX_MACRO_EXPANSIONS,
     maxMacroChars: MAX_MACRO_EXPANDED_CHARS,
     maxBufferedBytes: 1024 * 1024,
+    outputLookup: false,
+    maxLookupRows: 1_000_000,
+    maxLookupBytes: 100 * 1024 * 1024,
   },
 } as const;
 
@@ -670,7 +681,7 @@ function count(w: Where, path: Path, value: unknown, dflt: number, min: number):
 }
 
 function searchSection(w: Where, value: unknown): SearchConfig {
-  const m = mapping(w, ['search'], value, ['maxTime', 'maxMemory', 'maxResults', 'maxResultBytes', 'maxConcurrent', 'maxQueued', 'maxMacroExpansions', 'maxMacroChars', 'maxBufferedBytes']);
+  const m = mapping(w, ['search'], value, ['maxTime', 'maxMemory', 'maxResults', 'maxResultBytes', 'maxConcurrent', 'maxQueued', 'maxMacroExpansions', 'maxMacroChars', 'maxBufferedBytes', 'outputLookup', 'maxLookupRows', 'maxLookupBytes']);
   const d = DEFAULTS.search;
   let maxTimeSeconds: number = d.maxTimeSeconds;
   if (m['maxTime'] !== undefined && m['maxTime'] !== null) {
@@ -690,6 +701,9 @@ function searchSection(w: Where, value: unknown): SearchConfig {
     maxMacroExpansions: count(w, ['search', 'maxMacroExpansions'], m['maxMacroExpansions'], d.maxMacroExpansions, 1),
     maxMacroChars: count(w, ['search', 'maxMacroChars'], m['maxMacroChars'], d.maxMacroChars, 1),
     maxBufferedBytes: size(w, ['search', 'maxBufferedBytes'], m['maxBufferedBytes'], d.maxBufferedBytes),
+    outputLookup: bool(w, ['search', 'outputLookup'], m['outputLookup'], d.outputLookup),
+    maxLookupRows: count(w, ['search', 'maxLookupRows'], m['maxLookupRows'], d.maxLookupRows, 1),
+    maxLookupBytes: size(w, ['search', 'maxLookupBytes'], m['maxLookupBytes'], d.maxLookupBytes),
   };
 }
 

@@ -1,3 +1,4 @@
+import type { LookupDirSetup } from '../detections/lookup-dir.js';
 import { Worker } from 'node:worker_threads';
 import type { StoreLocator } from '../cluster/locator.js';
 import { workerEntry } from '../worker-entry.js';
@@ -453,6 +454,8 @@ export interface WorkerSetup {
   contentDirs: readonly string[];
   /** Read `<dataDir>/summaries.db` (vigil serve's data model acceleration) for tstats, with these bounds. */
   summaries?: { maxRemainderEvents: number; maxCachedRows: number };
+  /** The writable lookup directory (`<dataDir>/lookups`): read over the content's lookups; outputlookup writes there unless refused. */
+  lookupDir?: LookupDirSetup;
 }
 
 export interface WorkerExecutorOptions extends Partial<ResultLimits> {

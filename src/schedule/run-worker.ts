@@ -8,6 +8,7 @@ import { openSummaryReader } from '../acceleration/service.js';
 import type { SummaryReader } from '../acceleration/reader.js';
 import { openEventReader } from '../cluster/locator.js';
 import { loadContent } from '../detections/content.js';
+import { withLookupDir } from '../detections/lookup-dir.js';
 import { SqliteStore } from '../store/sqlite-store.js';
 import { serveRequest, type WorkerSetup } from './executor.js';
 
@@ -16,7 +17,8 @@ const setup = workerData as WorkerSetup;
 const storePromise = openEventReader(setup.store ?? { type: 'sqlite', dataDir: setup.dataDir }, { scanThread: 'prestart' });
 // A failed open is reported by each search; this keeps it from being an unhandled rejection meanwhile.
 storePromise.catch(() => undefined);
-const pack = loadContent(setup.contentDirs);
+const content = loadContent(setup.contentDirs);
+const pack = setup.lookupDir ? { ...content, lookups: withLookupDir(content.lookups, setup.lookupDir) } : content;
 // Opened at the first search that finds summaries.db (the server creates it; until then tstats reads raw
 // events), then kept: its decoded segments are cached between searches.
 let summaries: SummaryReader | null = null;

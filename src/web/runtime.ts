@@ -224,11 +224,14 @@ async function startOnStore(config: VigilConfig, opts: StartOptions, settings: R
     contentDirs: [BUNDLED_CONTENT_DIR, ...contentDirs].filter(existsDir),
     ...(sqlite ? { summaries: { maxRemainderEvents: settings.acceleration.maxRemainderEvents, maxCachedRows: settings.acceleration.maxCachedRows } } : {}),
   };
+  // Lookups searches write (outputlookup) and read over the content's; API and console searches only with search.outputLookup.
+  const lookupDir = { dir: join(config.dataDir, 'lookups'), maxRows: config.search.maxLookupRows, maxBytes: config.search.maxLookupBytes };
   const limits = { maxMemoryBytes: config.search.maxMemoryBytes, maxResults: config.search.maxResults, maxResultBytes: config.search.maxResultBytes };
   // Scheduled runs one at a time (Splunk's per-search concurrency of 1); their time limit is schedule.run_timeout.
-  const executor = new WorkerExecutor(workerSetup, limits);
+  const executor = new WorkerExecutor({ ...workerSetup, lookupDir: { ...lookupDir, refusal: null } }, limits);
   // The API's and console's searches (search, filter previews, console queries) never wait behind scheduled runs.
-  const searches = new WorkerExecutor(workerSetup, {
+  const apiRefusal = config.search.outputLookup ? null : 'writing lookups is off for API and console searches: set search.outputLookup: true in the vigil serve config';
+  const searches = new WorkerExecutor({ ...workerSetup, lookupDir: { ...lookupDir, refusal: apiRefusal } }, {
     ...limits,
     maxConcurrent: config.search.maxConcurrent,
     maxQueued: config.search.maxQueued,

@@ -30,13 +30,16 @@ describe('the search: section (limits of every search vigil serve runs)', () => 
       maxMacroExpansions: 10_000,
       maxMacroChars: 1_000_000,
       maxBufferedBytes: 1024 ** 2,
+      outputLookup: false,
+      maxLookupRows: 1_000_000,
+      maxLookupBytes: 100 * 1024 ** 2,
     });
     expect(DEFAULTS.search.maxTimeSeconds).toBe(300);
   });
 
   it('reads durations, sizes and counts', async () => {
-    const c = await load('search:\n  maxTime: 90s\n  maxMemory: 256MB\n  maxResults: 1000\n  maxResultBytes: 1MB\n  maxConcurrent: 2\n  maxQueued: 0\n  maxMacroExpansions: 50\n  maxMacroChars: 5000\n  maxBufferedBytes: 256KB\n');
-    expect(c.search).toEqual({ maxTimeSeconds: 90, maxMemoryBytes: 256 * 1024 ** 2, maxResults: 1000, maxResultBytes: 1024 ** 2, maxConcurrent: 2, maxQueued: 0, maxMacroExpansions: 50, maxMacroChars: 5000, maxBufferedBytes: 256 * 1024 });
+    const c = await load('search:\n  maxTime: 90s\n  maxMemory: 256MB\n  maxResults: 1000\n  maxResultBytes: 1MB\n  maxConcurrent: 2\n  maxQueued: 0\n  maxMacroExpansions: 50\n  maxMacroChars: 5000\n  maxBufferedBytes: 256KB\n  outputLookup: true\n  maxLookupRows: 10\n  maxLookupBytes: 1KB\n');
+    expect(c.search).toEqual({ maxTimeSeconds: 90, maxMemoryBytes: 256 * 1024 ** 2, maxResults: 1000, maxResultBytes: 1024 ** 2, maxConcurrent: 2, maxQueued: 0, maxMacroExpansions: 50, maxMacroChars: 5000, maxBufferedBytes: 256 * 1024, outputLookup: true, maxLookupRows: 10, maxLookupBytes: 1024 });
     expect(c.warnings).toEqual([]);
   });
 

@@ -174,3 +174,39 @@ describe('outputlookup', () => {
     expect(await run('| makeresults | eval ip="1.1.1.1" | lookup seen ip OUTPUT tag | table tag', both)).toEqual([{ tag: 'local' }]);
   });
 });
+
+// ESCU 2024-10 "Detect Spike in S3 Bucket deletion": its subsearch keeps a per-arn baseline in s3_deletion_baseline
+// (inputlookup append=t ... outputlookup) and flags a spike against it. Its pipeline from `stats` on, verbatim, over
+// hand-made events (10 DeleteBucket calls by arn:a, 1 by arn:b); the content ships the table's first state.
+describe('outputlookup in an ESCU baseline', () => {
+  const ESCU =
+    '| stats count as apiCalls by arn | inputlookup s3_deletion_baseline append=t | fields - latestCount | stats values(*) as * by arn | rename apiCalls as latestCount | eval newAvgApiCalls=avgApiCalls + (latestCount-avgApiCalls)/720 | eval newStdevApiCalls=sqrt(((pow(stdevApiCalls, 2)*719 + (latestCount-newAvgApiCalls)*(latestCount-avgApiCalls))/720)) | eval avgApiCalls=coalesce(newAvgApiCalls, avgApiCalls), stdevApiCalls=coalesce(newStdevApiCalls, stdevApiCalls), numDataPoints=if(isnull(latestCount), numDataPoints, numDataPoints+1) | table arn, latestCount, numDataPoints, avgApiCalls, stdevApiCalls | outputlookup s3_deletion_baseline | eval dataPointThreshold = 15, deviationThreshold = 3 | eval isSpike=if((latestCount > avgApiCalls+deviationThreshold*stdevApiCalls) AND numDataPoints > dataPointThreshold, 1, 0) | where isSpike=1 | rename arn as userIdentity.arn | table userIdentity.arn';
+  const EVENTS = '| makeresults count=11 | streamstats count AS i | eval arn=if(i<=10, "arn:a", "arn:b") ';
+  const content: LookupProvider = {
+    get: (n) =>
+      n === 's3_deletion_baseline'
+        ? { name: n, fields: ['arn', 'latestCount', 'numDataPoints', 'avgApiCalls', 'stdevApiCalls'], rows: [{ arn: 'arn:a', latestCount: '3', numDataPoints: '20', avgApiCalls: '2', stdevApiCalls: '1' }], caseSensitive: true }
+        : undefined,
+    names: () => ['s3_deletion_baseline'],
+  };
+
+  it('writes the new baseline and flags the spike; the next run reads the written baseline, not the content one', async () => {
+    const l = withLookupDir(content, { dir, refusal: null, ...limits });
+    // By hand, arn:a: latestCount 10, avg 2 + (10-2)/720 = 2.0111..., stdev sqrt((1*719 + (10-2.0111)*(10-2))/720) =
+    // 1.04277..., numDataPoints 21; 10 > 2.0111 + 3*1.0428 = 5.14 and 21 > 15: a spike. arn:b: only latestCount 1.
+    expect(await run(EVENTS + ESCU, l)).toEqual([{ 'userIdentity.arn': 'arn:a' }]);
+    const first = (await run('| inputlookup s3_deletion_baseline', l)) as Record<string, string>[];
+    expect(first.map((r) => [r['arn'], r['latestCount'], r['numDataPoints']])).toEqual([
+      ['arn:a', '10', '21'],
+      ['arn:b', '1', undefined],
+    ]);
+    expect(Number(first[0]!['avgApiCalls'])).toBeCloseTo(2 + 8 / 720, 12);
+    expect(Number(first[0]!['stdevApiCalls'])).toBeCloseTo(Math.sqrt((719 + (10 - (2 + 8 / 720)) * 8) / 720), 12);
+    // Run 2, same events: arn:a from the written row (22 data points); arn:b has no average, so never a spike.
+    expect(await run(EVENTS + ESCU, l)).toEqual([{ 'userIdentity.arn': 'arn:a' }]);
+    const second = (await run('| inputlookup s3_deletion_baseline.csv', l)) as Record<string, string>[];
+    expect(second[0]!['numDataPoints']).toBe('22');
+    const avg1 = 2 + 8 / 720;
+    expect(Number(second[0]!['avgApiCalls'])).toBeCloseTo(avg1 + (10 - avg1) / 720, 12);
+  });
+});

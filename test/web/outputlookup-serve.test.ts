@@ -1,0 +1,59 @@
+import { mkdtempSync, readFileSync, rmSync, writeFileSync, existsSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { loadConfig } from '../../src/config/index.js';
+import { startServer, type VigilServer } from '../../src/web/runtime.js';
+
+/** outputlookup over POST /api/search: off unless search.outputLookup; on, it writes <dataDir>/lookups only. */
+const dirs: string[] = [];
+const servers: VigilServer[] = [];
+
+async function serve(configText: string): Promise<{ server: VigilServer; headers: Record<string, string>; dataDir: string }> {
+  const dir = mkdtempSync(join(tmpdir(), 'vigil-outputlookup-serve-'));
+  dirs.push(dir);
+  writeFileSync(join(dir, 'vigil.yml'), configText);
+  const dataDir = join(dir, 'data');
+  const config = await loadConfig({ file: join(dir, 'vigil.yml'), env: {}, flags: { dataDir, port: 0, hecPort: 0 } });
+  const server = await startServer(config, { schedule: false, users: [], consoleDir: null });
+  servers.push(server);
+  return { server, headers: { Authorization: `Bearer ${config.http.apiTokens[0]!.token}`, 'Content-Type': 'application/json' }, dataDir };
+}
+
+async function search(s: { server: VigilServer; headers: Record<string, string> }, spl: string): Promise<string> {
+  const res = await fetch(`${s.server.apiUrl}/api/search`, { method: 'POST', headers: s.headers, body: JSON.stringify({ search: spl, progressMs: 0 }) });
+  const text = await res.text();
+  expect(res.status, text).toBe(200);
+  return text;
+}
+
+afterAll(async () => {
+  for (const s of servers) await s.close();
+  for (const d of dirs) rmSync(d, { recursive: true, force: true });
+});
+
+describe('outputlookup in vigil serve', () => {
+  it('is refused by default: the API answers the command with SPL_LOOKUP_WRITE, and nothing is written', async () => {
+    const s = await serve('{}\n');
+    const text = await search(s, '| makeresults | eval k="v" | outputlookup x.csv');
+    expect(text).toContain('SPL_LOOKUP_WRITE');
+    expect(text).toContain('search.outputLookup');
+    expect(existsSync(join(s.dataDir, 'lookups', 'x.csv'))).toBe(false);
+  });
+
+  it('with search.outputLookup: true writes <dataDir>/lookups/<name>.csv, read back by inputlookup; bounded by maxLookupRows', async () => {
+    const s = await serve('search:\n  outputLookup: true\n  maxLookupRows: 2\n');
+    await search(s, '| makeresults count=2 | streamstats count AS n | table n | outputlookup seen');
+    expect(readFileSync(join(s.dataDir, 'lookups', 'seen.csv'), 'utf8')).toBe('n\n1\n2\n');
+    expect(await search(s, '| inputlookup seen.csv')).toContain('{"result":{"n":"2"}}');
+    const over = await search(s, '| makeresults count=3 | streamstats count AS n | table n | outputlookup seen');
+    expect(over).toContain('SPL_LOOKUP_WRITE');
+    expect(over).toContain('more than 2 rows');
+    expect(readFileSync(join(s.dataDir, 'lookups', 'seen.csv'), 'utf8')).toBe('n\n1\n2\n');
+    // A path is refused when the search is parsed: a 400 naming the place, nothing written outside.
+    const bad = await fetch(`${s.server.apiUrl}/api/search`, { method: 'POST', headers: s.headers, body: JSON.stringify({ search: '| makeresults | outputlookup "../../escape.csv"' }) });
+    expect(bad.status).toBe(400);
+    expect(((await bad.json()) as { error: { code: string; column: number } }).error).toMatchObject({ code: 'SPL_BAD_ARGUMENT', column: 30 });
+    expect(existsSync(join(s.dataDir, '..', 'escape.csv'))).toBe(false);
+  });
+});
