@@ -53,8 +53,8 @@ function sortedPairs(parts: string[]): string[] {
  * - *Decision:* groups come out in the order of their first result, each where its first result was; values in input
  *   order, duplicates kept (one per combined result; a multivalue input adds each of its values); a result without
  *   the field (or an empty value) joins its group and adds no value; a group of one value keeps a single value.
- * - `delim=` is what `nomv` right after joins the values with (as the reference requires); CSV export still joins a
- *   multivalue with newlines (*Deviation:* Splunk's export shows the delim-joined text).
+ * - `delim=` (default a space) is what `nomv` right after joins the values with (as the reference requires); CSV export
+ *   still joins a multivalue with newlines (*Deviation:* Splunk's export shows the delim-joined text).
  * - Holds its input until it ends; at most MAX_MVCOMBINE_VALUES values collected.
  */
 export const mvcombineCommand = defineCommand<MvcombineArgs>({
