@@ -16,6 +16,12 @@ export interface Datasets {
   spans: Span[];
 }
 
+/**
+ * Subsearches one command holds: each is a search of its own, holding up to its maxout rows until the command runs, so
+ * their number bounds the command's memory (100 x union's 50,000 rows).
+ */
+export const MAX_DATASETS = 100;
+
 /** Subsearches up to the end of the command (`union` also takes commas between them); `named` handles any other word. */
 export function parseSubsearchList(p: ArgParser, command: string, commas: boolean, named?: (word: string, at: Span) => never): Datasets {
   const out: Datasets = { pipelines: [], spans: [] };
@@ -27,6 +33,7 @@ export function parseSubsearchList(p: ArgParser, command: string, commas: boolea
       continue;
     }
     if (t.kind === 'lbracket') {
+      if (out.pipelines.length === MAX_DATASETS) throw p.error(`${command} takes at most ${MAX_DATASETS} subsearches`, t.span, 'SPL_BAD_ARGUMENT');
       const sub = p.subsearch();
       if (sub.kind !== 'subsearch') throw p.error(`${command} needs subsearches`, sub.span);
       out.pipelines.push(sub.pipeline);

@@ -69,6 +69,11 @@ describe('union', () => {
     expect(e.message).toContain('at least two datasets');
     expect(e.format()).toContain(at(spl, '[search'));
     expect((await errorOf('| makeresults | union')).message).toContain('union needs a dataset');
+    // Each subsearch holds up to maxout rows until union runs: at most 100 of them.
+    spl = `| union ${'[search a] '.repeat(101)}`;
+    e = await errorOf(spl);
+    expect(e.code).toBe('SPL_BAD_ARGUMENT');
+    expect(e.format()).toContain(`at 1:${spl.lastIndexOf('[search a]') + 1}`);
     spl = '| union maxout=0 [search a] [search b]';
     expect((await errorOf(spl)).format()).toContain(at(spl, '0 ['));
   });
