@@ -157,32 +157,62 @@ function trimmed(s: string, from: number, to: number): string {
 
 /**
  * DELIMS: pieces between pair delimiters (runs of them give no empty piece), each split at its first key/value
- * delimiter; a piece with none, with an empty key or value, or with a second one in its value gives nothing.
+ * delimiter; a piece with none, with an empty key or value, or with a second one in its value gives nothing. A key or
+ * value may be double-quoted (transforms.conf DELIMS: "If a value may contain an embedded unescaped double quote
+ * character, such as "foo"bar", use REGEX, not DELIMS. An escaped double quote (\") is ok"; Splunk's "Delimiter based
+ * key-value pair extraction": "key = <string>|<quoter><string><quoter>", "value = <string>|<quoter><string><quoter>"):
+ * a quote that starts one (after spaces) runs to the next quote not escaped by `\`, delimiters inside it are text,
+ * and a key or value that is one quoted string loses its quotes (`\"` stays as written). A quote never closed is a
+ * plain character. One pass: each closing quote is looked for once.
  */
 function delimitedPairs(s: string, pairs: Set<number>, kv: Set<number>, emit: (k: string, v: string) => boolean): void {
   const n = s.length;
   let start = 0;
+  let at = -1;
+  let again = false;
+  // Whether only spaces came since the current key or value started (a quote there opens a quoted one).
+  let blank = true;
+  // False once a quote found no closing one: no later quote has one either.
+  let closers = true;
   for (let i = 0; i <= n; i++) {
-    if (i < n && !pairs.has(s.charCodeAt(i))) continue;
-    if (i > start) {
-      let at = -1;
-      let again = false;
-      for (let j = start; j < i; j++) {
-        if (!kv.has(s.charCodeAt(j))) continue;
-        if (at === -1) at = j;
-        else {
-          again = true;
-          break;
-        }
-      }
-      if (at !== -1 && !again) {
-        const key = trimmed(s, start, at);
-        const value = trimmed(s, at + 1, i);
-        if (key !== '' && value !== '' && !emit(key, value)) return;
-      }
+    const c = i < n ? s.charCodeAt(i) : -1;
+    if (i < n && !pairs.has(c)) {
+      if (kv.has(c)) {
+        if (at === -1) {
+          at = i;
+          blank = true;
+        } else again = true;
+      } else if (c === DQUOTE && blank && closers) {
+        const q = closingQuote(s, i + 1);
+        if (q === -1) closers = false;
+        else i = q;
+        blank = false;
+      } else if (!isSpace(c)) blank = false;
+      continue;
+    }
+    if (at !== -1 && !again) {
+      const key = unquoted(trimmed(s, start, at));
+      const value = unquoted(trimmed(s, at + 1, i));
+      if (key !== '' && value !== '' && !emit(key, value)) return;
     }
     start = i + 1;
+    at = -1;
+    again = false;
+    blank = true;
   }
+}
+
+/** Where the quote opened before `from` closes: the next `"` not escaped by `\` (-1: none). */
+function closingQuote(s: string, from: number): number {
+  for (let q = from; q < s.length; q += s.charCodeAt(q) === BACKSLASH ? 2 : 1) if (s.charCodeAt(q) === DQUOTE) return q;
+  return -1;
+}
+
+/** A key or value that is one quoted string, without its quotes (`"a b"` is `a b`); other text as it is. */
+function unquoted(t: string): string {
+  if (t.length < 2 || t.charCodeAt(0) !== DQUOTE || t.charCodeAt(t.length - 1) !== DQUOTE) return t;
+  const q = closingQuote(t, 1);
+  return q === t.length - 1 ? t.slice(1, -1) : t;
 }
 
 const DQUOTE = 0x22;

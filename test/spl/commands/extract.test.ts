@@ -29,6 +29,22 @@ describe('extract (kv)', () => {
     expect(await over(raw, 'extract pairdelim=";" kvdelim=":" | table Referer Host')).toEqual([{ Host: 'buttercupgames.com' }]);
   });
 
+  it('takes a double-quoted key or value whole, delimiters inside it included, without its quotes (transforms.conf DELIMS)', async () => {
+    // transforms.conf.spec, DELIMS: "If a value may contain an embedded unescaped double quote character, such as
+    // "foo"bar", use REGEX, not DELIMS. An escaped double quote (\") is ok." Splunk's "Delimiter based key-value
+    // pair extraction": "whenever the key/value contains any of the delimiters it is normally enclosed in
+    // literal-defining characters usually double-quotes", "value = <string>|<quoter><string><quoter>", "quoter = "".
+    const raw = 'a="x;y";b=2; "my key" = "v=1" ;c="q\\"r";d="open';
+    // By hand: a is x;y (";" quoted), b 2, my key (cleaned my_key) v=1 ("=" quoted), c q\"r (escaped quote kept as
+    // written), d "open (a quote never closed is a plain character).
+    expect(await over(raw, 'extract pairdelim=";" kvdelim="=" | table a b my_key c d')).toEqual([{ a: 'x;y', b: '2', my_key: 'v=1', c: 'q\\"r', d: '"open' }]);
+    // A kvdelim in a quoted value is text; outside quotes the value is still not extracted.
+    const o365 = 'Verdict:"Phish";ms:"Hello: world";Url:https://x';
+    expect(await over(o365, 'extract pairdelim=";" kvdelim=":" | table Verdict ms Url')).toEqual([{ Verdict: 'Phish', ms: 'Hello: world' }]);
+    // A quote inside a value (not at its start) quotes nothing: "foo"bar is what DELIMS leaves undefined.
+    expect(await over('a=x"y;z";b=1', 'extract pairdelim=";" kvdelim="=" | table a b z')).toEqual([{ a: 'x"y', b: '1' }]);
+  });
+
   it('works only on _raw: another field is read after renaming it to _raw, as ESCU does', async () => {
     // ESCU "O365 Email Reported By User Found Malicious", its macros expanded (o365_management_activity is
     // sourcetype=o365:management:activity) and its ctime/filter macros left out. By hand: etps splits at ";" into
@@ -123,5 +139,10 @@ describe('extract (kv)', () => {
     expect(rows[0]!['k9999']).toBe('9999');
     expect(await over('='.repeat(1_000_000), 'extract maxchars=1000000 | fields - _* index sourcetype source host linecount')).toEqual([{}]);
     expect(await over(`a="${'y'.repeat(100_000)}`, 'extract maxchars=200000 | table a')).toEqual([{}]);
+    // Quotes with delimiters: each closing quote is looked for once (1M unclosed quotes stay linear).
+    const quotes = '"a;'.repeat(1_000_000);
+    expect(await over(quotes, `extract pairdelim=";" kvdelim="=" maxchars=${quotes.length} | fields - _* index sourcetype source host linecount`)).toEqual([{}]);
+    const quoted = 'k="v;w";'.repeat(200_000);
+    expect(await over(quoted, `extract pairdelim=";" kvdelim="=" mv_add=true maxchars=${quoted.length} | eval n=mvcount(k) | table n`)).toEqual([{ n: 50 }]);
   });
 });
