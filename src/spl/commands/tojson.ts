@@ -57,7 +57,7 @@ export const tojsonCommand = defineCommand<TojsonArgs>({
         const call = /^([a-z]+)\((.*)\)$/is.exec(f.name);
         const type = call ? (call[1]!.toLowerCase() as JsonType) : null;
         if (call && !TYPES.includes(type!)) throw p.error(`tojson: unknown datatype function "${call[1]}" (use ${TYPES.join(', ')})`, f.span, 'SPL_BAD_ARGUMENT');
-        const patterns = call ? call[2]!.split(',').map((s) => s.trim().replace(/^"(.*)"$/s, '$1')) : [f.name];
+        const patterns = call ? call[2]!.split(',').map(unquote) : [f.name];
         for (const pattern of patterns) {
           if (pattern === '') throw p.error(`tojson: ${call ? `${call[1]}() needs a field name` : 'empty field name'}`, f.span, 'SPL_BAD_ARGUMENT');
           typed.push({ pattern, type, span: f.span });
@@ -112,6 +112,12 @@ export const tojsonCommand = defineCommand<TojsonArgs>({
     };
   },
 });
+
+/** A field name inside a datatype function: quoted, its `\"` and `\\` escapes undone. */
+function unquote(text: string): string {
+  const t = text.trim();
+  return /^".*"$/s.test(t) ? t.slice(1, -1).replace(/\\(["\\])/g, '$1') : t;
+}
 
 /** `value` as JSON text of `type`, or null when it is not valid for it (skipped, or null with fill_null=true). */
 function jsonValue(value: Scalar, type: JsonType): string | null {

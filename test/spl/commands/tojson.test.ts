@@ -45,6 +45,10 @@ describe('tojson', () => {
     expect(out === '{"__proto__":"p","a b":1}' || out.startsWith('{"__proto__":"p","a b":1,"j":[[[')).toBe(true);
   });
 
+  it('reads a quoted field name inside a function, escapes undone', async () => {
+    expect(await raw('| makeresults | eval "a\\"b"=1, "c d"=2 | tojson num("a\\"b", "c d")')).toEqual(['{"a\\"b":1,"c d":2}']);
+  });
+
   it('refuses an unknown datatype where it is', async () => {
     let spl = '| makeresults | tojson foo(x)';
     expect((await errorOf(spl)).format()).toContain(at(spl, 'foo'));
