@@ -56,3 +56,38 @@ export function lookupFileName(name: string): { file: string } | { error: string
   if (Buffer.byteLength(file, 'utf8') > MAX_LOOKUP_NAME_BYTES) return { error: `a lookup file name must be at most ${MAX_LOOKUP_NAME_BYTES} bytes of UTF-8` };
   return { file };
 }
+
+/** The prefix of splunk_mv_csv's column holding a field's multivalue (`__mv_<field>`). */
+export const MV_COLUMN_PREFIX = '__mv_';
+
+/** splunk_mv_csv's form of a multivalue: each value in `$`, a `$` inside doubled, joined with `;`; one value: empty. */
+export function mvCellText(values: readonly string[]): string {
+  return values.length < 2 ? '' : values.map((v) => `$${v.replace(/\$/g, '$$$$')}$`).join(';');
+}
+
+/** The values of an `__mv_` cell (`$a$;$b$`), or null when it is not in that form (the plain column is used). */
+export function parseMvCell(text: string): string[] | null {
+  const out: string[] = [];
+  let i = 0;
+  while (i < text.length) {
+    if (text[i] !== '$') return null;
+    let v = '';
+    let j = i + 1;
+    for (;;) {
+      const end = text.indexOf('$', j);
+      if (end < 0) return null;
+      v += text.slice(j, end);
+      if (text[end + 1] === '$') {
+        v += '$';
+        j = end + 2;
+        continue;
+      }
+      i = end + 1;
+      break;
+    }
+    out.push(v);
+    if (i < text.length && text[i++] !== ';') return null;
+    if (i === text.length && text[i - 1] === ';') return null;
+  }
+  return out.length > 0 ? out : null;
+}

@@ -1,7 +1,7 @@
 import { Row, type Result } from '../../events/result.js';
 import type { FieldValue } from '../../events/value.js';
 import type { SearchExpr } from '../parse/ast.js';
-import type { LookupTable } from '../lookups.js';
+import { MV_COLUMN_PREFIX, parseMvCell, type LookupTable } from '../lookups.js';
 import { compileSearch, type RowPredicate } from '../search/predicate.js';
 import type { Span } from '../source.js';
 import { resolveLookupTable } from './lookup.js';
@@ -31,6 +31,8 @@ const DEFAULT_MAX = 1_000_000_000;
  *   only lets generating commands come first, so `| inputlookup append=t x` as the FIRST command is
  *   rejected there; write it without append=t.
  * - `strict=` is accepted; an unknown table is always an error (SPL_BAD_ARGUMENT at the name).
+ * - A `__mv_<field>` column beside `<field>` (outputlookup output_format=splunk_mv_csv) gives the field its
+ *   multivalue (`$a$;$b$`) and is not a field itself.
  */
 export const inputlookupCommand = defineCommand<InputlookupArgs>({
   name: 'inputlookup',
@@ -89,13 +91,18 @@ export const inputlookupCommand = defineCommand<InputlookupArgs>({
 function prepare(args: InputlookupArgs, ctx: ExecContext): (next: Sink) => void {
   const table: LookupTable = resolveLookupTable(ctx.lookups, args.name, args.nameSpan, ctx.source, 'inputlookup');
   const keep: RowPredicate = compileSearch(args.where, ctx.source);
+  // A table outputlookup wrote with output_format=splunk_mv_csv: `__mv_<field>` holds the field's multivalue.
+  const fields = table.fields.filter((f) => !(f.startsWith(MV_COLUMN_PREFIX) && table.fields.includes(f.slice(MV_COLUMN_PREFIX.length))));
+  const mvColumns = new Map(fields.filter((f) => table.fields.includes(MV_COLUMN_PREFIX + f)).map((f) => [f, MV_COLUMN_PREFIX + f]));
   return (next) => {
     const end = Math.min(table.rows.length, args.start + args.max);
     for (let i = args.start; i < end && !ctx.halted; i++) {
       const r = table.rows[i]!;
       const entries: [string, FieldValue][] = [];
-      for (const f of table.fields) {
-        const v = r[f];
+      for (const f of fields) {
+        const mvColumn = mvColumns.get(f);
+        const values = mvColumn === undefined ? null : parseMvCell(r[mvColumn] ?? '');
+        const v = values ?? r[f];
         if (v !== undefined && v !== '') entries.push([f, v]);
       }
       const row: Result = new Row(entries);

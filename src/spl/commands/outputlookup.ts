@@ -1,7 +1,7 @@
 import type { Result } from '../../events/result.js';
 import { toText, valuesOf } from '../../events/value.js';
 import { VigilError } from '../../errors.js';
-import { lookupFileName, type LookupWriter, type WritableLookups } from '../lookups.js';
+import { lookupFileName, MV_COLUMN_PREFIX, mvCellText, type LookupWriter, type WritableLookups } from '../lookups.js';
 import { SplError, type Span } from '../source.js';
 import { defineCommand, type ExecContext } from './types.js';
 
@@ -149,7 +149,7 @@ class CsvTable {
         text = (/[\r\n]$/.test(existing.text) ? existing.text : `${existing.text}\n`) + this.lines(existing.header).join('\n') + '\n';
       } else {
         const names = [...this.columns.keys()];
-        const header = args.mvFormat ? names.flatMap((f) => [f, `__mv_${f}`]) : names;
+        const header = args.mvFormat ? names.flatMap((f) => [f, MV_COLUMN_PREFIX + f]) : names;
         text = [header.map(cell).join(','), ...this.lines(header)].join('\n') + '\n';
       }
       if (Buffer.byteLength(text, 'utf8') > writer.maxBytes) throw this.fail(`${args.file} would hold more than ${writer.maxBytes} bytes, the most a written lookup may (nothing was written)`);
@@ -164,7 +164,7 @@ class CsvTable {
   /** The rows as CSV lines under `header` (a `__mv_<field>` column gets splunk_mv_csv's form of the field). */
   private lines(header: readonly string[]): string[] {
     const slots = header.map((h) => {
-      const mvOf = h.startsWith('__mv_') ? this.columns.get(h.slice(5)) : undefined;
+      const mvOf = h.startsWith(MV_COLUMN_PREFIX) ? this.columns.get(h.slice(MV_COLUMN_PREFIX.length)) : undefined;
       return mvOf !== undefined ? { i: mvOf, mv: true } : { i: this.columns.get(h), mv: false };
     });
     return this.rows.map((cells) =>
@@ -172,16 +172,11 @@ class CsvTable {
         .map(({ i, mv }) => {
           const values = i === undefined ? undefined : cells[i];
           if (!values) return '';
-          return cell(mv ? mvText(values) : values.join('\n'));
+          return cell(mv ? mvCellText(values) : values.join('\n'));
         })
         .join(','),
     );
   }
-}
-
-/** splunk_mv_csv's form of a multivalue: each value in `$`, `$` inside doubled, joined with `;`; a single value: empty. */
-function mvText(values: readonly string[]): string {
-  return values.length < 2 ? '' : values.map((v) => `$${v.replace(/\$/g, '$$$$')}$`).join(';');
 }
 
 /** RFC 4180: quoted when it holds a quote, comma or line break, quotes doubled. */

@@ -5,7 +5,7 @@ import { beforeEach, describe, expect, it } from 'vitest';
 import { toObject } from '../../../src/events/result.js';
 import { runSearch, SplError, type LookupProvider } from '../../../src/spl/index.js';
 import { withLookupDir } from '../../../src/detections/lookup-dir.js';
-import { NO_LOOKUPS } from '../../../src/spl/lookups.js';
+import { mvCellText, NO_LOOKUPS, parseMvCell } from '../../../src/spl/lookups.js';
 
 const NOW = 1700000000;
 let dir: string;
@@ -61,6 +61,25 @@ describe('outputlookup', () => {
     await run('| makeresults | eval a=mvappend("x", "$y"), b="one" | table a b | outputlookup output_format=splunk_mv_csv mv2.csv');
     // splunk_mv_csv: a __mv_<field> column beside each, the values in $...$ ($ doubled), joined with ';'; empty for one value.
     expect(file('mv2.csv')).toBe('a,__mv_a,b,__mv_b\n"x\n$y",$x$;$$$y$,one,\n');
+    // "Use output_format=splunk_mv_csv when you want to output multivalued fields to a lookup table file, and then read
+    // the fields back into Splunk using the inputlookup command": the __mv_ columns give the multivalue back.
+    expect(await run('| inputlookup mv2.csv')).toEqual([{ a: ['x', '$y'], b: 'one' }]);
+    // splunk_sv_csv: one value holding the newline.
+    expect(await run('| inputlookup mv.csv')).toEqual([{ a: 'x\ny', b: 'one' }]);
+  });
+
+  it('reads splunk_mv_csv cells by their form only ($ doubled inside; anything else: the plain column)', () => {
+    expect(parseMvCell('$a$;$b$')).toEqual(['a', 'b']);
+    expect(parseMvCell('$a$$b$;$$$$')).toEqual(['a$b', '$']);
+    expect(parseMvCell('$$')).toEqual(['']);
+    for (const bad of ['', 'a', '$a', '$a$;', '$a$b', '$a$;b']) expect(parseMvCell(bad), bad).toBeNull();
+    for (const values of [['x', 'y'], ['$', '$$', ';', '$;$'], ['', 'a']]) expect(parseMvCell(mvCellText(values))).toEqual(values);
+  });
+
+  it('writes from a subsearch, which runs first (ESCU writes its baselines inside [search ...])', async () => {
+    const rows = await run('| makeresults | eval k="outer" | append [| makeresults | eval k="inner" | table k | outputlookup sub.csv] | table k');
+    expect(rows).toEqual([{ k: 'outer' }, { k: 'inner' }]);
+    expect(file('sub.csv')).toBe('k\ninner\n');
   });
 
   it('append=true adds rows after the existing ones under the existing header (other fields dropped)', async () => {
