@@ -22,6 +22,12 @@ export interface Result {
   rename?(from: string, to: string): void;
   /** Every field present, in a stable order (materializes lazy extractions). */
   fieldNames(): string[];
+  /**
+   * The columns of the table this row belongs to, empty cells included, in order (chart, timechart, xyseries:
+   * Row.declareColumns), or null: fieldNames() leaves an empty cell out, so a table or CSV header built from the
+   * rows alone would put a column where it first has a value.
+   */
+  columns?(): readonly string[] | null;
   /** An independent copy (writes to the copy do not affect this result). */
   clone(): Result;
 }
@@ -64,6 +70,8 @@ export function renameField(r: Result, from: string, to: string, fromRef?: Field
 /** A plain result backed by a Map, used for everything that is not a raw event. */
 export class Row implements Result {
   private readonly fields: Map<string, FieldValue>;
+  /** Result.columns: the table's columns in order, declared by the command that made the table. */
+  private order: readonly string[] | null = null;
 
   constructor(init?: Iterable<readonly [string, FieldValue]> | Record<string, FieldValue | null | undefined>) {
     this.fields = new Map();
@@ -88,6 +96,15 @@ export class Row implements Result {
     return [...this.fields.keys()];
   }
 
+  /** Declares the table's columns in order, empty cells included (Result.columns); one array may serve every row. */
+  declareColumns(names: readonly string[]): void {
+    this.order = names;
+  }
+
+  columns(): readonly string[] | null {
+    return this.order;
+  }
+
   rename(from: string, to: string): void {
     const entries = [...this.fields];
     this.fields.clear();
@@ -95,10 +112,13 @@ export class Row implements Result {
       if (k === to) continue;
       this.fields.set(k === from ? to : k, v);
     }
+    if (this.order !== null) this.order = this.order.filter((c) => c !== to).map((c) => (c === from ? to : c));
   }
 
   clone(): Row {
-    return new Row(this.fields);
+    const r = new Row(this.fields);
+    r.order = this.order;
+    return r;
   }
 }
 

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { Row, type Result } from '../../src/events/result.js';
 import { chunkedWriter, outputSink } from '../../src/cli/output.js';
+import { runSearch } from '../../src/spl/index.js';
 
 describe('CLI output', () => {
   it('writes a synchronous run of pieces at once, in order, before anything else runs', async () => {
@@ -68,6 +69,29 @@ describe('CLI output', () => {
     const r = row([['b', 1], ['10', 'ten'], ['__proto__', 'p']]);
     // Written by hand: an object would put "10" first and drop __proto__.
     expect(await printJson([r])).toBe('[\n  {\n    "b": 1,\n    "10": "ten",\n    "__proto__": "p"\n  }\n]\n');
+  });
+
+  // A chart's empty cells are no fields of its rows: the header follows the columns the command declared, not where
+  // a column first has a value. docs/spl.md: chart's columns in the column-split values' order, then NULL, then
+  // OTHER; xyseries' in stats' order of the names (the reference's example: 138, 245, ..., 806).
+  it('orders csv and table columns as chart, timechart and xyseries made them, empty cells included', async () => {
+    const print = async (spl: string, format: 'csv' | 'table') => {
+      const writes: string[] = [];
+      const sink = outputSink({ format, tz: 'UTC', write: (s) => writes.push(s) });
+      for (const r of (await runSearch(spl, { now: 1700000000 })).results) sink.push(r);
+      sink.end();
+      await Promise.resolve();
+      return writes.join('').split('\n');
+    };
+    const chart = '| makeresults count=4 | streamstats count AS n | eval a=if(n<3, "x", "y"), b=if(n=1, null(), "k" . n) | chart avg(n) over a by b';
+    expect(await print(chart, 'csv')).toEqual(['a,k2,k3,k4,NULL', 'x,2,,,1', 'y,,3,4,', '']);
+    expect((await print(`${chart} | eval z=1`, 'csv'))[0]).toBe('a,k2,k3,k4,NULL,z');
+    expect((await print(`${chart} | rename k3 AS three | fields - k4`, 'csv'))[0]).toBe('a,k2,three,NULL');
+    expect((await print(chart, 'table'))[0]!.split(/\s+/).filter((c) => c !== '')).toEqual(['a', 'k2', 'k3', 'k4', 'NULL']);
+    const xy = '| makeresults count=3 | streamstats count AS n | eval x="r" . n, y=mvindex(split("806,493,138", ","), n - 1) | xyseries x y n';
+    expect((await print(xy, 'csv'))[0]).toBe('x,138,493,806');
+    const tc = '| makeresults count=2 | streamstats count AS n | eval _time=1700000000 + n * 3600, h=if(n=1, "b", "a") | timechart span=1h avg(n) by h';
+    expect((await print(tc, 'csv'))[0]).toBe('_time,a,b,_span');
   });
 
   it("prints a command's own json rows (jsonOf) indented as JSON.stringify(rows, null, 2) does", async () => {

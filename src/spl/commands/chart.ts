@@ -208,8 +208,11 @@ class ChartTable {
     }
     const empty = resultsOf(this.agg, undefined);
     const other = args.useother ? otherCells(this.agg, dropped) : new Map<string, (FieldValue | null)[]>();
+    // The table's columns, empty cells included (a row leaves them out of its fields): output headers follow them.
+    const names = [args.over, ...columns.map((c) => c.name)];
     for (const { values, text } of rows) {
       const row = new Row();
+      row.declareColumns(names);
       row.set(args.over, values[0]!);
       for (const c of columns) {
         const cells = c.series === null ? other.get(text) : c.series.cells.has(text) ? resultsOf(this.agg, c.series.cells.get(text)) : empty;

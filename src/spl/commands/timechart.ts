@@ -375,8 +375,11 @@ class Chart {
     }
     const empty = this.agg.newState().map((a) => a.result());
     const other = args.useother ? otherCells(this.agg, dropped) : new Map<number, (FieldValue | null)[]>();
+    // The table's columns, empty cells included (a row leaves them out of its fields): output headers follow them.
+    const names = ['_time', ...columns.map((c) => c.name), '_span'];
     for (const b of buckets) {
       const row = new Row();
+      row.declareColumns(names);
       const len = this.length(b);
       row.set('_time', b);
       for (const c of columns) {

@@ -112,8 +112,11 @@ export const xyseriesCommand = defineCommand<XyseriesArgs>({
           throw new SplError('SPL_BAD_ARGUMENT', `xyseries would emit ${rows.size} rows x ${columns} columns, more than ${MAX_CHART_CELLS} cells: aggregate or filter first`, args.at, ctx.source);
         }
         const label = (d: string, n: string) => (args.yData.length === 1 ? n : args.format !== null ? args.format.replace(/\$AGG\$/g, d).replace(/\$VAL\$/g, n) : `${d}${args.sep}${n}`);
+        // The table's columns, empty cells included (a row leaves them out of its fields): output headers follow them.
+        const header = [args.x, ...args.yData.flatMap((d) => ordered.map((n) => label(d, n)))];
         for (const r of rows.values()) {
           const out = new Row();
+          out.declareColumns(header);
           out.set(args.x, r.x);
           args.yData.forEach((d, i) => {
             for (const n of ordered) out.set(label(d, n), r.cells[i]!.get(n) ?? null);
