@@ -7,6 +7,7 @@ import { openNodeStore, type NodeStore } from '../cluster/node-store.js';
 import type { PostgresConsoleState } from '../control-plane/console-state.js';
 import { accelerationSettings, type AccelerationSettings } from '../acceleration/settings.js';
 import { BUNDLED_CONTENT_DIR, loadContent, type ContentPack } from '../detections/content.js';
+import { withLookupDir } from '../detections/lookup-dir.js';
 import { createHecServer, type HecServer } from '../hec/index.js';
 import { WorkerExecutor } from '../schedule/executor.js';
 import { alertConfig, configuredAlerts } from '../schedule/alerts.js';
@@ -176,12 +177,15 @@ async function startOnStore(config: VigilConfig, opts: StartOptions, settings: R
     );
   }
   const contentDirs = [...(opts.contentDirs ?? []), userContentDir(config.dataDir)];
+  // Lookups searches write (outputlookup) and read over the content's; API and console searches only with search.outputLookup.
+  const lookupDir = { dir: join(config.dataDir, 'lookups'), maxRows: config.search.maxLookupRows, maxBytes: config.search.maxLookupBytes };
   const loadAll = (): ContentPack => {
     const loaded = loadServerContent(config.dataDir, opts.contentDirs ?? []);
     // Every expansion the server makes (API searches and checks, previews, scheduled runs, the match index)
     // goes through this library or a copy of it (`with`), so the config's caps apply to all of them.
     loaded.macros.limits = { maxExpansions: config.search.maxMacroExpansions, maxExpandedChars: config.search.maxMacroChars };
-    return loaded;
+    // Checks and plans on this thread see the written lookups too; searches write only on their worker threads.
+    return { ...loaded, lookups: withLookupDir(loaded.lookups, { ...lookupDir, refusal: 'lookups are written by searches on their worker threads only' }) };
   };
   let pack = loadAll();
   logContentProblems(pack, opts.log);
@@ -224,8 +228,6 @@ async function startOnStore(config: VigilConfig, opts: StartOptions, settings: R
     contentDirs: [BUNDLED_CONTENT_DIR, ...contentDirs].filter(existsDir),
     ...(sqlite ? { summaries: { maxRemainderEvents: settings.acceleration.maxRemainderEvents, maxCachedRows: settings.acceleration.maxCachedRows } } : {}),
   };
-  // Lookups searches write (outputlookup) and read over the content's; API and console searches only with search.outputLookup.
-  const lookupDir = { dir: join(config.dataDir, 'lookups'), maxRows: config.search.maxLookupRows, maxBytes: config.search.maxLookupBytes };
   const limits = { maxMemoryBytes: config.search.maxMemoryBytes, maxResults: config.search.maxResults, maxResultBytes: config.search.maxResultBytes };
   // Scheduled runs one at a time (Splunk's per-search concurrency of 1); their time limit is schedule.run_timeout.
   const executor = new WorkerExecutor({ ...workerSetup, lookupDir: { ...lookupDir, refusal: null } }, limits);
