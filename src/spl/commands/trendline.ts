@@ -42,6 +42,8 @@ export const trendlineCommand = defineCommand<Trend[]>({
     let kept = 0;
     while (!p.atEnd()) {
       const spec = p.fieldName('a trend such as sma5(bytes)');
+      // trendline.py takes each argument as a word: `sma5(a b)` is the arguments `sma5(a` and `b)`, "Invalid argument".
+      if (/\s/.test(spec.name)) throw p.error(`invalid argument "${spec.name}": a trend is one word, such as sma5(bytes)`, spec.span);
       const m = /^([A-Za-z]+)(\d*)\((.*)\)$/s.exec(spec.name);
       if (!m) throw p.error(`expected a trend such as sma5(bytes), ema10(bytes) or wma3(bytes), found "${spec.name}"`, spec.span);
       const [, type, digits, field] = m as unknown as [string, string, string, string];

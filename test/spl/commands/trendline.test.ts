@@ -94,6 +94,8 @@ describe('trendline', () => {
       ['sma5()', 'SPL_BAD_ARGUMENT', 'invalid or empty field "" in sma5()'],
       ['sma5(__x)', 'SPL_BAD_ARGUMENT', 'invalid or empty field "__x" in sma5(__x)'],
       ['sma5', 'SPL_SYNTAX', 'expected a trend such as sma5(bytes), ema10(bytes) or wma3(bytes), found "sma5"'],
+      // trendline.py splits its arguments at spaces: "Invalid argument 'sma5(a'" (it was a trend of a field "a b").
+      ['sma5(a b)', 'SPL_SYNTAX', 'invalid argument "sma5(a b)": a trend is one word, such as sma5(bytes)'],
     ] as const;
     for (const [trend, code, msg] of cases) {
       const spl = `| makeresults | trendline ${trend}`;
