@@ -101,7 +101,6 @@ export const makecontinuousCommand = defineCommand<MakecontinuousArgs>({
           next.end();
           return;
         }
-        const dataHi = hi;
         if (args.start !== null) lo = Math.min(lo, args.start);
         if (args.end !== null) hi = Math.max(hi, args.end);
         const span = args.span ?? (isTime ? autoTimeSpan(lo, hi, args.bins, null, ctx.tz, 0) : autoNumberSpan(lo, hi, args.bins, null));
@@ -124,12 +123,18 @@ export const makecontinuousCommand = defineCommand<MakecontinuousArgs>({
         }
         const inBin = new Map<number, Result[]>();
         const rest: Result[] = [];
+        // The axis runs from the lowest bin to the highest one that hold a value (a value no bin holds, such as 0 or a
+        // negative number under a log span, is not on it), widened down to start='s bin.
+        let first: ReturnType<typeof binOf> = args.start === null ? null : binOf(args.start);
+        let last: ReturnType<typeof binOf> = null;
         for (const { row, n } of rows) {
           const b = n === null ? null : binOf(n);
           if (b === null) {
             rest.push(row);
             continue;
           }
+          if (first === null || b.start < first.start) first = b;
+          if (last === null || b.start > last.start) last = b;
           row.set(args.field, b.value);
           const list = inBin.get(b.start);
           if (list) list.push(row);
@@ -138,10 +143,9 @@ export const makecontinuousCommand = defineCommand<MakecontinuousArgs>({
         rows.length = 0;
         // The axis runs to the bin of the highest value, and on through the bins starting below end= (end is the axis's
         // upper edge: a bin starting at it would hold no value below it).
-        const last = binOf(dataHi);
         const onAxis = (start: number): boolean => (last !== null && start <= last.start) || (args.end !== null && start < args.end);
         const out: Result[][] = [];
-        for (let b = binOf(lo), count = 0; b !== null && onAxis(b.start); ) {
+        for (let b = last === null ? null : first, count = 0; b !== null && onAxis(b.start); ) {
           if (++count > MAX_MAKECONTINUOUS_BINS) {
             throw new SplError('SPL_RUNTIME', `makecontinuous: more than ${MAX_MAKECONTINUOUS_BINS.toLocaleString('en-US')} bins from ${lo} to ${hi} (use a larger span= or fewer bins=)`, cmd.nameSpan, ctx.source);
           }

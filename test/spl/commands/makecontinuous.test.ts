@@ -65,6 +65,15 @@ describe('makecontinuous', () => {
     expect(await run('| makeresults | eval x="abc" | fields - _time | makecontinuous x span=2')).toEqual([{ x: 'abc' }]);
   });
 
+  it('a log span fills the bins between the values it bins, whatever value no bin holds (0, negatives) comes first', async () => {
+    // span=log2: 3 -> 2-4, 100 -> 64-128; the bins 4-8 ... 32-64 are empty. 0 has no log bin: it stays after the axis.
+    const filled = ['2-4', '4-8', '8-16', '16-32', '32-64', '64-128'];
+    const logInput = '| makeresults count=3 | streamstats count AS n | fields - _time | eval x=case(n=1, 3, n=2, 100, n=3, 0)';
+    expect((await run(`${logInput} | where n<3 | makecontinuous x span=log2`)).map((r) => r.x)).toEqual(filled);
+    expect((await run(`${logInput} | makecontinuous x span=log2`)).map((r) => r.x)).toEqual([...filled, 0]);
+    expect((await run(`${logInput} | eval x=if(n=3, -5, x) | makecontinuous x span=log2`)).map((r) => r.x)).toEqual([...filled, -5]);
+  });
+
   it(`stops with SPL_RUNTIME past ${MAX_MAKECONTINUOUS_BINS} bins (span=1 over a huge range)`, async () => {
     const spl = '| makeresults count=2 | streamstats count AS n | eval x=if(n=1, 0, 1e12) | makecontinuous x span=1';
     const e = await errorOf(spl);
