@@ -28,7 +28,8 @@ interface XRow {
  * xyseries: "Converts results into a tabular format that is suitable for graphing. This command is the inverse
  * of the untable command"): one row per x value, in the order x values first appear, its first column the x-field,
  * then a column per y-name value (in stats' order of values, as the reference's example), holding the y-data value of the result with that x and
- * name; several data fields name theirs `<data-field><sep><y-name>` (sep ": ") or by `format=` (`$AGG$` the data
+ * name; several data fields name theirs `<data-field><sep><y-name>` (sep ":", the reference: "separates the field
+ * name and field value by the default ":" ... looks like count(host):referrer_domain") or by `format=` (`$AGG$` the data
  * field, `$VAL$` the name), per data field in turn. A cell no result fills is empty.
  * - *Decision:* results without the x-field or the y-name field give nothing; of two results with the same x and
  *   name the later value is kept (the reference: duplicates "are removed"); a multivalue name is one name, its
@@ -42,7 +43,7 @@ export const xyseriesCommand = defineCommand<XyseriesArgs>({
   parse: (p) => {
     const start = p.peek('search').span;
     let grouped = false;
-    let sep = ': ';
+    let sep = ':';
     let format: string | null = null;
     const fields: { name: string; span: Span }[] = [];
     for (;;) {

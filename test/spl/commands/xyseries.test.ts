@@ -47,12 +47,14 @@ describe('xyseries', () => {
     expect((await fieldsOf(spl))[0]).toEqual(['host', '200', '404']);
   });
 
-  it('names the columns of several data fields "<data-field>: <y-name>", or by sep= and format=', async () => {
+  it('names the columns of several data fields "<data-field>:<y-name>", or by sep= and format=', async () => {
+    // "The format argument adds the <y-name-field> and separates the field name and field value by the default ":"
+    // For example, the default for this example looks like count(host):referrer_domain".
     // "format takes precedence over sep ... ($AGG$) and the value of the split-by-field ($VAL$)".
     expect(await run(`${statsRows} | xyseries host status count, bytes`)).toEqual([
-      { host: 'www1', 'count: 200': 2, 'count: 404': 1, 'bytes: 200': 50, 'bytes: 404': 20 },
-      { host: 'www2', 'count: 200': 1, 'bytes: 200': 30 },
-      { host: 'www3', 'count: 503': 1, 'bytes: 503': 50 },
+      { host: 'www1', 'count:200': 2, 'count:404': 1, 'bytes:200': 50, 'bytes:404': 20 },
+      { host: 'www2', 'count:200': 1, 'bytes:200': 30 },
+      { host: 'www3', 'count:503': 1, 'bytes:503': 50 },
     ]);
     expect((await fieldsOf(`${statsRows} | xyseries sep=_ host status count bytes`))[1]).toEqual(['host', 'count_200', 'bytes_200']);
     expect((await fieldsOf(`${statsRows} | xyseries sep=_ format="$VAL$/$AGG$" host status count bytes`))[1]).toEqual(['host', '200/count', '200/bytes']);
