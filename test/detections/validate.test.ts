@@ -95,6 +95,22 @@ writeFileSync(
 mkdirSync(join(dir, 'macros'), { recursive: true });
 writeFileSync(join(dir, 'macros', 'filtered_filter.yml'), ['name: filtered_filter', 'definition: search NOT pod_namespace IN ("ci") pod_name!=x* NOT (count>5 OR user=root)'].join('\n'));
 
+writeFileSync(
+  join(dir, 'detections', 'missing-table.yml'),
+  [
+    'name: Missing Table',
+    'id: 0b5e5d2a-1111-4222-8333-9a1a1a1a1a1a',
+    'type: Anomaly',
+    "search: '| inputlookup missing_baseline | stats count by pod_name | `missing_table_filter`'",
+    'rba:',
+    '  message: x on $pod_name$',
+    '  risk_objects: [{field: pod_name, type: system, score: 10}]',
+    '  threat_objects: []',
+    'tags:',
+    '  mitre_attack_id: [T1105]',
+  ].join('\n'),
+);
+
 describe('vigil validate', () => {
   const report = validateContent(loadContent([dir]));
   const mine = report.problems.filter((p) => p.file.includes(dir) || p.file.includes('vigil-validate'));
@@ -114,6 +130,14 @@ describe('vigil validate', () => {
     // contentctl's BaseTest has earliest_time/latest_time (its tests search all time regardless): not an error.
     expect(at('test earliest_time is ignored')).toEqual([18, 18, 'warning']);
     expect(byMessage('unknown test field "earliest_time"')).toBeUndefined();
+  });
+
+  // inputlookup of a missing table is a warning in Splunk ("a warning message is displayed (but no syntax error is generated)"):
+  // a lint warning at the name, and the detection runs.
+  it('reports an inputlookup of a missing table as a warning at its name; the detection runs', () => {
+    const p = byMessage('lookup table "missing_baseline"')!;
+    expect([p.severity, p.line, p.column]).toEqual(['warning', 4, 24]);
+    expect(report.detections.find((d) => d.name === 'Missing Table')!.runs).toBe(true);
   });
 
   it('reports an unsupported command at its YAML line and column', () => {

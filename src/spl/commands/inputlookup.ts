@@ -3,7 +3,7 @@ import type { FieldValue } from '../../events/value.js';
 import type { SearchExpr } from '../parse/ast.js';
 import { MV_COLUMN_PREFIX, parseMvCell, type LookupTable } from '../lookups.js';
 import { compileSearch, type RowPredicate } from '../search/predicate.js';
-import type { Span } from '../source.js';
+import { SplError, type Span } from '../source.js';
 import { resolveLookupTable } from './lookup.js';
 import { defineCommand, type ExecContext, type Sink } from './types.js';
 
@@ -13,6 +13,8 @@ export interface InputlookupArgs {
   append: boolean;
   start: number;
   max: number;
+  /** strict=true: a missing table fails the search (SPL_BAD_ARGUMENT at the name); false (the default): a warning, no rows. */
+  strict: boolean;
   where: SearchExpr | null;
 }
 
@@ -30,7 +32,9 @@ const DEFAULT_MAX = 1_000_000_000;
  *   rows after it (`... | stats ... | inputlookup append=t baseline | stats ...`). Decision: the planner
  *   only lets generating commands come first, so `| inputlookup append=t x` as the FIRST command is
  *   rejected there; write it without append=t.
- * - `strict=` is accepted; an unknown table is always an error (SPL_BAD_ARGUMENT at the name).
+ * - A table that does not exist gives no rows and a warning at the name (append=true: the input passes unchanged), as
+ *   Splunk's "If the lookup does not exist, a warning message is displayed"; `strict=true` makes it an error
+ *   (SPL_BAD_ARGUMENT at the name), raised before any event is read.
  * - A `__mv_<field>` column beside `<field>` (outputlookup output_format=splunk_mv_csv) gives the field its
  *   multivalue (`$a$;$b$`) and is not a field itself.
  */
@@ -41,13 +45,14 @@ export const inputlookupCommand = defineCommand<InputlookupArgs>({
     let append = false;
     let start = 0;
     let max = DEFAULT_MAX;
+    let strict = false;
     let name: { name: string; span: Span } | null = null;
     let where: SearchExpr | null = null;
     for (;;) {
       const o = p.option(['append', 'start', 'max', 'strict']);
       if (o) {
         if (o.key === 'append') append = p.parseBool(o.value, o.valueSpan);
-        else if (o.key === 'strict') p.parseBool(o.value, o.valueSpan);
+        else if (o.key === 'strict') strict = p.parseBool(o.value, o.valueSpan);
         else if (o.key === 'start') start = p.parseInt(o.value, o.valueSpan, 0);
         else max = p.parseInt(o.value, o.valueSpan, 0);
         continue;
@@ -65,14 +70,18 @@ export const inputlookupCommand = defineCommand<InputlookupArgs>({
       name = p.fieldName('a lookup table name');
     }
     if (!name) throw p.error('inputlookup needs a lookup table name', p.peek('search').span);
-    return { name: name.name, nameSpan: name.span, append, start, max, where };
+    return { name: name.name, nameSpan: name.span, append, start, max, strict, where };
   },
   kind: (a) => (a.append ? 'transforming' : 'generating'),
   orderSensitive: () => false,
   ordersOutput: (a) => !a.append,
   writes: () => '*',
   create: (args, ctx, next) => {
-    if (!args.append) return next;
+    // A missing table: strict=true fails here, before any event is read; `vigil validate` (checking) gets the warning.
+    if (!args.append) {
+      if (args.strict || ctx.checking) tableOf(args, ctx);
+      return next;
+    }
     const emit = prepare(args, ctx);
     return {
       push: (row) => next.push(row),
@@ -87,10 +96,25 @@ export const inputlookupCommand = defineCommand<InputlookupArgs>({
   },
 });
 
+/**
+ * The table, or null when it does not exist and strict is false: then a warning at the name (Splunk: "If the lookup does
+ * not exist, a warning message is displayed (but no syntax error is generated)"); strict=true: the error.
+ */
+function tableOf(args: InputlookupArgs, ctx: ExecContext): LookupTable | null {
+  try {
+    return resolveLookupTable(ctx.lookups, args.name, args.nameSpan, ctx.source, 'inputlookup');
+  } catch (e) {
+    if (args.strict || !(e instanceof SplError) || e.code !== 'SPL_BAD_ARGUMENT') throw e;
+    ctx.warn(`${e.message.replace(/^inputlookup: unknown/, 'inputlookup: no')}: no results from it (strict=true makes this an error)`, args.nameSpan);
+    return null;
+  }
+}
+
 /** Resolves the table and compiles WHERE (static errors before any row), returning the row emitter. */
 function prepare(args: InputlookupArgs, ctx: ExecContext): (next: Sink) => void {
-  const table: LookupTable = resolveLookupTable(ctx.lookups, args.name, args.nameSpan, ctx.source, 'inputlookup');
   const keep: RowPredicate = compileSearch(args.where, ctx.source);
+  const table = tableOf(args, ctx);
+  if (table === null) return () => {};
   // A table outputlookup wrote with output_format=splunk_mv_csv: `__mv_<field>` holds the field's multivalue.
   const fields = table.fields.filter((f) => !(f.startsWith(MV_COLUMN_PREFIX) && table.fields.includes(f.slice(MV_COLUMN_PREFIX.length))));
   const mvColumns = new Map(fields.filter((f) => table.fields.includes(MV_COLUMN_PREFIX + f)).map((f) => [f, MV_COLUMN_PREFIX + f]));

@@ -75,19 +75,50 @@ describe('inputlookup', () => {
     expect(order).toEqual([{ src: 'first' }, { src: '192.168.1.9' }]);
   });
 
-  it('rejects unknown tables and bad arguments at their position', async () => {
+  // Search Reference, inputlookup: "If the lookup does not exist, a warning message is displayed (but no syntax error is
+  // generated)"; strict: "When set to true this argument forces the search to fail completely if inputlookup raises an
+  // error ... When set to false, many inputlookup error conditions return warning messages" (default false).
+  it('a missing table: a warning at its name and no rows; strict=true: the error at the name', async () => {
+    const warned = async (spl: string) => {
+      const warnings: { message: string; at: number | undefined }[] = [];
+      const { results } = await runSearch(spl, { now: NOW, lookups, onWarning: (message, sp) => warnings.push({ message, at: sp?.start }) });
+      return { rows: results.map(toObject), warnings };
+    };
     let spl = '| inputlookup nosuch.csv';
+    let out = await warned(spl);
+    expect(out.rows).toEqual([]);
+    expect(out.warnings).toEqual([{ message: expect.stringMatching(/lookup table "nosuch.csv"/) as unknown as string, at: spl.indexOf('nosuch') }]);
+
+    // append=true: the incoming results pass unchanged.
+    spl = '| makeresults count=2 | eval a=1 | table a | inputlookup append=t nosuch';
+    out = await warned(spl);
+    expect(out.rows).toEqual([{ a: 1 }, { a: 1 }]);
+    expect(out.warnings).toHaveLength(1);
+    expect(out.warnings[0]!.at).toBe(spl.indexOf('nosuch'));
+
+    // In a subsearch too: no results from it.
+    out = await warned('| makeresults | eval src="x" | table src | search NOT [| inputlookup nosuch | fields src]');
+    expect(out.rows).toEqual([{ src: 'x' }]);
+    expect(out.warnings).toHaveLength(1);
+
+    spl = '| inputlookup strict=true nosuch.csv';
     let e = await errorOf(spl);
     expect(e.code).toBe('SPL_BAD_ARGUMENT');
     expect(e.message).toMatch(/unknown lookup table "nosuch.csv"/);
     expect(e.format()).toContain(at(spl, 'nosuch'));
 
-    spl = '| makeresults | inputlookup append=t nosuch';
+    spl = '| makeresults | inputlookup append=t strict=t nosuch';
     e = await errorOf(spl);
     expect(e.code).toBe('SPL_BAD_ARGUMENT');
     expect(e.format()).toContain(at(spl, 'nosuch'));
 
-    spl = '| inputlookup';
+    // strict=false with an existing table: its rows as ever.
+    expect(await run('| inputlookup strict=f baseline | stats count')).toEqual([{ count: 3 }]);
+  });
+
+  it('rejects bad arguments at their position', async () => {
+    let spl = '| inputlookup';
+    let e: SplError;
     e = await errorOf(spl);
     expect(e.code).toBe('SPL_SYNTAX');
 

@@ -15,7 +15,7 @@ import { groupReasons, reasonOf } from '../../../src/detections/validate.js';
 const DIR = ESCU_CORPUS_DIR;
 const present = existsSync(join(DIR, 'searches.jsonl'));
 /** Fully supported searches reached so far: fewer is a regression (raise it when support grows). */
-const SUPPORTED_FLOOR = 1497;
+const SUPPORTED_FLOOR = 1501;
 
 interface EscuSearch {
   name: string;
