@@ -7,7 +7,8 @@ import { at, errorOf, NOW, run } from './helpers.js';
 
 // Search Reference, transpose (Splunk Enterprise 9.x): "transpose [int] [column_name=<string>] [header_field=<field>]
 // [include_empty=<bool>]"; "Returns the specified number of rows (search results) as columns (list of field values),
-// such that each search row becomes a column"; int "Limit the number of rows to transpose ... Default: 5"; column_name
+// such that each search row becomes a column"; int "Limit the number of rows to transpose. To transpose all rows, specify | transpose 0, which
+// indicates that the number of rows to transpose is unlimited. Default: 5"; column_name
 // "The name of the first column that you want to use for the transposed rows. This column contains the names of the
 // fields. Default: column"; header_field "The field in your results to use for the names of the columns (other than
 // the first column) in the transposed data. Default: row 1, row 2, row 3, and so on"; include_empty "Specify whether to
@@ -61,8 +62,20 @@ describe('transpose', () => {
     ]);
   });
 
-  it(`refuses more than ${MAX_TRANSPOSE_ROWS} results, 0, an unknown word`, async () => {
-    for (const n of [String(MAX_TRANSPOSE_ROWS + 1), '0', '99999999999999999999']) {
+  it('transpose 0 turns every result into a column ("To transpose all rows, specify | transpose 0")', async () => {
+    const rows = await run(`${input} | transpose 0`);
+    expect(rows.map((r) => r.column)).toEqual(['n', 'sq', 'name']);
+    expect(rows[1]).toEqual({ column: 'sq', 'row 1': 1, 'row 2': 4, 'row 3': 9, 'row 4': 16, 'row 5': 25, 'row 6': 36, 'row 7': 49 });
+    expect((await run(`| makeresults count=${MAX_TRANSPOSE_ROWS} | streamstats count AS n | fields n | transpose 0`))[0]![`row ${MAX_TRANSPOSE_ROWS}`]).toBe(MAX_TRANSPOSE_ROWS);
+    // Every result, at most MAX_TRANSPOSE_ROWS: one more stops the search at the command, not a silent cut.
+    const spl = `| makeresults count=${MAX_TRANSPOSE_ROWS + 1} | fields - _time | transpose 0`;
+    const e = await errorOf(spl);
+    expect(e.code).toBe('SPL_RUNTIME');
+    expect(e.format()).toContain(at(spl, 'transpose'));
+  });
+
+  it(`refuses more than ${MAX_TRANSPOSE_ROWS} results, an unknown word`, async () => {
+    for (const n of [String(MAX_TRANSPOSE_ROWS + 1), '99999999999999999999']) {
       const spl = `| makeresults | transpose ${n}`;
       const e = await errorOf(spl);
       expect(e.code, n).toBe('SPL_BAD_ARGUMENT');
