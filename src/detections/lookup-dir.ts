@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { closeSync, fstatSync, lstatSync, mkdirSync, openSync, readdirSync, readSync, renameSync, rmSync, statSync, unlinkSync, writeFileSync } from 'node:fs';
+import { closeSync, fstatSync, lstatSync, mkdirSync, openSync, readdirSync, readSync, renameSync, rmSync, unlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { VigilError } from '../errors.js';
 import { lookupFileName, type LookupProvider, type LookupTable, type LookupWriter, type WritableLookups } from '../spl/lookups.js';
@@ -36,11 +36,12 @@ export function withLookupDir(base: LookupProvider, setup: LookupDirSetup): Writ
     const path = join(setup.dir, f.file);
     let st;
     try {
-      st = statSync(path);
+      // Not followed: a link planted in the directory would read what lies outside it (/etc/passwd), and a link to
+      // /dev/zero or a FIFO would be read without end. Only regular files are the directory's lookups.
+      st = lstatSync(path);
     } catch {
       return undefined;
     }
-    // A link to /dev/zero or a FIFO would be read without end.
     if (!st.isFile()) return undefined;
     const key = `${st.ino}:${st.size}:${st.mtimeMs}`;
     const hit = cache.get(f.file);

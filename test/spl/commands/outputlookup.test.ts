@@ -178,6 +178,9 @@ describe('outputlookup', () => {
     const outside = join(mkdtempSync(join(tmpdir(), 'vigil-outside-')), 'target.csv');
     writeFileSync(outside, 'k\nsecret\n');
     symlinkSync(outside, join(dir, 'l.csv'));
+    // Read neither by inputlookup nor by lookup: the file outside the directory stays unread.
+    expect(await run('| inputlookup l.csv')).toEqual([]);
+    expect((await errorOf('| makeresults | eval k="secret" | lookup l k OUTPUT k AS found')).message).toMatch(/unknown lookup table "l"/);
     await run('| makeresults | eval k="mine" | table k | outputlookup append=true l.csv');
     expect(readFileSync(outside, 'utf8')).toBe('k\nsecret\n');
     expect(file('l.csv')).toBe('k\nmine\n');
