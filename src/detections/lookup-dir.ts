@@ -117,7 +117,8 @@ function directoryWriter(setup: LookupDirSetup): LookupWriter {
         throw failed('create the lookup directory', e);
       }
       // Hidden (a lookup name never starts with a dot) and unique: concurrent writers never share a temporary file.
-      const tmp = join(setup.dir, `.${file}.${process.pid}.${randomBytes(6).toString('hex')}.tmp`);
+      // Not named after the file: a name of up to 255 bytes is valid, and with a prefix and suffix it would not fit.
+      const tmp = join(setup.dir, `.vigil-lookup.${process.pid}.${randomBytes(8).toString('hex')}.tmp`);
       try {
         writeFileSync(tmp, text, { flag: 'wx', mode: 0o644 });
         renameSync(tmp, p);

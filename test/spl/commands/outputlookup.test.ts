@@ -128,6 +128,13 @@ describe('outputlookup', () => {
     expect((await errorOf('| inputlookup strict=true "../x.csv"')).code).toBe('SPL_BAD_ARGUMENT');
   });
 
+  it('writes a name of the largest allowed length (255 bytes as <name>.csv)', async () => {
+    const name = `${'n'.repeat(251)}.csv`;
+    await run(`| makeresults | eval k="v" | table k | outputlookup ${name}`);
+    expect(file(name)).toBe('k\nv\n');
+    expect(readdirSync(dir)).toEqual([name]);
+  });
+
   it('takes a unicode name', async () => {
     await run('| makeresults | eval k="v" | table k | outputlookup "übersicht-日本.csv"');
     expect(file('übersicht-日本.csv')).toBe('k\nv\n');
