@@ -38,9 +38,11 @@ const OPTIONS = ['conf', 'copyattrs', 'forceheader', 'multitable', 'noheader', '
  * per row) becomes an event per row (Search Reference, multikv: "creates a new event for each table row and assigns
  * field names from the title row of the table"). Rules (docs/spl.md for the decisions):
  * - lines are split at `\n` (a `\r` before it dropped); empty lines are skipped and not counted (forceheader);
- * - the header is the `forceheader`th line, else the first line holding no number (the reference: "Auto-detection of
- *   header rows favors rows that are text"); with noheader=true the first line is a row, its cell count the table's
- *   width, and the columns are Column_1, Column_2, ...; lines before the header are not rows;
+ * - the header is the `forceheader`th line, else the first line holding no number whose cells are all Capitalized or
+ *   ALLCAPS, else the first line holding no number (the reference: "Auto-detection of header rows favors rows that are
+ *   text, and are ALLCAPS or Capitalized"; a Capitalized line is looked for until a line holding a number); with
+ *   noheader=true the first line is a row, its cell count the table's width, and the columns are Column_1, Column_2,
+ *   ...; lines before the header are not rows;
  * - a header line holding a comma makes a comma-separated table (cells by order, quotes kept as written: ESCU's
  *   `search status="\"200\""` on a GCS usage log); otherwise cells are runs of non-space characters, given to the
  *   columns by order when a row has as many cells as the header, else by alignment (the column whose header overlaps
@@ -135,7 +137,25 @@ function* tableRows(raw: string, a: MultikvArgs, at: Span, source: SourceText): 
   let csv = false;
   let nonEmpty = 0;
   let from = 0;
-  while (from <= raw.length) {
+  // Detection: the first text line not Capitalized, kept until the body starts (a line holding a number) or the text
+  // ends without a Capitalized text line; then it is the header and the lines after it are read again as rows.
+  let fallback: { line: string; next: number } | null = null;
+  const setHeader = (line: string): void => {
+    csv = line.includes(',');
+    headerCells = cellsOf(line, csv);
+    if (headerCells.length > MAX_MULTIKV_COLUMNS) {
+      throw new SplError('SPL_BAD_ARGUMENT', `multikv: a table header of more than ${MAX_MULTIKV_COLUMNS} columns`, at, source);
+    }
+    header = a.noheader ? headerCells.map((_, i) => `Column_${i + 1}`) : headerCells.map((c, i) => cleanKey(c.text) || `Column_${i + 1}`);
+  };
+  for (;;) {
+    if (from > raw.length) {
+      if (header !== null || fallback === null) return;
+      setHeader(fallback.line);
+      from = fallback.next;
+      fallback = null;
+      continue;
+    }
     let to = raw.indexOf('\n', from);
     if (to === -1) to = raw.length;
     const line = raw.charCodeAt(to - 1) === 13 && to > from ? raw.slice(from, to - 1) : raw.slice(from, to);
@@ -143,27 +163,46 @@ function* tableRows(raw: string, a: MultikvArgs, at: Span, source: SourceText): 
     if (line.trim() === '') continue;
     nonEmpty++;
     if (header === null) {
-      const isHeader = a.noheader || (a.forceheader !== null ? nonEmpty === a.forceheader : headerLike(line));
-      if (!isHeader) continue;
-      csv = line.includes(',');
-      headerCells = cellsOf(line, csv);
-      if (headerCells.length > MAX_MULTIKV_COLUMNS) {
-        throw new SplError('SPL_BAD_ARGUMENT', `multikv: a table header of more than ${MAX_MULTIKV_COLUMNS} columns`, at, source);
+      if (a.noheader || a.forceheader !== null) {
+        if (!a.noheader && nonEmpty !== a.forceheader) continue;
+        setHeader(line);
+        if (!a.noheader) continue;
+      } else if (headerLike(line)) {
+        if (!capitalized(line)) {
+          fallback ??= { line, next: from };
+          continue;
+        }
+        setHeader(line);
+        fallback = null;
+        continue;
+      } else {
+        if (fallback === null) continue;
+        // The body starts under text lines none of them Capitalized: the first of them is the header.
+        setHeader(fallback.line);
+        from = fallback.next;
+        fallback = null;
+        continue;
       }
-      header = a.noheader ? headerCells.map((_, i) => `Column_${i + 1}`) : headerCells.map((c, i) => cleanKey(c.text) || `Column_${i + 1}`);
-      if (!a.noheader) continue;
     }
     if (a.filter !== null) {
       const lower = line.toLowerCase();
       if (!a.filter.some((t) => lower.includes(t))) continue;
     }
-    yield { fields: assign(line, header, headerCells, csv), line };
+    yield { fields: assign(line, header!, headerCells, csv), line };
   }
 }
 
 /** A line holding no number among its cells (a header, not a row). */
 function headerLike(line: string): boolean {
   return cellsOf(line, line.includes(',')).every((c) => toNumber(c.text) === null);
+}
+
+/**
+ * A line whose every cell starts, past punctuation, with an uppercase letter (`PID`, `Name`, `%CPU`, `Recv-Q`,
+ * `"Status"`): the reference's detection "favors rows that are text, and are ALLCAPS or Capitalized".
+ */
+function capitalized(line: string): boolean {
+  return cellsOf(line, line.includes(',')).every((c) => /^[^\p{L}\p{N}]*\p{Lu}/u.test(c.text));
 }
 
 /**

@@ -71,6 +71,19 @@ describe('multikv', () => {
     expect(await over(['report of 2 hosts\n\nHost Count\nweb 3'], 'multikv forceheader=2 | table Host Count')).toEqual([{ Host: 'web', Count: '3' }]);
     // Detected: the first line holding no number ("favors rows that are text"), so the title above is not the header.
     expect(await over(['report of 2 hosts\nHost Count\nweb 3'], 'multikv | table Host Count')).toEqual([{ Host: 'web', Count: '3' }]);
+    // "Auto-detection of header rows favors rows that are text, and are ALLCAPS or Capitalized": netstat's title line
+    // is text too, but the Capitalized line under it is the header; with none Capitalized, the first text line is.
+    const netstat = [
+      'Active Internet connections (w/o servers)',
+      'Proto Recv-Q Send-Q Local Address           Foreign Address         State',
+      'tcp        0      0 10.0.0.5:22             10.0.0.1:5000           ESTABLISHED',
+    ].join('\n');
+    expect(await over([netstat], 'multikv | table Proto Recv_Q Send_Q State')).toEqual([{ Proto: 'tcp', Recv_Q: '0', Send_Q: '0', State: 'ESTABLISHED' }]);
+    expect(await over(['the title\nname size\na 1'], 'multikv | table the title')).toEqual([
+      { the: 'name', title: 'size' },
+      { the: 'a', title: '1' },
+    ]);
+    expect(await over(['name size\nsmall text'], 'multikv | table name size')).toEqual([{ name: 'small', size: 'text' }]);
     // No table (no line without numbers, no _raw): nothing, the original dropped (rmorig=true).
     expect(await over(['1 2\n3 4'], 'multikv | stats count')).toEqual([{ count: 0 }]);
   });
