@@ -1,8 +1,7 @@
 import { resolve } from 'node:path';
 import type { Command } from 'commander';
 import { VigilError } from '../errors.js';
-import { DEFAULT_LOOKUP_LIMITS, withLookupDir, type LookupDirSetup } from '../detections/lookup-dir.js';
-import type { LookupProvider } from '../spl/lookups.js';
+import { DEFAULT_LOOKUP_LIMITS, type LookupDirSetup, type LookupProvider } from '../spl/lookups.js';
 import { positiveInteger } from './shared.js';
 
 export const LOOKUP_DIR_ENV = 'VIGIL_LOOKUP_DIR';
@@ -34,7 +33,12 @@ export function lookupDirSetup(opts: LookupDirOptions, env: string | undefined =
   };
 }
 
-/** The content's lookups, with the writable directory's over them when there is one. */
-export function runLookups(base: LookupProvider, setup: LookupDirSetup | null): LookupProvider {
-  return setup ? withLookupDir(base, setup) : base;
+/**
+ * The content's lookups, with the writable directory's over them when there is one (its code, node:crypto and
+ * the CSV reader, loaded only then: test/cli/startup.test.ts).
+ */
+export async function runLookups(base: LookupProvider, setup: LookupDirSetup | null): Promise<LookupProvider> {
+  if (setup === null) return base;
+  const { withLookupDir } = await import('../detections/lookup-dir.js');
+  return withLookupDir(base, setup);
 }

@@ -14,6 +14,7 @@ import { fileErrorReason, VigilError } from '../errors.js';
 import type { RetentionPolicy } from '../store/types.js';
 import type { ClickHouseConfig } from '../store/clickhouse/store.js';
 import { MAX_MACRO_EXPANDED_CHARS, MAX_MACRO_EXPANSIONS } from '../spl/macros/macros.js';
+import { DEFAULT_LOOKUP_LIMITS } from '../spl/lookups.js';
 import { DEFAULT_AUTH_THROTTLE, DEFAULT_CLIENT_IP_HEADER, isAddressOrBlock, type AuthThrottleConfig, type ClientIdentityConfig } from './auth-throttle.js';
 import { loadOrCreateToken, loadToken, MIN_TOKEN_LENGTH } from './secrets.js';
 import { parseDuration, parseSize } from './units.js';
@@ -312,8 +313,9 @@ export const DEFAULTS = {
     maxMacroChars: MAX_MACRO_EXPANDED_CHARS,
     maxBufferedBytes: 1024 * 1024,
     outputLookup: false,
-    maxLookupRows: 1_000_000,
-    maxLookupBytes: 100 * 1024 * 1024,
+    // The CLI's --lookup-max-rows/--lookup-max-bytes defaults too.
+    maxLookupRows: DEFAULT_LOOKUP_LIMITS.maxRows,
+    maxLookupBytes: DEFAULT_LOOKUP_LIMITS.maxBytes,
   },
 } as const;
 

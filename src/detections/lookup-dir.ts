@@ -2,25 +2,9 @@ import { randomBytes } from 'node:crypto';
 import { closeSync, fstatSync, lstatSync, mkdirSync, openSync, readdirSync, readSync, renameSync, rmSync, unlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { VigilError } from '../errors.js';
-import { lookupFileName, type LookupProvider, type LookupTable, type LookupWriter, type WritableLookups } from '../spl/lookups.js';
+import { lookupFileName, type LookupDirSetup, type LookupProvider, type LookupTable, type LookupWriter, type WritableLookups } from '../spl/lookups.js';
 import { parseCsv } from './csv.js';
 import { lazyCsvTable } from './lookup-files.js';
-
-/** The limits of a file `outputlookup` writes (`--lookup-max-rows`/`--lookup-max-bytes`, serve's `lookups:`). */
-export interface LookupDirLimits {
-  maxRows: number;
-  maxBytes: number;
-}
-
-/** 1,000,000 rows and 100 MiB per written lookup file unless configured. */
-export const DEFAULT_LOOKUP_LIMITS: LookupDirLimits = { maxRows: 1_000_000, maxBytes: 100 * 1024 * 1024 };
-
-/** A writable lookup directory: where, its limits, and whether searches of this caller may write to it. */
-export interface LookupDirSetup extends LookupDirLimits {
-  dir: string;
-  /** null: searches may write; else the message of the error outputlookup raises (the API without the switch). */
-  refusal: string | null;
-}
 
 /**
  * `base` (the content's lookups) with the lookups of a writable directory over it, as a Splunk app's local lookups

@@ -3,7 +3,7 @@
  * messages, and counters in shared memory (which partition is next, how many were merged, the rows each
  * worker sent and the main thread took).
  */
-import type { LookupDirSetup } from '../detections/lookup-dir.js';
+import type { LookupDirSetup } from '../spl/lookups.js';
 import type { StoreLocator } from '../cluster/locator.js';
 import type { ErrorCode } from '../errors.js';
 import type { FileSourceOptions } from '../sources/file.js';

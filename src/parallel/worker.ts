@@ -6,7 +6,6 @@
  */
 import { parentPort, workerData } from 'node:worker_threads';
 import { loadContent } from '../detections/content.js';
-import { withLookupDir } from '../detections/lookup-dir.js';
 import { VigilError } from '../errors.js';
 import { runPartition, type ShippedRow } from '../spl/exec/partitions.js';
 import type { EventSource } from '../events/scan.js';
@@ -26,7 +25,8 @@ const PROGRESS_MS = 100;
 
 async function main(): Promise<void> {
   const pack = loadContent(setup.contentDirs);
-  const lookups = setup.lookupDir ? withLookupDir(pack.lookups, setup.lookupDir) : pack.lookups;
+  // The writable lookup directory's code (node:crypto, the CSV reader) only when the run names one.
+  const lookups = setup.lookupDir ? (await import('../detections/lookup-dir.js')).withLookupDir(pack.lookups, setup.lookupDir) : pack.lookups;
   const plans = setup.searches.map((text) =>
     plan(parseExpandedSearch(text), {
       lookups,

@@ -1,4 +1,4 @@
-import type { LookupDirSetup } from '../detections/lookup-dir.js';
+import type { LookupDirSetup } from '../spl/lookups.js';
 import { Worker } from 'node:worker_threads';
 import type { StoreLocator } from '../cluster/locator.js';
 import { workerEntry } from '../worker-entry.js';

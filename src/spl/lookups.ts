@@ -91,3 +91,19 @@ export function parseMvCell(text: string): string[] | null {
   }
   return out.length > 0 ? out : null;
 }
+
+/** The limits of a file `outputlookup` writes (`--lookup-max-rows`/`--lookup-max-bytes`, serve's `lookups:`). */
+export interface LookupDirLimits {
+  maxRows: number;
+  maxBytes: number;
+}
+
+/** 1,000,000 rows and 100 MiB per written lookup file unless configured. */
+export const DEFAULT_LOOKUP_LIMITS: LookupDirLimits = { maxRows: 1_000_000, maxBytes: 100 * 1024 * 1024 };
+
+/** A writable lookup directory: where, its limits, and whether searches of this caller may write to it. */
+export interface LookupDirSetup extends LookupDirLimits {
+  dir: string;
+  /** null: searches may write; else the message of the error outputlookup raises (the API without the switch). */
+  refusal: string | null;
+}

@@ -60,7 +60,7 @@ export function runCommand(program: Command): void {
     const content = loadContent(opts.content ?? []);
     const lookupDir = lookupDirSetup(opts);
     // Searches read (and outputlookup writes) the writable lookup directory's tables over the content's.
-    const pack = { ...content, lookups: runLookups(content.lookups, lookupDir) };
+    const pack = { ...content, lookups: await runLookups(content.lookups, lookupDir) };
     const detections = opts.all ? pack.detections.filter((d) => d.type !== 'Correlation') : await namedDetections(pack, keys);
     failOnContentErrors(pack, opts.all ? undefined : detections);
     const issues = new InputIssues();

@@ -44,7 +44,7 @@ export function searchCommand(program: Command): void {
     ]);
     const pack = loadContent(opts.content ?? []);
     const lookupDir = lookupDirSetup(opts);
-    const lookups = runLookups(pack.lookups, lookupDir);
+    const lookups = await runLookups(pack.lookups, lookupDir);
     failOnContentErrors(pack, []); // an ad-hoc search runs no detection: their files' errors are warnings
     const issues = new InputIssues();
     const ast = parseSearch(spl, pack.macros);
