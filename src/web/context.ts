@@ -32,6 +32,11 @@ export interface ApiDeps {
   content: () => ContentPack;
   /** Reloads content after a filter macro was saved; returns the new pack. */
   reloadContent?: () => ContentPack;
+  /**
+   * Whether API clients may write lookups (`search.outputLookup`): when not true, a filter macro saved through the API
+   * may not add `outputlookup` or `map` (scheduled runs, which may write, would run it).
+   */
+  outputLookup?: boolean;
   /** Where the console saves edited macros (`<dataDir>/content`); null disables editing. */
   userContentDir?: string | null;
   /**

@@ -7,7 +7,7 @@ import { resultToJson } from '../outputs/json.js';
 import { tacticsOf } from '../detections/attack.js';
 import { defaultSearchIndexes } from '../store/default-indexes.js';
 import type { RunRecord } from '../store/types.js';
-import { checkSearch, MacroLibrary, SplError, type MacroDefinition } from '../spl/index.js';
+import { checkSearch, MacroLibrary, SplError, type MacroDefinition, type SearchPlan } from '../spl/index.js';
 import { expandMacros } from '../spl/macros/macros.js';
 import type { DetectionDetail, DetectionSummary, FilterMacro, FilterPreview, JsonRow } from './api-types.js';
 import { errorJson, fail, isSearchLimit, jsonBody, searchExecutor, searchTimeoutMs, splErrorJson, timeRange, type ApiDeps, type ApiEnv } from './context.js';
@@ -127,10 +127,23 @@ export function detectionsRoutes(app: Hono<ApiEnv>, deps: ApiDeps): void {
     if (definition.length > MAX_FILTER_CHARS) return { error: { code: 'USAGE', message: `the definition is longer than ${MAX_FILTER_CHARS} characters` } };
     const def: MacroDefinition = { name: d.filterMacro, args: [], definition, description: `Filter for "${d.name}" (edited in the vigil console).` };
     const macros = pack.macros.with([def]);
+    let planned: SearchPlan;
     try {
-      checkSearch(d.search, { macros, lookups: pack.lookups, knowledge: pack.knowledge, name: d.name, now: now(), tz });
+      planned = checkSearch(d.search, { macros, lookups: pack.lookups, knowledge: pack.knowledge, name: d.name, now: now(), tz });
     } catch (e) {
       return { error: e instanceof SplError ? splErrorJson(e) : errorJson(e) };
+    }
+    // Scheduled runs may write lookups (the content is the operator's), but this macro comes from an API client: with
+    // search.outputLookup off it may not add an outputlookup, nor a map (whose searches are built from results).
+    if (deps.outputLookup !== true) {
+      let base = 0;
+      try {
+        base = writers(checkSearch(d.search, { macros: pack.macros.with([{ ...def, definition: 'search *' }]), lookups: pack.lookups, knowledge: pack.knowledge, name: d.name, now: now(), tz }));
+      } catch {
+        // The detection does not run without the filter either: any writer is the filter's.
+      }
+      if (writers(planned) > base)
+        return { error: { code: 'SPL_LOOKUP_WRITE', message: 'a filter macro saved through the API may not add outputlookup or map: writing lookups is off for API clients (set search.outputLookup: true in the vigil serve config)' } };
     }
     return { macros, def };
   };
@@ -220,4 +233,10 @@ async function run(
     const key = JSON.stringify(Object.keys(row).sort().map((k) => [k, row[k]]));
     return { key, row };
   });
+}
+
+/** The outputlookup and map commands of a search and of its subsearches (map runs searches built from its results). */
+function writers(p: SearchPlan): number {
+  const own = [p.generating, ...p.stages].filter((s) => s !== null && (s.command.name === 'outputlookup' || s.command.name === 'map')).length;
+  return own + p.subsearches.reduce((n, sub) => n + writers(sub.plan), 0);
 }

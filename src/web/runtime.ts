@@ -296,6 +296,7 @@ async function startOnStore(config: VigilConfig, opts: StartOptions, settings: R
       content: () => pack,
       reloadContent,
       userContentDir: userContentDir(config.dataDir),
+      outputLookup: config.search.outputLookup,
       apiTokens: config.http.apiTokens,
       users,
       tls: config.http.tls !== undefined,

@@ -56,4 +56,27 @@ describe('outputlookup in vigil serve', () => {
     expect(((await bad.json()) as { error: { code: string; column: number } }).error).toMatchObject({ code: 'SPL_BAD_ARGUMENT', column: 30 });
     expect(existsSync(join(s.dataDir, '..', 'escape.csv'))).toBe(false);
   });
+
+  // Scheduled runs may write, and a filter macro saved through the API runs in them: with the switch off it could
+  // write <dataDir>/lookups (PUT the filter, then POST /api/backfill). It may not add outputlookup or map then.
+  it('with search.outputLookup off, a filter macro that adds outputlookup or map is refused (400), nothing saved; on, it is saved', async () => {
+    const id = encodeURIComponent('Cisco Isovalent - Access To Cloud Metadata Service');
+    const put = (s: { server: VigilServer; headers: Record<string, string> }, definition: string, path = 'filter') =>
+      fetch(`${s.server.apiUrl}/api/detections/${id}/${path}`, { method: path === 'filter' ? 'PUT' : 'POST', headers: s.headers, body: JSON.stringify({ definition }) });
+    const off = await serve('{}\n');
+    for (const definition of [
+      'search * | append [| makeresults | eval pwn="yes"] | outputlookup pwned.csv',
+      'search * | append [| makeresults | eval c="outputlookup" | map search="| makeresults | $c$ pwned"]',
+    ]) {
+      for (const path of ['filter', 'filter/validate']) {
+        const res = await put(off, definition, path);
+        expect(res.status, `${path}: ${definition}`).toBe(400);
+        expect(((await res.json()) as { error: { code: string } }).error.code).toBe('SPL_LOOKUP_WRITE');
+      }
+    }
+    expect(existsSync(join(off.dataDir, 'content', 'macros', 'cisco_isovalent___access_to_cloud_metadata_service_filter.yml'))).toBe(false);
+    expect((await put(off, 'search NOT pod_name="debug-*"')).status).toBe(200);
+    const on = await serve('search:\n  outputLookup: true\n');
+    expect((await put(on, 'search * | outputlookup seen_by_filter.csv')).status).toBe(200);
+  });
 });
