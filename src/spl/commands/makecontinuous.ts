@@ -15,6 +15,8 @@ export interface MakecontinuousArgs {
   field: string;
   span: BinSpan | null;
   bins: number;
+  /** bins= was given (else, over bin's labels of one width, that width is the span). */
+  binsGiven: boolean;
   start: number | null;
   end: number | null;
 }
@@ -22,11 +24,16 @@ export interface MakecontinuousArgs {
 /** A numeric bin's label as bin writes it (`10-20`): read by its start. */
 const LABEL = /^(-?(?:\d+\.?\d*|\.\d+)(?:e[+-]?\d+)?)-(-?(?:\d+\.?\d*|\.\d+)(?:e[+-]?\d+)?)$/i;
 
-function numberOf(v: string | number | null): number | null {
+/** A value as a number, and the width of the bin label it was read from (null: a plain number). */
+function numberOf(v: string | number | null): { n: number; width: number | null } | null {
   const n = toNumber(v);
-  if (n !== null || typeof v !== 'string') return n;
+  if (n !== null) return { n, width: null };
+  if (typeof v !== 'string') return null;
   const m = LABEL.exec(v.trim());
-  return m ? toNumber(m[1]!) : null;
+  if (!m) return null;
+  const start = toNumber(m[1]!);
+  const end = toNumber(m[2]!);
+  return start === null ? null : { n: start, width: end === null ? Number.NaN : end - start };
 }
 
 /**
@@ -35,7 +42,8 @@ function numberOf(v: string | number | null): number | null {
  * bins, span (`<log-span> | <span-length>`), start/end: "Sets the minimum and maximum extents for numerical bins. Data
  * outside of the [start, end] range is discarded").
  * - Values are binned as `bin` bins them (same spans, auto span from `bins=`, default 100; `_time` or a time span:
- *   epochs; otherwise `start-end` labels, and a label already there is read by its start), and every bin from the
+ *   epochs; otherwise `start-end` labels, and a label already there is read by its start; *decision:* without span=
+ *   or bins=, labels all of one width (bin's, chart's) give that width as the span), and every bin from the
  *   lowest to the highest (widened by start/end) gets a result: the results in it, or a new one holding only the field.
  *   *Decision:* end= is the axis's upper edge: the bins starting below it are added, not one starting at it.
  * - *Decision:* the field defaults to `_time`; the output is in bin order (results of one bin in input order), then the
@@ -46,7 +54,7 @@ export const makecontinuousCommand = defineCommand<MakecontinuousArgs>({
   name: 'makecontinuous',
   doc: 'makecontinuous [<field>] [span=<span>|bins=<n>] [start=<n>] [end=<n>]: bin the field and add a result for every empty bin.',
   parse: (p) => {
-    const args: MakecontinuousArgs = { field: '_time', span: null, bins: DEFAULT_BINS, start: null, end: null };
+    const args: MakecontinuousArgs = { field: '_time', span: null, bins: DEFAULT_BINS, binsGiven: false, start: null, end: null };
     let field: { name: string; span: Span } | null = null;
     let spanAt: Span | null = null;
     for (;;) {
@@ -55,7 +63,10 @@ export const makecontinuousCommand = defineCommand<MakecontinuousArgs>({
         if (o.key === 'span') {
           args.span = spanOption(p, o.value, o.valueSpan);
           spanAt = o.valueSpan;
-        } else if (o.key === 'bins') args.bins = p.parseInt(o.value, o.valueSpan, 1);
+        } else if (o.key === 'bins') {
+          args.bins = p.parseInt(o.value, o.valueSpan, 1);
+          args.binsGiven = true;
+        }
         else {
           const n = toNumber(o.value);
           if (n === null) throw p.error(`${o.key}= needs a number, found "${o.value}"`, o.valueSpan, 'SPL_BAD_ARGUMENT');
@@ -84,10 +95,19 @@ export const makecontinuousCommand = defineCommand<MakecontinuousArgs>({
     const rows: { row: Result; n: number | null }[] = [];
     let lo = Infinity;
     let hi = -Infinity;
+    // The width of the bin labels read (`10-20`: 10), while every number came from a label of that width; else null.
+    let labelWidth: number | null | undefined;
     return {
       push: (row) => {
-        const n = numberOf(firstValue(row.get(args.field)));
+        const v = numberOf(firstValue(row.get(args.field)));
+        const n = v === null ? null : v.n;
         if (n !== null && ((args.start !== null && n < args.start) || (args.end !== null && n > args.end))) return;
+        if (v !== null) {
+          const w = v.width;
+          if (w === null || !(w > 0) || !Number.isFinite(w)) labelWidth = null;
+          else if (labelWidth === undefined) labelWidth = Number(w.toPrecision(12));
+          else if (labelWidth !== null && Math.abs(w - labelWidth) > 1e-9 * labelWidth) labelWidth = null;
+        }
         if (n !== null) {
           if (n < lo) lo = n;
           if (n > hi) hi = n;
@@ -103,7 +123,9 @@ export const makecontinuousCommand = defineCommand<MakecontinuousArgs>({
         }
         if (args.start !== null) lo = Math.min(lo, args.start);
         if (args.end !== null) hi = Math.max(hi, args.end);
-        const span = args.span ?? (isTime ? autoTimeSpan(lo, hi, args.bins, null, ctx.tz, 0) : autoNumberSpan(lo, hi, args.bins, null));
+        // Without span= or bins=, labels bin or chart wrote keep their width (10-20 stays 10-20, not 10-11).
+        const labelSpan: BinSpan | null = !isTime && !args.binsGiven && typeof labelWidth === 'number' ? { kind: 'number', size: labelWidth } : null;
+        const span = args.span ?? labelSpan ?? (isTime ? autoTimeSpan(lo, hi, args.bins, null, ctx.tz, 0) : autoNumberSpan(lo, hi, args.bins, null));
         // Each bin as [its start, its value in the field, the next bin's start].
         let binOf: (n: number) => { start: number; value: string | number; next: number } | null;
         if (isTime) {

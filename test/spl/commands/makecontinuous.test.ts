@@ -44,6 +44,16 @@ describe('makecontinuous', () => {
     expect((await run(`${input} | makecontinuous x span=5 end=10`)).map((r) => [r.x, r.n ?? null])).toEqual([['0-5', 1], ['5-10', 3]]);
   });
 
+  it('without span= or bins=, labels bin already wrote keep their width (a chart x-axis made continuous)', async () => {
+    // x = 10, 20, 40 binned by 10: 10-20, 20-30, 40-50; the empty 30-40 is added, and no label becomes 10-11.
+    const binned = '| makeresults count=3 | streamstats count AS n | eval x=case(n=1, 10, n=2, 20, n=3, 40) | bin x span=10 | stats count by x';
+    expect((await run(`${binned} | makecontinuous x`)).map((r) => [r.x, r.count ?? null])).toEqual([
+      ['10-20', 1], ['20-30', 1], ['30-40', null], ['40-50', 1],
+    ]);
+    // Decimal labels of one width (0.2-0.3 is 0.09999999999999998 in doubles) are one width too.
+    expect((await run('| makeresults count=2 | streamstats count AS n | eval x=if(n=1, "0.1-0.2", "0.4-0.5") | fields x | makecontinuous x')).map((r) => r.x)).toEqual(['0.1-0.2', '0.2-0.3', '0.3-0.4', '0.4-0.5']);
+  });
+
   it('without span= picks the span from bins= as bin does', async () => {
     // Range 1..12 in at most 2 bins: span 10 (bin's powers of ten), bins 0-10 and 10-20.
     expect((await run(`${input} | makecontinuous x bins=2`)).map((r) => r.x)).toEqual(['0-10', '0-10', '10-20']);
