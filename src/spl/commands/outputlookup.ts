@@ -24,7 +24,8 @@ const OPTIONS = ['append', 'create_empty', 'override_if_empty', 'max', 'key_fiel
 /**
  * `| outputlookup [append=<bool>] [create_empty=<bool>] [override_if_empty=<bool>] [max=<int>] [createinapp=<bool>]
  * [output_format=splunk_sv_csv|splunk_mv_csv] <filename>|<tablename>`: writes the results to a CSV lookup in the
- * run's writable lookup directory (`LookupWriter`) when the search ends, and passes them through unchanged.
+ * run's writable lookup directory (`LookupWriter`) when its input ends, then passes them on unchanged (held until then,
+ * so a `head` after it does not stop the search before every result reached the file).
  *
  * - Columns: the results' fields in first-seen order, without internal fields (`_time`, `_raw`: a leading `_`);
  *   append=true to an existing file keeps its header and writes only those columns, the rows after its rows.
@@ -81,13 +82,19 @@ export const outputlookupCommand = defineCommand<OutputlookupArgs>({
     if (!writer) throw fail('no writable lookup directory: name one with --lookup-dir <dir> or VIGIL_LOOKUP_DIR (vigil serve writes to <dataDir>/lookups)');
     if (writer.refusal !== null) throw fail(writer.refusal);
     const table = new CsvTable(args, writer, fail, ctx);
+    // The results pass on after the file is written, as a command that needs all its input: passed on as they came, a
+    // `head` after it stopped the search at its count and the file held only those rows (`| makeresults count=1000 |
+    // outputlookup x | head 1` wrote 1 row; over files, where a sort came first, 1000).
+    const held: Result[] = [];
     return {
       push: (row) => {
         table.add(row);
-        next.push(row);
+        held.push(row);
       },
       end: () => {
         table.finish();
+        for (let i = 0; i < held.length && !ctx.halted; i++) next.push(held[i]!);
+        held.length = 0;
         next.end();
       },
     };

@@ -135,6 +135,15 @@ describe('outputlookup', () => {
     expect(readdirSync(dir)).toEqual([name]);
   });
 
+  // Search Reference, outputlookup: "Writes search results to a static lookup table": every result of the search, whatever
+  // comes after the command (head limits what is returned, not what reached the lookup).
+  it('writes every result even when a head follows it (the results pass on after the file is written)', async () => {
+    expect(await run('| makeresults count=1000 | streamstats count AS n | table n | outputlookup h.csv | head 2')).toEqual([{ n: 1 }, { n: 2 }]);
+    const lines = file('h.csv').trim().split('\n');
+    expect(lines.length).toBe(1001);
+    expect([lines[0], lines[1], lines[1000]]).toEqual(['n', '1', '1000']);
+  });
+
   it('takes a unicode name', async () => {
     await run('| makeresults | eval k="v" | table k | outputlookup "übersicht-日本.csv"');
     expect(file('übersicht-日本.csv')).toBe('k\nv\n');
