@@ -44,12 +44,15 @@ export const MAX_LOOKUP_NAME_BYTES = 255;
 /**
  * The file a lookup name stands for in a writable lookup directory, or why it cannot be one: `x.csv` is itself,
  * a definition name `x` is `x.csv` (Splunk: "you can use either staff.csv or staff"). Plain names only: no path
- * separator, no `.`/`..`, no leading dot (temporary files are hidden), no NUL or control character, not `.csv.gz`.
+ * separator, no `.`/`..`, no leading dot (temporary files are hidden), no NUL or control character (C0, C1, bidirectional),
+ * not `.csv.gz`.
  */
 export function lookupFileName(name: string): { file: string } | { error: string } {
   if (name === '' || name === '.' || name === '..') return { error: 'a lookup name must be a file name' };
   if (/[/\\]/.test(name)) return { error: 'a lookup name must be a plain file name, not a path (no / or \\)' };
-  if (/[\u0000-\u001f\u007f]/.test(name)) return { error: 'a lookup name must not hold control characters' };
+  // C0 and C1 controls (a newline, NEL), and the bidirectional controls, which make a name display as another (U+202E
+  // reverses what follows it: Trojan Source).
+  if (/[\p{Cc}\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]/u.test(name)) return { error: 'a lookup name must not hold control characters (bidirectional controls included)' };
   if (name.startsWith('.')) return { error: 'a lookup name must not start with a dot' };
   if (/\.csv\.gz$/i.test(name)) return { error: 'gzipped lookups (.csv.gz) are not supported: write a .csv' };
   const file = /\.csv$/i.test(name) ? name : `${name}.csv`;
