@@ -1,10 +1,9 @@
 import { randomBytes } from 'node:crypto';
-import { closeSync, fstatSync, lstatSync, mkdirSync, openSync, readdirSync, readSync, renameSync, rmSync, unlinkSync, writeFileSync } from 'node:fs';
+import { closeSync, constants, fstatSync, lstatSync, mkdirSync, openSync, readdirSync, readFileSync, readSync, renameSync, rmSync, unlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { VigilError } from '../errors.js';
 import { lookupFileName, type LookupDirSetup, type LookupProvider, type LookupTable, type LookupWriter, type WritableLookups } from '../spl/lookups.js';
 import { parseCsv } from './csv.js';
-import { lazyCsvTable } from './lookup-files.js';
 
 /**
  * `base` (the content's lookups) with the lookups of a writable directory over it, as a Splunk app's local lookups
@@ -30,7 +29,7 @@ export function withLookupDir(base: LookupProvider, setup: LookupDirSetup): Writ
     const key = `${st.ino}:${st.size}:${st.mtimeMs}`;
     const hit = cache.get(f.file);
     if (hit?.key === key) return hit.table;
-    const table = lazyCsvTable(name, path, true);
+    const table = noFollowCsvTable(name, path);
     cache.set(f.file, { key, table });
     return table;
   };
@@ -38,6 +37,41 @@ export function withLookupDir(base: LookupProvider, setup: LookupDirSetup): Writ
     get: (name) => fromDir(name) ?? base.get(name),
     names: () => [...new Set([...listed(setup.dir), ...base.names()])],
     writer: directoryWriter(setup),
+  };
+}
+
+/**
+ * A table of the directory, read when first used through a descriptor opened without following a link, and only when
+ * that is a regular file: a link (or FIFO) put in place of the file after `fromDir` looked at it is not read either.
+ */
+function noFollowCsvTable(name: string, path: string): LookupTable {
+  let parsed: { fields: string[]; rows: Record<string, string>[] } | undefined;
+  const read = (): { fields: string[]; rows: Record<string, string>[] } => {
+    let fd: number;
+    try {
+      // O_NONBLOCK: opening a FIFO does not wait for a writer (it is then refused as not a regular file).
+      fd = openSync(path, constants.O_RDONLY | (constants.O_NOFOLLOW ?? 0) | (constants.O_NONBLOCK ?? 0));
+    } catch (e) {
+      throw new VigilError('LOOKUP_NOT_FOUND', `lookup file ${path} cannot be read: ${(e as Error).message}`);
+    }
+    try {
+      if (!fstatSync(fd).isFile()) throw new VigilError('LOOKUP_NOT_FOUND', `lookup file ${path} is not a regular file`);
+      const rows = parseCsv(readFileSync(fd, 'utf8'), path);
+      const header = rows[0] ?? [];
+      return { fields: header, rows: rows.slice(1).map((r) => Object.fromEntries(header.map((h, i) => [h, r[i] ?? '']))) };
+    } finally {
+      closeSync(fd);
+    }
+  };
+  return {
+    name,
+    caseSensitive: true,
+    get fields() {
+      return (parsed ??= read()).fields;
+    },
+    get rows() {
+      return (parsed ??= read()).rows;
+    },
   };
 }
 

@@ -1,4 +1,4 @@
-import { mkdtempSync, readFileSync, existsSync, writeFileSync, readdirSync, symlinkSync } from 'node:fs';
+import { mkdtempSync, readFileSync, existsSync, writeFileSync, readdirSync, rmSync, symlinkSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { beforeEach, describe, expect, it } from 'vitest';
@@ -201,6 +201,16 @@ describe('outputlookup', () => {
     await run('| makeresults | eval k="mine" | table k | outputlookup append=true l.csv');
     expect(readFileSync(outside, 'utf8')).toBe('k\nsecret\n');
     expect(file('l.csv')).toBe('k\nmine\n');
+  });
+
+  it('reads a table through no link put in place of its file after it was looked up (the table is read when used)', async () => {
+    const outside = join(mkdtempSync(join(tmpdir(), 'vigil-outside-')), 'target.csv');
+    writeFileSync(outside, 'k\nsecret\n');
+    writeFileSync(join(dir, 'swap.csv'), 'k\nmine\n');
+    const table = lookups.get('swap')!;
+    rmSync(join(dir, 'swap.csv'));
+    symlinkSync(outside, join(dir, 'swap.csv'));
+    expect(() => table.rows).toThrow(/cannot be read/);
   });
 
   it('the written lookup overrides the content table of that name (lookup reads it too)', async () => {
