@@ -5,19 +5,20 @@ import { SplError, type SourceText, type Span } from '../source.js';
  * Share of the heap limit past which a search stops with SPL_LIMIT_MEMORY instead of letting V8 abort the process
  * ("JavaScript heap out of memory", a native stack trace, exit 134, every result lost): a search that keeps every
  * event (`index=*` over a 515 MB file, returned newest first) reached the 4 GB limit in ~55 s. Checked once per
- * batch of events (a few µs). V8 collects before it gets this close, so what is counted is mostly live. The limit
- * includes the young generation (48 MB by default), which the old one cannot use: with a small heap
- * (`--max-old-space-size` under ~256 MB) V8 may still abort first.
+ * batch of events, and every 256 rows a stage that held its input releases (exec/run.ts; a few µs each). What is
+ * counted is the heap V8 has committed, not only what is in use: V8 gives up ("ineffective mark-compacts") when the
+ * committed heap nears the limit, which counts the young generation (48 MB by default) the old one cannot use; with
+ * `--max-old-space-size=256` it aborted with 214 MB in use, 264 MB committed, of a 304 MB limit.
  */
 const HEAP_SHARE = 0.8;
 
 /** Throws SPL_LIMIT_MEMORY when the heap is past HEAP_SHARE of its limit (this thread's: a worker has its own). */
-export function checkHeap(at: Span, source: SourceText, h: Pick<HeapInfo, 'used_heap_size' | 'heap_size_limit'> = getHeapStatistics()): void {
-  if (h.used_heap_size <= HEAP_SHARE * h.heap_size_limit) return;
+export function checkHeap(at: Span, source: SourceText, h: Pick<HeapInfo, 'total_heap_size' | 'heap_size_limit'> = getHeapStatistics()): void {
+  if (h.total_heap_size <= HEAP_SHARE * h.heap_size_limit) return;
   const mb = (n: number): string => `${Math.round(n / 2 ** 20)} MB`;
   throw new SplError(
     'SPL_LIMIT_MEMORY',
-    `the search holds ${mb(h.used_heap_size)} of the ${mb(h.heap_size_limit)} heap and was stopped: aggregate (stats, top, dedup) or narrow it (head, a time range, more terms) rather than keep every event`,
+    `the search holds ${mb(h.total_heap_size)} of the ${mb(h.heap_size_limit)} heap and was stopped: aggregate (stats, top, dedup) or narrow it (head, a time range, more terms) rather than keep every event`,
     at,
     source,
   );

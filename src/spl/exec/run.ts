@@ -180,13 +180,36 @@ export function buildOperators(plan: SearchPlan, ctx: ExecContext, output: Sink)
  * stage (and at the end with `sortAtEnd`) reading each row's event from `retrieval`.
  */
 export function buildStages(plan: SearchPlan, from: number, to: number, sortAtEnd: boolean, ctx: ExecContext, output: Sink, retrieval: Retrieval | null): Sink {
-  let sink: Sink = sortAtEnd ? new NewestFirst(output, retrieval!) : output;
+  const checked = (next: Sink): Sink => heapChecked(next, plan.pipeline.span, ctx);
+  let sink: Sink = sortAtEnd ? new NewestFirst(checked(output), retrieval!) : output;
   for (let i = to - 1; i >= from; i--) {
     const s = plan.stages[i]!;
-    sink = s.blueprint.create(s.command.args, ctx, sink, s.command);
-    if (s.sortBefore) sink = new NewestFirst(sink, retrieval!);
+    sink = s.blueprint.create(s.command.args, ctx, s.blueprint.kind(s.command.args) === 'streaming' ? sink : checked(sink), s.command);
+    if (s.sortBefore) sink = new NewestFirst(checked(sink), retrieval!);
   }
   return sink;
+}
+
+/** Rows between two looks at the heap while a stage that held its input releases it. */
+const HEAP_CHECK_ROWS = 256;
+
+/**
+ * `next` with the heap looked at every HEAP_CHECK_ROWS rows: behind a stage that holds its input (a newest-first
+ * sort, sort, eventstats...), whose rows all flow at its end, after the scan's per-batch look (`| autoregress x
+ * p=1-10000` behind the sort of 20k events made rows of 10,000 fields there: V8 aborted at 4 GB, no error).
+ */
+function heapChecked(next: Sink, at: Span, ctx: ExecContext): Sink {
+  let rows = 0;
+  return {
+    push: (r) => {
+      if (++rows === HEAP_CHECK_ROWS) {
+        rows = 0;
+        checkHeap(at, ctx.source);
+      }
+      next.push(r);
+    },
+    end: () => next.end(),
+  };
 }
 
 /** Collects results into an array. */
