@@ -6,6 +6,9 @@ import { addtotalsCommand } from './addtotals.js';
 import { anomalydetectionCommand } from './anomalydetection.js';
 import { appendCommand } from './append.js';
 import { appendpipeCommand } from './appendpipe.js';
+import { appendcolsCommand } from './appendcols.js';
+import { contingencyCommand } from './contingency.js';
+import { selfjoinCommand } from './selfjoin.js';
 import { autoregressCommand } from './autoregress.js';
 import { binCommand } from './bin.js';
 import { chartCommand } from './chart.js';
@@ -23,6 +26,7 @@ import { foreachCommand } from './foreach.js';
 import { formatCommand } from './format.js';
 import { fromCommand } from './from.js';
 import { fromjsonCommand } from './fromjson.js';
+import { gentimesCommand } from './gentimes.js';
 import { headCommand } from './head.js';
 import { inputlookupCommand } from './inputlookup.js';
 import { iplocationCommand } from './iplocation.js';
@@ -81,10 +85,12 @@ const COMMANDS: readonly AnyCommand[] = [
   addtotalsCommand,
   anomalydetectionCommand,
   appendCommand,
+  appendcolsCommand,
   appendpipeCommand,
   autoregressCommand,
   binCommand,
   chartCommand,
+  contingencyCommand,
   convertCommand,
   datamodelCommand,
   dedupCommand,
@@ -100,6 +106,7 @@ const COMMANDS: readonly AnyCommand[] = [
   formatCommand,
   fromCommand,
   fromjsonCommand,
+  gentimesCommand,
   headCommand,
   inputlookupCommand,
   iplocationCommand,
@@ -125,6 +132,7 @@ const COMMANDS: readonly AnyCommand[] = [
   reverseCommand,
   rexCommand,
   searchCommand,
+  selfjoinCommand,
   setCommand,
   sortCommand,
   spathCommand,
