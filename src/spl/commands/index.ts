@@ -6,6 +6,9 @@ import { addtotalsCommand } from './addtotals.js';
 import { anomalydetectionCommand } from './anomalydetection.js';
 import { appendCommand } from './append.js';
 import { appendpipeCommand } from './appendpipe.js';
+import { appendcolsCommand } from './appendcols.js';
+import { contingencyCommand } from './contingency.js';
+import { selfjoinCommand } from './selfjoin.js';
 import { autoregressCommand } from './autoregress.js';
 import { binCommand } from './bin.js';
 import { chartCommand } from './chart.js';
@@ -82,10 +85,12 @@ const COMMANDS: readonly AnyCommand[] = [
   addtotalsCommand,
   anomalydetectionCommand,
   appendCommand,
+  appendcolsCommand,
   appendpipeCommand,
   autoregressCommand,
   binCommand,
   chartCommand,
+  contingencyCommand,
   convertCommand,
   datamodelCommand,
   dedupCommand,
@@ -127,6 +132,7 @@ const COMMANDS: readonly AnyCommand[] = [
   reverseCommand,
   rexCommand,
   searchCommand,
+  selfjoinCommand,
   setCommand,
   sortCommand,
   spathCommand,

@@ -101,7 +101,7 @@ function commonFields(left: readonly Result[], right: readonly Result[]): string
 }
 
 /** The join key of a row: its values of `fields` as text, or null when one is missing. */
-function keyOf(row: Result, fields: readonly string[]): string | null {
+export function keyOf(row: Result, fields: readonly string[]): string | null {
   const values: (readonly Scalar[])[] = [];
   for (const f of fields) {
     const vs = valuesOf(row.get(f));
