@@ -1,4 +1,4 @@
-import type { Result } from '../events/result.js';
+import { DeclaredColumns, type Result } from '../events/result.js';
 import { toText, valuesOf, type FieldValue } from '../events/value.js';
 import type { Sink } from '../spl/commands/types.js';
 import { strftime } from '../spl/time/format.js';
@@ -96,24 +96,9 @@ export function outputSink(opts: OutputOptions): Sink & { count: number } {
 function columnsOf(rows: readonly Result[], hide: ReadonlySet<string>): string[] {
   const cols: string[] = [];
   const seen = new Set<string>();
-  // The rows' declared columns merged: one array most often; a renamed column gives its rows their own.
-  const declared: string[] = [];
-  const inDeclared = new Set<string>();
-  const lists = new Set<readonly string[]>();
+  const declared = new DeclaredColumns();
   for (const r of rows) {
-    const list = r.columns?.() ?? null;
-    if (list !== null && !lists.has(list)) {
-      lists.add(list);
-      list.forEach((c, i) => {
-        if (inDeclared.has(c)) return;
-        // After the nearest column before it that is already placed (a renamed column takes its old place).
-        let j = i - 1;
-        while (j >= 0 && !inDeclared.has(list[j]!)) j--;
-        if (j >= 0 && declared[declared.length - 1] === list[j]) declared.push(c);
-        else declared.splice(j < 0 ? 0 : declared.indexOf(list[j]!) + 1, 0, c);
-        inDeclared.add(c);
-      });
-    }
+    declared.add(r);
     for (const f of r.fieldNames()) {
       if (!seen.has(f) && !hide.has(f)) {
         seen.add(f);
@@ -121,11 +106,12 @@ function columnsOf(rows: readonly Result[], hide: ReadonlySet<string>): string[]
       }
     }
   }
-  if (declared.length === 0) return cols;
+  const names = declared.names();
+  if (names.length === 0) return cols;
   // The columns a chart, timechart or xyseries declared come in its order (a row leaves its empty cells out of
   // fieldNames(), so first appearance put a column where it first had a value), then the others as they came.
-  const ordered = declared.filter((c) => seen.has(c));
-  return [...ordered, ...cols.filter((c) => !inDeclared.has(c))];
+  const ordered = names.filter((c) => seen.has(c));
+  return [...ordered, ...cols.filter((c) => !declared.has(c))];
 }
 
 const NUMBER = /^[-+]?(?:\d+\.?\d*|\.\d+)(?:e[-+]?\d+)?$/i;

@@ -122,6 +122,50 @@ export class Row implements Result {
   }
 }
 
+/**
+ * The rows' declared columns (Result.columns) merged into one order. One array serves most tables; a renamed column
+ * gives its rows their own, and a column of a list not yet placed goes after the nearest column before it that is (a
+ * renamed column takes its old place).
+ */
+export class DeclaredColumns {
+  private readonly order: string[] = [];
+  private readonly placed = new Set<string>();
+  /** The fields the declaring rows hold: a name declared but held by none (renamed in every row) is not a column. */
+  private readonly held = new Set<string>();
+  private last: readonly string[] | null = null;
+
+  add(r: Result): void {
+    const list = r.columns?.() ?? null;
+    if (list === null) return;
+    for (const f of r.fieldNames()) this.held.add(f);
+    // Merging a list again changes nothing: the same array as the previous row's is skipped.
+    if (list === this.last) return;
+    this.last = list;
+    list.forEach((c, i) => {
+      if (this.placed.has(c)) return;
+      let j = i - 1;
+      while (j >= 0 && !this.placed.has(list[j]!)) j--;
+      if (j >= 0 && this.order[this.order.length - 1] === list[j]) this.order.push(c);
+      else this.order.splice(j < 0 ? 0 : this.order.indexOf(list[j]!) + 1, 0, c);
+      this.placed.add(c);
+    });
+  }
+
+  has(name: string): boolean {
+    return this.placed.has(name);
+  }
+
+  /** The merged order of the columns some row holds, at most `max`; empty when no row declared its columns. */
+  names(max = Infinity): string[] {
+    const out: string[] = [];
+    for (const c of this.order) {
+      if (out.length >= max) break;
+      if (this.held.has(c)) out.push(c);
+    }
+    return out;
+  }
+}
+
 /** Distinct field names in order, and each name's slot. */
 export interface RowLayout {
   readonly names: readonly string[];

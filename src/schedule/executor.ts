@@ -2,7 +2,7 @@ import type { LookupDirSetup } from '../spl/lookups.js';
 import { Worker } from 'node:worker_threads';
 import type { StoreLocator } from '../cluster/locator.js';
 import { workerEntry } from '../worker-entry.js';
-import { Row, toObject, type Result } from '../events/result.js';
+import { DeclaredColumns, Row, toObject, type Result } from '../events/result.js';
 import type { FieldValue } from '../events/value.js';
 import type { EventSource, SeqSubsetSource } from '../events/scan.js';
 import { VigilError, type ErrorCode } from '../errors.js';
@@ -107,7 +107,15 @@ export interface RunOutput {
   /** The rows, unless they were streamed (`onRows`, `onJson`). */
   rows: Result[];
   stats: ExecuteStats;
+  /**
+   * The table's columns in order, empty cells included, when a chart, timechart or xyseries declared them
+   * (Result.columns merged, at most MAX_DECLARED_COLUMNS): a row's JSON leaves its empty cells out.
+   */
+  columns?: readonly string[];
 }
+
+/** Declared columns a search reports (RunOutput.columns); the rest are left out. */
+export const MAX_DECLARED_COLUMNS = 10_000;
 
 /** Runs searches: the scheduler's runs, and the API's and console's searches. */
 export interface RunExecutor {
@@ -195,7 +203,7 @@ type SearchMessage =
   | { type: 'json'; rows: string[]; chars: number }
   | { type: 'progress'; scanned: number }
   | { type: 'warning'; message: string; span: Span | null }
-  | { type: 'done'; stats: ExecuteStats }
+  | { type: 'done'; stats: ExecuteStats; columns?: readonly string[] }
   | { type: 'error'; error: { code: ErrorCode; message: string; span: Span | null } };
 
 /** Rows are sent in chunks of about this many characters (and at every scanned batch). */
@@ -244,6 +252,11 @@ async function runStreaming(req: RunRequest, source: EventSource | Promise<Event
   let count = 0;
   let chars = 0;
   let lastProgress = -Infinity;
+  const declared = new DeclaredColumns();
+  const done = (stats: ExecuteStats): SearchMessage => {
+    const columns = declared.names(MAX_DECLARED_COLUMNS);
+    return columns.length ? { type: 'done', stats, columns } : { type: 'done', stats };
+  };
   // Bounded here, where they are raised: a warning per row must not flood the worker's port or the caller.
   const warned = new Set<string>();
   const onWarning = (raised: string, at?: Span) => {
@@ -277,6 +290,7 @@ async function runStreaming(req: RunRequest, source: EventSource | Promise<Event
       }
       if (line !== null) lines.push(line);
       else objects.push(o!);
+      declared.add(r);
       count++;
       chars += size;
       pendingChars += size;
@@ -296,7 +310,7 @@ async function runStreaming(req: RunRequest, source: EventSource | Promise<Event
         emit({ type: 'started' });
         for (const r of held) sink.push(r);
         flush();
-        emit({ type: 'done', stats });
+        emit(done(stats));
         return;
       }
     }
@@ -329,12 +343,12 @@ async function runStreaming(req: RunRequest, source: EventSource | Promise<Event
       sink,
     );
     flush();
-    emit({ type: 'done', stats });
+    emit(done(stats));
   } catch (e) {
     // Stopped at the caller's limit while the scan was between batches: a success.
     if (enough.signal.aborted && !signal?.aborted) {
       flush();
-      emit({ type: 'done', stats: { eventsScanned: 0, eventsMatched: 0, results: count, durationMs: 0 } });
+      emit(done({ eventsScanned: 0, eventsMatched: 0, results: count, durationMs: 0 }));
       return;
     }
     emit(errorMessage(e));
@@ -377,7 +391,7 @@ class Job {
         return false;
       case 'done':
         this.settled = true;
-        this.resolve({ rows: this.rows, stats: m.stats });
+        this.resolve(m.columns ? { rows: this.rows, stats: m.stats, columns: m.columns } : { rows: this.rows, stats: m.stats });
         return true;
       case 'error': {
         const { code, message, span } = m.error;

@@ -302,7 +302,11 @@ export type SearchLine =
   | { result: JsonRow }
   | { progress: { scanned: number; results: number; elapsedMs: number } }
   /** `warnings`: the search's, as `vigil search` prints them (`message (at line:column)`), at most 100. */
-  | { done: true; stats: Record<string, unknown> & { results: number }; warnings: string[] }
+  /**
+   * `columns`: the table's columns in order, empty cells included, when a chart, timechart or xyseries declared them
+   * (at most 10,000); a row's JSON leaves its empty cells out.
+   */
+  | { done: true; stats: Record<string, unknown> & { results: number }; warnings: string[]; columns?: string[] }
   | { error: ApiErrorBody; warnings: string[] };
 
 /** The body of POST /api/backfill. Times: epoch seconds, ISO 8601 or a modifier (`-24h@h`). */

@@ -51,6 +51,7 @@ function apiBound(v: string | number | null | undefined, now: number, tz: string
  * `POST /api/search`: results stream as NDJSON lines — `{"result": {...}}` per row, `{"progress": {...}}`
  * about every 250 ms while the search scans, then `{"done": true, "stats": {...}, "warnings": [...]}` or
  * `{"error": {...}, "warnings": [...]}`: the search's warnings as `vigil search` prints them (at most MAX_WARNINGS).
+ * `done` adds `columns` when the search's table declared them (chart, timechart, xyseries: RunOutput.columns).
  * Errors found before the search starts (syntax, unknown macro) are a 400 with the error JSON. The search
  * runs on the API's executor (a worker thread in `vigil serve`) with the `search:` limits; the client
  * closing the connection cancels it.
@@ -135,7 +136,7 @@ export function searchRoutes(app: Hono<ApiEnv>, deps: ApiDeps): void {
       // In the trailer, where a client reading rows still finds them; positions in what the user wrote, as in errors.
       const warnings: string[] = [];
       try {
-        const { stats } = await searchExecutor(deps).execute(
+        const { stats, columns } = await searchExecutor(deps).execute(
           { name: searchName(body.search), search: p.pipeline.source.text, now: t, tz, earliest: opts.earliest, latest: opts.latest, defaultIndexes: opts.defaultIndexes },
           searchTimeoutMs(deps),
           {
@@ -163,7 +164,10 @@ export function searchRoutes(app: Hono<ApiEnv>, deps: ApiDeps): void {
             },
           },
         );
-        await write(JSON.stringify({ done: true, stats: { ...stats, results: sent, elapsedMs: Date.now() - started }, warnings }) + '\n');
+        // `columns` only when a chart, timechart or xyseries declared its table's (a row's JSON leaves its empty cells
+        // out, so its keys alone put a column where it first has a value): additive, absent otherwise.
+        const done = { done: true, stats: { ...stats, results: sent, elapsedMs: Date.now() - started }, warnings, ...(columns ? { columns } : {}) };
+        await write(JSON.stringify(done) + '\n');
       } catch (e) {
         // A position found by the worker is in the expanded text: map it back to what the user wrote.
         const err = e instanceof SplError ? new SplError(e.code, e.message, e.span, p.pipeline.source) : e;

@@ -50,8 +50,12 @@ function summarize(rows: readonly JsonRow[]): FieldSummary[] {
     .sort((a, b) => (a.name === '_time' ? -1 : b.name === '_time' ? 1 : b.count - a.count || (a.name < b.name ? -1 : 1)));
 }
 
-/** Columns in the order the results give them: a field missing from early rows goes after its predecessor. */
-function columnsOf(rows: readonly JsonRow[]): string[] {
+/**
+ * Columns in the order the results give them: a field missing from early rows goes after its predecessor. The
+ * columns a chart, timechart or xyseries declared (`done`'s `columns`, docs/api.md) come first in their order, as
+ * on `vigil search`'s table: a row leaves its empty cells out, so its keys alone cannot place them.
+ */
+function columnsOf(rows: readonly JsonRow[], declared: readonly string[]): string[] {
   const cols: string[] = [];
   for (const r of rows.slice(0, 1000)) {
     let prev: string | null = null;
@@ -62,6 +66,12 @@ function columnsOf(rows: readonly JsonRow[]): string[] {
       }
       prev = k;
     }
+  }
+  if (declared.length) {
+    const present = new Set(cols);
+    const first = declared.filter((c) => present.has(c));
+    const placed = new Set(first);
+    cols.splice(0, cols.length, ...first, ...cols.filter((c) => !placed.has(c)));
   }
   const withoutRaw = cols.filter((c) => c !== '_raw');
   return (withoutRaw.length ? withoutRaw : cols).slice(0, 40);
@@ -80,6 +90,7 @@ export function Search() {
   const [errorText, setErrorText] = useState('');
   const [done, setDone] = useState<string>('');
   const [warnings, setWarnings] = useState<string[]>([]);
+  const [declared, setDeclared] = useState<readonly string[]>([]);
   const [view, setView] = useState<'table' | 'events'>('table');
   const [page, setPage] = useState(0);
   const abortRef = useRef<AbortController | null>(null);
@@ -96,6 +107,7 @@ export function Search() {
     setError(null);
     setDone('');
     setWarnings([]);
+    setDeclared([]);
     setProgress({ scanned: 0, results: 0, elapsedMs: 0 });
     setRunning(true);
     const buf: JsonRow[] = [];
@@ -126,6 +138,7 @@ export function Search() {
           setWarnings(line.warnings);
         } else if ('done' in line) {
           setWarnings(line.warnings);
+          setDeclared(line.columns ?? []);
           // docs/api.md: `done`'s stats count the events read as `eventsScanned` (progress lines say `scanned`).
           const s = line.stats as { results: number; eventsScanned?: number };
           setProgress((p) => ({ scanned: s.eventsScanned ?? p?.scanned ?? 0, results: s.results, elapsedMs: Math.round(performance.now() - t0) }));
@@ -170,7 +183,7 @@ export function Search() {
   };
 
   const fields = useMemo(() => summarize(rows), [rows]);
-  const columns = useMemo(() => columnsOf(rows), [rows]);
+  const columns = useMemo(() => columnsOf(rows, declared), [rows, declared]);
   const pages = Math.max(1, Math.ceil(rows.length / PAGE));
   const shown = rows.slice(page * PAGE, page * PAGE + PAGE);
 
