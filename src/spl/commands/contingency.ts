@@ -123,6 +123,7 @@ export const contingencyCommand = defineCommand<ContingencyArgs>({
         const emit = (label: string, cell: (col: string) => number, rowTotal: number) => {
           const out = new Row();
           out.declareColumns(header);
+          out.set(args.row, label);
           for (const c of shownCols) out.set(c.text, cell(c.text));
           if (args.useTotal) out.set(args.totalStr, rowTotal);
           // A column named like field1 must not replace the row's label.

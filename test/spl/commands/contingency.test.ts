@@ -22,6 +22,8 @@ describe('contingency', () => {
       { r: 'c', x: 0, y: 1, z: 0, TOTAL: 1 },
       { r: 'TOTAL', x: 3, y: 2, z: 1, TOTAL: 6 },
     ]);
+    // "the first row and column of this table is made up of values of the two fields": field1's column first.
+    expect(rows.map((r) => Object.keys(r))[0]).toEqual(['r', 'x', 'y', 'z', 'TOTAL']);
   });
 
   it('usetotal=false, totalstr=, and the aliases ctable and counttable', async () => {
