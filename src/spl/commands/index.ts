@@ -18,6 +18,7 @@ import { dedupCommand } from './dedup.js';
 import { deltaCommand } from './delta.js';
 import { evalCommand } from './eval.js';
 import { extractCommand } from './extract.js';
+import { eventcountCommand } from './eventcount.js';
 import { eventstatsCommand } from './eventstats.js';
 import { fieldsCommand } from './fields.js';
 import { filldownCommand } from './filldown.js';
@@ -33,6 +34,7 @@ import { iplocationCommand } from './iplocation.js';
 import { joinCommand } from './join.js';
 import { lookupCommand } from './lookup.js';
 import { makecontinuousCommand } from './makecontinuous.js';
+import { metadataCommand } from './metadata.js';
 import { makemvCommand } from './makemv.js';
 import { mapCommand } from './map.js';
 import { makeresultsCommand } from './makeresults.js';
@@ -96,6 +98,7 @@ const COMMANDS: readonly AnyCommand[] = [
   dedupCommand,
   deltaCommand,
   evalCommand,
+  eventcountCommand,
   eventstatsCommand,
   extractCommand,
   fieldsCommand,
@@ -116,6 +119,7 @@ const COMMANDS: readonly AnyCommand[] = [
   makemvCommand,
   mapCommand,
   makeresultsCommand,
+  metadataCommand,
   mvcombineCommand,
   multisearchCommand,
   multikvCommand,
