@@ -242,6 +242,26 @@ describe.skipIf(!haveChromium)('console in a browser', () => {
     expect(await a11yProblems(page)).toEqual([]);
   });
 
+  it('search: a timechart table shows its declared columns in order, though a row leaves its empty cells out', async () => {
+    await page.getByRole('link', { name: 'Search', exact: true }).click();
+    // Two hourly buckets: 10:00 holds b=k2 (n=1), 11:00 b=k1 (n=2) and b=k3 (n=3). Search Reference, timechart: "each
+    // distinct value of the split-by field is a series"; docs/spl.md: columns in stats' order of the split-by values,
+    // so _time, k1, k2, k3 (then _span), avg over no event an empty cell. The rows' keys alone ({_time, k2, _span}, then
+    // {_time, k1, k3, _span}) gave _time, k1, k3, k2, _span.
+    await page.getByLabel('SPL search').fill('| makeresults count=3 | streamstats count as i | eval _time=1764583200 + if(i=1, 0, 3600), b=case(i=1, "k2", i=2, "k1", i=3, "k3"), n=i | timechart span=1h avg(n) by b');
+    await page.getByLabel('Time range').selectOption('all');
+    await page.getByRole('button', { name: 'Search' }).click();
+    // The columns come with the done line, after the rows.
+    await expect.poll(() => page.getByRole('status').textContent(), { timeout: 30_000 }).toMatch(/2 results/);
+    await shot(page, '07b-search-declared-columns');
+    expect(await page.locator('[data-testid=results] thead th').allTextContents()).toEqual(['_time', 'k1', 'k2', 'k3', '_span']);
+    const row = async (i: number) => (await page.locator('[data-testid=results] tbody tr').nth(i).locator('td').allTextContents()).slice(1);
+    expect([await row(0), await row(1)]).toEqual([
+      ['', '1', '', '3600'],
+      ['2', '', '3', '3600'],
+    ]);
+  });
+
   it('detections: list, highlighted SPL, a filter macro validated and previewed', async () => {
     await page.getByRole('link', { name: 'Detections', exact: true }).click();
     await page.locator('[data-testid=detections]').waitFor();
