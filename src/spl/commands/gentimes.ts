@@ -60,7 +60,9 @@ export const gentimesCommand = defineCommand<GentimesArgs>({
   create: (args, ctx, next) => {
     // The row count is known before a row is made: too many fails here, before the search runs.
     const { from, to } = bounds(args, ctx.now, ctx.tz);
-    if (to > from && (to - from) / (args.increment.count * UNIT_SECONDS[args.increment.unit]) > MAX_GENTIMES_ROWS + 1) {
+    // Row MAX_GENTIMES_ROWS (counting from 0) would start before the end: one row too many. (A quotient test let
+    // ranges of up to 100,002 rows pass here and fail after 100,000 rows were sent.)
+    if (to > from && step(from, args.increment.count * MAX_GENTIMES_ROWS, args.increment.unit, ctx.tz) < to) {
       throw new SplError('SPL_BAD_ARGUMENT', `gentimes would make more than ${MAX_GENTIMES_ROWS} rows: use a larger increment or a shorter range`, args.increment.span ?? args.start.span, ctx.source);
     }
     return next;

@@ -43,6 +43,16 @@ describe('gentimes', () => {
     expect(e.code).toBe('SPL_BAD_ARGUMENT');
     expect(e.message).toContain(String(MAX_GENTIMES_ROWS));
     expect(e.format()).toContain(at(huge, '1s'));
+    // The count is exact, so a range one row too long fails before any row too (review: 100,001 rows of 2s passed
+    // the check, `| head 1` then gave a row and the API streamed 100,000 rows before the error).
+    const JAN1_2026 = 1767225600; // 2026-01-01T00:00:00Z: 20454 days * 86400
+    const end = (s: number) => new Date((JAN1_2026 + s) * 1000).toISOString().replace(/^(\d+)-(\d+)-(\d+)T(\d+:\d+:\d+).*/, (_m, y, mo, d, hms) => `${Number(mo)}/${Number(d)}/${y}:${hms}`);
+    const exact = `| gentimes start=1/1/2026 end=${end(2 * MAX_GENTIMES_ROWS)} increment=2s`;
+    expect(await run(`${exact} | stats count`)).toEqual([{ count: MAX_GENTIMES_ROWS }]);
+    for (const extra of [1, 2]) {
+      const over = `| gentimes start=1/1/2026 end=${end(2 * MAX_GENTIMES_ROWS + extra)} increment=2s | head 1`;
+      expect((await errorOf(over)).code, over).toBe('SPL_BAD_ARGUMENT');
+    }
     for (const [spl, bad] of [
       ['| gentimes', ''],
       ['| gentimes start=yesterday', 'yesterday'],
