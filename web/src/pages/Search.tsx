@@ -1,6 +1,7 @@
 import { useEffect, useMemo, useRef, useState, type KeyboardEvent } from 'react';
 import type { ApiErrorBody, JsonRow } from '../../../src/web/api-types.js';
 import { ApiError, searchStream } from '../api.js';
+import { columnsOf } from '../columns.js';
 import { SplCode } from '../components/Spl.js';
 import { Page } from '../components/ui.js';
 import { fieldText, fmtNumber, RANGES } from '../format.js';
@@ -48,33 +49,6 @@ function summarize(rows: readonly JsonRow[]): FieldSummary[] {
         .map(([value, count]) => ({ value, count })),
     }))
     .sort((a, b) => (a.name === '_time' ? -1 : b.name === '_time' ? 1 : b.count - a.count || (a.name < b.name ? -1 : 1)));
-}
-
-/**
- * Columns in the order the results give them: a field missing from early rows goes after its predecessor. The
- * columns a chart, timechart or xyseries declared (`done`'s `columns`, docs/api.md) come first in their order, as
- * on `vigil search`'s table: a row leaves its empty cells out, so its keys alone cannot place them.
- */
-function columnsOf(rows: readonly JsonRow[], declared: readonly string[]): string[] {
-  const cols: string[] = [];
-  for (const r of rows.slice(0, 1000)) {
-    let prev: string | null = null;
-    for (const k of Object.keys(r)) {
-      if (!cols.includes(k)) {
-        const at = prev === null ? 0 : cols.indexOf(prev) + 1;
-        cols.splice(at, 0, k);
-      }
-      prev = k;
-    }
-  }
-  if (declared.length) {
-    const present = new Set(cols);
-    const first = declared.filter((c) => present.has(c));
-    const placed = new Set(first);
-    cols.splice(0, cols.length, ...first, ...cols.filter((c) => !placed.has(c)));
-  }
-  const withoutRaw = cols.filter((c) => c !== '_raw');
-  return (withoutRaw.length ? withoutRaw : cols).slice(0, 40);
 }
 
 export function Search() {
