@@ -155,6 +155,10 @@ function pick(values: Map<string, Value>, max: number, cover: number, total: num
   return out;
 }
 
+/** The reference (contingency, "Empty values"): "Values which are empty strings ("") will be represented in the results table as EMPTY_STR." */
+export const CONTINGENCY_EMPTY_STR = 'EMPTY_STR';
+
 function textOf(v: FieldValue): string {
-  return Array.isArray(v) ? (v as readonly Scalar[]).map(toText).join(' ') : toText(v as Scalar);
+  const text = Array.isArray(v) ? (v as readonly Scalar[]).map(toText).join(' ') : toText(v as Scalar);
+  return text === '' ? CONTINGENCY_EMPTY_STR : text;
 }

@@ -26,6 +26,18 @@ describe('contingency', () => {
     expect(rows.map((r) => Object.keys(r))[0]).toEqual(['r', 'x', 'y', 'z', 'TOTAL']);
   });
 
+  it('shows an empty value as EMPTY_STR, as a row and as a column', async () => {
+    // The reference, "Empty values": "Values which are empty strings ("") will be represented in the results table
+    // as EMPTY_STR." (review: vigil showed a row labelled "" and a column named "".)
+    // 3 results: (r="", c="x") ("", "") ("a", ""): r counts EMPTY_STR 2, a 1; c counts EMPTY_STR 2, x 1.
+    const rows = await run('| makeresults count=3 | streamstats count as n | eval r=if(n<3, "", "a"), c=if(n=1, "x", "") | contingency r c');
+    expect(rows).toEqual([
+      { r: 'EMPTY_STR', EMPTY_STR: 1, x: 1, TOTAL: 2 },
+      { r: 'a', EMPTY_STR: 1, x: 0, TOTAL: 1 },
+      { r: 'TOTAL', EMPTY_STR: 2, x: 1, TOTAL: 3 },
+    ]);
+  });
+
   it('usetotal=false, totalstr=, and the aliases ctable and counttable', async () => {
     const expected = [
       { r: 'a', x: 2, y: 1, z: 1 },
