@@ -253,6 +253,8 @@ describe.skipIf(!haveChromium)('console in a browser', () => {
     await page.getByRole('button', { name: 'Search' }).click();
     // The columns come with the done line, after the rows.
     await expect.poll(() => page.getByRole('status').textContent(), { timeout: 30_000 }).toMatch(/2 results/);
+    // The search before left the Events view on.
+    await page.getByLabel('Table', { exact: true }).check();
     await shot(page, '07b-search-declared-columns');
     expect(await page.locator('[data-testid=results] thead th').allTextContents()).toEqual(['_time', 'k1', 'k2', 'k3', '_span']);
     const row = async (i: number) => (await page.locator('[data-testid=results] tbody tr').nth(i).locator('td').allTextContents()).slice(1);
