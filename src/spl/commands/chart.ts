@@ -90,10 +90,7 @@ function parseChart(p: ArgParser): ChartArgs {
     }
     const t = p.peek('search');
     if (t.kind === 'eof') break;
-    if (t.kind === 'comma') {
-      p.next('search');
-      continue;
-    }
+    if (p.accept('comma')) continue;
     const overWord = p.acceptWord('over');
     if (overWord) {
       if (args.over !== null) throw p.error('chart takes one OVER field (the row-split)', overWord.span);

@@ -75,10 +75,7 @@ export const extractCommand = defineCommand<ExtractArgs>({
       const t = p.peek('search');
       if (t.kind === 'eof') break;
       // The reference's own example separates options with a comma: `pairdelim="|;", kvdelim="=:"`.
-      if (t.kind === 'comma') {
-        p.next('search');
-        continue;
-      }
+      if (p.accept('comma')) continue;
       // `extract <extractor-name>`: a transforms.conf stanza, which vigil has no way to know.
       throw p.error(`extract cannot run the transforms.conf extractor "${t.value}": vigil reads no transforms.conf; give kvdelim= and pairdelim=, or use rex`, t.span, 'SPL_BAD_ARGUMENT');
     }

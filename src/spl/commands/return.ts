@@ -40,10 +40,7 @@ export const returnCommand = defineCommand<ReturnArgs>({
     for (;;) {
       const t = p.peek('search');
       if (t.kind === 'eof') break;
-      if (t.kind === 'comma') {
-        p.next('search');
-        continue;
-      }
+      if (p.accept('comma')) continue;
       if (t.kind !== 'word' && t.kind !== 'string') throw p.error(`return: expected a field, alias=field or $field, found '${t.value}'`, t.span);
       const eq = p.peek2('search');
       if (t.kind === 'word' && eq.kind === 'op' && eq.value === '=') {

@@ -159,10 +159,7 @@ function parseTimechart(p: ArgParser): TimechartArgs {
     }
     const t = p.peek('search');
     if (t.kind === 'eof') break;
-    if (t.kind === 'comma') {
-      p.next('search');
-      continue;
-    }
+    if (p.accept('comma')) continue;
     const byWord = p.acceptWord('by');
     if (byWord) {
       if (args.by !== null) throw p.error('timechart takes one BY clause', byWord.span);

@@ -27,10 +27,7 @@ export const untableCommand = defineCommand<UntableArgs>({
     for (;;) {
       const t = p.peek('search');
       if (t.kind === 'eof') break;
-      if (t.kind === 'comma') {
-        p.next('search');
-        continue;
-      }
+      if (p.accept('comma')) continue;
       const f = p.fieldName('a field name');
       if (f.name.includes('*')) throw p.error(`untable takes field names, not wildcards (${f.name})`, f.span, 'SPL_BAD_ARGUMENT');
       if (fields.length === 3) throw p.error('untable takes three fields: <x-field> <y-name-field> <y-data-field>', f.span, 'SPL_BAD_ARGUMENT');

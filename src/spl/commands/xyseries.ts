@@ -56,10 +56,7 @@ export const xyseriesCommand = defineCommand<XyseriesArgs>({
       }
       const t = p.peek('search');
       if (t.kind === 'eof') break;
-      if (t.kind === 'comma') {
-        p.next('search');
-        continue;
-      }
+      if (p.accept('comma')) continue;
       const f = p.fieldName('a field name');
       if (f.name.includes('*')) throw p.error(`xyseries takes field names, not wildcards (${f.name})`, f.span, 'SPL_BAD_ARGUMENT');
       fields.push(f);
