@@ -221,7 +221,7 @@ function collisions(dir: ContentDir): ContentProblem[] {
  * File names in it are relative to the content directory and shown as `shownPath` shows them on load.
  */
 const SNAPSHOT_FILE = fileURLToPath(new URL('../content-snapshot.json', import.meta.url));
-const SNAPSHOT_FORMAT = 4; // 4: detections carry `positions`
+const SNAPSHOT_FORMAT = 5; // 4: detections carry `positions`; 5: and their risk messages'
 
 interface Snapshot {
   format: number;

@@ -90,9 +90,16 @@ export interface Detection {
   searchLine: number;
   /**
    * Where the values lints look at are in `file` (vigil validate points at them), in the order of their lists:
-   * each risk and threat object's field, ATT&CK id, analytic story.
+   * each risk and threat object's field, ATT&CK id, analytic story; and, one per risk object, where the characters
+   * of its message are (`YamlNode.valueRuns`, for `positionIn`: a `$field$` token's own line and column).
    */
-  positions: { riskObjects: FilePosition[]; threatObjects: FilePosition[]; mitreAttackIds: FilePosition[]; analyticStories: FilePosition[] };
+  positions: {
+    riskObjects: FilePosition[];
+    threatObjects: FilePosition[];
+    mitreAttackIds: FilePosition[];
+    analyticStories: FilePosition[];
+    riskMessages: number[][];
+  };
   howToImplement: string | null;
   knownFalsePositives: string | null;
   references: string[];
@@ -195,7 +202,7 @@ export function readDetection(top: YamlNode, file: string): Detection | null {
 
   const riskObjects: RiskObject[] = [];
   const threatObjects: ThreatObject[] = [];
-  const positions: Detection['positions'] = { riskObjects: [], threatObjects: [], mitreAttackIds: [], analyticStories: [] };
+  const positions: Detection['positions'] = { riskObjects: [], threatObjects: [], mitreAttackIds: [], analyticStories: [], riskMessages: [] };
   let threatNode: YamlNode | null = null;
   const observables = !hasFindings && !hasRba && tags.key('observable').exists;
   if (observables) {
@@ -207,6 +214,7 @@ export function readDetection(top: YamlNode, file: string): Detection | null {
       if (field && score !== undefined) {
         riskObjects.push({ field, type: e.key('type').string() ?? 'system', score, message: e.key('message').string() ?? '' });
         positions.riskObjects.push(e.key('field').position);
+        positions.riskMessages.push(e.key('message').valueRuns());
       }
     }
     threatNode = top.key('threat_objects');
@@ -223,6 +231,7 @@ export function readDetection(top: YamlNode, file: string): Detection | null {
       if (field && score !== undefined) {
         riskObjects.push({ field, type: riskType ?? 'system', score, message });
         positions.riskObjects.push(o.key('field').position);
+        positions.riskMessages.push(rba.key('message').valueRuns());
       }
     }
     threatNode = rba.key('threat_objects');
@@ -363,6 +372,7 @@ function readObservables(
     const risk = roles.includes('Victim') && USER_TYPES.has(otype) ? 'user' : roles.includes('Victim') && SYSTEM_TYPES.has(otype) ? 'system' : 'other';
     riskObjects.push({ field, type: risk, score, message });
     positions.riskObjects.push(at);
+    positions.riskMessages.push(tags.key('message').valueRuns());
   }
 }
 

@@ -1,5 +1,5 @@
 import { isAttackId, ATTACK_TECHNIQUES } from './attack.js';
-import { messageTokens } from './risk-message.js';
+import { MESSAGE_TOKEN } from './risk-message.js';
 import { checkSearch, SplError, unknownDatasetFields, type SearchPlan } from '../spl/index.js';
 import type { SearchArgs } from '../spl/commands/search.js';
 import type { SearchExpr } from '../spl/parse/ast.js';
@@ -9,7 +9,7 @@ import { mayHave, outputSchema } from '../spl/plan/schema.js';
 import type { FieldSchema } from '../spl/commands/types.js';
 import type { ContentPack } from './content.js';
 import { resolveAttackData } from './datasets.js';
-import { ContentError, type ContentProblem } from '../yaml/reader.js';
+import { ContentError, positionIn, type ContentProblem } from '../yaml/reader.js';
 
 /** Whether a detection's search runs on vigil, and why not. */
 export interface DetectionVerdict {
@@ -95,11 +95,20 @@ export function validateContent(pack: ContentPack, opts: { datasetsDirs?: readon
     const valueAt = (message: string, severity: 'error' | 'warning', p: { line: number; column: number } | undefined) =>
       at(message, severity, 'CONTENT_LINT', p?.line ?? d.searchLine, p?.column ?? 1);
     if (schema) {
+      const seenMessages = new Set<string>();
       d.riskObjects.forEach((ro, i) => {
         const p = d.positions.riskObjects[i];
         if (!mayHave(schema, ro.field)) valueAt(`risk object field "${ro.field}" is not in the search's results (${[...schema.fields].join(', ')})`, 'error', p);
-        for (const t of messageTokens(ro.message)) {
-          if (!mayHave(schema, t)) at(`risk message token $${t}$ is not a field of the results: it will render empty`, 'warning');
+        // At the token in the message (rba's one message is every risk object's: said once).
+        const runs = d.positions.riskMessages[i];
+        const key = runs ? `${runs[1]}:${runs[2]}` : ro.message;
+        if (seenMessages.has(key)) return;
+        seenMessages.add(key);
+        for (const m of ro.message.matchAll(MESSAGE_TOKEN)) {
+          const t = m[1];
+          if (t !== undefined && !mayHave(schema, t)) {
+            valueAt(`risk message token $${t}$ is not a field of the results: it will render empty`, 'warning', runs ? positionIn(runs, m.index) : undefined);
+          }
         }
       });
       d.threatObjects.forEach((to, i) => {

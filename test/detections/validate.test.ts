@@ -111,6 +111,54 @@ writeFileSync(
   ].join('\n'),
 );
 
+// Risk messages of the three generations, a token the results lack in each (the rba one folded over two lines and
+// shared by two risk objects): each said once, at the token.
+writeFileSync(
+  join(dir, 'detections', 'tokens-rba.yml'),
+  [
+    'name: Tokens Rba',
+    'id: 0b5e5d2a-1111-4222-8333-9b1b1b1b1b1b',
+    'type: Anomaly',
+    'search: "`cisco_isovalent_process_exec` | stats count by pod_name node_name | `tokens_rba_filter`"',
+    'rba:',
+    '  message: "Pod $pod_name$ on $node_name$',
+    '    in cluster $cluster_name$"',
+    '  risk_objects: [{field: pod_name, type: system, score: 10}, {field: node_name, type: system, score: 10}]',
+    '  threat_objects: []',
+  ].join('\n'),
+);
+writeFileSync(
+  join(dir, 'detections', 'tokens-findings.yml'),
+  [
+    'name: Tokens Findings',
+    'id: 0b5e5d2a-1111-4222-8333-9c1c1c1c1c1c',
+    'type: Anomaly',
+    'search: "`cisco_isovalent_process_exec` | stats count by pod_name | `tokens_findings_filter`"',
+    'intermediate_findings:',
+    '  entities:',
+    '  - field: pod_name',
+    '    type: system',
+    '    score: 20',
+    '    message: >-',
+    '      cron in pod [$pod_name$]',
+    '      of [$pod_namespace$]',
+  ].join('\n'),
+);
+writeFileSync(
+  join(dir, 'detections', 'tokens-observables.yml'),
+  [
+    'name: Tokens Observables',
+    'id: 0b5e5d2a-1111-4222-8333-9d1d1d1d1d1d',
+    'type: TTP',
+    'search: "`cisco_isovalent_process_exec` | stats count by pod_name | `tokens_observables_filter`"',
+    'tags:',
+    "  message: 'curl in $pod_name$ by $user$'",
+    '  observable:',
+    '  - {name: pod_name, type: Hostname, role: [Victim]}',
+    '  risk_score: 30',
+  ].join('\n'),
+);
+
 describe('vigil validate', () => {
   const report = validateContent(loadContent([dir]));
   const mine = report.problems.filter((p) => p.file.includes(dir) || p.file.includes('vigil-validate'));
@@ -189,7 +237,16 @@ describe('vigil validate', () => {
     expect(at('threat object field "process_name"')).toEqual([8, 28]);
     expect(at('T9999 is not in vigil')).toEqual([10, 21]);
     expect(at('"1105" is not an ATT&CK technique id')).toEqual([10, 28]);
-    expect(at('token $user$')).toEqual([4, 1]); // a message token: at the search, whose results lack it
+    expect(at('token $user$')).toEqual([6, 21]); // a message token: at the token in the message
+  });
+
+  it('points a risk message token the results lack at the token, once per message, in every generation', () => {
+    const tokens = mine.filter((p) => p.message.startsWith('risk message token') && /tokens-/.test(p.file));
+    expect(tokens.map((p) => [p.file.replace(/.*tokens-/, ''), p.line, p.column, p.message.split(' is ')[0]])).toEqual([
+      ['findings.yml', 12, 11, 'risk message token $pod_namespace$'],
+      ['observables.yml', 6, 35, 'risk message token $user$'],
+      ['rba.yml', 7, 16, 'risk message token $cluster_name$'],
+    ]);
   });
 
   it('passes the bundled content with only the known upstream warning', () => {
