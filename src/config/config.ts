@@ -14,7 +14,7 @@ import { fileErrorReason, VigilError } from '../errors.js';
 import type { RetentionPolicy } from '../store/types.js';
 import type { ClickHouseConfig } from '../store/clickhouse/store.js';
 import { MAX_MACRO_EXPANDED_CHARS, MAX_MACRO_EXPANSIONS } from '../spl/macros/macros.js';
-import { DEFAULT_LOOKUP_LIMITS } from '../spl/lookups.js';
+import { DEFAULT_LOOKUP_LIMITS, MAX_LOOKUP_LOCK_WAIT_S } from '../spl/lookups.js';
 import { DEFAULT_AUTH_THROTTLE, DEFAULT_CLIENT_IP_HEADER, isAddressOrBlock, type AuthThrottleConfig, type ClientIdentityConfig } from './auth-throttle.js';
 import { loadOrCreateToken, loadToken, MIN_TOKEN_LENGTH } from './secrets.js';
 import { parseDuration, parseSize } from './units.js';
@@ -156,6 +156,10 @@ export interface SearchConfig {
   /** Rows and bytes of one lookup file a search writes; beyond, SPL_LOOKUP_WRITE and nothing written. */
   maxLookupRows: number;
   maxLookupBytes: number;
+  /** Lookup files `<dataDir>/lookups` may hold: a search creating one more fails (SPL_LOOKUP_WRITE, nothing written). */
+  maxLookupFiles: number;
+  /** How long a search's outputlookup waits while another writes the same file (ms), then SPL_LOOKUP_WRITE. */
+  lookupLockWaitMs: number;
 }
 
 /** `store.postgres`: the control plane every node of a cluster shares (src/control-plane). */
@@ -313,9 +317,11 @@ export const DEFAULTS = {
     maxMacroChars: MAX_MACRO_EXPANDED_CHARS,
     maxBufferedBytes: 1024 * 1024,
     outputLookup: false,
-    // The CLI's --lookup-max-rows/--lookup-max-bytes defaults too.
+    // The CLI's --lookup-max-rows/--lookup-max-bytes/--lookup-max-files/--lookup-lock-wait defaults too.
     maxLookupRows: DEFAULT_LOOKUP_LIMITS.maxRows,
     maxLookupBytes: DEFAULT_LOOKUP_LIMITS.maxBytes,
+    maxLookupFiles: DEFAULT_LOOKUP_LIMITS.maxFiles,
+    lookupLockWaitMs: DEFAULT_LOOKUP_LIMITS.lockWaitMs,
   },
 } as const;
 
@@ -683,7 +689,7 @@ function count(w: Where, path: Path, value: unknown, dflt: number, min: number):
 }
 
 function searchSection(w: Where, value: unknown): SearchConfig {
-  const m = mapping(w, ['search'], value, ['maxTime', 'maxMemory', 'maxResults', 'maxResultBytes', 'maxConcurrent', 'maxQueued', 'maxMacroExpansions', 'maxMacroChars', 'maxBufferedBytes', 'outputLookup', 'maxLookupRows', 'maxLookupBytes']);
+  const m = mapping(w, ['search'], value, ['maxTime', 'maxMemory', 'maxResults', 'maxResultBytes', 'maxConcurrent', 'maxQueued', 'maxMacroExpansions', 'maxMacroChars', 'maxBufferedBytes', 'outputLookup', 'maxLookupRows', 'maxLookupBytes', 'maxLookupFiles', 'lookupLockWait']);
   const d = DEFAULTS.search;
   let maxTimeSeconds: number = d.maxTimeSeconds;
   if (m['maxTime'] !== undefined && m['maxTime'] !== null) {
@@ -706,7 +712,17 @@ function searchSection(w: Where, value: unknown): SearchConfig {
     outputLookup: bool(w, ['search', 'outputLookup'], m['outputLookup'], d.outputLookup),
     maxLookupRows: count(w, ['search', 'maxLookupRows'], m['maxLookupRows'], d.maxLookupRows, 1),
     maxLookupBytes: size(w, ['search', 'maxLookupBytes'], m['maxLookupBytes'], d.maxLookupBytes),
+    maxLookupFiles: count(w, ['search', 'maxLookupFiles'], m['maxLookupFiles'], d.maxLookupFiles, 1),
+    lookupLockWaitMs: lockWait(w, m['lookupLockWait'], d.lookupLockWaitMs),
   };
+}
+
+/** `search.lookupLockWait`: a duration from 0 (one try) to MAX_LOOKUP_LOCK_WAIT_S, in milliseconds. */
+function lockWait(w: Where, value: unknown, dflt: number): number {
+  if (value === undefined || value === null) return dflt;
+  const s = parseDuration(value);
+  if (s === null || s < 0 || s > MAX_LOOKUP_LOCK_WAIT_S) fail(w.at(['search', 'lookupLockWait']), `"search.lookupLockWait" must be a duration like 10s, from 0 to ${MAX_LOOKUP_LOCK_WAIT_S} seconds, got ${describe(value)}`);
+  return s * 1000;
 }
 
 /** ClickHouse database and cluster names: what `ident` in store/clickhouse/sql.ts accepts. */

@@ -1,8 +1,9 @@
-import { randomBytes } from 'node:crypto';
-import { closeSync, constants, fstatSync, lstatSync, mkdirSync, openSync, readdirSync, readFileSync, readSync, renameSync, rmSync, unlinkSync, writeFileSync } from 'node:fs';
+import { createHash, randomBytes } from 'node:crypto';
+import { closeSync, constants, fstatSync, lstatSync, mkdirSync, opendirSync, openSync, readdirSync, readFileSync, readSync, renameSync, rmSync, unlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { VigilError } from '../errors.js';
-import { lookupFileName, type LookupDirSetup, type LookupProvider, type LookupTable, type LookupWriter, type WritableLookups } from '../spl/lookups.js';
+import { lookupFileName, type ExistingLookup, type LookupDirSetup, type LookupProvider, type LookupTable, type LookupWriter, type WritableLookups } from '../spl/lookups.js';
+import { withLockFile } from './lookup-lock.js';
 import { parseCsv } from './csv.js';
 
 /**
@@ -75,9 +76,14 @@ function noFollowCsvTable(name: string, path: string): LookupTable {
   };
 }
 
+/** A lookup file of the directory: `*.csv`, not hidden (temporary files and locks are). */
+function isListed(name: string): boolean {
+  return name.toLowerCase().endsWith('.csv') && !name.startsWith('.');
+}
+
 function listed(dir: string): string[] {
   try {
-    return readdirSync(dir).filter((f) => f.toLowerCase().endsWith('.csv') && !f.startsWith('.'));
+    return readdirSync(dir).filter(isListed);
   } catch {
     return [];
   }
@@ -91,70 +97,128 @@ function directoryWriter(setup: LookupDirSetup): LookupWriter {
     return join(setup.dir, file);
   };
   const failed = (what: string, e: unknown): VigilError => new VigilError('SPL_LOOKUP_WRITE', `outputlookup: cannot ${what} in ${setup.dir}: ${(e as Error).message}`);
+  const busy = (file: string, what: string) => (): VigilError =>
+    new VigilError('SPL_LOOKUP_WRITE', `outputlookup: ${what} was still being written by another search after ${setup.lockWaitMs / 1000} s (the lock wait: --lookup-lock-wait, serve's search.lookupLockWait); ${file} was not written`);
+  const read = (file: string, p: string): ExistingLookup | null => {
+    let fd: number;
+    try {
+      // Not a link: a file written here is a regular file, and a link could read what lies outside the directory.
+      if (!lstatSync(p).isFile()) return null;
+      fd = openSync(p, 'r');
+    } catch {
+      return null;
+    }
+    try {
+      const size = fstatSync(fd).size;
+      if (size > setup.maxBytes) throw new VigilError('SPL_LOOKUP_WRITE', `outputlookup: ${file} already holds ${size} bytes, more than a written lookup may (${setup.maxBytes}): it cannot be appended to`);
+      const buf = Buffer.alloc(size);
+      let at = 0;
+      while (at < size) {
+        const n = readSync(fd, buf, at, size - at, at);
+        if (n === 0) break;
+        at += n;
+      }
+      const text = buf.subarray(0, at).toString('utf8');
+      let rows: string[][];
+      try {
+        rows = parseCsv(text, file);
+      } catch (e) {
+        throw new VigilError('SPL_LOOKUP_WRITE', `outputlookup: ${file} is not CSV that can be appended to: ${(e as Error).message}`);
+      }
+      return { text, header: rows[0] ?? [], rows: Math.max(0, rows.length - 1) };
+    } finally {
+      closeSync(fd);
+    }
+  };
+  const write = (file: string, p: string, text: string): void => {
+    // Hidden (a lookup name never starts with a dot) and unique: concurrent writers never share a temporary file.
+    // Not named after the file: a name of up to 255 bytes is valid, and with a prefix and suffix it would not fit.
+    const tmp = join(setup.dir, `.vigil-lookup.${process.pid}.${randomBytes(8).toString('hex')}.tmp`);
+    try {
+      writeFileSync(tmp, text, { flag: 'wx', mode: 0o644 });
+      renameSync(tmp, p);
+    } catch (e) {
+      try {
+        unlinkSync(tmp);
+      } catch {
+        // never created, or already renamed
+      }
+      throw failed(`write ${file}`, e);
+    }
+  };
+  // A new name counts against maxFiles: the count and the rename happen under the directory's lock, so two searches
+  // creating different files at once cannot both pass at the last free place.
+  const create = (file: string, p: string, text: string): void =>
+    withLockFile(join(setup.dir, DIRECTORY_LOCK), setup.lockWaitMs, busy(file, 'the lookup directory'), () => {
+      if (!exists(p) && atLeastFiles(setup.dir, setup.maxFiles))
+        throw new VigilError('SPL_LOOKUP_WRITE', `outputlookup: the lookup directory already holds ${setup.maxFiles} lookup files, the most it may (a new file is refused; an existing one may be written): ${file} was not written`);
+      write(file, p, text);
+    });
   return {
     refusal: setup.refusal,
     maxRows: setup.maxRows,
     maxBytes: setup.maxBytes,
-    read: (file) => {
-      const p = path(file);
-      let fd: number;
-      try {
-        // Not a link: a file written here is a regular file, and a link could read what lies outside the directory.
-        if (!lstatSync(p).isFile()) return null;
-        fd = openSync(p, 'r');
-      } catch {
-        return null;
-      }
-      try {
-        const size = fstatSync(fd).size;
-        if (size > setup.maxBytes) throw new VigilError('SPL_LOOKUP_WRITE', `outputlookup: ${file} already holds ${size} bytes, more than a written lookup may (${setup.maxBytes}): it cannot be appended to`);
-        const buf = Buffer.alloc(size);
-        let at = 0;
-        while (at < size) {
-          const n = readSync(fd, buf, at, size - at, at);
-          if (n === 0) break;
-          at += n;
-        }
-        const text = buf.subarray(0, at).toString('utf8');
-        let rows: string[][];
-        try {
-          rows = parseCsv(text, file);
-        } catch (e) {
-          throw new VigilError('SPL_LOOKUP_WRITE', `outputlookup: ${file} is not CSV that can be appended to: ${(e as Error).message}`);
-        }
-        return { text, header: rows[0] ?? [], rows: Math.max(0, rows.length - 1) };
-      } finally {
-        closeSync(fd);
-      }
-    },
-    write: (file, text) => {
+    update: (file, wantRead, change) => {
       const p = path(file);
       try {
         mkdirSync(setup.dir, { recursive: true });
       } catch (e) {
         throw failed('create the lookup directory', e);
       }
-      // Hidden (a lookup name never starts with a dot) and unique: concurrent writers never share a temporary file.
-      // Not named after the file: a name of up to 255 bytes is valid, and with a prefix and suffix it would not fit.
-      const tmp = join(setup.dir, `.vigil-lookup.${process.pid}.${randomBytes(8).toString('hex')}.tmp`);
-      try {
-        writeFileSync(tmp, text, { flag: 'wx', mode: 0o644 });
-        renameSync(tmp, p);
-      } catch (e) {
-        try {
-          unlinkSync(tmp);
-        } catch {
-          // never created, or already renamed
+      // Every change of one file, a replace too, holds its lock from the read to the rename: an append never writes
+      // back rows another writer replaced or removed meanwhile, and never drops rows another appended.
+      withLockFile(join(setup.dir, tableLockName(file)), setup.lockWaitMs, busy(file, file), () => {
+        const what = change(wantRead ? read(file, p) : null);
+        if (what === 'remove') {
+          try {
+            rmSync(p, { force: true });
+          } catch (e) {
+            throw failed(`remove ${file}`, e);
+          }
+          return;
         }
-        throw failed(`write ${file}`, e);
-      }
-    },
-    remove: (file) => {
-      try {
-        rmSync(path(file), { force: true });
-      } catch (e) {
-        throw failed(`remove ${file}`, e);
-      }
+        if (exists(p)) write(file, p, what.write);
+        else create(file, p, what.write);
+      });
     },
   };
+}
+
+/** The directory's lock, held while a new lookup file is counted and created. */
+const DIRECTORY_LOCK = '.vigil-lookup-directory.lock';
+
+/**
+ * The lock of one file: hidden, and named by a hash (a name of 255 bytes with a prefix would not fit). Of the name in
+ * lower case: where the file system ignores case, `X.csv` and `x.csv` are one file, and must have one lock.
+ */
+export function tableLockName(file: string): string {
+  return `.vigil-lookup.${createHash('sha256').update(file.toLowerCase()).digest('hex').slice(0, 32)}.lock`;
+}
+
+function exists(p: string): boolean {
+  try {
+    lstatSync(p);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** Whether `dir` holds at least `limit` lookup files (as `listed` counts them), reading no further than that. */
+function atLeastFiles(dir: string, limit: number): boolean {
+  let d;
+  try {
+    d = opendirSync(dir);
+  } catch {
+    return limit <= 0;
+  }
+  try {
+    let n = 0;
+    for (let e = d.readSync(); e !== null; e = d.readSync()) {
+      if (isListed(e.name) && ++n >= limit) return true;
+    }
+    return n >= limit;
+  } finally {
+    d.closeSync();
+  }
 }

@@ -25,13 +25,24 @@ export interface LookupWriter {
   /** Rows and bytes one written file may hold (explicit limits: a search must not fill the disk). */
   readonly maxRows: number;
   readonly maxBytes: number;
-  /** The directory's file of that name (for append): its text, header and number of rows; null when there is none. */
-  read(file: string): { text: string; header: string[]; rows: number } | null;
-  /** Replaces the file with `text`, atomically (a temporary file renamed over it: the last complete writer wins). */
-  write(file: string, text: string): void;
-  /** Removes the file if there is one. */
-  remove(file: string): void;
+  /**
+   * Changes one file under its lock, so concurrent writers (searches, threads, processes) never lose each other's
+   * rows: `change` gets the file's text, header and number of rows (`read`; null: no file, or not asked for) and
+   * says what to do: write `text` in its place (atomically: a temporary file renamed over it) or remove it.
+   * A new file is refused when the directory already holds its most files. Errors: VigilError SPL_LOOKUP_WRITE.
+   */
+  update(file: string, read: boolean, change: (existing: ExistingLookup | null) => LookupChange): void;
 }
+
+/** A file of the writable directory as `LookupWriter.update` reads it. */
+export interface ExistingLookup {
+  text: string;
+  header: string[];
+  rows: number;
+}
+
+/** What `LookupWriter.update` does with the file. */
+export type LookupChange = { write: string } | 'remove';
 
 /** A lookup provider that can also write (outputlookup); the others read only. */
 export interface WritableLookups extends LookupProvider {
@@ -95,14 +106,24 @@ export function parseMvCell(text: string): string[] | null {
   return out.length > 0 ? out : null;
 }
 
-/** The limits of a file `outputlookup` writes (`--lookup-max-rows`/`--lookup-max-bytes`, serve's `lookups:`). */
+/**
+ * The limits of the files `outputlookup` writes (`--lookup-max-rows`/`--lookup-max-bytes`/`--lookup-max-files`/
+ * `--lookup-lock-wait`, serve's `search.maxLookupRows`/`maxLookupBytes`/`maxLookupFiles`/`lookupLockWait`).
+ */
 export interface LookupDirLimits {
   maxRows: number;
   maxBytes: number;
+  /** Lookup files (`*.csv`) the directory may hold: a new name past it is refused (existing ones may be rewritten). */
+  maxFiles: number;
+  /** How long a writer waits for another's lock on the same file before SPL_LOOKUP_WRITE. */
+  lockWaitMs: number;
 }
 
-/** 1,000,000 rows and 100 MiB per written lookup file unless configured. */
-export const DEFAULT_LOOKUP_LIMITS: LookupDirLimits = { maxRows: 1_000_000, maxBytes: 100 * 1024 * 1024 };
+/** 1,000,000 rows and 100 MiB per written lookup file, 1,000 files, a 10 s wait for a file's lock, unless configured. */
+export const DEFAULT_LOOKUP_LIMITS: LookupDirLimits = { maxRows: 1_000_000, maxBytes: 100 * 1024 * 1024, maxFiles: 1000, lockWaitMs: 10_000 };
+
+/** The longest lock wait that may be configured (1 h): a writer blocks its thread while it waits. */
+export const MAX_LOOKUP_LOCK_WAIT_S = 3600;
 
 /** A writable lookup directory: where, its limits, and whether searches of this caller may write to it. */
 export interface LookupDirSetup extends LookupDirLimits {

@@ -178,7 +178,13 @@ async function startOnStore(config: VigilConfig, opts: StartOptions, settings: R
   }
   const contentDirs = [...(opts.contentDirs ?? []), userContentDir(config.dataDir)];
   // Lookups searches write (outputlookup) and read over the content's; API and console searches only with search.outputLookup.
-  const lookupDir = { dir: join(config.dataDir, 'lookups'), maxRows: config.search.maxLookupRows, maxBytes: config.search.maxLookupBytes };
+  const lookupDir = {
+    dir: join(config.dataDir, 'lookups'),
+    maxRows: config.search.maxLookupRows,
+    maxBytes: config.search.maxLookupBytes,
+    maxFiles: config.search.maxLookupFiles,
+    lockWaitMs: config.search.lookupLockWaitMs,
+  };
   const loadAll = (): ContentPack => {
     const loaded = loadServerContent(config.dataDir, opts.contentDirs ?? []);
     // Every expansion the server makes (API searches and checks, previews, scheduled runs, the match index)

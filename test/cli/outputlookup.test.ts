@@ -1,5 +1,5 @@
-import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { spawn, spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -63,5 +63,47 @@ describe('vigil search/run | outputlookup', () => {
     const limit = vigil(['search', BASELINE, '--events', EVENTS, '--lookup-dir', join(tmp, 'lk3'), '--lookup-max-rows', '1']);
     expect(limit.code).toBe(2);
     expect(limit.err).toContain('more than 1 rows');
+  });
+
+  // Four processes at once, each appending 25 times (map runs one outputlookup search per result), to one table: every
+  // row kept, each once. Without the file's lock each append read the file, then renamed its own copy over it: this
+  // run kept 44 of 100 rows.
+  it('concurrent append=true writers in 4 processes keep every row exactly once', async () => {
+    const dir = join(tmp, 'lk-concurrent');
+    const writer = (p: number) =>
+      new Promise<{ code: number | null; err: string }>((resolve) => {
+        const spl = `| makeresults count=25 | streamstats count AS i | eval p=${p} | map maxsearches=25 search="| makeresults | eval w=\\"$p$-$i$\\" | table w | outputlookup append=true t"`;
+        const { VIGIL_LOOKUP_DIR: _, ...rest } = process.env;
+        const child = spawn(process.execPath, [BIN, 'search', spl, '--lookup-dir', dir, '--format', 'jsonl'], { cwd: tmp, env: { ...rest, NO_COLOR: '1' } as NodeJS.ProcessEnv });
+        let err = '';
+        child.stderr.on('data', (d: Buffer) => (err += d.toString()));
+        child.stdout.resume();
+        child.on('close', (code) => resolve({ code, err }));
+      });
+    const runs = await Promise.all([1, 2, 3, 4].map(writer));
+    for (const r of runs) expect(r).toEqual({ code: 0, err: '' });
+    const lines = readFileSync(join(dir, 't.csv'), 'utf8').trim().split('\n');
+    expect(lines[0]).toBe('w');
+    const expected = [1, 2, 3, 4].flatMap((p) => Array.from({ length: 25 }, (_, i) => `${p}-${i + 1}`));
+    expect(lines.slice(1).sort()).toEqual(expected.sort());
+    // Each process's rows in its own order (its appends ran one after another).
+    for (const p of [1, 2, 3, 4]) expect(lines.filter((l) => l.startsWith(`${p}-`))).toEqual(Array.from({ length: 25 }, (_, i) => `${p}-${i + 1}`));
+    // No lock or temporary file left behind.
+    expect(readdirSync(dir)).toEqual(['t.csv']);
+  }, 60_000);
+
+  it('--lookup-max-files: a new file past it is SPL_LOOKUP_WRITE (exit 2, nothing written); an existing one may be rewritten', () => {
+    const dir = join(tmp, 'lk-files');
+    const write = (name: string, extra: string[] = []) => vigil(['search', `| makeresults | eval k="${name}" | table k | outputlookup ${name}`, '--lookup-dir', dir, '--lookup-max-files', '2', ...extra]);
+    expect(write('a').code).toBe(0);
+    expect(write('b').code).toBe(0);
+    const over = write('c');
+    expect(over.code).toBe(2);
+    expect(over.err).toContain('SPL_LOOKUP_WRITE');
+    expect(over.err).toContain('already holds 2 lookup files');
+    expect(readdirSync(dir).sort()).toEqual(['a.csv', 'b.csv']);
+    expect(write('a').code).toBe(0);
+    expect(vigil(['search', '| makeresults | outputlookup c', '--lookup-dir', dir, '--lookup-max-files', '0']).err).toContain('--lookup-max-files must be a positive integer');
+    expect(vigil(['search', '| makeresults | outputlookup c', '--lookup-dir', dir, '--lookup-lock-wait', '5000']).err).toContain('--lookup-lock-wait must be a whole number of seconds from 0 to 3600');
   });
 });

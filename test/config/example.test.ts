@@ -18,7 +18,7 @@ describe('the documented example config', () => {
     const alerts = parseAlertConfig(cfg.alertActions, { baseDir: dir });
     expect(alerts.actions.map((a) => a.type)).toEqual(['webhook', 'splunk_hec', 'file']);
     expect(alerts.routes).toHaveLength(2);
-    expect(cfg.search).toEqual({ maxTimeSeconds: 300, maxMemoryBytes: 1024 ** 3, maxResults: 500_000, maxResultBytes: 100 * 1024 ** 2, maxConcurrent: 4, maxQueued: 32, maxMacroExpansions: 10_000, maxMacroChars: 1_000_000, maxBufferedBytes: 1024 ** 2, outputLookup: false, maxLookupRows: 1_000_000, maxLookupBytes: 100 * 1024 ** 2 });
+    expect(cfg.search).toEqual({ maxTimeSeconds: 300, maxMemoryBytes: 1024 ** 3, maxResults: 500_000, maxResultBytes: 100 * 1024 ** 2, maxConcurrent: 4, maxQueued: 32, maxMacroExpansions: 10_000, maxMacroChars: 1_000_000, maxBufferedBytes: 1024 ** 2, outputLookup: false, maxLookupRows: 1_000_000, maxLookupBytes: 100 * 1024 ** 2, maxLookupFiles: 1000, lookupLockWaitMs: 10_000 });
     const s = scheduleSettings(cfg.schedule, cfg.detections);
     expect(s).toMatchObject({ tz: 'UTC', maxLagSeconds: 86400, runTimeoutMs: 300000, realtime: ['Cisco Isovalent - Curl Execution With Insecure Flags'], backfillMaxPeriodSeconds: 31 * 86400, backfillMaxRuns: 50_000 });
   });

@@ -33,13 +33,15 @@ describe('the search: section (limits of every search vigil serve runs)', () => 
       outputLookup: false,
       maxLookupRows: 1_000_000,
       maxLookupBytes: 100 * 1024 ** 2,
+      maxLookupFiles: 1000,
+      lookupLockWaitMs: 10_000,
     });
     expect(DEFAULTS.search.maxTimeSeconds).toBe(300);
   });
 
   it('reads durations, sizes and counts', async () => {
-    const c = await load('search:\n  maxTime: 90s\n  maxMemory: 256MB\n  maxResults: 1000\n  maxResultBytes: 1MB\n  maxConcurrent: 2\n  maxQueued: 0\n  maxMacroExpansions: 50\n  maxMacroChars: 5000\n  maxBufferedBytes: 256KB\n  outputLookup: true\n  maxLookupRows: 10\n  maxLookupBytes: 1KB\n');
-    expect(c.search).toEqual({ maxTimeSeconds: 90, maxMemoryBytes: 256 * 1024 ** 2, maxResults: 1000, maxResultBytes: 1024 ** 2, maxConcurrent: 2, maxQueued: 0, maxMacroExpansions: 50, maxMacroChars: 5000, maxBufferedBytes: 256 * 1024, outputLookup: true, maxLookupRows: 10, maxLookupBytes: 1024 });
+    const c = await load('search:\n  maxTime: 90s\n  maxMemory: 256MB\n  maxResults: 1000\n  maxResultBytes: 1MB\n  maxConcurrent: 2\n  maxQueued: 0\n  maxMacroExpansions: 50\n  maxMacroChars: 5000\n  maxBufferedBytes: 256KB\n  outputLookup: true\n  maxLookupRows: 10\n  maxLookupBytes: 1KB\n  maxLookupFiles: 5\n  lookupLockWait: 0\n');
+    expect(c.search).toEqual({ maxTimeSeconds: 90, maxMemoryBytes: 256 * 1024 ** 2, maxResults: 1000, maxResultBytes: 1024 ** 2, maxConcurrent: 2, maxQueued: 0, maxMacroExpansions: 50, maxMacroChars: 5000, maxBufferedBytes: 256 * 1024, outputLookup: true, maxLookupRows: 10, maxLookupBytes: 1024, maxLookupFiles: 5, lookupLockWaitMs: 0 });
     expect(c.warnings).toEqual([]);
   });
 
@@ -51,6 +53,8 @@ describe('the search: section (limits of every search vigil serve runs)', () => 
     ['search:\n  maxTime: 1m\n  maxConcurrent: 1.5\n', /vigil\.yml:3: "search.maxConcurrent" must be a whole number of at least 1, got 1.5/],
     ['search:\n  maxMacroExpansions: 0\n', /vigil\.yml:2: "search.maxMacroExpansions" must be a whole number of at least 1, got 0/],
     ['search:\n  maxMacroChars: 1MB\n', /vigil\.yml:2: "search.maxMacroChars" must be a whole number of at least 1, got "1MB"/],
+    ['search:\n  maxLookupFiles: 0\n', /vigil\.yml:2: "search.maxLookupFiles" must be a whole number of at least 1, got 0/],
+    ['search:\n  lookupLockWait: 2h\n', /vigil\.yml:2: "search.lookupLockWait" must be a duration like 10s, from 0 to 3600 seconds, got "2h"/],
     ['search:\n  maxQueued: -1\n', /vigil\.yml:2: "search.maxQueued" must be a whole number of at least 0/],
     ['search:\n  maxtime: 1m\n', /vigil\.yml:2: unknown setting "search.maxtime" \(did you mean "maxTime"\?\)/],
   ])('%j is an error at its line', async (text, message) => {

@@ -25,7 +25,7 @@ describe('lookup directory over partitions (every partition on a worker)', () =>
     const events = join(tmp, 'events.jsonl');
     writeFileSync(events, [...tetragonEvents(1500, { seed: 5 })].map((ev) => JSON.stringify(ev)).join('\n') + '\n');
     const pack = loadContent();
-    const setup = (dir: string) => ({ dir: join(tmp, dir), refusal: null, maxRows: 100_000, maxBytes: 10_000_000 });
+    const setup = (dir: string) => ({ dir: join(tmp, dir), refusal: null, maxRows: 100_000, maxBytes: 10_000_000, maxFiles: 1000, lockWaitMs: 10_000 });
     const searches = ['`cisco_isovalent_process_exec` | stats count by process_name | outputlookup procs.csv', '`cisco_isovalent_process_exec` | lookup procs.csv process_name OUTPUT count AS seen | stats count by process_name seen'];
     const runOne = async (dirName: string, text: string) => {
       const lookups = withLookupDir(pack.lookups, setup(dirName));

@@ -79,4 +79,25 @@ describe('outputlookup in vigil serve', () => {
     const on = await serve('search:\n  outputLookup: true\n');
     expect((await put(on, 'search * | outputlookup seen_by_filter.csv')).status).toBe(200);
   });
+
+  // API searches run on several worker threads at once (search.maxConcurrent): their appends to one table take its
+  // lock in turn, so none is lost.
+  it('12 concurrent API searches appending to one table (4 worker threads) keep every row once; search.maxLookupFiles bounds new files', async () => {
+    const s = await serve('search:\n  outputLookup: true\n  maxConcurrent: 4\n  maxLookupFiles: 3\n  lookupLockWait: 30s\n');
+    const texts = await Promise.all(
+      Array.from({ length: 12 }, (_, i) => search(s, `| makeresults count=5 | streamstats count AS n | eval w="${i}-".n | table w | outputlookup append=true shared`)),
+    );
+    for (const t of texts) expect(t).not.toContain('"error"');
+    const lines = readFileSync(join(s.dataDir, 'lookups', 'shared.csv'), 'utf8').trim().split('\n');
+    expect(lines[0]).toBe('w');
+    const expected = Array.from({ length: 12 }, (_, i) => [1, 2, 3, 4, 5].map((n) => `${i}-${n}`)).flat();
+    expect(lines.slice(1).sort()).toEqual(expected.sort());
+    // shared.csv is one file of 3: two more, then a new name is refused at the command.
+    await search(s, '| makeresults | eval k=1 | outputlookup a');
+    await search(s, '| makeresults | eval k=1 | outputlookup b');
+    const over = await search(s, '| makeresults | eval k=1 | outputlookup c');
+    expect(over).toContain('SPL_LOOKUP_WRITE');
+    expect(over).toContain('already holds 3 lookup files');
+    expect(existsSync(join(s.dataDir, 'lookups', 'c.csv'))).toBe(false);
+  }, 60_000);
 });

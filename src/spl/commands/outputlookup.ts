@@ -142,25 +142,24 @@ class CsvTable {
     // A stopped search (cancelled, past its time) has not seen all its results: the file is left as it was.
     if (this.ctx.aborted) return;
     const { args, writer } = this;
+    // No rows, and the file is to be left as it is: nothing to wait for a lock for.
+    if (this.rows.length === 0 && (args.append || (!args.createEmpty && !args.overrideIfEmpty))) return;
     try {
-      const existing = args.append ? writer.read(args.file) : null;
-      if (this.rows.length === 0) {
-        if (args.append) return;
-        if (args.createEmpty) writer.write(args.file, '');
-        else if (args.overrideIfEmpty) writer.remove(args.file);
-        return;
-      }
-      let text: string;
-      if (existing !== null && existing.header.length > 0) {
-        if (existing.rows + this.rows.length > writer.maxRows) throw this.fail(`${args.file} would hold more than ${writer.maxRows} rows, the most a written lookup may (nothing was written)`);
-        text = (/[\r\n]$/.test(existing.text) ? existing.text : `${existing.text}\n`) + this.lines(existing.header).join('\n') + '\n';
-      } else {
-        const names = [...this.columns.keys()];
-        const header = args.mvFormat ? names.flatMap((f) => [f, MV_COLUMN_PREFIX + f]) : names;
-        text = [header.map(cell).join(','), ...this.lines(header)].join('\n') + '\n';
-      }
-      if (Buffer.byteLength(text, 'utf8') > writer.maxBytes) throw this.fail(`${args.file} would hold more than ${writer.maxBytes} bytes, the most a written lookup may (nothing was written)`);
-      writer.write(args.file, text);
+      // Read, built and written under the file's lock: another search appending at the same time waits, so no row is lost.
+      writer.update(args.file, args.append, (existing) => {
+        if (this.rows.length === 0) return args.createEmpty ? { write: '' } : 'remove';
+        let text: string;
+        if (existing !== null && existing.header.length > 0) {
+          if (existing.rows + this.rows.length > writer.maxRows) throw this.fail(`${args.file} would hold more than ${writer.maxRows} rows, the most a written lookup may (nothing was written)`);
+          text = (/[\r\n]$/.test(existing.text) ? existing.text : `${existing.text}\n`) + this.lines(existing.header).join('\n') + '\n';
+        } else {
+          const names = [...this.columns.keys()];
+          const header = args.mvFormat ? names.flatMap((f) => [f, MV_COLUMN_PREFIX + f]) : names;
+          text = [header.map(cell).join(','), ...this.lines(header)].join('\n') + '\n';
+        }
+        if (Buffer.byteLength(text, 'utf8') > writer.maxBytes) throw this.fail(`${args.file} would hold more than ${writer.maxBytes} bytes, the most a written lookup may (nothing was written)`);
+        return { write: text };
+      });
     } catch (e) {
       if (e instanceof SplError) throw e;
       if (e instanceof VigilError) throw this.fail(e.message.replace(/^outputlookup: /, ''));

@@ -10,7 +10,7 @@ import { mvCellText, NO_LOOKUPS, parseMvCell } from '../../../src/spl/lookups.js
 const NOW = 1700000000;
 let dir: string;
 let lookups: LookupProvider;
-const limits = { maxRows: 1000, maxBytes: 100_000 };
+const limits = { maxRows: 1000, maxBytes: 100_000, maxFiles: 1000, lockWaitMs: 10_000 };
 
 beforeEach(() => {
   dir = mkdtempSync(join(tmpdir(), 'vigil-outputlookup-'));
@@ -152,7 +152,7 @@ describe('outputlookup', () => {
   });
 
   it('bounds the rows and bytes of a file (SPL_LOOKUP_WRITE at the command, the old file kept)', async () => {
-    const small = withLookupDir(NO_LOOKUPS, { dir, refusal: null, maxRows: 3, maxBytes: 50 });
+    const small = withLookupDir(NO_LOOKUPS, { ...limits, dir, refusal: null, maxRows: 3, maxBytes: 50 });
     await run('| makeresults count=2 | streamstats count AS n | table n | outputlookup s.csv', small);
     let spl = '| makeresults count=4 | streamstats count AS n | table n | outputlookup s.csv';
     let e = await errorOf(spl, small);
