@@ -4,12 +4,12 @@ import { isAbsolute, join, relative, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { MacroLibrary, type MacroDefinition } from '../spl/macros/macros.js';
 import type { LookupProvider, LookupTable } from '../spl/lookups.js';
-import { readDetection, type Detection } from './detection.js';
+import { readDetection, warnUnknown, type Detection } from './detection.js';
 import { listFiles, type ListingProblem } from './list-files.js';
 import { readLookupDir } from './lookup-files.js';
 import { indentQuotedContinuations } from './yaml-compat.js';
 import { lineColumn } from '../spl/source.js';
-import { YamlReader, type ContentProblem } from '../yaml/reader.js';
+import { positionIn, YamlReader, type ContentProblem } from '../yaml/reader.js';
 import { DataModelLibrary, EventTypeLibrary } from '../datamodels/library.js';
 import { readDataModelFile, readEventTypeFile, relocateDataModelFile, relocateEventTypeFile, type DataModelFile, type EventTypeFile } from '../datamodels/load.js';
 import { SearchKnowledge } from '../spl/datamodel/knowledge.js';
@@ -123,6 +123,40 @@ export function shownPath(file: string): string {
   return rel === '' || rel.startsWith('..') || isAbsolute(rel) ? file : rel;
 }
 
+/** A macro file's fields: contentctl's Macro and the SecurityContentObject fields it inherits. */
+const MACRO_KEYS: ReadonlySet<string> = new Set(['name', 'definition', 'description', 'arguments', 'id', 'date', 'author', 'version', 'references', 'status']);
+/** What the expansion substitutes (spl/macros/macros.ts `substitute`). */
+const MACRO_TOKEN = /\$([A-Za-z_][A-Za-z0-9_]*)\$/g;
+
+/**
+ * What a macro file says that its expansion would silently not do (warnings): a field contentctl refuses
+ * (`args:` for `arguments:`: the arguments were never substituted), a name carrying its own argument count (contentctl
+ * and vigil add `(N)` from `arguments:`), a `$token$` of its definition that is none of its arguments (left as written:
+ * a typo of one), an argument its definition never uses.
+ */
+function lintMacro(r: YamlReader, name: string, args: string[], definition: string, problems: ContentProblem[]): void {
+  const top = r.top();
+  warnUnknown(top, 'macro', (k) => MACRO_KEYS.has(k));
+  const counted = /^(.*)\((\d+)\)$/.exec(name);
+  if (counted) {
+    top.key('name').report(`macro name "${name}" carries an argument count: name it "${counted[1]}" and list its ${counted[2]} argument(s) under arguments: (the count is added from them, as contentctl does)`, 'warning');
+  }
+  const runs = top.key('definition').valueRuns();
+  const used = new Set<string>();
+  for (const m of definition.matchAll(MACRO_TOKEN)) {
+    const t = m[1]!;
+    used.add(t);
+    if (args.includes(t)) continue;
+    const { line, column } = positionIn(runs, m.index);
+    const has = args.length ? `its arguments are ${args.join(', ')}` : 'it has no arguments:';
+    problems.push({ file: r.file, line, column, severity: 'warning', code: 'CONTENT_LINT', message: `macro \`${name}\`: $${t}$ is none of its arguments (${has}): it is left in the search as written` });
+  }
+  const argNodes = top.key('arguments').list();
+  args.forEach((a, i) => {
+    if (!used.has(a)) argNodes[i]?.report(`macro \`${name}\`: argument "${a}" is never used in its definition (no $${a}$)`, 'warning');
+  });
+}
+
 /** Reads one content directory; `show` names its files (in problems and `file` fields). */
 export function readContentDir(dir: string, show: (file: string) => string): ContentDir {
   const out: ContentDir = { macros: [], lookups: [], stories: [], detections: [], dataModels: [], eventTypes: [], problems: [] };
@@ -143,6 +177,7 @@ export function readContentDir(dir: string, show: (file: string) => string): Con
       const definition = top.key('definition').string({ required: true });
       const args = top.key('arguments').strings();
       if (name !== undefined && definition !== undefined) {
+        lintMacro(r, name, args, definition, out.problems);
         const def: MacroDefinition = { name, args, definition, file: r.file };
         const d = top.key('description').string();
         if (d) def.description = d;

@@ -166,7 +166,7 @@ function warnUnknownFields(top: YamlNode): void {
 /** Unknown fields reported one by one at most (a file of 50,000 keys gets a count for the rest, not 50,000 warnings). */
 const MAX_UNKNOWN_REPORTED = 10;
 
-function warnUnknown(map: YamlNode, what: string, known: (k: string) => boolean): void {
+export function warnUnknown(map: YamlNode, what: string, known: (k: string) => boolean): void {
   const unknown = map.keys().filter((k) => !known(k));
   for (const k of unknown.slice(0, MAX_UNKNOWN_REPORTED)) map.key(k).report(`unknown ${what} field "${k}" (ignored: a typo?)`, 'warning');
   if (unknown.length > MAX_UNKNOWN_REPORTED) map.report(`${unknown.length - MAX_UNKNOWN_REPORTED} more unknown ${what} fields (ignored)`, 'warning');

@@ -128,6 +128,31 @@ describe('user content overrides bundled content', () => {
   });
 });
 
+describe('macro files', () => {
+  it('warn, at the place, about what their expansion would silently not do', () => {
+    const dir = contentDir({
+      // args: for arguments: (contentctl refuses it), the count in the name: $nm$ and $cmd$ were never substituted.
+      'macros/join.yml': "name: join_cmd(2)\ndefinition: '$nm$ . \" :: \" . $cmd$'\nargs:\n- nm\n- cmd\n",
+      // A typo of an argument in the definition: $feild$ stays in the search; field and unused are never used.
+      'macros/pick.yml': 'name: pick\ndefinition: eval x=$feild$ | eval y=$other$\narguments:\n- field\n- other\n',
+      // What security_content writes: no warning.
+      'macros/ok.yml': 'name: ok\narguments:\n- field\ndefinition: convert ctime($field$)\ndescription: fine\nid: 00000000-0000-4000-8000-000000000001\n',
+    });
+    const pack = loadContent([dir], { bundled: false });
+    const shown = pack.problems.map((p) => `${p.file.slice(dir.length + 1)}:${p.line}:${p.column}: ${p.severity}: ${p.message}`);
+    expect(shown.sort()).toEqual([
+      'macros/join.yml:1:7: warning: macro name "join_cmd(2)" carries an argument count: name it "join_cmd" and list its 2 argument(s) under arguments: (the count is added from them, as contentctl does)',
+      'macros/join.yml:2:14: warning: macro `join_cmd(2)`: $nm$ is none of its arguments (it has no arguments:): it is left in the search as written',
+      'macros/join.yml:2:30: warning: macro `join_cmd(2)`: $cmd$ is none of its arguments (it has no arguments:): it is left in the search as written',
+      'macros/join.yml:4:1: warning: unknown macro field "args" (ignored: a typo?)',
+      'macros/pick.yml:2:20: warning: macro `pick`: $feild$ is none of its arguments (its arguments are field, other): it is left in the search as written',
+      'macros/pick.yml:4:3: warning: macro `pick`: argument "field" is never used in its definition (no $field$)',
+    ]);
+    // They still load as written (warnings, not errors).
+    expect(pack.macros.get('join_cmd(2)', 0)!.definition).toBe('$nm$ . " :: " . $cmd$');
+  });
+});
+
 describe('content errors point at file:line', () => {
   it('reports malformed YAML with its line', () => {
     const dir = contentDir({ 'detections/bad.yml': 'name: x\nsearch: |\n  a\n bad: [\n' });
