@@ -1,6 +1,7 @@
 import { hostname } from 'node:os';
 import type { ContentPack } from '../detections/content.js';
 import type { Detection } from '../detections/detection.js';
+import { filterAddsWriters, filterSavedIn, FILTER_WRITES_REFUSAL } from '../detections/filter-writers.js';
 import type { Event } from '../events/event.js';
 import { VigilError } from '../errors.js';
 import { expandMacros } from '../spl/macros/macros.js';
@@ -58,6 +59,12 @@ export interface SchedulerDeps {
   matchIndex?: MatchLookup;
   /** This node's name in run leases (the config's `node.name`); default `defaultNodeName()`. */
   node?: string;
+  /**
+   * `<dataDir>/content` while API clients may not write lookups (`search.outputLookup` off): a detection whose filter
+   * macro was saved there (through the API) and adds outputlookup or map fails its run with SPL_LOOKUP_WRITE, before
+   * its search: the filter may have been saved while the switch was on. The content's own filters may write.
+   */
+  refuseFilterWritesIn?: string;
   log?: (level: 'info' | 'warn' | 'error', message: string) => void;
   onRun?: (run: RunRecord) => void;
 }
@@ -496,7 +503,10 @@ export class Scheduler {
     try {
       const pack = this.deps.content();
       // Static problems (a filter macro broken by an edit) fail here, with their position.
-      checkSearch(d.search, { macros: pack.macros, lookups: pack.lookups, knowledge: pack.knowledge, name: d.name, now: scheduledTime, tz });
+      const planned = checkSearch(d.search, { macros: pack.macros, lookups: pack.lookups, knowledge: pack.knowledge, name: d.name, now: scheduledTime, tz });
+      const savedIn = this.deps.refuseFilterWritesIn;
+      if (savedIn !== undefined && filterSavedIn(pack, d, savedIn) && filterAddsWriters(planned, pack, d, { now: scheduledTime, tz }))
+        throw new VigilError('SPL_LOOKUP_WRITE', `filter macro ${d.filterMacro}: ${FILTER_WRITES_REFUSAL}; the run searched nothing and wrote nothing`);
       const search = expandMacros(d.search, pack.macros).text;
       // Served from the ingest-time matches when they cover the window: same SPL over far fewer events.
       const index = this.deps.matchIndex;

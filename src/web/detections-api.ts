@@ -1,8 +1,9 @@
-import { join, resolve, sep } from 'node:path';
+import { join } from 'node:path';
 import type { Hono } from 'hono';
 import { stringify } from 'yaml';
 import { findDetection, type ContentPack } from '../detections/content.js';
 import type { Detection } from '../detections/detection.js';
+import { DEFAULT_FILTER, filterAddsWriters, filterSavedIn, FILTER_WRITES_REFUSAL } from '../detections/filter-writers.js';
 import { resultToJson } from '../outputs/json.js';
 import { tacticsOf } from '../detections/attack.js';
 import { defaultSearchIndexes } from '../store/default-indexes.js';
@@ -14,12 +15,11 @@ import { errorJson, fail, isSearchLimit, jsonBody, searchExecutor, searchTimeout
 import { createPrivateDir, writePrivateFile } from '../store/file-modes.js';
 
 const MAX_FILTER_CHARS = 20_000;
-const DEFAULT_FILTER = 'search *';
 
 function filterMacro(pack: ContentPack, d: Detection, userDir: string | null | undefined): FilterMacro {
   const m = pack.macros.get(d.filterMacro, 0);
   const file = m?.file ?? null;
-  const custom = file !== null && userDir !== null && userDir !== undefined && resolve(file).startsWith(resolve(userDir) + sep);
+  const custom = userDir !== null && userDir !== undefined && filterSavedIn(pack, d, userDir);
   return { name: d.filterMacro, definition: m?.definition ?? DEFAULT_FILTER, file, custom };
 }
 
@@ -133,18 +133,8 @@ export function detectionsRoutes(app: Hono<ApiEnv>, deps: ApiDeps): void {
     } catch (e) {
       return { error: e instanceof SplError ? splErrorJson(e) : errorJson(e) };
     }
-    // Scheduled runs may write lookups (the content is the operator's), but this macro comes from an API client: with
-    // search.outputLookup off it may not add an outputlookup, nor a map (whose searches are built from results).
-    if (deps.outputLookup !== true) {
-      let base = 0;
-      try {
-        base = writers(checkSearch(d.search, { macros: pack.macros.with([{ ...def, definition: 'search *' }]), lookups: pack.lookups, knowledge: pack.knowledge, name: d.name, now: now(), tz }));
-      } catch {
-        // The detection does not run without the filter either: any writer is the filter's.
-      }
-      if (writers(planned) > base)
-        return { error: { code: 'SPL_LOOKUP_WRITE', message: 'a filter macro saved through the API may not add outputlookup or map: writing lookups is off for API clients (set search.outputLookup: true in the vigil serve config)' } };
-    }
+    // This macro comes from an API client: with search.outputLookup off it may not add an outputlookup or a map.
+    if (deps.outputLookup !== true && filterAddsWriters(planned, pack, d, { now: now(), tz })) return { error: { code: 'SPL_LOOKUP_WRITE', message: FILTER_WRITES_REFUSAL } };
     return { macros, def };
   };
 
@@ -233,10 +223,4 @@ async function run(
     const key = JSON.stringify(Object.keys(row).sort().map((k) => [k, row[k]]));
     return { key, row };
   });
-}
-
-/** The outputlookup and map commands of a search and of its subsearches (map runs searches built from its results). */
-function writers(p: SearchPlan): number {
-  const own = [p.generating, ...p.stages].filter((s) => s !== null && (s.command.name === 'outputlookup' || s.command.name === 'map')).length;
-  return own + p.subsearches.reduce((n, sub) => n + writers(sub.plan), 0);
 }

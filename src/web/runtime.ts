@@ -256,6 +256,8 @@ async function startOnStore(config: VigilConfig, opts: StartOptions, settings: R
     alerts: alerts.planner,
     ...(matchIndex ? { matchIndex } : {}),
     ...(config.node.name !== undefined ? { node: config.node.name } : {}),
+    // A filter saved through the API while search.outputLookup was on may not write once it is off.
+    ...(config.search.outputLookup ? {} : { refuseFilterWritesIn: userContentDir(config.dataDir) }),
     onRun: () => dispatcher.kick(),
     ...(opts.log ? { log: opts.log } : {}),
   });

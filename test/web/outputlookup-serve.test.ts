@@ -1,4 +1,4 @@
-import { mkdtempSync, readFileSync, rmSync, writeFileSync, existsSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -100,4 +100,72 @@ describe('outputlookup in vigil serve', () => {
     expect(over).toContain('already holds 3 lookup files');
     expect(existsSync(join(s.dataDir, 'lookups', 'c.csv'))).toBe(false);
   }, 60_000);
+
+  // The switch turned off after such a filter was saved (with it on): the scheduler checks again at every run. The run of
+  // that detection fails with SPL_LOOKUP_WRITE (a failed run in the ledger, nothing written); a detection of the
+  // operator's content whose own filter writes a lookup still writes.
+  it('with search.outputLookup turned off after a writing filter was saved, its scheduled and backfill runs fail; the content\'s own still write', async () => {
+    const root = mkdtempSync(join(tmpdir(), 'vigil-outputlookup-switch-'));
+    dirs.push(root);
+    const dataDir = join(root, 'data');
+    const content = join(root, 'content');
+    mkdirSync(join(content, 'detections'), { recursive: true });
+    mkdirSync(join(content, 'macros'), { recursive: true });
+    writeFileSync(
+      join(content, 'detections', 'own.yml'),
+      ['name: Own Writer', 'id: 00000000-0000-4000-8000-0000000000d1', 'type: Hunting', "search: '| makeresults | eval k=\"own\" | table k | `own_writer_filter`'"].join('\n'),
+    );
+    writeFileSync(join(content, 'macros', 'own_writer_filter.yml'), ['name: own_writer_filter', "definition: 'search * | outputlookup own.csv'", 'description: the operator\'s'].join('\n'));
+    const start = async (configText: string) => {
+      writeFileSync(join(root, 'vigil.yml'), configText);
+      const config = await loadConfig({ file: join(root, 'vigil.yml'), env: {}, flags: { dataDir, port: 0, hecPort: 0 } });
+      const server = await startServer(config, { schedule: false, users: [], consoleDir: null, contentDirs: [content] });
+      servers.push(server);
+      return { server, headers: { Authorization: `Bearer ${config.http.apiTokens[0]!.token}`, 'Content-Type': 'application/json' } };
+    };
+    const CISCO = 'Cisco Isovalent - Access To Cloud Metadata Service';
+    const backfill = async (s: { server: VigilServer; headers: Record<string, string> }, from: string) => {
+      const res = await fetch(`${s.server.apiUrl}/api/backfill`, { method: 'POST', headers: s.headers, body: JSON.stringify({ from, to: 'now', detections: [CISCO, 'Own Writer'], actions: false }) });
+      expect(res.status).toBe(200);
+      const lines = (await res.text()).split('\n').filter(Boolean).map((l) => JSON.parse(l) as { run?: { detectionName: string; status: string; error: string | null } });
+      return lines.flatMap((l) => (l.run ? [l.run] : []));
+    };
+    const lookups = join(dataDir, 'lookups');
+
+    const on = await start('search:\n  outputLookup: true\n');
+    const put = await fetch(`${on.server.apiUrl}/api/detections/${encodeURIComponent(CISCO)}/filter`, {
+      method: 'PUT',
+      headers: on.headers,
+      body: JSON.stringify({ definition: 'search * | append [| makeresults | eval pwn="yes"] | outputlookup pwned.csv' }),
+    });
+    expect(put.status).toBe(200);
+    // With the switch on, the saved filter writes (every run succeeds).
+    const first = await backfill(on, '-1h');
+    expect(first.length).toBeGreaterThan(0);
+    for (const r of first) expect(r).toMatchObject({ status: 'success' });
+    expect(readFileSync(join(lookups, 'pwned.csv'), 'utf8')).toBe('pwn\nyes\n');
+    expect(readFileSync(join(lookups, 'own.csv'), 'utf8')).toBe('k\nown\n');
+    await on.server.close();
+    servers.splice(servers.indexOf(on.server), 1);
+    rmSync(join(lookups, 'pwned.csv'));
+    rmSync(join(lookups, 'own.csv'));
+
+    const off = await start('{}\n');
+    // An earlier hour too: the first backfill's runs are in the ledger (skipped), the hour before runs now.
+    const runs = await backfill(off, '-2h');
+    const cisco = runs.filter((r) => r.detectionName === CISCO);
+    const own = runs.filter((r) => r.detectionName === 'Own Writer');
+    expect(cisco.length).toBeGreaterThan(0);
+    expect(own.length).toBe(cisco.length);
+    for (const r of cisco) {
+      expect(r.status).toBe('failed');
+      expect(r.error).toContain('filter macro cisco_isovalent___access_to_cloud_metadata_service_filter: a filter macro saved through the API may not add outputlookup or map');
+    }
+    for (const r of own) expect(r).toMatchObject({ status: 'success', error: null });
+    expect(existsSync(join(lookups, 'pwned.csv'))).toBe(false);
+    expect(readFileSync(join(lookups, 'own.csv'), 'utf8')).toBe('k\nown\n');
+    // The ledger has them as failed runs, as the API lists them.
+    const ledger = await off.server.state.runs({ detectionId: off.server.content().detections.find((d) => d.name === CISCO)!.id });
+    expect(ledger.filter((r) => r.status === 'failed').length).toBe(cisco.length);
+  }, 120_000);
 });
