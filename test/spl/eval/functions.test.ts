@@ -7,6 +7,7 @@ import { Row } from '../../../src/events/result.js';
 import type { FieldValue } from '../../../src/events/value.js';
 import type { EvalValue } from '../../../src/spl/eval/value.js';
 import { EVAL_FUNCTIONS } from '../../../src/spl/eval/functions/index.js';
+import { MVRANGE_LIMIT } from '../../../src/spl/eval/functions/multivalue.js';
 import { errorOf, run } from '../commands/helpers.js';
 
 // 2023-11-14T22:13:20Z: the search start time every test runs with.
@@ -672,6 +673,27 @@ describe('multivalue functions', () => {
     const ny = ev('mvrange(1710000000, 1711000000, "7d")', {}, 'America/New_York') as number[];
     expect(ny[1]! - ny[0]!).toBe(7 * 86400 - 3600);
     expect(ev('mvrange(0, 10, "bogus")')).toBeNull();
+  });
+
+  it('mvrange past MVRANGE_LIMIT values is null with a warning (once per call), not a silent cut', () => {
+    // It used to give the first 100,000 values without a word: mvcount(mvrange(0, 200000)) was 100000.
+    const text = 'mvrange(0, n, s)';
+    const source = new SourceText(text);
+    const parser = new ArgParser(new Lexer(source, 0, text.length), source, { resolve: () => undefined, parseArgs: () => null });
+    const warnings: { message: string; at: string }[] = [];
+    const c = compileEval(parser.evalExpr(), { now: NOW, tz: 'UTC', warn: (message, at) => warnings.push({ message, at: at ? text.slice(at.start, at.end) : '' }) }, source);
+    // Exactly the limit: every value, no warning (both step kinds).
+    expect((c(new Row({ n: MVRANGE_LIMIT, s: 1 })) as number[]).length).toBe(MVRANGE_LIMIT);
+    expect((c(new Row({ n: MVRANGE_LIMIT, s: '1s' })) as number[]).length).toBe(MVRANGE_LIMIT);
+    expect(warnings).toEqual([]);
+    expect(c(new Row({ n: MVRANGE_LIMIT + 1, s: 1 }))).toBeNull();
+    expect(c(new Row({ n: 2 * MVRANGE_LIMIT, s: '1s' }))).toBeNull();
+    expect(c(new Row({ n: 1e12, s: 0.5 }))).toBeNull();
+    expect(warnings).toHaveLength(1);
+    expect(warnings[0]!.at).toBe('0, n, s');
+    expect(warnings[0]!.message).toBe(`mvrange() is null where it would make more than ${MVRANGE_LIMIT} values (the first such row; later ones are not reported)`);
+    // A range under the limit still works after one over it.
+    expect(c(new Row({ n: 3, s: 1 }))).toEqual([0, 1, 2]);
   });
 
   it('mvfilter evaluates its predicate once per value', () => {

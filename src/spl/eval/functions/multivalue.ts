@@ -1,7 +1,7 @@
 import type { EvalFunction } from './types.js';
 import { compareText, mv, toText, type FieldValue, type Scalar } from '../../../events/value.js';
 import { truthy } from '../truthy.js';
-import { numberOf, scalarOf, textOf, toFieldValue } from '../value.js';
+import { numberOf, scalarOf, textOf, toFieldValue, type EvalValue } from '../value.js';
 import { applyTimeModifier, parseTimeModifier, TimeModifierError, type TimeModifier } from '../../time/modifiers.js';
 import { BoundResult, evalValues, fieldsOf, SmallCache } from './helpers.js';
 import { regexArgument } from './regex.js';
@@ -17,7 +17,7 @@ import { SourceText, SplError } from '../../source.js';
 /** commands(): no command is known, so each parses as its name plus argument text. */
 const NAMES_ONLY: CommandParsers = { resolve: () => undefined, parseArgs: () => undefined };
 
-/** The most values mvrange() produces; a runaway range (mvrange(0, 1e12)) is cut here, not run out of memory. */
+/** The most values mvrange() makes; a longer range (mvrange(0, 1e12)) is null with a warning, not run out of memory. */
 export const MVRANGE_LIMIT = 100_000;
 
 /** Resolves a (possibly negative) index against `len`: -1 is the last value. Null when out of range. */
@@ -40,6 +40,38 @@ function spanStep(text: string): TimeModifier | null {
       throw err;
     }
   });
+}
+
+/** What mvrangeValues gives for a range of more than MVRANGE_LIMIT values. */
+const TOO_MANY = Symbol('too many');
+
+/** mvrange's values: null for no values or bad arguments, TOO_MANY past MVRANGE_LIMIT values. */
+function mvrangeValues(s: EvalValue, e: EvalValue, st: EvalValue | undefined, tz: string): EvalValue | typeof TOO_MANY {
+  const start = numberOf(s);
+  const end = numberOf(e);
+  if (start === null || end === null) return null;
+  const out: number[] = [];
+  const stepScalar = st === undefined ? 1 : scalarOf(st);
+  if (stepScalar === null || typeof stepScalar === 'boolean') return null;
+  const stepNum = numberOf(stepScalar);
+  if (stepNum !== null) {
+    if (stepNum === 0) return null;
+    for (let x = start; stepNum > 0 ? x < end : x > end; x += stepNum) {
+      if (out.length === MVRANGE_LIMIT) return TOO_MANY;
+      out.push(x);
+    }
+    return mv(out);
+  }
+  const modifier = spanStep(toText(stepScalar));
+  if (modifier === null) return null;
+  for (let x = start; x < end; ) {
+    if (out.length === MVRANGE_LIMIT) return TOO_MANY;
+    out.push(x);
+    const nextX = applyTimeModifier(modifier, x, tz);
+    if (!(nextX > x)) break;
+    x = nextX;
+  }
+  return mv(out);
 }
 
 export const multivalueFunctions: EvalFunction[] = [
@@ -173,35 +205,22 @@ export const multivalueFunctions: EvalFunction[] = [
     maxArgs: 3,
     // A numeric step must be non-zero; a negative one counts down. A time-span step ("7d", "1mon")
     // treats start/end as epoch times and moves by calendar units in the search time zone.
-    // At most MVRANGE_LIMIT values are produced.
+    // A range of more than MVRANGE_LIMIT values is null, with a warning (once per call), not a silent cut.
     doc: 'mvrange(start, end[, step]): the numbers from start up to (not including) end, by step (default 1); step may be a time span such as "7d".',
     returns: 'any',
-    call: ([s, e, st], ctx) => {
-      const start = numberOf(s ?? null);
-      const end = numberOf(e ?? null);
-      if (start === null || end === null) return null;
-      const out: number[] = [];
-      const stepScalar = st === undefined ? 1 : scalarOf(st);
-      if (stepScalar === null || typeof stepScalar === 'boolean') return null;
-      const stepNum = numberOf(stepScalar);
-      if (stepNum !== null) {
-        if (stepNum === 0) return null;
-        for (let x = start; stepNum > 0 ? x < end : x > end; x += stepNum) {
-          out.push(x);
-          if (out.length >= MVRANGE_LIMIT) break;
+    compile: (args, h) => {
+      const parts = args.map((a) => h.compile(a));
+      let warned = false;
+      return (row) => {
+        const values = mvrangeValues(parts[0]!(row), parts[1]!(row), parts[2]?.(row), h.ctx.tz);
+        if (values !== TOO_MANY) return values;
+        if (!warned) {
+          warned = true;
+          const at = { start: args[0]!.span.start, end: args[args.length - 1]!.span.end };
+          h.ctx.warn?.(`mvrange() is null where it would make more than ${MVRANGE_LIMIT} values (the first such row; later ones are not reported)`, at);
         }
-        return mv(out);
-      }
-      const modifier = spanStep(toText(stepScalar));
-      if (modifier === null) return null;
-      for (let x = start; x < end; ) {
-        out.push(x);
-        if (out.length >= MVRANGE_LIMIT) break;
-        const nextX = applyTimeModifier(modifier, x, ctx.tz);
-        if (!(nextX > x)) break;
-        x = nextX;
-      }
-      return mv(out);
+        return null;
+      };
     },
   },
   {
