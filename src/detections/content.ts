@@ -1,6 +1,6 @@
 import { isUtf8 } from 'node:buffer';
 import { existsSync, readFileSync, statSync, writeFileSync } from 'node:fs';
-import { isAbsolute, join, relative, sep } from 'node:path';
+import { isAbsolute, join, relative, resolve, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { MacroLibrary, type MacroDefinition } from '../spl/macros/macros.js';
 import type { LookupProvider, LookupTable } from '../spl/lookups.js';
@@ -115,6 +115,18 @@ export interface ContentDir {
   dataModels: DataModelFile[];
   eventTypes: EventTypeFile[];
   problems: ContentProblem[];
+}
+
+/**
+ * Whether a content file (as `file` fields and problems name it) is one of these content directories': the detections
+ * and problems `--no-bundled` keeps (`vigil test`, `vigil validate`) while the bundled content still loads.
+ */
+export function inContentDirs(dirs: readonly string[]): (file: string) => boolean {
+  const roots = dirs.map((d) => resolve(d) + sep);
+  return (file) => {
+    const path = resolve(file);
+    return roots.some((r) => path.startsWith(r));
+  };
 }
 
 /** How a content file is named in messages and `file` fields: relative to the working directory when inside it. */

@@ -39,11 +39,17 @@ export interface ValidationReport {
  * a detection engineer wants (risk/threat fields and message tokens the results cannot provide, a missing
  * filter macro, unknown ATT&CK ids, stories and datasets that cannot be found).
  */
-export function validateContent(pack: ContentPack, opts: { datasetsDirs?: readonly string[] } = {}): ValidationReport {
-  const problems: ContentProblem[] = [...pack.problems, ...pack.knowledge.checkDataModels()];
+/**
+ * `only`: the files to report on (`vigil validate --no-bundled`: those of the --content directories; the bundled content
+ * still loads, as the platform their searches run on: CIM data models, macros such as drop_dm_object_name).
+ */
+export function validateContent(pack: ContentPack, opts: { datasetsDirs?: readonly string[]; only?: (file: string) => boolean } = {}): ValidationReport {
+  const only = opts.only ?? (() => true);
+  const problems: ContentProblem[] = [...pack.problems, ...pack.knowledge.checkDataModels()].filter((p) => only(p.file));
   const storyNames = new Set(pack.stories.map((s) => s.name));
   const verdicts: DetectionVerdict[] = [];
   for (const d of pack.detections) {
+    if (!only(d.file)) continue;
     const at = (message: string, severity: 'error' | 'warning', code: ContentProblem['code'] = 'CONTENT_LINT', line = d.searchLine, column = 1, file = d.file) =>
       problems.push({ file, line, column, severity, code, message });
     let schema = null;
@@ -147,7 +153,7 @@ export function validateContent(pack: ContentPack, opts: { datasetsDirs?: readon
       const problem: ContentProblem =
         e instanceof ContentError ? e.problem : { file: name, line: 0, column: 0, severity: 'error', code: 'CONTENT_SCHEMA', message: (e as Error).message };
       const key = `${problem.file}:${problem.line}:${problem.column}`;
-      if (!csvProblems.has(key)) problems.push(problem);
+      if (!csvProblems.has(key) && only(problem.file)) problems.push(problem);
       csvProblems.add(key);
     }
   }
@@ -156,7 +162,7 @@ export function validateContent(pack: ContentPack, opts: { datasetsDirs?: readon
     // A broken macro is reported in its own file once, not once per detection that calls it.
     problems: distinctProblems(problems),
     counts: {
-      detections: pack.detections.length,
+      detections: verdicts.length,
       runnable: verdicts.filter((v) => v.runs).length,
       macros: pack.macros.all().length,
       lookups: pack.lookups.names().length,

@@ -327,6 +327,36 @@ describe('vigil CLI', () => {
     expect(r.out).not.toMatch(/[\u0000-\u0008\u000b-\u001f]/);
   });
 
+  it('--no-bundled tests and validates only the --content directories, their searches still on the bundled macros and data models', () => {
+    const dir = join(tmp, 'own-content');
+    mkdirSync(join(dir, 'detections'), { recursive: true });
+    // The bundled `cisco_isovalent_process_exec` and `security_content_ctime`, and the CIM Endpoint data model.
+    writeFileSync(
+      join(dir, 'detections', 'own.yml'),
+      [
+        'name: Own Curl',
+        'id: 11111111-2222-4333-8444-777777777777',
+        'type: Hunting',
+        'search: |',
+        '  `cisco_isovalent_process_exec` process_name=curl',
+        '  | stats min(_time) as firstTime by pod_name | `security_content_ctime(firstTime)`',
+        '  | append [| tstats count from datamodel=Endpoint.Processes by Processes.dest | `drop_dm_object_name(Processes)`]',
+        '  | `own_curl_filter`',
+        'tests:',
+        '- name: t',
+        `  attack_data: [{data: ${DATA}, source: not_applicable, sourcetype: "cisco:isovalent:processExec"}]`,
+      ].join('\n'),
+    );
+    const t = vigil(['test', '--no-bundled', '--content', dir]);
+    expect(t.code, t.out + t.err).toBe(0);
+    expect(t.out.split('\n').filter((l) => /^\S/.test(l))).toEqual(['Own Curl', '1 passed, 0 failed in ' + /in (\S+ s)/.exec(t.out)![1]]);
+    const v = vigil(['validate', '--no-bundled', '--content', dir]);
+    expect(v.code, v.out).toBe(0);
+    expect(v.out).toContain('own.yml:5:1: Own Curl: runs on vigil');
+    expect(v.out).not.toContain('Cisco Isovalent');
+    expect(v.out).toMatch(/1 of 1 detections run on vigil\n1 detections, /);
+  });
+
   it('runs tests in worker threads with --jobs and reports them in the same order', () => {
     const one = vigil(['test', '--jobs', '1']);
     const two = vigil(['test', '--jobs', '2']);

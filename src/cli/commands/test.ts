@@ -31,7 +31,7 @@ export function testCommand(program: Command): void {
     .option('--content <dir...>', 'extra content directories')
     .option('--datasets <dir...>', 'local copies of splunk/attack_data (attack_data URLs resolve here first, then to the bundled datasets)')
     .option('--junit <file>', 'also write a JUnit XML report')
-    .option('--no-bundled', 'only the detections of --content directories')
+    .option('--no-bundled', "only the detections of --content directories (the bundled content's data models, macros and lookups still load)")
     .option('--jobs <n>', 'worker threads (auto: the cores, when the test data is large enough to pay for them)', 'auto')
     .option('--url <url>', 'live mode: the HEC of a running vigil (replay over /raw with a channel and ack, search through the API)')
     .option('--token <token>', 'live mode: HEC token (without an indexes allow-list: each test creates, through the API, an index of its own)')
@@ -47,11 +47,13 @@ export function testCommand(program: Command): void {
       if (jobs !== 'auto' && !(jobs >= 1)) throw new VigilError('USAGE', `--jobs must be a positive integer or auto, not "${printable(String(opts.jobs))}"`);
       if (opts.junit !== undefined) checkWritable(opts.junit);
       // Imported when the command runs: `vigil --help` and the other commands do not load the engine.
-      const [{ loadContent }, { BUNDLED_DATASETS_DIR }] = await Promise.all([import('../../detections/content.js'), import('../../detections/datasets.js')]);
-      const pack = loadContent(opts.content ?? [], { bundled: opts.bundled });
+      const [{ inContentDirs, loadContent }, { BUNDLED_DATASETS_DIR }] = await Promise.all([import('../../detections/content.js'), import('../../detections/datasets.js')]);
+      // --no-bundled leaves the bundled detections out, not what their searches run on (macros, data models, lookups).
+      const pack = loadContent(opts.content ?? []);
+      const own = opts.bundled ? () => true : inContentDirs(opts.content ?? []);
       // Named as `vigil run` names them (each once, every unknown name reported), and as there, errors in other
       // detections' files do not stop them.
-      const selected: Detection[] = keys.length ? await namedDetections(pack, keys) : pack.detections.filter((d) => d.tests.length > 0);
+      const selected: Detection[] = keys.length ? await namedDetections(pack, keys) : pack.detections.filter((d) => d.tests.length > 0 && own(d.file));
       failOnContentErrors(pack, keys.length ? selected : undefined);
       for (const d of selected) if (d.tests.length === 0) process.stderr.write(`vigil: ${printable(d.name)} has no tests (its YAML has no tests: block): nothing to run for it\n`);
       if (opts.url) {
@@ -76,7 +78,7 @@ export function testCommand(program: Command): void {
         datasetsDirs: [...(opts.datasets ?? []), BUNDLED_DATASETS_DIR],
         jobs,
         contentDirs: opts.content ?? [],
-        bundled: opts.bundled,
+        bundled: true,
       });
       await report(outcomes, opts, started);
     });
