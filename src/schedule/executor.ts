@@ -203,8 +203,8 @@ type SearchMessage =
   | { type: 'json'; rows: string[]; chars: number }
   | { type: 'progress'; scanned: number }
   | { type: 'warning'; message: string; span: Span | null }
-  | { type: 'done'; stats: ExecuteStats; columns?: readonly string[] }
-  | { type: 'error'; error: { code: ErrorCode; message: string; span: Span | null } };
+  | { type: 'done'; stats: ExecuteStats; columns?: readonly string[]; retire?: boolean }
+  | { type: 'error'; error: { code: ErrorCode; message: string; span: Span | null }; retire?: boolean };
 
 /** Rows are sent in chunks of about this many characters (and at every scanned batch). */
 const CHUNK_CHARS = 1 << 16;
@@ -624,7 +624,8 @@ export class WorkerExecutor implements RunExecutor {
         // A callback of the caller failed (its client went away mid-write): nobody takes the rest.
         return stop(e instanceof VigilError ? e : new VigilError('SPL_RUNTIME', (e as Error).message));
       }
-      if (ended && !over) finish(true);
+      // A worker whose heap the search left full (heapSpent) is replaced: its next search would fail SPL_LIMIT_MEMORY.
+      if (ended && !over) finish(!((m.type === 'done' || m.type === 'error') && m.retire));
     };
     const onError = (err: Error & { code?: string }) =>
       stop(

@@ -9,6 +9,7 @@ import type { SummaryReader } from '../acceleration/reader.js';
 import { openEventReader } from '../cluster/locator.js';
 import { loadContent } from '../detections/content.js';
 import { withLookupDir } from '../detections/lookup-dir.js';
+import { heapSpent } from '../spl/exec/heap-guard.js';
 import { SqliteStore } from '../store/sqlite-store.js';
 import { serveRequest, type WorkerSetup } from './executor.js';
 
@@ -32,5 +33,8 @@ async function summaryReader(): Promise<SummaryReader | null> {
 parentPort!.on('message', (msg: Parameters<typeof serveRequest>[0]) => {
   void summaryReader()
     .catch(() => null) // a store that failed to open is reported by the search itself
-    .then((s) => serveRequest(msg, storePromise, { ...pack, summaries: s }, (m) => parentPort!.postMessage(m)));
+    .then((s) =>
+      // The last message says whether this worker's heap is too full to take another search (the executor retires it).
+      serveRequest(msg, storePromise, { ...pack, summaries: s }, (m) => parentPort!.postMessage(m.type === 'done' || m.type === 'error' ? { ...m, retire: heapSpent() } : m)),
+    );
 });

@@ -142,6 +142,29 @@ describe('searches in a worker thread', () => {
     }
   }, 150_000);
 
+  it('replaces a worker whose heap a search left full (its next search was SPL_LIMIT_MEMORY), keeps one that is not', async () => {
+    const dataDir = mkdtempSync(join(tmpdir(), 'vigil-executor-heap-'));
+    const store = await openStore(dataDir);
+    await store.append(Array.from({ length: 20_000 }, (_, i) => ({ _time: 1_800_000_000 + i, index: 'main', sourcetype: 'x', source: 's', host: 'h', _raw: `hello ${i}` })));
+    await store.close();
+    const exec = new WorkerExecutor({ dataDir, contentDirs: [] }, { maxMemoryBytes: 128 * 1024 * 1024 });
+    const base = { now: 1_800_000_100, tz: 'UTC', earliest: null, latest: null, defaultIndexes: 'all' as const };
+    const count = async (search: string) => (await exec.execute({ ...base, name: 'n', search }, 120_000)).rows.map((r) => r.get('count'));
+    try {
+      // A light search: its worker stays in the pool.
+      expect(await count('index=main hello | stats count')).toEqual([20_000]);
+      expect(exec.load.workers).toBe(1);
+      // eventstats holds 20,000 rows of 300 values: over half the heap committed when it ends (V8 keeps it until a
+      // major collection), so that worker is retired, not handed the next search.
+      expect(await count('index=main | eval a=mvrange(0,300) | eventstats count | stats count')).toEqual([20_000]);
+      expect(exec.load.workers).toBe(0);
+      expect(await count('index=main hello | sort 0 _raw | stats count')).toEqual([20_000]);
+    } finally {
+      await exec.close();
+      rmSync(dataDir, { recursive: true, force: true });
+    }
+  }, 150_000);
+
   it('caps the rows a search returns (SPL_LIMIT_RESULTS, the rows before it delivered); `limit` stops it successfully', async () => {
     const exec = new WorkerExecutor({ dataDir: dir, contentDirs: [] }, { maxResults: 1000, maxResultBytes: 1 << 20 });
     const req: RunRequest = { name: 'many', search: '| makeresults count=5000 | eval n=1', now: 1_800_000_100, tz: 'UTC', earliest: null, latest: null, defaultIndexes: 'all' };

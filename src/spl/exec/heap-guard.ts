@@ -25,6 +25,20 @@ export function checkHeap(at: Span, source: SourceText, h: Pick<HeapInfo, 'total
 }
 
 /**
+ * Share of the heap limit a worker may still have committed when a search ends and be given the next one. V8 keeps
+ * the heap it committed (a search's garbage included) until a major collection it may not run for a while, and
+ * checkHeap counts it: a search stopped at HEAP_SHARE left its worker at ~900 MB of 1,072, and every later search on
+ * that worker that read a batch of events (`index=main | head 5000 | sort 0 _raw`, even `| stats count`) was
+ * SPL_LIMIT_MEMORY at once, for minutes (found by the hostile-client probes). Past this share the worker is retired.
+ */
+const REUSE_SHARE = 0.5;
+
+/** Whether this thread's heap is too full for a worker to take another search (see REUSE_SHARE). */
+export function heapSpent(h: Pick<HeapInfo, 'total_heap_size' | 'heap_size_limit'> = getHeapStatistics()): boolean {
+  return h.total_heap_size > REUSE_SHARE * h.heap_size_limit;
+}
+
+/**
  * JavaScript's own bound on a Map or Set (2^24 entries: ~16.7 million distinct values of a field in stats, dedup,
  * transaction...) met by a search's state, as SPL_LIMIT_MEMORY at `at`; any other error as it is. The heap check
  * above usually stops such a search first, but not with small values in a large heap: it was "internal error".
