@@ -30,8 +30,10 @@ export function withLockFile<T>(path: string, waitMs: number, timedOut: () => Er
   const token = `${process.pid} ${threadId} ${hostname()} ${randomBytes(8).toString('hex')}\n`;
   const deadline = Date.now() + waitMs;
   let pause = 1;
-  while (!tryCreate(path, token)) {
-    if (takeOverStale(path)) continue;
+  for (;;) {
+    if (tryCreate(path, token)) break;
+    // A stale lock removed: tried again at once (a wait of 0 still takes a dead writer's lock over).
+    if (takeOverStale(path) && tryCreate(path, token)) break;
     const left = deadline - Date.now();
     if (left <= 0) throw timedOut();
     // Jittered, so waiters that saw one release do not all retry at the same instant.

@@ -1,5 +1,5 @@
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readdirSync, readFileSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, utimesSync, writeFileSync } from 'node:fs';
 import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -92,6 +92,29 @@ describe('outputlookup: one writer at a time per file', () => {
     }
     await append(l, 'd');
     expect(file('t.csv')).toBe('w\na\nd\n');
+  });
+
+  it('a taker killed while breaking a stale lock leaves a breaker file: one older than 10 s is removed, then the lock is taken over', async () => {
+    const l = withLookupDir(NO_LOOKUPS, setup({ lockWaitMs: 2000 }));
+    const lock = lockOf('t.csv', deadPid());
+    writeFileSync(`${lock}-break`, '');
+    const old = (Date.now() - 11_000) / 1000;
+    utimesSync(`${lock}-break`, old, old);
+    await append(l, 'a');
+    expect(file('t.csv')).toBe('w\na\n');
+    expect(readdirSync(dir)).toEqual(['t.csv']);
+  });
+
+  it('something other than a lock file at the lock path (a directory, a link) is neither followed nor spun on: the wait ends', async () => {
+    const l = withLookupDir(NO_LOOKUPS, setup({ lockWaitMs: 200 }));
+    mkdirSync(join(dir, tableLockName('d.csv')));
+    symlinkSync('/etc/passwd', join(dir, tableLockName('s.csv')));
+    for (const name of ['d', 's']) {
+      const e = await errorOf(`| makeresults | eval w="x" | table w | outputlookup ${name}`, l);
+      expect(e.code).toBe('SPL_LOOKUP_WRITE');
+      expect(e.message).toContain(`${name}.csv was still being written by another search after 0.2 s`);
+    }
+    expect(readdirSync(dir).filter((f) => !f.startsWith('.'))).toEqual([]);
   });
 
   it('a file whose name differs only in case has the same lock (one file where the file system ignores case)', () => {
