@@ -56,6 +56,8 @@ function mvrangeValues(s: EvalValue, e: EvalValue, st: EvalValue | undefined, tz
   const stepNum = numberOf(stepScalar);
   if (stepNum !== null) {
     if (stepNum === 0) return null;
+    // Clearly too long: said without making the values (a row of mvrange(0, 1e12) would otherwise build 100,000).
+    if ((end - start) / stepNum > MVRANGE_LIMIT + 1) return TOO_MANY;
     for (let x = start; stepNum > 0 ? x < end : x > end; x += stepNum) {
       if (out.length === MVRANGE_LIMIT) return TOO_MANY;
       out.push(x);
