@@ -689,6 +689,9 @@ describe('multivalue functions', () => {
     expect(c(new Row({ n: MVRANGE_LIMIT + 1, s: 1 }))).toBeNull();
     expect(c(new Row({ n: 2 * MVRANGE_LIMIT, s: '1s' }))).toBeNull();
     expect(c(new Row({ n: 1e12, s: 0.5 }))).toBeNull();
+    expect(c(new Row({ n: 1e12, s: '1s' }))).toBeNull();
+    // A zero-length span step still gives the start alone, as before.
+    expect(c(new Row({ n: 10, s: '0d' }))).toBe(0);
     expect(warnings).toHaveLength(1);
     expect(warnings[0]!.at).toBe('0, n, s');
     expect(warnings[0]!.message).toBe(`mvrange() is null where it would make more than ${MVRANGE_LIMIT} values (the first such row; later ones are not reported)`);

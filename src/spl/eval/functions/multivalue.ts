@@ -2,7 +2,7 @@ import type { EvalFunction } from './types.js';
 import { compareText, mv, toText, type FieldValue, type Scalar } from '../../../events/value.js';
 import { truthy } from '../truthy.js';
 import { numberOf, scalarOf, textOf, toFieldValue, type EvalValue } from '../value.js';
-import { applyTimeModifier, parseTimeModifier, TimeModifierError, type TimeModifier } from '../../time/modifiers.js';
+import { applyTimeModifier, parseTimeModifier, TimeModifierError, type TimeModifier, type TimeUnit } from '../../time/modifiers.js';
 import { BoundResult, evalValues, fieldsOf, SmallCache } from './helpers.js';
 import { regexArgument } from './regex.js';
 import { parsePipeline, type CommandParsers } from '../../parse/parser.js';
@@ -42,6 +42,9 @@ function spanStep(text: string): TimeModifier | null {
   });
 }
 
+/** A lower bound of one step of each time unit in any zone (a day of a DST change is 23 h, a month at least 28 days). */
+const SHORTEST_STEP_SECONDS: Record<TimeUnit, number> = { s: 1, m: 60, h: 3600, d: 22 * 3600, w: 6 * 86400, mon: 27 * 86400, q: 88 * 86400, y: 364 * 86400 };
+
 /** What mvrangeValues gives for a range of more than MVRANGE_LIMIT values. */
 const TOO_MANY = Symbol('too many');
 
@@ -66,6 +69,8 @@ function mvrangeValues(s: EvalValue, e: EvalValue, st: EvalValue | undefined, tz
   }
   const modifier = spanStep(toText(stepScalar));
   if (modifier === null) return null;
+  const step = modifier.kind === 'relative' ? modifier.steps[0] : undefined;
+  if (step?.kind === 'offset' && step.amount > 0 && (end - start) / (step.amount * SHORTEST_STEP_SECONDS[step.unit]) > MVRANGE_LIMIT + 1) return TOO_MANY;
   for (let x = start; x < end; ) {
     if (out.length === MVRANGE_LIMIT) return TOO_MANY;
     out.push(x);
