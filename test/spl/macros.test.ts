@@ -98,6 +98,33 @@ describe('macro expansion', () => {
     }
   });
 
+  it('puts an error at the end of the text just past its last word: inside the macro, not on the line end after the call', () => {
+    // A filter macro written as a block literal (its definition ends with a line end), called at the end of a block-literal
+    // search (which ends with one too): the error was at 3:1 of the search, an empty line after the call.
+    const m = lib(['f_filter', 'search *\n| where pod_name=="x" AND (\n']);
+    const err = (() => {
+      try {
+        parseSearch('| makeresults\n| `f_filter`\n', m);
+      } catch (e) {
+        return e as SplError;
+      }
+      throw new Error('no error');
+    })();
+    expect(err.message).toBe('expression ends too early: expected a value');
+    const loc = err.location()!;
+    expect([loc.origin.kind, loc.line, loc.column]).toEqual(['macro', 2, 28]);
+    expect(err.format()).toContain('in macro `f_filter`, called at 2:3');
+    // In the search as typed: just past the last word, not after the line end.
+    expect((() => {
+      try {
+        parseSearch('| makeresults | where x==1 AND (\n\n', new MacroLibrary());
+      } catch (e) {
+        return (e as SplError).location();
+      }
+      return null;
+    })()).toMatchObject({ line: 1, column: 33 });
+  });
+
   it('maps an error in a substituted argument back to the caller text', () => {
     const m = lib(['w', 'where $cond$', ['cond']]);
     try {

@@ -79,10 +79,14 @@ export class Lexer {
   }
 
   next(mode: LexMode): Token {
+    const last = this.pos;
     const spaceBefore = this.skipSpace();
     const t = this.source.text;
     const start = this.pos;
-    if (start >= this.end) return { kind: 'eof', value: '', span: span(this.end, this.end), spaceBefore };
+    // The end is where the text ends, not after the spaces and line ends that follow it: an error at the end ("ends
+    // too early") points just past the last word, inside the macro that wrote it when the search goes on after the
+    // call only with a line end (a filter macro ending a block-literal search).
+    if (start >= this.end) return { kind: 'eof', value: '', span: span(last, last), spaceBefore };
     const c = t[start]!;
     const one = (kind: TokenKind): Token => {
       this.pos = start + 1;
