@@ -234,6 +234,8 @@ export interface FilterPreview extends TimeRange {
   suppressed: JsonRow[];
   suppressedCount: number;
   elapsedMs: number;
+  /** Present when a search had more than MAX_PREVIEW_ROWS (10,000) rows: only the first of each were compared. */
+  truncated?: true;
 }
 
 export interface IngestToken {

@@ -184,7 +184,9 @@ export function detectionsRoutes(app: Hono<ApiEnv>, deps: ApiDeps): void {
     const unfiltered = pack.macros.with([{ name: d.filterMacro, args: [], definition: DEFAULT_FILTER }]);
     try {
       const signal = c.req.raw.signal;
-      const [before, after] = await Promise.all([run(deps, d, unfiltered, range, now(), signal), run(deps, d, v.macros, range, now(), signal)]);
+      const [beforeRun, afterRun] = await Promise.all([run(deps, d, unfiltered, range, now(), signal), run(deps, d, v.macros, range, now(), signal)]);
+      const before = beforeRun.rows;
+      const after = afterRun.rows;
       const afterKeys = new Map<string, number>();
       for (const r of after) afterKeys.set(r.key, (afterKeys.get(r.key) ?? 0) + 1);
       const suppressed: JsonRow[] = [];
@@ -197,7 +199,15 @@ export function detectionsRoutes(app: Hono<ApiEnv>, deps: ApiDeps): void {
           if (suppressed.length < 200) suppressed.push(r.row);
         }
       }
-      const out: FilterPreview = { ...range, before: before.length, after: after.length, suppressed, suppressedCount, elapsedMs: Date.now() - t0 };
+      const out: FilterPreview = {
+        ...range,
+        before: before.length,
+        after: after.length,
+        suppressed,
+        suppressedCount,
+        elapsedMs: Date.now() - t0,
+        ...(beforeRun.truncated || afterRun.truncated ? { truncated: true } : {}),
+      };
       return c.json(out);
     } catch (e) {
       return c.json({ error: errorJson(e) }, isSearchLimit(e) ? 503 : 400);
@@ -205,7 +215,17 @@ export function detectionsRoutes(app: Hono<ApiEnv>, deps: ApiDeps): void {
   });
 }
 
-/** Runs a detection's search with the given macros over a window (on the API's executor); rows keyed for the diff. */
+/**
+ * Rows of each search a filter preview compares (the first ones; `truncated` past it). Every row comes back to this
+ * thread to be keyed and diffed: a definition adding `| eval x=mvrange(0,80) | mvexpand x` made 289,360 rows, and
+ * four such previews held HEC and the API 13-25 s (found by the hostile-client probes).
+ */
+export const MAX_PREVIEW_ROWS = 10_000;
+
+/**
+ * Runs a detection's search with the given macros over a window (on the API's executor); rows keyed for the diff,
+ * at most MAX_PREVIEW_ROWS (the search stops there; `truncated` when it had more).
+ */
 async function run(
   deps: ApiDeps,
   d: Detection,
@@ -213,14 +233,17 @@ async function run(
   range: { earliest: number | null; latest: number },
   now: number,
   signal: AbortSignal,
-): Promise<{ key: string; row: JsonRow }[]> {
+): Promise<{ rows: { key: string; row: JsonRow }[]; truncated: boolean }> {
   const tz = deps.tz ?? 'UTC';
   const search = expandMacros(d.search, macros).text;
   const req = { name: d.name, search, earliest: range.earliest ?? 0, latest: range.latest, now, tz, defaultIndexes: await defaultSearchIndexes(deps.store) };
-  const { rows } = await searchExecutor(deps).execute(req, searchTimeoutMs(deps), { signal });
-  return rows.map((r) => {
-    const row = resultToJson(r, tz);
-    const key = JSON.stringify(Object.keys(row).sort().map((k) => [k, row[k]]));
-    return { key, row };
-  });
+  const { rows } = await searchExecutor(deps).execute(req, searchTimeoutMs(deps), { signal, limit: MAX_PREVIEW_ROWS + 1 });
+  return {
+    rows: rows.slice(0, MAX_PREVIEW_ROWS).map((r) => {
+      const row = resultToJson(r, tz);
+      const key = JSON.stringify(Object.keys(row).sort().map((k) => [k, row[k]]));
+      return { key, row };
+    }),
+    truncated: rows.length > MAX_PREVIEW_ROWS,
+  };
 }

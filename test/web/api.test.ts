@@ -283,6 +283,15 @@ describe('detections', () => {
     expect(p.suppressed.every((r) => r['pod_name'] === 'debug-toolbox')).toBe(true);
   });
 
+  it('compares at most 10,000 rows of each search in a preview (truncated): every row is keyed on the main thread', async () => {
+    // 4 rows before; the definition makes 5,000 of each: 20,000 after (289,360 such rows held HEC and the API for seconds).
+    const p = await api.json<FilterPreview>(`/api/detections/${encodeURIComponent(SEED)}/filter/preview`, { method: 'POST', json: { definition: 'search * | eval x=mvrange(0,5000) | mvexpand x' } });
+    expect(p).toMatchObject({ before: 4, after: 10_000, truncated: true });
+    const small = await api.json<FilterPreview>(`/api/detections/${encodeURIComponent(SEED)}/filter/preview`, { method: 'POST', json: { definition: 'search * | eval x=mvrange(0,2) | mvexpand x' } });
+    expect(small).toMatchObject({ before: 4, after: 8 });
+    expect(small.truncated).toBeUndefined();
+  });
+
   it('saves a filter macro in security_content format and reloads content', async () => {
     const bad = await api.fetch(`/api/detections/${encodeURIComponent(SEED)}/filter`, { method: 'PUT', json: { definition: 'search pod_name=(' } });
     expect(bad.status).toBe(400);
