@@ -29,6 +29,8 @@ export interface AttackData {
   sourcetype: string;
   customIndex?: string;
   host?: string;
+  /** Where `data:`'s value is in the detection's file (vigil validate points at it). */
+  at?: FilePosition;
 }
 
 /** vigil's extension to tests: exact expectations for golden tests. */
@@ -257,7 +259,7 @@ export function readDetection(top: YamlNode, file: string): Detection | null {
       if (data && source && sourcetype) {
         const customIndex = a.key('custom_index').string();
         const host = a.key('host').string();
-        attackData.push({ data: data.trim(), source, sourcetype, ...(customIndex ? { customIndex } : {}), ...(host ? { host } : {}) });
+        attackData.push({ data: data.trim(), source, sourcetype, ...(customIndex ? { customIndex } : {}), ...(host ? { host } : {}), at: a.key('data').position });
       }
       for (const k of a.keys()) {
         if (!['data', 'source', 'sourcetype', 'custom_index', 'host', 'update_timestamp'].includes(k)) a.key(k).report(`unknown attack_data field "${k}"`);

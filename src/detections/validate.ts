@@ -137,7 +137,9 @@ export function validateContent(pack: ContentPack, opts: { datasetsDirs?: readon
           try {
             resolveAttackData(a.data, opts.datasetsDirs, d.file);
           } catch (e) {
-            at(`test "${t.name}": ${(e as Error).message}`, 'warning', 'CONTENT_LINT', t.line);
+            // contentctl's `data: HttpUrl | FilePath` refuses a path to no file; a URL it would download (vigil cannot).
+            const url = /^[a-z]+:\/\//i.test(a.data);
+            at(`test "${t.name}": ${(e as Error).message}`, url ? 'warning' : 'error', 'CONTENT_LINT', a.at?.line ?? t.line, a.at?.column ?? 1);
           }
         }
       }

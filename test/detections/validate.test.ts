@@ -159,8 +159,30 @@ writeFileSync(
   ].join('\n'),
 );
 
+// Test data: a path to no file (contentctl's FilePath refuses it: an error), an attack_data URL with no local copy and
+// another URL (warnings: contentctl would download them, vigil never does); each at its data: value.
+writeFileSync(
+  join(dir, 'detections', 'datasets.yml'),
+  [
+    'name: Dataset Paths',
+    'id: 0b5e5d2a-1111-4222-8333-9e1e1e1e1e1e',
+    'type: Hunting',
+    'search: "`cisco_isovalent_process_exec` | stats count by pod_name | `dataset_paths_filter`"',
+    'tests:',
+    '- name: t',
+    '  attack_data:',
+    '  - source: s',
+    '    sourcetype: st',
+    '    data: ../no-such-file.log',
+    '  - data: https://media.githubusercontent.com/media/splunk/attack_data/master/datasets/none/x.log',
+    '    source: s',
+    '    sourcetype: st',
+    '  - {source: s, sourcetype: st, data: "https://example.com/x.log"}',
+  ].join('\n'),
+);
+
 describe('vigil validate', () => {
-  const report = validateContent(loadContent([dir]));
+  const report = validateContent(loadContent([dir]), { datasetsDirs: [join(dir, 'no-datasets')] });
   const mine = report.problems.filter((p) => p.file.includes(dir) || p.file.includes('vigil-validate'));
   const byMessage = (s: string) => mine.find((p) => p.message.includes(s));
 
@@ -246,6 +268,15 @@ describe('vigil validate', () => {
       ['findings.yml', 12, 11, 'risk message token $pod_namespace$'],
       ['observables.yml', 6, 35, 'risk message token $user$'],
       ['rba.yml', 7, 16, 'risk message token $cluster_name$'],
+    ]);
+  });
+
+  it("reports a test's dataset at its data: value: a missing file an error (as contentctl), a URL it cannot fetch a warning", () => {
+    const ds = mine.filter((p) => p.file.endsWith('datasets.yml') && p.message.startsWith('test "t"'));
+    expect(ds.map((p) => [p.line, p.column, p.severity, p.message.split(':')[1]!.trim().split(' ').slice(0, 2).join(' ')])).toEqual([
+      [10, 11, 'error', 'dataset ../no-such-file.log'],
+      [11, 11, 'warning', 'dataset https'],
+      [14, 39, 'warning', 'dataset https'],
     ]);
   });
 
