@@ -125,6 +125,22 @@ describe('macro expansion', () => {
     })()).toMatchObject({ line: 1, column: 33 });
   });
 
+  it('names the macro an unknown one most likely meant (contentctl suggests close matches)', () => {
+    const m = lib(['pod_scoped', 'pod_namespace="$ns$"', ['ns']], ['cisco_isovalent_process_exec', 'sourcetype=x'], ['Mixed_Case', 'a=1']);
+    const message = (search: string) => {
+      try {
+        expandMacros(search, m);
+      } catch (e) {
+        return (e as SplError).message;
+      }
+      return null;
+    };
+    expect(message('`pod_scope(default)`')).toBe('unknown macro `pod_scope`; did you mean `pod_scoped`?');
+    expect(message('`cisco_isovalent_proces_exec`')).toBe('unknown macro `cisco_isovalent_proces_exec`; did you mean `cisco_isovalent_process_exec`?');
+    expect(message('`mixed_case`')).toBe('unknown macro `mixed_case`; did you mean `Mixed_Case`?');
+    expect(message('`something_else`')).toBe('unknown macro `something_else`');
+  });
+
   it('maps an error in a substituted argument back to the caller text', () => {
     const m = lib(['w', 'where $cond$', ['cond']]);
     try {
