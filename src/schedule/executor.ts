@@ -134,6 +134,19 @@ export class RunTimeout extends VigilError {
   }
 }
 
+/**
+ * A search that never started because its worker thread could not: the thread failed before the search began
+ * (`Worker initialization failure: EMFILE` when connections held every file descriptor, content files unreadable).
+ * Not the search's fault: the scheduler tries such a run again, as after a store outage, instead of recording it
+ * failed for good (clients holding ~20,000 connections made a scheduled run fail that way; hostile-client probes).
+ */
+export class SearchWorkerUnavailable extends VigilError {
+  constructor(cause: string) {
+    super('SPL_RUNTIME', `search worker failed: ${cause}`);
+    this.name = 'SearchWorkerUnavailable';
+  }
+}
+
 /** A search stopped because its client went away or the server is stopping: nobody wants its result. */
 export class SearchCancelled extends VigilError {
   constructor(name: string, why: string) {
@@ -592,6 +605,8 @@ export class WorkerExecutor implements RunExecutor {
     const { req, opts } = job;
     const w = this.idle.pop() ?? this.spawn();
     let over = false;
+    // Whether the worker began this search: an error before that is the thread's (SearchWorkerUnavailable).
+    let begun = false;
     const finish = (reuse: boolean) => {
       over = true;
       clearTimeout(timer);
@@ -616,7 +631,10 @@ export class WorkerExecutor implements RunExecutor {
     const startClock = () => (timer = setTimeout(() => stop(new RunTimeout(req.name, timeoutMs)), timeoutMs));
     const onAbort = () => stop(cancelled(req, opts.signal!));
     const onMessage = (m: SearchMessage) => {
-      if (m.type === 'started') return void startClock();
+      if (m.type === 'started') {
+        begun = true;
+        return void startClock();
+      }
       let ended: boolean;
       try {
         ended = job.receive(m);
@@ -636,9 +654,11 @@ export class WorkerExecutor implements RunExecutor {
                 ? `search "${req.name}" ran out of memory and was stopped`
                 : `search "${req.name}" used more than ${Math.floor(this.opts.maxMemoryBytes / (1024 * 1024))} MB of memory (search.maxMemory) and was stopped`,
             )
-          : new VigilError('SPL_RUNTIME', `search worker failed: ${err.message}`),
+          : begun
+            ? new VigilError('SPL_RUNTIME', `search worker failed: ${err.message}`)
+            : new SearchWorkerUnavailable(err.message),
       );
-    const onExit = (code: number) => stop(new VigilError('SPL_RUNTIME', `search worker exited (code ${code})`));
+    const onExit = (code: number) => stop(begun ? new VigilError('SPL_RUNTIME', `search worker exited (code ${code})`) : new SearchWorkerUnavailable(`its thread exited (code ${code}) before the search began`));
     this.running.add(running);
     opts.signal?.addEventListener('abort', onAbort, { once: true });
     w.on('message', onMessage);

@@ -8,7 +8,7 @@ import { expandMacros } from '../spl/macros/macros.js';
 import { checkSearch } from '../spl/index.js';
 import { StoreError, type FindingRecord, type RunCommit, type RunMode, type RunRecord, type StateStore } from '../store/types.js';
 import { CronSchedule } from './cron.js';
-import { RunTimeout, SearchCancelled, type RunExecutor } from './executor.js';
+import { RunTimeout, SearchCancelled, SearchWorkerUnavailable, type RunExecutor } from './executor.js';
 import { findingsOfRun, riskEventsOfRun, throttleKey } from './outputs.js';
 import { isRealtime, isScheduled, nextWindowEnd, realtimeWindowOf, type ScheduleSettings } from './settings.js';
 import { runsUpTo, tooManyRuns, type RunSource } from './runs.js';
@@ -240,7 +240,7 @@ export class Scheduler {
       // Stopping cancels a run uncommitted: its cursor stays, so the next start redoes it.
       if (this.abort.signal.aborted && typeof out === 'string') break;
       if (out === 'unavailable') {
-        if (!this.storeRetryAt.has(r.detection.id)) this.deps.log?.('warn', `${r.detection.name} @ ${new Date(r.scheduledTime * 1000).toISOString()}: the event store could not be read; its runs are tried again every ${STORE_RETRY_S} s (within schedule.max_lag)`);
+        if (!this.storeRetryAt.has(r.detection.id)) this.deps.log?.('warn', `${r.detection.name} @ ${new Date(r.scheduledTime * 1000).toISOString()}: the event store could not be read (or its search worker could not start); its runs are tried again every ${STORE_RETRY_S} s (within schedule.max_lag)`);
         this.storeRetryAt.set(r.detection.id, now + STORE_RETRY_S);
         heldElsewhere.add(r.detection.id);
         continue;
@@ -532,6 +532,8 @@ export class Scheduler {
       if (e instanceof SearchCancelled) return 'cancelled';
       // The events could not be read (an outage, not the search's fault): not a failed run, retried (runDue).
       if (e instanceof VigilError && e.code === 'STORE') return 'unavailable';
+      // Nor is a worker thread that could not start (out of file descriptors): the search never ran.
+      if (e instanceof SearchWorkerUnavailable) return 'unavailable';
       run.status = e instanceof RunTimeout ? 'timeout' : 'failed';
       run.error = (e as { format?: () => string }).format?.() ?? (e as Error).message;
       this.deps.log?.('warn', `${d.name} @ ${new Date(scheduledTime * 1000).toISOString()}: ${run.status}: ${(e as Error).message}`);

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { loadContent } from '../../src/detections/content.js';
-import { InProcessExecutor, RunTimeout, SearchCancelled, WorkerExecutor, type RunRequest } from '../../src/schedule/executor.js';
+import { InProcessExecutor, RunTimeout, SearchCancelled, SearchWorkerUnavailable, WorkerExecutor, type RunRequest } from '../../src/schedule/executor.js';
 import { runSearch } from '../../src/spl/index.js';
 import { MemorySource } from '../../src/sources/memory.js';
 import { openStore } from '../../src/store/sqlite-store.js';
@@ -164,6 +164,18 @@ describe('searches in a worker thread', () => {
       rmSync(dataDir, { recursive: true, force: true });
     }
   }, 150_000);
+
+  it('tells a worker that failed before its search began (SearchWorkerUnavailable) from a search that failed', async () => {
+    // A setup the thread cannot load with (here a content list that is no list; live: EMFILE at its start).
+    const exec = new WorkerExecutor({ dataDir: dir, contentDirs: null as unknown as string[] });
+    try {
+      const run = exec.execute({ name: 'x', search: '| makeresults', now: 1_800_000_100, tz: 'UTC', earliest: null, latest: null, defaultIndexes: 'all' }, 30_000);
+      await expect(run).rejects.toBeInstanceOf(SearchWorkerUnavailable);
+      await expect(run).rejects.toMatchObject({ code: 'SPL_RUNTIME', message: expect.stringMatching(/^search worker failed: /) });
+    } finally {
+      await exec.close();
+    }
+  });
 
   it('caps the rows a search returns (SPL_LIMIT_RESULTS, the rows before it delivered); `limit` stops it successfully', async () => {
     const exec = new WorkerExecutor({ dataDir: dir, contentDirs: [] }, { maxResults: 1000, maxResultBytes: 1 << 20 });

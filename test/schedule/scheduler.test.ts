@@ -3,7 +3,7 @@ import { loadContent } from '../../src/detections/content.js';
 import { CronSchedule } from '../../src/schedule/cron.js';
 import { parseAlertConfig } from '../../src/outputs/actions.js';
 import { alertPlanner } from '../../src/schedule/alerts.js';
-import { InProcessExecutor } from '../../src/schedule/executor.js';
+import { InProcessExecutor, SearchWorkerUnavailable, type RunExecutor } from '../../src/schedule/executor.js';
 import { Scheduler } from '../../src/schedule/scheduler.js';
 import { scheduleSettings, type ScheduleSettings } from '../../src/schedule/settings.js';
 import { searchWindow, startDelaySeconds } from '../../src/schedule/window.js';
@@ -219,6 +219,41 @@ describe('scheduler', () => {
     const [run] = await scheduler.runDue();
     expect(run).toMatchObject({ scheduledTime: T0 + H, status: 'success', riskEventCount: 4 });
     expect(store.events.filter((e) => e.index === 'risk')).toHaveLength(4);
+  });
+
+  it('a run whose search worker could not start (out of file descriptors) is not recorded as failed: it is tried again', async () => {
+    // Clients holding every file descriptor made `new Worker` fail ("Worker initialization failure: EMFILE"): the
+    // run was recorded failed and never run again, its window's risk events lost.
+    const store = new MemoryStore();
+    store.append(datasetEvents('datasets/cisco_isovalent/cisco_isovalent.log'));
+    const clock = new FakeClock(T0 + 0.5 * H);
+    const inner = new InProcessExecutor(store, () => pack);
+    let broken = false;
+    const executor: RunExecutor = {
+      execute: (req, ms, opts) => (broken ? Promise.reject(new SearchWorkerUnavailable('Worker initialization failure: EMFILE')) : inner.execute(req, ms, opts)),
+      close: () => inner.close(),
+    };
+    const logs: string[] = [];
+    const scheduler = new Scheduler({
+      content: () => pack,
+      state: store,
+      defaultIndexes: () => ['main'],
+      executor,
+      clock,
+      settings: { ...scheduleSettings(undefined, undefined), enable: [SEED.name] },
+      alerts: null,
+      log: (_level, m) => logs.push(m),
+    });
+    await scheduler.runDue();
+    clock.t = T0 + H + seedDelay;
+    broken = true;
+    expect(await scheduler.runDue()).toEqual([]);
+    expect(await store.runs()).toEqual([]);
+    expect(logs.some((m) => m.includes('could not start'))).toBe(true);
+    broken = false;
+    clock.t += 31;
+    const [run] = await scheduler.runDue();
+    expect(run).toMatchObject({ scheduledTime: T0 + H, status: 'success', riskEventCount: 4 });
   });
 
   it('raises a finding when a pod passes the risk threshold, once per throttle period', async () => {
