@@ -163,6 +163,18 @@ function warnUnknownFields(top: YamlNode): void {
   warnUnknown(top, 'detection', (k) => TOP_KEYS.has(k) || TAG_KEYS.has(k));
   const tags = top.key('tags');
   if (tags.isMap) warnUnknown(tags, 'tags', (k) => TAG_KEYS.has(k));
+  // contentctl's rba_object, risk_object, threat_object and Drilldown: `threat_object:` for threat_objects dropped the
+  // threat objects without a word.
+  const maps = (n: YamlNode): YamlNode[] => (n.isList ? n.list().filter((x) => x.isMap) : []);
+  const rba = top.key('rba');
+  if (rba.isMap) {
+    warnUnknown(rba, 'rba', (k) => k === 'message' || k === 'risk_objects' || k === 'threat_objects');
+    for (const o of maps(rba.key('risk_objects'))) warnUnknown(o, 'risk object', (k) => k === 'field' || k === 'type' || k === 'score');
+    for (const o of maps(rba.key('threat_objects'))) warnUnknown(o, 'threat object', (k) => k === 'field' || k === 'type');
+  }
+  for (const d of maps(top.key('drilldown_searches'))) {
+    warnUnknown(d, 'drilldown search', (k) => k === 'name' || k === 'search' || k === 'earliest_offset' || k === 'latest_offset');
+  }
 }
 
 /** Unknown fields reported one by one at most (a file of 50,000 keys gets a count for the rest, not 50,000 warnings). */

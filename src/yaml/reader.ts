@@ -166,6 +166,10 @@ export class YamlNode {
     return isMap(this.node);
   }
 
+  get isList(): boolean {
+    return isSeq(this.node);
+  }
+
   /** Where this scalar's characters are in the file (see YamlReader.valueRuns). */
   valueRuns(): number[] {
     return this.reader.valueRuns(this.node);

@@ -253,6 +253,31 @@ describe('hostile content', () => {
     expect(loadContent([]).problems.filter((p) => p.message.includes('unknown') && p.message.includes('field'))).toEqual([]);
   });
 
+  it("a misspelled field of rba, its risk and threat objects or a drilldown search is a warning where it is (contentctl's models)", () => {
+    const dir = contentDir({
+      'detections/rba.yml': `${detection('Rba Typo', ['cron_schedule: "0 * * * *"'])}${[
+        'rba:',
+        '  message: x $pod_name$',
+        '  risk_objects:',
+        '  - {field: pod_name, type: system, score: 20, weight: 3}',
+        // The threat objects were silently dropped.
+        '  threat_object:',
+        '  - {field: process_name, type: process_name, kind: x}',
+        'drilldown_searches:',
+        '- nam: View the detection results for - "$pod_name$"',
+        "  search: '%original_detection_search% | search pod_name = \"$pod_name$\"'",
+        '  earliest_offset: $info_min_time$',
+        '',
+      ].join('\n')}`,
+    });
+    const pack = loadContent([dir]);
+    expect(pack.problems.filter((p) => p.file.startsWith(dir)).map((p) => `${p.severity} ${p.line}:${p.column}: ${p.message}`)).toEqual([
+      'warning 12:3: unknown rba field "threat_object" (ignored: a typo?)',
+      'warning 10:56: unknown risk object field "weight" (ignored: a typo?)',
+      'warning 14:8: unknown drilldown search field "nam" (ignored: a typo?)',
+    ]);
+  });
+
   it('a missing field is reported where its enclosing value is, not at line 1', () => {
     const dir = contentDir({
       'detections/t.yml': `${detection('T', ['cron_schedule: "0 * * * *"'])}tests: hello\n`,
