@@ -36,11 +36,14 @@ export function apiBodyLimits(deps: Pick<ApiDeps, 'requestLimits'>): { api: Body
   return { api: { maxBytes: http.maxBodyBytes, budget, idleMs, totalMs }, login: { maxBytes: http.maxLoginBodyBytes, budget, idleMs, totalMs } };
 }
 
-/** A body refused while reading: 413 `BODY_TOO_LARGE`, 408 `BODY_TIMEOUT`, or 503 `SERVER_BUSY` (the budget is full). */
+/**
+ * A body refused while reading: 413 `BODY_TOO_LARGE`, 408 `BODY_TIMEOUT`, 503 `SERVER_BUSY` (the budget is full), or
+ * 400 `USAGE` (JSON nested deeper than MAX_BODY_DEPTH).
+ */
 export class BodyRefused extends Error {
   constructor(
-    readonly status: 408 | 413 | 503,
-    readonly code: 'BODY_TOO_LARGE' | 'BODY_TIMEOUT' | 'SERVER_BUSY',
+    readonly status: 400 | 408 | 413 | 503,
+    readonly code: 'BODY_TOO_LARGE' | 'BODY_TIMEOUT' | 'SERVER_BUSY' | 'USAGE',
     message: string,
   ) {
     super(message);
@@ -108,11 +111,38 @@ export async function readBody(c: Context, limits: BodyLimits): Promise<{ body: 
 }
 
 /**
+ * Arrays and objects one API body may nest (no route takes more than a few). Handlers parse bodies with JSON.parse on
+ * the thread that answers both ports, whose time grows with depth: 1 MiB of `[[[[…` took ~0.3 s, and sixty such
+ * bodies at once held the API ~7 s (hostile-client probes). Checked by one linear scan before any parse.
+ */
+export const MAX_BODY_DEPTH = 64;
+
+/** Whether JSON bytes nest arrays and objects deeper than `max` (brackets inside strings do not count). */
+export function nestsDeeperThan(body: Uint8Array, max: number): boolean {
+  let depth = 0;
+  for (let i = 0; i < body.length; i++) {
+    const b = body[i]!;
+    if (b === 0x22) {
+      // A string: to its closing quote, skipping escapes (UTF-8 continuation bytes are never ASCII).
+      for (i++; i < body.length && body[i] !== 0x22; i++) if (body[i] === 0x5c) i++;
+    } else if (b === 0x5b || b === 0x7b) {
+      if (++depth > max) return true;
+    } else if (b === 0x5d || b === 0x7d) depth--;
+  }
+  return false;
+}
+
+/**
  * Reads the body within `limits` and makes it the request's body, so handlers read it as usual (`c.req.json()`);
- * returns the budget bytes to release once the request is answered.
+ * returns the budget bytes to release once the request is answered. A body nested deeper than MAX_BODY_DEPTH is
+ * refused (400 `USAGE`) before anything parses it.
  */
 export async function bufferBody(c: Context, limits: BodyLimits): Promise<number> {
   const { body, reserved } = await readBody(c, limits);
+  if (nestsDeeperThan(body, MAX_BODY_DEPTH)) {
+    limits.budget.release(reserved);
+    throw new BodyRefused(400, 'USAGE', `the request body nests JSON arrays and objects deeper than ${MAX_BODY_DEPTH} levels`);
+  }
   c.req.raw = new Request(c.req.raw, { body });
   return reserved;
 }
