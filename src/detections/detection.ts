@@ -252,6 +252,11 @@ export function readDetection(top: YamlNode, file: string): Detection | null {
   }
   for (const o of threatNode?.list() ?? []) {
     const field = o.key('field').string({ required: true });
+    const threatType = o.key('type').string();
+    // contentctl's ThreatObjectType; another (a typo) was taken as it is.
+    if (threatType !== undefined && !THREAT_OBJECT_TYPES.has(threatType)) {
+      o.key('type').report(`threat object type "${threatType}" is not one of contentctl's (${[...THREAT_OBJECT_TYPES].join(', ')})`, 'warning');
+    }
     if (field) {
       threatObjects.push({ field, type: o.key('type').string() ?? 'other' });
       positions.threatObjects.push(o.key('field').position);
@@ -336,6 +341,13 @@ export function readDetection(top: YamlNode, file: string): Detection | null {
 }
 
 const RISK_OBJECT_TYPES: ReadonlySet<string> = new Set(['system', 'user', 'other']);
+/** contentctl's ThreatObjectType (objects/rba.py). */
+const THREAT_OBJECT_TYPES: ReadonlySet<string> = new Set([
+  'certificate_common_name', 'certificate_organization', 'certificate_serial', 'certificate_unit', 'command', 'domain', 'email_address',
+  'email_subject', 'file_hash', 'file_name', 'file_path', 'http_user_agent', 'ip_address', 'process', 'process_name', 'parent_process',
+  'parent_process_name', 'process_hash', 'registry_path', 'registry_value_name', 'registry_value_text', 'service', 'signature', 'system',
+  'tls_hash', 'url',
+]);
 
 /** Observable types contentctl 4 turned into risk objects (role Victim) and threat objects (role Attacker). */
 const USER_TYPES = new Set(['user', 'username', 'email address']);

@@ -253,7 +253,7 @@ describe('hostile content', () => {
     expect(loadContent([]).problems.filter((p) => p.message.includes('unknown') && p.message.includes('field'))).toEqual([]);
   });
 
-  it("a misspelled field of rba, its risk and threat objects or a drilldown search is a warning where it is (contentctl's models)", () => {
+  it("a misspelled field of rba, its risk and threat objects or a drilldown search, or threat object type, is a warning where it is (contentctl's models)", () => {
     const dir = contentDir({
       'detections/rba.yml': `${detection('Rba Typo', ['cron_schedule: "0 * * * *"'])}${[
         'rba:',
@@ -263,6 +263,8 @@ describe('hostile content', () => {
         // The threat objects were silently dropped.
         '  threat_object:',
         '  - {field: process_name, type: process_name, kind: x}',
+        '  threat_objects:',
+        '  - {field: process_name, type: proces_name}',
         'drilldown_searches:',
         '- nam: View the detection results for - "$pod_name$"',
         "  search: '%original_detection_search% | search pod_name = \"$pod_name$\"'",
@@ -274,7 +276,8 @@ describe('hostile content', () => {
     expect(pack.problems.filter((p) => p.file.startsWith(dir)).map((p) => `${p.severity} ${p.line}:${p.column}: ${p.message}`)).toEqual([
       'warning 12:3: unknown rba field "threat_object" (ignored: a typo?)',
       'warning 10:56: unknown risk object field "weight" (ignored: a typo?)',
-      'warning 14:8: unknown drilldown search field "nam" (ignored: a typo?)',
+      'warning 16:8: unknown drilldown search field "nam" (ignored: a typo?)',
+      expect.stringMatching(/^warning 14:33: threat object type "proces_name" is not one of contentctl's \(certificate_common_name, .*, process_name, .*, url\)$/),
     ]);
   });
 
