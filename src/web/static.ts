@@ -50,6 +50,8 @@ const NOT_BUILT = `<!doctype html><html lang="en"><meta charset="utf-8"><title>v
 <p>The console is not built. Run <code>npm run build</code> (or <code>npm ci</code>) in the vigil checkout, then reload.</p>
 <p>The HTTP API works without it: see docs/api.md.</p></body></html>`;
 
+const NO_FILE = { error: { code: 'NOT_FOUND', message: 'no such file' } };
+
 /**
  * Serves the single-page console: files under `dir` (hashed assets cached for a year), and index.html for
  * every other path that is not an API or HEC path, so deep links (`/findings/abc`) load the app.
@@ -76,14 +78,15 @@ export function staticRoutes(app: Hono<ApiEnv>, dir: string | null): void {
     try {
       path = decodeURIComponent(new URL(c.req.url).pathname);
     } catch {
-      return c.text('bad request', 400);
+      // JSON, as every error of this port (docs/api.md "Errors"): these were bare text.
+      return c.json({ error: { code: 'USAGE', message: 'the path is not valid percent-encoding' } }, 400);
     }
     if (path.startsWith('/api/') || path === '/api' || path.startsWith('/services/')) return c.json({ error: { code: 'NOT_FOUND', message: 'no such endpoint' } }, 404);
     securityHeaders(c);
     if (!root) return c.html(NOT_BUILT, 200);
     const rel = normalize(path).replace(/^([/\\])+/, '');
     // A NUL names no file (and no route of the app): not the console's page.
-    if (rel.includes('\0')) return c.text('not found', 404);
+    if (rel.includes('\0')) return c.json(NO_FILE, 404);
     const file = join(root, rel);
     if (rel && (file === root || file.startsWith(root + sep))) {
       const body = extname(file) ? read(file) : null;
@@ -94,7 +97,7 @@ export function staticRoutes(app: Hono<ApiEnv>, dir: string | null): void {
       }
       // A missing file is a 404 where files are (assets/, the top level); deeper paths are the app's routes, whose
       // last part may hold a dot: /risk/ip-10-0-0-1.ec2.internal, /risk/10.0.0.1 (a reload of those was a 404).
-      if (extname(file) && (/^assets[/\\]/.test(rel) || !/[/\\]/.test(rel))) return c.text('not found', 404);
+      if (extname(file) && (/^assets[/\\]/.test(rel) || !/[/\\]/.test(rel))) return c.json(NO_FILE, 404);
     }
     const index = read(join(root, 'index.html'));
     c.header('Cache-Control', 'no-cache');

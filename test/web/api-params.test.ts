@@ -265,7 +265,13 @@ describe('console deep links', () => {
         expect(res.status, path).toBe(200);
         expect(await res.text()).toContain('vigil console');
       }
-      for (const path of ['/assets/missing.js', '/missing.js', '/favicon.ico', '/assets/x%00.js', '/x%00']) expect((await fetch(`${h2.server.apiUrl}${path}`)).status, path).toBe(404);
+      for (const path of ['/assets/missing.js', '/missing.js', '/favicon.ico', '/assets/x%00.js', '/x%00']) {
+        const res = await fetch(`${h2.server.apiUrl}${path}`);
+        expect([res.status, await res.json()], path).toEqual([404, { error: { code: 'NOT_FOUND', message: 'no such file' } }]);
+      }
+      // Every error of the port is JSON (docs/api.md): a path that is not percent-encoding was a bare "bad request".
+      const bad = await fetch(`${h2.server.apiUrl}/%zz%ff`);
+      expect([bad.status, await bad.json()]).toEqual([400, { error: { code: 'USAGE', message: 'the path is not valid percent-encoding' } }]);
     } finally {
       await h2.close();
       rmSync(dir, { recursive: true, force: true });
