@@ -6,7 +6,7 @@ import { MacroLibrary, type MacroDefinition } from '../spl/macros/macros.js';
 import type { LookupProvider, LookupTable } from '../spl/lookups.js';
 import { readDetection, warnUnknown, type Detection } from './detection.js';
 import { listFiles, type ListingProblem } from './list-files.js';
-import { readLookupDir } from './lookup-files.js';
+import { readLookupDir, type LookupRefusal } from './lookup-files.js';
 import { indentQuotedContinuations } from './yaml-compat.js';
 import { lineColumn } from '../spl/source.js';
 import { positionIn, YamlReader, type ContentProblem } from '../yaml/reader.js';
@@ -55,6 +55,8 @@ export function loadContent(userDirs: readonly string[] = [], opts: { bundled?: 
   const idByName = new Map<string, string>();
   const macros = new MacroLibrary();
   const tables = new Map<string, LookupTable>();
+  /** Tables a directory defines but vigil refused: why (a later directory's table of the name wins). */
+  const refusals = new Map<string, string>();
   const stories = new Map<string, Story>();
   const dataModels = new DataModelLibrary();
   const eventTypes = new EventTypeLibrary();
@@ -63,6 +65,7 @@ export function loadContent(userDirs: readonly string[] = [], opts: { bundled?: 
     const part = (dir === BUNDLED_CONTENT_DIR ? bundledSnapshot() : null) ?? readContentDir(dir, shownPath);
     for (const def of part.macros) macros.define(def);
     for (const l of part.lookups) if (l.declared || !tables.has(l.table.name)) tables.set(l.table.name, l.table);
+    for (const r of part.refusedLookups) refusals.set(r.name, `${r.why} (${r.file})`);
     for (const s of part.stories) stories.set(s.name, s);
     // A model of the same name replaces the one before; an extension adds to the current one.
     for (const f of part.dataModels) {
@@ -97,6 +100,7 @@ export function loadContent(userDirs: readonly string[] = [], opts: { bundled?: 
   const lookups: LookupProvider = {
     get: (name) => tables.get(name) ?? tables.get(`${name}.csv`) ?? tables.get(name.replace(/\.csv$/, '')),
     names: () => [...tables.keys()],
+    refusal: (name) => refusals.get(name),
   };
   // Compiled once all macros are known: constraints use them (`cim_Endpoint_indexes`).
   const knowledge = new SearchKnowledge({ dataModels, eventTypes, macros, lookups });
@@ -109,6 +113,8 @@ export interface ContentDir {
   macros: MacroDefinition[];
   /** Tables in load order: those a `lookups/*.yml` declares, then bare CSV files (which never replace a table of that name). */
   lookups: { table: LookupTable; declared: boolean }[];
+  /** Lookup definitions vigil did not load (lookup-files.ts), so that a search using one says why. */
+  refusedLookups: LookupRefusal[];
   stories: Story[];
   detections: Detection[];
   /** Data model and event type files, in file order. */
@@ -171,7 +177,7 @@ function lintMacro(r: YamlReader, name: string, args: string[], definition: stri
 
 /** Reads one content directory; `show` names its files (in problems and `file` fields). */
 export function readContentDir(dir: string, show: (file: string) => string): ContentDir {
-  const out: ContentDir = { macros: [], lookups: [], stories: [], detections: [], dataModels: [], eventTypes: [], problems: [] };
+  const out: ContentDir = { macros: [], lookups: [], refusedLookups: [], stories: [], detections: [], dataModels: [], eventTypes: [], problems: [] };
   if (!existsSync(dir) || !statSync(dir).isDirectory()) {
     const found = existsSync(dir);
     out.problems.push({ file: dir, line: 0, column: 0, severity: 'error', code: found ? 'CONTENT_SCHEMA' : 'CONTENT_NOT_FOUND', message: found ? 'not a content directory (a file)' : 'content directory not found' });
@@ -198,7 +204,7 @@ export function readContentDir(dir: string, show: (file: string) => string): Con
     }
     out.problems.push(...r.problems);
   }
-  out.lookups.push(...readLookupDir(join(dir, 'lookups'), parse, out.problems, listing));
+  out.lookups.push(...readLookupDir(join(dir, 'lookups'), parse, out.problems, listing, out.refusedLookups));
   for (const file of yamlFiles(join(dir, 'stories'), listing)) {
     const r = parse(file);
     if (!r) continue;
@@ -268,7 +274,7 @@ function collisions(dir: ContentDir): ContentProblem[] {
  * File names in it are relative to the content directory and shown as `shownPath` shows them on load.
  */
 const SNAPSHOT_FILE = fileURLToPath(new URL('../content-snapshot.json', import.meta.url));
-const SNAPSHOT_FORMAT = 5; // 4: detections carry `positions`; 5: and their risk messages'
+const SNAPSHOT_FORMAT = 6; // 4: detections carry `positions`; 5: and their risk messages'; 6: refusedLookups
 
 interface Snapshot {
   format: number;
@@ -314,6 +320,7 @@ function withFiles(dir: ContentDir, map: (file: string) => string): ContentDir {
   return {
     macros: dir.macros.map((m) => (m.file === undefined ? m : { ...m, file: map(m.file) })),
     lookups: dir.lookups,
+    refusedLookups: dir.refusedLookups.map((r) => ({ ...r, file: map(r.file) })),
     stories: dir.stories.map((s) => ({ ...s, file: map(s.file) })),
     detections: dir.detections.map((d) => ({ ...d, file: map(d.file) })),
     dataModels: dir.dataModels.map((f) => relocateDataModelFile(f, map)),

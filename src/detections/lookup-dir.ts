@@ -37,6 +37,8 @@ export function withLookupDir(base: LookupProvider, setup: LookupDirSetup): Writ
   return {
     get: (name) => fromDir(name) ?? base.get(name),
     names: () => [...new Set([...listed(setup.dir), ...base.names()])],
+    // A table of the directory is loaded: only the content's refusals are said.
+    refusal: (name) => (fromDir(name) ? undefined : base.refusal?.(name)),
     writer: directoryWriter(setup),
   };
 }

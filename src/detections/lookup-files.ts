@@ -34,7 +34,20 @@ const UNSUPPORTED_SETTINGS: Record<string, (v: string) => boolean> = {
  * vigil cannot honour claims it. Tables are parsed when a search first uses them: a checkout has megabytes
  * of CSV that most commands never read.
  */
-export function readLookupDir(dir: string, parse: (file: string) => YamlReader | null, problems: ContentProblem[], report: ListingProblem): ContentLookup[] {
+/** A lookup definition vigil did not load, by its name and its CSV file's name: why, and where it is defined. */
+export interface LookupRefusal {
+  name: string;
+  why: string;
+  file: string;
+}
+
+export function readLookupDir(
+  dir: string,
+  parse: (file: string) => YamlReader | null,
+  problems: ContentProblem[],
+  report: ListingProblem,
+  refusals: LookupRefusal[] = [],
+): ContentLookup[] {
   const files = listFiles(dir, () => true, true, report);
   const out: ContentLookup[] = [];
   /** CSV files a declaration names: not offered again under their file name when the declaration is refused. */
@@ -51,6 +64,7 @@ export function readLookupDir(dir: string, parse: (file: string) => YamlReader |
       const skip = (why: string) => {
         top.report(`lookup ${name}: ${why}: not loaded (searches using it do not run on vigil)`, 'warning');
         refused.add(csv);
+        refusals.push({ name, why, file: r.file }, { name: basename(csv), why, file: r.file });
       };
       const unsupported = Object.keys(UNSUPPORTED_SETTINGS).find((k) => {
         const v = settingText(top.key(k));

@@ -11,6 +11,11 @@ export interface LookupTable {
 export interface LookupProvider {
   get(name: string): LookupTable | undefined;
   names(): string[];
+  /**
+   * Why a table of this name is not loaded (a definition vigil refused: KV store, match_type, ...), or undefined: a
+   * search using it fails saying so, rather than as an unknown table or, for inputlookup, with no rows.
+   */
+  refusal?(name: string): string | undefined;
 }
 
 export const NO_LOOKUPS: LookupProvider = { get: () => undefined, names: () => [] };

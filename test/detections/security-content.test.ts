@@ -5,6 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadContent, type ContentPack } from '../../src/detections/content.js';
 import { readDetection } from '../../src/detections/detection.js';
 import { validateContent } from '../../src/detections/validate.js';
+import { checkSearch, type SplError } from '../../src/spl/index.js';
 import { YamlReader } from '../../src/yaml/reader.js';
 import { escuCorpusPresent, escuSearches, isLinuxProcesses, writeEscuTree } from '../escu-tree.js';
 
@@ -196,6 +197,23 @@ describe('a security_content checkout as --content', () => {
       'wild.yml:warning:lookup wild: match_type: WILDCARD(name) is not supported (vigil matches exact values only): not loaded (searches using it do not run on vigil)',
       'notes.json:warning:not a CSV lookup or its definition: ignored',
     ]);
+    // A search using a refused table fails saying why, by its name or its file's; inputlookup too, even without
+    // strict=true (a KV store collection has rows in Splunk: no rows here would be other results, not a missing table).
+    const fails = (search: string) => {
+      try {
+        checkSearch(search, { macros: pack.macros, lookups: pack.lookups, knowledge: pack.knowledge, now: 0 });
+      } catch (e) {
+        return (e as SplError).message.replace(dir, '<dir>');
+      }
+      return null;
+    };
+    expect(fails('| makeresults | eval name="nc" | lookup wild name OUTPUT kind')).toBe(
+      'lookup: lookup table "wild" is not loaded: match_type: WILDCARD(name) is not supported (vigil matches exact values only) (<dir>/lookups/wild.yml)',
+    );
+    expect(fails('| makeresults | lookup wild.csv name')).toMatch(/^lookup: lookup table "wild.csv" is not loaded: match_type: WILDCARD\(name\)/);
+    expect(fails('| inputlookup kv')).toBe('inputlookup: lookup table "kv" is not loaded: KV store lookups are not supported (<dir>/lookups/kv.yml)');
+    expect(fails('| inputlookup no_such_table')).toBeNull(); // a missing table: a warning and no rows, as Splunk
+    expect(fails('| makeresults | lookup no_such_table name')).toMatch(/^lookup: unknown lookup table "no_such_table"/);
   });
 });
 

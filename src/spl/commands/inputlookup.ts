@@ -4,7 +4,7 @@ import type { SearchExpr } from '../parse/ast.js';
 import { MV_COLUMN_PREFIX, parseMvCell, type LookupTable } from '../lookups.js';
 import { compileSearch, type RowPredicate } from '../search/predicate.js';
 import { SplError, type Span } from '../source.js';
-import { resolveLookupTable } from './lookup.js';
+import { lookupRefusal, resolveLookupTable } from './lookup.js';
 import { defineCommand, type ExecContext, type Sink } from './types.js';
 
 export interface InputlookupArgs {
@@ -104,7 +104,8 @@ function tableOf(args: InputlookupArgs, ctx: ExecContext): LookupTable | null {
   try {
     return resolveLookupTable(ctx.lookups, args.name, args.nameSpan, ctx.source, 'inputlookup');
   } catch (e) {
-    if (args.strict || !(e instanceof SplError) || e.code !== 'SPL_BAD_ARGUMENT') throw e;
+    // A table the content has but vigil refused (a KV store collection, ...) would have rows in Splunk: an error.
+    if (args.strict || !(e instanceof SplError) || e.code !== 'SPL_BAD_ARGUMENT' || lookupRefusal(ctx.lookups, args.name) !== undefined) throw e;
     ctx.warn(`${e.message.replace(/^inputlookup: unknown/, 'inputlookup: no')}: no results from it (strict=true makes this an error)`, args.nameSpan);
     return null;
   }

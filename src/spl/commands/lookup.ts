@@ -13,9 +13,17 @@ export function resolveLookupTable(lookups: LookupProvider, name: string, at: Sp
   const alt = name.toLowerCase().endsWith('.csv') ? name.slice(0, -4) : name + '.csv';
   const table = lookups.get(name) ?? lookups.get(alt);
   if (table) return table;
+  const why = lookupRefusal(lookups, name);
+  if (why !== undefined) throw new SplError('SPL_BAD_ARGUMENT', `${command}: lookup table "${name}" is not loaded: ${why}`, at, source);
   const known = lookups.names();
   const hint = known.length ? ` (known: ${known.slice(0, 10).join(', ')}${known.length > 10 ? ', ...' : ''})` : ' (no lookup tables are configured)';
   throw new SplError('SPL_BAD_ARGUMENT', `${command}: unknown lookup table "${name}"${hint}`, at, source);
+}
+
+/** Why the content has a table of this name (or of its file name) that vigil did not load, or undefined. */
+export function lookupRefusal(lookups: LookupProvider, name: string): string | undefined {
+  const alt = name.toLowerCase().endsWith('.csv') ? name.slice(0, -4) : name + '.csv';
+  return lookups.refusal?.(name) ?? lookups.refusal?.(alt);
 }
 
 /** transforms.conf max_matches default for lookups without time_field. */
