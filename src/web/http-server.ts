@@ -11,7 +11,11 @@ import { hostCheck, type HostCheck } from './allowed-hosts.js';
 
 export interface HttpServer {
   url: string;
-  close(): Promise<void>;
+  /**
+   * Stops listening and closes the connections: idle ones at once, the others once their reply has ended or after
+   * `drainMs` (default 0: at once), so a reply that is ending (a search stream's last line) reaches its client.
+   */
+  close(drainMs?: number): Promise<void>;
 }
 
 /**
@@ -84,10 +88,15 @@ export async function listenHttp<E extends Env>(app: Hono<E>, config: HttpConfig
       const host = info.family === 'IPv6' ? `[${info.address}]` : info.address;
       resolve({
         url: `${tls ? 'https' : 'http'}://${host}:${info.port}`,
-        close: () =>
+        close: (drainMs = 0) =>
           new Promise<void>((res) => {
-            server.close(() => res());
-            server.closeAllConnections();
+            const cut = setTimeout(() => server.closeAllConnections(), drainMs);
+            server.close(() => {
+              clearTimeout(cut);
+              res();
+            });
+            server.closeIdleConnections();
+            if (drainMs <= 0) server.closeAllConnections();
           }),
       });
     });

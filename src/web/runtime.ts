@@ -32,6 +32,9 @@ import { useGeoIpDatabase } from '../spl/geoip.js';
 /** Of `shutdownTimeout`, what is kept after in-flight requests and deliveries are cut: committing and closing the store. */
 export const SHUTDOWN_RESERVE_MS = 1000;
 
+/** How long, at shutdown, API replies still ending (a cancelled search's last line) may take before their connections are cut. */
+const HTTP_DRAIN_MS = 500;
+
 export interface VigilServer {
   hecUrl: string;
   apiUrl: string;
@@ -289,7 +292,20 @@ async function startOnStore(config: VigilConfig, opts: StartOptions, settings: R
     // unanswered (never acknowledged), those handed to the store are committed; deliveries still waiting for
     // their receiver are aborted and stay in the outbox (sent again, same idempotency key); a summary catch-up
     // in progress is abandoned after its chunk (resumed from built_seq at the next start).
-    await Promise.allSettled([searches.close(), scheduler.stop(), dispatcher.stop({ abortAfterMs: graceMs }), hec.close({ graceMs }), http?.close(), acceleration?.close()]);
+    // The API's connections close once the searches are: a cancelled stream then writes its SPL_CANCELLED line
+    // (given up to HTTP_DRAIN_MS; closed at once, every client saw a reset instead).
+    const searchesClosed = searches.close();
+    await Promise.allSettled([
+      searchesClosed,
+      searchesClosed.then(
+        () => http?.close(Math.min(HTTP_DRAIN_MS, graceMs)),
+        () => http?.close(),
+      ),
+      scheduler.stop(),
+      dispatcher.stop({ abortAfterMs: graceMs }),
+      hec.close({ graceMs }),
+      acceleration?.close(),
+    ]);
     await Promise.allSettled([executor.close(), matchIndex?.close()]);
     removeServerFile(config.dataDir);
     await node.close();
