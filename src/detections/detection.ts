@@ -262,7 +262,10 @@ export function readDetection(top: YamlNode, file: string): Detection | null {
       positions.threatObjects.push(o.key('field').position);
     }
   }
-  if ((type === 'TTP' || type === 'Anomaly') && riskObjects.length === 0 && !observables) {
+  // Not when risk objects are written but have an error of their own (reported there): one problem, where it is.
+  const ro = hasFindings ? top.key('intermediate_findings').key('entities') : top.key('rba').key('risk_objects');
+  const written = ro.isList ? ro.list().length > 0 : ro.exists;
+  if ((type === 'TTP' || type === 'Anomaly') && riskObjects.length === 0 && !observables && !written) {
     top.report(`${type} detections need risk objects (rba.risk_objects or intermediate_findings.entities)`, 'warning');
   }
 

@@ -281,6 +281,19 @@ describe('hostile content', () => {
     ]);
   });
 
+  it('a risk object with an error is that one problem, not also "need risk objects"; none written is that warning', () => {
+    const ttp = (name: string, rba: string[]) =>
+      [`name: ${name}`, `id: 00000000-0000-4000-8000-${String(++n).padStart(12, '0')}`, 'type: TTP', 'search: "| makeresults"', 'rba:', '  message: x', ...rba, ''].join('\n');
+    const dir = contentDir({
+      'detections/a.yml': ttp('Bad Score', ['  risk_objects:', '  - {field: pod_name, type: system, score: high}', '  threat_objects: []']),
+      'detections/b.yml': ttp('None', ['  risk_objects: []', '  threat_objects: []']),
+    });
+    expect(loadContent([dir]).problems.filter((p) => p.file.startsWith(dir)).map((p) => `${p.file.slice(dir.length + 1)}:${p.line}:${p.column}: ${p.severity}: ${p.message}`)).toEqual([
+      'detections/a.yml:8:44: error: "rba.risk_objects[0].score" must be a number >= 0 <= 100',
+      'detections/b.yml:1:1: warning: TTP detections need risk objects (rba.risk_objects or intermediate_findings.entities)',
+    ]);
+  });
+
   it('a missing field is reported where its enclosing value is, not at line 1', () => {
     const dir = contentDir({
       'detections/t.yml': `${detection('T', ['cron_schedule: "0 * * * *"'])}tests: hello\n`,
