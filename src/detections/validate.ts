@@ -7,7 +7,8 @@ import { lineColumn, type Span } from '../spl/source.js';
 import { callSite, searchPosition } from './search-position.js';
 import { mayHave, outputSchema } from '../spl/plan/schema.js';
 import type { FieldSchema } from '../spl/commands/types.js';
-import type { ContentPack } from './content.js';
+import { BUNDLED_CONTENT_DIR, type ContentPack } from './content.js';
+import { basename, resolve, sep } from 'node:path';
 import { resolveAttackData } from './datasets.js';
 import { ContentError, positionIn, type ContentProblem } from '../yaml/reader.js';
 
@@ -93,6 +94,12 @@ export function validateContent(pack: ContentPack, opts: { datasetsDirs?: readon
       Object.assign(verdict, { line: here.line, column: here.column }, { runs: false, reason: reasonOf(e) });
     }
     if (!d.search.includes(`\`${d.filterMacro}\``)) at(`search does not end with its filter macro \`${d.filterMacro}\``, 'warning');
+    // contentctl's ensureFileNameMatchesSearchName: its build refuses a detection whose file is not named after it (a copied
+    // detection renamed in its YAML only). vigil's own content is not built by contentctl ("ATT&CK" keeps its "&" there).
+    const wanted = contentctlFileName(d.name);
+    if (basename(d.file) !== wanted && !resolve(d.file).startsWith(BUNDLED_CONTENT_DIR + sep)) {
+      at(`the file of "${d.name}" is ${basename(d.file)}; contentctl requires ${wanted} (the name in lower case, space, -, . and / as _)`, 'warning', 'CONTENT_LINT', 1);
+    }
     // contentctl refuses a production detection without tests (tests_validate); a misspelled `tests:` key was silent.
     if (d.status?.toLowerCase() === 'production' && d.type !== 'Correlation' && d.manualTest === null && d.tests.length === 0) {
       at('a production detection needs at least one test (contentctl requires one): no tests: block', 'warning', 'CONTENT_LINT', 1);
@@ -173,6 +180,11 @@ export function validateContent(pack: ContentPack, opts: { datasetsDirs?: readon
     detections: verdicts,
     reasons: groupReasons(verdicts),
   };
+}
+
+/** contentctl's contentNameToFileName: the file name a detection must have. */
+function contentctlFileName(name: string): string {
+  return `${name.replaceAll(' ', '_').replaceAll('-', '_').replaceAll('.', '_').replaceAll('/', '_').toLowerCase()}.yml`;
 }
 
 /**

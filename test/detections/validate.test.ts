@@ -162,7 +162,7 @@ writeFileSync(
 // Test data: a path to no file (contentctl's FilePath refuses it: an error), an attack_data URL with no local copy and
 // another URL (warnings: contentctl would download them, vigil never does); each at its data: value.
 writeFileSync(
-  join(dir, 'detections', 'datasets.yml'),
+  join(dir, 'detections', 'dataset_paths.yml'),
   [
     'name: Dataset Paths',
     'id: 0b5e5d2a-1111-4222-8333-9e1e1e1e1e1e',
@@ -272,12 +272,24 @@ describe('vigil validate', () => {
   });
 
   it("reports a test's dataset at its data: value: a missing file an error (as contentctl), a URL it cannot fetch a warning", () => {
-    const ds = mine.filter((p) => p.file.endsWith('datasets.yml') && p.message.startsWith('test "t"'));
+    const ds = mine.filter((p) => p.file.endsWith('dataset_paths.yml') && p.message.startsWith('test "t"'));
     expect(ds.map((p) => [p.line, p.column, p.severity, p.message.split(':')[1]!.trim().split(' ').slice(0, 2).join(' ')])).toEqual([
       [10, 11, 'error', 'dataset ../no-such-file.log'],
       [11, 11, 'warning', 'dataset https'],
       [14, 39, 'warning', 'dataset https'],
     ]);
+  });
+
+  it("warns about a file not named as contentctl's build requires (a copied detection renamed in its YAML only)", () => {
+    const named = mine.filter((p) => p.message.includes('contentctl requires'));
+    expect(named.find((p) => p.file.endsWith('lint.yml'))).toMatchObject({
+      line: 1,
+      severity: 'warning',
+      message: 'the file of "Lint Me" is lint.yml; contentctl requires lint_me.yml (the name in lower case, space, -, . and / as _)',
+    });
+    // "Missing Table" is in missing-table.yml: contentctl's name would be missing_table.yml.
+    expect(named.find((p) => p.file.endsWith('missing-table.yml'))!.message).toContain('contentctl requires missing_table.yml');
+    expect(named.filter((p) => p.file.endsWith('dataset_paths.yml'))).toEqual([]);
   });
 
   it('passes the bundled content with only the known upstream warning', () => {
