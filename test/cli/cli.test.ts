@@ -160,6 +160,31 @@ describe('vigil CLI', () => {
     }
   });
 
+  it('reads the store for a generating search whose subsearches read events, as over files', async () => {
+    // `| union [| tstats ...] [...]`, `| makeresults | append [| tstats ...]` over --data-dir failed with
+    // 'this search reads events but no event source was given': the store was opened only for searches not generating.
+    const dataDir = join(tmp, 'generating-data');
+    const { openStore } = await import('../../src/store/sqlite-store.js');
+    const { datasetEvents } = await import('../schedule/fakes.js');
+    const store = await openStore(dataDir);
+    await store.append(datasetEvents('datasets/cisco_isovalent/cisco_isovalent.log'));
+    await store.close();
+    const lines = readFileSync(DATA, 'utf8').split('\n').filter((l) => l.trim() !== '');
+    const execs = lines.filter((l) => 'process_exec' in (JSON.parse(l) as Record<string, unknown>)).length;
+    expect(execs).toBeGreaterThan(0);
+    const spls = [
+      '| union [| tstats count as p from datamodel=Endpoint.Processes] [search index=main | stats count as e]',
+      '| makeresults | eval x=1 | append [| tstats count as p from datamodel=Endpoint.Processes] | table x p',
+    ];
+    const expected = [[{ p: execs }, { e: lines.length }], [{ x: 1 }, { p: execs }]];
+    for (const [i, spl] of spls.entries()) {
+      const stored = vigil(['search', spl, '--data-dir', dataDir, '--now', '1795219200']);
+      expect(stored.err, spl).toBe('');
+      expect(jsonl(stored.out).map(({ _time, ...r }) => r), spl).toEqual(expected[i]);
+      expect(stored.out, spl).toBe(vigil(['search', spl, '--events', DATA, '--now', '1795219200']).out);
+    }
+  });
+
   it("prints the engine's warnings on stderr, each once, with where they were raised", () => {
     // PCRE runs \K (reset the match start), vigil cannot: match() is null on both rows and says so once, at `p`.
     const spl = '| makeresults count=2 | eval p="a\\Kb", m=if(match("ab", p), "y", "n") | table m';

@@ -54,7 +54,10 @@ export function searchCommand(program: Command): void {
     let defaultIndexes: readonly string[] | 'all' = 'all';
     if (opts.events && opts.events.length) {
       source = (await import('../file-source.js')).fileSource(opts, issues, now);
-    } else if (!isGeneratingSearch(ast)) {
+    } else {
+      // A generating search (`| makeresults`, `| union [...]`, `| inputlookup x | append [| tstats ...]`) runs
+      // without a store, but reads it when there is one: its subsearches may read events, as over files and the API.
+      const generating = isGeneratingSearch(ast);
       const [{ defaultSearchIndexes }, { storeExists }, { openEventReader }] = await Promise.all([
         import('../../store/default-indexes.js'),
         import('../../store/sqlite-store.js'),
@@ -62,7 +65,7 @@ export function searchCommand(program: Command): void {
       ]);
       // The store's events keep the index and sourcetype they were stored with: these flags only set a file's.
       for (const flag of ['index', 'sourcetype'] as const) {
-        if (cmd.getOptionValueSource(flag) === 'cli') throw new VigilError('USAGE', `--${flag} applies to --events; the store's events keep theirs (search ${flag}=... instead)`);
+        if (!generating && cmd.getOptionValueSource(flag) === 'cli') throw new VigilError('USAGE', `--${flag} applies to --events; the store's events keep theirs (search ${flag}=... instead)`);
       }
       // --config: the store that config's vigil serve uses (a --data-dir given too names its data dir).
       const dataDirGiven = cmd.getOptionValueSource('dataDir') === 'cli';
@@ -70,7 +73,7 @@ export function searchCommand(program: Command): void {
       locator = stored?.store.type === 'clickhouse' ? { type: 'clickhouse', clickhouse: stored.store.clickhouse } : { type: 'sqlite', dataDir: stored?.dataDir ?? resolve(opts.dataDir) };
       if (locator.type === 'sqlite' && !storeExists(locator.dataDir)) {
         // --explain reads no events: without a store, it shows the plan as over files.
-        if (!opts.explain) throw new VigilError('USAGE', `no events to search: pass --events <file...>, or --data-dir pointing at the data of vigil serve (no store in ${locator.dataDir})`);
+        if (!opts.explain && !generating) throw new VigilError('USAGE', `no events to search: pass --events <file...>, or --data-dir pointing at the data of vigil serve (no store in ${locator.dataDir})`);
       } else {
         // Read-only: never takes the write lock, so it works while vigil serve is writing.
         store = await openEventReader(locator, { scanThread: threads > 1 });
