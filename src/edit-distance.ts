@@ -1,7 +1,22 @@
-/** The known name a mistyped setting most likely meant: the same in another case, else one within two edits. */
+/**
+ * The known name a mistyped setting most likely meant: the same in another case, else the nearest within two
+ * edits (the first of those as near). Not merely the first within two: `Processes.usr` meant `Processes.user`
+ * (one edit), not `Processes.os` (two), which comes first in the dataset.
+ */
 export function settingHint(known: readonly string[], key: string): string | undefined {
   const k = key.toLowerCase();
-  return known.find((a) => a.toLowerCase() === k) ?? known.find((a) => editDistance(a.toLowerCase(), k) <= 2);
+  const same = known.find((a) => a.toLowerCase() === k);
+  if (same !== undefined) return same;
+  let best: string | undefined;
+  let bestDistance = 3;
+  for (const a of known) {
+    const d = editDistance(a.toLowerCase(), k);
+    if (d < bestDistance) {
+      best = a;
+      bestDistance = d;
+    }
+  }
+  return best;
 }
 
 /** Levenshtein distance, for "did you mean" hints (setting names, detection names). */

@@ -156,6 +156,9 @@ describe('tstats over a data model', () => {
       { name: 'Orders.qtty', hint: 'Orders.qty' },
     ]);
     expect(unknownDatasetFields(plan('| tstats count where index=main by host, pod_name', { now: NOW }))).toEqual([{ name: 'pod_name', hint: null }]);
+    // The nearest name, not the first within two edits: usr is one edit from user, two from os (declared first).
+    const near = plan('| tstats count from datamodel=Endpoint.Processes by Processes.usr', { macros: pack.macros, knowledge: pack.knowledge, now: NOW });
+    expect(unknownDatasetFields(near)).toEqual([{ name: 'Processes.usr', hint: 'Processes.user' }]);
   });
 
   it('takes earliest=/latest= in WHERE as the time range', async () => {
