@@ -984,6 +984,11 @@ export async function loadConfig(options: LoadConfigOptions = {}): Promise<Vigil
     ...clientSettings(w, 'http', httpRaw),
   };
   if (httpTls) http.tls = httpTls;
+  // One port for both listeners would fail at start with EADDRINUSE, blamed on "another process".
+  const wildcard = (h: string): boolean => h === '' || h === '0.0.0.0' || h === '::';
+  if (hec.port !== 0 && hec.port === http.port && (hec.host === http.host || wildcard(hec.host) || wildcard(http.host))) {
+    fail('', `the HEC and the API/console are both on port ${hec.port}: give them different ports (--hec-port or hec.port, --port or http.port)`);
+  }
   const allowedHosts = hostNames(w, ['http', 'allowedHosts'], httpRaw['allowedHosts']);
   if (allowedHosts !== undefined) http.allowedHosts = allowedHosts;
 

@@ -310,6 +310,16 @@ describe('precedence: flags > env > file', () => {
     await expect(loadConfig({ env: noEnv, cwd: dir, flags: { port: 70000 } })).rejects.toThrow('--port must be a port number');
     await expect(loadConfig({ env: noEnv, cwd: dir, flags: { hecToken: 'has space' } })).rejects.toThrow('--hec-token must be printable ASCII without spaces');
   });
+
+  it('the HEC and the API on one port is a CONFIG error naming both settings (it was EADDRINUSE at start, blamed on "another vigil serve?")', async () => {
+    const err = await loadConfig({ env: noEnv, cwd: dir, flags: { hecPort: 48091, port: '48091' } }).catch((e: unknown) => e);
+    expect(err).toMatchObject({ code: 'CONFIG', message: 'the HEC and the API/console are both on port 48091: give them different ports (--hec-port or hec.port, --port or http.port)' });
+    await expect(loadConfig({ env: { VIGIL_HTTP_PORT: '8088' }, cwd: dir })).rejects.toThrow('both on port 8088');
+    // Port 0 (any free port) twice, or one port on two different addresses, is fine.
+    expect((await loadConfig({ env: noEnv, cwd: dir, flags: { hecPort: 0, port: 0 } })).http.port).toBe(0);
+    const file = await writeConfig('hec: { host: 127.0.0.2, port: 9000 }\nhttp: { host: 127.0.0.3, port: 9000 }\n');
+    expect((await loadConfig({ file, env: noEnv, flags: { dataDir: join(dir, 'd') } })).hec.port).toBe(9000);
+  });
 });
 
 describe('errors carry file:line', () => {
