@@ -225,7 +225,7 @@ export class SqliteStore implements EventStore, StateStore, SeqSubsetSource {
     let lock: DataDirLock | null = null;
     try {
       if (options.readonly || options.create === false) {
-        if (!storeExists(dataDir)) throw new StoreError('STORE_IO', `no event store in ${dataDir} (${path} does not exist)`);
+        if (!storeExists(dataDir)) throw new StoreError('STORE_IO', `no event store in ${dataDir} (${path} does not exist): vigil serve creates it; check --data-dir (or VIGIL_DATA_DIR, the config's dataDir)`);
       }
       if (options.readonly) {
         const db = new Database(path, { readonly: true, fileMustExist: true, timeout: options.busyTimeoutMs ?? 5000 });

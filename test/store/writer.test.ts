@@ -89,3 +89,11 @@ describe('Writer: a bucket of many sourcetypes', () => {
     await s.close();
   });
 });
+
+describe('a data dir without a store', () => {
+  it('is refused read-only, naming the file and what to do (vigil serve creates it; check --data-dir)', async () => {
+    const dir = join(tempDir(), 'typo');
+    const err = await openStore(dir, { readonly: true }).catch((e: unknown) => e);
+    expect(err).toMatchObject({ message: `no event store in ${dir} (${join(dir, STORE_FILE)} does not exist): vigil serve creates it; check --data-dir (or VIGIL_DATA_DIR, the config's dataDir)` });
+  });
+});
