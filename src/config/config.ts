@@ -588,6 +588,26 @@ function hecTokens(w: Where, value: unknown): HecTokenConfig[] {
   return out;
 }
 
+/**
+ * The token values src/config/vigil.example.yml publishes: a config copied from it whole serves HEC and the API with
+ * tokens anyone can read, so loading one warns (a test keeps this list equal to the example's tokens).
+ */
+export const EXAMPLE_TOKENS: readonly string[] = [
+  '6b3c9f0e-5d2a-4c1e-9f7b-2a8d4e6c1b30',
+  '0f1e2d3c-4b5a-4978-8695-a4b3c2d1e0f9',
+  '11111111-2222-4333-8444-555555555555',
+  '7c1d5e3f-9a2b-4d6e-8f1a-3b5c7d9e0f12',
+  '00000000-0000-4000-8000-000000000000',
+];
+
+function isExampleToken(token: string): boolean {
+  return EXAMPLE_TOKENS.some((e) => sameHecToken(e, token));
+}
+
+function exampleTokenWarning(what: string, name: string): string {
+  return `${what} "${name}" is the example's, published in vigil.example.yml: anyone can use it; replace it with your own (uuidgen)`;
+}
+
 /** The HEC matches tokens ignoring case (`TokenSet`'s `ignoreCase`, as Splunk): values are compared so here too. */
 function sameHecToken(a: string, b: string): boolean {
   return a.toLowerCase() === b.toLowerCase();
@@ -901,6 +921,9 @@ export async function loadConfig(options: LoadConfigOptions = {}): Promise<Vigil
   }
 
   const tokens = hecTokens(w, hecRaw['tokens']);
+  tokens.forEach((t, i) => {
+    if (!t.disabled && isExampleToken(t.token)) warnings.push(`${w.at(['hec', 'tokens', i, 'token'])}${exampleTokenWarning('HEC token', t.name)}`);
+  });
   // A token from the environment or a flag may write everywhere; a flag replaces the environment's.
   const extra =
     flags.hecToken !== undefined
@@ -920,6 +943,9 @@ export async function loadConfig(options: LoadConfigOptions = {}): Promise<Vigil
   if (nonEmpty(env['VIGIL_HTTP_PORT']) !== undefined) httpPort = port('', 'VIGIL_HTTP_PORT', env['VIGIL_HTTP_PORT']);
   if (flags.port !== undefined) httpPort = port('', '--port', flags.port);
   const api = apiTokens(w, httpRaw['apiTokens']);
+  api.forEach((a, i) => {
+    if (isExampleToken(a.token)) warnings.push(`${w.at(['http', 'apiTokens', i, 'token'])}${exampleTokenWarning('API token', a.name)}`);
+  });
 
   const hecTls = tls(w, ['hec', 'tls'], hecRaw['tls'], baseDir);
   const httpTls = tls(w, ['http', 'tls'], httpRaw['tls'], baseDir);

@@ -3,6 +3,7 @@ export {
   DEFAULTS,
   HEC_TOKEN_FILE,
   API_TOKEN_FILE,
+  EXAMPLE_TOKENS,
   type VigilConfig,
   type HecConfig,
   type HecTokenConfig,

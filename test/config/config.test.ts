@@ -259,10 +259,10 @@ describe('file', () => {
     expect(c.dataDir).toBe(join(dir, 'data'));
   });
 
-  it('the shipped example loads cleanly', async () => {
+  it('the shipped example loads cleanly (but for warnings about the tokens it publishes: test/config/example.test.ts)', async () => {
     const example = fileURLToPath(new URL('../../src/config/vigil.example.yml', import.meta.url));
     const c = await loadConfig({ file: example, env: noEnv, flags: { dataDir: join(dir, 'd') } });
-    expect(c.warnings).toEqual([]);
+    expect(c.warnings.filter((x) => !x.includes('published in vigil.example.yml'))).toEqual([]);
     expect(c.hec.tokens.length).toBeGreaterThan(0);
     expect(Object.keys(c.indexes)).toContain('main');
   });
