@@ -960,6 +960,15 @@ export async function loadConfig(options: LoadConfigOptions = {}): Promise<Vigil
   const indexes = indexesSection(w, data['indexes']);
   const search = searchSection(w, data['search']);
 
+  // One port for both listeners would fail at start with EADDRINUSE, blamed on "another process". Checked before
+  // tokens are generated: a start refused here prints none, so it must leave none behind.
+  const hecHost = str(w, ['hec', 'host'], hecRaw['host']) ?? DEFAULTS.hecHost;
+  const httpHost = str(w, ['http', 'host'], httpRaw['host']) ?? DEFAULTS.httpHost;
+  const wildcard = (h: string): boolean => h === '' || h === '0.0.0.0' || h === '::';
+  if (hecPort !== 0 && hecPort === httpPort && (hecHost === httpHost || wildcard(hecHost) || wildcard(httpHost))) {
+    fail('', `the HEC and the API/console are both on port ${hecPort}: give them different ports (--hec-port or hec.port, --port or http.port)`);
+  }
+
   const generated: VigilConfig['generated'] = {};
   const persisted = (file: string) => (options.generateTokens === false ? loadToken(dataDir, file) : loadOrCreateToken(dataDir, file));
   if (tokens.length === 0) {
@@ -978,7 +987,7 @@ export async function loadConfig(options: LoadConfigOptions = {}): Promise<Vigil
   }
 
   const hec: HecConfig = {
-    host: str(w, ['hec', 'host'], hecRaw['host']) ?? DEFAULTS.hecHost,
+    host: hecHost,
     port: hecPort,
     maxBodyBytes,
     maxInflightBytes,
@@ -998,7 +1007,7 @@ export async function loadConfig(options: LoadConfigOptions = {}): Promise<Vigil
     fail(w.at(['http', 'maxInflightBytes']), `"http.maxInflightBytes" (${httpMaxInflightBytes}) must be at least "http.maxBodyBytes" (${httpMaxBodyBytes})`);
   }
   const http: HttpConfig = {
-    host: str(w, ['http', 'host'], httpRaw['host']) ?? DEFAULTS.httpHost,
+    host: httpHost,
     port: httpPort,
     apiTokens: api,
     maxBodyBytes: httpMaxBodyBytes,
@@ -1010,11 +1019,6 @@ export async function loadConfig(options: LoadConfigOptions = {}): Promise<Vigil
     ...clientSettings(w, 'http', httpRaw),
   };
   if (httpTls) http.tls = httpTls;
-  // One port for both listeners would fail at start with EADDRINUSE, blamed on "another process".
-  const wildcard = (h: string): boolean => h === '' || h === '0.0.0.0' || h === '::';
-  if (hec.port !== 0 && hec.port === http.port && (hec.host === http.host || wildcard(hec.host) || wildcard(http.host))) {
-    fail('', `the HEC and the API/console are both on port ${hec.port}: give them different ports (--hec-port or hec.port, --port or http.port)`);
-  }
   const allowedHosts = hostNames(w, ['http', 'allowedHosts'], httpRaw['allowedHosts']);
   if (allowedHosts !== undefined) http.allowedHosts = allowedHosts;
 

@@ -3,7 +3,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { loadConfig, DEFAULTS, parseDuration, parseSize } from '../../src/config/index.js';
+import { existsSync } from 'node:fs';
+import { loadConfig, DEFAULTS, HEC_TOKEN_FILE, parseDuration, parseSize } from '../../src/config/index.js';
 
 let dir: string;
 beforeEach(async () => {
@@ -314,7 +315,10 @@ describe('precedence: flags > env > file', () => {
   it('the HEC and the API on one port is a CONFIG error naming both settings (it was EADDRINUSE at start, blamed on "another vigil serve?")', async () => {
     const err = await loadConfig({ env: noEnv, cwd: dir, flags: { hecPort: 48091, port: '48091' } }).catch((e: unknown) => e);
     expect(err).toMatchObject({ code: 'CONFIG', message: 'the HEC and the API/console are both on port 48091: give them different ports (--hec-port or hec.port, --port or http.port)' });
-    await expect(loadConfig({ env: { VIGIL_HTTP_PORT: '8088' }, cwd: dir })).rejects.toThrow('both on port 8088');
+    // Refused before any token is generated: a start refused here prints none, so it leaves none behind.
+    const fresh = join(dir, 'one-port');
+    await expect(loadConfig({ env: { VIGIL_HTTP_PORT: '8088' }, cwd: dir, flags: { dataDir: fresh } })).rejects.toThrow('both on port 8088');
+    expect(existsSync(join(fresh, HEC_TOKEN_FILE))).toBe(false);
     // Port 0 (any free port) twice, or one port on two different addresses, is fine.
     expect((await loadConfig({ env: noEnv, cwd: dir, flags: { hecPort: 0, port: 0 } })).http.port).toBe(0);
     const file = await writeConfig('hec: { host: 127.0.0.2, port: 9000 }\nhttp: { host: 127.0.0.3, port: 9000 }\n');
