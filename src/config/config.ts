@@ -969,23 +969,6 @@ export async function loadConfig(options: LoadConfigOptions = {}): Promise<Vigil
     fail('', `the HEC and the API/console are both on port ${hecPort}: give them different ports (--hec-port or hec.port, --port or http.port)`);
   }
 
-  const generated: VigilConfig['generated'] = {};
-  const persisted = (file: string) => (options.generateTokens === false ? loadToken(dataDir, file) : loadOrCreateToken(dataDir, file));
-  if (tokens.length === 0) {
-    const g = await persisted(HEC_TOKEN_FILE);
-    if (g !== null) {
-      generated.hecToken = g;
-      tokens.push({ name: 'default', token: g.token, defaultIndex: DEFAULT_INDEX, indexes: [], disabled: false, useAck: false });
-    }
-  }
-  if (api.length === 0) {
-    const g = await persisted(API_TOKEN_FILE);
-    if (g !== null) {
-      generated.apiToken = g;
-      api.push({ name: 'default', token: g.token });
-    }
-  }
-
   const hec: HecConfig = {
     host: hecHost,
     port: hecPort,
@@ -1027,6 +1010,25 @@ export async function loadConfig(options: LoadConfigOptions = {}): Promise<Vigil
   const nodeName = str(w, ['node', 'name'], nodeRaw['name'], { nonEmpty: true });
   const node = nodeName === undefined ? {} : { name: nodeName };
   const store = storeSection(w, data['store'], env, warnings);
+  // Tokens are generated (and their files written) last, once every setting is valid: a start refused for a bad
+  // setting prints none, so it must leave none behind (the next start would only say where they are).
+  const generated: VigilConfig['generated'] = {};
+  const persisted = (file: string) => (options.generateTokens === false ? loadToken(dataDir, file) : loadOrCreateToken(dataDir, file));
+  if (tokens.length === 0) {
+    const g = await persisted(HEC_TOKEN_FILE);
+    if (g !== null) {
+      generated.hecToken = g;
+      hec.tokens.push({ name: 'default', token: g.token, defaultIndex: DEFAULT_INDEX, indexes: [], disabled: false, useAck: false });
+    }
+  }
+  if (api.length === 0) {
+    const g = await persisted(API_TOKEN_FILE);
+    if (g !== null) {
+      generated.apiToken = g;
+      http.apiTokens.push({ name: 'default', token: g.token });
+    }
+  }
+
   const config: VigilConfig = { file, dataDir, hec, http, indexes, search, shutdownTimeoutMs, node, store, generated, warnings, at: (path) => w.at(path) };
   if (geoipDb !== undefined) config.geoipDb = geoipDb;
   if ('schedule' in data) config.schedule = data['schedule'];

@@ -165,6 +165,14 @@ describe('file', () => {
     expect(c.warnings).toEqual([`${file}:4: unknown section "alerts" ignored`, `${file}:6: unknown section "web" ignored`]);
   });
 
+  it('a setting refused on a first start leaves no generated token behind (the next start printed none: "HEC token: in .../hec-token")', async () => {
+    for (const [i, text] of ['shutdownTimeout: soon\n', 'store: { type: nosuch }\n', 'node: { name: "" }\n'].entries()) {
+      const dataDir = join(dir, `refused-${i}`);
+      await expect(loadConfig({ file: await writeConfig(text), env: noEnv, flags: { dataDir } })).rejects.toMatchObject({ code: 'CONFIG' });
+      expect([existsSync(join(dataDir, HEC_TOKEN_FILE)), existsSync(join(dataDir, 'api-token'))]).toEqual([false, false]);
+    }
+  });
+
   it('shutdownTimeout is a duration', async () => {
     const c = await loadConfig({ file: await writeConfig('shutdownTimeout: 3s\n'), env: noEnv, flags: { dataDir: join(dir, 'd') } });
     expect([c.shutdownTimeoutMs, c.warnings]).toEqual([3_000, []]);
