@@ -3,3 +3,4 @@ export type { HecStats, TokenStats } from './stats.js';
 export { HEC, type HecCode } from './protocol.js';
 export { ByteBudget } from './body.js';
 export { answerClientErrors, type ClientErrorKind, type ClientErrorReply } from './client-errors.js';
+export { nestsDeeperThan } from './json-stream.js';

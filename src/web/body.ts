@@ -7,7 +7,7 @@
 import { ServerResponse } from 'node:http';
 import type { Context, MiddlewareHandler } from 'hono';
 import { DEFAULTS } from '../config/config.js';
-import { ByteBudget } from '../hec/index.js';
+import { ByteBudget, nestsDeeperThan } from '../hec/index.js';
 import { fail, type ApiDeps } from './context.js';
 
 export interface BodyLimits {
@@ -117,21 +117,6 @@ export async function readBody(c: Context, limits: BodyLimits): Promise<{ body: 
  */
 export const MAX_BODY_DEPTH = 64;
 
-/** Whether JSON bytes nest arrays and objects deeper than `max` (brackets inside strings do not count). */
-export function nestsDeeperThan(body: Uint8Array, max: number): boolean {
-  let depth = 0;
-  for (let i = 0; i < body.length; i++) {
-    const b = body[i]!;
-    if (b === 0x22) {
-      // A string: to its closing quote, skipping escapes (UTF-8 continuation bytes are never ASCII).
-      for (i++; i < body.length && body[i] !== 0x22; i++) if (body[i] === 0x5c) i++;
-    } else if (b === 0x5b || b === 0x7b) {
-      if (++depth > max) return true;
-    } else if (b === 0x5d || b === 0x7d) depth--;
-  }
-  return false;
-}
-
 /**
  * Reads the body within `limits` and makes it the request's body, so handlers read it as usual (`c.req.json()`);
  * returns the budget bytes to release once the request is answered. A body nested deeper than MAX_BODY_DEPTH is
@@ -139,7 +124,8 @@ export function nestsDeeperThan(body: Uint8Array, max: number): boolean {
  */
 export async function bufferBody(c: Context, limits: BodyLimits): Promise<number> {
   const { body, reserved } = await readBody(c, limits);
-  if (nestsDeeperThan(body, MAX_BODY_DEPTH)) {
+  // latin1 keeps the structure: quotes, brackets and backslashes are ASCII, and UTF-8's other bytes never are.
+  if (nestsDeeperThan(Buffer.from(body.buffer, body.byteOffset, body.byteLength).toString('latin1'), MAX_BODY_DEPTH)) {
     limits.budget.release(reserved);
     throw new BodyRefused(400, 'USAGE', `the request body nests JSON arrays and objects deeper than ${MAX_BODY_DEPTH} levels`);
   }
