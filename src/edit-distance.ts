@@ -10,7 +10,11 @@ export function settingHint(known: readonly string[], key: string): string | und
   let best: string | undefined;
   let bestDistance = 3;
   for (const a of known) {
-    const d = editDistance(a.toLowerCase(), k);
+    // The distance is at least the lengths' difference: a far longer name (a user's, up to thousands of characters)
+    // is not compared character by character with each known one.
+    const al = a.toLowerCase();
+    if (Math.abs(al.length - k.length) >= bestDistance) continue;
+    const d = editDistance(al, k);
     if (d < bestDistance) {
       best = a;
       bestDistance = d;

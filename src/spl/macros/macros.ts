@@ -1,4 +1,4 @@
-import { editDistance } from '../../edit-distance.js';
+import { settingHint } from '../../edit-distance.js';
 import { SourceText, SplError, span, type Origin, type Span } from '../source.js';
 
 /** A search macro, as in macros.conf / security_content `macros/*.yml`. */
@@ -233,7 +233,8 @@ function expand(input: MappedText, library: MacroLibrary, depth: number, rootOri
       if (ar.length > 0) {
         fail('SPL_MACRO_ARGS', `macro \`${name}\` takes ${ar.join(' or ')} argument(s), got ${args.length}`, i, close + 1);
       }
-      const like = similarMacro(library, name);
+      // The defined macro it most likely meant, as contentctl suggests close matches.
+      const like = settingHint(library.all().map((d) => d.name), name);
       fail('SPL_UNKNOWN_MACRO', `unknown macro \`${name}\`${like ? `; did you mean \`${like}\`?` : ''}`, i, close + 1);
     }
     if (depth >= MAX_MACRO_DEPTH) fail('SPL_MACRO_DEPTH', `macro expansion deeper than ${MAX_MACRO_DEPTH} levels at \`${name}\` (recursive macro?)`, i, close + 1);
@@ -262,23 +263,6 @@ function expand(input: MappedText, library: MacroLibrary, depth: number, rootOri
   }
   out.appendSlice(input, copyFrom, text.length);
   return out.build();
-}
-
-/**
- * The defined macro a mistyped name most likely meant (as contentctl suggests close matches): the same in another
- * case, else the nearest within two edits.
- */
-function similarMacro(library: MacroLibrary, name: string): string | undefined {
-  const k = name.toLowerCase();
-  let best: string | undefined;
-  let bestDistance = 3;
-  for (const d of library.all()) {
-    const n = d.name.toLowerCase();
-    if (Math.abs(n.length - k.length) >= bestDistance) continue;
-    const dist = n === k ? 0 : editDistance(n, k);
-    if (dist < bestDistance) [best, bestDistance] = [d.name, dist];
-  }
-  return best;
 }
 
 function lookup(library: MacroLibrary, name: string, args: MacroArg[]): MacroDefinition | undefined {
