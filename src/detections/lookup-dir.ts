@@ -104,14 +104,16 @@ function directoryWriter(setup: LookupDirSetup): LookupWriter {
   const read = (file: string, p: string): ExistingLookup | null => {
     let fd: number;
     try {
-      // Not a link: a file written here is a regular file, and a link could read what lies outside the directory.
-      if (!lstatSync(p).isFile()) return null;
-      fd = openSync(p, 'r');
+      // Not a link: a file written here is a regular file, and a link could read what lies outside the directory. Opened
+      // without following one (as the tables are read: noFollowCsvTable), so a link swapped in after a check is not read.
+      fd = openSync(p, constants.O_RDONLY | (constants.O_NOFOLLOW ?? 0) | (constants.O_NONBLOCK ?? 0));
     } catch {
       return null;
     }
     try {
-      const size = fstatSync(fd).size;
+      const st = fstatSync(fd);
+      if (!st.isFile()) return null;
+      const size = st.size;
       if (size > setup.maxBytes) throw new VigilError('SPL_LOOKUP_WRITE', `outputlookup: ${file} already holds ${size} bytes, more than a written lookup may (${setup.maxBytes}): it cannot be appended to`);
       const buf = Buffer.alloc(size);
       let at = 0;
