@@ -79,7 +79,7 @@ async function baseline(threads) {
   const runs = cuts.slice(0, -1).map(
     (start, k) =>
       new Promise((resolve, reject) => {
-        const w = new Worker(fileURLToPath(import.meta.url), { argv: ['--range', String(start), String(cuts[k + 1])] });
+        const w = new Worker(fileURLToPath(import.meta.url), { argv: ['--range', String(start), String(cuts[k + 1]), '--data', data, '--events', String(count)] });
         w.once('message', resolve);
         w.once('error', reject);
       }),
