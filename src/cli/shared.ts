@@ -5,7 +5,7 @@ import { printable } from '../outputs/printable.js';
 import { warningText } from '../spl/source.js';
 import type { LineIssue } from '../sources/file.js';
 import { canonicalTimeZone } from '../spl/time/zone.js';
-import { checkedTime, isoTime, resolveTimeModifier } from '../spl/time/modifiers.js';
+import { ABSOLUTE_TIME_FORMAT, checkedTime, isoTime, resolveTimeBound, TimeModifierError } from '../spl/time/modifiers.js';
 import { OUTPUT_FORMATS, type OutputFormat } from './output.js';
 
 /** Options shared by commands that read events from files and print results. */
@@ -27,8 +27,8 @@ export function addEventOptions(cmd: Command): Command {
     .option('--events <file...>', 'Tetragon JSONL files to read (.gz ok, - for stdin)')
     .option('--content <dir...>', 'extra content directories (detections, macros, lookups); they override the bundled ones')
     .option('--now <time>', 'the search time: epoch seconds or ISO 8601, in --tz without an offset (default: the clock)')
-    .option('--earliest <modifier>', 'earliest time (e.g. -24h@h, epoch, 10/15/2026:00:00:00); default: all time')
-    .option('--latest <modifier>', 'latest time (exclusive); default: no bound')
+    .option('--earliest <time>', 'earliest time: epoch, ISO 8601 (in --tz without an offset), -24h@h, now or 10/15/2026:00:00:00; default: all time')
+    .option('--latest <time>', 'latest time (exclusive), written as --earliest; default: no bound')
     .option('--tz <zone>', 'IANA time zone for rendering and snapping', 'UTC')
     .addOption(new Option('--format <format>', 'output format (default: table on a terminal, jsonl otherwise)').choices([...OUTPUT_FORMATS]))
     .option('--sourcetype <sourcetype>', 'force a sourcetype instead of the add-on assignment')
@@ -64,21 +64,33 @@ export function parseNow(text: string | undefined, tz: string): number {
 
 /** A point in time for --from/--to/--since: epoch seconds, ISO 8601, or a time modifier relative to now (`-24h@h`). */
 export function parseTimeArg(text: string, now: number, tz: string, flag: string): number {
-  return checkedTime(timeArg(text, now, tz, flag), flag);
+  let t: number;
+  try {
+    t = resolveTimeBound(text, now, tz);
+  } catch (e) {
+    throw new VigilError('USAGE', `${flag}: ${printable((e as Error).message)}`);
+  }
+  return checkedTime(t, flag);
 }
 
-function timeArg(text: string, now: number, tz: string, flag: string): number {
-  if (/^\d+(\.\d+)?$/.test(text)) return Number(text);
-  if (/^\d{4}-\d\d-\d\d/.test(text)) {
-    const t = isoTime(text, tz);
-    if (t === null) throw new VigilError('USAGE', `${flag}: cannot read "${printable(text)}" as an ISO 8601 time`);
-    return t;
-  }
+/** What `--earliest`/`--latest` take, as the API's `?earliest=` (docs/api.md "Time ranges"). */
+const BOUND_FORMS = `epoch seconds, ISO 8601 (2026-12-06T02:00:00Z, 2026-12-06T03:00+01:00, or 2026-12-06T02:00 and 2026-12-06 in --tz), now, a relative time such as -24h@h, ${ABSOLUTE_TIME_FORMAT}, or all (no bound)`;
+
+/**
+ * `--earliest`/`--latest`: what the API's ranges take (`resolveTimeBound`, and empty or `all` for no bound), resolved
+ * against `now` in `tz`, in the years 1000 to 9999. Bad text stays a `TIME_MODIFIER` error at its offset, naming the
+ * accepted forms.
+ */
+export function parseRangeArg(text: string | undefined, now: number, tz: string, flag: string): number | null {
+  if (text === undefined || text.trim() === '' || text.trim() === 'all') return null;
+  let t: number;
   try {
-    return resolveTimeModifier(text, now, tz);
+    t = resolveTimeBound(text, now, tz);
   } catch (e) {
-    throw new VigilError('USAGE', `${flag}: ${(e as Error).message}`);
+    if (!(e instanceof TimeModifierError)) throw e;
+    throw new TimeModifierError(`${flag}: ${printable(e.message)}; ${flag} takes ${BOUND_FORMS}`, e.offset);
   }
+  return checkedTime(t, flag);
 }
 
 export function checkTimeZone(tz: string): string {

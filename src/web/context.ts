@@ -12,7 +12,7 @@ import { defaultSearchIndexes } from '../store/default-indexes.js';
 import type { EventStore, StateStore } from '../store/types.js';
 import { SplError, type TimeBound } from '../spl/index.js';
 import { expandMacros } from '../spl/macros/macros.js';
-import { checkedTime, isoTime, resolveTimeModifier } from '../spl/time/modifiers.js';
+import { checkedTime, resolveTimeBound } from '../spl/time/modifiers.js';
 import type { ApiErrorBody, DataModelStatus, TimeRange } from './api-types.js';
 import type { UserConfig } from './users.js';
 import type { Principal } from './sessions.js';
@@ -133,14 +133,8 @@ export function parseBound(text: string | undefined, now: number, tz: string, na
 }
 
 function boundTime(t: string, now: number, tz: string, name: string): number {
-  if (/^\d+(\.\d+)?$/.test(t)) return Number(t);
-  if (/^\d{4}-\d\d-\d\d/.test(t)) {
-    const iso = isoTime(t, tz);
-    if (iso === null) throw new VigilError('USAGE', `${name}: cannot read "${t}" as an ISO 8601 time`);
-    return iso;
-  }
   try {
-    return resolveTimeModifier(t, now, tz);
+    return resolveTimeBound(t, now, tz);
   } catch (e) {
     throw new VigilError('USAGE', `${name}: ${(e as Error).message}`);
   }

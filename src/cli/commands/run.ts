@@ -11,7 +11,7 @@ import { outputSink } from '../output.js';
 import { progressReporter } from '../progress.js';
 import { applyGeoIpOption, GEOIP_DB_OPTION } from '../geoip-option.js';
 import { addLookupDirOptions, lookupDirSetup, runLookups, type LookupDirOptions } from '../lookup-dir-option.js';
-import { addEventOptions, checkTimeZone, InputIssues, outputFormat, parseNow, threadCount, warningPrinter, type EventOptions } from '../shared.js';
+import { addEventOptions, checkTimeZone, InputIssues, outputFormat, parseNow, parseRangeArg, threadCount, warningPrinter, type EventOptions } from '../shared.js';
 import { failOnContentErrors, namedDetections } from './content-errors.js';
 
 interface RunCliOptions extends EventOptions, LookupDirOptions {
@@ -47,6 +47,8 @@ export function runCommand(program: Command): void {
     }
     const tz = checkTimeZone(opts.tz);
     const now = parseNow(opts.now, tz);
+    const earliest = parseRangeArg(opts.earliest, now, tz, '--earliest');
+    const latest = parseRangeArg(opts.latest, now, tz, '--latest');
     // Several detections share one scan, which reads on a thread of its own when worth it: started now, it loads
     // beside this thread's loading of the engine and the content (sources/read-thread.ts).
     const readThread = threads > 1 && opts.events && (opts.all === true || keys.length > 1) ? await startReadThread(keys.length, opts.all === true, opts.events) : null;
@@ -66,8 +68,6 @@ export function runCommand(program: Command): void {
     const issues = new InputIssues();
     const source = fileSource(opts, issues, now, readThread);
     const progress = progressReporter(detections.length === 1 ? detections[0]!.name : `${detections.length} detections`);
-    const earliest = opts.earliest ?? null;
-    const latest = opts.latest ?? null;
     // --threads 1 runs on this thread only: the parallel code is not even loaded.
     const parallel =
       threads > 1

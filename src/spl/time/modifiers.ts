@@ -303,3 +303,17 @@ export function isoTime(text: string, tz: string = DEFAULT_TIME_ZONE): number | 
 export function resolveTimeModifier(text: string, now: number, tz: string = DEFAULT_TIME_ZONE): number {
   return applyTimeModifier(parseTimeModifier(text), now, tz);
 }
+
+/**
+ * A time given from outside a search (the API's ranges, the CLI's `--earliest`/`--latest`/`--from`/`--since`):
+ * text that starts as an ISO 8601 date is one (a wall time in `tz` without an offset; Splunk's own absolute form,
+ * `%m/%d/%Y:...`, never starts so), anything else a time modifier (epoch seconds among them) against `now`. Bad
+ * text is a `TimeModifierError`. Inside SPL (`earliest=`) only modifiers are read, as the Search Manual documents.
+ */
+export function resolveTimeBound(text: string, now: number, tz: string = DEFAULT_TIME_ZONE): number {
+  const t = text.trim();
+  if (!/^\d{4}-\d\d-\d\d/.test(t)) return resolveTimeModifier(t, now, tz);
+  const iso = isoTime(t, tz);
+  if (iso === null) throw new TimeModifierError(`cannot read "${t}" as an ISO 8601 time (at offset 0)`, 0);
+  return iso;
+}
