@@ -155,17 +155,27 @@ async function run(job: ReadJob): Promise<void> {
     onWarning: (w) => issue([1, w.file, w.line, w.reason]),
   });
   let message = new Message(0, 0);
-  for await (const batch of source.scan(job.request, { onProgress: (p) => (progress = p) })) {
-    if (batch.length === 0) continue;
-    for (const e of batch) message.add(e);
-    message.endBatch();
-    if (message.full) {
-      message.post(issues, progress);
-      issues = [];
-      progress = null;
-      message = new Message(message.rows);
-      if (!mayGoOn(control, ++posted)) return;
+  try {
+    for await (const batch of source.scan(job.request, { onProgress: (p) => (progress = p) })) {
+      if (batch.length === 0) continue;
+      for (const e of batch) message.add(e);
+      message.endBatch();
+      if (message.full) {
+        message.post(issues, progress);
+        issues = [];
+        progress = null;
+        message = new Message(message.rows);
+        if (!mayGoOn(control, ++posted)) return;
+      }
     }
+  } catch (err) {
+    // What the scan yielded and reported before it failed (a corrupt .gz) reaches the caller before the error, as on
+    // one thread: the searches see those events, and the skipped lines are printed before the error.
+    if (!(err instanceof Stopped)) {
+      if (message.rows > 0) message.post(issues, progress);
+      else if (issues.length > 0) port.postMessage({ type: 'issues', issues, progress } satisfies FromReadWorker);
+    }
+    throw err;
   }
   if (message.rows > 0) {
     message.post(issues, progress);

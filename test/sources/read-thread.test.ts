@@ -145,6 +145,35 @@ describe('FileSource on a read thread (readThread)', () => {
     expect(there).toMatchObject({ code: 'INPUT_IO', message: (here as Error).message });
   });
 
+  it('relays the line issues and events met before a corrupt gzip member, then its error, as this thread does', async () => {
+    // Found by an outside probe: `vigil run --all` (a read thread) over a file whose gzip data breaks printed the
+    // error alone, where --threads 1 printed the skipped lines before it; the worker dropped what it held unposted.
+    // The worker posts its first batch at once, then events by the MiB with the issues met meanwhile: lines 402, 404
+    // and 406 are malformed, in a message the failure left unposted; ~800 kB of events follow, so that
+    // the gzip error comes long after them (how many of those events were decoded before it is zlib's business: the
+    // same on both threads).
+    const events = (n: number): string[] => Array<string>(n).fill(exampleLine);
+    const lines = [...events(401), 'not json', exampleLine, '[1,2]', exampleLine, '{"process_exec": ', ...events(200)];
+    const good = gzipSync(Buffer.from(lines.join('\n') + '\n'));
+    const p = write('issues-then-bad.gz', Buffer.concat([good, Buffer.from([0x1f, 0x8b, 8, 0, 0, 0, 0, 0, 0, 3, 0xff, 0xff, 0xff])]));
+    const attempt = async (readThread: FileSourceOptions['readThread']) => {
+      const malformed: number[] = [];
+      const src = new FileSource([p], { defaultHost: 'here', readThread, onMalformed: (m) => malformed.push(m.line) });
+      let events = 0;
+      let error: unknown = null;
+      try {
+        for await (const b of src.scan(emptyScanRequest())) events += b.length;
+      } catch (err) {
+        error = err;
+      }
+      return { malformed, events, error: (error as { code?: string } | null)?.code };
+    };
+    const here = await attempt(false);
+    expect(here).toEqual({ malformed: [402, 404, 406], events: expect.any(Number), error: 'INPUT_IO' });
+    expect(here.events).toBeGreaterThanOrEqual(403);
+    expect(await attempt('always')).toEqual(here);
+  });
+
   it('takes a thread started before the scan when worth it, and closes one a scan does not take', async () => {
     // A scan shared by enough searches to take a read thread (readThreadWorth).
     const shared: ScanRequest = { ...emptyScanRequest(), alternatives: Array.from({ length: READ_THREAD_MIN_SEARCHES }, emptyScanRequest) };
