@@ -3,11 +3,13 @@ import { closeSync, constants, fstatSync, openSync, readSync, unlinkSync, writeS
 import { hostname } from 'node:os';
 import { threadId } from 'node:worker_threads';
 import { VigilError } from '../errors.js';
+import { threadExited } from '../thread-exits.js';
 
 /**
  * A lock older than this is taken over, whoever holds it. It is held only around one table's read, write and rename
  * (at most the byte limit of a file, 100 MiB by default: seconds), so an older one was left by a holder that stopped
- * mid-way without its process ending: a worker thread terminated at its time limit runs no `finally`.
+ * mid-way without its process ending and whose end this process did not see (thread-exits.ts: a worker of another
+ * process, or one its parent does not watch).
  */
 export const LOOKUP_LOCK_STALE_MS = 60_000;
 
@@ -23,8 +25,9 @@ const sleeper = new Int32Array(new SharedArrayBuffer(4));
  * Runs `work` while holding the lock file `path`, created with O_EXCL (exclusive between the searches of one thread,
  * of several threads and of several processes on the directory). Waits at most `waitMs` for it, in pauses that block
  * the calling thread (outputlookup writes at a command's end, synchronously; in `vigil serve` that is a search's
- * worker thread); then `timedOut()` is thrown and `work` never ran. A lock whose owner process is gone (same host), or
- * older than LOOKUP_LOCK_STALE_MS, is taken over.
+ * worker thread); then `timedOut()` is thrown and `work` never ran. A lock whose owner process is gone (same host), whose
+ * owner thread of this process has exited (thread-exits.ts: a worker terminated while it held the lock runs no
+ * `finally`), or older than LOOKUP_LOCK_STALE_MS, is taken over.
  */
 export function withLockFile<T>(path: string, waitMs: number, timedOut: () => Error, work: () => T): T {
   const token = `${process.pid} ${threadId} ${hostname()} ${randomBytes(8).toString('hex')}\n`;
@@ -89,12 +92,16 @@ function readLock(path: string): { text: string; ino: number; ageMs: number } | 
   }
 }
 
-/** Whether the lock's owner cannot release it: its process is gone (known only on this host), or it is too old. */
+/**
+ * Whether the lock's owner cannot release it: its process is gone (known only on this host), its thread of this
+ * process has exited (a `vigil serve` search worker terminated while it held the lock), or it is too old.
+ */
 function isStale(lock: { text: string; ageMs: number }): boolean {
   if (lock.ageMs > LOOKUP_LOCK_STALE_MS) return true;
-  const [pid, , host] = lock.text.split(' ');
+  const [pid, thread, host] = lock.text.split(' ');
   // An empty lock is one being written (created, token not yet in it): only its age tells.
   if (host !== hostname() || !/^\d+$/.test(pid ?? '')) return false;
+  if (Number(pid) === process.pid) return /^\d+$/.test(thread ?? '') && threadExited(Number(thread));
   try {
     process.kill(Number(pid), 0);
     return false;

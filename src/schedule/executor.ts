@@ -2,6 +2,7 @@ import type { LookupDirSetup } from '../spl/lookups.js';
 import { Worker } from 'node:worker_threads';
 import type { StoreLocator } from '../cluster/locator.js';
 import { workerEntry } from '../worker-entry.js';
+import { watchThreadExit } from '../thread-exits.js';
 import { DeclaredColumns, Row, toObject, type Result } from '../events/result.js';
 import type { FieldValue } from '../events/value.js';
 import type { EventSource, SeqSubsetSource } from '../events/scan.js';
@@ -553,6 +554,8 @@ export class WorkerExecutor implements RunExecutor {
       ...(mb !== undefined ? { resourceLimits: { maxOldGenerationSizeMb: Math.max(1, Math.floor(mb / (1024 * 1024))) } } : {}),
     });
     w.unref();
+    // Terminated at a time limit or on cancel, it may hold a lookup's lock: its exit lets the next writer take it at once.
+    watchThreadExit(w);
     // An idle worker that dies is not handed out again (a running one is handled by its search).
     w.on('error', () => {});
     w.once('exit', () => {
