@@ -1,4 +1,4 @@
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -64,6 +64,22 @@ describe('vigil run and search --threads', () => {
     const swallowed = vigil(['run', '--all', '--threads', '--events', file]);
     expect(swallowed).toMatchObject({ code: 2, err: expect.stringContaining('--threads must be an integer from 1 to 1024, not "--events"') });
   });
+
+  it('ends at once on Ctrl-C or SIGTERM, killed by the signal (README: a shell says 130 or 143), printing nothing', async () => {
+    // The pack over ~25 MB runs for seconds; the signal comes while it loads or reads (threads and all).
+    for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+      const child = spawn(process.execPath, [BIN, 'run', '--all', '--events', file, '--threads', '2', '--format', 'jsonl'], { cwd: ROOT, env: { ...process.env, NO_COLOR: '1' } });
+      let out = '';
+      let err = '';
+      child.stdout.on('data', (d: Buffer) => (out += d.toString()));
+      child.stderr.on('data', (d: Buffer) => (err += d.toString()));
+      const ended = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => child.on('close', (code, sig) => resolve({ code, signal: sig })));
+      await new Promise((resolve) => setTimeout(resolve, 300));
+      child.kill(signal);
+      expect(await ended, signal).toEqual({ code: null, signal });
+      expect({ out, err }, signal).toEqual({ out: '', err: '' });
+    }
+  }, 60_000);
 
   it('--explain shows what runs per partition', () => {
     const r = vigil(['search', '* | eval x=1 | stats count by x | sort - count', '--events', file, '--explain']);
