@@ -226,6 +226,13 @@ export interface DetectionDetail extends DetectionSummary {
   file: string;
 }
 
+/**
+ * Rows of each search a filter preview compares (the first ones; `truncated` past it; the console says so). Every row
+ * comes back to the API's thread to be keyed and diffed: a definition adding `| eval x=mvrange(0,80) | mvexpand x`
+ * made 289,360 rows, and four such previews held HEC and the API 13-25 s (found by the hostile-client probes).
+ */
+export const MAX_PREVIEW_ROWS = 10_000;
+
 export interface FilterPreview extends TimeRange {
   /** Result rows of the detection without any filter, and with the proposed one. */
   before: number;

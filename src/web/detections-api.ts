@@ -10,7 +10,7 @@ import { defaultSearchIndexes } from '../store/default-indexes.js';
 import type { RunRecord } from '../store/types.js';
 import { checkSearch, MacroLibrary, SplError, type MacroDefinition, type SearchPlan } from '../spl/index.js';
 import { expandMacros } from '../spl/macros/macros.js';
-import type { DetectionDetail, DetectionSummary, FilterMacro, FilterPreview, JsonRow } from './api-types.js';
+import { MAX_PREVIEW_ROWS, type DetectionDetail, type DetectionSummary, type FilterMacro, type FilterPreview, type JsonRow } from './api-types.js';
 import { errorJson, fail, isSearchLimit, jsonBody, searchExecutor, searchTimeoutMs, splErrorJson, timeRange, type ApiDeps, type ApiEnv } from './context.js';
 import { createPrivateDir, writePrivateFile } from '../store/file-modes.js';
 
@@ -214,13 +214,6 @@ export function detectionsRoutes(app: Hono<ApiEnv>, deps: ApiDeps): void {
     }
   });
 }
-
-/**
- * Rows of each search a filter preview compares (the first ones; `truncated` past it). Every row comes back to this
- * thread to be keyed and diffed: a definition adding `| eval x=mvrange(0,80) | mvexpand x` made 289,360 rows, and
- * four such previews held HEC and the API 13-25 s (found by the hostile-client probes).
- */
-export const MAX_PREVIEW_ROWS = 10_000;
 
 /**
  * Runs a detection's search with the given macros over a window (on the API's executor); rows keyed for the diff,

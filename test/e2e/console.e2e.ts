@@ -278,12 +278,22 @@ describe.skipIf(!haveChromium)('console in a browser', () => {
     await def.fill('search NOT pod_name="debug-*"\n| frobnicate');
     await page.getByRole('button', { name: 'Validate' }).click();
     await expect.poll(() => page.locator('#filter-error').textContent()).toContain('2:3');
+    const preview = page.locator('[data-testid=filter-preview]');
+    // A filter that makes every result 10,001 rows: the "with it" search has more than the 10,000 rows a preview
+    // compares (docs/api.md: the reply adds "truncated": true), and the console says its counts are partial.
+    await def.fill('search * | eval copy=mvrange(0, 10001) | mvexpand copy');
+    await page.getByRole('button', { name: 'Preview last 24 h' }).click();
+    await preview.waitFor({ timeout: 60_000 });
+    expect(await preview.locator('[data-testid=filter-preview-truncated]').textContent()).toBe('Compared the first 10,000 rows of each search; counts are partial.');
     await def.fill('search NOT pod_name="debug-*"');
     await page.getByRole('button', { name: 'Preview last 24 h' }).click();
-    const preview = page.locator('[data-testid=filter-preview]');
+    // The previous preview (and its notice) is cleared when the next starts: what shows after is the new one.
+    await preview.locator('[data-testid=filter-preview-truncated]').waitFor({ state: 'detached' });
     await preview.waitFor({ timeout: 60_000 });
     expect(await preview.textContent()).toMatch(/2 suppressed/);
     expect(await preview.locator('tbody tr').count()).toBe(2);
+    // Both searches had fewer rows than the cap: complete counts, no notice.
+    expect(await preview.locator('[data-testid=filter-preview-truncated]').count()).toBe(0);
     expect(await a11yProblems(page)).toEqual([]);
     await shot(page, '09-detection-filter-preview');
     await page.getByRole('button', { name: 'Save filter' }).click();

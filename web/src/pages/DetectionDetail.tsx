@@ -1,5 +1,5 @@
 import { useEffect, useState } from 'react';
-import type { ApiErrorBody, DetectionDetail as Detail, FilterMacro, FilterPreview } from '../../../src/web/api-types.js';
+import { MAX_PREVIEW_ROWS, type ApiErrorBody, type DetectionDetail as Detail, type FilterMacro, type FilterPreview } from '../../../src/web/api-types.js';
 import { api, ApiError } from '../api.js';
 import { SplCode } from '../components/Spl.js';
 import { Chips, ErrorBox, Loading, Page, RunBadge } from '../components/ui.js';
@@ -94,6 +94,11 @@ function FilterEditor({ d, onSaved }: { d: Detail; onSaved: () => void }) {
             Over {fmtTime(preview.earliest)} → {fmtTime(preview.latest)}: <strong>{fmtNumber(preview.before)}</strong> results without a filter,{' '}
             <strong>{fmtNumber(preview.after)}</strong> with it — <strong>{fmtNumber(preview.suppressedCount)} suppressed</strong> ({preview.elapsedMs} ms).
           </p>
+          {preview.truncated ? (
+            <p className="muted" data-testid="filter-preview-truncated">
+              Compared the first {fmtNumber(MAX_PREVIEW_ROWS)} rows of each search; counts are partial.
+            </p>
+          ) : null}
           {preview.suppressed.length ? (
             <div className="table-wrap">
               <table>
