@@ -49,7 +49,18 @@ export interface ReadJob {
 export type WireIssue = [kind: 0 | 1, file: string, line: number, reason: string];
 
 export type FromReadWorker =
-  | { type: 'rows'; rows: number; bytes: ArrayBuffer; meta: ArrayBuffer; spans: ArrayBuffer; strings: string[]; issues: WireIssue[]; progress: ScanProgress | null }
+  | {
+      type: 'rows';
+      rows: number;
+      bytes: ArrayBuffer;
+      meta: ArrayBuffer;
+      spans: ArrayBuffer;
+      strings: string[];
+      issues: WireIssue[];
+      /** For each batch of the message, how many of `issues` are reported before it is handed on (the rest after the last). */
+      issuesBefore: number[];
+      progress: ScanProgress | null;
+    }
   | { type: 'issues'; issues: WireIssue[]; progress: ScanProgress | null }
   | { type: 'end'; issues: WireIssue[]; progress: ScanProgress | null }
   | { type: 'error'; code: ErrorCode | null; message: string };
@@ -200,16 +211,27 @@ export async function* scanOnReadThread(job: Omit<ReadJob, 'control'>, options: 
         continue;
       }
       if (m.type === 'error') throw m.code !== null ? new VigilError(m.code, m.message) : new VigilError('INPUT_IO', m.message);
-      for (const [kind, file, line, reason] of m.issues) report(kind, file, line, reason);
+      // Each issue where one thread reports it: before the batch that follows its line (a message holds several).
+      let reported = 0;
+      const reportUpTo = (n: number): void => {
+        for (; reported < n; reported++) {
+          const [kind, file, line, reason] = m.issues[reported]!;
+          report(kind, file, line, reason);
+        }
+      };
+      if (m.type !== 'rows') reportUpTo(m.issues.length);
       if (m.progress !== null) onProgress?.(m.progress);
       if (m.type === 'end') return;
       Atomics.add(words, C_CONSUMED, 1);
       Atomics.notify(words, C_CONSUMED);
       if (m.type === 'issues') continue;
+      let k = 0;
       for (const batch of batchesOf(m)) {
+        reportUpTo(m.issuesBefore[k++]!);
         signal?.throwIfAborted(); // the consumer may have aborted while it held the last batch
         yield batch;
       }
+      reportUpTo(m.issues.length);
     }
   } finally {
     signal?.removeEventListener('abort', onAbort);

@@ -40,6 +40,8 @@ class Message {
   private meta: Float64Array;
   private readonly spans: PackedSpans;
   rows = 0;
+  /** For each batch, how many of the message's issues come before it (one thread reports them before it hands it on). */
+  private readonly issuesBefore: number[] = [];
   private readonly strings: string[] = [];
   private readonly ids = new Map<string, number>();
 
@@ -83,17 +85,18 @@ class Message {
     this.rows++;
   }
 
-  /** Marks the last event added as the end of a batch of the source. */
-  endBatch(): void {
+  /** Marks the last event added as the end of a batch of the source, which came after `issues` of the message's issues. */
+  endBatch(issues: number): void {
     const at = (this.rows - 1) * META_WORDS + M_FLAGS;
     this.meta[at] = (this.meta[at] as number) | F_BATCH_END;
+    this.issuesBefore.push(issues);
   }
 
   post(issues: WireIssue[], progress: ScanProgress | null): void {
     const bytes = this.bytes.buffer as ArrayBuffer;
     const meta = this.meta.buffer as ArrayBuffer;
     const spans = this.spans.words.buffer as ArrayBuffer;
-    port.postMessage({ type: 'rows', rows: this.rows, bytes, meta, spans, strings: this.strings, issues, progress } satisfies FromReadWorker, [bytes, meta, spans]);
+    port.postMessage({ type: 'rows', rows: this.rows, bytes, meta, spans, strings: this.strings, issues, issuesBefore: this.issuesBefore, progress } satisfies FromReadWorker, [bytes, meta, spans]);
   }
 
   private id(s: string): number {
@@ -141,12 +144,21 @@ async function run(job: ReadJob): Promise<void> {
   let issues: WireIssue[] = [];
   let progress: ScanProgress | null = null;
   let posted = 0;
+  let message = new Message(0, 0);
+  /** Posts what is held: the message's events, if any, with the issues met before, among and after its batches. */
+  const flush = (): void => {
+    if (message.rows > 0) {
+      message.post(issues, progress);
+      message = new Message(message.rows);
+    } else port.postMessage({ type: 'issues', issues, progress } satisfies FromReadWorker);
+    issues = [];
+    progress = null;
+  };
   const issue = (i: WireIssue): void => {
     issues.push(i);
     if (issues.length < MAX_ISSUES) return;
-    port.postMessage({ type: 'issues', issues, progress } satisfies FromReadWorker);
-    issues = [];
-    progress = null;
+    // With the events held: posted on their own, these issues would be reported before those events' batches.
+    flush();
     if (!mayGoOn(control, ++posted)) throw new Stopped();
   };
   const source = new FileSource(job.paths, {
@@ -154,34 +166,23 @@ async function run(job: ReadJob): Promise<void> {
     onMalformed: (m) => issue([0, m.file, m.line, m.reason]),
     onWarning: (w) => issue([1, w.file, w.line, w.reason]),
   });
-  let message = new Message(0, 0);
   try {
     for await (const batch of source.scan(job.request, { onProgress: (p) => (progress = p) })) {
       if (batch.length === 0) continue;
       for (const e of batch) message.add(e);
-      message.endBatch();
+      message.endBatch(issues.length);
       if (message.full) {
-        message.post(issues, progress);
-        issues = [];
-        progress = null;
-        message = new Message(message.rows);
+        flush();
         if (!mayGoOn(control, ++posted)) return;
       }
     }
   } catch (err) {
     // What the scan yielded and reported before it failed (a corrupt .gz) reaches the caller before the error, as on
     // one thread: the searches see those events, and the skipped lines are printed before the error.
-    if (!(err instanceof Stopped)) {
-      if (message.rows > 0) message.post(issues, progress);
-      else if (issues.length > 0) port.postMessage({ type: 'issues', issues, progress } satisfies FromReadWorker);
-    }
+    if (!(err instanceof Stopped) && (message.rows > 0 || issues.length > 0)) flush();
     throw err;
   }
-  if (message.rows > 0) {
-    message.post(issues, progress);
-    issues = [];
-    progress = null;
-  }
+  if (message.rows > 0) flush();
   port.postMessage({ type: 'end', issues, progress } satisfies FromReadWorker);
 }
 

@@ -88,6 +88,42 @@ describe('FileSource on a read thread (readThread)', () => {
     expect(r.counts).toEqual([10_000, 0]);
   });
 
+  it('relays each line issue before the batch this thread would report it before, not all of a message at once', async () => {
+    // One thread reports a skipped line as it reads it, so before the batch after it reaches the searches (and before
+    // their warnings about that batch's events: docs/spl.md). The worker posts ~1 MiB of lines (several batches) a
+    // message: its issues were all relayed before the message's first batch. ~4 KB lines, batches of 100 lines:
+    // a malformed line after every 150th event falls alternately inside and between batches.
+    const lines: string[] = [];
+    for (let i = 1; i <= 1200; i++) {
+      lines.push(exampleLine);
+      if (i % 150 === 0) lines.push(`not json ${i}`);
+    }
+    const p = write('interleaved.jsonl', lines.join('\n') + '\n');
+    const sequence = async (path: string, readThread: FileSourceOptions['readThread']): Promise<string[]> => {
+      const seq: string[] = [];
+      const src = new FileSource([path], { defaultHost: 'here', readThread, batchSize: 100, onMalformed: (m) => seq.push(`skipped ${m.line}`) });
+      for await (const b of src.scan(emptyScanRequest())) seq.push(`batch of ${b.length}`);
+      return seq;
+    };
+    // By hand: the malformed line after event 150k is line 151k (k-1 earlier ones before it), reported before batch j
+    // (events 100j+1..100j+100) when 150k is in [100j, 100j+100): a batch is handed on once full, before the next line.
+    const expected: string[] = [];
+    for (let j = 0; j < 12; j++) {
+      for (let k = 1; k <= 8; k++) if (150 * k >= 100 * j && 150 * k < 100 * (j + 1)) expected.push(`skipped ${151 * k}`);
+      expected.push('batch of 100');
+    }
+    expected.push('skipped 1208'); // after the last event: after the last batch
+    expect(await sequence(p, false)).toEqual(expected);
+    expect(await sequence(p, 'always')).toEqual(expected);
+    // More issues than the worker holds (4096) while it holds a batch (events 101-200; the first is posted at once):
+    // that batch goes first, then the issues.
+    const many = write('many-issues.jsonl', [...Array<string>(250).fill(exampleLine), ...Array<string>(5000).fill('[1]'), ...Array<string>(150).fill(exampleLine)].join('\n'));
+    const skipped = Array.from({ length: 5000 }, (_, i) => `skipped ${251 + i}`);
+    const manyExpected = ['batch of 100', 'batch of 100', ...skipped, 'batch of 100', 'batch of 100'];
+    expect(await sequence(many, false)).toEqual(manyExpected);
+    expect(await sequence(many, 'always')).toEqual(manyExpected);
+  });
+
   it('keeps lines with non-ASCII text exactly (sent as UTF-8), and their JSON fields', async () => {
     const odd = JSON.stringify({ process_exec: { process: { binary: '/usr/bin/curl', arguments: '-k https://exämple.test/😀' } }, time: '2024-01-01T00:00:00Z', node_name: 'nœud' });
     const r = await bothWays([write('utf8.jsonl', [upstreamLines[1], odd, upstreamLines[2]].join('\n'))]);
