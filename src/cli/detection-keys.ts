@@ -6,6 +6,7 @@ import type { ContentPack } from '../detections/content.js';
 import type { Detection } from '../detections/detection.js';
 import { editDistance } from '../edit-distance.js';
 import { VigilError } from '../errors.js';
+import { printable } from '../outputs/printable.js';
 import { problemPlace } from '../yaml/reader.js';
 
 /**
@@ -49,10 +50,12 @@ async function resolveDetection(pack: ContentPack, key: string): Promise<Detecti
     pack.macros.defineDefault({ name: d.filterMacro, args: [], definition: 'search *' });
     return d;
   }
+  // The key is echoed as text: a control character in it (a pasted ESC sequence) must not reach the terminal.
+  const shown = printable(key);
   // A .yml key is most likely a path: saying only "no detection named" hid the file that is missing.
-  if (/\.ya?ml$/i.test(key)) throw new VigilError('CONTENT_NOT_FOUND', `no detection named "${key}", and no such file`);
+  if (/\.ya?ml$/i.test(key)) throw new VigilError('CONTENT_NOT_FOUND', `no detection named "${shown}", and no such file`);
   const near = nearNames(pack.detections.map((d) => d.name), key).map((n) => `  ${n}`);
-  throw new VigilError('CONTENT_NOT_FOUND', `no detection named "${key}"${near.length ? `; did you mean:\n${near.join('\n')}` : ' (vigil detections lists them)'}`);
+  throw new VigilError('CONTENT_NOT_FOUND', `no detection named "${shown}"${near.length ? `; did you mean:\n${near.join('\n')}` : ' (vigil detections lists them)'}`);
 }
 
 /**
@@ -61,6 +64,8 @@ async function resolveDetection(pack: ContentPack, key: string): Promise<Detecti
  */
 function nearNames(names: readonly string[], key: string): string[] {
   const k = key.toLowerCase();
+  // An empty key (a script's unset variable) is part of every name: it means none of them.
+  if (k.trim() === '') return [];
   const containing = names.filter((n) => n.toLowerCase().includes(k));
   if (containing.length) return containing;
   const scored = names.map((n) => ({ n, d: editDistance(n.toLowerCase(), k) })).filter((x) => x.d <= Math.max(2, Math.floor(k.length / 5)));

@@ -115,6 +115,16 @@ describe('vigil run with several detections', () => {
     // A key ending in .yml is a path: the file is what is missing.
     const file = vigil(['run', '--events', DATA, '--', 'missing/detection.yml']);
     expect([file.code, file.err.trim()]).toEqual([2, 'vigil: no detection named "missing/detection.yml", and no such file [CONTENT_NOT_FOUND]']);
+    // Found by an outside probe: the name is echoed as text, its control characters replaced as everywhere else
+    // (a pasted ESC sequence reached the terminal), and an empty name (a script's unset variable) is not "contained"
+    // in every name, so it lists none of them.
+    const esc = vigil(['run', '--events', DATA, '--', 'bad\u001b[31mname', 'x\u001b]52;c;aGk=\u0007.yml']);
+    expect(esc.code).toBe(2);
+    expect(esc.err).toContain('no detection named "bad\ufffd[31mname" (vigil detections lists them)');
+    expect(esc.err).toContain('no detection named "x\ufffd]52;c;aGk=\ufffd.yml", and no such file');
+    expect(esc.err).not.toMatch(/[\u001b\u0007]/);
+    const empty = vigil(['run', '--events', DATA, '--', '']);
+    expect([empty.code, empty.err.trim()]).toEqual([2, 'vigil: no detection named "" (vigil detections lists them) [CONTENT_NOT_FOUND]']);
     const twice = vigil(['test', SEED, SEED]);
     expect(twice.code).toBe(0);
     expect(twice.out).toMatch(/^1 passed, 0 failed/m);
