@@ -3,8 +3,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Event } from '../../src/events/event.js';
+import { Row, type Result } from '../../src/events/result.js';
 import { FileSource } from '../../src/sources/file.js';
 import { MemorySource } from '../../src/sources/memory.js';
+import { NewestFirst, Retrieval } from '../../src/spl/exec/newest-first.js';
 import { explainPlan, plan, runSearch } from '../../src/spl/index.js';
 import { memorySource, rowsText } from '../helpers.js';
 import { rng } from '../rng.js';
@@ -65,6 +67,45 @@ describe('search order over a file', () => {
       .sort((a, b) => b.t - a.t || b.line - a.line)
       .flatMap((e) => e.x.map((x) => `${e.id}${x}`));
     expect(got).toEqual(want);
+  });
+
+  it('in front of head N / tail N holds about 2N rows, not every event, with the rows of a full sort', async () => {
+    // Found by an outside probe (issue 13's bounded memory): `* | head 10` over a 309 MB file peaked at 600 MB RSS, the
+    // sort before head holding every event. Search Reference, head: "Returns the first N number of specified results
+    // in search order"; tail: "Returns the last N number of specified results ... in reverse order".
+    const r = rng(9);
+    // 12k events (several compactions of a 2 x 3000-row hold), a third tied on their second, some with two rows.
+    const evs = Array.from({ length: 12_000 }, (_, i) => ({ t: T + Math.floor(r() * 3000), id: i, x: r() < 0.3 ? ['p', 'q'] : ['s'] }));
+    const src = file('bounded.jsonl', evs);
+    const rowsInOrder = evs
+      .map((e, line) => ({ ...e, line }))
+      .sort((a, b) => b.t - a.t || b.line - a.line)
+      .flatMap((e) => e.x.map((x) => `${e.id}${x}`));
+    const got = async (spl: string) => (await ids(spl, src)).map((row) => `${row['id']}${row['x']}`);
+    expect(await got("* | eval x='x{}' | mvexpand x | head 3000 | table id x")).toEqual(rowsInOrder.slice(0, 3000));
+    expect(await got("* | eval x='x{}' | mvexpand x | head 7 | table id x")).toEqual(rowsInOrder.slice(0, 7));
+    expect(await got("* | eval x='x{}' | mvexpand x | tail 2500 | table id x")).toEqual(rowsInOrder.slice(-2500).reverse());
+    expect(await got("* | eval x='x{}' | mvexpand x | head 0 | table id x")).toEqual([]);
+    // An expression reads no further than the count either: rows while id < 6000, at most 100 of them.
+    const firstLarge = rowsInOrder.findIndex((k) => Number.parseInt(k, 10) >= 6000);
+    expect(await got("* | eval x='x{}' | mvexpand x | head 100 (id < 6000) | table id x")).toEqual(rowsInOrder.slice(0, Math.min(100, firstLarge)));
+    // What the sort holds: at most 2N rows (at least 4096), whatever the rows pushed.
+    const retrieval = new Retrieval();
+    const out: Result[] = [];
+    const sort = new NewestFirst({ push: (row) => out.push(row), end: () => {} }, retrieval, { rows: 5000, from: 'start' });
+    let most = 0;
+    for (let i = 0; i < 50_000; i++) {
+      retrieval.time = T + (i % 977);
+      retrieval.seq = i + 1;
+      sort.push(new Row({ i }));
+      most = Math.max(most, sort.held);
+    }
+    sort.end();
+    expect(most).toBeLessThanOrEqual(10_000);
+    expect(most).toBeGreaterThan(5_000);
+    // Newest first: time T+976 (i = 976 + 977k, latest i first), then T+975, ...
+    const want = Array.from({ length: 977 }, (_, d) => 976 - d).flatMap((m) => Array.from({ length: 52 }, (_, k) => m + 977 * (51 - k)).filter((i) => i < 50_000));
+    expect(out.map((row) => row.get('i'))).toEqual(want.slice(0, 5000));
   });
 
   it('gives the mvexpand reference example 3 in its documented order', async () => {

@@ -52,6 +52,8 @@ export const headCommand = defineCommand<HeadArgs>({
   },
   kind: () => 'streaming',
   orderSensitive: () => true,
+  // Past the first N rows it only stops (with an expression too: it is evaluated on those rows only).
+  readsAtMost: (a) => (a.limit === null ? null : { rows: a.limit, from: 'start' }),
   writes: () => [],
   create: (args, ctx, next) => {
     let n = 0;

@@ -18,6 +18,7 @@ export const tailCommand = defineCommand<TailArgs>({
     return { limit: 10 };
   },
   kind: () => 'transforming',
+  readsAtMost: (a) => ({ rows: a.limit, from: 'end' }),
   orderSensitive: () => true,
   ordersOutput: () => true,
   writes: () => [],

@@ -82,6 +82,12 @@ export interface SubsearchSpec {
  */
 export type CommandKind = 'generating' | 'streaming' | 'transforming';
 
+/** A bound on the rows a command reads of its input (`readsAtMost`). */
+export interface ReadBound {
+  rows: number;
+  from: 'start' | 'end';
+}
+
 /**
  * An SPL command as a blueprint: how to parse its arguments and how to run it. One file per
  * command under spl/commands/, registered in spl/commands/index.ts.
@@ -97,6 +103,12 @@ export interface CommandBlueprint<A> {
   orderSensitive(args: A): boolean;
   /** True when the output order is set by the command whatever the input order (stats, sort, generators). */
   ordersOutput?(args: A): boolean;
+  /**
+   * The most rows of its input the command can read, counted from the start (`head N`) or the end (`tail N`) of
+   * that input: a newest-first sort in front of it (files) keeps only those instead of every event's rows. Absent
+   * or null: any.
+   */
+  readsAtMost?(args: A): ReadBound | null;
   /**
    * Fields this command may create or change: the optimizer only derives early filters from fields no
    * earlier command touched. `'*'` means "any field".

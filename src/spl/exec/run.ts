@@ -185,7 +185,8 @@ export function buildStages(plan: SearchPlan, from: number, to: number, sortAtEn
   for (let i = to - 1; i >= from; i--) {
     const s = plan.stages[i]!;
     sink = s.blueprint.create(s.command.args, ctx, s.blueprint.kind(s.command.args) === 'streaming' ? sink : checked(sink), s.command);
-    if (s.sortBefore) sink = new NewestFirst(checked(sink), retrieval!);
+    // In front of `head N`/`tail N`, the sort holds only what they can read, not every event's rows.
+    if (s.sortBefore) sink = new NewestFirst(checked(sink), retrieval!, s.blueprint.readsAtMost?.(s.command.args) ?? null);
   }
   return sink;
 }
