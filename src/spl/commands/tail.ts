@@ -23,15 +23,21 @@ export const tailCommand = defineCommand<TailArgs>({
   ordersOutput: () => true,
   writes: () => [],
   create: (args, _ctx, next) => {
+    // The last N rows in a ring: Array.shift moved every row kept on each push (`tail 100000` over 300k rows: 30 s).
     const ring: Result[] = [];
+    /** The oldest row's slot once the ring is full. */
+    let oldest = 0;
     return {
       push: (row) => {
         if (args.limit === 0) return;
-        ring.push(row);
-        if (ring.length > args.limit) ring.shift();
+        if (ring.length < args.limit) ring.push(row);
+        else {
+          ring[oldest] = row;
+          oldest = (oldest + 1) % args.limit;
+        }
       },
       end: () => {
-        for (let i = ring.length - 1; i >= 0; i--) next.push(ring[i]!);
+        for (let k = ring.length - 1; k >= 0; k--) next.push(ring[(oldest + k) % ring.length]!);
         next.end();
       },
     };
