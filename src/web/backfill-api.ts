@@ -3,6 +3,7 @@ import { stream } from 'hono/streaming';
 import { findDetection } from '../detections/content.js';
 import type { Detection } from '../detections/detection.js';
 import { VigilError } from '../errors.js';
+import { printable } from '../outputs/printable.js';
 import type { BackfillLine } from './api-types.js';
 import { errorJson, fail, jsonBody, parseBound, type ApiDeps, type ApiEnv } from './context.js';
 
@@ -86,7 +87,8 @@ function selected(deps: ApiDeps, v: unknown): Detection[] | undefined {
   const pack = deps.content();
   return v.map((k) => {
     const d = findDetection(pack, k);
-    if (!d) throw new VigilError('CONTENT_NOT_FOUND', `no detection named "${k}"`);
+    // Echoed as text (vigil backfill prints it): a control character in the name must not reach a terminal.
+    if (!d) throw new VigilError('CONTENT_NOT_FOUND', `no detection named "${printable(k)}"`);
     return d;
   });
 }

@@ -5,7 +5,7 @@ import { defaultSearchIndexes } from '../store/default-indexes.js';
 import { plan, SplError, type SearchPlan } from '../spl/index.js';
 import { printable } from '../outputs/printable.js';
 import { warningText } from '../spl/source.js';
-import { checkedTime } from '../spl/time/modifiers.js';
+import { checkedTime, resolveTimeModifier } from '../spl/time/modifiers.js';
 import { canonicalTimeZone } from '../spl/time/zone.js';
 import { errorJson, parseBound, searchExecutor, searchName, searchTimeoutMs, type ApiDeps, type ApiEnv } from './context.js';
 
@@ -38,13 +38,23 @@ function badOption(body: SearchRequest): string | null {
 
 /**
  * A time bound of the body: absent, empty or `all` is none; a number in years 1000 to 9999 (1e400 is Infinity);
- * ISO 8601 is read here; the rest is the search's.
+ * ISO 8601 is read here; the rest is the search's, once its time is known to be in those years too, as every
+ * range's and `--earliest`'s is (`-999999999999d` ran, a bound of year -2.7e9).
  */
 function apiBound(v: string | number | null | undefined, now: number, tz: string, name: string): string | number | null {
   if (typeof v === 'number') return checkedTime(v, `"${name}"`);
   if (typeof v !== 'string') return v ?? null;
   const text = v.trim();
-  return text === '' || text === 'all' || /^\d{4}-\d\d-\d\d/.test(text) ? parseBound(text, now, tz, name) : v;
+  if (text === '' || text === 'all' || /^\d{4}-\d\d-\d\d/.test(text)) return parseBound(text, now, tz, name);
+  let t: number;
+  try {
+    t = resolveTimeModifier(text, now, tz);
+  } catch {
+    // Not a modifier: the search reports it (TIME_MODIFIER, at its offset).
+    return v;
+  }
+  checkedTime(t, name);
+  return v;
 }
 
 /**

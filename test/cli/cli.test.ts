@@ -294,6 +294,8 @@ describe('vigil CLI', () => {
     // Every enabled detection, at the default limit.
     expect(vigil(['schedule', '--from', '2026-12-06T00:00:00Z', '--to', '9999-12-30'])).toMatchObject({ code: 2, out: '', err: expect.stringContaining('more than 100000 runs') });
     expect(vigil(['schedule', '--max-runs', '1e3'])).toMatchObject({ code: 2, err: 'vigil: --max-runs must be a positive integer, not "1e3" [USAGE]\n' });
+    // An unknown --detection is echoed with its control characters replaced, as vigil run does (outside review).
+    expect(vigil(['schedule', '--detection', 'bad\u001b[31mname'])).toMatchObject({ code: 2, out: '', err: 'vigil: no detection named "bad\ufffd[31mname" (vigil detections lists them) [CONTENT_NOT_FOUND]\n' });
     // (00:00, 03:00]: 01:00, 02:00, 03:00, each searching [-70m@m, -10m@m); three runs fit a limit of 3, not of 2.
     const T = Date.UTC(2026, 11, 6) / 1000;
     const args = ['schedule', '--from', '2026-12-06T00:00:00Z', '--to', '2026-12-06T03:00:00Z', '--detection', SEED, '--format', 'jsonl'];

@@ -161,6 +161,28 @@ describe('numbers outside the times vigil takes (years 1000 to 9999 UTC)', () =>
     }
   });
 
+  it('POST /api/search refuses a modifier whose time is out of those years, as the ranges and vigil search --earliest do (-999999999999d ran, a bound of year -2.7e9); one within them and a bad one as before', async () => {
+    // Found by an outside review: only numbers and ISO 8601 were checked here, a modifier went to the search as it was.
+    for (const [key, value] of [['earliest', '-999999999999d'], ['latest', '+999999999y'], ['earliest', ' 999999999999999999999999999999 ']] as const) {
+      const res = await post('/api/search', JSON.stringify({ search: '| makeresults', [key]: value }));
+      await refused(res, `${key}=${value}`);
+    }
+    const ok = await bearer('/api/search', { method: 'POST', json: { search: '| makeresults | addinfo | table info_min_time', now: 1796606908, earliest: '-1000y@y', progressMs: 0 } });
+    expect(ok.status).toBe(200);
+    // 1026-01-01T00:00:00Z, computed with Date.UTC (years 0-99 aside, it takes the year as given).
+    expect(JSON.parse((await ok.text()).split('\n')[0]!)).toEqual({ result: { info_min_time: (Date.UTC(1026, 0, 1) / 1000).toFixed(3) } });
+    const bad = await post('/api/search', JSON.stringify({ search: '| makeresults', earliest: 'ALL' }));
+    expect(bad.status).toBe(400);
+    expect(((await bad.json()) as { error: { code: string } }).error.code).toBe('TIME_MODIFIER');
+  });
+
+  it('backfill echoes a detection name it does not have with its control characters replaced (vigil backfill prints it)', async () => {
+    const res = await post('/api/backfill', JSON.stringify({ from: '-1h', to: 'now', detections: ['bad\u001b[31mname\u0007'] }));
+    expect(res.status).toBe(400);
+    const { error } = (await res.json()) as { error: { code: string; message: string } };
+    expect(error).toEqual({ code: 'CONTENT_NOT_FOUND', message: 'no detection named "bad\ufffd[31mname\ufffd"' });
+  });
+
   it('query ranges and backfill periods refuse them too (latest= 400 nines was answered as "latest": null, -999999999999d as a year before -2e9)', async () => {
     for (const path of [`/api/overview?latest=${'9'.repeat(400)}`, '/api/overview?earliest=-999999999999d', '/api/findings?since=99999999999999', '/api/risk/objects/x/processes?earliest=-999999999999d']) await refused(await bearer(path), path);
     for (const body of ['{"from": 99999999999999, "to": "now"}', '{"from": "-1h", "to": "+99999999y"}']) await refused(await post('/api/backfill', body), body);

@@ -6,6 +6,7 @@ import type { VigilConfig } from '../../config/config.js';
 import { Row } from '../../events/result.js';
 import { VigilError } from '../../errors.js';
 import type { AlertAction } from '../../outputs/index.js';
+import { printable } from '../../outputs/printable.js';
 import type { ScheduleSettings } from '../../schedule/settings.js';
 import type { StateStore } from '../../store/types.js';
 import { strftime } from '../../spl/time/format.js';
@@ -64,7 +65,8 @@ function selectDetections(all: readonly Detection[], keys: readonly string[] | u
   if (!keys?.length) return all.filter(enabled);
   return keys.map((k) => {
     const d = find(pack, k);
-    if (!d) throw new VigilError('CONTENT_NOT_FOUND', `no detection named "${k}" (vigil detections lists them)`);
+    // Echoed as text: a control character in the name (a pasted ESC sequence) must not reach the terminal.
+    if (!d) throw new VigilError('CONTENT_NOT_FOUND', `no detection named "${printable(k)}" (vigil detections lists them)`);
     return d;
   });
 }
