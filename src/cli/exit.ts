@@ -1,5 +1,6 @@
 import { VigilError } from '../errors.js';
 import { SplError } from '../spl/source.js';
+import { printable } from '../outputs/printable.js';
 
 /** Exit codes are a contract: 0 success (also with zero rows), 2 usage/SPL/content errors, 1 anything else. */
 export const EXIT_OK = 0;
@@ -28,18 +29,27 @@ const USAGE_CODES = new Set([
   'BACKFILL_LIMIT',
 ]);
 
+/**
+ * A message as a terminal may show it: the control characters of the inputs it quotes (a path, a zone, a search's
+ * line) replaced (`printable`: an ESC sequence in `--tz` or `--data-dir` reached the terminal); its line ends and
+ * tabs kept (the caret under an SPL error lines up with the line's tabs).
+ */
+function shown(text: string): string {
+  return text.replace(/[^\n\t]+/g, (s) => printable(s));
+}
+
 /** Prints an error the way a user should see it (never a stack trace for known errors) and returns the exit code. */
 export function reportError(err: unknown, write: (s: string) => void = (s) => process.stderr.write(s)): number {
   if (err instanceof SplError) {
-    write(`vigil: ${err.format()}\n`);
+    write(`vigil: ${shown(err.format())}\n`);
     return EXIT_USAGE;
   }
   if (err instanceof VigilError) {
-    write(`vigil: ${err.message} [${err.code}]\n`);
+    write(`vigil: ${shown(err.message)} [${err.code}]\n`);
     return USAGE_CODES.has(err.code) ? EXIT_USAGE : EXIT_FAILURE;
   }
   const e = err as { message?: string; stack?: string };
-  write(`vigil: internal error: ${e?.message ?? String(err)}\n`);
+  write(`vigil: internal error: ${shown(e?.message ?? String(err))}\n`);
   if (process.env.VIGIL_DEBUG && e?.stack) write(`${e.stack}\n`);
   return EXIT_FAILURE;
 }

@@ -2,6 +2,7 @@ import { Command, CommanderError } from 'commander';
 import { readFileSync } from 'node:fs';
 import { VigilError } from '../errors.js';
 import { EXIT_USAGE, reportError } from './exit.js';
+import { printable } from '../outputs/printable.js';
 
 const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
 
@@ -54,7 +55,8 @@ function commanderErrorLine(text: string, help: string): string {
     .replace(/\n\(Did you mean (.*)\?\)$/, ' (did you mean $1?)')
     .replace(/\s*\n\s*/g, ' ')
     .replace(/\.$/, '');
-  return `vigil: ${message}; see ${help} [USAGE]\n`;
+  // Commander quotes the argument as given: its control characters replaced, as every echoed input.
+  return `vigil: ${printable(message)}; see ${help} [USAGE]\n`;
 }
 
 /** Options taking one value or more (`<file...>`): they take every argument after them, the command's own too. */

@@ -38,6 +38,20 @@ describe('vigil CLI', () => {
     );
   });
 
+  it('replaces the control characters of any input an error quotes (a zone, a path, an option, a search line), keeping line ends and the tabs the caret lines up with', () => {
+    // Found by an outside review: only detection names went through printable; an ESC sequence in --tz, --config,
+    // --data-dir, an unknown option or command, or the search line under an SPL error reached the terminal.
+    const ESC = '\u001b[31m';
+    const cases: [string[], string][] = [
+      [['search', '--tz', `${ESC}X`, '| makeresults'], 'vigil: --tz: unknown time zone "\ufffd[31mX" (use an IANA name such as UTC or Europe/Berlin) [USAGE]\n'],
+      [['search', '--config', join(tmp, `${ESC}X`), '| makeresults'], `vigil: cannot read config file ${join(tmp, '\ufffd[31mX')}: no such file or directory [CONFIG]\n`],
+      [[`${ESC}X`], "vigil: unknown command '\ufffd[31mX'; see vigil --help [USAGE]\n"],
+      [['search', `--${ESC}X`, '| makeresults'], "vigil: unknown option '--\ufffd[31mX'; see vigil search --help [USAGE]\n"],
+      [['search', `| makeresults | eval x="${ESC}"\t| nosuchcmd`], `vigil: unsupported command "nosuchcmd" [SPL_UNSUPPORTED_COMMAND]\n  at 1:34\n  | | makeresults | eval x="\ufffd[31m"\t| nosuchcmd\n  | ${' '.repeat(30)}\t  ^^^^^^^^^\n`],
+    ];
+    for (const [args, err] of cases) expect(vigil(args), args.join(' ')).toMatchObject({ code: 2, out: '', err });
+  });
+
   it('suggests the detection a mistyped name means (a typo, not only a part of the name)', () => {
     const typo = vigil(['run', 'Cisco Isovalent - Shell Exection', '--events', DATA]);
     expect(typo).toMatchObject({ code: 2, err: 'vigil: no detection named "Cisco Isovalent - Shell Exection"; did you mean:\n  Cisco Isovalent - Shell Execution [CONTENT_NOT_FOUND]\n' });
