@@ -1,8 +1,8 @@
 import { randomUUID } from 'node:crypto';
-import { createReadStream } from 'node:fs';
+import { createReadStream, statSync } from 'node:fs';
 import { Agent as HttpAgent, request as httpRequest } from 'node:http';
 import { Agent as HttpsAgent, request as httpsRequest } from 'node:https';
-import { VigilError, type ErrorCode } from '../errors.js';
+import { fileErrorReason, VigilError, type ErrorCode } from '../errors.js';
 import { MAX_EVENT_TIME } from '../hec/events.js';
 import { printable } from '../outputs/printable.js';
 import { DEFAULT_MAX_LINE, streamChunks } from '../sources/file.js';
@@ -70,6 +70,18 @@ interface HecReply {
   raw: string;
 }
 
+/**
+ * Statuses retried with backoff: HEC's 503 (code 9, server busy) and 429, and the 502/504 a load balancer in front of
+ * the HEC answers when the indexer did not (docs/spl.md has no say here: README "Replaying datasets", Decision).
+ */
+const RETRIED_STATUSES = new Set([429, 502, 503, 504]);
+
+/** Bytes of a reply kept: HEC's replies are a line of JSON; a receiver streaming more is drained, not held. */
+const MAX_REPLY_BYTES = 64 << 10;
+
+/** Slowest --rate: its pause between events (1/rate s) must fit a timer (2^31 ms; past it Node fires at once). */
+export const MIN_RATE = 0.001;
+
 /** What to do about the refusals a first replay meets: HEC's answer names no remedy. */
 const HEC_HINTS: Record<number, string> = {
   4: ': check --token',
@@ -96,6 +108,9 @@ export async function replay(inputs: readonly ReplayInput[], opts: ReplayOptions
   const base = URL.canParse(opts.url) ? new URL(opts.url) : null;
   if (base?.protocol !== 'http:' && base?.protocol !== 'https:') throw new VigilError('USAGE', `--url must be http(s)://host:port, not ${opts.url}`);
   const https = base.protocol === 'https:';
+  if (opts.rate !== undefined && !(opts.rate >= MIN_RATE)) throw new VigilError('USAGE', `--rate must be a number of events per second, at least ${MIN_RATE}`);
+  // Every input is checked before the first batch: a missing second file ended the replay half sent, without its summary.
+  for (const input of inputs) checkInput(input.path);
   const agent = https ? new HttpsAgent({ keepAlive: true, maxSockets: 4, rejectUnauthorized: opts.verifyTls !== false }) : new HttpAgent({ keepAlive: true, maxSockets: 4 });
   const channel = randomUUID();
   const sleep = opts.sleep ?? ((ms: number) => new Promise<void>((r) => setTimeout(r, ms)));
@@ -137,9 +152,21 @@ export async function replay(inputs: readonly ReplayInput[], opts: ReplayOptions
         },
         (res) => {
           const chunks: Buffer[] = [];
-          res.on('data', (c: Buffer) => chunks.push(c));
+          let kept = 0;
+          res.on('data', (c: Buffer) => {
+            if (kept >= MAX_REPLY_BYTES) return;
+            chunks.push(c);
+            kept += c.length;
+          });
+          // A reply cut off (the receiver closed mid-answer, or stalled past the timeout) is no answer: without these
+          // the request's promise never settled, and the replay exited 0 without a summary.
+          const cut = 'the connection closed before the reply was complete';
+          res.on('error', (e) => reject(e.message === 'aborted' ? new Error(cut) : e));
+          res.on('close', () => {
+            if (!res.complete) reject(new Error(cut));
+          });
           res.on('end', () => {
-            const raw = Buffer.concat(chunks).toString('utf8');
+            const raw = Buffer.concat(chunks).subarray(0, MAX_REPLY_BYTES).toString('utf8');
             let parsed: HecReply['body'];
             try {
               parsed = JSON.parse(raw) as HecReply['body'];
@@ -173,6 +200,9 @@ export async function replay(inputs: readonly ReplayInput[], opts: ReplayOptions
   // further batch would spend its own ~20 s of retries on it (a 1M-line file: hours). They are counted as failed.
   let unreachable: string | null = null;
   let notSent = 0;
+  // An error that ends the replay (a TLS certificate refused): raised once the batches in flight have settled, so
+  // none of them rejects with no one awaiting it (an unhandled rejection crashed the process with a stack trace).
+  let fatal: unknown = null;
   const send = async (input: ReplayInput, batch: string[]): Promise<void> => {
     const raw = opts.endpoint === 'raw';
     const path = raw ? '/services/collector/raw' : '/services/collector/event';
@@ -181,7 +211,7 @@ export async function replay(inputs: readonly ReplayInput[], opts: ReplayOptions
       ? { index: opts.index ?? input.index, sourcetype: opts.sourcetype ?? input.sourcetype, source: opts.source ?? input.source, host: opts.host ?? input.host }
       : {};
     for (let attempt = 1; ; attempt++) {
-      if (unreachable !== null) {
+      if (unreachable !== null || fatal !== null) {
         summary.eventsFailed += batch.length;
         notSent++;
         return;
@@ -203,7 +233,7 @@ export async function replay(inputs: readonly ReplayInput[], opts: ReplayOptions
           return;
         }
         error = `HTTP ${reply.status}: ${reply.body?.text ?? reply.raw.slice(0, 200)}${reply.body?.code !== undefined ? ` (code ${reply.body.code})` : ''}${HEC_HINTS[reply.body?.code ?? -1] ?? ''}`;
-        if (reply.status !== 503 && reply.status !== 429) {
+        if (!RETRIED_STATUSES.has(reply.status)) {
           summary.eventsFailed += batch.length;
           summary.errors.push(failure('HEC_REFUSED', error));
           return;
@@ -211,7 +241,12 @@ export async function replay(inputs: readonly ReplayInput[], opts: ReplayOptions
       } catch (e) {
         error = (e as Error).message;
         if ((e as NodeJS.ErrnoException).code === 'DEPTH_ZERO_SELF_SIGNED_CERT' || /certificate/i.test(error)) {
-          throw new VigilError('USAGE', `TLS certificate of ${base.host} rejected (${error}); pass --insecure only if you trust this server`);
+          fatal ??= new VigilError(
+            'USAGE',
+            `TLS certificate of ${base.host} rejected (${error}); trust its CA with NODE_EXTRA_CA_CERTS=ca.pem, or pass --insecure only if you trust this server`,
+          );
+          summary.eventsFailed += batch.length;
+          return;
         }
       }
       if (attempt >= maxAttempts) {
@@ -236,7 +271,7 @@ export async function replay(inputs: readonly ReplayInput[], opts: ReplayOptions
   const concurrency = opts.rate ? 1 : Math.max(1, opts.concurrency ?? 4);
   const inFlight = new Set<Promise<void>>();
   const dispatch = async (input: ReplayInput, batch: string[]) => {
-    const p = send(input, batch).then(() => {
+    const p = send(input, batch).catch((e: unknown) => void (fatal ??= e)).then(() => {
       inFlight.delete(p);
       opts.onProgress?.({ eventsSent: summary.eventsSent, bytesSent: summary.bytesSent, eventsTotal: total });
     });
@@ -254,6 +289,7 @@ export async function replay(inputs: readonly ReplayInput[], opts: ReplayOptions
     let batch: string[] = [];
     let bytes = 0;
     for await (const raw of lines(input.path, (line, n) => tooLong(input.path, line, n))) {
+      if (fatal !== null) break;
       const item = encode(input, delta ? shiftLine(raw, delta) : raw);
       const size = Buffer.byteLength(item) + 1;
       if (batch.length > 0 && bytes + size > batchBytes) {
@@ -272,13 +308,31 @@ export async function replay(inputs: readonly ReplayInput[], opts: ReplayOptions
     if (batch.length) await dispatch(input, batch);
   }
   await Promise.all(inFlight);
+  if (fatal !== null) {
+    agent.destroy();
+    throw fatal;
+  }
   if (notSent) summary.errors.push(failure('HEC_UNAVAILABLE', `${notSent} more batch(es) failed without further attempts: the receiver was unreachable (${unreachable})`));
 
   if (opts.ack && pendingAcks.length) {
     const deadline = Date.now() + 120_000;
     let waiting = [...pendingAcks];
+    let lost = 0; // polls in a row that got no answer
     while (waiting.length && Date.now() < deadline) {
-      const reply = await post('/services/collector/ack', JSON.stringify({ acks: waiting }), {});
+      let reply: HecReply;
+      try {
+        reply = await post('/services/collector/ack', JSON.stringify({ acks: waiting }), {});
+        lost = 0;
+      } catch (e) {
+        // No answer to a poll (connection closed, timeout) was an internal error that lost the summary: polled again
+        // as a batch is sent again, then reported.
+        if (++lost >= maxAttempts) {
+          summary.errors.push(failure('HEC_UNAVAILABLE', `ack query got no answer after ${lost} attempts: ${(e as Error).message}`));
+          break;
+        }
+        await sleep(Math.min(30_000, 250 * 2 ** (lost - 1)));
+        continue;
+      }
       // 503 (code 9, server busy) and 429 are "retry later", as for the batches: poll again, do not give up.
       if (reply.status === 503 || reply.status === 429) {
         await sleep(1000);
@@ -299,6 +353,16 @@ export async function replay(inputs: readonly ReplayInput[], opts: ReplayOptions
   agent.destroy();
   summary.seconds = (Date.now() - started) / 1000;
   return summary;
+}
+
+/** An input that cannot be read is refused before anything is sent; a URL is said to be one (nothing is downloaded). */
+function checkInput(path: string): void {
+  if (/^[a-z][a-z0-9+.-]*:\/\//i.test(path)) throw new VigilError('INPUT_IO', `cannot read ${path}: vigil replay reads local files and downloads nothing; download it first`);
+  try {
+    statSync(path);
+  } catch (e) {
+    throw new VigilError('INPUT_IO', `cannot read ${path}: ${fileErrorReason(e)}`);
+  }
 }
 
 /**

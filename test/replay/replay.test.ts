@@ -1,8 +1,11 @@
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { execFile } from 'node:child_process';
 import { createServer } from 'node:http';
+import { createServer as createHttpsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { promisify } from 'node:util';
 import { gzipSync } from 'node:zlib';
 import { afterAll, describe, expect, it } from 'vitest';
 import { BUNDLED_DATASETS_DIR } from '../../src/detections/datasets.js';
@@ -262,5 +265,185 @@ describe('replay: hostile inputs (a real collector and store)', () => {
       expect(await replay(replayInputs([file]), { url, token: TOKEN, endpoint: 'event' })).toMatchObject({ eventsSent: lines.length, eventsFailed: 0, errors: [] });
       expect(await stored(store)).toEqual([...odd].sort());
     });
+  });
+});
+
+// Outside judge of issue 5 ("503 responses are retried with backoff ... exit non-zero on loss"), with a fake HEC that
+// misbehaves as receivers do. Counts below are by hand: DATA has 31 lines; batchSize 10 makes batches of 10, 10, 10, 1.
+describe('replay: receivers that misbehave (outside judge, issue 5)', () => {
+  const listen = async (handler: Parameters<typeof createServer>[1]): Promise<{ url: string; close: () => void }> => {
+    const server = createServer(handler);
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    const close = (): void => {
+      server.closeAllConnections();
+      server.close();
+    };
+    return { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, close };
+  };
+  const sleep = async () => {};
+
+  it('retries a batch whose reply was cut off mid-answer (it ended the replay silently, exit 0, no summary)', async () => {
+    let calls = 0;
+    const hec = await listen((req, res) => {
+      req.resume();
+      req.on('end', () => {
+        // The first request: headers and half a body, then the connection closes.
+        if (calls++ === 0) {
+          res.writeHead(200, { 'Content-Length': '100' });
+          res.write('{"text":"Su');
+          setTimeout(() => req.socket.destroy(), 20);
+          return;
+        }
+        res.writeHead(200).end('{"text":"Success","code":0}');
+      });
+    });
+    try {
+      const summary = await replay(replayInputs([DATA]), { url: hec.url, token: TOKEN, endpoint: 'raw', sleep });
+      expect(summary).toMatchObject({ eventsSent: 31, eventsFailed: 0, requests: 2, retries: 1, errors: [] });
+    } finally {
+      hec.close();
+    }
+  });
+
+  it('gives up on a receiver that always cuts its reply, reporting the loss', async () => {
+    const hec = await listen((req, res) => {
+      req.resume();
+      req.on('end', () => {
+        res.writeHead(200, { 'Content-Length': '100' });
+        res.write('{');
+        setTimeout(() => req.socket.destroy(), 5);
+      });
+    });
+    try {
+      const summary = await replay(replayInputs([DATA]), { url: hec.url, token: TOKEN, endpoint: 'raw', maxAttempts: 3, sleep });
+      expect(summary).toMatchObject({ eventsSent: 0, eventsFailed: 31, requests: 3 });
+      expect(summary.errors).toEqual(['gave up after 3 attempts: the connection closed before the reply was complete [HEC_UNAVAILABLE]']);
+    } finally {
+      hec.close();
+    }
+  });
+
+  it('drains a reply far larger than any HEC answer without holding it (600 MiB crashed: ERR_STRING_TOO_LONG)', async () => {
+    const chunk = Buffer.alloc(1 << 20, 0x61);
+    const hec = await listen((req, res) => {
+      req.resume();
+      req.on('end', () => {
+        res.writeHead(200);
+        let n = 0;
+        const write = (): void => {
+          while (n++ < 600) if (!res.write(chunk)) return void res.once('drain', write);
+          res.end();
+        };
+        write();
+      });
+    });
+    try {
+      const summary = await replay(replayInputs([DATA]), { url: hec.url, token: TOKEN, endpoint: 'raw', sleep });
+      expect(summary).toMatchObject({ eventsSent: 31, eventsFailed: 0, requests: 1 });
+    } finally {
+      hec.close();
+    }
+  }, 60_000);
+
+  it("retries a load balancer's 502 and 504 as HEC's 503; a 500 is a refusal", async () => {
+    const statuses = [502, 504];
+    const retried = await listen((req, res) => {
+      req.resume();
+      req.on('end', () => {
+        const status = statuses.shift();
+        if (status) res.writeHead(status).end('<html>gateway</html>');
+        else res.writeHead(200).end('{"text":"Success","code":0}');
+      });
+    });
+    const refused = await listen((req, res) => {
+      req.resume();
+      req.on('end', () => res.writeHead(500).end('{"text":"Internal server error","code":8}'));
+    });
+    try {
+      expect(await replay(replayInputs([DATA]), { url: retried.url, token: TOKEN, endpoint: 'raw', sleep })).toMatchObject({ eventsSent: 31, requests: 3, retries: 2, errors: [] });
+      const summary = await replay(replayInputs([DATA]), { url: refused.url, token: TOKEN, endpoint: 'raw', sleep });
+      expect(summary).toMatchObject({ eventsSent: 0, eventsFailed: 31, requests: 1, retries: 0 });
+      expect(summary.errors).toEqual(['HTTP 500: Internal server error (code 8) [HEC_REFUSED]']);
+    } finally {
+      retried.close();
+      refused.close();
+    }
+  });
+
+  it('reports /ack polls that get no answer instead of failing with an internal error', async () => {
+    const hec = await listen((req, res) => {
+      req.resume();
+      req.on('end', () => {
+        if (req.url?.startsWith('/services/collector/ack')) req.socket.destroy();
+        else res.writeHead(200).end('{"text":"Success","code":0,"ackId":0}');
+      });
+    });
+    try {
+      const summary = await replay(replayInputs([DATA]), { url: hec.url, token: ACK_TOKEN, endpoint: 'raw', ack: true, maxAttempts: 3, sleep });
+      expect(summary).toMatchObject({ eventsSent: 31, acked: 0 });
+      expect(summary.errors).toEqual(['ack query got no answer after 3 attempts: socket hang up [HEC_UNAVAILABLE]', '1 batch(es) never acknowledged [HEC_ACK]']);
+    } finally {
+      hec.close();
+    }
+  });
+
+  it('refuses an input it cannot read before sending anything (a missing second file ended the replay half sent)', async () => {
+    let requests = 0;
+    const hec = await listen((req, res) => {
+      requests++;
+      req.resume();
+      req.on('end', () => res.writeHead(200).end('{"text":"Success","code":0}'));
+    });
+    try {
+      const missing = join(tmp, 'missing.log');
+      await expect(replay(replayInputs([DATA, missing]), { url: hec.url, token: TOKEN, endpoint: 'raw', sleep })).rejects.toMatchObject({
+        code: 'INPUT_IO',
+        message: `cannot read ${missing}: no such file or directory`,
+      });
+      const url = 'https://media.githubusercontent.com/media/splunk/attack_data/master/datasets/cisco_isovalent/cisco_isovalent.log';
+      await expect(replay(replayInputs([url]), { url: hec.url, token: TOKEN, endpoint: 'raw', sleep })).rejects.toMatchObject({
+        code: 'INPUT_IO',
+        message: `cannot read ${url}: vigil replay reads local files and downloads nothing; download it first`,
+      });
+      expect(requests).toBe(0);
+    } finally {
+      hec.close();
+    }
+  });
+
+  it('refuses a self-signed certificate once, with a usage error, whatever the batches in flight (it crashed with a stack trace)', async () => {
+    const key = join(tmp, 'key.pem');
+    const cert = join(tmp, 'cert.pem');
+    await promisify(execFile)('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', key, '-out', cert, '-days', '1', '-subj', '/CN=localhost']);
+    let requests = 0;
+    const server = createHttpsServer({ key: readFileSync(key), cert: readFileSync(cert) }, (req, res) => {
+      requests++;
+      req.resume();
+      req.on('end', () => res.writeHead(200).end('{"text":"Success","code":0}'));
+    });
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    const url = `https://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    try {
+      // Batches of 1: 31 requests would be made, the later ones while earlier ones are refused.
+      await expect(replay(replayInputs([DATA]), { url, token: TOKEN, endpoint: 'raw', batchSize: 1, sleep })).rejects.toMatchObject({
+        code: 'USAGE',
+        message: `TLS certificate of 127.0.0.1:${(server.address() as AddressInfo).port} rejected (self-signed certificate); trust its CA with NODE_EXTRA_CA_CERTS=ca.pem, or pass --insecure only if you trust this server`,
+      });
+      expect(requests).toBe(0);
+      // --insecure sends them all.
+      expect(await replay(replayInputs([DATA]), { url, token: TOKEN, endpoint: 'raw', batchSize: 1, verifyTls: false, sleep })).toMatchObject({ eventsSent: 31, eventsFailed: 0 });
+    } finally {
+      server.closeAllConnections();
+      server.close();
+    }
+  });
+
+  it('refuses a --rate too slow for a timer (1e-9 sent at full speed, with a warning per batch)', async () => {
+    for (const rate of [1e-9, 0, Number.NaN]) {
+      await expect(replay(replayInputs([DATA]), { url: 'http://127.0.0.1:1', token: TOKEN, endpoint: 'raw', rate })).rejects.toMatchObject({
+        code: 'USAGE',
+        message: '--rate must be a number of events per second, at least 0.001',
+      });
+    }
   });
 });

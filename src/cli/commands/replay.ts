@@ -1,6 +1,5 @@
 import type { Command } from 'commander';
 import { Option } from 'commander';
-import { VigilError } from '../../errors.js';
 import { EXIT_FAILURE } from '../exit.js';
 import { parseNow } from '../shared.js';
 
@@ -43,8 +42,8 @@ export function replayCommand(program: Command): void {
             'vigil: (curl -k is exactly what "Cisco Isovalent - Curl Execution With Insecure Flags" detects.)\n\n',
         );
       }
+      // replay() checks it (at least MIN_RATE), before reading the inputs.
       const rate = opts.rate === undefined ? undefined : Number(opts.rate);
-      if (rate !== undefined && !(rate > 0)) throw new VigilError('USAGE', '--rate must be a positive number of events per second');
       const [{ replayInputs }, { replay }] = await Promise.all([import('../../replay/datasets.js'), import('../../replay/replay.js')]);
       const inputs = replayInputs(args);
       const tty = process.stderr.isTTY;
@@ -58,7 +57,7 @@ export function replayCommand(program: Command): void {
         ...(opts.source ? { source: opts.source } : {}),
         ...(opts.host ? { host: opts.host } : {}),
         ...(opts.shiftTime ? { shiftTo: parseNow(opts.now, 'UTC') } : {}),
-        ...(rate ? { rate } : {}),
+        ...(rate !== undefined ? { rate } : {}),
         verifyTls: !opts.insecure,
         ack: opts.ack === true,
         ...(tty
