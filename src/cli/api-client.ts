@@ -1,3 +1,4 @@
+import type { ClientRequest, IncomingMessage } from 'node:http';
 import { VigilError, type ErrorCode } from '../errors.js';
 
 /** Where a running `vigil serve` answers and how to authenticate. */
@@ -15,60 +16,111 @@ const PASSED_ON = new Set<ErrorCode>(['USAGE', 'TIME_MODIFIER', 'CONTENT_NOT_FOU
  * POSTs `body` as JSON and hands each line of the NDJSON reply to `onLine` as it arrives (node:http, so a
  * long stream has no client-side body timeout: the server sends a line at least every 10 s). An error
  * reply becomes the server's VigilError when the code means the same here, else `SERVER_API`.
+ */
+export function postNdjson(api: ServerApi, path: string, body: unknown, onLine: (line: unknown) => void): Promise<void> {
+  return exchange(api, 'POST', path, body, (res, req, resolve, reject) => {
+    let text = '';
+    let failed = false;
+    res.on('data', (c: string) => {
+      text += c;
+      let nl: number;
+      while (!failed && (nl = text.indexOf('\n')) >= 0) {
+        const line = text.slice(0, nl);
+        text = text.slice(nl + 1);
+        if (!line.trim()) continue;
+        try {
+          onLine(JSON.parse(line));
+        } catch (e) {
+          failed = true;
+          req.destroy();
+          reject(e instanceof VigilError ? e : new VigilError('SERVER_API', `vigil serve sent a line that is not JSON: ${line.slice(0, 200)}`));
+        }
+      }
+    });
+    res.on('end', () => resolve());
+  });
+}
+
+/** More than any JSON reply of the API a command asks for (a finding's detail with its risk events). */
+const MAX_JSON_REPLY_CHARS = 16 * 1024 * 1024;
+
+/**
+ * One JSON request (`body` undefined: none) and its JSON reply; null for a 404 (the caller names what is
+ * missing). Other error replies as postNdjson's.
+ */
+export function requestJson(api: ServerApi, method: 'GET' | 'POST' | 'PATCH', path: string, body?: unknown): Promise<unknown> {
+  return exchange(
+    api,
+    method,
+    path,
+    body,
+    (res, req, resolve, reject) => {
+      let text = '';
+      res.on('data', (c: string) => {
+        text += c;
+        if (text.length > MAX_JSON_REPLY_CHARS) {
+          req.destroy();
+          reject(new VigilError('SERVER_API', `vigil serve sent a reply of more than ${MAX_JSON_REPLY_CHARS} characters to ${method} ${path}`));
+        }
+      });
+      res.on('end', () => {
+        try {
+          resolve(JSON.parse(text));
+        } catch {
+          reject(new VigilError('SERVER_API', `vigil serve sent a reply that is not JSON: ${text.slice(0, 200)}`));
+        }
+      });
+    },
+    true,
+  );
+}
+
+/**
+ * The HTTP exchange both share: the request, the server's certificate trusted, an unreachable server and a reply
+ * cut short as `SERVER_API`, an error status as `replyError`; `handle` reads a successful reply.
  * node:http/https/tls are loaded here, not when the module is: every command's definition imports this file,
  * and they (with the node:crypto that tls loads) were ~15 ms of every `vigil --help`.
  */
-export async function postNdjson(api: ServerApi, path: string, body: unknown, onLine: (line: unknown) => void): Promise<void> {
+async function exchange<T>(
+  api: ServerApi,
+  method: string,
+  path: string,
+  body: unknown,
+  handle: (res: IncomingMessage, req: ClientRequest, resolve: (v: T) => void, reject: (e: unknown) => void) => void,
+  notFoundIsNull = false,
+): Promise<T> {
   const url = new URL(path, api.url);
-  const payload = Buffer.from(JSON.stringify(body));
+  const payload = body === undefined ? null : Buffer.from(JSON.stringify(body));
   const https = url.protocol === 'https:';
   const { request } = https ? await import('node:https') : await import('node:http');
   const ca = https && api.cert ? [...(await import('node:tls')).rootCertificates, api.cert.toString('utf8')] : null;
-  return new Promise<void>((resolve, reject) => {
+  return new Promise<T>((resolve, reject) => {
     const unreachable = (e: Error) =>
       reject(new VigilError('SERVER_API', `cannot reach vigil serve at ${api.url}: ${(e as NodeJS.ErrnoException).code ?? e.message}`, { cause: e }));
-    const req = request(
-      url,
-      {
-        method: 'POST',
-        headers: { Authorization: `Bearer ${api.token}`, 'Content-Type': 'application/json', 'Content-Length': payload.length },
-        ...(ca !== null ? { ca } : {}),
-      },
-      (res) => {
-        res.setEncoding('utf8');
+    const headers: Record<string, string | number> = { Authorization: `Bearer ${api.token}` };
+    if (payload) Object.assign(headers, { 'Content-Type': 'application/json', 'Content-Length': payload.length });
+    const req = request(url, { method, headers, ...(ca !== null ? { ca } : {}) }, (res) => {
+      res.setEncoding('utf8');
+      res.on('error', unreachable);
+      // The connection ended before the reply did (the server stopped or died).
+      res.on('close', () => {
+        if (!res.complete) reject(new VigilError('SERVER_API', `the connection to vigil serve at ${api.url} ended before its reply did`));
+      });
+      if (notFoundIsNull && res.statusCode === 404) {
+        res.resume();
+        res.on('end', () => resolve(null as T));
+        return;
+      }
+      if ((res.statusCode ?? 0) >= 300) {
         let text = '';
-        if ((res.statusCode ?? 0) >= 300) {
-          res.on('data', (c: string) => (text += c.slice(0, 64 * 1024)));
-          res.on('end', () => reject(replyError(res.statusCode ?? 0, text)));
-          res.on('error', unreachable);
-          return;
-        }
-        let failed = false;
-        res.on('data', (c: string) => {
-          text += c;
-          let nl: number;
-          while (!failed && (nl = text.indexOf('\n')) >= 0) {
-            const line = text.slice(0, nl);
-            text = text.slice(nl + 1);
-            if (!line.trim()) continue;
-            try {
-              onLine(JSON.parse(line));
-            } catch (e) {
-              failed = true;
-              req.destroy();
-              reject(e instanceof VigilError ? e : new VigilError('SERVER_API', `vigil serve sent a line that is not JSON: ${line.slice(0, 200)}`));
-            }
-          }
-        });
-        res.on('end', () => resolve());
-        // The connection ended before the reply did (the server stopped or died).
-        res.on('close', () => {
-          if (!res.complete) reject(new VigilError('SERVER_API', `the connection to vigil serve at ${api.url} ended before its reply did`));
-        });
-      },
-    );
+        res.on('data', (c: string) => (text += c.slice(0, 64 * 1024)));
+        res.on('end', () => reject(replyError(res.statusCode ?? 0, text)));
+        return;
+      }
+      handle(res, req, resolve, reject);
+    });
     req.on('error', unreachable);
-    req.end(payload);
+    req.end(payload ?? undefined);
   });
 }
 

@@ -1,5 +1,8 @@
 import type { VigilConfig } from '../config/index.js';
+import { readFileSync } from 'node:fs';
 import type { ScheduleSettings } from '../schedule/settings.js';
+import { VigilError } from '../errors.js';
+import type { ServerApi } from './api-client.js';
 
 /** Options shared by commands that work on the data and configuration of `vigil serve`. */
 export interface ServerDataOptions {
@@ -17,4 +20,21 @@ export async function serverConfig(opts: ServerDataOptions): Promise<{ config: V
     generateTokens: false,
   });
   return { config, settings: serverSettings(config).schedule };
+}
+
+/**
+ * The `vigil serve` that holds the data dir, when `e` is the store refusing it for that (`STORE_LOCKED`): where its
+ * API answers, from `<dataDir>/server.json`; else null. A writing command sends its work there (one writer).
+ */
+export async function lockingServer(e: unknown, config: VigilConfig): Promise<{ apiUrl: string; pid: number | null } | null> {
+  const { StoreError } = await import('../store/types.js');
+  if (!(e instanceof StoreError && e.reason === 'STORE_LOCKED')) return null;
+  return (await import('../web/server-file.js')).serverFile(config.dataDir);
+}
+
+/** A server's API as a command reaches it: --api-token, else $VIGIL_API_TOKEN, else the config's or the data dir's token. */
+export function serverApi(config: VigilConfig, apiUrl: string, apiToken?: string): ServerApi {
+  const token = apiToken ?? (process.env.VIGIL_API_TOKEN || undefined) ?? config.http.apiTokens[0]?.token;
+  if (!token) throw new VigilError('USAGE', 'no API token: pass --api-token or set VIGIL_API_TOKEN');
+  return { url: apiUrl, token, ...(config.http.tls ? { cert: readFileSync(config.http.tls.cert) } : {}) };
 }

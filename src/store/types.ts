@@ -110,6 +110,9 @@ export interface RunRecord {
 }
 
 export type FindingStatus = 'new' | 'in progress' | 'resolved' | 'closed';
+/** A finding's owner and a comment, trimmed (characters), as the API and `vigil findings update` accept them. */
+export const MAX_FINDING_OWNER_CHARS = 128;
+export const MAX_FINDING_COMMENT_CHARS = 10_000;
 
 /** A finding (notable) raised by a risk incident rule, with its mutable triage state. */
 export interface FindingRecord {

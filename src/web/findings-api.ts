@@ -1,7 +1,7 @@
 import type { Hono } from 'hono';
 import { tacticName } from '../detections/attack.js';
 import { codePointLength } from '../spl/eval/functions/helpers.js';
-import type { FindingQuery, StateStore } from '../store/types.js';
+import { MAX_FINDING_COMMENT_CHARS, MAX_FINDING_OWNER_CHARS, type FindingQuery, type StateStore } from '../store/types.js';
 import { FINDING_STATUSES, type FindingDetail, type FindingStatus } from './api-types.js';
 import { countParam, errorJson, fail, jsonBody, parseBound, type ApiDeps, type ApiEnv, type Ctx } from './context.js';
 import { contributingRiskEvents, findingSummary } from './risk.js';
@@ -98,7 +98,7 @@ export function findingsRoutes(app: Hono<ApiEnv>, deps: ApiDeps): void {
     }
     if ('owner' in body) {
       const o = body['owner'];
-      if (o !== null && (typeof o !== 'string' || o.length > 128)) return fail(c, 400, 'USAGE', 'owner must be a name (at most 128 characters) or null');
+      if (o !== null && (typeof o !== 'string' || o.length > MAX_FINDING_OWNER_CHARS)) return fail(c, 400, 'USAGE', `owner must be a name (at most ${MAX_FINDING_OWNER_CHARS} characters) or null`);
       patch.owner = o === null || o.trim() === '' ? null : o.trim();
     }
     if (!('status' in patch) && !('owner' in patch)) return fail(c, 400, 'USAGE', 'nothing to change: send status and/or owner');
@@ -114,7 +114,7 @@ export function findingsRoutes(app: Hono<ApiEnv>, deps: ApiDeps): void {
     const raw = body?.['text'];
     const t = typeof raw === 'string' ? raw.trim() : '';
     // Characters, not UTF-16 units: 10000 emoji is 10000 characters (was refused as 20000).
-    if (t === '' || codePointLength(t) > 10_000) return fail(c, 400, 'USAGE', 'send JSON: {"text": "..."} (1 to 10000 characters)');
+    if (t === '' || codePointLength(t) > MAX_FINDING_COMMENT_CHARS) return fail(c, 400, 'USAGE', `send JSON: {"text": "..."} (1 to ${MAX_FINDING_COMMENT_CHARS} characters)`);
     const id = c.req.param('id');
     if (!(await state.finding(id))) return fail(c, 404, 'NOT_FOUND', 'no such finding');
     const comment = { findingId: id, time: now(), author: c.get('principal').user, text: t };

@@ -151,6 +151,20 @@ describe('vigil backfill', () => {
     expect(r.stdout).toBe(`${id}: in progress, owner alice, 1 comment(s)\n`);
     expect(list().find((f) => f.id === id)).toMatchObject({ status: 'in progress', owner: 'alice' });
     expect(existsSync(join(cwd, 'data'))).toBe(false);
+    // The API's rules (docs/api.md: an owner of at most 128 characters, trimmed; a comment of 1-10000 once
+    // trimmed): a blank or oversized comment, an oversized owner change nothing.
+    const refused = (args: string[], why: string) => expect(vigil(['findings', 'update', id, '--data-dir', dataDir, ...args])).toMatchObject({ code: 2, out: '', err: expect.stringContaining(why) });
+    refused(['--comment', '   '], '--comment: 1 to 10000 characters [USAGE]');
+    refused(['--comment', 'x'.repeat(10_001)], '--comment: 1 to 10000 characters [USAGE]');
+    refused(['--owner', 'o'.repeat(129), '--status', 'closed'], '--owner: at most 128 characters [USAGE]');
+    expect(vigil(['findings', 'update', id, '--data-dir', dataDir, '--owner', '  bob  ', '--comment', ' ok '])).toMatchObject({ code: 0, out: `${id}: in progress, owner bob, 2 comment(s)\n` });
+  });
+
+  it('vigil schedule and vigil backfill refuse a --to that is not after --from (USAGE; schedule printed nothing, exit 0)', () => {
+    const dataDir = join(tmp, 'local', 'data');
+    for (const cmd of ['schedule', 'backfill']) {
+      expect(vigil([cmd, '--data-dir', dataDir, '--from', '+1h', '--to', '-1h'])).toMatchObject({ code: 2, out: '', err: 'vigil: --to must be after --from [USAGE]\n' });
+    }
   });
 
   it('refuses a data dir without a store, or with another program\'s database, and leaves both as they were', async () => {
@@ -224,6 +238,17 @@ describe('vigil backfill', () => {
       expect(vigil(['backfill', '--config', w.config, '--from', '2026-01-01T00:00:00Z', '--to', '2026-11-20T00:00:00Z'])).toMatchObject({ code: 2, err: expect.stringContaining('[BACKFILL_LIMIT]') });
       // The server's own content: --content cannot apply there.
       expect(vigil(['backfill', '--config', w.config, ...PERIOD, '--content', tmp])).toMatchObject({ code: 2, err: expect.stringContaining('--content does not apply') });
+      // vigil findings update, refused the data dir's lock, changes the finding through the same server's API
+      // (README: the CLI and the API edit findings; it failed with STORE "in use by vigil serve" while serve ran).
+      const id = (JSON.parse(vigil(['findings', '--config', w.config, '--format', 'jsonl']).out.split('\n')[0]!) as { id: string }).id;
+      const u = vigil(['findings', 'update', id, '--config', w.config, '--status', 'in progress', '--owner', ' alice ', '--comment', 'looking']);
+      expect(u, u.err).toMatchObject({ code: 0, out: `${id}: in progress, owner alice, 1 comment(s)\n`, err: '' });
+      expect(vigil(['findings', 'update', id, '--config', w.config])).toMatchObject({ code: 0, out: `${id}: in progress, owner alice, 1 comment(s)\n` });
+      const listed = vigil(['findings', '--config', w.config, '--format', 'jsonl']).out.split('\n').filter(Boolean).map((l) => JSON.parse(l) as { id: string; status: string; owner: string });
+      expect(listed.find((f) => f.id === id)).toMatchObject({ status: 'in progress', owner: 'alice' });
+      // The API's own refusals keep their meaning: an unknown id, a token it does not know.
+      expect(vigil(['findings', 'update', 'nope', '--config', w.config, '--status', 'new'])).toMatchObject({ code: 2, err: 'vigil: no finding with id nope (vigil findings lists them) [CONTENT_NOT_FOUND]\n' });
+      expect(vigil(['findings', 'update', id, '--config', w.config, '--status', 'new', '--api-token', 'not-a-token-of-this-server'])).toMatchObject({ code: 1, err: expect.stringContaining('refused the API token') });
     } finally {
       serve.kill('SIGTERM');
       await exited;

@@ -1,7 +1,6 @@
 import type { Command } from 'commander';
 import type { ContentPack } from '../../detections/content.js';
 import type { Detection } from '../../detections/detection.js';
-import { readFileSync } from 'node:fs';
 import type { VigilConfig } from '../../config/config.js';
 import { Row } from '../../events/result.js';
 import { VigilError } from '../../errors.js';
@@ -13,7 +12,7 @@ import { strftime } from '../../spl/time/format.js';
 import type { BackfillLine, BackfillRequest, BackfillTotals, RunInfo } from '../../web/api-types.js';
 import { connectionRefused, postNdjson } from '../api-client.js';
 import { outputSink, OUTPUT_FORMATS, type OutputFormat } from '../output.js';
-import { serverConfig, type ServerDataOptions } from '../serve-config.js';
+import { lockingServer, serverApi, serverConfig, type ServerDataOptions } from '../serve-config.js';
 import { outputFormat, parseTimeArg, positiveInteger } from '../shared.js';
 import { failOnContentErrors } from './content-errors.js';
 import { Option } from 'commander';
@@ -90,6 +89,7 @@ export function scheduleCommands(program: Command): void {
     const now = Date.now() / 1000;
     const from = opts.from ? parseTimeArg(opts.from, now, settings.tz, '--from') : now;
     const to = opts.to ? parseTimeArg(opts.to, now, settings.tz, '--to') : now + 6 * 3600;
+    if (to <= from) throw new VigilError('USAGE', '--to must be after --from');
     const maxRuns = positiveInteger(opts.maxRuns ?? '100000', '--max-runs');
     // Each detection's plan, and its scheduled times: a realtime one runs each tumbling window once its grace has passed, as the scheduler does.
     const plans = selectDetections(pack.detections, opts.detection, (d) => isScheduled(d, settings), pack, findDetection).map((d) => {
@@ -146,8 +146,7 @@ export function scheduleCommands(program: Command): void {
         sum = await localBackfill(config, settings, opts, from, to, onRun);
       } catch (e) {
         // The data dir's lock is held: by the vigil serve that server.json names, the backfill runs there.
-        const { StoreError } = await import('../../store/types.js');
-        const server = e instanceof StoreError && e.reason === 'STORE_LOCKED' ? (await import('../../web/server-file.js')).serverFile(config.dataDir) : null;
+        const server = await lockingServer(e, config);
         if (!server) throw e;
         try {
           sum = await remoteBackfill(config, opts, server, from, to, onRun);
@@ -185,11 +184,9 @@ function backfillLine(sum: BackfillTotals): string {
 /** A server owns the data dir: it runs the backfill (one writer), with its content and alert routes. */
 async function remoteBackfill(config: VigilConfig, opts: BackfillCliOptions, server: { apiUrl: string; pid: number | null }, from: number, to: number, onRun: (run: RunInfo) => void): Promise<BackfillTotals> {
   if (opts.content?.length) throw new VigilError('USAGE', '--content does not apply when vigil serve runs the backfill (it uses its own content: restart it with --content)');
-  const token = opts.apiToken ?? (process.env.VIGIL_API_TOKEN || undefined) ?? config.http.apiTokens[0]?.token;
-  if (!token) throw new VigilError('USAGE', 'no API token: pass --api-token or set VIGIL_API_TOKEN');
+  const api = serverApi(config, server.apiUrl, opts.apiToken);
   process.stderr.write(`vigil: running the backfill in vigil serve${server.pid ? ` (pid ${server.pid})` : ''} at ${server.apiUrl}\n`);
   const request: BackfillRequest = { from, to, actions: opts.actions, ...(opts.detection?.length ? { detections: opts.detection } : {}) };
-  const api = { url: server.apiUrl, token, ...(config.http.tls ? { cert: readFileSync(config.http.tls.cert) } : {}) };
   const got: { done: BackfillTotals | null } = { done: null };
   await postNdjson(api, '/api/backfill', request, (l) => {
     const line = l as BackfillLine;

@@ -5,10 +5,12 @@ import { Row } from '../../events/result.js';
 import { VigilError } from '../../errors.js';
 import { strftime } from '../../spl/time/format.js';
 import type { NodeStore } from '../../cluster/node-store.js';
-import type { FindingStatus, RunStatus } from '../../store/types.js';
+import { MAX_FINDING_COMMENT_CHARS, MAX_FINDING_OWNER_CHARS, type FindingStatus, type RunStatus } from '../../store/types.js';
+import { codePointLength } from '../../spl/eval/functions/helpers.js';
 import { printable } from '../../outputs/printable.js';
 import { outputSink, OUTPUT_FORMATS, type OutputFormat } from '../output.js';
-import { serverConfig, type ServerDataOptions } from '../serve-config.js';
+import { connectionRefused, requestJson, type ServerApi } from '../api-client.js';
+import { lockingServer, serverApi, serverConfig, type ServerDataOptions } from '../serve-config.js';
 import { outputFormat, parseTimeArg } from '../shared.js';
 
 const ISO = '%Y-%m-%dT%H:%M:%S%:z';
@@ -134,22 +136,71 @@ export function stateCommands(program: Command): void {
     .addOption(new Option('--status <status>', 'new status').choices([...FINDING_STATUSES]))
     .option('--owner <name>', 'new owner ("" to unassign)')
     .option('--comment <text>', 'add a comment')
-    .option('--by <name>', 'who makes the change', process.env.USER ?? 'cli')
+    .option('--by <name>', 'who makes the change (through vigil serve: the API token\'s name)', process.env.USER ?? 'cli')
+    .option('--api-token <token>', 'API token when vigil serve runs on the data dir (default $VIGIL_API_TOKEN, else the config\'s or the data dir\'s)')
     .option('--config <file>', 'the config file of vigil serve')
     .option('--data-dir <dir>', 'the data directory of vigil serve')
     .action(async function (this: Command, id: string) {
       // With the globals: commander gives `findings` the options both commands define (--config, --data-dir,
       // --status, --owner) wherever they are on the line, so update's own opts lack them.
-      const opts = this.optsWithGlobals<ServerDataOptions & { status?: FindingStatus; owner?: string; comment?: string; by: string }>();
-      await withStore(opts, false, async (store) => {
-        const now = Date.now() / 1000;
-        if (!(await store.state.finding(id))) throw new VigilError('CONTENT_NOT_FOUND', `no finding with id ${id} (vigil findings lists them)`);
-        if (opts.status !== undefined || opts.owner !== undefined) {
-          await store.state.updateFinding(id, { ...(opts.status ? { status: opts.status } : {}), ...(opts.owner !== undefined ? { owner: opts.owner || null } : {}) }, opts.by, now);
+      const opts = this.optsWithGlobals<FindingUpdateOptions>();
+      // The API's rules, checked here so that both ways refuse the same (locally a 1 MB comment was stored).
+      if (opts.owner !== undefined && opts.owner.length > MAX_FINDING_OWNER_CHARS) throw new VigilError('USAGE', `--owner: at most ${MAX_FINDING_OWNER_CHARS} characters`);
+      if (opts.owner !== undefined) opts.owner = opts.owner.trim();
+      if (opts.comment !== undefined) {
+        opts.comment = opts.comment.trim();
+        if (opts.comment === '' || codePointLength(opts.comment) > MAX_FINDING_COMMENT_CHARS) throw new VigilError('USAGE', `--comment: 1 to ${MAX_FINDING_COMMENT_CHARS} characters`);
+      }
+      const missing = () => new VigilError('CONTENT_NOT_FOUND', `no finding with id ${printable(id)} (vigil findings lists them)`);
+      let line: string;
+      try {
+        line = await withStore(opts, false, async (store) => {
+          const now = Date.now() / 1000;
+          if (!(await store.state.finding(id))) throw missing();
+          if (opts.status !== undefined || opts.owner !== undefined) {
+            await store.state.updateFinding(id, { ...(opts.status ? { status: opts.status } : {}), ...(opts.owner !== undefined ? { owner: opts.owner || null } : {}) }, opts.by, now);
+          }
+          if (opts.comment) await store.state.addComment({ findingId: id, time: now, author: opts.by, text: opts.comment });
+          const f = (await store.state.finding(id))!;
+          return updatedLine(f.finding, f.comments.length);
+        });
+      } catch (e) {
+        // A vigil serve holds the data dir (the usual case): the change goes through its API, as vigil backfill does.
+        const { config } = await serverConfig(opts);
+        const server = await lockingServer(e, config);
+        if (!server) throw e;
+        try {
+          line = await remoteFindingUpdate(serverApi(config, server.apiUrl, opts.apiToken), id, opts, missing);
+        } catch (r) {
+          // Nothing listens at its URL: the file is a dead server's and the holder is another process.
+          throw connectionRefused(r) ? e : r;
         }
-        if (opts.comment) await store.state.addComment({ findingId: id, time: now, author: opts.by, text: opts.comment });
-        const f = (await store.state.finding(id))!;
-        process.stdout.write(`${f.finding.id}: ${f.finding.status}${f.finding.owner ? `, owner ${f.finding.owner}` : ''}, ${f.comments.length} comment(s)\n`);
-      });
+      }
+      process.stdout.write(line);
     });
+}
+
+interface FindingUpdateOptions extends ServerDataOptions {
+  status?: FindingStatus;
+  owner?: string;
+  comment?: string;
+  by: string;
+  apiToken?: string;
+}
+
+function updatedLine(f: { id: string; status: FindingStatus; owner: string | null }, comments: number): string {
+  return `${f.id}: ${f.status}${f.owner ? `, owner ${f.owner}` : ''}, ${comments} comment(s)\n`;
+}
+
+/** `findings update` through the server's API (docs/api.md): PATCH for status/owner, a POST per comment, then the finding. */
+async function remoteFindingUpdate(api: ServerApi, id: string, opts: FindingUpdateOptions, missing: () => VigilError): Promise<string> {
+  const path = `/api/findings/${encodeURIComponent(id)}`;
+  if (opts.status !== undefined || opts.owner !== undefined) {
+    const change = { ...(opts.status ? { status: opts.status } : {}), ...(opts.owner !== undefined ? { owner: opts.owner || null } : {}) };
+    if ((await requestJson(api, 'PATCH', path, change)) === null) throw missing();
+  }
+  if (opts.comment && (await requestJson(api, 'POST', `${path}/comments`, { text: opts.comment })) === null) throw missing();
+  const detail = (await requestJson(api, 'GET', path)) as { finding: { id: string; status: FindingStatus; owner: string | null }; comments: unknown[] } | null;
+  if (detail === null) throw missing();
+  return updatedLine(detail.finding, detail.comments.length);
 }
