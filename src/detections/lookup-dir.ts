@@ -1,9 +1,11 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { closeSync, constants, fstatSync, lstatSync, mkdirSync, opendirSync, openSync, readdirSync, readFileSync, readSync, renameSync, rmSync, unlinkSync, writeFileSync } from 'node:fs';
+import { hostname } from 'node:os';
 import { join } from 'node:path';
+import { threadId } from 'node:worker_threads';
 import { VigilError } from '../errors.js';
 import { lookupFileName, type ExistingLookup, type LookupDirSetup, type LookupProvider, type LookupTable, type LookupWriter, type WritableLookups } from '../spl/lookups.js';
-import { withLockFile } from './lookup-lock.js';
+import { LOOKUP_LOCK_STALE_MS, ownerGone, withLockFile } from './lookup-lock.js';
 import { parseCsv } from './csv.js';
 
 /**
@@ -135,9 +137,7 @@ function directoryWriter(setup: LookupDirSetup): LookupWriter {
     }
   };
   const write = (file: string, p: string, text: string): void => {
-    // Hidden (a lookup name never starts with a dot) and unique: concurrent writers never share a temporary file.
-    // Not named after the file: a name of up to 255 bytes is valid, and with a prefix and suffix it would not fit.
-    const tmp = join(setup.dir, `.vigil-lookup.${process.pid}.${randomBytes(8).toString('hex')}.tmp`);
+    const tmp = join(setup.dir, tempFileName());
     try {
       writeFileSync(tmp, text, { flag: 'wx', mode: 0o644 });
       renameSync(tmp, p);
@@ -172,6 +172,7 @@ function directoryWriter(setup: LookupDirSetup): LookupWriter {
       // Every change of one file, a replace too, holds its lock from the read to the rename: an append never writes
       // back rows another writer replaced or removed meanwhile, and never drops rows another appended.
       withLockFile(join(setup.dir, tableLockName(file)), setup.lockWaitMs, busy(file, file), () => {
+        removeLeftovers(setup.dir);
         const what = change(wantRead ? read(file, p) : null);
         if (what === 'remove') {
           try {
@@ -186,6 +187,65 @@ function directoryWriter(setup: LookupDirSetup): LookupWriter {
       });
     },
   };
+}
+
+/**
+ * A temporary file's name: hidden (a lookup name never starts with a dot, so it is never listed or counted as a table)
+ * and unique (concurrent writers never share one), naming its writer as a lock does (lookup-lock.ts): pid, thread id
+ * and a tag of the host, so a file left by a writer killed before its rename is known as such (`removeLeftovers`). Not
+ * named after the table: a name of up to 255 bytes is valid, and with a prefix and suffix it would not fit.
+ */
+export function tempFileName(): string {
+  return `.vigil-lookup.${process.pid}.${threadId}.${hostTag()}.${randomBytes(8).toString('hex')}.tmp`;
+}
+
+/**
+ * `tempFileName`'s names, matched whole; and those of versions before the owner was in the name (pid and random part
+ * only: the thread and host unknown, such a file is removed only by its age).
+ */
+const TEMP_NAME = /^\.vigil-lookup\.([1-9]\d{0,9})\.(?:(\d{1,10})\.([0-9a-f]{12})\.)?[0-9a-f]{16}\.tmp$/;
+
+/** The host in a temporary file's name: a hash, as a host name may hold dots or be long. */
+function hostTag(): string {
+  return createHash('sha256').update(hostname()).digest('hex').slice(0, 12);
+}
+
+/**
+ * Removes the temporary files of the directory whose writer is known gone: killed between its write and its rename (a
+ * `vigil serve` search terminated at its time limit runs no `finally`; a process killed with SIGKILL), each left up to
+ * the byte limit, never counted as a table nor removed by anything else. Gone means, as for a lock: another process of
+ * this host that no longer exists, a thread of this process that has exited (thread-exits.ts), or a file untouched for
+ * LOOKUP_LOCK_STALE_MS (a live writer's file is being written, its time moving, or renamed at once). Only regular
+ * files whose whole name is one of ours: a link, a folder or a user's `.vigil-lookup-notes.csv` stays. One pass over
+ * the listing, constant memory; a file that cannot be removed is left for the next writer, the write goes on.
+ */
+function removeLeftovers(dir: string): void {
+  const host = hostTag();
+  const now = Date.now();
+  let d;
+  try {
+    d = opendirSync(dir);
+  } catch {
+    return;
+  }
+  try {
+    for (let e = d.readSync(); e !== null; e = d.readSync()) {
+      const m = TEMP_NAME.exec(e.name);
+      if (m === null) continue;
+      const p = join(dir, e.name);
+      try {
+        const st = lstatSync(p);
+        const gone = m[2] !== undefined && m[3] === host && ownerGone(Number(m[1]), Number(m[2]));
+        if (st.isFile() && (gone || now - st.mtimeMs > LOOKUP_LOCK_STALE_MS)) unlinkSync(p);
+      } catch {
+        // Gone meanwhile (another writer's sweep), or not removable here: left for the next writer.
+      }
+    }
+  } catch {
+    // The listing failed part-way: the rest is left for the next writer; the write itself goes on.
+  } finally {
+    d.closeSync();
+  }
 }
 
 /** The directory's lock, held while a new lookup file is counted and created. */

@@ -101,9 +101,18 @@ function isStale(lock: { text: string; ageMs: number }): boolean {
   const [pid, thread, host] = lock.text.split(' ');
   // An empty lock is one being written (created, token not yet in it): only its age tells.
   if (host !== hostname() || !/^\d+$/.test(pid ?? '')) return false;
-  if (Number(pid) === process.pid) return /^\d+$/.test(thread ?? '') && threadExited(Number(thread));
+  return ownerGone(Number(pid), /^\d+$/.test(thread ?? '') ? Number(thread) : null);
+}
+
+/**
+ * Whether the writer thread `thread` (null: unknown) of process `pid` on this host is known to be gone: another
+ * process that no longer exists, or a thread of this process that has exited (thread-exits.ts). Shared by the locks and
+ * by the lookup directory's sweep of temporary files (lookup-dir.ts), whose names carry the same owner.
+ */
+export function ownerGone(pid: number, thread: number | null): boolean {
+  if (pid === process.pid) return thread !== null && threadExited(thread);
   try {
-    process.kill(Number(pid), 0);
+    process.kill(pid, 0);
     return false;
   } catch (e) {
     // EPERM: the process exists (another user's).
