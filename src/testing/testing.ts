@@ -1,4 +1,6 @@
 import { basename } from 'node:path';
+import { getHeapStatistics } from 'node:v8';
+import { VigilError } from '../errors.js';
 import type { Event } from '../events/event.js';
 import type { Result } from '../events/result.js';
 import { toText, valuesOf } from '../events/value.js';
@@ -134,6 +136,12 @@ async function runGroup(pack: ContentPack, tests: readonly { d: Detection; t: De
 async function readTestData(d: Detection, t: DetectionTest, datasetsDirs: readonly string[]): Promise<{ store: MemorySource; malformed: string[] }> {
   const events: Event[] = [];
   const malformed: string[] = [];
+  // The events are held, and take about twice their text in the heap: loading past the heap aborted the process (V8
+  // out of memory, every outcome lost). Their text is bounded by a quarter of the heap, so they take about half and
+  // the search over them has the rest. Counted in text, not in heap use: the heap still holds the garbage of an
+  // earlier test's data for a while (a test stopped by heap use stopped the tests after it too).
+  const maxChars = getHeapStatistics().heap_size_limit / TEST_DATA_HEAP_SHARE;
+  let held = 0;
   for (const a of t.attackData) {
     const file = resolveAttackData(a.data, datasetsDirs, d.file);
     const src = new FileSource([file], {
@@ -145,12 +153,25 @@ async function readTestData(d: Detection, t: DetectionTest, datasetsDirs: readon
     });
     for await (const batch of src.scan({ earliest: null, latest: null, metadata: [], raw: null, defaultIndexes: 'all' })) {
       for (const e of batch) {
+        held += e._raw.length;
+        if (held > maxChars) throw testDataTooLarge(a.data, events.length, maxChars);
         delete e.json; // keep the store lean: the engine re-derives fields from _raw
         events.push(e);
       }
     }
   }
   return { store: new MemorySource(events), malformed };
+}
+
+/** A test's events may hold at most 1/TEST_DATA_HEAP_SHARE of the heap limit in text (README "Testing detections"). */
+const TEST_DATA_HEAP_SHARE = 4;
+
+function testDataTooLarge(data: string, events: number, maxChars: number): VigilError {
+  const mb = (n: number): string => `${Math.round(n / 2 ** 20)} MB`;
+  return new VigilError(
+    'SPL_LIMIT_MEMORY',
+    `the test data (${events} events read, up to ${data}) is past ${mb(maxChars)} of text, a quarter of the ${mb(getHeapStatistics().heap_size_limit)} heap (held events take about twice their text, and the search needs room): trim the dataset, or raise the heap (NODE_OPTIONS=--max-old-space-size=MB)`,
+  );
 }
 
 /** Runs every test of every detection in order, reporting each outcome as it comes. */
