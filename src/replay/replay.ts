@@ -97,6 +97,16 @@ function failure(code: ErrorCode, message: string): string {
 }
 
 /**
+ * An option's http(s) base URL. Text that is no URL at all ("127.0.0.1:8088", the scheme forgotten) is the same
+ * usage error as another scheme, not a TypeError (`vigil test --url notaurl` was "internal error: Invalid URL").
+ */
+export function httpBaseUrl(text: string, option: string): URL {
+  const url = URL.canParse(text) ? new URL(text) : null;
+  if (url?.protocol !== 'http:' && url?.protocol !== 'https:') throw new VigilError('USAGE', `${option} must be http(s)://host:port, not ${text}`);
+  return url;
+}
+
+/**
  * Sends datasets to any Splunk HEC (vigil's or a real Splunk's) the way attack_data's replay.py and
  * contentctl do: the file's lines POSTed to `/services/collector/raw` with index/source/sourcetype/host
  * query parameters and an `X-Splunk-Request-Channel`, or as `/event` envelopes. 503 (Splunk code 9, server
@@ -104,9 +114,7 @@ function failure(code: ErrorCode, message: string): string {
  */
 export async function replay(inputs: readonly ReplayInput[], opts: ReplayOptions): Promise<ReplaySummary> {
   const started = Date.now();
-  // Text that is no URL at all ("127.0.0.1:8088", the scheme forgotten) is the same usage error, not a TypeError.
-  const base = URL.canParse(opts.url) ? new URL(opts.url) : null;
-  if (base?.protocol !== 'http:' && base?.protocol !== 'https:') throw new VigilError('USAGE', `--url must be http(s)://host:port, not ${opts.url}`);
+  const base = httpBaseUrl(opts.url, '--url');
   const https = base.protocol === 'https:';
   if (opts.rate !== undefined && !(opts.rate >= MIN_RATE)) throw new VigilError('USAGE', `--rate must be a number of events per second, at least ${MIN_RATE}`);
   // Every input is checked before the first batch: a missing second file ended the replay half sent, without its summary.

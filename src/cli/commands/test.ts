@@ -59,9 +59,10 @@ export function testCommand(program: Command): void {
       if (opts.url) {
         if (!opts.token) throw new VigilError('USAGE', 'live mode needs --token (a HEC token)');
         if (opts.insecure) process.stderr.write('vigil: WARNING: --insecure: TLS certificates are not verified\n');
-        const hec = new URL(opts.url);
+        const [{ runLiveTests }, { httpBaseUrl }] = await Promise.all([import('../../testing/live-testing.js'), import('../../replay/replay.js')]);
+        const hec = httpBaseUrl(opts.url, '--url');
+        if (opts.apiUrl !== undefined) httpBaseUrl(opts.apiUrl, '--api-url');
         const apiUrl = opts.apiUrl ?? `${hec.protocol}//${hec.hostname}:8000`;
-        const { runLiveTests } = await import('../../testing/live-testing.js');
         const outcomes = await runLiveTests(pack, selected, {
           datasetsDirs: [...(opts.datasets ?? []), BUNDLED_DATASETS_DIR],
           hecUrl: opts.url,
