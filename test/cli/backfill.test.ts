@@ -160,6 +160,23 @@ describe('vigil backfill', () => {
     expect(vigil(['findings', 'update', id, '--data-dir', dataDir, '--owner', '  bob  ', '--comment', ' ok '])).toMatchObject({ code: 0, out: `${id}: in progress, owner bob, 2 comment(s)\n` });
   });
 
+  it('vigil risk --object lists exactly that object: its case, a * and quotes as written', async () => {
+    // The search term alone (risk_object="h*x") matched as search does: any case, * a wildcard.
+    mkdirSync(join(tmp, 'objects'));
+    const dataDir = join(tmp, 'objects', 'data');
+    const objects = ['h1', 'H1', 'h*x', 'hax', 'a"b', 'c\\d'];
+    const store = await openStore(dataDir);
+    const t = Math.floor(Date.now() / 1000) - 60;
+    await store.append(objects.map((o, i) => ({ _time: t - i, index: 'risk', sourcetype: 'stash', source: 'Judge', host: 'h', _raw: JSON.stringify({ risk_object: o, risk_object_type: 'system', risk_score: 10 + i, search_name: 'Judge' }) })));
+    await store.close();
+    for (const [i, o] of objects.entries()) {
+      const r = vigil(['risk', '--data-dir', dataDir, '--object', o, '--summary', '--format', 'jsonl']);
+      expect(r.code, r.err).toBe(0);
+      expect(r.out.split('\n').filter(Boolean).map((l) => JSON.parse(l) as unknown), o).toEqual([{ risk_object: o, risk_object_type: 'system', risk_score: 10 + i, risk_events: 1, sources: 1, detections: 'Judge' }]);
+    }
+    expect(vigil(['risk', '--data-dir', dataDir, '--object', 'h', '--format', 'jsonl'])).toMatchObject({ code: 0, out: '' });
+  });
+
   it('vigil schedule and vigil backfill refuse a --to that is not after --from (USAGE; schedule printed nothing, exit 0)', () => {
     const dataDir = join(tmp, 'local', 'data');
     for (const cmd of ['schedule', 'backfill']) {

@@ -88,13 +88,16 @@ export function stateCommands(program: Command): void {
     });
 
   common(program.command('risk').description('list risk events (index=risk), newest first'))
-    .option('--object <name>', 'only this risk object')
+    .option('--object <name>', 'only this risk object (exactly: case and * as written)')
     .option('--summary', 'total risk per object instead of events')
     .action(async (opts: StateCliOptions & { object?: string; summary?: boolean }) => {
       await withStore(opts, true, async (store, tz) => {
         const [{ loadContent }, { streamSearch }] = await Promise.all([import('../../detections/content.js'), import('../../spl/index.js')]);
         const pack = loadContent();
-        const object = opts.object ? ` risk_object="${opts.object.replace(/(["\\])/g, '\\$1')}"` : '';
+        // Exactly this object: the search term alone matched `h*` as a wildcard and `H1` as h1 (search's matching
+        // rules); `where ==` compares the text as it is, the term keeps the store's pushdown.
+        const quoted = opts.object ? `"${opts.object.replace(/(["\\])/g, '\\$1')}"` : null;
+        const object = quoted ? ` risk_object=${quoted} | where risk_object==${quoted}` : '';
         const spl = opts.summary
           ? `index=risk${object} | stats sum(risk_score) as risk_score count as risk_events dc(search_name) as sources values(search_name) as detections by risk_object risk_object_type | sort - risk_score | head ${limitOf(opts.limit)}`
           : `index=risk${object} | head ${limitOf(opts.limit)} | table _time risk_object risk_object_type risk_score search_name risk_message threat_object`;
