@@ -32,7 +32,7 @@ export function testCommand(program: Command): void {
     .option('--datasets <dir...>', 'local copies of splunk/attack_data (attack_data URLs resolve here first, then to the bundled datasets)')
     .option('--junit <file>', 'also write a JUnit XML report')
     .option('--no-bundled', "only the detections of --content directories (the bundled content's data models, macros and lookups still load)")
-    .option('--jobs <n>', 'worker threads (auto: the cores, when the test data is large enough to pay for them)', 'auto')
+    .option('--jobs <n>', 'worker threads, at most the cores (auto: the cores, when the test data is large enough to pay for them)', 'auto')
     .option('--url <url>', 'live mode: the HEC of a running vigil (replay over /raw with a channel and ack, search through the API)')
     .option('--token <token>', 'live mode: HEC token (without an indexes allow-list: each test creates, through the API, an index of its own)')
     .option('--api-url <url>', 'live mode: vigil API base URL (default: the --url host on port 8000)')
