@@ -95,6 +95,14 @@ function apiCall(opts: LiveTestOptions, method: string, path: string, body?: unk
         res.setEncoding('utf8');
         res.on('data', (c: string) => (text += c));
         res.on('end', () => resolve({ status: res.statusCode ?? 0, text }));
+        // An answer cut off (the server stopped or restarted mid-search) left this promise unsettled: the event loop
+        // emptied and `vigil test --url` exited 0 with no report.
+        const cut = (): void =>
+          reject(new VigilError('SERVER_API', `the vigil API at ${opts.apiUrl} closed the connection before its answer to ${method} ${path} was complete`));
+        res.on('error', cut);
+        res.on('close', () => {
+          if (!res.complete) cut();
+        });
       },
     );
     // The API is not on the HEC's port: a refused connection most often means --api-url was not given.

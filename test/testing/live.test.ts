@@ -66,3 +66,38 @@ describe('vigil test --url (live mode against a running vigil)', () => {
     expect(o).toMatchObject({ status: 'pass', results: 4, events: 31 });
   });
 });
+
+// Outside judge of issue 5: an API that closes the connection in the middle of its search answer (a server stopped
+// mid-search). The request's promise never settled, so `vigil test --url` exited 0 with no report; the test now errors.
+describe('vigil test --url with an API that cuts its answer', () => {
+  it('errors the test, naming the API and the request', async () => {
+    const { createServer } = await import('node:http');
+    const api = createServer((req, res) => {
+      req.resume();
+      req.on('end', () => {
+        if (req.method === 'POST' && req.url === '/api/indexes') return void res.writeHead(201).end('{}');
+        if (req.method === 'DELETE') return void res.writeHead(200).end('{}');
+        res.writeHead(200, { 'Content-Type': 'application/x-ndjson' });
+        res.write('{"result":{"pod_name":"a"');
+        setTimeout(() => req.socket.destroy(), 20);
+      });
+    });
+    const hec = createServer((req, res) => {
+      req.resume();
+      req.on('end', () => res.writeHead(200).end('{"text":"Success","code":0}'));
+    });
+    await Promise.all([api, hec].map((s) => new Promise<void>((r) => s.listen(0, '127.0.0.1', r))));
+    const url = (s: typeof api) => `http://127.0.0.1:${(s.address() as import('node:net').AddressInfo).port}`;
+    try {
+      const pack = loadContent();
+      const seed = pack.detections.find((d) => d.name.includes('Curl'))!;
+      const [o] = await runLiveTests(pack, [seed], { datasetsDirs: [BUNDLED_DATASETS_DIR], hecUrl: url(hec), hecToken: 't', apiUrl: url(api), apiToken: 't', verifyTls: true });
+      expect(o).toMatchObject({ status: 'error', message: `the vigil API at ${url(api)} closed the connection before its answer to POST /api/search was complete` });
+    } finally {
+      for (const s of [api, hec]) {
+        s.closeAllConnections();
+        s.close();
+      }
+    }
+  });
+});
