@@ -95,6 +95,24 @@ function hit(patterns: readonly string[], values: readonly string[]): boolean {
   });
 }
 
+/**
+ * The config's detection and story patterns that match nothing in the content, as warnings (`detections.disable
+ * "Cisco Isovalent - Shel Execution" matches no detection name or id`): a typo in a disable list left the detection
+ * running without a word. Patterns are matched as `isScheduled` does (any case, `*` wildcards).
+ */
+export function unmatchedPatterns(detections: readonly Detection[], s: ScheduleSettings): string[] {
+  const names = detections.flatMap((d) => [d.name, d.id]);
+  const stories = [...new Set(detections.flatMap((d) => d.analyticStories))];
+  const lists: [string, readonly string[], readonly string[], string][] = [
+    ['detections.enable', s.enable, names, 'detection name or id'],
+    ['detections.disable', s.disable, names, 'detection name or id'],
+    ['detections.realtime', s.realtime, names, 'detection name or id'],
+    ['detections.stories.enable', s.enableStories, stories, 'analytic story'],
+    ['detections.stories.disable', s.disableStories, stories, 'analytic story'],
+  ];
+  return lists.flatMap(([where, patterns, values, what]) => patterns.filter((p) => !hit([p], values)).map((p) => `${where} "${p}" matches no ${what} of the content`));
+}
+
 /** Whether a detection runs on realtime tumbling windows (its content or the config says so). */
 export function isRealtime(d: Detection, s: ScheduleSettings): boolean {
   return d.schedule.mode === 'realtime' || hit(s.realtime, [d.name, d.id]);

@@ -15,7 +15,7 @@ import { MatchIndexThread } from '../schedule/match-thread.js';
 import { AlertDispatcher } from '../outputs/index.js';
 import type { Event } from '../events/event.js';
 import { Scheduler, systemClock, type Clock } from '../schedule/scheduler.js';
-import { scheduleSettings, type ScheduleSettings } from '../schedule/settings.js';
+import { scheduleSettings, unmatchedPatterns, type ScheduleSettings } from '../schedule/settings.js';
 import { DetectionToggles } from '../schedule/toggles.js';
 import { defaultSearchIndexes } from '../store/default-indexes.js';
 import { createPrivateDir, writePrivateFile } from '../store/file-modes.js';
@@ -264,6 +264,7 @@ async function startOnStore(config: VigilConfig, opts: StartOptions, settings: R
     onRun: () => dispatcher.kick(),
     ...(opts.log ? { log: opts.log } : {}),
   });
+  for (const w of unmatchedPatterns(pack.detections, baseSettings)) opts.log?.('warn', `config: ${w}`);
   // Rows the match index keeps of deleted events would outlive them.
   if (matchIndex && sqlite) sqlite.onDeleted((index, before) => matchIndex.forget(index, before));
   // The collector's view of the store: every committed batch is shown to the match index.

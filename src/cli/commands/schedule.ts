@@ -81,10 +81,11 @@ export function scheduleCommands(program: Command): void {
       .addOption(new Option('--format <format>', 'output format').choices([...OUTPUT_FORMATS])),
   ).action(async (opts: ScheduleCliOptions) => {
     const { config, settings: configured } = await serverConfig(opts);
-    const { loadServerContent, detectionToggles, findDetection, isScheduled, isRealtime, realtimeWindowOf, nextWindowEnd, CronSchedule, startDelaySeconds, searchWindow, runsUpTo, tooManyRuns } = await engine();
+    const { loadServerContent, detectionToggles, findDetection, isScheduled, isRealtime, realtimeWindowOf, nextWindowEnd, CronSchedule, startDelaySeconds, searchWindow, runsUpTo, tooManyRuns, unmatchedPatterns } = await engine();
     // What vigil serve would run: its content (with the console's edits) and its toggles.
     const pack = loadServerContent(config.dataDir, opts.content ?? []);
     failOnContentErrors(pack);
+    for (const w of unmatchedPatterns(pack.detections, configured)) process.stderr.write(`vigil: warn: config: ${w}\n`);
     const settings = detectionToggles(config.dataDir).apply(configured);
     const now = Date.now() / 1000;
     const from = opts.from ? parseTimeArg(opts.from, now, settings.tz, '--from') : now;
