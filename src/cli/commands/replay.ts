@@ -1,5 +1,6 @@
 import type { Command } from 'commander';
 import { Option } from 'commander';
+import type { ReplayProgress } from '../../replay/replay.js';
 import { EXIT_FAILURE } from '../exit.js';
 import { parseNow } from '../shared.js';
 
@@ -48,6 +49,17 @@ export function replayCommand(program: Command): void {
       const inputs = replayInputs(args);
       const tty = process.stderr.isTTY;
       let lastDraw = 0;
+      // Ctrl-C (or SIGTERM) printed nothing: how much the receiver took is what a user needs to go on.
+      let accepted: ReplayProgress = { eventsSent: 0, bytesSent: 0, eventsTotal: 0 };
+      const interrupted = (signal: NodeJS.Signals): void => {
+        process.stderr.write(
+          `${tty ? '\r\x1b[K' : ''}vigil: interrupted: ${accepted.eventsSent} events (${(accepted.bytesSent / 1e6).toFixed(1)} MB) were accepted, the rest not sent ` +
+            '(a batch in flight may have been taken too: replaying the same files again sends these events twice)\n',
+        );
+        process.exit(signal === 'SIGINT' ? 130 : 143);
+      };
+      process.once('SIGINT', interrupted);
+      process.once('SIGTERM', interrupted);
       const summary = await replay(inputs, {
         url: opts.url,
         token: opts.token,
@@ -60,18 +72,20 @@ export function replayCommand(program: Command): void {
         ...(rate !== undefined ? { rate } : {}),
         verifyTls: !opts.insecure,
         ack: opts.ack === true,
-        ...(tty
-          ? {
-              onProgress: (p) => {
-                const now = Date.now();
-                if (now - lastDraw < 100 && p.eventsSent < p.eventsTotal) return;
-                lastDraw = now;
-                const pct = p.eventsTotal ? Math.floor((100 * p.eventsSent) / p.eventsTotal) : 0;
-                const bar = '#'.repeat(Math.floor(pct / 4)).padEnd(25, '.');
-                process.stderr.write(`\r[${bar}] ${pct}% ${p.eventsSent}/${p.eventsTotal} events\x1b[K`);
-              },
-            }
-          : {}),
+        countTotal: tty,
+        onProgress: (p) => {
+          accepted = p;
+          if (!tty) return;
+          const now = Date.now();
+          if (now - lastDraw < 100 && p.eventsSent < p.eventsTotal) return;
+          lastDraw = now;
+          const pct = p.eventsTotal ? Math.floor((100 * p.eventsSent) / p.eventsTotal) : 0;
+          const bar = '#'.repeat(Math.floor(pct / 4)).padEnd(25, '.');
+          process.stderr.write(`\r[${bar}] ${pct}% ${p.eventsSent}/${p.eventsTotal} events\x1b[K`);
+        },
+      }).finally(() => {
+        process.off('SIGINT', interrupted);
+        process.off('SIGTERM', interrupted);
       });
       if (tty) process.stderr.write('\r\x1b[K');
       const rateText = summary.seconds > 0 ? Math.round(summary.eventsSent / summary.seconds) : summary.eventsSent;
