@@ -54,3 +54,26 @@ describe('vigil replay interrupted', () => {
     }
   });
 });
+
+describe('vigil replay refused batch after batch', () => {
+  it('says the same refusal once, with how many batches got it', async () => {
+    const hec = createServer((req, res) => {
+      req.resume();
+      req.on('end', () => res.writeHead(400).end('{"text":"Incorrect index","code":7}'));
+    });
+    await new Promise<void>((r) => hec.listen(0, '127.0.0.1', r));
+    try {
+      // --rate 100: batches of 10 events (a tenth of the rate): 31 lines make 4 batches, each refused.
+      const child = spawn(process.execPath, [BIN, 'replay', DATA, '--url', `http://127.0.0.1:${(hec.address() as AddressInfo).port}`, '--token', 't', '--index', 'nope', '--rate', '100'], { cwd: ROOT });
+      let stderr = '';
+      child.stderr.on('data', (c: Buffer) => (stderr += c.toString()));
+      expect(await new Promise<number | null>((r) => child.on('exit', (code) => r(code)))).toBe(1);
+      expect(stderr).toBe(
+        'vigil: 4 times: HTTP 400: Incorrect index (code 7): the index must exist on the receiving side and be allowed for the token (into vigil: vigil indexes create NAME, or POST /api/indexes) [HEC_REFUSED]\n',
+      );
+    } finally {
+      hec.closeAllConnections();
+      hec.close();
+    }
+  });
+});

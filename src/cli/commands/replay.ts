@@ -93,7 +93,10 @@ export function replayCommand(program: Command): void {
         `sent ${summary.eventsSent} events (${(summary.bytesSent / 1e6).toFixed(1)} MB) in ${summary.requests} requests, ${summary.seconds.toFixed(2)} s (${rateText} events/s)` +
           `${summary.retries ? `, ${summary.retries} retries` : ''}${opts.ack ? `, ${summary.acked} batches acknowledged` : ''}; ${summary.eventsFailed} failed\n`,
       );
-      for (const e of summary.errors.slice(0, 10)) process.stderr.write(`vigil: ${e}\n`);
+      // The same refusal for every batch (a wrong index: one a batch) is said once, with how many times.
+      const counts = new Map<string, number>();
+      for (const e of summary.errors) counts.set(e, (counts.get(e) ?? 0) + 1);
+      for (const [e, n] of [...counts].slice(0, 10)) process.stderr.write(`vigil: ${n > 1 ? `${n} times: ` : ''}${e}\n`);
       if (summary.eventsFailed > 0 || summary.errors.length > 0) process.exitCode = EXIT_FAILURE;
     });
 }
