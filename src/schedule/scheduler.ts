@@ -178,14 +178,16 @@ export class Scheduler {
         continue;
       }
       const cron = this.cron(d);
-      const floor = now - settings.maxLagSeconds;
+      const delay = startDelaySeconds(d.id, d.schedule.scheduleWindow, cron.period(now));
+      // A run's lag counts from when it was to start (its time + delay): counted from its time, a max lag shorter
+      // than the delay (an hourly `auto` start 2-15 min late, max_lag 90s) dropped every run of the detection.
+      const floor = now - delay - settings.maxLagSeconds;
       if (cursor < floor) {
         const missed = cron.between(cursor, floor, 100_000).length;
         if (missed) this.deps.log?.('warn', `${d.name}: ${missed} scheduled run(s) older than the max lag were not caught up`);
         // Said once: with no run due since the floor (a max lag shorter than the period) the cursor stayed, and every pass said it again.
         await state.setCursor(d.id, floor);
       }
-      const delay = startDelaySeconds(d.id, d.schedule.scheduleWindow, cron.period(now));
       for (const t of cron.between(Math.max(cursor, floor), now - delay)) {
         if (!(await state.hasRun(d.id, t))) out.push({ detection: d, scheduledTime: t, startAt: t + delay });
       }
@@ -207,7 +209,9 @@ export class Scheduler {
     }
     const out: DueRun[] = [];
     const last = Math.floor((now - this.settings.realtimeGraceSeconds) / w) * w;
-    for (let end = Math.max(Math.floor(cursor / w) * w + w, Math.ceil((now - this.settings.maxLagSeconds) / w) * w); end <= last; end += w) {
+    // As for cron runs, a window's lag counts from when it was to run (its end + grace).
+    const floor = now - this.settings.realtimeGraceSeconds - this.settings.maxLagSeconds;
+    for (let end = Math.max(Math.floor(cursor / w) * w + w, Math.ceil(floor / w) * w); end <= last; end += w) {
       if (!(await this.deps.state.hasRun(d.id, end))) out.push({ detection: d, scheduledTime: end, startAt: end + this.settings.realtimeGraceSeconds });
     }
     return out;
@@ -264,12 +268,14 @@ export class Scheduler {
       // The first window not yet run, as dueRealtime walks them (the cron says nothing of a realtime detection).
       const w = realtimeWindowOf(d, this.settings);
       const cursor = await this.deps.state.cursor(d.id);
-      const end = cursor === null ? Math.floor(now / w) * w + w : Math.max(Math.floor(cursor / w) * w + w, Math.ceil((now - this.settings.maxLagSeconds) / w) * w);
+      const floor = now - this.settings.realtimeGraceSeconds - this.settings.maxLagSeconds;
+      const end = cursor === null ? Math.floor(now / w) * w + w : Math.max(Math.floor(cursor / w) * w + w, Math.ceil(floor / w) * w);
       return { scheduledTime: end, startAt: end + this.settings.realtimeGraceSeconds };
     }
     const cron = this.cron(d);
-    const t = cron.next(Math.max((await this.deps.state.cursor(d.id)) ?? now, now - this.settings.maxLagSeconds));
-    return t === null ? null : { scheduledTime: t, startAt: t + startDelaySeconds(d.id, d.schedule.scheduleWindow, cron.period(now)) };
+    const delay = startDelaySeconds(d.id, d.schedule.scheduleWindow, cron.period(now));
+    const t = cron.next(Math.max((await this.deps.state.cursor(d.id)) ?? now, now - delay - this.settings.maxLagSeconds));
+    return t === null ? null : { scheduledTime: t, startAt: t + delay };
   }
 
   /** The next time something becomes due (epoch seconds), or null when nothing is enabled. */

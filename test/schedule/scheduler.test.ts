@@ -115,9 +115,37 @@ describe('scheduler', () => {
     await scheduler.runDue();
     clock.t = T0 + 6 * H + 20 * 60 + seedDelay; // down from 10:30 to 16:20
     const runs = await scheduler.runDue();
-    // 11:00..16:00 were missed; only those after 16:20+delay-3h are caught up.
+    // 11:00..16:00 were missed; only those that were to start (time + delay) after 16:20+delay-3h are caught up.
     expect(runs.map((r) => (r.scheduledTime - T0) / H)).toEqual([4, 5, 6]);
     expect(await store.cursor(SEED.id)).toBe(T0 + 6 * H);
+  });
+
+  it('counts a run\'s lag from its start (time + schedule_window delay): a max lag shorter than the delay still runs each one', async () => {
+    // savedsearches.conf: schedule_window "auto" lets the scheduler start a run later than its time; the max lag
+    // bounds catch-up after downtime. Counted from the scheduled time, 60 s of lag dropped every run of a
+    // detection started 2 min 23 s after its time (the seed's auto delay), each as "older than the max lag".
+    expect(seedDelay).toBeGreaterThan(60);
+    const logs: string[] = [];
+    const { store, clock, scheduler } = setup({ enable: [SEED.name], maxLagSeconds: 60 }, T0 + 0.5 * H, false, (_l, m) => logs.push(m));
+    await scheduler.runDue(); // first sight at 10:30
+    expect(await scheduler.nextWake(clock.t)).toBe(T0 + H + seedDelay);
+    clock.t = T0 + H + seedDelay; // the 11:00 run's start
+    expect((await scheduler.runDue()).map((r) => [(r.scheduledTime - T0) / H, r.status])).toEqual([[1, 'success']]);
+    clock.t = T0 + 2 * H + seedDelay + 50; // woken 50 s late: within the lag
+    expect((await scheduler.runDue()).map((r) => (r.scheduledTime - T0) / H)).toEqual([2]);
+    clock.t = T0 + 4 * H + seedDelay + 30; // down from 12:03 to 14:03: 13:00 was to start 1 h before, 14:00 30 s before
+    expect((await scheduler.runDue()).map((r) => (r.scheduledTime - T0) / H)).toEqual([4]);
+    expect(logs).toEqual([`${SEED.name}: 1 scheduled run(s) older than the max lag were not caught up`]);
+    expect((await store.runs()).map((r) => (r.scheduledTime - T0) / H).sort()).toEqual([1, 2, 4]);
+  });
+
+  it('counts a realtime window\'s lag from when it runs (end + grace): a max lag shorter than the grace still runs each window', async () => {
+    const { clock, scheduler } = setup({ enable: [SEED.name], realtime: [SEED.name], realtimeWindowSeconds: 10, realtimeGraceSeconds: 5, maxLagSeconds: 2 }, T0 + 3);
+    await scheduler.runDue(); // first sight at 10:00:03: the window ending 10:00:10 is the first
+    clock.t = T0 + 10 + 5; // its end + grace
+    expect((await scheduler.runDue()).map((r) => r.scheduledTime - T0)).toEqual([10]);
+    clock.t = T0 + 20 + 5 + 1; // 1 s late, within the lag
+    expect((await scheduler.runDue()).map((r) => r.scheduledTime - T0)).toEqual([20]);
   });
 
   it('says once that runs older than the max lag were not caught up, even when none is due since', async () => {
