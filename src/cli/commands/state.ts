@@ -5,8 +5,7 @@ import { Row } from '../../events/result.js';
 import { VigilError } from '../../errors.js';
 import { strftime } from '../../spl/time/format.js';
 import type { NodeStore } from '../../cluster/node-store.js';
-import { MAX_FINDING_COMMENT_CHARS, MAX_FINDING_OWNER_CHARS, type FindingStatus, type RunStatus } from '../../store/types.js';
-import { codePointLength } from '../../spl/eval/functions/helpers.js';
+import type { FindingStatus, RunStatus } from '../../store/types.js';
 import { printable } from '../../outputs/printable.js';
 import { outputSink, OUTPUT_FORMATS, type OutputFormat } from '../output.js';
 import { connectionRefused, requestJson, type ServerApi } from '../api-client.js';
@@ -147,7 +146,9 @@ export function stateCommands(program: Command): void {
       // With the globals: commander gives `findings` the options both commands define (--config, --data-dir,
       // --status, --owner) wherever they are on the line, so update's own opts lack them.
       const opts = this.optsWithGlobals<FindingUpdateOptions>();
-      // The API's rules, checked here so that both ways refuse the same (locally a 1 MB comment was stored).
+      // The API's rules, checked here so that both ways refuse the same (locally a 1 MB comment was stored). Imported
+      // here: `vigil --help` loads the command definitions only (test/cli/startup.test.ts).
+      const [{ MAX_FINDING_COMMENT_CHARS, MAX_FINDING_OWNER_CHARS }, { codePointLength }] = await Promise.all([import('../../store/types.js'), import('../../spl/eval/functions/helpers.js')]);
       if (opts.owner !== undefined && opts.owner.length > MAX_FINDING_OWNER_CHARS) throw new VigilError('USAGE', `--owner: at most ${MAX_FINDING_OWNER_CHARS} characters`);
       if (opts.owner !== undefined) opts.owner = opts.owner.trim();
       if (opts.comment !== undefined) {
