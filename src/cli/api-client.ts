@@ -113,7 +113,10 @@ async function exchange<T>(
       }
       if ((res.statusCode ?? 0) >= 300) {
         let text = '';
-        res.on('data', (c: string) => (text += c.slice(0, 64 * 1024)));
+        // At most 64 KiB in all (an error reply is a line of JSON): a slice per chunk let a long reply grow without end.
+        res.on('data', (c: string) => {
+          if (text.length < 64 * 1024) text += c.slice(0, 64 * 1024 - text.length);
+        });
         res.on('end', () => reject(replyError(res.statusCode ?? 0, text)));
         return;
       }
