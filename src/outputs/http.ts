@@ -1,7 +1,7 @@
 /**
- * The one HTTP POST the network actions need: node:http/https, keep-alive agent per action, a deadline for
- * the whole exchange, abortable, response body read up to a cap (for error messages and HEC replies), the
- * connection cut beyond it.
+ * The one HTTP POST vigil sends with (the network alert actions, `vigil replay`): node:http/https, a keep-alive
+ * agent per client, a deadline for the whole exchange and/or an idle timeout, abortable, the reply's body read up to
+ * a cap (for error messages and HEC replies), the connection cut beyond it or the rest drained.
  */
 import { readFileSync } from 'node:fs';
 import { Agent as HttpAgent, request as httpRequest, type IncomingHttpHeaders } from 'node:http';
@@ -11,14 +11,20 @@ import { printable } from './printable.js';
 export interface HttpReply {
   status: number;
   headers: IncomingHttpHeaders;
+  /** At most `MAX_REPLY_BYTES` of the body, as UTF-8. */
   body: string;
 }
 
-/** No HTTP reply at all: the request may or may not have reached the receiver. Always retryable. */
+/**
+ * No complete HTTP reply: the request may or may not have reached the receiver. `reason` says why: `tls` (the
+ * receiver's certificate was refused: trying again changes nothing until the configuration does), `cut` (a reply
+ * began, its status known, and the connection closed before its end), `network` (no reply: refused, reset, DNS),
+ * `timeout`, `aborted`. The message is vigil's; `cause`, when set, is node's error.
+ */
 export class HttpFailure extends Error {
   constructor(
     message: string,
-    readonly reason: 'timeout' | 'network' | 'aborted',
+    readonly reason: 'timeout' | 'network' | 'tls' | 'cut' | 'aborted',
     options?: { cause?: unknown },
   ) {
     super(message, options);
@@ -36,12 +42,25 @@ export interface HttpClientOptions {
 
 export interface PostOptions {
   headers: Record<string, string>;
-  timeoutMs: number;
+  /** Deadline of the whole exchange: connect, upload, the complete reply. */
+  timeoutMs?: number;
+  /** The socket silent this long fails the request (the exchange itself may take longer). */
+  idleTimeoutMs?: number;
+  /**
+   * A reply longer than the cap is read to its end, the rest discarded, and counts only once complete (a cut is a
+   * `cut` failure). Without it the connection is cut at the cap and the status counts at once.
+   */
+  drain?: boolean;
   signal?: AbortSignal;
 }
 
-/** Enough of a reply to report an error or read a HEC status; beyond it the reply is cut off. */
+/** Enough of a reply to report an error or read a HEC status; beyond it the reply is cut off or drained. */
 const MAX_REPLY_BYTES = 64 * 1024;
+
+/** Node's errors for a certificate it refused (self-signed, expired, unknown CA, wrong name...). */
+function isTlsRefusal(e: NodeJS.ErrnoException): boolean {
+  return e.code === 'DEPTH_ZERO_SELF_SIGNED_CERT' || /certificate/i.test(e.message);
+}
 
 export class HttpClient {
   private readonly agent: HttpAgent | HttpsAgent;
@@ -71,36 +90,38 @@ export class HttpClient {
         if (err) reject(err);
         else resolve(reply as HttpReply);
       };
-      const req = make(target, { method: 'POST', agent: this.agent, headers: { ...opts.headers, 'Content-Length': String(data.length) } }, (res) => {
+      const options = { method: 'POST', agent: this.agent, headers: { ...opts.headers, 'Content-Length': String(data.length) }, ...(opts.idleTimeoutMs ? { timeout: opts.idleTimeoutMs } : {}) };
+      const req = make(target, options, (res) => {
         const chunks: Buffer[] = [];
         let size = 0;
-        const reply = (): HttpReply => ({ status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(chunks).toString('utf8').slice(0, MAX_REPLY_BYTES) });
+        const reply = (): HttpReply => ({ status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(chunks).subarray(0, MAX_REPLY_BYTES).toString('utf8') });
         res.on('data', (c: Buffer) => {
-          chunks.push(c);
+          if (size < MAX_REPLY_BYTES) chunks.push(c);
           size += c.length;
           // The status is known and the cap holds all we read: a reply without end must not hold the
           // delivery until the deadline (and turn a 2xx into a retry). The connection cannot be reused.
-          if (size >= MAX_REPLY_BYTES) {
+          if (size >= MAX_REPLY_BYTES && !opts.drain) {
             finish(null, reply());
             req.destroy();
           }
         });
         res.on('end', () => finish(null, reply()));
-        res.on('error', (e) => finish(new HttpFailure(`reading the reply failed: ${e.message}`, 'network', { cause: e })));
+        res.on('error', (e) => finish(new HttpFailure(`reading the reply failed: ${e.message}`, 'cut', { cause: e })));
+        // Closed before its end without an error event: no answer either (the promise must settle).
+        res.on('close', () => {
+          if (!res.complete) finish(new HttpFailure('reading the reply failed: the connection closed', 'cut'));
+        });
       });
-      // The deadline covers connect, upload and the whole reply: a receiver that accepts and hangs is a failure.
-      const deadline = setTimeout(() => {
-        const err = new HttpFailure(`no complete reply within ${opts.timeoutMs} ms`, 'timeout');
-        finish(err);
-        req.destroy(err);
-      }, opts.timeoutMs);
-      const onAbort = (): void => {
-        const err = new HttpFailure('aborted (dispatcher stopping)', 'aborted');
+      const fail = (err: HttpFailure): void => {
         finish(err);
         req.destroy(err);
       };
+      // The deadline covers connect, upload and the whole reply: a receiver that accepts and hangs is a failure.
+      const deadline = opts.timeoutMs === undefined ? undefined : setTimeout(() => fail(new HttpFailure(`no complete reply within ${opts.timeoutMs} ms`, 'timeout')), opts.timeoutMs);
+      const onAbort = (): void => fail(new HttpFailure('aborted (dispatcher stopping)', 'aborted'));
       opts.signal?.addEventListener('abort', onAbort, { once: true });
-      req.on('error', (e: NodeJS.ErrnoException) => finish(new HttpFailure(`${e.code ? `${e.code}: ` : ''}${e.message}`, 'network', { cause: e })));
+      req.on('timeout', () => fail(new HttpFailure(`no data for ${opts.idleTimeoutMs} ms`, 'timeout')));
+      req.on('error', (e: NodeJS.ErrnoException) => finish(new HttpFailure(`${e.code ? `${e.code}: ` : ''}${e.message}`, isTlsRefusal(e) ? 'tls' : 'network', { cause: e })));
       req.end(data);
     });
   }
@@ -131,4 +152,13 @@ export function parseRetryAfter(value: string | string[] | undefined, nowSeconds
 export function snippet(body: string, max = 200): string {
   const one = printable(body.replace(/\s+/g, ' ')).trim();
   return one.length > max ? `${one.slice(0, max)}…` : one;
+}
+
+/** A reply's body as JSON, or null when it is not (a proxy's HTML page, a reply cut at the cap). */
+export function parseJsonReply(body: string): unknown {
+  try {
+    return JSON.parse(body);
+  } catch {
+    return null;
+  }
 }

@@ -8,7 +8,7 @@
 import { randomUUID } from 'node:crypto';
 import type { OutboxItem } from '../store/types.js';
 import type { SplunkHecAction } from './actions.js';
-import { HttpClient, HttpFailure, parseRetryAfter, snippet, type HttpReply } from './http.js';
+import { HttpClient, HttpFailure, parseJsonReply, parseRetryAfter, snippet, type HttpReply } from './http.js';
 import { alertBody, type AlertBody } from './payload.js';
 import { repeatOutcome, type DeliveryContext, type DeliveryOutcome, type Transport } from './transport.js';
 
@@ -106,7 +106,7 @@ export class SplunkHecTransport implements Transport {
       if (ctx.signal.aborted) return { status: 'retry', error: 'aborted while waiting for the indexer acknowledgement' };
       try {
         const reply = await this.client.post(this.ackUrl, JSON.stringify({ acks: [ackId] }), { headers: this.headers(), timeoutMs: this.action.timeoutMs, signal: ctx.signal });
-        const parsed = parseJson(reply.body) as { acks?: Record<string, unknown> } | null;
+        const parsed = parseJsonReply(reply.body) as { acks?: Record<string, unknown> } | null;
         if (reply.status === 200 && parsed?.acks?.[String(ackId)] === true) return { status: 'delivered' };
         if (reply.status !== 200) lastError = `ack query: HTTP ${reply.status}: ${snippet(reply.body)}`;
       } catch (e) {
@@ -126,7 +126,7 @@ export class SplunkHecTransport implements Transport {
  * refused for good and the others retried (Splunk may or may not have indexed those before it: at-least-once).
  */
 export function classifyHecReply(reply: HttpReply, n: number, nowSeconds: number): { outcomes: DeliveryOutcome[]; ackId?: number } {
-  const parsed = parseJson(reply.body) as { code?: unknown; text?: unknown; ackId?: unknown; 'invalid-event-number'?: unknown } | null;
+  const parsed = parseJsonReply(reply.body) as { code?: unknown; text?: unknown; ackId?: unknown; 'invalid-event-number'?: unknown } | null;
   const code = typeof parsed?.code === 'number' ? parsed.code : null;
   const text = snippet(typeof parsed?.text === 'string' ? parsed.text : reply.body);
   const error = `HEC HTTP ${reply.status}${code !== null ? ` code ${code}` : ''}: ${text}`;
@@ -145,14 +145,6 @@ export function classifyHecReply(reply: HttpReply, n: number, nowSeconds: number
     };
   }
   return { outcomes: all({ status: 'permanent', error }) };
-}
-
-function parseJson(text: string): unknown {
-  try {
-    return JSON.parse(text);
-  } catch {
-    return null;
-  }
 }
 
 function sleep(ms: number, signal: AbortSignal): Promise<void> {

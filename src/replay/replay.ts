@@ -1,9 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import { createReadStream, statSync } from 'node:fs';
-import { Agent as HttpAgent, request as httpRequest } from 'node:http';
-import { Agent as HttpsAgent, request as httpsRequest } from 'node:https';
 import { fileErrorReason, VigilError, type ErrorCode } from '../errors.js';
 import { MAX_EVENT_TIME } from '../hec/events.js';
+import { HttpClient, HttpFailure, parseJsonReply } from '../outputs/http.js';
 import { printable } from '../outputs/printable.js';
 import { DEFAULT_MAX_LINE, streamChunks } from '../sources/file.js';
 import type { ReplayInput } from './datasets.js';
@@ -78,9 +77,6 @@ interface HecReply {
  */
 const RETRIED_STATUSES = new Set([429, 502, 503, 504]);
 
-/** Bytes of a reply kept: HEC's replies are a line of JSON; a receiver streaming more is drained, not held. */
-const MAX_REPLY_BYTES = 64 << 10;
-
 /** Slowest --rate: its pause between events (1/rate s) must fit a timer (2^31 ms; past it Node fires at once). */
 export const MIN_RATE = 0.001;
 
@@ -89,6 +85,17 @@ const HEC_HINTS: Record<number, string> = {
   4: ': check --token',
   7: ': the index must exist on the receiving side and be allowed for the token (into vigil: vigil indexes create NAME, or POST /api/indexes)',
 };
+
+/**
+ * What replay says of a request that got no complete answer, in its words (HttpClient's own are the alert actions'
+ * lastError): node's message for a refused, reset or TLS-refused connection, a reply cut or a silent socket named.
+ */
+function noAnswer(e: unknown): string {
+  if (!(e instanceof HttpFailure)) return (e as Error).message;
+  if (e.reason === 'cut') return 'the connection closed before the reply was complete';
+  if (e.reason === 'timeout') return 'request timed out';
+  return e.cause instanceof Error ? e.cause.message : e.message;
+}
 
 /**
  * A line of `ReplaySummary.errors`: ended with its code (docs/errors.md), as every error vigil prints. The message
@@ -117,11 +124,10 @@ export function httpBaseUrl(text: string, option: string): URL {
 export async function replay(inputs: readonly ReplayInput[], opts: ReplayOptions): Promise<ReplaySummary> {
   const started = Date.now();
   const base = httpBaseUrl(opts.url, '--url');
-  const https = base.protocol === 'https:';
   if (opts.rate !== undefined && !(opts.rate >= MIN_RATE)) throw new VigilError('USAGE', `--rate must be a number of events per second, at least ${MIN_RATE}`);
   // Every input is checked before the first batch: a missing second file ended the replay half sent, without its summary.
   for (const input of inputs) checkInput(input.path);
-  const agent = https ? new HttpsAgent({ keepAlive: true, maxSockets: 4, rejectUnauthorized: opts.verifyTls !== false }) : new HttpAgent({ keepAlive: true, maxSockets: 4 });
+  const client = new HttpClient(base, { verifyTls: opts.verifyTls !== false });
   const channel = randomUUID();
   const sleep = opts.sleep ?? ((ms: number) => new Promise<void>((r) => setTimeout(r, ms)));
   const batchSize = opts.batchSize ?? 1000;
@@ -143,54 +149,19 @@ export async function replay(inputs: readonly ReplayInput[], opts: ReplayOptions
   let total = 0;
   if (opts.onProgress && opts.countTotal !== false) for (const input of inputs) for await (const _ of lines(input.path, () => {})) total++;
 
-  const post = (path: string, body: string, query: Record<string, string | undefined>): Promise<HecReply> =>
-    new Promise((resolve, reject) => {
-      const u = new URL(path, base);
-      for (const [k, v] of Object.entries(query)) if (v !== undefined) u.searchParams.set(k, v);
-      const req = (https ? httpsRequest : httpRequest)(
-        u,
-        {
-          method: 'POST',
-          agent,
-          headers: {
-            Authorization: `Splunk ${opts.token}`,
-            'X-Splunk-Request-Channel': channel,
-            'Content-Type': path.endsWith('/raw') ? 'text/plain; charset=utf-8' : 'application/json',
-            'Content-Length': Buffer.byteLength(body),
-          },
-          timeout: 60_000,
-        },
-        (res) => {
-          const chunks: Buffer[] = [];
-          let kept = 0;
-          res.on('data', (c: Buffer) => {
-            if (kept >= MAX_REPLY_BYTES) return;
-            chunks.push(c);
-            kept += c.length;
-          });
-          // A reply cut off (the receiver closed mid-answer, or stalled past the timeout) is no answer: without these
-          // the request's promise never settled, and the replay exited 0 without a summary.
-          const cut = 'the connection closed before the reply was complete';
-          res.on('error', (e) => reject(e.message === 'aborted' ? new Error(cut) : e));
-          res.on('close', () => {
-            if (!res.complete) reject(new Error(cut));
-          });
-          res.on('end', () => {
-            const raw = Buffer.concat(chunks).subarray(0, MAX_REPLY_BYTES).toString('utf8');
-            let parsed: HecReply['body'];
-            try {
-              parsed = JSON.parse(raw) as HecReply['body'];
-            } catch {
-              parsed = null;
-            }
-            resolve({ status: res.statusCode ?? 0, body: parsed, raw });
-          });
-        },
-      );
-      req.on('timeout', () => req.destroy(new Error('request timed out')));
-      req.on('error', reject);
-      req.end(body);
-    });
+  // A reply past the cap is drained, not cut: a batch counts once its answer is complete (cut, it is sent again). The
+  // socket silent 60 s fails the request; a big batch over a slow link may take longer than that in all.
+  const post = async (path: string, body: string, query: Record<string, string | undefined>): Promise<HecReply> => {
+    const u = new URL(path, base);
+    for (const [k, v] of Object.entries(query)) if (v !== undefined) u.searchParams.set(k, v);
+    const headers = {
+      Authorization: `Splunk ${opts.token}`,
+      'X-Splunk-Request-Channel': channel,
+      'Content-Type': path.endsWith('/raw') ? 'text/plain; charset=utf-8' : 'application/json',
+    };
+    const reply = await client.post(u, body, { headers, idleTimeoutMs: 60_000, drain: true });
+    return { status: reply.status, body: parseJsonReply(reply.body) as HecReply['body'], raw: reply.body };
+  };
 
   /** A line as the request carries it: itself on /raw, its envelope on /event. */
   const encode = (input: ReplayInput, line: string): string => {
@@ -249,8 +220,8 @@ export async function replay(inputs: readonly ReplayInput[], opts: ReplayOptions
           return;
         }
       } catch (e) {
-        error = (e as Error).message;
-        if ((e as NodeJS.ErrnoException).code === 'DEPTH_ZERO_SELF_SIGNED_CERT' || /certificate/i.test(error)) {
+        error = noAnswer(e);
+        if (e instanceof HttpFailure && e.reason === 'tls') {
           fatal ??= new VigilError(
             'USAGE',
             `TLS certificate of ${base.host} rejected (${error}); trust its CA with NODE_EXTRA_CA_CERTS=ca.pem, or pass --insecure only if you trust this server`,
@@ -319,7 +290,7 @@ export async function replay(inputs: readonly ReplayInput[], opts: ReplayOptions
   }
   await Promise.all(inFlight);
   if (fatal !== null) {
-    agent.destroy();
+    client.close();
     throw fatal;
   }
   if (notSent) summary.errors.push(failure('HEC_UNAVAILABLE', `${notSent} more batch(es) failed without further attempts: the receiver was unreachable (${unreachable})`));
@@ -337,7 +308,7 @@ export async function replay(inputs: readonly ReplayInput[], opts: ReplayOptions
         // No answer to a poll (connection closed, timeout) was an internal error that lost the summary: polled again
         // as a batch is sent again, then reported.
         if (++lost >= maxAttempts) {
-          summary.errors.push(failure('HEC_UNAVAILABLE', `ack query got no answer after ${lost} attempts: ${(e as Error).message}`));
+          summary.errors.push(failure('HEC_UNAVAILABLE', `ack query got no answer after ${lost} attempts: ${noAnswer(e)}`));
           break;
         }
         await sleep(Math.min(30_000, 250 * 2 ** (lost - 1)));
@@ -360,7 +331,7 @@ export async function replay(inputs: readonly ReplayInput[], opts: ReplayOptions
     if (waiting.length) summary.errors.push(failure('HEC_ACK', `${waiting.length} batch(es) never acknowledged`));
   }
   if (unacked) summary.errors.push(failure('HEC_ACK', `${unacked} batch(es) answered without an ackId (does the token have useAck?): not acknowledged`));
-  agent.destroy();
+  client.close();
   summary.seconds = (Date.now() - started) / 1000;
   return summary;
 }
