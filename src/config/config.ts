@@ -921,6 +921,7 @@ export async function loadConfig(options: LoadConfigOptions = {}): Promise<Vigil
   }
 
   const tokens = hecTokens(w, hecRaw['tokens']);
+  const fileListsTokens = tokens.length > 0;
   tokens.forEach((t, i) => {
     if (!t.disabled && isExampleToken(t.token)) warnings.push(`${w.at(['hec', 'tokens', i, 'token'])}${exampleTokenWarning('HEC token', t.name)}`);
   });
@@ -1014,11 +1015,16 @@ export async function loadConfig(options: LoadConfigOptions = {}): Promise<Vigil
   // setting prints none, so it must leave none behind (the next start would only say where they are).
   const generated: VigilConfig['generated'] = {};
   const persisted = (file: string) => (options.generateTokens === false ? loadToken(dataDir, file) : loadOrCreateToken(dataDir, file));
-  if (tokens.length === 0) {
-    const g = await persisted(HEC_TOKEN_FILE);
+  // A token generated on an earlier start stays valid beside --hec-token / VIGIL_HEC_TOKEN (an extra token, as its help
+  // says): the shippers given it would otherwise get 403 code 4, which HEC clients treat as final (data dropped). Only
+  // a config file listing its tokens replaces it; with a flag or env token and no file yet, none is generated.
+  if (!fileListsTokens) {
+    const g = tokens.length === 0 ? await persisted(HEC_TOKEN_FILE) : await loadToken(dataDir, HEC_TOKEN_FILE);
     if (g !== null) {
       generated.hecToken = g;
-      hec.tokens.push({ name: 'default', token: g.token, defaultIndex: DEFAULT_INDEX, indexes: [], disabled: false, useAck: false });
+      if (!tokens.some((t) => sameHecToken(t.token, g.token))) {
+        hec.tokens.push({ name: 'default', token: g.token, defaultIndex: DEFAULT_INDEX, indexes: [], disabled: false, useAck: false });
+      }
     }
   }
   if (api.length === 0) {

@@ -75,6 +75,23 @@ describe('defaults', () => {
     await expect(stat(join(dir, 'data', 'hec-token'))).rejects.toMatchObject({ code: 'ENOENT' });
   });
 
+  it('a token generated on an earlier start stays valid beside --hec-token or VIGIL_HEC_TOKEN (an extra token); a config file listing tokens replaces it', async () => {
+    // First start, nothing configured: the token every shipper was given.
+    const first = await loadConfig({ env: noEnv, cwd: dir });
+    const generated = first.hec.tokens[0]!.token;
+    // Restarted with --hec-token for another client: the first token used to answer 403 code 4 "Invalid token".
+    const flag = await loadConfig({ env: noEnv, cwd: dir, flags: { hecToken: 'flag-token-0123456789' } });
+    expect(flag.hec.tokens.map((t) => [t.name, t.token])).toEqual([['flag', 'flag-token-0123456789'], ['default', generated]]);
+    expect(flag.generated.hecToken).toMatchObject({ created: false, token: generated });
+    const env = await loadConfig({ env: { VIGIL_HEC_TOKEN: 'env-token-0123456789' }, cwd: dir });
+    expect(env.hec.tokens.map((t) => t.token)).toEqual(['env-token-0123456789', generated]);
+    // The flag naming the generated token itself: one entry.
+    expect((await loadConfig({ env: noEnv, cwd: dir, flags: { hecToken: generated.toUpperCase() } })).hec.tokens).toHaveLength(1);
+    // A config file that lists its tokens is the whole list.
+    const file = await writeConfig(`dataDir: ./data\nhec:\n  tokens:\n    - { name: listed, token: listed-token-0123456789 }\n`);
+    expect((await loadConfig({ file, env: noEnv, cwd: dir })).hec.tokens.map((t) => t.name)).toEqual(['listed']);
+  });
+
   it('a corrupted token file is an error, not a silent new token', async () => {
     await mkdir(join(dir, 'data'));
     await writeFile(join(dir, 'data', 'hec-token'), 'two words\n');
