@@ -96,9 +96,9 @@ const MAX_ACK_BODY = 1024 * 1024;
  */
 const EVENT_BYTES = 1024;
 
-/** A batch whose events alone need more than the whole in-flight budget: it could never be taken. */
+/** A batch whose events alone need more than one client may ever hold: it could never be taken. */
 function eventsTooMany(made: number): HecFailure {
-  return new HecFailure(httpReply(413, `Request entity too large (more than ${made - 1} events: each holds ${EVENT_BYTES} bytes until committed, and hec.maxInflightBytes bounds them)`));
+  return new HecFailure(httpReply(413, `Request entity too large (more than ${made - 1} events: each holds ${EVENT_BYTES} bytes until committed, and hec.maxInflightBytesPerClient bounds them)`));
 }
 
 /**
@@ -347,12 +347,15 @@ export function createHecServer(options: HecServerOptions): HecServer {
     const { wireBytes } = body;
     // Each event is charged EVENT_BYTES against the in-flight budget beyond what its body already reserved: a
     // body of 1.6 KB Tetragon events costs nothing more, one of 8M one-byte lines (16 MB) took the server to 6 GB.
+    // What never fits is the client's share, not the whole budget: between the two every try was a 503, which
+    // HEC clients retry forever.
+    const ceiling = Math.min(config.maxInflightBytes, config.maxInflightBytesPerClient);
     let reserved = body.reserved;
     let made = 0;
     const admit = (): void => {
       const extra = ++made * EVENT_BYTES - reserved;
       if (extra <= 0) return;
-      if (reserved + extra > config.maxInflightBytes) throw eventsTooMany(made);
+      if (reserved + extra > ceiling) throw eventsTooMany(made);
       if (!share.tryReserve(extra)) throw failure(HEC.SERVER_BUSY);
       reserved += extra;
     };

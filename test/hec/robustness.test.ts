@@ -281,6 +281,26 @@ describe('load and back-pressure', () => {
     }
   });
 
+  it('a batch of tiny events over one client\'s share of the budget is 413 (split it), not a 503 it would retry forever', async () => {
+    // Outside probe on a default vigil serve (64 MiB budget, 32 MiB a client): 40,000 one-key envelopes (440 KB) need
+    // 40,000 KiB, over the share, under the budget: every try was 503 code 9, so an exporter retried that batch
+    // forever; a million of them (1 GiB) was 503 too, the documented 413 being unreachable behind the share.
+    const h = await start({ config: hecConfig({ maxBodyBytes: 1024 * 1024, maxInflightBytes: 4 * 1024 * 1024, maxInflightBytesPerClient: 2 * 1024 * 1024 }) });
+    try {
+      // 3,000 lines x 1 KiB = 3,000 KiB: over the 2,048 KiB share, under the 4,096 KiB budget, nothing else held.
+      const r = await send(h.url, '/services/collector/raw', { body: 'a\n'.repeat(3000), headers: auth() });
+      expect(r.status).toBe(413);
+      expect(r.text).toMatch(/more than 2048 events: each holds 1024 bytes until committed/);
+      expect(h.store.appendCalls).toBe(0);
+      expect(h.server.stats().inflightBytes).toBe(0);
+      // 2,048 lines fill the share exactly and are taken.
+      expect((await send(h.url, '/services/collector/raw', { body: 'a\n'.repeat(2048), headers: auth() })).status).toBe(200);
+      expect(h.store.events).toHaveLength(2048);
+    } finally {
+      await h.close();
+    }
+  });
+
   it('a batch of tiny events that would fit the budget but not now gets 503 code 9 (retry), and releases what it charged', async () => {
     const h = await start({ config: hecConfig({ maxBodyBytes: 1024 * 1024, maxInflightBytes: 4 * 1024 * 1024 }) });
     try {
