@@ -1,5 +1,7 @@
 import type { Hono } from 'hono';
 import { tacticName } from '../detections/attack.js';
+import { settingHint } from '../edit-distance.js';
+import { printable } from '../outputs/printable.js';
 import { codePointLength } from '../spl/eval/functions/helpers.js';
 import { MAX_FINDING_COMMENT_CHARS, MAX_FINDING_OWNER_CHARS, type FindingQuery, type StateStore } from '../store/types.js';
 import { FINDING_STATUSES, type FindingDetail, type FindingStatus } from './api-types.js';
@@ -8,6 +10,12 @@ import { contributingRiskEvents, findingSummary } from './risk.js';
 
 /** Findings `rule=` and `q=` look through, newest first (docs/api.md). */
 const FILTERED_SCAN = 50_000;
+
+/** What `PATCH /api/findings/:id` changes; any other key is refused (a typo answered 200 and changed nothing). */
+const PATCH_KEYS = ['status', 'owner'];
+
+/** Characters of an unknown key quoted in an error: a key can be as long as the body. */
+const MAX_QUOTED_KEY = 64;
 
 function isStatus(s: unknown): s is FindingStatus {
   return typeof s === 'string' && (FINDING_STATUSES as readonly string[]).includes(s);
@@ -91,6 +99,13 @@ export function findingsRoutes(app: Hono<ApiEnv>, deps: ApiDeps): void {
     if (state instanceof Response) return state;
     const body = await jsonBody(c);
     if (!body) return fail(c, 400, 'USAGE', 'send JSON: {"status": "in progress", "owner": "alice"}');
+    const unknown = Object.keys(body).find((k) => !PATCH_KEYS.includes(k));
+    if (unknown !== undefined) {
+      // Quoted as JSON once made printable: control and bidi characters cannot reach a log or the console as such.
+      const shown = JSON.stringify(printable(unknown.length > MAX_QUOTED_KEY ? `${unknown.slice(0, MAX_QUOTED_KEY)}…` : unknown));
+      const hint = settingHint(PATCH_KEYS, unknown);
+      return fail(c, 400, 'USAGE', `unknown key ${shown}: send status and/or owner${hint ? ` (did you mean "${hint}"?)` : ''}`);
+    }
     const patch: { status?: FindingStatus; owner?: string | null } = {};
     if ('status' in body) {
       if (!isStatus(body['status'])) return fail(c, 400, 'USAGE', `status must be one of: ${FINDING_STATUSES.join(', ')}`);

@@ -199,6 +199,30 @@ describe('findings', () => {
     expect(d.comments.at(-1)).toMatchObject({ author: USER, text: 'curl -k from a debug pod: checking with the owner' });
     expect((await api.json<{ findings: FindingSummary[] }>('/api/findings?status=in%20progress')).findings.map((x) => x.id)).toContain(f.id);
   });
+
+  // `{"stauts": "closed"}` beside an owner answered 200 and left the status as it was: a typo must not pass for a change.
+  it('refuses a key it does not know, naming it (printable, cut), and changes nothing', async () => {
+    const f = (await api.json<{ findings: FindingSummary[] }>('/api/findings?riskObject=debug-toolbox')).findings[0]!;
+    const before = (await api.json<FindingDetail>(`/api/findings/${f.id}`)).finding;
+    const refusal = async (json: Record<string, unknown>): Promise<unknown> => {
+      const res = await api.fetch(`/api/findings/${f.id}`, { method: 'PATCH', json });
+      expect(res.status).toBe(400);
+      return res.json();
+    };
+    expect(await refusal({ owner: 'mallory', stauts: 'closed' })).toEqual({
+      error: { code: 'USAGE', message: 'unknown key "stauts": send status and/or owner (did you mean "status"?)' },
+    });
+    expect(await refusal({ Owner: 'mallory' })).toEqual({ error: { code: 'USAGE', message: 'unknown key "Owner": send status and/or owner (did you mean "owner"?)' } });
+    // 64 characters kept of a 100,000-character key (ESC [ 2 J RLO, then 59 k), ESC and the bidi override shown as
+    // U+FFFD; no hint for nonsense.
+    expect(await refusal({ ['\u001b[2J\u202e' + 'k'.repeat(100_000)]: 1 })).toEqual({
+      error: { code: 'USAGE', message: `unknown key "\ufffd[2J\ufffd${'k'.repeat(59)}…": send status and/or owner` },
+    });
+    expect((await api.json<FindingDetail>(`/api/findings/${f.id}`)).finding).toEqual(before);
+    // The keys the console and `vigil findings update` send still work.
+    const r = await api.json<{ finding: FindingSummary }>(`/api/findings/${f.id}`, { method: 'PATCH', json: { status: 'in progress', owner: null } });
+    expect(r.finding).toMatchObject({ status: 'in progress', owner: null });
+  });
 });
 
 describe('detections', () => {
