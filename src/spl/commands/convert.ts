@@ -1,6 +1,6 @@
 import type { Result } from '../../events/result.js';
 import { finite, mv, toNumber, toText, type FieldValue, type Scalar } from '../../events/value.js';
-import { fieldPattern } from '../fields.js';
+import { fieldPattern, fieldPatternRenamer, isInternalField, wildcardCount } from '../fields.js';
 import type { Span } from '../source.js';
 import { formatCtime, strptime } from '../time/format.js';
 import { defineCommand } from './types.js';
@@ -28,6 +28,9 @@ export interface ConvertArgs {
  *   does not have the form is left as it is.
  * - none(): the fields it names (wildcards allowed) are kept out of every other conversion of the command
  *   (`convert auto(*) none(foo)`).
+ * A pattern's AS name has as many `*` as it (`ctime(*time) AS *_str`: each match gets its own name, as rename
+ * maps them); a pattern matches internal fields (`_time`, `_raw`) only when it begins with `_` (*decision*, as
+ * stats and replace: `convert num(*)` removed `_raw` and `ctime(*)` turned `_time` into text).
  */
 export const convertCommand = defineCommand<ConvertArgs>({
   name: 'convert',
@@ -55,6 +58,10 @@ export const convertCommand = defineCommand<ConvertArgs>({
       let end = close.span.end;
       if (p.acceptWord('as')) {
         const n = p.fieldName('a name after AS');
+        // One name for every field a pattern matches would keep only the last one's value.
+        if (wildcardCount(n.name) !== wildcardCount(f.name)) {
+          throw p.error(`the AS name of ${t.value}(${f.name}) needs as many wildcards as its field (${wildcardCount(f.name)})`, n.span, 'SPL_BAD_ARGUMENT');
+        }
         as = n.name;
         end = n.span.end;
       }
@@ -76,14 +83,14 @@ export const convertCommand = defineCommand<ConvertArgs>({
     const steps = args.conversions.flatMap((c) => {
       if (c.fn === 'none') return [];
       const conv = converter(c.fn, args.timeformat, ctx.tz);
-      const apply = (row: Result, name: string) => {
+      const apply = (row: Result, name: string, target: string) => {
         if (excluded(name)) return;
         const v = row.get(name);
         if (v === null) return;
         if (!Array.isArray(v)) {
           // A single value, as the general path below gives it without its three arrays per row.
           const x = conv(v as Scalar);
-          row.set(c.as ?? name, x ?? (c.fn === 'num' ? null : v));
+          row.set(target, x ?? (c.fn === 'num' ? null : v));
           return;
         }
         const vs = v as readonly Scalar[];
@@ -92,13 +99,15 @@ export const convertCommand = defineCommand<ConvertArgs>({
         if (c.fn === 'num') result = mv(out.filter((x): x is Scalar => x !== null));
         else if (c.fn === 'auto') result = out.includes(null) ? v : mv(out as Scalar[]);
         else result = mv(out.map((x, i) => x ?? vs[i]!));
-        row.set(c.as ?? name, result);
+        row.set(target, result);
       };
-      if (!c.field.includes('*')) return [(row: Result) => apply(row, c.field)];
+      if (!c.field.includes('*')) return [(row: Result) => apply(row, c.field, c.as ?? c.field)];
       const m = fieldPattern(c.field);
+      const internal = c.field.startsWith('_');
+      const targetOf = c.as === null ? null : fieldPatternRenamer(c.field, c.as);
       return [
         (row: Result) => {
-          for (const n of row.fieldNames()) if (m(n)) apply(row, n);
+          for (const n of row.fieldNames()) if (m(n) && (internal || !isInternalField(n))) apply(row, n, targetOf?.(n) ?? n);
         },
       ];
     });

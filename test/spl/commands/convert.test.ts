@@ -1,5 +1,5 @@
 import { describe, it, expect } from 'vitest';
-import { run, errorOf, at } from './helpers.js';
+import { run, errorOf, at, NOW } from './helpers.js';
 
 /** One result whose field `v` holds `value` (a multivalue when it is a list). */
 const withV = (value: string | string[]) =>
@@ -59,6 +59,37 @@ describe('convert', () => {
     expect(rows).toEqual([{ t: 1700000000, c: '11/14/2023 22:13:20' }]);
     const back = await run('| makeresults | eval c="11/14/2023 22:13:20", d="2023-11-14T22:13:20" | convert mktime(c) AS t | convert timeformat="%Y-%m-%dT%H:%M:%S" mktime(d) | fields - _time');
     expect(back).toEqual([{ c: '11/14/2023 22:13:20', t: 1700000000, d: 1700000000 }]);
+  });
+
+  // Search Reference, convert: "auto(<wc-field>) ... You can use a wildcard ( * ) character to specify all fields";
+  // "<field> ... Creates a new field with the name you specify to place the converted values into. The original
+  // field and values remain intact." A pattern's AS therefore names one field per match, its `*` as rename's.
+  it('a pattern with AS gives each matched field its own new field (auto(*) AS z_*); the originals stay', async () => {
+    const rows = await run('| makeresults | eval x="5", y="abc", w="1,000" | convert auto(*) AS z_* | fields - _time');
+    // auto() leaves y as it is ("the field is left untouched"), so z_y holds the text; _time is not matched.
+    expect(rows).toEqual([{ x: '5', y: 'abc', w: '1,000', z_x: 5, z_y: 'abc', z_w: 1000 }]);
+    const ctime = await run('| makeresults | eval start_time=0, end_time=60 | convert ctime(*_time) AS *_str | fields - _time');
+    expect(ctime).toEqual([{ start_time: 0, end_time: 60, start_str: '01/01/1970 00:00:00', end_str: '01/01/1970 00:01:00' }]);
+  });
+
+  it('an AS name needs as many wildcards as its field: one name for every match would keep only the last', async () => {
+    for (const [spl, name] of [
+      ['| makeresults | convert auto(*) AS z', 'z'],
+      ['| makeresults | convert auto(x) AS z_*', 'z_*'],
+    ] as const) {
+      const e = await errorOf(spl);
+      expect(e.code).toBe('SPL_BAD_ARGUMENT');
+      expect(e.format()).toContain(at(spl, name, spl.indexOf(' AS ')));
+    }
+  });
+
+  it('a pattern leaves internal fields alone unless it begins with _ (num(*) kept removing _raw)', async () => {
+    // Decision, as stats' and replace's patterns: "To specify the wildcard pattern for internal fields, use _*"
+    // (Search Reference, fields).
+    const rows = await run('| makeresults | eval _raw="hello world", n="7" | convert num(*) | convert ctime(*) AS *_c');
+    expect(rows).toEqual([{ _time: NOW, _raw: 'hello world', n: 7, n_c: '01/01/1970 00:00:07' }]);
+    const internal = await run('| makeresults | convert ctime(_*) | table _time');
+    expect(internal).toEqual([{ _time: '11/14/2023 22:13:20' }]);
   });
 
   it('rejects an unknown function at its position', async () => {
