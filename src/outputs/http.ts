@@ -47,6 +47,11 @@ export interface PostOptions {
   /** The socket silent this long fails the request (the exchange itself may take longer). */
   idleTimeoutMs?: number;
   /**
+   * Deadline of the reply alone, from its status line to its end: a receiver that keeps a reply going (a few bytes
+   * at a time, so the socket is never idle) fails the request instead of holding it for ever. Set it with `drain`.
+   */
+  replyTimeoutMs?: number;
+  /**
    * A reply longer than the cap is read to its end, the rest discarded, and counts only once complete (a cut is a
    * `cut` failure). Without it the connection is cut at the cap and the status counts at once.
    */
@@ -82,16 +87,22 @@ export class HttpClient {
     return new Promise<HttpReply>((resolve, reject) => {
       if (opts.signal?.aborted) return reject(new HttpFailure('aborted before sending', 'aborted'));
       let settled = false;
+      let replyDeadline: NodeJS.Timeout | undefined;
       const finish = (err: Error | null, reply?: HttpReply): void => {
         if (settled) return;
         settled = true;
         clearTimeout(deadline);
+        clearTimeout(replyDeadline);
         opts.signal?.removeEventListener('abort', onAbort);
         if (err) reject(err);
         else resolve(reply as HttpReply);
       };
       const options = { method: 'POST', agent: this.agent, headers: { ...opts.headers, 'Content-Length': String(data.length) }, ...(opts.idleTimeoutMs ? { timeout: opts.idleTimeoutMs } : {}) };
       const req = make(target, options, (res) => {
+        if (opts.replyTimeoutMs !== undefined && !settled) {
+          const ms = opts.replyTimeoutMs;
+          replyDeadline = setTimeout(() => fail(new HttpFailure(`the reply did not end within ${ms} ms of its start`, 'timeout')), ms);
+        }
         const chunks: Buffer[] = [];
         let size = 0;
         const reply = (): HttpReply => ({ status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(chunks).subarray(0, MAX_REPLY_BYTES).toString('utf8') });

@@ -150,7 +150,8 @@ export async function replay(inputs: readonly ReplayInput[], opts: ReplayOptions
   if (opts.onProgress && opts.countTotal !== false) for (const input of inputs) for await (const _ of lines(input.path, () => {})) total++;
 
   // A reply past the cap is drained, not cut: a batch counts once its answer is complete (cut, it is sent again). The
-  // socket silent 60 s fails the request; a big batch over a slow link may take longer than that in all.
+  // socket silent 60 s fails the request; a big batch over a slow link may take longer than that in all, but its
+  // reply (a HEC answers in a few dozen bytes) must end within 60 s of its start: one that never ends is no answer.
   const post = async (path: string, body: string, query: Record<string, string | undefined>): Promise<HecReply> => {
     const u = new URL(path, base);
     for (const [k, v] of Object.entries(query)) if (v !== undefined) u.searchParams.set(k, v);
@@ -159,7 +160,7 @@ export async function replay(inputs: readonly ReplayInput[], opts: ReplayOptions
       'X-Splunk-Request-Channel': channel,
       'Content-Type': path.endsWith('/raw') ? 'text/plain; charset=utf-8' : 'application/json',
     };
-    const reply = await client.post(u, body, { headers, idleTimeoutMs: 60_000, drain: true });
+    const reply = await client.post(u, body, { headers, idleTimeoutMs: 60_000, replyTimeoutMs: 60_000, drain: true });
     return { status: reply.status, body: parseJsonReply(reply.body) as HecReply['body'], raw: reply.body };
   };
 

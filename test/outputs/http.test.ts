@@ -137,6 +137,32 @@ describe('HttpClient', () => {
     }
   });
 
+  it('fails a drained reply that does not end within replyTimeoutMs of its start, though its socket is never idle', async () => {
+    // A 200 whose body comes a byte every 10 ms for ever: the idle timeout never fires, the drain never ends.
+    let timer: NodeJS.Timeout | undefined;
+    const r = await receiver((_req, res) => {
+      res.writeHead(200);
+      timer = setInterval(() => res.write('a'), 10);
+      res.on('close', () => clearInterval(timer));
+    });
+    const client = new HttpClient(r.url, { verifyTls: true });
+    try {
+      const e = await failureOf(client.post(r.url, 'x', { headers: {}, idleTimeoutMs: 10_000, replyTimeoutMs: 300, drain: true }));
+      expect(e).toMatchObject({ reason: 'timeout', message: 'the reply did not end within 300 ms of its start' });
+      // A reply that ends in time is unaffected by the same deadline.
+      const ok = await receiver((_req, res) => res.end('{"text":"Success","code":0}'));
+      try {
+        expect(await client.post(ok.url, 'x', { headers: {}, idleTimeoutMs: 10_000, replyTimeoutMs: 300, drain: true })).toMatchObject({ status: 200, body: '{"text":"Success","code":0}' });
+      } finally {
+        await ok.close();
+      }
+    } finally {
+      clearInterval(timer);
+      client.close();
+      await r.close();
+    }
+  });
+
   it('fails a request whose socket stays silent past idleTimeoutMs', async () => {
     const r = await receiver(() => {}); // accepts, reads the request, never answers
     const client = new HttpClient(r.url, { verifyTls: true });
