@@ -29,6 +29,8 @@ import { removeServerFile, writeServerFile } from './server-file.js';
 import { problemPlace } from '../yaml/reader.js';
 import { useGeoIpDatabase } from '../spl/geoip.js';
 
+/** How often `vigil serve` applies the indexes' retention (and once at start). */
+const RETENTION_INTERVAL_MS = 10 * 60 * 1000;
 /** Of `shutdownTimeout`, what is kept after in-flight requests and deliveries are cut: committing and closing the store. */
 export const SHUTDOWN_RESERVE_MS = 1000;
 
@@ -284,7 +286,14 @@ async function startOnStore(config: VigilConfig, opts: StartOptions, settings: R
   let retentionTimer: NodeJS.Timeout | null = null;
   let pruneTimer: NodeJS.Timeout | null = null;
   let pollTimer: NodeJS.Timeout | null = null;
+  let stopping = false;
+  const applyRetention = () => {
+    store.applyRetention(clock.now()).catch((e: Error) => {
+      if (!stopping) opts.log?.('error', `retention failed: ${e.message}`);
+    });
+  };
   const stopAll = async () => {
+    stopping = true;
     if (retentionTimer) clearInterval(retentionTimer);
     if (pruneTimer) clearInterval(pruneTimer);
     if (pollTimer) clearInterval(pollTimer);
@@ -356,9 +365,10 @@ async function startOnStore(config: VigilConfig, opts: StartOptions, settings: R
     writeServerFile(config.dataDir, { pid: process.pid, apiUrl: http.url, startedAt: new Date().toISOString() });
     // On a cluster every node runs it: dropping a day partition is idempotent (one another node dropped first
     // is no longer listed, or its drop does nothing), so no node needs to be elected for it.
-    retentionTimer = setInterval(() => {
-      store.applyRetention(clock.now()).catch((e: Error) => opts.log?.('error', `retention failed: ${e.message}`));
-    }, 10 * 60 * 1000);
+    // At start too: a server restarted more often than every 10 minutes (a crash loop, config changes) never
+    // applied it, and one started with a smaller maxAge/maxSize kept the old events that long.
+    applyRetention();
+    retentionTimer = setInterval(applyRetention, RETENTION_INTERVAL_MS);
     retentionTimer.unref();
     if (shared) {
       // What other nodes' consoles changed: toggles apply at the scheduler's next pass, macro edits reload content.
