@@ -57,6 +57,9 @@ const SEARCHES = [
   `| tstats summariesonly=X fillnull_value=none count from datamodel=Shop.Orders where Orders.labels=B Orders.item IN (app*, CHERRY) by Orders.customer`,
   `| tstats summariesonly=X count max(Orders.total) from datamodel=Shop.Orders where nodename=Orders.Big_Orders by Orders.item`,
   `| tstats summariesonly=X count from datamodel=Shop.Orders where Orders.qty<2 earliest=${T0 + 3600} latest=${T0 + 4 * 3600}`,
+  // prestats=true: the dataset's rows, summarized ones after the raw ones, for the stats after it.
+  `| tstats summariesonly=X prestats=t count ${PROC} where Processes.process_name!=sh by _time span=1h Processes.dest | timechart span=1h count by Processes.dest`,
+  `| tstats summariesonly=X prestats=t fillnull_value=none dc(Orders.item) from datamodel=Shop.Orders by Orders.customer | stats dc(Orders.item) count by Orders.customer`,
 ];
 
 const closers: (() => Promise<void> | void)[] = [];

@@ -13,13 +13,18 @@ import { SplError, cover, type SourceText, type Span } from '../source.js';
 import { AggregationGroups, Aggregator, groupedStats, mergeGroups } from '../stats/aggregator.js';
 import { parseAggregation, type AggregationSpec } from '../stats/parse.js';
 import { autoTimeSpan, DEFAULT_BINS, parseSpan, timeBinner, type Span as BinSpan } from '../time/span.js';
-import { defineCommand, type EventQuery, type EventQueryEnv, type ExecContext } from './types.js';
+import { defineCommand, type EventQuery, type EventQueryEnv, type ExecContext, type Sink } from './types.js';
 
 export interface TstatsArgs {
   /** `fillnull_value=`: the value of a null BY field; null drops such rows (the default). */
   fillnull: string | null;
   /** `summariesonly=`: with summaries (vigil serve's acceleration), read them only, no raw events. */
   summariesOnly: boolean;
+  /**
+   * `prestats=true`: no statistics here; each dataset row that passes WHERE goes on, holding the BY fields
+   * (filled, binned) and the fields the functions read, for a later stats/chart/timechart to aggregate.
+   */
+  prestats: boolean;
   aggregations: AggregationSpec[];
   from: { model: string; dataset: string | null; span: Span } | null;
   /** `nodename=` in the WHERE: the dataset path (child datasets), taken out of the predicate. */
@@ -64,17 +69,30 @@ const METADATA = new Set(['index', 'host', 'source', 'sourcetype']);
  * - Without summaries rows come from the events, and `summariesonly` changes nothing; with summaries
  *   (`vigil serve`'s acceleration, acceleration/) `summariesonly=true` reads them only, `false` adds the raw
  *   events they do not cover (the same rows once they cover everything). `allow_old_summaries` and the
- *   tsidx options change nothing; `prestats=true` and `append=true` are refused.
+ *   tsidx options change nothing; `append=true` is refused.
+ * - `prestats=true` ("output the answer in prestats format" for stats, chart or timechart): one row per dataset
+ *   row instead of the groups, with the BY fields (null ones filled, or the row dropped; `_time` binned by
+ *   `span=`), `_time`, and the fields the functions read; AS names are ignored ("You can also rename the result
+ *   using the AS keyword, unless you are in prestats mode", Search Reference). Splunk's rows carry partial
+ *   states instead: a stats, chart or timechart after it computes the same results from either.
  */
 export const tstatsCommand = defineCommand<TstatsArgs>({
   name: 'tstats',
-  doc: 'tstats [fillnull_value=<v>] <fn>(<field>) [AS name]... [FROM datamodel=<Model>.<Dataset>] [WHERE <search>] [BY <fields> [span=<span>]]: statistics over a data model or indexed fields.',
+  doc: 'tstats [fillnull_value=<v>] [prestats=<bool>] <fn>(<field>) [AS name]... [FROM datamodel=<Model>.<Dataset>] [WHERE <search>] [BY <fields> [span=<span>]]: statistics over a data model or indexed fields.',
   parse: parseTstats,
   // emitsOwnRows: the dataset evaluator works on copies, so the events it reads are never written.
   ...groupedStats<TstatsArgs>(),
+  // prestats rows are the dataset's rows, one by one: a streaming command (Splunk: "a report-generating command, except when prestats=true").
+  kind: (args) => (args.prestats ? 'streaming' : 'transforming'),
+  ordersOutput: (args) => !args.prestats,
+  outputFields: (args) =>
+    args.prestats
+      ? { fields: new Set([...args.by, '_time', ...args.aggregations.flatMap((a) => (a.field ? [a.field] : []))]), open: false }
+      : { fields: new Set([...args.by, ...args.aggregations.map((x) => x.as)]), open: false },
   readsEvents: () => true,
   eventQuery: tstatsQuery,
   create: (args, ctx, next) => {
+    if (args.prestats) return prestatsRows(args, ctx, next);
     const t = tstatsGroups(args, ctx);
     return {
       push: t.push,
@@ -86,7 +104,7 @@ export const tstatsCommand = defineCommand<TstatsArgs>({
   },
   // Splits like stats, except `by _time` without span=: the span depends on the range of all the data.
   splits: (args) =>
-    args.aggregations.every((a) => a.blueprint.merge === true) && !(args.by.includes('_time') && !args.span)
+    !args.prestats && args.aggregations.every((a) => a.blueprint.merge === true) && !(args.by.includes('_time') && !args.span)
       ? {
           partial: (ctx) => {
             const t = tstatsGroups(args, ctx);
@@ -106,20 +124,11 @@ export const tstatsCommand = defineCommand<TstatsArgs>({
  * `_time` span and returns the groups.
  */
 function tstatsGroups(args: TstatsArgs, ctx: ExecContext): { push: (row: Result) => void; finish: () => AggregationGroups } {
-  const ds = args.dataset;
-  if (args.from && !ds) throw new SplError('SPL_BAD_ARGUMENT', 'tstats was not planned: its data model is unresolved', args.from.span, ctx.source);
-  const evaluator = ds ? ds.evaluator({ now: ctx.now, tz: ctx.tz, lookups: ctx.lookups, warn: (m) => ctx.warn(m) }) : null;
-  const names = new Map(ds ? tstatsFieldNames(ds.resolved) : INDEX_FIELDS.map((f) => [f, f] as const));
-  // A descendant's field is written on the dataset's row (a copy of the event) under its own name.
-  const below = args.descendants.map((d) => ({ evaluator: d.dataset.evaluator({ now: ctx.now, tz: ctx.tz, lookups: ctx.lookups, warn: (m) => ctx.warn(m) }), fields: d.fields }));
-  for (const d of args.descendants) for (const f of d.fields) names.set(f.name, f.name);
-  const view = new DatasetView(names, new Row());
-  const where = compileSearch(args.where, ctx.source);
   const by = args.by;
   const timeAt = by.indexOf('_time');
   const fill: FieldValue | null = args.fillnull;
   // The row being counted: the view of an evaluated event, or a held copy (below).
-  let current: Result = view;
+  let current: Result = new Row();
   // Its BY values: null fields filled (or the row dropped), _time binned.
   let bin: ((t: number) => number) | null = args.span ? timeBinner(args.span, ctx.tz, 0) : null;
   const keyRow: Result = {
@@ -142,39 +151,15 @@ function tstatsGroups(args: TstatsArgs, ctx: ExecContext): { push: (row: Result)
   // fields the statistics read) until it is known.
   const held: Result[] | null = timeAt >= 0 && !bin ? [] : null;
   const needed = [...new Set([...by, ...args.aggregations.flatMap((a) => (a.field ? [a.field] : [])), '_time'])];
-  const take = (row: Result) => {
-    view.of(row);
-    if (!where(view)) return;
-    if (held === null) count();
-    else held.push(new Row(needed.map((f) => [f, view.get(f)] as const).filter((x): x is readonly [string, FieldValue] => x[1] !== null)));
-  };
-  // Accelerated (acceleration/): summarized rows come from the summaries, and the executor reads only the
-  // raw events they do not cover. Order-sensitive functions (first, last) read raw events in search order.
-  // A descendant's fields are not in the dataset's summary: such a search reads the raw events.
-  const summary =
-    ds && ctx.summaries && below.length === 0 && !args.aggregations.some((x) => x.blueprint.orderSensitive === true) ? ctx.summaries.read(ds, args.summariesOnly, (m) => ctx.warn(m)) : null;
-  if (summary) {
-    ctx.readFrom?.(summary.remainder);
-    summary.rows(args.where, names, ctx.source, take);
-  }
+  const input = tstatsInput(args, ctx, (view) => {
+    if (held === null) {
+      current = view;
+      count();
+    } else held.push(new Row(needed.map((f) => [f, view.get(f)] as const).filter((x): x is readonly [string, FieldValue] => x[1] !== null)));
+  });
+  input.summarized();
   return {
-    push: (row) => {
-      if (!evaluator) take(row);
-      else if (below.length === 0) evaluator.evaluate(row, take);
-      else {
-        // The event's row in each descendant (its first: a constraint chain makes at most one), then the dataset's rows.
-        const values: [string, FieldValue | null][] = [];
-        for (const d of below) {
-          let member: Result | null = null;
-          d.evaluator.evaluate(row, (r) => void (member ??= r));
-          for (const f of d.fields) values.push([f.name, member === null ? null : (member as Result).get(f.field)]);
-        }
-        evaluator.evaluate(row, (r) => {
-          for (const [name, v] of values) if (v !== null) r.set(name, v);
-          take(r);
-        });
-      }
-    },
+    push: input.push,
     finish: () => {
       if (held !== null) {
         let lo = Infinity;
@@ -198,8 +183,89 @@ function tstatsGroups(args: TstatsArgs, ctx: ExecContext): { push: (row: Result)
   };
 }
 
+/**
+ * prestats=true: each dataset row that passes WHERE goes on as a row of its own (module doc). Summarized rows
+ * follow the events, at the end: their order does not matter to the stats, chart or timechart that reads them.
+ */
+function prestatsRows(args: TstatsArgs, ctx: ExecContext, next: Sink): Sink {
+  const bin = args.span ? timeBinner(args.span, ctx.tz, 0) : null;
+  // _time too (timechart bins it), unless BY holds it binned.
+  const read = [...new Set(['_time', ...args.aggregations.flatMap((a) => (a.field ? [a.field] : []))])].filter((f) => !args.by.includes(f));
+  const input = tstatsInput(args, ctx, (view) => {
+    const out = new Row();
+    for (const f of args.by) {
+      let v = view.get(f) ?? args.fillnull;
+      if (v === null) return;
+      if (f === '_time' && bin) {
+        const t = toNumber(v as Scalar);
+        if (t !== null) v = bin(t);
+      }
+      out.set(f, v);
+    }
+    for (const f of read) {
+      const v = view.get(f);
+      if (v !== null) out.set(f, v);
+    }
+    next.push(out);
+  });
+  return {
+    push: input.push,
+    end: () => {
+      input.summarized();
+      next.end();
+    },
+  };
+}
+
+/**
+ * Where a tstats' rows come from: `push` evaluates an event into the dataset's rows (or takes it as is over
+ * index data) and hands those passing WHERE to `take` (a view, valid during the call); `summarized` hands the
+ * summaries' rows (acceleration/) once, when the search reads any.
+ */
+function tstatsInput(args: TstatsArgs, ctx: ExecContext, take: (view: Result) => void): { push: (row: Result) => void; summarized: () => void } {
+  const ds = args.dataset;
+  if (args.from && !ds) throw new SplError('SPL_BAD_ARGUMENT', 'tstats was not planned: its data model is unresolved', args.from.span, ctx.source);
+  const evaluator = ds ? ds.evaluator({ now: ctx.now, tz: ctx.tz, lookups: ctx.lookups, warn: (m) => ctx.warn(m) }) : null;
+  const names = new Map(ds ? tstatsFieldNames(ds.resolved) : INDEX_FIELDS.map((f) => [f, f] as const));
+  // A descendant's field is written on the dataset's row (a copy of the event) under its own name.
+  const below = args.descendants.map((d) => ({ evaluator: d.dataset.evaluator({ now: ctx.now, tz: ctx.tz, lookups: ctx.lookups, warn: (m) => ctx.warn(m) }), fields: d.fields }));
+  for (const d of args.descendants) for (const f of d.fields) names.set(f.name, f.name);
+  const view = new DatasetView(names, new Row());
+  const where = compileSearch(args.where, ctx.source);
+  const pass = (row: Result) => {
+    view.of(row);
+    if (where(view)) take(view);
+  };
+  // Accelerated (acceleration/): summarized rows come from the summaries, and the executor reads only the
+  // raw events they do not cover. Order-sensitive functions (first, last) read raw events in search order.
+  // A descendant's fields are not in the dataset's summary: such a search reads the raw events.
+  const summary =
+    ds && ctx.summaries && below.length === 0 && !args.aggregations.some((x) => x.blueprint.orderSensitive === true) ? ctx.summaries.read(ds, args.summariesOnly, (m) => ctx.warn(m)) : null;
+  if (summary) ctx.readFrom?.(summary.remainder);
+  return {
+    summarized: () => summary?.rows(args.where, names, ctx.source, pass),
+    push: (row) => {
+      if (!evaluator) pass(row);
+      else if (below.length === 0) evaluator.evaluate(row, pass);
+      else {
+        // The event's row in each descendant (its first: a constraint chain makes at most one), then the dataset's rows.
+        const values: [string, FieldValue | null][] = [];
+        for (const d of below) {
+          let member: Result | null = null;
+          d.evaluator.evaluate(row, (r) => void (member ??= r));
+          for (const f of d.fields) values.push([f.name, member === null ? null : (member as Result).get(f.field)]);
+        }
+        evaluator.evaluate(row, (r) => {
+          for (const [name, v] of values) if (v !== null) r.set(name, v);
+          pass(r);
+        });
+      }
+    },
+  };
+}
+
 function parseTstats(p: ArgParser): TstatsArgs {
-  const args: TstatsArgs = { fillnull: null, summariesOnly: false, aggregations: [], from: null, nodename: null, where: null, by: [], span: null, dataset: null, descendants: [] };
+  const args: TstatsArgs = { fillnull: null, summariesOnly: false, prestats: false, aggregations: [], from: null, nodename: null, where: null, by: [], span: null, dataset: null, descendants: [] };
   // Options and statistical functions, up to FROM / WHERE / BY.
   for (;;) {
     const t = p.peek('search');
@@ -278,10 +344,10 @@ function option(p: ArgParser, args: TstatsArgs, key: string, value: string, at: 
       args.summariesOnly = p.parseBool(value, at);
       return;
     case 'prestats':
-      if (p.parseBool(value, at)) throw p.error('tstats prestats=true is not supported: run stats, chart or timechart on tstats results instead', at, 'SPL_BAD_ARGUMENT');
+      args.prestats = p.parseBool(value, at);
       return;
     case 'append':
-      if (p.parseBool(value, at)) throw p.error('tstats append=true needs prestats=true, which is not supported', at, 'SPL_BAD_ARGUMENT');
+      if (p.parseBool(value, at)) throw p.error('tstats append=true is not supported (tstats starts the search): add rows with append [| tstats prestats=t ...] instead', at, 'SPL_BAD_ARGUMENT');
       return;
     case 'chunk_size':
       p.parseInt(value, at, 1);

@@ -234,6 +234,48 @@ describe('tstats over index data (no FROM)', () => {
   });
 });
 
+describe('tstats prestats=true', () => {
+  // Search Reference, tstats: "prestats ... Use this to output the answer in prestats format, which enables you
+  // to pipe the results to a different type of processor, such as chart or timechart, that takes prestats
+  // output"; "tstats is a report-generating command, except when prestats=true"; "You can also rename the
+  // result using the AS keyword, unless you are in prestats mode". vigil passes the dataset's rows on (BY
+  // fields filled or dropped, _time binned), so the stats after it gives the tstats result.
+  it('feeds stats, chart and timechart the rows that give tstats results', async () => {
+    // Members: orders 1-4. Regions eu, us, (none), eu; the order without a region is dropped, as by tstats.
+    expect(await q('| tstats prestats=t count from datamodel=Shop.Orders by Orders.region | stats count by Orders.region')).toEqual([
+      { 'Orders.region': 'eu', count: '2' },
+      { 'Orders.region': 'us', count: '1' },
+    ]);
+    expect(await q('| tstats prestats=t fillnull_value=none count from datamodel=Shop.Orders by Orders.region | chart count over Orders.region')).toEqual([
+      { 'Orders.region': 'eu', count: '2' },
+      { 'Orders.region': 'none', count: '1' },
+      { 'Orders.region': 'us', count: '1' },
+    ]);
+    // Totals (qty*price): alice 20 + 200, bob 150, carol 3.
+    expect(await q('| tstats prestats=t sum(Orders.total) from datamodel=Shop.Orders by Orders.customer | stats sum(Orders.total) as total by Orders.customer')).toEqual([
+      { 'Orders.customer': 'alice', total: '220' },
+      { 'Orders.customer': 'bob', total: '150' },
+      { 'Orders.customer': 'carol', total: '3' },
+    ]);
+    // T0 is 22:13:20 UTC: orders at +0 and +600 s in the 22:00 hour, +3600 in 23:00, +7200 in 00:00.
+    expect(await q('| tstats prestats=t count from datamodel=Shop.Orders by _time span=1h | timechart span=1h count | eval h=strftime(_time, "%H") | table h count')).toEqual([
+      { h: '22', count: '2' },
+      { h: '23', count: '1' },
+      { h: '00', count: '1' },
+    ]);
+  });
+
+  it('passes one row per dataset row: BY fields, _time (binned when grouped by), the fields the functions read; AS has no effect', async () => {
+    // alice's orders: Apple at T0 (qty 2), Banana at T0+3600 (qty 1).
+    expect(await q(`| tstats prestats=t max(Orders.qty) AS m from datamodel=Shop.Orders where Orders.customer=alice by Orders.item | eval t=_time-${T0} | table Orders.item Orders.qty t m | sort Orders.item`)).toEqual([
+      { 'Orders.item': 'Apple', 'Orders.qty': '2', t: '0' },
+      { 'Orders.item': 'Banana', 'Orders.qty': '1', t: '3600' },
+    ]);
+    // by _time span=1h: 22:13:20 and 23:13:20 become 22:00:00 and 23:00:00 (800 s before each).
+    expect(await q(`| tstats prestats=t count from datamodel=Shop.Orders where Orders.customer=alice by _time span=1h | eval t=_time-${T0} | table t | sort t`)).toEqual([{ t: '-800' }, { t: '2800' }]);
+  });
+});
+
 describe('tstats errors', () => {
   const error = async (spl: string) => {
     const e = await splError(pack, spl, EVENTS);
@@ -248,8 +290,9 @@ describe('tstats errors', () => {
   });
 
   it('unsupported options and functions', async () => {
-    expect(await error('| tstats prestats=t count from datamodel=Shop.Orders')).toMatchObject({ code: 'SPL_BAD_ARGUMENT', message: expect.stringContaining('prestats=true is not supported'), at: 'at 1:19' });
+    expect(await error('| tstats prestats=t append=t count from datamodel=Shop.Orders')).toMatchObject({ code: 'SPL_BAD_ARGUMENT', message: expect.stringContaining('append=true is not supported'), at: 'at 1:28' });
     expect(await error('| tstats append=t count')).toMatchObject({ code: 'SPL_BAD_ARGUMENT' });
+    expect(await error('| tstats prestats=maybe count')).toMatchObject({ code: 'SPL_BAD_ARGUMENT', at: 'at 1:19' });
     expect(await error('| tstats sumariesonly=t count')).toMatchObject({ code: 'SPL_BAD_ARGUMENT', message: expect.stringContaining('unknown tstats option "sumariesonly"'), at: 'at 1:10' });
     expect(await error('| tstats list(Orders.item) from datamodel=Shop.Orders')).toMatchObject({ code: 'SPL_UNSUPPORTED_FUNCTION', at: 'at 1:10' });
     expect(await error('| tstats count(eval(Orders.qty>1)) from datamodel=Shop.Orders')).toMatchObject({ code: 'SPL_UNSUPPORTED_FUNCTION' });
