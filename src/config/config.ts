@@ -17,7 +17,7 @@ import { MAX_MACRO_EXPANDED_CHARS, MAX_MACRO_EXPANSIONS } from '../spl/macros/ma
 import { DEFAULT_LOOKUP_LIMITS, MAX_LOOKUP_LOCK_WAIT_S } from '../spl/lookups.js';
 import { DEFAULT_AUTH_THROTTLE, DEFAULT_CLIENT_IP_HEADER, isAddressOrBlock, type AuthThrottleConfig, type ClientIdentityConfig } from './auth-throttle.js';
 import { loadOrCreateToken, loadToken, MIN_TOKEN_LENGTH } from './secrets.js';
-import { parseDuration, parseSize } from './units.js';
+import { MAX_TIMER_MS, MAX_TIMER_TEXT, parseDuration, parseSize } from './units.js';
 
 export interface TlsConfig {
   /** Absolute path of the PEM certificate (chain). */
@@ -459,6 +459,16 @@ function durationMs(w: Where, path: Path, value: unknown, dflt: number): number 
   return s * 1000;
 }
 
+/**
+ * A duration a timer runs (durationMs within MAX_TIMER_MS): node fires a longer timer after 1 ms, so search.maxTime: 30d
+ * stopped every search at once and a bodyIdleTimeout of 25d cut bodies sent 100 ms late.
+ */
+function timerMs(w: Where, path: Path, value: unknown, dflt: number): number {
+  const ms = durationMs(w, path, value, dflt);
+  if (ms > MAX_TIMER_MS) fail(w.at(path), `${label(path)} ${MAX_TIMER_TEXT}, got ${describe(value)}`);
+  return ms;
+}
+
 /** Bounds of `maxHeaderBytes`: a browser's request line and cookies need a few KiB; each connection may hold the most. */
 const MIN_HEADER_BYTES = 1024;
 const MAX_HEADER_BYTES = 1024 * 1024;
@@ -471,9 +481,9 @@ function headerBytes(w: Where, section: 'hec' | 'http', m: Record<string, unknow
 
 function requestTimeouts(w: Where, section: 'hec' | 'http', m: Record<string, unknown>, dflt: RequestTimeouts): RequestTimeouts {
   return {
-    headersMs: durationMs(w, [section, 'headersTimeout'], m['headersTimeout'], dflt.headersMs),
-    bodyIdleMs: durationMs(w, [section, 'bodyIdleTimeout'], m['bodyIdleTimeout'], dflt.bodyIdleMs),
-    bodyMs: durationMs(w, [section, 'bodyTimeout'], m['bodyTimeout'], dflt.bodyMs),
+    headersMs: timerMs(w, [section, 'headersTimeout'], m['headersTimeout'], dflt.headersMs),
+    bodyIdleMs: timerMs(w, [section, 'bodyIdleTimeout'], m['bodyIdleTimeout'], dflt.bodyIdleMs),
+    bodyMs: timerMs(w, [section, 'bodyTimeout'], m['bodyTimeout'], dflt.bodyMs),
   };
 }
 
@@ -715,6 +725,7 @@ function searchSection(w: Where, value: unknown): SearchConfig {
   if (m['maxTime'] !== undefined && m['maxTime'] !== null) {
     const s = parseDuration(m['maxTime']);
     if (s === null || s <= 0) fail(w.at(['search', 'maxTime']), `"search.maxTime" must be a duration like 5m or a number of seconds, got ${describe(m['maxTime'])}`);
+    if (s * 1000 > MAX_TIMER_MS) fail(w.at(['search', 'maxTime']), `"search.maxTime" ${MAX_TIMER_TEXT}, got ${describe(m['maxTime'])}`);
     maxTimeSeconds = s;
   }
   const maxMemoryBytes = size(w, ['search', 'maxMemory'], m['maxMemory'], d.maxMemoryBytes);
@@ -809,7 +820,7 @@ function storeSection(w: Where, value: unknown, env: Record<string, string | und
     username: str(w, [...chPath, 'username'], ch['username']) ?? 'default',
     password,
     insertQuorum: count(w, [...chPath, 'insertQuorum'], ch['insertQuorum'], 1, 1),
-    requestTimeoutMs: durationMs(w, [...chPath, 'requestTimeout'], ch['requestTimeout'], DEFAULTS.clickhouseRequestTimeoutMs),
+    requestTimeoutMs: timerMs(w, [...chPath, 'requestTimeout'], ch['requestTimeout'], DEFAULTS.clickhouseRequestTimeoutMs),
   };
   const pgPath: Path = ['store', 'postgres'];
   if (m['postgres'] === undefined || m['postgres'] === null) fail(w.at(['store', 'type']), `"store.postgres" is required with store.type clickhouse (the control plane: runs, findings, sessions)`);
@@ -1006,7 +1017,7 @@ export async function loadConfig(options: LoadConfigOptions = {}): Promise<Vigil
   const allowedHosts = hostNames(w, ['http', 'allowedHosts'], httpRaw['allowedHosts']);
   if (allowedHosts !== undefined) http.allowedHosts = allowedHosts;
 
-  const shutdownTimeoutMs = durationMs(w, ['shutdownTimeout'], data['shutdownTimeout'], DEFAULTS.shutdownTimeoutMs);
+  const shutdownTimeoutMs = timerMs(w, ['shutdownTimeout'], data['shutdownTimeout'], DEFAULTS.shutdownTimeoutMs);
   const nodeRaw = mapping(w, ['node'], data['node'], ['name']);
   const nodeName = str(w, ['node', 'name'], nodeRaw['name'], { nonEmpty: true });
   const node = nodeName === undefined ? {} : { name: nodeName };

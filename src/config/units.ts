@@ -32,6 +32,12 @@ const DURATION_UNITS: Record<string, number> = {
 
 const QUANTITY = /^\s*(\d+(?:\.\d+)?)\s*([a-z]*)\s*$/i;
 
+/** The longest delay node's timers take (2^31-1 ms, ~24.8 days); a longer one fires after 1 ms. */
+export const MAX_TIMER_MS = 2 ** 31 - 1;
+
+/** What a config error says of a duration a timer runs that is over MAX_TIMER_MS. */
+export const MAX_TIMER_TEXT = `must be at most 24 days (${MAX_TIMER_MS} ms, the longest timer)`;
+
 /** Bytes from `10GB`/`512 MiB`/`1024`; null when malformed or not a whole, non-negative number of bytes. */
 export function parseSize(value: unknown): number | null {
   return quantity(value, SIZE_UNITS, 'b');

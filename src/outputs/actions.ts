@@ -7,7 +7,7 @@ import { resolve } from 'node:path';
 import { VigilError } from '../errors.js';
 import { settingHint } from '../edit-distance.js';
 import { INDEX_NAME } from '../config/config.js';
-import { parseDuration } from '../config/units.js';
+import { MAX_TIMER_MS, parseDuration } from '../config/units.js';
 
 /** What an alert is about: a risk event (index `risk`) or a finding (notable, index `notable`). */
 export type AlertKind = 'risk_event' | 'finding';
@@ -154,8 +154,6 @@ export function routeMatches(route: AlertRoute, detection: { id: string; name: s
 // ---------------------------------------------------------------------------------------------------
 
 const ACTION_NAME = /^[A-Za-z0-9][A-Za-z0-9_.-]*$/;
-/** The longest delay node's timers take (2^31-1 ms, ~24.8 days); a longer one fires after 1 ms. */
-const MAX_TIMER_MS = 2 ** 31 - 1;
 /** RFC 9110 token characters, for header names. */
 const HEADER_NAME = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
 /** Visible ASCII, spaces and tabs (no CR/LF: a header value must not smuggle another header). */

@@ -1,4 +1,5 @@
 import type { ConfigPosition } from '../config/config.js';
+import { MAX_TIMER_MS, MAX_TIMER_TEXT } from '../config/units.js';
 import type { Detection } from '../detections/detection.js';
 import { VigilError } from '../errors.js';
 import { fieldPattern } from '../spl/fields.js';
@@ -56,7 +57,7 @@ export function scheduleSettings(schedule: unknown, detections: unknown, at: Con
   return {
     tz: timeZone(s['timezone'], 'schedule.timezone', at) ?? 'UTC',
     maxLagSeconds: duration(s['max_lag'], 'schedule.max_lag', at) ?? 24 * 3600,
-    runTimeoutMs: (duration(s['run_timeout'], 'schedule.run_timeout', at) ?? 300) * 1000,
+    runTimeoutMs: timerMs(s['run_timeout'], 'schedule.run_timeout', at, 300),
     enable: list(d['enable'], 'detections.enable', at) ?? DEFAULT_ENABLED,
     disable: list(d['disable'], 'detections.disable', at) ?? [],
     enableStories: list(stories['enable'], 'detections.stories.enable', at) ?? [],
@@ -74,9 +75,16 @@ export function scheduleSettings(schedule: unknown, detections: unknown, at: Con
 
 /** `schedule.lease`: at least 1 s (renewals every third of it must get through a busy store in time). */
 function leaseSeconds(v: unknown, at: ConfigPosition): number {
-  const s = duration(v, 'schedule.lease', at) ?? 60;
+  const s = timerMs(v, 'schedule.lease', at, 60) / 1000;
   if (s < 1) fail(at, 'schedule.lease', 'must be at least 1s');
   return s;
+}
+
+/** A duration a timer runs, ms: node fires one over MAX_TIMER_MS after 1 ms (run_timeout: 30d timed every run out). */
+function timerMs(v: unknown, where: string, at: ConfigPosition, dfltSeconds: number): number {
+  const ms = (duration(v, where, at) ?? dfltSeconds) * 1000;
+  if (ms > MAX_TIMER_MS) fail(at, where, MAX_TIMER_TEXT);
+  return ms;
 }
 
 function fail(at: ConfigPosition, where: string, message: string): never {

@@ -120,6 +120,47 @@ describe('YAML', () => {
   });
 });
 
+describe('durations that node timers run', () => {
+  // node's setTimeout takes at most 2^31-1 ms (24.8 days) and fires a longer delay after 1 ms (TimeoutOverflowWarning):
+  // on a running vigil serve, search.maxTime: 30d stopped every search at once ("exceeded its 2592000 s time limit"),
+  // hec.bodyIdleTimeout: 25d answered a body sent 100 ms after its headers "408 no data for 2160000 s".
+  // 24 days (2,073,600,000 ms) fits; 25 days (2,160,000,000 ms) does not.
+  const cases: [string, string][] = [
+    ['hec:\n  bodyIdleTimeout: 25d\n', 'hec.bodyIdleTimeout'],
+    ['hec:\n  bodyTimeout: 25d\n', 'hec.bodyTimeout'],
+    ['http:\n  headersTimeout: 25d\n', 'http.headersTimeout'],
+    ['http:\n  bodyTimeout: 30d\n', 'http.bodyTimeout'],
+    ['shutdownTimeout: 100y\n', 'shutdownTimeout'],
+    ['search:\n  maxTime: 30d\n', 'search.maxTime'],
+  ];
+  it('refuses a timeout longer than 24.8 days at its line, in the config', async () => {
+    for (const [text, key] of cases) {
+      const file = await configFile(text);
+      const e = await failure(load(file));
+      expect(e.code, text).toBe('CONFIG');
+      expect(e.message, text).toMatch(new RegExp(`^${file}:\\d+: "${key.replace('.', '\\.')}" must be at most 24 days \\(2147483647 ms, the longest timer\\)`));
+    }
+    const ok = await load(await configFile('hec:\n  bodyTimeout: 24d\nsearch:\n  maxTime: 24d\nshutdownTimeout: 24d\n'));
+    expect([ok.hec.timeouts.bodyMs, ok.search.maxTimeSeconds, ok.shutdownTimeoutMs]).toEqual([2_073_600_000, 2_073_600, 2_073_600_000]);
+  });
+
+  it('refuses schedule.run_timeout and schedule.lease past it (the lease is renewed every third of it)', async () => {
+    for (const [text, key] of [['schedule:\n  run_timeout: 25d\n', 'run_timeout'], ['schedule:\n  lease: 75d\n', 'lease']] as const) {
+      const file = await configFile(text);
+      let error: (Error & { code?: string }) | undefined;
+      try {
+        serverSettings(await load(file));
+      } catch (e) {
+        error = e as Error & { code?: string };
+      }
+      expect(error?.code, text).toBe('CONFIG');
+      expect(error?.message, text).toMatch(new RegExp(`^${file}:2: schedule\\.${key} must be at most 24 days \\(2147483647 ms, the longest timer\\)`));
+    }
+    const ok = serverSettings(await load(await configFile('schedule:\n  run_timeout: 24d\n  lease: 24d\n'))).schedule;
+    expect([ok.runTimeoutMs, ok.leaseMs]).toEqual([2_073_600_000, 2_073_600_000]);
+  });
+});
+
 describe('sections validated by their modules, before vigil serve starts', () => {
   const settingsError = async (text: string) => {
     const file = await configFile(text);
