@@ -235,9 +235,11 @@ class Zone {
   }
 
   /** Offset at an integer second, straight from Intl. */
-  private rawOffset(s: number): number {
+  private rawOffset(at: number): number {
     const formatter = this.formatter;
     if (formatter === null) return this.fixedOffset ?? 0;
+    // offsetAt clamps the instant, but the last clamped hour ends past Date's range (formatToParts threw).
+    const s = Math.min(at, MAX_EPOCH_FOR_INTL);
     let year = 0;
     let month = 1;
     let day = 1;

@@ -118,6 +118,31 @@ describe('toWallClock', () => {
   });
 });
 
+describe('instants past the range of Date', () => {
+  // Date holds ±8.64e15 ms (year 275760); offsets there use the nearest instant it can hold. The last hour that
+  // clamp falls in ended past the range, so formatToParts threw and a search over such a value (a nanosecond
+  // count read as seconds, `eval _time=1e15`) died with "internal error: Invalid time value" outside UTC.
+  // Expected calendars by hand: 1e13 s is 792 400-year cycles (146,097 days each) plus 31,916 days after
+  // 1970-01-01, i.e. 318857-05-20 17:46:40 UTC; 1e15 s is 31690708-07-05 01:46:40 UTC.
+  it('breaks them down in a zone with DST, as in UTC', () => {
+    const far = toWallClock(1e13, NY);
+    expect([far.year, far.month, far.day]).toEqual([318857, 5, 20]);
+    expect([-4 * 3600, -5 * 3600]).toContain(far.offsetSeconds);
+    const farther = toWallClock(1e15, NY);
+    expect([farther.year, farther.month, farther.day]).toEqual([31690708, 7, 4]);
+    expect([-4 * 3600, -5 * 3600]).toContain(zoneOffsetSeconds(8.64e12, NY));
+    expect(toWallClock(-1e15, BERLIN).year).toBeLessThan(-31000000);
+  });
+
+  it('a search formats and bins them instead of failing', async () => {
+    const { runSearch } = await import('../../../src/spl/index.js');
+    const spl = '| makeresults | eval _time=1e15, y=strftime(1e13, "%Y-%m-%d") | bin _time span=1mon | eval m=strftime(_time, "%Y-%m-%d")';
+    const { results } = await runSearch(spl, { now: 1700000000, tz: NY });
+    expect(results[0]!.get('y')).toBe('318857-05-20');
+    expect(results[0]!.get('m')).toBe('31690708-07-01');
+  });
+});
+
 describe('fromWallClock', () => {
   it('inverts toWallClock outside transitions', () => {
     expect(fromWallClock({ year: 2024, month: 7, day: 4, hour: 12 }, NY)).toBe(utc(2024, 7, 4, 16));
