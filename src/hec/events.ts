@@ -8,6 +8,7 @@ import { INDEX_NAME } from '../config/config.js';
 import { parseJsonLine, parseTetragonTime, tetragonSourcetype, SOURCETYPE_ISOVALENT } from '../sources/tetragon.js';
 import { eventKind, isJsonObject } from '../normalize/tetragon-kind.js';
 import { detach } from '../normalize/tetragon-index.js';
+import { isoTime } from '../spl/time/modifiers.js';
 import { HEC, failure } from './protocol.js';
 import { forEachArrayValue, memberSpan, nestsDeeperThan, splitValues, type Span, type ValueSpan } from './json-stream.js';
 
@@ -99,6 +100,27 @@ function tetragonTime(json: unknown): number | null {
   return secs !== null && Math.abs(secs) <= MAX_EVENT_TIME ? secs : null;
 }
 
+/** Splunk's MAX_TIMESTAMP_LOOKAHEAD default: a timestamp must start within an event's first 128 characters. */
+const TIMESTAMP_LOOKAHEAD = 128;
+/** Splunk's MAX_DAYS_AGO / MAX_DAYS_HENCE defaults: an extracted date further from now is not the event's time. */
+const MAX_DAYS_AGO = 2000;
+const MAX_DAYS_HENCE = 2;
+/** An ISO 8601 date and time (`2017-01-02 00:00:00`, `2017-01-02T00:00:00.5+01:00`), not inside a longer number. */
+const TEXT_TIMESTAMP = /(?<!\d)\d{4}-\d\d-\d\d[Tt ]\d\d:\d\d:\d\d(?:[.,]\d{1,9})?(?:[Zz]|[+-]\d\d(?::?\d\d)?)?(?!\d)/;
+
+/**
+ * `?auto_extract_timestamp=true` for an event that is not Tetragon's: the first ISO 8601 date and time starting in
+ * its first 128 characters, without an offset in UTC, within Splunk's default 2000 days before and 2 days after
+ * `now`; else null (the event gets now, as Splunk falls back). Other formats of Splunk's timestamp recognition
+ * (syslog, Apache, epoch digits) are not read (docs/api.md).
+ */
+function textTime(raw: string, now: number): number | null {
+  const m = TEXT_TIMESTAMP.exec(raw.slice(0, TIMESTAMP_LOOKAHEAD + 40));
+  if (!m || m.index >= TIMESTAMP_LOOKAHEAD) return null;
+  const t = isoTime(m[0], 'UTC');
+  return t !== null && t >= now - MAX_DAYS_AGO * 86400 && t <= now + MAX_DAYS_HENCE * 86400 ? t : null;
+}
+
 /** The JSON object a line holds, or undefined (not JSON, or nested deeper than `maxDepth`: kept as text). */
 function parseLine(line: string, maxDepth: number): unknown {
   const c = line.charCodeAt(0);
@@ -161,7 +183,10 @@ function isBlank(event: unknown): boolean {
 }
 
 export interface EventBatchOptions {
-  /** `?auto_extract_timestamp=true`: Tetragon events without an envelope time take `_time` from their `time`. */
+  /**
+   * `?auto_extract_timestamp=true`: events without an envelope time take `_time` from their text, Tetragon's from
+   * their `time`, others from an ISO 8601 timestamp (`textTime`).
+   */
   autoExtractTimestamp: boolean;
   /**
    * `?index=&source=&sourcetype=&host=` of the request: defaults for envelopes that name none, above the token's
@@ -254,7 +279,7 @@ function envelopeEvent(text: string, obj: unknown, span: ValueSpan, i: number, c
     if (json === undefined && typeof event === 'string') json = parseLine(event, ctx.maxJsonDepth);
     kind = tetragonKind(json);
   }
-  if (wantsTime && kind !== null) time = tetragonTime(json);
+  if (wantsTime) time = kind !== null ? tetragonTime(json) : textTime(raw, ctx.now);
 
   return {
     _time: time ?? ctx.now,

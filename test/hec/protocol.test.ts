@@ -69,6 +69,41 @@ describe('success', () => {
     expect(c?.sourcetype).toBe('httpevent');
   });
 
+  it('auto_extract_timestamp=true takes _time from an ISO 8601 timestamp in the text of other events', async () => {
+    // Splunk's "HTTP Event Collector REST API endpoints": services/collector/event "Sends timestamped events ... when
+    // you set the auto_extract_timestamp argument to true in the /event URL. An example of a timestamp is 2017-01-02
+    // 00:00:00. Timestamps in the event's JSON envelope take priority over the extracted timestamp." The timestamp
+    // processor looks 128 characters into an event by default ("Tune timestamp recognition"); props.conf's
+    // MAX_DAYS_AGO 2000 and MAX_DAYS_HENCE 2 bound the dates it takes. The test server's now is 1,700,000,000
+    // (2023-11-14T22:13:20Z); no offset reads as UTC (docs/api.md, Decision).
+    const events = [
+      '"2023-11-14 10:00:00 login ok"',
+      '"<13>2023-11-14T10:00:00.250+01:00 host app: x"',
+      '{"msg":"m","ts":"2023-11-13T00:00:00Z"}',
+      '"2017-01-02 00:00:00 the docs\' example, 2507 days before now"',
+      `"${'x'.repeat(130)} 2023-11-14 10:00:00"`,
+      '"2023-02-30 10:00:00 no such day"',
+      '"12023-11-14 10:00:00 inside a longer number"',
+    ];
+    const body = events.map((e) => `{"event":${e}}`).join('') + '{"event":"2023-11-14 10:00:00","time":5}';
+    const r = await post('/services/collector/event?auto_extract_timestamp=true', body);
+    expect(r.status).toBe(200);
+    expect(hec.store.events.map((e) => e._time)).toEqual([
+      Date.UTC(2023, 10, 14, 10, 0, 0) / 1000,
+      Date.UTC(2023, 10, 14, 9, 0, 0) / 1000 + 0.25,
+      Date.UTC(2023, 10, 13) / 1000,
+      1_700_000_000, // older than 2000 days: now
+      1_700_000_000, // starts past the first 128 characters
+      1_700_000_000, // February 30 is no date
+      1_700_000_000,
+      5, // the envelope wins
+    ]);
+    // Without the parameter the text is not read.
+    hec.store.batches.length = 0;
+    expect((await post('/services/collector/event', '{"event":"2023-11-14 10:00:00 login ok"}')).status).toBe(200);
+    expect(hec.store.events[0]?._time).toBe(1_700_000_000);
+  });
+
   it('ignores the content type (Splunk does)', async () => {
     for (const ct of ['text/plain', 'application/x-www-form-urlencoded', 'image/png']) {
       const r = await post('/services/collector/event', '{"event":"x"}', { ...auth(), 'Content-Type': ct });
