@@ -3,6 +3,7 @@
  * Everything is validated here, once, with `file:line:` positions, so the server never meets a bad value.
  * See CONTEXT.md for the file format and vigil.example.yml for a commented example.
  */
+import { constants as bufferConstants } from 'node:buffer';
 import { createPrivateKey, X509Certificate, type KeyObject } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
@@ -469,6 +470,16 @@ function timerMs(w: Where, path: Path, value: unknown, dflt: number): number {
   return ms;
 }
 
+/**
+ * A request body limit: a body is decoded into one string, so at most V8's longest (MAX_STRING_LENGTH, 0x1fffffe8 on
+ * 64-bit). Over it a 600 MB post under maxBodyBytes: 1GB was a 500 with a stack trace, which HEC clients retry.
+ */
+function bodyBytes(w: Where, path: Path, value: unknown, dflt: number): number {
+  const n = size(w, path, value, dflt);
+  if (n > bufferConstants.MAX_STRING_LENGTH) fail(w.at(path), `${label(path)} must be at most ${bufferConstants.MAX_STRING_LENGTH} bytes (the longest text node holds: a body is decoded as one), got ${describe(value)}`);
+  return n;
+}
+
 /** Bounds of `maxHeaderBytes`: a browser's request line and cookies need a few KiB; each connection may hold the most. */
 const MIN_HEADER_BYTES = 1024;
 const MAX_HEADER_BYTES = 1024 * 1024;
@@ -921,7 +932,7 @@ export async function loadConfig(options: LoadConfigOptions = {}): Promise<Vigil
   if (nonEmpty(env['VIGIL_HEC_PORT']) !== undefined) hecPort = port('', 'VIGIL_HEC_PORT', env['VIGIL_HEC_PORT']);
   if (flags.hecPort !== undefined) hecPort = port('', '--hec-port', flags.hecPort);
 
-  const maxBodyBytes = size(w, ['hec', 'maxBodyBytes'], hecRaw['maxBodyBytes'], DEFAULTS.maxBodyBytes);
+  const maxBodyBytes = bodyBytes(w, ['hec', 'maxBodyBytes'], hecRaw['maxBodyBytes'], DEFAULTS.maxBodyBytes);
   const maxInflightBytes = size(w, ['hec', 'maxInflightBytes'], hecRaw['maxInflightBytes'], Math.max(DEFAULTS.maxInflightBytes, maxBodyBytes));
   if (maxInflightBytes < maxBodyBytes) {
     fail(w.at(['hec', 'maxInflightBytes']), `"hec.maxInflightBytes" (${maxInflightBytes}) must be at least "hec.maxBodyBytes" (${maxBodyBytes})`);
@@ -996,7 +1007,7 @@ export async function loadConfig(options: LoadConfigOptions = {}): Promise<Vigil
     ...clientSettings(w, 'hec', hecRaw),
   };
   if (hecTls) hec.tls = hecTls;
-  const httpMaxBodyBytes = size(w, ['http', 'maxBodyBytes'], httpRaw['maxBodyBytes'], DEFAULTS.httpMaxBodyBytes);
+  const httpMaxBodyBytes = bodyBytes(w, ['http', 'maxBodyBytes'], httpRaw['maxBodyBytes'], DEFAULTS.httpMaxBodyBytes);
   const httpMaxInflightBytes = size(w, ['http', 'maxInflightBytes'], httpRaw['maxInflightBytes'], Math.max(DEFAULTS.httpMaxInflightBytes, httpMaxBodyBytes));
   if (httpMaxInflightBytes < httpMaxBodyBytes) {
     fail(w.at(['http', 'maxInflightBytes']), `"http.maxInflightBytes" (${httpMaxInflightBytes}) must be at least "http.maxBodyBytes" (${httpMaxBodyBytes})`);
@@ -1006,7 +1017,7 @@ export async function loadConfig(options: LoadConfigOptions = {}): Promise<Vigil
     port: httpPort,
     apiTokens: api,
     maxBodyBytes: httpMaxBodyBytes,
-    maxLoginBodyBytes: size(w, ['http', 'maxLoginBodyBytes'], httpRaw['maxLoginBodyBytes'], DEFAULTS.httpMaxLoginBodyBytes),
+    maxLoginBodyBytes: bodyBytes(w, ['http', 'maxLoginBodyBytes'], httpRaw['maxLoginBodyBytes'], DEFAULTS.httpMaxLoginBodyBytes),
     maxInflightBytes: httpMaxInflightBytes,
     maxPipelinedRequests: count(w, ['http', 'maxPipelinedRequests'], httpRaw['maxPipelinedRequests'], DEFAULTS.httpMaxPipelinedRequests, 1),
     maxHeaderBytes: headerBytes(w, 'http', httpRaw),
