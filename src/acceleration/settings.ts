@@ -1,5 +1,6 @@
 import type { ConfigPosition } from '../config/config.js';
 import { parseDuration } from '../config/units.js';
+import { settingHint } from '../edit-distance.js';
 import { VigilError } from '../errors.js';
 
 /** The `datamodels:` and `acceleration:` sections of the config file, validated. */
@@ -80,4 +81,20 @@ export function accelerationSettings(datamodels: unknown, acceleration: unknown,
     maxRemainderEvents: whole('max_remainder_events', 1_000_000),
     maxCachedRows: whole('max_cached_rows', 5_000_000),
   };
+}
+
+/**
+ * What the `datamodels:` section names that the content defines no data model for, one warning each with its
+ * `file:line:` (vigil serve logs them at start): `endpoint: {acceleration: false}` (a case typo) left Endpoint
+ * accelerated, and a misspelt model was never accelerated, without a word. Not an error: content reloads
+ * may add the model later.
+ */
+export function unknownDataModels(datamodels: unknown, loaded: readonly string[], at: ConfigPosition = () => ''): string[] {
+  if (datamodels === null || typeof datamodels !== 'object' || Array.isArray(datamodels)) return [];
+  return Object.keys(datamodels)
+    .filter((name) => !loaded.includes(name))
+    .map((name) => {
+      const hint = settingHint(loaded, name);
+      return `${at(['datamodels', name])}datamodels.${name} names no data model of the content${hint ? `: did you mean ${hint}?` : ` (data models: ${loaded.join(', ')})`}`;
+    });
 }

@@ -5,7 +5,7 @@ import type { VigilConfig } from '../config/config.js';
 import { AccelerationService } from '../acceleration/service.js';
 import { openNodeStore, type NodeStore } from '../cluster/node-store.js';
 import type { PostgresConsoleState } from '../control-plane/console-state.js';
-import { accelerationSettings, type AccelerationSettings } from '../acceleration/settings.js';
+import { accelerationSettings, unknownDataModels, type AccelerationSettings } from '../acceleration/settings.js';
 import { BUNDLED_CONTENT_DIR, loadContent, type ContentPack } from '../detections/content.js';
 import { withLookupDir } from '../detections/lookup-dir.js';
 import { createHecServer, type HecServer } from '../hec/index.js';
@@ -267,6 +267,7 @@ async function startOnStore(config: VigilConfig, opts: StartOptions, settings: R
     ...(opts.log ? { log: opts.log } : {}),
   });
   for (const w of unmatchedPatterns(pack.detections, baseSettings)) opts.log?.('warn', `config: ${w}`);
+  for (const w of unknownDataModels(config.datamodels, pack.dataModels.names(), config.at)) opts.log?.('warn', `config: ${w}`);
   // Rows the match index keeps of deleted events would outlive them.
   if (matchIndex && sqlite) sqlite.onDeleted((index, before) => matchIndex.forget(index, before));
   // The collector's view of the store: every committed batch is shown to the match index.

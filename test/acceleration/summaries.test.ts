@@ -9,7 +9,7 @@ import { acceleratedDatasets } from '../../src/acceleration/datasets.js';
 import { SummaryReader } from '../../src/acceleration/reader.js';
 import { SegmentBuilder } from '../../src/acceleration/segment.js';
 import { AccelerationService } from '../../src/acceleration/service.js';
-import { accelerationSettings } from '../../src/acceleration/settings.js';
+import { accelerationSettings, unknownDataModels } from '../../src/acceleration/settings.js';
 import { openSummaryDb, SUMMARY_DB_FILE } from '../../src/acceleration/summary-db.js';
 import { loadConfig } from '../../src/config/index.js';
 import type { ContentPack } from '../../src/detections/content.js';
@@ -415,6 +415,23 @@ describe('acceleration settings and status', () => {
     expect(() => accelerationSettings({ Endpoint: { summary_range: '5m' } }, undefined, at)).toThrow('datamodels.Endpoint.summary_range must be a duration of at least 1h');
     expect(() => accelerationSettings({ Endpoint: { range: '7d' } }, undefined, at)).toThrow('datamodels.Endpoint.range is not a known setting');
     expect(() => accelerationSettings(undefined, { chunk_events: 0 }, at)).toThrow('acceleration.chunk_events must be a whole number of at least 1');
+  });
+
+  it('name each config entry that is no data model of the content, at its file:line (vigil serve warns at start)', async () => {
+    // `endpoint: {acceleration: false}` left Endpoint accelerated and `Netwrok_Traffic` was never accelerated, without a word.
+    const dir = mkdtempSync(join(tmpdir(), 'vigil-accel-unknown-'));
+    const file = join(dir, 'vigil.yml');
+    writeFileSync(file, 'datamodels:\n  endpoint: { acceleration: false }\n  Netwrok_Traffic: { acceleration: true }\n  Risk: { acceleration: true }\n  Nope: {}\n');
+    const cfg = await loadConfig({ file, flags: { dataDir: dir } });
+    const names = pack.dataModels.names();
+    expect(unknownDataModels(cfg.datamodels, names, cfg.at)).toEqual([
+      `${file}:2: datamodels.endpoint names no data model of the content: did you mean Endpoint?`,
+      `${file}:3: datamodels.Netwrok_Traffic names no data model of the content: did you mean Network_Traffic?`,
+      `${file}:5: datamodels.Nope names no data model of the content (data models: ${names.join(', ')})`,
+    ]);
+    const example = await loadConfig({ file: join(import.meta.dirname, '..', '..', 'src', 'config', 'vigil.example.yml'), flags: { dataDir: dir } });
+    expect(unknownDataModels(example.datamodels, names, example.at)).toEqual([]);
+    expect(unknownDataModels(undefined, names)).toEqual([]);
   });
 
   it('parse the documented example config', async () => {
