@@ -209,7 +209,8 @@ export function readBody(req: IncomingMessage, options: ReadBodyOptions): Promis
       // 'close' after a complete body is normal; before it, the client is gone.
       if (!wireEnded && !req.complete) fail(new ClientGone());
     };
-    const onGzipError = (): void => fail(new HecFailure(hecReply(HEC.INVALID_DATA_FORMAT)));
+    // No byte at all is no data whatever its declared encoding (gunzip calls an empty input a cut-off stream).
+    const onGzipError = (): void => fail(wire === 0 ? failure(HEC.NO_DATA) : new HecFailure(hecReply(HEC.INVALID_DATA_FORMAT)));
 
     req.on('data', onWire);
     req.on('end', onWireEnd);

@@ -265,6 +265,16 @@ describe('errors', () => {
     expect(r.json).toEqual({ text: 'Invalid data format', code: 6 });
   });
 
+  it('400 code 5 for an empty body declared gzip, as for any empty body (gunzip called it a corrupt stream: code 6)', async () => {
+    for (const path of ['/services/collector/event', '/services/collector/raw']) {
+      const r = await post(path, Buffer.alloc(0), { ...auth(), 'Content-Encoding': 'gzip' });
+      expect(r.status).toBe(400);
+      expect(r.json).toEqual({ text: 'No data', code: 5 });
+    }
+    // A gzip stream of nothing is no data too (decompressed, it is empty).
+    expect((await post('/services/collector/event', gzipSync(Buffer.alloc(0)), { ...auth(), 'Content-Encoding': 'gzip' })).json).toEqual({ text: 'No data', code: 5 });
+  });
+
   it('rejects a whole batch with a bad event in the middle, naming it', async () => {
     const good = (i: number) => `{"event":"good ${i}"}`;
     const calls = hec.store.appendCalls;
