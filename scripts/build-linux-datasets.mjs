@@ -5,7 +5,7 @@
 // and why), under the attack_data folder of the detection's upstream test with `cisco_isovalent` in the
 // name. Deterministic; rerun after edits:
 //   node scripts/build-linux-datasets.mjs
-// test/testing/escu-linux.test.ts runs the detections over them with `vigil test`; the rows it expects
+// test/cli/escu-checkout.test.ts runs the detections over them with `vigil test`; the rows it expects
 // are written there by hand (pids below identify the events), never computed by vigil.
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
