@@ -157,7 +157,7 @@ export function describe(t: Token): string {
   }
 }
 
-/** For values parsed on their own (below): they hold no commands, so a subsearch in one is an unknown command. */
+/** For values parsed on their own (below): they hold no commands, so a subsearch in one is refused. */
 const NO_COMMANDS: CommandParsers = { resolve: () => undefined, parseArgs: () => undefined };
 
 /** Parses a whole source (see SourceText.embedded) as one eval expression: streamstats reset_after=. */
@@ -590,6 +590,8 @@ export class ArgParser {
   /** `[ ... ]`: a nested pipeline. */
   subsearch(): SearchExpr {
     const { open, inner } = this.bracketed();
+    // A value parsed on its own runs no commands: its subsearch's first one read as "unsupported command".
+    if (this.commands === NO_COMMANDS) throw this.error('a subsearch cannot run inside this search expression (searchmatch(), transaction startswith=/endswith=)', open, 'SPL_BAD_ARGUMENT');
     const pipeline = this.nested(open, () => parsePipeline(this.source, this.commands, inner.start, inner.end, this.parseOptions, this.nesting));
     return { kind: 'subsearch', pipeline, span: span(open.start, inner.end + 1) };
   }

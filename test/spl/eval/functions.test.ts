@@ -298,6 +298,12 @@ describe('matching functions', () => {
     const e2 = compileError(text);
     expect(e2.code).toBe('SPL_SYNTAX');
     expect(e2.format()).toContain('at 1:18');
+    // Its search string is one expression, run per result: a subsearch in it was 'unsupported command "search"'.
+    const text3 = 'searchmatch("x=1 [search y=2]")';
+    const e3 = compileError(text3);
+    expect(e3.code).toBe('SPL_BAD_ARGUMENT');
+    expect(e3.message).toMatch(/subsearch cannot run/);
+    expect(e3.format()).toContain('at 1:18'); // the [
   });
 
   it('validate returns the value of the first failing check', () => {
