@@ -7,7 +7,12 @@ export interface FieldsArgs {
   fields: string[];
 }
 
-/** `fields [+|-] f1 f2`: keep (default) or remove fields. Keeping never drops internal fields unless listed with `-`. */
+/**
+ * `fields [+|-] f1 f2`: keep (default) or remove fields. Keeping never drops internal fields; removing drops one
+ * only when named or matched by a pattern that begins with `_` (reference: "The fields command does not remove
+ * these internal fields unless you explicitly specify ... to remove all internal fields, you specify fields - _*"):
+ * `fields - *` removed `_time` and `_raw`.
+ */
 export const fieldsCommand = defineCommand<FieldsArgs>({
   name: 'fields',
   doc: 'fields [+|-] <field-list>: keep or remove fields.',
@@ -30,7 +35,7 @@ export const fieldsCommand = defineCommand<FieldsArgs>({
   writes: () => '*',
   outputFields: (a, input) => {
     if (a.mode === '-') {
-      const ms = a.fields.map(fieldPattern);
+      const ms = a.fields.map(removalPattern);
       return { fields: new Set([...input.fields].filter((f) => !ms.some((m) => m(f)))), open: input.open };
     }
     const kept = expandFieldPatterns(a.fields, [...input.fields]);
@@ -38,7 +43,7 @@ export const fieldsCommand = defineCommand<FieldsArgs>({
   },
   create: (args, _ctx, next) => {
     if (args.mode === '-') {
-      const ms = args.fields.map(fieldPattern);
+      const ms = args.fields.map(removalPattern);
       const wild = args.fields.some((f) => f.includes('*'));
       return {
         push: (row) => {
@@ -62,3 +67,10 @@ export const fieldsCommand = defineCommand<FieldsArgs>({
     };
   },
 });
+
+/** The fields `fields -` removes for one list item: internal ones only when named or the pattern begins with `_`. */
+function removalPattern(pattern: string): (name: string) => boolean {
+  const m = fieldPattern(pattern);
+  if (!pattern.includes('*') || pattern.startsWith('_')) return m;
+  return (n) => !isInternalField(n) && m(n);
+}

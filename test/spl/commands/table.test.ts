@@ -123,3 +123,17 @@ describe('field names with a parenthesised part', () => {
     expect(await run(`${rows} | dedup v sortby +str(v) | table v`)).toEqual([{ v: '10' }, { v: '15' }, { v: '5' }]);
   });
 });
+
+// Search Reference, fields: "The fields command does not remove these internal fields unless you explicitly specify
+// that the fields should not appear in the output in Splunk Web. For example, to remove all internal fields, you
+// specify: ... | fields - _*. To exclude a specific field, such as _raw, you specify: ... | fields - _raw".
+describe('fields - and internal fields', () => {
+  const base = '| makeresults | eval _raw="a b", a=1, b_time=2';
+  it('a pattern removes internal fields only when it begins with _ (fields - * removed _time and _raw)', async () => {
+    expect(await run(`${base} | fields - *`)).toEqual([{ _time: 1700000000, _raw: 'a b' }]);
+    expect(await run(`${base} | fields - *_time`)).toEqual([{ _time: 1700000000, _raw: 'a b', a: 1 }]);
+    expect(await run(`${base} | fields - _*`)).toEqual([{ a: 1, b_time: 2 }]);
+    expect(await run(`${base} | fields - _raw, a`)).toEqual([{ _time: 1700000000, b_time: 2 }]);
+    expect(await run(`${base} | fields - _time`)).toEqual([{ _raw: 'a b', a: 1, b_time: 2 }]);
+  });
+});
