@@ -41,6 +41,8 @@ const OPTIONS = ['span', 'bins', 'minspan', 'start', 'end', 'aligntime'] as cons
  *   epoch to that time (earliest/latest: the search's time range; unbounded earliest is 0, unbounded latest
  *   is now); it is ignored for day and month spans, as documented, and an error when not binning by time.
  * - Numbers are binned exactly on their decimal value (0.3 with span=0.1 is `0.3-0.4`).
+ * - A value that is not a number gets no bin (*decision*, the reference binning "continuous numerical values"
+ *   only): it is dropped, as is the field when none of its values is a number, with span= or without.
  */
 export const binCommand = defineCommand<BinArgs>({
   name: 'bin',
@@ -135,9 +137,11 @@ export const binCommand = defineCommand<BinArgs>({
           if (args.end !== null) hi = Math.max(hi, args.end);
         }
         const span = lo > hi ? null : isTime ? autoTimeSpan(lo, hi, args.bins, args.minspan, ctx.tz, origin) : autoNumberSpan(lo, hi, args.bins, args.minspan === null ? null : minspanNumber(args.minspan));
-        const bin = span === null ? null : binnerFor(span, isTime, ctx, origin);
+        // No number at all: no span, and the values that are not numbers go as they do with span= (they kept
+        // their text here only when no result held a number).
+        const bin = span === null ? () => null : binnerFor(span, isTime, ctx, origin);
         for (const row of rows) {
-          if (bin) binRow(row, args.field, target, bin);
+          binRow(row, args.field, target, bin);
           next.push(row);
         }
         rows.length = 0;

@@ -134,6 +134,19 @@ describe('bin without span= (bins=, minspan=, start=, end=)', () => {
   });
 });
 
+// "Puts continuous numerical values into discrete sets" (Search Reference, bin): the reference says nothing of text.
+describe('bin of values that are not numbers', () => {
+  it('drops them, with span= or without (without, a field with no number at all kept its text)', async () => {
+    const mixed = '| makeresults | eval x=split("5,abc,17", ",")';
+    expect(await run(`${mixed} | bin x span=10 | table x`)).toEqual([{ x: ['0-10', '10-20'] }]);
+    expect(await run('| makeresults | eval x="abc" | bin x span=10 | table x')).toEqual([{}]);
+    expect(await run('| makeresults | eval x="abc" | bin x | table x')).toEqual([{}]);
+    expect(await run('| makeresults | eval x="abc" | bin x bins=10 AS b | table x b')).toEqual([{ x: 'abc' }]);
+    // 5 and 17: a range of 12, bins of 1 would be 13 > 10, so bins of 10 (the smallest power of ten).
+    expect(await run(`${mixed} | bin x bins=10 | table x`)).toEqual([{ x: ['0-10', '10-20'] }]);
+  });
+});
+
 describe('bin errors', () => {
   it('rejects a log span on _time and an automatic month minspan on numbers, at the span', async () => {
     let spl = '| makeresults | bin _time span=log';
