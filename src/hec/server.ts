@@ -132,18 +132,22 @@ export function nodeTimeouts(t: RequestTimeouts): { headersTimeout: number; requ
 
 /**
  * Admits at most `max` requests per connection still waiting for their replies (both ports: `hec.` and
- * `http.maxPipelinedRequests`); at one more it destroys the connection and returns false. Node parses every
- * request of a chunk it reads before an asynchronous handler answers any, so without this one connection
- * pipelining thousands of requests had them all handled at once: on the HEC each was an append queued ahead
- * of every other client's (60 connections 2,000 deep held a normal post 27 s), on the API each reply queued.
+ * `http.maxPipelinedRequests`); one more is handed to `refuse`, which answers it at once (503) without handling it.
+ * Node parses every request of a chunk it reads before an asynchronous handler answers any, so without this one
+ * connection pipelining thousands of requests had them all handled at once: on the HEC each was an append queued
+ * ahead of every other client's (60 connections 2,000 deep held a normal post 27 s), on the API each reply queued.
+ * Every request gets its reply, in order: the connection used to be cut at the one past the limit, so the replies of
+ * the requests taken were lost and a HEC client sent again batches that had been stored (duplicates). A refusal
+ * is a small reply written at once, so a client that reads none of them fills the connection's queue and node stops
+ * reading it (at most one chunk read, ~2,400 requests of 64 KiB, is refused ahead).
  */
-export function pipelineGuard(max: number): (req: IncomingMessage, res: ServerResponse) => boolean {
+export function pipelineGuard(max: number, refuse: (req: IncomingMessage, res: ServerResponse) => void): (req: IncomingMessage, res: ServerResponse) => boolean {
   const waiting = new WeakMap<Socket, number>();
   return (req, res) => {
     const socket = req.socket;
     const n = (waiting.get(socket) ?? 0) + 1;
     if (n > max) {
-      socket.destroy();
+      refuse(req, res);
       return false;
     }
     waiting.set(socket, n);
@@ -469,7 +473,16 @@ export function createHecServer(options: HecServerOptions): HecServer {
     }
   }
 
-  const admitPipelined = pipelineGuard(config.maxPipelinedRequests);
+  // Refused past maxPipelinedRequests: busy, as for any request the server cannot take now (the client sends it again).
+  // Not through `send`: its lingering close would cut the connection before the replies queued ahead of this one.
+  const admitPipelined = pipelineGuard(config.maxPipelinedRequests, (req, res) => {
+    const body = JSON.stringify((req.url ?? '').startsWith('/services/collector/ack') ? hecReply(HEC.SERVER_BUSY).body : busyBatch().body);
+    res.writeHead(503, { 'Content-Type': 'application/json; charset=UTF-8', 'Content-Length': Buffer.byteLength(body), 'X-Content-Type-Options': 'nosniff' });
+    res.end(body);
+    stats.request(null);
+    stats.reply(HEC.SERVER_BUSY, null, true);
+    req.resume();
+  });
 
   function onRequest(req: IncomingMessage, res: ServerResponse, expectContinue = false): void {
     if (!admitPipelined(req, res)) return;

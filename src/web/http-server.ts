@@ -21,11 +21,17 @@ export interface HttpServer {
 /**
  * Hands `listener` at most `max` requests per connection that still wait for their reply (`pipelineGuard`:
  * six connections pipelining the console's bundle thousands of times, unread, took the process past 2.5 GB in
- * 6 s), and only those for a `Host` this port answers. The reply to a GET or HEAD with a body closes its
+ * 6 s; one more is answered 503 unhandled), and only those for a `Host` this port answers. The reply to a GET or HEAD with a body closes its
  * connection (see below).
  */
 function guardConnections(listener: RequestListener, max: number, hostAllowed: HostCheck): RequestListener {
-  const admit = pipelineGuard(max);
+  // Past the limit: 503, not handled (the replies of the requests handled before it are sent first).
+  const admit = pipelineGuard(max, (req, res) => {
+    const body = JSON.stringify({ error: { code: 'UNAVAILABLE', message: `more than ${max} requests wait for their replies on this connection (http.maxPipelinedRequests): read the replies before sending more` } });
+    res.writeHead(503, { 'Content-Type': 'application/json', 'Content-Length': Buffer.byteLength(body) });
+    res.end(body);
+    req.resume();
+  });
   return (req: IncomingMessage, res: ServerResponse) => {
     if (!admit(req, res)) return;
     if (!hostAllowed(req.headers.host)) {

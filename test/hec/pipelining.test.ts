@@ -29,17 +29,33 @@ describe('pipelined HEC requests (hec.maxPipelinedRequests)', () => {
   beforeAll(async () => void (hec = await start({ store, config: hecConfig({ maxPipelinedRequests: 16 }) })));
   afterAll(() => hec.close());
 
-  it('a connection pipelining 2,000 posts gets at most 16 appended while they wait, then is closed; other clients are answered', async () => {
+  it('a connection pipelining 2,000 posts gets at most 16 appended while they wait, and every post its reply in order: 16 taken, the rest 503 code 9; other clients are answered', async () => {
     store.hold = true;
     const c = await client(hec.url);
     c.socket.write(POST.repeat(2000));
-    for (let i = 0; i < 50 && !c.closed(); i++) await sleep(20);
-    expect(c.closed()).toBe(true);
+    await sleep(500);
     expect(store.appendCalls).toBe(16);
+    // Another client is answered while the 16 wait.
     store.hold = false;
-    store.release();
     expect((await send(hec.url, '/services/collector/event', { headers: auth(), body: BODY })).status).toBe(200);
     expect(store.appendCalls).toBe(17);
+    store.release();
+    const replies = (): string[] => c.received().match(/\r\n\r\n\{[^}]*\}/g) ?? [];
+    for (let i = 0; i < 200 && replies().length < 2000; i++) await sleep(20);
+    // The 16 taken are answered (they were stored: cut off without their replies, a client sent them again); each
+    // post past the cap is refused unread, busy as Splunk answers a batch it did not take (the client sends it
+    // again), and as the replies are read the next ones are taken again: every post answered, Success exactly for
+    // each one stored.
+    const success = '\r\n\r\n{"text":"Success","code":0}';
+    const busy = '\r\n\r\n{"text":"Server is busy","code":9,"invalid-event-number":0}';
+    expect(replies()).toHaveLength(2000);
+    expect(replies().slice(0, 16)).toEqual(Array(16).fill(success));
+    expect(replies()[16]).toBe(busy);
+    expect(replies().every((r) => r === success || r === busy)).toBe(true);
+    expect(replies().filter((r) => r === success)).toHaveLength(store.appendCalls - 1);
+    expect((c.received().match(/HTTP\/1\.1 503 /g) ?? []).length).toBe(replies().filter((r) => r === busy).length);
+    expect(c.closed()).toBe(false);
+    c.socket.destroy();
   });
 
   it('a client pipelining 16 posts gets 16 replies, in order', async () => {
