@@ -264,6 +264,9 @@ function tstatsInput(args: TstatsArgs, ctx: ExecContext, take: (view: Result) =>
   };
 }
 
+/** The functions that read the events' `_time`, which prestats rows binned by `span=` no longer hold. */
+const TIME_FUNCTIONS = new Set(['earliest', 'latest', 'earliest_time', 'latest_time']);
+
 function parseTstats(p: ArgParser): TstatsArgs {
   const args: TstatsArgs = { fillnull: null, summariesOnly: false, prestats: false, aggregations: [], from: null, nodename: null, where: null, by: [], span: null, dataset: null, descendants: [] };
   // Options and statistical functions, up to FROM / WHERE / BY.
@@ -330,6 +333,9 @@ function parseTstats(p: ArgParser): TstatsArgs {
   }
   if (args.nodename && !args.from) throw p.error('nodename= selects a dataset of FROM datamodel=<Model>: add the FROM clause', args.nodename.span, 'SPL_BAD_ARGUMENT');
   if (spanAt && !args.by.includes('_time')) throw p.error('span= bins _time: add _time to the BY fields', spanAt, 'SPL_BAD_ARGUMENT');
+  // prestats rows carry one _time, binned by span=: a function reading the events' times would read the bins.
+  const timed = args.prestats && args.span ? args.aggregations.find((a) => TIME_FUNCTIONS.has(a.fnName)) : undefined;
+  if (timed) throw p.error(`tstats prestats=true cannot pass the event times ${timed.fnName}() reads when BY _time has span=: leave prestats off, or drop span= and bin in the command after it`, timed.span, 'SPL_BAD_ARGUMENT');
   const rest = p.peek('search');
   if (rest.kind === 'word' && CLAUSES.includes(rest.value.toLowerCase())) throw p.error(`tstats clauses come in the order FROM, WHERE, BY: unexpected ${rest.value.toUpperCase()} here`, rest.span);
   return args;

@@ -274,6 +274,16 @@ describe('tstats prestats=true', () => {
     // by _time span=1h: 22:13:20 and 23:13:20 become 22:00:00 and 23:00:00 (800 s before each).
     expect(await q(`| tstats prestats=t count from datamodel=Shop.Orders where Orders.customer=alice by _time span=1h | eval t=_time-${T0} | table t | sort t`)).toEqual([{ t: '-800' }, { t: '2800' }]);
   });
+
+  it('refuses earliest/latest(_time) functions beside BY _time span=: the rows hold the bins, not the event times', async () => {
+    // tstats reads each event's time (orders at T0+0 and T0+600 share the 22:00 bin): earliest_time is T0, not the bin start.
+    expect(await q(`| tstats earliest_time(Orders.item) as e latest(Orders.item) as l from datamodel=Shop.Orders by _time span=1h | eval e=e-${T0} | table e l | head 1`)).toEqual([{ e: '0', l: 'apple' }]);
+    const e = await splError(pack, '| tstats prestats=t count earliest_time(Orders.item) from datamodel=Shop.Orders by _time span=1h | timechart span=1h earliest_time(Orders.item)', EVENTS);
+    expect({ code: e.code, at: e.format().split('\n')[1]!.trim() }).toEqual({ code: 'SPL_BAD_ARGUMENT', at: 'at 1:27' });
+    for (const f of ['earliest', 'latest', 'latest_time']) expect((await splError(pack, `| tstats prestats=t ${f}(Orders.item) from datamodel=Shop.Orders by _time span=1h | stats ${f}(Orders.item) by _time`, EVENTS)).code).toBe('SPL_BAD_ARGUMENT');
+    // Without span= the rows keep the event times; the command after it bins: the same as tstats.
+    expect(await q(`| tstats prestats=t earliest_time(Orders.item) latest(Orders.item) from datamodel=Shop.Orders by _time | timechart span=1h earliest_time(Orders.item) as e latest(Orders.item) as l | eval e=e-${T0} | table e l | head 1`)).toEqual([{ e: '0', l: 'apple' }]);
+  });
 });
 
 describe('tstats errors', () => {
