@@ -100,7 +100,11 @@ function tetragonTime(json: unknown): number | null {
   return secs !== null && Math.abs(secs) <= MAX_EVENT_TIME ? secs : null;
 }
 
-/** Splunk's MAX_TIMESTAMP_LOOKAHEAD default: a timestamp must start within an event's first 128 characters. */
+/**
+ * Splunk's MAX_TIMESTAMP_LOOKAHEAD default: timestamp extraction reads an event's first 128 characters only
+ * (props.conf: "timestamp extraction is constrained to characters 11 through 20" for 10 after a prefix at 11), so a
+ * timestamp must lie within them; one cut by the 128th character is read as far as it goes.
+ */
 const TIMESTAMP_LOOKAHEAD = 128;
 /** Splunk's MAX_DAYS_AGO / MAX_DAYS_HENCE defaults: an extracted date further from now is not the event's time. */
 const MAX_DAYS_AGO = 2000;
@@ -109,14 +113,14 @@ const MAX_DAYS_HENCE = 2;
 const TEXT_TIMESTAMP = /(?<!\d)\d{4}-\d\d-\d\d[Tt ]\d\d:\d\d:\d\d(?:[.,]\d{1,9})?(?:[Zz]|[+-]\d\d(?::?\d\d)?)?(?!\d)/;
 
 /**
- * `?auto_extract_timestamp=true` for an event that is not Tetragon's: the first ISO 8601 date and time starting in
- * its first 128 characters, without an offset in UTC, within Splunk's default 2000 days before and 2 days after
+ * `?auto_extract_timestamp=true` for an event that is not Tetragon's: the first ISO 8601 date and time in its first
+ * 128 characters, without an offset in UTC, within Splunk's default 2000 days before and 2 days after
  * `now`; else null (the event gets now, as Splunk falls back). Other formats of Splunk's timestamp recognition
  * (syslog, Apache, epoch digits) are not read (docs/api.md).
  */
 function textTime(raw: string, now: number): number | null {
-  const m = TEXT_TIMESTAMP.exec(raw.slice(0, TIMESTAMP_LOOKAHEAD + 40));
-  if (!m || m.index >= TIMESTAMP_LOOKAHEAD) return null;
+  const m = TEXT_TIMESTAMP.exec(raw.slice(0, TIMESTAMP_LOOKAHEAD));
+  if (!m) return null;
   const t = isoTime(m[0], 'UTC');
   return t !== null && t >= now - MAX_DAYS_AGO * 86400 && t <= now + MAX_DAYS_HENCE * 86400 ? t : null;
 }

@@ -82,6 +82,12 @@ describe('success', () => {
       '{"msg":"m","ts":"2023-11-13T00:00:00Z"}',
       '"2017-01-02 00:00:00 the docs\' example, 2507 days before now"',
       `"${'x'.repeat(130)} 2023-11-14 10:00:00"`,
+      // props.conf: "timestamp extraction is constrained to characters 11 through 20" (a lookahead of 10 after a
+      // prefix at 11): the timestamp must lie within the 128 characters. Characters 110-128 hold it; 111-129 do not.
+      `"${'x'.repeat(109)}2023-11-14 11:00:00"`,
+      `"${'x'.repeat(110)}2023-11-14 12:00:00"`,
+      // Cut by the 128th character after its seconds: read as far as it goes (the offset is past the window: UTC).
+      `"${'x'.repeat(107)}2023-11-14 13:00:00+01:00"`,
       '"2023-02-30 10:00:00 no such day"',
       '"12023-11-14 10:00:00 inside a longer number"',
     ];
@@ -94,6 +100,9 @@ describe('success', () => {
       Date.UTC(2023, 10, 13) / 1000,
       1_700_000_000, // older than 2000 days: now
       1_700_000_000, // starts past the first 128 characters
+      Date.UTC(2023, 10, 14, 11, 0, 0) / 1000,
+      1_700_000_000, // ends past the 128th character
+      Date.UTC(2023, 10, 14, 13, 0, 0) / 1000,
       1_700_000_000, // February 30 is no date
       1_700_000_000,
       5, // the envelope wins
