@@ -6,7 +6,9 @@ import type { Compiled } from '../eval/functions/types.js';
 import type { EvalExpr } from '../parse/ast.js';
 import { parseEvalSource } from '../parse/parser.js';
 import type { SourceText } from '../source.js';
+import type { Scalar } from '../../events/value.js';
 import type { Accumulator } from '../stats/aggregations.js';
+import { Fifo, windowFunction, type WindowFunction } from '../stats/window.js';
 import { Aggregator, GroupKeys } from '../stats/aggregator.js';
 import { parseStatsArgs, type StatsArgs } from '../stats/parse.js';
 import { parseSpan } from '../time/span.js';
@@ -67,7 +69,7 @@ export interface ResetCondition {
  * - A multivalue BY value feeds each of its groups and receives the aggregates of the first one.
  * - The window keeps a copy of each result as it arrived, so aggregates never see fields written later.
  * - The reset expressions are evaluated for every result, also those missing a BY field.
- * Unlimited windows cost one accumulator per group; `window=N` recomputes over up to N kept copies.
+ * Unlimited windows cost one accumulator per group; windows are sliding (stats/window.ts, `windowed` below).
  */
 export const streamstatsCommand = defineCommand<StreamstatsArgs>({
   name: 'streamstats',
@@ -203,29 +205,119 @@ function unlimited(args: StreamstatsArgs, ctx: ExecContext): Running {
   };
 }
 
-/** window= or time_window=: keep copies of the earlier rows in the window and recompute for each row. */
+/** Records the values a row gives each aggregation, as Aggregator.feed hands them to an accumulator. */
+class Recorder implements Accumulator {
+  values: Scalar[] = [];
+  add(v: Scalar): void {
+    this.values.push(v);
+  }
+  result(): null {
+    return null;
+  }
+}
+
+/**
+ * window= or time_window=. A window is a queue of the results in it, each kept as the values it gave each
+ * aggregation (taken as it arrived: aggregates never see fields written later) and its BY keys; a group's
+ * results in it are folded into sliding-window functions (stats/window.ts) as they enter and leave, so a row
+ * costs O(1) amortized per function. The window's result of a row is what feeding its group's results in the
+ * window, in order, then the row itself (current=true) gives. Recomputed over the window instead: functions
+ * without a window form (list, mode, percentiles, stdev/var, range, earliest/latest...), a sum holding a value
+ * near overflow, and a time_window holding results outside the row's span (input not sorted by time: only the
+ * oldest are dropped, the others skipped).
+ */
 function windowed(args: StreamstatsArgs, ctx: ExecContext): Running {
-  const { agg, by, groupKeys, writeFrom, changed } = common(args, ctx);
+  const { agg, by, names, groupKeys, writeFrom, changed } = common(args, ctx);
   interface Entry {
-    snap: Result;
+    /** Per aggregation, the values the row gave it. */
+    values: Scalar[][];
     keys: string[];
     time: number | null;
+  }
+  const makers = agg.specs.map((s) => windowFunction(s));
+  const incremental = makers.every((m) => m !== null);
+  interface GroupState {
+    entries: number;
+    fns: WindowFunction[];
+  }
+  interface Window {
+    q: Fifo<Entry>;
+    /** Per group (one, '', when the window is a group's own or there is no BY), its window functions. */
+    groups: Map<string, GroupState>;
+    /** The entries' times (time_window): monotonic queues of the smallest and largest. */
+    lo: Fifo<Entry>;
+    hi: Fifo<Entry>;
+    /** Entries without a time (never in a span). */
+    untimed: number;
   }
   const span = args.timeWindow;
   // Earlier rows a window keeps: the current row takes one of the N places when current=true.
   const keep = args.window === 0 ? Infinity : args.current ? args.window - 1 : args.window;
   const perGroup = !args.global && by.length > 0;
-  const windows = new Map<string, Entry[]>();
+  const shared = !perGroup && by.length > 0;
+  const windows = new Map<string, Window>();
   const inSpan = (e: Entry, t: number | null) => span === null || (t !== null && e.time !== null && Math.abs(t - e.time) < span);
-  const windowOf = (k: string): Entry[] => {
+  const windowOf = (k: string): Window => {
     let w = windows.get(k);
-    if (!w) windows.set(k, (w = []));
+    if (!w) windows.set(k, (w = { q: new Fifo(), groups: new Map(), lo: new Fifo(), hi: new Fifo(), untimed: 0 }));
     return w;
   };
-  const trim = (w: Entry[], t: number | null) => {
-    while (w.length > keep) w.shift();
-    if (span !== null) while (w.length > 0 && !inSpan(w[0]!, t)) w.shift();
+  // The groups an entry counts for in a window: each of its keys once in the shared window.
+  const groupsOf = (e: Entry): readonly string[] => (shared ? (e.keys.length === 1 ? e.keys : [...new Set(e.keys)]) : ['']);
+  const enter = (w: Window, e: Entry) => {
+    w.q.push(e);
+    if (span !== null && e.time === null) w.untimed++;
+    else if (span !== null && e.time !== null) {
+      const time = e.time;
+      for (let b = w.lo.last(); b !== undefined && b.time! > time; b = w.lo.last()) w.lo.popLast();
+      w.lo.push(e);
+      for (let b = w.hi.last(); b !== undefined && b.time! < time; b = w.hi.last()) w.hi.popLast();
+      w.hi.push(e);
+    }
+    if (!incremental) return;
+    for (const g of groupsOf(e)) {
+      let s = w.groups.get(g);
+      if (!s) w.groups.set(g, (s = { entries: 0, fns: makers.map((m) => m!()) }));
+      s.entries++;
+      for (let i = 0; i < s.fns.length; i++) s.fns[i]!.push(e.values[i]!, e.time);
+    }
   };
+  const leave = (w: Window) => {
+    const e = w.q.shift()!;
+    if (e.time === null) w.untimed--;
+    if (w.lo.first() === e) w.lo.shift();
+    if (w.hi.first() === e) w.hi.shift();
+    if (!incremental) return;
+    for (const g of groupsOf(e)) {
+      const s = w.groups.get(g)!;
+      if (--s.entries === 0) w.groups.delete(g);
+      else for (let i = 0; i < s.fns.length; i++) s.fns[i]!.shift(e.values[i]!, e.time);
+    }
+  };
+  const trim = (w: Window, t: number | null, max: number) => {
+    while (w.q.length > max) leave(w);
+    if (span !== null) while (w.q.length > 0 && !inSpan(w.q.first()!, t)) leave(w);
+  };
+  /** Whether every entry of the window is within the span of `t` (its oldest and newest times are). */
+  const allInSpan = (w: Window, t: number | null) =>
+    span === null || w.q.length === 0 || (t !== null && w.untimed === 0 && Math.abs(t - w.lo.first()!.time!) < span && Math.abs(w.hi.first()!.time! - t) < span);
+  /** The row's results from its window (`current`: the row, just entered, is the window's newest entry). */
+  const write = (w: Window, k0: string, t: number | null, current: Entry | null, row: Result) => {
+    const s = w.groups.get(shared ? k0 : '');
+    if (incremental && allInSpan(w, t) && (s === undefined || s.fns.every((f) => f.exact()))) {
+      if (s === undefined) writeFrom(agg.newState(), row);
+      else for (let i = 0; i < names.length; i++) row.set(names[i]!, s.fns[i]!.result());
+      return;
+    }
+    const state = agg.newState();
+    const feed = (e: Entry) => {
+      for (let i = 0; i < state.length; i++) for (const v of e.values[i]!) state[i]!.add(v, e.time);
+    };
+    for (const e of w.q) if (e !== current && (!shared || e.keys.includes(k0)) && inSpan(e, t)) feed(e);
+    if (current) feed(current);
+    writeFrom(state, row);
+  };
+  const recorders = agg.specs.map(() => new Recorder());
   return {
     clear: () => windows.clear(),
     compute: (row) => {
@@ -234,23 +326,23 @@ function windowed(args: StreamstatsArgs, ctx: ExecContext): Running {
       if (changed(keys)) windows.clear();
       const tv = row.get('_time');
       const t = tv === null || Array.isArray(tv) ? null : toNumber(tv as string | number);
-      const entry: Entry = { snap: row.clone(), keys, time: t };
+      for (const r of recorders) r.values = [];
+      agg.feed(recorders, row);
+      const entry: Entry = { values: recorders.map((r) => r.values), keys, time: t };
       const k0 = keys[0]!;
       const w = windowOf(perGroup ? k0 : '');
-      trim(w, t);
-      const state = agg.newState();
-      for (const e of w) if ((perGroup || by.length === 0 || e.keys.includes(k0)) && inSpan(e, t)) agg.feed(state, e.snap);
-      if (args.current) agg.feed(state, entry.snap);
-      writeFrom(state, row);
+      trim(w, t, keep);
+      // The row enters the window of its first key before the read when it counts (current=true), else after.
+      if (args.current) enter(w, entry);
+      write(w, k0, t, args.current ? entry : null, row);
+      if (!args.current) enter(w, entry);
+      trim(w, t, keep);
       if (perGroup) {
-        for (const k of keys) {
-          const gw = windowOf(k);
-          gw.push(entry);
-          trim(gw, t);
+        for (let i = 1; i < keys.length; i++) {
+          const gw = windowOf(keys[i]!);
+          enter(gw, entry);
+          trim(gw, t, keep);
         }
-      } else {
-        w.push(entry);
-        trim(w, t);
       }
     },
   };

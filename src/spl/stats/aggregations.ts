@@ -168,7 +168,8 @@ class List implements Accumulator {
     if (this.out.length < LIST_LIMIT) this.out.push(v);
   }
   result(): FieldValue | null {
-    return mv(this.out);
+    // A copy: streamstats writes a result per row and goes on adding to this list.
+    return mv(this.out.slice());
   }
   partial(): Scalar[] {
     return this.out;
