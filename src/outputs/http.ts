@@ -47,8 +47,9 @@ export interface PostOptions {
   /** The socket silent this long fails the request (the exchange itself may take longer). */
   idleTimeoutMs?: number;
   /**
-   * Deadline of the reply alone, from its status line to its end: a receiver that keeps a reply going (a few bytes
-   * at a time, so the socket is never idle) fails the request instead of holding it for ever. Set it with `drain`.
+   * Deadline of the reply alone, from its first byte (status line) to its end: a receiver that keeps a reply going (a
+   * few bytes at a time, so the socket is never idle), in its head or its body, fails the request instead of holding
+   * it for ever. Set it with `drain`.
    */
   replyTimeoutMs?: number;
   /**
@@ -88,21 +89,27 @@ export class HttpClient {
       if (opts.signal?.aborted) return reject(new HttpFailure('aborted before sending', 'aborted'));
       let settled = false;
       let replyDeadline: NodeJS.Timeout | undefined;
+      let stopWatching = (): void => {};
       const finish = (err: Error | null, reply?: HttpReply): void => {
         if (settled) return;
         settled = true;
         clearTimeout(deadline);
         clearTimeout(replyDeadline);
+        stopWatching();
         opts.signal?.removeEventListener('abort', onAbort);
         if (err) reject(err);
         else resolve(reply as HttpReply);
       };
       const options = { method: 'POST', agent: this.agent, headers: { ...opts.headers, 'Content-Length': String(data.length) }, ...(opts.idleTimeoutMs ? { timeout: opts.idleTimeoutMs } : {}) };
+      // The reply's clock starts at its first byte, not at its parsed head: a status line and headers dripped a
+      // byte at a time (the socket never idle) would otherwise hold the request until the header limit (16 KiB).
+      const startReplyClock = (): void => {
+        if (opts.replyTimeoutMs === undefined || settled || replyDeadline !== undefined) return;
+        const ms = opts.replyTimeoutMs;
+        replyDeadline = setTimeout(() => fail(new HttpFailure(`the reply did not end within ${ms} ms of its start`, 'timeout')), ms);
+      };
       const req = make(target, options, (res) => {
-        if (opts.replyTimeoutMs !== undefined && !settled) {
-          const ms = opts.replyTimeoutMs;
-          replyDeadline = setTimeout(() => fail(new HttpFailure(`the reply did not end within ${ms} ms of its start`, 'timeout')), ms);
-        }
+        startReplyClock();
         const chunks: Buffer[] = [];
         let size = 0;
         const reply = (): HttpReply => ({ status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(chunks).subarray(0, MAX_REPLY_BYTES).toString('utf8') });
@@ -131,6 +138,12 @@ export class HttpClient {
       const deadline = opts.timeoutMs === undefined ? undefined : setTimeout(() => fail(new HttpFailure(`no complete reply within ${opts.timeoutMs} ms`, 'timeout')), opts.timeoutMs);
       const onAbort = (): void => fail(new HttpFailure('aborted (dispatcher stopping)', 'aborted'));
       opts.signal?.addEventListener('abort', onAbort, { once: true });
+      if (opts.replyTimeoutMs !== undefined) {
+        req.once('socket', (socket) => {
+          socket.once('data', startReplyClock);
+          stopWatching = () => socket.removeListener('data', startReplyClock);
+        });
+      }
       req.on('timeout', () => fail(new HttpFailure(`no data for ${opts.idleTimeoutMs} ms`, 'timeout')));
       req.on('error', (e: NodeJS.ErrnoException) => finish(new HttpFailure(`${e.code ? `${e.code}: ` : ''}${e.message}`, isTlsRefusal(e) ? 'tls' : 'network', { cause: e })));
       req.end(data);

@@ -151,7 +151,7 @@ export async function replay(inputs: readonly ReplayInput[], opts: ReplayOptions
 
   // A reply past the cap is drained, not cut: a batch counts once its answer is complete (cut, it is sent again). The
   // socket silent 60 s fails the request; a big batch over a slow link may take longer than that in all, but its
-  // reply (a HEC answers in a few dozen bytes) must end within 60 s of its start: one that never ends is no answer.
+  // reply (a HEC answers in a few dozen bytes) must end within 60 s of its first byte: one that never ends is no answer.
   const post = async (path: string, body: string, query: Record<string, string | undefined>): Promise<HecReply> => {
     const u = new URL(path, base);
     for (const [k, v] of Object.entries(query)) if (v !== undefined) u.searchParams.set(k, v);

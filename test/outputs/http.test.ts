@@ -163,6 +163,31 @@ describe('HttpClient', () => {
     }
   });
 
+  it('counts replyTimeoutMs from the first byte of the reply: a status line and headers dripped a byte at a time fail too', async () => {
+    // A raw socket: 'HTTP/1.1 200 OK' then a header name a byte every 10 ms (node's parser waits for the head up to
+    // its 16 KiB limit, the socket never idle), so no response event comes before the drip ends.
+    const { createServer: createTcpServer } = await import('node:net');
+    const timers: NodeJS.Timeout[] = [];
+    const server = createTcpServer((socket) => {
+      socket.on('error', () => {});
+      socket.once('data', () => {
+        socket.write('HTTP/1.1 200 OK\r\n');
+        timers.push(setInterval(() => socket.destroyed || socket.write('X'), 10));
+      });
+    });
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    const url = new URL(`http://127.0.0.1:${(server.address() as AddressInfo).port}/`);
+    const client = new HttpClient(url, { verifyTls: true });
+    try {
+      const e = await failureOf(client.post(url, 'x', { headers: {}, idleTimeoutMs: 10_000, replyTimeoutMs: 300, drain: true }));
+      expect(e).toMatchObject({ reason: 'timeout', message: 'the reply did not end within 300 ms of its start' });
+    } finally {
+      for (const t of timers) clearInterval(t);
+      client.close();
+      await new Promise((r) => server.close(r));
+    }
+  });
+
   it('fails a request whose socket stays silent past idleTimeoutMs', async () => {
     const r = await receiver(() => {}); // accepts, reads the request, never answers
     const client = new HttpClient(r.url, { verifyTls: true });
