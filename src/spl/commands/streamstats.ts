@@ -221,10 +221,10 @@ class Recorder implements Accumulator {
  * aggregation (taken as it arrived: aggregates never see fields written later) and its BY keys; a group's
  * results in it are folded into sliding-window functions (stats/window.ts) as they enter and leave, so a row
  * costs O(1) amortized per function. The window's result of a row is what feeding its group's results in the
- * window, in order, then the row itself (current=true) gives. Recomputed over the window instead: functions
- * without a window form (list, mode, percentiles, stdev/var, range, earliest/latest...), a sum holding a value
- * near overflow, and a time_window holding results outside the row's span (input not sorted by time: only the
- * oldest are dropped, the others skipped).
+ * window, in order, then the row itself (current=true) gives. Recomputed over the window instead: a function
+ * without a window form, one whose window holds a value it cannot take back exactly (windowFunction's `exact`), and a
+ * time_window holding results outside the row's span (input not sorted by time: only the oldest are dropped, the
+ * others skipped).
  */
 function windowed(args: StreamstatsArgs, ctx: ExecContext): Running {
   const { agg, by, names, groupKeys, writeFrom, changed } = common(args, ctx);

@@ -300,6 +300,21 @@ class Percentile implements Accumulator {
   }
 }
 
+/** The variance (or standard deviation) of n values from the exact sums of the values and of their squares (Variance). */
+export function variance(n: number, s1: ExactSum, s2: ExactSum, sample: boolean, sqrt: boolean): number | null {
+  if (n === 0) return null;
+  // One value has no spread: the reference's examples give stdev and var 0.000000 for a group of one
+  // (stats and mean() pages, magType MbLg), not the sample formula's 0/0.
+  const denom = sample ? Math.max(n - 1, 1) : n;
+  if (s1.nonFinite !== 0 || Number.isNaN(s1.nonFinite) || s2.nonFinite !== 0 || Number.isNaN(s2.nonFinite)) return null;
+  const d = new ExactSum();
+  for (const q of s2.partials) d.addProduct(n, q);
+  const a = s1.partials;
+  for (let i = 0; i < a.length; i++) for (let j = 0; j < a.length; j++) d.addProduct(-a[i]!, a[j]!);
+  const v = Math.max(0, d.value()) / (n * denom);
+  return finite(sqrt ? Math.sqrt(v) : v);
+}
+
 /**
  * Variance from the exact sums of the values and of their squares: n·Σx² − (Σx)² is computed exactly (an
  * exact sum of exact products) and rounded once, then divided by n(n−1) (sample) or n² (population). No
@@ -322,18 +337,7 @@ class Variance implements Accumulator {
     this.s2.addProduct(x, x);
   }
   result(): number | null {
-    const n = this.n;
-    if (n === 0) return null;
-    // One value has no spread: the reference's examples give stdev and var 0.000000 for a group of one
-    // (stats and mean() pages, magType MbLg), not the sample formula's 0/0.
-    const denom = this.sample ? Math.max(n - 1, 1) : n;
-    if (this.s1.nonFinite !== 0 || Number.isNaN(this.s1.nonFinite) || this.s2.nonFinite !== 0 || Number.isNaN(this.s2.nonFinite)) return null;
-    const d = new ExactSum();
-    for (const q of this.s2.partials) d.addProduct(n, q);
-    const a = this.s1.partials;
-    for (let i = 0; i < a.length; i++) for (let j = 0; j < a.length; j++) d.addProduct(-a[i]!, a[j]!);
-    const v = Math.max(0, d.value()) / (n * denom);
-    return finite(this.sqrt ? Math.sqrt(v) : v);
+    return variance(this.n, this.s1, this.s2, this.sample, this.sqrt);
   }
   partial(): { n: number; s1: ExactSumState; s2: ExactSumState } {
     return { n: this.n, s1: this.s1.state(), s2: this.s2.state() };
@@ -538,10 +542,16 @@ export const AGGREGATIONS: ReadonlyMap<string, AggregationBlueprint> = (() => {
 export function aggregationFor(name: string): AggregationBlueprint | undefined {
   const direct = AGGREGATIONS.get(name);
   if (direct) return direct;
-  const m = /^(?:perc|p|exactperc|upperperc)(\d{1,2}(?:\.\d+)?|100)$/.exec(name);
-  if (m) {
-    const p = Number(m[1]);
+  const p = percentileOf(name);
+  if (p !== null) {
     return { name, doc: `${name}(X): the ${p}th percentile (nearest rank).`, create: () => new Percentile(p), merge: true, numeric: true };
   }
   return undefined;
+}
+
+/** The percentile a perc<N>/pN/upperpercN/exactpercN function names (median: 50), or null. */
+export function percentileOf(name: string): number | null {
+  if (name === 'median') return 50;
+  const m = /^(?:perc|p|exactperc|upperperc)(\d{1,2}(?:\.\d+)?|100)$/.exec(name);
+  return m ? Number(m[1]) : null;
 }

@@ -1,5 +1,6 @@
 import { compareText, finite, toNumber, toText, mv, type FieldValue, type Scalar } from '../../events/value.js';
 import { compareNumbersFirst } from '../eval/compare.js';
+import { LIST_LIMIT, nearestRank, percentileOf, variance } from './aggregations.js';
 import { ExactSum } from './exact-sum.js';
 import type { AggregationSpec } from './parse.js';
 
@@ -197,6 +198,212 @@ class WDistinct implements WindowFunction {
   }
 }
 
+/** range: the window's smallest and largest numbers (monotonic queues); an infinity, which those order as text, is recomputed. */
+class WRange implements WindowFunction {
+  private readonly lo = new WMinMax(-1);
+  private readonly hi = new WMinMax(1);
+  private odd = 0;
+  private numbers(vs: readonly Scalar[], sign: 1 | -1): number[] {
+    const ns: number[] = [];
+    for (const v of vs) {
+      const n = numberOf(v);
+      if (n === null) continue;
+      if (!Number.isFinite(n)) this.odd += sign;
+      ns.push(n);
+    }
+    return ns;
+  }
+  push(vs: readonly Scalar[]): void {
+    const ns = this.numbers(vs, 1);
+    this.lo.push(ns);
+    this.hi.push(ns);
+  }
+  shift(vs: readonly Scalar[]): void {
+    const ns = this.numbers(vs, -1);
+    this.lo.shift(ns);
+    this.hi.shift(ns);
+  }
+  result(): number | null {
+    const lo = this.lo.result();
+    return lo === null ? null : finite((this.hi.result() as number) - (lo as number));
+  }
+  exact(): boolean {
+    return this.odd === 0;
+  }
+}
+
+/** stdev/stdevp/var/varp: the exact sums of the values and of their squares, a leaving value subtracted exactly (as WSum). */
+class WVariance implements WindowFunction {
+  private n = 0;
+  private s1 = new ExactSum();
+  private s2 = new ExactSum();
+  private big = 0;
+  constructor(
+    private readonly sample: boolean,
+    private readonly sqrt: boolean,
+  ) {}
+  private each(vs: readonly Scalar[], sign: 1 | -1): void {
+    for (const v of vs) {
+      const x = numberOf(v);
+      if (x === null) continue;
+      this.n += sign;
+      if (!(Math.abs(x) < BIG)) this.big += sign;
+      else {
+        this.s1.add(sign * x);
+        this.s2.addProduct(sign * x, x);
+      }
+    }
+  }
+  push(vs: readonly Scalar[]): void {
+    this.each(vs, 1);
+  }
+  shift(vs: readonly Scalar[]): void {
+    this.each(vs, -1);
+    if (this.n === 0) {
+      this.s1 = new ExactSum();
+      this.s2 = new ExactSum();
+    }
+  }
+  result(): number | null {
+    return variance(this.n, this.s1, this.s2, this.sample, this.sqrt);
+  }
+  exact(): boolean {
+    return this.big === 0;
+  }
+}
+
+/**
+ * earliest/latest (the value) and earliest_time/latest_time (the time): a monotonic queue of the results that can
+ * still have the best time, each with the first of its values (ByTime: only a strictly better time wins).
+ */
+class WByTime implements WindowFunction {
+  private readonly q = new Fifo<{ i: number; t: number; v: Scalar }>();
+  private pushed = 0;
+  private shifted = 0;
+  constructor(
+    private readonly sign: 1 | -1,
+    private readonly value: boolean,
+  ) {}
+  push(vs: readonly Scalar[], t: number | null): void {
+    if (vs.length === 0 || t === null) return;
+    for (let b = this.q.last(); b !== undefined && this.sign * (t - b.t) > 0; b = this.q.last()) this.q.popLast();
+    this.q.push({ i: this.pushed++, t, v: vs[0]! });
+  }
+  shift(vs: readonly Scalar[], t: number | null): void {
+    if (vs.length === 0 || t === null) return;
+    this.shifted++;
+    for (let f = this.q.first(); f !== undefined && f.i < this.shifted; f = this.q.first()) this.q.shift();
+  }
+  result(): Scalar | null {
+    const f = this.q.first();
+    return f === undefined ? null : this.value ? f.v : f.t;
+  }
+  exact(): boolean {
+    return true;
+  }
+}
+
+/** list: the window's first LIST_LIMIT values, read from the queue of its results' values (each non-empty). */
+class WList implements WindowFunction {
+  private readonly q = new Fifo<readonly Scalar[]>();
+  push(vs: readonly Scalar[]): void {
+    if (vs.length > 0) this.q.push(vs);
+  }
+  shift(vs: readonly Scalar[]): void {
+    if (vs.length > 0) this.q.shift();
+  }
+  result(): FieldValue | null {
+    const out: Scalar[] = [];
+    for (const vs of this.q) {
+      for (const v of vs) {
+        if (out.length === LIST_LIMIT) return mv(out);
+        out.push(v);
+      }
+    }
+    return mv(out);
+  }
+  exact(): boolean {
+    return true;
+  }
+}
+
+/**
+ * median/perc<N>: the window's numbers kept sorted (binary search, then an insertion or removal that moves up to
+ * the window's size of them: O(window) per result, a memory move, not a sort), read by nearest rank.
+ */
+class WPercentile implements WindowFunction {
+  private readonly xs: number[] = [];
+  private odd = 0;
+  constructor(private readonly p: number) {}
+  private at(x: number): number {
+    let lo = 0;
+    let hi = this.xs.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1;
+      if (this.xs[mid]! < x) lo = mid + 1;
+      else hi = mid;
+    }
+    return lo;
+  }
+  push(vs: readonly Scalar[]): void {
+    for (const v of vs) {
+      const n = numberOf(v);
+      if (n === null) continue;
+      // NaN has no place in a sorted order: such a window is recomputed.
+      if (Number.isNaN(n)) this.odd++;
+      else this.xs.splice(this.at(n), 0, n);
+    }
+  }
+  shift(vs: readonly Scalar[]): void {
+    for (const v of vs) {
+      const n = numberOf(v);
+      if (n === null) continue;
+      if (Number.isNaN(n)) this.odd--;
+      else this.xs.splice(this.at(n), 1);
+    }
+  }
+  result(): number | null {
+    return this.xs.length === 0 ? null : nearestRank(this.xs, this.p);
+  }
+  exact(): boolean {
+    return this.odd === 0;
+  }
+}
+
+/**
+ * mode: each distinct text's occurrences in the window (their order and first value); the result scans the distinct
+ * texts for the most frequent, ties to the one whose first occurrence is oldest, as Mode's first-seen rule gives:
+ * O(distinct values in the window) per result.
+ */
+class WMode implements WindowFunction {
+  private readonly seen = new Map<string, Fifo<{ i: number; v: Scalar }>>();
+  private pushed = 0;
+  push(vs: readonly Scalar[]): void {
+    for (const v of vs) {
+      const k = toText(v);
+      let q = this.seen.get(k);
+      if (!q) this.seen.set(k, (q = new Fifo()));
+      q.push({ i: this.pushed++, v });
+    }
+  }
+  shift(vs: readonly Scalar[]): void {
+    for (const v of vs) {
+      const k = toText(v);
+      const q = this.seen.get(k)!;
+      q.shift();
+      if (q.length === 0) this.seen.delete(k);
+    }
+  }
+  result(): Scalar | null {
+    let best: Fifo<{ i: number; v: Scalar }> | null = null;
+    for (const q of this.seen.values()) if (best === null || q.length > best.length || (q.length === best.length && q.first()!.i < best.first()!.i)) best = q;
+    return best === null ? null : best.first()!.v;
+  }
+  exact(): boolean {
+    return true;
+  }
+}
+
 /** allnum=true: no result while the window holds a value that is not a number (AllNumbers). */
 class WAllNumbers implements WindowFunction {
   private mixed = 0;
@@ -222,10 +429,7 @@ class WAllNumbers implements WindowFunction {
   }
 }
 
-/**
- * The window form of an aggregation, or null for the functions without one (list, mode, percentiles, stdev/var,
- * range, earliest/latest...): streamstats recomputes those over the window for each row.
- */
+/** The window form of an aggregation, or null for a function without one (streamstats then recomputes it for each row). */
 export function windowFunction(spec: AggregationSpec): (() => WindowFunction) | null {
   const make = plain(spec.blueprint.name);
   if (make === null) return null;
@@ -252,7 +456,31 @@ function plain(name: string): (() => WindowFunction) | null {
       return () => new WDistinct(false);
     case 'values':
       return () => new WDistinct(true);
-    default:
-      return null;
+    case 'range':
+      return () => new WRange();
+    case 'stdev':
+      return () => new WVariance(true, true);
+    case 'stdevp':
+      return () => new WVariance(false, true);
+    case 'var':
+      return () => new WVariance(true, false);
+    case 'varp':
+      return () => new WVariance(false, false);
+    case 'earliest':
+      return () => new WByTime(-1, true);
+    case 'latest':
+      return () => new WByTime(1, true);
+    case 'earliest_time':
+      return () => new WByTime(-1, false);
+    case 'latest_time':
+      return () => new WByTime(1, false);
+    case 'list':
+      return () => new WList();
+    case 'mode':
+      return () => new WMode();
+    default: {
+      const p = percentileOf(name);
+      return p === null ? null : () => new WPercentile(p);
+    }
   }
 }

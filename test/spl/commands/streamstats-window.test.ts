@@ -25,7 +25,8 @@ interface Options {
   by: boolean;
   resetBefore: number[];
   resetAfter: number[];
-  list: boolean;
+  /** Also the functions that keep more than a running state: range, stdev, var, median, perc, mode, earliest/latest, list. */
+  more: boolean;
 }
 
 /** A small deterministic generator (mulberry32): the same cases on every run. */
@@ -64,7 +65,7 @@ function generate(rnd: () => number, sorted: boolean): { rows: In[]; o: Options 
     by: rnd() < 0.7,
     resetBefore: resets(),
     resetAfter: resets(),
-    list: rnd() < 0.25,
+    more: rnd() < 0.5,
   };
   return { rows, o };
 }
@@ -83,19 +84,21 @@ function spl({ rows, o }: { rows: In[]; o: Options }): string {
     o.resetBefore.length ? `reset_before="(${o.resetBefore.map((k) => `n=${k}`).join(' OR ')})"` : '',
     o.resetAfter.length ? `reset_after="(${o.resetAfter.map((k) => `n=${k}`).join(' OR ')})"` : '',
   ];
-  const fns = 'count AS c, count(x) AS cx, sum(x) AS s, avg(x) AS a, min(x) AS mn, max(x) AS mx, first(x) AS f, last(x) AS l, dc(x) AS d, values(x) AS v' + (o.list ? ', list(x) AS li' : '');
+  const fns = 'count AS c, count(x) AS cx, sum(x) AS s, avg(x) AS a, min(x) AS mn, max(x) AS mx, first(x) AS f, last(x) AS l, dc(x) AS d, values(x) AS v' + (o.more ? MORE : '');
   return (
     `| makeresults count=${rows.length} | streamstats count AS n | eval g=${col((r) => evalOf(r.g))}, x=${col((r) => evalOf(r.x))}, _time=${col((r) => (r.time === null ? 'null()' : String(r.time)))}` +
     ` | streamstats ${opts.filter(Boolean).join(' ')} ${fns}${o.by ? ' BY g' : ''}`
   );
 }
 
-const NAMES = ['c', 'cx', 's', 'a', 'mn', 'mx', 'f', 'l', 'd', 'v', 'li'];
+const MORE =
+  ', range(x) AS r, stdev(x) AS sd, varp(x) AS vp, median(x) AS me, perc90(x) AS p9, mode(x) AS mo, earliest(x) AS e, latest(x) AS la, earliest_time(x) AS et, latest_time(x) AS lt, list(x) AS li';
+const NAMES = ['c', 'cx', 's', 'a', 'mn', 'mx', 'f', 'l', 'd', 'v', 'r', 'sd', 'vp', 'me', 'p9', 'mo', 'e', 'la', 'et', 'lt', 'li'];
 const asNumber = (v: V): number | null => (typeof v === 'number' ? v : /^-?\d+(\.\d+)?$/.test(v) ? Number(v) : null);
 const text = (v: V) => String(v);
 
 /** The functions over a plain list of rows, as the Search Reference describes them (numbers before texts for min/max). */
-function aggregate(entries: In[], list: boolean): Record<string, unknown> {
+function aggregate(entries: In[], more: boolean): Record<string, unknown> {
   const xs = entries.flatMap((e) => (e.x === null ? [] : Array.isArray(e.x) ? e.x : [e.x]));
   const nums = xs.map(asNumber).filter((x): x is number => x !== null);
   const texts = xs.filter((x) => asNumber(x) === null).map(text).sort();
@@ -114,7 +117,43 @@ function aggregate(entries: In[], list: boolean): Record<string, unknown> {
     out.v = distinct.length === 1 ? distinct[0] : distinct;
   }
   out.d = new Set(xs.map(text)).size;
-  if (list && xs.length) out.li = xs.length === 1 ? xs[0] : xs.slice(0, 100);
+  if (!more) return out;
+  if (xs.length) out.li = xs.length === 1 ? xs[0] : xs.slice(0, 100);
+  if (nums.length) {
+    const n = nums.length;
+    out.r = Math.max(...nums) - Math.min(...nums);
+    // n·Σx² − (Σx)², exact for these small integers and halves, over n(n−1) (sample) or n² (population).
+    const d = n * nums.reduce((a, x) => a + x * x, 0) - nums.reduce((a, x) => a + x, 0) ** 2;
+    out.sd = Math.sqrt(Math.max(0, d) / (n * Math.max(n - 1, 1)));
+    out.vp = Math.max(0, d) / (n * n);
+    // Nearest rank: the value at floor(p/100 × count) of the sorted values.
+    const sorted = [...nums].sort((a, b) => a - b);
+    out.me = sorted[Math.min(n - 1, Math.floor((50 * n) / 100))];
+    out.p9 = sorted[Math.min(n - 1, Math.floor((90 * n) / 100))];
+  }
+  if (xs.length) {
+    // The most frequent text; of equally frequent ones the first seen, given as it was first seen.
+    const counts = new Map<string, { v: V; n: number }>();
+    for (const x of xs) {
+      const c = counts.get(text(x));
+      if (c) c.n++;
+      else counts.set(text(x), { v: x, n: 1 });
+    }
+    let best: { v: V; n: number } | null = null;
+    for (const c of counts.values()) if (!best || c.n > best.n) best = c;
+    out.mo = best!.v;
+  }
+  // Of the results with a time and a value, the first value of the one with the smallest (largest) time, the first of equal times.
+  const timed = entries.filter((e) => e.time !== null && e.x !== null);
+  if (timed.length) {
+    const firstOf = (e: In) => (Array.isArray(e.x) ? e.x[0]! : (e.x as V));
+    const early = timed.reduce((b, e) => (e.time! < b.time! ? e : b));
+    const late = timed.reduce((b, e) => (e.time! > b.time! ? e : b));
+    out.e = firstOf(early);
+    out.la = firstOf(late);
+    out.et = early.time;
+    out.lt = late.time;
+  }
   return out;
 }
 
@@ -151,7 +190,7 @@ function naive({ rows, o }: { rows: In[]; o: Options }): Record<string, unknown>
       trim(w, row.time);
       const members = w.filter((x) => (perGroup || x.keys.includes(keys[0]!)) && inSpan(x, row.time)).map((x) => x.row);
       const own = unlimited ? keys.filter((k) => k === keys[0]).map(() => row) : [row];
-      out = aggregate(o.current ? [...members, ...own] : members, o.list);
+      out = aggregate(o.current ? [...members, ...own] : members, o.more);
       for (const k of perGroup ? keys : ['']) {
         const gw = get(k);
         gw.push(e);
