@@ -1,5 +1,5 @@
 import type { ConfigPosition } from '../config/config.js';
-import { parseDuration } from '../config/units.js';
+import { MAX_TIMER_MS, MAX_TIMER_TEXT, parseDuration } from '../config/units.js';
 import { settingHint } from '../edit-distance.js';
 import { VigilError } from '../errors.js';
 
@@ -71,6 +71,8 @@ export function accelerationSettings(datamodels: unknown, acceleration: unknown,
   if (a['interval'] !== undefined) {
     const s = parseDuration(a['interval']);
     if (s === null || s < 1) fail(['acceleration', 'interval'], 'must be a duration of at least 1s');
+    // A timer runs it: node fires a longer one after 1 ms (interval: 30d caught up every millisecond).
+    if (s! * 1000 > MAX_TIMER_MS) fail(['acceleration', 'interval'], MAX_TIMER_TEXT);
     interval = s!;
   }
   return {

@@ -415,6 +415,9 @@ describe('acceleration settings and status', () => {
     expect(() => accelerationSettings({ Endpoint: { summary_range: '5m' } }, undefined, at)).toThrow('datamodels.Endpoint.summary_range must be a duration of at least 1h');
     expect(() => accelerationSettings({ Endpoint: { range: '7d' } }, undefined, at)).toThrow('datamodels.Endpoint.range is not a known setting');
     expect(() => accelerationSettings(undefined, { chunk_events: 0 }, at)).toThrow('acceleration.chunk_events must be a whole number of at least 1');
+    // The builder's timer: node runs a timer over 2^31-1 ms (24.8 days) after 1 ms, so 30d caught up without pause.
+    expect(accelerationSettings(undefined, { interval: '24d' }).intervalSeconds).toBe(24 * 86400);
+    expect(() => accelerationSettings(undefined, { interval: '30d' }, at)).toThrow('vigil.yml:2: acceleration.interval must be at most 24 days');
   });
 
   it('name each config entry that is no data model of the content, at its file:line (vigil serve warns at start)', async () => {
