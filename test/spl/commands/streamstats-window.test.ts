@@ -1,5 +1,18 @@
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, it, expect } from 'vitest';
+import { runFilesInParallel } from '../../../src/parallel/run.js';
+import { FileSource } from '../../../src/sources/file.js';
+import { executeMany } from '../../../src/spl/exec/multi.js';
+import { CollectSink } from '../../../src/spl/exec/run.js';
+import { plan } from '../../../src/spl/index.js';
+import { NO_LOOKUPS } from '../../../src/spl/lookups.js';
+import { parallelOptions } from '../../parallel/helpers.js';
 import { run } from './helpers.js';
+
+const { tetragonEvents } = (await import('../../../bench/generate.mjs' as string)) as { tetragonEvents: (count: number, o: { seed: number }) => Iterable<Record<string, unknown>> };
+const shapeOf = (rows: readonly { fieldNames(): string[]; get(f: string): unknown }[]) => rows.map((r) => r.fieldNames().map((f) => [f, r.get(f)]));
 
 /**
  * streamstats' windows (window=, time_window=) are sliding aggregates (src/spl/stats/window.ts): these tests run
@@ -241,4 +254,29 @@ describe('streamstats sliding windows', () => {
     const rows = await run('| makeresults count=3 | streamstats count AS n | streamstats list(n) AS l | table l');
     expect(rows.map((r) => r.l)).toEqual([1, [1, 2], [1, 2, 3]]);
   });
+
+  it('gives on two threads what it gives on one (it runs in the final part, in search order)', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'vigil-streamstats-'));
+    try {
+      const file = join(dir, 'a.jsonl');
+      writeFileSync(file, [...tetragonEvents(1500, { seed: 11 })].map((e) => JSON.stringify(e)).join('\n') + '\n');
+      const now = 1795200000;
+      const searches = [
+        '* | streamstats time_window=5m count AS c, dc(process_name) AS d, values(process_name) AS v BY process_name | table _time process_name c d v',
+        '* | streamstats window=20 global=f sum(process_id) AS s, median(process_id) AS m, mode(process_name) AS mo, earliest(process_name) AS e BY process_name | table _time s m mo e',
+        '* | streamstats window=7 current=f avg(process_id) AS a, stdev(process_id) AS sd, range(process_id) AS r, list(process_name) AS l | table _time a sd r l',
+      ];
+      const plans = searches.map((spl) => plan(spl, { now, tz: 'UTC', sourceNewestFirst: false }));
+      const one = plans.map(() => new CollectSink());
+      await executeMany(plans, one, { source: new FileSource([file], { now }), now, tz: 'UTC', lookups: NO_LOOKUPS });
+      const two = plans.map(() => new CollectSink());
+      await runFilesInParallel(plans, two, { paths: [file], options: { now } }, parallelOptions(NO_LOOKUPS, now, { threads: 2, partitionBytes: 100_000 }));
+      for (const [i, spl] of searches.entries()) {
+        expect(one[i]!.rows.length, spl).toBeGreaterThan(100);
+        expect(shapeOf(two[i]!.rows), spl).toEqual(shapeOf(one[i]!.rows));
+      }
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  }, 60_000);
 });
