@@ -242,11 +242,12 @@ function windowed(args: StreamstatsArgs, ctx: ExecContext): Running {
   }
   interface Window {
     q: Fifo<Entry>;
-    /** Per group (one, '', when the window is a group's own or there is no BY), its window functions. */
-    groups: Map<string, GroupState>;
+    /** The shared window's groups' window functions (global=true with BY). */
+    groups: Map<string, GroupState> | null;
+    /** Those of a window of one group (global=false, or no BY): a window per BY value must stay small. */
+    own: GroupState | null;
     /** The entries' times (time_window): monotonic queues of the smallest and largest. */
-    lo: Fifo<Entry>;
-    hi: Fifo<Entry>;
+    times: { lo: Fifo<Entry>; hi: Fifo<Entry> } | null;
     /** Entries without a time (never in a span). */
     untimed: number;
   }
@@ -259,39 +260,48 @@ function windowed(args: StreamstatsArgs, ctx: ExecContext): Running {
   const inSpan = (e: Entry, t: number | null) => span === null || (t !== null && e.time !== null && Math.abs(t - e.time) < span);
   const windowOf = (k: string): Window => {
     let w = windows.get(k);
-    if (!w) windows.set(k, (w = { q: new Fifo(), groups: new Map(), lo: new Fifo(), hi: new Fifo(), untimed: 0 }));
+    if (!w) windows.set(k, (w = { q: new Fifo(), groups: shared ? new Map() : null, own: null, times: span === null ? null : { lo: new Fifo(), hi: new Fifo() }, untimed: 0 }));
     return w;
   };
   // The groups an entry counts for in a window: each of its keys once in the shared window.
   const groupsOf = (e: Entry): readonly string[] => (shared ? (e.keys.length === 1 ? e.keys : [...new Set(e.keys)]) : ['']);
+  const stateOf = (w: Window, g: string): GroupState | undefined => (w.groups !== null ? w.groups.get(g) : (w.own ?? undefined));
   const enter = (w: Window, e: Entry) => {
     w.q.push(e);
-    if (span !== null && e.time === null) w.untimed++;
-    else if (span !== null && e.time !== null) {
+    if (w.times !== null && e.time === null) w.untimed++;
+    else if (w.times !== null && e.time !== null) {
+      const { lo, hi } = w.times;
       const time = e.time;
-      for (let b = w.lo.last(); b !== undefined && b.time! > time; b = w.lo.last()) w.lo.popLast();
-      w.lo.push(e);
-      for (let b = w.hi.last(); b !== undefined && b.time! < time; b = w.hi.last()) w.hi.popLast();
-      w.hi.push(e);
+      for (let b = lo.last(); b !== undefined && b.time! > time; b = lo.last()) lo.popLast();
+      lo.push(e);
+      for (let b = hi.last(); b !== undefined && b.time! < time; b = hi.last()) hi.popLast();
+      hi.push(e);
     }
     if (!incremental) return;
     for (const g of groupsOf(e)) {
-      let s = w.groups.get(g);
-      if (!s) w.groups.set(g, (s = { entries: 0, fns: makers.map((m) => m!()) }));
+      let s = stateOf(w, g);
+      if (!s) {
+        s = { entries: 0, fns: makers.map((m) => m!()) };
+        if (w.groups !== null) w.groups.set(g, s);
+        else w.own = s;
+      }
       s.entries++;
       for (let i = 0; i < s.fns.length; i++) s.fns[i]!.push(e.values[i]!, e.time);
     }
   };
   const leave = (w: Window) => {
     const e = w.q.shift()!;
-    if (e.time === null) w.untimed--;
-    if (w.lo.first() === e) w.lo.shift();
-    if (w.hi.first() === e) w.hi.shift();
+    if (w.times !== null) {
+      if (e.time === null) w.untimed--;
+      if (w.times.lo.first() === e) w.times.lo.shift();
+      if (w.times.hi.first() === e) w.times.hi.shift();
+    }
     if (!incremental) return;
     for (const g of groupsOf(e)) {
-      const s = w.groups.get(g)!;
-      if (--s.entries === 0) w.groups.delete(g);
-      else for (let i = 0; i < s.fns.length; i++) s.fns[i]!.shift(e.values[i]!, e.time);
+      const s = stateOf(w, g)!;
+      if (--s.entries > 0) for (let i = 0; i < s.fns.length; i++) s.fns[i]!.shift(e.values[i]!, e.time);
+      else if (w.groups !== null) w.groups.delete(g);
+      else w.own = null;
     }
   };
   const trim = (w: Window, t: number | null, max: number) => {
@@ -300,10 +310,10 @@ function windowed(args: StreamstatsArgs, ctx: ExecContext): Running {
   };
   /** Whether every entry of the window is within the span of `t` (its oldest and newest times are). */
   const allInSpan = (w: Window, t: number | null) =>
-    span === null || w.q.length === 0 || (t !== null && w.untimed === 0 && Math.abs(t - w.lo.first()!.time!) < span && Math.abs(w.hi.first()!.time! - t) < span);
+    w.times === null || w.q.length === 0 || (t !== null && w.untimed === 0 && Math.abs(t - w.times.lo.first()!.time!) < span! && Math.abs(w.times.hi.first()!.time! - t) < span!);
   /** The row's results from its window (`current`: the row, just entered, is the window's newest entry). */
   const write = (w: Window, k0: string, t: number | null, current: Entry | null, row: Result) => {
-    const s = w.groups.get(shared ? k0 : '');
+    const s = stateOf(w, k0);
     if (incremental && allInSpan(w, t) && (s === undefined || s.fns.every((f) => f.exact()))) {
       if (s === undefined) writeFrom(agg.newState(), row);
       else for (let i = 0; i < names.length; i++) row.set(names[i]!, s.fns[i]!.result());
