@@ -67,7 +67,7 @@ export interface ResetCondition {
  * Decisions (UNVERIFIED in the reference notes):
  * - A result missing a BY field passes through unchanged and does not enter any window.
  * - A multivalue BY value feeds each of its groups and receives the aggregates of the first one.
- * - The window keeps a copy of each result as it arrived, so aggregates never see fields written later.
+ * - The window keeps the values each result gave as it arrived, so aggregates never see fields written later.
  * - The reset expressions are evaluated for every result, also those missing a BY field.
  * Unlimited windows cost one accumulator per group; windows are sliding (stats/window.ts, `windowed` below).
  */
