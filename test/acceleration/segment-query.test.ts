@@ -7,6 +7,7 @@ import type { FieldValue } from '../../src/events/value.js';
 import { parseSearchSource } from '../../src/spl/parse/parser.js';
 import { compileSearch } from '../../src/spl/search/predicate.js';
 import { SourceText } from '../../src/spl/source.js';
+import { rng } from '../rng.js';
 
 // Counts compilations (the real compileSearch runs): a search compiles its comparisons once, not per segment.
 vi.mock('../../src/spl/search/predicate.js', async (importOriginal) => {
@@ -21,16 +22,6 @@ vi.mock('../../src/spl/search/predicate.js', async (importOriginal) => {
  */
 const T0 = 1_700_000_000;
 
-/** A deterministic generator (mulberry32). */
-function rng(seed: number): () => number {
-  let a = seed;
-  return () => {
-    a = (a + 0x6d2b79f5) | 0;
-    let t = Math.imul(a ^ (a >>> 15), 1 | a);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const FIELDS = ['index', 'process', 'process_name', 'user', 'pid'];
 

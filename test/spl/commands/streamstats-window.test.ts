@@ -10,6 +10,7 @@ import { plan } from '../../../src/spl/index.js';
 import { NO_LOOKUPS } from '../../../src/spl/lookups.js';
 import { parallelOptions } from '../../parallel/helpers.js';
 import { run } from './helpers.js';
+import { rng } from '../../rng.js';
 
 const { tetragonEvents } = (await import('../../../bench/generate.mjs' as string)) as { tetragonEvents: (count: number, o: { seed: number }) => Iterable<Record<string, unknown>> };
 const shapeOf = (rows: readonly { fieldNames(): string[]; get(f: string): unknown }[]) => rows.map((r) => r.fieldNames().map((f) => [f, r.get(f)]));
@@ -42,16 +43,6 @@ interface Options {
   more: boolean;
 }
 
-/** A small deterministic generator (mulberry32): the same cases on every run. */
-function random(seed: number): () => number {
-  let a = seed;
-  return () => {
-    a = (a + 0x6d2b79f5) | 0;
-    let t = Math.imul(a ^ (a >>> 15), 1 | a);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const SCALARS: V[] = [1, 2, 3, 7, -4, 2.5, 10, 'abc', 'B', '7', 'zz', 0];
 
@@ -221,7 +212,7 @@ const outputs = (rows: Record<string, unknown>[]) =>
 describe('streamstats sliding windows', () => {
   for (const sorted of [true, false]) {
     it(`give each result what recomputing its window gives (${sorted ? 'time-sorted' : 'unsorted'} input, random windows, BY groups, multivalues, resets)`, async () => {
-      const rnd = random(sorted ? 20261207 : 7);
+      const rnd = rng(sorted ? 20261207 : 7);
       for (let c = 0; c < 150; c++) {
         const g = generate(rnd, sorted);
         const text = spl(g);
