@@ -93,6 +93,20 @@ export function parseRangeArg(text: string | undefined, now: number, tz: string,
   return checkedTime(t, flag);
 }
 
+/**
+ * `--earliest` and `--latest` together, as the API's `?earliest=&latest=` (web/context.ts): a range that ends where
+ * or before it starts is a USAGE error, not a silent run over nothing (two bounds swapped in a script).
+ */
+export function parseRangeArgs(opts: { earliest?: string; latest?: string }, now: number, tz: string): { earliest: number | null; latest: number | null } {
+  const earliest = parseRangeArg(opts.earliest, now, tz, '--earliest');
+  const latest = parseRangeArg(opts.latest, now, tz, '--latest');
+  if (earliest !== null && latest !== null && earliest >= latest) {
+    const iso = (t: number) => new Date(t * 1000).toISOString();
+    throw new VigilError('USAGE', `--earliest (${iso(earliest)}) must be before --latest (${iso(latest)})`);
+  }
+  return { earliest, latest };
+}
+
 export function checkTimeZone(tz: string): string {
   try {
     return canonicalTimeZone(tz);

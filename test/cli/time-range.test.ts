@@ -2,7 +2,7 @@ import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { VigilError } from '../../src/errors.js';
-import { parseRangeArg, parseTimeArg } from '../../src/cli/shared.js';
+import { parseRangeArg, parseRangeArgs, parseTimeArg } from '../../src/cli/shared.js';
 import { TimeModifierError } from '../../src/spl/time/modifiers.js';
 
 // 2026-11-21T00:30:00Z. Expected epochs below are counted by hand from 2026-11-21T00:00:00Z = 1795219200 (one day
@@ -79,6 +79,25 @@ describe('--earliest/--latest (parseRangeArg): what the API\'s ?earliest= takes 
   });
 });
 
+describe('--earliest with --latest (parseRangeArgs)', () => {
+  it('refuses a range that ends where or before it starts with USAGE, as the API does (earliest must be before latest)', () => {
+    // Swapped bounds: 02:00 to 01:00 on Dec 6.
+    expect(() => parseRangeArgs({ earliest: '2026-12-06T02:00Z', latest: '2026-12-06T01:00Z' }, NOW, 'UTC')).toThrow(
+      /^--earliest \(2026-12-06T02:00:00\.000Z\) must be before --latest \(2026-12-06T01:00:00\.000Z\)$/,
+    );
+    // Relative bounds resolve first: -10m@m is 00:20, -70m@m is 23:20 the day before.
+    expect(() => parseRangeArgs({ earliest: '-10m@m', latest: '-70m@m' }, NOW, 'UTC')).toThrow(VigilError);
+    // An empty range [t, t) is refused as well.
+    expect(() => parseRangeArgs({ earliest: '@d', latest: '@d' }, NOW, 'UTC')).toThrow(/must be before --latest/);
+  });
+
+  it('keeps an ordered range and one bound alone', () => {
+    expect(parseRangeArgs({ earliest: '-70m@m', latest: '-10m@m' }, NOW, 'UTC')).toEqual({ earliest: NOW - 70 * 60, latest: NOW - 10 * 60 });
+    expect(parseRangeArgs({ latest: '-10m@m' }, NOW, 'UTC')).toEqual({ earliest: null, latest: NOW - 600 });
+    expect(parseRangeArgs({ earliest: 'now' }, NOW, 'UTC')).toEqual({ earliest: NOW, latest: null });
+  });
+});
+
 describe('--from/--since (parseTimeArg) read the same forms, as USAGE errors', () => {
   it('reads ISO 8601 and modifiers', () => {
     expect(parseTimeArg('2026-12-06T02:00', NOW, 'America/New_York', '--from')).toBe(DEC6 + 7 * 3600);
@@ -95,6 +114,16 @@ describe('vigil search --earliest/--latest (the built CLI)', () => {
     const r = vigil(['search', 'index=* | stats count', '--events', '-', '--now', String(NOW), '--tz', 'America/New_York', '--earliest', '2026-12-06T02:00', '--latest', '2026-12-06T03:00-05:00', '--explain']);
     expect(r.stderr).toBe('');
     expect(r.stdout).toContain('scan: time [2026-12-06T07:00:00.000Z, 2026-12-06T08:00:00.000Z)');
+  });
+
+  it('fails swapped bounds with USAGE and exit code 2, on run as on search', () => {
+    const s = vigil(['search', 'index=* | stats count', '--events', '-', '--now', String(NOW), '--earliest', '-10m', '--latest', '-1h']);
+    expect(s.status).toBe(2);
+    expect(s.stdout).toBe('');
+    expect(s.stderr).toMatch(/^vigil: --earliest \(.*\) must be before --latest \(.*\) \[USAGE\]\n$/);
+    const r = vigil(['run', 'Cisco Isovalent - Shell Execution', '--events', '-', '--now', String(NOW), '--earliest', '-10m', '--latest', '-1h']);
+    expect(r.status).toBe(2);
+    expect(r.stderr).toMatch(/must be before --latest .*\[USAGE\]\n$/);
   });
 
   it('fails a bad bound with TIME_MODIFIER and exit code 2', () => {

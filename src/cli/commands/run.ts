@@ -11,7 +11,7 @@ import { outputSink } from '../output.js';
 import { progressReporter } from '../progress.js';
 import { applyGeoIpOption, GEOIP_DB_OPTION } from '../geoip-option.js';
 import { addLookupDirOptions, lookupDirSetup, runLookups, type LookupDirOptions } from '../lookup-dir-option.js';
-import { addEventOptions, checkTimeZone, InputIssues, outputFormat, parseNow, parseRangeArg, threadCount, warningPrinter, type EventOptions } from '../shared.js';
+import { addEventOptions, checkTimeZone, InputIssues, outputFormat, parseNow, parseRangeArgs, threadCount, warningPrinter, type EventOptions } from '../shared.js';
 import { failOnContentErrors, namedDetections } from './content-errors.js';
 
 interface RunCliOptions extends EventOptions, LookupDirOptions {
@@ -47,8 +47,7 @@ export function runCommand(program: Command): void {
     }
     const tz = checkTimeZone(opts.tz);
     const now = parseNow(opts.now, tz);
-    const earliest = parseRangeArg(opts.earliest, now, tz, '--earliest');
-    const latest = parseRangeArg(opts.latest, now, tz, '--latest');
+    const { earliest, latest } = parseRangeArgs(opts, now, tz);
     // Several detections share one scan, which reads on a thread of its own when worth it: started now, it loads
     // beside this thread's loading of the engine and the content (sources/read-thread.ts).
     const readThread = threads > 1 && opts.events && (opts.all === true || keys.length > 1) ? await startReadThread(keys.length, opts.all === true, opts.events) : null;

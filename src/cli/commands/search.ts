@@ -11,7 +11,7 @@ import { outputSink } from '../output.js';
 import { progressReporter } from '../progress.js';
 import { applyGeoIpOption, GEOIP_DB_OPTION } from '../geoip-option.js';
 import { addLookupDirOptions, lookupDirSetup, runLookups, type LookupDirOptions } from '../lookup-dir-option.js';
-import { addEventOptions, checkTimeZone, InputIssues, outputFormat, parseNow, parseRangeArg, threadCount, warningPrinter, type EventOptions } from '../shared.js';
+import { addEventOptions, checkTimeZone, InputIssues, outputFormat, parseNow, parseRangeArgs, threadCount, warningPrinter, type EventOptions } from '../shared.js';
 import { failOnContentErrors } from './content-errors.js';
 
 interface SearchCliOptions extends EventOptions, LookupDirOptions {
@@ -35,8 +35,7 @@ export function searchCommand(program: Command): void {
     applyGeoIpOption(opts.geoipDb);
     const tz = checkTimeZone(opts.tz);
     const now = parseNow(opts.now, tz);
-    const earliest = parseRangeArg(opts.earliest, now, tz, '--earliest');
-    const latest = parseRangeArg(opts.latest, now, tz, '--latest');
+    const { earliest, latest } = parseRangeArgs(opts, now, tz);
     const threads = threadCount(opts.threads);
     // The engine is imported when the command runs (the store only when it is searched): `vigil --help`
     // and the other commands do not load it.
