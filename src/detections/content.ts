@@ -372,11 +372,15 @@ function yamlFiles(dir: string, report?: ListingProblem): string[] {
   return listFiles(dir, (f) => f.endsWith('.yml') || f.endsWith('.yaml'), false, report);
 }
 
-/** Finds a detection by exact name, id, or case-insensitive name / snake name. */
+/**
+ * Finds a detection by exact name or id, else by case-insensitive name or id (RFC 4122: a UUID's hex digits are
+ * "case insensitive on input", so an id copied in upper case names the same detection) or snake name.
+ */
 export function findDetection(pack: ContentPack, key: string): Detection | undefined {
   const k = key.trim();
+  const lower = k.toLowerCase();
   return (
     pack.detections.find((d) => d.id === k || d.name === k) ??
-    pack.detections.find((d) => d.name.toLowerCase() === k.toLowerCase() || d.filterMacro === `${k}_filter`)
+    pack.detections.find((d) => d.name.toLowerCase() === lower || d.id.toLowerCase() === lower || d.filterMacro === `${k}_filter`)
   );
 }

@@ -30,6 +30,14 @@ describe('bundled content', () => {
     ]);
   });
 
+  it('finds a detection by its id in any case (RFC 4122: UUID hex digits are case-insensitive on input)', () => {
+    const seed = 'Cisco Isovalent - Curl Execution With Insecure Flags';
+    expect(findDetection(pack, 'C16C4899-D3F7-461B-92C2-CC0EF5758855')?.name).toBe(seed);
+    expect(findDetection(pack, ' c16c4899-d3f7-461b-92c2-cc0ef5758855 ')?.name).toBe(seed);
+    // A prefix of the id is not an id.
+    expect(findDetection(pack, 'c16c4899')).toBeUndefined();
+  });
+
   it('has the seed detection exactly as specified', () => {
     const d = findDetection(pack, 'Cisco Isovalent - Curl Execution With Insecure Flags')!;
     expect(d.id).toBe('c16c4899-d3f7-461b-92c2-cc0ef5758855');
