@@ -12,6 +12,11 @@ export interface Result {
    * readField, which falls back to `get`.
    */
   read?(ref: FieldRef): FieldValue | null;
+  /**
+   * The value of an indexed field the event was stored with (HEC `fields`: what `name::value` searches), null when
+   * none; rows not made from an event (stats' groups, `table`'s rows) have none and leave it out.
+   */
+  indexed?(name: string): FieldValue | null;
   /** Sets a field; null removes it. */
   set(field: string, value: FieldValue | null): void;
   /**
@@ -351,6 +356,11 @@ export class WrittenRow implements Result {
       if (v !== undefined) return v;
     }
     return readField(this.base, ref);
+  }
+
+  indexed(name: string): FieldValue | null {
+    const r = this.row ?? this.base;
+    return r.indexed !== undefined ? r.indexed(name) : null;
   }
 
   set(field: string, value: FieldValue | null): void {

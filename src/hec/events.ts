@@ -2,7 +2,7 @@
  * HEC request bodies → Events. Pure functions: a whole batch is validated before anything is stored, and the
  * first invalid event fails the batch with its 0-based number (`invalid-event-number`).
  */
-import type { Event } from '../events/event.js';
+import type { Event, IndexedFields } from '../events/event.js';
 import type { HecTokenConfig } from '../config/config.js';
 import { INDEX_NAME } from '../config/config.js';
 import { parseJsonLine, parseTetragonTime, tetragonSourcetype, SOURCETYPE_ISOVALENT } from '../sources/tetragon.js';
@@ -168,15 +168,31 @@ function optionalString(obj: Record<string, unknown>, key: string, eventNumber: 
   return v === '' ? undefined : v;
 }
 
-/** Indexed fields: a mapping of flat values (scalars or arrays of scalars), Splunk's rule; else code 15. */
-function checkFields(fields: unknown, eventNumber: number): void {
-  if (fields === undefined || fields === null) return;
+/**
+ * Indexed fields: a mapping of flat values (scalars or arrays of scalars), Splunk's rule; else code 15. Kept as text,
+ * as Splunk indexes them (`5` -> "5", `true` -> "true"); a null value, or null in an array, is no value.
+ */
+function indexedFields(fields: unknown, eventNumber: number): IndexedFields | undefined {
+  if (fields === undefined || fields === null) return undefined;
   if (!isJsonObject(fields)) throw failure(HEC.INDEXED_FIELDS, eventNumber);
-  for (const v of Object.values(fields)) {
-    if (typeof v === 'object' && v !== null) {
-      if (!Array.isArray(v) || v.some((x) => typeof x === 'object' && x !== null)) throw failure(HEC.INDEXED_FIELDS, eventNumber);
+  const out: Record<string, string | string[]> = {};
+  let any = false;
+  for (const [name, v] of Object.entries(fields)) {
+    if (Array.isArray(v)) {
+      if (v.some((x) => typeof x === 'object' && x !== null)) throw failure(HEC.INDEXED_FIELDS, eventNumber);
+      const values = v.filter((x) => x !== null).map(String);
+      if (values.length === 0) continue;
+      out[name] = values.length === 1 ? (values[0] as string) : values;
+    } else if (typeof v === 'object' && v !== null) {
+      throw failure(HEC.INDEXED_FIELDS, eventNumber);
+    } else if (v !== null) {
+      out[name] = String(v);
+    } else {
+      continue;
     }
+    any = true;
   }
+  return any ? out : undefined;
 }
 
 function isBlank(event: unknown): boolean {
@@ -262,7 +278,7 @@ function envelopeEvent(text: string, obj: unknown, span: ValueSpan, i: number, c
   const src = optionalString(obj, 'source', i) ?? defaults.source;
   const sourcetype = optionalString(obj, 'sourcetype', i) ?? defaults.sourcetype ?? ctx.token.defaultSourcetype;
   const index = resolveIndex(optionalString(obj, 'index', i) ?? defaults.index, ctx, i);
-  checkFields(obj['fields'], i);
+  const fields = indexedFields(obj['fields'], i);
 
   ctx.admit?.();
   let raw: string;
@@ -295,6 +311,7 @@ function envelopeEvent(text: string, obj: unknown, span: ValueSpan, i: number, c
     _raw: raw,
     // Already parsed: consumers of the batch (the match index) need not parse `_raw` again.
     ...(json !== undefined ? { json } : {}),
+    ...(fields !== undefined ? { fields } : {}),
   };
 }
 

@@ -190,7 +190,14 @@ export class EventResult implements Result {
         if (v !== undefined) return v;
       }
     }
+    const indexed = this.event.fields;
+    if (indexed !== undefined && Object.hasOwn(indexed, field)) return withIndexed(this.extracted(field, m), indexed[field]!);
     return this.extracted(field, m);
+  }
+
+  indexed(name: string): FieldValue | null {
+    const indexed = this.event.fields;
+    return indexed !== undefined && Object.hasOwn(indexed, name) ? indexedValue(indexed[name]!) : null;
   }
 
   set(field: string, value: FieldValue | null): void {
@@ -214,6 +221,7 @@ export class EventResult implements Result {
     };
     for (const f of EVENT_METADATA_FIELDS) add(f);
     for (const f of this.all().keys()) add(f);
+    if (this.event.fields !== undefined) for (const f of Object.keys(this.event.fields)) add(f);
     if (this.derived !== null) for (const f of this.derivedValues().keys()) add(f);
     if (o !== null) for (const [f, v] of o) if (v !== null) add(f);
     return names;
@@ -310,6 +318,20 @@ export class EventResult implements Result {
     x.all = all;
     return all;
   }
+}
+
+/** An indexed field's stored value as a field value (a copy of an array: values are never shared with a row's writes). */
+function indexedValue(v: string | readonly string[]): FieldValue {
+  return typeof v === 'string' ? v : v.slice();
+}
+
+/**
+ * A field both extracted at search time and indexed (HEC `fields`) has both values, the extracted first, as Splunk
+ * shows a field extracted twice; one that only the event's indexed fields hold has theirs.
+ */
+function withIndexed(extracted: FieldValue | null, indexed: string | readonly string[]): FieldValue {
+  if (extracted === null) return indexedValue(indexed);
+  return [...(Array.isArray(extracted) ? (extracted as readonly (string | number)[]) : [extracted as string | number]), ...(typeof indexed === 'string' ? [indexed] : indexed)];
 }
 
 /** A lazy Result for a raw event; `derived` adds computed fields such as `tag` (see DerivedFields). */
