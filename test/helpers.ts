@@ -25,6 +25,7 @@ export function memorySource(events: Partial<Event>[], newestFirst = false): Eve
     source: e.source ?? 'memory',
     host: e.host ?? 'test-host',
     _raw: e._raw ?? '{}',
+    ...(e.fields !== undefined ? { fields: e.fields } : {}),
   }));
   const src = {
     newestFirst,
@@ -33,7 +34,8 @@ export function memorySource(events: Partial<Event>[], newestFirst = false): Eve
       src.lastRequest = req;
       const raw = compileRawFilter(req.raw);
       const meta = metadataPredicate(req);
-      yield full.filter((e) => (!raw || raw(e._raw)) && meta(e) && (req.earliest === null || e._time >= req.earliest) && (req.latest === null || e._time < req.latest));
+      // An event with indexed fields passes the raw-text prefilter: their values are not in `_raw` (events/scan.ts).
+      yield full.filter((e) => (!raw || e.fields !== undefined || raw(e._raw)) && meta(e) && (req.earliest === null || e._time >= req.earliest) && (req.latest === null || e._time < req.latest));
     },
   };
   return src;

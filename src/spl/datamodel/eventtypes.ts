@@ -76,6 +76,7 @@ export function respan(e: SearchExpr, at: Span): SearchExpr {
     case 'not':
       return { ...e, expr: respan(e.expr, at), span: at };
     case 'compare':
+    case 'indexed':
       return { ...e, value: v(e.value), fieldSpan: at, span: at };
     case 'in':
       return { ...e, values: e.values.map(v), fieldSpan: at, span: at };

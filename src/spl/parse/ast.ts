@@ -33,6 +33,11 @@ export type SearchExpr =
   | { kind: 'not'; expr: SearchExpr; span: Span }
   | { kind: 'compare'; field: string; fieldSpan: Span; op: SearchOp; value: SearchValue; caseSensitive: boolean; span: Span }
   | { kind: 'in'; field: string; fieldSpan: Span; values: SearchValue[]; span: Span }
+  /**
+   * `name::value`: an indexed field's value (HEC `fields`; `host`, `source`, `sourcetype`: the event's own), never
+   * the search-time fields or `_raw`. Case-insensitive, `*` wildcards, as `name=value`.
+   */
+  | { kind: 'indexed'; field: string; fieldSpan: Span; value: SearchValue; span: Span }
   /** A bare term or quoted phrase matched against _raw (`term` = TERM(): no segmentation). */
   | { kind: 'term'; value: SearchValue; caseSensitive: boolean; exactTerm: boolean; span: Span }
   /** `earliest=`/`latest=` inside the search: a time bound, not a field comparison. */

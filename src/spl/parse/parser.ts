@@ -3,6 +3,9 @@ import { Lexer, isSpace, type LexMode, type Token } from './lexer.js';
 import { skipQuoted } from '../macros/macros.js';
 import type { CommandAst, EvalBinaryOp, EvalExpr, PipelineAst, SearchExpr, SearchOp, SearchValue } from './ast.js';
 
+/** The name of `name::value` (an indexed field): a field name's characters, starting with a letter or `_`. */
+const INDEXED_NAME = /^[A-Za-z_][\w.-]*$/;
+
 /**
  * Most parentheses, function calls, `NOT`s, signs and subsearches open at once. The parser (and every pass over
  * the tree after it) recurses once per level, ~10 stack frames for an eval parenthesis: ~850 levels overflow
@@ -567,9 +570,34 @@ export class ArgParser {
           span: cover(t.span, close.span),
         };
       }
+      if (t.kind === 'word') {
+        const indexed = this.indexedTerm(t, n);
+        if (indexed !== null) return indexed;
+      }
       return { kind: 'term', value: { value: t.value, quoted: t.kind === 'string', span: t.span }, caseSensitive: false, exactTerm: false, span: t.span };
     }
     throw this.error(`unexpected ${describe(t)} in search`, t.span);
+  }
+
+  /**
+   * `name::value` (word `t`, `n` the token after it): an indexed-field term, or null when `t` is a plain term. The
+   * value may be quoted right after the `::` (`host::"web 01"`). A name is a field name's characters (`k8s.pod.name`):
+   * `::` elsewhere in a word (`*sekurlsa::pth*`, `::1`) keeps it a term, as does `tag::host=x` (a compare).
+   */
+  private indexedTerm(t: Token, n: Token): SearchExpr | null {
+    const at = t.value.indexOf('::');
+    if (at <= 0 || !INDEXED_NAME.test(t.value.slice(0, at))) return null;
+    const name = t.value.slice(0, at);
+    const fieldSpan = { start: t.span.start, end: t.span.start + at };
+    let value: SearchValue;
+    if (at + 2 === t.value.length) {
+      if (n.kind !== 'string' || n.spaceBefore) return null;
+      this.next('search');
+      value = { value: n.value, quoted: true, span: n.span };
+    } else {
+      value = { value: t.value.slice(at + 2), quoted: false, span: { start: t.span.start + at + 2, end: t.span.end } };
+    }
+    return { kind: 'indexed', field: name, fieldSpan, value, span: cover(t.span, value.span) };
   }
 
   private searchValue(opTok: Token): { value: SearchValue; caseSensitive: boolean } {

@@ -359,6 +359,7 @@ function rawFilterOf(e: SearchExpr, skip: (field: string) => boolean, values: { 
     case 'not':
     case 'time':
     case 'subsearch':
+    case 'indexed': // an indexed field's value is not in `_raw`
       return null;
     case 'compare':
       if (skip(e.field) || values.left < 1) return null;

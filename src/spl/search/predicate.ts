@@ -1,7 +1,7 @@
 import { readField, type Result } from '../../events/result.js';
 import { fieldRef } from '../../normalize/event-result.js';
 import { wildcardTest } from '../../events/scan.js';
-import { toNumber, toText, valuesOf, type Scalar } from '../../events/value.js';
+import { toNumber, toText, valuesOf, type FieldValue, type Scalar } from '../../events/value.js';
 import type { SearchExpr, SearchOp, SearchValue } from '../parse/ast.js';
 import { SplError, type SourceText } from '../source.js';
 import { compareScalars } from '../eval/compare.js';
@@ -15,6 +15,7 @@ import { cidrMatcher } from './cidr.js';
  * - `NOT field=value` also matches events without the field.
  * - `<`, `<=`, `>`, `>=`: numeric when both sides are numeric, else byte order.
  * - bare terms and quoted phrases match `_raw` case-insensitively at token boundaries.
+ * - `name::value`: an indexed field (HEC `fields`; `host`/`source`/`sourcetype`), matched as `field=value` is.
  * - `earliest=`/`latest=` are time bounds handled by the planner; here they are always true.
  */
 export type RowPredicate = (row: Result) => boolean;
@@ -61,7 +62,26 @@ function compileNode(e: SearchExpr, source: SourceText): RowPredicate {
       return compileIn(e.field, e.values);
     case 'term':
       return compileTerm(e.value, e.caseSensitive, e.exactTerm);
+    case 'indexed':
+      return compileIndexed(e.field, e.value);
   }
+}
+
+/** Default fields Splunk indexes as `name::value` terms: the event's own, not its HEC `fields`. */
+const INDEXED_METADATA: ReadonlySet<string> = new Set(['host', 'source', 'sourcetype']);
+
+/**
+ * `name::value`: the event's indexed field (Result.indexed: HEC `fields`), or its host, source, sourcetype; never a
+ * search-time field nor `_raw`. Rows not made from events have no indexed fields: never a match.
+ */
+function compileIndexed(name: string, value: SearchValue): RowPredicate {
+  const m = remembering(valueMatcher(value, false), value.value.includes('*'));
+  const any = (v: FieldValue | null): boolean => (v === null ? false : Array.isArray(v) ? v.some(m) : m(v as Scalar));
+  if (INDEXED_METADATA.has(name)) {
+    const field = fieldRef(name);
+    return (r) => any(readField(r, field));
+  }
+  return (r) => r.indexed !== undefined && any(r.indexed(name));
 }
 
 function compileCompare(name: string, op: SearchOp, value: SearchValue, caseSensitive: boolean): RowPredicate {
