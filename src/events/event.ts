@@ -43,7 +43,8 @@ export function parseIndexedFields(text: string | null | undefined): IndexedFiel
     return undefined;
   }
   if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) return undefined;
-  const out: Record<string, string | readonly string[]> = {};
+  // No prototype: a field named `__proto__` is a field like any other.
+  const out = Object.create(null) as Record<string, string | readonly string[]>;
   let any = false;
   for (const [k, v] of Object.entries(parsed as Record<string, unknown>)) {
     if (typeof v === 'string' || (Array.isArray(v) && v.every((x) => typeof x === 'string'))) {

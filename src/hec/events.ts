@@ -175,7 +175,8 @@ function optionalString(obj: Record<string, unknown>, key: string, eventNumber: 
 function indexedFields(fields: unknown, eventNumber: number): IndexedFields | undefined {
   if (fields === undefined || fields === null) return undefined;
   if (!isJsonObject(fields)) throw failure(HEC.INDEXED_FIELDS, eventNumber);
-  const out: Record<string, string | string[]> = {};
+  // No prototype: a field named `__proto__` is a field like any other.
+  const out = Object.create(null) as Record<string, string | string[]>;
   let any = false;
   for (const [name, v] of Object.entries(fields)) {
     if (Array.isArray(v)) {

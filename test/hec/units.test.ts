@@ -113,6 +113,18 @@ describe('batch builders hand over their parse', () => {
     expect(c!.json).toEqual([1, 2]);
   });
 
+  it('/event: `fields` become the event\'s indexed fields, as text; null is no value; none is no property', () => {
+    // Splunk's HEC: "fields" is "a JSON object that contains explicit custom fields to be defined at index time";
+    // values are flat (a scalar, or an array of scalars: a multivalue field).
+    const body =
+      '{"event":"a","fields":{"k8s.pod.name":"web-1","n":9,"ok":true,"tags":["x",2,null],"gone":null,"empty":[],"one":["solo"],"__proto__":["p"],"constructor":"c"}}' +
+      '{"event":"b","fields":{}}{"event":"c"}{"event":"d","fields":null}';
+    const [a, b, c, d] = parseEventBatch(body, ctx, { autoExtractTimestamp: false, defaults: {} });
+    expect({ ...a!.fields }).toEqual({ 'k8s.pod.name': 'web-1', n: '9', ok: 'true', tags: ['x', '2'], one: 'solo', ['__proto__']: 'p', constructor: 'c' });
+    expect(Object.keys(a!.fields!)).toContain('__proto__');
+    for (const e of [b, c, d]) expect('fields' in e!).toBe(false);
+  });
+
   it('refuses envelopes nested deeper than maxJsonDepth before parsing them, numbering the event', () => {
     const deep = (n: number) => '['.repeat(n) + ']'.repeat(n);
     // Depth 8 is the limit here: the envelope (1) holding 7 arrays passes, 8 arrays do not.
