@@ -1,5 +1,5 @@
 import { Command, CommanderError } from 'commander';
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { VigilError } from '../errors.js';
 import { EXIT_USAGE, reportError } from './exit.js';
 import { printable } from '../outputs/printable.js';
@@ -67,6 +67,24 @@ function variadicHint(option: string): string {
   return `hint: ${option} takes every argument after it; put the command's arguments before ${option}, or end its list with --\n`;
 }
 
+/**
+ * A variadic option given no value but the next option (`--events --format csv`): commander takes `--format` as its
+ * first file, and the run then failed on reading it (exit 1), not as the usage error it is. A file whose name
+ * starts with `--` is still read when it exists (or written `./--name`).
+ */
+function optionTakenAsValue(args: readonly string[]): VigilError | null {
+  for (let i = 0; i + 1 < args.length; i++) {
+    const a = args[i]!;
+    if (a === '--') return null;
+    const next = args[i + 1]!;
+    if (VARIADIC_OPTIONS.includes(a) && next.startsWith('--') && !existsSync(next)) {
+      const what = a === '--content' ? 'directories' : 'files';
+      return new VigilError('USAGE', `${a} takes its ${what} right after it, and took the option ${printable(next)} as one (a file of that name: ./${printable(next)})`);
+    }
+  }
+  return null;
+}
+
 /** The CLI entry point (bin/vigil.js). Sets process.exitCode: 0 ok, 2 usage/SPL/content errors, 1 otherwise. */
 export async function main(argv: readonly string[]): Promise<void> {
   // `vigil ... | head`: a closed pipe ends the output quietly, as Unix tools do; any other write error (a full disk)
@@ -75,6 +93,11 @@ export async function main(argv: readonly string[]): Promise<void> {
     if (err.code === 'EPIPE') process.exit(process.exitCode ?? 0);
     process.exit(reportError(new VigilError('OUTPUT_IO', `cannot write the output: ${err.message}`, { cause: err })));
   });
+  const dashed = optionTakenAsValue(argv.slice(2));
+  if (dashed !== null) {
+    process.exitCode = reportError(dashed);
+    return;
+  }
   const program = await buildProgram(argv.slice(2));
   try {
     await program.parseAsync([...argv]);

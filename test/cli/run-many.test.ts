@@ -174,4 +174,13 @@ describe('vigil run with several detections', () => {
     expect(search.err).toContain('hint: --events takes every argument after it');
     expect(vigil(['search', '--now', NOW, 'index=* | stats count', '--events', DATA]).err).not.toContain('hint:');
   });
+
+  it('--events (or --content) followed by another option is a usage error (exit 2), not a file that cannot be read', () => {
+    const r = vigil(['search', 'index=* | stats count', '--events', '--format', 'csv']);
+    expect(r.code).toBe(2);
+    expect(r.err).toBe('vigil: --events takes its files right after it, and took the option --format as one (a file of that name: ./--format) [USAGE]\n');
+    expect(vigil(['run', SEED, '--content', '--events', DATA]).err).toContain('--content takes its directories right after it, and took the option --events as one');
+    // After `--`, an argument is no option: the list is the user's.
+    expect(vigil(['search', '--now', NOW, '--events', DATA, '--format', 'csv', '--', 'index=* | stats count']).code).toBe(0);
+  });
 });
