@@ -39,23 +39,32 @@ function badOption(body: SearchRequest): string | null {
 /**
  * A time bound of the body: absent, empty or `all` is none; a number in years 1000 to 9999 (1e400 is Infinity);
  * ISO 8601 is read here; the rest is the search's, once its time is known to be in those years too, as every
- * range's and `--earliest`'s is (`-999999999999d` ran, a bound of year -2.7e9).
+ * range's and `--earliest`'s is (`-999999999999d` ran, a bound of year -2.7e9). `at`: the time it resolves to (null:
+ * none, or a text the search itself reports).
  */
-function apiBound(v: string | number | null | undefined, now: number, tz: string, name: string): string | number | null {
-  if (typeof v === 'number') return checkedTime(v, `"${name}"`);
-  if (typeof v !== 'string') return v ?? null;
+function apiBound(v: string | number | null | undefined, now: number, tz: string, name: string): { bound: string | number | null; at: number | null } {
+  if (typeof v === 'number') {
+    const at = checkedTime(v, `"${name}"`);
+    return { bound: at, at };
+  }
+  if (typeof v !== 'string') return { bound: v ?? null, at: null };
   const text = v.trim();
-  if (text === '' || text === 'all' || /^\d{4}-\d\d-\d\d/.test(text)) return parseBound(text, now, tz, name);
+  if (text === '' || text === 'all' || /^\d{4}-\d\d-\d\d/.test(text)) {
+    const at = parseBound(text, now, tz, name);
+    return { bound: at, at };
+  }
   let t: number;
   try {
     t = resolveTimeModifier(text, now, tz);
   } catch {
     // Not a modifier: the search reports it (TIME_MODIFIER, at its offset).
-    return v;
+    return { bound: v, at: null };
   }
-  checkedTime(t, name);
-  return v;
+  return { bound: v, at: checkedTime(t, name) };
 }
+
+/** A checked time (years 1000 to 9999) in ISO 8601, UTC. */
+const isoTime = (t: number): string => new Date(t * 1000).toISOString();
 
 /**
  * `POST /api/search`: results stream as NDJSON lines — `{"result": {...}}` per row, `{"progress": {...}}`
@@ -100,8 +109,13 @@ export function searchRoutes(app: Hono<ApiEnv>, deps: ApiDeps): void {
     let latest: string | number | null;
     try {
       t = body.now == null ? now() : checkedTime(body.now, '"now"');
-      earliest = apiBound(body.earliest, t, tz, 'earliest');
-      latest = apiBound(body.latest, t, tz, 'latest');
+      const from = apiBound(body.earliest, t, tz, 'earliest');
+      const to = apiBound(body.latest, t, tz, 'latest');
+      // As the GET routes' ranges and `vigil search --earliest/--latest`: swapped bounds (a script's) are refused,
+      // not a search over nothing answered 200.
+      if (from.at !== null && to.at !== null && from.at >= to.at) throw new VigilError('USAGE', `"earliest" (${isoTime(from.at)}) must be before "latest" (${isoTime(to.at)})`);
+      earliest = from.bound;
+      latest = to.bound;
     } catch (e) {
       return c.json({ error: errorJson(e) }, 400);
     }

@@ -176,6 +176,18 @@ describe('numbers outside the times vigil takes (years 1000 to 9999 UTC)', () =>
     expect(((await bad.json()) as { error: { code: string } }).error.code).toBe('TIME_MODIFIER');
   });
 
+  it('POST /api/search refuses swapped bounds (400 USAGE naming both times), as the GET ranges and vigil search do', async () => {
+    // now = 2026-12-07T00:00:00Z; -10m and -1h resolve to 23:50 and 23:00 the day before.
+    const now = Date.UTC(2026, 11, 7) / 1000;
+    const swapped = await bearer('/api/search', { method: 'POST', json: { search: '| makeresults', now, earliest: '-10m', latest: '-1h' } });
+    expect(swapped.status).toBe(400);
+    expect(await swapped.json()).toEqual({ error: { code: 'USAGE', message: '"earliest" (2026-12-06T23:50:00.000Z) must be before "latest" (2026-12-06T23:00:00.000Z)' } });
+    const equal = await bearer('/api/search', { method: 'POST', json: { search: '| makeresults', now, earliest: now - 60, latest: '-1m' } });
+    expect(equal.status).toBe(400);
+    const ok = await bearer('/api/search', { method: 'POST', json: { search: '| makeresults', now, earliest: '-1h', latest: '-10m', progressMs: 0 } });
+    expect(ok.status).toBe(200);
+  });
+
   it('backfill echoes a detection name it does not have with its control characters replaced (vigil backfill prints it)', async () => {
     const res = await post('/api/backfill', JSON.stringify({ from: '-1h', to: 'now', detections: ['bad\u001b[31mname\u0007'] }));
     expect(res.status).toBe(400);
