@@ -638,9 +638,11 @@ function notFound(findingId: string): VigilError {
   return new VigilError('CONTENT_NOT_FOUND', `no finding with id "${findingId}"`);
 }
 
-/** The stored fields only (a reader's parsed `json` is not stored). */
+/** The stored fields only, indexed fields included (a reader's parsed `json` is not stored). */
 function plainEvent(e: Event): Event {
-  return { _time: e._time, index: e.index, sourcetype: e.sourcetype, source: e.source, host: e.host, _raw: e._raw };
+  const plain: Event = { _time: e._time, index: e.index, sourcetype: e.sourcetype, source: e.source, host: e.host, _raw: e._raw };
+  if (e.fields !== undefined) plain.fields = e.fields;
+  return plain;
 }
 
 /** How long releasing a shared lock may take before its connection is dropped instead. */

@@ -126,7 +126,7 @@ describe('ClickHouse errors and batch ids (pure)', () => {
     const batch = [event({ _time: 1.5, _raw: 'a\tb' }), event({ _time: 2, _raw: 'c' })];
     const a = encodeBatch(batch);
     expect(encodeBatch(batch.map((e) => ({ ...e, json: { parsed: true } })))).toEqual(a); // `json` is never stored
-    expect(a.lines).toEqual(['0\t1500000\tmain\tst\tsrc\th\ta\\tb\n', '1\t2000000\tmain\tst\tsrc\th\tc\n']);
+    expect(a.lines).toEqual(['0\t1500000\tmain\tst\tsrc\th\ta\\tb\t\n', '1\t2000000\tmain\tst\tsrc\th\tc\t\n']); // the last field: no indexed fields
     expect(encodeBatch([batch[1]!, batch[0]!]).id).not.toBe(a.id);
     expect(encodeBatch([{ ...batch[0]!, host: 'h2' }, batch[1]!]).id).not.toBe(a.id);
   });

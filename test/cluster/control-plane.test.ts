@@ -328,6 +328,26 @@ describe.skipIf(skip)('control plane: run events and the event store', () => {
     await s.close();
   });
 
+  it('keeps the indexed fields of a run’s events, delivered at once and from the pending block', async () => {
+    const schema = newSchema();
+    const { s, sink } = await open(schema);
+    const fields = { 'k8s.pod.name': 'web-1', tags: ['a', 'b\t"c"'] };
+    const now = makeRun('d', T, { risk: 2 });
+    now.events[0] = { ...now.events[0]!, fields };
+    await s.commitRun(now);
+    expect(sink.batches[0]![0]!.fields).toEqual(fields);
+    expect(sink.batches[0]![1]!.fields).toBeUndefined();
+    const later = makeRun('d', T + HOUR, { risk: 2 });
+    later.events[1] = { ...later.events[1]!, fields };
+    sink.failure = new Error('down');
+    await s.commitRun(later); // kept in PostgreSQL as JSON text, read back by the sweep
+    sink.failure = null;
+    expect(await s.deliverPendingEvents()).toBe(1);
+    expect(sink.batches[1]![0]!.fields).toBeUndefined();
+    expect(sink.batches[1]![1]!.fields).toEqual(fields);
+    await s.close();
+  });
+
   it('delivers pending blocks once when three nodes sweep at the same time', async () => {
     const schema = newSchema();
     const nodes = await Promise.all([1, 2, 3].map(() => open(schema)));

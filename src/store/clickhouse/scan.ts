@@ -2,7 +2,7 @@
  * Scans of the ClickHouse store: the request's conditions as SQL (each exact or weaker than the engine's own test,
  * never stronger), then the matching events newest first, one time window at a time (see CONTEXT.md "Scans").
  */
-import type { Event } from '../../events/event.js';
+import { parseIndexedFields, type Event } from '../../events/event.js';
 import {
   GUARD_ESCAPE,
   GUARD_KELVIN,
@@ -18,7 +18,7 @@ import {
 } from '../../events/scan.js';
 import { fromMicros, microsAtOrAfter } from '../schema.js';
 import { StoreError } from '../types.js';
-import { HOUR_US, floorDivSql } from './schema.js';
+import { FIELDS, HOUR_US, floorDivSql } from './schema.js';
 import { likeLiteral, quote } from './sql.js';
 import { TsvLines, tsvInt, tsvText, tsvValue } from './tsv.js';
 
@@ -29,6 +29,8 @@ export interface ScanContext {
   local: string;
   /** How many shards `read` serves (0 … shards-1). */
   shards: number;
+  /** Whether the tables have the `fields` column (indexed fields); without it every event has none. */
+  fields: boolean;
   /** Passes a query's TabSeparated answer from one replica of the shard to `chunk` as it arrives; resolves at its end. */
   read(shard: number, sql: string, signal: AbortSignal, chunk: (bytes: Buffer) => void): Promise<void>;
   query(sql: string): Promise<string>;
@@ -207,6 +209,9 @@ export async function* scanClickHouse(ctx: ScanContext, req: ScanRequest, option
   };
 
   const raw = req.raw === null ? null : rawSql(req.raw);
+  // An event with indexed fields passes the raw filter: the filter's literals come from field conditions assumed to
+  // be in `_raw`, and an indexed field's value is not; the engine decides it.
+  const rawWhere = raw === null ? '' : ctx.fields ? ` WHERE (${raw}) OR ${FIELDS} != ''` : ` WHERE ${raw}`;
   // SQL lets through source/host values it cannot decide (non-ASCII): the engine's own test settles them here, so a
   // scan returns exactly the events the SQLite store's does for metadata (cheap: remembered per value).
   const metadata = metadataPredicate(req);
@@ -230,8 +235,8 @@ export async function* scanClickHouse(ctx: ScanContext, req: ScanRequest, option
     const w = next.value;
     // PREWHERE: the metadata and time columns are read first, `raw` only for the granules they leave.
     const sql =
-      `SELECT t, at, batch, n, index, sourcetype, source, host, raw FROM ${ctx.local}` +
-      ` PREWHERE ${[...where, `t >= ${quote(w.lo)}`, `t < ${quote(w.hi)}`].join(' AND ')}${raw === null ? '' : ` WHERE ${raw}`}`;
+      `SELECT t, at, batch, n, index, sourcetype, source, host, raw, ${ctx.fields ? FIELDS : "''"} FROM ${ctx.local}` +
+      ` PREWHERE ${[...where, `t >= ${quote(w.lo)}`, `t < ${quote(w.hi)}`].join(' AND ')}${rawWhere}`;
     return { w, rows: await readWindow(ctx, sql, metadata, reading.signal) };
   };
   let pending = readNext();
@@ -322,11 +327,14 @@ async function readWindow(ctx: ScanContext, sql: string, metadata: (e: Event) =>
 }
 
 /** Tab positions of the row being parsed (scratch: parsing is synchronous). */
-const TABS = new Int32Array(8);
+const TABS = new Int32Array(9);
+
+/** Offsets kept per row in WindowRows.offsets: batch, raw and fields, each [start, end). */
+const STRIDE = 6;
 
 /**
- * A window's rows, column by column: the sort key, the metadata (decoded: a few values, shared) and where `batch`
- * and `_raw` are in the answer's bytes. No object per row while the window is read and sorted, and its text stays
+ * A window's rows, column by column: the sort key, the metadata (decoded: a few values, shared) and where `batch`,
+ * `_raw` and the indexed fields are in the answer's bytes. No object per row while the window is read and sorted, and its text stays
  * in the answer's Buffers (outside the JS heap) until a row is yielded: the garbage collector has nothing to copy
  * around (with an object and a string per row, its scavenges took half of a scan's CPU).
  */
@@ -335,8 +343,8 @@ class WindowRows {
   t = new Float64Array(1024);
   at = new Float64Array(1024);
   n = new Float64Array(1024);
-  /** batch: [start, end) in the row's Buffer; raw: [start, end). */
-  offsets = new Int32Array(4 * 1024);
+  /** batch: [start, end) in the row's Buffer; raw: [start, end); fields: [start, end) (empty: none). */
+  offsets = new Int32Array(STRIDE * 1024);
   bufs: Buffer[] = [];
   index: string[] = [];
   sourcetype: string[] = [];
@@ -344,13 +352,13 @@ class WindowRows {
   host: string[] = [];
 
   /**
-   * Parses the line `t, at, batch, n, index, sourcetype, source, host, raw` and keeps it when it passes `metadata`.
-   * A line of another shape (an error ClickHouse wrote into the answer after its first rows: its text is no row of
-   * integers and 8 tabs) is STORE_IO.
+   * Parses the line `t, at, batch, n, index, sourcetype, source, host, raw, fields` and keeps it when it passes
+   * `metadata`. A line of another shape (an error ClickHouse wrote into the answer after its first rows: its text is
+   * no row of integers and 9 tabs) is STORE_IO.
    */
   add(buf: Buffer, start: number, end: number, decode: readonly [FieldDecoder, FieldDecoder, FieldDecoder, FieldDecoder], probe: Event, metadata: (e: Event) => boolean): void {
     let p = start;
-    for (let k = 0; k < 8; k++) {
+    for (let k = 0; k < 9; k++) {
       const tab = buf.indexOf(9, p);
       if (tab < 0 || tab >= end) throw unexpected(buf, start, end);
       TABS[k] = tab;
@@ -374,10 +382,13 @@ class WindowRows {
     this.at[i] = at;
     this.n[i] = n;
     const o = this.offsets;
-    o[4 * i] = TABS[1]! + 1;
-    o[4 * i + 1] = TABS[2]!;
-    o[4 * i + 2] = TABS[7]! + 1;
-    o[4 * i + 3] = end;
+    const k = STRIDE * i;
+    o[k] = TABS[1]! + 1;
+    o[k + 1] = TABS[2]!;
+    o[k + 2] = TABS[7]! + 1;
+    o[k + 3] = TABS[8]!;
+    o[k + 4] = TABS[8]! + 1;
+    o[k + 5] = end;
     this.bufs.push(buf);
     this.index.push(probe.index);
     this.sourcetype.push(probe.sourcetype);
@@ -395,7 +406,7 @@ class WindowRows {
     this.t = more(this.t, size);
     this.at = more(this.at, size);
     this.n = more(this.n, size);
-    this.offsets = more(this.offsets, 4 * size);
+    this.offsets = more(this.offsets, STRIDE * size);
   }
 
   /** Row numbers newest first; ties on t by latest arrival (`at`), then batch, then reverse position in the batch (the SQLite seq order). */
@@ -408,29 +419,36 @@ class WindowRows {
   /** Batch ids (UInt64 in decimal) compared as numbers: by length, then digits. */
   private compareBatch(a: number, b: number): number {
     const o = this.offsets;
-    const la = o[4 * a + 1]! - o[4 * a]!;
-    const lb = o[4 * b + 1]! - o[4 * b]!;
+    const la = o[STRIDE * a + 1]! - o[STRIDE * a]!;
+    const lb = o[STRIDE * b + 1]! - o[STRIDE * b]!;
     if (la !== lb) return la - lb;
-    return this.bufs[a]!.compare(this.bufs[b]!, o[4 * b]!, o[4 * b + 1]!, o[4 * a]!, o[4 * a + 1]!);
+    return this.bufs[a]!.compare(this.bufs[b]!, o[STRIDE * b]!, o[STRIDE * b + 1]!, o[STRIDE * a]!, o[STRIDE * a + 1]!);
   }
 
   /** The row's event identity `(batch, n)`, as a string. */
   id(i: number): string {
-    return `${this.bufs[i]!.toString('latin1', this.offsets[4 * i]!, this.offsets[4 * i + 1]!)}\t${this.n[i]}`;
+    return `${this.bufs[i]!.toString('latin1', this.offsets[STRIDE * i]!, this.offsets[STRIDE * i + 1]!)}\t${this.n[i]}`;
   }
 
-  /** The row's Event (`_raw` decoded now); the row lets go of its Buffer. */
+  /** The row's Event (`_raw` and indexed fields decoded now); the row lets go of its Buffer. */
   event(i: number): Event {
     const buf = this.bufs[i]!;
     this.bufs[i] = EMPTY;
-    return {
+    const o = this.offsets;
+    const k = STRIDE * i;
+    const event: Event = {
       _time: fromMicros(this.t[i]!),
       index: this.index[i]!,
       sourcetype: this.sourcetype[i]!,
       source: this.source[i]!,
       host: this.host[i]!,
-      _raw: tsvText(buf, this.offsets[4 * i + 2]!, this.offsets[4 * i + 3]!),
+      _raw: tsvText(buf, o[k + 2]!, o[k + 3]!),
     };
+    if (o[k + 5]! > o[k + 4]!) {
+      const fields = parseIndexedFields(tsvText(buf, o[k + 4]!, o[k + 5]!));
+      if (fields !== undefined) event.fields = fields;
+    }
+    return event;
   }
 }
 

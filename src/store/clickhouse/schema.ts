@@ -4,7 +4,11 @@
  */
 import { ident, quote } from './sql.js';
 
-/** Bumped by a change of any table below; a database holding another version is refused at open. */
+/**
+ * Bumped by a change of any table below that an older vigil cannot work with; a database holding another version is
+ * refused at open. Columns added since (ADDED_COLUMNS) need no bump: every statement names its columns, so an older
+ * vigil reads and writes such a table unchanged.
+ */
 export const SCHEMA_VERSION = 1;
 
 /** Microseconds per day: the partition unit. */
@@ -22,8 +26,25 @@ export const EVENTS = 'events';
 export const INDEXES = 'vigil_indexes';
 export const META = 'vigil_meta';
 
+/**
+ * An event's indexed fields (HEC `fields`): `indexedFieldsText`, '' for none (an empty String costs a byte a row
+ * before compression, and nothing to decode on read).
+ */
+export const FIELDS = 'fields';
+const FIELDS_TYPE = "String DEFAULT ''";
+
 /** Columns of an inserted row, in the order of the TabSeparated lines the store writes. */
-export const INSERT_COLUMNS = ['batch', 'at', 'n', 't', 'index', 'sourcetype', 'source', 'host', 'raw'];
+export const INSERT_COLUMNS = ['batch', 'at', 'n', 't', 'index', 'sourcetype', 'source', 'host', 'raw', FIELDS];
+
+/**
+ * Columns added to version 1's tables after they were first made: a read-write open adds each where it is missing
+ * (18.16 has no `ADD COLUMN IF NOT EXISTS`: system.columns is asked first), the replicated table once for its
+ * replicas, the Distributed table on each server.
+ */
+export const ADDED_COLUMNS: readonly { table: string; name: string; type: string }[] = [
+  { table: EVENTS_LOCAL, name: FIELDS, type: FIELDS_TYPE },
+  { table: EVENTS, name: FIELDS, type: FIELDS_TYPE },
+];
 
 export interface SchemaNames {
   database: string;
@@ -42,7 +63,7 @@ export function schemaDdl({ database, cluster }: SchemaNames): string[] {
     // `raw_bytes`: what sizes count (indexes(), maxBytes) without reading `raw`.
     `CREATE TABLE IF NOT EXISTS ${db}.${EVENTS_LOCAL} (
        batch UInt64, at Int64, n UInt32, t Int64, index String, sourcetype String, source String, host String, raw String,
-       raw_bytes UInt32 MATERIALIZED length(raw)
+       raw_bytes UInt32 MATERIALIZED length(raw), ${FIELDS} ${FIELDS_TYPE}
      ) ENGINE = ReplicatedReplacingMergeTree(${zk('{shard}/events')}, '{replica}')
      PARTITION BY (index, ${floorDivSql('t', DAY_US)})
      ORDER BY (index, sourcetype, t, batch, n)`,

@@ -7,13 +7,13 @@ import { createHash, randomUUID } from 'node:crypto';
 import { Readable } from 'node:stream';
 import { ClickHouseLogLevel, createClient, type ClickHouseClient } from '@clickhouse/client';
 import { VigilError } from '../../errors.js';
-import { DEFAULT_INDEX, NOTABLE_INDEX, RISK_INDEX, type Event } from '../../events/event.js';
+import { DEFAULT_INDEX, NOTABLE_INDEX, RISK_INDEX, indexedFieldsText, type Event } from '../../events/event.js';
 import type { AggregateSpec, MetadataAggregate, ScanOptions, ScanRequest } from '../../events/scan.js';
 import { fromMicros, toMicros } from '../schema.js';
 import { StoreError, type AppendReceipt, type EventStore, type IndexInfo, type RetentionPolicy, type RetentionReport } from '../types.js';
 import { checkEvent } from '../validate.js';
 import { clickhouseCode, firstLine, isTransient, isUnreachable, storeError } from './errors.js';
-import { DAY_US, EVENTS, EVENTS_LOCAL, INDEXES, INSERT_COLUMNS, META, SCHEMA_VERSION, floorDivSql, schemaDdl } from './schema.js';
+import { ADDED_COLUMNS, DAY_US, EVENTS, EVENTS_LOCAL, FIELDS, INDEXES, INSERT_COLUMNS, META, SCHEMA_VERSION, floorDivSql, schemaDdl } from './schema.js';
 import { aggregateClickHouse, rowsReadOf } from './aggregate.js';
 import { scanClickHouse, type ScanContext } from './scan.js';
 import { ident, isIdent, quote } from './sql.js';
@@ -142,6 +142,12 @@ export class ClickHouseStore implements EventStore {
   private lastAt = 0;
   private probing: Promise<void> | null = null;
   private probedAt = Date.now();
+  /**
+   * Whether scans read the `fields` column: false for a read-only store over a database whose tables lack it on some
+   * replica (made by an earlier vigil, no read-write open since): its events have no indexed fields. Asked again at
+   * each scan until every replica has it (a read-write open of this vigil adds it meanwhile).
+   */
+  private fieldsColumn = true;
   private pendingEvents = 0;
   private pendingChars = 0;
   private closed = false;
@@ -181,9 +187,37 @@ export class ClickHouseStore implements EventStore {
     if (shard === undefined) throw new StoreError('STORE_IO', `${r.url} has no {shard} macro: it is not a replica of a sharded cluster`);
     const shards = await this.text(r, `SELECT count(DISTINCT shard_num) FROM system.clusters WHERE cluster = ${quote(this.config.cluster)}`);
     if (shards === '0') throw new StoreError('STORE_IO', `${r.url} does not know the cluster "${this.config.cluster}" (remote_servers)`);
-    if (!this.readonly) for (const ddl of schemaDdl({ database: this.config.database, cluster: this.config.cluster })) await r.client.command({ query: ddl });
+    if (!this.readonly) {
+      for (const ddl of schemaDdl({ database: this.config.database, cluster: this.config.cluster })) await r.client.command({ query: ddl });
+      await this.addColumns(r);
+    } else if (!(await this.hasColumn(r, EVENTS_LOCAL, FIELDS))) {
+      // A database no read-write vigil of this version opened yet: it holds no indexed fields to read.
+      this.fieldsColumn = false;
+    }
     r.shard = tsvValue(shard);
     this.clusterShards = Number(shards);
+  }
+
+  /** Whether the replica's `table` has the column (system.columns: 18.16 has no `ADD COLUMN IF NOT EXISTS`). */
+  private async hasColumn(r: Replica, table: string, name: string): Promise<boolean> {
+    const n = await this.text(r, `SELECT count() FROM system.columns WHERE database = ${quote(this.config.database)} AND table = ${quote(table)} AND name = ${quote(name)}`);
+    return n !== '0';
+  }
+
+  /**
+   * Adds ADDED_COLUMNS where the replica's tables lack them (a database made by an earlier vigil keeps its rows; they
+   * read the column's default). Another opener adding it first (code 44, the column exists) is no failure; an ALTER of
+   * the replicated table reaches its other replicas through ZooKeeper, so their check usually finds it there.
+   */
+  private async addColumns(r: Replica): Promise<void> {
+    for (const c of ADDED_COLUMNS) {
+      if (await this.hasColumn(r, c.table, c.name)) continue;
+      try {
+        await r.client.command({ query: `ALTER TABLE ${this.db}.${ident(c.table)} ADD COLUMN ${ident(c.name)} ${c.type}` });
+      } catch (err) {
+        if (clickhouseCode(err) !== 44) throw err;
+      }
+    }
   }
 
   /**
@@ -424,10 +458,15 @@ export class ClickHouseStore implements EventStore {
   async *scan(request: ScanRequest, options: ScanOptions = {}): AsyncGenerator<Event[]> {
     if (this.closed) throw new StoreError('STORE_CLOSED', 'the event store is closed');
     this.reprobe();
+    if (!this.fieldsColumn) {
+      const has = await Promise.all(this.readers().map((r) => this.hasColumn(r, EVENTS_LOCAL, FIELDS).catch(() => false)));
+      this.fieldsColumn = has.every((h) => h);
+    }
     const ctx: ScanContext = {
       events: `${this.db}.${EVENTS}`,
       local: `${this.db}.${EVENTS_LOCAL}`,
       shards: this.shards.length,
+      fields: this.fieldsColumn,
       read: (shard, sql, signal, chunk) => this.readShard(this.shards[shard]!, sql, signal, chunk),
       query: (sql) => this.query(sql),
       windowEvents: this.options.scanWindowEvents ?? 20_000,
@@ -712,14 +751,24 @@ function checkName(name: unknown, where: string): asserts name is string {
 /**
  * The batch's rows as TabSeparated lines (without the `batch` and `at` columns), and its id: the first 8 bytes of
  * the SHA-256 of those lines. A byte-identical retry, to any node, gets the same id and rows, hence the same shard.
+ * An event without indexed fields is hashed as its line was before the `fields` column (without its empty field),
+ * so a batch sent to an earlier vigil and retried to this one keeps its id (and is stored once).
  */
 export function encodeBatch(events: readonly Event[]): { id: bigint; lines: string[] } {
   const lines: string[] = new Array<string>(events.length);
+  const hash = createHash('sha256');
   for (let i = 0; i < events.length; i++) {
     const e = events[i]!;
-    lines[i] = `${i}\t${toMicros(e._time)}\t${tsvField(e.index)}\t${tsvField(e.sourcetype)}\t${tsvField(e.source)}\t${tsvField(e.host)}\t${tsvField(e._raw)}\n`;
+    const row = `${i}\t${toMicros(e._time)}\t${tsvField(e.index)}\t${tsvField(e.sourcetype)}\t${tsvField(e.source)}\t${tsvField(e.host)}\t${tsvField(e._raw)}`;
+    const fields = indexedFieldsText(e.fields);
+    if (fields === null) {
+      hash.update(`${row}\n`);
+      lines[i] = `${row}\t\n`;
+    } else {
+      const line = `${row}\t${tsvField(fields)}\n`;
+      lines[i] = line;
+      hash.update(line);
+    }
   }
-  const hash = createHash('sha256');
-  for (const l of lines) hash.update(l);
   return { id: hash.digest().readBigUInt64BE(0), lines };
 }
