@@ -158,6 +158,25 @@ describe.skipIf(skip)('vigil serve --config on the cluster', { timeout: 600_000 
     expect(results).toEqual([{ result: { count: LINES.length } }]);
   });
 
+  it('HEC indexed fields sent to node 1 are searched as fields by vigil search --config and node 2\'s API, though _raw lacks them', async () => {
+    const envelope = (event: string, fields: Record<string, unknown>) => JSON.stringify({ event, sourcetype: 'vigil:fields', time: T0, fields });
+    const res = await fetch(`${nodes[0]!.hecUrl}/services/collector/event`, {
+      method: 'POST',
+      headers: { Authorization: `Splunk ${nodes[0]!.hecToken}` },
+      body: [envelope('GET /cart', { 'k8s.pod.name': 'web-1', 'k8s.namespace.name': 'shop', tags: ['a', 'b'] }), envelope('exec something', { process_name: 'curl' }), envelope('GET /other', {})].join('\n'),
+    });
+    expect(res.status).toBe(200);
+    const r = vigil(['search', '--config', files[1]!, '--format', 'jsonl', 'search index=main sourcetype=vigil:fields k8s.pod.name=web-1 | table _raw k8s.namespace.name tags']);
+    expect(r.stderr).toBe('');
+    expect(jsonLines(r.stdout)).toEqual([{ _raw: 'GET /cart', 'k8s.namespace.name': 'shop', tags: ['a', 'b'] }]);
+    const search = await fetch(`${nodes[1]!.apiUrl}/api/search`, {
+      method: 'POST',
+      headers: { Authorization: `Bearer ${nodes[1]!.apiToken}`, 'Content-Type': 'application/json' },
+      body: JSON.stringify({ search: 'search index=main sourcetype=vigil:fields process_name=curl | table _raw', earliest: '0' }),
+    });
+    expect(jsonLines<{ result?: unknown }>(await search.text()).filter((l) => l.result)).toEqual([{ result: { _raw: 'exec something' } }]);
+  });
+
   it('a detection run on node 1 writes risk events to ClickHouse and its runs and findings to PostgreSQL; both consoles list them', async () => {
     const body = await api<string>(nodes[0]!, '/api/backfill', { method: 'POST', body: JSON.stringify({ from: T0, to: T0 + 1.5 * 3600, actions: false }) });
     const done = jsonLines<BackfillLine>(body).find((l) => 'done' in l) as Extract<BackfillLine, { done: unknown }> | undefined;
