@@ -11,6 +11,7 @@ import { toText, valuesOf } from '../../src/events/value.js';
 import { runSearch } from '../../src/spl/index.js';
 import { encodeBatch, openClickHouseStore, type ClickHouseConfig, type ClickHouseStore, type ClickHouseStoreOptions } from '../../src/store/clickhouse/store.js';
 import { CLUSTER_NAME, REPLICAS, clickhouse, skipWithoutCluster, uniqueName } from './local-cluster.js';
+import { alive, restoreCluster, serverPid } from './nodes.js';
 
 const skip = await skipWithoutCluster('test/cluster/clickhouse-fields.test.ts');
 const URLS = REPLICAS.map((r) => r.url);
@@ -160,17 +161,10 @@ describe.skipIf(skip)('indexed fields in the ClickHouse store', () => {
   });
 });
 
-describe.skipIf(skip)('a ClickHouse database made before the fields column', () => {
-  const database = uniqueName('vigil_chold');
-
-  afterAll(async () => {
-    await dropDatabase(database);
-  }, 120_000);
-
-  it('is read as before, gets the column at a read-write open on every replica, and keeps its rows', async () => {
-    // The schema of version 1 as vigil made it before indexed fields (schemaDdl then), on every replica.
-    const zk = (table: string) => `'/clickhouse/vigil/${database}/tables/${table}'`;
-    const previous = [
+/** The schema of version 1 as vigil made it before indexed fields (schemaDdl then), on every replica, with its version row. */
+async function previousSchema(database: string): Promise<void> {
+  const zk = (table: string) => `'/clickhouse/vigil/${database}/tables/${table}'`;
+  const previous = [
       `CREATE DATABASE IF NOT EXISTS ${database}`,
       `CREATE TABLE IF NOT EXISTS ${database}.events_local (
          batch UInt64, at Int64, n UInt32, t Int64, index String, sourcetype String, source String, host String, raw String,
@@ -183,10 +177,30 @@ describe.skipIf(skip)('a ClickHouse database made before the fields column', () 
        ENGINE = ReplicatedReplacingMergeTree(${zk('all/indexes')}, '{shard}_{replica}', version) ORDER BY name`,
       `CREATE TABLE IF NOT EXISTS ${database}.vigil_meta (key String, value String)
        ENGINE = ReplicatedReplacingMergeTree(${zk('all/meta')}, '{shard}_{replica}') ORDER BY key`,
-    ];
-    for (const r of REPLICAS) for (const ddl of previous) await clickhouse(r, ddl);
+  ];
+  for (const r of REPLICAS) for (const ddl of previous) await clickhouse(r, ddl);
+  await clickhouse(REPLICAS[0]!, `INSERT INTO ${database}.vigil_meta (key, value) FORMAT TabSeparated\nschema_version\t1\n`, { insert_quorum: '2' });
+}
+
+/** Per replica and table (events_local, events), whether it has the `fields` column: '1' or '0'. */
+function hasFields(database: string, replicas = REPLICAS): Promise<string[]> {
+  return Promise.all(
+    replicas.flatMap((r) => ['events_local', 'events'].map((t) => clickhouse(r, `SELECT count() FROM system.columns WHERE database = '${database}' AND table = '${t}' AND name = 'fields'`))),
+  );
+}
+
+describe.skipIf(skip)('a ClickHouse database made before the fields column', () => {
+  const database = uniqueName('vigil_chold');
+  const down = uniqueName('vigil_chdown');
+
+  afterAll(async () => {
+    await dropDatabase(database);
+    await dropDatabase(down);
+  }, 120_000);
+
+  it('is read as before, gets the column at a read-write open on every replica, and keeps its rows', async () => {
+    await previousSchema(database);
     const [s1r1, , s2r1] = REPLICAS;
-    await clickhouse(s1r1!, `INSERT INTO ${database}.vigil_meta (key, value) FORMAT TabSeparated\nschema_version\t1\n`, { insert_quorum: '2' });
     await clickhouse(s1r1!, `INSERT INTO ${database}.vigil_indexes (name, removed, version) FORMAT TabSeparated\nmain\t0\t1\n`, { insert_quorum: '2' });
     // An earlier vigil's rows on both shards (its columns: no `fields`).
     const columns = 'batch, at, n, t, index, sourcetype, source, host, raw';
@@ -199,14 +213,12 @@ describe.skipIf(skip)('a ClickHouse database made before the fields column', () 
     try {
       expect(await scan(reader)).toEqual(old);
       expect(await scan(reader, { raw: { kind: 'contains', text: 'web-1', verbatim: true } })).toEqual([old[1]]);
-      const hasFields = async () =>
-        Promise.all(REPLICAS.flatMap((r) => ['events_local', 'events'].map((t) => clickhouse(r, `SELECT count() FROM system.columns WHERE database = '${database}' AND table = '${t}' AND name = 'fields'`))));
-      expect(await hasFields()).toEqual(Array(8).fill('0'));
+      expect(await hasFields(database)).toEqual(Array(8).fill('0'));
 
       // Two nodes opening read-write at once: both add the column (one of them finds it added), on every replica.
       const writers = await Promise.all([openClickHouseStore(config(database)), openClickHouseStore({ ...config(database), urls: [...URLS].reverse() })]);
       try {
-        expect(await hasFields()).toEqual(Array(8).fill('1'));
+        expect(await hasFields(database)).toEqual(Array(8).fill('1'));
         expect(await scan(writers[0])).toEqual(old);
         const added = ev(T + 3, 'new', { 'k8s.pod.name': 'web-1' });
         await writers[1].append([added]);
@@ -220,7 +232,7 @@ describe.skipIf(skip)('a ClickHouse database made before the fields column', () 
       // Opened again: nothing more to add, the same events.
       const again = await openClickHouseStore(config(database));
       try {
-        expect((await scan(again)).map((e) => e._raw)).toEqual(['new', 'old two', 'old web-1 one']);
+        expect(await scan(again)).toEqual([ev(T + 3, 'new', { 'k8s.pod.name': 'web-1' }), ...old]);
       } finally {
         await again.close();
       }
@@ -228,4 +240,40 @@ describe.skipIf(skip)('a ClickHouse database made before the fields column', () 
       await reader.close();
     }
   }, 120_000);
+
+  it('a replica down when the column is added: the open works, and the replica has it once back', async () => {
+    await previousSchema(down);
+    const victim = REPLICAS[1]!; // s1r2: shard 01 keeps s1r1
+    const pid = serverPid(`clickhouse-${victim.name}`);
+    process.kill(pid, 'SIGTERM');
+    try {
+      for (const deadline = Date.now() + 30_000; alive(pid); await new Promise((r) => setTimeout(r, 100))) {
+        if (Date.now() > deadline) throw new Error(`${victim.name} did not stop`);
+      }
+      // The replicated table's ALTER answers code 341 (a replica inactive: done on the others, on it later).
+      const store = await openClickHouseStore({ ...config(down), insertQuorum: 1 });
+      try {
+        expect(store.unreachable).toEqual([victim.url]);
+        const added = ev(T + 1, 'while s1r2 was down', { 'k8s.pod.name': 'web-1' });
+        await store.append([added]);
+        expect(await scan(store)).toEqual([added]);
+      } finally {
+        await store.close();
+      }
+    } finally {
+      // Other tests share the cluster: the replica is restarted whatever happened here.
+      await restoreCluster(victim);
+    }
+    // Back: its replicated table took the ALTER from ZooKeeper; its Distributed table gets it at the next open.
+    for (const deadline = Date.now() + 30_000; (await hasFields(down, [victim]))[0] !== '1'; await new Promise((r) => setTimeout(r, 200))) {
+      if (Date.now() > deadline) throw new Error(`${victim.name} did not take the ALTER`);
+    }
+    const again = await openClickHouseStore(config(down));
+    try {
+      expect(await hasFields(down)).toEqual(Array(8).fill('1'));
+      expect((await scan(again)).map((e) => e.fields)).toEqual([{ 'k8s.pod.name': 'web-1' }]);
+    } finally {
+      await again.close();
+    }
+  }, 180_000);
 });

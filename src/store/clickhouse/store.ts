@@ -207,7 +207,8 @@ export class ClickHouseStore implements EventStore {
   /**
    * Adds ADDED_COLUMNS where the replica's tables lack them (a database made by an earlier vigil keeps its rows; they
    * read the column's default). Another opener adding it first (code 44, the column exists) is no failure; an ALTER of
-   * the replicated table reaches its other replicas through ZooKeeper, so their check usually finds it there.
+   * the replicated table reaches its other replicas through ZooKeeper, so their check usually finds it there, and one
+   * down now gets it when it is back (code 341: done here, "asynchronously" there).
    */
   private async addColumns(r: Replica): Promise<void> {
     for (const c of ADDED_COLUMNS) {
@@ -215,7 +216,8 @@ export class ClickHouseStore implements EventStore {
       try {
         await r.client.command({ query: `ALTER TABLE ${this.db}.${ident(c.table)} ADD COLUMN ${ident(c.name)} ${c.type}` });
       } catch (err) {
-        if (clickhouseCode(err) !== 44) throw err;
+        const code = clickhouseCode(err);
+        if (code !== 44 && code !== 341) throw err;
       }
     }
   }
