@@ -4,6 +4,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ClickHouseStoreConfig } from '../../src/config/config.js';
 import { loadContent } from '../../src/detections/content.js';
+import type { Event } from '../../src/events/event.js';
 import type { Result } from '../../src/events/result.js';
 import { runStoreInParallel } from '../../src/parallel/run.js';
 import { executeMany } from '../../src/spl/exec/multi.js';
@@ -22,7 +23,15 @@ const SEARCHES = [
   '* | head 7',
   '* | streamstats count by node_name | table _time node_name count',
   '* earliest=1795140000 latest=1795160000 | stats count by index',
+  // HEC indexed fields (every 5th event has some): read from ClickHouse by each worker.
+  'k8s.pod.name=web-1 | table _time k8s.pod.name tags',
+  '* | stats count by k8s.pod.name',
 ];
+
+/** Every 5th event with indexed fields as a HEC client sends them (not in `_raw`). */
+function withFields(events: Event[]): Event[] {
+  return events.map((e, i) => (i % 5 === 0 ? { ...e, fields: { 'k8s.pod.name': `web-${i % 3}`, tags: ['a', `t${i % 2}`] } } : e));
+}
 
 describe.skipIf(skip)('a search over ClickHouse on several threads', () => {
   const config: ClickHouseStoreConfig = {
@@ -36,10 +45,11 @@ describe.skipIf(skip)('a search over ClickHouse on several threads', () => {
   };
   const pack = loadContent();
   let store: ClickHouseStore;
+  let events: Event[];
 
   beforeAll(async () => {
     store = await openClickHouseStore(config);
-    const events = storeEvents(2000, NOW);
+    events = withFields(storeEvents(2000, NOW));
     for (let k = 0; k < events.length; k += 500) await store.append(events.slice(k, k + 500));
   }, 120_000);
 
@@ -58,5 +68,11 @@ describe.skipIf(skip)('a search over ClickHouse on several threads', () => {
     const stats = await runStoreInParallel(plans, many, { store, locator: { type: 'clickhouse', clickhouse: config } }, parallelOptions(pack.lookups, NOW, { threads: 2, workers: 'always' }));
     expect(stats).not.toBeNull();
     SEARCHES.forEach((s, i) => expect(shape(many[i]!.rows), s).toEqual(shape(one[i]!.rows)));
+    // The indexed-field searches, against the events appended.
+    const web1 = events.filter((e) => e.fields?.['k8s.pod.name'] === 'web-1').length;
+    expect(web1).toBeGreaterThan(50);
+    expect(many[SEARCHES.length - 2]!.rows).toHaveLength(web1);
+    const counts = Object.fromEntries(many[SEARCHES.length - 1]!.rows.map((r) => [r.get('k8s.pod.name'), r.get('count')]));
+    expect(counts).toEqual({ 'web-0': events.filter((e) => e.fields?.['k8s.pod.name'] === 'web-0').length, 'web-1': web1, 'web-2': events.filter((e) => e.fields?.['k8s.pod.name'] === 'web-2').length });
   }, 180_000);
 });
