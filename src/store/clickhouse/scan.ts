@@ -334,9 +334,9 @@ const STRIDE = 6;
 
 /**
  * A window's rows, column by column: the sort key, the metadata (decoded: a few values, shared) and where `batch`,
- * `_raw` and the indexed fields are in the answer's bytes. No object per row while the window is read and sorted, and its text stays
- * in the answer's Buffers (outside the JS heap) until a row is yielded: the garbage collector has nothing to copy
- * around (with an object and a string per row, its scavenges took half of a scan's CPU).
+ * `_raw` and the indexed fields are in the answer's bytes. No object per row while the window is read and sorted,
+ * and its text stays in the answer's Buffers (outside the JS heap) until a row is yielded: the garbage collector has
+ * nothing to copy around (with an object and a string per row, its scavenges took half of a scan's CPU).
  */
 class WindowRows {
   length = 0;
