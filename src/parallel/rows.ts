@@ -23,8 +23,12 @@ export function toWire(x: ShippedRow): { wire: WireRow; chars: number } {
     // The parse a reader may have left (`json`) is not sent: the receiver re-reads from the spans or the line.
     const e: IndexedEvent = { _time: ev._time, index: ev.index, sourcetype: ev.sourcetype, source: ev.source, host: ev.host, _raw: ev._raw };
     if (ev.spans) e.spans = ev.spans;
-    const w = r.writes;
     let chars = ev._raw.length + 64;
+    if (ev.fields !== undefined) {
+      e.fields = ev.fields;
+      for (const [k, v] of Object.entries(ev.fields)) chars += k.length + size(v);
+    }
+    const w = r.writes;
     if (w !== null) for (const [k, v] of w) chars += k.length + size(v);
     return { wire: { t: x.t, s: x.s, e, o: w === null ? null : [...w] }, chars };
   }

@@ -1,5 +1,5 @@
 import { Worker } from 'node:worker_threads';
-import type { Event } from '../events/event.js';
+import type { Event, IndexedFields } from '../events/event.js';
 import { expandMacros } from '../spl/macros/macros.js';
 import { workerEntry } from '../worker-entry.js';
 import type { MatchLookup, Matches, PrefixContent, PrefixSource } from './incremental.js';
@@ -13,7 +13,8 @@ export interface MatchWorkerSetup {
 }
 
 export type ToMatchWorker =
-  | { type: 'observe'; times: Float64Array; strings: string[]; firstSeq: number }
+  /** `fields`: per event, its indexed fields (null: none); absent when no event has any. */
+  | { type: 'observe'; times: Float64Array; strings: string[]; fields?: (IndexedFields | null)[]; firstSeq: number }
   | { type: 'gap'; upTo: number }
   | { type: 'detections'; detections: PrefixSource[]; tz: string; runsDerive: boolean }
   | { type: 'prune' }
@@ -93,6 +94,7 @@ export class MatchIndexThread implements MatchLookup {
     if (this.skipped > 0) this.skipped = 0;
     const times = new Float64Array(events.length);
     const strings = new Array<string>(events.length * MATCH_STRINGS_PER_EVENT);
+    let fields: (IndexedFields | null)[] | undefined;
     for (let i = 0, j = 0; i < events.length; i++, j += MATCH_STRINGS_PER_EVENT) {
       const e = events[i]!;
       times[i] = e._time;
@@ -101,10 +103,11 @@ export class MatchIndexThread implements MatchLookup {
       strings[j + 2] = e.source;
       strings[j + 3] = e.host;
       strings[j + 4] = e._raw;
+      if (e.fields !== undefined) (fields ??= new Array<IndexedFields | null>(events.length).fill(null))[i] = e.fields;
     }
     this.queued += chars;
     this.inFlight.push(chars);
-    this.post({ type: 'observe', times, strings, firstSeq }, [times.buffer]);
+    this.post({ type: 'observe', times, strings, ...(fields !== undefined ? { fields } : {}), firstSeq }, [times.buffer]);
   }
 
   setDetections(detections: readonly PrefixSource[], content: PrefixContent, tz: string): void {

@@ -25,6 +25,8 @@ port.on('message', (m: ToMatchWorker) => {
       for (let i = 0, j = 0; i < events.length; i++, j += MATCH_STRINGS_PER_EVENT) {
         const s = m.strings;
         events[i] = { _time: m.times[i]!, index: s[j]!, sourcetype: s[j + 1]!, source: s[j + 2]!, host: s[j + 3]!, _raw: s[j + 4]! };
+        const f = m.fields?.[i];
+        if (f !== undefined && f !== null) events[i]!.fields = f;
       }
       try {
         index.observe(events, m.firstSeq);

@@ -32,7 +32,9 @@ export class MemorySource implements EventSource {
     const hi = req.latest ?? Infinity;
     let batch: Event[] = [];
     for (const e of this.events) {
-      if (e._time < lo || e._time >= hi || !meta(e) || (raw && !raw(e._raw))) continue;
+      // An event with indexed fields passes the raw filter: its literals come from field conditions, and those
+      // fields' values are not in `_raw`.
+      if (e._time < lo || e._time >= hi || !meta(e) || (raw && e.fields === undefined && !raw(e._raw))) continue;
       batch.push(e);
       if (batch.length === 1000) {
         yield batch;

@@ -154,6 +154,15 @@ export const MIGRATIONS: readonly Migration[] = [
       db.exec('ALTER TABLE bucket_parts ADD COLUMN fields INTEGER NOT NULL DEFAULT 0');
     },
   },
+  {
+    version: 7,
+    name: "HEC indexed fields: a bucket table's column `f` (bucket_parts.has_f; 0: none, the tables so far)",
+    // New tables get `f`; existing ones only when an event with indexed fields lands in one (the writer adds it
+    // then): an ALTER of every table here reloads the schema once per table, 33 s for 2,000 tables.
+    up(db) {
+      db.exec('ALTER TABLE bucket_parts ADD COLUMN has_f INTEGER NOT NULL DEFAULT 0');
+    },
+  },
 ];
 
 /** The schema version this build writes. */

@@ -13,6 +13,8 @@ export interface PackedBatch {
   id: number;
   times: Float64Array;
   strings: string[];
+  /** Per event, its indexed fields' stored text (`indexedFieldsText`, null: none); absent when no event has any. */
+  fields?: (string | null)[];
 }
 
 export interface RetentionPolicies {

@@ -3,9 +3,9 @@
  * one read transaction per scan, bucket-by-bucket merge newest first, bounded batches).
  */
 import Database from 'better-sqlite3';
-import type { Event } from '../events/event.js';
+import { parseIndexedFields, type Event } from '../events/event.js';
 import { GUARD_ESCAPE, GUARD_KELVIN, GUARD_LONG_S, GUARD_SLASH, compileRawFilter, literalGuards, samplePassCount, wildcardMatcher, type MetadataConstraint, type MetadataField, type RawFilter, type ScanOptions, type ScanRequest } from '../events/scan.js';
-import { FLAG_RAW_NUL, KIND_HOST, KIND_SOURCE, KIND_SOURCETYPE, MIXED_PART, fromMicros, microsAtOrAfter, partTable } from './schema.js';
+import { FLAG_INDEXED_FIELDS, FLAG_RAW_NUL, KIND_HOST, KIND_SOURCE, KIND_SOURCETYPE, MIXED_PART, fromMicros, microsAtOrAfter, partTable } from './schema.js';
 import { INDEXED_FIELDS_VERSION, processNameKeys } from './indexed-fields.js';
 import { StoreError } from './types.js';
 
@@ -358,11 +358,12 @@ function searchedPart(text: string, freq: Float64Array | null): string {
  * A RawFilter as SQL. `LIKE` folds case for ASCII only, exactly like the engine's `/…/i` (non-unicode) test
  * for an ASCII term, so only ASCII terms are pushed; others become "true" (the engine re-checks). A literal
  * also holds on rows holding another spelling of it (its guards: `GLOB`, case-sensitive). Rows whose
- * `_raw` contains NUL are always let through: LIKE and GLOB stop at a NUL.
+ * `_raw` contains NUL are always let through: LIKE and GLOB stop at a NUL; so are rows with indexed fields (HEC
+ * `fields`): the filter's literals come from field conditions, and their values are not in `_raw`.
  */
 export function rawCondition(f: RawFilter, freq: Float64Array | null = null): SqlCondition | null {
   const c = rawSql(f, freq);
-  return c === null ? null : { sql: `(${c.sql} OR flags & ${FLAG_RAW_NUL})`, params: c.params };
+  return c === null ? null : { sql: `(${c.sql} OR flags & ${FLAG_RAW_NUL | FLAG_INDEXED_FIELDS})`, params: c.params };
 }
 
 /** What each guard bit looks for in `_raw`. */
@@ -433,6 +434,8 @@ export interface BucketRef {
   parts: number[];
   /** Those of its tables with the current indexed fields (their `pn` and its index, indexed-fields.ts). */
   indexed?: number[];
+  /** Those of its tables with the column `f` (HEC indexed fields); the others' rows have none. */
+  texts?: number[];
 }
 
 /** The buckets a plan touches, newest first. */
@@ -450,14 +453,15 @@ export function planBuckets(db: Db, plan: ScanPlan): BucketRef[] {
   if (plan.indexIds !== null) where.push(`index_id IN (${plan.indexIds.join(',')})`);
   const sql =
     'SELECT id, index_id, start_us, end_us, (SELECT group_concat(p.st) FROM bucket_parts p WHERE p.bucket_id = buckets.id),' +
-    ` (SELECT group_concat(p.st) FROM bucket_parts p WHERE p.bucket_id = buckets.id AND p.fields = ${INDEXED_FIELDS_VERSION}) FROM buckets` +
+    ` (SELECT group_concat(p.st) FROM bucket_parts p WHERE p.bucket_id = buckets.id AND p.fields = ${INDEXED_FIELDS_VERSION}),` +
+    ' (SELECT group_concat(p.st) FROM bucket_parts p WHERE p.bucket_id = buckets.id AND p.has_f = 1) FROM buckets' +
     `${where.length ? ' WHERE ' + where.join(' AND ') : ''} ORDER BY start_us DESC, id DESC`;
   const list = (ids: string | null): number[] => (ids === null ? [] : ids.split(',').map(Number));
   return db
-    .prepare<number[], [number, number, number, number, string | null, string | null]>(sql)
+    .prepare<number[], [number, number, number, number, string | null, string | null, string | null]>(sql)
     .raw()
     .all(...params)
-    .map(([id, indexId, start, end, parts, indexed]) => ({ id, indexId, start, end, parts: list(parts), indexed: list(indexed) }));
+    .map(([id, indexId, start, end, parts, indexed, texts]) => ({ id, indexId, start, end, parts: list(parts), indexed: list(indexed), texts: list(texts) }));
 }
 
 /** A bucket's tables a scan reads: the mixed table, and the tables of the plan's sourcetypes (all when unconstrained). */
@@ -484,8 +488,13 @@ export function groupBuckets(buckets: readonly BucketRef[]): BucketRef[][] {
   return groups;
 }
 
-/** Columns of every arm: t, seq, index id, st, src, host, raw. */
-export type Row = [number, number, number, number, number, number, string];
+/** Columns of every arm: t, seq, index id, st, src, host, raw, f (the indexed fields' text, null: none). */
+export type Row = [number, number, number, number, number, number, string, string | null];
+
+/** An arm's columns (Row) from a bucket's table `part`: `f` is NULL in a table without it. */
+function armColumns(b: BucketRef, part: number): string {
+  return `t, rowid, ${b.indexId}, st, src, host, raw, ${b.texts?.includes(part) === true ? 'f' : 'NULL'}`;
+}
 
 /**
  * One query for a group (null: it has no table to read): an arm per table (a sourcetype's table read only by scans
@@ -510,11 +519,11 @@ export function groupSql(group: readonly BucketRef[], plan: ScanPlan, seqs: SqlC
     if (plan.sourceIds !== null) conds.push(`src IN (${plan.sourceIds.join(',')})`);
     if (plan.hostIds !== null) conds.push(`host IN (${plan.hostIds.join(',')})`);
     if (raw !== null) conds.push(raw);
-    const arm = (t: string, index: string, where: readonly string[]): void => {
-      arms.push(`SELECT t, rowid, ${b.indexId}, st, src, host, raw FROM ${t} INDEXED BY ${t}_${index}${where.length ? ' WHERE ' + where.join(' AND ') : ''}`);
-    };
     for (const part of partsRead(b, plan)) {
       const t = partTable(b.id, part);
+      const arm = (t: string, index: string, where: readonly string[]): void => {
+        arms.push(`SELECT ${armColumns(b, part)} FROM ${t} INDEXED BY ${t}_${index}${where.length ? ' WHERE ' + where.join(' AND ') : ''}`);
+      };
       // The rows of each process name read, from the (pn, t) index, in time order like every other arm.
       if (names !== null && b.indexed?.includes(part)) {
         const st1 = part === MIXED_PART && st !== null ? [`+st IN (${st.join(',')})`] : [];
@@ -603,7 +612,7 @@ function subsetSql(group: readonly BucketRef[], plan: ScanPlan, seqs: SqlConditi
     if (raw !== null) conds.push(raw);
     for (const part of partsRead(b, plan)) {
       // NOT INDEXED: rowid lookups only (left alone, the planner may prefer walking the (st, t) index).
-      arms.push(`SELECT t, rowid, ${b.indexId}, st, src, host, raw FROM ${partTable(b.id, part)} NOT INDEXED WHERE ${conds.join(' AND ')}`);
+      arms.push(`SELECT ${armColumns(b, part)} FROM ${partTable(b.id, part)} NOT INDEXED WHERE ${conds.join(' AND ')}`);
     }
   }
   if (arms.length === 0) return null;
@@ -711,20 +720,23 @@ export async function* scanStore(
         const raw = r[6];
         scanned++;
         bytes += raw.length;
-        const t = test === null ? null : test(r[3]);
+        // A row with indexed fields is the search's to decide (their values are not in `_raw`).
+        const t = test === null || r[7] !== null ? null : test(r[3]);
         if (t !== null && !t(raw)) {
           // The test may drop most rows: turns do not wait for a batch to fill.
           if (scanned % DROPPED_TURN_ROWS === 0) await turn();
           continue;
         }
-        batch.push({
+        const e: Event = {
           _time: fromMicros(r[0]),
           index: names.indexes.get(r[2]) ?? '',
           sourcetype: names.values.get(r[3]) ?? '',
           source: names.values.get(r[4]) ?? '',
           host: names.values.get(r[5]) ?? '',
           _raw: raw,
-        });
+        };
+        if (r[7] !== null) withIndexedFields(e, r[7]);
+        batch.push(e);
         chars += raw.length;
         if (batch.length >= limits.batchSize || chars >= limits.batchChars) {
           yield batch;
@@ -742,6 +754,12 @@ export async function* scanStore(
   } finally {
     pool.release(db);
   }
+}
+
+/** Sets an event's indexed fields from their stored text (a damaged text that holds none leaves it without). */
+export function withIndexedFields(e: Event, text: string): void {
+  const fields = parseIndexedFields(text);
+  if (fields !== undefined) e.fields = fields;
 }
 
 /**

@@ -8,7 +8,7 @@ import { Worker } from 'node:worker_threads';
 import type { Event } from '../events/event.js';
 import type { ScanOptions, ScanRequest } from '../events/scan.js';
 import { unpackSpans, type IndexedEvent } from '../normalize/tetragon-index.js';
-import type { NameCache, ReadPool, ScanLimits } from './reader.js';
+import { withIndexedFields, type NameCache, type ReadPool, type ScanLimits } from './reader.js';
 import { fromMicros } from './schema.js';
 import { StoreError } from './types.js';
 import { storeWorkerUrl } from './worker-url.js';
@@ -30,7 +30,8 @@ export interface ScanWorkerData {
 }
 
 export type FromScanWorker =
-  | { type: 'rows'; rows: number; scanned: number; bytes: number; buffer: ArrayBuffer; meta: ArrayBuffer; spans: ArrayBuffer }
+  /** `fields`: the indexed fields' texts of the rows that have them (M_FIELDS), empty for most batches. */
+  | { type: 'rows'; rows: number; scanned: number; bytes: number; buffer: ArrayBuffer; meta: ArrayBuffer; spans: ArrayBuffer; fields: string[] }
   | { type: 'progress'; scanned: number; bytes: number }
   | { type: 'end'; scanned: number; bytes: number }
   | { type: 'error'; message: string };
@@ -56,7 +57,9 @@ export const M_ASCII = 6;
 export const M_SPANS = 7;
 /** How many numbers its spans are. */
 export const M_SPAN_WORDS = 8;
-export const META_WORDS = 9;
+/** Where its indexed fields' text is in the batch's `fields`, -1 when it has none. */
+export const M_FIELDS = 9;
+export const META_WORDS = 10;
 
 /**
  * The store's scan thread, started on the first scan that needs it; one scan at a time (a scan arriving meanwhile
@@ -210,6 +213,8 @@ function events(m: Extract<FromScanWorker, { type: 'rows' }>, names: NameCache, 
     };
     const s = meta[o + M_SPANS] as number;
     if (s >= 0) e.spans = unpackSpans(spans, s, meta[o + M_SPAN_WORDS] as number);
+    const f = meta[o + M_FIELDS] as number;
+    if (f >= 0) withIndexedFields(e, m.fields[f] as string);
     out.push(e);
     start = end;
   }

@@ -8,7 +8,7 @@ import { parentPort, workerData } from 'node:worker_threads';
 import { PackedSpans, scanTetragonLine } from '../normalize/tetragon-index.js';
 import { isIsovalentSourcetype } from '../normalize/tetragon.js';
 import { NameCache, openReader, prepareScan, type Db, type Row } from './reader.js';
-import { C_CONSUMED, C_STOP, M_ASCII, M_END, M_HOST, M_INDEX, M_SOURCE, M_SOURCETYPE, M_SPAN_WORDS, M_SPANS, M_TIME, META_WORDS, SCAN_AHEAD, WAIT_MS, type FromScanWorker, type ScanJob, type ScanWorkerData } from './scan-thread.js';
+import { C_CONSUMED, C_STOP, M_ASCII, M_END, M_FIELDS, M_HOST, M_INDEX, M_SOURCE, M_SOURCETYPE, M_SPAN_WORDS, M_SPANS, M_TIME, META_WORDS, SCAN_AHEAD, WAIT_MS, type FromScanWorker, type ScanJob, type ScanWorkerData } from './scan-thread.js';
 
 if (parentPort === null) throw new Error('scan-worker.ts runs as a worker thread');
 const port = parentPort;
@@ -41,6 +41,8 @@ class Batch {
   used = 0;
   meta: Float64Array;
   readonly spans: PackedSpans;
+  /** The indexed fields' texts of its rows that have them (M_FIELDS). */
+  readonly fields: string[] = [];
   rows = 0;
   chars = 0;
 
@@ -77,6 +79,8 @@ class Batch {
     // As many bytes as characters: ASCII (any other character, lone surrogates included, takes more).
     meta[m + M_ASCII] = this.used - start === raw.length ? 1 : 0;
     meta[m + M_SPANS] = -1;
+    const f = r[7];
+    meta[m + M_FIELDS] = f === null ? -1 : this.fields.push(f) - 1;
     // What EventResult would compute for this event (scanTetragonText: the same bytes scanned), computed here.
     const spans = spanned && raw.length <= MAX_SPANNED ? scanTetragonLine(this.bytes, start, this.used) : null;
     if (spans !== null) {
@@ -105,7 +109,7 @@ function run(job: ScanJob): void {
     const post = (): boolean => {
       const b = batch;
       port.postMessage(
-        { type: 'rows', rows: b.rows, scanned, bytes, buffer: b.bytes.buffer as ArrayBuffer, meta: b.meta.buffer as ArrayBuffer, spans: b.spans.words.buffer as ArrayBuffer } satisfies FromScanWorker,
+        { type: 'rows', rows: b.rows, scanned, bytes, buffer: b.bytes.buffer as ArrayBuffer, meta: b.meta.buffer as ArrayBuffer, spans: b.spans.words.buffer as ArrayBuffer, fields: b.fields } satisfies FromScanWorker,
         [b.bytes.buffer as ArrayBuffer, b.meta.buffer as ArrayBuffer, b.spans.words.buffer as ArrayBuffer],
       );
       posted++;
@@ -121,7 +125,8 @@ function run(job: ScanJob): void {
         const raw = r[6];
         scanned++;
         bytes += raw.length;
-        const t = prepared?.test?.(r[3]) ?? null;
+        // A row with indexed fields is the search's to decide (their values are not in `_raw`).
+        const t = r[7] !== null ? null : (prepared?.test?.(r[3]) ?? null);
         if (t !== null && !t(raw)) {
           if (scanned % PROGRESS_ROWS === 0) {
             if (Atomics.load(control, C_STOP) !== 0) break scan;

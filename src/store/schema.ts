@@ -44,6 +44,12 @@ export function microsAtOrAfter(x: number): number {
 
 /** `flags` bit: `_raw` contains U+0000 (the raw-filter pushdown lets such rows through unfiltered). */
 export const FLAG_RAW_NUL = 1;
+/**
+ * `flags` bit: the row has indexed fields (`f` not NULL). Their values are not in `_raw`, so the raw-filter pushdown
+ * lets such rows through for the search to decide; a bit of `flags`, which every table has, where `f` is missing
+ * from tables made before migration 7.
+ */
+export const FLAG_INDEXED_FIELDS = 2;
 
 /** `bucket_parts.st` of a bucket's mixed table `b<id>` (every sourcetype; dictionary ids start at 1). */
 export const MIXED_PART = 0;
@@ -73,12 +79,13 @@ export function partTable(id: number, st: number): string {
  * A sourcetype's table keeps the `st` column (one byte a row) so every condition of a scan reads the same on every
  * table. `flags` bit 0 (FLAG_RAW_NUL): `_raw` contains a NUL character, which SQL's LIKE cannot see past.
  * `fields` > 0 (the indexed fields' version, indexed-fields.ts): the process name's key `pn` and its index `(pn, t)`,
- * which serves "these process names, newest first".
+ * which serves "these process names, newest first". `text`: the column `f`, a HEC event's indexed fields
+ * (`indexedFieldsText`, NULL for none: nothing stored for the events without); every table made since migration 7.
  */
-export function createPartSql(id: number, st: number, fields: number): string {
+export function createPartSql(id: number, st: number, fields: number, text: boolean): string {
   const t = partTable(id, st);
   return (
-    `CREATE TABLE ${t} (t INTEGER NOT NULL, st INTEGER NOT NULL, src INTEGER NOT NULL, host INTEGER NOT NULL, raw TEXT NOT NULL, flags INTEGER${fields > 0 ? ', pn TEXT' : ''});` +
+    `CREATE TABLE ${t} (t INTEGER NOT NULL, st INTEGER NOT NULL, src INTEGER NOT NULL, host INTEGER NOT NULL, raw TEXT NOT NULL, flags INTEGER${fields > 0 ? ', pn TEXT' : ''}${text ? ', f TEXT' : ''});` +
     (st === MIXED_PART ? `CREATE INDEX ${t}_st ON ${t} (st, t);` : '') +
     `CREATE INDEX ${t}_t ON ${t} (t);` +
     (fields > 0 ? `CREATE INDEX ${t}_pn ON ${t} (pn, t);` : '')

@@ -10,7 +10,7 @@ import { MessageChannel, Worker, type MessagePort } from 'node:worker_threads';
 import Database from 'better-sqlite3';
 import { VigilError } from '../errors.js';
 import { coreToSpare } from '../machine-load.js';
-import type { Event } from '../events/event.js';
+import { indexedFieldsText, type Event } from '../events/event.js';
 import { emptyScanRequest, type EventSource, type ScanOptions, type ScanRequest, type SeqSubsetSource } from '../events/scan.js';
 import { DataDirLock } from './dir-lock.js';
 import { createPrivateDir, createPrivateFile, restrictIfExists } from './file-modes.js';
@@ -285,7 +285,7 @@ export class SqliteStore implements EventStore, StateStore, SeqSubsetSource {
       return Promise.reject(err);
     }
     return this.submit({
-      message: { type: 'append', id: 0, times: packed.times, strings: packed.strings },
+      message: { type: 'append', id: 0, times: packed.times, strings: packed.strings, ...(packed.fields !== undefined ? { fields: packed.fields } : {}) },
       transfer: [packed.times.buffer],
       events: n,
       chars: packed.chars,
@@ -317,7 +317,7 @@ export class SqliteStore implements EventStore, StateStore, SeqSubsetSource {
     for (const f of rows.findings) chars += f.detail.length;
     for (const o of rows.outbox) chars += o.payload.length;
     return this.submit({
-      message: { type: 'run', id: 0, times: packed.times, strings: packed.strings, ...rows },
+      message: { type: 'run', id: 0, times: packed.times, strings: packed.strings, ...(packed.fields !== undefined ? { fields: packed.fields } : {}), ...rows },
       transfer: [packed.times.buffer],
       events: packed.times.length,
       chars,
@@ -898,6 +898,8 @@ function refWriter(w: WriterHandle, on: boolean): void {
 interface Packed {
   times: Float64Array<ArrayBuffer>;
   strings: string[];
+  /** PackedBatch.fields: absent when no event has indexed fields (no array for the usual batch). */
+  fields?: (string | null)[];
   chars: number;
 }
 
@@ -905,6 +907,7 @@ interface Packed {
 function pack(events: readonly Event[]): Packed {
   const times = new Float64Array(events.length);
   const strings: string[] = new Array<string>(events.length * STRINGS_PER_EVENT);
+  let fields: (string | null)[] | undefined;
   let chars = 0;
   for (let i = 0, j = 0; i < events.length; i++, j += STRINGS_PER_EVENT) {
     const e = events[i]!;
@@ -915,8 +918,10 @@ function pack(events: readonly Event[]): Packed {
     strings[j + 2] = e.source;
     strings[j + 3] = e.host;
     strings[j + 4] = e._raw;
+    const text = indexedFieldsText(e.fields);
+    if (text !== null) (fields ??= new Array<string | null>(events.length).fill(null))[i] = text;
   }
-  return { times, strings, chars };
+  return fields === undefined ? { times, strings, chars } : { times, strings, fields, chars };
 }
 
 /** Creates the file if needed (16 KiB pages, WAL), migrates, and fixes the bucket span of a new store. */

@@ -149,6 +149,7 @@ function flush(): void {
       if (b.type === 'state') continue;
       events += b.times.length;
       for (let j = STRINGS_PER_EVENT - 1; j < b.strings.length; j += STRINGS_PER_EVENT) chars += b.strings[j]!.length;
+      if (b.fields !== undefined) for (const f of b.fields) chars += f?.length ?? 0;
     }
     const before = writer.commits;
     const outcomes = writer.commit(group);

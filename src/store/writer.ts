@@ -7,6 +7,7 @@ import Database from 'better-sqlite3';
 import type { PackedBatch, RetentionPolicies, WriteItem, WriteOutcome, WriterConfig } from './protocol.js';
 import { STRINGS_PER_EVENT } from './protocol.js';
 import {
+  FLAG_INDEXED_FIELDS,
   FLAG_RAW_NUL,
   KIND_HOST,
   KIND_SOURCE,
@@ -27,17 +28,24 @@ import type { RetentionReport, StoreErrorCode } from './types.js';
 type Db = Database.Database;
 /**
  * An insert into a bucket table; `fields`: the version of the indexed fields the table was made with (0: no `pn`
- * column; else one more parameter, indexed-fields.ts).
+ * column; else one more parameter, indexed-fields.ts); `text`: whether it has the column `f` (one more parameter).
  */
 interface InsertRow {
   stmt: Database.Statement<(number | string | null)[]>;
   fields: number;
+  text: boolean;
+}
+
+/** A bucket table's columns beyond the first ones: `bucket_parts.fields` and `has_f`. */
+interface PartColumns {
+  fields: number;
+  text: boolean;
 }
 
 interface BucketHandle {
   id: number;
-  /** Its tables (`bucket_parts.st`: sourcetype ids, MIXED_PART) and the indexed fields' version of each (`fields`). */
-  parts: Map<number, number>;
+  /** Its tables (`bucket_parts.st`: sourcetype ids, MIXED_PART) and their columns. */
+  parts: Map<number, PartColumns>;
   /** By sourcetype id: the insert into its own table. */
   inserts: Map<number, InsertRow>;
   /** The insert into the mixed table, shared by the sourcetypes past the bucket's most tables (prepared once). */
@@ -114,6 +122,7 @@ export class Writer {
   private readonly partsOf;
   private readonly addPart;
   private readonly deleteParts;
+  private readonly markText;
   private readonly state: StateWriter;
   /** The indexed fields' version new tables get (0: none, StoreOptions.indexedFields off). */
   private readonly newFields: number;
@@ -158,9 +167,10 @@ export class Writer {
       'SELECT id, end_us, events, bytes, max_us FROM buckets WHERE index_id = ? ORDER BY start_us',
     );
     this.deleteBucket = db.prepare<[number]>('DELETE FROM buckets WHERE id = ?');
-    this.partsOf = db.prepare<[number], { st: number; fields: number }>('SELECT st, fields FROM bucket_parts WHERE bucket_id = ?');
-    this.addPart = db.prepare<[number, number, number]>('INSERT INTO bucket_parts (bucket_id, st, fields) VALUES (?, ?, ?)');
+    this.partsOf = db.prepare<[number], { st: number; fields: number; has_f: number }>('SELECT st, fields, has_f FROM bucket_parts WHERE bucket_id = ?');
+    this.addPart = db.prepare<[number, number, number]>('INSERT INTO bucket_parts (bucket_id, st, fields, has_f) VALUES (?, ?, ?, 1)');
     this.deleteParts = db.prepare<[number]>('DELETE FROM bucket_parts WHERE bucket_id = ?');
+    this.markText = db.prepare<[number, number]>('UPDATE bucket_parts SET has_f = 1 WHERE bucket_id = ? AND st = ?');
     this.state = new StateWriter(db);
   }
 
@@ -243,7 +253,7 @@ export class Writer {
         }
         this.state.releaseLease(r.detectionId, r.scheduledTime);
       }
-      const { times, strings } = b;
+      const { times, strings, fields } = b;
       const firstSeq = seq + 1;
       for (let i = 0, j = 0; i < times.length; i++, j += STRINGS_PER_EVENT) {
         const us = toMicros(times[i]!);
@@ -260,19 +270,25 @@ export class Writer {
           }
         }
         const raw = strings[j + 4]!;
+        const text = fields?.[i] ?? null;
         const st = this.dictId(KIND_SOURCETYPE, strings[j + 1]!);
-        const insert = last.inserts.get(st) ?? this.part(last, st);
+        let insert = last.inserts.get(st) ?? this.part(last, st);
+        if (text !== null && !insert.text) insert = this.addText(last, st, insert);
         const src = this.dictId(KIND_SOURCE, strings[j + 2]!);
         const host = this.dictId(KIND_HOST, strings[j + 3]!);
-        const flags = raw.includes('\0') ? FLAG_RAW_NUL : null;
+        const flags = (raw.includes('\0') ? FLAG_RAW_NUL : 0) | (text !== null ? FLAG_INDEXED_FIELDS : 0) || null;
+        const values: (number | string | null)[] = [++seq, us, st, src, host, raw, flags];
         if (insert.fields === INDEXED_FIELDS_VERSION) {
+          // Indexed fields may hold a process name `_raw` lacks: the row is read by every process-name scan.
           const e = { _time: times[i]!, index: strings[j]!, sourcetype: strings[j + 1]!, source: strings[j + 2]!, host: strings[j + 3]!, _raw: raw };
-          insert.stmt.run(++seq, us, st, src, host, raw, flags, processNameKey(e));
+          values.push(text !== null ? ALWAYS_READ : processNameKey(e));
         } else if (insert.fields > 0) {
           // A table of another version of the rule (a build with another one made it): a build of that version
           // trusts its keys, so this rule's key could hide the row from it; `*` is read by every version.
-          insert.stmt.run(++seq, us, st, src, host, raw, flags, ALWAYS_READ);
-        } else insert.stmt.run(++seq, us, st, src, host, raw, flags);
+          values.push(ALWAYS_READ);
+        }
+        if (insert.text) values.push(text);
+        insert.stmt.run(...values);
         const acc = lastAcc!;
         acc.events++;
         acc.bytes += Buffer.byteLength(raw, 'utf8');
@@ -440,7 +456,7 @@ export class Writer {
     const start = key * this.spanUs;
     let id = this.findBucket.get(iid, start);
     if (id === undefined) id = this.addBucket.get(iid, start, start + this.spanUs)!;
-    const h: BucketHandle = { id, parts: new Map(this.partsOf.all(id).map((p) => [p.st, p.fields])), inserts: new Map(), mixed: null };
+    const h: BucketHandle = { id, parts: new Map(this.partsOf.all(id).map((p) => [p.st, { fields: p.fields, text: p.has_f === 1 }])), inserts: new Map(), mixed: null };
     if (this.bucketCount >= 1000) this.clearBuckets();
     let perIndex = this.buckets.get(iid);
     if (perIndex === undefined) {
@@ -467,21 +483,38 @@ export class Writer {
   }
 
   /**
+   * The insert for sourcetype `st`'s rows once its table (`insert`'s, made before migration 7) has the column `f`,
+   * added now, in this transaction, for its first event with indexed fields: one ALTER (a schema reload) per old
+   * table that ever gets one, instead of every table's at the migration.
+   */
+  private addText(h: BucketHandle, st: number, insert: InsertRow): InsertRow {
+    const table = insert === h.mixed ? MIXED_PART : st;
+    this.db.exec(`ALTER TABLE ${partTable(h.id, table)} ADD COLUMN f TEXT`);
+    this.markText.run(h.id, table);
+    h.parts.get(table)!.text = true;
+    const next = this.insertInto(h, table);
+    if (table === MIXED_PART) h.mixed = next;
+    if (h.inserts.get(st) === insert) h.inserts.set(st, next);
+    return next;
+  }
+
+  /**
    * An insert into one of a bucket's tables, created (and listed in bucket_parts) when it is new, with the indexed
    * fields unless they are off. A table made before them (the current bucket of an upgraded store), or while they
    * were off, goes on as it was made.
    */
   private insertInto(h: BucketHandle, table: number): InsertRow {
-    let fields = h.parts.get(table);
-    if (fields === undefined) {
-      fields = this.newFields;
-      this.db.exec(createPartSql(h.id, table, fields));
-      this.addPart.run(h.id, table, fields);
-      h.parts.set(table, fields);
+    let part = h.parts.get(table);
+    if (part === undefined) {
+      part = { fields: this.newFields, text: true };
+      this.db.exec(createPartSql(h.id, table, part.fields, true));
+      this.addPart.run(h.id, table, part.fields);
+      h.parts.set(table, part);
     }
-    const columns = `rowid, t, st, src, host, raw, flags${fields > 0 ? ', pn' : ''}`;
+    const { fields, text } = part;
+    const columns = `rowid, t, st, src, host, raw, flags${fields > 0 ? ', pn' : ''}${text ? ', f' : ''}`;
     const stmt = this.db.prepare<(number | string | null)[]>(`INSERT INTO ${partTable(h.id, table)} (${columns}) VALUES (${columns.split(',').map(() => '?').join(', ')})`);
-    return { stmt, fields };
+    return { stmt, fields, text };
   }
 
   /** Drops a bucket: each of its tables, and its catalog rows. */

@@ -94,6 +94,17 @@ describe('MatchIndexThread', () => {
     expect((await t.lookup(seed.id, skippedUpTo + 0.001, hi + 1))?.seqs).toEqual(curl.map((_, i) => 1000 + i));
   });
 
+  it("gives its worker the events' indexed fields (HEC `fields`): a prefix matches on them", async () => {
+    const e = (t: number, raw: string, fields?: Record<string, string>) => ({ _time: t, index: 'main', sourcetype: 'app', source: 's', host: 'h', _raw: raw, ...(fields ? { fields } : {}) });
+    // Seqs 1..3: the pod's line does not name it; the second names it only in its text; the third is another pod's.
+    const batch = [e(100, 'GET /health 200', { 'k8s.pod.name': 'web-1' }), e(101, 'GET /web-1/x 200'), e(102, 'GET /health 200', { 'k8s.pod.name': 'web-2' })];
+    const custom = [{ id: 'pod', name: 'pod', search: 'sourcetype=app k8s.pod.name=web-1 | table _raw' }];
+    const t = thread();
+    t.setDetections(custom, pack, 'UTC');
+    t.observe(batch, 1);
+    expect((await t.lookup('pod', 0, 200))?.seqs).toEqual([1]);
+  });
+
   it('answers "not covered" once its worker is gone, and ignores batches', async () => {
     const t = thread();
     t.setDetections(detections, pack, 'UTC');

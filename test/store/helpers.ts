@@ -37,7 +37,7 @@ export function toVersion4(dir: string): void {
     const parts = db.prepare<[], { bucket_id: number; st: number }>('SELECT bucket_id, st FROM bucket_parts').all();
     for (const { bucket_id: id } of parts) {
       if (!parts.some((p) => p.bucket_id === id && p.st === MIXED_PART)) {
-        db.exec(createPartSql(id, MIXED_PART, 0));
+        db.exec(createPartSql(id, MIXED_PART, 0, false));
         parts.push({ bucket_id: id, st: MIXED_PART });
       }
     }

@@ -236,13 +236,13 @@ describe('the indexed process name', () => {
   it('goes on in an upgraded store: its tables without the column keep taking rows, new buckets get it', async () => {
     const first = corpus(600, 11);
     const dir = await loaded(first);
-    // What a build before migration 6 left: no `pn`, no `fields`.
+    // What a build before migration 6 left: no `pn`, no `fields` (nor migration 7's `f` and `has_f`).
     const db = new Database(`${dir}/${STORE_FILE}`);
     for (const { bucket_id: b, st } of db.prepare<[], { bucket_id: number; st: number }>('SELECT bucket_id, st FROM bucket_parts').all()) {
       const t = st === MIXED_PART ? `b${b}` : `b${b}_s${st}`;
-      db.exec(`DROP INDEX ${t}_pn; ALTER TABLE ${t} DROP COLUMN pn`);
+      db.exec(`DROP INDEX ${t}_pn; ALTER TABLE ${t} DROP COLUMN pn; ALTER TABLE ${t} DROP COLUMN f`);
     }
-    db.exec('ALTER TABLE bucket_parts DROP COLUMN fields');
+    db.exec('ALTER TABLE bucket_parts DROP COLUMN fields; ALTER TABLE bucket_parts DROP COLUMN has_f');
     db.pragma('user_version = 5');
     db.close();
     const store = await openStore(dir);
@@ -267,7 +267,7 @@ describe('the indexed process name', () => {
       { id: 1, indexId: 1, start: 0, end: 100, parts: [3, MIXED_PART], indexed: [3, MIXED_PART] },
       { id: 2, indexId: 2, start: 0, end: 100, parts: [3, MIXED_PART], indexed: [] },
     ];
-    for (const b of group) for (const st of b.parts) db.exec(createPartSql(b.id, st, b.indexed!.includes(st) ? INDEXED_FIELDS_VERSION : 0));
+    for (const b of group) for (const st of b.parts) db.exec(createPartSql(b.id, st, b.indexed!.includes(st) ? INDEXED_FIELDS_VERSION : 0, false));
     const plan: ScanPlan = { lo: 10, hi: 20, indexIds: null, sourcetypeIds: [3, 4], sourceIds: null, hostIds: null, raw: null, processNames: ['=curl', '=sh', '*'] };
     const q = groupSql(group, plan)!;
     expect(q.params).toMatchObject({ k1: '=curl', k2: '=sh', k3: '*' });

@@ -9,7 +9,7 @@ import { compileRawFilter, emptyScanRequest, type MetadataConstraint, type RawFi
 import { VigilError } from '../../src/errors.js';
 import { openStore, STORE_FILE, type SqliteStore } from '../../src/store/sqlite-store.js';
 import { StoreError } from '../../src/store/types.js';
-import { groupSql, rawCondition, type ScanPlan } from '../../src/store/reader.js';
+import { groupSql, rawCondition, type BucketRef, type ScanPlan } from '../../src/store/reader.js';
 import { MAX_SOURCETYPE_TABLES, MIXED_PART, createPartSql, microsAtOrAfter } from '../../src/store/schema.js';
 import { scanTetragonText, type IndexedEvent } from '../../src/normalize/tetragon-index.js';
 import { isIsovalentSourcetype } from '../../src/normalize/tetragon.js';
@@ -280,14 +280,15 @@ describe('pushdowns', () => {
 
   it('maps metadata to dictionary ids and reads the indexes without sorting', () => {
     const db = new Database(':memory:');
-    // Bucket 1: only its mixed table (written before migration 5); bucket 2: sourcetype tables beside its mixed one.
-    const group = [
-      { id: 2, indexId: 1, start: 0, end: 100, parts: [3, 4, MIXED_PART] },
+    // Bucket 1: only its mixed table (written before migration 5); bucket 2: sourcetype tables beside its mixed one,
+    // with indexed fields' texts (migration 7) in two of them.
+    const group: BucketRef[] = [
+      { id: 2, indexId: 1, start: 0, end: 100, parts: [3, 4, MIXED_PART], texts: [3, MIXED_PART] },
       { id: 1, indexId: 2, start: 0, end: 100, parts: [MIXED_PART] },
     ];
     // And a span of 64 indexes, past SQLite's 500 terms in a compound SELECT: nested, still merged without sorting.
-    const wide = Array.from({ length: 64 }, (_, i) => ({ id: 10 + i, indexId: 10 + i, start: 0, end: 100, parts: [3, 4, 5, 6, 7, 8, 9, 10, MIXED_PART] }));
-    for (const b of [...group, ...wide]) for (const st of b.parts) db.exec(createPartSql(b.id, st, 0));
+    const wide: BucketRef[] = Array.from({ length: 64 }, (_, i) => ({ id: 10 + i, indexId: 10 + i, start: 0, end: 100, parts: [3, 4, 5, 6, 7, 8, 9, 10, MIXED_PART] }));
+    for (const b of [...group, ...wide]) for (const st of b.parts) db.exec(createPartSql(b.id, st, 0, (b.texts ?? []).includes(st)));
     const base: ScanPlan = { lo: 10, hi: 20, indexIds: null, sourcetypeIds: null, sourceIds: null, hostIds: null, raw: null };
     const plans: ScanPlan[] = [
       base,
