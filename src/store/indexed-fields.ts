@@ -8,7 +8,8 @@
  * knowledge: the planner leaves out fields knowledge computes): `=` + the value lower-cased (what `field=value`
  * compares for a value without wildcards), `*` for an event every scan reads (ALWAYS_READ: several values, one over
  * 1024 characters or with a lone surrogate, or not a `cisco:isovalent*` event), NULL when the event has no process
- * name (no exact-value condition can match it).
+ * name (no exact-value condition can match it). An event with HEC indexed fields gets ALWAYS_READ from the writer:
+ * they may hold a process name its `_raw` lacks, and the search decides (see CONTEXT.md, "HEC indexed fields").
  *
  * A table records the version of this rule it was written with (`bucket_parts.fields`; 0: no `pn`). Scans use `pn`
  * only on tables of the current version: a change to how normalize reads the process name must bump
