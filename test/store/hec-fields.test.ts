@@ -3,6 +3,7 @@
  * before migration 7 too, and never hidden by a pushdown that reads `_raw` or the indexed process name (their
  * values are not in `_raw`).
  */
+import { spawnSync } from 'node:child_process';
 import Database from 'better-sqlite3';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import type { Event } from '../../src/events/event.js';
@@ -13,7 +14,7 @@ import { runSearch } from '../../src/spl/index.js';
 import { partTable } from '../../src/store/schema.js';
 import { STORE_FILE, openStore, type SqliteStore, type StoreOptions } from '../../src/store/sqlite-store.js';
 import { auth, hecConfig, send } from '../hec/helpers.js';
-import { cleanupDirs, tempDir } from './helpers.js';
+import { REPO, cleanupDirs, tempDir } from './helpers.js';
 
 afterAll(cleanupDirs);
 
@@ -150,6 +151,23 @@ describe('HEC indexed fields in the SQLite store', () => {
       expect(await rows(`sourcetype="${EXEC}" process_name=curl | table _raw`)).toEqual([[`_raw=${curl._raw}`]]);
       const counts = await runSearch('index=main | stats count by k8s.namespace.name', { source: s, now: T0 + 3600 });
       expect(counts.results.map((r) => [r.get('k8s.namespace.name'), r.get('count')])).toEqual([['shop', 1]]);
+    }
+  });
+
+  it('vigil search --data-dir finds events by their indexed fields, on one thread and two (the built CLI)', async () => {
+    const dir = tempDir();
+    const store = await openStore(dir);
+    await store.append(ALL);
+    await store.close();
+    const [, pod, curl] = ALL as [Event, Event, Event];
+    const search = (spl: string, threads: string): string[] => {
+      const r = spawnSync(process.execPath, [`${REPO}/bin/vigil.js`, 'search', spl, '--data-dir', dir, '--threads', threads, '--earliest', '0'], { encoding: 'utf8', env: { ...process.env, NO_COLOR: '1' } });
+      expect(r.stderr, spl).toBe('');
+      return r.stdout.trim().split('\n').map((l) => (JSON.parse(l) as { _raw: string })._raw);
+    };
+    for (const threads of ['1', '2']) {
+      expect(search('k8s.pod.name=web-1 | table _raw', threads)).toEqual([pod._raw]);
+      expect(search(`sourcetype="${EXEC}" process_name=curl | table _raw`, threads)).toEqual([curl._raw]);
     }
   });
 
