@@ -60,6 +60,21 @@ describe('indexed fields (HEC `fields`)', () => {
     expect(rowsText(await search('* | stats count by k8s.pod.name | search k8s.pod.name::web-1', events))).toEqual([]);
   });
 
+  it('tstats over index data reads them, as Splunk\'s tstats reads indexed fields: WHERE, BY, name::value', async () => {
+    // The Search Reference, tstats: "Use the tstats command to perform statistical queries on indexed fields in tsidx files".
+    const tstats = async (q: string) => rowsText(await search(q, events));
+    expect(await tstats('| tstats count where index=main by k8s.pod.name')).toEqual([
+      { 'k8s.pod.name': 'WEB-2', count: '1' },
+      { 'k8s.pod.name': 'db-1', count: '1' },
+      { 'k8s.pod.name': 'web-1', count: '1' },
+    ]);
+    expect(await tstats('| tstats count where index=main k8s.namespace.name=shop')).toEqual([{ count: '2' }]);
+    expect(await tstats('| tstats count where index=main k8s.pod.name::web*')).toEqual([{ count: '2' }]);
+    // Only indexed values: `from-raw` is extracted from _raw at search time, which tstats never reads.
+    expect(await tstats('| tstats count where index=main k8s.pod.name=from-raw')).toEqual([{ count: '0' }]);
+    expect(await tstats('| tstats dc(tags) as tags where index=main')).toEqual([{ tags: '2' }]);
+  });
+
   it('parses name::value as an indexed term, other `::` words as terms, tag::field=value as a comparison', () => {
     const parse = (q: string) => parseSearchSource(new SourceText(q));
     expect(parse('k8s.pod.name::web-1')).toMatchObject({ kind: 'indexed', field: 'k8s.pod.name', value: { value: 'web-1' } });

@@ -55,7 +55,7 @@ const METADATA = new Set(['index', 'host', 'source', 'sourcetype']);
  * `| tstats [options] <fn>(<field>) [AS name]... [FROM datamodel=<Model>[.<Dataset>]] [WHERE <search>]
  * [BY <fields> [span=<span>]]`: statistics over a data model's dataset (each event projected through the
  * dataset's constraints and calculated fields, fields named `<Root>.<field>`) or, without FROM, over the
- * events' indexed fields (`_time`, `index`, `host`, `source`, `sourcetype`).
+ * events' indexed fields (`_time`, `index`, `host`, `source`, `sourcetype`, and those a HEC client sent: `fields`).
  *
  * - WHERE is the search language (search/predicate.ts) on the projected rows: implicit AND, OR before AND,
  *   `NOT x=v` vs `x!=v`, IN with wildcards, case-insensitive values, CIDR. `earliest=`/`latest=` set the time
@@ -230,7 +230,8 @@ function tstatsInput(args: TstatsArgs, ctx: ExecContext, take: (view: Result) =>
   // A descendant's field is written on the dataset's row (a copy of the event) under its own name.
   const below = args.descendants.map((d) => ({ evaluator: d.dataset.evaluator({ now: ctx.now, tz: ctx.tz, lookups: ctx.lookups, warn: (m) => ctx.warn(m) }), fields: d.fields }));
   for (const d of args.descendants) for (const f of d.fields) names.set(f.name, f.name);
-  const view = new DatasetView(names, new Row());
+  // Over index data, the other names it reads are the events' indexed fields (HEC `fields`).
+  const view = new DatasetView(names, new Row(), ds ? null : new Set([...namedFields(args)].filter((f) => !names.has(f))));
   const where = compileSearch(args.where, ctx.source);
   const pass = (row: Result) => {
     view.of(row);
@@ -531,13 +532,15 @@ function eventConditions(where: SearchExpr | null, ds: CompiledDataset | null): 
  * is the dataset's too.
  */
 export function unknownTstatsFields(args: TstatsArgs): { name: string; hint: string | null }[] {
-  const below = args.dataset ? descendantFields(args.dataset.resolved) : new Map<string, string>();
-  const known = new Set(args.dataset ? [...tstatsFieldNames(args.dataset.resolved).keys(), ...below.keys()] : INDEX_FIELDS);
-  const qualified = args.dataset?.resolved.names;
+  // Over index data any other name may be an indexed field a HEC client sends: nothing to warn about.
+  if (!args.dataset) return [];
+  const below = descendantFields(args.dataset.resolved);
+  const known = new Set([...tstatsFieldNames(args.dataset.resolved).keys(), ...below.keys()]);
+  const qualified = args.dataset.resolved.names;
   const unknown = new Map<string, string | null>();
   for (const f of namedFields(args)) {
     if (known.has(f)) continue;
-    const prefixed = qualified?.get(f);
+    const prefixed = qualified.get(f);
     const ending = [...known].filter((k) => k.endsWith(`.${f}`));
     unknown.set(f, (prefixed !== undefined && known.has(prefixed) ? prefixed : ending.length === 1 ? ending[0]! : settingHint([...known], f)) ?? null);
   }

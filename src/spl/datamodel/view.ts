@@ -75,11 +75,16 @@ export function tstatsFieldNames(ds: ResolvedDataset): ReadonlyMap<string, strin
   return names;
 }
 
-/** A read-only view of an evaluated event under the names of `datasetFieldNames` (tstats reads rows this way). */
+/**
+ * A read-only view of an evaluated event under the names of `datasetFieldNames` (tstats reads rows this way).
+ * `indexed`: names read from the event's indexed fields (HEC `fields`, Result.indexed) when tstats reads index
+ * data, not a data model: what Splunk's tstats reads there besides `_time`, `index`, `host`, `source`, `sourcetype`.
+ */
 export class DatasetView implements Result {
   constructor(
     private readonly names: ReadonlyMap<string, string>,
     private inner: Result,
+    private readonly indexedNames: ReadonlySet<string> | null = null,
   ) {}
 
   /** Points the view at another event (one view serves every event of a run). */
@@ -90,7 +95,12 @@ export class DatasetView implements Result {
 
   get(field: string): FieldValue | null {
     const f = this.names.get(field);
-    return f === undefined ? null : this.inner.get(f);
+    if (f !== undefined) return this.inner.get(f);
+    return this.indexedNames?.has(field) === true ? this.indexed(field) : null;
+  }
+
+  indexed(name: string): FieldValue | null {
+    return this.inner.indexed !== undefined ? this.inner.indexed(name) : null;
   }
 
   set(): void {
@@ -98,11 +108,16 @@ export class DatasetView implements Result {
   }
 
   fieldNames(): string[] {
-    return [...this.names.keys()].filter((n) => this.get(n) !== null);
+    return [...this.names.keys(), ...(this.indexedNames ?? [])].filter((n) => this.get(n) !== null);
   }
 
   clone(): Result {
-    return materialize(this.names, this.inner);
+    const out = materialize(this.names, this.inner);
+    for (const n of this.indexedNames ?? []) {
+      const v = this.indexed(n);
+      if (v !== null) out.set(n, v);
+    }
+    return out;
   }
 }
 
