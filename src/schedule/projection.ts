@@ -391,6 +391,12 @@ class ProjectedRow implements Result {
     return this.kept(field);
   }
 
+  /** Indexed fields (`name::value`) are not kept: a miss, unless a table made the row (a table's rows have none). */
+  indexed(): FieldValue | null {
+    if (this.p.shapes === null) this.state.missed = true;
+    return null;
+  }
+
   set(field: string, value: FieldValue | null): void {
     const row = this.whole();
     if (row !== null) row.set(field, value);

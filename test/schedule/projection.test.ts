@@ -66,6 +66,14 @@ describe('a stats fed from kept columns', () => {
     });
   }
 
+  it('notes a miss when the rest of the search reads an indexed field (name::value): the run reads the events', () => {
+    const search = '* | dedup a | search k8s.pod.name::web-1 | stats count';
+    const prefix = compilePrefix({ name: 't', search }, content, 'UTC')!;
+    const store = new ProjectionStore(prefix.text, prefix.fields!);
+    store.add(1, 1, 'main', new Row({ _time: 1, a: 'x' }));
+    expect(runProjected(search, store.window(-Infinity, Infinity), opts, { push: () => {}, end: () => {} })).toBeNull();
+  });
+
   it('gives back rows kept whole whose field names hold NUL, name for name', () => {
     const rows = [new Row({ _time: 1, 'a\u0000b': 'x', a: 'y' }), new Row({ _time: 2, b: 'z', 'a\u0000b': 'w' })];
     const search = '* | table *';
