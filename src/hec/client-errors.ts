@@ -1,4 +1,4 @@
-import { STATUS_CODES, type Server, type ServerResponse } from 'node:http';
+import { STATUS_CODES, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
 
@@ -64,4 +64,19 @@ export function answerClientErrors(server: Server, reply: ClientErrorReply, onAn
     socket.once('close', () => clearTimeout(timer));
     (socket as Socket).resume();
   });
+}
+
+/**
+ * What is wrong with a request's `Host` header lines, or null. RFC 9112 §3.2: a server answers 400 to an HTTP/1.1
+ * request without a `Host` and to any request with more than one. Node's own check (`requireHostHeader`, which
+ * both ports turn off so the reply is the port's JSON) answered a bare 400 without a body and let a second `Host`
+ * through (node keeps the first: the API's host check saw one name, a proxy in front may have used the other).
+ */
+export function hostHeaderProblem(req: IncomingMessage): string | null {
+  let n = 0;
+  const raw = req.rawHeaders;
+  for (let i = 0; i < raw.length; i += 2) if ((raw[i] as string).length === 4 && (raw[i] as string).toLowerCase() === 'host') n++;
+  if (n > 1) return 'more than one Host header';
+  if (n === 0 && req.httpVersionMajor === 1 && req.httpVersionMinor >= 1) return `an HTTP/${req.httpVersion} request without a Host header`;
+  return null;
 }

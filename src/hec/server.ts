@@ -15,7 +15,7 @@ import type { AppendReceipt, EventStore } from '../store/types.js';
 import { StoreError } from '../store/types.js';
 import { listenFailure, VigilError } from '../errors.js';
 import { AckIds } from './ack.js';
-import { answerClientErrors } from './client-errors.js';
+import { answerClientErrors, hostHeaderProblem } from './client-errors.js';
 import { TokenRegistry } from './auth.js';
 import { AuthThrottle, ClientIdentity } from '../config/auth-throttle.js';
 import { ByteBudget, ClientGone, ClientShares, contentEncoding, decodeUtf8, readBody, type Body, type InflightBudget } from './body.js';
@@ -422,6 +422,12 @@ export function createHecServer(options: HecServerOptions): HecServer {
   }
 
   async function handle(req: IncomingMessage, res: ServerResponse, expectContinue: boolean): Promise<void> {
+    // Node's own Host check is off (`requireHostHeader: false`): its reply was a bare 400; this one is the HEC's.
+    const hostProblem = hostHeaderProblem(req);
+    if (hostProblem !== null) {
+      stats.request(null);
+      return send(req, res, httpReply(400, `Bad request (malformed HTTP: ${hostProblem})`, { Connection: 'close' }), null);
+    }
     let url: URL;
     try {
       url = new URL(req.url ?? '/', 'http://hec.invalid');
@@ -507,9 +513,9 @@ export function createHecServer(options: HecServerOptions): HecServer {
         } catch (err) {
           throw new VigilError('CONFIG', `cannot read HEC TLS certificate/key: ${(err as Error).message}`, { cause: err });
         }
-        server = createHttpsServer({ cert, key, ...nodeTimeouts(config.timeouts), maxHeaderSize: config.maxHeaderBytes }, (req, res) => onRequest(req, res));
+        server = createHttpsServer({ cert, key, ...nodeTimeouts(config.timeouts), maxHeaderSize: config.maxHeaderBytes, requireHostHeader: false }, (req, res) => onRequest(req, res));
       } else {
-        server = createHttpServer({ ...nodeTimeouts(config.timeouts), maxHeaderSize: config.maxHeaderBytes }, (req, res) => onRequest(req, res));
+        server = createHttpServer({ ...nodeTimeouts(config.timeouts), maxHeaderSize: config.maxHeaderBytes, requireHostHeader: false }, (req, res) => onRequest(req, res));
       }
       // What node refuses before a handler runs gets a HEC reply too (it was a bare 431/400/408), counted as a request.
       answerClientErrors(server, (_kind, status, reason) => hecClientErrorReply(status, reason, config), (status, handled) => {

@@ -6,7 +6,7 @@ import { getRequestListener, RequestError } from '@hono/node-server';
 import type { Env, Hono } from 'hono';
 import type { HttpConfig } from '../config/config.js';
 import { listenFailure, VigilError } from '../errors.js';
-import { answerClientErrors, nodeTimeouts, pipelineGuard, type ClientErrorKind } from '../hec/index.js';
+import { answerClientErrors, hostHeaderProblem, nodeTimeouts, pipelineGuard, type ClientErrorKind } from '../hec/index.js';
 import { hostCheck, type HostCheck } from './allowed-hosts.js';
 
 export interface HttpServer {
@@ -32,19 +32,42 @@ function guardConnections(listener: RequestListener, max: number, hostAllowed: H
     res.end(body);
     req.resume();
   });
+  const refuse = (req: IncomingMessage, res: ServerResponse, status: number, code: string, message: string): void => {
+    const body = JSON.stringify({ error: { code, message } });
+    res.writeHead(status, { 'Content-Type': 'application/json', 'Content-Length': Buffer.byteLength(body), Connection: 'close' });
+    res.end(body);
+    req.resume();
+  };
   return (req: IncomingMessage, res: ServerResponse) => {
     if (!admit(req, res)) return;
-    if (!hostAllowed(req.headers.host)) {
-      const body = JSON.stringify({ error: { code: 'HOST_NOT_ALLOWED', message: `this server does not answer for the host ${JSON.stringify(req.headers.host)} (http.allowedHosts)` } });
-      res.writeHead(403, { 'Content-Type': 'application/json', 'Content-Length': Buffer.byteLength(body), Connection: 'close' });
-      res.end(body);
-      return;
+    // Node's own Host check is off (`requireHostHeader: false`): its reply was a bare 400 without a body.
+    const hostProblem = hostHeaderProblem(req);
+    if (hostProblem !== null) return refuse(req, res, 400, 'USAGE', `malformed HTTP request: ${hostProblem}`);
+    // RFC 9112 §3.2.2: the host of an absolute-form target (`GET http://name/path`) is the request's, not the Host
+    // header's; the app builds its URL from it too. Both must be answered: the origin check reads the header.
+    const target = absoluteTargetHost(req.url);
+    for (const host of target === undefined ? [req.headers.host] : [target, req.headers.host]) {
+      if (!hostAllowed(host)) return refuse(req, res, 403, 'HOST_NOT_ALLOWED', `this server does not answer for the host ${JSON.stringify(host)} (http.allowedHosts)`);
     }
     // No route reads the body of a GET or HEAD: its reply closes the connection, which node would otherwise keep
     // reading (and discarding) until the whole-request backstop, 71 s by default.
     if ((req.method === 'GET' || req.method === 'HEAD') && hasBody(req)) res.setHeader('Connection', 'close');
     listener(req, res);
   };
+}
+
+/**
+ * The authority of an absolute-form request target (`http://name:port/path`), as a Host header would say it;
+ * undefined for origin-form (`/path`) and asterisk-form (`*`) targets. A target with a scheme but no host (`a:b`)
+ * is `''`, which no host check answers (the adapter refuses it anyway).
+ */
+function absoluteTargetHost(target: string | undefined): string | undefined {
+  if (target === undefined || target.startsWith('/') || target === '*') return undefined;
+  try {
+    return new URL(target).host;
+  } catch {
+    return '';
+  }
 }
 
 function hasBody(req: IncomingMessage): boolean {
@@ -84,7 +107,7 @@ export async function listenHttp<E extends Env>(app: Hono<E>, config: HttpConfig
       reject(new VigilError('CONFIG', `the API cannot listen on ${config.host}:${config.port}: ${listenFailure(err, '--port', 'http.port')}`, { cause: err }));
     const listener = guardConnections(getRequestListener(app.fetch, { hostname: config.host, errorHandler: unreadableRequest }), config.maxPipelinedRequests, hosts);
     // Request timeouts as the HEC's (slowloris on headers, node's whole-request backstop); bodies are timed by `bodyLimit`.
-    const options = { ...tls, ...nodeTimeouts(config.timeouts), maxHeaderSize: config.maxHeaderBytes };
+    const options = { ...tls, ...nodeTimeouts(config.timeouts), maxHeaderSize: config.maxHeaderBytes, requireHostHeader: false };
     const server = tls ? createHttpsServer(options, listener) : createHttpServer(options, listener);
     // What node refuses before the app runs is a JSON error like every other (it was a bare 431/400/408).
     answerClientErrors(server, (kind, status, reason) => ({ status, body: { error: clientErrorJson(kind, reason, config) } }));

@@ -1,0 +1,41 @@
+/**
+ * The Host header, sent by hand on raw sockets. RFC 9112 §3.2 (https://www.rfc-editor.org/rfc/rfc9112#section-3.2):
+ * "A server MUST respond with a 400 (Bad Request) status code to any HTTP/1.1 request message that lacks a Host
+ * header field and to any request message that contains more than one Host header field line". Node's own check
+ * answered the first with a bare 400 (no body) and let the second through; the HEC answers both with its JSON, as
+ * every other malformed request (`{"text":"Bad request (malformed HTTP: …)","code":400}`), and closes the connection.
+ * HTTP/1.0 has no Host requirement: such a request is served.
+ */
+import { describe, expect, it } from 'vitest';
+import { TOKEN, rawConnection, send, start } from './helpers.js';
+
+describe('HEC: Host header lines', () => {
+  it('an HTTP/1.1 request without Host, or with two, is 400 with a HEC body, the connection closed, nothing stored', async () => {
+    const h = await start();
+    try {
+      const event = '{"event":"hello"}';
+      const cases: [string, string][] = [
+        [`POST /services/collector/event HTTP/1.1\r\nAuthorization: Splunk ${TOKEN}\r\nContent-Length: ${event.length}\r\n\r\n${event}`, 'an HTTP/1.1 request without a Host header'],
+        ['GET /services/collector/health HTTP/1.1\r\n\r\n', 'an HTTP/1.1 request without a Host header'],
+        [`POST /services/collector/event HTTP/1.1\r\nHost: a\r\nHost: b\r\nAuthorization: Splunk ${TOKEN}\r\nContent-Length: ${event.length}\r\n\r\n${event}`, 'more than one Host header'],
+        // Expect: 100-continue takes node's other path (checkContinue): the same answer, and no 100 first.
+        [`POST /services/collector/event HTTP/1.1\r\nAuthorization: Splunk ${TOKEN}\r\nExpect: 100-continue\r\nContent-Length: ${event.length}\r\n\r\n`, 'an HTTP/1.1 request without a Host header'],
+      ];
+      for (const [head, reason] of cases) {
+        const c = await rawConnection(h.url, head);
+        const r = await c.closed(10_000);
+        expect([r.closed, r.status], head).toEqual([true, 400]);
+        expect(r.body, head).toBe(`{"text":"Bad request (malformed HTTP: ${reason})","code":400}`);
+        expect(c.received(), head).toContain('\r\nContent-Type: application/json; charset=UTF-8\r\n');
+      }
+      expect(h.store.batches).toHaveLength(0);
+      expect(h.server.stats().codes['400']).toBe(cases.length);
+      // HTTP/1.0 does not require Host.
+      const old = await (await rawConnection(h.url, `POST /services/collector/event HTTP/1.0\r\nAuthorization: Splunk ${TOKEN}\r\nContent-Length: ${event.length}\r\n\r\n${event}`)).closed(10_000);
+      expect([old.status, old.body]).toEqual([200, '{"text":"Success","code":0}']);
+      expect((await send(h.url, '/services/collector/health', { method: 'GET' })).status).toBe(200);
+    } finally {
+      await h.close();
+    }
+  });
+});
