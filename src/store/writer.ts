@@ -291,7 +291,8 @@ export class Writer {
         insert.stmt.run(...values);
         const acc = lastAcc!;
         acc.events++;
-        acc.bytes += Buffer.byteLength(raw, 'utf8');
+        // An index's size (retention's maxSize, indexes()) counts what the event holds: `_raw` and its indexed fields.
+        acc.bytes += Buffer.byteLength(raw, 'utf8') + (text !== null ? Buffer.byteLength(text, 'utf8') : 0);
         if (us < acc.min) acc.min = us;
         if (us > acc.max) acc.max = us;
       }

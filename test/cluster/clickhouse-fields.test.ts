@@ -137,6 +137,13 @@ describe.skipIf(skip)('indexed fields in the ClickHouse store', () => {
     ]);
   });
 
+  it("an index's size counts its events' fields text beside _raw (indexes(), as SQLite's)", async () => {
+    const text = (e: Event) => Buffer.byteLength(e._raw) + (e.fields === undefined ? 0 : Buffer.byteLength(JSON.stringify(e.fields)));
+    const sizes = Object.fromEntries((await store.indexes()).map((i) => [i.name, i.bytes]));
+    expect(sizes['shop']).toBe(text(shopF));
+    expect(sizes['main']).toBe([plainA, podB, curlC, otherD, hostileE].reduce((n, e) => n + text(e), 0));
+  });
+
   it('a retried batch with fields is stored once', async () => {
     const retried = [ev(T + 10, 'retry me', { 'k8s.pod.name': 'web-9' })];
     await store.append(retried);

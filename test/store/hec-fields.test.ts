@@ -222,6 +222,26 @@ describe('HEC indexed fields in the SQLite store', () => {
   });
 });
 
+describe('the size of an index holding indexed fields', () => {
+  it("counts the fields' text beside _raw, in indexes() and in retention's maxSize", async () => {
+    const dir = tempDir();
+    const store = await open(dir, { bucketSeconds: 60 });
+    // Two one-minute buckets: short lines carrying large fields (what a HEC client may send), then a plain one.
+    const big = { note: 'x'.repeat(10_000) };
+    const old = [ev(T0, 'a', { fields: big }), ev(T0 + 1, 'b', { fields: big })];
+    const newer = [ev(T0 + 120, 'c')];
+    await store.append([...old, ...newer]);
+    const text = Buffer.byteLength(JSON.stringify(big));
+    const main = (await store.indexes()).find((i) => i.name === 'main')!;
+    expect(main.bytes).toBe(3 + 2 * text);
+    // A limit the lines alone are far below: the older bucket's fields put the index over it, so it goes.
+    store.setRetention({ main: { maxBytes: 1000 } });
+    const report = await store.applyRetention(T0 + 180);
+    expect(report.deleted).toEqual([{ index: 'main', events: 2, before: T0 - (T0 % 60) + 60 }]);
+    expect((await collect(store)).map((e) => e._raw)).toEqual(['c']);
+  });
+});
+
 describe('HEC /services/collector/event with fields, then a search of the store', () => {
   let hec: HecServer | null = null;
   afterEach(async () => {

@@ -513,10 +513,18 @@ export class ClickHouseStore implements EventStore {
   // ---------------------------------------------------------------------------------------------------------------
   // Indexes and retention
 
+  /**
+   * What an index's size counts (indexes(), maxBytes): `_raw` and its indexed fields' text, as the SQLite store's
+   * `bytes`; `_raw` alone on a database read-only before a read-write vigil of this version added the column.
+   */
+  private bytesSql(): string {
+    return this.fieldsColumn ? `sum(raw_bytes) + sum(length(${FIELDS}))` : 'sum(raw_bytes)';
+  }
+
   async indexes(): Promise<IndexInfo[]> {
     await this.refreshIndexes();
     const stats = new Map<string, IndexInfo>();
-    const rows = await this.query(`SELECT index, count(), sum(raw_bytes), min(t), max(t) FROM ${this.db}.${EVENTS} GROUP BY index`);
+    const rows = await this.query(`SELECT index, count(), ${this.bytesSql()}, min(t), max(t) FROM ${this.db}.${EVENTS} GROUP BY index`);
     for (const line of rows.split('\n')) {
       if (line === '') continue;
       const [name, events, bytes, lo, hi] = line.split('\t') as [string, string, string, string, string];
@@ -582,7 +590,7 @@ export class ClickHouseStore implements EventStore {
 
   /**
    * Drops whole day partitions, per index: those whose newest event is older than `now - maxAgeSeconds`, then,
-   * while the index's `_raw` bytes exceed `maxBytes`, its oldest day (on every shard) but never its newest.
+   * while the index's bytes (`_raw` and indexed fields) exceed `maxBytes`, its oldest day (on every shard) but never its newest.
    */
   async applyRetention(now: number): Promise<RetentionReport> {
     this.writable();
@@ -637,7 +645,7 @@ export class ClickHouseStore implements EventStore {
 
   /** The index's day partitions on one shard (read on one of its replicas), with their rows, bytes and newest time. */
   private async partitions(shard: ShardQueue, index: string): Promise<{ day: number; events: number; bytes: number; maxT: number }[]> {
-    const sql = `SELECT ${floorDivSql('t', DAY_US)} AS day, count(), sum(raw_bytes), max(t) FROM ${this.db}.${EVENTS_LOCAL} WHERE index = ${quote(index)} GROUP BY day ORDER BY day`;
+    const sql = `SELECT ${floorDivSql('t', DAY_US)} AS day, count(), ${this.bytesSql()}, max(t) FROM ${this.db}.${EVENTS_LOCAL} WHERE index = ${quote(index)} GROUP BY day ORDER BY day`;
     const text = await this.onShard(shard, (r) => this.text(r, sql));
     return text
       .split('\n')
