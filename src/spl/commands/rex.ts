@@ -17,6 +17,28 @@ function declaredGroups(pattern: string): string[] {
   return [...pattern.matchAll(/\(\?(?:P?<([A-Za-z_]\w*)>|'([A-Za-z_]\w*)')/g)].map((m) => (m[1] ?? m[2])!);
 }
 
+/**
+ * Code-point offsets of a text's UTF-16 indexes (index 0 to length), or null when the text has no
+ * surrogate (then they are equal): made once per value, so many matches cost no rescans.
+ */
+function charOffsets(text: string): Int32Array | null {
+  if (!/[\uD800-\uDFFF]/.test(text)) return null;
+  const map = new Int32Array(text.length + 1);
+  let cp = 0;
+  for (let i = 0; i < text.length; i++) {
+    map[i] = cp;
+    const c = text.charCodeAt(i);
+    // The low half of a pair has the pair's offset: a match never starts or ends inside one.
+    if (c >= 0xd800 && c <= 0xdbff && i + 1 < text.length) {
+      const d = text.charCodeAt(i + 1);
+      if (d >= 0xdc00 && d <= 0xdfff) map[++i] = cp;
+    }
+    cp++;
+  }
+  map[text.length] = cp;
+  return map;
+}
+
 /** The index after `i`, stepping over a whole surrogate pair in unicode mode. */
 function advance(text: string, i: number, unicode: boolean): number {
   if (unicode && i + 1 < text.length) {
@@ -46,7 +68,8 @@ function groupNames(re: RegExp): string[] {
  * - No match, or a named group that did not take part in any match, leaves that field as it was.
  * - A multivalue field is matched value by value, in order; `max_match` counts matches over all values.
  * - `offset_field` gets `<group>=<start>-<end>` (0-based, end inclusive) joined by `&` for each match,
- *   one value per match.
+ *   one value per match. Offsets count characters (code points), as the reference says ("zero-offset
+ *   characters") and as `len()`/`substr()` count, not UTF-16 units.
  *
  * sed mode rewrites the field in place, each value of a multivalue on its own: `s/<regex>/<replacement>/<flags>`
  * (flags `g` and a number N = replace the Nth match) and `y/<from>/<to>/` (transliteration); "No other
@@ -127,6 +150,7 @@ export const rexCommand = defineCommand<RexArgs>({
           if (maxMatch !== 0 && count >= maxMatch) break;
           const text = typeof v === 'string' ? v : toText(v);
           matcher.lastIndex = 0;
+          let chars: Int32Array | null | undefined;
           while (maxMatch === 0 || count < maxMatch) {
             const m = matcher.exec(text);
             if (!m) break;
@@ -138,7 +162,10 @@ export const rexCommand = defineCommand<RexArgs>({
               const parts: string[] = [];
               for (const n of names) {
                 const ix = m.indices.groups[n];
-                if (ix) parts.push(`${n}=${ix[0]}-${ix[1] - 1}`);
+                if (!ix) continue;
+                if (chars === undefined) chars = charOffsets(text);
+                const [from, to] = chars ? [chars[ix[0]]!, chars[ix[1]]!] : ix;
+                parts.push(`${n}=${from}-${to - 1}`);
               }
               if (parts.length) offsets.push(parts.join('&'));
             }

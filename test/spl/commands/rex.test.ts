@@ -50,6 +50,15 @@ describe('rex (extraction)', () => {
     expect(rows).toEqual([{ off: ['word=0-2&num=4-6', 'word=8-9&num=11-12'] }]);
   });
 
+  it('offset_field counts characters, not UTF-16 units', async () => {
+    // Search Reference, rex: offset_field holds "the endpoints of the match in terms of zero-offset characters
+    // into the matched field" (its example: ten characters are 0-9). An emoji is one character, as len() counts.
+    const rows = await run('| makeresults | eval s="h\u00e9llo\u{1F600}xy\u{1F600}" | rex field=s max_match=0 offset_field=off "(?<c>[xy\u{1F600}])" | table off');
+    expect(rows).toEqual([{ off: ['c=5-5', 'c=6-6', 'c=7-7', 'c=8-8'] }]);
+    const ten = await run('| makeresults | eval s="\u{1F600}\u{1F600}abcdefghij" | rex field=s offset_field=off "(?<tenchars>.{10})" | table off');
+    expect(ten).toEqual([{ off: 'tenchars=0-9' }]);
+  });
+
   it('_KEY_n/_VAL_n pairs name fields from the data', async () => {
     const rows = await run('| makeresults | eval s="a=1;bb=22" | rex field=s max_match=0 "(?<_KEY_1>\\w+)=(?<_VAL_1>\\w+)" | fields - _time s');
     expect(rows).toEqual([{ a: '1', bb: '22' }]);
