@@ -490,6 +490,16 @@ export function createHecServer(options: HecServerOptions): HecServer {
     req.resume();
   });
 
+  /**
+   * An `Expect` other than 100-continue: RFC 9110 §10.1.1 lets a server answer 417. Node's own 417 had no body and
+   * kept the connection; this one is a HEC reply, and a body sent anyway is drained (`send`'s lingering close).
+   */
+  function refuseExpectation(req: IncomingMessage, res: ServerResponse): void {
+    if (!admitPipelined(req, res)) return;
+    stats.request(null);
+    send(req, res, httpReply(417, `Expectation failed (Expect: ${JSON.stringify(header(req, 'expect') ?? '')}; only 100-continue is supported)`), null);
+  }
+
   function onRequest(req: IncomingMessage, res: ServerResponse, expectContinue = false): void {
     if (!admitPipelined(req, res)) return;
     handle(req, res, expectContinue).catch((err: unknown) => {
@@ -525,6 +535,7 @@ export function createHecServer(options: HecServerOptions): HecServer {
       // Answer `Expect: 100-continue` (curl sends it for large bodies) only after auth and size checks pass,
       // so a refused body is never sent at all.
       server.on('checkContinue', (req: IncomingMessage, res: ServerResponse) => onRequest(req, res, true));
+      server.on('checkExpectation', (req: IncomingMessage, res: ServerResponse) => refuseExpectation(req, res));
       const s = server;
       await new Promise<void>((resolve, reject) => {
         const onError = (err: Error): void => {

@@ -133,5 +133,12 @@ export async function listenHttp<E extends Env>(app: Hono<E>, config: HttpConfig
     // No automatic "100 Continue": `readBody` sends it once the request passed auth and its declared size, so a
     // client that waits for it (curl above 1 MiB) never sends a body the server refuses.
     server.on('checkContinue', (req: IncomingMessage, res: ServerResponse) => server.emit('request', req, res));
+    // Another `Expect` (RFC 9110 §10.1.1: a server may answer 417): node's own 417 had no body and kept the connection.
+    server.on('checkExpectation', (req: IncomingMessage, res: ServerResponse) => {
+      const body = JSON.stringify({ error: { code: 'USAGE', message: `unsupported expectation (Expect: ${JSON.stringify(req.headers.expect ?? '')}): only 100-continue is supported` } });
+      res.writeHead(417, { 'Content-Type': 'application/json', 'Content-Length': Buffer.byteLength(body), Connection: 'close' });
+      res.end(body);
+      req.resume();
+    });
   });
 }

@@ -75,4 +75,12 @@ describe('the API port: Host header lines and absolute-form targets', () => {
     const ok = await raw(`GET http://localhost:${port}/api/health HTTP/1.1\r\nHost: 127.0.0.1:${port}\r\nAuthorization: Bearer ${token}\r\nConnection: close\r\n\r\n`);
     expect(ok.status).toBe(200);
   });
+
+  // RFC 9110 §10.1.1 (https://www.rfc-editor.org/rfc/rfc9110#section-10.1.1): an Expect other than 100-continue MAY be
+  // answered 417. Node's own 417 had no body.
+  it('an Expect other than 100-continue is 417 USAGE as JSON, connection closed', async () => {
+    const r = await raw(`POST /api/login HTTP/1.1\r\nHost: 127.0.0.1\r\nExpect: 200-ok\r\nContent-Type: application/json\r\nContent-Length: 2\r\n\r\n{}`);
+    expect([r.closed, r.status]).toEqual([true, 417]);
+    expect(errorOf(r.body)).toEqual({ code: 'USAGE', message: 'unsupported expectation (Expect: "200-ok"): only 100-continue is supported' });
+  });
 });

@@ -39,3 +39,28 @@ describe('HEC: Host header lines', () => {
     }
   });
 });
+
+/**
+ * RFC 9110 §10.1.1 (https://www.rfc-editor.org/rfc/rfc9110#section-10.1.1): "A server that receives an Expect field
+ * value containing a member other than 100-continue MAY respond with a 417 (Expectation Failed)". Node's own 417
+ * had no body; the HEC's has its JSON, and a body sent along is not stored.
+ */
+describe('HEC: Expect other than 100-continue', () => {
+  it('is 417 with a HEC body; the body is drained, the server keeps serving', async () => {
+    const h = await start();
+    try {
+      const event = '{"event":"hello"}';
+      const c = await rawConnection(h.url, `POST /services/collector/event HTTP/1.1\r\nHost: hec\r\nAuthorization: Splunk ${TOKEN}\r\nExpect: 200-ok\r\nContent-Length: ${event.length}\r\nConnection: close\r\n\r\n${event}`);
+      const r = await c.closed(10_000);
+      expect(r.status).toBe(417);
+      expect(r.body).toBe('{"text":"Expectation failed (Expect: \\"200-ok\\"; only 100-continue is supported)","code":417}');
+      expect(c.received()).toContain('\r\nContent-Type: application/json; charset=UTF-8\r\n');
+      expect(h.store.batches).toHaveLength(0);
+      // 100-continue in any case is still answered the usual way.
+      const ok = await send(h.url, '/services/collector/event', { headers: { Authorization: `Splunk ${TOKEN}`, Expect: '100-Continue' }, body: event });
+      expect(ok.text).toBe('{"text":"Success","code":0}');
+    } finally {
+      await h.close();
+    }
+  });
+});
