@@ -50,19 +50,40 @@ export function answerClientErrors(server: Server, reply: ClientErrorReply, onAn
     answered.add(socket);
     const { kind, status } = kindOf(err.code);
     const r = reply(kind, status, err.reason ?? err.code ?? 'malformed request');
-    const body = JSON.stringify(r.body);
-    const head = `HTTP/1.1 ${r.status} ${STATUS_CODES[r.status] ?? ''}\r\nContent-Type: application/json; charset=UTF-8\r\nContent-Length: ${Buffer.byteLength(body)}\r\nX-Content-Type-Options: nosniff\r\nConnection: close\r\n\r\n`;
     onAnswer?.(r.status, pending !== null);
     if (pending !== null && (!ownBody || err.code === 'ERR_HTTP_REQUEST_TIMEOUT')) {
-      socket.write(head + body);
+      socket.write(rawReply(r.status, r.body));
       socket.destroy();
       return;
     }
-    socket.end(head + body);
-    const timer = setTimeout(() => socket.destroy(), LINGER_MS);
-    timer.unref();
-    socket.once('close', () => clearTimeout(timer));
-    (socket as Socket).resume();
+    endLingering(socket, rawReply(r.status, r.body));
+  });
+}
+
+/** A whole reply written on the socket itself (node's response object is not used or not there), closing. */
+function rawReply(status: number, json: unknown): string {
+  const body = JSON.stringify(json);
+  return `HTTP/1.1 ${status} ${STATUS_CODES[status] ?? ''}\r\nContent-Type: application/json; charset=UTF-8\r\nContent-Length: ${Buffer.byteLength(body)}\r\nX-Content-Type-Options: nosniff\r\nConnection: close\r\n\r\n${body}`;
+}
+
+/** Ends the connection after `reply`, dropping what the client still sends for LINGER_MS (not a reset), then cuts it. */
+function endLingering(socket: Duplex, reply: string): void {
+  socket.end(reply);
+  const timer = setTimeout(() => socket.destroy(), LINGER_MS);
+  timer.unref();
+  socket.once('close', () => clearTimeout(timer));
+  (socket as Socket).resume();
+}
+
+/**
+ * CONNECT (a proxy's method, `CONNECT host:port`): node hands it to `connect` listeners and, with none, cut the
+ * connection without a word. Neither port is a proxy: `reply` words the port's refusal, then the connection closes.
+ */
+export function answerConnect(server: Server, reply: (req: IncomingMessage) => { status: number; body: unknown }, onAnswer?: (status: number) => void): void {
+  server.on('connect', (req: IncomingMessage, socket: Duplex) => {
+    const r = reply(req);
+    onAnswer?.(r.status);
+    endLingering(socket, rawReply(r.status, r.body));
   });
 }
 

@@ -15,7 +15,7 @@ import type { AppendReceipt, EventStore } from '../store/types.js';
 import { StoreError } from '../store/types.js';
 import { listenFailure, VigilError } from '../errors.js';
 import { AckIds } from './ack.js';
-import { answerClientErrors, hostHeaderProblem } from './client-errors.js';
+import { answerClientErrors, answerConnect, hostHeaderProblem } from './client-errors.js';
 import { TokenRegistry } from './auth.js';
 import { AuthThrottle, ClientIdentity } from '../config/auth-throttle.js';
 import { ByteBudget, ClientGone, ClientShares, contentEncoding, decodeUtf8, readBody, type Body, type InflightBudget } from './body.js';
@@ -536,6 +536,11 @@ export function createHecServer(options: HecServerOptions): HecServer {
       // so a refused body is never sent at all.
       server.on('checkContinue', (req: IncomingMessage, res: ServerResponse) => onRequest(req, res, true));
       server.on('checkExpectation', (req: IncomingMessage, res: ServerResponse) => refuseExpectation(req, res));
+      // CONNECT names no path: splunkd's not-found reply, as for any path the HEC does not serve (node cut the connection).
+      answerConnect(server, () => httpReply(404, NOT_FOUND_TEXT), (status) => {
+        stats.request(null);
+        stats.reply(status, null, true);
+      });
       const s = server;
       await new Promise<void>((resolve, reject) => {
         const onError = (err: Error): void => {

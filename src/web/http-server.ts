@@ -6,7 +6,7 @@ import { getRequestListener, RequestError } from '@hono/node-server';
 import type { Env, Hono } from 'hono';
 import type { HttpConfig } from '../config/config.js';
 import { listenFailure, VigilError } from '../errors.js';
-import { answerClientErrors, hostHeaderProblem, nodeTimeouts, pipelineGuard, type ClientErrorKind } from '../hec/index.js';
+import { answerClientErrors, answerConnect, hostHeaderProblem, nodeTimeouts, pipelineGuard, type ClientErrorKind } from '../hec/index.js';
 import { hostCheck, type HostCheck } from './allowed-hosts.js';
 
 export interface HttpServer {
@@ -133,6 +133,8 @@ export async function listenHttp<E extends Env>(app: Hono<E>, config: HttpConfig
     // No automatic "100 Continue": `readBody` sends it once the request passed auth and its declared size, so a
     // client that waits for it (curl above 1 MiB) never sends a body the server refuses.
     server.on('checkContinue', (req: IncomingMessage, res: ServerResponse) => server.emit('request', req, res));
+    // CONNECT (a proxy's method): node cut the connection without a reply; the API's 404 for a method no path takes.
+    answerConnect(server, (req) => ({ status: 404, body: { error: { code: 'NOT_FOUND', message: `no such endpoint: CONNECT ${req.url ?? ''}` } } }));
     // Another `Expect` (RFC 9110 §10.1.1: a server may answer 417): node's own 417 had no body and kept the connection.
     server.on('checkExpectation', (req: IncomingMessage, res: ServerResponse) => {
       const body = JSON.stringify({ error: { code: 'USAGE', message: `unsupported expectation (Expect: ${JSON.stringify(req.headers.expect ?? '')}): only 100-continue is supported` } });

@@ -64,3 +64,24 @@ describe('HEC: Expect other than 100-continue', () => {
     }
   });
 });
+
+/**
+ * CONNECT (RFC 9110 §9.3.6) asks a proxy for a tunnel; the HEC is none. Node, with no `connect` listener, cut the
+ * connection without any reply; the HEC answers as for any target it does not serve: 404 with splunkd's not-found
+ * body (the one documented in src/hec/CONTEXT.md), then closes.
+ */
+describe('HEC: CONNECT', () => {
+  it('is 404 with the HEC not-found body, the connection closed, counted', async () => {
+    const h = await start();
+    try {
+      const c = await rawConnection(h.url, 'CONNECT 127.0.0.1:22 HTTP/1.1\r\nHost: 127.0.0.1:22\r\n\r\n');
+      const r = await c.closed(10_000);
+      expect([r.closed, r.status]).toEqual([true, 404]);
+      expect(r.body).toBe('{"text":"The requested URL was not found on this server.","code":404}');
+      expect(h.server.stats().codes['404']).toBe(1);
+      expect((await send(h.url, '/services/collector/health', { method: 'GET' })).status).toBe(200);
+    } finally {
+      await h.close();
+    }
+  });
+});

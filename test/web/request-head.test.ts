@@ -83,4 +83,12 @@ describe('the API port: Host header lines and absolute-form targets', () => {
     expect([r.closed, r.status]).toEqual([true, 417]);
     expect(errorOf(r.body)).toEqual({ code: 'USAGE', message: 'unsupported expectation (Expect: "200-ok"): only 100-continue is supported' });
   });
+
+  // RFC 9110 §9.3.6: CONNECT asks a proxy for a tunnel. Node, with no `connect` listener, cut the connection without a
+  // reply; the API answers 404 NOT_FOUND, its error for a method no path takes (docs/api.md, Errors).
+  it('CONNECT is 404 NOT_FOUND as JSON, connection closed', async () => {
+    const r = await raw('CONNECT 127.0.0.1:22 HTTP/1.1\r\nHost: 127.0.0.1:22\r\n\r\n');
+    expect([r.closed, r.status]).toEqual([true, 404]);
+    expect(errorOf(r.body)).toEqual({ code: 'NOT_FOUND', message: 'no such endpoint: CONNECT 127.0.0.1:22' });
+  });
 });
