@@ -151,6 +151,23 @@ describe('text functions', () => {
     expect(ev('spath(j, "a")', { j: 'not json' })).toBeNull();
     expect(ev('spath(j, "a")')).toBeNull();
   });
+
+  it('spath on XML is null with a warning, once per call (the Search Reference reads "XML and JSON"; vigil JSON only)', () => {
+    // Search Reference, spath: "extract information from the structured data formats XML and JSON ... You can
+    // also use the spath() function with the eval command". vigil reads no XML: not a silent null.
+    const text = 'spath(x, "vendorProductSet.product.desc.locDesc")';
+    const source = new SourceText(text);
+    const parser = new ArgParser(new Lexer(source, 0, text.length), source, { resolve: () => undefined, parseArgs: () => null });
+    const warnings: { message: string; at: string }[] = [];
+    const c = compileEval(parser.evalExpr(), { now: NOW, tz: 'UTC', warn: (message, at) => warnings.push({ message, at: at ? text.slice(at.start, at.end) : '' }) }, source);
+    const json = JSON.stringify({ vendorProductSet: { product: { desc: { locDesc: 'd' } } } });
+    expect(c(new Row({ x: json }))).toBe('d');
+    expect(warnings).toEqual([]);
+    const xml = ' <vendorProductSet><product><desc><locDesc>d</locDesc></desc></product></vendorProductSet>';
+    expect(c(new Row({ x: xml }))).toBeNull();
+    expect(c(new Row({ x: xml }))).toBeNull();
+    expect(warnings).toEqual([{ message: expect.stringMatching(/^spath\(\) reads JSON only: it is null for XML/) as string, at: 'x' }]);
+  });
 });
 
 describe('matching functions', () => {

@@ -340,11 +340,21 @@ export const stringFunctions: EvalFunction[] = [
     maxArgs: 2,
     doc: 'spath(x, path): the value at a JSON location path such as "a.b{0}.c" (0-based) or "a{}.b" (every element, as a multivalue); null when absent.',
     returns: 'any',
-    call: ([v, p]) => {
-      const t = str(v);
-      const path = str(p);
-      if (t === null || path === null) return null;
-      return spathJson(t, path);
+    compile: (args, h) => {
+      const value = h.compile(args[0]!);
+      const pathOf = h.compile(args[1]!);
+      let warned = false;
+      return (row) => {
+        const t = str(value(row));
+        const path = str(pathOf(row));
+        if (t === null || path === null) return null;
+        // The Search Reference's spath reads "XML and JSON"; vigil reads JSON only: say so (once per call), not a silent null.
+        if (!warned && t.trimStart().startsWith('<')) {
+          warned = true;
+          h.ctx.warn?.('spath() reads JSON only: it is null for XML (the first such value; later ones are not reported)', args[0]!.span);
+        }
+        return spathJson(t, path);
+      };
     },
   },
 ];
