@@ -403,7 +403,7 @@ describe.skipIf(!escuCorpusPresent())('the ESCU 2024-10 corpus as a checkout', (
   it('runs the tstats detections over the bundled data models, except for reasons that are not tstats', () => {
     // Census (docs/spl.md "tstats"): the corpus' detections with a tstats whose every FROM datamodel= is a
     // bundled model. Those that do not run fail on other commands (join, apply, transaction...), lookups
-    // vigil does not ship, subsearches and two malformed ESCU searches, never on tstats itself.
+    // vigil does not ship, a join subsearch over a model vigil lacks and two malformed ESCU searches, never on tstats itself.
     const bundledModels = new Set(['Endpoint', 'Network_Traffic', 'Risk', 'Web', 'Email', 'Authentication', 'Change', 'Network_Resolution']);
     const tstats = escuSearches().filter((s) => {
       const models = [...s.search.matchAll(/datamodel\s*=\s*"?(\w+)/g)].map((m) => m[1]!);
@@ -414,7 +414,7 @@ describe.skipIf(!escuCorpusPresent())('the ESCU 2024-10 corpus as a checkout', (
     const failing = verdicts.filter((v) => !v.runs);
     console.log(`ESCU tstats over bundled models: ${verdicts.length - failing.length} of ${verdicts.length} run on vigil`);
     expect(verdicts).toHaveLength(873);
-    expect(verdicts.length - failing.length).toBeGreaterThanOrEqual(822);
+    expect(verdicts.length - failing.length).toBeGreaterThanOrEqual(823);
     // A subsearch may read a model vigil does not bundle (Log4Shell's join over Web, in a macro): not tstats' fault.
     const otherModel = (m: string): boolean => {
       const model = /unknown data model "(\w+)"/.exec(m)?.[1];

@@ -14,6 +14,7 @@ export const searchCommand = defineCommand<SearchArgs>({
   kind: () => 'streaming',
   orderSensitive: () => false,
   writes: () => [],
+  searchExpression: { of: (args) => args.expr, with: (args, expr) => ({ ...args, expr }) },
   create: (args, ctx, next) => {
     const pred = compileSearch(args.expr, ctx.source);
     return {

@@ -91,6 +91,9 @@ export const tstatsCommand = defineCommand<TstatsArgs>({
       : { fields: new Set([...args.by, ...args.aggregations.map((x) => x.as)]), open: false },
   readsEvents: () => true,
   eventQuery: tstatsQuery,
+  // WHERE is a search ("in much the same ways as you use it with the search command", Search Reference): its
+  // subsearches run first and their results, as `format` writes them, take their place.
+  searchExpression: { of: (args) => args.where, with: (args, where) => ({ ...args, where }) },
   create: (args, ctx, next) => {
     if (args.prestats) return prestatsRows(args, ctx, next);
     const t = tstatsGroups(args, ctx);
@@ -400,6 +403,7 @@ function takeNodename(p: ArgParser, args: TstatsArgs, e: SearchExpr): SearchExpr
 /**
  * A WHERE matches field values: `nodename` only as a top-level term, `earliest=`/`latest=` only as top-level
  * terms (anywhere else they have no meaning), and no bare terms but `*` (tstats cannot search raw text).
+ * Subsearches pass: they run first, and the WHERE holding their results is checked again at plan time.
  */
 function checkWhere(source: SourceText, e: SearchExpr | null, top: boolean): void {
   if (e === null) return;
@@ -424,7 +428,8 @@ function checkWhere(source: SourceText, e: SearchExpr | null, top: boolean): voi
       if (e.value.value === '*' && !e.value.quoted) return;
       throw new SplError('SPL_BAD_ARGUMENT', `tstats WHERE compares fields; "${e.value.value}" would search raw text, which tstats cannot: write <field>=${e.value.quoted ? `"${e.value.value}"` : e.value.value}`, e.span, source);
     case 'subsearch':
-      throw new SplError('SPL_UNSUPPORTED_COMMAND', 'subsearches ([ ... ]) are not supported yet', e.span, source);
+      // Run first; their results take their place and are checked then (tstatsQuery).
+      return;
     default:
       return;
   }
@@ -437,6 +442,8 @@ function checkWhere(source: SourceText, e: SearchExpr | null, top: boolean): voi
  * metadata, and its conditions on dataset fields that equal the event's own fields (CompiledDataset.rawFields).
  */
 function tstatsQuery(args: TstatsArgs, env: EventQueryEnv): EventQuery<TstatsArgs> {
+  // A subsearch's results (in place of it once it ran) obey the rules of the WHERE they are in: no raw-text terms.
+  checkWhere(env.source, args.where, true);
   if (!args.from) return { args, lead: null, prefilter: eventConditions(args.where, null) };
   const { model, dataset } = args.from;
   // A dataset path in nodename= names the dataset; errors about it point there.

@@ -141,6 +141,12 @@ export interface CommandBlueprint<A> {
   subsearch?(args: A): SubsearchSpec;
   /** A command with several subsearches (`union`, `multisearch`, `set`): as `subsearch`, each run in turn. */
   subsearches?(args: A): readonly SubsearchSpec[];
+  /**
+   * A command holding a search expression (`search`, tstats' WHERE): its subsearches (`[ ... ]`) run first and
+   * are replaced by their results as `format` writes them (exec/subsearch.ts), then the search is planned again.
+   * `of` gives the expression, `with` the arguments holding another one.
+   */
+  searchExpression?: { of(args: A): SearchExpr | null; with(args: A, expr: SearchExpr | null): A };
   /** Generating commands produce their rows here. */
   generate?(args: A, ctx: ExecContext, next: Sink, cmd: CommandAst): Promise<void> | void;
   /**

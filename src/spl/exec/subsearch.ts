@@ -1,7 +1,7 @@
 /**
  * Subsearches: as in Splunk, each runs to its end before the search that holds it reads an event, over the same
  * source and default time range, its results bounded by its limits. A command's (`join ... [ ... ]`) are what its
- * operator gets (ExecContext.subsearchRows); one in a search expression (`search x [ ... ]`) is replaced by its
+ * operator gets (ExecContext.subsearchRows); one in a search expression (`search x [ ... ]`, tstats' WHERE) is replaced by its
  * results as Splunk's `format` writes them, and the search is planned again with them (so they are pushed down).
  * Nested subsearches run first, depth first.
  */
@@ -12,9 +12,8 @@ import { parsePipeline, parseSearchSource } from '../parse/parser.js';
 import { COMMAND_PARSERS } from '../commands/index.js';
 import { MAX_SEARCH_TEXT_CHARS } from '../commands/format.js';
 import { expandMacros, MacroLibrary } from '../macros/macros.js';
-import type { SearchArgs } from '../commands/search.js';
 import type { Sink } from '../commands/types.js';
-import { planSearch, type PlannedSubsearch, type SearchPlan } from '../plan/plan.js';
+import { planSearch, searchExpressionOf, withSearchExpression, type PlannedSubsearch, type SearchPlan } from '../plan/plan.js';
 import { SourceText, SplError, type Span } from '../source.js';
 import { executePushedStats } from './pushdown.js';
 import { executePlan, type ExecuteOptions, type ExecuteStats } from './run.js';
@@ -75,8 +74,8 @@ export function withSearchSubsearches(plan: SearchPlan, formatted: ReadonlyMap<S
     return e;
   };
   const commands = plan.pipeline.commands.map((c) => {
-    const expr = c.name === 'search' ? (c.args as SearchArgs).expr : null;
-    return expr === null ? c : { ...c, args: { ...(c.args as SearchArgs), expr: replace(expr) } };
+    const expr = searchExpressionOf(c);
+    return expr === null ? c : withSearchExpression(c, replace(expr));
   });
   const pipeline: PipelineAst = { ...plan.pipeline, commands };
   return planSearch(pipeline, plan.options);

@@ -184,12 +184,10 @@ export function planSearch(pipeline: PipelineAst, opts: PlanOptions): SearchPlan
     // A subsearch runs over the search's default time range, not the outer search's own earliest=/latest=.
     subsearches: [
       ...pipeline.commands.flatMap((command) =>
-        command.name === 'search'
-          ? subsearchNodes((command.args as SearchArgs).expr).map((expr) => {
-              const spec: SubsearchSpec = { pipeline: expr.pipeline, maxRows: SEARCH_SUBSEARCH_MAX_ROWS, maxSeconds: SEARCH_SUBSEARCH_MAX_SECONDS, limitNames: { rows: 'maxout', seconds: 'maxtime' } };
-              return { command, expr, spec, plan: planSearch(expr.pipeline, opts) };
-            })
-          : [],
+        subsearchNodes(searchExpressionOf(command)).map((expr) => {
+          const spec: SubsearchSpec = { pipeline: expr.pipeline, maxRows: SEARCH_SUBSEARCH_MAX_ROWS, maxSeconds: SEARCH_SUBSEARCH_MAX_SECONDS, limitNames: { rows: 'maxout', seconds: 'maxtime' } };
+          return { command, expr, spec, plan: planSearch(expr.pipeline, opts) };
+        }),
       ),
       // A generating command's too (`| union [ ... ] [ ... ]`), each of a command's in its order.
       ...[...(generating ? [generating] : []), ...stages].flatMap(({ command, blueprint }) => {
@@ -203,6 +201,17 @@ export function planSearch(pipeline: PipelineAst, opts: PlanOptions): SearchPlan
   };
 }
 
+
+/** The search expression a command holds (`search`'s, tstats' WHERE: CommandBlueprint.searchExpression), or null. */
+export function searchExpressionOf(command: CommandAst): SearchExpr | null {
+  return commandBlueprint(command.name)?.searchExpression?.of(command.args) ?? null;
+}
+
+/** `command` holding `expr` instead of its search expression (it must hold one: searchExpressionOf). */
+export function withSearchExpression(command: CommandAst, expr: SearchExpr | null): CommandAst {
+  const holder = commandBlueprint(command.name)!.searchExpression!;
+  return { ...command, args: holder.with(command.args, expr) };
+}
 
 function resolveBound(b: TimeBound, opts: PlanOptions, source: SourceText, term: Extract<SearchExpr, { kind: 'time' }> | null): number | null {
   if (b === null) return null;

@@ -167,6 +167,32 @@ describe('tstats over a data model', () => {
     expect(await q(`| tstats count from datamodel=Shop.Orders where latest=${T0 + 3600}`)).toEqual([{ count: '2' }]);
   });
 
+  it('runs a subsearch in WHERE first and keeps the rows matching its results, as the search command does', async () => {
+    // Search Reference, tstats: WHERE filters "in much the same ways as you use it with the search command", where a
+    // subsearch's results become (f=v f2=v2) OR (...), as `format` writes them (ESCU's Suspicious Linux Discovery
+    // Commands: where [| inputlookup ... | rename process as Processes.process]). Orders 1-4: alice Apple eu, bob
+    // apple us, alice Banana (no region), carol cherry eu.
+    const sub = (evals: string, count = 1) => `[| makeresults count=${count} | streamstats count as n | eval ${evals} | fields - n]`;
+    expect(await q(`| tstats count from datamodel=Shop.Orders where ${sub('Orders.customer="alice"')} by Orders.item`)).toEqual([
+      { 'Orders.item': 'Apple', count: '1' },
+      { 'Orders.item': 'Banana', count: '1' },
+    ]);
+    // Two results OR-ed, values case-insensitive: bob's and carol's orders.
+    expect(await q(`| tstats count from datamodel=Shop.Orders where ${sub('Orders.customer=if(n=1,"BOB","carol")', 2)}`)).toEqual([{ count: '2' }]);
+    // The fields of one result AND-ed: alice in eu is order 1 only.
+    expect(await q(`| tstats count from datamodel=Shop.Orders where ${sub('Orders.customer="alice", Orders.region="eu"')}`)).toEqual([{ count: '1' }]);
+    expect(await q(`| tstats count from datamodel=Shop.Orders where NOT ${sub('Orders.customer="alice"')} Orders.item=*`)).toEqual([{ count: '2' }]);
+    // No result matches nothing.
+    expect(await q(`| tstats count from datamodel=Shop.Orders where [| makeresults | where 1=2 | eval Orders.customer="alice"]`)).toEqual([{ count: '0' }]);
+    // A tstats in the subsearch: who ordered a banana (alice), then alice's orders.
+    expect(await q('| tstats count from datamodel=Shop.Orders where [| tstats count from datamodel=Shop.Orders where Orders.item=banana by Orders.customer | fields Orders.customer]')).toEqual([{ count: '2' }]);
+    // Over index data too.
+    expect(await q(`| tstats count where ${sub('sourcetype="other"')} by sourcetype`)).toEqual([{ sourcetype: 'other', count: '1' }]);
+    // Its results obey WHERE's rules: a "query" result is a raw-text term, which tstats cannot search (at the subsearch).
+    const e = await splError(pack, '| tstats count from datamodel=Shop.Orders where [| makeresults | eval query="apple" | fields query]', EVENTS);
+    expect({ code: e.code, raw: e.message.includes('raw text'), at: e.format().split('\n')[1]!.trim() }).toEqual({ code: 'SPL_BAD_ARGUMENT', raw: true, at: 'at 1:49' });
+  });
+
   it('accepts ESCU options and keeps one row with no input', async () => {
     expect(await q('| tstats summariesonly=false allow_old_summaries=true fillnull_value=null local=f chunk_size=10000000 include_reduced_buckets=t count from datamodel=Shop.Orders where Orders.item=kiwi')).toEqual([{ count: '0' }]);
     expect(await q('| tstats summariesonly=t count from datamodel=Shop.Orders where Orders.item=kiwi by Orders.item')).toEqual([]);
