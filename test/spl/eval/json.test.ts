@@ -216,6 +216,41 @@ describe('json_keys', () => {
   });
 });
 
+describe('json_entries and json_has_key_exact', () => {
+  // Search Reference, JSON functions (9.x table): json_entries "Converts a value to an array of JSON objects with key
+  // and value fields"; json_has_key_exact "Returns TRUE if the field value is a JSON key in the provided JSON object".
+  // They were unsupported-function errors.
+  const BRIDGE = '{"name": "Clifton Suspension Bridge", "length": 1352, "open": true, "a.b": null}';
+
+  it('json_entries gives each member as a {"key", "value"} object, in order; null for anything but an object', async () => {
+    expect(await value('json_entries(bridge)', { bridge: BRIDGE })).toBe(
+      '[{"key":"name","value":"Clifton Suspension Bridge"},{"key":"length","value":1352},{"key":"open","value":true},{"key":"a.b","value":null}]',
+    );
+    expect(await value('json_entries(json_object("cities", json_array("London", "Sydney")))')).toBe('[{"key":"cities","value":["London","Sydney"]}]');
+    expect(await value('json_entries(json_object())')).toBe('[]');
+    expect(await value('json_entries(j)', { j: '["a"]' })).toBeUndefined();
+    expect(await value('json_entries(j)', { j: 'nope' })).toBeUndefined();
+    // Its value nests as JSON inside another JSON function.
+    expect(await value('json_extract(json_entries(json_object("k", 1)), "{0}.key")')).toBe('k');
+  });
+
+  it('json_has_key_exact is true for a top-level key taken literally (dots included), false otherwise', async () => {
+    const row = await evalRow(
+      [
+        `bridge=${q(BRIDGE)}`,
+        'a=if(json_has_key_exact(bridge, "length"), "y", "n")',
+        'b=if(json_has_key_exact(bridge, "a.b"), "y", "n")',
+        'c=if(json_has_key_exact(bridge, "country"), "y", "n")',
+        'd=if(json_has_key_exact(json_object("x", json_object("y", 1)), "y"), "y", "n")',
+        'e=if(json_has_key_exact("[\\"length\\"]", "length"), "y", "n")',
+        'f=if(json_has_key_exact(nope, "length"), "y", "n")',
+      ].join(', '),
+    );
+    expect(row).toMatchObject({ a: 'y', b: 'y', c: 'n', d: 'n', e: 'n', f: 'n' });
+    expect((await errorOf('| makeresults | eval x=if(json_has_key_exact("{}", 1), 1, 0)')).code).toBe('SPL_BAD_ARGUMENT');
+  });
+});
+
 describe('json_set and json_set_exact', () => {
   // "These examples use this JSON object, which is in a field called games"
   const games = '{"category":{"boardgames":{"cooperative":[{"name":"Pandemic"},{"name":"Forbidden Island"},{"name":"Castle Panic"}]}}}';

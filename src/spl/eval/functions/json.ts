@@ -621,6 +621,32 @@ export const jsonFunctions: EvalFunction[] = [
       return j instanceof Map ? [...j.keys()] : undefined;
     };
   }),
+  // Search Reference, JSON functions: json_entries "Converts a value to an array of JSON objects with key and value
+  // fields", json_has_key_exact "Returns TRUE if the field value is a JSON key in the provided JSON object".
+  jsonFunction('json_entries', 1, 1, 'json_entries(x): the members of the JSON object x as a JSON array of {"key": k, "value": v} objects, in order; null for anything else.', (args, h) => {
+    const document = documentArg(args[0]!, h);
+    return (row) => {
+      const j = document(row);
+      if (!(j instanceof Map)) return undefined;
+      return [...j].map(([key, value]): Json => new Map<string, Json>([['key', key], ['value', value]]));
+    };
+  }),
+  {
+    name: 'json_has_key_exact',
+    minArgs: 2,
+    maxArgs: 2,
+    doc: 'json_has_key_exact(x, key): true when the JSON object x has the top-level key, taken literally (dots included); false otherwise.',
+    returns: 'boolean',
+    compile: (args, h) => {
+      const document = documentArg(args[0]!, h);
+      const key = textArg('json_has_key_exact', 'a key', args[1]!, h);
+      return limited('json_has_key_exact', args, h, (row) => {
+        const j = document(row);
+        const k = key(row);
+        return j instanceof Map && k !== null && j.has(k);
+      });
+    },
+  },
   extractFunction(
     'json_extract',
     'json_extract(x[, path, ...]): the value at the path ("a.b{0}.c"; `{}` is every element, as a JSON array), strings unquoted, objects/arrays as JSON text; several paths give a JSON array; null when absent or x is not JSON.',
