@@ -40,10 +40,19 @@ export function answerClientErrors(server: Server, reply: ClientErrorReply, onAn
     const pending = (socket as Duplex & { _httpMessage?: ServerResponse | null })._httpMessage ?? null;
     // A parse error with a reply pending belongs to that request while its body is still being read (a bad chunk
     // size, chunk extensions over node's limit: node's own reply was a 400/413 then) and is answered; else to a
-    // later, pipelined request: a reply now would read as the pending one's, so the connection is only cut. A
-    // timeout with one pending is that request's (node's 408).
+    // later, pipelined request: a reply now would read as the pending one's, so it gets none, but the requests
+    // taken before it get theirs, then the connection closes. A timeout with one pending is that request's (node's 408).
     const ownBody = pending !== null && pending.req?.complete === false;
-    if (err.code === 'ECONNRESET' || !socket.writable || pending?.headersSent || (pending !== null && !ownBody && err.code !== 'ERR_HTTP_REQUEST_TIMEOUT')) {
+    if (err.code === 'ECONNRESET' || !socket.writable) {
+      socket.destroy();
+      return;
+    }
+    if (pending !== null && !ownBody && err.code !== 'ERR_HTTP_REQUEST_TIMEOUT') {
+      answered.add(socket);
+      closeAfterReplies(socket);
+      return;
+    }
+    if (pending?.headersSent) {
       socket.destroy();
       return;
     }
@@ -58,6 +67,35 @@ export function answerClientErrors(server: Server, reply: ClientErrorReply, onAn
     }
     endLingering(socket, rawReply(r.status, r.body));
   });
+}
+
+/** How long the replies of requests taken before a malformed pipelined one are awaited before the connection is cut. */
+const REPLIES_WAIT_MS = 30_000;
+
+/**
+ * Stops reading a connection whose next request cannot be parsed, lets the replies of the requests already handed
+ * to handlers go out (in order, as node writes them), then closes it. Cut at once, those replies were lost though
+ * their work was done: a HEC post stored, its client never told, sending it again (a duplicate).
+ */
+function closeAfterReplies(socket: Duplex): void {
+  (socket as Socket).pause();
+  const cap = setTimeout(() => socket.destroy(), REPLIES_WAIT_MS);
+  cap.unref();
+  socket.once('close', () => clearTimeout(cap));
+  const next = (): void => {
+    // Node attaches the next queued reply when one finishes (its own 'finish' listener runs before this one).
+    const reply = (socket as Duplex & { _httpMessage?: ServerResponse | null })._httpMessage ?? null;
+    if (reply === null || reply.writableFinished) {
+      clearTimeout(cap);
+      endLingering(socket, '');
+    } else if (!reply.writableEnded && reply.req?.complete === false) {
+      // The request whose body ran into the error: the rest never comes, and its handler would wait for it in vain.
+      socket.destroy();
+    } else {
+      reply.once('finish', () => setImmediate(next));
+    }
+  };
+  next();
 }
 
 /** A whole reply written on the socket itself (node's response object is not used or not there), closing. */

@@ -85,3 +85,34 @@ describe('HEC: CONNECT', () => {
     }
   });
 });
+
+/**
+ * Pipelining (RFC 9112 §9.3.2, https://www.rfc-editor.org/rfc/rfc9112#section-9.3.2: a server "MUST send the
+ * corresponding responses in the same order that the requests were received"): a request that cannot be parsed
+ * behind others still waiting for their replies gets none (it would read as theirs), but the others get theirs
+ * before the connection closes. It used to be cut at once: a post stored, its reply lost, its client sending it again.
+ */
+describe('HEC: a malformed request pipelined behind posts still waiting', () => {
+  it('the waiting posts get their replies, in order, then the connection closes', async () => {
+    const h = await start();
+    try {
+      h.store.hold = true;
+      const event = '{"event":"kept"}';
+      const post = `POST /services/collector/event HTTP/1.1\r\nHost: hec\r\nAuthorization: Splunk ${TOKEN}\r\nContent-Length: ${event.length}\r\n\r\n${event}`;
+      // The third request's chunked body runs into a request line: a bad chunk size (a parse error) behind two posts.
+      const broken = `POST /services/collector/event HTTP/1.1\r\nHost: hec\r\nAuthorization: Splunk ${TOKEN}\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nabcde\r\nGET /services/collector/health HTTP/1.1\r\nHost: hec\r\n\r\n`;
+      const c = await rawConnection(h.url, post + post + broken);
+      for (let i = 0; i < 100 && h.store.held.length < 2; i++) await new Promise((r) => setTimeout(r, 20));
+      expect(h.store.held.length).toBe(2);
+      h.store.release();
+      const r = await c.closed(5_000);
+      expect(r.closed).toBe(true);
+      // The broken one reached its handler, which reads a body that never comes: it gets no reply.
+      expect(c.received().match(/HTTP\/1\.1 \d{3}/g)).toEqual(['HTTP/1.1 200', 'HTTP/1.1 200']);
+      expect(c.received().split('{"text":"Success","code":0}').length).toBe(3);
+      expect(h.store.events.map((e) => e._raw)).toEqual(['kept', 'kept']);
+    } finally {
+      await h.close();
+    }
+  });
+});
