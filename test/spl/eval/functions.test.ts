@@ -119,6 +119,16 @@ describe('text functions', () => {
     expect(ev('urldecode(x)')).toBeNull();
   });
 
+  it('urldecode replaces the valid escapes next to a byte that is not UTF-8 (the whole run stayed encoded)', () => {
+    // Text functions, urldecode: "Replaces URL escaped characters with the original characters". A byte that
+    // starts no UTF-8 sequence cannot be replaced and stays as its escape; its neighbours are replaced.
+    expect(ev('urldecode("%C3%A9%FF")')).toBe('é%FF');
+    expect(ev('urldecode("a%2F%ff%2Fb")')).toBe('a/%ff/b');
+    expect(ev('urldecode("%E2%82%AC%E2%82")')).toBe('€%E2%82');
+    expect(ev('urldecode("%C3%28%41")')).toBe('%C3(A');
+    expect(ev('urldecode("%ED%A0%80x")')).toBe('%ED%A0%80x');
+  });
+
   it('split makes a multivalue, keeping empty pieces', () => {
     expect(ev('split("a,b", ",")')).toEqual(['a', 'b']);
     expect(ev('split("a,,b", ",")')).toEqual(['a', '', 'b']);

@@ -123,11 +123,42 @@ export function urlDecode(text: string): string {
       bytes.push(parseInt(s.slice(i + 1, i + 3), 16));
       i += 3;
     }
-    try {
-      out += new TextDecoder('utf-8', { fatal: true }).decode(Uint8Array.from(bytes));
-    } catch {
-      // Invalid UTF-8: decode byte by byte as Latin-1 would be a guess; keep the escapes instead.
-      out += s.slice(runStart, i);
+    out += decodeRun(bytes, s.slice(runStart, i));
+  }
+  return out;
+}
+
+const UTF8 = new TextDecoder('utf-8', { fatal: true });
+
+/**
+ * A run of %XX bytes as text: each valid UTF-8 sequence decoded, each byte that starts none kept as its escape
+ * (`%2F%FF` is `/%FF`: one bad byte does not keep its neighbours encoded). `escapes` is the run's source text.
+ */
+function decodeRun(bytes: readonly number[], escapes: string): string {
+  try {
+    return UTF8.decode(Uint8Array.from(bytes));
+  } catch {
+    // Some byte is not valid UTF-8 (decoding it as Latin-1 would be a guess): sequence by sequence below.
+  }
+  let out = '';
+  let j = 0;
+  while (j < bytes.length) {
+    const b = bytes[j]!;
+    const len = b < 0x80 ? 1 : b >= 0xc2 && b <= 0xdf ? 2 : b >= 0xe0 && b <= 0xef ? 3 : b >= 0xf0 && b <= 0xf4 ? 4 : 0;
+    let text: string | null = null;
+    if (len > 0 && j + len <= bytes.length) {
+      try {
+        text = UTF8.decode(Uint8Array.from(bytes.slice(j, j + len)));
+      } catch {
+        text = null;
+      }
+    }
+    if (text === null) {
+      out += escapes.slice(j * 3, j * 3 + 3);
+      j += 1;
+    } else {
+      out += text;
+      j += len;
     }
   }
   return out;
