@@ -291,9 +291,20 @@ function splunkDataset(name: string, o: YamlNode, parent: string | null, baseSea
     calculations,
     at: spot(o),
   };
-  const description = o.key('description').string() ?? o.key('comment').string();
+  const description = o.key('description').string() ?? commentText(o.key('comment'));
   if (description !== undefined) d.description = description;
   return d;
+}
+
+/**
+ * A Splunk JSON `comment`: text, or an object whose `description` is the text. CIM's datasets write
+ * `"comment": {"tags": ["network", "communicate"]}`, which describes nothing vigil reads: no text, no problem.
+ */
+function commentText(n: YamlNode): string | undefined {
+  if (n.isList) return undefined;
+  if (!n.isMap) return n.string();
+  const d = n.key('description');
+  return d.isMap || d.isList ? undefined : d.string();
 }
 
 // ------------------------------------------------------------------ event types

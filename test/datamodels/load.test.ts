@@ -123,6 +123,60 @@ datasets:
     expect(await rows(pack, '| tstats count from datamodel=Shop.Big_Orders by Orders.item Orders.status', events)).toEqual([{ 'Orders.item': 'big', 'Orders.status': 'unknown', count: '1' }]);
   });
 
+  it("reads the CIM's JSON as it ships: comments that are objects, display and editor keys, children lists", async () => {
+    // Splunk_SA_CIM's <Model>.json: a dataset's "comment" is an object ({"tags": [...]}), a field's one holds its
+    // description; displayName, fieldSearch, required, hidden, calculationID, editable and children are the
+    // data model editor's. None of it is a problem; the dataset is a root event dataset with one constraint.
+    const field = (name: string, type: string, description: string) => ({
+      comment: { description, expected_values: ['a', 'b'], recommended: true },
+      fieldName: name,
+      displayName: name,
+      type,
+      fieldSearch: '',
+      required: false,
+      multivalue: false,
+      hidden: false,
+    });
+    const json = {
+      modelName: 'Flows',
+      displayName: 'Flows',
+      description: 'Flows of a test network',
+      editable: false,
+      objects: [
+        {
+          comment: { tags: ['flow', 'test'] },
+          objectName: 'All_Flows',
+          displayName: 'All Flows',
+          parentName: 'BaseEvent',
+          fields: [field('app', 'string', 'The application.'), field('bytes', 'number', 'Bytes sent.')],
+          calculations: [
+            {
+              calculationID: 'All_Flows_fillnull_app',
+              calculationType: 'Eval',
+              outputFields: [{ ...field('app', 'string', 'The application.'), comment: { description: 'The application.' } }],
+              expression: 'if(isnull(app) OR app="","unknown",app)',
+            },
+          ],
+          constraints: [{ search: 'sourcetype=flow' }],
+          children: [],
+        },
+        { comment: 'Flows that were blocked.', objectName: 'Blocked_Flows', displayName: 'Blocked', parentName: 'All_Flows', fields: [], calculations: [], constraints: [{ search: 'app=blocked*' }], children: [] },
+      ],
+    };
+    const files = { 'datamodels/Flows.json': JSON.stringify(json, null, 2) };
+    expect(problemsOf(files)).toEqual([]);
+    const pack = packWith(files);
+    expect(pack.dataModels.get('Flows')!.datasets.map((d) => [d.name, d.description ?? null])).toEqual([
+      ['All_Flows', null],
+      ['Blocked_Flows', 'Flows that were blocked.'],
+    ]);
+    const events = [{ _time: 1, sourcetype: 'flow', _raw: '{"bytes":5}' }, { _time: 2, sourcetype: 'flow', _raw: '{"app":"blocked-dns","bytes":7}' }];
+    expect(await rows(pack, '| tstats count sum(All_Flows.bytes) as b from datamodel=Flows.All_Flows by All_Flows.app', events)).toEqual([
+      { 'All_Flows.app': 'blocked-dns', count: '1', b: '7' },
+      { 'All_Flows.app': 'unknown', count: '1', b: '5' },
+    ]);
+  });
+
   it('reports a definition that does not parse at its file and line', () => {
     // YAML syntax: where the parser notices it (the unclosed flow sequence, at the end of the file).
     expect(problemsOf({ 'datamodels/Shop.yml': 'name: Shop\ndatasets:\n  - name: Orders\n    constraint: [a\n' })).toEqual([
