@@ -17,13 +17,14 @@ export function likeToRegExp(pattern: string): RegExp {
     for (let i = 1; i < parts.length - 1; i++) if (parts[i] !== '') src += `(?=([\\s\\S]*?${parts[i]}))\\${++group}`;
     src += '[\\s\\S]*' + parts[parts.length - 1]!;
   }
-  re = new RegExp(src + '$', 's');
+  // `u`: `_` is one character, a code point, as len() counts them ("👍" is one), not a UTF-16 unit.
+  re = new RegExp(src + '$', 'su');
   if (cache.size > 1000) cache.clear();
   cache.set(pattern, re);
   return re;
 }
 
-/** A part between two `%`: `_` is one character (a UTF-16 unit, as before), the rest literal. */
+/** A part between two `%`: `_` is one character (a code point), the rest literal. */
 function partSource(part: string): string {
   let src = '';
   for (const ch of part) src += ch === '_' ? '[\\s\\S]' : ch.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&');
