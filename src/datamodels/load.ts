@@ -242,14 +242,23 @@ function readSplunkJson(r: YamlReader, top: YamlNode): DataModelFile | null {
 }
 
 function splunkDataset(name: string, o: YamlNode, parent: string | null, baseSearch: boolean): Dataset {
+  // Splunk's JSON may list with a dataset what it inherits, each with its `owner` (BaseEvent, or the dataset path
+  // that declares it: `Orders` in `Orders.Big`): only the dataset's own are its own, or an inherited calculation
+  // would run twice.
+  const own = (n: YamlNode): boolean => {
+    const owner = n.key('owner').string();
+    return owner === undefined || owner === name || owner.endsWith(`.${name}`);
+  };
   const fields: FieldDef[] = [];
   for (const f of o.key('fields').list()) {
+    if (!own(f)) continue;
     const fname = fieldName(f.key('fieldName'), true);
-    if (fname === undefined || f.key('owner').string() === 'BaseEvent' || ['_time', 'host', 'source', 'sourcetype'].includes(fname)) continue;
+    if (fname === undefined || ['_time', 'host', 'source', 'sourcetype'].includes(fname)) continue;
     fields.push({ name: fname, type: fieldType(f.key('type')) ?? 'string', multivalue: f.key('multivalue').boolean() ?? false, at: spot(f) });
   }
   const calculations: Calculation[] = [];
   for (const c of o.key('calculations').list()) {
+    if (!own(c)) continue;
     const outputs = c.key('outputFields').list();
     const kind = c.key('calculationType').string() ?? 'Eval';
     const outs: FieldDef[] = [];
@@ -270,14 +279,7 @@ function splunkDataset(name: string, o: YamlNode, parent: string | null, baseSea
     }
     calculations.push({ output: outs[0]!, expression, expressionAt: textSpot(expr) });
   }
-  // Only this dataset's own constraints: Splunk lists them with their owner.
-  const constraints = o
-    .key('constraints')
-    .list()
-    .filter((c) => {
-      const owner = c.key('owner').string();
-      return owner === undefined || owner === name || owner.endsWith(`.${name}`);
-    });
+  const constraints = o.key('constraints').list().filter(own);
   const searchNode = baseSearch ? o.key('baseSearch') : constraints[0]?.key('search');
   const texts = baseSearch ? [o.key('baseSearch').string({ required: true }) ?? ''] : constraints.map((c) => c.key('search').string() ?? '').filter((s) => s.trim() !== '');
   const d: Dataset = {

@@ -177,6 +177,43 @@ datasets:
     ]);
   });
 
+  it("takes from Splunk's JSON only what a dataset owns: inherited fields and calculations listed with their owner run once", async () => {
+    // Splunk's editor lists with a child dataset what it inherits, each with its "owner" (the dataset path that
+    // declares it): the child's own are owned by "Orders.Big". A child dataset inherits its parent's fields,
+    // calculated ones included (Knowledge Manager Manual, "Design data models"); the dataset search Splunk
+    // builds for such a child runs each calculation once. hits counts the calculations that ran: 1.
+    const f = (name: string, owner: string, type = 'string') => ({ fieldName: name, owner, type, multivalue: false, required: false, hidden: false });
+    const calc = (field: string, expression: string, owner: string) => ({ calculationType: 'Eval', expression, outputFields: [f(field, owner)], owner });
+    const json = {
+      modelName: 'Shop',
+      objects: [
+        {
+          objectName: 'Orders',
+          parentName: 'BaseEvent',
+          fields: [f('_time', 'BaseEvent', 'timestamp'), f('item', 'Orders'), f('qty', 'Orders', 'number')],
+          calculations: [calc('hits', 'coalesce(hits,0)+1', 'Orders')],
+          constraints: [{ owner: 'Orders', search: 'sourcetype=shop' }],
+        },
+        {
+          objectName: 'Big',
+          parentName: 'Orders',
+          fields: [f('_time', 'BaseEvent', 'timestamp'), f('item', 'Orders'), f('qty', 'Orders', 'number'), f('size', 'Orders.Big')],
+          calculations: [calc('hits', 'coalesce(hits,0)+1', 'Orders'), calc('size', '"big:".hits', 'Orders.Big')],
+          constraints: [{ owner: 'Orders', search: 'sourcetype=shop' }, { owner: 'Orders.Big', search: 'qty>10' }],
+        },
+      ],
+    };
+    const files = { 'datamodels/Shop.json': JSON.stringify(json, null, 2) };
+    expect(problemsOf(files)).toEqual([]);
+    const pack = packWith(files);
+    const big = pack.dataModels.get('Shop')!.datasets.find((d) => d.name === 'Big')!;
+    expect({ fields: big.fields.map((x) => x.name), calculations: big.calculations.map((c) => c.output.name) }).toEqual({ fields: ['size'], calculations: ['size'] });
+    const events = [{ _time: 1, sourcetype: 'shop', _raw: '{"item":"a","qty":20}' }, { _time: 2, sourcetype: 'shop', _raw: '{"item":"b","qty":2}' }];
+    expect(await rows(pack, '| tstats count from datamodel=Shop.Big by Orders.item Orders.hits Orders.Big.size', events)).toEqual([
+      { 'Orders.item': 'a', 'Orders.hits': '1', 'Orders.Big.size': 'big:1', count: '1' },
+    ]);
+  });
+
   it('reports a definition that does not parse at its file and line', () => {
     // YAML syntax: where the parser notices it (the unclosed flow sequence, at the end of the file).
     expect(problemsOf({ 'datamodels/Shop.yml': 'name: Shop\ndatasets:\n  - name: Orders\n    constraint: [a\n' })).toEqual([
