@@ -2,14 +2,14 @@ import { isUtf8 } from 'node:buffer';
 import { existsSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { isAbsolute, join, relative, resolve, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { MacroLibrary, type MacroDefinition } from '../spl/macros/macros.js';
+import { argumentTokens, MACRO_ARGUMENT_NAME, MacroLibrary, type MacroDefinition } from '../spl/macros/macros.js';
 import type { LookupProvider, LookupTable } from '../spl/lookups.js';
 import { readDetection, warnUnknown, type Detection } from './detection.js';
 import { listFiles, type ListingProblem } from './list-files.js';
 import { readLookupDir, type LookupRefusal } from './lookup-files.js';
 import { indentQuotedContinuations } from './yaml-compat.js';
 import { lineColumn } from '../spl/source.js';
-import { positionIn, YamlReader, type ContentProblem } from '../yaml/reader.js';
+import { positionIn, YamlReader, type ContentProblem, type YamlNode } from '../yaml/reader.js';
 import { DataModelLibrary, EventTypeLibrary } from '../datamodels/library.js';
 import { readDataModelFile, readEventTypeFile, relocateDataModelFile, relocateEventTypeFile, type DataModelFile, type EventTypeFile } from '../datamodels/load.js';
 import { SearchKnowledge } from '../spl/datamodel/knowledge.js';
@@ -143,8 +143,6 @@ export function shownPath(file: string): string {
 
 /** A macro file's fields: contentctl's Macro and the SecurityContentObject fields it inherits. */
 const MACRO_KEYS: ReadonlySet<string> = new Set(['name', 'definition', 'description', 'arguments', 'id', 'date', 'author', 'version', 'references', 'status']);
-/** What the expansion substitutes (spl/macros/macros.ts `substitute`). */
-const MACRO_TOKEN = /\$([A-Za-z_][A-Za-z0-9_]*)\$/g;
 
 /**
  * What a macro file says that its expansion would silently not do (warnings): a field contentctl refuses
@@ -161,11 +159,10 @@ function lintMacro(r: YamlReader, name: string, args: string[], definition: stri
   }
   const runs = top.key('definition').valueRuns();
   const used = new Set<string>();
-  for (const m of definition.matchAll(MACRO_TOKEN)) {
-    const t = m[1]!;
+  for (const { name: t, index, argument } of argumentTokens(definition, (n) => args.includes(n))) {
     used.add(t);
-    if (args.includes(t)) continue;
-    const { line, column } = positionIn(runs, m.index);
+    if (argument) continue;
+    const { line, column } = positionIn(runs, index);
     const has = args.length ? `its arguments are ${args.join(', ')}` : 'it has no arguments:';
     problems.push({ file: r.file, line, column, severity: 'warning', code: 'CONTENT_LINT', message: `macro \`${name}\`: $${t}$ is none of its arguments (${has}): it is left in the search as written` });
   }
@@ -173,6 +170,29 @@ function lintMacro(r: YamlReader, name: string, args: string[], definition: stri
   args.forEach((a, i) => {
     if (!used.has(a)) argNodes[i]?.report(`macro \`${name}\`: argument "${a}" is never used in its definition (no $${a}$)`, 'warning');
   });
+}
+
+/**
+ * macros.conf.spec, `args`: names of "alphanumeric characters, underscores ( _ ), and hyphens ( - )", and "cannot contain
+ * any repeated elements". Splunk does not save such a macro; vigil reports it at the argument and does not load it (a
+ * repeated name took the last value, `$a b$` was never substituted).
+ */
+function macroArguments(node: YamlNode): string[] | null {
+  let valid = true;
+  const args: string[] = [];
+  for (const item of node.list()) {
+    const a = item.string();
+    if (a === undefined) continue;
+    if (!MACRO_ARGUMENT_NAME.test(a)) {
+      item.report(`macro argument name "${a}" may only have letters, digits, _ and - (macros.conf)`);
+      valid = false;
+    } else if (args.includes(a)) {
+      item.report(`macro argument "${a}" is listed twice (macros.conf: no repeated arguments)`);
+      valid = false;
+    }
+    args.push(a);
+  }
+  return valid ? args : null;
 }
 
 /** Reads one content directory; `show` names its files (in problems and `file` fields). */
@@ -193,8 +213,8 @@ export function readContentDir(dir: string, show: (file: string) => string): Con
     if (r.ok) {
       const name = top.key('name').string({ required: true });
       const definition = top.key('definition').string({ required: true });
-      const args = top.key('arguments').strings();
-      if (name !== undefined && definition !== undefined) {
+      const args = macroArguments(top.key('arguments'));
+      if (name !== undefined && definition !== undefined && args !== null) {
         lintMacro(r, name, args, definition, out.problems);
         const def: MacroDefinition = { name, args, definition, file: r.file };
         const d = top.key('description').string();

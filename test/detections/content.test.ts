@@ -161,6 +161,27 @@ describe('macro files', () => {
   });
 });
 
+describe('macro argument names', () => {
+  // macros.conf.spec (Splunk Admin Manual, macros.conf, args): names of alphanumeric characters, underscores and hyphens,
+  // and the list "cannot contain any repeated elements". Such a macro is an error at the argument and is not loaded.
+  it('refuses a repeated name and one with other characters, at the argument; hyphens and digits are names', () => {
+    const dir = contentDir({
+      'macros/dup.yml': 'name: dup\narguments:\n- x\n- x\ndefinition: eval a=$x$\n',
+      'macros/space.yml': 'name: space\narguments:\n- a b\ndefinition: eval a="$a b$"\n',
+      'macros/fine.yml': 'name: fine\narguments:\n- src-ip\n- 2nd\ndefinition: eval a="$src-ip$", b="$2nd$"\n',
+    });
+    const pack = loadContent([dir], { bundled: false });
+    const shown = pack.problems.map((p) => `${p.file.slice(dir.length + 1)}:${p.line}:${p.column}: ${p.severity}: ${p.message}`);
+    expect(shown.sort()).toEqual([
+      'macros/dup.yml:4:3: error: macro argument "x" is listed twice (macros.conf: no repeated arguments)',
+      'macros/space.yml:3:3: error: macro argument name "a b" may only have letters, digits, _ and - (macros.conf)',
+    ]);
+    expect(pack.macros.get('dup', 2)).toBeUndefined();
+    expect(pack.macros.get('space', 1)).toBeUndefined();
+    expect(pack.macros.get('fine', 2)!.args).toEqual(['src-ip', '2nd']);
+  });
+});
+
 describe('content errors point at file:line', () => {
   it('reports malformed YAML with its line', () => {
     const dir = contentDir({ 'detections/bad.yml': 'name: x\nsearch: |\n  a\n bad: [\n' });

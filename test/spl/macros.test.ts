@@ -19,6 +19,20 @@ describe('macro expansion', () => {
     expect(expandMacros('`f` `f(1,2)` `f(b=3, a=4)`', m).text).toBe('one two 1 2 two 4 3');
   });
 
+  // macros.conf.spec (Splunk Admin Manual), args: "Argument names can only contain alphanumeric characters, underscores
+  // ( _ ), and hyphens ( - )"; definition: "replaces the $<arg>$ pattern globally in the string, even inside quotation marks".
+  it('substitutes arguments named with hyphens or starting with a digit, positional and named, inside quotes too', () => {
+    const m = lib(['hy', 'eval a="$src-ip$", b=$2nd$', ['src-ip', '2nd']]);
+    expect(expandMacros('`hy(10.0.0.1, x)`', m).text).toBe('eval a="10.0.0.1", b=x');
+    expect(expandMacros('`hy(2nd=y, src-ip=h)`', m).text).toBe('eval a="h", b=y');
+  });
+
+  it('replaces every $arg$ even where a $word$ that is no argument shares its dollar sign', () => {
+    // Splunk replaces each argument's pattern over the whole string: in "$5$x$" the "$x$" is still found.
+    const m = lib(['pr', 'eval a="$5$x$ $x$$x$"', ['x']]);
+    expect(expandMacros('`pr(Z)`', m).text).toBe('eval a="$5Z ZZ"');
+  });
+
   it('keeps commas inside quotes and parentheses in one argument', () => {
     const m = lib(['g', '[$x$]', ['x']]);
     expect(expandMacros('`g("a,b")` `g(f(1,2))`', m).text).toBe('["a,b"] [f(1,2)]');

@@ -294,7 +294,7 @@ function parseMacroCall(text: string): { name: string; args: MacroArg[] } | null
     const raw = inner.slice(start, end);
     const lead = raw.length - raw.trimStart().length;
     const value = raw.trim();
-    const named = /^([A-Za-z_][A-Za-z0-9_]*)\s*=\s*([\s\S]*)$/.exec(value);
+    const named = /^([A-Za-z0-9_-]+)\s*=\s*([\s\S]*)$/.exec(value);
     args.push(
       named && !value.startsWith('"')
         ? { name: named[1]!, value: named[2]!, offset: base + start + lead + (value.length - named[2]!.length) }
@@ -329,12 +329,11 @@ function substitute(def: MacroDefinition, args: MacroArg[], origin: Origin, call
   });
   const defText = MappedText.of(def.definition, origin);
   const b = new MappedBuilder();
-  const re = /\$([A-Za-z_][A-Za-z0-9_]*)\$/g;
   let last = 0;
-  for (let m = re.exec(def.definition); m; m = re.exec(def.definition)) {
-    const a = valueFor.get(m[1]!);
+  for (const t of argumentTokens(def.definition, (n) => valueFor.has(n))) {
+    const a = t.argument ? valueFor.get(t.name) : undefined;
     if (!a) continue;
-    b.appendSlice(defText, last, m.index);
+    b.appendSlice(defText, last, t.index);
     const s = callTextStart + a.offset;
     // The argument text is a slice of the caller's text: map it there.
     const raw = call.text.slice(s, s + a.value.length) === a.value ? null : a.value;
@@ -342,11 +341,32 @@ function substitute(def: MacroDefinition, args: MacroArg[], origin: Origin, call
     else b.appendSlice(MappedText.of(raw, call.originAt(s).origin), 0, raw.length);
     // Checked as it grows: arguments substituted into arguments double at every level.
     budget.check(b.length);
-    last = m.index + m[0].length;
+    last = t.end;
   }
   b.appendSlice(defText, last, def.definition.length);
   budget.check(b.length);
   return b.build();
+}
+
+/**
+ * Argument names macros.conf allows: "alphanumeric characters, underscores ( _ ), and hyphens ( - )"
+ * (macros.conf.spec, `args`), so `$src-field$` and `$1st$` are arguments too.
+ */
+export const MACRO_ARGUMENT_NAME = /^[A-Za-z0-9_-]+$/;
+
+/**
+ * The `$name$` tokens of a macro definition, in order; `argument` says whether `isArgument(name)`. Splunk replaces
+ * each argument's `$<arg>$` pattern globally (macros.conf.spec, `definition`), so a `$word$` that is no argument
+ * does not use up its closing `$`: in `$5$x$` with argument x, `$x$` is still replaced.
+ */
+export function* argumentTokens(definition: string, isArgument: (name: string) => boolean): Generator<{ name: string; index: number; end: number; argument: boolean }> {
+  const re = /\$([A-Za-z0-9_-]+)\$/g;
+  for (let m = re.exec(definition); m; m = re.exec(definition)) {
+    const name = m[1]!;
+    const argument = isArgument(name);
+    yield { name, index: m.index, end: m.index + m[0].length, argument };
+    if (!argument) re.lastIndex = m.index + m[0].length - 1;
+  }
 }
 
 /** Index just past a double-quoted string starting at `i` (backslash escapes honoured). */
