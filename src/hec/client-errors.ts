@@ -139,3 +139,18 @@ export function hostHeaderProblem(req: IncomingMessage): string | null {
   if (n === 0 && req.httpVersionMajor === 1 && req.httpVersionMinor >= 1) return `an HTTP/${req.httpVersion} request without a Host header`;
   return null;
 }
+
+/**
+ * Lets a client half-close its side once its requests are sent (`shutdown(SHUT_WR)`, `printf … | nc -N`) and still
+ * read the replies. Node's default (`httpAllowHalfOpen` false) answered that end of input by aborting the requests
+ * still waiting and ending the connection: a HEC post being stored then was stored, its reply lost, and its client
+ * sent it again. With it node closes the connection after the last reply instead. `httpAllowHalfOpen` is node's own
+ * switch (set in http.Server's constructor, read at every end of input), not a documented option; `allowHalfOpen`
+ * (net.Server's, read for each connection) is already true for plain HTTP and false for TLS, whose sockets then
+ * ended their side with the client's.
+ */
+export function keepHalfOpen(server: Server): void {
+  const s = server as Server & { httpAllowHalfOpen: boolean; allowHalfOpen: boolean };
+  s.httpAllowHalfOpen = true;
+  s.allowHalfOpen = true;
+}

@@ -15,7 +15,7 @@ import type { AppendReceipt, EventStore } from '../store/types.js';
 import { StoreError } from '../store/types.js';
 import { listenFailure, VigilError } from '../errors.js';
 import { AckIds } from './ack.js';
-import { answerClientErrors, answerConnect, hostHeaderProblem } from './client-errors.js';
+import { answerClientErrors, answerConnect, hostHeaderProblem, keepHalfOpen } from './client-errors.js';
 import { TokenRegistry } from './auth.js';
 import { AuthThrottle, ClientIdentity } from '../config/auth-throttle.js';
 import { ByteBudget, ClientGone, ClientShares, contentEncoding, decodeUtf8, readBody, type Body, type InflightBudget } from './body.js';
@@ -527,6 +527,7 @@ export function createHecServer(options: HecServerOptions): HecServer {
       } else {
         server = createHttpServer({ ...nodeTimeouts(config.timeouts), maxHeaderSize: config.maxHeaderBytes, requireHostHeader: false }, (req, res) => onRequest(req, res));
       }
+      keepHalfOpen(server);
       // What node refuses before a handler runs gets a HEC reply too (it was a bare 431/400/408), counted as a request.
       answerClientErrors(server, (_kind, status, reason) => hecClientErrorReply(status, reason, config), (status, handled) => {
         if (!handled) stats.request(null);

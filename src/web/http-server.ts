@@ -6,7 +6,7 @@ import { getRequestListener, RequestError } from '@hono/node-server';
 import type { Env, Hono } from 'hono';
 import type { HttpConfig } from '../config/config.js';
 import { listenFailure, VigilError } from '../errors.js';
-import { answerClientErrors, answerConnect, hostHeaderProblem, nodeTimeouts, pipelineGuard, type ClientErrorKind } from '../hec/index.js';
+import { answerClientErrors, answerConnect, hostHeaderProblem, keepHalfOpen, nodeTimeouts, pipelineGuard, type ClientErrorKind } from '../hec/index.js';
 import { hostCheck, type HostCheck } from './allowed-hosts.js';
 
 export interface HttpServer {
@@ -109,6 +109,7 @@ export async function listenHttp<E extends Env>(app: Hono<E>, config: HttpConfig
     // Request timeouts as the HEC's (slowloris on headers, node's whole-request backstop); bodies are timed by `bodyLimit`.
     const options = { ...tls, ...nodeTimeouts(config.timeouts), maxHeaderSize: config.maxHeaderBytes, requireHostHeader: false };
     const server = tls ? createHttpsServer(options, listener) : createHttpServer(options, listener);
+    keepHalfOpen(server);
     // What node refuses before the app runs is a JSON error like every other (it was a bare 431/400/408).
     answerClientErrors(server, (kind, status, reason) => ({ status, body: { error: clientErrorJson(kind, reason, config) } }));
     server.listen(config.port, config.host, () => {

@@ -116,3 +116,29 @@ describe('HEC: a malformed request pipelined behind posts still waiting', () => 
     }
   });
 });
+
+/**
+ * A client that half-closes once its requests are sent (RFC 9293 §3.6: a TCP half-close ends only the sender's
+ * direction; the other still carries data) reads its replies. Node's default aborted the waiting requests at the end
+ * of input and ended the connection: the batch was stored, its reply lost, and the client sent it again.
+ */
+describe('HEC: a client that half-closes after its requests', () => {
+  it('gets every reply, in order, then the connection closes', async () => {
+    const h = await start();
+    try {
+      h.store.hold = true;
+      const post = (e: string) => `POST /services/collector/event HTTP/1.1\r\nHost: hec\r\nAuthorization: Splunk ${TOKEN}\r\nContent-Length: ${e.length}\r\n\r\n${e}`;
+      const c = await rawConnection(h.url, post('{"event":"one"}') + post('{"event":"two"}'));
+      c.socket.end();
+      for (let i = 0; i < 100 && h.store.held.length < 2; i++) await new Promise((r) => setTimeout(r, 20));
+      h.store.release();
+      const r = await c.closed(5_000);
+      expect(r.closed).toBe(true);
+      expect(c.received().match(/HTTP\/1\.1 \d{3}/g)).toEqual(['HTTP/1.1 200', 'HTTP/1.1 200']);
+      expect(c.received().split('{"text":"Success","code":0}').length).toBe(3);
+      expect(h.store.events.map((e) => e._raw)).toEqual(['one', 'two']);
+    } finally {
+      await h.close();
+    }
+  });
+});

@@ -2,6 +2,7 @@ import { execFile } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { connect as tlsConnect } from 'node:tls';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { TOKEN, auth, heldFor, hecConfig, send, start } from './helpers.js';
@@ -60,6 +61,34 @@ describe('TLS', () => {
       await expect(b.listen()).rejects.toThrow(/cannot listen on 127\.0\.0\.1:\d+: EADDRINUSE/);
     } finally {
       await a.close();
+    }
+  });
+});
+
+/**
+ * Over TLS too, a client that half-closes once its request is sent (RFC 9293 §3.6) reads its reply: the TLS server's
+ * sockets ended their side with the client's (net's `allowHalfOpen` false), so a stored batch's reply was lost.
+ */
+describe('TLS: a client that half-closes after its request', () => {
+  it('gets its reply', async () => {
+    const h = await start({ config: hecConfig({ tls: { cert, key } }) });
+    try {
+      h.store.hold = true;
+      const s = tlsConnect({ host: '127.0.0.1', port: Number(new URL(h.url).port), rejectUnauthorized: false });
+      await new Promise((r) => s.once('secureConnect', r));
+      let text = '';
+      s.on('data', (c: Buffer) => (text += c.toString()));
+      const closed = new Promise((r) => s.once('close', r));
+      const e = '{"event":"tls"}';
+      s.end(`POST /services/collector/event HTTP/1.1\r\nHost: hec\r\nAuthorization: Splunk ${TOKEN}\r\nContent-Length: ${e.length}\r\n\r\n${e}`);
+      for (let i = 0; i < 100 && h.store.held.length < 1; i++) await new Promise((r) => setTimeout(r, 20));
+      h.store.release();
+      await closed;
+      expect(text.startsWith('HTTP/1.1 200 OK\r\n')).toBe(true);
+      expect(text.endsWith('\r\n\r\n{"text":"Success","code":0}')).toBe(true);
+      expect(h.store.events.map((ev) => ev._raw)).toEqual(['tls']);
+    } finally {
+      await h.close();
     }
   });
 });
