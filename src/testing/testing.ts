@@ -243,17 +243,24 @@ function present(r: Result, field: string): boolean {
   return vs.length > 0 && !vs.every((v) => toText(v) === 'null' || toText(v) === '');
 }
 
+/**
+ * contentctl's unit test (DetectionTestingInfrastructure.retry_search_until_timeout), over the results in order: a result
+ * missing a risk object field (absent or "null") fails the test, a result with every risk and threat object field passes
+ * it (the results after it are not read), and when none has them all each threat object field must be in some result.
+ */
 function unitProblems(d: Detection, results: readonly Result[]): string[] {
   if (results.length === 0) return ['the detection returned no results'];
-  const out: string[] = [];
-  for (const ro of d.riskObjects) {
-    const missing = results.filter((r) => !present(r, ro.field)).length;
-    if (missing) out.push(`risk object field "${ro.field}" is missing or null in ${missing} of ${results.length} results`);
+  const riskFields = [...new Set(d.riskObjects.map((o) => o.field))];
+  const threatFields = [...new Set(d.threatObjects.map((o) => o.field))];
+  const seenThreats = new Set<string>();
+  for (const [i, r] of results.entries()) {
+    const missing = riskFields.filter((f) => !present(r, f));
+    if (missing.length) return missing.map((f) => `risk object field "${f}" is missing or null in result ${i + 1} of ${results.length}`);
+    const lacking = threatFields.filter((f) => !present(r, f));
+    if (lacking.length === 0) return [];
+    for (const f of threatFields) if (present(r, f)) seenThreats.add(f);
   }
-  for (const to of d.threatObjects) {
-    if (!results.some((r) => present(r, to.field))) out.push(`threat object field "${to.field}" is missing from every result`);
-  }
-  return out;
+  return threatFields.filter((f) => !seenThreats.has(f)).map((f) => `threat object field "${f}" is missing from every result`);
 }
 
 function integrationProblems(d: Detection, results: readonly Result[], now: number): string[] {

@@ -134,6 +134,36 @@ describe('vigil test runner', async () => {
     ]);
   });
 
+  // contentctl's unit test (DetectionTestingInfrastructure.retry_search_until_timeout) reads the results in order: a result
+  // without a risk object field fails, the first with every risk and threat object field passes and ends the reading.
+  it('judges the results in order as contentctl: a risk object field missing after the first complete result does not fail', async () => {
+    const own = join(dir, 'ordered');
+    mkdirSync(join(own, 'detections'), { recursive: true });
+    const yaml = (name: string, id: string, order: string) =>
+      [
+        `name: ${name}`,
+        `id: ${id}`,
+        'type: Anomaly',
+        'status: production',
+        // Three pods; only debug-toolbox keeps its pod_name.
+        `search: '\`cisco_isovalent_process_exec\` process_name=curl | stats count by pod_name process_name | sort ${order}pod_name | eval pod_name=if(pod_name="debug-toolbox", pod_name, null())'`,
+        'rba: {message: m, risk_objects: [{field: pod_name, type: system, score: 30}], threat_objects: [{field: process_name, type: process_name}]}',
+        'tags:',
+        '  mitre_attack_id: [T1105]',
+        'tests:',
+        '- name: ordered',
+        `  attack_data: [{data: ${join(dir, 'data', 'mixed.log')}, source: not_applicable, sourcetype: "cisco:isovalent:processExec"}]`,
+      ].join('\n');
+    writeFileSync(join(own, 'detections', 'first.yml'), yaml('Complete First', '00000000-0000-4000-8000-00000000000a', ''));
+    writeFileSync(join(own, 'detections', 'last.yml'), yaml('Complete Last', '00000000-0000-4000-8000-00000000000b', '- '));
+    const p2 = loadContent([own], { bundled: true });
+    const got = await runDetectionTests(p2, ['Complete First', 'Complete Last'].map((n) => findDetection(p2, n)!), { datasetsDirs: [BUNDLED_DATASETS_DIR] });
+    expect(got.map((o) => [o.status, o.message])).toEqual([
+      ['pass', ''],
+      ['fail', 'risk object field "pod_name" is missing or null in result 1 of 3'],
+    ]);
+  });
+
   it('exact: pairs each expected row with a result of its own (six rows matching three results fail)', async () => {
     const [same, rows] = await runDetectionTests(pack, [findDetection(pack, 'Exact Same Row')!, findDetection(pack, 'Exact Rows')!], { datasetsDirs: [BUNDLED_DATASETS_DIR] });
     expect(rows).toMatchObject({ status: 'pass', results: 6 });
