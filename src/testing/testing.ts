@@ -279,6 +279,9 @@ function integrationProblems(d: Detection, results: readonly Result[], now: numb
     const score = ev.get('risk_score');
     const ro = d.riskObjects.find((x) => x.field === ev.get('risk_object_field'));
     if (ro && score !== ro.score) out.push(`risk score ${String(score)} differs from the declared ${ro.score}`);
+    // contentctl (RiskEvent.validate_risk_against_risk_objects) checks the type too: a result's own risk_object_type wins in ES.
+    const type = ev.get('risk_object_type');
+    if (ro && type !== ro.type) out.push(`risk object type ${String(type)} differs from the declared ${ro.type}`);
     const ids = valuesOf(ev.get('annotations.mitre_attack')).map(toText).sort().join(',');
     if (ids !== declared) out.push(`risk event ATT&CK ids [${ids}] differ from the declared [${declared}]`);
   }

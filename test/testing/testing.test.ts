@@ -164,6 +164,33 @@ describe('vigil test runner', async () => {
     ]);
   });
 
+  // contentctl's integration test (RiskEvent.validate_risk_against_risk_objects) fails a risk event whose type or score is
+  // not its risk object's: in ES a result's own risk_object_type and risk_score fields replace the detection's.
+  it('fails an integration test whose risk events carry another type or score than declared', async () => {
+    const own = join(dir, 'own-risk');
+    mkdirSync(join(own, 'detections'), { recursive: true });
+    writeFileSync(
+      join(own, 'detections', 'o.yml'),
+      [
+        'name: Own Risk Fields',
+        'id: 00000000-0000-4000-8000-00000000000c',
+        'type: Anomaly',
+        'status: production',
+        "search: '`cisco_isovalent_process_exec` process_name=curl | stats count by pod_name process_name | eval risk_object_type=\"user\", risk_score=99'",
+        'rba: {message: curl on $pod_name$, risk_objects: [{field: pod_name, type: system, score: 30}], threat_objects: [{field: process_name, type: process_name}]}',
+        'tags:',
+        '  mitre_attack_id: [T1105]',
+        'tests:',
+        '- name: integration',
+        '  test_type: integration',
+        `  attack_data: [{data: ${join(dir, 'data', 'mixed.log')}, source: not_applicable, sourcetype: "cisco:isovalent:processExec"}]`,
+      ].join('\n'),
+    );
+    const p2 = loadContent([own], { bundled: true });
+    const [o] = await runDetectionTests(p2, [findDetection(p2, 'Own Risk Fields')!], { datasetsDirs: [BUNDLED_DATASETS_DIR] });
+    expect(o).toMatchObject({ status: 'fail', message: 'risk score 99 differs from the declared 30; risk object type user differs from the declared system' });
+  });
+
   it('exact: pairs each expected row with a result of its own (six rows matching three results fail)', async () => {
     const [same, rows] = await runDetectionTests(pack, [findDetection(pack, 'Exact Same Row')!, findDetection(pack, 'Exact Rows')!], { datasetsDirs: [BUNDLED_DATASETS_DIR] });
     expect(rows).toMatchObject({ status: 'pass', results: 6 });
