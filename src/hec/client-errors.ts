@@ -141,6 +141,19 @@ export function hostHeaderProblem(req: IncomingMessage): string | null {
 }
 
 /**
+ * A transfer coding the request's body uses besides `chunked` (`Transfer-Encoding: gzip, chunked`), or null. Node
+ * decodes only chunked and hands the rest over still coded, so such a body was read as if plain (a gzip body as bytes
+ * that are not UTF-8, a plain one claiming gzip stored as is). RFC 9112 §6.1: a server that receives a transfer coding
+ * it does not understand SHOULD answer 501. (Node itself refuses a request whose last coding is not chunked.)
+ */
+export function transferCodingProblem(req: IncomingMessage): string | null {
+  const te = req.headers['transfer-encoding'];
+  if (te === undefined) return null;
+  for (const coding of te.split(',')) if (coding.trim().toLowerCase() !== 'chunked') return te;
+  return null;
+}
+
+/**
  * Lets a client half-close its side once its requests are sent (`shutdown(SHUT_WR)`, `printf … | nc -N`) and still
  * read the replies. Node's default (`httpAllowHalfOpen` false) answered that end of input by aborting the requests
  * still waiting and ending the connection: a HEC post being stored then was stored, its reply lost, and its client

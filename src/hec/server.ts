@@ -15,7 +15,7 @@ import type { AppendReceipt, EventStore } from '../store/types.js';
 import { StoreError } from '../store/types.js';
 import { listenFailure, VigilError } from '../errors.js';
 import { AckIds } from './ack.js';
-import { answerClientErrors, answerConnect, hostHeaderProblem, keepHalfOpen } from './client-errors.js';
+import { answerClientErrors, answerConnect, hostHeaderProblem, keepHalfOpen, transferCodingProblem } from './client-errors.js';
 import { TokenRegistry } from './auth.js';
 import { AuthThrottle, ClientIdentity } from '../config/auth-throttle.js';
 import { ByteBudget, ClientGone, ClientShares, contentEncoding, decodeUtf8, readBody, type Body, type InflightBudget } from './body.js';
@@ -427,6 +427,11 @@ export function createHecServer(options: HecServerOptions): HecServer {
     if (hostProblem !== null) {
       stats.request(null);
       return send(req, res, httpReply(400, `Bad request (malformed HTTP: ${hostProblem})`, { Connection: 'close' }), null);
+    }
+    const coding = transferCodingProblem(req);
+    if (coding !== null) {
+      stats.request(null);
+      return send(req, res, httpReply(501, `Not implemented (Transfer-Encoding ${JSON.stringify(coding)}: only chunked is read; send gzip as Content-Encoding)`), null);
     }
     let url: URL;
     try {

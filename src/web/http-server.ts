@@ -6,7 +6,7 @@ import { getRequestListener, RequestError } from '@hono/node-server';
 import type { Env, Hono } from 'hono';
 import type { HttpConfig } from '../config/config.js';
 import { listenFailure, VigilError } from '../errors.js';
-import { answerClientErrors, answerConnect, hostHeaderProblem, keepHalfOpen, nodeTimeouts, pipelineGuard, type ClientErrorKind } from '../hec/index.js';
+import { answerClientErrors, answerConnect, hostHeaderProblem, keepHalfOpen, nodeTimeouts, transferCodingProblem, pipelineGuard, type ClientErrorKind } from '../hec/index.js';
 import { hostCheck, type HostCheck } from './allowed-hosts.js';
 
 export interface HttpServer {
@@ -43,6 +43,8 @@ function guardConnections(listener: RequestListener, max: number, hostAllowed: H
     // Node's own Host check is off (`requireHostHeader: false`): its reply was a bare 400 without a body.
     const hostProblem = hostHeaderProblem(req);
     if (hostProblem !== null) return refuse(req, res, 400, 'USAGE', `malformed HTTP request: ${hostProblem}`);
+    const coding = transferCodingProblem(req);
+    if (coding !== null) return refuse(req, res, 501, 'USAGE', `unsupported Transfer-Encoding ${JSON.stringify(coding)}: only chunked is read`);
     // RFC 9112 §3.2.2: the host of an absolute-form target (`GET http://name/path`) is the request's, not the Host
     // header's; the app builds its URL from it too. Both must be answered: the origin check reads the header.
     const target = absoluteTargetHost(req.url);

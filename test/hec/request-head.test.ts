@@ -142,3 +142,28 @@ describe('HEC: a client that half-closes after its requests', () => {
     }
   });
 });
+
+/**
+ * RFC 9112 §6.1 (https://www.rfc-editor.org/rfc/rfc9112#section-6.1): "A server that receives a request message with
+ * a transfer coding it does not understand SHOULD respond with 501 (Not Implemented)." Node decodes only chunked:
+ * `Transfer-Encoding: gzip, chunked` reached the HEC still gzip-coded and was read as if plain.
+ */
+describe('HEC: a transfer coding besides chunked', () => {
+  it('is 501 with a HEC body, nothing stored; chunked alone (any case) is read', async () => {
+    const h = await start();
+    try {
+      const chunked = (te: string) =>
+        `POST /services/collector/event HTTP/1.1\r\nHost: hec\r\nAuthorization: Splunk ${TOKEN}\r\nTransfer-Encoding: ${te}\r\nConnection: close\r\n\r\ne\r\n{"event":"te"}\r\n0\r\n\r\n`;
+      for (const te of ['gzip, chunked', 'identity, chunked']) {
+        const r = await (await rawConnection(h.url, chunked(te))).closed(10_000);
+        expect(r.status, te).toBe(501);
+        expect(r.body, te).toBe(`{"text":"Not implemented (Transfer-Encoding \\"${te}\\": only chunked is read; send gzip as Content-Encoding)","code":501}`);
+      }
+      expect(h.store.batches).toHaveLength(0);
+      const ok = await (await rawConnection(h.url, chunked('Chunked'))).closed(10_000);
+      expect([ok.status, ok.body]).toEqual([200, '{"text":"Success","code":0}']);
+    } finally {
+      await h.close();
+    }
+  });
+});

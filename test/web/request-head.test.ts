@@ -102,4 +102,11 @@ describe('the API port: Host header lines and absolute-form targets', () => {
     expect(r.body).toContain('{"result":{"count":3}}');
     expect(r.body).toContain('{"done":true');
   });
+
+  // RFC 9112 §6.1: a transfer coding the server does not understand SHOULD be answered 501. Node decodes only chunked.
+  it('Transfer-Encoding with a coding besides chunked is 501 USAGE as JSON', async () => {
+    const r = await raw(`POST /api/search HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer ${token}\r\nContent-Type: application/json\r\nTransfer-Encoding: gzip, chunked\r\n\r\n2\r\n{}\r\n0\r\n\r\n`);
+    expect([r.closed, r.status]).toEqual([true, 501]);
+    expect(errorOf(r.body)).toEqual({ code: 'USAGE', message: 'unsupported Transfer-Encoding "gzip, chunked": only chunked is read' });
+  });
 });
