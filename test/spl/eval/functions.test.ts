@@ -159,6 +159,9 @@ describe('text functions', () => {
     expect(ev('spath(j, "t")', { j: json })).toBe('true');
     expect(ev('spath(j, "a.missing")', { j: json })).toBeNull();
     expect(ev('spath(j, "a")', { j: 'not json' })).toBeNull();
+    // A JSON number past the largest double: null, not Infinity (docs/spl.md: there are no infinite values).
+    expect(ev('spath(j, "a")', { j: '{"a":1e400}' })).toBeNull();
+    expect(ev('spath(j, "a{}")', { j: '{"a":[1e400,2]}' })).toBe(2);
     expect(ev('spath(j, "a")')).toBeNull();
   });
 

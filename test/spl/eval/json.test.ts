@@ -251,6 +251,23 @@ describe('json_entries and json_has_key_exact', () => {
   });
 });
 
+describe('numbers past the largest double', () => {
+  // docs/spl.md: "There are no NaN or infinite values ... text past the largest double ("1e309") is text, not a
+  // number". A JSON number such as 1e400 is kept as its text: it was Infinity, printed "Infinity" by table/csv
+  // output and null by JSON output, typeof String.
+  it('are their text when extracted, and are written back as read', async () => {
+    const row = await evalRow(
+      [`j=${q('{"a":1e400,"b":[-2E+999,1]}')}`, 'x=json_extract(j, "a")', 'y=json_extract(j, "b{0}")', 'z=json_set(j, "c", 1)', 'm=json_array_to_mv(json_extract(j, "b"))'].join(', '),
+    );
+    expect(row.x).toBe('1e400');
+    expect(row.y).toBe('-2E+999');
+    expect(row.z).toBe('{"a":1e400,"b":[-2E+999,1],"c":1}');
+    expect(row.m).toEqual(['-2E+999', 1]);
+    const t = await evalRow(`j=${q('{"a":1e400}')} | eval t=typeof(json_extract(j, "a")), n=if(isnum(json_extract(j, "a")), "y", "n")`);
+    expect(t).toMatchObject({ t: 'String', n: 'n' });
+  });
+});
+
 describe('json_set and json_set_exact', () => {
   // "These examples use this JSON object, which is in a field called games"
   const games = '{"category":{"boardgames":{"cooperative":[{"name":"Pandemic"},{"name":"Forbidden Island"},{"name":"Castle Panic"}]}}}';

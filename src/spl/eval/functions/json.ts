@@ -21,8 +21,16 @@ import type { CompileHelpers, Compiled, EvalFunction } from './types.js';
  * exhaust memory or the stack.
  */
 
+/**
+ * A JSON number past the largest double (`1e400`), kept as its text: vigil has no infinite values, and text past the
+ * largest double is text, not a number (docs/spl.md). Extracted, it is that text; written, the number as it was read.
+ */
+class JsonNumberText {
+  constructor(readonly text: string) {}
+}
+
 /** A JSON value. Objects are Maps: a JS object would put integer-like keys first, and Splunk keeps the key order. */
-type Json = null | boolean | number | string | Json[] | JsonObject;
+type Json = null | boolean | number | string | JsonNumberText | Json[] | JsonObject;
 type JsonObject = Map<string, Json>;
 
 /** The longest text a JSON function makes: past it, the result is null. */
@@ -99,7 +107,8 @@ class JsonParser {
     const m = NUMBER.exec(s);
     if (m === null) return undefined;
     this.pos = NUMBER.lastIndex;
-    return Number(m[0]);
+    const n = Number(m[0]);
+    return Number.isFinite(n) ? n : new JsonNumberText(m[0]);
   }
 
   private object(depth: number): JsonObject | undefined {
@@ -191,9 +200,9 @@ class JsonWriter {
 
   /** `j` sits inside `depth` objects/arrays. */
   private write(j: Json, depth: number): string {
-    if (typeof j !== 'object' || j === null) {
+    if (typeof j !== 'object' || j === null || j instanceof JsonNumberText) {
       this.height = 0;
-      return this.count(scalarJson(j));
+      return this.count(j instanceof JsonNumberText ? j.text : scalarJson(j));
     }
     const hit = this.seen.get(j);
     if (hit !== undefined) {
@@ -234,6 +243,7 @@ function scalarJson(j: string | number | boolean | null): string {
 /** Splunk's "native type" of an extracted value: strings unquoted, numbers as numbers, objects and arrays as JSON text. */
 function nativeOf(j: Json | undefined, w: JsonWriter): Scalar | null {
   if (j === undefined || j === null) return null;
+  if (j instanceof JsonNumberText) return j.text;
   return jsonScalar(j) ?? w.text(j);
 }
 

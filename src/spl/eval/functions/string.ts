@@ -235,10 +235,11 @@ function walk(nodes: Json[], step: Step): Json[] {
   return out;
 }
 
-function jsonText(j: Json): Scalar {
+function jsonText(j: Json): Scalar | null {
   if (j === null) return 'null';
   if (typeof j === 'string') return j;
-  if (typeof j === 'number') return j;
+  // JSON.parse reads 1e400 as Infinity, its text lost: null, as vigil has no infinite values (not "Infinity").
+  if (typeof j === 'number') return Number.isFinite(j) ? j : null;
   if (typeof j === 'boolean') return j ? 'true' : 'false';
   return JSON.stringify(j);
 }
@@ -267,7 +268,12 @@ export function spathJson(text: string, path: string): EvalValue {
     }
   }
   // Like KV_MODE=json, nothing nested past MAX_JSON_DEPTH is extracted (nor stringified: JSON.stringify recurses).
-  return mv(nodes.filter((n) => withinJsonDepth(n, depth)).map(jsonText));
+  const out: Scalar[] = [];
+  for (const n of nodes) {
+    const t = withinJsonDepth(n, depth) ? jsonText(n) : null;
+    if (t !== null) out.push(t);
+  }
+  return mv(out);
 }
 
 export const stringFunctions: EvalFunction[] = [
