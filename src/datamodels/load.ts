@@ -250,9 +250,13 @@ function splunkDataset(name: string, o: YamlNode, parent: string | null, baseSea
     return owner === undefined || owner === name || owner.endsWith(`.${name}`);
   };
   const fields: FieldDef[] = [];
+  // A Required field selects the events that have it (Knowledge Manager Manual, "Define dataset fields": only
+  // events that contain it are returned), as the `fieldSearch` (`status=*`) Splunk adds to the dataset's search.
+  const required: string[] = [];
   for (const f of o.key('fields').list()) {
     if (!own(f)) continue;
     const fname = fieldName(f.key('fieldName'), true);
+    if (fname !== undefined && f.key('required').boolean() === true) required.push(f.key('fieldSearch').string()?.trim() || `${fname}=*`);
     if (fname === undefined || ['_time', 'host', 'source', 'sourcetype'].includes(fname)) continue;
     fields.push({ name: fname, type: fieldType(f.key('type')) ?? 'string', multivalue: f.key('multivalue').boolean() ?? false, at: spot(f) });
   }
@@ -265,6 +269,8 @@ function splunkDataset(name: string, o: YamlNode, parent: string | null, baseSea
     for (const f of outputs) {
       const fname = fieldName(f.key('fieldName'), true);
       if (fname !== undefined) outs.push({ name: fname, type: fieldType(f.key('type')) ?? 'string', multivalue: f.key('multivalue').boolean() ?? false, at: spot(f) });
+      // Its filter would run after the calculation, where a dataset has no search of its own here.
+      if (fname !== undefined && f.key('required').boolean() === true) f.key('required').report(`a calculated field that is Required does not select events here: ${fname} is calculated, events without it stay in the dataset`, 'warning');
     }
     if (kind.toLowerCase() !== 'eval') {
       c.key('calculationType').report(`${kind} calculations are not supported: ${outs.map((f) => f.name).join(', ') || 'their fields'} stay null`, 'warning');
@@ -282,12 +288,15 @@ function splunkDataset(name: string, o: YamlNode, parent: string | null, baseSea
   const constraints = o.key('constraints').list().filter(own);
   const searchNode = baseSearch ? o.key('baseSearch') : constraints[0]?.key('search');
   const texts = baseSearch ? [o.key('baseSearch').string({ required: true }) ?? ''] : constraints.map((c) => c.key('search').string() ?? '').filter((s) => s.trim() !== '');
+  // Several constraints of one dataset all apply; Required fields' searches after them (offsets of the first
+  // constraint's text, which problems are located by, unchanged; OR binds tighter than the implied AND).
+  let search = texts.length > 1 ? texts.map((t) => `(${t})`).join(' ') : (texts[0] ?? '');
+  if (required.length > 0) search = baseSearch ? `${search} | search ${required.join(' ')}` : [search, ...required].filter((t) => t.trim() !== '').join(' ');
   const d: Dataset = {
     name,
     parent,
     selection: baseSearch ? 'baseSearch' : 'constraint',
-    // Several constraints of one dataset all apply.
-    search: texts.length > 1 ? texts.map((t) => `(${t})`).join(' ') : (texts[0] ?? ''),
+    search,
     searchAt: searchNode ? textSpot(searchNode) : spot(o),
     fields,
     calculations,

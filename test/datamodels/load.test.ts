@@ -214,6 +214,42 @@ datasets:
     ]);
   });
 
+  it("selects in Splunk's JSON only the events that have a dataset's Required fields", async () => {
+    // Knowledge Manager Manual, "Define dataset fields": a Required field means only events that contain it are
+    // returned; Splunk adds its fieldSearch (`status=*`) to the dataset's search. Events: 1 has status and size,
+    // 2 has status, 3 has neither.
+    const f = (name: string, owner: string, required: boolean, fieldSearch = '') => ({ fieldName: name, owner, type: 'string', required, fieldSearch });
+    const json = (rootParent: 'BaseEvent' | 'BaseSearch') => ({
+      modelName: 'Shop',
+      objects: [
+        {
+          objectName: 'Orders',
+          parentName: rootParent,
+          ...(rootParent === 'BaseSearch' ? { baseSearch: 'sourcetype=shop | eval n=1' } : {}),
+          fields: [f('status', 'Orders', true, 'status=* '), f('item', 'Orders', false)],
+          calculations: [{ calculationType: 'Eval', expression: '"x"', outputFields: [{ ...f('calc', 'Orders', true) }], owner: 'Orders' }],
+          constraints: rootParent === 'BaseEvent' ? [{ owner: 'Orders', search: 'sourcetype=shop' }] : [],
+        },
+        { objectName: 'Sized', parentName: 'Orders', fields: [f('status', 'Orders', true, 'status=* '), f('size', 'Orders.Sized', true)], calculations: [], constraints: [{ owner: 'Orders', search: 'sourcetype=shop' }] },
+      ],
+    });
+    const events = [
+      { _time: 1, sourcetype: 'shop', _raw: '{"status":"paid","size":"L","item":"a"}' },
+      { _time: 2, sourcetype: 'shop', _raw: '{"status":"new","item":"b"}' },
+      { _time: 3, sourcetype: 'shop', _raw: '{"item":"c"}' },
+    ];
+    for (const root of ['BaseEvent', 'BaseSearch'] as const) {
+      const files = { 'datamodels/Shop.json': JSON.stringify(json(root), null, 2) };
+      expect(problemsOf(files), root).toEqual([expect.stringMatching(/warning a calculated field that is Required does not select events here: calc is calculated/)]);
+      const pack = packWith(files);
+      expect(await rows(pack, '| tstats count from datamodel=Shop.Orders by Orders.item', events), root).toEqual([
+        { 'Orders.item': 'a', count: '1' },
+        { 'Orders.item': 'b', count: '1' },
+      ]);
+      expect(await rows(pack, '| tstats count from datamodel=Shop.Sized by Orders.item', events), root).toEqual([{ 'Orders.item': 'a', count: '1' }]);
+    }
+  });
+
   it('reports a definition that does not parse at its file and line', () => {
     // YAML syntax: where the parser notices it (the unclosed flow sequence, at the end of the file).
     expect(problemsOf({ 'datamodels/Shop.yml': 'name: Shop\ndatasets:\n  - name: Orders\n    constraint: [a\n' })).toEqual([
