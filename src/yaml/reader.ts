@@ -35,6 +35,18 @@ export class ContentError extends VigilError {
   }
 }
 
+/** Syntax errors said per file; the rest are counted. */
+const MAX_SYNTAX_ERRORS = 10;
+/** Characters of a syntax error's message: the package quotes the whole token it did not expect. */
+const MAX_SYNTAX_MESSAGE = 160;
+
+function shortened(message: string): string {
+  if (message.length <= MAX_SYNTAX_MESSAGE) return message;
+  // Not between the halves of a surrogate pair (a lone half is not printable text).
+  const end = /[\ud800-\udbff]/.test(message[MAX_SYNTAX_MESSAGE - 1]!) ? MAX_SYNTAX_MESSAGE - 1 : MAX_SYNTAX_MESSAGE;
+  return `${message.slice(0, end)}… (cut)`;
+}
+
 /**
  * Typed, position-aware access to a YAML document: every value read knows its line, so schema errors
  * say `file:line:col: detections need a search`.
@@ -56,13 +68,21 @@ export class YamlReader {
     const doc = lib.parseDocument(text, { lineCounter: lines, prettyErrors: false, uniqueKeys: false });
     const r = new YamlReader(file, doc.contents as Node | null, lines, text);
     let tooDeep = false;
+    let said = 0;
     for (const e of doc.errors) {
       // The package reports its own stack overflow on deep nesting ([[[[...), once per level it unwinds: one is said.
       const overflow = e.message.includes('Maximum call stack size exceeded');
       if (overflow && tooDeep) continue;
       tooDeep ||= overflow;
+      // A file that is not YAML at all (a binary saved as .yml: 27 errors quoting 50 KB tokens, 196 KB of output) is
+      // said in a few short lines: the first errors, then how many more.
+      if (++said > MAX_SYNTAX_ERRORS) continue;
       const pos = lines.linePos(e.pos[0]);
-      r.problems.push({ file, line: pos.line, column: pos.col, severity: 'error', code: 'CONTENT_YAML', message: overflow ? 'nested too deeply' : e.message.split('\n')[0]! });
+      const message = overflow ? 'nested too deeply' : e.code === 'MULTIPLE_DOCS' ? 'a second YAML document starts here (a content file holds one)' : shortened(e.message.split('\n')[0]!);
+      r.problems.push({ file, line: pos.line, column: pos.col, severity: 'error', code: 'CONTENT_YAML', message });
+    }
+    if (said > MAX_SYNTAX_ERRORS) {
+      r.problems.push({ file, line: 0, column: 0, severity: 'error', code: 'CONTENT_YAML', message: `${said - MAX_SYNTAX_ERRORS} more YAML syntax errors (is it a YAML file?)` });
     }
     if (r.problems.length === 0) r.checkUniqueKeys();
     return r;

@@ -350,6 +350,23 @@ describe('hostile content', () => {
     expect(pack.detections.find((d) => d.name === 'Latin')!.search).toBe('| makeresults | eval x="caf\ufffd"');
   });
 
+  it('a file that is not YAML (binary bytes) is a few short errors, and a second document is said as such', () => {
+    const dir = contentDir({ 'detections/multi.yml': 'name: a\n---\nname: b\n' });
+    // 100 KB of pseudo-random bytes (a fixed LCG): the parser met 27 errors quoting tokens of up to 50 KB (196 KB of output).
+    const bytes = Buffer.alloc(100_000);
+    for (let i = 0, x = 12345; i < bytes.length; i++) bytes[i] = (x = (x * 1103515245 + 12345) >>> 0) >>> 24;
+    writeFileSync(join(dir, 'detections', 'bin.yml'), bytes);
+    const problems = loadContent([dir], { bundled: false }).problems.filter((p) => p.code === 'CONTENT_YAML' && p.severity === 'error');
+    const bin = problems.filter((p) => p.file.endsWith('bin.yml'));
+    expect(bin.length).toBe(11);
+    expect(bin.find((p) => p.line === 0)!.message).toMatch(/^\d+ more YAML syntax errors \(is it a YAML file\?\)$/);
+    expect(Math.max(...bin.map((p) => p.message.length))).toBeLessThanOrEqual(167);
+    expect(bin.some((p) => p.message.endsWith('… (cut)'))).toBe(true);
+    expect(problems.filter((p) => p.file.endsWith('multi.yml')).map((p) => `${p.line}:${p.column}: ${p.message}`)).toEqual([
+      '2:1: a second YAML document starts here (a content file holds one)',
+    ]);
+  });
+
   it('a YAML file over 16 MiB is not read (its tree would take ~30 times its size), and deep nesting is an error', () => {
     const dir = contentDir({
       'detections/huge.yml': `${detection('Huge', [])}description: "${'x'.repeat(16 * 1024 * 1024)}"\n`,
