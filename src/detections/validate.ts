@@ -100,6 +100,11 @@ export function validateContent(pack: ContentPack, opts: { datasetsDirs?: readon
     if (basename(d.file) !== wanted && !resolve(d.file).startsWith(BUNDLED_CONTENT_DIR + sep)) {
       at(`the file of "${d.name}" is ${basename(d.file)}; contentctl requires ${wanted} (the name in lower case, space, -, . and / as _)`, 'warning', 'CONTENT_LINT', 1);
     }
+    // contentctl's Detection.name has max_length 67 (constants.py CONTENTCTL_MAX_SEARCH_NAME_LENGTH): ES's saved search is
+    // "ESCU - <name> - Rule", and once cloned "<security domain> - ESCU - <name> - Rule - Rule", within ES's 99-character stanzas.
+    if (d.name.length > MAX_DETECTION_NAME && !resolve(d.file).startsWith(BUNDLED_CONTENT_DIR + sep)) {
+      at(`the name is ${d.name.length} characters; contentctl allows ${MAX_DETECTION_NAME} (ES names the search "ESCU - <name> - Rule" within its 99-character stanzas)`, 'warning', 'CONTENT_LINT', 1);
+    }
     // contentctl refuses a production detection without tests (tests_validate); a misspelled `tests:` key was silent.
     if (d.status?.toLowerCase() === 'production' && d.type !== 'Correlation' && d.manualTest === null && d.tests.length === 0) {
       at('a production detection needs at least one test (contentctl requires one): no tests: block', 'warning', 'CONTENT_LINT', 1);
@@ -181,6 +186,9 @@ export function validateContent(pack: ContentPack, opts: { datasetsDirs?: readon
     reasons: groupReasons(verdicts),
   };
 }
+
+/** contentctl's longest detection name: 99 - len("endpoint -  - Rule") - len("ESCU -  - Rule"). */
+const MAX_DETECTION_NAME = 67;
 
 /** contentctl's contentNameToFileName: the file name a detection must have. */
 function contentctlFileName(name: string): string {

@@ -68,6 +68,16 @@ writeFileSync(
 );
 
 writeFileSync(
+  join(dir, 'detections', 'cisco_isovalent___detection_name_of_sixty_eight_characters_for_limit.yml'),
+  [
+    // 68 characters: one more than contentctl's Detection.name allows.
+    'name: Cisco Isovalent - Detection Name Of Sixty Eight Characters For Limit',
+    'id: 0b5e5d2a-1111-4222-8333-977777777778',
+    'type: Hunting',
+    'search: "`cisco_isovalent_process_exec` | stats count by pod_name | `cisco_isovalent___detection_name_of_sixty_eight_characters_for_limit_filter`"',
+  ].join('\n'),
+);
+writeFileSync(
   join(dir, 'detections', 'untested.yml'),
   [
     'name: Untested',
@@ -229,6 +239,13 @@ describe('vigil validate', () => {
     const p = byMessage('a production detection needs at least one test')!;
     expect([p.file.endsWith('untested.yml'), p.line, p.severity]).toEqual([true, 1, 'warning']);
     expect(mine.filter((x) => x.message.includes('needs at least one test (contentctl')).length).toBe(1);
+  });
+
+  // contentctl constants.py: CONTENTCTL_MAX_SEARCH_NAME_LENGTH = 99 - len("endpoint -  - Rule") - len("ESCU -  - Rule") = 67.
+  it('warns about a detection name longer than contentctl allows (67 characters)', () => {
+    const p = byMessage('the name is 68 characters; contentctl allows 67')!;
+    expect([p.file.endsWith('limit.yml'), p.line, p.severity]).toEqual([true, 1, 'warning']);
+    expect(mine.filter((x) => x.message.includes('characters; contentctl allows')).length).toBe(1);
   });
 
   it('warns about a status contentctl does not know (a typo would skip the tests as non-production)', () => {
