@@ -49,7 +49,7 @@ export function answerClientErrors(server: Server, reply: ClientErrorReply, onAn
     }
     if (pending !== null && !ownBody && err.code !== 'ERR_HTTP_REQUEST_TIMEOUT') {
       answered.add(socket);
-      closeAfterReplies(socket);
+      afterReplies(socket, () => endLingering(socket, ''));
       return;
     }
     if (pending?.headersSent) {
@@ -73,11 +73,12 @@ export function answerClientErrors(server: Server, reply: ClientErrorReply, onAn
 const REPLIES_WAIT_MS = 30_000;
 
 /**
- * Stops reading a connection whose next request cannot be parsed, lets the replies of the requests already handed
- * to handlers go out (in order, as node writes them), then closes it. Cut at once, those replies were lost though
- * their work was done: a HEC post stored, its client never told, sending it again (a duplicate).
+ * Stops reading a connection whose next request cannot be parsed (or is not served: CONNECT), lets the replies of
+ * the requests already handed to handlers go out (in order, as node writes them), then runs `then` (which closes
+ * it). Cut at once, those replies were lost though their work was done: a HEC post stored, its client never told,
+ * sending it again (a duplicate); written at once, a reply of `then` read as theirs.
  */
-function closeAfterReplies(socket: Duplex): void {
+function afterReplies(socket: Duplex, then: () => void): void {
   (socket as Socket).pause();
   const cap = setTimeout(() => socket.destroy(), REPLIES_WAIT_MS);
   cap.unref();
@@ -87,7 +88,7 @@ function closeAfterReplies(socket: Duplex): void {
     const reply = (socket as Duplex & { _httpMessage?: ServerResponse | null })._httpMessage ?? null;
     if (reply === null || reply.writableFinished) {
       clearTimeout(cap);
-      endLingering(socket, '');
+      then();
     } else if (!reply.writableEnded && reply.req?.complete === false) {
       // The request whose body ran into the error: the rest never comes, and its handler would wait for it in vain.
       socket.destroy();
@@ -121,7 +122,8 @@ export function answerConnect(server: Server, reply: (req: IncomingMessage) => {
   server.on('connect', (req: IncomingMessage, socket: Duplex) => {
     const r = reply(req);
     onAnswer?.(r.status);
-    endLingering(socket, rawReply(r.status, r.body));
+    // Pipelined behind requests still waiting: after their replies (written now, it read as the first one's).
+    afterReplies(socket, () => endLingering(socket, rawReply(r.status, r.body)));
   });
 }
 

@@ -84,6 +84,24 @@ describe('HEC: CONNECT', () => {
       await h.close();
     }
   });
+
+  it('pipelined behind a post still waiting, its 404 comes after that post\'s reply (first, it read as the post\'s)', async () => {
+    const h = await start();
+    try {
+      h.store.hold = true;
+      const e = '{"event":"x"}';
+      const c = await rawConnection(h.url, `POST /services/collector/event HTTP/1.1\r\nHost: hec\r\nAuthorization: Splunk ${TOKEN}\r\nContent-Length: ${e.length}\r\n\r\n${e}CONNECT 127.0.0.1:22 HTTP/1.1\r\nHost: 127.0.0.1:22\r\n\r\n`);
+      for (let i = 0; i < 100 && h.store.held.length === 0; i++) await new Promise((r) => setTimeout(r, 20));
+      expect(await c.closed(200)).toEqual({ closed: false, status: null, body: '' });
+      h.store.release();
+      const r = await c.closed(5_000);
+      expect([r.closed, r.status]).toEqual([true, 200]);
+      expect(c.received().match(/HTTP\/1\.1 \d{3}/g)).toEqual(['HTTP/1.1 200', 'HTTP/1.1 404']);
+      expect(c.received().endsWith('{"text":"Success","code":0}HTTP/1.1 404 Not Found\r\nContent-Type: application/json; charset=UTF-8\r\nContent-Length: 69\r\nX-Content-Type-Options: nosniff\r\nConnection: close\r\n\r\n{"text":"The requested URL was not found on this server.","code":404}')).toBe(true);
+    } finally {
+      await h.close();
+    }
+  });
 });
 
 /**
