@@ -11,6 +11,11 @@ export interface RiskObject {
   score: number;
   /** The risk message; shared by all objects in the older `rba` schema, per entity in `intermediate_findings`. */
   message: string;
+  /**
+   * false for a `tags.observable` without the Victim role (a risk object of type other): contentctl 4's unit tests
+   * required only the Victims' fields in the results.
+   */
+  unitTested?: false;
 }
 
 export interface ThreatObject {
@@ -398,8 +403,9 @@ function readObservables(
       positions.threatObjects.push(at);
       continue;
     }
-    const risk = roles.includes('Victim') && USER_TYPES.has(otype) ? 'user' : roles.includes('Victim') && SYSTEM_TYPES.has(otype) ? 'system' : 'other';
-    riskObjects.push({ field, type: risk, score, message });
+    const victim = roles.includes('Victim');
+    const risk = victim && USER_TYPES.has(otype) ? 'user' : victim && SYSTEM_TYPES.has(otype) ? 'system' : 'other';
+    riskObjects.push({ field, type: risk, score, message, ...(victim ? {} : { unitTested: false as const }) });
     positions.riskObjects.push(at);
     positions.riskMessages.push(tags.key('message').valueRuns());
   }

@@ -247,10 +247,11 @@ function present(r: Result, field: string): boolean {
  * contentctl's unit test (DetectionTestingInfrastructure.retry_search_until_timeout), over the results in order: a result
  * missing a risk object field (absent or "null") fails the test, a result with every risk and threat object field passes
  * it (the results after it are not read), and when none has them all each threat object field must be in some result.
+ * For `tags.observable` detections (contentctl 4) the risk object fields are the Victims' only.
  */
 function unitProblems(d: Detection, results: readonly Result[]): string[] {
   if (results.length === 0) return ['the detection returned no results'];
-  const riskFields = [...new Set(d.riskObjects.map((o) => o.field))];
+  const riskFields = [...new Set(d.riskObjects.filter((o) => o.unitTested !== false).map((o) => o.field))];
   const threatFields = [...new Set(d.threatObjects.map((o) => o.field))];
   const seenThreats = new Set<string>();
   for (const [i, r] of results.entries()) {

@@ -164,6 +164,40 @@ describe('vigil test runner', async () => {
     ]);
   });
 
+  // contentctl 4 (v4.4.7 retry_search_until_timeout) took the risk object fields of a tags.observable detection from the
+  // observables with the Victim role only; a Parent Process observable (a risk object of type other in ES) was not required.
+  it('requires only the Victim observables of a pre-2025 detection in its results, as contentctl 4 did', async () => {
+    const own = join(dir, 'observables');
+    mkdirSync(join(own, 'detections'), { recursive: true });
+    writeFileSync(
+      join(own, 'detections', 'o.yml'),
+      [
+        'name: Old Observables',
+        'id: 00000000-0000-4000-8000-00000000000d',
+        'type: TTP',
+        'status: production',
+        "search: '`cisco_isovalent_process_exec` process_name=curl | stats count by pod_name process_name'",
+        'tags:',
+        '  mitre_attack_id: [T1105]',
+        '  risk_score: 40',
+        '  message: curl on $pod_name$',
+        '  observable:',
+        '  - {name: pod_name, type: Hostname, role: [Victim]}',
+        '  - {name: parent_process_name, type: Process, role: [Parent Process]}',
+        '  - {name: process_name, type: Process Name, role: [Attacker]}',
+        'tests:',
+        '- name: unit',
+        `  attack_data: [{data: ${join(dir, 'data', 'mixed.log')}, source: not_applicable, sourcetype: "cisco:isovalent:processExec"}]`,
+      ].join('\n'),
+    );
+    const p2 = loadContent([own], { bundled: true });
+    const d = findDetection(p2, 'Old Observables')!;
+    // parent_process_name is still a risk object (type other) for the risk events ES writes.
+    expect(d.riskObjects.map((o) => [o.field, o.type])).toEqual([['pod_name', 'system'], ['parent_process_name', 'other']]);
+    const [o] = await runDetectionTests(p2, [d], { datasetsDirs: [BUNDLED_DATASETS_DIR] });
+    expect([o!.status, o!.message]).toEqual(['pass', '']);
+  });
+
   // contentctl's integration test (RiskEvent.validate_risk_against_risk_objects) fails a risk event whose type or score is
   // not its risk object's: in ES a result's own risk_object_type and risk_score fields replace the detection's.
   it('fails an integration test whose risk events carry another type or score than declared', async () => {
