@@ -371,6 +371,8 @@ function parseYamlFile(file: string, show: (file: string) => string, problems: C
     }
     const bytes = readFileSync(file);
     text = bytes.toString('utf8');
+    // A byte order mark (Windows editors write one) is no column: line 1's positions are counted after it, as editors count.
+    if (text.charCodeAt(0) === 0xfeff) text = text.slice(1);
     if (!isUtf8(bytes)) {
       // Read on, as Splunk would not: a Latin-1 "café" in a search would silently never match.
       const at = Math.max(0, text.indexOf('\ufffd'));

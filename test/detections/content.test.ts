@@ -350,6 +350,12 @@ describe('hostile content', () => {
     expect(pack.detections.find((d) => d.name === 'Latin')!.search).toBe('| makeresults | eval x="caf\ufffd"');
   });
 
+  it('a byte order mark is not counted as a column of line 1', () => {
+    const dir = contentDir({ 'detections/bom.yml': '\ufeffname: Bom\n' });
+    const problems = loadContent([dir], { bundled: false }).problems.filter((p) => p.message === 'missing required field "id"');
+    expect(problems.map((p) => `${p.line}:${p.column}`)).toEqual(['1:1']);
+  });
+
   it('a file that is not YAML (binary bytes) is a few short errors, and a second document is said as such', () => {
     const dir = contentDir({ 'detections/multi.yml': 'name: a\n---\nname: b\n' });
     // 100 KB of pseudo-random bytes (a fixed LCG): the parser met 27 errors quoting tokens of up to 50 KB (196 KB of output).
