@@ -74,6 +74,22 @@ describe('search command semantics (Splunk pitfalls)', () => {
     expect(await ids('earliest=1700000001 latest=1700000003')).toEqual(['b', 'c']);
   });
 
+  it('an earliest= without latest= ends the range at now, whatever the default range', async () => {
+    // Search Reference, "Time modifiers": the time modifier overrides the picker's range, and "Because the search
+    // does not specify the latest time modifier, the default value now is used for latest". Events d and e are at
+    // now and after it (latest is exclusive).
+    const at = async (spl: string, opts: { earliest?: number | null; latest?: number | null } = {}) =>
+      rowsText(await search(spl, events, { now: 1_700_000_003, ...opts })).map((r) => r['id']).sort();
+    expect(await at('earliest=1700000001')).toEqual(['b', 'c']);
+    expect(await at('earliest=-2s')).toEqual(['b', 'c']);
+    expect(await at('earliest=-2s', { earliest: 1_600_000_000, latest: 1_800_000_000 })).toEqual(['b', 'c']);
+    const info = rowsText(await search('earliest=1700000001 | addinfo | head 1', events, { now: 1_700_000_003 }))[0]!;
+    expect([info['info_min_time'], info['info_max_time']]).toEqual(['1700000001.000', '1700000003.000']);
+    // latest= alone keeps the default earliest; both given: the search's own.
+    expect(await at('latest=1700000002', { earliest: 1_700_000_001 })).toEqual(['b']);
+    expect(await at('earliest=1700000001 latest=+1s')).toEqual(['b', 'c', 'd']);
+  });
+
   it('returns results newest first by default', async () => {
     const rows = rowsText(await search('*', events));
     expect(rows.map((r) => r['id'])).toEqual(['e', 'd', 'c', 'b', 'a']);

@@ -122,12 +122,14 @@ export function planSearch(pipeline: PipelineAst, opts: PlanOptions): SearchPlan
   let raw: RawFilter | null = null;
   const raws: RawFilter[] = [];
   const values = { left: MAX_RAW_VALUES };
+  let ownEarliest = false;
+  let ownLatest = false;
   for (const e of [lead, prefilter]) {
     if (!e) continue;
     for (const t of collectTimeTerms(e, source)) {
       const v = resolveBound(t.value.value, opts, source, t);
-      if (t.which === 'earliest') earliest = v;
-      else latest = v;
+      if (t.which === 'earliest') [earliest, ownEarliest] = [v, true];
+      else [latest, ownLatest] = [v, true];
     }
     for (const item of conjuncts(e)) {
       const m = metadataConstraint(item);
@@ -145,6 +147,10 @@ export function planSearch(pipeline: PipelineAst, opts: PlanOptions): SearchPlan
     indexed.push(...later.indexed);
   }
   if (raws.length) raw = raws.length === 1 ? raws[0]! : { kind: 'and', items: raws };
+  // An earliest= of the search's own without a latest= ends at now, not at the default range's end ("Because the
+  // search does not specify the latest time modifier, the default value now is used for latest": Search Reference,
+  // Time modifiers); events dated after now were returned.
+  if (ownEarliest && !ownLatest) latest = opts.now;
 
   // Search order over an unordered source (files): events must reach the first command newest first
   // by their original _time. Sorting there would hold every matching event, so the sort waits until
