@@ -275,7 +275,10 @@ export function readDetection(top: YamlNode, file: string): Detection | null {
   }
 
   const tests: DetectionTest[] = [];
-  for (const t of top.key('tests').list()) {
+  const testsNode = top.key('tests');
+  // contentctl's tests is a list of test objects: `tests: hello` was read as a test missing its name and data.
+  if (testsNode.exists && !testsNode.isList) testsNode.report('"tests" must be a list of tests (- name: ..., attack_data: [...])');
+  for (const t of testsNode.isList ? testsNode.list() : []) {
     const attackData: AttackData[] = [];
     for (const a of t.key('attack_data').list()) {
       const data = a.key('data').string({ required: true });

@@ -329,8 +329,7 @@ describe('hostile content', () => {
       'detections/u.yml': `${detection('U', ['cron_schedule: "0 * * * *"'])}tests:\n- attack_data:\n  - data: x.log\n`,
     });
     expect(loadContent([dir]).problems.filter((p) => p.file.startsWith(dir)).map((p) => `${p.file.slice(dir.length + 1)}:${p.line}:${p.column}: ${p.message}`)).toEqual([
-      'detections/t.yml:7:8: a test needs at least one attack_data entry',
-      'detections/t.yml:7:8: missing required field "tests.name"',
+      'detections/t.yml:7:8: "tests" must be a list of tests (- name: ..., attack_data: [...])',
       'detections/u.yml:9:5: missing required field "tests[0].attack_data[0].source"',
       'detections/u.yml:9:5: missing required field "tests[0].attack_data[0].sourcetype"',
       // (its entry is reported, not "a test needs at least one attack_data entry" too: it has one)
