@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { jsonEvents, rowsText, search } from '../helpers.js';
+import { SplError } from '../../src/spl/source.js';
 
 // Events whose JSON becomes fields (KV_MODE=json); the `id` field names each event in assertions.
 const events = jsonEvents([
@@ -88,6 +89,16 @@ describe('search command semantics (Splunk pitfalls)', () => {
     // latest= alone keeps the default earliest; both given: the search's own.
     expect(await at('latest=1700000002', { earliest: 1_700_000_001 })).toEqual(['b']);
     expect(await at('earliest=1700000001 latest=+1s')).toEqual(['b', 'c', 'd']);
+  });
+
+  it('_index_earliest=/_index_latest= are refused at their place: vigil keeps no index time', async () => {
+    // Search Reference, "Time modifiers": they bound _indextime, which vigil does not keep; as field
+    // comparisons they matched nothing, silently.
+    for (const [spl, at] of [['pod=* _index_earliest=-1h', 'at 1:7'], ['pod=*\n  _INDEX_LATEST=now', 'at 2:3']] as const) {
+      const e = await search(spl, events).then(() => null, (x: unknown) => x as SplError);
+      expect(e).toBeInstanceOf(SplError);
+      expect([e!.code, e!.format().split('\n')[1]!.trim()]).toEqual(['SPL_UNSUPPORTED_COMMAND', at]);
+    }
   });
 
   it('returns results newest first by default', async () => {

@@ -554,6 +554,11 @@ export class ArgParser {
           if (op !== '=') throw this.error(`${lower} takes a time modifier with =`, n.span);
           return { kind: 'time', which: lower, value: v.value, span: cover(t.span, v.value.span) };
         }
+        // Splunk's index-time range (Search Reference, Time modifiers): vigil keeps no _indextime, and read as a
+        // field comparison it matched nothing, silently.
+        if ((lower === '_index_earliest' || lower === '_index_latest') && t.kind === 'word') {
+          throw new SplError('SPL_UNSUPPORTED_COMMAND', `${lower}= is not supported: vigil keeps no index time (_indextime); use ${lower.slice(7)}= on _time`, cover(t.span, v.value.span), this.source);
+        }
         return { kind: 'compare', field: t.value, fieldSpan: t.span, op, value: v.value, caseSensitive: v.caseSensitive, span: cover(t.span, v.value.span) };
       }
       // CASE(term) / TERM(term)
