@@ -255,12 +255,17 @@ export function createHecServer(options: HecServerOptions): HecServer {
     const code = typeof reply.body['code'] === 'number' ? reply.body['code'] : reply.status;
     stats.reply(code, token?.name ?? null, reply.status >= 400);
     if (early) {
-      // Lingering close: discard (never buffer) what the client still sends, then cut the connection.
+      // Lingering close: discard (never buffer) what the client still sends, then cut the connection, counted from
+      // when this reply went out: pipelined behind a post still being stored, it waits in node's queue, and cut 2 s
+      // after it was made, that post's reply was lost though the batch was stored. (A reply that never goes out: the
+      // unfinished request meets node's request timeout.)
       req.resume();
       const socket = req.socket;
-      const timer = setTimeout(() => socket.destroy(), LINGER_MS);
-      timer.unref();
-      socket.once('close', () => clearTimeout(timer));
+      res.once('finish', () => {
+        const timer = setTimeout(() => socket.destroy(), LINGER_MS);
+        timer.unref();
+        socket.once('close', () => clearTimeout(timer));
+      });
     }
   }
 

@@ -185,3 +185,29 @@ describe('HEC: a transfer coding besides chunked', () => {
     }
   });
 });
+
+/**
+ * RFC 9112 §9.3.2: replies go out in the order of the requests. A request answered before its body was read (here a
+ * wrong token) closes its connection a while after its reply; that while counted from when the reply was made, so
+ * behind a post stored for longer than it (2 s), the connection was cut first and the stored post's reply lost.
+ */
+describe('HEC: an early reply pipelined behind a slow post', () => {
+  it('closes the connection only after both replies went out', async () => {
+    const h = await start();
+    try {
+      h.store.hold = true;
+      const e = '{"event":"slow"}';
+      const c = await rawConnection(h.url, `POST /services/collector/event HTTP/1.1\r\nHost: hec\r\nAuthorization: Splunk ${TOKEN}\r\nContent-Length: ${e.length}\r\n\r\n${e}POST /services/collector/event HTTP/1.1\r\nHost: hec\r\nAuthorization: Splunk wrong\r\nContent-Length: 100\r\n\r\nabc`);
+      for (let i = 0; i < 100 && h.store.held.length === 0; i++) await new Promise((r) => setTimeout(r, 20));
+      expect(await c.closed(2_500)).toEqual({ closed: false, status: null, body: '' });
+      h.store.release();
+      await c.closed(5_000);
+      expect(c.received().match(/HTTP\/1\.1 \d{3}/g)).toEqual(['HTTP/1.1 200', 'HTTP/1.1 403']);
+      expect(c.received()).toContain('{"text":"Success","code":0}HTTP/1.1 403 Forbidden\r\n');
+      expect(c.received().endsWith('{"text":"Invalid token","code":4}')).toBe(true);
+      expect(h.store.events.map((ev) => ev._raw)).toEqual(['slow']);
+    } finally {
+      await h.close();
+    }
+  });
+});
