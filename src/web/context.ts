@@ -119,7 +119,7 @@ export function fail(c: Context, status: 400 | 401 | 403 | 404 | 408 | 409 | 413
 export function countParam(c: Context, name: string, dflt: number, max: number): number | Response {
   const v = c.req.query(name);
   if (v === undefined || v === '') return dflt;
-  if (!/^\d+$/.test(v) || Number(v) < 1) return fail(c, 400, 'USAGE', `${name} must be a whole number from 1 to ${max}, not "${v.slice(0, 32)}"`);
+  if (!/^\d+$/.test(v) || Number(v) < 1) return fail(c, 400, 'USAGE', `${name} must be a whole number from 1 (at most ${max} are given), not "${v.slice(0, 32)}"`);
   return Math.min(Number(v), max);
 }
 
