@@ -164,7 +164,8 @@ export function queryTime(value: string | undefined): number | undefined {
 function optionalString(obj: Record<string, unknown>, key: string, eventNumber: number): string | undefined {
   const v = obj[key];
   if (v === undefined || v === null) return undefined;
-  if (typeof v !== 'string') throw failure(HEC.INVALID_DATA_FORMAT, eventNumber);
+  // A lone surrogate (`"\ud800"`) has no UTF-8 form: refused as invalid UTF-8 bytes are (see CONTEXT.md).
+  if (typeof v !== 'string' || !v.isWellFormed()) throw failure(HEC.INVALID_DATA_FORMAT, eventNumber);
   return v === '' ? undefined : v;
 }
 
@@ -285,6 +286,9 @@ function envelopeEvent(text: string, obj: unknown, span: ValueSpan, i: number, c
   let raw: string;
   let json: unknown;
   if (typeof event === 'string') {
+    // A lone surrogate escape (`"\ud800"`) has no UTF-8 form: the stores would keep replacement characters while a
+    // realtime search saw the surrogate. Refused, as invalid UTF-8 bytes are (a non-string event keeps its escapes as text).
+    if (!event.isWellFormed()) throw failure(HEC.INVALID_DATA_FORMAT, i);
     raw = event; // a string of its own (JSON.parse copies)
   } else {
     const s = span.member ?? memberSpan(text, span, 'event');

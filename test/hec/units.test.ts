@@ -149,6 +149,24 @@ describe('batch builders hand over their parse', () => {
     expect(kept!.json).toBeUndefined();
   });
 
+  it('refuses a lone surrogate escape in a string event or its metadata (no UTF-8 form), as invalid UTF-8; an object event keeps it as text', () => {
+    const refused = (body: string) => {
+      try {
+        parseEventBatch(body, ctx, { autoExtractTimestamp: false, defaults: {} });
+      } catch (e) {
+        return (e as { reply: { body: Record<string, unknown> } }).reply.body;
+      }
+      throw new Error('accepted');
+    };
+    expect(refused('{"event":"ok"}{"event":"a\\ud800b"}')).toMatchObject({ code: 6, 'invalid-event-number': 1 });
+    expect(refused('{"event":"lone low \\udc00"}')).toMatchObject({ code: 6, 'invalid-event-number': 0 });
+    for (const key of ['host', 'source', 'sourcetype']) expect(refused(`{"event":"a"}{"event":"b"}{"event":"c","${key}":"x\\ud83d"}`), key).toMatchObject({ code: 6, 'invalid-event-number': 2 });
+    // A pair escaped is one character (U+1F600); an object event's escape stays the text the client sent.
+    const [pair, obj] = parseEventBatch('{"event":"\\ud83d\\ude00"}{"event":{"msg":"\\ud800"},"host":"h"}', ctx, { autoExtractTimestamp: false, defaults: {} });
+    expect(pair!._raw).toBe('\u{1F600}');
+    expect(obj!._raw).toBe('{"msg":"\\ud800"}');
+  });
+
   it('/raw: JSON lines carry their parse', () => {
     const [a, b] = parseRawBatch('{"process_exec":{"process":{"pid":1}},"node_name":"n1","time":"2026-01-01T00:00:00Z"}\nnot json\n', {}, ctx);
     expect(a!.json).toEqual(JSON.parse(a!._raw));
