@@ -182,6 +182,26 @@ describe('macro argument names', () => {
   });
 });
 
+describe('hostile macro files', () => {
+  // A 2.6 MB file of 100,000 arguments, none used, and 100,000 $tokens$ that are none of them: the checks were quadratic
+  // (200,000 arguments: over 120 s) and said one warning per argument and per token, each listing every argument.
+  it('a macro of 100,000 arguments loads in linear time, its warnings said ten at a time and then counted', () => {
+    const n = 100_000;
+    const args = Array.from({ length: n }, (_, i) => `- a${i}\n`).join('');
+    const tokens = Array.from({ length: n }, (_, i) => `$b${i}$`).join(' ');
+    const dir = contentDir({ 'macros/big.yml': `name: big\narguments:\n${args}definition: eval x=1 ${tokens}\n` });
+    const started = performance.now();
+    const pack = loadContent([dir], { bundled: false });
+    expect(performance.now() - started).toBeLessThan(20_000);
+    const warnings = pack.problems.filter((p) => p.file.endsWith('big.yml')).map((p) => p.message);
+    expect(warnings).toHaveLength(22);
+    expect(warnings).toContain('macro `big`: 99990 more $tokens$ that are none of its arguments');
+    expect(warnings).toContain('macro `big`: 99990 more arguments never used in its definition');
+    expect(warnings.every((m) => m.length < 200)).toBe(true);
+    expect(pack.macros.get('big', n)!.args).toHaveLength(n);
+  });
+});
+
 describe('content errors point at file:line', () => {
   it('reports malformed YAML with its line', () => {
     const dir = contentDir({ 'detections/bad.yml': 'name: x\nsearch: |\n  a\n bad: [\n' });

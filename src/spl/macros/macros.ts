@@ -321,10 +321,14 @@ function parseMacroCall(text: string): { name: string; args: MacroArg[] } | null
 
 function substitute(def: MacroDefinition, args: MacroArg[], origin: Origin, call: MappedText, callTextStart: number, budget: Budget): MappedText {
   // Named arguments (`m(field=x)`) are matched by name when every argument is named and all names are known.
-  const allNamed = args.length > 0 && args.every((a) => a.name !== null && def.args.includes(a.name));
+  const declared = new Set(def.args);
+  const allNamed = args.length > 0 && args.every((a) => a.name !== null && declared.has(a.name));
+  // By name, the first of a name (a Map, not a search per argument: a call of thousands of arguments was quadratic).
+  const byName = new Map<string, MacroArg>();
+  if (allNamed) for (const a of args) if (!byName.has(a.name!)) byName.set(a.name!, a);
   const valueFor = new Map<string, MacroArg>();
   def.args.forEach((argName, idx) => {
-    const a = allNamed ? args.find((x) => x.name === argName) : args[idx];
+    const a = allNamed ? byName.get(argName) : args[idx];
     if (a) valueFor.set(argName, allNamed ? a : { ...a, value: a.name !== null ? `${a.name}=${a.value}` : a.value, offset: a.name !== null ? a.offset - a.name.length - 1 : a.offset });
   });
   const defText = MappedText.of(def.definition, origin);
