@@ -28,7 +28,7 @@ export class TimeModifierError extends VigilError {
 }
 
 /** Canonical time units of offsets and snaps. */
-export type TimeUnit = 's' | 'm' | 'h' | 'd' | 'w' | 'mon' | 'q' | 'y';
+export type TimeUnit = 'us' | 'ms' | 'cs' | 'ds' | 's' | 'm' | 'h' | 'd' | 'w' | 'mon' | 'q' | 'y';
 
 /**
  * Spellings per Splunk's Search Manual ("Specify time modifiers in your search" / SPL2
@@ -36,6 +36,12 @@ export type TimeUnit = 's' | 'm' | 'h' | 'd' | 'w' | 'mon' | 'q' | 'y';
  * guessing what `M` means would be a silent error.
  */
 const UNIT_SPELLINGS: Readonly<Record<string, TimeUnit>> = {
+  // Subseconds: "microseconds (us), milliseconds (ms), centiseconds (cs), or deciseconds (ds)" (Search Reference,
+  // Time modifiers).
+  us: 'us',
+  ms: 'ms',
+  cs: 'cs',
+  ds: 'ds',
   s: 's',
   sec: 's',
   secs: 's',
@@ -87,6 +93,8 @@ export type TimeModifier =
 export const ABSOLUTE_TIME_FORMAT = '%m/%d/%Y:%H:%M:%S';
 
 const EXACT_SECONDS: Partial<Record<TimeUnit, number>> = { s: 1, m: 60, h: 3600 };
+/** Subsecond units in microseconds: epochs keep microseconds, so these offsets and snaps are exact on them. */
+const SUBSECOND_MICROS: Partial<Record<TimeUnit, number>> = { us: 1, ms: 1_000, cs: 10_000, ds: 100_000 };
 const MONTHS_PER_UNIT: Partial<Record<TimeUnit, number>> = { mon: 1, q: 3, y: 12 };
 
 function unitOf(spelling: string): TimeUnit | undefined {
@@ -187,9 +195,15 @@ export function isTimeModifier(text: string): boolean {
 
 /** Snaps `epoch` down to the start of `unit` in the wall clock of `tz`. */
 function snap(epoch: number, step: Extract<RelativeStep, { kind: 'snap' }>, tz: string): number {
+  const micros = SUBSECOND_MICROS[step.unit];
+  if (micros !== undefined) return (Math.floor(Math.round(epoch * 1e6) / micros) * micros) / 1e6;
   const w = toWallClock(epoch, tz);
   let target: WallClockInput;
   switch (step.unit) {
+    case 'us':
+    case 'ms':
+    case 'cs':
+    case 'ds':
     case 's':
       target = { year: w.year, month: w.month, day: w.day, hour: w.hour, minute: w.minute, second: w.second };
       break;
@@ -223,6 +237,8 @@ function snap(epoch: number, step: Extract<RelativeStep, { kind: 'snap' }>, tz: 
 }
 
 function offset(epoch: number, step: Extract<RelativeStep, { kind: 'offset' }>, tz: string): number {
+  const micros = SUBSECOND_MICROS[step.unit];
+  if (micros !== undefined) return (Math.round(epoch * 1e6) + step.amount * micros) / 1e6;
   const exact = EXACT_SECONDS[step.unit];
   if (exact !== undefined) return epoch + step.amount * exact;
   const w = toWallClock(epoch, tz);

@@ -56,6 +56,24 @@ describe('relative offsets and snaps', () => {
     expect(at('@s')).toBe(utc(2024, 5, 15, 14, 0, 7));
   });
 
+  it('subsecond units offset and snap exactly on microseconds', () => {
+    // Search Reference, "Time modifiers": "subseconds | microseconds (us), milliseconds (ms), centiseconds (cs), or
+    // deciseconds (ds)"; "You can use any of time units listed previously" to snap; the number 1 is implied.
+    const T = 1_562_405_400.123456;
+    expect(at('-500ms', T)).toBe(1_562_405_399.623456);
+    expect(at('+1us', T)).toBe(1_562_405_400.123457);
+    expect(at('-ms', T)).toBe(1_562_405_400.122456);
+    expect(at('-3cs', T)).toBe(1_562_405_400.093456);
+    expect(at('+2ds', T)).toBe(1_562_405_400.323456);
+    expect(at('@ms', T)).toBe(1_562_405_400.123);
+    expect(at('@cs', T)).toBe(1_562_405_400.12);
+    expect(at('@ds', T)).toBe(1_562_405_400.1);
+    expect(at('@us', T)).toBe(T);
+    // The offset first, then the snap; before 1970 a snap still rounds down.
+    expect(at('-200ms@ds', T)).toBe(1_562_405_399.9);
+    expect(at('@ms', -0.0015)).toBe(-0.002);
+  });
+
   it('days, weeks, months, quarters, years move the calendar', () => {
     expect(at('-1d')).toBe(NOW - 86400);
     expect(at('-1w')).toBe(utc(2024, 5, 8, 14, 0, 7) + 0.5);

@@ -43,7 +43,7 @@ function spanStep(text: string): TimeModifier | null {
 }
 
 /** A lower bound of one step of each time unit in any zone (a day of a DST change is 23 h, a month at least 28 days). */
-const SHORTEST_STEP_SECONDS: Record<TimeUnit, number> = { s: 1, m: 60, h: 3600, d: 22 * 3600, w: 6 * 86400, mon: 27 * 86400, q: 88 * 86400, y: 364 * 86400 };
+const SHORTEST_STEP_SECONDS: Record<TimeUnit, number> = { us: 1e-6, ms: 1e-3, cs: 1e-2, ds: 0.1, s: 1, m: 60, h: 3600, d: 22 * 3600, w: 6 * 86400, mon: 27 * 86400, q: 88 * 86400, y: 364 * 86400 };
 
 /** What mvrangeValues gives for a range of more than MVRANGE_LIMIT values. */
 const TOO_MANY = Symbol('too many');
