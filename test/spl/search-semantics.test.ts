@@ -91,6 +91,27 @@ describe('search command semantics (Splunk pitfalls)', () => {
     expect(await at('earliest=1700000001 latest=+1s')).toEqual(['b', 'c', 'd']);
   });
 
+  it('earliest=/latest= under OR are time windows, each alternative its own', async () => {
+    // Search Reference, "Time modifiers", examples 5 and 6: "(earliest=... latest=...) OR (earliest=... latest=...)"
+    // finds events of either window, and "((earliest=-24h latest<@d) OR (earliest>=@d+1h))" the last 24 hours
+    // without midnight to 1 AM. Events a..e are at 1700000000..1700000004 (a to e).
+    const at = async (spl: string, opts: { earliest?: number | null; latest?: number | null; now?: number } = {}) =>
+      rowsText(await search(spl, events, { now: 1_700_000_010, ...opts })).map((r) => r['id']).sort();
+    expect(await at('(earliest=1700000000 latest=1700000001) OR (earliest=1700000003 latest=1700000004)')).toEqual(['a', 'd']);
+    // The picker's range (here the default) does not hold the windows back: the search's own times override it.
+    expect(await at('(earliest=1700000000 latest=1700000001) OR (earliest=1700000003 latest=1700000004)', { earliest: 1_700_000_002 })).toEqual(['a', 'd']);
+    // An alternative with earliest only ends at now; `latest<` and `earliest>=` as in the reference's example 6.
+    expect(await at('(earliest=1700000000 latest<1700000001) OR (earliest>=1700000003)', { now: 1_700_000_004 })).toEqual(['a', 'd']);
+    // Other terms still apply within each alternative; an alternative without times has the search's range.
+    expect(await at('(earliest=1700000000 latest=1700000002 pod=web-2) OR (process_name=bash)')).toEqual(['b', 'd']);
+    expect(await at('(earliest=1700000000 latest=1700000001) OR id=e', { earliest: 1_700_000_003 })).toEqual(['a', 'e']);
+    // A top-level range bounds every window.
+    expect(await at('earliest=1700000001 latest=1700000004 ((earliest=1700000000 latest=1700000002) OR (earliest=1700000003))')).toEqual(['b', 'd']);
+    // Under NOT they mean nothing: an error at the term.
+    const e = await search('NOT (earliest=1700000000 latest=1700000001)', events).then(() => null, (x: unknown) => x as SplError);
+    expect([e?.code, e?.format().split('\n')[1]!.trim()]).toEqual(['SPL_BAD_ARGUMENT', 'at 1:6']);
+  });
+
   it('_index_earliest=/_index_latest= are refused at their place: vigil keeps no index time', async () => {
     // Search Reference, "Time modifiers": they bound _indextime, which vigil does not keep; as field
     // comparisons they matched nothing, silently.

@@ -40,8 +40,11 @@ export type SearchExpr =
   | { kind: 'indexed'; field: string; fieldSpan: Span; value: SearchValue; span: Span }
   /** A bare term or quoted phrase matched against _raw (`term` = TERM(): no segmentation). */
   | { kind: 'term'; value: SearchValue; caseSensitive: boolean; exactTerm: boolean; span: Span }
-  /** `earliest=`/`latest=` inside the search: a time bound, not a field comparison. */
-  | { kind: 'time'; which: 'earliest' | 'latest'; value: SearchValue; span: Span }
+  /**
+   * `earliest=`/`latest=` inside the search: a time bound, not a field comparison. `at`: the bound resolved, set by
+   * the planner where it is a test of each event's `_time` (a window of an OR alternative); else the scan applies it.
+   */
+  | { kind: 'time'; which: 'earliest' | 'latest'; value: SearchValue; span: Span; at?: number }
   /** `[ subsearch ]`. */
   | { kind: 'subsearch'; pipeline: PipelineAst; span: Span };
 

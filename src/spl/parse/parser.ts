@@ -551,7 +551,8 @@ export class ArgParser {
         const v = this.searchValue(n);
         const lower = t.value.toLowerCase();
         if ((lower === 'earliest' || lower === 'latest') && t.kind === 'word') {
-          if (op !== '=') throw this.error(`${lower} takes a time modifier with =`, n.span);
+          // `earliest>=@d+1h`, `latest<@d`: the Time modifiers reference's example of windows under OR.
+          if (op !== '=' && op !== (lower === 'earliest' ? '>=' : '<')) throw this.error(`${lower} takes a time modifier with = (or ${lower === 'earliest' ? '>=' : '<'})`, n.span);
           return { kind: 'time', which: lower, value: v.value, span: cover(t.span, v.value.span) };
         }
         // Splunk's index-time range (Search Reference, Time modifiers): vigil keeps no _indextime, and read as a

@@ -131,6 +131,24 @@ export function planSearch(pipeline: PipelineAst, opts: PlanOptions): SearchPlan
       if (t.which === 'earliest') [earliest, ownEarliest] = [v, true];
       else [latest, ownLatest] = [v, true];
     }
+  }
+  // An earliest= of the search's own without a latest= ends at now, not at the default range's end ("Because the
+  // search does not specify the latest time modifier, the default value now is used for latest": Search Reference,
+  // Time modifiers); events dated after now were returned.
+  if (ownEarliest && !ownLatest) latest = opts.now;
+  // Windows under OR (the reference's `(earliest=A latest=B) OR (earliest=C latest=D)`): tests of each event's _time,
+  // and the scan reads their hull (within the search's own earliest=/latest= when it has them).
+  const windows: TimeWindows = { opts, source, earliest, latest, hull: null };
+  if (lead) lead = timeWindows(lead, windows, true);
+  if (prefilter) prefilter = timeWindows(prefilter, windows, true);
+  if (windows.hull) {
+    const lo = Math.max(ownEarliest ? (earliest ?? -Infinity) : -Infinity, windows.hull.lo);
+    const hi = Math.min(ownEarliest || ownLatest ? (latest ?? Infinity) : Infinity, windows.hull.hi);
+    earliest = lo === -Infinity ? null : lo;
+    latest = hi === Infinity ? null : hi;
+  }
+  for (const e of [lead, prefilter]) {
+    if (!e) continue;
     for (const item of conjuncts(e)) {
       const m = metadataConstraint(item);
       // `tag=process tag=report` expands to the same event type search twice.
@@ -147,10 +165,6 @@ export function planSearch(pipeline: PipelineAst, opts: PlanOptions): SearchPlan
     indexed.push(...later.indexed);
   }
   if (raws.length) raw = raws.length === 1 ? raws[0]! : { kind: 'and', items: raws };
-  // An earliest= of the search's own without a latest= ends at now, not at the default range's end ("Because the
-  // search does not specify the latest time modifier, the default value now is used for latest": Search Reference,
-  // Time modifiers); events dated after now were returned.
-  if (ownEarliest && !ownLatest) latest = opts.now;
 
   // Search order over an unordered source (files): events must reach the first command newest first
   // by their original _time. Sorting there would hold every matching event, so the sort waits until
@@ -230,18 +244,65 @@ function resolveBound(b: TimeBound, opts: PlanOptions, source: SourceText, term:
   }
 }
 
-/** earliest=/latest= must be plain conjuncts of the first search: under OR or NOT they have no meaning. */
+/**
+ * The search's own range: its top-level earliest=/latest=. Under OR they are windows (timeWindows); under NOT they
+ * have no meaning.
+ */
 function collectTimeTerms(e: SearchExpr, source: SourceText): Extract<SearchExpr, { kind: 'time' }>[] {
   const out: Extract<SearchExpr, { kind: 'time' }>[] = [];
   for (const c of conjuncts(e)) if (c.kind === 'time') out.push(c);
-  const walk = (x: SearchExpr, top: boolean) => {
-    if (x.kind === 'time' && !top) throw new SplError('SPL_BAD_ARGUMENT', `${x.which}= must not be inside OR or NOT`, x.span, source);
-    if (x.kind === 'and') x.items.forEach((i) => walk(i, top));
-    if (x.kind === 'or') x.items.forEach((i) => walk(i, false));
-    if (x.kind === 'not') walk(x.expr, false);
+  const walk = (x: SearchExpr, negated: boolean) => {
+    if (x.kind === 'time' && negated) throw new SplError('SPL_BAD_ARGUMENT', `${x.which}= must not be inside NOT`, x.span, source);
+    if (x.kind === 'and' || x.kind === 'or') x.items.forEach((i) => walk(i, negated));
+    if (x.kind === 'not') walk(x.expr, true);
   };
-  walk(e, true);
+  walk(e, false);
   return out;
+}
+
+interface TimeWindows {
+  opts: PlanOptions;
+  source: SourceText;
+  /** The search's range (its own top-level bounds, else the default): what an alternative without its own has. */
+  earliest: number | null;
+  latest: number | null;
+  /** The hull of the windows of the OR terms among the top-level conjuncts, intersected; null when there are none. */
+  hull: { lo: number; hi: number } | null;
+}
+
+function hasTimeTerm(e: SearchExpr): boolean {
+  if (e.kind === 'time') return true;
+  if (e.kind === 'and' || e.kind === 'or') return e.items.some(hasTimeTerm);
+  return false;
+}
+
+/**
+ * `e` with each OR that holds earliest=/latest= made windows: every alternative gets its own bounds as `_time`
+ * tests (`at`), its earliest= defaulting to the search's range start and its latest= to now when it has an
+ * earliest= (as a search's own, Search Reference "Time modifiers"), else to the search's range end.
+ */
+function timeWindows(e: SearchExpr, w: TimeWindows, top: boolean): SearchExpr {
+  if (e.kind === 'and') return { ...e, items: e.items.map((i) => timeWindows(i, w, top)) };
+  if (e.kind !== 'or' || !hasTimeTerm(e)) return e;
+  let lo = Infinity;
+  let hi = -Infinity;
+  const items = e.items.map((item): SearchExpr => {
+    let own: { earliest?: number | null; latest?: number | null } = {};
+    const rest: SearchExpr[] = [];
+    for (const c of conjuncts(item)) {
+      if (c.kind !== 'time') rest.push(timeWindows(c, w, false));
+      else own = { ...own, [c.which]: resolveBound(c.value.value, w.opts, w.source, c) };
+    }
+    const start = own.earliest !== undefined ? own.earliest : w.earliest;
+    const end = own.latest !== undefined ? own.latest : own.earliest !== undefined ? w.opts.now : w.latest;
+    lo = Math.min(lo, start ?? -Infinity);
+    hi = Math.max(hi, end ?? Infinity);
+    const bound = (which: 'earliest' | 'latest', at: number): SearchExpr => ({ kind: 'time', which, value: { value: String(at), quoted: false, span: item.span }, span: item.span, at });
+    const bounds = [...(start !== null ? [bound('earliest', start)] : []), ...(end !== null ? [bound('latest', end)] : [])];
+    return { kind: 'and', items: [...rest, ...bounds], span: item.span };
+  });
+  if (top) w.hull = w.hull ? { lo: Math.max(w.hull.lo, lo), hi: Math.min(w.hull.hi, hi) } : { lo, hi };
+  return { ...e, items };
 }
 
 function conjuncts(e: SearchExpr): SearchExpr[] {

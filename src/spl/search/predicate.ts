@@ -16,7 +16,8 @@ import { cidrMatcher } from './cidr.js';
  * - `<`, `<=`, `>`, `>=`: numeric when both sides are numeric, else byte order.
  * - bare terms and quoted phrases match `_raw` case-insensitively at token boundaries.
  * - `name::value`: an indexed field (HEC `fields`; `host`/`source`/`sourcetype`), matched as `field=value` is.
- * - `earliest=`/`latest=` are time bounds handled by the planner; here they are always true.
+ * - `earliest=`/`latest=` are time bounds handled by the planner (the scan); here they are always true, but for
+ *   the windows of OR alternatives, which the planner resolves (`at`): `_time >= at`, `_time < at`.
  */
 export type RowPredicate = (row: Result) => boolean;
 
@@ -51,8 +52,13 @@ function compileNode(e: SearchExpr, source: SourceText): RowPredicate {
       const inner = compileNode(e.expr, source);
       return (r) => !inner(r);
     }
-    case 'time':
-      return () => true;
+    case 'time': {
+      const at = e.at;
+      if (at === undefined) return () => true;
+      const time = fieldRef('_time');
+      if (e.which === 'earliest') return (r) => (toNumber(readField(r, time) as Scalar) ?? -Infinity) >= at;
+      return (r) => (toNumber(readField(r, time) as Scalar) ?? Infinity) < at;
+    }
     case 'subsearch':
       // A search's subsearches run first (exec/subsearch.ts) and their results replace them; not where none run.
       throw new SplError('SPL_UNSUPPORTED_COMMAND', 'a subsearch ([ ... ]) cannot run here', e.span, source);
