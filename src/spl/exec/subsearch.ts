@@ -119,6 +119,9 @@ function formatResults(rows: readonly Result[], at: Span, source: SourceText): S
         }
         const v = { value, quoted: true, span: at };
         if (field === 'query') return [{ kind: 'term', value: v, caseSensitive: false, exactTerm: false, span: at }];
+        // format's text `earliest="..."` is a time modifier to the search that reads it, as the parser reads it.
+        const time = field.toLowerCase();
+        if (time === 'earliest' || time === 'latest') return [{ kind: 'time', which: time, value: v, span: at }];
         return [{ kind: 'compare', field, fieldSpan: at, op: '=', value: v, caseSensitive: false, span: at }];
       });
       if (parts.length > 0) terms.push(parts.length === 1 ? parts[0]! : { kind: 'or', items: parts, span: at });

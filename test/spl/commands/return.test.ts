@@ -84,6 +84,18 @@ describe('return', () => {
     expect(await users(`sourcetype=logins [| makeresults | eval search="earliest=${NOW - 98.5}" | fields search]`)).toEqual(['bob', 'eve']);
   });
 
+  it('results with earliest and latest fields are time windows, one per result', async () => {
+    // format writes each result as `( earliest="..." latest="..." )`, OR-ed; the search reads earliest=/latest= as
+    // time modifiers, and under OR as windows (Search Reference, "Time modifiers", example 5).
+    const ev = (i: number, o: Record<string, unknown>) => ({ _time: NOW - 100 + i, _raw: JSON.stringify(o), index: 'main', sourcetype: 'logins', source: 's', host: 'h' });
+    const evs = [ev(1, { user: 'boss' }), ev(2, { user: 'bob' }), ev(3, { user: 'eve' })];
+    const users = async (spl: string) => (await runSearch(spl, { now: NOW, source: new MemorySource(evs) })).results.map((r) => toObject(r)['user']).sort();
+    const windows = `| makeresults count=2 | streamstats count AS n | eval earliest=if(n=1, ${NOW - 99}, ${NOW - 97}), latest=earliest+1`;
+    expect(await users(`sourcetype=logins [${windows} | fields earliest latest]`)).toEqual(['boss', 'eve']);
+    expect(await users(`sourcetype=logins [${windows} | return 2 earliest latest]`)).toEqual(['boss', 'eve']);
+    expect(await users(`sourcetype=logins [${windows} | head 1 | fields earliest latest]`)).toEqual(['boss']);
+  });
+
   it('reads back a value whose quotes the search escaped first, as the reference tells', async () => {
     const ev = (i: number, o: Record<string, unknown>) => ({ _time: NOW - 100 + i, _raw: JSON.stringify(o), index: 'main', sourcetype: 'logins', source: 's', host: 'h' });
     const evs = [ev(1, { user: 'say "hi"' }), ev(2, { user: 'say' })];
