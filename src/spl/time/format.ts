@@ -79,7 +79,7 @@ type Token =
 
 // After '%': a subsecond count, colon-z forms, %Ez, E/O-modified letters (glibc alternative
 // forms, treated as the plain letter), or a plain letter / '+'.
-const DIRECTIVE = /(\d+)([QNf])|(:{1,3})z|E(z)|[EO]([A-Za-z+])|([A-Za-z+])/y;
+const DIRECTIVE = /(\d+)([QNf])|(:{1,3}z|:Z)|E(z)|[EO]([A-Za-z+])|([A-Za-z+])/y;
 
 function tokenize(format: string): Token[] {
   const tokens: Token[] = [];
@@ -122,7 +122,7 @@ function tokenize(format: string): Token[] {
       if (n >= 1 && n <= 9) tokens.push({ kind: 'directive', name: subsecond, digits: n, offset: i });
       else tokens.push({ kind: 'unknown', source: `%${whole}`, offset: i });
     } else if (colons !== undefined) {
-      tokens.push({ kind: 'directive', name: `${colons}z`, offset: i });
+      tokens.push({ kind: 'directive', name: colons, offset: i });
     } else if (ez !== undefined) {
       tokens.push({ kind: 'directive', name: 'Ez', offset: i });
     } else {
@@ -177,14 +177,19 @@ const KNOWN_DIRECTIVES = new Set([
   ...Object.keys(COMPOSITES),
 ]);
 
+/** Directives strptime reads and strftime does not write (Splunk documents them for parsing only). */
+const PARSE_ONLY_DIRECTIVES: ReadonlySet<string> = new Set([':Z']);
+
 /**
- * Throws `VigilError('TIME_FORMAT')` naming the first unknown directive of `format`.
- * strftime/strptime do not call this (they degrade like C); use it to lint literal formats.
+ * Throws `VigilError('TIME_FORMAT')` naming the first unknown directive of `format` (for `use`: strftime's
+ * 'format', strptime's 'parse'). strftime/strptime do not call this (they degrade like C); use it to lint
+ * literal formats.
  */
-export function validateTimeFormat(format: string): void {
+export function validateTimeFormat(format: string, use: 'format' | 'parse' = 'format'): void {
   for (const token of tokenize(format)) {
     if (token.kind === 'literal') continue;
     if (token.kind === 'directive' && KNOWN_DIRECTIVES.has(token.name)) continue;
+    if (token.kind === 'directive' && use === 'parse' && PARSE_ONLY_DIRECTIVES.has(token.name)) continue;
     const bad = token.kind === 'unknown' ? token.source : `%${token.name}`;
     throw new VigilError('TIME_FORMAT', `unknown time format directive '${bad}' at offset ${token.offset} in "${format}"`);
   }
@@ -571,6 +576,24 @@ const zoneNameStep: Step = (s, pos, st) => {
   return pos + name.length;
 };
 
+/**
+ * `%:Z`: a zone name with its offset, `GMT-0700` (Date and time format variables: "To parse timestamps with GMT and
+ * an offset ... such as Fri Apr 29 2022 23:45:22 GMT-0700, you might need to use %:Z to capture both"). The offset
+ * after the name is the time's; a name alone is read as %Z reads it (%Z stops at the name: `GMT-0700` was GMT).
+ */
+const zoneNameOffsetStep: Step = (s, pos, st) => {
+  ZONE_NAME.lastIndex = pos;
+  const found = s[pos] === '+' || s[pos] === '-' ? null : ZONE_NAME.exec(s);
+  if (found !== null) {
+    const end = pos + found[0].length;
+    if (s[end] === '+' || s[end] === '-') {
+      const next = offsetStep(s, end, st);
+      if (next >= 0) return next;
+    }
+  }
+  return zoneNameStep(s, pos, st);
+};
+
 /** `%s`: every digit, or at most `maxDigits` (see compileSteps). */
 function epochStep(maxDigits: number): Step {
   return (s, pos, st) => {
@@ -633,6 +656,7 @@ const PARSERS: Readonly<Record<string, Step>> = {
   ':::z': offsetStep,
   Ez: minutesOffsetStep,
   Z: zoneNameStep,
+  ':Z': zoneNameOffsetStep,
   s: epochStep(Infinity),
   n: whitespaceStep,
   t: whitespaceStep,

@@ -789,6 +789,9 @@ describe('date and time functions', () => {
     expect(ev('strptime(x, "%Y-%m-%d")', { x: '2023-10-06' }, 'America/New_York')).toBe(1696564800);
     expect(ev('strptime("nope", "%Y-%m-%d")')).toBeNull();
     expect(ev('strptime(x, "%Y")')).toBeNull();
+    // %:Z is a strptime directive (Date and time format variables: "GMT-0700 ... use %:Z"); 23:45:22 -07:00 is
+    // 06:45:22 UTC the next day.
+    expect(ev('strptime("Fri Apr 29 2022 23:45:22 GMT-0700", "%a %b %d %Y %H:%M:%S %:Z")')).toBe(Date.UTC(2022, 3, 30, 6, 45, 22) / 1000);
   });
 
   it('relative_time applies modifiers', () => {

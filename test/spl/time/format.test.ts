@@ -85,6 +85,22 @@ describe('strptime fields', () => {
     expect(strptime('2024-07-15 14:00 XYZT', '%Y-%m-%d %H:%M %Z')).toBeNull();
   });
 
+  it('parses %:Z, a zone name with an offset after it', () => {
+    // Date and time format variables: "To parse timestamps with GMT and an offset ... such as Fri Apr 29 2022
+    // 23:45:22 GMT-0700, you might need to use %:Z to capture both the timestamp and the offset."
+    const F = '%a %b %d %Y %H:%M:%S %:Z';
+    expect(strptime('Fri Apr 29 2022 23:45:22 GMT-0700', F)).toBe(utc(2022, 4, 30, 6, 45, 22));
+    expect(strptime('Fri Apr 29 2022 23:45:22 GMT+05:30', F)).toBe(utc(2022, 4, 29, 18, 15, 22));
+    // A name alone or an offset alone, as %Z reads them.
+    expect(strptime('Fri Apr 29 2022 23:45:22 EST', F)).toBe(utc(2022, 4, 30, 4, 45, 22));
+    expect(strptime('Fri Apr 29 2022 23:45:22 -0700', F)).toBe(utc(2022, 4, 30, 6, 45, 22));
+    expect(strptime('Fri Apr 29 2022 23:45:22 XYZT', F)).toBeNull();
+    expect(() => validateTimeFormat(F, 'parse')).not.toThrow();
+    // Not a strftime directive: copied as it is, and linted as unknown there.
+    expect(strftime(0, '%:Z')).toBe('%:Z');
+    expect(() => validateTimeFormat(F)).toThrow(/'%:Z'/);
+  });
+
   it('interprets zone-less text in tz, including DST', () => {
     expect(strptime('2024-01-15 12:00:00', '%Y-%m-%d %H:%M:%S', NY)).toBe(utc(2024, 1, 15, 17));
     expect(strptime('2024-07-15 12:00:00', '%Y-%m-%d %H:%M:%S', NY)).toBe(utc(2024, 7, 15, 16));

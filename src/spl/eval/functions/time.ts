@@ -34,7 +34,7 @@ function compileTimeAndFormat(name: string, args: EvalExpr[], h: CompileHelpers)
   const lit = literalString(args[1]!);
   if (lit !== null) {
     try {
-      validateTimeFormat(lit);
+      validateTimeFormat(lit, name === 'strptime' ? 'parse' : 'format');
     } catch (err) {
       if (isVigilError(err)) h.fail(`${name}(): ${err.message}`, args[1]!.span);
       throw err;
