@@ -89,6 +89,8 @@ export function compilePrefix(d: Omit<PrefixSource, 'id'>, pack: PrefixContent, 
     return null;
   }
   if (p.generating || p.scan.metadata.some((m) => m.field === 'index')) return null;
+  // Time windows under OR are tests of _time resolved against the run's now: the run scans.
+  if (p.timeWindows) return null;
   // A subsearch (join) reads its own events at run time: the run scans.
   if (p.subsearches.length > 0) return null;
   // tstats, datamodel and from read every event of a dataset: a prefix would keep them all (summaries serve them).

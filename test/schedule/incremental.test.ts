@@ -9,7 +9,7 @@ import { expandMacros } from '../../src/spl/macros/macros.js';
 import { rowsText } from '../helpers.js';
 import { Scheduler } from '../../src/schedule/scheduler.js';
 import { scheduleSettings, type ScheduleSettings } from '../../src/schedule/settings.js';
-import { runSearch } from '../../src/spl/index.js';
+import { plan, runSearch } from '../../src/spl/index.js';
 import { MemorySource } from '../../src/sources/memory.js';
 import { datasetEvents, FakeClock, MemoryStore } from './fakes.js';
 
@@ -65,6 +65,11 @@ describe('incremental evaluation', () => {
     expect(p.accepts(curlS)).toBe(false);
     const rule = pack.detections.find((d) => d.type === 'Correlation')!;
     expect(compilePrefix(rule, pack, 'UTC')).toBeNull(); // reads index=risk, which the scheduler writes itself
+    // Time windows under OR test _time against times resolved at the run's now: no prefix (the run scans).
+    const windows = { ...seed, search: seed.search.replace('|', '((earliest=-2h latest=-1h) OR (earliest=-30m)) |') };
+    expect(plan(windows.search, { macros: pack.macros, lookups: pack.lookups, knowledge: pack.knowledge, now: T0, tz: 'UTC' }).timeWindows).toBe(true);
+    expect(compilePrefix(windows, pack, 'UTC')).toBeNull();
+    expect(compilePrefix({ ...seed, search: seed.search.replace('|', 'earliest=-2h |') }, pack, 'UTC')).not.toBeNull();
   });
 
   it('gives exactly the scheduled runs of full scans, for the whole pack and the risk rules', async () => {

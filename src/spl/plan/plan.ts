@@ -54,6 +54,8 @@ export interface SearchPlan {
   sortAtEnd: boolean;
   earliest: number | null;
   latest: number | null;
+  /** Its leading search has time windows under OR: its predicate holds times resolved against `now`. */
+  timeWindows?: boolean;
   /** What the search was planned with: rows of raw events get its `eventtype`/`tag` fields. */
   knowledge: Knowledge | null;
   /**
@@ -200,6 +202,7 @@ export function planSearch(pipeline: PipelineAst, opts: PlanOptions): SearchPlan
     sortAtEnd: !ordered,
     earliest,
     latest,
+    ...(windows.hull ? { timeWindows: true } : {}),
     knowledge,
     // A subsearch runs over the search's default time range, not the outer search's own earliest=/latest=.
     subsearches: [
