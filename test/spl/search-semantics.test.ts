@@ -112,6 +112,27 @@ describe('search command semantics (Splunk pitfalls)', () => {
     expect([e?.code, e?.format().split('\n')[1]!.trim()]).toEqual(['SPL_BAD_ARGUMENT', 'at 1:6']);
   });
 
+  it('the older time modifiers (daysago=, starttime=, starttimeu=, ...) set the range as earliest=/latest= do', async () => {
+    // Search Reference, "Time modifiers", "Other time modifiers": "still valid". Events a..e are at 1700000000..4.
+    const at = async (spl: string, tz = 'UTC') => rowsText(await search(spl, events, { now: 1_700_000_010, tz })).map((r) => r['id']).sort();
+    // "starttimeu: Search for events starting from the specific UNIX time"; "endtimeu: ... before the specific UNIX time".
+    expect(await at('starttimeu=1700000001 endtimeu=1700000003')).toEqual(['b', 'c']);
+    // starttime/endtime in timeformat (default %m/%d/%Y:%H:%M:%S): 1700000002 is 11/14/2023 22:13:22 UTC.
+    expect(await at('starttime=11/14/2023:22:13:22')).toEqual(['c', 'd', 'e']);
+    expect(await at('timeformat=%Y-%m-%dT%H:%M:%S endtime=2023-11-14T22:13:22')).toEqual(['a', 'b']);
+    expect(await at('starttime=11/14/2023:17:13:22', 'America/New_York')).toEqual(['c', 'd', 'e']);
+    // "minutesago: Search events within the last integer number of minutes" (to now, as an earliest= alone).
+    expect(await at('minutesago=0')).toEqual([]);
+    const all = rowsText(await search('startminutesago=1 endminutesago=0', events, { now: 1_700_000_003 })).map((r) => r['id']).sort();
+    expect(all).toEqual(['a', 'b', 'c']);
+    // A field of another name is still a field; the span form is refused (the reference does not say where it starts).
+    expect(await at('constructor=1')).toEqual([]);
+    const e = await search('searchtimespandays=1', events).then(() => null, (x: unknown) => x as SplError);
+    expect([e?.code, e?.format().split('\n')[1]!.trim()]).toEqual(['SPL_UNSUPPORTED_COMMAND', 'at 1:1']);
+    const bad = await search('pod=* starttime=yesterday', events).then(() => null, (x: unknown) => x as SplError);
+    expect([bad?.code, bad?.format().split('\n')[1]!.trim()]).toEqual(['TIME_MODIFIER', 'at 1:17']);
+  });
+
   it('_index_earliest=/_index_latest= are refused at their place: vigil keeps no index time', async () => {
     // Search Reference, "Time modifiers": they bound _indextime, which vigil does not keep; as field
     // comparisons they matched nothing, silently.

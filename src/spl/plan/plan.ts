@@ -9,6 +9,7 @@ import type { RegexArgs } from '../commands/regex.js';
 import { rawTextRegex, translatePcre } from '../regex/pcre.js';
 import { SplError, type SourceText } from '../source.js';
 import { resolveTimeModifier } from '../time/modifiers.js';
+import { oldTimeModifiers } from './old-time-modifiers.js';
 import { VigilError } from '../../errors.js';
 import { toNumber } from '../../events/value.js';
 import { cidrMatcher } from '../search/cidr.js';
@@ -126,6 +127,7 @@ export function planSearch(pipeline: PipelineAst, opts: PlanOptions): SearchPlan
   const values = { left: MAX_RAW_VALUES };
   let ownEarliest = false;
   let ownLatest = false;
+  if (lead) lead = oldTimeModifiers(lead, opts.tz, source);
   for (const e of [lead, prefilter]) {
     if (!e) continue;
     for (const t of collectTimeTerms(e, source)) {
