@@ -6,7 +6,7 @@ import { getRequestListener, RequestError } from '@hono/node-server';
 import type { Env, Hono } from 'hono';
 import type { HttpConfig } from '../config/config.js';
 import { listenFailure, VigilError } from '../errors.js';
-import { answerClientErrors, answerConnect, hostHeaderProblem, keepHalfOpen, nodeTimeouts, transferCodingProblem, pipelineGuard, type ClientErrorKind } from '../hec/index.js';
+import { answerClientErrors, answerConnect, hostHeaderProblem, nodeTimeouts, transferCodingProblem, pipelineGuard, type ClientErrorKind } from '../hec/index.js';
 import { hostCheck, type HostCheck } from './allowed-hosts.js';
 
 export interface HttpServer {
@@ -110,8 +110,9 @@ export async function listenHttp<E extends Env>(app: Hono<E>, config: HttpConfig
     const listener = guardConnections(getRequestListener(app.fetch, { hostname: config.host, errorHandler: unreadableRequest }), config.maxPipelinedRequests, hosts);
     // Request timeouts as the HEC's (slowloris on headers, node's whole-request backstop); bodies are timed by `bodyLimit`.
     const options = { ...tls, ...nodeTimeouts(config.timeouts), maxHeaderSize: config.maxHeaderBytes, requireHostHeader: false };
+    // No keepHalfOpen (the HEC's): here the end of a client's input is how a closed console tab or an aborted
+    // `fetch` cancels its search (SPL_CANCELLED, the worker stopped); kept half-open, the search ran on.
     const server = tls ? createHttpsServer(options, listener) : createHttpServer(options, listener);
-    keepHalfOpen(server);
     // What node refuses before the app runs is a JSON error like every other (it was a bare 431/400/408).
     answerClientErrors(server, (kind, status, reason) => ({ status, body: { error: clientErrorJson(kind, reason, config) } }));
     server.listen(config.port, config.host, () => {
