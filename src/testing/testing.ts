@@ -48,8 +48,8 @@ export interface TestRunOptions {
  * - unit: at least one result; every risk-object field present and not null in every result; every
  *   threat-object field present in at least one result;
  * - integration: risk events are written, their messages fully rendered (every $token$ provided), with
- *   the declared score and ATT&CK ids. Hunting and Correlation detections skip integration tests, and as in
- *   contentctl every test of a detection tagged manual_test or not in production status is skipped.
+ *   the declared score and ATT&CK ids. Hunting detections skip integration tests, and as in contentctl every
+ *   test of a Correlation detection, of one tagged manual_test or of one not in production status is skipped.
  * vigil's `expected:` block (count / rows / exact) is checked on top.
  * Tests over the same attack data (same files, source, sourcetype, index and host: the bundled pack mostly
  * tests on one dataset) share one read of it, and their detections run over it in one pass. Outcomes come
@@ -228,13 +228,15 @@ export function judgeResults(d: Detection, t: DetectionTest, results: readonly R
 }
 
 /**
- * Why contentctl does not run a test, or null: it skips every test of a detection tagged `manual_test` or whose
- * status is not production (Detection.adjust_tests_and_groups), and integration tests of Hunting and Correlation.
+ * Why contentctl does not run a test, or null: it skips every test of a Correlation detection (SKIPPED_ANALYTICS_TYPES:
+ * "cannot be tested by contentctl"), of one tagged `manual_test` or whose status is not production
+ * (Detection.adjust_tests_and_groups), and integration tests of Hunting. Its last skip's message stands, so its order.
  */
 export function skipReason(d: Detection, t: DetectionTest): string | null {
-  if (d.manualTest !== null) return `the detection is tested manually (tags.manual_test: ${d.manualTest})`;
+  if (d.type === 'Correlation') return 'Correlation detections are not tested (contentctl cannot test them)';
   if (d.status !== null && d.status.toLowerCase() !== 'production') return `the detection is non-production (status: ${d.status})`;
-  if (t.testType === 'integration' && (d.type === 'Hunting' || d.type === 'Correlation')) return `${d.type} detections are not integration-tested`;
+  if (d.manualTest !== null) return `the detection is tested manually (tags.manual_test: ${d.manualTest})`;
+  if (t.testType === 'integration' && d.type === 'Hunting') return 'Hunting detections are not integration-tested';
   return null;
 }
 

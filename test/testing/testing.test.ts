@@ -125,12 +125,19 @@ describe('vigil test runner', async () => {
     writeFileSync(join(own, 'detections', 'e.yml'), yaml('Experimental One', '00000000-0000-4000-8000-000000000007', 'experimental', []));
     writeFileSync(join(own, 'detections', 'm.yml'), yaml('Manual One', '00000000-0000-4000-8000-000000000008', 'production', ['  manual_test: This detection uses A&I lookups from Enterprise Security.']));
     writeFileSync(join(own, 'detections', 'p.yml'), yaml('Production One', '00000000-0000-4000-8000-000000000009', 'production', []));
+    // contentctl (SKIPPED_ANALYTICS_TYPES): every test of a Correlation detection is skipped, "cannot be tested by contentctl";
+    // its skips are applied manual, then non-production, then Correlation, the last one's message standing.
+    writeFileSync(join(own, 'detections', 'c.yml'), yaml('Correlation One', '00000000-0000-4000-8000-00000000000e', 'production', []).replace('type: Anomaly', 'type: Correlation'));
+    writeFileSync(join(own, 'detections', 'b.yml'), yaml('Manual Experimental', '00000000-0000-4000-8000-00000000000f', 'experimental', ['  manual_test: by hand']));
     const p2 = loadContent([own], { bundled: true });
-    const got = await runDetectionTests(p2, ['Experimental One', 'Manual One', 'Production One'].map((n) => findDetection(p2, n)!), { datasetsDirs: [BUNDLED_DATASETS_DIR] });
+    const names = ['Experimental One', 'Manual One', 'Production One', 'Correlation One', 'Manual Experimental'];
+    const got = await runDetectionTests(p2, names.map((n) => findDetection(p2, n)!), { datasetsDirs: [BUNDLED_DATASETS_DIR] });
     expect(got.map((o) => [o.status, o.message])).toEqual([
       ['skip', 'the detection is non-production (status: experimental)'],
       ['skip', 'the detection is tested manually (tags.manual_test: This detection uses A&I lookups from Enterprise Security.)'],
       ['fail', 'the detection returned no results'],
+      ['skip', 'Correlation detections are not tested (contentctl cannot test them)'],
+      ['skip', 'the detection is non-production (status: experimental)'],
     ]);
   });
 
