@@ -210,6 +210,9 @@ export function readDetection(top: YamlNode, file: string): Detection | null {
   // contentctl's detection statuses; another (a typo of production) would have vigil test skip the tests as non-production.
   if (status !== undefined && !['production', 'experimental', 'deprecated'].includes(status.toLowerCase())) {
     top.key('status').report(`status "${status}" is not production, experimental or deprecated (its tests are skipped as non-production)`, 'warning');
+  } else if (status !== undefined && status !== status.toLowerCase()) {
+    // contentctl's ContentStatus values are lower case and its model refuses "Production"; vigil reads it as production.
+    top.key('status').report(`status "${status}" is written in lower case in contentctl ("${status.toLowerCase()}"), which refuses this one`, 'warning');
   }
   if (id && !/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i.test(id)) top.key('id').report(`id "${id}" is not a UUID`);
 

@@ -97,6 +97,11 @@ writeFileSync(
   ['name: Typo Status', 'id: 0b5e5d2a-1111-4222-8333-988888888888', 'type: Hunting', 'status: producton', 'search: "`cisco_isovalent_process_exec` | stats count by pod_name | `typo_status_filter`"'].join('\n'),
 );
 
+writeFileSync(
+  join(dir, 'detections', 'upper_status.yml'),
+  ['name: Upper Status', 'id: 0b5e5d2a-1111-4222-8333-988888888889', 'type: Correlation', 'status: Production', 'search: "`cisco_isovalent_process_exec` | stats count by pod_name | `upper_status_filter`"'].join('\n'),
+);
+
 // A filter macro that tests a field the detection's stats dropped: it filters nothing.
 writeFileSync(
   join(dir, 'detections', 'filtered.yml'),
@@ -251,6 +256,12 @@ describe('vigil validate', () => {
   it('warns about a status contentctl does not know (a typo would skip the tests as non-production)', () => {
     const p = byMessage('status "producton" is not production')!;
     expect([p.file.endsWith('typo-status.yml'), p.line, p.column, p.severity]).toEqual([true, 4, 9, 'warning']);
+  });
+
+  // contentctl's ContentStatus (enums.py) is a StrEnum of lower-case values: its model refuses "Production".
+  it('warns about a status in another case than contentctl writes it', () => {
+    const p = byMessage('status "Production" is written in lower case in contentctl ("production")')!;
+    expect([p.file.endsWith('upper_status.yml'), p.line, p.column, p.severity]).toEqual([true, 4, 9, 'warning']);
   });
 
   it('lints a missing filter macro and ATT&CK ids', () => {
