@@ -206,6 +206,8 @@ export function readDetection(top: YamlNode, file: string): Detection | null {
   const search = searchNode.string({ required: true });
   const type = TYPES.find((t) => t.toLowerCase() === typeText?.toLowerCase());
   if (typeText && !type) typeNode.report(`unknown detection type "${typeText}" (expected one of ${TYPES.join(', ')})`);
+  // contentctl's AnalyticsType values are case-sensitive: its model refuses "ttp"; vigil reads it as TTP.
+  else if (typeText && type !== typeText) typeNode.report(`type "${typeText}" is written "${type}" in contentctl, which refuses this one`, 'warning');
   const status = top.key('status').string();
   // contentctl's detection statuses; another (a typo of production) would have vigil test skip the tests as non-production.
   if (status !== undefined && !['production', 'experimental', 'deprecated'].includes(status.toLowerCase())) {

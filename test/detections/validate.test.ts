@@ -99,7 +99,7 @@ writeFileSync(
 
 writeFileSync(
   join(dir, 'detections', 'upper_status.yml'),
-  ['name: Upper Status', 'id: 0b5e5d2a-1111-4222-8333-988888888889', 'type: Correlation', 'status: Production', 'search: "`cisco_isovalent_process_exec` | stats count by pod_name | `upper_status_filter`"'].join('\n'),
+  ['name: Upper Status', 'id: 0b5e5d2a-1111-4222-8333-988888888889', 'type: correlation', 'status: Production', 'search: "`cisco_isovalent_process_exec` | stats count by pod_name | `upper_status_filter`"'].join('\n'),
 );
 
 // A filter macro that tests a field the detection's stats dropped: it filters nothing.
@@ -259,9 +259,12 @@ describe('vigil validate', () => {
   });
 
   // contentctl's ContentStatus (enums.py) is a StrEnum of lower-case values: its model refuses "Production".
-  it('warns about a status in another case than contentctl writes it', () => {
+  it('warns about a status or type in another case than contentctl writes it', () => {
     const p = byMessage('status "Production" is written in lower case in contentctl ("production")')!;
     expect([p.file.endsWith('upper_status.yml'), p.line, p.column, p.severity]).toEqual([true, 4, 9, 'warning']);
+    // contentctl's AnalyticsType (enums.py): "TTP", "Anomaly", "Hunting", "Correlation", case-sensitive.
+    const t = byMessage('type "correlation" is written "Correlation" in contentctl')!;
+    expect([t.line, t.column, t.severity]).toEqual([3, 7, 'warning']);
   });
 
   it('lints a missing filter macro and ATT&CK ids', () => {
