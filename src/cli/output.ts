@@ -1,3 +1,4 @@
+import { once } from 'node:events';
 import { DeclaredColumns, type Result } from '../events/result.js';
 import { toText, valuesOf, type FieldValue } from '../events/value.js';
 import type { Sink } from '../spl/commands/types.js';
@@ -30,6 +31,14 @@ function cellText(f: string, v: FieldValue | null, tz: string, mvJoin: string): 
  * stdout is a file) was 0.3 s of `vigil run --all` printing 216k rows.
  */
 const CHUNK_CHARS = 64 * 1024;
+
+/**
+ * When stdout (a pipe: asynchronous) holds more than its high-water mark, the promise of its drain, else null: what
+ * a command printing many rows waits for between them, instead of queueing them all in memory for a slow reader.
+ */
+export function stdoutDrain(): Promise<void> | null {
+  return process.stdout.writableNeedDrain ? once(process.stdout, 'drain').then(() => undefined) : null;
+}
 
 /**
  * `write` in chunks: what a synchronous run of calls gives is written once it reaches CHUNK_CHARS, and the rest

@@ -7,7 +7,7 @@ import type { SearchPlan, Sink } from '../../spl/index.js';
 import type { Span } from '../../spl/source.js';
 import type { Detection } from '../../detections/detection.js';
 import { printable } from '../../outputs/printable.js';
-import { outputSink } from '../output.js';
+import { outputSink, stdoutDrain } from '../output.js';
 import { progressReporter } from '../progress.js';
 import { applyGeoIpOption, GEOIP_DB_OPTION } from '../geoip-option.js';
 import { addLookupDirOptions, lookupDirSetup, runLookups, type LookupDirOptions } from '../lookup-dir-option.js';
@@ -88,6 +88,7 @@ export function runCommand(program: Command): void {
     const sink = outputSink({ format: outputFormat(opts.format), tz, write: (s) => process.stdout.write(s), hide: ['_raw'] });
     // One detection prints its rows as they are; asked for several, each row names its detection (risk events always do).
     const several = opts.all === true || keys.length > 1;
+    // Printed as stdout drains (a pipe to a slow reader): one row can make thousands of risk events, each with its message.
     for (const { detection, results, window } of runs) {
       if (opts.risk) {
         // A row's risk events are printed, then left to the young generation's collector, not all kept at once.
@@ -95,10 +96,20 @@ export function runCommand(program: Command): void {
         const events: Row[] = [];
         for (const r of results) {
           riskEventsOf(r, events);
-          for (const ev of events) sink.push(ev);
+          for (const ev of events) {
+            sink.push(ev);
+            const drain = stdoutDrain();
+            if (drain !== null) await drain;
+          }
           events.length = 0;
         }
-      } else for (const r of results) sink.push(several ? tagSearchName(r, detection.name) : r);
+      } else {
+        for (const r of results) {
+          sink.push(several ? tagSearchName(r, detection.name) : r);
+          const drain = stdoutDrain();
+          if (drain !== null) await drain;
+        }
+      }
     }
     sink.end();
     issues.summary();

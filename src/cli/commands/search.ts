@@ -1,4 +1,3 @@
-import { once } from 'node:events';
 import { availableParallelism } from 'node:os';
 import { resolve } from 'node:path';
 import type { Command } from 'commander';
@@ -7,7 +6,7 @@ import type { EventSource } from '../../events/scan.js';
 import type { EventStore } from '../../store/types.js';
 import type { StoreLocator } from '../../cluster/locator.js';
 import type { Span } from '../../spl/source.js';
-import { outputSink } from '../output.js';
+import { outputSink, stdoutDrain } from '../output.js';
 import { progressReporter } from '../progress.js';
 import { applyGeoIpOption, GEOIP_DB_OPTION } from '../geoip-option.js';
 import { addLookupDirOptions, lookupDirSetup, runLookups, type LookupDirOptions } from '../lookup-dir-option.js';
@@ -117,8 +116,7 @@ export function searchCommand(program: Command): void {
         done = stats !== null;
       }
       // stdout to a pipe is asynchronous: the search waits for it to drain instead of queueing every row in memory.
-      const ready = () => (process.stdout.writableNeedDrain ? once(process.stdout, 'drain').then(() => undefined) : null);
-      if (!done) await streamSearch(planned, { ...searchOpts, onProgress: progress.update, onWarning, ready }, sink);
+      if (!done) await streamSearch(planned, { ...searchOpts, onProgress: progress.update, onWarning, ready: stdoutDrain }, sink);
       progress.done();
       issues.summary();
     } finally {
