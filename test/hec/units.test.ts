@@ -102,6 +102,15 @@ describe('splitValues with a member key (one pass)', () => {
 describe('batch builders hand over their parse', () => {
   const token = { name: 't', token: 'x', defaultIndex: 'main', indexes: [], useAck: false, disabled: false } as unknown as Parameters<typeof parseEventBatch>[1]['token'];
   const ctx = { token, now: 1_700_000_000, defaultHost: 'here', maxJsonDepth: 8 };
+  /** The HEC reply body of a batch parseEventBatch refuses. */
+  const refused = (body: string) => {
+    try {
+      parseEventBatch(body, ctx, { autoExtractTimestamp: false, defaults: {} });
+    } catch (e) {
+      return (e as { reply: { body: Record<string, unknown> } }).reply.body;
+    }
+    throw new Error('accepted');
+  };
 
   it('/event: an object event carries the parse of its exact `_raw`; a string event only when it was parsed', () => {
     const body = '{"event": {"process_exec":{"process":{"pid":1}},"node_name":"n1","time":"2026-01-01T00:00:00Z", "big": 12345678901234567890}}\n' + '{"event":"plain","host":"h"}{"event":[1,2],"host":"h"}';
@@ -129,14 +138,6 @@ describe('batch builders hand over their parse', () => {
     const deep = (n: number) => '['.repeat(n) + ']'.repeat(n);
     // Depth 8 is the limit here: the envelope (1) holding 7 arrays passes, 8 arrays do not.
     expect(parseEventBatch(`{"event":${deep(7)}}`, ctx, { autoExtractTimestamp: false, defaults: {} })).toHaveLength(1);
-    const refused = (body: string) => {
-      try {
-        parseEventBatch(body, ctx, { autoExtractTimestamp: false, defaults: {} });
-      } catch (e) {
-        return (e as { reply: { body: Record<string, unknown> } }).reply.body;
-      }
-      throw new Error('accepted');
-    };
     expect(refused(`{"event":"a"}{"event":${deep(8)}}`)).toMatchObject({ code: 6, 'invalid-event-number': 1 });
     // Brackets inside strings do not nest.
     expect(parseEventBatch(`{"event":"${'['.repeat(50)}"}`, ctx, { autoExtractTimestamp: false, defaults: {} })[0]!._raw).toBe('['.repeat(50));
@@ -150,14 +151,6 @@ describe('batch builders hand over their parse', () => {
   });
 
   it('refuses a lone surrogate escape in a string event or its metadata (no UTF-8 form), as invalid UTF-8; an object event keeps it as text', () => {
-    const refused = (body: string) => {
-      try {
-        parseEventBatch(body, ctx, { autoExtractTimestamp: false, defaults: {} });
-      } catch (e) {
-        return (e as { reply: { body: Record<string, unknown> } }).reply.body;
-      }
-      throw new Error('accepted');
-    };
     expect(refused('{"event":"ok"}{"event":"a\\ud800b"}')).toMatchObject({ code: 6, 'invalid-event-number': 1 });
     expect(refused('{"event":"lone low \\udc00"}')).toMatchObject({ code: 6, 'invalid-event-number': 0 });
     for (const key of ['host', 'source', 'sourcetype']) expect(refused(`{"event":"a"}{"event":"b"}{"event":"c","${key}":"x\\ud83d"}`), key).toMatchObject({ code: 6, 'invalid-event-number': 2 });
