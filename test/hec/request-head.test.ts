@@ -9,6 +9,14 @@
 import { describe, expect, it } from 'vitest';
 import { TOKEN, rawConnection, send, start } from './helpers.js';
 
+/** A HEC post of `event` with the test token, as raw request text. */
+const post = (event: string) => `POST /services/collector/event HTTP/1.1\r\nHost: hec\r\nAuthorization: Splunk ${TOKEN}\r\nContent-Length: ${event.length}\r\n\r\n${event}`;
+
+/** Waits (up to 2 s) until the held store holds `n` batches. */
+async function held(h: { store: { held: unknown[] } }, n: number): Promise<void> {
+  for (let i = 0; i < 100 && h.store.held.length < n; i++) await new Promise((r) => setTimeout(r, 20));
+}
+
 describe('HEC: Host header lines', () => {
   it('an HTTP/1.1 request without Host, or with two, is 400 with a HEC body, the connection closed, nothing stored', async () => {
     const h = await start();
@@ -89,9 +97,8 @@ describe('HEC: CONNECT', () => {
     const h = await start();
     try {
       h.store.hold = true;
-      const e = '{"event":"x"}';
-      const c = await rawConnection(h.url, `POST /services/collector/event HTTP/1.1\r\nHost: hec\r\nAuthorization: Splunk ${TOKEN}\r\nContent-Length: ${e.length}\r\n\r\n${e}CONNECT 127.0.0.1:22 HTTP/1.1\r\nHost: 127.0.0.1:22\r\n\r\n`);
-      for (let i = 0; i < 100 && h.store.held.length === 0; i++) await new Promise((r) => setTimeout(r, 20));
+      const c = await rawConnection(h.url, `${post('{"event":"x"}')}CONNECT 127.0.0.1:22 HTTP/1.1\r\nHost: 127.0.0.1:22\r\n\r\n`);
+      await held(h, 1);
       expect(await c.closed(200)).toEqual({ closed: false, status: null, body: '' });
       h.store.release();
       const r = await c.closed(5_000);
@@ -115,12 +122,11 @@ describe('HEC: a malformed request pipelined behind posts still waiting', () => 
     const h = await start();
     try {
       h.store.hold = true;
-      const event = '{"event":"kept"}';
-      const post = `POST /services/collector/event HTTP/1.1\r\nHost: hec\r\nAuthorization: Splunk ${TOKEN}\r\nContent-Length: ${event.length}\r\n\r\n${event}`;
+      const kept = post('{"event":"kept"}');
       // The third request's chunked body runs into a request line: a bad chunk size (a parse error) behind two posts.
       const broken = `POST /services/collector/event HTTP/1.1\r\nHost: hec\r\nAuthorization: Splunk ${TOKEN}\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nabcde\r\nGET /services/collector/health HTTP/1.1\r\nHost: hec\r\n\r\n`;
-      const c = await rawConnection(h.url, post + post + broken);
-      for (let i = 0; i < 100 && h.store.held.length < 2; i++) await new Promise((r) => setTimeout(r, 20));
+      const c = await rawConnection(h.url, kept + kept + broken);
+      await held(h, 2);
       expect(h.store.held.length).toBe(2);
       h.store.release();
       const r = await c.closed(5_000);
@@ -145,10 +151,9 @@ describe('HEC: a client that half-closes after its requests', () => {
     const h = await start();
     try {
       h.store.hold = true;
-      const post = (e: string) => `POST /services/collector/event HTTP/1.1\r\nHost: hec\r\nAuthorization: Splunk ${TOKEN}\r\nContent-Length: ${e.length}\r\n\r\n${e}`;
       const c = await rawConnection(h.url, post('{"event":"one"}') + post('{"event":"two"}'));
       c.socket.end();
-      for (let i = 0; i < 100 && h.store.held.length < 2; i++) await new Promise((r) => setTimeout(r, 20));
+      await held(h, 2);
       h.store.release();
       const r = await c.closed(5_000);
       expect(r.closed).toBe(true);
@@ -196,9 +201,8 @@ describe('HEC: an early reply pipelined behind a slow post', () => {
     const h = await start();
     try {
       h.store.hold = true;
-      const e = '{"event":"slow"}';
-      const c = await rawConnection(h.url, `POST /services/collector/event HTTP/1.1\r\nHost: hec\r\nAuthorization: Splunk ${TOKEN}\r\nContent-Length: ${e.length}\r\n\r\n${e}POST /services/collector/event HTTP/1.1\r\nHost: hec\r\nAuthorization: Splunk wrong\r\nContent-Length: 100\r\n\r\nabc`);
-      for (let i = 0; i < 100 && h.store.held.length === 0; i++) await new Promise((r) => setTimeout(r, 20));
+      const c = await rawConnection(h.url, `${post('{"event":"slow"}')}POST /services/collector/event HTTP/1.1\r\nHost: hec\r\nAuthorization: Splunk wrong\r\nContent-Length: 100\r\n\r\nabc`);
+      await held(h, 1);
       expect(await c.closed(2_500)).toEqual({ closed: false, status: null, body: '' });
       h.store.release();
       await c.closed(5_000);
