@@ -18,6 +18,14 @@ export interface HttpServer {
   close(drainMs?: number): Promise<void>;
 }
 
+/** An API error reply written before the app (or instead of it), the request's body drained; `close` ends the connection. */
+function refuse(req: IncomingMessage, res: ServerResponse, status: number, code: string, message: string, close = true): void {
+  const body = JSON.stringify({ error: { code, message } });
+  res.writeHead(status, { 'Content-Type': 'application/json', 'Content-Length': Buffer.byteLength(body), ...(close ? { Connection: 'close' } : {}) });
+  res.end(body);
+  req.resume();
+}
+
 /**
  * Hands `listener` at most `max` requests per connection that still wait for their reply (`pipelineGuard`:
  * six connections pipelining the console's bundle thousands of times, unread, took the process past 2.5 GB in
@@ -26,18 +34,9 @@ export interface HttpServer {
  */
 function guardConnections(listener: RequestListener, max: number, hostAllowed: HostCheck): RequestListener {
   // Past the limit: 503, not handled (the replies of the requests handled before it are sent first).
-  const admit = pipelineGuard(max, (req, res) => {
-    const body = JSON.stringify({ error: { code: 'UNAVAILABLE', message: `more than ${max} requests wait for their replies on this connection (http.maxPipelinedRequests): read the replies before sending more` } });
-    res.writeHead(503, { 'Content-Type': 'application/json', 'Content-Length': Buffer.byteLength(body) });
-    res.end(body);
-    req.resume();
-  });
-  const refuse = (req: IncomingMessage, res: ServerResponse, status: number, code: string, message: string): void => {
-    const body = JSON.stringify({ error: { code, message } });
-    res.writeHead(status, { 'Content-Type': 'application/json', 'Content-Length': Buffer.byteLength(body), Connection: 'close' });
-    res.end(body);
-    req.resume();
-  };
+  const admit = pipelineGuard(max, (req, res) =>
+    refuse(req, res, 503, 'UNAVAILABLE', `more than ${max} requests wait for their replies on this connection (http.maxPipelinedRequests): read the replies before sending more`, false),
+  );
   return (req: IncomingMessage, res: ServerResponse) => {
     if (!admit(req, res)) return;
     // Node's own Host check is off (`requireHostHeader: false`): its reply was a bare 400 without a body.
@@ -140,11 +139,8 @@ export async function listenHttp<E extends Env>(app: Hono<E>, config: HttpConfig
     // CONNECT (a proxy's method): node cut the connection without a reply; the API's 404 for a method no path takes.
     answerConnect(server, (req) => ({ status: 404, body: { error: { code: 'NOT_FOUND', message: `no such endpoint: CONNECT ${req.url ?? ''}` } } }));
     // Another `Expect` (RFC 9110 §10.1.1: a server may answer 417): node's own 417 had no body and kept the connection.
-    server.on('checkExpectation', (req: IncomingMessage, res: ServerResponse) => {
-      const body = JSON.stringify({ error: { code: 'USAGE', message: `unsupported expectation (Expect: ${JSON.stringify(req.headers.expect ?? '')}): only 100-continue is supported` } });
-      res.writeHead(417, { 'Content-Type': 'application/json', 'Content-Length': Buffer.byteLength(body), Connection: 'close' });
-      res.end(body);
-      req.resume();
-    });
+    server.on('checkExpectation', (req: IncomingMessage, res: ServerResponse) =>
+      refuse(req, res, 417, 'USAGE', `unsupported expectation (Expect: ${JSON.stringify(req.headers.expect ?? '')}): only 100-continue is supported`),
+    );
   });
 }
