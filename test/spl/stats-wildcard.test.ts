@@ -110,6 +110,33 @@ describe('stats with a field pattern', () => {
     expect(rowsText(await search(spl))).toEqual([{ va1: ['p', 'q'], va2: 'r', mb1: '7', 'dc(a1)': '2', 'dc(a2)': '1' }]);
   });
 
+  // SPL reference, stats, Usage, "Statistical functions that are not applied to specific fields": "With the exception
+  // of the count function, ... when you have | stats avg in a search, it returns results for | stats avg(*)."
+  it('reads a function without a field as applied to every field (stats avg is stats avg(*)), count excepted', async () => {
+    const evs = jsonEvents([
+      { g: 'a', x: 1, y: 10 },
+      { g: 'a', x: 3 },
+      { g: 'b', x: 5, y: 'n/a' },
+    ]);
+    // avg(x) (1+3+5)/3 = 3, avg(y) of its numbers: 10; count still counts the rows.
+    expect(rowsText(await search('* | table g x y | stats avg count', evs))).toEqual([{ 'avg(x)': '3', 'avg(y)': '10', count: '3' }]);
+    expect(rowsText(await search('* | table g x y | stats max BY g', evs))).toEqual([
+      { g: 'a', 'max(x)': '3', 'max(y)': '10' },
+      { g: 'b', 'max(x)': '5', 'max(y)': 'n/a' },
+    ]);
+    const rows = await search('* | table g x y | eventstats sum BY g', evs);
+    // Events come newest first: b's, then a's two.
+    expect(rowsText(rows).map((r) => [r.g, r['sum(x)'], r['sum(y)']])).toEqual([
+      ['b', '5', undefined],
+      ['a', '4', '10'],
+      ['a', '4', '10'],
+    ]);
+    // streamstats takes no pattern: the function still needs its field there.
+    const e = await errorOf('| makeresults | streamstats sum');
+    expect(e.code).toBe('SPL_BAD_ARGUMENT');
+    expect(e.message).toContain('sum needs a field');
+  });
+
   it('refuses an AS name with another number of wildcards, at the name', async () => {
     for (const [spl, name] of [
       ['| makeresults | stats values(*) AS everything', 'everything'],

@@ -132,7 +132,11 @@ export function parseAggregation(p: ArgParser, evalNeedsName = false, wildcards 
     p.next('search');
     end = close.span;
   } else if (!bp.fieldOptional) {
-    throw p.error(`${t.value} needs a field: ${t.value}(field)`, t.span, 'SPL_BAD_ARGUMENT');
+    // SPL reference, stats, "Statistical functions that are not applied to specific fields": but for count, a
+    // function without a field is read as applied to every field (`stats avg` is `stats avg(*)`; deprecated there,
+    // still documented). Only where patterns are allowed (stats, eventstats).
+    if (!wildcards) throw p.error(`${t.value} needs a field: ${t.value}(field)`, t.span, 'SPL_BAD_ARGUMENT');
+    field = '*';
   }
   const callText = p.source.text.slice(t.span.start, end.end);
   const pattern = field !== null && field.includes('*') ? field : null;
