@@ -65,6 +65,12 @@ export interface SchedulerDeps {
    * its search: the filter may have been saved while the switch was on. The content's own filters may write.
    */
   refuseFilterWritesIn?: string;
+  /**
+   * `search.maxResults`: a run's search is finalized at this many results, as Splunk's `dispatch.max_count`
+   * (savedsearches.conf.spec: "The maximum number of results before finalizing the search"): the rows so far are
+   * kept and make risk events and alerts, and the run says so in its `error`. Unset: no limit.
+   */
+  maxResults?: number;
   log?: (level: 'info' | 'warn' | 'error', message: string) => void;
   onRun?: (run: RunRecord) => void;
 }
@@ -531,9 +537,14 @@ export class Scheduler {
             : {}),
         },
         settings.runTimeoutMs,
-        { signal: AbortSignal.any([this.abort.signal, leaseLost]) },
+        { signal: AbortSignal.any([this.abort.signal, leaseLost]), ...(this.deps.maxResults !== undefined ? { limit: this.deps.maxResults } : {}) },
       );
       rows = out.rows;
+      // Finalized rather than failed: a flood of matches must not cost the detection every risk event of its run.
+      if (this.deps.maxResults !== undefined && rows.length >= this.deps.maxResults) {
+        run.error = `finalized at ${this.deps.maxResults} results (search.maxResults, as Splunk's dispatch.max_count): later results were not read`;
+        this.deps.log?.('warn', `${d.name} @ ${new Date(scheduledTime * 1000).toISOString()}: ${run.error}`);
+      }
     } catch (e) {
       if (e instanceof SearchCancelled) return 'cancelled';
       // The events could not be read (an outage, not the search's fault): not a failed run, retried (runDue).

@@ -233,10 +233,12 @@ async function localBackfill(config: VigilConfig, settings: ScheduleSettings, op
       content: () => pack,
       state,
       defaultIndexes: () => defaultSearchIndexes(events),
-      executor: new InProcessExecutor(events, () => pack),
+      // The live scheduler's result limits: a run finalized (or stopped) there is finalized (or stopped) here too.
+      executor: new InProcessExecutor(events, () => pack, { maxResults: config.search.maxResults, maxResultBytes: config.search.maxResultBytes }),
       clock: systemClock,
       settings: toggled,
       alerts: alerts.planner,
+      maxResults: config.search.maxResults,
       ...(config.node.name !== undefined ? { node: config.node.name } : {}),
     });
     const named = opts.detection?.length ? selectDetections(pack.detections, opts.detection, () => true, pack, findDetection) : undefined;
