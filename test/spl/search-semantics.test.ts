@@ -43,6 +43,16 @@ describe('search command semantics (Splunk pitfalls)', () => {
     expect(await ids('process_name IN ("BASH", cu*)')).toEqual(['a', 'b', 'd']);
   });
 
+  it('IN is an operator only in uppercase; a lowercase `in` is a term', async () => {
+    // Splunk's blog "Smooth operator | Searching for multiple field values": "The IN operator must be in uppercase",
+    // as the Search Manual's "Boolean expressions" says of AND/OR/NOT. No event holds the word `in`.
+    expect(await ids('process_name IN (bash)')).toEqual(['d']);
+    expect(await ids('process_name in (bash)')).toEqual([]);
+    expect(await ids('process_name In (bash)')).toEqual([]);
+    // Read as terms, the list's comma is no longer inside an IN list.
+    await expect(ids('process_name in (bash, curl)')).rejects.toMatchObject({ code: 'SPL_SYNTAX' });
+  });
+
   it('compares numerically when both sides are numbers', async () => {
     expect(await ids('n>6')).toEqual(['b', 'c', 'd']);
     expect(await ids('n<=5')).toEqual(['a']);

@@ -522,8 +522,9 @@ export class ArgParser {
     if (t.kind === 'word' || t.kind === 'string') {
       this.next('search');
       const n = this.peek('search');
-      // field IN (v1, v2, ...)
-      if (n.kind === 'word' && n.value.toUpperCase() === 'IN' && this.peek2('search').kind === 'lparen') {
+      // field IN (v1, v2, ...). Uppercase only, as AND/OR/NOT, CASE() and TERM(): Splunk's "Smooth operator" post
+      // on the IN operator: "The IN operator must be in uppercase"; a lowercase `in` is a term.
+      if (n.kind === 'word' && n.value === 'IN' && this.peek2('search').kind === 'lparen') {
         this.next('search');
         this.next('search');
         const values: SearchValue[] = [];
