@@ -108,6 +108,21 @@ describe('stats', () => {
     expect(rows).toEqual([{ f: 'x', l: '9', e: '9', t: 'x' }]);
   });
 
+  // SPL reference, "Event order functions": its table of six results in this order, 2020-04-28 00:15:05,
+  // 2020-05-01 00:15:04, 2020-04-30 00:15:02, 2020-04-28 00:15:01, 2020-05-01 00:15:05, 2020-04-27 00:15:01:
+  // first is the 1st, last the 6th, latest the 5th, earliest the 6th ("both the chronologically earliest event
+  // and the last event"). earliest_time/latest_time ("Time functions") are those results' UNIX times.
+  it('first, last, earliest and latest pick the results of the reference table, in stats, chart and eventstats', async () => {
+    const times = ['2020-04-28 00:15:05', '2020-05-01 00:15:04', '2020-04-30 00:15:02', '2020-04-28 00:15:01', '2020-05-01 00:15:05', '2020-04-27 00:15:01'];
+    const table = `| makeresults count=6 | streamstats count as n | eval _time=strptime(case(${times.map((t, i) => `n=${i + 1}, "${t}"`).join(', ')}), "%Y-%m-%d %H:%M:%S")`;
+    const fns = 'first(n) as f last(n) as l earliest(n) as e latest(n) as t';
+    const want = { f: 1, l: 6, e: 6, t: 5 };
+    expect(await run(`${table} | stats ${fns} earliest_time(n) as et latest_time(n) as lt`)).toEqual([{ ...want, et: 1587946501, lt: 1588292105 }]);
+    expect(await run(`${table} | chart ${fns}`)).toEqual([want]);
+    const each = await run(`${table} | eventstats ${fns} | table f l e t`);
+    expect(each).toEqual(Array.from({ length: 6 }, () => want));
+  });
+
   it('list() keeps event order and duplicates', async () => {
     const rows = rowsText(await search('* g=a | stats list(v) as l', events));
     expect(rows).toEqual([{ l: ['apple', 'Apple', 'apple'] }]);
