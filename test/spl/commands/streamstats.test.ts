@@ -94,6 +94,17 @@ describe('streamstats', () => {
     expect(after.map((r) => r.c)).toEqual([0, 1, 2, 0, 1, 2]);
   });
 
+  // Search Reference, "streamstats command usage", Resetting the aggregations: the same host/bytes with action LOGON,
+  // APP_START, FILE_DOWNLOAD, REBOOT, LOGON, LOGON; `sum(bytes) AS total_bytes BY host` resetting after REBOOT gives
+  // 100 200 500 550 150 100 ("reset for both the y and x hosts in the next events"), before it 100 200 500 50 150 150.
+  it('resets every host on the REBOOT result as the reference table shows, after and before', async () => {
+    const data = `${DOC} | eval action=case(n=1 OR n=5 OR n=6, "LOGON", n=2, "APP_START", n=3, "FILE_DOWNLOAD", n=4, "REBOOT")`;
+    const total = async (reset: string) =>
+      (await run(`${data} | streamstats ${reset}="(action=\\"REBOOT\\")" sum(bytes) AS total_bytes BY host | table total_bytes`)).map((r) => r.total_bytes);
+    expect(await total('reset_after')).toEqual([100, 200, 500, 550, 150, 100]);
+    expect(await total('reset_before')).toEqual([100, 200, 500, 50, 150, 150]);
+  });
+
   it('rejects bad arguments at their position', async () => {
     const cases: [string, string, string][] = [
       ['| makeresults | streamstats window=x count', 'x', 'SPL_BAD_ARGUMENT'],
