@@ -239,8 +239,18 @@ export class Scheduler {
     const heldElsewhere = new Set<string>();
     this.deps.matchIndex?.setDetections(this.enabledDetections(), this.deps.content(), this.settings.tz);
     const now = this.deps.clock.now();
+    let enabled: ReadonlySet<string> | null = null;
+    let checkedAt = now;
     for (const r of await this.due(now)) {
       if (this.abort.signal.aborted) break;
+      // A pass may last hours (a detection every minute whose runs take minutes): one disabled meanwhile (console,
+      // API) stops at its next run, not after its whole backlog ("You cannot run a disabled search").
+      const at = this.deps.clock.now();
+      if (at - checkedAt >= 1) {
+        enabled = new Set(this.enabledDetections().map((d) => d.id));
+        checkedAt = at;
+      }
+      if (enabled !== null && !enabled.has(r.detection.id)) continue;
       // A detection whose search met a store outage waits STORE_RETRY_S, its cursor before the run (due again then).
       if ((this.storeRetryAt.get(r.detection.id) ?? 0) > now) {
         heldElsewhere.add(r.detection.id);
