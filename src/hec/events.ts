@@ -5,7 +5,7 @@
 import type { Event, IndexedFields } from '../events/event.js';
 import type { HecTokenConfig } from '../config/config.js';
 import { INDEX_NAME } from '../config/config.js';
-import { parseJsonLine, parseTetragonTime, tetragonSourcetype, SOURCETYPE_ISOVALENT } from '../sources/tetragon.js';
+import { nodeNameHost, parseJsonLine, parseTetragonTime, tetragonSourcetype, SOURCETYPE_ISOVALENT } from '../sources/tetragon.js';
 import { eventKind, isJsonObject } from '../normalize/tetragon-kind.js';
 import { detach } from '../normalize/tetragon-index.js';
 import { isoTime } from '../spl/time/modifiers.js';
@@ -87,9 +87,7 @@ function routedSourcetype(given: string | undefined, kind: string | null): strin
 }
 
 function hostOf(json: unknown): string | undefined {
-  if (!isJsonObject(json)) return undefined;
-  const n = json['node_name'];
-  return typeof n === 'string' && n !== '' ? n : undefined;
+  return isJsonObject(json) ? (nodeNameHost(json['node_name']) ?? undefined) : undefined;
 }
 
 /** `_time` from a Tetragon event's RFC3339 `time`; null when absent, invalid or out of the storable range. */

@@ -98,6 +98,16 @@ export function parseTetragonTime(text: string): number | null {
   return (secs * 1_000_000 + micros) / 1_000_000;
 }
 
+/**
+ * The host a `node_name` value gives: null when it is not a non-empty string. A lone surrogate escape (`"\ud800"`,
+ * valid JSON) has no UTF-8 form and becomes U+FFFD, as Splunk keeps text in UTF-8: written to the store it came back
+ * as three U+FFFD (its bytes ED A0 80), so the same line had another host read from a file than from the store.
+ */
+export function nodeNameHost(v: unknown): string | null {
+  if (typeof v !== 'string' || v === '') return null;
+  return v.isWellFormed() ? v : v.toWellFormed();
+}
+
 export interface ToEventContext {
   index: string;
   source: string;
@@ -153,13 +163,12 @@ export function toEvent(line: string, ctx: ToEventContext): ToEventOutcome {
     if (time === null) return { ok: false, reason: `bad time ${typeof t === 'string' ? `"${t}"` : JSON.stringify(t)}` };
   }
 
-  const nodeName = json['node_name'];
   const event: Event = {
     _time: time,
     index: ctx.index,
     sourcetype: ctx.sourcetype ?? tetragonSourcetype(eventKind(json)),
     source: ctx.source,
-    host: ctx.host ?? (typeof nodeName === 'string' && nodeName !== '' ? nodeName : ctx.defaultHost),
+    host: ctx.host ?? nodeNameHost(json['node_name']) ?? ctx.defaultHost,
     _raw: line,
     json,
   };
@@ -192,7 +201,7 @@ export function toEventFromSpans(line: string, spans: number[], ctx: ToEventCont
     index: ctx.index,
     sourcetype: ctx.sourcetype ?? tetragonSourcetype(spansKind(spans)),
     source: ctx.source,
-    host: ctx.host ?? (nodeName !== null && nodeName !== '' ? nodeName : ctx.defaultHost),
+    host: ctx.host ?? nodeNameHost(nodeName) ?? ctx.defaultHost,
     _raw: line,
     spans,
   };

@@ -160,6 +160,14 @@ describe('batch builders hand over their parse', () => {
     expect(obj!._raw).toBe('{"msg":"\\ud800"}');
   });
 
+  it('a Tetragon event whose node_name holds a lone surrogate escape gets U+FFFD in its host, as a file read gives', () => {
+    // Splunk keeps text as UTF-8 ("Configure character set encoding", help.splunk.com Get Data In), where a lone
+    // surrogate has no form: the store kept its bytes as three U+FFFD, a file read the surrogate itself.
+    const [e] = parseEventBatch('{"event":{"process_exec":{"process":{"pid":1}},"node_name":"n\\ud800","time":"2026-01-01T00:00:00Z"}}', ctx, { autoExtractTimestamp: false, defaults: {} });
+    expect(e!.host).toBe('n\uFFFD');
+    expect(e!._raw).toContain('"n\\ud800"');
+  });
+
   it('/raw: JSON lines carry their parse', () => {
     const [a, b] = parseRawBatch('{"process_exec":{"process":{"pid":1}},"node_name":"n1","time":"2026-01-01T00:00:00Z"}\nnot json\n', {}, ctx);
     expect(a!.json).toEqual(JSON.parse(a!._raw));
