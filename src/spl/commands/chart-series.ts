@@ -55,7 +55,7 @@ export function seriesDefaults(): Omit<SeriesArgs, 'aggregations' | 'by' | 'coun
 }
 
 /** Applies one of SERIES_OPTIONS; false when `key` is another command option. */
-export function seriesOption(p: ArgParser, o: { key: string; value: string; valueSpan: Span }, args: SeriesArgs): boolean {
+export function seriesOption(p: ArgParser, o: { key: string; value: string; valueSpan: Span; quoted?: boolean }, args: SeriesArgs): boolean {
   switch (o.key) {
     case 'limit': {
       // limit=<int> | top<int> | bottom<int> (SPL reference, timechart and chart: chart-limit-opt).
@@ -65,9 +65,13 @@ export function seriesOption(p: ArgParser, o: { key: string; value: string; valu
       args.limit = p.parseInt(m[2]!, o.valueSpan);
       return true;
     }
-    case 'agg':
-      args.agg = scoreFunction(p, o.value, o.valueSpan);
+    case 'agg': {
+      // `agg=<stats-agg-term>` (SPL reference, timechart and chart): the call's parenthesised field is glued to the
+      // function name, read here as the value's rest (`agg=max(x)`), not left to the aggregations.
+      const call = o.quoted ? { name: o.value, span: o.valueSpan } : p.withCall(o.value, o.valueSpan);
+      args.agg = scoreFunction(p, call.name, call.span);
       return true;
+    }
     case 'sep':
     case 'format':
     case 'otherstr':

@@ -94,6 +94,13 @@ describe('chart over a row-split by a column-split', () => {
       { host: 'www2', 200: 30 },
       { host: 'www3', OTHER: 50 },
     ]);
+    // "agg=<stats-agg-term>": agg=max(bytes) ranks by the largest cell instead: 200 -> max(50, 30) = 50, 404 -> 20,
+    // 503 -> 50; the tie goes to 503 ("10 takes precedence over 9"), 200 and 404 merge into OTHER.
+    expect(await run(`${web} | chart limit=1 agg=max(bytes) usenull=f sum(bytes) over host by status`)).toEqual([
+      { host: 'www1', OTHER: 70 },
+      { host: 'www2', OTHER: 30 },
+      { host: 'www3', 503: 50 },
+    ]);
   });
 
   it('names the columns of several aggregations "<aggregation>: <value>", per aggregation in turn; empty cells stay empty', async () => {

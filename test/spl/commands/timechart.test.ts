@@ -144,6 +144,14 @@ describe('timechart BY a split-by field', () => {
       { _time: H, OTHER: 8, _span: 3600 },
       { _time: H + 3600, c: 7, NULL: 9, OTHER: 3, _span: 3600 },
     ]);
+    // The syntax is "agg=<stats-agg-term>", a call with its field: agg=max(x) scores as agg=max, before or after the
+    // aggregation (the series' values, whatever the field named).
+    for (const spl of ['limit=2 agg=max(x) sum(x) by host', 'limit=2 sum(x) by host agg=max(x)']) {
+      expect(await run(`${rows(hosts)} | timechart span=1h ${spl}`)).toEqual([
+        { _time: H, OTHER: 8, _span: 3600 },
+        { _time: H + 3600, c: 7, NULL: 9, OTHER: 3, _span: 3600 },
+      ]);
+    }
     // OTHER of avg is the average of the other series' rows, not of their averages: 00:00 holds b 5 alone and
     // a (1, 2): limit=1 keeps NULL (avg 9), OTHER 00:00 = (1+5+2)/3, 01:00 = (7+3)/2.
     expect(await run(`${rows(hosts)} | timechart span=1h limit=1 avg(x) by host`)).toEqual([
