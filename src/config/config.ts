@@ -81,6 +81,11 @@ export interface HecConfig extends ClientIdentityConfig {
   maxJsonDepth: number;
   /** Requests one connection may pipeline ahead of their replies (`hec.maxPipelinedRequests`); one more closes it. */
   maxPipelinedRequests: number;
+  /**
+   * Connections open at once (`hec.maxConnections`); past it a new one is closed before it is read. Absent: no cap
+   * but the process's descriptor limit (idle ones are closed by the timeouts).
+   */
+  maxConnections?: number;
   /** Request line and headers, bytes (`hec.maxHeaderBytes`, node's `maxHeaderSize`); 431 beyond. */
   maxHeaderBytes: number;
 }
@@ -927,7 +932,7 @@ export async function loadConfig(options: LoadConfigOptions = {}): Promise<Vigil
   if (envGeoipDb !== undefined) geoipDb = resolve(cwd, envGeoipDb);
   if (flags.geoipDb !== undefined) geoipDb = resolve(cwd, flags.geoipDb);
 
-  const hecRaw = mapping(w, ['hec'], data['hec'], ['host', 'port', 'tls', 'maxBodyBytes', 'maxInflightBytes', 'maxInflightBytesPerClient', 'maxJsonDepth', 'maxPipelinedRequests', 'maxHeaderBytes', 'autoCreateIndexes', ...TIMEOUT_KEYS, 'tokens', ...CLIENT_KEYS]);
+  const hecRaw = mapping(w, ['hec'], data['hec'], ['host', 'port', 'tls', 'maxBodyBytes', 'maxInflightBytes', 'maxInflightBytesPerClient', 'maxJsonDepth', 'maxPipelinedRequests', 'maxConnections', 'maxHeaderBytes', 'autoCreateIndexes', ...TIMEOUT_KEYS, 'tokens', ...CLIENT_KEYS]);
   let hecPort = hecRaw['port'] === undefined ? DEFAULTS.hecPort : port(w.at(['hec', 'port']), '"hec.port"', hecRaw['port']);
   if (nonEmpty(env['VIGIL_HEC_PORT']) !== undefined) hecPort = port('', 'VIGIL_HEC_PORT', env['VIGIL_HEC_PORT']);
   if (flags.hecPort !== undefined) hecPort = port('', '--hec-port', flags.hecPort);
@@ -1007,6 +1012,10 @@ export async function loadConfig(options: LoadConfigOptions = {}): Promise<Vigil
     ...clientSettings(w, 'hec', hecRaw),
   };
   if (hecTls) hec.tls = hecTls;
+  // Unset (the default) is no cap: a count would have to sit below every host's descriptor limit to mean anything.
+  if (hecRaw['maxConnections'] !== undefined && hecRaw['maxConnections'] !== null) {
+    hec.maxConnections = count(w, ['hec', 'maxConnections'], hecRaw['maxConnections'], 0, 1);
+  }
   const httpMaxBodyBytes = bodyBytes(w, ['http', 'maxBodyBytes'], httpRaw['maxBodyBytes'], DEFAULTS.httpMaxBodyBytes);
   const httpMaxInflightBytes = size(w, ['http', 'maxInflightBytes'], httpRaw['maxInflightBytes'], Math.max(DEFAULTS.httpMaxInflightBytes, httpMaxBodyBytes));
   if (httpMaxInflightBytes < httpMaxBodyBytes) {

@@ -195,6 +195,29 @@ function header(req: IncomingMessage, name: string): string | undefined {
   return Array.isArray(v) ? v[0] : v;
 }
 
+/** A port at `hec.maxConnections` says so at most this often (a flood would log every connection it refuses). */
+const CAP_LOG_MS = 60_000;
+
+/**
+ * `hec.maxConnections`: node closes each connection past it at once, unread and unanswered (a HEC client retries as
+ * after any network error), so idle connections cannot take the descriptors the store, the search workers and the
+ * API need (those failed with EMFILE instead). Logged at the first refusal, then at most once a minute.
+ */
+function capConnections(server: Server, max: number | undefined, log: HecLog): void {
+  if (max === undefined) return;
+  server.maxConnections = max;
+  let refused = 0;
+  let loggedAt = -Infinity;
+  server.on('drop', () => {
+    refused++;
+    const now = Date.now();
+    if (now - loggedAt < CAP_LOG_MS) return;
+    loggedAt = now;
+    log('warn', `HEC: ${max} connections are open (hec.maxConnections): new ones are closed unanswered (${refused} since the last report)`);
+    refused = 0;
+  });
+}
+
 function isBlankText(text: string): boolean {
   for (let i = 0; i < text.length; i++) if (!isJsonSpace(text.charCodeAt(i))) return false;
   return true;
@@ -538,6 +561,7 @@ export function createHecServer(options: HecServerOptions): HecServer {
         server = createHttpServer({ ...nodeTimeouts(config.timeouts), maxHeaderSize: config.maxHeaderBytes, requireHostHeader: false }, (req, res) => onRequest(req, res));
       }
       keepHalfOpen(server);
+      capConnections(server, config.maxConnections, log);
       // What node refuses before a handler runs gets a HEC reply too (it was a bare 431/400/408), counted as a request.
       answerClientErrors(server, (_kind, status, reason) => hecClientErrorReply(status, reason, config), (status, handled) => {
         if (!handled) stats.request(null);
