@@ -24,11 +24,11 @@ import { scratchDir } from './helpers.js';
  * (scanTetragonLine + toEventFromSpans, spans into `_raw`), the scan of a decoded text (an event read back from the
  * store), a FileSource on this thread and on its read thread, and the line-scan prefilter. Real lines (the shared
  * datasets when present, the repository's fixtures) and generated ones of every Tetragon kind are re-spelled in the
- * ways JSON allows and producers differ in: `\uXXXX` and `\/` escapes in keys and values, non-ASCII text, duplicate
- * keys (JSON.parse keeps the last, as Splunk's KV_MODE=json json parser does for an object's member), other key
+ * ways JSON allows and producers differ in: `\uXXXX` and `\/` escapes in keys and values, non-ASCII text, lone
+ * surrogates, duplicate keys (JSON.parse keeps the last; Splunk's docs do not say what KV_MODE=json does), other key
  * orders, unknown members, scalars of other types where a string is expected, huge numbers, deep nesting, white
- * space between tokens, CRLF line ends. Every path must give the same events, the same fields and the same search
- * results.
+ * space between tokens, CRLF line ends, missing times. Every path must give the same events, the same fields and
+ * the same search results (the file with and without its prefilter, on a read thread, and copied into the store).
  */
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
@@ -338,7 +338,7 @@ function namesFor(line: string): string[] {
   return [...new Set([...TETRAGON_CIM_FIELDS, ...extractAll(JSON.parse(line)).keys(), ...EXTRA_NAMES])];
 }
 
-/** Reads one line every in-process way; the parse path's event, or null when it is malformed (the others agree). */
+/** Reads one line every in-process way and compares each with the parse path; whether the byte scan indexed it. */
 function sameEverywhere(line: string): { indexed: boolean } {
   const slow = toEvent(line, ctx);
   const bytes = Buffer.from(line);
