@@ -127,7 +127,7 @@ export class Lexer {
     return this.searchWord(start, spaceBefore);
   }
 
-  /** A bare word in search mode; `\"` and `\\` inside it stand for `"` and `\`. */
+  /** A bare word in search mode; `\"`, `\\` and `\|` inside it stand for `"`, `\` and `|` (see `quoted`). */
   private searchWord(start: number, spaceBefore: boolean): Token {
     const t = this.source.text;
     let i = start;
@@ -135,7 +135,7 @@ export class Lexer {
     let from = start;
     while (i < this.end) {
       const ch = t[i]!;
-      if (ch === '\\' && (t[i + 1] === '"' || t[i + 1] === '\\')) {
+      if (ch === '\\' && (t[i + 1] === '"' || t[i + 1] === '\\' || t[i + 1] === '|')) {
         value += t.slice(from, i) + t[i + 1];
         i += 2;
         from = i;
@@ -200,8 +200,10 @@ export class Lexer {
       const ch = t[i]!;
       if (ch === '\\' && i + 1 < this.end) {
         const n = t[i + 1]!;
-        // SPL unescapes only \" and \\; every other backslash is kept (regexes rely on it).
-        if (n === q || n === '\\') {
+        // SPL unescapes only \", \\ and \| (the search reference, "Quotes and escaping characters": backslash
+        // "is used to escape quotes, pipes, and itself", also inside quotation marks); every other backslash is
+        // kept, as Splunk keeps a sequence it does not know (`\d` reaches a regex as `\d`).
+        if (n === q || n === '\\' || n === '|') {
           out += n;
           i += 2;
           continue;

@@ -398,7 +398,7 @@ export class ArgParser {
       }
       if (!bare) pieces.push({ from: value.length, at: i });
       bare = true;
-      if (c === '\\' && (text[i + 1] === '"' || text[i + 1] === '\\')) {
+      if (c === '\\' && (text[i + 1] === '"' || text[i + 1] === '\\' || text[i + 1] === '|')) {
         value += text[i + 1];
         i += 2;
       } else {

@@ -15,7 +15,7 @@ import { Row } from '../../../src/events/result.js';
  * mv_to_json_array in "Multivalue eval functions"), quoted above each; vigil writes JSON compactly (no spaces).
  */
 
-/** `text` as an SPL string literal (SPL unescapes only \" and \\). */
+/** `text` as an SPL string literal (SPL unescapes \", \\ and \|; every backslash is doubled here). */
 const q = (text: string) => `"${text.replace(/\\/g, '\\\\').replace(/"/g, '\\"')}"`;
 
 /** The fields one `| makeresults | eval ...` result ends with, without _time. */
