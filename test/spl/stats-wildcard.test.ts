@@ -263,6 +263,8 @@ describe('stats with a field pattern, split over partitions', () => {
         '* | stats values(process*) AS * count BY node_name',
         '* | stats dc(*) AS dc_* min(_time) AS first BY process_name',
         'sourcetype="cisco:isovalent:processExec" | stats latest(parent*) earliest(pod*) AS first_pod* BY process_name | sort process_name',
+        // A function without a field is the same pattern (`stats max` is `stats max(*)`).
+        '* | stats max dc BY node_name',
       ],
       7,
       1_795_200_000,
