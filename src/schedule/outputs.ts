@@ -1,9 +1,9 @@
 import { createHash } from 'node:crypto';
 import { RISK_INDEX, NOTABLE_INDEX, type Event } from '../events/event.js';
-import type { Result } from '../events/result.js';
+import type { Result, Row } from '../events/result.js';
 import { toText, valuesKey, valuesOf } from '../events/value.js';
 import type { Detection } from '../detections/detection.js';
-import { riskEventsFor } from '../risk/risk-events.js';
+import { riskEventMaker } from '../risk/risk-events.js';
 import type { SearchWindow } from '../detections/run.js';
 import { resultToJson, resultToJsonText } from '../outputs/json.js';
 import { STASH_SOURCETYPE } from '../normalize/stash.js';
@@ -33,11 +33,20 @@ export function throttleKey(d: Detection, row: Result): string | null {
  */
 export function riskEventsOfRun(d: Detection, rows: readonly Result[], scheduledTime: number, window: SearchWindow): Event[] {
   const rid = runId(d.id, scheduledTime);
-  return riskEventsFor(d, rows, scheduledTime, window).map((ev, i) => {
-    ev.set('run_id', rid);
-    ev.set('risk_event_id', sha(`${rid}#${i}`));
-    return { _time: ev.get('_time') as number, index: RISK_INDEX, sourcetype: STASH_SOURCETYPE, source: d.name, host: 'vigil', _raw: resultToJsonText(ev, 'UTC', '_time') };
-  });
+  const make = riskEventMaker(d, scheduledTime, window);
+  const out: Event[] = [];
+  const made: Row[] = [];
+  // A row's events are written out and let go before the next row's are made, not all held as rows beside their text.
+  for (const row of rows) {
+    make(row, made);
+    for (const ev of made) {
+      ev.set('run_id', rid);
+      ev.set('risk_event_id', sha(`${rid}#${out.length}`));
+      out.push({ _time: ev.get('_time') as number, index: RISK_INDEX, sourcetype: STASH_SOURCETYPE, source: d.name, host: 'vigil', _raw: resultToJsonText(ev, 'UTC', '_time') });
+    }
+    made.length = 0;
+  }
+  return out;
 }
 
 /**
