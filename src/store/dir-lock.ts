@@ -62,8 +62,14 @@ export class DataDirLock {
     } catch (err) {
       if (db.inTransaction) db.exec('ROLLBACK');
       db.close();
-      if ((err as { code?: string }).code === 'SQLITE_BUSY') throw lockedError(dataDir, readOwner(path));
-      throw new StoreError('STORE_IO', `cannot lock ${path}: ${(err as Error).message}`, { cause: err });
+      const code = (err as { code?: string }).code;
+      if (code === 'SQLITE_BUSY') throw lockedError(dataDir, readOwner(path));
+      // Not repaired here: a process holding a lock on the damaged file would keep it on the old file, and a
+      // new one beside it would let two writers in. The file holds only the holder's name, so removing it is safe.
+      const damaged = code === 'SQLITE_NOTADB' || code === 'SQLITE_CORRUPT'
+        ? ` (it holds no events, only the name of the process writing to the data dir: remove it, once no vigil process uses ${dataDir}, and start again)`
+        : '';
+      throw new StoreError('STORE_IO', `cannot lock ${path}: ${(err as Error).message}${damaged}`, { cause: err });
     }
   }
 
