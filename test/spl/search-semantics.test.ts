@@ -80,6 +80,27 @@ describe('search command semantics (Splunk pitfalls)', () => {
     expect(await ids('process_name=CASE(CURL)')).toEqual(['b']);
   });
 
+  it('an uppercase AND/OR is never a term: one without a term beside it is an error at it', async () => {
+    // Search Manual, "Boolean expressions with logical operators": "The operators must be capitalized" (so an
+    // uppercase OR is the operator, not the word "OR"); quoted, the word is a term: the search reference's
+    // `error "AND"`, "A search for the keyword AND without meaning the Boolean operator".
+    const at = async (spl: string) => {
+      const e = await search(spl, events).then(() => null, (x: unknown) => x);
+      expect(e).toBeInstanceOf(SplError);
+      const err = e as SplError;
+      return [err.code, err.message, spl.slice(err.span.start, err.span.end)];
+    };
+    expect(await at('pod=web-1 AND')).toEqual(['SPL_SYNTAX', 'AND needs a term on its right', 'AND']);
+    expect(await at('(pod=web-1 AND) OR pod=db-1')).toEqual(['SPL_SYNTAX', 'AND needs a term on its right', 'AND']);
+    expect(await at('pod=web-1 AND AND pod=db-1')).toEqual(['SPL_SYNTAX', 'AND needs a term on its right', 'AND']);
+    expect(await at('pod=web-1 OR OR pod=db-1')).toEqual(['SPL_SYNTAX', 'OR needs a term on its left', 'OR']);
+    expect(await at('pod=web-1 AND OR pod=db-1')).toEqual(['SPL_SYNTAX', 'AND needs a term on its right', 'AND']);
+    expect(await at('NOT OR pod=db-1')).toEqual(['SPL_SYNTAX', 'OR needs a term on its left', 'OR']);
+    expect(await ids('"no" "AND"')).toEqual([]);
+    expect(await ids('process_name "OR"')).toEqual([]);
+    expect(await ids('pod=web-1 AND pod=web-1')).toEqual(['a']);
+  });
+
   it('handles earliest/latest inside the search as the time range', async () => {
     // events are at 1700000000 + index
     expect(await ids('earliest=1700000001 latest=1700000003')).toEqual(['b', 'c']);

@@ -472,6 +472,9 @@ export class ArgParser {
       if (t.kind === 'word' && t.value === 'AND') {
         this.next('search');
         if (items.length === 0) throw this.error('AND needs a term on its left', t.span);
+        const n = this.peek('search');
+        const ends = n.kind === 'eof' || n.kind === 'rparen' || (n.kind === 'word' && (n.value === 'AND' || n.value === 'OR' || stop.includes(n.value.toLowerCase())));
+        if (ends) throw this.error('AND needs a term on its right', t.span);
         continue;
       }
       items.push(this.searchOr());
@@ -519,6 +522,9 @@ export class ArgParser {
       return inner;
     }
     if (t.kind === 'lbracket') return this.subsearch();
+    // Uppercase AND/OR are always operators ("The operators must be capitalized"), never terms: `a OR OR b` and
+    // `a AND OR b` lack a term. Quoted, they are terms (`error "AND"`).
+    if (t.kind === 'word' && (t.value === 'OR' || t.value === 'AND')) throw this.error(`${t.value} needs a term on its left`, t.span);
     if (t.kind === 'word' || t.kind === 'string') {
       this.next('search');
       const n = this.peek('search');
