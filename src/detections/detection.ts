@@ -471,8 +471,11 @@ function readThrottle(n: YamlNode): Detection['throttle'] {
   // Splunk's alert.suppress.period: "[number][time-unit]", a plain number being seconds (savedsearches.conf.spec).
   const m = period ? /^(\d+)\s*(s|m|h|d)?$/.exec(period.trim()) : null;
   if (period && !m) n.key('period').report('throttle.period must look like 30m, 24h, 7d or 86400 (seconds)');
+  // "Time values must be greater than zero" (Alerting Manual, Throttle alerts): 0 throttled nothing across runs.
+  const zero = m !== null && Number(m[1]) === 0;
+  if (zero) n.key('period').report('throttle.period must be greater than zero (Splunk refuses a suppression period of 0)');
   if (fields.length === 0) n.key('fields').report('throttle.fields needs at least one field');
-  if (!m || fields.length === 0) return null;
+  if (!m || zero || fields.length === 0) return null;
   return { fields, periodSeconds: Number(m[1]) * { s: 1, m: 60, h: 3600, d: 86400 }[(m[2] ?? 's') as 's' | 'm' | 'h' | 'd'] };
 }
 

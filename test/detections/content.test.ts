@@ -276,6 +276,18 @@ describe('hostile content', () => {
     expect(pack.problems.filter((p) => p.file.startsWith(dir)).map((p) => p.message)).toEqual(['throttle.period must look like 30m, 24h, 7d or 86400 (seconds)']);
   });
 
+  it('throttle.period 0 is refused: "Time values must be greater than zero" (Alerting Manual, Throttle alerts)', () => {
+    const throttled = (name: string, period: string) => `${detection(name, ['cron_schedule: "0 * * * *"'])}throttle:\n  fields: [risk_object]\n  period: ${period}\n`;
+    const dir = contentDir({ 'detections/a.yml': throttled('Zero', '0'), 'detections/b.yml': throttled('ZeroMinutes', '0m'), 'detections/c.yml': throttled('One', '1s') });
+    const pack = loadContent([dir]);
+    const mine = pack.detections.filter((d) => d.file.startsWith(dir));
+    expect(Object.fromEntries(mine.map((d) => [d.name, d.throttle?.periodSeconds ?? null]))).toEqual({ Zero: null, ZeroMinutes: null, One: 1 });
+    expect(pack.problems.filter((p) => p.file.startsWith(dir)).map((p) => `${p.file.slice(dir.length + 1)}:${p.line}: ${p.message}`)).toEqual([
+      'detections/a.yml:9: throttle.period must be greater than zero (Splunk refuses a suppression period of 0)',
+      'detections/b.yml:9: throttle.period must be greater than zero (Splunk refuses a suppression period of 0)',
+    ]);
+  });
+
   it('a content folder that is a file, a symlink loop or a dangling link is reported, and the other folders load', () => {
     const dir = contentDir({
       macros: 'not a folder',
