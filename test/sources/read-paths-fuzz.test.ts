@@ -401,6 +401,8 @@ describe('Tetragon lines of every shape read the same on every path (differentia
       lines.push(line);
       text += line + (r() < 0.3 ? '\r\n' : '\n');
     }
+    // The last line without its line feed (a file still being written), sometimes with its CR.
+    if (r() < 0.5) text = text.slice(0, -1);
     const path = write(`cases-${seed}.jsonl`, text);
     utimesSync(path, 1_700_000_000, 1_700_000_000);
     return { path, lines };
