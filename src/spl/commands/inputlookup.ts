@@ -29,9 +29,9 @@ const DEFAULT_MAX = 1_000_000_000;
  *   applies to the rows read, with search semantics (case-insensitive values, wildcards, `!=`...).
  * - Empty cells are absent fields (Splunk's results do not distinguish empty from missing).
  * - `append=true` makes it a non-generating command that passes its input through and adds the table
- *   rows after it (`... | stats ... | inputlookup append=t baseline | stats ...`). Decision: the planner
- *   only lets generating commands come first, so `| inputlookup append=t x` as the FIRST command is
- *   rejected there; write it without append=t.
+ *   rows after it (`... | stats ... | inputlookup append=t baseline | stats ...`). As its pipeline's first
+ *   command there is no input to append to: it generates the rows, as without it (the reference's own example
+ *   is the subsearch `[| inputlookup append=t usertogroup]`).
  * - A table that does not exist gives no rows and a warning at the name (append=true: the input passes unchanged), as
  *   Splunk's "If the lookup does not exist, a warning message is displayed"; `strict=true` makes it an error
  *   (SPL_BAD_ARGUMENT at the name), raised before any event is read.
@@ -70,6 +70,8 @@ export const inputlookupCommand = defineCommand<InputlookupArgs>({
       name = p.fieldName('a lookup table name');
     }
     if (!name) throw p.error('inputlookup needs a lookup table name', p.peek('search').span);
+    // First in its pipeline (`[| inputlookup append=t x]`, the reference's example 2) there is nothing to append to.
+    if (p.leading) append = false;
     return { name: name.name, nameSpan: name.span, append, start, max, strict, where };
   },
   kind: (a) => (a.append ? 'transforming' : 'generating'),

@@ -100,7 +100,8 @@ export function parsePipeline(
       throw new SplError('SPL_UNSUPPORTED_COMMAND', `unsupported command "${name}"`, nameSpan, source);
     }
     const p = new ArgParser(lx, source, commands, opts, nesting);
-    p.leading = i === 0;
+    // appendpipe's subpipeline (commandFirst) feeds its first command the current results: that one has input.
+    p.leading = i === 0 && !commandFirst;
     const args = commands.parseArgs(canonical, p);
     p.expectEnd();
     out.push({ name: canonical, nameSpan, span: span(implicit ? seg.start : first.span.start, trimEndOffset(text, seg.end)), implicit, args });
@@ -195,7 +196,7 @@ export class ArgParser {
   private lookahead: { mode: LexMode; token: Token; at: number } | null = null;
   /** Depth of the eval trees built here (leaves, absent, are 1). */
   private readonly depths = new WeakMap<EvalExpr, number>();
-  /** The command is its pipeline's first (`| union [ ... ] [ ... ]` generates; later, it adds to the results). */
+  /** The command is its pipeline's first, with no results before it (`| union [ ... ] [ ... ]` generates; later, or first in appendpipe's subpipeline, it adds to the results). */
   leading = false;
 
   constructor(

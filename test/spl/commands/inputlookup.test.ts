@@ -75,6 +75,18 @@ describe('inputlookup', () => {
     expect(order).toEqual([{ src: 'first' }, { src: '192.168.1.9' }]);
   });
 
+  // Search Reference, inputlookup, example 2: `... [| inputlookup append=t usertogroup]`: first in its pipeline there is
+  // no result set to append to, so it gives the table's rows (append: "the data returned from the lookup file is appended
+  // to the current set of results rather than replacing it").
+  it('append=true as the first command (a subsearch, or the search) gives the rows', async () => {
+    expect(await run('| inputlookup append=t baseline | table src')).toEqual([{ src: '10.0.0.1' }, { src: '10.0.0.2' }, { src: '192.168.1.9' }]);
+    const rows = await run('| makeresults | eval src="10.9.9.9" | table src | append [| inputlookup append=true baseline where count>6 | table src]');
+    expect(rows).toEqual([{ src: '10.9.9.9' }, { src: '10.0.0.2' }, { src: '192.168.1.9' }]);
+    // First in appendpipe's subpipeline it has the current results: it appends to them.
+    const piped = await run('| makeresults | eval src="10.9.9.9" | table src | appendpipe [inputlookup append=t baseline where count=7 | table src]');
+    expect(piped).toEqual([{ src: '10.9.9.9' }, { src: '10.9.9.9' }, { src: '192.168.1.9' }]);
+  });
+
   // Search Reference, inputlookup: "If the lookup does not exist, a warning message is displayed (but no syntax error is
   // generated)"; strict: "When set to true this argument forces the search to fail completely if inputlookup raises an
   // error ... When set to false, many inputlookup error conditions return warning messages" (default false).
