@@ -31,7 +31,8 @@ const OPTIONS = ['append', 'create_empty', 'override_if_empty', 'max', 'key_fiel
  *   append=true to an existing file keeps its header and writes only those columns, the rows after its rows.
  * - No results: the file is removed (override_if_empty=true, the default), kept (false), or made empty
  *   (create_empty=true); append=true leaves it as it is.
- * - Multivalues: their values joined with newlines (splunk_sv_csv); splunk_mv_csv adds `__mv_<field>` as `$a$;$b$`.
+ * - Multivalues: their values joined with spaces (the reference: outputlookup "merges values in a multivalued field into
+ *   single space-delimited value"); splunk_mv_csv adds `__mv_<field>` as `$a$;$b$`, which inputlookup reads back.
  * - Rows and bytes are bounded by the writer's limits (SPL_LOOKUP_WRITE at the command, nothing written).
  * - key_field/allow_updates (KV store) are refused; createinapp/create_context have one place to write: accepted.
  */
@@ -178,7 +179,7 @@ class CsvTable {
         .map(({ i, mv }) => {
           const values = i === undefined ? undefined : cells[i];
           if (!values) return '';
-          return cell(mv ? mvCellText(values) : values.join('\n'));
+          return cell(mv ? mvCellText(values) : values.join(' '));
         })
         .join(','),
     );

@@ -54,18 +54,19 @@ describe('outputlookup', () => {
     expect(file('staff.csv')).toBe('user\nx\n');
   });
 
-  it('leaves internal fields out (_time, _raw) and writes a multivalue field newline-joined, or as splunk_mv_csv', async () => {
+  it('leaves internal fields out (_time, _raw) and writes a multivalue field space-joined, or as splunk_mv_csv', async () => {
     await run('| makeresults | eval a=split("x,y", ","), b="one" | outputlookup mv.csv');
-    // makeresults gives _time: not a column. Decision (docs/spl.md): values joined with a newline, as nomv does.
-    expect(file('mv.csv')).toBe('a,b\n"x\ny",one\n');
+    // makeresults gives _time: not a column. Search Reference, outputlookup, Usage, "Multivalued fields": "the
+    // outputlookup command merges values in a multivalued field into single space-delimited value".
+    expect(file('mv.csv')).toBe('a,b\nx y,one\n');
     await run('| makeresults | eval a=mvappend("x", "$y"), b="one" | table a b | outputlookup output_format=splunk_mv_csv mv2.csv');
     // splunk_mv_csv: a __mv_<field> column beside each, the values in $...$ ($ doubled), joined with ';'; empty for one value.
-    expect(file('mv2.csv')).toBe('a,__mv_a,b,__mv_b\n"x\n$y",$x$;$$$y$,one,\n');
+    expect(file('mv2.csv')).toBe('a,__mv_a,b,__mv_b\nx $y,$x$;$$$y$,one,\n');
     // "Use output_format=splunk_mv_csv when you want to output multivalued fields to a lookup table file, and then read
     // the fields back into Splunk using the inputlookup command": the __mv_ columns give the multivalue back.
     expect(await run('| inputlookup mv2.csv')).toEqual([{ a: ['x', '$y'], b: 'one' }]);
-    // splunk_sv_csv: one value holding the newline.
-    expect(await run('| inputlookup mv.csv')).toEqual([{ a: 'x\ny', b: 'one' }]);
+    // splunk_sv_csv: one value, the values and the spaces between them.
+    expect(await run('| inputlookup mv.csv')).toEqual([{ a: 'x y', b: 'one' }]);
   });
 
   it('reads splunk_mv_csv cells by their form only ($ doubled inside; anything else: the plain column)', () => {
