@@ -67,6 +67,11 @@ export interface ExecuteOptions {
   /** Stop, successfully, after this many rows (the API's `limit`). */
   limit?: number;
   /**
+   * At the result limits (`maxResults`, `maxResultBytes`) stop successfully with the rows so far, `RunOutput.finalized`
+   * saying why, as Splunk finalizes a scheduled search at `dispatch.max_count`; otherwise it fails with SPL_LIMIT_RESULTS.
+   */
+  finalize?: boolean;
+  /**
    * Streams the rows as JSON text (`resultToJsonText` in the request's zone) instead of collecting them. A returned
    * promise holds the rows as not yet consumed until it settles: on a worker, the search pauses while more than
    * `maxBufferedChars` of its rows are not consumed (a slow client costs bounded memory, not its whole result).
@@ -113,6 +118,8 @@ export interface RunOutput {
    * (Result.columns merged, at most MAX_DECLARED_COLUMNS): a row's JSON leaves its empty cells out.
    */
   columns?: readonly string[];
+  /** Set when the search stopped at a result limit with `finalize`: which limit, and how many rows it kept. */
+  finalized?: string;
 }
 
 /** Declared columns a search reports (RunOutput.columns); the rest are left out. */
@@ -167,6 +174,8 @@ interface StreamSpec extends ResultLimits {
   progressMs: number;
   /** Whether the caller takes the search's warnings. */
   warnings: boolean;
+  /** ExecuteOptions.finalize. */
+  finalize: boolean;
   /** Flow control of a streamed search on a worker (`RowFlow`); absent in process and when rows are collected. */
   flow?: { shared: SharedArrayBuffer; maxBufferedChars: number };
 }
@@ -217,7 +226,7 @@ type SearchMessage =
   | { type: 'json'; rows: string[]; chars: number }
   | { type: 'progress'; scanned: number }
   | { type: 'warning'; message: string; span: Span | null }
-  | { type: 'done'; stats: ExecuteStats; columns?: readonly string[]; retire?: boolean }
+  | { type: 'done'; stats: ExecuteStats; columns?: readonly string[]; finalized?: string; retire?: boolean }
   | { type: 'error'; error: { code: ErrorCode; message: string; span: Span | null }; retire?: boolean };
 
 /** Rows are sent in chunks of about this many characters (and at every scanned batch). */
@@ -229,6 +238,7 @@ function specOf(opts: ExecuteOptions, limits: ResultLimits): StreamSpec {
     limit: opts.limit ?? Infinity,
     progressMs: opts.onProgress ? (opts.progressMs ?? 250) : 0,
     warnings: opts.onWarning !== undefined,
+    finalize: opts.finalize === true,
     maxResults: limits.maxResults,
     maxResultBytes: limits.maxResultBytes,
   };
@@ -267,9 +277,10 @@ async function runStreaming(req: RunRequest, source: EventSource | Promise<Event
   let chars = 0;
   let lastProgress = -Infinity;
   const declared = new DeclaredColumns();
+  let finalized: string | undefined;
   const done = (stats: ExecuteStats): SearchMessage => {
     const columns = declared.names(MAX_DECLARED_COLUMNS);
-    return columns.length ? { type: 'done', stats, columns } : { type: 'done', stats };
+    return { type: 'done', stats, ...(columns.length ? { columns } : {}), ...(finalized !== undefined ? { finalized } : {}) };
   };
   // Bounded here, where they are raised: a warning per row must not flood the worker's port or the caller.
   const warned = new Set<string>();
@@ -293,13 +304,18 @@ async function runStreaming(req: RunRequest, source: EventSource | Promise<Event
   };
   const sink: Sink = {
     push: (r: Result) => {
-      if (count >= spec.limit) return;
+      if (count >= spec.limit || finalized !== undefined) return;
       const line = spec.format === 'json' ? resultToJsonText(r, req.tz) : null;
       const o = line === null ? toObject(r) : null;
       const size = line !== null ? line.length : JSON.stringify(o).length;
       if (count >= spec.maxResults || chars + size > spec.maxResultBytes) {
         flush();
         const what = count >= spec.maxResults ? `more than ${spec.maxResults} results (search.maxResults)` : `more than ${spec.maxResultBytes} bytes of results (search.maxResultBytes)`;
+        if (spec.finalize) {
+          finalized = `finalized after ${count} results: the search returned ${what}; later results were not read`;
+          enough.abort();
+          return;
+        }
         throw new VigilError('SPL_LIMIT_RESULTS', `search "${req.name}" returned ${what} and was stopped; the first ${count} were returned`);
       }
       if (line !== null) lines.push(line);
@@ -405,7 +421,7 @@ class Job {
         return false;
       case 'done':
         this.settled = true;
-        this.resolve(m.columns ? { rows: this.rows, stats: m.stats, columns: m.columns } : { rows: this.rows, stats: m.stats });
+        this.resolve({ rows: this.rows, stats: m.stats, ...(m.columns ? { columns: m.columns } : {}), ...(m.finalized !== undefined ? { finalized: m.finalized } : {}) });
         return true;
       case 'error': {
         const { code, message, span } = m.error;

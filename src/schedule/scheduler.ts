@@ -65,12 +65,6 @@ export interface SchedulerDeps {
    * its search: the filter may have been saved while the switch was on. The content's own filters may write.
    */
   refuseFilterWritesIn?: string;
-  /**
-   * `search.maxResults`: a run's search is finalized at this many results, as Splunk's `dispatch.max_count`
-   * (savedsearches.conf.spec: "The maximum number of results before finalizing the search"): the rows so far are
-   * kept and make risk events and alerts, and the run says so in its `error`. Unset: no limit.
-   */
-  maxResults?: number;
   log?: (level: 'info' | 'warn' | 'error', message: string) => void;
   onRun?: (run: RunRecord) => void;
 }
@@ -547,12 +541,13 @@ export class Scheduler {
             : {}),
         },
         settings.runTimeoutMs,
-        { signal: AbortSignal.any([this.abort.signal, leaseLost]), ...(this.deps.maxResults !== undefined ? { limit: this.deps.maxResults } : {}) },
+        // Finalized at the result limits, as Splunk's dispatch.max_count ("The maximum number of results before finalizing
+        // the search"), not failed: a flood of matches must not cost the detection every risk event of its run.
+        { signal: AbortSignal.any([this.abort.signal, leaseLost]), finalize: true },
       );
       rows = out.rows;
-      // Finalized rather than failed: a flood of matches must not cost the detection every risk event of its run.
-      if (this.deps.maxResults !== undefined && rows.length >= this.deps.maxResults) {
-        run.error = `finalized at ${this.deps.maxResults} results (search.maxResults, as Splunk's dispatch.max_count): later results were not read`;
+      if (out.finalized !== undefined) {
+        run.error = out.finalized;
         this.deps.log?.('warn', `${d.name} @ ${new Date(scheduledTime * 1000).toISOString()}: ${run.error}`);
       }
     } catch (e) {

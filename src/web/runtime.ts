@@ -259,7 +259,6 @@ async function startOnStore(config: VigilConfig, opts: StartOptions, settings: R
     clock,
     settings: () => toggles.apply(baseSettings),
     alerts: alerts.planner,
-    maxResults: config.search.maxResults,
     ...(matchIndex ? { matchIndex } : {}),
     ...(config.node.name !== undefined ? { node: config.node.name } : {}),
     // A filter saved through the API while search.outputLookup was on may not write once it is off.

@@ -238,7 +238,6 @@ async function localBackfill(config: VigilConfig, settings: ScheduleSettings, op
       clock: systemClock,
       settings: toggled,
       alerts: alerts.planner,
-      maxResults: config.search.maxResults,
       ...(config.node.name !== undefined ? { node: config.node.name } : {}),
     });
     const named = opts.detection?.length ? selectDetections(pack.detections, opts.detection, () => true, pack, findDetection) : undefined;
