@@ -1,7 +1,9 @@
+import { isUtf8 } from 'node:buffer';
 import { accessSync, constants, readFileSync, statSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import { VigilError } from '../errors.js';
 import type { LookupTable } from '../spl/lookups.js';
+import { lineColumn } from '../spl/source.js';
 import type { ContentProblem, YamlReader } from '../yaml/reader.js';
 import { parseCsv } from './csv.js';
 import { listFiles, type ListingProblem } from './list-files.js';
@@ -117,11 +119,19 @@ function readable(file: string): boolean {
   }
 }
 
+/** What reading a table's file found that `vigil validate` should say (a file that is not UTF-8), by table. */
+const tableWarnings = new WeakMap<LookupTable, ContentProblem>();
+
+/** The warning reading this content table's file gave (it is read on first use), or undefined. */
+export function csvTableWarning(table: LookupTable): ContentProblem | undefined {
+  return tableWarnings.get(table);
+}
+
 /** A CSV table parsed on first use of its fields or rows. */
 export function lazyCsvTable(name: string, file: string, caseSensitive: boolean): LookupTable {
   let parsed: { fields: string[]; rows: Record<string, string>[] } | undefined;
-  const load = () => (parsed ??= readCsvTable(file));
-  return {
+  const load = () => (parsed ??= readCsvTable(file, (w) => tableWarnings.set(table, w)));
+  const table: LookupTable = {
     name,
     caseSensitive,
     get fields() {
@@ -131,14 +141,22 @@ export function lazyCsvTable(name: string, file: string, caseSensitive: boolean)
       return load().rows;
     },
   };
+  return table;
 }
 
-function readCsvTable(file: string): { fields: string[]; rows: Record<string, string>[] } {
-  let text: string;
+function readCsvTable(file: string, warn: (w: ContentProblem) => void): { fields: string[]; rows: Record<string, string>[] } {
+  let bytes: Buffer;
   try {
-    text = readFileSync(file, 'utf8');
+    bytes = readFileSync(file);
   } catch (e) {
     throw new VigilError('LOOKUP_NOT_FOUND', `lookup file ${file} cannot be read: ${(e as Error).message}`);
+  }
+  const text = bytes.toString('utf8');
+  // Knowledge Manager Manual, "Configure CSV lookups": "The CSV file cannot contain non-utf-8 characters". Read on (bad
+  // bytes as U+FFFD), but say so: a Latin-1 "café" in the table never matches an event's.
+  if (!isUtf8(bytes)) {
+    const { line, column } = lineColumn(text, Math.max(0, text.indexOf('\ufffd')));
+    warn({ file, line, column, severity: 'warning', code: 'CONTENT_SCHEMA', message: 'the lookup file is not UTF-8: its invalid bytes are read as U+FFFD (save it as UTF-8)' });
   }
   const rows = parseCsv(text, file);
   const header = rows[0] ?? [];

@@ -250,6 +250,18 @@ describe('hostile lookups', () => {
       `${join(dir, 'lookups', 'bad.csv')}:5:3:error:a quoted field is not closed`,
     ]);
   });
+
+  // Knowledge Manager Manual, "Configure CSV lookups": "The CSV file cannot contain non-utf-8 characters".
+  it('a CSV that is not UTF-8 is read (bad bytes as U+FFFD) and vigil validate warns at its first bad byte', () => {
+    const dir = checkout({ 'lookups/latin.yml': 'name: latin\nfilename: latin.csv\n' });
+    writeFileSync(join(dir, 'lookups', 'latin.csv'), Buffer.from('user,city\nann,Paris\nbob,K\xf6ln\n', 'latin1'));
+    const pack = loadContent([dir], { bundled: false });
+    expect(pack.lookups.get('latin')!.rows[1]).toEqual({ user: 'bob', city: 'K\ufffdln' });
+    const report = validateContent(loadContent([dir], { bundled: false }));
+    expect(report.problems.map((p) => `${p.file}:${p.line}:${p.column}:${p.severity}:${p.message}`)).toEqual([
+      `${join(dir, 'lookups', 'latin.csv')}:3:6:warning:the lookup file is not UTF-8: its invalid bytes are read as U+FFFD (save it as UTF-8)`,
+    ]);
+  });
 });
 
 describe('vigil validate: whether each detection runs on vigil', () => {
