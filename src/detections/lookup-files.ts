@@ -75,6 +75,8 @@ export function readLookupDir(
       if (top.key('collection').exists || kind === 'kvstore') skip('KV store lookups are not supported');
       else if (kind === 'mlmodel' || (filename ?? '').endsWith('.mlmodel')) skip('MLTK model lookups are not supported');
       else if (kind !== '' && kind !== 'csv') skip(`lookup_type ${kind} is not supported`);
+      // Read as text, its compressed bytes made a table of garbage.
+      else if (/\.gz$/i.test(filename ?? '')) skip('gzipped CSV lookups (.csv.gz) are not supported: unzip it to a .csv');
       else if (!filename && kind !== 'csv') top.report(`lookup ${name} needs a filename (or lookup_type: csv with ${name}.csv beside it)`);
       // A file name, as Splunk's lookups/ folder takes: a path could read any file the process can (../../etc/passwd).
       else if (filename !== undefined && !isPlainFileName(filename)) top.key('filename').report(`lookup ${name}: filename must be a file name beside ${basename(file)}, not a path`);

@@ -1,5 +1,6 @@
 import { mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
+import { gzipSync } from 'node:zlib';
 import { basename, dirname, join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadContent, type ContentPack } from '../../src/detections/content.js';
@@ -249,6 +250,14 @@ describe('hostile lookups', () => {
     expect(report.problems.map((p) => `${p.file}:${p.line}:${p.column}:${p.severity}:${p.message}`)).toEqual([
       `${join(dir, 'lookups', 'bad.csv')}:5:3:error:a quoted field is not closed`,
     ]);
+  });
+
+  it('a definition of a gzipped CSV is refused with a warning, not read as text', () => {
+    const dir = checkout({ 'lookups/gz.yml': 'name: gz\nfilename: gz.csv.gz\n' });
+    writeFileSync(join(dir, 'lookups', 'gz.csv.gz'), gzipSync('k,v\na,1\n'));
+    const pack = loadContent([dir], { bundled: false });
+    expect(pack.lookups.get('gz')).toBeUndefined();
+    expect(pack.lookups.refusal?.('gz')).toContain('gzipped CSV lookups (.csv.gz) are not supported');
   });
 
   // Knowledge Manager Manual, "Configure CSV lookups": "The CSV file cannot contain non-utf-8 characters".
