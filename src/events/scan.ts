@@ -183,6 +183,7 @@ function escapeRegExp(text: string): string {
 export function wildcardTest(pattern: string, caseInsensitive: boolean): (value: string) => boolean {
   const flags = caseInsensitive ? 'iy' : 'y';
   const parts = pattern.split('*');
+  if (parts.some((p) => p.length > LITERAL_PIECE_CHARS)) return piecewiseWildcardTest(parts, caseInsensitive);
   if (parts.length === 1) {
     const re = new RegExp(escapeRegExp(pattern), flags);
     return (v) => {
@@ -228,6 +229,98 @@ export function wildcardTest(pattern: string, caseInsensitive: boolean): (value:
     }
     return true;
   };
+}
+
+/**
+ * V8 compiles a regex when it first runs it, and refuses one of a literal past ~32,000 characters ("Regular expression
+ * too large", a SyntaxError in the middle of a search: `process="<50,000 a>"`). A longer literal is matched as a chain
+ * of regexes of at most this many characters each.
+ */
+export const LITERAL_PIECE_CHARS = 4096;
+
+/**
+ * Whether `lit` is in `v` at `at` (RegExp `i` folding when `caseInsensitive`), piece by piece: that folding keeps
+ * lengths, so each piece starts where the one before ended.
+ */
+function literalAt(lit: string, caseInsensitive: boolean): (v: string, at: number) => boolean {
+  const pieces: RegExp[] = [];
+  for (let i = 0; i < lit.length; i += LITERAL_PIECE_CHARS) pieces.push(new RegExp(escapeRegExp(lit.slice(i, i + LITERAL_PIECE_CHARS)), caseInsensitive ? 'iy' : 'y'));
+  return (v, at) => {
+    let pos = at;
+    for (const re of pieces) {
+      re.lastIndex = pos;
+      if (!re.test(v)) return false;
+      pos = re.lastIndex;
+    }
+    return true;
+  };
+}
+
+/** The leftmost position at or after `from` where `lit` is in `v` (as literalAt), or -1; a literal of any length. */
+export function literalFinder(lit: string, caseInsensitive: boolean): (v: string, from: number) => number {
+  if (lit === '') return (v, from) => (from <= v.length ? from : -1);
+  const head = new RegExp(escapeRegExp(lit.slice(0, LITERAL_PIECE_CHARS)), caseInsensitive ? 'gi' : 'g');
+  const at = lit.length > LITERAL_PIECE_CHARS ? literalAt(lit, caseInsensitive) : null;
+  return (v, from) => {
+    for (let i = from; i <= v.length - lit.length; ) {
+      head.lastIndex = i;
+      const m = head.exec(v);
+      if (m === null) return -1;
+      if (at === null || at(v, m.index)) return m.index;
+      i = m.index + 1;
+    }
+    return -1;
+  };
+}
+
+/** wildcardTest for patterns with a literal longer than LITERAL_PIECE_CHARS: the same leftmost-first walk. */
+function piecewiseWildcardTest(parts: readonly string[], caseInsensitive: boolean): (value: string) => boolean {
+  const first = parts[0] as string;
+  const last = parts[parts.length - 1] as string;
+  if (parts.length === 1) {
+    const exact = literalAt(first, caseInsensitive);
+    return (v) => v.length === first.length && exact(v, 0);
+  }
+  const firstAt = literalAt(first, caseInsensitive);
+  const lastAt = literalAt(last, caseInsensitive);
+  const middle = parts.slice(1, -1).filter((p) => p !== '');
+  const finders = middle.map((p) => literalFinder(p, caseInsensitive));
+  const fixed = first.length + last.length;
+  return (v) => {
+    if (v.length < fixed || !firstAt(v, 0)) return false;
+    const end = v.length - last.length;
+    if (!lastAt(v, end)) return false;
+    let pos = first.length;
+    for (let i = 0; i < finders.length; i++) {
+      const at = (finders[i] as (v: string, from: number) => number)(v, pos);
+      if (at < 0) return false;
+      pos = at + (middle[i] as string).length;
+      if (pos > end) return false;
+    }
+    return true;
+  };
+}
+
+/**
+ * The longest literal of a planned raw filter (boundRawLiterals): its searches build regexes of one literal or an
+ * alternation of several, which V8 must be able to compile; 256 characters of a value select as well as all of them.
+ */
+const MAX_RAW_LITERAL_CHARS = 256;
+
+/**
+ * A raw filter whose literals are at most `max` characters: a longer one is cut to its start, which a line holding it
+ * also holds (a prefilter is only a necessary condition).
+ */
+export function boundRawLiterals(f: RawFilter, max = MAX_RAW_LITERAL_CHARS): RawFilter {
+  switch (f.kind) {
+    case 'contains':
+      return f.text.length > max ? { ...f, text: f.text.slice(0, max) } : f;
+    case 'regex':
+      return f;
+    case 'and':
+    case 'or':
+      return { kind: f.kind, items: f.items.map((i) => boundRawLiterals(i, max)) };
+  }
 }
 
 /**

@@ -1,4 +1,4 @@
-import { INDEXED_FIELDS, type IndexedField, type IndexedFieldCondition, type MetadataConstraint, type MetadataField, type RawFilter, type ScanRequest } from '../../events/scan.js';
+import { boundRawLiterals, INDEXED_FIELDS, type IndexedField, type IndexedFieldCondition, type MetadataConstraint, type MetadataField, type RawFilter, type ScanRequest } from '../../events/scan.js';
 import { rawConditionFor, rawConditionForExists, rawConditionForRegex } from '../../normalize/raw-conditions.js';
 import type { CommandAst, PipelineAst, SearchExpr } from '../parse/ast.js';
 import { commandBlueprint } from '../commands/index.js';
@@ -168,7 +168,8 @@ export function planSearch(pipeline: PipelineAst, opts: PlanOptions): SearchPlan
     raws.push(...later.raws);
     indexed.push(...later.indexed);
   }
-  if (raws.length) raw = raws.length === 1 ? raws[0]! : { kind: 'and', items: raws };
+  // Literals cut to a length V8 compiles a search of (a 50,000-character term's failed at the first line).
+  if (raws.length) raw = boundRawLiterals(raws.length === 1 ? raws[0]! : { kind: 'and', items: raws });
 
   // Search order over an unordered source (files): events must reach the first command newest first
   // by their original _time. Sorting there would hold every matching event, so the sort waits until

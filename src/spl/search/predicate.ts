@@ -1,6 +1,6 @@
 import { readField, type Result } from '../../events/result.js';
 import { fieldRef } from '../../normalize/event-result.js';
-import { wildcardTest } from '../../events/scan.js';
+import { LITERAL_PIECE_CHARS, literalFinder, wildcardTest } from '../../events/scan.js';
 import { toNumber, toText, valuesOf, type FieldValue, type Scalar } from '../../events/value.js';
 import type { SearchExpr, SearchOp, SearchValue } from '../parse/ast.js';
 import { SplError, type SourceText } from '../source.js';
@@ -312,6 +312,45 @@ function isTermChar(c: number): boolean {
   return c >= 0x80 || IS_BREAKER[c] === 0;
 }
 
+/**
+ * compileTerm's test of a term longer than LITERAL_PIECE_CHARS, whose regex V8 would refuse when first run: the same
+ * walk (the first part's leftmost occurrence at a boundary, each middle part's leftmost after it, any occurrence of the
+ * last part with a boundary after it), its parts found by literalFinder and the boundaries tested where they are.
+ */
+function longTerm(t: string, caseSensitive: boolean, boundary: string, bounded: (c: number) => boolean): RowPredicate {
+  const flags = caseSensitive ? 'y' : 'iy';
+  const parts = t.split('*');
+  const finders = parts.map((p) => literalFinder(p, !caseSensitive));
+  const before = t.startsWith('*') || !bounded(t.charCodeAt(0)) ? null : new RegExp(`(?<=^|${boundary})`, flags);
+  const after = t.endsWith('*') || !bounded(t.charCodeAt(t.length - 1)) ? null : new RegExp(`(?=$|${boundary})`, flags);
+  const holds = (re: RegExp | null, x: string, at: number): boolean => {
+    if (re === null) return true;
+    re.lastIndex = at;
+    return re.test(x);
+  };
+  const test = (x: string): boolean => {
+    let pos = 0;
+    for (let i = 0; i < parts.length; i++) {
+      const part = parts[i]!;
+      if (part === '') continue;
+      const find = finders[i]!;
+      for (let at = find(x, pos); ; at = find(x, at + 1)) {
+        if (at < 0) return false;
+        if (i === 0 && !holds(before, x, at)) continue;
+        if (i === parts.length - 1 && !holds(after, x, at + part.length)) continue;
+        pos = at + part.length;
+        break;
+      }
+    }
+    return true;
+  };
+  return (r) => {
+    const raw = r.get('_raw');
+    if (raw === null) return false;
+    return valuesOf(raw).some((x) => test(typeof x === 'string' ? x : toText(x)));
+  };
+}
+
 function compileTerm(value: SearchValue, caseSensitive: boolean, exactTerm: boolean): RowPredicate {
   const t = value.value;
   if (t === '*' || t === '') return () => true;
@@ -324,6 +363,7 @@ function compileTerm(value: SearchValue, caseSensitive: boolean, exactTerm: bool
   const bounded = (c: number): boolean => exactTerm || c >= 0x80 || IS_BREAKER[c] === 0;
   const led = (part: string): string => (t.startsWith('*') || !bounded(t.charCodeAt(0)) ? part : `${part}(?<=(?:^|${boundary})${part})`);
   const trail = t.endsWith('*') || !bounded(t.charCodeAt(t.length - 1)) ? '' : `(?=$|${boundary})`;
+  if (t.length > LITERAL_PIECE_CHARS) return longTerm(t, caseSensitive, boundary, bounded);
   const inner = parts.filter((p) => p !== '');
   // One part: `*` at its ends matches anything, including nothing.
   let src = (inner[0] === undefined ? '' : led(inner[0])) + trail;
