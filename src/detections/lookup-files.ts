@@ -61,7 +61,13 @@ export function readLookupDir(
     const name = r.ok ? top.key('name').string({ required: true }) : undefined;
     if (name) {
       const kind = (top.key('lookup_type').string() ?? '').toLowerCase();
-      const filename = top.key('filename').string();
+      const written = top.key('filename').string();
+      // transforms.conf.spec, filename: "Paths are explicitly not supported. If you specify a path, Splunk software strips
+      // the path to use the value after the final path separator": the file is always one beside the definition.
+      const filename = written === undefined ? undefined : written.slice(Math.max(written.lastIndexOf('/'), written.lastIndexOf('\\')) + 1);
+      if (written !== undefined && filename !== written && isPlainFileName(filename!)) {
+        top.key('filename').report(`lookup ${name}: filename is a path: its file name ${filename} is read, beside ${basename(file)} (as Splunk does)`, 'warning');
+      }
       const csv = join(dirname(file), filename ?? `${name}.csv`);
       const skip = (why: string) => {
         top.report(`lookup ${name}: ${why}: not loaded (searches using it do not run on vigil)`, 'warning');
@@ -77,9 +83,9 @@ export function readLookupDir(
       else if (kind !== '' && kind !== 'csv') skip(`lookup_type ${kind} is not supported`);
       // Read as text, its compressed bytes made a table of garbage.
       else if (/\.gz$/i.test(filename ?? '')) skip('gzipped CSV lookups (.csv.gz) are not supported: unzip it to a .csv');
-      else if (!filename && kind !== 'csv') top.report(`lookup ${name} needs a filename (or lookup_type: csv with ${name}.csv beside it)`);
-      // A file name, as Splunk's lookups/ folder takes: a path could read any file the process can (../../etc/passwd).
-      else if (filename !== undefined && !isPlainFileName(filename)) top.key('filename').report(`lookup ${name}: filename must be a file name beside ${basename(file)}, not a path`);
+      else if (filename === undefined && kind !== 'csv') top.report(`lookup ${name} needs a filename (or lookup_type: csv with ${name}.csv beside it)`);
+      // A file name must remain (not `dir/`, `..`): with the path stripped it can only be a file beside the definition.
+      else if (filename !== undefined && !isPlainFileName(filename)) top.key('filename').report(`lookup ${name}: filename must end with a file name, not "${written}"`);
       else if (unsupported) skip(`${unsupported}: ${settingText(top.key(unsupported))} is not supported (vigil matches exact values only)`);
       else if (!readable(csv)) (filename ? top.key('filename') : top).report(`lookup file ${basename(csv)} not found next to ${basename(file)}`);
       // A link to /dev/zero or a FIFO would be read without end when a search first uses the table.

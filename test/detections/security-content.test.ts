@@ -219,21 +219,30 @@ describe('a security_content checkout as --content', () => {
 });
 
 describe('hostile lookups', () => {
-  it('a filename that is a path, or a file that is not a regular one, is an error at it, and the table is not loaded', () => {
+  // transforms.conf.spec, filename: "Only file names are supported. Paths are explicitly not supported. If you specify a
+  // path, Splunk software strips the path to use the value after the final path separator."
+  it('a filename that is a path reads its file name beside the definition (with a warning), never the path', () => {
     const dir = checkout({
       'lookups/esc.yml': 'name: esc\nfilename: ../../../../../../../../etc/passwd\n',
       'lookups/abs.yml': 'name: abs\nfilename: /etc/passwd\n',
+      'lookups/sub.yml': 'name: sub\nfilename: C:\\\\splunk\\\\lookups\\\\ok.csv\n',
+      'lookups/dir.yml': 'name: dir\nfilename: lookups/\n',
       'lookups/ok.yml': 'name: ok\nfilename: ok.csv\n',
       'lookups/ok.csv': 'a\n1\n',
       'lookups/zero.yml': 'name: zero\nfilename: zero.csv\n',
     });
     symlinkSync('/dev/zero', join(dir, 'lookups', 'zero.csv'));
     const pack = loadContent([dir], { bundled: false });
-    expect(pack.lookups.names().sort()).toEqual(['ok', 'ok.csv']);
+    expect(pack.lookups.names().sort()).toEqual(['ok', 'ok.csv', 'sub']);
+    expect(pack.lookups.get('sub')!.rows).toEqual([{ a: '1' }]);
     expect(mine(pack, dir).map((p) => `${basename(p.file)}:${p.line}:${p.column}:${p.severity}:${p.message}`)).toEqual([
       'zero.csv:0:0:warning:a symbolic link: not read (content files and folders must be regular ones)',
-      'abs.yml:2:11:error:lookup abs: filename must be a file name beside abs.yml, not a path',
-      'esc.yml:2:11:error:lookup esc: filename must be a file name beside esc.yml, not a path',
+      'abs.yml:2:11:warning:lookup abs: filename is a path: its file name passwd is read, beside abs.yml (as Splunk does)',
+      'abs.yml:2:11:error:lookup file passwd not found next to abs.yml',
+      'dir.yml:2:11:error:lookup dir: filename must end with a file name, not "lookups/"',
+      'esc.yml:2:11:warning:lookup esc: filename is a path: its file name passwd is read, beside esc.yml (as Splunk does)',
+      'esc.yml:2:11:error:lookup file passwd not found next to esc.yml',
+      'sub.yml:2:11:warning:lookup sub: filename is a path: its file name ok.csv is read, beside sub.yml (as Splunk does)',
       'zero.yml:2:11:error:lookup file zero.csv is not a regular file',
     ]);
   });
