@@ -1,6 +1,6 @@
 import type { Result } from '../../events/result.js';
 import type { CommandAst, EvalExpr } from '../parse/ast.js';
-import { fieldPatternRegExp } from '../fields.js';
+import { fieldPatternCaptures } from '../fields.js';
 import { SplError, type SourceText } from '../source.js';
 import { evalCommand, type EvalArgs } from './eval.js';
 import { defineCommand, type ExecContext, type Sink } from './types.js';
@@ -69,7 +69,7 @@ export const foreachCommand = defineCommand<ForeachArgs>({
   create: (args, ctx, next) => {
     // The template's operators point their errors into its text, which maps back into the search.
     const templateCtx = Object.assign(Object.create(ctx) as ExecContext, { source: args.source });
-    const matchers = args.patterns.map((pattern) => ({ re: fieldPatternRegExp(pattern), internal: pattern.startsWith('_') }));
+    const matchers = args.patterns.map((pattern) => ({ captures: fieldPatternCaptures(pattern), internal: pattern.startsWith('_') }));
     const build = (values: readonly string[]): Sink => {
       let sink: Sink = { push: () => {}, end: () => {} };
       for (let i = args.template.length - 1; i >= 0; i--) {
@@ -87,13 +87,12 @@ export const foreachCommand = defineCommand<ForeachArgs>({
           for (let k = 0; k < matchers.length; k++) {
             const m = matchers[k]!;
             if (name.startsWith('_') && !m.internal) continue;
-            const match = m.re.exec(name);
+            const match = m.captures(name);
             if (match === null) continue;
             const key = `${k}\u0000${name}`;
             let ops = compiled.get(key);
             if (ops === undefined) {
-              const segs = match.slice(1).map((x) => x ?? '');
-              ops = build([name, segs.join(''), segs[0] ?? '', segs[1] ?? '', segs[2] ?? '']);
+              ops = build([name, match.join(''), match[0] ?? '', match[1] ?? '', match[2] ?? '']);
               if (compiled.size >= MAX_COMPILED) compiled = new Map();
               compiled.set(key, ops);
             }

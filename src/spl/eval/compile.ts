@@ -6,7 +6,7 @@ import { SplError, type SourceText, type Span } from '../source.js';
 import { EVAL_FUNCTIONS } from './functions/index.js';
 import type { CompileHelpers, Compiled, EvalContext } from './functions/types.js';
 import { isMv, numberOf, textOf, type EvalType, type EvalValue } from './value.js';
-import { likeToRegExp } from './like.js';
+import { likeMatcher } from './like.js';
 import { compareScalars } from './compare.js';
 import { truthy } from './truthy.js';
 
@@ -233,7 +233,7 @@ function compileBinary(e: Extract<EvalExpr, { kind: 'binary' }>, h: CompileHelpe
         const a = textOf(l(row));
         const b = textOf(r(row));
         if (a === null || b === null) return null;
-        return likeToRegExp(b).test(a);
+        return likeMatcher(b)(a);
       };
     }
     case '.':

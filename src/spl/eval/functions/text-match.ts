@@ -1,7 +1,7 @@
 import type { EvalFunction } from './types.js';
 import { toText } from '../../../events/value.js';
 import { compareScalars } from '../compare.js';
-import { likeToRegExp } from '../like.js';
+import { likeMatcher } from '../like.js';
 import { truthy } from '../truthy.js';
 import { isMv, textOf, type EvalValue } from '../value.js';
 import { compileAll } from './helpers.js';
@@ -53,8 +53,8 @@ export const matchFunctions: EvalFunction[] = [
     call: ([v, p]) => {
       const pattern = textOf(p ?? null);
       if (pattern === null) return null;
-      const re = likeToRegExp(pattern);
-      return anyText(v ?? null, (s) => re.test(s));
+      const test = likeMatcher(pattern);
+      return anyText(v ?? null, test);
     },
   },
   {
