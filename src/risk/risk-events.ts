@@ -57,13 +57,19 @@ export function riskEventsFor(detection: Detection, rows: readonly Result[], sea
   return out;
 }
 
+/** Where a maker puts a row's events: an array, or a writer whose `push` returns false to stop the row's next events. */
+export interface RiskEventSink {
+  push(ev: Row): unknown;
+}
+
 /**
- * riskEventsFor one row at a time: `make(row, out)` appends the row's risk events to `out`. What every event of the
+ * riskEventsFor one row at a time: `make(row, out)` appends the row's risk events to `out` (until its push returns false:
+ * one row of a 1,000,000-value risk field is a million events). What every event of the
  * detection shares (its ATT&CK annotations, stories, window, message templates) is worked out once, here, and
  * a printer can write each row's events and let them go (`vigil run --risk`: 216k events were 7 s of building,
  * copying and collecting when made all at once).
  */
-export function riskEventMaker(detection: Detection, searchTime: number, window: SearchWindow = ALL_TIME): (row: Result, out: Row[]) => void {
+export function riskEventMaker(detection: Detection, searchTime: number, window: SearchWindow = ALL_TIME): (row: Result, out: RiskEventSink) => void {
   const techniques = detection.mitreAttackIds;
   const tactics = [...new Set(techniques.flatMap(tacticsOf))].map(tacticIds);
   // Every event's fields after its risk and threat objects, in ES's order; the lists are shared (values are read only).
@@ -150,7 +156,7 @@ export function riskEventMaker(detection: Detection, searchTime: number, window:
           const v = row.get(f);
           if (name !== null && v !== '' && ev.get(name) === null) ev.set(name, v);
         }
-        out.push(ev);
+        if (out.push(ev) === false) return;
       }
     }
   };

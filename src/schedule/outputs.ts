@@ -28,24 +28,47 @@ export function throttleKey(d: Detection, row: Result): string | null {
 }
 
 /**
- * The risk events of a run, as stored events in index `risk`: each carries its run id and a deterministic
- * risk_event_id, so incident rules and the console can point at exactly the events that contributed.
+ * The JSON characters of one run's risk events past which no more are made (`riskEventsOfRun`'s `onCut`). Each event
+ * carries its row's fields (ES's risk action writes them all): a row with an N-value risk field is N events of N values,
+ * and 20,000 values were billions of characters, the server out of memory. 500,000 events of 1 KB fit.
  */
-export function riskEventsOfRun(d: Detection, rows: readonly Result[], scheduledTime: number, window: SearchWindow): Event[] {
+export const MAX_RUN_RISK_CHARS = 512 * 1024 * 1024;
+
+/**
+ * The risk events of a run, as stored events in index `risk`: each carries its run id and a deterministic
+ * risk_event_id, so incident rules and the console can point at exactly the events that contributed. At most
+ * `maxChars` of JSON: the events past it are not made, and `onCut` hears how many were.
+ */
+export function riskEventsOfRun(
+  d: Detection,
+  rows: readonly Result[],
+  scheduledTime: number,
+  window: SearchWindow,
+  limit: { maxChars?: number; onCut?: (made: number) => void } = {},
+): Event[] {
   const rid = runId(d.id, scheduledTime);
   const make = riskEventMaker(d, scheduledTime, window);
+  const maxChars = limit.maxChars ?? MAX_RUN_RISK_CHARS;
   const out: Event[] = [];
-  const made: Row[] = [];
-  // A row's events are written out and let go before the next row's are made, not all held as rows beside their text.
-  for (const row of rows) {
-    make(row, made);
-    for (const ev of made) {
+  let chars = 0;
+  let cut = false;
+  // Each event is written out as it is made, and the row's next one only if the run's budget allows.
+  const sink = {
+    push: (ev: Row): boolean => {
       ev.set('run_id', rid);
       ev.set('risk_event_id', sha(`${rid}#${out.length}`));
-      out.push({ _time: ev.get('_time') as number, index: RISK_INDEX, sourcetype: STASH_SOURCETYPE, source: d.name, host: 'vigil', _raw: resultToJsonText(ev, 'UTC', '_time') });
-    }
-    made.length = 0;
+      const raw = resultToJsonText(ev, 'UTC', '_time');
+      if (chars + raw.length > maxChars) return !(cut = true);
+      chars += raw.length;
+      out.push({ _time: ev.get('_time') as number, index: RISK_INDEX, sourcetype: STASH_SOURCETYPE, source: d.name, host: 'vigil', _raw: raw });
+      return true;
+    },
+  };
+  for (const row of rows) {
+    make(row, sink);
+    if (cut) break;
   }
+  if (cut) limit.onCut?.(out.length);
   return out;
 }
 

@@ -9,7 +9,7 @@ import { checkSearch } from '../spl/index.js';
 import { StoreError, type FindingRecord, type RunCommit, type RunMode, type RunRecord, type StateStore } from '../store/types.js';
 import { CronSchedule } from './cron.js';
 import { RunTimeout, SearchCancelled, SearchWorkerUnavailable, type RunExecutor } from './executor.js';
-import { findingsOfRun, riskEventsOfRun, throttleKey } from './outputs.js';
+import { findingsOfRun, MAX_RUN_RISK_CHARS, riskEventsOfRun, throttleKey } from './outputs.js';
 import { isRealtime, isScheduled, nextWindowEnd, realtimeWindowOf, type ScheduleSettings } from './settings.js';
 import { runsUpTo, tooManyRuns, type RunSource } from './runs.js';
 import type { MatchLookup } from './incremental.js';
@@ -588,7 +588,13 @@ export class Scheduler {
         findings = f.findings;
         events = f.notables;
       } else if (d.riskObjects.length) {
-        events = riskEventsOfRun(d, rows, scheduledTime, window);
+        events = riskEventsOfRun(d, rows, scheduledTime, window, {
+          onCut: (made) => {
+            const cut = `risk events cut at ${made}: their JSON passed ${MAX_RUN_RISK_CHARS} characters (a run's limit); the rest were not written`;
+            run.error = run.error === null ? cut : `${run.error}; ${cut}`;
+            this.deps.log?.('warn', `${d.name} @ ${new Date(scheduledTime * 1000).toISOString()}: ${cut}`);
+          },
+        });
       }
     }
     run.riskEventCount = isRule ? 0 : events.length;
