@@ -29,11 +29,14 @@ export function withLookupDir(base: LookupProvider, setup: LookupDirSetup): Writ
       return undefined;
     }
     if (!st.isFile()) return undefined;
-    const key = `${st.ino}:${st.size}:${st.mtimeMs}`;
-    const hit = cache.get(f.file);
+    // The content's definition of the name still says how the file matches (its case_sensitive_match), as in Splunk a
+    // definition names a file wherever it lives; `x.csv`, the file itself, has none: case-sensitive, the default.
+    const caseSensitive = base.get(name)?.caseSensitive ?? true;
+    const key = `${st.ino}:${st.size}:${st.mtimeMs}:${caseSensitive}`;
+    const hit = cache.get(name);
     if (hit?.key === key) return hit.table;
-    const table = noFollowCsvTable(name, path);
-    cache.set(f.file, { key, table });
+    const table = noFollowCsvTable(name, path, caseSensitive);
+    cache.set(name, { key, table });
     return table;
   };
   return {
@@ -49,7 +52,7 @@ export function withLookupDir(base: LookupProvider, setup: LookupDirSetup): Writ
  * A table of the directory, read when first used through a descriptor opened without following a link, and only when
  * that is a regular file: a link (or FIFO) put in place of the file after `fromDir` looked at it is not read either.
  */
-function noFollowCsvTable(name: string, path: string): LookupTable {
+function noFollowCsvTable(name: string, path: string, caseSensitive: boolean): LookupTable {
   let parsed: { fields: string[]; rows: Record<string, string>[] } | undefined;
   const read = (): { fields: string[]; rows: Record<string, string>[] } => {
     let fd: number;
@@ -70,7 +73,7 @@ function noFollowCsvTable(name: string, path: string): LookupTable {
   };
   return {
     name,
-    caseSensitive: true,
+    caseSensitive,
     get fields() {
       return (parsed ??= read()).fields;
     },

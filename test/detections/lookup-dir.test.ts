@@ -158,3 +158,21 @@ describe('outputlookup: files searches may create', () => {
     expect(file('t.csv')).toBe('w\na\nb\n');
   });
 });
+
+// transforms.conf.spec, case_sensitive_match: "If set to false, Splunk software performs case insensitive matching for all
+// fields in a lookup table" (default true). The definition names the file; the directory's copy of it is the same lookup.
+describe('a lookup directory file that overrides a content definition keeps the definition settings', () => {
+  it('case_sensitive_match=false of the definition still holds for its file written to the directory', async () => {
+    const content: LookupProvider = {
+      get: (name) => (name === 'hosts' ? { name: 'hosts', fields: ['h', 'role'], rows: [{ h: 'WEB01', role: 'old' }], caseSensitive: false } : undefined),
+      names: () => ['hosts'],
+    };
+    const l = withLookupDir(content, setup());
+    const lookup = async (table: string) => (await runSearch(`| makeresults | eval h="web01" | lookup ${table} h OUTPUT role | table role`, { now: NOW, lookups: l })).results.map((r) => r.get('role'));
+    expect(await lookup('hosts')).toEqual(['old']);
+    writeFileSync(join(dir, 'hosts.csv'), 'h,role\nWEB01,new\n');
+    // Through the definition's name: its case-insensitive matching; the file by its own name has no definition.
+    expect(await lookup('hosts')).toEqual(['new']);
+    expect(await lookup('hosts.csv')).toEqual([null]);
+  });
+});
