@@ -69,3 +69,17 @@ function stepEveryRange(field: string): string {
   if (step === undefined || items.length < 2) return field;
   return items.map((x) => (/^\d+-\d+$/.test(x) ? `${x}/${step}` : x)).join(',');
 }
+
+/**
+ * The shortest time between two runs of a cron (seconds, read in UTC over its next 500 runs from 2026), or null when it
+ * runs less than twice: what savedsearches.conf's "period of the search" is at its tightest (`schedule_window` lint).
+ */
+export function shortestPeriodSeconds(expression: string): number | null {
+  const runs = parseCron(expression).nextRuns(500, new Date(Date.UTC(2026, 0, 1)));
+  let shortest: number | null = null;
+  for (let i = 1; i < runs.length; i++) {
+    const gap = (runs[i]!.getTime() - runs[i - 1]!.getTime()) / 1000;
+    if (shortest === null || gap < shortest) shortest = gap;
+  }
+  return shortest;
+}

@@ -10,6 +10,7 @@ import type { FieldSchema } from '../spl/commands/types.js';
 import { BUNDLED_CONTENT_DIR, type ContentPack } from './content.js';
 import { basename, resolve, sep } from 'node:path';
 import { resolveAttackData } from './datasets.js';
+import { shortestPeriodSeconds } from './cron.js';
 import { csvTableWarning } from './lookup-files.js';
 import { ContentError, positionIn, type ContentProblem } from '../yaml/reader.js';
 
@@ -105,6 +106,13 @@ export function validateContent(pack: ContentPack, opts: { datasetsDirs?: readon
     // "ESCU - <name> - Rule", and once cloned "<security domain> - ESCU - <name> - Rule - Rule", within ES's 99-character stanzas.
     if (d.name.length > MAX_DETECTION_NAME && !resolve(d.file).startsWith(BUNDLED_CONTENT_DIR + sep)) {
       at(`the name is ${d.name.length} characters; contentctl allows ${MAX_DETECTION_NAME} (ES names the search "ESCU - <name> - Rule" within its 99-character stanzas)`, 'warning', 'CONTENT_LINT', 1);
+    }
+    // savedsearches.conf.spec, schedule_window: "The 'schedule_window' must be shorter than the period of the search." vigil
+    // delays a start by up to the window whatever it is, so a longer one starts runs after the next is due.
+    const window = d.schedule.scheduleWindow;
+    const period = window !== 'auto' && window > 0 ? shortestPeriodSeconds(d.schedule.cron) : null;
+    if (window !== 'auto' && period !== null && window * 60 >= period) {
+      at(`schedule_window is ${window} minutes; savedsearches.conf requires it shorter than the period of the search (${period / 60} minutes between runs of "${d.schedule.cron}" at the least): a run may start after the next one is due`, 'warning', 'CONTENT_LINT', 1);
     }
     // contentctl refuses a production detection without tests (tests_validate); a misspelled `tests:` key was silent.
     if (d.status?.toLowerCase() === 'production' && d.type !== 'Correlation' && d.manualTest === null && d.tests.length === 0) {
