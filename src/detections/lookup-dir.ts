@@ -4,7 +4,7 @@ import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { threadId } from 'node:worker_threads';
 import { VigilError } from '../errors.js';
-import { lookupFileName, type ExistingLookup, type LookupDirSetup, type LookupProvider, type LookupTable, type LookupWriter, type WritableLookups } from '../spl/lookups.js';
+import { lookupFileName, type ExistingLookup, type LookupMatching, type LookupDirSetup, type LookupProvider, type LookupTable, type LookupWriter, type WritableLookups } from '../spl/lookups.js';
 import { LOOKUP_LOCK_STALE_MS, ownerGone, withLockFile } from './lookup-lock.js';
 import { parseCsv } from './csv.js';
 
@@ -29,13 +29,16 @@ export function withLookupDir(base: LookupProvider, setup: LookupDirSetup): Writ
       return undefined;
     }
     if (!st.isFile()) return undefined;
-    // The content's definition of the name still says how the file matches (its case_sensitive_match), as in Splunk a
-    // definition names a file wherever it lives; `x.csv`, the file itself, has none: case-sensitive, the default.
-    const caseSensitive = base.get(name)?.caseSensitive ?? true;
-    const key = `${st.ino}:${st.size}:${st.mtimeMs}:${caseSensitive}`;
+    // The content's definition of the name still says how the file matches (case_sensitive_match, match_type, max_matches,
+    // ...), as in Splunk a definition names a file wherever it lives; `x.csv`, the file itself, has none: the defaults.
+    const def = base.get(name);
+    const matching: LookupMatching = def
+      ? { caseSensitive: def.caseSensitive, wildcardFields: def.wildcardFields, maxMatches: def.maxMatches, minMatches: def.minMatches, defaultMatch: def.defaultMatch }
+      : { caseSensitive: true };
+    const key = `${st.ino}:${st.size}:${st.mtimeMs}:${JSON.stringify(matching)}`;
     const hit = cache.get(name);
     if (hit?.key === key) return hit.table;
-    const table = noFollowCsvTable(name, path, caseSensitive);
+    const table = noFollowCsvTable(name, path, matching);
     cache.set(name, { key, table });
     return table;
   };
@@ -52,7 +55,7 @@ export function withLookupDir(base: LookupProvider, setup: LookupDirSetup): Writ
  * A table of the directory, read when first used through a descriptor opened without following a link, and only when
  * that is a regular file: a link (or FIFO) put in place of the file after `fromDir` looked at it is not read either.
  */
-function noFollowCsvTable(name: string, path: string, caseSensitive: boolean): LookupTable {
+function noFollowCsvTable(name: string, path: string, matching: LookupMatching): LookupTable {
   let parsed: { fields: string[]; rows: Record<string, string>[] } | undefined;
   const read = (): { fields: string[]; rows: Record<string, string>[] } => {
     let fd: number;
@@ -73,7 +76,7 @@ function noFollowCsvTable(name: string, path: string, caseSensitive: boolean): L
   };
   return {
     name,
-    caseSensitive,
+    ...matching,
     get fields() {
       return (parsed ??= read()).fields;
     },

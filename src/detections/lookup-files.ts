@@ -2,7 +2,7 @@ import { isUtf8 } from 'node:buffer';
 import { accessSync, constants, readFileSync, statSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import { VigilError } from '../errors.js';
-import type { LookupTable } from '../spl/lookups.js';
+import type { LookupMatching, LookupTable } from '../spl/lookups.js';
 import { lineColumn } from '../spl/source.js';
 import type { ContentProblem, YamlReader } from '../yaml/reader.js';
 import { parseCsv } from './csv.js';
@@ -16,17 +16,51 @@ export interface ContentLookup {
 
 /**
  * Definition keys whose effect vigil's `lookup` does not implement (transforms.conf): a table declaring one
- * would match differently than in Splunk (a wildcard row never matching, no default value for a miss), so
- * it is not loaded and searches using it do not run (`vigil validate` says why) instead of returning
- * different rows.
+ * would match differently than in Splunk (no time bounds, no filter), so it is not loaded and searches using it do
+ * not run (`vigil validate` says why) instead of returning different rows.
  */
 const UNSUPPORTED_SETTINGS: Record<string, (v: string) => boolean> = {
-  match_type: (v) => v.trim() !== '' && v.trim().toUpperCase() !== 'EXACT',
-  min_matches: (v) => Number(v) > 0,
-  max_matches: (v) => Number(v) !== 100,
   time_field: (v) => v.trim() !== '',
   filter: (v) => v.trim() !== '',
 };
+
+/**
+ * A definition's matching settings (transforms.conf match_type, max_matches, min_matches, default_match), or why vigil
+ * cannot honour them (CIDR matching, a value out of the documented range).
+ */
+function matchingOf(top: ReturnType<YamlReader['top']>): { matching: Omit<LookupMatching, 'caseSensitive'> } | { why: string } {
+  const matching: Omit<LookupMatching, 'caseSensitive'> = {};
+  const types = settingText(top.key('match_type'));
+  if (types !== undefined && types.trim() !== '') {
+    // "A comma and space-delimited list of <match_type>(<field_name>)": WILDCARD, CIDR or EXACT (the default).
+    const specs = [...types.matchAll(/([A-Za-z]+)\(([^()]*)\)/g)];
+    if (types.replace(/([A-Za-z]+)\(([^()]*)\)/g, '').replace(/[,\s]/g, '') !== '') return { why: `match_type: ${types} is not a list of WILDCARD(<field>), CIDR(<field>) or EXACT(<field>)` };
+    const wildcard: string[] = [];
+    for (const [, kind, field] of specs) {
+      const k = kind!.toUpperCase();
+      if (k === 'WILDCARD') wildcard.push(field!.trim());
+      else if (k === 'CIDR') return { why: `match_type: CIDR(${field}) is not supported (vigil matches exact values and WILDCARD patterns)` };
+      else if (k !== 'EXACT') return { why: `match_type: ${kind}(${field}) is not WILDCARD, CIDR or EXACT` };
+    }
+    if (wildcard.length > 0) matching.wildcardFields = wildcard;
+  }
+  const integer = (key: string, min: number, max: number): number | string | undefined => {
+    const v = settingText(top.key(key));
+    if (v === undefined || v.trim() === '') return undefined;
+    const n = Number(v);
+    return Number.isInteger(n) && n >= min && n <= max ? n : `${key}: ${v} is not an integer from ${min} to ${max}`;
+  };
+  // max_matches: "(range 1 - 1000)"; min_matches: at least 0 (the default), and never above max_matches' range.
+  const maxMatches = integer('max_matches', 1, 1000);
+  if (typeof maxMatches === 'string') return { why: maxMatches };
+  if (maxMatches !== undefined) matching.maxMatches = maxMatches;
+  const minMatches = integer('min_matches', 0, 1000);
+  if (typeof minMatches === 'string') return { why: minMatches };
+  if (minMatches !== undefined) matching.minMatches = minMatches;
+  const defaultMatch = settingText(top.key('default_match'));
+  if (defaultMatch !== undefined) matching.defaultMatch = defaultMatch;
+  return { matching };
+}
 
 /**
  * Reads a content directory's `lookups/` folder in both security_content layouts: `<name>.yml` declaring a
@@ -74,6 +108,7 @@ export function readLookupDir(
         refused.add(csv);
         refusals.push({ name, why, file: r.file }, { name: basename(csv), why, file: r.file });
       };
+      const matching = matchingOf(top);
       const unsupported = Object.keys(UNSUPPORTED_SETTINGS).find((k) => {
         const v = settingText(top.key(k));
         return v !== undefined && UNSUPPORTED_SETTINGS[k]!(v);
@@ -86,13 +121,14 @@ export function readLookupDir(
       else if (filename === undefined && kind !== 'csv') top.report(`lookup ${name} needs a filename (or lookup_type: csv with ${name}.csv beside it)`);
       // A file name must remain (not `dir/`, `..`): with the path stripped it can only be a file beside the definition.
       else if (filename !== undefined && !isPlainFileName(filename)) top.key('filename').report(`lookup ${name}: filename must end with a file name, not "${written}"`);
-      else if (unsupported) skip(`${unsupported}: ${settingText(top.key(unsupported))} is not supported (vigil matches exact values only)`);
+      else if (unsupported) skip(`${unsupported}: ${settingText(top.key(unsupported))} is not supported`);
+      else if ('why' in matching) skip(matching.why);
       else if (!readable(csv)) (filename ? top.key('filename') : top).report(`lookup file ${basename(csv)} not found next to ${basename(file)}`);
       // A link to /dev/zero or a FIFO would be read without end when a search first uses the table.
       else if (!statSync(csv).isFile()) (filename ? top.key('filename') : top).report(`lookup file ${basename(csv)} is not a regular file`);
       else {
         const cs = top.key('case_sensitive_match').string();
-        out.push({ table: lazyCsvTable(name, csv, cs === undefined ? true : cs.toLowerCase() !== 'false'), declared: true });
+        out.push({ table: lazyCsvTable(name, csv, { caseSensitive: cs === undefined ? true : cs.toLowerCase() !== 'false', ...matching.matching }), declared: true });
       }
     }
     problems.push(...r.problems);
@@ -100,7 +136,7 @@ export function readLookupDir(
   for (const file of files) {
     if (isYaml(file)) continue;
     if (file.toLowerCase().endsWith('.csv')) {
-      if (!refused.has(file)) out.push({ table: lazyCsvTable(basename(file), file, true), declared: false });
+      if (!refused.has(file)) out.push({ table: lazyCsvTable(basename(file), file, { caseSensitive: true }), declared: false });
     } else if (!refused.has(file)) {
       problems.push({ file, line: 0, column: 0, severity: 'warning', code: 'CONTENT_SCHEMA', message: `not a CSV lookup or its definition: ignored` });
     }
@@ -136,12 +172,12 @@ export function csvTableWarning(table: LookupTable): ContentProblem | undefined 
 }
 
 /** A CSV table parsed on first use of its fields or rows. */
-export function lazyCsvTable(name: string, file: string, caseSensitive: boolean): LookupTable {
+export function lazyCsvTable(name: string, file: string, matching: LookupMatching): LookupTable {
   let parsed: { fields: string[]; rows: Record<string, string>[] } | undefined;
   const load = () => (parsed ??= readCsvTable(file, (w) => tableWarnings.set(table, w)));
   const table: LookupTable = {
     name,
-    caseSensitive,
+    ...matching,
     get fields() {
       return load().fields;
     },

@@ -5,7 +5,18 @@ export interface LookupTable {
   rows: Record<string, string>[];
   /** CSV lookups match case-sensitively unless configured otherwise (transforms.conf case_sensitive_match). */
   caseSensitive: boolean;
+  /** transforms.conf match_type WILDCARD(<field>): these fields' cells are patterns, `*` any run of characters. */
+  wildcardFields?: readonly string[];
+  /** transforms.conf max_matches (1 to 1000); unset: LOOKUP_MAX_MATCHES of the lookup command (100). */
+  maxMatches?: number;
+  /** transforms.conf min_matches: an input with fewer matches gets `defaultMatch` until it has this many. */
+  minMatches?: number;
+  /** transforms.conf default_match (default: the empty string, which outputs nothing). */
+  defaultMatch?: string;
 }
+
+/** A table's matching settings, which a copy of its file elsewhere (a lookup directory) keeps. */
+export type LookupMatching = Pick<LookupTable, 'caseSensitive' | 'wildcardFields' | 'maxMatches' | 'minMatches' | 'defaultMatch'>;
 
 /** Resolves lookup names (`lookup foo`, `inputlookup foo.csv`) to tables. */
 export interface LookupProvider {

@@ -172,30 +172,31 @@ describe('a security_content checkout as --content', () => {
       'lookups/kvstore/kv2.yml': 'name: kv2\nlookup_type: kvstore\nfields: [_key]\n',
       'lookups/model.yml': 'name: model\nfilename: model.mlmodel\n',
       'lookups/model.mlmodel': 'binary', // claimed by model.yml: no second warning
-      'lookups/wild.yml': 'name: wild\nfilename: wild.csv\nmatch_type: WILDCARD(name)\n',
-      'lookups/wild.csv': csv,
+      'lookups/cidr.yml': 'name: cidr\nfilename: cidr.csv\nmatch_type: CIDR(name)\n',
+      'lookups/cidr.csv': csv,
       'lookups/csv/default.yml': 'name: default\nlookup_type: csv\nmin_matches: 1\ndefault_match: "false"\n',
       'lookups/csv/default.csv': csv,
       'lookups/missing.yml': 'name: missing\nfilename: gone.csv\n',
       'lookups/notes.json': '{}',
     });
     const pack = loadContent([dir], { bundled: false });
-    expect(pack.lookups.names().sort()).toEqual(['extra.csv', 'scanners', 'scanners.csv', 'tools', 'tools_2024.csv']);
+    expect(pack.lookups.names().sort()).toEqual(['default', 'default.csv', 'extra.csv', 'scanners', 'scanners.csv', 'tools', 'tools_2024.csv']);
+    // transforms.conf min_matches / default_match are honoured: read with the table.
+    expect(pack.lookups.get('default')).toMatchObject({ minMatches: 1, defaultMatch: 'false' });
     expect(pack.lookups.get('tools')!.caseSensitive).toBe(false);
     expect(pack.lookups.get('scanners')!.rows).toEqual([
       { name: 'nc', kind: 'tool' },
       { name: 'nmap', kind: 'scanner' },
     ]);
-    // A refused table is not reachable by its file name either (`lookup wild` would fall back to wild.csv).
-    expect(pack.lookups.get('wild')).toBeUndefined();
+    // A refused table is not reachable by its file name either (`lookup cidr` would fall back to cidr.csv).
+    expect(pack.lookups.get('cidr')).toBeUndefined();
     const problems = mine(pack, dir).map((p) => `${basename(p.file)}:${p.severity}:${p.message}`);
     expect(problems).toEqual([
-      'default.yml:warning:lookup default: min_matches: 1 is not supported (vigil matches exact values only): not loaded (searches using it do not run on vigil)',
+      'cidr.yml:warning:lookup cidr: match_type: CIDR(name) is not supported (vigil matches exact values and WILDCARD patterns): not loaded (searches using it do not run on vigil)',
       'kv.yml:warning:lookup kv: KV store lookups are not supported: not loaded (searches using it do not run on vigil)',
       'kv2.yml:warning:lookup kv2: KV store lookups are not supported: not loaded (searches using it do not run on vigil)',
       'missing.yml:error:lookup file gone.csv not found next to missing.yml',
       'model.yml:warning:lookup model: MLTK model lookups are not supported: not loaded (searches using it do not run on vigil)',
-      'wild.yml:warning:lookup wild: match_type: WILDCARD(name) is not supported (vigil matches exact values only): not loaded (searches using it do not run on vigil)',
       'notes.json:warning:not a CSV lookup or its definition: ignored',
     ]);
     // A search using a refused table fails saying why, by its name or its file's; inputlookup too, even without
@@ -208,10 +209,10 @@ describe('a security_content checkout as --content', () => {
       }
       return null;
     };
-    expect(fails('| makeresults | eval name="nc" | lookup wild name OUTPUT kind')).toBe(
-      'lookup: lookup table "wild" is not loaded: match_type: WILDCARD(name) is not supported (vigil matches exact values only) (<dir>/lookups/wild.yml)',
+    expect(fails('| makeresults | eval name="nc" | lookup cidr name OUTPUT kind')).toBe(
+      'lookup: lookup table "cidr" is not loaded: match_type: CIDR(name) is not supported (vigil matches exact values and WILDCARD patterns) (<dir>/lookups/cidr.yml)',
     );
-    expect(fails('| makeresults | lookup wild.csv name')).toMatch(/^lookup: lookup table "wild.csv" is not loaded: match_type: WILDCARD\(name\)/);
+    expect(fails('| makeresults | lookup cidr.csv name')).toMatch(/^lookup: lookup table "cidr.csv" is not loaded: match_type: CIDR\(name\)/);
     expect(fails('| inputlookup kv')).toBe('inputlookup: lookup table "kv" is not loaded: KV store lookups are not supported (<dir>/lookups/kv.yml)');
     expect(fails('| inputlookup no_such_table')).toBeNull(); // a missing table: a warning and no rows, as Splunk
     expect(fails('| makeresults | lookup no_such_table name')).toMatch(/^lookup: unknown lookup table "no_such_table"/);

@@ -67,9 +67,12 @@ function parsePairs(p: ArgParser, stop: readonly string[]): FieldPair[] {
  * - A table row matches when, for every input field, the table value equals one of the event field's
  *   values (a multivalue event field matches any of its values). Matching is exact text comparison,
  *   case-sensitive unless the table says otherwise (`caseSensitive`, transforms.conf
- *   case_sensitive_match). Wildcard, CIDR and time-bounded match types are not supported.
- * - Several matching rows make each output field multivalue, in table order, up to max_matches (100,
- *   the transforms.conf default without time_field). Empty table cells output nothing.
+ *   case_sensitive_match); a WILDCARD field's cells are patterns (`*` any run of characters, `globMatches`). CIDR
+ *   and time-bounded match types are not supported (such definitions are not loaded).
+ * - Several matching rows make each output field multivalue, in table order, up to the table's max_matches (100,
+ *   the transforms.conf default without time_field). Empty table cells output nothing. Fewer matches than the
+ *   table's min_matches add its default_match that many times more (an empty default_match, the default: nothing),
+ *   for a result that has every input field.
  * - No OUTPUT clause: every table field that is not an input field is output under its own name.
  * - OUTPUT overwrites the event fields; an event that matches nothing has its output fields removed
  *   (decision, UNVERIFIED: recalled Splunk behaviour — OUTPUTNEW is the documented way to keep values).
@@ -116,18 +119,41 @@ export const lookupCommand = defineCommand<LookupArgs>({
     const inputNames = new Set(args.inputs.map((i) => i.table));
     const outputs = args.outputs ?? table.fields.filter((f) => !inputNames.has(f)).map((f) => ({ table: f, event: f, span: args.nameSpan }));
     const norm = table.caseSensitive ? (s: string) => s : (s: string) => s.toLowerCase();
+    const maxMatches = table.maxMatches ?? LOOKUP_MAX_MATCHES;
+    const minMatches = table.minMatches ?? 0;
+    const defaultMatch = table.defaultMatch ?? '';
 
-    // Index the table on its first input field; the other input fields are checked per candidate row.
-    const [first, ...rest] = args.inputs;
+    // Exact input fields are compared as text; WILDCARD ones test the event's values against each row's pattern.
+    const wildcard = new Set(table.wildcardFields ?? []);
+    const exact = args.inputs.filter((f) => !wildcard.has(f.table));
+    const patterned = args.inputs.filter((f) => wildcard.has(f.table));
+    const patterns = new Map<string, (string[] | null)[]>();
+    /** A row's pattern as its parts between `*`s (null: an empty cell, which matches nothing). */
+    const patternOf = (field: string, i: number): string[] | null => {
+      let list = patterns.get(field);
+      if (!list) patterns.set(field, (list = []));
+      let parts = list[i];
+      if (parts === undefined) {
+        const cell = table.rows[i]![field] ?? '';
+        parts = cell === '' ? null : norm(cell).split('*');
+        list[i] = parts;
+      }
+      return parts;
+    };
+    // Index the table on its first exact input field; the other input fields are checked per candidate row.
+    const [first, ...rest] = exact;
     const index = new Map<string, number[]>();
-    table.rows.forEach((r, i) => {
-      const v = r[first!.table];
-      if (v === undefined || v === '') return;
-      const k = norm(v);
-      const list = index.get(k);
-      if (list) list.push(i);
-      else index.set(k, [i]);
-    });
+    if (first) {
+      table.rows.forEach((r, i) => {
+        const v = r[first.table];
+        if (v === undefined || v === '') return;
+        const k = norm(v);
+        const list = index.get(k);
+        if (list) list.push(i);
+        else index.set(k, [i]);
+      });
+    }
+    const allRows = table.rows.map((_, i) => i);
     const eventValues = (v: readonly Scalar[]): Set<string> => {
       const s = new Set<string>();
       for (const x of v) {
@@ -136,15 +162,19 @@ export const lookupCommand = defineCommand<LookupArgs>({
       }
       return s;
     };
+    const eventTexts = (v: readonly Scalar[]): string[] => v.map(toText).filter((t) => t !== '');
 
     return {
       push: (row) => {
         let matches: number[] = [];
-        const firstValues = eventValues(valuesOf(row.get(first!.event)));
-        if (firstValues.size > 0) {
-          const cand = new Set<number>();
-          for (const v of firstValues) for (const i of index.get(v) ?? []) cand.add(i);
-          matches = [...cand].sort((a, b) => a - b);
+        // An input field the result does not have: no lookup (nor default_match) for it.
+        const looked = args.inputs.every((f) => eventTexts(valuesOf(row.get(f.event))).length > 0);
+        if (looked) {
+          if (first) {
+            const cand = new Set<number>();
+            for (const v of eventValues(valuesOf(row.get(first.event)))) for (const i of index.get(v) ?? []) cand.add(i);
+            matches = [...cand].sort((a, b) => a - b);
+          } else matches = allRows;
           for (const f of rest) {
             if (matches.length === 0) break;
             const want = eventValues(valuesOf(row.get(f.event)));
@@ -153,7 +183,15 @@ export const lookupCommand = defineCommand<LookupArgs>({
               return v !== undefined && want.has(norm(v));
             });
           }
-          if (matches.length > LOOKUP_MAX_MATCHES) matches = matches.slice(0, LOOKUP_MAX_MATCHES);
+          for (const f of patterned) {
+            if (matches.length === 0) break;
+            const texts = eventTexts(valuesOf(row.get(f.event))).map(norm);
+            matches = matches.filter((i) => {
+              const parts = patternOf(f.table, i);
+              return parts !== null && texts.some((t) => globMatches(parts, t));
+            });
+          }
+          if (matches.length > maxMatches) matches = matches.slice(0, maxMatches);
         }
         for (const o of outputs) {
           if (args.outputNew) {
@@ -165,6 +203,9 @@ export const lookupCommand = defineCommand<LookupArgs>({
             const v = table.rows[i]![o.table];
             if (v !== undefined && v !== '') vals.push(v);
           }
+          // transforms.conf default_match: "provides this default_match value one or more times until the min_matches
+          // threshold is reached" (the empty default outputs nothing, as an empty cell).
+          if (looked && defaultMatch !== '') for (let k = matches.length; k < minMatches; k++) vals.push(defaultMatch);
           const value = mv(vals);
           if (value !== null || !args.outputNew) row.set(o.event, value);
         }
@@ -174,3 +215,25 @@ export const lookupCommand = defineCommand<LookupArgs>({
     };
   },
 });
+
+/**
+ * Whether `text` is matched by a WILDCARD cell split at its `*`s (each any run of characters, the rest itself, the whole
+ * value). The parts between are found leftmost first, which is right for `*` alone: linear in the text per part, where a
+ * regular expression of many `*` backtracks on a long value that nearly matches.
+ */
+export function globMatches(parts: readonly string[], text: string): boolean {
+  const head = parts[0]!;
+  if (parts.length === 1) return text === head;
+  const tail = parts[parts.length - 1]!;
+  if (text.length < head.length + tail.length || !text.startsWith(head) || !text.endsWith(tail)) return false;
+  let at = head.length;
+  const end = text.length - tail.length;
+  for (let k = 1; k < parts.length - 1; k++) {
+    const part = parts[k]!;
+    if (part === '') continue;
+    const found = text.indexOf(part, at);
+    if (found < 0 || found + part.length > end) return false;
+    at = found + part.length;
+  }
+  return true;
+}

@@ -34,6 +34,36 @@ const TABLES: LookupTable[] = [
   },
 ];
 
+// transforms.conf: match_type WILDCARD(<field>), min_matches, default_match, max_matches (as security_content's
+// linux_tool_discovery_process: WILDCARD(process), min_matches 1, case_sensitive_match false).
+TABLES.push(
+  {
+    name: 'tools',
+    fields: ['process', 'tool'],
+    rows: [
+      { process: '*nmap*', tool: 'scanner' },
+      { process: 'curl *-o*', tool: 'download' },
+      { process: 'a*b*a', tool: 'aba' },
+      { process: '', tool: 'empty' },
+    ],
+    caseSensitive: false,
+    wildcardFields: ['process'],
+    minMatches: 1,
+    defaultMatch: 'none',
+  },
+  {
+    name: 'first_only',
+    fields: ['k', 'v'],
+    rows: [
+      { k: 'a', v: '1' },
+      { k: 'a', v: '2' },
+    ],
+    caseSensitive: true,
+    maxMatches: 1,
+    minMatches: 3,
+  },
+);
+
 const lookups: LookupProvider = {
   get: (name) => TABLES.find((t) => t.name === name),
   names: () => TABLES.map((t) => t.name),
@@ -97,6 +127,35 @@ describe('lookup', () => {
   it('resolves the table name with or without .csv', async () => {
     expect(await run('| makeresults | eval port=22 | lookup ports port OUTPUT service | table service')).toEqual([{ service: 'ssh' }]);
     expect(await run('| makeresults | eval user="bob" | lookup users.csv user OUTPUT dept | table dept')).toEqual([{ dept: 'hr' }]);
+  });
+
+  // transforms.conf.spec: match_type "WILDCARD, CIDR, and EXACT"; min_matches: "if min_matches > 0, and Splunk software gets
+  // less than min_matches, it provides the default_match value"; default_match: "one or more times until the min_matches
+  // threshold is reached" (default: empty string); max_matches: "uses the first <integer> entries, in file order".
+  it('WILDCARD fields match their patterns (case as the table says); min_matches fills with default_match; max_matches caps', async () => {
+    const tool = async (p: string) => (await run(`| makeresults | eval p="${p}" | lookup tools process AS p OUTPUT tool | table tool`))[0]!.tool;
+    expect(await tool('/usr/bin/NMAP -sS')).toBe('scanner');
+    expect(await tool('curl http://x -o /tmp/y')).toBe('download');
+    expect(await tool('aba')).toBe('aba');
+    expect(await tool('abba')).toBe('aba');
+    expect(await tool('ab')).toBe('none');
+    expect(await tool('curl -x')).toBe('none');
+    // No input value: no lookup, so no default either.
+    expect(await run('| makeresults | lookup tools process OUTPUT tool | table tool')).toEqual([{}]);
+    // max_matches 1: the first row in file order; min_matches 3: default_match (empty by default) outputs nothing.
+    expect(await run('| makeresults | eval k="a" | lookup first_only k OUTPUT v | table v')).toEqual([{ v: '1' }]);
+    expect(await run('| makeresults | eval k="z" | lookup first_only k OUTPUT v | table v')).toEqual([{}]);
+  });
+
+  it('a WILDCARD pattern of many stars against a long value that nearly matches is quick (no backtracking)', async () => {
+    const long = 'a'.repeat(20_000);
+    const started = performance.now();
+    const rows = await runSearch(`| makeresults | eval p="${long}" | lookup stars process AS p OUTPUT tool | table tool`, {
+      now: NOW,
+      lookups: { get: () => ({ name: 'stars', fields: ['process', 'tool'], rows: [{ process: `${'*a'.repeat(30)}*b`, tool: 'x' }], caseSensitive: true, wildcardFields: ['process'] }), names: () => ['stars'] },
+    });
+    expect(rows.results.map(toObject)).toEqual([{}]);
+    expect(performance.now() - started).toBeLessThan(2000);
   });
 
   it('leaves results without the input field unmatched', async () => {
