@@ -113,7 +113,7 @@ export const MIGRATIONS: readonly Migration[] = [
   {
     version: 3,
     name: 'indexes can be deleted: a deleted index keeps its row (and id) with removed = 1',
-    // Rows are kept so ids are never reused: readers cache id → name (NameCache) and refresh only by id > max.
+    // Rows are kept so ids are never reused: readers cache id → name (NameCache) and read only names of ids > max.
     up(db) {
       db.exec('ALTER TABLE splunk_indexes ADD COLUMN removed INTEGER NOT NULL DEFAULT 0');
     },

@@ -8,7 +8,7 @@ import { Worker } from 'node:worker_threads';
 import type { Event } from '../events/event.js';
 import type { ScanOptions, ScanRequest } from '../events/scan.js';
 import { unpackSpans, type IndexedEvent } from '../normalize/tetragon-index.js';
-import { withIndexedFields, type NameCache, type ReadPool, type ScanLimits } from './reader.js';
+import { NameLookup, withIndexedFields, type NameCache, type ReadPool, type ScanLimits } from './reader.js';
 import { fromMicros } from './schema.js';
 import { StoreError } from './types.js';
 import { storeWorkerUrl } from './worker-url.js';
@@ -199,37 +199,41 @@ function events(m: Extract<FromScanWorker, { type: 'rows' }>, names: NameCache, 
   const meta = new Float64Array(m.meta);
   const spans = new Int32Array(m.spans);
   const out: Event[] = [];
-  let start = 0;
-  for (let k = 0; k < m.rows; k++) {
-    const o = k * META_WORDS;
-    const end = meta[o + M_END] as number;
-    const e: IndexedEvent = {
-      _time: fromMicros(meta[o + M_TIME] as number),
-      index: nameOf(names, pool, 'indexes', meta[o + M_INDEX] as number),
-      sourcetype: nameOf(names, pool, 'values', meta[o + M_SOURCETYPE] as number),
-      source: nameOf(names, pool, 'values', meta[o + M_SOURCE] as number),
-      host: nameOf(names, pool, 'values', meta[o + M_HOST] as number),
-      _raw: bytes.toString(meta[o + M_ASCII] === 1 ? 'latin1' : 'utf8', start, end),
-    };
-    const s = meta[o + M_SPANS] as number;
-    if (s >= 0) e.spans = unpackSpans(spans, s, meta[o + M_SPAN_WORDS] as number);
-    const f = meta[o + M_FIELDS] as number;
-    if (f >= 0) withIndexedFields(e, m.fields[f] as string);
-    out.push(e);
-    start = end;
+  // The worker's snapshot may hold ids this thread's cache has not seen yet: a read here (a later snapshot) has them,
+  // since those rows never change.
+  const lookup = new NameLookup(names, pool);
+  try {
+    let start = 0;
+    for (let k = 0; k < m.rows; k++) {
+      const o = k * META_WORDS;
+      const end = meta[o + M_END] as number;
+      const e: IndexedEvent = {
+        _time: fromMicros(meta[o + M_TIME] as number),
+        index: indexName(names, pool, meta[o + M_INDEX] as number),
+        sourcetype: lookup.value(meta[o + M_SOURCETYPE] as number),
+        source: lookup.value(meta[o + M_SOURCE] as number),
+        host: lookup.value(meta[o + M_HOST] as number),
+        _raw: bytes.toString(meta[o + M_ASCII] === 1 ? 'latin1' : 'utf8', start, end),
+      };
+      const s = meta[o + M_SPANS] as number;
+      if (s >= 0) e.spans = unpackSpans(spans, s, meta[o + M_SPAN_WORDS] as number);
+      const f = meta[o + M_FIELDS] as number;
+      if (f >= 0) withIndexedFields(e, m.fields[f] as string);
+      out.push(e);
+      start = end;
+    }
+  } finally {
+    lookup.release();
   }
   return out;
 }
 
-/**
- * The name of a dictionary id (`values`: sourcetype, source, host) or an index id. The worker's snapshot may hold ids
- * this thread's cache has not seen yet: a read here (a later snapshot) has them, since those rows never change.
- */
-function nameOf(names: NameCache, pool: ReadPool, of: 'values' | 'indexes', id: number): string {
-  const v = names[of].get(id);
+/** The name of an index id, read again here when the worker's snapshot had an index this thread's cache lacks. */
+function indexName(names: NameCache, pool: ReadPool, id: number): string {
+  const v = names.indexes.get(id);
   if (v !== undefined) return v;
   refresh(names, pool);
-  return names[of].get(id) ?? '';
+  return names.indexes.get(id) ?? '';
 }
 
 function refresh(names: NameCache, pool: ReadPool): void {

@@ -22,6 +22,8 @@ try {
   // the first job opens it again and reports why it cannot
 }
 const names = new NameCache();
+/** Reads the names the cache lacks: the scan's connection is stepping its query meanwhile. */
+let lookup: Db | null = null;
 /** Rows dropped by the row test between two progress messages (the main thread reports progress from them). */
 const PROGRESS_ROWS = 16384;
 /** Lines longer than this (characters) get no spans here (scanTetragonText leaves them to JSON.parse too). */
@@ -139,7 +141,7 @@ function run(job: ScanJob): void {
           batch = new Batch(job.limits, 3 * raw.length);
         }
         let isovalent = spanned.get(r[3]);
-        if (isovalent === undefined) spanned.set(r[3], (isovalent = isIsovalentSourcetype(names.values.get(r[3]) ?? '')));
+        if (isovalent === undefined) spanned.set(r[3], (isovalent = isIsovalentSourcetype(names.cached(r[3]) ?? names.name(r[3], (lookup ??= openReader(job.path, job.busyTimeoutMs))))));
         // While the searches have taken every batch posted (they wait for this one), its lines go unscanned: the
         // searches' thread scans them when it reads their fields (EventResult), the two threads sharing the work.
         batch.add(r, isovalent && (posted === 0 || Atomics.load(control, C_CONSUMED) < posted));
