@@ -33,7 +33,7 @@ export function withLookupDir(base: LookupProvider, setup: LookupDirSetup): Writ
     // ...), as in Splunk a definition names a file wherever it lives; `x.csv`, the file itself, has none: the defaults.
     const def = base.get(name);
     const matching: LookupMatching = def
-      ? { caseSensitive: def.caseSensitive, wildcardFields: def.wildcardFields, maxMatches: def.maxMatches, minMatches: def.minMatches, defaultMatch: def.defaultMatch }
+      ? { caseSensitive: def.caseSensitive, wildcardFields: def.wildcardFields, cidrFields: def.cidrFields, maxMatches: def.maxMatches, minMatches: def.minMatches, defaultMatch: def.defaultMatch }
       : { caseSensitive: true };
     const key = `${st.ino}:${st.size}:${st.mtimeMs}:${JSON.stringify(matching)}`;
     const hit = cache.get(name);

@@ -26,7 +26,7 @@ const UNSUPPORTED_SETTINGS: Record<string, (v: string) => boolean> = {
 
 /**
  * A definition's matching settings (transforms.conf match_type, max_matches, min_matches, default_match), or why vigil
- * cannot honour them (CIDR matching, a value out of the documented range).
+ * cannot honour them (an unknown match type, a value out of the documented range).
  */
 function matchingOf(top: ReturnType<YamlReader['top']>): { matching: Omit<LookupMatching, 'caseSensitive'> } | { why: string } {
   const matching: Omit<LookupMatching, 'caseSensitive'> = {};
@@ -36,13 +36,15 @@ function matchingOf(top: ReturnType<YamlReader['top']>): { matching: Omit<Lookup
     const specs = [...types.matchAll(/([A-Za-z]+)\(([^()]*)\)/g)];
     if (types.replace(/([A-Za-z]+)\(([^()]*)\)/g, '').replace(/[,\s]/g, '') !== '') return { why: `match_type: ${types} is not a list of WILDCARD(<field>), CIDR(<field>) or EXACT(<field>)` };
     const wildcard: string[] = [];
+    const cidr: string[] = [];
     for (const [, kind, field] of specs) {
       const k = kind!.toUpperCase();
       if (k === 'WILDCARD') wildcard.push(field!.trim());
-      else if (k === 'CIDR') return { why: `match_type: CIDR(${field}) is not supported (vigil matches exact values and WILDCARD patterns)` };
+      else if (k === 'CIDR') cidr.push(field!.trim());
       else if (k !== 'EXACT') return { why: `match_type: ${kind}(${field}) is not WILDCARD, CIDR or EXACT` };
     }
     if (wildcard.length > 0) matching.wildcardFields = wildcard;
+    if (cidr.length > 0) matching.cidrFields = cidr;
   }
   const integer = (key: string, min: number, max: number): number | string | undefined => {
     const v = settingText(top.key(key));

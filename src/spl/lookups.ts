@@ -7,6 +7,8 @@ export interface LookupTable {
   caseSensitive: boolean;
   /** transforms.conf match_type WILDCARD(<field>): these fields' cells are patterns, `*` any run of characters. */
   wildcardFields?: readonly string[];
+  /** transforms.conf match_type CIDR(<field>): these fields' cells are IPv4/IPv6 subnets (or addresses). */
+  cidrFields?: readonly string[];
   /** transforms.conf max_matches (1 to 1000); unset: LOOKUP_MAX_MATCHES of the lookup command (100). */
   maxMatches?: number;
   /** transforms.conf min_matches: an input with fewer matches gets `defaultMatch` until it has this many. */
@@ -16,7 +18,7 @@ export interface LookupTable {
 }
 
 /** A table's matching settings, which a copy of its file elsewhere (a lookup directory) keeps. */
-export type LookupMatching = Pick<LookupTable, 'caseSensitive' | 'wildcardFields' | 'maxMatches' | 'minMatches' | 'defaultMatch'>;
+export type LookupMatching = Pick<LookupTable, 'caseSensitive' | 'wildcardFields' | 'cidrFields' | 'maxMatches' | 'minMatches' | 'defaultMatch'>;
 
 /** Resolves lookup names (`lookup foo`, `inputlookup foo.csv`) to tables. */
 export interface LookupProvider {

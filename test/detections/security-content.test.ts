@@ -172,8 +172,8 @@ describe('a security_content checkout as --content', () => {
       'lookups/kvstore/kv2.yml': 'name: kv2\nlookup_type: kvstore\nfields: [_key]\n',
       'lookups/model.yml': 'name: model\nfilename: model.mlmodel\n',
       'lookups/model.mlmodel': 'binary', // claimed by model.yml: no second warning
-      'lookups/cidr.yml': 'name: cidr\nfilename: cidr.csv\nmatch_type: CIDR(name)\n',
-      'lookups/cidr.csv': csv,
+      'lookups/timed.yml': 'name: timed\nfilename: timed.csv\ntime_field: t\n',
+      'lookups/timed.csv': csv,
       'lookups/csv/default.yml': 'name: default\nlookup_type: csv\nmin_matches: 1\ndefault_match: "false"\n',
       'lookups/csv/default.csv': csv,
       'lookups/missing.yml': 'name: missing\nfilename: gone.csv\n',
@@ -188,15 +188,15 @@ describe('a security_content checkout as --content', () => {
       { name: 'nc', kind: 'tool' },
       { name: 'nmap', kind: 'scanner' },
     ]);
-    // A refused table is not reachable by its file name either (`lookup cidr` would fall back to cidr.csv).
-    expect(pack.lookups.get('cidr')).toBeUndefined();
+    // A refused table is not reachable by its file name either (`lookup timed` would fall back to timed.csv).
+    expect(pack.lookups.get('timed')).toBeUndefined();
     const problems = mine(pack, dir).map((p) => `${basename(p.file)}:${p.severity}:${p.message}`);
     expect(problems).toEqual([
-      'cidr.yml:warning:lookup cidr: match_type: CIDR(name) is not supported (vigil matches exact values and WILDCARD patterns): not loaded (searches using it do not run on vigil)',
       'kv.yml:warning:lookup kv: KV store lookups are not supported: not loaded (searches using it do not run on vigil)',
       'kv2.yml:warning:lookup kv2: KV store lookups are not supported: not loaded (searches using it do not run on vigil)',
       'missing.yml:error:lookup file gone.csv not found next to missing.yml',
       'model.yml:warning:lookup model: MLTK model lookups are not supported: not loaded (searches using it do not run on vigil)',
+      'timed.yml:warning:lookup timed: time_field: t is not supported: not loaded (searches using it do not run on vigil)',
       'notes.json:warning:not a CSV lookup or its definition: ignored',
     ]);
     // A search using a refused table fails saying why, by its name or its file's; inputlookup too, even without
@@ -209,10 +209,10 @@ describe('a security_content checkout as --content', () => {
       }
       return null;
     };
-    expect(fails('| makeresults | eval name="nc" | lookup cidr name OUTPUT kind')).toBe(
-      'lookup: lookup table "cidr" is not loaded: match_type: CIDR(name) is not supported (vigil matches exact values and WILDCARD patterns) (<dir>/lookups/cidr.yml)',
+    expect(fails('| makeresults | eval name="nc" | lookup timed name OUTPUT kind')).toBe(
+      'lookup: lookup table "timed" is not loaded: time_field: t is not supported (<dir>/lookups/timed.yml)',
     );
-    expect(fails('| makeresults | lookup cidr.csv name')).toMatch(/^lookup: lookup table "cidr.csv" is not loaded: match_type: CIDR\(name\)/);
+    expect(fails('| makeresults | lookup timed.csv name')).toMatch(/^lookup: lookup table "timed.csv" is not loaded: time_field: t/);
     expect(fails('| inputlookup kv')).toBe('inputlookup: lookup table "kv" is not loaded: KV store lookups are not supported (<dir>/lookups/kv.yml)');
     expect(fails('| inputlookup no_such_table')).toBeNull(); // a missing table: a warning and no rows, as Splunk
     expect(fails('| makeresults | lookup no_such_table name')).toMatch(/^lookup: unknown lookup table "no_such_table"/);

@@ -1,6 +1,8 @@
 import { toText, valuesOf, mv, type Scalar } from '../../events/value.js';
 import type { ArgParser } from '../parse/parser.js';
 import type { LookupProvider, LookupTable } from '../lookups.js';
+import { isIP } from '../node-builtins.js';
+import { cidrMatcher } from '../search/cidr.js';
 import { SplError, type SourceText, type Span } from '../source.js';
 import { defineCommand } from './types.js';
 
@@ -67,8 +69,8 @@ function parsePairs(p: ArgParser, stop: readonly string[]): FieldPair[] {
  * - A table row matches when, for every input field, the table value equals one of the event field's
  *   values (a multivalue event field matches any of its values). Matching is exact text comparison,
  *   case-sensitive unless the table says otherwise (`caseSensitive`, transforms.conf
- *   case_sensitive_match); a WILDCARD field's cells are patterns (`*` any run of characters, `globMatches`). CIDR
- *   and time-bounded match types are not supported (such definitions are not loaded).
+ *   case_sensitive_match); a WILDCARD field's cells are patterns (`*` any run of characters, `globMatches`), a CIDR
+ *   field's subnets (`subnetMatcher`). Time-bounded lookups are not supported (such definitions are not loaded).
  * - Several matching rows make each output field multivalue, in table order, up to the table's max_matches (100,
  *   the transforms.conf default without time_field). Empty table cells output nothing. Fewer matches than the
  *   table's min_matches add its default_match that many times more (an empty default_match, the default: nothing),
@@ -123,22 +125,23 @@ export const lookupCommand = defineCommand<LookupArgs>({
     const minMatches = table.minMatches ?? 0;
     const defaultMatch = table.defaultMatch ?? '';
 
-    // Exact input fields are compared as text; WILDCARD ones test the event's values against each row's pattern.
+    // Exact input fields are compared as text; WILDCARD and CIDR ones test the event's values with each row's cell.
     const wildcard = new Set(table.wildcardFields ?? []);
-    const exact = args.inputs.filter((f) => !wildcard.has(f.table));
-    const patterned = args.inputs.filter((f) => wildcard.has(f.table));
-    const patterns = new Map<string, (string[] | null)[]>();
-    /** A row's pattern as its parts between `*`s (null: an empty cell, which matches nothing). */
-    const patternOf = (field: string, i: number): string[] | null => {
-      let list = patterns.get(field);
-      if (!list) patterns.set(field, (list = []));
-      let parts = list[i];
-      if (parts === undefined) {
+    const cidr = new Set(table.cidrFields ?? []);
+    const exact = args.inputs.filter((f) => !wildcard.has(f.table) && !cidr.has(f.table));
+    const patterned = args.inputs.filter((f) => wildcard.has(f.table) || cidr.has(f.table));
+    const matchers = new Map<string, (((text: string) => boolean) | null)[]>();
+    /** A row's cell as a test of an event value (null: an empty cell, which matches nothing), made on first use. */
+    const matcherOf = (field: string, i: number): ((text: string) => boolean) | null => {
+      let list = matchers.get(field);
+      if (!list) matchers.set(field, (list = []));
+      let m = list[i];
+      if (m === undefined) {
         const cell = table.rows[i]![field] ?? '';
-        parts = cell === '' ? null : norm(cell).split('*');
-        list[i] = parts;
+        m = cell === '' ? null : wildcard.has(field) ? wildcardMatcher(norm(cell).split('*'), norm) : subnetMatcher(cell, norm);
+        list[i] = m;
       }
-      return parts;
+      return m;
     };
     // Index the table on its first exact input field; the other input fields are checked per candidate row.
     const [first, ...rest] = exact;
@@ -185,10 +188,10 @@ export const lookupCommand = defineCommand<LookupArgs>({
           }
           for (const f of patterned) {
             if (matches.length === 0) break;
-            const texts = eventTexts(valuesOf(row.get(f.event))).map(norm);
+            const texts = eventTexts(valuesOf(row.get(f.event)));
             matches = matches.filter((i) => {
-              const parts = patternOf(f.table, i);
-              return parts !== null && texts.some((t) => globMatches(parts, t));
+              const m = matcherOf(f.table, i);
+              return m !== null && texts.some(m);
             });
           }
           if (matches.length > maxMatches) matches = matches.slice(0, maxMatches);
@@ -215,6 +218,24 @@ export const lookupCommand = defineCommand<LookupArgs>({
     };
   },
 });
+
+const wildcardMatcher =
+  (parts: readonly string[], norm: (s: string) => string) =>
+  (text: string): boolean =>
+    globMatches(parts, norm(text));
+
+/**
+ * A CIDR cell's test: an address in its subnet (the reference: lookup "supports IPv4 and IPv6 addresses and subnets
+ * that use CIDR notation"); a cell that is an address matches that address however written (`::1`, `0:0:...:1`), any
+ * other cell its text, as an exact field.
+ */
+function subnetMatcher(cell: string, norm: (s: string) => string): (text: string) => boolean {
+  const family = isIP(cell);
+  const m = cidrMatcher(cell) ?? (family !== 0 ? cidrMatcher(`${cell}/${family === 4 ? 32 : 128}`) : null);
+  if (m) return m;
+  const want = norm(cell);
+  return (text) => norm(text) === want;
+}
 
 /**
  * Whether `text` is matched by a WILDCARD cell split at its `*`s (each any run of characters, the rest itself, the whole

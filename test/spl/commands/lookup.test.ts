@@ -52,6 +52,18 @@ TABLES.push(
     defaultMatch: 'none',
   },
   {
+    // Search Reference, lookup, example "IPv6 CIDR match in Splunk Web": ipv6test.csv, match type CIDR(ip).
+    name: 'ipv6test',
+    fields: ['ip', 'expected'],
+    rows: [
+      { ip: '2001:0db8:ffff:ffff:ffff:ffff:ffff:ff00/120', expected: 'true' },
+      { ip: '10.0.0.0/8', expected: 'ten' },
+      { ip: '10.1.2.3', expected: 'host' },
+    ],
+    caseSensitive: true,
+    cidrFields: ['ip'],
+  },
+  {
     name: 'first_only',
     fields: ['k', 'v'],
     rows: [
@@ -145,6 +157,18 @@ describe('lookup', () => {
     // max_matches 1: the first row in file order; min_matches 3: default_match (empty by default) outputs nothing.
     expect(await run('| makeresults | eval k="a" | lookup first_only k OUTPUT v | table v')).toEqual([{ v: '1' }]);
     expect(await run('| makeresults | eval k="z" | lookup first_only k OUTPUT v | table v')).toEqual([{}]);
+  });
+
+  // Search Reference, lookup: "The lookup command supports IPv4 and IPv6 addresses and subnets that use CIDR notation";
+  // its example: 2001:0db8:ffff:ffff:ffff:ffff:ffff:ff99 in ipv6test (CIDR(ip)) gives expected=true.
+  it('CIDR fields match addresses in their subnets, in file order', async () => {
+    const expected = async (ip: string) => (await run(`| makeresults | eval ip="${ip}" | lookup ipv6test ip OUTPUT expected | table expected`))[0]!.expected;
+    expect(await expected('2001:0db8:ffff:ffff:ffff:ffff:ffff:ff99')).toBe('true');
+    expect(await expected('2001:db8:ffff:ffff:ffff:ffff:ffff:1ff')).toBeUndefined();
+    expect(await expected('10.1.2.3')).toEqual(['ten', 'host']);
+    expect(await expected('10.200.0.1')).toBe('ten');
+    expect(await expected('11.0.0.1')).toBeUndefined();
+    expect(await expected('not an ip')).toBeUndefined();
   });
 
   it('a WILDCARD pattern of many stars against a long value that nearly matches is quick (no backtracking)', async () => {
