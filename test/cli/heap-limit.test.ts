@@ -27,3 +27,15 @@ describe('the heap limit behind a stage that held its input', () => {
     expect(r.stdout).toBe('{"count":30000}\n');
   });
 });
+
+// A generating command's rows reached a holding stage with no look at the heap (only the scan's batches and a holding
+// stage's output were checked): `| makeresults count=100000000 | eventstats count` aborted the CLI (signal 6). Found
+// by test/spl/run-fuzz.test.ts's huge numbers; docs/errors.md SPL_LIMIT_MEMORY says the CLI stops such a search first.
+describe('the heap limit behind a generating command', () => {
+  it('ends `| makeresults count=100000000 | eventstats count` with SPL_LIMIT_MEMORY (exit 2), where V8 aborted it', () => {
+    const r = search(256, '| makeresults count=100000000 | eventstats count');
+    expect(r.signal).toBeNull();
+    expect(r.status).toBe(2);
+    expect(r.stderr).toMatch(/\[SPL_LIMIT_MEMORY\]\n {2}at 1:1\n/);
+  }, 120_000);
+});

@@ -76,7 +76,9 @@ export async function executePlan(plan: SearchPlan, opts: ExecuteOptions, output
       const g = plan.generating;
       const gen = g.blueprint.generate;
       if (!gen) throw new SplError('SPL_UNSUPPORTED_COMMAND', `${g.command.name} cannot generate results`, g.command.nameSpan, ctx.source);
-      await gen(g.command.args, ctx, sink, g.command);
+      // A generating command's rows are looked at as the scan's batches are: `| makeresults count=100000000 | eventstats
+      // count` held them all and V8 aborted the process (signal 6, every result lost).
+      await gen(g.command.args, ctx, heapChecked(sink, plan.pipeline.span, ctx), g.command);
       sink.end();
     } else {
       if (!opts.source) throw new SplError('SPL_BAD_ARGUMENT', 'this search reads events but no event source was given', plan.pipeline.span, ctx.source);
