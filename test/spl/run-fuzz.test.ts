@@ -366,7 +366,7 @@ describe('SPL runtime fuzzing', () => {
     for (const f of EVAL_FUNCTIONS.values()) {
       const arities = new Set([0, Math.max(0, f.minArgs - 1), f.minArgs, Math.min(f.maxArgs, f.minArgs + 3), Math.min(f.maxArgs, 8) + 1]);
       for (const n of arities) {
-        for (let k = 0; k < 3; k++) {
+        for (let k = 0; k < Math.max(3, Math.round(RUNS / 500)); k++) {
           const args = Array.from({ length: n }, () => pick(r, ARGS)).join(', ');
           spls.push(`| makeresults count=2 | eval mv=split("a,b,,c", ","), n=1700000000, s="10.1.2.3" | eval r=${f.name}(${args}) | where isnull(r) OR isnotnull(r)`);
         }
