@@ -12,7 +12,13 @@ import { describeSplit, splitPlan } from './split.js';
  */
 export function explainPlan(plan: SearchPlan, opts: { aggregates?: boolean; oneThread?: string; workers?: string } = {}): string {
   const lines: string[] = [];
-  const fmt = (t: number | null) => (t === null ? 'unbounded' : new Date(t * 1000).toISOString());
+  // A bound past the years a Date holds (`latest=+99999999999y`, `daysago=99999999999`) in epoch seconds: toISOString
+  // threw a RangeError, which `vigil search --explain` printed as "internal error: Invalid time value".
+  const fmt = (t: number | null): string => {
+    if (t === null) return 'unbounded';
+    const d = new Date(t * 1000);
+    return Number.isNaN(d.getTime()) ? `${t} (epoch seconds)` : d.toISOString();
+  };
   if (plan.generating) lines.push(`generate: ${plan.generating.command.name}`);
   else {
     lines.push(`scan: time [${fmt(plan.earliest)}, ${fmt(plan.latest)})`);
