@@ -6,6 +6,7 @@ import { loadContent } from '../../src/detections/content.js';
 import { VigilError } from '../../src/errors.js';
 import { supportedCommands } from '../../src/spl/commands/index.js';
 import { EVAL_FUNCTIONS } from '../../src/spl/eval/functions/index.js';
+import { AGGREGATIONS } from '../../src/spl/stats/aggregations.js';
 import { MacroLibrary, SplError, streamSearch, type SearchOptions } from '../../src/spl/index.js';
 import { MemorySource } from '../../src/sources/memory.js';
 import { toEvent } from '../../src/sources/tetragon.js';
@@ -375,6 +376,23 @@ describe('SPL runtime fuzzing', () => {
     const { crashes, ok, errors } = await runAll(spls, base);
     expect(report(crashes)).toBe('');
     expect(ok).toBeGreaterThan(0);
+    expect(errors).toBeGreaterThan(0);
+  }, 300_000);
+
+  it('runs every stats function over odd values in every command that aggregates, without a crash', async () => {
+    const { base } = setup();
+    const r = rng(SEED + 2);
+    const rows = '| makeresults count=7 | streamstats count as n | eval v=case(n=1, 1e308, n=2, -1e308, n=3, "x", n=4, split("1,b", ","), n=5, 0/0, n=6, "", true(), null()), k=n%2';
+    const spls: string[] = [];
+    for (const name of AGGREGATIONS.keys()) {
+      const calls = [`${name}(v)`, `${name}`, `${name}(*)`, `${name}(eval(v*2))`, `${name}(nope)`, `${name}(_time)`, `${name}(v) AS`, `${name}(v, v)`];
+      for (const cmd of ['stats', 'eventstats', 'streamstats window=2', 'chart', 'timechart span=1h', 'tstats']) {
+        for (const call of calls) spls.push(`${rows} | ${cmd} ${call}${r() < 0.5 ? ' by k' : ''}`);
+      }
+    }
+    const { crashes, ok, errors } = await runAll(spls, base);
+    expect(report(crashes)).toBe('');
+    expect(ok).toBeGreaterThan(spls.length / 10);
     expect(errors).toBeGreaterThan(0);
   }, 300_000);
 
