@@ -13,6 +13,7 @@ import { NO_LOOKUPS } from '../../src/spl/lookups.js';
 import { rawTextRegex } from '../../src/spl/regex/pcre.js';
 import { MacroLibrary } from '../../src/spl/macros/macros.js';
 import { rowsText } from '../helpers.js';
+import { spellJson } from '../json-spelling.js';
 import { rng } from '../rng.js';
 
 /**
@@ -41,31 +42,6 @@ const ARGUMENTS = [
 ];
 const PODS = ['web-7d9', 'Web-Front', 'db-0', 'k8s-agent', 'caf\u00e9-1'];
 
-/** A JSON text of `v` in one of the ways a producer may write it: escapes of any character, `\/`, white space. */
-function spell(v: unknown, r: () => number, style: { escape: number; slash: boolean; space: boolean }): string {
-  const sp = style.space ? ' ' : '';
-  if (typeof v === 'string') {
-    let out = '"';
-    for (const ch of v) {
-      const c = ch.codePointAt(0) as number;
-      if (ch === '"' || ch === '\\') out += '\\' + ch;
-      else if (c < 0x20) out += ch === '\t' ? '\\t' : ch === '\n' ? '\\n' : '\\u' + c.toString(16).padStart(4, '0');
-      else if (ch === '/' && style.slash) out += '\\/';
-      else if (r() < style.escape) {
-        const hex = c.toString(16).padStart(4, '0');
-        out += '\\u' + (r() < 0.5 ? hex : hex.toUpperCase());
-      }
-      else out += ch;
-    }
-    return out + '"';
-  }
-  if (Array.isArray(v)) return '[' + v.map((x) => spell(x, r, style)).join(',' + sp) + ']';
-  if (v !== null && typeof v === 'object') {
-    return '{' + Object.entries(v).map(([k, x]) => spell(k, r, style) + sp + ':' + sp + spell(x, r, style)).join(',' + sp) + '}';
-  }
-  return JSON.stringify(v);
-}
-
 function tetragonLine(r: () => number, i: number): string {
   const pick = <T>(xs: readonly T[]): T => xs[Math.floor(r() * xs.length)] as T;
   const process = { exec_id: `aWQ6${i}`, pid: 1000 + (i % 50), uid: i % 3 === 0 ? 0 : 1000, cwd: '/app', binary: pick(BINARIES), arguments: pick(ARGUMENTS), pod: { namespace: 'ns', name: pick(PODS), container: { id: 'containerd://abc', name: 'c', image: { id: 'sha256:1', name: 'docker.io/acme/x:1' } } } };
@@ -82,8 +58,8 @@ function tetragonLine(r: () => number, i: number): string {
           : // A literal split across keys: `cu` + `rl` are two values, never one.
             { process_exec: { process: { ...process, binary: '/usr/bin/cu', arguments: 'rl' }, parent, cu: 'rl', '-': 'k' } };
   const obj = { ...body, node_name: pick(['node-1', 'Node-K']), time };
-  const style = { escape: r() < 0.3 ? 0.2 : 0, slash: r() < 0.2, space: r() < 0.2 };
-  return spell(obj, r, style);
+  const style = { escape: r() < 0.3 ? 0.2 : 0, slash: r() < 0.2 ? 1 : 0, space: r() < 0.2 ? 0.5 : 0 };
+  return spellJson(obj, r, style);
 }
 
 /** The same file read without the prefilter: what every search must find with it. */
@@ -329,7 +305,7 @@ describe('raw prefilter: keyed regexes tested on the bytes of the values they ma
     if (r() < 0.3) top['process_name'] = pick(['curl', 'sh']);
     top['node_name'] = 'n';
     top['time'] = new Date(Date.UTC(2024, 0, 1, 0, 0, i % 60)).toISOString();
-    let line = spell(top, r, { escape: r() < 0.1 ? 0.2 : 0, slash: r() < 0.2, space: r() < 0.3 });
+    let line = spellJson(top, r, { escape: r() < 0.1 ? 0.2 : 0, slash: r() < 0.2 ? 1 : 0, space: r() < 0.3 ? 0.5 : 0 });
     // JSON.parse keeps a repeated key's last value: spell one that an object cannot hold.
     if (k >= 0.3 && k < 0.4) line = line.replace(/"binary"(\s*):/, '"binary"$1:$1"/usr/bin/curl",$1"binary"$1:');
     if (r() < 0.05) line = line.replace('"-', '"\\u002d'); // the dash escaped: kept whatever follows

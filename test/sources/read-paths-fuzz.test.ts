@@ -17,6 +17,7 @@ import { toEvent, toEventFromSpans, type ToEventContext } from '../../src/source
 import { runSearch } from '../../src/spl/index.js';
 import { MacroLibrary } from '../../src/spl/macros/macros.js';
 import { rowsText } from '../helpers.js';
+import { spellJson, type JsonSpelling } from '../json-spelling.js';
 import { rng } from '../rng.js';
 import { scratchDir } from './helpers.js';
 
@@ -247,68 +248,16 @@ function mutate(ev: Obj, r: () => number): void {
   for (let i = 0; i < n; i++) pickOf(r, edits)();
 }
 
-interface Style {
-  /** Chance that a character of a key or string value is written `\uXXXX`. */
-  escape: number;
-  /** Chance a `/` is written `\/`. */
-  slash: number;
-  /** Chance of white space at each place JSON allows it. */
-  space: number;
-  /** Chance of a duplicate member (a decoy value before the real one) in each object. */
-  duplicate: number;
-  /** How a number is written. */
-  numbers: boolean;
-}
-
-const BLANKS = [' ', '\t', '  ', ' \t', '\r'];
-
-/** The JSON text of `v` in one of the spellings a producer may use; JSON.parse gives `v` back (keys keep the last). */
-function spell(v: Json, r: () => number, s: Style): string {
-  const ws = (): string => (r() < s.space ? pickOf(r, BLANKS) : '');
-  if (typeof v === 'string') {
-    let out = '"';
-    for (const ch of v) {
-      const c = ch.codePointAt(0) as number;
-      if (ch === '"' || ch === '\\') out += '\\' + ch;
-      else if (c < 0x20) out += ch === '\t' ? '\\t' : ch === '\n' ? '\\n' : '\\u' + c.toString(16).padStart(4, '0');
-      else if (ch === '/' && r() < s.slash) out += '\\/';
-      else if (r() < s.escape || (c >= 0xd800 && c <= 0xdfff)) {
-        // (A lone surrogate has no UTF-8 form: a producer can only write it escaped.)
-        const units = c > 0xffff ? [ch.charCodeAt(0), ch.charCodeAt(1)] : [c];
-        for (const u of units) {
-          const hex = u.toString(16).padStart(4, '0');
-          out += '\\u' + (r() < 0.5 ? hex : hex.toUpperCase());
-        }
-      } else out += ch;
-    }
-    return out + '"';
-  }
-  if (typeof v === 'number') {
-    if (!s.numbers || !Number.isInteger(v) || Math.abs(v) > 1e15) return JSON.stringify(v);
-    return pickOf(r, [String(v), `${v}.0`, `${v}e0`, `${v}E+0`, v === 0 ? '-0' : String(v)]);
-  }
-  if (Array.isArray(v)) return '[' + ws() + v.map((x) => spell(x, r, s)).join(ws() + ',' + ws()) + ws() + ']';
-  if (v !== null && typeof v === 'object') {
-    const members: string[] = [];
-    for (const [k, x] of Object.entries(v)) {
-      if (r() < s.duplicate) members.push(spell(k, r, s) + ws() + ':' + ws() + spell(otherValue(r), r, s));
-      members.push(spell(k, r, s) + ws() + ':' + ws() + spell(x, r, s));
-    }
-    return '{' + ws() + members.join(ws() + ',' + ws()) + ws() + '}';
-  }
-  return JSON.stringify(v);
-}
-
-function styleOf(r: () => number): Style {
+function styleOf(r: () => number): JsonSpelling {
   const some = (p: number, x: number): number => (r() < p ? x : 0);
-  return { escape: some(0.2, 0.05), slash: some(0.2, 0.5), space: some(0.2, 0.3), duplicate: some(0.2, 0.1), numbers: r() < 0.2 };
+  return { escape: some(0.2, 0.05), slash: some(0.2, 0.5), space: some(0.2, 0.3), duplicate: some(0.2, 0.1), decoy: otherValue, numbers: r() < 0.2 };
 }
 
 /** One case: a real or generated event, edited, then spelled. */
 function caseLine(r: () => number, i: number): string {
   const base = REAL_LINES.length > 0 && r() < 0.5 ? (JSON.parse(pickOf(r, REAL_LINES)) as Obj) : generated(r, i);
   mutate(base, r);
-  let line = spell(base, r, styleOf(r));
+  let line = spellJson(base, r, styleOf(r));
   // Duplicate top-level members written around the event (JSON.parse keeps the last).
   if (r() < 0.05) line = line.replace(/^\{/, '{"node_name":"decoy",');
   if (r() < 0.03) line = line.replace(/^\{/, '{"process_exec":"decoy",');
