@@ -122,6 +122,8 @@ export interface HttpConfig extends ClientIdentityConfig {
   maxPipelinedRequests: number;
   /** Request line and headers, bytes (`http.maxHeaderBytes`, node's `maxHeaderSize`); 431 `HEADERS_TOO_LARGE` beyond. */
   maxHeaderBytes: number;
+  /** Connections open at once (`http.maxConnections`), as `hec.maxConnections`. Absent: no cap. */
+  maxConnections?: number;
   /** Host names the port answers besides IP addresses and localhost (web/allowed-hosts.ts); unset: see there. */
   allowedHosts?: string[];
   timeouts: RequestTimeouts;
@@ -966,7 +968,7 @@ export async function loadConfig(options: LoadConfigOptions = {}): Promise<Vigil
     else tokens.push(entry);
   }
 
-  const httpRaw = mapping(w, ['http'], data['http'], ['host', 'port', 'tls', 'apiTokens', 'maxBodyBytes', 'maxLoginBodyBytes', 'maxInflightBytes', 'maxPipelinedRequests', 'maxHeaderBytes', 'allowedHosts', ...TIMEOUT_KEYS, ...CLIENT_KEYS]);
+  const httpRaw = mapping(w, ['http'], data['http'], ['host', 'port', 'tls', 'apiTokens', 'maxBodyBytes', 'maxLoginBodyBytes', 'maxInflightBytes', 'maxPipelinedRequests', 'maxConnections', 'maxHeaderBytes', 'allowedHosts', ...TIMEOUT_KEYS, ...CLIENT_KEYS]);
   let httpPort = httpRaw['port'] === undefined ? DEFAULTS.httpPort : port(w.at(['http', 'port']), '"http.port"', httpRaw['port']);
   if (nonEmpty(env['VIGIL_HTTP_PORT']) !== undefined) httpPort = port('', 'VIGIL_HTTP_PORT', env['VIGIL_HTTP_PORT']);
   if (flags.port !== undefined) httpPort = port('', '--port', flags.port);
@@ -1013,9 +1015,10 @@ export async function loadConfig(options: LoadConfigOptions = {}): Promise<Vigil
   };
   if (hecTls) hec.tls = hecTls;
   // Unset (the default) is no cap: a count would have to sit below every host's descriptor limit to mean anything.
-  if (hecRaw['maxConnections'] !== undefined && hecRaw['maxConnections'] !== null) {
-    hec.maxConnections = count(w, ['hec', 'maxConnections'], hecRaw['maxConnections'], 0, 1);
-  }
+  const maxConnections = (section: 'hec' | 'http', raw: Record<string, unknown>): number | undefined =>
+    raw['maxConnections'] === undefined || raw['maxConnections'] === null ? undefined : count(w, [section, 'maxConnections'], raw['maxConnections'], 0, 1);
+  const hecMaxConnections = maxConnections('hec', hecRaw);
+  if (hecMaxConnections !== undefined) hec.maxConnections = hecMaxConnections;
   const httpMaxBodyBytes = bodyBytes(w, ['http', 'maxBodyBytes'], httpRaw['maxBodyBytes'], DEFAULTS.httpMaxBodyBytes);
   const httpMaxInflightBytes = size(w, ['http', 'maxInflightBytes'], httpRaw['maxInflightBytes'], Math.max(DEFAULTS.httpMaxInflightBytes, httpMaxBodyBytes));
   if (httpMaxInflightBytes < httpMaxBodyBytes) {
@@ -1034,6 +1037,8 @@ export async function loadConfig(options: LoadConfigOptions = {}): Promise<Vigil
     ...clientSettings(w, 'http', httpRaw),
   };
   if (httpTls) http.tls = httpTls;
+  const httpMaxConnections = maxConnections('http', httpRaw);
+  if (httpMaxConnections !== undefined) http.maxConnections = httpMaxConnections;
   const allowedHosts = hostNames(w, ['http', 'allowedHosts'], httpRaw['allowedHosts']);
   if (allowedHosts !== undefined) http.allowedHosts = allowedHosts;
 

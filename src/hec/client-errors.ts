@@ -169,3 +169,27 @@ export function keepHalfOpen(server: Server): void {
   s.httpAllowHalfOpen = true;
   s.allowHalfOpen = true;
 }
+
+/** A port at its connection cap says so at most this often (a flood would log every connection it refuses). */
+const CAP_LOG_MS = 60_000;
+
+/**
+ * A port's `maxConnections` (`hec.maxConnections`, `http.maxConnections`): node closes each connection past it at
+ * once, unread and unanswered (a client retries as after any network error), so idle connections cannot take the
+ * descriptors the store, the search workers and the other port need (those failed with EMFILE instead). `warn` is
+ * called at the first refusal, then at most once a minute. Unset: no cap.
+ */
+export function capConnections(server: Server, max: number | undefined, warn: (message: string) => void, setting: string): void {
+  if (max === undefined) return;
+  server.maxConnections = max;
+  let refused = 0;
+  let loggedAt = -Infinity;
+  server.on('drop', () => {
+    refused++;
+    const now = Date.now();
+    if (now - loggedAt < CAP_LOG_MS) return;
+    loggedAt = now;
+    warn(`${max} connections are open (${setting}): new ones are closed unanswered (${refused} since the last report)`);
+    refused = 0;
+  });
+}

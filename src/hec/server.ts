@@ -15,7 +15,7 @@ import type { AppendReceipt, EventStore } from '../store/types.js';
 import { StoreError } from '../store/types.js';
 import { listenFailure, VigilError } from '../errors.js';
 import { AckIds } from './ack.js';
-import { answerClientErrors, answerConnect, hostHeaderProblem, keepHalfOpen, transferCodingProblem } from './client-errors.js';
+import { answerClientErrors, answerConnect, capConnections, hostHeaderProblem, keepHalfOpen, transferCodingProblem } from './client-errors.js';
 import { TokenRegistry } from './auth.js';
 import { AuthThrottle, ClientIdentity } from '../config/auth-throttle.js';
 import { ByteBudget, ClientGone, ClientShares, contentEncoding, decodeUtf8, readBody, type Body, type InflightBudget } from './body.js';
@@ -193,29 +193,6 @@ function hasBody(req: IncomingMessage): boolean {
 function header(req: IncomingMessage, name: string): string | undefined {
   const v = req.headers[name];
   return Array.isArray(v) ? v[0] : v;
-}
-
-/** A port at `hec.maxConnections` says so at most this often (a flood would log every connection it refuses). */
-const CAP_LOG_MS = 60_000;
-
-/**
- * `hec.maxConnections`: node closes each connection past it at once, unread and unanswered (a HEC client retries as
- * after any network error), so idle connections cannot take the descriptors the store, the search workers and the
- * API need (those failed with EMFILE instead). Logged at the first refusal, then at most once a minute.
- */
-function capConnections(server: Server, max: number | undefined, log: HecLog): void {
-  if (max === undefined) return;
-  server.maxConnections = max;
-  let refused = 0;
-  let loggedAt = -Infinity;
-  server.on('drop', () => {
-    refused++;
-    const now = Date.now();
-    if (now - loggedAt < CAP_LOG_MS) return;
-    loggedAt = now;
-    log('warn', `HEC: ${max} connections are open (hec.maxConnections): new ones are closed unanswered (${refused} since the last report)`);
-    refused = 0;
-  });
 }
 
 function isBlankText(text: string): boolean {
@@ -561,7 +538,7 @@ export function createHecServer(options: HecServerOptions): HecServer {
         server = createHttpServer({ ...nodeTimeouts(config.timeouts), maxHeaderSize: config.maxHeaderBytes, requireHostHeader: false }, (req, res) => onRequest(req, res));
       }
       keepHalfOpen(server);
-      capConnections(server, config.maxConnections, log);
+      capConnections(server, config.maxConnections, (message) => log('warn', `HEC: ${message}`), 'hec.maxConnections');
       // What node refuses before a handler runs gets a HEC reply too (it was a bare 431/400/408), counted as a request.
       answerClientErrors(server, (_kind, status, reason) => hecClientErrorReply(status, reason, config), (status, handled) => {
         if (!handled) stats.request(null);

@@ -6,7 +6,7 @@ import { getRequestListener, RequestError } from '@hono/node-server';
 import type { Env, Hono } from 'hono';
 import type { HttpConfig } from '../config/config.js';
 import { listenFailure, VigilError } from '../errors.js';
-import { answerClientErrors, answerConnect, hostHeaderProblem, nodeTimeouts, transferCodingProblem, pipelineGuard, type ClientErrorKind } from '../hec/index.js';
+import { answerClientErrors, answerConnect, capConnections, hostHeaderProblem, nodeTimeouts, transferCodingProblem, pipelineGuard, type ClientErrorKind } from '../hec/index.js';
 import { hostCheck, type HostCheck } from './allowed-hosts.js';
 
 export interface HttpServer {
@@ -100,7 +100,7 @@ function clientErrorJson(kind: ClientErrorKind, reason: string, config: HttpConf
 }
 
 /** Serves a Hono app on the API/console port, over TLS when the config has a certificate. */
-export async function listenHttp<E extends Env>(app: Hono<E>, config: HttpConfig): Promise<HttpServer> {
+export async function listenHttp<E extends Env>(app: Hono<E>, config: HttpConfig, warn: (message: string) => void = () => {}): Promise<HttpServer> {
   const tls = config.tls ? { cert: await readFile(config.tls.cert), key: await readFile(config.tls.key) } : null;
   const hosts = hostCheck(config.host, config.allowedHosts);
   return new Promise((resolve, reject) => {
@@ -114,6 +114,7 @@ export async function listenHttp<E extends Env>(app: Hono<E>, config: HttpConfig
     const server = tls ? createHttpsServer(options, listener) : createHttpServer(options, listener);
     // What node refuses before the app runs is a JSON error like every other (it was a bare 431/400/408).
     answerClientErrors(server, (kind, status, reason) => ({ status, body: { error: clientErrorJson(kind, reason, config) } }));
+    capConnections(server, config.maxConnections, (message) => warn(`API: ${message}`), 'http.maxConnections');
     server.listen(config.port, config.host, () => {
       server.off('error', onError);
       const info = server.address() as AddressInfo;

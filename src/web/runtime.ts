@@ -361,7 +361,7 @@ async function startOnStore(config: VigilConfig, opts: StartOptions, settings: R
       requestLimits: config.http,
       ...(opts.log ? { log: opts.log } : {}),
     }, shared ? { sessionStore: new SharedSessions(shared) } : {});
-    http = await listenHttp(api, config.http);
+    http = await listenHttp(api, config.http, (message) => opts.log?.('warn', message));
     // How `vigil backfill` finds this server, to run through it rather than write to the store itself.
     writeServerFile(config.dataDir, { pid: process.pid, apiUrl: http.url, startedAt: new Date().toISOString() });
     // On a cluster every node runs it: dropping a day partition is idempotent (one another node dropped first
