@@ -304,3 +304,17 @@ export function heldFor(url: string, withinMs: number): Promise<number> {
     });
   });
 }
+
+/** A TCP connection that sends nothing; `closed` resolves with what the server sent before closing it. */
+export function silentConnection(url: string): Promise<{ socket: Socket; closed: Promise<string> }> {
+  const { hostname, port } = new URL(url);
+  return new Promise((resolve, reject) => {
+    const socket = connect(Number(port), hostname);
+    let got = '';
+    socket.on('data', (d: Buffer) => (got += d.toString('utf8')));
+    const closed = new Promise<string>((r) => socket.once('close', () => r(got)));
+    socket.once('error', () => {});
+    socket.once('connect', () => resolve({ socket, closed }));
+    socket.once('error', reject);
+  });
+}

@@ -3,28 +3,14 @@
  * headers timeout, with no cap but the process's descriptor limit. The cap is explicit and configurable; unset, there
  * is none (docs/security.md, limits table).
  */
-import { connect, type Socket } from 'node:net';
+import type { Socket } from 'node:net';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { loadConfig } from '../../src/config/index.js';
 import type { HecLogLevel } from '../../src/hec/index.js';
-import { auth, hecConfig, send, sleep, start } from './helpers.js';
-
-/** A TCP connection that sends nothing; `closed` resolves with what the server sent before closing it. */
-function silent(url: string): Promise<{ socket: Socket; closed: Promise<string> }> {
-  const { hostname, port } = new URL(url);
-  return new Promise((resolve, reject) => {
-    const socket = connect(Number(port), hostname);
-    let got = '';
-    socket.on('data', (d: Buffer) => (got += d.toString('utf8')));
-    const closed = new Promise<string>((r) => socket.once('close', () => r(got)));
-    socket.once('error', () => {});
-    socket.once('connect', () => resolve({ socket, closed }));
-    socket.once('error', reject);
-  });
-}
+import { auth, hecConfig, send, silentConnection, sleep, start } from './helpers.js';
 
 describe('hec.maxConnections', () => {
   it('past the cap a new connection is closed unanswered and logged once; a freed slot serves posts again', async () => {
@@ -32,11 +18,11 @@ describe('hec.maxConnections', () => {
     const h = await start({ config: hecConfig({ maxConnections: 3 }), log: (level, message) => logs.push({ level, message }) });
     const idle: Socket[] = [];
     try {
-      for (let i = 0; i < 3; i++) idle.push((await silent(h.url)).socket);
+      for (let i = 0; i < 3; i++) idle.push((await silentConnection(h.url)).socket);
       await sleep(50); // the server has accepted them
       // The 4th and 5th: closed by the server before anything is read or written.
       for (let i = 0; i < 2; i++) {
-        const extra = await silent(h.url);
+        const extra = await silentConnection(h.url);
         const sent = await Promise.race([extra.closed, sleep(2000).then(() => 'still open')]);
         expect(sent).toBe('');
       }

@@ -4,7 +4,7 @@
  * configurable; unset, there is none (docs/security.md, limits table).
  */
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { connect, type Socket } from 'node:net';
+import type { Socket } from 'node:net';
 import { request } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -13,21 +13,7 @@ import { loadConfig } from '../../src/config/index.js';
 import { loadContent } from '../../src/detections/content.js';
 import { createApi } from '../../src/web/api.js';
 import { listenHttp } from '../../src/web/http-server.js';
-import { FakeStore } from '../hec/helpers.js';
-
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-/** A TCP connection that sends nothing; `closed` resolves with what the server sent before closing it. */
-function silent(port: number): Promise<{ socket: Socket; closed: Promise<string> }> {
-  return new Promise((resolve, reject) => {
-    const socket = connect(port, '127.0.0.1');
-    let got = '';
-    socket.on('data', (d: Buffer) => (got += d.toString('utf8')));
-    const closed = new Promise<string>((r) => socket.once('close', () => r(got)));
-    socket.once('connect', () => resolve({ socket, closed }));
-    socket.once('error', reject);
-  });
-}
+import { FakeStore, silentConnection, sleep } from '../hec/helpers.js';
 
 const health = (port: number): Promise<number> =>
   new Promise((resolve, reject) => {
@@ -49,10 +35,10 @@ describe('http.maxConnections', () => {
     const port = Number(new URL(server.url).port);
     const idle: Socket[] = [];
     try {
-      for (let i = 0; i < 2; i++) idle.push((await silent(port)).socket);
+      for (let i = 0; i < 2; i++) idle.push((await silentConnection(server.url)).socket);
       await sleep(50); // the server has accepted them
       for (let i = 0; i < 2; i++) {
-        const extra = await silent(port);
+        const extra = await silentConnection(server.url);
         expect(await Promise.race([extra.closed, sleep(2000).then(() => 'still open')])).toBe('');
       }
       await expect(health(port)).rejects.toThrow();
