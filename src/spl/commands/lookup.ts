@@ -1,4 +1,5 @@
 import { toText, valuesOf, mv, type Scalar } from '../../events/value.js';
+import { fieldPatternCaptures } from '../fields.js';
 import type { ArgParser } from '../parse/parser.js';
 import type { LookupProvider, LookupTable } from '../lookups.js';
 import { isIP } from '../node-builtins.js';
@@ -69,7 +70,7 @@ function parsePairs(p: ArgParser, stop: readonly string[]): FieldPair[] {
  * - A table row matches when, for every input field, the table value equals one of the event field's
  *   values (a multivalue event field matches any of its values). Matching is exact text comparison,
  *   case-sensitive unless the table says otherwise (`caseSensitive`, transforms.conf
- *   case_sensitive_match); a WILDCARD field's cells are patterns (`*` any run of characters, `globMatches`), a CIDR
+ *   case_sensitive_match); a WILDCARD field's cells are patterns (`*` any run of characters, `wildcardMatcher`), a CIDR
  *   field's subnets (`subnetMatcher`). Time-bounded lookups are not supported (such definitions are not loaded).
  * - Several matching rows make each output field multivalue, in table order, up to the table's max_matches (100,
  *   the transforms.conf default without time_field). Empty table cells output nothing. Fewer matches than the
@@ -138,7 +139,7 @@ export const lookupCommand = defineCommand<LookupArgs>({
       let m = list[i];
       if (m === undefined) {
         const cell = table.rows[i]![field] ?? '';
-        m = cell === '' ? null : wildcard.has(field) ? wildcardMatcher(norm(cell).split('*'), norm) : subnetMatcher(cell, norm);
+        m = cell === '' ? null : wildcard.has(field) ? wildcardMatcher(norm(cell), norm) : subnetMatcher(cell, norm);
         list[i] = m;
       }
       return m;
@@ -219,10 +220,14 @@ export const lookupCommand = defineCommand<LookupArgs>({
   },
 });
 
-const wildcardMatcher =
-  (parts: readonly string[], norm: (s: string) => string) =>
-  (text: string): boolean =>
-    globMatches(parts, norm(text));
+/**
+ * A WILDCARD cell's test (`*` any run of characters, the rest itself, the whole value): the field-pattern walk, each
+ * part between `*` found leftmost first, linear in the text where a regex of many `*` backtracks on a long value.
+ */
+function wildcardMatcher(cell: string, norm: (s: string) => string): (text: string) => boolean {
+  const matches = fieldPatternCaptures(cell);
+  return (text) => matches(norm(text)) !== null;
+}
 
 /**
  * A CIDR cell's test: an address in its subnet (the reference: lookup "supports IPv4 and IPv6 addresses and subnets
@@ -237,24 +242,3 @@ function subnetMatcher(cell: string, norm: (s: string) => string): (text: string
   return (text) => norm(text) === want;
 }
 
-/**
- * Whether `text` is matched by a WILDCARD cell split at its `*`s (each any run of characters, the rest itself, the whole
- * value). The parts between are found leftmost first, which is right for `*` alone: linear in the text per part, where a
- * regular expression of many `*` backtracks on a long value that nearly matches.
- */
-export function globMatches(parts: readonly string[], text: string): boolean {
-  const head = parts[0]!;
-  if (parts.length === 1) return text === head;
-  const tail = parts[parts.length - 1]!;
-  if (text.length < head.length + tail.length || !text.startsWith(head) || !text.endsWith(tail)) return false;
-  let at = head.length;
-  const end = text.length - tail.length;
-  for (let k = 1; k < parts.length - 1; k++) {
-    const part = parts[k]!;
-    if (part === '') continue;
-    const found = text.indexOf(part, at);
-    if (found < 0 || found + part.length > end) return false;
-    at = found + part.length;
-  }
-  return true;
-}
