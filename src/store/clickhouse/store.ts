@@ -276,15 +276,31 @@ export class ClickHouseStore implements EventStore {
 
   /** The schema version row: written once (concurrent openers write the identical block, stored once), else compared. */
   private async checkVersion(): Promise<void> {
+    const sql = `SELECT value FROM ${this.db}.${META} FINAL WHERE key = 'schema_version'`;
     const read = async () => {
       try {
-        return (await this.query(`SELECT value FROM ${this.db}.${META} FINAL WHERE key = 'schema_version'`)).split('\n').filter((l) => l !== '');
+        return (await this.query(sql)).split('\n').filter((l) => l !== '');
       } catch (err) {
         // 81 unknown database, 60 unknown table: only a read-only open can get here (others created them).
         const code = clickhouseCode(err);
         if (code !== 81 && code !== 60) throw err;
         return [];
       }
+    };
+    /**
+     * The version as any reachable replica has it. A replica that has not fetched another node's identical version
+     * block (ours was deduplicated against it) catches up only when ClickHouse's replication queue next wakes: ~10 s
+     * after `SYSTEM START FETCHES` on the test cluster, which is the whole wait; any replica holding it will do.
+     */
+    const readAny = async () => {
+      for (const r of this.readers()) {
+        const versions = await this.text(r, sql).then(
+          (t) => t.split('\n').filter((l) => l !== ''),
+          () => [],
+        );
+        if (versions.length > 0) return versions;
+      }
+      return [];
     };
     let versions = await read();
     if (versions.length === 0 && this.readonly) {
@@ -295,7 +311,7 @@ export class ClickHouseStore implements EventStore {
       // A node opening at the same time may have written the identical block first through another replica: ours
       // is then deduplicated (nothing written here), and the replica read shows the row once it fetched theirs.
       const deadline = Date.now() + this.limits.insertRetryMs;
-      while ((versions = await read()).length === 0 && Date.now() < deadline) await sleep(100);
+      while ((versions = await readAny()).length === 0 && Date.now() < deadline) await sleep(100);
       if (versions.length === 0) {
         throw new StoreError('STORE_IO', `the ClickHouse database ${this.config.database}: the schema version written at open cannot be read back (replication stalled?)`);
       }
