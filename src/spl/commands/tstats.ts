@@ -337,9 +337,13 @@ function parseTstats(p: ArgParser): TstatsArgs {
   }
   if (args.nodename && !args.from) throw p.error('nodename= selects a dataset of FROM datamodel=<Model>: add the FROM clause', args.nodename.span, 'SPL_BAD_ARGUMENT');
   if (spanAt && !args.by.includes('_time')) throw p.error('span= bins _time: add _time to the BY fields', spanAt, 'SPL_BAD_ARGUMENT');
-  // prestats rows carry one _time, binned by span=: a function reading the events' times would read the bins.
-  const timed = args.prestats && args.span ? args.aggregations.find((a) => TIME_FUNCTIONS.has(a.fnName)) : undefined;
-  if (timed) throw p.error(`tstats prestats=true cannot pass the event times ${timed.fnName}() reads when BY _time has span=: leave prestats off, or drop span= and bin in the command after it`, timed.span, 'SPL_BAD_ARGUMENT');
+  // prestats rows carry one _time, binned by span=: a function reading the events' times (earliest(x), min(_time))
+  // would read the bins.
+  const timed = args.prestats && args.span ? args.aggregations.find((a) => TIME_FUNCTIONS.has(a.fnName) || a.field === '_time') : undefined;
+  if (timed) throw p.error(`tstats prestats=true cannot pass the event times ${timed.fnName}(${timed.field ?? ''}) reads when BY _time has span=: leave prestats off, or drop span= and bin in the command after it`, timed.span, 'SPL_BAD_ARGUMENT');
+  // A BY field is passed filled with fillnull_value, where tstats' functions read it null: the stats after it would count the fill.
+  const filled = args.prestats && args.fillnull !== null ? args.aggregations.find((a) => a.field !== null && a.field !== '_time' && args.by.includes(a.field)) : undefined;
+  if (filled) throw p.error(`tstats prestats=true cannot pass ${filled.field} both filled with fillnull_value (a BY field) and null (what ${filled.fnName}() reads): leave prestats or fillnull_value off`, filled.span, 'SPL_BAD_ARGUMENT');
   const rest = p.peek('search');
   if (rest.kind === 'word' && CLAUSES.includes(rest.value.toLowerCase())) throw p.error(`tstats clauses come in the order FROM, WHERE, BY: unexpected ${rest.value.toUpperCase()} here`, rest.span);
   return args;

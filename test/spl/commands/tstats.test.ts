@@ -311,6 +311,27 @@ describe('tstats prestats=true', () => {
     // Without span= the rows keep the event times; the command after it bins: the same as tstats.
     expect(await q(`| tstats prestats=t earliest_time(Orders.item) latest(Orders.item) from datamodel=Shop.Orders by _time | timechart span=1h earliest_time(Orders.item) as e latest(Orders.item) as l | eval e=e-${T0} | table e l | head 1`)).toEqual([{ e: '0', l: 'apple' }]);
   });
+
+  it('refuses min/max/any function of _time beside span=, and a function of a BY field that fillnull_value fills (differential fuzzing found both)', async () => {
+    // tstats' min(_time) is the first event's time (T0 = 22:13:20 in the 22:00 bin), not the bin's start; the prestats
+    // rows hold only the bin, so '| stats min(_time)' after them said 22:00:00.
+    expect(await q(`| tstats min(_time) as m from datamodel=Shop.Orders by _time span=1h | eval m=m-${T0} | table m | head 1`)).toEqual([{ m: '0' }]);
+    for (const f of ['min', 'max', 'range', 'values', 'dc']) {
+      const e = await splError(pack, `| tstats prestats=t ${f}(_time) from datamodel=Shop.Orders by _time span=1h | stats ${f}(_time) by _time`, EVENTS);
+      expect({ code: e.code, at: e.format().split('\n')[1]!.trim() }).toEqual({ code: 'SPL_BAD_ARGUMENT', at: 'at 1:21' });
+    }
+    // Search Reference, tstats: fillnull_value "substitutes for null values for any field within its group-by field
+    // list": the functions still read the null. Order 3 has no region: tstats' values(Orders.region) of its group is
+    // empty, where the filled prestats rows would give "none".
+    expect(await q('| tstats fillnull_value=none count values(Orders.region) as r from datamodel=Shop.Orders by Orders.region | where Orders.region="none"')).toEqual([{ 'Orders.region': 'none', count: '1' }]);
+    const e = await splError(pack, '| tstats prestats=t fillnull_value=none values(Orders.region) from datamodel=Shop.Orders by Orders.region | stats values(Orders.region) by Orders.region', EVENTS);
+    expect({ code: e.code, at: e.format().split('\n')[1]!.trim() }).toEqual({ code: 'SPL_BAD_ARGUMENT', at: 'at 1:41' });
+    // Without fillnull_value the null rows are dropped: nothing differs, so it runs.
+    expect(await q('| tstats prestats=t values(Orders.region) from datamodel=Shop.Orders by Orders.region | stats values(Orders.region) as r count by Orders.region')).toEqual([
+      { 'Orders.region': 'eu', r: 'eu', count: '2' },
+      { 'Orders.region': 'us', r: 'us', count: '1' },
+    ]);
+  });
 });
 
 describe('tstats errors', () => {
