@@ -89,6 +89,8 @@ export function fileAction(hook: FileHook, mask: number | null): FileAction | nu
 
 /**
  * Kprobe/LSM actions that stop the operation (KprobeAction in tetragon.proto): the connection is then
- * `blocked`. NOTIFYENFORCER hands the call to the enforcer program, which overrides or kills it.
+ * `blocked`. NOTIFYENFORCER hands the call to the enforcer program, which overrides or kills it; Tetragon
+ * v1.0 named that same value 13 NOTIFYKILLER (renamed in cilium/tetragon b0147059f, api v1.1), and its
+ * exports carry the old name.
  */
-export const BLOCKING_ACTIONS: ReadonlySet<string> = new Set(['KPROBE_ACTION_SIGKILL', 'KPROBE_ACTION_OVERRIDE', 'KPROBE_ACTION_NOTIFYENFORCER']);
+export const BLOCKING_ACTIONS: ReadonlySet<string> = new Set(['KPROBE_ACTION_SIGKILL', 'KPROBE_ACTION_OVERRIDE', 'KPROBE_ACTION_NOTIFYENFORCER', 'KPROBE_ACTION_NOTIFYKILLER']);

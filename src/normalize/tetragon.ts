@@ -277,8 +277,13 @@ function fileTime(view: TetragonView, action: FileAction): number | null {
 /** IANA protocol numbers of CIM's expected transports. */
 const TRANSPORT_NUMBERS: ReadonlyMap<number, string> = new Map([[1, 'icmp'], [6, 'tcp'], [17, 'udp'], [58, 'icmp']]);
 
-/** CIM `transport` (tcp, udp, icmp) from Tetragon's protocol: `TCP` and `IPPROTO_TCP` → `tcp`. */
+/**
+ * CIM `transport` (tcp, udp, icmp) from Tetragon's protocol: `TCP` and `IPPROTO_TCP` → `tcp`. A protocol
+ * Tetragon has no name for is written as its decimal number in a string (pkg/reader/network InetProtocol:
+ * ICMPv6 is `"58"`), read as that number.
+ */
 function transport(protocol: unknown): string | null {
+  if (typeof protocol === 'string' && /^[0-9]{1,3}$/.test(protocol)) protocol = Number(protocol);
   if (typeof protocol === 'number') return TRANSPORT_NUMBERS.get(protocol) ?? null;
   if (typeof protocol !== 'string') return null;
   const t = protocol.toLowerCase();

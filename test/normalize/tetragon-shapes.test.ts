@@ -1,10 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import type { Event } from '../../src/events/event.js';
-import { eventResult } from '../../src/normalize/event-result.js';
-import { extractAll } from '../../src/normalize/json-fields.js';
-import { scanTetragonLine, type IndexedEvent } from '../../src/normalize/tetragon-index.js';
-import { TETRAGON_CIM_FIELDS } from '../../src/normalize/tetragon.js';
-import { toEvent, toEventFromSpans, type ToEventContext } from '../../src/sources/tetragon.js';
+import { toEvent } from '../../src/sources/tetragon.js';
+import { ctx, pick, read } from './tetragon-read.js';
 
 /**
  * Hand-written lines in the shape of Tetragon's JSON export (api/v1 tetragon.proto, events.proto; protojson
@@ -12,7 +8,6 @@ import { toEvent, toEventFromSpans, type ToEventContext } from '../../src/source
  * src/normalize/CONTEXT.md (isovalent-content.md §3); every line must also read the same through the parse
  * path, the fast path (spans) and from its text alone (an event read back from the store).
  */
-const ctx: ToEventContext = { index: 'main', source: 'shapes', defaultHost: 'h', fallbackTime: () => 0 };
 
 const POD = '"pod":{"namespace":"ns1","name":"web-7d9","container":{"id":"containerd://3f2a","name":"c","image":{"id":"docker.io/library/nginx@sha256:1","name":"docker.io/library/nginx:1.27"},"start_time":"2026-12-06T00:00:00Z","pid":5},"pod_labels":{"app":"web","app.kubernetes.io/name":"web"},"workload":"web","workload_kind":"Deployment"}';
 const PARENT = '"parent":{"exec_id":"bjE6MTA6MTAwMA==","pid":1000,"uid":0,"cwd":"/","binary":"/bin/bash","arguments":"-c \\"nginx\\"","flags":"execve","start_time":"2026-12-06T00:59:00Z","auid":4294967295,"parent_exec_id":"bjE6MTox","tid":1000}';
@@ -46,29 +41,6 @@ const LINES = {
   // Nesting deeper than the fast path's 64 levels, below the CIM sources.
   deep: `{"process_exec":{"process":{"binary":"/bin/deep","pid":9,"x":${'{"n":'.repeat(100)}1${'}'.repeat(100)}}},"node_name":"n1","time":"2026-12-06T01:00:00Z"}`,
 } as const;
-
-/** Every CIM field and JSON path of a line, read three ways: they must agree. The parse path's reading. */
-function read(line: string): Map<string, unknown> {
-  const slow = toEvent(line, ctx);
-  if (!slow.ok) throw new Error(slow.reason);
-  const a = eventResult(slow.event);
-  const { json: _json, ...plain } = slow.event;
-  const readers = [eventResult(plain as Event)];
-  const spans = scanTetragonLine(Buffer.from(line), 0, Buffer.byteLength(line));
-  const fast = spans === null ? null : toEventFromSpans(line, spans, ctx);
-  if (fast !== null && fast.ok) {
-    expect((fast.event as IndexedEvent)._time).toBe(slow.event._time);
-    readers.push(eventResult(fast.event));
-  }
-  const names = [...TETRAGON_CIM_FIELDS, ...extractAll(JSON.parse(line)).keys()];
-  for (const r of readers) {
-    for (const f of names) expect(r.get(f), f).toEqual(a.get(f));
-    expect(r.fieldNames()).toEqual(a.fieldNames());
-  }
-  return new Map(names.map((f) => [f, a.get(f)]));
-}
-
-const pick = (m: Map<string, unknown>, names: readonly string[]): Record<string, unknown> => Object.fromEntries(names.map((f) => [f, m.get(f) ?? null]));
 
 const PROCESS = ['process', 'process_name', 'process_path', 'process_id', 'user', 'user_id', 'parent_process', 'parent_process_name', 'parent_process_id'] as const;
 const POD_FIELDS = ['pod_name', 'pod_namespace', 'pod_image_name', 'container_id', 'cluster_name', 'node_name', 'dest', 'action'] as const;
