@@ -5,7 +5,8 @@ import { ExactSum } from '../../src/spl/stats/exact-sum.js';
 import { rng } from '../rng.js';
 
 /** Values as logs give them: integers, fractions, epoch times, numeric text written oddly, plain text. */
-const POOL: Scalar[] = [0, 1, -1, 2, 3, 7, 10, 0.1, 0.2, 0.3, 1e16, -1e16, 1.5, 1700000000.123456, 1700000003.5, '1', '01', '1.0', '5a', 'abc', 'Abc', 'x', '', '-0', 1e300, '1e400'];
+// Values near the largest double too: a sum whose partials overflow in one order and not in another.
+const POOL: Scalar[] = [0, 1, -1, 2, 3, 7, 10, 0.1, 0.2, 0.3, 1e16, -1e16, 1.5, 1700000000.123456, 1700000003.5, '1', '01', '1.0', '5a', 'abc', 'Abc', 'x', '', '-0', 1e300, '1e400', 1e308, -1e308, 9e307, 1e154, -8e153];
 
 function feed(acc: Accumulator, xs: readonly [Scalar, number][]): Accumulator {
   for (const [v, t] of xs) acc.add(v, t);
@@ -90,6 +91,31 @@ describe('ExactSum', () => {
     expect(sumOf([1, Infinity, 2])).toBe(Infinity);
     expect(sumOf([Infinity, -Infinity])).toBeNaN();
     expect(sumOf([1.7976931348623157e308, 1.7976931348623157e308])).toBe(Infinity);
+  });
+
+  it('stays exact past the largest double, whatever the order or the partitions', () => {
+    // 1e308 + 1e308 overflows a double, the exact sum with -1e308 does not: every order gives 1e308 (one order gave
+    // an infinity, so a search split over partitions summed differently from one thread).
+    for (const xs of [
+      [1e308, 1e308, -1e308],
+      [1e308, -1e308, 1e308],
+      [-1e308, 1e308, 1e308],
+    ]) expect(sumOf(xs)).toBe(1e308);
+    expect(sumOf([1.7976931348623157e308, 1.7976931348623157e308, -1.7976931348623157e308, 1, 2 ** -1074])).toBe(1.7976931348623157e308);
+    expect(sumOf([1.7976931348623157e308, 1.7976931348623157e308, -1.7976931348623157e308, -1.7976931348623157e308, 2 ** -1074, 0.5])).toBe(0.5);
+    expect(sumOf([1.7976931348623157e308, 1.7976931348623157e308, -1.7976931348623157e308, -1.7976931348623157e308, 2 ** -1074])).toBe(2 ** -1074);
+    const a = new ExactSum();
+    for (const x of [1e308, 1e308]) a.add(x);
+    const b = new ExactSum();
+    b.add(-1e308);
+    b.add(0.25);
+    const merged = new ExactSum();
+    merged.merge(structuredClone(b.state()));
+    merged.merge(structuredClone(a.state()));
+    expect(merged.value()).toBe(1e308);
+    // Half to even when the exact sum is halfway between two doubles past an overflow.
+    expect(sumOf([1.7976931348623157e308, 1.7976931348623157e308, -1.7976931348623157e308, -1.7976931348623157e308, 1, 2 ** -53])).toBe(1);
+    expect(sumOf([1.7976931348623157e308, 1.7976931348623157e308, -1.7976931348623157e308, -1.7976931348623157e308, 1, 2 ** -53, 2 ** -100])).toBe(1 + 2 ** -52);
   });
 });
 

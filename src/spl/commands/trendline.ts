@@ -117,7 +117,7 @@ function movingAverage(t: Trend): (row: Result) => void {
     }
     window[count % n] = v;
     count++;
-    if (sum.nonFinite !== 0 || weighted.nonFinite !== 0) resum();
+    if (sum.nonFinite !== 0 || weighted.nonFinite !== 0 || sum.overflowed || weighted.overflowed) resum();
   };
 
   return (row) => {

@@ -1,6 +1,6 @@
 import { finite, sortTexts, toNumber, toText, mv, type FieldValue, type Scalar } from '../../events/value.js';
 import { compareNumbersFirst } from '../eval/compare.js';
-import { ExactSum, type ExactSumState } from './exact-sum.js';
+import { ExactSum, roundUnits, type ExactSumState } from './exact-sum.js';
 
 /**
  * Statistical functions shared by stats, eventstats and streamstats, as declarative blueprints in one
@@ -311,7 +311,14 @@ export function variance(n: number, s1: ExactSum, s2: ExactSum, sample: boolean,
   for (const q of s2.partials) d.addProduct(n, q);
   const a = s1.partials;
   for (let i = 0; i < a.length; i++) for (let j = 0; j < a.length; j++) d.addProduct(-a[i]!, a[j]!);
-  const v = Math.max(0, d.value()) / (n * denom);
+  let nd = d.value();
+  // Near the largest double (a sum that overflowed, a product that would): the same exact n·Σx² − (Σx)² as integers
+  // of 2^-2148, so the result does not depend on which partials the values happened to leave.
+  if (s1.overflowed || s2.overflowed || d.nonFinite !== 0 || d.overflowed) {
+    const u = s1.units;
+    nd = roundUnits(BigInt(n) * (s2.units << 1074n) - u * u, -2148);
+  }
+  const v = Math.max(0, nd) / (n * denom);
   return finite(sqrt ? Math.sqrt(v) : v);
 }
 
