@@ -18,6 +18,7 @@ import { runSearch } from '../../src/spl/index.js';
 import { MacroLibrary } from '../../src/spl/macros/macros.js';
 import { rowsText } from '../helpers.js';
 import { spellJson, type JsonSpelling } from '../json-spelling.js';
+import { VERSION_LINES } from '../normalize/tetragon-versions.js';
 import { rng } from '../rng.js';
 import { scratchDir } from './helpers.js';
 
@@ -45,9 +46,9 @@ function jsonl(dir: string): string[] {
   });
 }
 
-/** Real lines: the shared datasets (skipped cleanly when absent) and the repository's own samples. */
+/** Real lines: the shared datasets (skipped cleanly when absent), the repository's own samples, and hand-written exports of other Tetragon versions. */
 const SHARED_LINES = jsonl(SHARED);
-const REAL_LINES = [...SHARED_LINES, ...jsonl(join(ROOT, 'test/fixtures/tetragon')), ...jsonl(join(ROOT, 'attack_data'))];
+const REAL_LINES = [...SHARED_LINES, ...jsonl(join(ROOT, 'test/fixtures/tetragon')), ...jsonl(join(ROOT, 'attack_data')), ...Object.values(VERSION_LINES)];
 
 type Json = null | boolean | number | string | Json[] | { [k: string]: Json };
 type Obj = { [k: string]: Json };
