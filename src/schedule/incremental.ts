@@ -232,19 +232,20 @@ export class MatchIndex implements MatchLookup {
     if (this.tracked.size === 0) return;
     const tracked = [...this.tracked.values()];
     for (let i = 0; i < events.length; i++) {
-      const e = events[i]!;
+      // The event as the store keeps it: its time in whole microseconds, which a run compares, orders by and
+      // shows (`min(_time)` kept 1795171742.2376996 where a scan gave 1795171742.23769; an event 0.4 µs before a
+      // window's start, stored at the start, was left out of the window's matches).
+      const stored = fromMicros(toMicros(events[i]!._time));
+      const e = Object.is(stored, events[i]!._time) ? events[i]! : { ...events[i]!, _time: stored };
       // One parse and extraction per event, shared by every prefix (each gets its own overlay).
       const row = eventResult(e);
-      let stored: number | null = null;
       for (const t of tracked) {
         const rows = t.prefix.rows(e, row.clone());
         if (rows === null) continue;
-        if (t.inOrder && (Number.isNaN(e._time) || (t.times.length > 0 && e._time < t.times[t.times.length - 1]!))) t.inOrder = false;
-        t.times.push(e._time);
+        if (t.inOrder && (Number.isNaN(stored) || (t.times.length > 0 && stored < t.times[t.times.length - 1]!))) t.inOrder = false;
+        t.times.push(stored);
         t.seqs.push(firstSeq + i);
         if (t.slices === null && t.projection === null) continue;
-        // The time the store keeps (whole microseconds), which a run compares and orders by.
-        stored ??= fromMicros(toMicros(e._time));
         if (t.slices !== null) for (const r of rows) t.slices.add(stored, e.index, r);
         const p = t.projection;
         if (p === null) continue;

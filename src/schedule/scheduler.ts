@@ -519,14 +519,16 @@ export class Scheduler {
     try {
       const pack = this.deps.content();
       // Static problems (a filter macro broken by an edit) fail here, with their position.
-      const planned = checkSearch(d.search, { macros: pack.macros, lookups: pack.lookups, knowledge: pack.knowledge, name: d.name, now: scheduledTime, tz });
+      const planned = checkSearch(d.search, { macros: pack.macros, lookups: pack.lookups, knowledge: pack.knowledge, name: d.name, now: scheduledTime, tz, earliest: window.earliest, latest: window.latest });
       const savedIn = this.deps.refuseFilterWritesIn;
       if (savedIn !== undefined && filterSavedIn(pack, d, savedIn) && filterAddsWriters(planned, pack, d, { now: scheduledTime, tz }))
         throw new VigilError('SPL_LOOKUP_WRITE', `filter macro ${d.filterMacro}: ${FILTER_WRITES_REFUSAL}; the run searched nothing and wrote nothing`);
       const search = expandMacros(d.search, pack.macros).text;
       // Served from the ingest-time matches when they cover the window: same SPL over far fewer events.
       const index = this.deps.matchIndex;
-      const matches = index ? await index.lookup(d.id, window.earliest, window.latest) : null;
+      // Asked for the search's own range: an earliest=/latest= of its own overrides the window, and matches of the
+      // window alone missed the events it reaches past (`earliest=-45m@m` in a 10 s realtime window).
+      const matches = index ? await index.lookup(d.id, planned.earliest ?? -Infinity, planned.latest ?? Infinity) : null;
       const out = await this.deps.executor.execute(
         {
           name: d.name,
