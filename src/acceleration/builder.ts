@@ -4,6 +4,7 @@ import type { Result } from '../events/result.js';
 import { eventResult, type DerivedFields } from '../normalize/event-result.js';
 import type { LookupProvider } from '../spl/lookups.js';
 import type { DatasetEvaluator } from '../spl/datamodel/types.js';
+import type { BucketSpan } from '../store/types.js';
 import type { AcceleratedDataset } from './datasets.js';
 import { MAX_MERGED_CHUNKS, segmentsToMerge } from './merge-policy.js';
 import { SegmentBuilder } from './segment.js';
@@ -14,6 +15,8 @@ export interface FollowedStore {
   lastSeq(): number;
   /** The events with seqs `from`..`to`, both included. */
   seqRange(from: number, to: number): EventSource;
+  /** The buckets the indexes hold: summary rows of events outside them were deleted (retention, a deleted index). */
+  bucketSpans(): readonly BucketSpan[];
 }
 
 /** What the builder reads: the same events as `seqRange`, in no particular order (a summary does not keep one). */

@@ -1,4 +1,5 @@
 import type { EventSource, ScanRequest } from '../events/scan.js';
+import type { BucketSpan } from '../store/types.js';
 import type { CompiledDataset } from '../spl/datamodel/types.js';
 import type { DatasetSummaries, SummaryRead, SummaryScope } from '../spl/datamodel/summaries.js';
 import { datasetKey, definitionHash } from './datasets.js';
@@ -59,11 +60,12 @@ export class SummaryReader implements DatasetSummaries {
       // Summarized past the store's last seq: built from another store (until the builder starts over), not this one.
       if (!state || state.hash !== hash || state.builtSeq > last) return null;
       // Segments are loaded inside the snapshot: a compaction committed meanwhile cannot remove them.
-      const segments = this.o.db.segments(key, Math.max(lo, state.boundary), hi, this.o.bucketSeconds).map((s) => this.segment(s.id, s.rows));
+      const segments = this.o.db.segments(key, Math.max(lo, state.boundary), hi, this.o.bucketSeconds).map((s) => ({ seg: this.segment(s.id, s.rows), bucket: s.bucket }));
       return { state, segments };
     });
     if (snap === null) return null;
     const { state, segments } = snap;
+    const held = heldSpans(this.o.store.bucketSpans());
     let remainder: EventSource | null = null;
     if (!only) {
       if (last - state.builtSeq > this.o.maxRemainderEvents) return null;
@@ -72,16 +74,19 @@ export class SummaryReader implements DatasetSummaries {
     return {
       remainder,
       rows: (where, names, source, take) => {
-        for (const seg of segments) {
+        for (const { seg, bucket } of segments) {
           const rows = segmentRows(seg, scan, where, names, source);
           const row = new SegmentRow(seg);
+          const kept = keptRows(seg, bucket, this.o.bucketSeconds, held);
           if (rows === null) {
             for (let r = 0; r < seg.times.length; r++) {
+              if (kept !== null && !kept(r)) continue;
               row.at = r;
               take(row);
             }
           } else {
             for (const r of rows) {
+              if (kept !== null && !kept(r)) continue;
               row.at = r;
               take(row);
             }
@@ -109,6 +114,65 @@ export class SummaryReader implements DatasetSummaries {
     }
     return s;
   }
+}
+
+/** Each index's bucket spans, by start. */
+function heldSpans(spans: readonly BucketSpan[]): Map<string, BucketSpan[]> {
+  const out = new Map<string, BucketSpan[]>();
+  for (const s of spans) {
+    const l = out.get(s.index);
+    if (l) l.push(s);
+    else out.set(s.index, [s]);
+  }
+  for (const l of out.values()) l.sort((a, b) => a.start - b.start);
+  return out;
+}
+
+/** Whether `t` is inside one of `spans` (sorted by start, not overlapping). */
+function inSpans(spans: readonly BucketSpan[], t: number): boolean {
+  let lo = 0;
+  let hi = spans.length - 1;
+  while (lo <= hi) {
+    const mid = (lo + hi) >> 1;
+    const s = spans[mid]!;
+    if (t < s.start) hi = mid - 1;
+    else if (t >= s.end) lo = mid + 1;
+    else return true;
+  }
+  return false;
+}
+
+/**
+ * Which rows of a segment (of the summary bucket starting at `bucket`) are of events the store still holds: a
+ * summary outlives the events retention or a deleted index removed, and tstats must not count them (with
+ * summariesonly=false it would give rows a search of the events does not; Splunk removes a bucket's summary
+ * with the bucket). Null: all of them, the usual case (every index of the segment holds the whole hour).
+ */
+function keptRows(seg: Segment, bucket: number, bucketSeconds: number, held: ReadonlyMap<string, readonly BucketSpan[]>): ((r: number) => boolean) | null {
+  const f = seg.fields.indexOf('index');
+  if (f < 0) return null;
+  const lexicon = seg.lexicons[f]!;
+  // Per index id: 1 every row kept, 0 none, the spans: each row's time tested. A row without an index is kept.
+  const status: (0 | 1 | readonly BucketSpan[])[] = [1];
+  let all = true;
+  for (const v of lexicon) {
+    const spans = typeof v === 'string' ? held.get(v) : undefined;
+    if (spans === undefined) status.push(0);
+    else if (spans.some((s) => s.start <= bucket && s.end >= bucket + bucketSeconds)) {
+      status.push(1);
+      continue;
+    } else status.push(spans);
+    all = false;
+  }
+  if (all) return null;
+  const ids = seg.ids[f]!;
+  return (r) => {
+    const s = status[ids[r]!]!;
+    if (s === 0 || s === 1) return s === 1;
+    const t = seg.times[r]!;
+    // A row without a numeric time was bucketed by its event's: kept when its index holds some of the hour.
+    return Number.isNaN(t) ? true : inSpans(s, t);
+  };
 }
 
 /**

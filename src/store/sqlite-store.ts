@@ -34,6 +34,7 @@ import * as state from './state.js';
 import {
   StoreError,
   type AppendReceipt,
+  type BucketSpan,
   type EventStore,
   type FindingComment,
   type FindingQuery,
@@ -631,6 +632,20 @@ export class SqliteStore implements EventStore, StateStore, SeqSubsetSource {
    */
   seqEvents(from: number, to: number): AsyncGenerator<Event[]> {
     return scanStore(this.pool, this.names, emptyScanRequest(), {}, this.limits, { from, to }, false);
+  }
+
+  /**
+   * The buckets each index holds, as time spans: an event deleted by retention or with its index is in none of
+   * them (whole buckets go). Data model summaries, which keep rows of their own, leave such rows out by it.
+   */
+  bucketSpans(): BucketSpan[] {
+    return this.read((db) =>
+      db
+        .prepare<[], [string, number, number]>('SELECT i.name, b.start_us, b.end_us FROM buckets b JOIN splunk_indexes i ON i.id = b.index_id WHERE i.removed = 0')
+        .raw()
+        .all()
+        .map(([index, start, end]) => ({ index, start: fromMicros(start), end: fromMicros(end) })),
+    );
   }
 
   indexes(): Promise<IndexInfo[]> {

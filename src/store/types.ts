@@ -46,6 +46,13 @@ export interface AppendReceipt {
   firstSeq?: number;
 }
 
+/** The time span (seconds, `start` included, `end` not) of one event bucket an index holds. */
+export interface BucketSpan {
+  index: string;
+  start: number;
+  end: number;
+}
+
 export interface IndexInfo {
   name: string;
   events: number;

@@ -239,6 +239,60 @@ describe('data model summaries', () => {
     expect(Number(only.rows[0]!.count)).toBeLessThan(Number(all.rows[0]!.count));
   });
 
+  it('summariesonly=true counts only summarized events, also with earliest/latest (they read raw events before: found by differential fuzzing)', async () => {
+    // Search Reference, tstats: "When summariesonly is set to true, the tstats search returns results only from
+    // summarized data". With the range starting at T0 + 3 h, the events before it are not summarized.
+    const { store, dir } = await newStore();
+    await store.append(events(300));
+    const boundary = Math.floor((T0 + 3 * 3600) / 3600) * 3600;
+    const { builder, reader } = setup(pack, store, dir, { ranges: new Map([['Endpoint', NOW - (T0 + 3 * 3600)], ['Shop', null]]) });
+    await builder.catchUp();
+    // Worked out from events(): process executions are i % 5 !== 4, at T0 + 97 i.
+    let summarized = 0;
+    let first = Infinity;
+    for (let i = 0; i < 300; i++) {
+      if (i % 5 === 4 || T0 + i * 97 < boundary) continue;
+      summarized++;
+      first = Math.min(first, T0 + i * 97);
+    }
+    const spl = (only: boolean) => `| tstats summariesonly=${only} count earliest(Processes.process_id) latest(Processes.process_id) earliest_time(Processes.process_id) as first ${PROC}`;
+    const got = await run(pack, store, spl(true), reader);
+    expect(got.rows).toMatchObject([{ count: summarized, first }]);
+    expect(got.scanned).toBe(0);
+    // summariesonly=false: every event, as a search of the events (earliest/latest read raw events in search order).
+    expect((await run(pack, store, spl(false), reader)).rows).toEqual((await run(pack, store, spl(false), null)).rows);
+  });
+
+  it('leave out the events that retention or a deleted index removed, as Splunk drops a bucket summary with its bucket', async () => {
+    // Knowledge Manager Manual, Accelerate data models: summaries "are stored on your indexers parallel to the
+    // index buckets that contain the events that are being summarized" (Splunk Cloud: "associated with the
+    // buckets of their source indexes"); tstats summariesonly=false returns the results of a search of the events.
+    const dir = mkdtempSync(join(tmpdir(), 'vigil-accel-'));
+    const store = await openStore(dir, { defaultRetention: { maxAgeSeconds: 6 * 3600 } });
+    closers.push(() => store.close());
+    await store.append(events(400)); // T0 .. T0 + 10.8 h
+    const { builder, reader } = setup(pack, store, dir);
+    await builder.catchUp();
+    const report = await store.applyRetention(T0 + 400 * 97);
+    const before = new Map(report.deleted.map((d) => [d.index, d.before]));
+    expect(before.get('main')).toBeGreaterThan(T0);
+    // Worked out from events(): process executions are i % 5 !== 4 at T0 + 97 i, index other when i % 11 === 0.
+    const expected = (deleted: string | null) => {
+      let n = 0;
+      for (let i = 0; i < 400; i++) {
+        const index = i % 11 === 0 ? 'other' : 'main';
+        if (i % 5 !== 4 && index !== deleted && T0 + i * 97 >= (before.get(index) ?? -Infinity)) n++;
+      }
+      return n;
+    };
+    const spl = (only: boolean) => `| tstats summariesonly=${only} count ${PROC} where index=*`;
+    expect((await run(pack, store, spl(false), null)).rows).toEqual([{ count: expected(null) }]);
+    for (const only of [true, false]) expect((await run(pack, store, spl(only), reader)).rows, `summariesonly=${only}`).toEqual([{ count: expected(null) }]);
+    await store.deleteIndex('other');
+    for (const only of [true, false]) expect((await run(pack, store, spl(only), reader)).rows, `summariesonly=${only}`).toEqual([{ count: expected('other') }]);
+    for (const s of SEARCHES) expect((await run(pack, store, s.replace('X', 'true'), reader)).rows, s).toEqual((await run(pack, store, s.replace('X', 'false'), null)).rows);
+  });
+
   it('damaged in summaries.db: read raw with a warning, never a wrong count', async () => {
     const damages = [
       'UPDATE segments SET cols = substr(cols, 1, length(cols) / 2) WHERE id = ?', // truncated columns

@@ -241,10 +241,12 @@ function tstatsInput(args: TstatsArgs, ctx: ExecContext, take: (view: Result) =>
     if (where(view)) take(view);
   };
   // Accelerated (acceleration/): summarized rows come from the summaries, and the executor reads only the
-  // raw events they do not cover. Order-sensitive functions (first, last) read raw events in search order.
+  // raw events they do not cover. Order-sensitive functions (first, last, earliest/latest on equal times) read raw
+  // events in search order, unless summariesonly=true: "returns results only from summarized data" (Search
+  // Reference), so not the events before the summary range or not summarized yet (in the summaries' order).
   // A descendant's fields are not in the dataset's summary: such a search reads the raw events.
-  const summary =
-    ds && ctx.summaries && below.length === 0 && !args.aggregations.some((x) => x.blueprint.orderSensitive === true) ? ctx.summaries.read(ds, args.summariesOnly, (m) => ctx.warn(m)) : null;
+  const ordered = !args.summariesOnly && args.aggregations.some((x) => x.blueprint.orderSensitive === true);
+  const summary = ds && ctx.summaries && below.length === 0 && !ordered ? ctx.summaries.read(ds, args.summariesOnly, (m) => ctx.warn(m)) : null;
   if (summary) ctx.readFrom?.(summary.remainder);
   return {
     summarized: () => summary?.rows(args.where, names, ctx.source, pass),
