@@ -199,9 +199,10 @@ function firstArg(args: unknown, name: string): Record<string, unknown> | null {
 }
 
 /**
- * Whether a kprobe's socket or address argument is of an IP family, or names none. Tetragon names only AF_INET
- * and AF_INET6 and writes any other family as its number (`"1"`: AF_UNIX, pkg/reader/network InetFamily), with
- * `"<nil>"` as its addresses (a nil net.IP's text) and `IPPROTO_IP` as its protocol.
+ * Whether a kprobe's socket or address argument is of an IP family, or names none. The family is the test, not
+ * the addresses: Tetragon v0.9 named only AF_INET and AF_INET6 and wrote any other family as its number (`"1"`:
+ * AF_UNIX, pkg/reader/network InetFamily), v1.0 names them all (`"AF_UNIX"`); a non-IP socket's addresses are
+ * `"<nil>"` (a nil net.IP's text), since v1.7 `"invalid IP"` (a zero netip.Addr's), its protocol `IPPROTO_IP`.
  */
 function ipFamily(arg: Record<string, unknown> | null): boolean {
   const f = arg?.['family'];

@@ -129,6 +129,13 @@ describe('Tetragon exports of every version and kind', () => {
     expect(read(LINES.icmp6).get('process_kprobe.args{}.sock_arg.protocol')).toBe('58');
   });
 
+  it('a connect on a Unix socket is no connection in any version\'s spelling of its family and addresses', () => {
+    // pkg/reader/network: v1.0 names AF_UNIX (inet.go inetFamily); v1.7 prints a zero netip.Addr as "invalid IP".
+    for (const name of ['unixV10', 'unixV17'] as const) {
+      expect(pick(read(LINES[name]), ['action', 'direction', 'src_ip', 'dest_ip', 'transport', 'protocol', 'dest']), name).toEqual({ action: null, direction: null, src_ip: null, dest_ip: null, transport: null, protocol: null, dest: 'k8s-node' });
+    }
+  });
+
   it('kinds and hooks outside the Filesystem and Network tables keep only the process fields', () => {
     for (const name of ['lsmBprm', 'tracepoint', 'uprobe', 'usdt', 'loader', 'exit'] as const) {
       const m = read(LINES[name]);
