@@ -300,6 +300,12 @@ class Percentile implements Accumulator {
   }
 }
 
+/** Whether a nonzero partial is smaller than `low` in magnitude, or past 2^995 (exact products stop there). */
+function outside(partials: readonly number[], low: number): boolean {
+  for (const x of partials) if (x !== 0 && (Math.abs(x) < low || Math.abs(x) >= 2 ** 995)) return true;
+  return false;
+}
+
 /** The variance (or standard deviation) of n values from the exact sums of the values and of their squares (Variance). */
 export function variance(n: number, s1: ExactSum, s2: ExactSum, sample: boolean, sqrt: boolean): number | null {
   if (n === 0) return null;
@@ -312,9 +318,11 @@ export function variance(n: number, s1: ExactSum, s2: ExactSum, sample: boolean,
   const a = s1.partials;
   for (let i = 0; i < a.length; i++) for (let j = 0; j < a.length; j++) d.addProduct(-a[i]!, a[j]!);
   let nd = d.value();
-  // Near the largest double (a sum that overflowed, a product that would): the same exact n·Σx² − (Σx)² as integers
-  // of 2^-2148, so the result does not depend on which partials the values happened to leave.
-  if (s1.overflowed || s2.overflowed || d.nonFinite !== 0 || d.overflowed) {
+  // Near the largest double (a sum that overflowed; a partial past 2^995, whose product Dekker's split cannot take
+  // exactly) or the smallest (a product of partials below 2^-900 loses bits: values near 1e-154): the same exact
+  // n·Σx² − (Σx)² as integers of 2^-2148, so the result does not depend on which partials the values happened to
+  // leave (one pass and merged partitions leave different ones).
+  if (s1.overflowed || s2.overflowed || d.nonFinite !== 0 || d.overflowed || outside(a, 2 ** -450) || outside(s2.partials, 2 ** -900)) {
     const u = s1.units;
     nd = roundUnits(BigInt(n) * (s2.units << 1074n) - u * u, -2148);
   }
