@@ -122,8 +122,12 @@ export function compilePrefix(d: Omit<PrefixSource, 'id'>, pack: PrefixContent, 
     head.push(row);
     return passed.length > 0 ? passed : null;
   };
-  // A bin aligned to the run's time range gives rows that depend on the run: they are not kept.
-  const runDependent = stages.some((s) => s.command.name === 'bin' && (s.command.args as { aligntime: unknown }).aligntime != null);
+  // A bin aligned to the run's time range gives rows that depend on the run: they are not kept. Nor are the rows
+  // or states of a search whose later commands read `tag`/`eventtype`, which the runs compute and rows kept at
+  // ingest lack (`stats count by eventtype` merged states of no event type: no rows); its matches serve it.
+  const runDependent =
+    stages.some((s) => s.command.name === 'bin' && (s.command.args as { aligntime: unknown }).aligntime != null) ||
+    (Boolean(pack.knowledge?.derived || pack.runsDerive) && EVENT_TYPE_FIELDS.test(src.slice(end)));
   // The aggregation after the prefix, kept as partial states per slice of time when they merge in any order.
   const next = p.stages[stages.length];
   const split = next && !next.blueprint.orderSensitive(next.command.args) ? next.blueprint.splits?.(next.command.args) : null;

@@ -135,6 +135,11 @@ export class Scheduler {
   private readonly storeRetryAt = new Map<string, number>();
   /** The name this scheduler's run leases carry. */
   readonly node: string;
+  /**
+   * The content and time zone the match index last compiled prefixes with (each pass): a run planned with others (a
+   * macro saved during a long pass) scans, since the matches are those of the old prefix.
+   */
+  private indexedWith: { content: ContentPack; tz: string } | null = null;
 
   constructor(private readonly deps: SchedulerDeps) {
     this.node = deps.node ?? defaultNodeName();
@@ -231,7 +236,12 @@ export class Scheduler {
   async runDue(): Promise<RunRecord[]> {
     const done: RunRecord[] = [];
     const heldElsewhere = new Set<string>();
-    this.deps.matchIndex?.setDetections(this.enabledDetections(), this.deps.content(), this.settings.tz);
+    if (this.deps.matchIndex) {
+      const content = this.deps.content();
+      const tz = this.settings.tz;
+      this.deps.matchIndex.setDetections(this.enabledDetections(), content, tz);
+      this.indexedWith = { content, tz };
+    }
     const now = this.deps.clock.now();
     let enabled: ReadonlySet<string> | null = null;
     let checkedAt = now;
@@ -525,7 +535,7 @@ export class Scheduler {
         throw new VigilError('SPL_LOOKUP_WRITE', `filter macro ${d.filterMacro}: ${FILTER_WRITES_REFUSAL}; the run searched nothing and wrote nothing`);
       const search = expandMacros(d.search, pack.macros).text;
       // Served from the ingest-time matches when they cover the window: same SPL over far fewer events.
-      const index = this.deps.matchIndex;
+      const index = this.indexedWith?.content === pack && this.indexedWith.tz === tz ? this.deps.matchIndex : undefined;
       // Asked for the search's own range: an earliest=/latest= of its own overrides the window, and matches of the
       // window alone missed the events it reaches past (`earliest=-45m@m` in a 10 s realtime window).
       const matches = index ? await index.lookup(d.id, planned.earliest ?? -Infinity, planned.latest ?? Infinity) : null;

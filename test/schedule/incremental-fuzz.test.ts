@@ -179,6 +179,8 @@ interface Tally {
   detections: number;
   runs: number;
   served: number;
+  /** Served runs by what served them: partial states, kept rows, the matched events by seq. */
+  how: Record<'states' | 'rows' | 'seqs', number>;
   diffs: string[];
 }
 
@@ -193,6 +195,8 @@ afterAll(() => {
  */
 class Comparing implements RunExecutor {
   step = 0;
+  /** Called after each run: a content change there is a macro saved while a pass is running. */
+  afterRun: () => void = () => {};
   constructor(
     private readonly inner: InProcessExecutor,
     private readonly seed: number,
@@ -219,10 +223,12 @@ class Comparing implements RunExecutor {
     if (req.eventSeqs !== undefined) {
       this.tally.served++;
       const how = req.partials ? 'states' : req.projection ? 'rows' : 'seqs';
+      this.tally.how[how]++;
       if (JSON.stringify(got.seen) !== JSON.stringify(want.seen)) {
         this.tally.diffs.push(`seed ${this.seed} step ${this.step} ${how} [${(req.earliest as number) - T0}, ${(req.latest as number) - T0}) ${req.search}\n${difference(want.seen, got.seen)}`);
       }
     }
+    this.afterRun();
     if (got.out === null) throw got.error;
     return got.out;
   }
@@ -275,6 +281,9 @@ async function world(seed: number, tally: Tally): Promise<void> {
     const severities = (): Record<string, string> => (chance(r, 0.5) ? { curl: 'medium' } : { curl: 'high', sh: 'low', bash: 'low' });
     current = content(detections, pick(r, FILTERS), pick(r, NAME_DEFS), { curl: 'high', sh: 'low' });
     const compare = new Comparing(new InProcessExecutor(store, () => current), seed, tally);
+    compare.afterRun = () => {
+      if (chance(r, 0.03)) current = content(detections, pick(r, FILTERS), pick(r, NAME_DEFS), severities());
+    };
     const times: number[] = [];
     // Events stored before the index started: windows reaching back to them scan.
     const before = Array.from({ length: Math.floor(r() * 30) }, () => event(r, T0 - r() * 3 * 3600));
@@ -310,6 +319,8 @@ async function world(seed: number, tally: Tally): Promise<void> {
       compare.step = s;
       // Events of the last five minutes, in random batches and order; some late, some on window bounds,
       // some at equal or sub-microsecond times.
+      // A macro or lookup saved while events arrive: the index still has the old prefix until the next pass.
+      if (chance(r, 0.1)) current = content(detections, pick(r, FILTERS), pick(r, NAME_DEFS), severities());
       const batches = Math.floor(r() * 4);
       for (let b = 0; b < batches; b++) {
         const evs: Event[] = [];
@@ -327,6 +338,10 @@ async function world(seed: number, tally: Tally): Promise<void> {
       }
       if (chance(r, 0.15)) current = content(detections, pick(r, FILTERS), pick(r, NAME_DEFS), severities());
       if (retention && chance(r, 0.3)) await store.applyRetention(now);
+      if (chance(r, 0.05)) {
+        await store.deleteIndex('audit');
+        await store.createIndex('audit');
+      }
       if (chance(r, 0.2)) index.prune();
       clock.t = now + 2;
       await scheduler.runDue();
@@ -338,13 +353,13 @@ async function world(seed: number, tally: Tally): Promise<void> {
 
 describe('incremental runs = full scans (differential fuzzing)', () => {
   it(`random detections over random event streams (seed ${SEED}, ${WORLDS} worlds)`, async () => {
-    const tally: Tally = { detections: 0, runs: 0, served: 0, diffs: [] };
+    const tally: Tally = { detections: 0, runs: 0, served: 0, how: { states: 0, rows: 0, seqs: 0 }, diffs: [] };
     for (let w = 0; w < WORLDS; w++) {
       const t = performance.now();
       await world(SEED + w, tally);
       console.log(`world ${w}: ${Math.round(performance.now() - t)} ms, ${tally.runs} runs so far`);
     }
-    console.log(`incremental fuzz: ${tally.detections} detections, ${tally.runs} runs, ${tally.served} served from the index, ${tally.diffs.length} differences`);
+    console.log(`incremental fuzz: ${tally.detections} detections, ${tally.runs} runs, ${tally.served} served from the index (${JSON.stringify(tally.how)}), ${tally.diffs.length} differences`);
     expect(tally.diffs.slice(0, 5)).toEqual([]);
     expect(tally.served).toBeGreaterThan(tally.runs / 4);
   }, 60_000 * Math.max(2, WORLDS));
@@ -364,7 +379,7 @@ describe('incremental runs = full scans (what the fuzzing found)', () => {
 
   /** A scheduler over `source` whose runs are each compared with a full scan; `ingest` commits and shows the index a batch. */
   function harness(d: Detection, source: SqliteStore | MemoryStore, rowsPerGroup: number) {
-    const tally: Tally = { detections: 1, runs: 0, served: 0, diffs: [] };
+    const tally: Tally = { detections: 1, runs: 0, served: 0, how: { states: 0, rows: 0, seqs: 0 }, diffs: [] };
     const c = { ...pack, detections: [d] };
     const index = new MatchIndex(-Infinity, 6 * 3600, undefined, rowsPerGroup);
     const clock = new FakeClock(T0);
@@ -436,5 +451,62 @@ describe('incremental runs = full scans (what the fuzzing found)', () => {
         await store.close();
       }
     }
+  });
+});
+
+describe('incremental runs = full scans (event types, content saved during a pass)', () => {
+  const template = pack.detections.find((d) => d.name.includes('Curl Execution'))!;
+  const hourly = (name: string, search: string): Detection => ({ ...template, id: name, name, search, throttle: null, schedule: { ...template.schedule, cron: '10 * * * *', earliest: '-70m@m', latest: '-10m@m', scheduleWindow: 0 } });
+  const events = TEMPLATES.map((e, i) => ({ ...e, _time: T0 + 60 + i }));
+
+  it('a stats by eventtype after the prefix is served from the matched events, not from states kept without event types', async () => {
+    // Knowledge Manager Manual, "About event types": eventtype is a field every matching event carries at search
+    // time, so a count by it counts the events of each type. States kept at ingest had none: no rows at all.
+    const d = hourly('by eventtype', 'process_name!=nsenter | stats count by eventtype');
+    for (const rowsPerGroup of [0, 4]) {
+      const tally: Tally = { detections: 1, runs: 0, served: 0, how: { states: 0, rows: 0, seqs: 0 }, diffs: [] };
+      const store = new MemoryStore();
+      const c = { ...pack, detections: [d] };
+      const index = new MatchIndex(-Infinity, 6 * 3600, undefined, rowsPerGroup);
+      const clock = new FakeClock(T0);
+      const executor = new Comparing(new InProcessExecutor(store, () => c), 0, tally);
+      const scheduler = new Scheduler({ content: () => c, state: new MemoryStore(), defaultIndexes: () => ['main'], executor, clock, settings: { ...scheduleSettings(undefined, undefined), enable: [d.name] }, alerts: null, matchIndex: index });
+      await scheduler.runDue();
+      index.observe(events, store.append(events));
+      clock.t = T0 + 70 * 60;
+      await scheduler.runDue();
+      expect(tally.diffs).toEqual([]);
+      expect(tally.how).toEqual({ states: 0, rows: 0, seqs: 2 }); // the runs of 10:10 and 11:10
+      const full = await new InProcessExecutor(store, () => c).execute({ name: d.name, search: d.search, earliest: T0, latest: T0 + 3600, now: T0 + 70 * 60, tz: 'UTC', defaultIndexes: ['main'] }, 10_000);
+      expect(rowsText(full.rows).map((r) => r['eventtype'])).toContain('cisco_isovalent_process_exec');
+    }
+  });
+
+  it('a run planned with content saved after the pass began scans: the matches are the old macro’s', async () => {
+    // Search Manual, "Use search macros in searches": a macro's definition is expanded when the search runs, so the
+    // run after the save searches with the new definition (here: every process, not only curl).
+    const d1 = hourly('macro a', '`fz_filter` | stats count by process_name');
+    const d2 = hourly('macro b', '`fz_filter` | stats count by process_name');
+    const tally: Tally = { detections: 2, runs: 0, served: 0, how: { states: 0, rows: 0, seqs: 0 }, diffs: [] };
+    const store = new MemoryStore();
+    let c = content([d1, d2], 'process_name=curl', 'process_name=$n$', {});
+    const index = new MatchIndex(-Infinity, 6 * 3600);
+    const clock = new FakeClock(T0);
+    const executor = new Comparing(new InProcessExecutor(store, () => c), 0, tally);
+    // Saved while the first run of the pass is running.
+    executor.afterRun = () => {
+      c = content([d1, d2], 'sourcetype="cisco:isovalent:processExec"', 'process_name=$n$', {});
+    };
+    const scheduler = new Scheduler({ content: () => c, state: new MemoryStore(), defaultIndexes: () => ['main'], executor, clock, settings: { ...scheduleSettings(undefined, undefined), enable: [d1.name, d2.name] }, alerts: null, matchIndex: index });
+    await scheduler.runDue();
+    index.observe(events, store.append(events));
+    clock.t = T0 + 70 * 60;
+    const records = await scheduler.runDue();
+    expect(tally.diffs).toEqual([]);
+    // One pass runs 10:10 (an empty window) and 11:10 of both; the macro is saved after the first run, which alone
+    // is served: the 11:10 runs count every process of the window, as the new definition asks.
+    expect(tally.served).toBe(1);
+    const processes = new Set(events.filter((e) => e.sourcetype === 'cisco:isovalent:processExec').map((e) => /"binary":"[^"]*\/([^"/]*)"/.exec(e._raw)![1])).size;
+    expect(records.map((r) => r.resultCount)).toEqual([0, 0, processes, processes]);
   });
 });
