@@ -9,6 +9,7 @@ import { InProcessExecutor, type ExecuteOptions, type RunExecutor, type RunOutpu
 import { Scheduler } from '../../src/schedule/scheduler.js';
 import { scheduleSettings } from '../../src/schedule/settings.js';
 import { MatchIndex } from '../../src/schedule/incremental.js';
+import { MatchIndexThread } from '../../src/schedule/match-thread.js';
 import { plan } from '../../src/spl/index.js';
 import type { LookupProvider, LookupTable } from '../../src/spl/lookups.js';
 import { openStore, type SqliteStore } from '../../src/store/sqlite-store.js';
@@ -256,6 +257,7 @@ async function world(seed: number, tally: Tally): Promise<void> {
   const r = rng(seed);
   const dir = mkdtempSync(join(tmpdir(), 'vigil-incfuzz-'));
   dirs.push(dir);
+  const closing: (MatchIndex | MatchIndexThread)[] = [];
   // Small buckets: retention deletes often, in the middle of windows.
   const store: SqliteStore = await openStore(dir, { bucketSeconds: pick(r, [300, 600, 3600]), scanThreadMinEvents: Infinity });
   try {
@@ -290,7 +292,10 @@ async function world(seed: number, tally: Tally): Promise<void> {
     if (before.length) await store.append(before);
     before.forEach((e) => times.push(e._time));
     const startedAfter = before.length ? Math.max(...before.map((e) => e._time)) : -Infinity;
-    const index = new MatchIndex(startedAfter, pick(r, [2, 3, 6]) * 3600, pick(r, [40_000_000, 400]), pick(r, [0, 4, 4]));
+    // On this thread, or on its own as `vigil serve` runs it (prefixes compiled from expanded searches, without the knowledge).
+    const horizon = pick(r, [2, 3, 6]) * 3600;
+    const index = chance(r, 0.3) ? new MatchIndexThread({ startedAfter, horizonSeconds: horizon }) : new MatchIndex(startedAfter, horizon, pick(r, [40_000_000, 40_000_000, 400]), pick(r, [0, 4, 4]));
+    closing.push(index);
     store.onDeleted((idx, upTo) => index.forget(idx, upTo));
     const clock = new FakeClock(T0);
     const scheduler = new Scheduler({
@@ -347,6 +352,7 @@ async function world(seed: number, tally: Tally): Promise<void> {
       await scheduler.runDue();
     }
   } finally {
+    for (const c of closing) if (c instanceof MatchIndexThread) await c.close();
     await store.close();
   }
 }
