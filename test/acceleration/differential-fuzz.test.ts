@@ -110,6 +110,8 @@ const SHOP: Target = {
     { name: 'Orders.labels', values: ['a', 'b', 'B', 'c*'] },
     { name: 'Orders.status', values: ['paid', 'unknown', 'PAID', 'p*'] },
     { name: 'Orders.total', values: ['0', '120', '160'], numeric: true },
+    // Only in the second changed definition: the number 1 on some rows, the text "1" on others.
+    { name: 'Orders.mixed', values: ['1', '3', '"1"'], numeric: true },
   ],
 };
 const PROCESSES: Target = {
@@ -278,12 +280,12 @@ async function newStore(maxAgeSeconds?: number): Promise<{ store: SqliteStore; d
   return { store, dir };
 }
 
-function accelerate(pack: ContentPack, store: SqliteStore, dir: string, ranges: Map<string, number | null>): { builder: SummaryBuilder; reader: SummaryReader } {
+function accelerate(pack: ContentPack, store: SqliteStore, dir: string, ranges: Map<string, number | null>, now: () => number = () => NOW): { builder: SummaryBuilder; reader: SummaryReader } {
   const db = openSummaryDb(dir, false)!;
   const datasets = acceleratedDatasets(pack.knowledge, ['Endpoint', 'Shop'], (m) => pack.dataModels.get(m)!.datasets.map((d) => d.name), (p) => {
     throw new Error(p);
   });
-  const builder = new SummaryBuilder({ db, store, datasets, ranges, derived: pack.knowledge.derived, lookups: pack.lookups, tz, bucketSeconds: 3600, chunkEvents: 53, maxSegmentsPerBucket: 3, now: () => NOW });
+  const builder = new SummaryBuilder({ db, store, datasets, ranges, derived: pack.knowledge.derived, lookups: pack.lookups, tz, bucketSeconds: 3600, chunkEvents: 53, maxSegmentsPerBucket: 3, now });
   const readDb = openSummaryDb(dir, true)!;
   const reader = new SummaryReader({ db: readDb, store, bucketSeconds: 3600, maxRemainderEvents: 1_000_000, maxCachedRows: 100_000 });
   closers.push(() => {
@@ -381,6 +383,21 @@ describe('tstats over accelerated data models: differential fuzzing', () => {
     await w.builder.catchUp();
     await compareAll(w, r, tally, 'rebuilt', true);
 
+    // Changed again: several rows per event (mvexpand in the base search) and a field of numbers and texts.
+    const expanded = shopPack(
+      SHOP_MODEL.replace('| eval labels=split(label_list, ",")', '| eval labels=split(label_list, ",") | mvexpand labels').replace(
+        "      - {field: total, type: number, eval: 'qty*price'}",
+        "      - {field: total, type: number, eval: 'qty*price'}\n      - {field: mixed, eval: 'case(qty==1, 1, qty==2, \"1\", true(), qty)'}",
+      ),
+    );
+    const countOf = async () => JSON.parse(await search(w, '| tstats count from datamodel=Shop.Orders where Orders.mixed=1 index=*', { reader: true })) as { count: string }[];
+    expect(await countOf()).toEqual([{ count: '0' }]);
+    Object.assign(w, { pack: expanded, ...accelerate(expanded, store, dir, ranges) });
+    await w.builder.catchUp();
+    expect(Number((await countOf())[0]!.count)).toBeGreaterThan(0);
+    expect(await search(w, '| tstats count from datamodel=Shop.Orders where index=*', { reader: true })).not.toEqual(await search(w, '| tstats dc(_time) as count from datamodel=Shop.Orders where index=*'));
+    await compareAll(w, r, tally, 'expanded', true);
+
     if (tally.diffs.length) console.log(tally.diffs.join('\n'));
     console.log(`differential fuzz: ${tally.compared} comparisons, ${tally.diffs.length} differences`);
     expect(tally.diffs).toEqual([]);
@@ -392,16 +409,19 @@ describe('tstats over accelerated data models: differential fuzzing', () => {
     // Events over 30 hours before NOW (T0 + 28 h): Shop summarizes the last 15 h, retention keeps 20 h.
     const { store, dir } = await newStore(20 * 3600);
     const ranges = new Map<string, number | null>([['Endpoint', null], ['Shop', 15 * 3600]]);
-    const boundary = Math.floor((NOW - 15 * 3600) / 3600) * 3600;
-    const a = accelerate(pack, store, dir, ranges);
+    // The builder's clock moves 3 h per batch: the range's start moves with it, older summaries are dropped.
+    let clock = NOW - 6 * 3600;
+    const boundary = () => Math.floor((clock - 15 * 3600) / 3600) * 3600;
+    const a = accelerate(pack, store, dir, ranges, () => clock);
     const tally: Tally = { compared: 0, diffs: [] };
     let summarized: Event[] = [];
     const stored: Event[] = [];
     const w: World = { pack, store, summarized: await storeOf([]), dir, ties: false, ...a };
     // The reference holds what the summaries hold: every Endpoint event, the Shop events at or after the boundary.
-    const held = (e: Event) => e.sourcetype !== 'shop:order' || e._time >= boundary;
+    const held = (e: Event) => e.sourcetype !== 'shop:order' || e._time >= boundary();
     for (const [from, to] of [[0, 20], [10, HOURS], [0, 12]] as const) {
       const es = batch(r, 130, from, to, false);
+      clock += from === 0 && to === 20 ? 0 : 3 * 3600;
       await store.append(es);
       stored.push(...es);
       await w.builder.catchUp();
