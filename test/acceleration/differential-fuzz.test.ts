@@ -368,6 +368,14 @@ describe('tstats over accelerated data models: differential fuzzing', () => {
     await compareAll(w, r, tally, 'first batch', true);
     await append(batch(r, 120, 0, 12)); // older than anything summarized
     await compareAll(w, r, tally, 'behind', true);
+    // Further behind than the reader follows (max_remainder_events): summariesonly=false reads raw events only,
+    // summariesonly=true still the summarized rows.
+    const followed = w.reader;
+    const farDb = openSummaryDb(dir, true)!;
+    closers.push(() => farDb.close());
+    w.reader = new SummaryReader({ db: farDb, store, bucketSeconds: 3600, maxRemainderEvents: 50, maxCachedRows: 1000 });
+    await compareAll(w, r, tally, 'far behind', true);
+    w.reader = followed;
     await catchUp();
     await append(batch(r, 90, 8, HOURS)); // late events into summarized hours, and newer ones
     await compareAll(w, r, tally, 'late', true);
