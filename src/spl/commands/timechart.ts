@@ -322,7 +322,7 @@ class Chart {
     if (this.auto && this.count(this.loBin, this.hiBin) > this.args.bins) {
       this.rebin(autoTimeSpan(this.loBin, this.hiBin, this.args.bins, this.args.minspan, this.ctx.tz, this.origin));
     }
-    this.checkBins(this.loBin, this.hiBin);
+    this.checkBins(this.loBin, this.hiBin, true);
   }
 
   /** Moves every group to the bucket of `span` holding its bucket's start. */
@@ -344,12 +344,17 @@ class Chart {
     return timeBinsBetween(lo, hi, span, this.ctx.tz, isEpochAligned(span) ? this.origin : 0);
   }
 
-  /** The number of buckets from lo to hi (0 when lo > hi); more than TIMECHART_MAX_BINS is an error. */
-  private checkBins(lo: number, hi: number): number {
+  /**
+   * The number of buckets from lo to hi (0 when lo > hi); more than TIMECHART_MAX_BINS is an error. `partial`: lo..hi
+   * are the events read so far, whose count depends on the order they came in (a file's, the store's newest first):
+   * the message leaves it out, so a search says the same over both.
+   */
+  private checkBins(lo: number, hi: number, partial = false): number {
     if (lo > hi) return 0;
     const n = this.count(lo, hi);
     if (n > TIMECHART_MAX_BINS) {
-      throw new SplError('SPL_BAD_ARGUMENT', `timechart: the span would make ${n} time buckets, more than ${TIMECHART_MAX_BINS} (maxbins): use a larger span= or a shorter time range`, this.args.spanAt ?? this.args.counting.span, this.ctx.source);
+      const made = partial ? `more than ${TIMECHART_MAX_BINS} time buckets` : `${n} time buckets, more than ${TIMECHART_MAX_BINS}`;
+      throw new SplError('SPL_BAD_ARGUMENT', `timechart: the span would make ${made} (maxbins): use a larger span= or a shorter time range`, this.args.spanAt ?? this.args.counting.span, this.ctx.source);
     }
     return n;
   }
