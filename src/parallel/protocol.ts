@@ -8,7 +8,7 @@ import type { StoreLocator } from '../cluster/locator.js';
 import type { ErrorCode } from '../errors.js';
 import type { FileSourceOptions } from '../sources/file.js';
 import type { FilePartition } from '../sources/file-partitions.js';
-import type { PartitionShare } from '../spl/exec/partitions.js';
+import type { PartitionShare, ShippedWarning } from '../spl/exec/partitions.js';
 import type { TimeBound } from '../spl/index.js';
 import type { Span } from '../spl/source.js';
 import type { WireRow } from './rows.js';
@@ -56,7 +56,8 @@ export interface PartitionIssue {
 }
 
 export type WorkerMessage =
-  | { type: 'rows'; partition: number; plan: number; rows: WireRow[]; chars: number }
+  /** `warnings`: those of a search whose final part takes rows in search order, at their place among the rows. */
+  | { type: 'rows'; partition: number; plan: number; rows: WireRow[]; chars: number; warnings: ShippedWarning[] }
   | { type: 'done'; partition: number; shares: PartitionShare[]; lines: number; issues: PartitionIssue[] }
   | { type: 'progress'; scanned: number; bytes: number }
   | { type: 'warning'; partition: number; plan: number; message: string; span: Span | null }

@@ -12,7 +12,7 @@ import type { EventSource, ScanProgress } from '../events/scan.js';
 import type { FileSourceOptions, LineIssue } from '../sources/file.js';
 import { filePartitions } from '../sources/file-partitions.js';
 import type { FilterMemo } from '../sources/file.js';
-import { buildFinalPart, buildParallelPart, PartitionMerger, runPartition, type FinalPart, type PartitionShare, type ShippedRow } from '../spl/exec/partitions.js';
+import { buildFinalPart, buildParallelPart, PartitionMerger, runPartition, type FinalPart, type PartitionShare, type ShippedRow, type ShippedWarning } from '../spl/exec/partitions.js';
 import { createContext, type ExecuteStats } from '../spl/exec/run.js';
 import { unionRequest } from '../spl/exec/multi.js';
 import type { IndexInfo } from '../store/types.js';
@@ -338,7 +338,7 @@ class ParallelRun {
       case 'rows': {
         const derived = this.plans[m.plan]!.knowledge?.derived ?? null;
         const rows = m.rows.map((w) => fromWire(w, derived));
-        this.merger.rows(m.partition, m.plan, rows, () => this.counters.taken(slot, m.chars));
+        this.merger.rows(m.partition, m.plan, rows, () => this.counters.taken(slot, m.chars), m.warnings);
         return this.endIfHalted();
       }
       case 'done':
@@ -445,15 +445,21 @@ class ParallelRun {
             this.reportProgress();
           },
         },
-        async (plan: number, rows: ShippedRow[]) => {
+        async (plan: number, rows: ShippedRow[], warnings: ShippedWarning[]) => {
           outstanding += rows.length;
-          this.merger.rows(p, plan, rows, () => {
-            outstanding -= rows.length;
-            if (drained && outstanding <= LOCAL_ROWS_AHEAD) {
-              drained();
-              drained = null;
-            }
-          });
+          this.merger.rows(
+            p,
+            plan,
+            rows,
+            () => {
+              outstanding -= rows.length;
+              if (drained && outstanding <= LOCAL_ROWS_AHEAD) {
+                drained();
+                drained = null;
+              }
+            },
+            warnings,
+          );
           this.endIfHalted();
           // Rows waiting for earlier partitions: pause until they are taken (those partitions are on workers).
           if (outstanding > LOCAL_ROWS_AHEAD) await new Promise<void>((r) => (drained = r));

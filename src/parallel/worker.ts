@@ -7,7 +7,7 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import { loadContent } from '../detections/content.js';
 import { VigilError } from '../errors.js';
-import { runPartition, type ShippedRow } from '../spl/exec/partitions.js';
+import { runPartition, type ShippedRow, type ShippedWarning } from '../spl/exec/partitions.js';
 import type { EventSource } from '../events/scan.js';
 import type { FilterMemo } from '../sources/file.js';
 import { parseExpandedSearch, plan, type LookupProvider, type SearchPlan } from '../spl/index.js';
@@ -79,7 +79,7 @@ async function takePartitions(plans: SearchPlan[], splits: PlanSplit[], lookups:
           post({ type: 'progress', scanned: total.scanned + lines, bytes: total.bytes + bytes });
         },
       },
-      (i: number, rows: ShippedRow[]) => {
+      (i: number, rows: ShippedRow[], warnings: ShippedWarning[]) => {
         const wire: WireRow[] = [];
         let chars = 0;
         for (const r of rows) {
@@ -87,7 +87,7 @@ async function takePartitions(plans: SearchPlan[], splits: PlanSplit[], lookups:
           wire.push(w.wire);
           chars += w.chars;
         }
-        counters.sendWithin(setup.slot, chars, setup.flowBudget, () => post({ type: 'rows', partition: p, plan: i, rows: wire, chars }));
+        counters.sendWithin(setup.slot, chars, setup.flowBudget, () => post({ type: 'rows', partition: p, plan: i, rows: wire, chars, warnings }));
       },
     );
     total.scanned += lines;

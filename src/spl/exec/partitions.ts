@@ -9,6 +9,7 @@ import type { Result } from '../../events/result.js';
 import type { ExecContext, Sink } from '../commands/types.js';
 import type { SearchPlan } from '../plan/plan.js';
 import type { PlanSplit } from '../plan/split.js';
+import type { Span } from '../source.js';
 import { searchRun, shareScan, unionRequest, type ManyOptions } from './multi.js';
 import { Retrieval } from './newest-first.js';
 import { buildStages, createContext, type ExecuteStats } from './run.js';
@@ -20,6 +21,17 @@ export interface ShippedRow {
   t: number;
   /** The event's arrival number, counted from the partition's base: numbers grow in source order. */
   s: number;
+}
+
+/**
+ * A warning of a partition's part of a search whose final part takes its rows in search order: said by the final
+ * part just before it takes row `at` of the batch (or after the batch's rows), unless the search halted before
+ * (`head` had its rows): one pass read no event past that point, so it never met what the warning names.
+ */
+export interface ShippedWarning {
+  at: number;
+  message: string;
+  span: Span | null;
 }
 
 /** Arrival numbers of partition p start at p × 2^32: a partition holds fewer events, and 2^20 partitions stay exact doubles. */
@@ -52,14 +64,21 @@ export async function runPartition(
   source: EventSource,
   partition: number,
   opts: PartitionOptions,
-  rows: (planIndex: number, rows: ShippedRow[]) => void | Promise<void>,
+  rows: (planIndex: number, rows: ShippedRow[], warnings: ShippedWarning[]) => void | Promise<void>,
   plain = true,
 ): Promise<PartitionShare[]> {
   const base = partition * PARTITION_SEQ_STRIDE;
   let pending: ShippedRow[][] = plans.map(() => []);
+  let warnings: ShippedWarning[][] = plans.map(() => []);
   const states: ((plain: boolean) => unknown)[] = [];
   const runs = plans.map((plan, i) => {
-    const ctx = createContext(plan, { now: opts.now, tz: opts.tz, lookups: opts.lookups, onWarning: (m, at) => opts.onWarning?.(i, m, at) });
+    // Rows in search order to a final part that may halt: its warnings go with its rows, at their place among them.
+    const withRows = splits[i]!.halts;
+    const onWarning = (m: string, at?: Span): void => {
+      if (withRows) warnings[i]!.push({ at: pending[i]!.length, message: m, span: at ?? null });
+      else opts.onWarning?.(i, m, at);
+    };
+    const ctx = createContext(plan, { now: opts.now, tz: opts.tz, lookups: opts.lookups, onWarning });
     const stats: ExecuteStats = { eventsScanned: 0, eventsMatched: 0, results: 0, durationMs: 0 };
     return searchRun(plan, ctx, stats, (c) => {
       const part = buildParallelPart(plan, splits[i]!, c, base, (row, t, s) => pending[i]!.push({ row, t, s }));
@@ -69,8 +88,10 @@ export async function runPartition(
   });
   const flush = async (): Promise<void> => {
     const out = pending;
+    const said = warnings;
     pending = plans.map(() => []);
-    for (let i = 0; i < out.length; i++) if (out[i]!.length > 0) await rows(i, out[i]!);
+    warnings = plans.map(() => []);
+    for (let i = 0; i < out.length; i++) if (out[i]!.length > 0 || said[i]!.length > 0) await rows(i, out[i]!, said[i]!);
     if (opts.afterBatch) await opts.afterBatch();
   };
   const request = plans.length === 1 ? plans[0]!.scan : unionRequest(plans.map((p) => p.scan));
@@ -114,7 +135,8 @@ export function buildParallelPart(plan: SearchPlan, split: PlanSplit, ctx: ExecC
 export interface FinalPart {
   readonly ctx: ExecContext;
   readonly inOrder: boolean;
-  push(rows: readonly ShippedRow[]): void;
+  /** Takes rows; `warnings` (of an in-order part) are said at their place among them while the search has not halted. */
+  push(rows: readonly ShippedRow[], warnings?: readonly ShippedWarning[]): void;
   merge(state: unknown): void;
   end(): void;
 }
@@ -143,13 +165,17 @@ export function buildFinalPart(plan: SearchPlan, split: PlanSplit, ctx: ExecCont
   return {
     ctx,
     inOrder: split.inOrder,
-    push: (rows) => {
-      for (const x of rows) {
+    push: (rows, warnings = []) => {
+      let w = 0;
+      for (let k = 0; k < rows.length; k++) {
+        for (; w < warnings.length && warnings[w]!.at <= k; w++) if (!ctx.halted) ctx.warn(warnings[w]!.message, warnings[w]!.span ?? undefined);
         if (ctx.halted) return;
+        const x = rows[k]!;
         retrieval.time = x.t;
         retrieval.seq = x.s;
         chain.push(x.row);
       }
+      for (; w < warnings.length; w++) if (!ctx.halted) ctx.warn(warnings[w]!.message, warnings[w]!.span ?? undefined);
     },
     merge: () => {},
     end: () => chain.end(),
@@ -165,7 +191,7 @@ export function buildFinalPart(plan: SearchPlan, split: PlanSplit, ctx: ExecCont
 export class PartitionMerger {
   private next = 0;
   private readonly finished = new Map<number, PartitionShare[]>();
-  private readonly held = new Map<number, { plan: number; rows: readonly ShippedRow[]; ack: () => void }[]>();
+  private readonly held = new Map<number, { plan: number; rows: readonly ShippedRow[]; warnings: readonly ShippedWarning[]; ack: () => void }[]>();
   readonly stats: ExecuteStats[];
 
   constructor(
@@ -191,16 +217,16 @@ export class PartitionMerger {
     return this.finals.every((f) => f.ctx.halted);
   }
 
-  rows(partition: number, plan: number, rows: readonly ShippedRow[], ack: () => void): void {
+  rows(partition: number, plan: number, rows: readonly ShippedRow[], ack: () => void, warnings: readonly ShippedWarning[] = []): void {
     const f = this.finals[plan]!;
     if (!f.inOrder || partition === this.next) {
-      f.push(rows);
+      f.push(rows, warnings);
       ack();
       return;
     }
     const h = this.held.get(partition);
-    if (h) h.push({ plan, rows, ack });
-    else this.held.set(partition, [{ plan, rows, ack }]);
+    if (h) h.push({ plan, rows, warnings, ack });
+    else this.held.set(partition, [{ plan, rows, warnings, ack }]);
   }
 
   /** A partition is done: its shares (one per search) and every row it sent were handed over. */
@@ -211,7 +237,7 @@ export class PartitionMerger {
       if (h) {
         this.held.delete(this.next);
         for (const x of h) {
-          this.finals[x.plan]!.push(x.rows);
+          this.finals[x.plan]!.push(x.rows, x.warnings);
           x.ack();
         }
       }

@@ -31,7 +31,7 @@ export async function executePushedStats(plan: SearchPlan, opts: ExecuteOptions,
   const counting = countingSink(output, stats);
   try {
     // Static errors first, before anything is read.
-    const final = buildFinalPart(plan, { serial: null, boundary: pushdown.stage, partial: true, inOrder: false, stop: null }, ctx, counting);
+    const final = buildFinalPart(plan, { serial: null, boundary: pushdown.stage, partial: true, inOrder: false, halts: false, stop: null }, ctx, counting);
     const bin = pushdown.time ? timeBinner(pushdown.time.span, ctx.tz, 0) : null;
     const grain = pushdown.time?.grouped ? timeGrain(pushdown.time.span, ctx.tz) : undefined;
     const spec: AggregateSpec = { columns: pushdown.columns, ...(grain !== undefined ? { timeGrain: grain } : {}) };

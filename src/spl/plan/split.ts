@@ -21,18 +21,23 @@ export interface PlanSplit {
    * partition (an ordered source, no sort first). False when the final part starts by sorting them.
    */
   inOrder: boolean;
+  /**
+   * The final part takes rows in search order and may stop taking them (`head`, the one command that halts a search):
+   * the warnings of the parallel part travel with its rows, so none is said of an event one pass would not have read.
+   */
+  halts: boolean;
   /** Why the parallel part ends at `boundary` (for --explain); null when it runs every stage. */
   stop: string | null;
 }
 
 export function splitPlan(plan: SearchPlan): PlanSplit {
-  if (plan.generating) return { serial: `"${plan.generating.command.name}" generates its results (no events are read)`, boundary: 0, partial: false, inOrder: true, stop: null };
+  if (plan.generating) return { serial: `"${plan.generating.command.name}" generates its results (no events are read)`, boundary: 0, partial: false, inOrder: true, halts: false, stop: null };
   // Its results are on the thread that ran it, before the scan (exec/subsearch.ts).
   const sub = plan.subsearches[0];
-  if (sub) return { serial: `"${sub.command.name}" has a subsearch, which runs first`, boundary: 0, partial: false, inOrder: true, stop: null };
+  if (sub) return { serial: `"${sub.command.name}" has a subsearch, which runs first`, boundary: 0, partial: false, inOrder: true, halts: false, stop: null };
   // Its searches run on the thread that has the search's options, after all its input (exec/subsearch.ts searchRunner).
   const mapping = plan.stages.find((s) => s.blueprint.runsSearches?.(s.command.args));
-  if (mapping) return { serial: `"${mapping.command.name}" runs a search per result`, boundary: 0, partial: false, inOrder: true, stop: null };
+  if (mapping) return { serial: `"${mapping.command.name}" runs a search per result`, boundary: 0, partial: false, inOrder: true, halts: false, stop: null };
   const stages = plan.stages;
   let boundary = 0;
   let stop: string | null = null;
@@ -60,7 +65,8 @@ export function splitPlan(plan: SearchPlan): PlanSplit {
     break;
   }
   const sorted = (boundary < stages.length && stages[boundary]!.sortBefore) || (boundary === stages.length && plan.sortAtEnd);
-  return { serial: null, boundary, partial, inOrder: !partial && !sorted, stop };
+  const inOrder = !partial && !sorted;
+  return { serial: null, boundary, partial, inOrder, halts: inOrder && stages.slice(boundary).some((s) => s.command.name === 'head'), stop };
 }
 
 /** The split as `--explain` prints it (one line). */
