@@ -102,6 +102,8 @@ function prefixCommand(r: Rand): string {
     '| regex process="[a-z]+"',
     '| eval part=split(process, " ") | mvexpand part',
     '| eval n=len(process), k=if(n%2==0, 1, "1")',
+    '| eval parts=split(process, " ")',
+    '| rex field=process max_match=3 "(?<flag>-\\w+)"',
     '| convert ctime(_time) as ct',
     '| table _time process_name pod_name process',
     '| spath input=_raw path=process_exec.process.pid output=pid',
@@ -120,7 +122,7 @@ function prefixCommand(r: Rand): string {
 /** Commands after the prefix. */
 function tail(r: Rand): string {
   const fns = ['count', 'dc(process)', 'values(process_name)', 'min(_time)', 'max(_time)', 'earliest(process)', 'latest(process)', 'first(process)', 'last(pod_name)', 'list(process_name)', 'sum(dest_port)', 'avg(dest_port)', 'range(_time)', 'stdev(dest_port)', 'median(dest_port)', 'mode(process_name)', 'count(eval(len(process)>20))'];
-  const by = ['d', 't', 'ct', 'process_name', 'pod_name', 'node_name', 'process_name pod_name', '_time', 'sourcetype', 'n', 'pn', 'part', 'first', 'x', 'pid', 'k', 'eventtype', 'tag', 'index', 'date_minute', 'host', 'source', 'linecount', 'punct', '_indextime', 'splunk_server'];
+  const by = ['parts', 'flag', 'd', 't', 'ct', 'process_name', 'pod_name', 'node_name', 'process_name pod_name', '_time', 'sourcetype', 'n', 'pn', 'part', 'first', 'x', 'pid', 'k', 'eventtype', 'tag', 'index', 'date_minute', 'host', 'source', 'linecount', 'punct', '_indextime', 'splunk_server'];
   const stats = () => {
     const chosen = Array.from({ length: 1 + Math.floor(r() * 3) }, (_, i) => `${pick(r, fns)} as f${i}`);
     return `| stats ${chosen.join(' ')}${chance(r, 0.8) ? ` by ${pick(r, by)}` : ''}`;
@@ -328,6 +330,8 @@ async function world(seed: number, tally: Tally): Promise<void> {
       index.observe(evs, receipt.firstSeq!);
       for (const e of evs) times.push(e._time);
     };
+    // Some worlds get events dated ahead, which end the index's coverage for hours: the others keep serving.
+    const ahead = chance(r, 0.25);
     const retention = chance(r, 0.5) ? { main: { maxAgeSeconds: pick(r, [40, 90, 150]) * M } } : null;
     if (retention) store.setRetention(retention);
 
@@ -348,7 +352,8 @@ async function world(seed: number, tally: Tally): Promise<void> {
           else if (x < 0.7) t = now - r() * 3 * 3600; // late: into windows already run
           else if (x < 0.82) t = Math.floor(now / 3600) * 3600 - pick(r, [70, 10, 60, 0, 15, 5]) * M + pick(r, [0, 0, -1e-7, 4e-7, -6e-7, 1e-6, -1e-6]);
           else if (x < 0.92 && times.length) t = pick(r, times);
-          else t = Math.floor((now - r() * 20 * M) / M) * M + pick(r, [0, -5e-7, 5e-7, 0.5]);
+          else if (x < 0.995 || !ahead) t = Math.floor((now - r() * 20 * M) / M) * M + pick(r, [0, -5e-7, 5e-7, 0.5]);
+          else t = now + pick(r, [2 * 86400, 7 * 3600, 600]); // dated ahead (a node's clock off): the horizon moves
           evs.push(event(r, t));
         }
         await add(evs);
