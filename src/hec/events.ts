@@ -331,7 +331,7 @@ export interface RawMetadata {
  * Parses a /services/collector/raw body: one event per line (LF or CRLF; blank lines skipped). Metadata comes
  * from the query string. Tetragon JSON lines get the add-on's sourcetype when none (or `cisco:isovalent`) is
  * given, `host` from `node_name`, and, for any `cisco:isovalent*` sourcetype, `_time` from their `time` (unless the
- * request names a `?time=`).
+ * request names a `?time=`; without a usable one, the previous line's `_time`, else now).
  */
 export function parseRawBatch(text: string, meta: RawMetadata, ctx: BatchContext): Event[] {
   // The index is checked once for the whole body, as its first event's (so the reply names event 1, see resolveIndex).
@@ -340,6 +340,10 @@ export function parseRawBatch(text: string, meta: RawMetadata, ctx: BatchContext
   const given = meta.sourcetype || ctx.token.defaultSourcetype;
   const host = meta.host || ctx.token.defaultHost;
   const events: Event[] = [];
+  // The `_time` of the body's previous event: a Tetragon line without a usable time of its own takes it, as Splunk
+  // dates an event without one from "the most recent previous event of the same source" ("How timestamp assignment
+  // works"; a body's lines share their source) and `vigil search --events` dates a file's time-less line.
+  let previous: number | null = null;
   let pos = 0;
   while (pos < text.length) {
     let nl = text.indexOf('\n', pos);
@@ -354,9 +358,11 @@ export function parseRawBatch(text: string, meta: RawMetadata, ctx: BatchContext
     const json = given === undefined || given.startsWith(SOURCETYPE_ISOVALENT) || !host ? parseLine(line, ctx.maxJsonDepth) : undefined;
     const kind = tetragonKind(json);
     const sourcetype = routedSourcetype(given, kind) ?? DEFAULT_SOURCETYPE;
-    const time = meta.time ?? (kind !== null && sourcetype.startsWith(SOURCETYPE_ISOVALENT) ? tetragonTime(json) : null);
+    const dated = kind !== null && sourcetype.startsWith(SOURCETYPE_ISOVALENT);
+    const time = meta.time ?? (dated ? (tetragonTime(json) ?? previous) : null);
+    previous = time ?? ctx.now;
     events.push({
-      _time: time ?? ctx.now,
+      _time: previous,
       index,
       sourcetype,
       source,

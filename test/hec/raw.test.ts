@@ -84,6 +84,15 @@ describe('/services/collector/raw', () => {
     expect(hec.store.events.map((e) => e._time)).toEqual([1_700_000_000, 1_700_000_000, 1_700_000_000]);
   });
 
+  it("a Tetragon line without a usable time takes the previous line's _time, as over files", async () => {
+    // Splunk, "How timestamp assignment works": an event without a time or date gets "the timestamp from the most
+    // recent previous event of the same source" (a body's lines share theirs); vigil search --events does the same.
+    const body = ['{"process_exec":{},"time":"2024-05-01T10:00:00.5Z","node_name":"n"}', '{"process_exec":{},"node_name":"n"}', '{"process_exec":{},"time":"yesterday","node_name":"n"}', '{"process_exec":{},"time":"2024-05-01T10:00:02Z","node_name":"n"}', '{"process_exec":{},"node_name":"n"}'].join('\n');
+    await raw('', body);
+    const t = Date.UTC(2024, 4, 1, 10) / 1000;
+    expect(hec.store.events.map((e) => e._time)).toEqual([t + 0.5, t + 0.5, t + 0.5, t + 2, t + 2]);
+  });
+
   it('token defaults apply (index, sourcetype cisco:isovalent routed by kind)', async () => {
     await raw('', execLine(1), auth('limited-token'));
     expect(hec.store.events[0]).toMatchObject({ index: 'tetragon', sourcetype: 'cisco:isovalent:processExec' });
