@@ -76,6 +76,8 @@ function term(r: Rand): string {
     () => `process_exec.process.binary=${pick(r, ['*/curl', '*/CURL', '/bin/*', '*sh'])}`,
     () => `"process_exec.process.pod.namespace"=${pick(r, ['shop', 'SHOP', 'kube-system'])}`,
     () => `dest_port>${pick(r, [0, 80, 443, 1000])}`,
+    () => `process_kprobe.args{}.file_arg.path=${pick(r, ['/etc/*', '*.ko', '/ETC/PASSWD'])}`,
+    () => `"process_kprobe.function_name"=${pick(r, ['security_file_permission', 'SECURITY_*', '*module*'])}`,
     () => pick(r, ['curl', 'CURL', '"-k"', 'sh*', 'frontend']),
     () => `(process_name=${v()} OR pod_name=${pick(r, ['frontend*', 'x*'])})`,
     () => `earliest=${pick(r, ['-30m', '-2h', '-45m@m'])}`,
@@ -121,8 +123,8 @@ function prefixCommand(r: Rand): string {
 
 /** Commands after the prefix. */
 function tail(r: Rand): string {
-  const fns = ['count', 'dc(process)', 'values(process_name)', 'min(_time)', 'max(_time)', 'earliest(process)', 'latest(process)', 'first(process)', 'last(pod_name)', 'list(process_name)', 'sum(dest_port)', 'avg(dest_port)', 'range(_time)', 'stdev(dest_port)', 'median(dest_port)', 'mode(process_name)', 'count(eval(len(process)>20))'];
-  const by = ['parts', 'flag', 'd', 't', 'ct', 'process_name', 'pod_name', 'node_name', 'process_name pod_name', '_time', 'sourcetype', 'n', 'pn', 'part', 'first', 'x', 'pid', 'k', 'eventtype', 'tag', 'index', 'date_minute', 'host', 'source', 'linecount', 'punct', '_indextime', 'splunk_server'];
+  const fns = ['count', 'dc(process)', 'values(process_name)', 'min(_time)', 'max(_time)', 'earliest(process)', 'latest(process)', 'first(process)', 'last(pod_name)', 'list(process_name)', 'sum(dest_port)', 'avg(dest_port)', 'range(_time)', 'stdev(dest_port)', 'median(dest_port)', 'mode(process_name)', 'count(eval(len(process)>20))', 'values(process_kprobe.args{}.string_arg)', 'sum(process_kprobe.args{}.int_arg)', 'dc(process_connect.destination_ip)'];
+  const by = ['process_kprobe.args{}.file_arg.path', 'process_kprobe.function_name', 'process_exec.process.pod.pod_labels.app', 'parts', 'flag', 'd', 't', 'ct', 'process_name', 'pod_name', 'node_name', 'process_name pod_name', '_time', 'sourcetype', 'n', 'pn', 'part', 'first', 'x', 'pid', 'k', 'eventtype', 'tag', 'index', 'date_minute', 'host', 'source', 'linecount', 'punct', '_indextime', 'splunk_server'];
   const stats = () => {
     const chosen = Array.from({ length: 1 + Math.floor(r() * 3) }, (_, i) => `${pick(r, fns)} as f${i}`);
     return `| stats ${chosen.join(' ')}${chance(r, 0.8) ? ` by ${pick(r, by)}` : ''}`;
