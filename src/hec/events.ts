@@ -359,10 +359,11 @@ export function parseRawBatch(text: string, meta: RawMetadata, ctx: BatchContext
     const kind = tetragonKind(json);
     const sourcetype = routedSourcetype(given, kind) ?? DEFAULT_SOURCETYPE;
     const dated = kind !== null && sourcetype.startsWith(SOURCETYPE_ISOVALENT);
-    const time = meta.time ?? (dated ? (tetragonTime(json) ?? previous) : null);
-    previous = time ?? ctx.now;
+    const time: number | null = meta.time ?? (dated ? (tetragonTime(json) ?? previous) : null);
+    const at: number = time ?? ctx.now;
+    previous = at;
     events.push({
-      _time: previous,
+      _time: at,
       index,
       sourcetype,
       source,
