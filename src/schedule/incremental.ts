@@ -17,8 +17,10 @@ import { firstAtOrAfter, namesFieldPatterns, prefixStages, ProjectionStore, rest
 const TIME_DEPENDENT = /\b(now|time|random)\s*\(/i;
 
 interface Prefix {
-  /** The expanded text of the prefix and the time zone: when either changes, earlier matches are void. */
+  /** The expanded text of the prefix and the time zone: what kept rows and states are taken for (projection.ts). */
   text: string;
+  /** What the prefix matches by: `text`, and the event types its lead expands. When it changes, earlier matches are void. */
+  key: string;
   /**
    * The rows the prefix passes for `e`, null when it passes none. `row` is a view of `e` the prefix may modify
    * (give each prefix its own clone of a shared one).
@@ -134,9 +136,19 @@ export function compilePrefix(d: Omit<PrefixSource, 'id'>, pack: PrefixContent, 
   const aggCtx = createContext(p, { now: 0, tz, lookups: NO_LOOKUPS });
   const probe = split?.partial(aggCtx);
   const partial = !runDependent && split && probe?.peek !== undefined && probe.groups !== undefined ? () => split.partial(aggCtx) as PartialSink : null;
+  // The lead's tag=/eventtype= terms match by the event types' searches (and the macros those use), which may change
+  // while the search's text does not: they are part of the prefix's identity.
+  const leadText = src.slice(0, p.pipeline.commands[0]?.span.end ?? 0);
+  let expansion = '';
+  try {
+    if (pack.knowledge && EVENT_TYPE_FIELDS.test(leadText)) expansion = JSON.stringify(p.lead, (k, v: unknown) => (k === 'span' ? undefined : v));
+  } catch {
+    return null; // not told apart: no prefix, the runs scan
+  }
   return {
     // Prefix values depend on the time zone (strftime, bin): matches kept under another zone are void.
     text: `${text}\u0000${tz}`,
+    key: `${text}\u0000${tz}\u0000${expansion}`,
     rows,
     accepts: (e, view) => rows(e, view) !== null,
     fields: runDependent ? null : stages.some((s) => s.blueprint.emitsOwnRows?.(s.command.args)) ? 'all' : restFields(p.stages.slice(stages.length)),
@@ -218,7 +230,7 @@ export class MatchIndex implements MatchLookup {
       if (!prefix) continue;
       keep.add(d.id);
       const old = this.tracked.get(d.id);
-      if (old && old.prefix.text === prefix.text) continue;
+      if (old && old.prefix.key === prefix.key) continue;
       if (old) this.dropProjection(old);
       const from = Math.max(this.startedAfter, this.newestSeen);
       this.tracked.set(d.id, { prefix, validFrom: from, times: [], seqs: [], inOrder: true, projection: this.newProjection(prefix), slices: this.newSlices(prefix), projectedFrom: from });

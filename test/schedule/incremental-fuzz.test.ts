@@ -10,6 +10,8 @@ import { Scheduler } from '../../src/schedule/scheduler.js';
 import { scheduleSettings } from '../../src/schedule/settings.js';
 import { MatchIndex } from '../../src/schedule/incremental.js';
 import { MatchIndexThread } from '../../src/schedule/match-thread.js';
+import { EventTypeLibrary } from '../../src/datamodels/library.js';
+import { SearchKnowledge } from '../../src/spl/datamodel/knowledge.js';
 import { plan } from '../../src/spl/index.js';
 import type { LookupProvider, LookupTable } from '../../src/spl/lookups.js';
 import { openStore, type SqliteStore } from '../../src/store/sqlite-store.js';
@@ -535,5 +537,29 @@ describe('incremental runs = full scans (event types, content saved during a pas
     expect(tally.served).toBe(1);
     const processes = new Set(events.filter((e) => e.sourcetype === 'cisco:isovalent:processExec').map((e) => /"binary":"[^"]*\/([^"/]*)"/.exec(e._raw)![1])).size;
     expect(records.map((r) => r.resultCount)).toEqual([0, 0, processes, processes]);
+  });
+});
+
+describe('incremental runs = full scans (event types changed between passes)', () => {
+  it('a lead using tag= or eventtype= starts its matches again when an event type it expands to changes', async () => {
+    // Knowledge Manager Manual, "About event types" / "Tag event types": tag=process matches the events of the event
+    // types tagged process, by their searches as they are when the search runs. An edited event type (its file, a
+    // macro its search uses) changes what the same search text matches: matches kept for the old one are void.
+    const d = { id: 'et', name: 'et', search: 'tag=process | stats count by process_name' };
+    // Without tag=/eventtype= in its lead, a search is not concerned.
+    const plain = { id: 'plain', name: 'plain', search: 'sourcetype="cisco:isovalent:processExec" | stats count by process_name' };
+    const narrowed = new EventTypeLibrary();
+    for (const t of pack.eventTypes.all()) narrowed.define(t.name === 'cisco_isovalent_process_exec' ? { ...t, search: `${t.search} process_name=curl` } : t);
+    const edited = { ...pack, eventTypes: narrowed, knowledge: new SearchKnowledge({ dataModels: pack.dataModels, eventTypes: narrowed, macros: pack.macros, lookups: pack.lookups }) };
+    const index = new MatchIndex(-Infinity, 6 * 3600);
+    index.setDetections([d, plain], pack, 'UTC');
+    const events = TEMPLATES.map((e, i) => ({ ...e, _time: T0 + i }));
+    index.observe(events, 1);
+    index.setDetections([d, plain], pack, 'UTC'); // unchanged: kept
+    expect(index.covers(d.id, T0 - 1)).toBe(true);
+    index.setDetections([d, plain], edited, 'UTC');
+    expect(index.covers(d.id, T0 - 1)).toBe(false); // the old matches counted every process: the run scans
+    expect(index.covers(d.id, T0 + events.length)).toBe(true);
+    expect(index.covers(plain.id, T0 - 1)).toBe(true);
   });
 });
