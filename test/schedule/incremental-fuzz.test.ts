@@ -182,13 +182,23 @@ function lookups(severities: Record<string, string>): LookupProvider {
   return { get: (name) => (name === 'fz_severity' ? table : pack.lookups.get(name)), names: () => [...pack.lookups.names(), 'fz_severity'] };
 }
 
-function content(detections: Detection[], filter: string, name: string, severities: Record<string, string>): ContentPack {
+/**
+ * Our content: the macros `fz_filter` and `fz_name(n)`, the lookup `fz_severity`, and, when `execType` is given, the
+ * process_exec event type's search replaced (its tag=process and eventtype= then match by it).
+ */
+function content(detections: Detection[], filter: string, name: string, severities: Record<string, string>, execType: string | null = null): ContentPack {
   const macros = pack.macros.with([
     { name: 'fz_filter', args: [], definition: filter },
     { name: 'fz_name', args: ['n'], definition: name },
   ]);
-  return { ...pack, detections, macros, lookups: lookups(severities) };
+  const provider = lookups(severities);
+  if (execType === null) return { ...pack, detections, macros, lookups: provider };
+  const eventTypes = new EventTypeLibrary();
+  for (const t of pack.eventTypes.all()) eventTypes.define(t.name === 'cisco_isovalent_process_exec' ? { ...t, search: execType } : t);
+  return { ...pack, detections, macros, lookups: provider, eventTypes, knowledge: new SearchKnowledge({ dataModels: pack.dataModels, eventTypes, macros, lookups: provider }) };
 }
+
+const EXEC_TYPES = [null, 'sourcetype=cisco:isovalent:processExec process_name!=node', 'sourcetype=cisco:isovalent:processExec `fz_filter`'];
 
 const FILTERS = ['sourcetype="cisco:isovalent:processExec"', 'process_name=curl OR process_name=sh', 'sourcetype=cisco:isovalent*', 'NOT process_name=node'];
 const NAME_DEFS = ['process_name=$n$', 'process_name=$n$*', 'pod_name=*'];
@@ -301,7 +311,7 @@ async function world(seed: number, tally: Tally): Promise<void> {
     current = content(detections, pick(r, FILTERS), pick(r, NAME_DEFS), { curl: 'high', sh: 'low' });
     const compare = new Comparing(new InProcessExecutor(store, () => current), seed, tally);
     compare.afterRun = () => {
-      if (chance(r, 0.03)) current = content(detections, pick(r, FILTERS), pick(r, NAME_DEFS), severities());
+      if (chance(r, 0.03)) current = content(detections, pick(r, FILTERS), pick(r, NAME_DEFS), severities(), pick(r, EXEC_TYPES));
     };
     const times: number[] = [];
     // Events stored before the index started: windows reaching back to them scan.
@@ -345,7 +355,7 @@ async function world(seed: number, tally: Tally): Promise<void> {
       // Events of the last five minutes, in random batches and order; some late, some on window bounds,
       // some at equal or sub-microsecond times.
       // A macro or lookup saved while events arrive: the index still has the old prefix until the next pass.
-      if (chance(r, 0.1)) current = content(detections, pick(r, FILTERS), pick(r, NAME_DEFS), severities());
+      if (chance(r, 0.1)) current = content(detections, pick(r, FILTERS), pick(r, NAME_DEFS), severities(), pick(r, EXEC_TYPES));
       const batches = Math.floor(r() * 4);
       for (let b = 0; b < batches; b++) {
         const evs: Event[] = [];
@@ -362,7 +372,7 @@ async function world(seed: number, tally: Tally): Promise<void> {
         }
         await add(evs);
       }
-      if (chance(r, 0.15)) current = content(detections, pick(r, FILTERS), pick(r, NAME_DEFS), severities());
+      if (chance(r, 0.15)) current = content(detections, pick(r, FILTERS), pick(r, NAME_DEFS), severities(), pick(r, EXEC_TYPES));
       if (retention && chance(r, 0.3)) await store.applyRetention(now);
       if (chance(r, 0.05)) {
         await store.deleteIndex('audit');
