@@ -15,8 +15,8 @@ export interface FollowedStore {
   lastSeq(): number;
   /** The events with seqs `from`..`to`, both included. */
   seqRange(from: number, to: number): EventSource;
-  /** The buckets the indexes hold: summary rows of events outside them were deleted (retention, a deleted index). */
-  bucketSpans(): readonly BucketSpan[];
+  /** The buckets the indexes hold over `[from, to)`: summary rows of events outside them were deleted (retention, a deleted index). */
+  bucketSpans(from: number, to: number): readonly BucketSpan[];
 }
 
 /** What the builder reads: the same events as `seqRange`, in no particular order (a summary does not keep one). */

@@ -65,7 +65,8 @@ export class SummaryReader implements DatasetSummaries {
     });
     if (snap === null) return null;
     const { state, segments } = snap;
-    const held = heldSpans(this.o.store.bucketSpans());
+    // Only the buckets of the hours read (a store keeps far more hours than a search reads).
+    const held = heldSpans(this.o.store.bucketSpans(Math.max(lo, state.boundary), hi));
     let remainder: EventSource | null = null;
     if (!only) {
       if (last - state.builtSeq > this.o.maxRemainderEvents) return null;

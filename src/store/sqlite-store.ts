@@ -635,15 +635,20 @@ export class SqliteStore implements EventStore, StateStore, SeqSubsetSource {
   }
 
   /**
-   * The buckets each index holds, as time spans: an event deleted by retention or with its index is in none of
-   * them (whole buckets go). Data model summaries, which keep rows of their own, leave such rows out by it.
+   * The buckets each index holds that overlap `[from, to)`, as time spans: an event deleted by retention or with
+   * its index is in none of them (whole buckets go). Data model summaries, which keep rows of their own, leave
+   * such rows out by it.
    */
-  bucketSpans(): BucketSpan[] {
+  bucketSpans(from: number, to: number): BucketSpan[] {
+    const lo = from === -Infinity || Number.isNaN(from) ? null : microsAtOrAfter(from);
+    const hi = to === Infinity || Number.isNaN(to) ? null : microsAtOrAfter(to);
     return this.read((db) =>
       db
-        .prepare<[], [string, number, number]>('SELECT i.name, b.start_us, b.end_us FROM buckets b JOIN splunk_indexes i ON i.id = b.index_id WHERE i.removed = 0')
+        .prepare<[{ lo: number | null; hi: number | null }], [string, number, number]>(
+          'SELECT i.name, b.start_us, b.end_us FROM buckets b JOIN splunk_indexes i ON i.id = b.index_id WHERE i.removed = 0 AND (@lo IS NULL OR b.end_us > @lo) AND (@hi IS NULL OR b.start_us < @hi)',
+        )
         .raw()
-        .all()
+        .all({ lo, hi })
         .map(([index, start, end]) => ({ index, start: fromMicros(start), end: fromMicros(end) })),
     );
   }
