@@ -35,7 +35,7 @@ const { tetragonEvents } = (await import(GENERATOR)) as { tetragonEvents: (count
 const NOW = 1795200000;
 const SEED = Number(process.env.VIGIL_DIFF_SEED ?? 20261207);
 /** Generated searches (ESCU: three times as many, `all` with VIGIL_DIFF_ESCU=all); the defaults keep the file under a minute. */
-const RUNS = Number(process.env.VIGIL_DIFF_RUNS ?? 40);
+const RUNS = Number(process.env.VIGIL_DIFF_RUNS ?? 30);
 const DEBUG = process.env.VIGIL_DIFF_DEBUG !== undefined;
 const pack = loadContent();
 const dir = mkdtempSync(join(tmpdir(), 'vigil-differential-'));
