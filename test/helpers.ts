@@ -58,6 +58,11 @@ export function rowsText(rows: readonly Result[], fields?: readonly string[]): R
   });
 }
 
+/** Rows as JSON texts, field names sorted (field order is not compared, values are): sortable, comparable rows. */
+export function canonicalRows(rows: readonly Result[]): string[] {
+  return rows.map((r) => JSON.stringify(rowsText([r], [...r.fieldNames()].sort())[0]));
+}
+
 export async function search(spl: string, events: Partial<Event>[] = [], opts: SearchOptions = {}): Promise<Result[]> {
   const { results } = await runSearch(spl, { now: 1_700_000_000, source: memorySource(events), macros: new MacroLibrary(), ...opts });
   return results;

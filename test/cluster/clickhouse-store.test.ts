@@ -11,8 +11,6 @@ import { loadContent } from '../../src/detections/content.js';
 import { BUNDLED_DATASETS_DIR, resolveAttackData } from '../../src/detections/datasets.js';
 import type { Event } from '../../src/events/event.js';
 import { compileRawFilter, emptyScanRequest, metadataPredicate, type RawFilter, type ScanRequest } from '../../src/events/scan.js';
-import type { Result } from '../../src/events/result.js';
-import { toText, valuesOf } from '../../src/events/value.js';
 import { FileSource } from '../../src/sources/file.js';
 import { runSearch } from '../../src/spl/index.js';
 import { ClickHouseStore, encodeBatch, openClickHouseStore, type ClickHouseConfig, type ClickHouseStoreOptions } from '../../src/store/clickhouse/store.js';
@@ -24,6 +22,7 @@ import { tsvValue } from '../../src/store/clickhouse/tsv.js';
 import { openStore, type SqliteStore } from '../../src/store/sqlite-store.js';
 import { StoreError } from '../../src/store/types.js';
 import { VigilError } from '../../src/errors.js';
+import { canonicalRows } from '../helpers.js';
 import { bruteForce, cleanupDirs, collect, event, plain, rng, pick, tempDir } from '../store/helpers.js';
 import { CLUSTER_NAME, REPLICAS, clickhouse, skipWithoutCluster, uniqueName } from './local-cluster.js';
 
@@ -358,17 +357,6 @@ describe.skipIf(skip)('the ClickHouse store and the SQLite store', () => {
   });
 });
 
-function canonical(rows: readonly Result[]): string[] {
-  return rows.map((r) => {
-    const o: Record<string, string | string[]> = {};
-    for (const f of [...r.fieldNames()].sort()) {
-      const vs = valuesOf(r.get(f)).map(toText);
-      if (vs.length) o[f] = vs.length === 1 ? vs[0]! : vs;
-    }
-    return JSON.stringify(o);
-  });
-}
-
 const TETRAGON_SAMPLES = '/work/shared/datasets/tetragon-upstream-samples.jsonl';
 
 describe.skipIf(skip)('searches over the ClickHouse store and the SQLite store', () => {
@@ -410,7 +398,7 @@ describe.skipIf(skip)('searches over the ClickHouse store and the SQLite store',
     for (const d of pack.detections.filter((x) => x.tests.length > 0)) {
       const overLite = await runSearch(d.search, { ...opts, source: lite });
       const overCh = await runSearch(d.search, { ...opts, source: ch });
-      expect(canonical(overCh.results).sort(), d.name).toEqual(canonical(overLite.results).sort());
+      expect(canonicalRows(overCh.results).sort(), d.name).toEqual(canonicalRows(overLite.results).sort());
       if (overLite.results.length > 0) withRows++;
     }
     expect(withRows).toBeGreaterThan(5);
@@ -421,7 +409,7 @@ describe.skipIf(skip)('searches over the ClickHouse store and the SQLite store',
     const overLite = await runSearch(seed.search, { ...opts, source: lite });
     const overCh = await runSearch(seed.search, { ...opts, source: ch });
     expect(overLite.results.length).toBeGreaterThan(0);
-    expect(canonical(overCh.results).sort()).toEqual(canonical(overLite.results).sort());
+    expect(canonicalRows(overCh.results).sort()).toEqual(canonicalRows(overLite.results).sort());
   }, 120_000);
 
   it('ordered searches give the same rows in the same order', async () => {
@@ -435,7 +423,7 @@ describe.skipIf(skip)('searches over the ClickHouse store and the SQLite store',
     for (const s of searches) {
       const overLite = await runSearch(s, { ...opts, source: lite });
       const overCh = await runSearch(s, { ...opts, source: ch });
-      expect(canonical(overCh.results), s).toEqual(canonical(overLite.results));
+      expect(canonicalRows(overCh.results), s).toEqual(canonicalRows(overLite.results));
     }
   }, 120_000);
 });

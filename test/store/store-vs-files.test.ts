@@ -3,9 +3,7 @@ import { dirname, join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { loadContent } from '../../src/detections/content.js';
 import type { Event } from '../../src/events/event.js';
-import type { Result } from '../../src/events/result.js';
 import { emptyScanRequest, type EventSource } from '../../src/events/scan.js';
-import { toText, valuesOf } from '../../src/events/value.js';
 import type { HecTokenConfig } from '../../src/config/config.js';
 import { parseRawBatch } from '../../src/hec/events.js';
 import { FileSource, type FileSourceOptions } from '../../src/sources/file.js';
@@ -13,7 +11,7 @@ import { checkSearch, runSearch, type SearchOptions } from '../../src/spl/index.
 import { MacroLibrary } from '../../src/spl/macros/macros.js';
 import { openStore, type SqliteStore } from '../../src/store/sqlite-store.js';
 import { escuCorpusPresent, escuMacros, escuSearches } from '../escu-tree.js';
-import { REPO_ROOT } from '../helpers.js';
+import { canonicalRows, REPO_ROOT } from '../helpers.js';
 import { rng } from '../rng.js';
 import { cleanupDirs, tempDir } from './helpers.js';
 
@@ -111,18 +109,6 @@ function filesSource(inputs: readonly Input[]): EventSource {
   };
 }
 
-/** Rows as text, fields sorted (a row's field order is not SPL's concern here; values are). */
-function canonical(rows: readonly Result[]): string[] {
-  return rows.map((r) => {
-    const o: Record<string, string | string[]> = {};
-    for (const f of [...r.fieldNames()].sort()) {
-      const vs = valuesOf(r.get(f)).map(toText);
-      if (vs.length) o[f] = vs.length === 1 ? vs[0]! : vs;
-    }
-    return JSON.stringify(o);
-  });
-}
-
 interface Outcome {
   rows: string[];
   warnings: string[];
@@ -133,7 +119,7 @@ async function outcome(spl: string, opts: SearchOptions): Promise<Outcome> {
   const warnings: string[] = [];
   try {
     const { results } = await runSearch(spl, { ...opts, onWarning: (m, at) => warnings.push(`${m}@${at?.start ?? ''}`) });
-    return { rows: canonical(results), warnings: [...new Set(warnings)].sort(), error: null };
+    return { rows: canonicalRows(results), warnings: [...new Set(warnings)].sort(), error: null };
   } catch (e) {
     const err = e as { code?: string; message?: string };
     return { rows: [], warnings: [...new Set(warnings)].sort(), error: `${err.code ?? ''} ${err.message ?? String(e)}` };
