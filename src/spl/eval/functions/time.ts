@@ -36,7 +36,8 @@ function compileTimeAndFormat(name: string, args: EvalExpr[], h: CompileHelpers)
     try {
       validateTimeFormat(lit, name === 'strptime' ? 'parse' : 'format');
     } catch (err) {
-      if (isVigilError(err)) h.fail(`${name}(): ${err.message}`, args[1]!.span);
+      // docs/errors.md: an invalid strftime/strptime format is TIME_FORMAT (validateTimeFormat's code).
+      if (isVigilError(err)) h.fail(`${name}(): ${err.message}`, args[1]!.span, 'TIME_FORMAT');
       throw err;
     }
   }
@@ -125,7 +126,7 @@ export const timeFunctions: EvalFunction[] = [
           if (err instanceof TimeModifierError) {
             // The parser trims the text; offsets are into the trimmed text.
             const lead = lit.length - lit.trimStart().length;
-            h.fail(`relative_time(): ${err.message}`, spanInLiteral(args[1]!, err.offset + lead));
+            h.fail(`relative_time(): ${err.message}`, spanInLiteral(args[1]!, err.offset + lead), 'TIME_MODIFIER');
           }
           throw err;
         }

@@ -19,8 +19,12 @@ export interface CompileHelpers {
   compile(expr: EvalExpr): Compiled;
   /** Static type of a child expression. */
   typeOf(expr: EvalExpr): EvalType;
-  /** Raises an SPL error at a span (bad argument, bad regex...). */
-  fail(message: string, at: Span, code?: 'SPL_BAD_ARGUMENT' | 'SPL_UNSUPPORTED_FUNCTION' | 'REGEX_UNSUPPORTED' | 'REGEX_INVALID'): never;
+  /** Raises an SPL error at a span (bad argument, bad regex, unreadable literal time modifier or format...). */
+  fail(
+    message: string,
+    at: Span,
+    code?: 'SPL_BAD_ARGUMENT' | 'SPL_UNSUPPORTED_FUNCTION' | 'REGEX_UNSUPPORTED' | 'REGEX_INVALID' | 'TIME_MODIFIER' | 'TIME_FORMAT',
+  ): never;
   /** Raises an SPL error at `expr` when its static type is known and not boolean (`what` names the place). */
   requireBoolean(expr: EvalExpr, what: string): void;
   ctx: EvalContext;

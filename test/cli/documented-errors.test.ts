@@ -1,0 +1,38 @@
+import { spawnSync } from 'node:child_process';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+
+/**
+ * The commands and error codes of README.md and docs/errors.md, run as a newcomer runs them: `bin/vigil.js` over the
+ * compiled dist/ (`npm run build:server` first). Expected texts are the documents' contract, not vigil's code.
+ */
+const ROOT = join(import.meta.dirname, '..', '..');
+const BIN = join(ROOT, 'bin', 'vigil.js');
+
+function vigil(args: string[]) {
+  const r = spawnSync(process.execPath, [BIN, ...args], { encoding: 'utf8', cwd: ROOT, env: { ...process.env, NO_COLOR: '1' } });
+  return { code: r.status, out: r.stdout, err: r.stderr };
+}
+
+describe('docs/errors.md codes, as the CLI reports them', () => {
+  it('an invalid literal strftime/strptime format is TIME_FORMAT, a literal relative_time modifier TIME_MODIFIER, exit 2', () => {
+    // docs/errors.md: "TIME_FORMAT | A strftime/strptime format is invalid", "TIME_MODIFIER | A time modifier ...
+    // cannot be read"; both reported at the text written (docs/spl.md, `eval`: a literal that cannot be read is an
+    // error at its position). They were SPL_BAD_ARGUMENT, so TIME_FORMAT was a code no search could produce.
+    expect(vigil(['search', '| makeresults | eval x=strftime(_time, "%Y %q")'])).toEqual({
+      code: 2,
+      out: '',
+      err:
+        'vigil: strftime(): unknown time format directive \'%q\' at offset 3 in "%Y %q" [TIME_FORMAT]\n' +
+        '  at 1:40\n  | | makeresults | eval x=strftime(_time, "%Y %q")\n  |                                        ^^^^^^^\n',
+    });
+    expect(vigil(['search', '| makeresults | eval x=strptime("2026", "%q")']).err).toContain('[TIME_FORMAT]\n  at 1:41\n');
+    expect(vigil(['search', '| makeresults | eval x=relative_time(now(), "-1x")'])).toEqual({
+      code: 2,
+      out: '',
+      err:
+        'vigil: relative_time(): invalid time modifier "-1x": unknown time unit "x" (at offset 2) [TIME_MODIFIER]\n' +
+        '  at 1:48\n  | | makeresults | eval x=relative_time(now(), "-1x")\n  |                                                ^\n',
+    });
+  });
+});
