@@ -7,6 +7,7 @@ import { VigilError } from '../errors.js';
 import { lookupFileName, type ExistingLookup, type LookupMatching, type LookupDirSetup, type LookupProvider, type LookupTable, type LookupWriter, type WritableLookups } from '../spl/lookups.js';
 import { LOOKUP_LOCK_STALE_MS, ownerGone, withLockFile } from './lookup-lock.js';
 import { parseCsv } from './csv.js';
+import { holdEndingSignals } from '../signals.js';
 
 /**
  * `base` (the content's lookups) with the lookups of a writable directory over it, as a Splunk app's local lookups
@@ -175,6 +176,8 @@ function directoryWriter(setup: LookupDirSetup): LookupWriter {
       } catch (e) {
         throw failed('create the lookup directory', e);
       }
+      // Ctrl-C waits for the rename and the locks' removal: the default action left the temporary file and both locks.
+      holdEndingSignals();
       // Every change of one file, a replace too, holds its lock from the read to the rename: an append never writes
       // back rows another writer replaced or removed meanwhile, and never drops rows another appended.
       withLockFile(join(setup.dir, tableLockName(file)), setup.lockWaitMs, busy(file, file), () => {

@@ -1,9 +1,10 @@
-import { existsSync, statSync, writeFileSync } from 'node:fs';
-import { dirname, resolve } from 'node:path';
+import { existsSync, renameSync, statSync, unlinkSync, writeFileSync } from 'node:fs';
+import { basename, dirname, join, resolve } from 'node:path';
 import type { Command } from 'commander';
 import type { Detection } from '../../detections/detection.js';
 import type { TestOutcome } from '../../testing/testing.js';
-import { VigilError } from '../../errors.js';
+import { fileErrorReason, VigilError } from '../../errors.js';
+import { holdEndingSignals } from '../../signals.js';
 import { printable } from '../../outputs/printable.js';
 import { EXIT_FAILURE } from '../exit.js';
 import { applyGeoIpOption, GEOIP_DB_OPTION } from '../geoip-option.js';
@@ -92,6 +93,43 @@ function checkWritable(path: string): void {
   if (existsSync(path) && statSync(path).isDirectory()) throw new VigilError('USAGE', `--junit: ${path} is a directory`);
 }
 
+/**
+ * Writes the JUnit report whole or not at all: into a hidden file beside it, then renamed over it, with Ctrl-C held
+ * until the rename (a CI job killed mid-write left half an XML file, which its reader refused). A path that is no
+ * regular file (`/dev/stdout`, a FIFO) is written directly. A failure (a full disk, a read-only directory) is
+ * `OUTPUT_IO`, exit 1, and leaves no temporary file; it was an internal error.
+ */
+function writeReport(path: string, text: string): void {
+  const what = `cannot write the JUnit report ${printable(path)}`;
+  let direct = false;
+  try {
+    direct = !statSync(path).isFile();
+  } catch {
+    // no file there yet
+  }
+  if (direct) {
+    try {
+      writeFileSync(path, text);
+    } catch (err) {
+      throw new VigilError('OUTPUT_IO', `${what}: ${fileErrorReason(err)}`, { cause: err });
+    }
+    return;
+  }
+  const tmp = join(dirname(resolve(path)), `.${basename(path)}.${process.pid}.tmp`);
+  holdEndingSignals();
+  try {
+    writeFileSync(tmp, text);
+    renameSync(tmp, path);
+  } catch (err) {
+    try {
+      unlinkSync(tmp);
+    } catch {
+      // never created, or already renamed
+    }
+    throw new VigilError('OUTPUT_IO', `${what}: ${fileErrorReason(err)}`, { cause: err });
+  }
+}
+
 async function report(outcomes: readonly TestOutcome[], opts: TestCliOptions, started: number): Promise<void> {
   // Loaded now, not with the command definitions (`vigil --help` loads nothing else).
   const { junitXml, malformedNote } = await import('../../testing/junit.js');
@@ -100,7 +138,7 @@ async function report(outcomes: readonly TestOutcome[], opts: TestCliOptions, st
   const passed = outcomes.filter((o) => o.status === 'pass').length;
   const skipped = outcomes.length - passed - failed;
   process.stdout.write(`\n${passed} passed, ${failed} failed${skipped ? `, ${skipped} skipped` : ''} in ${((performance.now() - started) / 1000).toFixed(2)} s\n`);
-  if (opts.junit) writeFileSync(opts.junit, junitXml(outcomes));
+  if (opts.junit) writeReport(opts.junit, junitXml(outcomes));
   if (failed > 0) process.exitCode = EXIT_FAILURE;
 }
 

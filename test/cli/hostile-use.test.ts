@@ -1,0 +1,69 @@
+import { spawn, spawnSync } from 'node:child_process';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+
+/**
+ * The CLI used carelessly or hostilely, as a script relies on it: exit codes (0 ok, 2 usage/SPL/content, 1 other:
+ * README "Running detections over files"), errors with their code (docs/errors.md), no file left half-written.
+ */
+const ROOT = join(import.meta.dirname, '..', '..');
+const BIN = join(ROOT, 'bin', 'vigil.js');
+const SEED = 'Cisco Isovalent - Curl Execution With Insecure Flags';
+const tmp = mkdtempSync(join(tmpdir(), 'vigil-hostile-'));
+afterAll(() => rmSync(tmp, { recursive: true, force: true }));
+
+function vigil(args: string[], input?: string) {
+  const r = spawnSync(process.execPath, [BIN, ...args], { input, encoding: 'utf8', cwd: ROOT, env: { ...process.env, NO_COLOR: '1' } });
+  return { code: r.status, out: r.stdout, err: r.stderr };
+}
+
+describe('vigil test --junit', () => {
+  it('reports a report it cannot write as OUTPUT_IO (exit 1), not as an internal error', () => {
+    // /dev/full: every write fails with ENOSPC, the "full disk" docs/errors.md names for OUTPUT_IO.
+    const r = vigil(['test', SEED, '--junit', '/dev/full']);
+    expect(r.code).toBe(1);
+    expect(r.out).toContain('1 passed, 0 failed');
+    expect(r.err).toBe('vigil: cannot write the JUnit report /dev/full: ENOSPC: no space left on device, write [OUTPUT_IO]\n');
+  });
+
+  it('replaces an existing report whole, leaving no temporary file beside it', () => {
+    const dir = join(tmp, 'junit');
+    mkdirSync(dir);
+    const junit = join(dir, 'report.xml');
+    writeFileSync(junit, 'old');
+    expect(vigil(['test', SEED, '--junit', junit]).code).toBe(0);
+    expect(readFileSync(junit, 'utf8')).toMatch(/^<\?xml[^]*<\/testsuites>\n?$/);
+    expect(readdirSync(dir)).toEqual(['report.xml']);
+  });
+});
+
+describe('Ctrl-C while outputlookup writes', () => {
+  it('ends the process by SIGINT (a shell shows 130) with the lookup whole and no temporary or lock file left', async () => {
+    // README: Ctrl-C ends `vigil search` by the signal. The default action killed it in the middle of the write: a
+    // hidden .tmp of tens of MB and two .lock files stayed in the lookup directory until a later write.
+    const dir = join(tmp, 'lookups');
+    mkdirSync(dir);
+    const spl = '| makeresults count=600000 | eval x=random(), y="aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa" | outputlookup big.csv | stats count';
+    const child = spawn(process.execPath, [BIN, 'search', spl, '--lookup-dir', dir], { cwd: ROOT, stdio: ['ignore', 'ignore', 'pipe'] });
+    let err = '';
+    child.stderr.on('data', (d: Buffer) => (err += d.toString()));
+    const ended = new Promise<NodeJS.Signals | number | null>((done) => child.on('exit', (code, signal) => done(signal ?? code)));
+    let sent = false;
+    const poll = setInterval(() => {
+      if (!sent && readdirSync(dir).some((f) => f.endsWith('.tmp'))) {
+        sent = true;
+        child.kill('SIGINT');
+      }
+    }, 5);
+    const how = await ended;
+    clearInterval(poll);
+    expect(sent, 'the write was seen in progress').toBe(true);
+    expect(how).toBe('SIGINT');
+    expect(err).toBe('');
+    expect(readdirSync(dir)).toEqual(['big.csv']);
+    const csv = readFileSync(join(dir, 'big.csv'), 'utf8');
+    expect(csv.split('\n').length).toBe(600002);
+  }, 60_000);
+});
