@@ -67,3 +67,19 @@ describe('Ctrl-C while outputlookup writes', () => {
     expect(csv.split('\n').length).toBe(600002);
   }, 60_000);
 });
+
+describe('vigil runs, risk and findings', () => {
+  it('refuse a bad --limit or --since as a usage error (exit 2) before looking for the store', () => {
+    // docs/errors.md: USAGE is "a command-line flag is missing or invalid", exit 2; it was STORE (exit 1) where the
+    // data dir holds no store yet, and USAGE where it did: a script could not tell its own mistake from a missing store.
+    const nowhere = join(tmp, 'no-data-dir');
+    for (const command of ['runs', 'risk', 'findings']) {
+      expect(vigil([command, '--limit', 'abc', '--data-dir', nowhere]), command).toEqual({ code: 2, out: '', err: 'vigil: --limit must be a positive integer [USAGE]\n' });
+      const since = vigil([command, '--since', 'yesterday', '--data-dir', nowhere]);
+      expect(since, command).toMatchObject({ code: 2, out: '' });
+      expect(since.err, command).toMatch(/^vigil: --since: invalid time modifier "yesterday": .* \[USAGE\]\n$/);
+      // Good flags, no store: still the store's own error (exit 1).
+      expect(vigil([command, '--limit', '5', '--data-dir', nowhere]), command).toMatchObject({ code: 1, err: expect.stringContaining('[STORE]') });
+    }
+  });
+});

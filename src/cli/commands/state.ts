@@ -32,10 +32,18 @@ function common(cmd: Command): Command {
 
 /**
  * Runs `fn` on what `vigil serve` stores into, as its config says (`store:`): the SQLite store of its data dir,
- * or the cluster's ClickHouse and PostgreSQL (`--config <node.yml>`); closed afterwards.
+ * or the cluster's ClickHouse and PostgreSQL (`--config <node.yml>`); closed afterwards. `check` reads the command's
+ * flags (in the config's zone) before the store is opened: a bad `--limit` is a usage error (exit 2) with or without
+ * a store, not "no event store" (exit 1) where there is none.
  */
-export async function withStore<T>(opts: ServerDataOptions, readonly: boolean, fn: (store: NodeStore, tz: string, config: VigilConfig) => Promise<T>): Promise<T> {
+export async function withStore<T>(
+  opts: ServerDataOptions,
+  readonly: boolean,
+  fn: (store: NodeStore, tz: string, config: VigilConfig) => Promise<T>,
+  check?: (tz: string) => void,
+): Promise<T> {
   const { config, settings } = await serverConfig(opts);
+  check?.(settings.tz);
   const { openNodeStore } = await import('../../cluster/node-store.js');
   // A command does not stay to hand runs' events on (eventRetryMs 0): the nodes' own sweeps do.
   const store = await openNodeStore(config, { readonly, eventRetryMs: 0, log: (level, message) => process.stderr.write(`vigil: ${level}: ${message}\n`) });
@@ -52,18 +60,33 @@ function limitOf(text: string | undefined): number {
   return n;
 }
 
+/** `--limit` and `--since` of a listing, read before its store is opened (`withStore`'s check). */
+function listing(opts: StateCliOptions): { now: number; limit: number; since: (tz: string) => void; sinceTime: () => number | null } {
+  const now = Date.now() / 1000;
+  let sinceTime: number | null = null;
+  return {
+    now,
+    limit: limitOf(opts.limit),
+    since: (tz) => {
+      if (opts.since) sinceTime = parseTimeArg(opts.since, now, tz, '--since');
+    },
+    sinceTime: () => sinceTime,
+  };
+}
+
 export function stateCommands(program: Command): void {
   common(program.command('runs').description('list scheduled runs from the run ledger, newest first'))
     .option('--detection <id>', 'only this detection id')
     .addOption(new Option('--status <status>', 'only runs with this status').choices(['success', 'failed', 'timeout', 'skipped']))
     .action(async (opts: StateCliOptions & { detection?: string; status?: RunStatus }) => {
+      const list = listing(opts);
       await withStore(opts, true, async (store, tz) => {
-        const now = Date.now() / 1000;
+        const since = list.sinceTime();
         const runs = await store.state.runs({
           ...(opts.detection ? { detectionId: opts.detection } : {}),
           ...(opts.status ? { status: opts.status } : {}),
-          ...(opts.since ? { since: parseTimeArg(opts.since, now, tz, '--since') } : {}),
-          limit: limitOf(opts.limit),
+          ...(since !== null ? { since } : {}),
+          limit: list.limit,
         });
         const sink = outputSink({ format: outputFormat(opts.format), tz, write: (s) => process.stdout.write(s) });
         for (const r of runs) {
@@ -83,13 +106,14 @@ export function stateCommands(program: Command): void {
           );
         }
         sink.end();
-      });
+      }, list.since);
     });
 
   common(program.command('risk').description('list risk events (index=risk), newest first'))
     .option('--object <name>', 'only this risk object (exactly: case and * as written)')
     .option('--summary', 'total risk per object instead of events')
     .action(async (opts: StateCliOptions & { object?: string; summary?: boolean }) => {
+      const list = listing(opts);
       await withStore(opts, true, async (store, tz) => {
         const [{ loadContent }, { streamSearch }] = await Promise.all([import('../../detections/content.js'), import('../../spl/index.js')]);
         const pack = loadContent();
@@ -98,12 +122,11 @@ export function stateCommands(program: Command): void {
         const quoted = opts.object ? `"${opts.object.replace(/(["\\])/g, '\\$1')}"` : null;
         const object = quoted ? ` risk_object=${quoted} | where risk_object==${quoted}` : '';
         const spl = opts.summary
-          ? `index=risk${object} | stats sum(risk_score) as risk_score count as risk_events dc(search_name) as sources values(search_name) as detections by risk_object risk_object_type | sort - risk_score | head ${limitOf(opts.limit)}`
-          : `index=risk${object} | head ${limitOf(opts.limit)} | table _time risk_object risk_object_type risk_score search_name risk_message threat_object`;
+          ? `index=risk${object} | stats sum(risk_score) as risk_score count as risk_events dc(search_name) as sources values(search_name) as detections by risk_object risk_object_type | sort - risk_score | head ${list.limit}`
+          : `index=risk${object} | head ${list.limit} | table _time risk_object risk_object_type risk_score search_name risk_message threat_object`;
         const sink = outputSink({ format: outputFormat(opts.format), tz, write: (s) => process.stdout.write(s) });
-        const now = Date.now() / 1000;
-        await streamSearch(spl, { macros: pack.macros, source: store.events, now, tz, earliest: opts.since ? parseTimeArg(opts.since, now, tz, '--since') : null }, sink);
-      });
+        await streamSearch(spl, { macros: pack.macros, source: store.events, now: list.now, tz, earliest: list.sinceTime() }, sink);
+      }, list.since);
     });
 
   const findings = common(program.command('findings').description('list findings (notables) raised by risk incident rules; see also findings update'))
@@ -111,24 +134,25 @@ export function stateCommands(program: Command): void {
     .option('--owner <name>', 'only findings owned by this person')
     .option('--before <id>', 'only the findings listed after this one (the next page: the last id of the previous one)')
     .action(async (opts: StateCliOptions & { status?: FindingStatus; owner?: string; before?: string }) => {
+      const list = listing(opts);
       await withStore(opts, true, async (store, tz) => {
-        const now = Date.now() / 1000;
+        const since = list.sinceTime();
         if (opts.before !== undefined && (await store.state.finding(opts.before)) === null) {
           throw new VigilError('USAGE', `--before: no finding with id ${printable(opts.before)} (vigil findings lists them)`);
         }
-        const list = await store.state.findings({
+        const found = await store.state.findings({
           ...(opts.status ? { status: opts.status } : {}),
           ...(opts.owner ? { owner: opts.owner } : {}),
           ...(opts.before !== undefined ? { before: opts.before } : {}),
-          ...(opts.since ? { since: parseTimeArg(opts.since, now, tz, '--since') } : {}),
-          limit: limitOf(opts.limit),
+          ...(since !== null ? { since } : {}),
+          limit: list.limit,
         });
         const sink = outputSink({ format: outputFormat(opts.format), tz, write: (s) => process.stdout.write(s) });
-        for (const f of list) {
+        for (const f of found) {
           sink.push(new Row({ id: f.id, time: strftime(f.time, ISO, tz), rule: f.ruleName, risk_object: f.riskObject, risk_object_type: f.riskObjectType, risk_score: f.riskScore, status: f.status, owner: f.owner }));
         }
         sink.end();
-      });
+      }, list.since);
     });
 
   findings
