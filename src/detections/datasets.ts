@@ -6,6 +6,18 @@ import { VigilError } from '../errors.js';
 /** The attack_data-style datasets shipped with vigil (a mirror of splunk/attack_data's layout). */
 export const BUNDLED_DATASETS_DIR = fileURLToPath(new URL('../../attack_data', import.meta.url));
 
+/**
+ * The `--datasets` directories of `vigil test`/`validate`, before any test runs: a mistyped one was silently skipped
+ * (tests then fell back to the bundled datasets, or each failed naming a path under it), where a missing `--content`
+ * directory is CONTENT_NOT_FOUND (docs/errors.md: "A detection, dataset or content directory does not exist").
+ */
+export function checkDatasetsDirs(dirs: readonly string[]): void {
+  for (const dir of dirs) {
+    if (!existsSync(dir)) throw new VigilError('CONTENT_NOT_FOUND', `--datasets: ${dir}: directory not found`);
+    if (!statSync(dir).isDirectory()) throw new VigilError('CONTENT_NOT_FOUND', `--datasets: ${dir}: not a directory`);
+  }
+}
+
 /** URL prefixes under which splunk/attack_data serves its files; the rest of the URL is the path in the repo. */
 const ATTACK_DATA_PREFIXES = [
   'https://media.githubusercontent.com/media/splunk/attack_data/master/',

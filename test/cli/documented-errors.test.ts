@@ -35,4 +35,16 @@ describe('docs/errors.md codes, as the CLI reports them', () => {
         '  at 1:48\n  | | makeresults | eval x=relative_time(now(), "-1x")\n  |                                                ^\n',
     });
   });
+
+  it('a --datasets directory that does not exist is CONTENT_NOT_FOUND, exit 2, before any test runs (as --content)', () => {
+    // docs/errors.md: "CONTENT_NOT_FOUND | A detection, dataset or content directory does not exist"; README, vigil test:
+    // "2 for usage and content errors found before any test runs". A mistyped --datasets was skipped silently.
+    const missing = join(ROOT, 'no-such-attack-data');
+    for (const cmd of ['test', 'validate']) {
+      expect(vigil([cmd, '--datasets', missing]), cmd).toEqual({ code: 2, out: '', err: `vigil: --datasets: ${missing}: directory not found [CONTENT_NOT_FOUND]\n` });
+    }
+    expect(vigil(['test', '--datasets', BIN]).err).toBe(`vigil: --datasets: ${BIN}: not a directory [CONTENT_NOT_FOUND]\n`);
+    // The bundled datasets directory itself is accepted, and the tests run.
+    expect(vigil(['test', 'Cisco Isovalent - Shell Execution', '--datasets', join(ROOT, 'attack_data')]).code).toBe(0);
+  });
 });

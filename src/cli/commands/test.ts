@@ -48,7 +48,8 @@ export function testCommand(program: Command): void {
       if (jobs !== 'auto' && !(jobs >= 1)) throw new VigilError('USAGE', `--jobs must be a positive integer or auto, not "${printable(String(opts.jobs))}"`);
       if (opts.junit !== undefined) checkWritable(opts.junit);
       // Imported when the command runs: `vigil --help` and the other commands do not load the engine.
-      const [{ inContentDirs, loadContent }, { BUNDLED_DATASETS_DIR }] = await Promise.all([import('../../detections/content.js'), import('../../detections/datasets.js')]);
+      const [{ inContentDirs, loadContent }, { BUNDLED_DATASETS_DIR, checkDatasetsDirs }] = await Promise.all([import('../../detections/content.js'), import('../../detections/datasets.js')]);
+      checkDatasetsDirs(opts.datasets ?? []);
       // --no-bundled leaves the bundled detections out, not what their searches run on (macros, data models, lookups).
       const pack = loadContent(opts.content ?? []);
       const own = opts.bundled ? () => true : inContentDirs(opts.content ?? []);
