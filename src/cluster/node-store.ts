@@ -95,8 +95,10 @@ export async function openNodeStore(config: StoreSettings, opts: NodeStoreOption
   }
   if (events.unreachable.length > 0) opts.log?.('warn', `ClickHouse replicas not answering at start (not written to by this node until it restarts): ${events.unreachable.join(', ')}`);
   const control = state;
-  // Waits at most as long as an insert would retry a busy shard.
-  shardLock = (shard) => control.sharedLock(`clickhouse insert ${clickhouse.database} ${shard}`, 10_000);
+  // Waits at most as long as an insert would retry a busy shard (insertRetryMs, 10 s). Held at most 15 s: an insert
+  // takes well under a second; a holder still in it then is stopped (SIGSTOP, a frozen VM) or stuck on a hung replica,
+  // and every other node's insert into the shard would wait 10 s for it, again and again, until it came back.
+  shardLock = (shard) => control.sharedLock(`clickhouse insert ${clickhouse.database} ${shard}`, 10_000, 15_000);
   return {
     events,
     state: control,

@@ -557,12 +557,16 @@ export class PostgresStateStore implements StateStore {
   }
 
   /**
-   * A lock shared by every node on this control plane, named `name` (a session advisory lock on its own pooled
+   * A lock shared by every node on this control plane, named `name` (a transaction advisory lock on its own pooled
    * connection): resolves with its release once held, or null when it was not had within `waitMs` or the server
-   * failed (the caller goes ahead without it). A node that dies mid-hold loses its connection, and the lock with it.
-   * The ClickHouse store serializes each shard's quorum inserts across the nodes with it (node-store.ts).
+   * failed (the caller goes ahead without it). A node that dies mid-hold loses its connection, and the lock with it;
+   * one that stops without dying (SIGSTOP, a frozen VM, a partition that leaves its TCP connection open) loses it
+   * `holdMs` after taking it: the server ends a session idle in its transaction that long
+   * (`idle_in_transaction_session_timeout`), where a session lock was held until the node came back — every other
+   * node's insert into that shard waited `waitMs` for it meanwhile. The ClickHouse store serializes each shard's
+   * quorum inserts across the nodes with it (node-store.ts).
    */
-  async sharedLock(name: string, waitMs: number): Promise<(() => Promise<void>) | null> {
+  async sharedLock(name: string, waitMs: number, holdMs = DEFAULT_HOLD_MS): Promise<(() => Promise<void>) | null> {
     if (this.closed) return null;
     let client: pg.PoolClient;
     try {
@@ -570,8 +574,9 @@ export class PostgresStateStore implements StateStore {
     } catch {
       return null;
     }
-    // pg-pool does not listen for a checked-out client's 'error' (its connection dropping while the lock is held),
-    // which would crash the process: listened to here, and such a client is dropped at release (see `transaction`).
+    // pg-pool does not listen for a checked-out client's 'error' (its connection dropping while the lock is held, or
+    // the server ending it past holdMs), which would crash the process: listened to here, and such a client is
+    // dropped at release (see `transaction`).
     let broken: Error | undefined;
     const onError = (err: Error) => (broken = err);
     client.on('error', onError);
@@ -580,15 +585,19 @@ export class PostgresStateStore implements StateStore {
       client.release(err ?? broken ?? true);
     };
     try {
-      // lock_timeout bounds the wait (an advisory lock is a heavyweight lock); the connection goes back to the pool
-      // with the default restored.
+      // lock_timeout bounds the wait (an advisory lock is a heavyweight lock), idle_in_transaction_session_timeout the
+      // hold; both are local to the transaction, so the connection goes back to the pool with its defaults.
       // query_timeout too: a server that stopped answering enforces no lock_timeout, and an append waits for this
       // (a hung PostgreSQL held HEC replies for the pool's 60 s query timeout).
       const wait = Math.max(1, Math.floor(waitMs));
-      await client.query(timedQuery("SELECT set_config('lock_timeout', $1, false)", [`${wait}ms`], wait + 1000));
-      await client.query(timedQuery('SELECT pg_advisory_lock(hashtext($1))', [`vigil lock ${name}`], wait + 1000));
+      const hold = Math.max(1, Math.floor(holdMs));
+      await client.query(timedQuery('BEGIN', [], wait + 1000));
+      await client.query(
+        timedQuery("SELECT set_config('lock_timeout', $1, true), set_config('idle_in_transaction_session_timeout', $2, true)", [`${wait}ms`, `${hold}ms`], wait + 1000),
+      );
+      await client.query(timedQuery('SELECT pg_advisory_xact_lock(hashtext($1))', [`vigil lock ${name}`], wait + 1000));
     } catch (err) {
-      drop(err as Error); // dropped: its settings, and any lock half-had, go with it
+      drop(err as Error); // dropped: its open transaction, and any lock half-had, go with it
       return null;
     }
     let released = false;
@@ -597,9 +606,10 @@ export class PostgresStateStore implements StateStore {
       released = true;
       try {
         // Bounded as well: the holder's next insert waits for this (a hung server: the connection is dropped instead,
-        // which frees the lock once the server notices).
-        await client.query(timedQuery('SELECT pg_advisory_unlock(hashtext($1))', [`vigil lock ${name}`], RELEASE_TIMEOUT_MS));
-        await client.query(timedQuery('RESET lock_timeout', [], RELEASE_TIMEOUT_MS));
+        // which frees the lock once the server notices). Past holdMs the server ended the session: COMMIT fails and
+        // the connection is dropped.
+        if (broken) throw broken;
+        await client.query(timedQuery('COMMIT', [], RELEASE_TIMEOUT_MS));
         client.removeListener('error', onError);
         client.release(broken);
       } catch (err) {
@@ -647,6 +657,8 @@ function plainEvent(e: Event): Event {
 
 /** How long releasing a shared lock may take before its connection is dropped instead. */
 const RELEASE_TIMEOUT_MS = 2000;
+/** How long a shared lock is held at most when its caller names no bound (the server ends the session past it). */
+const DEFAULT_HOLD_MS = 60_000;
 
 /** A query with its own client-side timeout: pg reads `query_timeout` per query too (its types list it only for the client). */
 function timedQuery(text: string, values: string[], ms: number): pg.QueryConfig<string[]> {

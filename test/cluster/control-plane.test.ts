@@ -300,6 +300,32 @@ describe.skipIf(skip)('control plane: shared locks (one quorum insert per ClickH
   });
 });
 
+describe.skipIf(skip)('control plane: a shared lock whose holder stops without dying', () => {
+  it('is freed by the server holdMs after it was taken (a SIGSTOPped node held it until it came back)', async () => {
+    const schema = newSchema();
+    const [a, b] = await Promise.all([open(schema), open(schema)]);
+    const name = `shard 01 stopped holder ${schema}`;
+    // a takes it and never lets go: what a stopped node does (its connection stays open, nothing is sent on it).
+    const held = await a.s.sharedLock(name, 1000, 1500);
+    expect(held).not.toBeNull();
+    const t0 = Date.now();
+    expect(await b.s.sharedLock(name, 500)).toBeNull(); // still held: b goes without it
+    const taken = await b.s.sharedLock(name, 5000);
+    const waited = Date.now() - t0;
+    expect(taken).not.toBeNull();
+    expect(waited).toBeGreaterThanOrEqual(1200);
+    expect(waited).toBeLessThan(4000);
+    // The server ended a's session: a's late release is quiet, and a's pool hands out working connections again.
+    await held!();
+    await taken!();
+    const again = await a.s.sharedLock(name, 1000, 1500);
+    expect(again).not.toBeNull();
+    await again!();
+    expect(await a.s.hasRun('nothing', T)).toBe(false);
+    await Promise.all([a.s.close(), b.s.close()]);
+  });
+});
+
 describe.skipIf(skip)('control plane: run events and the event store', () => {
   it('keeps a run’s events when the event store fails, and delivers the identical block later, once', async () => {
     const schema = newSchema();
