@@ -1,6 +1,6 @@
 import { VigilError } from '../errors.js';
 import { SplError } from '../spl/source.js';
-import { printable } from '../outputs/printable.js';
+import { printableLines } from '../outputs/printable.js';
 
 /** Exit codes are a contract: 0 success (also with zero rows), 2 usage/SPL/content errors, 1 anything else. */
 export const EXIT_OK = 0;
@@ -31,12 +31,9 @@ const USAGE_CODES = new Set([
 
 /**
  * A message as a terminal may show it: the control characters of the inputs it quotes (a path, a zone, a search's
- * line) replaced (`printable`: an ESC sequence in `--tz` or `--data-dir` reached the terminal); its line ends and
- * tabs kept (the caret under an SPL error lines up with the line's tabs).
+ * line) replaced (an ESC sequence in `--tz` or `--data-dir` reached the terminal); its line ends and tabs kept.
  */
-function shown(text: string): string {
-  return text.replace(/[^\n\t]+/g, (s) => printable(s));
-}
+const shown = printableLines;
 
 /** Prints an error the way a user should see it (never a stack trace for known errors) and returns the exit code. */
 export function reportError(err: unknown, write: (s: string) => void = (s) => process.stderr.write(s)): number {

@@ -6,3 +6,11 @@
 export function printable(s: string): string {
   return s.replace(/[\p{Cc}\p{Cf}\p{Cs}]/gu, '\ufffd');
 }
+
+/**
+ * `printable`, keeping line ends and tabs: a message of several lines (an SPL error's line and caret under it, which
+ * lines up with the line's tabs) that quotes inputs (paths, zones, a search's line, detection names).
+ */
+export function printableLines(text: string): string {
+  return text.replace(/[^\n\t]+/g, (s) => printable(s));
+}

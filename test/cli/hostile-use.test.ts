@@ -83,3 +83,39 @@ describe('vigil runs, risk and findings', () => {
     }
   });
 });
+
+describe('vigil validate', () => {
+  it("shows the content's control characters as U+FFFD in its text report, as every other output for a terminal does", () => {
+    // src/cli/CONTEXT.md: what the CLI quotes from its inputs goes through `printable`; validate printed a detection
+    // name's ESC sequence raw (it could retitle or clear the terminal of whoever validates a contributed pack).
+    const dir = join(tmp, 'escape-content');
+    mkdirSync(join(dir, 'detections'), { recursive: true });
+    writeFileSync(
+      join(dir, 'detections', 'x.yml'),
+      [
+        'name: "Bad \\u001b]0;pwned\\u0007 name"',
+        'id: 5a7f6c4e-7a8e-4b0e-9a71-3c2d1e0f9a11',
+        'version: 1',
+        "date: '2026-01-01'",
+        'author: t',
+        'type: Hunting',
+        'status: production',
+        'description: x',
+        'data_source: []',
+        'search: "`cisco_isovalent_process_exec` | stats count by process_name"',
+        'how_to_implement: x',
+        'known_false_positives: x',
+        'references: []',
+        'tags: {analytic_story: [], asset_type: Kubernetes, mitre_attack_id: [], product: [Splunk Enterprise], security_domain: endpoint}',
+        '',
+      ].join('\n'),
+    );
+    const r = vigil(['validate', '--content', dir, '--no-bundled']);
+    expect(r.code).toBe(0);
+    expect(r.out).not.toMatch(/[\u0000-\u0008\u000b-\u001f\u007f]/);
+    expect(r.out).toContain('Bad \ufffd]0;pwned\ufffd name: runs on vigil\n');
+    // --format json keeps the name as it is (JSON escapes it).
+    const json = vigil(['validate', '--content', dir, '--no-bundled', '--format', 'json']);
+    expect((JSON.parse(json.out) as { detections: { name: string }[] }).detections.map((d) => d.name)).toEqual(['Bad \u001b]0;pwned\u0007 name']);
+  });
+});

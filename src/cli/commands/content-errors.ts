@@ -4,6 +4,7 @@ import type { Detection } from '../../detections/detection.js';
 import { VigilError } from '../../errors.js';
 import { resolveDetections } from '../detection-keys.js';
 import { problemPlace } from '../../yaml/reader.js';
+import { printableLines } from '../../outputs/printable.js';
 
 /**
  * Content errors stop commands that depend on content (warnings do not); `vigil validate` lists them all.
@@ -23,7 +24,7 @@ export function failOnContentErrors(pack: ContentPack, only?: readonly Detection
     };
     const skipped = errors.filter((p) => elsewhere(p.file));
     errors = errors.filter((p) => !elsewhere(p.file));
-    for (const p of skipped.slice(0, 10)) warn(`vigil: warning: ${problemPlace(p)}: ${p.message} (not run here)\n`);
+    for (const p of skipped.slice(0, 10)) warn(`vigil: warning: ${printableLines(`${problemPlace(p)}: ${p.message}`)} (not run here)\n`);
     if (skipped.length > 10) warn(`vigil: warning: ... and ${skipped.length - 10} more in other detections (run vigil validate)\n`);
   }
   if (errors.length === 0) return;

@@ -5,7 +5,7 @@ import type { VigilConfig } from '../../config/config.js';
 import { Row } from '../../events/result.js';
 import { VigilError } from '../../errors.js';
 import type { AlertAction } from '../../outputs/index.js';
-import { printable } from '../../outputs/printable.js';
+import { printable, printableLines } from '../../outputs/printable.js';
 import type { ScheduleSettings } from '../../schedule/settings.js';
 import type { StateStore } from '../../store/types.js';
 import { strftime } from '../../spl/time/format.js';
@@ -137,7 +137,8 @@ export function scheduleCommands(program: Command): void {
     if (to <= from) throw new VigilError('USAGE', '--to must be after --from');
     // Runs print as they end: failures on stderr, the totals on stdout, the same wherever they ran.
     const onRun = (run: RunInfo) => {
-      if (run.status !== 'success') process.stderr.write(`vigil: ${run.detectionName} @ ${strftime(run.scheduledTime, ISO, settings.tz)}: ${run.status}: ${run.error}\n`);
+      // The name and the error quote content (and, through vigil serve, what its API answered): made printable.
+      if (run.status !== 'success') process.stderr.write(`vigil: ${printable(run.detectionName)} @ ${strftime(run.scheduledTime, ISO, settings.tz)}: ${run.status}: ${printableLines(String(run.error))}\n`);
     };
     let sum: LocalBackfillTotals;
     if (opts.url) {
