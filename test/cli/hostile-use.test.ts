@@ -119,3 +119,24 @@ describe('vigil validate', () => {
     expect((JSON.parse(json.out) as { detections: { name: string }[] }).detections.map((d) => d.name)).toEqual(['Bad \u001b]0;pwned\u0007 name']);
   });
 });
+
+describe('conflicting flags', () => {
+  const DATA = join(ROOT, 'attack_data', 'datasets', 'cisco_isovalent', 'cisco_isovalent.log');
+
+  it('vigil search refuses --config (a store) together with --events (files) instead of ignoring the config', () => {
+    expect(vigil(['search', 'index=* | stats count', '--events', DATA, '--config', join(tmp, 'none.yml')])).toEqual({
+      code: 2,
+      out: '',
+      err: 'vigil: --config names the store of vigil serve to search, --events files to search: give one of them [USAGE]\n',
+    });
+  });
+
+  it('vigil replay refuses --now without --shift-time instead of sending the events at their own times', () => {
+    // Nothing listens on port 1: the usage error must come before any attempt to send.
+    expect(vigil(['replay', DATA, '--url', 'http://127.0.0.1:1', '--token', 't', '--now', '2026-01-01T00:00:00Z'])).toEqual({
+      code: 2,
+      out: '',
+      err: 'vigil: --now applies with --shift-time (the time the newest event lands at); add --shift-time, or leave --now out [USAGE]\n',
+    });
+  });
+});

@@ -1,6 +1,7 @@
 import type { Command } from 'commander';
 import { Option } from 'commander';
 import type { ReplayProgress } from '../../replay/replay.js';
+import { VigilError } from '../../errors.js';
 import { EXIT_FAILURE } from '../exit.js';
 import { parseNow } from '../shared.js';
 
@@ -43,6 +44,9 @@ export function replayCommand(program: Command): void {
             'vigil: (curl -k is exactly what "Cisco Isovalent - Curl Execution With Insecure Flags" detects.)\n\n',
         );
       }
+      // --now only says where --shift-time lands the events: alone it was ignored, and the events kept their times.
+      if (opts.now !== undefined && !opts.shiftTime) throw new VigilError('USAGE', '--now applies with --shift-time (the time the newest event lands at); add --shift-time, or leave --now out');
+      const shiftTo = opts.shiftTime ? parseNow(opts.now, 'UTC') : undefined;
       // replay() checks it (at least MIN_RATE), before reading the inputs.
       const rate = opts.rate === undefined ? undefined : Number(opts.rate);
       const [{ replayInputs }, { replay }] = await Promise.all([import('../../replay/datasets.js'), import('../../replay/replay.js')]);
@@ -68,7 +72,7 @@ export function replayCommand(program: Command): void {
         ...(opts.sourcetype ? { sourcetype: opts.sourcetype } : {}),
         ...(opts.source ? { source: opts.source } : {}),
         ...(opts.host ? { host: opts.host } : {}),
-        ...(opts.shiftTime ? { shiftTo: parseNow(opts.now, 'UTC') } : {}),
+        ...(shiftTo !== undefined ? { shiftTo } : {}),
         ...(rate !== undefined ? { rate } : {}),
         verifyTls: !opts.insecure,
         ack: opts.ack === true,

@@ -31,6 +31,9 @@ export function searchCommand(program: Command): void {
       .option('--explain', 'print the optimized plan instead of running the search')
       .option(...GEOIP_DB_OPTION)),
   ).action(async (spl: string, opts: SearchCliOptions, cmd: Command) => {
+    // --config names a store to search, --events files: with both the config was not even read (a search meant for
+    // the store silently searched the files).
+    if (opts.config !== undefined && opts.events?.length) throw new VigilError('USAGE', '--config names the store of vigil serve to search, --events files to search: give one of them');
     applyGeoIpOption(opts.geoipDb);
     const tz = checkTimeZone(opts.tz);
     const now = parseNow(opts.now, tz);
