@@ -47,4 +47,12 @@ describe('docs/errors.md codes, as the CLI reports them', () => {
     // The bundled datasets directory itself is accepted, and the tests run.
     expect(vigil(['test', 'Cisco Isovalent - Shell Execution', '--datasets', join(ROOT, 'attack_data')]).code).toBe(0);
   });
+
+  it('the top/rare maxresultrows warning says where it was raised, as README and docs/api.md say of every warning', () => {
+    // README: a warning on stderr "with where it was raised"; docs/spl.md, top: "At most 50,000 results in all, Splunk's
+    // default maxresultrows ... with a warning" (top reference: "By default the top command returns a maximum of 50,000
+    // results"). It printed no position.
+    const r = vigil(['search', '| makeresults count=50001 | streamstats count AS x | top limit=0 x | stats count']);
+    expect(r).toEqual({ code: 0, out: '{"count":50000}\n', err: "vigil: warning: top returned its first 50000 results (Splunk's maxresultrows) (at 1:54)\n" });
+  });
 });

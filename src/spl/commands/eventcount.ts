@@ -46,7 +46,7 @@ export const eventcountCommand = defineCommand<EventcountArgs>({
   outputFields: (a) => ({ fields: new Set([...(a.summarize ? ['count'] : ['count', 'index', 'server']), ...(a.reportSize ? ['size_bytes'] : [])]), open: false }),
   readsEvents: () => true,
   eventQuery: (args) => ({ args, lead: args.indexes, prefilter: null }),
-  create: (args, ctx, next) => {
+  create: (args, ctx, next, cmd) => {
     const counts = new Map<string, { count: number; bytes: number }>();
     let warned = false;
     return {
@@ -55,7 +55,7 @@ export const eventcountCommand = defineCommand<EventcountArgs>({
         let c = counts.get(index);
         if (!c) {
           if (counts.size >= MAX_METADATA_VALUES) {
-            if (!warned) ctx.warn(`eventcount counts at most ${MAX_METADATA_VALUES} indexes; events of further indexes were not counted`);
+            if (!warned) ctx.warn(`eventcount counts at most ${MAX_METADATA_VALUES} indexes; events of further indexes were not counted`, cmd.nameSpan);
             warned = true;
             return;
           }

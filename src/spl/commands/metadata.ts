@@ -72,7 +72,7 @@ export const metadataCommand = defineCommand<MetadataArgs>({
   outputFields: (a) => ({ fields: new Set([FIELD[a.type], 'firstTime', 'lastTime', 'recentTime', 'totalCount', 'type']), open: false }),
   readsEvents: () => true,
   eventQuery: (args) => ({ args, lead: args.indexes, prefilter: null }),
-  create: (args, ctx, next) => {
+  create: (args, ctx, next, cmd) => {
     const field = FIELD[args.type];
     const seen = new Map<string, { first: number; last: number; count: number }>();
     let warned = false;
@@ -89,7 +89,7 @@ export const metadataCommand = defineCommand<MetadataArgs>({
         } else if (seen.size < MAX_METADATA_VALUES) seen.set(value, { first: t, last: t, count: 1 });
         else if (!warned) {
           warned = true;
-          ctx.warn(`metadata counts at most ${MAX_METADATA_VALUES} ${args.type}; events of further ${args.type} were not counted`);
+          ctx.warn(`metadata counts at most ${MAX_METADATA_VALUES} ${args.type}; events of further ${args.type} were not counted`, cmd.nameSpan);
         }
       },
       end: () => {

@@ -20,6 +20,8 @@ export interface TopArgs {
   otherstr: string;
   /** The count per combination of BY and listed fields, as stats counts it (its output name is internal). */
   counting: AggregationSpec;
+  /** The command's name: where the maxresultrows warning points, on every thread (a split's merge has no command). */
+  at: Span;
 }
 
 const OPTIONS = ['countfield', 'limit', 'otherstr', 'percentfield', 'showcount', 'showperc', 'useother'] as const;
@@ -141,7 +143,7 @@ function parseTop(p: ArgParser, name: string): TopArgs {
   let as = ' count';
   while (names.includes(as)) as += ' ';
   const counting: AggregationSpec = { fnName: 'count', blueprint: aggregationFor('count')!, field: null, expr: null, as, span: fields[0]!.span };
-  return { fields: fields.map((f) => f.name), by: by.map((f) => f.name), limit, countfield, percentfield, showcount, showperc, useother, otherstr, counting };
+  return { fields: fields.map((f) => f.name), by: by.map((f) => f.name), limit, countfield, percentfield, showcount, showperc, useother, otherstr, counting, at: p.nameSpan };
 }
 
 /** stats' arguments for the counting: BY the by-fields, then the listed fields. */
@@ -181,7 +183,7 @@ function ranking(args: TopArgs, ascending: boolean, ctx: ExecContext, next: Sink
       let emitted = 0;
       const emit = (row: Row): boolean => {
         if (emitted === TOP_MAX_RESULTS) {
-          ctx.warn(`${ascending ? 'rare' : 'top'} returned its first ${TOP_MAX_RESULTS} results (Splunk's maxresultrows)`);
+          ctx.warn(`${ascending ? 'rare' : 'top'} returned its first ${TOP_MAX_RESULTS} results (Splunk's maxresultrows)`, args.at);
           return false;
         }
         emitted++;

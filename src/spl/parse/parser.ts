@@ -102,6 +102,7 @@ export function parsePipeline(
     const p = new ArgParser(lx, source, commands, opts, nesting);
     // appendpipe's subpipeline (commandFirst) feeds its first command the current results: that one has input.
     p.leading = i === 0 && !commandFirst;
+    p.nameSpan = nameSpan;
     const args = commands.parseArgs(canonical, p);
     p.expectEnd();
     out.push({ name: canonical, nameSpan, span: span(implicit ? seg.start : first.span.start, trimEndOffset(text, seg.end)), implicit, args });
@@ -198,6 +199,8 @@ export class ArgParser {
   private readonly depths = new WeakMap<EvalExpr, number>();
   /** The command is its pipeline's first, with no results before it (`| union [ ... ] [ ... ]` generates; later, or first in appendpipe's subpipeline, it adds to the results). */
   leading = false;
+  /** The command's name in the text: where a warning its operator raises while running points (`top` past maxresultrows). */
+  nameSpan: Span = { start: 0, end: 0 };
 
   constructor(
     private readonly lx: Lexer,
