@@ -29,7 +29,7 @@ export const COMMAND_MODULES: readonly { names: readonly string[]; register: () 
 export async function buildProgram(args: readonly string[] = []): Promise<Command> {
   const named = args.find((a) => !a.startsWith('-'));
   const only = COMMAND_MODULES.filter((m) => named !== undefined && m.names.includes(named));
-  const help = only.length ? `vigil ${named} --help` : 'vigil --help';
+  const help = helpFor(args);
   const program = new Command()
     .name('vigil')
     .description('Run Splunk security_content detections (SPL) over Cilium Tetragon events, without Splunk.')
@@ -45,6 +45,12 @@ export async function buildProgram(args: readonly string[] = []): Promise<Comman
     .exitOverride();
   for (const m of only.length ? only : COMMAND_MODULES) (await m.register())(program);
   return program;
+}
+
+/** The help a usage error points at: the command's (`vigil run --help`) when the line names one, else the program's. */
+function helpFor(args: readonly string[]): string {
+  const named = args.find((a) => !a.startsWith('-'));
+  return named !== undefined && COMMAND_MODULES.some((m) => m.names.includes(named)) ? `vigil ${named} --help` : 'vigil --help';
 }
 
 /** `error: <message>` and commander's "(Did you mean ...?)" on one line, as `vigil: <message> [USAGE]`. */
@@ -85,6 +91,27 @@ function optionTakenAsValue(args: readonly string[]): VigilError | null {
   return null;
 }
 
+/**
+ * Options whose value names a file, directory, port, URL or token: an empty one is never meant (`--data-dir "$DIR"`
+ * with DIR unset). Commands took it as not given (`--data-dir ''` ran on ./data, `--junit ''` wrote no report,
+ * `--config ''` read no config) or as the working directory; `--lookup-dir`/`--geoip-db` refused it already.
+ */
+const NON_EMPTY_OPTIONS = ['--config', '--data-dir', '--junit', '--port', '--hec-port', '--url', '--api-url', '--token', '--hec-token', '--api-token', '--events', '--content', '--datasets'];
+
+/** The first of NON_EMPTY_OPTIONS given an empty value (`--flag ''` or `--flag=`), as a usage error; else null. */
+function emptyOptionValue(args: readonly string[], help: string): VigilError | null {
+  for (let i = 0; i < args.length; i++) {
+    const a = args[i]!;
+    if (a === '--') return null;
+    const eq = a.indexOf('=');
+    const name = eq > 0 ? a.slice(0, eq) : a;
+    if (!NON_EMPTY_OPTIONS.includes(name)) continue;
+    const value = eq > 0 ? a.slice(eq + 1) : args[i + 1];
+    if (value !== undefined && value.trim() === '') return new VigilError('USAGE', `${name} was given an empty value (an unset shell variable?); see ${help}`);
+  }
+  return null;
+}
+
 /** The CLI entry point (bin/vigil.js). Sets process.exitCode: 0 ok, 2 usage/SPL/content errors, 1 otherwise. */
 export async function main(argv: readonly string[]): Promise<void> {
   // `vigil ... | head`: a closed pipe ends the output quietly, as Unix tools do; any other write error (a full disk)
@@ -93,7 +120,7 @@ export async function main(argv: readonly string[]): Promise<void> {
     if (err.code === 'EPIPE') process.exit(process.exitCode ?? 0);
     process.exit(reportError(new VigilError('OUTPUT_IO', `cannot write the output: ${err.message}`, { cause: err })));
   });
-  const dashed = optionTakenAsValue(argv.slice(2));
+  const dashed = optionTakenAsValue(argv.slice(2)) ?? emptyOptionValue(argv.slice(2), helpFor(argv.slice(2)));
   if (dashed !== null) {
     process.exitCode = reportError(dashed);
     return;

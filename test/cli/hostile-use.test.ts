@@ -140,3 +140,23 @@ describe('conflicting flags', () => {
     });
   });
 });
+
+describe('an empty value for a path, port, URL or token', () => {
+  it('is a usage error, not the default (./data, no config, no JUnit report) or the working directory', () => {
+    // docs/errors.md: USAGE is "a command-line flag is missing or invalid" (exit 2). `--data-dir "$DIR"` with DIR unset
+    // read ./data, `--junit ''` ran every test and wrote no report (exit 0), `--config ''` read no config at all.
+    const cases: [string[], string][] = [
+      [['runs', '--data-dir', ''], '--data-dir'],
+      [['runs', '--config='], '--config'],
+      [['search', '| makeresults', '--config', ''], '--config'],
+      [['test', SEED, '--junit', ''], '--junit'],
+      [['serve', '--port', ' '], '--port'],
+      [['search', 'index=*', '--events', ''], '--events'],
+    ];
+    for (const [args, flag] of cases) {
+      expect(vigil(args), args.join(' ')).toEqual({ code: 2, out: '', err: `vigil: ${flag} was given an empty value (an unset shell variable?); see vigil ${args[0]} --help [USAGE]\n` });
+    }
+    // After `--` an empty argument is the command's own (here one too many for search).
+    expect(vigil(['search', '| makeresults', '--', '--data-dir', '']).err).toContain('too many arguments');
+  });
+});
