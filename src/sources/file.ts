@@ -6,7 +6,7 @@
  * rejects could never be results; see CONTEXT.md "Prefilter and malformed lines" for what that means
  * for malformed-line reporting.
  */
-import { closeSync, constants as fsConstants, createReadStream, openSync, readSync } from 'node:fs';
+import { closeSync, constants as fsConstants, createReadStream, fstatSync, openSync, readSync } from 'node:fs';
 import { access, open, stat } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import { isAscii } from 'node:buffer';
@@ -651,6 +651,9 @@ export class FileSource implements EventSource {
       if (this.stdinConsumed) {
         throw new VigilError('INPUT_IO', 'cannot read stdin: it was already read by an earlier scan (save it to a file to search it several times)');
       }
+      // `< dir`: Node's stdin ends at once without an error, and the run went on as over no events (exit 0), where
+      // `cat < dir` fails with EISDIR.
+      if (this.opts.stdin === undefined && fstatSync(0).isDirectory()) throw ioError('stdin', Object.assign(new Error('is a directory'), { code: 'EISDIR' }));
       return { path, label: 'stdin', isStdin: true };
     }
     try {

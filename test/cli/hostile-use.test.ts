@@ -1,5 +1,5 @@
 import { spawn, spawnSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { closeSync, mkdirSync, mkdtempSync, openSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -158,5 +158,20 @@ describe('an empty value for a path, port, URL or token', () => {
     }
     // After `--` an empty argument is the command's own (here one too many for search).
     expect(vigil(['search', '| makeresults', '--', '--data-dir', '']).err).toContain('too many arguments');
+  });
+});
+
+describe('--events - (stdin)', () => {
+  it('fails with INPUT_IO (exit 1) when stdin is a directory, as `cat < dir` does, instead of searching no events', () => {
+    // docs/errors.md: INPUT_IO is "an input file cannot be read", exit 1; it printed {"count":0} and exit 0.
+    const fd = openSync(tmp, 'r');
+    try {
+      const r = spawnSync(process.execPath, [BIN, 'search', 'index=* | stats count', '--events', '-'], { stdio: [fd, 'pipe', 'pipe'], encoding: 'utf8', cwd: ROOT });
+      expect({ code: r.status, out: r.stdout, err: r.stderr }).toEqual({ code: 1, out: '', err: 'vigil: cannot read stdin: is a directory [INPUT_IO]\n' });
+    } finally {
+      closeSync(fd);
+    }
+    // A closed or empty stdin is no events, not an error (`cat < /dev/null`).
+    expect(vigil(['search', 'index=* | stats count', '--events', '-'], '')).toEqual({ code: 0, out: '{"count":0}\n', err: '' });
   });
 });
