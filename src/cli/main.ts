@@ -3,6 +3,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { VigilError } from '../errors.js';
 import { EXIT_USAGE, reportError } from './exit.js';
 import { printable } from '../outputs/printable.js';
+import { settingHint } from '../edit-distance.js';
 
 const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
 
@@ -112,6 +113,18 @@ function emptyOptionValue(args: readonly string[], help: string): VigilError | n
   return null;
 }
 
+/**
+ * `vigil help serch`: commander printed the whole program help on stderr (exit 2) without saying what was wrong; the
+ * same line as `vigil serch` now, with its suggestion.
+ */
+function unknownHelpTopic(args: readonly string[]): VigilError | null {
+  if (args[0] !== 'help' || args[1] === undefined || args[1].startsWith('-')) return null;
+  const names = COMMAND_MODULES.flatMap((m) => m.names);
+  if (names.includes(args[1]) || args[1] === 'help') return null;
+  const near = settingHint(names, args[1]);
+  return new VigilError('USAGE', `unknown command '${printable(args[1])}'${near !== undefined ? ` (did you mean ${near}?)` : ''}; see vigil --help`);
+}
+
 /** The CLI entry point (bin/vigil.js). Sets process.exitCode: 0 ok, 2 usage/SPL/content errors, 1 otherwise. */
 export async function main(argv: readonly string[]): Promise<void> {
   // `vigil ... | head`: a closed pipe ends the output quietly, as Unix tools do; any other write error (a full disk)
@@ -120,7 +133,7 @@ export async function main(argv: readonly string[]): Promise<void> {
     if (err.code === 'EPIPE') process.exit(process.exitCode ?? 0);
     process.exit(reportError(new VigilError('OUTPUT_IO', `cannot write the output: ${err.message}`, { cause: err })));
   });
-  const dashed = optionTakenAsValue(argv.slice(2)) ?? emptyOptionValue(argv.slice(2), helpFor(argv.slice(2)));
+  const dashed = optionTakenAsValue(argv.slice(2)) ?? emptyOptionValue(argv.slice(2), helpFor(argv.slice(2))) ?? unknownHelpTopic(argv.slice(2));
   if (dashed !== null) {
     process.exitCode = reportError(dashed);
     return;

@@ -175,3 +175,14 @@ describe('--events - (stdin)', () => {
     expect(vigil(['search', 'index=* | stats count', '--events', '-'], '')).toEqual({ code: 0, out: '{"count":0}\n', err: '' });
   });
 });
+
+describe('vigil help <command>', () => {
+  it('says which command it does not know, with the nearest, as `vigil <command>` does', () => {
+    // It printed the whole program help on stderr (exit 2) without a word about what was wrong.
+    expect(vigil(['help', 'serch'])).toEqual({ code: 2, out: '', err: "vigil: unknown command 'serch' (did you mean search?); see vigil --help [USAGE]\n" });
+    expect(vigil(['help', 'xyzzy'])).toEqual({ code: 2, out: '', err: "vigil: unknown command 'xyzzy'; see vigil --help [USAGE]\n" });
+    const known = vigil(['help', 'search']);
+    expect(known.code).toBe(0);
+    expect(known.out).toMatch(/^Usage: vigil search \[options\] <spl>/);
+  });
+});
