@@ -340,6 +340,8 @@ export async function replay(inputs: readonly ReplayInput[], opts: ReplayOptions
 /** An input that cannot be read is refused before anything is sent; a URL is said to be one (nothing is downloaded). */
 function checkInput(path: string): void {
   if (/^[a-z][a-z0-9+.-]*:\/\//i.test(path)) throw new VigilError('INPUT_IO', `cannot read ${path}: vigil replay reads local files and downloads nothing; download it first`);
+  // `-` is stdin to the other commands (--events -); a replay reads its inputs more than once (--shift-time, the count).
+  if (path === '-') throw new VigilError('INPUT_IO', 'cannot read -: vigil replay reads files, not stdin (it reads each input more than once); save it to a file first');
   try {
     statSync(path);
   } catch (e) {

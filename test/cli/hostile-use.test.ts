@@ -186,3 +186,14 @@ describe('vigil help <command>', () => {
     expect(known.out).toMatch(/^Usage: vigil search \[options\] <spl>/);
   });
 });
+
+describe('vigil replay -', () => {
+  it('says it reads files, not stdin, instead of "no such file or directory"', () => {
+    // `-` is stdin for --events (README); replay reads each input more than once, so it names what to do instead.
+    expect(vigil(['replay', '-', '--url', 'http://127.0.0.1:1', '--token', 'abcdefghijklmnop'], 'x\n')).toEqual({
+      code: 1,
+      out: '',
+      err: 'vigil: cannot read -: vigil replay reads files, not stdin (it reads each input more than once); save it to a file first [INPUT_IO]\n',
+    });
+  });
+});
