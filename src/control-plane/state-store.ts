@@ -41,6 +41,13 @@ export interface StateStoreOptions {
   events: RunEventSink;
   /** How often runs' events still here are offered to the event store again (ms). Default 5000; 0: never by timer. */
   eventRetryMs?: number;
+  /**
+   * How long a node may hold a pending block's row lock while it appends the block (ms; default 120 000: above
+   * the event store's own bounds on an append). The server ends a session idle in that transaction longer, so a
+   * node stopped mid-append (SIGSTOP, a frozen VM) does not keep every other node's sweep off the block until it
+   * comes back; an append that was slower is offered again, and the store keeps the identical block once.
+   */
+  eventHoldMs?: number;
   log?: (level: 'warn' | 'error', message: string) => void;
 }
 
@@ -320,6 +327,8 @@ export class PostgresStateStore implements StateStore {
     const S = this.S;
     return this.guard(`deliver the events of run ${detectionId}@${scheduledTime}`, () =>
       transaction(this.pool, async (q) => {
+        // The row lock below is held while the event store appends: bounded by the server (eventHoldMs).
+        await q.query("SELECT set_config('idle_in_transaction_session_timeout', $1, true)", [`${Math.max(1, Math.floor(this.opts.eventHoldMs ?? 120_000))}ms`]);
         const row = (
           await q.query<{ events: string }>(`SELECT events FROM ${S}.run_events WHERE detection_id = $1 AND scheduled_time = $2 FOR UPDATE SKIP LOCKED`, key)
         ).rows[0];

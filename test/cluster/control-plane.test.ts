@@ -326,6 +326,50 @@ describe.skipIf(skip)('control plane: a shared lock whose holder stops without d
   });
 });
 
+describe.skipIf(skip)('control plane: a node stopped while it appends a run\'s events', () => {
+  it('keeps the other nodes\' sweeps off the block for eventHoldMs at most, and the block is delivered', async () => {
+    const schema = newSchema();
+    // A's append never answers until released: what a node stopped mid-append looks like to the server (its
+    // transaction open, idle, holding the block's row lock).
+    let release: () => void = () => undefined;
+    const stalled = new Promise<void>((r) => (release = r));
+    const aBatches: Event[][] = [];
+    const warnings: string[] = [];
+    const a = await openControlPlane({
+      url: POSTGRES_URL,
+      schema,
+      eventRetryMs: 0,
+      eventHoldMs: 1500,
+      log: (_level, message) => warnings.push(message),
+      events: {
+        append: async (events: readonly Event[]) => {
+          await stalled;
+          aBatches.push([...events]);
+        },
+      },
+    });
+    const b = await open(schema);
+    const committing = a.commitRun(makeRun('d', T, { risk: 3 }));
+    // The run is committed (its ledger row) before its events are appended.
+    for (const deadline = Date.now() + 10_000; !(await b.s.hasRun('d', T)); await new Promise((r) => setTimeout(r, 50))) {
+      if (Date.now() > deadline) throw new Error('run not committed');
+    }
+    expect(await b.s.deliverPendingEvents()).toBe(0); // A holds the block
+    await new Promise((r) => setTimeout(r, 2500)); // past A's hold: the server ended A's session
+    expect(await b.s.deliverPendingEvents()).toBe(1);
+    expect(b.sink.batches.map((x) => x.length)).toEqual([3]);
+    // A resumes: its append goes through (the event store keeps the identical block once), its delete does not;
+    // the commit resolves, the failure logged, and nothing is left pending.
+    release();
+    await committing;
+    expect(warnings.join('\n')).toMatch(/events kept for a retry/);
+    expect(await b.s.deliverPendingEvents()).toBe(0);
+    expect(await a.deliverPendingEvents()).toBe(0);
+    expect(aBatches).toEqual(b.sink.batches);
+    await Promise.all([a.close(), b.s.close()]);
+  });
+});
+
 describe.skipIf(skip)('control plane: run events and the event store', () => {
   it('keeps a run’s events when the event store fails, and delivers the identical block later, once', async () => {
     const schema = newSchema();
