@@ -2,6 +2,7 @@ import type { VigilConfig } from '../config/index.js';
 import { readFileSync } from 'node:fs';
 import type { ScheduleSettings } from '../schedule/settings.js';
 import { VigilError } from '../errors.js';
+import { printable } from '../outputs/printable.js';
 import type { ServerApi } from './api-client.js';
 
 /** Options shared by commands that work on the data and configuration of `vigil serve`. */
@@ -19,7 +20,23 @@ export async function serverConfig(opts: ServerDataOptions): Promise<{ config: V
     // Only vigil serve makes a data dir's tokens: these commands read them (a backfill through serve uses its API token).
     generateTokens: false,
   });
+  configWarnings(config.warnings);
   return { config, settings: serverSettings(config).schedule };
+}
+
+const warned = new Set<string>();
+
+/**
+ * The config's warnings (an unknown key: `dataDri:`), on stderr as `vigil serve` prints them, each once per process
+ * (a command may load the config twice). The other commands printed none: a typo in the config of `vigil runs
+ * --config` went unsaid while it read ./data.
+ */
+export function configWarnings(warnings: readonly string[]): void {
+  for (const w of warnings) {
+    if (warned.has(w)) continue;
+    warned.add(w);
+    process.stderr.write(`vigil: config: ${printable(w)}\n`);
+  }
 }
 
 /**

@@ -197,3 +197,18 @@ describe('vigil replay -', () => {
     });
   });
 });
+
+describe('--config of the commands beside vigil serve', () => {
+  it("print the config's warnings (an unknown key) on stderr as vigil serve does, once each", () => {
+    // A typo in the config (`dataDri:`) went unsaid by vigil detections/runs/schedule, which then read ./data.
+    const config = join(tmp, 'typo.yml');
+    writeFileSync(config, `dataDir: ${join(tmp, 'data')}\ndataDri: /elsewhere\n`);
+    const warning = `vigil: config: ${config}:2: unknown section "dataDri" ignored\n`;
+    const detections = vigil(['detections', '--config', config, '--format', 'csv']);
+    expect(detections.code).toBe(0);
+    expect(detections.err).toBe(warning);
+    expect(detections.out).toMatch(/^name,id,type/);
+    const schedule = vigil(['schedule', '--config', config, '--from', '2026-01-01T00:00:00Z', '--to', '2026-01-01T00:01:00Z']);
+    expect(schedule).toMatchObject({ code: 0, err: warning });
+  });
+});

@@ -6,6 +6,7 @@ import { resultToJson } from '../../outputs/json.js';
 import { OUTPUT_FORMATS, outputSink, type OutputFormat } from '../output.js';
 import { outputFormat } from '../shared.js';
 import { failOnContentErrors } from './content-errors.js';
+import { configWarnings } from '../serve-config.js';
 
 export function detectionsCommand(program: Command): void {
   program
@@ -27,6 +28,7 @@ export function detectionsCommand(program: Command): void {
       // What the scheduler would run: the config's detections section (default: the bundled pack and the risk rules,
       // whose YAML says disabled as upstream ships it), then the console's toggles in the data dir.
       const config = await loadConfig({ flags: { ...(opts.config ? { config: opts.config } : {}), ...(opts.dataDir ? { dataDir: opts.dataDir } : {}) }, generateTokens: false });
+      configWarnings(config.warnings);
       const settings = new DetectionToggles(join(config.dataDir, 'detections.yml')).apply(scheduleSettings(config.schedule, config.detections, config.at));
       // `enabled` is a boolean in JSON, as the API's and `vigil validate`'s `runs` (it was the text "true"); text in a table or CSV.
       const sink = outputSink({

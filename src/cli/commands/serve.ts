@@ -2,6 +2,7 @@ import { rm } from 'node:fs/promises';
 import type { Command } from 'commander';
 import type { GeneratedToken } from '../../config/index.js';
 import { GEOIP_DB_OPTION } from '../geoip-option.js';
+import { configWarnings } from '../serve-config.js';
 
 interface ServeCliOptions {
   config?: string;
@@ -45,7 +46,7 @@ export function serveCommand(program: Command): void {
           ...(opts.geoipDb ? { geoipDb: opts.geoipDb } : {}),
         },
       });
-      for (const w of config.warnings) process.stderr.write(`vigil: config: ${w}\n`);
+      configWarnings(config.warnings);
       const log = (level: string, message: string) => process.stderr.write(`vigil: ${level}: ${message}\n`);
       let server: Awaited<ReturnType<typeof startServer>>;
       try {
