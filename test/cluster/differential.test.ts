@@ -5,10 +5,12 @@
 // wrote are compared. The embedded store is the independent path: nothing here computes an expected value.
 // Order is compared exactly where SPL defines one (sort, stats by its groups), as a multiset where it does not
 // (events of equal _time). Built bin (dist/), real servers (npm run cluster:up).
+import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { REPO_ROOT } from '../helpers.js';
 import { datasetLines } from '../web/harness.js';
 import { skipWithoutCluster, uniqueName } from './local-cluster.js';
 import { startNode, stopCluster, stopNode, writeNodeConfig, type VigilNode } from './nodes.js';
@@ -103,12 +105,17 @@ describe.skipIf(skip)('a cluster gives the answers of one embedded node', { time
   const embeddedDir = mkdtempSync(join(tmpdir(), 'vigil-diff-embedded-'));
   const nodes: VigilNode[] = [];
   let embedded: VigilNode;
+  const files: string[] = [];
   // Every bundled detection enabled, as the default config does.
   const detections = () => ({ detections: {} });
 
   beforeAll(async () => {
-    embedded = await startNode(0, writeNodeConfig(embeddedDir, 1, { database, schema, extra: (c: Yaml) => ({ ...detections(), store: { type: 'sqlite' }, node: { name: 'embedded' }, dataDir: c['dataDir'] }) }));
-    for (const n of [1, 2, 3]) nodes.push(await startNode(n, writeNodeConfig(dir, n, { database, schema, extra: detections })));
+    files.push(writeNodeConfig(embeddedDir, 1, { database, schema, extra: (c: Yaml) => ({ ...detections(), store: { type: 'sqlite' }, node: { name: 'embedded' }, dataDir: c['dataDir'] }) }));
+    embedded = await startNode(0, files[0]!);
+    for (const n of [1, 2, 3]) {
+      files.push(writeNodeConfig(dir, n, { database, schema, extra: detections }));
+      nodes.push(await startNode(n, files[n]!));
+    }
     // The same batches: one after the other to the embedded node; round robin over the cluster's nodes, three in flight.
     const batches: string[][] = [];
     for (let i = 0; i < LINES.length; i += BATCH_LINES) batches.push(LINES.slice(i, i + BATCH_LINES));
@@ -146,6 +153,17 @@ describe.skipIf(skip)('a cluster gives the answers of one embedded node', { time
       const [e, c] = await Promise.all([search(embedded, spl), search(nodes[(ORDERED.indexOf(spl) % 3)]!, spl)]);
       expect(e.rows.length, spl).toBeGreaterThan(0);
       expect(c.rows, spl).toEqual(e.rows);
+    }
+  });
+
+  it('vigil search --config prints the same lines for the embedded store and the cluster', () => {
+    const cli = (file: string, spl: string) => spawnSync(process.execPath, [join(REPO_ROOT, 'bin', 'vigil.js'), 'search', '--config', file, '--format', 'jsonl', '--earliest', 'all', spl], { encoding: 'utf8', timeout: 60_000 });
+    for (const spl of [ORDERED[0]!, ORDERED[2]!, ORDERED[5]!]) {
+      const [e, c] = [cli(files[0]!, spl), cli(files[3]!, spl)];
+      expect(e.status, e.stderr).toBe(0);
+      expect(c.status, c.stderr).toBe(0);
+      expect(e.stdout.split('\n').length, spl).toBeGreaterThan(2);
+      expect(c.stdout, spl).toBe(e.stdout);
     }
   });
 
