@@ -93,7 +93,7 @@ export async function openNodeStore(config: StoreSettings, opts: NodeStoreOption
     await events.close();
     throw err;
   }
-  if (events.unreachable.length > 0) opts.log?.('warn', `ClickHouse replicas not answering at start (not written to by this node until it restarts): ${events.unreachable.join(', ')}`);
+  if (events.unreachable.length > 0) opts.log?.('warn', `ClickHouse replicas not answering at start (not used by this node until they answer; asked again every 10 s): ${events.unreachable.join(', ')}`);
   const control = state;
   // Waits at most as long as an insert would retry a busy shard (insertRetryMs, 10 s). Held at most 15 s: an insert
   // takes well under a second; a holder still in it then is stopped (SIGSTOP, a frozen VM) or stuck on a hung replica,
