@@ -212,3 +212,13 @@ describe('--config of the commands beside vigil serve', () => {
     expect(schedule).toMatchObject({ code: 0, err: warning });
   });
 });
+
+describe('vigil test live-mode options without --url', () => {
+  it('are a usage error, not an offline run the user did not ask for', () => {
+    expect(vigil(['test', SEED, '--token', 'abc', '--insecure'])).toEqual({
+      code: 2,
+      out: '',
+      err: 'vigil: --token, --insecure: live-mode options, given without --url (the HEC of a running vigil); add --url, or leave them out to test offline [USAGE]\n',
+    });
+  });
+});

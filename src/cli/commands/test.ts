@@ -47,6 +47,12 @@ export function testCommand(program: Command): void {
       const jobs = opts.jobs === 'auto' ? 'auto' : /^[0-9]{1,4}$/.test(opts.jobs) ? Number(opts.jobs) : NaN;
       if (jobs !== 'auto' && !(jobs >= 1)) throw new VigilError('USAGE', `--jobs must be a positive integer or auto, not "${printable(String(opts.jobs))}"`);
       if (opts.junit !== undefined) checkWritable(opts.junit);
+      // The live-mode options without --url were ignored: the tests ran offline, which the user did not ask for.
+      const live = (['token', 'apiUrl', 'apiToken', 'insecure'] as const).filter((k) => opts[k] !== undefined);
+      if (!opts.url && live.length > 0) {
+        const flags = live.map((k) => `--${k.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}`).join(', ');
+        throw new VigilError('USAGE', `${flags}: live-mode option${live.length > 1 ? 's' : ''}, given without --url (the HEC of a running vigil); add --url, or leave ${live.length > 1 ? 'them' : 'it'} out to test offline`);
+      }
       // Imported when the command runs: `vigil --help` and the other commands do not load the engine.
       const [{ inContentDirs, loadContent }, { BUNDLED_DATASETS_DIR, checkDatasetsDirs }] = await Promise.all([import('../../detections/content.js'), import('../../detections/datasets.js')]);
       checkDatasetsDirs(opts.datasets ?? []);
