@@ -176,11 +176,12 @@ function directoryWriter(setup: LookupDirSetup): LookupWriter {
       } catch (e) {
         throw failed('create the lookup directory', e);
       }
-      // Ctrl-C waits for the rename and the locks' removal: the default action left the temporary file and both locks.
-      holdEndingSignals();
       // Every change of one file, a replace too, holds its lock from the read to the rename: an append never writes
       // back rows another writer replaced or removed meanwhile, and never drops rows another appended.
       withLockFile(join(setup.dir, tableLockName(file)), setup.lockWaitMs, busy(file, file), () => {
+        // Once the lock is ours, Ctrl-C waits for the rename and the locks' removal (the default action left the
+        // temporary file and both locks); not while waiting for the lock (up to --lookup-lock-wait), nothing to undo.
+        holdEndingSignals();
         removeLeftovers(setup.dir);
         const what = change(wantRead ? read(file, p) : null);
         if (what === 'remove') {

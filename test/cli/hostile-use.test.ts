@@ -1,6 +1,7 @@
 import { spawn, spawnSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
 import { closeSync, mkdirSync, mkdtempSync, openSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 
@@ -66,6 +67,22 @@ describe('Ctrl-C while outputlookup writes', () => {
     const csv = readFileSync(join(dir, 'big.csv'), 'utf8');
     expect(csv.split('\n').length).toBe(600002);
   }, 60_000);
+
+  it('ends at once while waiting for the lock another writer holds (nothing written yet, nothing to finish)', async () => {
+    // The lock of `held.csv` (lookup-dir.ts tableLockName), held by a live process of this host: this test's runner.
+    const dir = join(tmp, 'locked');
+    mkdirSync(dir);
+    const lock = `.vigil-lookup.${createHash('sha256').update('held.csv').digest('hex').slice(0, 32)}.lock`;
+    writeFileSync(join(dir, lock), `${process.pid} 0 ${hostname()} 0123456789abcdef\n`);
+    const child = spawn(process.execPath, [BIN, 'search', '| makeresults | outputlookup held.csv', '--lookup-dir', dir, '--lookup-lock-wait', '60'], { cwd: ROOT, stdio: 'ignore' });
+    const ended = new Promise<NodeJS.Signals | number | null>((done) => child.on('exit', (code, signal) => done(signal ?? code)));
+    await new Promise((r) => setTimeout(r, 2000)); // started and waiting
+    const sent = Date.now();
+    child.kill('SIGINT');
+    expect(await ended).toBe('SIGINT');
+    expect(Date.now() - sent).toBeLessThan(5000);
+    expect(readdirSync(dir)).toEqual([lock]);
+  }, 30_000);
 });
 
 describe('vigil runs, risk and findings', () => {
