@@ -239,3 +239,41 @@ describe('vigil test live-mode options without --url', () => {
     });
   });
 });
+
+/** Python's pty module gives the bin a terminal and types into it (skipped where python3 is missing). */
+const hasPython = spawnSync('python3', ['--version']).status === 0;
+const TYPE_INTO_TERMINAL = `
+import os, pty, sys, time
+pid, fd = pty.fork()
+if pid == 0:
+    os.execv(sys.argv[1], [sys.argv[1], sys.argv[2], 'hash-password'])
+out = b''
+while b'Password: ' not in out:
+    out += os.read(fd, 1000)
+time.sleep(0.3)
+os.write(fd, sys.argv[3].encode('latin-1'))
+try:
+    while True:
+        d = os.read(fd, 1000)
+        if not d: break
+        out += d
+except OSError:
+    pass
+_, status = os.waitpid(pid, 0)
+print('signal' if os.WIFSIGNALED(status) else 'exit', os.WTERMSIG(status) if os.WIFSIGNALED(status) else os.WEXITSTATUS(status))
+print(out.decode())
+`;
+
+describe('vigil hash-password on a terminal', () => {
+  const typed = (keys: string) => spawnSync('python3', ['-c', TYPE_INTO_TERMINAL, process.execPath, BIN, keys], { encoding: 'utf8', cwd: ROOT }).stdout;
+
+  it.skipIf(!hasPython)('ends by SIGINT on Ctrl-C (a shell shows 130), as every command, not a USAGE error', () => {
+    // Raw mode turns Ctrl-C into a character: it was "vigil: interrupted [USAGE]", exit 2.
+    expect(typed('\u0003')).toBe('signal 2\nPassword: \r\n\n');
+  });
+
+  it.skipIf(!hasPython)('takes Ctrl-D as the end of the input, as a terminal in line mode does, not as a character of the password', () => {
+    expect(typed('\u0004')).toBe('exit 2\nPassword: \r\nvigil: no password given (type it, or pipe it on stdin) [USAGE]\r\n\n');
+    expect(typed('pw\u0004')).toMatch(/^exit 0\nPassword: \r\nscrypt\$16384\$8\$1\$/);
+  });
+});

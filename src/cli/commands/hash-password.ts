@@ -12,18 +12,21 @@ async function readPassword(prompt: string): Promise<string> {
   process.stderr.write(prompt);
   stdin.setRawMode(true);
   stdin.resume();
-  return new Promise((resolve, reject) => {
+  return new Promise((resolve) => {
     let text = '';
     const onData = (b: Buffer) => {
       for (const ch of b.toString('utf8')) {
-        if (ch === '\r' || ch === '\n') {
+        // Enter, or Ctrl-D (end of input, as a terminal in line mode takes it; in raw mode it came in as a character).
+        if (ch === '\r' || ch === '\n' || ch === '\u0004') {
           done();
           resolve(text);
           return;
         }
+        // Ctrl-C (raw mode turns it into a character): end by SIGINT, exit 130 as every command; it was a USAGE error
+        // (exit 2) saying "interrupted".
         if (ch === '\u0003') {
           done();
-          reject(new VigilError('USAGE', 'interrupted'));
+          process.kill(process.pid, 'SIGINT');
           return;
         }
         if (ch === '\u007f') text = text.slice(0, -1);
