@@ -149,14 +149,15 @@ export class InputIssues {
   onMalformed = (m: LineIssue): void => {
     if (this.again(m)) return;
     this.malformed++;
-    // The reason quotes the line (JSON.parse's message): its ESC sequences must not reach the terminal.
-    if (this.shown++ < 20) this.write(`vigil: skipped ${m.file}:${m.line}: ${printable(m.reason)}\n`);
+    // The reason quotes the line (JSON.parse's message), the path is a file's name (`--events dir/*` over files
+    // someone else named): their ESC sequences must not reach the terminal.
+    if (this.shown++ < 20) this.write(`vigil: skipped ${printable(m.file)}:${m.line}: ${printable(m.reason)}\n`);
   };
   /** A line read with a caveat (no "time": the previous event's was used): shown as the first malformed ones are. */
   onWarning = (w: LineIssue): void => {
     if (this.again(w)) return;
     this.warnings++;
-    if (this.shown++ < 20) this.write(`vigil: warning ${w.file}:${w.line}: ${printable(w.reason)}\n`);
+    if (this.shown++ < 20) this.write(`vigil: warning ${printable(w.file)}:${w.line}: ${printable(w.reason)}\n`);
   };
   private again(i: LineIssue): boolean {
     const key = `${i.file}\u0000${i.line}`;

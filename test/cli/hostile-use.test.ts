@@ -277,3 +277,14 @@ describe('vigil hash-password on a terminal', () => {
     expect(typed('pw\u0004')).toMatch(/^exit 0\nPassword: \r\nscrypt\$16384\$8\$1\$/);
   });
 });
+
+describe('a malformed line of a file with a hostile name', () => {
+  it('is reported with the name made printable, as its reason is (src/cli/CONTEXT.md)', () => {
+    // `--events dir/*` over files someone else named: the ESC sequence of a name reached the terminal.
+    const file = join(tmp, 'bad\u001b[31mname.log');
+    writeFileSync(file, 'notjson\n');
+    const r = vigil(['search', 'index=* | stats count', '--events', file]);
+    expect(r.code).toBe(0);
+    expect(r.err).toBe(`vigil: skipped ${join(tmp, 'bad\ufffd[31mname.log')}:1: not JSON: Unexpected token 'o', "notjson" is not valid JSON\nvigil: 1 malformed line skipped\n`);
+  });
+});
