@@ -642,6 +642,51 @@ describe.skipIf(skip)('opening the ClickHouse store', () => {
     }
   }, 60_000);
 
+  it('tries a replica that stopped answering after the others, not first on every request', async () => {
+    // A TCP relay to s1r1 that can hang: connections stay open and take bytes, nothing comes back (a SIGSTOPped
+    // server). Each request sent to it costs the request timeout.
+    let hung = false;
+    const relay = createServer((socket) => {
+      const upstream = connect(18121, '127.0.0.1');
+      socket.on('data', (chunk: Buffer) => {
+        if (!hung) upstream.write(chunk);
+      });
+      upstream.on('data', (chunk: Buffer) => {
+        if (!hung) socket.write(chunk);
+      });
+      upstream.on('error', () => socket.destroy());
+      socket.on('error', () => upstream.destroy());
+    });
+    await new Promise<void>((resolve) => relay.listen(0, '127.0.0.1', resolve));
+    const relayUrl = `http://127.0.0.1:${(relay.address() as AddressInfo).port}`;
+    const database = uniqueName('vigil_chh');
+    const s = await openClickHouseStore(config(database, [relayUrl, ...URLS.slice(1)]), { requestTimeoutMs: 1500 });
+    try {
+      await s.append([event({ _time: 1, _raw: 'before' }), event({ _time: 2, _raw: 'before too' })]);
+      hung = true;
+      const timed = async () => {
+        const t = Date.now();
+        const raws = (await collect(s)).map((e) => e._raw).sort();
+        return { raws, ms: Date.now() - t };
+      };
+      const first = await timed(); // meets the hung replica: one request timeout
+      const second = await timed();
+      const third = await timed();
+      expect(first.raws).toEqual(['before', 'before too']);
+      expect(second.raws).toEqual(first.raws);
+      expect(third.raws).toEqual(first.raws);
+      expect(first.ms).toBeGreaterThanOrEqual(1400);
+      // Before: every query of every scan went to the hung replica first (>= 1.5 s each, several per scan).
+      expect(second.ms).toBeLessThan(1000);
+      expect(third.ms).toBeLessThan(1000);
+    } finally {
+      hung = false;
+      await s.close();
+      relay.close();
+      await dropDatabase(database);
+    }
+  }, 60_000);
+
   it('refuses a cluster the servers do not define', async () => {
     await expect(openClickHouseStore({ ...config('vigil_x'), cluster: 'nosuch' })).rejects.toThrow(/does not know the cluster "nosuch"/);
   });

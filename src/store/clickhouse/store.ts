@@ -155,6 +155,12 @@ export class ClickHouseStore implements EventStore {
   private knownAt = 0;
   private refreshing: Promise<void> | null = null;
   private readonly registering = new Map<string, Promise<void>>();
+  /**
+   * Replicas that just did not answer (refused, cut, timed out), with until when (ms) requests try them after the
+   * others: a hung replica (stopped, not dead: its port still takes connections) costs a request the whole request
+   * timeout, and every request, in `urls` order, went to it first again.
+   */
+  private readonly suspect = new Map<Replica, number>();
   private policies: { byIndex: Record<string, RetentionPolicy>; fallback: RetentionPolicy | null };
   private readonly limits: Required<Pick<ClickHouseStoreOptions, 'maxPendingEvents' | 'maxPendingChars' | 'maxGroupEvents' | 'maxGroupChars' | 'insertRetryMs' | 'indexRefreshMs' | 'reprobeMs'>>;
 
@@ -428,7 +434,7 @@ export class ClickHouseStore implements EventStore {
     }
     let last: unknown = new Error('no replica to insert into');
     for (let attempt = 0; ; attempt++) {
-      for (const r of replicas) {
+      for (const r of this.byAnswer(replicas)) {
         try {
           await r.client.insert({
             table: `${this.db}.${table}`,
@@ -437,9 +443,11 @@ export class ClickHouseStore implements EventStore {
             format: 'TabSeparated',
             clickhouse_settings: settings,
           });
+          this.suspect.delete(r);
           return;
         } catch (err) {
           last = err;
+          this.noAnswer(r, err);
           if (!isTransient(err)) throw err;
           if (clickhouseCode(err) === 286) break; // the table is busy, not this replica: wait, then start over
         }
@@ -704,15 +712,30 @@ export class ClickHouseStore implements EventStore {
   /** Runs `f` on the first reachable replica among `replicas` (own first); other errors are not retried. */
   private async firstReachable<T>(replicas: readonly Replica[], what: string, f: (r: Replica) => Promise<T>): Promise<T> {
     let last: unknown = null;
-    for (const r of replicas) {
+    for (const r of this.byAnswer(replicas)) {
       try {
-        return await f(r);
+        const answer = await f(r);
+        this.suspect.delete(r);
+        return answer;
       } catch (err) {
         if (!isUnreachable(err)) throw storeError(what, err);
+        this.noAnswer(r, err);
         last = err;
       }
     }
     throw storeError(what, last ?? new Error('no replica'));
+  }
+
+  /** `replicas` in their order, but those that did not answer within the last `reprobeMs` after the others. */
+  private byAnswer(replicas: readonly Replica[]): readonly Replica[] {
+    if (this.suspect.size === 0) return replicas;
+    const now = Date.now();
+    const late = replicas.filter((r) => (this.suspect.get(r) ?? 0) > now);
+    return late.length === 0 ? replicas : [...replicas.filter((r) => !late.includes(r)), ...late];
+  }
+
+  private noAnswer(r: Replica, err: unknown): void {
+    if (isUnreachable(err)) this.suspect.set(r, Date.now() + this.limits.reprobeMs);
   }
 
   private onShard<T>(shard: ShardQueue, f: (r: Replica) => Promise<T>): Promise<T> {
