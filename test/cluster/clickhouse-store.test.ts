@@ -646,9 +646,11 @@ describe.skipIf(skip)('opening the ClickHouse store', () => {
     // A TCP relay to s1r1 that can hang: connections stay open and take bytes, nothing comes back (a SIGSTOPped
     // server). Each request sent to it costs the request timeout.
     let hung = false;
+    let relayed = 0;
     const relay = createServer((socket) => {
       const upstream = connect(18121, '127.0.0.1');
       socket.on('data', (chunk: Buffer) => {
+        relayed++;
         if (!hung) upstream.write(chunk);
       });
       upstream.on('data', (chunk: Buffer) => {
@@ -660,7 +662,7 @@ describe.skipIf(skip)('opening the ClickHouse store', () => {
     await new Promise<void>((resolve) => relay.listen(0, '127.0.0.1', resolve));
     const relayUrl = `http://127.0.0.1:${(relay.address() as AddressInfo).port}`;
     const database = uniqueName('vigil_chh');
-    const s = await openClickHouseStore(config(database, [relayUrl, ...URLS.slice(1)]), { requestTimeoutMs: 1500 });
+    const s = await openClickHouseStore(config(database, [relayUrl, ...URLS.slice(1)]), { requestTimeoutMs: 1500, reprobeMs: 500 });
     try {
       await s.append([event({ _time: 1, _raw: 'before' }), event({ _time: 2, _raw: 'before too' })]);
       hung = true;
@@ -679,6 +681,14 @@ describe.skipIf(skip)('opening the ClickHouse store', () => {
       // Before: every query of every scan went to the hung replica first (>= 1.5 s each, several per scan).
       expect(second.ms).toBeLessThan(1000);
       expect(third.ms).toBeLessThan(1000);
+      // It answers again: once its SELECT 1 does (every reprobeMs), requests go to it first again, without a reopen.
+      hung = false;
+      await new Promise((r) => setTimeout(r, 7000)); // the probe in flight while it hung times out (5 s), the next answers
+      const before = relayed;
+      await new Promise((r) => setTimeout(r, 1200));
+      expect(relayed, 'still probed: not answering yet').toBe(before);
+      expect((await timed()).raws).toEqual(first.raws);
+      expect(relayed).toBeGreaterThan(before);
     } finally {
       hung = false;
       await s.close();

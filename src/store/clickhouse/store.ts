@@ -98,6 +98,9 @@ interface ShardQueue {
   running: boolean;
 }
 
+/** How long a replica that did not answer has to answer `SELECT 1` to be tried first again. */
+const SUSPECT_PROBE_MS = 5000;
+
 function sleep(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms));
 }
@@ -156,11 +159,11 @@ export class ClickHouseStore implements EventStore {
   private refreshing: Promise<void> | null = null;
   private readonly registering = new Map<string, Promise<void>>();
   /**
-   * Replicas that just did not answer (refused, cut, timed out), with until when (ms) requests try them after the
-   * others: a hung replica (stopped, not dead: its port still takes connections) costs a request the whole request
-   * timeout, and every request, in `urls` order, went to it first again.
+   * Replicas that did not answer (refused, cut, timed out): requests try them after the others until a short
+   * `SELECT 1` (every `reprobeMs`) or a request answers again. A hung replica (stopped, not dead: its port still
+   * takes connections) costs a request the whole request timeout, and every request, in `urls` order, went to it first.
    */
-  private readonly suspect = new Map<Replica, number>();
+  private readonly suspect = new Set<Replica>();
   private policies: { byIndex: Record<string, RetentionPolicy>; fallback: RetentionPolicy | null };
   private readonly limits: Required<Pick<ClickHouseStoreOptions, 'maxPendingEvents' | 'maxPendingChars' | 'maxGroupEvents' | 'maxGroupChars' | 'insertRetryMs' | 'indexRefreshMs' | 'reprobeMs'>>;
 
@@ -726,16 +729,34 @@ export class ClickHouseStore implements EventStore {
     throw storeError(what, last ?? new Error('no replica'));
   }
 
-  /** `replicas` in their order, but those that did not answer within the last `reprobeMs` after the others. */
+  /** `replicas` in their order, those that did not answer (and have not since) after the others. */
   private byAnswer(replicas: readonly Replica[]): readonly Replica[] {
     if (this.suspect.size === 0) return replicas;
-    const now = Date.now();
-    const late = replicas.filter((r) => (this.suspect.get(r) ?? 0) > now);
-    return late.length === 0 ? replicas : [...replicas.filter((r) => !late.includes(r)), ...late];
+    const late = replicas.filter((r) => this.suspect.has(r));
+    return late.length === 0 ? replicas : [...replicas.filter((r) => !this.suspect.has(r)), ...late];
   }
 
   private noAnswer(r: Replica, err: unknown): void {
-    if (isUnreachable(err)) this.suspect.set(r, Date.now() + this.limits.reprobeMs);
+    if (!isUnreachable(err) || this.suspect.has(r)) return;
+    this.suspect.add(r);
+    void this.watch(r);
+  }
+
+  /** Asks a replica that did not answer `SELECT 1` every `reprobeMs` (bounded: it may hang) until it answers. */
+  private async watch(r: Replica): Promise<void> {
+    while (!this.closed && this.suspect.has(r)) {
+      // Unref'd: a command's process ends with its work, not after this wait.
+      await new Promise<void>((resolve) => setTimeout(resolve, Math.max(100, this.limits.reprobeMs)).unref());
+      if (this.closed || !this.suspect.has(r)) return;
+      const answered = await r.client
+        .query({ query: 'SELECT 1', format: 'TabSeparated', abort_signal: AbortSignal.timeout(SUSPECT_PROBE_MS) })
+        .then((rs) => rs.text())
+        .then(
+          () => true,
+          () => false,
+        );
+      if (answered) this.suspect.delete(r);
+    }
   }
 
   private onShard<T>(shard: ShardQueue, f: (r: Replica) => Promise<T>): Promise<T> {
