@@ -151,7 +151,8 @@ export class InputIssues {
     this.malformed++;
     // The reason quotes the line (JSON.parse's message), the path is a file's name (`--events dir/*` over files
     // someone else named): their ESC sequences must not reach the terminal.
-    if (this.shown++ < 20) this.write(`vigil: skipped ${printable(m.file)}:${m.line}: ${printable(m.reason)}\n`);
+    // Ends with its code, as every error vigil reports does (docs/errors.md); `file:line: reason` before it, as the README shows.
+    if (this.shown++ < 20) this.write(`vigil: skipped ${printable(m.file)}:${m.line}: ${printable(m.reason)} [INPUT_MALFORMED]\n`);
   };
   /** A line read with a caveat (no "time": the previous event's was used): shown as the first malformed ones are. */
   onWarning = (w: LineIssue): void => {

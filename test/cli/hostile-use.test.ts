@@ -285,6 +285,6 @@ describe('a malformed line of a file with a hostile name', () => {
     writeFileSync(file, 'notjson\n');
     const r = vigil(['search', 'index=* | stats count', '--events', file]);
     expect(r.code).toBe(0);
-    expect(r.err).toBe(`vigil: skipped ${join(tmp, 'bad\ufffd[31mname.log')}:1: not JSON: Unexpected token 'o', "notjson" is not valid JSON\nvigil: 1 malformed line skipped\n`);
+    expect(r.err).toBe(`vigil: skipped ${join(tmp, 'bad\ufffd[31mname.log')}:1: not JSON: Unexpected token 'o', "notjson" is not valid JSON [INPUT_MALFORMED]\nvigil: 1 malformed line skipped\n`);
   });
 });

@@ -54,7 +54,7 @@ describe('malformed-line reports on stderr', () => {
     let err = '';
     const issues = new InputIssues((s) => (err += s));
     issues.onMalformed({ file: 'x.jsonl', line: 1, reason: 'not JSON: Unexpected token \'a\', "abc\u001b[2Jdef" is not valid JSON' });
-    expect(err).toBe('vigil: skipped x.jsonl:1: not JSON: Unexpected token \'a\', "abc\ufffd[2Jdef" is not valid JSON\n');
+    expect(err).toBe('vigil: skipped x.jsonl:1: not JSON: Unexpected token \'a\', "abc\ufffd[2Jdef" is not valid JSON [INPUT_MALFORMED]\n');
   });
 
   it('show warnings too (an event without "time" took the previous time: counted, never shown before), 20 lines at most', async () => {
@@ -65,7 +65,7 @@ describe('malformed-line reports on stderr', () => {
     for (let line = 2; line <= 25; line++) issues.onWarning({ file: 'x.jsonl', line, reason: 'no "time": using the previous event\'s time' });
     issues.summary();
     const lines = err.trimEnd().split('\n');
-    expect(lines[0]).toBe('vigil: skipped x.jsonl:1: not JSON');
+    expect(lines[0]).toBe('vigil: skipped x.jsonl:1: not JSON [INPUT_MALFORMED]');
     expect(lines[1]).toBe('vigil: warning x.jsonl:2: no "time": using the previous event\'s time');
     expect(lines.slice(20)).toEqual(['vigil: ... and 5 more', 'vigil: 1 malformed line skipped', 'vigil: 24 lines read with a warning']);
   });
@@ -80,6 +80,6 @@ describe('malformed-line reports on stderr', () => {
     }
     issues.onMalformed({ file: 'y.jsonl', line: 3, reason: 'not JSON' });
     issues.summary();
-    expect(err).toBe('vigil: skipped x.jsonl:3: not JSON\nvigil: warning x.jsonl:1: no "time"\nvigil: skipped y.jsonl:3: not JSON\nvigil: 2 malformed lines skipped\nvigil: 1 line read with a warning\n');
+    expect(err).toBe('vigil: skipped x.jsonl:3: not JSON [INPUT_MALFORMED]\nvigil: warning x.jsonl:1: no "time"\nvigil: skipped y.jsonl:3: not JSON [INPUT_MALFORMED]\nvigil: 2 malformed lines skipped\nvigil: 1 line read with a warning\n');
   });
 });
