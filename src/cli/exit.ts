@@ -30,23 +30,21 @@ const USAGE_CODES = new Set([
 ]);
 
 /**
- * A message as a terminal may show it: the control characters of the inputs it quotes (a path, a zone, a search's
- * line) replaced (an ESC sequence in `--tz` or `--data-dir` reached the terminal); its line ends and tabs kept.
+ * Prints an error the way a user should see it (never a stack trace for known errors) and returns the exit code. The
+ * message goes through `printableLines`: the inputs it quotes (a path, a zone, a search's line) lose their control
+ * characters (an ESC sequence in `--tz` or `--data-dir` reached the terminal), its line ends and tabs stay.
  */
-const shown = printableLines;
-
-/** Prints an error the way a user should see it (never a stack trace for known errors) and returns the exit code. */
 export function reportError(err: unknown, write: (s: string) => void = (s) => process.stderr.write(s)): number {
   if (err instanceof SplError) {
-    write(`vigil: ${shown(err.format())}\n`);
+    write(`vigil: ${printableLines(err.format())}\n`);
     return EXIT_USAGE;
   }
   if (err instanceof VigilError) {
-    write(`vigil: ${shown(err.message)} [${err.code}]\n`);
+    write(`vigil: ${printableLines(err.message)} [${err.code}]\n`);
     return USAGE_CODES.has(err.code) ? EXIT_USAGE : EXIT_FAILURE;
   }
   const e = err as { message?: string; stack?: string };
-  write(`vigil: internal error: ${shown(e?.message ?? String(err))}\n`);
+  write(`vigil: internal error: ${printableLines(e?.message ?? String(err))}\n`);
   if (process.env.VIGIL_DEBUG && e?.stack) write(`${e.stack}\n`);
   return EXIT_FAILURE;
 }
