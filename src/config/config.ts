@@ -19,6 +19,7 @@ import { DEFAULT_LOOKUP_LIMITS, MAX_LOOKUP_LOCK_WAIT_S } from '../spl/lookups.js
 import { DEFAULT_AUTH_THROTTLE, DEFAULT_CLIENT_IP_HEADER, isAddressOrBlock, type AuthThrottleConfig, type ClientIdentityConfig } from './auth-throttle.js';
 import { loadOrCreateToken, loadToken, MIN_TOKEN_LENGTH } from './secrets.js';
 import { MAX_TIMER_MS, MAX_TIMER_TEXT, parseDuration, parseSize } from './units.js';
+import { describe, isRecord } from './yaml-values.js';
 
 export interface TlsConfig {
   /** Absolute path of the PEM certificate (chain). */
@@ -392,17 +393,6 @@ class Where {
 
 function fail(where: string, message: string): never {
   throw new VigilError('CONFIG', `${where}${message}`);
-}
-
-function describe(v: unknown): string {
-  if (v === null) return 'null';
-  if (Array.isArray(v)) return 'a list';
-  if (typeof v === 'object') return 'a mapping';
-  return JSON.stringify(v);
-}
-
-function isRecord(v: unknown): v is Record<string, unknown> {
-  return typeof v === 'object' && v !== null && !Array.isArray(v);
 }
 
 /** Reads a mapping, rejecting unknown keys (a typo in a security setting must not be silently ignored). */

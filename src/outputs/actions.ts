@@ -8,6 +8,7 @@ import { VigilError } from '../errors.js';
 import { settingHint } from '../edit-distance.js';
 import { INDEX_NAME } from '../config/config.js';
 import { MAX_TIMER_MS, parseDuration } from '../config/units.js';
+import { describe, isRecord } from '../config/yaml-values.js';
 
 /** What an alert is about: a risk event (index `risk`) or a finding (notable, index `notable`). */
 export type AlertKind = 'risk_event' | 'finding';
@@ -168,17 +169,6 @@ const KEYS: Record<AlertActionType, readonly string[]> = {
   splunk_hec: [...COMMON_KEYS, 'url', 'token', 'index', 'sourcetype', 'source', 'host', 'verifyTls', 'caFile', 'batchSize', 'timeoutMs', 'useAck', 'ackPollMs', 'ackTimeoutMs'],
   file: [...COMMON_KEYS, 'path'],
 };
-
-function describe(v: unknown): string {
-  if (v === null) return 'null';
-  if (Array.isArray(v)) return 'a list';
-  if (typeof v === 'object') return 'a mapping';
-  return JSON.stringify(v);
-}
-
-function isRecord(v: unknown): v is Record<string, unknown> {
-  return typeof v === 'object' && v !== null && !Array.isArray(v);
-}
 
 function dotted(path: Path): string {
   return path.map((s, i) => (typeof s === 'number' ? `[${s}]` : i === 0 ? s : `.${s}`)).join('');
