@@ -133,6 +133,8 @@ export class Scheduler {
   private enabledAtLastPass: Set<string> | null = null;
   /** Detections whose last run could not read the event store, and when they are tried again (clock seconds). */
   private readonly storeRetryAt = new Map<string, number>();
+  /** Why the last attempt was 'unavailable' (the store's or the worker's message), for the one warning an outage gets. */
+  private outage = '';
   /** The name this scheduler's run leases carry. */
   readonly node: string;
   /**
@@ -245,6 +247,14 @@ export class Scheduler {
     const now = this.deps.clock.now();
     let enabled: ReadonlySet<string> | null = null;
     let checkedAt = now;
+    // Said once per outage, then retried every STORE_RETRY_S with the detection's cursor before the run.
+    const storeOutage = (r: DueRun, e?: unknown) => {
+      const reason = e === undefined ? this.outage : (e as Error).message;
+      const why = reason ? ` (${reason})` : '';
+      if (!this.storeRetryAt.has(r.detection.id)) this.deps.log?.('warn', `${r.detection.name} @ ${new Date(r.scheduledTime * 1000).toISOString()}: the event store could not be read or written${why} (or its search worker could not start); its runs are tried again every ${STORE_RETRY_S} s (within schedule.max_lag)`);
+      this.storeRetryAt.set(r.detection.id, now + STORE_RETRY_S);
+      heldElsewhere.add(r.detection.id);
+    };
     for (const r of await this.due(now)) {
       if (this.abort.signal.aborted) break;
       // A pass may last hours (a detection every minute whose runs take minutes): one disabled meanwhile (console,
@@ -264,15 +274,20 @@ export class Scheduler {
       // Stopping cancels a run uncommitted: its cursor stays, so the next start redoes it.
       if (this.abort.signal.aborted && typeof out === 'string') break;
       if (out === 'unavailable') {
-        if (!this.storeRetryAt.has(r.detection.id)) this.deps.log?.('warn', `${r.detection.name} @ ${new Date(r.scheduledTime * 1000).toISOString()}: the event store could not be read (or its search worker could not start); its runs are tried again every ${STORE_RETRY_S} s (within schedule.max_lag)`);
-        this.storeRetryAt.set(r.detection.id, now + STORE_RETRY_S);
-        heldElsewhere.add(r.detection.id);
+        storeOutage(r);
         continue;
       }
       if (typeof out === 'object') this.storeRetryAt.delete(r.detection.id);
       if (out === 'held') heldElsewhere.add(r.detection.id);
       if (typeof out === 'object') done.push(out);
-      if (!heldElsewhere.has(r.detection.id)) await this.deps.state.setCursor(r.detection.id, r.scheduledTime);
+      if (heldElsewhere.has(r.detection.id)) continue;
+      try {
+        await this.deps.state.setCursor(r.detection.id, r.scheduledTime);
+      } catch (e) {
+        // The run is in the ledger (hasRun skips it next time); only the cursor waits for the store.
+        if (!isStoreOutage(e)) throw e;
+        storeOutage(r, e);
+      }
     }
     return done;
   }
@@ -450,12 +465,23 @@ export class Scheduler {
    * it and another took the run over) stops the search and commits nothing ('held'); stopping the scheduler
    * releases the lease ('cancelled'), so whoever runs next takes the run over at once.
    */
+  private unavailable(e: unknown): 'unavailable' {
+    this.outage = (e as Error).message;
+    return 'unavailable';
+  }
+
   private async attempt(d: Detection, scheduledTime: number, mode: RunMode, opts: { actions?: boolean } = {}): Promise<Attempt> {
     const { state, clock } = this.deps;
     const leaseMs = this.settings.leaseMs;
     const refused = async (): Promise<Attempt> => ((await state.hasRun(d.id, scheduledTime)) ? 'ran' : 'held');
     if (await state.hasRun(d.id, scheduledTime)) return 'ran';
-    if (!(await state.claimRun(d.id, scheduledTime, this.node, leaseMs, clock.now()))) return refused();
+    try {
+      if (!(await state.claimRun(d.id, scheduledTime, this.node, leaseMs, clock.now()))) return refused();
+    } catch (e) {
+      // The lease could not be written (a full disk): the same outage as a commit that cannot be.
+      if (isStoreOutage(e)) return this.unavailable(e);
+      throw e;
+    }
     const lease = this.keepLease(d, scheduledTime, leaseMs);
     try {
       const out = await this.execute(d, scheduledTime, mode, opts, lease.lost);
@@ -565,9 +591,9 @@ export class Scheduler {
     } catch (e) {
       if (e instanceof SearchCancelled) return 'cancelled';
       // The events could not be read (an outage, not the search's fault): not a failed run, retried (runDue).
-      if (e instanceof VigilError && e.code === 'STORE') return 'unavailable';
+      if (e instanceof VigilError && e.code === 'STORE') return this.unavailable(e);
       // Nor is a worker thread that could not start (out of file descriptors): the search never ran.
-      if (e instanceof SearchWorkerUnavailable) return 'unavailable';
+      if (e instanceof SearchWorkerUnavailable) return this.unavailable(e);
       run.status = e instanceof RunTimeout ? 'timeout' : 'failed';
       run.error = (e as { format?: () => string }).format?.() ?? (e as Error).message;
       this.deps.log?.('warn', `${d.name} @ ${new Date(scheduledTime * 1000).toISOString()}: ${run.status}: ${(e as Error).message}`);
@@ -627,12 +653,23 @@ export class Scheduler {
           await clock.wait(BUSY_RETRY_MS, this.abort.signal);
           continue;
         }
+        // Not recorded (a full disk cannot take the ledger row either): nothing of the run was written, so it is
+        // tried again like a run whose search could not read the store. Thrown, the loop redid the search every 50 ms.
+        if (isStoreOutage(e)) return this.unavailable(e);
         throw e instanceof VigilError ? e : new VigilError('STORE', `cannot record run of ${d.name}: ${(e as Error).message}`, { cause: e });
       }
     }
     this.deps.onRun?.(run);
     return run;
   }
+}
+
+/**
+ * A store that cannot take a write now (full disk: STORE_FULL; an I/O error, a dead writer: STORE_IO; closing):
+ * not the run's fault. STORE_BUSY is retried in place; STORE_CONFLICT is the ledger's answer.
+ */
+function isStoreOutage(e: unknown): boolean {
+  return e instanceof StoreError && (e.reason === 'STORE_FULL' || e.reason === 'STORE_IO' || e.reason === 'STORE_CLOSED' || e.reason === 'STORE_BUSY');
 }
 
 function runOrder(a: DueRun, b: DueRun): number {
