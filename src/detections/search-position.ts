@@ -96,8 +96,19 @@ function walk(lines: readonly string[], line: number, col: number, quote: string
       continue;
     }
     const c = text[col];
-    col += (quote === "'" && c === "'") || (quote === '"' && c === '\\') ? 2 : 1;
+    if (quote === '"' && c === '\\' && col === text.length - 1) {
+      // An escaped line break: no character of the value, and the next line's indentation is not one either.
+      line++;
+      col = (lines[line] ?? '').length - (lines[line] ?? '').trimStart().length;
+      continue;
+    }
+    col += quote === "'" && c === "'" ? 2 : quote === '"' && c === '\\' ? escapeLength(text[col + 1]) : 1;
     left--;
   }
   return { line: line + 1, column: col + 1 };
+}
+
+/** Characters of a YAML double-quoted escape whose letter is `c` (`\xXX`, `\uXXXX`, `\UXXXXXXXX`; else two): one of the value. */
+function escapeLength(c: string | undefined): number {
+  return c === 'x' ? 4 : c === 'u' ? 6 : c === 'U' ? 10 : 2;
 }
