@@ -291,18 +291,47 @@ function integrationProblems(d: Detection, results: readonly Result[], now: numb
   return [...new Set(out)];
 }
 
+type ExpectedRow = NonNullable<ExpectedResults['rows']>[number];
+
 function asTexts(v: string | number | (string | number)[]): string[] {
   return (Array.isArray(v) ? v : [v]).map((x) => String(x));
+}
+
+/** A result's field against an expected value, compared as text (a multivalue field value by value, in order). */
+function fieldMatches(r: Result, field: string, v: ExpectedRow[string]): boolean {
+  return valuesOf(r.get(field)).map(toText).join('\u0000') === asTexts(v).join('\u0000');
+}
+
+/**
+ * Why an expected row matched no result, said on the result that matches most of its fields (the first of them): its
+ * position and what it has in each field that differs. "no result matches" alone left the engineer to diff every row.
+ */
+function closestResult(row: ExpectedRow, results: readonly Result[]): string {
+  if (results.length === 0) return '';
+  const fields = Object.entries(row);
+  let best = 0;
+  let bestScore = -1;
+  for (const [i, r] of results.entries()) {
+    const score = fields.filter(([f, v]) => fieldMatches(r, f, v)).length;
+    if (score > bestScore) [best, bestScore] = [i, score];
+  }
+  const r = results[best]!;
+  const diffs = fields
+    .filter(([f, v]) => !fieldMatches(r, f, v))
+    .map(([f]) => {
+      const vs = valuesOf(r.get(f)).map(toText);
+      return vs.length === 0 ? `${f} has no value` : `${f} is ${JSON.stringify(vs.length === 1 ? vs[0] : vs)}`;
+    });
+  return `; closest: result ${best + 1} of ${results.length}, where ${diffs.join(', ')}`;
 }
 
 function expectedProblems(exp: ExpectedResults, results: readonly Result[]): string[] {
   const out: string[] = [];
   if (exp.count !== undefined && results.length !== exp.count) out.push(`expected ${exp.count} results, got ${results.length}`);
   if (exp.rows) {
-    const matches = (r: Result, row: Record<string, string | number | (string | number)[]>) =>
-      Object.entries(row).every(([f, v]) => valuesOf(r.get(f)).map(toText).join('\u0000') === asTexts(v).join('\u0000'));
+    const matches = (r: Result, row: ExpectedRow) => Object.entries(row).every(([f, v]) => fieldMatches(r, f, v));
     for (const row of exp.rows) {
-      if (!results.some((r) => matches(r, row))) out.push(`no result matches expected row ${JSON.stringify(row)}`);
+      if (!results.some((r) => matches(r, row))) out.push(`no result matches expected row ${JSON.stringify(row)}${closestResult(row, results)}`);
     }
     if (exp.exact && results.length !== exp.rows.length) out.push(`expected exactly ${exp.rows.length} results, got ${results.length}`);
     else if (exp.exact && out.length === 0) {

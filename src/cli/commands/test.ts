@@ -149,15 +149,18 @@ async function report(outcomes: readonly TestOutcome[], opts: TestCliOptions, st
   if (failed > 0) process.exitCode = EXIT_FAILURE;
 }
 
-/** One block per detection, like contentctl's summary: test type, status, dataset, source, sourcetype. */
+/**
+ * One block per detection, like contentctl's summary (`<detection>:<test name>`): test name, type, status, dataset,
+ * source, sourcetype. The name tells apart two tests over the same dataset (their rows were otherwise the same).
+ */
 export function printOutcomes(outcomes: readonly TestOutcome[], write: (s: string) => void, malformedNote: (o: TestOutcome) => string | null): void {
   const byDetection = new Map<string, TestOutcome[]>();
   for (const o of outcomes) byDetection.set(o.detection, [...(byDetection.get(o.detection) ?? []), o]);
-  const head = ['TEST TYPE', 'STATUS', 'DATASET', 'SOURCE', 'SOURCETYPE', 'RESULTS'];
+  const head = ['TEST', 'TYPE', 'STATUS', 'DATASET', 'SOURCE', 'SOURCETYPE', 'RESULTS'];
   for (const [name, os] of byDetection) {
     // Names, datasets and reasons come from content and data (a reason may quote a dataset's line): made printable.
     write(`\n${printable(name)}\n`);
-    const rows = os.map((o) => [o.testType, o.status.toUpperCase(), printable(o.dataset), printable(o.source), printable(o.sourcetype), String(o.results)]);
+    const rows = os.map((o) => [printable(o.test), o.testType, o.status.toUpperCase(), printable(o.dataset), printable(o.source), printable(o.sourcetype), String(o.results)]);
     const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
     const fmt = (r: string[]) => '  ' + r.map((c, i) => c.padEnd(widths[i]!)).join('  ').trimEnd() + '\n';
     write(fmt(head));
