@@ -106,6 +106,8 @@ export interface Detection {
     mitreAttackIds: FilePosition[];
     analyticStories: FilePosition[];
     riskMessages: number[][];
+    /** The `drilldown_searches` key, absent without one. */
+    drilldownSearches?: FilePosition;
   };
   howToImplement: string | null;
   knownFalsePositives: string | null;
@@ -121,6 +123,8 @@ export interface Detection {
   tests: DetectionTest[];
   /** contentctl's `tags.manual_test`: why the detection is tested by hand (contentctl skips its tests), or null. */
   manualTest: string | null;
+  /** The `search:` of each `drilldown_searches` entry (ES's drilldowns; vigil validate checks contentctl's rule on them). */
+  drilldownSearches: string[];
   /** ES's alert.suppress (vigil's `throttle:`): results whose field values fired within the period produce nothing. */
   throttle: { fields: string[]; periodSeconds: number } | null;
   /** The macro every detection ends with: `<snake_case_name>_filter`. */
@@ -340,7 +344,12 @@ export function readDetection(top: YamlNode, file: string): Detection | null {
     howToImplement: top.key('how_to_implement').string() ?? null,
     knownFalsePositives: top.key('known_false_positives').string() ?? null,
     references: top.key('references').strings(),
-    positions: { ...positions, mitreAttackIds: attackIds.map((s) => s.at), analyticStories: stories.map((s) => s.at) },
+    positions: {
+      ...positions,
+      mitreAttackIds: attackIds.map((s) => s.at),
+      analyticStories: stories.map((s) => s.at),
+      ...(top.key('drilldown_searches').exists ? { drilldownSearches: top.key('drilldown_searches').position } : {}),
+    },
     riskObjects,
     threatObjects,
     analyticStories: stories.map((s) => s.value),
@@ -351,11 +360,18 @@ export function readDetection(top: YamlNode, file: string): Detection | null {
     schedule,
     tests,
     manualTest: tagField('manual_test').string() ?? null,
+    drilldownSearches: drilldownSearches(top.key('drilldown_searches')),
     throttle: readThrottle(top.key('throttle')),
     filterMacro: filterMacroName(name),
     file,
     schema: hasFindings ? 'findings' : observables ? 'observables' : 'rba',
   };
+}
+
+/** Each drilldown's search text (one without a text search: empty); nothing read from what is not a list of them. */
+function drilldownSearches(n: YamlNode): string[] {
+  if (!n.isList) return [];
+  return n.list().map((x) => (x.isMap ? (x.key('search').string() ?? '') : ''));
 }
 
 const RISK_OBJECT_TYPES: ReadonlySet<string> = new Set(['system', 'user', 'other']);

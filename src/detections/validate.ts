@@ -118,6 +118,16 @@ export function validateContent(pack: ContentPack, opts: { datasetsDirs?: readon
     if (d.status?.toLowerCase() === 'production' && d.type !== 'Correlation' && d.manualTest === null && d.tests.length === 0) {
       at('a production detection needs at least one test (contentctl requires one): no tests: block', 'warning', 'CONTENT_LINT', 1);
     }
+    // contentctl (since 4.4, Detection.model_post_init) refuses a production detection that is not Hunting with fewer than
+    // 2 drilldown_searches or none holding %original_detection_search%. vigil's own content is not built by contentctl.
+    if (d.status?.toLowerCase() === 'production' && d.type !== 'Hunting' && !resolve(d.file).startsWith(BUNDLED_CONTENT_DIR + sep)) {
+      const p = d.positions.drilldownSearches;
+      const n = d.drilldownSearches.length;
+      if (n < 2 || !d.drilldownSearches.some((q) => q.includes(DRILLDOWN_PLACEHOLDER))) {
+        const has = n < 2 ? `${n} drilldown_searches` : `no drilldown search holding ${DRILLDOWN_PLACEHOLDER}`;
+        at(`a production ${d.type} detection needs 2 drilldown_searches, one holding ${DRILLDOWN_PLACEHOLDER} (contentctl requires them); this one has ${has}`, 'warning', 'CONTENT_LINT', p?.line ?? 1, p?.column ?? 1);
+      }
+    }
     // A lint points at its value (the search line when a position is missing).
     const valueAt = (message: string, severity: 'error' | 'warning', p: { line: number; column: number } | undefined) =>
       at(message, severity, 'CONTENT_LINT', p?.line ?? d.searchLine, p?.column ?? 1);
@@ -202,6 +212,9 @@ export function validateContent(pack: ContentPack, opts: { datasetsDirs?: readon
 
 /** contentctl's longest detection name: 99 - len("endpoint -  - Rule") - len("ESCU -  - Rule"). */
 const MAX_DETECTION_NAME = 67;
+
+/** What contentctl replaces with the detection's search in a drilldown (DRILLDOWN_SEARCH_PLACEHOLDER). */
+const DRILLDOWN_PLACEHOLDER = '%original_detection_search%';
 
 /** contentctl's contentNameToFileName: the file name a detection must have. */
 function contentctlFileName(name: string): string {
