@@ -49,8 +49,21 @@ export interface SearchWindow {
  * `1:478` alone was hard to find), at the call of the macro when the error is inside one.
  */
 export function planDetection(pack: ContentPack, d: Detection, opts: DetectionRunOptions): SearchPlan {
+  return planNamed(pack, d, opts, true);
+}
+
+/**
+ * A detection's plan for `vigil run --explain`: checked as planDetection checks it, its errors named the same way, but
+ * nothing the run would open is opened (an iplocation's GeoIP database: the plan does not need it), and over no event
+ * source when none was given (`source: null`, as `vigil search --explain` plans).
+ */
+export function explainDetection(pack: ContentPack, d: Detection, opts: Omit<DetectionRunOptions, 'source'> & { source: EventSource | null }): SearchPlan {
+  return planNamed(pack, d, opts, false);
+}
+
+function planNamed(pack: ContentPack, d: Detection, opts: Omit<DetectionRunOptions, 'source'> & { source: EventSource | null }, beforeRun: boolean): SearchPlan {
   try {
-    return checkSearch(d.search, { macros: pack.macros, lookups: pack.lookups, knowledge: pack.knowledge, source: opts.source, now: opts.now, tz: opts.tz, earliest: opts.earliest, latest: opts.latest, name: `detection "${d.name}" (${d.file})`, beforeRun: true });
+    return checkSearch(d.search, { macros: pack.macros, lookups: pack.lookups, knowledge: pack.knowledge, source: opts.source, now: opts.now, tz: opts.tz, earliest: opts.earliest, latest: opts.latest, name: `detection "${d.name}" (${d.file})`, beforeRun });
   } catch (e) {
     if (!(e instanceof SplError)) throw e;
     const at = searchPosition(d, callSite(e.location()));

@@ -9,6 +9,7 @@ import type { Detection } from '../../detections/detection.js';
 import { printable } from '../../outputs/printable.js';
 import { outputSink, stdoutDrain } from '../output.js';
 import { progressReporter } from '../progress.js';
+import { explainThreads } from '../explain-threads.js';
 import { applyGeoIpOption, GEOIP_DB_OPTION } from '../geoip-option.js';
 import { addLookupDirOptions, lookupDirSetup, runLookups, type LookupDirOptions } from '../lookup-dir-option.js';
 import { addEventOptions, checkTimeZone, InputIssues, outputFormat, parseNow, parseRangeArgs, threadCount, warningPrinter, type EventOptions } from '../shared.js';
@@ -17,6 +18,7 @@ import { failOnContentErrors, namedDetections } from './content-errors.js';
 interface RunCliOptions extends EventOptions, LookupDirOptions {
   risk?: boolean;
   all?: boolean;
+  explain?: boolean;
   geoipDb?: string;
 }
 
@@ -28,6 +30,7 @@ export function runCommand(program: Command): void {
       .argument('[detection...]', 'detection names, ids, or paths to detection YAML files')
       .option('--all', 'run every detection of the content in one pass, except correlation searches (they read the risk index)')
       .option('--risk', 'print risk events instead of result rows')
+      .option('--explain', "print each detection's optimized plan (as vigil search --explain) instead of running it; reads no event")
       .option(...GEOIP_DB_OPTION)),
   ).action(async (keys: string[], opts: RunCliOptions) => {
     // First: a --threads without its value took the next option as one (`--threads --events f`), which explains the rest.
@@ -50,9 +53,9 @@ export function runCommand(program: Command): void {
     const { earliest, latest } = parseRangeArgs(opts, now, tz);
     // Several detections share one scan, which reads on a thread of its own when worth it: started now, it loads
     // beside this thread's loading of the engine and the content (sources/read-thread.ts).
-    const readThread = threads > 1 && opts.events && (opts.all === true || keys.length > 1) ? await startReadThread(keys.length, opts.all === true, opts.events) : null;
+    const readThread = threads > 1 && !opts.explain && opts.events && (opts.all === true || keys.length > 1) ? await startReadThread(keys.length, opts.all === true, opts.events) : null;
     // The engine is imported when the command runs: `vigil --help` and the other commands do not load it.
-    const [{ loadContent }, { runDetections, tagSearchName }, { riskEventMaker }, { eventPaths, fileSource, fileSourceOptions }] = await Promise.all([
+    const [{ loadContent }, { explainDetection, runDetections, tagSearchName }, { riskEventMaker }, { eventPaths, fileSource, fileSourceOptions }] = await Promise.all([
       import('../../detections/content.js'),
       import('../../detections/run.js'),
       import('../../risk/risk-events.js'),
@@ -65,6 +68,16 @@ export function runCommand(program: Command): void {
     const detections = opts.all ? pack.detections.filter((d) => d.type !== 'Correlation') : await namedDetections(pack, keys);
     failOnContentErrors(pack, opts.all ? undefined : detections);
     const issues = new InputIssues();
+    if (opts.explain) {
+      // Each search planned as the run would plan it (its SPL errors name the detection and its YAML line:column), over
+      // the --events when given, as `vigil search --explain` plans over them.
+      const { explainPlan } = await import('../../spl/index.js');
+      const over = opts.events?.length ? fileSource(opts, issues, now) : null;
+      const notes = await explainThreads(threads, opts.events);
+      const text = detections.map((d) => `${printable(d.name)}\n${explainPlan(explainDetection(pack, d, { source: over, now, tz, earliest, latest }), { aggregates: false, ...notes })}\n`);
+      process.stdout.write(text.join('\n'));
+      return;
+    }
     const source = fileSource(opts, issues, now, readThread);
     const progress = progressReporter(detections.length === 1 ? detections[0]!.name : `${detections.length} detections`);
     // --threads 1 runs on this thread only: the parallel code is not even loaded.

@@ -1,4 +1,3 @@
-import { availableParallelism } from 'node:os';
 import { resolve } from 'node:path';
 import type { Command } from 'commander';
 import { VigilError } from '../../errors.js';
@@ -8,6 +7,7 @@ import type { StoreLocator } from '../../cluster/locator.js';
 import type { Span } from '../../spl/source.js';
 import { outputSink, stdoutDrain } from '../output.js';
 import { progressReporter } from '../progress.js';
+import { explainThreads } from '../explain-threads.js';
 import { applyGeoIpOption, GEOIP_DB_OPTION } from '../geoip-option.js';
 import { addLookupDirOptions, lookupDirSetup, runLookups, type LookupDirOptions } from '../lookup-dir-option.js';
 import { addEventOptions, checkTimeZone, InputIssues, outputFormat, parseNow, parseRangeArgs, threadCount, warningPrinter, type EventOptions } from '../shared.js';
@@ -87,10 +87,7 @@ export function searchCommand(program: Command): void {
     try {
       const searchOpts = { macros: pack.macros, lookups, knowledge: pack.knowledge, source, now, tz, earliest, latest, defaultIndexes };
       if (opts.explain) {
-        // Any stdin among the inputs keeps the whole run on one thread (runFilesInParallel cannot partition it).
-        const oneThread = threads === 1 ? '--threads 1' : opts.events?.some((f) => f === '-') ? 'stdin is read in one pass' : undefined;
-        const workers = oneThread === undefined ? workersNote(threads, await import('../../parallel/run.js')) : undefined;
-        process.stdout.write(explainPlan(plan(ast, searchOpts), { aggregates: source?.aggregate !== undefined, ...(oneThread ? { oneThread } : {}), ...(workers ? { workers } : {}) }) + '\n');
+        process.stdout.write(explainPlan(plan(ast, searchOpts), { aggregates: source?.aggregate !== undefined, ...(await explainThreads(threads, opts.events)) }) + '\n');
         return;
       }
       const progress = progressReporter('searching');
@@ -128,9 +125,3 @@ export function searchCommand(program: Command): void {
   });
 }
 
-/** What `--explain` says this machine does with a search that splits, on `threads` threads (parallel/run.ts). */
-function workersNote(threads: number, parallel: { autoWorkers(threads: number): number; MIN_PARALLEL_BYTES: number }): string {
-  const workers = parallel.autoWorkers(threads);
-  if (workers === 0) return `none start on this ${availableParallelism()}-core machine (one core is left to V8's background threads): the partitions run on this thread, in one go`;
-  return `up to ${workers} beside this thread, once it has measured that the rest of an input of ${parallel.MIN_PARALLEL_BYTES >> 20} MiB or more is worth them`;
-}
