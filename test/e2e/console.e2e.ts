@@ -5,7 +5,7 @@
 import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { chromium, type BrowserContext, type Page } from 'playwright-core';
+import { chromium, type BrowserContext, type Page, type Route } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CONSOLE_DIR } from '../../src/web/static.js';
 import type { FindingSummary, Overview } from '../../src/web/api-types.js';
@@ -380,6 +380,69 @@ describe.skipIf(!haveChromium)('console in a browser', () => {
     await page.getByRole('button', { name: 'Newest findings' }).click();
     await expect.poll(() => rows.count()).toBe(500);
     expect(new URL(page.url()).searchParams.get('before')).toBeNull();
+  });
+
+  it('hostile data and a narrow window: no page scrolls sideways, not with a 100 KB value without a space', async () => {
+    // Through the HEC, as any token holder could: a risk object, message and detection name of 100,000 letters.
+    // One made the overview 829,634 px wide (its table cells never broke a word); the top bar overflowed below 600 px.
+    const long = 'x'.repeat(100_000);
+    const event = { risk_object: long, risk_object_type: 'system', risk_score: 1, risk_message: long, search_name: long, source: long };
+    const res = await fetch(`${h.server.hecUrl}/services/collector/event`, {
+      method: 'POST',
+      headers: { Authorization: `Splunk ${h.hecToken}` },
+      body: JSON.stringify({ time: Date.now() / 1000 - 300, index: 'risk', sourcetype: 'stash', event }),
+    });
+    expect(res.status).toBe(200);
+    const client = new ConsoleClient(base);
+    await client.login({ token: h.apiToken });
+    const o = await client.json<Overview>('/api/overview?earliest=-24h&top=25');
+    expect(o.detectionsFired.some((d) => d.name === long)).toBe(true);
+    const { findings } = await client.json<{ findings: FindingSummary[] }>('/api/findings?limit=1');
+    const pages = ['/', '/findings', '/detections', '/search', '/ingest', '/risk/debug-toolbox', `/findings/${encodeURIComponent(findings[0]!.id)}`, `/detections/${encodeURIComponent(SEED)}`, '/no/such/page'];
+    const wide: string[] = [];
+    try {
+      for (const width of [1440, 375]) {
+        await page.setViewportSize({ width, height: 900 });
+        for (const p of pages) {
+          await page.goto(base + p);
+          if (p !== '/no/such/page') await ready(page);
+          await page.waitForTimeout(300); // what loads after the page is ready (the process tree)
+          const scrollWidth = (await page.evaluate('document.documentElement.scrollWidth')) as number;
+          if (scrollWidth > width) wide.push(`${p} at ${width} px: ${scrollWidth} px wide`);
+        }
+      }
+    } finally {
+      await page.setViewportSize({ width: 1440, height: 900 });
+    }
+    expect(wide).toEqual([]);
+  });
+
+  it('says when vigil serve does not answer, and comes back by itself when it does', async () => {
+    const api = '**/api/**';
+    const refuse = (r: Route) => r.abort('connectionrefused'); // what the browser gets from a stopped server
+    await page.goto(base + '/findings');
+    await ready(page);
+    await page.route(api, refuse);
+    try {
+      // A page opened then: the error says what happened (it said "Failed to fetch") and the page asks again.
+      await page.getByRole('link', { name: 'Detections', exact: true }).click();
+      const alert = page.getByRole('alert');
+      await expect.poll(() => alert.textContent()).toContain('vigil serve did not answer');
+      expect(await alert.textContent()).toContain('Trying again every 5 s.');
+      // A search then: the same words.
+      await page.getByRole('link', { name: 'Search', exact: true }).click();
+      await page.getByLabel('SPL search').fill('| makeresults count=1');
+      await page.getByRole('button', { name: 'Search', exact: true }).click();
+      await expect.poll(() => page.locator('[data-testid=search-error]').textContent()).toContain('UNREACHABLE vigil serve did not answer');
+      // The console loaded while the server did not answer: it said "Starting…" for ever.
+      await page.goto(base + '/detections');
+      await expect.poll(() => page.getByRole('alert').textContent()).toContain('vigil serve did not answer');
+    } finally {
+      await page.unroute(api, refuse);
+    }
+    // The server answers again: the page shows its data within the retry interval, without a reload.
+    await page.locator('[data-testid=detections]').waitFor({ timeout: 10_000 });
+    expect(await page.getByRole('alert').count()).toBe(0);
   });
 });
 

@@ -1,7 +1,7 @@
 import { useEffect, useState } from 'react';
 import type { SessionInfo } from '../../src/web/api-types.js';
-import { currentSession, LOGGED_OUT, logout } from './api.js';
-import { Loading } from './components/ui.js';
+import { currentSession, LOGGED_OUT, logout, RETRY_MS } from './api.js';
+import { ErrorBox, Loading } from './components/ui.js';
 import { DetectionDetail } from './pages/DetectionDetail.js';
 import { Detections } from './pages/Detections.js';
 import { FindingDetail } from './pages/FindingDetail.js';
@@ -44,14 +44,39 @@ function Routes({ session }: { session: SessionInfo }) {
 
 export function App() {
   const [session, setSession] = useState<SessionInfo | null | undefined>(undefined);
+  const [startError, setStartError] = useState<Error | null>(null);
   const { path } = useRoute();
   useEffect(() => {
-    void currentSession().then(setSession);
+    // The server not answering left "Starting…" forever: say so and ask again every RETRY_MS.
+    let retry: ReturnType<typeof setTimeout> | undefined;
+    const ask = () =>
+      currentSession().then(
+        (s) => {
+          setStartError(null);
+          setSession(s);
+        },
+        (e: Error) => {
+          setStartError(e);
+          retry = setTimeout(() => void ask(), RETRY_MS);
+        },
+      );
+    void ask();
     const out = () => setSession(null);
     window.addEventListener(LOGGED_OUT, out);
-    return () => window.removeEventListener(LOGGED_OUT, out);
+    return () => {
+      clearTimeout(retry);
+      window.removeEventListener(LOGGED_OUT, out);
+    };
   }, []);
-  if (session === undefined) return <Loading what="Starting" />;
+  if (session === undefined)
+    return startError ? (
+      <main className="login" id="main">
+        <ErrorBox error={startError} />
+        <p className="muted">Trying again every {RETRY_MS / 1000} s.</p>
+      </main>
+    ) : (
+      <Loading what="Starting" />
+    );
   if (session === null) return <Login onLogin={setSession} />;
   return (
     <div className="app">

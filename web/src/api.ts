@@ -14,6 +14,27 @@ export class ApiError extends Error {
   }
 }
 
+/**
+ * The code of the error a request gets when vigil serve does not answer at all (stopped, restarting, the network
+ * down): fetch's own "Failed to fetch" said nothing of what to do. Pages loading data try again every `RETRY_MS`.
+ */
+export const UNREACHABLE = 'UNREACHABLE';
+export const RETRY_MS = 5000;
+
+function unreachable(): ApiError {
+  return new ApiError(0, { code: UNREACHABLE, message: 'vigil serve did not answer: it is stopped, restarting or out of reach.' });
+}
+
+/** fetch, its network failure (not an abort) an UNREACHABLE ApiError. */
+async function reach(path: string, init: RequestInit): Promise<Response> {
+  try {
+    return await fetch(path, init);
+  } catch (e) {
+    if (init.signal?.aborted) throw e;
+    throw unreachable();
+  }
+}
+
 /** Fired when the server says the session is gone: the app shows the login form. */
 export const LOGGED_OUT = 'vigil:logged-out';
 
@@ -39,7 +60,7 @@ async function failure(res: Response): Promise<ApiError> {
 /** Sends a request (once more when a login in another tab made its CSRF token stale: resend.ts). */
 function send(path: string, method: string, body: string | undefined, json: boolean, signal: AbortSignal | undefined): Promise<Response> {
   const go = () =>
-    fetch(path, { method, headers: headers(method, json), credentials: 'same-origin', ...(body !== undefined ? { body } : {}), ...(signal ? { signal } : {}) });
+    reach(path, { method, headers: headers(method, json), credentials: 'same-origin', ...(body !== undefined ? { body } : {}), ...(signal ? { signal } : {}) });
   return resendOnStaleCsrf(method, go, async () => (await currentSession()) !== null);
 }
 
@@ -51,7 +72,7 @@ export async function api<T>(path: string, init: { method?: string; body?: unkno
 }
 
 export async function currentSession(): Promise<SessionInfo | null> {
-  const res = await fetch('/api/session', { credentials: 'same-origin' });
+  const res = await reach('/api/session', { credentials: 'same-origin' });
   if (!res.ok) return null;
   const s = (await res.json()) as SessionInfo;
   csrf = s.csrf;
@@ -79,7 +100,15 @@ export async function* searchStream(body: Record<string, unknown>, signal: Abort
   const reader = res.body.pipeThrough(new TextDecoderStream()).getReader();
   let rest = '';
   for (;;) {
-    const { value, done } = await reader.read();
+    let chunk: ReadableStreamReadResult<string>;
+    try {
+      chunk = await reader.read();
+    } catch (e) {
+      // The server went away mid-stream (stopped, restarted): said as such, not as "network error".
+      if (signal.aborted) throw e;
+      throw unreachable();
+    }
+    const { value, done } = chunk;
     if (done) break;
     rest += value;
     let nl: number;

@@ -1,5 +1,5 @@
 import { useCallback, useEffect, useRef, useState } from 'react';
-import { api, ApiError } from './api.js';
+import { api, ApiError, RETRY_MS, UNREACHABLE } from './api.js';
 
 export interface Loaded<T> {
   data: T | null;
@@ -8,7 +8,11 @@ export interface Loaded<T> {
   reload: () => void;
 }
 
-/** GETs `path` (re-fetching when it changes); `null` skips. */
+/**
+ * GETs `path` (re-fetching when it changes); `null` skips. When the server does not answer, the error says so and
+ * the request is made again every RETRY_MS, so the page comes back by itself with the server (or, the server having
+ * restarted without the session, goes to the login form: a 401 does that).
+ */
 export function useApi<T>(path: string | null, opts: { refreshMs?: number } = {}): Loaded<T> {
   const [state, setState] = useState<{ data: T | null; error: Error | null; loading: boolean; path: string | null }>({ data: null, error: null, loading: path !== null, path });
   const [tick, setTick] = useState(0);
@@ -16,15 +20,25 @@ export function useApi<T>(path: string | null, opts: { refreshMs?: number } = {}
   useEffect(() => {
     if (path === null) return;
     const abort = new AbortController();
+    let retry: ReturnType<typeof setTimeout> | undefined;
     setState((s) => ({ ...s, loading: true, path }));
     api<T>(path, { signal: abort.signal }).then(
       (data) => setState({ data, error: null, loading: false, path }),
       (error: Error) => {
-        if (!abort.signal.aborted) setState((s) => ({ data: s.path === path ? s.data : null, error, loading: false, path }));
+        if (abort.signal.aborted) return;
+        let shown = error;
+        if (error instanceof ApiError && error.body.code === UNREACHABLE) {
+          shown = new ApiError(error.status, { ...error.body, message: `${error.body.message} Trying again every ${RETRY_MS / 1000} s.` });
+          retry = setTimeout(reload, RETRY_MS);
+        }
+        setState((s) => ({ data: s.path === path ? s.data : null, error: shown, loading: false, path }));
       },
     );
-    return () => abort.abort();
-  }, [path, tick]);
+    return () => {
+      abort.abort();
+      clearTimeout(retry);
+    };
+  }, [path, tick, reload]);
   const refreshMs = opts.refreshMs;
   useEffect(() => {
     if (!refreshMs) return;

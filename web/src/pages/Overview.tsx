@@ -90,27 +90,29 @@ export function Overview() {
                 {data.detectionsFired.length === 0 ? (
                   <p className="muted">None in this range.</p>
                 ) : (
-                  <table>
-                    <caption className="sr-only">Detections by risk contributed</caption>
-                    <thead>
-                      <tr>
-                        <th scope="col">Detection</th>
-                        <th scope="col" className="num">Events</th>
-                        <th scope="col" className="num">Risk</th>
-                        <th scope="col" className="num">Objects</th>
-                      </tr>
-                    </thead>
-                    <tbody>
-                      {data.detectionsFired.map((d) => (
-                        <tr key={d.name}>
-                          <th scope="row">{d.detectionId ? <Link to={`/detections/${encodeURIComponent(d.detectionId)}`}>{d.name}</Link> : d.name}</th>
-                          <td className="num">{fmtNumber(d.count)}</td>
-                          <td className="num">{fmtNumber(d.score)}</td>
-                          <td className="num">{d.objects}</td>
+                  <div className="table-wrap">
+                    <table>
+                      <caption className="sr-only">Detections by risk contributed</caption>
+                      <thead>
+                        <tr>
+                          <th scope="col">Detection</th>
+                          <th scope="col" className="num">Events</th>
+                          <th scope="col" className="num">Risk</th>
+                          <th scope="col" className="num">Objects</th>
                         </tr>
-                      ))}
-                    </tbody>
-                  </table>
+                      </thead>
+                      <tbody>
+                        {data.detectionsFired.map((d) => (
+                          <tr key={d.name}>
+                            <th scope="row">{d.detectionId ? <Link to={`/detections/${encodeURIComponent(d.detectionId)}`}>{d.name}</Link> : d.name}</th>
+                            <td className="num">{fmtNumber(d.count)}</td>
+                            <td className="num">{fmtNumber(d.score)}</td>
+                            <td className="num">{d.objects}</td>
+                          </tr>
+                        ))}
+                      </tbody>
+                    </table>
+                  </div>
                 )}
               </section>
             </div>

@@ -52,7 +52,9 @@ export function RiskObject({ object }: { object: string }) {
             {data.findings.length === 0 ? (
               <p className="muted">No findings for this object.</p>
             ) : (
-              <FindingsTable findings={data.findings} caption={`Findings raised for ${object}`} />
+              <div className="table-wrap">
+                <FindingsTable findings={data.findings} caption={`Findings raised for ${object}`} />
+              </div>
             )}
           </section>
           <section className="card" aria-labelledby="h-tree">
