@@ -141,8 +141,14 @@ export function shownPath(file: string): string {
   return rel === '' || rel.startsWith('..') || isAbsolute(rel) ? file : rel;
 }
 
-/** A macro file's fields: contentctl's Macro and the SecurityContentObject fields it inherits. */
-const MACRO_KEYS: ReadonlySet<string> = new Set(['name', 'definition', 'description', 'arguments', 'id', 'date', 'author', 'version', 'references', 'status']);
+/**
+ * A macro file's fields: contentctl's Macro and the SecurityContentObject fields it inherits (`deprecation_info` too), and
+ * the `creation_date`/`modification_date` security_content's 2026 macro files carry instead of `date`.
+ */
+const MACRO_KEYS: ReadonlySet<string> = new Set([
+  'name', 'definition', 'description', 'arguments', 'id', 'date', 'creation_date', 'modification_date', 'author', 'version', 'references', 'status',
+  'deprecation_info',
+]);
 
 /**
  * What a macro file says that its expansion would silently not do (warnings): a field contentctl refuses

@@ -6,6 +6,7 @@ import type { LookupMatching, LookupTable } from '../spl/lookups.js';
 import { lineColumn } from '../spl/source.js';
 import type { ContentProblem, YamlReader } from '../yaml/reader.js';
 import { parseCsv } from './csv.js';
+import { warnUnknown } from './detection.js';
 import { listFiles, type ListingProblem } from './list-files.js';
 
 /** A table of a content directory: declared by a `lookups/**.yml`, or a bare CSV file (found under its file name). */
@@ -23,6 +24,19 @@ const UNSUPPORTED_SETTINGS: Record<string, (v: string) => boolean> = {
   time_field: (v) => v.trim() !== '',
   filter: (v) => v.trim() !== '',
 };
+
+/**
+ * Fields of a lookup definition in every security_content generation: contentctl's Lookup and SecurityContentObject
+ * (CSV, KV store `fields`, MLTK model), 2026 files' `creation_date`/`modification_date`, the 2024 files' `filename`,
+ * `collection` and `fields_list` (transforms.conf's), and the transforms.conf settings vigil refuses to load. Anything
+ * else is warned about: contentctl refuses it (extra="forbid"), and a misspelled `case_sensitive_match` or `match_type`
+ * silently matched otherwise than the author meant.
+ */
+const LOOKUP_KEYS: ReadonlySet<string> = new Set([
+  'name', 'id', 'version', 'date', 'creation_date', 'modification_date', 'author', 'description', 'references', 'status',
+  'deprecation_info', 'lookup_type', 'filename', 'default_match', 'match_type', 'min_matches', 'max_matches',
+  'case_sensitive_match', 'collection', 'fields_list', 'fields', ...Object.keys(UNSUPPORTED_SETTINGS),
+]);
 
 /**
  * A definition's matching settings (transforms.conf match_type, max_matches, min_matches, default_match), or why vigil
@@ -94,6 +108,7 @@ export function readLookupDir(
     const r = parse(file);
     if (!r) continue;
     const top = r.top();
+    if (r.ok && top.isMap) warnUnknown(top, 'lookup', (k) => LOOKUP_KEYS.has(k));
     const name = r.ok ? top.key('name').string({ required: true }) : undefined;
     if (name) {
       const kind = (top.key('lookup_type').string() ?? '').toLowerCase();

@@ -1,0 +1,72 @@
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { loadContent } from '../../src/detections/content.js';
+
+// Macro and lookup files as security_content writes them must load without a word; a field no generation has is warned
+// about, as contentctl refuses it (SecurityContentObject: ConfigDict(extra="forbid")). The 2026 files
+// (splunk/security_content macros/cisco_isovalent_allowed_images.yml, lookups/csv/*.yml) carry creation_date and
+// modification_date; the 2024 ones (b13b314) date, filename, and for KV store lookups collection and fields_list.
+const dir = mkdtempSync(join(tmpdir(), 'vigil-content-fields-'));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+mkdirSync(join(dir, 'macros'), { recursive: true });
+mkdirSync(join(dir, 'lookups', 'csv'), { recursive: true });
+const write = (path: string, lines: string[]) => writeFileSync(join(dir, path), lines.join('\n') + '\n');
+
+write('macros/lab_allowed_images.yml', [
+  'name: lab_allowed_images',
+  'id: 3f0c2a7e-1111-4a2b-8c3d-000000000001',
+  'version: 1',
+  "creation_date: '2026-01-05'",
+  "modification_date: '2026-05-13'",
+  'author: Lab',
+  'description: Images allowed in the lab.',
+  'definition: pod_image_name IN ("docker.io/library/busybox:1.36")',
+]);
+write('lookups/csv/lab_libraries.yml', [
+  'name: lab_libraries',
+  'id: 3f0c2a7e-1111-4a2b-8c3d-000000000002',
+  'version: 2',
+  "creation_date: '2021-07-12'",
+  "modification_date: '2026-09-29'",
+  'author: Lab',
+  'lookup_type: csv',
+  'description: Libraries.',
+  "default_match: 'false'",
+  'match_type:',
+  '    - WILDCARD(library)',
+  'min_matches: 1',
+  'case_sensitive_match: false',
+]);
+write('lookups/csv/lab_libraries.csv', ['library,note', '*evil*.dll,bad']);
+write('lookups/lab_seen.yml', [
+  'name: lab_seen',
+  'description: Previously seen things.',
+  'collection: lab_seen',
+  'case_sensitive_match: false',
+  'fields_list: _key, thing, firstTimeSeen',
+]);
+write('lookups/lab_typo.yml', ['name: lab_typo', 'description: A typo.', 'filename: lab_typo.csv', "case_sensitve_match: 'false'"]);
+write('lookups/lab_typo.csv', ['a,b', '1,2']);
+
+describe('content fields of every security_content generation', () => {
+  const pack = loadContent([dir], { bundled: false });
+  const problems = pack.problems.map((p) => `${p.file.slice(dir.length + 1)}:${p.line}:${p.column}: ${p.severity}: ${p.message}`);
+
+  it("loads a 2026 macro file (creation_date, modification_date) without a warning, and uses it", () => {
+    expect(problems.filter((p) => p.startsWith('macros/'))).toEqual([]);
+    expect(pack.macros.get('lab_allowed_images', 0)?.definition).toContain('busybox');
+  });
+
+  it('loads 2026 and 2024 lookup definitions without a warning but for the KV store one vigil does not load', () => {
+    expect(problems.filter((p) => p.includes('lab_libraries'))).toEqual([]);
+    expect(problems.filter((p) => p.includes('lab_seen'))).toEqual([
+      'lookups/lab_seen.yml:1:1: warning: lookup lab_seen: KV store lookups are not supported: not loaded (searches using it do not run on vigil)',
+    ]);
+  });
+
+  it('warns about a lookup field no generation has, where it is (a misspelled case_sensitive_match left the table case-sensitive)', () => {
+    expect(problems.filter((p) => p.includes('lab_typo'))).toEqual(['lookups/lab_typo.yml:4:22: warning: unknown lookup field "case_sensitve_match" (ignored: a typo?)']);
+  });
+});
