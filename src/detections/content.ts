@@ -124,14 +124,16 @@ export interface ContentDir {
 }
 
 /**
- * Whether a content file (as `file` fields and problems name it) is one of these content directories': the detections
- * and problems `--no-bundled` keeps (`vigil test`, `vigil validate`) while the bundled content still loads.
+ * Whether a content file (as `file` fields and problems name it) is one of these content directories', or one of the
+ * directories itself: the detections and problems `--no-bundled` keeps (`vigil test`, `vigil validate`) while the bundled
+ * content still loads. A problem of the directory ("content directory not found") is its own: `vigil validate
+ * --no-bundled --content <typo>` dropped it and passed, exit 0, having validated nothing.
  */
 export function inContentDirs(dirs: readonly string[]): (file: string) => boolean {
-  const roots = dirs.map((d) => resolve(d) + sep);
+  const roots = dirs.map((d) => resolve(d));
   return (file) => {
     const path = resolve(file);
-    return roots.some((r) => path.startsWith(r));
+    return roots.some((r) => path === r || path.startsWith(r + sep));
   };
 }
 
