@@ -417,6 +417,29 @@ describe.skipIf(!haveChromium)('console in a browser', () => {
     expect(wide).toEqual([]);
   });
 
+  it('a bidi override, zero-width or ANSI character in data is shown as U+FFFD, as vigil search prints it, and not obeyed', async () => {
+    // A pod named with U+202E showed reversed ("pod\u202Eevil" read "podlive"): a token holder could make a name read
+    // as another. Shown as printableLines shows it (src/outputs/printable.ts); links and searches keep the real value.
+    const raw = 'pod\u202Eevil\u200Bzw\u001b[31m-e2e';
+    const res = await fetch(`${h.server.hecUrl}/services/collector/event`, {
+      method: 'POST',
+      headers: { Authorization: `Splunk ${h.hecToken}` },
+      body: JSON.stringify({ time: Date.now() / 1000 - 300, index: 'risk', sourcetype: 'stash', event: { risk_object: raw, risk_object_type: 'system', risk_score: 5000, risk_message: `seen on ${raw}`, search_name: SEED } }),
+    });
+    expect(res.status).toBe(200);
+    const shown = 'pod\uFFFDevil\uFFFDzw\uFFFD[31m-e2e';
+    await page.goto(base + '/');
+    await ready(page);
+    const link = page.locator('[data-testid=top-objects] a', { hasText: '-e2e' });
+    expect(await link.textContent()).toBe(shown);
+    expect(await link.getAttribute('href')).toBe(`/risk/${encodeURIComponent(raw)}?range=-24h`);
+    await link.click();
+    await page.getByRole('heading', { name: `Risk object: ${shown}` }).waitFor();
+    expect(await page.title()).toBe(`Risk object: ${shown} · vigil`);
+    const events = page.getByRole('table', { name: /Risk events of/ });
+    await expect.poll(() => events.locator('tbody td').allTextContents()).toContain(`seen on ${shown}`);
+  });
+
   it('says when vigil serve does not answer, and comes back by itself when it does', async () => {
     const api = '**/api/**';
     const refuse = (r: Route) => r.abort('connectionrefused'); // what the browser gets from a stopped server

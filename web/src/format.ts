@@ -1,3 +1,5 @@
+import { printableLines } from '../../src/outputs/printable.js';
+
 const pad = (n: number) => String(n).padStart(2, '0');
 
 /** `2026-11-20 10:05:03` in the browser's time zone. */
@@ -58,10 +60,11 @@ export function fmtDuration(seconds: number | null | undefined): string {
   return `${seconds} s`;
 }
 
+/** A field's value as shown: multivalues one a line, control and bidi characters as U+FFFD (`printableLines`). */
 export function fieldText(v: unknown): string {
   if (v === null || v === undefined) return '';
-  if (Array.isArray(v)) return v.map(String).join('\n');
-  return String(v);
+  if (Array.isArray(v)) return printableLines(v.map(String).join('\n'));
+  return printableLines(String(v));
 }
 
 /** Time range presets shared by the pages. */

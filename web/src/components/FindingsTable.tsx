@@ -1,4 +1,5 @@
 import type { FindingSummary } from '../../../src/web/api-types.js';
+import { printableLines } from '../../../src/outputs/printable.js';
 import { fmtNumber, fmtTime } from '../format.js';
 import { Link } from '../router.js';
 import { StatusBadge } from './ui.js';
@@ -24,17 +25,17 @@ export function FindingsTable({ findings, caption, showObject = false, testId }:
             <td className="nowrap">{fmtTime(f.time)}</td>
             {showObject ? (
               <td>
-                <Link to={`/risk/${encodeURIComponent(f.riskObject)}`}>{f.riskObject}</Link> <span className="muted small">{f.riskObjectType}</span>
+                <Link to={`/risk/${encodeURIComponent(f.riskObject)}`}>{printableLines(f.riskObject)}</Link> <span className="muted small">{printableLines(f.riskObjectType)}</span>
               </td>
             ) : null}
             <th scope="row">
-              <Link to={`/findings/${encodeURIComponent(f.id)}`}>{f.ruleName}</Link>
+              <Link to={`/findings/${encodeURIComponent(f.id)}`}>{printableLines(f.ruleName)}</Link>
             </th>
             <td className="num">{fmtNumber(f.riskScore)}</td>
             <td>
               <StatusBadge status={f.status} />
             </td>
-            <td>{f.owner ?? <span className="muted">unassigned</span>}</td>
+            <td>{f.owner !== null ? printableLines(f.owner) : <span className="muted">unassigned</span>}</td>
           </tr>
         ))}
       </tbody>

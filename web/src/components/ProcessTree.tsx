@@ -1,10 +1,11 @@
 import type { ProcessNode } from '../../../src/web/api-types.js';
+import { printableLines } from '../../../src/outputs/printable.js';
 import { fmtTime } from '../format.js';
 
 function Node({ n }: { n: ProcessNode }) {
   const label = (
     <span className={n.flagged ? 'proc flagged' : 'proc'}>
-      <code className="proc-cmd">{n.command || n.name || '(unknown)'}</code>
+      <code className="proc-cmd">{printableLines(n.command || n.name || '(unknown)')}</code>
       {n.pid !== null ? <span className="muted"> pid {n.pid}</span> : null}
       {n.count > 1 ? <span className="badge">×{n.count}</span> : null}
       {n.time !== null ? <span className="muted"> {fmtTime(n.time)}</span> : null}

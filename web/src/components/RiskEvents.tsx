@@ -1,4 +1,5 @@
 import type { RiskEvent } from '../../../src/web/api-types.js';
+import { printableLines } from '../../../src/outputs/printable.js';
 import { fmtTime } from '../format.js';
 import { Link } from '../router.js';
 
@@ -25,15 +26,15 @@ export function RiskEventsTable({ events, caption, showObject = false }: { event
               <td className="nowrap">{fmtTime(e.time)}</td>
               {showObject ? (
                 <td>
-                  <Link to={`/risk/${encodeURIComponent(e.riskObject)}`}>{e.riskObject}</Link>
+                  <Link to={`/risk/${encodeURIComponent(e.riskObject)}`}>{printableLines(e.riskObject)}</Link>
                 </td>
               ) : null}
-              <td>{e.detectionId ? <Link to={`/detections/${encodeURIComponent(e.detectionId)}`}>{e.searchName}</Link> : e.searchName}</td>
+              <td>{e.detectionId ? <Link to={`/detections/${encodeURIComponent(e.detectionId)}`}>{printableLines(e.searchName)}</Link> : printableLines(e.searchName)}</td>
               <td className="num">{e.score}</td>
-              <td>{e.message}</td>
+              <td>{printableLines(e.message)}</td>
               <td className="nowrap">
-                {e.techniques.join(', ')}
-                {e.tactics.length ? <div className="muted small">{e.tactics.join(', ')}</div> : null}
+                {printableLines(e.techniques.join(', '))}
+                {e.tactics.length ? <div className="muted small">{printableLines(e.tactics.join(', '))}</div> : null}
               </td>
             </tr>
           ))}

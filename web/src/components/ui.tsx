@@ -1,4 +1,5 @@
 import type { ReactNode } from 'react';
+import { printableLines } from '../../../src/outputs/printable.js';
 import type { ApiErrorBody, FindingStatus } from '../../../src/web/api-types.js';
 import { ApiError } from '../api.js';
 import { RANGES } from '../format.js';
@@ -6,12 +7,14 @@ import { useReady, useTitle } from '../hooks.js';
 
 /** A page: its heading, actions, and `aria-busy` while loading. */
 export function Page({ title, actions, busy, children, ready }: { title: ReactNode; actions?: ReactNode; busy: boolean; ready?: boolean; children: ReactNode }) {
-  useTitle(typeof title === 'string' ? title : 'vigil');
+  // Titles name risk objects and detections: data, shown as the tables show it (printableLines).
+  const shownTitle = typeof title === 'string' ? printableLines(title) : title;
+  useTitle(typeof shownTitle === 'string' ? shownTitle : 'vigil');
   useReady(ready ?? !busy);
   return (
     <section className="page" aria-busy={busy} data-ready={!busy}>
       <header className="page-head">
-        <h1>{title}</h1>
+        <h1>{shownTitle}</h1>
         {actions ? <div className="page-actions">{actions}</div> : null}
       </header>
       {children}
@@ -76,7 +79,7 @@ export function Chips({ items, kind }: { items: readonly string[]; kind?: string
     <ul className="chips" aria-label={kind}>
       {items.map((t) => (
         <li key={t} className="chip">
-          {t}
+          {printableLines(t)}
         </li>
       ))}
     </ul>

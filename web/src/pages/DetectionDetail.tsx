@@ -1,4 +1,5 @@
 import { useEffect, useState } from 'react';
+import { printableLines } from '../../../src/outputs/printable.js';
 import { MAX_PREVIEW_ROWS, type ApiErrorBody, type DetectionDetail as Detail, type FilterMacro, type FilterPreview } from '../../../src/web/api-types.js';
 import { api, ApiError } from '../api.js';
 import { SplCode } from '../components/Spl.js';
@@ -167,7 +168,7 @@ export function DetectionDetail({ id }: { id: string }) {
           <div className="grid-2">
             <section className="card" aria-labelledby="h-about">
               <h2 id="h-about">About</h2>
-              <p>{d.description}</p>
+              <p>{printableLines(d.description)}</p>
               <dl className="props">
                 <dt>Type</dt>
                 <dd>{d.type}</dd>
@@ -227,7 +228,7 @@ export function DetectionDetail({ id }: { id: string }) {
               {d.knownFalsePositives ? (
                 <>
                   <h3>Known false positives</h3>
-                  <p>{d.knownFalsePositives}</p>
+                  <p>{printableLines(d.knownFalsePositives)}</p>
                 </>
               ) : null}
             </section>

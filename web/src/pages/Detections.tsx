@@ -1,4 +1,5 @@
 import { useState } from 'react';
+import { printableLines } from '../../../src/outputs/printable.js';
 import type { DetectionSummary } from '../../../src/web/api-types.js';
 import { api } from '../api.js';
 import { ErrorBox, Loading, Page, RunBadge } from '../components/ui.js';
@@ -71,7 +72,7 @@ export function Detections() {
                     <input type="checkbox" checked={d.enabled} disabled={busy === d.id} onChange={() => void toggle(d)} aria-label={`Enabled: ${d.name}`} />
                   </td>
                   <th scope="row">
-                    <Link to={`/detections/${encodeURIComponent(d.id)}`}>{d.name}</Link>
+                    <Link to={`/detections/${encodeURIComponent(d.id)}`}>{printableLines(d.name)}</Link>
                     {d.filtered ? <span className="badge" title="its filter macro was changed"> filtered</span> : null}
                   </th>
                   <td>{d.type}</td>

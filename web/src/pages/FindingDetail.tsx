@@ -1,4 +1,5 @@
 import { useEffect, useState, type FormEvent } from 'react';
+import { printableLines } from '../../../src/outputs/printable.js';
 import { FINDING_STATUSES, type FindingDetail as Detail, type FindingStatus, type FindingSummary } from '../../../src/web/api-types.js';
 import { api } from '../api.js';
 import { RiskEventsTable } from '../components/RiskEvents.js';
@@ -67,11 +68,11 @@ export function FindingDetail({ id, user }: { id: string; user: string }) {
         <>
           <div className="grid-2">
             <section className="card" aria-labelledby="h-summary">
-              <h2 id="h-summary">{f.ruleName}</h2>
+              <h2 id="h-summary">{printableLines(f.ruleName)}</h2>
               <dl className="props">
                 <dt>Risk object</dt>
                 <dd>
-                  <Link to={`/risk/${encodeURIComponent(f.riskObject)}`}>{f.riskObject}</Link> ({f.riskObjectType})
+                  <Link to={`/risk/${encodeURIComponent(f.riskObject)}`}>{printableLines(f.riskObject)}</Link> ({printableLines(f.riskObjectType)})
                 </dd>
                 <dt>Risk score</dt>
                 <dd>{fmtNumber(f.riskScore)}</dd>
@@ -79,7 +80,7 @@ export function FindingDetail({ id, user }: { id: string; user: string }) {
                 <dd>{fmtTime(f.time)}</dd>
                 <dt>Status</dt>
                 <dd>
-                  <StatusBadge status={f.status} /> {f.owner ? `owned by ${f.owner}` : 'unassigned'} · updated {fmtTime(f.updatedAt)}
+                  <StatusBadge status={f.status} /> {f.owner ? `owned by ${printableLines(f.owner)}` : 'unassigned'} · updated {fmtTime(f.updatedAt)}
                 </dd>
                 <dt>Detections</dt>
                 <dd>
@@ -133,9 +134,9 @@ export function FindingDetail({ id, user }: { id: string; user: string }) {
                   {data.comments.map((cm, i) => (
                     <li key={i}>
                       <div className="muted small">
-                        {cm.author} · {fmtTime(cm.time)}
+                        {printableLines(cm.author)} · {fmtTime(cm.time)}
                       </div>
-                      <div className="comment-text">{cm.text}</div>
+                      <div className="comment-text">{printableLines(cm.text)}</div>
                     </li>
                   ))}
                 </ol>

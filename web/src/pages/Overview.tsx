@@ -1,4 +1,5 @@
 import type { FindingStatus, Overview as OverviewData } from '../../../src/web/api-types.js';
+import { printableLines } from '../../../src/outputs/printable.js';
 import { RiskChart } from '../components/Chart.js';
 import { ErrorBox, Loading, Page, RangeSelect, ScoreBar, Stat, StatusBadge } from '../components/ui.js';
 import { fmtNumber, fmtRelative, fmtTime } from '../format.js';
@@ -54,7 +55,7 @@ export function Overview() {
                       {data.topObjects.map((o) => (
                         <tr key={`${o.riskObjectType}:${o.riskObject}`}>
                           <th scope="row">
-                            <Link to={`/risk/${encodeURIComponent(o.riskObject)}?range=${encodeURIComponent(range)}`}>{o.riskObject}</Link>
+                            <Link to={`/risk/${encodeURIComponent(o.riskObject)}?range=${encodeURIComponent(range)}`}>{printableLines(o.riskObject)}</Link>
                           </th>
                           <td>{o.riskObjectType}</td>
                           <td className="num">
@@ -104,7 +105,7 @@ export function Overview() {
                       <tbody>
                         {data.detectionsFired.map((d) => (
                           <tr key={d.name}>
-                            <th scope="row">{d.detectionId ? <Link to={`/detections/${encodeURIComponent(d.detectionId)}`}>{d.name}</Link> : d.name}</th>
+                            <th scope="row">{d.detectionId ? <Link to={`/detections/${encodeURIComponent(d.detectionId)}`}>{printableLines(d.name)}</Link> : printableLines(d.name)}</th>
                             <td className="num">{fmtNumber(d.count)}</td>
                             <td className="num">{fmtNumber(d.score)}</td>
                             <td className="num">{d.objects}</td>

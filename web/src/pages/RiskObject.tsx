@@ -1,4 +1,5 @@
 import type { ProcessTreeInfo, RiskObjectDetail } from '../../../src/web/api-types.js';
+import { printableLines } from '../../../src/outputs/printable.js';
 import { riskEventsSearch } from '../../../src/web/spl-quote.js';
 import { RiskChart } from '../components/Chart.js';
 import { ProcessTree } from '../components/ProcessTree.js';
@@ -45,7 +46,7 @@ export function RiskObject({ object }: { object: string }) {
           </div>
           <section className="card" aria-labelledby="h-timeline">
             <h2 id="h-timeline">Risk timeline</h2>
-            <RiskChart series={data.timeline} label={`Risk of ${object} over time`} height={150} />
+            <RiskChart series={data.timeline} label={`Risk of ${printableLines(object)} over time`} height={150} />
           </section>
           <section className="card" aria-labelledby="h-findings">
             <h2 id="h-findings">Findings</h2>
@@ -53,7 +54,7 @@ export function RiskObject({ object }: { object: string }) {
               <p className="muted">No findings for this object.</p>
             ) : (
               <div className="table-wrap">
-                <FindingsTable findings={data.findings} caption={`Findings raised for ${object}`} />
+                <FindingsTable findings={data.findings} caption={`Findings raised for ${printableLines(object)}`} />
               </div>
             )}
           </section>
@@ -65,7 +66,7 @@ export function RiskObject({ object }: { object: string }) {
             ) : (
               <>
                 <p className="muted small">
-                  From {fmtNumber(tree.data.rawEvents)} Tetragon exec events{tree.data.field ? ` with ${tree.data.field}=${object}` : ''}
+                  From {fmtNumber(tree.data.rawEvents)} Tetragon exec events{tree.data.field ? ` with ${tree.data.field}=${printableLines(object)}` : ''}
                   {tree.data.rawTruncated ? ' (the most recent; more exist)' : ''}. Parent → process with arguments; processes a detection fired on are marked.
                 </p>
                 <ProcessTree roots={tree.data.processTree} />
@@ -74,7 +75,7 @@ export function RiskObject({ object }: { object: string }) {
           </section>
           <section className="card" aria-labelledby="h-events">
             <h2 id="h-events">Contributing risk events</h2>
-            <RiskEventsTable events={data.riskEvents} caption={`Risk events of ${object}, newest first${data.riskEventCount > data.riskEvents.length ? ` (the latest ${fmtNumber(data.riskEvents.length)} of ${fmtNumber(data.riskEventCount)})` : ''}`} />
+            <RiskEventsTable events={data.riskEvents} caption={`Risk events of ${printableLines(object)}, newest first${data.riskEventCount > data.riskEvents.length ? ` (the latest ${fmtNumber(data.riskEvents.length)} of ${fmtNumber(data.riskEventCount)})` : ''}`} />
           </section>
         </>
       )}

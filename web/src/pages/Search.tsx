@@ -1,4 +1,5 @@
 import { useEffect, useMemo, useRef, useState, type KeyboardEvent } from 'react';
+import { printableLines } from '../../../src/outputs/printable.js';
 import type { ApiErrorBody, JsonRow } from '../../../src/web/api-types.js';
 import { ApiError, searchStream } from '../api.js';
 import { columnsOf } from '../columns.js';
@@ -258,14 +259,14 @@ export function Search() {
                 <li key={f.name}>
                   <details>
                     <summary>
-                      <span className="field-name">{f.name}</span> <span className="muted small">{fmtNumber(f.count)}</span>
+                      <span className="field-name">{printableLines(f.name)}</span> <span className="muted small">{fmtNumber(f.count)}</span>
                     </summary>
                     <table className="top-values">
-                      <caption className="sr-only">Top values of {f.name}</caption>
+                      <caption className="sr-only">Top values of {printableLines(f.name)}</caption>
                       <tbody>
                         {f.top.map((v) => (
                           <tr key={v.value}>
-                            <td className="pre">{v.value}</td>
+                            <td className="pre">{printableLines(v.value)}</td>
                             <td className="num">{fmtNumber(v.count)}</td>
                           </tr>
                         ))}
@@ -308,7 +309,7 @@ export function Search() {
                     <tr>
                       {columns.map((c) => (
                         <th key={c} scope="col">
-                          {c}
+                          {printableLines(c)}
                         </th>
                       ))}
                     </tr>
@@ -336,7 +337,7 @@ export function Search() {
                         ? fieldText(r['_raw'])
                         : Object.entries(r)
                             .filter(([k]) => k !== '_time')
-                            .map(([k, v]) => `${k}=${fieldText(v)}`)
+                            .map(([k, v]) => `${printableLines(k)}=${fieldText(v)}`)
                             .join('  ')}
                     </pre>
                   </li>
