@@ -440,6 +440,25 @@ describe.skipIf(!haveChromium)('console in a browser', () => {
     await expect.poll(() => events.locator('tbody td').allTextContents()).toContain(`seen on ${shown}`);
   });
 
+  it('search: a long search shows its clock running; Cancel, or leaving the page, stops it in the server', async () => {
+    // Generating and stats-only searches send no progress line until they end: the status said "0 s" all along.
+    const long = '| makeresults count=200000000 | eval x=md5(tostring(random())) | stats dc(x)';
+    const status = page.locator('.search-status');
+    const running = () => h.server.searches.load.running;
+    await page.goto(base + '/search');
+    await page.getByLabel('SPL search').fill(long);
+    await page.getByRole('button', { name: 'Search', exact: true }).click();
+    await expect.poll(() => status.textContent(), { timeout: 10_000 }).toMatch(/· [2-9] s$/);
+    expect(running()).toBe(1);
+    await page.getByRole('button', { name: 'Cancel' }).click();
+    await expect.poll(() => status.textContent()).toBe('Cancelled.');
+    await expect.poll(running).toBe(0);
+    await page.getByRole('button', { name: 'Search', exact: true }).click();
+    await expect.poll(running).toBe(1);
+    await page.getByRole('link', { name: 'Findings', exact: true }).click();
+    await expect.poll(running).toBe(0);
+  });
+
   it('says when vigil serve does not answer, and comes back by itself when it does', async () => {
     const api = '**/api/**';
     const refuse = (r: Route) => r.abort('connectionrefused'); // what the browser gets from a stopped server

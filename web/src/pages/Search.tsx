@@ -70,6 +70,15 @@ export function Search() {
   const [page, setPage] = useState(0);
   const abortRef = useRef<AbortController | null>(null);
   const editor = useRef<HTMLTextAreaElement>(null);
+  // The clock of the running search, ticking here: a search whose events are read before its first result (a
+  // generating or stats-only one) sends no progress line, and the status said "0 s" until it ended.
+  const startedAt = useRef(0);
+  const [, setClock] = useState(0);
+  useEffect(() => {
+    if (!running) return;
+    const t = setInterval(() => setClock((n) => n + 1), 1000);
+    return () => clearInterval(t);
+  }, [running]);
 
   const run = async () => {
     if (!text.trim()) return;
@@ -89,6 +98,7 @@ export function Search() {
     let flushed = 0;
     let lastFlush = performance.now();
     const t0 = performance.now();
+    startedAt.current = t0;
     const flush = () => {
       if (buf.length !== flushed) {
         flushed = buf.length;
@@ -224,7 +234,7 @@ export function Search() {
       <div className="search-status" role="status" aria-live="polite">
         {running ? (
           <>
-            <progress aria-label="Search progress" /> Scanned {fmtNumber(progress?.scanned ?? 0)} events · {fmtNumber(Math.max(rows.length, progress?.results ?? 0))} results · {fmtNumber((progress?.elapsedMs ?? 0) / 1000, 1)} s
+            <progress aria-label="Search progress" /> Scanned {fmtNumber(progress?.scanned ?? 0)} events · {fmtNumber(Math.max(rows.length, progress?.results ?? 0))} results · {fmtNumber(Math.max(progress?.elapsedMs ?? 0, performance.now() - startedAt.current) / 1000, 0)} s
           </>
         ) : (
           done
