@@ -214,6 +214,9 @@ function macroArguments(node: YamlNode): string[] | null {
 }
 
 /** Reads one content directory; `show` names its files (in problems and `file` fields). */
+/** The folders of a content directory vigil reads. */
+const CONTENT_FOLDERS = ['detections', 'macros', 'lookups', 'stories', 'datamodels', 'eventtypes'];
+
 export function readContentDir(dir: string, show: (file: string) => string): ContentDir {
   const out: ContentDir = { macros: [], lookups: [], refusedLookups: [], stories: [], detections: [], dataModels: [], eventTypes: [], problems: [] };
   if (!existsSync(dir) || !statSync(dir).isDirectory()) {
@@ -222,6 +225,12 @@ export function readContentDir(dir: string, show: (file: string) => string): Con
     return out;
   }
   const listing: ListingProblem = (path, message, severity) => out.problems.push({ file: show(path), line: 0, column: 0, severity, code: 'CONTENT_SCHEMA', message });
+  // `--content my-content/detections` (the folder, not the content's root) loaded nothing and said nothing: `vigil test` ran
+  // no test and passed.
+  if (!CONTENT_FOLDERS.some((f) => existsSync(join(dir, f)))) {
+    const message = `none of ${CONTENT_FOLDERS.map((f) => `${f}/`).join(', ')} is in this directory: nothing is loaded from it (--content takes the content's root, laid out as security_content's)`;
+    out.problems.push({ file: dir, line: 0, column: 0, severity: 'warning', code: 'CONTENT_SCHEMA', message });
+  }
   // One file's problem (unreadable, not YAML) is reported on it and never stops the others.
   const parse = (file: string) => parseYamlFile(file, show, out.problems);
   for (const file of yamlFiles(join(dir, 'macros'), listing)) {

@@ -1,5 +1,5 @@
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -35,6 +35,26 @@ describe('vigil validate --no-bundled', () => {
     const r = vigil(['validate', '--no-bundled', '--content', file]);
     expect(r.code).toBe(2);
     expect(r.out).toContain(`${file}: error: not a content directory (a file)`);
+  });
+
+  it('warns about a --content that is a folder of the content, not its root (nothing loaded), and vigil test says no test ran', () => {
+    const content = join(tmp, 'my-content');
+    mkdirSync(join(content, 'detections'), { recursive: true });
+    writeFileSync(
+      join(content, 'detections', 'lab___curl.yml'),
+      ['name: Lab - Curl', 'id: 0b5e5d2a-7777-4888-8999-000000000001', 'type: Hunting', "search: '`cisco_isovalent_process_exec` process_name=curl | `lab___curl_filter`'"].join('\n'),
+    );
+    const folder = join(content, 'detections');
+    const v = vigil(['validate', '--no-bundled', '--content', folder]);
+    expect(v.code).toBe(0);
+    expect(v.out).toContain(`${folder}: warning: none of detections/, macros/, lookups/, stories/, datamodels/, eventtypes/ is in this directory: nothing is loaded from it`);
+    const t = vigil(['test', '--no-bundled', '--content', folder]);
+    expect(t.code).toBe(0);
+    expect(t.out).toMatch(/^\n0 passed, 0 failed in /);
+    expect(t.err).toContain(`vigil: ${folder}: warning: none of detections/`);
+    expect(t.err).toContain('vigil: no detection of the --content directories has tests: no test was run');
+    // The root itself loads the detection, and says nothing of the kind.
+    expect(vigil(['validate', '--no-bundled', '--content', content]).out).not.toContain('none of detections/');
   });
 
   it("keeps a directory's files and the directory itself, not a sibling sharing its prefix", () => {

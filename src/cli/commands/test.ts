@@ -64,6 +64,12 @@ export function testCommand(program: Command): void {
       const selected: Detection[] = keys.length ? await namedDetections(pack, keys) : pack.detections.filter((d) => d.tests.length > 0 && own(d.file));
       failOnContentErrors(pack, keys.length ? selected : undefined);
       for (const d of selected) if (d.tests.length === 0) process.stderr.write(`vigil: ${printable(d.name)} has no tests (its YAML has no tests: block): nothing to run for it\n`);
+      if (selected.length === 0) {
+        // "0 passed, 0 failed" alone read as success: say that nothing ran, and why when a directory loaded nothing.
+        const dirs = (opts.content ?? []).map((c) => resolve(c));
+        for (const p of pack.problems) if (dirs.includes(resolve(p.file))) process.stderr.write(`vigil: ${printable(p.file)}: ${p.severity}: ${printable(p.message)}\n`);
+        process.stderr.write(`vigil: no detection ${opts.bundled ? 'of the content' : 'of the --content directories'} has tests: no test was run\n`);
+      }
       if (opts.url) {
         if (!opts.token) throw new VigilError('USAGE', 'live mode needs --token (a HEC token)');
         if (opts.insecure) process.stderr.write('vigil: WARNING: --insecure: TLS certificates are not verified\n');
