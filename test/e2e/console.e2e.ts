@@ -459,6 +459,18 @@ describe.skipIf(!haveChromium)('console in a browser', () => {
     await expect.poll(running).toBe(0);
   });
 
+  it('deep links to what does not exist: a Not found page with its own title, and the API’s NOT_FOUND on a detail page', async () => {
+    await page.goto(base + '/detections');
+    await ready(page);
+    await page.goto(base + '/no/such/page');
+    await page.getByRole('heading', { name: 'Not found' }).waitFor();
+    expect(await page.title()).toBe('Not found · vigil'); // it was "vigil", or the page before's title
+    for (const p of ['/findings/no-such-finding', '/detections/no-such-detection']) {
+      await page.goto(base + p);
+      await expect.poll(() => page.getByRole('alert').textContent()).toContain('NOT_FOUND');
+    }
+  });
+
   it('says when vigil serve does not answer, and comes back by itself when it does', async () => {
     const api = '**/api/**';
     const refuse = (r: Route) => r.abort('connectionrefused'); // what the browser gets from a stopped server

@@ -1,7 +1,8 @@
 import { useEffect, useState } from 'react';
+import { printableLines } from '../../src/outputs/printable.js';
 import type { SessionInfo } from '../../src/web/api-types.js';
 import { currentSession, LOGGED_OUT, logout, RETRY_MS } from './api.js';
-import { ErrorBox, Loading } from './components/ui.js';
+import { ErrorBox, Loading, Page } from './components/ui.js';
 import { DetectionDetail } from './pages/DetectionDetail.js';
 import { Detections } from './pages/Detections.js';
 import { FindingDetail } from './pages/FindingDetail.js';
@@ -32,13 +33,13 @@ function Routes({ session }: { session: SessionInfo }) {
   if ((m = match('/detections/:id', path))) return <DetectionDetail key={m['id']} id={m['id']!} />;
   if (path === '/search') return <Search />;
   if (path === '/ingest') return <Ingest />;
+  // A Page like the others: its title said the previous page's (or "vigil"), and the path is shown as data is.
   return (
-    <section className="page">
-      <h1>Not found</h1>
+    <Page title="Not found" busy={false}>
       <p>
-        Nothing at {path}. <Link to="/">Go to the risk overview</Link>.
+        Nothing at {printableLines(path)}. <Link to="/">Go to the risk overview</Link>.
       </p>
-    </section>
+    </Page>
   );
 }
 
