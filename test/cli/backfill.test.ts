@@ -110,6 +110,14 @@ describe('vigil backfill', () => {
     expect(existsSync(w.alerts)).toBe(false);
   });
 
+  it('--url that is no http(s) URL is a usage error (exit 2, docs/errors.md USAGE), not an internal error', () => {
+    for (const url of ['notaurl', '127.0.0.1:8000']) {
+      const r = vigil(['backfill', '--url', url, '--from', '-1h', '--to', 'now']);
+      expect(r.code).toBe(2);
+      expect(r.err).toBe(`vigil: --url must be http(s)://host:port, not ${url} [USAGE]\n`);
+    }
+  });
+
   it('backfills here when server.json is left over but no process holds the data dir (a server that died)', async () => {
     const w = await world('stale');
     const port = await new Promise<number>((resolve) => {

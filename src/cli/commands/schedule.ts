@@ -142,6 +142,9 @@ export function scheduleCommands(program: Command): void {
     };
     let sum: LocalBackfillTotals;
     if (opts.url) {
+      // Text that is no http(s) URL is a usage error (it was "internal error: Invalid URL" once the request was built).
+      const { httpBaseUrl } = await import('../../replay/replay.js');
+      httpBaseUrl(opts.url, '--url');
       sum = await remoteBackfill(config, opts, { apiUrl: opts.url, pid: null }, from, to, onRun);
     } else {
       try {
