@@ -3,9 +3,12 @@ import { ContentError } from '../yaml/reader.js';
 /**
  * RFC 4180 CSV: quoted fields, doubled quotes, CRLF or LF. Returns rows of cells. A quoted field never closed
  * is an error at its opening quote (`file:line:column`): read to the end, it would swallow every row after it.
+ * `lines`, when given, receives the line (1-based) each returned row starts on (a quoted cell may hold line breaks).
  */
-export function parseCsv(text: string, file = '<csv>'): string[][] {
+export function parseCsv(text: string, file = '<csv>', lines?: number[]): string[][] {
   const rows: string[][] = [];
+  const starts: number[] = [1];
+  let line = 1;
   let row: string[] = [];
   let cell = '';
   let i = 0;
@@ -25,6 +28,7 @@ export function parseCsv(text: string, file = '<csv>'): string[][] {
         i++;
         continue;
       }
+      if (c === '\n' || (c === '\r' && t[i + 1] !== '\n')) line++;
       cell += c;
       i++;
       continue;
@@ -47,6 +51,7 @@ export function parseCsv(text: string, file = '<csv>'): string[][] {
       row = [];
       cell = '';
       i += c === '\r' && t[i + 1] === '\n' ? 2 : 1;
+      starts.push(++line);
       continue;
     }
     cell += c;
@@ -62,5 +67,7 @@ export function parseCsv(text: string, file = '<csv>'): string[][] {
     row.push(cell);
     rows.push(row);
   }
-  return rows.filter((r) => !(r.length === 1 && r[0] === ''));
+  const blank = (r: string[]) => r.length === 1 && r[0] === '';
+  if (lines) lines.push(...starts.filter((_, k) => k < rows.length && !blank(rows[k]!)));
+  return rows.filter((r) => !blank(r));
 }

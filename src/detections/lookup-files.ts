@@ -180,18 +180,18 @@ function readable(file: string): boolean {
   }
 }
 
-/** What reading a table's file found that `vigil validate` should say (a file that is not UTF-8), by table. */
-const tableWarnings = new WeakMap<LookupTable, ContentProblem>();
+/** What reading a table's file found that `vigil validate` should say (not UTF-8, rows not of the header's width), by table. */
+const tableWarnings = new WeakMap<LookupTable, ContentProblem[]>();
 
-/** The warning reading this content table's file gave (it is read on first use), or undefined. */
-export function csvTableWarning(table: LookupTable): ContentProblem | undefined {
-  return tableWarnings.get(table);
+/** The warnings reading this content table's file gave (it is read on first use). */
+export function csvTableWarnings(table: LookupTable): readonly ContentProblem[] {
+  return tableWarnings.get(table) ?? [];
 }
 
 /** A CSV table parsed on first use of its fields or rows. */
 export function lazyCsvTable(name: string, file: string, matching: LookupMatching): LookupTable {
   let parsed: { fields: string[]; rows: Record<string, string>[] } | undefined;
-  const load = () => (parsed ??= readCsvTable(file, (w) => tableWarnings.set(table, w)));
+  const load = () => (parsed ??= readCsvTable(file, (w) => tableWarnings.set(table, [...csvTableWarnings(table), w])));
   const table: LookupTable = {
     name,
     ...matching,
@@ -219,7 +219,16 @@ function readCsvTable(file: string, warn: (w: ContentProblem) => void): { fields
     const { line, column } = lineColumn(text, Math.max(0, text.indexOf('\ufffd')));
     warn({ file, line, column, severity: 'warning', code: 'CONTENT_SCHEMA', message: 'the lookup file is not UTF-8: its invalid bytes are read as U+FFFD (save it as UTF-8)' });
   }
-  const rows = parseCsv(text, file);
+  const lines: number[] = [];
+  const rows = parseCsv(text, file, lines);
   const header = rows[0] ?? [];
+  // contentctl (CSVLookup.ensure_correct_csv_structure) refuses a lookup whose rows have more or fewer cells than its
+  // header; vigil reads them (a missing cell empty, an extra one dropped) and says where the first is.
+  const ragged = rows.flatMap((r, k) => (k > 0 && r.length !== header.length ? [k] : []));
+  if (ragged.length > 0) {
+    const k = ragged[0]!;
+    const more = ragged.length > 1 ? ` (and ${ragged.length - 1} more row${ragged.length > 2 ? 's' : ''})` : '';
+    warn({ file, line: lines[k] ?? 0, column: 1, severity: 'warning', code: 'CONTENT_SCHEMA', message: `this row has ${rows[k]!.length} cells, the header ${header.length}${more}: a missing cell is read empty, an extra one dropped (contentctl refuses the lookup)` });
+  }
   return { fields: header, rows: rows.slice(1).map((r) => Object.fromEntries(header.map((h, i) => [h, r[i] ?? '']))) };
 }

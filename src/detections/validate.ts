@@ -11,7 +11,7 @@ import { BUNDLED_CONTENT_DIR, type ContentPack } from './content.js';
 import { basename, resolve, sep } from 'node:path';
 import { resolveAttackData } from './datasets.js';
 import { shortestPeriodSeconds } from './cron.js';
-import { csvTableWarning } from './lookup-files.js';
+import { csvTableWarnings } from './lookup-files.js';
 import { ContentError, positionIn, type ContentProblem } from '../yaml/reader.js';
 
 /** Whether a detection's search runs on vigil, and why not. */
@@ -180,19 +180,20 @@ export function validateContent(pack: ContentPack, opts: { datasetsDirs?: readon
   // offered under two names (its definition and its file name) is one file: its problem is said once.
   const csvProblems = new Set<string>();
   for (const name of pack.lookups.names()) {
-    let problem: ContentProblem | undefined;
+    let found: readonly ContentProblem[] = [];
     try {
       const table = pack.lookups.get(name);
       void table?.fields;
-      // A file that is not UTF-8 is read, with this warning.
-      problem = table && csvTableWarning(table);
+      // A file that is not UTF-8, or with rows not of its header's width, is read, with these warnings.
+      if (table) found = csvTableWarnings(table);
     } catch (e) {
-      problem = e instanceof ContentError ? e.problem : { file: name, line: 0, column: 0, severity: 'error', code: 'CONTENT_SCHEMA', message: (e as Error).message };
+      found = [e instanceof ContentError ? e.problem : { file: name, line: 0, column: 0, severity: 'error', code: 'CONTENT_SCHEMA', message: (e as Error).message }];
     }
-    if (!problem) continue;
-    const key = `${problem.file}:${problem.line}:${problem.column}`;
-    if (!csvProblems.has(key) && only(problem.file)) problems.push(problem);
-    csvProblems.add(key);
+    for (const problem of found) {
+      const key = `${problem.file}:${problem.line}:${problem.column}:${problem.message}`;
+      if (!csvProblems.has(key) && only(problem.file)) problems.push(problem);
+      csvProblems.add(key);
+    }
   }
   problems.sort((a, b) => (a.file < b.file ? -1 : a.file > b.file ? 1 : a.line - b.line));
   return {

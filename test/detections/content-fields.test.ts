@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { loadContent } from '../../src/detections/content.js';
+import { validateContent } from '../../src/detections/validate.js';
 
 // Macro and lookup files as security_content writes them must load without a word; a field no generation has is warned
 // about, as contentctl refuses it (SecurityContentObject: ConfigDict(extra="forbid")). The 2026 files
@@ -49,6 +50,10 @@ write('lookups/lab_seen.yml', [
 ]);
 write('lookups/lab_typo.yml', ['name: lab_typo', 'description: A typo.', 'filename: lab_typo.csv', "case_sensitve_match: 'false'"]);
 write('lookups/lab_typo.csv', ['a,b', '1,2']);
+// contentctl (objects/lookup.py, CSVLookup.ensure_correct_csv_structure): "If a row has MORE fields than fieldnames ...
+// this should throw an Exception", and fewer too. Row 3 starts on line 4 (row 2's quoted cell holds a line break).
+write('lookups/lab_ragged.yml', ['name: lab_ragged', 'description: Ragged rows.', 'filename: lab_ragged.csv']);
+write('lookups/lab_ragged.csv', ['tool,severity,family', '"curl', 'the fetcher",low,fetch', 'wget,medium', '', 'nc,high,shell,extra']);
 
 describe('content fields of every security_content generation', () => {
   const pack = loadContent([dir], { bundled: false });
@@ -68,5 +73,24 @@ describe('content fields of every security_content generation', () => {
 
   it('warns about a lookup field no generation has, where it is (a misspelled case_sensitive_match left the table case-sensitive)', () => {
     expect(problems.filter((p) => p.includes('lab_typo'))).toEqual(['lookups/lab_typo.yml:4:22: warning: unknown lookup field "case_sensitve_match" (ignored: a typo?)']);
+  });
+});
+
+describe('vigil validate: lookup tables as contentctl checks them', () => {
+  const report = validateContent(loadContent([dir], { bundled: false }));
+  const ragged = report.problems.filter((p) => p.file.endsWith('lab_ragged.csv')).map((p) => `${p.line}:${p.column}: ${p.severity}: ${p.message}`);
+
+  it('warns at the first row whose cells are not the header\'s, counting the others; the table still loads', () => {
+    expect(ragged).toEqual(['4:1: warning: this row has 2 cells, the header 3 (and 1 more row): a missing cell is read empty, an extra one dropped (contentctl refuses the lookup)']);
+    const table = loadContent([dir], { bundled: false }).lookups.get('lab_ragged')!;
+    expect(table.rows).toEqual([
+      { tool: 'curl\nthe fetcher', severity: 'low', family: 'fetch' },
+      { tool: 'wget', severity: 'medium', family: '' },
+      { tool: 'nc', severity: 'high', family: 'shell' },
+    ]);
+  });
+
+  it('says nothing of a table whose rows all have the header\'s cells', () => {
+    expect(report.problems.filter((p) => p.file.endsWith('lab_libraries.csv') || p.file.endsWith('lab_typo.csv'))).toEqual([]);
   });
 });
