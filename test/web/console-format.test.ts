@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { fmtPercent, fmtRelative, fmtSpan } from '../../web/src/format.js';
+import { fieldText, fmtPercent, fmtRelative, fmtSpan } from '../../web/src/format.js';
 
 describe('console formatting: data model coverage and lag', () => {
   it('fmtPercent rounds down to one decimal so "100 %" only means complete', () => {
@@ -37,5 +37,15 @@ describe('console formatting: data model coverage and lag', () => {
     expect(fmtRelative(1000, 1000 + 3725)).toBe('62 min ago');
     expect(fmtRelative(1000 + 30, 1000)).toBe('in 30 s');
     expect(fmtRelative(null)).toBe('—');
+  });
+});
+
+describe('console formatting: field values', () => {
+  it('fieldText shows multivalues one a line and control or bidi characters as U+FFFD, keeping tabs', () => {
+    // A U+202E showed the rest of a value reversed; ESC and zero-width characters were invisible.
+    expect(fieldText(['pod\u202Eevil', 'a\tb'])).toBe('pod\uFFFDevil\na\tb');
+    expect(fieldText('x\u200By\u001b[31m\r')).toBe('x\uFFFDy\uFFFD[31m\uFFFD');
+    expect(fieldText(42)).toBe('42');
+    expect(fieldText(null)).toBe('');
   });
 });
