@@ -2,6 +2,7 @@
  * Detections as the command line names them (`vigil run A B C`, `vigil test A B`): by name, id or YAML file.
  */
 import { existsSync, readFileSync } from 'node:fs';
+import { join, resolve, sep } from 'node:path';
 import type { ContentPack } from '../detections/content.js';
 import type { Detection } from '../detections/detection.js';
 import { editDistance } from '../edit-distance.js';
@@ -48,6 +49,7 @@ async function resolveDetection(pack: ContentPack, key: string): Promise<Detecti
       throw new VigilError('CONTENT_SCHEMA', p ? `${problemPlace(p)}: ${p.message}` : `${key}: not a detection`);
     }
     pack.macros.defineDefault({ name: d.filterMacro, args: [], definition: 'search *' });
+    noteContentRoot(pack, key);
     return d;
   }
   // The key is echoed as text: a control character in it (a pasted ESC sequence) must not reach the terminal.
@@ -56,6 +58,22 @@ async function resolveDetection(pack: ContentPack, key: string): Promise<Detecti
   if (/\.ya?ml$/i.test(key)) throw new VigilError('CONTENT_NOT_FOUND', `no detection named "${shown}", and no such file`);
   const near = nearNames(pack.detections.map((d) => d.name), key).map((n) => `  ${n}`);
   throw new VigilError('CONTENT_NOT_FOUND', `no detection named "${shown}"${near.length ? `; did you mean:\n${near.join('\n')}` : ' (vigil detections lists them)'}`);
+}
+
+/**
+ * A detection file named by its path inside a content directory that was not loaded (`vigil test
+ * my-content/detections/x.yml` without `--content my-content`): its own macros and lookups are not there, and its search
+ * then failed with "unknown macro" and no word of why. Said once on stderr, with the option that loads them.
+ */
+function noteContentRoot(pack: ContentPack, file: string): void {
+  const parts = resolve(file).split(sep);
+  const at = parts.lastIndexOf('detections');
+  if (at <= 0) return;
+  const root = parts.slice(0, at).join(sep) || sep;
+  if (!['macros', 'lookups'].some((f) => existsSync(join(root, f)))) return;
+  const inRoot = (f: string | undefined) => f !== undefined && resolve(f).startsWith(root + sep);
+  if (pack.detections.some((d) => inRoot(d.file)) || pack.macros.all().some((m) => inRoot(m.file))) return;
+  process.stderr.write(`vigil: note: ${printable(file)} is in the content directory ${printable(root)}, which is not loaded: its macros and lookups are not either (add --content ${printable(root)})\n`);
 }
 
 /**
