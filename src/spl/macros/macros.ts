@@ -394,6 +394,9 @@ function errorAt(input: MappedText, code: 'SPL_SYNTAX' | 'SPL_UNKNOWN_MACRO' | '
   const b = SourceText.builder(root);
   b.append(at.origin.text, at.origin, 0);
   const st = b.build();
-  const sp: Span = span(at.offset, at.offset + (e - s));
+  // The end where it is in that text too: a call written with `$arg$`s is longer once they are substituted, and the
+  // carets ran past it.
+  const last = e > s ? input.originAt(e - 1) : null;
+  const sp: Span = span(at.offset, last !== null && last.origin === at.origin && last.offset >= at.offset ? last.offset + 1 : at.offset + (e - s));
   return new SplError(code, msg, sp, st);
 }
