@@ -471,6 +471,32 @@ describe.skipIf(!haveChromium)('console in a browser', () => {
     }
   });
 
+  it('the strict Content-Security-Policy (no inline script or style) is never violated: charts, bars and trees draw', async () => {
+    const violations: string[] = [];
+    const onConsole = (m: { text(): string }) => {
+      if (/Content Security Policy|Refused to/.test(m.text())) violations.push(m.text());
+    };
+    page.on('console', onConsole);
+    try {
+      for (const p of ['/', '/risk/debug-toolbox', '/findings', '/detections', `/detections/${encodeURIComponent(SEED)}`, '/ingest', '/search?q=index%3Drisk%20%7C%20head%205&range=all']) {
+        await page.goto(base + p);
+        await ready(page);
+        await page.waitForTimeout(300);
+      }
+      await page.goto(base + '/');
+      await ready(page);
+      // The score bars' widths are set from script: drawn, not blocked.
+      expect((await page.locator('[data-testid=top-objects] .scorebar span').first().boundingBox())?.width).toBeGreaterThan(0);
+      // The chart's cursor is positioned from script too (uPlot's overlay lies over its canvas: the mouse, not hover()).
+      const chart = (await page.locator('canvas').first().boundingBox())!;
+      await page.mouse.move(chart.x + chart.width / 2, chart.y + chart.height / 2);
+      await page.waitForTimeout(200);
+    } finally {
+      page.off('console', onConsole);
+    }
+    expect(violations).toEqual([]);
+  });
+
   it('says when vigil serve does not answer, and comes back by itself when it does', async () => {
     const api = '**/api/**';
     const refuse = (r: Route) => r.abort('connectionrefused'); // what the browser gets from a stopped server

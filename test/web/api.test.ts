@@ -460,6 +460,9 @@ describe('console files', () => {
       const root = await fetch(`${h2.server.apiUrl}/`);
       expect(await root.text()).toContain('vigil console');
       expect(root.headers.get('content-security-policy')).toContain("default-src 'self'");
+      // No inline script nor style (CSP Level 3, 'unsafe-inline'): the console sets styles through the CSSOM only.
+      expect(root.headers.get('content-security-policy')).toContain("style-src 'self';");
+      expect(root.headers.get('content-security-policy')).not.toContain('unsafe-inline');
       expect(root.headers.get('x-frame-options')).toBe('DENY');
       expect(await (await fetch(`${h2.server.apiUrl}/findings/abc`)).text()).toContain('vigil console');
       const js = await fetch(`${h2.server.apiUrl}/assets/app-abc123.js`);
