@@ -9,9 +9,10 @@ import { messageTokens } from '../detections/risk-message.js';
 import { FileSource } from '../sources/file.js';
 import { MemorySource } from '../sources/memory.js';
 import type { ContentPack } from '../detections/content.js';
-import { runDetections } from '../detections/run.js';
+import { planDetection, runDetections } from '../detections/run.js';
 import { resolveAttackData } from '../detections/datasets.js';
-import type { Detection, DetectionTest, ExpectedResults } from '../detections/detection.js';
+import type { AttackData, Detection, DetectionTest, ExpectedResults } from '../detections/detection.js';
+import { wildcardMatcher, type MetadataConstraint, type MetadataField } from '../events/scan.js';
 
 export type TestStatus = 'pass' | 'fail' | 'error' | 'skip';
 
@@ -128,8 +129,28 @@ async function runGroup(pack: ContentPack, tests: readonly { d: Detection; t: De
     if (!Array.isArray(r)) return x.finish('error', errorText(r.error));
     x.outcome.results = r.length;
     const problems = judgeResults(x.d, x.t, r, span.latest);
+    if (r.length === 0 && problems[0] === NO_RESULTS) problems[0] += unreadDataHint(planDetection(pack, x.d, runOpts).scan.metadata, x.t);
     return problems.length ? x.finish('fail', problems.join('; ')) : x.finish('pass');
   });
+}
+
+const NO_RESULTS = 'the detection returned no results';
+
+/**
+ * Why a test found nothing when the search cannot read any of its data: a sourcetype, source, index or host the search
+ * selects (its macro, or a data model's event types) that none of the test's `attack_data` has. Empty when it could read
+ * some (then the events just did not match). The usual slip: data typed `cisco:isovalent` under a search of
+ * `cisco:isovalent:processExec`.
+ */
+function unreadDataHint(metadata: readonly MetadataConstraint[], t: DetectionTest): string {
+  const of = (field: MetadataField, a: AttackData): string =>
+    field === 'sourcetype' ? a.sourcetype : field === 'source' ? a.source : field === 'index' ? (a.customIndex ?? 'main') : (a.host ?? 'vigil-test');
+  for (const c of metadata) {
+    const values = [...new Set(t.attackData.map((a) => of(c.field, a)))];
+    if (values.some((v) => c.patterns.some((p) => wildcardMatcher(p)(v)))) continue;
+    return `: the search reads ${c.field} ${c.patterns.join(', ')} only, and the test's data is ${c.field} ${values.join(', ')}`;
+  }
+  return '';
 }
 
 /** A test's attack data in an isolated in-memory store, with the malformed lines met while reading it. */
@@ -252,7 +273,7 @@ function present(r: Result, field: string): boolean {
  * For `tags.observable` detections (contentctl 4) the risk object fields are the Victims' only.
  */
 function unitProblems(d: Detection, results: readonly Result[]): string[] {
-  if (results.length === 0) return ['the detection returned no results'];
+  if (results.length === 0) return [NO_RESULTS];
   const riskFields = [...new Set(d.riskObjects.filter((o) => o.unitTested !== false).map((o) => o.field))];
   const threatFields = [...new Set(d.threatObjects.map((o) => o.field))];
   const seenThreats = new Set<string>();
