@@ -64,6 +64,12 @@ export function openSummaryDb(dataDir: string, readonly: boolean): SummaryDb | n
     return new SummaryDb(db);
   } catch (err) {
     db?.close();
+    // A full disk is no damage (deleting the file is no cure): SQLite says SQLITE_FULL, or SQLITE_IOERR_SHMSIZE when the
+    // shared-memory file cannot grow, and creating the file ENOSPC.
+    const code = (err as { code?: unknown }).code;
+    if (code === 'SQLITE_FULL' || code === 'SQLITE_IOERR_SHMSIZE' || code === 'ENOSPC') {
+      throw new StoreError('STORE_FULL', `cannot open the data model summaries ${path}: the disk is full (${(err as Error).message})`, { cause: err });
+    }
     // A damaged file stopped `vigil serve` with "internal error: file is not a database"; summaries are rebuilt from the events.
     throw new StoreError('STORE_IO', `cannot open the data model summaries ${path}: ${(err as Error).message}; delete the file and vigil serve rebuilds them from the events`, { cause: err });
   }

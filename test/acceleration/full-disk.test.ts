@@ -1,0 +1,72 @@
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, rmSync, unlinkSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { AccelerationService } from '../../src/acceleration/service.js';
+import { accelerationSettings } from '../../src/acceleration/settings.js';
+import { openSummaryDb } from '../../src/acceleration/summary-db.js';
+import type { Event } from '../../src/events/event.js';
+import { openStore } from '../../src/store/sqlite-store.js';
+import { NOW, shopPack } from '../spl/datamodel/helpers.js';
+
+/**
+ * summaries.db on a real full disk (a small tmpfs; skipped where the test cannot mount one: not root, or no mount in
+ * the container). Opening it again once the disk is full fails (SQLite cannot grow its shared-memory file:
+ * SQLITE_IOERR_SHMSIZE, "disk I/O error"), and the error told to delete summaries.db, as for a damaged file: the
+ * summaries would be rebuilt for nothing, and the disk would still be full. It now says the disk is full, and the
+ * same open works once space is back.
+ */
+const T0 = 1_700_000_000;
+const orders = (n: number): Event[] =>
+  Array.from({ length: n }, (_, i) => {
+    const raw = JSON.stringify({ item: ['Apple', 'banana'][i % 2], qty: i % 4, price: (i % 9) * 20 });
+    return { index: 'main', source: 'shop.log', host: 'h', sourcetype: 'shop:order', _time: T0 + i * 7, _raw: raw } as Event;
+  });
+
+const mnt = mkdtempSync(join(tmpdir(), 'vigil-accel-full-'));
+let mounted = false;
+try {
+  if (process.getuid?.() === 0) {
+    execFileSync('mount', ['-t', 'tmpfs', '-o', 'size=8m', 'tmpfs', mnt], { stdio: 'ignore' });
+    mounted = true;
+  }
+} catch {
+  mounted = false;
+}
+afterAll(() => {
+  if (mounted) execFileSync('umount', ['-l', mnt]);
+  rmSync(mnt, { recursive: true, force: true });
+});
+
+describe.skipIf(!mounted)('data model summaries on a full disk', () => {
+  it('opening summaries.db on a full disk is STORE_FULL "the disk is full", not "delete the file"; it opens once space is back', async () => {
+    const store = await openStore(mnt);
+    try {
+      await store.append(orders(300));
+      const s = new AccelerationService(mnt, store, accelerationSettings({ Shop: {} }, {}), shopPack(), 'UTC', () => NOW, () => {}, {});
+      expect(await s.catchUp()).toBe(300);
+      await s.close(); // the last connection: its shared-memory file goes with it
+    } finally {
+      await store.close();
+    }
+    const ballast = join(mnt, 'ballast');
+    try {
+      execFileSync('dd', ['if=/dev/zero', `of=${ballast}`, 'bs=64k'], { stdio: 'ignore' });
+    } catch {
+      // dd ends at ENOSPC
+    }
+    let refused: unknown = null;
+    try {
+      openSummaryDb(mnt, false)?.close();
+    } catch (e) {
+      refused = e;
+    }
+    expect(refused).toMatchObject({ code: 'STORE', reason: 'STORE_FULL', message: expect.stringMatching(/^cannot open the data model summaries .*summaries\.db: the disk is full \(/) });
+    expect((refused as Error).message).not.toContain('delete the file');
+    unlinkSync(ballast);
+    const db = openSummaryDb(mnt, false);
+    expect(db).not.toBeNull();
+    db!.close();
+  }, 60_000);
+});
