@@ -17,6 +17,8 @@ export type ErrorCode =
   | 'SPL_RUNTIME'
   // outputlookup could not write its lookup (no writable directory, refused, over a limit, I/O)
   | 'SPL_LOOKUP_WRITE'
+  // a search asked to be checked holds a command of Splunk's risky list (POST /api/search checkRiskyCommands)
+  | 'SPL_RISKY_COMMAND'
   // data models (tstats, datamodel, from) and their definitions
   | 'SPL_UNKNOWN_DATAMODEL'
   | 'DATAMODEL_INVALID'

@@ -23,16 +23,46 @@ export interface SearchRequest {
   progressMs?: number;
   /** The indexes searched when the search names none (default: every event index but risk and notable). */
   indexes?: string[];
+  /**
+   * Refuse (403 SPL_RISKY_COMMAND) a search holding a command of Splunk's risky list that vigil has, as Splunk's
+   * `check_risky_command`: the console sets it for a search that arrived in a link (default false).
+   */
+  checkRiskyCommands?: boolean;
+}
+
+/**
+ * The commands of Splunk's list for its SPL safeguards for risky commands that vigil has, and what each can do:
+ * a search arriving in a link is not run with them until the user runs it (help.splunk.com, "Commands that trigger
+ * SPL safeguards"). The same two a filter macro saved through the API may not add (detections/filter-writers.ts).
+ */
+const RISKY_COMMANDS: ReadonlyMap<string, string> = new Map([
+  ['outputlookup', 'writes lookup files that detections read'],
+  ['map', 'runs a search for each result'],
+]);
+
+/** The first risky command of `p` or of its subsearches, as an error at its name, or null. */
+function riskyCommand(p: SearchPlan): SplError | null {
+  for (const st of [p.generating, ...p.stages]) {
+    const what = st ? RISKY_COMMANDS.get(st.command.name) : undefined;
+    if (st && what)
+      return new SplError('SPL_RISKY_COMMAND', `${st.command.name} is a risky command (it ${what}): not run from a link before you read the search`, st.command.nameSpan, p.pipeline.source);
+  }
+  for (const sub of p.subsearches) {
+    const e = riskyCommand(sub.plan);
+    if (e) return e;
+  }
+  return null;
 }
 
 /** Why an optional field of the body cannot be used (null counts as absent), or null. */
 function badOption(body: SearchRequest): string | null {
-  const { limit, progressMs, now, indexes } = body;
+  const { limit, progressMs, now, indexes, checkRiskyCommands } = body;
   if (limit != null && !(Number.isInteger(limit) && limit >= 0)) return '"limit" must be a whole number of results (0 or more)';
   if (progressMs != null && !(typeof progressMs === 'number' && Number.isFinite(progressMs) && progressMs >= 0))
     return '"progressMs" must be a number of milliseconds (0 or more; 0: no progress lines)';
   if (now != null && typeof now !== 'number') return '"now" must be a number of epoch seconds';
   if (indexes != null && !(Array.isArray(indexes) && indexes.every((i) => typeof i === 'string'))) return '"indexes" must be a list of index names';
+  if (checkRiskyCommands != null && typeof checkRiskyCommands !== 'boolean') return '"checkRiskyCommands" must be true or false';
   return null;
 }
 
@@ -137,6 +167,8 @@ export function searchRoutes(app: Hono<ApiEnv>, deps: ApiDeps): void {
       if (e instanceof VigilError) return c.json({ error: errorJson(e) }, 400);
       throw e;
     }
+    const risky = body.checkRiskyCommands ? riskyCommand(p) : null;
+    if (risky) return c.json({ error: errorJson(risky) }, 403);
     const limit = body.limit ?? Infinity;
     const progressMs = body.progressMs ?? 250;
     c.header('Content-Type', 'application/x-ndjson; charset=utf-8');
