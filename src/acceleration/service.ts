@@ -120,11 +120,18 @@ export class AccelerationService {
   }
 
   start(): void {
+    // The failure logged last: the same one again is not (a full disk failed every catch-up, a line a second), until one succeeds.
+    let failing: string | null = null;
     const tick = () => {
       if (this.failure !== null) return; // logged once; nothing more to do until vigil serve restarts
       this.catchUp()
+        .then(() => {
+          if (failing !== null && !this.stopped) this.log('warn', `data model acceleration: catching up again (after: ${failing})`);
+          failing = null;
+        })
         .catch((e: Error) => {
-          if (!this.stopped) this.log('error', `data model acceleration: ${e.message}`);
+          if (!this.stopped && e.message !== failing) this.log('error', `data model acceleration: ${e.message}`);
+          failing = e.message;
         })
         .finally(() => {
           if (!this.stopped) this.timer = setTimeout(tick, this.settings.intervalSeconds * 1000).unref();

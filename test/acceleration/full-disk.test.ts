@@ -69,4 +69,32 @@ describe.skipIf(!mounted)('data model summaries on a full disk', () => {
     expect(db).not.toBeNull();
     db!.close();
   }, 60_000);
+
+  it('a running service whose catch-ups fail on the full disk says so once (not every interval), then catches up by itself', async () => {
+    const store = await openStore(mnt);
+    const logs: string[] = [];
+    // The timer's interval shortened to 50 ms (the config's least is 1 s): 1.5 s is thirty ticks.
+    const settings = { ...accelerationSettings({ Shop: {} }, {}), intervalSeconds: 0.05 };
+    const s = new AccelerationService(mnt, store, settings, shopPack(), 'UTC', () => NOW, (level, m) => logs.push(`${level}: ${m}`), {});
+    const ballast = join(mnt, 'ballast');
+    try {
+      expect(await s.catchUp()).toBe(0);
+      await store.append(orders(300));
+      try {
+        execFileSync('dd', ['if=/dev/zero', `of=${ballast}`, 'bs=64k'], { stdio: 'ignore' });
+      } catch {
+        // dd ends at ENOSPC
+      }
+      s.start();
+      await new Promise((r) => setTimeout(r, 1500));
+      expect(logs).toEqual(['error: data model acceleration: database or disk is full']);
+      unlinkSync(ballast);
+      await new Promise((r) => setTimeout(r, 1000));
+      expect(logs.slice(1)).toEqual(['warn: data model acceleration: catching up again (after: database or disk is full)']);
+      expect(s.status().find((x) => x.model === 'Shop' && x.dataset === 'Orders')).toMatchObject({ coveragePercent: 100, lastError: null });
+    } finally {
+      await s.close();
+      await store.close();
+    }
+  }, 60_000);
 });
