@@ -497,6 +497,22 @@ describe.skipIf(!haveChromium)('console in a browser', () => {
     expect(violations).toEqual([]);
   });
 
+  it('search: a link whose search holds a risky command (map, outputlookup) is shown, not run, until the user runs it', async () => {
+    // Splunk Web's SPL safeguards for risky commands (help.splunk.com, "SPL safeguards for risky commands": map and
+    // outputlookup are on its list): a search run from a link that holds one waits for the user to run it.
+    const risky = '| makeresults count=2\n| map search="| makeresults"';
+    await page.goto(`${base}/search?q=${encodeURIComponent(risky)}&range=all`);
+    const error = page.locator('[data-testid=search-error]');
+    await expect.poll(() => error.textContent()).toContain('SPL_RISKY_COMMAND');
+    expect(await error.textContent()).toContain('line 2, column 3');
+    expect(await page.locator('[data-testid=results]').count()).toBe(0);
+    await error.getByRole('button', { name: 'Run it' }).click();
+    await expect.poll(() => page.locator('.search-status').textContent()).toMatch(/^2 results/);
+    // A link without one runs on arrival, as before.
+    await page.goto(`${base}/search?q=${encodeURIComponent('| makeresults count=3')}&range=all`);
+    await expect.poll(() => page.locator('.search-status').textContent()).toMatch(/^3 results/);
+  });
+
   it('says when vigil serve does not answer, and comes back by itself when it does', async () => {
     const api = '**/api/**';
     const refuse = (r: Route) => r.abort('connectionrefused'); // what the browser gets from a stopped server

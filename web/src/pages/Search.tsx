@@ -80,7 +80,8 @@ export function Search() {
     return () => clearInterval(t);
   }, [running]);
 
-  const run = async () => {
+  /** `fromLink`: the search arrived in the address (a link), so the server refuses it if it holds a risky command. */
+  const run = async ({ fromLink = false }: { fromLink?: boolean } = {}) => {
     if (!text.trim()) return;
     abortRef.current?.abort();
     const abort = new AbortController();
@@ -107,6 +108,8 @@ export function Search() {
       lastFlush = performance.now();
     };
     const body: Record<string, unknown> = { search: text, tz: Intl.DateTimeFormat().resolvedOptions().timeZone };
+    // Splunk Web's SPL safeguards for risky commands: a link cannot make the analyst write lookups or start a map.
+    if (fromLink) body['checkRiskyCommands'] = true;
     if (range === 'custom') {
       body['earliest'] = earliest;
       body['latest'] = latest;
@@ -155,7 +158,7 @@ export function Search() {
   };
 
   useEffect(() => {
-    if (query.get('q')) void run();
+    if (query.get('q')) void run({ fromLink: true });
     return () => abortRef.current?.abort();
     // Run once on arrival with a search in the URL (links from other pages).
   }, []);
@@ -258,6 +261,15 @@ export function Search() {
           ) : null}
           {error.line !== undefined && !error.inMacro ? <SplCode text={errorText} mark={{ line: error.line, column: error.column ?? 1, length: error.length ?? 1 }} label="Search with the error marked" /> : null}
           {error.inMacro && error.text ? <pre className="small">{error.text}</pre> : null}
+          {error.code === 'SPL_RISKY_COMMAND' ? (
+            <p>
+              This search came in a link and was not run. Read it, then{' '}
+              <button type="button" className="small" onClick={() => void run()}>
+                Run it
+              </button>{' '}
+              if it is what you meant.
+            </p>
+          ) : null}
         </div>
       ) : null}
       {rows.length ? (
