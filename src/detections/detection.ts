@@ -313,7 +313,9 @@ export function readDetection(top: YamlNode, file: string): Detection | null {
       else if (!TEST_FIELDS.includes(k)) t.key(k).report(`unknown test field "${k}" (a test has ${TEST_FIELDS.join(', ')})`);
     }
     const tt = t.key('test_type').string() ?? 'unit';
-    if (tt !== 'unit' && tt !== 'integration') t.key('test_type').report(`test_type must be unit or integration, not "${tt}"`);
+    // contentctl's TestType has unit, integration and manual; a YAML test is read as its UnitTest whatever the type says,
+    // so a `manual` one runs as a unit test (skipped, as every test, when tags.manual_test is set).
+    if (tt !== 'unit' && tt !== 'integration' && tt !== 'manual') t.key('test_type').report(`test_type must be unit, integration or manual, not "${tt}"`);
     const expected = readExpected(t.key('expected'));
     tests.push({
       name: t.key('name').string({ required: true }) ?? 'unnamed test',

@@ -76,6 +76,28 @@ describe('content fields of every security_content generation', () => {
   });
 });
 
+// contentctl (objects/base_test.py) TestType: unit, integration, manual; a YAML test must validate as a UnitTest
+// (detection_abstract.py ensure_yml_test_is_unittest), whose test_type may be any of them: `manual` runs as a unit test.
+describe('test_type as contentctl reads it', () => {
+  const tdir = mkdtempSync(join(tmpdir(), 'vigil-test-type-'));
+  afterAll(() => rmSync(tdir, { recursive: true, force: true }));
+  mkdirSync(join(tdir, 'detections'), { recursive: true });
+  const det = (file: string, id: string, type: string) =>
+    writeFileSync(
+      join(tdir, 'detections', file),
+      [`name: ${file}`, `id: ${id}`, 'type: Hunting', "search: '`cisco_isovalent_process_exec` | stats count by pod_name'", 'tests:', '- name: t', `  test_type: ${type}`, '  attack_data: [{data: https://media.githubusercontent.com/media/splunk/attack_data/master/datasets/x/y.log, source: s, sourcetype: st}]'].join('\n'),
+    );
+  det('manual.yml', '3f0c2a7e-1111-4a2b-8c3d-000000000011', 'manual');
+  det('e2e.yml', '3f0c2a7e-1111-4a2b-8c3d-000000000012', 'e2e');
+  const pack = loadContent([tdir], { bundled: false });
+
+  it('accepts manual, as a unit test, and refuses a type contentctl does not have', () => {
+    expect(pack.problems.filter((p) => p.file.endsWith('manual.yml'))).toEqual([]);
+    expect(pack.detections.find((d) => d.name === 'manual.yml')?.tests.map((t) => t.testType)).toEqual(['unit']);
+    expect(pack.problems.filter((p) => p.file.endsWith('e2e.yml')).map((p) => `${p.line}:${p.column}: ${p.message}`)).toEqual(['7:14: test_type must be unit, integration or manual, not "e2e"']);
+  });
+});
+
 describe('vigil validate: lookup tables as contentctl checks them', () => {
   const report = validateContent(loadContent([dir], { bundled: false }));
   const ragged = report.problems.filter((p) => p.file.endsWith('lab_ragged.csv')).map((p) => `${p.line}:${p.column}: ${p.severity}: ${p.message}`);
