@@ -57,7 +57,18 @@ async function pump(): Promise<void> {
       if (reload) {
         const c = reload;
         reload = null;
-        builder = await load(c);
+        try {
+          builder = await load(c);
+        } catch (e) {
+          // The builder's first write failed (SQLITE_FULL: a full disk). Uncaught, it killed the worker (as "exit code 1":
+          // a SqliteError crosses threads without its message) at every restart, and after five summaries stopped until
+          // vigil serve restarted. The catch-ups waiting are told; the next one loads again.
+          if (!isSqliteError(e)) throw e;
+          reload = c;
+          const batch = waiting.splice(0);
+          reply({ type: 'failed', ids: batch.map((b) => b.id), message: (e as Error).message });
+          break;
+        }
         continue;
       }
       if (waiting.length === 0 || !builder) break;
@@ -112,4 +123,8 @@ async function load(c: SummaryContent): Promise<SummaryBuilder> {
   });
   reply({ type: 'loaded', problems });
   return b;
+}
+
+function isSqliteError(e: unknown): boolean {
+  return typeof e === 'object' && e !== null && typeof (e as { code?: unknown }).code === 'string' && (e as { code: string }).code.startsWith('SQLITE_');
 }

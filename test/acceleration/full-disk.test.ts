@@ -41,10 +41,11 @@ afterAll(() => {
 
 describe.skipIf(!mounted)('data model summaries on a full disk', () => {
   it('opening summaries.db on a full disk is STORE_FULL "the disk is full", not "delete the file"; it opens once space is back', async () => {
-    const store = await openStore(mnt);
+    const dir = join(mnt, 'open');
+    const store = await openStore(dir);
     try {
       await store.append(orders(300));
-      const s = new AccelerationService(mnt, store, accelerationSettings({ Shop: {} }, {}), shopPack(), 'UTC', () => NOW, () => {}, {});
+      const s = new AccelerationService(dir, store, accelerationSettings({ Shop: {} }, {}), shopPack(), 'UTC', () => NOW, () => {}, {});
       expect(await s.catchUp()).toBe(300);
       await s.close(); // the last connection: its shared-memory file goes with it
     } finally {
@@ -58,24 +59,53 @@ describe.skipIf(!mounted)('data model summaries on a full disk', () => {
     }
     let refused: unknown = null;
     try {
-      openSummaryDb(mnt, false)?.close();
+      openSummaryDb(dir, false)?.close();
     } catch (e) {
       refused = e;
     }
     expect(refused).toMatchObject({ code: 'STORE', reason: 'STORE_FULL', message: expect.stringMatching(/^cannot open the data model summaries .*summaries\.db: the disk is full \(/) });
     expect((refused as Error).message).not.toContain('delete the file');
     unlinkSync(ballast);
-    const db = openSummaryDb(mnt, false);
+    const db = openSummaryDb(dir, false);
     expect(db).not.toBeNull();
     db!.close();
   }, 60_000);
 
+  it('a summary worker whose first write fails on the full disk is not killed: catch-ups are refused until space is back, then done', async () => {
+    const dir = join(mnt, 'load');
+    const store = await openStore(dir);
+    await store.append(orders(300));
+    // Another connection keeps summaries.db's shared-memory file: the service opens it, its worker's first write fails.
+    const held = openSummaryDb(dir, false)!;
+    const ballast = join(mnt, 'ballast');
+    try {
+      execFileSync('dd', ['if=/dev/zero', `of=${ballast}`, 'bs=64k'], { stdio: 'ignore' });
+    } catch {
+      // dd ends at ENOSPC
+    }
+    const logs: string[] = [];
+    const s = new AccelerationService(dir, store, accelerationSettings({ Shop: {} }, {}), shopPack(), 'UTC', () => NOW, (level, m) => logs.push(`${level}: ${m}`), { restartDelayMs: 10, maxRestarts: 1 });
+    try {
+      for (let i = 0; i < 3; i++) await expect(s.catchUp()).rejects.toMatchObject({ code: 'STORE', message: 'database or disk is full' });
+      expect(logs.filter((l) => l.includes('died'))).toEqual([]);
+      unlinkSync(ballast);
+      expect(await s.catchUp()).toBe(300);
+      expect(s.status().find((x) => x.model === 'Shop' && x.dataset === 'Orders')).toMatchObject({ coveragePercent: 100, lastError: null });
+    } finally {
+      await s.close();
+      held.close();
+      await store.close();
+      rmSync(ballast, { force: true });
+    }
+  }, 60_000);
+
   it('a running service whose catch-ups fail on the full disk says so once (not every interval), then catches up by itself', async () => {
-    const store = await openStore(mnt);
+    const dir = join(mnt, 'tick');
+    const store = await openStore(dir);
     const logs: string[] = [];
     // The timer's interval shortened to 50 ms (the config's least is 1 s): 1.5 s is thirty ticks.
     const settings = { ...accelerationSettings({ Shop: {} }, {}), intervalSeconds: 0.05 };
-    const s = new AccelerationService(mnt, store, settings, shopPack(), 'UTC', () => NOW, (level, m) => logs.push(`${level}: ${m}`), {});
+    const s = new AccelerationService(dir, store, settings, shopPack(), 'UTC', () => NOW, (level, m) => logs.push(`${level}: ${m}`), {});
     const ballast = join(mnt, 'ballast');
     try {
       expect(await s.catchUp()).toBe(0);
