@@ -73,8 +73,15 @@ export class FileTransport implements Transport {
       // A crash mid-write can leave a torn last line: start on a fresh line so ours stay parseable.
       const { size } = await fh.stat();
       const prefix = size > 0 && (await lastByte(fh, size)) !== 0x0a ? '\n' : '';
-      await fh.appendFile(prefix + lines.join('\n') + '\n', 'utf8');
-      await fh.sync();
+      try {
+        await fh.appendFile(prefix + lines.join('\n') + '\n', 'utf8');
+        await fh.sync();
+      } catch (e) {
+        // A full disk took part of the batch: cut it off, or the retry would write its complete lines a second time
+        // after a torn one (best effort: a truncate frees space, it does not need any).
+        await fh.truncate(size).catch(() => undefined);
+        throw e;
+      }
     } finally {
       await fh.close();
     }
