@@ -1,4 +1,6 @@
-import { basename } from 'node:path';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { basename, join } from 'node:path';
 import { getHeapStatistics } from 'node:v8';
 import { VigilError } from '../errors.js';
 import type { Event } from '../events/event.js';
@@ -11,6 +13,8 @@ import { MemorySource } from '../sources/memory.js';
 import type { ContentPack } from '../detections/content.js';
 import { planDetection, runDetections } from '../detections/run.js';
 import { resolveAttackData } from '../detections/datasets.js';
+import { withLookupDir } from '../detections/lookup-dir.js';
+import { DEFAULT_LOOKUP_LIMITS } from '../spl/lookups.js';
 import type { AttackData, Detection, DetectionTest, ExpectedResults } from '../detections/detection.js';
 import { wildcardMatcher, type MetadataConstraint, type MetadataField } from '../events/scan.js';
 
@@ -113,12 +117,14 @@ async function runGroup(pack: ContentPack, tests: readonly { d: Detection; t: De
   const distinct = [...new Map(live.map((x) => [x.d.id, x.d])).values()];
   const results = new Map<string, Result[] | { error: unknown }>();
   try {
-    for (const r of await runDetections(pack, distinct, runOpts)) results.set(r.detection.id, r.results);
+    await withTestLookups(pack, async (p) => {
+      for (const r of await runDetections(p, distinct, runOpts)) results.set(r.detection.id, r.results);
+    });
   } catch {
-    // Some detection fails: each runs alone, so that the error is reported on its own tests only.
+    // Some detection fails: each runs alone (its lookups written afresh), so that the error is reported on its own tests only.
     for (const d of distinct) {
       try {
-        results.set(d.id, (await runDetections(pack, [d], runOpts))[0]!.results);
+        await withTestLookups(pack, async (p) => void results.set(d.id, (await runDetections(p, [d], runOpts))[0]!.results));
       } catch (e) {
         results.set(d.id, { error: e });
       }
@@ -132,6 +138,20 @@ async function runGroup(pack: ContentPack, tests: readonly { d: Detection; t: De
     if (r.length === 0 && problems[0] === NO_RESULTS) problems[0] += unreadDataHint(planDetection(pack, x.d, runOpts).scan.metadata, x.t);
     return problems.length ? x.finish('fail', problems.join('; ')) : x.finish('pass');
   });
+}
+
+/**
+ * Runs `fn` with the content's lookups under a writable lookup directory of its own, removed after: a detection's
+ * `outputlookup` writes there, as into the lookups of the fresh Splunk contentctl tests on, and its later `inputlookup`
+ * and `lookup` read it. Without one the test errored on "no writable lookup directory", naming options vigil test has not.
+ */
+async function withTestLookups(pack: ContentPack, fn: (p: ContentPack) => Promise<void>): Promise<void> {
+  const dir = mkdtempSync(join(tmpdir(), 'vigil-test-lookups-'));
+  try {
+    await fn({ ...pack, lookups: withLookupDir(pack.lookups, { dir, refusal: null, ...DEFAULT_LOOKUP_LIMITS }) });
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 }
 
 const NO_RESULTS = 'the detection returned no results';
