@@ -18,13 +18,14 @@ const MiB = 1024 * 1024;
 const dir = mkdtempSync(join(tmpdir(), 'vigil-tiny-heap-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 const TOKEN = 'tiny-heap-token-0000-000000000000';
+const API_TOKEN = 'tiny-heap-api-token-000-000000000000';
 const CHANNEL = '5d7f2c1e-8a3b-4c6d-9e0f-1a2b3c4d5e6f';
 writeFileSync(
   join(dir, 'vigil.yml'),
-  [`dataDir: ${join(dir, 'data')}`, 'hec:', '  port: 0', '  tokens:', `    - { name: plain, token: ${TOKEN} }`, 'http:', '  port: 0', 'detections:', '  enable: []'].join('\n'),
+  [`dataDir: ${join(dir, 'data')}`, 'hec:', '  port: 0', '  tokens:', `    - { name: plain, token: ${TOKEN} }`, 'http:', '  port: 0', '  apiTokens:', `    - { name: t, token: ${API_TOKEN} }`, 'detections:', '  enable: []'].join('\n'),
 );
 
-function startServe(): Promise<{ proc: ChildProcess; url: string; exited: Promise<string> }> {
+function startServe(): Promise<{ proc: ChildProcess; url: string; api: string; exited: Promise<string> }> {
   const proc = spawn(process.execPath, ['--max-old-space-size=64', join(ROOT, 'bin', 'vigil.js'), 'serve', '--config', join(dir, 'vigil.yml')], { stdio: ['ignore', 'pipe', 'pipe'] });
   let out = '';
   proc.stderr!.on('data', (c: Buffer) => (out += c.toString()));
@@ -33,7 +34,8 @@ function startServe(): Promise<{ proc: ChildProcess; url: string; exited: Promis
     proc.stdout!.on('data', (c: Buffer) => {
       out += c.toString();
       const m = /HEC:\s+(http:\/\/\S+)\/services\/collector/.exec(out);
-      if (m) resolve({ proc, url: m[1]!, exited });
+      const a = /API\/console:\s+(http:\/\/[^\s/]+)/.exec(out);
+      if (m && a) resolve({ proc, url: m[1]!, api: a[1]!, exited });
     });
     void exited.then((why) => reject(new Error(why)));
   });
@@ -82,4 +84,23 @@ describe('vigil serve with a 64 MB heap', () => {
       await store.close();
     }
   }, 180_000);
+
+  it('answers 8 concurrent searches of a 1 MB string literal (each literal was a rope of a million strings: two took it out of memory)', async () => {
+    const { proc, api, exited } = await startServe();
+    let died: string | null = null;
+    void exited.then((why) => (died = why));
+    const text = '| makeresults | eval x="' + 'a'.repeat(1_000_000) + '" | eval n=len(x) | table n';
+    const replies = await Promise.all(
+      Array.from({ length: 8 }, () =>
+        fetch(`${api}/api/search`, { method: 'POST', headers: { Authorization: `Bearer ${API_TOKEN}`, 'content-type': 'application/json' }, body: JSON.stringify({ search: text }) }).then(
+          async (r) => `${r.status} ${(await r.text()).split('\n').find((l) => l.startsWith('{"result"')) ?? ''}`,
+          (e: Error) => `failed: ${e.message}`,
+        ),
+      ),
+    );
+    expect(died).toBeNull();
+    expect(replies).toEqual(Array.from({ length: 8 }, () => '200 {"result":{"n":1000000}}'));
+    proc.kill('SIGTERM');
+    await exited;
+  }, 120_000);
 });
