@@ -15,7 +15,12 @@ import { hecPost } from '../helpers.js';
  */
 const ROOT = join(import.meta.dirname, '..', '..');
 const dir = mkdtempSync(join(tmpdir(), 'vigil-crash-loop-'));
-afterAll(() => rmSync(dir, { recursive: true, force: true }));
+/** Servers a failed test left running are stopped. */
+const started: ChildProcess[] = [];
+afterAll(() => {
+  for (const p of started) if (p.exitCode === null && p.signalCode === null) p.kill('SIGKILL');
+  rmSync(dir, { recursive: true, force: true });
+});
 const PLAIN = 'plain-token-0000-0000-000000000000';
 const ACKED = 'acked-token-0000-0000-000000000000';
 const CHANNEL = '5d7f2c1e-8a3b-4c6d-9e0f-1a2b3c4d5e6f';
@@ -26,6 +31,7 @@ writeFileSync(
 
 function startServe(): Promise<{ proc: ChildProcess; url: string; exited: Promise<void> }> {
   const proc = spawn(process.execPath, [join(ROOT, 'bin', 'vigil.js'), 'serve', '--config', join(dir, 'vigil.yml')], { stdio: ['ignore', 'pipe', 'pipe'] });
+  started.push(proc);
   const exited = new Promise<void>((resolve) => proc.once('exit', () => resolve()));
   return new Promise((resolve, reject) => {
     let out = '';

@@ -16,7 +16,12 @@ import { hecPost } from '../helpers.js';
 const ROOT = join(import.meta.dirname, '..', '..');
 const MiB = 1024 * 1024;
 const dir = mkdtempSync(join(tmpdir(), 'vigil-tiny-heap-'));
-afterAll(() => rmSync(dir, { recursive: true, force: true }));
+/** Servers a failed test left running are stopped. */
+const started: ChildProcess[] = [];
+afterAll(() => {
+  for (const p of started) if (p.exitCode === null && p.signalCode === null) p.kill('SIGKILL');
+  rmSync(dir, { recursive: true, force: true });
+});
 const TOKEN = 'tiny-heap-token-0000-000000000000';
 const API_TOKEN = 'tiny-heap-api-token-000-000000000000';
 const CHANNEL = '5d7f2c1e-8a3b-4c6d-9e0f-1a2b3c4d5e6f';
@@ -27,6 +32,7 @@ writeFileSync(
 
 function startServe(): Promise<{ proc: ChildProcess; url: string; api: string; exited: Promise<string> }> {
   const proc = spawn(process.execPath, ['--max-old-space-size=64', join(ROOT, 'bin', 'vigil.js'), 'serve', '--config', join(dir, 'vigil.yml')], { stdio: ['ignore', 'pipe', 'pipe'] });
+  started.push(proc);
   let out = '';
   proc.stderr!.on('data', (c: Buffer) => (out += c.toString()));
   const exited = new Promise<string>((resolve) => proc.on('exit', (code, signal) => resolve(`exit ${code} ${signal}: ${out.slice(-2000)}`)));
