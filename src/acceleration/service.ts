@@ -130,7 +130,8 @@ export class AccelerationService {
           failing = null;
         })
         .catch((e: Error) => {
-          if (!this.stopped && e.message !== failing) this.log('error', `data model acceleration: ${e.message}`);
+          // Given up on (died() said so): not said a second time.
+          if (!this.stopped && this.failure === null && e.message !== failing) this.log('error', `data model acceleration: ${e.message}`);
           failing = e.message;
         })
         .finally(() => {
