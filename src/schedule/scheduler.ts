@@ -465,11 +465,6 @@ export class Scheduler {
    * it and another took the run over) stops the search and commits nothing ('held'); stopping the scheduler
    * releases the lease ('cancelled'), so whoever runs next takes the run over at once.
    */
-  private unavailable(e: unknown): 'unavailable' {
-    this.outage = (e as Error).message;
-    return 'unavailable';
-  }
-
   private async attempt(d: Detection, scheduledTime: number, mode: RunMode, opts: { actions?: boolean } = {}): Promise<Attempt> {
     const { state, clock } = this.deps;
     const leaseMs = this.settings.leaseMs;
@@ -497,6 +492,12 @@ export class Scheduler {
     } finally {
       lease.stop();
     }
+  }
+
+  /** An attempt that found the store unavailable: remembers why, for the one warning an outage gets (runDue). */
+  private unavailable(e: unknown): 'unavailable' {
+    this.outage = (e as Error).message;
+    return 'unavailable';
   }
 
   /**
