@@ -1,14 +1,14 @@
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, rmSync, unlinkSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { rmSync, unlinkSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { AccelerationService } from '../../src/acceleration/service.js';
 import { accelerationSettings } from '../../src/acceleration/settings.js';
 import { openSummaryDb } from '../../src/acceleration/summary-db.js';
 import type { Event } from '../../src/events/event.js';
 import { openStore } from '../../src/store/sqlite-store.js';
 import { NOW, shopPack } from '../spl/datamodel/helpers.js';
+import { tmpfsForTests } from '../tmpfs.js';
 
 /**
  * summaries.db on a real full disk (a small tmpfs; skipped where the test cannot mount one: not root, or no mount in
@@ -24,20 +24,7 @@ const orders = (n: number): Event[] =>
     return { index: 'main', source: 'shop.log', host: 'h', sourcetype: 'shop:order', _time: T0 + i * 7, _raw: raw } as Event;
   });
 
-const mnt = mkdtempSync(join(tmpdir(), 'vigil-accel-full-'));
-let mounted = false;
-try {
-  if (process.getuid?.() === 0) {
-    execFileSync('mount', ['-t', 'tmpfs', '-o', 'size=8m', 'tmpfs', mnt], { stdio: 'ignore' });
-    mounted = true;
-  }
-} catch {
-  mounted = false;
-}
-afterAll(() => {
-  if (mounted) execFileSync('umount', ['-l', mnt]);
-  rmSync(mnt, { recursive: true, force: true });
-});
+const { dir: mnt, mounted } = tmpfsForTests('vigil-accel-full-', '8m');
 
 describe.skipIf(!mounted)('data model summaries on a full disk', () => {
   it('opening summaries.db on a full disk is STORE_FULL "the disk is full", not "delete the file"; it opens once space is back', async () => {

@@ -1,31 +1,18 @@
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, unlinkSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync, unlinkSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { FileAction } from '../../src/outputs/actions.js';
 import { FileTransport } from '../../src/outputs/file-action.js';
 import { enqueue, MemoryOutbox } from './helpers.js';
+import { tmpfsForTests } from '../tmpfs.js';
 
 /**
  * The `file` alert action on a real full disk (a 64 KiB tmpfs; skipped where the test cannot mount one: not root, or
  * no mount in the container). A batch the disk took only part of left its complete lines and a torn one in the file;
  * the retry, once space was back, wrote every line again after them: duplicates for a consumer that does not dedup.
  */
-const mnt = mkdtempSync(join(tmpdir(), 'vigil-alerts-full-'));
-let mounted = false;
-try {
-  if (process.getuid?.() === 0) {
-    execFileSync('mount', ['-t', 'tmpfs', '-o', 'size=64k', 'tmpfs', mnt], { stdio: 'ignore' });
-    mounted = true;
-  }
-} catch {
-  mounted = false;
-}
-afterAll(() => {
-  if (mounted) execFileSync('umount', ['-l', mnt]);
-  rmSync(mnt, { recursive: true, force: true });
-});
+const { dir: mnt, mounted } = tmpfsForTests('vigil-alerts-full-', '64k');
 
 describe.skipIf(!mounted)('file action on a full disk', () => {
   it('a batch that does not fit leaves the file as it was (retry), and is written once, whole, when space is back', async () => {
