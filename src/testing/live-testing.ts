@@ -11,7 +11,7 @@ import { expandMacros } from '../spl/macros/macros.js';
 import type { ContentPack } from '../detections/content.js';
 import { resolveAttackData } from '../detections/datasets.js';
 import type { Detection, DetectionTest } from '../detections/detection.js';
-import { forEachTest, judgeResults, skipReason, startOutcome, type TestOutcome } from './testing.js';
+import { forEachTest, judgeResults, skipReason, startOutcome, testHost, type TestOutcome } from './testing.js';
 
 export interface LiveTestOptions {
   datasetsDirs: readonly string[];
@@ -56,7 +56,7 @@ async function runOneLive(pack: ContentPack, d: Detection, t: DetectionTest, opt
           latest = Math.max(latest, tm);
         }
       }
-      const sent = await replay([{ path: file, source: a.source, sourcetype: a.sourcetype, host: a.host ?? 'vigil-test', index }], {
+      const sent = await replay([{ path: file, source: a.source, sourcetype: a.sourcetype, host: testHost(a), index }], {
         url: opts.hecUrl,
         token: opts.hecToken,
         endpoint: 'raw',

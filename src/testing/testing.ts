@@ -78,10 +78,20 @@ export async function runDetectionTests(pack: ContentPack, detections: readonly 
   return detections.flatMap((d) => d.tests.map((t) => outcomes.get(t)!));
 }
 
+/** The index a test's data is read into offline: its `custom_index`, else main. */
+export function testIndex(a: AttackData): string {
+  return a.customIndex ?? 'main';
+}
+
+/** The host a test's data carries: its `host`, else `vigil-test` (contentctl's replay_host). */
+export function testHost(a: AttackData): string {
+  return a.host ?? 'vigil-test';
+}
+
 /** What makes two tests' data the same events; null when a dataset cannot be found (the test reports it alone). */
 function dataKey(d: Detection, t: DetectionTest, datasetsDirs: readonly string[]): string | null {
   try {
-    return JSON.stringify(t.attackData.map((a) => [resolveAttackData(a.data, datasetsDirs, d.file), a.source, a.sourcetype, a.customIndex ?? 'main', a.host ?? 'vigil-test']));
+    return JSON.stringify(t.attackData.map((a) => [resolveAttackData(a.data, datasetsDirs, d.file), a.source, a.sourcetype, testIndex(a), testHost(a)]));
   } catch {
     return null;
   }
@@ -164,7 +174,7 @@ const NO_RESULTS = 'the detection returned no results';
  */
 function unreadDataHint(metadata: readonly MetadataConstraint[], t: DetectionTest): string {
   const of = (field: MetadataField, a: AttackData): string =>
-    field === 'sourcetype' ? a.sourcetype : field === 'source' ? a.source : field === 'index' ? (a.customIndex ?? 'main') : (a.host ?? 'vigil-test');
+    field === 'sourcetype' ? a.sourcetype : field === 'source' ? a.source : field === 'index' ? testIndex(a) : testHost(a);
   for (const c of metadata) {
     const values = [...new Set(t.attackData.map((a) => of(c.field, a)))];
     if (values.some((v) => c.patterns.some((p) => wildcardMatcher(p)(v)))) continue;
@@ -188,8 +198,8 @@ async function readTestData(d: Detection, t: DetectionTest, datasetsDirs: readon
     const src = new FileSource([file], {
       sourcetype: a.sourcetype,
       source: a.source,
-      index: a.customIndex ?? 'main',
-      host: a.host ?? 'vigil-test',
+      index: testIndex(a),
+      host: testHost(a),
       onMalformed: (m) => malformed.push(`${basename(m.file)}:${m.line}: ${m.reason}`),
     });
     for await (const batch of src.scan({ earliest: null, latest: null, metadata: [], raw: null, defaultIndexes: 'all' })) {
