@@ -353,6 +353,17 @@ describe('vigil CLI', () => {
     for (const jobs of ['1e3', '0x2', '0']) expect(vigil(['test', '--jobs', jobs]), jobs).toMatchObject({ code: 2, out: '' });
   });
 
+  it('--junit - writes the JUnit XML on stdout, the text report on stderr, and no file named -', () => {
+    const dir = mkdtempSync(join(tmp, 'junit-stdout-'));
+    const r = spawnSync(process.execPath, [BIN, 'test', SEED, '--junit', '-'], { cwd: dir, encoding: 'utf8' });
+    expect(r.status).toBe(0);
+    expect(r.stdout.startsWith('<?xml')).toBe(true);
+    expect(r.stdout).toMatch(/<testsuites [^>]*tests="1" failures="0" errors="0"/);
+    expect(r.stdout).not.toContain('passed,');
+    expect(r.stderr).toMatch(/1 passed, 0 failed in \d+\.\d\d s/);
+    expect(existsSync(join(dir, '-'))).toBe(false);
+  });
+
   it('prints a failure reason quoting a dataset line without its control characters', () => {
     const dir = join(tmp, 'binary-data');
     mkdirSync(join(dir, 'detections'), { recursive: true });

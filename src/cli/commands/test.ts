@@ -31,7 +31,7 @@ export function testCommand(program: Command): void {
     .argument('[detection...]', 'detection names or ids (default: every detection with tests)')
     .option('--content <dir...>', 'extra content directories')
     .option('--datasets <dir...>', 'local copies of splunk/attack_data (attack_data URLs resolve here first, then to the bundled datasets)')
-    .option('--junit <file>', 'also write a JUnit XML report')
+    .option('--junit <file>', 'also write a JUnit XML report (- for stdout: the text report then goes to stderr)')
     .option('--no-bundled', "only the detections of --content directories (the bundled content's data models, macros and lookups still load)")
     .option('--jobs <n>', 'worker threads, at most the cores (auto: the cores, when the test data is large enough to pay for them)', 'auto')
     .option('--url <url>', 'live mode: the HEC of a running vigil (replay over /raw with a channel and ack, search through the API)')
@@ -46,7 +46,7 @@ export function testCommand(program: Command): void {
       // Checked before any test runs (a report that cannot be written was an internal error after all of them).
       const jobs = opts.jobs === 'auto' ? 'auto' : /^[0-9]{1,4}$/.test(opts.jobs) ? Number(opts.jobs) : NaN;
       if (jobs !== 'auto' && !(jobs >= 1)) throw new VigilError('USAGE', `--jobs must be a positive integer or auto, not "${printable(String(opts.jobs))}"`);
-      if (opts.junit !== undefined) checkWritable(opts.junit);
+      if (opts.junit !== undefined && opts.junit !== '-') checkWritable(opts.junit);
       // The live-mode options without --url were ignored: the tests ran offline, which the user did not ask for.
       const live = (['token', 'apiUrl', 'apiToken', 'insecure'] as const).filter((k) => opts[k] !== undefined);
       if (!opts.url && live.length > 0) {
@@ -146,12 +146,16 @@ function writeReport(path: string, text: string): void {
 async function report(outcomes: readonly TestOutcome[], opts: TestCliOptions, started: number): Promise<void> {
   // Loaded now, not with the command definitions (`vigil --help` loads nothing else).
   const { junitXml, malformedNote } = await import('../../testing/junit.js');
-  printOutcomes(outcomes, (s) => process.stdout.write(s), malformedNote);
+  // `--junit -`: the XML is what stdout carries (`vigil test --junit - > report.xml`), so the text report goes to stderr.
+  const xmlOnStdout = opts.junit === '-';
+  const text = (s: string) => (xmlOnStdout ? process.stderr : process.stdout).write(s);
+  printOutcomes(outcomes, text, malformedNote);
   const failed = outcomes.filter((o) => o.status === 'fail' || o.status === 'error').length;
   const passed = outcomes.filter((o) => o.status === 'pass').length;
   const skipped = outcomes.length - passed - failed;
-  process.stdout.write(`\n${passed} passed, ${failed} failed${skipped ? `, ${skipped} skipped` : ''} in ${((performance.now() - started) / 1000).toFixed(2)} s\n`);
-  if (opts.junit) writeReport(opts.junit, junitXml(outcomes));
+  text(`\n${passed} passed, ${failed} failed${skipped ? `, ${skipped} skipped` : ''} in ${((performance.now() - started) / 1000).toFixed(2)} s\n`);
+  if (xmlOnStdout) process.stdout.write(junitXml(outcomes));
+  else if (opts.junit) writeReport(opts.junit, junitXml(outcomes));
   if (failed > 0) process.exitCode = EXIT_FAILURE;
 }
 
