@@ -1,8 +1,9 @@
-import { Hono } from 'hono';
+import { Hono, type Context } from 'hono';
+import type { TimeRange } from './api-types.js';
 import { authGuard, authMiddleware, loginRoutes, logoutRoute } from './auth.js';
 import { apiBodyLimits, bodyLimit } from './body.js';
 import { backfillRoutes } from './backfill-api.js';
-import { countParam, errorJson, fail, isSearchLimit, timeRange, type ApiDeps, type ApiEnv } from './context.js';
+import { countParam, errorJson, fail, isSearchLimit, jsonBody, timeRange, type ApiDeps, type ApiEnv } from './context.js';
 import { detectionsRoutes } from './detections-api.js';
 import { findingsRoutes } from './findings-api.js';
 import { ingestRoutes } from './ingest-api.js';
@@ -12,6 +13,8 @@ import { SessionStore, type SessionOptions, type Sessions } from './sessions.js'
 import { securityHeaders, staticRoutes } from './static.js';
 
 export type { ApiDeps, SchedulerView } from './context.js';
+
+const OBJECT_USAGE = 'name the risk object: ?object=<name>, or a JSON body {"object": "<name>"} with POST';
 export type { SearchRequest } from './search-api.js';
 
 /**
@@ -52,28 +55,35 @@ export function createApi(deps: ApiDeps, opts: { sessions?: SessionOptions; sess
     return c.json(await overview(deps, range, top, c.req.raw.signal));
   });
 
-  app.get('/api/risk/objects/:object', async (c) => {
-    let range;
-    try {
-      range = timeRange(c, now(), tz, '-7d');
-    } catch (e) {
-      return c.json({ error: errorJson(e) }, 400);
-    }
-    const detail = await riskObjectDetail(deps, c.req.param('object'), range, c.req.raw.signal);
+  // A risk object's page and process tree, the object named three ways: in the path (ordinary names, old links), in
+  // `?object=` (`.` and `..`, which a browser's URL parser removes from a path), or in a POST body `{"object"}` (names
+  // too long for a request line: http.maxHeaderBytes). Risk objects come from event data, so each must be reachable.
+  type Show = (c: Context<ApiEnv>, object: string, range: TimeRange) => Promise<Response>;
+  const objectRoutes = (path: string, show: Show) => {
+    const withRange = async (c: Context<ApiEnv>, object: string | Response) => {
+      if (object instanceof Response) return object;
+      let range;
+      try {
+        range = timeRange(c, now(), tz, '-7d');
+      } catch (e) {
+        return c.json({ error: errorJson(e) }, 400);
+      }
+      return show(c, object, range);
+    };
+    app.get(`/api/risk/objects/:object${path}`, (c) => withRange(c, c.req.param('object')));
+    app.get(`/api/risk/object${path}`, (c) => withRange(c, c.req.query('object') ?? fail(c, 400, 'USAGE', OBJECT_USAGE)));
+    app.post(`/api/risk/object${path}`, async (c) => {
+      const object = (await jsonBody(c))?.['object'];
+      return withRange(c, typeof object === 'string' ? object : fail(c, 400, 'USAGE', OBJECT_USAGE));
+    });
+  };
+  objectRoutes('', async (c, object, range) => {
+    const detail = await riskObjectDetail(deps, object, range, c.req.raw.signal);
     if (!detail) return fail(c, 404, 'NOT_FOUND', 'no risk events or findings for this object in the range');
     return c.json(detail);
   });
-
   // Separate from the object's page so the page shows at once and the (larger) raw-event read follows.
-  app.get('/api/risk/objects/:object/processes', async (c) => {
-    let range;
-    try {
-      range = timeRange(c, now(), tz, '-7d');
-    } catch (e) {
-      return c.json({ error: errorJson(e) }, 400);
-    }
-    return c.json(await processTreeOf(deps, c.req.param('object'), range, c.req.raw.signal));
-  });
+  objectRoutes('/processes', async (c, object, range) => c.json(await processTreeOf(deps, object, range, c.req.raw.signal)));
 
   findingsRoutes(app, deps);
   detectionsRoutes(app, deps);
