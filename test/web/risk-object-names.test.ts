@@ -6,6 +6,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ProcessTreeInfo, RiskObjectDetail } from '../../src/web/api-types.js';
+import { MAX_ADDRESS_OBJECT, objectAt, riskLink, riskObjectRequest } from '../../web/src/risk-link.js';
 import { ConsoleClient, PASSWORD, startHarness, USER, type Harness } from './harness.js';
 
 const LONG = 'y'.repeat(20_000);
@@ -64,6 +65,14 @@ describe('risk objects of any name: path, ?object= and POST {"object"} forms', (
     }
   });
 
+  it("what the console's page asks for each object (risk-link.ts) names that object", async () => {
+    for (const name of NAMES) {
+      const req = riskObjectRequest(name, '', 'earliest=-24h');
+      expect(new URL(req.path, 'http://x').href.length).toBeLessThan(MAX_ADDRESS_OBJECT + 100);
+      expectObject(await client.json<RiskObjectDetail>(req.path, req.body ? { method: 'POST', json: req.body } : {}), name);
+    }
+  });
+
   it('same auth and CSRF rules as the other routes; no object is a 400 USAGE', async () => {
     const anon = await fetch(`${h.server.apiUrl}/api/risk/object`, { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify({ object: '..' }) });
     expect(anon.status).toBe(401);
@@ -81,5 +90,30 @@ describe('risk objects of any name: path, ?object= and POST {"object"} forms', (
     }
     // A name nobody sent is the usual 404.
     expect((await client.fetch('/api/risk/object', { method: 'POST', json: { object: 'no such object' } })).status).toBe(404);
+  });
+});
+
+describe("the console's address of a risk object's page", () => {
+  // Parsed with WHATWG URL, as a browser parses the address (a path's `.`/`..` segments are removed there).
+  for (const name of NAMES) {
+    it(`keeps ${JSON.stringify(name.slice(0, 20))} (${name.length} characters)`, () => {
+      const link = riskLink(name, '-24h');
+      const u = new URL(link.to, 'http://console');
+      expect(u.href.length).toBeLessThan(MAX_ADDRESS_OBJECT + 100);
+      expect(u.searchParams.get('range')).toBe('-24h');
+      // One segment after /risk/, as App.tsx's route `/risk/:object` reads it.
+      const seg = /^\/risk\/([^/]+)$/.exec(u.pathname)?.[1];
+      const fromPath = seg === undefined ? undefined : decodeURIComponent(seg);
+      const shown = fromPath ?? objectAt(u.searchParams, link.state ?? null);
+      expect(shown).toBe(name);
+      // Ordinary names keep the path form (old links); a long name's address alone does not name it.
+      expect(fromPath !== undefined).toBe(PATH_OK.includes(name));
+      if (name === LONG) expect(objectAt(u.searchParams, null)).toBeNull();
+    });
+  }
+
+  it("a long name's state does not open another long name's address", () => {
+    const other = 'z'.repeat(20_000);
+    expect(objectAt(new URL(riskLink(other).to, 'http://console').searchParams, riskLink(LONG).state)).toBeNull();
   });
 });

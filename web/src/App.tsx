@@ -12,6 +12,7 @@ import { Login } from './pages/Login.js';
 import { Overview } from './pages/Overview.js';
 import { RiskObject } from './pages/RiskObject.js';
 import { Search } from './pages/Search.js';
+import { objectAt } from './risk-link.js';
 import { Link, match, useRoute } from './router.js';
 
 const NAV = [
@@ -23,10 +24,22 @@ const NAV = [
 ];
 
 function Routes({ session }: { session: SessionInfo }) {
-  const { path } = useRoute();
+  const { path, query } = useRoute();
   let m: Record<string, string> | null;
   if (path === '/' || path === '') return <Overview />;
   if ((m = match('/risk/:object', path))) return <RiskObject key={m['object']} object={m['object']!} />;
+  if (path === '/risk') {
+    // `.`/`..` (`?object=`) and names too long for an address (`?ref=` + the history entry's state): risk-link.ts.
+    const object = objectAt(query, window.history.state);
+    if (object !== null) return <RiskObject key={object} object={object} />;
+    return (
+      <Page title="Risk object" busy={false}>
+        <p>
+          This address does not hold the risk object: a name too long for an address is kept by the browser tab that opened it. <Link to="/">Open it from the risk overview</Link>.
+        </p>
+      </Page>
+    );
+  }
   if (path === '/findings') return <Findings />;
   if ((m = match('/findings/:id', path))) return <FindingDetail key={m['id']} id={m['id']!} user={session.user} />;
   if (path === '/detections') return <Detections />;

@@ -11,18 +11,21 @@ export interface Loaded<T> {
 /**
  * GETs `path` (re-fetching when it changes); `null` skips. When the server does not answer, the error says so and
  * the request is made again every RETRY_MS, so the page comes back by itself with the server (or, the server having
- * restarted without the session, goes to the login form: a 401 does that).
+ * restarted without the session, goes to the login form: a 401 does that). With `body`, POSTs it as JSON (a read whose
+ * input does not fit in an address: a long risk object's name).
  */
-export function useApi<T>(path: string | null, opts: { refreshMs?: number } = {}): Loaded<T> {
+export function useApi<T>(path: string | null, opts: { refreshMs?: number; body?: unknown } = {}): Loaded<T> {
   const [state, setState] = useState<{ data: T | null; error: Error | null; loading: boolean; path: string | null }>({ data: null, error: null, loading: path !== null, path });
   const [tick, setTick] = useState(0);
   const reload = useCallback(() => setTick((t) => t + 1), []);
+  // As text, so an equal body from the next render is the same dependency.
+  const body = opts.body === undefined ? undefined : JSON.stringify(opts.body);
   useEffect(() => {
     if (path === null) return;
     const abort = new AbortController();
     let retry: ReturnType<typeof setTimeout> | undefined;
     setState((s) => ({ ...s, loading: true, path }));
-    api<T>(path, { signal: abort.signal }).then(
+    api<T>(path, { signal: abort.signal, ...(body !== undefined ? { method: 'POST', body: JSON.parse(body) as unknown } : {}) }).then(
       (data) => setState({ data, error: null, loading: false, path }),
       (error: Error) => {
         if (abort.signal.aborted) return;
@@ -38,7 +41,7 @@ export function useApi<T>(path: string | null, opts: { refreshMs?: number } = {}
       abort.abort();
       clearTimeout(retry);
     };
-  }, [path, tick, reload]);
+  }, [path, body, tick, reload]);
   const refreshMs = opts.refreshMs;
   useEffect(() => {
     if (!refreshMs) return;

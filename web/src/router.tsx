@@ -25,10 +25,12 @@ export function useRoute(): Route {
   return { path: u.pathname, query: u.searchParams };
 }
 
-export function navigate(to: string, opts: { replace?: boolean } = {}): void {
+/** `state`: what the history entry keeps besides its address (a long risk object's name: risk-link.ts). */
+export function navigate(to: string, opts: { replace?: boolean; state?: unknown } = {}): void {
   if (to === snapshot()) return;
-  if (opts.replace) window.history.replaceState(null, '', to);
-  else window.history.pushState(null, '', to);
+  const state = opts.state ?? null;
+  if (opts.replace) window.history.replaceState(state, '', to);
+  else window.history.pushState(state, '', to);
   window.dispatchEvent(new Event(CHANGE));
 }
 
@@ -39,16 +41,17 @@ export function setQuery(params: Record<string, string | null | undefined>, opts
     if (v === null || v === undefined || v === '') u.searchParams.delete(k);
     else u.searchParams.set(k, v);
   }
-  navigate(u.pathname + u.search, opts);
+  // The same page: its entry's state (a long risk object's name) goes along.
+  navigate(u.pathname + u.search, { ...opts, state: window.history.state as unknown });
 }
 
 /** A link that navigates without reloading (modifier clicks still open new tabs). */
-export function Link({ to, children, ...rest }: { to: string; children: ReactNode } & Omit<AnchorHTMLAttributes<HTMLAnchorElement>, 'href'>) {
+export function Link({ to, state, children, ...rest }: { to: string; state?: unknown; children: ReactNode } & Omit<AnchorHTMLAttributes<HTMLAnchorElement>, 'href'>) {
   const onClick = (e: MouseEvent<HTMLAnchorElement>) => {
     rest.onClick?.(e);
     if (e.defaultPrevented || e.button !== 0 || e.metaKey || e.ctrlKey || e.shiftKey || e.altKey) return;
     e.preventDefault();
-    navigate(to);
+    navigate(to, { state });
     window.scrollTo(0, 0);
   };
   return (

@@ -3,6 +3,7 @@ import { printableLines } from '../../../src/outputs/printable.js';
 import { fmtNumber, fmtTime } from '../format.js';
 import { Link } from '../router.js';
 import { StatusBadge } from './ui.js';
+import { riskLink } from '../risk-link.js';
 
 /** Findings as a table: raised, (risk object,) rule, risk, status, owner; the rule links to the finding. */
 export function FindingsTable({ findings, caption, showObject = false, testId }: { findings: FindingSummary[]; caption: string; showObject?: boolean; testId?: string }) {
@@ -25,7 +26,7 @@ export function FindingsTable({ findings, caption, showObject = false, testId }:
             <td className="nowrap">{fmtTime(f.time)}</td>
             {showObject ? (
               <td>
-                <Link to={`/risk/${encodeURIComponent(f.riskObject)}`}>{printableLines(f.riskObject)}</Link> <span className="muted small">{printableLines(f.riskObjectType)}</span>
+                <Link {...riskLink(f.riskObject)}>{printableLines(f.riskObject)}</Link> <span className="muted small">{printableLines(f.riskObjectType)}</span>
               </td>
             ) : null}
             <th scope="row">

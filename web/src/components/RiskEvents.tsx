@@ -2,6 +2,7 @@ import type { RiskEvent } from '../../../src/web/api-types.js';
 import { printableLines } from '../../../src/outputs/printable.js';
 import { fmtTime } from '../format.js';
 import { Link } from '../router.js';
+import { riskLink } from '../risk-link.js';
 
 /** Risk events as a table: time, detection, score, message, ATT&CK. */
 export function RiskEventsTable({ events, caption, showObject = false }: { events: RiskEvent[]; caption: string; showObject?: boolean }) {
@@ -26,7 +27,7 @@ export function RiskEventsTable({ events, caption, showObject = false }: { event
               <td className="nowrap">{fmtTime(e.time)}</td>
               {showObject ? (
                 <td>
-                  <Link to={`/risk/${encodeURIComponent(e.riskObject)}`}>{printableLines(e.riskObject)}</Link>
+                  <Link {...riskLink(e.riskObject)}>{printableLines(e.riskObject)}</Link>
                 </td>
               ) : null}
               <td>{e.detectionId ? <Link to={`/detections/${encodeURIComponent(e.detectionId)}`}>{printableLines(e.searchName)}</Link> : printableLines(e.searchName)}</td>

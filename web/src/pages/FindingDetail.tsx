@@ -7,6 +7,7 @@ import { Chips, ErrorBox, Loading, Page, StatusBadge } from '../components/ui.js
 import { fmtNumber, fmtTime } from '../format.js';
 import { useApi } from '../hooks.js';
 import { Link } from '../router.js';
+import { riskLink } from '../risk-link.js';
 
 export function FindingDetail({ id, user }: { id: string; user: string }) {
   const { data, error, loading, reload } = useApi<Detail>(`/api/findings/${encodeURIComponent(id)}`);
@@ -72,7 +73,7 @@ export function FindingDetail({ id, user }: { id: string; user: string }) {
               <dl className="props">
                 <dt>Risk object</dt>
                 <dd>
-                  <Link to={`/risk/${encodeURIComponent(f.riskObject)}`}>{printableLines(f.riskObject)}</Link> ({printableLines(f.riskObjectType)})
+                  <Link {...riskLink(f.riskObject)}>{printableLines(f.riskObject)}</Link> ({printableLines(f.riskObjectType)})
                 </dd>
                 <dt>Risk score</dt>
                 <dd>{fmtNumber(f.riskScore)}</dd>

@@ -5,6 +5,7 @@ import { ErrorBox, Loading, Page, RangeSelect, ScoreBar, Stat, StatusBadge } fro
 import { fmtNumber, fmtRelative, fmtTime } from '../format.js';
 import { useApi } from '../hooks.js';
 import { Link, setQuery, useRoute } from '../router.js';
+import { riskLink } from '../risk-link.js';
 
 export function rangeParams(range: string): string {
   return range === 'all' ? 'earliest=' : `earliest=${encodeURIComponent(range)}`;
@@ -55,7 +56,7 @@ export function Overview() {
                       {data.topObjects.map((o) => (
                         <tr key={`${o.riskObjectType}:${o.riskObject}`}>
                           <th scope="row">
-                            <Link to={`/risk/${encodeURIComponent(o.riskObject)}?range=${encodeURIComponent(range)}`}>{printableLines(o.riskObject)}</Link>
+                            <Link {...riskLink(o.riskObject, range)}>{printableLines(o.riskObject)}</Link>
                           </th>
                           <td>{o.riskObjectType}</td>
                           <td className="num">

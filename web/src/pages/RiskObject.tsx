@@ -9,14 +9,17 @@ import { ErrorBox, Loading, Page, RangeSelect, Stat } from '../components/ui.js'
 import { fmtNumber } from '../format.js';
 import { useApi } from '../hooks.js';
 import { Link, setQuery, useRoute } from '../router.js';
+import { riskObjectRequest } from '../risk-link.js';
 import { rangeParams } from './Overview.js';
 
 export function RiskObject({ object }: { object: string }) {
   const { query } = useRoute();
   const range = query.get('range') ?? '-7d';
-  const { data, error, loading } = useApi<RiskObjectDetail>(`/api/risk/objects/${encodeURIComponent(object)}?${rangeParams(range)}`);
+  const page = riskObjectRequest(object, '', rangeParams(range));
+  const { data, error, loading } = useApi<RiskObjectDetail>(page.path, { body: page.body });
   // The process tree reads raw events: it loads after the page is shown.
-  const tree = useApi<ProcessTreeInfo>(data ? `/api/risk/objects/${encodeURIComponent(object)}/processes?${rangeParams(range)}` : null);
+  const processes = riskObjectRequest(object, '/processes', rangeParams(range));
+  const tree = useApi<ProcessTreeInfo>(data ? processes.path : null, { body: processes.body });
   return (
     <Page
       title={`Risk object: ${object}`}
