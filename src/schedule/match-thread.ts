@@ -41,52 +41,120 @@ export interface MatchThreadOptions extends MatchWorkerSetup {
    * fall back to scans) instead of queueing without bound: the server never waits for the index.
    */
   maxQueuedChars?: number;
-  log?: (level: 'warn', message: string) => void;
+  log?: (level: 'info' | 'warn', message: string) => void;
+  /**
+   * A worker that died is started again at the next need (a batch, a lookup) once this delay has passed, doubled per
+   * failed start in a row, at most `MAX_RESTART_DELAY_MS` (default 1000 ms).
+   */
+  restartDelayMs?: number;
+  /** Starts the worker (tests: one that fails as `new Worker` does out of file descriptors). */
+  startWorker?: (setup: MatchWorkerSetup) => Worker;
 }
+
+/** The longest wait between two starts of a worker that keeps failing (a file-descriptor shortage that lasts). */
+export const MAX_RESTART_DELAY_MS = 60_000;
+
+/** The real worker (match-worker.ts). */
+export const startMatchWorker = (setup: MatchWorkerSetup): Worker => new Worker(workerEntry(import.meta.url, 'match-worker'), { workerData: setup });
 
 /**
  * A MatchIndex on its own worker thread (match-worker.ts): the collector posts each committed batch and
  * goes on; prefix evaluation (~10 µs an event) no longer shares the thread that answers HEC requests.
  * If the worker falls behind by more than `maxQueuedChars`, batches are skipped and reported as a gap;
- * if it dies, every lookup answers "not covered". Either way runs scan instead: slower, never wrong.
+ * if it dies, every lookup answers "not covered" until it is started again at a later need (a batch, a lookup),
+ * with a back-off: a new, empty index, covering windows after the newest event it was shown before. Either way
+ * runs scan instead: slower, never wrong.
  */
 export class MatchIndexThread implements MatchLookup {
-  private readonly worker: Worker;
+  private worker: Worker | null = null;
   private readonly maxQueued: number;
   /** Characters of `_raw` posted and not yet evaluated, and each such batch's share, oldest first. */
   private queued = 0;
-  private readonly inFlight: number[] = [];
-  private dead = false;
+  private inFlight: number[] = [];
+  /** close() was called: never started again. */
+  private closed = false;
+  /** The detections message last sent (a restarted worker gets it first), and its key. */
+  private detections: Extract<ToMatchWorker, { type: 'detections' }> | null = null;
   private lastDetections = '';
   private nextId = 0;
   private readonly waiting = new Map<number, (m: FromMatchWorker) => void>();
   /** Batches skipped since the last report (for one log line per episode). */
   private skipped = 0;
+  /** The newest event time shown to the index (started, or skipped): a restarted index covers windows after it. */
+  private newestShown: number;
+  /** Failed starts in a row (a worker that answered once resets it) and when the next start may be tried. */
+  private failedStarts = 0;
+  private restartAt = 0;
 
   constructor(private readonly options: MatchThreadOptions) {
     this.maxQueued = options.maxQueuedChars ?? 64 * 1024 * 1024;
-    const setup: MatchWorkerSetup = { startedAfter: options.startedAfter, horizonSeconds: options.horizonSeconds };
-    this.worker = new Worker(workerEntry(import.meta.url, 'match-worker'), { workerData: setup });
-    this.worker.unref();
-    this.worker.on('message', (m: FromMatchWorker) => {
+    this.newestShown = options.startedAfter;
+    this.start();
+  }
+
+  private start(): void {
+    const setup: MatchWorkerSetup = { startedAfter: this.newestShown, horizonSeconds: this.options.horizonSeconds };
+    let w: Worker;
+    try {
+      w = (this.options.startWorker ?? startMatchWorker)(setup);
+    } catch (e) {
+      // Out of file descriptors, `new Worker` may throw instead of emitting 'error'.
+      this.died(e instanceof Error ? e.message : String(e));
+      return;
+    }
+    this.worker = w;
+    w.unref();
+    let why: string | null = null;
+    w.on('message', (m: FromMatchWorker) => {
+      // A worker that answers has started: the next death is a new episode (logged again).
+      if (this.failedStarts > 0) {
+        this.failedStarts = 0;
+        this.options.log?.('info', 'match index worker started again: scheduled runs over windows after it are served from it');
+      }
       if (m.type === 'observed') this.queued -= this.inFlight.shift() ?? 0;
       else this.waiting.get(m.id)?.(m);
     });
-    this.worker.on('error', (e) => options.log?.('warn', `match index worker failed (${e.message}): scheduled runs scan their windows`));
-    this.worker.on('exit', () => {
-      this.dead = true;
+    w.on('error', (e) => (why = e.message));
+    w.on('exit', (code) => {
+      if (this.worker !== w) return;
+      this.worker = null;
+      this.queued = 0;
+      this.inFlight = [];
       for (const [id, settle] of this.waiting) settle({ type: 'lookup', id, matches: null });
+      if (!this.closed) this.died(why ?? `exit code ${code}`);
     });
+    if (this.detections) w.postMessage(this.detections);
+  }
+
+  /** A worker died or could not start: the next start waits (doubling per failed start in a row); said once an episode. */
+  private died(why: string): void {
+    const first = this.failedStarts === 0;
+    const delay = Math.min(MAX_RESTART_DELAY_MS, (this.options.restartDelayMs ?? 1000) * 2 ** Math.min(this.failedStarts, 30));
+    this.failedStarts++;
+    this.restartAt = Date.now() + delay;
+    if (first) this.options.log?.('warn', `match index worker failed (${why}): scheduled runs scan their windows; it is started again at the next need, after ${delay} ms (then up to every ${MAX_RESTART_DELAY_MS / 1000} s while it fails)`);
+  }
+
+  /** The worker, started again when it died and its back-off has passed; null meanwhile (runs scan). */
+  private running(): Worker | null {
+    if (this.worker === null && !this.closed && Date.now() >= this.restartAt) this.start();
+    return this.worker;
   }
 
   /** Shows a committed batch to the index; its events are the store's seqs `firstSeq`, `firstSeq + 1`, …. */
   observe(events: readonly Event[], firstSeq: number): void {
-    if (this.dead || events.length === 0) return;
+    if (events.length === 0) return;
     let chars = 0;
-    for (const e of events) chars += e._raw.length;
+    let upTo = -Infinity;
+    for (const e of events) {
+      chars += e._raw.length;
+      if (e._time > upTo) upTo = e._time;
+    }
+    // Started (again) before this batch is counted: a restarted index must see it, and cover nothing before it.
+    const running = this.running();
+    if (upTo > this.newestShown) this.newestShown = upTo;
+    if (running === null) return;
     if (this.queued > 0 && this.queued + chars > this.maxQueued) {
-      let upTo = -Infinity;
-      for (const e of events) if (e._time > upTo) upTo = e._time;
       this.post({ type: 'gap', upTo });
       if (this.skipped++ === 0) this.options.log?.('warn', `match index is behind by ${this.queued} characters of events: skipping batches; runs over their windows will scan`);
       return;
@@ -124,7 +192,10 @@ export class MatchIndexThread implements MatchLookup {
     const key = JSON.stringify([tz, runsDerive, list]);
     if (key === this.lastDetections) return;
     this.lastDetections = key;
-    this.post({ type: 'detections', detections: list, tz, runsDerive });
+    this.detections = { type: 'detections', detections: list, tz, runsDerive };
+    const before = this.worker;
+    // A worker started just now was given them.
+    if (this.running() === before) this.post(this.detections);
   }
 
   prune(): void {
@@ -145,18 +216,20 @@ export class MatchIndexThread implements MatchLookup {
   }
 
   async close(): Promise<void> {
-    await this.worker.terminate();
+    this.closed = true;
+    await this.worker?.terminate();
   }
 
   private ask(m: Extract<ToMatchWorker, { id: number }>): Promise<FromMatchWorker> {
-    if (this.dead) return Promise.resolve({ type: 'lookup', id: 0, matches: null });
+    const w = this.running();
+    if (w === null) return Promise.resolve({ type: 'lookup', id: 0, matches: null });
     const id = ++this.nextId;
     // Referenced while someone waits for an answer (idle, the worker must not keep the process alive).
-    if (this.waiting.size === 0) this.worker.ref();
+    if (this.waiting.size === 0) w.ref();
     return new Promise((resolve) => {
       this.waiting.set(id, (reply) => {
         this.waiting.delete(id);
-        if (this.waiting.size === 0) this.worker.unref();
+        if (this.waiting.size === 0) w.unref();
         resolve(reply);
       });
       this.post({ ...m, id });
@@ -164,7 +237,6 @@ export class MatchIndexThread implements MatchLookup {
   }
 
   private post(m: ToMatchWorker, transfer: ArrayBuffer[] = []): void {
-    if (this.dead) return;
-    this.worker.postMessage(m, transfer);
+    this.worker?.postMessage(m, transfer);
   }
 }

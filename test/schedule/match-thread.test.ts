@@ -1,7 +1,8 @@
+import { Worker } from 'node:worker_threads';
 import { afterEach, describe, expect, it } from 'vitest';
 import { loadContent } from '../../src/detections/content.js';
 import { MatchIndex } from '../../src/schedule/incremental.js';
-import { MatchIndexThread } from '../../src/schedule/match-thread.js';
+import { MatchIndexThread, startMatchWorker, type MatchWorkerSetup } from '../../src/schedule/match-thread.js';
 import { datasetEvents } from './fakes.js';
 
 const pack = loadContent();
@@ -111,5 +112,76 @@ describe('MatchIndexThread', () => {
     await t.close();
     feed(t);
     expect(await t.lookup(detections[0]!.id, lo, hi + 1)).toBeNull();
+  });
+
+  it('is started again once a file-descriptor shortage ends: runs over later windows are served from it again', async () => {
+    // What `new Worker` does out of file descriptors (measured with ulimit -n 64 on Node 20): an 'error' event
+    // "Worker initialization failure: EMFILE" (ERR_WORKER_INIT_FAILED), then its exit.
+    let short = true;
+    const starts: MatchWorkerSetup[] = [];
+    const startWorker = (setup: MatchWorkerSetup) => {
+      starts.push(setup);
+      if (!short) return startMatchWorker(setup);
+      return new Worker("throw Object.assign(new Error('Worker initialization failure: EMFILE'), { code: 'ERR_WORKER_INIT_FAILED' })", { eval: true });
+    };
+    const logs: string[] = [];
+    const t = thread({ restartDelayMs: 40, startWorker, log: (level, m) => logs.push(`${level}: ${m}`) });
+    t.setDetections(detections, pack, 'UTC');
+    const sorted = [...ALL].sort((a, b) => a._time - b._time);
+    const half = sorted[Math.floor(sorted.length / 2)]!._time;
+    const before = sorted.filter((e) => e._time <= half);
+    const after = sorted.filter((e) => e._time > half);
+    const seed = detections.find((d) => d.name.includes('Curl Execution'))!;
+    // While descriptors are short: every batch is shown, every lookup says "not covered" (runs scan); the
+    // starts tried are bounded by the back-off, not one per need.
+    const began = Date.now();
+    const needs = 25;
+    for (let i = 0; i < needs; i++) {
+      t.observe(before, 1);
+      expect(await t.lookup(seed.id, half + 1e-3, hi + 1)).toBeNull();
+      await new Promise((r) => setTimeout(r, 5));
+    }
+    const elapsed = Date.now() - began;
+    // The k-th start after the first waits 40 × (2^k − 1) ms in all.
+    expect(starts.length).toBeGreaterThanOrEqual(2);
+    expect(starts.length).toBeLessThanOrEqual(1 + Math.floor(Math.log2(elapsed / 40 + 1)));
+    expect(logs).toEqual([expect.stringMatching(/^warn: match index worker failed \(Worker initialization failure: EMFILE\): scheduled runs scan their windows; it is started again at the next need, after 40 ms/)]);
+    short = false;
+    await new Promise((r) => setTimeout(r, 40 * 2 ** starts.length + 20)); // past the back-off reached
+    // The next batch starts it again: an index that covers the windows after every event shown so far.
+    const firstSeq = before.length + 1;
+    t.observe(after, firstSeq);
+    expect(starts.at(-1)).toEqual({ startedAfter: half, horizonSeconds: 6 * H });
+    const local = new MatchIndex(-Infinity, 6 * H);
+    local.setDetections(detections, pack, 'UTC');
+    local.observe(before, 1);
+    local.observe(after, firstSeq);
+    let served = 0;
+    for (const d of detections) {
+      const want = await local.lookup(d.id, half + 1e-3, hi + 1);
+      expect(await t.lookup(d.id, half + 1e-3, hi + 1), d.name).toEqual(want);
+      if (want && want.seqs.length > 0) served++;
+      // A window reaching back before the restart is not covered: it scans.
+      expect(await t.lookup(d.id, half, hi + 1)).toBeNull();
+    }
+    expect(served).toBeGreaterThan(2);
+    expect((await t.stats())!.matches).toBeGreaterThan(0);
+    expect(logs).toHaveLength(2);
+    expect(logs[1]).toBe('info: match index worker started again: scheduled runs over windows after it are served from it');
+  });
+
+  it('a worker that dies later is started again at the next need, said once more', async () => {
+    const logs: string[] = [];
+    const t = thread({ restartDelayMs: 10, log: (level, m) => logs.push(`${level}: ${m}`) });
+    t.setDetections(detections, pack, 'UTC');
+    feed(t);
+    expect((await t.stats())!.matches).toBeGreaterThan(0);
+    await (t['worker'] as Worker).terminate();
+    expect(await t.lookup(detections[0]!.id, hi + 1, hi + 2)).toBeNull();
+    expect(logs).toEqual([expect.stringMatching(/^warn: match index worker failed \(exit code 1\): scheduled runs scan their windows/)]);
+    await new Promise((r) => setTimeout(r, 30));
+    // Started again by this lookup: empty, covering windows after the newest event it was shown.
+    expect(await t.lookup(detections[0]!.id, hi + 1, hi + 2)).toMatchObject({ seqs: [] });
+    expect(await t.lookup(detections[0]!.id, hi, hi + 2)).toBeNull();
   });
 });
