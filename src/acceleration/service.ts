@@ -59,7 +59,9 @@ export type FromSummaryWorker =
   | { type: 'loaded'; problems: string[] }
   | { type: 'caughtUp'; ids: number[]; read: number }
   | { type: 'failed'; ids: number[]; message: string }
-  | { type: 'log'; level: 'warn' | 'error'; message: string };
+  | { type: 'log'; level: 'warn' | 'error'; message: string }
+  /** The error the worker dies of (workerErrorText), posted before it ends. */
+  | { type: 'fatal'; message: string };
 
 export interface AccelerationOptions {
   log?: (level: 'warn' | 'error', message: string) => void;
@@ -72,6 +74,19 @@ export interface AccelerationOptions {
 }
 
 const MAX_RESTART_DELAY_MS = 60_000;
+
+/**
+ * What a summary worker's death is logged with: its error's message, led by its SQLite code (its own, or its cause's).
+ * A better-sqlite3 error is no real Error: it crossed threads as `{ code }` alone, and the log said "exit code 1".
+ */
+export function workerErrorText(e: unknown): string {
+  if (typeof e !== 'object' || e === null) return String(e);
+  const { message, code, cause } = e as { message?: unknown; code?: unknown; cause?: unknown };
+  const causeCode = typeof cause === 'object' && cause !== null ? (cause as { code?: unknown }).code : undefined;
+  const sqlite = [code, causeCode].find((c): c is string => typeof c === 'string' && c.startsWith('SQLITE_'));
+  const text = typeof message === 'string' && message !== '' ? message : 'no message';
+  return sqlite === undefined || text.includes(sqlite) ? text : `${sqlite}: ${text}`;
+}
 
 /**
  * The acceleration of `vigil serve`: a SummaryBuilder on its own worker thread (summary-worker.ts), asked
@@ -212,17 +227,18 @@ export class AccelerationService {
     if (this.pending.size === 0) w.unref();
     // Catch-ups asked of a worker that died are asked again of the next one.
     for (const [id, p] of this.pending) w.postMessage({ type: 'catchUp', id, now: p.now } satisfies ToSummaryWorker);
-    let error: Error | null = null;
-    w.on('message', (m: FromSummaryWorker) => this.received(m));
+    let error: unknown = null;
+    let fatal: string | null = null;
+    w.on('message', (m: FromSummaryWorker) => (m.type === 'fatal' ? (fatal = m.message) : this.received(m)));
     w.on('error', (e) => (error = e));
     w.on('exit', (code) => {
       this.worker = null;
       if (this.stopped) return;
-      this.died(error?.message ?? `exit code ${code}`);
+      this.died(fatal ?? (error === null ? `exit code ${code}` : workerErrorText(error)));
     });
   }
 
-  private received(m: FromSummaryWorker): void {
+  private received(m: Exclude<FromSummaryWorker, { type: 'fatal' }>): void {
     switch (m.type) {
       case 'loaded':
         this.problems = m.problems;

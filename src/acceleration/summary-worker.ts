@@ -11,7 +11,7 @@ import { loadContent } from '../detections/content.js';
 import { openStore } from '../store/sqlite-store.js';
 import { SummaryBuilder } from './builder.js';
 import { acceleratedDatasets } from './datasets.js';
-import { SUMMARY_BUCKET_SECONDS, SUMMARY_WORKER_NICE, type FromSummaryWorker, type SummaryContent, type SummaryWorkerSetup, type ToSummaryWorker } from './service.js';
+import { SUMMARY_BUCKET_SECONDS, SUMMARY_WORKER_NICE, type FromSummaryWorker, type SummaryContent, type SummaryWorkerSetup, type ToSummaryWorker, workerErrorText } from './service.js';
 import { openSummaryDb } from './summary-db.js';
 
 const setup = workerData as SummaryWorkerSetup;
@@ -26,6 +26,12 @@ try {
 }
 const port = parentPort!;
 const reply = (m: FromSummaryWorker) => port.postMessage(m);
+// The error this thread dies of reaches the server with its SQLite code and message (a better-sqlite3 error crossed as
+// `{ code }` alone: "exit code 1"); an unhandled rejection comes here too. Messages posted are delivered before the exit.
+process.on('uncaughtException', (e) => {
+  reply({ type: 'fatal', message: workerErrorText(e) });
+  process.exit(1);
+});
 const storePromise = openStore(setup.dataDir, { readonly: true });
 const db = openSummaryDb(setup.dataDir, false)!;
 /** The server's clock as of the last request (summary-range boundaries, lag). */

@@ -1,9 +1,10 @@
-import { mkdtempSync } from 'node:fs';
+import Database from 'better-sqlite3';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Worker } from 'node:worker_threads';
 import { afterEach, describe, expect, it } from 'vitest';
-import { AccelerationService, openSummaryReader } from '../../src/acceleration/service.js';
+import { AccelerationService, openSummaryReader, workerErrorText } from '../../src/acceleration/service.js';
 import { accelerationSettings } from '../../src/acceleration/settings.js';
 import { openSummaryDb } from '../../src/acceleration/summary-db.js';
 import type { ContentPack } from '../../src/detections/content.js';
@@ -101,6 +102,39 @@ describe('the summary worker', () => {
     expect(byKey(s).get('Shop.Orders')).toMatchObject({ coveragePercent: 100, rows: 166, lastError: null });
     const { summaries, raw } = await rowsBoth(dir, store, pack, ORDERS);
     expect(summaries).toEqual({ rows: raw.rows, scanned: 0 });
+  });
+
+  it('says what it died of: the SQLite code and message (it said "exit code 1")', async () => {
+    // SQLite's result codes (sqlite.org/rescode.html): SQLITE_NOTADB, "file is not a database".
+    const { store, dir } = await newStore(300);
+    const { s, logs } = service(dir, store, pack, { maxRestarts: 2 });
+    expect(await s.catchUp()).toBe(300);
+    // summaries.db replaced by a file that is no database: every next worker dies opening it.
+    const path = join(dir, 'summaries.db');
+    for (const f of [path, `${path}-wal`, `${path}-shm`]) rmSync(f, { force: true });
+    writeFileSync(path, 'x'.repeat(4096));
+    await workerOf(s)!.terminate();
+    await expect(s.catchUp()).rejects.toMatchObject({ code: 'STORE', message: expect.stringContaining('(last: SQLITE_NOTADB: cannot open the data model summaries') });
+    const died = logs.filter((l) => l.includes('the summary worker died'));
+    expect(died[0]).toMatch(/died \(exit code 1\); restarting/); // terminated: no error to tell
+    expect(died[1]).toMatch(/^error: data model acceleration: the summary worker died \(SQLITE_NOTADB: cannot open the data model summaries .*summaries\.db: file is not a database; delete the file and vigil serve rebuilds them from the events\); restarting it in 20 ms/);
+    expect(died[2]).toMatch(/^error: data model acceleration: the summary worker died 3 times in a row \(last: SQLITE_NOTADB: .*file is not a database/);
+  });
+
+  it("tells a SQLite error's code and message, which its copy across threads loses", () => {
+    const dir = mkdtempSync(join(tmpdir(), 'vigil-accel-worker-'));
+    writeFileSync(join(dir, 'bad.db'), 'x'.repeat(4096));
+    let error: unknown = null;
+    try {
+      new Database(join(dir, 'bad.db')).pragma('journal_mode = WAL');
+    } catch (e) {
+      error = e;
+    }
+    // What a worker's 'error' event held: the code alone.
+    expect(structuredClone(error)).toEqual({ code: 'SQLITE_NOTADB' });
+    expect(workerErrorText(error)).toBe('SQLITE_NOTADB: file is not a database');
+    expect(workerErrorText(structuredClone(error))).toBe('SQLITE_NOTADB: no message');
+    expect(workerErrorText(new Error('SQLITE_IOERR: disk I/O error'))).toBe('SQLITE_IOERR: disk I/O error');
   });
 
   it('gives up after maxRestarts deaths in a row: catch-ups reject, status shows why, the server goes on', async () => {
