@@ -513,6 +513,54 @@ describe.skipIf(!haveChromium)('console in a browser', () => {
     await expect.poll(() => page.locator('.search-status').textContent()).toMatch(/^3 results/);
   });
 
+  it('every risk object opens, whatever its name: . and .., URL syntax, spaces, non-ASCII, and 20,000 characters (reload too)', async () => {
+    // Risk objects come from event data. A path's `.`/`..` segments are removed by the browser's URL parser (WHATWG
+    // URL; RFC 3986 §5.2.4), and an address over http.maxHeaderBytes was a 431 (its reload showed the raw JSON).
+    const long = 'q'.repeat(20_000);
+    const names = ['.', '..', 'a/b', '50%', 'who?', 'a#b', 'C:\\Users\\eve\\', 'two words', 'pod-ünïcødé-日本', ' lead', 'trail ', long];
+    const body = names
+      .map((n, i) => JSON.stringify({ time: Date.now() / 1000 - 300, index: 'risk', sourcetype: 'stash', event: { risk_object: n, risk_object_type: 'system', risk_score: n === long ? 900_000 : 3, risk_message: `names-e2e ${i}`, search_name: SEED } }))
+      .join('\n');
+    const res = await fetch(`${h.server.hecUrl}/services/collector/event`, { method: 'POST', headers: { Authorization: `Splunk ${h.hecToken}` }, body });
+    expect(res.status).toBe(200);
+    const shows = async (i: number) => {
+      const events = page.getByRole('table', { name: /Risk events of/ });
+      await expect.poll(() => events.locator('tbody td').allTextContents(), { timeout: 10_000 }).toContain(`names-e2e ${i}`);
+      expect(await events.locator('tbody tr').count()).toBe(1);
+    };
+    for (const [i, n] of names.entries()) {
+      if (n === long) continue;
+      // The address a link on the console carries (risk-link.ts): /risk/<name>, or /risk?object= for . and ..
+      const to = n === '.' || n === '..' ? `/risk?object=${encodeURIComponent(n)}` : `/risk/${encodeURIComponent(n)}`;
+      await page.goto(base + to);
+      await shows(i);
+    }
+    // The long name, from the overview's link: the address holds a tag, the history entry the name.
+    await page.goto(base + '/');
+    await ready(page);
+    // From the keyboard: the 20,000-letter link wraps over many lines, its middle under the sticky header.
+    await page.locator('[data-testid=top-objects] a', { hasText: 'qqqq' }).focus();
+    await page.keyboard.press('Enter');
+    await shows(names.length - 1);
+    const url = new URL(page.url());
+    expect(url.pathname).toBe('/risk');
+    expect(url.href.length).toBeLessThan(200);
+    await page.reload();
+    await shows(names.length - 1);
+    // Changing the range keeps the name too.
+    await page.getByLabel('Time range').selectOption('-24h');
+    await expect.poll(() => new URL(page.url()).searchParams.get('range')).toBe('-24h');
+    await shows(names.length - 1);
+    // The tag alone (pasted in another tab) does not name it: a page says so, not an API error.
+    const tab = await browser.context.newPage();
+    try {
+      await tab.goto(url.href);
+      await tab.getByText('This address does not hold the risk object').waitFor();
+    } finally {
+      await tab.close();
+    }
+  });
+
   it('says when vigil serve does not answer, and comes back by itself when it does', async () => {
     const api = '**/api/**';
     const refuse = (r: Route) => r.abort('connectionrefused'); // what the browser gets from a stopped server
