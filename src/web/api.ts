@@ -13,9 +13,9 @@ import { SessionStore, type SessionOptions, type Sessions } from './sessions.js'
 import { securityHeaders, staticRoutes } from './static.js';
 
 export type { ApiDeps, SchedulerView } from './context.js';
+export type { SearchRequest } from './search-api.js';
 
 const OBJECT_USAGE = 'name the risk object: ?object=<name>, or a JSON body {"object": "<name>"} with POST';
-export type { SearchRequest } from './search-api.js';
 
 /**
  * The HTTP API of `vigil serve` and the console it serves (documented in docs/api.md). Every /api route
