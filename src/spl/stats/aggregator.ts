@@ -483,32 +483,74 @@ class ColumnValues {
 }
 
 /**
- * Ids by number, keyed so that whoever sends the events cannot make the keys collide: V8 hashes a number Map key
- * without a seed (a small integer by a fixed integer hash, another number by its bits), so chosen process ids
- * could put every key of a column in one bucket, each row's lookup then walking them all. An int32 is keyed XOR a
- * random seed (a bijection of the int32s), any other number by its shortest round-trip text (string hashes are
- * seeded); the two kinds of keys never meet.
+ * Ids by number, kept so that whoever sends the events cannot make them collide. An int32 (-0 apart) is found in
+ * an open-addressing table of typed arrays, its slot murmur3's mix of the int XOR a random seed (a bijection of
+ * the int32s: chosen process ids land on slots as random ones do). V8's number Map keys are hashed without a
+ * seed, and a Map of ~100k numbers cost ~0.4 us a lookup in cache misses and rehashing (Shell Execution's
+ * process ids); the table costs about half. Any other number is keyed by its shortest round-trip text in a Map
+ * (string hashes are seeded); the two kinds never meet.
  */
 export class NumberIds {
-  private readonly ints = new Map<number, number>();
+  /** Linear probing, at most half full: the int at keys[s], its id + 1 at ids[s] (0: an empty slot). */
+  private keys = new Int32Array(16);
+  private ids = new Int32Array(16);
+  private ints = 0;
   private readonly others = new Map<string, number>();
   private readonly seed = (Math.random() * 0x100000000) | 0;
 
   get(x: number): number | undefined {
-    const k = this.key(x);
-    return typeof k === 'number' ? this.ints.get(k) : this.others.get(k);
+    if (!isInt32(x)) return this.others.get(String(x));
+    const { keys, ids } = this;
+    const mask = keys.length - 1;
+    for (let s = mix(x ^ this.seed) & mask; ; s = (s + 1) & mask) {
+      const id = ids[s]!;
+      if (id === 0) return undefined;
+      if (keys[s] === x) return id - 1;
+    }
   }
 
   set(x: number, id: number): void {
-    const k = this.key(x);
-    if (typeof k === 'number') this.ints.set(k, id);
-    else this.others.set(k, id);
+    if (!isInt32(x)) {
+      this.others.set(String(x), id);
+      return;
+    }
+    if (2 * (this.ints + 1) > this.keys.length) this.rehash(this.keys.length * 2);
+    const { keys, ids } = this;
+    const mask = keys.length - 1;
+    let s = mix(x ^ this.seed) & mask;
+    for (; ids[s] !== 0; s = (s + 1) & mask) {
+      if (keys[s] === x) {
+        ids[s] = id + 1;
+        return;
+      }
+    }
+    keys[s] = x;
+    ids[s] = id + 1;
+    this.ints++;
   }
 
-  /** The Map key of `x`: what V8 hashes. */
+  /** What `x` is hashed to: its slot's hash (an int32), or its text (the Map key of other numbers). */
   key(x: number): number | string {
-    return (x | 0) === x && !Object.is(x, -0) ? x ^ this.seed : String(x);
+    return isInt32(x) ? mix(x ^ this.seed) : String(x);
   }
+
+  private rehash(size: number): void {
+    const { keys, ids } = this;
+    this.keys = new Int32Array(size);
+    this.ids = new Int32Array(size);
+    const mask = size - 1;
+    for (let i = 0; i < keys.length; i++) {
+      if (ids[i] === 0) continue;
+      let s = mix(keys[i]! ^ this.seed) & mask;
+      while (this.ids[s] !== 0) s = (s + 1) & mask;
+      this.keys[s] = keys[i]!;
+      this.ids[s] = ids[i]!;
+    }
+  }
+}
+
+function isInt32(x: number): boolean {
+  return (x | 0) === x && !(x === 0 && 1 / x < 0);
 }
 
 /**
