@@ -1,7 +1,8 @@
 import { VigilError } from '../errors.js';
 import { FileSource, type FileSourceOptions } from '../sources/file.js';
 import type { ReadThread } from '../sources/read-thread.js';
-import { threadCount, type EventOptions, type InputIssues } from './shared.js';
+import type { EventOptions, InputIssues } from './shared.js';
+import { threadCount } from './thread-count.js';
 
 /**
  * The events of `--events` (files, `.gz`, `-` for stdin), malformed lines reported through `issues`. With more than

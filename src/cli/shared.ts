@@ -1,5 +1,4 @@
 import { Option, type Command } from 'commander';
-import { availableParallelism } from 'node:os';
 import { VigilError } from '../errors.js';
 import { printable } from '../outputs/printable.js';
 import { warningText } from '../spl/source.js';
@@ -34,16 +33,6 @@ export function addEventOptions(cmd: Command): Command {
     .option('--sourcetype <sourcetype>', 'force a sourcetype instead of the add-on assignment')
     .option('--index <index>', 'index the events are read into', 'main')
     .option('--threads <n>', 'threads that read and search the events (default: VIGIL_THREADS, else every core); 1: this thread only');
-}
-
-/** `--threads`, else `VIGIL_THREADS`, else the machine's cores. */
-export function threadCount(opt: string | undefined, env: string | undefined = process.env.VIGIL_THREADS): number {
-  const text = opt ?? (env !== undefined && env.trim() !== '' ? env : undefined);
-  if (text === undefined) return availableParallelism();
-  // Digits only: Number() would also read "1e3", "0x2" or " 2".
-  const n = /^[0-9]{1,4}$/.test(text) ? Number(text) : NaN;
-  if (!(n >= 1 && n <= 1024)) throw new VigilError('USAGE', `${opt !== undefined ? '--threads' : 'VIGIL_THREADS'} must be an integer from 1 to 1024, not "${printable(text)}"`);
-  return n;
 }
 
 /** A count flag: digits only (Number() would also read "1e3" or "0x2"), at least 1. */

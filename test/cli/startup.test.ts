@@ -51,9 +51,9 @@ let n = 0;
  * The bin runs the bundle (scripts/bundle.mjs): a chunk it loads stands for the compiled modules it holds
  * (dist/bundle/modules.json), so that what is asserted is which code runs, whatever the chunking.
  */
-function modulesLoadedBy(args: string[]): { code: number | null; modules: string[]; files: Map<string, string[]> } {
+function modulesLoadedBy(args: string[], script = BIN): { code: number | null; modules: string[]; files: Map<string, string[]> } {
   const log = join(tmp, `modules-${n++}.log`);
-  const r = spawnSync(process.execPath, ['--import', pathToFileURL(join(tmp, 'register.mjs')).href, BIN, ...args], {
+  const r = spawnSync(process.execPath, ['--import', pathToFileURL(join(tmp, 'register.mjs')).href, script, ...args], {
     encoding: 'utf8',
     cwd: ROOT,
     env: { ...process.env, VIGIL_TEST_MODULE_LOG: log },
@@ -120,6 +120,16 @@ describe('start-up: what each command loads', () => {
     // esbuild alone made 45 files of that run. The 31st: spl/lookups.js, shared by the engine and the CLI's
     // --lookup-max-* defaults (so not merged into the engine, which --help must not load).
     expect(files.size).toBeLessThanOrEqual(31);
+  });
+
+  it('the engine loads no command-line code: the threads that load it (file reader, search workers, scheduled runs) do not parse options', () => {
+    // What the benchmarks and a worker thread import (bench/engine.mjs, src/parallel/worker.ts).
+    const script = join(tmp, 'engine.mjs');
+    writeFileSync(script, ['detections.content.js', 'detections.run.js', 'sources.file.js'].map((f) => `await import(${JSON.stringify(pathToFileURL(join(ROOT, 'dist', 'bundle', f)).href)});`).join('\n'));
+    const { code, modules } = modulesLoadedBy([], script);
+    expect(code).toBe(0);
+    expect(modules).toContain('dist/spl/parse/parser.js');
+    expect(modules.filter((m) => m.startsWith('node_modules/commander/') || /^dist\/cli\/(shared|output|main)\.js$/.test(m))).toEqual([]);
   });
 
   it('vigil search over a file loads no server, store, scheduler or console code', () => {

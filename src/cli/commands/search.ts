@@ -10,7 +10,8 @@ import { progressReporter } from '../progress.js';
 import { explainThreads } from '../explain-threads.js';
 import { applyGeoIpOption, GEOIP_DB_OPTION } from '../geoip-option.js';
 import { addLookupDirOptions, lookupDirSetup, runLookups, type LookupDirOptions } from '../lookup-dir-option.js';
-import { addEventOptions, checkTimeZone, InputIssues, outputFormat, parseNow, parseRangeArgs, threadCount, warningPrinter, type EventOptions } from '../shared.js';
+import { addEventOptions, checkTimeZone, InputIssues, outputFormat, parseNow, parseRangeArgs, warningPrinter, type EventOptions } from '../shared.js';
+import { threadCount } from '../thread-count.js';
 import { failOnContentErrors } from './content-errors.js';
 
 interface SearchCliOptions extends EventOptions, LookupDirOptions {
