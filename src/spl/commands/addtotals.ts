@@ -1,9 +1,10 @@
 import { Row, type Result } from '../../events/result.js';
 import { finite, toNumber, type FieldValue } from '../../events/value.js';
 import { fieldPattern, isInternalField } from '../fields.js';
+import type { ArgParser } from '../parse/parser.js';
 import type { Span } from '../source.js';
 import { ExactSum } from '../stats/exact-sum.js';
-import { defineCommand } from './types.js';
+import { defineCommand, type CommandBlueprint } from './types.js';
 
 export interface AddtotalsArgs {
   row: boolean;
@@ -16,6 +17,8 @@ export interface AddtotalsArgs {
 }
 
 const OPTIONS = ['row', 'col', 'labelfield', 'label', 'fieldname'];
+/** addcoltotals' options: its summary result is always made, never a row total. */
+const COL_OPTIONS = ['labelfield', 'label'];
 
 /** A single value that reads as a number ("3" too: Splunk keeps values as text); a multivalue is not one. */
 function numberOf(v: FieldValue | null): number | null {
@@ -41,38 +44,10 @@ function numberOf(v: FieldValue | null): number | null {
  *   `fieldname` is its row total (the sum of the column sums) and `label` overwrites a sum in `labelfield`; no
  *   input, no summary result.
  */
-export const addtotalsCommand = defineCommand<AddtotalsArgs>({
+const ADDTOTALS: CommandBlueprint<AddtotalsArgs> = {
   name: 'addtotals',
   doc: 'addtotals [row=<bool>] [col=<bool>] [labelfield=<f>] [label=<s>] [fieldname=<f>] [<fields>]: sum numeric fields per result (Total) and/or per column (a summary result).',
-  parse: (p) => {
-    const args: AddtotalsArgs = { row: true, col: false, labelfield: null, label: 'Total', fieldname: 'Total', fields: [] };
-    const fieldOption = (value: string, span: Span, key: string) => {
-      if (value === '' || value.includes('*')) throw p.error(`${key}= takes a field name, not ${value === '' ? 'an empty one' : 'a wildcard'}`, span, 'SPL_BAD_ARGUMENT');
-      return value;
-    };
-    for (;;) {
-      if (p.accept('comma')) continue;
-      const o = p.option(OPTIONS);
-      if (o) {
-        if (o.key === 'row') args.row = p.parseBool(o.value, o.valueSpan);
-        else if (o.key === 'col') args.col = p.parseBool(o.value, o.valueSpan);
-        else if (o.key === 'label') args.label = o.value;
-        else if (o.key === 'labelfield') args.labelfield = fieldOption(o.value, o.valueSpan, o.key);
-        else args.fieldname = fieldOption(o.value, o.valueSpan, o.key);
-        continue;
-      }
-      const list = p.fieldList();
-      if (list.length > 0) {
-        for (const f of list) if (!args.fields.includes(f.name)) args.fields.push(f.name);
-        continue;
-      }
-      const t = p.peek('search');
-      if (t.kind === 'eof') break;
-      const what = t.kind === 'word' && p.peek2('search').value === '=' ? `unknown option ${t.value}=` : `unexpected ${t.kind === 'string' ? `"${t.value}"` : `'${t.value}'`}`;
-      throw p.error(`${what}: addtotals takes row=, col=, labelfield=, label=, fieldname= and field names`, t.span);
-    }
-    return args;
-  },
+  parse: (p) => parseArgs(p, 'addtotals', OPTIONS, { row: true, col: false }),
   kind: (a) => (a.col ? 'transforming' : 'streaming'),
   orderSensitive: () => false,
   writes: (a) => (a.col ? '*' : a.row ? [a.fieldname] : []),
@@ -127,7 +102,52 @@ export const addtotalsCommand = defineCommand<AddtotalsArgs>({
       },
     };
   },
+};
+export const addtotalsCommand = defineCommand(ADDTOTALS);
+
+/**
+ * `addcoltotals [labelfield=<field>] [label=<string>] [<wc-field-list>]` (SPL reference, addcoltotals): "appends a
+ * new result to the end of the search result set. The result contains the sum of each numeric field or you can
+ * specify which fields to summarize"; `label` (default `Total`) "has no effect" without `labelfield`. The reference
+ * names `addtotals col=true` as its alternative, so it is that operator without row totals.
+ */
+export const addcoltotalsCommand = defineCommand<AddtotalsArgs>({
+  ...ADDTOTALS,
+  name: 'addcoltotals',
+  doc: 'addcoltotals [labelfield=<f>] [label=<s>] [<fields>]: append a result with the sum of each numeric field.',
+  parse: (p) => parseArgs(p, 'addcoltotals', COL_OPTIONS, { row: false, col: true }),
 });
+
+/** The arguments of addtotals, or of addcoltotals (`options` are those its syntax lists). */
+function parseArgs(p: ArgParser, name: string, options: readonly string[], mode: { row: boolean; col: boolean }): AddtotalsArgs {
+  const args: AddtotalsArgs = { ...mode, labelfield: null, label: 'Total', fieldname: 'Total', fields: [] };
+  const fieldOption = (value: string, span: Span, key: string) => {
+    if (value === '' || value.includes('*')) throw p.error(`${key}= takes a field name, not ${value === '' ? 'an empty one' : 'a wildcard'}`, span, 'SPL_BAD_ARGUMENT');
+    return value;
+  };
+  for (;;) {
+    if (p.accept('comma')) continue;
+    const o = p.option(options);
+    if (o) {
+      if (o.key === 'row') args.row = p.parseBool(o.value, o.valueSpan);
+      else if (o.key === 'col') args.col = p.parseBool(o.value, o.valueSpan);
+      else if (o.key === 'label') args.label = o.value;
+      else if (o.key === 'labelfield') args.labelfield = fieldOption(o.value, o.valueSpan, o.key);
+      else args.fieldname = fieldOption(o.value, o.valueSpan, o.key);
+      continue;
+    }
+    const list = p.fieldList();
+    if (list.length > 0) {
+      for (const f of list) if (!args.fields.includes(f.name)) args.fields.push(f.name);
+      continue;
+    }
+    const t = p.peek('search');
+    if (t.kind === 'eof') break;
+    const what = t.kind === 'word' && p.peek2('search').value === '=' ? `unknown option ${t.value}=` : `unexpected ${t.kind === 'string' ? `"${t.value}"` : `'${t.value}'`}`;
+    throw p.error(`${what}: ${name} takes ${options.map((k) => `${k}=`).join(', ')} and field names`, t.span);
+  }
+  return args;
+}
 
 /** The fields of a row that addtotals sums (those it reads numbers from). */
 function summedFields(args: AddtotalsArgs): (row: Result) => readonly string[] {

@@ -2,7 +2,7 @@ import type { CommandParsers } from '../parse/parser.js';
 import type { AnyCommand } from './types.js';
 import { accumCommand } from './accum.js';
 import { addinfoCommand } from './addinfo.js';
-import { addtotalsCommand } from './addtotals.js';
+import { addcoltotalsCommand, addtotalsCommand } from './addtotals.js';
 import { anomalydetectionCommand } from './anomalydetection.js';
 import { appendCommand } from './append.js';
 import { appendpipeCommand } from './appendpipe.js';
@@ -83,6 +83,7 @@ import { setCommandTable } from './table-lookup.js';
  */
 const COMMANDS: readonly AnyCommand[] = [
   accumCommand,
+  addcoltotalsCommand,
   addinfoCommand,
   addtotalsCommand,
   anomalydetectionCommand,

@@ -174,3 +174,37 @@ describe('addtotals', () => {
     }
   }, 60_000);
 });
+
+// Splunk Search Reference, "addcoltotals" (help.splunk.com .../spl-search-reference/9.3.2408/search-commands/addcoltotals):
+// `addcoltotals [labelfield=<field>] [label=<string>] [<wc-field-list>]`; "appends a new result to the end of the
+// search result set. The result contains the sum of each numeric field or you can specify which fields to summarize";
+// the field list takes `*` ("value*"); label "Used with the labelfield argument ... If the labelfield argument is
+// absent, the label argument has no effect. Default: Total"; example `... | addcoltotals labelfield=change_name label=ALL`.
+describe('addcoltotals', () => {
+  it('appends the sum of each numeric field, with label in labelfield (docs: labelfield=change_name label=ALL)', async () => {
+    const rows = await run(`${BASE} | table n a b c | addcoltotals labelfield=change_name label=ALL`);
+    expect(rows).toEqual([
+      { n: 1, a: 10, b: 1.5, c: 'text' },
+      { n: 2, a: 20, b: '2', c: 'text' },
+      { n: 3, a: 30, b: 'x', c: 'text' },
+      // No row totals; b's "x" and c's text are not numbers.
+      { n: 6, a: 60, b: 3.5, change_name: 'ALL' },
+    ]);
+  });
+
+  it('labelfield alone labels Total; label alone has no effect; a wildcard field list sums only those fields', async () => {
+    expect((await run(`${BASE} | table n a | addcoltotals labelfield=name`))[3]).toEqual({ n: 6, a: 60, name: 'Total' });
+    expect((await run(`${BASE} | table n a | addcoltotals label=ignored`))[3]).toEqual({ n: 6, a: 60 });
+    const rows = await run(`${BASE} | table n a count1 count2 | addcoltotals count*`);
+    expect(rows).toHaveLength(4);
+    expect(rows[3]).toEqual({ count1: 6, count2: 300 });
+  });
+
+  it('over no results adds nothing; addtotals-only options are an error at their name', async () => {
+    expect(await run(`${BASE} | where n > 5 | addcoltotals`)).toEqual([]);
+    const spl = `| makeresults | addcoltotals fieldname=x`;
+    const e = await errorOf(spl);
+    expect(e.message).toContain('addcoltotals takes labelfield=, label= and field names');
+    expect(e.format()).toContain(at(spl, 'fieldname'));
+  });
+});
