@@ -65,17 +65,20 @@ export const evalCommand = defineCommand<EvalArgs>({
   parse: (p) => {
     const assignments: EvalArgs['assignments'] = [];
     for (;;) {
-      // The target is everything up to `=` (Splunk accepts names such as feature_-value), or a quoted name.
-      const t = p.next('search');
-      if (t.kind !== 'word' && t.kind !== 'string') {
+      // The target is everything up to `=` (Splunk accepts names such as feature_-value), or a quoted name. A
+      // single-quoted one is read as an expression reads it, spaces included ('Account ID'): a search-mode word ends
+      // at the space.
+      const first = p.peek('search');
+      const t = first.kind === 'word' && first.value.startsWith("'") ? p.next('eval') : p.next('search');
+      if (t.kind !== 'word' && t.kind !== 'string' && t.kind !== 'field') {
         throw p.error(t.kind === 'eof' ? 'eval needs an assignment: eval field=<expression>' : `expected a field name to assign, found '${t.value}'`, t.span);
       }
-      const name = t.kind === 'word' && t.value.length > 1 && t.value.startsWith("'") && t.value.endsWith("'") ? t.value.slice(1, -1) : t.value;
+      const name = t.value;
       const eq = p.next('search');
       if (eq.kind !== 'op' || eq.value !== '=') throw p.error(`expected = after ${t.value}`, eq.span);
       const expr = p.evalExpr();
       // A quoted target ('{y}', "{y}") is the name as written.
-      const dynamic = t.kind === 'word' && !t.value.startsWith("'") && HAS_BRACED.test(t.value);
+      const dynamic = t.kind === 'word' && HAS_BRACED.test(t.value);
       assignments.push({ field: name, fieldSpan: t.span, expr, dynamic });
       if (p.accept('comma', 'eval')) continue;
       break;

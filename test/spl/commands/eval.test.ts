@@ -84,3 +84,23 @@ describe('eval {field}=: the target named by a field value', () => {
     await sharedScanSame(['index=main | eval k="x" . n | eval {k}=name | table k x0 x1 x2', 'index=main | eval {name}=n | stats count(sh) AS sh count(curl) AS curl']);
   });
 });
+
+// Splunk's "Quotation marks" page (Search Manual): "Use single quotation marks around field names that include special
+// characters, spaces, dashes, and wildcards", with `eval 'low-user' = lower(username)` as its example; the eval
+// reference reads 'Account ID' as the field Account ID. A target with a space was a syntax error ("expected = after 'a").
+describe("eval 'name with spaces'=", () => {
+  it('sets the field named inside the single quotes, spaces and dashes included, and an expression reads it back', async () => {
+    expect(await run("| makeresults | eval username=\"Bob\" | eval 'low-user' = lower(username), 'Account ID'=7, n='Account ID'+1 | fields - _time")).toEqual([
+      { username: 'Bob', 'low-user': 'bob', 'Account ID': 7, n: 8 },
+    ]);
+  });
+
+  it('reports an unterminated quoted target at its quote, and a missing = after it', async () => {
+    const open = "| makeresults | eval 'Account ID =1";
+    const e = await errorOf(open);
+    expect(e.code).toBe('SPL_SYNTAX');
+    expect(e.format()).toContain(at(open, "'Account"));
+    const noEq = "| makeresults | eval 'Account ID' 1";
+    expect((await errorOf(noEq)).format()).toContain(at(noEq, '1', noEq.indexOf("ID'")));
+  });
+});
