@@ -44,12 +44,15 @@ export class RegexError extends VigilError {
   constructor(
     code: RegexErrorCode,
     detail: string,
-    where: { pattern: string; offset: number; construct: string },
+    /** `subject`: what the text is when it is not a PCRE pattern (a sed expression, a replacement string). */
+    where: { pattern: string; offset: number; construct: string; subject?: 'sed expression' | 'replacement' },
     options?: { cause?: unknown },
   ) {
-    const kind = code === 'REGEX_UNSUPPORTED' ? 'unsupported PCRE construct' : 'invalid PCRE pattern';
+    const subject = where.subject ?? 'pattern';
+    const kind =
+      code === 'REGEX_UNSUPPORTED' ? 'unsupported PCRE construct' : `invalid ${where.subject ?? 'PCRE pattern'}`;
     const what = `${kind} ${JSON.stringify(where.construct)} at offset ${where.offset}`;
-    super(code, `${what}: ${detail} (pattern: ${JSON.stringify(where.pattern)})`, options);
+    super(code, `${what}: ${detail} (${subject}: ${JSON.stringify(where.pattern)})`, options);
     this.name = 'RegexError';
     this.offset = where.offset;
     this.construct = where.construct;

@@ -39,7 +39,7 @@ export type ReplaceFn = (match: string, ...args: unknown[]) => string;
 type ReplacementPart = string | { group: number };
 
 function sedError(expr: string, offset: number, construct: string, detail: string): RegexError {
-  return new RegexError('REGEX_INVALID', `sed expression: ${detail}`, { pattern: expr, offset, construct });
+  return new RegexError('REGEX_INVALID', detail, { pattern: expr, offset, construct, subject: 'sed expression' });
 }
 
 /** Characters that are PCRE syntax: an escaped delimiter must stay escaped in the regex part. */
@@ -195,7 +195,7 @@ export function convertReplacement(
     throw new RegexError(
       'REGEX_INVALID',
       `replacement refers to group ${max} but the pattern has ${info.groupCount} group(s)`,
-      { pattern: replacement, offset: Math.max(at, 0), construct: `\\${max}` },
+      { pattern: replacement, offset: Math.max(at, 0), construct: `\\${max}`, subject: 'replacement' },
     );
   }
   const js = parts.map((p) => (typeof p === 'string' ? p : p.group === 0 ? 0 : (info?.groupMap[p.group] ?? p.group)));

@@ -169,10 +169,15 @@ describe('rex mode=sed', () => {
     expect(e.code).toMatch(/^REGEX_/);
     expect(columnOf(e)).toBeGreaterThan(bad.indexOf('"'));
 
+    // Search Reference, rex: the sed flags are "g to replace all matches, or a number to replace a specified
+    // match"; the error names the sed expression, not a PCRE pattern (gi is not a regex).
+    const flags = await errorOf('| makeresults | rex mode=sed "s/a/X/gi"');
+    expect(flags.message).toMatch(/^invalid sed expression "gi" at offset 6: flags must be g or a number \(sed expression: "s\/a\/X\/gi"\)/);
+
     const group = '| makeresults | rex mode=sed "s/(a)/\\2/"';
     const g = await errorOf(group);
     expect(g.code).toBe('REGEX_INVALID');
-    expect(g.message).toMatch(/group 2/);
+    expect(g.message).toMatch(/^invalid replacement "\\\\2" at offset 0: .*group 2/);
     expect(g.format()).toContain(at(group, '\\2'));
   });
 
