@@ -45,6 +45,7 @@ const KNOWN_CODES = new Set([...readFileSync(join(REPO_ROOT, 'docs', 'errors.md'
 /** One pipeline per command (supportedCommands() is checked against it), each reaching the command's run path. */
 export const COMMAND_PIPELINES: Record<string, string> = {
   accum: '| makeresults count=5 | eval x=1 | accum x AS total',
+  addcoltotals: '| makeresults count=3 | eval a=1, b=2.5 | addcoltotals labelfield=name a*',
   addinfo: '| makeresults | addinfo',
   addtotals: '| makeresults count=3 | eval a=1, b=2.5 | addtotals row=t col=t',
   anomalydetection: 'index=main | anomalydetection process_name',
