@@ -95,6 +95,10 @@ describe("eval 'name with spaces'=", () => {
     ]);
   });
 
+  it("sets a foreach field with a space through a '<<FIELD>>' target", async () => {
+    expect(await run("| makeresults | eval 'a b'=5, 'a c'=1 | foreach a* [eval '<<FIELD>>'='<<FIELD>>'*2] | fields - _time")).toEqual([{ 'a b': 10, 'a c': 2 }]);
+  });
+
   it('reports an unterminated quoted target at its quote, and a missing = after it', async () => {
     const open = "| makeresults | eval 'Account ID =1";
     const e = await errorOf(open);
