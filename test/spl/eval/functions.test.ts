@@ -589,6 +589,15 @@ describe('conversion functions', () => {
     expect(spanText(text, compileError(text))).toBe('"bogus"');
   });
 
+  it('tostring(x, "commas") groups every digit of a number of 1e21 or more (it gave "1e+21", without commas)', () => {
+    // Search Reference, Conversion functions, tostring: "commas" formats the number with commas (12345.6789 gives
+    // 12,345.68); an integer has no decimals to round.
+    expect(ev('tostring(1e21, "commas")')).toBe('1,000,000,000,000,000,000,000');
+    expect(ev('tostring(-2e21, "commas")')).toBe('-2,000,000,000,000,000,000,000');
+    expect(ev('tostring(x, "commas")', { x: '1e21' })).toBe('1,000,000,000,000,000,000,000');
+    expect(ev('tostring(12345.6789, "commas")')).toBe('12,345.68');
+  });
+
   it('printf', () => {
     expect(ev('printf("%.3A", pi())')).toBe('0X1.922P+1');
     expect(ev('printf("%c,%c", 65, "Foo")')).toBe('A,F');

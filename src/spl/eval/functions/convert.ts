@@ -62,7 +62,8 @@ export function formatDuration(seconds: number): string {
 
 function commas(n: number): string {
   // "If the number includes a decimal, the function rounds the number to nearest two decimal places."
-  const fixed = Number.isInteger(n) ? n.toFixed(0) : roundTo(n, 2).toFixed(2);
+  // Every digit of an integer: toFixed(0) writes one of 1e21 or more as "1e+21", which has no thousands to group.
+  const fixed = Number.isInteger(n) ? BigInt(n).toString() : roundTo(n, 2).toFixed(2);
   const [int, frac] = fixed.split('.') as [string, string | undefined];
   const grouped = int.replace(/\B(?=(\d{3})+(?!\d))/g, ',');
   return frac === undefined ? grouped : `${grouped}.${frac}`;
