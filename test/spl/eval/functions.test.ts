@@ -598,6 +598,14 @@ describe('conversion functions', () => {
     expect(ev('tostring(12345.6789, "commas")')).toBe('12,345.68');
   });
 
+  it('tostring(x, "duration") of a huge number gives its exact days and clock (an exponent and a wrong clock before)', () => {
+    // Search Reference, Conversion functions, tostring: "duration" converts seconds to the readable HH:MM:SS
+    // (615 gives 00:10:15), days as D+ in front. 2^80 s = 13992196986280430262 days and 69376 s (19:16:16).
+    expect(ev('tostring(pow(2, 80), "duration")')).toBe('13992196986280430262+19:16:16');
+    expect(ev('tostring(-pow(2, 80), "duration")')).toBe('-13992196986280430262+19:16:16');
+    expect(ev('tostring(615, "duration")')).toBe('00:10:15');
+  });
+
   it('printf', () => {
     expect(ev('printf("%.3A", pi())')).toBe('0X1.922P+1');
     expect(ev('printf("%c,%c", 65, "Foo")')).toBe('A,F');

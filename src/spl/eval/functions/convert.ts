@@ -50,14 +50,17 @@ export function formatDuration(seconds: number): string {
     whole += 1;
     micros -= 1e6;
   }
-  const days = Math.floor(whole / 86400);
-  rest = whole - days * 86400;
+  // Days and the seconds left are worked out exactly: past 2^53 seconds a double's division left an exponent in the
+  // day count ("1.1574074074074075e+295+00:00:00") and a wrong clock.
+  const big = BigInt(whole);
+  const days = big / 86400n;
+  rest = Number(big % 86400n);
   const hh = Math.floor(rest / 3600);
   const mm = Math.floor((rest % 3600) / 60);
   const ss = rest % 60;
   const two = (n: number): string => String(n).padStart(2, '0');
   const clock = `${two(hh)}:${two(mm)}:${two(ss)}${micros > 0 ? '.' + String(micros).padStart(6, '0') : ''}`;
-  return `${sign}${days > 0 ? `${days}+` : ''}${clock}`;
+  return `${sign}${days > 0n ? `${days}+` : ''}${clock}`;
 }
 
 function commas(n: number): string {
