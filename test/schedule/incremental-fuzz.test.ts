@@ -111,7 +111,8 @@ function prefixCommand(r: Rand): string {
     '| convert ctime(_time) as ct',
     '| table _time process_name pod_name process',
     '| spath input=_raw path=process_exec.process.pid output=pid',
-    '| search earliest=-20m',
+    // (Not `| search earliest=-20m`: a later search's earliest= filters by the run's now, so such a run scans.)
+    '| search pod_name=*',
     '| where _time >= relative_time(_time, "@h") + 60',
     '| eval _time=_time-600',
     '| eval index="other"',

@@ -70,6 +70,10 @@ describe('incremental evaluation', () => {
     expect(plan(windows.search, { macros: pack.macros, lookups: pack.lookups, knowledge: pack.knowledge, now: T0, tz: 'UTC' }).timeWindows).toBe(true);
     expect(compilePrefix(windows, pack, 'UTC')).toBeNull();
     expect(compilePrefix({ ...seed, search: seed.search.replace('|', 'earliest=-2h |') }, pack, 'UTC')).not.toBeNull();
+    // So does a later search's earliest= (a filter on _time by the run's now): no prefix either.
+    const later = { ...seed, search: seed.search.replace('|', '| search earliest=-2h |') };
+    expect(plan(later.search, { macros: pack.macros, lookups: pack.lookups, knowledge: pack.knowledge, now: T0, tz: 'UTC' }).timeWindows).toBe(true);
+    expect(compilePrefix(later, pack, 'UTC')).toBeNull();
   });
 
   it('gives exactly the scheduled runs of full scans, for the whole pack and the risk rules', async () => {

@@ -55,7 +55,10 @@ export interface SearchPlan {
   sortAtEnd: boolean;
   earliest: number | null;
   latest: number | null;
-  /** Its leading search has time windows under OR: its predicate holds times resolved against `now`. */
+  /**
+   * Its leading search has time windows under OR, or a later `search` has earliest=/latest=: its predicates hold
+   * times resolved against `now`.
+   */
   timeWindows?: boolean;
   /** What the search was planned with: rows of raw events get its `eventtype`/`tag` fields. */
   knowledge: Knowledge | null;
@@ -117,6 +120,17 @@ export function planSearch(pipeline: PipelineAst, opts: PlanOptions): SearchPlan
     const bp = commandBlueprint(c.name)!;
     if (bp.kind(c.args) === 'generating' || bp.readsEvents?.(c.args)) throw new SplError('SPL_SYNTAX', `"${c.name}" generates results and must be the first command (after a leading |)`, c.nameSpan, source);
   }
+
+  // A later search's earliest=/latest= filter the results it is given (below); they were ignored, a bad one too.
+  // (A command without them stays the same object: a command's subsearch results are keyed by it.)
+  let laterTimes = false;
+  stagesAst = stagesAst.map((c, i) => {
+    const expr = c.name === 'search' && !(readsEvents && i === 0) ? (c.args as SearchArgs).expr : null;
+    const timed = expr ? laterSearchTimes(expr, opts, source) : expr;
+    if (timed === expr) return c;
+    laterTimes = true;
+    return { ...c, args: { ...(c.args as SearchArgs), expr: timed } };
+  });
 
   // Time range: the search's own earliest=/latest= override the defaults.
   let earliest = resolveBound(opts.earliest, opts, source, null);
@@ -205,7 +219,7 @@ export function planSearch(pipeline: PipelineAst, opts: PlanOptions): SearchPlan
     sortAtEnd: !ordered,
     earliest,
     latest,
-    ...(windows.hull ? { timeWindows: true } : {}),
+    ...(windows.hull || laterTimes ? { timeWindows: true } : {}),
     knowledge,
     // A subsearch runs over the search's default time range, not the outer search's own earliest=/latest=.
     subsearches: [
@@ -309,6 +323,27 @@ function timeWindows(e: SearchExpr, w: TimeWindows, top: boolean): SearchExpr {
   });
   if (top) w.hull = w.hull ? { lo: Math.max(w.hull.lo, lo), hi: Math.min(w.hull.hi, hi) } : { lo, hi };
   return { ...e, items };
+}
+
+/**
+ * A later `search`'s earliest=/latest= (the time-opts of the search command's syntax, Search Reference: search; a
+ * later search "filter[s] the results from the previous command"): tests of each result's `_time`, as the first
+ * search's windows under OR are (`at`). As there, an earliest= without a latest= ends at now, each OR alternative has
+ * its own window, a bad modifier is a TIME_MODIFIER error at it and one under NOT an error.
+ */
+function laterSearchTimes(e: SearchExpr, opts: PlanOptions, source: SourceText): SearchExpr {
+  const top = collectTimeTerms(e, source);
+  if (top.length === 0 && !hasTimeTerm(e)) return e;
+  const own: { earliest?: number | null; latest?: number | null } = {};
+  for (const t of top) own[t.which] = resolveBound(t.value.value, opts, source, t);
+  const start = own.earliest ?? null;
+  const end = own.latest !== undefined ? own.latest : own.earliest !== undefined ? opts.now : null;
+  const windows: TimeWindows = { opts, source, earliest: null, latest: null, hull: null };
+  const rest = conjuncts(timeWindows(e, windows, false)).filter((c) => c.kind !== 'time' || c.at !== undefined);
+  const bound = (which: 'earliest' | 'latest', at: number): SearchExpr => ({ kind: 'time', which, value: { value: String(at), quoted: false, span: e.span }, span: e.span, at });
+  const bounds = [...(start !== null ? [bound('earliest', start)] : []), ...(end !== null ? [bound('latest', end)] : [])];
+  const items = [...rest, ...bounds];
+  return items.length === 1 ? items[0]! : { kind: 'and', items, span: e.span };
 }
 
 function conjuncts(e: SearchExpr): SearchExpr[] {
