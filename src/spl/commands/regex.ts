@@ -23,7 +23,11 @@ export const regexCommand = defineCommand<RegexArgs>({
     if (t.kind === 'string') return { field: '_raw', negate: false, pattern: t.value, patternSpan: t.span };
     if (t.kind !== 'word') throw p.error('regex needs a quoted regular expression, optionally after field= or field!=', t.span);
     const op = p.next('search');
-    if (op.kind !== 'op' || (op.value !== '=' && op.value !== '!=')) throw p.error(`expected = or != after ${t.value}`, op.span);
+    if (op.kind !== 'op' || (op.value !== '=' && op.value !== '!=')) {
+      // The reference: "Although != is valid within a regex command, NOT is not valid" (a field named NOT still is).
+      if (t.value === 'NOT') throw p.error('regex does not take NOT: keep the results that do not match with <field>!="<regex>"', t.span);
+      throw p.error(`expected = or != after ${t.value}`, op.span);
+    }
     const v = p.next('search');
     if (v.kind !== 'string' && v.kind !== 'word') throw p.error('expected a regular expression', v.span);
     return { field: t.value, negate: op.value === '!=', pattern: v.value, patternSpan: v.span };
