@@ -68,6 +68,14 @@ describe('Search Manual examples', () => {
     // TERM: "Is bound by major breakers, such as spaces or commas"; `=` is a minor breaker.
     expect(await idsOf('TERM(127.0.0.1)', events)).toEqual(['lower']);
     expect(await idsOf('127.0.0.1', events)).toEqual(['lower', 'minor']);
+    // TERM "Match[es] whatever is inside the parentheses as a single term ... even if it contains characters that are
+    // usually recognized as minor breakers": `=` is one, so TERM(ip=127.0.0.1) is one term, written bare (it was a
+    // syntax error at the `=`), with wildcards, and as a field's value.
+    expect(await idsOf('TERM(ip=127.0.0.1)', events)).toEqual(['minor']);
+    expect(await idsOf('TERM(ip=127.*)', events)).toEqual(['minor']);
+    expect(await idsOf('NOT TERM(ip=127.0.0.1)', events)).toEqual(['lower', 'upper']);
+    expect(await idsOf('msg=TERM(ip=127.0.0.1)', events)).toEqual(['minor']);
+    expect(await idsOf('CASE(IP=127.0.0.1)', events)).toEqual([]);
   });
 
   it('"Wildcards": my* matches myhost1 and myhost.ny.mydomain.com; NOT * returns no event', async () => {

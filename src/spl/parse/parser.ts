@@ -576,12 +576,11 @@ export class ArgParser {
       // CASE(term) / TERM(term)
       if (t.kind === 'word' && (t.value === 'CASE' || t.value === 'TERM') && n.kind === 'lparen' && !n.spaceBefore) {
         this.next('search');
-        const inner = this.next('search');
-        if (inner.kind !== 'word' && inner.kind !== 'string') throw this.error(`${t.value}() needs a term`, inner.span);
+        const inner = this.directiveTerm(t.value, 'term');
         const close = this.expect('rparen', '`)`');
         return {
           kind: 'term',
-          value: { value: inner.value, quoted: inner.kind === 'string', span: inner.span },
+          value: inner,
           caseSensitive: t.value === 'CASE',
           exactTerm: t.value === 'TERM',
           span: cover(t.span, close.span),
@@ -622,14 +621,32 @@ export class ArgParser {
     if (v.kind === 'word' && (v.value === 'CASE' || v.value === 'TERM') && this.peek2('search').kind === 'lparen') {
       this.next('search');
       this.next('search');
-      const inner = this.next('search');
-      if (inner.kind !== 'word' && inner.kind !== 'string') throw this.error(`${v.value}() needs a value`, inner.span);
+      const inner = this.directiveTerm(v.value, 'value');
       this.expect('rparen', '`)`');
-      return { value: { value: inner.value, quoted: inner.kind === 'string', span: inner.span }, caseSensitive: v.value === 'CASE' };
+      return { value: inner, caseSensitive: v.value === 'CASE' };
     }
     if (v.kind !== 'word' && v.kind !== 'string') throw this.error(`expected a value after ${opTok.value}, found ${describe(v)}`, v.kind === 'eof' ? opTok.span : v.span);
     this.next('search');
     return { value: { value: v.value, quoted: v.kind === 'string', span: v.span }, caseSensitive: false };
+  }
+
+  /**
+   * The term inside `CASE(`/`TERM(`: a quoted string, or a word with what is glued to it up to the `)`. `=` is a minor
+   * breaker, which such a term may hold ("even if it contains characters that are usually recognized as minor
+   * breakers": Search Manual, Use CASE() and TERM(); `TERM(group=per_index_thruput)`), so `a=b` there is one term.
+   */
+  private directiveTerm(directive: string, what: 'term' | 'value'): SearchValue {
+    const inner = this.next('search');
+    if (inner.kind !== 'word' && inner.kind !== 'string') throw this.error(`${directive}() needs a ${what}`, inner.span);
+    if (inner.kind === 'string') return { value: inner.value, quoted: true, span: inner.span };
+    let value = inner.value;
+    let end = inner.span.end;
+    for (let g = this.peek('search'); !g.spaceBefore && ((g.kind === 'op' && g.value === '=') || (g.kind === 'word' && value.endsWith('='))); g = this.peek('search')) {
+      this.next('search');
+      value += g.value;
+      end = g.span.end;
+    }
+    return { value, quoted: false, span: span(inner.span.start, end) };
   }
 
   /** `[ ... ]`: a nested pipeline. */
