@@ -288,6 +288,8 @@ interface TimeWindows {
   latest: number | null;
   /** The hull of the windows of the OR terms among the top-level conjuncts, intersected; null when there are none. */
   hull: { lo: number; hi: number } | null;
+  /** An alternative with an earliest= and no latest= is not held to now (a later search's filter: laterSearchTimes). */
+  openEnd?: boolean;
 }
 
 function hasTimeTerm(e: SearchExpr): boolean {
@@ -314,7 +316,7 @@ function timeWindows(e: SearchExpr, w: TimeWindows, top: boolean): SearchExpr {
       else own = { ...own, [c.which]: resolveBound(c.value.value, w.opts, w.source, c) };
     }
     const start = own.earliest !== undefined ? own.earliest : w.earliest;
-    const end = own.latest !== undefined ? own.latest : own.earliest !== undefined ? w.opts.now : w.latest;
+    const end = own.latest !== undefined ? own.latest : own.earliest !== undefined && !w.openEnd ? w.opts.now : w.latest;
     lo = Math.min(lo, start ?? -Infinity);
     hi = Math.max(hi, end ?? Infinity);
     const bound = (which: 'earliest' | 'latest', at: number): SearchExpr => ({ kind: 'time', which, value: { value: String(at), quoted: false, span: item.span }, span: item.span, at });
@@ -328,8 +330,9 @@ function timeWindows(e: SearchExpr, w: TimeWindows, top: boolean): SearchExpr {
 /**
  * A later `search`'s earliest=/latest= (the time-opts of the search command's syntax, Search Reference: search; a
  * later search "filter[s] the results from the previous command"): tests of each result's `_time`, as the first
- * search's windows under OR are (`at`). As there, an earliest= without a latest= ends at now, each OR alternative has
- * its own window, a bad modifier is a TIME_MODIFIER error at it and one under NOT an error.
+ * search's windows under OR are (`at`): each OR alternative has its own window, a bad modifier is a TIME_MODIFIER
+ * error at it and one under NOT an error. Unlike the first search's range, an earliest= alone is not held to now: it
+ * filters results, and `| makeresults | search earliest=-1h` keeps the result made at now.
  */
 function laterSearchTimes(e: SearchExpr, opts: PlanOptions, source: SourceText): SearchExpr {
   const top = collectTimeTerms(e, source);
@@ -337,8 +340,8 @@ function laterSearchTimes(e: SearchExpr, opts: PlanOptions, source: SourceText):
   const own: { earliest?: number | null; latest?: number | null } = {};
   for (const t of top) own[t.which] = resolveBound(t.value.value, opts, source, t);
   const start = own.earliest ?? null;
-  const end = own.latest !== undefined ? own.latest : own.earliest !== undefined ? opts.now : null;
-  const windows: TimeWindows = { opts, source, earliest: null, latest: null, hull: null };
+  const end = own.latest ?? null;
+  const windows: TimeWindows = { opts, source, earliest: null, latest: null, hull: null, openEnd: true };
   const rest = conjuncts(timeWindows(e, windows, false)).filter((c) => c.kind !== 'time' || c.at !== undefined);
   const bound = (which: 'earliest' | 'latest', at: number): SearchExpr => ({ kind: 'time', which, value: { value: String(at), quoted: false, span: e.span }, span: e.span, at });
   const bounds = [...(start !== null ? [bound('earliest', start)] : []), ...(end !== null ? [bound('latest', end)] : [])];

@@ -9,8 +9,8 @@ const ns = async (spl: string) => (await run(`${HOURS} | ${spl} | table n`)).map
  * A later `search` command's earliest=/latest=. The Search Reference's search page lists time modifiers in the
  * command's syntax (`<time-opts>`) and says the command, used "later in the search pipeline", filters "the results
  * from the previous command"; its Time modifiers page: they find "every event with a timestamp beginning, ending, or
- * between the specified timestamps", earliest inclusive, latest exclusive, and "If you don't specify latest, now() is
- * used". They were ignored there, a malformed one too, and under NOT they dropped every result.
+ * between the specified timestamps", earliest inclusive, latest exclusive. They were ignored there, a malformed one
+ * too, and under NOT they dropped every result.
  */
 describe('search: earliest=/latest= after the first command', () => {
   it('keep the results whose _time is in the range', async () => {
@@ -21,8 +21,10 @@ describe('search: earliest=/latest= after the first command', () => {
     expect(await ns('search n>1 earliest=-150m')).toEqual([2]);
   });
 
-  it('an earliest= without latest= ends at now (Time modifiers: "the default value now is used for latest")', async () => {
-    expect(await run(`| makeresults | eval _time=${NOW}+10 | search earliest=-1h`)).toEqual([]);
+  it('an earliest= alone is a lower bound only: the result makeresults makes at now is kept', async () => {
+    expect(await run(`| makeresults | search earliest=-1h | eval t=_time | table t`)).toEqual([{ t: NOW }]);
+    expect(await run(`| makeresults | eval _time=${NOW}+10 | search earliest=-1h | eval t=_time | table t`)).toEqual([{ t: NOW + 10 }]);
+    expect(await run(`| makeresults | search earliest=-1h OR x=1 | eval t=_time | table t`)).toEqual([{ t: NOW }]);
   });
 
   it('under OR each alternative keeps its own window, as in the first search', async () => {
