@@ -6,6 +6,7 @@ import type { AnyCommand, SubsearchSpec } from '../commands/types.js';
 import type { Result } from '../../events/result.js';
 import { subsearchNodes, type SearchArgs } from '../commands/search.js';
 import type { RegexArgs } from '../commands/regex.js';
+import type { AppendpipeArgs } from '../commands/appendpipe.js';
 import { rawTextRegex, translatePcre } from '../regex/pcre.js';
 import { SplError, type SourceText } from '../source.js';
 import { resolveTimeModifier } from '../time/modifiers.js';
@@ -123,14 +124,21 @@ export function planSearch(pipeline: PipelineAst, opts: PlanOptions): SearchPlan
 
   // A later search's earliest=/latest= filter the results it is given (below); they were ignored, a bad one too.
   // (A command without them stays the same object: a command's subsearch results are keyed by it.)
+  // An appendpipe's subpipeline is made of later commands too.
   let laterTimes = false;
-  stagesAst = stagesAst.map((c, i) => {
-    const expr = c.name === 'search' && !(readsEvents && i === 0) ? (c.args as SearchArgs).expr : null;
-    const timed = expr ? laterSearchTimes(expr, opts, source) : expr;
-    if (timed === expr) return c;
+  const timed = (c: CommandAst): CommandAst => {
+    if (c.name === 'appendpipe') {
+      const { commands } = c.args as AppendpipeArgs;
+      const sub = commands.map(timed);
+      return sub.every((x, i) => x === commands[i]) ? c : { ...c, args: { ...(c.args as AppendpipeArgs), commands: sub } };
+    }
+    const expr = c.name === 'search' ? (c.args as SearchArgs).expr : null;
+    const withTimes = expr ? laterSearchTimes(expr, opts, source) : expr;
+    if (withTimes === expr) return c;
     laterTimes = true;
-    return { ...c, args: { ...(c.args as SearchArgs), expr: timed } };
-  });
+    return { ...c, args: { ...(c.args as SearchArgs), expr: withTimes } };
+  };
+  stagesAst = stagesAst.map((c, i) => (readsEvents && i === 0 ? c : timed(c)));
 
   // Time range: the search's own earliest=/latest= override the defaults.
   let earliest = resolveBound(opts.earliest, opts, source, null);

@@ -43,6 +43,13 @@ describe('search: earliest=/latest= after the first command', () => {
     expect(n.format()).toContain(at(not, 'earliest=-2h'));
   });
 
+  it("so do those of a search in appendpipe's subpipeline (its commands are later commands too)", async () => {
+    const kept = await run(`${HOURS} | appendpipe [search earliest=-150m | stats count as c] | table n c`);
+    expect(kept).toEqual([{ n: 1 }, { n: 2 }, { n: 3 }, { c: 2 }]);
+    const bad = `${HOURS} | appendpipe [search earliest=garbage]`;
+    expect((await errorOf(bad)).format()).toContain(at(bad, 'garbage'));
+  });
+
   it('a later search without time modifiers is unchanged', async () => {
     expect(await ns('search n!=2')).toEqual([1, 3]);
   });
