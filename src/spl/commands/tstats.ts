@@ -432,6 +432,8 @@ function checkWhere(source: SourceText, e: SearchExpr | null, top: boolean): voi
     case 'term':
       // `WHERE *` selects everything (ESCU writes it).
       if (e.value.value === '*' && !e.value.quoted) return;
+      // `where x=1 from datamodel=...`: a clause out of order, not a raw-text term named "from".
+      if (!e.value.quoted && CLAUSES.includes(e.value.value.toLowerCase())) throw new SplError('SPL_SYNTAX', `tstats clauses come in the order FROM, WHERE, BY: unexpected ${e.value.value.toUpperCase()} here`, e.span, source);
       throw new SplError('SPL_BAD_ARGUMENT', `tstats WHERE compares fields; "${e.value.value}" would search raw text, which tstats cannot: write <field>=${e.value.quoted ? `"${e.value.value}"` : e.value.value}`, e.span, source);
     case 'subsearch':
       // Run first; their results take their place and are checked then (tstatsQuery).

@@ -365,6 +365,9 @@ describe('tstats errors', () => {
     expect(await error('| tstats count from datamodel=Shop.Orders by Orders.item where Orders.item=a')).toMatchObject({ code: 'SPL_SYNTAX', message: expect.stringContaining('unexpected WHERE here'), at: 'at 1:58' });
     expect(await error('| tstats count by host from datamodel=Shop.Orders')).toMatchObject({ code: 'SPL_SYNTAX', message: expect.stringContaining('unexpected FROM here'), at: 'at 1:24' });
     expect(await error('| tstats count from datamodel=Shop.Orders by Orders.item where')).toMatchObject({ code: 'SPL_SYNTAX', message: expect.stringContaining('unexpected WHERE here') });
+    // A FROM or a second WHERE inside WHERE is out of order too (it was "\"from\" would search raw text").
+    expect(await error('| tstats count where Orders.item=a from datamodel=Shop.Orders')).toMatchObject({ code: 'SPL_SYNTAX', message: expect.stringContaining('unexpected FROM here'), at: 'at 1:36' });
+    expect(await error('| tstats count from datamodel=Shop.Orders where Orders.item=a where Orders.qty=1')).toMatchObject({ code: 'SPL_SYNTAX', message: expect.stringContaining('unexpected WHERE here'), at: 'at 1:63' });
     // Quoted, they are field names.
     expect(await q('| tstats fillnull_value=none count from datamodel=Shop.Orders by "where"')).toEqual([{ where: 'none', count: '4' }]); // the four shop:order events
   });
