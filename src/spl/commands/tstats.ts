@@ -290,6 +290,12 @@ function parseTstats(p: ArgParser): TstatsArgs {
     }
     const eq = p.peek2('search');
     if (eq.kind === 'op' && eq.value === '=') throw p.error(`unknown tstats option "${t.value}" (options: ${OPTIONS.join(', ')})`, t.span, 'SPL_BAD_ARGUMENT');
+    // `sum(PREFIX(kb=))`: say so at PREFIX, not "missing )" after it.
+    const prefix = /^([A-Za-z_]\w*\(\s*)PREFIX\s*\(/i.exec(p.source.text.slice(t.span.start));
+    if (prefix) {
+      const at = t.span.start + prefix[1]!.length;
+      throw p.error('PREFIX() is not supported', { start: at, end: at + 6 }, 'SPL_BAD_ARGUMENT');
+    }
     const a = parseAggregation(p);
     if (a.fnName === 'list') throw new SplError('SPL_UNSUPPORTED_FUNCTION', 'tstats does not support list(): use values()', a.span, p.source);
     if (a.expr) throw new SplError('SPL_UNSUPPORTED_FUNCTION', 'tstats does not support eval() inside its functions: filter in WHERE, or use stats after tstats', a.span, p.source);
@@ -323,6 +329,8 @@ function parseTstats(p: ArgParser): TstatsArgs {
       const fields = p.fieldList(CLAUSES);
       for (const f of fields) {
         if (f.name.includes('*')) throw p.error('tstats BY takes field names, not wildcards', f.span, 'SPL_BAD_ARGUMENT');
+        // `by PREFIX(kb=)` reads as one name (as `count(x)` does elsewhere); grouped by it, every row would drop.
+        if (/^PREFIX\(/i.test(f.name)) throw p.error('PREFIX() is not supported', { start: f.span.start, end: f.span.start + 6 }, 'SPL_BAD_ARGUMENT');
         args.by.push(f.name);
       }
       if (p.peek('search').kind === 'lparen' && fields.at(-1)?.name.toUpperCase() === 'PREFIX') throw p.error('PREFIX() is not supported', fields.at(-1)!.span, 'SPL_BAD_ARGUMENT');

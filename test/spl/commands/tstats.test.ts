@@ -357,6 +357,14 @@ describe('tstats errors', () => {
     expect(await error('| tstats sum from datamodel=Shop.Orders')).toMatchObject({ code: 'SPL_BAD_ARGUMENT', message: 'sum needs a field: sum(field)' });
     expect(await error('| tstats count from datamodel=Shop.Orders by _time span=1ms')).toMatchObject({ code: 'SPL_BAD_ARGUMENT', message: expect.stringContaining('subseconds') });
     expect(await error('| tstats count where nodename=Orders.Big_Orders')).toMatchObject({ code: 'SPL_BAD_ARGUMENT', message: expect.stringContaining('add the FROM clause') });
+    // PREFIX() (Search Reference, tstats: "<function>(PREFIX(<string>) | <field>)" and "BY (<field-list> | (PREFIX(<field>)))")
+    // is refused at PREFIX wherever it is written; glued to its ( it grouped by a field named "PREFIX(kb=)" (no rows, no
+    // error), and in a function it was "missing )".
+    expect(await error('| tstats count where index=main by PREFIX(kb=)')).toMatchObject({ code: 'SPL_BAD_ARGUMENT', message: 'PREFIX() is not supported', at: 'at 1:36' });
+    expect(await error('| tstats count where index=main by host, prefix(kb=) span=1h')).toMatchObject({ code: 'SPL_BAD_ARGUMENT', message: 'PREFIX() is not supported', at: 'at 1:42' });
+    expect(await error('| tstats count where index=main by PREFIX (kb=)')).toMatchObject({ code: 'SPL_BAD_ARGUMENT', message: 'PREFIX() is not supported', at: 'at 1:36' });
+    expect(await error('| tstats sum(PREFIX(kb=)) where index=main')).toMatchObject({ code: 'SPL_BAD_ARGUMENT', message: 'PREFIX() is not supported', at: 'at 1:14' });
+    expect(await error('| tstats count max( prefix(kb=) ) as m where index=main')).toMatchObject({ code: 'SPL_BAD_ARGUMENT', message: 'PREFIX() is not supported', at: 'at 1:21' });
     // At the span= itself, not at what follows it (the end of the command, or the next pipe).
     expect(await error('| tstats count from datamodel=Shop.Orders by Orders.item span=1h | head 1')).toMatchObject({ code: 'SPL_BAD_ARGUMENT', message: expect.stringContaining('add _time'), at: 'at 1:58' });
   });
