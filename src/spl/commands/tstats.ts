@@ -442,13 +442,27 @@ function checkWhere(source: SourceText, e: SearchExpr | null, top: boolean): voi
       if (e.value.value === '*' && !e.value.quoted) return;
       // `where x=1 from datamodel=...`: a clause out of order, not a raw-text term named "from".
       if (!e.value.quoted && CLAUSES.includes(e.value.value.toLowerCase())) throw new SplError('SPL_SYNTAX', `tstats clauses come in the order FROM, WHERE, BY: unexpected ${e.value.value.toUpperCase()} here`, e.span, source);
-      throw new SplError('SPL_BAD_ARGUMENT', `tstats WHERE compares fields; "${e.value.value}" would search raw text, which tstats cannot: write <field>=${e.value.quoted ? `"${e.value.value}"` : e.value.value}`, e.span, source);
+      throw new SplError('SPL_BAD_ARGUMENT', `tstats WHERE compares fields; ${rawTerm(e)} would search raw text, which tstats cannot: write ${fieldHint(e)}`, e.span, source);
     case 'subsearch':
       // Run first; their results take their place and are checked then (tstatsQuery).
       return;
     default:
       return;
   }
+}
+
+/** A raw-text term as written: `"x"`, `TERM(x)`, `CASE(x)`. */
+function rawTerm(e: Extract<SearchExpr, { kind: 'term' }>): string {
+  const v = e.value.quoted ? `"${e.value.value}"` : e.value.value;
+  return e.exactTerm ? `TERM(${v})` : e.caseSensitive ? `CASE(${v})` : `"${e.value.value}"`;
+}
+
+/** The comparison a raw-text term likely meant: `CASE(a=B)` (a term with `=` inside) is `a=CASE(B)`. */
+function fieldHint(e: Extract<SearchExpr, { kind: 'term' }>): string {
+  const v = e.value.value;
+  const eq = e.value.quoted ? -1 : v.indexOf('=');
+  const [field, value] = eq > 0 ? [v.slice(0, eq), v.slice(eq + 1)] : ['<field>', e.value.quoted ? `"${v}"` : v];
+  return `${field}=${e.caseSensitive ? `CASE(${value})` : value}`;
 }
 
 /**

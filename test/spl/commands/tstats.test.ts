@@ -384,6 +384,15 @@ describe('tstats errors', () => {
     expect(await error('| tstats count from datamodel=Shop.Orders where Orders.item=')).toMatchObject({ code: 'SPL_SYNTAX', at: 'at 1:60' });
     expect(await error('| tstats count from datamodel=Shop.Orders where (Orders.item=a by Orders.item')).toMatchObject({ code: 'SPL_SYNTAX', at: 'at 1:49' });
     expect(await error('| tstats count from datamodel=Shop.Orders where curl')).toMatchObject({ code: 'SPL_BAD_ARGUMENT', message: expect.stringContaining('raw text'), at: 'at 1:49' });
+    // CASE()/TERM() around a comparison are raw-text terms too (Search Manual: they match terms in the raw event); the
+    // message names them as written and the comparison they likely meant (it said "write <field>=Orders.item=Apple").
+    expect(await error('| tstats count from datamodel=Shop.Orders where CASE(Orders.item=Apple)')).toMatchObject({
+      code: 'SPL_BAD_ARGUMENT',
+      message: 'tstats WHERE compares fields; CASE(Orders.item=Apple) would search raw text, which tstats cannot: write Orders.item=CASE(Apple)',
+      at: 'at 1:49',
+    });
+    expect(await error('| tstats count where index=main TERM(10.0.0.1)')).toMatchObject({ message: 'tstats WHERE compares fields; TERM(10.0.0.1) would search raw text, which tstats cannot: write <field>=10.0.0.1' });
+    expect(await error('| tstats count where index=main "a b"')).toMatchObject({ message: 'tstats WHERE compares fields; "a b" would search raw text, which tstats cannot: write <field>="a b"' });
     expect(await error('| tstats count from datamodel=Shop.Orders where Orders.item=a OR earliest=-1d')).toMatchObject({ code: 'SPL_BAD_ARGUMENT', at: 'at 1:66' });
     const macroPack = packWith({ 'datamodels/Shop.yml': SHOP_MODEL, 'macros/bad_items.yml': 'name: bad_items\ndefinition: (Orders.item IN (a, b)\n' });
     const e = await splError(macroPack, '| tstats count from datamodel=Shop.Orders where `bad_items` by Orders.item');
