@@ -10,7 +10,7 @@ import { eventKind, isJsonObject } from '../normalize/tetragon-kind.js';
 import { detach } from '../normalize/tetragon-index.js';
 import { isoTime } from '../spl/time/modifiers.js';
 import { HEC, failure } from './protocol.js';
-import { forEachArrayValue, memberSpan, nestsDeeperThan, splitValues, type Span, type ValueSpan } from './json-stream.js';
+import { forEachArrayValue, forEachMember, memberSpan, nestsDeeperThan, splitValues, type Span, type ValueSpan } from './json-stream.js';
 
 export const DEFAULT_SOURCETYPE = 'httpevent';
 
@@ -169,22 +169,42 @@ function optionalString(obj: Record<string, unknown>, key: string, eventNumber: 
 
 /**
  * Indexed fields: a mapping of flat values (scalars or arrays of scalars), Splunk's rule; else code 15. Kept as text,
- * as Splunk indexes them (`5` -> "5", `true` -> "true"); a null value, or null in an array, is no value.
+ * as Splunk indexes them (`5` -> "5", `true` -> "true"); a null value, or null in an array, is no value. A number
+ * keeps the text the client sent (`fieldsSpan`: the `fields` member of the envelope): through a double,
+ * 12345678901234567890 became "12345678901234567000" and 1e400 "Infinity" (`_raw` keeps its numbers the same way).
  */
-function indexedFields(fields: unknown, eventNumber: number): IndexedFields | undefined {
+function indexedFields(fields: unknown, eventNumber: number, text: string, fieldsSpan: () => Span | null): IndexedFields | undefined {
   if (fields === undefined || fields === null) return undefined;
   if (!isJsonObject(fields)) throw failure(HEC.INDEXED_FIELDS, eventNumber);
+  // Only a field holding a number needs its text: built once, at the first.
+  let spans: Map<string, Span> | undefined;
+  const valueSpan = (name: string): Span | undefined => {
+    if (spans === undefined) {
+      spans = new Map();
+      const f = fieldsSpan();
+      const found = spans;
+      if (f !== null) forEachMember(text, f, (n, v) => void found.set(n, v));
+    }
+    return spans.get(name);
+  };
   // No prototype: a field named `__proto__` is a field like any other.
   const out = Object.create(null) as Record<string, string | string[]>;
   let any = false;
   for (const [name, v] of Object.entries(fields)) {
     if (Array.isArray(v)) {
       if (v.some((x) => typeof x === 'object' && x !== null)) throw failure(HEC.INDEXED_FIELDS, eventNumber);
-      const values = v.filter((x) => x !== null).map(String);
+      const texts = v.some((x) => typeof x === 'number') ? elementTexts(text, valueSpan(name), v.length) : undefined;
+      const values: string[] = [];
+      v.forEach((x, k) => {
+        if (x !== null) values.push(typeof x === 'number' ? (texts?.[k] ?? String(x)) : String(x));
+      });
       if (values.length === 0) continue;
       out[name] = values.length === 1 ? (values[0] as string) : values;
     } else if (typeof v === 'object' && v !== null) {
       throw failure(HEC.INDEXED_FIELDS, eventNumber);
+    } else if (typeof v === 'number') {
+      const s = valueSpan(name);
+      out[name] = s !== undefined ? detach(text.slice(s.start, s.end)) : String(v);
     } else if (v !== null) {
       out[name] = String(v);
     } else {
@@ -193,6 +213,15 @@ function indexedFields(fields: unknown, eventNumber: number): IndexedFields | un
     any = true;
   }
   return any ? out : undefined;
+}
+
+/** The texts of the `count` elements of the array at `span` (a valid array of scalars), or undefined. */
+function elementTexts(text: string, span: Span | undefined, count: number): string[] | undefined {
+  if (span === undefined) return undefined;
+  const texts: string[] = [];
+  // Copies, not slices: a slice would keep the whole request body alive with the event (see CONTEXT.md).
+  forEachArrayValue(text, span, 'event', (e) => void texts.push(detach(text.slice(e.start, e.end))));
+  return texts.length === count ? texts : undefined;
 }
 
 function isBlank(event: unknown): boolean {
@@ -278,7 +307,7 @@ function envelopeEvent(text: string, obj: unknown, span: ValueSpan, i: number, c
   const src = optionalString(obj, 'source', i) ?? defaults.source;
   const sourcetype = optionalString(obj, 'sourcetype', i) ?? defaults.sourcetype ?? ctx.token.defaultSourcetype;
   const index = resolveIndex(optionalString(obj, 'index', i) ?? defaults.index, ctx, i);
-  const fields = indexedFields(obj['fields'], i);
+  const fields = indexedFields(obj['fields'], i, text, () => memberSpan(text, span, 'fields'));
 
   ctx.admit?.();
   let raw: string;

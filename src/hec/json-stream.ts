@@ -255,22 +255,32 @@ export function forEachArrayValue(text: string, span: Span, memberKey: string, v
  */
 export function memberSpan(text: string, span: Span, key: string): Span | null {
   let found: Span | null = null;
+  forEachMember(text, span, (name, value) => {
+    if (name === key) found = value;
+  });
+  return found;
+}
+
+/**
+ * Visits the top-level members of the object at `span` in order, each with its decoded name and its value's
+ * span. The object must already be known valid (JSON.parse succeeded on it).
+ */
+export function forEachMember(text: string, span: Span, visit: (name: string, value: Span) => void): void {
   let i = skipSpace(text, span.start + 1);
   while (i < span.end && text.charCodeAt(i) === QUOTE) {
     const keyEnd = skipString(text, i);
-    if (keyEnd < 0) return found;
+    if (keyEnd < 0) return;
     const name = text.slice(i + 1, keyEnd - 1);
     // Keys without escapes compare as they are; escaped ones are decoded.
     const decoded = name.includes('\\') ? (JSON.parse(text.slice(i, keyEnd)) as string) : name;
     i = skipSpace(text, keyEnd);
-    if (text.charCodeAt(i) !== COLON) return found;
+    if (text.charCodeAt(i) !== COLON) return;
     const valueStart = skipSpace(text, i + 1);
     const valueEnd = skipValue(text, valueStart);
-    if (valueEnd < 0) return found;
-    if (decoded === key) found = { start: valueStart, end: valueEnd };
+    if (valueEnd < 0) return;
+    visit(decoded, { start: valueStart, end: valueEnd });
     i = skipSpace(text, valueEnd);
     if (text.charCodeAt(i) !== COMMA) break;
     i = skipSpace(text, i + 1);
   }
-  return found;
 }

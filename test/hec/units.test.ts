@@ -134,6 +134,21 @@ describe('batch builders hand over their parse', () => {
     for (const e of [b, c, d]) expect('fields' in e!).toBe(false);
   });
 
+  it('/event: a number in `fields` is indexed as the text the client sent, not through a double', () => {
+    // "Format events for HTTP Event Collector", Event metadata: `fields` values are String or Array<String>, i.e.
+    // text; a 64-bit id sent as a JSON number became "12345678901234567000" and 1e400 "Infinity".
+    const body =
+      '{"event":"a","fields":{"big": 12345678901234567890,"ids":[9007199254740993, "s", -0.50, null],"huge":1e400,"f":1.0,"n":9}}' +
+      // Duplicate keys: JSON.parse keeps the last, and so does the text; an escaped name is the same name.
+      '{"event":"b","fields":{"d":1,"d":2.50,"\\u0078":10e-1}}' +
+      // In an array batch too.
+      '[{"event":"c","fields":{"big":-12345678901234567890}}]';
+    const [a, b, c] = parseEventBatch(body, ctx, { autoExtractTimestamp: false, defaults: {} });
+    expect({ ...a!.fields }).toEqual({ big: '12345678901234567890', ids: ['9007199254740993', 's', '-0.50'], huge: '1e400', f: '1.0', n: '9' });
+    expect({ ...b!.fields }).toEqual({ d: '2.50', x: '10e-1' });
+    expect({ ...c!.fields }).toEqual({ big: '-12345678901234567890' });
+  });
+
   it('refuses envelopes nested deeper than maxJsonDepth before parsing them, numbering the event', () => {
     const deep = (n: number) => '['.repeat(n) + ']'.repeat(n);
     // Depth 8 is the limit here: the envelope (1) holding 7 arrays passes, 8 arrays do not.
