@@ -391,7 +391,8 @@ function spanOf(p: ArgParser, text: string, at: Span): BinSpan | null {
     throw e;
   }
   if (s.kind === 'log') throw p.error('a log span cannot bin _time', at, 'SPL_BAD_ARGUMENT');
-  if (s.kind === 'seconds' && !Number.isInteger(s.seconds)) throw p.error('tstats spans do not support subseconds', at, 'SPL_BAD_ARGUMENT');
+  // A unitless span is seconds on _time: `span=0.5` is as subsecond as `span=500ms`.
+  if ((s.kind === 'seconds' && !Number.isInteger(s.seconds)) || (s.kind === 'number' && !Number.isInteger(s.size))) throw p.error('tstats spans do not support subseconds', at, 'SPL_BAD_ARGUMENT');
   return s;
 }
 

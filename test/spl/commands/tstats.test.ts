@@ -356,6 +356,15 @@ describe('tstats errors', () => {
     expect(await error('| tstats count(eval(Orders.qty>1)) from datamodel=Shop.Orders')).toMatchObject({ code: 'SPL_UNSUPPORTED_FUNCTION' });
     expect(await error('| tstats sum from datamodel=Shop.Orders')).toMatchObject({ code: 'SPL_BAD_ARGUMENT', message: 'sum needs a field: sum(field)' });
     expect(await error('| tstats count from datamodel=Shop.Orders by _time span=1ms')).toMatchObject({ code: 'SPL_BAD_ARGUMENT', message: expect.stringContaining('subseconds') });
+    // A unitless span is seconds (Search Reference, tstats: "<timescale> does not support subseconds"); 0.5 binned by half seconds.
+    expect(await error('| tstats count from datamodel=Shop.Orders by _time span=0.5')).toMatchObject({ code: 'SPL_BAD_ARGUMENT', message: expect.stringContaining('subseconds'), at: 'at 1:57' });
+    expect(await error('| tstats count from datamodel=Shop.Orders by _time span=90.25')).toMatchObject({ code: 'SPL_BAD_ARGUMENT', message: expect.stringContaining('subseconds') });
+    // A whole number of seconds bins as its unit form does (1800 = 30m, epoch-aligned).
+    expect(await q('| tstats count from datamodel=Shop.Orders by _time span=1800')).toEqual([
+      { _time: '1699999200', count: '2' },
+      { _time: '1700002800', count: '1' },
+      { _time: '1700006400', count: '1' },
+    ]);
     expect(await error('| tstats count where nodename=Orders.Big_Orders')).toMatchObject({ code: 'SPL_BAD_ARGUMENT', message: expect.stringContaining('add the FROM clause') });
     // PREFIX() (Search Reference, tstats: "<function>(PREFIX(<string>) | <field>)" and "BY (<field-list> | (PREFIX(<field>)))")
     // is refused at PREFIX wherever it is written; glued to its ( it grouped by a field named "PREFIX(kb=)" (no rows, no
