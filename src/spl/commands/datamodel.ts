@@ -24,6 +24,8 @@ const OTHER_MODES = ['acceleration_search', 'search_string', 'flat_string', 'acc
  * `source`, `sourcetype`, `index`). `strict_fields=false` keeps the event's other fields too. The JSON modes
  * (no mode) and the `*_string` / `acceleration_search` modes are not supported.
  */
+const OPTIONS = ['strict_fields', 'allow_old_summaries', 'summariesonly'];
+
 export const datamodelCommand = defineCommand<DatamodelArgs>({
   name: 'datamodel',
   doc: '| datamodel <Model> <Dataset> search|flat [strict_fields=<bool>]: the events of a data model dataset.',
@@ -32,7 +34,7 @@ export const datamodelCommand = defineCommand<DatamodelArgs>({
     const words: { value: string; span: Span }[] = [];
     let strict = true;
     for (;;) {
-      const o = p.option(['strict_fields', 'allow_old_summaries', 'summariesonly']);
+      const o = p.option(OPTIONS);
       if (o) {
         const b = p.parseBool(o.value, o.valueSpan);
         if (o.key === 'strict_fields') strict = b;
@@ -40,6 +42,11 @@ export const datamodelCommand = defineCommand<DatamodelArgs>({
       }
       const t = p.peek('search');
       if (t.kind === 'eof') break;
+      // `search Processes.dest=x` or a misspelt option: name it, not the `=` after it.
+      const eq = p.peek2('search');
+      if (t.kind === 'word' && eq.kind === 'op' && eq.value === '=') {
+        throw p.error(`unknown datamodel option "${t.value}" (options: ${OPTIONS.join(', ')}; to filter the events, | search after it)`, t.span, 'SPL_BAD_ARGUMENT');
+      }
       if (t.kind !== 'word' && t.kind !== 'string') throw p.error(`unexpected '${t.value}'`, t.span);
       p.next('search');
       words.push({ value: t.value, span: t.span });

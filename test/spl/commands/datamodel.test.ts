@@ -36,6 +36,15 @@ describe('datamodel', () => {
     expect((await splError(pack, '| datamodel Nope Processes flat')).format()).toContain('at 1:13');
     expect((await splError(pack, '| datamodel Endpoint Processes')).message).toContain('needs a data model, a dataset and a mode');
     expect((await splError(pack, '| datamodel Endpoint Processes search_string')).message).toBe('datamodel mode search_string is not supported (modes: search, flat)');
+    // Search Reference, datamodel: the options are strict_fields, allow_old_summaries and summariesonly; anything
+    // else written key=value is named at its key (it was "unexpected '='"), a filter pointed to | search.
+    const e = await splError(pack, '| datamodel Endpoint Processes search Processes.dest=n1');
+    expect({ code: e.code, message: e.message, at: e.format().split('\n')[1]!.trim() }).toEqual({
+      code: 'SPL_BAD_ARGUMENT',
+      message: 'unknown datamodel option "Processes.dest" (options: strict_fields, allow_old_summaries, summariesonly; to filter the events, | search after it)',
+      at: 'at 1:39',
+    });
+    expect((await splError(pack, '| datamodel Endpoint Processes search strict_field=false')).message).toContain('unknown datamodel option "strict_field"');
   });
 });
 
