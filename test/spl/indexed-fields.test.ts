@@ -16,6 +16,8 @@ const events: Partial<Event>[] = [
   { _raw: JSON.stringify({ id: 'd', msg: 'k8s.pod.name::web-1 web-1' }), sourcetype: 'otel', host: 'node-1' },
   // An indexed process_name on a non-Tetragon line (the pn pushdown must not drop it).
   { _raw: JSON.stringify({ id: 'e' }), sourcetype: 'otel', fields: { process_name: 'curl' } },
+  // A client naming metadata in its `fields`: the event stays in its own index, host and sourcetype.
+  { _raw: JSON.stringify({ id: 'f' }), sourcetype: 'otel', index: 'main', fields: { index: 'risk', host: 'spoof', sourcetype: 'stash' } },
 ];
 const ids = async (spl: string) => rowsText(await search(spl, events)).map((r) => r['id'] as string).sort();
 
@@ -49,11 +51,16 @@ describe('indexed fields (HEC `fields`)', () => {
     expect(await ids('tags::blue')).toEqual(['a']);
     // `from-raw` is extracted at search time, not indexed.
     expect(await ids('k8s.pod.name::from-raw')).toEqual([]);
-    expect(await ids('NOT k8s.pod.name::web-1')).toEqual(['b', 'c', 'd', 'e']);
+    expect(await ids('NOT k8s.pod.name::web-1')).toEqual(['b', 'c', 'd', 'e', 'f']);
     expect(await ids('k8s.pod.name::"web-1"')).toEqual(['a']);
     // host, source, sourcetype are indexed terms of every event.
     expect(await ids('host::node-1')).toEqual(['a', 'd']);
     expect(await ids('sourcetype::otel id=b')).toEqual(['b']);
+    // index too: a `fields` entry named index, host or sourcetype is not the event's.
+    expect(await ids('index::main')).toEqual(['a', 'b', 'c', 'd', 'e', 'f']);
+    expect(await ids('index::risk')).toEqual([]);
+    expect(await ids('host::spoof')).toEqual([]);
+    expect(await ids('sourcetype::stash')).toEqual([]);
   });
 
   it('name::value after a transforming command matches nothing (its rows have no indexed fields)', async () => {

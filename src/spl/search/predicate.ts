@@ -15,7 +15,7 @@ import { cidrMatcher } from './cidr.js';
  * - `NOT field=value` also matches events without the field.
  * - `<`, `<=`, `>`, `>=`: numeric when both sides are numeric, else byte order.
  * - bare terms and quoted phrases match `_raw` case-insensitively at token boundaries.
- * - `name::value`: an indexed field (HEC `fields`; `host`/`source`/`sourcetype`), matched as `field=value` is.
+ * - `name::value`: an indexed field (HEC `fields`; the event's own `index`/`host`/`source`/`sourcetype`), matched as `field=value` is.
  * - `earliest=`/`latest=` are time bounds handled by the planner (the scan); here they are always true, but for
  *   the windows of OR alternatives, which the planner resolves (`at`): `_time >= at`, `_time < at`.
  */
@@ -73,11 +73,14 @@ function compileNode(e: SearchExpr, source: SourceText): RowPredicate {
   }
 }
 
-/** Default fields Splunk indexes as `name::value` terms: the event's own, not its HEC `fields`. */
-const INDEXED_METADATA: ReadonlySet<string> = new Set(['host', 'source', 'sourcetype']);
+/**
+ * Default fields Splunk indexes as `name::value` terms: the event's own, not its HEC `fields` (a client sending
+ * `"fields": {"index": "risk"}` must not put its event in `index::risk` searches).
+ */
+const INDEXED_METADATA: ReadonlySet<string> = new Set(['index', 'host', 'source', 'sourcetype']);
 
 /**
- * `name::value`: the event's indexed field (Result.indexed: HEC `fields`), or its host, source, sourcetype; never a
+ * `name::value`: the event's indexed field (Result.indexed: HEC `fields`), or its index, host, source, sourcetype; never a
  * search-time field nor `_raw`. Rows not made from events have no indexed fields: never a match.
  */
 function compileIndexed(name: string, value: SearchValue): RowPredicate {
