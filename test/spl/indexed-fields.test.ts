@@ -59,6 +59,7 @@ describe('indexed fields (HEC `fields`)', () => {
     // index too: a `fields` entry named index, host or sourcetype is not the event's.
     expect(await ids('index::main')).toEqual(['a', 'b', 'c', 'd', 'e', 'f']);
     expect(await ids('index::risk')).toEqual([]);
+    expect(await ids('index=risk OR host=spoof OR sourcetype=stash')).toEqual([]);
     expect(await ids('host::spoof')).toEqual([]);
     expect(await ids('sourcetype::stash')).toEqual([]);
   });
