@@ -103,7 +103,11 @@ export function planSearch(pipeline: PipelineAst, opts: PlanOptions): SearchPlan
   const eventQuery = firstBp.readsEvents?.(first.args) ? firstBp.eventQuery : undefined;
   const readsEvents = eventQuery !== undefined;
   if (eventQuery) {
-    const q = eventQuery(first.args, { knowledge, source });
+    // tstats' WHERE "supports the same time arguments" as a search (Search Reference, tstats): the older ones too
+    // (starttime=, daysago=...), read as earliest=/latest=; as field comparisons they matched nothing.
+    const where = searchExpressionOf(first);
+    const timed = where ? withSearchExpression(first, oldTimeModifiers(where, opts.tz, source)) : first;
+    const q = eventQuery(timed.args, { knowledge, source });
     lead = q.lead;
     prefilter = q.prefilter;
     stagesAst = [{ ...first, args: q.args }, ...rest];

@@ -167,6 +167,23 @@ describe('tstats over a data model', () => {
     expect(await q(`| tstats count from datamodel=Shop.Orders where latest=${T0 + 3600}`)).toEqual([{ count: '2' }]);
   });
 
+  it('takes the older time modifiers in WHERE as the search command does (they were field comparisons: count=0)', async () => {
+    // Search Reference, tstats: WHERE "supports the same time arguments" as search; Search Reference, Time
+    // modifiers, "Other time modifiers": starttimeu/endtimeu (UNIX time), starttime/endtime (in timeformat,
+    // default %m/%d/%Y:%H:%M:%S), hoursago ("the last integer number of hours").
+    expect(await q(`| tstats count from datamodel=Shop.Orders where starttimeu=${T0 + 3600}`)).toEqual([{ count: '2' }]);
+    expect(await q(`| tstats count from datamodel=Shop.Orders where endtimeu=${T0 + 3600}`)).toEqual([{ count: '2' }]);
+    expect(await q('| tstats count from datamodel=Shop.Orders where starttime=11/14/2023:23:13:20')).toEqual([{ count: '2' }]); // T0 + 3600
+    expect(await q(`| tstats count from datamodel=Shop.Orders where timeformat=%s starttime=${T0 + 600} Orders.item=*`)).toEqual([{ count: '3' }]);
+    expect(await q('| tstats count from datamodel=Shop.Orders where hoursago=27 by Orders.item')).toEqual([ // since NOW - 27h = T0 + 2800
+      { 'Orders.item': 'Banana', count: '1' },
+      { 'Orders.item': 'cherry', count: '1' },
+    ]);
+    expect(await q(`| tstats count where index=main starttimeu=${T0 + 3600}`)).toEqual([{ count: '2' }]); // without FROM too
+    const e = await splError(pack, `| tstats count from datamodel=Shop.Orders where starttimeu=${T0} OR Orders.item=x`, EVENTS);
+    expect({ code: e.code, message: e.message }).toEqual({ code: 'SPL_BAD_ARGUMENT', message: 'earliest= must not be inside OR or NOT' });
+  });
+
   it('runs a subsearch in WHERE first and keeps the rows matching its results, as the search command does', async () => {
     // Search Reference, tstats: WHERE filters "in much the same ways as you use it with the search command", where a
     // subsearch's results become (f=v f2=v2) OR (...), as `format` writes them (ESCU's Suspicious Linux Discovery
