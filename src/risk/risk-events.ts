@@ -1,7 +1,7 @@
 import { Row, type Result } from '../events/result.js';
 import { toNumber, toText, valuesOf, type FieldValue, type Scalar } from '../events/value.js';
 import type { Detection } from '../detections/detection.js';
-import { tacticIds, tacticsOf } from '../detections/attack.js';
+import { ATTACK_TECHNIQUES, tacticIds, tacticsOf } from '../detections/attack.js';
 import { MESSAGE_TOKEN } from '../detections/risk-message.js';
 import type { SearchWindow } from '../detections/run.js';
 
@@ -72,6 +72,8 @@ export interface RiskEventSink {
 export function riskEventMaker(detection: Detection, searchTime: number, window: SearchWindow = ALL_TIME): (row: Result, out: RiskEventSink) => void {
   const techniques = detection.mitreAttackIds;
   const tactics = [...new Set(techniques.flatMap(tacticsOf))].map(tacticIds);
+  // ES's ATT&CK enrichment names each technique (a sub-technique by its own name, as ATT&CK does); an id vigil does not know has none.
+  const techniqueNames = techniques.flatMap((id) => ATTACK_TECHNIQUES.get(id)?.name ?? []);
   // Every event's fields after its risk and threat objects, in ES's order; the lists are shared (values are read only).
   const common: readonly (readonly [string, FieldValue | null])[] = [
     ['search_name', detection.name],
@@ -79,6 +81,7 @@ export function riskEventMaker(detection: Detection, searchTime: number, window:
     ['detection_type', detection.type],
     ['annotations.mitre_attack', list(techniques)],
     ['annotations.mitre_attack.mitre_technique_id', list(techniques)],
+    ['annotations.mitre_attack.mitre_technique', list(techniqueNames)],
     ['annotations.mitre_attack.mitre_tactic', list(tactics.map((t) => t.shortName))],
     ['annotations.mitre_attack.mitre_tactic_id', list(tactics.map((t) => t.id))],
     ['annotations.analytic_story', list(detection.analyticStories)],

@@ -159,3 +159,43 @@ describe('risk events: a large multivalue risk object', () => {
     expect(riskEventsFor(own, [new Row([['_time', T], ['multi', ['a', 'b']]])], T).map((e) => e.get('risk_message'))).toEqual(['host a', 'host b']);
   });
 });
+
+describe('risk events: the fields of ES’s Risk data model', () => {
+  // ES 7.3 "How the Risk Timeline visualization works in Splunk Enterprise Security" (help.splunk.com, risk-based
+  // alerting): the timeline is its risk_event_timeline_search macro, `from datamodel:"Risk.All_Risk" | search
+  // normalized_risk_object="$normalized_risk_object$" risk_object_type="$risk_object_type$" | ... | rename
+  // annotations.mitre_attack.mitre_tactic_id as mitre_tactic_id, annotations.mitre_attack.mitre_tactic as mitre_tactic, ...`.
+  it('runs the documented risk_event_timeline_search over vigil’s risk events (normalized_risk_object is the risk object)', async () => {
+    const events = [...riskEventsOfRun(cron, [row('pod-a'), row('pod-b')], T, ALL), ...riskEventsOfRun(CURL, [row('pod-a')], T + 1, ALL)];
+    const spl = `| from datamodel:"Risk.All_Risk" | search normalized_risk_object="pod-a" risk_object_type="system"
+      | rename annotations.mitre_attack.mitre_tactic_id as mitre_tactic_id, annotations.mitre_attack.mitre_tactic as mitre_tactic,
+          annotations.mitre_attack.mitre_technique_id as mitre_technique_id, annotations.mitre_attack.mitre_technique as mitre_technique
+      | sort source | table source risk_object mitre_tactic_id mitre_technique_id mitre_technique`;
+    const { results } = await runSearch(spl, { source: new MemorySource(events), macros: pack.macros, knowledge: pack.knowledge, now: T + 60 });
+    expect(results.map((r) => ['source', 'risk_object', 'mitre_tactic_id', 'mitre_technique_id', 'mitre_technique'].map((f) => r.get(f)))).toEqual([
+      [CURL.name, 'pod-a', 'TA0011', 'T1105', 'Ingress Tool Transfer'],
+      ['Linux Cron Job Test', 'pod-a', ['TA0002', 'TA0003', 'TA0004'], 'T1053.003', 'Cron'],
+    ]);
+  });
+
+  it('names each ATT&CK technique (annotations.mitre_attack.mitre_technique); an id vigil does not know has none', () => {
+    const two: Detection = { ...CURL, mitreAttackIds: ['T1105', 'T9999', 'T1053.003'] };
+    expect(riskEventsFor(two, [row('pod-a')], T)[0]!.get('annotations.mitre_attack.mitre_technique')).toEqual(['Ingress Tool Transfer', 'Cron']);
+    expect(riskEventsFor({ ...CURL, mitreAttackIds: ['T9999'] }, [row('pod-a')], T)[0]!.get('annotations.mitre_attack.mitre_technique')).toBeNull();
+  });
+
+  // splunk/security_content data_sources/risk_analysis_datamodel.yml (ES 8.2.3) lists All_Risk's fields, among them
+  // dest, src, user, annotations.kill_chain_phases and risk_factor_*; its example risk event carries dest and user from
+  // the detection's result. tstats sees only declared fields: these were missing (no values, no BY groups).
+  it('declares the fields ES’s All_Risk has, so tstats reads dest, user and src from the risk events that carry them', async () => {
+    const r = new Row([['_time', T], ['pod_name', 'pod-a'], ['process_name', 'curl'], ['dest', 'node-1'], ['user', 'bob'], ['src', '10.0.0.1']]);
+    const events = riskEventsOfRun(CURL, [r], T, ALL);
+    const spl = `| tstats count values(All_Risk.dest) as dest values(All_Risk.user) as user values(All_Risk.src) as src
+        values(All_Risk.annotations.mitre_attack.mitre_technique) as technique
+      from datamodel=Risk.All_Risk by All_Risk.normalized_risk_object All_Risk.risk_object_type | \`drop_dm_object_name(All_Risk)\``;
+    const { results } = await runSearch(spl, { source: new MemorySource(events), macros: pack.macros, knowledge: pack.knowledge, now: T + 60 });
+    expect(results.map((x) => ['normalized_risk_object', 'risk_object_type', 'count', 'dest', 'user', 'src', 'technique'].map((f) => x.get(f)))).toEqual([
+      ['pod-a', 'system', 1, 'node-1', 'bob', '10.0.0.1', 'Ingress Tool Transfer'],
+    ]);
+  });
+});
