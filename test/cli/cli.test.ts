@@ -59,6 +59,14 @@ describe('vigil CLI', () => {
     expect(vigil(['run', 'xyz', '--events', DATA]).err).toBe('vigil: no detection named "xyz" (vigil detections lists them) [CONTENT_NOT_FOUND]\n');
   });
 
+  it('says that a correlation search named to vigil run reads the risk index, which no --events file is in (README)', () => {
+    const r = vigil(['run', 'Risk - Threshold Exceeded For Object Over 24 Hours', '--events', DATA]);
+    expect(r).toMatchObject({ code: 0, out: '' });
+    expect(r.err).toBe(
+      'vigil: warning: "Risk - Threshold Exceeded For Object Over 24 Hours" is a correlation search over the risk index (index=risk), which --events files are not in: run it over vigil serve\'s store with vigil backfill --detection, or its search with vigil search --data-dir\n',
+    );
+  });
+
   it('names a --content directory that does not exist with CONTENT_NOT_FOUND (docs/errors.md)', () => {
     const missing = join(tmp, 'no-such-content');
     expect(vigil(['run', SEED, '--content', missing, '--events', DATA])).toMatchObject({

@@ -68,6 +68,10 @@ export function runCommand(program: Command): void {
     const pack = { ...content, lookups: await runLookups(content.lookups, lookupDir) };
     const detections = opts.all ? pack.detections.filter((d) => d.type !== 'Correlation') : await namedDetections(pack, keys);
     failOnContentErrors(pack, opts.all ? undefined : detections);
+    // A risk incident rule reads the risk index of vigil serve's store, which no --events file is in: it found nothing, silently.
+    for (const d of opts.explain ? [] : detections.filter((x) => x.type === 'Correlation')) {
+      process.stderr.write(`vigil: warning: "${printable(d.name)}" is a correlation search over the risk index (index=risk), which --events files are not in: run it over vigil serve's store with vigil backfill --detection, or its search with vigil search --data-dir\n`);
+    }
     const issues = new InputIssues();
     if (opts.explain) {
       // Each search planned as the run would plan it (its SPL errors name the detection and its YAML line:column), over
