@@ -73,19 +73,25 @@ export function riskEventsOfRun(
 }
 
 /**
- * Findings raised by a risk incident rule (a Correlation detection): one per result row, identified by
- * rule + risk object + scheduled time (so re-running the same window adds nothing), with a notable event
- * in index `notable` carrying the same data.
+ * Findings raised by a risk incident rule (a Correlation detection): one per result row (ES: "each result returned
+ * by the correlation search generates an alert" unless throttled), identified by rule + risk object + scheduled time
+ * and, from an object's second row of the run on (ESCU's rules split an object's rows by tactic), the row's rank
+ * among them (so re-running the same window adds nothing), with a notable event in index `notable` carrying the same data.
  */
 export function findingsOfRun(d: Detection, rows: readonly Result[], scheduledTime: number): { findings: FindingRecord[]; notables: Event[] } {
   const findings: FindingRecord[] = [];
   const notables: Event[] = [];
+  const seen = new Map<string, number>();
   for (const row of rows) {
     const riskObject = toText(valuesOf(row.get('risk_object'))[0] ?? '');
     if (!riskObject) continue;
     const riskObjectType = toText(valuesOf(row.get('risk_object_type'))[0] ?? 'system');
     const score = Number(valuesOf(row.get('risk_score'))[0] ?? 0);
-    const id = sha(`${d.id}|${riskObjectType}|${riskObject}|${scheduledTime}`);
+    const key = `${d.id}|${riskObjectType}|${riskObject}|${scheduledTime}`;
+    const rank = seen.get(key) ?? 0;
+    seen.set(key, rank + 1);
+    // The first row keeps the id it always had: findings already stored stay the same ones.
+    const id = sha(rank === 0 ? key : `${key}|${rank}`);
     const detail = resultToJson(row, 'UTC');
     findings.push({
       id,
