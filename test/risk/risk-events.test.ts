@@ -112,6 +112,11 @@ describe("risk events: the result's own risk fields", () => {
     const events = riskEventsFor(d, [new Row([['pod_name', ['a', 'b']]])], T);
     expect(events.map((e) => e.get('risk_message'))).toEqual(['a (system, 20) of a, b', 'b (system, 20) of a, b']);
   });
+  it('an empty single risk object value makes no event; an empty value of a multivalue one, as ES parse_mv keeps it', () => {
+    const d: Detection = { ...CURL, riskObjects: [{ field: 'pod_name', type: 'system', score: 20, message: 'on $risk_object$' }] };
+    expect(riskEventsFor(d, [new Row([['pod_name', '']])], T)).toEqual([]);
+    expect(riskEventsFor(d, [new Row([['pod_name', ['a', '', 'b']]])], T).map((e) => e.get('risk_object'))).toEqual(['a', '', 'b']);
+  });
   it('renders $$ as one literal dollar sign, the escape Splunk substitutes in saved searches', () => {
     const d: Detection = { ...CURL, riskObjects: [{ field: 'pod_name', type: 'system', score: 20, message: 'cost $$5, $$$pod_name$, $$pod_name$ and $$$$ of $cost$' }] };
     const [ev] = riskEventsFor(d, [new Row([['pod_name', 'p'], ['cost', '$$9']])], T);
