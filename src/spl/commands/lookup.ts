@@ -73,7 +73,8 @@ function parsePairs(p: ArgParser, stop: readonly string[]): FieldPair[] {
  *   case_sensitive_match); a WILDCARD field's cells are patterns (`*` any run of characters, `wildcardMatcher`), a CIDR
  *   field's subnets (`subnetMatcher`). Time-bounded lookups are not supported (such definitions are not loaded).
  * - Several matching rows make each output field multivalue, in table order, up to the table's max_matches (100,
- *   the transforms.conf default without time_field). Empty table cells output nothing. Fewer matches than the
+ *   the transforms.conf default without time_field) for each value input: each value of a multivalue input field
+ *   has its own max_matches and min_matches. Empty table cells output nothing. Fewer matches than the
  *   table's min_matches add its default_match that many times more (an empty default_match, the default: nothing),
  *   for a result that has every input field.
  * - No OUTPUT clause: every table field that is not an input field is output under its own name.
@@ -158,44 +159,63 @@ export const lookupCommand = defineCommand<LookupArgs>({
       });
     }
     const allRows = table.rows.map((_, i) => i);
-    const eventValues = (v: readonly Scalar[]): Set<string> => {
-      const s = new Set<string>();
-      for (const x of v) {
-        const t = toText(x);
-        if (t !== '') s.add(norm(t));
-      }
-      return s;
-    };
     const eventTexts = (v: readonly Scalar[]): string[] => v.map(toText).filter((t) => t !== '');
+    /** An input field's values, once each as the table compares them (`ALICE` and `alice` are one value without case). */
+    const distinct = (texts: readonly string[]): string[] => {
+      const seen = new Map<string, string>();
+      for (const t of texts) if (!seen.has(norm(t))) seen.set(norm(t), t);
+      return [...seen.values()];
+    };
+
+    /** The rows matching these input values (each field's values; any of them matches), in file order, capped. */
+    const matchRows = (values: readonly (readonly string[])[]): number[] => {
+      let matches: number[];
+      const at = (f: FieldPair): readonly string[] => values[args.inputs.indexOf(f)]!;
+      if (first) {
+        const cand = new Set<number>();
+        for (const v of at(first)) for (const i of index.get(norm(v)) ?? []) cand.add(i);
+        matches = [...cand].sort((a, b) => a - b);
+      } else matches = allRows;
+      for (const f of rest) {
+        if (matches.length === 0) break;
+        const want = new Set(at(f).map(norm));
+        matches = matches.filter((i) => {
+          const v = table.rows[i]![f.table];
+          return v !== undefined && want.has(norm(v));
+        });
+      }
+      for (const f of patterned) {
+        if (matches.length === 0) break;
+        const texts = at(f);
+        matches = matches.filter((i) => {
+          const m = matcherOf(f.table, i);
+          return m !== null && texts.some(m);
+        });
+      }
+      return matches.length > maxMatches ? matches.slice(0, maxMatches) : matches;
+    };
 
     return {
       push: (row) => {
         let matches: number[] = [];
+        /** How many default_match values to add: min_matches less the matches, for each value input. */
+        let defaults = 0;
+        const values = args.inputs.map((f) => distinct(eventTexts(valuesOf(row.get(f.event)))));
         // An input field the result does not have: no lookup (nor default_match) for it.
-        const looked = args.inputs.every((f) => eventTexts(valuesOf(row.get(f.event))).length > 0);
+        const looked = values.every((v) => v.length > 0);
         if (looked) {
-          if (first) {
-            const cand = new Set<number>();
-            for (const v of eventValues(valuesOf(row.get(first.event)))) for (const i of index.get(v) ?? []) cand.add(i);
-            matches = [...cand].sort((a, b) => a - b);
-          } else matches = allRows;
-          for (const f of rest) {
-            if (matches.length === 0) break;
-            const want = eventValues(valuesOf(row.get(f.event)));
-            matches = matches.filter((i) => {
-              const v = table.rows[i]![f.table];
-              return v !== undefined && want.has(norm(v));
-            });
+          // transforms.conf's max_matches and min_matches count "for each value input to the lookup table from your
+          // events": each value of a multivalue input field is looked up on its own (when one input field has several
+          // values; with several such fields, the rows matching any of their values, as one input).
+          const mvAt = values.filter((v) => v.length > 1).length === 1 ? values.findIndex((v) => v.length > 1) : -1;
+          const inputs = mvAt < 0 ? [values] : values[mvAt]!.map((v) => values.map((w, k) => (k === mvAt ? [v] : w)));
+          const found = new Set<number>();
+          for (const input of inputs) {
+            const m = matchRows(input);
+            for (const i of m) found.add(i);
+            if (m.length < minMatches) defaults += minMatches - m.length;
           }
-          for (const f of patterned) {
-            if (matches.length === 0) break;
-            const texts = eventTexts(valuesOf(row.get(f.event)));
-            matches = matches.filter((i) => {
-              const m = matcherOf(f.table, i);
-              return m !== null && texts.some(m);
-            });
-          }
-          if (matches.length > maxMatches) matches = matches.slice(0, maxMatches);
+          matches = inputs.length === 1 ? [...found] : [...found].sort((a, b) => a - b);
         }
         for (const o of outputs) {
           if (args.outputNew) {
@@ -209,7 +229,7 @@ export const lookupCommand = defineCommand<LookupArgs>({
           }
           // transforms.conf default_match: "provides this default_match value one or more times until the min_matches
           // threshold is reached" (the empty default outputs nothing, as an empty cell).
-          if (looked && defaultMatch !== '') for (let k = matches.length; k < minMatches; k++) vals.push(defaultMatch);
+          if (defaultMatch !== '') for (let k = 0; k < defaults; k++) vals.push(defaultMatch);
           const value = mv(vals);
           if (value !== null || !args.outputNew) row.set(o.event, value);
         }

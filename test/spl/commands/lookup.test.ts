@@ -159,6 +159,20 @@ describe('lookup', () => {
     expect(await run('| makeresults | eval k="z" | lookup first_only k OUTPUT v | table v')).toEqual([{}]);
   });
 
+  // Knowledge Manager Manual, "Add field matching rules to your lookup configuration": max_matches and min_matches count
+  // "for each value input to the lookup table from your events"; default_match is given "for any given input" with fewer.
+  it('max_matches and min_matches apply to each value of a multivalue input field', async () => {
+    // max_matches 1: each of a, b gets its first row (file order), not the event its first row only.
+    const firstOnly = { name: 'first_each', fields: ['k', 'v'], rows: [{ k: 'a', v: '1' }, { k: 'a', v: '2' }, { k: 'b', v: '3' }, { k: 'b', v: '4' }], caseSensitive: true, maxMatches: 1 };
+    const one: LookupProvider = { get: (n) => (n === 'first_each' ? firstOnly : lookups.get(n)), names: () => ['first_each'] };
+    const out = async (spl: string, l: LookupProvider) => (await runSearch(spl, { now: NOW, lookups: l })).results.map(toObject);
+    expect(await out('| makeresults | eval k=split("b,a", ",") | lookup first_each k OUTPUT v | table v', one)).toEqual([{ v: ['1', '3'] }]);
+    // min_matches 1 with default_match "none": the value that matches nothing gets the default, the other its row.
+    expect(await run('| makeresults | eval p=split("nmap -sS,ls", ",") | lookup tools process AS p OUTPUT tool | table tool')).toEqual([{ tool: ['scanner', 'none'] }]);
+    // One value given twice (case-insensitive table: NMAP and nmap are one input) is one input.
+    expect(await run('| makeresults | eval p=split("NMAP,nmap", ",") | lookup tools process AS p OUTPUT tool | table tool')).toEqual([{ tool: 'scanner' }]);
+  });
+
   // Search Reference, lookup: "The lookup command supports IPv4 and IPv6 addresses and subnets that use CIDR notation";
   // its example: 2001:0db8:ffff:ffff:ffff:ffff:ffff:ff99 in ipv6test (CIDR(ip)) gives expected=true.
   it('CIDR fields match addresses in their subnets, in file order', async () => {
