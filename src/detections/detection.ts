@@ -363,7 +363,9 @@ export function readDetection(top: YamlNode, file: string): Detection | null {
     tests,
     manualTest: tagField('manual_test').string() ?? null,
     drilldownSearches: drilldownSearches(top.key('drilldown_searches')),
-    throttle: readThrottle(top.key('throttle')),
+    // contentctl's `tags.throttling` (ESCU's alert.suppress, .fields, .period) is the same setting as vigil's `throttle`:
+    // read only `throttle`, a security_content detection carrying it ran unthrottled.
+    throttle: readThrottle(top.key('throttle').exists ? top.key('throttle') : tagField('throttling')),
     filterMacro: filterMacroName(name),
     file,
     schema: hasFindings ? 'findings' : observables ? 'observables' : 'rba',
@@ -488,11 +490,12 @@ function readThrottle(n: YamlNode): Detection['throttle'] {
   const period = n.key('period').string({ required: true });
   // Splunk's alert.suppress.period: "[number][time-unit]", a plain number being seconds (savedsearches.conf.spec).
   const m = period ? /^(\d+)\s*(s|m|h|d)?$/.exec(period.trim()) : null;
-  if (period && !m) n.key('period').report('throttle.period must look like 30m, 24h, 7d or 86400 (seconds)');
+  const at = n.path; // `throttle`, or contentctl's `tags.throttling`
+  if (period && !m) n.key('period').report(`${at}.period must look like 30m, 24h, 7d or 86400 (seconds)`);
   // "Time values must be greater than zero" (Alerting Manual, Throttle alerts): 0 throttled nothing across runs.
   const zero = m !== null && Number(m[1]) === 0;
-  if (zero) n.key('period').report('throttle.period must be greater than zero (Splunk refuses a suppression period of 0)');
-  if (fields.length === 0) n.key('fields').report('throttle.fields needs at least one field');
+  if (zero) n.key('period').report(`${at}.period must be greater than zero (Splunk refuses a suppression period of 0)`);
+  if (fields.length === 0) n.key('fields').report(`${at}.fields needs at least one field`);
   if (!m || zero || fields.length === 0) return null;
   return { fields, periodSeconds: Number(m[1]) * { s: 1, m: 60, h: 3600, d: 86400 }[(m[2] ?? 's') as 's' | 'm' | 'h' | 'd'] };
 }
