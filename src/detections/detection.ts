@@ -328,7 +328,10 @@ export function readDetection(top: YamlNode, file: string): Detection | null {
 
   const attackIds = tagField('mitre_attack_id').stringsAt();
   const stories = tagField('analytic_story').stringsAt();
-  const schedule = readSchedule(top.key('schedule'));
+  // contentctl's inline `deployment.scheduling` overrides its type's default deployment (Deployment.getDeployment), and
+  // `enabled_by_default: true` is the `disabled = false` it writes: both were ignored (hourly, disabled, whatever the file said).
+  const deployed = top.key('schedule').exists ? top.key('schedule') : top.key('deployment').key('scheduling');
+  const schedule = readSchedule(deployed, top.key('enabled_by_default').boolean());
   // A schedule the scheduler cannot follow keeps the detection out (reported at the field), as a missing search does.
   if (!name || !id || !search || !type || !schedule) return null;
   return {
@@ -443,8 +446,9 @@ function readObservables(
 }
 
 /** The detection's schedule, or null when its cron or window cannot be evaluated (reported on the field). */
-function readSchedule(n: YamlNode): Schedule | null {
-  if (!n.exists) return { ...DEFAULT_SCHEDULE };
+function readSchedule(n: YamlNode, enabledByDefault: boolean | undefined): Schedule | null {
+  const disabled = enabledByDefault === undefined ? DEFAULT_SCHEDULE.disabled : !enabledByDefault;
+  if (!n.exists) return { ...DEFAULT_SCHEDULE, disabled };
   const win = n.key('schedule_window');
   let scheduleWindow: Schedule['scheduleWindow'] = DEFAULT_SCHEDULE.scheduleWindow;
   if (win.exists) {
@@ -478,7 +482,7 @@ function readSchedule(n: YamlNode): Schedule | null {
     earliest: earliest ?? DEFAULT_SCHEDULE.earliest,
     latest: latest ?? DEFAULT_SCHEDULE.latest,
     scheduleWindow,
-    disabled: n.key('disabled').boolean() ?? DEFAULT_SCHEDULE.disabled,
+    disabled: n.key('disabled').boolean() ?? disabled,
     mode: mode === 'realtime' ? 'realtime' : 'scheduled',
     realtimeWindowSeconds: n.key('realtime_window').number({ min: 1, max: 3600 }) ?? DEFAULT_SCHEDULE.realtimeWindowSeconds,
   };
