@@ -445,10 +445,16 @@ function readObservables(
   }
 }
 
+/** The keys `schedule:` is read with (contentctl's DeploymentScheduling's four, vigil's extensions). */
+const SCHEDULE_KEYS = new Set(['cron_schedule', 'cron', 'earliest_time', 'latest_time', 'schedule_window', 'disabled', 'mode', 'realtime_window']);
+
 /** The detection's schedule, or null when its cron or window cannot be evaluated (reported on the field). */
 function readSchedule(n: YamlNode, enabledByDefault: boolean | undefined): Schedule | null {
   const disabled = enabledByDefault === undefined ? DEFAULT_SCHEDULE.disabled : !enabledByDefault;
   if (!n.exists) return { ...DEFAULT_SCHEDULE, disabled };
+  // A misspelled key (`earliest:` for `earliest_time:`) left the default window in place silently; contentctl refuses
+  // extra keys in deployment.scheduling (DeploymentScheduling).
+  if (n.isMap) warnUnknown(n, n.path, (k) => SCHEDULE_KEYS.has(k));
   const win = n.key('schedule_window');
   let scheduleWindow: Schedule['scheduleWindow'] = DEFAULT_SCHEDULE.scheduleWindow;
   if (win.exists) {

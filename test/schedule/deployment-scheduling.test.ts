@@ -56,6 +56,8 @@ detection('inline.yml', 'Inline Deployment', '5c1e0d2a-0000-4000-8000-0000000000
   "    schedule_window: '0'",
 ]);
 detection('bad.yml', 'Bad Deployment', '5c1e0d2a-0000-4000-8000-000000000002', ['deployment:', '  scheduling:', "    cron_schedule: '0 0 * JAN *'"]);
+detection('typo.yml', 'Typo Schedule', '5c1e0d2a-0000-4000-8000-000000000004', ['schedule:', "  cron_schedule: '0 * * * *'", '  earliest: -24h']);
+detection('extra.yml', 'Extra Deployment', '5c1e0d2a-0000-4000-8000-000000000005', ['deployment:', '  scheduling:', "    cron_schedule: '0 * * * *'", '    earliest_time: -24h', '    latest_time: now', '    schedule_window: auto', '    schedule_priority: higher']);
 detection('plain.yml', 'Plain Type Default', '5c1e0d2a-0000-4000-8000-000000000003', []);
 const pack = loadContent([dir]);
 const byName = (n: string) => pack.detections.find((d) => d.name === n);
@@ -74,6 +76,14 @@ describe("contentctl's inline deployment", () => {
     expect(p.message).toContain('deployment.scheduling.cron_schedule');
     expect(p.message).toContain('names of months or days');
     expect(p.line).toBe(16);
+  });
+
+  it('warns about a key it does not read, at the key (a typo left the default window silently)', () => {
+    const typo = pack.problems.find((x) => x.file.endsWith('typo.yml'))!;
+    expect([typo.severity, typo.line, typo.message]).toEqual(['warning', 16, 'unknown schedule field "earliest" (ignored: a typo?)']);
+    expect(byName('Typo Schedule')!.schedule.earliest).toBe('-70m@m');
+    const extra = pack.problems.find((x) => x.file.endsWith('extra.yml'))!;
+    expect([extra.severity, extra.line, extra.message]).toEqual(['warning', 20, 'unknown deployment.scheduling field "schedule_priority" (ignored: a typo?)']);
   });
 
   it('runs on its cron over its window, without being named in the config', async () => {
