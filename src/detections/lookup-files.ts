@@ -126,6 +126,7 @@ export function readLookupDir(
         refusals.push({ name, why, file: r.file }, { name: basename(csv), why, file: r.file });
       };
       const matching = matchingOf(top);
+      const caseSensitive = caseSensitiveOf(settingText(top.key('case_sensitive_match')));
       const unsupported = Object.keys(UNSUPPORTED_SETTINGS).find((k) => {
         const v = settingText(top.key(k));
         return v !== undefined && UNSUPPORTED_SETTINGS[k]!(v);
@@ -140,12 +141,12 @@ export function readLookupDir(
       else if (filename !== undefined && !isPlainFileName(filename)) top.key('filename').report(`lookup ${name}: filename must end with a file name, not "${written}"`);
       else if (unsupported) skip(`${unsupported}: ${settingText(top.key(unsupported))} is not supported`);
       else if ('why' in matching) skip(matching.why);
+      else if (typeof caseSensitive === 'string') skip(caseSensitive);
       else if (!readable(csv)) (filename ? top.key('filename') : top).report(`lookup file ${basename(csv)} not found next to ${basename(file)}`);
       // A link to /dev/zero or a FIFO would be read without end when a search first uses the table.
       else if (!statSync(csv).isFile()) (filename ? top.key('filename') : top).report(`lookup file ${basename(csv)} is not a regular file`);
       else {
-        const cs = top.key('case_sensitive_match').string();
-        out.push({ table: lazyCsvTable(name, csv, { caseSensitive: cs === undefined ? true : cs.toLowerCase() !== 'false', ...matching.matching }), declared: true });
+        out.push({ table: lazyCsvTable(name, csv, { caseSensitive, ...matching.matching }), declared: true });
       }
     }
     problems.push(...r.problems);
@@ -164,6 +165,19 @@ export function readLookupDir(
 const isPlainFileName = (f: string): boolean => f !== '' && f !== '.' && f !== '..' && !/[/\\\0]/.test(f);
 
 const isYaml = (f: string): boolean => f.endsWith('.yml') || f.endsWith('.yaml');
+
+/**
+ * case_sensitive_match (default true), or why it is not a boolean. contentctl reads it as a boolean (pydantic: `no`,
+ * `off`, `f`, `n`, `0` are false as `false` is) and writes transforms.conf's `true`/`false`; `0` or `no` matched
+ * case-sensitively here before. Anything else contentctl refuses: vigil does not guess.
+ */
+function caseSensitiveOf(text: string | undefined): boolean | string {
+  if (text === undefined || text.trim() === '') return true;
+  const v = text.trim().toLowerCase();
+  if (['true', 't', 'yes', 'y', 'on', '1'].includes(v)) return true;
+  if (['false', 'f', 'no', 'n', 'off', '0'].includes(v)) return false;
+  return `case_sensitive_match: ${text} is not true or false`;
+}
 
 /** A setting as text: lists (`match_type: [WILDCARD(a), ...]`) joined with commas. */
 function settingText(n: ReturnType<YamlReader['top']>): string | undefined {

@@ -219,6 +219,20 @@ describe('a security_content checkout as --content', () => {
   });
 });
 
+describe('lookup case_sensitive_match', () => {
+  // transforms.conf.spec, case_sensitive_match: a boolean, "Default: true". contentctl's Lookup model types it bool
+  // (pydantic reads `no`, `off`, `0`, `f`, `n` as false) and writes `case_sensitive_match = false` to transforms.conf.
+  it('reads every spelling of false as false, and refuses what is not a boolean', () => {
+    const files: Record<string, string> = { 'lookups/t.csv': 'h,v\nAB,1\n' };
+    const spellings = ['false', 'False', 'no', 'off', '0', "'0'", 'f', 'n', 'true', 'yes', '1', "'maybe'"];
+    spellings.forEach((v, i) => (files[`lookups/t${i}.yml`] = `name: t${i}\nfilename: t.csv\ncase_sensitive_match: ${v}\n`));
+    const pack = loadContent([checkout(files)], { bundled: false });
+    const cs = spellings.map((_, i) => pack.lookups.get(`t${i}`)?.caseSensitive);
+    expect(cs).toEqual([false, false, false, false, false, false, false, false, true, true, true, undefined]);
+    expect(mine(pack, '').map((p) => p.message)).toContain('lookup t11: case_sensitive_match: maybe is not true or false: not loaded (searches using it do not run on vigil)');
+  });
+});
+
 describe('hostile lookups', () => {
   // transforms.conf.spec, filename: "Only file names are supported. Paths are explicitly not supported. If you specify a
   // path, Splunk software strips the path to use the value after the final path separator."
