@@ -378,7 +378,7 @@ export class FileSource implements EventSource {
           return null;
         }
         if (out.missingTime) {
-          this.reportWarning(input.label, lineNo, `no "time": using ${fallbackUsed}`);
+          this.reportWarning(input.label, lineNo, `${out.badTime === undefined ? 'no "time"' : `bad time ${out.badTime}`}: using ${fallbackUsed}`);
         }
         const t = out.event._time;
         lastTime = t;

@@ -122,7 +122,8 @@ export interface ToEventContext {
 }
 
 export type ToEventOutcome =
-  | { ok: true; event: Event; missingTime: boolean }
+  /** `badTime`: a `time` that is not RFC 3339 (as the line spells it); the event then got `fallbackTime` too. */
+  | { ok: true; event: Event; missingTime: boolean; badTime?: string }
   | { ok: false; reason: string };
 
 /**
@@ -155,12 +156,18 @@ export function toEvent(line: string, ctx: ToEventContext): ToEventOutcome {
   const t = json['time'];
   let time: number | null;
   let missingTime = false;
+  let badTime: string | undefined;
   if (t === undefined || t === null) {
     time = ctx.fallbackTime();
     missingTime = true;
   } else {
     time = typeof t === 'string' ? parseTetragonTime(t) : null;
-    if (time === null) return { ok: false, reason: `bad time ${typeof t === 'string' ? `"${t}"` : JSON.stringify(t)}` };
+    if (time === null) {
+      // Splunk keeps an event whose timestamp it cannot read, dated as one without a timestamp (previous event, mtime).
+      badTime = typeof t === 'string' ? `"${t}"` : JSON.stringify(t);
+      time = ctx.fallbackTime();
+      missingTime = true;
+    }
   }
 
   const event: Event = {
@@ -172,7 +179,7 @@ export function toEvent(line: string, ctx: ToEventContext): ToEventOutcome {
     _raw: line,
     json,
   };
-  return { ok: true, event, missingTime };
+  return badTime === undefined ? { ok: true, event, missingTime } : { ok: true, event, missingTime, badTime };
 }
 
 /**
@@ -183,6 +190,7 @@ export function toEvent(line: string, ctx: ToEventContext): ToEventOutcome {
 export function toEventFromSpans(line: string, spans: number[], ctx: ToEventContext): ToEventOutcome | null {
   let time: number | null;
   let missingTime = false;
+  let badTime: string | undefined;
   const tt = spanType(spans, S_TIME);
   if (tt === 0 || tt === T_NULL) {
     time = ctx.fallbackTime();
@@ -191,7 +199,11 @@ export function toEventFromSpans(line: string, spans: number[], ctx: ToEventCont
     // Only parsed: a view of the line is enough (no copy per event; see detach).
     const t = spanText(line, spans, S_TIME) as string;
     time = parseTetragonTime(t);
-    if (time === null) return { ok: false, reason: `bad time "${t}"` };
+    if (time === null) {
+      badTime = `"${t}"`; // as toEvent: dated as a time-less event
+      time = ctx.fallbackTime();
+      missingTime = true;
+    }
   } else {
     return null;
   }
@@ -205,5 +217,5 @@ export function toEventFromSpans(line: string, spans: number[], ctx: ToEventCont
     _raw: line,
     spans,
   };
-  return { ok: true, event, missingTime };
+  return badTime === undefined ? { ok: true, event, missingTime } : { ok: true, event, missingTime, badTime };
 }

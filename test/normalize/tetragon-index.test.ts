@@ -138,6 +138,7 @@ function same(line: string): boolean {
     return true;
   }
   expect(fast.missingTime).toBe(slow.missingTime);
+  expect(fast.badTime, line).toBe(slow.badTime);
   const { spans: _spans, ...fastEvent } = fast.event as IndexedEvent;
   const { json: _json, ...slowEvent } = slow.event;
   expect(fastEvent, line).toEqual(slowEvent);

@@ -210,7 +210,7 @@ describe('FileSource: gzip and stdin', () => {
 });
 
 describe('FileSource: malformed lines and I/O errors', () => {
-  it('reports bad JSON, non-objects and bad times with file:line, keeping the good lines around them', async () => {
+  it('reports bad JSON and non-objects with file:line, keeping the good lines around them and the lines with a bad time', async () => {
     const content = [
       upstreamLines[1],
       '{"process_exec": {"process": ',
@@ -222,20 +222,22 @@ describe('FileSource: malformed lines and I/O errors', () => {
       upstreamLines[3],
     ].join('\n');
     const p = write('bad.jsonl', content);
-    const { opts, malformed } = issues();
+    const { opts, malformed, warnings } = issues();
     const src = new FileSource([p], opts);
     const { events } = await collect(src);
-    expect(events.map((e) => e._raw)).toEqual([upstreamLines[1], upstreamLines[2], upstreamLines[3]]);
+    // Splunk, "How timestamp assignment works": an event whose time it cannot read gets the previous event's.
+    expect(events.map((e) => e._raw)).toEqual([upstreamLines[1], upstreamLines[2], '{"process_exec":{},"time":"2022-02-30T00:00:00Z"}', upstreamLines[3]]);
+    expect(events[2]?._time).toBe(events[1]?._time);
     expect(malformed.map((m) => [m.file, m.line, m.reason.replace(/^(not JSON): .*/, '$1')])).toEqual([
       [p, 2, 'not JSON'],
       [p, 3, 'not a JSON object'],
-      [p, 5, 'bad time "2022-02-30T00:00:00Z"'],
       [p, 7, 'not JSON'],
     ]);
-    expect(src.malformedCount).toBe(4);
+    expect(warnings.map((w) => [w.file, w.line, w.reason])).toEqual([[p, 5, `bad time "2022-02-30T00:00:00Z": using the previous event's time`]]);
+    expect(src.malformedCount).toBe(3);
     // Counters are per scan.
     await collect(src);
-    expect(src.malformedCount).toBe(4);
+    expect(src.malformedCount).toBe(3);
   });
 
   it('skips a line longer than maxLineBytes with a malformed report, never holding more of it, in files, gzip and stdin', async () => {
@@ -361,22 +363,22 @@ describe('FileSource: pushdown', () => {
       '{"process_exec": oops}', // invalid JSON, object-shaped, no "curl": skipped silently
       '{"process_exec": {"process": {"binary": "/usr/bin/wget"', // truncated, no "curl": still reported
       'garbage', // reported
-      '{"process_exec":{"process":{"binary":"/usr/bin/curl"}},"time":"bad"}', // passes the filter: parsed and reported
+      '{"process_exec":{"process":{"binary":"/usr/bin/curl"}},"time":"bad"}', // passes the filter: parsed, kept with a warning
       upstreamLines[3], // the curl event
     ].join('\n');
     const p = write('prefilter.jsonl', content);
-    const { opts, malformed } = issues();
+    const { opts, malformed, warnings } = issues();
     const src = new FileSource([p], opts);
     const { events } = await collect(src, { raw: { kind: 'contains', text: 'curl' } });
-    expect(events.map((e) => e._raw)).toEqual([upstreamLines[3]]);
+    expect(events.map((e) => e._raw)).toEqual([content.split('\n')[3], upstreamLines[3]]);
     expect(malformed.map((m) => [m.line, m.reason.slice(0, 10)])).toEqual([
       [2, 'not JSON: '],
       [3, 'not JSON: '],
-      [4, 'bad time "'],
     ]);
+    expect(warnings.map((w) => [w.line, w.reason.slice(0, 11)])).toEqual([[4, 'bad time "b']]);
     // Without a filter, every malformed line is reported.
     await collect(src);
-    expect(src.malformedCount).toBe(4);
+    expect(src.malformedCount).toBe(3);
   });
 
   it('turns the lines a key-anchored scan finds into events untested when the sample shows the filter passes them', async () => {
@@ -469,7 +471,7 @@ describe('FileSource: pushdown', () => {
     }
     expect((whole as { events: unknown[] }).events.length).toBeGreaterThan(5);
     expect((whole as { malformed: unknown[] }).malformed.length).toBeGreaterThan(3);
-    expect((whole as { warnings: unknown[] }).warnings.length).toBe(6);
+    expect((whole as { warnings: unknown[] }).warnings.length).toBe(7); // 6 time-less lines and the "bad…" time
   });
 });
 

@@ -1,11 +1,14 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
+import { scanTetragonLine } from '../../src/normalize/tetragon-index.js';
 import { eventKind } from '../../src/normalize/tetragon-kind.js';
 import {
   parseTetragonTime,
   tetragonSourcetype,
   toEvent,
+  toEventFromSpans,
   type ToEventContext,
+  type ToEventOutcome,
 } from '../../src/sources/tetragon.js';
 
 const FIX = new URL('../fixtures/tetragon/', import.meta.url);
@@ -202,9 +205,33 @@ describe('toEvent', () => {
     expect(reason('[1,2]')).toBe('not a JSON object');
     expect(reason('"text"')).toBe('not a JSON object');
     expect(reason('null')).toBe('not a JSON object');
-    expect(reason('{"process_exec":{},"time":"yesterday"}')).toBe('bad time "yesterday"');
-    expect(reason('{"process_exec":{},"time":1642590989}')).toBe('bad time 1642590989');
     expect(reason('{"process_exec":{},"time":null}')).toBe('ok'); // null counts as missing
+  });
+
+  it('keeps an event whose time is not RFC 3339, dated as a time-less one, and says which value it could not read', () => {
+    // Splunk, "How timestamp assignment works" (Getting Data In): an event whose time it cannot recognise takes the
+    // previous event's timestamp (else the file's modification time, else now): it is indexed, never dropped.
+    const outcome = (l: string): ToEventOutcome => toEvent(l, ctx({ fallbackTime: () => 1234 }));
+    for (const [line, shown] of [
+      ['{"process_exec":{},"time":"yesterday"}', '"yesterday"'],
+      ['{"process_exec":{},"time":1642590989}', '1642590989'],
+      ['{"process_exec":{},"time":"2022-02-30T00:00:00Z"}', '"2022-02-30T00:00:00Z"'],
+      ['{"process_exec":{},"time":{"seconds":1}}', '{"seconds":1}'],
+    ] as const) {
+      const out = outcome(line);
+      expect(out.ok && { time: out.event._time, missingTime: out.missingTime, badTime: out.badTime, raw: out.event._raw }).toEqual({
+        time: 1234,
+        missingTime: true,
+        badTime: shown,
+        raw: line,
+      });
+      // The byte scan's path says the same (it declines a time that is not a string: toEvent then reads it).
+      const spans = scanTetragonLine(Buffer.from(line), 0, Buffer.byteLength(line));
+      const fast = spans === null ? null : toEventFromSpans(line, spans, ctx({ fallbackTime: () => 1234 }));
+      if (fast !== null) expect(fast.ok && [fast.event._time, fast.missingTime, fast.badTime]).toEqual([1234, true, shown]);
+    }
+    const good = outcome('{"process_exec":{},"time":"2022-10-18T05:16:18.273546829+02:00"}');
+    expect(good.ok && [good.event._time, good.missingTime, good.badTime]).toEqual([1666062978.273546, false, undefined]);
   });
 
   it('parses without stack traces, and leaves Error.stackTraceLimit as it found it', () => {
