@@ -5,6 +5,8 @@ const cache = new Map<string, (text: string) => boolean>();
  * ("Regular expression too large", when first run: a SyntaxError in the middle of a search).
  */
 const LONG_LIKE_CHARS = 4096;
+/** Texts longer than this are matched without the regex too (see likeMatcher). */
+const LONG_LIKE_TEXT = 1 << 20;
 
 /**
  * SQL-style LIKE pattern (`%` any run, `_` one character), anchored and case-sensitive, as Splunk's like(): a test
@@ -16,7 +18,10 @@ export function likeMatcher(pattern: string): (text: string) => boolean {
   if (pattern.length > LONG_LIKE_CHARS) test = longLike(pattern);
   else {
     const re = likeToRegExp(pattern);
-    test = (text) => re.test(text);
+    let long: ((text: string) => boolean) | null = null;
+    // A `%` before a part is a lazy loop whose backtrack entries grow with the text: an 8.6 MB value (a Tetragon
+    // line's arguments) overflowed V8's regex stack, "Maximum call stack size exceeded" ending the search.
+    test = (text) => (text.length > LONG_LIKE_TEXT ? (long ??= longLike(pattern))(text) : re.test(text));
   }
   if (cache.size > 1000) cache.clear();
   cache.set(pattern, test);

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { rowsText, search } from '../../helpers.js';
 import { rng } from '../../rng.js';
+import { likeMatcher } from '../../../src/spl/eval/like.js';
 
 /**
  * like() and LIKE with a pattern longer than one regex V8 compiles (a SyntaxError "Regular expression too large" at the
@@ -35,5 +36,24 @@ describe('like() with a pattern of more than 4,096 characters', () => {
       const text = word(Math.floor(r() * 7), ['a', 'b', '👍']);
       expect(await like(X + text, X + pattern), `${text} LIKE ${pattern}`).toBe(await like(text, pattern));
     }
+  });
+});
+
+describe('like() over a text of megabytes (a Tetragon argument list of 1-10 MB)', () => {
+  it('gives the reference verdicts instead of ending the search on a regex stack overflow', () => {
+    // Search Reference, like(TEXT, PATTERN): `%` any run of characters, `_` one character, the whole text. With the
+    // regex, a value of 8.6 MB ended `where like(process, "%zzqq%")` with "Maximum call stack size exceeded".
+    const body = '/usr/bin/curl -k ' + 'a'.repeat(8_700_000);
+    const cases: [string, string, boolean][] = [
+      [body + ' zzqq', '%zzqq%', true],
+      [body + ' zzqq', '%zzqq', true],
+      [body + ' zzqq', '/usr/bin/curl -k a%q_', true],
+      [body, '%zzqq%', false],
+      [body + ' zzqqé', '%zzqq', false],
+      [body + ' zzqqé', '%zzqq_', true],
+      [body + '👍', '%a_', true],
+      [body, '/usr/bin/CURL%', false],
+    ];
+    for (const [text, pattern, expected] of cases) expect(likeMatcher(pattern)(text), pattern).toBe(expected);
   });
 });
