@@ -496,7 +496,9 @@ function readSchedule(n: YamlNode, enabledByDefault: boolean | undefined): Sched
 
 function readThrottle(n: YamlNode): Detection['throttle'] {
   if (!n.exists) return null;
-  const fields = n.key('fields').strings();
+  // savedsearches.conf's alert.suppress.fields is "<comma-delimited-field-list>": `fields: a,b` as one text is two fields
+  // (read as the field "a,b", which no row has, it suppressed every result of the period but the first).
+  const fields = n.key('fields').strings().flatMap((f) => f.split(',').map((x) => x.trim())).filter((f) => f !== '');
   const period = n.key('period').string({ required: true });
   // Splunk's alert.suppress.period: "[number][time-unit]", a plain number being seconds (savedsearches.conf.spec).
   const m = period ? /^(\d+)\s*(s|m|h|d)?$/.exec(period.trim()) : null;

@@ -60,6 +60,8 @@ function detection(file: string, name: string, id: string, throttling: string[])
 
 detection('suppressed.yml', 'Tags Throttled', '0d7a1c55-0000-4000-8000-000000000001', ['  throttling:', '    fields: [pod_name]', '    period: 24h']);
 detection('zero.yml', 'Tags Throttled Zero', '0d7a1c55-0000-4000-8000-000000000002', ['  throttling:', '    fields: [pod_name]', '    period: 0s']);
+// alert.suppress.fields = <comma-delimited-field-list> (savedsearches.conf.spec): one text naming two fields.
+detection('comma.yml', 'Tags Throttled Comma', '0d7a1c55-0000-4000-8000-000000000003', ['  throttling:', '    fields: pod_name, process_name', '    period: 1h']);
 const pack = loadContent([dir]);
 const H = 3600;
 const T0 = Date.UTC(2026, 11, 8, 10, 0, 0) / 1000;
@@ -68,6 +70,10 @@ describe("contentctl's tags.throttling", () => {
   it('is read as the suppression fields and period', () => {
     const d = pack.detections.find((x) => x.name === 'Tags Throttled')!;
     expect(d.throttle).toEqual({ fields: ['pod_name'], periodSeconds: 24 * H });
+  });
+
+  it('reads a comma-delimited text of fields as savedsearches.conf does', () => {
+    expect(pack.detections.find((x) => x.name === 'Tags Throttled Comma')!.throttle).toEqual({ fields: ['pod_name', 'process_name'], periodSeconds: H });
   });
 
   it('refuses a period of zero at the field, naming tags.throttling', () => {
