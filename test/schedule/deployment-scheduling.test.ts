@@ -1,4 +1,4 @@
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -6,6 +6,7 @@ import { loadContent } from '../../src/detections/content.js';
 import { InProcessExecutor } from '../../src/schedule/executor.js';
 import { Scheduler } from '../../src/schedule/scheduler.js';
 import { scheduleSettings } from '../../src/schedule/settings.js';
+import { writeDetectionYaml } from './detection-yaml.js';
 import { FakeClock, MemoryStore } from './fakes.js';
 
 // contentctl lets a detection carry its own `deployment:` (Deployment.getDeployment: "If the user has defined a
@@ -19,31 +20,7 @@ afterAll(() => rmSync(dir, { recursive: true, force: true }));
 mkdirSync(join(dir, 'detections'), { recursive: true });
 
 function detection(file: string, name: string, id: string, extra: string[]): void {
-  writeFileSync(
-    join(dir, 'detections', file),
-    [
-      `name: ${name}`,
-      `id: ${id}`,
-      'version: 1',
-      "date: '2026-12-08'",
-      'author: test',
-      'status: production',
-      'type: Hunting',
-      'description: one row.',
-      'data_source: []',
-      `search: '| makeresults | \`${name.toLowerCase().replace(/ /g, '_')}_filter\`'`,
-      'how_to_implement: test',
-      'known_false_positives: none',
-      'references: []',
-      ...extra,
-      'tags:',
-      '  analytic_story: []',
-      '  asset_type: Kubernetes',
-      '  mitre_attack_id: []',
-      '  product: [Splunk Enterprise]',
-      '  security_domain: endpoint',
-    ].join('\n') + '\n',
-  );
+  writeDetectionYaml(dir, file, { name, id, type: 'Hunting', description: 'one row.', search: '| makeresults', body: extra });
 }
 
 detection('inline.yml', 'Inline Deployment', '5c1e0d2a-0000-4000-8000-000000000001', [

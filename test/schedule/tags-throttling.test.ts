@@ -1,4 +1,4 @@
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -6,6 +6,7 @@ import { loadContent } from '../../src/detections/content.js';
 import { InProcessExecutor } from '../../src/schedule/executor.js';
 import { Scheduler } from '../../src/schedule/scheduler.js';
 import { scheduleSettings } from '../../src/schedule/settings.js';
+import { writeDetectionYaml } from './detection-yaml.js';
 import { FakeClock, MemoryStore } from './fakes.js';
 
 // security_content writes ES's suppression as contentctl's `tags.throttling: {fields, period}` (DetectionTags.throttling,
@@ -18,23 +19,14 @@ afterAll(() => rmSync(dir, { recursive: true, force: true }));
 mkdirSync(join(dir, 'detections'), { recursive: true });
 
 function detection(file: string, name: string, id: string, throttling: string[]): void {
-  writeFileSync(
-    join(dir, 'detections', file),
-    [
-      `name: ${name}`,
-      `id: ${id}`,
-      'version: 1',
-      "date: '2026-12-08'",
-      'author: test',
-      'status: production',
-      'type: Anomaly',
-      'description: two rows, one pod.',
-      'data_source: []',
-      // Two results of one pod in every run: one risk event without suppression's fields collapsing them.
-      `search: '| makeresults count=2 | streamstats count AS n | eval pod_name="web-1", process_name="sh".n | \`${name.toLowerCase().replace(/ /g, '_')}_filter\`'`,
-      'how_to_implement: test',
-      'known_false_positives: none',
-      'references: []',
+  writeDetectionYaml(dir, file, {
+    name,
+    id,
+    type: 'Anomaly',
+    description: 'two rows, one pod.',
+    // Two results of one pod in every run: one risk event without suppression's fields collapsing them.
+    search: '| makeresults count=2 | streamstats count AS n | eval pod_name="web-1", process_name="sh".n',
+    body: [
       'rba:',
       '  message: shell in $pod_name$',
       '  risk_objects:',
@@ -47,15 +39,9 @@ function detection(file: string, name: string, id: string, throttling: string[])
       '  earliest_time: -70m@m',
       '  latest_time: -10m@m',
       '  schedule_window: 0',
-      'tags:',
-      '  analytic_story: []',
-      '  asset_type: Kubernetes',
-      '  mitre_attack_id: []',
-      '  product: [Splunk Enterprise]',
-      '  security_domain: endpoint',
-      ...throttling,
-    ].join('\n') + '\n',
-  );
+    ],
+    tags: throttling,
+  });
 }
 
 detection('suppressed.yml', 'Tags Throttled', '0d7a1c55-0000-4000-8000-000000000001', ['  throttling:', '    fields: [pod_name]', '    period: 24h']);
