@@ -436,6 +436,23 @@ describe('FileSource: pushdown', () => {
     expect(events.map((e) => e._time)).toEqual([Date.parse('2024-02-01T00:00:29Z') / 1000]);
   });
 
+  it('dates a time-less event by a skipped line several chunks back, past newer undated ones', async () => {
+    // Chunks of ~3 lines: the ring's 16 newest skipped lines lie in 5-6 chunks, copied out of the line scan's memory at
+    // each chunk (kept lines are copied again at the next one). The 10 newest are undated: the time is in an older copy.
+    const dated = Array.from({ length: 40 }, (_, i) => `{"process_exec":{"process":{"binary":"/bin/ls"}},"time":"2024-02-01T00:00:${String(i).padStart(2, '0')}Z"}`);
+    const undated = Array.from({ length: 10 }, (_, i) => `{"process_exec":{"process":{"binary":"/bin/ps${i}"}}}`);
+    const timeless = `{"process_exec":{"process":{"binary":"/usr/bin/curl","arguments":"-k"}}}`;
+    const bytes = Buffer.from([...dated, ...undated, timeless].join('\n') + '\n');
+    const pieces: Buffer[] = [];
+    for (let i = 0; i < bytes.length; i += 250) pieces.push(bytes.subarray(i, i + 250));
+    const src = new FileSource(['-'], { stdin: Readable.from(pieces), now: 1_700_000_000 });
+    const { events } = await collect(src, { raw: { kind: 'contains', text: 'curl' } });
+    expect(events.map((e) => e._time)).toEqual([Date.parse('2024-02-01T00:00:39Z') / 1000]);
+    // Without the prefilter every line is read: the same time.
+    const all = await collect(new FileSource(['-'], { stdin: Readable.from([bytes]), now: 1_700_000_000 }));
+    expect(all.events.at(-1)?._time).toBe(Date.parse('2024-02-01T00:00:39Z') / 1000);
+  });
+
   it('finds the same lines, times and line numbers searching whole windows as line by line', async () => {
     // One chunk: the window search (skipped lines are never decoded). 3-byte chunks: every line
     // straddles chunks and takes the line-by-line path, the reference.
