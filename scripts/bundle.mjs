@@ -12,6 +12,7 @@ import { readFileSync, readdirSync, renameSync, rmSync, writeFileSync } from 'no
 import { basename, dirname, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { rollup } from 'rollup';
+import { moduleAsScript } from './module-script.mjs';
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
 const DIST = join(ROOT, 'dist');
@@ -177,8 +178,25 @@ async function mergeEngine() {
   for (const o of output) if (o.type === 'chunk') modules[o.fileName] = Object.keys(o.modules).flatMap((m) => inSplit[m] ?? []);
   writeFileSync(join(next, 'modules.json'), JSON.stringify(modules, null, 1));
 }
+
+/**
+ * The engine's file as a script run with V8's code cache (scripts/module-script.mjs says why and how): the body
+ * `engine-<hash>.body.cjs` (its source map renamed with it) and, under the same name, the module that runs it.
+ */
+function scriptEngine() {
+  const name = readdirSync(next).find((f) => /^engine-[^.]+\.js$/.test(f) && !f.startsWith('engine-chunk-'));
+  if (name === undefined) throw new Error('bundle: no engine-<hash>.js in the bundle (mergeEngine names it)');
+  const base = basename(name, '.js');
+  const file = join(next, name);
+  const { body, module } = moduleAsScript(readFileSync(file, 'utf8').replace(/\n\/\/# sourceMappingURL=.*\n?$/, '\n'), base);
+  writeFileSync(join(next, `${base}.body.cjs`), body);
+  renameSync(`${file}.map`, join(next, `${base}.body.cjs.map`));
+  writeFileSync(file, module);
+}
+
 try {
   await mergeEngine();
+  scriptEngine();
 } finally {
   rmSync(split, { recursive: true, force: true });
 }
