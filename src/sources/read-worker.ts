@@ -4,6 +4,7 @@
  */
 import { parentPort } from 'node:worker_threads';
 import { isVigilError } from '../errors.js';
+import type { Event } from '../events/event.js';
 import type { ScanProgress } from '../events/scan.js';
 import { PackedSpans, type IndexedEvent } from '../normalize/tetragon-index.js';
 import { FileSource } from './file.js';
@@ -57,6 +58,17 @@ class Message {
 
   get full(): boolean {
     return this.used >= this.limit;
+  }
+
+  /**
+   * Whether `batch` fits the bytes this message has left. A message is posted before a batch that does not: posted
+   * once full only, the batch that filled it made it grow (a copy into fresh memory), which cost the read thread ~0.34 s
+   * of the pack's ~2 s over the bench's 515 MB (a scan with a line scan hands on batches of any size, at each chunk).
+   */
+  fits(batch: readonly Event[]): boolean {
+    let need = this.used;
+    for (const e of batch) need += (e as IndexedEvent).spans !== undefined ? e._raw.length : Buffer.byteLength(e._raw, 'utf8');
+    return need <= this.bytes.length;
   }
 
   add(e: IndexedEvent): void {
@@ -169,6 +181,10 @@ async function run(job: ReadJob): Promise<void> {
   try {
     for await (const batch of source.scan(job.request, { onProgress: (p) => (progress = p) })) {
       if (batch.length === 0) continue;
+      if (message.rows > 0 && !message.fits(batch)) {
+        flush();
+        if (!mayGoOn(control, ++posted)) return;
+      }
       for (const e of batch) message.add(e);
       message.endBatch(issues.length);
       if (message.full) {
