@@ -76,6 +76,11 @@ export interface FileSourceOptions {
   /** Bytes per read. Default 1 MiB. */
   chunkSize?: number;
   /**
+   * A read of a plain file made on this thread (`readSync`) that takes longer than this many milliseconds waited for
+   * the disk: the next reads go to the pool threads, ahead of the scan (see fileChunks). Default 4.
+   */
+  syncReadMs?: number;
+  /**
    * Longest line carried across reads, in bytes: a longer one is reported malformed and skipped, its bytes past
    * the limit never held. Lines inside one read are bounded by the read (1 MiB for files). Default 64 MiB.
    */
@@ -206,6 +211,15 @@ export const DEFAULT_MAX_LINE = 64 << 20;
 const SKIPPED_RING = 16;
 /** Chunks read ahead of the consumer: 4 reads of 1 MiB in flight took 515 MB from the page cache in 0.057 s against 0.077 s for 2 (the kernel copies on both cores). */
 const READ_AHEAD = 4;
+/**
+ * A `readSync` of a chunk taking longer than this waited for the disk (the page cache gives 1 MiB in ~0.1-0.3 ms): the
+ * next reads go to the pool threads, READ_AHEAD ahead, so that the disk works while this thread scans. Reads from the
+ * page cache are made on this thread: each async read costs it ~40-120 us (waking a pool thread and being woken back;
+ * on a VM, a cross-CPU wake goes through the hypervisor), more than the copy (CONTEXT.md, "Reading").
+ */
+const SYNC_READ_MS = 4;
+/** Async reads after which one is made on this thread again, to see whether the page cache now holds the file. */
+const PROBE_READS = 32;
 /** Bytes of lines prefiltered at once without a line scan; the sample that orders the filter's literals. */
 const WINDOW = 1 << 16;
 /**
@@ -464,7 +478,7 @@ export class FileSource implements EventSource {
         ? this.stdinChunks(signal)
         : input.stream
           ? streamChunks(createReadStream(input.path), input.path, signal, () => this.streamsRead.add(input.path))
-          : fileChunks(input, this.opts.chunkSize ?? DEFAULT_CHUNK, signal, this.opts.range, compiled ? undefined : compile);
+          : fileChunks(input, this.opts.chunkSize ?? DEFAULT_CHUNK, signal, this.opts.range, compiled ? undefined : compile, this.opts.syncReadMs ?? SYNC_READ_MS);
       for await (const chunk of chunks) {
         signal?.throwIfAborted();
         const buf = typeof chunk.data === 'string' ? Buffer.from(chunk.data, 'utf8') : chunk.data;
@@ -741,8 +755,9 @@ export class FileSource implements EventSource {
 
 /**
  * Reads a file in big chunks; gzip (detected by its magic bytes, whatever the extension) is inflated.
- * Reads run ahead of the consumer (READ_AHEAD chunks in flight, each into its own buffer), as a stream's
- * read-ahead does: the main thread then rarely waits for the disk or the page cache.
+ * Reads are made on this thread (`readSync`) while each takes less than `syncReadMs` (the page cache); a slower one
+ * waited for the disk, and the next run ahead of the consumer on the pool threads (READ_AHEAD chunks in flight, each
+ * into its own buffer), as a stream's read-ahead does, until one of every PROBE_READS made here again is fast.
  */
 async function* fileChunks(
   input: Input,
@@ -750,10 +765,14 @@ async function* fileChunks(
   signal: AbortSignal | undefined,
   range?: FileRange,
   onFirst?: (first: Buffer, readSize: number) => Buffer[] | null,
+  syncReadMs = SYNC_READ_MS,
 ): AsyncGenerator<Chunk> {
   let fh: Awaited<ReturnType<typeof open>> | undefined;
   // In-flight reads, oldest first: each fills `len` bytes of its own buffer at its own position.
   let ahead: { buf: Buffer; pos: number; len: number; done: Promise<{ bytesRead: number }> }[] = [];
+  // Whether the next read is made on this thread (`readSync`), and the async reads made since the last such read.
+  let sync = true;
+  let pooled = 0;
   let end = range?.end ?? Infinity;
   try {
     fh = await open(input.path, 'r');
@@ -775,13 +794,22 @@ async function* fileChunks(
     let more = range?.more;
     const fill = (): void => {
       for (;;) {
-        while (ahead.length < (asking ? 1 : READ_AHEAD) && next < end) {
+        while (ahead.length < (asking || sync ? 1 : READ_AHEAD) && next < end) {
           const buf = free.pop() as Buffer;
           const len = Math.min(buf.length, end - next);
-          ahead.push({ buf, pos: next, len, done: file.read(buf, 0, len, next) });
+          if (sync) {
+            const t = performance.now();
+            ahead.push({ buf, pos: next, len, done: Promise.resolve({ bytesRead: readSync(file.fd, buf, 0, len, next) }) });
+            // It waited for the disk (or paged in fresh memory): the next reads go to the pool threads, ahead.
+            if (performance.now() - t > syncReadMs) sync = false;
+          } else {
+            ahead.push({ buf, pos: next, len, done: file.read(buf, 0, len, next) });
+            // Now and then, one on this thread again, to see whether the page cache holds the rest.
+            if (++pooled % PROBE_READS === 0) sync = true;
+          }
           next += len;
         }
-        if (next < end || more === undefined || ahead.length >= (asking ? 1 : READ_AHEAD)) return;
+        if (next < end || more === undefined || ahead.length >= (asking || sync ? 1 : READ_AHEAD)) return;
         // Reads reached the range's end with room for more: it may grow (once null, it stays where it is).
         const grown = more();
         if (grown === null || grown <= end) {

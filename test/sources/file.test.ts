@@ -101,6 +101,19 @@ describe('FileSource: reading', () => {
     }
   });
 
+  it('reads the same on this thread (the page cache) as on the pool threads (a slow disk), switching between them', async () => {
+    // syncReadMs: Infinity keeps every read on this thread; 0 takes each read made here for a slow one, so the next ones
+    // go to the pool (4 in flight), with one made here again every 32: over ~250 chunks both ways alternate.
+    const lines = Array.from({ length: 400 }, (_, i) => upstreamLines[i % upstreamLines.length]!.replace('"time":"', `"n":${i},"time":"`));
+    const p = write('reads.jsonl', lines.join('\n') + '\n');
+    const filter = { raw: { kind: 'contains' as const, text: 'n":3' } };
+    for (const raw of [null, filter.raw]) {
+      const runs = await Promise.all([Infinity, 0, undefined].map((syncReadMs) => collect(new FileSource([p], { chunkSize: 997, ...(syncReadMs !== undefined ? { syncReadMs } : {}) }), { raw })));
+      expect(runs[0]!.events.length).toBe(raw === null ? 400 : lines.filter((l) => l.includes('n":3')).length);
+      for (const r of runs.slice(1)) expect(r.events.map((e) => [e._raw, e._time])).toEqual(runs[0]!.events.map((e) => [e._raw, e._time]));
+    }
+  });
+
   it('yields batches of up to 1000 events or 512 Ki characters, flushed at the end of each file', async () => {
     const small = '{"process_exec":{"process":{"binary":"/bin/x"}},"time":"2024-01-01T00:00:00Z"}';
     const p = write('many.jsonl', (small + '\n').repeat(2500));
