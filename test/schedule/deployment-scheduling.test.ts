@@ -3,11 +3,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { loadContent } from '../../src/detections/content.js';
-import { InProcessExecutor } from '../../src/schedule/executor.js';
-import { Scheduler } from '../../src/schedule/scheduler.js';
 import { scheduleSettings } from '../../src/schedule/settings.js';
 import { writeDetectionYaml } from './detection-yaml.js';
-import { FakeClock, MemoryStore } from './fakes.js';
+import { inProcessScheduler } from './fakes.js';
 
 // contentctl lets a detection carry its own `deployment:` (Deployment.getDeployment: "If the user has defined a
 // deployment, then allow it to be validated and override the default deployment info"), whose `scheduling` becomes
@@ -64,17 +62,7 @@ describe("contentctl's inline deployment", () => {
   });
 
   it('runs on its cron over its window, without being named in the config', async () => {
-    const store = new MemoryStore();
-    const clock = new FakeClock(T0 + 1);
-    const scheduler = new Scheduler({
-      content: () => pack,
-      state: store,
-      defaultIndexes: () => ['main'],
-      executor: new InProcessExecutor(store, () => pack),
-      clock,
-      settings: scheduleSettings(undefined, undefined),
-      alerts: null,
-    });
+    const { store, clock, scheduler } = inProcessScheduler(pack, scheduleSettings(undefined, undefined), T0 + 1);
     await scheduler.runDue();
     clock.t = T0 + 30 * 60 + 1;
     await scheduler.runDue();

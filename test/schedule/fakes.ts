@@ -5,7 +5,10 @@ import { BUNDLED_DATASETS_DIR } from '../../src/detections/datasets.js';
 import { toEvent } from '../../src/sources/tetragon.js';
 import type { EventSource, ScanRequest } from '../../src/events/scan.js';
 import { MemorySource } from '../../src/sources/memory.js';
-import type { Clock } from '../../src/schedule/scheduler.js';
+import type { ContentPack } from '../../src/detections/content.js';
+import { InProcessExecutor } from '../../src/schedule/executor.js';
+import { Scheduler, type Clock } from '../../src/schedule/scheduler.js';
+import type { ScheduleSettings } from '../../src/schedule/settings.js';
 import { DEAD_LETTER_AT, StoreError, type FindingComment, type FindingQuery, type FindingRecord, type OutboxItem, type RunCommit, type RunQuery, type RunRecord, type StateStore } from '../../src/store/types.js';
 
 /**
@@ -154,4 +157,20 @@ export function datasetEvents(...rels: string[]): Event[] {
       .map((line) => toEvent(line, { index: 'main', source: rel, defaultHost: 'h', fallbackTime: () => 0 }))
       .flatMap((r) => (r.ok ? [{ ...r.event, json: undefined }] : [])),
   );
+}
+
+/** A scheduler over `pack` whose runs execute in process over a MemoryStore, its clock at `now`: no alerts. */
+export function inProcessScheduler(pack: ContentPack, settings: ScheduleSettings, now: number): { store: MemoryStore; clock: FakeClock; scheduler: Scheduler } {
+  const store = new MemoryStore();
+  const clock = new FakeClock(now);
+  const scheduler = new Scheduler({
+    content: () => pack,
+    state: store,
+    defaultIndexes: () => ['main'],
+    executor: new InProcessExecutor(store, () => pack),
+    clock,
+    settings,
+    alerts: null,
+  });
+  return { store, clock, scheduler };
 }

@@ -3,11 +3,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { loadContent } from '../../src/detections/content.js';
-import { InProcessExecutor } from '../../src/schedule/executor.js';
-import { Scheduler } from '../../src/schedule/scheduler.js';
 import { scheduleSettings } from '../../src/schedule/settings.js';
 import { writeDetectionYaml } from './detection-yaml.js';
-import { FakeClock, MemoryStore } from './fakes.js';
+import { inProcessScheduler } from './fakes.js';
 
 // security_content writes ES's suppression as contentctl's `tags.throttling: {fields, period}` (DetectionTags.throttling,
 // rendered as alert.suppress = 1, alert.suppress.fields, alert.suppress.period). Per the Alerting Manual's "Throttle
@@ -70,17 +68,7 @@ describe("contentctl's tags.throttling", () => {
   });
 
   it('suppresses results with the same field values for the period, across runs', async () => {
-    const store = new MemoryStore();
-    const clock = new FakeClock(T0 + 1);
-    const scheduler = new Scheduler({
-      content: () => pack,
-      state: store,
-      defaultIndexes: () => ['main'],
-      executor: new InProcessExecutor(store, () => pack),
-      clock,
-      settings: { ...scheduleSettings(undefined, { enable: ['Tags Throttled'] }) },
-      alerts: null,
-    });
+    const { store, clock, scheduler } = inProcessScheduler(pack, scheduleSettings(undefined, { enable: ['Tags Throttled'] }), T0 + 1);
     await scheduler.runDue(); // 10:00: first seen, its runs start after now
     clock.t = T0 + 3 * H + 1; // 11:00, 12:00, 13:00: within 24 h of the first, same pod
     await scheduler.runDue();
